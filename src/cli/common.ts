@@ -1,0 +1,51 @@
+/**
+ * Shared CLI plumbing: the global config flags, and turning them into a loaded configuration.
+ * A configuration error prints its message (naming key and rule) and exits 2, without a stack.
+ */
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { isVlrerankError } from '../errors.js';
+
+export interface ConfigFlags {
+  config?: string;
+  upstream?: string;
+  host?: string;
+  port?: string;
+  modelsDir?: string;
+  logLevel?: string;
+}
+
+export function addConfigFlags(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'YAML configuration file (or VLRERANK_CONFIG)')
+    .option('--upstream <urls>', 'comma-separated cluster URLs (or VLRERANK_UPSTREAM)')
+    .option('--host <host>', 'address to listen on (or VLRERANK_HOST)')
+    .option('--port <port>', 'port to listen on (or VLRERANK_PORT)')
+    .option('--models-dir <dir>', 'models directory (or VLRERANK_MODELS_DIR)')
+    .option('--log-level <level>', 'log level (or VLRERANK_LOG_LEVEL)');
+}
+
+export function configFromFlags(flags: ConfigFlags): Config {
+  const over: Record<string, unknown> = {};
+  if (flags.upstream) over['upstream.urls'] = flags.upstream.split(',').map((s) => s.trim()).filter(Boolean);
+  if (flags.host) over['server.host'] = flags.host;
+  if (flags.port !== undefined) over['server.port'] = /^\d+$/.test(flags.port) ? Number(flags.port) : flags.port;
+  if (flags.modelsDir) over['models.dir'] = flags.modelsDir;
+  if (flags.logLevel) over['log.level'] = flags.logLevel;
+  return loadConfig({ file: flags.config, env: process.env, flags: over });
+}
+
+/** Run a CLI action; VlrerankErrors print their reason and exit 2, anything else exits 1. */
+export async function runAction(fn: () => Promise<void> | void): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    if (isVlrerankError(e)) {
+      process.stderr.write(`vlrerank: ${e.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`vlrerank: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(1);
+  }
+}

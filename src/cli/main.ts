@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+/**
+ * The `vlrerank` command. Each subcommand lives in its own file and registers itself here.
+ */
+import { Command } from 'commander';
+import { registerServe } from './serve.js';
+import { registerConfig } from './config-cmd.js';
+
+const program = new Command();
+program.name('vlrerank').description('Multimodal reranking sidecar for Elasticsearch and OpenSearch').version('0.1.0');
+program.showHelpAfterError();
+
+registerServe(program);
+registerConfig(program);
+
+await program.parseAsync(process.argv);

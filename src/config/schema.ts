@@ -1,0 +1,136 @@
+/**
+ * The one configuration schema. Every setting has a default that works on a laptop; unknown keys
+ * are refused (`strict`), and every message names the key and the rule. Each area owns one
+ * section below; add settings to your own section only.
+ *
+ * Never read process.env outside config/: values come in through load.ts and are passed down.
+ */
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+const url = z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL');
+
+export const serverSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: port.default(9280),
+  /** Token required by the admin endpoints (model load/unload). Unset → admin endpoints refuse. */
+  adminToken: z.string().min(8).optional(),
+  /** Largest JSON body the proxy parses itself (rerank requests, intercepted searches). Passthrough bodies are streamed and unbounded. */
+  maxJsonBodyBytes: positiveInt.default(32 * 1024 * 1024),
+  /** Serve the demo UI under /_vlrerank/ui/. */
+  ui: z.boolean().default(true),
+});
+
+export const upstreamSchema = z.strictObject({
+  /** One or more cluster URLs; requests are spread across them. */
+  urls: z.array(url).min(1).default(['http://127.0.0.1:9200']),
+  connectTimeoutMs: positiveInt.default(5_000),
+  /** Time to the response headers. Searches longer than this answer 504. */
+  headersTimeoutMs: positiveInt.default(60_000),
+  /** Idle time between body chunks. */
+  bodyTimeoutMs: positiveInt.default(300_000),
+  connectionsPerNode: positiveInt.default(64),
+  /** Retry a connection failure of an idempotent request once on another node. */
+  retryIdempotent: z.boolean().default(true),
+  tls: z
+    .strictObject({
+      /** PEM file of the CA that signed the cluster's certificate. */
+      ca: z.string().optional(),
+      /** PEM client certificate and key for mutual TLS. */
+      cert: z.string().optional(),
+      key: z.string().optional(),
+      rejectUnauthorized: z.boolean().default(true),
+    })
+    .default({ rejectUnauthorized: true }),
+});
+
+export const logSchema = z.strictObject({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** One access-log line per request. */
+  access: z.boolean().default(true),
+});
+
+export const modelsSchema = z.strictObject({
+  /** Where model weights live (pulled into, loaded from). */
+  dir: z.string().min(1).default('.models'),
+  /** Local mirror folders tried first by `models pull`, in order. */
+  mirrors: z.array(z.string().min(1)).default([]),
+  device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+  intraOpThreads: nonNegativeInt.default(0),
+  interOpThreads: nonNegativeInt.default(1),
+  /** onnxruntime intra-op thread spinning (see PITFALLS.md: measured before choosing). */
+  allowSpinning: z.boolean().default(false),
+  batch: z
+    .strictObject({
+      maxBatchSize: positiveInt.default(16),
+      maxWaitMs: nonNegativeInt.default(2),
+      maxQueue: positiveInt.default(1024),
+    })
+    .default({ maxBatchSize: 16, maxWaitMs: 2, maxQueue: 1024 }),
+});
+
+export const mediaSchema = z.strictObject({
+  /** Local folders media paths may be read from; none by default. */
+  roots: z.array(z.string().min(1)).default([]),
+  /** Hosts or CIDRs allowed even though private/loopback (e.g. an internal CDN). */
+  allowHosts: z.array(z.string().min(1)).default([]),
+  maxBytes: positiveInt.default(32 * 1024 * 1024),
+  maxPixels: positiveInt.default(50_000_000),
+  fetchTimeoutMs: positiveInt.default(10_000),
+  maxRedirects: nonNegativeInt.default(3),
+  ffmpegPath: z.string().min(1).default('ffmpeg'),
+  ffprobePath: z.string().min(1).default('ffprobe'),
+  maxVideoSeconds: z.number().positive().default(600),
+  maxVideoBytes: positiveInt.default(256 * 1024 * 1024),
+  videoTimeoutMs: positiveInt.default(60_000),
+  fps: z.number().positive().default(1.0),
+  maxFrames: positiveInt.default(32),
+});
+
+export const cacheSchema = z.strictObject({
+  /** Byte bound of the in-memory feature cache. */
+  maxBytes: positiveInt.default(256 * 1024 * 1024),
+});
+
+export const rerankSchema = z.strictObject({
+  maxDocuments: positiveInt.default(1000),
+  /** Remote scorer workers (`/v1/rerank` servers). */
+  remote: z
+    .strictObject({
+      urls: z.array(url).default([]),
+      model: z.string().optional(),
+      apiKey: z.string().optional(),
+      timeoutMs: positiveInt.default(30_000),
+    })
+    .default({ urls: [], timeoutMs: 30_000 }),
+});
+
+export const pipelinesSchema = z.strictObject({
+  /** Folder of pipeline YAML files. */
+  dir: z.string().min(1).default('pipelines'),
+});
+
+export const demoSchema = z.strictObject({
+  /** Folder holding the demo data sets (../shared/data layout). */
+  dataDir: z.string().min(1).default('../shared/data'),
+});
+
+export const configSchema = z.strictObject({
+  server: serverSchema.default(serverSchema.parse({})),
+  upstream: upstreamSchema.default(upstreamSchema.parse({})),
+  log: logSchema.default(logSchema.parse({})),
+  models: modelsSchema.default(modelsSchema.parse({})),
+  media: mediaSchema.default(mediaSchema.parse({})),
+  cache: cacheSchema.default(cacheSchema.parse({})),
+  rerank: rerankSchema.default(rerankSchema.parse({})),
+  pipelines: pipelinesSchema.default(pipelinesSchema.parse({})),
+  demo: demoSchema.default(demoSchema.parse({})),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Dotted paths of settings that are secrets: redacted by `vlrerank config` and in logs. */
+export const SECRET_PATHS = ['server.adminToken', 'rerank.remote.apiKey', 'upstream.tls.key'] as const;

@@ -1,0 +1,59 @@
+/**
+ * Start and stop the vlrerank server: build the context, let each area register its services and
+ * routers, listen, and close everything in reverse order on shutdown.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config/schema.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { createMetrics } from '../observability/metrics.js';
+import type { ServerContext } from './context.js';
+import { buildApp, type AppParts } from './app.js';
+import { mountProxy } from '../proxy/index.js';
+import { healthRouter } from '../api/health.js';
+
+export interface RunningServer {
+  ctx: ServerContext;
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config, options: { logger?: Logger } = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.log.level);
+  const ctx: ServerContext = { config, logger, metrics: createMetrics(), services: {}, onClose: [] };
+  const parts: AppParts = { admin: [], intercept: [], proxy: (_req, _res, next) => next() };
+
+  // --- areas register here, in dependency order ---
+  parts.proxy = mountProxy(ctx);
+  parts.admin.push(healthRouter(ctx));
+  // --- end of areas ---
+
+  const app = buildApp(ctx, parts);
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, app);
+  server.headersTimeout = 66_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.server.port, config.server.host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `http://${host}:${addr.port}`;
+  logger.info({ url, upstream: config.upstream.urls.map((u) => u.replace(/\/\/[^@/]+@/, '//[redacted]@')) }, 'vlrerank listening');
+  let closing: Promise<void> | undefined;
+  return {
+    ctx,
+    server,
+    url,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        for (const fn of [...ctx.onClose].reverse()) await fn();
+      })();
+      return closing;
+    },
+  };
+}

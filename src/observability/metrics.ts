@@ -1,0 +1,47 @@
+/**
+ * Prometheus metrics (prom-client), one registry per server instance so tests can run several
+ * servers in one process. Every area registers its metrics here so /_vlrerank/metrics shows all.
+ */
+import { Registry, Counter, Histogram, Gauge, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  /** requests by route class (proxy, search, rerank, admin, ui) and status code */
+  requests: Counter<'route' | 'status'>;
+  inFlight: Gauge<'route'>;
+  upstreamLatency: Histogram<'node'>;
+  upstreamErrors: Counter<'code'>;
+  failures: Counter<'code'>;
+  stageSeconds: Histogram<'stage'>;
+  batchSize: Histogram<'model'>;
+  cacheEvents: Counter<'event'>;
+}
+
+export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaults !== false) collectDefaultMetrics({ register: registry, prefix: 'vlrerank_' });
+  const registers = [registry];
+  return {
+    registry,
+    requests: new Counter({ name: 'vlrerank_requests_total', help: 'Requests by route class and status', labelNames: ['route', 'status'], registers }),
+    inFlight: new Gauge({ name: 'vlrerank_requests_in_flight', help: 'Requests being served', labelNames: ['route'], registers }),
+    upstreamLatency: new Histogram({
+      name: 'vlrerank_upstream_latency_seconds',
+      help: 'Time from sending a request upstream to its response headers',
+      labelNames: ['node'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    upstreamErrors: new Counter({ name: 'vlrerank_upstream_errors_total', help: 'Upstream connection failures by code', labelNames: ['code'], registers }),
+    failures: new Counter({ name: 'vlrerank_failures_total', help: 'Errors answered to clients by vlrerank code', labelNames: ['code'], registers }),
+    stageSeconds: new Histogram({
+      name: 'vlrerank_stage_seconds',
+      help: 'Per-stage time of rerank work (queue, features, inference, fusion, first_stage, total)',
+      labelNames: ['stage'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    batchSize: new Histogram({ name: 'vlrerank_batch_size', help: 'Model batch sizes', labelNames: ['model'], buckets: [1, 2, 4, 8, 16, 32, 64], registers }),
+    cacheEvents: new Counter({ name: 'vlrerank_feature_cache_events_total', help: 'Feature cache hits, misses and evictions', labelNames: ['event'], registers }),
+  };
+}
