@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+/**
+ * Make a fresh clone runnable: the README's two commands (`npm start`, `npm test`) call this
+ * first, so nothing has to be installed by hand. Plain Node, no dependencies (it runs before
+ * node_modules exists).
+ *
+ *   - npm packages: `npm ci` when node_modules is missing or older than the lock file
+ *     (ONNXRUNTIME_NODE_INSTALL=skip: its CUDA download is unreachable, the CPU binaries ship in the package)
+ *   - Debian packages the project shells out to (ffmpeg for video frames, chromium for the browser
+ *     tests), installed with apt-get when missing and we are root; otherwise a clear message
+ *
+ * Usage: node scripts/bootstrap.mjs [--apt ffmpeg,chromium]
+ */
+import { existsSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const argv = process.argv.slice(2);
+const aptIdx = argv.indexOf('--apt');
+const aptWanted = aptIdx >= 0 ? argv[aptIdx + 1].split(',').filter(Boolean) : ['ffmpeg'];
+
+function run(cmd, args, env = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  if (r.status !== 0) {
+    console.error(`bootstrap: "${cmd} ${args.join(' ')}" failed (exit ${r.status})`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+// 1. npm packages
+const lock = join(root, 'package-lock.json');
+const marker = join(root, 'node_modules', '.package-lock.json');
+if (!existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs + 1000)) {
+  console.log('bootstrap: installing npm packages (npm ci)…');
+  run('npm', ['ci', '--no-audit', '--no-fund'], { ONNXRUNTIME_NODE_INSTALL: 'skip' });
+}
+
+// 2. Debian packages
+const binOf = { ffmpeg: 'ffmpeg', chromium: 'chromium' };
+const missing = aptWanted.filter((p) => spawnSync('sh', ['-c', `command -v ${binOf[p] ?? p}`]).status !== 0);
+if (missing.length) {
+  if (process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get']).status === 0) {
+    console.log(`bootstrap: installing Debian packages: ${missing.join(' ')}`);
+    run('apt-get', ['update', '-qq']);
+    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { DEBIAN_FRONTEND: 'noninteractive' });
+  } else {
+    console.error(`bootstrap: missing ${missing.join(', ')}; install them (Debian: sudo apt-get install -y ${missing.join(' ')})`);
+    process.exit(1);
+  }
+}
