@@ -1,0 +1,238 @@
+/**
+ * The reranker's public input and output types (issue 5 §1) and their validation.
+ *
+ * Input is validated once with zod; any problem becomes a VLR_BAD_REQUEST (ES-shaped 400) whose
+ * reason names the offending field as a path (`documents[3].fps`). Nothing below this module
+ * re-validates. Never reads HTTP or config: the limits it needs are passed in.
+ */
+import { z } from 'zod';
+import { vlrError } from '../errors.js';
+
+/** A media reference: URL, `data:` URI, base64 or a local path under the allowed roots. */
+const mediaRef = z.string().min(1, 'must be a non-empty string');
+const fps = z.number().positive().max(60);
+const maxFrames = z.number().int().positive().max(512);
+
+export const queryObjectSchema = z
+  .strictObject({
+    text: z.string().optional(),
+    image: mediaRef.optional(),
+    video: mediaRef.optional(),
+  })
+  .refine((q) => (q.text !== undefined && q.text.trim() !== '') || q.image !== undefined || q.video !== undefined, {
+    message: 'needs at least one of text, image, video',
+  });
+
+export const documentObjectSchema = z
+  .strictObject({
+    text: z.string().optional(),
+    image: mediaRef.optional(),
+    video: mediaRef.optional(),
+    fps: fps.optional(),
+    max_frames: maxFrames.optional(),
+  })
+  .refine((d) => d.text !== undefined || d.image !== undefined || d.video !== undefined, {
+    message: 'needs at least one of text, image, video',
+  });
+
+export const rerankInputSchema = z.strictObject({
+  /** Task instruction: passed to backends that take one (remote VLM rerankers), reported as unused otherwise. */
+  instruction: z.string().max(4096).optional(),
+  query: z.union([z.string().min(1, 'must be a non-empty string'), queryObjectSchema]),
+  documents: z.array(z.union([z.string(), documentObjectSchema])).min(1, 'must hold at least one document'),
+  /** Default video sampling for the request; per-document values override. */
+  fps: fps.optional(),
+  max_frames: maxFrames.optional(),
+  /** Include a per-document explanation. */
+  explain: z.boolean().optional(),
+  /** Fail the whole request (4xx) when one document's media cannot be read, instead of scoring it 0. */
+  strict: z.boolean().optional(),
+  /** Return only the best N results (the input-order `scores` always cover every document). */
+  top_n: z.number().int().positive().optional(),
+  /** Scorer backend: the local ONNX models (default) or the configured remote `/v1/rerank` workers, or both. */
+  backend: z.enum(['local', 'remote', 'both']).optional(),
+  /** Per-request fusion weights by signal name (missing names keep their configured weight). */
+  weights: z.record(z.string(), z.number().nonnegative()).optional(),
+  /** Turn OCR text of images into a text↔text signal (slow: ~150 ms per image). */
+  ocr: z.boolean().optional(),
+});
+
+export type RerankInput = z.input<typeof rerankInputSchema>;
+export type QueryInput = z.infer<typeof queryObjectSchema>;
+export type DocumentInput = z.infer<typeof documentObjectSchema>;
+
+/** A query or document after normalisation: strings became `{text}`. */
+export interface NormalizedQuery {
+  text?: string;
+  image?: string;
+  video?: string;
+}
+export interface NormalizedDocument extends NormalizedQuery {
+  fps?: number;
+  max_frames?: number;
+}
+
+export interface NormalizedInput {
+  instruction?: string;
+  query: NormalizedQuery;
+  /** As given (strings stay strings), returned in results. */
+  original: Array<string | DocumentInput>;
+  documents: NormalizedDocument[];
+  fps?: number;
+  maxFrames?: number;
+  explain: boolean;
+  strict: boolean;
+  topN?: number;
+  backend: 'local' | 'remote' | 'both';
+  weights?: Record<string, number>;
+  ocr?: boolean;
+}
+
+export type Modality = 'text' | 'image' | 'video';
+
+/** One signal's contribution to a document's score. */
+export interface SignalExplanation {
+  /** Signal name, e.g. `text_text`, `text_image`, `image_image`, `ocr_text`, `clip`, `remote`. */
+  name: string;
+  /** Which modalities were compared, e.g. `query.text↔document.image`. */
+  compared: string;
+  raw: number;
+  calibrated: number;
+  weight: number;
+  /** Signal-specific detail: components of a fused raw value, top concepts, best frame… */
+  detail?: Record<string, unknown>;
+}
+
+export interface Explanation {
+  modalities: { query: Modality[]; document: Modality[] };
+  signals: SignalExplanation[];
+  /** Feature-cache hits and misses while scoring this document. */
+  cache: { hits: number; misses: number };
+  timings_ms: { features: number };
+  /** Best-matching video frame (index into the sampled frames, time in seconds), for video documents. */
+  best_frame?: { index: number; time_s?: number; raw: number };
+  /** The document's media could not be read: it scored 0. */
+  error?: { type: string; reason: string; code: string };
+  /** Texts cut to the model's maximum length. */
+  truncated?: string[];
+  /** The instruction and whether any signal used it. */
+  instruction?: { used: boolean; by?: string[]; note?: string };
+}
+
+export interface RerankResult {
+  /** Position of the document in the input. */
+  index: number;
+  /** Calibrated, fused relevance in [0, 1]; the same pair always gets the same score. */
+  score: number;
+  document: string | DocumentInput;
+  explanation?: Explanation;
+}
+
+export interface RerankTimings {
+  queue_ms: number;
+  features_ms: number;
+  inference_ms: number;
+  fusion_ms: number;
+  total_ms: number;
+}
+
+export interface RerankUsage {
+  documents: number;
+  images: number;
+  video_frames: number;
+  texts: number;
+  /** Model forward calls issued for this request (batched), by model. */
+  model_calls: Record<string, number>;
+  cache_hits: number;
+  cache_misses: number;
+}
+
+/**
+ * What `process()` returns: the results sorted by score (best first, cut to top_n), with the
+ * input-order scores and the request's usage and timings attached.
+ */
+export type RerankOutput = RerankResult[] & {
+  /** Every document's score in input order (not cut by top_n). */
+  scores: number[];
+  usage: RerankUsage;
+  timings: RerankTimings;
+  instruction: { given: boolean; used: boolean; by: string[]; note?: string };
+};
+
+/** Path of a zod issue in the API's own notation: `documents[3].image`. */
+export function issuePath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out === '' ? String(p) : `.${String(p)}`;
+  }
+  return out || '(root)';
+}
+
+/** The first zod issue as a 400 naming the field. */
+export function badRequestFromZod(err: z.ZodError, prefix = ''): never {
+  const issue = err.issues[0]!;
+  let path = issue.path as PropertyKey[];
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    const keys = (issue as { keys: string[] }).keys;
+    path = [...path, keys[0]!];
+    message = `unknown field${keys.length > 1 ? 's' : ''} [${keys.join(', ')}]`;
+  } else if (issue.code === 'invalid_union') {
+    // Report the union member that got furthest (the object form), not "invalid input".
+    const errs = (issue as unknown as { errors: z.core.$ZodIssue[][] }).errors;
+    const best = errs.map((e) => e[0]).filter(Boolean).sort((a, b) => b!.path.length - a!.path.length)[0];
+    if (best && best.path.length > 0) {
+      const sub = new z.ZodError([{ ...best, path: [...issue.path, ...best.path] } as z.core.$ZodIssue]);
+      return badRequestFromZod(sub, prefix);
+    }
+    message = 'must be a string or an object with text / image / video';
+  }
+  const field = prefix + issuePath(path);
+  throw vlrError('VLR_BAD_REQUEST', `[${field}] ${message}`, { details: { field } });
+}
+
+export interface ValidateLimits {
+  maxDocuments: number;
+}
+
+/** Validate and normalise a rerank request; throws VLR_BAD_REQUEST naming the field. */
+export function validateRerankInput(input: unknown, limits: ValidateLimits): NormalizedInput {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw vlrError('VLR_BAD_REQUEST', '[(root)] the rerank request must be a JSON object', { details: { field: '(root)' } });
+  }
+  const docs = (input as { documents?: unknown }).documents;
+  if (Array.isArray(docs) && docs.length > limits.maxDocuments) {
+    throw vlrError('VLR_BAD_REQUEST', `[documents] too many documents: ${docs.length} > ${limits.maxDocuments} (rerank.maxDocuments)`, {
+      details: { field: 'documents' },
+    });
+  }
+  const parsed = rerankInputSchema.safeParse(input);
+  if (!parsed.success) badRequestFromZod(parsed.error);
+  const v = parsed.data;
+  const query: NormalizedQuery = typeof v.query === 'string' ? { text: v.query } : { ...v.query };
+  if (query.text !== undefined && query.text.trim() === '') delete query.text;
+  const documents = v.documents.map((d): NormalizedDocument => (typeof d === 'string' ? { text: d } : { ...d }));
+  return {
+    instruction: v.instruction,
+    query,
+    original: v.documents,
+    documents,
+    fps: v.fps,
+    maxFrames: v.max_frames,
+    explain: v.explain ?? false,
+    strict: v.strict ?? false,
+    topN: v.top_n,
+    backend: v.backend ?? 'local',
+    weights: v.weights,
+    ocr: v.ocr,
+  };
+}
+
+export function modalitiesOf(x: NormalizedQuery): Modality[] {
+  const m: Modality[] = [];
+  if (x.text !== undefined && x.text !== '') m.push('text');
+  if (x.image !== undefined) m.push('image');
+  if (x.video !== undefined) m.push('video');
+  return m;
+}
