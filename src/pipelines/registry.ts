@@ -1,0 +1,57 @@
+/**
+ * The loaded pipelines, looked up by name (`search_pipeline=`, `ext.vlrerank.pipeline`) or by the
+ * index expression of a request path (`grocery`, `grocery,coco`, `groc*`). Patterns use `*` like
+ * Elasticsearch index patterns.
+ */
+import type { Pipeline } from './schema.js';
+
+function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^${glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+}
+
+export class PipelineRegistry {
+  private readonly byName = new Map<string, Pipeline>();
+  private readonly patterns: Array<{ re: RegExp; raw: string; pipeline: Pipeline }> = [];
+
+  constructor(readonly pipelines: readonly Pipeline[]) {
+    for (const p of pipelines) {
+      this.byName.set(p.name, p);
+      for (const raw of p.index_patterns) this.patterns.push({ re: globToRegExp(raw), raw, pipeline: p });
+    }
+  }
+
+  get(name: string): Pipeline | undefined {
+    return this.byName.get(name);
+  }
+
+  /**
+   * The pipeline of an index expression: the one pipeline every comma-separated part maps to
+   * (a part that is itself a pattern maps when it equals a pipeline pattern). Undefined when the
+   * parts map to none or to different pipelines.
+   */
+  forIndex(indexExpr: string | undefined): Pipeline | undefined {
+    if (!indexExpr) return undefined;
+    const parts = indexExpr.split(',').map((s) => s.trim()).filter(Boolean);
+    let found: Pipeline | undefined;
+    for (const part of parts) {
+      const name = part.replace(/^-/, '');
+      const hit = this.patterns.find((p) => p.raw === name || (!name.includes('*') && p.re.test(name)));
+      if (!hit) return undefined;
+      if (found && found !== hit.pipeline) return undefined;
+      found = hit.pipeline;
+    }
+    return found;
+  }
+
+  /** The pipeline that reranks every search on this index expression, if one is marked `default`. */
+  defaultFor(indexExpr: string | undefined): Pipeline | undefined {
+    const p = this.forIndex(indexExpr);
+    return p?.default ? p : undefined;
+  }
+
+  /** Pipelines that add vectors at ingest for this index. */
+  ingestFor(index: string | undefined): Pipeline | undefined {
+    const p = this.forIndex(index);
+    return p?.vectors.ingest ? p : undefined;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The schema of a rerank pipeline (`pipelines/*.yaml`): which index(es) it applies to, which fields
+ * of a hit hold text / image / video, how the reranker scores them, how the first-stage order is
+ * kept, the window, the time budget and failure policy, and the vector fields used for kNN and
+ * ingest. Keys are snake_case like the Elasticsearch/OpenSearch request options they mirror
+ * (`min_score`, `rank_window_size`), and unknown keys are refused so that a typo never silently
+ * turns a setting off.
+ *
+ * Pure data + validation: never touches the network or the models.
+ */
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+/** A dotted path into `_source` (`image.url`, `media.0.src` is not allowed: arrays are walked). */
+const fieldPath = z
+  .string()
+  .min(1)
+  .regex(/^[^.\s*][^\s*]*$/, 'must be a dotted field path without spaces or wildcards')
+  .refine((s) => !s.endsWith('.') && !s.includes('..'), 'must not have empty path segments');
+const fieldList = z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(fieldPath)).default([]);
+
+/** How the first-stage order enters the final score. */
+export const fusionSchema = z.preprocess(
+  (v) => (typeof v === 'string' ? { method: v } : v),
+  z.discriminatedUnion('method', [
+    z.strictObject({ method: z.literal('none') }),
+    /** Reciprocal-rank fusion of the first-stage rank and the rerank rank: Σ 1/(k + rank). */
+    z.strictObject({ method: z.literal('rrf'), k: positiveInt.default(60) }),
+    /** (1 − weight) · rerank score + weight · first-stage score / max first-stage score in the window. */
+    z.strictObject({ method: z.literal('weight'), weight: z.number().min(0).max(1) }),
+  ]),
+);
+
+const vectorFieldSchema = z.strictObject({
+  field: fieldPath,
+  dims: positiveInt,
+  /** Similarity used in the mapping (`vlrerank index setup`); the stored vectors are L2-normalised. */
+  similarity: z.enum(['cosine', 'dot_product']).default('cosine'),
+});
+
+export const pipelineSchema = z
+  .strictObject({
+    /** Defaults to the file name without `.yaml`. Used by `search_pipeline=` and `ext.vlrerank.pipeline`. */
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be lowercase letters, digits, "_", "-" or "." and start with a letter or digit')
+      .optional(),
+    description: z.string().optional(),
+    /** Index names or patterns (`*` wildcard) this pipeline applies to. */
+    index_patterns: z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(z.string().min(1).regex(/^[^\s,]+$/, 'must be one index name or pattern, no spaces or commas')).min(1)),
+    /** Rerank every search on these indices, even ones that do not ask for it. */
+    default: z.boolean().default(false),
+    /** Passed to scorer backends that take an instruction. */
+    instruction: z.string().optional(),
+    fields: z
+      .strictObject({
+        text: fieldList,
+        image: fieldList,
+        video: fieldList,
+        /** Base (folder or http(s) URL) that relative media values are resolved against. */
+        media_base: z.string().min(1).optional(),
+        /** Joins the values of several text fields into one passage. */
+        text_separator: z.string().default('\n'),
+      })
+      .refine((f) => f.text.length + f.image.length + f.video.length > 0, 'at least one text, image or video field is required'),
+    scorer: z
+      .strictObject({
+        backend: z.enum(['local', 'remote']).default('local'),
+        /** Signal weights handed to the reranker (signal name → weight). */
+        weights: z.record(z.string(), z.number().min(0)).default({}),
+        /** Video sampling for this index. */
+        fps: z.number().positive().optional(),
+        max_frames: positiveInt.optional(),
+      })
+      .default({ backend: 'local', weights: {} }),
+    first_stage: z
+      .strictObject({
+        fusion: fusionSchema.default({ method: 'none' }),
+        /**
+         * How a text query runs its first stage on this index: the request's own query (`bm25`),
+         * kNN over the bridge vector (`knn`), or both (`hybrid`, the request's query as a `should`
+         * next to kNN). Image and video queries always use kNN on `vectors.image`.
+         */
+        text_query: z.enum(['bm25', 'knn', 'hybrid']).default('bm25'),
+        /** Text fields searched with `multi_match` when the request carries no query of its own. */
+        match_fields: z.array(z.string().min(1)).optional(),
+        /** kNN candidates per shard = max(window, num_candidates). */
+        num_candidates: positiveInt.default(100),
+      })
+      .default({ fusion: { method: 'none' }, text_query: 'bm25', num_candidates: 100 }),
+    window: z
+      .strictObject({ default: positiveInt.default(50), max: positiveInt.default(200) })
+      .default({ default: 50, max: 200 })
+      .refine((w) => w.max >= w.default, { message: 'window.max must be greater than or equal to window.default', path: ['max'] }),
+    /** Hits whose final score is below this are dropped from the reranked window. */
+    min_score: z.number().optional(),
+    /** Time budget of the rerank stage (features + models); past it the policy below applies. */
+    budget_ms: positiveInt.default(5_000),
+    failure: z.enum(['fail_open', 'fail_closed']).default('fail_open'),
+    vectors: z
+      .strictObject({
+        /** Add the vectors below to documents indexed through the proxy (`_bulk`, `_doc`, `_create`, `_update`). */
+        ingest: z.boolean().default(false),
+        /** Visual embedding of the image/video field (EfficientNet-Lite2: 1280-d). */
+        image: vectorFieldSchema.optional(),
+        /** Text-space ("bridge") vector of the image/video field (bge-small: 384-d). */
+        bridge: vectorFieldSchema.optional(),
+      })
+      .default({ ingest: false }),
+  })
+  .superRefine((p, ctx) => {
+    if (p.vectors.ingest && !p.vectors.image && !p.vectors.bridge) {
+      ctx.addIssue({ code: 'custom', path: ['vectors', 'ingest'], message: 'vectors.ingest needs vectors.image or vectors.bridge' });
+    }
+    if (p.vectors.ingest && p.fields.image.length + p.fields.video.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['vectors', 'ingest'], message: 'vectors.ingest needs at least one fields.image or fields.video' });
+    }
+    if (p.first_stage.text_query !== 'bm25' && !p.vectors.bridge) {
+      ctx.addIssue({ code: 'custom', path: ['first_stage', 'text_query'], message: `text_query "${p.first_stage.text_query}" needs vectors.bridge` });
+    }
+  });
+
+export type PipelineInput = z.input<typeof pipelineSchema>;
+export type PipelineSpec = z.infer<typeof pipelineSchema>;
+/** A loaded pipeline: the spec with its name resolved and where it came from. */
+export type Pipeline = PipelineSpec & { name: string; source: string };
+export type Fusion = PipelineSpec['first_stage']['fusion'];

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadPipelines, parsePipeline, PipelineRegistry } from '../../../src/pipelines/index.js';
+
+const minimal = { index_patterns: ['products'], fields: { text: ['title'] } };
+
+describe('pipeline validation', () => {
+  it('loads the shipped pipelines', () => {
+    const ps = loadPipelines('pipelines');
+    expect(ps.map((p) => p.name).sort()).toEqual(['coco', 'grocery', 'knowledge-base', 'videos']);
+    const reg = new PipelineRegistry(ps);
+    expect(reg.forIndex('grocery')?.name).toBe('grocery');
+    expect(reg.forIndex('scifact')?.default).toBe(true);
+    expect(reg.get('grocery')?.vectors.image).toEqual({ field: 'image_vector', dims: 1280, similarity: 'cosine' });
+  });
+
+  it('fills defaults and names the pipeline after its file', () => {
+    const p = parsePipeline(minimal, 'pipelines/products.yaml');
+    expect(p.name).toBe('products');
+    expect(p.failure).toBe('fail_open');
+    expect(p.window).toEqual({ default: 50, max: 200 });
+    expect(p.first_stage.fusion).toEqual({ method: 'none' });
+  });
+
+  it.each([
+    [{ ...minimal, window: { default: 100, max: 10 } }, 'p.yaml: window.max: window.max must be greater than or equal to window.default'],
+    [{ ...minimal, failure: 'open' }, 'p.yaml: failure:'],
+    [{ ...minimal, windw: 3 }, 'p.yaml: (top level): unknown key(s) "windw"'],
+    [{ index_patterns: ['x'], fields: {} }, 'p.yaml: fields: at least one text, image or video field'],
+    [{ ...minimal, fields: { text: ['a..b'] } }, 'p.yaml: fields.text.0: must not have empty path segments'],
+    [{ ...minimal, first_stage: { fusion: { method: 'rrf', k: 0 } } }, 'p.yaml: first_stage.fusion.k:'],
+    [{ ...minimal, first_stage: { fusion: { method: 'weight', weight: 2 } } }, 'p.yaml: first_stage.fusion.weight:'],
+    [{ ...minimal, first_stage: { text_query: 'knn' } }, 'p.yaml: first_stage.text_query: text_query "knn" needs vectors.bridge'],
+    [{ ...minimal, vectors: { ingest: true } }, 'p.yaml: vectors.ingest: vectors.ingest needs vectors.image or vectors.bridge'],
+    [{ ...minimal, vectors: { image: { field: 'v', dims: -1 } } }, 'p.yaml: vectors.image.dims:'],
+    [{ ...minimal, index_patterns: [] }, 'p.yaml: index_patterns:'],
+    [{ ...minimal, name: 'Bad Name' }, 'p.yaml: name: must be lowercase'],
+  ])('refuses %j naming file, key and rule', (doc, msg) => {
+    expect(() => parsePipeline(doc, 'p.yaml')).toThrow(msg);
+  });
+
+  it('reports YAML errors and duplicate names per file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlr-pipes-'));
+    writeFileSync(join(dir, 'a.yaml'), 'name: same\nindex_patterns: [a]\nfields: {text: [t]}\n');
+    writeFileSync(join(dir, 'b.yaml'), 'name: same\nindex_patterns: [b]\nfields: {text: [t]}\n');
+    expect(() => loadPipelines(dir)).toThrow(/b\.yaml: name: pipeline "same" is already defined in .*a\.yaml/);
+    writeFileSync(join(dir, 'b.yaml'), 'name: [unclosed\n');
+    expect(() => loadPipelines(dir)).toThrow(/b\.yaml: \(top level\): not valid YAML/);
+  });
+
+  it('matches index expressions to one pipeline', () => {
+    const reg = new PipelineRegistry([parsePipeline({ ...minimal, index_patterns: ['shop-*', 'products'] }, 'shop.yaml'), parsePipeline({ ...minimal, index_patterns: ['kb'] }, 'kb.yaml')]);
+    expect(reg.forIndex('shop-2024')?.name).toBe('shop');
+    expect(reg.forIndex('shop-1,products')?.name).toBe('shop');
+    expect(reg.forIndex('shop-*')?.name).toBe('shop');
+    expect(reg.forIndex('shop-1,kb')).toBeUndefined();
+    expect(reg.forIndex('other')).toBeUndefined();
+    expect(reg.defaultFor('kb')).toBeUndefined();
+  });
+});
