@@ -1,0 +1,230 @@
+/**
+ * Images with sharp: decode once to RGB (EXIF orientation applied, first frame of animations),
+ * then preprocess that decoded image for each model exactly as its manifest says (resize mode,
+ * interpolation, crop, channel order, rescale, mean/std → CHW float32).
+ *
+ * Limits come first: the byte limit before anything, the pixel limit from the header alone
+ * (sharp `metadata()` reads no pixel data), so a 20000×20000 "decompression bomb" is refused
+ * before a single row is decoded; sharp's own `limitInputPixels` backs that up.
+ *
+ * Every sharp failure becomes a VlrerankError in `translateSharpError` (one place), never a crash.
+ * This module must never fetch anything or know about HTTP: it gets bytes or decoded pixels.
+ */
+import sharp, { type Metadata } from 'sharp';
+import { vlrError, isVlrerankError, type VlrerankError } from '../../errors.js';
+import type { ImagePreprocess, PreprocessedImage } from '../../models/preprocess.js';
+
+/** Decoded 8-bit RGB pixels, row-major HWC, 3 channels, orientation already applied. */
+export interface DecodedImage {
+  data: Buffer;
+  width: number;
+  height: number;
+  channels: 3;
+  /** Format of the source bytes as sharp saw it (jpeg, png, webp, gif, heif, tiff…), absent for raw frames. */
+  format?: string;
+}
+
+export interface ImageLimits {
+  /** Largest encoded input in bytes. */
+  maxBytes: number;
+  /** Largest width×height of the (first frame of the) image. */
+  maxPixels: number;
+}
+
+export const DEFAULT_IMAGE_LIMITS: ImageLimits = { maxBytes: 32 * 1024 * 1024, maxPixels: 50_000_000 };
+
+/** Formats we decode. sharp reports AVIF and HEIC as `heif`; HEIC (HEVC) is refused below because prebuilt libvips has no HEVC decoder. */
+const SUPPORTED_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'heif', 'tiff', 'avif']);
+
+/** The model interpolation names → sharp kernels. sharp's `cubic` is Catmull-Rom (a = -0.5), like PIL's BICUBIC; outputs still differ slightly (PITFALLS.md). */
+const KERNELS: Record<ImagePreprocess['interpolation'], 'cubic' | 'linear' | 'nearest' | 'lanczos3'> = {
+  bicubic: 'cubic',
+  bilinear: 'linear',
+  nearest: 'nearest',
+  lanczos3: 'lanczos3',
+};
+
+/**
+ * Map a sharp/libvips failure to our codes. The messages matched here are libvips' own:
+ * "Input image exceeds pixel limit", "Input buffer contains unsupported image format",
+ * "VipsJpeg: Premature end of JPEG file", "… corrupt …", "Input buffer is empty" and so on.
+ */
+export function translateSharpError(e: unknown, what = 'image'): VlrerankError {
+  if (isVlrerankError(e)) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/exceeds pixel limit/i.test(msg)) {
+    return vlrError('VLR_MEDIA_TOO_LARGE', `${what} exceeds the pixel limit`, { cause: e });
+  }
+  if (/unsupported image format|Input buffer is empty|Input file is missing/i.test(msg)) {
+    return vlrError('VLR_MEDIA_UNSUPPORTED', `${what} is not in a supported image format (jpeg, png, webp, gif, avif, tiff)`, { cause: e });
+  }
+  // Everything else libvips says while decoding means the bytes could not be turned into pixels.
+  return vlrError('VLR_MEDIA_UNSUPPORTED', `${what} cannot be decoded (corrupt or truncated): ${firstLine(msg)}`, { cause: e });
+}
+
+function firstLine(s: string): string {
+  const line = s.split('\n').find((l) => l.trim()) ?? s;
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
+
+/** Header-only inspection: format and size without decoding pixels. Enforces both limits. */
+export async function probeImage(
+  buf: Buffer,
+  limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
+): Promise<{ format: string; width: number; height: number; orientation?: number; pages?: number }> {
+  if (buf.length === 0) throw vlrError('VLR_MEDIA_UNSUPPORTED', 'image is empty (0 bytes)');
+  if (buf.length > limits.maxBytes) {
+    throw vlrError('VLR_MEDIA_TOO_LARGE', `image is ${buf.length} bytes, over the limit of ${limits.maxBytes} bytes`, {
+      details: { bytes: buf.length, max_bytes: limits.maxBytes },
+    });
+  }
+  let meta: Metadata;
+  try {
+    // limitInputPixels: false here because metadata never decodes pixels; we check the header ourselves.
+    meta = await sharp(buf, { limitInputPixels: false }).metadata();
+  } catch (e) {
+    throw translateSharpError(e);
+  }
+  const format = meta.format as string | undefined;
+  if (!format || !SUPPORTED_FORMATS.has(format)) {
+    throw vlrError('VLR_MEDIA_UNSUPPORTED', `image format ${format ?? 'unknown'} is not supported (jpeg, png, webp, gif, avif, tiff)`);
+  }
+  if (format === 'heif' && meta.compression && meta.compression !== 'av1') {
+    throw vlrError('VLR_MEDIA_UNSUPPORTED', `HEIF with ${meta.compression} compression is not supported (AVIF is)`);
+  }
+  const width = meta.width ?? 0;
+  // For animations sharp reports the first page's height as pageHeight and the whole strip as height.
+  const height = meta.pageHeight ?? meta.height ?? 0;
+  if (!width || !height) throw vlrError('VLR_MEDIA_UNSUPPORTED', 'image header has no dimensions');
+  if (width * height > limits.maxPixels) {
+    throw vlrError('VLR_MEDIA_TOO_LARGE', `image is ${width}×${height} = ${width * height} pixels, over the limit of ${limits.maxPixels}`, {
+      details: { width, height, max_pixels: limits.maxPixels },
+    });
+  }
+  return { format, width, height, orientation: meta.orientation, pages: meta.pages };
+}
+
+/**
+ * Decode to 8-bit sRGB (alpha dropped, palette/grey/CMYK/16-bit converted), orientation from EXIF
+ * applied, first frame only. Limits are checked from the header before decoding.
+ */
+export async function decodeImage(buf: Buffer, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<DecodedImage> {
+  const { format } = await probeImage(buf, limits);
+  try {
+    // failOn 'warning' (sharp's default, stated here on purpose): a JPEG with corrupt entropy data only
+    // raises libjpeg warnings and would otherwise decode to garbage pixels and garbage features. All 1238
+    // photos in ../shared/data decode cleanly under it.
+    const { data, info } = await sharp(buf, { limitInputPixels: limits.maxPixels, failOn: 'warning', pages: 1, page: 0 })
+      .rotate()
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw vlrError('VLR_MEDIA_UNSUPPORTED', `image decoded to ${info.channels} channels, expected 3`);
+    return { data, width: info.width, height: info.height, channels: 3, format };
+  } catch (e) {
+    throw translateSharpError(e);
+  }
+}
+
+/** Where a shortest-side resize lands and which window the centre crop keeps (same rounding as the PIL references). */
+export function resizeGeometry(
+  width: number,
+  height: number,
+  spec: Pick<ImagePreprocess, 'width' | 'height' | 'resize' | 'resizeShortest'>,
+): { resizeWidth: number; resizeHeight: number; left: number; top: number } {
+  if (spec.resize === 'stretch') return { resizeWidth: spec.width, resizeHeight: spec.height, left: 0, top: 0 };
+  const r = spec.resizeShortest ?? Math.max(spec.width, spec.height);
+  const sc = r / Math.min(width, height);
+  // max(r, …) keeps the shorter side exactly r despite rounding; the crop never exceeds the image.
+  const resizeWidth = Math.max(r, Math.round(width * sc), spec.width);
+  const resizeHeight = Math.max(r, Math.round(height * sc), spec.height);
+  return {
+    resizeWidth,
+    resizeHeight,
+    left: Math.floor((resizeWidth - spec.width) / 2),
+    top: Math.floor((resizeHeight - spec.height) / 2),
+  };
+}
+
+/** Resized (and cropped) 8-bit RGB pixels at the model's input size; the float conversion is separate so it can run per model. */
+async function resizeRgb(img: DecodedImage, spec: ImagePreprocess): Promise<Buffer> {
+  const g = resizeGeometry(img.width, img.height, spec);
+  let pipe = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 }, limitInputPixels: false });
+  if (g.resizeWidth !== img.width || g.resizeHeight !== img.height) {
+    pipe = pipe.resize(g.resizeWidth, g.resizeHeight, { kernel: KERNELS[spec.interpolation], fit: 'fill' });
+  }
+  if (g.resizeWidth !== spec.width || g.resizeHeight !== spec.height) {
+    pipe = pipe.extract({ left: g.left, top: g.top, width: spec.width, height: spec.height });
+  }
+  try {
+    const { data, info } = await pipe.raw().toBuffer({ resolveWithObject: true });
+    if (info.width !== spec.width || info.height !== spec.height || info.channels !== 3) {
+      throw vlrError('VLR_INTERNAL', `resize produced ${info.width}×${info.height}×${info.channels}, expected ${spec.width}×${spec.height}×3`);
+    }
+    return data;
+  } catch (e) {
+    throw translateSharpError(e);
+  }
+}
+
+/**
+ * HWC uint8 RGB → CHW float32 in the model's channel order: out = (px·rescale − mean) / std,
+ * folded into one multiply-add per value, in a single pass over the pixels.
+ */
+export function toChwFloat(rgb: Uint8Array, width: number, height: number, spec: ImagePreprocess, out?: Float32Array): Float32Array {
+  const plane = width * height;
+  const data = out ?? new Float32Array(3 * plane);
+  // Source channel (in RGB) feeding each output channel.
+  const src = spec.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
+  const a0 = spec.rescale / spec.std[0], a1 = spec.rescale / spec.std[1], a2 = spec.rescale / spec.std[2];
+  const b0 = -spec.mean[0] / spec.std[0], b1 = -spec.mean[1] / spec.std[1], b2 = -spec.mean[2] / spec.std[2];
+  const s0 = src[0]!, s1 = src[1]!, s2 = src[2]!;
+  const p1 = plane, p2 = 2 * plane;
+  for (let i = 0, j = 0; i < plane; i++, j += 3) {
+    data[i] = rgb[j + s0]! * a0 + b0;
+    data[p1 + i] = rgb[j + s1]! * a1 + b1;
+    data[p2 + i] = rgb[j + s2]! * a2 + b2;
+  }
+  return data;
+}
+
+/**
+ * Preprocess for one model. Takes encoded bytes (decoded here, with the limits) or an already
+ * decoded image, so one decode serves several models (EfficientNet 260 crop, NanoDet 416 stretch, CLIP 224).
+ */
+export async function preprocessImage(
+  input: Buffer | DecodedImage,
+  spec: ImagePreprocess,
+  limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
+): Promise<PreprocessedImage> {
+  const img = Buffer.isBuffer(input) ? await decodeImage(input, limits) : input;
+  const rgb = await resizeRgb(img, spec);
+  return {
+    data: toChwFloat(rgb, spec.width, spec.height, spec),
+    dims: [3, spec.height, spec.width],
+    original: { width: img.width, height: img.height },
+  };
+}
+
+/** Preprocess one decoded image for several models at once (resizes run in parallel on libvips' threads). */
+export async function preprocessForModels(
+  img: DecodedImage,
+  specs: readonly ImagePreprocess[],
+): Promise<PreprocessedImage[]> {
+  return Promise.all(specs.map((s) => preprocessImage(img, s)));
+}
+
+/** Resize decoded RGB to fit inside maxSide (keeping aspect), e.g. before OCR detection; returns the input when already small. */
+export async function fitInside(img: DecodedImage, maxSide: number, kernel: ImagePreprocess['interpolation'] = 'bilinear'): Promise<DecodedImage> {
+  if (Math.max(img.width, img.height) <= maxSide) return img;
+  try {
+    const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 }, limitInputPixels: false })
+      .resize(maxSide, maxSide, { fit: 'inside', kernel: KERNELS[kernel] })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return { data, width: info.width, height: info.height, channels: 3, format: img.format };
+  } catch (e) {
+    throw translateSharpError(e);
+  }
+}

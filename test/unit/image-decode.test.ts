@@ -1,0 +1,61 @@
+// Decoding every supported format to 8-bit RGB, once: EXIF orientation applied, first GIF frame,
+// alpha flattened, grey/16-bit converted.
+import { describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { decodeImage } from '../../src/features/media/image.js';
+import { orientedJpeg, twoFrameGif } from '../helpers/media-fixtures.js';
+
+const px = (d: { data: Buffer; width: number }, x: number, y: number) => Array.from(d.data.subarray((y * d.width + x) * 3, (y * d.width + x) * 3 + 3));
+const close = (a: number[], b: number[], tol = 12) => a.every((v, i) => Math.abs(v - b[i]!) <= tol);
+
+describe('decodeImage', () => {
+  const base = () => sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 40, b: 90 } } });
+  const formats: Array<[string, () => Promise<Buffer>, string]> = [
+    ['jpeg', () => base().jpeg({ quality: 95 }).toBuffer(), 'jpeg'],
+    ['png', () => base().png().toBuffer(), 'png'],
+    ['webp', () => base().webp({ lossless: true }).toBuffer(), 'webp'],
+    ['gif', () => base().gif().toBuffer(), 'gif'],
+    ['avif', () => base().avif({ lossless: true }).toBuffer(), 'heif'],
+    ['tiff', () => base().tiff().toBuffer(), 'tiff'],
+  ];
+  for (const [name, make, format] of formats) {
+    it(`decodes ${name} to 64×48 RGB with the right colour`, async () => {
+      const d = await decodeImage(await make());
+      expect(d.format).toBe(format);
+      expect([d.width, d.height, d.channels, d.data.length]).toEqual([64, 48, 3, 64 * 48 * 3]);
+      expect(close(px(d, 10, 10), [200, 40, 90], name === 'gif' ? 24 : 12)).toBe(true);
+    });
+  }
+
+  it('applies EXIF orientation 6 (rotate 90° clockwise): the red left strip becomes the top rows', async () => {
+    const d = await decodeImage(await orientedJpeg(6));
+    expect([d.width, d.height]).toEqual([20, 40]);
+    expect(close(px(d, 10, 2), [255, 0, 0], 40)).toBe(true);
+    expect(close(px(d, 10, 35), [0, 255, 0], 40)).toBe(true);
+  });
+
+  it('leaves an unrotated JPEG (orientation 1) as it is', async () => {
+    const d = await decodeImage(await orientedJpeg(1));
+    expect([d.width, d.height]).toEqual([40, 20]);
+    expect(close(px(d, 2, 10), [255, 0, 0], 40)).toBe(true);
+  });
+
+  it('takes the first frame of an animated GIF', async () => {
+    const gif = await twoFrameGif();
+    expect((await sharp(gif).metadata()).pages).toBe(2);
+    const d = await decodeImage(gif);
+    expect([d.width, d.height]).toEqual([16, 12]);
+    expect(close(px(d, 5, 5), [255, 0, 0], 24)).toBe(true);
+  });
+
+  it('flattens alpha onto white and expands grey and 16-bit images to 8-bit RGB', async () => {
+    const transparent = await sharp({ create: { width: 8, height: 8, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer();
+    expect(px(await decodeImage(transparent), 1, 1)).toEqual([255, 255, 255]);
+    const grey = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).greyscale().png().toBuffer();
+    const g = await decodeImage(grey);
+    expect(g.data.length).toBe(8 * 8 * 3);
+    expect(px(g, 3, 3)).toEqual([128, 128, 128]);
+    const deep = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#ff8000' } }).toColourspace('rgb16').png().toBuffer();
+    expect(px(await decodeImage(deep), 3, 3)).toEqual([255, 128, 0]);
+  });
+});
