@@ -11,6 +11,7 @@ import type { ServerContext } from './context.js';
 import { buildApp, type AppParts } from './app.js';
 import { mountProxy } from '../proxy/index.js';
 import { healthRouter } from '../api/health.js';
+import { uiRouter } from '../ui/serve.js';
 
 export interface RunningServer {
   ctx: ServerContext;
@@ -27,6 +28,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   // --- areas register here, in dependency order ---
   parts.proxy = mountProxy(ctx);
   parts.admin.push(healthRouter(ctx));
+  if (config.server.ui) parts.admin.push(uiRouter(ctx));
   // --- end of areas ---
 
   const app = buildApp(ctx, parts);

@@ -1,0 +1,93 @@
+/**
+ * Calls from the UI to the proxy it is served by (same origin): searches through the ordinary
+ * ES endpoints, and vlrerank's own /_vlrerank API. Errors come back ES-shaped
+ * ({error:{type,reason},status}); ApiError keeps that reason so pages can show it verbatim.
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+const TOKEN_KEY = 'vlrerank.adminToken';
+
+/** The admin token lives in this browser's localStorage only; it is never put in the page by the server. */
+export function adminToken(): string | null {
+  try {
+    return localStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+export function setAdminToken(t: string | null): void {
+  try {
+    if (t) localStorage.setItem(TOKEN_KEY, t);
+    else localStorage.removeItem(TOKEN_KEY);
+  } catch {
+    /* private mode: keep nothing */
+  }
+}
+
+function reasonOf(status: number, body: unknown, text: string): string {
+  const b = body as { error?: { type?: string; reason?: string; root_cause?: Array<{ reason?: string }> } | string; message?: string } | undefined;
+  if (b && typeof b.error === 'object' && b.error) {
+    const r = b.error.reason ?? b.error.root_cause?.[0]?.reason;
+    return `${b.error.type ?? 'error'}: ${r ?? ''}`.trim();
+  }
+  if (b && typeof b.error === 'string') return b.error;
+  if (b && typeof b.message === 'string') return b.message;
+  return text.slice(0, 300) || `HTTP ${status}`;
+}
+
+export interface Timed<T> {
+  body: T;
+  ms: number;
+  headers: Headers;
+}
+
+export async function call<T = unknown>(method: string, path: string, body?: unknown, opts: { admin?: boolean; signal?: AbortSignal } = {}): Promise<Timed<T>> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (opts.admin) {
+    const t = adminToken();
+    if (t) headers.authorization = `Bearer ${t}`;
+  }
+  const t0 = performance.now();
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: opts.signal });
+  } catch (e) {
+    throw new ApiError(0, `cannot reach the vlrerank server (${(e as Error).message})`);
+  }
+  const text = await res.text();
+  const ms = performance.now() - t0;
+  let parsed: unknown = undefined;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON */
+  }
+  if (!res.ok) throw new ApiError(res.status, reasonOf(res.status, parsed, text), parsed ?? text);
+  return { body: (parsed ?? text) as T, ms, headers: res.headers };
+}
+
+export async function text(path: string): Promise<string> {
+  const res = await fetch(path);
+  const t = await res.text();
+  if (!res.ok) throw new ApiError(res.status, `HTTP ${res.status}: ${t.slice(0, 200)}`);
+  return t;
+}
+
+/** What a 404 / 501 on a vlrerank route means for the demo: that part has not been built or enabled. */
+export function explain(e: unknown, what: string): string {
+  if (e instanceof ApiError) {
+    if (e.status === 404 || e.status === 501) return `${what} is not available on this server yet (${e.message}).`;
+    if (e.status === 401 || e.status === 403) return `${what}: not allowed (${e.message}). Set the admin token in the model panel.`;
+    return `${what} failed (HTTP ${e.status || 'network'}): ${e.message}`;
+  }
+  return `${what} failed: ${(e as Error)?.message ?? String(e)}`;
+}

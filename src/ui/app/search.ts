@@ -1,0 +1,192 @@
+/**
+ * Search page: one query (text, image or video) against an index through the proxy, shown side by
+ * side as the first-stage order and the reranked order of the same window, with rank changes,
+ * scores, a bar per signal and the time of each stage.
+ *
+ * One reranked request gives both columns: it asks for the whole window (size = window) with
+ * `ext.vlrerank.explain`, so every hit carries `_vlrerank.first_stage_rank/score`; the first-stage
+ * column is the same hits sorted by that rank. With reranking off, a text query is sent as a plain
+ * search without `ext` (exactly what the engine alone returns).
+ */
+import { call, explain, ApiError } from './api.js';
+import { h, clear, field, fmtMs } from './dom.js';
+import { findMedia, thumb, titleOf, subtitleOf } from './media.js';
+import { mediaPicker, signalsOf, signalBars, message, samples, sampleAsUpload } from './widgets.js';
+
+interface Hit {
+  _index: string;
+  _id: string;
+  _score: number | null;
+  _source?: Record<string, unknown>;
+  _vlrerank?: { first_stage_score?: number; first_stage_rank?: number; [k: string]: unknown };
+}
+interface SearchResponse {
+  took?: number;
+  hits: { hits: Hit[]; total?: { value: number } | number };
+  vlrerank?: { window?: number; degraded?: boolean; reason?: string; timings?: Record<string, number>; [k: string]: unknown };
+}
+
+const SHOW = 10;
+
+export function searchPage(root: HTMLElement): void {
+  const indexSel = h('select', { name: 'index' });
+  const qText = h('input', { type: 'search', name: 'q', placeholder: 'e.g. green apple, a man riding a horse, vitamin D and bone density', autocomplete: 'off' });
+  const picker = mediaPicker({ label: 'Query image or video', accept: ['image', 'video'] });
+  const rerank = h('input', { type: 'checkbox', checked: true, name: 'rerank' });
+  const windowIn = h('input', { type: 'number', min: 10, max: 200, value: '30', name: 'window', inputMode: 'numeric' });
+  const go = h('button.primary', { type: 'submit', text: 'Search' });
+  const examples = h('div.examples', { 'aria-label': 'example queries' });
+  const out = h('section.results', { 'aria-live': 'polite', 'aria-busy': 'false', 'aria-label': 'results' });
+
+  const form = h('form.query', { onsubmit: (e: Event) => (e.preventDefault(), void run()) }, [
+    h('div.row', {}, [field('Index', indexSel), field('Text query', qText)]),
+    picker.el,
+    h('div.row.opts', {}, [
+      h('label.check', {}, [rerank, ' Rerank with vlrerank']),
+      field('Window (hits reranked)', windowIn),
+      go,
+    ]),
+    examples,
+  ]);
+  root.append(h('h1', { text: 'Search' }), form, out);
+
+  void loadIndices(indexSel, out);
+  void samples().then((s) => {
+    const qs = s.groceryQueries ?? [];
+    if (!qs.length) return;
+    examples.append(h('span.hint', { text: 'Try an in-store photo: ' }));
+    for (const q of qs.slice(0, 6)) {
+      examples.append(
+        h('button.chip', {
+          type: 'button',
+          text: q.class_name,
+          'data-sample': q.image,
+          onclick: async () => {
+            try {
+              picker.set(await sampleAsUpload(q.image, 'image'));
+              if ([...indexSel.options].some((o) => o.value === 'grocery')) indexSel.value = 'grocery';
+              qText.value = '';
+            } catch (e) {
+              out.replaceChildren(message('error', (e as Error).message));
+            }
+          },
+        }),
+      );
+    }
+  });
+
+  async function run(): Promise<void> {
+    const index = indexSel.value;
+    const text = qText.value.trim();
+    const media = picker.get();
+    if (!index) return void out.replaceChildren(message('warn', 'Pick an index first.'));
+    if (!text && !media) return void out.replaceChildren(message('warn', 'Type a query, or drop an image or a video.'));
+    const window = Math.max(SHOW, Math.min(200, Number(windowIn.value) || 30));
+    const query: Record<string, string> = {};
+    if (text) query.text = text;
+    if (media) query[media.kind] = media.value;
+    const plain = !rerank.checked && !media;
+    const body: Record<string, unknown> = plain
+      ? { size: SHOW, query: { simple_query_string: { query: text } } }
+      : { size: window, ext: { vlrerank: { query, explain: true, window } } };
+    if (!plain && text && !media) body.query = { simple_query_string: { query: text } };
+
+    out.setAttribute('aria-busy', 'true');
+    out.replaceChildren(message('info', plain ? 'Searching…' : 'Searching and reranking… (the first query loads the models)'));
+    go.disabled = true;
+    try {
+      const r = await call<SearchResponse>('POST', `/${encodeURIComponent(index)}/_search`, body);
+      render(r.body, r.ms, plain, !rerank.checked);
+    } catch (e) {
+      const notes: string[] = [explain(e, 'The search')];
+      if (e instanceof ApiError && /vlrerank|ext|unknown/i.test(e.message) && !plain) {
+        notes.push('Reranked search needs the search integration (ext.vlrerank) on this server; untick "Rerank" for a plain text search.');
+      }
+      out.replaceChildren(...notes.map((n, i) => message(i ? 'info' : 'error', n)));
+    } finally {
+      go.disabled = false;
+      out.setAttribute('aria-busy', 'false');
+    }
+  }
+
+  function render(res: SearchResponse, roundTripMs: number, plain: boolean, rerankOff: boolean): void {
+    clear(out);
+    const hits = res.hits?.hits ?? [];
+    const v = res.vlrerank;
+    const timing = h('p.timings', {}, [
+      h('span', { text: `round trip ${fmtMs(roundTripMs)}` }),
+      res.took !== undefined ? h('span', { text: `engine took ${fmtMs(res.took)}` }) : null,
+      ...Object.entries(v?.timings ?? {}).map(([k, ms]) => h('span', { text: `${k.replace(/_ms$/, '')} ${fmtMs(ms)}` })),
+      v?.window ? h('span', { text: `window ${v.window}` }) : null,
+    ]);
+    out.append(timing);
+    if (v?.degraded) out.append(message('warn', `Reranking was degraded: ${v.reason ?? 'unknown reason'} — showing the first-stage order.`));
+    if (!hits.length) return void out.append(message('info', 'No hits.'));
+
+    if (plain) {
+      out.append(h('div.cols.one', {}, [column('First stage (engine only)', hits.map((x, i) => ({ hit: x, rank: i + 1, score: x._score ?? 0 })), 'first')]));
+      return;
+    }
+    const haveFirst = hits.some((x) => x._vlrerank?.first_stage_rank !== undefined);
+    if (!haveFirst) out.append(message('warn', 'The response carries no _vlrerank explanation: this server did not rerank the search (is the search integration enabled for this index?).'));
+    const ranks = hits.map((x) => x._vlrerank?.first_stage_rank).filter((r): r is number => typeof r === 'number');
+    const base = ranks.length && Math.min(...ranks) === 0 ? 1 : 0; // accept 0- or 1-based ranks
+    const firstRank = (x: Hit, i: number) => (typeof x._vlrerank?.first_stage_rank === 'number' ? x._vlrerank.first_stage_rank + base : i + 1);
+    const first = hits
+      .map((x, i) => ({ hit: x, rank: firstRank(x, i), score: x._vlrerank?.first_stage_score ?? NaN }))
+      .sort((a, b) => a.rank - b.rank)
+      .slice(0, SHOW);
+    const reranked = hits.slice(0, SHOW).map((x, i) => ({ hit: x, rank: i + 1, score: x._score ?? 0, from: firstRank(x, i) }));
+    if (rerankOff) {
+      out.append(message('info', 'Search by image or video needs vlrerank’s first stage (kNN on the pipeline’s vector field); with reranking off only that first-stage order is shown.'));
+      out.append(h('div.cols.one', {}, [column('First stage (kNN)', first, 'first')]));
+      return;
+    }
+    out.append(h('div.cols', {}, [column('First stage', first, 'first'), column('Reranked', reranked, 'reranked')]));
+  }
+}
+
+function column(title: string, items: Array<{ hit: Hit; rank: number; score: number; from?: number }>, kind: string): HTMLElement {
+  return h('section.col', { 'aria-label': title, 'data-col': kind }, [
+    h('h2', { text: title }),
+    h('ol.cards', {}, items.map((it) => card(it, kind === 'reranked'))),
+  ]);
+}
+
+function card(it: { hit: Hit; rank: number; score: number; from?: number }, showSignals: boolean): HTMLElement {
+  const src = it.hit._source;
+  const title = titleOf(src, it.hit._id);
+  const media = findMedia(src).slice(0, 1);
+  let change: HTMLElement | null = null;
+  if (it.from !== undefined) {
+    const d = it.from - it.rank;
+    change = h(`span.delta.${d > 0 ? 'up' : d < 0 ? 'down' : 'same'}` as 'span', {
+      text: d > 0 ? `▲${d}` : d < 0 ? `▼${-d}` : '=',
+      title: `first stage rank ${it.from}`,
+      'aria-label': d > 0 ? `up ${d} from ${it.from}` : d < 0 ? `down ${-d} from ${it.from}` : 'unchanged',
+    });
+  }
+  return h('li.card', { 'data-id': it.hit._id, 'data-title': title }, [
+    h('div.rank', {}, [h('span', { text: `#${it.rank}` }), change]),
+    media.length ? h('div.media', {}, media.map((m) => thumb(m.value, m.kind, title))) : null,
+    h('div.body', {}, [
+      h('h3', { text: title }),
+      h('p.sub', { text: subtitleOf(src) }),
+      h('p.score', { text: Number.isFinite(it.score) ? `score ${it.score.toFixed(4)}` : 'score –' }),
+      showSignals ? signalBars(signalsOf(it.hit._vlrerank)) : null,
+    ]),
+  ]);
+}
+
+async function loadIndices(sel: HTMLSelectElement, out: HTMLElement): Promise<void> {
+  try {
+    const r = await call<Array<{ index: string; 'docs.count': string }>>('GET', '/_cat/indices?format=json&h=index,docs.count&s=index');
+    const list = r.body.filter((x) => !x.index.startsWith('.'));
+    if (!list.length) out.replaceChildren(message('warn', 'The cluster has no indices yet. `npm start` creates the demo indices (grocery, coco, videos, scifact).'));
+    const preferred = ['grocery', 'coco', 'videos', 'scifact'];
+    list.sort((a, b) => (preferred.indexOf(a.index) + 1 || 99) - (preferred.indexOf(b.index) + 1 || 99));
+    sel.replaceChildren(...list.map((x) => h('option', { value: x.index, text: `${x.index} (${x['docs.count']} docs)` })));
+  } catch (e) {
+    out.replaceChildren(message('error', explain(e, 'Listing the indices through the proxy')));
+  }
+}

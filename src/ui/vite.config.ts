@@ -1,0 +1,25 @@
+/**
+ * Vite 7 build of the demo UI: plain TypeScript, no framework, no external CDN or fonts.
+ * Built by `npm run build` into dist/ui/public, which src/ui/serve.ts serves at /_vlrerank/ui/.
+ * (dist/ui/ itself holds the compiled server-side serve.js/media.js, so the static files get
+ * their own folder and the server code is never served.)
+ */
+import { defineConfig } from 'vite';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export default defineConfig({
+  root: here,
+  base: '/_vlrerank/ui/',
+  publicDir: false,
+  logLevel: 'warn',
+  build: {
+    outDir: resolve(here, '../../dist/ui/public'),
+    emptyOutDir: true,
+    target: 'es2022',
+    assetsInlineLimit: 0,
+    sourcemap: false,
+  },
+});
