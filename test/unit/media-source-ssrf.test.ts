@@ -1,0 +1,206 @@
+// SSRF guard of the media fetcher, against real HTTP servers on loopback: private, loopback,
+// link-local and mapped addresses are refused before any connection, names are checked on the
+// address they resolve to, every redirect hop is re-checked, and size and time are bounded.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MediaSource, type MediaSourceOptions } from '../../src/features/media/source.js';
+import { VlrerankError } from '../../src/errors.js';
+
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+
+let server: Server;
+let port = 0;
+const hits: string[] = [];
+const open = new Set<ServerResponse>();
+
+function handler(req: IncomingMessage, res: ServerResponse): void {
+  hits.push(req.url ?? '');
+  open.add(res);
+  res.on('close', () => open.delete(res));
+  const u = new URL(req.url ?? '/', 'http://x');
+  switch (u.pathname) {
+    case '/img.png':
+      res.writeHead(200, { 'content-type': 'image/png', etag: '"v1"', 'last-modified': 'Tue, 24 Nov 2026 00:00:00 GMT' }).end(PNG);
+      return;
+    case '/to-loopback-ip': // allowed first hop (host "localhost" is allowlisted), refused second hop (127.0.0.1 is not)
+      res.writeHead(302, { location: `http://127.0.0.1:${port}/secret` }).end();
+      return;
+    case '/to-metadata':
+      res.writeHead(301, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+      return;
+    case '/to-localhost':
+      res.writeHead(307, { location: `/img.png` }).end();
+      return;
+    case '/loop':
+      res.writeHead(302, { location: `/loop?n=${Number(u.searchParams.get('n') ?? 0) + 1}` }).end();
+      return;
+    case '/secret':
+      res.writeHead(200).end('secret');
+      return;
+    case '/big-declared':
+      res.writeHead(200, { 'content-length': String(10_000_000) });
+      res.write(Buffer.alloc(1000));
+      return; // never ends: the client must abort on the header alone
+    case '/big-chunked': {
+      res.writeHead(200, { 'content-type': 'image/png' });
+      const chunk = Buffer.alloc(64 * 1024);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 50 && res.write(chunk)) sent++;
+        if (sent < 50 && !res.destroyed) res.once('drain', pump);
+        else res.end();
+      };
+      pump();
+      return;
+    }
+    case '/slow-headers':
+      return; // never answers
+    case '/slow-body':
+      res.writeHead(200, { 'content-type': 'image/png' });
+      res.write(PNG.subarray(0, 10));
+      return; // never finishes
+    case '/missing':
+      res.writeHead(404).end('no');
+      return;
+  }
+  res.writeHead(500).end();
+}
+
+beforeAll(async () => {
+  server = createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as AddressInfo).port;
+});
+afterAll(async () => {
+  for (const r of open) r.destroy();
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+function source(over: Partial<MediaSourceOptions> = {}): MediaSource {
+  return new MediaSource({ roots: [], allowHosts: [], maxBytes: 1 << 20, fetchTimeoutMs: 5_000, maxRedirects: 3, ...over });
+}
+
+async function failure(p: Promise<unknown>): Promise<VlrerankError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(VlrerankError);
+    return e as VlrerankError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('media fetch SSRF guard', () => {
+  it('refuses loopback, private, link-local (cloud metadata), CGNAT, unspecified and IPv6 loopback literals without connecting', async () => {
+    const s = source();
+    const before = hits.length;
+    for (const url of [
+      `http://127.0.0.1:${port}/img.png`,
+      'http://10.1.2.3/img.png',
+      'http://192.168.0.10/img.png',
+      'http://172.16.5.4/img.png',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://100.64.0.1/img.png',
+      'http://0.0.0.0/img.png',
+      `http://[::1]:${port}/img.png`,
+      'http://[fd00::1]/img.png',
+      'http://[fe80::1]/img.png',
+      `http://[::ffff:127.0.0.1]:${port}/img.png`,
+      `http://2130706433:${port}/img.png`, // 127.0.0.1 written as one decimal number
+      `http://0x7f.1:${port}/img.png`,
+    ]) {
+      const e = await failure(s.resolve(url));
+      expect(e.code, url).toBe('VLR_MEDIA_FORBIDDEN');
+      expect(e.status).toBe(403);
+    }
+    expect(hits.length).toBe(before); // nothing reached the server
+    await s.close();
+  });
+
+  it('checks the address a host name resolves to: localhost → 127.0.0.1 is refused', async () => {
+    const s = source();
+    const before = hits.length;
+    const e = await failure(s.resolve(`http://localhost:${port}/img.png`));
+    expect(e.code).toBe('VLR_MEDIA_FORBIDDEN');
+    expect(e.message).toMatch(/loopback/);
+    expect(hits.length).toBe(before);
+    await s.close();
+  });
+
+  it('fetches from an allowlisted host name, with hash, mime, ETag and Last-Modified', async () => {
+    const s = source({ allowHosts: ['localhost'] });
+    const m = await s.resolve(`http://localhost:${port}/img.png`);
+    expect(m.bytes.equals(PNG)).toBe(true);
+    expect(m).toMatchObject({ origin: 'url', mime: 'image/png', etag: '"v1"', lastModified: 'Tue, 24 Nov 2026 00:00:00 GMT' });
+    expect(m.contentHash).toMatch(/^[0-9a-f]{64}$/);
+    await s.close();
+  });
+
+  it('allowlists by CIDR', async () => {
+    const s = source({ allowHosts: ['127.0.0.0/8'] });
+    expect((await s.resolve(`http://127.0.0.1:${port}/img.png`)).bytes.equals(PNG)).toBe(true);
+    await s.close();
+  });
+
+  it('re-checks every redirect: an allowlisted first hop redirecting to a loopback IP is refused, and the target is never requested', async () => {
+    const s = source({ allowHosts: ['localhost'] });
+    hits.length = 0;
+    const e = await failure(s.resolve(`http://localhost:${port}/to-loopback-ip`));
+    expect(e.code).toBe('VLR_MEDIA_FORBIDDEN');
+    expect(e.message).toContain('127.0.0.1');
+    expect(hits).toEqual(['/to-loopback-ip']);
+    const e2 = await failure(s.resolve(`http://localhost:${port}/to-metadata`));
+    expect(e2.code).toBe('VLR_MEDIA_FORBIDDEN');
+    expect(e2.message).toContain('169.254.169.254');
+    await s.close();
+  });
+
+  it('follows an allowed redirect, and bounds the number of redirects', async () => {
+    const s = source({ allowHosts: ['localhost'], maxRedirects: 3 });
+    const m = await s.resolve(`http://localhost:${port}/to-localhost`);
+    expect(m.bytes.equals(PNG)).toBe(true);
+    expect(m.location).toBe(`http://localhost:${port}/img.png`);
+    hits.length = 0;
+    const e = await failure(s.resolve(`http://localhost:${port}/loop`));
+    expect(e.code).toBe('VLR_MEDIA_FETCH');
+    expect(e.message).toMatch(/too many redirects/);
+    expect(hits.length).toBe(4); // the first request + 3 redirects
+    await s.close();
+  });
+
+  it('refuses an oversized response from its Content-Length and aborts a chunked one past the limit', async () => {
+    const s = source({ allowHosts: ['localhost'], maxBytes: 100_000 });
+    const e = await failure(s.resolve(`http://localhost:${port}/big-declared`));
+    expect(e.code).toBe('VLR_MEDIA_TOO_LARGE');
+    expect(e.status).toBe(413);
+    const e2 = await failure(s.resolve(`http://localhost:${port}/big-chunked`));
+    expect(e2.code).toBe('VLR_MEDIA_TOO_LARGE');
+    await s.close();
+  });
+
+  it('times out on a server that never answers, and on one that stalls mid-body', async () => {
+    const s = source({ allowHosts: ['localhost'], fetchTimeoutMs: 300 });
+    expect((await failure(s.resolve(`http://localhost:${port}/slow-headers`))).code).toBe('VLR_MEDIA_TIMEOUT');
+    expect((await failure(s.resolve(`http://localhost:${port}/slow-body`))).code).toBe('VLR_MEDIA_TIMEOUT');
+    await s.close();
+  });
+
+  it('reports HTTP errors, unknown hosts and bad schemes clearly', async () => {
+    const s = source({ allowHosts: ['localhost'] });
+    const e = await failure(s.resolve(`http://localhost:${port}/missing`));
+    expect(e.code).toBe('VLR_MEDIA_FETCH');
+    expect(e.message).toContain('HTTP 404');
+    expect((await failure(s.resolve('http://no-such-host.invalid/x.png'))).code).toBe('VLR_MEDIA_FETCH');
+    expect((await failure(s.fetchUrl('ftp://example.com/x.png', { maxBytes: 10 }))).code).toBe('VLR_MEDIA_FORBIDDEN');
+    await s.close();
+  });
+
+  it('keeps query strings (signed URLs) out of error messages', async () => {
+    const s = source();
+    const e = await failure(s.resolve('http://10.0.0.1/x.png?X-Amz-Signature=secret123'));
+    expect(e.message).not.toContain('secret123');
+    await s.close();
+  });
+});
