@@ -1,0 +1,69 @@
+/**
+ * Text cross-encoder (ms-marco MiniLM, bge-reranker): (query, passage) → relevance logit.
+ * The pair is tokenised `[CLS] query [SEP] passage [SEP]` (or the model's own template from
+ * tokenizer.json) and truncated longest-first to maxTokens in code. Output: the `logits`
+ * output's first column per pair (no sigmoid; calibration belongs to the reranker).
+ *
+ * No cross-encoder weights exist on the build machines: this path is tested for tokenisation
+ * only (with the bert-base-uncased WordPiece tokenizer of the MS MARCO cross-encoders).
+ */
+import { vlrError } from '../../errors.js';
+import type { Batcher } from '../batcher.js';
+import type { Manifest, TextPreprocess } from '../manifest.js';
+import { ort, type ModelSession } from '../session.js';
+import { padBatch, TextTokenizer, type Encoded } from '../tokenizer.js';
+import { makeBatcher, type EncoderContext } from './context.js';
+
+export class CrossEncoder {
+  readonly id: string;
+  readonly manifest: Manifest;
+  readonly text: TextPreprocess;
+  readonly tokenizer: TextTokenizer;
+  readonly session: ModelSession;
+  readonly #batcher: Batcher<Encoded, number>;
+
+  constructor(ctx: EncoderContext, m: Manifest, tokenizer: TextTokenizer) {
+    this.id = m.id;
+    this.manifest = m;
+    this.text = m.text!;
+    this.tokenizer = tokenizer;
+    this.session = ctx.registry.session(m.id, 'model', ctx.precision);
+    this.#batcher = makeBatcher(ctx, m.id, m.maxBatchSize, (items) => this.#run(items));
+  }
+
+  static async create(ctx: EncoderContext, id: string): Promise<CrossEncoder> {
+    const m = ctx.registry.manifest(id);
+    if (m.task !== 'text-cross-encoder') throw vlrError('VLR_BAD_REQUEST', `model ${id} is a ${m.task}, not a text cross-encoder`);
+    const tok = await ctx.registry.ensureFile(id, ctx.registry.fileByRole(id, 'tokenizer'));
+    return new CrossEncoder(ctx, m, await TextTokenizer.fromFile(tok, m.text!.maxTokens));
+  }
+
+  /** Token ids and segment ids of a pair as fed to the model. */
+  encode(query: string, passage: string): Encoded {
+    return this.tokenizer.encodePair(this.text.queryPrefix + query, this.text.passagePrefix + passage);
+  }
+
+  async #run(encs: Encoded[]): Promise<number[]> {
+    const { seq, ids, mask, types } = padBatch(encs, this.text.padId);
+    const dims = [encs.length, seq];
+    const feeds = {
+      input_ids: new ort.Tensor('int64', ids, dims),
+      attention_mask: new ort.Tensor('int64', mask, dims),
+      token_type_ids: new ort.Tensor('int64', types, dims),
+    };
+    const outName = this.manifest.io.model!.outputs[0]!;
+    const t = (await this.session.run(feeds, [outName]))[outName]!;
+    const cols = t.dims.length > 1 ? t.dims[t.dims.length - 1]! : 1;
+    const d = t.data as Float32Array;
+    return encs.map((_, i) => d[i * cols]!);
+  }
+
+  /** One logit per passage, in order. */
+  score(query: string, passages: string[]): Promise<number[]> {
+    return this.#batcher.submitAll(passages.map((p) => this.encode(query, p)));
+  }
+
+  close(): void {
+    this.#batcher.close();
+  }
+}

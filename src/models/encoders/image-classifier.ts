@@ -1,0 +1,79 @@
+/**
+ * Image classifier / feature extractor (EfficientNet-Lite2 ImageNet): PreprocessedImage →
+ * L2-normalised embedding (1280) + class logits (1000), with the class names. Inputs go through
+ * the model's dynamic batcher so concurrent callers share model runs.
+ */
+import { vlrError } from '../../errors.js';
+import type { Batcher } from '../batcher.js';
+import type { Manifest } from '../manifest.js';
+import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
+import type { ModelSession } from '../session.js';
+import { l2normalize, row, softmax, stackImages } from './common.js';
+import { makeBatcher, type EncoderContext } from './context.js';
+
+export interface ImageFeatures {
+  /** L2-normalised image embedding. */
+  embedding: Float32Array;
+  /** Class logits (no softmax). */
+  logits: Float32Array;
+}
+
+export interface ClassScore {
+  classId: number;
+  label: string;
+  prob: number;
+}
+
+export class ImageClassifier {
+  readonly id: string;
+  readonly manifest: Manifest;
+  readonly preprocess: ImagePreprocess;
+  readonly classNames: readonly string[];
+  readonly session: ModelSession;
+  readonly #batcher: Batcher<PreprocessedImage, ImageFeatures>;
+  readonly #outputs: [string, string];
+
+  private constructor(ctx: EncoderContext, manifest: Manifest, classNames: string[]) {
+    this.id = manifest.id;
+    this.manifest = manifest;
+    this.preprocess = manifest.image!;
+    this.classNames = Object.freeze(classNames);
+    this.session = ctx.registry.session(manifest.id, 'model', ctx.precision);
+    const outs = manifest.io.model!.outputs;
+    this.#outputs = [outs.find((o) => /embed/.test(o)) ?? outs[0]!, outs.find((o) => /logit/.test(o)) ?? outs[1]!];
+    this.#batcher = makeBatcher(ctx, manifest.id, manifest.maxBatchSize, (items) => this.#run(items));
+  }
+
+  static async create(ctx: EncoderContext, id: string): Promise<ImageClassifier> {
+    const m = ctx.registry.manifest(id);
+    if (m.task !== 'image-encoder') throw vlrError('VLR_BAD_REQUEST', `model ${id} is a ${m.task}, not an image-encoder`);
+    const names = m.files.some((f) => f.role === 'classes') ? await ctx.registry.readJson<string[]>(id, 'classes') : [];
+    return new ImageClassifier(ctx, m, names);
+  }
+
+  async #run(images: PreprocessedImage[]): Promise<ImageFeatures[]> {
+    const input = stackImages(images, this.preprocess, this.id);
+    const inName = this.manifest.io.model!.inputs[0]!;
+    const out = await this.session.run({ [inName]: input }, this.#outputs);
+    const [e, l] = [out[this.#outputs[0]]!, out[this.#outputs[1]]!];
+    return images.map((_, i) => ({ embedding: this.manifest.normalize ? l2normalize(row(e, i)) : row(e, i), logits: row(l, i) }));
+  }
+
+  /** Features of each image, in order. */
+  embed(images: PreprocessedImage[]): Promise<ImageFeatures[]> {
+    return this.#batcher.submitAll(images);
+  }
+
+  /** The k most probable classes of a logits vector. */
+  topK(logits: Float32Array, k = 5, temperature = 1): ClassScore[] {
+    const p = softmax(logits, temperature);
+    return [...p.keys()]
+      .sort((a, b) => p[b]! - p[a]!)
+      .slice(0, k)
+      .map((i) => ({ classId: i, label: this.classNames[i] ?? String(i), prob: p[i]! }));
+  }
+
+  close(): void {
+    this.#batcher.close();
+  }
+}

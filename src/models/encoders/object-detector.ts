@@ -1,0 +1,175 @@
+/**
+ * Object detector (NanoDet-g, COCO 80): PreprocessedImage → detections in original image
+ * pixels. Box decoding follows the model's config.json (GFL distributions: softmax over
+ * regMax+1 bins per side, expectation × stride, centres at (x+0.5)·stride), then score
+ * threshold, per-class greedy NMS, top maxDetections by score — as scripts/nanodet.py does.
+ */
+import { vlrError } from '../../errors.js';
+import type { Batcher } from '../batcher.js';
+import type { DetectorSpec, Manifest } from '../manifest.js';
+import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
+import type { ModelSession, Outputs } from '../session.js';
+import { stackImages } from './common.js';
+import { makeBatcher, type EncoderContext } from './context.js';
+
+export interface Detection {
+  label: string;
+  classId: number;
+  score: number;
+  /** [x1, y1, x2, y2] in original image pixels. */
+  box: [number, number, number, number];
+}
+
+export interface DetectOptions {
+  scoreThreshold?: number;
+  iouThreshold?: number;
+  maxDetections?: number;
+}
+
+interface Raw {
+  box: [number, number, number, number];
+  score: number;
+  cls: number;
+}
+
+function iou(a: Raw['box'], b: Raw['box']): number {
+  const ix = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
+  const iy = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+  const inter = ix * iy;
+  const ua = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
+  return inter / (ua + 1e-9);
+}
+
+/** Greedy NMS over one class's candidates (sorted by score desc inside). */
+export function nms(cands: Raw[], threshold: number): Raw[] {
+  const order = [...cands].sort((a, b) => b.score - a.score);
+  const keep: Raw[] = [];
+  for (const c of order) if (keep.every((k) => iou(k.box, c.box) <= threshold)) keep.push(c);
+  return keep;
+}
+
+/** Decode the raw head outputs of one image into detections (exported for tests). */
+export function decodeDetections(outputs: Outputs, spec: DetectorSpec, input: { width: number; height: number }, original: { width: number; height: number }, classNames: readonly string[], opts: DetectOptions = {}): Detection[] {
+  const thr = opts.scoreThreshold ?? spec.scoreThreshold;
+  const bins = spec.regMax + 1;
+  const cands: Raw[] = [];
+  const nc = spec.numClasses;
+  const dist = new Float64Array(4);
+  for (const s of spec.strides) {
+    const gw = Math.ceil(input.width / s);
+    const cls = outputs[spec.clsOutput.replace('{s}', String(s))]?.data as Float32Array | undefined;
+    const reg = outputs[spec.regOutput.replace('{s}', String(s))]?.data as Float32Array | undefined;
+    if (!cls || !reg) throw vlrError('VLR_MODEL_RUNTIME', `detector output for stride ${s} missing`);
+    const points = cls.length / nc;
+    for (let p = 0; p < points; p++) {
+      let best = 0;
+      let score = -Infinity;
+      for (let k = 0; k < nc; k++) {
+        const v = cls[p * nc + k]!;
+        if (v > score) {
+          score = v;
+          best = k;
+        }
+      }
+      if (!(score > thr)) continue;
+      for (let side = 0; side < 4; side++) {
+        const o = (p * 4 + side) * bins;
+        let m = -Infinity;
+        for (let i = 0; i < bins; i++) m = Math.max(m, reg[o + i]!);
+        let z = 0;
+        let e = 0;
+        for (let i = 0; i < bins; i++) {
+          const w = Math.exp(reg[o + i]! - m);
+          z += w;
+          e += w * i;
+        }
+        dist[side] = (e / z) * s;
+      }
+      const x = p % gw;
+      const y = Math.floor(p / gw);
+      const cx = (x + spec.centerOffset) * s;
+      const cy = (y + spec.centerOffset) * s;
+      cands.push({ box: [cx - dist[0]!, cy - dist[1]!, cx + dist[2]!, cy + dist[3]!], score, cls: best });
+    }
+  }
+  const byClass = new Map<number, Raw[]>();
+  for (const c of cands) {
+    const l = byClass.get(c.cls);
+    if (l) l.push(c);
+    else byClass.set(c.cls, [c]);
+  }
+  const sx = original.width / input.width;
+  const sy = original.height / input.height;
+  const clip = (v: number, hi: number) => Math.min(Math.max(v, 0), hi);
+  const out: Detection[] = [];
+  for (const [k, list] of byClass) {
+    for (const r of nms(list, opts.iouThreshold ?? spec.nmsIouThreshold)) {
+      const b = r.box;
+      out.push({
+        label: classNames[k] ?? String(k),
+        classId: k,
+        score: r.score,
+        box: [clip(b[0], input.width) * sx, clip(b[1], input.height) * sy, clip(b[2], input.width) * sx, clip(b[3], input.height) * sy],
+      });
+    }
+  }
+  out.sort((a, b) => b.score - a.score);
+  return out.slice(0, opts.maxDetections ?? spec.maxDetections);
+}
+
+export class ObjectDetector {
+  readonly id: string;
+  readonly manifest: Manifest;
+  readonly preprocess: ImagePreprocess;
+  readonly spec: DetectorSpec;
+  readonly classNames: readonly string[];
+  readonly session: ModelSession;
+  readonly #batcher: Batcher<PreprocessedImage, Outputs>;
+
+  private constructor(ctx: EncoderContext, m: Manifest, classNames: string[]) {
+    this.id = m.id;
+    this.manifest = m;
+    this.preprocess = m.image!;
+    this.spec = m.detector!;
+    this.classNames = Object.freeze(classNames);
+    this.session = ctx.registry.session(m.id, 'model', ctx.precision);
+    this.#batcher = makeBatcher(ctx, m.id, m.maxBatchSize, (items) => this.#run(items));
+  }
+
+  static async create(ctx: EncoderContext, id: string): Promise<ObjectDetector> {
+    const m = ctx.registry.manifest(id);
+    if (m.task !== 'object-detector') throw vlrError('VLR_BAD_REQUEST', `model ${id} is a ${m.task}, not an object-detector`);
+    const names = m.files.some((f) => f.role === 'classes') ? await ctx.registry.readJson<string[]>(id, 'classes') : [];
+    return new ObjectDetector(ctx, m, names);
+  }
+
+  async #run(images: PreprocessedImage[]): Promise<Outputs[]> {
+    const io = this.manifest.io.model!;
+    const out = await this.session.run({ [io.inputs[0]!]: stackImages(images, this.preprocess, this.id) }, io.outputs);
+    if (images.length === 1) return [out];
+    // split a batch of n into per-image outputs
+    return images.map((_, i) => {
+      const o: Outputs = {};
+      for (const [k, t] of Object.entries(out)) {
+        const per = t.data.length / images.length;
+        o[k] = { data: (t.data as Float32Array).subarray(i * per, (i + 1) * per), dims: [1, ...t.dims.slice(1)] } as unknown as Outputs[string];
+      }
+      return o;
+    });
+  }
+
+  /** Raw head outputs for one image (for golden tests). */
+  raw(image: PreprocessedImage): Promise<Outputs> {
+    return this.#batcher.submit(image);
+  }
+
+  /** Detections in the original image's pixels (default: the size the image was decoded at). */
+  async detect(image: PreprocessedImage, original: { width: number; height: number } = image.original, opts: DetectOptions = {}): Promise<Detection[]> {
+    const out = await this.raw(image);
+    return decodeDetections(out, this.spec, this.preprocess, original, this.classNames, opts);
+  }
+
+  close(): void {
+    this.#batcher.close();
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Text embedder (bge-small-en-v1.5 int8): text → L2-normalised vector by the manifest's pooling
+ * (CLS for bge), with the query prefix for queries and truncation to the manifest's maxTokens
+ * in code (the tokenizer library does not truncate). Padded batches shift int8 vectors slightly
+ * (dynamic quantisation, PITFALLS.md), so a batch groups texts but each row keeps its own length.
+ */
+import { vlrError } from '../../errors.js';
+import type { Batcher } from '../batcher.js';
+import type { Manifest, TextPreprocess } from '../manifest.js';
+import type { ModelSession } from '../session.js';
+import { ort } from '../session.js';
+import { padBatch, TextTokenizer, type Encoded } from '../tokenizer.js';
+import { l2normalize } from './common.js';
+import { makeBatcher, type EncoderContext } from './context.js';
+
+export type TextKind = 'query' | 'passage';
+
+export class TextEmbedder {
+  readonly id: string;
+  readonly manifest: Manifest;
+  readonly text: TextPreprocess;
+  readonly tokenizer: TextTokenizer;
+  readonly session: ModelSession;
+  readonly dim: number | undefined;
+  readonly #batcher: Batcher<Encoded, Float32Array>;
+
+  private constructor(ctx: EncoderContext, m: Manifest, tokenizer: TextTokenizer) {
+    this.id = m.id;
+    this.manifest = m;
+    this.text = m.text!;
+    this.tokenizer = tokenizer;
+    this.dim = m.embeddingDim;
+    this.session = ctx.registry.session(m.id, 'model', ctx.precision);
+    this.#batcher = makeBatcher(ctx, m.id, m.maxBatchSize, (items) => this.#run(items));
+  }
+
+  static async create(ctx: EncoderContext, id: string): Promise<TextEmbedder> {
+    const m = ctx.registry.manifest(id);
+    if (m.task !== 'text-embedding') throw vlrError('VLR_BAD_REQUEST', `model ${id} is a ${m.task}, not a text-embedding model`);
+    const tokPath = await ctx.registry.ensureFile(id, ctx.registry.fileByRole(id, 'tokenizer'));
+    return new TextEmbedder(ctx, m, await TextTokenizer.fromFile(tokPath, m.text!.maxTokens));
+  }
+
+  /** Token ids of a text as it will be fed (prefix added, truncated). */
+  encode(text: string, kind: TextKind): Encoded {
+    const prefix = kind === 'query' ? this.text.queryPrefix : this.text.passagePrefix;
+    return this.tokenizer.encode(prefix + text);
+  }
+
+  async #run(encs: Encoded[]): Promise<Float32Array[]> {
+    const { seq, ids, mask, types } = padBatch(encs, this.text.padId);
+    const n = encs.length;
+    const dims = [n, seq];
+    const feeds = {
+      input_ids: new ort.Tensor('int64', ids, dims),
+      attention_mask: new ort.Tensor('int64', mask, dims),
+      token_type_ids: new ort.Tensor('int64', types, dims),
+    };
+    const outName = this.manifest.io.model!.outputs[0]!;
+    const out = (await this.session.run(feeds, [outName]))[outName]!;
+    const h = out.dims[out.dims.length - 1]!;
+    const data = out.data as Float32Array;
+    const pooling = this.manifest.pooling ?? 'cls';
+    return encs.map((e, r) => {
+      const v = new Float32Array(h);
+      if (pooling === 'mean') {
+        const len = e.ids.length;
+        for (let t = 0; t < len; t++) for (let k = 0; k < h; k++) v[k]! += data[(r * seq + t) * h + k]!;
+        for (let k = 0; k < h; k++) v[k]! /= len;
+      } else if (out.dims.length === 2) {
+        v.set(data.subarray(r * h, (r + 1) * h));
+      } else {
+        v.set(data.subarray(r * seq * h, r * seq * h + h)); // CLS: position 0
+      }
+      return this.manifest.normalize ? l2normalize(v) : v;
+    });
+  }
+
+  /** Embed texts (queries get the query prefix); vectors are L2-normalised when the manifest says so. */
+  embed(texts: string[], options: { kind: TextKind } = { kind: 'passage' }): Promise<Float32Array[]> {
+    return this.#batcher.submitAll(texts.map((t) => this.encode(t, options.kind)));
+  }
+
+  close(): void {
+    this.#batcher.close();
+  }
+}

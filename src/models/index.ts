@@ -1,0 +1,218 @@
+/**
+ * The Models facade: built once from `config.models` (models dir, device, threads, spinning,
+ * batching), it hands out one encoder per model id (created on first ask, sessions loaded on
+ * first use), lists models with their state / provider / memory, and loads / unloads them.
+ *
+ * The reranker does `await models.textEmbedder()`, `models.imageClassifier()`,
+ * `models.objectDetector()`, `models.clip(id)`, `models.crossEncoder(id)`; each encoder carries its
+ * manifest's `ImagePreprocess` (`encoder.preprocess`) for features/media/image.ts.
+ * Fixtures with `forRanking: false` are refused by `clip()`/`crossEncoder()` unless asked for
+ * explicitly with `{ allowFixture: true }` (tests of the I/O contract).
+ */
+import { vlrError } from '../errors.js';
+import type { Config } from '../config/schema.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Manifest, Precision } from './manifest.js';
+import { ModelRegistry } from './registry.js';
+import type { SessionState } from './session.js';
+import { ClipEncoder } from './encoders/clip.js';
+import { CrossEncoder } from './encoders/cross-encoder.js';
+import { ImageClassifier } from './encoders/image-classifier.js';
+import { ObjectDetector } from './encoders/object-detector.js';
+import { TextEmbedder } from './encoders/text-embedder.js';
+import type { EncoderContext } from './encoders/context.js';
+
+export { ModelRegistry } from './registry.js';
+export { ModelSession } from './session.js';
+export { Batcher } from './batcher.js';
+export { TextTokenizer } from './tokenizer.js';
+export { ImageClassifier, type ImageFeatures, type ClassScore } from './encoders/image-classifier.js';
+export { TextEmbedder, type TextKind } from './encoders/text-embedder.js';
+export { ObjectDetector, type Detection } from './encoders/object-detector.js';
+export { ClipEncoder } from './encoders/clip.js';
+export { CrossEncoder } from './encoders/cross-encoder.js';
+export type { Manifest, Calibration, Precision } from './manifest.js';
+export type { ImagePreprocess, PreprocessedImage } from './preprocess.js';
+
+/** The default model of each role (the real models in ../shared/models). */
+export const DEFAULT_MODELS = Object.freeze({
+  textEmbedder: 'bge-small-en-v1.5',
+  imageClassifier: 'efficientnet-lite2-imagenet',
+  objectDetector: 'nanodet-g-coco',
+  ocr: 'ppocr-v4-ch',
+});
+
+export interface ModelInfo {
+  id: string;
+  task: Manifest['task'];
+  revision: string;
+  forRanking: boolean;
+  state: SessionState;
+  /** Execution provider of the loaded sessions (cpu / cuda). */
+  provider?: string;
+  device: string;
+  /** Resident memory added when the sessions were created (approximate; 0 when unloaded). */
+  memoryBytes: number;
+  sessions: ReturnType<import('./session.js').ModelSession['info']>[];
+}
+
+export interface ModelsOptions {
+  logger?: Logger;
+  metrics?: Metrics;
+  /** Manifests folder (default: the repo's models/). */
+  manifestDir?: string;
+  precision?: Precision;
+}
+
+type Encoder = ImageClassifier | TextEmbedder | ObjectDetector | ClipEncoder | CrossEncoder;
+
+export class Models {
+  readonly registry: ModelRegistry;
+  readonly config: Config['models'];
+  readonly #ctx: EncoderContext;
+  readonly #encoders = new Map<string, Promise<Encoder>>();
+  readonly #logger: Logger;
+
+  private constructor(registry: ModelRegistry, config: Config['models'], options: ModelsOptions) {
+    this.registry = registry;
+    this.config = config;
+    this.#logger = options.logger ?? silentLogger;
+    const metrics = options.metrics;
+    this.#ctx = {
+      registry,
+      batch: config.batch,
+      precision: options.precision,
+      onBatch: metrics ? (model, n) => metrics.batchSize.observe({ model }, n) : undefined,
+    };
+  }
+
+  static async create(config: Config['models'], options: ModelsOptions = {}): Promise<Models> {
+    const registry = await ModelRegistry.create({
+      dir: config.dir,
+      manifestDir: options.manifestDir,
+      device: config.device,
+      intraOpThreads: config.intraOpThreads,
+      interOpThreads: config.interOpThreads,
+      allowSpinning: config.allowSpinning,
+      logger: options.logger,
+    });
+    return new Models(registry, config, options);
+  }
+
+  #get<T extends Encoder>(id: string, make: (ctx: EncoderContext, id: string) => Promise<T>): Promise<T> {
+    let p = this.#encoders.get(id);
+    if (!p) {
+      p = make(this.#ctx, id);
+      this.#encoders.set(id, p);
+      p.catch(() => this.#encoders.delete(id));
+    }
+    return p as Promise<T>;
+  }
+
+  /** Refuse fixtures (random weights) wherever a model is picked for ranking. */
+  assertRankable(id: string): Manifest {
+    const m = this.registry.manifest(id);
+    if (!m.forRanking) {
+      throw vlrError('VLR_MODEL_NOT_ALLOWED', `model [${id}] is a test fixture (forRanking: false) and cannot be used for ranking`);
+    }
+    return m;
+  }
+
+  textEmbedder(id: string = DEFAULT_MODELS.textEmbedder): Promise<TextEmbedder> {
+    this.assertRankable(id);
+    return this.#get(id, TextEmbedder.create);
+  }
+
+  imageClassifier(id: string = DEFAULT_MODELS.imageClassifier): Promise<ImageClassifier> {
+    this.assertRankable(id);
+    return this.#get(id, ImageClassifier.create);
+  }
+
+  objectDetector(id: string = DEFAULT_MODELS.objectDetector): Promise<ObjectDetector> {
+    this.assertRankable(id);
+    return this.#get(id, ObjectDetector.create);
+  }
+
+  clip(id: string, opts: { allowFixture?: boolean } = {}): Promise<ClipEncoder> {
+    if (!opts.allowFixture) this.assertRankable(id);
+    return this.#get(id, ClipEncoder.create);
+  }
+
+  crossEncoder(id: string, opts: { allowFixture?: boolean } = {}): Promise<CrossEncoder> {
+    if (!opts.allowFixture) this.assertRankable(id);
+    return this.#get(id, CrossEncoder.create);
+  }
+
+  list(): ModelInfo[] {
+    return this.registry.list().map((m) => {
+      const sessions = this.registry.sessionsOf(m.id).map((s) => s.info());
+      const states = sessions.map((s) => s.state);
+      const state: SessionState = states.includes('error')
+        ? 'error'
+        : states.includes('loading')
+          ? 'loading'
+          : states.length && states.every((s) => s === 'loaded')
+            ? 'loaded'
+            : 'unloaded';
+      return {
+        id: m.id,
+        task: m.task,
+        revision: m.revision,
+        forRanking: m.forRanking,
+        state,
+        provider: sessions.find((s) => s.provider)?.provider,
+        device: this.config.device,
+        memoryBytes: sessions.reduce((a, s) => a + s.rssDeltaBytes, 0),
+        sessions,
+      };
+    });
+  }
+
+  /** Create a model's sessions now (instead of on first use). */
+  async load(id: string): Promise<ModelInfo> {
+    const m = this.registry.manifest(id);
+    if (m.task === 'ocr') {
+      for (const role of Object.keys(m.io)) await this.registry.session(id, role, this.#ctx.precision).load();
+    } else {
+      const enc = await this.#encoderFor(m);
+      const sessions = enc instanceof ClipEncoder ? [enc.vision, enc.textSession] : [enc.session];
+      for (const s of sessions) await s.load();
+    }
+    return this.list().find((x) => x.id === id)!;
+  }
+
+  #encoderFor(m: Manifest): Promise<Encoder> {
+    switch (m.task) {
+      case 'image-encoder':
+        return this.#get(m.id, ImageClassifier.create);
+      case 'object-detector':
+        return this.#get(m.id, ObjectDetector.create);
+      case 'text-embedding':
+        return this.#get(m.id, TextEmbedder.create);
+      case 'image-text-dual-encoder':
+        return this.#get(m.id, ClipEncoder.create);
+      case 'text-cross-encoder':
+        return this.#get(m.id, CrossEncoder.create);
+      default:
+        throw vlrError('VLR_BAD_REQUEST', `model ${m.id} (${m.task}) has no encoder here`);
+    }
+  }
+
+  /** Release a model's sessions (memory returned); it loads again on next use. */
+  async unload(id: string): Promise<ModelInfo> {
+    this.registry.manifest(id);
+    for (const s of this.registry.sessionsOf(id)) await s.unload();
+    this.#logger.info({ model: id }, 'model unloaded');
+    return this.list().find((x) => x.id === id)!;
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.#encoders.values()) {
+      const e = await p.catch(() => undefined);
+      e?.close();
+    }
+    this.#encoders.clear();
+    await this.registry.close();
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * One ONNX Runtime session per model file: created lazily on first `run()` (or by `load()`),
+ * released by `unload()` (session.release() frees the native memory), with the execution
+ * provider chosen once (device auto → CUDA if it loads, else CPU) and logged.
+ *
+ * This is the only module that talks to onnxruntime-node: its errors become VLR_MODEL_RUNTIME /
+ * VLR_MODEL_MISSING here (`mapOrtError`), nowhere else. It feeds exactly `session.inputNames`
+ * (onnxruntime-node silently ignores undeclared feeds, Python rejects them; see PITFALLS.md).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { vlrError, isVlrerankError, type VlrerankError } from '../errors.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
+
+export type SessionState = 'unloaded' | 'loading' | 'loaded' | 'error';
+export type Device = 'auto' | 'cpu' | 'cuda';
+export type Provider = 'cpu' | 'cuda';
+
+export interface SessionOptions {
+  /** Name used in logs and errors, e.g. `efficientnet-lite2-imagenet/model`. */
+  name: string;
+  /** Model id, for the "run vlrerank models pull <id>" hint. */
+  modelId: string;
+  device?: Device;
+  /** 0 = let onnxruntime choose. */
+  intraOpThreads?: number;
+  interOpThreads?: number;
+  allowSpinning?: boolean;
+  logger?: Logger;
+  /** Called before the session is created (e.g. sha256/size check of the file). */
+  beforeLoad?: () => Promise<void>;
+}
+
+export type Feeds = Record<string, ort.Tensor>;
+export type Outputs = Record<string, ort.Tensor>;
+export { ort };
+
+/** Providers tried, in order, for a device setting (frozen, as transformers.js does). */
+const PROVIDERS: Readonly<Record<Device, readonly Provider[]>> = Object.freeze({
+  auto: Object.freeze(['cuda', 'cpu'] as const),
+  cpu: Object.freeze(['cpu'] as const),
+  cuda: Object.freeze(['cuda'] as const),
+});
+
+let cudaCache: boolean | undefined;
+/**
+ * Whether onnxruntime-node has its CUDA provider libraries (they are downloaded by its postinstall,
+ * which `ONNXRUNTIME_NODE_INSTALL=skip` skips). Checked so that `device: auto` does not make the
+ * native library print a load failure on every CPU-only machine.
+ */
+export function cudaProviderInstalled(): boolean {
+  if (cudaCache === undefined) {
+    try {
+      const root = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+      const bin = join(root, 'bin', 'napi-v6', process.platform, process.arch);
+      cudaCache = existsSync(join(bin, 'libonnxruntime_providers_cuda.so')) || existsSync(join(bin, 'onnxruntime_providers_cuda.dll'));
+    } catch {
+      cudaCache = false;
+    }
+  }
+  return cudaCache;
+}
+
+/** The one place onnxruntime failures become vlrerank errors. */
+export function mapOrtError(e: unknown, what: string, modelId: string, path?: string): VlrerankError {
+  if (isVlrerankError(e)) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  if (path && !existsSync(path)) {
+    return vlrError('VLR_MODEL_MISSING', `model file ${path} is missing; run: vlrerank models pull ${modelId}`, { cause: e });
+  }
+  if (/protobuf parsing failed|failed to load model|invalid model|ModelProto|model_load_utils/i.test(msg)) {
+    return vlrError('VLR_MODEL_CORRUPT', `model file ${path ?? modelId} cannot be parsed by onnxruntime (${msg.slice(0, 200)}); run: vlrerank models pull ${modelId}`, { cause: e });
+  }
+  return vlrError('VLR_MODEL_RUNTIME', `${what} failed for ${modelId}: ${msg.slice(0, 300)}`, { cause: e });
+}
+
+export class ModelSession {
+  readonly path: string;
+  readonly options: SessionOptions;
+  #session: ort.InferenceSession | undefined;
+  #loading: Promise<ort.InferenceSession> | undefined;
+  #state: SessionState = 'unloaded';
+  #provider: Provider | undefined;
+  #error: VlrerankError | undefined;
+  #rssDelta = 0;
+  #loadMs = 0;
+  #runs = 0;
+
+  constructor(path: string, options: SessionOptions) {
+    this.path = path;
+    this.options = options;
+  }
+
+  get state(): SessionState {
+    return this.#state;
+  }
+  /** Provider actually in use (after load). */
+  get provider(): Provider | undefined {
+    return this.#provider;
+  }
+  get lastError(): VlrerankError | undefined {
+    return this.#error;
+  }
+  get inputNames(): readonly string[] {
+    return this.#session?.inputNames ?? [];
+  }
+  get outputNames(): readonly string[] {
+    return this.#session?.outputNames ?? [];
+  }
+  info(): { name: string; state: SessionState; provider?: Provider; rssDeltaBytes: number; loadMs: number; runs: number; error?: string } {
+    return {
+      name: this.options.name,
+      state: this.#state,
+      provider: this.#provider,
+      rssDeltaBytes: this.#rssDelta,
+      loadMs: this.#loadMs,
+      runs: this.#runs,
+      ...(this.#error ? { error: this.#error.message } : {}),
+    };
+  }
+
+  /** Create the session now (idempotent; concurrent callers share one creation). */
+  async load(): Promise<void> {
+    await this.#get();
+  }
+
+  #get(): Promise<ort.InferenceSession> {
+    if (this.#session) return Promise.resolve(this.#session);
+    if (!this.#loading) {
+      this.#state = 'loading';
+      this.#loading = this.#create().then(
+        (s) => {
+          this.#session = s;
+          this.#state = 'loaded';
+          this.#error = undefined;
+          this.#loading = undefined;
+          return s;
+        },
+        (e: unknown) => {
+          this.#state = 'error';
+          this.#error = mapOrtError(e, 'loading', this.options.modelId, this.path);
+          this.#loading = undefined;
+          throw this.#error;
+        },
+      );
+    }
+    return this.#loading;
+  }
+
+  #sessionOptions(provider: Provider): ort.InferenceSession.SessionOptions {
+    const o = this.options;
+    const opts: ort.InferenceSession.SessionOptions = {
+      executionProviders: [provider],
+      graphOptimizationLevel: 'all',
+      interOpNumThreads: o.interOpThreads ?? 1,
+      extra: { session: { intra_op: { allow_spinning: o.allowSpinning ? '1' : '0' }, inter_op: { allow_spinning: o.allowSpinning ? '1' : '0' } } },
+    };
+    if (o.intraOpThreads) opts.intraOpNumThreads = o.intraOpThreads;
+    return opts;
+  }
+
+  async #create(): Promise<ort.InferenceSession> {
+    const log = this.options.logger ?? silentLogger;
+    if (!existsSync(this.path)) {
+      throw vlrError('VLR_MODEL_MISSING', `model file ${this.path} is missing; run: vlrerank models pull ${this.options.modelId}`);
+    }
+    await this.options.beforeLoad?.();
+    const t0 = performance.now();
+    const rss0 = process.memoryUsage().rss;
+    const device = this.options.device ?? 'auto';
+    const providers = PROVIDERS[device].filter((p) => p !== 'cuda' || device === 'cuda' || cudaProviderInstalled());
+    let lastErr: unknown;
+    for (const p of providers) {
+      try {
+        const s = await ort.InferenceSession.create(this.path, this.#sessionOptions(p));
+        this.#provider = p;
+        this.#loadMs = performance.now() - t0;
+        this.#rssDelta = Math.max(0, process.memoryUsage().rss - rss0);
+        log.info({ model: this.options.name, provider: p, device: this.options.device ?? 'auto', loadMs: Math.round(this.#loadMs) }, 'model session loaded');
+        return s;
+      } catch (e) {
+        lastErr = e;
+        if (p !== providers[providers.length - 1]) log.warn({ model: this.options.name, provider: p, err: (e as Error).message }, 'execution provider unavailable, trying the next');
+      }
+    }
+    throw lastErr;
+  }
+
+  /**
+   * Run the model. Only the declared inputs are fed; a declared input missing from `feeds` is an
+   * error (never a silent default). Returns the requested outputs (all by default).
+   */
+  async run(feeds: Feeds, outputs?: readonly string[]): Promise<Outputs> {
+    const s = await this.#get();
+    const used: Feeds = {};
+    for (const n of s.inputNames) {
+      const t = feeds[n];
+      if (!t) throw vlrError('VLR_MODEL_RUNTIME', `${this.options.name}: input "${n}" was not provided (model inputs: ${s.inputNames.join(', ')})`);
+      used[n] = t;
+    }
+    try {
+      const out = outputs ? await s.run(used, outputs as string[]) : await s.run(used);
+      this.#runs++;
+      return out as Outputs;
+    } catch (e) {
+      throw mapOrtError(e, 'inference', this.options.modelId, this.path);
+    }
+  }
+
+  /** Release the native session; the next run() loads it again. */
+  async unload(): Promise<void> {
+    if (this.#loading) await this.#loading.catch(() => undefined);
+    const s = this.#session;
+    this.#session = undefined;
+    this.#state = 'unloaded';
+    this.#provider = undefined;
+    this.#rssDelta = 0;
+    if (s) await s.release();
+  }
+}
