@@ -1,0 +1,149 @@
+/**
+ * Per-signal calibration: raw signal values (cosines, logits, remote scores) become probabilities
+ * of relevance with a logistic map p = 1 / (1 + exp(-(a·raw + b))), constants fitted by
+ * scripts/fit-calibration.ts on labelled pairs from ../shared/data (see models/CALIBRATION.md).
+ *
+ * Where constants live: `models/calibration.json` in the repo (written by the fit script), overlaid
+ * by any `calibration` entry of a model manifest (the manifest schema has the field), overlaid by
+ * the caller's own table. A signal without constants falls back to DEFAULT_CALIBRATION, which is
+ * stated here and reported in explanations, never silently invented per request.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface LogisticParams {
+  a: number;
+  b: number;
+}
+
+export type CalibrationTable = Record<string, LogisticParams>;
+
+/**
+ * Fallbacks when no fitted table is found (rough fits of the same kind; the fitted file wins).
+ * `remote` assumes the remote server already returns a probability-like score in [0,1].
+ */
+export const DEFAULT_CALIBRATION: Readonly<CalibrationTable> = Object.freeze({
+  text_text: { a: 20, b: -13 },
+  text_image: { a: 25, b: -10 },
+  image_image: { a: 14, b: -8 },
+  ocr_text: { a: 20, b: -13 },
+  clip: { a: 1, b: -25 },
+  remote: { a: 8, b: -4 },
+});
+
+export function sigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+/** Which table a signal falls back to when it has no constants of its own. */
+const ALIASES: Record<string, string> = { text_video: 'text_image', video_image: 'image_image', video_video: 'image_image', image_text: 'text_image', video_text: 'text_image' };
+
+export class Calibrator {
+  readonly table: CalibrationTable;
+  readonly source: string;
+
+  constructor(table: CalibrationTable, source: string) {
+    this.table = table;
+    this.source = source;
+  }
+
+  params(signal: string): LogisticParams & { fitted: boolean } {
+    const own = this.table[signal] ?? (ALIASES[signal] ? this.table[ALIASES[signal]!] : undefined);
+    if (own) return { ...own, fitted: true };
+    const d = DEFAULT_CALIBRATION[signal] ?? DEFAULT_CALIBRATION[ALIASES[signal] ?? ''] ?? { a: 1, b: 0 };
+    return { ...d, fitted: false };
+  }
+
+  calibrate(signal: string, raw: number): number {
+    if (!Number.isFinite(raw)) return 0;
+    const { a, b } = this.params(signal);
+    return sigmoid(a * raw + b);
+  }
+}
+
+/** The repo's `models/calibration.json`, found from this module (src/ or dist/). */
+export function defaultCalibrationFile(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const f = join(dir, 'models', 'calibration.json');
+    if (existsSync(f)) return f;
+    dir = dirname(dir);
+  }
+  return join(process.cwd(), 'models', 'calibration.json');
+}
+
+export interface CalibrationFile {
+  version: 1;
+  signals: CalibrationTable;
+  [k: string]: unknown;
+}
+
+/** Read a calibration file; missing → empty table (defaults apply), malformed → error naming it. */
+export function readCalibrationFile(file = defaultCalibrationFile()): CalibrationTable {
+  if (!existsSync(file)) return {};
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as CalibrationFile;
+  const out: CalibrationTable = {};
+  for (const [k, v] of Object.entries(raw.signals ?? {})) {
+    if (typeof v?.a !== 'number' || typeof v?.b !== 'number' || !Number.isFinite(v.a) || !Number.isFinite(v.b)) {
+      throw new Error(`calibration file ${file}: signals.${k} needs finite numbers a and b`);
+    }
+    out[k] = { a: v.a, b: v.b };
+  }
+  return out;
+}
+
+/** File table ← manifest tables ← explicit overrides. */
+export function buildCalibrator(options: { file?: string; manifests?: CalibrationTable[]; overrides?: CalibrationTable } = {}): Calibrator {
+  const file = options.file ?? defaultCalibrationFile();
+  const table: CalibrationTable = { ...readCalibrationFile(file) };
+  for (const m of options.manifests ?? []) Object.assign(table, m);
+  Object.assign(table, options.overrides ?? {});
+  return new Calibrator(table, existsSync(file) ? file : 'defaults');
+}
+
+/**
+ * Fit p = σ(a·x + b) by Newton's method (IRLS) with a small L2 penalty on `a`, class-balanced so
+ * that p = 0.5 is the point where a positive and a negative are equally likely whatever the ratio
+ * of positives to negatives in the training pairs. Used by scripts/fit-calibration.ts.
+ */
+export function fitLogistic(xs: number[], ys: number[], options: { l2?: number; iterations?: number } = {}): LogisticParams {
+  const l2 = options.l2 ?? 1e-4;
+  const nPos = ys.filter((y) => y === 1).length;
+  const nNeg = ys.length - nPos;
+  if (nPos === 0 || nNeg === 0) throw new Error('fitLogistic needs positives and negatives');
+  const wPos = ys.length / (2 * nPos);
+  const wNeg = ys.length / (2 * nNeg);
+  let a = 0;
+  let b = 0;
+  for (let it = 0; it < (options.iterations ?? 50); it++) {
+    // gradient and Hessian of the weighted negative log-likelihood
+    let ga = l2 * a;
+    let gb = 0;
+    let haa = l2;
+    let hab = 0;
+    let hbb = 1e-9;
+    for (let i = 0; i < xs.length; i++) {
+      const x = xs[i]!;
+      const w = ys[i] === 1 ? wPos : wNeg;
+      const p = sigmoid(a * x + b);
+      const r = w * (p - ys[i]!);
+      ga += r * x;
+      gb += r;
+      const s = w * p * (1 - p);
+      haa += s * x * x;
+      hab += s * x;
+      hbb += s;
+    }
+    const det = haa * hbb - hab * hab;
+    if (!(Math.abs(det) > 1e-12)) break;
+    const da = (hbb * ga - hab * gb) / det;
+    const db = (haa * gb - hab * ga) / det;
+    a -= da;
+    b -= db;
+    if (Math.abs(da) < 1e-9 && Math.abs(db) < 1e-9) break;
+  }
+  return { a, b };
+}

@@ -1,0 +1,88 @@
+/**
+ * What the reranker needs from the layers below it, as narrow ports. The reranker is written
+ * against these only; `adapters.ts` builds them from the shared `Models` facade and the
+ * `FeatureExtractor` (batching queues and feature cache of the inference core). Keeping the seam
+ * here lets the signals be tested with the real models and lets the server share one set of
+ * sessions and one cache between the search interception and the rerank API.
+ */
+import type { DetectionLike } from './signals/visual-passage.js';
+
+export interface TextEncoderPort {
+  /** Stable identity (model id + precision), part of cache keys. */
+  readonly id: string;
+  /** Largest input in tokens; longer texts are cut by the encoder (reported as truncated). */
+  readonly maxTokens: number;
+  /** Unit vectors, one per text, in order. `query` adds the model's query prefix. One call = batched forwards. */
+  embed(texts: string[], kind: 'query' | 'passage'): Promise<Float32Array[]>;
+  /** Token count including special tokens (for truncation reports); optional. */
+  countTokens?(text: string): number;
+}
+
+/** Everything the signals need from one image or video frame. */
+export interface VisualFeatures {
+  /** EfficientNet embedding, unit length. */
+  embedding: Float32Array;
+  /** ImageNet logits (softmax not applied). */
+  logits: Float32Array;
+  /** NanoDet detections (empty when detection was not asked for). */
+  detections: DetectionLike[];
+  /** OCR lines (only when OCR was asked for and is available). */
+  ocr?: string[];
+}
+
+export interface MediaRequestOptions {
+  detect: boolean;
+  ocr: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ImageFeaturesResult {
+  features: VisualFeatures;
+  cacheHit: boolean;
+}
+
+export interface VideoFeaturesResult {
+  frames: VisualFeatures[];
+  /** Time of each frame in seconds. */
+  times: number[];
+  cacheHit: boolean;
+}
+
+export interface MediaPort {
+  /** Identity of the image classifier (model id), part of the concept-bank key. */
+  readonly classifierId: string;
+  /** ImageNet class names in logit order. */
+  readonly classNames: string[];
+  /** Whether OCR can run at all on this install. */
+  readonly ocrAvailable: boolean;
+  image(ref: string, options: MediaRequestOptions): Promise<ImageFeaturesResult>;
+  video(ref: string, options: MediaRequestOptions & { fps: number; maxFrames: number }): Promise<VideoFeaturesResult>;
+}
+
+/** A CLIP-family dual encoder; only set when a real (trained) one is installed. */
+export interface DualEncoderPort {
+  readonly id: string;
+  /** exp(logit_scale): raw signal = scale · cosine. */
+  readonly logitScale: number;
+  /** False for random-weight fixtures: the reranker refuses to rank with them. */
+  readonly forRanking: boolean;
+  embedTexts(texts: string[]): Promise<Float32Array[]>;
+  embedImages(refs: string[], signal?: AbortSignal): Promise<Float32Array[]>;
+}
+
+/** A remote `/v1/rerank` scorer (see backends/remote.ts). */
+export interface RemoteScorerPort {
+  readonly id: string;
+  /** One relevance score per document, input order; raw values as the server gives them. */
+  score(request: RemoteScoreRequest): Promise<{ scores: number[]; model?: string; worker: string }>;
+}
+
+export interface RemoteScoreRequest {
+  query: { text?: string; image?: string; video?: string };
+  documents: Array<{ text?: string; image?: string; video?: string }>;
+  instruction?: string;
+  signal?: AbortSignal;
+}
+
+/** Per-model forward-call counter, filled by the adapters, reported as usage.model_calls. */
+export type CallCounter = (model: string, batch: number) => void;

@@ -1,0 +1,108 @@
+/**
+ * Per-pair scoring: given the query's and one document's prepared vectors, compute every signal the
+ * modalities allow, calibrate each, and fuse. Pure (no I/O, no models): everything expensive was
+ * done, batched and cached, before this runs, so the score of a pair depends only on that pair.
+ */
+import type { Calibrator } from './calibration.js';
+import { fuse } from './fusion.js';
+import type { SignalExplanation } from './types.js';
+import { imageImageRaw } from './signals/image-image.js';
+import { textTextRaw } from './signals/text-text.js';
+import { textVisualRaw } from './signals/text-image.js';
+import { dot } from './vector.js';
+
+/** A query or document side after feature extraction. */
+export interface PreparedSide {
+  /** Text vector with the query prefix (query side of bge). */
+  textQueryVec?: Float32Array;
+  /** Text vector as a passage (document side of bge). */
+  textPassageVec?: Float32Array;
+  /** OCR text as a passage vector. */
+  ocrVec?: Float32Array;
+  /** EfficientNet embeddings: one for an image, one per frame for a video. */
+  visualEmb?: Float32Array[];
+  /** Text-space visual vectors (visual passage ⊕ ConSE), one per image / frame. */
+  visualText?: Float32Array[];
+  /** Components per image / frame, for explanations: the passage and bridge vectors. */
+  visualParts?: Array<{ passage: Float32Array; bridge: Float32Array; passageText: string; concepts: string[] }>;
+  isVideo?: boolean;
+  frameTimes?: number[];
+  /** CLIP vectors (text for the query side, image for documents). */
+  clipText?: Float32Array;
+  clipImage?: Float32Array;
+}
+
+export interface PairScore {
+  score: number;
+  signals: SignalExplanation[];
+  bestFrame?: { index: number; time_s?: number; raw: number };
+}
+
+export interface ScoreSettings {
+  calibrator: Calibrator;
+  weights: Record<string, number>;
+  clipLogitScale?: number;
+  /** Weight of the visual passage inside the text↔image raw value (the rest is ConSE). */
+  passageMix: number;
+}
+
+function r6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+export function scorePair(q: PreparedSide, d: PreparedSide, s: ScoreSettings, remoteRaw?: number): PairScore {
+  const signals: SignalExplanation[] = [];
+  let bestFrame: PairScore['bestFrame'];
+  const add = (name: string, compared: string, raw: number, detail?: Record<string, unknown>) => {
+    signals.push({ name, compared, raw: r6(raw), calibrated: r6(s.calibrator.calibrate(name, raw)), weight: s.weights[name] ?? 0, ...(detail ? { detail } : {}) });
+  };
+  const dVisual = d.isVideo ? 'video' : 'image';
+  const qVisual = q.isVideo ? 'video' : 'image';
+
+  // text ↔ text
+  if (q.textQueryVec && d.textPassageVec) add('text_text', 'query.text↔document.text', textTextRaw(q.textQueryVec, d.textPassageVec));
+
+  // text → image / video (visual passage ⊕ ConSE bridge)
+  if (q.textQueryVec && d.visualText) {
+    const r = textVisualRaw(q.textQueryVec, d.visualText);
+    const detail: Record<string, unknown> = {};
+    if (d.visualParts && d.visualParts.length === 1) {
+      const p = d.visualParts[0]!;
+      detail.visual_passage = { raw: r6(dot(q.textQueryVec, p.passage)), text: p.passageText };
+      detail.conse = { raw: r6(dot(q.textQueryVec, p.bridge)), concepts: p.concepts };
+      detail.mix = { visual_passage: s.passageMix, conse: 1 - s.passageMix };
+    } else if (d.visualParts) {
+      detail.frames = d.visualParts.length;
+      detail.pooling = 'mean';
+    }
+    if (r.bestFrame) {
+      bestFrame = { index: r.bestFrame.index, raw: r6(r.bestFrame.raw), ...(d.frameTimes ? { time_s: d.frameTimes[r.bestFrame.index] } : {}) };
+      detail.best_frame_concepts = d.visualParts?.[r.bestFrame.index]?.concepts;
+    }
+    add(d.isVideo ? 'text_video' : 'text_image', `query.text↔document.${dVisual}`, r.raw, detail);
+  }
+
+  // CLIP text → image (only a trained dual encoder reaches here)
+  if (q.clipText && d.clipImage) add('clip', 'query.text↔document.image', (s.clipLogitScale ?? 100) * dot(q.clipText, d.clipImage));
+
+  // OCR text of the document's image through text↔text
+  if (q.textQueryVec && d.ocrVec) add('ocr_text', 'query.text↔document.image(ocr)', textTextRaw(q.textQueryVec, d.ocrVec));
+
+  // image / video ↔ image / video (EfficientNet cosine)
+  if (q.visualEmb && d.visualEmb) {
+    const r = imageImageRaw(q.visualEmb, d.visualEmb);
+    const name = q.isVideo && d.isVideo ? 'video_video' : q.isVideo || d.isVideo ? 'video_image' : 'image_image';
+    if (r.bestFrame && d.isVideo) bestFrame = { index: r.bestFrame.index, raw: r6(r.bestFrame.raw), ...(d.frameTimes ? { time_s: d.frameTimes[r.bestFrame.index] } : {}) };
+    add(name, `query.${qVisual}↔document.${dVisual}`, r.raw);
+  }
+
+  // image / video query → text document: the document's text on the query side of bge
+  if (q.visualText && d.textQueryVec) {
+    const r = textVisualRaw(d.textQueryVec, q.visualText);
+    add(q.isVideo ? 'video_text' : 'image_text', `query.${qVisual}↔document.text`, r.raw);
+  }
+
+  if (remoteRaw !== undefined) add('remote', 'query↔document (remote scorer)', remoteRaw);
+
+  return { score: r6(fuse(signals)), signals, ...(bestFrame ? { bestFrame } : {}) };
+}
