@@ -1,0 +1,268 @@
+/**
+ * Decide whether a search asks for reranking, and in which syntax, and turn it into one typed
+ * `RerankSpec`. Four syntaxes, most explicit first:
+ *   1. vlrerank's own `ext.vlrerank {query, instruction, window, explain, pipeline, min_score}`;
+ *   2. Elasticsearch's `retriever.text_similarity_reranker` (accepted in front of any ES version and
+ *      in front of OpenSearch; its inner `standard`/`knn` retriever becomes the first stage);
+ *   3. OpenSearch's `search_pipeline=<name>` naming a vlrerank pipeline, with
+ *      `ext.rerank.query_context.query_text` or `query_text_path`;
+ *   4. a pipeline marked `default` for the index.
+ * Everything vlrerank-only is removed from the body the engine will see. Anything else is
+ * `passthrough`, and the router forwards the original bytes.
+ *
+ * Pure: no I/O. Malformed blocks throw VLR_BAD_REQUEST naming the field.
+ */
+import { z } from 'zod';
+import { vlrError } from '../errors.js';
+import { parsePipeline, type Pipeline, type PipelineRegistry } from '../pipelines/index.js';
+import { extractQueryText, readPath } from './query-text.js';
+
+export type Syntax = 'ext' | 'retriever' | 'search_pipeline' | 'default';
+
+export interface RerankQuery {
+  text?: string;
+  image?: string;
+  video?: string;
+}
+
+/** A kNN first stage given by the request itself (the `knn` retriever), in Elasticsearch's form. */
+export interface KnnClause {
+  field: string;
+  query_vector: number[];
+  k?: number;
+  num_candidates?: number;
+  filter?: unknown;
+  similarity?: number;
+}
+
+export interface RerankSpec {
+  syntax: Syntax;
+  pipeline: Pipeline;
+  query: RerankQuery;
+  instruction?: string;
+  /** Window asked for by the request (`ext.vlrerank.window`, `rank_window_size`); undefined → pipeline default. */
+  window?: number;
+  explain: boolean;
+  /** Final-score threshold (request's, else the pipeline's). */
+  minScore?: number;
+  /** The search body without vlrerank-only keys and with the retriever unwrapped. */
+  body: Record<string, unknown>;
+  /** URL parameters to forward (without `search_pipeline` when it named a vlrerank pipeline). */
+  params: URLSearchParams;
+  knn?: KnnClause;
+}
+
+export type Detection = { kind: 'passthrough' } | { kind: 'rerank'; spec: RerankSpec };
+
+export interface SearchInput {
+  /** Index expression of the path (`grocery`, `a,b`), undefined for `/_search`. */
+  index?: string;
+  params: URLSearchParams;
+  /** Parsed JSON body, undefined when the request had none. */
+  body: unknown;
+}
+
+const mediaRef = z.string().min(1, 'must be a non-empty string');
+const extSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  query: z
+    .union([
+      z.string().min(1, 'must be a non-empty string'),
+      z
+        .strictObject({ text: z.string().min(1, 'must be a non-empty string').optional(), image: mediaRef.optional(), video: mediaRef.optional() })
+        .refine((q) => q.text !== undefined || q.image !== undefined || q.video !== undefined, 'needs one of text, image, video'),
+    ])
+    .optional(),
+  instruction: z.string().max(4096).optional(),
+  window: z.number().int().positive().optional(),
+  explain: z.boolean().optional(),
+  pipeline: z.string().min(1).optional(),
+  min_score: z.number().optional(),
+});
+
+const rerankerRetrieverSchema = z.looseObject({
+  retriever: z.record(z.string(), z.unknown()),
+  field: z.string().min(1, 'must name the field holding the text to rerank on'),
+  inference_text: z.string().min(1, 'must be a non-empty string'),
+  inference_id: z.string().optional(),
+  rank_window_size: z.number().int().positive().optional(),
+  min_score: z.number().optional(),
+});
+
+function zodTo400(prefix: string, err: z.ZodError): never {
+  const i = err.issues[0]!;
+  let path = [prefix, ...i.path.map(String)].join('.');
+  let msg = i.message;
+  if (i.code === 'unrecognized_keys') {
+    path = `${path}.${i.keys[0]}`;
+    msg = `unknown field [${i.keys.join(', ')}]`;
+  } else if (i.code === 'invalid_union') msg = 'must be a string or an object with text / image / video';
+  throw vlrError('VLR_BAD_REQUEST', `[${path}] ${msg}`, { details: { field: path } });
+}
+
+function bad(field: string, reason: string): never {
+  throw vlrError('VLR_BAD_REQUEST', `[${field}] ${reason}`, { details: { field } });
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** A text-only pipeline for a retriever naming a field on an index no pipeline covers. */
+function adHocTextPipeline(field: string): Pipeline {
+  return parsePipeline({ name: 'text-similarity-reranker', index_patterns: ['*'], fields: { text: [field] } }, '(text_similarity_reranker)');
+}
+
+/** Remove `ext.<key>`; drop `ext` when it ends up empty. */
+function stripExt(body: Record<string, unknown>, key: string): void {
+  if (!isObject(body.ext)) return;
+  const { [key]: _gone, ...rest } = body.ext;
+  if (Object.keys(rest).length) body.ext = rest;
+  else delete body.ext;
+}
+
+/** Unwrap `retriever.text_similarity_reranker` into a plain search body (+ a kNN clause). */
+function unwrapRetriever(
+  body: Record<string, unknown>,
+  r: z.infer<typeof rerankerRetrieverSchema>,
+): { knn?: KnnClause } {
+  if (body.query !== undefined) bad('query', 'cannot specify [query] and [retriever] in the same search');
+  if (body.knn !== undefined) bad('knn', 'cannot specify [knn] and [retriever] in the same search');
+  delete body.retriever;
+  const kinds = Object.keys(r.retriever);
+  if (kinds.length !== 1) bad('retriever.text_similarity_reranker.retriever', 'must hold exactly one retriever');
+  const kind = kinds[0]!;
+  const inner = r.retriever[kind];
+  if (!isObject(inner)) bad(`retriever.text_similarity_reranker.retriever.${kind}`, 'must be an object');
+  if (kind === 'standard') {
+    const { query, filter, min_score, sort, collapse, search_after, terminate_after, ...rest } = inner;
+    if (Object.keys(rest).length) bad(`retriever.text_similarity_reranker.retriever.standard.${Object.keys(rest)[0]}`, 'unknown field');
+    let q: unknown = query;
+    if (filter !== undefined) q = { bool: { must: query ?? { match_all: {} }, filter } };
+    if (q !== undefined) body.query = q;
+    if (min_score !== undefined) body.min_score = min_score;
+    if (sort !== undefined) body.sort = sort;
+    if (collapse !== undefined) body.collapse = collapse;
+    if (search_after !== undefined) body.search_after = search_after;
+    if (terminate_after !== undefined) body.terminate_after = terminate_after;
+    return {};
+  }
+  if (kind === 'knn') {
+    const f = `retriever.text_similarity_reranker.retriever.knn`;
+    if (typeof inner.field !== 'string') bad(`${f}.field`, 'must name the vector field');
+    if (!Array.isArray(inner.query_vector) || !inner.query_vector.every((x) => typeof x === 'number')) {
+      bad(`${f}.query_vector`, 'must be an array of numbers (query_vector_builder needs an inference service vlrerank does not run)');
+    }
+    return {
+      knn: {
+        field: inner.field,
+        query_vector: inner.query_vector as number[],
+        k: typeof inner.k === 'number' ? inner.k : undefined,
+        num_candidates: typeof inner.num_candidates === 'number' ? inner.num_candidates : undefined,
+        filter: inner.filter,
+        similarity: typeof inner.similarity === 'number' ? inner.similarity : undefined,
+      },
+    };
+  }
+  return bad(`retriever.text_similarity_reranker.retriever.${kind}`, `retriever [${kind}] is not supported in front of the reranker; use [standard] or [knn]`);
+}
+
+export function detectRerank(input: SearchInput, registry: PipelineRegistry): Detection {
+  const params = new URLSearchParams(input.params);
+  const raw = input.body;
+  if (raw !== undefined && !isObject(raw)) return { kind: 'passthrough' };
+  const body: Record<string, unknown> = raw ? structuredClone(raw) : {};
+
+  // --- collect what each syntax says ---
+  let ext: z.infer<typeof extSchema> | undefined;
+  if (isObject(body.ext) && 'vlrerank' in body.ext) {
+    const r = extSchema.safeParse(body.ext.vlrerank);
+    if (!r.success) zodTo400('ext.vlrerank', r.error);
+    ext = r.data;
+    stripExt(body, 'vlrerank');
+    if (ext.enabled === false) return { kind: 'passthrough' };
+  }
+
+  let retriever: z.infer<typeof rerankerRetrieverSchema> | undefined;
+  if (isObject(body.retriever) && 'text_similarity_reranker' in body.retriever) {
+    const r = rerankerRetrieverSchema.safeParse(body.retriever.text_similarity_reranker);
+    if (!r.success) zodTo400('retriever.text_similarity_reranker', r.error);
+    retriever = r.data;
+  }
+
+  let osPipeline: Pipeline | undefined;
+  const spName = params.get('search_pipeline') ?? (typeof body.search_pipeline === 'string' ? body.search_pipeline : undefined);
+  if (spName && registry.get(spName)) {
+    osPipeline = registry.get(spName);
+    params.delete('search_pipeline');
+    delete body.search_pipeline;
+  }
+  let osQueryText: string | undefined;
+  if (osPipeline && isObject(body.ext) && isObject(body.ext.rerank)) {
+    const qc = body.ext.rerank.query_context;
+    if (!isObject(qc)) bad('ext.rerank.query_context', 'must be an object with query_text or query_text_path');
+    if (typeof qc.query_text === 'string') osQueryText = qc.query_text;
+    else if (typeof qc.query_text_path === 'string') {
+      const v = readPath(raw, qc.query_text_path);
+      if (typeof v !== 'string' || !v.trim()) bad('ext.rerank.query_context.query_text_path', `[${qc.query_text_path}] does not point at a string in the request`);
+      osQueryText = v;
+    } else bad('ext.rerank.query_context', 'needs query_text or query_text_path');
+    stripExt(body, 'rerank');
+  }
+
+  const defaultPipeline = !ext && !retriever && !osPipeline ? registry.defaultFor(input.index) : undefined;
+  if (!ext && !retriever && !osPipeline && !defaultPipeline) return { kind: 'passthrough' };
+
+  // --- the first-stage body ---
+  let knn: KnnClause | undefined;
+  if (retriever) knn = unwrapRetriever(body, retriever).knn;
+
+  // --- pipeline ---
+  let syntax: Syntax;
+  let pipeline: Pipeline | undefined;
+  if (ext) {
+    syntax = 'ext';
+    if (ext.pipeline) {
+      pipeline = registry.get(ext.pipeline);
+      if (!pipeline) bad('ext.vlrerank.pipeline', `no such vlrerank pipeline [${ext.pipeline}]`);
+    }
+  } else if (retriever) syntax = 'retriever';
+  else if (osPipeline) syntax = 'search_pipeline';
+  else syntax = 'default';
+  pipeline ??= osPipeline ?? (retriever?.inference_id ? registry.get(retriever.inference_id) : undefined) ?? registry.forIndex(input.index) ?? defaultPipeline;
+  if (!pipeline && retriever) pipeline = adHocTextPipeline(retriever.field);
+  if (!pipeline) bad('ext.vlrerank.pipeline', `no vlrerank pipeline covers index [${input.index ?? '_all'}]; name one with ext.vlrerank.pipeline`);
+  // the retriever names the one text field to rerank on; the pipeline's media fields still count
+  if (retriever && (pipeline.fields.text.length !== 1 || pipeline.fields.text[0] !== retriever.field)) {
+    pipeline = Object.freeze({ ...pipeline, fields: { ...pipeline.fields, text: [retriever.field] } }) as Pipeline;
+  }
+
+  // --- the query ---
+  let query: RerankQuery = {};
+  if (ext?.query !== undefined) query = typeof ext.query === 'string' ? { text: ext.query } : { ...ext.query };
+  else if (retriever) query = { text: retriever.inference_text };
+  else if (osQueryText !== undefined) query = { text: osQueryText };
+  if (!query.text && !query.image && !query.video) {
+    const t = extractQueryText(body.query);
+    if (t) query = { text: t };
+    else if (syntax === 'default') return { kind: 'passthrough' }; // nothing to rerank against (match_all, term…)
+    else if (syntax === 'ext') bad('ext.vlrerank.query', 'is required when the search has no full-text query to take the text from');
+    else bad('ext.rerank.query_context', 'needs query_text or query_text_path (the search has no full-text query to take the text from)');
+  }
+
+  return {
+    kind: 'rerank',
+    spec: {
+      syntax,
+      pipeline,
+      query,
+      instruction: ext?.instruction ?? pipeline.instruction,
+      window: ext?.window ?? retriever?.rank_window_size,
+      explain: ext?.explain ?? false,
+      minScore: ext?.min_score ?? retriever?.min_score ?? pipeline.min_score,
+      body,
+      params,
+      knn,
+    },
+  };
+}

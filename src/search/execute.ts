@@ -1,0 +1,223 @@
+/**
+ * Run one reranked search end to end: paging and refusals → query vector (search by image, bridge
+ * kNN) → first stage on the engine → rerank within the pipeline's own time budget → fuse, page,
+ * shape. The failure policy lives here: with `fail_open` (default) any rerank failure (model error,
+ * overload, timeout) returns the first-stage order with `vlrerank.degraded: true`, a reason and the
+ * `x-vlrerank-degraded` header — never an empty result (users of other rerankers report exactly
+ * that: langgenius/dify#30871, elastic/elasticsearch#116796); with `fail_closed` an ES-shaped 503.
+ *
+ * Knows the engines (through the pool) but not HTTP: returns {status, headers, body}.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { isVlrerankError, toVlrerankError, vlrError } from '../errors.js';
+import type { UpstreamPool } from '../proxy/pool.js';
+import type { RerankSpec } from './detect.js';
+import { buildFirstStage, planPaging, vectorNeed, type Dialect } from './plan.js';
+import { documentFromSource, type Embedder, type Scorer, type ScoredDocument, type ScoreDocument } from './scorer.js';
+import { firstStageOrder, fuse, shapeResponse, type Hit } from './shape.js';
+
+export interface SearchDeps {
+  pool: Pick<UpstreamPool, 'request' | 'engine'>;
+  scorer?: Scorer;
+  embedder?: Embedder;
+  onDegraded?: (reason: string, code: string) => void;
+}
+
+export interface SearchOutcome {
+  status: number;
+  headers: Record<string, string>;
+  /** Parsed JSON we built, or the upstream's bytes when it answered with an error. */
+  body: Record<string, unknown> | Buffer;
+}
+
+/** Client headers never sent on our own first-stage request (we parse the answer, so no gzip). */
+const DROP = new Set([
+  'host', 'content-length', 'content-encoding', 'accept-encoding', 'transfer-encoding', 'connection', 'keep-alive',
+  'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade', 'expect',
+]);
+/** Upstream response headers copied to the client. */
+const KEEP_RESPONSE = ['content-type', 'x-elastic-product', 'warning', 'x-opaque-id'];
+
+export function forwardHeaders(h: IncomingHttpHeaders): Record<string, string> {
+  const named = new Set(String(h.connection ?? '').toLowerCase().split(',').map((s) => s.trim()).filter(Boolean));
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined || DROP.has(k) || named.has(k)) continue;
+    out[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  if (!out['content-type'] || !/json/i.test(out['content-type'])) out['content-type'] = 'application/json';
+  return out;
+}
+
+function pickResponseHeaders(h: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of KEEP_RESPONSE) {
+    const v = h[k];
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  out['content-type'] ??= 'application/json; charset=UTF-8';
+  return out;
+}
+
+const ms = (t0: number) => Math.round((performance.now() - t0) * 100) / 100;
+
+/** Race a promise against a budget; the AbortController is aborted either way once settled. */
+async function withBudget<T>(budgetMs: number, parent: AbortSignal | undefined, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  const onParent = () => ac.abort(parent?.reason);
+  parent?.addEventListener('abort', onParent, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const e = vlrError('VLR_TIMEOUT', `the rerank stage exceeded its budget of ${budgetMs} ms`);
+      ac.abort(e);
+      reject(e);
+    }, budgetMs);
+  });
+  try {
+    return await Promise.race([run(ac.signal), timeout]);
+  } finally {
+    clearTimeout(timer);
+    parent?.removeEventListener('abort', onParent);
+    if (!ac.signal.aborted) ac.abort();
+  }
+}
+
+function reasonOf(e: unknown): { code: string; reason: string } {
+  const err = toVlrerankError(e);
+  return { code: err.code, reason: err.code === 'VLR_INTERNAL' ? `internal error: ${(err.cause as Error)?.message ?? 'unknown'}` : err.message };
+}
+
+export interface RunOptions {
+  /** Index expression from the path (undefined for /_search). */
+  index?: string;
+  headers: IncomingHttpHeaders;
+  signal?: AbortSignal;
+}
+
+/** The first-stage path for an index expression and query string. */
+export function searchPath(index: string | undefined, params: URLSearchParams): string {
+  const qs = params.toString();
+  return `${index ? `/${encodeURIComponent(index).replace(/%2C/gi, ',').replace(/%2A/gi, '*')}` : ''}/_search${qs ? `?${qs}` : ''}`;
+}
+
+export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: RunOptions): Promise<SearchOutcome> {
+  const t0 = performance.now();
+  const timings: Record<string, number> = {};
+  const p = spec.pipeline;
+  const paging = planPaging(spec);
+  const degrade: { reason?: string; code?: string } = {};
+
+  // query vector for a kNN first stage
+  const need = vectorNeed(spec);
+  let vector: Float32Array | undefined;
+  let effective = spec;
+  if (need) {
+    const tv = performance.now();
+    try {
+      if (!deps.embedder) throw vlrError('VLR_MODEL_MISSING', 'no query embedder is configured (models not available)');
+      const src = spec.query.image ?? spec.query.video;
+      vector = await withBudget(p.budget_ms, opts.signal, (signal) =>
+        need.kind === 'image' ? deps.embedder!.visual(src!, spec.query.image !== undefined ? 'image' : 'video', signal) : deps.embedder!.queryText(spec.query.text!, signal),
+      );
+    } catch (e) {
+      // a text query can still run its BM25 first stage; an image query has no first stage without its vector
+      if (need.kind === 'bridge' && p.failure === 'fail_open') {
+        Object.assign(degrade, reasonOf(e));
+        effective = { ...spec, pipeline: { ...p, first_stage: { ...p.first_stage, text_query: 'bm25' } } };
+      } else if (isVlrerankError(e) && e.status < 500 && e.code !== 'VLR_TIMEOUT') throw e;
+      else throw vlrError('VLR_RERANK_FAILED', `the query ${need.kind === 'image' ? 'image' : 'text'} could not be embedded for the kNN first stage: ${reasonOf(e).reason}`, { cause: e });
+    }
+    timings.query_embedding_ms = ms(tv);
+  }
+
+  const dialect: Dialect = (await deps.pool.engine()).distribution;
+  const plan = buildFirstStage(effective, paging, dialect, vector);
+
+  // first stage
+  const t1 = performance.now();
+  const res = await deps.pool.request({
+    method: 'POST',
+    path: searchPath(opts.index, plan.params),
+    headers: forwardHeaders(opts.headers),
+    body: JSON.stringify(plan.body),
+    signal: opts.signal,
+    idempotent: true,
+  });
+  const raw = Buffer.from(await res.body.arrayBuffer());
+  timings.first_stage_ms = ms(t1);
+  if (res.statusCode !== 200) {
+    // the engine's own error (bad query, missing index…) goes back unchanged
+    return { status: res.statusCode, headers: pickResponseHeaders(res.headers), body: raw };
+  }
+  let upstream: Record<string, unknown>;
+  try {
+    upstream = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    throw vlrError('VLR_UPSTREAM_ERROR', `the first-stage search answered 200 with a body that is not JSON: ${raw.subarray(0, 200).toString()}`);
+  }
+  const hits = ((upstream.hits as { hits?: Hit[] } | undefined)?.hits ?? []) as Hit[];
+
+  // rerank, within the pipeline's budget
+  const t2 = performance.now();
+  let scored: Array<ScoredDocument | undefined> | undefined;
+  if (hits.length) {
+    const docs = hits.map((h) => documentFromSource(h._source, p));
+    const present = docs.map((d, i) => ({ d, i })).filter((x): x is { d: ScoreDocument; i: number } => x.d !== undefined);
+    try {
+      if (!deps.scorer) throw vlrError('VLR_MODEL_MISSING', 'no reranker is configured');
+      const out = present.length
+        ? await withBudget(p.budget_ms, opts.signal, (signal) =>
+            deps.scorer!.score({
+              query: spec.query,
+              documents: present.map((x) => x.d),
+              instruction: spec.instruction,
+              explain: spec.explain,
+              weights: Object.keys(p.scorer.weights).length ? p.scorer.weights : undefined,
+              backend: p.scorer.backend,
+              fps: p.scorer.fps,
+              max_frames: p.scorer.max_frames,
+              signal,
+            }),
+          )
+        : [];
+      if (out.length !== present.length) throw vlrError('VLR_INTERNAL', `the scorer returned ${out.length} scores for ${present.length} documents`);
+      scored = new Array(hits.length).fill(undefined);
+      present.forEach((x, j) => (scored![x.i] = out[j]));
+    } catch (e) {
+      if (opts.signal?.aborted) throw e;
+      if (p.failure === 'fail_closed') {
+        throw vlrError('VLR_RERANK_FAILED', `reranking failed and pipeline [${p.name}] is fail_closed: ${reasonOf(e).reason}`, { cause: e });
+      }
+      if (!degrade.code) Object.assign(degrade, reasonOf(e));
+    }
+  }
+  timings.rerank_ms = ms(t2);
+  const degraded = degrade.code !== undefined;
+  const ranked = scored ? fuse(hits, scored, p.first_stage.fusion) : firstStageOrder(hits);
+  timings.total_ms = ms(t0);
+  const body = shapeResponse(upstream, ranked, {
+    from: paging.from,
+    size: paging.size,
+    minScore: spec.minScore,
+    sourceFilter: plan.sourceFilter,
+    explain: spec.explain,
+    keepScores: !scored,
+    report: {
+      pipeline: p.name,
+      syntax: spec.syntax,
+      window: paging.window,
+      candidates: hits.length,
+      degraded,
+      ...(degraded ? { reason: `${degrade.code}: ${degrade.reason}` } : {}),
+      timings,
+    },
+  });
+  const headers = pickResponseHeaders(res.headers);
+  if (degraded) {
+    headers['x-vlrerank-degraded'] = degrade.code!;
+    deps.onDegraded?.(degrade.reason!, degrade.code!);
+  }
+  headers['x-vlrerank-total-ms'] = String(timings.total_ms);
+  return { status: 200, headers, body };
+}

@@ -1,0 +1,177 @@
+/**
+ * Plan the first stage of a reranked search: validate paging and the options reranking cannot
+ * honour, choose the window, widen `_source` so the pipeline's fields come back, and build the body
+ * for the engine behind (kNN on a vector field for image/video queries and for text queries on
+ * pipelines whose `text_query` is `knn`/`hybrid`; the `knn` retriever translated per dialect).
+ *
+ * The window must cover from+size so that paging through the same window yields every hit exactly
+ * once — users hit exactly this with Elasticsearch's own reranker (elastic/elasticsearch#124632)
+ * and OpenSearch's rerank processor (opensearch-project/OpenSearch#6722).
+ *
+ * Pure: the query vectors are computed by the caller and passed in.
+ */
+import { vlrError } from '../errors.js';
+import type { RerankSpec } from './detect.js';
+import { parseSourceFilter, widenSourceFilter, type SourceFilter } from './source.js';
+
+export type Dialect = 'elasticsearch' | 'opensearch';
+
+export interface Paging {
+  from: number;
+  size: number;
+  window: number;
+}
+
+export interface FirstStagePlan extends Paging {
+  /** The body sent to the engine. */
+  body: Record<string, unknown>;
+  /** Query string to forward (without from/size/_source*). */
+  params: URLSearchParams;
+  /** The client's own `_source` view, applied again to the returned hits. */
+  sourceFilter: SourceFilter;
+  /** `_source` fields the reranker reads. */
+  needed: string[];
+}
+
+/** Which query vector the first stage needs, if any. */
+export type VectorNeed = { kind: 'image'; field: string; dims: number } | { kind: 'bridge'; field: string; dims: number } | undefined;
+
+/** ES caps `num_candidates` at 10,000. */
+const MAX_NUM_CANDIDATES = 10_000;
+
+function bad(field: string, reason: string): never {
+  throw vlrError('VLR_BAD_REQUEST', `[${field}] ${reason}`, { details: { field } });
+}
+
+function intParam(params: URLSearchParams, body: Record<string, unknown>, key: 'from' | 'size', dflt: number): number {
+  const p = params.get(key);
+  const v: unknown = p !== null ? (/^-?\d+$/.test(p) ? Number(p) : p) : body[key];
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) bad(key, `must be a non-negative integer, got [${String(v)}]`);
+  return v;
+}
+
+function isScoreSort(sort: unknown): boolean {
+  const one = (s: unknown): boolean => {
+    if (s === '_score') return true;
+    if (typeof s === 'string') return /^_score(:desc)?$/.test(s);
+    if (s && typeof s === 'object' && !Array.isArray(s)) {
+      const entries = Object.entries(s as Record<string, unknown>);
+      if (entries.length !== 1 || entries[0]![0] !== '_score') return false;
+      const o = entries[0]![1];
+      return o === 'desc' || (o !== null && typeof o === 'object' && ((o as { order?: unknown }).order ?? 'desc') === 'desc');
+    }
+    return false;
+  };
+  return Array.isArray(sort) ? sort.every(one) : one(sort);
+}
+
+/** Paging and refusals. Throws an ES-shaped 400 for what reranking cannot honour. */
+export function planPaging(spec: RerankSpec): Paging {
+  const { body, params, pipeline } = spec;
+  const sortParam = params.get('sort');
+  if ((body.sort !== undefined && !isScoreSort(body.sort)) || (sortParam !== null && !sortParam.split(',').every((s) => isScoreSort(s)))) {
+    bad('sort', 'a reranked search is ordered by the rerank score: sorting by anything other than [_score] descending cannot be honoured; remove [sort] or the rerank request');
+  }
+  if (body.collapse !== undefined) bad('collapse', 'field collapsing cannot be combined with reranking: the collapsed groups would be chosen before the rerank order is known');
+  if (body.rescore !== undefined) bad('rescore', 'rescore cannot be combined with reranking: the reranker replaces the rescore phase; remove [rescore]');
+  if (body.search_after !== undefined) bad('search_after', 'search_after cannot page a reranked search; use from and size within the rerank window');
+  if (params.has('scroll')) bad('scroll', 'a scroll cannot be reranked; use from and size within the rerank window');
+  const from = intParam(params, body, 'from', 0);
+  const size = intParam(params, body, 'size', 10);
+  const needed = from + size;
+  let window: number;
+  if (spec.window !== undefined) {
+    if (spec.window < needed) {
+      bad('window', `the rerank window [${spec.window}] must be greater than or equal to from + size [${needed}] (paging past the window would repeat or skip hits)`);
+    }
+    window = spec.window;
+  } else window = Math.max(pipeline.window.default, needed);
+  if (window > pipeline.window.max) {
+    bad('window', `the rerank window [${window}] exceeds the maximum [${pipeline.window.max}] of pipeline [${pipeline.name}]${spec.window === undefined ? ` (from + size = ${needed})` : ''}`);
+  }
+  return { from, size, window };
+}
+
+/** The query vector the first stage needs for this spec. */
+export function vectorNeed(spec: RerankSpec): VectorNeed {
+  const p = spec.pipeline;
+  if (spec.knn) return undefined;
+  if (spec.query.image !== undefined || spec.query.video !== undefined) {
+    if (!p.vectors.image) bad('ext.vlrerank.query', `search by ${spec.query.image !== undefined ? 'image' : 'video'} needs a kNN first stage, but pipeline [${p.name}] has no vectors.image field`);
+    return { kind: 'image', field: p.vectors.image.field, dims: p.vectors.image.dims };
+  }
+  if (spec.query.text && p.first_stage.text_query !== 'bm25' && p.vectors.bridge) return { kind: 'bridge', field: p.vectors.bridge.field, dims: p.vectors.bridge.dims };
+  return undefined;
+}
+
+interface KnnArgs {
+  field: string;
+  vector: number[];
+  k: number;
+  numCandidates: number;
+  filter?: unknown;
+  similarity?: number;
+}
+
+/** Add a kNN clause in the engine's dialect; an existing query is kept next to it (scores add up). */
+export function addKnn(body: Record<string, unknown>, dialect: Dialect, a: KnnArgs): void {
+  if (dialect === 'elasticsearch') {
+    body.knn = {
+      field: a.field,
+      query_vector: a.vector,
+      k: a.k,
+      num_candidates: Math.min(MAX_NUM_CANDIDATES, Math.max(a.k, a.numCandidates)),
+      ...(a.filter !== undefined ? { filter: a.filter } : {}),
+      ...(a.similarity !== undefined ? { similarity: a.similarity } : {}),
+    };
+    return;
+  }
+  // OpenSearch k-NN plugin: a `knn` query; the lucene engine takes an efficient `filter`.
+  const knnQuery = { knn: { [a.field]: { vector: a.vector, k: a.k, ...(a.filter !== undefined ? { filter: a.filter } : {}) } } };
+  body.query = body.query === undefined ? knnQuery : { bool: { should: [body.query, knnQuery] } };
+}
+
+function matchQuery(spec: RerankSpec): Record<string, unknown> {
+  const fields = spec.pipeline.first_stage.match_fields ?? spec.pipeline.fields.text;
+  if (fields.length === 0) return { match_all: {} };
+  return { multi_match: { query: spec.query.text, fields } };
+}
+
+/** Build the first-stage request. `vector` is required when `vectorNeed(spec)` is defined. */
+export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Dialect, vector?: ArrayLike<number>): FirstStagePlan {
+  const body = structuredClone(spec.body);
+  const params = new URLSearchParams(spec.params);
+  const p = spec.pipeline;
+  const sourceFilter = parseSourceFilter(body._source, params);
+  for (const k of ['from', 'size', '_source', '_source_includes', '_source_include', '_source_excludes', '_source_exclude']) params.delete(k);
+  const needed = [...new Set([...p.fields.text, ...p.fields.image, ...p.fields.video])];
+  const src = widenSourceFilter(sourceFilter, needed);
+  if (src === undefined) delete body._source;
+  else body._source = src;
+  body.from = 0;
+  body.size = paging.window;
+
+  const need = vectorNeed(spec);
+  const numCandidates = Math.max(paging.window, p.first_stage.num_candidates);
+  if (spec.knn) {
+    addKnn(body, dialect, {
+      field: spec.knn.field,
+      vector: spec.knn.query_vector,
+      k: Math.max(spec.knn.k ?? paging.window, paging.window),
+      numCandidates: Math.max(spec.knn.num_candidates ?? numCandidates, paging.window),
+      filter: spec.knn.filter,
+      similarity: spec.knn.similarity,
+    });
+  } else if (need) {
+    if (!vector) throw vlrError('VLR_INTERNAL', `first stage needs a ${need.kind} query vector`);
+    if (vector.length !== need.dims) {
+      throw vlrError('VLR_BAD_REQUEST', `the ${need.kind} query vector has ${vector.length} dimensions but [${need.field}] of pipeline [${p.name}] has ${need.dims}`);
+    }
+    if (need.kind === 'bridge' && body.query === undefined && p.first_stage.text_query === 'hybrid') body.query = matchQuery(spec);
+    addKnn(body, dialect, { field: need.field, vector: Array.from(vector), k: paging.window, numCandidates });
+  } else if (body.query === undefined && spec.query.text) {
+    body.query = matchQuery(spec);
+  }
+  return { ...paging, body, params, sourceFilter, needed };
+}

@@ -1,0 +1,117 @@
+/**
+ * After the rerank: fuse the rerank score with the first-stage order as the pipeline says, order
+ * the window, apply min_score, cut `from … from+size`, restore the client's `_source` view, and
+ * write an ordinary search response (`_score` = final score, `max_score` follows) with a top-level
+ * `vlrerank` report and, with `explain`, a per-hit `_vlrerank` explanation.
+ *
+ * Pure functions over parsed JSON.
+ */
+import type { Fusion } from '../pipelines/index.js';
+import { applySourceFilter, isIdentityFilter, type SourceFilter } from './source.js';
+import type { ScoredDocument } from './scorer.js';
+
+export interface Hit {
+  _id?: string;
+  _index?: string;
+  _score?: number | null;
+  _source?: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+export interface RankedHit {
+  hit: Hit;
+  /** 1-based rank in the first stage. */
+  firstRank: number;
+  firstScore: number | null;
+  rerankScore: number | null;
+  score: number;
+  explanation?: unknown;
+  error?: string;
+}
+
+/** Final score of each hit by the pipeline's fusion; `scored[i]` undefined = hit had nothing to score (0). */
+export function fuse(hits: Hit[], scored: Array<ScoredDocument | undefined>, fusion: Fusion): RankedHit[] {
+  const base = hits.map((hit, i) => ({
+    hit,
+    firstRank: i + 1,
+    firstScore: typeof hit._score === 'number' ? hit._score : null,
+    rerankScore: scored[i] ? scored[i]!.score : 0,
+    explanation: scored[i]?.explanation,
+    error: scored[i] ? undefined : 'the hit has none of the pipeline fields',
+    score: scored[i] ? scored[i]!.score : 0,
+  }));
+  if (fusion.method === 'rrf') {
+    const byRerank = [...base].sort((a, b) => (b.rerankScore ?? 0) - (a.rerankScore ?? 0) || a.firstRank - b.firstRank);
+    byRerank.forEach((r, i) => {
+      r.score = 1 / (fusion.k + i + 1) + 1 / (fusion.k + r.firstRank);
+    });
+  } else if (fusion.method === 'weight') {
+    const max = Math.max(0, ...base.map((r) => r.firstScore ?? 0));
+    for (const r of base) r.score = (1 - fusion.weight) * (r.rerankScore ?? 0) + fusion.weight * (max > 0 ? (r.firstScore ?? 0) / max : 0);
+  }
+  return base.sort((a, b) => b.score - a.score || a.firstRank - b.firstRank);
+}
+
+/** The first-stage order as it came back (for a degraded response). */
+export function firstStageOrder(hits: Hit[]): RankedHit[] {
+  return hits.map((hit, i) => {
+    const s = typeof hit._score === 'number' ? hit._score : null;
+    return { hit, firstRank: i + 1, firstScore: s, rerankScore: null, score: s ?? 0 };
+  });
+}
+
+export interface VlrerankReport {
+  pipeline: string;
+  syntax: string;
+  window: number;
+  /** Hits the first stage returned (≤ window). */
+  candidates: number;
+  degraded: boolean;
+  reason?: string;
+  timings: Record<string, number>;
+}
+
+export interface ShapeOptions {
+  from: number;
+  size: number;
+  minScore?: number;
+  sourceFilter: SourceFilter;
+  explain: boolean;
+  /** Keep the first-stage `_score`s (degraded). */
+  keepScores: boolean;
+  report: VlrerankReport;
+}
+
+const round = (x: number) => Math.round(x * 1e6) / 1e6;
+
+/** The client's response from the first-stage response and the ranked window. */
+export function shapeResponse(upstream: Record<string, unknown>, ranked: RankedHit[], o: ShapeOptions): Record<string, unknown> {
+  const kept = o.minScore !== undefined && !o.keepScores ? ranked.filter((r) => r.score >= o.minScore!) : ranked;
+  const page = kept.slice(o.from, o.from + o.size);
+  const hitsOut = page.map((r) => {
+    const h: Hit = { ...r.hit };
+    if (!o.keepScores) h._score = round(r.score);
+    if (h._source !== undefined && !isIdentityFilter(o.sourceFilter)) {
+      const s = applySourceFilter(h._source, o.sourceFilter);
+      if (s === undefined) delete h._source;
+      else h._source = s;
+    }
+    if (o.explain) {
+      h._vlrerank = {
+        first_stage_score: r.firstScore,
+        first_stage_rank: r.firstRank,
+        rerank_score: r.rerankScore === null ? null : round(r.rerankScore),
+        ...(r.explanation !== undefined ? { explanation: r.explanation } : {}),
+        ...(r.error ? { error: r.error } : {}),
+      };
+    }
+    return h;
+  });
+  const hits = (upstream.hits ?? {}) as Record<string, unknown>;
+  const maxScore = o.keepScores ? (hits.max_score ?? null) : kept.length ? round(kept[0]!.score) : null;
+  return {
+    ...upstream,
+    hits: { ...hits, max_score: maxScore, hits: hitsOut },
+    vlrerank: { ...o.report, returned: hitsOut.length, ...(o.minScore !== undefined ? { min_score: o.minScore, above_min_score: kept.length } : {}) },
+  };
+}

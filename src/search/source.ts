@@ -1,0 +1,135 @@
+/**
+ * `_source` handling for intercepted searches: read values at dotted paths (walking arrays, and
+ * keys that themselves contain dots as Elasticsearch allows), widen a request's `_source` filter so
+ * the fields the pipeline needs come back, and apply the client's original filter afterwards the
+ * way Elasticsearch does (includes/excludes with `*` wildcards, matching a field or any parent).
+ *
+ * Pure functions; never mutates its inputs.
+ */
+
+export interface SourceFilter {
+  /** `false`: the client asked for no `_source` at all. */
+  enabled: boolean;
+  includes: string[];
+  excludes: string[];
+}
+
+type Json = unknown;
+
+function toList(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
+  return [];
+}
+
+/** Parse a `_source` body value (and the `_source*` URL parameters, which ES lets override it). */
+export function parseSourceFilter(body: Json, params?: URLSearchParams): SourceFilter {
+  let f: SourceFilter = { enabled: true, includes: [], excludes: [] };
+  if (body === false) f = { enabled: false, includes: [], excludes: [] };
+  else if (typeof body === 'string' || Array.isArray(body)) f.includes = toList(body);
+  else if (body && typeof body === 'object') {
+    const o = body as Record<string, unknown>;
+    f.includes = toList(o.includes ?? o.include);
+    f.excludes = toList(o.excludes ?? o.exclude);
+  }
+  if (params) {
+    const s = params.get('_source');
+    if (s !== null) {
+      if (s === 'false') f = { enabled: false, includes: [], excludes: [] };
+      else if (s !== 'true' && s !== '') f = { enabled: true, includes: toList(s), excludes: [] };
+    }
+    const inc = params.get('_source_includes') ?? params.get('_source_include');
+    const exc = params.get('_source_excludes') ?? params.get('_source_exclude');
+    if (inc !== null) f = { enabled: true, includes: toList(inc), excludes: f.excludes };
+    if (exc !== null) f = { enabled: true, includes: f.includes, excludes: toList(exc) };
+  }
+  return f;
+}
+
+export function isIdentityFilter(f: SourceFilter): boolean {
+  return f.enabled && f.includes.length === 0 && f.excludes.length === 0;
+}
+
+function globRe(glob: string): RegExp {
+  return new RegExp(`^${glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+}
+
+/**
+ * The `_source` filter for the first stage: the client's includes plus the needed fields, with
+ * excludes that would hide a needed field dropped (they are applied again afterwards).
+ * `undefined` means "send no `_source` key" (everything comes back).
+ */
+export function widenSourceFilter(f: SourceFilter, needed: string[]): Json {
+  if (isIdentityFilter(f)) return undefined;
+  const excludes = f.excludes.filter((e) => !needed.some((n) => pathMatches(e, n) || pathMatches(e + '.*', n) || n.startsWith(e.replace(/\*.*$/, ''))));
+  if (f.enabled && f.includes.length === 0) return excludes.length ? { excludes } : undefined;
+  const includes = [...new Set([...(f.enabled ? f.includes : []), ...needed])];
+  if (includes.length === 0) return false;
+  return excludes.length ? { includes, excludes } : { includes };
+}
+
+function pathMatches(pattern: string, path: string): boolean {
+  return pattern === path || (pattern.includes('*') && globRe(pattern).test(path));
+}
+
+/** Does a pattern select `path` itself, a parent of it, or (for includes) a child of it? */
+function selects(patterns: string[], path: string): boolean {
+  return patterns.some((p) => {
+    if (pathMatches(p, path)) return true;
+    // a parent object selected selects everything under it
+    const parts = path.split('.');
+    for (let i = 1; i < parts.length; i++) if (pathMatches(p, parts.slice(0, i).join('.'))) return true;
+    return false;
+  });
+}
+
+/** Apply a filter to one `_source` object as Elasticsearch does. Returns undefined when disabled. */
+export function applySourceFilter(source: Record<string, Json> | undefined, f: SourceFilter): Record<string, Json> | undefined {
+  if (!f.enabled) return undefined;
+  if (source === undefined || isIdentityFilter(f)) return source;
+  const keep = (path: string) => (f.includes.length === 0 || selects(f.includes, path)) && !(f.excludes.length && selects(f.excludes, path));
+  const walk = (node: Json, path: string): Json | undefined => {
+    if (Array.isArray(node)) {
+      const items = node.map((x) => walk(x, path)).filter((x) => x !== undefined);
+      return items.length || keep(path) ? items : undefined;
+    }
+    if (node && typeof node === 'object') {
+      const out: Record<string, Json> = {};
+      for (const [k, v] of Object.entries(node as Record<string, Json>)) {
+        const child = walk(v, path ? `${path}.${k}` : k);
+        if (child !== undefined) out[k] = child;
+      }
+      return Object.keys(out).length || (path !== '' && keep(path)) ? out : undefined;
+    }
+    return keep(path) ? node : undefined;
+  };
+  return (walk(source, '') as Record<string, Json> | undefined) ?? {};
+}
+
+/**
+ * All values at a dotted path, flattening arrays on the way (`images.url` over
+ * `{images:[{url:a},{url:b}]}` → [a, b]); keys containing dots (`{"image.url": …}`) also match.
+ */
+export function valuesAt(source: Json, path: string): Json[] {
+  const out: Json[] = [];
+  const visit = (node: Json, parts: string[]): void => {
+    if (node === undefined || node === null) return;
+    if (Array.isArray(node)) {
+      for (const x of node) visit(x, parts);
+      return;
+    }
+    if (parts.length === 0) {
+      out.push(node);
+      return;
+    }
+    if (typeof node !== 'object') return;
+    const obj = node as Record<string, Json>;
+    for (let i = parts.length; i >= 1; i--) {
+      const key = parts.slice(0, i).join('.');
+      if (key in obj) visit(obj[key], parts.slice(i));
+    }
+  };
+  visit(source, path.split('.'));
+  return out;
+}

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { detectRerank, type RerankSpec } from '../../../src/search/detect.js';
+import { buildFirstStage, planPaging, vectorNeed } from '../../../src/search/plan.js';
+import { registry } from './helpers.js';
+
+function spec(body: Record<string, unknown>, qs = '', index = 'products'): RerankSpec {
+  const d = detectRerank({ index, params: new URLSearchParams(qs), body }, registry);
+  if (d.kind !== 'rerank') throw new Error('expected rerank');
+  return d.spec;
+}
+const ext = (v: Record<string, unknown> = {}) => ({ vlrerank: { query: 'milk', ...v } });
+
+describe('first-stage plan', () => {
+  it('asks for the whole window from 0 and pages later', () => {
+    const s = spec({ from: 10, size: 5, query: { match: { title: 'milk' } }, ext: ext({ window: 40 }) });
+    const paging = planPaging(s);
+    expect(paging).toEqual({ from: 10, size: 5, window: 40 });
+  });
+
+  it('uses the pipeline default window, grown to from+size, and URL from/size', () => {
+    expect(planPaging(spec({ ext: ext() }))).toEqual({ from: 0, size: 10, window: 20 });
+    expect(planPaging(spec({ ext: ext() }, 'from=20&size=10'))).toEqual({ from: 20, size: 10, window: 30 });
+  });
+
+  it.each([
+    [{ ext: ext({ window: 10 }), from: 5, size: 10 }, '', 'the rerank window [10] must be greater than or equal to from + size [15]'],
+    [{ ext: ext({ window: 500 }) }, '', 'exceeds the maximum [100] of pipeline [products]'],
+    [{ ext: ext(), from: 95, size: 10 }, '', 'the rerank window [105] exceeds the maximum [100]'],
+    [{ ext: ext(), sort: [{ price: 'asc' }] }, '', '[sort] a reranked search is ordered by the rerank score'],
+    [{ ext: ext() }, 'sort=price:asc', '[sort]'],
+    [{ ext: ext(), sort: [{ _score: 'asc' }] }, '', '[sort]'],
+    [{ ext: ext(), collapse: { field: 'brand' } }, '', '[collapse]'],
+    [{ ext: ext(), rescore: { window_size: 10 } }, '', '[rescore]'],
+    [{ ext: ext(), search_after: [1] }, '', '[search_after]'],
+    [{ ext: ext() }, 'scroll=1m', '[scroll]'],
+    [{ ext: ext(), size: -1 }, '', '[size] must be a non-negative integer'],
+  ])('refuses %j %s with a clear 400', (body, qs, msg) => {
+    expect(() => planPaging(spec(body, qs))).toThrow(msg);
+  });
+
+  it('allows sorting by _score descending', () => {
+    expect(() => planPaging(spec({ ext: ext(), sort: ['_score', { _score: { order: 'desc' } }] }))).not.toThrow();
+  });
+
+  it('widens _source for the pipeline fields and strips URL paging', () => {
+    const s = spec({ _source: ['title'], query: { match: { title: 'milk' } }, aggs: { a: { terms: { field: 'brand' } } }, track_total_hits: true, ext: ext() }, 'size=3&from=1&routing=r1');
+    const plan = buildFirstStage(s, planPaging(s), 'elasticsearch', new Float32Array(3));
+    expect(plan.body).toEqual({
+      _source: { includes: ['title', 'description', 'image.url'] },
+      query: { match: { title: 'milk' } },
+      aggs: { a: { terms: { field: 'brand' } } },
+      track_total_hits: true,
+      from: 0,
+      size: 20,
+      knn: { field: 'txt_vec', query_vector: [0, 0, 0], k: 20, num_candidates: 100 },
+    });
+    expect(plan.params.toString()).toBe('routing=r1');
+    expect(plan.sourceFilter).toEqual({ enabled: true, includes: ['title'], excludes: [] });
+  });
+
+  it('drops excludes that hide needed fields and turns _source:false into the needed fields', () => {
+    const s1 = spec({ _source: { excludes: ['description', 'img_vec'] }, ext: ext() });
+    expect(buildFirstStage(s1, planPaging(s1), 'elasticsearch', new Float32Array(3)).body._source).toEqual({ excludes: ['img_vec'] });
+    const s2 = spec({ _source: false, ext: ext() });
+    expect(buildFirstStage(s2, planPaging(s2), 'opensearch', new Float32Array(3)).body._source).toEqual({ includes: ['title', 'description', 'image.url'] });
+  });
+
+  it('searches by image with kNN in each dialect, next to the request query', () => {
+    const s = spec({ query: { term: { top: 'Fruit' } }, ext: { vlrerank: { query: { image: 'data:image/png;base64,AAAA' } } } });
+    expect(vectorNeed(s)).toEqual({ kind: 'image', field: 'img_vec', dims: 4 });
+    const es = buildFirstStage(s, planPaging(s), 'elasticsearch', new Float32Array([1, 0, 0, 0]));
+    expect(es.body.knn).toEqual({ field: 'img_vec', query_vector: [1, 0, 0, 0], k: 20, num_candidates: 100 });
+    expect(es.body.query).toEqual({ term: { top: 'Fruit' } });
+    const os = buildFirstStage(s, planPaging(s), 'opensearch', new Float32Array([1, 0, 0, 0]));
+    expect(os.body.knn).toBeUndefined();
+    expect(os.body.query).toEqual({ bool: { should: [{ term: { top: 'Fruit' } }, { knn: { img_vec: { vector: [1, 0, 0, 0], k: 20 } } }] } });
+    expect(() => buildFirstStage(s, planPaging(s), 'opensearch', new Float32Array(3))).toThrow('has 3 dimensions');
+  });
+
+  it('runs hybrid BM25 + bridge kNN for text queries when the pipeline says so', () => {
+    const s = spec({ ext: ext() });
+    expect(vectorNeed(s)).toEqual({ kind: 'bridge', field: 'txt_vec', dims: 3 });
+    const os = buildFirstStage(s, planPaging(s), 'opensearch', new Float32Array([0, 1, 0]));
+    expect(os.body.query).toEqual({
+      bool: { should: [{ multi_match: { query: 'milk', fields: ['title^2', 'description'] } }, { knn: { txt_vec: { vector: [0, 1, 0], k: 20 } } }] },
+    });
+  });
+
+  it('translates the knn retriever for OpenSearch', () => {
+    const s = spec({ retriever: { text_similarity_reranker: { retriever: { knn: { field: 'v', query_vector: [1, 2], k: 5, num_candidates: 50, filter: { term: { a: 1 } } } }, field: 'title', inference_text: 'q', rank_window_size: 30 } } });
+    const os = buildFirstStage(s, planPaging(s), 'opensearch');
+    expect(os.body.query).toEqual({ knn: { v: { vector: [1, 2], k: 30, filter: { term: { a: 1 } } } } });
+    const es = buildFirstStage(s, planPaging(s), 'elasticsearch');
+    expect(es.body.knn).toEqual({ field: 'v', query_vector: [1, 2], k: 30, num_candidates: 50, filter: { term: { a: 1 } } });
+  });
+});

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { detectRerank } from '../../../src/search/detect.js';
+import { isVlrerankError } from '../../../src/errors.js';
+import { registry } from './helpers.js';
+
+const P = (s = '') => new URLSearchParams(s);
+
+describe('rerank syntax detection', () => {
+  it('passes through plain searches untouched', () => {
+    expect(detectRerank({ index: 'products', params: P(), body: { query: { match: { title: 'milk' } } } }, registry)).toEqual({ kind: 'passthrough' });
+    expect(detectRerank({ index: undefined, params: P(), body: undefined }, registry)).toEqual({ kind: 'passthrough' });
+    // a search_pipeline that is not a vlrerank pipeline is the engine's business
+    expect(detectRerank({ index: 'products', params: P('search_pipeline=theirs'), body: {} }, registry).kind).toBe('passthrough');
+  });
+
+  it('reads ext.vlrerank and strips it', () => {
+    const d = detectRerank(
+      { index: 'products', params: P(), body: { query: { match: { title: 'milk' } }, ext: { vlrerank: { query: { text: 'oat milk' }, window: 30, explain: true } } } },
+      registry,
+    );
+    if (d.kind !== 'rerank') throw new Error('expected rerank');
+    expect(d.spec.syntax).toBe('ext');
+    expect(d.spec.pipeline.name).toBe('products');
+    expect(d.spec.query).toEqual({ text: 'oat milk' });
+    expect(d.spec.window).toBe(30);
+    expect(d.spec.explain).toBe(true);
+    expect(d.spec.body).toEqual({ query: { match: { title: 'milk' } } });
+  });
+
+  it('takes the query text from the search when ext.vlrerank has none', () => {
+    const d = detectRerank({ index: 'products', params: P(), body: { query: { bool: { must: [{ multi_match: { query: 'red apple', fields: ['title'] } }] } }, ext: { vlrerank: {} } } }, registry);
+    expect(d.kind === 'rerank' && d.spec.query).toEqual({ text: 'red apple' });
+  });
+
+  it('unwraps the Elasticsearch text_similarity_reranker retriever', () => {
+    const body = {
+      retriever: {
+        text_similarity_reranker: {
+          retriever: { standard: { query: { match: { title: 'juice' } }, filter: { term: { top: 'Packages' } } } },
+          field: 'description',
+          inference_text: 'orange juice without pulp',
+          rank_window_size: 40,
+          min_score: 0.2,
+        },
+      },
+      size: 5,
+    };
+    const d = detectRerank({ index: 'products', params: P(), body }, registry);
+    if (d.kind !== 'rerank') throw new Error('expected rerank');
+    expect(d.spec.syntax).toBe('retriever');
+    expect(d.spec.query).toEqual({ text: 'orange juice without pulp' });
+    expect(d.spec.window).toBe(40);
+    expect(d.spec.minScore).toBe(0.2);
+    expect(d.spec.pipeline.fields.text).toEqual(['description']);
+    expect(d.spec.body).toEqual({ size: 5, query: { bool: { must: { match: { title: 'juice' } }, filter: { term: { top: 'Packages' } } } } });
+  });
+
+  it('accepts the knn retriever and an index no pipeline covers', () => {
+    const d = detectRerank(
+      {
+        index: 'anything',
+        params: P(),
+        body: { retriever: { text_similarity_reranker: { retriever: { knn: { field: 'v', query_vector: [1, 0], k: 5, num_candidates: 10 } }, field: 'body', inference_text: 'q' } } },
+      },
+      registry,
+    );
+    if (d.kind !== 'rerank') throw new Error('expected rerank');
+    expect(d.spec.knn).toMatchObject({ field: 'v', query_vector: [1, 0], k: 5 });
+    expect(d.spec.pipeline.fields.text).toEqual(['body']);
+  });
+
+  it('reads OpenSearch search_pipeline with query_text and query_text_path', () => {
+    const body = { query: { match: { title: { query: 'greek yoghurt' } } }, ext: { rerank: { query_context: { query_text_path: 'query.match.title.query' } } } };
+    const d = detectRerank({ index: 'shop-1', params: P('search_pipeline=products&size=3'), body }, registry);
+    if (d.kind !== 'rerank') throw new Error('expected rerank');
+    expect(d.spec.syntax).toBe('search_pipeline');
+    expect(d.spec.query.text).toBe('greek yoghurt');
+    expect(d.spec.params.toString()).toBe('size=3');
+    expect(d.spec.body.ext).toBeUndefined();
+    const d2 = detectRerank({ index: 'x', params: P('search_pipeline=kb'), body: { ext: { rerank: { query_context: { query_text: 'claim' } } } } }, registry);
+    expect(d2.kind === 'rerank' && d2.spec.query.text).toBe('claim');
+  });
+
+  it('reranks every full-text search on an index whose pipeline is default', () => {
+    const d = detectRerank({ index: 'kb', params: P(), body: { query: { match: { body: 'vitamin d' } } } }, registry);
+    expect(d.kind === 'rerank' && d.spec.syntax).toBe('default');
+    expect(detectRerank({ index: 'kb', params: P(), body: { query: { match_all: {} } } }, registry).kind).toBe('passthrough');
+    expect(detectRerank({ index: 'kb', params: P(), body: { query: { match: { body: 'x' } }, ext: { vlrerank: { enabled: false } } } }, registry).kind).toBe('passthrough');
+  });
+
+  it.each([
+    [{ ext: { vlrerank: { window: 'ten' } } }, '[ext.vlrerank.window]'],
+    [{ ext: { vlrerank: { windw: 10 } } }, '[ext.vlrerank.windw] unknown field'],
+    [{ ext: { vlrerank: { query: {} } } }, '[ext.vlrerank.query]'],
+    [{ ext: { vlrerank: { query: 5 } } }, '[ext.vlrerank.query]'],
+    [{ ext: { vlrerank: { pipeline: 'nope', query: 'x' } } }, 'no such vlrerank pipeline [nope]'],
+    [{ ext: { vlrerank: 'yes' } }, '[ext.vlrerank]'],
+    [{ ext: { vlrerank: {} }, query: { match_all: {} } }, '[ext.vlrerank.query] is required'],
+    [{ retriever: { text_similarity_reranker: { retriever: { standard: {} }, field: 'x' } } }, '[retriever.text_similarity_reranker.inference_text]'],
+    [{ retriever: { text_similarity_reranker: { retriever: { rrf: {} }, field: 'x', inference_text: 'q' } } }, 'retriever [rrf] is not supported'],
+    [{ query: { match_all: {} }, retriever: { text_similarity_reranker: { retriever: { standard: {} }, field: 'x', inference_text: 'q' } } }, 'cannot specify [query] and [retriever]'],
+  ])('refuses malformed %j with a 400 naming the field', (body, msg) => {
+    try {
+      detectRerank({ index: 'products', params: P(), body }, registry);
+      expect.unreachable();
+    } catch (e) {
+      expect(isVlrerankError(e) && e.status).toBe(400);
+      expect((e as Error).message).toContain(msg);
+    }
+  });
+
+  it('never crashes on arbitrary JSON bodies (fuzz)', () => {
+    const ext = fc.record({ vlrerank: fc.oneof(fc.jsonValue(), fc.record({ query: fc.oneof(fc.string(), fc.jsonValue()), window: fc.jsonValue(), explain: fc.jsonValue() }, { requiredKeys: [] })) });
+    const retr = fc.record({ text_similarity_reranker: fc.record({ retriever: fc.jsonValue(), field: fc.jsonValue(), inference_text: fc.jsonValue() }, { requiredKeys: [] }) });
+    const body = fc.oneof(fc.jsonValue(), fc.record({ ext, query: fc.jsonValue() }, { requiredKeys: [] }), fc.record({ retriever: retr, size: fc.jsonValue() }, { requiredKeys: [] }));
+    fc.assert(
+      fc.property(body, fc.constantFrom('products', 'kb', 'other', undefined), fc.constantFrom('', 'search_pipeline=products', 'search_pipeline=kb'), (b, index, qs) => {
+        const before = JSON.stringify(b);
+        try {
+          const d = detectRerank({ index, params: P(qs), body: b }, registry);
+          expect(['passthrough', 'rerank']).toContain(d.kind);
+        } catch (e) {
+          expect(isVlrerankError(e) && e.status).toBe(400);
+        }
+        expect(JSON.stringify(b)).toBe(before); // input never mutated
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

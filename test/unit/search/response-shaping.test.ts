@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { firstStageOrder, fuse, shapeResponse } from '../../../src/search/shape.js';
+import { parseSourceFilter } from '../../../src/search/source.js';
+import { documentFromSource, resolveMedia } from '../../../src/search/scorer.js';
+import { products } from './helpers.js';
+
+const hits = [0, 1, 2, 3, 4].map((i) => ({ _index: 'p', _id: `d${i}`, _score: 10 - i, _source: { title: `t${i}`, image: { url: `i${i}.jpg` } } }));
+const scores = [0.1, 0.9, 0.5, 0.3, 0.7].map((score) => ({ score }));
+const report = { pipeline: 'products', syntax: 'ext', window: 5, candidates: 5, degraded: false, timings: {} };
+
+describe('response shaping', () => {
+  it('orders by rerank score with fusion none, ties by first-stage rank', () => {
+    expect(fuse(hits, scores, { method: 'none' }).map((r) => r.hit._id)).toEqual(['d1', 'd4', 'd2', 'd3', 'd0']);
+    expect(fuse(hits, [{ score: 0.5 }, { score: 0.5 }, undefined, { score: 0.5 }, { score: 0.5 }], { method: 'none' }).map((r) => r.hit._id)).toEqual(['d0', 'd1', 'd3', 'd4', 'd2']);
+  });
+
+  it('fuses with the first stage by rrf and by weight', () => {
+    const rrf = fuse(hits, scores, { method: 'rrf', k: 1 });
+    // d1: rerank rank 1 + first rank 2 → 1/2 + 1/3; d0: rerank 5 + first 1 → 1/6 + 1/2
+    expect(rrf[0]!.hit._id).toBe('d1');
+    expect(rrf[0]!.score).toBeCloseTo(1 / 2 + 1 / 3);
+    const w = fuse(hits, scores, { method: 'weight', weight: 1 });
+    expect(w.map((r) => r.hit._id)).toEqual(['d0', 'd1', 'd2', 'd3', 'd4']);
+  });
+
+  it('pages the window, restores the client _source view and explains', () => {
+    const ranked = fuse(hits, scores, { method: 'none' });
+    const out = shapeResponse({ took: 3, hits: { total: { value: 5, relation: 'eq' }, max_score: 10, hits }, aggregations: { a: 1 } }, ranked, {
+      from: 1, size: 2, sourceFilter: parseSourceFilter(['title']), explain: true, keepScores: false, report,
+    }) as { hits: { max_score: number; hits: Array<Record<string, unknown>> }; aggregations: unknown; vlrerank: { returned: number } };
+    expect(out.hits.max_score).toBe(0.9);
+    expect(out.hits.hits.map((h) => h._id)).toEqual(['d4', 'd2']);
+    expect(out.hits.hits[0]).toMatchObject({ _score: 0.7, _source: { title: 't4' }, _vlrerank: { first_stage_score: 6, first_stage_rank: 5, rerank_score: 0.7 } });
+    expect(out.aggregations).toEqual({ a: 1 });
+    expect(out.vlrerank.returned).toBe(2);
+  });
+
+  it('keeps first-stage order and scores when degraded, and applies min_score otherwise', () => {
+    const deg = shapeResponse({ hits: { max_score: 10, hits } }, firstStageOrder(hits), { from: 0, size: 2, sourceFilter: parseSourceFilter(false), explain: false, keepScores: true, report: { ...report, degraded: true } }) as { hits: { max_score: number; hits: Array<Record<string, unknown>> } };
+    expect(deg.hits.hits.map((h) => [h._id, h._score, h._source])).toEqual([['d0', 10, undefined], ['d1', 9, undefined]]);
+    expect(deg.hits.max_score).toBe(10);
+    const min = shapeResponse({ hits: { hits } }, fuse(hits, scores, { method: 'none' }), { from: 0, size: 10, minScore: 0.5, sourceFilter: parseSourceFilter(undefined), explain: false, keepScores: false, report }) as { hits: { hits: unknown[] } };
+    expect(min.hits.hits).toHaveLength(3);
+  });
+
+  it('builds rerank documents from the pipeline fields', () => {
+    expect(documentFromSource({ title: 'a', description: ['b', 'c'], image: [{ url: 'x.jpg' }] }, products)).toEqual({ text: 'a\nb\nc', image: 'x.jpg' });
+    expect(documentFromSource({ other: 1 }, products)).toBeUndefined();
+    expect(resolveMedia('img/a.jpg', 'https://cdn.example/base')).toBe('https://cdn.example/base/img/a.jpg');
+    expect(resolveMedia('data:image/png;base64,xx', '/srv')).toBe('data:image/png;base64,xx');
+    expect(resolveMedia('img/a.jpg', '/srv/media')).toBe('/srv/media/img/a.jpg');
+  });
+});
