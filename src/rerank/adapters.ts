@@ -8,7 +8,6 @@
  * queues and caches.
  */
 import { LRUCache } from 'lru-cache';
-import { createHash } from 'node:crypto';
 import { configSchema } from '../config/schema.js';
 import { vlrError } from '../errors.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
@@ -17,14 +16,16 @@ import { DEFAULT_MODELS, Models } from '../models/index.js';
 import { decodeImage, preprocessForModels } from '../features/media/image.js';
 import type { MediaPort, TextEncoderPort, VisualFeatures, VideoFeaturesResult } from './ports.js';
 import type { RerankerOptions, RerankerPorts } from './reranker.js';
-import { resolveMediaBytes, type MediaSourceOptions } from './media-source.js';
+import { MediaSource } from '../features/media/source.js';
 import { sampleVideoFrames } from './video-frames.js';
 
 export interface SharedLayers {
   models: Models;
   /** Registry whose `vlrerank_batch_size` histogram counts model batches (usage.model_calls). */
   metrics?: Metrics;
-  media?: MediaSourceOptions & { maxPixels?: number };
+  /** The shared SSRF-safe media resolver (URLs, data:, base64, paths under roots). */
+  source: MediaSource;
+  media?: { maxBytes?: number; maxPixels?: number; maxVideoBytes?: number };
   video?: { ffmpegPath?: string; ffprobePath?: string; maxVideoSeconds?: number; timeoutMs?: number };
   cacheMaxBytes?: number;
   logger?: Logger;
@@ -93,16 +94,14 @@ export async function mediaPort(layers: SharedLayers): Promise<MediaPort> {
     classNames: [...classifier.classNames],
     ocrAvailable: false,
     async image(ref, options) {
-      const bytes = await resolveMediaBytes(ref, { ...layers.media, maxBytes }, options.signal);
-      const hash = createHash('sha256').update(bytes).digest('base64url');
+      const { bytes, contentHash: hash } = await layers.source.resolve(ref, { maxBytes, signal: options.signal });
       // a detection-free entry is not enough for a request that needs detections; the reverse is fine
       const full = cache.get(`${hash}:d`);
       if (full) return { features: full, cacheHit: true };
       return cached(`${hash}:${options.detect ? 'd' : 'n'}`, async () => featuresOfDecoded(await decodeImage(bytes, { maxBytes, maxPixels }), options.detect));
     },
     async video(ref, options): Promise<VideoFeaturesResult> {
-      const bytes = await resolveMediaBytes(ref, { ...layers.media, maxBytes: 256 * 1024 * 1024 }, options.signal);
-      const hash = createHash('sha256').update(bytes).digest('base64url');
+      const { bytes, contentHash: hash } = await layers.source.resolve(ref, { maxBytes: layers.media?.maxVideoBytes ?? 256 * 1024 * 1024, signal: options.signal });
       const key = `${hash}:v:${options.fps}:${options.maxFrames}:${options.detect ? 'd' : 'n'}`;
       const hitTimes = videoTimes.get(key);
       const frames0 = hitTimes ? hitTimes.map((_, i) => cache.get(`${key}:${i}`)) : undefined;
@@ -127,13 +126,15 @@ export async function portsFromShared(layers: SharedLayers): Promise<RerankerPor
 /** Standalone: build a Models facade from the options (its own sessions and queues). */
 export async function createLocalPorts(options: RerankerOptions): Promise<RerankerPorts> {
   if (!options.modelsDir) throw vlrError('VLR_CONFIG_INVALID', 'Reranker needs modelsDir (the folder holding the model weights, e.g. ../shared/models)');
-  const cfg = configSchema.parse({ models: { dir: options.modelsDir, device: options.device ?? 'auto' } });
+  const cfg = configSchema.parse({ models: { dir: options.modelsDir, device: options.device ?? 'auto' }, media: { roots: options.mediaRoots ?? [] } });
   const metrics = createMetrics({ defaults: false });
   const models = await Models.create(cfg.models, { metrics });
-  const ports = await portsFromShared({ models, metrics, media: { roots: options.mediaRoots ?? [] } });
+  const source = new MediaSource(cfg.media);
+  const ports = await portsFromShared({ models, metrics, source, media: cfg.media, video: { ffmpegPath: cfg.media.ffmpegPath, timeoutMs: cfg.media.videoTimeoutMs } });
   const remote = options.remoteUrls?.length ? await (await import('./backends/remote.js')).createRemoteScorer({ urls: options.remoteUrls, model: options.remoteModel, apiKey: options.remoteApiKey, timeoutMs: options.remoteTimeoutMs }) : undefined;
   return { ...ports, remote, close: async () => {
     await remote?.close?.();
+    await source.close();
     await models.close();
   } };
 }
