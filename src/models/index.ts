@@ -119,27 +119,27 @@ export class Models {
     return m;
   }
 
-  textEmbedder(id: string = DEFAULT_MODELS.textEmbedder): Promise<TextEmbedder> {
+  async textEmbedder(id: string = DEFAULT_MODELS.textEmbedder): Promise<TextEmbedder> {
     this.assertRankable(id);
     return this.#get(id, TextEmbedder.create);
   }
 
-  imageClassifier(id: string = DEFAULT_MODELS.imageClassifier): Promise<ImageClassifier> {
+  async imageClassifier(id: string = DEFAULT_MODELS.imageClassifier): Promise<ImageClassifier> {
     this.assertRankable(id);
     return this.#get(id, ImageClassifier.create);
   }
 
-  objectDetector(id: string = DEFAULT_MODELS.objectDetector): Promise<ObjectDetector> {
+  async objectDetector(id: string = DEFAULT_MODELS.objectDetector): Promise<ObjectDetector> {
     this.assertRankable(id);
     return this.#get(id, ObjectDetector.create);
   }
 
-  clip(id: string, opts: { allowFixture?: boolean } = {}): Promise<ClipEncoder> {
+  async clip(id: string, opts: { allowFixture?: boolean } = {}): Promise<ClipEncoder> {
     if (!opts.allowFixture) this.assertRankable(id);
     return this.#get(id, ClipEncoder.create);
   }
 
-  crossEncoder(id: string, opts: { allowFixture?: boolean } = {}): Promise<CrossEncoder> {
+  async crossEncoder(id: string, opts: { allowFixture?: boolean } = {}): Promise<CrossEncoder> {
     if (!opts.allowFixture) this.assertRankable(id);
     return this.#get(id, CrossEncoder.create);
   }
