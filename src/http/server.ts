@@ -9,7 +9,7 @@ import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import type { ServerContext } from './context.js';
 import { buildApp, type AppParts } from './app.js';
-import { mountProxy } from '../proxy/index.js';
+import { mountProxy, registerUpstream } from '../proxy/index.js';
 import { healthRouter } from '../api/health.js';
 import { uiRouter } from '../ui/serve.js';
 
@@ -26,6 +26,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const parts: AppParts = { admin: [], intercept: [], proxy: (_req, _res, next) => next() };
 
   // --- areas register here, in dependency order ---
+  registerUpstream(ctx); // ctx.services.upstream: every area that talks to the cluster uses it
   parts.proxy = mountProxy(ctx);
   parts.admin.push(healthRouter(ctx));
   if (config.server.ui) parts.admin.push(uiRouter(ctx));

@@ -1,0 +1,58 @@
+/**
+ * The transparent streaming proxy: every method, path and query string goes to the upstream pool;
+ * status, headers (minus hop-by-hop) and body come back unchanged. Bodies stream both ways and are
+ * never buffered or parsed here, so gzip and a 200 MB _bulk pass untouched with flat memory.
+ *
+ * Failures before the upstream answered become ES-shaped 502/504 (via the error handler); a
+ * failure after the response started can only cut the connection, as any proxy must.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
+import type { RequestHandler } from 'express';
+import type { ServerContext } from '../http/context.js';
+import { forwardRequestHeaders, forwardResponseHeaders } from './hop-by-hop.js';
+import type { UpstreamPool } from './pool.js';
+
+/** Does the client request carry a body? (RFC 9112 §6.3: Transfer-Encoding or a Content-Length.) */
+function hasBody(req: IncomingMessage): boolean {
+  if (req.headers['transfer-encoding'] !== undefined) return true;
+  const len = req.headers['content-length'];
+  return len !== undefined && len !== '0';
+}
+
+function noop(): void {}
+
+export function proxyHandler(_ctx: ServerContext, pool: UpstreamPool): RequestHandler {
+  return (req, res, next) => {
+    forward(pool, req, res).catch((err) => {
+      // the client went away: nobody to answer
+      if (res.destroyed || req.destroyed) return;
+      next(err);
+    });
+  };
+}
+
+async function forward(pool: UpstreamPool, req: IncomingMessage & { originalUrl?: string }, res: ServerResponse): Promise<void> {
+  const ac = new AbortController();
+  // client gone before we finished: stop the upstream request/response too
+  const onClose = () => {
+    if (!res.writableFinished) ac.abort();
+  };
+  res.once('close', onClose);
+  const up = await pool.request({
+    method: req.method!,
+    path: req.originalUrl ?? req.url!,
+    headers: forwardRequestHeaders(req.rawHeaders),
+    body: hasBody(req) ? req : null,
+    signal: ac.signal,
+    rawHeaders: true,
+  });
+  // Byte-for-byte: no Date (or other header) of our own.
+  res.sendDate = false;
+  res.writeHead(up.statusCode, forwardResponseHeaders(up.rawHeaders!));
+  pipeline(up.body, res, (err) => {
+    if (err && !res.destroyed) res.destroy(err);
+  });
+  // the body stream may fail after pipeline ended the response on our side; never crash
+  up.body.on('error', noop);
+}
