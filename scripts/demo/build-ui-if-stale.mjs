@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+/**
+ * prestart: build the UI (npm run build:ui → dist/ui/public) when it is missing or older than any
+ * of its sources, so `npm start` on a fresh clone serves a current UI and a second start skips it.
+ * Plain Node (runs before anything else).
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const built = join(root, 'dist', 'ui', 'public', 'index.html');
+
+function newest(dir) {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+const src = Math.max(newest(join(root, 'src', 'ui')), statSync(join(root, 'package-lock.json')).mtimeMs);
+if (existsSync(built) && statSync(built).mtimeMs >= src) process.exit(0);
+console.log('building the UI (npm run build:ui)…');
+const r = spawnSync('npm', ['run', '-s', 'build:ui'], { cwd: root, stdio: 'inherit' });
+process.exit(r.status ?? 1);

@@ -1,0 +1,237 @@
+/**
+ * The demo indices, created and filled THROUGH the proxy (so the search engineer's ingest
+ * transform adds the image/video vectors at `_bulk` time, as it would for any user):
+ *
+ *   grocery  Grocery Store catalog: 81 products, iconic photo + title + description
+ *   coco     COCO-mini: 239 photos, one caption each (all five kept in `captions`)
+ *   videos   Intel sample videos: 37 clips with a title
+ *   scifact  SciFact abstracts: 5,183 texts (the knowledge base)
+ *
+ * Reusable by `npm start`, tests and examples: `ensureDemoIndices({ proxyUrl, dataDir })`.
+ * An index that already holds the expected number of documents (and, where its pipeline adds
+ * vectors at ingest, the vectors) is reused as it is; otherwise it is deleted and rebuilt.
+ * Media fields hold absolute paths under the data folder, which must be one of media.roots.
+ */
+import { createReadStream, existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Pipeline } from '../../src/pipelines/index.js';
+
+export type DemoIndexName = 'grocery' | 'coco' | 'videos' | 'scifact';
+export const DEMO_INDEX_NAMES: DemoIndexName[] = ['grocery', 'coco', 'videos', 'scifact'];
+
+/** Folders of the data set each index is built from (../shared/data layout). */
+export const DATASET_OF: Record<DemoIndexName, string> = {
+  grocery: 'grocery-store-products',
+  coco: 'coco-captions-mini',
+  videos: 'intel-sample-videos',
+  scifact: 'scifact-beir',
+};
+
+type Doc = { _id: string } & Record<string, unknown>;
+
+async function* jsonl<T>(file: string): AsyncGenerator<T> {
+  const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  for await (const line of rl) if (line.trim()) yield JSON.parse(line) as T;
+}
+
+/** The documents of one demo index, in a stable order. */
+export async function* demoDocs(name: DemoIndexName, dataDir: string): AsyncGenerator<Doc> {
+  const dir = resolve(dataDir, DATASET_OF[name]);
+  switch (name) {
+    case 'grocery':
+      for await (const p of jsonl<Record<string, unknown> & { class_name: string; iconic_image: string }>(join(dir, 'catalog.jsonl'))) {
+        yield {
+          _id: p.class_name,
+          title: p.title,
+          description: p.description,
+          class_id: p.class_id,
+          class_name: p.class_name,
+          coarse_class_name: p.coarse_class_name,
+          top_category: p.top_category,
+          country_and_volume: p.country_and_volume,
+          image: join(dir, p.iconic_image),
+        };
+      }
+      return;
+    case 'coco':
+      for await (const c of jsonl<{ image: string; coco_id: number; captions: string[]; license: string; flickr_url: string }>(join(dir, 'captions.jsonl'))) {
+        yield { _id: String(c.coco_id), caption: c.captions[0], captions: c.captions, image: join(dir, c.image), license: c.license, flickr_url: c.flickr_url };
+      }
+      return;
+    case 'videos':
+      for await (const v of jsonl<{ file: string; kind: string; label: string; duration_s: number }>(join(dir, 'videos.jsonl'))) {
+        const title = v.kind === 'asl_gesture' ? `ASL sign: ${v.label}` : v.kind === 'scene_full_video' ? `${v.label} (full video)` : v.label;
+        yield { _id: v.file.replace(/[/.]/g, '_'), title, label: v.label, kind: v.kind, duration_s: v.duration_s, video: join(dir, v.file) };
+      }
+      return;
+    case 'scifact':
+      for await (const d of jsonl<{ _id: string; title: string; text: string }>(join(dir, 'corpus.jsonl'))) yield { _id: d._id, title: d.title, text: d.text };
+      return;
+  }
+}
+
+/** How many documents a complete index holds (lines of its source file). */
+export async function expectedCount(name: DemoIndexName, dataDir: string, limit?: number): Promise<number> {
+  const file = { grocery: 'catalog.jsonl', coco: 'captions.jsonl', videos: 'videos.jsonl', scifact: 'corpus.jsonl' }[name];
+  const n = (await readFile(resolve(dataDir, DATASET_OF[name], file), 'utf8')).split('\n').filter((l) => l.trim()).length;
+  return limit ? Math.min(limit, n) : n;
+}
+
+/** What is missing from a data folder, as a list of human sentences (empty = fine). */
+export function checkDataDir(dataDir: string, names: readonly DemoIndexName[] = DEMO_INDEX_NAMES): string[] {
+  if (!existsSync(dataDir)) return [`the demo data folder ${dataDir} does not exist`];
+  return names.filter((n) => !existsSync(resolve(dataDir, DATASET_OF[n]))).map((n) => `${resolve(dataDir, DATASET_OF[n])} is missing (needed for the "${n}" index)`);
+}
+
+export type Dialect = 'elasticsearch' | 'opensearch';
+
+/** The mapping of a demo index for the engine behind the proxy, with the vector fields its pipeline ingests. */
+export function demoMapping(name: DemoIndexName, dialect: Dialect, pipeline?: Pipeline): Record<string, unknown> {
+  const text = { type: 'text' };
+  const kw = { type: 'keyword' };
+  const path = { type: 'keyword', index: false };
+  const props: Record<string, Record<string, unknown>> = {
+    grocery: { title: text, description: text, class_id: { type: 'integer' }, class_name: kw, coarse_class_name: kw, top_category: kw, country_and_volume: text, image: path },
+    coco: { caption: text, captions: text, image: path, license: kw, flickr_url: path },
+    videos: { title: text, label: kw, kind: kw, duration_s: { type: 'float' }, video: path },
+    scifact: { title: text, text },
+  }[name];
+  const settings: Record<string, unknown> = { number_of_shards: 1, number_of_replicas: 0 };
+  const vecs = pipeline?.vectors.ingest ? [pipeline.vectors.image, pipeline.vectors.bridge].flatMap((v) => (v ? [v] : [])) : [];
+  for (const v of vecs) {
+    props[v.field] =
+      dialect === 'elasticsearch'
+        ? { type: 'dense_vector', dims: v.dims, index: true, similarity: v.similarity }
+        : // OpenSearch from Maven has no native k-NN libraries: lucene engine only (PITFALLS.md)
+          { type: 'knn_vector', dimension: v.dims, method: { name: 'hnsw', engine: 'lucene', space_type: v.similarity === 'cosine' ? 'cosinesimil' : 'innerproduct' } };
+  }
+  if (vecs.length && dialect === 'opensearch') settings['index.knn'] = true;
+  return { settings, mappings: { properties: props } };
+}
+
+export interface IndexReport {
+  name: DemoIndexName;
+  action: 'reused' | 'created';
+  docs: number;
+  /** documents whose vectors the proxy could not add (reported in the bulk items), or missing vectors on reuse */
+  withoutVectors: number;
+  /** bulk items that failed outright */
+  errors: string[];
+  ms: number;
+}
+
+export interface EnsureOptions {
+  proxyUrl: string;
+  dataDir: string;
+  names?: readonly DemoIndexName[];
+  /** Pipelines by index (for the vector fields); the demo loads them from the pipelines folder. */
+  pipelines?: Partial<Record<DemoIndexName, Pipeline>>;
+  /** Index only the first N documents of each set (tests). */
+  limit?: number;
+  /** Documents per `_bulk` (media indices are slower per document: the proxy embeds each image/video). */
+  batch?: Partial<Record<DemoIndexName, number>>;
+  /** Rebuild even when the index looks complete. */
+  force?: boolean;
+  /** Appended to each index name (tests use their own indices beside the demo's). */
+  suffix?: string;
+  onStart?(name: DemoIndexName, total: number, action: 'reused' | 'created'): void;
+  onProgress?(name: DemoIndexName, done: number, total: number): void;
+}
+
+async function http<T = unknown>(base: string, method: string, path: string, body?: string | object, contentType = 'application/json'): Promise<{ status: number; body: T; headers: Headers }> {
+  const res = await fetch(base + path, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': contentType },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* keep text */
+  }
+  return { status: res.status, body: parsed as T, headers: res.headers };
+}
+
+/** Elasticsearch marks every response with `x-elastic-product`; OpenSearch does not. */
+export async function detectDialect(proxyUrl: string): Promise<Dialect> {
+  const r = await http(proxyUrl, 'GET', '/_cluster/health');
+  if (r.status >= 500) throw new Error(`the cluster behind ${proxyUrl} is not reachable (HTTP ${r.status}: ${JSON.stringify(r.body).slice(0, 300)})`);
+  return r.headers.get('x-elastic-product') === 'Elasticsearch' ? 'elasticsearch' : 'opensearch';
+}
+
+async function countOf(proxyUrl: string, index: string, query?: object): Promise<number | null> {
+  const r = await http<{ count?: number }>(proxyUrl, 'POST', `/${index}/_count`, query ? { query } : { query: { match_all: {} } });
+  return r.status === 200 && typeof r.body.count === 'number' ? r.body.count : null;
+}
+
+export async function ensureDemoIndex(name: DemoIndexName, o: EnsureOptions & { dialect: Dialect }): Promise<IndexReport> {
+  const t0 = Date.now();
+  const pipeline = o.pipelines?.[name];
+  const index = `${name}${o.suffix ?? ''}`;
+  const total = await expectedCount(name, o.dataDir, o.limit);
+  const vecField = pipeline?.vectors.ingest ? (pipeline.vectors.image ?? pipeline.vectors.bridge)?.field : undefined;
+  const have = await countOf(o.proxyUrl, index);
+  if (!o.force && have === total) {
+    const withVec = vecField ? await countOf(o.proxyUrl, index, { exists: { field: vecField } }) : total;
+    if (withVec === total) {
+      o.onStart?.(name, total, 'reused');
+      return { name, action: 'reused', docs: total, withoutVectors: 0, errors: [], ms: Date.now() - t0 };
+    }
+  }
+  o.onStart?.(name, total, 'created');
+  if (have !== null) await http(o.proxyUrl, 'DELETE', `/${index}`);
+  const created = await http(o.proxyUrl, 'PUT', `/${index}`, demoMapping(name, o.dialect, pipeline));
+  if (created.status !== 200) throw new Error(`creating index ${index} failed: HTTP ${created.status} ${JSON.stringify(created.body).slice(0, 500)}`);
+
+  const per = o.batch?.[name] ?? (name === 'scifact' ? 500 : name === 'videos' ? 4 : 16);
+  const errors: string[] = [];
+  let withoutVectors = 0;
+  let done = 0;
+  let lines: string[] = [];
+  const flush = async () => {
+    if (!lines.length) return;
+    const n = lines.length / 2;
+    const r = await http<{ errors?: boolean; items?: Array<Record<string, { status: number; error?: { reason?: string }; vlrerank?: unknown; _vlrerank?: unknown }>> }>(
+      o.proxyUrl,
+      'POST',
+      `/${index}/_bulk`,
+      lines.join('\n') + '\n',
+      'application/x-ndjson',
+    );
+    lines = [];
+    if (r.status !== 200) throw new Error(`_bulk into ${index} failed: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);
+    for (const item of r.body.items ?? []) {
+      const it = Object.values(item)[0]!;
+      if (it.status >= 300) errors.push(it.error?.reason ?? `status ${it.status}`);
+      else if (it.vlrerank || it._vlrerank) withoutVectors++;
+    }
+    done += n;
+    o.onProgress?.(name, done, total);
+  };
+  let i = 0;
+  for await (const d of demoDocs(name, o.dataDir)) {
+    if (o.limit && i++ >= o.limit) break;
+    const { _id, ...src } = d;
+    lines.push(JSON.stringify({ index: { _id } }), JSON.stringify(src));
+    if (lines.length / 2 >= per) await flush();
+  }
+  await flush();
+  await http(o.proxyUrl, 'POST', `/${index}/_refresh`);
+  if (vecField) {
+    const withVec = (await countOf(o.proxyUrl, index, { exists: { field: vecField } })) ?? 0;
+    withoutVectors = Math.max(withoutVectors, total - withVec);
+  }
+  return { name, action: 'created', docs: done - errors.length, withoutVectors, errors, ms: Date.now() - t0 };
+}
+
+/** Create (or reuse) every demo index through the proxy; returns one report per index. */
+export async function ensureDemoIndices(o: EnsureOptions): Promise<IndexReport[]> {
+  const dialect = await detectDialect(o.proxyUrl);
+  const out: IndexReport[] = [];
+  for (const name of o.names ?? DEMO_INDEX_NAMES) out.push(await ensureDemoIndex(name, { ...o, dialect }));
+  return out;
+}

@@ -1,0 +1,45 @@
+/**
+ * Progress bars for `npm start` (cli-progress): one bar per long step, plain lines when stdout is
+ * not a terminal (CI logs), so the output stays readable either way.
+ */
+import cliProgress from 'cli-progress';
+
+export interface Bar {
+  update(value: number, payload?: Record<string, string>): void;
+  setTotal(total: number): void;
+  stop(): void;
+}
+
+const tty = process.stdout.isTTY === true;
+
+export function bar(label: string, total: number, unit = ''): Bar {
+  if (!tty) {
+    let last = -1;
+    process.stdout.write(`${label}…\n`);
+    return {
+      update(v) {
+        const pct = total ? Math.floor((100 * v) / total / 25) * 25 : 0;
+        if (pct !== last && pct > 0) process.stdout.write(`  ${label}: ${Math.round(v)}/${total}${unit} (${pct}%)\n`);
+        last = pct;
+      },
+      setTotal(t) {
+        total = t;
+      },
+      stop() {},
+    };
+  }
+  const b = new cliProgress.SingleBar(
+    { format: `  ${label.padEnd(30)} [{bar}] {value}/{total}${unit} {note}`, hideCursor: true, barsize: 28, clearOnComplete: false, stopOnComplete: false },
+    cliProgress.Presets.shades_classic,
+  );
+  b.start(total, 0, { note: '' });
+  return {
+    update: (v, payload) => b.update(Math.round(v), payload ?? {}),
+    setTotal: (t) => b.setTotal(t),
+    stop: () => b.stop(),
+  };
+}
+
+export function step(msg: string): void {
+  process.stdout.write(`• ${msg}\n`);
+}

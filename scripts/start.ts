@@ -1,0 +1,248 @@
+/**
+ * `npm start` — the README's first command. On a fresh machine:
+ *   1. finds the demo data (VLRERANK_DATA_DIR, default ../shared/data) or says what to point it at;
+ *   2. starts a local Elasticsearch (scripts/engines.ts: fetched from Maven Central, cached) unless
+ *      VLRERANK_UPSTREAM names an existing cluster;
+ *   3. finds the models (../shared/models when present, else `vlrerank models pull` into .models);
+ *   4. starts the proxy in-process with the UI, media roots = the data folder, the pipelines folder;
+ *   5. creates the demo indices THROUGH the proxy (grocery, coco, videos, scifact), or reuses them;
+ *   6. loads the models (admin API) and prints the URLs.
+ * A second run reuses the engine, the indices and the built UI, and is up in seconds.
+ *
+ * The admin token (model load/unload) is VLRERANK_ADMIN_TOKEN, or one generated once and kept in
+ * .cache/demo-admin-token (mode 600). It is printed in a URL *fragment* (#token=…), which the
+ * browser never sends to the server; the page moves it into localStorage.
+ */
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, parseConfig } from '../src/config/load.js';
+import { startServer } from '../src/http/server.js';
+import { createLogger } from '../src/observability/logger.js';
+import { loadPipelines } from '../src/pipelines/index.js';
+import { ensureDemoIndices, checkDataDir, DEMO_INDEX_NAMES, type DemoIndexName } from './demo/indices.js';
+import { bar, step, type Bar } from './demo/progress.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const t0 = Date.now();
+const secs = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+
+function fail(msg: string, code = 2): never {
+  process.stderr.write(`\nnpm start: ${msg}\n`);
+  process.exit(code);
+}
+
+/** Bytes under a folder (for the download progress bar); missing folder = 0. */
+function du(dir: string): number {
+  let n = 0;
+  const walk = (d: string) => {
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) n += statSync(p, { throwIfNoEntry: false })?.size ?? 0;
+    }
+  };
+  walk(dir);
+  return n;
+}
+
+function runChild(cmd: string, args: string[], onTick?: () => void): Promise<{ code: number; out: string }> {
+  return new Promise((res) => {
+    const child = spawn(cmd, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (out += d));
+    const timer = onTick ? setInterval(onTick, 500) : undefined;
+    child.on('close', (code) => {
+      if (timer) clearInterval(timer);
+      res({ code: code ?? 1, out });
+    });
+    child.on('error', (e) => {
+      if (timer) clearInterval(timer);
+      res({ code: 1, out: String(e) });
+    });
+  });
+}
+
+async function upstream(env: NodeJS.ProcessEnv): Promise<string[]> {
+  if (env.VLRERANK_UPSTREAM) {
+    step(`using the cluster at ${env.VLRERANK_UPSTREAM} (VLRERANK_UPSTREAM)`);
+    return env.VLRERANK_UPSTREAM.split(',').map((s) => s.trim()).filter(Boolean);
+  }
+  const engines = await import('./engines.js');
+  const url = engines.engineUrl('elasticsearch');
+  if ((await engines.engineHealth('elasticsearch')).healthy) {
+    step(`Elasticsearch already running on ${url}`);
+    return [url];
+  }
+  // fetch in a child process so the bar can move while Maven downloads (~107 MB, cached in .engines/)
+  const spec = engines.ENGINES.elasticsearch;
+  const cached = existsSync(join(REPO, '.engines', 'downloads', spec.dist.file));
+  if (!cached) {
+    const before = du(join(REPO, '.engines'));
+    const b = bar(`downloading Elasticsearch ${spec.version}`, 107, ' MB');
+    const r = await runChild(process.execPath, ['--import', 'tsx', join(REPO, 'scripts', 'engines.ts'), 'fetch', 'elasticsearch'], () =>
+      b.update(Math.min(107, (du(join(REPO, '.engines')) - before) / 1e6)),
+    );
+    b.update(107);
+    b.stop();
+    if (r.code !== 0) fail(`could not fetch Elasticsearch from Maven Central:\n${r.out.slice(-1500)}\nSet VLRERANK_UPSTREAM to an existing cluster instead.`);
+  }
+  step(`starting Elasticsearch ${spec.version} on ${url} (first start ≈ 10–30 s)…`);
+  try {
+    const r = await engines.startEngine('elasticsearch');
+    step(`Elasticsearch ${r.started ? 'started' : 'reused'} in ${(r.ms / 1000).toFixed(1)} s`);
+  } catch (e) {
+    fail(`Elasticsearch did not start: ${(e as Error).message}\nSet VLRERANK_UPSTREAM to an existing cluster instead.`);
+  }
+  return [url];
+}
+
+async function modelsDir(env: NodeJS.ProcessEnv): Promise<string> {
+  if (env.VLRERANK_MODELS_DIR) return env.VLRERANK_MODELS_DIR;
+  const shared = resolve(REPO, '../shared/models');
+  if (existsSync(shared)) return shared;
+  const local = join(REPO, '.models');
+  step('no ../shared/models here: pulling the models into .models (vlrerank models pull)…');
+  const r = await runChild(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'models', 'pull', '--models-dir', local]);
+  if (r.code !== 0) process.stdout.write(`  models pull failed (reranking will report the missing models):\n${r.out.slice(-800)}\n`);
+  return local;
+}
+
+function adminToken(env: NodeJS.ProcessEnv): string {
+  if (env.VLRERANK_ADMIN_TOKEN) return env.VLRERANK_ADMIN_TOKEN;
+  const file = join(REPO, '.cache', 'demo-admin-token');
+  if (existsSync(file)) {
+    const t = readFileSync(file, 'utf8').trim();
+    if (t.length >= 8) return t;
+  }
+  mkdirSync(dirname(file), { recursive: true });
+  const t = randomBytes(18).toString('base64url');
+  writeFileSync(file, t + '\n', { mode: 0o600 });
+  return t;
+}
+
+async function loadModels(url: string, token: string): Promise<void> {
+  let list: Array<{ id: string; state?: string }>;
+  try {
+    const res = await fetch(`${url}/_vlrerank/models`);
+    if (!res.ok) return step(`model admin API not available yet (HTTP ${res.status}); models load on first use`);
+    const body = (await res.json()) as unknown;
+    list = (Array.isArray(body) ? body : ((body as { models?: unknown }).models as typeof list)) ?? [];
+  } catch {
+    return;
+  }
+  const wanted = list.filter((m) => m.state !== 'loaded' && !/fixture|ocr/i.test(m.id));
+  if (!wanted.length) return;
+  const b = bar('loading models', wanted.length);
+  let i = 0;
+  for (const m of wanted) {
+    b.update(i, { note: m.id });
+    const r = await fetch(`${url}/_vlrerank/models/${encodeURIComponent(m.id)}/_load`, { method: 'POST', headers: { authorization: `Bearer ${token}` } }).catch(() => null);
+    if (!r?.ok) process.stdout.write(`\n  could not load ${m.id}: HTTP ${r?.status ?? 'network'} ${r ? (await r.text()).slice(0, 200) : ''}\n`);
+    b.update(++i, { note: m.id });
+  }
+  b.stop();
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  process.stdout.write('vlrerank demo — engine, proxy, demo indices and UI\n');
+  const base = loadConfig({ env }); // validates VLRERANK_* at once (names the key and rule)
+  const dataDir = resolve(REPO, base.demo.dataDir);
+  const only = (env.VLRERANK_DEMO_INDICES ?? '').split(',').map((s) => s.trim()).filter(Boolean) as DemoIndexName[];
+  const names = only.length ? only : DEMO_INDEX_NAMES;
+  const missing = checkDataDir(dataDir, names);
+  if (missing.length) {
+    fail(
+      `demo data not found:\n  - ${missing.join('\n  - ')}\n` +
+        `Point VLRERANK_DATA_DIR at a folder laid out like ../shared/data (grocery-store-products/, coco-captions-mini/,\n` +
+        `intel-sample-videos/, scifact-beir/ — see each data set's PROVENANCE.md), e.g.\n  VLRERANK_DATA_DIR=/path/to/data npm start\n` +
+        `or choose some indices with VLRERANK_DEMO_INDICES=scifact,grocery.`,
+    );
+  }
+  step(`demo data: ${dataDir}`);
+  const urls = await upstream(env);
+  const models = await modelsDir(env);
+  const token = adminToken(env);
+  const pipelinesDir = resolve(REPO, base.pipelines.dir);
+  const raw = JSON.parse(JSON.stringify(base)) as Record<string, Record<string, unknown>>;
+  const config = parseConfig(
+    {
+      ...raw,
+      server: { ...raw.server, port: env.VLRERANK_PORT ? base.server.port : 9280, adminToken: token, ui: true },
+      upstream: { ...raw.upstream, urls },
+      log: { level: env.VLRERANK_LOG_LEVEL ?? 'warn', access: false },
+      models: { ...raw.models, dir: models },
+      media: { ...raw.media, roots: [...new Set([...(base.media.roots ?? []), dataDir])] },
+      pipelines: { dir: pipelinesDir },
+      demo: { dataDir },
+    },
+    'npm start',
+  );
+
+  if (!existsSync(join(REPO, 'dist', 'ui', 'public', 'index.html'))) process.stdout.write('  (the UI is not built: run `npm run build:ui`; `npm start` builds it in prestart)\n');
+  let running;
+  try {
+    running = await startServer(config, { logger: createLogger(config.log.level) });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE') fail(`port ${config.server.port} is in use (another npm start?). Set VLRERANK_PORT to another port.`);
+    throw e;
+  }
+  const url = running.url;
+  step(`proxy listening on ${running.url} → ${urls.join(', ')} (${secs()})`);
+
+  const pipelines = Object.fromEntries(loadPipelines(pipelinesDir, REPO).flatMap((p) => names.filter((n) => p.index_patterns.includes(n)).map((n) => [n, p])));
+  const bars = new Map<DemoIndexName, Bar>();
+  const reports = await ensureDemoIndices({
+    proxyUrl: running.url,
+    dataDir,
+    names,
+    pipelines,
+    onStart(name, total, action) {
+      if (action === 'reused') step(`index ${name}: ${total} documents already there, reused`);
+      else bars.set(name, bar(`indexing ${name}`, total, ' docs'));
+    },
+    onProgress(name, done) {
+      bars.get(name)?.update(done);
+    },
+  }).catch((e: Error) => fail(`creating the demo indices through the proxy failed: ${e.message}`));
+  for (const b of bars.values()) b.stop();
+  for (const r of reports) {
+    if (r.action === 'created') step(`index ${r.name}: ${r.docs} documents in ${(r.ms / 1000).toFixed(1)} s`);
+    if (r.withoutVectors) step(`  note: ${r.withoutVectors} ${r.name} documents have no vectors (the proxy did not add them at ingest); search by image on ${r.name} needs them`);
+    if (r.errors.length) step(`  ${r.errors.length} documents failed: ${r.errors.slice(0, 3).join('; ')}`);
+  }
+  await loadModels(running.url, token);
+
+  process.stdout.write(
+    `\nReady in ${secs()}.\n\n` +
+      `  UI          ${url}/_vlrerank/ui/\n` +
+      `  UI + admin  ${url}/_vlrerank/ui/#token=${token}&page=playground   (hands the admin token to your browser; keep it local)\n` +
+      `  proxy       ${url}   (point any Elasticsearch client here: curl ${url}/grocery/_search)\n` +
+      `  rerank API  ${url}/_vlrerank/rerank · ${url}/v1/rerank\n` +
+      `  status      ${url}/_vlrerank/health · ${url}/_vlrerank/metrics\n\n` +
+      `Ctrl+C stops the proxy (a local Elasticsearch keeps running for the next start: npx tsx scripts/engines.ts stop elasticsearch).\n`,
+  );
+  if (env.VLRERANK_START_EXIT === '1') {
+    await running.close();
+    process.exit(0);
+  }
+  const stop = async () => {
+    await running.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((e: unknown) => fail((e as Error)?.stack ?? String(e), 1));

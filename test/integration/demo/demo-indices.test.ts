@@ -1,0 +1,53 @@
+// The demo's indexing module (used by `npm start`, tests and examples): creates the indices
+// through the proxy with their pipeline's vector mapping, fills them, and reuses complete ones.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { startServer, type RunningServer } from '../../../src/http/server.js';
+import { parseConfig } from '../../../src/config/load.js';
+import { loadPipelines } from '../../../src/pipelines/index.js';
+import { ensureDemoIndices, checkDataDir, demoDocs } from '../../../scripts/demo/indices.js';
+import { useEngine } from '../../helpers/engines.js';
+import { DATA, REPO_ROOT } from '../../helpers/paths.js';
+
+const SUFFIX = '-demoindices-test';
+let srv: RunningServer;
+let es: string;
+beforeAll(async () => {
+  es = await useEngine('elasticsearch');
+  srv = await startServer(parseConfig({ server: { port: 0, ui: false }, upstream: { urls: [es] }, log: { level: 'silent' }, media: { roots: [DATA] } }));
+  for (const n of ['grocery', 'scifact']) await fetch(`${es}/${n}${SUFFIX}`, { method: 'DELETE' });
+});
+afterAll(async () => {
+  for (const n of ['grocery', 'scifact']) await fetch(`${es}/${n}${SUFFIX}`, { method: 'DELETE' }).catch(() => {});
+  await srv?.close();
+});
+
+describe('demo indices', () => {
+  it('creates them through the proxy, with the vector fields of their pipeline, then reuses them', async () => {
+    const grocery = loadPipelines('pipelines', REPO_ROOT).find((p) => p.name === 'grocery')!;
+    const opts = { proxyUrl: srv.url, dataDir: DATA, names: ['grocery', 'scifact'] as const, pipelines: { grocery }, limit: 12, suffix: SUFFIX };
+    const first = await ensureDemoIndices(opts);
+    expect(first.map((r) => [r.name, r.action, r.docs, r.errors.length])).toEqual([
+      ['grocery', 'created', 12, 0],
+      ['scifact', 'created', 12, 0],
+    ]);
+    const mapping = (await (await fetch(`${es}/grocery${SUFFIX}/_mapping`)).json()) as Record<string, { mappings: { properties: Record<string, { type: string; dims?: number }> } }>;
+    const props = mapping[`grocery${SUFFIX}`]!.mappings.properties;
+    expect(props.image_vector).toMatchObject({ type: 'dense_vector', dims: 1280 });
+    expect(props.image_text_vector).toMatchObject({ type: 'dense_vector', dims: 384 });
+    const hit = (await (await fetch(`${es}/grocery${SUFFIX}/_doc/Golden-Delicious`)).json()) as { _source: { title: string; image: string } };
+    expect(hit._source.title).toMatch(/Golden Delicious/);
+    expect(hit._source.image).toMatch(/Golden-Delicious_Iconic\.jpg$/);
+
+    const second = await ensureDemoIndices({ ...opts, names: ['scifact'] });
+    expect(second[0]).toMatchObject({ name: 'scifact', action: 'reused', docs: 12 });
+  });
+
+  it('reads every data set the demo uses, and names what is missing from a data folder', async () => {
+    for (const n of ['grocery', 'coco', 'videos'] as const) {
+      const first = await demoDocs(n, DATA).next();
+      expect(first.value).toHaveProperty('_id');
+    }
+    expect(checkDataDir(DATA)).toEqual([]);
+    expect(checkDataDir('/nonexistent-data')[0]).toMatch(/does not exist/);
+  });
+});
