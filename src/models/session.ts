@@ -86,7 +86,10 @@ export class ModelSession {
   #error: VlrerankError | undefined;
   #rssDelta = 0;
   #loadMs = 0;
+  /** Runs of the current native session (reset by unload). */
   #runs = 0;
+  /** Native sessions created so far. */
+  #loads = 0;
 
   constructor(path: string, options: SessionOptions) {
     this.path = path;
@@ -109,7 +112,7 @@ export class ModelSession {
   get outputNames(): readonly string[] {
     return this.#session?.outputNames ?? [];
   }
-  info(): { name: string; state: SessionState; provider?: Provider; rssDeltaBytes: number; loadMs: number; runs: number; error?: string } {
+  info(): { name: string; state: SessionState; provider?: Provider; rssDeltaBytes: number; loadMs: number; runs: number; loads: number; error?: string } {
     return {
       name: this.options.name,
       state: this.#state,
@@ -117,6 +120,7 @@ export class ModelSession {
       rssDeltaBytes: this.#rssDelta,
       loadMs: this.#loadMs,
       runs: this.#runs,
+      loads: this.#loads,
       ...(this.#error ? { error: this.#error.message } : {}),
     };
   }
@@ -176,6 +180,7 @@ export class ModelSession {
       try {
         const s = await ort.InferenceSession.create(this.path, this.#sessionOptions(p));
         this.#provider = p;
+        this.#loads++;
         this.#loadMs = performance.now() - t0;
         this.#rssDelta = Math.max(0, process.memoryUsage().rss - rss0);
         log.info({ model: this.options.name, provider: p, device: this.options.device ?? 'auto', loadMs: Math.round(this.#loadMs) }, 'model session loaded');
@@ -217,6 +222,7 @@ export class ModelSession {
     this.#state = 'unloaded';
     this.#provider = undefined;
     this.#rssDelta = 0;
+    this.#runs = 0;
     if (s) await s.release();
   }
 }

@@ -1,0 +1,58 @@
+/**
+ * Every model in ../shared/models loads through the registry (sha256 verified) and reports the
+ * documented input/output names; the Models facade lists state, provider and memory.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ort } from '../../src/models/session.js';
+import type { Models } from '../../src/models/index.js';
+import { sharedModels } from '../helpers/models.js';
+
+let models: Models;
+beforeAll(async () => {
+  models = await sharedModels();
+});
+afterAll(() => models.close());
+
+const SHARED = ['efficientnet-lite2-imagenet', 'nanodet-g-coco', 'bge-small-en-v1.5', 'ppocr-v4-ch', 'clip-architecture-fixture'];
+
+describe('shared models load with their documented I/O', () => {
+  it('every shared model has a manifest whose required files verify by sha256', async () => {
+    for (const id of SHARED) {
+      const checks = await models.registry.verify(id);
+      expect(checks.length).toBeGreaterThan(0);
+      for (const c of checks) expect(c.status, `${id} ${c.file.path}: ${c.detail}`).toBe('ok');
+    }
+  });
+
+  for (const id of SHARED) {
+    it(`${id}: sessions load on the CPU provider with the manifest's input/output names`, async () => {
+      const info = await models.load(id);
+      expect(info.state).toBe('loaded');
+      expect(info.provider).toBe('cpu');
+      const m = models.registry.manifest(id);
+      for (const [role, io] of Object.entries(m.io)) {
+        const s = models.registry.session(id, role);
+        expect([...s.inputNames]).toEqual(io.inputs);
+        expect([...s.outputNames]).toEqual(io.outputs);
+      }
+    });
+  }
+
+  it('ppocr-v4-ch recogniser gives [1, T, 6625] for a 48-px line', async () => {
+    const rec = models.registry.session('ppocr-v4-ch', 'rec');
+    const out = await rec.run({ x: new ort.Tensor('float32', new Float32Array(3 * 48 * 320), [1, 3, 48, 320]) });
+    const t = out['softmax_11.tmp_0']!;
+    expect(t.dims[0]).toBe(1);
+    expect(t.dims[2]).toBe(6625);
+  });
+
+  it('list() reports state, provider, device and memory of loaded models', () => {
+    const list = models.list();
+    expect(list.map((m) => m.id)).toEqual(expect.arrayContaining(SHARED));
+    const eff = list.find((m) => m.id === 'efficientnet-lite2-imagenet')!;
+    expect(eff).toMatchObject({ state: 'loaded', provider: 'cpu', device: 'auto', task: 'image-encoder', forRanking: true });
+    expect(eff.memoryBytes).toBeGreaterThanOrEqual(0);
+    expect(list.find((m) => m.id === 'clip-architecture-fixture')!.forRanking).toBe(false);
+    expect(list.find((m) => m.id === 'clip-vit-base-patch32')!.state).toBe('unloaded');
+  });
+});

@@ -1,0 +1,59 @@
+/**
+ * Batcher semantics with a plain function as the "model": batch size bound, max wait, per-caller
+ * results and errors, bounded queue, close().
+ */
+import { describe, expect, it } from 'vitest';
+import { Batcher } from '../../../src/models/batcher.js';
+
+function squareBatcher(opts: Partial<{ maxBatchSize: number; maxWaitMs: number; maxQueue: number }> = {}) {
+  const sizes: number[] = [];
+  const b = new Batcher<number, number>(async (xs) => xs.map((x) => x * x), {
+    name: 'square',
+    maxBatchSize: opts.maxBatchSize ?? 4,
+    maxWaitMs: opts.maxWaitMs ?? 5,
+    maxQueue: opts.maxQueue ?? 100,
+    onBatch: (n) => sizes.push(n),
+  });
+  return { b, sizes };
+}
+
+describe('Batcher', () => {
+  it('returns each caller its own result, in batches of at most maxBatchSize', async () => {
+    const { b, sizes } = squareBatcher({ maxBatchSize: 4 });
+    const out = await Promise.all(Array.from({ length: 10 }, (_, i) => b.submit(i)));
+    expect(out).toEqual(Array.from({ length: 10 }, (_, i) => i * i));
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(4);
+    expect(sizes.reduce((a, n) => a + n, 0)).toBe(10);
+    expect(sizes.length).toBeLessThan(10);
+  });
+
+  it('a failing batch rejects its callers only; later batches still run', async () => {
+    let calls = 0;
+    const b = new Batcher<number, number>(
+      async (xs) => {
+        calls++;
+        if (calls === 1) throw new Error('model exploded');
+        return xs;
+      },
+      { name: 'flaky', maxBatchSize: 2, maxWaitMs: 0, maxQueue: 10 },
+    );
+    const first = await Promise.allSettled([b.submit(1), b.submit(2)]);
+    expect(first.every((r) => r.status === 'rejected')).toBe(true);
+    await expect(b.submit(3)).resolves.toBe(3);
+  });
+
+  it('rejects with VLR_OVERLOADED when maxQueue items wait', async () => {
+    const { b } = squareBatcher({ maxBatchSize: 1, maxWaitMs: 50, maxQueue: 3 });
+    const rs = await Promise.allSettled([1, 2, 3, 4, 5].map((x) => b.submit(x)));
+    expect(rs.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+    expect((rs[3] as PromiseRejectedResult).reason).toMatchObject({ code: 'VLR_OVERLOADED' });
+  });
+
+  it('close() rejects what is queued and refuses new work', async () => {
+    const { b } = squareBatcher({ maxBatchSize: 10, maxWaitMs: 1000 });
+    const p = b.submit(2);
+    b.close();
+    await expect(p).rejects.toMatchObject({ code: 'VLR_MODEL_RUNTIME' });
+    await expect(b.submit(3)).rejects.toMatchObject({ code: 'VLR_MODEL_RUNTIME' });
+  });
+});
