@@ -1,0 +1,360 @@
+/**
+ * Videos with Debian's ffmpeg/ffprobe, spawned directly (no shell, no wrapper library): probe the
+ * duration and size, choose frame times (`fps`, capped by `maxFrames` with uniform resampling over
+ * the whole duration, as Qwen3-VL's video reader does), and decode exactly those frames straight to
+ * raw RGB on a pipe, scaled down on the way, ready for `preprocessImage`.
+ *
+ * Bytes go in on stdin; only an MP4/MOV whose index (`moov`) sits after its data needs a seekable
+ * input, and only then is a private temporary file written (and removed). Limits: bytes, duration,
+ * pixels, wall time (the process is SIGKILLed on time-out or abort: never a hung ffmpeg), output size.
+ * ffmpeg failures become VlrerankErrors in `translateFfmpegFailure` (one place).
+ * Never fetches: it gets bytes or a path that source.ts already vetted.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { vlrError, isVlrerankError, type VlrerankError } from '../../errors.js';
+import type { DecodedImage } from './image.js';
+
+export interface VideoLimits {
+  ffmpegPath: string;
+  ffprobePath: string;
+  maxBytes: number;
+  maxSeconds: number;
+  /** Largest width×height of a frame. */
+  maxPixels: number;
+  /** Wall time for probe + decode together. */
+  timeoutMs: number;
+  /** ffmpeg processes allowed at once (each already uses several threads). */
+  maxConcurrent?: number;
+}
+
+export const DEFAULT_VIDEO_LIMITS: VideoLimits = {
+  ffmpegPath: 'ffmpeg',
+  ffprobePath: 'ffprobe',
+  maxBytes: 256 * 1024 * 1024,
+  maxSeconds: 600,
+  maxPixels: 50_000_000,
+  timeoutMs: 60_000,
+  maxConcurrent: 2,
+};
+
+export type VideoInput = Buffer | { path: string };
+
+export interface VideoProbe {
+  /** Seconds; undefined when the container does not say (live-recorded WebM). */
+  duration?: number;
+  /** Display size (rotation applied). */
+  width: number;
+  height: number;
+  codec: string;
+  format: string;
+  /** Average frame rate, when known. */
+  fps?: number;
+  rotation: number;
+}
+
+export interface SampleOptions {
+  /** Frames per second to sample (default 1). */
+  fps?: number;
+  /** Cap; beyond it the frames are spread uniformly over the duration. */
+  maxFrames?: number;
+  /** Frames are scaled down (never up) so that their shorter side is at most this (default 448). */
+  shortestSide?: number;
+  signal?: AbortSignal;
+}
+
+export interface SampledVideo {
+  frames: DecodedImage[];
+  /** Target time of each frame in seconds (the frame shown at that time). */
+  times: number[];
+  probe: VideoProbe;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Frame times
+
+/**
+ * Frame times for a video of `duration` seconds: one per 1/fps interval, at the middle of the
+ * interval (the first frame of many clips is black or a fade-in), n = max(1, floor(duration·fps)).
+ * When n would exceed maxFrames, maxFrames times spread uniformly over the whole duration instead
+ * (Qwen3-VL: linspace over the video rather than a truncated prefix).
+ */
+export function frameTimes(duration: number, fps: number, maxFrames: number): number[] {
+  return frameSchedule(duration, fps, maxFrames).times;
+}
+
+/** frameTimes plus the spacing used: t_k = (k + ½)·period. */
+export function frameSchedule(duration: number, fps: number, maxFrames: number): { times: number[]; period: number } {
+  const n = Math.max(1, Math.floor(duration * fps + 1e-9));
+  const count = Math.min(n, maxFrames);
+  // 1/fps while the cap is not hit; duration/count when it is, or when the video is shorter than 1/fps.
+  const period = count < n ? duration / count : Math.min(1 / fps, duration / count);
+  return { times: Array.from({ length: count }, (_, i) => round6((i + 0.5) * period)), period };
+}
+
+const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+
+/** Size of sampled frames: shorter side scaled down to `shortest` (aspect kept), never up. */
+export function frameSize(width: number, height: number, shortest: number): { width: number; height: number } {
+  const s = Math.min(width, height);
+  if (s <= shortest) return { width, height };
+  const k = shortest / s;
+  return { width: Math.max(1, Math.round(width * k)), height: Math.max(1, Math.round(height * k)) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process running and error translation
+
+interface RunResult {
+  stdout: Buffer;
+  stderr: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+class Semaphore {
+  #free: number;
+  #waiting: Array<() => void> = [];
+  constructor(n: number) {
+    this.#free = n;
+  }
+  async use<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#free > 0) this.#free--;
+    else await new Promise<void>((r) => this.#waiting.push(r));
+    try {
+      return await fn();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#free++;
+    }
+  }
+}
+
+/**
+ * The one place ffmpeg/ffprobe outcomes become errors. ffmpeg's own words ("moov atom not found",
+ * "Invalid data found when processing input", "partial file", "corrupt input packet") mean the
+ * bytes are not a decodable video.
+ */
+export function translateFfmpegFailure(tool: string, r: { stderr: string; code: number | null; signal: NodeJS.Signals | null }, spawnError?: NodeJS.ErrnoException): VlrerankError {
+  if (spawnError) {
+    if (spawnError.code === 'ENOENT') {
+      return vlrError('VLR_MEDIA_UNSUPPORTED', `${tool} was not found; install Debian's ffmpeg package or set media.ffmpegPath / media.ffprobePath`, { status: 503, cause: spawnError });
+    }
+    return vlrError('VLR_MEDIA_UNSUPPORTED', `${tool} could not be started: ${spawnError.message}`, { status: 503, cause: spawnError });
+  }
+  const lines = r.stderr.split('\n').map((l) => l.replace(/^\[[^\]]*\]\s*/, '').trim()).filter(Boolean);
+  const telling = lines.find((l) => /moov atom not found|Invalid data|partial file|corrupt|truncat|Error|error|No such/i.test(l)) ?? lines[lines.length - 1] ?? `exit code ${r.code}`;
+  return vlrError('VLR_MEDIA_UNSUPPORTED', `video cannot be decoded (corrupt, truncated or unsupported): ${telling.slice(0, 200)}`);
+}
+
+function run(cmd: string, args: string[], opts: { stdin?: Buffer; deadline: number; signal?: AbortSignal; maxStdout: number; tool: string }): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const remaining = opts.deadline - Date.now();
+    if (remaining <= 0) return reject(vlrError('VLR_MEDIA_TIMEOUT', `video processing exceeded its time budget`));
+    if (opts.signal?.aborted) return reject(vlrError('VLR_MEDIA_TIMEOUT', 'video processing was aborted', { cause: opts.signal.reason }));
+    const child = spawn(cmd, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], windowsHide: true });
+    const out: Buffer[] = [];
+    let outBytes = 0;
+    let err = '';
+    let failure: VlrerankError | undefined;
+    let settled = false;
+    const kill = (why: VlrerankError) => {
+      failure ??= why;
+      child.kill('SIGKILL');
+    };
+    const timer = setTimeout(() => kill(vlrError('VLR_MEDIA_TIMEOUT', `${opts.tool} took longer than the video time budget; killed`)), remaining);
+    const onAbort = () => kill(vlrError('VLR_MEDIA_TIMEOUT', 'video processing was aborted', { cause: opts.signal?.reason }));
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const done = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
+    child.stdout!.on('data', (c: Buffer) => {
+      outBytes += c.length;
+      if (outBytes > opts.maxStdout) return kill(vlrError('VLR_MEDIA_TOO_LARGE', `${opts.tool} produced more output than expected`));
+      out.push(c);
+    });
+    child.stderr!.on('data', (c: Buffer) => {
+      if (err.length < 64 * 1024) err += c.toString('utf8');
+    });
+    child.on('error', (e: NodeJS.ErrnoException) => done(() => reject(translateFfmpegFailure(opts.tool, { stderr: '', code: null, signal: null }, e))));
+    child.on('close', (code, signal) => {
+      done(() => {
+        if (failure) reject(failure);
+        else resolvePromise({ stdout: Buffer.concat(out, Math.min(outBytes, opts.maxStdout)), stderr: err, code, signal });
+      });
+    });
+    if (opts.stdin && child.stdin) {
+      // ffmpeg closes stdin as soon as it has the frames it needs: EPIPE is expected, not an error.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(opts.stdin);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** True when the bytes are ISO BMFF (MP4/MOV) with `mdat` before `moov`: ffmpeg must seek, so a pipe will not do. */
+export function needsSeekableInput(buf: Buffer): boolean {
+  let i = 0;
+  let boxes = 0;
+  while (i + 8 <= buf.length && boxes++ < 64) {
+    let size = buf.readUInt32BE(i);
+    const type = buf.toString('latin1', i + 4, i + 8);
+    if (boxes === 1 && type !== 'ftyp') return false; // not ISO BMFF
+    if (type === 'moov') return false;
+    if (type === 'mdat') return true;
+    if (size === 1 && i + 16 <= buf.length) size = Number(buf.readBigUInt64BE(i + 8));
+    if (size < 8) return false;
+    i += size;
+  }
+  return false;
+}
+
+export class VideoDecoder {
+  readonly limits: VideoLimits;
+  readonly #slots: Semaphore;
+
+  constructor(limits: Partial<VideoLimits> = {}) {
+    this.limits = { ...DEFAULT_VIDEO_LIMITS, ...limits };
+    this.#slots = new Semaphore(this.limits.maxConcurrent ?? 2);
+  }
+
+  /** Probe only (duration, size, codec). */
+  async probe(input: VideoInput, signal?: AbortSignal): Promise<VideoProbe> {
+    this.#checkBytes(input);
+    return this.#withInput(input, (src) => this.#probe(src, Date.now() + this.limits.timeoutMs, signal));
+  }
+
+  /** Probe, choose frame times, decode those frames to RGB. */
+  async sampleFrames(input: VideoInput, options: SampleOptions = {}): Promise<SampledVideo> {
+    const fps = options.fps ?? 1;
+    const maxFrames = options.maxFrames ?? 32;
+    if (!(fps > 0) || !Number.isFinite(fps)) throw vlrError('VLR_BAD_REQUEST', `fps must be a positive number, got ${fps}`);
+    if (!Number.isInteger(maxFrames) || maxFrames < 1) throw vlrError('VLR_BAD_REQUEST', `max_frames must be a positive integer, got ${maxFrames}`);
+    this.#checkBytes(input);
+    const deadline = Date.now() + this.limits.timeoutMs;
+    return this.#slots.use(() =>
+      this.#withInput(input, async (src) => {
+        const probe = await this.#probe(src, deadline, options.signal);
+        const size = frameSize(probe.width, probe.height, options.shortestSide ?? 448);
+        // Unknown duration: sample at fps from the start, at most maxFrames (and at most maxSeconds).
+        const { times, period } = frameSchedule(probe.duration ?? Math.min(this.limits.maxSeconds, maxFrames / fps), fps, maxFrames);
+        const frames = await this.#decode(src, times, period, size, deadline, options.signal);
+        return { frames, times: times.slice(0, frames.length), probe };
+      }),
+    );
+  }
+
+  #checkBytes(input: VideoInput): void {
+    if (Buffer.isBuffer(input)) {
+      if (input.length === 0) throw vlrError('VLR_MEDIA_UNSUPPORTED', 'video is empty (0 bytes)');
+      if (input.length > this.limits.maxBytes) {
+        throw vlrError('VLR_MEDIA_TOO_LARGE', `video is ${input.length} bytes, over the limit of ${this.limits.maxBytes} bytes`, { details: { max_bytes: this.limits.maxBytes } });
+      }
+    }
+  }
+
+  /** Stdin for buffers; a private temp file only when the container needs seeking; paths as they are. */
+  async #withInput<T>(input: VideoInput, fn: (src: { arg: string; stdin?: Buffer }) => Promise<T>): Promise<T> {
+    if (!Buffer.isBuffer(input)) return fn({ arg: `file:${input.path}` });
+    if (!needsSeekableInput(input)) return fn({ arg: 'pipe:0', stdin: input });
+    const dir = await mkdtemp(join(tmpdir(), 'vlrerank-video-'));
+    try {
+      const file = join(dir, 'input.mp4');
+      await writeFile(file, input, { mode: 0o600 });
+      return await fn({ arg: `file:${file}` });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async #probe(src: { arg: string; stdin?: Buffer }, deadline: number, signal?: AbortSignal): Promise<VideoProbe> {
+    const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '-select_streams', 'v:0', '-i', src.arg];
+    const r = await run(this.limits.ffprobePath, args, { stdin: src.stdin, deadline, signal, maxStdout: 1 << 20, tool: 'ffprobe' });
+    if (r.code !== 0) throw translateFfmpegFailure('ffprobe', r);
+    let info: { streams?: Array<Record<string, unknown>>; format?: Record<string, unknown> };
+    try {
+      info = JSON.parse(r.stdout.toString('utf8'));
+    } catch {
+      throw vlrError('VLR_MEDIA_UNSUPPORTED', 'ffprobe gave no readable description of the video');
+    }
+    const s = info.streams?.[0];
+    if (!s || s.codec_type !== 'video') throw vlrError('VLR_MEDIA_UNSUPPORTED', 'the file has no video stream');
+    const rotation = readRotation(s);
+    let width = Number(s.width);
+    let height = Number(s.height);
+    if (!(width > 0 && height > 0)) throw vlrError('VLR_MEDIA_UNSUPPORTED', 'the video stream has no frame size');
+    if (Math.abs(rotation) % 180 === 90) [width, height] = [height, width];
+    if (width * height > this.limits.maxPixels) {
+      throw vlrError('VLR_MEDIA_TOO_LARGE', `video frames are ${width}×${height}, over the pixel limit of ${this.limits.maxPixels}`);
+    }
+    const durations = [info.format?.duration, s.duration].map(Number).filter((d) => Number.isFinite(d) && d > 0);
+    const duration = durations.length ? Math.max(...durations) : undefined;
+    if (duration !== undefined && duration > this.limits.maxSeconds) {
+      throw vlrError('VLR_MEDIA_TOO_LARGE', `video is ${duration.toFixed(1)} s long, over the limit of ${this.limits.maxSeconds} s`, { details: { max_seconds: this.limits.maxSeconds } });
+    }
+    const [num, den] = String(s.avg_frame_rate ?? '0/0').split('/').map(Number);
+    return {
+      duration,
+      width,
+      height,
+      rotation,
+      codec: String(s.codec_name ?? 'unknown'),
+      format: String(info.format?.format_name ?? 'unknown'),
+      fps: num && den ? num / den : undefined,
+    };
+  }
+
+  /**
+   * One ffmpeg run: a `select` expression keeps the first frame at or after each target time
+   * t_k = (k + ½)·period (a frame after a gap may cover several targets: the counter jumps past
+   * them), scale, rgb24 on stdout, stop after n frames. `-xerror` turns decode errors of a
+   * truncated or corrupt stream into a failure instead of garbage frames.
+   */
+  async #decode(src: { arg: string; stdin?: Buffer }, times: number[], period: number, size: { width: number; height: number }, deadline: number, signal?: AbortSignal): Promise<DecodedImage[]> {
+    const p = period.toFixed(6);
+    const select = `select='if(gte(t\\,(ld(0)+0.5)*${p})\\,st(0\\,floor(t/${p}-0.5)+1)\\,0)'`;
+    const filter = `${select},scale=${size.width}:${size.height}:flags=area,format=rgb24`;
+    const args = [
+      '-hide_banner', '-nostats', '-v', 'error', ...(src.stdin ? [] : ['-nostdin']),
+      '-xerror', '-threads', '2',
+      '-i', src.arg,
+      '-map', '0:v:0', '-an', '-sn', '-dn',
+      '-vf', filter,
+      '-fps_mode', 'passthrough',
+      '-frames:v', String(times.length),
+      '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+    ];
+    const frameBytes = size.width * size.height * 3;
+    const r = await run(this.limits.ffmpegPath, args, { stdin: src.stdin, deadline, signal, maxStdout: frameBytes * times.length, tool: 'ffmpeg' });
+    if (r.code !== 0) throw translateFfmpegFailure('ffmpeg', r);
+    const n = Math.floor(r.stdout.length / frameBytes);
+    if (n === 0) throw vlrError('VLR_MEDIA_UNSUPPORTED', 'video cannot be decoded: no frame could be read');
+    const frames: DecodedImage[] = [];
+    for (let i = 0; i < n; i++) {
+      // Copy out of the big buffer so one cached frame does not pin all the others.
+      frames.push({ data: Buffer.from(r.stdout.subarray(i * frameBytes, (i + 1) * frameBytes)), width: size.width, height: size.height, channels: 3 });
+    }
+    return frames;
+  }
+}
+
+function readRotation(s: Record<string, unknown>): number {
+  const side = s.side_data_list as Array<Record<string, unknown>> | undefined;
+  const fromSide = side?.find((d) => d.rotation !== undefined)?.rotation;
+  const fromTag = (s.tags as Record<string, unknown> | undefined)?.rotate;
+  const r = Number(fromSide ?? fromTag ?? 0);
+  return Number.isFinite(r) ? r : 0;
+}
+
+/** Map any thrown value from this module to a VlrerankError (for callers that catch broadly). */
+export function asVideoError(e: unknown): VlrerankError {
+  return isVlrerankError(e) ? e : vlrError('VLR_MEDIA_UNSUPPORTED', `video cannot be decoded: ${(e as Error)?.message ?? e}`, { cause: e });
+}
