@@ -12,6 +12,7 @@ import { buildApp, type AppParts } from './app.js';
 import { mountProxy, registerUpstream } from '../proxy/index.js';
 import { healthRouter } from '../api/health.js';
 import { uiRouter } from '../ui/serve.js';
+import { mountSearch } from '../search/index.js';
 
 export interface RunningServer {
   ctx: ServerContext;
@@ -28,6 +29,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   // --- areas register here, in dependency order ---
   registerUpstream(ctx); // ctx.services.upstream: every area that talks to the cluster uses it
   parts.proxy = mountProxy(ctx);
+  parts.intercept.push(...mountSearch(ctx)); // pipelines + _search/_msearch interception (reranking)
   parts.admin.push(healthRouter(ctx));
   if (config.server.ui) parts.admin.push(uiRouter(ctx));
   // --- end of areas ---

@@ -1,0 +1,20 @@
+/**
+ * The search area: load the pipelines, register them as `ctx.services.search`, and give the
+ * routers to mount before the proxy (search interception; ingest when it is mounted).
+ */
+import type { Router } from 'express';
+import type { ServerContext } from '../http/context.js';
+import { loadPipelines, PipelineRegistry } from '../pipelines/index.js';
+import { searchRouter, type SearchServices } from './router.js';
+
+export { searchRouter, type SearchServices } from './router.js';
+export { detectRerank, type RerankSpec } from './detect.js';
+export type { Scorer, Embedder, ScoreRequest, ScoredDocument } from './scorer.js';
+
+export function mountSearch(ctx: ServerContext): Router[] {
+  const services: SearchServices = { pipelines: new PipelineRegistry(loadPipelines(ctx.config.pipelines.dir)) };
+  ctx.services.search = services;
+  ctx.services.pipelines = services.pipelines;
+  ctx.logger.info({ pipelines: services.pipelines.pipelines.map((p) => p.name) }, 'rerank pipelines loaded');
+  return [searchRouter(ctx)];
+}

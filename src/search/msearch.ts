@@ -1,0 +1,148 @@
+/**
+ * `_msearch`: split the NDJSON into (header, body) pairs, decide per sub-search, run the reranked
+ * ones concurrently (each as its own first stage + rerank) next to one upstream `_msearch` holding
+ * the plain ones (their lines forwarded verbatim), and stitch the responses back in order. A
+ * sub-search that fails gets its own `{error, status}` item, as Elasticsearch does.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { esErrorBody, vlrError } from '../errors.js';
+import type { PipelineRegistry } from '../pipelines/index.js';
+import { detectRerank, type RerankSpec } from './detect.js';
+import { forwardHeaders, runRerankSearch, type SearchDeps } from './execute.js';
+
+export interface MsearchItem {
+  headerLine: string;
+  bodyLine: string;
+  header: Record<string, unknown>;
+  body: unknown;
+}
+
+/** Parse NDJSON pairs; throws VLR_PARSE naming the line. Blank lines between pairs are skipped. */
+export function parseMsearch(text: string): MsearchItem[] {
+  const lines = text.split('\n').map((l) => l.replace(/\r$/, ''));
+  const items: MsearchItem[] = [];
+  let i = 0;
+  const parse = (n: number): unknown => {
+    try {
+      return JSON.parse(lines[n]!);
+    } catch (e) {
+      throw vlrError('VLR_PARSE', `_msearch line ${n + 1} is not valid JSON: ${(e as Error).message}`);
+    }
+  };
+  while (i < lines.length) {
+    if (lines[i]!.trim() === '') {
+      i++;
+      continue;
+    }
+    const header = parse(i);
+    if (!header || typeof header !== 'object' || Array.isArray(header)) throw vlrError('VLR_PARSE', `_msearch line ${i + 1}: a header must be a JSON object`);
+    if (i + 1 >= lines.length || lines[i + 1]!.trim() === '') throw vlrError('VLR_PARSE', `_msearch line ${i + 1}: a header must be followed by a search body`);
+    items.push({ headerLine: lines[i]!, bodyLine: lines[i + 1]!, header: header as Record<string, unknown>, body: parse(i + 1) });
+    i += 2;
+  }
+  return items;
+}
+
+/** Header keys that are query parameters of a single `_search`. */
+function headerParams(header: Record<string, unknown>, base: URLSearchParams): URLSearchParams {
+  const p = new URLSearchParams(base);
+  for (const k of ['max_concurrent_searches']) p.delete(k);
+  for (const [k, v] of Object.entries(header)) {
+    if (k === 'index') continue;
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') p.set(k, String(v));
+    else if (Array.isArray(v)) p.set(k, v.join(','));
+  }
+  return p;
+}
+
+function indexOf(header: Record<string, unknown>, pathIndex: string | undefined): string | undefined {
+  const i = header.index;
+  if (typeof i === 'string') return i;
+  if (Array.isArray(i)) return i.join(',');
+  return pathIndex;
+}
+
+export type MsearchPlan = Array<{ kind: 'plain'; item: MsearchItem } | { kind: 'rerank'; spec: RerankSpec; index?: string } | { kind: 'error'; error: unknown }>;
+
+export function planMsearch(items: MsearchItem[], pathIndex: string | undefined, params: URLSearchParams, registry: PipelineRegistry): MsearchPlan {
+  return items.map((item) => {
+    const index = indexOf(item.header, pathIndex);
+    try {
+      const d = detectRerank({ index, params: headerParams(item.header, params), body: item.body }, registry);
+      return d.kind === 'rerank' ? { kind: 'rerank' as const, spec: d.spec, index } : { kind: 'plain' as const, item };
+    } catch (e) {
+      return { kind: 'error' as const, error: e };
+    }
+  });
+}
+
+function errorItem(e: unknown): Record<string, unknown> {
+  const b = esErrorBody(e);
+  return { error: b.error, status: b.status };
+}
+
+export async function runMsearch(
+  plan: MsearchPlan,
+  deps: SearchDeps,
+  opts: { pathIndex?: string; params: URLSearchParams; headers: IncomingHttpHeaders; signal?: AbortSignal },
+): Promise<{ headers: Record<string, string>; body: Record<string, unknown> }> {
+  const t0 = performance.now();
+  const plain = plan.flatMap((p, i) => (p.kind === 'plain' ? [{ i, item: p.item }] : []));
+  const out: Array<Record<string, unknown>> = new Array(plan.length);
+  let responseHeaders: Record<string, string> = { 'content-type': 'application/json; charset=UTF-8' };
+
+  const plainP = (async () => {
+    if (!plain.length) return;
+    const ndjson = plain.map((p) => `${p.item.headerLine}\n${p.item.bodyLine}\n`).join('');
+    const qs = opts.params.toString();
+    const path = `${opts.pathIndex ? `/${opts.pathIndex}` : ''}/_msearch${qs ? `?${qs}` : ''}`;
+    const h = forwardHeaders(opts.headers);
+    h['content-type'] = String(opts.headers['content-type'] ?? 'application/x-ndjson');
+    const res = await deps.pool.request({ method: 'POST', path, headers: h, body: ndjson, signal: opts.signal, idempotent: true });
+    const text = await res.body.text();
+    let parsed: { responses?: Array<Record<string, unknown>> } | undefined;
+    try {
+      parsed = JSON.parse(text) as typeof parsed;
+    } catch {
+      parsed = undefined;
+    }
+    if (res.statusCode !== 200 || !Array.isArray(parsed?.responses) || parsed.responses.length !== plain.length) {
+      const err = (parsed as { error?: unknown } | undefined)?.error ?? { type: 'upstream_exception', reason: text.slice(0, 500) };
+      for (const p of plain) out[p.i] = { error: err, status: res.statusCode === 200 ? 502 : res.statusCode };
+      return;
+    }
+    if (res.headers['x-elastic-product']) responseHeaders['x-elastic-product'] = String(res.headers['x-elastic-product']);
+    if (res.headers['content-type']) responseHeaders['content-type'] = String(res.headers['content-type']);
+    parsed.responses.forEach((r, j) => (out[plain[j]!.i] = r));
+  })().catch((e) => {
+    for (const p of plain) out[p.i] = errorItem(e);
+  });
+
+  const reranked = plan.map(async (p, i) => {
+    if (p.kind === 'error') {
+      out[i] = errorItem(p.error);
+      return;
+    }
+    if (p.kind !== 'rerank') return;
+    try {
+      const r = await runRerankSearch(p.spec, deps, { index: p.index, headers: opts.headers, signal: opts.signal });
+      if (Buffer.isBuffer(r.body)) {
+        let err: unknown;
+        try {
+          err = (JSON.parse(r.body.toString('utf8')) as { error?: unknown }).error;
+        } catch {
+          err = { type: 'upstream_exception', reason: r.body.subarray(0, 500).toString() };
+        }
+        out[i] = { error: err, status: r.status };
+      } else {
+        out[i] = { ...r.body, status: 200 };
+        if (r.headers['x-elastic-product']) responseHeaders['x-elastic-product'] = r.headers['x-elastic-product'];
+        if (r.headers['x-vlrerank-degraded']) responseHeaders['x-vlrerank-degraded'] = r.headers['x-vlrerank-degraded'];
+      }
+    } catch (e) {
+      out[i] = errorItem(e);
+    }
+  });
+  await Promise.all([plainP, ...reranked]);
+  return { headers: responseHeaders, body: { took: Math.round(performance.now() - t0), responses: out } };
+}
