@@ -4,7 +4,7 @@
  * with VLR_OVERLOADED and the ES-shaped 429 body.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { PreprocessedImage } from '../../src/models/index.js';
+import type { ImageFeatures, PreprocessedImage } from '../../src/models/index.js';
 import { Models } from '../../src/models/index.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { maxAbsDiff, modelsConfig, synthetic } from '../helpers/models.js';
@@ -27,7 +27,7 @@ describe('batching queue', () => {
     open.push(models);
     const ic = await models.imageClassifier();
     const imgs = Array.from({ length: 6 }, (_, i) => image(i));
-    const alone = [];
+    const alone: ImageFeatures[] = [];
     for (const im of imgs) alone.push((await ic.embed([im]))[0]!);
     const before = (await metrics.batchSize.get()).values.find((v) => v.metricName === 'vlrerank_batch_size_count')?.value ?? 0;
     // six independent callers at once
