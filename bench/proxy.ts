@@ -1,0 +1,159 @@
+/**
+ * Proxy overhead benchmark (`npm run bench:proxy`): the same search and _bulk workloads sent
+ * directly to Elasticsearch and through vlrerank, in one run, on one machine. Prints the
+ * throughput ratio (target ≥ 0.90) and the latency vlrerank adds at p50/p99 (target ≤ 0.5 ms
+ * at p50 for searches).
+ *
+ * - throughput: autocannon, N connections, fixed duration, direct then proxied;
+ * - latency: one connection, sequential requests (autocannon's histogram has 1 ms resolution,
+ *   too coarse for sub-millisecond overhead), direct and proxied interleaved in blocks.
+ * The proxy runs in its own process, with its default configuration (access log on, to /dev/null).
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import autocannon from 'autocannon';
+import { Pool } from 'undici';
+import { REPO_ROOT, engineUrl, startEngine, stopEngine } from '../scripts/engines.js';
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
+const LATENCY_N = Number(process.env.BENCH_LATENCY_N ?? 2000);
+const INDEX = 'vlr-bench-proxy';
+
+const searchBody = JSON.stringify({ size: 10, query: { match: { title: 'quick fox' } }, aggs: { tags: { terms: { field: 'tag' } } } });
+function bulkBody(n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += `{"index":{"_index":"${INDEX}-bulk"}}\n${JSON.stringify({ title: `doc ${i} the quick brown fox`, tag: `t${i % 7}`, n: i })}\n`;
+  return s;
+}
+
+async function startProxy(upstream: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(REPO_ROOT, 'src/cli/main.ts'), 'serve', '--port', '0', '--upstream', upstream], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, VLRERANK_LOG_LEVEL: process.env.VLRERANK_LOG_LEVEL ?? 'info' },
+  });
+  const url = await new Promise<string>((res, rej) => {
+    let buf = '';
+    const onData = (c: Buffer) => {
+      buf += c.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(buf);
+      if (m) {
+        child.stdout!.off('data', onData);
+        child.stdout!.resume(); // drain the access log
+        res(m[1]!);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (c) => rej(new Error(`proxy exited ${c}`)));
+  });
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+async function setupIndex(base: string): Promise<void> {
+  const pool = new Pool(base);
+  await pool.request({ method: 'DELETE', path: `/${INDEX}*` }).then((r) => r.body.dump());
+  const r1 = await pool.request({
+    method: 'PUT',
+    path: `/${INDEX}`,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ settings: { number_of_shards: 1, number_of_replicas: 0 }, mappings: { properties: { title: { type: 'text' }, tag: { type: 'keyword' }, n: { type: 'integer' } } } }),
+  });
+  await r1.body.dump();
+  const r2 = await pool.request({ method: 'POST', path: '/_bulk?refresh=true', headers: { 'content-type': 'application/x-ndjson' }, body: bulkBody(5000).replaceAll(`${INDEX}-bulk`, INDEX) });
+  await r2.body.dump();
+  await pool.close();
+}
+
+async function throughput(url: string, w: Workload): ReturnType<typeof autocannon> {
+  return autocannon({ url: url + w.path, method: w.method, headers: w.headers, body: w.body, connections: w.connections, duration: DURATION });
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Sequential latency, direct and proxied interleaved in blocks of 50 so drift hits both alike. */
+async function latency(direct: string, proxied: string, w: Workload, n: number): Promise<{ direct: number[]; proxied: number[] }> {
+  const pools = { direct: new Pool(direct, { connections: 1 }), proxied: new Pool(proxied, { connections: 1 }) };
+  const out = { direct: [] as number[], proxied: [] as number[] };
+  for (let i = 0; i < n / 50; i++) {
+    for (const k of ['direct', 'proxied'] as const) {
+      for (let j = 0; j < 50; j++) {
+        const t = performance.now();
+        const r = await pools[k].request({ method: w.method as 'POST', path: w.path, headers: w.headers, body: w.body });
+        await r.body.dump();
+        out[k].push(performance.now() - t);
+      }
+    }
+  }
+  await pools.direct.close();
+  await pools.proxied.close();
+  out.direct.sort((a, b) => a - b);
+  out.proxied.sort((a, b) => a - b);
+  return out;
+}
+
+interface Workload {
+  name: string;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  connections: number;
+  latencyN: number;
+}
+
+async function main(): Promise<void> {
+  const es = await startEngine('elasticsearch');
+  const direct = engineUrl('elasticsearch');
+  await setupIndex(direct);
+  const proxy = await startProxy(direct);
+  const bulk = bulkBody(100);
+  const workloads: Workload[] = [
+    { name: 'search', method: 'POST', path: `/${INDEX}/_search`, headers: { 'content-type': 'application/json' }, body: searchBody, connections: CONNECTIONS, latencyN: LATENCY_N },
+    { name: '_bulk (100 docs)', method: 'POST', path: '/_bulk', headers: { 'content-type': 'application/x-ndjson' }, body: bulk, connections: Math.max(2, CONNECTIONS / 2), latencyN: Math.max(200, LATENCY_N / 10) },
+  ];
+  const rows: string[] = [];
+  try {
+    for (const w of workloads) {
+      // warm up both paths (JIT, connection pools)
+      await autocannon({ url: proxy.url + w.path, method: w.method, headers: w.headers, body: w.body, connections: w.connections, duration: 2 });
+      const d = await throughput(direct, w);
+      const p = await throughput(proxy.url, w);
+      const lat = await latency(direct, proxy.url, w, w.latencyN);
+      const ratio = p.requests.average / d.requests.average;
+      const add50 = pct(lat.proxied, 50) - pct(lat.direct, 50);
+      const add99 = pct(lat.proxied, 99) - pct(lat.direct, 99);
+      const errors = d.errors + p.errors + d.non2xx + p.non2xx;
+      rows.push(
+        [
+          `${w.name}:`,
+          `  throughput  direct ${d.requests.average.toFixed(0)} req/s, proxied ${p.requests.average.toFixed(0)} req/s  → ratio ${ratio.toFixed(3)} (${w.connections} connections, ${DURATION} s each)`,
+          `  latency c=1 direct p50 ${pct(lat.direct, 50).toFixed(3)} ms p99 ${pct(lat.direct, 99).toFixed(3)} ms; proxied p50 ${pct(lat.proxied, 50).toFixed(3)} ms p99 ${pct(lat.proxied, 99).toFixed(3)} ms`,
+          `  added       p50 ${add50.toFixed(3)} ms, p99 ${add99.toFixed(3)} ms (${w.latencyN} requests each)${errors ? `  [${errors} errors/non-2xx]` : ''}`,
+        ].join('\n'),
+      );
+      process.stdout.write(`${rows[rows.length - 1]}\n`);
+    }
+  } finally {
+    await proxy.stop();
+    const pool = new Pool(direct);
+    await pool.request({ method: 'DELETE', path: `/${INDEX}*` }).then((r) => r.body.dump());
+    await pool.close();
+    if (es.started) await stopEngine('elasticsearch');
+  }
+  process.stdout.write(`\nvlrerank proxy benchmark (${new Date().toISOString()}, Node ${process.version})\n${rows.join('\n')}\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`${(e as Error).stack}\n`);
+  process.exit(1);
+});
