@@ -3,7 +3,7 @@
  * /_vlrerank/metrics the request count, the rerank latency (stage "total"), the feature cache hit
  * ratio and size, drawn as small inline SVG charts from samples polled every 2 s. No external service.
  */
-import { call, explain, text } from './api.js';
+import { explain, text } from './api.js';
 import { h, s, fmtMs, fmtBytes } from './dom.js';
 import { message } from './widgets.js';
 
@@ -47,9 +47,25 @@ export function statusPage(root: HTMLElement): void {
   const tick = async () => {
     if (!root.isConnected) return;
     try {
-      const r = await call<Record<string, unknown>>('GET', '/_vlrerank/health');
-      const st = String(r.body.status ?? 'unknown');
-      health.replaceChildren(h('h2', { text: 'Health' }), h(`p.badge.${st}` as 'p', { text: st, 'data-health': st }), pre(r.body));
+      // red answers 503 with the same body: read it either way
+      const res = await fetch('/_vlrerank/health');
+      const b = (await res.json().catch(() => ({ status: `HTTP ${res.status}` }))) as Health;
+      const st = String(b.status ?? 'unknown');
+      const nodes = b.upstream?.nodes ?? [];
+      const eng = b.upstream?.engine;
+      health.replaceChildren(
+        h('h2', { text: 'Health' }),
+        h(`p.badge.${st}` as 'p', { text: st, 'data-health': st }),
+        h('dl.kv', {}, [
+          ...(eng ? kv('engine', `${eng.distribution ?? ''} ${eng.version ?? ''}`) : []),
+          ...nodes.flatMap((n) => kv(`node ${n.url ?? n.node ?? ''}`, n.reachable ? `reachable${typeof n.ms === 'number' ? ` (${fmtMs(n.ms)})` : ''}` : `DOWN ${n.error ?? ''}`)),
+          ...(b.version ? kv('vlrerank', `${b.version}, up ${b.uptime_s ?? '?'} s`) : []),
+          ...Object.keys(b)
+            .filter((k) => !['status', 'name', 'version', 'uptime_s', 'memory', 'upstream'].includes(k))
+            .flatMap((k) => kv(k, summary(b[k]))),
+        ]),
+        pre(b),
+      );
     } catch (e) {
       health.replaceChildren(h('h2', { text: 'Health' }), message('error', explain(e, 'Health')));
     }
@@ -92,6 +108,25 @@ export function statusPage(root: HTMLElement): void {
     setTimeout(() => void tick(), 2000);
   };
   void tick();
+}
+
+interface Health {
+  status?: string;
+  version?: string;
+  uptime_s?: number;
+  upstream?: { nodes?: Array<{ url?: string; node?: string; reachable?: boolean; ms?: number; error?: string }>; engine?: { distribution?: string; version?: string } };
+  [k: string]: unknown;
+}
+
+/** One line for a health section another area added (models, caches…). */
+function summary(v: unknown): string {
+  if (v === null || typeof v !== 'object') return String(v);
+  const o = v as Record<string, unknown>;
+  const parts = Object.entries(o)
+    .filter(([, x]) => x === null || typeof x !== 'object')
+    .slice(0, 4)
+    .map(([k, x]) => `${k}: ${String(x)}`);
+  return parts.length ? parts.join(', ') : `${Object.keys(o).length} entries (see details)`;
 }
 
 function kv(k: string, v: string): HTMLElement[] {
