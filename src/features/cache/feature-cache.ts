@@ -1,0 +1,189 @@
+/**
+ * The feature cache: an in-memory LRU (lru-cache) bounded in **bytes**, not entries, so a flood of
+ * distinct images can never grow memory past `maxBytes`. Keys name everything that changes the
+ * vector: the media (content hash, or URL + ETag/Last-Modified), the model id and revision, and
+ * every preprocessing parameter (size, fps, max_frames …) — see `featureKey`.
+ *
+ * Concurrent requests for one key share one computation (single flight); a failed computation is
+ * not cached and every waiting caller gets its error. Hit / miss / shared / eviction counters feed
+ * the metrics hook (`vlrerank_feature_cache_events_total{event}`) and `stats()` for the UI.
+ * Never knows what it stores beyond its size.
+ */
+import { LRUCache } from 'lru-cache';
+import { vlrError } from '../../errors.js';
+
+export type CacheEvent = 'hit' | 'miss' | 'shared' | 'eviction';
+
+export interface FeatureCacheOptions<V> {
+  /** Upper bound of the summed `sizeOf` of all entries. */
+  maxBytes: number;
+  /** Approximate bytes held by one value (typed arrays' byteLength + overhead). */
+  sizeOf: (value: V) => number;
+  /** Metrics hook, e.g. `(e) => metrics.cacheEvents.inc({ event: e })`. */
+  onEvent?: (event: CacheEvent) => void;
+  /** Optional time to live in ms (0 = none): remote media may change behind a stable URL. */
+  ttlMs?: number;
+}
+
+export interface CacheStats {
+  entries: number;
+  bytes: number;
+  maxBytes: number;
+  hits: number;
+  misses: number;
+  /** Callers that joined a computation already under way (counted apart from hits and misses). */
+  shared: number;
+  evictions: number;
+  /** hits / (hits + misses), 0 when nothing was asked yet. */
+  hitRatio: number;
+  /** Computations under way now. */
+  inflight: number;
+}
+
+/** Fixed per-entry overhead added to every size (key string, map node, object headers). */
+export const ENTRY_OVERHEAD_BYTES = 256;
+
+export class FeatureCache<V extends object> {
+  readonly maxBytes: number;
+  readonly #lru: LRUCache<string, V>;
+  readonly #inflight = new Map<string, Promise<V>>();
+  readonly #onEvent?: (event: CacheEvent) => void;
+  #hits = 0;
+  #misses = 0;
+  #shared = 0;
+  #evictions = 0;
+
+  constructor(options: FeatureCacheOptions<V>) {
+    if (!(options.maxBytes > 0)) throw vlrError('VLR_CONFIG_INVALID', 'cache.maxBytes must be a positive integer');
+    this.maxBytes = options.maxBytes;
+    this.#onEvent = options.onEvent;
+    this.#lru = new LRUCache<string, V>({
+      maxSize: options.maxBytes,
+      // lru-cache wants a positive integer; an entry larger than maxSize is simply not kept.
+      sizeCalculation: (v, k) => Math.max(1, Math.ceil(options.sizeOf(v) + k.length * 2 + ENTRY_OVERHEAD_BYTES)),
+      ttl: options.ttlMs || undefined,
+      dispose: (_v, _k, reason) => {
+        if (reason === 'evict') {
+          this.#evictions++;
+          this.#onEvent?.('eviction');
+        }
+      },
+    });
+  }
+
+  /** Look up without computing; counts a hit or a miss. */
+  get(key: string): V | undefined {
+    const v = this.#lru.get(key);
+    this.#count(v ? 'hit' : 'miss');
+    return v;
+  }
+
+  /** Look up without counting (to test for a better entry before the real lookup). */
+  peek(key: string): V | undefined {
+    return this.#lru.get(key, { updateAgeOnGet: false });
+  }
+
+  has(key: string): boolean {
+    return this.#lru.has(key);
+  }
+
+  set(key: string, value: V): void {
+    this.#lru.set(key, value);
+  }
+
+  delete(key: string): void {
+    this.#lru.delete(key);
+  }
+
+  /**
+   * The cached value, or the result of `compute()`, computed once however many callers ask at
+   * the same time. `hit` is true for cached values and for callers that joined a computation.
+   */
+  async getOrCompute(key: string, compute: () => Promise<V>): Promise<{ value: V; hit: boolean }> {
+    const cached = this.#lru.get(key);
+    if (cached) {
+      this.#count('hit');
+      return { value: cached, hit: true };
+    }
+    const running = this.#inflight.get(key);
+    if (running) {
+      this.#count('shared');
+      return { value: await running, hit: true };
+    }
+    this.#count('miss');
+    const p = (async () => compute())();
+    this.#inflight.set(key, p);
+    try {
+      const value = await p;
+      this.#lru.set(key, value);
+      return { value, hit: false };
+    } finally {
+      this.#inflight.delete(key);
+    }
+  }
+
+  clear(): void {
+    this.#lru.clear();
+  }
+
+  stats(): CacheStats {
+    const asked = this.#hits + this.#misses;
+    return {
+      entries: this.#lru.size,
+      bytes: this.#lru.calculatedSize,
+      maxBytes: this.maxBytes,
+      hits: this.#hits,
+      misses: this.#misses,
+      shared: this.#shared,
+      evictions: this.#evictions,
+      hitRatio: asked ? this.#hits / asked : 0,
+      inflight: this.#inflight.size,
+    };
+  }
+
+  #count(e: 'hit' | 'miss' | 'shared'): void {
+    if (e === 'hit') this.#hits++;
+    else if (e === 'miss') this.#misses++;
+    else this.#shared++;
+    this.#onEvent?.(e);
+  }
+}
+
+/** What identifies the media in a key: its content hash, or a URL with its validator. */
+export type MediaIdentity = { contentHash: string } | { url: string; etag?: string; lastModified?: string };
+
+export interface FeatureKeyParts {
+  media: MediaIdentity;
+  /** What is computed, e.g. `image`, `video`, `ocr`. */
+  kind: string;
+  /** Every model that contributes, with its revision: `efficientnet-lite2-imagenet@0.1.0`. */
+  models: readonly string[];
+  /** Every parameter that changes the result (preprocessing, fps, max_frames, thresholds …). */
+  params?: Record<string, unknown>;
+}
+
+/**
+ * A stable key: the same parts always give the same string (object keys sorted), any changed
+ * part gives another. A URL without ETag or Last-Modified cannot identify content, so it is refused.
+ */
+export function featureKey(parts: FeatureKeyParts): string {
+  let media: string;
+  if ('contentHash' in parts.media) media = `sha256:${parts.media.contentHash}`;
+  else {
+    const { url, etag, lastModified } = parts.media;
+    if (!etag && !lastModified) throw vlrError('VLR_INTERNAL', 'a URL identifies cached features only with an ETag or Last-Modified');
+    media = `url:${url}#${etag ? `etag=${etag}` : `lm=${lastModified}`}`;
+  }
+  return `${parts.kind}|${media}|${[...parts.models].sort().join('+')}|${stableStringify(parts.params ?? {})}`;
+}
+
+export function stableStringify(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'undefined';
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`)
+    .join(',')}}`;
+}
