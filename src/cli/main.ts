@@ -5,6 +5,8 @@
 import { Command } from 'commander';
 import { registerServe } from './serve.js';
 import { registerConfig } from './config-cmd.js';
+import { registerModels } from './models.js';
+import { registerIndex } from './index-cmd.js';
 
 const program = new Command();
 program.name('vlrerank').description('Multimodal reranking sidecar for Elasticsearch and OpenSearch').version('0.1.0');
@@ -12,5 +14,7 @@ program.showHelpAfterError();
 
 registerServe(program);
 registerConfig(program);
+registerModels(program);
+registerIndex(program);
 
 await program.parseAsync(process.argv);
