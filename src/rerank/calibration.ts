@@ -15,6 +15,11 @@ import { fileURLToPath } from 'node:url';
 export interface LogisticParams {
   a: number;
   b: number;
+  /**
+   * What x is: the raw value itself (default), or its logit — for raw values that already are
+   * probabilities (a remote vlrerank or a yes/no VLM reranker), where a=1, b=0 is the identity.
+   */
+  input?: 'raw' | 'logit';
 }
 
 export type CalibrationTable = Record<string, LogisticParams>;
@@ -29,7 +34,7 @@ export const DEFAULT_CALIBRATION: Readonly<CalibrationTable> = Object.freeze({
   image_image: { a: 14, b: -8 },
   ocr_text: { a: 20, b: -13 },
   clip: { a: 1, b: -25 },
-  remote: { a: 8, b: -4 },
+  remote: { a: 1, b: 0, input: 'logit' },
 });
 
 export function sigmoid(x: number): number {
@@ -59,8 +64,9 @@ export class Calibrator {
 
   calibrate(signal: string, raw: number): number {
     if (!Number.isFinite(raw)) return 0;
-    const { a, b } = this.params(signal);
-    return sigmoid(a * raw + b);
+    const { a, b, input } = this.params(signal);
+    const x = input === 'logit' ? Math.log(Math.min(Math.max(raw, 1e-6), 1 - 1e-6) / (1 - Math.min(Math.max(raw, 1e-6), 1 - 1e-6))) : raw;
+    return sigmoid(a * x + b);
   }
 }
 
@@ -90,7 +96,7 @@ export function readCalibrationFile(file = defaultCalibrationFile()): Calibratio
     if (typeof v?.a !== 'number' || typeof v?.b !== 'number' || !Number.isFinite(v.a) || !Number.isFinite(v.b)) {
       throw new Error(`calibration file ${file}: signals.${k} needs finite numbers a and b`);
     }
-    out[k] = { a: v.a, b: v.b };
+    out[k] = { a: v.a, b: v.b, ...(v.input === 'logit' ? { input: 'logit' as const } : {}) };
   }
   return out;
 }

@@ -1,0 +1,19 @@
+/**
+ * The vlrerank library: `new Reranker({modelsDir}).process({query, documents})` and its types.
+ */
+export { Reranker, type RerankerOptions, type ProcessOptions, type RerankerPorts } from './rerank/reranker.js';
+export type {
+  RerankInput,
+  RerankOutput,
+  RerankResult,
+  Explanation,
+  SignalExplanation,
+  RerankTimings,
+  RerankUsage,
+  Modality,
+} from './rerank/types.js';
+export { validateRerankInput } from './rerank/types.js';
+export { DEFAULT_WEIGHTS, fuse } from './rerank/fusion.js';
+export { Calibrator, DEFAULT_CALIBRATION, fitLogistic, type CalibrationTable, type LogisticParams } from './rerank/calibration.js';
+export { RemoteScorer, type RemoteScorerOptions } from './rerank/backends/remote.js';
+export { VlrerankError, ERROR_CODES, type ErrorCode } from './errors.js';
