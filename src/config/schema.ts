@@ -96,6 +96,14 @@ export const cacheSchema = z.strictObject({
 
 export const rerankSchema = z.strictObject({
   maxDocuments: positiveInt.default(1000),
+  /** Where derived data is kept between runs (concept-label embeddings of the ConSE bridge). */
+  cacheDir: z.string().min(1).default('.cache/vlrerank'),
+  /** Fusion weights by signal name, over the defaults (src/rerank/fusion.ts). */
+  weights: z.record(z.string(), z.number().nonnegative()).default({}),
+  /** Run OCR on document images for the ocr_text signal unless a request says otherwise (slow). */
+  ocr: z.boolean().default(false),
+  /** Rerank requests processed at once; more wait in a queue (x-vlrerank-queue-ms). */
+  maxConcurrentRequests: positiveInt.default(4),
   /** Remote scorer workers (`/v1/rerank` servers). */
   remote: z
     .strictObject({

@@ -11,6 +11,7 @@ import type { ServerContext } from './context.js';
 import { buildApp, type AppParts } from './app.js';
 import { mountProxy, registerUpstream } from '../proxy/index.js';
 import { healthRouter } from '../api/health.js';
+import { registerRerank } from '../api/register-rerank.js';
 import { uiRouter } from '../ui/serve.js';
 import { mountSearch } from '../search/index.js';
 
@@ -29,6 +30,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   // --- areas register here, in dependency order ---
   registerUpstream(ctx); // ctx.services.upstream: every area that talks to the cluster uses it
   parts.proxy = mountProxy(ctx);
+  await registerRerank(ctx, parts); // ctx.services.models + reranker; /_vlrerank/rerank, /_vlrerank/models, /v1|v2/rerank, /rerank
   parts.intercept.push(...mountSearch(ctx)); // pipelines + _search/_msearch interception (reranking)
   parts.admin.push(healthRouter(ctx));
   if (config.server.ui) parts.admin.push(uiRouter(ctx));
