@@ -134,7 +134,8 @@ export interface EnsureOptions {
   batch?: Partial<Record<DemoIndexName, number>>;
   /** Rebuild even when the index looks complete. */
   force?: boolean;
-  /** Appended to each index name (tests use their own indices beside the demo's). */
+  /** Put before / after each index name (tests use their own indices beside the demo's). */
+  prefix?: string;
   suffix?: string;
   onStart?(name: DemoIndexName, total: number, action: 'reused' | 'created'): void;
   onProgress?(name: DemoIndexName, done: number, total: number): void;
@@ -171,7 +172,7 @@ async function countOf(proxyUrl: string, index: string, query?: object): Promise
 export async function ensureDemoIndex(name: DemoIndexName, o: EnsureOptions & { dialect: Dialect }): Promise<IndexReport> {
   const t0 = Date.now();
   const pipeline = o.pipelines?.[name];
-  const index = `${name}${o.suffix ?? ''}`;
+  const index = `${o.prefix ?? ''}${name}${o.suffix ?? ''}`;
   const total = await expectedCount(name, o.dataDir, o.limit);
   const vecField = pipeline?.vectors.ingest ? (pipeline.vectors.image ?? pipeline.vectors.bridge)?.field : undefined;
   const have = await countOf(o.proxyUrl, index);

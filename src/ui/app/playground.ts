@@ -110,6 +110,8 @@ export function playgroundPage(root: HTMLElement): void {
     try {
       const r = await call<{ results: RerankResult[]; timings?: Record<string, number>; usage?: Record<string, unknown> }>('POST', '/_vlrerank/rerank', body);
       clear(out);
+      const instr = (r.body.results[0]?.explanation as { instruction?: { used?: boolean; note?: string } } | undefined)?.instruction;
+      if (instr && instr.used === false) out.append(message('info', `Instruction not used by the local models${instr.note ? `: ${instr.note}` : ''} (remote VLM rerankers take it).`));
       out.append(
         h('p.timings', {}, [
           h('span', { text: `round trip ${fmtMs(r.ms)}` }),
@@ -121,14 +123,15 @@ export function playgroundPage(root: HTMLElement): void {
           r.body.results.map((res, i) => {
             const c = cands[res.index]!;
             const preview = c.kind === 'text' ? h('p.ctext', { text: c.value }) : thumb(c.value, c.kind, c.label);
-            const expl = res.explanation as { error?: unknown } | undefined;
+            const expl = res.explanation as { error?: { reason?: string } | string; instruction?: { used?: boolean; note?: string } } | undefined;
+            const errText = expl?.error ? (typeof expl.error === 'string' ? expl.error : (expl.error.reason ?? JSON.stringify(expl.error))) : '';
             return h('li.ranked', { 'data-index': res.index, 'data-label': c.label }, [
               h('span.rank', { text: `#${i + 1}` }),
               h('div.media', {}, [preview]),
               h('div.body', {}, [
                 h('p.clabel', { text: `candidate ${res.index + 1}${c.label ? ` · ${c.label}` : ''}` }),
                 h('div.scoreline', {}, [scoreBar(res.score), h('span.scoreval', { text: res.score.toFixed(3) })]),
-                expl?.error ? message('warn', `error: ${typeof expl.error === 'string' ? expl.error : JSON.stringify(expl.error)}`) : null,
+                errText ? message('warn', `could not score this candidate: ${errText}`) : null,
                 signalBars(signalsOf(res.explanation)),
               ]),
             ]);

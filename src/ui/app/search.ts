@@ -87,8 +87,8 @@ export function searchPage(root: HTMLElement): void {
     if (media) query[media.kind] = media.value;
     const plain = !rerank.checked && !media;
     const body: Record<string, unknown> = plain
-      ? { size: SHOW, query: { simple_query_string: { query: text } } }
-      : { size: window, ext: { vlrerank: { query, explain: true, window } } };
+      ? { size: SHOW, query: { simple_query_string: { query: text } }, _source: { excludes: ['*_vector'] } }
+      : { size: window, _source: { excludes: ['*_vector'] }, ext: { vlrerank: { query, explain: true, window } } };
     if (!plain && text && !media) body.query = { simple_query_string: { query: text } };
 
     out.setAttribute('aria-busy', 'true');

@@ -93,7 +93,9 @@ export interface Signal {
 export function signalsOf(expl: unknown): Signal[] {
   if (!expl || typeof expl !== 'object') return [];
   const e = expl as Record<string, unknown>;
-  const src = e.signals ?? e;
+  // a rerank result's explanation has `signals`; a search hit's `_vlrerank` nests it under `explanation`
+  const inner = e.explanation as Record<string, unknown> | undefined;
+  const src = e.signals ?? inner?.signals ?? e;
   const out: Signal[] = [];
   const one = (name: string, v: unknown) => {
     if (typeof v === 'number') return out.push({ name, value: v });
@@ -102,14 +104,14 @@ export function signalsOf(expl: unknown): Signal[] {
     const val = [o.calibrated, o.probability, o.prob, o.value, o.score].find((x) => typeof x === 'number') as number | undefined;
     if (val === undefined) return;
     out.push({
-      name: String(o.name ?? o.signal ?? name),
+      name: String(o.name ?? o.signal ?? name) + (typeof o.compared === 'string' ? ` (${o.compared})` : ''),
       value: val,
       raw: typeof o.raw === 'number' ? o.raw : undefined,
       weight: typeof o.weight === 'number' ? o.weight : undefined,
     });
   };
   if (Array.isArray(src)) src.forEach((v, i) => one(`signal ${i + 1}`, v));
-  else if (src && typeof src === 'object' && src !== e) for (const [k, v] of Object.entries(src)) one(k, v);
+  else if (src && typeof src === 'object' && src !== e && src !== inner) for (const [k, v] of Object.entries(src)) one(k, v);
   return out;
 }
 
