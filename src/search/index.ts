@@ -1,11 +1,12 @@
 /**
  * The search area: load the pipelines, register them as `ctx.services.search`, and give the
- * routers to mount before the proxy (search interception; ingest when it is mounted).
+ * routers to mount before the proxy (search interception, vectors at ingest).
  */
 import type { Router } from 'express';
 import type { ServerContext } from '../http/context.js';
 import { loadPipelines, PipelineRegistry } from '../pipelines/index.js';
 import { searchRouter, type SearchServices } from './router.js';
+import { ingestRouter } from '../ingest/router.js';
 
 export { searchRouter, type SearchServices } from './router.js';
 export { detectRerank, type RerankSpec } from './detect.js';
@@ -16,5 +17,5 @@ export function mountSearch(ctx: ServerContext): Router[] {
   ctx.services.search = services;
   ctx.services.pipelines = services.pipelines;
   ctx.logger.info({ pipelines: services.pipelines.pipelines.map((p) => p.name) }, 'rerank pipelines loaded');
-  return [searchRouter(ctx)];
+  return [searchRouter(ctx), ingestRouter(ctx)];
 }

@@ -101,7 +101,8 @@ export function vectorNeed(spec: RerankSpec): VectorNeed {
     if (!p.vectors.image) bad('ext.vlrerank.query', `search by ${spec.query.image !== undefined ? 'image' : 'video'} needs a kNN first stage, but pipeline [${p.name}] has no vectors.image field`);
     return { kind: 'image', field: p.vectors.image.field, dims: p.vectors.image.dims };
   }
-  if (spec.query.text && p.first_stage.text_query !== 'bm25' && p.vectors.bridge) return { kind: 'bridge', field: p.vectors.bridge.field, dims: p.vectors.bridge.dims };
+  // the retriever syntax names its own first stage (the inner retriever): keep it as given
+  if (spec.syntax !== 'retriever' && spec.query.text && p.first_stage.text_query !== 'bm25' && p.vectors.bridge) return { kind: 'bridge', field: p.vectors.bridge.field, dims: p.vectors.bridge.dims };
   return undefined;
 }
 

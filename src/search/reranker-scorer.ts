@@ -68,6 +68,18 @@ export class RerankerEmbedder implements Embedder {
     return vs.length === 1 ? vs[0]! : mean(vs);
   }
 
+  async mediaVectors(source: string, kind: 'image' | 'video', want: { visual: boolean; bridge: boolean }, signal?: AbortSignal): Promise<{ visual?: Float32Array; bridge?: Float32Array }> {
+    const f = await this.frames(source, kind, want.bridge, signal);
+    const out: { visual?: Float32Array; bridge?: Float32Array } = {};
+    if (want.visual) out.visual = f.length === 1 ? f[0]!.embedding : mean(f.map((x) => x.embedding));
+    if (want.bridge) {
+      const vs: Float32Array[] = [];
+      for (const x of f) vs.push((await this.reranker.visualTextVector(x)).vector);
+      out.bridge = vs.length === 1 ? vs[0]! : mean(vs);
+    }
+    return out;
+  }
+
   async queryText(text: string): Promise<Float32Array> {
     const ports = await this.reranker.ports();
     const [v] = await ports.text.embed([text], 'query');

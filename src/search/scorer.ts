@@ -48,6 +48,8 @@ export interface Embedder {
   visual(source: string, kind: 'image' | 'video', signal?: AbortSignal): Promise<Float32Array>;
   /** Text-space (bridge) vector of an image/video, comparable with `queryText` vectors. */
   bridge(source: string, kind: 'image' | 'video', signal?: AbortSignal): Promise<Float32Array>;
+  /** Both vectors of one image/video from one feature pass (ingest). */
+  mediaVectors(source: string, kind: 'image' | 'video', want: { visual: boolean; bridge: boolean }, signal?: AbortSignal): Promise<{ visual?: Float32Array; bridge?: Float32Array }>;
   /** Text embedding of a query (with the text model's query prefix). */
   queryText(text: string, signal?: AbortSignal): Promise<Float32Array>;
 }

@@ -1,0 +1,90 @@
+/**
+ * Add a pipeline's vectors to documents already in an index: read the documents that lack the
+ * vector fields page by page (a stopped run resumes where it left off — done documents no longer
+ * match), compute the vectors, and write them with `_bulk` partial updates. A document whose media
+ * cannot be read is counted and skipped (it keeps matching, so a later run retries it). With
+ * `featuresOnly` it only warms the feature cache (precompute) without writing.
+ */
+import { vlrError } from '../errors.js';
+import type { Pipeline } from '../pipelines/index.js';
+import type { UpstreamPool } from '../proxy/pool.js';
+import type { Embedder } from '../search/scorer.js';
+import { addVectors } from './vectors.js';
+
+export interface BackfillProgress {
+  total: number;
+  done: number;
+  vectorized: number;
+  failed: number;
+}
+
+export interface BackfillOptions {
+  batch?: number;
+  concurrency?: number;
+  onProgress?(p: BackfillProgress): void;
+  signal?: AbortSignal;
+}
+
+interface SearchHit {
+  _id: string;
+  _source: Record<string, unknown>;
+}
+
+export async function backfill(pool: UpstreamPool, pipeline: Pipeline, index: string, embedder: Embedder, o: BackfillOptions = {}): Promise<BackfillProgress> {
+  const v = pipeline.vectors.image ?? pipeline.vectors.bridge;
+  if (!v) throw vlrError('VLR_BAD_REQUEST', `pipeline [${pipeline.name}] has no vector fields to backfill`);
+  const fields = [pipeline.vectors.image?.field, pipeline.vectors.bridge?.field].filter((f): f is string => !!f);
+  const missing = { bool: { should: fields.map((f) => ({ bool: { must_not: { exists: { field: f } } } })), minimum_should_match: 1 } };
+  const idx = encodeURIComponent(index);
+  const count = await pool.json<{ count?: number }>('POST', `/${idx}/_count`, { query: missing });
+  if (count.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `counting documents of [${index}] failed: ${JSON.stringify(count.body).slice(0, 300)}`, { status: count.statusCode });
+  const progress: BackfillProgress = { total: count.body.count ?? 0, done: 0, vectorized: 0, failed: 0 };
+  o.onProgress?.(progress);
+  const batch = o.batch ?? 32;
+  const media = [...pipeline.fields.image, ...pipeline.fields.video];
+  const failed: string[] = [];
+  // Always read the first page of documents still missing vectors: written ones drop out (the bulk
+  // refreshes), failed ones are excluded by id. No scroll context to expire on a long run, and a
+  // stopped run resumes where it left off. (Sorting on _id is refused by Elasticsearch 8.)
+  for (;;) {
+    if (o.signal?.aborted) break;
+    const page = await pool.json<{ hits?: { hits?: SearchHit[] } }>('POST', `/${idx}/_search`, {
+      size: batch,
+      query: failed.length ? { bool: { filter: missing, must_not: { ids: { values: failed } } } } : missing,
+      _source: media.length ? media : false,
+    });
+    if (page.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `reading [${index}] failed: ${JSON.stringify(page.body).slice(0, 300)}`, { status: page.statusCode });
+    const hits = page.body.hits?.hits ?? [];
+    if (!hits.length) break;
+    const lines: string[] = [];
+    const conc = o.concurrency ?? 4;
+    for (let i = 0; i < hits.length; i += conc) {
+      const slice = hits.slice(i, i + conc);
+      const done = await Promise.all(
+        slice.map(async (h) => {
+          const doc = { ...h._source };
+          const r = await addVectors(doc, pipeline, embedder, o.signal);
+          return { h, doc, r };
+        }),
+      );
+      for (const { h, doc, r } of done) {
+        progress.done++;
+        if (r.error || !r.added.length) {
+          progress.failed++;
+          failed.push(h._id);
+          continue;
+        }
+        progress.vectorized++;
+        const partial = Object.fromEntries(r.added.map((f) => [f, doc[f]]));
+        lines.push(JSON.stringify({ update: { _id: h._id } }), JSON.stringify({ doc: partial }));
+      }
+      o.onProgress?.(progress);
+    }
+    if (lines.length) {
+      const r = await pool.json<{ errors?: boolean; items?: unknown[] }>('POST', `/${idx}/_bulk?refresh=true`, lines.join('\n') + '\n', { 'content-type': 'application/x-ndjson' });
+      if (r.statusCode !== 200 || r.body.errors) throw vlrError('VLR_UPSTREAM_ERROR', `writing vectors into [${index}] failed: ${JSON.stringify(r.body).slice(0, 500)}`);
+    }
+  }
+  await pool.json('POST', `/${idx}/_refresh`);
+  return progress;
+}

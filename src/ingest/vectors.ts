@@ -1,0 +1,63 @@
+/**
+ * Add a pipeline's vectors to one document before it is indexed: the visual embedding and the
+ * text-space (bridge) vector of the first image (or video) field value, at the pipeline's vector
+ * fields. A document whose media cannot be read is indexed without vectors and the reason is
+ * returned for the caller to report — never dropped. Vectors already present are kept.
+ */
+import { toVlrerankError } from '../errors.js';
+import type { Pipeline } from '../pipelines/index.js';
+import type { Embedder } from '../search/scorer.js';
+import { documentFromSource } from '../search/scorer.js';
+import { valuesAt } from '../search/source.js';
+
+export interface VectorOutcome {
+  /** Vector fields written. */
+  added: string[];
+  error?: { type: string; reason: string; vlrerank_code: string };
+}
+
+function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {
+  if (dotted in obj || !dotted.includes('.')) {
+    obj[dotted] = value;
+    return;
+  }
+  const keys = dotted.split('.');
+  let cur = obj;
+  for (const k of keys.slice(0, -1)) {
+    if (cur[k] === null || typeof cur[k] !== 'object' || Array.isArray(cur[k])) cur[k] = {};
+    cur = cur[k] as Record<string, unknown>;
+  }
+  cur[keys[keys.length - 1]!] = value;
+}
+
+/** Round to 6 decimals: keeps JSON small without changing cosine beyond 1e-6. */
+const toJson = (v: Float32Array) => Array.from(v, (x) => Math.round(x * 1e6) / 1e6);
+
+/** Mutates `doc`. */
+export async function addVectors(doc: Record<string, unknown>, pipeline: Pipeline, embedder: Embedder | undefined, signal?: AbortSignal): Promise<VectorOutcome> {
+  const v = pipeline.vectors;
+  const wantVisual = v.image !== undefined && valuesAt(doc, v.image.field).length === 0;
+  const wantBridge = v.bridge !== undefined && valuesAt(doc, v.bridge.field).length === 0;
+  if (!wantVisual && !wantBridge) return { added: [] };
+  const media = documentFromSource(doc, { ...pipeline, fields: { ...pipeline.fields, text: [] } } as Pipeline);
+  const source = media?.image ?? media?.video;
+  if (!source) return { added: [] };
+  try {
+    if (!embedder) throw Object.assign(new Error('no embedder: the models are not available'), { code: 'VLR_MODEL_MISSING' });
+    const out = await embedder.mediaVectors(source, media?.image ? 'image' : 'video', { visual: wantVisual, bridge: wantBridge }, signal);
+    const added: string[] = [];
+    if (wantVisual && out.visual) {
+      setPath(doc, v.image!.field, toJson(out.visual));
+      added.push(v.image!.field);
+    }
+    if (wantBridge && out.bridge) {
+      setPath(doc, v.bridge!.field, toJson(out.bridge));
+      added.push(v.bridge!.field);
+    }
+    return { added };
+  } catch (e) {
+    const err = toVlrerankError(e);
+    const reason = err.code === 'VLR_INTERNAL' ? (e as Error)?.message ?? 'internal error' : err.message;
+    return { added: [], error: { type: err.type, reason: `vectors not added: ${reason}`, vlrerank_code: err.code } };
+  }
+}
