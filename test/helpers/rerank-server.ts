@@ -1,0 +1,64 @@
+/**
+ * Test helper: a real vlrerank server on 127.0.0.1:0 over ../shared/models, with ../shared/data as
+ * the media root and an admin token; or a second one as a separate process (remote-backend tests).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { loadConfig } from '../../src/config/load.js';
+import { startServer, type RunningServer } from '../../src/http/server.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { DATA, MODELS, REPO_ROOT } from './paths.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123';
+
+export function rerankConfigFlags(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    'server.port': 0,
+    'server.adminToken': ADMIN_TOKEN,
+    'models.dir': MODELS,
+    'models.intraOpThreads': 2,
+    'media.roots': [DATA],
+    'log.level': 'silent',
+    'upstream.urls': ['http://127.0.0.1:9'],
+    ...extra,
+  };
+}
+
+export function startRerankServer(extra: Record<string, unknown> = {}): Promise<RunningServer> {
+  const config = loadConfig({ env: {}, flags: rerankConfigFlags(extra) });
+  return startServer(config, { logger: createLogger('silent') });
+}
+
+/** A second vlrerank as its own process (`vlrerank serve`), resolved with its URL once it listens. */
+export async function spawnRerankProcess(): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--models-dir', MODELS, '--log-level', 'warn', '--upstream', 'http://127.0.0.1:9'], {
+    cwd: REPO_ROOT,
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))), VLRERANK_MEDIA_ROOTS: DATA },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`second vlrerank did not start: ${buf.slice(-2000)}`)), 120_000);
+    const onData = (c: Buffer) => {
+      buf += c.toString();
+      const m = /listening on (http:\/\/[^\s]+)/.exec(buf);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`second vlrerank exited ${code}: ${buf.slice(-2000)}`)));
+  });
+  return {
+    url,
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }),
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * The rerank HTTP APIs on a real server over the real models: the seed shape on /_vlrerank/rerank,
+ * the Cohere/Jina/vLLM shape on /v1, /v2 and /rerank (strings, objects, content parts), timing
+ * headers, metrics, and errors in each API's shape.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunningServer } from '../../../src/http/server.js';
+import { DATA } from '../../helpers/paths.js';
+import { startRerankServer } from '../../helpers/rerank-server.js';
+
+let srv: RunningServer;
+const sk = readFileSync(join(DATA, 'skimage-clip-smoke/descriptions.jsonl'), 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l) as { image: string; name: string; description: string });
+const img = (name: string) => `skimage-clip-smoke/${sk.find((x) => x.name === name)!.image}`;
+
+async function post(path: string, body: unknown): Promise<{ status: number; headers: Headers; json: any }> {
+  const res = await fetch(srv.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return { status: res.status, headers: res.headers, json: await res.json() };
+}
+
+beforeAll(async () => {
+  srv = await startRerankServer();
+});
+afterAll(async () => {
+  await srv?.close();
+});
+
+describe('POST /_vlrerank/rerank', () => {
+  it('ranks text and image candidates with calibrated scores, explanations and timing headers', async () => {
+    const r = await post('/_vlrerank/rerank', {
+      query: { text: 'a facial photo of a tabby cat' },
+      documents: ['a rocket on a launch pad', { image: img('chelsea') }, { image: img('coffee') }, 'a cat sleeping on a sofa'],
+      explain: true,
+    });
+    expect(r.status).toBe(200);
+    expect(r.json.results).toHaveLength(4);
+    const first = r.json.results[0];
+    expect([1, 3]).toContain(first.index);
+    for (const x of r.json.results) {
+      expect(x.score).toBeGreaterThanOrEqual(0);
+      expect(x.score).toBeLessThanOrEqual(1);
+    }
+    const cat = r.json.results.find((x: any) => x.index === 1);
+    const coffee = r.json.results.find((x: any) => x.index === 2);
+    expect(cat.score).toBeGreaterThan(coffee.score);
+    expect(cat.explanation.signals[0].name).toBe('text_image');
+    expect(r.json.scores).toHaveLength(4);
+    expect(r.json.timings.total_ms).toBeGreaterThan(0);
+    for (const h of ['x-vlrerank-queue-ms', 'x-vlrerank-features-ms', 'x-vlrerank-inference-ms', 'x-vlrerank-total-ms']) expect(Number(r.headers.get(h))).toBeGreaterThanOrEqual(0);
+  });
+
+  it('answers a bad field with an ES-shaped 400 naming it', async () => {
+    const r = await post('/_vlrerank/rerank', { query: 'x', documents: [{ txt: 'y' }] });
+    expect(r.status).toBe(400);
+    expect(r.json.error.type).toBe('illegal_argument_exception');
+    expect(r.json.error.reason).toContain('documents[0].txt');
+    expect(r.json.status).toBe(400);
+  });
+
+  it('answers malformed JSON with an ES-shaped parse error', async () => {
+    const r = await post('/_vlrerank/rerank', '{"query": ');
+    expect(r.status).toBe(400);
+    expect(r.json.error.type).toBe('parsing_exception');
+  });
+});
+
+describe('Cohere / Jina / vLLM compatible', () => {
+  it('/v1/rerank: string documents, top_n, documents returned by default', async () => {
+    const r = await post('/v1/rerank', { model: 'm', query: 'a cup of coffee', documents: ['a rocket on a launch pad', 'a cup of coffee on a saucer', 'a horse'], top_n: 2 });
+    expect(r.status).toBe(200);
+    expect(r.json.model).toBe('m');
+    expect(typeof r.json.id).toBe('string');
+    expect(r.json.results).toHaveLength(2);
+    expect(r.json.results[0]).toMatchObject({ index: 1, document: { text: 'a cup of coffee on a saucer' } });
+    expect(r.json.results[0].relevance_score).toBeGreaterThan(r.json.results[1].relevance_score);
+  });
+
+  it('/v2/rerank: OpenAI-style content parts for multimodal documents; no documents unless asked', async () => {
+    const r = await post('/v2/rerank', {
+      query: 'a red motorcycle',
+      documents: [{ content: [{ type: 'image_url', image_url: { url: img('coffee') } }] }, { content: [{ type: 'text', text: 'a motorbike parked in a garage' }, { type: 'image_url', image_url: { url: img('motorcycle_right') } }] }],
+    });
+    expect(r.status).toBe(200);
+    expect(r.json.results[0].index).toBe(1);
+    expect(r.json.results[0].document).toBeUndefined();
+  });
+
+  it('/rerank: instruction reported as unused by the local backend, never silently dropped', async () => {
+    const r = await post('/rerank', { query: 'horse', documents: ['a horse', 'a cup'], instruction: 'Find horses.' });
+    expect(r.status).toBe(200);
+    expect(r.json.meta.warnings.join(' ')).toMatch(/instruction unused/);
+  });
+
+  it('errors come in the compatible shape (message/type/code) with the ES error inside', async () => {
+    const r = await post('/v1/rerank', { query: 'x', documents: [{ content: [{ type: 'audio_url' }] }] });
+    expect(r.status).toBe(400);
+    expect(r.json.message).toContain('documents[0].content[0].type');
+    expect(r.json.object).toBe('error');
+    expect(r.json.code).toBe(400);
+    const p = await post('/v1/rerank', '{nope');
+    expect(p.status).toBe(400);
+    expect(p.json.type).toBe('parsing_exception');
+  });
+});
+
+describe('metrics', () => {
+  it('exports per-stage histograms, batch sizes and cache events', async () => {
+    const text = await (await fetch(`${srv.url}/_vlrerank/metrics`)).text();
+    expect(text).toMatch(/vlrerank_stage_seconds_count\{stage="features"\} [1-9]/);
+    expect(text).toMatch(/vlrerank_batch_size_count\{model="bge-small-en-v1.5"\} [1-9]/);
+    expect(text).toMatch(/vlrerank_feature_cache_events_total\{event="(hit|miss)"\} [1-9]/);
+    expect(text).toMatch(/vlrerank_failures_total\{code="VLR_BAD_REQUEST"\} [1-9]/);
+  });
+});
