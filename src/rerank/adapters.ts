@@ -17,7 +17,7 @@ import { decodeImage, preprocessForModels } from '../features/media/image.js';
 import type { MediaPort, TextEncoderPort, VisualFeatures, VideoFeaturesResult } from './ports.js';
 import type { RerankerOptions, RerankerPorts } from './reranker.js';
 import { MediaSource } from '../features/media/source.js';
-import { sampleVideoFrames } from './video-frames.js';
+import { VideoDecoder } from '../features/media/video.js';
 
 export interface SharedLayers {
   models: Models;
@@ -26,7 +26,7 @@ export interface SharedLayers {
   /** The shared SSRF-safe media resolver (URLs, data:, base64, paths under roots). */
   source: MediaSource;
   media?: { maxBytes?: number; maxPixels?: number; maxVideoBytes?: number };
-  video?: { ffmpegPath?: string; ffprobePath?: string; maxVideoSeconds?: number; timeoutMs?: number };
+  video?: { ffmpegPath?: string; ffprobePath?: string; maxSeconds?: number; maxBytes?: number; timeoutMs?: number };
   cacheMaxBytes?: number;
   logger?: Logger;
 }
@@ -64,6 +64,7 @@ export async function mediaPort(layers: SharedLayers): Promise<MediaPort> {
   const inflight = new Map<string, Promise<VisualFeatures>>();
   const maxPixels = layers.media?.maxPixels ?? 50_000_000;
   const maxBytes = layers.media?.maxBytes ?? 32 * 1024 * 1024;
+  const videoDecoder = new VideoDecoder({ ...layers.video, maxPixels });
 
   const featuresOfDecoded = async (img: Awaited<ReturnType<typeof decodeImage>>, detect: boolean): Promise<VisualFeatures> => {
     const det = detect ? await detector() : undefined;
@@ -106,7 +107,7 @@ export async function mediaPort(layers: SharedLayers): Promise<MediaPort> {
       const hitTimes = videoTimes.get(key);
       const frames0 = hitTimes ? hitTimes.map((_, i) => cache.get(`${key}:${i}`)) : undefined;
       if (hitTimes && frames0 && frames0.every(Boolean)) return { frames: frames0 as VisualFeatures[], times: hitTimes, cacheHit: true };
-      const sampled = await sampleVideoFrames(bytes, { fps: options.fps, maxFrames: options.maxFrames, ...layers.video, signal: options.signal });
+      const sampled = await videoDecoder.sampleFrames(bytes, { fps: options.fps, maxFrames: options.maxFrames, signal: options.signal });
       const frames = await Promise.all(sampled.frames.map((img, i) => cached(`${key}:${i}`, () => featuresOfDecoded(img, options.detect)).then((r) => r.features)));
       videoTimes.set(key, sampled.times);
       return { frames, times: sampled.times, cacheHit: false };
@@ -130,7 +131,7 @@ export async function createLocalPorts(options: RerankerOptions): Promise<Rerank
   const metrics = createMetrics({ defaults: false });
   const models = await Models.create(cfg.models, { metrics });
   const source = new MediaSource(cfg.media);
-  const ports = await portsFromShared({ models, metrics, source, media: cfg.media, video: { ffmpegPath: cfg.media.ffmpegPath, timeoutMs: cfg.media.videoTimeoutMs } });
+  const ports = await portsFromShared({ models, metrics, source, media: cfg.media, video: { ffmpegPath: cfg.media.ffmpegPath, ffprobePath: cfg.media.ffprobePath, maxSeconds: cfg.media.maxVideoSeconds, maxBytes: cfg.media.maxVideoBytes, timeoutMs: cfg.media.videoTimeoutMs } });
   const remote = options.remoteUrls?.length ? await (await import('./backends/remote.js')).createRemoteScorer({ urls: options.remoteUrls, model: options.remoteModel, apiKey: options.remoteApiKey, timeoutMs: options.remoteTimeoutMs }) : undefined;
   return { ...ports, remote, close: async () => {
     await remote?.close?.();

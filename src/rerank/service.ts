@@ -40,7 +40,7 @@ export async function createRerankService(config: Config, deps: { logger: Logger
         metrics: deps.metrics,
         source,
         media: { maxBytes: config.media.maxBytes, maxPixels: config.media.maxPixels, maxVideoBytes: config.media.maxVideoBytes },
-        video: { ffmpegPath: config.media.ffmpegPath, timeoutMs: config.media.videoTimeoutMs },
+        video: { ffmpegPath: config.media.ffmpegPath, ffprobePath: config.media.ffprobePath, maxSeconds: config.media.maxVideoSeconds, maxBytes: config.media.maxVideoBytes, timeoutMs: config.media.videoTimeoutMs },
         cacheMaxBytes: config.cache.maxBytes,
         logger: deps.logger,
       })),
