@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { vlrError, isVlrerankError, type VlrerankError } from '../../errors.js';
 import type { DecodedImage } from './image.js';
+import { Semaphore } from '../limit.js';
 
 export interface VideoLimits {
   ffmpegPath: string;
@@ -112,25 +113,6 @@ interface RunResult {
   stderr: string;
   code: number | null;
   signal: NodeJS.Signals | null;
-}
-
-class Semaphore {
-  #free: number;
-  #waiting: Array<() => void> = [];
-  constructor(n: number) {
-    this.#free = n;
-  }
-  async use<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#free > 0) this.#free--;
-    else await new Promise<void>((r) => this.#waiting.push(r));
-    try {
-      return await fn();
-    } finally {
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#free++;
-    }
-  }
 }
 
 /**
