@@ -13,3 +13,38 @@ export async function startProxy(urls: string[], overrides: { upstream?: Record<
   });
   return startServer(config);
 }
+
+/**
+ * vlrerank in its own process (`vlrerank serve` via tsx), for tests that measure the proxy's own
+ * memory (RSS of that process only). Resolves once it prints its URL.
+ */
+export async function spawnProxyProcess(urls: string[], env: Record<string, string> = {}): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+  const { spawn } = await import('node:child_process');
+  const { REPO_ROOT } = await import('./paths.js');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--upstream', urls.join(',')], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, VLRERANK_LOG_LEVEL: 'warn', ...env },
+  });
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`vlrerank serve exited ${code}: ${err}`)));
+  });
+  return {
+    url,
+    pid: child.pid!,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

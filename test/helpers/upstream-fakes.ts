@@ -1,0 +1,173 @@
+/**
+ * Small HTTP servers that stand in for an upstream where a real engine cannot play the part:
+ * each is named after the fault it plays (a refused port, an upstream that never answers, one
+ * that stalls mid-body, one that resets after reading the request) or after what it measures
+ * (echoing the headers that reached the upstream; a sink that counts and hashes a body too big
+ * for Elasticsearch's 100 MB http.max_content_length).
+ */
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createNetServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+
+export interface Fake {
+  url: string;
+  /** Requests that reached it. */
+  hits: number;
+  close(): Promise<void>;
+}
+
+async function listen(server: Server | ReturnType<typeof createNetServer>, sockets: Set<Socket>): Promise<{ url: string; close: () => Promise<void> }> {
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+function fake(handler: (req: IncomingMessage, res: ServerResponse, self: Fake) => void): Promise<Fake> {
+  const sockets = new Set<Socket>();
+  const self = { url: '', hits: 0, close: async () => {} } as Fake;
+  const server = createServer((req, res) => {
+    self.hits++;
+    handler(req, res, self);
+  });
+  return listen(server, sockets).then(({ url, close }) => Object.assign(self, { url, close }));
+}
+
+/** A loopback URL whose port refuses connections (bound, then released). */
+export async function refusedUpstream(): Promise<string> {
+  const s = createNetServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return `http://127.0.0.1:${port}`;
+}
+
+/** Accepts the request and never answers (headers time-out). */
+export function neverAnsweringUpstream(): Promise<Fake> {
+  return fake((req) => req.resume());
+}
+
+/** Sends the headers and a first chunk, then stalls forever (body time-out). */
+export function stallingBodyUpstream(): Promise<Fake> {
+  return fake((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+    res.write('{"hits":');
+  });
+}
+
+/** Reads the whole request, then resets the connection without answering. */
+export function resetAfterRequestUpstream(): Promise<Fake> {
+  return fake((req, res) => {
+    req.resume();
+    req.on('end', () => res.socket?.destroy());
+  });
+}
+
+/**
+ * Answers with the raw request headers it received, and sends hop-by-hop headers of its own.
+ * Written on a bare socket: Node's server will not send `Trailer` with a Content-Length.
+ */
+export async function headerEchoUpstream(): Promise<Fake> {
+  const sockets = new Set<Socket>();
+  const self = { url: '', hits: 0, close: async () => {} } as Fake;
+  const server = createNetServer((sock) => {
+    let buf = Buffer.alloc(0);
+    sock.on('data', (c: Buffer) => {
+      buf = Buffer.concat([buf, c]);
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const lines = buf.subarray(0, end).toString('latin1').split('\r\n');
+        const rawHeaders = lines.slice(1).flatMap((l) => {
+          const i = l.indexOf(':');
+          return [l.slice(0, i), l.slice(i + 1).trim()];
+        });
+        const lenIdx = rawHeaders.findIndex((h, i) => i % 2 === 0 && h.toLowerCase() === 'content-length');
+        const len = lenIdx >= 0 ? Number(rawHeaders[lenIdx + 1]) : 0;
+        if (buf.length < end + 4 + len) return;
+        buf = buf.subarray(end + 4 + len);
+        self.hits++;
+        const [method, url] = lines[0]!.split(' ');
+        const body = JSON.stringify({ method, url, rawHeaders });
+        sock.write(
+          [
+            'HTTP/1.1 200 OK',
+            'Content-Type: application/json',
+            `Content-Length: ${Buffer.byteLength(body)}`,
+            'X-Elastic-Product: Elasticsearch',
+            'Connection: keep-alive, X-Hop-Secret',
+            'X-Hop-Secret: must-not-pass',
+            'Keep-Alive: timeout=5',
+            'Proxy-Authenticate: Basic realm="upstream"',
+            'Upgrade: h2c',
+            'Trailer: X-Checksum',
+            'X-End-To-End: kept',
+            'Set-Cookie: a=1',
+            'Set-Cookie: b=2',
+            '',
+            body,
+          ].join('\r\n'),
+        );
+      }
+    });
+  });
+  const { url, close } = await listen(server, sockets);
+  return Object.assign(self, { url, close });
+}
+
+export interface Sink extends Fake {
+  /** Bytes and sha256 of the last request body. */
+  last: { bytes: number; sha256: string; chunked: boolean };
+}
+
+/**
+ * Consumes a request body of any size without holding it (counts and hashes it) and answers
+ * like _bulk; `GET /_big?bytes=N` streams N bytes back in chunks.
+ */
+export async function bulkSink(): Promise<Sink> {
+  const f = (await fake((req, res, self) => {
+    const sink = self as Sink;
+    const u = new URL(req.url!, 'http://x');
+    if (req.method === 'GET' && u.pathname === '/_big') {
+      req.resume();
+      let left = Number(u.searchParams.get('bytes'));
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const pump = () => {
+        while (left > 0) {
+          const n = Math.min(left, chunk.length);
+          left -= n;
+          if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+      return;
+    }
+    const hash = createHash('sha256');
+    let bytes = 0;
+    req.on('data', (c: Buffer) => {
+      bytes += c.length;
+      hash.update(c);
+    });
+    req.on('end', () => {
+      sink.last = { bytes, sha256: hash.digest('hex'), chunked: req.headers['transfer-encoding'] === 'chunked' };
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ took: 1, errors: false, items: [] }));
+    });
+  })) as Sink;
+  f.last = { bytes: 0, sha256: '', chunked: false };
+  return f;
+}
