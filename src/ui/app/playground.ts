@@ -30,7 +30,7 @@ export function playgroundPage(root: HTMLElement): void {
   const maxFrames = h('input', { type: 'number', min: '1', max: '256', value: '32', name: 'max_frames' });
   const rowsEl = h('ol.rows', { 'aria-label': 'candidates' });
   const rows: Row[] = [];
-  const out = h('section.ranked', { 'aria-live': 'polite', 'aria-label': 'ranked candidates' });
+  const out = h('section.rankout', { 'aria-live': 'polite', 'aria-label': 'ranked candidates' });
   const go = h('button.primary', { type: 'submit', text: 'Rerank', name: 'rerank' });
   const exampleSel = h('select', { name: 'example' }, [h('option', { value: '', text: '— pick an example —' })]);
 
