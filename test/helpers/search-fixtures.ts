@@ -1,0 +1,145 @@
+/**
+ * Fixtures for the search-integration tests: a vlrerank server in front of a real engine with the
+ * real models and data from ../shared, the official client of that engine pointed at it, and the
+ * Grocery catalog indexed through the proxy (vectors added at ingest), reused when already complete.
+ */
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client as EsClient } from '@elastic/elasticsearch';
+import { Client as OsClient } from '@opensearch-project/opensearch';
+import { parseConfig } from '../../src/config/load.js';
+import { startServer, type RunningServer } from '../../src/http/server.js';
+import { setupIndex } from '../../src/ingest/mapping.js';
+import type { PipelineRegistry } from '../../src/pipelines/index.js';
+import type { SearchServices } from '../../src/search/index.js';
+import type { UpstreamPool } from '../../src/proxy/pool.js';
+import type { Reranker } from '../../src/rerank/reranker.js';
+import { useEngine, type EngineName } from './engines.js';
+import { DATA, MODELS, REPO_ROOT } from './paths.js';
+
+export type Engine = 'elasticsearch' | 'opensearch';
+export const ENGINES: Engine[] = ['elasticsearch', 'opensearch'];
+export const GROCERY_DIR = join(DATA, 'grocery-store-products');
+
+export interface Catalog {
+  class_id: number;
+  class_name: string;
+  coarse_class_id: number;
+  coarse_class_name: string;
+  top_category: string;
+  title: string;
+  description: string;
+  iconic_image: string;
+}
+
+export const catalog: Catalog[] = readFileSync(join(GROCERY_DIR, 'catalog.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Catalog);
+
+/** In-store photos: every `step`-th of the 405 (5 per product, in class order). */
+export function groceryQueries(step = 10): Array<{ image: string; classId: number; coarse: number }> {
+  const rows = readFileSync(join(GROCERY_DIR, 'queries.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
+  return rows.filter((_, i) => i % step === 0).map((r) => ({ image: join(GROCERY_DIR, r[0]!), classId: Number(r[1]), coarse: Number(r[3]) }));
+}
+
+export function groceryDoc(c: Catalog): Record<string, unknown> {
+  return { title: c.title, description: c.description, class_id: c.class_id, coarse_class_id: c.coarse_class_id, top_category: c.top_category, image: join(GROCERY_DIR, c.iconic_image) };
+}
+
+/**
+ * A pipelines folder for tests: the shipped pipelines with a generous rerank budget (the machine is
+ * shared: a test about ranking must not turn into a test of the time budget — fail-open has its own
+ * test with its own budgets), plus extra YAML documents (file name → text).
+ */
+export function pipelinesDir(extra: Record<string, string> = {}, budgetMs = 300_000): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vlr-pipelines-'));
+  for (const f of readdirSync(join(REPO_ROOT, 'pipelines')).filter((n) => n.endsWith('.yaml'))) {
+    writeFileSync(join(dir, f), readFileSync(join(REPO_ROOT, 'pipelines', f), 'utf8').replace(/^budget_ms: \d+$/m, `budget_ms: ${budgetMs}`));
+  }
+  for (const [name, text] of Object.entries(extra)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+export interface SearchProxy {
+  srv: RunningServer;
+  url: string;
+  engineUrl: string;
+  pool: UpstreamPool;
+  search: SearchServices;
+  pipelines: PipelineRegistry;
+  reranker: Reranker;
+  close(): Promise<void>;
+}
+
+export async function startSearchProxy(engine: Engine, opts: { pipelinesDir?: string } = {}): Promise<SearchProxy> {
+  const engineUrl = await useEngine(engine as EngineName);
+  const config = parseConfig({
+    server: { host: '127.0.0.1', port: 0, ui: false },
+    upstream: { urls: [engineUrl] },
+    log: { level: 'silent', access: false },
+    models: { dir: MODELS, intraOpThreads: 2 },
+    media: { roots: [DATA] },
+    pipelines: { dir: opts.pipelinesDir ?? pipelinesDir() },
+  });
+  const srv = await startServer(config);
+  const search = srv.ctx.services.search as SearchServices;
+  return {
+    srv,
+    url: srv.url,
+    engineUrl,
+    pool: srv.ctx.services.upstream as UpstreamPool,
+    search,
+    pipelines: search.pipelines,
+    reranker: srv.ctx.services.reranker as Reranker,
+    close: () => srv.close(),
+  };
+}
+
+export function esClient(url: string): EsClient {
+  return new EsClient({ node: url, requestTimeout: 120_000 });
+}
+export function osClient(url: string): OsClient {
+  return new OsClient({ node: url, requestTimeout: 120_000 });
+}
+
+/**
+ * Index the Grocery catalog into `index` through the proxy with the engine's official client
+ * (`_bulk`, vectors added by the proxy), unless the index already holds all 81 with vectors.
+ */
+export async function ensureGrocery(p: SearchProxy, engine: Engine, index: string, opts: { force?: boolean } = {}): Promise<{ reused: boolean; bulk?: Record<string, unknown> }> {
+  const pipeline = p.pipelines.forIndex(index)!;
+  const vec = pipeline.vectors.image!.field;
+  const count = async (query: object) => {
+    const r = await p.pool.json<{ count?: number }>('POST', `/${index}/_count`, { query });
+    return r.statusCode === 200 ? r.body.count : undefined;
+  };
+  if (!opts.force && (await count({ match_all: {} })) === catalog.length && (await count({ exists: { field: vec } })) === catalog.length) return { reused: true };
+  await p.pool.json('DELETE', `/${index}`);
+  await setupIndex(p.pool, pipeline, index);
+  const operations = catalog.flatMap((c) => [{ index: { _index: index, _id: String(c.class_id) } }, groceryDoc(c)]);
+  let bulk: Record<string, unknown>;
+  if (engine === 'elasticsearch') bulk = (await esClient(p.url).bulk({ operations, refresh: true })) as unknown as Record<string, unknown>;
+  else bulk = (await osClient(p.url).bulk({ body: operations, refresh: true })).body as unknown as Record<string, unknown>;
+  return { reused: false, bulk };
+}
+
+/** One search through the engine's official client (`{index, body, ...query params}`); returns the response body. */
+export async function clientSearch(engine: Engine, url: string, params: Record<string, unknown>): Promise<any> {
+  if (engine === 'elasticsearch') return esClient(url).search(params as never);
+  return (await osClient(url).search(params as never)).body;
+}
+
+/** The same, returning {statusCode, body, headers} whatever the status (errors included). */
+export async function clientSearchRaw(engine: Engine, url: string, params: Record<string, unknown>): Promise<{ statusCode: number; body: any; headers: Record<string, unknown> }> {
+  try {
+    if (engine === 'elasticsearch') {
+      const r = await esClient(url).search(params as never, { meta: true });
+      return { statusCode: r.statusCode ?? 200, body: r.body, headers: r.headers as Record<string, unknown> };
+    }
+    const r = await osClient(url).search(params as never);
+    return { statusCode: r.statusCode ?? 200, body: r.body, headers: r.headers as Record<string, unknown> };
+  } catch (e) {
+    const m = (e as { meta?: { statusCode?: number; body?: unknown; headers?: Record<string, unknown> } }).meta;
+    if (!m?.statusCode) throw e;
+    return { statusCode: m.statusCode, body: m.body, headers: m.headers ?? {} };
+  }
+}

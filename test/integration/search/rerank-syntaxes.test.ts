@@ -1,0 +1,115 @@
+/**
+ * Each rerank syntax through the proxy with the engine's official client, against both real
+ * engines, on the Grocery catalog indexed by the test (vectors added at ingest) and a SciFact slice
+ * on an index whose pipeline reranks by default. Plain searches stay byte-identical to direct.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATA } from '../../helpers/paths.js';
+import { clientSearch, clientSearchRaw, ENGINES, ensureGrocery, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+
+const INDEX = 'grocery-it';
+const KB = 'kb-it';
+const scifact = readFileSync(join(DATA, 'scifact-beir', 'corpus.jsonl'), 'utf8').split('\n').slice(0, 20).filter(Boolean).map((l) => JSON.parse(l) as { _id: string; title: string; text: string });
+
+function expectReranked(body: any, syntax: string): void {
+  expect(body.vlrerank).toMatchObject({ syntax, degraded: false, reason: undefined });
+  const scores = body.hits.hits.map((h: any) => h._score);
+  expect(scores).toEqual([...scores].sort((a: number, b: number) => b - a));
+  expect(body.hits.max_score).toBe(scores[0]);
+  for (const s of scores) expect(s).toBeGreaterThanOrEqual(0);
+}
+
+describe.each(ENGINES)('rerank syntaxes through the proxy on %s', (engine) => {
+  let p: SearchProxy;
+  beforeAll(async () => {
+    p = await startSearchProxy(engine);
+    await ensureGrocery(p, engine, INDEX);
+    await p.pool.json('DELETE', `/${KB}`);
+    const lines = scifact.flatMap((d) => [JSON.stringify({ index: { _index: KB, _id: d._id } }), JSON.stringify({ title: d.title, text: d.text })]).join('\n') + '\n';
+    await p.pool.json('POST', '/_bulk?refresh=true', lines, { 'content-type': 'application/x-ndjson' });
+    await p.reranker.warmup();
+  });
+  afterAll(async () => {
+    await p?.pool.json('DELETE', `/${KB}`);
+    await p?.close();
+  });
+
+  it('ext.vlrerank reranks a BM25 first stage and explains each hit', async () => {
+    const body = await clientSearch(engine, p.url, {
+      index: INDEX,
+      body: { size: 5, query: { match: { description: 'apple' } }, ext: { vlrerank: { query: { text: 'a green, sour apple' }, window: 20, explain: true } } },
+    });
+    expectReranked(body, 'ext');
+    expect(body.hits.hits[0]._id).toBe('1'); // Granny Smith
+    const h = body.hits.hits[0];
+    expect(h._vlrerank).toMatchObject({ first_stage_rank: expect.any(Number), first_stage_score: expect.any(Number) });
+    expect(h._vlrerank.explanation.signals.length).toBeGreaterThan(0);
+    expect(body.vlrerank.timings.rerank_ms).toBeGreaterThan(0);
+  });
+
+  it("Elasticsearch's text_similarity_reranker retriever works in front of %s", async () => {
+    const body = await clientSearch(engine, p.url, {
+      index: INDEX,
+      body: {
+        size: 3,
+        retriever: {
+          text_similarity_reranker: {
+            retriever: { standard: { query: { match: { title: 'apple' } } } },
+            field: 'description',
+            inference_text: 'green apple with a clear acidity',
+            rank_window_size: 20,
+          },
+        },
+      },
+    });
+    expectReranked(body, 'retriever');
+    expect(body.hits.hits[0]._id).toBe('1');
+    expect(body.vlrerank.window).toBe(20);
+  });
+
+  it("OpenSearch's search_pipeline with query_text and query_text_path", async () => {
+    const a = await clientSearch(engine, p.url, {
+      index: INDEX,
+      search_pipeline: 'grocery',
+      body: { size: 3, query: { match: { title: 'apple' } }, ext: { rerank: { query_context: { query_text: 'green apple with a clear acidity' } } } },
+    });
+    expectReranked(a, 'search_pipeline');
+    expect(a.hits.hits[0]._id).toBe('1');
+    const b = await clientSearch(engine, p.url, {
+      index: INDEX,
+      search_pipeline: 'grocery',
+      body: { size: 3, query: { match: { description: { query: 'lactose free milk' } } }, ext: { rerank: { query_context: { query_text_path: 'query.match.description.query' } } } },
+    });
+    expectReranked(b, 'search_pipeline');
+    expect(b.hits.hits[0]._id).toBe('39'); // Skimmed milk lactose free
+  });
+
+  it('a pipeline marked default reranks every full-text search on its index', async () => {
+    const body = await clientSearch(engine, p.url, { index: KB, body: { size: 5, query: { match: { text: 'cells' } } } });
+    expectReranked(body, 'default');
+    expect(body.vlrerank.pipeline).toBe('knowledge-base');
+  });
+
+  it('plain searches are forwarded untouched', async () => {
+    const q = { size: 3, query: { match: { title: 'apple' } }, aggs: { cats: { terms: { field: 'top_category.keyword' } } } };
+    const via = await clientSearch(engine, p.url, { index: INDEX, body: q });
+    const direct = await (await fetch(`${p.engineUrl}/${INDEX}/_search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(q) })).json();
+    expect({ ...via, took: 0 }).toEqual({ ...direct, took: 0 });
+    expect(via.vlrerank).toBeUndefined();
+  });
+
+  it.each([
+    [{ ext: { vlrerank: { query: 'milk', window: 'ten' } } }, '[ext.vlrerank.window]'],
+    [{ ext: { vlrerank: { query: 'milk', bogus: 1 } } }, '[ext.vlrerank.bogus] unknown field'],
+    [{ ext: { vlrerank: { query: {} } } }, '[ext.vlrerank.query]'],
+    [{ query: { match: { title: 'milk' } }, sort: [{ class_id: 'asc' }], ext: { vlrerank: {} } }, '[sort]'],
+    [{ query: { match: { title: 'milk' } }, ext: { vlrerank: { window: 1000 } } }, 'exceeds the maximum [200] of pipeline [grocery]'],
+  ])('refuses %j with an ES-shaped 400', async (body, reason) => {
+    const r = await clientSearchRaw(engine, p.url, { index: INDEX, body });
+    expect(r.statusCode).toBe(400);
+    expect(r.body).toMatchObject({ status: 400, error: { type: 'illegal_argument_exception' } });
+    expect(r.body.error.reason).toContain(reason);
+  });
+});
