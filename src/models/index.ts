@@ -65,6 +65,11 @@ export interface ModelsOptions {
   precision?: Precision;
 }
 
+export interface EncoderOptions {
+  /** fp32 / fp16 / int8 where the manifest lists a file for it (default: the manifest's defaultPrecision). */
+  precision?: Precision;
+}
+
 type Encoder = ImageClassifier | TextEmbedder | ObjectDetector | ClipEncoder | CrossEncoder;
 
 export class Models {
@@ -100,12 +105,14 @@ export class Models {
     return new Models(registry, config, options);
   }
 
-  #get<T extends Encoder>(id: string, make: (ctx: EncoderContext, id: string) => Promise<T>): Promise<T> {
-    let p = this.#encoders.get(id);
+  /** One encoder per (id, precision); precision variants are separate files, hence separate sessions. */
+  #get<T extends Encoder>(id: string, make: (ctx: EncoderContext, id: string) => Promise<T>, precision?: Precision): Promise<T> {
+    const key = precision ? `${id}@${precision}` : id;
+    let p = this.#encoders.get(key);
     if (!p) {
-      p = make(this.#ctx, id);
-      this.#encoders.set(id, p);
-      p.catch(() => this.#encoders.delete(id));
+      p = make(precision ? { ...this.#ctx, precision } : this.#ctx, id);
+      this.#encoders.set(key, p);
+      p.catch(() => this.#encoders.delete(key));
     }
     return p as Promise<T>;
   }
@@ -119,29 +126,29 @@ export class Models {
     return m;
   }
 
-  async textEmbedder(id: string = DEFAULT_MODELS.textEmbedder): Promise<TextEmbedder> {
+  async textEmbedder(id: string = DEFAULT_MODELS.textEmbedder, opts: EncoderOptions = {}): Promise<TextEmbedder> {
     this.assertRankable(id);
-    return this.#get(id, TextEmbedder.create);
+    return this.#get(id, TextEmbedder.create, opts.precision);
   }
 
-  async imageClassifier(id: string = DEFAULT_MODELS.imageClassifier): Promise<ImageClassifier> {
+  async imageClassifier(id: string = DEFAULT_MODELS.imageClassifier, opts: EncoderOptions = {}): Promise<ImageClassifier> {
     this.assertRankable(id);
-    return this.#get(id, ImageClassifier.create);
+    return this.#get(id, ImageClassifier.create, opts.precision);
   }
 
-  async objectDetector(id: string = DEFAULT_MODELS.objectDetector): Promise<ObjectDetector> {
+  async objectDetector(id: string = DEFAULT_MODELS.objectDetector, opts: EncoderOptions = {}): Promise<ObjectDetector> {
     this.assertRankable(id);
-    return this.#get(id, ObjectDetector.create);
+    return this.#get(id, ObjectDetector.create, opts.precision);
   }
 
-  async clip(id: string, opts: { allowFixture?: boolean } = {}): Promise<ClipEncoder> {
+  async clip(id: string, opts: EncoderOptions & { allowFixture?: boolean } = {}): Promise<ClipEncoder> {
     if (!opts.allowFixture) this.assertRankable(id);
-    return this.#get(id, ClipEncoder.create);
+    return this.#get(id, ClipEncoder.create, opts.precision);
   }
 
-  async crossEncoder(id: string, opts: { allowFixture?: boolean } = {}): Promise<CrossEncoder> {
+  async crossEncoder(id: string, opts: EncoderOptions & { allowFixture?: boolean } = {}): Promise<CrossEncoder> {
     if (!opts.allowFixture) this.assertRankable(id);
-    return this.#get(id, CrossEncoder.create);
+    return this.#get(id, CrossEncoder.create, opts.precision);
   }
 
   list(): ModelInfo[] {

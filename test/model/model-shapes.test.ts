@@ -46,6 +46,15 @@ describe('shared models load with their documented I/O', () => {
     expect(t.dims[2]).toBe(6625);
   });
 
+  it('precision variants are chosen per model where files exist, refused clearly otherwise', async () => {
+    const int8 = await models.textEmbedder('bge-small-en-v1.5', { precision: 'int8' });
+    expect(int8.session.options.name).toBe('bge-small-en-v1.5/model/int8');
+    await expect(models.textEmbedder('bge-small-en-v1.5', { precision: 'fp32' })).rejects.toMatchObject({
+      code: 'VLR_BAD_REQUEST',
+      message: 'model bge-small-en-v1.5 has no fp32 file for model (available: int8)',
+    });
+  });
+
   it('list() reports state, provider, device and memory of loaded models', () => {
     const list = models.list();
     expect(list.map((m) => m.id)).toEqual(expect.arrayContaining(SHARED));
