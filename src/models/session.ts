@@ -190,6 +190,13 @@ export class ModelSession {
         if (p !== providers[providers.length - 1]) log.warn({ model: this.options.name, provider: p, err: (e as Error).message }, 'execution provider unavailable, trying the next');
       }
     }
+    if (providers.length === 0 || (providers[providers.length - 1] === 'cuda' && lastErr !== undefined)) {
+      throw vlrError(
+        'VLR_MODEL_RUNTIME',
+        `${this.options.name}: the CUDA execution provider is not available (${cudaProviderInstalled() ? 'it failed to load: ' + String((lastErr as Error)?.message ?? lastErr).slice(0, 200) : 'onnxruntime-node was installed without its CUDA binaries'}); use device auto or cpu`,
+        { cause: lastErr },
+      );
+    }
     throw lastErr;
   }
 

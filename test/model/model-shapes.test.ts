@@ -65,3 +65,21 @@ describe('shared models load with their documented I/O', () => {
     expect(list.find((m) => m.id === 'clip-vit-base-patch32')!.state).toBe('unloaded');
   });
 });
+
+describe('execution providers', () => {
+  it('device cpu uses the CPU provider; device cuda without CUDA binaries is a clear error, not a crash', async () => {
+    const { Models } = await import('../../src/models/index.js');
+    const { modelsConfig } = await import('../helpers/models.js');
+    const cpu = await Models.create(modelsConfig({ device: 'cpu' }));
+    const info = await cpu.load('nanodet-g-coco');
+    expect(info).toMatchObject({ provider: 'cpu', device: 'cpu', state: 'loaded' });
+    await cpu.close();
+    const { cudaProviderInstalled } = await import('../../src/models/session.js');
+    if (cudaProviderInstalled()) return; // a CUDA machine: nothing to refuse
+    const cuda = await Models.create(modelsConfig({ device: 'cuda' }));
+    const err = await cuda.load('nanodet-g-coco').catch((e) => e);
+    expect(err).toMatchObject({ code: 'VLR_MODEL_RUNTIME', message: expect.stringMatching(/CUDA execution provider is not available.*use device auto or cpu/) });
+    expect(cuda.list().find((m) => m.id === 'nanodet-g-coco')!.state).toBe('error');
+    await cuda.close();
+  });
+});
