@@ -22,6 +22,7 @@ import { loadConfig, parseConfig } from '../src/config/load.js';
 import { startServer } from '../src/http/server.js';
 import { createLogger } from '../src/observability/logger.js';
 import { loadPipelines } from '../src/pipelines/index.js';
+import { DEFAULT_MODELS } from '../src/models/index.js';
 import { ensureDemoIndices, checkDataDir, DEMO_INDEX_NAMES, type DemoIndexName } from './demo/indices.js';
 import { bar, step, type Bar } from './demo/progress.js';
 
@@ -140,15 +141,18 @@ async function loadModels(url: string, token: string): Promise<void> {
   } catch {
     return;
   }
-  const wanted = list.filter((m) => m.state !== 'loaded' && !/fixture|ocr/i.test(m.id));
+  // the models the demo's rerankers use by default (OCR is optional and loads on first use)
+  const roles = new Set<string>([DEFAULT_MODELS.textEmbedder, DEFAULT_MODELS.imageClassifier, DEFAULT_MODELS.objectDetector]);
+  const wanted = list.filter((m) => m.state !== 'loaded' && roles.has(m.id));
   if (!wanted.length) return;
   const b = bar('loading models', wanted.length);
   let i = 0;
   for (const m of wanted) {
     b.update(i, { note: m.id });
+    const t = Date.now();
     const r = await fetch(`${url}/_vlrerank/models/${encodeURIComponent(m.id)}/_load`, { method: 'POST', headers: { authorization: `Bearer ${token}` } }).catch(() => null);
     if (!r?.ok) process.stdout.write(`\n  could not load ${m.id}: HTTP ${r?.status ?? 'network'} ${r ? (await r.text()).slice(0, 200) : ''}\n`);
-    b.update(++i, { note: m.id });
+    b.update(++i, { note: `${m.id} ${Date.now() - t} ms` });
   }
   b.stop();
 }
@@ -219,7 +223,10 @@ async function main(): Promise<void> {
   for (const b of bars.values()) b.stop();
   for (const r of reports) {
     if (r.action === 'created') step(`index ${r.name}: ${r.docs} documents in ${(r.ms / 1000).toFixed(1)} s`);
-    if (r.withoutVectors) step(`  note: ${r.withoutVectors} ${r.name} documents have no vectors (the proxy did not add them at ingest); search by image on ${r.name} needs them`);
+    if (r.withoutVectors) {
+      step(`  note: ${r.withoutVectors} ${r.name} document(s) have no vectors (kNN / search by image cannot find them)${r.vectorErrors.length ? ':' : ''}`);
+      for (const e of r.vectorErrors.slice(0, 3)) process.stdout.write(`      ${e}\n`);
+    }
     if (r.errors.length) step(`  ${r.errors.length} documents failed: ${r.errors.slice(0, 3).join('; ')}`);
   }
   await loadModels(running.url, token);
