@@ -88,6 +88,8 @@ export class ModelSession {
   #loadMs = 0;
   /** Runs of the current native session (reset by unload). */
   #runs = 0;
+  /** Runs in progress on the native session (unload waits for them). */
+  readonly #inflight = new Set<Promise<void>>();
   /** Native sessions created so far. */
   #loads = 0;
 
@@ -205,19 +207,33 @@ export class ModelSession {
    * error (never a silent default). Returns the requested outputs (all by default).
    */
   async run(feeds: Feeds, outputs?: readonly string[]): Promise<Outputs> {
-    const s = await this.#get();
+    // From taking the session to registering the run there is no await, so an unload() cannot
+    // release the session in between; a session unloaded while we waited for a load is not used.
+    let s = this.#session;
+    while (!s) {
+      const got = await this.#get();
+      if (this.#session === got) s = got;
+    }
     const used: Feeds = {};
     for (const n of s.inputNames) {
       const t = feeds[n];
       if (!t) throw vlrError('VLR_MODEL_RUNTIME', `${this.options.name}: input "${n}" was not provided (model inputs: ${s.inputNames.join(', ')})`);
       used[n] = t;
     }
+    const run = (outputs ? s.run(used, outputs as string[]) : s.run(used)) as Promise<Outputs>;
+    const tracked = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#inflight.add(tracked);
     try {
-      const out = outputs ? await s.run(used, outputs as string[]) : await s.run(used);
+      const out = await run;
       this.#runs++;
-      return out as Outputs;
+      return out;
     } catch (e) {
       throw mapOrtError(e, 'inference', this.options.modelId, this.path);
+    } finally {
+      this.#inflight.delete(tracked);
     }
   }
 
@@ -225,11 +241,13 @@ export class ModelSession {
   async unload(): Promise<void> {
     if (this.#loading) await this.#loading.catch(() => undefined);
     const s = this.#session;
-    this.#session = undefined;
+    this.#session = undefined; // runs from now on load a fresh session
     this.#state = 'unloaded';
     this.#provider = undefined;
     this.#rssDelta = 0;
     this.#runs = 0;
+    // never release under a run still using the native session
+    await Promise.all([...this.#inflight]);
     if (s) await s.release();
   }
 }

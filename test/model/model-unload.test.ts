@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Models } from '../../src/models/index.js';
 import { sharedModels } from '../helpers/models.js';
+import { ort } from '../../src/models/session.js';
 
 let models: Models;
 beforeAll(async () => {
@@ -31,5 +32,21 @@ describe('unload frees the session', () => {
     expect(v).toHaveLength(384);
     expect(te.session.state).toBe('loaded');
     expect(te.session.info()).toMatchObject({ runs: 1, loads: 2 });
+  });
+});
+
+describe('unload during inference', () => {
+  it('waits for runs in flight before releasing, and later runs load a fresh session', async () => {
+    const ic = await models.imageClassifier();
+    const img = { data: new Float32Array(3 * 260 * 260).fill(0.1), dims: [3, 260, 260] as [number, number, number], original: { width: 260, height: 260 } };
+    const [first] = await ic.embed([img]);
+    const batch = new ort.Tensor('float32', new Float32Array(4 * 3 * 260 * 260).fill(0.1), [4, 3, 260, 260]);
+    const running = ic.session.run({ pixel_values: batch }); // native run in flight
+    const unloading = models.unload('efficientnet-lite2-imagenet');
+    const [out] = await Promise.all([running, unloading]);
+    expect(out.embedding!.dims).toEqual([4, 1280]);
+    expect(ic.session.state).toBe('unloaded');
+    const [again] = await ic.embed([img]);
+    expect(Array.from(again!.embedding.slice(0, 16))).toEqual(Array.from(first!.embedding.slice(0, 16)));
   });
 });
