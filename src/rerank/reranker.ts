@@ -109,6 +109,7 @@ export class Reranker {
   readonly #bridge: BridgeSettings;
   readonly #vp: VisualPassageSettings;
   readonly #sem: Semaphore;
+  readonly #visualMemo = new WeakMap<VisualFeatures, { bank: string; passage: string; bridge: Float32Array; concepts: string[] }>();
 
   constructor(options: RerankerOptions = {}) {
     this.options = options;
@@ -150,6 +151,21 @@ export class Reranker {
       { cacheDir: this.options.cacheDir ?? '.cache/vlrerank' },
     );
     return this.#bank;
+  }
+
+  /**
+   * Visual passage text and ConSE vector of one image's features, memoised per features object
+   * (the feature cache hands out the same object for the same image), so a photo seen in many
+   * requests costs its softmax/top-k work once.
+   */
+  #visualOf(f: VisualFeatures, bank: ConceptBank, classNames: string[]): { passage: string; bridge: Float32Array; concepts: string[] } {
+    const hit = this.#visualMemo.get(f);
+    if (hit && hit.bank === bank.key) return hit;
+    const passage = visualPassage(f.detections, f.logits, classNames, this.#vp);
+    const b = bridgeVector(f.logits, bank.vectors, this.#bridge);
+    const v = { bank: bank.key, passage, bridge: b.vector, concepts: b.top.slice(0, 5).map((t) => shortLabel(classNames[t.classId]!)) };
+    this.#visualMemo.set(f, v);
+    return v;
   }
 
   /** Load every model now instead of on first use (server warm-up, benchmarks). */
@@ -286,9 +302,8 @@ export class Reranker {
     const qTextIdx = useLocal && qHasText ? qi(q.text!) : -1;
     const visualPlan = (frames: VisualFeatures[]) =>
       frames.map((f) => {
-        const passage = visualPassage(f.detections, f.logits, classNames, this.#vp);
-        const b = bridgeVector(f.logits, bank!.vectors, this.#bridge);
-        return { idx: pi(passage), passage, bridge: b.vector, concepts: b.top.slice(0, 5).map((t) => shortLabel(classNames[t.classId]!)) };
+        const v = this.#visualOf(f, bank!, classNames);
+        return { idx: pi(v.passage), ...v };
       });
     const qVisualPlan = useLocal && qFeatures && anyDocText && bank ? visualPlan(qFeatures) : undefined;
     const docPlans = req.documents.map((d, i) => {

@@ -62,6 +62,7 @@ export class TextVectorCache {
       const missKeys = [...missIdx.keys()];
       missKeys.forEach((k, j) => {
         const p = batch.then((vs) => vs[j]!);
+        p.catch(() => undefined); // awaited only by a concurrent caller; the failure reaches this one below
         this.#inflight.set(k, p);
       });
       try {

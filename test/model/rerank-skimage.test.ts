@@ -1,0 +1,24 @@
+/**
+ * The 8×8 skimage smoke set: each description should rank its own image first among the 8 images.
+ * Anchor: the ConSE bridge measured 7/8 in Python (../shared/ZERO-SHOT-BRIDGE.md); we require ≥ 6/8.
+ */
+import { afterAll, expect, it } from 'vitest';
+import { jsonl, testReranker } from '../helpers/reranker.js';
+
+const rows = jsonl<{ image: string; name: string; description: string }>('skimage-clip-smoke/descriptions.jsonl');
+const reranker = testReranker();
+afterAll(() => reranker.close());
+
+it('ranks its own image first for at least 6 of the 8 descriptions', async () => {
+  const documents = rows.map((r) => ({ image: `skimage-clip-smoke/${r.image}` }));
+  let own = 0;
+  const misses: string[] = [];
+  for (const [i, r] of rows.entries()) {
+    const out = await reranker.process({ query: r.description, documents });
+    if (out[0]!.index === i) own++;
+    else misses.push(`${r.name} → ${rows[out[0]!.index]!.name}`);
+    for (const x of out) expect(x.score).toBeGreaterThanOrEqual(0), expect(x.score).toBeLessThanOrEqual(1);
+  }
+  console.log(`skimage 8×8: ${own}/8 descriptions rank their own image first (anchor 7/8)${misses.length ? `; misses: ${misses.join(', ')}` : ''}`);
+  expect(own).toBeGreaterThanOrEqual(6);
+});
