@@ -8,13 +8,22 @@
  *   comparison that chose `models.allowSpinning` (PITFALLS.md), both warm (back-to-back) and cold
  *   (a pause before each batch, as sporadic search traffic is).
  *
+ * - decode + preprocess alone and end to end (bytes → features through FeatureExtractor, cache
+ *   disabled) on real COCO photos at batch 1 / 8 / 32, as ratios to the model-alone ceiling
+ *   (goal: end to end ≥ 0.8× the ceiling, i.e. preprocessing is never the bottleneck);
+ * - video frames per second, sampling alone and end to end.
+ *
  * Usage: npm run bench:features [-- --quick]
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
-import { modelsSchema } from '../src/config/schema.js';
-import { Models, type PreprocessedImage } from '../src/models/index.js';
+import { join, resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mediaSchema, modelsSchema } from '../src/config/schema.js';
+import { Models, type ImagePreprocess, type PreprocessedImage } from '../src/models/index.js';
+import { decodeImage, preprocessImage } from '../src/features/media/image.js';
+import { VideoDecoder } from '../src/features/media/video.js';
+import { FeatureExtractor } from '../src/features/extractor.js';
 
 export const BATCH_SIZES = [1, 8, 32] as const;
 export const MODELS_DIR = resolve(process.env.VLRERANK_MODELS_DIR ?? '../shared/models');
@@ -106,9 +115,106 @@ export async function modelAloneSection(opts: { quick?: boolean } = {}): Promise
   return ceiling;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Decode + preprocess alone, end to end, and video (features engineer). Same ratios: against the
+// model-alone ceiling of the same batch size measured above in this run.
+
+/** Real photos from the shared data (COCO val2017, 640×480-ish JPEGs), read into memory once. */
+export function benchPhotos(count: number): Buffer[] {
+  const dir = resolve(DATA_DIR, 'coco-captions-mini/images/val2017');
+  return readdirSync(dir).filter((f) => f.endsWith('.jpg')).sort().slice(0, count).map((f) => readFileSync(join(dir, f)));
+}
+
+export const DATA_DIR = resolve(process.env.VLRERANK_DATA_DIR ?? '../shared/data');
+
+/** Images per second through decode (sharp, EXIF, limits) + EfficientNet preprocessing, `batch` images in flight at a time. */
+export async function benchDecodePreprocess(photos: Buffer[], spec: ImagePreprocess, batch: number, images: number): Promise<Rate> {
+  const one = async (b: Buffer) => preprocessImage(await decodeImage(b), spec);
+  await Promise.all(photos.slice(0, batch).map(one)); // warm-up
+  const rounds = Math.max(1, Math.round(images / batch));
+  const t0 = performance.now();
+  for (let r = 0; r < rounds; r++) await Promise.all(Array.from({ length: batch }, (_, i) => one(photos[(r * batch + i) % photos.length]!)));
+  const s = (performance.now() - t0) / 1000;
+  return { label: 'decode + preprocess alone', batch, images: rounds * batch, seconds: s, imagesPerSecond: (rounds * batch) / s };
+}
+
+/** Images per second from JPEG bytes to features (hash, decode, preprocess, batched model), cache disabled. */
+export async function benchEndToEnd(fx: FeatureExtractor, photos: Buffer[], batch: number, images: number): Promise<Rate> {
+  const req = { detect: false, ocr: false };
+  await Promise.all(photos.slice(0, batch).map((b) => fx.imageBytes(b, req))); // warm-up
+  const rounds = Math.max(1, Math.round(images / batch));
+  const t0 = performance.now();
+  for (let r = 0; r < rounds; r++) await Promise.all(Array.from({ length: batch }, (_, i) => fx.imageBytes(photos[(r * batch + i) % photos.length]!, req)));
+  const s = (performance.now() - t0) / 1000;
+  return { label: 'end to end (bytes → features)', batch, images: rounds * batch, seconds: s, imagesPerSecond: (rounds * batch) / s };
+}
+
+/** An extractor whose cache keeps nothing (1-byte bound), so every image is decoded and run. */
+export async function benchExtractor(models: Models): Promise<FeatureExtractor> {
+  return FeatureExtractor.create(models, { media: mediaSchema.parse({}), cacheMaxBytes: 1, ocrId: null });
+}
+
+export async function decodeAndEndToEndSection(ceiling: Map<number, number>, opts: { quick?: boolean } = {}): Promise<Map<number, number>> {
+  const images = opts.quick ? 32 : 96;
+  const photos = benchPhotos(64);
+  const models = await benchModels({ allowSpinning: false });
+  const fx = await benchExtractor(models);
+  const ratios = new Map<number, number>();
+  console.log(`\n== decode + preprocess alone, and end to end: ${photos.length} COCO photos (JPEG ~640×480) → EfficientNet features ==`);
+  console.log('(model alone re-measured here, interleaved A/B/A/B with end to end on the same sessions, best of 3 each: the machine is shared)');
+  const best = (rs: Rate[]) => rs.sort((a, b) => b.imagesPerSecond - a.imagesPerSecond)[0]!;
+  for (const b of BATCH_SIZES) {
+    const alone: Rate[] = [];
+    const e2e: Rate[] = [];
+    const dp: Rate[] = [];
+    for (let rep = 0; rep < 3; rep++) {
+      alone.push(await benchModelAlone(models, b, images, 0, 'model alone (interleaved)'));
+      e2e.push(await benchEndToEnd(fx, photos, b, images));
+      dp.push(await benchDecodePreprocess(photos, fx.classifier.preprocess, b, images));
+    }
+    const c = best(alone).imagesPerSecond;
+    console.log(fmt(best(alone), ceiling.get(b)));
+    console.log(fmt(best(dp), c));
+    console.log(fmt(best(e2e), c));
+    ratios.set(b, best(e2e).imagesPerSecond / c);
+  }
+  const worst = Math.min(...ratios.values());
+  console.log(`end to end / model alone: ${[...ratios].map(([b, r]) => `batch ${b} ${r.toFixed(2)}`).join(', ')}  → goal ≥ 0.80: ${worst >= 0.8 ? 'met' : 'NOT met'}`);
+  await fx.close();
+  await models.close();
+  return ratios;
+}
+
+/** Video frames per second: sampling alone (ffprobe + ffmpeg to RGB) and end to end (frames → EfficientNet features). */
+export async function videoSection(opts: { quick?: boolean } = {}): Promise<void> {
+  const dir = resolve(DATA_DIR, 'intel-sample-videos');
+  const files = [...readdirSync(join(dir, 'asl_gestures')).slice(0, opts.quick ? 3 : 8).map((f) => join(dir, 'asl_gestures', f)), join(dir, 'full/car-detection.mp4')];
+  const vids = files.map((f) => readFileSync(f));
+  const decoder = new VideoDecoder();
+  const sample = { fps: 2, maxFrames: 16 };
+  console.log(`\n== video: ${vids.length} videos (ASL mkv 640×480 + a 30 s 768×432 MP4), ${sample.fps} fps, max ${sample.maxFrames} frames ==`);
+  let frames = 0;
+  let t0 = performance.now();
+  for (const v of vids) frames += (await decoder.sampleFrames(v, sample)).frames.length;
+  let s = (performance.now() - t0) / 1000;
+  console.log(`sampling alone (probe + decode to RGB)      ${(frames / s).toFixed(1).padStart(7)} frames/s  (${frames} frames, ${(s / vids.length * 1000).toFixed(0)} ms/video)`);
+  const models = await benchModels({ allowSpinning: false });
+  const fx = await benchExtractor(models);
+  await fx.video(`data:video/x-matroska;base64,${vids[0]!.toString('base64')}`, { ...sample, detect: false }); // warm-up
+  frames = 0;
+  t0 = performance.now();
+  for (const v of vids) frames += (await fx.video(v.toString('base64'), { ...sample, detect: false })).frames.length;
+  s = (performance.now() - t0) / 1000;
+  console.log(`end to end (frames → EfficientNet features) ${(frames / s).toFixed(1).padStart(7)} frames/s  (${frames} frames, ${(s / vids.length * 1000).toFixed(0)} ms/video)`);
+  await fx.close();
+  await models.close();
+}
+
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
-  await modelAloneSection({ quick });
+  const ceiling = await modelAloneSection({ quick });
+  await decodeAndEndToEndSection(ceiling, { quick });
+  await videoSection({ quick });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

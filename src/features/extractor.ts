@@ -12,6 +12,7 @@
  *
  * Knows nothing about HTTP or engines; gets its Models, config and metrics hook from its creator.
  */
+import { availableParallelism } from 'node:os';
 import type { Config } from '../config/schema.js';
 import { vlrError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -95,6 +96,8 @@ export interface FeatureExtractorOptions {
   ocrOptions?: OcrOptions;
   /** Media fetched + decoded at once (memory bound for big requests; default 8). */
   maxConcurrentMedia?: number;
+  /** Decodes / resizes running at once (default: the number of CPUs). More only oversubscribes the cores the model needs. */
+  maxConcurrentDecodes?: number;
   /** Sampled video frames are scaled to this shorter side before preprocessing (default 448). */
   videoShortestSide?: number;
 }
@@ -138,6 +141,7 @@ export class FeatureExtractor {
   readonly #ownsSource: boolean;
   readonly #limits: ImageLimits;
   readonly #media: Semaphore;
+  readonly #cpu: Semaphore;
   #textEmbedder: Promise<TextEmbedder> | undefined;
 
   private constructor(models: Models, options: FeatureExtractorOptions, parts: { classifier: ImageClassifier; detector: ObjectDetector; ocr?: OcrEngine }) {
@@ -159,6 +163,7 @@ export class FeatureExtractor {
     });
     this.#limits = { maxBytes: m.maxBytes, maxPixels: m.maxPixels };
     this.#media = new Semaphore(options.maxConcurrentMedia ?? 8);
+    this.#cpu = new Semaphore(options.maxConcurrentDecodes ?? availableParallelism());
     this.cache = new FeatureCache<Part>({ maxBytes: options.cacheMaxBytes, sizeOf: sizeOfPart, onEvent: options.onCacheEvent });
   }
 
@@ -212,7 +217,7 @@ export class FeatureExtractor {
     }
     // the decode (when a part is missing) happens under the same permit; model waits do not hold it
     let decoded: Promise<DecodedImage> | undefined;
-    const decode = () => (decoded ??= decodeImage(bytes, this.#limits).finally(release));
+    const decode = () => (decoded ??= this.#cpu.use(() => decodeImage(bytes, this.#limits)).finally(release));
     try {
       return await this.#imageFeatures(contentHash, decode, request);
     } finally {
@@ -229,7 +234,7 @@ export class FeatureExtractor {
   async imageBytes(bytes: Buffer, request: FeatureRequest = {}): Promise<ImageResult> {
     const contentHash = sha256Hex(bytes);
     let decoded: Promise<DecodedImage> | undefined;
-    return this.#imageFeatures(contentHash, () => (decoded ??= decodeImage(bytes, this.#limits)), request);
+    return this.#imageFeatures(contentHash, () => (decoded ??= this.#cpu.use(() => decodeImage(bytes, this.#limits))), request);
   }
 
   async #imageFeatures(contentHash: string, decode: () => Promise<DecodedImage>, request: FeatureRequest): Promise<ImageResult> {
@@ -269,13 +274,13 @@ export class FeatureExtractor {
   }
 
   async #classify(img: DecodedImage): Promise<Extract<Part, { kind: 'classify' }>['value']> {
-    const pre = await preprocessImage(img, this.classifier.preprocess);
+    const pre = await this.#cpu.use(() => preprocessImage(img, this.classifier.preprocess));
     const [f] = await this.classifier.embed([pre]);
     return { embedding: f!.embedding, logits: f!.logits, probs: softmax(f!.logits), topConcepts: this.classifier.topK(f!.logits, this.#topK) };
   }
 
   async #detect(img: DecodedImage): Promise<Detection[]> {
-    const pre = await preprocessImage(img, this.detector.preprocess);
+    const pre = await this.#cpu.use(() => preprocessImage(img, this.detector.preprocess));
     const thr = this.#options.detectScoreThreshold;
     return this.detector.detect(pre, pre.original, thr === undefined ? {} : { scoreThreshold: thr });
   }
