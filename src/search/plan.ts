@@ -133,6 +133,16 @@ export function addKnn(body: Record<string, unknown>, dialect: Dialect, a: KnnAr
   body.query = body.query === undefined ? knnQuery : { bool: { should: [body.query, knnQuery] } };
 }
 
+/** A query that scores nothing and only restricts: usable as a kNN `filter`. */
+export function isFilterOnly(q: unknown): boolean {
+  if (!q || typeof q !== 'object' || Array.isArray(q)) return false;
+  const o = q as Record<string, unknown>;
+  if (Object.keys(o).length !== 1) return false;
+  if (o.constant_score) return true;
+  const b = o.bool as Record<string, unknown> | undefined;
+  return !!b && typeof b === 'object' && Object.keys(b).length > 0 && Object.keys(b).every((k) => k === 'filter' || k === 'must_not' || k === 'boost' || k === '_name');
+}
+
 function matchQuery(spec: RerankSpec): Record<string, unknown> {
   const fields = spec.pipeline.first_stage.match_fields ?? spec.pipeline.fields.text;
   if (fields.length === 0) return { match_all: {} };
@@ -169,8 +179,15 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
     if (vector.length !== need.dims) {
       throw vlrError('VLR_BAD_REQUEST', `the ${need.kind} query vector has ${vector.length} dimensions but [${need.field}] of pipeline [${p.name}] has ${need.dims}`);
     }
+    // a request query that only filters (bool filter/must_not, constant_score) restricts the kNN
+    // candidates instead of adding unscored hits next to them
+    let filter: unknown;
+    if (isFilterOnly(body.query)) {
+      filter = body.query;
+      delete body.query;
+    }
     if (need.kind === 'bridge' && body.query === undefined && p.first_stage.text_query === 'hybrid') body.query = matchQuery(spec);
-    addKnn(body, dialect, { field: need.field, vector: Array.from(vector), k: paging.window, numCandidates });
+    addKnn(body, dialect, { field: need.field, vector: Array.from(vector), k: paging.window, numCandidates, filter });
   } else if (body.query === undefined && spec.query.text) {
     body.query = matchQuery(spec);
   }

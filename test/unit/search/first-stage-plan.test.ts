@@ -77,6 +77,16 @@ describe('first-stage plan', () => {
     expect(() => buildFirstStage(s, planPaging(s), 'opensearch', new Float32Array(3))).toThrow('has 3 dimensions');
   });
 
+  it('turns a filter-only request query into the kNN filter', () => {
+    const f = { bool: { filter: [{ term: { top: 'Packages' } }] } };
+    const s = spec({ query: f, ext: { vlrerank: { query: { image: 'x.jpg' } } } });
+    const es = buildFirstStage(s, planPaging(s), 'elasticsearch', new Float32Array(4));
+    expect(es.body.query).toBeUndefined();
+    expect(es.body.knn).toMatchObject({ filter: f });
+    const os = buildFirstStage(s, planPaging(s), 'opensearch', new Float32Array(4));
+    expect(os.body.query).toEqual({ knn: { img_vec: { vector: [0, 0, 0, 0], k: 20, filter: f } } });
+  });
+
   it('runs hybrid BM25 + bridge kNN for text queries when the pipeline says so', () => {
     const s = spec({ ext: ext() });
     expect(vectorNeed(s)).toEqual({ kind: 'bridge', field: 'txt_vec', dims: 3 });

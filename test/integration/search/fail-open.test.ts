@@ -1,0 +1,94 @@
+/**
+ * The failure policy of the rerank stage: with `fail_open` a model error, an overload or a
+ * timeout returns the first-stage order (never an empty result) with `vlrerank.degraded`, a reason
+ * and the `x-vlrerank-degraded` header; with `fail_closed` an ES-shaped 503. The faults a real
+ * model cannot be made to produce on demand are played by small fakes named after them; the
+ * timeout is also produced by the real reranker with a budget it cannot meet.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { vlrError } from '../../../src/errors.js';
+import type { Scorer, ScoreRequest, ScoredDocument } from '../../../src/search/index.js';
+import { clientSearchRaw, ENGINES, ensureGrocery, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+
+const INDEX = 'grocery-it';
+
+/** The model fails (as onnxruntime does on a corrupt or incompatible session). */
+class FailingScorer implements Scorer {
+  async score(): Promise<ScoredDocument[]> {
+    throw vlrError('VLR_MODEL_RUNTIME', 'onnxruntime failed to run the text embedder');
+  }
+}
+/** The model's queue is full. */
+class OverloadedScorer implements Scorer {
+  async score(): Promise<ScoredDocument[]> {
+    throw vlrError('VLR_OVERLOADED', 'the batching queue is full');
+  }
+}
+/** The model never answers: resolves only when the budget aborts it. */
+class SlowScorer implements Scorer {
+  aborted = 0;
+  score(req: ScoreRequest): Promise<ScoredDocument[]> {
+    return new Promise((_, reject) =>
+      req.signal.addEventListener('abort', () => {
+        this.aborted++;
+        reject(req.signal.reason);
+      }),
+    );
+  }
+}
+
+const extra = (name: string, failure: string, budget: number) =>
+  `name: ${name}\nindex_patterns: [${name}]\nfailure: ${failure}\nbudget_ms: ${budget}\nfields: {text: [title, description], image: [image]}\n`;
+
+describe.each(ENGINES)('fail-open and fail-closed on %s', (engine) => {
+  let p: SearchProxy;
+  beforeAll(async () => {
+    p = await startSearchProxy(engine, {
+      pipelinesDir: pipelinesDir({ 'open.yaml': extra('open-it', 'fail_open', 400), 'closed.yaml': extra('closed-it', 'fail_closed', 400), 'tiny.yaml': extra('tiny-budget-it', 'fail_open', 1) }),
+    });
+    await ensureGrocery(p, engine, INDEX);
+  });
+  afterEach(() => {
+    p.search.scorer = undefined;
+  });
+  afterAll(async () => p?.close());
+
+  const query = { match: { description: 'milk' } };
+  const search = (pipeline: string) => clientSearchRaw(engine, p.url, { index: INDEX, body: { size: 5, query, _source: ['title'], ext: { vlrerank: { query: 'oat drink', pipeline, window: 20 } } } });
+  async function firstStageIds(): Promise<string[]> {
+    const r = await (await fetch(`${p.engineUrl}/${INDEX}/_search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ size: 5, query, _source: false }) })).json();
+    return r.hits.hits.map((h: any) => h._id);
+  }
+
+  it.each([
+    ['FailingScorer', () => new FailingScorer(), 'VLR_MODEL_RUNTIME'],
+    ['OverloadedScorer', () => new OverloadedScorer(), 'VLR_OVERLOADED'],
+    ['SlowScorer', () => new SlowScorer(), 'VLR_TIMEOUT'],
+  ])('fail_open + %s → first-stage order, degraded, header', async (_name, make, code) => {
+    p.search.scorer = make();
+    const r = await search('open-it');
+    expect(r.statusCode).toBe(200);
+    expect(r.body.vlrerank).toMatchObject({ degraded: true, reason: expect.stringContaining(code) });
+    expect(r.headers['x-vlrerank-degraded']).toBe(code);
+    expect(r.body.hits.hits.map((h: any) => h._id)).toEqual(await firstStageIds());
+    expect(r.body.hits.hits.length).toBe(5);
+  });
+
+  it('fail_open with the real reranker and a budget it cannot meet', async () => {
+    const r = await search('tiny-budget-it');
+    expect(r.statusCode).toBe(200);
+    expect(r.body.vlrerank).toMatchObject({ degraded: true, reason: expect.stringContaining('VLR_TIMEOUT') });
+    expect(r.body.hits.hits.map((h: any) => h._id)).toEqual(await firstStageIds());
+  });
+
+  it.each([
+    ['FailingScorer', () => new FailingScorer()],
+    ['SlowScorer', () => new SlowScorer()],
+  ])('fail_closed + %s → ES-shaped 503', async (_name, make) => {
+    p.search.scorer = make();
+    const r = await search('closed-it');
+    expect(r.statusCode).toBe(503);
+    expect(r.body).toMatchObject({ status: 503, error: { type: 'rerank_failed_exception', vlrerank_code: 'VLR_RERANK_FAILED' } });
+    expect(r.body.error.reason).toContain('fail_closed');
+  });
+});
