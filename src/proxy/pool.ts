@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { Config } from '../config/schema.js';
 import { vlrError, VlrerankError } from '../errors.js';
@@ -40,7 +40,7 @@ export interface UpstreamResponse {
   /** Only when `rawHeaders: true` was asked: `[name, value, name, value, …]`. */
   rawHeaders?: string[];
   /** The undici body stream; consume or destroy it. */
-  body: Readable & Dispatcher.BodyMixin;
+  body: Dispatcher.ResponseData['body'];
   /** The node (its URL, credentials redacted) that answered. */
   node: string;
 }
@@ -187,18 +187,26 @@ export class UpstreamPool {
    */
   async request(req: UpstreamRequest): Promise<UpstreamResponse> {
     const first = this.pick();
+    const mayRetry = this.nodes.length > 1 && this.opts.retryIdempotent;
+    // undici destroys a stream body when the request fails, even if it never read a byte: lend it
+    // a lazy wrapper so that a connection refused before sending leaves the client stream whole.
+    const src = req.body;
+    const streamed = mayRetry && src != null && typeof src === 'object' && !Buffer.isBuffer(src) ? (src as Readable) : undefined;
+    const lent = streamed ? new LazyBody(streamed) : undefined;
     try {
-      return await this.send(first, req);
+      return await this.send(first, lent ? { ...req, body: lent } : req);
     } catch (err) {
       const code = errorCode(err);
+      this.metrics?.upstreamErrors.inc({ code: code ?? 'UNKNOWN' });
       if (code && CONNECTION_BROKEN.has(code)) this.markDown(first);
-      if (this.canRetry(req, code) && this.nodes.length > 1) {
+      if (mayRetry && this.canRetry(req, code, lent)) {
         const second = this.pick(first);
         if (second !== first) {
           try {
-            return await this.send(second, req);
+            return await this.send(second, streamed ? { ...req, body: new LazyBody(streamed) } : req);
           } catch (err2) {
             const code2 = errorCode(err2);
+            this.metrics?.upstreamErrors.inc({ code: code2 ?? 'UNKNOWN' });
             if (code2 && CONNECTION_BROKEN.has(code2)) this.markDown(second);
             throw this.translate(err2, second);
           }
@@ -208,11 +216,10 @@ export class UpstreamPool {
     }
   }
 
-  private canRetry(req: UpstreamRequest, code: string | undefined): boolean {
-    if (!code || !this.opts.retryIdempotent || req.signal?.aborted) return false;
-    const body = req.body as (Readable & { readableDidRead?: boolean }) | null | undefined;
-    // a stream already (partly) read cannot be replayed
-    if (body && typeof body === 'object' && !Buffer.isBuffer(body) && (body.readableDidRead || body.destroyed)) return false;
+  private canRetry(req: UpstreamRequest, code: string | undefined, lent: LazyBody | undefined): boolean {
+    if (!code || req.signal?.aborted) return false;
+    // a stream already (partly) sent cannot be replayed
+    if (lent && (lent.started || lent.source.destroyed)) return false;
     if (NOT_SENT.has(code)) return true;
     return CONNECTION_BROKEN.has(code) && (req.idempotent ?? isIdempotent(req.method, req.path));
   }
@@ -245,7 +252,6 @@ export class UpstreamPool {
     const label = typeof node === 'string' ? node : node.label;
     const code = errorCode(err) ?? 'UNKNOWN';
     const e = err as Error;
-    this.metrics?.upstreamErrors.inc({ code });
     const details = { node: label };
     switch (code) {
       case 'UND_ERR_HEADERS_TIMEOUT':
@@ -289,6 +295,7 @@ export class UpstreamPool {
     try {
       text = await res.body.text();
     } catch (e) {
+      this.metrics?.upstreamErrors.inc({ code: errorCode(e) ?? 'UNKNOWN' });
       throw this.translate(e, res.node);
     }
     if (text === '') return { statusCode: res.statusCode, headers: res.headers, body: undefined as T };
@@ -357,6 +364,36 @@ export class UpstreamPool {
 
   async close(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.pool.close().catch(() => n.pool.destroy())));
+  }
+}
+
+/**
+ * A stream body lent to one attempt: it starts pulling from the client stream only when undici
+ * starts sending, and being destroyed before that leaves the client stream untouched.
+ */
+class LazyBody extends Readable {
+  started = false;
+  constructor(readonly source: Readable) {
+    super();
+  }
+
+  override _read(): void {
+    if (this.started) {
+      this.source.resume();
+      return;
+    }
+    this.started = true;
+    this.source.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) this.source.pause();
+    });
+    this.source.once('end', () => this.push(null));
+    this.source.once('error', (e) => this.destroy(e));
+    this.source.resume();
+  }
+
+  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    if (this.started) this.source.destroy(err ?? undefined);
+    cb(err);
   }
 }
 

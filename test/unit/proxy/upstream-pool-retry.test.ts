@@ -1,0 +1,97 @@
+/**
+ * UpstreamPool spreads requests round-robin and retries a connection failure once on another
+ * node — any request when the connection was refused (nothing was sent, a streamed body
+ * included), only idempotent ones when the connection broke after the request went out.
+ */
+import { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { UpstreamPool } from '../../../src/proxy/pool.js';
+import { upstreamSchema } from '../../../src/config/schema.js';
+import { VlrerankError } from '../../../src/errors.js';
+import { bulkSink, headerEchoUpstream, refusedUpstream, resetAfterRequestUpstream, type Fake } from '../../helpers/upstream-fakes.js';
+
+const open: Array<Fake | UpstreamPool> = [];
+afterEach(async () => {
+  for (const x of open.splice(0)) await x.close();
+});
+
+function pool(urls: string[]): UpstreamPool {
+  const p = new UpstreamPool(upstreamSchema.parse({ urls, connectTimeoutMs: 2000, headersTimeoutMs: 5000 }));
+  open.push(p);
+  return p;
+}
+
+describe('UpstreamPool', () => {
+  it('spreads requests round-robin over the nodes', async () => {
+    const a = await headerEchoUpstream();
+    const b = await headerEchoUpstream();
+    open.push(a, b);
+    const p = pool([a.url, b.url]);
+    const nodes: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await p.request({ method: 'GET', path: '/_cluster/health' });
+      await r.body.dump();
+      nodes.push(r.node);
+    }
+    expect(a.hits).toBe(3);
+    expect(b.hits).toBe(3);
+    expect(nodes.slice(0, 2)).toEqual(nodes.slice(2, 4));
+    expect(new Set(nodes.slice(0, 2)).size).toBe(2);
+  });
+
+  it('retries a refused connection on the other node, a streamed non-idempotent body intact', async () => {
+    const dead = await refusedUpstream();
+    const sink = await bulkSink();
+    open.push(sink);
+    const p = pool([dead, sink.url]);
+    const payload = Buffer.from('{"index":{"_index":"x"}}\n{"a":1}\n'.repeat(5000));
+    const r = await p.request({ method: 'POST', path: '/_bulk', headers: { 'content-type': 'application/x-ndjson' }, body: Readable.from([payload.subarray(0, 70_000), payload.subarray(70_000)]) });
+    expect(r.statusCode).toBe(200);
+    await r.body.dump();
+    expect(sink.last.bytes).toBe(payload.length);
+    expect(sink.last.sha256).toBe(createHash('sha256').update(payload).digest('hex'));
+  });
+
+  it('retries an idempotent request whose connection broke after sending', async () => {
+    const resetting = await resetAfterRequestUpstream();
+    const sink = await bulkSink();
+    open.push(resetting, sink);
+    const p = pool([resetting.url, sink.url]);
+    const r = await p.json('GET', '/idx/_search', undefined, undefined, {});
+    expect(r.statusCode).toBe(200);
+    expect(resetting.hits + sink.hits).toBe(2);
+  });
+
+  it('does not resend a non-idempotent request whose connection broke after sending', async () => {
+    const resetting = await resetAfterRequestUpstream();
+    const sink = await bulkSink();
+    open.push(resetting, sink);
+    const p = pool([resetting.url, sink.url]);
+    const err = await p.json('POST', '/_bulk', '{"index":{"_index":"x"}}\n{"a":1}\n').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VlrerankError);
+    expect((err as VlrerankError).code).toBe('VLR_UPSTREAM_UNREACHABLE');
+    expect((err as VlrerankError).status).toBe(502);
+    expect(resetting.hits).toBe(1);
+    expect(sink.hits).toBe(0);
+  });
+
+  it('sends credentials from the node URL and keeps its path prefix', async () => {
+    const echo = await headerEchoUpstream();
+    open.push(echo);
+    const u = new URL(echo.url);
+    const p = pool([`http://elastic:s%40cret@${u.host}/es/`]);
+    const r = await p.json<{ url: string; rawHeaders: string[] }>('GET', '/_cat/indices?v');
+    expect(r.body.url).toBe('/es/_cat/indices?v');
+    expect(r.body.rawHeaders).toContain(`Basic ${Buffer.from('elastic:s@cret').toString('base64')}`);
+    expect(p.urls).toEqual([`http://${u.host}/es`]); // credentials never shown
+  });
+
+  it('lets a client Authorization header win over URL credentials', async () => {
+    const echo = await headerEchoUpstream();
+    open.push(echo);
+    const p = pool([`http://elastic:x@${new URL(echo.url).host}`]);
+    const r = await p.json<{ rawHeaders: string[] }>('GET', '/', undefined, { authorization: 'ApiKey abc' });
+    expect(r.body.rawHeaders.filter((h) => /^(Basic|ApiKey) /.test(h))).toEqual(['ApiKey abc']);
+  });
+});
