@@ -87,6 +87,8 @@ export interface Signal {
   value: number;
   raw?: number;
   weight?: number;
+  /** which modalities were compared, e.g. query.image↔document.image */
+  compared?: string;
 }
 
 /** Normalise an explanation's signals (a map or a list, numbers or {raw, calibrated, weight}) for the bars. */
@@ -104,7 +106,8 @@ export function signalsOf(expl: unknown): Signal[] {
     const val = [o.calibrated, o.probability, o.prob, o.value, o.score].find((x) => typeof x === 'number') as number | undefined;
     if (val === undefined) return;
     out.push({
-      name: String(o.name ?? o.signal ?? name) + (typeof o.compared === 'string' ? ` (${o.compared})` : ''),
+      name: String(o.name ?? o.signal ?? name),
+      compared: typeof o.compared === 'string' ? o.compared : undefined,
       value: val,
       raw: typeof o.raw === 'number' ? o.raw : undefined,
       weight: typeof o.weight === 'number' ? o.weight : undefined,
@@ -122,7 +125,7 @@ export function signalBars(sigs: Signal[]): HTMLElement | null {
     { 'aria-label': 'signals' },
     sigs.map((s) => {
       const pct = Math.max(0, Math.min(1, s.value)) * 100;
-      const tip = `${s.name}: ${s.value.toFixed(3)}${s.raw !== undefined ? ` (raw ${s.raw.toFixed(3)})` : ''}${s.weight !== undefined ? `, weight ${s.weight}` : ''}`;
+      const tip = `${s.name}${s.compared ? ` (${s.compared})` : ''}: ${s.value.toFixed(3)}${s.raw !== undefined ? ` (raw ${s.raw.toFixed(3)})` : ''}${s.weight !== undefined ? `, weight ${s.weight}` : ''}`;
       return h('li', { title: tip }, [
         h('span.sname', { text: s.name }),
         h('span.bar', { role: 'meter', 'aria-valuemin': 0, 'aria-valuemax': 1, 'aria-valuenow': s.value.toFixed(3), 'aria-label': tip }, [h('span.fill', { style: `width:${pct.toFixed(1)}%` })]),
