@@ -77,9 +77,11 @@ export const pipelineSchema = z
       .strictObject({
         fusion: fusionSchema.default({ method: 'none' }),
         /**
-         * How a text query runs its first stage on this index: the request's own query (`bm25`),
-         * kNN over the bridge vector (`knn`), or both (`hybrid`, the request's query as a `should`
-         * next to kNN). Image and video queries always use kNN on `vectors.image`.
+         * How a rerank query text runs its first stage when the search has no query of its own
+         * (only `ext.vlrerank.query`): `multi_match` on `match_fields` (`bm25`), kNN over the bridge
+         * vector (`knn`), or both (`hybrid`). A search that carries its own query keeps it as the
+         * first stage, so its aggregations and totals stay the engine's. Image and video queries
+         * always use kNN on `vectors.image` (a filter-only request query becomes the kNN filter).
          */
         text_query: z.enum(['bm25', 'knn', 'hybrid']).default('bm25'),
         /** Text fields searched with `multi_match` when the request carries no query of its own. */

@@ -102,7 +102,9 @@ export function vectorNeed(spec: RerankSpec): VectorNeed {
     return { kind: 'image', field: p.vectors.image.field, dims: p.vectors.image.dims };
   }
   // the retriever syntax names its own first stage (the inner retriever): keep it as given
-  if (spec.syntax !== 'retriever' && spec.query.text && p.first_stage.text_query !== 'bm25' && p.vectors.bridge) return { kind: 'bridge', field: p.vectors.bridge.field, dims: p.vectors.bridge.dims };
+  // only a search without a query of its own gets the pipeline's text first stage: a client query
+  // is kept as the first stage exactly (its aggregations and totals must not change)
+  if (spec.body.query === undefined && spec.syntax !== 'retriever' && spec.query.text && p.first_stage.text_query !== 'bm25' && p.vectors.bridge) return { kind: 'bridge', field: p.vectors.bridge.field, dims: p.vectors.bridge.dims };
   return undefined;
 }
 

@@ -44,7 +44,8 @@ describe('first-stage plan', () => {
 
   it('widens _source for the pipeline fields and strips URL paging', () => {
     const s = spec({ _source: ['title'], query: { match: { title: 'milk' } }, aggs: { a: { terms: { field: 'brand' } } }, track_total_hits: true, ext: ext() }, 'size=3&from=1&routing=r1');
-    const plan = buildFirstStage(s, planPaging(s), 'elasticsearch', new Float32Array(3));
+    expect(vectorNeed(s)).toBeUndefined(); // the client's query is the first stage as given
+    const plan = buildFirstStage(s, planPaging(s), 'elasticsearch');
     expect(plan.body).toEqual({
       _source: { includes: ['title', 'description', 'image.url'] },
       query: { match: { title: 'milk' } },
@@ -52,7 +53,6 @@ describe('first-stage plan', () => {
       track_total_hits: true,
       from: 0,
       size: 20,
-      knn: { field: 'txt_vec', query_vector: [0, 0, 0], k: 20, num_candidates: 100 },
     });
     expect(plan.params.toString()).toBe('routing=r1');
     expect(plan.sourceFilter).toEqual({ enabled: true, includes: ['title'], excludes: [] });
