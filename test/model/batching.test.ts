@@ -42,6 +42,17 @@ describe('batching queue', () => {
     expect(maxAbsDiff(together[0]!.embedding, together[1]!.embedding)).toBeGreaterThan(0.01);
   });
 
+  it('a wrongly sized image is refused alone and does not fail the other callers of its batch', async () => {
+    const models = await Models.create(modelsConfig({ batch: { maxBatchSize: 8, maxWaitMs: 20, maxQueue: 64 } }));
+    open.push(models);
+    const ic = await models.imageClassifier();
+    const wrong: PreprocessedImage = { data: new Float32Array(3 * 224 * 224), dims: [3, 224, 224], original: { width: 224, height: 224 } };
+    const [a, bad, b] = await Promise.allSettled([ic.embed([image(1)]), ic.embed([wrong]), ic.embed([image(2)])]);
+    expect(a.status).toBe('fulfilled');
+    expect(b.status).toBe('fulfilled');
+    expect((bad as PromiseRejectedResult).reason).toMatchObject({ code: 'VLR_BAD_REQUEST', message: expect.stringContaining('[3, 260, 260], got [3, 224, 224]') });
+  });
+
   it('a full queue rejects with VLR_OVERLOADED (429, es_rejected_execution_exception)', async () => {
     const models = await Models.create(modelsConfig({ batch: { maxBatchSize: 1, maxWaitMs: 50, maxQueue: 2 } }));
     open.push(models);

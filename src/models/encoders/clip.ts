@@ -15,7 +15,7 @@ import type { Manifest, TextPreprocess } from '../manifest.js';
 import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
 import { ort, type ModelSession } from '../session.js';
 import { padBatch, TextTokenizer, type Encoded } from '../tokenizer.js';
-import { l2normalize, row, stackImages } from './common.js';
+import { assertImage, l2normalize, row, stackImages } from './common.js';
 import { makeBatcher, type EncoderContext } from './context.js';
 
 export interface ClipEmbeddingOptions {
@@ -85,6 +85,7 @@ export class ClipEncoder {
   }
 
   async embedImages(images: PreprocessedImage[], opts: ClipEmbeddingOptions = {}): Promise<Float32Array[]> {
+    for (const im of images) assertImage(im, this.preprocess, this.id);
     const v = await this.#images.submitAll(images);
     return opts.raw ? v : v.map((x) => l2normalize(Float32Array.from(x)));
   }

@@ -6,6 +6,18 @@ import { vlrError } from '../../errors.js';
 import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
 import { ort } from '../session.js';
 
+/**
+ * Check an image matches the model input before it joins a batch, so that one caller's wrong
+ * input is refused alone instead of failing everyone's batch.
+ */
+export function assertImage(im: PreprocessedImage, spec: Pick<ImagePreprocess, 'width' | 'height'>, model: string): PreprocessedImage {
+  const [c, h, w] = im.dims ?? [];
+  if (c !== 3 || h !== spec.height || w !== spec.width || im.data?.length !== 3 * spec.height * spec.width) {
+    throw vlrError('VLR_BAD_REQUEST', `model ${model} expects images preprocessed to [3, ${spec.height}, ${spec.width}], got [${(im.dims ?? []).join(', ')}]`);
+  }
+  return im;
+}
+
 /** Stack CHW images into one [n, 3, h, w] float32 tensor, checking each matches the model input. */
 export function stackImages(images: PreprocessedImage[], spec: Pick<ImagePreprocess, 'width' | 'height'>, model: string): ort.Tensor {
   const per = 3 * spec.height * spec.width;

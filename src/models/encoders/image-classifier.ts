@@ -8,7 +8,7 @@ import type { Batcher } from '../batcher.js';
 import type { Manifest } from '../manifest.js';
 import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
 import type { ModelSession } from '../session.js';
-import { l2normalize, row, softmax, stackImages } from './common.js';
+import { assertImage, l2normalize, row, softmax, stackImages } from './common.js';
 import { makeBatcher, type EncoderContext } from './context.js';
 
 export interface ImageFeatures {
@@ -60,7 +60,8 @@ export class ImageClassifier {
   }
 
   /** Features of each image, in order. */
-  embed(images: PreprocessedImage[]): Promise<ImageFeatures[]> {
+  async embed(images: PreprocessedImage[]): Promise<ImageFeatures[]> {
+    for (const im of images) assertImage(im, this.preprocess, this.id);
     return this.#batcher.submitAll(images);
   }
 

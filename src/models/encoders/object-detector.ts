@@ -9,7 +9,7 @@ import type { Batcher } from '../batcher.js';
 import type { DetectorSpec, Manifest } from '../manifest.js';
 import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
 import type { ModelSession, Outputs } from '../session.js';
-import { stackImages } from './common.js';
+import { assertImage, stackImages } from './common.js';
 import { makeBatcher, type EncoderContext } from './context.js';
 
 export interface Detection {
@@ -159,8 +159,8 @@ export class ObjectDetector {
   }
 
   /** Raw head outputs for one image (for golden tests). */
-  raw(image: PreprocessedImage): Promise<Outputs> {
-    return this.#batcher.submit(image);
+  async raw(image: PreprocessedImage): Promise<Outputs> {
+    return this.#batcher.submit(assertImage(image, this.preprocess, this.id));
   }
 
   /** Detections in the original image's pixels (default: the size the image was decoded at). */
