@@ -16,10 +16,10 @@ import { availableParallelism } from 'node:os';
 import type { Config } from '../config/schema.js';
 import { vlrError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { DEFAULT_MODELS, type Models, type ImageClassifier, type ObjectDetector, type TextEmbedder, type ClassScore, type Detection } from '../models/index.js';
+import { DEFAULT_MODELS, type Models, type ImageClassifier, type ObjectDetector, type TextEmbedder, type ClassScore, type Detection, type ImageFeatures } from '../models/index.js';
 import { softmax, l2normalize } from '../models/encoders/common.js';
 import { OcrEngine, type OcrLine, type OcrOptions } from '../models/encoders/ocr.js';
-import type { ImagePreprocess } from '../models/preprocess.js';
+import type { ImagePreprocess, PreprocessedImage } from '../models/preprocess.js';
 import { FeatureCache, featureKey, stableStringify, type CacheEvent, type CacheStats } from './cache/feature-cache.js';
 import { decodeImage, preprocessImage, type DecodedImage, type ImageLimits } from './media/image.js';
 import { MediaSource, sha256Hex } from './media/source.js';
@@ -142,6 +142,9 @@ export class FeatureExtractor {
   readonly #limits: ImageLimits;
   readonly #media: Semaphore;
   readonly #cpu: Semaphore;
+  /** Images between "classification asked" and "tensor ready" (see #classify). */
+  #preparing = 0;
+  readonly #collected: Array<{ pre: PreprocessedImage; resolve: (f: ImageFeatures) => void; reject: (e: unknown) => void }> = [];
   #textEmbedder: Promise<TextEmbedder> | undefined;
 
   private constructor(models: Models, options: FeatureExtractorOptions, parts: { classifier: ImageClassifier; detector: ObjectDetector; ocr?: OcrEngine }) {
@@ -242,7 +245,7 @@ export class FeatureExtractor {
     const ocr = (request.ocr ?? false) && this.ocrEngine !== undefined;
     const media = { contentHash };
     const [cls, det, text] = await Promise.all([
-      this.cache.getOrCompute(this.#classifyKey(media), async () => ({ kind: 'classify', value: await this.#classify(await decode()) })),
+      this.cache.getOrCompute(this.#classifyKey(media), async () => ({ kind: 'classify', value: await this.#classify(decode) })),
       detect ? this.cache.getOrCompute(this.#detectKey(media), async () => ({ kind: 'detect', value: await this.#detect(await decode()) })) : undefined,
       ocr ? this.cache.getOrCompute(this.#ocrKey(media), async () => ({ kind: 'ocr', value: await this.ocrEngine!.recognize(await decode(), this.#options.ocrOptions) })) : undefined,
     ]);
@@ -273,10 +276,39 @@ export class FeatureExtractor {
     return this.#options.topK ?? 5;
   }
 
-  async #classify(img: DecodedImage): Promise<Extract<Part, { kind: 'classify' }>['value']> {
-    const pre = await this.#cpu.use(() => preprocessImage(img, this.classifier.preprocess));
-    const [f] = await this.classifier.embed([pre]);
-    return { embedding: f!.embedding, logits: f!.logits, probs: softmax(f!.logits), topConcepts: this.classifier.topK(f!.logits, this.#topK) };
+  /**
+   * Classifier features of one image. Preprocessed tensors wait in a small collector that is
+   * flushed to the model's queue when a full batch is ready or when no other image is still being
+   * decoded: a request of 100 images makes ⌈100 / batch⌉ model runs, a lone image waits for nothing.
+   */
+  async #classify(image: () => Promise<DecodedImage>): Promise<Extract<Part, { kind: 'classify' }>['value']> {
+    this.#preparing++;
+    let pre: PreprocessedImage;
+    try {
+      const img = await image();
+      pre = await this.#cpu.use(() => preprocessImage(img, this.classifier.preprocess));
+    } catch (e) {
+      this.#preparing--;
+      this.#flushIfReady();
+      throw e;
+    }
+    this.#preparing--;
+    const f = await new Promise<ImageFeatures>((resolve, reject) => {
+      this.#collected.push({ pre, resolve, reject });
+      this.#flushIfReady();
+    });
+    return { embedding: f.embedding, logits: f.logits, probs: softmax(f.logits), topConcepts: this.classifier.topK(f.logits, this.#topK) };
+  }
+
+  #flushIfReady(): void {
+    const batch = this.#models.config.batch.maxBatchSize;
+    while (this.#collected.length >= batch || (this.#collected.length > 0 && this.#preparing === 0)) {
+      const items = this.#collected.splice(0, batch);
+      this.classifier.embed(items.map((i) => i.pre)).then(
+        (out) => items.forEach((it, k) => it.resolve(out[k]!)),
+        (e: unknown) => items.forEach((it) => it.reject(e)),
+      );
+    }
   }
 
   async #detect(img: DecodedImage): Promise<Detection[]> {
@@ -337,7 +369,7 @@ export class FeatureExtractor {
     const frames = await Promise.all(
       sampled.frames.map(async (img): Promise<VisualFeatures> => {
         const [c, d, lines] = await Promise.all([
-          this.#classify(img),
+          this.#classify(async () => img),
           o.detect ? this.#detect(img) : Promise.resolve([]),
           o.ocr && this.ocrEngine ? this.ocrEngine.recognize(img, this.#options.ocrOptions) : Promise.resolve(undefined),
         ]);

@@ -83,7 +83,7 @@ describe('FeatureExtractor.image', () => {
     const before = await batchRuns('efficientnet-lite2-imagenet');
     const results = await fx.images(refs.map((r) => join(DATA, r)), { detect: false });
     const runs = (await batchRuns('efficientnet-lite2-imagenet')) - before;
-    expect(runs).toBeLessThanOrEqual(8); // 16 new images (coffee is cached)
+    expect(runs).toBeLessThanOrEqual(3); // 16 new images (coffee is cached), batches of up to 16: measured 1
     expect(runs).toBeGreaterThan(0);
     const alone = await fx.imageBytes(readFileSync(join(DATA, refs[3]!)), { detect: false });
     expect(cosine(results[3]!.features.embedding, alone.features.embedding)).toBeGreaterThan(0.9999);
