@@ -15,6 +15,29 @@ import { makeBatcher, type EncoderContext } from './context.js';
 
 export type TextKind = 'query' | 'passage';
 
+/**
+ * Indices of `encs` grouped by length (ascending) so that padding adds at most half again the real
+ * tokens of a group; groups keep several texts together whenever lengths are close.
+ */
+export function lengthGroups(encs: readonly Encoded[], maxWaste = 1.5): number[][] {
+  const order = encs.map((_, i) => i).sort((a, b) => encs[a]!.ids.length - encs[b]!.ids.length);
+  const groups: number[][] = [];
+  let cur: number[] = [];
+  let real = 0;
+  for (const i of order) {
+    const len = encs[i]!.ids.length;
+    if (cur.length && len * (cur.length + 1) > maxWaste * (real + len)) {
+      groups.push(cur);
+      cur = [];
+      real = 0;
+    }
+    cur.push(i);
+    real += len;
+  }
+  if (cur.length) groups.push(cur);
+  return groups;
+}
+
 export class TextEmbedder {
   readonly id: string;
   readonly manifest: Manifest;
@@ -47,7 +70,20 @@ export class TextEmbedder {
     return this.tokenizer.encode(prefix + text);
   }
 
+  /**
+   * One batcher batch → model runs over groups of similar length: a single 512-token passage
+   * would otherwise pad every short text of the batch to 512 (attention cost grows with seq²).
+   */
   async #run(encs: Encoded[]): Promise<Float32Array[]> {
+    const out = new Array<Float32Array>(encs.length);
+    for (const group of lengthGroups(encs)) {
+      const vecs = await this.#runGroup(group.map((i) => encs[i]!));
+      group.forEach((i, k) => (out[i] = vecs[k]!));
+    }
+    return out;
+  }
+
+  async #runGroup(encs: Encoded[]): Promise<Float32Array[]> {
     const { seq, ids, mask, types } = padBatch(encs, this.text.padId);
     const n = encs.length;
     const dims = [n, seq];

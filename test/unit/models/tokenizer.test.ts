@@ -83,3 +83,14 @@ describe('CrossEncoder (tokenisation only: no weights here)', () => {
     await expect(ce.score('q', ['p'])).rejects.toMatchObject({ code: 'VLR_MODEL_MISSING', message: expect.stringContaining('vlrerank models pull bert-pair-tokenizer-only') });
   });
 });
+
+describe('lengthGroups (text batches padded by similar length)', () => {
+  it('keeps close lengths together and splits off a long outlier, covering every index once', async () => {
+    const { lengthGroups } = await import('../../../src/models/encoders/text-embedder.js');
+    const enc = (n: number) => ({ ids: new Array(n).fill(1), typeIds: [], fullLength: n });
+    const encs = [enc(20), enc(512), enc(22), enc(18), enc(25)];
+    const groups = lengthGroups(encs);
+    expect(groups).toEqual([[3, 0, 2, 4], [1]]);
+    expect(lengthGroups([enc(10), enc(10), enc(10)])).toEqual([[0, 1, 2]]);
+  });
+});
