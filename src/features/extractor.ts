@@ -22,7 +22,8 @@ import { OcrEngine, type OcrLine, type OcrOptions } from '../models/encoders/ocr
 import type { ImagePreprocess, PreprocessedImage } from '../models/preprocess.js';
 import { FeatureCache, featureKey, stableStringify, type CacheEvent, type CacheStats } from './cache/feature-cache.js';
 import { decodeImage, preprocessImage, type DecodedImage, type ImageLimits } from './media/image.js';
-import { MediaSource, sha256Hex } from './media/source.js';
+import { LRUCache } from 'lru-cache';
+import { MediaSource, classifyRef, sha256Hex } from './media/source.js';
 import { VideoDecoder } from './media/video.js';
 import { Semaphore } from './limit.js';
 
@@ -142,6 +143,8 @@ export class FeatureExtractor {
   readonly #limits: ImageLimits;
   readonly #media: Semaphore;
   readonly #cpu: Semaphore;
+  /** URL → validators and content hash of the copy whose features are cached (for conditional re-fetch). */
+  readonly #urls = new LRUCache<string, { etag?: string; lastModified?: string; contentHash: string }>({ max: 50_000 });
   /** Images between "classification asked" and "tensor ready" (see #classify). */
   #preparing = 0;
   readonly #collected: Array<{ pre: PreprocessedImage; resolve: (f: ImageFeatures) => void; reject: (e: unknown) => void }> = [];
@@ -209,11 +212,15 @@ export class FeatureExtractor {
 
   /** Features of one image reference (URL, data: URI, base64, path under roots). */
   async image(ref: string, request: FeatureRequest = {}): Promise<ImageResult> {
+    const revalidated = await this.#revalidate(ref, request);
+    if (revalidated) return revalidated;
     const release = await this.#media.acquire();
     let bytes: Buffer;
     let contentHash: string;
     try {
-      ({ bytes, contentHash } = await this.source.resolve(ref, { maxBytes: this.#limits.maxBytes, signal: request.signal }));
+      const m = await this.source.resolve(ref, { maxBytes: this.#limits.maxBytes, signal: request.signal });
+      ({ bytes, contentHash } = m);
+      if (m.origin === 'url' && (m.etag || m.lastModified)) this.#urls.set(ref, { etag: m.etag, lastModified: m.lastModified, contentHash });
     } catch (e) {
       release();
       throw e;
@@ -226,6 +233,27 @@ export class FeatureExtractor {
     } finally {
       if (!decoded) release();
     }
+  }
+
+  /**
+   * A URL seen before with an ETag / Last-Modified, whose features are all cached: ask the server
+   * whether it changed (If-None-Match / If-Modified-Since). 304 → the cached features, no body
+   * downloaded. Anything else → undefined, and the normal path fetches it.
+   */
+  async #revalidate(ref: string, request: FeatureRequest): Promise<ImageResult | undefined> {
+    const memo = this.#urls.get(ref);
+    if (!memo || classifyRef(ref) !== 'url') return undefined;
+    const media = { contentHash: memo.contentHash };
+    const needed = [this.#classifyKey(media), ...((request.detect ?? true) ? [this.#detectKey(media)] : []), ...(request.ocr && this.ocrEngine ? [this.#ocrKey(media)] : [])];
+    if (!needed.every((k) => this.cache.has(k))) return undefined;
+    const r = await this.source.fetchUrl(ref, { maxBytes: this.#limits.maxBytes, signal: request.signal, validators: memo });
+    if (!('notModified' in r)) {
+      if (r.etag || r.lastModified) this.#urls.set(ref, { etag: r.etag, lastModified: r.lastModified, contentHash: r.contentHash });
+      else this.#urls.delete(ref);
+      return this.#imageFeatures(r.contentHash, () => this.#cpu.use(() => decodeImage(r.bytes, this.#limits)), request);
+    }
+    // Not modified. Should a part be evicted meanwhile, fetch the bytes after all.
+    return this.#imageFeatures(memo.contentHash, () => this.source.resolve(ref, { maxBytes: this.#limits.maxBytes, signal: request.signal }).then((m) => this.#cpu.use(() => decodeImage(m.bytes, this.#limits))), request);
   }
 
   /** Features of several images; they share model batches. Results in input order. */

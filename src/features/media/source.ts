@@ -54,7 +54,16 @@ export interface ResolveOptions {
   /** Lower the byte limit for this call (e.g. videos have their own). */
   maxBytes?: number;
   signal?: AbortSignal;
+  /**
+   * Validators of a copy we already have (URLs only): sent as If-None-Match / If-Modified-Since;
+   * a 304 answer resolves to `NOT_MODIFIED` without a body.
+   */
+  validators?: { etag?: string; lastModified?: string };
 }
+
+/** What `fetchUrl` answers when the server says our copy (per `validators`) is still current. */
+export const NOT_MODIFIED = Object.freeze({ notModified: true as const });
+export type NotModified = typeof NOT_MODIFIED;
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -208,7 +217,7 @@ export class MediaSource {
     const maxBytes = options.maxBytes ?? this.options.maxBytes;
     switch (classifyRef(ref)) {
       case 'url':
-        return this.fetchUrl(ref, { ...options, maxBytes });
+        return this.fetchUrl(ref, { maxBytes, signal: options.signal });
       case 'data-uri':
         return withHash(decodeDataUri(ref, maxBytes), 'data-uri');
       case 'base64':
@@ -220,7 +229,13 @@ export class MediaSource {
 
   // ---- http(s)
 
-  async fetchUrl(startUrl: string, options: ResolveOptions & { maxBytes: number }): Promise<MediaBytes> {
+  /** Fetch a URL; with `validators`, a 304 answer gives NOT_MODIFIED (no body read). */
+  async fetchUrl(startUrl: string, options: ResolveOptions & { maxBytes: number; validators: NonNullable<ResolveOptions['validators']> }): Promise<MediaBytes | NotModified>;
+  async fetchUrl(startUrl: string, options: ResolveOptions & { maxBytes: number }): Promise<MediaBytes>;
+  async fetchUrl(startUrl: string, options: ResolveOptions & { maxBytes: number }): Promise<MediaBytes | NotModified> {
+    const conditional: Record<string, string> = {};
+    if (options.validators?.etag) conditional['if-none-match'] = options.validators.etag;
+    if (options.validators?.lastModified) conditional['if-modified-since'] = options.validators.lastModified;
     const timeout = AbortSignal.timeout(this.options.fetchTimeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     let url = startUrl;
@@ -232,12 +247,16 @@ export class MediaSource {
           method: 'GET',
           dispatcher: this.#agent,
           signal,
-          headers: { 'user-agent': 'vlrerank-media/0.1', accept: 'image/*,video/*;q=0.9,*/*;q=0.5' },
+          headers: { 'user-agent': 'vlrerank-media/0.1', accept: 'image/*,video/*;q=0.9,*/*;q=0.5', ...conditional },
         });
       } catch (e) {
         throw translateFetchError(e, url, timeout.aborted);
       }
       const { statusCode, headers } = res;
+      if (statusCode === 304 && options.validators) {
+        discard(res.body);
+        return NOT_MODIFIED;
+      }
       if (statusCode >= 300 && statusCode < 400 && headers.location) {
         discard(res.body);
         if (hop >= this.options.maxRedirects) {
