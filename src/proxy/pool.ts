@@ -8,6 +8,7 @@
  * (`translate`), into VLR_UPSTREAM_UNREACHABLE (502) or VLR_UPSTREAM_TIMEOUT (504).
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
@@ -135,7 +136,8 @@ export class UpstreamPool {
         headersTimeout: opts.headersTimeoutMs,
         bodyTimeout: opts.bodyTimeoutMs,
         keepAliveTimeout: 30_000,
-        connect: https ? { ca, cert, key, rejectUnauthorized: tls.rejectUnauthorized, servername: u.hostname } : undefined,
+        // SNI carries host names only (RFC 6066 §3)
+        connect: https ? { ca, cert, key, rejectUnauthorized: tls.rejectUnauthorized, ...(isIP(u.hostname.replace(/^\[|\]$/g, '')) ? {} : { servername: u.hostname }) } : undefined,
       });
       const label = `${u.protocol}//${u.host}${prefix}`;
       return { label, prefix, authorization, pool, downUntil: 0, failures: 0 };
