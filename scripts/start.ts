@@ -112,9 +112,17 @@ async function modelsDir(env: NodeJS.ProcessEnv): Promise<string> {
   const shared = resolve(REPO, '../shared/models');
   if (existsSync(shared)) return shared;
   const local = join(REPO, '.models');
-  step('no ../shared/models here: pulling the models into .models (vlrerank models pull)…');
-  const r = await runChild(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'models', 'pull', '--models-dir', local]);
-  if (r.code !== 0) process.stdout.write(`  models pull failed (reranking will report the missing models):\n${r.out.slice(-800)}\n`);
+  // the models the demo uses by default; `vlrerank models pull` skips files already verified
+  const ids = [DEFAULT_MODELS.textEmbedder, DEFAULT_MODELS.imageClassifier, DEFAULT_MODELS.objectDetector];
+  const b = bar('pulling models into .models', ids.length);
+  let i = 0;
+  for (const id of ids) {
+    b.update(i, { note: id });
+    const r = await runChild(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'models', 'pull', id, '--models-dir', local]);
+    if (r.code !== 0) process.stdout.write(`\n  vlrerank models pull ${id} failed (reranking will report the missing model):\n${r.out.slice(-600)}\n`);
+    b.update(++i, { note: id });
+  }
+  b.stop();
   return local;
 }
 

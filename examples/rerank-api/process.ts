@@ -9,7 +9,7 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Reranker } from '../../src/rerank/reranker.js';
+import { Reranker } from '../../src/index.js'; // in your project: from 'vlrerank'
 
 export async function rankExample(dataDir: string, modelsDir: string) {
   const reranker = new Reranker({ modelsDir, mediaRoots: [dataDir] });
