@@ -60,8 +60,13 @@ export const modelsSchema = z.strictObject({
   device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
   intraOpThreads: nonNegativeInt.default(0),
   interOpThreads: nonNegativeInt.default(1),
-  /** onnxruntime intra-op thread spinning (see PITFALLS.md: measured before choosing). */
+  /**
+   * onnxruntime intra-op thread spinning. Off: on the 2-core machines `npm run bench:features` measured
+   * EfficientNet 0.4–0.8× as fast with it on at batch 1–8, warm and cold (PITFALLS.md).
+   */
   allowSpinning: z.boolean().default(false),
+  /** Precision variant per model id (fp32 / fp16 / int8) where its manifest lists files; default the manifest's. */
+  precision: z.record(z.string(), z.enum(['fp32', 'fp16', 'int8'])).default({}),
   batch: z
     .strictObject({
       maxBatchSize: positiveInt.default(16),

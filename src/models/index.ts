@@ -107,6 +107,7 @@ export class Models {
 
   /** One encoder per (id, precision); precision variants are separate files, hence separate sessions. */
   #get<T extends Encoder>(id: string, make: (ctx: EncoderContext, id: string) => Promise<T>, precision?: Precision): Promise<T> {
+    precision ??= this.config.precision?.[id];
     const key = precision ? `${id}@${precision}` : id;
     let p = this.#encoders.get(key);
     if (!p) {

@@ -55,6 +55,14 @@ describe('shared models load with their documented I/O', () => {
     });
   });
 
+  it('config.models.precision picks the variant per model id', async () => {
+    const { Models } = await import('../../src/models/index.js');
+    const { modelsConfig } = await import('../helpers/models.js');
+    const m = await Models.create(modelsConfig({ precision: { 'bge-small-en-v1.5': 'fp32' } }));
+    await expect(m.textEmbedder()).rejects.toMatchObject({ code: 'VLR_BAD_REQUEST', message: expect.stringContaining('no fp32 file') });
+    await m.close();
+  });
+
   it('list() reports state, provider, device and memory of loaded models', () => {
     const list = models.list();
     expect(list.map((m) => m.id)).toEqual(expect.arrayContaining(SHARED));
