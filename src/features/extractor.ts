@@ -12,6 +12,7 @@
  *
  * Knows nothing about HTTP or engines; gets its Models, config and metrics hook from its creator.
  */
+import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { Config } from '../config/schema.js';
 import { vlrError } from '../errors.js';
@@ -23,7 +24,7 @@ import type { ImagePreprocess, PreprocessedImage } from '../models/preprocess.js
 import { FeatureCache, featureKey, stableStringify, type CacheEvent, type CacheStats } from './cache/feature-cache.js';
 import { decodeImage, preprocessImage, type DecodedImage, type ImageLimits } from './media/image.js';
 import { LRUCache } from 'lru-cache';
-import { MediaSource, classifyRef, sha256Hex } from './media/source.js';
+import { MediaSource, classifyRef, sha256Hex, type MediaBytes } from './media/source.js';
 import { VideoDecoder } from './media/video.js';
 import { Semaphore } from './limit.js';
 
@@ -144,6 +145,7 @@ export class FeatureExtractor {
   readonly #media: Semaphore;
   readonly #cpu: Semaphore;
   /** URL → validators and content hash of the copy whose features are cached (for conditional re-fetch). */
+  readonly #paths = new LRUCache<string, { location: string; size: number; mtimeMs: number; contentHash: string }>({ max: 100_000 });
   readonly #urls = new LRUCache<string, { etag?: string; lastModified?: string; contentHash: string }>({ max: 50_000 });
   /** Images between "classification asked" and "tensor ready" (see #classify). */
   #preparing = 0;
@@ -212,7 +214,7 @@ export class FeatureExtractor {
 
   /** Features of one image reference (URL, data: URI, base64, path under roots). */
   async image(ref: string, request: FeatureRequest = {}): Promise<ImageResult> {
-    const revalidated = await this.#revalidate(ref, request);
+    const revalidated = (await this.#unchangedPath(ref, request)) ?? (await this.#revalidate(ref, request));
     if (revalidated) return revalidated;
     const release = await this.#media.acquire();
     let bytes: Buffer;
@@ -221,6 +223,7 @@ export class FeatureExtractor {
       const m = await this.source.resolve(ref, { maxBytes: this.#limits.maxBytes, signal: request.signal });
       ({ bytes, contentHash } = m);
       if (m.origin === 'url' && (m.etag || m.lastModified)) this.#urls.set(ref, { etag: m.etag, lastModified: m.lastModified, contentHash });
+      await this.#rememberPath(ref, m);
     } catch (e) {
       release();
       throw e;
@@ -235,6 +238,33 @@ export class FeatureExtractor {
     }
   }
 
+  #partKeys(contentHash: string, request: FeatureRequest): string[] {
+    const media = { contentHash };
+    return [this.#classifyKey(media), ...((request.detect ?? true) ? [this.#detectKey(media)] : []), ...(request.ocr && this.ocrEngine ? [this.#ocrKey(media)] : [])];
+  }
+
+  /** A local file seen before keeps its content hash while its size and mtime do not change. */
+  async #rememberPath(ref: string, m: MediaBytes): Promise<void> {
+    if (m.origin !== 'path' || !m.location) return;
+    const st = await stat(m.location).catch(() => undefined);
+    if (st) this.#paths.set(ref, { location: m.location, size: st.size, mtimeMs: st.mtimeMs, contentHash: m.contentHash });
+  }
+
+  async #knownPathHash(ref: string): Promise<string | undefined> {
+    const memo = this.#paths.get(ref);
+    if (!memo) return undefined;
+    const st = await stat(memo.location).catch(() => undefined);
+    return st && st.size === memo.size && st.mtimeMs === memo.mtimeMs ? memo.contentHash : undefined;
+  }
+
+  /** An unchanged local file whose parts are all cached costs one stat(), not a read and a sha256. */
+  async #unchangedPath(ref: string, request: FeatureRequest): Promise<ImageResult | undefined> {
+    const hash = await this.#knownPathHash(ref);
+    if (!hash || !this.#partKeys(hash, request).every((k) => this.cache.has(k))) return undefined;
+    // Should a part be evicted meanwhile, read the file after all.
+    return this.#imageFeatures(hash, () => this.source.resolve(ref, { maxBytes: this.#limits.maxBytes, signal: request.signal }).then((m) => this.#cpu.use(() => decodeImage(m.bytes, this.#limits))), request);
+  }
+
   /**
    * A URL seen before with an ETag / Last-Modified, whose features are all cached: ask the server
    * whether it changed (If-None-Match / If-Modified-Since). 304 → the cached features, no body
@@ -243,9 +273,7 @@ export class FeatureExtractor {
   async #revalidate(ref: string, request: FeatureRequest): Promise<ImageResult | undefined> {
     const memo = this.#urls.get(ref);
     if (!memo || classifyRef(ref) !== 'url') return undefined;
-    const media = { contentHash: memo.contentHash };
-    const needed = [this.#classifyKey(media), ...((request.detect ?? true) ? [this.#detectKey(media)] : []), ...(request.ocr && this.ocrEngine ? [this.#ocrKey(media)] : [])];
-    if (!needed.every((k) => this.cache.has(k))) return undefined;
+    if (!this.#partKeys(memo.contentHash, request).every((k) => this.cache.has(k))) return undefined;
     const r = await this.source.fetchUrl(ref, { maxBytes: this.#limits.maxBytes, signal: request.signal, validators: memo });
     if (!('notModified' in r)) {
       if (r.etag || r.lastModified) this.#urls.set(ref, { etag: r.etag, lastModified: r.lastModified, contentHash: r.contentHash });
@@ -354,24 +382,34 @@ export class FeatureExtractor {
     const maxFrames = request.maxFrames ?? m.maxFrames;
     const detect = request.detect ?? true;
     const ocr = (request.ocr ?? false) && this.ocrEngine !== undefined;
+    const key = (h: string, d: boolean, o: boolean) => this.#videoKey(h, { fps, maxFrames, detect: d, ocr: o });
+    // An entry computed with more parts serves a request for fewer.
+    const fromCache = (h: string): VideoResult | undefined => {
+      for (const [d, o] of [[detect, ocr], [true, ocr], [detect, true], [true, true]] as const) {
+        const better = (d || !detect) && (o || !ocr) ? this.cache.peek(key(h, d, o)) : undefined;
+        if (better) {
+          this.cache.get(key(h, d, o)); // count the hit
+          return this.#videoResult(better, h, true, detect, ocr);
+        }
+      }
+      return undefined;
+    };
+    const known = await this.#knownPathHash(ref);
+    const early = known ? fromCache(known) : undefined;
+    if (early) return early;
     const release = await this.#media.acquire();
     let bytes: Buffer;
     let contentHash: string;
     try {
-      ({ bytes, contentHash } = await this.source.resolve(ref, { maxBytes: m.maxVideoBytes, signal: request.signal }));
+      const r = await this.source.resolve(ref, { maxBytes: m.maxVideoBytes, signal: request.signal });
+      ({ bytes, contentHash } = r);
+      await this.#rememberPath(ref, r);
     } finally {
       release();
     }
-    const key = (d: boolean, o: boolean) => this.#videoKey(contentHash, { fps, maxFrames, detect: d, ocr: o });
-    // An entry computed with more parts serves a request for fewer.
-    for (const [d, o] of [[detect, ocr], [true, ocr], [detect, true], [true, true]] as const) {
-      const better = this.cache.peek(key(d, o));
-      if (better && (d || !detect) && (o || !ocr)) {
-        this.cache.get(key(d, o)); // count the hit
-        return this.#videoResult(better, contentHash, true, detect, ocr);
-      }
-    }
-    const r = await this.cache.getOrCompute(key(detect, ocr), async () => ({ kind: 'video', value: await this.#computeVideo(bytes, { fps, maxFrames, detect, ocr, signal: request.signal }) }));
+    const hit = fromCache(contentHash);
+    if (hit) return hit;
+    const r = await this.cache.getOrCompute(key(contentHash, detect, ocr), async () => ({ kind: 'video', value: await this.#computeVideo(bytes, { fps, maxFrames, detect, ocr, signal: request.signal }) }));
     return this.#videoResult(r.value, contentHash, r.hit, detect, ocr);
   }
 
