@@ -17,6 +17,7 @@ import { setupIndex } from '../src/ingest/mapping.js';
 import type { PipelineRegistry } from '../src/pipelines/index.js';
 import type { UpstreamPool } from '../src/proxy/pool.js';
 import type { Reranker } from '../src/rerank/reranker.js';
+import { pipelinesDir } from '../test/helpers/search-fixtures.js';
 
 const DATA = resolve(REPO_ROOT, '../shared/data');
 const G = join(DATA, 'grocery-store-products');
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
   // the same files: a cold window of 100 decodes 81 distinct photos)
   const docs = [...catalog, ...catalog].map((c, i) => ({ id: String(i), title: c.title, description: c.description, image: join(G, c.iconic_image) }));
 
+  const pipes = pipelinesDir();
   const mk = async () => {
     const config = parseConfig({
       server: { host: '127.0.0.1', port: 0, ui: false },
@@ -40,6 +42,8 @@ async function main(): Promise<void> {
       log: { level: 'silent', access: false },
       models: { dir: resolve(REPO_ROOT, '../shared/models') },
       media: { roots: [DATA] },
+      // the shipped pipelines with a budget that never cuts a cold run short: this measures latency, not fail-open
+      pipelines: { dir: pipes },
     });
     return startServer(config);
   };

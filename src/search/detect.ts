@@ -243,7 +243,8 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   else if (retriever) query = { text: retriever.inference_text };
   else if (osQueryText !== undefined) query = { text: osQueryText };
   if (!query.text && !query.image && !query.video) {
-    const t = extractQueryText(body.query);
+    const q = params.get('q'); // URI search (`?q=…`): its text is the query
+    const t = extractQueryText(body.query) ?? (q && q.trim() ? q : undefined);
     if (t) query = { text: t };
     else if (syntax === 'default') return { kind: 'passthrough' }; // nothing to rerank against (match_all, term…)
     else if (syntax === 'ext') bad('ext.vlrerank.query', 'is required when the search has no full-text query to take the text from');
