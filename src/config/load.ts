@@ -28,6 +28,7 @@ export const ENV_VARS: Record<string, { path: string; kind: Kind }> = {
   VLRERANK_MEDIA_ROOTS: { path: 'media.roots', kind: 'list' },
   VLRERANK_MEDIA_ALLOW_HOSTS: { path: 'media.allowHosts', kind: 'list' },
   VLRERANK_FFMPEG: { path: 'media.ffmpegPath', kind: 'string' },
+  VLRERANK_FFPROBE: { path: 'media.ffprobePath', kind: 'string' },
   VLRERANK_CACHE_MAX_BYTES: { path: 'cache.maxBytes', kind: 'int' },
   VLRERANK_REMOTE_URLS: { path: 'rerank.remote.urls', kind: 'list' },
   VLRERANK_REMOTE_API_KEY: { path: 'rerank.remote.apiKey', kind: 'string' },

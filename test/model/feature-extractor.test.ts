@@ -9,6 +9,10 @@ import { mediaSchema, type Config } from '../../src/config/schema.js';
 import { Models } from '../../src/models/index.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
 import { FeatureExtractor } from '../../src/features/extractor.js';
+import type { MediaPort } from '../../src/rerank/ports.js';
+
+// Compile-time check (tsc): the extractor is a drop-in for the reranker's media port.
+export const asMediaPort = (x: FeatureExtractor): MediaPort => x;
 import { VlrerankError } from '../../src/errors.js';
 import { DATA } from '../helpers/paths.js';
 import { modelsConfig, cosine } from '../helpers/models.js';

@@ -214,17 +214,3 @@ export async function preprocessForModels(
 ): Promise<PreprocessedImage[]> {
   return Promise.all(specs.map((s) => preprocessImage(img, s)));
 }
-
-/** Resize decoded RGB to fit inside maxSide (keeping aspect), e.g. before OCR detection; returns the input when already small. */
-export async function fitInside(img: DecodedImage, maxSide: number, kernel: ImagePreprocess['interpolation'] = 'bilinear'): Promise<DecodedImage> {
-  if (Math.max(img.width, img.height) <= maxSide) return img;
-  try {
-    const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 }, limitInputPixels: false })
-      .resize(maxSide, maxSide, { fit: 'inside', kernel: KERNELS[kernel] })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    return { data, width: info.width, height: info.height, channels: 3, format: img.format };
-  } catch (e) {
-    throw translateSharpError(e);
-  }
-}

@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { vlrError, isVlrerankError, type VlrerankError } from '../../errors.js';
+import { vlrError, type VlrerankError } from '../../errors.js';
 import type { DecodedImage } from './image.js';
 import { Semaphore } from '../limit.js';
 
@@ -334,9 +334,4 @@ function readRotation(s: Record<string, unknown>): number {
   const fromTag = (s.tags as Record<string, unknown> | undefined)?.rotate;
   const r = Number(fromSide ?? fromTag ?? 0);
   return Number.isFinite(r) ? r : 0;
-}
-
-/** Map any thrown value from this module to a VlrerankError (for callers that catch broadly). */
-export function asVideoError(e: unknown): VlrerankError {
-  return isVlrerankError(e) ? e : vlrError('VLR_MEDIA_UNSUPPORTED', `video cannot be decoded: ${(e as Error)?.message ?? e}`, { cause: e });
 }
