@@ -137,7 +137,7 @@ for (const l of readFileSync(join(DATA, 'scifact-beir/qrels/train.tsv'), 'utf8')
 const bm25 = new MiniSearch<Doc>({ idField: '_id', fields: ['title', 'text'], storeFields: [] });
 bm25.addAll(corpus);
 const passage = (d: Doc) => `${d.title} ${d.text}`;
-const sciQ = [...qrels.keys()].filter((q) => sq.has(q)).slice(0, QUICK ? 60 : 250);
+const sciQ = [...qrels.keys()].filter((q) => sq.has(q)).slice(0, QUICK ? 60 : 120);
 for (const qid of sciQ) {
   const rel = qrels.get(qid)!;
   const hits = bm25.search(sq.get(qid)!).slice(0, 100).map((h) => String(h.id));

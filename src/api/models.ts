@@ -36,7 +36,7 @@ export function modelsRouter(ctx: ServerContext): Router {
       res.json({
         device: ctx.config.models.device,
         models: models(ctx).list(),
-        ...(reranker ? { calibration: { source: reranker.calibrator.source, signals: reranker.calibrator.table } } : {}),
+        ...(reranker ? { calibration: { source: reranker.calibrator.source, signals: reranker.calibrator.describe() } } : {}),
       });
     } catch (e) {
       next(e);

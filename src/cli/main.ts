@@ -7,6 +7,7 @@ import { registerServe } from './serve.js';
 import { registerConfig } from './config-cmd.js';
 import { registerModels } from './models.js';
 import { registerIndex } from './index-cmd.js';
+import { registerRerank } from './rerank.js';
 
 const program = new Command();
 program.name('vlrerank').description('Multimodal reranking sidecar for Elasticsearch and OpenSearch').version('0.1.0');
@@ -16,5 +17,6 @@ registerServe(program);
 registerConfig(program);
 registerModels(program);
 registerIndex(program);
+registerRerank(program);
 
 await program.parseAsync(process.argv);

@@ -48,7 +48,17 @@ export async function textPort(models: Models, id: string = DEFAULT_MODELS.textE
   return {
     id: `${emb.id}@${emb.manifest.revision}`,
     maxTokens: emb.text.maxTokens,
-    embed: (texts, kind) => emb.embed(texts, { kind }),
+    // Submitted shortest first so the batcher's batches hold texts of similar length: a batch is
+    // padded to its longest row, and one 500-token abstract in a batch of captions costs them all.
+    embed: async (texts, kind) => {
+      if (texts.length <= 1) return emb.embed(texts, { kind });
+      const lens = texts.map((t) => emb.encode(t, kind).ids.length);
+      const order = texts.map((_, i) => i).sort((a, b) => lens[a]! - lens[b]! || a - b);
+      const vecs = await emb.embed(order.map((i) => texts[i]!), { kind });
+      const out = new Array<Float32Array>(texts.length);
+      order.forEach((i, j) => (out[i] = vecs[j]!));
+      return out;
+    },
     countTokens: (t) => emb.encode(t, 'passage').fullLength,
   };
 }

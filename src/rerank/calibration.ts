@@ -63,6 +63,12 @@ export class Calibrator {
     return { ...d, fitted: false };
   }
 
+  /** Every signal's constants in effect, marked fitted (from a file/manifest) or default. */
+  describe(): Record<string, LogisticParams & { fitted: boolean }> {
+    const names = new Set([...Object.keys(DEFAULT_CALIBRATION), ...Object.keys(this.table), ...Object.keys(ALIASES)]);
+    return Object.fromEntries([...names].sort().map((n) => [n, this.params(n)]));
+  }
+
   calibrate(signal: string, raw: number): number {
     if (!Number.isFinite(raw)) return 0;
     const { a, b, input } = this.params(signal);

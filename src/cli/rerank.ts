@@ -1,0 +1,143 @@
+/**
+ * `vlrerank rerank`: rank a JSONL file of documents against a query with the local models and print
+ * a readable table (or JSON). Each line of --docs is a JSON string, a `{text,image,video}` object,
+ * or plain text. Media paths are relative to the docs file; the folders of the docs file and of
+ * the query media are allowed as media roots for this run. A progress bar (stderr, TTY only) shows
+ * feature extraction when there are enough images or videos for it to take a moment.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { addConfigFlags, configFromFlags, runAction, type ConfigFlags } from './common.js';
+import { vlrError } from '../errors.js';
+import { Reranker } from '../rerank/reranker.js';
+import type { DocumentInput, RerankOutput } from '../rerank/types.js';
+
+interface RerankFlags extends ConfigFlags {
+  query?: string;
+  queryImage?: string;
+  queryVideo?: string;
+  docs: string;
+  top?: string;
+  json?: boolean;
+  explain?: boolean;
+  instruction?: string;
+  fps?: string;
+  maxFrames?: string;
+}
+
+export function parseDocsFile(text: string, file: string): Array<string | DocumentInput> {
+  const out: Array<string | DocumentInput> = [];
+  text.split('\n').forEach((line, n) => {
+    const l = line.trim();
+    if (!l) return;
+    if (l.startsWith('{') || l.startsWith('"')) {
+      try {
+        out.push(JSON.parse(l) as string | DocumentInput);
+        return;
+      } catch (e) {
+        throw vlrError('VLR_PARSE', `${file}:${n + 1}: not valid JSON: ${(e as Error).message}`);
+      }
+    }
+    out.push(l);
+  });
+  if (!out.length) throw vlrError('VLR_BAD_REQUEST', `${file} holds no documents`);
+  return out;
+}
+
+function snippet(d: string | DocumentInput, width = 70): string {
+  const o = typeof d === 'string' ? { text: d } : d;
+  const parts: string[] = [];
+  if (o.image) parts.push(`[image] ${o.image}`);
+  if (o.video) parts.push(`[video] ${o.video}`);
+  if (o.text) parts.push(o.text.replace(/\s+/g, ' '));
+  const s = parts.join('  ');
+  return s.length > width ? `${s.slice(0, width - 1)}…` : s;
+}
+
+export function formatTable(out: RerankOutput): string {
+  const lines = [' rank  score   doc  document', ' ────  ──────  ───  ' + '─'.repeat(70)];
+  out.forEach((r, i) => {
+    const err = r.explanation?.error ? `  (error: ${r.explanation.error.reason})` : '';
+    lines.push(`${String(i + 1).padStart(5)}  ${r.score.toFixed(4)}  ${String(r.index).padStart(3)}  ${snippet(r.document)}${err}`);
+  });
+  lines.push('', `${out.usage.documents} documents · features ${out.timings.features_ms} ms · inference ${out.timings.inference_ms} ms · total ${out.timings.total_ms} ms`);
+  if (out.instruction.note) lines.push(`instruction ${out.instruction.note}`);
+  return lines.join('\n');
+}
+
+export function registerRerank(program: Command): void {
+  addConfigFlags(
+    program
+      .command('rerank')
+      .description('rank the documents of a JSONL file against a query (text, image or video) with the local models')
+      .option('-q, --query <text>', 'query text')
+      .option('--query-image <file>', 'query image (path, URL or data: URI)')
+      .option('--query-video <file>', 'query video')
+      .requiredOption('-d, --docs <file>', 'JSONL: one document per line (string, {text,image,video}, or plain text)')
+      .option('-t, --top <n>', 'show the best n')
+      .option('--json', 'print JSON instead of a table')
+      .option('--explain', 'include per-signal explanations (JSON output)')
+      .option('--instruction <text>', 'task instruction (used by remote backends)')
+      .option('--fps <n>', 'video frames per second')
+      .option('--max-frames <n>', 'video frame cap'),
+  ).action((flags: RerankFlags) =>
+    runAction(async () => {
+      const config = configFromFlags(flags);
+      if (!flags.query && !flags.queryImage && !flags.queryVideo) throw vlrError('VLR_BAD_REQUEST', 'give a query: --query, --query-image or --query-video');
+      const docsFile = resolve(flags.docs);
+      const documents = parseDocsFile(readFileSync(docsFile, 'utf8'), flags.docs);
+      const abs = (p?: string) => (p && !/^(https?:|data:)/i.test(p) && !isAbsolute(p) ? resolve(p) : p);
+      const roots = [...config.media.roots, dirname(docsFile), ...[flags.queryImage, flags.queryVideo].filter(Boolean).map((p) => dirname(abs(p)!))];
+      const reranker = new Reranker({
+        modelsDir: config.models.dir,
+        device: config.models.device,
+        mediaRoots: roots,
+        cacheDir: config.rerank.cacheDir,
+        maxDocuments: Math.max(config.rerank.maxDocuments, documents.length),
+        weights: config.rerank.weights,
+        remoteUrls: config.rerank.remote.urls,
+        remoteModel: config.rerank.remote.model,
+      });
+      const query = { text: flags.query, image: abs(flags.queryImage), video: abs(flags.queryVideo) };
+      const fps = flags.fps ? Number(flags.fps) : undefined;
+      const maxFrames = flags.maxFrames ? Number(flags.maxFrames) : undefined;
+      try {
+        // Warm the feature cache with a progress bar; process() then finds every image cached.
+        const media = documents.map((d) => (typeof d === 'string' ? {} : d)).filter((d) => d.image || d.video);
+        if (media.length >= 4 && process.stderr.isTTY && !flags.json) {
+          const ports = await reranker.ports();
+          const bar = new cliProgress.SingleBar({ format: 'features |{bar}| {value}/{total} media', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+          bar.start(media.length, 0);
+          await Promise.all(
+            media.map(async (d) => {
+              try {
+                if (d.image) await ports.media.image(d.image, { detect: Boolean(flags.query), ocr: false });
+                else await ports.media.video(d.video!, { detect: Boolean(flags.query), ocr: false, fps: d.fps ?? fps ?? config.media.fps, maxFrames: d.max_frames ?? maxFrames ?? config.media.maxFrames });
+              } catch {
+                // reported per document by process()
+              } finally {
+                bar.increment();
+              }
+            }),
+          );
+          bar.stop();
+        }
+        const out = await reranker.process({
+          query,
+          documents,
+          ...(flags.top ? { top_n: Number(flags.top) } : {}),
+          ...(flags.instruction ? { instruction: flags.instruction } : {}),
+          ...(fps ? { fps } : {}),
+          ...(maxFrames ? { max_frames: maxFrames } : {}),
+          explain: Boolean(flags.explain) || !flags.json,
+        });
+        if (flags.json) process.stdout.write(`${JSON.stringify({ results: [...out], scores: out.scores, usage: out.usage, timings: out.timings, instruction: out.instruction }, null, 2)}\n`);
+        else process.stdout.write(`${formatTable(out)}\n`);
+      } finally {
+        await reranker.close();
+      }
+    }),
+  );
+}
