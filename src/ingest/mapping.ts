@@ -8,12 +8,7 @@
 import { vlrError } from '../errors.js';
 import type { Pipeline } from '../pipelines/index.js';
 import type { UpstreamPool } from '../proxy/pool.js';
-import type { Dialect } from '../search/plan.js';
-
-export function vectorMapping(dims: number, similarity: 'cosine' | 'dot_product', dialect: Dialect): Record<string, unknown> {
-  if (dialect === 'elasticsearch') return { type: 'dense_vector', dims, index: true, similarity };
-  return { type: 'knn_vector', dimension: dims, method: { name: 'hnsw', engine: 'lucene', space_type: similarity === 'cosine' ? 'cosinesimil' : 'innerproduct' } };
-}
+import { vectorMapping, type Dialect } from '../search/dialect.js';
 
 /** `properties` for the pipeline's fields, as nested objects for dotted paths. */
 export function pipelineProperties(p: Pipeline, dialect: Dialect): Record<string, unknown> {

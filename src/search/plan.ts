@@ -13,8 +13,10 @@
 import { vlrError } from '../errors.js';
 import type { RerankSpec } from './detect.js';
 import { parseSourceFilter, widenSourceFilter, type SourceFilter } from './source.js';
+import { addKnn, type Dialect } from './dialect.js';
 
-export type Dialect = 'elasticsearch' | 'opensearch';
+export { addKnn, type Dialect } from './dialect.js';
+
 
 export interface Paging {
   from: number;
@@ -36,8 +38,6 @@ export interface FirstStagePlan extends Paging {
 /** Which query vector the first stage needs, if any. */
 export type VectorNeed = { kind: 'image'; field: string; dims: number } | { kind: 'bridge'; field: string; dims: number } | undefined;
 
-/** ES caps `num_candidates` at 10,000. */
-const MAX_NUM_CANDIDATES = 10_000;
 
 function bad(field: string, reason: string): never {
   throw vlrError('VLR_BAD_REQUEST', `[${field}] ${reason}`, { details: { field } });
@@ -106,33 +106,6 @@ export function vectorNeed(spec: RerankSpec): VectorNeed {
   // is kept as the first stage exactly (its aggregations and totals must not change)
   if (spec.body.query === undefined && spec.syntax !== 'retriever' && spec.query.text && p.first_stage.text_query !== 'bm25' && p.vectors.bridge) return { kind: 'bridge', field: p.vectors.bridge.field, dims: p.vectors.bridge.dims };
   return undefined;
-}
-
-interface KnnArgs {
-  field: string;
-  vector: number[];
-  k: number;
-  numCandidates: number;
-  filter?: unknown;
-  similarity?: number;
-}
-
-/** Add a kNN clause in the engine's dialect; an existing query is kept next to it (scores add up). */
-export function addKnn(body: Record<string, unknown>, dialect: Dialect, a: KnnArgs): void {
-  if (dialect === 'elasticsearch') {
-    body.knn = {
-      field: a.field,
-      query_vector: a.vector,
-      k: a.k,
-      num_candidates: Math.min(MAX_NUM_CANDIDATES, Math.max(a.k, a.numCandidates)),
-      ...(a.filter !== undefined ? { filter: a.filter } : {}),
-      ...(a.similarity !== undefined ? { similarity: a.similarity } : {}),
-    };
-    return;
-  }
-  // OpenSearch k-NN plugin: a `knn` query; the lucene engine takes an efficient `filter`.
-  const knnQuery = { knn: { [a.field]: { vector: a.vector, k: a.k, ...(a.filter !== undefined ? { filter: a.filter } : {}) } } };
-  body.query = body.query === undefined ? knnQuery : { bool: { should: [body.query, knnQuery] } };
 }
 
 /** A query that scores nothing and only restricts: usable as a kNN `filter`. */

@@ -1,0 +1,47 @@
+/**
+ * Everything that differs between Elasticsearch and OpenSearch for vlrerank, in one place:
+ * - the kNN clause: Elasticsearch's top-level `knn` (scores add up with a `query` next to it) vs the
+ *   OpenSearch k-NN plugin's `knn` query (put next to a request query in a `bool.should`);
+ * - the vector mapping: `dense_vector` vs `knn_vector` on the lucene HNSW engine (the plugin's native
+ *   engines — faiss, its default, and nmslib — are missing from some installs, and a faiss field
+ *   kills a node without its native library).
+ * The dialect itself comes from `UpstreamPool.engine()`.
+ */
+
+export type Dialect = 'elasticsearch' | 'opensearch';
+
+/** ES caps `num_candidates` at 10,000. */
+const MAX_NUM_CANDIDATES = 10_000;
+
+export interface KnnArgs {
+  field: string;
+  vector: number[];
+  k: number;
+  numCandidates: number;
+  filter?: unknown;
+  similarity?: number;
+}
+
+/** Add a kNN clause in the engine's dialect; an existing query is kept next to it (scores add up). */
+export function addKnn(body: Record<string, unknown>, dialect: Dialect, a: KnnArgs): void {
+  if (dialect === 'elasticsearch') {
+    body.knn = {
+      field: a.field,
+      query_vector: a.vector,
+      k: a.k,
+      num_candidates: Math.min(MAX_NUM_CANDIDATES, Math.max(a.k, a.numCandidates)),
+      ...(a.filter !== undefined ? { filter: a.filter } : {}),
+      ...(a.similarity !== undefined ? { similarity: a.similarity } : {}),
+    };
+    return;
+  }
+  // OpenSearch k-NN plugin: a `knn` query; the lucene engine takes an efficient `filter`.
+  const knnQuery = { knn: { [a.field]: { vector: a.vector, k: a.k, ...(a.filter !== undefined ? { filter: a.filter } : {}) } } };
+  body.query = body.query === undefined ? knnQuery : { bool: { should: [body.query, knnQuery] } };
+}
+
+export function vectorMapping(dims: number, similarity: 'cosine' | 'dot_product', dialect: Dialect): Record<string, unknown> {
+  if (dialect === 'elasticsearch') return { type: 'dense_vector', dims, index: true, similarity };
+  return { type: 'knn_vector', dimension: dims, method: { name: 'hnsw', engine: 'lucene', space_type: similarity === 'cosine' ? 'cosinesimil' : 'innerproduct' } };
+}
+
