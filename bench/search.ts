@@ -75,7 +75,8 @@ async function main(): Promise<void> {
     srv = await mk();
     await (srv.ctx.services.reranker as Reranker).warmup();
     const q = queries[WINDOWS.indexOf(w) % queries.length]!;
-    const plainBody = { size: 10, _source: ['title'], query: { multi_match: { query: q, fields: ['title^2', 'description'] } } };
+    // every document matches (BM25 only orders them), so each window is full
+    const plainBody = { size: 10, _source: ['title'], query: { bool: { must: { match_all: {} }, should: { multi_match: { query: q, fields: ['title^2', 'description'] } } } } };
     const rerankBody = { size: 10, _source: ['title'], query: plainBody.query, ext: { vlrerank: { query: q, window: w } } };
     const plainWindow = { ...plainBody, size: w };
     for (let i = 0; i < 3; i++) await search(srv.url, plainBody); // connection + engine caches
