@@ -50,7 +50,10 @@ export function searchPage(root: HTMLElement): void {
   ]);
   root.append(h('h1', { text: 'Search' }), form, out);
 
-  void loadIndices(indexSel, out);
+  // the in-store photo examples belong to the Grocery catalog: show them when it is picked
+  const syncExamples = () => (examples.hidden = !/grocery/.test(indexSel.value));
+  indexSel.addEventListener('change', syncExamples);
+  void loadIndices(indexSel, out).then(syncExamples);
   void samples().then((s) => {
     const qs = s.groceryQueries ?? [];
     if (!qs.length) return;
@@ -89,7 +92,8 @@ export function searchPage(root: HTMLElement): void {
     const body: Record<string, unknown> = plain
       ? { size: SHOW, query: { simple_query_string: { query: text } }, _source: { excludes: ['*_vector'] } }
       : { size: window, _source: { excludes: ['*_vector'] }, ext: { vlrerank: { query, explain: true, window } } };
-    if (!plain && text && !media) body.query = { simple_query_string: { query: text } };
+    // With ext.vlrerank and no query of its own, the index's pipeline plans the first stage
+    // (BM25 on its match_fields, kNN on its vectors, or both), which knows the index's fields.
 
     out.setAttribute('aria-busy', 'true');
     out.replaceChildren(message('info', plain ? 'Searching…' : 'Searching and reranking… (the first query loads the models)'));
@@ -156,7 +160,10 @@ function column(title: string, items: Array<{ hit: Hit; rank: number; score: num
 function card(it: { hit: Hit; rank: number; score: number; from?: number }, showSignals: boolean): HTMLElement {
   const src = it.hit._source;
   const title = titleOf(src, it.hit._id);
-  const media = findMedia(src).slice(0, 1);
+  const found = findMedia(src);
+  // a photo goes in the thumbnail column; a clip gets a full-width strip of frames in the body
+  const media = found.filter((m) => m.kind === 'image').slice(0, 1);
+  const clip = found.find((m) => m.kind === 'video');
   let change: HTMLElement | null = null;
   if (it.from !== undefined) {
     const d = it.from - it.rank;
@@ -171,6 +178,7 @@ function card(it: { hit: Hit; rank: number; score: number; from?: number }, show
     media.length ? h('div.media', {}, media.map((m) => thumb(m.value, m.kind, title))) : null,
     h('div.body', {}, [
       h('h3', { text: title }),
+      clip ? thumb(clip.value, 'video', title) : null,
       h('p.sub', { text: subtitleOf(src) }),
       h('p.score', { text: Number.isFinite(it.score) ? `score ${it.score.toFixed(4)}` : 'score –' }),
       showSignals ? signalBars(signalsOf(it.hit._vlrerank)) : null,
