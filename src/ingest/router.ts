@@ -2,13 +2,12 @@
  * Ingest interception: `_bulk`, `_doc`, `_create` and `_update` requests for indices whose pipeline
  * sets `vectors.ingest` get the vectors of their image/video fields added before they are
  * forwarded. `_bulk` is transformed as a stream (bulk.ts); single documents are read (bounded) and
- * rewritten. Requests for other indices never leave the streaming proxy path: `/{index}/_bulk` on
+ * rewritten. A compressed `_bulk` body is forwarded as sent (no vectors). Requests for other indices never leave the streaming proxy path: `/{index}/_bulk` on
  * an index without an ingest pipeline is not parsed (its action lines naming another `_index` are
  * therefore not vectorised — send those to `/_bulk`).
  */
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { pipeline as pipe } from 'node:stream/promises';
-import { createGunzip, createInflate, createBrotliDecompress } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import type { ServerContext } from '../http/context.js';
 import { sendError } from '../http/errors.js';
@@ -29,14 +28,6 @@ function rewrittenHeaders(req: Request): string[] {
     out.push(raw[i]!, raw[i + 1]!);
   }
   return out;
-}
-
-function decoded(req: Request): Readable {
-  const enc = String(req.headers['content-encoding'] ?? '').toLowerCase().trim();
-  if (enc === 'gzip' || enc === 'x-gzip') return req.pipe(createGunzip());
-  if (enc === 'deflate') return req.pipe(createInflate());
-  if (enc === 'br') return req.pipe(createBrotliDecompress());
-  return req;
 }
 
 async function answer(res: Response, up: { statusCode: number; rawHeaders?: string[]; body: Readable & { text(): Promise<string> } }, merge?: (b: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
@@ -68,11 +59,15 @@ export function ingestRouter(ctx: ServerContext): Router {
   const bulk = async (req: Request, res: Response, next: NextFunction) => {
     const index = req.params.index as string | undefined;
     if (!anyIngest || (index !== undefined && !registry.ingestFor(index))) return next();
+    // a compressed bulk body goes through exactly as sent (clients compress for bandwidth, and the
+    // proxy promises those bytes untouched); send uncompressed bulks to get vectors added
+    const enc = String(req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
+    if (enc !== 'identity' && enc !== '') return next();
     const ac = new AbortController();
     res.once('close', () => !res.writableFinished && ac.abort());
     try {
       const report: BulkReport = { failures: new Map(), vectorized: 0 };
-      const body = transformBulk(decoded(req), { pathIndex: index, registry, embedder: searchDeps(ctx).embedder, concurrency: 4, signal: ac.signal }, report);
+      const body = transformBulk(req, { pathIndex: index, registry, embedder: searchDeps(ctx).embedder, concurrency: 4, signal: ac.signal }, report);
       const up = await pool().request({ method: req.method, path: req.originalUrl, headers: rewrittenHeaders(req), body, signal: ac.signal, rawHeaders: true, idempotent: false });
       await answer(res, up, report.failures.size || report.vectorized ? (b) => mergeBulkResponse(b, report) : undefined);
     } catch (e) {

@@ -11,7 +11,7 @@ import { addKnn } from '../../../src/search/plan.js';
 import { clientSearch, ENGINES, ensureGrocery, groceryQueries, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'grocery-it';
-const queries = groceryQueries(10); // 41 photos, spread over the 81 products
+const queries = groceryQueries(20); // 21 photos, spread over the 81 products (all 405: npm run eval:search)
 
 describe.each(ENGINES)('search by image through the proxy on %s', (engine) => {
   let p: SearchProxy;
