@@ -69,11 +69,13 @@ async function setupIndex(base: string): Promise<void> {
   await r1.body.dump();
   const r2 = await pool.request({ method: 'POST', path: '/_bulk?refresh=true', headers: { 'content-type': 'application/x-ndjson' }, body: bulkBody(5000).replaceAll(`${INDEX}-bulk`, INDEX) });
   await r2.body.dump();
+  const r3 = await pool.request({ method: 'PUT', path: `/${INDEX}/_doc/1?refresh=true`, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'the quick brown fox', tag: 't1', n: 1 }) });
+  await r3.body.dump();
   await pool.close();
 }
 
 async function throughput(url: string, w: Workload): ReturnType<typeof autocannon> {
-  return autocannon({ url: url + w.path, method: w.method, headers: w.headers, body: w.body, connections: w.connections, duration: DURATION });
+  return autocannon({ url: url + w.path, method: w.method, headers: w.headers, body: w.body || undefined, connections: w.connections, duration: DURATION });
 }
 
 function pct(sorted: number[], p: number): number {
@@ -88,7 +90,7 @@ async function latency(direct: string, proxied: string, w: Workload, n: number):
     for (const k of ['direct', 'proxied'] as const) {
       for (let j = 0; j < 50; j++) {
         const t = performance.now();
-        const r = await pools[k].request({ method: w.method as 'POST', path: w.path, headers: w.headers, body: w.body });
+        const r = await pools[k].request({ method: w.method as 'POST', path: w.path, headers: w.headers, body: w.body || null });
         await r.body.dump();
         out[k].push(performance.now() - t);
       }
@@ -117,15 +119,20 @@ async function main(): Promise<void> {
   await setupIndex(direct);
   const proxy = await startProxy(direct);
   const bulk = bulkBody(100);
+  const nd = { 'content-type': 'application/x-ndjson' };
   const workloads: Workload[] = [
-    { name: 'search', method: 'POST', path: `/${INDEX}/_search`, headers: { 'content-type': 'application/json' }, body: searchBody, connections: CONNECTIONS, latencyN: LATENCY_N },
-    { name: '_bulk (100 docs)', method: 'POST', path: '/_bulk', headers: { 'content-type': 'application/x-ndjson' }, body: bulk, connections: Math.max(2, CONNECTIONS / 2), latencyN: Math.max(200, LATENCY_N / 10) },
+    { name: 'search (match + terms agg, size 10)', method: 'POST', path: `/${INDEX}/_search`, headers: { 'content-type': 'application/json' }, body: searchBody, connections: CONNECTIONS, latencyN: LATENCY_N },
+    { name: 'get by id', method: 'GET', path: `/${INDEX}/_doc/1`, headers: {}, body: '', connections: CONNECTIONS, latencyN: LATENCY_N },
+    // /{index}/_bulk of an index without an ingest pipeline: the pure streaming path
+    { name: '_bulk 100 docs to /{index}/_bulk', method: 'POST', path: `/${INDEX}-bulk/_bulk`, headers: nd, body: bulk, connections: Math.max(2, CONNECTIONS / 2), latencyN: Math.max(200, LATENCY_N / 10) },
+    // /_bulk is scanned line by line for ingest pipelines' vectors (src/ingest/), when any pipeline ingests
+    { name: '_bulk 100 docs to /_bulk', method: 'POST', path: '/_bulk', headers: nd, body: bulk, connections: Math.max(2, CONNECTIONS / 2), latencyN: Math.max(200, LATENCY_N / 10) },
   ];
   const rows: string[] = [];
   try {
     for (const w of workloads) {
       // warm up both paths (JIT, connection pools)
-      await autocannon({ url: proxy.url + w.path, method: w.method, headers: w.headers, body: w.body, connections: w.connections, duration: 2 });
+      await autocannon({ url: proxy.url + w.path, method: w.method, headers: w.headers, body: w.body || undefined, connections: w.connections, duration: 2 });
       const d = await throughput(direct, w);
       const p = await throughput(proxy.url, w);
       const lat = await latency(direct, proxy.url, w, w.latencyN);

@@ -7,7 +7,6 @@
  * failure after the response started can only cut the connection, as any proxy must.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
 import type { RequestHandler } from 'express';
 import type { ServerContext } from '../http/context.js';
 import { forwardRequestHeaders, forwardResponseHeaders } from './hop-by-hop.js';
@@ -20,13 +19,12 @@ function hasBody(req: IncomingMessage): boolean {
   return len !== undefined && len !== '0';
 }
 
-function noop(): void {}
-
 export function proxyHandler(_ctx: ServerContext, pool: UpstreamPool): RequestHandler {
   return (req, res, next) => {
     forward(pool, req, res).catch((err) => {
-      // the client went away: nobody to answer
-      if (res.destroyed || req.destroyed) return;
+      // the client went away: nobody to answer (req.destroyed alone is no sign: Node destroys a
+      // request once its body is read)
+      if (res.destroyed) return;
       next(err);
     });
   };
@@ -50,9 +48,12 @@ async function forward(pool: UpstreamPool, req: IncomingMessage & { originalUrl?
   // Byte-for-byte: no Date (or other header) of our own.
   res.sendDate = false;
   res.writeHead(up.statusCode, forwardResponseHeaders(up.rawHeaders!));
-  pipeline(up.body, res, (err) => {
-    if (err && !res.destroyed) res.destroy(err);
+  // pipe(), not pipeline(): pipeline allocates and fires an AbortController per call, a
+  // measurable share of a small proxied request. Teardown is ours instead: an upstream body error
+  // cuts the client connection (the status is already sent), a client gone aborts the upstream
+  // request through `ac` above.
+  up.body.on('error', (err) => {
+    if (!res.destroyed) res.destroy(err);
   });
-  // the body stream may fail after pipeline ended the response on our side; never crash
-  up.body.on('error', noop);
+  up.body.pipe(res);
 }

@@ -38,6 +38,12 @@ describe('upstream slow', () => {
     expect(await r.json()).toMatchObject({ error: { type: 'upstream_timeout_exception', vlrerank_code: 'VLR_UPSTREAM_TIMEOUT' }, status: 504 });
   });
 
+  it('answers 504 for a request whose body was already sent (plain proxy path)', async () => {
+    const r = await fetch(`${toSilent.url}/idx/_doc/1`, { method: 'PUT', body: '{"title":"x"}', headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(10_000) });
+    expect(r.status).toBe(504);
+    expect(await r.json()).toMatchObject({ error: { type: 'upstream_timeout_exception' }, status: 504 });
+  });
+
   it('does not retry a timed-out request on the other node (it may still run upstream)', async () => {
     const before = silent.hits + silent2.hits;
     const r = await fetch(`${toSilent.url}/_cluster/health`, { signal: AbortSignal.timeout(10_000) });
