@@ -36,9 +36,14 @@ const mavenSource = z.strictObject({
 });
 export type MavenSource = z.infer<typeof mavenSource>;
 
+const relativePath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), 'must be a relative path without ".."');
+
 const fileSchema = z.strictObject({
   /** Path inside the model folder (`<models dir>/<id>/<path>`). */
-  path: z.string().min(1).refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a relative path inside the model folder'),
+  path: relativePath,
   /**
    * What the file is for. `onnx:<role>` files are sessions (`onnx:model`, `onnx:vision`, `onnx:text`,
    * `onnx:det`, `onnx:rec`, `onnx:cls`); others: tokenizer, tokenizer-config, classes, config, vocab, dictionary.
@@ -52,7 +57,7 @@ const fileSchema = z.strictObject({
   sources: z
     .strictObject({
       /** Path relative to a mirror folder; default `<id>/<path>`. */
-      mirror: z.string().min(1).optional(),
+      mirror: relativePath.optional(),
       /** Direct download URLs (Hugging Face `resolve/<revision>/...`), tried in order. */
       urls: z.array(z.string().url()).default([]),
       maven: mavenSource.optional(),

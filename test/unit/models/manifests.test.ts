@@ -52,7 +52,7 @@ describe('model manifests', () => {
     }
     expect(msg).toMatch(/bad\.json/);
     expect(msg).toMatch(/id: must be lowercase/);
-    expect(msg).toMatch(/files\.0\.path: must be a relative path/);
+    expect(msg).toMatch(/files\.0\.path: must be a relative path without/);
     expect(msg).toMatch(/files\.0\.sha256/);
     expect(msg).toMatch(/needs text preprocessing/);
     expect(msg).toMatch(/io\.model missing/);
