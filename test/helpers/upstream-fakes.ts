@@ -130,6 +130,8 @@ export async function headerEchoUpstream(): Promise<Fake> {
 export interface Sink extends Fake {
   /** Bytes and sha256 of the last request body. */
   last: { bytes: number; sha256: string; chunked: boolean };
+  /** Exchanges cut before they completed (request body not ended, or answer not finished). */
+  aborted: number;
 }
 
 /**
@@ -139,6 +141,9 @@ export interface Sink extends Fake {
 export async function bulkSink(): Promise<Sink> {
   const f = (await fake((req, res, self) => {
     const sink = self as Sink;
+    res.on('close', () => {
+      if (!res.writableFinished) sink.aborted++;
+    });
     const u = new URL(req.url!, 'http://x');
     if (req.method === 'GET' && u.pathname === '/_big') {
       req.resume();
@@ -169,5 +174,6 @@ export async function bulkSink(): Promise<Sink> {
     });
   })) as Sink;
   f.last = { bytes: 0, sha256: '', chunked: false };
+  f.aborted = 0;
   return f;
 }
