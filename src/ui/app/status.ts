@@ -73,8 +73,11 @@ export function statusPage(root: HTMLElement): void {
       const xs = parseProm(await text('/_vlrerank/metrics'));
       const byRoute = new Map<string, number>();
       for (const x of xs.filter((x) => x.name === 'vlrerank_requests_total')) byRoute.set(x.labels.route ?? '?', (byRoute.get(x.labels.route ?? '?') ?? 0) + x.value);
-      const hits = sum(xs, 'vlrerank_feature_cache_events_total', (l) => l.event === 'hit');
-      const misses = sum(xs, 'vlrerank_feature_cache_events_total', (l) => l.event === 'miss');
+      // the extractor's own cache counts as feature_hit/feature_miss; plain hit/miss otherwise
+      const ev = (e: string) => sum(xs, 'vlrerank_feature_cache_events_total', (l) => l.event === e);
+      const own = ev('feature_hit') + ev('feature_miss') > 0;
+      const hits = own ? ev('feature_hit') : ev('hit');
+      const misses = own ? ev('feature_miss') : ev('miss');
       const cacheBytes = xs.find((x) => /cache/.test(x.name) && /bytes/.test(x.name) && !x.name.endsWith('_max_bytes'))?.value;
       const cacheEntries = xs.find((x) => /cache/.test(x.name) && /(entries|items|size)$/.test(x.name))?.value;
       const latSum = sum(xs, 'vlrerank_stage_seconds_sum', (l) => l.stage === 'total');
