@@ -8,6 +8,7 @@ import type { AppParts } from '../http/app.js';
 import type { ServerContext } from '../http/context.js';
 import type { Models } from '../models/index.js';
 import type { MediaSource } from '../features/media/source.js';
+import type { FeatureExtractor } from '../features/extractor.js';
 import { createRerankService } from '../rerank/service.js';
 import { compatRerankRouter, rerankRouter } from './rerank.js';
 import { modelsRouter } from './models.js';
@@ -18,6 +19,7 @@ export async function registerRerank(ctx: ServerContext, parts: AppParts): Promi
     metrics: ctx.metrics,
     models: ctx.services.models as Models | undefined,
     source: ctx.services.mediaSource as MediaSource | undefined,
+    features: ctx.services.features as FeatureExtractor | undefined,
   });
   ctx.services.models ??= svc.models;
   ctx.services.reranker = svc.reranker;

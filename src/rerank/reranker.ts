@@ -109,7 +109,7 @@ export class Reranker {
   readonly #bridge: BridgeSettings;
   readonly #vp: VisualPassageSettings;
   readonly #sem: Semaphore;
-  readonly #visualMemo = new WeakMap<VisualFeatures, { bank: string; passage: string; bridge: Float32Array; concepts: string[] }>();
+  readonly #visualMemo = new WeakMap<Float32Array, { bank: string; detections: unknown; passage: string; bridge: Float32Array; concepts: string[] }>();
 
   constructor(options: RerankerOptions = {}) {
     this.options = options;
@@ -159,12 +159,14 @@ export class Reranker {
    * requests costs its softmax/top-k work once.
    */
   #visualOf(f: VisualFeatures, bank: ConceptBank, classNames: string[]): { passage: string; bridge: Float32Array; concepts: string[] } {
-    const hit = this.#visualMemo.get(f);
-    if (hit && hit.bank === bank.key) return hit;
+    // keyed by the logits array: the feature cache hands out the same arrays for the same image,
+    // even when it wraps them in a new features object per call
+    const hit = this.#visualMemo.get(f.logits);
+    if (hit && hit.bank === bank.key && hit.detections === f.detections) return hit;
     const passage = visualPassage(f.detections, f.logits, classNames, this.#vp);
     const b = bridgeVector(f.logits, bank.vectors, this.#bridge);
-    const v = { bank: bank.key, passage, bridge: b.vector, concepts: b.top.slice(0, 5).map((t) => shortLabel(classNames[t.classId]!)) };
-    this.#visualMemo.set(f, v);
+    const v = { bank: bank.key, detections: f.detections, passage, bridge: b.vector, concepts: b.top.slice(0, 5).map((t) => shortLabel(classNames[t.classId]!)) };
+    this.#visualMemo.set(f.logits, v);
     return v;
   }
 

@@ -8,7 +8,8 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { Models } from '../models/index.js';
 import { MediaSource } from '../features/media/source.js';
-import { portsFromShared } from './adapters.js';
+import { FeatureExtractor } from '../features/extractor.js';
+import { portsFromShared, VISUAL_PASSAGE_DETECT_THRESHOLD } from './adapters.js';
 import { Reranker } from './reranker.js';
 import { createRemoteScorer } from './backends/remote.js';
 
@@ -18,9 +19,25 @@ export interface RerankService {
   close(): Promise<void>;
 }
 
-export async function createRerankService(config: Config, deps: { logger: Logger; metrics: Metrics; models?: Models; source?: MediaSource }): Promise<RerankService> {
+export async function createRerankService(
+  config: Config,
+  deps: { logger: Logger; metrics: Metrics; models?: Models; source?: MediaSource; features?: FeatureExtractor },
+): Promise<RerankService> {
   const models = deps.models ?? (await Models.create(config.models, { logger: deps.logger, metrics: deps.metrics }));
   const source = deps.source ?? new MediaSource(config.media);
+  // the feature extractor is built on first use (it creates the image encoders), so start-up stays instant
+  let featuresP: Promise<FeatureExtractor> | undefined;
+  const features = () =>
+    (featuresP ??= deps.features
+      ? Promise.resolve(deps.features)
+      : FeatureExtractor.create(models, {
+          media: config.media,
+          cacheMaxBytes: config.cache.maxBytes,
+          source,
+          logger: deps.logger,
+          detectScoreThreshold: VISUAL_PASSAGE_DETECT_THRESHOLD,
+          onCacheEvent: (event) => deps.metrics.cacheEvents.inc({ event }),
+        }));
   const remote = config.rerank.remote.urls.length
     ? await createRemoteScorer({ urls: config.rerank.remote.urls, model: config.rerank.remote.model, apiKey: config.rerank.remote.apiKey, timeoutMs: config.rerank.remote.timeoutMs })
     : undefined;
@@ -34,21 +51,10 @@ export async function createRerankService(config: Config, deps: { logger: Logger
     maxFrames: config.media.maxFrames,
     maxConcurrentRequests: config.rerank.maxConcurrentRequests,
     calibration: manifestCalibration,
-    ports: async () => ({
-      ...(await portsFromShared({
-        models,
-        metrics: deps.metrics,
-        source,
-        media: { maxBytes: config.media.maxBytes, maxPixels: config.media.maxPixels, maxVideoBytes: config.media.maxVideoBytes },
-        video: { ffmpegPath: config.media.ffmpegPath, ffprobePath: config.media.ffprobePath, maxSeconds: config.media.maxVideoSeconds, maxBytes: config.media.maxVideoBytes, timeoutMs: config.media.videoTimeoutMs },
-        cacheMaxBytes: config.cache.maxBytes,
-        logger: deps.logger,
-      })),
-      remote,
-    }),
+    ports: async () => ({ ...(await portsFromShared({ models, metrics: deps.metrics, features: await features(), logger: deps.logger })), remote }),
     observe: {
+      // cache events come from the feature cache itself (onCacheEvent above), counted once
       stage: (stage, s) => deps.metrics.stageSeconds.observe({ stage }, s),
-      cache: (event, n) => n > 0 && deps.metrics.cacheEvents.inc({ event }, n),
     },
   });
   return {
@@ -56,6 +62,7 @@ export async function createRerankService(config: Config, deps: { logger: Logger
     models,
     async close() {
       await remote?.close();
+      if (featuresP && !deps.features) await (await featuresP.catch(() => undefined))?.close();
       if (!deps.source) await source.close();
       if (!deps.models) await models.close();
     },
