@@ -1,0 +1,121 @@
+/**
+ * Rerank benchmark (`npm run bench:rerank`): latency p50/p99 of Reranker.process() for 10 / 50 / 100
+ * mixed candidates (about half photos, half captions/descriptions, some both) with a cold feature
+ * cache (photos and texts never seen before in this run) and a warm one (the same request again),
+ * and throughput under 8 concurrent warm requests — each as a ratio to a baseline measured in the
+ * same run on the same candidates: the model forward passes alone (EfficientNet + NanoDet on
+ * already-preprocessed images, bge on the texts, batched), i.e. what no implementation can avoid.
+ *
+ *   npm run bench:rerank [-- --rounds 3]
+ * Env: BENCH_MODELS (../shared/models), BENCH_DATA (../shared/data).
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Reranker } from '../src/rerank/reranker.js';
+import { Models } from '../src/models/index.js';
+import { modelsSchema } from '../src/config/schema.js';
+import { decodeImage, preprocessImage } from '../src/features/media/image.js';
+
+const DATA = resolve(process.env.BENCH_DATA ?? '../shared/data');
+const MODELS = resolve(process.env.BENCH_MODELS ?? '../shared/models');
+const argv = process.argv.slice(2);
+const ROUNDS = Number(argv[argv.indexOf('--rounds') + 1] || 3);
+const SIZES = [10, 50, 100];
+
+type Doc = { text?: string; image?: string };
+const coco = readFileSync(join(DATA, 'coco-captions-mini/captions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { image: string; captions: string[] });
+const caltech = readFileSync(join(DATA, 'caltech101-mini/labels.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => `caltech101-mini/${l.split('\t')[0]}`);
+const grocery = readFileSync(join(DATA, 'grocery-store-products/queries.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => `grocery-store-products/${l.split('\t')[0]}`);
+const images = [...coco.map((c) => `coco-captions-mini/${c.image}`), ...caltech, ...grocery];
+const texts = coco.flatMap((c) => c.captions);
+let ni = 0;
+let nt = 0;
+/** n fresh candidates: 45% photo, 45% text, 10% photo + text; never repeated within the run. */
+function freshDocs(n: number): Doc[] {
+  return Array.from({ length: n }, (_, i) => {
+    const k = i % 10;
+    if (k < 4 || k === 9) return k === 9 ? { text: texts[nt++ % texts.length]!, image: images[ni++ % images.length]! } : { image: images[ni++ % images.length]! };
+    return { text: texts[nt++ % texts.length]! };
+  });
+}
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const f = (x: number) => x.toFixed(1).padStart(8);
+
+const reranker = new Reranker({ modelsDir: MODELS, device: 'cpu', mediaRoots: [DATA] });
+await reranker.warmup();
+const models = await Models.create(modelsSchema.parse({ dir: MODELS }));
+const [cls, det, bge] = await Promise.all([models.imageClassifier(), models.objectDetector(), models.textEmbedder()]);
+
+/** Forward passes alone for these candidates: images preprocessed beforehand (not timed). */
+async function baseline(query: string, docs: Doc[]): Promise<number> {
+  const imgs = await Promise.all(
+    docs.filter((d) => d.image).map(async (d) => {
+      const img = await decodeImage(readFileSync(join(DATA, d.image!)));
+      return Promise.all([preprocessImage(img, cls.preprocess), preprocessImage(img, det.preprocess)]);
+    }),
+  );
+  const t = performance.now();
+  await Promise.all([
+    imgs.length ? cls.embed(imgs.map((x) => x[0])) : undefined,
+    ...imgs.map((x) => det.detect(x[1])),
+    bge.embed([query], { kind: 'query' }),
+    bge.embed(docs.filter((d) => d.text).map((d) => d.text!), { kind: 'passage' }),
+  ]);
+  return performance.now() - t;
+}
+
+console.log(`rerank bench: ${ROUNDS} rounds per size, models ${MODELS}`);
+console.log('  n  cache   p50 ms   p99 ms   forward-only p50 ms   ratio p50');
+const warmSets = new Map<number, Doc[]>();
+for (const n of SIZES) {
+  const cold: number[] = [];
+  const base: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const docs = freshDocs(n);
+    const q = texts[nt++ % texts.length]!;
+    base.push(await baseline(q, freshDocs(n)));
+    const t = performance.now();
+    await reranker.process({ query: q, documents: docs });
+    cold.push(performance.now() - t);
+    warmSets.set(n, docs);
+  }
+  const docs = warmSets.get(n)!;
+  const warm: number[] = [];
+  const q = 'a person riding a bicycle';
+  await reranker.process({ query: q, documents: docs });
+  for (let r = 0; r < Math.max(10, ROUNDS * 5); r++) {
+    const t = performance.now();
+    await reranker.process({ query: q, documents: docs });
+    warm.push(performance.now() - t);
+  }
+  // warm baseline: the one forward pass a cached request still needs (the query)
+  const wb: number[] = [];
+  for (let r = 0; r < 10; r++) {
+    const t = performance.now();
+    await bge.embed([`${q} ${r}`], { kind: 'query' });
+    wb.push(performance.now() - t);
+  }
+  console.log(`${String(n).padStart(3)}  cold ${f(pct(cold, 50))} ${f(pct(cold, 99))} ${f(pct(base, 50)).padStart(21)} ${(pct(cold, 50) / pct(base, 50)).toFixed(2).padStart(11)}`);
+  console.log(`${String(n).padStart(3)}  warm ${f(pct(warm, 50))} ${f(pct(warm, 99))} ${f(pct(wb, 50)).padStart(21)} ${(pct(warm, 50) / pct(wb, 50)).toFixed(2).padStart(11)}`);
+}
+
+// throughput: 8 concurrent warm requests of 50 candidates vs the same requests one at a time
+const docs50 = warmSets.get(50)!;
+const N = 32;
+let t = performance.now();
+for (let i = 0; i < N; i++) await reranker.process({ query: `query ${i % 4}`, documents: docs50 });
+const seq = N / ((performance.now() - t) / 1000);
+t = performance.now();
+let next = 0;
+await Promise.all(
+  Array.from({ length: 8 }, async () => {
+    while (next < N) {
+      const i = next++;
+      await reranker.process({ query: `query ${i % 4}`, documents: docs50 });
+    }
+  }),
+);
+const conc = N / ((performance.now() - t) / 1000);
+console.log(`throughput, 50 warm candidates: sequential ${seq.toFixed(1)} req/s, 8 concurrent ${conc.toFixed(1)} req/s (ratio ${(conc / seq).toFixed(2)})`);
+await reranker.close();
+await models.close();
