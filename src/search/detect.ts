@@ -52,7 +52,8 @@ export interface RerankSpec {
   knn?: KnnClause;
 }
 
-export type Detection = { kind: 'passthrough' } | { kind: 'rerank'; spec: RerankSpec };
+/** `passthrough` with a `body`: not reranked, but that body (vlrerank keys removed) must be sent instead of the original. */
+export type Detection = { kind: 'passthrough'; body?: Record<string, unknown> } | { kind: 'rerank'; spec: RerankSpec };
 
 export interface SearchInput {
   /** Index expression of the path (`grocery`, `a,b`), undefined for `/_search`. */
@@ -180,7 +181,7 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
     if (!r.success) zodTo400('ext.vlrerank', r.error);
     ext = r.data;
     stripExt(body, 'vlrerank');
-    if (ext.enabled === false) return { kind: 'passthrough' };
+    if (ext.enabled === false) return { kind: 'passthrough', body }; // the engine must not see ext.vlrerank
   }
 
   let retriever: z.infer<typeof rerankerRetrieverSchema> | undefined;

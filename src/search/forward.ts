@@ -9,7 +9,8 @@ import type { Request, Response } from 'express';
 import { forwardRequestHeaders, forwardResponseHeaders } from '../proxy/hop-by-hop.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 
-export async function forwardBuffered(pool: UpstreamPool, req: Request, res: Response, body: Buffer): Promise<void> {
+/** `rewritten`: the body is not the client's (its length and encoding headers no longer apply). */
+export async function forwardBuffered(pool: UpstreamPool, req: Request, res: Response, body: Buffer, rewritten = false): Promise<void> {
   const ac = new AbortController();
   const onClose = () => {
     if (!res.writableFinished) ac.abort();
@@ -19,7 +20,7 @@ export async function forwardBuffered(pool: UpstreamPool, req: Request, res: Res
     const up = await pool.request({
       method: req.method,
       path: req.originalUrl,
-      headers: forwardRequestHeaders(req.rawHeaders),
+      headers: rewritten ? withoutLengthAndEncoding(forwardRequestHeaders(req.rawHeaders)) : forwardRequestHeaders(req.rawHeaders),
       body: body.length ? body : null,
       signal: ac.signal,
       rawHeaders: true,
@@ -30,4 +31,13 @@ export async function forwardBuffered(pool: UpstreamPool, req: Request, res: Res
   } finally {
     res.off('close', onClose);
   }
+}
+
+function withoutLengthAndEncoding(raw: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i]!.toLowerCase();
+    if (k !== 'content-length' && k !== 'content-encoding') out.push(raw[i]!, raw[i + 1]!);
+  }
+  return out;
 }

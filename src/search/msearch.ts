@@ -62,14 +62,16 @@ function indexOf(header: Record<string, unknown>, pathIndex: string | undefined)
   return pathIndex;
 }
 
-export type MsearchPlan = Array<{ kind: 'plain'; item: MsearchItem } | { kind: 'rerank'; spec: RerankSpec; index?: string } | { kind: 'error'; error: unknown }>;
+export type MsearchPlan = Array<{ kind: 'plain'; item: MsearchItem; rewritten?: boolean } | { kind: 'rerank'; spec: RerankSpec; index?: string } | { kind: 'error'; error: unknown }>;
 
 export function planMsearch(items: MsearchItem[], pathIndex: string | undefined, params: URLSearchParams, registry: PipelineRegistry): MsearchPlan {
   return items.map((item) => {
     const index = indexOf(item.header, pathIndex);
     try {
       const d = detectRerank({ index, params: headerParams(item.header, params), body: item.body }, registry);
-      return d.kind === 'rerank' ? { kind: 'rerank' as const, spec: d.spec, index } : { kind: 'plain' as const, item };
+      if (d.kind === 'rerank') return { kind: 'rerank' as const, spec: d.spec, index };
+      // a body whose vlrerank block said `enabled: false` is sent without it
+      return d.body ? { kind: 'plain' as const, item: { ...item, bodyLine: JSON.stringify(d.body) }, rewritten: true } : { kind: 'plain' as const, item };
     } catch (e) {
       return { kind: 'error' as const, error: e };
     }

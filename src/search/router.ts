@@ -94,7 +94,10 @@ export function searchRouter(ctx: ServerContext): Router {
         }
       }
       const d = maybe && (body !== undefined || !text) ? detectRerank({ index, params, body }, registry) : { kind: 'passthrough' as const };
-      if (d.kind === 'passthrough') return await forwardBuffered(pool(ctx), req, res, raw);
+      if (d.kind === 'passthrough') {
+        if (d.body) return await forwardBuffered(pool(ctx), req, res, Buffer.from(JSON.stringify(d.body)), true);
+        return await forwardBuffered(pool(ctx), req, res, raw);
+      }
       const out = await runRerankSearch(d.spec, searchDeps(ctx), { index, headers: req.headers, signal: clientSignal(req, res) });
       send(res, out.status, out.headers, out.body);
     } catch (e) {
@@ -118,7 +121,7 @@ export function searchRouter(ctx: ServerContext): Router {
       }
       const params = splitUrl(req);
       const plan = planMsearch(items, index, params, registry);
-      if (plan.every((p) => p.kind === 'plain')) return await forwardBuffered(pool(ctx), req, res, raw);
+      if (plan.every((p) => p.kind === 'plain' && !p.rewritten)) return await forwardBuffered(pool(ctx), req, res, raw);
       const out = await runMsearch(plan, searchDeps(ctx), { pathIndex: index, params, headers: req.headers, signal: clientSignal(req, res) });
       send(res, 200, out.headers, out.body);
     } catch (e) {

@@ -90,6 +90,11 @@ describe.each(ENGINES)('rerank syntaxes through the proxy on %s', (engine) => {
     const body = await clientSearch(engine, p.url, { index: KB, body: { size: 5, query: { match: { text: 'cells' } } } });
     expectReranked(body, 'default');
     expect(body.vlrerank.pipeline).toBe('knowledge-base');
+    // opting out: the search goes to the engine as plain, without the ext block
+    const q = { size: 5, query: { match: { text: 'cells' } } };
+    const off = await clientSearch(engine, p.url, { index: KB, body: { ...q, ext: { vlrerank: { enabled: false } } } });
+    const direct = await (await fetch(`${p.engineUrl}/${KB}/_search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(q) })).json();
+    expect({ ...off, took: 0 }).toEqual({ ...direct, took: 0 });
   });
 
   it('plain searches are forwarded untouched', async () => {

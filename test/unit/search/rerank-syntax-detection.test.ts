@@ -86,7 +86,7 @@ describe('rerank syntax detection', () => {
     const d = detectRerank({ index: 'kb', params: P(), body: { query: { match: { body: 'vitamin d' } } } }, registry);
     expect(d.kind === 'rerank' && d.spec.syntax).toBe('default');
     expect(detectRerank({ index: 'kb', params: P(), body: { query: { match_all: {} } } }, registry).kind).toBe('passthrough');
-    expect(detectRerank({ index: 'kb', params: P(), body: { query: { match: { body: 'x' } }, ext: { vlrerank: { enabled: false } } } }, registry).kind).toBe('passthrough');
+    expect(detectRerank({ index: 'kb', params: P(), body: { query: { match: { body: 'x' } }, ext: { vlrerank: { enabled: false } } } }, registry)).toEqual({ kind: 'passthrough', body: { query: { match: { body: 'x' } } } });
   });
 
   it.each([
