@@ -89,7 +89,10 @@ export function registerRerank(program: Command): void {
       const docsFile = resolve(flags.docs);
       const documents = parseDocsFile(readFileSync(docsFile, 'utf8'), flags.docs);
       const abs = (p?: string) => (p && !/^(https?:|data:)/i.test(p) && !isAbsolute(p) ? resolve(p) : p);
-      const roots = [...config.media.roots, dirname(docsFile), ...[flags.queryImage, flags.queryVideo].filter(Boolean).map((p) => dirname(abs(p)!))];
+      // a local CLI run reads the files its user names: the docs file's folder, the query media's
+      // folder and the folders of absolute media paths in the docs file are this run's media roots
+      const named = documents.flatMap((d) => (typeof d === 'string' ? [] : [d.image, d.video])).filter((p): p is string => typeof p === 'string' && isAbsolute(p));
+      const roots = [...new Set([...config.media.roots, dirname(docsFile), ...[flags.queryImage, flags.queryVideo].filter(Boolean).map((p) => dirname(abs(p)!)), ...named.map((p) => dirname(p))])];
       const reranker = new Reranker({
         modelsDir: config.models.dir,
         device: config.models.device,

@@ -9,7 +9,7 @@ import { VlrerankError } from '../../src/errors.js';
 
 const reranker = testReranker({ maxDocuments: 5 });
 afterAll(() => reranker.close());
-const sk = (n: string) => `skimage-clip-smoke/images/${n}.png`;
+const sk = (n: string) => `skimage-clip-smoke/images/${n}.${n === 'rocket' ? 'jpg' : 'png'}`;
 const corrupt = `data:image/png;base64,${Buffer.from('not really a png at all').toString('base64')}`;
 
 async function fails(input: unknown): Promise<VlrerankError> {

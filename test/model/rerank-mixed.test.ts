@@ -8,7 +8,7 @@ import { testReranker } from '../helpers/reranker.js';
 
 const reranker = testReranker();
 afterAll(() => reranker.close());
-const sk = (n: string) => `skimage-clip-smoke/images/${n}.png`;
+const sk = (n: string) => `skimage-clip-smoke/images/${n}.${n === 'rocket' ? 'jpg' : 'png'}`;
 
 it('scores text, image, text+image and video documents together', { timeout: 300_000 }, async () => {
   const out = await reranker.process({
@@ -28,6 +28,7 @@ it('scores text, image, text+image and video documents together', { timeout: 300
   expect(by.get(4)!.explanation!.signals.map((s) => s.name)).toEqual(['text_video']);
   expect(by.get(4)!.explanation!.modalities).toEqual({ query: ['text'], document: ['video'] });
   for (const r of out) {
+    expect(r.explanation!.error).toBeUndefined();
     expect(r.score).toBeGreaterThanOrEqual(0);
     expect(r.score).toBeLessThanOrEqual(1);
     for (const s of r.explanation!.signals) expect(s).toMatchObject({ raw: expect.any(Number), calibrated: expect.any(Number), weight: expect.any(Number) });

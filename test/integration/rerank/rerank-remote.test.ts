@@ -10,7 +10,7 @@ import { spawnRerankProcess, startRerankServer } from '../../helpers/rerank-serv
 
 let worker: Awaited<ReturnType<typeof spawnRerankProcess>>;
 let srv: RunningServer;
-const sk = (n: string) => `skimage-clip-smoke/images/${n}.png`;
+const sk = (n: string) => `skimage-clip-smoke/images/${n}.${n === 'rocket' ? 'jpg' : 'png'}`;
 
 beforeAll(async () => {
   worker = await spawnRerankProcess();
