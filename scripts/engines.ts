@@ -439,6 +439,10 @@ export async function startEngine(name: EngineName, options: { auto?: boolean; t
       throw new Error(`port ${spec.httpPort} answers but not with a healthy ${spec.distribution} ${spec.version} (${JSON.stringify(again)}); stop whatever holds it`);
     }
     if (!pid) {
+      if (!existsSync(join(spec.javaHome, 'bin', 'java'))) {
+        const v = spec.javaHome === JDK17 ? 'VLRERANK_JDK17 (Debian: openjdk-17-jre-headless)' : 'VLRERANK_JDK21 (a JDK ≥ 21)';
+        throw new Error(`${name} needs a JDK at ${spec.javaHome}: install it or set ${v}`);
+      }
       const dir = installEngine(name);
       const bin = join(dir, 'bin', spec.distribution);
       const out = join(dir, 'logs', 'vlrerank-start.log');
