@@ -26,7 +26,7 @@ const render = async (w: number, h: number, body: string) =>
 
 describe('OCR (ppocr-v4-ch)', () => {
   it('reads "Hello World 2024" rendered in DejaVu Sans, with a box around it', async () => {
-    const img = await render(640, 160, '<text x="40" y="100" font-family="DejaVu Sans" font-size="56">Hello World 2024</text>');
+    const img = await render(640, 160, '<text x="40" y="100" font-family="DejaVu Sans, Liberation Sans, sans-serif" font-size="56">Hello World 2024</text>');
     const lines = await ocr.recognize(img);
     expect(lines).toHaveLength(1);
     expect(lines[0]!.text).toBe('Hello World 2024');
@@ -43,9 +43,9 @@ describe('OCR (ppocr-v4-ch)', () => {
     const img = await render(
       800,
       400,
-      '<text x="40" y="80" font-family="DejaVu Sans" font-size="40">Invoice number 4711</text>' +
-        '<text x="40" y="170" font-family="DejaVu Sans" font-size="40">Paid 2026</text>' +
-        '<g transform="rotate(180 400 300)"><text x="200" y="320" font-family="DejaVu Sans" font-size="36">Upside down line</text></g>',
+      '<text x="40" y="80" font-family="DejaVu Sans, Liberation Sans, sans-serif" font-size="40">Invoice number 4711</text>' +
+        '<text x="40" y="170" font-family="DejaVu Sans, Liberation Sans, sans-serif" font-size="40">Paid 2026</text>' +
+        '<g transform="rotate(180 400 300)"><text x="200" y="320" font-family="DejaVu Sans, Liberation Sans, sans-serif" font-size="36">Upside down line</text></g>',
     );
     const lines = await ocr.recognize(img);
     // The Chinese+Latin recogniser sometimes drops narrow spaces, so compare without them.
