@@ -323,7 +323,8 @@ export class Reranker {
       queryTexts.length ? cache.vectors(queryTexts, 'query') : Promise.resolve(undefined),
       passageTexts.length ? cache.vectors(passageTexts, 'passage') : Promise.resolve(undefined),
     ]);
-    const tokenCheck = ports.text.countTokens?.bind(ports.text);
+    // truncation is reported in explanations only: tokenising every cached text again is not free
+    const tokenCheck = req.explain ? ports.text.countTokens?.bind(ports.text) : undefined;
     const truncatedOf = (t: string | undefined, what: string) => (t !== undefined && tokenCheck && tokenCheck(t) > ports.text.maxTokens ? [what] : []);
 
     // --- prepared sides ---
