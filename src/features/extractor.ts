@@ -223,7 +223,7 @@ export class FeatureExtractor {
       const m = await this.source.resolve(ref, { maxBytes: this.#limits.maxBytes, signal: request.signal });
       ({ bytes, contentHash } = m);
       if (m.origin === 'url' && (m.etag || m.lastModified)) this.#urls.set(ref, { etag: m.etag, lastModified: m.lastModified, contentHash });
-      await this.#rememberPath(ref, m);
+      this.#rememberPath(ref, m);
     } catch (e) {
       release();
       throw e;
@@ -244,10 +244,9 @@ export class FeatureExtractor {
   }
 
   /** A local file seen before keeps its content hash while its size and mtime do not change. */
-  async #rememberPath(ref: string, m: MediaBytes): Promise<void> {
-    if (m.origin !== 'path' || !m.location) return;
-    const st = await stat(m.location).catch(() => undefined);
-    if (st) this.#paths.set(ref, { location: m.location, size: st.size, mtimeMs: st.mtimeMs, contentHash: m.contentHash });
+  #rememberPath(ref: string, m: MediaBytes): void {
+    // size and mtime from the same open file the bytes came from (no window for a change between)
+    if (m.origin === 'path' && m.location && m.file) this.#paths.set(ref, { location: m.location, ...m.file, contentHash: m.contentHash });
   }
 
   async #knownPathHash(ref: string): Promise<string | undefined> {
@@ -403,7 +402,7 @@ export class FeatureExtractor {
     try {
       const r = await this.source.resolve(ref, { maxBytes: m.maxVideoBytes, signal: request.signal });
       ({ bytes, contentHash } = r);
-      await this.#rememberPath(ref, r);
+      this.#rememberPath(ref, r);
     } finally {
       release();
     }

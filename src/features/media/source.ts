@@ -48,6 +48,8 @@ export interface MediaBytes {
   lastModified?: string;
   /** Final URL after redirects (url origin) or the resolved real path (path origin). */
   location?: string;
+  /** Size and modification time of the file as read (path origin): a change detector for callers. */
+  file?: { size: number; mtimeMs: number };
 }
 
 export interface ResolveOptions {
@@ -350,7 +352,8 @@ export class MediaSource {
       if (!roots.some((r) => real === r || real.startsWith(r.endsWith(sep) ? r : r + sep))) {
         throw vlrError('VLR_MEDIA_FORBIDDEN', `media path ${ref} is outside the allowed media roots`);
       }
-      return withHash({ bytes: await readFileBounded(real, maxBytes, ref), location: real }, 'path');
+      const { bytes, size, mtimeMs } = await readFileBounded(real, maxBytes, ref);
+      return withHash({ bytes, location: real, file: { size, mtimeMs } }, 'path');
     }
     if (lastMissing) throw vlrError('VLR_NOT_FOUND', `media file ${ref} does not exist under the media roots`, { status: 404 });
     throw vlrError('VLR_MEDIA_FORBIDDEN', `media path ${ref} is outside the allowed media roots`);
@@ -398,7 +401,7 @@ async function readBounded(body: Dispatcher.ResponseData['body'], max: number, u
   return Buffer.concat(chunks, n);
 }
 
-async function readFileBounded(real: string, max: number, ref: string): Promise<Buffer> {
+async function readFileBounded(real: string, max: number, ref: string): Promise<{ bytes: Buffer; size: number; mtimeMs: number }> {
   let fh;
   try {
     // O_NOFOLLOW: if the last component was swapped for a symlink after realpath(), refuse.
@@ -412,7 +415,7 @@ async function readFileBounded(real: string, max: number, ref: string): Promise<
     if (st.size > max) throw tooLarge(ref, max, st.size);
     const buf = Buffer.alloc(st.size);
     const { bytesRead } = await fh.read(buf, 0, st.size, 0);
-    return buf.subarray(0, bytesRead);
+    return { bytes: buf.subarray(0, bytesRead), size: st.size, mtimeMs: st.mtimeMs };
   } finally {
     await fh.close();
   }
