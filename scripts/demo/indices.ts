@@ -29,7 +29,7 @@ export const DATASET_OF: Record<DemoIndexName, string> = {
   scifact: 'scifact-beir',
 };
 
-type Doc = { _id: string } & Record<string, unknown>;
+export type Doc = { _id: string } & Record<string, unknown>;
 
 async function* jsonl<T>(file: string): AsyncGenerator<T> {
   const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
@@ -132,6 +132,8 @@ export interface EnsureOptions {
   pipelines?: Partial<Record<DemoIndexName, Pipeline>>;
   /** Index only the first N documents of each set (tests). */
   limit?: number;
+  /** Index only the documents this accepts (tests: e.g. the scene clips of the video set). */
+  select?: (doc: Doc) => boolean;
   /** Documents per `_bulk` (media indices are slower per document: the proxy embeds each image/video). */
   batch?: Partial<Record<DemoIndexName, number>>;
   /** Rebuild even when the index looks complete. */
@@ -175,7 +177,11 @@ export async function ensureDemoIndex(name: DemoIndexName, o: EnsureOptions & { 
   const t0 = Date.now();
   const pipeline = o.pipelines?.[name];
   const index = `${o.prefix ?? ''}${name}${o.suffix ?? ''}`;
-  const total = await expectedCount(name, o.dataDir, o.limit);
+  let total = await expectedCount(name, o.dataDir, o.limit);
+  if (o.select) {
+    total = 0;
+    for await (const d of demoDocs(name, o.dataDir)) if (o.select(d) && !(o.limit && total >= o.limit)) total++;
+  }
   const vecField = pipeline?.vectors.ingest ? (pipeline.vectors.image ?? pipeline.vectors.bridge)?.field : undefined;
   const have = await countOf(o.proxyUrl, index);
   if (!o.force && have === total) {
@@ -224,6 +230,7 @@ export async function ensureDemoIndex(name: DemoIndexName, o: EnsureOptions & { 
   };
   let i = 0;
   for await (const d of demoDocs(name, o.dataDir)) {
+    if (o.select && !o.select(d)) continue;
     if (o.limit && i++ >= o.limit) break;
     const { _id, ...src } = d;
     lines.push(JSON.stringify({ index: { _id } }), JSON.stringify(src));
