@@ -19,7 +19,7 @@ export async function registerRerank(ctx: ServerContext, parts: AppParts): Promi
     metrics: ctx.metrics,
     models: ctx.services.models as Models | undefined,
     source: ctx.services.mediaSource as MediaSource | undefined,
-    features: ctx.services.features as FeatureExtractor | undefined,
+    features: () => ctx.services.features as FeatureExtractor | undefined,
   });
   ctx.services.models ??= svc.models;
   ctx.services.reranker = svc.reranker;

@@ -21,23 +21,27 @@ export interface RerankService {
 
 export async function createRerankService(
   config: Config,
-  deps: { logger: Logger; metrics: Metrics; models?: Models; source?: MediaSource; features?: FeatureExtractor },
+  deps: { logger: Logger; metrics: Metrics; models?: Models; source?: MediaSource; features?: () => FeatureExtractor | undefined },
 ): Promise<RerankService> {
   const models = deps.models ?? (await Models.create(config.models, { logger: deps.logger, metrics: deps.metrics }));
   const source = deps.source ?? new MediaSource(config.media);
   // the feature extractor is built on first use (it creates the image encoders), so start-up stays instant
+  // A server area that registers a shared extractor (ctx.services.features) after this one still
+  // wins: it is looked up at first use, not at registration.
   let featuresP: Promise<FeatureExtractor> | undefined;
+  let ownFeatures = false;
   const features = () =>
-    (featuresP ??= deps.features
-      ? Promise.resolve(deps.features)
-      : FeatureExtractor.create(models, {
+    (featuresP ??= deps.features?.()
+      ? Promise.resolve(deps.features()!)
+      : ((ownFeatures = true),
+        FeatureExtractor.create(models, {
           media: config.media,
           cacheMaxBytes: config.cache.maxBytes,
           source,
           logger: deps.logger,
           detectScoreThreshold: VISUAL_PASSAGE_DETECT_THRESHOLD,
           onCacheEvent: (event) => deps.metrics.cacheEvents.inc({ event }),
-        }));
+        })));
   const remote = config.rerank.remote.urls.length
     ? await createRemoteScorer({ urls: config.rerank.remote.urls, model: config.rerank.remote.model, apiKey: config.rerank.remote.apiKey, timeoutMs: config.rerank.remote.timeoutMs })
     : undefined;
@@ -62,7 +66,7 @@ export async function createRerankService(
     models,
     async close() {
       await remote?.close();
-      if (featuresP && !deps.features) await (await featuresP.catch(() => undefined))?.close();
+      if (featuresP && ownFeatures) await (await featuresP.catch(() => undefined))?.close();
       if (!deps.source) await source.close();
       if (!deps.models) await models.close();
     },
