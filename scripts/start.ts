@@ -190,7 +190,7 @@ async function main(): Promise<void> {
   const config = parseConfig(
     {
       ...raw,
-      server: { ...raw.server, port: env.VLRERANK_PORT ? base.server.port : 9280, adminToken: token, ui: true },
+      server: { ...raw.server, adminToken: token, ui: true },
       upstream: { ...raw.upstream, urls },
       log: { level: env.VLRERANK_LOG_LEVEL ?? 'warn', access: false },
       models: { ...raw.models, dir: models },
