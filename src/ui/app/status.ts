@@ -43,6 +43,7 @@ export function statusPage(root: HTMLElement): void {
   const charts = h('section.panel.charts', { 'aria-label': 'charts' });
   root.append(h('h1', { text: 'Status' }), h('div.grid3', {}, [health, stats]), charts);
   const history: Point[] = [];
+  let lastHealth: Health | undefined;
 
   const tick = async () => {
     if (!root.isConnected) return;
@@ -50,6 +51,7 @@ export function statusPage(root: HTMLElement): void {
       // red answers 503 with the same body: read it either way
       const res = await fetch('/_vlrerank/health');
       const b = (await res.json().catch(() => ({ status: `HTTP ${res.status}` }))) as Health;
+      lastHealth = b;
       const st = String(b.status ?? 'unknown');
       const nodes = b.upstream?.nodes ?? [];
       const eng = b.upstream?.engine;
@@ -78,8 +80,10 @@ export function statusPage(root: HTMLElement): void {
       const own = ev('feature_hit') + ev('feature_miss') > 0;
       const hits = own ? ev('feature_hit') : ev('hit');
       const misses = own ? ev('feature_miss') : ev('miss');
-      const cacheBytes = xs.find((x) => /cache/.test(x.name) && /bytes/.test(x.name) && !x.name.endsWith('_max_bytes'))?.value;
-      const cacheEntries = xs.find((x) => /cache/.test(x.name) && /(entries|items|size)$/.test(x.name))?.value;
+      // size: a cache gauge in the metrics, else a cache section of the health answer ({bytes, entries})
+      const cacheSection = findCacheStats(lastHealth);
+      const cacheBytes = xs.find((x) => /cache/.test(x.name) && /bytes/.test(x.name) && !x.name.endsWith('_max_bytes'))?.value ?? cacheSection?.bytes;
+      const cacheEntries = xs.find((x) => /cache/.test(x.name) && /(entries|items|size)$/.test(x.name))?.value ?? cacheSection?.entries;
       const latSum = sum(xs, 'vlrerank_stage_seconds_sum', (l) => l.stage === 'total');
       const latCount = sum(xs, 'vlrerank_stage_seconds_count', (l) => l.stage === 'total');
       const failures = sum(xs, 'vlrerank_failures_total');
@@ -130,6 +134,21 @@ function summary(v: unknown): string {
     .slice(0, 4)
     .map(([k, x]) => `${k}: ${String(x)}`);
   return parts.length ? parts.join(', ') : `${Object.keys(o).length} entries (see details)`;
+}
+
+/** The first object under a cache-ish key of the health answer that reports bytes or entries. */
+function findCacheStats(o: unknown, depth = 0): { bytes?: number; entries?: number } | undefined {
+  if (!o || typeof o !== 'object' || depth > 3) return undefined;
+  for (const [k, v] of Object.entries(o as Record<string, unknown>)) {
+    if (!v || typeof v !== 'object') continue;
+    const r = v as Record<string, unknown>;
+    if (/cache/i.test(k) && (typeof r.bytes === 'number' || typeof r.entries === 'number')) {
+      return { bytes: typeof r.bytes === 'number' ? r.bytes : undefined, entries: typeof r.entries === 'number' ? r.entries : undefined };
+    }
+    const inner = findCacheStats(v, depth + 1);
+    if (inner) return inner;
+  }
+  return undefined;
 }
 
 function kv(k: string, v: string): HTMLElement[] {
