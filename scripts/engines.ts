@@ -197,6 +197,9 @@ function fetchArtifact(a: Artifact): string {
   log(`downloading ${a.gav} from Maven Central`);
   mvn(['org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy', `-Dartifact=${a.gav}`, `-DoutputDirectory=${DOWNLOADS}`]);
   if (!existsSync(dest)) throw new Error(`mvn did not produce ${dest}`);
+  // the copy in downloads/ is the cache: drop Maven's own copy of the big zip (halves the disk use)
+  const [g, art, v] = a.gav.split(':');
+  rmSync(join(M2, ...g!.split('.'), art!, v!), { recursive: true, force: true });
   return dest;
 }
 
