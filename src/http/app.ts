@@ -11,6 +11,7 @@ import express, { type Express, type Router } from 'express';
 import type { ServerContext } from './context.js';
 import { errorHandler } from './errors.js';
 import { accessLog } from './access-log.js';
+import { vlrError } from '../errors.js';
 
 export interface AppParts {
   /** Routers mounted at /_vlrerank (api: health, metrics, rerank, models; ui). */
@@ -28,6 +29,8 @@ export function buildApp(ctx: ServerContext, parts: AppParts): Express {
   app.set('query parser', 'simple');
   app.use(accessLog(ctx));
   for (const r of parts.admin) app.use('/_vlrerank', r);
+  // vlrerank owns /_vlrerank/: an unknown path there is our 404, never forwarded (the engine would answer a confusing 405)
+  app.use('/_vlrerank', (req, _res, next) => next(vlrError('VLR_NOT_FOUND', `no vlrerank endpoint [${req.method} ${req.baseUrl}${req.path}]`)));
   for (const r of parts.intercept) app.use(r);
   app.use(parts.proxy);
   app.use(errorHandler(ctx));
