@@ -1,6 +1,6 @@
 /**
  * Fit the reranker's per-signal logistic calibration on labelled pairs from ../shared/data and write
- * models/calibration.json + models/CALIBRATION.md.
+ * models/calibration/signals.json + models/CALIBRATION.md.
  *
  *   npx tsx scripts/fit-calibration.ts [--data ../shared/data] [--models ../shared/models] [--quick]
  *
@@ -13,7 +13,7 @@
  * The fit is class-balanced IRLS (calibration.ts `fitLogistic`); held-out accuracy is reported at 0.5.
  * Runs in a few minutes on 2 cores.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import MiniSearch from 'minisearch';
 import { Reranker } from '../src/rerank/reranker.js';
@@ -198,7 +198,8 @@ const file = {
   signals,
 };
 if (!QUICK || args.includes('--write')) {
-  writeFileSync('models/calibration.json', `${JSON.stringify(file, null, 2)}\n`);
+  mkdirSync('models/calibration', { recursive: true });
+  writeFileSync('models/calibration/signals.json', `${JSON.stringify(file, null, 2)}\n`);
   writeFileSync(
     'models/CALIBRATION.md',
     `# Reranker calibration
@@ -206,7 +207,7 @@ if (!QUICK || args.includes('--write')) {
 Every raw signal of the reranker (a cosine, a logit, a remote score) is mapped to a probability of
 relevance by its own logistic curve, \`p = 1 / (1 + exp(-(a·x + b)))\`, so that signals of different
 scales can be fused by a weighted mean and a score means the same thing in every request
-(src/rerank/calibration.ts, fusion.ts). The constants are in \`models/calibration.json\`
+(src/rerank/calibration.ts, fusion.ts). The constants are in \`models/calibration/signals.json\`
 (the model manifests' \`calibration\` field, when filled, overrides them per signal).
 
 ## How they were fitted
@@ -239,7 +240,7 @@ Balanced accuracy at p = 0.5 measures calibration *and* separability; ranking qu
 is unaffected by calibration (monotone per signal), see the model tests.
 `,
   );
-  console.error('wrote models/calibration.json and models/CALIBRATION.md');
+  console.error('wrote models/calibration/signals.json and models/CALIBRATION.md');
 } else {
   console.log(JSON.stringify(file, null, 2));
 }

@@ -3,7 +3,7 @@
  * of relevance with a logistic map p = 1 / (1 + exp(-(a·raw + b))), constants fitted by
  * scripts/fit-calibration.ts on labelled pairs from ../shared/data (see models/CALIBRATION.md).
  *
- * Where constants live: `models/calibration.json` in the repo (written by the fit script), overlaid
+ * Where constants live: `models/calibration/signals.json` in the repo (written by the fit script), overlaid
  * by any `calibration` entry of a model manifest (the manifest schema has the field), overlaid by
  * the caller's own table. A signal without constants falls back to DEFAULT_CALIBRATION, which is
  * stated here and reported in explanations, never silently invented per request.
@@ -29,7 +29,7 @@ export type CalibrationTable = Record<string, LogisticParams>;
  * `remote` assumes the remote server already returns a probability-like score in [0,1].
  */
 export const DEFAULT_CALIBRATION: Readonly<CalibrationTable> = Object.freeze({
-  // from a --quick run of scripts/fit-calibration.ts; the full fit in models/calibration.json wins
+  // from a --quick run of scripts/fit-calibration.ts; the full fit in models/calibration/signals.json wins
   text_text: { a: 33.4, b: -23.8 },
   text_image: { a: 21.7, b: -11.9 },
   image_image: { a: 16.1, b: -5.8 },
@@ -77,15 +77,15 @@ export class Calibrator {
   }
 }
 
-/** The repo's `models/calibration.json`, found from this module (src/ or dist/). */
+/** The repo's `models/calibration/signals.json`, found from this module (src/ or dist/). */
 export function defaultCalibrationFile(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
-    const f = join(dir, 'models', 'calibration.json');
+    const f = join(dir, 'models', 'calibration', 'signals.json');
     if (existsSync(f)) return f;
     dir = dirname(dir);
   }
-  return join(process.cwd(), 'models', 'calibration.json');
+  return join(process.cwd(), 'models', 'calibration', 'signals.json');
 }
 
 export interface CalibrationFile {

@@ -59,7 +59,7 @@ export interface RerankerOptions {
   maxFrames?: number;
   /** Signal weights (signal name → weight), over the defaults in fusion.ts. */
   weights?: Record<string, number>;
-  /** Calibration constants over models/calibration.json and the manifests. */
+  /** Calibration constants over models/calibration/signals.json and the manifests. */
   calibration?: CalibrationTable;
   calibrationFile?: string;
   bridge?: Partial<BridgeSettings>;
