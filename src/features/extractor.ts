@@ -14,6 +14,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import { vlrError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -85,6 +86,11 @@ export interface FeatureExtractorOptions {
   source?: MediaSource;
   /** Metrics hook for cache events (`metrics.cacheEvents.inc({event})`). */
   onCacheEvent?: (event: CacheEvent) => void;
+  /**
+   * A Prometheus registry (the server's `metrics.registry`): adds the gauges
+   * `vlrerank_feature_cache_bytes` / `_entries` / `_max_bytes`, read at scrape time (the UI shows them).
+   */
+  registry?: Registry;
   logger?: Logger;
   classifierId?: string;
   detectorId?: string;
@@ -127,6 +133,19 @@ function sizeOfPart(p: Part): number {
 
 function visualBytes(f: VisualFeatures): number {
   return f.embedding.byteLength + f.logits.byteLength + f.probs.byteLength + 64 * f.topConcepts.length + 96 * f.detections.length + (f.ocrLines ?? []).reduce((a, l) => a + 2 * l.text.length + 128, 0);
+}
+
+/** Scrape-time gauges of the cache size (first extractor on a registry wins; a second one would clash). */
+function registerCacheGauges(registry: Registry, cache: FeatureCache<Part>): void {
+  const gauges: Array<[string, string, () => number]> = [
+    ['vlrerank_feature_cache_bytes', 'Bytes held by the feature cache', () => cache.stats().bytes],
+    ['vlrerank_feature_cache_entries', 'Entries in the feature cache', () => cache.stats().entries],
+    ['vlrerank_feature_cache_max_bytes', 'Byte bound of the feature cache', () => cache.maxBytes],
+  ];
+  for (const [name, help, read] of gauges) {
+    if (registry.getSingleMetric(name)) continue;
+    new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+  }
 }
 
 const rev = (m: { id: string; manifest: { revision: string } }) => `${m.id}@${m.manifest.revision}`;
@@ -173,6 +192,7 @@ export class FeatureExtractor {
     this.#media = new Semaphore(options.maxConcurrentMedia ?? 8);
     this.#cpu = new Semaphore(options.maxConcurrentDecodes ?? availableParallelism());
     this.cache = new FeatureCache<Part>({ maxBytes: options.cacheMaxBytes, sizeOf: sizeOfPart, onEvent: options.onCacheEvent });
+    if (options.registry) registerCacheGauges(options.registry, this.cache);
   }
 
   /** Build over a shared Models facade (sessions load lazily on first use). */

@@ -30,7 +30,7 @@ async function batchRuns(model: string): Promise<number> {
 beforeAll(async () => {
   metrics = createMetrics({ defaults: false });
   models = await Models.create(modelsConfig({ batch: { maxBatchSize: 16, maxWaitMs: 2, maxQueue: 1024 } }), { metrics });
-  fx = await FeatureExtractor.create(models, { media, cacheMaxBytes: 64 * 1024 * 1024, onCacheEvent: (e) => metrics.cacheEvents.inc({ event: e }) });
+  fx = await FeatureExtractor.create(models, { media, cacheMaxBytes: 64 * 1024 * 1024, onCacheEvent: (e) => metrics.cacheEvents.inc({ event: e }), registry: metrics.registry });
 });
 afterAll(async () => {
   await fx.close();
@@ -103,6 +103,15 @@ describe('FeatureExtractor.image', () => {
     expect(s1.misses - s0.misses).toBe(1);
     // the other nine joined the computation or, arriving after it, found its result
     expect(s1.shared - s0.shared + (s1.hits - s0.hits)).toBe(9);
+  });
+
+  it('reports its size and events to Prometheus', async () => {
+    const text = await metrics.registry.metrics();
+    const bytes = Number(/^vlrerank_feature_cache_bytes (\d+)/m.exec(text)?.[1]);
+    expect(bytes).toBe(fx.stats().bytes);
+    expect(bytes).toBeGreaterThan(0);
+    expect(text).toMatch(new RegExp(`^vlrerank_feature_cache_entries ${fx.stats().entries}$`, 'm'));
+    expect(text).toMatch(/^vlrerank_feature_cache_events_total\{event="hit"\} [1-9]/m);
   });
 
   it('answers bad media with its clear error', async () => {
