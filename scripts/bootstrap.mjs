@@ -38,8 +38,9 @@ if (!existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSyn
 }
 
 // 2. Debian packages
-const binOf = { ffmpeg: 'ffmpeg', chromium: 'chromium' };
-const missing = aptWanted.filter((p) => spawnSync('sh', ['-c', `command -v ${binOf[p] ?? p}`]).status !== 0);
+// a package counts as present when dpkg knows it installed (fonts have no binary to look for)
+const installed = (p) => spawnSync('sh', ['-c', `dpkg-query -W -f='\${Status}' ${p} 2>/dev/null | grep -q 'install ok installed'`]).status === 0;
+const missing = aptWanted.filter((p) => !installed(p));
 if (missing.length) {
   if (process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get']).status === 0) {
     console.log(`bootstrap: installing Debian packages: ${missing.join(' ')}`);
