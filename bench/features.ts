@@ -86,6 +86,7 @@ export async function modelAloneSection(opts: { quick?: boolean } = {}): Promise
   const images = opts.quick ? 16 : 48;
   const ceiling = new Map<number, number>();
   console.log('\n== model alone: efficientnet-lite2-imagenet, 2 intra-op threads, tensors already preprocessed ==');
+  console.log('(batch = images one caller submits at once; the batcher runs them in groups of the manifest maxBatchSize)');
   // spinning on/off, interleaved A/B/A/B so that load from other processes hits both alike
   const off = await benchModels({ allowSpinning: false });
   const on = await benchModels({ allowSpinning: true });
