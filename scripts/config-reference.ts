@@ -7,6 +7,7 @@
  *
  *   npx tsx scripts/config-reference.ts            # print
  *   npx tsx scripts/config-reference.ts --write F  # write to file F
+ *   npx tsx scripts/config-reference.ts --readme   # replace the section between the markers in README.md
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -133,9 +134,23 @@ export function configReference(): string {
   ].join('\n');
 }
 
+export const README_START = '<!-- config-reference:start -->';
+export const README_END = '<!-- config-reference:end -->';
+
+/** The README with its configuration section replaced by the generated reference. */
+export function readmeWithReference(readme: string, md = configReference()): string {
+  const a = readme.indexOf(README_START);
+  const b = readme.indexOf(README_END);
+  if (a < 0 || b < a) throw new Error(`README.md lacks the ${README_START} … ${README_END} markers`);
+  return readme.slice(0, a + README_START.length) + '\n' + md + readme.slice(b);
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const md = configReference();
   const i = process.argv.indexOf('--write');
-  if (i > 0 && process.argv[i + 1]) writeFileSync(process.argv[i + 1]!, md);
+  if (process.argv.includes('--readme')) {
+    const file = resolve(REPO, 'README.md');
+    writeFileSync(file, readmeWithReference(readFileSync(file, 'utf8'), md));
+  } else if (i > 0 && process.argv[i + 1]) writeFileSync(process.argv[i + 1]!, md);
   else process.stdout.write(md);
 }

@@ -13,7 +13,9 @@ const nonNegativeInt = z.number().int().nonnegative();
 const url = z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL');
 
 export const serverSchema = z.strictObject({
+  /** Address the server listens on. */
   host: z.string().min(1).default('127.0.0.1'),
+  /** Port the server listens on (0 picks a free one). */
   port: port.default(9280),
   /** Token required by the admin endpoints (model load/unload). Unset → admin endpoints refuse. */
   adminToken: z.string().min(8).optional(),
@@ -26,11 +28,13 @@ export const serverSchema = z.strictObject({
 export const upstreamSchema = z.strictObject({
   /** One or more cluster URLs; requests are spread across them. */
   urls: z.array(url).min(1).default(['http://127.0.0.1:9200']),
+  /** Time to open a connection to an upstream node; past it the node counts as unreachable (502, retried elsewhere). */
   connectTimeoutMs: positiveInt.default(5_000),
   /** Time to the response headers. Searches longer than this answer 504. */
   headersTimeoutMs: positiveInt.default(60_000),
   /** Idle time between body chunks. */
   bodyTimeoutMs: positiveInt.default(300_000),
+  /** Most open connections to each upstream node. */
   connectionsPerNode: positiveInt.default(64),
   /** Retry a connection failure of an idempotent request once on another node. */
   retryIdempotent: z.boolean().default(true),
@@ -41,12 +45,14 @@ export const upstreamSchema = z.strictObject({
       /** PEM client certificate and key for mutual TLS. */
       cert: z.string().optional(),
       key: z.string().optional(),
+      /** Refuse an upstream certificate that does not verify (turn off only for tests). */
       rejectUnauthorized: z.boolean().default(true),
     })
     .default({ rejectUnauthorized: true }),
 });
 
 export const logSchema = z.strictObject({
+  /** Log level of the JSON logs on stdout. */
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** One access-log line per request. */
   access: z.boolean().default(true),
@@ -57,8 +63,11 @@ export const modelsSchema = z.strictObject({
   dir: z.string().min(1).default('.models'),
   /** Local mirror folders tried first by `models pull`, in order. */
   mirrors: z.array(z.string().min(1)).default([]),
+  /** Execution provider: auto tries CUDA (when its binaries exist) and falls back to CPU. */
   device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+  /** onnxruntime intra-op threads per session (0: onnxruntime's default, one per core). */
   intraOpThreads: nonNegativeInt.default(0),
+  /** onnxruntime inter-op threads per session. */
   interOpThreads: nonNegativeInt.default(1),
   /**
    * onnxruntime intra-op thread spinning. Off: on the 2-core machines `npm run bench:features` measured
@@ -69,8 +78,11 @@ export const modelsSchema = z.strictObject({
   precision: z.record(z.string(), z.enum(['fp32', 'fp16', 'int8'])).default({}),
   batch: z
     .strictObject({
+      /** Most inputs one model run takes (a manifest may set a lower cap for its model). */
       maxBatchSize: positiveInt.default(16),
+      /** How long a batch waits for more callers before it runs. */
       maxWaitMs: nonNegativeInt.default(2),
+      /** Inputs waiting per model; past it callers get VLR_OVERLOADED (429). */
       maxQueue: positiveInt.default(1024),
     })
     .default({ maxBatchSize: 16, maxWaitMs: 2, maxQueue: 1024 }),
@@ -81,16 +93,27 @@ export const mediaSchema = z.strictObject({
   roots: z.array(z.string().min(1)).default([]),
   /** Hosts or CIDRs allowed even though private/loopback (e.g. an internal CDN). */
   allowHosts: z.array(z.string().min(1)).default([]),
+  /** Largest image or fetched media, in bytes. */
   maxBytes: positiveInt.default(32 * 1024 * 1024),
+  /** Largest image in pixels, checked from the header before decoding (decompression bombs). */
   maxPixels: positiveInt.default(50_000_000),
+  /** Time limit for fetching one media URL. */
   fetchTimeoutMs: positiveInt.default(10_000),
+  /** Redirects followed when fetching media; each target is checked by the SSRF guard again. */
   maxRedirects: nonNegativeInt.default(3),
+  /** ffmpeg binary used to sample video frames. */
   ffmpegPath: z.string().min(1).default('ffmpeg'),
+  /** ffprobe binary used to read a video's duration and size. */
   ffprobePath: z.string().min(1).default('ffprobe'),
+  /** Longest video accepted, in seconds. */
   maxVideoSeconds: z.number().positive().default(600),
+  /** Largest video accepted, in bytes. */
   maxVideoBytes: positiveInt.default(256 * 1024 * 1024),
+  /** ffmpeg is killed past this time for one video. */
   videoTimeoutMs: positiveInt.default(60_000),
+  /** Frames sampled per second of video, unless a request says otherwise. */
   fps: z.number().positive().default(1.0),
+  /** Most frames per video; beyond it frames are spread uniformly over the whole video. */
   maxFrames: positiveInt.default(32),
 });
 
@@ -100,6 +123,7 @@ export const cacheSchema = z.strictObject({
 });
 
 export const rerankSchema = z.strictObject({
+  /** Most documents in one rerank request. */
   maxDocuments: positiveInt.default(1000),
   /** Where derived data is kept between runs (concept-label embeddings of the ConSE bridge). */
   cacheDir: z.string().min(1).default('.cache/vlrerank'),
@@ -112,9 +136,13 @@ export const rerankSchema = z.strictObject({
   /** Remote scorer workers (`/v1/rerank` servers). */
   remote: z
     .strictObject({
+      /** `/v1/rerank` servers (vLLM, SGLang, Xinference, another vlrerank); tried in turn. */
       urls: z.array(url).default([]),
+      /** Model name sent to the remote servers. */
       model: z.string().optional(),
+      /** Bearer token for the remote servers. */
       apiKey: z.string().optional(),
+      /** Time limit of one remote rerank call. */
       timeoutMs: positiveInt.default(30_000),
     })
     .default({ urls: [], timeoutMs: 30_000 }),

@@ -1,7 +1,9 @@
 // The generated configuration reference covers every setting of the schema and every
 // environment variable, with the defaults the schema really applies.
 import { describe, it, expect } from 'vitest';
-import { configReference, schemaComments } from '../../scripts/config-reference.js';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { configReference, readmeWithReference, schemaComments } from '../../scripts/config-reference.js';
 import { ENV_VARS } from '../../src/config/load.js';
 import { parseConfig } from '../../src/config/load.js';
 
@@ -20,5 +22,9 @@ describe('config reference', () => {
     expect(md).toMatch(/\| `server\.port` \| integer \(≥ 0, ≤ 65535\) \| `9280` \| `VLRERANK_PORT` \|/);
     expect(schemaComments().get('server.ui')).toBe('Serve the demo UI under /_vlrerank/ui/.');
     expect(md).toMatch(/`server\.adminToken`.*secret/);
+  });
+  it('is the one printed in README.md (regenerate with npx tsx scripts/config-reference.ts --readme)', () => {
+    const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
+    expect(readmeWithReference(readme, md)).toBe(readme);
   });
 });
