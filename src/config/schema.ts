@@ -133,6 +133,8 @@ export const rerankSchema = z.strictObject({
   ocr: z.boolean().default(false),
   /** Rerank requests processed at once; more wait in a queue (x-vlrerank-queue-ms). */
   maxConcurrentRequests: positiveInt.default(4),
+  /** A trained CLIP-family model id (manifest in models/) for the `clip` text→image signal; none by default. */
+  clipModel: z.string().min(1).optional(),
   /** Remote scorer workers (`/v1/rerank` servers). */
   remote: z
     .strictObject({

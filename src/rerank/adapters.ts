@@ -14,7 +14,7 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { DEFAULT_MODELS, Models } from '../models/index.js';
 import { FeatureExtractor } from '../features/extractor.js';
-import type { MediaPort, TextEncoderPort } from './ports.js';
+import type { DualEncoderPort, MediaPort, TextEncoderPort } from './ports.js';
 import type { RerankerOptions, RerankerPorts } from './reranker.js';
 
 /**
@@ -85,13 +85,38 @@ export async function createLocalPorts(options: RerankerOptions): Promise<Rerank
   const remote = options.remoteUrls?.length
     ? await (await import('./backends/remote.js')).createRemoteScorer({ urls: options.remoteUrls, model: options.remoteModel, apiKey: options.remoteApiKey, timeoutMs: options.remoteTimeoutMs })
     : undefined;
+  const clip = options.clipModel ? await clipPort(models, features, options.clipModel) : undefined;
   return {
     ...ports,
+    clip,
     remote,
     close: async () => {
       await remote?.close?.();
       await features.close();
       await models.close();
+    },
+  };
+}
+
+/**
+ * A CLIP-family dual encoder as the `clip` signal (text → image). Built only for a model the user
+ * installed; a random-weight fixture (manifest `forRanking: false`) is refused by Models.clip()
+ * unless `allowFixture` is set for I/O plumbing tests, and then the port says `forRanking: false`
+ * and the Reranker refuses to rank with it (VLR_MODEL_NOT_ALLOWED).
+ */
+export async function clipPort(models: Models, features: { source: { resolve(ref: string, o: { maxBytes: number; signal?: AbortSignal }): Promise<{ bytes: Buffer }> } }, id: string, opts: { allowFixture?: boolean; maxBytes?: number } = {}): Promise<DualEncoderPort> {
+  const enc = await models.clip(id, { allowFixture: opts.allowFixture });
+  const { decodeImage, preprocessImage } = await import('../features/media/image.js');
+  return {
+    id: `${enc.id}@${enc.manifest.revision}`,
+    logitScale: Math.exp(enc.logitScale),
+    forRanking: enc.manifest.forRanking,
+    embedTexts: (texts) => enc.embedTexts(texts),
+    embedImages: async (refs, signal) => {
+      const pre = await Promise.all(
+        refs.map(async (r) => preprocessImage(await decodeImage((await features.source.resolve(r, { maxBytes: opts.maxBytes ?? 32 * 1024 * 1024, signal })).bytes), enc.preprocess)),
+      );
+      return enc.embedImages(pre);
     },
   };
 }

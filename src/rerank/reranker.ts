@@ -77,6 +77,8 @@ export interface RerankerOptions {
   remoteApiKey?: string;
   remoteTimeoutMs?: number;
   remoteModel?: string;
+  /** A trained CLIP-family model id for the `clip` signal (fixtures are refused). */
+  clipModel?: string;
   /** Ready-made ports (the server passes the shared Models/FeatureExtractor through adapters). */
   ports?: RerankerPorts | (() => Promise<RerankerPorts>);
   /** Hook for metrics: stage durations (seconds) and cache events. */

@@ -9,7 +9,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { Models } from '../models/index.js';
 import { MediaSource } from '../features/media/source.js';
 import { FeatureExtractor } from '../features/extractor.js';
-import { portsFromShared, VISUAL_PASSAGE_DETECT_THRESHOLD } from './adapters.js';
+import { clipPort, portsFromShared, VISUAL_PASSAGE_DETECT_THRESHOLD } from './adapters.js';
 import { Reranker } from './reranker.js';
 import { createRemoteScorer } from './backends/remote.js';
 
@@ -55,7 +55,11 @@ export async function createRerankService(
     maxFrames: config.media.maxFrames,
     maxConcurrentRequests: config.rerank.maxConcurrentRequests,
     calibration: manifestCalibration,
-    ports: async () => ({ ...(await portsFromShared({ models, metrics: deps.metrics, features: await features(), logger: deps.logger })), remote }),
+    ports: async () => {
+      const f = await features();
+      const clip = config.rerank.clipModel ? await clipPort(models, f, config.rerank.clipModel, { maxBytes: config.media.maxBytes }) : undefined;
+      return { ...(await portsFromShared({ models, metrics: deps.metrics, features: f, logger: deps.logger })), remote, clip };
+    },
     observe: {
       // cache events come from the feature cache itself (onCacheEvent above), counted once
       stage: (stage, s) => deps.metrics.stageSeconds.observe({ stage }, s),
