@@ -1,50 +1,107 @@
 /**
  * One access-log line per request (method, path, status, bytes, time) and the request metrics.
  * The route class groups paths for metrics without exploding label cardinality.
+ *
+ * Runs for every request, so it is kept cheap: plain string checks instead of regexes, metric
+ * children cached per label set (prom-client hashes labels on every `inc({…})`), and no closures
+ * or bind() per request — the per-request state lives on the response under one symbol and the
+ * write/end counters and finish listener are shared functions.
  */
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Request, Response } from 'express';
+import type { Counter, Gauge } from 'prom-client';
 import type { ServerContext } from './context.js';
+
+/** Does `path` contain `seg` (e.g. "/_bulk") followed by "/" or the end? */
+function hasSegment(path: string, seg: string): boolean {
+  let i = path.indexOf(seg);
+  while (i >= 0) {
+    const after = i + seg.length;
+    if (after === path.length || path.charCodeAt(after) === 47 /* / */) return true;
+    i = path.indexOf(seg, i + 1);
+  }
+  return false;
+}
+
+const RERANK_API = new Set(['/rerank', '/rerank/', '/v1/rerank', '/v1/rerank/', '/v2/rerank', '/v2/rerank/']);
 
 export function routeClass(path: string): string {
   if (path.startsWith('/_vlrerank/ui')) return 'ui';
-  if (path.startsWith('/_vlrerank/rerank') || /^\/(v1\/|v2\/)?rerank\/?$/.test(path)) return 'rerank';
+  if (path.startsWith('/_vlrerank/rerank') || RERANK_API.has(path)) return 'rerank';
   if (path.startsWith('/_vlrerank/')) return 'admin';
-  if (/\/_(m)?search(\/|$)/.test(path)) return 'search';
-  if (/\/_bulk(\/|$)/.test(path)) return 'bulk';
+  if (hasSegment(path, '/_search') || hasSegment(path, '/_msearch')) return 'search';
+  if (hasSegment(path, '/_bulk')) return 'bulk';
   return 'proxy';
 }
 
+interface Entry {
+  ctx: ServerContext;
+  req: Request;
+  start: bigint;
+  route: string;
+  inFlight: ReturnType<Gauge<'route'>['labels']>;
+  bytes: number;
+  done: boolean;
+  write: (...a: unknown[]) => boolean;
+  end: (...a: unknown[]) => Response;
+}
+
+const kEntry = Symbol('vlrerank.accessLog');
+type Tracked = Response & { [kEntry]?: Entry };
+
+function count(e: Entry, chunk: unknown, enc: unknown): void {
+  if (chunk == null || typeof chunk === 'function') return;
+  e.bytes += Buffer.isBuffer(chunk) ? chunk.length : Buffer.byteLength(String(chunk), typeof enc === 'string' ? (enc as BufferEncoding) : 'utf8');
+}
+
+function countingWrite(this: Tracked, chunk: unknown, ...rest: unknown[]): boolean {
+  const e = this[kEntry]!;
+  count(e, chunk, rest[0]);
+  return e.write.call(this, chunk, ...rest);
+}
+
+function countingEnd(this: Tracked, chunk?: unknown, ...rest: unknown[]): Response {
+  const e = this[kEntry]!;
+  count(e, chunk, rest[0]);
+  return e.end.call(this, chunk, ...rest);
+}
+
+/** Metric children per label set, per metrics registry (a server has one). */
+const children = new WeakMap<object, { inFlight: Map<string, Entry['inFlight']>; requests: Map<string, ReturnType<Counter<'route' | 'status'>['labels']>> }>();
+
+function cacheFor(ctx: ServerContext) {
+  let c = children.get(ctx.metrics);
+  if (!c) children.set(ctx.metrics, (c = { inFlight: new Map(), requests: new Map() }));
+  return c;
+}
+
+function finish(this: Tracked): void {
+  const e = this[kEntry];
+  if (!e || e.done) return;
+  e.done = true;
+  e.inFlight.dec();
+  const status = this.statusCode;
+  const cache = cacheFor(e.ctx);
+  const key = `${e.route} ${status}`;
+  let counter = cache.requests.get(key);
+  if (!counter) cache.requests.set(key, (counter = e.ctx.metrics.requests.labels({ route: e.route, status: String(status) })));
+  counter.inc();
+  if (e.ctx.config.log.access) {
+    const ms = Number(process.hrtime.bigint() - e.start) / 1e6;
+    e.ctx.logger.info({ access: { method: e.req.method, path: e.req.originalUrl, status, bytes: e.bytes, ms: Math.round(ms * 100) / 100, route: e.route } }, 'access');
+  }
+}
+
 export function accessLog(ctx: ServerContext): RequestHandler {
+  const cache = cacheFor(ctx);
   return (req, res, next) => {
-    const start = process.hrtime.bigint();
     const route = routeClass(req.path);
-    ctx.metrics.inFlight.inc({ route });
-    let bytes = 0;
-    const write = res.write.bind(res) as (...a: unknown[]) => boolean;
-    const end = res.end.bind(res) as (...a: unknown[]) => typeof res;
-    const count = (chunk: unknown, enc?: unknown) => {
-      if (chunk == null || typeof chunk === 'function') return;
-      bytes += Buffer.isBuffer(chunk) ? chunk.length : Buffer.byteLength(String(chunk), typeof enc === 'string' ? (enc as BufferEncoding) : 'utf8');
-    };
-    res.write = ((chunk: unknown, ...rest: unknown[]) => {
-      count(chunk, rest[0]);
-      return write(chunk, ...rest);
-    }) as typeof res.write;
-    res.end = ((chunk?: unknown, ...rest: unknown[]) => {
-      count(chunk, rest[0]);
-      return end(chunk, ...rest);
-    }) as typeof res.end;
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      ctx.metrics.inFlight.dec({ route });
-      ctx.metrics.requests.inc({ route, status: String(res.statusCode) });
-      if (ctx.config.log.access) {
-        const ms = Number(process.hrtime.bigint() - start) / 1e6;
-        ctx.logger.info({ access: { method: req.method, path: req.originalUrl, status: res.statusCode, bytes, ms: Math.round(ms * 100) / 100, route } }, 'access');
-      }
-    };
+    let inFlight = cache.inFlight.get(route);
+    if (!inFlight) cache.inFlight.set(route, (inFlight = ctx.metrics.inFlight.labels({ route })));
+    inFlight.inc();
+    const r = res as Tracked;
+    r[kEntry] = { ctx, req, start: process.hrtime.bigint(), route, inFlight, bytes: 0, done: false, write: res.write as Entry['write'], end: res.end as Entry['end'] };
+    res.write = countingWrite as typeof res.write;
+    res.end = countingEnd as typeof res.end;
     res.on('finish', finish);
     res.on('close', finish);
     next();
