@@ -1,12 +1,13 @@
 /**
- * `_bulk` as a stream: the body is split into lines as it arrives (split2, never the whole body),
- * action lines are parsed, and the source of each index/create/update action that targets an index
- * whose pipeline ingests vectors gets them added; every other line is forwarded byte for byte.
- * Order is kept while up to `concurrency` documents are embedded at once. Failures are recorded by
- * item position so the caller can merge them into the engine's bulk response.
+ * `_bulk` as a stream: the body is split into lines as it arrives (over Buffers, never the whole
+ * body), action lines are parsed, and the source of each index/create/update action that targets an
+ * index whose pipeline ingests vectors gets them added; every other line is forwarded byte for byte
+ * — as the very bytes received: a source line of an index without ingest is neither decoded nor
+ * parsed, and runs of such lines leave as one slice of the chunk they came in. Order is kept while
+ * up to `concurrency` documents are embedded at once. Failures are recorded by item position so the
+ * caller can merge them into the engine's bulk response.
  */
 import { Readable } from 'node:stream';
-import split2 from 'split2';
 import type { PipelineRegistry } from '../pipelines/index.js';
 import type { Embedder } from '../search/scorer.js';
 import { addVectors, type VectorOutcome } from './vectors.js';
@@ -27,17 +28,17 @@ export interface BulkReport {
 }
 
 const ACTIONS = new Set(['index', 'create', 'update', 'delete']);
+const NL = Buffer.from('\n');
 
-async function transformLine(source: string, op: string, pipelineIndex: string | undefined, o: BulkTransformOptions, item: number, report: BulkReport): Promise<string> {
-  const pipeline = o.registry.ingestFor(pipelineIndex);
-  if (!pipeline) return source;
+/** The rewritten source line, or undefined when it stays as received. */
+async function transformLine(source: string, op: string, pipeline: NonNullable<ReturnType<PipelineRegistry['ingestFor']>>, o: BulkTransformOptions, item: number, report: BulkReport): Promise<string | undefined> {
   let doc: Record<string, unknown>;
   try {
     doc = JSON.parse(source) as Record<string, unknown>;
   } catch {
-    return source; // the engine reports the bad line itself
+    return undefined; // the engine reports the bad line itself
   }
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return source;
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
   const targets: Array<Record<string, unknown>> = [];
   if (op === 'update') {
     for (const k of ['doc', 'upsert']) {
@@ -54,46 +55,142 @@ async function transformLine(source: string, op: string, pipelineIndex: string |
       report.vectorized++;
     }
   }
-  return changed ? JSON.stringify(doc) : source;
+  return changed ? JSON.stringify(doc) : undefined;
 }
 
-/** The transformed body as a stream of newline-terminated lines. */
+/** A document being embedded: its output line once done (or the error to rethrow in order). */
+interface Slot {
+  promise: Promise<void>;
+  done: boolean;
+  value?: Buffer;
+  error?: unknown;
+}
+
+/** The transformed body as a stream of Buffers, each a run of whole newline-terminated lines. */
 export function transformBulk(input: Readable, o: BulkTransformOptions, report: BulkReport): Readable {
-  async function* run(): AsyncGenerator<string> {
-    const pending: Array<Promise<string>> = [];
-    let item = -1;
-    let expectSource: { op: string; index?: string; item: number } | undefined;
-    let broken = false; // after a line we cannot read, forward the rest untouched
-    for await (const line of input.pipe(split2('\n')) as AsyncIterable<string>) {
-      if (broken) {
-        pending.push(Promise.resolve(line));
-      } else if (expectSource) {
-        const e = expectSource;
-        expectSource = undefined;
-        pending.push(transformLine(line, e.op, e.index, o, e.item, report));
-      } else if (line.trim() === '') {
-        pending.push(Promise.resolve(line));
-      } else {
-        pending.push(Promise.resolve(line));
-        let action: Record<string, { _index?: unknown } | undefined> | undefined;
-        try {
-          action = JSON.parse(line) as typeof action;
-        } catch {
-          broken = true;
-        }
-        const op = action && typeof action === 'object' ? Object.keys(action)[0] : undefined;
-        if (!broken && op && ACTIONS.has(op)) {
-          item++;
-          if (op !== 'delete') {
-            const meta = action![op];
-            const idx = meta && typeof meta._index === 'string' ? meta._index : o.pathIndex;
-            expectSource = { op, index: idx, item };
-          }
-        } else broken = true;
-      }
-      while (pending.length > o.concurrency) yield (await pending.shift()!) + '\n';
+  const queue: Array<Buffer | Slot> = [];
+  let slots = 0; // unfinished-or-unflushed slots in the queue
+  let item = -1;
+  let expectSource: { op: string; index?: string; item: number } | undefined;
+  let broken = false; // after a line we cannot read, forward the rest untouched
+
+  /**
+   * Decide one line (without its newline). Returns true when it leaves as received; otherwise a
+   * slot was queued for it.
+   */
+  function line(bytes: Buffer, withNl: () => Buffer): boolean {
+    if (broken) return true;
+    if (expectSource) {
+      const e = expectSource;
+      expectSource = undefined;
+      const pipeline = o.registry.ingestFor(e.index);
+      if (!pipeline) return true; // not an ingest index: raw bytes, no decoding
+      const slot: Slot = { done: false, promise: undefined as unknown as Promise<void> };
+      const keep = withNl();
+      slot.promise = transformLine(bytes.toString('utf8'), e.op, pipeline, o, e.item, report).then(
+        (s) => {
+          slot.done = true;
+          slot.value = s === undefined ? keep : Buffer.from(s + '\n');
+        },
+        (err) => {
+          slot.done = true;
+          slot.error = err;
+        },
+      );
+      queue.push(slot);
+      slots++;
+      return false;
     }
-    while (pending.length) yield (await pending.shift()!) + '\n';
+    const text = bytes.toString('utf8');
+    if (text.trim() === '') return true;
+    let action: Record<string, { _index?: unknown } | undefined> | undefined;
+    try {
+      action = JSON.parse(text) as typeof action;
+    } catch {
+      broken = true;
+      return true;
+    }
+    const op = action && typeof action === 'object' ? Object.keys(action)[0] : undefined;
+    if (op && ACTIONS.has(op)) {
+      item++;
+      if (op !== 'delete') {
+        const meta = action![op];
+        const idx = meta && typeof meta._index === 'string' ? meta._index : o.pathIndex;
+        expectSource = { op, index: idx, item };
+      }
+    } else broken = true;
+    return true;
+  }
+
+  /** Everything ready at the head of the queue, as one Buffer (or undefined). */
+  function ready(): Buffer | undefined {
+    const out: Buffer[] = [];
+    while (queue.length) {
+      const h = queue[0]!;
+      if (Buffer.isBuffer(h)) out.push(h);
+      else {
+        if (!h.done) break;
+        if (h.error !== undefined) throw h.error;
+        out.push(h.value!);
+        slots--;
+      }
+      queue.shift();
+    }
+    return out.length === 0 ? undefined : out.length === 1 ? out[0] : Buffer.concat(out);
+  }
+
+  async function* run(): AsyncGenerator<Buffer> {
+    let rest: Buffer | undefined; // a line begun in an earlier chunk
+    for await (const c of input) {
+      const buf: Buffer = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
+      let start = 0; // start of the current line in buf
+      let span = 0; // start of the run of raw lines not yet queued
+      let nl = buf.indexOf(10, 0);
+      while (nl >= 0) {
+        if (rest) {
+          const whole = Buffer.concat([rest, buf.subarray(0, nl + 1)]);
+          rest = undefined;
+          if (line(whole.subarray(0, whole.length - 1), () => whole)) queue.push(whole);
+          span = nl + 1;
+        } else {
+          const s = start;
+          const e = nl;
+          const raw = line(buf.subarray(s, e), () => buf.subarray(s, e + 1));
+          if (!raw) {
+            // close the raw run before this line; the slot sits after it
+            const slot = queue.pop()!;
+            if (span < s) queue.push(buf.subarray(span, s));
+            queue.push(slot);
+            span = e + 1;
+          }
+        }
+        start = nl + 1;
+        if (slots > o.concurrency) {
+          if (span < start) queue.push(buf.subarray(span, start));
+          span = start;
+          const head = queue.find((x): x is Slot => !Buffer.isBuffer(x))!;
+          await head.promise;
+          const out = ready();
+          if (out) yield out;
+        }
+        nl = buf.indexOf(10, start);
+      }
+      if (span < start) queue.push(buf.subarray(span, start));
+      if (start < buf.length) rest = rest ? Buffer.concat([rest, buf.subarray(start)]) : buf.subarray(start);
+      const out = ready();
+      if (out) yield out;
+    }
+    if (rest && rest.length) {
+      const whole = Buffer.concat([rest, NL]);
+      if (line(rest, () => whole)) queue.push(whole);
+    }
+    for (;;) {
+      const head = queue.find((x): x is Slot => !Buffer.isBuffer(x));
+      if (head) await head.promise;
+      const out = ready();
+      if (out) yield out;
+      if (!head) break;
+    }
   }
   return Readable.from(run(), { objectMode: false });
 }
