@@ -73,6 +73,24 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
   let item = -1;
   let expectSource: { op: string; index?: string; item: number } | undefined;
   let broken = false; // after a line we cannot read, forward the rest untouched
+  // index name → its ingest pipeline (the registry matches patterns with a split and regexes;
+  // a bulk body names few indices, each many times)
+  const ingestCache = new Map<string | undefined, ReturnType<PipelineRegistry['ingestFor']>>();
+  const ingestFor = (index: string | undefined) => {
+    if (ingestCache.has(index)) return ingestCache.get(index);
+    const p = o.registry.ingestFor(index);
+    if (ingestCache.size < 1024) ingestCache.set(index, p);
+    return p;
+  };
+  /** True when the next line leaves as received without even being looked at (no allocation). */
+  const skipNext = (): boolean => {
+    if (broken) return true;
+    if (expectSource && !ingestFor(expectSource.index)) {
+      expectSource = undefined;
+      return true;
+    }
+    return false;
+  };
 
   /**
    * Decide one line (without its newline). Returns true when it leaves as received; otherwise a
@@ -83,7 +101,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
     if (expectSource) {
       const e = expectSource;
       expectSource = undefined;
-      const pipeline = o.registry.ingestFor(e.index);
+      const pipeline = ingestFor(e.index);
       if (!pipeline) return true; // not an ingest index: raw bytes, no decoding
       const slot: Slot = { done: false, promise: undefined as unknown as Promise<void> };
       const keep = withNl();
@@ -152,7 +170,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
           rest = undefined;
           if (line(whole.subarray(0, whole.length - 1), () => whole)) queue.push(whole);
           span = nl + 1;
-        } else {
+        } else if (!skipNext()) {
           const s = start;
           const e = nl;
           const raw = line(buf.subarray(s, e), () => buf.subarray(s, e + 1));
