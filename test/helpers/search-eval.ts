@@ -1,6 +1,6 @@
 /**
  * Retrieval quality through the proxy, shared by the quality tests (small subsets) and
- * `bench/search-eval.ts` (full sets): search by image (top-1/top-5, by product and by coarse class)
+ * `scripts/bench/search-eval.ts` (full sets): search by image (top-1/top-5, by product and by coarse class)
  * and text queries (nDCG@10 of BM25 alone, of kNN over the bridge vector alone, and after
  * reranking). Every search goes through the proxy as a client would send it.
  */

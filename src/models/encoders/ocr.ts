@@ -59,7 +59,7 @@ export interface OcrOptions {
   /**
    * Narrowest recogniser input. PaddleOCR pads every batch to at least 320 (rec_image_shape
    * 3,48,320); we pad only to the widest crop of the batch (0): on 62 grocery packaging photos
-   * (bench/ocr-grocery.ts) that read as well (title word 36 vs 35 photos) in 455 instead of 829 ms.
+   * (scripts/bench/ocr-grocery.ts) that read as well (title word 36 vs 35 photos) in 455 instead of 829 ms.
    */
   recMinWidth?: number;
 }

@@ -3,7 +3,7 @@
  * indexed through the proxy with their EfficientNet vectors added at ingest). The first stage is
  * kNN on the visual vector, built by the proxy from the query image; then the reranker reorders
  * the window. Reports top-1/top-5 by product for kNN alone and after reranking (a subset of the
- * 405 photos here; all of them in `bench/search-eval.ts`).
+ * 405 photos here; all of them in `scripts/bench/search-eval.ts`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RerankerEmbedder } from '../../../src/search/reranker-scorer.js';

@@ -2,7 +2,7 @@
  * Text queries on image indices through the proxy: nDCG@10 of BM25 alone, of kNN over the
  * photos' text-space (bridge) vectors alone, and after reranking (hybrid first stage), on a
  * COCO-mini subset (a second human caption → its photo, the first caption indexed as alt text) and
- * on the Grocery catalog (product names → product 2, same kind 1). Full sets: bench/search-eval.ts.
+ * on the Grocery catalog (product names → product 2, same kind 1). Full sets: scripts/bench/search-eval.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, ensureGrocery, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';

@@ -11,10 +11,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Reranker } from '../src/rerank/reranker.js';
-import { Models } from '../src/models/index.js';
-import { modelsSchema } from '../src/config/schema.js';
-import { decodeImage, preprocessImage } from '../src/features/media/image.js';
+import { Reranker } from '../../src/rerank/reranker.js';
+import { Models } from '../../src/models/index.js';
+import { modelsSchema } from '../../src/config/schema.js';
+import { decodeImage, preprocessImage } from '../../src/features/media/image.js';
 
 const DATA = resolve(process.env.BENCH_DATA ?? '../shared/data');
 const MODELS = resolve(process.env.BENCH_MODELS ?? '../shared/models');

@@ -19,11 +19,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { join, resolve } from 'node:path';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mediaSchema, modelsSchema } from '../src/config/schema.js';
-import { Models, type ImagePreprocess, type PreprocessedImage } from '../src/models/index.js';
-import { decodeImage, preprocessImage } from '../src/features/media/image.js';
-import { VideoDecoder } from '../src/features/media/video.js';
-import { FeatureExtractor } from '../src/features/extractor.js';
+import { mediaSchema, modelsSchema } from '../../src/config/schema.js';
+import { Models, type ImagePreprocess, type PreprocessedImage } from '../../src/models/index.js';
+import { decodeImage, preprocessImage } from '../../src/features/media/image.js';
+import { VideoDecoder } from '../../src/features/media/video.js';
+import { FeatureExtractor } from '../../src/features/extractor.js';
 
 export const BATCH_SIZES = [1, 8, 32] as const;
 export const MODELS_DIR = resolve(process.env.VLRERANK_MODELS_DIR ?? '../shared/models');

@@ -5,9 +5,9 @@
  * on all of COCO-mini (239 second captions → 239 photos) and on Grocery (81 product names).
  * The tests run subsets of the same code (test/helpers/search-eval.ts).
  */
-import { startEngine, stopEngine, type EngineName } from '../scripts/engines.js';
-import { ensureGrocery, pipelinesDir, startSearchProxy, type Engine } from '../test/helpers/search-fixtures.js';
-import { cocoQueries, ensureCoco, evalImage, evalText, groceryTextQueries } from '../test/helpers/search-eval.js';
+import { startEngine, stopEngine, type EngineName } from '../engines.js';
+import { ensureGrocery, pipelinesDir, startSearchProxy, type Engine } from '../../test/helpers/search-fixtures.js';
+import { cocoQueries, ensureCoco, evalImage, evalText, groceryTextQueries } from '../../test/helpers/search-eval.js';
 
 async function main(): Promise<void> {
   const engine = (process.argv[2] ?? 'elasticsearch') as Engine;

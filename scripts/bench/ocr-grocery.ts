@@ -2,13 +2,13 @@
  * A small OCR quality check on real packaging (not run in CI): for the in-store photos of the
  * packaged products in the Grocery Store Dataset (milk, juice, yoghurt, oat milk …), how often does
  * PP-OCRv4 read at least one word (≥ 4 letters) of the product's brand/title from the photo?
- * Also prints OCR time per image. Usage: npx tsx bench/ocr-grocery.ts [photos per product, default 2] [recMinWidth, default 0; 320 = PaddleOCR's padding]
+ * Also prints OCR time per image. Usage: npx tsx scripts/bench/ocr-grocery.ts [photos per product, default 2] [recMinWidth, default 0; 320 = PaddleOCR's padding]
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ModelRegistry } from '../src/models/registry.js';
-import { OcrEngine } from '../src/models/encoders/ocr.js';
-import { decodeImage } from '../src/features/media/image.js';
+import { ModelRegistry } from '../../src/models/registry.js';
+import { OcrEngine } from '../../src/models/encoders/ocr.js';
+import { decodeImage } from '../../src/features/media/image.js';
 
 const DATA = resolve(process.env.VLRERANK_DATA_DIR ?? '../shared/data', 'grocery-store-products');
 const perProduct = Number(process.argv[2] ?? 2);

@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
-import { REPO_ROOT, engineUrl, startEngine, stopEngine } from '../scripts/engines.js';
+import { REPO_ROOT, engineUrl, startEngine, stopEngine } from '../engines.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);

@@ -10,14 +10,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { REPO_ROOT, startEngine, stopEngine, engineUrl } from '../scripts/engines.js';
-import { parseConfig } from '../src/config/load.js';
-import { startServer } from '../src/http/server.js';
-import { setupIndex } from '../src/ingest/mapping.js';
-import type { PipelineRegistry } from '../src/pipelines/index.js';
-import type { UpstreamPool } from '../src/proxy/pool.js';
-import type { Reranker } from '../src/rerank/reranker.js';
-import { pipelinesDir } from '../test/helpers/search-fixtures.js';
+import { REPO_ROOT, startEngine, stopEngine, engineUrl } from '../engines.js';
+import { parseConfig } from '../../src/config/load.js';
+import { startServer } from '../../src/http/server.js';
+import { setupIndex } from '../../src/ingest/mapping.js';
+import type { PipelineRegistry } from '../../src/pipelines/index.js';
+import type { UpstreamPool } from '../../src/proxy/pool.js';
+import type { Reranker } from '../../src/rerank/reranker.js';
+import { pipelinesDir } from '../../test/helpers/search-fixtures.js';
 
 const DATA = resolve(REPO_ROOT, '../shared/data');
 const G = join(DATA, 'grocery-store-products');
