@@ -1,7 +1,7 @@
 /**
- * A counting semaphore for the features layer: bounds concurrent media work (fetch + decode,
- * ffmpeg processes) without busy waiting. `acquire()` gives a release function that is safe to
- * call more than once.
+ * A counting semaphore: bounds concurrent work (media fetch + decode, ffmpeg processes, and the
+ * rerank requests of src/rerank/reranker.ts) without busy waiting. `acquire()` gives a release
+ * function that is safe to call more than once.
  */
 export class Semaphore {
   #free: number;

@@ -33,7 +33,7 @@ import {
   type RerankTimings,
 } from './types.js';
 import { fuse } from './fusion.js';
-import { Semaphore } from './semaphore.js';
+import { Semaphore } from '../features/limit.js';
 
 export interface RerankerPorts {
   text: TextEncoderPort;
