@@ -19,7 +19,8 @@ export function bar(label: string, total: number, unit = ''): Bar {
     return {
       update(v) {
         const pct = total ? Math.floor((100 * v) / total / 25) * 25 : 0;
-        if (pct !== last && pct > 0) process.stdout.write(`  ${label}: ${Math.round(v)}/${total}${unit} (${pct}%)\n`);
+        // a line each time a quarter is crossed, showing the true share (1/3 is 33%, not the 25% step)
+        if (pct !== last && pct > 0) process.stdout.write(`  ${label}: ${Math.round(v)}/${total}${unit} (${Math.round((100 * v) / total)}%)\n`);
         last = pct;
       },
       setTotal(t) {
