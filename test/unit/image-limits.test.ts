@@ -8,16 +8,11 @@ import { VlrerankError } from '../../src/errors.js';
 import type { ImagePreprocess } from '../../src/models/preprocess.js';
 import { DATA } from '../helpers/paths.js';
 import { corruptJpeg, hugePng } from '../helpers/media-fixtures.js';
+import { rejection } from '../helpers/errors.js';
 
 async function codeOf(p: Promise<unknown>): Promise<{ code: string; message: string; status: number }> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(VlrerankError);
-    const v = e as VlrerankError;
-    return { code: v.code, message: v.message, status: v.status };
-  }
-  throw new Error('expected a rejection');
+  const v = await rejection(p);
+  return { code: v.code, message: v.message, status: v.status };
 }
 
 const coffee = readFileSync(join(DATA, 'skimage-clip-smoke/images/coffee.png'));

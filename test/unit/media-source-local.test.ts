@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MediaSource, classifyRef, sha256Hex } from '../../src/features/media/source.js';
-import { VlrerankError } from '../../src/errors.js';
 import { DATA } from '../helpers/paths.js';
+import { rejection } from '../helpers/errors.js';
 
 let dir: string;
 let root: string;
@@ -29,15 +29,6 @@ afterAll(async () => {
 
 const src = (roots: string[], maxBytes = 1 << 20) => new MediaSource({ roots, allowHosts: [], maxBytes, fetchTimeoutMs: 1000, maxRedirects: 0 });
 
-async function failure(p: Promise<unknown>): Promise<VlrerankError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(VlrerankError);
-    return e as VlrerankError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('local media under roots', () => {
   it('reads relative, absolute and file:// paths inside a root, and in-root symlinks', async () => {
@@ -50,7 +41,7 @@ describe('local media under roots', () => {
   });
 
   it('refuses every path when no root is configured (the default)', async () => {
-    const e = await failure(src([]).resolve(join(root, 'sub/rocket.jpg')));
+    const e = await rejection(src([]).resolve(join(root, 'sub/rocket.jpg')));
     expect(e.code).toBe('VLR_MEDIA_FORBIDDEN');
     expect(e.message).toMatch(/no media.roots/);
   });
@@ -58,13 +49,13 @@ describe('local media under roots', () => {
   it('refuses .. traversal, absolute paths elsewhere and symlinks that leave the root', async () => {
     const s = src([root]);
     for (const ref of ['../outside.jpg', 'sub/../../outside.jpg', join(dir, 'outside.jpg'), 'escape.jpg', 'dirlink/outside.jpg', '/etc/passwd']) {
-      expect((await failure(s.resolve(ref))).code, ref).toBe('VLR_MEDIA_FORBIDDEN');
+      expect((await rejection(s.resolve(ref))).code, ref).toBe('VLR_MEDIA_FORBIDDEN');
     }
   });
 
   it('says 404 for a missing file inside a root, 413 past the byte limit', async () => {
-    expect((await failure(src([root]).resolve('sub/nope.jpg'))).status).toBe(404);
-    expect((await failure(src([root], 1000).resolve('sub/rocket.jpg'))).code).toBe('VLR_MEDIA_TOO_LARGE');
+    expect((await rejection(src([root]).resolve('sub/nope.jpg'))).status).toBe(404);
+    expect((await rejection(src([root], 1000).resolve('sub/rocket.jpg'))).code).toBe('VLR_MEDIA_TOO_LARGE');
   });
 });
 
@@ -93,9 +84,9 @@ describe('data: URIs and base64', () => {
 
   it('refuses malformed and oversize inline media', async () => {
     const s = src([], 1000);
-    expect((await failure(s.resolve(`data:image/jpeg;base64,${b64}`))).code).toBe('VLR_MEDIA_TOO_LARGE');
-    expect((await failure(s.resolve(b64))).code).toBe('VLR_MEDIA_TOO_LARGE');
-    expect((await failure(src([]).resolve('data:image/png;base64,@@@notbase64@@@'))).code).toBe('VLR_BAD_REQUEST');
-    expect((await failure(src([]).resolve('data:image/png;base64'))).code).toBe('VLR_BAD_REQUEST');
+    expect((await rejection(s.resolve(`data:image/jpeg;base64,${b64}`))).code).toBe('VLR_MEDIA_TOO_LARGE');
+    expect((await rejection(s.resolve(b64))).code).toBe('VLR_MEDIA_TOO_LARGE');
+    expect((await rejection(src([]).resolve('data:image/png;base64,@@@notbase64@@@'))).code).toBe('VLR_BAD_REQUEST');
+    expect((await rejection(src([]).resolve('data:image/png;base64'))).code).toBe('VLR_BAD_REQUEST');
   });
 });

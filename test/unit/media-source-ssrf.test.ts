@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MediaSource, type MediaSourceOptions } from '../../src/features/media/source.js';
-import { VlrerankError } from '../../src/errors.js';
+import { rejection } from '../helpers/errors.js';
 
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
 
@@ -82,15 +82,6 @@ function source(over: Partial<MediaSourceOptions> = {}): MediaSource {
   return new MediaSource({ roots: [], allowHosts: [], maxBytes: 1 << 20, fetchTimeoutMs: 5_000, maxRedirects: 3, ...over });
 }
 
-async function failure(p: Promise<unknown>): Promise<VlrerankError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(VlrerankError);
-    return e as VlrerankError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('media fetch SSRF guard', () => {
   it('refuses loopback, private, link-local (cloud metadata), CGNAT, unspecified and IPv6 loopback literals without connecting', async () => {
@@ -111,7 +102,7 @@ describe('media fetch SSRF guard', () => {
       `http://2130706433:${port}/img.png`, // 127.0.0.1 written as one decimal number
       `http://0x7f.1:${port}/img.png`,
     ]) {
-      const e = await failure(s.resolve(url));
+      const e = await rejection(s.resolve(url));
       expect(e.code, url).toBe('VLR_MEDIA_FORBIDDEN');
       expect(e.status).toBe(403);
     }
@@ -122,7 +113,7 @@ describe('media fetch SSRF guard', () => {
   it('checks the address a host name resolves to: localhost → 127.0.0.1 is refused', async () => {
     const s = source();
     const before = hits.length;
-    const e = await failure(s.resolve(`http://localhost:${port}/img.png`));
+    const e = await rejection(s.resolve(`http://localhost:${port}/img.png`));
     expect(e.code).toBe('VLR_MEDIA_FORBIDDEN');
     expect(e.message).toMatch(/loopback/);
     expect(hits.length).toBe(before);
@@ -147,11 +138,11 @@ describe('media fetch SSRF guard', () => {
   it('re-checks every redirect: an allowlisted first hop redirecting to a loopback IP is refused, and the target is never requested', async () => {
     const s = source({ allowHosts: ['localhost'] });
     hits.length = 0;
-    const e = await failure(s.resolve(`http://localhost:${port}/to-loopback-ip`));
+    const e = await rejection(s.resolve(`http://localhost:${port}/to-loopback-ip`));
     expect(e.code).toBe('VLR_MEDIA_FORBIDDEN');
     expect(e.message).toContain('127.0.0.1');
     expect(hits).toEqual(['/to-loopback-ip']);
-    const e2 = await failure(s.resolve(`http://localhost:${port}/to-metadata`));
+    const e2 = await rejection(s.resolve(`http://localhost:${port}/to-metadata`));
     expect(e2.code).toBe('VLR_MEDIA_FORBIDDEN');
     expect(e2.message).toContain('169.254.169.254');
     await s.close();
@@ -163,7 +154,7 @@ describe('media fetch SSRF guard', () => {
     expect(m.bytes.equals(PNG)).toBe(true);
     expect(m.location).toBe(`http://localhost:${port}/img.png`);
     hits.length = 0;
-    const e = await failure(s.resolve(`http://localhost:${port}/loop`));
+    const e = await rejection(s.resolve(`http://localhost:${port}/loop`));
     expect(e.code).toBe('VLR_MEDIA_FETCH');
     expect(e.message).toMatch(/too many redirects/);
     expect(hits.length).toBe(4); // the first request + 3 redirects
@@ -172,37 +163,37 @@ describe('media fetch SSRF guard', () => {
 
   it('refuses an oversized response from its Content-Length and aborts a chunked one past the limit', async () => {
     const s = source({ allowHosts: ['localhost'], maxBytes: 100_000 });
-    const e = await failure(s.resolve(`http://localhost:${port}/big-declared`));
+    const e = await rejection(s.resolve(`http://localhost:${port}/big-declared`));
     expect(e.code).toBe('VLR_MEDIA_TOO_LARGE');
     expect(e.status).toBe(413);
-    const e2 = await failure(s.resolve(`http://localhost:${port}/big-chunked`));
+    const e2 = await rejection(s.resolve(`http://localhost:${port}/big-chunked`));
     expect(e2.code).toBe('VLR_MEDIA_TOO_LARGE');
     await s.close();
   });
 
   it('times out on a server that never answers, and on one that stalls mid-body', async () => {
     const s = source({ allowHosts: ['localhost'], fetchTimeoutMs: 300 });
-    expect((await failure(s.resolve(`http://localhost:${port}/slow-headers`))).code).toBe('VLR_MEDIA_TIMEOUT');
-    expect((await failure(s.resolve(`http://localhost:${port}/slow-body`))).code).toBe('VLR_MEDIA_TIMEOUT');
+    expect((await rejection(s.resolve(`http://localhost:${port}/slow-headers`))).code).toBe('VLR_MEDIA_TIMEOUT');
+    expect((await rejection(s.resolve(`http://localhost:${port}/slow-body`))).code).toBe('VLR_MEDIA_TIMEOUT');
     await s.close();
   });
 
   it('reports HTTP errors, unknown hosts and bad schemes clearly', async () => {
     const s = source({ allowHosts: ['localhost'] });
-    const e = await failure(s.resolve(`http://localhost:${port}/missing`));
+    const e = await rejection(s.resolve(`http://localhost:${port}/missing`));
     expect(e.code).toBe('VLR_MEDIA_FETCH');
     expect(e.message).toContain('HTTP 404');
     // .invalid never resolves (RFC 6761); offline CI resolvers may time out instead of answering
     const quick = source({ fetchTimeoutMs: 2000 });
-    expect(['VLR_MEDIA_FETCH', 'VLR_MEDIA_TIMEOUT']).toContain((await failure(quick.resolve('http://no-such-host.invalid/x.png'))).code);
+    expect(['VLR_MEDIA_FETCH', 'VLR_MEDIA_TIMEOUT']).toContain((await rejection(quick.resolve('http://no-such-host.invalid/x.png'))).code);
     await quick.close();
-    expect((await failure(s.fetchUrl('ftp://example.com/x.png', { maxBytes: 10 }))).code).toBe('VLR_MEDIA_FORBIDDEN');
+    expect((await rejection(s.fetchUrl('ftp://example.com/x.png', { maxBytes: 10 }))).code).toBe('VLR_MEDIA_FORBIDDEN');
     await s.close();
   });
 
   it('keeps query strings (signed URLs) out of error messages', async () => {
     const s = source();
-    const e = await failure(s.resolve('http://10.0.0.1/x.png?X-Amz-Signature=secret123'));
+    const e = await rejection(s.resolve('http://10.0.0.1/x.png?X-Amz-Signature=secret123'));
     expect(e.message).not.toContain('secret123');
     await s.close();
   });

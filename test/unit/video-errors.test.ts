@@ -6,8 +6,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VideoDecoder } from '../../src/features/media/video.js';
-import { VlrerankError } from '../../src/errors.js';
 import { DATA } from '../helpers/paths.js';
+import { rejection } from '../helpers/errors.js';
 
 const V = join(DATA, 'intel-sample-videos');
 const classroom = readFileSync(join(V, 'clips/classroom.mp4'));
@@ -26,15 +26,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function failure(p: Promise<unknown>): Promise<VlrerankError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(VlrerankError);
-    return e as VlrerankError;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Child processes of this test process still alive (Linux /proc). */
 function children(): number[] {
@@ -56,39 +47,39 @@ describe('bad videos', () => {
   const decoder = new VideoDecoder({ timeoutMs: 30_000 });
 
   it('a truncated MP4 (index first, data cut) is VLR_MEDIA_UNSUPPORTED', async () => {
-    const e = await failure(decoder.sampleFrames(classroom.subarray(0, 20_000), { fps: 2, maxFrames: 6 }));
+    const e = await rejection(decoder.sampleFrames(classroom.subarray(0, 20_000), { fps: 2, maxFrames: 6 }));
     expect(e.code).toBe('VLR_MEDIA_UNSUPPORTED');
     expect(e.message).toMatch(/corrupt|truncated|partial|Invalid/i);
   });
 
   it('a truncated MP4 (data first, index lost) is VLR_MEDIA_UNSUPPORTED naming the missing moov', async () => {
-    const e = await failure(decoder.sampleFrames(bottle.subarray(0, 200_000)));
+    const e = await rejection(decoder.sampleFrames(bottle.subarray(0, 200_000)));
     expect(e.code).toBe('VLR_MEDIA_UNSUPPORTED');
     expect(e.message).toMatch(/moov atom not found|Invalid data/);
   });
 
   it('random bytes, text and a still image are not videos', async () => {
-    expect((await failure(decoder.sampleFrames(Buffer.from('definitely not a video'.repeat(100))))).code).toBe('VLR_MEDIA_UNSUPPORTED');
+    expect((await rejection(decoder.sampleFrames(Buffer.from('definitely not a video'.repeat(100))))).code).toBe('VLR_MEDIA_UNSUPPORTED');
     const garbled = Buffer.from(classroom);
     for (let i = 2000; i < garbled.length; i += 50) garbled[i] = garbled[i]! ^ 0x5a;
-    expect((await failure(decoder.sampleFrames(garbled, { fps: 4, maxFrames: 12 }))).code).toBe('VLR_MEDIA_UNSUPPORTED');
-    expect((await failure(decoder.sampleFrames(Buffer.alloc(0)))).code).toBe('VLR_MEDIA_UNSUPPORTED');
+    expect((await rejection(decoder.sampleFrames(garbled, { fps: 4, maxFrames: 12 }))).code).toBe('VLR_MEDIA_UNSUPPORTED');
+    expect((await rejection(decoder.sampleFrames(Buffer.alloc(0)))).code).toBe('VLR_MEDIA_UNSUPPORTED');
   });
 
   it('refuses videos over the duration and byte limits before decoding', async () => {
     const short = new VideoDecoder({ maxSeconds: 10 });
-    const e = await failure(short.sampleFrames({ path: join(V, 'full/car-detection.mp4') }));
+    const e = await rejection(short.sampleFrames({ path: join(V, 'full/car-detection.mp4') }));
     expect(e).toMatchObject({ code: 'VLR_MEDIA_TOO_LARGE', status: 413 });
     expect(e.message).toMatch(/over the limit of 10 s/);
     const small = new VideoDecoder({ maxBytes: 10_000 });
-    expect((await failure(small.sampleFrames(classroom))).code).toBe('VLR_MEDIA_TOO_LARGE');
+    expect((await rejection(small.sampleFrames(classroom))).code).toBe('VLR_MEDIA_TOO_LARGE');
     const fewPixels = new VideoDecoder({ maxPixels: 100_000 });
-    expect((await failure(fewPixels.sampleFrames(classroom))).code).toBe('VLR_MEDIA_TOO_LARGE');
+    expect((await rejection(fewPixels.sampleFrames(classroom))).code).toBe('VLR_MEDIA_TOO_LARGE');
   });
 
   it('kills a hung ffmpeg at the time budget: VLR_MEDIA_TIMEOUT and no process left behind', async () => {
     const hung = new VideoDecoder({ ffprobePath: hangingFfmpeg, ffmpegPath: hangingFfmpeg, timeoutMs: 400 });
-    const e = await failure(hung.sampleFrames(classroom));
+    const e = await rejection(hung.sampleFrames(classroom));
     expect(e).toMatchObject({ code: 'VLR_MEDIA_TIMEOUT', status: 504 });
     await new Promise((r) => setTimeout(r, 100));
     expect(children()).toEqual([]);
@@ -96,7 +87,7 @@ describe('bad videos', () => {
 
   it('kills a real decode that outlives its budget', async () => {
     const tight = new VideoDecoder({ timeoutMs: 150 });
-    const e = await failure(tight.sampleFrames(bottle, { fps: 1, maxFrames: 40 }));
+    const e = await rejection(tight.sampleFrames(bottle, { fps: 1, maxFrames: 40 }));
     expect(e.code).toBe('VLR_MEDIA_TIMEOUT');
     await new Promise((r) => setTimeout(r, 100));
     expect(children()).toEqual([]);
@@ -106,18 +97,18 @@ describe('bad videos', () => {
     const ac = new AbortController();
     const p = decoder.sampleFrames(bottle, { fps: 1, maxFrames: 40, signal: ac.signal });
     setTimeout(() => ac.abort(), 50);
-    expect((await failure(p)).code).toBe('VLR_MEDIA_TIMEOUT');
+    expect((await rejection(p)).code).toBe('VLR_MEDIA_TIMEOUT');
   });
 
   it('says clearly when ffmpeg is not installed', async () => {
     const none = new VideoDecoder({ ffprobePath: join(dir, 'no-such-ffprobe') });
-    const e = await failure(none.sampleFrames(classroom));
+    const e = await rejection(none.sampleFrames(classroom));
     expect(e.status).toBe(503);
     expect(e.message).toMatch(/not found.*ffmpeg/);
   });
 
   it('refuses nonsense sampling parameters', async () => {
-    expect((await failure(decoder.sampleFrames(classroom, { fps: 0 }))).code).toBe('VLR_BAD_REQUEST');
-    expect((await failure(decoder.sampleFrames(classroom, { maxFrames: 0 }))).code).toBe('VLR_BAD_REQUEST');
+    expect((await rejection(decoder.sampleFrames(classroom, { fps: 0 }))).code).toBe('VLR_BAD_REQUEST');
+    expect((await rejection(decoder.sampleFrames(classroom, { maxFrames: 0 }))).code).toBe('VLR_BAD_REQUEST');
   });
 });
