@@ -312,7 +312,8 @@ export class Reranker {
     const qVisualPlan = useLocal && qFeatures && anyDocText && bank ? visualPlan(qFeatures) : undefined;
     const docPlans = req.documents.map((d, i) => {
       const f = docFeat[i];
-      if (!useLocal || f?.error) return {};
+      // a document whose image or video could not be read is still scored on its text
+      if (!useLocal) return {};
       return {
         textP: qHasText && d.text !== undefined ? pi(d.text) : -1,
         textQ: qHasVisual && d.text !== undefined ? qi(d.text) : -1,
@@ -399,15 +400,11 @@ export class Reranker {
     const instructionUsed = remoteScores !== undefined && req.instruction !== undefined;
     const results: RerankResult[] = req.documents.map((d, i) => {
       const prep = preps[i]!;
-      let pair: PairScore;
-      if (prep.error) pair = { score: 0, signals: [] };
-      else {
-        pair = scorePair(qSide, prep.side, settings, remoteScores?.[i]);
-        if (prep.videoSide) {
-          const v = scorePair({ ...qSide }, prep.videoSide, settings);
-          pair = { score: fuse([...pair.signals, ...v.signals]), signals: [...pair.signals, ...v.signals], bestFrame: v.bestFrame ?? pair.bestFrame };
-          pair.score = Math.round(pair.score * 1e6) / 1e6;
-        }
+      let pair = scorePair(qSide, prep.side, settings, remoteScores?.[i]);
+      if (prep.videoSide) {
+        const v = scorePair({ ...qSide }, prep.videoSide, settings);
+        pair = { score: fuse([...pair.signals, ...v.signals]), signals: [...pair.signals, ...v.signals], bestFrame: v.bestFrame ?? pair.bestFrame };
+        pair.score = Math.round(pair.score * 1e6) / 1e6;
       }
       const result: RerankResult = { index: i, score: pair.score, document: req.original[i]! };
       if (req.explain) result.explanation = explain(req, d, prep, pair, qMods, qCacheHits, remoteError, remoteInfo, instructionUsed);
@@ -442,8 +439,10 @@ export class Reranker {
       obs.cache('hit', hits);
       obs.cache('miss', misses);
     }
+    const errors = preps.flatMap((p, index) => (p.error ? [{ index, type: p.error.type, reason: p.error.message, code: p.error.code }] : []));
     const out = Object.assign(top, {
       scores,
+      errors,
       usage: {
         documents: req.documents.length,
         images: docFeat.filter((f) => f?.image).length,

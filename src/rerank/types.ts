@@ -111,7 +111,7 @@ export interface Explanation {
   timings_ms: { features: number };
   /** Best-matching video frame (index into the sampled frames, time in seconds), for video documents. */
   best_frame?: { index: number; time_s?: number; raw: number };
-  /** The document's media could not be read: it scored 0. */
+  /** The document's image or video could not be read: it is scored on its text alone (0 without text). */
   error?: { type: string; reason: string; code: string };
   /** Texts cut to the model's maximum length. */
   truncated?: string[];
@@ -154,6 +154,11 @@ export interface RerankUsage {
 export type RerankOutput = RerankResult[] & {
   /** Every document's score in input order (not cut by top_n). */
   scores: number[];
+  /**
+   * Documents whose image or video could not be read (not strict): each is scored on what is left
+   * (its text), or 0 when nothing is; the same error is in its explanation.
+   */
+  errors: Array<{ index: number; type: string; reason: string; code: string }>;
   usage: RerankUsage;
   timings: RerankTimings;
   instruction: { given: boolean; used: boolean; by: string[]; note?: string };

@@ -21,6 +21,8 @@ export interface SearchDeps {
   scorer?: Scorer;
   embedder?: Embedder;
   onDegraded?: (reason: string, code: string) => void;
+  /** Some hits' media could not be read (the response still ranks them on their text). */
+  onDocumentErrors?: (count: number, first: { code: string; reason: string }) => void;
 }
 
 export interface SearchOutcome {
@@ -194,6 +196,9 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   }
   timings.rerank_ms = ms(t2);
   const degraded = degrade.code !== undefined;
+  // hits whose image/video could not be read were scored on their text: say so, once per response
+  const docErrors = (scored ?? []).filter((s): s is ScoredDocument & { error: { code: string; reason: string } } => s?.error !== undefined);
+  if (docErrors.length) deps.onDocumentErrors?.(docErrors.length, docErrors[0]!.error);
   const ranked = scored ? fuse(hits, scored, p.first_stage.fusion) : firstStageOrder(hits);
   timings.total_ms = ms(t0);
   const body = shapeResponse(upstream, ranked, {
@@ -210,6 +215,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       candidates: hits.length,
       degraded,
       ...(degraded ? { reason: `${degrade.code}: ${degrade.reason}` } : {}),
+      ...(docErrors.length ? { document_errors: { count: docErrors.length, first: `${docErrors[0]!.error.code}: ${docErrors[0]!.error.reason}` } } : {}),
       timings,
     },
   });

@@ -39,7 +39,8 @@ export class RerankerScorer implements Scorer {
       { signal: req.signal },
     );
     const explanations = new Map(out.map((r) => [r.index, r.explanation]));
-    return out.scores.map((score, i) => ({ score, explanation: req.explain ? explanations.get(i) : undefined }));
+    const errors = new Map(out.errors.map((e) => [e.index, { code: e.code, reason: e.reason }]));
+    return out.scores.map((score, i) => ({ score, explanation: req.explain ? explanations.get(i) : undefined, ...(errors.has(i) ? { error: errors.get(i) } : {}) }));
   }
 }
 

@@ -48,6 +48,10 @@ export function searchDeps(ctx: ServerContext): SearchDeps {
     scorer: svc.scorer ?? (reranker ? ((svc as { _scorer?: Scorer })._scorer ??= new RerankerScorer(reranker)) : undefined),
     embedder: svc.embedder ?? (reranker ? ((svc as { _embedder?: Embedder })._embedder ??= new RerankerEmbedder(reranker)) : undefined),
     onDegraded: (_reason, code) => ctx.metrics.failures.inc({ code: `degraded:${code}` }),
+    onDocumentErrors: (count, first) => {
+      ctx.metrics.failures.inc({ code: `document:${first.code}` }, count);
+      ctx.logger.warn({ count, code: first.code, reason: first.reason }, 'hits whose media could not be read were reranked on their text alone');
+    },
   };
 }
 

@@ -35,6 +35,8 @@ export interface ScoredDocument {
   score: number;
   /** The scorer's explanation (signals, raw/calibrated values), when `explain`. */
   explanation?: unknown;
+  /** This document's image or video could not be read; it was scored on what was left. */
+  error?: { code: string; reason: string };
 }
 
 export interface Scorer {

@@ -68,6 +68,8 @@ export interface VlrerankReport {
   candidates: number;
   degraded: boolean;
   reason?: string;
+  /** Hits whose image or video could not be read (scored on their text): how many, and the first error. */
+  document_errors?: { count: number; first: string };
   timings: Record<string, number>;
 }
 

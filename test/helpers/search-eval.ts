@@ -66,6 +66,8 @@ export interface TextScores {
   knn: number;
   reranked: number;
   degraded: number;
+  /** `vlrerank.document_errors.first` of each reranked search that had hits with unreadable media. */
+  documentErrors: string[];
   n: number;
 }
 
@@ -74,7 +76,7 @@ export async function evalText(p: SearchProxy, engine: Engine, index: string, qu
   const fields = pipe.first_stage.match_fields ?? pipe.fields.text;
   const embedder = new RerankerEmbedder(p.reranker);
   const ids = (b: any) => b.hits.hits.map((h: any) => String(h._id));
-  const s: TextScores = { bm25: 0, knn: 0, reranked: 0, degraded: 0, n: queries.length };
+  const s: TextScores = { bm25: 0, knn: 0, reranked: 0, degraded: 0, documentErrors: [], n: queries.length };
   for (const q of queries) {
     const bm25 = await clientSearch(engine, p.url, { index, body: { size: 10, _source: false, query: { multi_match: { query: q.text, fields } } } });
     s.bm25 += ndcgAt10(ids(bm25), q.rel);
@@ -83,6 +85,7 @@ export async function evalText(p: SearchProxy, engine: Engine, index: string, qu
     s.knn += ndcgAt10(ids(await clientSearch(engine, p.url, { index, body: kb })), q.rel);
     const rr = await clientSearch(engine, p.url, { index, body: { size: 10, _source: false, ext: { vlrerank: { query: q.text, window } } } });
     if (rr.vlrerank.degraded) s.degraded++;
+    if (rr.vlrerank.document_errors) s.documentErrors.push(rr.vlrerank.document_errors.first);
     s.reranked += ndcgAt10(ids(rr), q.rel);
   }
   return { ...s, bm25: s.bm25 / s.n, knn: s.knn / s.n, reranked: s.reranked / s.n };
@@ -92,6 +95,7 @@ export interface ImageScores {
   knn: { top1: number; top5: number; coarse1: number; coarse5: number };
   reranked: { top1: number; top5: number; coarse1: number; coarse5: number };
   degraded: number;
+  documentErrors: string[];
   n: number;
 }
 
@@ -100,7 +104,7 @@ export async function evalImage(p: SearchProxy, engine: Engine, index: string, s
   const coarseOf = new Map(catalog.map((c) => [c.class_id, c.coarse_class_id]));
   const embedder = new RerankerEmbedder(p.reranker);
   const z = () => ({ top1: 0, top5: 0, coarse1: 0, coarse5: 0 });
-  const out: ImageScores = { knn: z(), reranked: z(), degraded: 0, n: queries.length };
+  const out: ImageScores = { knn: z(), reranked: z(), degraded: 0, documentErrors: [], n: queries.length };
   const score = (acc: ImageScores['knn'], ids: number[], q: { classId: number; coarse: number }) => {
     acc.top1 += ids[0] === q.classId ? 1 : 0;
     acc.top5 += ids.slice(0, 5).includes(q.classId) ? 1 : 0;
@@ -113,6 +117,7 @@ export async function evalImage(p: SearchProxy, engine: Engine, index: string, s
     score(out.knn, (await clientSearch(engine, p.url, { index, body })).hits.hits.map((h: any) => Number(h._id)), q);
     const rr = await clientSearch(engine, p.url, { index, body: { size: 5, _source: false, ext: { vlrerank: { query: { image: q.image }, window } } } });
     if (rr.vlrerank.degraded) out.degraded++;
+    if (rr.vlrerank.document_errors) out.documentErrors.push(rr.vlrerank.document_errors.first);
     score(out.reranked, rr.hits.hits.map((h: any) => Number(h._id)), q);
   }
   for (const k of ['knn', 'reranked'] as const) for (const m of ['top1', 'top5', 'coarse1', 'coarse5'] as const) out[k][m] /= out.n;

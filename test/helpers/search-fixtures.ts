@@ -143,3 +143,17 @@ export async function clientSearchRaw(engine: Engine, url: string, params: Recor
     return { statusCode: m.statusCode, body: m.body, headers: m.headers ?? {} };
   }
 }
+
+/**
+ * A reranked response in a few lines, for assertion messages: the report and, per top hit, its
+ * first-stage rank and its signals (or media error), so a wrong order says why it happened.
+ */
+export function why(body: any, top = 5): string {
+  const hits = (body?.hits?.hits ?? []).slice(0, top).map((h: any) => {
+    const v = h._vlrerank ?? {};
+    const e = v.explanation ?? {};
+    const signals = (e.signals ?? []).map((s: any) => `${s.name} ${s.raw}→${s.calibrated}`).join(', ');
+    return `  ${h._id} score ${h._score} first-stage #${v.first_stage_rank}: ${e.error ? `error ${e.error.code} ${e.error.reason}` : signals || 'no signals'}`;
+  });
+  return `\n vlrerank ${JSON.stringify(body?.vlrerank)}\n${hits.join('\n')}\n`;
+}

@@ -42,7 +42,7 @@ it.each([
   expect(e.details.field).toBe(field);
 });
 
-it('an unreadable image scores 0 with an error; the other documents are ranked', { timeout: 120_000 }, async () => {
+it('an unreadable image alone scores 0 with an error; the other documents are ranked', { timeout: 120_000 }, async () => {
   const out = await reranker.process({ query: 'a cup of coffee', documents: [{ image: corrupt }, { image: sk('coffee') }, { image: 'skimage-clip-smoke/images/missing.png' }, { image: '/etc/passwd' }], explain: true });
   expect(out[0]!.index).toBe(1);
   expect(out[0]!.score).toBeGreaterThan(0);
@@ -53,6 +53,21 @@ it('an unreadable image scores 0 with an error; the other documents are ranked',
   }
   expect(out.find((x) => x.index === 0)!.explanation!.error!.code).toBe('VLR_MEDIA_UNSUPPORTED');
   expect(out.find((x) => x.index === 3)!.explanation!.error!.code).toBe('VLR_MEDIA_FORBIDDEN');
+  expect(out.errors.map((e) => e.index)).toEqual([0, 2, 3]);
+  expect(out.errors[0]).toMatchObject({ code: 'VLR_MEDIA_UNSUPPORTED', type: expect.any(String), reason: expect.any(String) });
+});
+
+it('a document whose image cannot be read is still scored on its text', { timeout: 120_000 }, async () => {
+  const out = await reranker.process({
+    query: 'a cup of coffee',
+    documents: [{ text: 'a hot cup of coffee on a saucer', image: 'skimage-clip-smoke/images/missing.png' }, { text: 'a rocket on its launch pad' }],
+    explain: true,
+  });
+  const broken = out.find((x) => x.index === 0)!;
+  expect(broken.explanation!.error!.code).toBe('VLR_NOT_FOUND');
+  expect(broken.explanation!.signals.map((s) => s.name)).toEqual(['text_text']);
+  expect(out.scores[0]).toBeGreaterThan(out.scores[1]!);
+  expect(out.errors).toEqual([expect.objectContaining({ index: 0, code: 'VLR_NOT_FOUND' })]);
 });
 
 it('strict: an unreadable image fails the whole request with a 4xx naming the document', { timeout: 120_000 }, async () => {

@@ -23,7 +23,7 @@ interface Hit {
 interface SearchResponse {
   took?: number;
   hits: { hits: Hit[]; total?: { value: number } | number };
-  vlrerank?: { window?: number; degraded?: boolean; reason?: string; timings?: Record<string, number>; [k: string]: unknown };
+  vlrerank?: { window?: number; degraded?: boolean; reason?: string; document_errors?: { count: number; first: string }; timings?: Record<string, number>; [k: string]: unknown };
 }
 
 const SHOW = 10;
@@ -125,6 +125,7 @@ export function searchPage(root: HTMLElement): void {
     ]);
     out.append(timing);
     if (v?.degraded) out.append(message('warn', `Reranking was degraded: ${v.reason ?? 'unknown reason'} — showing the first-stage order.`));
+    if (v?.document_errors) out.append(message('warn', `${v.document_errors.count} hit(s) were ranked on their text alone, their media could not be read (${v.document_errors.first}).`));
     if (!hits.length) return void out.append(message('info', 'No hits.'));
 
     if (plain) {

@@ -5,10 +5,11 @@
  * model cannot be made to produce on demand are played by small fakes named after them; the
  * timeout is also produced by the real reranker with a budget it cannot meet.
  */
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { vlrError } from '../../../src/errors.js';
 import type { Scorer, ScoreRequest, ScoredDocument } from '../../../src/search/index.js';
-import { clientSearchRaw, ENGINES, ensureGrocery, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { clientSearchRaw, ENGINES, ensureGrocery, GROCERY_DIR, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'grocery-it';
 
@@ -44,7 +45,12 @@ describe.each(ENGINES)('fail-open and fail-closed on %s', (engine) => {
   let p: SearchProxy;
   beforeAll(async () => {
     p = await startSearchProxy(engine, {
-      pipelinesDir: pipelinesDir({ 'open.yaml': extra('open-it', 'fail_open', 400), 'closed.yaml': extra('closed-it', 'fail_closed', 400), 'tiny.yaml': extra('tiny-budget-it', 'fail_open', 1) }),
+      pipelinesDir: pipelinesDir({
+        'open.yaml': extra('open-it', 'fail_open', 400),
+        'closed.yaml': extra('closed-it', 'fail_closed', 400),
+        'tiny.yaml': extra('tiny-budget-it', 'fail_open', 1),
+        'gone.yaml': extra('media-gone-it', 'fail_open', 300_000),
+      }),
     });
     await ensureGrocery(p, engine, INDEX);
   });
@@ -90,5 +96,28 @@ describe.each(ENGINES)('fail-open and fail-closed on %s', (engine) => {
     expect(r.statusCode).toBe(503);
     expect(r.body).toMatchObject({ status: 503, error: { type: 'rerank_failed_exception', vlrerank_code: 'VLR_RERANK_FAILED' } });
     expect(r.body.error.reason).toContain('fail_closed');
+  });
+
+  it('a hit whose photo is gone is reranked on its text, and the response counts it', async () => {
+    const GONE = 'media-gone-it';
+    await p.pool.json('DELETE', `/${GONE}`);
+    const photo = (f: string) => join(GROCERY_DIR, 'iconic-images-and-descriptions', f);
+    const docs = [
+      { title: 'Oat drink', description: 'A creamy oat drink made from Swedish oats.', image: photo('Packages/Oat-Milk/Oatly-Oat-Milk/no-such-photo.jpg') },
+      { title: 'Red apple', description: 'A crisp red apple.', image: photo('Fruit/Apple/Red-Delicious/Red-Delicious_Iconic.jpg') },
+    ];
+    const lines = docs.flatMap((d, i) => [JSON.stringify({ index: { _index: GONE, _id: String(i) } }), JSON.stringify(d)]).join('\n') + '\n';
+    await p.pool.json('POST', '/_bulk?refresh=true', lines, { 'content-type': 'application/x-ndjson' });
+    try {
+      const r = await clientSearchRaw(engine, p.url, { index: GONE, body: { size: 2, query: { match_all: {} }, ext: { vlrerank: { query: 'oat drink', pipeline: GONE, explain: true } } } });
+      expect(r.statusCode).toBe(200);
+      expect(r.body.vlrerank).toMatchObject({ degraded: false, document_errors: { count: 1, first: expect.stringContaining('VLR_NOT_FOUND') } });
+      const gone = r.body.hits.hits.find((h: any) => h._id === '0');
+      expect(gone._vlrerank.explanation.error.code).toBe('VLR_NOT_FOUND');
+      expect(gone._vlrerank.explanation.signals.map((s: any) => s.name)).toEqual(['text_text']);
+      expect(r.body.hits.hits[0]._id).toBe('0'); // its text still wins
+    } finally {
+      await p.pool.json('DELETE', `/${GONE}`);
+    }
   });
 });

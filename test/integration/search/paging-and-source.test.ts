@@ -5,7 +5,7 @@
  * is honoured although the reranker needed the filtered-out fields; aggregations pass through.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientSearch, ENGINES, ensureGrocery, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { clientSearch, ENGINES, ensureGrocery, startSearchProxy, why, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'grocery-it';
 const ext = { vlrerank: { query: { text: 'fresh fruit juice with pulp' }, window: 15, explain: true } };
@@ -21,6 +21,7 @@ describe.each(ENGINES)('paging and _source through the proxy on %s', (engine) =>
 
   it('three pages of the same window give each hit once, in window order', async () => {
     const whole = await clientSearch(engine, p.url, { index: INDEX, body: { size: 15, query, _source: ['title'], ext } });
+    expect(whole.vlrerank.document_errors, why(whole)).toBeUndefined();
     const order = whole.hits.hits.map((h: any) => h._id);
     expect(order).toHaveLength(15);
     const pages: string[] = [];
@@ -33,7 +34,7 @@ describe.each(ENGINES)('paging and _source through the proxy on %s', (engine) =>
     expect(pages).toEqual(order);
     // and the order is the reranker's, not the first stage's
     const firstRanks = whole.hits.hits.map((h: any) => h._vlrerank.first_stage_rank);
-    expect(firstRanks).not.toEqual([...firstRanks].sort((a: number, b: number) => a - b));
+    expect(firstRanks, why(whole, 15)).not.toEqual([...firstRanks].sort((a: number, b: number) => a - b));
   });
 
   it('returns only the fields the client asked for, in every _source form', async () => {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATA } from '../../helpers/paths.js';
-import { clientSearch, clientSearchRaw, ENGINES, ensureGrocery, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { clientSearch, clientSearchRaw, ENGINES, ensureGrocery, startSearchProxy, why, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'grocery-it';
 const KB = 'kb-it';
@@ -16,6 +16,7 @@ const scifact = readFileSync(join(DATA, 'scifact-beir', 'corpus.jsonl'), 'utf8')
 function expectReranked(body: any, syntax: string): void {
   expect(body.vlrerank).toMatchObject({ syntax, degraded: false });
   expect(body.vlrerank.reason).toBeUndefined();
+  expect(body.vlrerank.document_errors, why(body)).toBeUndefined();
   const scores = body.hits.hits.map((h: any) => h._score);
   expect(scores).toEqual([...scores].sort((a: number, b: number) => b - a));
   expect(body.hits.max_score).toBe(scores[0]);
@@ -43,7 +44,7 @@ describe.each(ENGINES)('rerank syntaxes through the proxy on %s', (engine) => {
       body: { size: 5, query: { match: { description: 'apple' } }, ext: { vlrerank: { query: { text: 'a green, sour apple' }, window: 20, explain: true } } },
     });
     expectReranked(body, 'ext');
-    expect(body.hits.hits[0]._id).toBe('1'); // Granny Smith
+    expect(body.hits.hits[0]._id, why(body)).toBe('1'); // Granny Smith
     const h = body.hits.hits[0];
     expect(h._vlrerank).toMatchObject({ first_stage_rank: expect.any(Number), first_stage_score: expect.any(Number) });
     expect(h._vlrerank.explanation.signals.length).toBeGreaterThan(0);
@@ -66,7 +67,7 @@ describe.each(ENGINES)('rerank syntaxes through the proxy on %s', (engine) => {
       },
     });
     expectReranked(body, 'retriever');
-    expect(body.hits.hits[0]._id).toBe('1');
+    expect(body.hits.hits[0]._id, why(body)).toBe('1');
     expect(body.vlrerank.window).toBe(20);
   });
 
@@ -77,7 +78,7 @@ describe.each(ENGINES)('rerank syntaxes through the proxy on %s', (engine) => {
       body: { size: 3, query: { match: { title: 'apple' } }, ext: { rerank: { query_context: { query_text: 'green apple with a clear acidity' } } } },
     });
     expectReranked(a, 'search_pipeline');
-    expect(a.hits.hits[0]._id).toBe('1');
+    expect(a.hits.hits[0]._id, why(a)).toBe('1');
     const b = await clientSearch(engine, p.url, {
       index: INDEX,
       search_pipeline: 'grocery',

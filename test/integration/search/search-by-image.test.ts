@@ -32,6 +32,7 @@ describe.each(ENGINES)('search by image through the proxy on %s', (engine) => {
       const knnIds = plain.hits.hits.map((h: any) => Number(h._id));
       const rr = await clientSearch(engine, p.url, { index: INDEX, body: { size: 5, _source: ['title'], ext: { vlrerank: { query: { image: q.image }, window: 20 } } } });
       expect(rr.vlrerank).toMatchObject({ degraded: false, window: 20 });
+      expect(rr.vlrerank.document_errors, JSON.stringify(rr.vlrerank)).toBeUndefined();
       const rrIds = rr.hits.hits.map((h: any) => Number(h._id));
       expect(rrIds).toHaveLength(5);
       knn1 += knnIds[0] === q.classId ? 1 : 0;

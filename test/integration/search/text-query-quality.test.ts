@@ -23,6 +23,7 @@ describe.each(ENGINES)('text queries on image indices on %s', (engine) => {
     const r = await evalText(p, engine, 'coco-it', cocoQueries(COCO_N));
     console.log(`[text-quality ${engine}] COCO-mini ${r.n} captions → ${COCO_N} photos nDCG@10: BM25 ${r.bm25.toFixed(3)} | bridge kNN ${r.knn.toFixed(3)} | reranked ${r.reranked.toFixed(3)}`);
     expect(r.degraded).toBe(0);
+    expect(r.documentErrors).toEqual([]);
     // the bridge alone must beat chance by far (random over 40 photos ≈ 0.07) and reranking must
     // not lose to the better of its two first-stage signals by more than noise
     expect(r.knn).toBeGreaterThan(0.2);
@@ -33,6 +34,7 @@ describe.each(ENGINES)('text queries on image indices on %s', (engine) => {
     const r = await evalText(p, engine, 'grocery-it', groceryTextQueries().filter((_, i) => i % 3 === 0));
     console.log(`[text-quality ${engine}] Grocery ${r.n} product names → 81 products nDCG@10: BM25 ${r.bm25.toFixed(3)} | bridge kNN ${r.knn.toFixed(3)} | reranked ${r.reranked.toFixed(3)}`);
     expect(r.degraded).toBe(0);
+    expect(r.documentErrors).toEqual([]);
     expect(r.reranked).toBeGreaterThan(Math.max(r.bm25, r.knn) - 0.1);
   });
 });
