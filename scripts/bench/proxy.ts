@@ -8,11 +8,14 @@
  *   BENCH_ROUNDS rounds (median ratio: the machine may be busy with other work);
  * - latency: one connection, sequential requests (autocannon's histogram has 1 ms resolution,
  *   too coarse for sub-millisecond overhead), direct and proxied interleaved in blocks.
- * The proxy runs in its own process, with its default configuration (access log on, to /dev/null).
+ * The proxy runs in its own process as users run it (the compiled `dist/`, built by the npm script),
+ * with its default configuration: access log on, its stdout to /dev/null (a pipe drained by this
+ * process would charge the proxy's log to the load generator's CPU).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
@@ -37,32 +40,36 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((res) => srv.close(res));
+  return port;
+}
+
 async function startProxy(upstream: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(REPO_ROOT, 'src/cli/main.ts'), 'serve', '--port', '0', '--upstream', upstream], {
+  const port = await freePort();
+  const child = spawn(process.execPath, [resolve(REPO_ROOT, 'dist/cli/main.js'), 'serve', '--port', String(port), '--upstream', upstream], {
     cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'],
     env: { ...process.env, VLRERANK_LOG_LEVEL: process.env.VLRERANK_LOG_LEVEL ?? 'info' },
   });
-  const url = await new Promise<string>((res, rej) => {
-    let buf = '';
-    const onData = (c: Buffer) => {
-      buf += c.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(buf);
-      if (m) {
-        child.stdout!.off('data', onData);
-        child.stdout!.resume(); // drain the access log
-        res(m[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (c) => rej(new Error(`proxy exited ${c}`)));
-  });
+  const url = `http://127.0.0.1:${port}`;
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  for (;;) {
+    if (exited) throw new Error('the proxy exited before it was ready');
+    const ok = await fetch(`${url}/_vlrerank/health`).then((r) => r.ok, () => false);
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
   return {
     url,
     pid: child.pid!,
     stop: async () => {
       child.kill('SIGTERM');
-      await once(child, 'exit');
+      if (!exited) await once(child, 'exit');
     },
   };
 }

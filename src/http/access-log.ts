@@ -7,7 +7,7 @@
  * or bind() per request — the per-request state lives on the response under one symbol and the
  * write/end counters and finish listener are shared functions.
  */
-import type { RequestHandler, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Counter, Gauge } from 'prom-client';
 import type { ServerContext } from './context.js';
 
@@ -35,18 +35,20 @@ export function routeClass(path: string): string {
 
 interface Entry {
   ctx: ServerContext;
-  req: Request;
+  req: IncomingMessage;
+  /** The URL as received (routers rewrite req.url under a mount point). */
+  url: string;
   start: bigint;
   route: string;
   inFlight: ReturnType<Gauge<'route'>['labels']>;
   bytes: number;
   done: boolean;
   write: (...a: unknown[]) => boolean;
-  end: (...a: unknown[]) => Response;
+  end: (...a: unknown[]) => ServerResponse;
 }
 
 const kEntry = Symbol('vlrerank.accessLog');
-type Tracked = Response & { [kEntry]?: Entry };
+type Tracked = ServerResponse & { [kEntry]?: Entry };
 
 function count(e: Entry, chunk: unknown, enc: unknown): void {
   if (chunk == null || typeof chunk === 'function') return;
@@ -59,7 +61,7 @@ function countingWrite(this: Tracked, chunk: unknown, ...rest: unknown[]): boole
   return e.write.call(this, chunk, ...rest);
 }
 
-function countingEnd(this: Tracked, chunk?: unknown, ...rest: unknown[]): Response {
+function countingEnd(this: Tracked, chunk?: unknown, ...rest: unknown[]): ServerResponse {
   const e = this[kEntry]!;
   count(e, chunk, rest[0]);
   return e.end.call(this, chunk, ...rest);
@@ -87,23 +89,28 @@ function finish(this: Tracked): void {
   counter.inc();
   if (e.ctx.config.log.access) {
     const ms = Number(process.hrtime.bigint() - e.start) / 1e6;
-    e.ctx.logger.info({ access: { method: e.req.method, path: e.req.originalUrl, status, bytes: e.bytes, ms: Math.round(ms * 100) / 100, route: e.route } }, 'access');
+    (e.ctx.accessLogger ?? e.ctx.logger).info({ access: { method: e.req.method, path: e.url, status, bytes: e.bytes, ms: Math.round(ms * 100) / 100, route: e.route } }, 'access');
   }
 }
 
-export function accessLog(ctx: ServerContext): RequestHandler {
+/**
+ * Track one request from arrival to finish: in-flight gauge, request counter, access line. Called
+ * first for every request, before any routing (http/app.ts), on the plain node objects.
+ */
+export function requestTracker(ctx: ServerContext): (req: IncomingMessage, res: ServerResponse) => void {
   const cache = cacheFor(ctx);
-  return (req, res, next) => {
-    const route = routeClass(req.path);
+  return (req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const route = routeClass(q < 0 ? url : url.slice(0, q));
     let inFlight = cache.inFlight.get(route);
     if (!inFlight) cache.inFlight.set(route, (inFlight = ctx.metrics.inFlight.labels({ route })));
     inFlight.inc();
     const r = res as Tracked;
-    r[kEntry] = { ctx, req, start: process.hrtime.bigint(), route, inFlight, bytes: 0, done: false, write: res.write as Entry['write'], end: res.end as Entry['end'] };
+    r[kEntry] = { ctx, req, url, start: process.hrtime.bigint(), route, inFlight, bytes: 0, done: false, write: res.write as Entry['write'], end: res.end as Entry['end'] };
     res.write = countingWrite as typeof res.write;
     res.end = countingEnd as typeof res.end;
     res.on('finish', finish);
     res.on('close', finish);
-    next();
   };
 }

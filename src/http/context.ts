@@ -10,6 +10,8 @@ import type { Metrics } from '../observability/metrics.js';
 export interface ServerContext {
   config: Config;
   logger: Logger;
+  /** Where access lines go (http/access-log.ts): the buffered access logger, or `logger` when a caller gave its own. */
+  accessLogger?: Logger;
   metrics: Metrics;
   /** Long-lived services, registered by the areas at start-up (proxy pool, reranker, pipelines…). */
   services: Record<string, unknown>;

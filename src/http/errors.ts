@@ -3,11 +3,13 @@
  * `{"error":{"type","reason"},"status"}` with the error's status. Unknown errors are logged with
  * their stack and answered as a generic 500 — never a stack trace on the wire.
  */
-import type { ErrorRequestHandler, Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import type { ErrorRequestHandler } from 'express';
 import { esErrorBody, toVlrerankError, vlrError } from '../errors.js';
 import type { ServerContext } from './context.js';
 
-export function sendError(res: Response, err: unknown, ctx: ServerContext): void {
+/** Works on a plain node response too (the fast paths in app.ts answer without express). */
+export function sendError(res: ServerResponse, err: unknown, ctx: ServerContext): void {
   const e = toVlrerankError(err);
   if (e.code === 'VLR_INTERNAL') ctx.logger.error({ err: e.cause ?? e }, 'internal error');
   ctx.metrics.failures.inc({ code: e.code });
@@ -15,8 +17,10 @@ export function sendError(res: Response, err: unknown, ctx: ServerContext): void
     res.destroy();
     return;
   }
-  const body = esErrorBody(e);
-  res.status(body.status).type('application/json').send(JSON.stringify(body));
+  const es = esErrorBody(e);
+  const body = Buffer.from(JSON.stringify(es));
+  res.writeHead(es.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
+  res.end(body);
 }
 
 /** Express error middleware: body-parser failures become parse errors naming the problem. */

@@ -5,10 +5,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.js';
-import { createLogger, type Logger } from '../observability/logger.js';
+import { createAccessLogger, createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import type { ServerContext } from './context.js';
-import { buildApp, type AppParts } from './app.js';
+import { buildHandler, type AppParts } from './app.js';
 import { mountProxy, registerUpstream } from '../proxy/index.js';
 import { healthRouter } from '../api/health.js';
 import { registerRerank } from '../api/register-rerank.js';
@@ -25,19 +25,25 @@ export interface RunningServer {
 export async function startServer(config: Config, options: { logger?: Logger } = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.log.level);
   const ctx: ServerContext = { config, logger, metrics: createMetrics(), services: {}, onClose: [] };
-  const parts: AppParts = { admin: [], intercept: [], proxy: (_req, _res, next) => next() };
+  if (!options.logger && config.log.access && config.log.level !== 'silent') {
+    const access = createAccessLogger(config.log.level);
+    ctx.accessLogger = access.logger;
+    ctx.onClose.push(() => access.close());
+  }
+  const parts: AppParts = { admin: [], intercept: [], proxy: () => undefined };
 
   // --- areas register here, in dependency order ---
   registerUpstream(ctx); // ctx.services.upstream: every area that talks to the cluster uses it
   parts.proxy = mountProxy(ctx);
   await registerRerank(ctx, parts); // ctx.services.models + reranker; /_vlrerank/rerank, /_vlrerank/models, /v1|v2/rerank, /rerank
-  parts.intercept.push(...mountSearch(ctx)); // pipelines + _search/_msearch interception (reranking)
+  const search = mountSearch(ctx); // pipelines + _search/_msearch interception (reranking), ingest
+  parts.intercept.push(...search.routers);
+  parts.search = search.handlers;
   parts.admin.push(healthRouter(ctx));
   if (config.server.ui) parts.admin.push(uiRouter(ctx));
   // --- end of areas ---
 
-  const app = buildApp(ctx, parts);
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, app);
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, buildHandler(ctx, parts));
   server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -7,8 +7,8 @@
  * failure after the response started can only cut the connection, as any proxy must.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestHandler } from 'express';
 import type { ServerContext } from '../http/context.js';
+import { sendError } from '../http/errors.js';
 import { forwardRequestHeaders, forwardResponseHeaders } from './hop-by-hop.js';
 import type { UpstreamPool } from './pool.js';
 
@@ -19,13 +19,16 @@ function hasBody(req: IncomingMessage): boolean {
   return len !== undefined && len !== '0';
 }
 
-export function proxyHandler(_ctx: ServerContext, pool: UpstreamPool): RequestHandler {
-  return (req, res, next) => {
+/** The proxy as a plain node handler (http/app.ts calls it before any router, and last after them). */
+export type ProxyHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export function proxyHandler(ctx: ServerContext, pool: UpstreamPool): ProxyHandler {
+  return (req, res) => {
     forward(pool, req, res).catch((err) => {
       // the client went away: nobody to answer (req.destroyed alone is no sign: Node destroys a
       // request once its body is read)
       if (res.destroyed) return;
-      next(err);
+      sendError(res, err, ctx);
     });
   };
 }

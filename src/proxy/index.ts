@@ -3,12 +3,12 @@
  * talks to the cluster) and the catch-all transparent proxy handler mounted last by http/app.ts.
  * Knows only bytes: no body parsing, no engine specifics.
  */
-import type { RequestHandler } from 'express';
 import type { ServerContext } from '../http/context.js';
 import { UpstreamPool } from './pool.js';
-import { proxyHandler } from './forward.js';
+import { proxyHandler, type ProxyHandler } from './forward.js';
 
 export { UpstreamPool } from './pool.js';
+export type { ProxyHandler } from './forward.js';
 
 /** Create the upstream pool once per server, register it as `ctx.services.upstream`, close it on shutdown. */
 export function registerUpstream(ctx: ServerContext): UpstreamPool {
@@ -26,6 +26,6 @@ export function upstreamOf(ctx: ServerContext): UpstreamPool {
 }
 
 /** The catch-all handler: everything no other router took goes upstream unchanged. */
-export function mountProxy(ctx: ServerContext): RequestHandler {
+export function mountProxy(ctx: ServerContext): ProxyHandler {
   return proxyHandler(ctx, registerUpstream(ctx));
 }

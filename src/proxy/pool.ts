@@ -73,6 +73,8 @@ interface UpstreamNode {
   /** Skip this node until then (ms epoch) after a connection failure. */
   downUntil: number;
   failures: number;
+  /** This node's child of the upstream latency histogram (prom-client hashes labels on every observe({…})). */
+  latency?: { observe(seconds: number): void };
 }
 
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -239,7 +241,7 @@ export class UpstreamPool {
       idempotent: false, // retries are ours, not undici's
       responseHeaders: req.rawHeaders ? 'raw' : null,
     });
-    this.metrics?.upstreamLatency.observe({ node: node.label }, (performance.now() - start) / 1000);
+    if (this.metrics) (node.latency ??= this.metrics.upstreamLatency.labels({ node: node.label })).observe((performance.now() - start) / 1000);
     this.markUp(node);
     if (req.rawHeaders) {
       const raw = res.headers as unknown as string[];

@@ -4,33 +4,40 @@
  * header rules (proxy/hop-by-hop.ts), so a search that is not a rerank request behaves exactly as
  * on the plain proxy path.
  */
-import { pipeline } from 'node:stream/promises';
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { forwardRequestHeaders, forwardResponseHeaders } from '../proxy/hop-by-hop.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 
 /** `rewritten`: the body is not the client's (its length and encoding headers no longer apply). */
-export async function forwardBuffered(pool: UpstreamPool, req: Request, res: Response, body: Buffer, rewritten = false): Promise<void> {
+export async function forwardBuffered(pool: UpstreamPool, req: IncomingMessage, res: ServerResponse, body: Buffer, rewritten = false): Promise<void> {
   const ac = new AbortController();
   const onClose = () => {
     if (!res.writableFinished) ac.abort();
   };
+  // stays until the response closes: a client gone mid-stream aborts the upstream response too
   res.once('close', onClose);
+  let up: Awaited<ReturnType<UpstreamPool['request']>>;
   try {
-    const up = await pool.request({
-      method: req.method,
-      path: req.originalUrl,
+    up = await pool.request({
+      method: req.method!,
+      path: (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url!,
       headers: rewritten ? withoutLengthAndEncoding(forwardRequestHeaders(req.rawHeaders)) : forwardRequestHeaders(req.rawHeaders),
       body: body.length ? body : null,
       signal: ac.signal,
       rawHeaders: true,
     });
-    res.sendDate = false;
-    res.writeHead(up.statusCode, forwardResponseHeaders(up.rawHeaders!));
-    await pipeline(up.body, res);
-  } finally {
+  } catch (e) {
     res.off('close', onClose);
+    throw e;
   }
+  res.sendDate = false;
+  res.writeHead(up.statusCode, forwardResponseHeaders(up.rawHeaders!));
+  // pipe(), as on the plain proxy path (proxy/forward.ts): stream/promises' pipeline allocates
+  // and aborts an AbortController per call. An upstream body error cuts the client connection.
+  up.body.on('error', (err) => {
+    if (!res.destroyed) res.destroy(err);
+  });
+  up.body.pipe(res);
 }
 
 function withoutLengthAndEncoding(raw: string[]): string[] {

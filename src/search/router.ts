@@ -5,7 +5,8 @@
  * bytes and the answer streamed back untouched; a request without a body that cannot be a rerank
  * request never leaves the streaming proxy path at all.
  */
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Router } from 'express';
 import type { ServerContext } from '../http/context.js';
 import { sendError } from '../http/errors.js';
 import { PipelineRegistry } from '../pipelines/index.js';
@@ -55,12 +56,18 @@ export function searchDeps(ctx: ServerContext): SearchDeps {
   };
 }
 
-function splitUrl(req: Request): URLSearchParams {
-  const q = req.originalUrl.indexOf('?');
-  return new URLSearchParams(q >= 0 ? req.originalUrl.slice(q + 1) : '');
+/** The URL as the client sent it (express rewrites req.url under mount points; originalUrl keeps it). */
+function urlOf(req: IncomingMessage): string {
+  return (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
 }
 
-function clientSignal(req: Request, res: Response): AbortSignal {
+function splitUrl(req: IncomingMessage): URLSearchParams {
+  const url = urlOf(req);
+  const q = url.indexOf('?');
+  return new URLSearchParams(q >= 0 ? url.slice(q + 1) : '');
+}
+
+function clientSignal(_req: IncomingMessage, res: ServerResponse): AbortSignal {
   const ac = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) ac.abort(new Error('client closed the connection'));
@@ -68,20 +75,24 @@ function clientSignal(req: Request, res: Response): AbortSignal {
   return ac.signal;
 }
 
-function send(res: Response, status: number, headers: Record<string, string>, body: Buffer | Record<string, unknown>): void {
-  res.status(status);
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | Record<string, unknown>): void {
+  res.statusCode = status;
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   res.end(Buffer.isBuffer(body) ? body : JSON.stringify(body));
 }
 
-export function searchRouter(ctx: ServerContext): Router {
+/**
+ * A search handler on the plain node objects: `index` from the path (undefined for /_search),
+ * `next` hands the request to the streaming proxy untouched.
+ */
+export type SearchHandler = (req: IncomingMessage, res: ServerResponse, index: string | undefined, next: () => void) => Promise<void>;
+
+export function searchHandlers(ctx: ServerContext): { search: SearchHandler; msearch: SearchHandler } {
   const svc = ctx.services.search as SearchServices;
   const registry = svc.pipelines;
   const maxBytes = ctx.config.server.maxJsonBodyBytes;
-  const router = Router();
 
-  const search = async (req: Request, res: Response, next: NextFunction) => {
-    const index = req.params.index as string | undefined;
+  const search: SearchHandler = async (req, res, index, next) => {
     const params = splitUrl(req);
     const sp = params.get('search_pipeline');
     if (!hasBody(req) && !(sp && registry.get(sp))) return next();
@@ -109,8 +120,7 @@ export function searchRouter(ctx: ServerContext): Router {
     }
   };
 
-  const msearch = async (req: Request, res: Response, next: NextFunction) => {
-    const index = req.params.index as string | undefined;
+  const msearch: SearchHandler = async (req, res, index, next) => {
     if (!hasBody(req)) return next();
     try {
       const raw = await readBody(req, maxBytes);
@@ -133,6 +143,18 @@ export function searchRouter(ctx: ServerContext): Router {
     }
   };
 
+  return { search, msearch };
+}
+
+/**
+ * The same handlers as express routes, for what the fast dispatch in http/app.ts leaves to the
+ * routers (case variants, a trailing slash, percent-encoded index names, HEAD).
+ */
+export function searchRouter(ctx: ServerContext, handlers = searchHandlers(ctx)): Router {
+  const router = Router();
+  const route = (h: SearchHandler) => (req: import('express').Request, res: import('express').Response, next: import('express').NextFunction) => h(req, res, req.params.index as string | undefined, () => next());
+  const search = route(handlers.search);
+  const msearch = route(handlers.msearch);
   router.get('/_search', search);
   router.post('/_search', search);
   router.get('/:index/_search', search);
