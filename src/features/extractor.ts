@@ -9,6 +9,9 @@
  * miss, whatever parts are missing. Concurrent requests for one part share one computation.
  * Model calls go through each model's batching queue: images of one request that are decoded
  * while a batch runs join the next batch (one model run for many images).
+ * A request's AbortSignal reaches the queues: a part whose every waiting request has aborted
+ * leaves the queue before its model run (the cache's shared signal, see cache/feature-cache.ts);
+ * a part another request still waits for goes on.
  *
  * Knows nothing about HTTP or engines; gets its Models, config and metrics hook from its creator.
  */
@@ -168,7 +171,7 @@ export class FeatureExtractor {
   readonly #urls = new LRUCache<string, { etag?: string; lastModified?: string; contentHash: string }>({ max: 50_000 });
   /** Images between "classification asked" and "tensor ready" (see #classify). */
   #preparing = 0;
-  readonly #collected: Array<{ pre: PreprocessedImage; resolve: (f: ImageFeatures) => void; reject: (e: unknown) => void }> = [];
+  readonly #collected: Array<{ pre: PreprocessedImage; signal?: AbortSignal; resolve: (f: ImageFeatures) => void; reject: (e: unknown) => void }> = [];
   #textEmbedder: Promise<TextEmbedder> | undefined;
 
   private constructor(models: Models, options: FeatureExtractorOptions, parts: { classifier: ImageClassifier; detector: ObjectDetector; ocr?: OcrEngine }) {
@@ -234,6 +237,7 @@ export class FeatureExtractor {
 
   /** Features of one image reference (URL, data: URI, base64, path under roots). */
   async image(ref: string, request: FeatureRequest = {}): Promise<ImageResult> {
+    request.signal?.throwIfAborted();
     const revalidated = (await this.#unchangedPath(ref, request)) ?? (await this.#revalidate(ref, request));
     if (revalidated) return revalidated;
     const release = await this.#media.acquire();
@@ -319,10 +323,17 @@ export class FeatureExtractor {
     const detect = request.detect ?? true;
     const ocr = (request.ocr ?? false) && this.ocrEngine !== undefined;
     const media = { contentHash };
+    // each part's computation gets the cache's shared signal: aborted only when no request waits for it
+    const decoded = async (signal: AbortSignal) => {
+      signal.throwIfAborted();
+      const img = await decode();
+      signal.throwIfAborted();
+      return img;
+    };
     const [cls, det, text] = await Promise.all([
-      this.cache.getOrCompute(this.#classifyKey(media), async () => ({ kind: 'classify', value: await this.#classify(decode) })),
-      detect ? this.cache.getOrCompute(this.#detectKey(media), async () => ({ kind: 'detect', value: await this.#detect(await decode()) })) : undefined,
-      ocr ? this.cache.getOrCompute(this.#ocrKey(media), async () => ({ kind: 'ocr', value: await this.ocrEngine!.recognize(await decode(), this.#options.ocrOptions) })) : undefined,
+      this.cache.getOrCompute(this.#classifyKey(media), async (s) => ({ kind: 'classify', value: await this.#classify(() => decoded(s), s) }), request.signal),
+      detect ? this.cache.getOrCompute(this.#detectKey(media), async (s) => ({ kind: 'detect', value: await this.#detect(await decoded(s), s) }), request.signal) : undefined,
+      ocr ? this.cache.getOrCompute(this.#ocrKey(media), async (s) => ({ kind: 'ocr', value: await this.ocrEngine!.recognize(await decoded(s), this.#options.ocrOptions, s) }), request.signal) : undefined,
     ]);
     const c = (cls.value as Extract<Part, { kind: 'classify' }>).value;
     const lines = text ? (text.value as Extract<Part, { kind: 'ocr' }>).value : undefined;
@@ -356,12 +367,13 @@ export class FeatureExtractor {
    * flushed to the model's queue when a full batch is ready or when no other image is still being
    * decoded: a request of 100 images makes ⌈100 / batch⌉ model runs, a lone image waits for nothing.
    */
-  async #classify(image: () => Promise<DecodedImage>): Promise<Extract<Part, { kind: 'classify' }>['value']> {
+  async #classify(image: () => Promise<DecodedImage>, signal?: AbortSignal): Promise<Extract<Part, { kind: 'classify' }>['value']> {
     this.#preparing++;
     let pre: PreprocessedImage;
     try {
       const img = await image();
       pre = await this.#cpu.use(() => preprocessImage(img, this.classifier.preprocess));
+      signal?.throwIfAborted();
     } catch (e) {
       this.#preparing--;
       this.#flushIfReady();
@@ -369,7 +381,7 @@ export class FeatureExtractor {
     }
     this.#preparing--;
     const f = await new Promise<ImageFeatures>((resolve, reject) => {
-      this.#collected.push({ pre, resolve, reject });
+      this.#collected.push({ pre, signal, resolve, reject });
       this.#flushIfReady();
     });
     return { embedding: f.embedding, logits: f.logits, probs: softmax(f.logits), topConcepts: this.classifier.topK(f.logits, this.#topK) };
@@ -378,18 +390,21 @@ export class FeatureExtractor {
   #flushIfReady(): void {
     const batch = this.#models.config.batch.maxBatchSize;
     while (this.#collected.length >= batch || (this.#collected.length > 0 && this.#preparing === 0)) {
-      const items = this.#collected.splice(0, batch);
-      this.classifier.embed(items.map((i) => i.pre)).then(
-        (out) => items.forEach((it, k) => it.resolve(out[k]!)),
-        (e: unknown) => items.forEach((it) => it.reject(e)),
-      );
+      // one submit per image, in one synchronous loop: they land in the queue together (one batch),
+      // and each leaves it on its own if its signal aborts first
+      for (const it of this.#collected.splice(0, batch)) {
+        this.classifier.embed([it.pre], it.signal).then(
+          (out) => it.resolve(out[0]!),
+          (e: unknown) => it.reject(e),
+        );
+      }
     }
   }
 
-  async #detect(img: DecodedImage): Promise<Detection[]> {
+  async #detect(img: DecodedImage, signal?: AbortSignal): Promise<Detection[]> {
     const pre = await this.#cpu.use(() => preprocessImage(img, this.detector.preprocess));
     const thr = this.#options.detectScoreThreshold;
-    return this.detector.detect(pre, pre.original, thr === undefined ? {} : { scoreThreshold: thr });
+    return this.detector.detect(pre, pre.original, thr === undefined ? {} : { scoreThreshold: thr }, signal);
   }
 
   // ---- videos
@@ -428,7 +443,7 @@ export class FeatureExtractor {
     }
     const hit = fromCache(contentHash);
     if (hit) return hit;
-    const r = await this.cache.getOrCompute(key(contentHash, detect, ocr), async () => ({ kind: 'video', value: await this.#computeVideo(bytes, { fps, maxFrames, detect, ocr, signal: request.signal }) }));
+    const r = await this.cache.getOrCompute(key(contentHash, detect, ocr), async (signal) => ({ kind: 'video', value: await this.#computeVideo(bytes, { fps, maxFrames, detect, ocr, signal }) }), request.signal);
     return this.#videoResult(r.value, contentHash, r.hit, detect, ocr);
   }
 
@@ -454,9 +469,9 @@ export class FeatureExtractor {
     const frames = await Promise.all(
       sampled.frames.map(async (img): Promise<VisualFeatures> => {
         const [c, d, lines] = await Promise.all([
-          this.#classify(async () => img),
-          o.detect ? this.#detect(img) : Promise.resolve([]),
-          o.ocr && this.ocrEngine ? this.ocrEngine.recognize(img, this.#options.ocrOptions) : Promise.resolve(undefined),
+          this.#classify(async () => img, o.signal),
+          o.detect ? this.#detect(img, o.signal) : Promise.resolve([]),
+          o.ocr && this.ocrEngine ? this.ocrEngine.recognize(img, this.#options.ocrOptions, o.signal) : Promise.resolve(undefined),
         ]);
         return { ...c, detections: d, ...(lines ? { ocr: lines.map((l) => l.text), ocrLines: lines } : {}) };
       }),
@@ -475,7 +490,7 @@ export class FeatureExtractor {
   }
 
   /** Text embeddings (the reranker's text model), cached by text hash + model + kind; misses go in one batched call. */
-  async text(texts: string[], kind: 'query' | 'passage' = 'passage'): Promise<Float32Array[]> {
+  async text(texts: string[], kind: 'query' | 'passage' = 'passage', signal?: AbortSignal): Promise<Float32Array[]> {
     const emb = await this.#embedder();
     const keys = texts.map((t) => featureKey({ media: { contentHash: sha256Hex(Buffer.from(t, 'utf8')) }, kind: `text-${kind}`, models: [rev(emb)] }));
     const out = new Array<Float32Array>(texts.length);
@@ -486,7 +501,7 @@ export class FeatureExtractor {
       else missing.push(i);
     });
     if (missing.length) {
-      const vecs = await emb.embed(missing.map((i) => texts[i]!), { kind });
+      const vecs = await emb.embed(missing.map((i) => texts[i]!), { kind, signal });
       missing.forEach((i, j) => {
         out[i] = vecs[j]!;
         this.cache.set(keys[i]!, { kind: 'text', value: vecs[j]! });

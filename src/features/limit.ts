@@ -1,7 +1,7 @@
 /**
  * A counting semaphore: bounds concurrent work (media fetch + decode, ffmpeg processes, and the
  * rerank requests of src/rerank/reranker.ts) without busy waiting. `acquire()` gives a release
- * function that is safe to call more than once.
+ * function that is safe to call more than once; a waiter whose AbortSignal aborts leaves the line.
  */
 export class Semaphore {
   #free: number;
@@ -11,9 +11,24 @@ export class Semaphore {
     this.#free = Math.max(1, Math.floor(permits));
   }
 
-  async acquire(): Promise<() => void> {
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    signal?.throwIfAborted();
     if (this.#free > 0) this.#free--;
-    else await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    else {
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => {
+          const i = this.#waiters.indexOf(grant);
+          if (i >= 0) this.#waiters.splice(i, 1);
+          reject(signal!.reason);
+        };
+        const grant = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.#waiters.push(grant);
+      });
+    }
     let released = false;
     return () => {
       if (released) return;

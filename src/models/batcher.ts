@@ -6,8 +6,15 @@
  *
  * One batch runs at a time per batcher: the model is the bottleneck, and onnxruntime already
  * uses the intra-op threads for a single run. Knows nothing about models: `runBatch` does the work.
+ *
+ * An item submitted with an AbortSignal leaves the queue when that signal aborts (its caller gets
+ * the abort reason at once), so a request past its budget stops costing model runs: a batch is
+ * only ever made of items someone still waits for. A batch already running is not interrupted
+ * (onnxruntime cannot cancel a run). Items shared by several requests must be submitted with a
+ * signal that aborts only when all of them gave up (models/abort.ts).
  */
 import { vlrError } from '../errors.js';
+import { fanOutSignal } from './abort.js';
 
 export interface BatcherOptions {
   /** Name in errors and metrics (the model id). */
@@ -23,6 +30,8 @@ interface Pending<I, O> {
   item: I;
   resolve: (o: O) => void;
   reject: (e: unknown) => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
 }
 
 export class Batcher<I, O> {
@@ -32,6 +41,7 @@ export class Batcher<I, O> {
   #timer: NodeJS.Timeout | undefined;
   #running = false;
   #closed = false;
+  #dropped = 0;
 
   constructor(runBatch: (items: I[]) => Promise<O[]>, options: BatcherOptions) {
     if (options.maxBatchSize < 1) throw vlrError('VLR_CONFIG_INVALID', `batcher ${options.name}: maxBatchSize must be ≥ 1`);
@@ -44,7 +54,19 @@ export class Batcher<I, O> {
     return this.#queue.length;
   }
 
-  submit(item: I): Promise<O> {
+  /** Whether a batch is running now. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Items taken out of the queue because their signal aborted (monotonic). */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Queue one item; `signal` aborting before its batch starts removes it and rejects with the reason. */
+  submit(item: I, signal?: AbortSignal): Promise<O> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#closed) return Promise.reject(vlrError('VLR_MODEL_RUNTIME', `model ${this.options.name} is closed`));
     if (this.#queue.length >= this.options.maxQueue) {
       return Promise.reject(
@@ -52,14 +74,41 @@ export class Batcher<I, O> {
       );
     }
     return new Promise<O>((resolve, reject) => {
-      this.#queue.push({ item, resolve, reject });
+      const p: Pending<I, O> = { item, resolve, reject };
+      if (signal) {
+        p.signal = signal;
+        p.onAbort = () => this.#drop(p);
+        signal.addEventListener('abort', p.onAbort, { once: true });
+      }
+      this.#queue.push(p);
       this.#schedule();
     });
   }
 
-  /** Submit several items; resolves in the same order. */
-  submitAll(items: I[]): Promise<O[]> {
-    return Promise.all(items.map((i) => this.submit(i)));
+  /** Submit several items (one signal for all, or one per item); resolves in the same order. */
+  submitAll(items: I[], signal?: AbortSignal | ReadonlyArray<AbortSignal | undefined>): Promise<O[]> {
+    if (signal && !isSignalList(signal) && items.length > 1) {
+      // one listener per item: give them a child signal without Node's 10-listener warning
+      const fan = fanOutSignal(signal);
+      const all = Promise.all(items.map((i) => this.submit(i, fan.signal)));
+      all.then(fan.dispose, fan.dispose);
+      return all;
+    }
+    return Promise.all(items.map((i, k) => this.submit(i, isSignalList(signal) ? signal[k] : signal)));
+  }
+
+  /** An aborted item still in the queue leaves it now (one in a running batch runs to the end). */
+  #drop(p: Pending<I, O>): void {
+    const i = this.#queue.indexOf(p);
+    if (i < 0) return;
+    this.#queue.splice(i, 1);
+    this.#dropped++;
+    if (this.#queue.length === 0) this.#clearTimer();
+    p.reject(p.signal!.reason);
+  }
+
+  #settle(p: Pending<I, O>): void {
+    if (p.onAbort) p.signal!.removeEventListener('abort', p.onAbort);
   }
 
   #schedule(): void {
@@ -83,6 +132,7 @@ export class Batcher<I, O> {
     if (this.#running || this.#queue.length === 0) return;
     this.#running = true;
     const batch = this.#queue.splice(0, this.options.maxBatchSize);
+    for (const p of batch) this.#settle(p);
     try {
       this.options.onBatch?.(batch.length);
       const out = await this.#run(batch.map((p) => p.item));
@@ -102,6 +152,13 @@ export class Batcher<I, O> {
     this.#clearTimer();
     const q = this.#queue;
     this.#queue = [];
-    for (const p of q) p.reject(vlrError('VLR_MODEL_RUNTIME', `model ${this.options.name} was closed`));
+    for (const p of q) {
+      this.#settle(p);
+      p.reject(vlrError('VLR_MODEL_RUNTIME', `model ${this.options.name} was closed`));
+    }
   }
+}
+
+function isSignalList(s: AbortSignal | ReadonlyArray<AbortSignal | undefined> | undefined): s is ReadonlyArray<AbortSignal | undefined> {
+  return Array.isArray(s);
 }

@@ -59,6 +59,16 @@ export async function textPort(models: Models, id: string = DEFAULT_MODELS.textE
       order.forEach((i, j) => (out[i] = vecs[j]!));
       return out;
     },
+    // the same shortest-first submission, one promise (and one signal) per text
+    embedEach: (texts, kind, signals) => {
+      if (texts.length <= 1) return emb.embedEach(texts, { kind, signals });
+      const lens = texts.map((t) => emb.encode(t, kind).ids.length);
+      const order = texts.map((_, i) => i).sort((a, b) => lens[a]! - lens[b]! || a - b);
+      const ps = emb.embedEach(order.map((i) => texts[i]!), { kind, signals: order.map((i) => signals[i]) });
+      const out = new Array<Promise<Float32Array>>(texts.length);
+      order.forEach((i, j) => (out[i] = ps[j]!));
+      return out;
+    },
     countTokens: (t) => emb.encode(t, 'passage').fullLength,
   };
 }

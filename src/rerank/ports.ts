@@ -14,6 +14,11 @@ export interface TextEncoderPort {
   readonly maxTokens: number;
   /** Unit vectors, one per text, in order. `query` adds the model's query prefix. One call = batched forwards. */
   embed(texts: string[], kind: 'query' | 'passage'): Promise<Float32Array[]>;
+  /**
+   * One promise per text, each with its own AbortSignal: a text whose signal aborts before its
+   * model run leaves the queue and rejects alone. Optional (the text cache falls back to `embed`).
+   */
+  embedEach?(texts: string[], kind: 'query' | 'passage', signals: ReadonlyArray<AbortSignal | undefined>): Promise<Float32Array>[];
   /** Token count including special tokens (for truncation reports); optional. */
   countTokens?(text: string): number;
 }

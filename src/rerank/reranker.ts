@@ -34,6 +34,19 @@ import {
 } from './types.js';
 import { fuse } from './fusion.js';
 import { Semaphore } from '../features/limit.js';
+import { fanOutSignal } from '../models/abort.js';
+import { Warmup, type WarmupStatus } from './warmup.js';
+
+/** A 64×64 grey PNG: the image the warm-up runs through the image models (decode, classify, detect). */
+const WARMUP_IMAGE =
+  'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAEAAAABACAIAAAAlC+aJAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAS0lEQVRo3u3PMQ0AAAwDoEqv9ErYvQQckD4XAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAYHLAB8+AWkItYjrAAAAAElFTkSuQmCC';
+
+export interface WarmupOptions {
+  /** Also run the image models (the pipelines have image or video fields). Default true. */
+  media?: boolean;
+  /** Stops the warm-up between its steps (server shutdown). */
+  signal?: AbortSignal;
+}
 
 export interface RerankerPorts {
   text: TextEncoderPort;
@@ -111,6 +124,8 @@ export class Reranker {
   readonly #bridge: BridgeSettings;
   readonly #vp: VisualPassageSettings;
   readonly #sem: Semaphore;
+  /** The background warm-up (startWarmup); process() waits for it before its own work. */
+  readonly warm = new Warmup();
   readonly #visualMemo = new WeakMap<Float32Array, { bank: string; detections: unknown; passage: string; bridge: Float32Array; concepts: string[] }>();
 
   constructor(options: RerankerOptions = {}) {
@@ -172,11 +187,29 @@ export class Reranker {
     return v;
   }
 
-  /** Load every model now instead of on first use (server warm-up, benchmarks). */
-  async warmup(): Promise<void> {
+  /**
+   * Load the models now instead of on first use (server warm-up, benchmarks): the text embedder,
+   * the concept bank (read from the cache dir, or computed once), and with `media` the image
+   * models, by running one small image through the real path (decode, classify, detect).
+   */
+  async warmup(options: WarmupOptions = {}): Promise<void> {
+    const signal = options.signal;
     const ports = await this.ports();
+    signal?.throwIfAborted();
     await ports.text.embed(['warm-up'], 'query');
+    signal?.throwIfAborted();
     await this.conceptBank();
+    signal?.throwIfAborted();
+    if (options.media ?? true) await ports.media.image(WARMUP_IMAGE, { detect: true, ocr: false, signal });
+  }
+
+  /**
+   * Start warmup() in the background (once); requests arriving meanwhile wait for it. The outcome
+   * (never thrown) goes to `onDone` and `warm.status()`.
+   */
+  startWarmup(options: WarmupOptions = {}, onDone?: (s: WarmupStatus) => void): Promise<void> {
+    const what = ['text-embedder', 'concept-bank', ...((options.media ?? true) ? ['image-classifier', 'object-detector'] : [])];
+    return this.warm.start(() => this.warmup(options), what, onDone);
   }
 
   /**
@@ -196,11 +229,16 @@ export class Reranker {
   async process(input: RerankInput | unknown, options: ProcessOptions = {}): Promise<RerankOutput> {
     const t0 = now();
     const req = validateRerankInput(input, { maxDocuments: this.options.maxDocuments ?? 1000 });
-    const release = await this.#sem.acquire();
+    // a warm-up under way loads the very models this request needs: wait for it (counted as queue time)
+    await this.warm.wait(options.signal);
+    const release = await this.#sem.acquire(options.signal);
     const tQueue = now();
+    // every queued item and cache waiter of this request listens to this one signal
+    const fan = fanOutSignal(options.signal);
     try {
-      return await this.#process(req, t0, tQueue, options);
+      return await this.#process(req, t0, tQueue, { ...options, signal: fan.signal });
     } finally {
+      fan.dispose();
       release();
     }
   }
@@ -268,7 +306,7 @@ export class Reranker {
           const entry: (typeof docFeat)[number] = { hits: 0, misses: 0, ms: 0 };
           docFeat[i] = entry;
           if (d.image === undefined && d.video === undefined) return;
-          const rel = await limit.acquire();
+          const rel = await limit.acquire(opts.signal);
           const t = now();
           try {
             if (d.image !== undefined) {
@@ -292,6 +330,7 @@ export class Reranker {
       );
     }
     const featuresMs = now() - tFeat;
+    opts.signal?.throwIfAborted();
 
     // --- texts: every vector this request needs, in two batched calls ---
     const tInf = now();
@@ -323,8 +362,8 @@ export class Reranker {
       };
     });
     const [qv, pv] = await Promise.all([
-      queryTexts.length ? cache.vectors(queryTexts, 'query') : Promise.resolve(undefined),
-      passageTexts.length ? cache.vectors(passageTexts, 'passage') : Promise.resolve(undefined),
+      queryTexts.length ? cache.vectors(queryTexts, 'query', opts.signal) : Promise.resolve(undefined),
+      passageTexts.length ? cache.vectors(passageTexts, 'passage', opts.signal) : Promise.resolve(undefined),
     ]);
     // truncation is reported in explanations only: tokenising every cached text again is not free
     const tokenCheck = req.explain ? ports.text.countTokens?.bind(ports.text) : undefined;

@@ -5,12 +5,16 @@
  * every preprocessing parameter (size, fps, max_frames …) — see `featureKey`.
  *
  * Concurrent requests for one key share one computation (single flight); a failed computation is
- * not cached and every waiting caller gets its error. Hit / miss / shared / eviction counters feed
+ * not cached and every waiting caller gets its error. A caller's AbortSignal ends its own wait at
+ * once; the computation's signal aborts only when every caller waiting for it has aborted
+ * (models/abort.ts), so one request's budget never cancels what another still waits for.
+ * Hit / miss / shared / eviction counters feed
  * the metrics hook (`vlrerank_feature_cache_events_total{event}`) and `stats()` for the UI.
  * Never knows what it stores beyond its size.
  */
 import { LRUCache } from 'lru-cache';
 import { vlrError } from '../../errors.js';
+import { SharedAbort, untilAborted } from '../../models/abort.js';
 
 export type CacheEvent = 'hit' | 'miss' | 'shared' | 'eviction';
 
@@ -46,7 +50,7 @@ export const ENTRY_OVERHEAD_BYTES = 256;
 export class FeatureCache<V extends object> {
   readonly maxBytes: number;
   readonly #lru: LRUCache<string, V>;
-  readonly #inflight = new Map<string, Promise<V>>();
+  readonly #inflight = new Map<string, { p: Promise<V>; shared: SharedAbort }>();
   readonly #onEvent?: (event: CacheEvent) => void;
   #hits = 0;
   #misses = 0;
@@ -98,28 +102,39 @@ export class FeatureCache<V extends object> {
   /**
    * The cached value, or the result of `compute()`, computed once however many callers ask at
    * the same time. `hit` is true for cached values and for callers that joined a computation.
+   * `signal` ends this caller's wait; `compute` gets a signal that aborts when no caller waits.
    */
-  async getOrCompute(key: string, compute: () => Promise<V>): Promise<{ value: V; hit: boolean }> {
+  async getOrCompute(key: string, compute: (signal: AbortSignal) => Promise<V>, signal?: AbortSignal): Promise<{ value: V; hit: boolean }> {
     const cached = this.#lru.get(key);
     if (cached) {
       this.#count('hit');
       return { value: cached, hit: true };
     }
+    signal?.throwIfAborted();
     const running = this.#inflight.get(key);
-    if (running) {
+    // a computation every earlier caller gave up on is being cancelled: start a fresh one
+    if (running && running.shared.join(signal)) {
       this.#count('shared');
-      return { value: await running, hit: true };
+      return { value: await untilAborted(running.p, signal), hit: true };
     }
     this.#count('miss');
-    const p = (async () => compute())();
-    this.#inflight.set(key, p);
-    try {
-      const value = await p;
-      this.#lru.set(key, value);
-      return { value, hit: false };
-    } finally {
-      this.#inflight.delete(key);
-    }
+    const shared = new SharedAbort();
+    shared.join(signal);
+    const entry = { p: (async () => compute(shared.signal))(), shared };
+    this.#inflight.set(key, entry);
+    // settled before any waiter resumes (registered first): waiters see the value cached, nothing in flight
+    const settle = () => {
+      shared.done();
+      if (this.#inflight.get(key) === entry) this.#inflight.delete(key);
+    };
+    entry.p.then(
+      (value) => {
+        this.#lru.set(key, value);
+        settle();
+      },
+      settle,
+    );
+    return { value: await untilAborted(entry.p, signal), hit: false };
   }
 
   clear(): void {

@@ -59,10 +59,15 @@ export class ImageClassifier {
     return images.map((_, i) => ({ embedding: this.manifest.normalize ? l2normalize(row(e, i)) : row(e, i), logits: row(l, i) }));
   }
 
-  /** Features of each image, in order. */
-  async embed(images: PreprocessedImage[]): Promise<ImageFeatures[]> {
+  /** Features of each image, in order. An image whose signal aborts before its batch runs is dropped. */
+  async embed(images: PreprocessedImage[], signal?: AbortSignal | ReadonlyArray<AbortSignal | undefined>): Promise<ImageFeatures[]> {
     for (const im of images) assertImage(im, this.preprocess, this.id);
-    return this.#batcher.submitAll(images);
+    return this.#batcher.submitAll(images, signal);
+  }
+
+  /** Items waiting in this model's batching queue, whether a batch runs, and items dropped on abort. */
+  queue(): { pending: number; running: boolean; dropped: number } {
+    return { pending: this.#batcher.pending, running: this.#batcher.running, dropped: this.#batcher.dropped };
   }
 
   /** The k most probable classes of a logits vector. */

@@ -159,14 +159,19 @@ export class ObjectDetector {
   }
 
   /** Raw head outputs for one image (for golden tests). */
-  async raw(image: PreprocessedImage): Promise<Outputs> {
-    return this.#batcher.submit(assertImage(image, this.preprocess, this.id));
+  async raw(image: PreprocessedImage, signal?: AbortSignal): Promise<Outputs> {
+    return this.#batcher.submit(assertImage(image, this.preprocess, this.id), signal);
   }
 
-  /** Detections in the original image's pixels (default: the size the image was decoded at). */
-  async detect(image: PreprocessedImage, original: { width: number; height: number } = image.original, opts: DetectOptions = {}): Promise<Detection[]> {
-    const out = await this.raw(image);
+  /** Detections in the original image's pixels (default: the size the image was decoded at). `signal` aborting before the batch runs drops the image. */
+  async detect(image: PreprocessedImage, original: { width: number; height: number } = image.original, opts: DetectOptions = {}, signal?: AbortSignal): Promise<Detection[]> {
+    const out = await this.raw(image, signal);
     return decodeDetections(out, this.spec, this.preprocess, original, this.classNames, opts);
+  }
+
+  /** Items waiting in this model's batching queue, whether a batch runs, and items dropped on abort. */
+  queue(): { pending: number; running: boolean; dropped: number } {
+    return { pending: this.#batcher.pending, running: this.#batcher.running, dropped: this.#batcher.dropped };
   }
 
   close(): void {

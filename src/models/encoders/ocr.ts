@@ -112,14 +112,20 @@ export class OcrEngine {
     return [this.det, this.rec, ...(this.cls ? [this.cls] : [])];
   }
 
-  /** Text lines of an image, top to bottom, left to right. */
-  async recognize(image: RgbImage, options: OcrOptions = {}): Promise<OcrLine[]> {
+  /**
+   * Text lines of an image, top to bottom, left to right. `signal` is checked between the
+   * detection, orientation and recognition runs (a run itself cannot be interrupted).
+   */
+  async recognize(image: RgbImage, options: OcrOptions = {}, signal?: AbortSignal): Promise<OcrLine[]> {
     const o = { ...DEFAULTS, ...options };
     if (image.width < 4 || image.height < 4) return [];
+    signal?.throwIfAborted();
     const boxes = await this.detect(image, o);
     if (boxes.length === 0) return [];
+    signal?.throwIfAborted();
     let crops = boxes.map((b) => cropQuad(image, b));
     if (o.useAngleClassifier && this.cls) crops = await this.#orient(crops);
+    signal?.throwIfAborted();
     const rec = await this.#recognizeCrops(crops, o.recMinWidth);
     const out: OcrLine[] = [];
     rec.forEach((r, i) => {

@@ -112,9 +112,22 @@ export class TextEmbedder {
     });
   }
 
-  /** Embed texts (queries get the query prefix); vectors are L2-normalised when the manifest says so. */
-  embed(texts: string[], options: { kind: TextKind } = { kind: 'passage' }): Promise<Float32Array[]> {
-    return this.#batcher.submitAll(texts.map((t) => this.encode(t, options.kind)));
+  /**
+   * Embed texts (queries get the query prefix); vectors are L2-normalised when the manifest says so.
+   * `signal` (one for all texts, or one per text) drops a text from the queue when it aborts first.
+   */
+  embed(texts: string[], options: { kind: TextKind; signal?: AbortSignal | ReadonlyArray<AbortSignal | undefined> } = { kind: 'passage' }): Promise<Float32Array[]> {
+    return this.#batcher.submitAll(texts.map((t) => this.encode(t, options.kind)), options.signal);
+  }
+
+  /** One promise per text, each settling on its own (a text dropped on abort does not fail the others). */
+  embedEach(texts: string[], options: { kind: TextKind; signals?: ReadonlyArray<AbortSignal | undefined> }): Promise<Float32Array>[] {
+    return texts.map((t, i) => this.#batcher.submit(this.encode(t, options.kind), options.signals?.[i]));
+  }
+
+  /** Items waiting in this model's batching queue, whether a batch runs, and items dropped on abort. */
+  queue(): { pending: number; running: boolean; dropped: number } {
+    return { pending: this.#batcher.pending, running: this.#batcher.running, dropped: this.#batcher.dropped };
   }
 
   close(): void {

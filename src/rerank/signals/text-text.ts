@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { TextEncoderPort } from '../ports.js';
+import { fanOutSignal, SharedAbort, untilAborted } from '../../models/abort.js';
 import { dot } from '../vector.js';
 
 export interface TextVectorsResult {
@@ -20,7 +21,8 @@ export interface TextVectorsResult {
 export class TextVectorCache {
   readonly #encoder: TextEncoderPort;
   readonly #cache: LRUCache<string, Float32Array>;
-  readonly #inflight = new Map<string, Promise<Float32Array>>();
+  /** Vectors being computed, each with the requests waiting for it (models/abort.ts). */
+  readonly #inflight = new Map<string, { p: Promise<Float32Array>; shared: SharedAbort }>();
 
   constructor(encoder: TextEncoderPort, options: { maxEntries?: number } = {}) {
     this.#encoder = encoder;
@@ -38,8 +40,20 @@ export class TextVectorCache {
   /**
    * Vectors for these texts (duplicates embedded once, cached ones not at all), with all misses
    * sent to the encoder in one call so its batching queue sees them together.
+   * `signal` ends this caller's wait; a text leaves the encoder's queue only when every request
+   * waiting for it has aborted (another request asking for the same text keeps it alive).
    */
-  async vectors(texts: string[], kind: 'query' | 'passage'): Promise<TextVectorsResult> {
+  async vectors(texts: string[], kind: 'query' | 'passage', parent?: AbortSignal): Promise<TextVectorsResult> {
+    parent?.throwIfAborted();
+    const fan = fanOutSignal(parent); // one listener per text below
+    try {
+      return await this.#vectors(texts, kind, fan.signal);
+    } finally {
+      fan.dispose();
+    }
+  }
+
+  async #vectors(texts: string[], kind: 'query' | 'passage', signal: AbortSignal | undefined): Promise<TextVectorsResult> {
     const keys = texts.map((t) => this.#key(t, kind));
     const out: Array<Float32Array | Promise<Float32Array>> = new Array(texts.length);
     const missIdx = new Map<string, number>();
@@ -47,35 +61,46 @@ export class TextVectorCache {
     let hits = 0;
     const hit = new Array<boolean>(texts.length).fill(false);
     keys.forEach((k, i) => {
-      const v = this.#cache.get(k) ?? this.#inflight.get(k);
-      if (v) {
+      const cached = this.#cache.get(k);
+      const running = cached ? undefined : this.#inflight.get(k);
+      if (cached) {
         hits++;
         hit[i] = true;
-        out[i] = v;
+        out[i] = cached;
+      } else if (running && !missIdx.has(k) && running.shared.join(signal)) {
+        hits++;
+        hit[i] = true;
+        out[i] = running.p;
       } else if (!missIdx.has(k)) {
         missIdx.set(k, missTexts.length);
         missTexts.push(texts[i]!);
       }
     });
     if (missTexts.length > 0) {
-      const batch = this.#encoder.embed(missTexts, kind);
       const missKeys = [...missIdx.keys()];
+      const shared = missKeys.map(() => new SharedAbort());
+      for (const s of shared) s.join(signal);
+      const each = this.#encoder.embedEach
+        ? this.#encoder.embedEach(missTexts, kind, shared.map((s) => s.signal))
+        : ((all) => missTexts.map((_, j) => all.then((vs) => vs[j]!)))(this.#encoder.embed(missTexts, kind));
       missKeys.forEach((k, j) => {
-        const p = batch.then((vs) => vs[j]!);
-        p.catch(() => undefined); // awaited only by a concurrent caller; the failure reaches this one below
-        this.#inflight.set(k, p);
+        const entry = { p: each[j]!, shared: shared[j]! };
+        this.#inflight.set(k, entry);
+        const settle = () => {
+          entry.shared.done();
+          if (this.#inflight.get(k) === entry) this.#inflight.delete(k);
+        };
+        entry.p.then((v) => {
+          this.#cache.set(k, v);
+          settle();
+        }, settle);
       });
-      try {
-        const vs = await batch;
-        missKeys.forEach((k, j) => this.#cache.set(k, vs[j]!));
-      } finally {
-        for (const k of missKeys) this.#inflight.delete(k);
-      }
       keys.forEach((k, i) => {
-        if (out[i] === undefined) out[i] = this.#cache.get(k)!;
+        if (out[i] === undefined) out[i] = each[missIdx.get(k)!]!;
       });
     }
-    return { vectors: await Promise.all(out), hit, hits, misses: missTexts.length };
+    const vectors = await untilAborted(Promise.all(out), signal);
+    return { vectors, hit, hits, misses: missTexts.length };
   }
 
   clear(): void {

@@ -1,0 +1,98 @@
+/**
+ * Cancellation of queued model work, shared by the batching queue and the caches above it.
+ *
+ * Work several requests wait for (single-flight feature-cache entries, deduplicated text vectors)
+ * gets its signal from a `SharedAbort`, which aborts only when every waiter's own signal has
+ * aborted. A waiter without a signal (ingest, warm-up, a library call) keeps the work alive for
+ * good. So one request running out of its budget never cancels an item another still waits for,
+ * and work nobody waits for stops. `untilAborted` lets each waiter stop waiting on its own abort
+ * while the shared work goes on; `fanOutSignal` hands one request's signal to many items.
+ * Never knows what the work is.
+ */
+import { setMaxListeners } from 'node:events';
+
+export class SharedAbort {
+  readonly #ac = new AbortController();
+  readonly #joined: Array<{ signal: AbortSignal; onAbort: () => void }> = [];
+  #live = 0;
+  #pinned = false;
+  #done = false;
+
+  /** Aborted once every joined waiter has aborted (never, if one joined without a signal). */
+  get signal(): AbortSignal {
+    return this.#ac.signal;
+  }
+
+  /** Add a waiter; returns false when the work is already cancelled (start a new one instead). */
+  join(signal?: AbortSignal): boolean {
+    if (this.#ac.signal.aborted) return false;
+    if (this.#done) return true;
+    if (!signal) {
+      this.#pinned = true;
+      return true;
+    }
+    if (signal.aborted) {
+      // counts as a waiter that has already gone: aborts the work only if it is the only one
+      if (this.#live === 0 && !this.#pinned) this.#ac.abort(signal.reason);
+      return !this.#ac.signal.aborted;
+    }
+    this.#live++;
+    const onAbort = () => {
+      this.#live--;
+      if (this.#live === 0 && !this.#pinned && !this.#done) this.#ac.abort(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.#joined.push({ signal, onAbort });
+    return true;
+  }
+
+  /** The work has settled: forget the waiters (their signals may live much longer). */
+  done(): void {
+    this.#done = true;
+    for (const j of this.#joined.splice(0)) j.signal.removeEventListener('abort', j.onAbort);
+  }
+}
+
+/** `p`, or a rejection with the signal's reason as soon as `signal` aborts (p keeps running). */
+export function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) {
+    p.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      p.catch(() => undefined);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/**
+ * A child of `parent` for one unit of work that hands its signal to many items (each queued item
+ * and cache waiter adds an abort listener): no listener limit on the child (Node warns past 10 on
+ * one signal), one listener on the parent, removed by `dispose()` when the work is done.
+ */
+export function fanOutSignal(parent: AbortSignal | undefined): { signal: AbortSignal | undefined; dispose: () => void } {
+  if (!parent) return { signal: undefined, dispose: () => undefined };
+  const ac = new AbortController();
+  setMaxListeners(0, ac.signal);
+  if (parent.aborted) {
+    ac.abort(parent.reason);
+    return { signal: ac.signal, dispose: () => undefined };
+  }
+  const onAbort = () => ac.abort(parent.reason);
+  parent.addEventListener('abort', onAbort, { once: true });
+  return { signal: ac.signal, dispose: () => parent.removeEventListener('abort', onAbort) };
+}

@@ -1,0 +1,93 @@
+/**
+ * The state of the reranker's warm-up (models loaded before the first request instead of during
+ * it): idle (nothing asked: models load lazily on first use) → warming → ready | failed.
+ * Requests that arrive while it runs wait for it (`wait()`), so a search's rerank budget starts
+ * once the models are in memory, not while they load. A failed warm-up is reported, never thrown
+ * at waiters: they proceed and load lazily as before (and fail, or fail open, on their own).
+ *
+ * Knows nothing about what is warmed; must never block the caller of `start()`.
+ */
+import { toVlrerankError } from '../errors.js';
+
+export type WarmupState = 'idle' | 'warming' | 'ready' | 'failed';
+
+export interface WarmupStatus {
+  state: WarmupState;
+  /** What is being (or was) warmed, e.g. the model roles. */
+  what?: string[];
+  /** Time the warm-up took (ready / failed) or has taken so far (warming). */
+  ms?: number;
+  /** Why it failed: the error code and message. */
+  code?: string;
+  reason?: string;
+}
+
+export class Warmup {
+  #state: WarmupState = 'idle';
+  #what: string[] | undefined;
+  #t0 = 0;
+  #ms = 0;
+  #error: { code: string; reason: string } | undefined;
+  #running: Promise<void> | undefined;
+
+  get state(): WarmupState {
+    return this.#state;
+  }
+
+  /**
+   * Start `run` in the background (once: a second call returns the first warm-up). The returned
+   * promise always resolves; the outcome is in `status()` (and given to `onDone`).
+   */
+  start(run: () => Promise<void>, what: string[] = [], onDone?: (s: WarmupStatus) => void): Promise<void> {
+    if (this.#running) return this.#running;
+    this.#state = 'warming';
+    this.#what = what;
+    this.#t0 = performance.now();
+    this.#running = (async () => {
+      try {
+        await run();
+        this.#state = 'ready';
+      } catch (e) {
+        const err = toVlrerankError(e);
+        this.#error = { code: err.code, reason: err.code === 'VLR_INTERNAL' ? String((err.cause as Error)?.message ?? err.message) : err.message };
+        this.#state = 'failed';
+      } finally {
+        this.#ms = performance.now() - this.#t0;
+      }
+      onDone?.(this.status());
+    })();
+    return this.#running;
+  }
+
+  /**
+   * Resolves when no warm-up is under way: at once when idle, ready or failed, else when it ends
+   * (whatever the outcome). Returns whether it had to wait. `signal` ends the wait with its reason.
+   */
+  async wait(signal?: AbortSignal): Promise<boolean> {
+    if (this.#state !== 'warming') return false;
+    signal?.throwIfAborted();
+    const running = this.#running!;
+    if (!signal) {
+      await running;
+      return true;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      void running.then(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+    return true;
+  }
+
+  status(): WarmupStatus {
+    const s: WarmupStatus = { state: this.#state };
+    if (this.#what?.length) s.what = this.#what;
+    if (this.#state === 'warming') s.ms = Math.round(performance.now() - this.#t0);
+    else if (this.#state !== 'idle') s.ms = Math.round(this.#ms);
+    if (this.#error) Object.assign(s, this.#error);
+    return s;
+  }
+}
