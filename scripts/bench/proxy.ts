@@ -8,6 +8,8 @@
  *   BENCH_ROUNDS rounds (median ratio: the machine may be busy with other work);
  * - latency: one connection, sequential requests (autocannon's histogram has 1 ms resolution,
  *   too coarse for sub-millisecond overhead), direct and proxied interleaved in blocks.
+ * - the floor: for searches and gets, a bare Node proxy (scripts/bench/bare-proxy.ts) in the same
+ *   rounds, so the report separates what any Node hop costs on this machine from vlrerank's own.
  * The proxy runs in its own process as users run it (the compiled `dist/`, built by the npm script),
  * with its default configuration: access log on, its stdout to /dev/null (a pipe drained by this
  * process would charge the proxy's log to the load generator's CPU).
@@ -48,9 +50,21 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function startProxy(upstream: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+type Running = { url: string; pid: number; stop: () => Promise<void> };
+
+/** vlrerank as users run it. */
+function startProxy(upstream: string): Promise<Running> {
+  return startChild((port) => [resolve(REPO_ROOT, 'dist/cli/main.js'), 'serve', '--port', String(port), '--upstream', upstream], '/_vlrerank/health');
+}
+
+/** The floor: the least a Node proxy can do (scripts/bench/bare-proxy.ts). */
+function startBareProxy(upstream: string): Promise<Running> {
+  return startChild((port) => ['--import', 'tsx', resolve(REPO_ROOT, 'scripts/bench/bare-proxy.ts'), String(port), upstream], '/_cluster/health');
+}
+
+async function startChild(argv: (port: number) => string[], readyPath: string): Promise<Running> {
   const port = await freePort();
-  const child = spawn(process.execPath, [resolve(REPO_ROOT, 'dist/cli/main.js'), 'serve', '--port', String(port), '--upstream', upstream], {
+  const child = spawn(process.execPath, argv(port), {
     cwd: REPO_ROOT,
     stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'],
     env: { ...process.env, VLRERANK_LOG_LEVEL: process.env.VLRERANK_LOG_LEVEL ?? 'info' },
@@ -60,7 +74,7 @@ async function startProxy(upstream: string): Promise<{ url: string; pid: number;
   child.once('exit', () => (exited = true));
   for (;;) {
     if (exited) throw new Error('the proxy exited before it was ready');
-    const ok = await fetch(`${url}/_vlrerank/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}${readyPath}`).then((r) => r.ok, () => false);
     if (ok) break;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -128,6 +142,8 @@ interface Workload {
   body: string;
   connections: number;
   latencyN: number;
+  /** Also measure the bare Node proxy (the floor) on this workload. */
+  floor?: boolean;
 }
 
 async function main(): Promise<void> {
@@ -135,11 +151,12 @@ async function main(): Promise<void> {
   const direct = engineUrl('elasticsearch');
   await setupIndex(direct);
   const proxy = await startProxy(direct);
+  const bare = await startBareProxy(direct);
   const bulk = bulkBody(100);
   const nd = { 'content-type': 'application/x-ndjson' };
   const workloads: Workload[] = [
-    { name: 'search (match + terms agg, size 10)', method: 'POST', path: `/${INDEX}/_search`, headers: { 'content-type': 'application/json' }, body: searchBody, connections: CONNECTIONS, latencyN: LATENCY_N },
-    { name: 'get by id', method: 'GET', path: `/${INDEX}/_doc/1`, headers: {}, body: '', connections: CONNECTIONS, latencyN: LATENCY_N },
+    { name: 'search (match + terms agg, size 10)', method: 'POST', path: `/${INDEX}/_search`, headers: { 'content-type': 'application/json' }, body: searchBody, connections: CONNECTIONS, latencyN: LATENCY_N, floor: true },
+    { name: 'get by id', method: 'GET', path: `/${INDEX}/_doc/1`, headers: {}, body: '', connections: CONNECTIONS, latencyN: LATENCY_N, floor: true },
     // /{index}/_bulk of an index without an ingest pipeline: the pure streaming path
     { name: '_bulk 100 docs to /{index}/_bulk', method: 'POST', path: `/${INDEX}-bulk/_bulk`, headers: nd, body: bulk, connections: Math.max(2, CONNECTIONS / 2), latencyN: Math.max(200, LATENCY_N / 10) },
     // /_bulk is scanned line by line for ingest pipelines' vectors (src/ingest/), when any pipeline ingests
@@ -158,6 +175,10 @@ async function main(): Promise<void> {
       let errors = 0;
       let proxyCpu = 0;
       let proxied = 0;
+      const bareRatios: number[] = [];
+      let bareCpu = 0;
+      let bareN = 0;
+      if (w.floor) await autocannon({ url: bare.url + w.path, method: w.method, headers: w.headers, body: w.body || undefined, connections: w.connections, duration: 2 });
       for (let i = 0; i < ROUNDS; i++) {
         const d = await throughput(direct, w);
         const cpu0 = cpuSeconds(proxy.pid);
@@ -165,6 +186,14 @@ async function main(): Promise<void> {
         proxyCpu += cpuSeconds(proxy.pid) - cpu0;
         proxied += p.requests.total;
         ratios.push(p.requests.average / d.requests.average);
+        if (w.floor) {
+          const b0 = cpuSeconds(bare.pid);
+          const b = await throughput(bare.url, w);
+          bareCpu += cpuSeconds(bare.pid) - b0;
+          bareN += b.requests.total;
+          bareRatios.push(b.requests.average / d.requests.average);
+          errors += b.errors + b.non2xx;
+        }
         dSum += d.requests.average;
         pSum += p.requests.average;
         errors += d.errors + p.errors + d.non2xx + p.non2xx;
@@ -176,19 +205,26 @@ async function main(): Promise<void> {
       const lat = await latency(direct, proxy.url, w, w.latencyN);
       const add50 = pct(lat.proxied, 50) - pct(lat.direct, 50);
       const add99 = pct(lat.proxied, 99) - pct(lat.direct, 99);
+      let floorRow = '';
+      if (w.floor) {
+        bareRatios.sort((a, b) => a - b);
+        const bl = await latency(direct, bare.url, w, w.latencyN);
+        floorRow = `\n  bare Node proxy (the floor, scripts/bench/bare-proxy.ts): ratio ${bareRatios[Math.floor(bareRatios.length / 2)]!.toFixed(3)}, ${((bareCpu / bareN) * 1e6).toFixed(0)} µs CPU per request, added p50 ${(pct(bl.proxied, 50) - pct(bl.direct, 50)).toFixed(3)} ms`;
+      }
       rows.push(
         [
           `${w.name}:`,
           `  throughput  direct ${d.requests.average.toFixed(0)} req/s, proxied ${p.requests.average.toFixed(0)} req/s  → ratio ${ratio.toFixed(3)} (median of ${ROUNDS} alternating rounds: ${ratios.map((r) => r.toFixed(2)).join(' ')}; ${w.connections} connections, ${DURATION} s each)`,
           `  latency c=1 direct p50 ${pct(lat.direct, 50).toFixed(3)} ms p99 ${pct(lat.direct, 99).toFixed(3)} ms; proxied p50 ${pct(lat.proxied, 50).toFixed(3)} ms p99 ${pct(lat.proxied, 99).toFixed(3)} ms`,
           `  proxy CPU   ${((proxyCpu / proxied) * 1e6).toFixed(0)} µs per request (the proxy process's own user+system time; independent of load elsewhere)`,
-          `  added       p50 ${add50.toFixed(3)} ms, p99 ${add99.toFixed(3)} ms (${w.latencyN} requests each)${errors ? `  [${errors} errors/non-2xx]` : ''}`,
+          `  added       p50 ${add50.toFixed(3)} ms, p99 ${add99.toFixed(3)} ms (${w.latencyN} requests each)${errors ? `  [${errors} errors/non-2xx]` : ''}${floorRow}`,
         ].join('\n'),
       );
       process.stdout.write(`${rows[rows.length - 1]}\n`);
     }
   } finally {
     await proxy.stop();
+    await bare.stop();
     const pool = new Pool(direct);
     await pool.request({ method: 'DELETE', path: `/${INDEX}*` }).then((r) => r.body.dump());
     await pool.close();
