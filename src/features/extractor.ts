@@ -31,6 +31,7 @@ import { LRUCache } from 'lru-cache';
 import { MediaSource, classifyRef, sha256Hex, type MediaBytes } from './media/source.js';
 import { VideoDecoder } from './media/video.js';
 import { Semaphore } from './limit.js';
+import { fanOutSignal } from '../models/abort.js';
 
 /** Everything the signals need from one image or video frame. */
 export interface VisualFeatures {
@@ -320,6 +321,16 @@ export class FeatureExtractor {
   }
 
   async #imageFeatures(contentHash: string, decode: () => Promise<DecodedImage>, request: FeatureRequest): Promise<ImageResult> {
+    // each part below listens to the signal: one listener on the caller's (a bulk shares one for many images)
+    const fan = fanOutSignal(request.signal);
+    try {
+      return await this.#imageParts(contentHash, decode, { ...request, signal: fan.signal });
+    } finally {
+      fan.dispose();
+    }
+  }
+
+  async #imageParts(contentHash: string, decode: () => Promise<DecodedImage>, request: FeatureRequest): Promise<ImageResult> {
     const detect = request.detect ?? true;
     const ocr = (request.ocr ?? false) && this.ocrEngine !== undefined;
     const media = { contentHash };
@@ -443,8 +454,13 @@ export class FeatureExtractor {
     }
     const hit = fromCache(contentHash);
     if (hit) return hit;
-    const r = await this.cache.getOrCompute(key(contentHash, detect, ocr), async (signal) => ({ kind: 'video', value: await this.#computeVideo(bytes, { fps, maxFrames, detect, ocr, signal }) }), request.signal);
-    return this.#videoResult(r.value, contentHash, r.hit, detect, ocr);
+    const fan = fanOutSignal(request.signal);
+    try {
+      const r = await this.cache.getOrCompute(key(contentHash, detect, ocr), async (signal) => ({ kind: 'video', value: await this.#computeVideo(bytes, { fps, maxFrames, detect, ocr, signal }) }), fan.signal);
+      return this.#videoResult(r.value, contentHash, r.hit, detect, ocr);
+    } finally {
+      fan.dispose();
+    }
   }
 
   #videoResult(p: Part, contentHash: string, hit: boolean, detect: boolean, ocr: boolean): VideoResult {

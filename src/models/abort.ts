@@ -12,11 +12,17 @@
 import { setMaxListeners } from 'node:events';
 
 export class SharedAbort {
-  readonly #ac = new AbortController();
+  readonly #ac = SharedAbort.#controller();
   readonly #joined: Array<{ signal: AbortSignal; onAbort: () => void }> = [];
   #live = 0;
   #pinned = false;
   #done = false;
+
+  static #controller(): AbortController {
+    const ac = new AbortController();
+    setMaxListeners(0, ac.signal); // handed to every item of the work (e.g. each frame of a video)
+    return ac;
+  }
 
   /** Aborted once every joined waiter has aborted (never, if one joined without a signal). */
   get signal(): AbortSignal {
