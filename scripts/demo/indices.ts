@@ -168,6 +168,25 @@ export async function detectDialect(proxyUrl: string): Promise<Dialect> {
   return r.headers.get('x-elastic-product') === 'Elasticsearch' ? 'elasticsearch' : 'opensearch';
 }
 
+/**
+ * Whether a kept index points at this data folder: media paths are stored absolute, so an index
+ * built from a data folder that has moved since would be reused with photos and clips the proxy can
+ * no longer read. Compares the first document's image/video path with the one it would get now.
+ */
+async function pointsAtDataDir(name: DemoIndexName, index: string, o: EnsureOptions): Promise<boolean> {
+  let first: Doc | undefined;
+  for await (const d of demoDocs(name, o.dataDir)) {
+    if (!o.select || o.select(d)) {
+      first = d;
+      break;
+    }
+  }
+  const media = first && (['image', 'video'] as const).find((k) => typeof first![k] === 'string');
+  if (!first || !media) return true; // text only: nothing to point at
+  const r = await http<{ _source?: Record<string, unknown> }>(o.proxyUrl, 'GET', `/${index}/_doc/${encodeURIComponent(first._id)}`);
+  return r.status === 200 && r.body._source?.[media] === first[media];
+}
+
 async function countOf(proxyUrl: string, index: string, query?: object): Promise<number | null> {
   const r = await http<{ count?: number }>(proxyUrl, 'POST', `/${index}/_count`, query ? { query } : { query: { match_all: {} } });
   return r.status === 200 && typeof r.body.count === 'number' ? r.body.count : null;
@@ -189,7 +208,7 @@ export async function ensureDemoIndex(name: DemoIndexName, o: EnsureOptions & { 
     // whose media could not be embedded would fail again: rebuild only when no document has them
     // (an index filled before the ingest transform existed).
     const withVec = vecField ? ((await countOf(o.proxyUrl, index, { exists: { field: vecField } })) ?? 0) : total;
-    if (withVec > 0 || total === 0) {
+    if ((withVec > 0 || total === 0) && (await pointsAtDataDir(name, index, o))) {
       o.onStart?.(name, total, 'reused');
       return { name, action: 'reused', docs: total, withoutVectors: total - withVec, vectorErrors: [], errors: [], ms: Date.now() - t0 };
     }

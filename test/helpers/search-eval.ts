@@ -10,7 +10,7 @@ import { setupIndex } from '../../src/ingest/mapping.js';
 import { addKnn } from '../../src/search/plan.js';
 import { RerankerEmbedder } from '../../src/search/reranker-scorer.js';
 import { DATA } from './paths.js';
-import { catalog, clientSearch, esClient, groceryQueries, osClient, type Engine, type SearchProxy } from './search-fixtures.js';
+import { catalog, clientSearch, esClient, groceryQueries, osClient, storedImage, type Engine, type SearchProxy } from './search-fixtures.js';
 
 export const COCO_DIR = join(DATA, 'coco-captions-mini');
 
@@ -25,7 +25,7 @@ export const coco: CocoRow[] = readFileSync(join(COCO_DIR, 'captions.jsonl'), 'u
 export async function ensureCoco(p: SearchProxy, engine: Engine, index: string, limit = coco.length): Promise<void> {
   const rows = coco.slice(0, limit);
   const c = await p.pool.json<{ count?: number }>('POST', `/${index}/_count`, { query: { exists: { field: 'image_vector' } } });
-  if (c.statusCode === 200 && c.body.count === rows.length) return;
+  if (c.statusCode === 200 && c.body.count === rows.length && (await storedImage(p, index, String(rows[0]!.coco_id))) === join(COCO_DIR, rows[0]!.image)) return;
   await p.pool.json('DELETE', `/${index}`);
   await setupIndex(p.pool, p.pipelines.forIndex(index)!, index);
   for (let i = 0; i < rows.length; i += 20) {

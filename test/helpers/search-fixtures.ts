@@ -102,6 +102,16 @@ export function osClient(url: string): OsClient {
 }
 
 /**
+ * The image path a document of an index kept from an earlier run holds: paths are absolute, so an
+ * index built from another checkout (another ../shared) is rebuilt, not reused with photos the
+ * media roots of this run refuse.
+ */
+export async function storedImage(p: SearchProxy, index: string, id: string): Promise<unknown> {
+  const r = await p.pool.json<{ _source?: { image?: unknown } }>('GET', `/${index}/_doc/${encodeURIComponent(id)}`);
+  return r.statusCode === 200 ? r.body._source?.image : undefined;
+}
+
+/**
  * Index the Grocery catalog into `index` through the proxy with the engine's official client
  * (`_bulk`, vectors added by the proxy), unless the index already holds all 81 with vectors.
  */
@@ -112,7 +122,14 @@ export async function ensureGrocery(p: SearchProxy, engine: Engine, index: strin
     const r = await p.pool.json<{ count?: number }>('POST', `/${index}/_count`, { query });
     return r.statusCode === 200 ? r.body.count : undefined;
   };
-  if (!opts.force && (await count({ match_all: {} })) === catalog.length && (await count({ exists: { field: vec } })) === catalog.length) return { reused: true };
+  if (
+    !opts.force &&
+    (await count({ match_all: {} })) === catalog.length &&
+    (await count({ exists: { field: vec } })) === catalog.length &&
+    (await storedImage(p, index, String(catalog[0]!.class_id))) === groceryDoc(catalog[0]!).image
+  ) {
+    return { reused: true };
+  }
   await p.pool.json('DELETE', `/${index}`);
   await setupIndex(p.pool, pipeline, index);
   const operations = catalog.flatMap((c) => [{ index: { _index: index, _id: String(c.class_id) } }, groceryDoc(c)]);

@@ -6,14 +6,14 @@ import { parseConfig } from '../../../src/config/load.js';
 import { loadPipelines } from '../../../src/pipelines/index.js';
 import { ensureDemoIndices, checkDataDir, demoDocs } from '../../../scripts/demo/indices.js';
 import { useEngine } from '../../helpers/engines.js';
-import { DATA, REPO_ROOT } from '../../helpers/paths.js';
+import { DATA, MODELS, REPO_ROOT } from '../../helpers/paths.js';
 
 const SUFFIX = '-demoindices-test';
 let srv: RunningServer;
 let es: string;
 beforeAll(async () => {
   es = await useEngine('elasticsearch');
-  srv = await startServer(parseConfig({ server: { port: 0, ui: false }, upstream: { urls: [es] }, log: { level: 'silent' }, media: { roots: [DATA] } }));
+  srv = await startServer(parseConfig({ server: { port: 0, ui: false }, upstream: { urls: [es] }, log: { level: 'silent' }, media: { roots: [DATA] }, models: { dir: MODELS } }));
   for (const n of ['grocery', 'scifact']) await fetch(`${es}/${n}${SUFFIX}`, { method: 'DELETE' });
 });
 afterAll(async () => {
@@ -38,8 +38,23 @@ describe('demo indices', () => {
     expect(hit._source.title).toMatch(/Golden Delicious/);
     expect(hit._source.image).toMatch(/Golden-Delicious_Iconic\.jpg$/);
 
-    const second = await ensureDemoIndices({ ...opts, names: ['scifact'] });
-    expect(second[0]).toMatchObject({ name: 'scifact', action: 'reused', docs: 12 });
+    const second = await ensureDemoIndices({ ...opts, names: ['scifact', 'grocery'] });
+    expect(second.map((r) => [r.name, r.action, r.docs])).toEqual([
+      ['scifact', 'reused', 12],
+      ['grocery', 'reused', 12],
+    ]);
+
+    // the data folder has moved since the index was built (its photos are stored by absolute
+    // path): the kept index points at files the proxy cannot read any more, so it is rebuilt
+    await fetch(`${es}/grocery${SUFFIX}/_update/Golden-Delicious?refresh=true`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ doc: { image: '/moved-away/grocery-store-products/Golden-Delicious_Iconic.jpg' } }),
+    });
+    const third = await ensureDemoIndices({ ...opts, names: ['grocery'] });
+    expect(third[0]).toMatchObject({ name: 'grocery', action: 'created', docs: 12 });
+    const again = (await (await fetch(`${es}/grocery${SUFFIX}/_doc/Golden-Delicious`)).json()) as { _source: { image: string } };
+    expect(again._source.image).toBe(hit._source.image);
   });
 
   it('reads every data set the demo uses, and names what is missing from a data folder', async () => {
