@@ -6,7 +6,8 @@
  *   3. finds the models (../shared/models when present, else `vlrerank models pull` into .models);
  *   4. starts the proxy in-process with the UI, media roots = the data folder, the pipelines folder;
  *   5. creates the demo indices THROUGH the proxy (grocery, coco, videos, scifact), or reuses them;
- *   6. loads the models (admin API) and prints the URLs.
+ *   6. waits for the reranker's warm-up (started by the server, in the background while the indices
+ *      are made; or loads the models through the admin API when rerank.warmup is off) and prints the URLs.
  * A second run reuses the engine, the indices and the built UI, and is up in seconds.
  *
  * The admin token (model load/unload) is VLRERANK_ADMIN_TOKEN, or one generated once and kept in
@@ -23,6 +24,7 @@ import { startServer } from '../src/http/server.js';
 import { createLogger } from '../src/observability/logger.js';
 import { loadPipelines } from '../src/pipelines/index.js';
 import { DEFAULT_MODELS } from '../src/models/index.js';
+import type { Reranker } from '../src/rerank/reranker.js';
 import { ensureDemoIndices, checkDataDir, DEMO_INDEX_NAMES, type DemoIndexName } from './demo/indices.js';
 import { bar, step, type Bar } from './demo/progress.js';
 
@@ -165,6 +167,18 @@ async function loadModels(url: string, token: string): Promise<void> {
   b.stop();
 }
 
+/** The server warms the reranker in the background: say when it is ready, or why it is not. */
+async function awaitWarmup(reranker: Reranker | undefined): Promise<boolean> {
+  const warm = reranker?.warm;
+  if (!warm || warm.state === 'idle') return false;
+  if (warm.state === 'warming') step(`reranker warming up (${(warm.status().what ?? []).join(', ')})…`);
+  await warm.wait();
+  const s = warm.status();
+  if (s.state === 'ready') step(`reranker ready (models warm in ${((s.ms ?? 0) / 1000).toFixed(1)} s)`);
+  else step(`reranker warm-up failed: ${s.code}: ${s.reason}\n    searches will load the models on first use and answer in first-stage order (degraded) if that fails`);
+  return true;
+}
+
 async function main(): Promise<void> {
   const env = process.env;
   process.stdout.write('vlrerank demo — engine, proxy, demo indices and UI\n');
@@ -237,7 +251,7 @@ async function main(): Promise<void> {
     }
     if (r.errors.length) step(`  ${r.errors.length} documents failed: ${r.errors.slice(0, 3).join('; ')}`);
   }
-  await loadModels(running.url, token);
+  if (!(await awaitWarmup(running.ctx.services.reranker as Reranker | undefined))) await loadModels(running.url, token);
 
   process.stdout.write(
     `\nReady in ${secs()}.\n\n` +

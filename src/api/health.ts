@@ -1,7 +1,8 @@
 /**
  * vlrerank's own health and metrics: `GET /_vlrerank/health` reports this process (version,
  * uptime, memory) and whether each upstream node answers, plus any section another area adds
- * with `addHealthSection` (models: device and provider; caches…). `GET /_vlrerank/metrics` is the
+ * with `addHealthSection` (models: device and provider; reranker: warm-up state — idle, warming,
+ * ready, or failed with its reason; caches…). `GET /_vlrerank/metrics` is the
  * Prometheus text of the server's registry.
  *
  * Status: green when every upstream node answers, yellow when some do, red (HTTP 503) when none.

@@ -12,6 +12,7 @@ import type { FeatureExtractor } from '../features/extractor.js';
 import { createRerankService } from '../rerank/service.js';
 import { compatRerankRouter, rerankRouter } from './rerank.js';
 import { modelsRouter } from './models.js';
+import { addHealthSection } from './health.js';
 
 export async function registerRerank(ctx: ServerContext, parts: AppParts): Promise<void> {
   const svc = await createRerankService(ctx.config, {
@@ -24,6 +25,11 @@ export async function registerRerank(ctx: ServerContext, parts: AppParts): Promi
   ctx.services.models ??= svc.models;
   ctx.services.reranker = svc.reranker;
   ctx.onClose.push(() => svc.close());
+  // warming / ready / failed (with the reason) once the search area starts a warm-up; idle = lazy loading
+  addHealthSection(ctx, 'reranker', () => {
+    const s = svc.reranker.warm.status();
+    return s.state === 'idle' ? { ...s, note: 'no warm-up: models load on first use' } : s;
+  });
   parts.admin.push(rerankRouter(ctx), modelsRouter(ctx));
   parts.intercept.push(compatRerankRouter(ctx));
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { addConfigFlags, configFromFlags, runAction, type ConfigFlags } from './common.js';
 import { startServer } from '../http/server.js';
+import type { Reranker } from '../rerank/reranker.js';
 
 export function registerServe(program: Command): void {
   addConfigFlags(program.command('serve').description('run the proxy (and rerank API) in front of the cluster')).action((flags: ConfigFlags) =>
@@ -8,6 +9,19 @@ export function registerServe(program: Command): void {
       const config = configFromFlags(flags);
       const running = await startServer(config);
       process.stdout.write(`vlrerank listening on ${running.url} → ${config.upstream.urls.join(', ')}\n`);
+      // the warm-up runs in the background (requests are served meanwhile): say when it ends
+      const warm = (running.ctx.services.reranker as Reranker | undefined)?.warm;
+      if (warm?.state === 'warming') {
+        process.stdout.write('reranker warming up (models load in the background; GET /_vlrerank/health shows its state)\n');
+        void warm.wait().then(() => {
+          const s = warm.status();
+          process.stdout.write(
+            s.state === 'ready'
+              ? `reranker ready in ${((s.ms ?? 0) / 1000).toFixed(1)} s\n`
+              : `reranker warm-up failed (${s.code}: ${s.reason}); searches load the models on first use and fail open as before\n`,
+          );
+        });
+      }
       const stop = async () => {
         await running.close();
         process.exit(0);

@@ -133,6 +133,8 @@ export const rerankSchema = z.strictObject({
   ocr: z.boolean().default(false),
   /** Rerank requests processed at once; more wait in a queue (x-vlrerank-queue-ms). */
   maxConcurrentRequests: positiveInt.default(4),
+  /** Load the models in the background when the server starts with pipelines (searches arriving meanwhile wait for it outside their budget); false: load on first use. */
+  warmup: z.boolean().default(true),
   /** A trained CLIP-family model id (manifest in models/) for the `clip` text→image signal; none by default. */
   clipModel: z.string().min(1).optional(),
   /** Remote scorer workers (`/v1/rerank` servers). */

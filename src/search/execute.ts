@@ -110,6 +110,14 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   const paging = planPaging(spec);
   const degrade: { reason?: string; code?: string } = {};
 
+  // Models still loading at server start (warm-up): wait here, before any budget clock starts,
+  // and report the wait on its own, so the first search after start is not failed open for the
+  // load time. A failed warm-up does not wait: the stage below fails (open) on its own.
+  if (deps.scorer?.ready) {
+    const tw = performance.now();
+    if (await deps.scorer.ready(opts.signal)) timings.warmup_wait_ms = ms(tw);
+  }
+
   // query vector for a kNN first stage
   const need = vectorNeed(spec);
   let vector: Float32Array | undefined;

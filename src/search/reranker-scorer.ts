@@ -24,6 +24,10 @@ function mean(vectors: Float32Array[]): Float32Array {
 export class RerankerScorer implements Scorer {
   constructor(private readonly reranker: Reranker) {}
 
+  ready(signal?: AbortSignal): Promise<boolean> {
+    return this.reranker.warm.wait(signal);
+  }
+
   async score(req: ScoreRequest): Promise<ScoredDocument[]> {
     const out = await this.reranker.process(
       {
@@ -81,9 +85,9 @@ export class RerankerEmbedder implements Embedder {
     return out;
   }
 
-  async queryText(text: string): Promise<Float32Array> {
+  async queryText(text: string, signal?: AbortSignal): Promise<Float32Array> {
     const ports = await this.reranker.ports();
-    const [v] = await ports.text.embed([text], 'query');
+    const [v] = ports.text.embedEach ? [await ports.text.embedEach([text], 'query', [signal])[0]!] : await ports.text.embed([text], 'query');
     return v!;
   }
 }

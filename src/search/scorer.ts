@@ -42,6 +42,11 @@ export interface ScoredDocument {
 export interface Scorer {
   /** Scores in input order. */
   score(req: ScoreRequest): Promise<ScoredDocument[]>;
+  /**
+   * Resolves once the scorer's models are warm (at once when no warm-up is under way); true when
+   * it had to wait. The search calls it before starting the budget clock. `signal` ends the wait.
+   */
+  ready?(signal?: AbortSignal): Promise<boolean>;
 }
 
 /** Query/document vectors for kNN first stages and for ingest. */

@@ -8,7 +8,7 @@ import { ADMIN_TOKEN, startRerankServer } from '../../helpers/rerank-server.js';
 
 let srv: RunningServer;
 beforeAll(async () => {
-  srv = await startRerankServer();
+  srv = await startRerankServer({ 'rerank.warmup': false }); // lazy loading is what these tests look at
 });
 afterAll(async () => {
   await srv?.close();
