@@ -16,17 +16,28 @@ import { makeBatcher, type EncoderContext } from './context.js';
 export type TextKind = 'query' | 'passage';
 
 /**
- * Indices of `encs` grouped by length (ascending) so that padding adds at most half again the real
- * tokens of a group; groups keep several texts together whenever lengths are close.
+ * Most padded tokens (rows × length) in one model run. onnxruntime-node runs a session on the main
+ * thread (its run() is a setImmediate around a synchronous native call), so one run blocks every
+ * timer, the rerank budget's included, for its whole length: 16 abstracts of 512 tokens took 3.7 s
+ * in one run on 2 busy cores, and a 10 s budget answered at 12 s. Runs of at most 4 × 512 tokens
+ * bound that delay to about a second; attention on long rows gains little from bigger batches.
  */
-export function lengthGroups(encs: readonly Encoded[], maxWaste = 1.5): number[][] {
+export const MAX_TOKENS_PER_RUN = 2048;
+
+/**
+ * Indices of `encs` grouped by length (ascending) so that padding adds at most half again the real
+ * tokens of a group, and no group holds more than `maxTokensPerRun` padded tokens; groups keep
+ * several texts together whenever lengths are close.
+ */
+export function lengthGroups(encs: readonly Encoded[], maxWaste = 1.5, maxTokensPerRun = MAX_TOKENS_PER_RUN): number[][] {
   const order = encs.map((_, i) => i).sort((a, b) => encs[a]!.ids.length - encs[b]!.ids.length);
   const groups: number[][] = [];
   let cur: number[] = [];
   let real = 0;
   for (const i of order) {
     const len = encs[i]!.ids.length;
-    if (cur.length && len * (cur.length + 1) > maxWaste * (real + len)) {
+    // ascending order: `len` is the padded length of the group with this row in it
+    if (cur.length && (len * (cur.length + 1) > maxWaste * (real + len) || len * (cur.length + 1) > maxTokensPerRun)) {
       groups.push(cur);
       cur = [];
       real = 0;

@@ -93,4 +93,15 @@ describe('lengthGroups (text batches padded by similar length)', () => {
     expect(groups).toEqual([[3, 0, 2, 4], [1]]);
     expect(lengthGroups([enc(10), enc(10), enc(10)])).toEqual([[0, 1, 2]]);
   });
+
+  it('caps a run at MAX_TOKENS_PER_RUN padded tokens (a run blocks the event loop, budget timers included)', async () => {
+    const { lengthGroups, MAX_TOKENS_PER_RUN } = await import('../../../src/models/encoders/text-embedder.js');
+    const enc = (n: number) => ({ ids: new Array(n).fill(1), typeIds: [], fullLength: n });
+    const encs = Array.from({ length: 16 }, () => enc(512));
+    const groups = lengthGroups(encs);
+    expect(groups.map((g) => g.length)).toEqual([4, 4, 4, 4]);
+    for (const g of groups) expect(g.length * 512).toBeLessThanOrEqual(MAX_TOKENS_PER_RUN);
+    expect(groups.flat().sort((a, b) => a - b)).toEqual(encs.map((_, i) => i));
+    expect(lengthGroups(Array.from({ length: 40 }, () => enc(20)))).toHaveLength(1); // short texts still share one run
+  });
 });
