@@ -6,7 +6,7 @@
  * request never leaves the streaming proxy path at all.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Router } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { ServerContext } from '../http/context.js';
 import { sendError } from '../http/errors.js';
 import { PipelineRegistry } from '../pipelines/index.js';
@@ -152,7 +152,7 @@ export function searchHandlers(ctx: ServerContext): { search: SearchHandler; mse
  */
 export function searchRouter(ctx: ServerContext, handlers = searchHandlers(ctx)): Router {
   const router = Router();
-  const route = (h: SearchHandler) => (req: import('express').Request, res: import('express').Response, next: import('express').NextFunction) => h(req, res, req.params.index as string | undefined, () => next());
+  const route = (h: SearchHandler) => (req: Request, res: Response, next: NextFunction) => h(req, res, req.params.index as string | undefined, () => next());
   const search = route(handlers.search);
   const msearch = route(handlers.msearch);
   router.get('/_search', search);
