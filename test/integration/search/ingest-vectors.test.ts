@@ -9,19 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupIndex } from '../../../src/ingest/mapping.js';
 import { RerankerEmbedder } from '../../../src/search/reranker-scorer.js';
 import { catalog, ENGINES, esClient, groceryDoc, osClient, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { cosine } from '../../helpers/models.js';
 
 const INDEX = 'grocery-ingest-it';
 const PLAIN = 'plain-ingest-it';
-
-function cosine(a: number[], b: ArrayLike<number>): number {
-  let d = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return d / Math.sqrt(na * nb);
-}
 
 describe.each(ENGINES)('vectors added at ingest on %s', (engine) => {
   let p: SearchProxy;
