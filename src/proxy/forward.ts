@@ -19,6 +19,11 @@ function hasBody(req: IncomingMessage): boolean {
   return len !== undefined && len !== '0';
 }
 
+/** The URL as the client sent it: express rewrites req.url under mount points, originalUrl keeps it. */
+export function originalUrl(req: IncomingMessage): string {
+  return (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+}
+
 /** The proxy as a plain node handler (http/app.ts calls it before any router, and last after them). */
 export type ProxyHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -33,7 +38,7 @@ export function proxyHandler(ctx: ServerContext, pool: UpstreamPool): ProxyHandl
   };
 }
 
-async function forward(pool: UpstreamPool, req: IncomingMessage & { originalUrl?: string }, res: ServerResponse): Promise<void> {
+async function forward(pool: UpstreamPool, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const ac = new AbortController();
   // client gone before we finished: stop the upstream request/response too
   const onClose = () => {
@@ -42,7 +47,7 @@ async function forward(pool: UpstreamPool, req: IncomingMessage & { originalUrl?
   res.once('close', onClose);
   const up = await pool.request({
     method: req.method!,
-    path: req.originalUrl ?? req.url!,
+    path: originalUrl(req),
     headers: forwardRequestHeaders(req.rawHeaders),
     body: hasBody(req) ? req : null,
     signal: ac.signal,

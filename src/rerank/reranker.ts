@@ -478,7 +478,7 @@ export class Reranker {
       obs.cache('hit', hits);
       obs.cache('miss', misses);
     }
-    const errors = preps.flatMap((p, index) => (p.error ? [{ index, type: p.error.type, reason: p.error.message, code: p.error.code }] : []));
+    const errors = preps.flatMap((p, index) => (p.error ? [{ index, ...mediaError(p.error) }] : []));
     const out = Object.assign(top, {
       scores,
       errors,
@@ -516,6 +516,11 @@ function shortLabel(className: string): string {
   return className.split(',')[0]!.trim();
 }
 
+/** A document's media error as the output reports it (its explanation, and `errors`). */
+function mediaError(e: VlrerankError): { type: string; reason: string; code: string } {
+  return { type: e.type, reason: e.message, code: e.code };
+}
+
 function prefixError(e: unknown, where: string): VlrerankError {
   const err = toVlrerankError(e);
   if (!isVlrerankError(e)) return err;
@@ -540,7 +545,7 @@ function explain(
     timings_ms: { features: ms(prep.featuresMs) },
   };
   if (pair.bestFrame) e.best_frame = pair.bestFrame;
-  if (prep.error) e.error = { type: prep.error.type, reason: prep.error.message, code: prep.error.code };
+  if (prep.error) e.error = mediaError(prep.error);
   if (prep.truncated.length) e.truncated = prep.truncated;
   if (req.instruction !== undefined) {
     e.instruction = instructionUsed ? { used: true, by: ['remote'] } : { used: false, note: 'no signal of this request takes an instruction' };

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { forwardRequestHeaders, forwardResponseHeaders } from '../proxy/hop-by-hop.js';
+import { originalUrl } from '../proxy/forward.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 
 /** `rewritten`: the body is not the client's (its length and encoding headers no longer apply). */
@@ -20,7 +21,7 @@ export async function forwardBuffered(pool: UpstreamPool, req: IncomingMessage, 
   try {
     up = await pool.request({
       method: req.method!,
-      path: (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url!,
+      path: originalUrl(req),
       headers: rewritten ? withoutLengthAndEncoding(forwardRequestHeaders(req.rawHeaders)) : forwardRequestHeaders(req.rawHeaders),
       body: body.length ? body : null,
       signal: ac.signal,

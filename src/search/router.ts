@@ -16,6 +16,7 @@ import { decodeBody, hasBody, readBody } from './body.js';
 import { detectRerank } from './detect.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
 import { forwardBuffered } from './forward.js';
+import { originalUrl } from '../proxy/forward.js';
 import { parseMsearch, planMsearch, runMsearch } from './msearch.js';
 import { RerankerEmbedder, RerankerScorer } from './reranker-scorer.js';
 import type { Embedder, Scorer } from './scorer.js';
@@ -56,18 +57,13 @@ export function searchDeps(ctx: ServerContext): SearchDeps {
   };
 }
 
-/** The URL as the client sent it (express rewrites req.url under mount points; originalUrl keeps it). */
-function urlOf(req: IncomingMessage): string {
-  return (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
-}
-
 function splitUrl(req: IncomingMessage): URLSearchParams {
-  const url = urlOf(req);
+  const url = originalUrl(req);
   const q = url.indexOf('?');
   return new URLSearchParams(q >= 0 ? url.slice(q + 1) : '');
 }
 
-function clientSignal(_req: IncomingMessage, res: ServerResponse): AbortSignal {
+function clientSignal(res: ServerResponse): AbortSignal {
   const ac = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) ac.abort(new Error('client closed the connection'));
@@ -113,7 +109,7 @@ export function searchHandlers(ctx: ServerContext): { search: SearchHandler; mse
         if (d.body) return await forwardBuffered(pool(ctx), req, res, Buffer.from(JSON.stringify(d.body)), true);
         return await forwardBuffered(pool(ctx), req, res, raw);
       }
-      const out = await runRerankSearch(d.spec, searchDeps(ctx), { index, headers: req.headers, signal: clientSignal(req, res) });
+      const out = await runRerankSearch(d.spec, searchDeps(ctx), { index, headers: req.headers, signal: clientSignal(res) });
       send(res, out.status, out.headers, out.body);
     } catch (e) {
       sendError(res, e, ctx);
@@ -136,7 +132,7 @@ export function searchHandlers(ctx: ServerContext): { search: SearchHandler; mse
       const params = splitUrl(req);
       const plan = planMsearch(items, index, params, registry);
       if (plan.every((p) => p.kind === 'plain' && !p.rewritten)) return await forwardBuffered(pool(ctx), req, res, raw);
-      const out = await runMsearch(plan, searchDeps(ctx), { pathIndex: index, params, headers: req.headers, signal: clientSignal(req, res) });
+      const out = await runMsearch(plan, searchDeps(ctx), { pathIndex: index, params, headers: req.headers, signal: clientSignal(res) });
       send(res, 200, out.headers, out.body);
     } catch (e) {
       sendError(res, e, ctx);
