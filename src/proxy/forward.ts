@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerContext } from '../http/context.js';
 import { sendError } from '../http/errors.js';
-import { forwardRequestHeaders, forwardResponseHeaders } from './hop-by-hop.js';
+import { forwardRequestHeaders } from './hop-by-hop.js';
 import type { UpstreamPool } from './pool.js';
 
 /** Does the client request carry a body? (RFC 9112 §6.3: Transfer-Encoding or a Content-Length.) */
@@ -38,30 +38,6 @@ export function proxyHandler(ctx: ServerContext, pool: UpstreamPool): ProxyHandl
   };
 }
 
-async function forward(pool: UpstreamPool, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const ac = new AbortController();
-  // client gone before we finished: stop the upstream request/response too
-  const onClose = () => {
-    if (!res.writableFinished) ac.abort();
-  };
-  res.once('close', onClose);
-  const up = await pool.request({
-    method: req.method!,
-    path: originalUrl(req),
-    headers: forwardRequestHeaders(req.rawHeaders),
-    body: hasBody(req) ? req : null,
-    signal: ac.signal,
-    rawHeaders: true,
-  });
-  // Byte-for-byte: no Date (or other header) of our own.
-  res.sendDate = false;
-  res.writeHead(up.statusCode, forwardResponseHeaders(up.rawHeaders!));
-  // pipe(), not pipeline(): pipeline allocates and fires an AbortController per call, a
-  // measurable share of a small proxied request. Teardown is ours instead: an upstream body error
-  // cuts the client connection (the status is already sent), a client gone aborts the upstream
-  // request through `ac` above.
-  up.body.on('error', (err) => {
-    if (!res.destroyed) res.destroy(err);
-  });
-  up.body.pipe(res);
+function forward(pool: UpstreamPool, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return pool.forward({ method: req.method!, path: originalUrl(req), headers: forwardRequestHeaders(req.rawHeaders), body: hasBody(req) ? req : null }, res);
 }

@@ -9,9 +9,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
+import { forwardResponseHeaders } from './hop-by-hop.js';
 import type { Config } from '../config/schema.js';
 import { vlrError, VlrerankError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -189,7 +190,33 @@ export class UpstreamPool {
    * Send one request upstream. Resolves at the response headers, whatever the status (a 4xx/5xx
    * from the cluster is a response, not an error); rejects only with VLR_UPSTREAM_* errors.
    */
-  async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+  request(req: UpstreamRequest): Promise<UpstreamResponse> {
+    return this.withRetry(req, (node, r) => this.send(node, r));
+  }
+
+  /**
+   * Send one request upstream and stream the answer into `res`, as the transparent proxy does:
+   * status, headers (minus hop-by-hop, proxy/hop-by-hop.ts; no Date of our own) and body bytes
+   * unchanged, with back-pressure. Resolves once the status and headers are written; rejects,
+   * before anything is written, only with VLR_UPSTREAM_* errors, after the same retry as
+   * `request()`. The client going away aborts the upstream request or response; an upstream body
+   * failing after the headers cuts the client connection (the status is already sent).
+   *
+   * Built on undici's dispatch handler rather than `request()` + a body stream + pipe(): that chain
+   * (an AbortController, an async resource, a Readable, the pipe, the headers parsed three times)
+   * cost more CPU than the forwarding itself (scripts/bench/proxy.ts).
+   */
+  async forward(req: ForwardRequest, res: ServerResponse): Promise<void> {
+    const client: ClientState = { gone: false, abort: undefined };
+    res.once('close', () => {
+      if (res.writableFinished) return;
+      client.gone = true;
+      client.abort?.(new undiciErrors.RequestAbortedError());
+    });
+    await this.withRetry(req, (node, r) => this.sendTo(node, r, res, client));
+  }
+
+  private async withRetry<T>(req: UpstreamRequest, attempt: (node: UpstreamNode, req: UpstreamRequest) => Promise<T>): Promise<T> {
     const first = this.pick();
     const mayRetry = this.nodes.length > 1 && this.opts.retryIdempotent;
     // undici destroys a stream body when the request fails, even if it never read a byte: lend it
@@ -198,7 +225,7 @@ export class UpstreamPool {
     const streamed = mayRetry && src != null && typeof src === 'object' && !Buffer.isBuffer(src) ? (src as Readable) : undefined;
     const lent = streamed ? new LazyBody(streamed) : undefined;
     try {
-      return await this.send(first, lent ? { ...req, body: lent } : req);
+      return await attempt(first, lent ? { ...req, body: lent } : req);
     } catch (err) {
       const code = errorCode(err);
       this.metrics?.upstreamErrors.inc({ code: code ?? 'UNKNOWN' });
@@ -207,7 +234,7 @@ export class UpstreamPool {
         const second = this.pick(first);
         if (second !== first) {
           try {
-            return await this.send(second, streamed ? { ...req, body: new LazyBody(streamed) } : req);
+            return await attempt(second, streamed ? { ...req, body: new LazyBody(streamed) } : req);
           } catch (err2) {
             const code2 = errorCode(err2);
             this.metrics?.upstreamErrors.inc({ code: code2 ?? 'UNKNOWN' });
@@ -228,9 +255,26 @@ export class UpstreamPool {
     return CONNECTION_BROKEN.has(code) && (req.idempotent ?? isIdempotent(req.method, req.path));
   }
 
+  private async sendTo(node: UpstreamNode, req: UpstreamRequest, res: ServerResponse, client: ClientState): Promise<void> {
+    const start = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      node.pool.dispatch(
+        {
+          method: req.method as Dispatcher.HttpMethod,
+          path: node.prefix ? node.prefix + req.path : req.path,
+          headers: withNodeAuth(node, req.headers) as Dispatcher.DispatchOptions['headers'],
+          body: req.body ?? null,
+          idempotent: false, // retries are ours, not undici's
+        },
+        new ForwardHandler(res, client, resolve, reject),
+      );
+    });
+    if (this.metrics) (node.latency ??= this.metrics.upstreamLatency.labels({ node: node.label })).observe((performance.now() - start) / 1000);
+    this.markUp(node);
+  }
+
   private async send(node: UpstreamNode, req: UpstreamRequest): Promise<UpstreamResponse> {
-    let headers = req.headers;
-    if (node.authorization && !hasHeader(headers, 'authorization')) headers = addHeader(headers, 'authorization', node.authorization);
+    const headers = withNodeAuth(node, req.headers);
     const start = performance.now();
     const res = await node.pool.request({
       method: req.method as Dispatcher.HttpMethod,
@@ -369,6 +413,79 @@ export class UpstreamPool {
   async close(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.pool.close().catch(() => n.pool.destroy())));
   }
+}
+
+/** A request for `forward()`: the client's connection is its abort signal. */
+export type ForwardRequest = Omit<UpstreamRequest, 'signal' | 'rawHeaders'>;
+
+/** The client of one `forward()`, shared by its attempts. */
+interface ClientState {
+  /** The client closed its connection before the answer was complete. */
+  gone: boolean;
+  /** Aborts the attempt in progress (set when undici connects it). */
+  abort: ((err: Error) => void) | undefined;
+}
+
+/**
+ * undici's dispatch handler for `forward()`: writes the status and headers to the client response
+ * and each body chunk as it comes, pausing the upstream socket while the client is not draining.
+ */
+class ForwardHandler implements Dispatcher.DispatchHandler {
+  #started = false;
+  #resume: (() => void) | undefined;
+  readonly #res: ServerResponse;
+  readonly #client: ClientState;
+  readonly #resolve: () => void;
+  readonly #reject: (err: Error) => void;
+
+  constructor(res: ServerResponse, client: ClientState, resolve: () => void, reject: (err: Error) => void) {
+    this.#res = res;
+    this.#client = client;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.#client.gone) abort(new undiciErrors.RequestAbortedError());
+    else this.#client.abort = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    // 1xx: Node's server answered `Expect: 100-continue` itself (the Expect header is not forwarded)
+    if (statusCode < 200) return true;
+    // names as undici reads them (utf8), values latin1: the bytes the engine sent
+    const raw = new Array<string>(rawHeaders.length);
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      raw[i] = rawHeaders[i]!.toString();
+      raw[i + 1] = rawHeaders[i + 1]!.toString('latin1');
+    }
+    this.#res.sendDate = false; // byte for byte: no Date (or other header) of our own
+    this.#res.writeHead(statusCode, forwardResponseHeaders(raw));
+    this.#started = true;
+    this.#resume = resume;
+    this.#resolve();
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    const ok = this.#res.write(chunk);
+    if (!ok) this.#res.once('drain', this.#resume!);
+    return ok;
+  }
+
+  onComplete(): void {
+    this.#res.end();
+  }
+
+  onError(err: Error): void {
+    if (!this.#started) this.#reject(err);
+    else if (!this.#res.destroyed) this.#res.destroy(err);
+  }
+}
+
+/** A node's credentials from its URL, unless the client sent its own Authorization. */
+function withNodeAuth(node: UpstreamNode, headers: UpstreamRequest['headers']): UpstreamRequest['headers'] {
+  return node.authorization && !hasHeader(headers, 'authorization') ? addHeader(headers, 'authorization', node.authorization) : headers;
 }
 
 /**
