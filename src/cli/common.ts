@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { isVlrerankError } from '../errors.js';
+import { inferenceIdle } from '../models/inference-idle.js';
 
 export interface ConfigFlags {
   config?: string;
@@ -41,6 +42,8 @@ export async function runAction(fn: () => Promise<void> | void): Promise<void> {
   try {
     await fn();
   } catch (e) {
+    // other model runs of this command may still be in flight: exiting under one aborts the process
+    await inferenceIdle();
     if (isVlrerankError(e)) {
       process.stderr.write(`vlrerank: ${e.message}\n`);
       process.exit(2);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { addConfigFlags, configFromFlags, runAction, type ConfigFlags } from './common.js';
 import { startServer } from '../http/server.js';
 import type { Reranker } from '../rerank/reranker.js';
+import { inferenceIdle } from '../models/inference-idle.js';
 
 export function registerServe(program: Command): void {
   addConfigFlags(program.command('serve').description('run the proxy (and rerank API) in front of the cluster')).action((flags: ConfigFlags) =>
@@ -24,6 +25,7 @@ export function registerServe(program: Command): void {
       }
       const stop = async () => {
         await running.close();
+        await inferenceIdle(); // never exit under a model run in the inference worker (it aborts the process)
         process.exit(0);
       };
       process.once('SIGINT', stop);

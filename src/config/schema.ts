@@ -74,6 +74,12 @@ export const modelsSchema = z.strictObject({
    * EfficientNet 0.4–0.8× as fast with it on at batch 1–8, warm and cold (PITFALLS.md).
    */
   allowSpinning: z.boolean().default(false),
+  /**
+   * Where onnxruntime runs the models: `worker`, one shared worker thread, so a model run never
+   * blocks the proxy's event loop; `main`, on the event loop itself (the old behaviour, kept as the
+   * baseline of `npm run bench:event-loop`).
+   */
+  inferenceThread: z.enum(['worker', 'main']).default('worker'),
   /** Precision variant per model id (fp32 / fp16 / int8) where its manifest lists files; default the manifest's. */
   precision: z.record(z.string(), z.enum(['fp32', 'fp16', 'int8'])).default({}),
   batch: z

@@ -100,6 +100,7 @@ export class Models {
       intraOpThreads: config.intraOpThreads,
       interOpThreads: config.interOpThreads,
       allowSpinning: config.allowSpinning,
+      inferenceThread: config.inferenceThread,
       logger: options.logger,
     });
     return new Models(registry, config, options);

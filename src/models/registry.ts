@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { vlrError } from '../errors.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { loadManifests, onnxFile, requiredFiles, type Manifest, type ManifestFile, type Precision } from './manifest.js';
-import { ModelSession, type Device } from './session.js';
+import { ModelSession, type Device, type InferenceThread } from './session.js';
 
 export type FileStatus = 'ok' | 'ok-size-only' | 'missing' | 'size-mismatch' | 'sha256-mismatch' | 'unverifiable';
 
@@ -36,6 +36,8 @@ export interface RegistryOptions {
   intraOpThreads?: number;
   interOpThreads?: number;
   allowSpinning?: boolean;
+  /** Default `worker` (see ModelSession). */
+  inferenceThread?: InferenceThread;
   logger?: Logger;
 }
 
@@ -187,6 +189,7 @@ export class ModelRegistry {
         intraOpThreads: o.intraOpThreads,
         interOpThreads: o.interOpThreads,
         allowSpinning: o.allowSpinning,
+        thread: o.inferenceThread,
         logger: o.logger,
         beforeLoad: async () => {
           await this.ensureFile(id, f);

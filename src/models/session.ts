@@ -3,9 +3,16 @@
  * released by `unload()` (session.release() frees the native memory), with the execution
  * provider chosen once (device auto → CUDA if it loads, else CPU) and logged.
  *
- * This is the only module that talks to onnxruntime-node: its errors become VLR_MODEL_RUNTIME /
- * VLR_MODEL_MISSING here (`mapOrtError`), nowhere else. It feeds exactly `session.inputNames`
- * (onnxruntime-node silently ignores undeclared feeds, Python rejects them; see PITFALLS.md).
+ * This is the only module that talks to onnxruntime-node (session-worker.ts is its private helper,
+ * which no other source module imports): its errors become VLR_MODEL_RUNTIME / VLR_MODEL_MISSING
+ * here (`mapOrtError`), nowhere else, those raised in the inference worker included. It feeds
+ * exactly `session.inputNames` (onnxruntime-node silently ignores undeclared feeds, Python rejects
+ * them; see PITFALLS.md).
+ *
+ * The native session lives in the shared inference worker thread by default
+ * (`models.inferenceThread: worker`): onnxruntime-node runs synchronously on the calling thread,
+ * and on the main thread a run stalls the whole proxy. `main` keeps the old in-thread path (the
+ * baseline of `npm run bench:event-loop`).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -13,10 +20,13 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { vlrError, isVlrerankError, type VlrerankError } from '../errors.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
+import { sharedInferenceWorker, type InferenceWorker, type NativeSession } from './session-worker.js';
 
 export type SessionState = 'unloaded' | 'loading' | 'loaded' | 'error';
 export type Device = 'auto' | 'cpu' | 'cuda';
 export type Provider = 'cpu' | 'cuda';
+/** Where the native session runs: the shared inference worker thread, or the calling (main) thread. */
+export type InferenceThread = 'worker' | 'main';
 
 export interface SessionOptions {
   /** Name used in logs and errors, e.g. `efficientnet-lite2-imagenet/model`. */
@@ -31,6 +41,10 @@ export interface SessionOptions {
   logger?: Logger;
   /** Called before the session is created (e.g. sha256/size check of the file). */
   beforeLoad?: () => Promise<void>;
+  /** Default `worker`: runs leave the main event loop free. */
+  thread?: InferenceThread;
+  /** The worker to use with `thread: worker` (default: the process-wide one; fault tests pass their own). */
+  worker?: InferenceWorker;
 }
 
 export type Feeds = Record<string, ort.Tensor>;
@@ -79,8 +93,8 @@ export function mapOrtError(e: unknown, what: string, modelId: string, path?: st
 export class ModelSession {
   readonly path: string;
   readonly options: SessionOptions;
-  #session: ort.InferenceSession | undefined;
-  #loading: Promise<ort.InferenceSession> | undefined;
+  #session: NativeSession | undefined;
+  #loading: Promise<NativeSession> | undefined;
   #state: SessionState = 'unloaded';
   #provider: Provider | undefined;
   #error: VlrerankError | undefined;
@@ -132,7 +146,7 @@ export class ModelSession {
     await this.#get();
   }
 
-  #get(): Promise<ort.InferenceSession> {
+  #get(): Promise<NativeSession> {
     if (this.#session) return Promise.resolve(this.#session);
     if (!this.#loading) {
       this.#state = 'loading';
@@ -167,7 +181,34 @@ export class ModelSession {
     return opts;
   }
 
-  async #create(): Promise<ort.InferenceSession> {
+  /** The native session, in the inference worker or on this thread. */
+  async #open(opts: ort.InferenceSession.SessionOptions): Promise<NativeSession> {
+    if ((this.options.thread ?? 'worker') === 'main') {
+      const s = await ort.InferenceSession.create(this.path, opts);
+      return {
+        inputNames: s.inputNames,
+        outputNames: s.outputNames,
+        run: (feeds, outputs) => (outputs ? s.run(feeds, outputs as string[]) : s.run(feeds)) as Promise<Outputs>,
+        release: () => s.release(),
+      };
+    }
+    const holder: { s?: NativeSession } = {};
+    holder.s = await (this.options.worker ?? sharedInferenceWorker()).create(this.path, opts, (e) => this.#lost(holder.s, e));
+    return holder.s;
+  }
+
+  /** The inference worker died with this session loaded: the next run loads it again (in a new worker). */
+  #lost(s: NativeSession | undefined, e: Error): void {
+    if (!s || this.#session !== s) return;
+    this.#session = undefined;
+    this.#state = 'error';
+    this.#provider = undefined;
+    this.#rssDelta = 0;
+    this.#error = mapOrtError(e, 'inference', this.options.modelId, this.path);
+    (this.options.logger ?? silentLogger).warn({ model: this.options.name, err: e.message }, 'inference worker stopped; the model loads again on its next run');
+  }
+
+  async #create(): Promise<NativeSession> {
     const log = this.options.logger ?? silentLogger;
     if (!existsSync(this.path)) {
       throw vlrError('VLR_MODEL_MISSING', `model file ${this.path} is missing; run: vlrerank models pull ${this.options.modelId}`);
@@ -180,12 +221,15 @@ export class ModelSession {
     let lastErr: unknown;
     for (const p of providers) {
       try {
-        const s = await ort.InferenceSession.create(this.path, this.#sessionOptions(p));
+        const s = await this.#open(this.#sessionOptions(p));
         this.#provider = p;
         this.#loads++;
         this.#loadMs = performance.now() - t0;
         this.#rssDelta = Math.max(0, process.memoryUsage().rss - rss0);
-        log.info({ model: this.options.name, provider: p, device: this.options.device ?? 'auto', loadMs: Math.round(this.#loadMs) }, 'model session loaded');
+        log.info(
+          { model: this.options.name, provider: p, device: this.options.device ?? 'auto', thread: this.options.thread ?? 'worker', loadMs: Math.round(this.#loadMs) },
+          'model session loaded',
+        );
         return s;
       } catch (e) {
         lastErr = e;
@@ -220,7 +264,7 @@ export class ModelSession {
       if (!t) throw vlrError('VLR_MODEL_RUNTIME', `${this.options.name}: input "${n}" was not provided (model inputs: ${s.inputNames.join(', ')})`);
       used[n] = t;
     }
-    const run = (outputs ? s.run(used, outputs as string[]) : s.run(used)) as Promise<Outputs>;
+    const run = s.run(used, outputs);
     const tracked = run.then(
       () => undefined,
       () => undefined,

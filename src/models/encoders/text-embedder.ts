@@ -16,11 +16,12 @@ import { makeBatcher, type EncoderContext } from './context.js';
 export type TextKind = 'query' | 'passage';
 
 /**
- * Most padded tokens (rows × length) in one model run. onnxruntime-node runs a session on the main
- * thread (its run() is a setImmediate around a synchronous native call), so one run blocks every
- * timer, the rerank budget's included, for its whole length: 16 abstracts of 512 tokens took 3.7 s
- * in one run on 2 busy cores, and a 10 s budget answered at 12 s. Runs of at most 4 × 512 tokens
- * bound that delay to about a second; attention on long rows gains little from bigger batches.
+ * Most padded tokens (rows × length) in one model run. A run cannot be interrupted and runs are
+ * serialized (one inference worker), so a long run holds the model for everyone: 16 abstracts of
+ * 512 tokens took 3.7 s in one run on 2 busy cores. With `models.inferenceThread: main` it also
+ * blocks every timer, the rerank budget's included (a 10 s budget answered at 12 s). Runs of at
+ * most 4 × 512 tokens bound that to about a second; attention on long rows gains little from
+ * bigger batches.
  */
 export const MAX_TOKENS_PER_RUN = 2048;
 

@@ -1,0 +1,79 @@
+/**
+ * The code of the inference worker thread, as plain JavaScript (CommonJS) started with
+ * `new Worker(source, { eval: true })`. Internal to session.ts / session-worker.ts: nothing else
+ * may start it or talk to it.
+ *
+ * Why a string and not a `.ts`/`.js` file next to this one: the same source must start under tsx
+ * (src/*.ts), under vitest (whose TS transform does not reach a Worker's entry file) and from the
+ * compiled dist/ (tsc copies no .js/.mjs files), and a Function#toString() of a transpiled function
+ * may carry bundler helpers (`__name`) that do not exist in the worker. A string needs none of that.
+ *
+ * Protocol (one message per request, answered once, by `seq`):
+ *   → { seq, op: 'load', path, options }           ← { seq, ok, value: { sid, inputNames, outputNames } }
+ *   → { seq, op: 'run', sid, feeds, outputs? }     ← { seq, ok, value: { name: { type, dims, data } } }
+ *   → { seq, op: 'release', sid }                  ← { seq, ok }
+ *   any failure                                    ← { seq, ok: false, message, name }
+ * Tensors travel as { type, dims, data }; output buffers are transferred (they are fresh, the
+ * worker never touches them again). It must never post anything unasked: the main side counts
+ * pending requests to know when the worker may be unref'd or terminated without cutting a run.
+ */
+export const INFERENCE_WORKER_SOURCE = String.raw`
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const ort = require(workerData.ortPath);
+const sessions = new Map();
+let nextSid = 1;
+
+function session(sid) {
+  const s = sessions.get(sid);
+  if (!s) throw new Error('no session ' + sid + ' in the inference worker (released or never loaded)');
+  return s;
+}
+
+async function handle(m) {
+  switch (m.op) {
+    case 'load': {
+      const s = await ort.InferenceSession.create(m.path, m.options);
+      const sid = nextSid++;
+      sessions.set(sid, s);
+      return { value: { sid, inputNames: s.inputNames.slice(), outputNames: s.outputNames.slice() } };
+    }
+    case 'run': {
+      const s = session(m.sid);
+      const feeds = {};
+      for (const [name, t] of Object.entries(m.feeds)) feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+      const out = m.outputs ? await s.run(feeds, m.outputs) : await s.run(feeds);
+      const value = {};
+      const transfer = new Set();
+      for (const [name, t] of Object.entries(out)) {
+        if (!t || !t.dims) throw new Error('output ' + name + ' is not a tensor (only tensor outputs are supported)');
+        value[name] = { type: t.type, dims: Array.from(t.dims), data: t.data };
+        if (t.data && t.data.buffer instanceof ArrayBuffer) transfer.add(t.data.buffer);
+      }
+      return { value, transfer: [...transfer] };
+    }
+    case 'release': {
+      const s = sessions.get(m.sid);
+      sessions.delete(m.sid);
+      if (s) await s.release();
+      return { value: undefined };
+    }
+    default:
+      throw new Error('unknown inference worker op ' + m.op);
+  }
+}
+
+parentPort.on('message', (m) => {
+  handle(m).then(
+    ({ value, transfer }) => {
+      try {
+        parentPort.postMessage({ seq: m.seq, ok: true, value }, transfer || []);
+      } catch (e) {
+        // a buffer that cannot be transferred (external memory) is copied instead
+        parentPort.postMessage({ seq: m.seq, ok: true, value });
+      }
+    },
+    (e) => parentPort.postMessage({ seq: m.seq, ok: false, message: e instanceof Error ? e.message : String(e), name: e instanceof Error ? e.name : 'Error' }),
+  );
+});
+`;

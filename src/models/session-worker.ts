@@ -1,0 +1,249 @@
+/**
+ * The inference worker: onnxruntime-node sessions living in a worker thread, so that a model run
+ * (EfficientNet batch ~1 s, a 2048-token text batch) no longer blocks the main event loop.
+ * onnxruntime-node 1.30 runs a session synchronously on the calling thread (its backend only
+ * defers the native Run with setImmediate); on the main thread that stalled every passthrough
+ * request and every abort/budget timer for the length of the run.
+ *
+ * Internal to session.ts (the one choke point for onnxruntime): ModelSession picks this or the
+ * main-thread path (`models.inferenceThread`), and maps every error raised here (`mapOrtError`).
+ * This module must never be imported by anything else, and must never keep the process alive:
+ * the worker is ref'd only while a request is pending and terminated once no session is loaded.
+ *
+ * Design:
+ * - **One shared worker per process**, not one per session. Runs were already serialized (they
+ *   blocked the main thread), the machines have 2 cores and each session's intra-op pool already
+ *   uses them, so a second worker would buy contention, not speed; each worker costs an isolate
+ *   plus its own onnxruntime environment (memory stays flat with one); and onnxruntime-node has a
+ *   history of crashes with sessions in several workers at once (microsoft/onnxruntime#24486).
+ * - **Inputs are copied, then the copy is transferred**: the caller keeps a usable tensor (it may
+ *   reuse its buffer), and exactly the view's bytes cross, never the whole backing ArrayBuffer of a
+ *   view. Outputs come back transferred and are rebuilt as ort.Tensor here.
+ * - **Never terminate while a request is pending.** Terminating a worker (or process.exit() on the
+ *   main thread) while its native Run is in progress aborts the whole process ("terminate called
+ *   after throwing an instance of 'Napi::Error'", exit 134; measured with 1.30 on Node 20): the
+ *   run cannot be interrupted and its output conversion throws into a terminating isolate. So the
+ *   worker is terminated only when idle, and `inferenceIdle()` lets an exiting CLI wait first.
+ * - **A crash** (uncaught error, process.exit() inside the worker, out of memory) rejects every
+ *   pending request with the reason, tells each session it lost its native session (so its next
+ *   run loads again), and the next request starts a new worker.
+ */
+import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import * as ort from 'onnxruntime-node';
+import { registerInferenceIdle } from './inference-idle.js';
+import { INFERENCE_WORKER_SOURCE } from './session-worker-source.js';
+
+export { INFERENCE_WORKER_SOURCE };
+
+/** A tensor on the wire between the threads. */
+export interface WireTensor {
+  type: ort.Tensor.Type;
+  dims: readonly number[];
+  data: ort.Tensor.DataType;
+}
+
+/** What ModelSession needs from a native session, wherever it lives. */
+export interface NativeSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, ort.Tensor>, outputs?: readonly string[]): Promise<Record<string, ort.Tensor>>;
+  release(): Promise<void>;
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  /** Bookkeeping done synchronously on a successful answer, before the idle check runs. */
+  onOk?: (v: unknown) => void;
+}
+
+type Reply = { seq: number; ok: true; value: unknown } | { seq: number; ok: false; message: string; name?: string };
+
+export interface InferenceWorkerOptions {
+  /** Worker code (default: the real one). Fault tests wrap it to play a crash. */
+  source?: string;
+}
+
+const ORT_PATH = createRequire(import.meta.url).resolve('onnxruntime-node');
+
+/** The caller's typed array copied into a buffer of its own (transferable without detaching theirs). */
+function ownCopy(data: ort.Tensor.DataType): ort.Tensor.DataType {
+  return ArrayBuffer.isView(data) ? (data as Float32Array).slice() : Array.from(data as readonly string[]);
+}
+
+export class InferenceWorker {
+  readonly #source: string;
+  #worker: Worker | undefined;
+  /** Requests sent and not answered yet, by seq (they keep the worker ref'd). */
+  readonly #pending = new Map<number, Pending>();
+  /** Sessions loaded in the current worker, with what to call if the worker dies under them. */
+  readonly #sessions = new Map<number, (e: Error) => void>();
+  #seq = 0;
+  /** Why the current worker failed (its 'error' event comes before 'exit'). */
+  #error: Error | undefined;
+  /** Workers started so far (a crash or an idle stop makes the next request start another). */
+  #started = 0;
+  readonly #idle = new Set<() => void>();
+
+  constructor(options: InferenceWorkerOptions = {}) {
+    this.#source = options.source ?? INFERENCE_WORKER_SOURCE;
+  }
+
+  /** Workers started so far, and whether one is running now. */
+  stats(): { started: number; running: boolean; pending: number; sessions: number } {
+    return { started: this.#started, running: this.#worker !== undefined, pending: this.#pending.size, sessions: this.#sessions.size };
+  }
+
+  /** The worker's thread id while one runs (tests use it to tell one worker from the next). */
+  get threadId(): number | undefined {
+    return this.#worker?.threadId;
+  }
+
+  #spawn(): Worker {
+    this.#started++;
+    // generation: which worker of this InferenceWorker it is (1, 2, … after crashes); fault fakes key on it
+    // execArgv []: the worker is plain CommonJS and needs none of the parent's flags; inherited ones
+    // can break it (`--input-type=module` makes the eval'd source ESM, without require) or slow its
+    // start (a parent's `--import tsx` would load the TS loader in the worker too)
+    const w = new Worker(this.#source, {
+      eval: true,
+      execArgv: [],
+      name: 'vlrerank-inference',
+      workerData: { ortPath: ORT_PATH, generation: this.#started },
+    });
+    this.#error = undefined;
+    w.on('message', (m: Reply) => this.#answer(m));
+    w.on('error', (e) => {
+      if (w === this.#worker) this.#error = e;
+    });
+    w.on('exit', (code) => {
+      if (w === this.#worker) this.#lost(w, code);
+    });
+    w.unref();
+    return w;
+  }
+
+  #answer(m: Reply): void {
+    const p = this.#pending.get(m.seq);
+    if (!p) return;
+    this.#pending.delete(m.seq);
+    if (m.ok) {
+      p.onOk?.(m.value);
+      p.resolve(m.value);
+    } else {
+      const e = new Error(m.message);
+      if (m.name) e.name = m.name;
+      p.reject(e);
+    }
+    this.#settled();
+  }
+
+  /** The worker exited without being asked: fail what it held, forget it; the next request starts another. */
+  #lost(w: Worker, code: number): void {
+    this.#worker = undefined;
+    const why = new Error(`the inference worker thread stopped (exit code ${code}${this.#error ? `: ${this.#error.message}` : ''}) before answering`);
+    const pending = [...this.#pending.values()];
+    const sessions = [...this.#sessions.values()];
+    this.#pending.clear();
+    this.#sessions.clear();
+    w.unref();
+    for (const s of sessions) s(why);
+    for (const p of pending) p.reject(why);
+    this.#settled();
+  }
+
+  /** After an answer: unref an idle worker, stop one that holds no session, wake idle waiters. */
+  #settled(): void {
+    if (this.#pending.size > 0) return;
+    const w = this.#worker;
+    if (w) {
+      w.unref();
+      if (this.#sessions.size === 0) {
+        // idle (nothing pending, so no native call in progress): safe to terminate
+        this.#worker = undefined;
+        void w.terminate();
+      }
+    }
+    if (this.#idle.size > 0) setImmediate(() => this.#wakeIdle());
+  }
+
+  /** After the callers' own continuations of the last answers have run, unless new work came meanwhile. */
+  #wakeIdle(): void {
+    if (this.#pending.size > 0) return;
+    const waiting = [...this.#idle];
+    this.#idle.clear();
+    for (const f of waiting) f();
+  }
+
+  #request<T>(msg: Record<string, unknown>, transfer: ArrayBuffer[] = [], onOk?: (v: T) => void): Promise<T> {
+    const w = (this.#worker ??= this.#spawn());
+    const seq = ++this.#seq;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(seq, { resolve: resolve as (v: unknown) => void, reject, onOk: onOk as ((v: unknown) => void) | undefined });
+      w.ref(); // a pending answer keeps the process alive, as the main-thread run did
+      try {
+        w.postMessage({ ...msg, seq }, transfer);
+      } catch (e) {
+        this.#pending.delete(seq);
+        this.#settled();
+        reject(e as Error);
+      }
+    });
+  }
+
+  /**
+   * Load a model in the worker. `onLost` is called if the worker dies while the session is loaded
+   * (its native session is gone with it).
+   */
+  async create(path: string, options: ort.InferenceSession.SessionOptions, onLost: (e: Error) => void): Promise<NativeSession> {
+    let worker: Worker | undefined;
+    // registered as the answer arrives: the idle check that follows must see the session
+    const v = await this.#request<{ sid: number; inputNames: string[]; outputNames: string[] }>({ op: 'load', path, options }, [], (a) => {
+      worker = this.#worker;
+      this.#sessions.set(a.sid, onLost);
+    });
+    let released = false;
+    return {
+      inputNames: Object.freeze(v.inputNames),
+      outputNames: Object.freeze(v.outputNames),
+      run: async (feeds, outputs) => {
+        if (released || this.#worker !== worker) throw new Error('the native session is gone (released, or its inference worker stopped)');
+        const wire: Record<string, WireTensor> = {};
+        const transfer: ArrayBuffer[] = [];
+        for (const [name, t] of Object.entries(feeds)) {
+          const data = ownCopy(t.data);
+          wire[name] = { type: t.type, dims: t.dims, data };
+          if (ArrayBuffer.isView(data)) transfer.push(data.buffer as ArrayBuffer);
+        }
+        const out = await this.#request<Record<string, WireTensor>>({ op: 'run', sid: v.sid, feeds: wire, ...(outputs ? { outputs } : {}) }, transfer);
+        const res: Record<string, ort.Tensor> = {};
+        for (const [name, t] of Object.entries(out)) res[name] = new ort.Tensor(t.type, t.data as Float32Array, t.dims);
+        return res;
+      },
+      release: async () => {
+        if (released) return;
+        released = true;
+        if (this.#worker !== worker || !this.#sessions.delete(v.sid)) return; // died with its worker
+        await this.#request({ op: 'release', sid: v.sid });
+      },
+    };
+  }
+
+  /** Resolves once no request is pending (at once if none is): a worker may then be stopped safely. */
+  idle(): Promise<void> {
+    if (this.#pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.add(resolve));
+  }
+}
+
+let shared: InferenceWorker | undefined;
+
+/** The process-wide inference worker every session uses by default (its thread starts on first request). */
+export function sharedInferenceWorker(): InferenceWorker {
+  if (!shared) {
+    const w = (shared = new InferenceWorker());
+    registerInferenceIdle(() => w.idle());
+  }
+  return shared;
+}
