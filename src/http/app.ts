@@ -34,6 +34,8 @@ export interface AppParts {
   proxy: NodeHandler;
   /** Search interception for the fast dispatch (absent: searches go through the routers). */
   search?: { search: SearchRouteHandler; msearch: SearchRouteHandler };
+  /** May a router take writes (_bulk, _doc, …: an ingest pipeline adds vectors)? Absent: yes. */
+  ingest?: boolean;
 }
 
 /**
@@ -42,16 +44,17 @@ export interface AppParts {
  * and ignores a trailing slash, so the check is on the lower-cased path, by substring.
  *   - /_vlrerank/… and the rerank APIs (/rerank, /v1/rerank, /v2/rerank): "rerank";
  *   - search interception (_search, _msearch, any method — GET routes also answer HEAD): "search";
- *   - ingest (POST/PUT _bulk, _doc, _create; POST _update);
+ *   - ingest (POST/PUT _bulk, _doc, _create; POST _update), unless `ingest` is false (no pipeline
+ *     adds vectors at ingest, so the ingest router hands every write to the proxy anyway);
  *   - a percent-encoded path could spell any of these: always the routers.
  * An area that mounts a new intercept route must extend this check.
  */
-export function mayIntercept(method: string | undefined, url: string | undefined): boolean {
+export function mayIntercept(method: string | undefined, url: string | undefined, ingest = true): boolean {
   if (!url) return true;
   const q = url.indexOf('?');
   const p = (q < 0 ? url : url.slice(0, q)).toLowerCase();
   if (p.includes('%') || p.includes('rerank') || p.includes('search')) return true;
-  if (method === 'POST' || method === 'PUT') return p.includes('_bulk') || p.includes('_doc') || p.includes('_create') || p.includes('_update');
+  if (ingest && (method === 'POST' || method === 'PUT')) return p.includes('_bulk') || p.includes('_doc') || p.includes('_create') || p.includes('_update');
   return false;
 }
 
@@ -92,10 +95,11 @@ export function buildHandler(ctx: ServerContext, parts: AppParts): NodeHandler {
   const app = buildApp(ctx, parts);
   const track = requestTracker(ctx);
   const { proxy, search } = parts;
+  const ingest = parts.ingest ?? true;
   return (req, res) => {
     track(req, res);
     const url = req.url ?? '/';
-    if (!mayIntercept(req.method, url)) return proxy(req, res);
+    if (!mayIntercept(req.method, url, ingest)) return proxy(req, res);
     const s = search && !url.startsWith('/_vlrerank') ? searchRoute(req.method, url) : undefined;
     if (s) {
       void search![s.kind](req, res, s.index, () => proxy(req, res));

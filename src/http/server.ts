@@ -39,6 +39,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const search = mountSearch(ctx); // pipelines + _search/_msearch interception (reranking), ingest
   parts.intercept.push(...search.routers);
   parts.search = search.handlers;
+  parts.ingest = search.ingest;
   parts.admin.push(healthRouter(ctx));
   if (config.server.ui) parts.admin.push(uiRouter(ctx));
   // --- end of areas ---

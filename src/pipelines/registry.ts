@@ -30,7 +30,7 @@ export class PipelineRegistry {
    * parts map to none or to different pipelines.
    */
   forIndex(indexExpr: string | undefined): Pipeline | undefined {
-    if (!indexExpr) return undefined;
+    if (!indexExpr || this.patterns.length === 0) return undefined; // no pipelines: every search's lookup ends here
     const parts = indexExpr.split(',').map((s) => s.trim()).filter(Boolean);
     let found: Pipeline | undefined;
     for (const part of parts) {

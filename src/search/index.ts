@@ -20,6 +20,8 @@ export interface MountedSearch {
   routers: Router[];
   /** For the fast dispatch (http/app.ts). */
   handlers: { search: SearchHandler; msearch: SearchHandler };
+  /** Does any pipeline add vectors at ingest? Without one, no write is ever intercepted. */
+  ingest: boolean;
 }
 
 export function mountSearch(ctx: ServerContext): MountedSearch {
@@ -29,7 +31,7 @@ export function mountSearch(ctx: ServerContext): MountedSearch {
   ctx.logger.info({ pipelines: services.pipelines.pipelines.map((p) => p.name) }, 'rerank pipelines loaded');
   startWarmup(ctx, services.pipelines.pipelines);
   const handlers = searchHandlers(ctx);
-  return { routers: [searchRouter(ctx, handlers), ingestRouter(ctx)], handlers };
+  return { routers: [searchRouter(ctx, handlers), ingestRouter(ctx)], handlers, ingest: services.pipelines.pipelines.some((p) => p.vectors.ingest) };
 }
 
 /**

@@ -50,4 +50,19 @@ describe('mayIntercept', () => {
       ['GET', '/pro%64ucts/_doc/1'],
     ] as const) expect(mayIntercept(m, u), `${m} ${u}`).toBe(true);
   });
+  it('sends writes straight to the proxy when no pipeline adds vectors at ingest, and keeps the rest', () => {
+    for (const [m, u] of [
+      ['POST', '/_bulk'],
+      ['PUT', '/products/_bulk'],
+      ['PUT', '/products/_doc/1'],
+      ['POST', '/products/_create/1'],
+      ['POST', '/products/_update/1'],
+    ] as const) expect(mayIntercept(m, u, false), `${m} ${u}`).toBe(false);
+    for (const [m, u] of [
+      ['POST', '/products/_search'],
+      ['GET', '/_vlrerank/health'],
+      ['POST', '/v1/rerank'],
+      ['POST', '/pro%64ucts/_doc/1'],
+    ] as const) expect(mayIntercept(m, u, false), `${m} ${u}`).toBe(true);
+  });
 });
