@@ -360,6 +360,11 @@ function pidFile(name: EngineName): string {
   return join(installDir(name), 'vlrerank.pid');
 }
 
+/** The pid of an engine we run (from its pid file), if it is alive. */
+export function enginePid(name: EngineName): number | undefined {
+  return readPid(name);
+}
+
 function readPid(name: EngineName): number | undefined {
   try {
     const pid = Number(readFileSync(pidFile(name), 'utf8').trim());

@@ -13,21 +13,35 @@
  * The proxy runs in its own process as users run it (the compiled `dist/`, built by the npm script),
  * with its default configuration: access log on, its stdout to /dev/null (a pipe drained by this
  * process would charge the proxy's log to the load generator's CPU).
+ *
+ * Two placements, because on a small machine they answer different questions:
+ *   - shared cores: engine, proxy and load generator on every core. Throughput is then bounded by
+ *     CPU: every µs the proxy spends is taken from the engine. The report prints that ceiling,
+ *     (engine + load generator CPU per request) / (the same + the proxy's), from the measured CPU
+ *     of each process;
+ *   - own cores (with `taskset`, ≥ 2 cores, and an engine whose pid we know): the engine pinned to
+ *     core 0, the proxy and the load generator to the others — the proxy as a sidecar with CPU of
+ *     its own, which is how it is deployed. The question is then whether the proxy limits what
+ *     the engine can serve. BENCH_PLACEMENTS=shared skips it.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
-import { REPO_ROOT, engineUrl, startEngine, stopEngine } from '../engines.js';
+import { REPO_ROOT, enginePid, engineUrl, startEngine, stopEngine } from '../engines.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const LATENCY_N = Number(process.env.BENCH_LATENCY_N ?? 2000);
 const INDEX = 'vlr-bench-proxy';
+const CORES = availableParallelism();
+const PLACEMENTS = (process.env.BENCH_PLACEMENTS ?? 'shared,own-cores').split(',') as Placement[];
+type Placement = 'shared' | 'own-cores';
 
 const searchBody = JSON.stringify({ size: 10, query: { match: { title: 'quick fox' } }, aggs: { tags: { terms: { field: 'tag' } } } });
 function bulkBody(n: number): string {
@@ -146,9 +160,109 @@ interface Workload {
   floor?: boolean;
 }
 
+/** Pin every thread of `pid` to `cpus` (taskset's list syntax); false when that is refused. */
+function taskset(pid: number, cpus: string): boolean {
+  return spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' }).status === 0;
+}
+
+/** Place the processes; returns false (and leaves everything on all cores) when pinning fails. */
+function place(p: Placement, engine: number | undefined, others: number[]): boolean {
+  const all = `0-${CORES - 1}`;
+  if (p === 'shared') {
+    if (engine) taskset(engine, all);
+    for (const pid of others) taskset(pid, all);
+    return true;
+  }
+  if (!engine || CORES < 2) return false;
+  const rest = CORES === 2 ? '1' : `1-${CORES - 1}`;
+  const ok = taskset(engine, '0') && others.every((pid) => taskset(pid, rest));
+  if (!ok) place('shared', engine, others);
+  return ok;
+}
+
+interface RoundsResult {
+  ratio: number;
+  ratios: number[];
+  direct: number;
+  proxied: number;
+  errors: number;
+  /** CPU µs per request: the proxy, the engine (direct rounds), this load generator (direct rounds). */
+  proxyUs: number;
+  engineUs?: number;
+  loadUs: number;
+  bare?: { ratio: number; us: number };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Direct, proxied (and the bare floor) alternating for ROUNDS rounds, so load from elsewhere hits all alike. */
+async function rounds(w: Workload, direct: string, proxy: Running, bare: Running, engine: number | undefined): Promise<RoundsResult> {
+  const ratios: number[] = [];
+  const bareRatios: number[] = [];
+  let dSum = 0;
+  let pSum = 0;
+  let errors = 0;
+  const cpu = { proxy: 0, proxied: 0, engine: 0, load: 0, direct: 0, bare: 0, bareN: 0 };
+  for (let i = 0; i < ROUNDS; i++) {
+    const e0 = engine ? cpuSeconds(engine) : 0;
+    const l0 = process.cpuUsage();
+    const d = await throughput(direct, w);
+    const l1 = process.cpuUsage(l0);
+    if (engine) cpu.engine += cpuSeconds(engine) - e0;
+    cpu.load += (l1.user + l1.system) / 1e6;
+    cpu.direct += d.requests.total;
+    const c0 = cpuSeconds(proxy.pid);
+    const p = await throughput(proxy.url, w);
+    cpu.proxy += cpuSeconds(proxy.pid) - c0;
+    cpu.proxied += p.requests.total;
+    ratios.push(p.requests.average / d.requests.average);
+    if (w.floor) {
+      const b0 = cpuSeconds(bare.pid);
+      const b = await throughput(bare.url, w);
+      cpu.bare += cpuSeconds(bare.pid) - b0;
+      cpu.bareN += b.requests.total;
+      bareRatios.push(b.requests.average / d.requests.average);
+      errors += b.errors + b.non2xx;
+    }
+    dSum += d.requests.average;
+    pSum += p.requests.average;
+    errors += d.errors + p.errors + d.non2xx + p.non2xx;
+  }
+  return {
+    ratio: median(ratios),
+    ratios,
+    direct: dSum / ROUNDS,
+    proxied: pSum / ROUNDS,
+    errors,
+    proxyUs: (cpu.proxy / cpu.proxied) * 1e6,
+    engineUs: engine ? (cpu.engine / cpu.direct) * 1e6 : undefined,
+    loadUs: (cpu.load / cpu.direct) * 1e6,
+    bare: w.floor ? { ratio: median(bareRatios), us: (cpu.bare / cpu.bareN) * 1e6 } : undefined,
+  };
+}
+
+function report(p: Placement, w: Workload, r: RoundsResult): string[] {
+  const head =
+    p === 'shared'
+      ? `  shared cores (engine, proxy and load generator on all ${CORES} cores):`
+      : `  own cores (engine pinned to core 0; proxy and load generator on ${CORES === 2 ? 'core 1' : `cores 1-${CORES - 1}`}):`;
+  const lines = [
+    head,
+    `    throughput  direct ${r.direct.toFixed(0)} req/s, proxied ${r.proxied.toFixed(0)} req/s → ratio ${r.ratio.toFixed(3)} (median of ${ROUNDS} alternating rounds: ${r.ratios.map((x) => x.toFixed(2)).join(' ')}; ${w.connections} connections, ${DURATION} s each)${r.errors ? `  [${r.errors} errors/non-2xx]` : ''}`,
+  ];
+  if (r.bare) lines.push(`    bare Node proxy (the floor, scripts/bench/bare-proxy.ts): ratio ${r.bare.ratio.toFixed(3)}, ${r.bare.us.toFixed(0)} µs CPU per request`);
+  const cpu = `    CPU per request  proxy ${r.proxyUs.toFixed(0)} µs (its own user+system time)`;
+  if (p === 'shared' && r.engineUs !== undefined) {
+    const base = r.engineUs + r.loadUs;
+    lines.push(`${cpu}, engine ${r.engineUs.toFixed(0)} µs, load generator ${r.loadUs.toFixed(0)} µs → CPU-bound ceiling on shared cores ${(base / (base + r.proxyUs)).toFixed(3)}`);
+  } else lines.push(cpu);
+  return lines;
+}
+
 async function main(): Promise<void> {
   const es = await startEngine('elasticsearch');
   const direct = engineUrl('elasticsearch');
+  const engine = enginePid('elasticsearch');
   await setupIndex(direct);
   const proxy = await startProxy(direct);
   const bare = await startBareProxy(direct);
@@ -162,67 +276,40 @@ async function main(): Promise<void> {
     // /_bulk is scanned line by line for ingest pipelines' vectors (src/ingest/), when any pipeline ingests
     { name: '_bulk 100 docs to /_bulk', method: 'POST', path: '/_bulk', headers: nd, body: bulk, connections: Math.max(2, CONNECTIONS / 2), latencyN: Math.max(200, LATENCY_N / 10) },
   ];
+  const placed = [proxy.pid, bare.pid, process.pid];
   const rows: string[] = [];
   try {
     for (const w of workloads) {
-      // warm up both paths (JIT, connection pools)
-      await autocannon({ url: proxy.url + w.path, method: w.method, headers: w.headers, body: w.body || undefined, connections: w.connections, duration: 2 });
-      // alternate direct and proxied rounds so that load from elsewhere on the machine hits both;
-      // the ratio is the median of the per-round ratios
-      const ratios: number[] = [];
-      let dSum = 0;
-      let pSum = 0;
-      let errors = 0;
-      let proxyCpu = 0;
-      let proxied = 0;
-      const bareRatios: number[] = [];
-      let bareCpu = 0;
-      let bareN = 0;
-      if (w.floor) await autocannon({ url: bare.url + w.path, method: w.method, headers: w.headers, body: w.body || undefined, connections: w.connections, duration: 2 });
-      for (let i = 0; i < ROUNDS; i++) {
-        const d = await throughput(direct, w);
-        const cpu0 = cpuSeconds(proxy.pid);
-        const p = await throughput(proxy.url, w);
-        proxyCpu += cpuSeconds(proxy.pid) - cpu0;
-        proxied += p.requests.total;
-        ratios.push(p.requests.average / d.requests.average);
-        if (w.floor) {
-          const b0 = cpuSeconds(bare.pid);
-          const b = await throughput(bare.url, w);
-          bareCpu += cpuSeconds(bare.pid) - b0;
-          bareN += b.requests.total;
-          bareRatios.push(b.requests.average / d.requests.average);
-          errors += b.errors + b.non2xx;
+      const lines = [`${w.name}:`];
+      for (const p of PLACEMENTS) {
+        if (!place(p, engine, placed)) {
+          lines.push(`  own cores: skipped (needs taskset, ≥ 2 cores and an engine started by scripts/engines.ts)`);
+          continue;
         }
-        dSum += d.requests.average;
-        pSum += p.requests.average;
-        errors += d.errors + p.errors + d.non2xx + p.non2xx;
+        try {
+          // warm up (JIT, connection pools)
+          await autocannon({ url: proxy.url + w.path, method: w.method, headers: w.headers, body: w.body || undefined, connections: w.connections, duration: 2 });
+          if (w.floor) await autocannon({ url: bare.url + w.path, method: w.method, headers: w.headers, body: w.body || undefined, connections: w.connections, duration: 2 });
+          lines.push(...report(p, w, await rounds(w, direct, proxy, bare, engine)));
+        } finally {
+          place('shared', engine, placed);
+        }
       }
-      ratios.sort((a, b) => a - b);
-      const ratio = ratios[Math.floor(ratios.length / 2)]!;
-      const d = { requests: { average: dSum / ROUNDS } };
-      const p = { requests: { average: pSum / ROUNDS } };
       const lat = await latency(direct, proxy.url, w, w.latencyN);
-      const add50 = pct(lat.proxied, 50) - pct(lat.direct, 50);
-      const add99 = pct(lat.proxied, 99) - pct(lat.direct, 99);
-      let floorRow = '';
-      if (w.floor) {
-        bareRatios.sort((a, b) => a - b);
-        const bl = await latency(direct, bare.url, w, w.latencyN);
-        floorRow = `\n  bare Node proxy (the floor, scripts/bench/bare-proxy.ts): ratio ${bareRatios[Math.floor(bareRatios.length / 2)]!.toFixed(3)}, ${((bareCpu / bareN) * 1e6).toFixed(0)} µs CPU per request, added p50 ${(pct(bl.proxied, 50) - pct(bl.direct, 50)).toFixed(3)} ms`;
-      }
-      rows.push(
-        [
-          `${w.name}:`,
-          `  throughput  direct ${d.requests.average.toFixed(0)} req/s, proxied ${p.requests.average.toFixed(0)} req/s  → ratio ${ratio.toFixed(3)} (median of ${ROUNDS} alternating rounds: ${ratios.map((r) => r.toFixed(2)).join(' ')}; ${w.connections} connections, ${DURATION} s each)`,
-          `  latency c=1 direct p50 ${pct(lat.direct, 50).toFixed(3)} ms p99 ${pct(lat.direct, 99).toFixed(3)} ms; proxied p50 ${pct(lat.proxied, 50).toFixed(3)} ms p99 ${pct(lat.proxied, 99).toFixed(3)} ms`,
-          `  proxy CPU   ${((proxyCpu / proxied) * 1e6).toFixed(0)} µs per request (the proxy process's own user+system time; independent of load elsewhere)`,
-          `  added       p50 ${add50.toFixed(3)} ms, p99 ${add99.toFixed(3)} ms (${w.latencyN} requests each)${errors ? `  [${errors} errors/non-2xx]` : ''}${floorRow}`,
-        ].join('\n'),
+      lines.push(
+        `  latency c=1 (shared cores)  direct p50 ${pct(lat.direct, 50).toFixed(3)} ms p99 ${pct(lat.direct, 99).toFixed(3)} ms; proxied p50 ${pct(lat.proxied, 50).toFixed(3)} ms p99 ${pct(lat.proxied, 99).toFixed(3)} ms`,
       );
+      let floor = '';
+      if (w.floor) {
+        const bl = await latency(direct, bare.url, w, w.latencyN);
+        floor = `; bare Node proxy adds p50 ${(pct(bl.proxied, 50) - pct(bl.direct, 50)).toFixed(3)} ms`;
+      }
+      lines.push(`  added       p50 ${(pct(lat.proxied, 50) - pct(lat.direct, 50)).toFixed(3)} ms, p99 ${(pct(lat.proxied, 99) - pct(lat.direct, 99)).toFixed(3)} ms (${w.latencyN} requests each)${floor}`);
+      rows.push(lines.join('\n'));
       process.stdout.write(`${rows[rows.length - 1]}\n`);
     }
   } finally {
+    place('shared', engine, placed);
     await proxy.stop();
     await bare.stop();
     const pool = new Pool(direct);
@@ -230,7 +317,7 @@ async function main(): Promise<void> {
     await pool.close();
     if (es.started) await stopEngine('elasticsearch');
   }
-  process.stdout.write(`\nvlrerank proxy benchmark (${new Date().toISOString()}, Node ${process.version})\n${rows.join('\n')}\n`);
+  process.stdout.write(`\nvlrerank proxy benchmark (${new Date().toISOString()}, Node ${process.version}, ${CORES} cores)\n${rows.join('\n')}\n`);
 }
 
 main().catch((e) => {
