@@ -52,13 +52,12 @@ async function answer(res: Response, up: { statusCode: number; rawHeaders?: stri
 export function ingestRouter(ctx: ServerContext): Router {
   const svc = ctx.services.search as SearchServices;
   const registry = svc.pipelines;
-  const anyIngest = registry.pipelines.some((p) => p.vectors.ingest);
   const router = Router();
   const pool = () => ctx.services.upstream as UpstreamPool;
 
   const bulk = async (req: Request, res: Response, next: NextFunction) => {
     const index = req.params.index as string | undefined;
-    if (!anyIngest || (index !== undefined && !registry.ingestFor(index))) return next();
+    if (!registry.ingests || (index !== undefined && !registry.ingestFor(index))) return next();
     // a compressed bulk body goes through exactly as sent (clients compress for bandwidth, and the
     // proxy promises those bytes untouched); send uncompressed bulks to get vectors added
     const enc = String(req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();

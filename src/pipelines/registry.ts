@@ -12,8 +12,14 @@ function globToRegExp(glob: string): RegExp {
 export class PipelineRegistry {
   private readonly byName = new Map<string, Pipeline>();
   private readonly patterns: Array<{ re: RegExp; raw: string; pipeline: Pipeline }> = [];
+  /** Does any pipeline add vectors at ingest? Without one, no write is ever intercepted. */
+  readonly ingests: boolean;
+  /** Does any pipeline rerank its indices' searches by default? */
+  readonly hasDefault: boolean;
 
   constructor(readonly pipelines: readonly Pipeline[]) {
+    this.ingests = pipelines.some((p) => p.vectors.ingest);
+    this.hasDefault = pipelines.some((p) => p.default);
     for (const p of pipelines) {
       this.byName.set(p.name, p);
       for (const raw of p.index_patterns) this.patterns.push({ re: globToRegExp(raw), raw, pipeline: p });

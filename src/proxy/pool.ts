@@ -269,6 +269,11 @@ export class UpstreamPool {
         new ForwardHandler(res, client, resolve, reject),
       );
     });
+    this.answered(node, start);
+  }
+
+  /** A node answered (status and headers) a request sent at `start`: latency metric, node up. */
+  private answered(node: UpstreamNode, start: number): void {
     if (this.metrics) (node.latency ??= this.metrics.upstreamLatency.labels({ node: node.label })).observe((performance.now() - start) / 1000);
     this.markUp(node);
   }
@@ -285,8 +290,7 @@ export class UpstreamPool {
       idempotent: false, // retries are ours, not undici's
       responseHeaders: req.rawHeaders ? 'raw' : null,
     });
-    if (this.metrics) (node.latency ??= this.metrics.upstreamLatency.labels({ node: node.label })).observe((performance.now() - start) / 1000);
-    this.markUp(node);
+    this.answered(node, start);
     if (req.rawHeaders) {
       const raw = res.headers as unknown as string[];
       return { statusCode: res.statusCode, headers: rawToObject(raw), rawHeaders: raw, body: res.body, node: node.label };

@@ -20,7 +20,7 @@ export interface MountedSearch {
   routers: Router[];
   /** For the fast dispatch (http/app.ts). */
   handlers: { search: SearchHandler; msearch: SearchHandler };
-  /** Does any pipeline add vectors at ingest? Without one, no write is ever intercepted. */
+  /** Does any pipeline add vectors at ingest (PipelineRegistry.ingests)? */
   ingest: boolean;
 }
 
@@ -31,7 +31,7 @@ export function mountSearch(ctx: ServerContext): MountedSearch {
   ctx.logger.info({ pipelines: services.pipelines.pipelines.map((p) => p.name) }, 'rerank pipelines loaded');
   startWarmup(ctx, services.pipelines.pipelines);
   const handlers = searchHandlers(ctx);
-  return { routers: [searchRouter(ctx, handlers), ingestRouter(ctx)], handlers, ingest: services.pipelines.pipelines.some((p) => p.vectors.ingest) };
+  return { routers: [searchRouter(ctx, handlers), ingestRouter(ctx)], handlers, ingest: services.pipelines.ingests };
 }
 
 /**

@@ -121,8 +121,7 @@ export function searchHandlers(ctx: ServerContext): { search: SearchHandler; mse
     try {
       const raw = await readBody(req, maxBytes);
       const text = decodeBody(req, raw, maxBytes);
-      const hasDefault = registry.pipelines.some((p) => p.default);
-      if (text === undefined || (!hasDefault && !MARKERS.some((m) => text.includes(m)))) return await forwardBuffered(pool(ctx), req, res, raw);
+      if (text === undefined || (!registry.hasDefault && !MARKERS.some((m) => text.includes(m)))) return await forwardBuffered(pool(ctx), req, res, raw);
       let items;
       try {
         items = parseMsearch(text);
