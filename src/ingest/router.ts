@@ -11,23 +11,19 @@ import { pipeline as pipe } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import type { ServerContext } from '../http/context.js';
 import { sendError } from '../http/errors.js';
-import { forwardRequestHeaders, forwardResponseHeaders } from '../proxy/hop-by-hop.js';
+import { forwardRequestHeaders, forwardResponseHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { decodeBody, readBody } from '../search/body.js';
 import { searchDeps, type SearchServices } from '../search/router.js';
 import { transformBulk, mergeBulkResponse, type BulkReport } from './bulk.js';
 import { addVectors } from './vectors.js';
 
+const REWRITTEN_REQUEST = new Set(['content-length', 'content-encoding', 'accept-encoding']);
+const CONTENT_LENGTH = new Set(['content-length']);
+
 /** Request headers for a body we rewrote: no length or encoding of the original, no compressed answer. */
 function rewrittenHeaders(req: Request): string[] {
-  const raw = forwardRequestHeaders(req.rawHeaders);
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const k = raw[i]!.toLowerCase();
-    if (k === 'content-length' || k === 'content-encoding' || k === 'accept-encoding') continue;
-    out.push(raw[i]!, raw[i + 1]!);
-  }
-  return out;
+  return withoutHeaders(forwardRequestHeaders(req.rawHeaders), REWRITTEN_REQUEST);
 }
 
 async function answer(res: Response, up: { statusCode: number; rawHeaders?: string[]; body: Readable & { text(): Promise<string> } }, merge?: (b: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
@@ -44,7 +40,7 @@ async function answer(res: Response, up: { statusCode: number; rawHeaders?: stri
   } catch {
     /* not JSON: forward as is */
   }
-  const headers = forwardResponseHeaders(up.rawHeaders!).filter((_, i, a) => (i % 2 === 0 ? a[i]!.toLowerCase() !== 'content-length' : a[i - 1]!.toLowerCase() !== 'content-length'));
+  const headers = withoutHeaders(forwardResponseHeaders(up.rawHeaders!), CONTENT_LENGTH);
   res.writeHead(up.statusCode, [...headers, 'content-length', String(Buffer.byteLength(out))]);
   res.end(out);
 }

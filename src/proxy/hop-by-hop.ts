@@ -41,6 +41,13 @@ function strip(raw: readonly string[], extra: Set<string> | undefined): string[]
   return out;
 }
 
+/** A raw header list without the named headers (lower-case names), e.g. the length of a body we rewrote. */
+export function withoutHeaders(raw: readonly string[], names: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (!names.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
+  return out;
+}
+
 /** Headers of a client request, ready to send upstream. */
 export function forwardRequestHeaders(raw: readonly string[]): string[] {
   return strip(raw, REQUEST_ONLY);

@@ -5,21 +5,15 @@
  * on the plain proxy path.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { forwardRequestHeaders } from '../proxy/hop-by-hop.js';
+import { forwardRequestHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
 import { originalUrl } from '../proxy/forward.js';
 import type { UpstreamPool } from '../proxy/pool.js';
+
+/** Headers that describe the client's body bytes, which a rewritten body no longer has. */
+const BODY_BYTES = new Set(['content-length', 'content-encoding']);
 
 /** `rewritten`: the body is not the client's (its length and encoding headers no longer apply). */
 export function forwardBuffered(pool: UpstreamPool, req: IncomingMessage, res: ServerResponse, body: Buffer, rewritten = false): Promise<void> {
   const headers = forwardRequestHeaders(req.rawHeaders);
-  return pool.forward({ method: req.method!, path: originalUrl(req), headers: rewritten ? withoutLengthAndEncoding(headers) : headers, body: body.length ? body : null }, res);
-}
-
-function withoutLengthAndEncoding(raw: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const k = raw[i]!.toLowerCase();
-    if (k !== 'content-length' && k !== 'content-encoding') out.push(raw[i]!, raw[i + 1]!);
-  }
-  return out;
+  return pool.forward({ method: req.method!, path: originalUrl(req), headers: rewritten ? withoutHeaders(headers, BODY_BYTES) : headers, body: body.length ? body : null }, res);
 }
