@@ -5,7 +5,7 @@
  * - the vector mapping: `dense_vector` vs `knn_vector` on the lucene HNSW engine (the plugin's native
  *   engines — faiss, its default, and nmslib — are missing from some installs, and a faiss field
  *   kills a node without its native library).
- * The dialect itself comes from `UpstreamPool.engine()`.
+ * The dialect itself comes from `EngineClient.info()` (client.ts).
  */
 
 export type Dialect = 'elasticsearch' | 'opensearch';

@@ -1,0 +1,104 @@
+/**
+ * The cluster behind, as vlrerank's own code talks to it (search first stages, ingest, backfill,
+ * index setup, health): JSON requests over the upstream pool, which engine and version answers
+ * (for the dialect switches in dialect.ts), and the per-node health probe.
+ *
+ * Engine detection: `GET /` answers 405 on the thin Elasticsearch build from Maven, so it reads
+ * `_nodes/_local` (every engine has it) and tells Elasticsearch (which has sent
+ * `x-elastic-product` since 7.14) from OpenSearch. Cached; a failure is not cached.
+ */
+import { vlrError } from '../errors.js';
+import type { UpstreamPool, UpstreamRequest } from '../proxy/pool.js';
+import { hasHeader } from '../proxy/nodes.js';
+import type { Dialect } from './dialect.js';
+
+export interface EngineInfo {
+  distribution: Dialect;
+  version: string;
+  /** Major version as a number, for dialect switches. */
+  major: number;
+}
+
+export interface NodeStatus {
+  node: string;
+  reachable: boolean;
+  /** HTTP status of the probe, when it answered. */
+  status?: number;
+  ms: number;
+  error?: string;
+}
+
+export interface JsonResponse<T> {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
+}
+
+export class EngineClient {
+  #info: Promise<EngineInfo> | undefined;
+
+  constructor(readonly pool: Pick<UpstreamPool, 'request' | 'requestEach' | 'translate'>) {}
+
+  /**
+   * A JSON request: the body is serialised unless already a string/Buffer, the answer parsed (an
+   * empty body gives `undefined`). 4xx/5xx answers resolve too; look at `statusCode`. Rejects with
+   * VLR_UPSTREAM_* when the cluster cannot be reached or answers something that is not JSON.
+   */
+  async json<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+    options: Pick<UpstreamRequest, 'signal' | 'idempotent'> = {},
+  ): Promise<JsonResponse<T>> {
+    const payload = body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+    const h: Record<string, string> = { accept: 'application/json', ...headers };
+    if (payload !== undefined && !hasHeader(h, 'content-type')) h['content-type'] = 'application/json';
+    const res = await this.pool.request({ method, path, headers: h, body: payload, signal: options.signal, idempotent: options.idempotent });
+    let text: string;
+    try {
+      text = await res.body.text();
+    } catch (e) {
+      throw this.pool.translate(e, res.node);
+    }
+    if (text === '') return { statusCode: res.statusCode, headers: res.headers, body: undefined as T };
+    try {
+      return { statusCode: res.statusCode, headers: res.headers, body: JSON.parse(text) as T };
+    } catch {
+      throw vlrError('VLR_UPSTREAM_ERROR', `upstream ${res.node} answered ${method} ${path} with ${res.statusCode} and a body that is not JSON: ${text.slice(0, 200)}`, {
+        details: { node: res.node },
+      });
+    }
+  }
+
+  /** Which engine answers (cached once known). */
+  info(): Promise<EngineInfo> {
+    this.#info ??= this.#detect().catch((e) => {
+      this.#info = undefined;
+      throw e;
+    });
+    return this.#info;
+  }
+
+  async #detect(): Promise<EngineInfo> {
+    const res = await this.json<{ nodes?: Record<string, { version?: string }> }>('GET', '/_nodes/_local?filter_path=nodes.*.version,nodes.*.build_flavor');
+    const node = res.body?.nodes ? Object.values(res.body.nodes)[0] : undefined;
+    if (res.statusCode !== 200 || !node?.version) {
+      throw vlrError('VLR_UPSTREAM_ERROR', `cannot tell the upstream engine: GET /_nodes/_local answered ${res.statusCode}`);
+    }
+    const distribution = res.headers['x-elastic-product'] === 'Elasticsearch' ? 'elasticsearch' : 'opensearch';
+    return { distribution, version: node.version, major: Number.parseInt(node.version, 10) };
+  }
+
+  /** Probe every node (for /_vlrerank/health): `GET /_cluster/health` on each, in parallel. */
+  async probe(timeoutMs = 2_000): Promise<NodeStatus[]> {
+    const answers = await this.pool.requestEach({ method: 'GET', path: '/_cluster/health?filter_path=status', signal: AbortSignal.timeout(timeoutMs), headersTimeoutMs: timeoutMs });
+    return Promise.all(
+      answers.map(async (a): Promise<NodeStatus> => {
+        if ('error' in a) return { node: a.node, reachable: false, ms: a.ms, error: a.code ?? (a.error as Error)?.message };
+        await a.response.body.dump();
+        return { node: a.node, reachable: true, status: a.response.statusCode, ms: a.ms };
+      }),
+    );
+  }
+}
