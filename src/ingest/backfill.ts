@@ -7,8 +7,8 @@
  */
 import { vlrError } from '../errors.js';
 import type { Pipeline } from '../pipelines/index.js';
-import type { UpstreamPool } from '../proxy/pool.js';
-import type { Embedder } from '../search/scorer.js';
+import type { EngineClient } from '../engine/client.js';
+import type { Embedder } from '../rerank/embedder.js';
 import { addVectors } from './vectors.js';
 
 export interface BackfillProgress {
@@ -30,13 +30,13 @@ interface SearchHit {
   _source: Record<string, unknown>;
 }
 
-export async function backfill(pool: UpstreamPool, pipeline: Pipeline, index: string, embedder: Embedder, o: BackfillOptions = {}): Promise<BackfillProgress> {
+export async function backfill(engine: EngineClient, pipeline: Pipeline, index: string, embedder: Pick<Embedder, 'mediaVectors'>, o: BackfillOptions = {}): Promise<BackfillProgress> {
   const v = pipeline.vectors.image ?? pipeline.vectors.bridge;
   if (!v) throw vlrError('VLR_BAD_REQUEST', `pipeline [${pipeline.name}] has no vector fields to backfill`);
   const fields = [pipeline.vectors.image?.field, pipeline.vectors.bridge?.field].filter((f): f is string => !!f);
   const missing = { bool: { should: fields.map((f) => ({ bool: { must_not: { exists: { field: f } } } })), minimum_should_match: 1 } };
   const idx = encodeURIComponent(index);
-  const count = await pool.json<{ count?: number }>('POST', `/${idx}/_count`, { query: missing });
+  const count = await engine.json<{ count?: number }>('POST', `/${idx}/_count`, { query: missing });
   if (count.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `counting documents of [${index}] failed: ${JSON.stringify(count.body).slice(0, 300)}`, { status: count.statusCode });
   const progress: BackfillProgress = { total: count.body.count ?? 0, done: 0, vectorized: 0, failed: 0 };
   o.onProgress?.(progress);
@@ -48,7 +48,7 @@ export async function backfill(pool: UpstreamPool, pipeline: Pipeline, index: st
   // stopped run resumes where it left off. (Sorting on _id is refused by Elasticsearch 8.)
   for (;;) {
     if (o.signal?.aborted) break;
-    const page = await pool.json<{ hits?: { hits?: SearchHit[] } }>('POST', `/${idx}/_search`, {
+    const page = await engine.json<{ hits?: { hits?: SearchHit[] } }>('POST', `/${idx}/_search`, {
       size: batch,
       query: failed.length ? { bool: { filter: missing, must_not: { ids: { values: failed } } } } : missing,
       _source: media.length ? media : false,
@@ -81,10 +81,10 @@ export async function backfill(pool: UpstreamPool, pipeline: Pipeline, index: st
       o.onProgress?.(progress);
     }
     if (lines.length) {
-      const r = await pool.json<{ errors?: boolean; items?: unknown[] }>('POST', `/${idx}/_bulk?refresh=true`, lines.join('\n') + '\n', { 'content-type': 'application/x-ndjson' });
+      const r = await engine.json<{ errors?: boolean; items?: unknown[] }>('POST', `/${idx}/_bulk?refresh=true`, lines.join('\n') + '\n', { 'content-type': 'application/x-ndjson' });
       if (r.statusCode !== 200 || r.body.errors) throw vlrError('VLR_UPSTREAM_ERROR', `writing vectors into [${index}] failed: ${JSON.stringify(r.body).slice(0, 500)}`);
     }
   }
-  await pool.json('POST', `/${idx}/_refresh`);
+  await engine.json('POST', `/${idx}/_refresh`);
   return progress;
 }

@@ -9,13 +9,13 @@
  */
 import { Readable } from 'node:stream';
 import type { PipelineRegistry } from '../pipelines/index.js';
-import type { Embedder } from '../search/scorer.js';
+import type { Embedder } from '../rerank/embedder.js';
 import { addVectors, type VectorOutcome } from './vectors.js';
 
 export interface BulkTransformOptions {
   pathIndex?: string;
   registry: PipelineRegistry;
-  embedder?: Embedder;
+  embedder?: Pick<Embedder, 'mediaVectors'>;
   concurrency: number;
   signal?: AbortSignal;
 }

@@ -6,9 +6,8 @@
  */
 import { toVlrerankError } from '../errors.js';
 import type { Pipeline } from '../pipelines/index.js';
-import type { Embedder } from '../search/scorer.js';
-import { documentFromSource } from '../search/scorer.js';
-import { valuesAt } from '../search/source.js';
+import { documentFromSource, setPath, valuesAt } from '../pipelines/document.js';
+import type { Embedder } from '../rerank/embedder.js';
 
 export interface VectorOutcome {
   /** Vector fields written. */
@@ -16,25 +15,11 @@ export interface VectorOutcome {
   error?: { type: string; reason: string; vlrerank_code: string };
 }
 
-function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {
-  if (dotted in obj || !dotted.includes('.')) {
-    obj[dotted] = value;
-    return;
-  }
-  const keys = dotted.split('.');
-  let cur = obj;
-  for (const k of keys.slice(0, -1)) {
-    if (cur[k] === null || typeof cur[k] !== 'object' || Array.isArray(cur[k])) cur[k] = {};
-    cur = cur[k] as Record<string, unknown>;
-  }
-  cur[keys[keys.length - 1]!] = value;
-}
-
 /** Round to 6 decimals: keeps JSON small without changing cosine beyond 1e-6. */
 const toJson = (v: Float32Array) => Array.from(v, (x) => Math.round(x * 1e6) / 1e6);
 
 /** Mutates `doc`. */
-export async function addVectors(doc: Record<string, unknown>, pipeline: Pipeline, embedder: Embedder | undefined, signal?: AbortSignal): Promise<VectorOutcome> {
+export async function addVectors(doc: Record<string, unknown>, pipeline: Pipeline, embedder: Pick<Embedder, 'mediaVectors'> | undefined, signal?: AbortSignal): Promise<VectorOutcome> {
   const v = pipeline.vectors;
   const wantVisual = v.image !== undefined && valuesAt(doc, v.image.field).length === 0;
   const wantBridge = v.bridge !== undefined && valuesAt(doc, v.bridge.field).length === 0;

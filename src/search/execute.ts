@@ -6,20 +6,25 @@
  * `x-vlrerank-degraded` header — never an empty result (users of other rerankers report exactly
  * that: langgenius/dify#30871, elastic/elasticsearch#116796); with `fail_closed` an ES-shaped 503.
  *
- * Knows the engines (through the pool) but not HTTP: returns {status, headers, body}.
+ * Knows the engines (through the pool, in engine/'s dialect) but not HTTP: returns {status, headers, body}.
  */
-import type { IncomingHttpHeaders } from 'node:http';
+import type { EngineClient } from '../engine/client.js';
+import type { Dialect } from '../engine/dialect.js';
 import { isVlrerankError, toVlrerankError, vlrError } from '../errors.js';
+import { documentFromSource, type HitDocument } from '../pipelines/document.js';
 import type { UpstreamPool } from '../proxy/pool.js';
+import type { Embedder } from '../rerank/embedder.js';
 import type { RerankSpec } from './detect.js';
-import { buildFirstStage, planPaging, vectorNeed, type Dialect } from './plan.js';
-import { documentFromSource, type Embedder, type Scorer, type ScoredDocument, type ScoreDocument } from './scorer.js';
-import { firstStageOrder, fuse, shapeResponse, type Hit } from './shape.js';
+import { answerHeaders, ownBodyHeaders } from './headers.js';
+import type { Scorer, ScoredDocument } from './hit-scorer.js';
+import { buildFirstStage, planPaging, vectorNeed } from './plan.js';
+import { firstStageOrder, fuseWithFirstStage, shapeResponse, type Hit } from './shape.js';
 
 export interface SearchDeps {
-  pool: Pick<UpstreamPool, 'request' | 'engine'>;
+  pool: Pick<UpstreamPool, 'request'>;
+  engine: Pick<EngineClient, 'info'>;
   scorer?: Scorer;
-  embedder?: Embedder;
+  embedder?: Pick<Embedder, 'visual' | 'queryText'>;
   onDegraded?: (reason: string, code: string) => void;
   /** Some hits' media could not be read (the response still ranks them on their text). */
   onDocumentErrors?: (count: number, first: { code: string; reason: string }) => void;
@@ -30,35 +35,6 @@ export interface SearchOutcome {
   headers: Record<string, string>;
   /** Parsed JSON we built, or the upstream's bytes when it answered with an error. */
   body: Record<string, unknown> | Buffer;
-}
-
-/** Client headers never sent on our own first-stage request (we parse the answer, so no gzip). */
-const DROP = new Set([
-  'host', 'content-length', 'content-encoding', 'accept-encoding', 'transfer-encoding', 'connection', 'keep-alive',
-  'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade', 'expect',
-]);
-/** Upstream response headers copied to the client. */
-const KEEP_RESPONSE = ['content-type', 'x-elastic-product', 'warning', 'x-opaque-id'];
-
-export function forwardHeaders(h: IncomingHttpHeaders): Record<string, string> {
-  const named = new Set(String(h.connection ?? '').toLowerCase().split(',').map((s) => s.trim()).filter(Boolean));
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) {
-    if (v === undefined || DROP.has(k) || named.has(k)) continue;
-    out[k] = Array.isArray(v) ? v.join(', ') : v;
-  }
-  if (!out['content-type'] || !/json/i.test(out['content-type'])) out['content-type'] = 'application/json';
-  return out;
-}
-
-function pickResponseHeaders(h: IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of KEEP_RESPONSE) {
-    const v = h[k];
-    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
-  }
-  out['content-type'] ??= 'application/json; charset=UTF-8';
-  return out;
 }
 
 const ms = (t0: number) => Math.round((performance.now() - t0) * 100) / 100;
@@ -93,7 +69,8 @@ function reasonOf(e: unknown): { code: string; reason: string } {
 export interface RunOptions {
   /** Index expression from the path (undefined for /_search). */
   index?: string;
-  headers: IncomingHttpHeaders;
+  /** The client's raw header list (`[name, value, …]`). */
+  headers: readonly string[];
   signal?: AbortSignal;
 }
 
@@ -141,7 +118,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     timings.query_embedding_ms = ms(tv);
   }
 
-  const dialect: Dialect = (await deps.pool.engine()).distribution;
+  const dialect: Dialect = (await deps.engine.info()).distribution;
   const plan = buildFirstStage(effective, paging, dialect, vector);
 
   // first stage
@@ -149,7 +126,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   const res = await deps.pool.request({
     method: 'POST',
     path: searchPath(opts.index, plan.params),
-    headers: forwardHeaders(opts.headers),
+    headers: ownBodyHeaders(opts.headers),
     body: JSON.stringify(plan.body),
     signal: opts.signal,
     idempotent: true,
@@ -158,7 +135,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   timings.first_stage_ms = ms(t1);
   if (res.statusCode !== 200) {
     // the engine's own error (bad query, missing index…) goes back unchanged
-    return { status: res.statusCode, headers: pickResponseHeaders(res.headers), body: raw };
+    return { status: res.statusCode, headers: answerHeaders(res.headers), body: raw };
   }
   let upstream: Record<string, unknown>;
   try {
@@ -173,7 +150,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   let scored: Array<ScoredDocument | undefined> | undefined;
   if (hits.length) {
     const docs = hits.map((h) => documentFromSource(h._source, p));
-    const present = docs.map((d, i) => ({ d, i })).filter((x): x is { d: ScoreDocument; i: number } => x.d !== undefined);
+    const present = docs.map((d, i) => ({ d, i })).filter((x): x is { d: HitDocument; i: number } => x.d !== undefined);
     try {
       if (!deps.scorer) throw vlrError('VLR_MODEL_MISSING', 'no reranker is configured');
       const out = present.length
@@ -207,7 +184,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   // hits whose image/video could not be read were scored on their text: say so, once per response
   const docErrors = (scored ?? []).filter((s): s is ScoredDocument & { error: { code: string; reason: string } } => s?.error !== undefined);
   if (docErrors.length) deps.onDocumentErrors?.(docErrors.length, docErrors[0]!.error);
-  const ranked = scored ? fuse(hits, scored, p.first_stage.fusion) : firstStageOrder(hits);
+  const ranked = scored ? fuseWithFirstStage(hits, scored, p.first_stage.fusion) : firstStageOrder(hits);
   timings.total_ms = ms(t0);
   const body = shapeResponse(upstream, ranked, {
     from: paging.from,
@@ -227,7 +204,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       timings,
     },
   });
-  const headers = pickResponseHeaders(res.headers);
+  const headers = answerHeaders(res.headers);
   if (degraded) {
     headers['x-vlrerank-degraded'] = degrade.code!;
     deps.onDegraded?.(degrade.reason!, degrade.code!);

@@ -4,11 +4,11 @@
  * the plain ones (their lines forwarded verbatim), and stitch the responses back in order. A
  * sub-search that fails gets its own `{error, status}` item, as Elasticsearch does.
  */
-import type { IncomingHttpHeaders } from 'node:http';
 import { esErrorBody, vlrError } from '../errors.js';
 import type { PipelineRegistry } from '../pipelines/index.js';
 import { detectRerank, type RerankSpec } from './detect.js';
-import { forwardHeaders, runRerankSearch, type SearchDeps } from './execute.js';
+import { runRerankSearch, type SearchDeps } from './execute.js';
+import { ownBodyHeaders } from './headers.js';
 
 export interface MsearchItem {
   headerLine: string;
@@ -86,7 +86,7 @@ function errorItem(e: unknown): Record<string, unknown> {
 export async function runMsearch(
   plan: MsearchPlan,
   deps: SearchDeps,
-  opts: { pathIndex?: string; params: URLSearchParams; headers: IncomingHttpHeaders; signal?: AbortSignal },
+  opts: { pathIndex?: string; params: URLSearchParams; headers: readonly string[]; signal?: AbortSignal },
 ): Promise<{ headers: Record<string, string>; body: Record<string, unknown> }> {
   const t0 = performance.now();
   const plain = plan.flatMap((p, i) => (p.kind === 'plain' ? [{ i, item: p.item }] : []));
@@ -98,8 +98,7 @@ export async function runMsearch(
     const ndjson = plain.map((p) => `${p.item.headerLine}\n${p.item.bodyLine}\n`).join('');
     const qs = opts.params.toString();
     const path = `${opts.pathIndex ? `/${opts.pathIndex}` : ''}/_msearch${qs ? `?${qs}` : ''}`;
-    const h = forwardHeaders(opts.headers);
-    h['content-type'] = String(opts.headers['content-type'] ?? 'application/x-ndjson');
+    const h = ownBodyHeaders(opts.headers, 'application/x-ndjson', /./);
     const res = await deps.pool.request({ method: 'POST', path, headers: h, body: ndjson, signal: opts.signal, idempotent: true });
     const text = await res.body.text();
     let parsed: { responses?: Array<Record<string, unknown>> } | undefined;

@@ -13,9 +13,7 @@
 import { vlrError } from '../errors.js';
 import type { RerankSpec } from './detect.js';
 import { parseSourceFilter, widenSourceFilter, type SourceFilter } from './source.js';
-import { addKnn, type Dialect } from './dialect.js';
-
-export { addKnn, type Dialect } from './dialect.js';
+import { addKnn, type Dialect } from '../engine/dialect.js';
 
 
 export interface Paging {

@@ -8,7 +8,7 @@
  */
 import type { Fusion } from '../pipelines/index.js';
 import { applySourceFilter, isIdentityFilter, type SourceFilter } from './source.js';
-import type { ScoredDocument } from './scorer.js';
+import type { ScoredDocument } from './hit-scorer.js';
 
 export interface Hit {
   _id?: string;
@@ -30,7 +30,7 @@ export interface RankedHit {
 }
 
 /** Final score of each hit by the pipeline's fusion; `scored[i]` undefined = hit had nothing to score (0). */
-export function fuse(hits: Hit[], scored: Array<ScoredDocument | undefined>, fusion: Fusion): RankedHit[] {
+export function fuseWithFirstStage(hits: Hit[], scored: Array<ScoredDocument | undefined>, fusion: Fusion): RankedHit[] {
   const base = hits.map((hit, i) => ({
     hit,
     firstRank: i + 1,

@@ -106,30 +106,3 @@ export function applySourceFilter(source: Record<string, Json> | undefined, f: S
   };
   return (walk(source, '') as Record<string, Json> | undefined) ?? {};
 }
-
-/**
- * All values at a dotted path, flattening arrays on the way (`images.url` over
- * `{images:[{url:a},{url:b}]}` → [a, b]); keys containing dots (`{"image.url": …}`) also match.
- */
-export function valuesAt(source: Json, path: string): Json[] {
-  const out: Json[] = [];
-  const visit = (node: Json, parts: string[]): void => {
-    if (node === undefined || node === null) return;
-    if (Array.isArray(node)) {
-      for (const x of node) visit(x, parts);
-      return;
-    }
-    if (parts.length === 0) {
-      out.push(node);
-      return;
-    }
-    if (typeof node !== 'object') return;
-    const obj = node as Record<string, Json>;
-    for (let i = parts.length; i >= 1; i--) {
-      const key = parts.slice(0, i).join('.');
-      if (key in obj) visit(obj[key], parts.slice(i));
-    }
-  };
-  visit(source, path.split('.'));
-  return out;
-}

@@ -1,52 +1,25 @@
 /**
- * The adapter from the search flow's narrow `Scorer` / `Embedder` interfaces to the reranker
- * (`Reranker.process()`, its model ports and its bridge-vector helper), so that kNN vectors made
- * at ingest and at query time are the very vectors the reranker's signals compare.
+ * Query and document vectors for kNN first stages (search by image, bridge kNN) and for ingest:
+ * the very vectors the reranker's signals compare, made through its feature ports, so a vector
+ * stored at ingest and one computed at query time agree. Used by search, ingest and the CLI.
  */
-import type { Reranker } from '../rerank/reranker.js';
-import type { VisualFeatures } from '../rerank/ports.js';
-import type { Embedder, ScoreRequest, ScoredDocument, Scorer } from './scorer.js';
+import type { Reranker } from './reranker.js';
+import type { VisualFeatures } from './ports.js';
+import { normalize, weightedMean } from './vector.js';
 
-function l2normalize(v: Float32Array): Float32Array {
-  let n = 0;
-  for (let i = 0; i < v.length; i++) n += v[i]! * v[i]!;
-  n = Math.sqrt(n) || 1;
-  for (let i = 0; i < v.length; i++) v[i]! /= n;
-  return v;
+/** Query/document vectors for kNN first stages and for ingest. */
+export interface Embedder {
+  /** Visual embedding of an image, or the mean of a video's sampled frames (L2-normalised). */
+  visual(source: string, kind: 'image' | 'video', signal?: AbortSignal): Promise<Float32Array>;
+  /** Text-space (bridge) vector of an image/video, comparable with `queryText` vectors. */
+  bridge(source: string, kind: 'image' | 'video', signal?: AbortSignal): Promise<Float32Array>;
+  /** Both vectors of one image/video from one feature pass (ingest). */
+  mediaVectors(source: string, kind: 'image' | 'video', want: { visual: boolean; bridge: boolean }, signal?: AbortSignal): Promise<{ visual?: Float32Array; bridge?: Float32Array }>;
+  /** Text embedding of a query (with the text model's query prefix). */
+  queryText(text: string, signal?: AbortSignal): Promise<Float32Array>;
 }
 
-function mean(vectors: Float32Array[]): Float32Array {
-  const out = new Float32Array(vectors[0]!.length);
-  for (const v of vectors) for (let i = 0; i < v.length; i++) out[i]! += v[i]!;
-  return l2normalize(out);
-}
-
-export class RerankerScorer implements Scorer {
-  constructor(private readonly reranker: Reranker) {}
-
-  ready(signal?: AbortSignal): Promise<boolean> {
-    return this.reranker.warm.wait(signal);
-  }
-
-  async score(req: ScoreRequest): Promise<ScoredDocument[]> {
-    const out = await this.reranker.process(
-      {
-        query: req.query,
-        documents: req.documents,
-        instruction: req.instruction,
-        explain: req.explain,
-        weights: req.weights,
-        backend: req.backend,
-        fps: req.fps,
-        max_frames: req.max_frames,
-      },
-      { signal: req.signal },
-    );
-    const explanations = new Map(out.map((r) => [r.index, r.explanation]));
-    const errors = new Map(out.errors.map((e) => [e.index, { code: e.code, reason: e.reason }]));
-    return out.scores.map((score, i) => ({ score, explanation: req.explain ? explanations.get(i) : undefined, ...(errors.has(i) ? { error: errors.get(i) } : {}) }));
-  }
-}
+const mean = (vs: Float32Array[]) => normalize(weightedMean(vs));
 
 export class RerankerEmbedder implements Embedder {
   constructor(

@@ -1,0 +1,114 @@
+/**
+ * The ingest room's handlers: `_bulk`, `_doc`, `_create` and `_update` requests for indices whose
+ * pipeline sets `vectors.ingest` get the vectors of their image/video fields added before they are
+ * forwarded. `_bulk` is transformed as a stream (bulk.ts); a single document is read (bounded, by
+ * http/) and rewritten. A compressed `_bulk` body is forwarded as sent (no vectors). Requests for
+ * other indices never leave the streaming proxy path: `/{index}/_bulk` on an index without an
+ * ingest pipeline is not parsed (its action lines naming another `_index` are therefore not
+ * vectorised — send those to `/_bulk`).
+ *
+ * On plain data: http/ decides with `wantsBulk` / `wantsDocument` whether to hand a request here,
+ * and writes the answer returned.
+ */
+import type { Readable } from 'node:stream';
+import type { Pipeline, PipelineRegistry } from '../pipelines/index.js';
+import { forwardRequestHeaders, forwardResponseHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
+import type { UpstreamPool, UpstreamResponse } from '../proxy/pool.js';
+import type { Embedder } from '../rerank/embedder.js';
+import { mergeBulkResponse, transformBulk, type BulkReport } from './bulk.js';
+import { addVectors } from './vectors.js';
+
+const REWRITTEN_REQUEST = new Set(['content-length', 'content-encoding', 'accept-encoding']);
+const CONTENT_LENGTH = new Set(['content-length']);
+
+export interface IngestDeps {
+  pipelines: PipelineRegistry;
+  pool: Pick<UpstreamPool, 'request'>;
+  embedder?: Pick<Embedder, 'mediaVectors'>;
+}
+
+export interface WriteRequest {
+  /** Index of the path (undefined for `/_bulk`). */
+  index: string | undefined;
+  method: string;
+  /** Path and query string as the client sent them. */
+  path: string;
+  /** The client's raw header list. */
+  headers: readonly string[];
+  signal?: AbortSignal;
+}
+
+/** The upstream's answer for the client: streamed as it came, or a body we merged our report into. */
+export interface WriteAnswer {
+  status: number;
+  headers: string[];
+  body: Readable | string;
+}
+
+/** Does this `_bulk` get vectors? (No pipeline ingests into the path's index, or a compressed body: no.) */
+export function wantsBulk(pipelines: PipelineRegistry, index: string | undefined, contentEncoding: string | undefined): boolean {
+  if (!pipelines.ingests || (index !== undefined && !pipelines.ingestFor(index))) return false;
+  // clients compress for bandwidth, and the proxy promises those bytes untouched
+  const enc = String(contentEncoding ?? 'identity').toLowerCase().trim();
+  return enc === 'identity' || enc === '';
+}
+
+/** The pipeline adding vectors to single documents written to this index, if any. */
+export function wantsDocument(pipelines: PipelineRegistry, index: string): Pipeline | undefined {
+  return pipelines.ingestFor(index);
+}
+
+/** Request headers for a body we rewrote: no length or encoding of the original, no compressed answer. */
+function rewrittenHeaders(raw: readonly string[]): string[] {
+  return withoutHeaders(forwardRequestHeaders(raw), REWRITTEN_REQUEST);
+}
+
+async function answer(up: UpstreamResponse, merge?: (b: Record<string, unknown>) => Record<string, unknown>): Promise<WriteAnswer> {
+  if (!merge) return { status: up.statusCode, headers: forwardResponseHeaders(up.rawHeaders!), body: up.body };
+  const text = await up.body.text();
+  let out = text;
+  try {
+    out = JSON.stringify(merge(JSON.parse(text) as Record<string, unknown>));
+  } catch {
+    /* not JSON: forward as is */
+  }
+  const headers = withoutHeaders(forwardResponseHeaders(up.rawHeaders!), CONTENT_LENGTH);
+  return { status: up.statusCode, headers: [...headers, 'content-length', String(Buffer.byteLength(out))], body: out };
+}
+
+/** `_bulk` (after `wantsBulk`): the body transformed as a stream on its way upstream. */
+export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Readable): Promise<WriteAnswer> {
+  const report: BulkReport = { failures: new Map(), vectorized: 0 };
+  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, concurrency: 4, signal: req.signal }, report);
+  const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.signal, rawHeaders: true, idempotent: false });
+  return answer(up, report.failures.size || report.vectorized ? (b) => mergeBulkResponse(b, report) : undefined);
+}
+
+/** One document (`_doc`, `_create`; `_update`'s `doc` and `upsert`) for `pipeline` (from `wantsDocument`). */
+export async function handleDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' | 'update', req: WriteRequest, body: { raw: Buffer; text: string | undefined }): Promise<WriteAnswer> {
+  let doc: Record<string, unknown> | undefined;
+  try {
+    doc = body.text ? (JSON.parse(body.text) as Record<string, unknown>) : undefined;
+  } catch {
+    doc = undefined;
+  }
+  let error: Awaited<ReturnType<typeof addVectors>>['error'];
+  let added = 0;
+  if (doc && typeof doc === 'object' && !Array.isArray(doc)) {
+    const targets = op === 'update' ? (['doc', 'upsert'] as const).map((k) => doc![k]).filter((t): t is Record<string, unknown> => !!t && typeof t === 'object' && !Array.isArray(t)) : [doc];
+    for (const t of targets) {
+      const r = await addVectors(t, pipeline, deps.embedder);
+      error ??= r.error;
+      added += r.added.length;
+    }
+  }
+  const changed = added > 0;
+  const up = await deps.pool.request({
+    method: req.method,
+    path: req.path,
+    headers: changed ? rewrittenHeaders(req.headers) : forwardRequestHeaders(req.headers),
+    body: changed ? JSON.stringify(doc) : body.raw.length ? body.raw : null,
+    rawHeaders: true,
+  });
+  return answer(up, error ? (b) => ({ ...b, vlrerank: { vectors: false, error } }) : undefined);
+}

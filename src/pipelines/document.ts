@@ -1,0 +1,112 @@
+/**
+ * A document as a pipeline sees it: the values at the pipeline's dotted field paths in a
+ * `_source` (walking arrays, and keys that themselves contain dots as Elasticsearch allows), the
+ * rerank document of one hit (its text fields joined, its first image and video, relative media
+ * paths resolved against `media_base`), and writing a value at a dotted path (vectors at ingest).
+ * Shared by search (hits → rerank documents) and ingest (documents → vectors), so neither has to
+ * import the other.
+ *
+ * Pure functions; only setPath mutates (its target, by design).
+ */
+import { isAbsolute, resolve } from 'node:path';
+import type { Pipeline } from './schema.js';
+
+type Json = unknown;
+
+/** What the reranker scores of one document. */
+export interface HitDocument {
+  text?: string;
+  image?: string;
+  video?: string;
+  fps?: number;
+  max_frames?: number;
+}
+
+/**
+ * All values at a dotted path, flattening arrays on the way (`images.url` over
+ * `{images:[{url:a},{url:b}]}` → [a, b]); keys containing dots (`{"image.url": …}`) also match.
+ */
+export function valuesAt(source: Json, path: string): Json[] {
+  const out: Json[] = [];
+  const visit = (node: Json, parts: string[]): void => {
+    if (node === undefined || node === null) return;
+    if (Array.isArray(node)) {
+      for (const x of node) visit(x, parts);
+      return;
+    }
+    if (parts.length === 0) {
+      out.push(node);
+      return;
+    }
+    if (typeof node !== 'object') return;
+    const obj = node as Record<string, Json>;
+    for (let i = parts.length; i >= 1; i--) {
+      const key = parts.slice(0, i).join('.');
+      if (key in obj) visit(obj[key], parts.slice(i));
+    }
+  };
+  visit(source, path.split('.'));
+  return out;
+}
+
+/** Set `value` at a dotted path, creating objects on the way (a key that itself holds the dots wins). */
+export function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {
+  if (dotted in obj || !dotted.includes('.')) {
+    obj[dotted] = value;
+    return;
+  }
+  const keys = dotted.split('.');
+  let cur = obj;
+  for (const k of keys.slice(0, -1)) {
+    if (cur[k] === null || typeof cur[k] !== 'object' || Array.isArray(cur[k])) cur[k] = {};
+    cur = cur[k] as Record<string, unknown>;
+  }
+  cur[keys[keys.length - 1]!] = value;
+}
+
+const MEDIA_EXT = /\.(jpe?g|png|gif|webp|bmp|tiff?|avif|mp4|m4v|mkv|webm|mov|avi|mpe?g)$/i;
+
+/** A relative media path resolved against the pipeline's `media_base` (a folder or an http(s) URL). */
+export function resolveMedia(value: string, base: string | undefined): string {
+  if (!base || /^(https?:|data:|file:)/i.test(value) || isAbsolute(value) || !MEDIA_EXT.test(value)) return value;
+  if (/^https?:\/\//i.test(base)) return new URL(value, base.endsWith('/') ? base : `${base}/`).toString();
+  return resolve(base, value);
+}
+
+function firstString(source: unknown, paths: string[]): string | undefined {
+  for (const p of paths) {
+    for (const v of valuesAt(source, p)) {
+      if (typeof v === 'string' && v.trim()) return v;
+      if (v && typeof v === 'object') {
+        // `{url: …}` / `{src: …}` / `{data: …}` media objects
+        const o = v as Record<string, unknown>;
+        const s = o.url ?? o.src ?? o.data ?? o.path;
+        if (typeof s === 'string' && s.trim()) return s;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The rerank document of one hit; `undefined` when the hit has none of the pipeline's fields. */
+export function documentFromSource(source: unknown, pipeline: Pipeline): HitDocument | undefined {
+  const f = pipeline.fields;
+  const texts: string[] = [];
+  for (const p of f.text) {
+    for (const v of valuesAt(source, p)) {
+      if (typeof v === 'string' && v.trim()) texts.push(v);
+      else if (typeof v === 'number' || typeof v === 'boolean') texts.push(String(v));
+    }
+  }
+  const doc: HitDocument = {};
+  if (texts.length) doc.text = texts.join(f.text_separator);
+  const image = firstString(source, f.image);
+  if (image) doc.image = resolveMedia(image, f.media_base);
+  const video = firstString(source, f.video);
+  if (video) {
+    doc.video = resolveMedia(video, f.media_base);
+    if (pipeline.scorer.fps) doc.fps = pipeline.scorer.fps;
+    if (pipeline.scorer.max_frames) doc.max_frames = pipeline.scorer.max_frames;
+  }
+  return doc.text === undefined && doc.image === undefined && doc.video === undefined ? undefined : doc;
+}

@@ -1,0 +1,82 @@
+/**
+ * The search room's handlers for `_search` and `_msearch`, on plain data: the request's index,
+ * query string, raw headers and (bounded, already read by http/) body → what to do with it.
+ * A search that asks for no reranking is forwarded with its exact original bytes (or, when a
+ * vlrerank-only key had to be removed, with the rewritten body); a request without a body that
+ * cannot be a rerank request never leaves the streaming proxy path at all. Only searches that do
+ * ask for reranking are answered here.
+ *
+ * Never touches a socket: http/ reads the body, forwards, and writes the answer.
+ */
+import type { PipelineRegistry } from '../pipelines/index.js';
+import { detectRerank } from './detect.js';
+import { runRerankSearch, type SearchDeps } from './execute.js';
+import { parseMsearch, planMsearch, runMsearch } from './msearch.js';
+
+/** Words whose absence from a body proves it asks for no reranking (saves a JSON parse). */
+const MARKERS = ['vlrerank', 'text_similarity_reranker', 'search_pipeline'];
+
+export interface SearchHandlerDeps extends SearchDeps {
+  pipelines: PipelineRegistry;
+}
+
+export interface SearchRequest {
+  /** Index expression of the path (`grocery`, `a,b`), undefined for `/_search`. */
+  index: string | undefined;
+  /** The query string. */
+  params: URLSearchParams;
+  /** The client's raw header list. */
+  headers: readonly string[];
+  /** The body as received and as text (content-encoding undone; undefined when it cannot be); absent without a body. */
+  body?: { raw: Buffer; text: string | undefined };
+  /** Aborted when the client goes away; made on first use (a search forwarded as it came never needs one). */
+  signal?: () => AbortSignal;
+}
+
+export type SearchResult =
+  /** Stream the request upstream untouched (nothing was read). */
+  | { kind: 'proxy' }
+  /** Send these bytes upstream in place of the client's body and stream the answer back. */
+  | { kind: 'forward'; body: Buffer; rewritten: boolean }
+  /** Answer with this. */
+  | { kind: 'answer'; status: number; headers: Record<string, string>; body: Buffer | Record<string, unknown> };
+
+export async function handleSearch(deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> {
+  const registry = deps.pipelines;
+  const sp = req.params.get('search_pipeline');
+  const named = !!sp && registry.get(sp) !== undefined;
+  if (!req.body && !named) return { kind: 'proxy' };
+  const raw = req.body?.raw ?? Buffer.alloc(0);
+  const text = raw.length ? req.body!.text : '';
+  const maybe = text !== undefined && (registry.defaultFor(req.index) !== undefined || named || MARKERS.some((m) => text.includes(m)));
+  let body: unknown;
+  if (maybe && text) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined; // not JSON: the engine answers with its own parse error
+    }
+  }
+  const d = maybe && (body !== undefined || !text) ? detectRerank({ index: req.index, params: req.params, body }, registry) : { kind: 'passthrough' as const };
+  if (d.kind === 'passthrough') return d.body ? { kind: 'forward', body: Buffer.from(JSON.stringify(d.body)), rewritten: true } : { kind: 'forward', body: raw, rewritten: false };
+  const out = await runRerankSearch(d.spec, deps, { index: req.index, headers: req.headers, signal: req.signal?.() });
+  return { kind: 'answer', ...out };
+}
+
+export async function handleMsearch(deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> {
+  if (!req.body) return { kind: 'proxy' };
+  const { raw, text } = req.body;
+  const registry = deps.pipelines;
+  const plain: SearchResult = { kind: 'forward', body: raw, rewritten: false };
+  if (text === undefined || (!registry.hasDefault && !MARKERS.some((m) => text.includes(m)))) return plain;
+  let items;
+  try {
+    items = parseMsearch(text);
+  } catch {
+    return plain; // the engine reports its own NDJSON error
+  }
+  const plan = planMsearch(items, req.index, req.params, registry);
+  if (plan.every((p) => p.kind === 'plain' && !p.rewritten)) return plain;
+  const out = await runMsearch(plan, deps, { pathIndex: req.index, params: req.params, headers: req.headers, signal: req.signal?.() });
+  return { kind: 'answer', status: 200, headers: out.headers, body: out.body };
+}

@@ -1,0 +1,37 @@
+/**
+ * Headers of the requests search/ sends on the client's behalf (a first stage, an `_msearch` of the
+ * plain sub-searches) and of the answers it builds. Request headers follow the proxy's own
+ * hop-by-hop rules (proxy/hop-by-hop.ts) and drop what describes the client's body bytes (we send
+ * a body of our own) and `accept-encoding` (we parse the answer, so no gzip); the client's JSON
+ * content type (e.g. the ES client's `application/vnd.elasticsearch+json; compatible-with=8`) is
+ * kept, anything else becomes `application/json`.
+ */
+import { forwardRequestHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
+
+const OWN_BODY = new Set(['content-length', 'content-encoding', 'accept-encoding', 'content-type']);
+/** Upstream response headers copied to the client's answer. */
+const KEEP_RESPONSE = ['content-type', 'x-elastic-product', 'warning', 'x-opaque-id'];
+
+function headerValue(raw: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) return raw[i + 1];
+  return undefined;
+}
+
+/** The client's headers for a request whose body we wrote; `contentType` when the client's is not `accept`ed. */
+export function ownBodyHeaders(raw: readonly string[], contentType = 'application/json', accept: RegExp = /json/i): string[] {
+  const given = headerValue(raw, 'content-type');
+  const out = withoutHeaders(forwardRequestHeaders(raw), OWN_BODY);
+  out.push('content-type', given && accept.test(given) ? given : contentType);
+  return out;
+}
+
+/** The upstream answer's headers the client sees on a response we built. */
+export function answerHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of KEEP_RESPONSE) {
+    const v = h[k];
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  out['content-type'] ??= 'application/json; charset=UTF-8';
+  return out;
+}

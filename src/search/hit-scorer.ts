@@ -1,0 +1,67 @@
+/**
+ * How the search flow scores the hits of its window: the narrow `Scorer` port it calls within the
+ * pipeline's budget (so search/ depends on no reranker internals, and a test can hand the server a
+ * fault fake in its place), and `RerankerScorer`, the adapter to `Reranker.process()`.
+ */
+import type { HitDocument } from '../pipelines/document.js';
+import type { Reranker } from '../rerank/reranker.js';
+import type { RerankQuery } from './detect.js';
+
+export interface ScoreRequest {
+  query: RerankQuery;
+  documents: HitDocument[];
+  instruction?: string;
+  explain: boolean;
+  weights?: Record<string, number>;
+  backend?: 'local' | 'remote';
+  fps?: number;
+  max_frames?: number;
+  /** Aborted when the rerank budget runs out or the client goes away. */
+  signal: AbortSignal;
+}
+
+export interface ScoredDocument {
+  /** Calibrated relevance in [0, 1]. */
+  score: number;
+  /** The scorer's explanation (signals, raw/calibrated values), when `explain`. */
+  explanation?: unknown;
+  /** This document's image or video could not be read; it was scored on what was left. */
+  error?: { code: string; reason: string };
+}
+
+export interface Scorer {
+  /** Scores in input order. */
+  score(req: ScoreRequest): Promise<ScoredDocument[]>;
+  /**
+   * Resolves once the scorer's models are warm (at once when no warm-up is under way); true when
+   * it had to wait. The search calls it before starting the budget clock. `signal` ends the wait.
+   */
+  ready?(signal?: AbortSignal): Promise<boolean>;
+}
+
+export class RerankerScorer implements Scorer {
+  constructor(private readonly reranker: Reranker) {}
+
+  ready(signal?: AbortSignal): Promise<boolean> {
+    return this.reranker.warm.wait(signal);
+  }
+
+  async score(req: ScoreRequest): Promise<ScoredDocument[]> {
+    const out = await this.reranker.process(
+      {
+        query: req.query,
+        documents: req.documents,
+        instruction: req.instruction,
+        explain: req.explain,
+        weights: req.weights,
+        backend: req.backend,
+        fps: req.fps,
+        max_frames: req.max_frames,
+      },
+      { signal: req.signal },
+    );
+    const explanations = new Map(out.map((r) => [r.index, r.explanation]));
+    const errors = new Map(out.errors.map((e) => [e.index, { code: e.code, reason: e.reason }]));
+    return out.scores.map((score, i) => ({ score, explanation: req.explain ? explanations.get(i) : undefined, ...(errors.has(i) ? { error: errors.get(i) } : {}) }));
+  }
+}
