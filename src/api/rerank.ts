@@ -1,65 +1,39 @@
 /**
- * The rerank HTTP APIs:
- * - `POST /_vlrerank/rerank`: the library's input shape → `{results, scores, usage, timings, instruction}`;
- *   errors ES-shaped.
+ * The rerank APIs as plain handlers (http/ mounts them, parses the JSON, and shapes errors in each
+ * API's own way):
+ * - `POST /_vlrerank/rerank`: the library's input shape → `{results, scores, usage, timings, instruction}`.
  * - `POST /v1/rerank`, `/v2/rerank`, `/rerank`: compatible with Cohere (v1 and v2 clients), Jina,
  *   vLLM/SGLang/Xinference: `query` and documents as strings, `{text,image,video}` objects or
  *   `{content:[parts]}` (OpenAI-style parts), `top_n`, `return_documents`, `instruction` →
- *   `{id, model, results:[{index, relevance_score, document?}], usage, meta}`; errors in those APIs'
- *   shape (`message` for Cohere, `object/type/code` for OpenAI-style servers, `detail` for Jina).
- * Per-stage timing headers on every answer: x-vlrerank-queue-ms, -features-ms, -inference-ms, -total-ms.
- *
- * Each router has its own JSON body parser bounded by server.maxJsonBodyBytes (there is no global one).
+ *   `{id, model, results:[{index, relevance_score, document?}], usage, meta}`.
+ * Both return per-stage timing headers: x-vlrerank-queue-ms, -features-ms, -inference-ms, -total-ms.
  */
 import { randomUUID } from 'node:crypto';
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import type { ServerContext } from '../http/context.js';
-import { sendError } from '../http/errors.js';
-import { esErrorBody, toVlrerankError, vlrError } from '../errors.js';
+import { vlrError } from '../errors.js';
 import type { Reranker } from '../rerank/reranker.js';
 import type { RerankOutput } from '../rerank/types.js';
 
-function reranker(ctx: ServerContext): Reranker {
-  const r = ctx.services.reranker as Reranker | undefined;
-  if (!r) throw vlrError('VLR_MODEL_MISSING', 'the reranker is not configured in this server');
-  return r;
+export type CompatVersion = 'v1' | 'v2' | 'plain';
+
+export interface ApiAnswer {
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
 }
 
-function clientSignal(req: Request, res: Response): AbortSignal {
-  const ac = new AbortController();
-  res.on('close', () => {
-    if (!res.writableFinished) ac.abort(new Error('client closed the connection'));
-  });
-  return ac.signal;
+function timingHeaders(out: RerankOutput): Record<string, string> {
+  return {
+    'x-vlrerank-queue-ms': String(out.timings.queue_ms),
+    'x-vlrerank-features-ms': String(out.timings.features_ms),
+    'x-vlrerank-inference-ms': String(out.timings.inference_ms),
+    'x-vlrerank-total-ms': String(out.timings.total_ms),
+  };
 }
 
-function timingHeaders(res: Response, out: RerankOutput): void {
-  res.setHeader('x-vlrerank-queue-ms', String(out.timings.queue_ms));
-  res.setHeader('x-vlrerank-features-ms', String(out.timings.features_ms));
-  res.setHeader('x-vlrerank-inference-ms', String(out.timings.inference_ms));
-  res.setHeader('x-vlrerank-total-ms', String(out.timings.total_ms));
+/** `POST /_vlrerank/rerank`. */
+export async function rerankNative(reranker: Pick<Reranker, 'process'>, input: unknown, signal?: AbortSignal): Promise<ApiAnswer> {
+  const out = await reranker.process(input, { signal });
+  return { headers: timingHeaders(out), body: { results: [...out], scores: out.scores, usage: out.usage, timings: out.timings, instruction: out.instruction } };
 }
-
-function jsonBody(ctx: ServerContext) {
-  return express.json({ limit: ctx.config.server.maxJsonBodyBytes, type: () => true, strict: false });
-}
-
-/** `POST /_vlrerank/rerank`, mounted under /_vlrerank with the admin routers. */
-export function rerankRouter(ctx: ServerContext): Router {
-  const r = Router();
-  r.post('/rerank', jsonBody(ctx), async (req, res, next) => {
-    try {
-      const out = await reranker(ctx).process(req.body, { signal: clientSignal(req, res) });
-      timingHeaders(res, out);
-      res.json({ results: [...out], scores: out.scores, usage: out.usage, timings: out.timings, instruction: out.instruction });
-    } catch (e) {
-      next(e);
-    }
-  });
-  return r;
-}
-
-// ---------------------------------------------------------------- Cohere / Jina / vLLM compatible
 
 type Item = { text?: string; image?: string; video?: string };
 
@@ -124,67 +98,40 @@ interface CompatRequest {
   instruction?: unknown;
 }
 
-function compatError(res: Response, ctx: ServerContext, e: unknown): void {
-  const err = toVlrerankError(e);
-  if (err.code === 'VLR_INTERNAL') ctx.logger.error({ err: err.cause ?? err }, 'internal error');
-  ctx.metrics.failures.inc({ code: err.code });
-  const es = esErrorBody(err);
-  if (res.headersSent) return void res.destroy();
-  // Cohere reads `message`; OpenAI-style servers (vLLM, SGLang) send object/message/type/code; Jina sends `detail`.
-  res.status(es.status).json({ object: 'error', message: es.error.reason, type: es.error.type, code: es.status, detail: es.error.reason, error: es.error });
-}
-
-export function compatRerankRouter(ctx: ServerContext): Router {
-  const r = Router();
-  const handler = (version: 'v1' | 'v2' | 'plain') => async (req: Request, res: Response) => {
-    try {
-      const body = req.body as CompatRequest;
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) throw vlrError('VLR_BAD_REQUEST', '[(root)] the request must be a JSON object', { details: { field: '(root)' } });
-      if (body.query === undefined) throw vlrError('VLR_BAD_REQUEST', '[query] is required', { details: { field: 'query' } });
-      if (!Array.isArray(body.documents)) throw vlrError('VLR_BAD_REQUEST', '[documents] must be an array', { details: { field: 'documents' } });
-      if (body.top_n !== undefined && (typeof body.top_n !== 'number' || !Number.isInteger(body.top_n) || body.top_n < 1)) {
-        throw vlrError('VLR_BAD_REQUEST', '[top_n] must be a positive integer', { details: { field: 'top_n' } });
-      }
-      if (body.return_documents !== undefined && typeof body.return_documents !== 'boolean') {
-        throw vlrError('VLR_BAD_REQUEST', '[return_documents] must be a boolean', { details: { field: 'return_documents' } });
-      }
-      if (body.instruction !== undefined && typeof body.instruction !== 'string') throw vlrError('VLR_BAD_REQUEST', '[instruction] must be a string', { details: { field: 'instruction' } });
-      const documents = (body.documents as unknown[]).map((d, i) => compatItem(d, `documents[${i}]`));
-      const query = compatItem(body.query, 'query');
-      const out = await reranker(ctx).process(
-        { query, documents, ...(body.top_n !== undefined ? { top_n: body.top_n as number } : {}), ...(body.instruction !== undefined ? { instruction: body.instruction as string } : {}) },
-        { signal: clientSignal(req, res) },
-      );
-      timingHeaders(res, out);
-      // Cohere v2 defaults return_documents to false; v1, Jina and vLLM return them by default.
-      const withDocs = (body.return_documents as boolean | undefined) ?? version !== 'v2';
-      const model = typeof body.model === 'string' ? body.model : 'vlrerank';
-      const results = out.map((x) => {
-        const d = (body.documents as unknown[])[x.index];
-        return { index: x.index, relevance_score: x.score, ...(withDocs ? { document: typeof d === 'string' ? { text: d } : d } : {}) };
-      });
-      res.json({
-        id: randomUUID(),
-        model,
-        results,
-        usage: { total_tokens: 0, documents: out.usage.documents, images: out.usage.images, video_frames: out.usage.video_frames },
-        meta: { api_version: { version: version === 'v2' ? '2' : '1' }, billed_units: { search_units: 1 }, ...(out.instruction.note ? { warnings: [`instruction ${out.instruction.note}`] } : {}) },
-      });
-    } catch (e) {
-      compatError(res, ctx, e);
-    }
+/** `POST /v1/rerank`, `/v2/rerank`, `/rerank`. */
+export async function rerankCompat(reranker: Pick<Reranker, 'process'>, version: CompatVersion, input: unknown, signal?: AbortSignal): Promise<ApiAnswer> {
+  const body = input as CompatRequest;
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw vlrError('VLR_BAD_REQUEST', '[(root)] the request must be a JSON object', { details: { field: '(root)' } });
+  if (body.query === undefined) throw vlrError('VLR_BAD_REQUEST', '[query] is required', { details: { field: 'query' } });
+  if (!Array.isArray(body.documents)) throw vlrError('VLR_BAD_REQUEST', '[documents] must be an array', { details: { field: 'documents' } });
+  if (body.top_n !== undefined && (typeof body.top_n !== 'number' || !Number.isInteger(body.top_n) || body.top_n < 1)) {
+    throw vlrError('VLR_BAD_REQUEST', '[top_n] must be a positive integer', { details: { field: 'top_n' } });
+  }
+  if (body.return_documents !== undefined && typeof body.return_documents !== 'boolean') {
+    throw vlrError('VLR_BAD_REQUEST', '[return_documents] must be a boolean', { details: { field: 'return_documents' } });
+  }
+  if (body.instruction !== undefined && typeof body.instruction !== 'string') throw vlrError('VLR_BAD_REQUEST', '[instruction] must be a string', { details: { field: 'instruction' } });
+  const documents = (body.documents as unknown[]).map((d, i) => compatItem(d, `documents[${i}]`));
+  const query = compatItem(body.query, 'query');
+  const out = await reranker.process(
+    { query, documents, ...(body.top_n !== undefined ? { top_n: body.top_n as number } : {}), ...(body.instruction !== undefined ? { instruction: body.instruction as string } : {}) },
+    { signal },
+  );
+  // Cohere v2 defaults return_documents to false; v1, Jina and vLLM return them by default.
+  const withDocs = (body.return_documents as boolean | undefined) ?? version !== 'v2';
+  const model = typeof body.model === 'string' ? body.model : 'vlrerank';
+  const results = out.map((x) => {
+    const d = (body.documents as unknown[])[x.index];
+    return { index: x.index, relevance_score: x.score, ...(withDocs ? { document: typeof d === 'string' ? { text: d } : d } : {}) };
+  });
+  return {
+    headers: timingHeaders(out),
+    body: {
+      id: randomUUID(),
+      model,
+      results,
+      usage: { total_tokens: 0, documents: out.usage.documents, images: out.usage.images, video_frames: out.usage.video_frames },
+      meta: { api_version: { version: version === 'v2' ? '2' : '1' }, billed_units: { search_units: 1 }, ...(out.instruction.note ? { warnings: [`instruction ${out.instruction.note}`] } : {}) },
+    },
   };
-  const parser = jsonBody(ctx);
-  const parseErrors = (err: unknown, _req: Request, res: Response, next: NextFunction) => {
-    const t = (err as { type?: string }).type;
-    if (t === 'entity.parse.failed') return compatError(res, ctx, vlrError('VLR_PARSE', `request body is not valid JSON: ${(err as Error).message}`));
-    if (t === 'entity.too.large') return compatError(res, ctx, vlrError('VLR_BAD_REQUEST', `request body too large: ${(err as Error).message}`, { status: 413 }));
-    next(err);
-  };
-  r.post('/v1/rerank', parser, parseErrors, handler('v1'));
-  r.post('/v2/rerank', parser, parseErrors, handler('v2'));
-  r.post('/rerank', parser, parseErrors, handler('plain'));
-  return r;
 }
-
-export { sendError };

@@ -9,7 +9,16 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Counter, Gauge } from 'prom-client';
-import type { ServerContext } from './context.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+
+export interface AccessLogDeps {
+  metrics: Pick<Metrics, 'requests' | 'inFlight'>;
+  /** Write one access line per request. */
+  access: boolean;
+  /** Where access lines go (the buffered access logger, or the main logger). */
+  logger: Logger;
+}
 
 /** Does `path` contain `seg` (e.g. "/_bulk") followed by "/" or the end? */
 function hasSegment(path: string, seg: string): boolean {
@@ -34,7 +43,7 @@ export function routeClass(path: string): string {
 }
 
 interface Entry {
-  ctx: ServerContext;
+  deps: AccessLogDeps;
   req: IncomingMessage;
   /** The URL as received (routers rewrite req.url under a mount point). */
   url: string;
@@ -70,9 +79,9 @@ function countingEnd(this: Tracked, chunk?: unknown, ...rest: unknown[]): Server
 /** Metric children per label set, per metrics registry (a server has one). */
 const children = new WeakMap<object, { inFlight: Map<string, Entry['inFlight']>; requests: Map<string, ReturnType<Counter<'route' | 'status'>['labels']>> }>();
 
-function cacheFor(ctx: ServerContext) {
-  let c = children.get(ctx.metrics);
-  if (!c) children.set(ctx.metrics, (c = { inFlight: new Map(), requests: new Map() }));
+function cacheFor(deps: AccessLogDeps) {
+  let c = children.get(deps.metrics);
+  if (!c) children.set(deps.metrics, (c = { inFlight: new Map(), requests: new Map() }));
   return c;
 }
 
@@ -82,32 +91,32 @@ function finish(this: Tracked): void {
   e.done = true;
   e.inFlight.dec();
   const status = this.statusCode;
-  const cache = cacheFor(e.ctx);
+  const cache = cacheFor(e.deps);
   const key = `${e.route} ${status}`;
   let counter = cache.requests.get(key);
-  if (!counter) cache.requests.set(key, (counter = e.ctx.metrics.requests.labels({ route: e.route, status: String(status) })));
+  if (!counter) cache.requests.set(key, (counter = e.deps.metrics.requests.labels({ route: e.route, status: String(status) })));
   counter.inc();
-  if (e.ctx.config.log.access) {
+  if (e.deps.access) {
     const ms = Number(process.hrtime.bigint() - e.start) / 1e6;
-    (e.ctx.accessLogger ?? e.ctx.logger).info({ access: { method: e.req.method, path: e.url, status, bytes: e.bytes, ms: Math.round(ms * 100) / 100, route: e.route } }, 'access');
+    e.deps.logger.info({ access: { method: e.req.method, path: e.url, status, bytes: e.bytes, ms: Math.round(ms * 100) / 100, route: e.route } }, 'access');
   }
 }
 
 /**
  * Track one request from arrival to finish: in-flight gauge, request counter, access line. Called
- * first for every request, before any routing (http/app.ts), on the plain node objects.
+ * first for every request, before any routing (http/handler.ts), on the plain node objects.
  */
-export function requestTracker(ctx: ServerContext): (req: IncomingMessage, res: ServerResponse) => void {
-  const cache = cacheFor(ctx);
+export function requestTracker(deps: AccessLogDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const cache = cacheFor(deps);
   return (req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const route = routeClass(q < 0 ? url : url.slice(0, q));
     let inFlight = cache.inFlight.get(route);
-    if (!inFlight) cache.inFlight.set(route, (inFlight = ctx.metrics.inFlight.labels({ route })));
+    if (!inFlight) cache.inFlight.set(route, (inFlight = deps.metrics.inFlight.labels({ route })));
     inFlight.inc();
     const r = res as Tracked;
-    r[kEntry] = { ctx, req, url, start: process.hrtime.bigint(), route, inFlight, bytes: 0, done: false, write: res.write as Entry['write'], end: res.end as Entry['end'] };
+    r[kEntry] = { deps, req, url, start: process.hrtime.bigint(), route, inFlight, bytes: 0, done: false, write: res.write as Entry['write'], end: res.end as Entry['end'] };
     res.write = countingWrite as typeof res.write;
     res.end = countingEnd as typeof res.end;
     res.on('finish', finish);

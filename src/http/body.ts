@@ -1,16 +1,12 @@
 /**
- * Read a request body into memory, bounded (`server.maxJsonBodyBytes`): only search bodies are read
- * this way — we must look inside them to know whether to rerank. A gzip/deflate/br body is kept
- * as sent (to forward it unchanged) and decoded for inspection.
+ * Read a request body into memory, bounded (`server.maxJsonBodyBytes`): only bodies vlrerank must
+ * look inside are read this way (searches — to know whether to rerank —, single documents at
+ * ingest). A gzip/deflate/br body is kept as sent (to forward it unchanged) and decoded for
+ * inspection.
  */
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import type { IncomingMessage } from 'node:http';
 import { vlrError } from '../errors.js';
-
-export function hasBody(req: IncomingMessage): boolean {
-  const len = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (len !== undefined && len !== '0');
-}
 
 /**
  * The whole body, bounded. Plain 'data'/'end' listeners, not `for await`: the async iterator's
@@ -72,4 +68,10 @@ export function decodeBody(req: IncomingMessage, raw: Buffer, maxBytes: number):
   } catch {
     return undefined;
   }
+}
+
+/** Read and decode in one: what the search and ingest handlers take. */
+export async function readJsonish(req: IncomingMessage, maxBytes: number): Promise<{ raw: Buffer; text: string | undefined }> {
+  const raw = await readBody(req, maxBytes);
+  return { raw, text: raw.length ? decodeBody(req, raw, maxBytes) : '' };
 }

@@ -1,34 +1,62 @@
 /**
- * The only place errors become HTTP responses: an ES-shaped body
- * `{"error":{"type","reason"},"status"}` with the error's status. Unknown errors are logged with
- * their stack and answered as a generic 500 — never a stack trace on the wire.
+ * The only place errors become HTTP responses, in each API's own shape:
+ * - ES-shaped `{"error":{"type","reason"},"status"}` with the error's status, on search paths and
+ *   `/_vlrerank/*` (the official ES and OpenSearch clients parse it as a ResponseError);
+ * - the rerank API's shape on `/v1/rerank`, `/v2/rerank`, `/rerank`: Cohere reads `message`,
+ *   OpenAI-style servers (vLLM, SGLang) send `object/message/type/code`, Jina sends `detail`.
+ * Unknown errors are logged with their stack and answered as a generic 500 — never a stack trace
+ * on the wire. Every answered error counts in `vlrerank_failures_total{code}`.
  */
 import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
-import { esErrorBody, toVlrerankError, vlrError } from '../errors.js';
-import type { ServerContext } from './context.js';
+import { esErrorBody, toVlrerankError, vlrError, type VlrerankError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 
-/** Works on a plain node response too (the fast paths in app.ts answer without express). */
-export function sendError(res: ServerResponse, err: unknown, ctx: ServerContext): void {
-  const e = toVlrerankError(err);
-  if (e.code === 'VLR_INTERNAL') ctx.logger.error({ err: e.cause ?? e }, 'internal error');
-  ctx.metrics.failures.inc({ code: e.code });
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const es = esErrorBody(e);
-  const body = Buffer.from(JSON.stringify(es));
-  res.writeHead(es.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
-  res.end(body);
+export interface ErrorDeps {
+  logger: Logger;
+  metrics: Pick<Metrics, 'failures'>;
 }
 
-/** Express error middleware: body-parser failures become parse errors naming the problem. */
-export function errorHandler(ctx: ServerContext): ErrorRequestHandler {
-  return (err, _req, res, _next) => {
-    const t = (err as { type?: string }).type;
-    if (t === 'entity.parse.failed') return sendError(res, vlrError('VLR_PARSE', `request body is not valid JSON: ${(err as Error).message}`), ctx);
-    if (t === 'entity.too.large') return sendError(res, vlrError('VLR_BAD_REQUEST', `request body too large: ${(err as Error).message}`, { status: 413 }), ctx);
-    sendError(res, err, ctx);
-  };
+/** Log an unexpected error once, count the code; returns the error as a VlrerankError. */
+function record(err: unknown, deps: ErrorDeps): VlrerankError {
+  const e = toVlrerankError(err);
+  if (e.code === 'VLR_INTERNAL') deps.logger.error({ err: e.cause ?? e }, 'internal error');
+  deps.metrics.failures.inc({ code: e.code });
+  return e;
+}
+
+function writeJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) {
+    res.destroy(); // an answer already under way can only be cut
+    return;
+  }
+  const bytes = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length });
+  res.end(bytes);
+}
+
+/** ES-shaped. Works on a plain node response (the fast paths answer without express). */
+export function sendError(res: ServerResponse, err: unknown, deps: ErrorDeps): void {
+  const es = esErrorBody(record(err, deps));
+  writeJson(res, es.status, es);
+}
+
+/** In the rerank-compatible APIs' shape (Cohere / OpenAI-style / Jina fields side by side). */
+export function sendCompatError(res: ServerResponse, err: unknown, deps: ErrorDeps): void {
+  const es = esErrorBody(record(err, deps));
+  writeJson(res, es.status, { object: 'error', message: es.error.reason, type: es.error.type, code: es.status, detail: es.error.reason, error: es.error });
+}
+
+/** body-parser's failures as our errors (a parse error naming the problem, a 413). */
+export function bodyParserError(err: unknown): unknown {
+  const t = (err as { type?: string }).type;
+  if (t === 'entity.parse.failed') return vlrError('VLR_PARSE', `request body is not valid JSON: ${(err as Error).message}`);
+  if (t === 'entity.too.large') return vlrError('VLR_BAD_REQUEST', `request body too large: ${(err as Error).message}`, { status: 413 });
+  return err;
+}
+
+/** Express error middleware, ES-shaped. */
+export function errorHandler(deps: ErrorDeps): ErrorRequestHandler {
+  return (err, _req, res, _next) => sendError(res, bodyParserError(err), deps);
 }

@@ -1,6 +1,6 @@
 /**
  * Vite 7 build of the demo UI: plain TypeScript, no framework, no external CDN or fonts.
- * Built by `npm run build` into dist/ui/public, which src/ui/serve.ts serves at /_vlrerank/ui/.
+ * Built by `npm run build` into dist/ui/public, which src/http/ui-routes.ts serves at /_vlrerank/ui/.
  * (dist/ui/ itself holds the compiled server-side serve.js/media.js, so the static files get
  * their own folder and the server code is never served.)
  */

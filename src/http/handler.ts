@@ -1,0 +1,70 @@
+/**
+ * The server's request handler: every request is first tracked (access log + request metrics),
+ * then the fast dispatch, on the plain node objects, takes the two hot paths of a drop-in proxy:
+ * a request no router can take goes straight to the streaming proxy, and `GET|POST /_search`,
+ * `/{index}/_search`, `/_msearch`, `/{index}/_msearch` go straight to the search handlers (which
+ * forward a search that asks for no reranking with its exact bytes); everything else goes through
+ * the express app (app.ts). Express on the hot paths cost more CPU than the proxying itself
+ * (scripts/bench/proxy.ts).
+ */
+import { requestTracker } from './access-log.js';
+import { buildApp, type HttpDeps } from './app.js';
+import { proxyHandler, type NodeHandler } from './proxy-route.js';
+import { searchHandlers } from './search-routes.js';
+
+/**
+ * Could any router mounted before the proxy take this request? Deliberately over-approximate
+ * (a `true` only means "walk the routers as before"): express matches paths case-insensitively
+ * and ignores a trailing slash, so the check is on the lower-cased path, by substring.
+ *   - /_vlrerank/… and the rerank APIs (/rerank, /v1/rerank, /v2/rerank): "rerank";
+ *   - search interception (_search, _msearch, any method — GET routes also answer HEAD): "search";
+ *   - ingest (POST/PUT _bulk, _doc, _create; POST _update), unless `ingest` is false (no pipeline
+ *     adds vectors at ingest, so the ingest router hands every write to the proxy anyway);
+ *   - a percent-encoded path could spell any of these: always the routers.
+ * An area that mounts a new intercept route must extend this check.
+ */
+export function mayIntercept(method: string | undefined, url: string | undefined, ingest = true): boolean {
+  if (!url) return true;
+  const q = url.indexOf('?');
+  const p = (q < 0 ? url : url.slice(0, q)).toLowerCase();
+  if (p.includes('%') || p.includes('rerank') || p.includes('search')) return true;
+  if (ingest && (method === 'POST' || method === 'PUT')) return p.includes('_bulk') || p.includes('_doc') || p.includes('_create') || p.includes('_update');
+  return false;
+}
+
+/**
+ * `/_search`, `/{index}/_search`, `/_msearch`, `/{index}/_msearch` for GET and POST, spelled
+ * exactly (lower case, no trailing slash, no percent-encoding: those go to the routers, which
+ * decode and match loosely as before). Returns the kind and the index, or undefined.
+ */
+export function searchRoute(method: string | undefined, url: string): { kind: 'search' | 'msearch'; index: string | undefined } | undefined {
+  if (method !== 'GET' && method !== 'POST') return undefined;
+  const q = url.indexOf('?');
+  const p = q < 0 ? url : url.slice(0, q);
+  if (p.includes('%')) return undefined;
+  const kind = p.endsWith('/_search') ? 'search' : p.endsWith('/_msearch') ? 'msearch' : undefined;
+  if (!kind) return undefined;
+  const head = p.slice(0, p.length - kind.length - 2); // "" or "/{index}"
+  if (head === '') return { kind, index: undefined };
+  if (head.charCodeAt(0) !== 47 /* / */ || head.indexOf('/', 1) >= 0 || head.length === 1) return undefined;
+  return { kind, index: head.slice(1) };
+}
+
+export function buildHandler(deps: HttpDeps): NodeHandler {
+  const proxy = proxyHandler(deps.pool, deps.errors);
+  const search = searchHandlers({ ...deps.errors, search: deps.search, pool: deps.pool, maxJsonBodyBytes: deps.maxJsonBodyBytes });
+  const app = buildApp(deps, { proxy, search });
+  const track = requestTracker(deps.access);
+  const ingest = deps.ingest.pipelines.ingests;
+  return (req, res) => {
+    track(req, res);
+    const url = req.url ?? '/';
+    if (!mayIntercept(req.method, url, ingest)) return proxy(req, res);
+    const s = !url.startsWith('/_vlrerank') ? searchRoute(req.method, url) : undefined;
+    if (s) {
+      void search[s.kind](req, res, s.index, () => proxy(req, res));
+      return;
+    }
+    app(req, res);
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Writes that may get vectors at ingest — `POST|PUT /_bulk`, `/{index}/_bulk`, `/{index}/_doc[/id]`,
+ * `/{index}/_create/{id}`, `POST /{index}/_update/{id}`: asks the ingest room whether it wants the
+ * request (else the streaming proxy takes it untouched), hands it the body (as a stream for
+ * `_bulk`, read and bounded for one document), and writes the upstream's answer back.
+ */
+import { pipeline as pipe } from 'node:stream/promises';
+import type { ServerResponse } from 'node:http';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { handleBulk, handleDocument, wantsBulk, wantsDocument, type IngestDeps, type WriteAnswer, type WriteRequest } from '../ingest/handle.js';
+import { readJsonish } from './body.js';
+import { sendError, type ErrorDeps } from './errors.js';
+
+export interface IngestRouteDeps extends ErrorDeps {
+  ingest: IngestDeps;
+  maxJsonBodyBytes: number;
+}
+
+async function write(res: ServerResponse, a: WriteAnswer): Promise<void> {
+  res.sendDate = false;
+  res.writeHead(a.status, a.headers);
+  if (typeof a.body === 'string') res.end(a.body);
+  else await pipe(a.body, res);
+}
+
+function writeRequest(req: Request, signal?: AbortSignal): WriteRequest {
+  return { index: req.params.index as string | undefined, method: req.method, path: req.originalUrl, headers: req.rawHeaders, signal };
+}
+
+export function ingestRouter(deps: IngestRouteDeps): Router {
+  const router = Router();
+  const { pipelines } = deps.ingest;
+
+  const bulk = async (req: Request, res: Response, next: NextFunction) => {
+    if (!wantsBulk(pipelines, req.params.index as string | undefined, req.headers['content-encoding'])) return next();
+    const ac = new AbortController();
+    res.once('close', () => !res.writableFinished && ac.abort());
+    try {
+      await write(res, await handleBulk(deps.ingest, writeRequest(req, ac.signal), req));
+    } catch (e) {
+      if (!res.destroyed) sendError(res, e, deps);
+    }
+  };
+
+  const single = (op: 'index' | 'update') => async (req: Request, res: Response, next: NextFunction) => {
+    const pipeline = wantsDocument(pipelines, req.params.index as string);
+    if (!pipeline) return next();
+    try {
+      const body = await readJsonish(req, deps.maxJsonBodyBytes);
+      await write(res, await handleDocument(deps.ingest, pipeline, op, writeRequest(req), body));
+    } catch (e) {
+      if (!res.destroyed) sendError(res, e, deps);
+    }
+  };
+
+  for (const m of ['post', 'put'] as const) {
+    router[m]('/_bulk', bulk);
+    router[m]('/:index/_bulk', bulk);
+    router[m]('/:index/_doc', single('index'));
+    router[m]('/:index/_doc/:id', single('index'));
+    router[m]('/:index/_create/:id', single('index'));
+  }
+  router.post('/:index/_update/:id', single('update'));
+  return router;
+}

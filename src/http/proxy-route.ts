@@ -1,0 +1,38 @@
+/**
+ * The transparent streaming proxy as a node handler: every method, path and query string goes to
+ * the upstream pool; status, headers (minus hop-by-hop) and body come back unchanged. Bodies
+ * stream both ways and are never buffered or parsed, so gzip and a 200 MB _bulk pass untouched
+ * with flat memory. Also forwards a body that had to be read (a search, to look inside it) with
+ * its exact original bytes, or a rewritten body without the original's length and encoding.
+ *
+ * Failures before the upstream answered become ES-shaped 502/504; a failure after the response
+ * started can only cut the connection, as any proxy must.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { forwardRequestHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
+import type { UpstreamPool } from '../proxy/pool.js';
+import { sendError, type ErrorDeps } from './errors.js';
+import { hasBody, originalUrl } from './request.js';
+
+/** A handler on the plain node objects. */
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Headers that describe the client's body bytes, which a rewritten body no longer has. */
+const BODY_BYTES = new Set(['content-length', 'content-encoding']);
+
+export function proxyHandler(pool: UpstreamPool, deps: ErrorDeps): NodeHandler {
+  return (req, res) => {
+    pool.forward({ method: req.method!, path: originalUrl(req), headers: forwardRequestHeaders(req.rawHeaders), body: hasBody(req) ? req : null }, res).catch((err) => {
+      // the client went away: nobody to answer (req.destroyed alone is no sign: Node destroys a
+      // request once its body is read)
+      if (res.destroyed) return;
+      sendError(res, err, deps);
+    });
+  };
+}
+
+/** `rewritten`: the body is not the client's (its length and encoding headers no longer apply). */
+export function forwardBuffered(pool: UpstreamPool, req: IncomingMessage, res: ServerResponse, body: Buffer, rewritten = false): Promise<void> {
+  const headers = forwardRequestHeaders(req.rawHeaders);
+  return pool.forward({ method: req.method!, path: originalUrl(req), headers: rewritten ? withoutHeaders(headers, BODY_BYTES) : headers, body: body.length ? body : null }, res);
+}

@@ -1,0 +1,32 @@
+/**
+ * Small facts about an incoming request that several routes need: the URL as the client sent it,
+ * its query string, whether it carries a body, and an AbortSignal that fires when the client goes
+ * away before its answer is complete.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** The URL as the client sent it: express rewrites req.url under mount points, originalUrl keeps it. */
+export function originalUrl(req: IncomingMessage): string {
+  return (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+}
+
+export function queryParams(req: IncomingMessage): URLSearchParams {
+  const url = originalUrl(req);
+  const q = url.indexOf('?');
+  return new URLSearchParams(q >= 0 ? url.slice(q + 1) : '');
+}
+
+/** Does the client request carry a body? (RFC 9112 §6.3: Transfer-Encoding or a Content-Length.) */
+export function hasBody(req: IncomingMessage): boolean {
+  const len = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (len !== undefined && len !== '0');
+}
+
+/** Aborted once the client closes its connection before the answer is complete. */
+export function clientSignal(res: ServerResponse): AbortSignal {
+  const ac = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) ac.abort(new Error('client closed the connection'));
+  });
+  return ac.signal;
+}

@@ -1,0 +1,65 @@
+/**
+ * `GET|POST /{index}/_search`, `/_search`, `/{index}/_msearch` and `/_msearch`: read the body
+ * (bounded by server.maxJsonBodyBytes, because whether to rerank is written inside it), hand it to
+ * the search room, and carry out what it decides — stream untouched, forward bytes, or answer.
+ * The same handlers serve the fast dispatch (handler.ts) and, as express routes, the path
+ * spellings the fast dispatch leaves to the router (case variants, a trailing slash,
+ * percent-encoded index names, HEAD).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { UpstreamPool } from '../proxy/pool.js';
+import { handleMsearch, handleSearch, type SearchHandlerDeps, type SearchRequest, type SearchResult } from '../search/handle.js';
+import { readJsonish } from './body.js';
+import { sendError, type ErrorDeps } from './errors.js';
+import { forwardBuffered } from './proxy-route.js';
+import { clientSignal, hasBody, queryParams } from './request.js';
+
+/** `index` from the path (undefined for /_search); `next` hands the request to the streaming proxy untouched. */
+export type SearchRouteHandler = (req: IncomingMessage, res: ServerResponse, index: string | undefined, next: () => void) => Promise<void>;
+
+export interface SearchRouteDeps extends ErrorDeps {
+  search: SearchHandlerDeps;
+  pool: UpstreamPool;
+  maxJsonBodyBytes: number;
+}
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | Record<string, unknown>): void {
+  res.statusCode = status;
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  res.end(Buffer.isBuffer(body) ? body : JSON.stringify(body));
+}
+
+export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHandler; msearch: SearchRouteHandler } {
+  const route =
+    (handle: (d: SearchHandlerDeps, r: SearchRequest) => Promise<SearchResult>): SearchRouteHandler =>
+    async (req, res, index, next) => {
+      try {
+        const params = queryParams(req);
+        const body = hasBody(req) ? await readJsonish(req, deps.maxJsonBodyBytes) : undefined;
+        const out = await handle(deps.search, { index, params, headers: req.rawHeaders, body, signal: () => clientSignal(res) });
+        if (out.kind === 'proxy') return next();
+        if (out.kind === 'forward') return await forwardBuffered(deps.pool, req, res, out.body, out.rewritten);
+        send(res, out.status, out.headers, out.body);
+      } catch (e) {
+        sendError(res, e, deps);
+      }
+    };
+  return { search: route(handleSearch), msearch: route(handleMsearch) };
+}
+
+export function searchRouter(handlers: { search: SearchRouteHandler; msearch: SearchRouteHandler }): Router {
+  const router = Router();
+  const route = (h: SearchRouteHandler) => (req: Request, res: Response, next: NextFunction) => h(req, res, req.params.index as string | undefined, () => next());
+  const search = route(handlers.search);
+  const msearch = route(handlers.msearch);
+  router.get('/_search', search);
+  router.post('/_search', search);
+  router.get('/:index/_search', search);
+  router.post('/:index/_search', search);
+  router.get('/_msearch', msearch);
+  router.post('/_msearch', msearch);
+  router.get('/:index/_msearch', msearch);
+  router.post('/:index/_msearch', msearch);
+  return router;
+}
