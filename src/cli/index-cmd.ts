@@ -8,8 +8,11 @@ import cliProgress from 'cli-progress';
 import { addConfigFlags, configFromFlags, runAction, type ConfigFlags } from './common.js';
 import { vlrError } from '../errors.js';
 import { loadPipelines, PipelineRegistry, type Pipeline } from '../pipelines/index.js';
+import { EngineClient } from '../engine/client.js';
+import { setupIndex } from '../engine/mapping.js';
 import { UpstreamPool } from '../proxy/pool.js';
-import { setupIndex } from '../ingest/mapping.js';
+import { RerankerEmbedder } from '../rerank/embedder.js';
+import { createRerankService } from '../rerank/service.js';
 import { backfill } from '../ingest/backfill.js';
 import { createLogger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
@@ -36,7 +39,7 @@ export function registerIndex(program: Command): void {
         const config = configFromFlags(flags);
         const pool = new UpstreamPool(config.upstream);
         try {
-          const r = await setupIndex(pool, pipelineFor(config, index, flags.pipeline), index);
+          const r = await setupIndex(new EngineClient(pool), pipelineFor(config, index, flags.pipeline), index);
           process.stdout.write(`${r.action} ${r.index} on ${r.dialect}\n${JSON.stringify(r.mapping, null, 2)}\n`);
         } finally {
           await pool.close();
@@ -52,13 +55,11 @@ export function registerIndex(program: Command): void {
         const pipeline = pipelineFor(config, index, flags.pipeline);
         const pool = new UpstreamPool(config.upstream);
         const logger = createLogger(config.log.level === 'info' ? 'warn' : config.log.level);
-        const { createRerankService } = await import('../rerank/service.js');
-        const { RerankerEmbedder } = await import('../search/reranker-scorer.js');
         const svc = await createRerankService(config, { logger, metrics: createMetrics() });
         const bar = new cliProgress.SingleBar({ format: `${index} [{bar}] {value}/{total} docs | {eta_formatted} left | failed {failed}`, hideCursor: true }, cliProgress.Presets.shades_classic);
         let started = false;
         try {
-          const r = await backfill(pool, pipeline, index, new RerankerEmbedder(svc.reranker, { fps: pipeline.scorer.fps ?? config.media.fps, maxFrames: pipeline.scorer.max_frames ?? config.media.maxFrames }), {
+          const r = await backfill(new EngineClient(pool), pipeline, index, new RerankerEmbedder(svc.reranker, { fps: pipeline.scorer.fps ?? config.media.fps, maxFrames: pipeline.scorer.max_frames ?? config.media.maxFrames }), {
             batch: Number(flags.batch) || 32,
             onProgress: (p) => {
               if (!started) {

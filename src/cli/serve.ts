@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { addConfigFlags, configFromFlags, runAction, type ConfigFlags } from './common.js';
-import { startServer } from '../http/server.js';
-import type { Reranker } from '../rerank/reranker.js';
+import { startServer } from '../server/start.js';
 import { inferenceIdle } from '../models/inference-idle.js';
 
 export function registerServe(program: Command): void {
@@ -11,8 +10,8 @@ export function registerServe(program: Command): void {
       const running = await startServer(config);
       process.stdout.write(`vlrerank listening on ${running.url} → ${config.upstream.urls.join(', ')}\n`);
       // the warm-up runs in the background (requests are served meanwhile): say when it ends
-      const warm = (running.ctx.services.reranker as Reranker | undefined)?.warm;
-      if (warm?.state === 'warming') {
+      const warm = running.services.reranker.warm;
+      if (warm.state === 'warming') {
         process.stdout.write('reranker warming up (models load in the background; GET /_vlrerank/health shows its state)\n');
         void warm.wait().then(() => {
           const s = warm.status();

@@ -1,0 +1,91 @@
+/**
+ * THE composition root: builds every long-lived service of a server once, in dependency order —
+ * config → observability → upstream pool → engine → pipelines → models, media and reranker →
+ * embedder and scorer — each from the ones before it, so the order is held by the types (a
+ * builder cannot be called without what it needs) rather than by comments. Each room then gets
+ * only its share (see start.ts). Nothing else in src/ builds services or looks them up.
+ *
+ * Test hooks are options of this function (`scorer`, `embedder`: fault fakes), never fields of a
+ * production type.
+ */
+import type { Config } from '../config/schema.js';
+import { EngineClient } from '../engine/client.js';
+import { createAccessLogger, createLogger, type Logger } from '../observability/logger.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { loadPipelines, PipelineRegistry } from '../pipelines/index.js';
+import { UpstreamPool } from '../proxy/pool.js';
+import { RerankerEmbedder } from '../rerank/embedder.js';
+import type { Reranker } from '../rerank/reranker.js';
+import { createRerankService } from '../rerank/service.js';
+import type { Models } from '../models/index.js';
+import { RerankerScorer, type Scorer } from '../search/hit-scorer.js';
+
+export interface ServiceOptions {
+  /** Log here instead of a logger built from config.log (access lines then go here too). */
+  logger?: Logger;
+  /** Score hits with this instead of the reranker (tests: fault fakes named after their fault). */
+  scorer?: Scorer;
+  /** Embed queries and documents with this instead of the reranker (tests). */
+  embedder?: RerankerEmbedder;
+}
+
+export interface Services {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** Where access lines go: a buffered logger of their own, or `logger`. */
+  readonly accessLogger: Logger;
+  readonly metrics: Metrics;
+  readonly pool: UpstreamPool;
+  readonly engine: EngineClient;
+  readonly pipelines: PipelineRegistry;
+  readonly models: Models;
+  readonly reranker: Reranker;
+  readonly embedder: RerankerEmbedder;
+  readonly scorer: Scorer;
+  /** Close everything, in the reverse order of building. */
+  close(): Promise<void>;
+}
+
+export async function buildServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
+  const closers: Array<() => Promise<void> | void> = [];
+  try {
+    const logger = options.logger ?? createLogger(config.log.level);
+    let accessLogger = logger;
+    if (!options.logger && config.log.access && config.log.level !== 'silent') {
+      const access = createAccessLogger(config.log.level);
+      accessLogger = access.logger;
+      closers.push(() => access.close());
+    }
+    const metrics = createMetrics();
+    const pool = new UpstreamPool(config.upstream, { metrics });
+    closers.push(() => pool.close());
+    const engine = new EngineClient(pool);
+    const pipelines = new PipelineRegistry(loadPipelines(config.pipelines.dir));
+    logger.info({ pipelines: pipelines.pipelines.map((p) => p.name) }, 'rerank pipelines loaded');
+    const rerank = await createRerankService(config, { logger, metrics });
+    closers.push(() => rerank.close());
+    const embedder = options.embedder ?? new RerankerEmbedder(rerank.reranker);
+    const scorer = options.scorer ?? new RerankerScorer(rerank.reranker);
+    return {
+      config,
+      logger,
+      accessLogger,
+      metrics,
+      pool,
+      engine,
+      pipelines,
+      models: rerank.models,
+      reranker: rerank.reranker,
+      embedder,
+      scorer,
+      close: () => closeAll(closers),
+    };
+  } catch (e) {
+    await closeAll(closers);
+    throw e;
+  }
+}
+
+async function closeAll(closers: Array<() => Promise<void> | void>): Promise<void> {
+  for (const fn of closers.splice(0).reverse()) await fn();
+}
