@@ -20,7 +20,7 @@ import { spawn } from 'node:child_process';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, parseConfig } from '../src/config/load.js';
-import { startServer } from '../src/http/server.js';
+import { startServer } from '../src/server/start.js';
 import { createLogger } from '../src/observability/logger.js';
 import { loadPipelines } from '../src/pipelines/index.js';
 import { DEFAULT_MODELS } from '../src/models/index.js';
@@ -251,7 +251,7 @@ async function main(): Promise<void> {
     }
     if (r.errors.length) step(`  ${r.errors.length} documents failed: ${r.errors.slice(0, 3).join('; ')}`);
   }
-  if (!(await awaitWarmup(running.ctx.services.reranker as Reranker | undefined))) await loadModels(running.url, token);
+  if (!(await awaitWarmup(running.services.reranker))) await loadModels(running.url, token);
 
   process.stdout.write(
     `\nReady in ${secs()}.\n\n` +

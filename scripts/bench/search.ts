@@ -12,8 +12,8 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { REPO_ROOT, startEngine, stopEngine, engineUrl } from '../engines.js';
 import { parseConfig } from '../../src/config/load.js';
-import { startServer } from '../../src/http/server.js';
-import { setupIndex } from '../../src/ingest/mapping.js';
+import { startServer } from '../../src/server/start.js';
+import { setupIndex } from '../../src/engine/mapping.js';
 import type { PipelineRegistry } from '../../src/pipelines/index.js';
 import type { UpstreamPool } from '../../src/proxy/pool.js';
 import type { Reranker } from '../../src/rerank/reranker.js';
@@ -48,13 +48,12 @@ async function main(): Promise<void> {
     return startServer(config);
   };
   let srv = await mk();
-  const pool = srv.ctx.services.upstream as UpstreamPool;
-  const pipelines = (srv.ctx.services.search as { pipelines: PipelineRegistry }).pipelines;
-  const have = await pool.json<{ count?: number }>('POST', `/${INDEX}/_count`, { query: { exists: { field: 'image_vector' } } });
+  const { engine, pipelines } = srv.services;
+  const have = await engine.json<{ count?: number }>('POST', `/${INDEX}/_count`, { query: { exists: { field: 'image_vector' } } });
   if (have.body?.count !== docs.length) {
     process.stdout.write(`indexing ${docs.length} products through the proxy (vectors at ingest)…\n`);
-    await pool.json('DELETE', `/${INDEX}`);
-    await setupIndex(pool, pipelines.get('grocery')!, INDEX);
+    await engine.json('DELETE', `/${INDEX}`);
+    await setupIndex(engine, pipelines.get('grocery')!, INDEX);
     const nd = docs.flatMap((d) => [JSON.stringify({ index: { _id: d.id } }), JSON.stringify({ title: d.title, description: d.description, image: d.image })]).join('\n') + '\n';
     const r = await fetch(`${srv.url}/${INDEX}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: nd });
     if (r.status !== 200) throw new Error(`bulk failed: ${r.status} ${await r.text()}`);
@@ -73,7 +72,7 @@ async function main(): Promise<void> {
   for (const w of WINDOWS) {
     // fresh process: empty feature cache; models loaded by a warm-up that touches no catalog photo
     srv = await mk();
-    await (srv.ctx.services.reranker as Reranker).warmup();
+    await srv.services.reranker.warmup();
     const q = queries[WINDOWS.indexOf(w) % queries.length]!;
     // every document matches (BM25 only orders them), so each window is full
     const plainBody = { size: 10, _source: ['title'], query: { bool: { must: { match_all: {} }, should: { multi_match: { query: q, fields: ['title^2', 'description'] } } } } };

@@ -9,9 +9,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type RunningServer } from '../../src/http/server.js';
+import { startServer, type RunningServer } from '../../src/server/start.js';
 import { parseConfig } from '../../src/config/load.js';
-import { uiDistDir } from '../../src/ui/serve.js';
+import { uiDistDir } from '../../src/http/ui-routes.js';
 import { useEngine } from '../helpers/engines.js';
 import { DATA, MODELS, REPO_ROOT } from '../helpers/paths.js';
 

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { createApp, type Answer } from '../../examples/knowledge-base/app.js';
-import { startServer, type RunningServer } from '../../src/http/server.js';
+import { startServer, type RunningServer } from '../../src/server/start.js';
 import { parseConfig } from '../../src/config/load.js';
 import { ensureDemoIndices } from '../../scripts/demo/indices.js';
 import { useEngine } from '../helpers/engines.js';

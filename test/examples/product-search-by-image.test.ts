@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createApp, type Product } from '../../examples/product-search-by-image/app.js';
-import { startServer, type RunningServer } from '../../src/http/server.js';
+import { startServer, type RunningServer } from '../../src/server/start.js';
 import { parseConfig } from '../../src/config/load.js';
 import { loadPipelines } from '../../src/pipelines/index.js';
 import { ensureDemoIndices } from '../../scripts/demo/indices.js';

@@ -3,7 +3,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { rankExample } from '../../examples/rerank-api/process.js';
-import { startServer, type RunningServer } from '../../src/http/server.js';
+import { startServer, type RunningServer } from '../../src/server/start.js';
 import { parseConfig } from '../../src/config/load.js';
 import { DATA, MODELS, REPO_ROOT } from '../helpers/paths.js';
 

@@ -3,7 +3,7 @@
  * given upstream URLs and any config overrides (validated by the real schema).
  */
 import { parseConfig } from '../../src/config/load.js';
-import { startServer, type RunningServer } from '../../src/http/server.js';
+import { startServer, type RunningServer } from '../../src/server/start.js';
 
 export async function startProxy(urls: string[], overrides: { upstream?: Record<string, unknown>; server?: Record<string, unknown>; log?: Record<string, unknown> } = {}): Promise<RunningServer> {
   const config = parseConfig({

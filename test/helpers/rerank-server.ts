@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { loadConfig } from '../../src/config/load.js';
-import { startServer, type RunningServer } from '../../src/http/server.js';
+import { startServer, type RunningServer } from '../../src/server/start.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { DATA, MODELS, REPO_ROOT } from './paths.js';
 

@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setupIndex } from '../../src/ingest/mapping.js';
-import { addKnn } from '../../src/search/plan.js';
-import { RerankerEmbedder } from '../../src/search/reranker-scorer.js';
+import { setupIndex } from '../../src/engine/mapping.js';
+import { addKnn } from '../../src/engine/dialect.js';
+import { RerankerEmbedder } from '../../src/rerank/embedder.js';
 import { DATA } from './paths.js';
 import { catalog, clientSearch, esClient, groceryQueries, osClient, storedImage, type Engine, type SearchProxy } from './search-fixtures.js';
 
@@ -24,16 +24,16 @@ export const coco: CocoRow[] = readFileSync(join(COCO_DIR, 'captions.jsonl'), 'u
 /** COCO photos with their first caption as alt text (the other captions are the queries). */
 export async function ensureCoco(p: SearchProxy, engine: Engine, index: string, limit = coco.length): Promise<void> {
   const rows = coco.slice(0, limit);
-  const c = await p.pool.json<{ count?: number }>('POST', `/${index}/_count`, { query: { exists: { field: 'image_vector' } } });
+  const c = await p.engine.json<{ count?: number }>('POST', `/${index}/_count`, { query: { exists: { field: 'image_vector' } } });
   if (c.statusCode === 200 && c.body.count === rows.length && (await storedImage(p, index, String(rows[0]!.coco_id))) === join(COCO_DIR, rows[0]!.image)) return;
-  await p.pool.json('DELETE', `/${index}`);
-  await setupIndex(p.pool, p.pipelines.forIndex(index)!, index);
+  await p.engine.json('DELETE', `/${index}`);
+  await setupIndex(p.engine, p.pipelines.forIndex(index)!, index);
   for (let i = 0; i < rows.length; i += 20) {
     const operations = rows.slice(i, i + 20).flatMap((r) => [{ index: { _index: index, _id: String(r.coco_id) } }, { caption: r.captions[0], image: join(COCO_DIR, r.image) }]);
     if (engine === 'elasticsearch') await esClient(p.url).bulk({ operations });
     else await osClient(p.url).bulk({ body: operations });
   }
-  await p.pool.json('POST', `/${index}/_refresh`);
+  await p.engine.json('POST', `/${index}/_refresh`);
 }
 
 export interface TextQuery {

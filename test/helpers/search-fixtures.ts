@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import { Client as EsClient } from '@elastic/elasticsearch';
 import { Client as OsClient } from '@opensearch-project/opensearch';
 import { parseConfig } from '../../src/config/load.js';
-import { startServer, type RunningServer } from '../../src/http/server.js';
-import { setupIndex } from '../../src/ingest/mapping.js';
+import { startServer, type RunningServer } from '../../src/server/start.js';
+import type { EngineClient } from '../../src/engine/client.js';
+import { setupIndex } from '../../src/engine/mapping.js';
 import type { PipelineRegistry } from '../../src/pipelines/index.js';
-import type { SearchServices } from '../../src/search/index.js';
 import type { UpstreamPool } from '../../src/proxy/pool.js';
 import type { Reranker } from '../../src/rerank/reranker.js';
+import type { Scorer } from '../../src/search/hit-scorer.js';
 import { useEngine, type EngineName } from './engines.js';
 import { DATA, MODELS, REPO_ROOT } from './paths.js';
 
@@ -64,13 +65,18 @@ export interface SearchProxy {
   url: string;
   engineUrl: string;
   pool: UpstreamPool;
-  search: SearchServices;
+  /** JSON requests to the engine behind (setup and checks that bypass the proxy). */
+  engine: EngineClient;
   pipelines: PipelineRegistry;
   reranker: Reranker;
   close(): Promise<void>;
 }
 
-export async function startSearchProxy(engine: Engine, opts: { pipelinesDir?: string } = {}): Promise<SearchProxy> {
+/**
+ * A vlrerank server in front of `engine`. `scorer`: a fault fake to score hits with instead of the
+ * reranker (the server is built with it; the warm-up is then skipped, as nothing would use it).
+ */
+export async function startSearchProxy(engine: Engine, opts: { pipelinesDir?: string; scorer?: Scorer } = {}): Promise<SearchProxy> {
   const engineUrl = await useEngine(engine as EngineName);
   const config = parseConfig({
     server: { host: '127.0.0.1', port: 0, ui: false },
@@ -79,17 +85,17 @@ export async function startSearchProxy(engine: Engine, opts: { pipelinesDir?: st
     models: { dir: MODELS, intraOpThreads: 2 },
     media: { roots: [DATA] },
     pipelines: { dir: opts.pipelinesDir ?? pipelinesDir() },
+    ...(opts.scorer ? { rerank: { warmup: false } } : {}),
   });
-  const srv = await startServer(config);
-  const search = srv.ctx.services.search as SearchServices;
+  const srv = await startServer(config, { scorer: opts.scorer });
   return {
     srv,
     url: srv.url,
     engineUrl,
-    pool: srv.ctx.services.upstream as UpstreamPool,
-    search,
-    pipelines: search.pipelines,
-    reranker: srv.ctx.services.reranker as Reranker,
+    pool: srv.services.pool,
+    engine: srv.services.engine,
+    pipelines: srv.services.pipelines,
+    reranker: srv.services.reranker,
     close: () => srv.close(),
   };
 }
@@ -107,7 +113,7 @@ export function osClient(url: string): OsClient {
  * media roots of this run refuse.
  */
 export async function storedImage(p: SearchProxy, index: string, id: string): Promise<unknown> {
-  const r = await p.pool.json<{ _source?: { image?: unknown } }>('GET', `/${index}/_doc/${encodeURIComponent(id)}`);
+  const r = await p.engine.json<{ _source?: { image?: unknown } }>('GET', `/${index}/_doc/${encodeURIComponent(id)}`);
   return r.statusCode === 200 ? r.body._source?.image : undefined;
 }
 
@@ -119,7 +125,7 @@ export async function ensureGrocery(p: SearchProxy, engine: Engine, index: strin
   const pipeline = p.pipelines.forIndex(index)!;
   const vec = pipeline.vectors.image!.field;
   const count = async (query: object) => {
-    const r = await p.pool.json<{ count?: number }>('POST', `/${index}/_count`, { query });
+    const r = await p.engine.json<{ count?: number }>('POST', `/${index}/_count`, { query });
     return r.statusCode === 200 ? r.body.count : undefined;
   };
   if (
@@ -130,8 +136,8 @@ export async function ensureGrocery(p: SearchProxy, engine: Engine, index: strin
   ) {
     return { reused: true };
   }
-  await p.pool.json('DELETE', `/${index}`);
-  await setupIndex(p.pool, pipeline, index);
+  await p.engine.json('DELETE', `/${index}`);
+  await setupIndex(p.engine, pipeline, index);
   const operations = catalog.flatMap((c) => [{ index: { _index: index, _id: String(c.class_id) } }, groceryDoc(c)]);
   let bulk: Record<string, unknown>;
   if (engine === 'elasticsearch') bulk = (await esClient(p.url).bulk({ operations, refresh: true })) as unknown as Record<string, unknown>;

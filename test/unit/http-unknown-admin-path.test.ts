@@ -1,6 +1,6 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { request } from 'undici';
-import { startServer, type RunningServer } from '../../src/http/server.js';
+import { startServer, type RunningServer } from '../../src/server/start.js';
 import { parseConfig } from '../../src/config/load.js';
 
 // /_vlrerank/ belongs to the proxy: an unknown path there must be an ES-shaped 404 from vlrerank,

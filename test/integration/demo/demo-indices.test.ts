@@ -1,7 +1,7 @@
 // The demo's indexing module (used by `npm start`, tests and examples): creates the indices
 // through the proxy with their pipeline's vector mapping, fills them, and reuses complete ones.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startServer, type RunningServer } from '../../../src/http/server.js';
+import { startServer, type RunningServer } from '../../../src/server/start.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { loadPipelines } from '../../../src/pipelines/index.js';
 import { ensureDemoIndices, checkDataDir, demoDocs } from '../../../scripts/demo/indices.js';

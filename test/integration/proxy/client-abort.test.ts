@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { bulkSink, type Sink } from '../../helpers/upstream-fakes.js';
 import { startProxy } from '../../helpers/proxy.js';
-import type { RunningServer } from '../../../src/http/server.js';
+import type { RunningServer } from '../../../src/server/start.js';
 
 let sink: Sink;
 let server: RunningServer;

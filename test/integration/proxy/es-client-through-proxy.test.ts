@@ -13,7 +13,7 @@ import { useEngine } from '../../helpers/engines.js';
 import { startProxy } from '../../helpers/proxy.js';
 import { answer, comparable, type Answer } from '../../helpers/compare.js';
 import { scifactDocs, SCIFACT_MAPPINGS } from '../../helpers/scifact-docs.js';
-import type { RunningServer } from '../../../src/http/server.js';
+import type { RunningServer } from '../../../src/server/start.js';
 
 const A = 'vlr-it-es-direct';
 const B = 'vlr-it-es-proxied';

@@ -7,7 +7,7 @@ import { useEngine } from '../../helpers/engines.js';
 import { startProxy } from '../../helpers/proxy.js';
 import { parseResponses, rawExchange } from '../../helpers/raw-http.js';
 import { scifactDocs } from '../../helpers/scifact-docs.js';
-import type { RunningServer } from '../../../src/http/server.js';
+import type { RunningServer } from '../../../src/server/start.js';
 
 const INDEX = 'vlr-it-expect';
 let es: string;

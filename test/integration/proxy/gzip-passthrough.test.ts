@@ -8,7 +8,7 @@ import { request } from 'undici';
 import { useEngine } from '../../helpers/engines.js';
 import { startProxy } from '../../helpers/proxy.js';
 import { scifactDocs } from '../../helpers/scifact-docs.js';
-import type { RunningServer } from '../../../src/http/server.js';
+import type { RunningServer } from '../../../src/server/start.js';
 
 const INDEX = 'vlr-it-gzip';
 let es: string;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useEngine } from '../../helpers/engines.js';
 import { startProxy } from '../../helpers/proxy.js';
 import { header, parseResponses, rawExchange } from '../../helpers/raw-http.js';
-import type { RunningServer } from '../../../src/http/server.js';
+import type { RunningServer } from '../../../src/server/start.js';
 
 const INDEX = 'vlr-it-head';
 let es: string;

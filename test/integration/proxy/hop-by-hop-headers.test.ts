@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headerEchoUpstream, type Fake } from '../../helpers/upstream-fakes.js';
 import { startProxy } from '../../helpers/proxy.js';
 import { header, parseResponses, rawExchange } from '../../helpers/raw-http.js';
-import type { RunningServer } from '../../../src/http/server.js';
+import type { RunningServer } from '../../../src/server/start.js';
 
 let upstream: Fake;
 let server: RunningServer;

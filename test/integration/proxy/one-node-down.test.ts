@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useEngine } from '../../helpers/engines.js';
 import { refusedUpstream } from '../../helpers/upstream-fakes.js';
 import { startProxy } from '../../helpers/proxy.js';
-import type { RunningServer } from '../../../src/http/server.js';
+import type { RunningServer } from '../../../src/server/start.js';
 
 const INDEX = 'vlr-it-one-down';
 let es: string;

@@ -11,7 +11,7 @@ import { useEngine } from '../../helpers/engines.js';
 import { startProxy } from '../../helpers/proxy.js';
 import { answer, comparable, type Answer } from '../../helpers/compare.js';
 import { scifactDocs, SCIFACT_MAPPINGS } from '../../helpers/scifact-docs.js';
-import type { RunningServer } from '../../../src/http/server.js';
+import type { RunningServer } from '../../../src/server/start.js';
 
 const A = 'vlr-it-os-direct';
 const B = 'vlr-it-os-proxied';

@@ -3,7 +3,7 @@
  * (Bearer or x-vlrerank-admin-token); unknown ids are 404; a server without a token refuses.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { RunningServer } from '../../../src/http/server.js';
+import type { RunningServer } from '../../../src/server/start.js';
 import { ADMIN_TOKEN, startRerankServer } from '../../helpers/rerank-server.js';
 
 let srv: RunningServer;

@@ -5,7 +5,7 @@
  * the instruction is passed through and reported as used; remote scores are one calibrated signal.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { RunningServer } from '../../../src/http/server.js';
+import type { RunningServer } from '../../../src/server/start.js';
 import { spawnRerankProcess, startRerankServer } from '../../helpers/rerank-server.js';
 
 let worker: Awaited<ReturnType<typeof spawnRerankProcess>>;

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import type { RunningServer } from '../../../src/http/server.js';
+import type { RunningServer } from '../../../src/server/start.js';
 import type { Reranker } from '../../../src/rerank/reranker.js';
 import { startRerankServer } from '../../helpers/rerank-server.js';
 
@@ -23,7 +23,7 @@ async function health(): Promise<any> {
   return (await fetch(`${srv!.url}/_vlrerank/health`)).json();
 }
 async function settled(): Promise<any> {
-  await (srv!.ctx.services.reranker as Reranker).warm.wait();
+  await srv!.services.reranker.warm.wait();
   return (await health()).reranker;
 }
 

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { vlrError } from '../../../src/errors.js';
-import type { Scorer, ScoreRequest, ScoredDocument } from '../../../src/search/index.js';
+import type { Scorer, ScoreRequest, ScoredDocument } from '../../../src/search/hit-scorer.js';
 import { clientSearchRaw, ENGINES, ensureGrocery, GROCERY_DIR, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'grocery-it';
@@ -42,25 +42,30 @@ const extra = (name: string, failure: string, budget: number) =>
   `name: ${name}\nindex_patterns: [${name}]\nfailure: ${failure}\nbudget_ms: ${budget}\nfields: {text: [title, description], image: [image]}\n`;
 
 describe.each(ENGINES)('fail-open and fail-closed on %s', (engine) => {
+  const pipelines = pipelinesDir({
+    'open.yaml': extra('open-it', 'fail_open', 400),
+    'closed.yaml': extra('closed-it', 'fail_closed', 400),
+    'tiny.yaml': extra('tiny-budget-it', 'fail_open', 1),
+    'gone.yaml': extra('media-gone-it', 'fail_open', 300_000),
+  });
+  /** With the real reranker. */
   let p: SearchProxy;
+  /** With a fault fake in its place (a server per test, built with that test's fake). */
+  let faulty: SearchProxy | undefined;
   beforeAll(async () => {
-    p = await startSearchProxy(engine, {
-      pipelinesDir: pipelinesDir({
-        'open.yaml': extra('open-it', 'fail_open', 400),
-        'closed.yaml': extra('closed-it', 'fail_closed', 400),
-        'tiny.yaml': extra('tiny-budget-it', 'fail_open', 1),
-        'gone.yaml': extra('media-gone-it', 'fail_open', 300_000),
-      }),
-    });
+    p = await startSearchProxy(engine, { pipelinesDir: pipelines });
     await ensureGrocery(p, engine, INDEX);
   });
-  afterEach(() => {
-    p.search.scorer = undefined;
+  afterEach(async () => {
+    await faulty?.close();
+    faulty = undefined;
   });
   afterAll(async () => p?.close());
 
   const query = { match: { description: 'milk' } };
-  const search = (pipeline: string) => clientSearchRaw(engine, p.url, { index: INDEX, body: { size: 5, query, _source: ['title'], ext: { vlrerank: { query: 'oat drink', pipeline, window: 20 } } } });
+  const search = (pipeline: string, via: SearchProxy = p) =>
+    clientSearchRaw(engine, via.url, { index: INDEX, body: { size: 5, query, _source: ['title'], ext: { vlrerank: { query: 'oat drink', pipeline, window: 20 } } } });
+  const withFault = async (scorer: Scorer) => (faulty = await startSearchProxy(engine, { pipelinesDir: pipelines, scorer }));
   async function firstStageIds(): Promise<string[]> {
     const r = await (await fetch(`${p.engineUrl}/${INDEX}/_search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ size: 5, query, _source: false }) })).json();
     return r.hits.hits.map((h: any) => h._id);
@@ -71,8 +76,7 @@ describe.each(ENGINES)('fail-open and fail-closed on %s', (engine) => {
     ['OverloadedScorer', () => new OverloadedScorer(), 'VLR_OVERLOADED'],
     ['SlowScorer', () => new SlowScorer(), 'VLR_TIMEOUT'],
   ])('fail_open + %s → first-stage order, degraded, header', async (_name, make, code) => {
-    p.search.scorer = make();
-    const r = await search('open-it');
+    const r = await search('open-it', await withFault(make()));
     expect(r.statusCode).toBe(200);
     expect(r.body.vlrerank).toMatchObject({ degraded: true, reason: expect.stringContaining(code) });
     expect(r.headers['x-vlrerank-degraded']).toBe(code);
@@ -91,8 +95,7 @@ describe.each(ENGINES)('fail-open and fail-closed on %s', (engine) => {
     ['FailingScorer', () => new FailingScorer()],
     ['SlowScorer', () => new SlowScorer()],
   ])('fail_closed + %s → ES-shaped 503', async (_name, make) => {
-    p.search.scorer = make();
-    const r = await search('closed-it');
+    const r = await search('closed-it', await withFault(make()));
     expect(r.statusCode).toBe(503);
     expect(r.body).toMatchObject({ status: 503, error: { type: 'rerank_failed_exception', vlrerank_code: 'VLR_RERANK_FAILED' } });
     expect(r.body.error.reason).toContain('fail_closed');
@@ -100,14 +103,14 @@ describe.each(ENGINES)('fail-open and fail-closed on %s', (engine) => {
 
   it('a hit whose photo is gone is reranked on its text, and the response counts it', async () => {
     const GONE = 'media-gone-it';
-    await p.pool.json('DELETE', `/${GONE}`);
+    await p.engine.json('DELETE', `/${GONE}`);
     const photo = (f: string) => join(GROCERY_DIR, 'iconic-images-and-descriptions', f);
     const docs = [
       { title: 'Oat drink', description: 'A creamy oat drink made from Swedish oats.', image: photo('Packages/Oat-Milk/Oatly-Oat-Milk/no-such-photo.jpg') },
       { title: 'Red apple', description: 'A crisp red apple.', image: photo('Fruit/Apple/Red-Delicious/Red-Delicious_Iconic.jpg') },
     ];
     const lines = docs.flatMap((d, i) => [JSON.stringify({ index: { _index: GONE, _id: String(i) } }), JSON.stringify(d)]).join('\n') + '\n';
-    await p.pool.json('POST', '/_bulk?refresh=true', lines, { 'content-type': 'application/x-ndjson' });
+    await p.engine.json('POST', '/_bulk?refresh=true', lines, { 'content-type': 'application/x-ndjson' });
     try {
       const r = await clientSearchRaw(engine, p.url, { index: GONE, body: { size: 2, query: { match_all: {} }, ext: { vlrerank: { query: 'oat drink', pipeline: GONE, explain: true } } } });
       expect(r.statusCode).toBe(200);
@@ -117,7 +120,7 @@ describe.each(ENGINES)('fail-open and fail-closed on %s', (engine) => {
       expect(gone._vlrerank.explanation.signals.map((s: any) => s.name)).toEqual(['text_text']);
       expect(r.body.hits.hits[0]._id).toBe('0'); // its text still wins
     } finally {
-      await p.pool.json('DELETE', `/${GONE}`);
+      await p.engine.json('DELETE', `/${GONE}`);
     }
   });
 });

@@ -6,8 +6,8 @@
  * for each engine (dense_vector / knn_vector on lucene).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupIndex } from '../../../src/ingest/mapping.js';
-import { RerankerEmbedder } from '../../../src/search/reranker-scorer.js';
+import { setupIndex } from '../../../src/engine/mapping.js';
+import { RerankerEmbedder } from '../../../src/rerank/embedder.js';
 import { catalog, ENGINES, esClient, groceryDoc, osClient, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 import { cosine } from '../../helpers/models.js';
 
@@ -16,20 +16,20 @@ const PLAIN = 'plain-ingest-it';
 
 describe.each(ENGINES)('vectors added at ingest on %s', (engine) => {
   let p: SearchProxy;
-  const get = async (index: string, id: string) => (await p.pool.json<any>('GET', `/${index}/_doc/${id}`)).body._source;
+  const get = async (index: string, id: string) => (await p.engine.json<any>('GET', `/${index}/_doc/${id}`)).body._source;
   beforeAll(async () => {
     p = await startSearchProxy(engine);
-    for (const i of [INDEX, PLAIN]) await p.pool.json('DELETE', `/${i}`);
-    const r = await setupIndex(p.pool, p.pipelines.get('grocery')!, INDEX);
+    for (const i of [INDEX, PLAIN]) await p.engine.json('DELETE', `/${i}`);
+    const r = await setupIndex(p.engine, p.pipelines.get('grocery')!, INDEX);
     expect(r.action).toBe('created');
   });
   afterAll(async () => {
-    for (const i of [INDEX, PLAIN]) await p?.pool.json('DELETE', `/${i}`);
+    for (const i of [INDEX, PLAIN]) await p?.engine.json('DELETE', `/${i}`);
     await p?.close();
   });
 
   it('maps the vector fields for the engine behind', async () => {
-    const m = (await p.pool.json<any>('GET', `/${INDEX}/_mapping`)).body[INDEX].mappings.properties;
+    const m = (await p.engine.json<any>('GET', `/${INDEX}/_mapping`)).body[INDEX].mappings.properties;
     if (engine === 'elasticsearch') expect(m.image_vector).toMatchObject({ type: 'dense_vector', dims: 1280, similarity: 'cosine' });
     else expect(m.image_vector).toMatchObject({ type: 'knn_vector', dimension: 1280, method: { name: 'hnsw', engine: 'lucene', space_type: 'cosinesimil' } });
   });

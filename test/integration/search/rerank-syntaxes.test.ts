@@ -28,13 +28,13 @@ describe.each(ENGINES)('rerank syntaxes through the proxy on %s', (engine) => {
   beforeAll(async () => {
     p = await startSearchProxy(engine);
     await ensureGrocery(p, engine, INDEX);
-    await p.pool.json('DELETE', `/${KB}`);
+    await p.engine.json('DELETE', `/${KB}`);
     const lines = scifact.flatMap((d) => [JSON.stringify({ index: { _index: KB, _id: d._id } }), JSON.stringify({ title: d.title, text: d.text })]).join('\n') + '\n';
-    await p.pool.json('POST', '/_bulk?refresh=true', lines, { 'content-type': 'application/x-ndjson' });
+    await p.engine.json('POST', '/_bulk?refresh=true', lines, { 'content-type': 'application/x-ndjson' });
     await p.reranker.warmup();
   });
   afterAll(async () => {
-    await p?.pool.json('DELETE', `/${KB}`);
+    await p?.engine.json('DELETE', `/${KB}`);
     await p?.close();
   });
 

@@ -5,8 +5,8 @@
  * that is done warming adds no wait and no timing. The warming models are played by a fault fake
  * (`WarmingScorer`) whose warm-up ends when the test says so, well past the pipeline's budget.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Scorer, ScoreRequest, ScoredDocument } from '../../../src/search/index.js';
+import { afterEach, beforeAll, expect, it } from 'vitest';
+import type { Scorer, ScoreRequest, ScoredDocument } from '../../../src/search/hit-scorer.js';
 import { clientSearchRaw, ensureGrocery, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'grocery-it';
@@ -33,25 +33,30 @@ class WarmingScorer implements Scorer {
   }
 }
 
-let p: SearchProxy;
+const pipelines = pipelinesDir({ 'warm.yaml': `name: warm-it\nindex_patterns: [warm-it]\nfailure: fail_open\nbudget_ms: ${BUDGET_MS}\nfields: {text: [title, description], image: [image]}\n` });
+/** The proxy of the current test, built with that test's scorer. */
+let p: SearchProxy | undefined;
 beforeAll(async () => {
-  p = await startSearchProxy('elasticsearch', {
-    pipelinesDir: pipelinesDir({ 'warm.yaml': `name: warm-it\nindex_patterns: [warm-it]\nfailure: fail_open\nbudget_ms: ${BUDGET_MS}\nfields: {text: [title, description], image: [image]}\n` }),
-  });
-  await ensureGrocery(p, 'elasticsearch', INDEX);
+  const indexer = await startSearchProxy('elasticsearch', { pipelinesDir: pipelines });
+  try {
+    await ensureGrocery(indexer, 'elasticsearch', INDEX);
+  } finally {
+    await indexer.close();
+  }
 }, 600_000);
-afterAll(async () => {
-  p.search.scorer = undefined;
+afterEach(async () => {
   await p?.close();
+  p = undefined;
 });
 
-const search = () =>
-  clientSearchRaw('elasticsearch', p.url, { index: INDEX, body: { size: 5, query: { match: { description: 'milk' } }, _source: ['title'], ext: { vlrerank: { query: 'oat drink', pipeline: 'warm-it', window: 20 } } } });
+async function search(scorer: Scorer) {
+  p ??= await startSearchProxy('elasticsearch', { pipelinesDir: pipelines, scorer });
+  return clientSearchRaw('elasticsearch', p.url, { index: INDEX, body: { size: 5, query: { match: { description: 'milk' } }, _source: ['title'], ext: { vlrerank: { query: 'oat drink', pipeline: 'warm-it', window: 20 } } } });
+}
 
 it('waits for the warm-up outside the budget and says how long it waited', async () => {
   const scorer = new WarmingScorer();
-  p.search.scorer = scorer;
-  const pending = search();
+  const pending = search(scorer);
   while (scorer.waiting === 0) await new Promise((r) => setTimeout(r, 10));
   // the warm-up outlasts the whole budget several times over before it ends
   await new Promise((r) => setTimeout(r, BUDGET_MS * 4));
@@ -65,8 +70,7 @@ it('waits for the warm-up outside the budget and says how long it waited', async
 it('adds no wait once the models are warm', async () => {
   const scorer = new WarmingScorer();
   scorer.finish();
-  p.search.scorer = scorer;
-  const r = await search();
+  const r = await search(scorer);
   expect(r.body.vlrerank.degraded).toBe(false);
   expect(r.body.vlrerank.timings.warmup_wait_ms).toBeUndefined();
 });

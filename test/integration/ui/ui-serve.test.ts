@@ -4,9 +4,9 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startServer, type RunningServer } from '../../../src/http/server.js';
+import { startServer, type RunningServer } from '../../../src/server/start.js';
 import { parseConfig } from '../../../src/config/load.js';
-import { uiDistDir, uiRouter } from '../../../src/ui/serve.js';
+import { uiDistDir, uiRouter } from '../../../src/http/ui-routes.js';
 import express from 'express';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -66,9 +66,8 @@ describe('UI serving', () => {
 
 describe('UI not built', () => {
   it('says how to build it instead of a bare 404', async () => {
-    const ctx = srv.ctx;
     const app = express();
-    app.use('/_vlrerank', uiRouter(ctx, { distDir: join(REPO_ROOT, 'test', 'no-such-ui-build') }));
+    app.use('/_vlrerank', uiRouter({ mediaRoots: [], mediaFile: async () => ({ kind: 'file', path: '' }), distDir: join(REPO_ROOT, 'test', 'no-such-ui-build') }));
     const server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');
     try {

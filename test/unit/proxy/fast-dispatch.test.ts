@@ -3,7 +3,7 @@
  * routers behaves as before; one it takes must be exactly what the routers would have taken.
  */
 import { describe, expect, it } from 'vitest';
-import { mayIntercept, searchRoute } from '../../../src/http/app.js';
+import { mayIntercept, searchRoute } from '../../../src/http/handler.js';
 
 describe('searchRoute', () => {
   it.each([

@@ -6,6 +6,7 @@
 import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { EngineClient } from '../../../src/engine/client.js';
 import { UpstreamPool } from '../../../src/proxy/pool.js';
 import { upstreamSchema } from '../../../src/config/schema.js';
 import { VlrerankError } from '../../../src/errors.js';
@@ -58,7 +59,7 @@ describe('UpstreamPool', () => {
     const sink = await bulkSink();
     open.push(resetting, sink);
     const p = pool([resetting.url, sink.url]);
-    const r = await p.json('GET', '/idx/_search', undefined, undefined, {});
+    const r = await new EngineClient(p).json('GET', '/idx/_search', undefined, undefined, {});
     expect(r.statusCode).toBe(200);
     expect(resetting.hits + sink.hits).toBe(2);
   });
@@ -68,7 +69,7 @@ describe('UpstreamPool', () => {
     const sink = await bulkSink();
     open.push(resetting, sink);
     const p = pool([resetting.url, sink.url]);
-    const err = await p.json('POST', '/_bulk', '{"index":{"_index":"x"}}\n{"a":1}\n').catch((e: unknown) => e);
+    const err = await new EngineClient(p).json('POST', '/_bulk', '{"index":{"_index":"x"}}\n{"a":1}\n').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VlrerankError);
     expect((err as VlrerankError).code).toBe('VLR_UPSTREAM_UNREACHABLE');
     expect((err as VlrerankError).status).toBe(502);
@@ -81,7 +82,7 @@ describe('UpstreamPool', () => {
     open.push(echo);
     const u = new URL(echo.url);
     const p = pool([`http://elastic:s%40cret@${u.host}/es/`]);
-    const r = await p.json<{ url: string; rawHeaders: string[] }>('GET', '/_cat/indices?v');
+    const r = await new EngineClient(p).json<{ url: string; rawHeaders: string[] }>('GET', '/_cat/indices?v');
     expect(r.body.url).toBe('/es/_cat/indices?v');
     expect(r.body.rawHeaders).toContain(`Basic ${Buffer.from('elastic:s@cret').toString('base64')}`);
     expect(p.urls).toEqual([`http://${u.host}/es`]); // credentials never shown
@@ -91,7 +92,7 @@ describe('UpstreamPool', () => {
     const echo = await headerEchoUpstream();
     open.push(echo);
     const p = pool([`http://elastic:x@${new URL(echo.url).host}`]);
-    const r = await p.json<{ rawHeaders: string[] }>('GET', '/', undefined, { authorization: 'ApiKey abc' });
+    const r = await new EngineClient(p).json<{ rawHeaders: string[] }>('GET', '/', undefined, { authorization: 'ApiKey abc' });
     expect(r.body.rawHeaders.filter((h) => /^(Basic|ApiKey) /.test(h))).toEqual(['ApiKey abc']);
   });
 });

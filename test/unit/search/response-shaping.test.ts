@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { firstStageOrder, fuse, shapeResponse } from '../../../src/search/shape.js';
+import { firstStageOrder, fuseWithFirstStage, shapeResponse } from '../../../src/search/shape.js';
 import { parseSourceFilter } from '../../../src/search/source.js';
-import { documentFromSource, resolveMedia } from '../../../src/search/scorer.js';
+import { documentFromSource, resolveMedia } from '../../../src/pipelines/document.js';
 import { products } from './helpers.js';
 
 const hits = [0, 1, 2, 3, 4].map((i) => ({ _index: 'p', _id: `d${i}`, _score: 10 - i, _source: { title: `t${i}`, image: { url: `i${i}.jpg` } } }));
@@ -10,21 +10,21 @@ const report = { pipeline: 'products', syntax: 'ext', window: 5, candidates: 5, 
 
 describe('response shaping', () => {
   it('orders by rerank score with fusion none, ties by first-stage rank', () => {
-    expect(fuse(hits, scores, { method: 'none' }).map((r) => r.hit._id)).toEqual(['d1', 'd4', 'd2', 'd3', 'd0']);
-    expect(fuse(hits, [{ score: 0.5 }, { score: 0.5 }, undefined, { score: 0.5 }, { score: 0.5 }], { method: 'none' }).map((r) => r.hit._id)).toEqual(['d0', 'd1', 'd3', 'd4', 'd2']);
+    expect(fuseWithFirstStage(hits, scores, { method: 'none' }).map((r) => r.hit._id)).toEqual(['d1', 'd4', 'd2', 'd3', 'd0']);
+    expect(fuseWithFirstStage(hits, [{ score: 0.5 }, { score: 0.5 }, undefined, { score: 0.5 }, { score: 0.5 }], { method: 'none' }).map((r) => r.hit._id)).toEqual(['d0', 'd1', 'd3', 'd4', 'd2']);
   });
 
   it('fuses with the first stage by rrf and by weight', () => {
-    const rrf = fuse(hits, scores, { method: 'rrf', k: 1 });
+    const rrf = fuseWithFirstStage(hits, scores, { method: 'rrf', k: 1 });
     // d1: rerank rank 1 + first rank 2 → 1/2 + 1/3; d0: rerank 5 + first 1 → 1/6 + 1/2
     expect(rrf[0]!.hit._id).toBe('d1');
     expect(rrf[0]!.score).toBeCloseTo(1 / 2 + 1 / 3);
-    const w = fuse(hits, scores, { method: 'weight', weight: 1 });
+    const w = fuseWithFirstStage(hits, scores, { method: 'weight', weight: 1 });
     expect(w.map((r) => r.hit._id)).toEqual(['d0', 'd1', 'd2', 'd3', 'd4']);
   });
 
   it('pages the window, restores the client _source view and explains', () => {
-    const ranked = fuse(hits, scores, { method: 'none' });
+    const ranked = fuseWithFirstStage(hits, scores, { method: 'none' });
     const out = shapeResponse({ took: 3, hits: { total: { value: 5, relation: 'eq' }, max_score: 10, hits }, aggregations: { a: 1 } }, ranked, {
       from: 1, size: 2, sourceFilter: parseSourceFilter(['title']), explain: true, keepScores: false, report,
     }) as { hits: { max_score: number; hits: Array<Record<string, unknown>> }; aggregations: unknown; vlrerank: { returned: number } };
@@ -39,7 +39,7 @@ describe('response shaping', () => {
     const deg = shapeResponse({ hits: { max_score: 10, hits } }, firstStageOrder(hits), { from: 0, size: 2, sourceFilter: parseSourceFilter(false), explain: false, keepScores: true, report: { ...report, degraded: true } }) as { hits: { max_score: number; hits: Array<Record<string, unknown>> } };
     expect(deg.hits.hits.map((h) => [h._id, h._score, h._source])).toEqual([['d0', 10, undefined], ['d1', 9, undefined]]);
     expect(deg.hits.max_score).toBe(10);
-    const min = shapeResponse({ hits: { hits } }, fuse(hits, scores, { method: 'none' }), { from: 0, size: 10, minScore: 0.5, sourceFilter: parseSourceFilter(undefined), explain: false, keepScores: false, report }) as { hits: { hits: unknown[] } };
+    const min = shapeResponse({ hits: { hits } }, fuseWithFirstStage(hits, scores, { method: 'none' }), { from: 0, size: 10, minScore: 0.5, sourceFilter: parseSourceFilter(undefined), explain: false, keepScores: false, report }) as { hits: { hits: unknown[] } };
     expect(min.hits.hits).toHaveLength(3);
   });
 

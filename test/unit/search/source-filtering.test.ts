@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applySourceFilter, parseSourceFilter, valuesAt, widenSourceFilter } from '../../../src/search/source.js';
+import { valuesAt } from '../../../src/pipelines/document.js';
+import { applySourceFilter, parseSourceFilter, widenSourceFilter } from '../../../src/search/source.js';
 
 const doc = { title: 'Oat milk', description: 'Creamy', image: { url: 'a.jpg', alt: 'carton' }, tags: [{ name: 'a', w: 1 }, { name: 'b', w: 2 }], img_vec: [1, 2] };
 
