@@ -11,7 +11,7 @@
  *
  * Usage: node scripts/bootstrap.mjs [--apt ffmpeg,chromium]
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,8 +31,20 @@ function run(cmd, args, env = {}) {
 
 // 1. npm packages
 const lock = join(root, 'package-lock.json');
-const marker = join(root, 'node_modules', '.package-lock.json');
-if (!existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs + 1000)) {
+const modules = join(root, 'node_modules');
+const marker = join(modules, '.package-lock.json');
+const stale = !existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs + 1000);
+let shared = false;
+try {
+  shared = lstatSync(modules).isSymbolicLink();
+} catch {
+  /* no node_modules yet */
+}
+if (stale && shared) {
+  // a git worktree borrowing another checkout's packages: a fresh checkout's lock file is always
+  // newer than them, and `npm ci` would empty the other checkout's node_modules through the link
+  console.log('bootstrap: node_modules is a link to another checkout; not reinstalling it (run npm ci there if it is out of date)');
+} else if (stale) {
   console.log('bootstrap: installing npm packages (npm ci)…');
   run('npm', ['ci', '--no-audit', '--no-fund'], { ONNXRUNTIME_NODE_INSTALL: 'skip' });
 }
