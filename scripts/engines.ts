@@ -1,8 +1,10 @@
 /**
- * Real search engines for tests and the demo, without docker: fetch Elasticsearch 8.19 and
- * OpenSearch 2.19 (optionally 3.6) from Maven Central, run each as a single node on 127.0.0.1.
+ * Real search engines for tests and the demo, without docker: fetch Elasticsearch 8.19 and 9.2 and
+ * OpenSearch 2.19 and 3.6 from Maven Central, run each as a single node on 127.0.0.1
+ * (elasticsearch 8.19 on 19200, opensearch 2.19 on 19201, opensearch3 3.6 on 19202,
+ * elasticsearch9 9.2 on 19203).
  *
- *   tsx scripts/engines.ts start  [elasticsearch|opensearch|opensearch3 …]   (default: elasticsearch opensearch)
+ *   tsx scripts/engines.ts start  [elasticsearch|elasticsearch9|opensearch|opensearch3 …]   (default: elasticsearch opensearch)
  *   tsx scripts/engines.ts stop   [names…]                                   (default: all)
  *   tsx scripts/engines.ts status
  *   tsx scripts/engines.ts fetch  [names…]                                   (download only)
@@ -11,8 +13,9 @@
  * - Distributions come from Maven Central via `mvn dependency:copy` (the metadata served here is
  *   incomplete: exact versions only). Downloads are cached in the git-ignored `.engines/` of the
  *   clone, so a second run only starts the engine.
- * - The Elasticsearch integ-test zip is a thin build (no painless, no by-query APIs, `GET /` is 405):
- *   readiness is read from `_cluster/health`, never `GET /`.
+ * - The Elasticsearch integ-test zip is a thin build (no painless, no by-query APIs, `GET /` is 405),
+ *   8.19 and 9.2 alike: readiness is read from `_cluster/health`, never `GET /`. 9.2.0 is the newest
+ *   9.x Maven Central serves as that zip (9.3.0 and 9.4.0 are not there).
  * - The OpenSearch 2.19 zip holds only transport-netty4: lang-painless, analysis-common,
  *   mapper-extras and reindex are assembled here from their Maven jars (+ a written descriptor and
  *   security policy), then k-NN (which extends painless) is installed with `opensearch-plugin`.
@@ -21,7 +24,9 @@
  *   (`/var/tmp/vlrerank-engines`), because the clone may sit under a folder it cannot traverse.
  *   As a normal user the engines run as that user from `.engines/install`.
  * - JDK 17 for ES 8.19 and OpenSearch 2.x (OpenSearch 2 fails on JDK 25's Security Manager);
- *   OpenSearch 3 needs ≥ 21.
+ *   ES 9 and OpenSearch 3 need ≥ 21 (Temurin 25 here; see findJdk for a machine without it).
+ * - OpenSearch 3.6's zip carries every standard module; its k-NN plugin (like 2.19's) has no native
+ *   libraries here, so every knn_vector must be mapped with `method.engine: lucene`.
  *
  * Engines started by a test run are marked "auto" in the shared state folder; the test run's
  * teardown stops them when no other test run holds a lease (see test/helpers/engines.ts).
@@ -32,7 +37,7 @@ import { chmodSync, closeSync, existsSync, openSync, mkdirSync, readFileSync, re
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type EngineName = 'elasticsearch' | 'opensearch' | 'opensearch3';
+export type EngineName = 'elasticsearch' | 'elasticsearch9' | 'opensearch' | 'opensearch3';
 
 interface Artifact {
   gav: string;
@@ -77,8 +82,34 @@ export const INSTALL_ROOT = resolve(process.env.VLRERANK_ENGINES_DIR ?? (IS_ROOT
 export const STATE_DIR = join(INSTALL_ROOT, 'state');
 
 const JDK17 = process.env.VLRERANK_JDK17 ?? '/usr/lib/jvm/java-17-openjdk-amd64';
-const JDK21 = process.env.VLRERANK_JDK21 ?? '/usr/lib/jvm/temurin-25-jdk-amd64';
+const JDK21 = process.env.VLRERANK_JDK21 ?? findJdk(21, '/usr/lib/jvm/temurin-25-jdk-amd64');
 const HEAP = process.env.VLRERANK_ENGINE_HEAP ?? '512m';
+
+/**
+ * A JDK of at least `major`: `preferred` when it has a java binary, else the newest JDK of that
+ * major or later under /usr/lib/jvm (read from each one's `release` file). Debian 12 packages no
+ * JDK ≥ 21, so on a machine without one this returns `preferred` anyway and starting an engine
+ * that needs it fails with a message naming VLRERANK_JDK21 (see startEngine).
+ */
+function findJdk(major: number, preferred: string): string {
+  if (existsSync(join(preferred, 'bin', 'java'))) return preferred;
+  const found: Array<{ home: string; major: number }> = [];
+  try {
+    for (const d of readdirSync('/usr/lib/jvm')) {
+      const home = join('/usr/lib/jvm', d);
+      try {
+        const m = /^JAVA_VERSION="(\d+)/m.exec(readFileSync(join(home, 'release'), 'utf8'));
+        if (m && Number(m[1]) >= major && existsSync(join(home, 'bin', 'java'))) found.push({ home, major: Number(m[1]) });
+      } catch {
+        /* not a JDK */
+      }
+    }
+  } catch {
+    /* no /usr/lib/jvm */
+  }
+  found.sort((a, b) => b.major - a.major);
+  return found[0]?.home ?? preferred;
+}
 
 const common = { 'network.host': '127.0.0.1', 'discovery.type': 'single-node', 'cluster.routing.allocation.disk.threshold_enabled': false };
 
@@ -123,6 +154,21 @@ export const ENGINES: Record<EngineName, EngineSpec> = {
     modules: [],
     plugins: [],
     // no xpack.ml.* / ingest.geoip.*: those modules are absent and ES refuses unknown settings
+    settings: { ...common, 'xpack.security.enabled': false },
+  },
+  elasticsearch9: {
+    name: 'elasticsearch9',
+    distribution: 'elasticsearch',
+    // the newest 9.x Maven Central serves as an integ-test zip (9.3.0 and 9.4.0 are not there)
+    version: '9.2.0',
+    httpPort: 19203,
+    transportPort: 19303,
+    javaHome: JDK21,
+    javaHomeVar: 'ES_JAVA_HOME',
+    dist: { gav: 'org.elasticsearch.distribution.integ-test-zip:elasticsearch:9.2.0:zip', file: 'elasticsearch-9.2.0.zip' },
+    modules: [],
+    plugins: [],
+    // as thin as 8.19: no painless, no by-query APIs, `GET /` answers 405
     settings: { ...common, 'xpack.security.enabled': false },
   },
   opensearch: {
@@ -448,7 +494,7 @@ export async function startEngine(name: EngineName, options: { auto?: boolean; t
     }
     if (!pid) {
       if (!existsSync(join(spec.javaHome, 'bin', 'java'))) {
-        const v = spec.javaHome === JDK17 ? 'VLRERANK_JDK17 (Debian: openjdk-17-jre-headless)' : 'VLRERANK_JDK21 (a JDK ≥ 21)';
+        const v = spec.javaHome === JDK17 ? 'VLRERANK_JDK17 (Debian: openjdk-17-jre-headless)' : 'VLRERANK_JDK21 (a JDK ≥ 21, e.g. Temurin 25; Debian 12 packages none)';
         throw new Error(`${name} needs a JDK at ${spec.javaHome}: install it or set ${v}`);
       }
       const dir = installEngine(name);
@@ -546,7 +592,7 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${JSON.stringify(await status(), null, 2)}\n`);
       break;
     default:
-      process.stderr.write('usage: tsx scripts/engines.ts start|stop|status|fetch [elasticsearch|opensearch|opensearch3 …]\n');
+      process.stderr.write('usage: tsx scripts/engines.ts start|stop|status|fetch [elasticsearch|elasticsearch9|opensearch|opensearch3 …]\n');
       process.exit(2);
   }
 }

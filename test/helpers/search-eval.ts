@@ -10,7 +10,8 @@ import { setupIndex } from '../../src/engine/mapping.js';
 import { addKnn } from '../../src/engine/dialect.js';
 import { RerankerEmbedder } from '../../src/rerank/embedder.js';
 import { DATA } from './paths.js';
-import { catalog, clientSearch, esClient, groceryQueries, osClient, storedImage, type Engine, type SearchProxy } from './search-fixtures.js';
+import { distributionOf } from './engines.js';
+import { catalog, clientSearch, esClient, groceryQueries, isElasticsearch, osClient, storedImage, type Engine, type SearchProxy } from './search-fixtures.js';
 
 export const COCO_DIR = join(DATA, 'coco-captions-mini');
 
@@ -30,7 +31,7 @@ export async function ensureCoco(p: SearchProxy, engine: Engine, index: string, 
   await setupIndex(p.engine, p.pipelines.forIndex(index)!, index);
   for (let i = 0; i < rows.length; i += 20) {
     const operations = rows.slice(i, i + 20).flatMap((r) => [{ index: { _index: index, _id: String(r.coco_id) } }, { caption: r.captions[0], image: join(COCO_DIR, r.image) }]);
-    if (engine === 'elasticsearch') await esClient(p.url).bulk({ operations });
+    if (isElasticsearch(engine)) await esClient(p.url).bulk({ operations });
     else await osClient(p.url).bulk({ body: operations });
   }
   await p.engine.json('POST', `/${index}/_refresh`);
@@ -81,7 +82,7 @@ export async function evalText(p: SearchProxy, engine: Engine, index: string, qu
     const bm25 = await clientSearch(engine, p.url, { index, body: { size: 10, _source: false, query: { multi_match: { query: q.text, fields } } } });
     s.bm25 += ndcgAt10(ids(bm25), q.rel);
     const kb: Record<string, unknown> = { size: 10, _source: false };
-    addKnn(kb, engine, { field: pipe.vectors.bridge!.field, vector: Array.from(await embedder.queryText(q.text)), k: 10, numCandidates: 100 });
+    addKnn(kb, distributionOf(engine), { field: pipe.vectors.bridge!.field, vector: Array.from(await embedder.queryText(q.text)), k: 10, numCandidates: 100 });
     s.knn += ndcgAt10(ids(await clientSearch(engine, p.url, { index, body: kb })), q.rel);
     const rr = await clientSearch(engine, p.url, { index, body: { size: 10, _source: false, ext: { vlrerank: { query: q.text, window } } } });
     if (rr.vlrerank.degraded) s.degraded++;
@@ -113,7 +114,7 @@ export async function evalImage(p: SearchProxy, engine: Engine, index: string, s
   };
   for (const q of queries) {
     const body: Record<string, unknown> = { size: 5, _source: false };
-    addKnn(body, engine, { field: 'image_vector', vector: Array.from(await embedder.visual(q.image, 'image')), k: window, numCandidates: 100 });
+    addKnn(body, distributionOf(engine), { field: 'image_vector', vector: Array.from(await embedder.visual(q.image, 'image')), k: window, numCandidates: 100 });
     score(out.knn, (await clientSearch(engine, p.url, { index, body })).hits.hits.map((h: any) => Number(h._id)), q);
     const rr = await clientSearch(engine, p.url, { index, body: { size: 5, _source: false, ext: { vlrerank: { query: { image: q.image }, window } } } });
     if (rr.vlrerank.degraded) out.degraded++;

@@ -16,11 +16,17 @@ import type { PipelineRegistry } from '../../src/pipelines/index.js';
 import type { UpstreamPool } from '../../src/proxy/pool.js';
 import type { Reranker } from '../../src/rerank/reranker.js';
 import type { Scorer } from '../../src/search/hit-scorer.js';
-import { useEngine, type EngineName } from './engines.js';
+import { ALL_VERSIONS, distributionOf, useEngine, type EngineName } from './engines.js';
 import { DATA, MODELS, REPO_ROOT } from './paths.js';
 
-export type Engine = 'elasticsearch' | 'opensearch';
-export const ENGINES: Engine[] = ['elasticsearch', 'opensearch'];
+/** An engine to run against (`elasticsearch`, `elasticsearch9`, `opensearch`, `opensearch3`). */
+export type Engine = EngineName;
+/** One version of each engine (ES 8.19, OpenSearch 2.19): the search tests that are not about versions. */
+export const ENGINES: Array<'elasticsearch' | 'opensearch'> = ['elasticsearch', 'opensearch'];
+/** Every engine version (ES 8.19 and 9.2, OpenSearch 2.19 and 3.6): the rerank syntaxes. */
+export const ALL_ENGINES: Engine[] = ALL_VERSIONS;
+/** Is this engine an Elasticsearch (its official client and dialect), whatever its version? */
+export const isElasticsearch = (engine: Engine): boolean => distributionOf(engine) === 'elasticsearch';
 export const GROCERY_DIR = join(DATA, 'grocery-store-products');
 
 export interface Catalog {
@@ -77,7 +83,7 @@ export interface SearchProxy {
  * reranker (the server is built with it; the warm-up is then skipped, as nothing would use it).
  */
 export async function startSearchProxy(engine: Engine, opts: { pipelinesDir?: string; scorer?: Scorer } = {}): Promise<SearchProxy> {
-  const engineUrl = await useEngine(engine as EngineName);
+  const engineUrl = await useEngine(engine);
   const config = parseConfig({
     server: { host: '127.0.0.1', port: 0, ui: false },
     upstream: { urls: [engineUrl] },
@@ -140,21 +146,21 @@ export async function ensureGrocery(p: SearchProxy, engine: Engine, index: strin
   await setupIndex(p.engine, pipeline, index);
   const operations = catalog.flatMap((c) => [{ index: { _index: index, _id: String(c.class_id) } }, groceryDoc(c)]);
   let bulk: Record<string, unknown>;
-  if (engine === 'elasticsearch') bulk = (await esClient(p.url).bulk({ operations, refresh: true })) as unknown as Record<string, unknown>;
+  if (isElasticsearch(engine)) bulk = (await esClient(p.url).bulk({ operations, refresh: true })) as unknown as Record<string, unknown>;
   else bulk = (await osClient(p.url).bulk({ body: operations, refresh: true })).body as unknown as Record<string, unknown>;
   return { reused: false, bulk };
 }
 
 /** One search through the engine's official client (`{index, body, ...query params}`); returns the response body. */
 export async function clientSearch(engine: Engine, url: string, params: Record<string, unknown>): Promise<any> {
-  if (engine === 'elasticsearch') return esClient(url).search(params as never);
+  if (isElasticsearch(engine)) return esClient(url).search(params as never);
   return (await osClient(url).search(params as never)).body;
 }
 
 /** The same, returning {statusCode, body, headers} whatever the status (errors included). */
 export async function clientSearchRaw(engine: Engine, url: string, params: Record<string, unknown>): Promise<{ statusCode: number; body: any; headers: Record<string, unknown> }> {
   try {
-    if (engine === 'elasticsearch') {
+    if (isElasticsearch(engine)) {
       const r = await esClient(url).search(params as never, { meta: true });
       return { statusCode: r.statusCode ?? 200, body: r.body, headers: r.headers as Record<string, unknown> };
     }

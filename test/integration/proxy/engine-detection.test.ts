@@ -1,9 +1,9 @@
-/** EngineClient.info() tells Elasticsearch from OpenSearch and reads the version, on the real engines. */
+/** EngineClient.info() tells Elasticsearch from OpenSearch and reads the version, on every real engine version. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { EngineClient } from '../../../src/engine/client.js';
 import { UpstreamPool } from '../../../src/proxy/pool.js';
 import { upstreamSchema } from '../../../src/config/schema.js';
-import { useEngine } from '../../helpers/engines.js';
+import { ALL_VERSIONS, useEngine, type EngineName } from '../../helpers/engines.js';
 
 const pools: UpstreamPool[] = [];
 afterAll(async () => {
@@ -16,12 +16,16 @@ function engine(url: string): EngineClient {
   return new EngineClient(p);
 }
 
-describe('engine detection', () => {
-  it('Elasticsearch 8.19 (where GET / answers 405)', async () => {
-    expect(await engine(await useEngine('elasticsearch')).info()).toEqual({ distribution: 'elasticsearch', version: '8.19.21', major: 8 });
-  });
+/** What each engine must be detected as (GET / answers 405 on both thin Elasticsearch builds). */
+const EXPECTED: Record<EngineName, { distribution: string; version: string; major: number }> = {
+  elasticsearch: { distribution: 'elasticsearch', version: '8.19.21', major: 8 },
+  elasticsearch9: { distribution: 'elasticsearch', version: '9.2.0', major: 9 },
+  opensearch: { distribution: 'opensearch', version: '2.19.6', major: 2 },
+  opensearch3: { distribution: 'opensearch', version: '3.6.0', major: 3 },
+};
 
-  it('OpenSearch 2.19', async () => {
-    expect(await engine(await useEngine('opensearch')).info()).toEqual({ distribution: 'opensearch', version: '2.19.6', major: 2 });
+describe('engine detection', () => {
+  it.each(ALL_VERSIONS)('%s', async (name) => {
+    expect(await engine(await useEngine(name)).info()).toEqual(EXPECTED[name]);
   });
 });

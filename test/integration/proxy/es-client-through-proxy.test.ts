@@ -1,6 +1,7 @@
 /**
  * The official @elastic/elasticsearch 8.19 client pointed at vlrerank in front of a real
- * Elasticsearch 8.19 gets the same answers as pointed at the engine itself (issue 3 §6): index
+ * Elasticsearch 8.19 and 9.2 (which accepts the 8.19 client through its REST compatibility
+ * headers) gets the same answers as pointed at the engine itself (issue 3 §6): index
  * creation, _bulk of 3,000 real abstracts, HEAD exists, get/mget, search with aggregations and
  * highlighting, _msearch, scroll, search_after, _count, _cat, a gzip-compressed request, a 404
  * index_not_found_exception and a 400 parse error. Timings (`took`) and scroll ids aside.
@@ -9,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@elastic/elasticsearch';
-import { useEngine } from '../../helpers/engines.js';
+import { ES_VERSIONS, useEngine } from '../../helpers/engines.js';
 import { startProxy } from '../../helpers/proxy.js';
 import { answer, comparable, type Answer } from '../../helpers/compare.js';
 import { scifactDocs, SCIFACT_MAPPINGS } from '../../helpers/scifact-docs.js';
@@ -36,9 +37,9 @@ function bulkOps(index: string) {
   return docs.flatMap((d) => [{ index: { _index: index, _id: d.id } }, { title: d.title, text: d.text, n: d.n, bucket: d.bucket }]);
 }
 
-describe('@elastic/elasticsearch 8.19 through the proxy', () => {
+describe.each(ES_VERSIONS)('@elastic/elasticsearch 8.19 through the proxy to %s', (engine) => {
   beforeAll(async () => {
-    const es = await useEngine('elasticsearch');
+    const es = await useEngine(engine);
     server = await startProxy([es]);
     direct = new Client({ node: es });
     proxied = new Client({ node: server.url });
@@ -153,7 +154,7 @@ describe('@elastic/elasticsearch 8.19 through the proxy', () => {
   });
 
   it('a gzip-compressed request (client compression on)', async () => {
-    const es = await useEngine('elasticsearch');
+    const es = await useEngine(engine);
     const dz = new Client({ node: es, compression: true });
     const pz = new Client({ node: server.url, compression: true });
     try {

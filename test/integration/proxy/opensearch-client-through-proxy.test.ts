@@ -1,13 +1,13 @@
 /**
  * The official @opensearch-project/opensearch client pointed at vlrerank in front of a real
- * OpenSearch 2.19 gets the same answers as pointed at the engine itself (issue 3 §6): index
+ * OpenSearch 2.19 and 3.6 gets the same answers as pointed at the engine itself (issue 3 §6): index
  * creation, _bulk of 3,000 real abstracts, HEAD exists, get/mget, search with aggregations and
  * highlighting, _msearch, scroll, search_after, _count, update/delete by query, _cat, a
  * gzip-compressed request, a 404 index_not_found_exception and a 400 parse error.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@opensearch-project/opensearch';
-import { useEngine } from '../../helpers/engines.js';
+import { OS_VERSIONS, useEngine } from '../../helpers/engines.js';
 import { startProxy } from '../../helpers/proxy.js';
 import { answer, comparable, type Answer } from '../../helpers/compare.js';
 import { scifactDocs, SCIFACT_MAPPINGS } from '../../helpers/scifact-docs.js';
@@ -43,9 +43,9 @@ function bulkBody(index: string) {
 
 type Hits = { hits: { total: { value: number }; hits: Array<{ _id: string; sort: unknown[]; highlight?: unknown }> } };
 
-describe('@opensearch-project/opensearch through the proxy', () => {
+describe.each(OS_VERSIONS)('@opensearch-project/opensearch through the proxy to %s', (engine) => {
   beforeAll(async () => {
-    const os = await useEngine('opensearch');
+    const os = await useEngine(engine);
     server = await startProxy([os]);
     direct = new Client({ node: os });
     proxied = new Client({ node: server.url });
@@ -161,7 +161,7 @@ describe('@opensearch-project/opensearch through the proxy', () => {
   });
 
   it('a gzip-compressed request (client compression on)', async () => {
-    const os = await useEngine('opensearch');
+    const os = await useEngine(engine);
     const dz = new Client({ node: os, compression: 'gzip' });
     const pz = new Client({ node: server.url, compression: 'gzip' });
     try {
