@@ -1,8 +1,9 @@
 /**
- * `_source` handling for intercepted searches: read values at dotted paths (walking arrays, and
- * keys that themselves contain dots as Elasticsearch allows), widen a request's `_source` filter so
- * the fields the pipeline needs come back, and apply the client's original filter afterwards the
- * way Elasticsearch does (includes/excludes with `*` wildcards, matching a field or any parent).
+ * `_source` handling for intercepted searches: widen a request's `_source` filter so the fields
+ * the pipeline needs come back, and apply the client's original filter afterwards the way
+ * Elasticsearch does (includes/excludes with `*` wildcards, matching a field or any parent).
+ * Elasticsearch 9's `exclude_vectors` (vectors left out of `_source` unless it is false) is the
+ * engine's to apply: it is carried to the first stage as the client gave it.
  *
  * Pure functions; never mutates its inputs.
  */
@@ -12,6 +13,8 @@ export interface SourceFilter {
   enabled: boolean;
   includes: string[];
   excludes: string[];
+  /** Elasticsearch 9's `_source.exclude_vectors`, when the client gave it. */
+  excludeVectors?: boolean;
 }
 
 type Json = unknown;
@@ -32,6 +35,7 @@ export function parseSourceFilter(body: Json, params?: URLSearchParams): SourceF
     const o = body as Record<string, unknown>;
     f.includes = toList(o.includes ?? o.include);
     f.excludes = toList(o.excludes ?? o.exclude);
+    if (typeof o.exclude_vectors === 'boolean') f.excludeVectors = o.exclude_vectors;
   }
   if (params) {
     const s = params.get('_source');
@@ -41,8 +45,8 @@ export function parseSourceFilter(body: Json, params?: URLSearchParams): SourceF
     }
     const inc = params.get('_source_includes') ?? params.get('_source_include');
     const exc = params.get('_source_excludes') ?? params.get('_source_exclude');
-    if (inc !== null) f = { enabled: true, includes: toList(inc), excludes: f.excludes };
-    if (exc !== null) f = { enabled: true, includes: f.includes, excludes: toList(exc) };
+    if (inc !== null) f = { ...f, enabled: true, includes: toList(inc) };
+    if (exc !== null) f = { ...f, enabled: true, excludes: toList(exc) };
   }
   return f;
 }
@@ -61,6 +65,12 @@ function globRe(glob: string): RegExp {
  * `undefined` means "send no `_source` key" (everything comes back).
  */
 export function widenSourceFilter(f: SourceFilter, needed: string[]): Json {
+  const widened = widen(f, needed);
+  if (f.excludeVectors === undefined || widened === false) return widened;
+  return { ...((widened as Record<string, unknown> | undefined) ?? {}), exclude_vectors: f.excludeVectors };
+}
+
+function widen(f: SourceFilter, needed: string[]): Json {
   if (isIdentityFilter(f)) return undefined;
   const excludes = f.excludes.filter((e) => !needed.some((n) => pathMatches(e, n) || pathMatches(e + '.*', n) || n.startsWith(e.replace(/\*.*$/, ''))));
   if (f.enabled && f.includes.length === 0) return excludes.length ? { excludes } : undefined;

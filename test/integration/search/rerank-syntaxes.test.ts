@@ -121,4 +121,15 @@ describe.each(ALL_ENGINES)('rerank syntaxes through the proxy on %s', (engine) =
     expect(r.body).toMatchObject({ status: 400, error: { type: 'illegal_argument_exception' } });
     expect(r.body.error.reason).toContain(reason);
   });
+
+  // Elasticsearch 9 leaves vectors out of _source unless the search says `exclude_vectors: false`
+  // (8.19 and OpenSearch do not know the option)
+  it.runIf(engine === 'elasticsearch9')('a reranked search keeps _source.exclude_vectors: false as direct does', async () => {
+    const query = { match: { description: 'apple' } };
+    const direct = await (await fetch(`${p.engineUrl}/${INDEX}/_search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ size: 2, query, _source: { exclude_vectors: false } }) })).json();
+    expect(direct.hits.hits[0]._source.image_vector).toHaveLength(1280);
+    const body = await clientSearch(engine, p.url, { index: INDEX, body: { size: 2, query, _source: { exclude_vectors: false }, ext: { vlrerank: { query: 'green apple', window: 10 } } } as any });
+    expectReranked(body, 'ext');
+    for (const h of body.hits.hits) expect(h._source.image_vector, why(body)).toHaveLength(1280);
+  });
 });

@@ -28,6 +28,14 @@ describe('_source filtering', () => {
     expect(widenSourceFilter(parseSourceFilter({ excludes: ['image', 'img_vec'] }), ['image.url'])).toEqual({ excludes: ['img_vec'] });
   });
 
+  it("carries Elasticsearch 9's exclude_vectors to the first stage as the client gave it", () => {
+    expect(widenSourceFilter(parseSourceFilter({ exclude_vectors: false }), ['title'])).toEqual({ exclude_vectors: false });
+    expect(widenSourceFilter(parseSourceFilter({ excludes: ['img_vec'], exclude_vectors: true }), ['title'])).toEqual({ excludes: ['img_vec'], exclude_vectors: true });
+    expect(widenSourceFilter(parseSourceFilter({ includes: ['title'], exclude_vectors: false }), ['image.url'])).toEqual({ includes: ['title', 'image.url'], exclude_vectors: false });
+    // the engine applies it: our own filtering of the hits is unchanged
+    expect(applySourceFilter(doc, parseSourceFilter({ exclude_vectors: false }))).toEqual(doc);
+  });
+
   it('reads values at dotted paths through arrays and dotted keys', () => {
     expect(valuesAt(doc, 'tags.name')).toEqual(['a', 'b']);
     expect(valuesAt({ 'image.url': 'x' }, 'image.url')).toEqual(['x']);
