@@ -22,7 +22,7 @@ import type { Config } from '../config/schema.js';
 import { vlrError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { DEFAULT_MODELS, type Models, type ImageClassifier, type ObjectDetector, type TextEmbedder, type ClassScore, type Detection, type ImageFeatures } from '../models/index.js';
-import { softmax, l2normalize } from '../models/encoders/common.js';
+import { softmax, unitMean } from '../util/vector.js';
 import { OcrEngine, type OcrLine, type OcrOptions } from '../models/encoders/ocr.js';
 import type { ImagePreprocess, PreprocessedImage } from '../models/preprocess.js';
 import { FeatureCache, featureKey, stableStringify, type CacheEvent, type CacheStats } from './cache/feature-cache.js';
@@ -30,8 +30,8 @@ import { decodeImage, preprocessImage, type DecodedImage, type ImageLimits } fro
 import { LRUCache } from 'lru-cache';
 import { MediaSource, classifyRef, sha256Hex, type MediaBytes } from './media/source.js';
 import { VideoDecoder } from './media/video.js';
-import { Semaphore } from './limit.js';
-import { fanOutSignal } from '../models/abort.js';
+import { Semaphore } from '../util/semaphore.js';
+import { fanOutSignal } from '../util/abort.js';
 
 /** Everything the signals need from one image or video frame. */
 export interface VisualFeatures {
@@ -395,7 +395,7 @@ export class FeatureExtractor {
       this.#collected.push({ pre, signal, resolve, reject });
       this.#flushIfReady();
     });
-    return { embedding: f.embedding, logits: f.logits, probs: softmax(f.logits), topConcepts: this.classifier.topK(f.logits, this.#topK) };
+    return { embedding: f.embedding, logits: f.logits, probs: softmax(f.logits, 1, new Float32Array(f.logits.length)), topConcepts: this.classifier.topK(f.logits, this.#topK) };
   }
 
   #flushIfReady(): void {
@@ -493,10 +493,7 @@ export class FeatureExtractor {
       }),
     );
     if (frames.length === 0) throw vlrError('VLR_MEDIA_UNSUPPORTED', 'video has no decodable frame');
-    const dim = frames[0]!.embedding.length;
-    const mean = new Float32Array(dim);
-    for (const f of frames) for (let i = 0; i < dim; i++) mean[i]! += f.embedding[i]!;
-    return { frames, times: sampled.times, embedding: l2normalize(mean), duration: sampled.probe.duration };
+    return { frames, times: sampled.times, embedding: unitMean(frames.map((f) => f.embedding)), duration: sampled.probe.duration };
   }
 
   // ---- text

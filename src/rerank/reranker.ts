@@ -33,8 +33,8 @@ import {
   type RerankTimings,
 } from './types.js';
 import { fuse } from './fusion.js';
-import { Semaphore } from '../features/limit.js';
-import { fanOutSignal } from '../models/abort.js';
+import { Semaphore } from '../util/semaphore.js';
+import { fanOutSignal } from '../util/abort.js';
 import { Warmup, type WarmupStatus } from './warmup.js';
 
 /** A 64×64 grey PNG: the image the warm-up runs through the image models (decode, classify, detect). */

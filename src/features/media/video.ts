@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { vlrError, type VlrerankError } from '../../errors.js';
 import type { DecodedImage } from './image.js';
-import { Semaphore } from '../limit.js';
+import { Semaphore } from '../../util/semaphore.js';
 
 export interface VideoLimits {
   ffmpegPath: string;

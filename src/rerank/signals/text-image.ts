@@ -6,7 +6,7 @@
  * Videos: per-frame visual vectors, mean-pooled (≈0.01 better than max); the best frame is reported.
  * The same vector serves image → text ("image_text"), with the document's text on the query side.
  */
-import { dot, weightedMean } from '../vector.js';
+import { dot, weightedMean } from '../../util/vector.js';
 
 export interface VisualMix {
   /** Weight of the visual passage; the ConSE bridge gets 1 − passage. */

@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { TextEncoderPort } from '../ports.js';
-import { fanOutSignal, SharedAbort, untilAborted } from '../../models/abort.js';
-import { dot } from '../vector.js';
+import { fanOutSignal, SharedAbort, untilAborted } from '../../util/abort.js';
+import { dot } from '../../util/vector.js';
 
 export interface TextVectorsResult {
   vectors: Float32Array[];
@@ -21,7 +21,7 @@ export interface TextVectorsResult {
 export class TextVectorCache {
   readonly #encoder: TextEncoderPort;
   readonly #cache: LRUCache<string, Float32Array>;
-  /** Vectors being computed, each with the requests waiting for it (models/abort.ts). */
+  /** Vectors being computed, each with the requests waiting for it (util/abort.ts). */
   readonly #inflight = new Map<string, { p: Promise<Float32Array>; shared: SharedAbort }>();
 
   constructor(encoder: TextEncoderPort, options: { maxEntries?: number } = {}) {
