@@ -53,7 +53,7 @@ export function registerIndex(program: Command): void {
         const pool = new UpstreamPool(config.upstream);
         const logger = createLogger(config.log.level === 'info' ? 'warn' : config.log.level);
         const { createRerankService } = await import('../rerank/service.js');
-        const { RerankerEmbedder } = await import('../search/reranker-scorer.js');
+        const { RerankerEmbedder } = await import('../rerank/embedder.js');
         const svc = await createRerankService(config, { logger, metrics: createMetrics() });
         const bar = new cliProgress.SingleBar({ format: `${index} [{bar}] {value}/{total} docs | {eta_formatted} left | failed {failed}`, hideCursor: true }, cliProgress.Presets.shades_classic);
         let started = false;

@@ -40,7 +40,7 @@ export interface TextVectorsResult {
 }
 
 /** A count-bounded LRU tier, for a text model used without a feature extractor. */
-export function lruTier(maxEntries = 50_000): VectorTier {
+function lruTier(maxEntries = 50_000): VectorTier {
   const lru = new LRUCache<string, Float32Array>({ max: maxEntries });
   return { get: (k) => lru.get(k), set: (k, v) => void lru.set(k, v) };
 }

@@ -18,7 +18,8 @@ import { runRerankSearch, type SearchDeps } from './execute.js';
 import { forwardBuffered } from './forward.js';
 import { originalUrl } from '../proxy/forward.js';
 import { parseMsearch, planMsearch, runMsearch } from './msearch.js';
-import { RerankerEmbedder, RerankerScorer } from './reranker-scorer.js';
+import { RerankerEmbedder } from '../rerank/embedder.js';
+import { RerankerScorer } from './reranker-scorer.js';
 import type { Embedder, Scorer } from './scorer.js';
 
 /** Words whose absence from a body proves it asks for no reranking (saves a JSON parse). */

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setupIndex } from '../../src/ingest/mapping.js';
 import { addKnn } from '../../src/search/plan.js';
-import { RerankerEmbedder } from '../../src/search/reranker-scorer.js';
+import { RerankerEmbedder } from '../../src/rerank/embedder.js';
 import { DATA } from './paths.js';
 import { catalog, clientSearch, esClient, groceryQueries, osClient, storedImage, type Engine, type SearchProxy } from './search-fixtures.js';
 

@@ -65,7 +65,7 @@ export interface ResolveOptions {
 }
 
 /** What `fetchUrl` answers when the server says our copy (per `validators`) is still current. */
-export const NOT_MODIFIED = Object.freeze({ notModified: true as const });
+const NOT_MODIFIED = Object.freeze({ notModified: true as const });
 export type NotModified = typeof NOT_MODIFIED;
 
 export function sha256Hex(bytes: Uint8Array): string {

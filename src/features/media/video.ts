@@ -98,7 +98,7 @@ export function frameTimes(duration: number, fps: number, maxFrames: number): nu
 }
 
 /** frameTimes plus the spacing used: t_k = (k + ½)·period. */
-export function frameSchedule(duration: number, fps: number, maxFrames: number): { times: number[]; period: number } {
+function frameSchedule(duration: number, fps: number, maxFrames: number): { times: number[]; period: number } {
   const n = Math.max(1, Math.floor(duration * fps + 1e-9));
   const count = Math.min(n, maxFrames);
   // 1/fps while the cap is not hit; duration/count when it is, or when the video is shorter than 1/fps.

@@ -5,7 +5,7 @@
  */
 import { dot, normalize, weightedMean } from '../../util/vector.js';
 
-export function meanEmbedding(frames: Float32Array[]): Float32Array {
+function meanEmbedding(frames: Float32Array[]): Float32Array {
   return normalize(weightedMean(frames));
 }
 

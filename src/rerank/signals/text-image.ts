@@ -13,7 +13,7 @@ export interface VisualMix {
   passage: number;
 }
 
-export const DEFAULT_VISUAL_MIX: VisualMix = { passage: 0.5 };
+const DEFAULT_VISUAL_MIX: VisualMix = { passage: 0.5 };
 
 /** passage·w + bridge·(1−w): dot(q, this) equals the fused raw cosine for a unit query. */
 export function visualVector(passageVec: Float32Array, bridgeVec: Float32Array, mix: VisualMix = DEFAULT_VISUAL_MIX): Float32Array {

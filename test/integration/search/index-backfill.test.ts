@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfill, type BackfillProgress } from '../../../src/ingest/backfill.js';
 import { setupIndex } from '../../../src/ingest/mapping.js';
-import { RerankerEmbedder } from '../../../src/search/reranker-scorer.js';
+import { RerankerEmbedder } from '../../../src/rerank/embedder.js';
 import { catalog, ENGINES, groceryDoc, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'grocery-backfill-it';

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupIndex } from '../../../src/ingest/mapping.js';
-import { RerankerEmbedder } from '../../../src/search/reranker-scorer.js';
+import { RerankerEmbedder } from '../../../src/rerank/embedder.js';
 import { catalog, ENGINES, esClient, groceryDoc, osClient, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 import { cosine } from '../../helpers/models.js';
 

@@ -6,7 +6,7 @@
  * 405 photos here; all of them in `scripts/bench/search-eval.ts`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RerankerEmbedder } from '../../../src/search/reranker-scorer.js';
+import { RerankerEmbedder } from '../../../src/rerank/embedder.js';
 import { addKnn } from '../../../src/search/plan.js';
 import { clientSearch, ENGINES, ensureGrocery, groceryQueries, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 

@@ -1,0 +1,70 @@
+/**
+ * Query and document vectors for kNN first stages and for ingest (used by search, ingest and the
+ * CLI): an image's or video's visual embedding, its text-space "bridge" vector, and a query text's
+ * vector. They come from the reranker's own ports and its visual-text vector, so the vectors
+ * stored at ingest and asked for at query time are the very vectors the reranker's signals
+ * compare. Knows nothing about HTTP or engines.
+ */
+import type { VisualFeatures } from '../features/records.js';
+import { unitMean } from '../util/vector.js';
+import type { Reranker } from './reranker.js';
+
+/** Query/document vectors for kNN first stages and for ingest. */
+export interface Embedder {
+  /** Visual embedding of an image, or the mean of a video's sampled frames (L2-normalised). */
+  visual(source: string, kind: 'image' | 'video', signal?: AbortSignal): Promise<Float32Array>;
+  /** Text-space (bridge) vector of an image/video, comparable with `queryText` vectors. */
+  bridge(source: string, kind: 'image' | 'video', signal?: AbortSignal): Promise<Float32Array>;
+  /** Both vectors of one image/video from one feature pass (ingest). */
+  mediaVectors(source: string, kind: 'image' | 'video', want: { visual: boolean; bridge: boolean }, signal?: AbortSignal): Promise<{ visual?: Float32Array; bridge?: Float32Array }>;
+  /** Text embedding of a query (with the text model's query prefix). */
+  queryText(text: string, signal?: AbortSignal): Promise<Float32Array>;
+}
+
+export class RerankerEmbedder implements Embedder {
+  constructor(
+    private readonly reranker: Reranker,
+    private readonly video: { fps: number; maxFrames: number } = { fps: 1, maxFrames: 16 },
+  ) {}
+
+  private async frames(source: string, kind: 'image' | 'video', detect: boolean, signal?: AbortSignal): Promise<VisualFeatures[]> {
+    const ports = await this.reranker.ports();
+    if (kind === 'image') return [(await ports.media.image(source, { detect, ocr: false, signal })).features];
+    const r = await ports.media.video(source, { detect, ocr: false, signal, ...this.video });
+    return r.frames;
+  }
+
+  async visual(source: string, kind: 'image' | 'video', signal?: AbortSignal): Promise<Float32Array> {
+    return visualOf(await this.frames(source, kind, false, signal));
+  }
+
+  async bridge(source: string, kind: 'image' | 'video', signal?: AbortSignal): Promise<Float32Array> {
+    return this.#bridgeOf(await this.frames(source, kind, true, signal));
+  }
+
+  async mediaVectors(source: string, kind: 'image' | 'video', want: { visual: boolean; bridge: boolean }, signal?: AbortSignal): Promise<{ visual?: Float32Array; bridge?: Float32Array }> {
+    const f = await this.frames(source, kind, want.bridge, signal);
+    const out: { visual?: Float32Array; bridge?: Float32Array } = {};
+    if (want.visual) out.visual = visualOf(f);
+    if (want.bridge) out.bridge = await this.#bridgeOf(f);
+    return out;
+  }
+
+  async queryText(text: string, signal?: AbortSignal): Promise<Float32Array> {
+    const ports = await this.reranker.ports();
+    const [v] = ports.text.embedEach ? [await ports.text.embedEach([text], 'query', [signal])[0]!] : await ports.text.embed([text], 'query');
+    return v!;
+  }
+
+  /** One frame's bridge vector, or the unit mean of the frames' bridge vectors. */
+  async #bridgeOf(frames: VisualFeatures[]): Promise<Float32Array> {
+    const vs: Float32Array[] = [];
+    for (const x of frames) vs.push((await this.reranker.visualTextVector(x)).vector);
+    return vs.length === 1 ? vs[0]! : unitMean(vs);
+  }
+}
+
+/** An image's embedding as it is, or the unit mean of a video's frame embeddings. */
+function visualOf(frames: VisualFeatures[]): Float32Array {
+  return frames.length === 1 ? frames[0]!.embedding : unitMean(frames.map((x) => x.embedding));
+}
