@@ -1,7 +1,9 @@
 /**
  * The vlrerank library: `new Reranker({modelsDir}).process({query, documents})` and its types.
  */
-export { Reranker, type RerankerOptions, type ProcessOptions, type RerankerPorts } from './rerank/reranker.js';
+export { Reranker } from './rerank/reranker.js';
+export type { RerankerOptions, ProcessOptions } from './rerank/options.js';
+export type { RerankerPorts } from './rerank/ports.js';
 export type {
   RerankInput,
   RerankOutput,

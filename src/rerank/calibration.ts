@@ -78,7 +78,7 @@ export class Calibrator {
 }
 
 /** The repo's `models/calibration/signals.json`, found from this module (src/ or dist/). */
-export function defaultCalibrationFile(): string {
+function defaultCalibrationFile(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     const f = join(dir, 'models', 'calibration', 'signals.json');
@@ -95,7 +95,7 @@ export interface CalibrationFile {
 }
 
 /** Read a calibration file; missing → empty table (defaults apply), malformed → error naming it. */
-export function readCalibrationFile(file = defaultCalibrationFile()): CalibrationTable {
+function readCalibrationFile(file = defaultCalibrationFile()): CalibrationTable {
   if (!existsSync(file)) return {};
   const raw = JSON.parse(readFileSync(file, 'utf8')) as CalibrationFile;
   const out: CalibrationTable = {};

@@ -1,11 +1,13 @@
 /**
- * Query and document vectors for kNN first stages (search by image, bridge kNN) and for ingest:
- * the very vectors the reranker's signals compare, made through its feature ports, so a vector
- * stored at ingest and one computed at query time agree. Used by search, ingest and the CLI.
+ * Query and document vectors for kNN first stages and for ingest (used by search, ingest and the
+ * CLI): an image's or video's visual embedding, its text-space "bridge" vector, and a query text's
+ * vector. They come from the reranker's own ports and its visual-text vector, so the vectors
+ * stored at ingest and asked for at query time are the very vectors the reranker's signals
+ * compare. Knows nothing about HTTP or engines.
  */
+import type { VisualFeatures } from '../features/records.js';
+import { unitMean } from '../util/vector.js';
 import type { Reranker } from './reranker.js';
-import type { VisualFeatures } from './ports.js';
-import { normalize, weightedMean } from './vector.js';
 
 /** Query/document vectors for kNN first stages and for ingest. */
 export interface Embedder {
@@ -18,8 +20,6 @@ export interface Embedder {
   /** Text embedding of a query (with the text model's query prefix). */
   queryText(text: string, signal?: AbortSignal): Promise<Float32Array>;
 }
-
-const mean = (vs: Float32Array[]) => normalize(weightedMean(vs));
 
 export class RerankerEmbedder implements Embedder {
   constructor(
@@ -35,26 +35,18 @@ export class RerankerEmbedder implements Embedder {
   }
 
   async visual(source: string, kind: 'image' | 'video', signal?: AbortSignal): Promise<Float32Array> {
-    const f = await this.frames(source, kind, false, signal);
-    return f.length === 1 ? f[0]!.embedding : mean(f.map((x) => x.embedding));
+    return visualOf(await this.frames(source, kind, false, signal));
   }
 
   async bridge(source: string, kind: 'image' | 'video', signal?: AbortSignal): Promise<Float32Array> {
-    const f = await this.frames(source, kind, true, signal);
-    const vs: Float32Array[] = [];
-    for (const x of f) vs.push((await this.reranker.visualTextVector(x)).vector);
-    return vs.length === 1 ? vs[0]! : mean(vs);
+    return this.#bridgeOf(await this.frames(source, kind, true, signal));
   }
 
   async mediaVectors(source: string, kind: 'image' | 'video', want: { visual: boolean; bridge: boolean }, signal?: AbortSignal): Promise<{ visual?: Float32Array; bridge?: Float32Array }> {
     const f = await this.frames(source, kind, want.bridge, signal);
     const out: { visual?: Float32Array; bridge?: Float32Array } = {};
-    if (want.visual) out.visual = f.length === 1 ? f[0]!.embedding : mean(f.map((x) => x.embedding));
-    if (want.bridge) {
-      const vs: Float32Array[] = [];
-      for (const x of f) vs.push((await this.reranker.visualTextVector(x)).vector);
-      out.bridge = vs.length === 1 ? vs[0]! : mean(vs);
-    }
+    if (want.visual) out.visual = visualOf(f);
+    if (want.bridge) out.bridge = await this.#bridgeOf(f);
     return out;
   }
 
@@ -63,4 +55,16 @@ export class RerankerEmbedder implements Embedder {
     const [v] = ports.text.embedEach ? [await ports.text.embedEach([text], 'query', [signal])[0]!] : await ports.text.embed([text], 'query');
     return v!;
   }
+
+  /** One frame's bridge vector, or the unit mean of the frames' bridge vectors. */
+  async #bridgeOf(frames: VisualFeatures[]): Promise<Float32Array> {
+    const vs: Float32Array[] = [];
+    for (const x of frames) vs.push((await this.reranker.visualTextVector(x)).vector);
+    return vs.length === 1 ? vs[0]! : unitMean(vs);
+  }
+}
+
+/** An image's embedding as it is, or the unit mean of a video's frame embeddings. */
+function visualOf(frames: VisualFeatures[]): Float32Array {
+  return frames.length === 1 ? frames[0]!.embedding : unitMean(frames.map((x) => x.embedding));
 }

@@ -1,11 +1,14 @@
 /**
  * What the reranker needs from the layers below it, as narrow ports. The reranker is written
- * against these only; `adapters.ts` builds them from the shared `Models` facade and the
- * `FeatureExtractor` (batching queues and feature cache of the inference core). Keeping the seam
- * here lets the signals be tested with the real models and lets the server share one set of
- * sessions and one cache between the search interception and the rerank API.
+ * against these only; backends/local.ts builds them from the shared `Models` facade and the
+ * `FeatureExtractor` (batching queues and the feature cache), backends/remote.ts is the remote
+ * scorer. Keeping the seam here lets the signals be tested with the real models and lets the
+ * server share one set of sessions and one cache between the search interception and the rerank API.
+ * Types only: never imports an implementation.
  */
-import type { DetectionLike } from './signals/visual-passage.js';
+import type { VisualFeatures } from '../features/records.js';
+import type { TextVectorsResult } from '../features/text-vectors.js';
+import type { TextKind } from '../models/index.js';
 
 export interface TextEncoderPort {
   /** Stable identity (model id + precision), part of cache keys. */
@@ -13,26 +16,19 @@ export interface TextEncoderPort {
   /** Largest input in tokens; longer texts are cut by the encoder (reported as truncated). */
   readonly maxTokens: number;
   /** Unit vectors, one per text, in order. `query` adds the model's query prefix. One call = batched forwards. */
-  embed(texts: string[], kind: 'query' | 'passage'): Promise<Float32Array[]>;
+  embed(texts: string[], kind: TextKind): Promise<Float32Array[]>;
   /**
    * One promise per text, each with its own AbortSignal: a text whose signal aborts before its
    * model run leaves the queue and rejects alone. Optional (the text cache falls back to `embed`).
    */
-  embedEach?(texts: string[], kind: 'query' | 'passage', signals: ReadonlyArray<AbortSignal | undefined>): Promise<Float32Array>[];
+  embedEach?(texts: string[], kind: TextKind, signals: ReadonlyArray<AbortSignal | undefined>): Promise<Float32Array>[];
   /** Token count including special tokens (for truncation reports); optional. */
   countTokens?(text: string): number;
 }
 
-/** Everything the signals need from one image or video frame. */
-export interface VisualFeatures {
-  /** EfficientNet embedding, unit length. */
-  embedding: Float32Array;
-  /** ImageNet logits (softmax not applied). */
-  logits: Float32Array;
-  /** NanoDet detections (empty when detection was not asked for). */
-  detections: DetectionLike[];
-  /** OCR lines (only when OCR was asked for and is available). */
-  ocr?: string[];
+/** Text vectors, cache first (features/text-vectors.ts is the implementation). */
+export interface TextVectorsPort {
+  vectors(texts: string[], kind: TextKind, signal?: AbortSignal): Promise<TextVectorsResult>;
 }
 
 export interface MediaRequestOptions {
@@ -89,5 +85,18 @@ export interface RemoteScoreRequest {
   signal?: AbortSignal;
 }
 
-/** Per-model forward-call counter, filled by the adapters, reported as usage.model_calls. */
-export type CallCounter = (model: string, batch: number) => void;
+/** Everything a Reranker runs on. */
+export interface RerankerPorts {
+  text: TextEncoderPort;
+  media: MediaPort;
+  /**
+   * Cached vectors of `text`'s model (the local backend keeps them in the feature cache). Without
+   * it the reranker keeps its own cache over `text`.
+   */
+  textVectors?: TextVectorsPort;
+  clip?: DualEncoderPort;
+  remote?: RemoteScorerPort;
+  /** Model batches run so far, by model (monotonic counters; usage reports the difference). */
+  modelCalls?: () => Record<string, number>;
+  close?: () => Promise<void> | void;
+}

@@ -9,9 +9,9 @@ import type { Metrics } from '../observability/metrics.js';
 import { Models } from '../models/index.js';
 import { MediaSource } from '../features/media/source.js';
 import { FeatureExtractor } from '../features/extractor.js';
-import { clipPort, portsFromShared, VISUAL_PASSAGE_DETECT_THRESHOLD } from './adapters.js';
-import { Reranker } from './reranker.js';
+import { clipPort, localPorts, VISUAL_PASSAGE_DETECT_THRESHOLD } from './backends/local.js';
 import { createRemoteScorer } from './backends/remote.js';
+import { Reranker } from './reranker.js';
 
 export interface RerankService {
   reranker: Reranker;
@@ -58,7 +58,7 @@ export async function createRerankService(
     ports: async () => {
       const f = await features();
       const clip = config.rerank.clipModel ? await clipPort(models, f, config.rerank.clipModel, { maxBytes: config.media.maxBytes }) : undefined;
-      return { ...(await portsFromShared({ models, metrics: deps.metrics, features: f, logger: deps.logger })), remote, clip };
+      return { ...(await localPorts({ models, metrics: deps.metrics, features: f, logger: deps.logger })), remote, clip };
     },
     observe: {
       // cache events come from the feature cache itself (onCacheEvent above), counted once

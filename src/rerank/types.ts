@@ -13,7 +13,7 @@ const mediaRef = z.string().min(1, 'must be a non-empty string');
 const fps = z.number().positive().max(60);
 const maxFrames = z.number().int().positive().max(512);
 
-export const queryObjectSchema = z
+const queryObjectSchema = z
   .strictObject({
     text: z.string().optional(),
     image: mediaRef.optional(),
@@ -23,7 +23,7 @@ export const queryObjectSchema = z
     message: 'needs at least one of text, image, video',
   });
 
-export const documentObjectSchema = z
+const documentObjectSchema = z
   .strictObject({
     text: z.string().optional(),
     image: mediaRef.optional(),
@@ -35,7 +35,7 @@ export const documentObjectSchema = z
     message: 'needs at least one of text, image, video',
   });
 
-export const rerankInputSchema = z.strictObject({
+const rerankInputSchema = z.strictObject({
   /** Task instruction: passed to backends that take one (remote VLM rerankers), reported as unused otherwise. */
   instruction: z.string().max(4096).optional(),
   query: z.union([z.string().min(1, 'must be a non-empty string'), queryObjectSchema]),
@@ -58,7 +58,6 @@ export const rerankInputSchema = z.strictObject({
 });
 
 export type RerankInput = z.input<typeof rerankInputSchema>;
-export type QueryInput = z.infer<typeof queryObjectSchema>;
 export type DocumentInput = z.infer<typeof documentObjectSchema>;
 
 /** A query or document after normalisation: strings became `{text}`. */
@@ -165,7 +164,7 @@ export type RerankOutput = RerankResult[] & {
 };
 
 /** Path of a zod issue in the API's own notation: `documents[3].image`. */
-export function issuePath(path: ReadonlyArray<PropertyKey>): string {
+function issuePath(path: ReadonlyArray<PropertyKey>): string {
   let out = '';
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`;
@@ -175,7 +174,7 @@ export function issuePath(path: ReadonlyArray<PropertyKey>): string {
 }
 
 /** The first zod issue as a 400 naming the field. */
-export function badRequestFromZod(err: z.ZodError, prefix = ''): never {
+function badRequestFromZod(err: z.ZodError, prefix = ''): never {
   const issue = err.issues[0]!;
   let path = issue.path as PropertyKey[];
   let message = issue.message;

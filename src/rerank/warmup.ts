@@ -1,13 +1,46 @@
 /**
- * The state of the reranker's warm-up (models loaded before the first request instead of during
- * it): idle (nothing asked: models load lazily on first use) → warming → ready | failed.
- * Requests that arrive while it runs wait for it (`wait()`), so a search's rerank budget starts
- * once the models are in memory, not while they load. A failed warm-up is reported, never thrown
- * at waiters: they proceed and load lazily as before (and fail, or fail open, on their own).
+ * The reranker's warm-up: models loaded before the first request instead of during it.
  *
- * Knows nothing about what is warmed; must never block the caller of `start()`.
+ * `warmModels` is the routine: the text embedder, the concept bank, and (for pipelines with image
+ * or video fields) the image models, by running one small image through the real path.
+ * `Warmup` is its state: idle (nothing asked: models load lazily on first use) → warming → ready |
+ * failed. Requests that arrive while it runs wait for it (`wait()`), so a search's rerank budget
+ * starts once the models are in memory, not while they load. A failed warm-up is reported, never
+ * thrown at waiters: they proceed and load lazily as before (and fail, or fail open, on their own).
+ * Must never block the caller of `start()`.
  */
 import { toVlrerankError } from '../errors.js';
+import type { RerankerPorts } from './ports.js';
+
+/** A 64×64 grey PNG: the image the warm-up runs through the image models (decode, classify, detect). */
+const WARMUP_IMAGE =
+  'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAEAAAABACAIAAAAlC+aJAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAS0lEQVRo3u3PMQ0AAAwDoEqv9ErYvQQckD4XAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAYHLAB8+AWkItYjrAAAAAElFTkSuQmCC';
+
+export interface WarmupOptions {
+  /** Also run the image models (the pipelines have image or video fields). Default true. */
+  media?: boolean;
+  /** Stops the warm-up between its steps (server shutdown). */
+  signal?: AbortSignal;
+}
+
+/** What a warm-up with these options loads, by role (reported in `Warmup.status().what`). */
+export function warmupRoles(options: WarmupOptions = {}): string[] {
+  return ['text-embedder', 'concept-bank', ...((options.media ?? true) ? ['image-classifier', 'object-detector'] : [])];
+}
+
+/**
+ * Load the models now: one text through the text embedder, the concept bank (read from its cache
+ * dir, or computed once), and with `media` one image through decode, classify and detect.
+ */
+export async function warmModels(ports: RerankerPorts, conceptBank: () => Promise<unknown>, options: WarmupOptions = {}): Promise<void> {
+  const signal = options.signal;
+  signal?.throwIfAborted();
+  await ports.text.embed(['warm-up'], 'query');
+  signal?.throwIfAborted();
+  await conceptBank();
+  signal?.throwIfAborted();
+  if (options.media ?? true) await ports.media.image(WARMUP_IMAGE, { detect: true, ocr: false, signal });
+}
 
 export type WarmupState = 'idle' | 'warming' | 'ready' | 'failed';
 

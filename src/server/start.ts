@@ -8,8 +8,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mediaFiles } from '../api/media.js';
-import { frameStrip, resolveUnderRoots } from '../api/media-temp.js';
 import type { Config } from '../config/schema.js';
+import { resolveUnderRoots } from '../features/media/local.js';
+import { VideoDecoder, videoLimits } from '../features/media/video.js';
 import type { HttpDeps } from '../http/app.js';
 import { buildHandler } from '../http/handler.js';
 import type { SearchHandlerDeps } from '../search/handle.js';
@@ -53,11 +54,15 @@ export function httpDeps(s: Services): HttpDeps {
       metrics,
       adminToken: config.server.adminToken,
     },
-    ui: config.server.ui
-      ? { mediaRoots: config.media.roots, mediaFile: mediaFiles({ media: config.media, resolveUnderRoots, strip: (file, n) => frameStrip(config.media, file, n) }) }
-      : undefined,
+    ui: config.server.ui ? { mediaRoots: config.media.roots, mediaFile: uiMediaFiles(config) } : undefined,
     maxJsonBodyBytes: config.server.maxJsonBodyBytes,
   };
+}
+
+/** The UI's thumbnails: the media source's roots check and the video decoder's frame strips (90 px high, as the page shows them). */
+function uiMediaFiles(config: Config) {
+  const decoder = new VideoDecoder(videoLimits(config.media));
+  return mediaFiles({ media: config.media, resolveUnderRoots, strip: (file, frames) => decoder.strip({ path: file }, { frames, height: 90 }) });
 }
 
 export async function startServer(config: Config, options: ServiceOptions = {}): Promise<RunningServer> {

@@ -1,7 +1,8 @@
 /** Test helper: a standalone Reranker over ../shared/models with ../shared/data as the media root. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Reranker, type RerankerOptions } from '../../src/rerank/reranker.js';
+import { Reranker } from '../../src/rerank/reranker.js';
+import type { RerankerOptions } from '../../src/rerank/options.js';
 import { DATA, MODELS } from './paths.js';
 
 export function testReranker(over: RerankerOptions = {}): Reranker {

@@ -11,9 +11,9 @@ import { mediaSchema } from '../../src/config/schema.js';
 import { FeatureExtractor } from '../../src/features/extractor.js';
 import { Models, type ImageClassifier, type ObjectDetector, type TextEmbedder } from '../../src/models/index.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
-import { portsFromShared, textPort } from '../../src/rerank/adapters.js';
+import { localPorts, textPort } from '../../src/rerank/backends/local.js';
 import { Reranker } from '../../src/rerank/reranker.js';
-import { TextVectorCache } from '../../src/rerank/signals/text-text.js';
+import { TextVectorCache } from '../../src/features/text-vectors.js';
 import { DATA } from '../helpers/paths.js';
 import { cosine, modelsConfig } from '../helpers/models.js';
 import { jsonl } from '../helpers/reranker.js';
@@ -47,7 +47,7 @@ beforeAll(async () => {
   metrics = createMetrics({ defaults: false });
   models = await Models.create(modelsConfig({ batch: { maxBatchSize: BATCH, maxWaitMs: 2, maxQueue: 1024 } }), { metrics });
   fx = await FeatureExtractor.create(models, { media: mediaSchema.parse({ roots: [DATA] }), cacheMaxBytes: 64 * 1024 * 1024 });
-  reranker = new Reranker({ ports: async () => portsFromShared({ models, metrics, features: fx }) });
+  reranker = new Reranker({ ports: async () => localPorts({ models, metrics, features: fx }) });
   await reranker.warmup(); // sessions loaded: what follows is about the queues, not loading
   [bge, cls, det] = await Promise.all([models.textEmbedder(), models.imageClassifier(), models.objectDetector()]);
 });

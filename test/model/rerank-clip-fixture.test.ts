@@ -6,7 +6,7 @@
  */
 import { afterAll, expect, it } from 'vitest';
 import { Reranker } from '../../src/rerank/reranker.js';
-import { clipPort, portsFromShared } from '../../src/rerank/adapters.js';
+import { clipPort, localPorts } from '../../src/rerank/backends/local.js';
 import { FeatureExtractor } from '../../src/features/extractor.js';
 import { configSchema } from '../../src/config/schema.js';
 import { sharedModels } from '../helpers/models.js';
@@ -28,14 +28,14 @@ it('Models refuses the fixture for ranking unless asked for plumbing', async () 
 it('the Reranker refuses to rank with a fixture dual encoder', { timeout: 120_000 }, async () => {
   const clip = await clipPort(models, features, 'clip-architecture-fixture', { allowFixture: true });
   expect(clip.forRanking).toBe(false);
-  const r = new Reranker({ ports: async () => ({ ...(await portsFromShared({ models, features })), clip }) });
+  const r = new Reranker({ ports: async () => ({ ...(await localPorts({ models, features })), clip }) });
   await expect(r.process({ query: 'a cat', documents: [{ image: img }] })).rejects.toMatchObject({ code: 'VLR_MODEL_NOT_ALLOWED' });
 });
 
 it('plumbing: the clip signal is exp(logit_scale)·cos of the fixture vectors', { timeout: 120_000 }, async () => {
   const fixture = await clipPort(models, features, 'clip-architecture-fixture', { allowFixture: true });
   const plumbing = { ...fixture, forRanking: true }; // for this I/O check only, never for ranking
-  const r = new Reranker({ ports: async () => ({ ...(await portsFromShared({ models, features })), clip: plumbing }), weights: { text_image: 0 } });
+  const r = new Reranker({ ports: async () => ({ ...(await localPorts({ models, features })), clip: plumbing }), weights: { text_image: 0 } });
   const out = await r.process({ query: 'a cat', documents: [{ image: img }], explain: true });
   const s = out[0]!.explanation!.signals.find((x) => x.name === 'clip')!;
   const [t] = await fixture.embedTexts(['a cat']);

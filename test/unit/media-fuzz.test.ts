@@ -3,7 +3,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import sharp from 'sharp';
-import { MediaSource, AddressPolicy, decodeDataUri } from '../../src/features/media/source.js';
+import { MediaSource } from '../../src/features/media/source.js';
+import { AddressPolicy } from '../../src/features/media/address-policy.js';
+import { decodeDataUri } from '../../src/features/media/inline.js';
 import { decodeImage } from '../../src/features/media/image.js';
 import { needsSeekableInput } from '../../src/features/media/video.js';
 import { VlrerankError } from '../../src/errors.js';

@@ -1,6 +1,8 @@
 // The pure parts of the OCR pipeline: CTC decoding, DB boxes from a probability map, geometry.
 import { describe, expect, it } from 'vitest';
-import { convexHull, ctcDecode, dbPostprocess, minAreaRect, orderCorners, sortReadingOrder, cropQuad, type Point } from '../../src/models/encoders/ocr.js';
+import { ctcDecode } from '../../src/models/encoders/ocr.js';
+import { convexHull, dbPostprocess, minAreaRect, orderCorners, sortReadingOrder, type Point } from '../../src/models/encoders/ocr-boxes.js';
+import { cropQuad } from '../../src/models/encoders/ocr-crop.js';
 
 describe('ctcDecode', () => {
   const charset = ['', 'a', 'b', ' '];

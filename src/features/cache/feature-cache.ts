@@ -7,14 +7,14 @@
  * Concurrent requests for one key share one computation (single flight); a failed computation is
  * not cached and every waiting caller gets its error. A caller's AbortSignal ends its own wait at
  * once; the computation's signal aborts only when every caller waiting for it has aborted
- * (models/abort.ts), so one request's budget never cancels what another still waits for.
+ * (util/abort.ts), so one request's budget never cancels what another still waits for.
  * Hit / miss / shared / eviction counters feed
  * the metrics hook (`vlrerank_feature_cache_events_total{event}`) and `stats()` for the UI.
  * Never knows what it stores beyond its size.
  */
 import { LRUCache } from 'lru-cache';
 import { vlrError } from '../../errors.js';
-import { SharedAbort, untilAborted } from '../../models/abort.js';
+import { SharedAbort, untilAborted } from '../../util/abort.js';
 
 export type CacheEvent = 'hit' | 'miss' | 'shared' | 'eviction';
 

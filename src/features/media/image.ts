@@ -31,7 +31,7 @@ export interface ImageLimits {
   maxPixels: number;
 }
 
-export const DEFAULT_IMAGE_LIMITS: ImageLimits = { maxBytes: 32 * 1024 * 1024, maxPixels: 50_000_000 };
+const DEFAULT_IMAGE_LIMITS: ImageLimits = { maxBytes: 32 * 1024 * 1024, maxPixels: 50_000_000 };
 
 /** Formats we decode. sharp reports AVIF and HEIC as `heif`; HEIC (HEVC) is refused below because prebuilt libvips has no HEVC decoder. */
 const SUPPORTED_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'heif', 'tiff', 'avif']);
@@ -49,7 +49,7 @@ const KERNELS: Record<ImagePreprocess['interpolation'], 'cubic' | 'linear' | 'ne
  * "Input image exceeds pixel limit", "Input buffer contains unsupported image format",
  * "VipsJpeg: Premature end of JPEG file", "… corrupt …", "Input buffer is empty" and so on.
  */
-export function translateSharpError(e: unknown, what = 'image'): VlrerankError {
+function translateSharpError(e: unknown, what = 'image'): VlrerankError {
   if (isVlrerankError(e)) return e;
   const msg = e instanceof Error ? e.message : String(e);
   if (/exceeds pixel limit/i.test(msg)) {

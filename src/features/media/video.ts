@@ -2,21 +2,23 @@
  * Videos with Debian's ffmpeg/ffprobe, spawned directly (no shell, no wrapper library): probe the
  * duration and size, choose frame times (`fps`, capped by `maxFrames` with uniform resampling over
  * the whole duration, as Qwen3-VL's video reader does), and decode exactly those frames straight to
- * raw RGB on a pipe, scaled down on the way, ready for `preprocessImage`.
+ * raw RGB on a pipe, scaled down on the way, ready for `preprocessImage`. For people rather than
+ * models, `strip()` tiles N evenly spaced frames into one JPEG (the demo UI's video thumbnails).
  *
  * Bytes go in on stdin; only an MP4/MOV whose index (`moov`) sits after its data needs a seekable
  * input, and only then is a private temporary file written (and removed). Limits: bytes, duration,
  * pixels, wall time (the process is SIGKILLed on time-out or abort: never a hung ffmpeg), output size.
- * ffmpeg failures become VlrerankErrors in `translateFfmpegFailure` (one place).
- * Never fetches: it gets bytes or a path that source.ts already vetted.
+ * ffmpeg failures become VlrerankErrors in ffmpeg.ts (one place).
+ * Never fetches: it gets bytes or a path that source.ts / local.ts already vetted.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { vlrError, type VlrerankError } from '../../errors.js';
+import type { Config } from '../../config/schema.js';
+import { vlrError } from '../../errors.js';
+import { run, translateFfmpegFailure } from './ffmpeg.js';
 import type { DecodedImage } from './image.js';
-import { Semaphore } from '../limit.js';
+import { Semaphore } from '../../util/semaphore.js';
 
 export interface VideoLimits {
   ffmpegPath: string;
@@ -40,6 +42,11 @@ export const DEFAULT_VIDEO_LIMITS: VideoLimits = {
   timeoutMs: 60_000,
   maxConcurrent: 2,
 };
+
+/** The decoder's limits from the media configuration (`media.*`). */
+export function videoLimits(m: Config['media']): VideoLimits {
+  return { ffmpegPath: m.ffmpegPath, ffprobePath: m.ffprobePath, maxBytes: m.maxVideoBytes, maxSeconds: m.maxVideoSeconds, maxPixels: m.maxPixels, timeoutMs: m.videoTimeoutMs };
+}
 
 export type VideoInput = Buffer | { path: string };
 
@@ -66,6 +73,16 @@ export interface SampleOptions {
   signal?: AbortSignal;
 }
 
+export interface StripOptions {
+  /** How many frames, evenly spaced over the clip (at the middle of as many equal intervals). */
+  frames: number;
+  /** Height of the strip in pixels; each frame keeps its aspect ratio. */
+  height: number;
+  /** JPEG quality as ffmpeg's -q:v, 2 (best) … 31 (default 5). */
+  quality?: number;
+  signal?: AbortSignal;
+}
+
 export interface SampledVideo {
   frames: DecodedImage[];
   /** Target time of each frame in seconds (the frame shown at that time). */
@@ -87,7 +104,7 @@ export function frameTimes(duration: number, fps: number, maxFrames: number): nu
 }
 
 /** frameTimes plus the spacing used: t_k = (k + ½)·period. */
-export function frameSchedule(duration: number, fps: number, maxFrames: number): { times: number[]; period: number } {
+function frameSchedule(duration: number, fps: number, maxFrames: number): { times: number[]; period: number } {
   const n = Math.max(1, Math.floor(duration * fps + 1e-9));
   const count = Math.min(n, maxFrames);
   // 1/fps while the cap is not hit; duration/count when it is, or when the video is shorter than 1/fps.
@@ -103,81 +120,6 @@ export function frameSize(width: number, height: number, shortest: number): { wi
   if (s <= shortest) return { width, height };
   const k = shortest / s;
   return { width: Math.max(1, Math.round(width * k)), height: Math.max(1, Math.round(height * k)) };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Process running and error translation
-
-interface RunResult {
-  stdout: Buffer;
-  stderr: string;
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-/**
- * The one place ffmpeg/ffprobe outcomes become errors. ffmpeg's own words ("moov atom not found",
- * "Invalid data found when processing input", "partial file", "corrupt input packet") mean the
- * bytes are not a decodable video.
- */
-export function translateFfmpegFailure(tool: string, r: { stderr: string; code: number | null; signal: NodeJS.Signals | null }, spawnError?: NodeJS.ErrnoException): VlrerankError {
-  if (spawnError) {
-    if (spawnError.code === 'ENOENT') {
-      return vlrError('VLR_MEDIA_UNSUPPORTED', `${tool} was not found; install Debian's ffmpeg package or set media.ffmpegPath / media.ffprobePath`, { status: 503, cause: spawnError });
-    }
-    return vlrError('VLR_MEDIA_UNSUPPORTED', `${tool} could not be started: ${spawnError.message}`, { status: 503, cause: spawnError });
-  }
-  const lines = r.stderr.split('\n').map((l) => l.replace(/^\[[^\]]*\]\s*/, '').trim()).filter(Boolean);
-  const telling = lines.find((l) => /moov atom not found|Invalid data|partial file|corrupt|truncat|Error|error|No such/i.test(l)) ?? lines[lines.length - 1] ?? `exit code ${r.code}`;
-  return vlrError('VLR_MEDIA_UNSUPPORTED', `video cannot be decoded (corrupt, truncated or unsupported): ${telling.slice(0, 200)}`);
-}
-
-function run(cmd: string, args: string[], opts: { stdin?: Buffer; deadline: number; signal?: AbortSignal; maxStdout: number; tool: string }): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    const remaining = opts.deadline - Date.now();
-    if (remaining <= 0) return reject(vlrError('VLR_MEDIA_TIMEOUT', `video processing exceeded its time budget`));
-    if (opts.signal?.aborted) return reject(vlrError('VLR_MEDIA_TIMEOUT', 'video processing was aborted', { cause: opts.signal.reason }));
-    const child = spawn(cmd, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], windowsHide: true });
-    const out: Buffer[] = [];
-    let outBytes = 0;
-    let err = '';
-    let failure: VlrerankError | undefined;
-    let settled = false;
-    const kill = (why: VlrerankError) => {
-      failure ??= why;
-      child.kill('SIGKILL');
-    };
-    const timer = setTimeout(() => kill(vlrError('VLR_MEDIA_TIMEOUT', `${opts.tool} took longer than the video time budget; killed`)), remaining);
-    const onAbort = () => kill(vlrError('VLR_MEDIA_TIMEOUT', 'video processing was aborted', { cause: opts.signal?.reason }));
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    const done = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      fn();
-    };
-    child.stdout!.on('data', (c: Buffer) => {
-      outBytes += c.length;
-      if (outBytes > opts.maxStdout) return kill(vlrError('VLR_MEDIA_TOO_LARGE', `${opts.tool} produced more output than expected`));
-      out.push(c);
-    });
-    child.stderr!.on('data', (c: Buffer) => {
-      if (err.length < 64 * 1024) err += c.toString('utf8');
-    });
-    child.on('error', (e: NodeJS.ErrnoException) => done(() => reject(translateFfmpegFailure(opts.tool, { stderr: '', code: null, signal: null }, e))));
-    child.on('close', (code, signal) => {
-      done(() => {
-        if (failure) reject(failure);
-        else resolvePromise({ stdout: Buffer.concat(out, Math.min(outBytes, opts.maxStdout)), stderr: err, code, signal });
-      });
-    });
-    if (opts.stdin && child.stdin) {
-      // ffmpeg closes stdin as soon as it has the frames it needs: EPIPE is expected, not an error.
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(opts.stdin);
-    }
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -230,6 +172,45 @@ export class VideoDecoder {
         const { times, period } = frameSchedule(probe.duration ?? Math.min(this.limits.maxSeconds, maxFrames / fps), fps, maxFrames);
         const frames = await this.#decode(src, times, period, size, deadline, options.signal);
         return { frames, times: times.slice(0, frames.length), probe };
+      }),
+    );
+  }
+
+  /**
+   * `frames` frames evenly spaced over the clip, each scaled to `height`, tiled left to right into
+   * one JPEG. Same limits, time budget, concurrency slots and errors as sampleFrames.
+   */
+  async strip(input: VideoInput, options: StripOptions): Promise<Buffer> {
+    const { frames: n, height } = options;
+    const quality = options.quality ?? 5;
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw vlrError('VLR_BAD_REQUEST', `strip frames must be an integer from 1 to 64, got ${n}`);
+    if (!Number.isInteger(height) || height < 2 || height > 2048) throw vlrError('VLR_BAD_REQUEST', `strip height must be an integer from 2 to 2048, got ${height}`);
+    if (!Number.isInteger(quality) || quality < 2 || quality > 31) throw vlrError('VLR_BAD_REQUEST', `strip quality must be an integer from 2 to 31, got ${quality}`);
+    this.#checkBytes(input);
+    const deadline = Date.now() + this.limits.timeoutMs;
+    return this.#slots.use(() =>
+      this.#withInput(input, async (src) => {
+        const probe = await this.#probe(src, deadline, options.signal);
+        // Unknown duration (live-recorded WebM): one frame a second from the start.
+        const duration = probe.duration ?? n;
+        const { times, period } = frameSchedule(duration, n / duration, n);
+        const width = Math.max(2, 2 * Math.round((probe.width * height) / probe.height / 2));
+        const filter = `${selectAt(period)},scale=-2:${height}:flags=area,tile=${times.length}x1`;
+        const args = [
+          '-hide_banner', '-nostats', '-v', 'error', ...(src.stdin ? [] : ['-nostdin']),
+          '-xerror', '-threads', '2',
+          '-i', src.arg,
+          '-map', '0:v:0', '-an', '-sn', '-dn',
+          '-vf', filter,
+          '-fps_mode', 'passthrough',
+          '-frames:v', '1',
+          '-f', 'image2pipe', '-vcodec', 'mjpeg', '-q:v', String(quality), 'pipe:1',
+        ];
+        // a JPEG is never larger than the raw pixels it holds
+        const r = await run(this.limits.ffmpegPath, args, { stdin: src.stdin, deadline, signal: options.signal, maxStdout: times.length * width * height * 3 + 65_536, tool: 'ffmpeg' });
+        if (r.code !== 0) throw translateFfmpegFailure('ffmpeg', r);
+        if (r.stdout.length === 0) throw vlrError('VLR_MEDIA_UNSUPPORTED', 'video cannot be decoded: no frame could be read');
+        return r.stdout;
       }),
     );
   }
@@ -295,15 +276,12 @@ export class VideoDecoder {
   }
 
   /**
-   * One ffmpeg run: a `select` expression keeps the first frame at or after each target time
-   * t_k = (k + ½)·period (a frame after a gap may cover several targets: the counter jumps past
-   * them), scale, rgb24 on stdout, stop after n frames. `-xerror` turns decode errors of a
-   * truncated or corrupt stream into a failure instead of garbage frames.
+   * One ffmpeg run: keep the frames of `selectAt`, scale, rgb24 on stdout, stop after n frames.
+   * `-xerror` turns decode errors of a truncated or corrupt stream into a failure instead of
+   * garbage frames.
    */
   async #decode(src: { arg: string; stdin?: Buffer }, times: number[], period: number, size: { width: number; height: number }, deadline: number, signal?: AbortSignal): Promise<DecodedImage[]> {
-    const p = period.toFixed(6);
-    const select = `select='if(gte(t\\,(ld(0)+0.5)*${p})\\,st(0\\,floor(t/${p}-0.5)+1)\\,0)'`;
-    const filter = `${select},scale=${size.width}:${size.height}:flags=area,format=rgb24`;
+    const filter = `${selectAt(period)},scale=${size.width}:${size.height}:flags=area,format=rgb24`;
     const args = [
       '-hide_banner', '-nostats', '-v', 'error', ...(src.stdin ? [] : ['-nostdin']),
       '-xerror', '-threads', '2',
@@ -326,6 +304,15 @@ export class VideoDecoder {
     }
     return frames;
   }
+}
+
+/**
+ * ffmpeg's `select` filter keeping the first frame at or after each target time
+ * t_k = (k + ½)·period (a frame after a gap may cover several targets: the counter jumps past them).
+ */
+function selectAt(period: number): string {
+  const p = period.toFixed(6);
+  return `select='if(gte(t\\,(ld(0)+0.5)*${p})\\,st(0\\,floor(t/${p}-0.5)+1)\\,0)'`;
 }
 
 function readRotation(s: Record<string, unknown>): number {

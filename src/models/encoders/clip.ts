@@ -15,7 +15,8 @@ import type { Manifest, TextPreprocess } from '../manifest.js';
 import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
 import { ort, type ModelSession } from '../session.js';
 import { padBatch, TextTokenizer, type Encoded } from '../tokenizer.js';
-import { assertImage, l2normalize, row, stackImages } from './common.js';
+import { l2normalize } from '../../util/vector.js';
+import { assertImage, row, stackImages } from './common.js';
 import { makeBatcher, type EncoderContext } from './context.js';
 
 export interface ClipEmbeddingOptions {

@@ -1,6 +1,7 @@
 /**
- * Small helpers shared by the encoders: stacking preprocessed images into one NCHW tensor,
- * L2 normalisation, softmax. Pure functions over typed arrays.
+ * Small helpers shared by the encoders: checking and stacking preprocessed images into one NCHW
+ * tensor, copying a row out of an output tensor. Vector math (L2 normalisation, softmax) lives in
+ * src/util/vector.ts. Pure functions over typed arrays.
  */
 import { vlrError } from '../../errors.js';
 import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
@@ -32,33 +33,8 @@ export function stackImages(images: PreprocessedImage[], spec: Pick<ImagePreproc
   return new ort.Tensor('float32', data, [images.length, 3, spec.height, spec.width]);
 }
 
-/** L2-normalise in place (zero vectors stay zero) and return the array. */
-export function l2normalize(v: Float32Array): Float32Array {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
-  const n = Math.sqrt(s);
-  if (n > 0) for (let i = 0; i < v.length; i++) v[i]! /= n;
-  return v;
-}
-
 /** Row i of a [n, d] tensor, copied. */
 export function row(t: ort.Tensor, i: number): Float32Array {
   const d = t.dims[t.dims.length - 1]!;
   return Float32Array.from((t.data as Float32Array).subarray(i * d, (i + 1) * d));
-}
-
-export function softmax(logits: Float32Array, temperature = 1): Float32Array {
-  let max = -Infinity;
-  for (const v of logits) if (v > max) max = v;
-  const out = new Float32Array(logits.length);
-  let s = 0;
-  for (let i = 0; i < logits.length; i++) s += out[i] = Math.exp((logits[i]! - max) / temperature);
-  for (let i = 0; i < out.length; i++) out[i]! /= s;
-  return out;
-}
-
-export function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
 }

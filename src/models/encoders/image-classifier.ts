@@ -8,7 +8,8 @@ import type { Batcher } from '../batcher.js';
 import type { Manifest } from '../manifest.js';
 import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
 import type { ModelSession } from '../session.js';
-import { assertImage, l2normalize, row, softmax, stackImages } from './common.js';
+import { l2normalize, softmax, topK } from '../../util/vector.js';
+import { assertImage, row, stackImages } from './common.js';
 import { makeBatcher, type EncoderContext } from './context.js';
 
 export interface ImageFeatures {
@@ -72,11 +73,8 @@ export class ImageClassifier {
 
   /** The k most probable classes of a logits vector. */
   topK(logits: Float32Array, k = 5, temperature = 1): ClassScore[] {
-    const p = softmax(logits, temperature);
-    return [...p.keys()]
-      .sort((a, b) => p[b]! - p[a]!)
-      .slice(0, k)
-      .map((i) => ({ classId: i, label: this.classNames[i] ?? String(i), prob: p[i]! }));
+    const p = softmax(logits, temperature, new Float32Array(logits.length));
+    return topK(p, k).map((i) => ({ classId: i, label: this.classNames[i] ?? String(i), prob: p[i]! }));
   }
 
   close(): void {

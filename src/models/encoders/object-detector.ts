@@ -41,7 +41,7 @@ function iou(a: Raw['box'], b: Raw['box']): number {
 }
 
 /** Greedy NMS over one class's candidates (sorted by score desc inside). */
-export function nms(cands: Raw[], threshold: number): Raw[] {
+function nms(cands: Raw[], threshold: number): Raw[] {
   const order = [...cands].sort((a, b) => b.score - a.score);
   const keep: Raw[] = [];
   for (const c of order) if (keep.every((k) => iou(k.box, c.box) <= threshold)) keep.push(c);
@@ -49,7 +49,7 @@ export function nms(cands: Raw[], threshold: number): Raw[] {
 }
 
 /** Decode the raw head outputs of one image into detections (exported for tests). */
-export function decodeDetections(outputs: Outputs, spec: DetectorSpec, input: { width: number; height: number }, original: { width: number; height: number }, classNames: readonly string[], opts: DetectOptions = {}): Detection[] {
+function decodeDetections(outputs: Outputs, spec: DetectorSpec, input: { width: number; height: number }, original: { width: number; height: number }, classNames: readonly string[], opts: DetectOptions = {}): Detection[] {
   const thr = opts.scoreThreshold ?? spec.scoreThreshold;
   const bins = spec.regMax + 1;
   const cands: Raw[] = [];

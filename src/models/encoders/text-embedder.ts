@@ -10,7 +10,7 @@ import type { Manifest, TextPreprocess } from '../manifest.js';
 import type { ModelSession } from '../session.js';
 import { ort } from '../session.js';
 import { padBatch, TextTokenizer, type Encoded } from '../tokenizer.js';
-import { l2normalize } from './common.js';
+import { l2normalize } from '../../util/vector.js';
 import { makeBatcher, type EncoderContext } from './context.js';
 
 export type TextKind = 'query' | 'passage';

@@ -1,13 +1,115 @@
 /**
- * The `local` scorer backend: the ONNX models of this install (bge, EfficientNet, NanoDet, and a
- * trained CLIP when one is installed) on CPU or CUDA (`device: auto|cpu|cuda`; onnxruntime-node's
- * CUDA provider where the machine has one). The signals themselves live in ../signals and
- * ../score.ts; this module builds the ports over the shared Models and reports the providers.
+ * The `local` scorer backend: the reranker's ports over the ONNX models of this install (bge,
+ * EfficientNet, NanoDet, OCR, and a trained CLIP when one is installed) on CPU or CUDA, through
+ * the `Models` facade (sessions, batching queues) and the `FeatureExtractor` (media sources,
+ * decoding, frames, and the feature cache, which also keeps the text vectors).
+ *
+ * Two ways in: `localPorts` over layers the caller already has (the server shares one Models and
+ * one FeatureExtractor between search, ingest and the rerank API), and `createLocalPorts`, which
+ * builds its own from a Reranker's options (`new Reranker({modelsDir})`). The signals themselves
+ * live in ../signals and ../pair-score.ts. Never knows about HTTP or engines.
  */
-import type { Models } from '../../models/index.js';
-export { portsFromShared as localPorts, createLocalPorts } from '../adapters.js';
+import { configSchema } from '../../config/schema.js';
+import { vlrError } from '../../errors.js';
+import { FeatureExtractor } from '../../features/extractor.js';
+import { decodeImage, preprocessImage } from '../../features/media/image.js';
+import { shortestFirst, type TextVectorModel } from '../../features/text-vectors.js';
+import { DEFAULT_MODELS, Models } from '../../models/index.js';
+import type { Logger } from '../../observability/logger.js';
+import { createMetrics, type Metrics } from '../../observability/metrics.js';
+import type { RerankerOptions } from '../options.js';
+import type { DualEncoderPort, MediaPort, RerankerPorts, TextEncoderPort, TextVectorsPort } from '../ports.js';
+import { createRemoteScorer } from './remote.js';
 
-/** Provider (cpu/cuda) actually used by each loaded model, for /_vlrerank/models and logs. */
-export function localProviders(models: Models): Record<string, string | undefined> {
-  return Object.fromEntries(models.list().map((m) => [m.id, m.provider]));
+/**
+ * Detections above this score feed the visual passage: the setting measured with the bridge
+ * (../shared/ZERO-SHOT-BRIDGE.md: "detections with score > 0.30").
+ */
+export const VISUAL_PASSAGE_DETECT_THRESHOLD = 0.3;
+
+export interface LocalLayers {
+  models: Models;
+  /** The shared feature extractor (media, frames, features, and the text vectors' cache). */
+  features: MediaPort & { textVectors(model: TextVectorModel): TextVectorsPort };
+  /** Registry whose `vlrerank_batch_size` histogram counts model batches (usage.model_calls). */
+  metrics?: Metrics;
+  logger?: Logger;
+}
+
+/** Model batches run so far, by model: the count of the batch-size histogram. */
+function batchCounter(metrics: Metrics): () => Record<string, number> {
+  return () => {
+    const out: Record<string, number> = {};
+    const m = (metrics.batchSize as unknown as { hashMap: Record<string, { count: number; labels: { model?: string } }> }).hashMap;
+    for (const v of Object.values(m ?? {})) if (v.labels.model) out[v.labels.model] = (out[v.labels.model] ?? 0) + v.count;
+    return out;
+  };
+}
+
+/** The text embedder as the reranker's text port (texts submitted shortest first, see text-vectors.ts). */
+export async function textPort(models: Models, id: string = DEFAULT_MODELS.textEmbedder): Promise<TextEncoderPort> {
+  const emb = await models.textEmbedder(id);
+  return {
+    ...shortestFirst(emb),
+    maxTokens: emb.text.maxTokens,
+    countTokens: (t) => emb.encode(t, 'passage').fullLength,
+  };
+}
+
+/** Ports over a shared Models and FeatureExtractor (the server's); text vectors live in its feature cache. */
+export async function localPorts(layers: LocalLayers): Promise<RerankerPorts> {
+  const metrics = layers.metrics;
+  const text = await textPort(layers.models);
+  return { text, media: layers.features, textVectors: layers.features.textVectors(text), modelCalls: metrics ? batchCounter(metrics) : undefined };
+}
+
+/** Standalone: build Models and a FeatureExtractor from the options (their own sessions, queues, cache). */
+export async function createLocalPorts(options: RerankerOptions): Promise<RerankerPorts> {
+  if (!options.modelsDir) throw vlrError('VLR_CONFIG_INVALID', 'Reranker needs modelsDir (the folder holding the model weights, e.g. ../shared/models)');
+  const cfg = configSchema.parse({ models: { dir: options.modelsDir, device: options.device ?? 'auto' }, media: { roots: options.mediaRoots ?? [] } });
+  const metrics = createMetrics({ defaults: false });
+  const models = await Models.create(cfg.models, { metrics });
+  const features = await FeatureExtractor.create(models, {
+    media: cfg.media,
+    cacheMaxBytes: cfg.cache.maxBytes,
+    detectScoreThreshold: VISUAL_PASSAGE_DETECT_THRESHOLD,
+    onCacheEvent: (event) => metrics.cacheEvents.inc({ event }),
+  });
+  const ports = await localPorts({ models, metrics, features });
+  const remote = options.remoteUrls?.length
+    ? await createRemoteScorer({ urls: options.remoteUrls, model: options.remoteModel, apiKey: options.remoteApiKey, timeoutMs: options.remoteTimeoutMs })
+    : undefined;
+  const clip = options.clipModel ? await clipPort(models, features, options.clipModel) : undefined;
+  return {
+    ...ports,
+    clip,
+    remote,
+    close: async () => {
+      await remote?.close?.();
+      await features.close();
+      await models.close();
+    },
+  };
+}
+
+/**
+ * A CLIP-family dual encoder as the `clip` signal (text → image). Built only for a model the user
+ * installed; a random-weight fixture (manifest `forRanking: false`) is refused by Models.clip()
+ * unless `allowFixture` is set for I/O plumbing tests, and then the port says `forRanking: false`
+ * and the Reranker refuses to rank with it (VLR_MODEL_NOT_ALLOWED).
+ */
+export async function clipPort(models: Models, features: { source: { resolve(ref: string, o: { maxBytes: number; signal?: AbortSignal }): Promise<{ bytes: Buffer }> } }, id: string, opts: { allowFixture?: boolean; maxBytes?: number } = {}): Promise<DualEncoderPort> {
+  const enc = await models.clip(id, { allowFixture: opts.allowFixture });
+  return {
+    id: `${enc.id}@${enc.manifest.revision}`,
+    logitScale: Math.exp(enc.logitScale),
+    forRanking: enc.manifest.forRanking,
+    embedTexts: (texts) => enc.embedTexts(texts),
+    embedImages: async (refs, signal) => {
+      const pre = await Promise.all(
+        refs.map(async (r) => preprocessImage(await decodeImage((await features.source.resolve(r, { maxBytes: opts.maxBytes ?? 32 * 1024 * 1024, signal })).bytes), enc.preprocess)),
+      );
+      return enc.embedImages(pre);
+    },
+  };
 }

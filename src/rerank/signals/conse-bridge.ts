@@ -10,7 +10,7 @@
  * The 1,000 label embeddings are computed once per (classifier, text embedder) pair and kept on disk
  * (see concept-bank.ts) so start-up is not 1,000 bge passes each time.
  */
-import { normalize, softmax, topK } from '../vector.js';
+import { normalize, softmax, topK } from '../../util/vector.js';
 
 export interface BridgeSettings {
   /** How many of the most probable concepts are mixed. */

@@ -3,9 +3,9 @@
  * EfficientNet-Lite2 embeddings. A video is its sampled frames' mean embedding (re-normalised);
  * the best single frame is reported alongside.
  */
-import { dot, normalize, weightedMean } from '../vector.js';
+import { dot, normalize, weightedMean } from '../../util/vector.js';
 
-export function meanEmbedding(frames: Float32Array[]): Float32Array {
+function meanEmbedding(frames: Float32Array[]): Float32Array {
   return normalize(weightedMean(frames));
 }
 

@@ -6,14 +6,14 @@
  * Videos: per-frame visual vectors, mean-pooled (≈0.01 better than max); the best frame is reported.
  * The same vector serves image → text ("image_text"), with the document's text on the query side.
  */
-import { dot, weightedMean } from '../vector.js';
+import { dot, weightedMean } from '../../util/vector.js';
 
 export interface VisualMix {
   /** Weight of the visual passage; the ConSE bridge gets 1 − passage. */
   passage: number;
 }
 
-export const DEFAULT_VISUAL_MIX: VisualMix = { passage: 0.5 };
+const DEFAULT_VISUAL_MIX: VisualMix = { passage: 0.5 };
 
 /** passage·w + bridge·(1−w): dot(q, this) equals the fused raw cosine for a unit query. */
 export function visualVector(passageVec: Float32Array, bridgeVec: Float32Array, mix: VisualMix = DEFAULT_VISUAL_MIX): Float32Array {

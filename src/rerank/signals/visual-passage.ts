@@ -4,7 +4,7 @@
  * ConSE bridge it lifts COCO-mini MRR from 0.421 to 0.549 (../shared/ZERO-SHOT-BRIDGE.md), and is
  * the default text↔image signal for photos and video frames.
  */
-import { softmax, topK } from '../vector.js';
+import { softmax, topK } from '../../util/vector.js';
 
 export interface DetectionLike {
   label: string;

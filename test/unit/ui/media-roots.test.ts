@@ -3,7 +3,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtemp, mkdir, writeFile, symlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveUnderRoots } from '../../../src/api/media-temp.js';
+import { resolveUnderRoots } from '../../../src/features/media/local.js';
 
 let base: string;
 let root: string;

@@ -1,7 +1,8 @@
 /**
- * A counting semaphore: bounds concurrent work (media fetch + decode, ffmpeg processes, and the
- * rerank requests of src/rerank/reranker.ts) without busy waiting. `acquire()` gives a release
- * function that is safe to call more than once; a waiter whose AbortSignal aborts leaves the line.
+ * A counting semaphore: bounds concurrent work (media fetch + decode, ffmpeg processes, the
+ * rerank requests of a Reranker) without busy waiting. `acquire()` gives a release function that
+ * is safe to call more than once; a waiter whose AbortSignal aborts leaves the line.
+ * Never knows what the work is; imports nothing.
  */
 export class Semaphore {
   #free: number;

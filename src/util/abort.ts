@@ -1,5 +1,5 @@
 /**
- * Cancellation of queued model work, shared by the batching queue and the caches above it.
+ * Cancellation of shared work, used by the models' batching queues and the caches above them.
  *
  * Work several requests wait for (single-flight feature-cache entries, deduplicated text vectors)
  * gets its signal from a `SharedAbort`, which aborts only when every waiter's own signal has
@@ -7,7 +7,7 @@
  * good. So one request running out of its budget never cancels an item another still waits for,
  * and work nobody waits for stops. `untilAborted` lets each waiter stop waiting on its own abort
  * while the shared work goes on; `fanOutSignal` hands one request's signal to many items.
- * Never knows what the work is.
+ * Never knows what the work is; imports nothing of the project.
  */
 import { setMaxListeners } from 'node:events';
 

@@ -9,7 +9,7 @@ import type { SignalExplanation } from './types.js';
 import { imageImageRaw } from './signals/image-image.js';
 import { textTextRaw } from './signals/text-text.js';
 import { textVisualRaw } from './signals/text-image.js';
-import { dot } from './vector.js';
+import { dot } from '../util/vector.js';
 
 /** A query or document side after feature extraction. */
 export interface PreparedSide {

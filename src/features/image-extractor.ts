@@ -1,0 +1,147 @@
+/**
+ * Image reference → features, cache first. Each part (classification, detections, OCR lines) is
+ * cached on its own key, so asking for detections later does not recompute the embedding, and an
+ * image is decoded once per miss, whatever parts are missing. An unchanged local file whose parts
+ * are cached costs one stat(); a URL with validators costs a conditional request (304: no body).
+ * Concurrent requests for one part share one computation; a request's AbortSignal ends its own
+ * wait, and a part leaves the model queue only when every request waiting for it has aborted.
+ * Never knows about HTTP or engines.
+ */
+import type { Semaphore } from '../util/semaphore.js';
+import { fanOutSignal } from '../util/abort.js';
+import type { FeatureCache } from './cache/feature-cache.js';
+import type { KnownMedia } from './known-media.js';
+import { decodeImage, type DecodedImage, type ImageLimits } from './media/image.js';
+import { classifyRef, sha256Hex, type MediaSource } from './media/source.js';
+import type { Part, PartKeys } from './parts.js';
+import type { FeatureRequest, ImageResult } from './records.js';
+import type { VisualModels } from './visual-models.js';
+
+export interface ImageExtractorDeps {
+  cache: FeatureCache<Part>;
+  keys: PartKeys;
+  models: VisualModels;
+  source: MediaSource;
+  known: KnownMedia;
+  limits: ImageLimits;
+  /** Media fetched + decoded at once (memory bound). */
+  media: Semaphore;
+  /** Decodes / resizes at once (CPU bound). */
+  cpu: Semaphore;
+}
+
+export class ImageExtractor {
+  readonly #d: ImageExtractorDeps;
+
+  constructor(deps: ImageExtractorDeps) {
+    this.#d = deps;
+  }
+
+  /** Features of one image reference (URL, data: URI, base64, path under roots). */
+  async image(ref: string, request: FeatureRequest = {}): Promise<ImageResult> {
+    request.signal?.throwIfAborted();
+    const revalidated = (await this.#unchangedPath(ref, request)) ?? (await this.#revalidate(ref, request));
+    if (revalidated) return revalidated;
+    const { source, known, limits, cpu } = this.#d;
+    const release = await this.#d.media.acquire();
+    let bytes: Buffer;
+    let contentHash: string;
+    try {
+      const m = await source.resolve(ref, { maxBytes: limits.maxBytes, signal: request.signal });
+      ({ bytes, contentHash } = m);
+      known.remember(ref, m);
+    } catch (e) {
+      release();
+      throw e;
+    }
+    // the decode (when a part is missing) happens under the same permit; model waits do not hold it
+    let decoded: Promise<DecodedImage> | undefined;
+    const decode = () => (decoded ??= cpu.use(() => decodeImage(bytes, limits)).finally(release));
+    try {
+      return await this.#features(contentHash, decode, request);
+    } finally {
+      if (!decoded) release();
+    }
+  }
+
+  /** Features of raw bytes already in hand (e.g. an uploaded query image). */
+  async imageBytes(bytes: Buffer, request: FeatureRequest = {}): Promise<ImageResult> {
+    const contentHash = sha256Hex(bytes);
+    let decoded: Promise<DecodedImage> | undefined;
+    return this.#features(contentHash, () => (decoded ??= this.#d.cpu.use(() => decodeImage(bytes, this.#d.limits))), request);
+  }
+
+  #allCached(contentHash: string, request: FeatureRequest): boolean {
+    return this.#d.keys.image(contentHash, request).every((k) => this.#d.cache.has(k));
+  }
+
+  /** Read and decode `ref` after all (a part was evicted between the check and its lookup). */
+  #readAgain(ref: string, request: FeatureRequest): () => Promise<DecodedImage> {
+    const { source, limits, cpu } = this.#d;
+    return () => source.resolve(ref, { maxBytes: limits.maxBytes, signal: request.signal }).then((m) => cpu.use(() => decodeImage(m.bytes, limits)));
+  }
+
+  /** An unchanged local file whose parts are all cached costs one stat(), not a read and a sha256. */
+  async #unchangedPath(ref: string, request: FeatureRequest): Promise<ImageResult | undefined> {
+    const hash = await this.#d.known.pathHash(ref);
+    if (!hash || !this.#allCached(hash, request)) return undefined;
+    return this.#features(hash, this.#readAgain(ref, request), request);
+  }
+
+  /**
+   * A URL seen before with an ETag / Last-Modified, whose features are all cached: ask the server
+   * whether it changed (If-None-Match / If-Modified-Since). 304 → the cached features, no body
+   * downloaded. Anything else → undefined, and the normal path fetches it.
+   */
+  async #revalidate(ref: string, request: FeatureRequest): Promise<ImageResult | undefined> {
+    const { source, known, limits, cpu } = this.#d;
+    const memo = known.url(ref);
+    if (!memo || classifyRef(ref) !== 'url') return undefined;
+    if (!this.#allCached(memo.contentHash, request)) return undefined;
+    const r = await source.fetchUrl(ref, { maxBytes: limits.maxBytes, signal: request.signal, validators: memo });
+    if (!('notModified' in r)) {
+      known.rememberUrl(ref, r);
+      return this.#features(r.contentHash, () => cpu.use(() => decodeImage(r.bytes, limits)), request);
+    }
+    return this.#features(memo.contentHash, this.#readAgain(ref, request), request);
+  }
+
+  async #features(contentHash: string, decode: () => Promise<DecodedImage>, request: FeatureRequest): Promise<ImageResult> {
+    // each part below listens to the signal: one listener on the caller's (a bulk shares one for many images)
+    const fan = fanOutSignal(request.signal);
+    try {
+      return await this.#parts(contentHash, decode, { ...request, signal: fan.signal });
+    } finally {
+      fan.dispose();
+    }
+  }
+
+  async #parts(contentHash: string, decode: () => Promise<DecodedImage>, request: FeatureRequest): Promise<ImageResult> {
+    const { cache, keys, models } = this.#d;
+    const detect = request.detect ?? true;
+    const ocr = (request.ocr ?? false) && models.ocrEngine !== undefined;
+    // each part's computation gets the cache's shared signal: aborted only when no request waits for it
+    const decoded = async (signal: AbortSignal) => {
+      signal.throwIfAborted();
+      const img = await decode();
+      signal.throwIfAborted();
+      return img;
+    };
+    const [cls, det, text] = await Promise.all([
+      cache.getOrCompute(keys.classify(contentHash), async (s) => ({ kind: 'classify', value: await models.classify(() => decoded(s), s) }), request.signal),
+      detect ? cache.getOrCompute(keys.detect(contentHash), async (s) => ({ kind: 'detect', value: await models.detect(await decoded(s), s) }), request.signal) : undefined,
+      ocr ? cache.getOrCompute(keys.ocr(contentHash), async (s) => ({ kind: 'ocr', value: await models.ocr(await decoded(s), s) }), request.signal) : undefined,
+    ]);
+    const c = (cls.value as Extract<Part, { kind: 'classify' }>).value;
+    const lines = text ? (text.value as Extract<Part, { kind: 'ocr' }>).value : undefined;
+    return {
+      features: {
+        ...c,
+        detections: det ? (det.value as Extract<Part, { kind: 'detect' }>).value : [],
+        ...(lines ? { ocr: lines.map((l) => l.text), ocrLines: lines } : {}),
+      },
+      cacheHit: cls.hit && (det?.hit ?? true) && (text?.hit ?? true),
+      contentHash,
+    };
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * What the extractor remembers about media references it has read, so that a reference seen
+ * before costs little when its features are cached: a local file keeps its content hash while its
+ * size and mtime do not change (one stat() instead of a read and a sha256), and a URL keeps its
+ * ETag / Last-Modified for a conditional re-fetch (a 304 costs no body). Bounded LRUs of small
+ * records; never holds media bytes and never decides whether a path is allowed (local.ts does).
+ */
+import { stat } from 'node:fs/promises';
+import { LRUCache } from 'lru-cache';
+import type { MediaBytes } from './media/source.js';
+
+export interface UrlValidators {
+  etag?: string;
+  lastModified?: string;
+  contentHash: string;
+}
+
+export class KnownMedia {
+  /** Reference → real path, size, mtime and content hash of the copy whose features are cached. */
+  readonly #paths = new LRUCache<string, { location: string; size: number; mtimeMs: number; contentHash: string }>({ max: 100_000 });
+  /** URL → validators and content hash of the copy whose features are cached. */
+  readonly #urls = new LRUCache<string, UrlValidators>({ max: 50_000 });
+
+  /** Remember what a resolve() gave: validators of a URL, size and mtime of a local file. */
+  remember(ref: string, m: MediaBytes): void {
+    if (m.origin === 'url' && (m.etag || m.lastModified)) this.rememberUrl(ref, m);
+    this.rememberPath(ref, m);
+  }
+
+  /** A local file seen before keeps its content hash while its size and mtime do not change. */
+  rememberPath(ref: string, m: MediaBytes): void {
+    // size and mtime from the same open file the bytes came from (no window for a change between)
+    if (m.origin === 'path' && m.location && m.file) this.#paths.set(ref, { location: m.location, ...m.file, contentHash: m.contentHash });
+  }
+
+  /** The content hash of a local file seen before, if it has not changed since (one stat()). */
+  async pathHash(ref: string): Promise<string | undefined> {
+    const memo = this.#paths.get(ref);
+    if (!memo) return undefined;
+    const st = await stat(memo.location).catch(() => undefined);
+    return st && st.size === memo.size && st.mtimeMs === memo.mtimeMs ? memo.contentHash : undefined;
+  }
+
+  url(ref: string): UrlValidators | undefined {
+    return this.#urls.get(ref);
+  }
+
+  /** Keep a URL's validators; a copy without any cannot be revalidated, so it is forgotten. */
+  rememberUrl(ref: string, m: { etag?: string; lastModified?: string; contentHash: string }): void {
+    if (m.etag || m.lastModified) this.#urls.set(ref, { etag: m.etag, lastModified: m.lastModified, contentHash: m.contentHash });
+    else this.#urls.delete(ref);
+  }
+}

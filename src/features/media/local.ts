@@ -1,0 +1,79 @@
+/**
+ * Local media files: the one rule for which paths may be read — the real path (symlinks
+ * resolved) of the file must lie inside the real path of one of the configured roots — and the
+ * bounded read of such a file. Used by the media source (files the models read) and by the demo
+ * UI's media endpoint (thumbnails), so both refuse exactly the same paths.
+ *
+ * An absolute path must lie in a root; a relative one is looked up in each root in order, and the
+ * first that exists decides (inside → its real path, outside → VLR_MEDIA_FORBIDDEN). No root, `..`
+ * or a symlink that leaves a root → VLR_MEDIA_FORBIDDEN; nothing there → VLR_NOT_FOUND (404).
+ * Never reads a file it has not checked, never fetches URLs.
+ */
+import { constants as fsConstants } from 'node:fs';
+import { open, realpath } from 'node:fs/promises';
+import { isAbsolute, resolve, sep } from 'node:path';
+import { vlrError } from '../../errors.js';
+import { tooLarge } from './errors.js';
+
+/** The real paths of `roots`; a root that does not exist allows nothing and is left out. */
+export async function realRoots(roots: readonly string[]): Promise<string[]> {
+  const real = await Promise.all(roots.map((r) => realpath(resolve(r)).catch(() => undefined)));
+  return real.filter((r): r is string => r !== undefined);
+}
+
+/**
+ * The real path of `path` (absolute, or relative to a root) when it lies inside one of `roots`;
+ * throws VLR_MEDIA_FORBIDDEN (no roots, outside them), VLR_BAD_REQUEST (empty, NUL byte) or
+ * VLR_NOT_FOUND. The roots are resolved on every call: callers that check many paths against the
+ * same roots keep `realRoots()` and call `findUnderRealRoots`.
+ */
+export async function resolveUnderRoots(path: string, roots: readonly string[]): Promise<string> {
+  if (roots.length === 0) throw noRoots();
+  return findUnderRealRoots(path, await realRoots(roots));
+}
+
+/** resolveUnderRoots over roots already resolved by `realRoots()`; `shownAs` names the path in errors. */
+export async function findUnderRealRoots(path: string, roots: readonly string[], shownAs: string = path): Promise<string> {
+  if (roots.length === 0) throw noRoots();
+  if (!path) throw vlrError('VLR_BAD_REQUEST', 'media path is empty');
+  if (path.includes('\0')) throw vlrError('VLR_BAD_REQUEST', 'media path contains a NUL byte');
+  const candidates = isAbsolute(path) ? [path] : roots.map((r) => resolve(r, path));
+  for (const c of candidates) {
+    let real: string;
+    try {
+      real = await realpath(c);
+    } catch {
+      continue; // not in this root: try the next
+    }
+    if (!roots.some((r) => real === r || real.startsWith(r.endsWith(sep) ? r : r + sep))) {
+      throw vlrError('VLR_MEDIA_FORBIDDEN', `media path ${shownAs} is outside the allowed media roots`);
+    }
+    return real;
+  }
+  throw vlrError('VLR_NOT_FOUND', `media file ${shownAs} does not exist under the media roots`, { status: 404 });
+}
+
+function noRoots() {
+  return vlrError('VLR_MEDIA_FORBIDDEN', 'local media paths are not allowed (no media.roots configured)');
+}
+
+/** Read a file that `findUnderRealRoots` returned, bounded in bytes; size and mtime from the same open file. */
+export async function readFileBounded(real: string, max: number, ref: string): Promise<{ bytes: Buffer; size: number; mtimeMs: number }> {
+  let fh;
+  try {
+    // O_NOFOLLOW: if the last component was swapped for a symlink after realpath(), refuse.
+    fh = await open(real, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+  } catch (e) {
+    throw vlrError('VLR_MEDIA_FORBIDDEN', `media path ${ref} cannot be opened`, { cause: e });
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw vlrError('VLR_BAD_REQUEST', `media path ${ref} is not a regular file`);
+    if (st.size > max) throw tooLarge(ref, max, st.size);
+    const buf = Buffer.alloc(st.size);
+    const { bytesRead } = await fh.read(buf, 0, st.size, 0);
+    return { bytes: buf.subarray(0, bytesRead), size: st.size, mtimeMs: st.mtimeMs };
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * What the feature cache holds: one entry per part of a result (an image's classification, its
+ * detections, its OCR lines; a video's sampled-frame features; a text vector), each with its
+ * approximate size in bytes and its key. A key names everything that changes the value: the
+ * content hash, every contributing model with its revision, and every parameter (preprocessing,
+ * thresholds, fps, max_frames …), so asking for detections later does not recompute an embedding,
+ * and another model or setting never reads a stale entry. Never computes anything.
+ */
+import type { ClassScore, Detection, ImageClassifier, ObjectDetector } from '../models/index.js';
+import type { OcrEngine, OcrLine, OcrOptions } from '../models/encoders/ocr.js';
+import { featureKey, stableStringify } from './cache/feature-cache.js';
+import type { FeatureRequest, VideoResult, VisualFeatures } from './records.js';
+
+export interface Classification {
+  embedding: Float32Array;
+  logits: Float32Array;
+  probs: Float32Array;
+  topConcepts: ClassScore[];
+}
+
+export type VideoValue = Omit<VideoResult, 'cacheHit' | 'contentHash'>;
+
+export type Part =
+  | { kind: 'classify'; value: Classification }
+  | { kind: 'detect'; value: Detection[] }
+  | { kind: 'ocr'; value: OcrLine[] }
+  | { kind: 'video'; value: VideoValue }
+  | { kind: 'text'; value: Float32Array };
+
+export function sizeOfPart(p: Part): number {
+  switch (p.kind) {
+    case 'classify':
+      return p.value.embedding.byteLength + p.value.logits.byteLength + p.value.probs.byteLength + 64 * p.value.topConcepts.length;
+    case 'detect':
+      return 96 * p.value.length + 16;
+    case 'ocr':
+      return p.value.reduce((a, l) => a + 2 * l.text.length + 128, 16);
+    case 'video':
+      return p.value.embedding.byteLength + 8 * p.value.times.length + p.value.frames.reduce((a, f) => a + visualBytes(f), 0);
+    case 'text':
+      return p.value.byteLength;
+  }
+}
+
+function visualBytes(f: VisualFeatures): number {
+  return f.embedding.byteLength + f.logits.byteLength + f.probs.byteLength + 64 * f.topConcepts.length + 96 * f.detections.length + (f.ocrLines ?? []).reduce((a, l) => a + 2 * l.text.length + 128, 0);
+}
+
+/** `model@revision`: a model's part of a key. */
+export const rev = (m: { id: string; manifest: { revision: string } }) => `${m.id}@${m.manifest.revision}`;
+
+export interface PartKeySettings {
+  /** How many top concepts are kept. */
+  topK: number;
+  detectScoreThreshold?: number;
+  ocrOptions?: OcrOptions;
+  /** Shorter side sampled video frames are scaled to. */
+  videoShortestSide: number;
+}
+
+/** The keys of one extractor's parts (its models and settings are fixed for its life). */
+export class PartKeys {
+  readonly #classifier: ImageClassifier;
+  readonly #detector: ObjectDetector;
+  readonly #ocr: OcrEngine | undefined;
+  readonly #s: PartKeySettings;
+
+  constructor(models: { classifier: ImageClassifier; detector: ObjectDetector; ocr?: OcrEngine }, settings: PartKeySettings) {
+    this.#classifier = models.classifier;
+    this.#detector = models.detector;
+    this.#ocr = models.ocr;
+    this.#s = settings;
+  }
+
+  classify(contentHash: string): string {
+    return featureKey({ media: { contentHash }, kind: 'classify', models: [rev(this.#classifier)], params: { pre: this.#classifier.preprocess, topK: this.#s.topK } });
+  }
+
+  detect(contentHash: string): string {
+    return featureKey({ media: { contentHash }, kind: 'detect', models: [rev(this.#detector)], params: { pre: this.#detector.preprocess, thr: this.#s.detectScoreThreshold } });
+  }
+
+  ocr(contentHash: string): string {
+    return featureKey({ media: { contentHash }, kind: 'ocr', models: [rev(this.#ocr!)], params: { ...this.#s.ocrOptions } });
+  }
+
+  /** Every part an image request needs. */
+  image(contentHash: string, request: FeatureRequest): string[] {
+    return [this.classify(contentHash), ...((request.detect ?? true) ? [this.detect(contentHash)] : []), ...(request.ocr && this.#ocr ? [this.ocr(contentHash)] : [])];
+  }
+
+  video(contentHash: string, p: { fps: number; maxFrames: number; detect: boolean; ocr: boolean }): string {
+    const models = [rev(this.#classifier), ...(p.detect ? [rev(this.#detector)] : []), ...(p.ocr && this.#ocr ? [rev(this.#ocr)] : [])];
+    return featureKey({
+      media: { contentHash },
+      kind: 'video',
+      models,
+      params: { ...p, side: this.#s.videoShortestSide, pre: this.#classifier.preprocess, det: p.detect ? stableStringify(this.#detector.preprocess) + String(this.#s.detectScoreThreshold) : undefined, topK: this.#s.topK },
+    });
+  }
+}

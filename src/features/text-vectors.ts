@@ -1,0 +1,165 @@
+/**
+ * Text vectors, cache first: the one text-vector cache (document passages, visual passages, OCR
+ * text, queries). Vectors do not depend on the request, so they are kept by a hash of (model,
+ * kind, text): a text seen in an earlier request costs no forward pass. Misses of one call go to
+ * the model in one submission, so its batching queue sees them together; a text already being
+ * computed for another request is joined, not computed twice, and leaves the model queue only when
+ * every request waiting for it has aborted (util/abort.ts).
+ *
+ * Where vectors are kept is a tier behind `VectorTier`: the extractor's byte-bounded feature cache
+ * (the L1 tier a feature store slots under), or an LRU of its own for a bare text model.
+ * Never knows what the texts are for.
+ */
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { TextEmbedder, TextKind } from '../models/index.js';
+import { fanOutSignal, SharedAbort, untilAborted } from '../util/abort.js';
+
+/** What the cache needs of a text model. */
+export interface TextVectorModel {
+  /** Stable identity (model id + revision), part of every key. */
+  readonly id: string;
+  /** Unit vectors, one per text, in order; one call = batched forwards. */
+  embed(texts: string[], kind: TextKind): Promise<Float32Array[]>;
+  /** One promise (and one AbortSignal) per text; optional (`embed` is used without it). */
+  embedEach?(texts: string[], kind: TextKind, signals: ReadonlyArray<AbortSignal | undefined>): Promise<Float32Array>[];
+}
+
+/** Where vectors are kept between requests. */
+export interface VectorTier {
+  get(key: string): Float32Array | undefined;
+  set(key: string, vector: Float32Array): void;
+}
+
+export interface TextVectorsResult {
+  vectors: Float32Array[];
+  /** Per text: served from the cache (or an in-flight request) without a new forward pass. */
+  hit: boolean[];
+  hits: number;
+  misses: number;
+}
+
+/** A count-bounded LRU tier, for a text model used without a feature extractor. */
+function lruTier(maxEntries = 50_000): VectorTier {
+  const lru = new LRUCache<string, Float32Array>({ max: maxEntries });
+  return { get: (k) => lru.get(k), set: (k, v) => void lru.set(k, v) };
+}
+
+export class TextVectorCache {
+  readonly #model: TextVectorModel;
+  readonly #tier: VectorTier;
+  /** Vectors being computed, each with the requests waiting for it. */
+  readonly #inflight = new Map<string, { p: Promise<Float32Array>; shared: SharedAbort }>();
+
+  constructor(model: TextVectorModel, tier: VectorTier = lruTier()) {
+    this.#model = model;
+    this.#tier = tier;
+  }
+
+  get model(): TextVectorModel {
+    return this.#model;
+  }
+
+  #key(text: string, kind: TextKind): string {
+    return `text|${createHash('sha1').update(`${this.#model.id}\0${kind}\0${text}`).digest('base64url')}`;
+  }
+
+  /**
+   * Vectors for these texts (duplicates embedded once, cached ones not at all), with all misses
+   * sent to the model in one call so its batching queue sees them together.
+   * `signal` ends this caller's wait; a text leaves the model's queue only when every request
+   * waiting for it has aborted (another request asking for the same text keeps it alive).
+   */
+  async vectors(texts: string[], kind: TextKind, parent?: AbortSignal): Promise<TextVectorsResult> {
+    parent?.throwIfAborted();
+    const fan = fanOutSignal(parent); // one listener per text below
+    try {
+      return await this.#vectors(texts, kind, fan.signal);
+    } finally {
+      fan.dispose();
+    }
+  }
+
+  async #vectors(texts: string[], kind: TextKind, signal: AbortSignal | undefined): Promise<TextVectorsResult> {
+    const keys = texts.map((t) => this.#key(t, kind));
+    const out: Array<Float32Array | Promise<Float32Array>> = new Array(texts.length);
+    const missIdx = new Map<string, number>();
+    const missTexts: string[] = [];
+    let hits = 0;
+    const hit = new Array<boolean>(texts.length).fill(false);
+    keys.forEach((k, i) => {
+      const cached = this.#tier.get(k);
+      const running = cached ? undefined : this.#inflight.get(k);
+      if (cached) {
+        hits++;
+        hit[i] = true;
+        out[i] = cached;
+      } else if (running && !missIdx.has(k) && running.shared.join(signal)) {
+        hits++;
+        hit[i] = true;
+        out[i] = running.p;
+      } else if (!missIdx.has(k)) {
+        missIdx.set(k, missTexts.length);
+        missTexts.push(texts[i]!);
+      }
+    });
+    if (missTexts.length > 0) {
+      const missKeys = [...missIdx.keys()];
+      const shared = missKeys.map(() => new SharedAbort());
+      for (const s of shared) s.join(signal);
+      const each = this.#model.embedEach
+        ? this.#model.embedEach(missTexts, kind, shared.map((s) => s.signal))
+        : ((all) => missTexts.map((_, j) => all.then((vs) => vs[j]!)))(this.#model.embed(missTexts, kind));
+      missKeys.forEach((k, j) => {
+        const entry = { p: each[j]!, shared: shared[j]! };
+        this.#inflight.set(k, entry);
+        const settle = () => {
+          entry.shared.done();
+          if (this.#inflight.get(k) === entry) this.#inflight.delete(k);
+        };
+        entry.p.then((v) => {
+          this.#tier.set(k, v);
+          settle();
+        }, settle);
+      });
+      keys.forEach((k, i) => {
+        if (out[i] === undefined) out[i] = each[missIdx.get(k)!]!;
+      });
+    }
+    const vectors = await untilAborted(Promise.all(out), signal);
+    return { vectors, hit, hits, misses: missTexts.length };
+  }
+}
+
+/**
+ * A text embedder as a TextVectorModel that submits texts shortest first, so the batching queue's
+ * batches hold texts of similar length: a batch is padded to its longest row, and one 500-token
+ * abstract in a batch of captions costs them all (32 SciFact abstracts: 54 s in submission order
+ * vs 6 s one by one on a loaded 2-core box). Results come back in input order.
+ */
+export function shortestFirst(emb: TextEmbedder): Required<TextVectorModel> {
+  const order = (texts: string[], kind: TextKind) => {
+    const lens = texts.map((t) => emb.encode(t, kind).ids.length);
+    return texts.map((_, i) => i).sort((a, b) => lens[a]! - lens[b]! || a - b);
+  };
+  return {
+    id: `${emb.id}@${emb.manifest.revision}`,
+    embed: async (texts, kind) => {
+      if (texts.length <= 1) return emb.embed(texts, { kind });
+      const o = order(texts, kind);
+      const vecs = await emb.embed(o.map((i) => texts[i]!), { kind });
+      const out = new Array<Float32Array>(texts.length);
+      o.forEach((i, j) => (out[i] = vecs[j]!));
+      return out;
+    },
+    // the same shortest-first submission, one promise (and one signal) per text
+    embedEach: (texts, kind, signals) => {
+      if (texts.length <= 1) return emb.embedEach(texts, { kind, signals });
+      const o = order(texts, kind);
+      const ps = emb.embedEach(o.map((i) => texts[i]!), { kind, signals: o.map((i) => signals[i]) });
+      const out = new Array<Promise<Float32Array>>(texts.length);
+      o.forEach((i, j) => (out[i] = ps[j]!));
+      return out;
+    },
+  };
+}

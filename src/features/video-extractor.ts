@@ -1,0 +1,109 @@
+/**
+ * Video reference → per-frame features (sampled at fps, capped by maxFrames) plus the mean
+ * embedding, cached as one entry per (content, sampling, parts asked). An entry computed with more
+ * parts (detections, OCR) serves a request for fewer. All frames go to the models at once, so
+ * the classifier's queue batches them into few runs. Never knows about HTTP or engines.
+ */
+import type { Config } from '../config/schema.js';
+import { vlrError } from '../errors.js';
+import type { Semaphore } from '../util/semaphore.js';
+import { fanOutSignal } from '../util/abort.js';
+import { unitMean } from '../util/vector.js';
+import type { FeatureCache } from './cache/feature-cache.js';
+import type { KnownMedia } from './known-media.js';
+import type { MediaSource } from './media/source.js';
+import type { VideoDecoder } from './media/video.js';
+import type { Part, PartKeys, VideoValue } from './parts.js';
+import type { VideoRequest, VideoResult, VisualFeatures } from './records.js';
+import type { VisualModels } from './visual-models.js';
+
+export interface VideoExtractorDeps {
+  cache: FeatureCache<Part>;
+  keys: PartKeys;
+  models: VisualModels;
+  source: MediaSource;
+  known: KnownMedia;
+  decoder: VideoDecoder;
+  /** `config.media`: default fps / maxFrames and the video byte limit. */
+  media: Config['media'];
+  /** Media fetched at once (memory bound), shared with images. */
+  fetches: Semaphore;
+  /** Sampled frames are scaled to this shorter side before preprocessing. */
+  shortestSide: number;
+}
+
+export class VideoExtractor {
+  readonly #d: VideoExtractorDeps;
+
+  constructor(deps: VideoExtractorDeps) {
+    this.#d = deps;
+  }
+
+  /** Per-frame features of a video sampled at fps (capped by maxFrames), plus the mean embedding. */
+  async video(ref: string, request: VideoRequest = {}): Promise<VideoResult> {
+    const { cache, keys, models, source, known, media: m } = this.#d;
+    const fps = request.fps ?? m.fps;
+    const maxFrames = request.maxFrames ?? m.maxFrames;
+    const detect = request.detect ?? true;
+    const ocr = (request.ocr ?? false) && models.ocrEngine !== undefined;
+    const key = (h: string, d: boolean, o: boolean) => keys.video(h, { fps, maxFrames, detect: d, ocr: o });
+    // An entry computed with more parts serves a request for fewer.
+    const fromCache = (h: string): VideoResult | undefined => {
+      for (const [d, o] of [[detect, ocr], [true, ocr], [detect, true], [true, true]] as const) {
+        const better = (d || !detect) && (o || !ocr) ? cache.peek(key(h, d, o)) : undefined;
+        if (better) {
+          cache.get(key(h, d, o)); // count the hit
+          return result(better, h, true, detect, ocr);
+        }
+      }
+      return undefined;
+    };
+    const knownHash = await known.pathHash(ref);
+    const early = knownHash ? fromCache(knownHash) : undefined;
+    if (early) return early;
+    const release = await this.#d.fetches.acquire();
+    let bytes: Buffer;
+    let contentHash: string;
+    try {
+      const r = await source.resolve(ref, { maxBytes: m.maxVideoBytes, signal: request.signal });
+      ({ bytes, contentHash } = r);
+      known.rememberPath(ref, r);
+    } finally {
+      release();
+    }
+    const hit = fromCache(contentHash);
+    if (hit) return hit;
+    const fan = fanOutSignal(request.signal);
+    try {
+      const r = await cache.getOrCompute(key(contentHash, detect, ocr), async (signal) => ({ kind: 'video', value: await this.#compute(bytes, { fps, maxFrames, detect, ocr, signal }) }), fan.signal);
+      return result(r.value, contentHash, r.hit, detect, ocr);
+    } finally {
+      fan.dispose();
+    }
+  }
+
+  async #compute(bytes: Buffer, o: { fps: number; maxFrames: number; detect: boolean; ocr: boolean; signal?: AbortSignal }): Promise<VideoValue> {
+    const { decoder, models } = this.#d;
+    const sampled = await decoder.sampleFrames(bytes, { fps: o.fps, maxFrames: o.maxFrames, shortestSide: this.#d.shortestSide, signal: o.signal });
+    // All frames at once: the classifier's queue batches them into few model runs.
+    const frames = await Promise.all(
+      sampled.frames.map(async (img): Promise<VisualFeatures> => {
+        const [c, d, lines] = await Promise.all([
+          models.classify(async () => img, o.signal),
+          o.detect ? models.detect(img, o.signal) : Promise.resolve([]),
+          o.ocr && models.ocrEngine ? models.ocr(img, o.signal) : Promise.resolve(undefined),
+        ]);
+        return { ...c, detections: d, ...(lines ? { ocr: lines.map((l) => l.text), ocrLines: lines } : {}) };
+      }),
+    );
+    if (frames.length === 0) throw vlrError('VLR_MEDIA_UNSUPPORTED', 'video has no decodable frame');
+    return { frames, times: sampled.times, embedding: unitMean(frames.map((f) => f.embedding)), duration: sampled.probe.duration };
+  }
+}
+
+/** A cached video entry as this request asked for it (parts it did not ask for left out). */
+function result(p: Part, contentHash: string, hit: boolean, detect: boolean, ocr: boolean): VideoResult {
+  const v = (p as Extract<Part, { kind: 'video' }>).value;
+  const frames = v.frames.map((f) => ({ ...f, detections: detect ? f.detections : [], ...(ocr ? {} : { ocr: undefined, ocrLines: undefined }) }));
+  return { ...v, frames, cacheHit: hit, contentHash };
+}

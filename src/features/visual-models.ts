@@ -1,0 +1,93 @@
+/**
+ * The image models run over one decoded image or video frame: classification (embedding, logits,
+ * probabilities, top concepts), detection and OCR, each preprocessed exactly as its manifest says,
+ * with decodes and resizes bounded by a CPU semaphore. Classification collects the preprocessed
+ * tensors of images decoded at about the same time into full model batches (see `classify`).
+ * Knows nothing of caches, media references or requests: it gets pixels, gives features.
+ */
+import type { Detection, ImageClassifier, ImageFeatures, ObjectDetector } from '../models/index.js';
+import type { OcrEngine, OcrLine, OcrOptions } from '../models/encoders/ocr.js';
+import type { PreprocessedImage } from '../models/preprocess.js';
+import type { Semaphore } from '../util/semaphore.js';
+import { softmax } from '../util/vector.js';
+import { preprocessImage, type DecodedImage } from './media/image.js';
+import type { Classification } from './parts.js';
+
+export interface VisualModelSettings {
+  /** Largest classifier batch (the models' batching setting). */
+  maxBatch: number;
+  /** How many top concepts to keep. */
+  topK: number;
+  /** Detector score threshold (default: the model's). */
+  detectScoreThreshold?: number;
+  ocrOptions?: OcrOptions;
+}
+
+export class VisualModels {
+  readonly classifier: ImageClassifier;
+  readonly detector: ObjectDetector;
+  readonly ocrEngine: OcrEngine | undefined;
+  readonly #cpu: Semaphore;
+  readonly #s: VisualModelSettings;
+  /** Images between "classification asked" and "tensor ready" (see classify). */
+  #preparing = 0;
+  readonly #collected: Array<{ pre: PreprocessedImage; signal?: AbortSignal; resolve: (f: ImageFeatures) => void; reject: (e: unknown) => void }> = [];
+
+  constructor(models: { classifier: ImageClassifier; detector: ObjectDetector; ocr?: OcrEngine }, cpu: Semaphore, settings: VisualModelSettings) {
+    this.classifier = models.classifier;
+    this.detector = models.detector;
+    this.ocrEngine = models.ocr;
+    this.#cpu = cpu;
+    this.#s = settings;
+  }
+
+  /**
+   * Classifier features of one image. Preprocessed tensors wait in a small collector that is
+   * flushed to the model's queue when a full batch is ready or when no other image is still being
+   * decoded: a request of 100 images makes ⌈100 / batch⌉ model runs, a lone image waits for nothing.
+   */
+  async classify(image: () => Promise<DecodedImage>, signal?: AbortSignal): Promise<Classification> {
+    this.#preparing++;
+    let pre: PreprocessedImage;
+    try {
+      const img = await image();
+      pre = await this.#cpu.use(() => preprocessImage(img, this.classifier.preprocess));
+      signal?.throwIfAborted();
+    } catch (e) {
+      this.#preparing--;
+      this.#flushIfReady();
+      throw e;
+    }
+    this.#preparing--;
+    const f = await new Promise<ImageFeatures>((resolve, reject) => {
+      this.#collected.push({ pre, signal, resolve, reject });
+      this.#flushIfReady();
+    });
+    return { embedding: f.embedding, logits: f.logits, probs: softmax(f.logits, 1, new Float32Array(f.logits.length)), topConcepts: this.classifier.topK(f.logits, this.#s.topK) };
+  }
+
+  #flushIfReady(): void {
+    const batch = this.#s.maxBatch;
+    while (this.#collected.length >= batch || (this.#collected.length > 0 && this.#preparing === 0)) {
+      // one submit per image, in one synchronous loop: they land in the queue together (one batch),
+      // and each leaves it on its own if its signal aborts first
+      for (const it of this.#collected.splice(0, batch)) {
+        this.classifier.embed([it.pre], it.signal).then(
+          (out) => it.resolve(out[0]!),
+          (e: unknown) => it.reject(e),
+        );
+      }
+    }
+  }
+
+  async detect(img: DecodedImage, signal?: AbortSignal): Promise<Detection[]> {
+    const pre = await this.#cpu.use(() => preprocessImage(img, this.detector.preprocess));
+    const thr = this.#s.detectScoreThreshold;
+    return this.detector.detect(pre, pre.original, thr === undefined ? {} : { scoreThreshold: thr }, signal);
+  }
+
+  /** OCR lines; only called when an OCR engine is installed. */
+  ocr(img: DecodedImage, signal?: AbortSignal): Promise<OcrLine[]> {
+    return this.ocrEngine!.recognize(img, this.#s.ocrOptions, signal);
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * How a Reranker is set up (`new Reranker(options)`) and what one `process()` call may add.
+ * The local backend reads the model and media settings from here; the reranker the scoring ones.
+ * Types only: plain data passed down, never read from the environment.
+ */
+import type { CalibrationTable } from './calibration.js';
+import type { RerankerPorts } from './ports.js';
+import type { BridgeSettings } from './signals/conse-bridge.js';
+import type { VisualPassageSettings } from './signals/visual-passage.js';
+
+export interface RerankerOptions {
+  /** Models directory (weights in `<dir>/<model-id>/…`, or a mirror such as ../shared/models). */
+  modelsDir?: string;
+  device?: 'auto' | 'cpu' | 'cuda';
+  /** Where the concept-label embeddings are kept between runs (default `.cache/vlrerank`). */
+  cacheDir?: string;
+  /** Local folders media paths may be read from. */
+  mediaRoots?: string[];
+  maxDocuments?: number;
+  /** Default video sampling. */
+  fps?: number;
+  maxFrames?: number;
+  /** Signal weights (signal name → weight), over the defaults in fusion.ts. */
+  weights?: Record<string, number>;
+  /** Calibration constants over models/calibration/signals.json and the manifests. */
+  calibration?: CalibrationTable;
+  calibrationFile?: string;
+  bridge?: Partial<BridgeSettings>;
+  visualPassage?: Partial<VisualPassageSettings>;
+  /** Weight of the visual passage in the text↔image raw value; ConSE gets the rest (measured 0.5). */
+  passageMix?: number;
+  /** OCR images for the ocr_text signal by default (slow; per request `ocr: true`). */
+  ocr?: boolean;
+  /** How many documents' media are fetched/decoded at once per request. */
+  mediaConcurrency?: number;
+  /** Requests processed at once; more wait (reported as queue time). */
+  maxConcurrentRequests?: number;
+  /** Remote `/v1/rerank` workers (backend: remote | both). */
+  remoteUrls?: string[];
+  remoteApiKey?: string;
+  remoteTimeoutMs?: number;
+  remoteModel?: string;
+  /** A trained CLIP-family model id for the `clip` signal (fixtures are refused). */
+  clipModel?: string;
+  /** Ready-made ports (the server passes the shared Models/FeatureExtractor through backends/local.ts). */
+  ports?: RerankerPorts | (() => Promise<RerankerPorts>);
+  /** Hook for metrics: stage durations (seconds) and cache events. */
+  observe?: { stage?(stage: string, seconds: number): void; cache?(event: 'hit' | 'miss', n: number): void };
+}
+
+export interface ProcessOptions {
+  signal?: AbortSignal;
+}

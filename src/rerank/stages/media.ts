@@ -1,0 +1,108 @@
+/**
+ * Stage 2, media features: the query's image or video first, then every document's media
+ * concurrently (bounded by `concurrency`), so the model batching queues and the feature cache see
+ * them together. A document whose media cannot be read keeps its error and is scored on what is
+ * left, unless the request is `strict` (or aborted): then the error fails the request, naming the
+ * field. Runs only for the local backend.
+ */
+import { isVlrerankError, toVlrerankError, vlrError, type VlrerankError } from '../../errors.js';
+import type { VisualFeatures } from '../../features/records.js';
+import { Semaphore } from '../../util/semaphore.js';
+import type { PreparedSide } from '../pair-score.js';
+import type { MediaPort } from '../ports.js';
+import type { RequestPlan } from './request.js';
+
+export interface QueryMedia {
+  /** The query side so far: its visual embeddings (one per image / frame), video frame times. */
+  side: PreparedSide;
+  /** The query image's features, or its video frames'. */
+  frames?: VisualFeatures[];
+  cacheHits: number;
+}
+
+export interface DocumentMedia {
+  image?: VisualFeatures;
+  video?: { frames: VisualFeatures[]; times: number[] };
+  error?: VlrerankError;
+  hits: number;
+  misses: number;
+  /** Time spent on this document's media. */
+  ms: number;
+}
+
+const now = () => performance.now();
+
+export async function queryMedia(p: RequestPlan, media: MediaPort, signal: AbortSignal | undefined): Promise<QueryMedia> {
+  const q = p.req.query;
+  const side: PreparedSide = {};
+  if (!p.useLocal || !p.qHasVisual) return { side, cacheHits: 0 };
+  // detections feed the visual passage, which only text documents are compared with
+  const detect = p.anyDocText;
+  let frames: VisualFeatures[];
+  let cacheHits = 0;
+  try {
+    if (q.image !== undefined) {
+      const r = await media.image(q.image, { detect, ocr: false, signal });
+      frames = [r.features];
+      cacheHits += r.cacheHit ? 1 : 0;
+    } else {
+      const r = await media.video(q.video!, { detect, ocr: false, fps: p.fps, maxFrames: p.maxFrames, signal });
+      frames = r.frames;
+      side.isVideo = true;
+      side.frameTimes = r.times;
+      cacheHits += r.cacheHit ? 1 : 0;
+    }
+  } catch (e) {
+    throw prefixError(e, 'query');
+  }
+  side.visualEmb = frames.map((f) => f.embedding);
+  return { side, frames, cacheHits };
+}
+
+/** Every document's media features, input order ([] when the local backend does not run). */
+export async function documentMedia(p: RequestPlan, media: MediaPort, concurrency: number, signal: AbortSignal | undefined): Promise<DocumentMedia[]> {
+  const docs: DocumentMedia[] = [];
+  if (!p.useLocal) return docs;
+  const detect = p.qHasText;
+  const limit = new Semaphore(concurrency);
+  await Promise.all(
+    p.req.documents.map(async (d, i) => {
+      const entry: DocumentMedia = { hits: 0, misses: 0, ms: 0 };
+      docs[i] = entry;
+      if (d.image === undefined && d.video === undefined) return;
+      const rel = await limit.acquire(signal);
+      const t = now();
+      try {
+        if (d.image !== undefined) {
+          const r = await media.image(d.image, { detect, ocr: p.ocr, signal });
+          entry.image = r.features;
+          entry[r.cacheHit ? 'hits' : 'misses']++;
+        }
+        if (d.video !== undefined) {
+          const r = await media.video(d.video, { detect, ocr: false, fps: d.fps ?? p.fps, maxFrames: d.max_frames ?? p.maxFrames, signal });
+          entry.video = { frames: r.frames, times: r.times };
+          entry[r.cacheHit ? 'hits' : 'misses']++;
+        }
+      } catch (e) {
+        entry.error = toVlrerankError(e);
+        if (p.req.strict || signal?.aborted) throw prefixError(e, `documents[${i}]`);
+      } finally {
+        entry.ms = now() - t;
+        rel();
+      }
+    }),
+  );
+  return docs;
+}
+
+/** A document's media error as the output reports it (its explanation, and `errors`). */
+export function mediaError(e: VlrerankError): { type: string; reason: string; code: string } {
+  return { type: e.type, reason: e.message, code: e.code };
+}
+
+/** The error with the request field it came from in front of its message (and in its details). */
+function prefixError(e: unknown, where: string): VlrerankError {
+  const err = toVlrerankError(e);
+  if (!isVlrerankError(e)) return err;
+  return vlrError(err.code, `[${where}] ${err.message}`, { cause: err.cause, details: { ...err.details, field: where }, status: err.status });
+}

@@ -1,0 +1,38 @@
+/**
+ * The remote fan-out: the whole request goes to the remote `/v1/rerank` workers at the start and
+ * runs alongside the local work; its scores (or its error) are collected before fusion. With both
+ * backends a remote failure is reported and the local signals carry the score; with the remote
+ * backend alone it fails the request.
+ */
+import { toVlrerankError, type VlrerankError } from '../../errors.js';
+import type { RemoteScorerPort } from '../ports.js';
+import type { RequestPlan } from './request.js';
+
+type RemoteScores = Awaited<ReturnType<RemoteScorerPort['score']>>;
+
+export interface RemoteOutcome {
+  scores?: number[];
+  error?: VlrerankError;
+  info?: { model?: string; worker: string };
+}
+
+/** Send the request to the remote workers now (when the plan uses them); settle with `settleRemote`. */
+export function startRemote(p: RequestPlan, remote: RemoteScorerPort | undefined, signal: AbortSignal | undefined): Promise<RemoteScores> | undefined {
+  if (!p.useRemote) return undefined;
+  const { req } = p;
+  const pending = remote!.score({ query: req.query, documents: req.documents.map(({ text, image, video }) => ({ text, image, video })), instruction: req.instruction, signal });
+  pending.catch(() => undefined); // settled later; an early failure must not go unhandled meanwhile
+  return pending;
+}
+
+export async function settleRemote(pending: Promise<RemoteScores> | undefined, useLocal: boolean): Promise<RemoteOutcome> {
+  if (!pending) return {};
+  try {
+    const r = await pending;
+    return { scores: r.scores, info: { model: r.model, worker: r.worker } };
+  } catch (e) {
+    const error = toVlrerankError(e);
+    if (!useLocal) throw error;
+    return { error };
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Stage 6, report: the output of one `process()` — the ranked results with the input-order
+ * scores, the documents whose media could not be read, usage (documents, images, frames, texts,
+ * model calls, cache hits and misses), stage timings, and whether the instruction was used — and
+ * the same timings and cache counts to the metrics hook. Reads what the stages left; computes
+ * nothing new.
+ */
+import type { RerankerOptions } from '../options.js';
+import type { RerankOutput, RerankResult, RerankTimings } from '../types.js';
+import { mediaError, type DocumentMedia } from './media.js';
+import type { RequestPlan } from './request.js';
+import type { DocumentPrep } from './sides.js';
+import type { TextPlan } from './text-plan.js';
+
+/** Clock readings (performance.now()) and stage durations of one request, in ms. */
+export interface Clock {
+  start: number;
+  /** When the request got its turn (after the warm-up and the request semaphore). */
+  dequeued: number;
+  featuresMs: number;
+  inferenceMs: number;
+  fusionMs: number;
+}
+
+export interface ReportInput {
+  plan: RequestPlan;
+  /** Every document's result, input order. */
+  results: RerankResult[];
+  /** The results to return: ranked, cut to top_n. */
+  top: RerankResult[];
+  docs: DocumentMedia[];
+  preps: DocumentPrep[];
+  texts: TextPlan;
+  queryCacheHits: number;
+  instructionUsed: boolean;
+  /** Model batch counters before and after the request. */
+  calls: { before: Record<string, number>; after: Record<string, number> };
+  clock: Clock;
+}
+
+const ms = (x: number) => Math.round(x * 100) / 100;
+
+export function report(r: ReportInput, observe: RerankerOptions['observe']): RerankOutput {
+  const { req } = r.plan;
+  const modelCalls: Record<string, number> = {};
+  for (const [k, v] of Object.entries(r.calls.after)) if (v - (r.calls.before[k] ?? 0) > 0) modelCalls[k] = v - (r.calls.before[k] ?? 0);
+  const hits = r.preps.reduce((s, p) => s + p.cacheHits, r.queryCacheHits);
+  const misses = r.preps.reduce((s, p) => s + p.cacheMisses, 0);
+  const c = r.clock;
+  const timings: RerankTimings = {
+    queue_ms: ms(c.dequeued - c.start),
+    features_ms: ms(c.featuresMs),
+    inference_ms: ms(c.inferenceMs),
+    fusion_ms: ms(c.fusionMs),
+    total_ms: ms(performance.now() - c.start),
+  };
+  if (observe?.stage) {
+    observe.stage('queue', timings.queue_ms / 1000);
+    observe.stage('features', timings.features_ms / 1000);
+    observe.stage('inference', timings.inference_ms / 1000);
+    observe.stage('fusion', timings.fusion_ms / 1000);
+    observe.stage('total', timings.total_ms / 1000);
+  }
+  if (observe?.cache) {
+    observe.cache('hit', hits);
+    observe.cache('miss', misses);
+  }
+  const errors = r.preps.flatMap((p, index) => (p.error ? [{ index, ...mediaError(p.error) }] : []));
+  const used = r.instructionUsed;
+  const out = Object.assign(r.top, {
+    scores: r.results.map((x) => x.score),
+    errors,
+    usage: {
+      documents: req.documents.length,
+      images: r.docs.filter((f) => f?.image).length,
+      video_frames: r.docs.reduce((s, f) => s + (f?.video?.frames.length ?? 0), 0),
+      texts: r.texts.queryTexts.length + r.texts.passageTexts.length,
+      model_calls: modelCalls,
+      cache_hits: hits,
+      cache_misses: misses,
+    },
+    timings,
+    instruction: {
+      given: req.instruction !== undefined,
+      used,
+      by: used ? ['remote'] : [],
+      ...(req.instruction !== undefined && !used
+        ? { note: 'unused: the local signals are bi-encoders and classifiers that take no instruction; only the remote backend does' }
+        : {}),
+    },
+  });
+  return out as RerankOutput;
+}

@@ -1,0 +1,56 @@
+/**
+ * Stage 1, validate: what one validated request asks of this reranker — which backends run, which
+ * modalities meet, OCR, video sampling, the weights in effect — and the refusals that must come
+ * before any work (a remote backend nobody configured, a CLIP fixture with random weights).
+ * Pure: reads the request, the options and the ports; runs nothing.
+ */
+import { vlrError } from '../../errors.js';
+import { resolveWeights } from '../fusion.js';
+import type { RerankerOptions } from '../options.js';
+import type { DualEncoderPort, RerankerPorts } from '../ports.js';
+import type { NormalizedInput } from '../types.js';
+
+export interface RequestPlan {
+  req: NormalizedInput;
+  /** The local models score (backend local or both). */
+  useLocal: boolean;
+  /** The remote workers score (backend remote or both). */
+  useRemote: boolean;
+  qHasText: boolean;
+  /** The query has an image or a video. */
+  qHasVisual: boolean;
+  /** Some document has text. */
+  anyDocText: boolean;
+  /** OCR text of document images becomes a signal. */
+  ocr: boolean;
+  fps: number;
+  maxFrames: number;
+  clip?: DualEncoderPort;
+  weights: Record<string, number>;
+}
+
+export function planRequest(req: NormalizedInput, ports: RerankerPorts, options: RerankerOptions): RequestPlan {
+  const weights = resolveWeights(options.weights, req.weights);
+  const useLocal = req.backend !== 'remote';
+  const useRemote = req.backend !== 'local';
+  if (useRemote && !ports.remote) {
+    throw vlrError('VLR_BAD_REQUEST', `[backend] "${req.backend}" needs remote workers (rerank.remote.urls); none are configured`, { details: { field: 'backend' } });
+  }
+  const q = req.query;
+  const qHasText = q.text !== undefined;
+  const qHasVisual = q.image !== undefined || q.video !== undefined;
+  const anyDocText = req.documents.some((d) => d.text !== undefined);
+  const ocr = Boolean((req.ocr ?? options.ocr ?? false) && ports.media.ocrAvailable && qHasText);
+  const fps = req.fps ?? options.fps ?? 1;
+  const maxFrames = req.maxFrames ?? options.maxFrames ?? 32;
+  const clip = ports.clip;
+  if (clip && !clip.forRanking) {
+    throw vlrError('VLR_MODEL_NOT_ALLOWED', `model ${clip.id} has random weights (a test fixture) and is refused for ranking`);
+  }
+  return { req, useLocal, useRemote, qHasText, qHasVisual, anyDocText, ocr, fps, maxFrames, clip, weights };
+}
+
+/** The concept bank is needed when text meets an image or a video (either way round). */
+export function needsConceptBank(p: RequestPlan): boolean {
+  return p.useLocal && ((p.qHasText && p.req.documents.some((d) => d.image || d.video)) || (p.qHasVisual && p.anyDocText));
+}

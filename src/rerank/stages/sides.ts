@@ -1,0 +1,85 @@
+/**
+ * Stage 4, signals' inputs: the prepared query side and document sides — every vector a signal
+ * compares (text vectors, visual-text vectors of images and frames, EfficientNet embeddings, CLIP
+ * vectors), with each document's cache hits and misses and what was truncated. After this stage
+ * scoring is pure arithmetic (pair-score.ts). A document with both an image and a video gets a
+ * second side for the video, fused with the image side's signals.
+ */
+import type { VlrerankError } from '../../errors.js';
+import type { PreparedSide } from '../pair-score.js';
+import type { DualEncoderPort, TextEncoderPort } from '../ports.js';
+import { visualVector, type VisualMix } from '../signals/text-image.js';
+import type { DocumentMedia } from './media.js';
+import type { RequestPlan } from './request.js';
+import type { PlannedVectors, TextPlan, VisualEntry } from './text-plan.js';
+
+export interface DocumentPrep {
+  side: PreparedSide;
+  /** The video's side of a document that has an image too. */
+  videoSide?: PreparedSide;
+  error?: VlrerankError;
+  cacheHits: number;
+  cacheMisses: number;
+  featuresMs: number;
+  truncated: string[];
+}
+
+/** The query side: its text vector, its visual-text vectors, and (with a CLIP model) its CLIP text vector. */
+export async function querySide(p: RequestPlan, side: PreparedSide, plan: TextPlan, v: PlannedVectors, mix: VisualMix): Promise<PreparedSide> {
+  if (plan.queryText >= 0) side.textQueryVec = v.query!.vectors[plan.queryText];
+  if (plan.queryVisual) side.visualText = plan.queryVisual.map((e) => visualVector(v.passage!.vectors[e.idx]!, e.bridge, mix));
+  if (p.clip && p.qHasText && p.useLocal) side.clipText = (await p.clip.embedTexts([p.req.query.text!]))[0];
+  return side;
+}
+
+export function documentSides(p: RequestPlan, docs: DocumentMedia[], plan: TextPlan, v: PlannedVectors, mix: VisualMix, text: TextEncoderPort): DocumentPrep[] {
+  const { query: qv, passage: pv } = v;
+  // truncation is reported in explanations only: tokenising every cached text again is not free
+  const tokenCheck = p.req.explain ? text.countTokens?.bind(text) : undefined;
+  const truncatedOf = (t: string | undefined, what: string) => (t !== undefined && tokenCheck && tokenCheck(t) > text.maxTokens ? [what] : []);
+  return p.req.documents.map((d, i) => {
+    const f = docs[i] ?? { hits: 0, misses: 0, ms: 0 };
+    const texts = plan.documents[i]!;
+    const side: PreparedSide = {};
+    let hits = f.hits;
+    let misses = f.misses;
+    const countText = (idx: number | undefined, res: typeof qv) => {
+      if (idx === undefined || idx < 0 || !res) return undefined;
+      if (res.hit[idx]) hits++;
+      else misses++;
+      return res.vectors[idx];
+    };
+    if (texts.textP !== undefined) side.textPassageVec = countText(texts.textP, pv);
+    if (texts.textQ !== undefined) side.textQueryVec = countText(texts.textQ, qv);
+    if (texts.ocr !== undefined) side.ocrVec = countText(texts.ocr, pv);
+    const visualOf = (entries: VisualEntry[]) => ({
+      visualText: entries.map((e) => visualVector(countText(e.idx, pv)!, e.bridge, mix)),
+      visualParts: entries.map((e) => ({ passage: pv!.vectors[e.idx]!, bridge: e.bridge, passageText: e.passage, concepts: e.concepts })),
+    });
+    if (f.image) {
+      side.visualEmb = [f.image.embedding];
+      if (texts.image) Object.assign(side, visualOf(texts.image));
+    }
+    let videoSide: PreparedSide | undefined;
+    if (f.video) {
+      videoSide = { isVideo: true, frameTimes: f.video.times, visualEmb: f.video.frames.map((x) => x.embedding) };
+      if (texts.video) Object.assign(videoSide, visualOf(texts.video));
+      if (!f.image) {
+        Object.assign(side, videoSide);
+        videoSide = undefined;
+      }
+    }
+    return { side, videoSide, error: f.error, cacheHits: hits, cacheMisses: misses, featuresMs: f.ms, truncated: truncatedOf(d.text, 'document.text') };
+  });
+}
+
+/** CLIP image vectors of the documents whose image was read (only with a CLIP model and a text query). */
+export async function clipDocuments(p: RequestPlan, querySide: PreparedSide, preps: DocumentPrep[], clip: DualEncoderPort | undefined, signal: AbortSignal | undefined): Promise<void> {
+  if (!clip || !querySide.clipText) return;
+  const docs = p.req.documents;
+  const withImage = docs.map((d, i) => (d.image !== undefined && !preps[i]!.error ? i : -1)).filter((i) => i >= 0);
+  if (withImage.length) {
+    const vecs = await clip.embedImages(withImage.map((i) => docs[i]!.image!), signal);
+    withImage.forEach((i, j) => (preps[i]!.side.clipImage = vecs[j]));
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Stage 3, the text plan: every text this request needs a vector for — the query, document texts
+ * (as passages against a text query, on the query side against an image or video query), each
+ * image's and frame's visual passage, OCR text — gathered into two lists and embedded in two
+ * batched calls (query side, passage side), cache first. The order texts are listed in is the
+ * order they reach the model's queue, so it is kept stable.
+ */
+import type { VisualFeatures } from '../../features/records.js';
+import type { TextVectorsResult } from '../../features/text-vectors.js';
+import type { TextVectorsPort } from '../ports.js';
+import type { ConceptBank } from '../signals/concept-bank.js';
+import type { VisualText, VisualTextMemo } from '../visual-text.js';
+import type { DocumentMedia } from './media.js';
+import type { RequestPlan } from './request.js';
+
+/** One image's or frame's visual text, with the index of its passage in `passageTexts`. */
+export type VisualEntry = VisualText & { idx: number };
+
+/** Indices into the plan's lists (-1: not needed); an empty object when the local backend does not run. */
+export interface DocumentTexts {
+  /** The document text as a passage (text query). */
+  textP?: number;
+  /** The document text on the query side (image / video query). */
+  textQ?: number;
+  image?: VisualEntry[];
+  video?: VisualEntry[];
+  /** The OCR text of the document image, as a passage. */
+  ocr?: number;
+}
+
+export interface TextPlan {
+  queryTexts: string[];
+  passageTexts: string[];
+  /** Index of the query text in `queryTexts` (-1: none). */
+  queryText: number;
+  /** The query image's / frames' visual texts (image or video query against text documents). */
+  queryVisual?: VisualEntry[];
+  documents: DocumentTexts[];
+}
+
+export interface PlannedVectors {
+  query?: TextVectorsResult;
+  passage?: TextVectorsResult;
+}
+
+export function planTexts(
+  p: RequestPlan,
+  queryFrames: VisualFeatures[] | undefined,
+  docs: DocumentMedia[],
+  bank: ConceptBank | undefined,
+  visual: VisualTextMemo,
+  classNames: string[],
+): TextPlan {
+  const { req, useLocal, qHasText, qHasVisual, anyDocText, ocr } = p;
+  const queryTexts: string[] = [];
+  const passageTexts: string[] = [];
+  const qi = (t: string) => queryTexts.push(t) - 1;
+  const pi = (t: string) => passageTexts.push(t) - 1;
+  const visualPlan = (frames: VisualFeatures[]): VisualEntry[] =>
+    frames.map((f) => {
+      const v = visual.of(f, bank!, classNames);
+      return { idx: pi(v.passage), ...v };
+    });
+  const queryText = useLocal && qHasText ? qi(req.query.text!) : -1;
+  const queryVisual = useLocal && queryFrames && anyDocText && bank ? visualPlan(queryFrames) : undefined;
+  const documents = req.documents.map((d, i): DocumentTexts => {
+    const f = docs[i];
+    // a document whose image or video could not be read is still scored on its text
+    if (!useLocal) return {};
+    return {
+      textP: qHasText && d.text !== undefined ? pi(d.text) : -1,
+      textQ: qHasVisual && d.text !== undefined ? qi(d.text) : -1,
+      image: qHasText && f?.image && bank ? visualPlan([f.image]) : undefined,
+      video: qHasText && f?.video && bank ? visualPlan(f.video.frames) : undefined,
+      ocr: ocr && f?.image?.ocr && f.image.ocr.length > 0 ? pi(f.image.ocr.join('\n')) : -1,
+    };
+  });
+  return { queryTexts, passageTexts, queryText, queryVisual, documents };
+}
+
+/** Both lists' vectors, in two batched calls made together. */
+export async function embedTexts(plan: TextPlan, vectors: TextVectorsPort, signal: AbortSignal | undefined): Promise<PlannedVectors> {
+  const [query, passage] = await Promise.all([
+    plan.queryTexts.length ? vectors.vectors(plan.queryTexts, 'query', signal) : Promise.resolve(undefined),
+    plan.passageTexts.length ? vectors.vectors(plan.passageTexts, 'passage', signal) : Promise.resolve(undefined),
+  ]);
+  return { query, passage };
+}
