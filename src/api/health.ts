@@ -1,10 +1,17 @@
 /**
- * vlrerank's own health and metrics as plain handlers: `GET /_vlrerank/health` reports this
- * process (version, uptime, memory), whether each upstream node answers and which engine, and the
- * reranker's warm-up (idle — models load on first use —, warming, ready, or failed with its
+ * vlrerank's own health and metrics as plain handlers. `GET /_vlrerank/health` reports this
+ * process (version, role, uptime, memory), whether each upstream node answers and which engine, and
+ * the reranker's warm-up (idle — models load on first use —, warming, ready, or failed with its
  * reason). `GET /_vlrerank/metrics` is the Prometheus text of the server's registry.
  *
- * Status: green when every upstream node answers, yellow when some do, red (HTTP 503) when none.
+ * For load balancers and Kubernetes probes:
+ *   - `?live`  — liveness: 200 whenever the process answers at all (no upstream probe, no model);
+ *     restart the replica when it stops answering;
+ *   - `?ready` — readiness: 200 only when this replica may take traffic: not draining (SIGTERM),
+ *     models warm (or loading on first use by configuration), and (proxy role) at least one
+ *     cluster node reachable; else 503 with the reasons.
+ * Full status: green when every upstream node answers, yellow when some do, red (HTTP 503) when none.
+ * A worker (server.role: worker) has no cluster: its status follows its warm-up alone.
  */
 import { createRequire } from 'node:module';
 import type { EngineClient } from '../engine/client.js';
@@ -14,32 +21,49 @@ import type { WarmupStatus } from '../rerank/warmup.js';
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 export interface HealthDeps {
-  engine: Pick<EngineClient, 'probe' | 'info'>;
+  /** Absent for a worker (no cluster behind it). */
+  engine?: Pick<EngineClient, 'probe' | 'info'>;
   /** The reranker's warm-up state. */
   warmup?: () => WarmupStatus;
   /** When this server started (ms epoch). */
   startedAt: number;
   /** Probe time-out per node. */
   probeTimeoutMs: number;
+  /** True once shutdown began: readiness answers 503 so balancers stop sending. */
+  draining?: () => boolean;
+  role?: 'proxy' | 'worker';
 }
 
-export async function health(deps: HealthDeps): Promise<{ status: number; body: Record<string, unknown> }> {
-  const nodes = await deps.engine.probe(deps.probeTimeoutMs);
+export type HealthMode = 'full' | 'ready' | 'live';
+
+export async function health(deps: HealthDeps, mode: HealthMode = 'full'): Promise<{ status: number; body: Record<string, unknown> }> {
+  const uptime_s = Math.round((Date.now() - deps.startedAt) / 1000);
+  const draining = deps.draining?.() ?? false;
+  if (mode === 'live') return { status: 200, body: { status: 'alive', uptime_s, draining } };
+  const warm = deps.warmup?.();
+  const nodes = deps.engine ? await deps.engine.probe(deps.probeTimeoutMs) : [];
   const up = nodes.filter((n) => n.reachable).length;
-  const status = up === nodes.length ? 'green' : up > 0 ? 'yellow' : 'red';
-  const engine = up > 0 ? await deps.engine.info().catch(() => undefined) : undefined;
+  if (mode === 'ready') {
+    const reasons: string[] = [];
+    if (draining) reasons.push('draining: shutting down');
+    if (warm?.state === 'warming') reasons.push('models warming up');
+    if (warm?.state === 'failed') reasons.push(`model warm-up failed: ${warm.reason ?? warm.code ?? 'unknown'}`);
+    if (deps.engine && up === 0) reasons.push('no cluster node reachable');
+    return { status: reasons.length ? 503 : 200, body: { ready: reasons.length === 0, ...(reasons.length ? { reasons } : {}) } };
+  }
+  const status = !deps.engine ? (warm?.state === 'failed' ? 'yellow' : 'green') : up === nodes.length ? 'green' : up > 0 ? 'yellow' : 'red';
+  const engine = deps.engine && up > 0 ? await deps.engine.info().catch(() => undefined) : undefined;
   const body: Record<string, unknown> = {
     status,
     name: 'vlrerank',
     version: VERSION,
-    uptime_s: Math.round((Date.now() - deps.startedAt) / 1000),
+    role: deps.role ?? 'proxy',
+    uptime_s,
+    draining,
     memory: { rss_bytes: process.memoryUsage.rss() },
-    upstream: { nodes, ...(engine ? { engine } : {}) },
+    ...(deps.engine ? { upstream: { nodes, ...(engine ? { engine } : {}) } } : {}),
   };
-  if (deps.warmup) {
-    const s = deps.warmup();
-    body.reranker = s.state === 'idle' ? { ...s, note: 'no warm-up: models load on first use' } : s;
-  }
+  if (warm) body.reranker = warm.state === 'idle' ? { ...warm, note: 'no warm-up: models load on first use' } : warm;
   return { status: status === 'red' ? 503 : 200, body };
 }
 

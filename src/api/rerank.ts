@@ -131,7 +131,13 @@ export async function rerankCompat(reranker: Pick<Reranker, 'process'>, version:
       model,
       results,
       usage: { total_tokens: 0, documents: out.usage.documents, images: out.usage.images, video_frames: out.usage.video_frames },
-      meta: { api_version: { version: version === 'v2' ? '2' : '1' }, billed_units: { search_units: 1 }, ...(out.instruction.note ? { warnings: [`instruction ${out.instruction.note}`] } : {}) },
+      meta: {
+        api_version: { version: version === 'v2' ? '2' : '1' },
+        billed_units: { search_units: 1 },
+        // lets a vlrerank in front of this one (remote backend) report the instruction truthfully
+        ...(out.instruction.given ? { instruction_used: out.instruction.used } : {}),
+        ...(out.instruction.note ? { warnings: [`instruction ${out.instruction.note}`] } : {}),
+      },
     },
   };
 }

@@ -4,11 +4,17 @@ import { startServer } from '../server/start.js';
 import { inferenceIdle } from '../models/inference-idle.js';
 
 export function registerServe(program: Command): void {
-  addConfigFlags(program.command('serve').description('run the proxy (and rerank API) in front of the cluster')).action((flags: ConfigFlags) =>
+  addConfigFlags(program.command('serve').description('run the proxy (and rerank API) in front of the cluster'))
+    .option('--role <role>', 'proxy (default: the drop-in proxy, rerank APIs, UI) or worker (rerank APIs only, for a scorer machine)')
+    .action((flags: ConfigFlags & { role?: string }) =>
     runAction(async () => {
-      const config = configFromFlags(flags);
+      const config = configFromFlags(flags, flags.role !== undefined ? { 'server.role': flags.role } : {});
       const running = await startServer(config);
-      process.stdout.write(`vlrerank listening on ${running.url} → ${config.upstream.urls.join(', ')}\n`);
+      process.stdout.write(
+        config.server.role === 'worker'
+          ? `vlrerank worker listening on ${running.url} (rerank APIs only)\n`
+          : `vlrerank listening on ${running.url} → ${config.upstream.urls.join(', ')}\n`,
+      );
       // the warm-up runs in the background (requests are served meanwhile): say when it ends
       const warm = running.services.reranker.warm;
       if (warm.state === 'warming') {

@@ -23,6 +23,14 @@ export const serverSchema = z.strictObject({
   maxJsonBodyBytes: positiveInt.default(32 * 1024 * 1024),
   /** Serve the demo UI under /_vlrerank/ui/. */
   ui: z.boolean().default(true),
+  /**
+   * What this process serves: `proxy` (the drop-in proxy in front of the cluster, the rerank APIs,
+   * the UI) or `worker` (the rerank APIs, health and metrics only: a scorer machine that other
+   * vlrerank processes reach through their `remote` backend; no cluster needed).
+   */
+  role: z.enum(['proxy', 'worker']).default('proxy'),
+  /** On SIGTERM: stop accepting, let requests in flight finish for up to this long, then close. */
+  shutdownGraceMs: positiveInt.default(10_000),
 });
 
 export const upstreamSchema = z.strictObject({
@@ -152,10 +160,20 @@ export const rerankSchema = z.strictObject({
       model: z.string().optional(),
       /** Bearer token for the remote servers. */
       apiKey: z.string().optional(),
-      /** Time limit of one remote rerank call. */
+      /** Time limit of one remote rerank call (a search's rerank budget bounds it further). */
       timeoutMs: positiveInt.default(30_000),
+      /** Failures in a row that take a worker out (circuit breaker). */
+      breakerThreshold: positiveInt.default(3),
+      /** How long a worker stays out before one trial call (doubles while it keeps failing, up to 60 s). */
+      breakerCooldownMs: positiveInt.default(5_000),
+      /** Send a slow call to a second worker after this many ms; unset: after the 95th percentile of recent calls; 0: never. */
+      hedgeAfterMs: z.number().int().nonnegative().optional(),
+      /** Largest local file or upload sent to a worker (as a data: URI). */
+      maxMediaBytes: positiveInt.default(8 * 1024 * 1024),
+      /** Longest image side sent to a worker (images are shrunk to it, JPEG). */
+      maxImageSide: positiveInt.default(1024),
     })
-    .default({ urls: [], timeoutMs: 30_000 }),
+    .default({ urls: [], timeoutMs: 30_000, breakerThreshold: 3, breakerCooldownMs: 5_000, maxMediaBytes: 8 * 1024 * 1024, maxImageSide: 1024 }),
 });
 
 export const pipelinesSchema = z.strictObject({

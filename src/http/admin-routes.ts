@@ -16,9 +16,10 @@ export interface AdminRouteDeps {
 
 export function adminRouter(deps: AdminRouteDeps): Router {
   const r = Router();
-  r.get('/health', async (_req, res, next) => {
+  r.get('/health', async (req, res, next) => {
     try {
-      const h = await health(deps.health);
+      const q = req.query as Record<string, unknown>;
+      const h = await health(deps.health, q.live !== undefined ? 'live' : q.ready !== undefined ? 'ready' : 'full');
       res.status(h.status).json(h.body);
     } catch (e) {
       next(e);

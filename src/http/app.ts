@@ -34,6 +34,25 @@ export interface HttpDeps {
   /** Absent: no UI (config.server.ui false). */
   ui?: UiRouteDeps;
   maxJsonBodyBytes: number;
+  /** `worker`: the rerank APIs, health and metrics only (no proxy, search, ingest or UI). */
+  role?: 'proxy' | 'worker';
+}
+
+/**
+ * A scorer worker's app: vlrerank's own endpoints and the rerank-compatible APIs; any other path is
+ * an ES-shaped 404 (a worker has no cluster to forward to).
+ */
+export function buildWorkerApp(deps: HttpDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', 'simple');
+  const rerank = { ...deps.errors, reranker: deps.reranker, maxJsonBodyBytes: deps.maxJsonBodyBytes };
+  app.use('/_vlrerank', rerankRouter(rerank), adminRouter(deps.admin));
+  app.use(compatRerankRouter(rerank));
+  app.use((req, _res, next) => next(vlrError('VLR_NOT_FOUND', `a vlrerank worker serves only the rerank APIs and /_vlrerank/health|metrics|models, not [${req.method} ${req.path}]`)));
+  app.use(errorHandler(deps.errors));
+  return app;
 }
 
 export function buildApp(deps: HttpDeps, fast: { proxy: NodeHandler; search: { search: SearchRouteHandler; msearch: SearchRouteHandler } }): Express {

@@ -8,7 +8,7 @@
  * (scripts/bench/proxy.ts).
  */
 import { requestTracker } from './access-log.js';
-import { buildApp, type HttpDeps } from './app.js';
+import { buildApp, buildWorkerApp, type HttpDeps } from './app.js';
 import { proxyHandler, type NodeHandler } from './proxy-route.js';
 import { searchHandlers } from './search-routes.js';
 
@@ -51,6 +51,14 @@ export function searchRoute(method: string | undefined, url: string): { kind: 's
 }
 
 export function buildHandler(deps: HttpDeps): NodeHandler {
+  if (deps.role === 'worker') {
+    const app = buildWorkerApp(deps);
+    const track = requestTracker(deps.access);
+    return (req, res) => {
+      track(req, res);
+      app(req, res);
+    };
+  }
   const proxy = proxyHandler(deps.pool, deps.errors);
   const search = searchHandlers({ ...deps.errors, search: deps.search, pool: deps.pool, maxJsonBodyBytes: deps.maxJsonBodyBytes });
   const app = buildApp(deps, { proxy, search });

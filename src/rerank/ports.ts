@@ -75,7 +75,7 @@ export interface DualEncoderPort {
 export interface RemoteScorerPort {
   readonly id: string;
   /** One relevance score per document, input order; raw values as the server gives them. */
-  score(request: RemoteScoreRequest): Promise<{ scores: number[]; model?: string; worker: string }>;
+  score(request: RemoteScoreRequest): Promise<{ scores: number[]; model?: string; worker: string; instructionUsed?: boolean }>;
 }
 
 export interface RemoteScoreRequest {
@@ -83,6 +83,8 @@ export interface RemoteScoreRequest {
   documents: Array<{ text?: string; image?: string; video?: string }>;
   instruction?: string;
   signal?: AbortSignal;
+  /** What is left of the caller's time budget (ms); the calls and the failover stay within it. */
+  budgetMs?: number;
 }
 
 /** Everything a Reranker runs on. */

@@ -173,6 +173,7 @@ export class Reranker {
         texts,
         queryCacheHits: query.cacheHits,
         instructionUsed: usedInstruction(plan, remoteOutcome),
+        remoteScored: remoteOutcome.scores !== undefined,
         calls: { before, after: ports.modelCalls?.() ?? {} },
         clock: { start, dequeued, featuresMs, inferenceMs, fusionMs },
       },

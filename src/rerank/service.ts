@@ -43,7 +43,11 @@ export async function createRerankService(
           onCacheEvent: (event) => deps.metrics.cacheEvents.inc({ event }),
         })));
   const remote = config.rerank.remote.urls.length
-    ? await createRemoteScorer({ urls: config.rerank.remote.urls, model: config.rerank.remote.model, apiKey: config.rerank.remote.apiKey, timeoutMs: config.rerank.remote.timeoutMs })
+    ? await createRemoteScorer({
+        ...config.rerank.remote,
+        // local files and uploads reach a worker as data: URIs, read through the roots check
+        media: { reader: source, maxMediaBytes: config.rerank.remote.maxMediaBytes, maxImageSide: config.rerank.remote.maxImageSide, maxPixels: config.media.maxPixels },
+      })
     : undefined;
   const manifestCalibration = Object.assign({}, ...models.registry.list().map((m) => m.calibration ?? {}));
   const reranker = new Reranker({

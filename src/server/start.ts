@@ -2,8 +2,8 @@
  * Start and stop a vlrerank server: build the services (services.ts), hand each room its share —
  * the search and ingest handlers their pool, engine, pipelines, scorer and embedder; the admin
  * endpoints their engine, models and reranker; the UI its media roots — build the HTTP handler,
- * listen, and on shutdown stop accepting, stop the warm-up, then close every service in reverse
- * order of building.
+ * listen, and on shutdown drain (stop accepting, readiness 503, requests in flight finish within
+ * server.shutdownGraceMs), stop the warm-up, then close every service in reverse order of building.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,8 +24,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Each room's share of the services. */
-export function httpDeps(s: Services): HttpDeps {
+/** Each room's share of the services. `draining` says when shutdown has begun (readiness turns 503). */
+export function httpDeps(s: Services, draining: () => boolean = () => false): HttpDeps {
   const { config, logger, metrics } = s;
   const errors = { logger, metrics };
   const search: SearchHandlerDeps = {
@@ -49,13 +49,21 @@ export function httpDeps(s: Services): HttpDeps {
     ingest: { pipelines: s.pipelines, pool: s.pool, embedder: s.embedder },
     reranker: s.reranker,
     admin: {
-      health: { engine: s.engine, warmup: () => s.reranker.warm.status(), startedAt, probeTimeoutMs: Math.min(2_000, config.upstream.headersTimeoutMs) },
+      health: {
+        engine: config.server.role === 'worker' ? undefined : s.engine,
+        warmup: () => s.reranker.warm.status(),
+        startedAt,
+        probeTimeoutMs: Math.min(2_000, config.upstream.headersTimeoutMs),
+        draining,
+        role: config.server.role,
+      },
       models: { models: s.models, reranker: s.reranker, device: config.models.device },
       metrics,
       adminToken: config.server.adminToken,
     },
     ui: config.server.ui ? { mediaRoots: config.media.roots, mediaFile: uiMediaFiles(config) } : undefined,
     maxJsonBodyBytes: config.server.maxJsonBodyBytes,
+    role: config.server.role,
   };
 }
 
@@ -68,14 +76,27 @@ function uiMediaFiles(config: Config) {
 export async function startServer(config: Config, options: ServiceOptions = {}): Promise<RunningServer> {
   const services = await buildServices(config, options);
   const stopWarmup = startWarmup(services.reranker, services.pipelines.pipelines, config, services.logger);
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, buildHandler(httpDeps(services)));
+  let draining = false;
+  const handler = buildHandler(httpDeps(services, () => draining));
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+    // while draining, answer what still arrives on open connections, and close them after it
+    if (draining) res.setHeader('connection', 'close');
+    handler(req, res);
+  });
   server.headersTimeout = 66_000;
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      // graceful: stop accepting, close idle keep-alive connections, let requests in flight finish
+      // for up to server.shutdownGraceMs, then cut what is left
+      draining = true;
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
+        const cut = setTimeout(() => server.closeAllConnections(), config.server.shutdownGraceMs);
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+        server.closeIdleConnections();
       });
       await stopWarmup?.();
       await services.close();

@@ -2,7 +2,7 @@
  * Warm the reranker in the background when the server has pipelines to serve
  * (`rerank.warmup`), so the first reranked search does not spend its budget loading models; the
  * server listens at once. The image models are warmed only when some pipeline has image or video
- * fields. A failure is logged and shown by GET /_vlrerank/health; it never stops the server.
+ * fields. A scorer worker (server.role: worker) serves any request, so it warms every model. A failure is logged and shown by GET /_vlrerank/health; it never stops the server.
  */
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
@@ -11,8 +11,9 @@ import type { Reranker } from '../rerank/reranker.js';
 
 /** Starts the warm-up if there is one to do; returns what stops it (shutdown), or undefined. */
 export function startWarmup(reranker: Reranker, pipelines: readonly Pipeline[], config: Config, logger: Logger): (() => Promise<void>) | undefined {
-  if (!config.rerank.warmup || pipelines.length === 0) return undefined;
-  const media = pipelines.some((p) => p.fields.image.length + p.fields.video.length > 0);
+  const worker = config.server.role === 'worker';
+  if (!config.rerank.warmup || (pipelines.length === 0 && !worker)) return undefined;
+  const media = worker || pipelines.some((p) => p.fields.image.length + p.fields.video.length > 0);
   const ac = new AbortController();
   const done = reranker.startWarmup({ media, signal: ac.signal }, (s) => {
     if (s.state === 'ready') logger.info({ ms: s.ms, warmed: s.what }, 'reranker warm');

@@ -28,11 +28,17 @@ export function startRerankServer(extra: Record<string, unknown> = {}): Promise<
   return startServer(config, { logger: createLogger('silent') });
 }
 
-/** A second vlrerank as its own process (`vlrerank serve`), resolved with its URL once it listens. */
-export async function spawnRerankProcess(): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--models-dir', MODELS, '--log-level', 'warn', '--upstream', 'http://127.0.0.1:9'], {
+/**
+ * A second vlrerank as its own process (`vlrerank serve`), resolved with its URL once it listens.
+ * `role: 'worker'` runs `serve --role worker`; `mediaRoots: false` gives it no local media roots
+ * (a scorer machine that cannot read this machine's disk).
+ */
+export async function spawnRerankProcess(opts: { role?: 'worker'; mediaRoots?: boolean } = {}): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+  const args = ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--models-dir', MODELS, '--log-level', 'warn', '--upstream', 'http://127.0.0.1:9'];
+  if (opts.role) args.push('--role', opts.role);
+  const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))), VLRERANK_MEDIA_ROOTS: DATA },
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))), ...(opts.mediaRoots === false ? {} : { VLRERANK_MEDIA_ROOTS: DATA }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const url = await new Promise<string>((resolve, reject) => {

@@ -77,7 +77,7 @@ export async function createLocalPorts(options: RerankerOptions): Promise<Rerank
   });
   const ports = await localPorts({ models, metrics, features });
   const remote = options.remoteUrls?.length
-    ? await createRemoteScorer({ urls: options.remoteUrls, model: options.remoteModel, apiKey: options.remoteApiKey, timeoutMs: options.remoteTimeoutMs })
+    ? await createRemoteScorer({ urls: options.remoteUrls, model: options.remoteModel, apiKey: options.remoteApiKey, timeoutMs: options.remoteTimeoutMs, media: { reader: features.source, maxPixels: cfg.media.maxPixels } })
     : undefined;
   const clip = options.clipModel ? await clipPort(models, features, options.clipModel) : undefined;
   return {

@@ -5,14 +5,22 @@
  * image or video go as OpenAI-style content parts
  * `{"content":[{"type":"text","text":…},{"type":"image_url","image_url":{"url":…}},{"type":"video_url","video_url":{"url":…}}]}`.
  *
- * One undici Pool per worker (keep-alive, pipelining off), a time-out per call, and on a connection
- * failure, a timeout or a 5xx the same request is tried once on each other worker. Its scores are
- * one calibrated signal (`remote`) like any other; the instruction is sent as `instruction`.
+ * Media go as something the worker can read: http(s) URLs as they are, local files and uploads as
+ * size-bounded data: URIs (remote-media.ts) — never a path of this machine's disk.
+ *
+ * One undici Pool per worker (keep-alive, pipelining off) inside a WorkerPool (remote-pool.ts:
+ * least outstanding, circuit breakers, hedge delay). A call gets the request's remaining budget
+ * (its time-out, and the `x-vlrerank-budget-ms` header); on a connection failure, a time-out or a
+ * 5xx it fails over to the next worker within that budget, and a slow call is hedged to a second
+ * worker. Its scores are one calibrated signal (`remote`) like any other; the instruction is sent
+ * as `instruction` and counts as used only when the worker confirms it (`meta.instruction_used`).
  * undici errors become VLR_REMOTE_SCORER here, nowhere else.
  */
 import { Pool } from 'undici';
 import { vlrError, isVlrerankError } from '../../errors.js';
 import type { RemoteScoreRequest, RemoteScorerPort } from '../ports.js';
+import { workerMediaUrl, type RemoteMediaOptions } from './remote-media.js';
+import { WorkerPool, type RemoteWorker } from './remote-pool.js';
 
 export interface RemoteScorerOptions {
   /** Base URLs of the workers (`http://gpu-1:8000`) or full `…/v1/rerank` URLs. */
@@ -21,12 +29,25 @@ export interface RemoteScorerOptions {
   apiKey?: string;
   timeoutMs?: number;
   connections?: number;
+  /** Failures in a row that open a worker's circuit breaker (default 3). */
+  breakerThreshold?: number;
+  /** How long an open breaker keeps a worker out before one trial call (default 5 s, doubling). */
+  breakerCooldownMs?: number;
+  /** Hedge a call after this many ms (0 = never); default: the `hedgePercentile` of recent latencies. */
+  hedgeAfterMs?: number;
+  /** Latency percentile after which a call is hedged when `hedgeAfterMs` is not set (default 0.95). */
+  hedgePercentile?: number;
+  /** Probe workers with an open breaker this often (ms, 0 = never; default 2 s). */
+  healthIntervalMs?: number;
+  /** How local media and uploads are sent (as size-bounded data: URIs). */
+  media?: RemoteMediaOptions;
 }
 
 type Part = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } } | { type: 'video_url'; video_url: { url: string } };
+type Item = { text?: string; image?: string; video?: string };
 
-/** One query/document as the remote APIs expect it: a plain string when it is only text. */
-export function toRemoteItem(x: { text?: string; image?: string; video?: string }): string | { content: Part[] } {
+/** One query/document as the remote APIs expect it: a plain string when it is only text (media references as given). */
+export function toRemoteItem(x: Item): string | { content: Part[] } {
   if (x.image === undefined && x.video === undefined) return x.text ?? '';
   const content: Part[] = [];
   if (x.text !== undefined) content.push({ type: 'text', text: x.text });
@@ -35,64 +56,151 @@ export function toRemoteItem(x: { text?: string; image?: string; video?: string 
   return { content };
 }
 
-interface Worker {
-  origin: string;
-  path: string;
-  pool: Pool;
+/** The same, with every media reference turned into something the worker can read (URL or data: URI). */
+async function workerItem(x: Item, media: RemoteMediaOptions, signal?: AbortSignal): Promise<string | { content: Part[] }> {
+  const [image, video] = await Promise.all([
+    x.image !== undefined ? workerMediaUrl(x.image, 'image', media, signal) : undefined,
+    x.video !== undefined ? workerMediaUrl(x.video, 'video', media, signal) : undefined,
+  ]);
+  return toRemoteItem({ text: x.text, image, video });
+}
+
+type CallResult = { scores: number[]; model?: string; instructionUsed?: boolean };
+
+/** Errors that say the request, not the worker, is wrong: trying elsewhere would not help. */
+function notRetryable(e: unknown): boolean {
+  return isVlrerankError(e) && e.details.retryable === false;
 }
 
 export class RemoteScorer implements RemoteScorerPort {
   readonly id: string;
-  readonly #workers: Worker[];
+  readonly #pool: WorkerPool;
   readonly #opts: RemoteScorerOptions;
-  #next = 0;
 
   constructor(opts: RemoteScorerOptions) {
     if (opts.urls.length === 0) throw vlrError('VLR_CONFIG_INVALID', 'rerank.remote.urls must list at least one worker');
     this.#opts = opts;
-    this.#workers = opts.urls.map((u) => {
+    const timeout = opts.timeoutMs ?? 30_000;
+    const workers = opts.urls.map((u) => {
       const url = new URL(u);
       const base = url.pathname.replace(/\/+$/, '');
       const path = /\/rerank$/.test(base) ? base : `${base}/v1/rerank`;
-      const timeout = opts.timeoutMs ?? 30_000;
       return { origin: url.origin, path, pool: new Pool(url.origin, { connections: opts.connections ?? 16, headersTimeout: timeout, bodyTimeout: timeout, connectTimeout: Math.min(timeout, 5_000) }) };
     });
-    this.id = `remote:${this.#workers.map((w) => w.origin).join(',')}`;
+    this.#pool = new WorkerPool(workers, {
+      breakerThreshold: opts.breakerThreshold ?? 3,
+      breakerCooldownMs: opts.breakerCooldownMs ?? 5_000,
+      hedgeAfterMs: opts.hedgeAfterMs,
+      hedgePercentile: opts.hedgePercentile ?? 0.95,
+      healthIntervalMs: opts.healthIntervalMs ?? 2_000,
+    });
+    this.id = `remote:${workers.map((w) => w.origin).join(',')}`;
   }
 
-  async score(req: RemoteScoreRequest): Promise<{ scores: number[]; model?: string; worker: string }> {
-    const body = JSON.stringify({
+  /** Each worker's breaker state and outstanding calls (for health). */
+  status() {
+    return this.#pool.status();
+  }
+
+  async score(req: RemoteScoreRequest): Promise<{ scores: number[]; model?: string; worker: string; instructionUsed?: boolean }> {
+    const media = this.#opts.media ?? {};
+    const [query, documents] = await Promise.all([workerItem(req.query, media, req.signal), Promise.all(req.documents.map((d) => workerItem(d, media, req.signal)))]);
+    const deadline = Date.now() + Math.min(this.#opts.timeoutMs ?? 30_000, req.budgetMs ?? Infinity);
+    const payload = {
       ...(this.#opts.model ? { model: this.#opts.model } : {}),
-      query: toRemoteItem(req.query),
-      documents: req.documents.map(toRemoteItem),
+      query,
+      documents,
       top_n: req.documents.length,
       return_documents: false,
       ...(req.instruction !== undefined ? { instruction: req.instruction } : {}),
-    });
-    const start = this.#next++ % this.#workers.length;
-    let lastErr: unknown;
-    for (let k = 0; k < this.#workers.length; k++) {
-      const w = this.#workers[(start + k) % this.#workers.length]!;
-      try {
-        return { ...(await this.#call(w, body, req.documents.length, req.signal)), worker: w.origin };
-      } catch (e) {
-        lastErr = e;
-        if (req.signal?.aborted) break;
-        if (isVlrerankError(e) && e.details.retryable === false) break;
-      }
-    }
-    throw isVlrerankError(lastErr) ? lastErr : vlrError('VLR_REMOTE_SCORER', 'remote rerank failed', { cause: lastErr });
+    };
+    const body = JSON.stringify(payload);
+    return this.#race(body, req.documents.length, deadline, req.signal);
   }
 
-  async #call(w: Worker, body: string, n: number, signal?: AbortSignal): Promise<{ scores: number[]; model?: string }> {
-    const timeout = this.#opts.timeoutMs ?? 30_000;
-    const sig = signal ? AbortSignal.any([signal, AbortSignal.timeout(timeout)]) : AbortSignal.timeout(timeout);
+  /**
+   * One call, failed over to the next worker on a worker fault and hedged to a second worker after
+   * the hedge delay, all within `deadline`; the first answer wins and the others are aborted.
+   */
+  #race(body: string, n: number, deadline: number, signal?: AbortSignal): Promise<CallResult & { worker: string }> {
+    return new Promise((resolve, reject) => {
+      const tried = new Set<RemoteWorker>();
+      const controllers: AbortController[] = [];
+      let running = 0;
+      let done = false;
+      let lastErr: unknown;
+      let hedge: NodeJS.Timeout | undefined;
+      const finish = (fn: () => void) => {
+        if (done) return;
+        done = true;
+        if (hedge) clearTimeout(hedge);
+        for (const c of controllers) c.abort();
+        fn();
+      };
+      const fail = () =>
+        finish(() =>
+          reject(
+            lastErr === undefined
+              ? vlrError('VLR_REMOTE_SCORER', 'no remote rerank worker is available (every circuit breaker is open)', { details: { retryable: true } })
+              : isVlrerankError(lastErr)
+                ? lastErr
+                : vlrError('VLR_REMOTE_SCORER', 'remote rerank failed', { cause: lastErr }),
+          ),
+        );
+      const launch = (): boolean => {
+        const remaining = deadline - Date.now();
+        if (remaining <= 0 || signal?.aborted) return false;
+        const w = this.#pool.pick(tried);
+        if (!w) return false;
+        tried.add(w);
+        running++;
+        const ac = new AbortController();
+        controllers.push(ac);
+        const sig = AbortSignal.any([ac.signal, AbortSignal.timeout(remaining), ...(signal ? [signal] : [])]);
+        const t0 = performance.now();
+        this.#pool.begin(w);
+        this.#call(w, body, n, sig, remaining).then(
+          (r) => {
+            running--;
+            this.#pool.succeeded(w, performance.now() - t0);
+            finish(() => resolve({ ...r, worker: w.origin }));
+          },
+          (e) => {
+            running--;
+            if (ac.signal.aborted || signal?.aborted || notRetryable(e)) this.#pool.released(w);
+            else this.#pool.failed(w);
+            if (done) return;
+            lastErr = e;
+            if (signal?.aborted || notRetryable(e)) return finish(() => reject(e));
+            if (!launch() && running === 0) fail();
+          },
+        );
+        return true;
+      };
+      if (!launch()) return fail();
+      const delay = this.#pool.hedgeDelay();
+      if (delay !== undefined && delay < deadline - Date.now()) {
+        hedge = setTimeout(() => {
+          if (!done) launch();
+        }, delay);
+        hedge.unref();
+      }
+    });
+  }
+
+  async #call(w: RemoteWorker, body: string, n: number, sig: AbortSignal, remainingMs: number): Promise<CallResult> {
     let res;
     try {
       res = await w.pool.request({
         method: 'POST',
         path: w.path,
-        headers: { 'content-type': 'application/json', accept: 'application/json', ...(this.#opts.apiKey ? { authorization: `Bearer ${this.#opts.apiKey}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          // the caller's remaining budget, for a worker that bounds its own work by it
+          'x-vlrerank-budget-ms': String(Math.max(1, Math.floor(remainingMs))),
+          ...(this.#opts.apiKey ? { authorization: `Bearer ${this.#opts.apiKey}` } : {}),
+        },
         body,
         signal: sig,
       });
@@ -112,7 +220,7 @@ export class RemoteScorer implements RemoteScorerPort {
         details: { retryable: res.statusCode >= 500 || res.statusCode === 429 },
       });
     }
-    let json: { results?: Array<{ index?: number; relevance_score?: number; score?: number }>; model?: string };
+    let json: { results?: Array<{ index?: number; relevance_score?: number; score?: number }>; model?: string; meta?: { instruction_used?: unknown } };
     try {
       json = JSON.parse(text);
     } catch (e) {
@@ -124,11 +232,13 @@ export class RemoteScorer implements RemoteScorerPort {
       if (typeof r.index === 'number' && r.index >= 0 && r.index < n && typeof s === 'number') scores[r.index] = s;
     }
     if (scores.some((s) => Number.isNaN(s))) throw vlrError('VLR_REMOTE_SCORER', `remote rerank worker ${w.origin} did not score every document`);
-    return { scores, model: json.model };
+    // the instruction counts as used only when the worker says so (a vlrerank worker reports it in meta)
+    return { scores, model: json.model, instructionUsed: json.meta?.instruction_used === true };
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.#workers.map((w) => w.pool.close()));
+    this.#pool.close();
+    await Promise.all(this.#pool.workers.map((w) => w.pool.close()));
   }
 }
 

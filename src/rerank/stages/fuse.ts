@@ -43,9 +43,9 @@ export function rank(results: RerankResult[], topN: number | undefined): RerankR
   return topN !== undefined ? sorted.slice(0, topN) : sorted;
 }
 
-/** Only the remote backend takes an instruction, and only when its scores arrived. */
+/** Only the remote backend takes an instruction: used when its scores arrived and the worker confirmed it. */
 export function usedInstruction(p: RequestPlan, remote: RemoteOutcome): boolean {
-  return remote.scores !== undefined && p.req.instruction !== undefined;
+  return remote.scores !== undefined && p.req.instruction !== undefined && remote.instructionUsed === true;
 }
 
 const ms = (x: number) => Math.round(x * 100) / 100;
@@ -70,7 +70,9 @@ function explain(
   if (prep.error) e.error = mediaError(prep.error);
   if (prep.truncated.length) e.truncated = prep.truncated;
   if (p.req.instruction !== undefined) {
-    e.instruction = instructionUsed ? { used: true, by: ['remote'] } : { used: false, note: 'no signal of this request takes an instruction' };
+    e.instruction = instructionUsed ? { used: true, by: ['remote'] } : remote.scores !== undefined
+        ? { used: false, note: 'sent to the remote worker, which did not confirm using it' }
+        : { used: false, note: 'no signal of this request takes an instruction' };
   }
   if (remote.error) {
     const s = pair.signals;

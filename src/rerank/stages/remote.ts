@@ -14,6 +14,8 @@ export interface RemoteOutcome {
   scores?: number[];
   error?: VlrerankError;
   info?: { model?: string; worker: string };
+  /** The worker confirmed it used the instruction. */
+  instructionUsed?: boolean;
 }
 
 /** Send the request to the remote workers now (when the plan uses them); settle with `settleRemote`. */
@@ -29,7 +31,7 @@ export async function settleRemote(pending: Promise<RemoteScores> | undefined, u
   if (!pending) return {};
   try {
     const r = await pending;
-    return { scores: r.scores, info: { model: r.model, worker: r.worker } };
+    return { scores: r.scores, info: { model: r.model, worker: r.worker }, instructionUsed: r.instructionUsed === true };
   } catch (e) {
     const error = toVlrerankError(e);
     if (!useLocal) throw error;

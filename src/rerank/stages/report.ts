@@ -33,6 +33,8 @@ export interface ReportInput {
   texts: TextPlan;
   queryCacheHits: number;
   instructionUsed: boolean;
+  /** Remote scores arrived (the instruction reached a worker, which may not have confirmed using it). */
+  remoteScored?: boolean;
   /** Model batch counters before and after the request. */
   calls: { before: Record<string, number>; after: Record<string, number> };
   clock: Clock;
@@ -85,7 +87,11 @@ export function report(r: ReportInput, observe: RerankerOptions['observe']): Rer
       used,
       by: used ? ['remote'] : [],
       ...(req.instruction !== undefined && !used
-        ? { note: 'unused: the local signals are bi-encoders and classifiers that take no instruction; only the remote backend does' }
+        ? {
+            note: r.remoteScored
+              ? 'unconfirmed: sent to the remote worker, which did not say it used it (meta.instruction_used)'
+              : 'unused: the local signals are bi-encoders and classifiers that take no instruction; only the remote backend does',
+          }
         : {}),
     },
   });

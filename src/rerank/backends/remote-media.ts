@@ -1,0 +1,76 @@
+/**
+ * What a remote worker can read: a vLLM / SGLang / vlrerank worker on another machine cannot open a
+ * path of this machine's disk, so media references leave this process as
+ *   - `http(s)://` URLs unchanged (the worker fetches them; its own SSRF rules apply there), or
+ *   - `data:` URIs: local files (read through the media source, so the allowed-roots check holds)
+ *     and uploads; images are shrunk to `maxImageSide` (what a VLM reranker reads is far smaller
+ *     than a camera photo) and re-encoded as JPEG; videos go as they are.
+ * Every inlined item is bounded by `maxMediaBytes`: larger is refused (VLR_MEDIA_TOO_LARGE, not
+ * retried on another worker) rather than sent. Never sends a local path.
+ */
+import sharp from 'sharp';
+import { vlrError } from '../../errors.js';
+
+export interface RemoteMediaReader {
+  /** The media source's resolve: applies the roots check, size limit and SSRF rules. */
+  resolve(ref: string, options: { maxBytes?: number; signal?: AbortSignal }): Promise<{ bytes: Buffer }>;
+}
+
+export interface RemoteMediaOptions {
+  /** Reads local files and uploads; without it a local path cannot be sent (an error, never the path). */
+  reader?: RemoteMediaReader;
+  /** Largest inlined item, bytes (default 8 MiB). */
+  maxMediaBytes?: number;
+  /** Longest image side sent (default 1024 px). */
+  maxImageSide?: number;
+  /** Pixel bound of the images decoded for shrinking (default 100 MP). */
+  maxPixels?: number;
+}
+
+const VIDEO_MIME: Record<string, string> = { mp4: 'video/mp4', m4v: 'video/mp4', webm: 'video/webm', mov: 'video/quicktime', mkv: 'video/x-matroska', avi: 'video/x-msvideo' };
+
+export function isFetchableUrl(ref: string): boolean {
+  return /^https?:\/\//i.test(ref);
+}
+
+/** The URL a remote worker is given for one image or video reference. */
+export async function workerMediaUrl(ref: string, kind: 'image' | 'video', opts: RemoteMediaOptions, signal?: AbortSignal): Promise<string> {
+  if (isFetchableUrl(ref)) return ref;
+  const max = opts.maxMediaBytes ?? 8 * 1024 * 1024;
+  if (!opts.reader) {
+    throw vlrError('VLR_MEDIA_UNSUPPORTED', `the remote scorer cannot read local media (${kind} ${JSON.stringify(ref.slice(0, 80))}): configure a media source for it, or send an http(s) URL`, {
+      details: { retryable: false },
+    });
+  }
+  // the reader bounds what it reads; an image may be larger than what is sent (it is shrunk below)
+  const { bytes } = await opts.reader.resolve(ref, { signal, ...(kind === 'video' ? { maxBytes: max } : {}) });
+  if (kind === 'video') {
+    if (bytes.length > max) throw tooLarge(kind, bytes.length, max);
+    const ext = /^data:/i.test(ref) ? '' : (ref.split('?')[0]!.split('.').pop() ?? '').toLowerCase();
+    const mime = /^data:([^;,]+)/i.exec(ref)?.[1] ?? VIDEO_MIME[ext] ?? 'application/octet-stream';
+    return `data:${mime};base64,${bytes.toString('base64')}`;
+  }
+  const side = opts.maxImageSide ?? 1024;
+  let jpeg: Buffer;
+  try {
+    jpeg = await sharp(bytes, { limitInputPixels: opts.maxPixels ?? 100_000_000, pages: 1, page: 0 })
+      .rotate()
+      .resize({ width: side, height: side, fit: 'inside', withoutEnlargement: true })
+      .flatten({ background: '#ffffff' })
+      .jpeg({ quality: 90 })
+      .toBuffer();
+  } catch (e) {
+    throw vlrError('VLR_MEDIA_UNSUPPORTED', `image ${JSON.stringify(ref.slice(0, 80))} could not be decoded for the remote scorer: ${(e as Error).message}`, {
+      cause: e,
+      details: { retryable: false },
+    });
+  }
+  if (jpeg.length > max) throw tooLarge(kind, jpeg.length, max);
+  return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
+}
+
+function tooLarge(kind: string, n: number, max: number) {
+  return vlrError('VLR_MEDIA_TOO_LARGE', `${kind} is ${n} bytes, over the ${max}-byte limit of what is sent to a remote scorer (rerank.remote.maxMediaBytes)`, {
+    details: { retryable: false },
+  });
+}
