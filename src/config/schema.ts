@@ -29,7 +29,9 @@ export const serverSchema = z.strictObject({
    * vlrerank processes reach through their `remote` backend; no cluster needed).
    */
   role: z.enum(['proxy', 'worker']).default('proxy'),
-  /** On SIGTERM: stop accepting, let requests in flight finish for up to this long, then close. */
+  /** On SIGTERM: readiness turns 503 at once, and the server keeps accepting this long (ms) so balancers notice before connections are refused. */
+  drainDelayMs: z.number().int().nonnegative().default(0),
+  /** Then: stop accepting, let requests in flight finish for up to this long, then close. */
   shutdownGraceMs: positiveInt.default(10_000),
 });
 

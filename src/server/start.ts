@@ -90,10 +90,15 @@ export async function startServer(config: Config, options: ServiceOptions = {}):
       // graceful: stop accepting, close idle keep-alive connections, let requests in flight finish
       // for up to server.shutdownGraceMs, then cut what is left
       draining = true;
+      // keep accepting while the balancer's health checks notice readiness 503 (Kubernetes preStop style)
+      if (config.server.drainDelayMs > 0) await new Promise((r) => setTimeout(r, config.server.drainDelayMs));
       await new Promise<void>((resolve) => {
         const cut = setTimeout(() => server.closeAllConnections(), config.server.shutdownGraceMs);
+        // a keep-alive connection whose request ends during the drain turns idle: close it then
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
         server.close(() => {
           clearTimeout(cut);
+          clearInterval(sweep);
           resolve();
         });
         server.closeIdleConnections();

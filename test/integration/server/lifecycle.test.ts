@@ -1,0 +1,111 @@
+/**
+ * What a load balancer and Kubernetes see of a replica: liveness (`?live`) answers without touching
+ * the cluster, readiness (`?ready`) is 200 only when the replica may take traffic (cluster reachable,
+ * not draining) and says why not; on shutdown the replica drains — readiness turns 503, a request
+ * already in flight still gets its whole answer, new connections are refused. A scorer worker
+ * (`server.role: worker`) serves the rerank APIs and its own health only. Real Elasticsearch, real
+ * models, real HTTP.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import type { RunningServer } from '../../../src/server/start.js';
+import { useEngine } from '../../helpers/engines.js';
+import { startRerankServer } from '../../helpers/rerank-server.js';
+
+let es: string;
+beforeAll(async () => {
+  es = await useEngine('elasticsearch');
+}, 300_000);
+
+async function get(url: string): Promise<{ status: number; body: any }> {
+  const res = await request(url);
+  return { status: res.statusCode, body: await res.body.json() };
+}
+
+describe('a proxy replica', () => {
+  let srv: RunningServer;
+  afterAll(async () => srv?.close());
+
+  it('is live and ready with the cluster reachable; not ready with no node reachable', { timeout: 120_000 }, async () => {
+    srv = await startRerankServer({ 'upstream.urls': [es], 'rerank.warmup': false });
+    const live = await get(`${srv.url}/_vlrerank/health?live`);
+    expect(live).toMatchObject({ status: 200, body: { status: 'alive', draining: false } });
+    const ready = await get(`${srv.url}/_vlrerank/health?ready`);
+    expect(ready).toMatchObject({ status: 200, body: { ready: true } });
+    const full = await get(`${srv.url}/_vlrerank/health`);
+    expect(full.body).toMatchObject({ role: 'proxy', draining: false, status: 'green' });
+
+    const lonely = await startRerankServer({ 'upstream.urls': ['http://127.0.0.1:9'], 'rerank.warmup': false });
+    try {
+      const r = await get(`${lonely.url}/_vlrerank/health?ready`);
+      expect(r.status).toBe(503);
+      expect(r.body.reasons).toContain('no cluster node reachable');
+      // liveness does not depend on the cluster: restarting this replica would not help
+      expect((await get(`${lonely.url}/_vlrerank/health?live`)).status).toBe(200);
+    } finally {
+      await lonely.close();
+    }
+  });
+
+  it('drains on shutdown: the request in flight answered in full, then new connections refused', { timeout: 240_000 }, async () => {
+    // an in-flight request that takes a while: 60 new captions through the real text model
+    const docs = Array.from({ length: 60 }, (_, i) => `caption number ${i} of a photo of a ${['dog', 'cat', 'rocket', 'coffee cup'][i % 4]} in the ${i}th scene`);
+    const inflight = request(`${srv.url}/_vlrerank/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'a dog', documents: docs }) });
+    // let the request reach the server before shutdown starts
+    await new Promise((r) => setTimeout(r, 300));
+    const closed = srv.close();
+    const res = await inflight;
+    const body = (await res.body.json()) as { results: unknown[] };
+    expect(res.statusCode).toBe(200);
+    expect(body.results).toHaveLength(60);
+    await closed;
+    await expect(request(`${srv.url}/_vlrerank/health?live`)).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('with a drain delay, keeps serving while readiness says draining, then stops accepting', { timeout: 120_000 }, async () => {
+    const s = await startRerankServer({ 'upstream.urls': [es], 'rerank.warmup': false, 'server.drainDelayMs': 1_500 });
+    expect((await get(`${s.url}/_vlrerank/health?ready`)).status).toBe(200);
+    const closed = s.close();
+    const during = await get(`${s.url}/_vlrerank/health?ready`);
+    expect(during.status).toBe(503);
+    expect(during.body.reasons[0]).toMatch(/draining/);
+    // traffic still answered meanwhile (the balancer has not noticed yet)
+    const search = await request(`${s.url}/_cluster/health`);
+    expect(search.statusCode).toBe(200);
+    expect(search.headers.connection).toBe('close');
+    await search.body.dump();
+    await closed;
+    await expect(request(`${s.url}/_vlrerank/health?live`)).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
+describe('a scorer worker (server.role: worker)', () => {
+  let w: RunningServer;
+  beforeAll(async () => {
+    w = await startRerankServer({ 'server.role': 'worker', 'rerank.warmup': false });
+  }, 120_000);
+  afterAll(async () => w?.close());
+
+  it('serves the rerank APIs', { timeout: 120_000 }, async () => {
+    const res = await request(`${w.url}/v1/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'a dog', documents: ['a dog in a park', 'a tax form'] }) });
+    const body = (await res.body.json()) as { results: Array<{ index: number }> };
+    expect(res.statusCode).toBe(200);
+    expect(body.results[0]!.index).toBe(0);
+  });
+
+  it('answers an ES-shaped 404 for anything else, never forwarding it', async () => {
+    for (const path of ['/products/_search', '/_cluster/health', '/_bulk', '/_vlrerank/ui/']) {
+      const r = await get(`${w.url}${path}`);
+      expect(r.status, path).toBe(404);
+      expect(r.body).toMatchObject({ status: 404, error: { type: expect.any(String), reason: expect.stringContaining('worker') } });
+    }
+  });
+
+  it('is ready without a cluster and reports no upstream', async () => {
+    const ready = await get(`${w.url}/_vlrerank/health?ready`);
+    expect(ready).toMatchObject({ status: 200, body: { ready: true } });
+    const full = await get(`${w.url}/_vlrerank/health`);
+    expect(full.body.role).toBe('worker');
+    expect(full.body.upstream).toBeUndefined();
+  });
+});
