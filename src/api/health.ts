@@ -9,7 +9,8 @@
  *     restart the replica when it stops answering;
  *   - `?ready` — readiness: 200 only when this replica may take traffic: not draining (SIGTERM),
  *     models warm (or loading on first use by configuration), and (proxy role) at least one
- *     cluster node reachable; else 503 with the reasons.
+ *     cluster node reachable (a probe at most 2 s old: balancers ask every second); else 503 with
+ *     the reasons.
  * Full status: green when every upstream node answers, yellow when some do, red (HTTP 503) when none.
  * A worker (server.role: worker) has no cluster: its status follows its warm-up alone.
  */
@@ -36,14 +37,26 @@ export interface HealthDeps {
 
 export type HealthMode = 'full' | 'ready' | 'live';
 
+/** Readiness is asked every second by every balancer: the cluster probe behind it is reused this long. */
+const READY_PROBE_REUSE_MS = 2_000;
+const lastProbe = new WeakMap<object, { at: number; nodes: Promise<Array<{ reachable: boolean }>> }>();
+
+function probeNodes(deps: HealthDeps, reuse: boolean): Promise<Array<{ reachable: boolean }>> {
+  if (!deps.engine) return Promise.resolve([]);
+  const prev = lastProbe.get(deps.engine);
+  if (reuse && prev && Date.now() - prev.at < READY_PROBE_REUSE_MS) return prev.nodes;
+  const nodes = deps.engine.probe(deps.probeTimeoutMs);
+  lastProbe.set(deps.engine, { at: Date.now(), nodes });
+  return nodes;
+}
+
 export async function health(deps: HealthDeps, mode: HealthMode = 'full'): Promise<{ status: number; body: Record<string, unknown> }> {
   const uptime_s = Math.round((Date.now() - deps.startedAt) / 1000);
   const draining = deps.draining?.() ?? false;
   if (mode === 'live') return { status: 200, body: { status: 'alive', uptime_s, draining } };
   const warm = deps.warmup?.();
-  const nodes = deps.engine ? await deps.engine.probe(deps.probeTimeoutMs) : [];
-  const up = nodes.filter((n) => n.reachable).length;
   if (mode === 'ready') {
+    const up = (await probeNodes(deps, true)).filter((n) => n.reachable).length;
     const reasons: string[] = [];
     if (draining) reasons.push('draining: shutting down');
     if (warm?.state === 'warming') reasons.push('models warming up');
@@ -51,6 +64,8 @@ export async function health(deps: HealthDeps, mode: HealthMode = 'full'): Promi
     if (deps.engine && up === 0) reasons.push('no cluster node reachable');
     return { status: reasons.length ? 503 : 200, body: { ready: reasons.length === 0, ...(reasons.length ? { reasons } : {}) } };
   }
+  const nodes = deps.engine ? await probeNodes(deps, false) : [];
+  const up = nodes.filter((n) => n.reachable).length;
   const status = !deps.engine ? (warm?.state === 'failed' ? 'yellow' : 'green') : up === nodes.length ? 'green' : up > 0 ? 'yellow' : 'red';
   const engine = deps.engine && up > 0 ? await deps.engine.info().catch(() => undefined) : undefined;
   const body: Record<string, unknown> = {

@@ -41,7 +41,7 @@ export async function spawnProxyProcess(urls: string[], env: Record<string, stri
     url,
     pid: child.pid!,
     stop: async () => {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;
