@@ -60,7 +60,14 @@ export function sendCompatError(res: ServerResponse, err: unknown, deps: ErrorDe
 export function bodyParserError(err: unknown): unknown {
   const t = (err as { type?: string }).type;
   if (t === 'entity.parse.failed') return vlrError('VLR_PARSE', `request body is not valid JSON: ${(err as Error).message}`);
-  if (t === 'entity.too.large') return vlrError('VLR_BAD_REQUEST', `request body too large: ${(err as Error).message}`, { status: 413 });
+  if (t === 'entity.too.large') return vlrError('VLR_BODY_TOO_LARGE', `request body too large: ${(err as Error).message}`);
+  // express's own client errors (http-errors with `expose`; the router's URIError with status 400
+  // for a path parameter that is not valid percent-encoding, "/_vlrerank/models/%ZZ/_load"): the
+  // client's mistake, not a 500
+  const h = err as { status?: unknown; expose?: unknown; message?: unknown };
+  if (typeof h.status === 'number' && h.status >= 400 && h.status < 500 && (h.expose === true || err instanceof URIError)) {
+    return vlrError('VLR_BAD_REQUEST', typeof h.message === 'string' ? h.message : 'bad request', { status: h.status });
+  }
   return err;
 }
 

@@ -81,7 +81,7 @@ export function continueHandler(deps: Pick<HttpDeps, 'errors' | 'maxJsonBodyByte
 }
 
 export function buildHandler(deps: HttpDeps): NodeHandler {
-  const proxy = proxyHandler(deps.pool, deps.errors);
+  const proxy = proxyHandler(deps.pool, deps.errors, deps.upstreamIsElasticsearch);
   const search = searchHandlers({ ...deps.errors, search: deps.search, pool: deps.pool, maxJsonBodyBytes: deps.maxJsonBodyBytes, upstreamIsElasticsearch: deps.upstreamIsElasticsearch });
   const app = buildApp(deps, { proxy, search });
   const track = requestTracker(deps.access);
