@@ -81,11 +81,12 @@ export function redactText(s: string): string {
 
 const MAX_DEPTH = 8;
 
-/** An error as pino's serializer would show it, its text redacted. */
-function redactError(e: Error, depth: number): Record<string, unknown> {
-  const out: Record<string, unknown> = { type: e.name, message: redactText(e.message), stack: e.stack ? redactText(e.stack) : undefined };
-  const code = (e as { code?: unknown }).code;
-  if (code !== undefined) out.code = code;
+/** The error with its text redacted, of the same class (pino's serializer names the type from it). */
+function redactError(e: Error, depth: number): Error {
+  const out = Object.create(Object.getPrototypeOf(e) as object) as Error & Record<string, unknown>;
+  out.message = redactText(e.message);
+  if (e.stack) out.stack = redactText(e.stack);
+  for (const [k, v] of Object.entries(e)) if (k !== 'message' && k !== 'stack' && k !== 'cause') out[k] = isSecretName(k) ? REDACTED : redactValue(v, depth + 1);
   if (e.cause !== undefined && depth < MAX_DEPTH) out.cause = redactValue(e.cause, depth + 1);
   return out;
 }
