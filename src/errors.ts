@@ -45,6 +45,10 @@ export const ERROR_CODES = {
   VLR_REMOTE_SCORER: { status: 502, type: 'remote_scorer_exception', doc: 'the remote rerank backend failed' },
   VLR_PIPELINE_INVALID: { status: 400, type: 'illegal_argument_exception', doc: 'a rerank pipeline definition is invalid' },
   VLR_INTERNAL: { status: 500, type: 'internal_server_error', doc: 'an unexpected error (a bug): logged with its stack, never sent' },
+  VLR_BODY_TOO_LARGE: { status: 413, type: 'request_entity_too_large_exception', doc: 'a request body vlrerank reads is over server.maxJsonBodyBytes (declared, streamed or decompressed)' },
+  VLR_UNSUPPORTED_ENCODING: { status: 415, type: 'unsupported_media_type_exception', doc: 'a request body in a Content-Encoding or charset vlrerank does not read (or several codings stacked)' },
+  VLR_BODY_DECODE: { status: 400, type: 'parsing_exception', doc: 'a request body is not what its Content-Encoding says (e.g. "gzip" that is not gzip)' },
+  VLR_JSON_TOO_DEEP: { status: 400, type: 'parsing_exception', doc: 'a JSON body nests deeper than server.maxJsonDepth' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

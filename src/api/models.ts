@@ -3,9 +3,10 @@
  * and the reranker's calibration source), and the lazy load/unload of one model — the server
  * starts without loading weights, a model loads on first use or on `_load`, `_unload` releases its
  * sessions. Load/unload need `server.adminToken` (`authorization: Bearer …` or
- * `x-vlrerank-admin-token`, compared in constant time); without a configured token they refuse.
+ * `x-vlrerank-admin-token`, compared in constant time over SHA-256 digests; only in a header, never
+ * a query string, which ends up in logs); without a configured token they refuse.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { vlrError } from '../errors.js';
 import type { Models } from '../models/index.js';
 import type { Reranker } from '../rerank/reranker.js';
@@ -16,14 +17,15 @@ export interface ModelsDeps {
   device: string;
 }
 
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
 /** Throws VLR_UNAUTHORIZED unless the request carries the configured admin token. */
 export function checkAdmin(adminToken: string | undefined, headers: { authorization?: string; 'x-vlrerank-admin-token'?: string | string[] }): void {
   if (!adminToken) throw vlrError('VLR_UNAUTHORIZED', 'admin endpoints are disabled: set server.adminToken (VLRERANK_ADMIN_TOKEN)');
   const auth = headers.authorization;
   const given = typeof auth === 'string' && /^bearer /i.test(auth) ? auth.slice(7).trim() : (headers['x-vlrerank-admin-token'] as string | undefined);
-  const a = Buffer.from(given ?? '');
-  const b = Buffer.from(adminToken);
-  if (a.length !== b.length || !timingSafeEqual(a, b)) throw vlrError('VLR_UNAUTHORIZED', 'missing or wrong admin token');
+  // digests of equal length: the comparison's time tells nothing, not even the token's length
+  if (typeof given !== 'string' || !timingSafeEqual(digest(given), digest(adminToken))) throw vlrError('VLR_UNAUTHORIZED', 'missing or wrong admin token (send it in the authorization or x-vlrerank-admin-token header; never in the URL)');
 }
 
 export function listModels(deps: ModelsDeps): Record<string, unknown> {

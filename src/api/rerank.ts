@@ -29,10 +29,28 @@ function timingHeaders(out: RerankOutput): Record<string, string> {
   };
 }
 
+/**
+ * Documents whose image or video could not be read (a directory, a missing file, a refused URL)
+ * are scored on their text alone; the client must be able to see that without asking for an
+ * explanation (issue 13): a count header on every answer, and the errors in the body.
+ */
+function errorHeader(out: RerankOutput): Record<string, string> {
+  return out.errors.length ? { 'x-vlrerank-document-errors': String(out.errors.length) } : {};
+}
+
+/** One line per unreadable document, as the compatible APIs' `meta.warnings` carry them. */
+function documentWarnings(out: RerankOutput): string[] {
+  return out.errors.map((e) => `documents[${e.index}] scored without its media: ${e.code}: ${e.reason}`);
+}
+
 /** `POST /_vlrerank/rerank`. */
 export async function rerankNative(reranker: Pick<Reranker, 'process'>, input: unknown, signal?: AbortSignal): Promise<ApiAnswer> {
   const out = await reranker.process(input, { signal });
-  return { headers: timingHeaders(out), body: { results: [...out], scores: out.scores, usage: out.usage, timings: out.timings, instruction: out.instruction } };
+  return {
+    headers: { ...timingHeaders(out), ...errorHeader(out) },
+    // `errors`: documents whose media could not be read, scored on what was left — always, not only with explain
+    body: { results: [...out], scores: out.scores, errors: out.errors, usage: out.usage, timings: out.timings, instruction: out.instruction },
+  };
 }
 
 type Item = { text?: string; image?: string; video?: string };
@@ -124,8 +142,9 @@ export async function rerankCompat(reranker: Pick<Reranker, 'process'>, version:
     const d = (body.documents as unknown[])[x.index];
     return { index: x.index, relevance_score: x.score, ...(withDocs ? { document: typeof d === 'string' ? { text: d } : d } : {}) };
   });
+  const warnings = [...(out.instruction.note ? [`instruction ${out.instruction.note}`] : []), ...documentWarnings(out)];
   return {
-    headers: timingHeaders(out),
+    headers: { ...timingHeaders(out), ...errorHeader(out) },
     body: {
       id: randomUUID(),
       model,
@@ -136,8 +155,9 @@ export async function rerankCompat(reranker: Pick<Reranker, 'process'>, version:
         billed_units: { search_units: 1 },
         // lets a vlrerank in front of this one (remote backend) report the instruction truthfully
         ...(out.instruction.given ? { instruction_used: out.instruction.used } : {}),
-        ...(out.instruction.note ? { warnings: [`instruction ${out.instruction.note}`] } : {}),
+        ...(warnings.length ? { warnings } : {}),
       },
+      ...(out.errors.length ? { errors: out.errors } : {}),
     },
   };
 }

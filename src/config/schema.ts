@@ -23,6 +23,16 @@ export const serverSchema = z.strictObject({
   maxJsonBodyBytes: positiveInt.default(32 * 1024 * 1024),
   /** Serve the demo UI under /_vlrerank/ui/. */
   ui: z.boolean().default(true),
+  /** Deepest JSON nesting accepted in a body vlrerank parses (deeper → 400 before anything walks it). */
+  maxJsonDepth: positiveInt.default(1000),
+  /** Time a client has to send a request's headers (slowloris); past it Node answers 408 and closes. */
+  headersTimeoutMs: positiveInt.default(30_000),
+  /** Time a client has to send a whole request, headers and body (0: none). Passthrough uploads count too, so keep it generous. */
+  requestTimeoutMs: nonNegativeInt.default(300_000),
+  /** Idle time a keep-alive connection is kept open between requests. */
+  keepAliveTimeoutMs: positiveInt.default(65_000),
+  /** How often Node checks connections for the headers and request time-outs (the time-outs are enforced to within this). */
+  connectionsCheckingIntervalMs: positiveInt.default(2_000),
   /**
    * What this process serves: `proxy` (the drop-in proxy in front of the cluster, the rerank APIs,
    * the UI) or `worker` (the rerank APIs, health and metrics only: a scorer machine that other

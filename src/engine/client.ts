@@ -71,13 +71,23 @@ export class EngineClient {
     }
   }
 
+  #known: EngineInfo | undefined;
+
   /** Which engine answers (cached once known). */
   info(): Promise<EngineInfo> {
-    this.#info ??= this.#detect().catch((e) => {
-      this.#info = undefined;
-      throw e;
-    });
+    this.#info ??= this.#detect().then(
+      (i) => (this.#known = i),
+      (e) => {
+        this.#info = undefined;
+        throw e;
+      },
+    );
     return this.#info;
+  }
+
+  /** The engine if already detected, without asking (error answers use it: they must not wait on the cluster). */
+  known(): EngineInfo | undefined {
+    return this.#known;
   }
 
   async #detect(): Promise<EngineInfo> {

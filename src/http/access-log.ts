@@ -2,6 +2,9 @@
  * One access-log line per request (method, path, status, bytes, time) and the request metrics.
  * The route class groups paths for metrics without exploding label cardinality.
  *
+ * The logged path is redacted (secret query parameters, userinfo, data: payloads: observability/
+ * redact.ts) — free for a path without `?`, `@` or `data:`.
+ *
  * Runs for every request, so it is kept cheap: plain string checks instead of regexes, metric
  * children cached per label set (prom-client hashes labels on every `inc({…})`), and no closures
  * or bind() per request — the per-request state lives on the response under one symbol and the
@@ -11,6 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Counter, Gauge } from 'prom-client';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { redactUrl } from '../observability/redact.js';
 
 export interface AccessLogDeps {
   metrics: Pick<Metrics, 'requests' | 'inFlight'>;
@@ -98,7 +102,7 @@ function finish(this: Tracked): void {
   counter.inc();
   if (e.deps.access) {
     const ms = Number(process.hrtime.bigint() - e.start) / 1e6;
-    e.deps.logger.info({ access: { method: e.req.method, path: e.url, status, bytes: e.bytes, ms: Math.round(ms * 100) / 100, route: e.route } }, 'access');
+    e.deps.logger.info({ access: { method: e.req.method, path: redactUrl(e.url), status, bytes: e.bytes, ms: Math.round(ms * 100) / 100, route: e.route } }, 'access');
   }
 }
 

@@ -34,6 +34,10 @@ export interface HttpDeps {
   /** Absent: no UI (config.server.ui false). */
   ui?: UiRouteDeps;
   maxJsonBodyBytes: number;
+  /** Is the upstream known to be Elasticsearch? (search-path errors vlrerank makes then carry x-elastic-product, as the ES client requires) */
+  upstreamIsElasticsearch?: () => boolean;
+  /** server.maxJsonDepth: deepest JSON accepted in a body vlrerank parses. */
+  maxJsonDepth: number;
   /** `worker`: the rerank APIs, health and metrics only (no proxy, search, ingest or UI). */
   role?: 'proxy' | 'worker';
 }
@@ -47,7 +51,7 @@ export function buildWorkerApp(deps: HttpDeps): Express {
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple');
-  const rerank = { ...deps.errors, reranker: deps.reranker, maxJsonBodyBytes: deps.maxJsonBodyBytes };
+  const rerank = { ...deps.errors, reranker: deps.reranker, maxJsonBodyBytes: deps.maxJsonBodyBytes, maxJsonDepth: deps.maxJsonDepth };
   app.use('/_vlrerank', rerankRouter(rerank), adminRouter(deps.admin));
   app.use(compatRerankRouter(rerank));
   app.use((req, _res, next) => next(vlrError('VLR_NOT_FOUND', `a vlrerank worker serves only the rerank APIs and /_vlrerank/health|metrics|models, not [${req.method} ${req.path}]`)));
@@ -60,7 +64,7 @@ export function buildApp(deps: HttpDeps, fast: { proxy: NodeHandler; search: { s
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple');
-  const rerank = { ...deps.errors, reranker: deps.reranker, maxJsonBodyBytes: deps.maxJsonBodyBytes };
+  const rerank = { ...deps.errors, reranker: deps.reranker, maxJsonBodyBytes: deps.maxJsonBodyBytes, maxJsonDepth: deps.maxJsonDepth };
   app.use('/_vlrerank', rerankRouter(rerank), adminRouter(deps.admin));
   if (deps.ui) app.use('/_vlrerank', uiRouter(deps.ui));
   // vlrerank owns /_vlrerank/: an unknown path there is our 404, never forwarded (the engine would answer a confusing 405)

@@ -12,6 +12,8 @@ import type { ErrorRequestHandler } from 'express';
 import { esErrorBody, toVlrerankError, vlrError, type VlrerankError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { bodyRefused } from './body.js';
+import { closeAfterAnswer } from './linger.js';
 
 export interface ErrorDeps {
   logger: Logger;
@@ -26,20 +28,26 @@ function record(err: unknown, deps: ErrorDeps): VlrerankError {
   return e;
 }
 
-function writeJson(res: ServerResponse, status: number, body: unknown): void {
+function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.destroy(); // an answer already under way can only be cut
     return;
   }
+  // a body refused unread: answer, then close gracefully (the client is maybe still sending it)
+  if (bodyRefused(res.req)) closeAfterAnswer(res);
   const bytes = Buffer.from(JSON.stringify(body));
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length });
   res.end(bytes);
 }
 
-/** ES-shaped. Works on a plain node response (the fast paths answer without express). */
-export function sendError(res: ServerResponse, err: unknown, deps: ErrorDeps): void {
+/**
+ * ES-shaped. Works on a plain node response (the fast paths answer without express). `headers`:
+ * extra response headers (search paths add `x-elastic-product` in front of Elasticsearch, whose
+ * client refuses an answer without it).
+ */
+export function sendError(res: ServerResponse, err: unknown, deps: ErrorDeps, headers?: Record<string, string>): void {
   const es = esErrorBody(record(err, deps));
-  writeJson(res, es.status, es);
+  writeJson(res, es.status, es, headers);
 }
 
 /** In the rerank-compatible APIs' shape (Cohere / OpenAI-style / Jina fields side by side). */
@@ -52,7 +60,14 @@ export function sendCompatError(res: ServerResponse, err: unknown, deps: ErrorDe
 export function bodyParserError(err: unknown): unknown {
   const t = (err as { type?: string }).type;
   if (t === 'entity.parse.failed') return vlrError('VLR_PARSE', `request body is not valid JSON: ${(err as Error).message}`);
-  if (t === 'entity.too.large') return vlrError('VLR_BAD_REQUEST', `request body too large: ${(err as Error).message}`, { status: 413 });
+  if (t === 'entity.too.large') return vlrError('VLR_BODY_TOO_LARGE', `request body too large: ${(err as Error).message}`);
+  // express's own client errors (http-errors with `expose`; the router's URIError with status 400
+  // for a path parameter that is not valid percent-encoding, "/_vlrerank/models/%ZZ/_load"): the
+  // client's mistake, not a 500
+  const h = err as { status?: unknown; expose?: unknown; message?: unknown };
+  if (typeof h.status === 'number' && h.status >= 400 && h.status < 500 && (h.expose === true || err instanceof URIError)) {
+    return vlrError('VLR_BAD_REQUEST', typeof h.message === 'string' ? h.message : 'bad request', { status: h.status });
+  }
   return err;
 }
 

@@ -50,6 +50,36 @@ export function searchRoute(method: string | undefined, url: string): { kind: 's
   return { kind, index: head.slice(1) };
 }
 
+/**
+ * Does vlrerank read this request's body itself (bounded by server.maxJsonBodyBytes)? Its own
+ * endpoints, the rerank APIs and searches do; a single-document write does only when a pipeline
+ * adds vectors to that index (readBody refuses those by their Content-Length all the same).
+ */
+export function readsBody(method: string | undefined, url: string): boolean {
+  if (!mayIntercept(method, url, false)) return false;
+  const q = url.indexOf('?');
+  const p = (q < 0 ? url : url.slice(0, q)).toLowerCase();
+  return p.startsWith('/_vlrerank/') || p.includes('rerank') || p.includes('_search') || p.includes('_msearch');
+}
+
+/**
+ * Node's `checkContinue` event (a request with `Expect: 100-continue`; Node then sends no 100 by
+ * itself): a body vlrerank would read that is declared over the limit is refused with 413 at once —
+ * the client never sends it —, anything else gets its `100 Continue` and goes to `handler`.
+ * Before this, a 50 MB declared body got `100 Continue` and then nothing for 10 s+ (issue 13).
+ */
+export function continueHandler(deps: Pick<HttpDeps, 'errors' | 'maxJsonBodyBytes'>, handler: NodeHandler): NodeHandler {
+  return (req, res) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > deps.maxJsonBodyBytes && readsBody(req.method, req.url ?? '/')) {
+      handler(req, res); // the body reader refuses it by its Content-Length before reading, and closes after the 413
+      return;
+    }
+    res.writeContinue();
+    handler(req, res);
+  };
+}
+
 export function buildHandler(deps: HttpDeps): NodeHandler {
   if (deps.role === 'worker') {
     const app = buildWorkerApp(deps);
@@ -59,8 +89,8 @@ export function buildHandler(deps: HttpDeps): NodeHandler {
       app(req, res);
     };
   }
-  const proxy = proxyHandler(deps.pool, deps.errors);
-  const search = searchHandlers({ ...deps.errors, search: deps.search, pool: deps.pool, maxJsonBodyBytes: deps.maxJsonBodyBytes });
+  const proxy = proxyHandler(deps.pool, deps.errors, deps.upstreamIsElasticsearch);
+  const search = searchHandlers({ ...deps.errors, search: deps.search, pool: deps.pool, maxJsonBodyBytes: deps.maxJsonBodyBytes, upstreamIsElasticsearch: deps.upstreamIsElasticsearch });
   const app = buildApp(deps, { proxy, search });
   const track = requestTracker(deps.access);
   const ingest = deps.ingest.pipelines.ingests;

@@ -20,13 +20,16 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
 /** Headers that describe the client's body bytes, which a rewritten body no longer has. */
 const BODY_BYTES = new Set(['content-length', 'content-encoding']);
 
-export function proxyHandler(pool: UpstreamPool, deps: ErrorDeps): NodeHandler {
+const ES_PRODUCT = { 'x-elastic-product': 'Elasticsearch' };
+
+/** `upstreamIsElasticsearch`: our 502/504 then carry `x-elastic-product`, as the engine's own answers do. */
+export function proxyHandler(pool: UpstreamPool, deps: ErrorDeps, upstreamIsElasticsearch?: () => boolean): NodeHandler {
   return (req, res) => {
     pool.forward({ method: req.method!, path: originalUrl(req), headers: forwardRequestHeaders(req.rawHeaders), body: hasBody(req) ? req : null }, res).catch((err) => {
       // the client went away: nobody to answer (req.destroyed alone is no sign: Node destroys a
       // request once its body is read)
       if (res.destroyed) return;
-      sendError(res, err, deps);
+      sendError(res, err, deps, upstreamIsElasticsearch?.() ? ES_PRODUCT : undefined);
     });
   };
 }

@@ -4,19 +4,31 @@
  * (errors in those APIs' shape, including the body parser's). Each router has its own JSON body
  * parser bounded by server.maxJsonBodyBytes: there is no global one (passthrough bodies stream).
  */
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import { rerankCompat, rerankNative, type ApiAnswer, type CompatVersion } from '../api/rerank.js';
 import type { Reranker } from '../rerank/reranker.js';
-import { bodyParserError, sendCompatError, type ErrorDeps } from './errors.js';
+import { readJson } from './body.js';
+import { sendCompatError, type ErrorDeps } from './errors.js';
 import { clientSignal } from './request.js';
 
 export interface RerankRouteDeps extends ErrorDeps {
   reranker: Pick<Reranker, 'process'>;
   maxJsonBodyBytes: number;
+  maxJsonDepth: number;
 }
 
-function jsonBody(maxBytes: number) {
-  return express.json({ limit: maxBytes, type: () => true, strict: false });
+/** The body, read by body.ts's strict reader (codings, charset, size, depth) into req.body. */
+function jsonBody(deps: RerankRouteDeps) {
+  const limits = { maxBytes: deps.maxJsonBodyBytes, maxDepth: deps.maxJsonDepth };
+  return (req: Request, _res: Response, next: NextFunction) => {
+    readJson(req, limits).then(
+      (body) => {
+        req.body = body;
+        next();
+      },
+      (e: unknown) => next(e),
+    );
+  };
 }
 
 function reply(res: Response, a: ApiAnswer): void {
@@ -27,7 +39,7 @@ function reply(res: Response, a: ApiAnswer): void {
 /** `POST /_vlrerank/rerank`, mounted under /_vlrerank (errors go to the ES-shaped error handler). */
 export function rerankRouter(deps: RerankRouteDeps): Router {
   const r = Router();
-  r.post('/rerank', jsonBody(deps.maxJsonBodyBytes), async (req, res, next) => {
+  r.post('/rerank', jsonBody(deps), async (req, res, next) => {
     try {
       reply(res, await rerankNative(deps.reranker, req.body, clientSignal(res)));
     } catch (e) {
@@ -46,14 +58,11 @@ export function compatRerankRouter(deps: RerankRouteDeps): Router {
       sendCompatError(res, e, deps);
     }
   };
-  const parser = jsonBody(deps.maxJsonBodyBytes);
-  const parseErrors = (err: unknown, _req: Request, res: Response, next: NextFunction) => {
-    const e = bodyParserError(err);
-    if (e === err) return next(err);
-    sendCompatError(res, e, deps);
-  };
-  r.post('/v1/rerank', parser, parseErrors, handler('v1'));
-  r.post('/v2/rerank', parser, parseErrors, handler('v2'));
-  r.post('/rerank', parser, parseErrors, handler('plain'));
+  const parser = jsonBody(deps);
+  // every body-level error (bad JSON, 413, 415, depth) in the rerank API's shape, not ES-shaped
+  const bodyErrors = (err: unknown, _req: Request, res: Response, _next: NextFunction) => sendCompatError(res, err, deps);
+  r.post('/v1/rerank', parser, bodyErrors, handler('v1'));
+  r.post('/v2/rerank', parser, bodyErrors, handler('v2'));
+  r.post('/rerank', parser, bodyErrors, handler('plain'));
   return r;
 }

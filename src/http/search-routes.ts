@@ -22,7 +22,11 @@ export interface SearchRouteDeps extends ErrorDeps {
   search: SearchHandlerDeps;
   pool: UpstreamPool;
   maxJsonBodyBytes: number;
+  /** Is the upstream known to be Elasticsearch? Then our own errors carry `x-elastic-product`. */
+  upstreamIsElasticsearch?: () => boolean;
 }
+
+const ES_PRODUCT = { 'x-elastic-product': 'Elasticsearch' };
 
 function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | Record<string, unknown>): void {
   res.statusCode = status;
@@ -42,7 +46,8 @@ export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHand
         if (out.kind === 'forward') return await forwardBuffered(deps.pool, req, res, out.body, out.rewritten);
         send(res, out.status, out.headers, out.body);
       } catch (e) {
-        sendError(res, e, deps);
+        // the ES client refuses any answer without x-elastic-product ("not Elasticsearch"), our errors included
+        sendError(res, e, deps, deps.upstreamIsElasticsearch?.() ? ES_PRODUCT : undefined);
       }
     };
   return { search: route(handleSearch), msearch: route(handleMsearch) };

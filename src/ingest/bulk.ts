@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import type { PipelineRegistry } from '../pipelines/index.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { addVectors, type VectorOutcome } from './vectors.js';
+import { jsonDepth } from '../util/json-depth.js';
 
 export interface BulkTransformOptions {
   pathIndex?: string;
@@ -29,10 +30,14 @@ export interface BulkReport {
 
 const ACTIONS = new Set(['index', 'create', 'update', 'delete']);
 const NL = Buffer.from('\n');
+/** Deepest source line vectors are added to (server.maxJsonDepth's default). */
+const MAX_LINE_DEPTH = 1000;
 
 /** The rewritten source line, or undefined when it stays as received. */
 async function transformLine(source: string, op: string, pipeline: NonNullable<ReturnType<PipelineRegistry['ingestFor']>>, o: BulkTransformOptions, item: number, report: BulkReport): Promise<string | undefined> {
   let doc: Record<string, unknown>;
+  // a line nested past the depth limit is left as sent (the engine refuses it): re-serialising it would recurse
+  if (jsonDepth(source, MAX_LINE_DEPTH) > MAX_LINE_DEPTH) return undefined;
   try {
     doc = JSON.parse(source) as Record<string, unknown>;
   } catch {

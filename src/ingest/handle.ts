@@ -15,6 +15,7 @@ import type { Pipeline, PipelineRegistry } from '../pipelines/index.js';
 import { forwardRequestHeaders, forwardResponseHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
 import type { UpstreamPool, UpstreamResponse } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
+import { assertJsonDepth } from '../util/json-depth.js';
 import { mergeBulkResponse, transformBulk, type BulkReport } from './bulk.js';
 import { addVectors } from './vectors.js';
 
@@ -25,6 +26,8 @@ export interface IngestDeps {
   pipelines: PipelineRegistry;
   pool: Pick<UpstreamPool, 'request'>;
   embedder?: Pick<Embedder, 'mediaVectors'>;
+  /** Deepest JSON nesting of a single document parsed here (server.maxJsonDepth); deeper → 400. */
+  maxJsonDepth?: number;
 }
 
 export interface WriteRequest {
@@ -87,6 +90,7 @@ export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Read
 /** One document (`_doc`, `_create`; `_update`'s `doc` and `upsert`) for `pipeline` (from `wantsDocument`). */
 export async function handleDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' | 'update', req: WriteRequest, body: { raw: Buffer; text: string | undefined }): Promise<WriteAnswer> {
   let doc: Record<string, unknown> | undefined;
+  if (body.text) assertJsonDepth(body.text, deps.maxJsonDepth ?? 1000); // the document is cloned and re-serialised below
   try {
     doc = body.text ? (JSON.parse(body.text) as Record<string, unknown>) : undefined;
   } catch {

@@ -9,6 +9,7 @@
  * Never touches a socket: http/ reads the body, forwards, and writes the answer.
  */
 import type { PipelineRegistry } from '../pipelines/index.js';
+import { assertJsonDepth } from '../util/json-depth.js';
 import { detectRerank } from './detect.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
 import { parseMsearch, planMsearch, runMsearch } from './msearch.js';
@@ -18,7 +19,11 @@ const MARKERS = ['vlrerank', 'text_similarity_reranker', 'search_pipeline'];
 
 export interface SearchHandlerDeps extends SearchDeps {
   pipelines: PipelineRegistry;
+  /** Deepest JSON nesting parsed here (server.maxJsonDepth); deeper → 400 before anything walks the body. */
+  maxJsonDepth?: number;
 }
+
+const DEFAULT_MAX_DEPTH = 1000;
 
 export interface SearchRequest {
   /** Index expression of the path (`grocery`, `a,b`), undefined for `/_search`. */
@@ -51,6 +56,8 @@ export async function handleSearch(deps: SearchHandlerDeps, req: SearchRequest):
   const maybe = text !== undefined && (registry.defaultFor(req.index) !== undefined || named || MARKERS.some((m) => text.includes(m)));
   let body: unknown;
   if (maybe && text) {
+    // before parsing: detect/plan clone and walk the body, which must not recurse on a deep one
+    assertJsonDepth(text, deps.maxJsonDepth ?? DEFAULT_MAX_DEPTH);
     try {
       body = JSON.parse(text);
     } catch {
@@ -69,6 +76,7 @@ export async function handleMsearch(deps: SearchHandlerDeps, req: SearchRequest)
   const registry = deps.pipelines;
   const plain: SearchResult = { kind: 'forward', body: raw, rewritten: false };
   if (text === undefined || (!registry.hasDefault && !MARKERS.some((m) => text.includes(m)))) return plain;
+  assertJsonDepth(text, deps.maxJsonDepth ?? DEFAULT_MAX_DEPTH);
   let items;
   try {
     items = parseMsearch(text);

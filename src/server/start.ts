@@ -5,14 +5,14 @@
  * listen, and on shutdown drain (stop accepting, readiness 503, requests in flight finish within
  * server.shutdownGraceMs), stop the warm-up, then close every service in reverse order of building.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mediaFiles } from '../api/media.js';
 import type { Config } from '../config/schema.js';
 import { resolveUnderRoots } from '../features/media/local.js';
 import { VideoDecoder, videoLimits } from '../features/media/video.js';
 import type { HttpDeps } from '../http/app.js';
-import { buildHandler } from '../http/handler.js';
+import { buildHandler, continueHandler } from '../http/handler.js';
 import type { SearchHandlerDeps } from '../search/handle.js';
 import { buildServices, type ServiceOptions, type Services } from './services.js';
 import { startWarmup } from './warmup.js';
@@ -34,6 +34,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
     engine: s.engine,
     scorer: s.scorer,
     embedder: s.embedder,
+    maxJsonDepth: config.server.maxJsonDepth,
     onDegraded: (_reason, code) => metrics.failures.inc({ code: `degraded:${code}` }),
     onDocumentErrors: (count, first) => {
       metrics.failures.inc({ code: `document:${first.code}` }, count);
@@ -46,7 +47,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
     access: { metrics, access: config.log.access, logger: s.accessLogger },
     pool: s.pool,
     search,
-    ingest: { pipelines: s.pipelines, pool: s.pool, embedder: s.embedder },
+    ingest: { pipelines: s.pipelines, pool: s.pool, embedder: s.embedder, maxJsonDepth: config.server.maxJsonDepth },
     reranker: s.reranker,
     admin: {
       health: {
@@ -64,6 +65,8 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
     ui: config.server.ui ? { mediaRoots: config.media.roots, mediaFile: uiMediaFiles(config) } : undefined,
     maxJsonBodyBytes: config.server.maxJsonBodyBytes,
     role: config.server.role,
+    maxJsonDepth: config.server.maxJsonDepth,
+    upstreamIsElasticsearch: () => s.engine.known()?.distribution === 'elasticsearch',
   };
 }
 
@@ -73,17 +76,35 @@ function uiMediaFiles(config: Config) {
   return mediaFiles({ media: config.media, resolveUnderRoots, strip: (file, frames) => decoder.strip({ path: file }, { frames, height: 90 }) });
 }
 
+/**
+ * Node's own time-outs bound what a client can hold open (slowloris, issue 13): headers within
+ * server.headersTimeoutMs, the whole request within server.requestTimeoutMs, checked every
+ * server.connectionsCheckingIntervalMs. Node refuses a headers time-out longer than the request
+ * time-out, so the shorter wins.
+ */
+export function serverOptions(config: Config): ServerOptions {
+  const s = config.server;
+  return {
+    keepAliveTimeout: s.keepAliveTimeoutMs,
+    requestTimeout: s.requestTimeoutMs,
+    headersTimeout: s.requestTimeoutMs > 0 ? Math.min(s.headersTimeoutMs, s.requestTimeoutMs) : s.headersTimeoutMs,
+    connectionsCheckingInterval: s.connectionsCheckingIntervalMs,
+  };
+}
+
 export async function startServer(config: Config, options: ServiceOptions = {}): Promise<RunningServer> {
   const services = await buildServices(config, options);
   const stopWarmup = startWarmup(services.reranker, services.pipelines.pipelines, config, services.logger);
   let draining = false;
-  const handler = buildHandler(httpDeps(services, () => draining));
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
-    // while draining, answer what still arrives on open connections, and close them after it
+  const deps = httpDeps(services, () => draining);
+  const inner = buildHandler(deps);
+  // while draining, answer what still arrives on open connections, and close them after it
+  const handler: typeof inner = (req, res) => {
     if (draining) res.setHeader('connection', 'close');
-    handler(req, res);
-  });
-  server.headersTimeout = 66_000;
+    inner(req, res);
+  };
+  const server = createServer(serverOptions(config), handler);
+  server.on('checkContinue', continueHandler(deps, handler));
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
@@ -115,6 +136,8 @@ export async function startServer(config: Config, options: ServiceOptions = {}):
     await close();
     throw e;
   }
+  // learn the engine early (not awaited): errors vlrerank answers on search paths name the product the ES client expects
+  void services.engine.info().catch(() => undefined);
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;

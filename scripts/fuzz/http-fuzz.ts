@@ -1,0 +1,225 @@
+/**
+ * Property-based fuzzing of vlrerank's own HTTP endpoints (issue 13 §7), shared by `npm run fuzz`
+ * (scripts/fuzz.ts, at length) and a short-budget vitest run (test/integration/http/fuzz.test.ts).
+ *
+ * Generators (fast-check) mutate valid requests rather than throw noise at the parser alone:
+ *   - the Cohere/Jina API (`/v1/rerank`, `/v2/rerank`, `/rerank`) and `/_vlrerank/rerank`: queries
+ *     and documents of every shape those APIs accept, and wrong types, nulls, deep nesting,
+ *     unknown fields, odd media references (missing file, directory, refused URL, bad data: URI);
+ *   - `_search` / `_msearch` bodies carrying rerank blocks (`ext.vlrerank`, the
+ *     `text_similarity_reranker` retriever, `ext.rerank` with `search_pipeline`) with mutated values;
+ *   - `/_vlrerank/*` paths and methods;
+ *   - and, on any of them, the envelope: raw bytes instead of JSON, a Content-Encoding (valid, lying,
+ *     stacked, unknown), a charset.
+ * The oracle, for every answer: it comes (no hang, within `timeoutMs`); it is JSON; a 4xx/5xx is
+ * in the endpoint's own error shape (Cohere/Jina-style on the compatible API, ES-shaped elsewhere);
+ * no 500 ever, and a 5xx only from the documented upstream/overload/model-availability codes.
+ */
+import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { request } from 'undici';
+
+/** 5xx codes an answer may carry: the cluster, overload, a model not installed, a budget. */
+export const ALLOWED_5XX = new Set(['VLR_UPSTREAM_UNREACHABLE', 'VLR_UPSTREAM_TIMEOUT', 'VLR_UPSTREAM_ERROR', 'VLR_RERANK_FAILED', 'VLR_OVERLOADED', 'VLR_MODEL_MISSING', 'VLR_MODEL_CORRUPT', 'VLR_TIMEOUT', 'VLR_MEDIA_FETCH', 'VLR_MEDIA_TIMEOUT', 'VLR_REMOTE_SCORER']);
+
+export type Shape = 'compat' | 'es';
+
+export interface FuzzRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: Buffer;
+  shape: Shape;
+  /** What was generated, for the failure report. */
+  label: string;
+}
+
+export interface FuzzContext {
+  /** An index whose pipeline reranks on `title` (and `image`). */
+  index: string;
+  /** A readable image, a directory and a missing file under the media roots. */
+  image: string;
+  directory: string;
+}
+
+const deep = (n: number): unknown => JSON.parse('['.repeat(n) + ']'.repeat(n));
+
+/** Values of the wrong kind wherever a field is expected. */
+const junk = (): fc.Arbitrary<unknown> =>
+  fc.oneof(
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer({ min: -5, max: 5000 }),
+    fc.double(),
+    fc.string({ maxLength: 20 }),
+    fc.constantFrom('', ' ', '\u0000', '💥'.repeat(3)),
+    fc.constant(deep(50)),
+    fc.jsonValue({ maxDepth: 3 }),
+  );
+
+function mediaRef(ctx: FuzzContext): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    fc.constantFrom(ctx.image, ctx.directory, `${ctx.directory}/no-such-file.jpg`, '../../etc/passwd', 'http://127.0.0.1:9/x.jpg', 'http://[::1]/x.jpg', 'data:image/png;base64,AAAA', 'data:,', 'file:///etc/passwd'),
+    junk(),
+  );
+}
+
+function textAr(): fc.Arbitrary<unknown> {
+  return fc.oneof({ weight: 4, arbitrary: fc.string({ maxLength: 60 }) }, { weight: 1, arbitrary: junk() });
+}
+
+/** A document as the compatible APIs accept them, or not quite. */
+function compatDoc(ctx: FuzzContext): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    fc.string({ maxLength: 60 }),
+    fc.record({ text: textAr(), image: mediaRef(ctx), extra: junk() }, { requiredKeys: [] }),
+    fc.record({
+      content: fc.array(
+        fc.oneof(
+          fc.record({ type: fc.constant('text'), text: textAr() }),
+          fc.record({ type: fc.constant('image_url'), image_url: fc.oneof(fc.record({ url: mediaRef(ctx) }), mediaRef(ctx)) }),
+          fc.record({ type: fc.oneof(fc.constantFrom('video_url', 'audio', ''), junk()) }),
+          junk(),
+        ),
+        { maxLength: 3 },
+      ),
+    }),
+    junk(),
+  );
+}
+
+function compatBody(ctx: FuzzContext): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    { weight: 5, arbitrary: fc.record({ model: junk(), query: fc.oneof(fc.string({ maxLength: 40 }), compatDoc(ctx)), documents: fc.oneof({ weight: 5, arbitrary: fc.array(compatDoc(ctx), { maxLength: 6 }) }, { weight: 1, arbitrary: junk() }), top_n: junk(), return_documents: junk(), instruction: junk() }, { requiredKeys: ['query', 'documents'] }) },
+    { weight: 1, arbitrary: junk() },
+  );
+}
+
+function nativeBody(ctx: FuzzContext): fc.Arbitrary<unknown> {
+  const item = fc.record({ text: textAr(), image: mediaRef(ctx), video: fc.oneof(fc.constant(ctx.directory), junk()), fps: junk(), max_frames: junk() }, { requiredKeys: [] });
+  return fc.oneof(
+    { weight: 5, arbitrary: fc.record({ query: fc.oneof(item, junk()), documents: fc.oneof(fc.array(item, { maxLength: 6 }), junk()), top_n: junk(), explain: junk(), instruction: junk(), strict: junk() }, { requiredKeys: ['query', 'documents'] }) },
+    { weight: 1, arbitrary: junk() },
+  );
+}
+
+/** A search body asking for a rerank in one of the three syntaxes, values mutated. */
+function searchBody(ctx: FuzzContext): fc.Arbitrary<{ body: unknown; params: string }> {
+  const first = fc.oneof(fc.constant({ match_all: {} }), fc.constant({ match: { title: 'oat' } }), junk());
+  const ext = fc.record({ query: fc.oneof(fc.string({ maxLength: 30 }), fc.record({ text: textAr(), image: mediaRef(ctx) }, { requiredKeys: [] }), junk()), window: junk(), explain: junk(), pipeline: fc.oneof(fc.constant(ctx.index), junk()), min_score: junk(), instruction: junk() }, { requiredKeys: [] });
+  return fc.oneof(
+    fc.record({ body: fc.record({ size: fc.oneof(fc.integer({ min: 0, max: 20 }), junk()), from: fc.oneof(fc.integer({ min: 0, max: 20 }), junk()), query: first, ext: fc.record({ vlrerank: fc.oneof({ weight: 4, arbitrary: ext }, { weight: 1, arbitrary: junk() }) }) }, { requiredKeys: ['ext'] }), params: fc.constant('') }),
+    fc.record({
+      body: fc.record({ retriever: fc.record({ text_similarity_reranker: fc.record({ retriever: fc.oneof(fc.record({ standard: fc.record({ query: first }) }), junk()), field: fc.oneof(fc.constant('title'), junk()), inference_text: textAr(), rank_window_size: junk(), inference_id: junk() }, { requiredKeys: [] }) }) }),
+      params: fc.constant(''),
+    }),
+    fc.record({ body: fc.record({ query: first, ext: fc.record({ rerank: fc.record({ query_context: fc.oneof(fc.record({ query_text: textAr(), query_text_path: junk() }, { requiredKeys: [] }), junk()) }, { requiredKeys: [] }) }) }), params: fc.constant(`?search_pipeline=${ctx.index}`) }),
+  );
+}
+
+/** The envelope: JSON as is, or spoilt bytes, codings, charsets. */
+function envelope(json: unknown): fc.Arbitrary<{ headers: Record<string, string>; body: Buffer; how: string }> {
+  const text = JSON.stringify(json) ?? 'null';
+  return fc.oneof(
+    { weight: 6, arbitrary: fc.constant({ headers: { 'content-type': 'application/json' }, body: Buffer.from(text), how: 'json' }) },
+    { weight: 1, arbitrary: fc.constant({ headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(text), how: 'gzip' }) },
+    { weight: 1, arbitrary: fc.constantFrom('compress', 'gzip, gzip', 'gzip', 'br', 'deflate', 'x-unknown', ' , ').map((enc) => ({ headers: { 'content-type': 'application/json', 'content-encoding': enc }, body: Buffer.from(text), how: `encoding ${enc}` })) },
+    { weight: 1, arbitrary: fc.constantFrom('latin1', 'utf-16', 'UTF-8', '"utf-8"', '').map((cs) => ({ headers: { 'content-type': `application/json; charset=${cs}` }, body: Buffer.from(text), how: `charset ${cs}` })) },
+    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }).map((b) => ({ headers: { 'content-type': 'application/json' }, body: Buffer.from(b), how: 'random bytes' })) },
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: Math.max(1, text.length - 1) }).map((n) => ({ headers: { 'content-type': 'application/json' }, body: Buffer.from(text.slice(0, n)), how: 'truncated' })) },
+  );
+}
+
+export function fuzzRequests(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
+  const withEnvelope = (json: fc.Arbitrary<unknown>, path: fc.Arbitrary<string>, shape: Shape) =>
+    fc.tuple(json, path).chain(([j, p]) => envelope(j).map((e): FuzzRequest => ({ method: 'POST', path: p, headers: e.headers, body: e.body, shape, label: `${p} (${e.how}) ${JSON.stringify(j)?.slice(0, 300)}` })));
+  const search = searchBody(ctx).chain(({ body, params }) =>
+    fc.constantFrom(`/${ctx.index}/_search${params}`, `/${ctx.index}/_msearch${params}`).chain((path) => {
+      const json = path.includes('_msearch') ? undefined : body;
+      if (json !== undefined) return envelope(json).map((e): FuzzRequest => ({ method: 'POST', path, headers: e.headers, body: e.body, shape: 'es', label: `${path} (${e.how}) ${JSON.stringify(json).slice(0, 300)}` }));
+      const nd = `{}\n${JSON.stringify(body)}\n`;
+      return fc.constant<FuzzRequest>({ method: 'POST', path, headers: { 'content-type': 'application/x-ndjson' }, body: Buffer.from(nd), shape: 'es', label: `${path} ${nd.slice(0, 300)}` });
+    }),
+  );
+  const admin = fc
+    .tuple(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'HEAD'), fc.constantFrom('/_vlrerank/health', '/_vlrerank/models', '/_vlrerank/models/no-such/_load', '/_vlrerank/models/%ZZ/_unload', '/_vlrerank/nope', '/_vlrerank/media?src=', '/_vlrerank/media?src=..%2F..%2Fetc%2Fpasswd', '/_vlrerank/metrics'))
+    .map(([method, path]): FuzzRequest => ({ method, path, headers: {}, shape: 'es', label: `${method} ${path}` }));
+  return fc.oneof(
+    { weight: 3, arbitrary: withEnvelope(compatBody(ctx), fc.constantFrom('/v1/rerank', '/v2/rerank', '/rerank'), 'compat') },
+    { weight: 2, arbitrary: withEnvelope(nativeBody(ctx), fc.constant('/_vlrerank/rerank'), 'es') },
+    { weight: 3, arbitrary: search },
+    { weight: 1, arbitrary: admin },
+  );
+}
+
+export interface FuzzAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/** Send one request; a hang past `timeoutMs` rejects. */
+export async function send(url: string, r: FuzzRequest, timeoutMs: number): Promise<FuzzAnswer> {
+  const res = await request(url + r.path, { method: r.method as 'GET', headers: r.headers, body: r.body, signal: AbortSignal.timeout(timeoutMs) });
+  return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
+}
+
+/** The oracle: undefined when the answer keeps every promise, else what is wrong. */
+export function checkAnswer(r: FuzzRequest, a: FuzzAnswer): string | undefined {
+  if (r.method === 'HEAD') return a.status >= 500 && a.status !== 502 && a.status !== 503 && a.status !== 504 ? `HEAD answered ${a.status}` : undefined;
+  const ct = String(a.headers['content-type'] ?? '');
+  if (r.path.startsWith('/_vlrerank/metrics') && a.status === 200) return undefined; // Prometheus text
+  if (r.path.startsWith('/_vlrerank/media') && a.status < 400) return undefined; // a file
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(a.text) as Record<string, unknown>;
+  } catch {
+    return `${a.status} with a body that is not JSON (${ct}): ${a.text.slice(0, 200)}`;
+  }
+  if (a.status < 400) return undefined;
+  if (r.shape === 'compat') {
+    if (body.object !== 'error' || typeof body.message !== 'string' || body.code !== a.status) return `${a.status} not in the rerank API's error shape: ${a.text.slice(0, 300)}`;
+  } else {
+    const err = body.error as { type?: unknown; reason?: unknown } | undefined;
+    if (!err || typeof err !== 'object' || typeof err.type !== 'string' || body.status !== a.status) return `${a.status} not ES-shaped: ${a.text.slice(0, 300)}`;
+  }
+  if (a.status >= 500) {
+    const code = ((body.error as { vlrerank_code?: string } | undefined)?.vlrerank_code ?? '') as string;
+    if (a.status === 500 || !ALLOWED_5XX.has(code)) return `${a.status} ${code || '(engine)'}: ${a.text.slice(0, 300)}`;
+  }
+  return undefined;
+}
+
+export interface FuzzReport {
+  requests: number;
+  statuses: Record<string, number>;
+  failures: Array<{ request: string; problem: string }>;
+  ms: number;
+}
+
+/** Run `runs` generated requests against `url`; fast-check shrinks the first failure it finds. */
+export async function runFuzz(url: string, ctx: FuzzContext, opts: { runs: number; seed?: number; timeoutMs?: number }): Promise<FuzzReport> {
+  const report: FuzzReport = { requests: 0, statuses: {}, failures: [], ms: 0 };
+  const t0 = performance.now();
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const result = await fc.check(
+    fc.asyncProperty(fuzzRequests(ctx), async (r) => {
+      report.requests++;
+      let a: FuzzAnswer;
+      try {
+        a = await send(url, r, timeoutMs);
+      } catch (e) {
+        report.failures.push({ request: r.label, problem: `no answer: ${(e as Error).message}` });
+        return false;
+      }
+      report.statuses[a.status] = (report.statuses[a.status] ?? 0) + 1;
+      const problem = checkAnswer(r, a);
+      if (problem) report.failures.push({ request: r.label, problem });
+      return problem === undefined;
+    }),
+    { numRuns: opts.runs, seed: opts.seed, endOnFailure: false, interruptAfterTimeLimit: undefined },
+  );
+  report.ms = Math.round(performance.now() - t0);
+  if (result.failed && result.counterexample) report.failures.unshift({ request: `shrunk: ${(result.counterexample[0] as FuzzRequest).label}`, problem: `seed ${result.seed}, path ${result.counterexamplePath}` });
+  return report;
+}

@@ -1,0 +1,52 @@
+/**
+ * The server the HTTP fuzz runs against: vlrerank in this process in front of a real engine, the
+ * real models (no warm-up: a model loads when a request first needs it), `../shared/data` as the
+ * media root, and one pipeline over a small index of its own (three documents, one with a photo)
+ * that every generated rerank block can name. Never starts or stops an engine: it uses the one
+ * at `upstream`, and deletes only its own index.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseConfig } from '../../src/config/load.js';
+import { startServer, type RunningServer } from '../../src/server/start.js';
+import type { FuzzContext } from './http-fuzz.js';
+
+export const FUZZ_INDEX = 'hard-http-fuzz';
+
+export interface FuzzTarget {
+  srv: RunningServer;
+  ctx: FuzzContext;
+  close(): Promise<void>;
+}
+
+export async function startFuzzTarget(upstream: string, shared: string): Promise<FuzzTarget> {
+  const data = resolve(shared, 'data');
+  const grocery = join(data, 'grocery-store-products');
+  const image = join(grocery, 'iconic-images-and-descriptions/Vegetables/Garlic/Garlic_Iconic.jpg');
+  const pipelines = mkdtempSync(join(tmpdir(), 'vlr-fuzz-pipelines-'));
+  writeFileSync(join(pipelines, 'fuzz.yaml'), `name: ${FUZZ_INDEX}\nindex_patterns: [${FUZZ_INDEX}]\nbudget_ms: 60000\nwindow: {default: 10, max: 20}\nfields: {text: [title], image: [image]}\n`);
+  const docs = [{ title: 'oat drink' }, { title: 'garlic bulb', image }, { title: 'a red apple', image: grocery }];
+  await fetch(`${upstream}/${FUZZ_INDEX}`, { method: 'DELETE' });
+  const bulk = docs.flatMap((d, i) => [JSON.stringify({ index: { _index: FUZZ_INDEX, _id: String(i) } }), JSON.stringify(d)]).join('\n') + '\n';
+  const put = await fetch(`${upstream}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: bulk });
+  if (!put.ok) throw new Error(`cannot index the fuzz documents: ${put.status} ${await put.text()}`);
+  const config = parseConfig({
+    server: { host: '127.0.0.1', port: 0, ui: false },
+    upstream: { urls: [upstream] },
+    log: { level: 'silent', access: false },
+    models: { dir: resolve(shared, 'models'), intraOpThreads: 1 },
+    media: { roots: [data], fetchTimeoutMs: 2_000 },
+    pipelines: { dir: pipelines },
+    rerank: { warmup: false },
+  });
+  const srv = await startServer(config);
+  return {
+    srv,
+    ctx: { index: FUZZ_INDEX, image, directory: grocery },
+    close: async () => {
+      await srv.close();
+      await fetch(`${upstream}/${FUZZ_INDEX}`, { method: 'DELETE' });
+    },
+  };
+}
