@@ -2,13 +2,14 @@
  * vlrerank's own health and metrics as plain handlers: `GET /_vlrerank/health` reports this
  * process (version, uptime, memory), whether each upstream node answers and which engine, and the
  * reranker's warm-up (idle — models load on first use —, warming, ready, or failed with its
- * reason). `GET /_vlrerank/metrics` is the Prometheus text of the server's registry.
+ * reason) and its admission queue (in flight, queued, shed by reason). `GET /_vlrerank/metrics` is the Prometheus text of the server's registry.
  *
  * Status: green when every upstream node answers, yellow when some do, red (HTTP 503) when none.
  */
 import { createRequire } from 'node:module';
 import type { EngineClient } from '../engine/client.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { AdmissionSnapshot } from '../rerank/admission.js';
 import type { WarmupStatus } from '../rerank/warmup.js';
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -21,6 +22,8 @@ export interface HealthDeps {
   startedAt: number;
   /** Probe time-out per node. */
   probeTimeoutMs: number;
+  /** The rerank admission queue (in flight, queued, shed). */
+  admission?: () => AdmissionSnapshot;
 }
 
 export async function health(deps: HealthDeps): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -40,6 +43,7 @@ export async function health(deps: HealthDeps): Promise<{ status: number; body: 
     const s = deps.warmup();
     body.reranker = s.state === 'idle' ? { ...s, note: 'no warm-up: models load on first use' } : s;
   }
+  if (deps.admission) body.rerank_admission = deps.admission();
   return { status: status === 'red' ? 503 : 200, body };
 }
 

@@ -26,26 +26,34 @@ function record(err: unknown, deps: ErrorDeps): VlrerankError {
   return e;
 }
 
-function writeJson(res: ServerResponse, status: number, body: unknown): void {
+/** `Retry-After` (RFC 9110 §10.2.3, seconds) of an overload refusal, which carries its estimate in `details.retry_after_s`. */
+function retryAfter(e: VlrerankError): Record<string, string> {
+  const s = e.details.retry_after_s;
+  return typeof s === 'number' && Number.isFinite(s) ? { 'retry-after': String(Math.max(1, Math.ceil(s))) } : {};
+}
+
+function writeJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.destroy(); // an answer already under way can only be cut
     return;
   }
   const bytes = Buffer.from(JSON.stringify(body));
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length, ...extra });
   res.end(bytes);
 }
 
 /** ES-shaped. Works on a plain node response (the fast paths answer without express). */
 export function sendError(res: ServerResponse, err: unknown, deps: ErrorDeps): void {
-  const es = esErrorBody(record(err, deps));
-  writeJson(res, es.status, es);
+  const e = record(err, deps);
+  const es = esErrorBody(e);
+  writeJson(res, es.status, es, retryAfter(e));
 }
 
 /** In the rerank-compatible APIs' shape (Cohere / OpenAI-style / Jina fields side by side). */
 export function sendCompatError(res: ServerResponse, err: unknown, deps: ErrorDeps): void {
-  const es = esErrorBody(record(err, deps));
-  writeJson(res, es.status, { object: 'error', message: es.error.reason, type: es.error.type, code: es.status, detail: es.error.reason, error: es.error });
+  const e = record(err, deps);
+  const es = esErrorBody(e);
+  writeJson(res, es.status, { object: 'error', message: es.error.reason, type: es.error.type, code: es.status, detail: es.error.reason, error: es.error }, retryAfter(e));
 }
 
 /** body-parser's failures as our errors (a parse error naming the problem, a 413). */

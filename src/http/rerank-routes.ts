@@ -8,7 +8,7 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { rerankCompat, rerankNative, type ApiAnswer, type CompatVersion } from '../api/rerank.js';
 import type { Reranker } from '../rerank/reranker.js';
 import { bodyParserError, sendCompatError, type ErrorDeps } from './errors.js';
-import { clientSignal } from './request.js';
+import { clientId, clientSignal } from './request.js';
 
 export interface RerankRouteDeps extends ErrorDeps {
   reranker: Pick<Reranker, 'process'>;
@@ -29,7 +29,7 @@ export function rerankRouter(deps: RerankRouteDeps): Router {
   const r = Router();
   r.post('/rerank', jsonBody(deps.maxJsonBodyBytes), async (req, res, next) => {
     try {
-      reply(res, await rerankNative(deps.reranker, req.body, clientSignal(res)));
+      reply(res, await rerankNative(deps.reranker, req.body, clientSignal(res), clientId(req)));
     } catch (e) {
       next(e);
     }
@@ -41,7 +41,7 @@ export function compatRerankRouter(deps: RerankRouteDeps): Router {
   const r = Router();
   const handler = (version: CompatVersion) => async (req: Request, res: Response) => {
     try {
-      reply(res, await rerankCompat(deps.reranker, version, req.body, clientSignal(res)));
+      reply(res, await rerankCompat(deps.reranker, version, req.body, clientSignal(res), clientId(req)));
     } catch (e) {
       sendCompatError(res, e, deps);
     }

@@ -54,6 +54,7 @@ export async function createRerankService(
     fps: config.media.fps,
     maxFrames: config.media.maxFrames,
     maxConcurrentRequests: config.rerank.maxConcurrentRequests,
+    admission: config.rerank.admission,
     calibration: manifestCalibration,
     ports: async () => {
       const f = await features();
@@ -63,7 +64,16 @@ export async function createRerankService(
     observe: {
       // cache events come from the feature cache itself (onCacheEvent above), counted once
       stage: (stage, s) => deps.metrics.stageSeconds.observe({ stage }, s),
+      shed: (reason) => deps.metrics.admissionShed.inc({ reason }),
     },
+  });
+  // the queue's gauges are read when metrics are scraped, never pushed from the hot path
+  deps.metrics.onCollect(() => {
+    const a = reranker.admission.snapshot();
+    deps.metrics.admission.set({ what: 'in_flight' }, a.in_flight);
+    deps.metrics.admission.set({ what: 'in_flight_documents' }, a.in_flight_documents);
+    deps.metrics.admission.set({ what: 'queued' }, a.queued);
+    deps.metrics.admission.set({ what: 'queued_documents' }, a.queued_documents);
   });
   return {
     reranker,
