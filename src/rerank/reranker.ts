@@ -199,6 +199,7 @@ export const IMAGE_COST = 6;
 /** Documents of work one request asks for (admission cost): its texts, images and sampled frames, query included. */
 export function requestCost(req: NormalizedInput, options: Pick<RerankerOptions, 'maxFrames'> = {}): number {
   const frames = Math.max(1, req.maxFrames ?? options.maxFrames ?? 32);
-  const one = (x: { text?: unknown; image?: unknown; video?: unknown }) => (x.text !== undefined ? 1 : 0) + (x.image !== undefined ? IMAGE_COST : 0) + (x.video !== undefined ? IMAGE_COST * frames : 0);
+  const one = (x: { text?: unknown; image?: unknown; video?: unknown; max_frames?: number }) =>
+    (x.text !== undefined ? 1 : 0) + (x.image !== undefined ? IMAGE_COST : 0) + (x.video !== undefined ? IMAGE_COST * (x.max_frames ?? frames) : 0);
   return Math.max(1, one(req.query) + req.documents.reduce((a, d) => a + one(d), 0));
 }
