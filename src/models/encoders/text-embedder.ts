@@ -30,6 +30,9 @@ export const MAX_TOKENS_PER_RUN = 2048;
  * tokens of a group, and no group holds more than `maxTokensPerRun` padded tokens; groups keep
  * several texts together whenever lengths are close.
  */
+/** Longest stretch of tokenising before encodeAll() lets other work run. */
+const YIELD_MS = 8;
+
 export function lengthGroups(encs: readonly Encoded[], maxWaste = 1.5, maxTokensPerRun = MAX_TOKENS_PER_RUN): number[][] {
   const order = encs.map((_, i) => i).sort((a, b) => encs[a]!.ids.length - encs[b]!.ids.length);
   const groups: number[][] = [];
@@ -83,6 +86,34 @@ export class TextEmbedder {
   }
 
   /**
+   * Many texts' token ids, giving the event loop a turn every YIELD_MS of tokenising: a request of
+   * a thousand long documents is bounded per text by the tokenizer, and this keeps the whole
+   * request from holding the loop (health and passthrough answer meanwhile).
+   */
+  async encodeAll(texts: readonly string[], kind: TextKind): Promise<Encoded[]> {
+    const out = new Array<Encoded>(texts.length);
+    let slice = performance.now();
+    for (let i = 0; i < texts.length; i++) {
+      out[i] = this.encode(texts[i]!, kind);
+      if (performance.now() - slice > YIELD_MS) {
+        await new Promise<void>((r) => setImmediate(r));
+        slice = performance.now();
+      }
+    }
+    return out;
+  }
+
+  /** Embed already encoded texts (encodeAll), one promise for all. */
+  embedEncoded(encs: Encoded[], signal?: AbortSignal): Promise<Float32Array[]> {
+    return this.#batcher.submitAll(encs, signal);
+  }
+
+  /** Embed one already encoded text. */
+  submitEncoded(enc: Encoded, signal?: AbortSignal): Promise<Float32Array> {
+    return this.#batcher.submit(enc, signal);
+  }
+
+  /**
    * One batcher batch → model runs over groups of similar length: a single 512-token passage
    * would otherwise pad every short text of the batch to 512 (attention cost grows with seq²).
    */
@@ -128,13 +159,14 @@ export class TextEmbedder {
    * Embed texts (queries get the query prefix); vectors are L2-normalised when the manifest says so.
    * `signal` (one for all texts, or one per text) drops a text from the queue when it aborts first.
    */
-  embed(texts: string[], options: { kind: TextKind; signal?: AbortSignal | ReadonlyArray<AbortSignal | undefined> } = { kind: 'passage' }): Promise<Float32Array[]> {
-    return this.#batcher.submitAll(texts.map((t) => this.encode(t, options.kind)), options.signal);
+  async embed(texts: string[], options: { kind: TextKind; signal?: AbortSignal | ReadonlyArray<AbortSignal | undefined> } = { kind: 'passage' }): Promise<Float32Array[]> {
+    return this.#batcher.submitAll(await this.encodeAll(texts, options.kind), options.signal);
   }
 
   /** One promise per text, each settling on its own (a text dropped on abort does not fail the others). */
   embedEach(texts: string[], options: { kind: TextKind; signals?: ReadonlyArray<AbortSignal | undefined> }): Promise<Float32Array>[] {
-    return texts.map((t, i) => this.#batcher.submit(this.encode(t, options.kind), options.signals?.[i]));
+    const subs = this.encodeAll(texts, options.kind).then((encs) => encs.map((e, i) => this.#batcher.submit(e, options.signals?.[i])));
+    return texts.map((_, i) => subs.then((ps) => ps[i]!));
   }
 
   /** Items waiting in this model's batching queue, whether a batch runs, and items dropped on abort. */
