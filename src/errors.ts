@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   VLR_REMOTE_SCORER: { status: 502, type: 'remote_scorer_exception', doc: 'the remote rerank backend failed' },
   VLR_PIPELINE_INVALID: { status: 400, type: 'illegal_argument_exception', doc: 'a rerank pipeline definition is invalid' },
   VLR_INTERNAL: { status: 500, type: 'internal_server_error', doc: 'an unexpected error (a bug): logged with its stack, never sent' },
+  VLR_MODEL_VARIANT_MISSING: { status: 503, type: 'model_missing_exception', doc: 'the precision variant a configuration names (models.precision) has no file in the model manifest: a server fault, never the client\'s' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import type { Encoded } from '../models/tokenizer.js';
 import type { TextEmbedder, TextKind } from '../models/index.js';
 import { fanOutSignal, SharedAbort, untilAborted } from '../util/abort.js';
 
@@ -138,15 +139,13 @@ export class TextVectorCache {
  * vs 6 s one by one on a loaded 2-core box). Results come back in input order.
  */
 export function shortestFirst(emb: TextEmbedder): Required<TextVectorModel> {
-  // each text is tokenised once (encodeAll yields to the event loop between texts), then submitted shortest first
-  const ordered = async (texts: string[], kind: TextKind) => {
-    const encs = await emb.encodeAll(texts, kind);
-    return { encs, order: texts.map((_, i) => i).sort((a, b) => encs[a]!.ids.length - encs[b]!.ids.length || a - b) };
-  };
+  // each text is tokenised once (a large request yields the event loop between texts), then submitted shortest first
+  const orderOf = (encs: Encoded[]) => encs.map((_, i) => i).sort((a, b) => encs[a]!.ids.length - encs[b]!.ids.length || a - b);
   return {
     id: `${emb.id}@${emb.manifest.revision}`,
     embed: async (texts, kind) => {
-      const { encs, order } = await ordered(texts, kind);
+      const encs = await emb.encodeAll(texts, kind);
+      const order = orderOf(encs);
       const vecs = await emb.embedEncoded(order.map((i) => encs[i]!));
       const out = new Array<Float32Array>(texts.length);
       order.forEach((i, j) => (out[i] = vecs[j]!));
@@ -154,11 +153,14 @@ export function shortestFirst(emb: TextEmbedder): Required<TextVectorModel> {
     },
     // the same shortest-first submission, one promise (and one signal) per text
     embedEach: (texts, kind, signals) => {
-      const subs = ordered(texts, kind).then(({ encs, order }) => {
+      const submit = (encs: Encoded[]) => {
         const ps = new Array<Promise<Float32Array>>(texts.length);
-        for (const i of order) ps[i] = emb.submitEncoded(encs[i]!, signals[i]);
+        for (const i of orderOf(encs)) ps[i] = emb.submitEncoded(encs[i]!, signals[i]);
         return ps;
-      });
+      };
+      const encs = emb.encodeAll(texts, kind);
+      if (Array.isArray(encs)) return submit(encs);
+      const subs = encs.then(submit);
       return texts.map((_, i) => subs.then((ps) => ps[i]!));
     },
   };

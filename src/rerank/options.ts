@@ -13,6 +13,8 @@ export interface RerankerOptions {
   /** Models directory (weights in `<dir>/<model-id>/…`, or a mirror such as ../shared/models). */
   modelsDir?: string;
   device?: 'auto' | 'cpu' | 'cuda';
+  /** Precision variant per model id (`models.precision`), checked when the models are first set up. */
+  precision?: Record<string, 'fp32' | 'fp16' | 'int8'>;
   /** Where the concept-label embeddings are kept between runs (default `.cache/vlrerank`). */
   cacheDir?: string;
   /** Local folders media paths may be read from. */

@@ -50,8 +50,9 @@ describe('shared models load with their documented I/O', () => {
     const int8 = await models.textEmbedder('bge-small-en-v1.5', { precision: 'int8' });
     expect(int8.session.options.name).toBe('bge-small-en-v1.5/model/int8');
     await expect(models.textEmbedder('bge-small-en-v1.5', { precision: 'fp32' })).rejects.toMatchObject({
-      code: 'VLR_BAD_REQUEST',
-      message: 'model bge-small-en-v1.5 has no fp32 file for model (available: int8)',
+      code: 'VLR_MODEL_VARIANT_MISSING',
+      status: 503,
+      message: 'model bge-small-en-v1.5 has no fp32 file for model (available: int8); fix models.precision.bge-small-en-v1.5',
     });
   });
 
@@ -59,7 +60,7 @@ describe('shared models load with their documented I/O', () => {
     const { Models } = await import('../../src/models/index.js');
     const { modelsConfig } = await import('../helpers/models.js');
     const m = await Models.create(modelsConfig({ precision: { 'bge-small-en-v1.5': 'fp32' } }));
-    await expect(m.textEmbedder()).rejects.toMatchObject({ code: 'VLR_BAD_REQUEST', message: expect.stringContaining('no fp32 file') });
+    await expect(m.textEmbedder()).rejects.toMatchObject({ code: 'VLR_MODEL_VARIANT_MISSING', status: 503, message: expect.stringContaining('no fp32 file') });
     await m.close();
   });
 

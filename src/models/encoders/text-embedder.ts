@@ -9,7 +9,7 @@ import type { Batcher } from '../batcher.js';
 import type { Manifest, TextPreprocess } from '../manifest.js';
 import type { ModelSession } from '../session.js';
 import { ort } from '../session.js';
-import { padBatch, TextTokenizer, type Encoded } from '../tokenizer.js';
+import { maxInputChars, padBatch, TextTokenizer, type Encoded } from '../tokenizer.js';
 import { l2normalize } from '../../util/vector.js';
 import { makeBatcher, type EncoderContext } from './context.js';
 
@@ -32,6 +32,8 @@ export const MAX_TOKENS_PER_RUN = 2048;
  */
 /** Longest stretch of tokenising before encodeAll() lets other work run. */
 const YIELD_MS = 8;
+/** Characters (each text counted up to what the tokenizer is handed) tokenised in one go. */
+const SYNC_CHARS = 256 * 1024;
 
 export function lengthGroups(encs: readonly Encoded[], maxWaste = 1.5, maxTokensPerRun = MAX_TOKENS_PER_RUN): number[][] {
   const order = encs.map((_, i) => i).sort((a, b) => encs[a]!.ids.length - encs[b]!.ids.length);
@@ -86,21 +88,29 @@ export class TextEmbedder {
   }
 
   /**
-   * Many texts' token ids, giving the event loop a turn every YIELD_MS of tokenising: a request of
-   * a thousand long documents is bounded per text by the tokenizer, and this keeps the whole
-   * request from holding the loop (health and passthrough answer meanwhile).
+   * Many texts' token ids. Texts short in total are tokenised at once (no turn of the event loop
+   * between tokenising and queueing); a large request gives the event loop a turn every YIELD_MS
+   * of tokenising — each text is bounded by the tokenizer, and this keeps a thousand of them from
+   * holding the loop (health and passthrough answer meanwhile) — and stops once `signal` aborts.
    */
-  async encodeAll(texts: readonly string[], kind: TextKind): Promise<Encoded[]> {
-    const out = new Array<Encoded>(texts.length);
-    let slice = performance.now();
-    for (let i = 0; i < texts.length; i++) {
-      out[i] = this.encode(texts[i]!, kind);
-      if (performance.now() - slice > YIELD_MS) {
-        await new Promise<void>((r) => setImmediate(r));
-        slice = performance.now();
+  encodeAll(texts: readonly string[], kind: TextKind, signal?: AbortSignal): Encoded[] | Promise<Encoded[]> {
+    const cap = maxInputChars(this.text.maxTokens);
+    let total = 0;
+    for (const t of texts) total += Math.min(t.length, cap);
+    if (total <= SYNC_CHARS) return texts.map((t) => this.encode(t, kind));
+    return (async () => {
+      const out = new Array<Encoded>(texts.length);
+      let slice = performance.now();
+      for (let i = 0; i < texts.length; i++) {
+        out[i] = this.encode(texts[i]!, kind);
+        if (performance.now() - slice > YIELD_MS) {
+          await new Promise<void>((r) => setImmediate(r));
+          signal?.throwIfAborted();
+          slice = performance.now();
+        }
       }
-    }
-    return out;
+      return out;
+    })();
   }
 
   /** Embed already encoded texts (encodeAll), one promise for all. */
@@ -160,12 +170,15 @@ export class TextEmbedder {
    * `signal` (one for all texts, or one per text) drops a text from the queue when it aborts first.
    */
   async embed(texts: string[], options: { kind: TextKind; signal?: AbortSignal | ReadonlyArray<AbortSignal | undefined> } = { kind: 'passage' }): Promise<Float32Array[]> {
-    return this.#batcher.submitAll(await this.encodeAll(texts, options.kind), options.signal);
+    const one = options.signal instanceof AbortSignal ? options.signal : undefined;
+    return this.#batcher.submitAll(await this.encodeAll(texts, options.kind, one), options.signal);
   }
 
   /** One promise per text, each settling on its own (a text dropped on abort does not fail the others). */
   embedEach(texts: string[], options: { kind: TextKind; signals?: ReadonlyArray<AbortSignal | undefined> }): Promise<Float32Array>[] {
-    const subs = this.encodeAll(texts, options.kind).then((encs) => encs.map((e, i) => this.#batcher.submit(e, options.signals?.[i])));
+    const encs = this.encodeAll(texts, options.kind);
+    if (Array.isArray(encs)) return encs.map((e, i) => this.#batcher.submit(e, options.signals?.[i]));
+    const subs = encs.then((all) => all.map((e, i) => this.#batcher.submit(e, options.signals?.[i])));
     return texts.map((_, i) => subs.then((ps) => ps[i]!));
   }
 
