@@ -35,6 +35,8 @@ interface Sample {
   status: number;
   ms: number;
   retryAfter: boolean;
+  /** A reranked search answered with the first-stage order (`x-vlrerank-degraded`). */
+  degraded?: string;
 }
 
 const pct = (xs: number[], p: number) => {
@@ -92,7 +94,8 @@ async function client(pool: Pool, kind: Kind, until: number, out: Sample[]): Pro
     try {
       const r = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body, headersTimeout: 120_000, bodyTimeout: 120_000 });
       await r.body.text();
-      out.push({ kind, status: r.statusCode, ms: performance.now() - t0, retryAfter: r.headers['retry-after'] !== undefined });
+      const degraded = r.headers['x-vlrerank-degraded'];
+      out.push({ kind, status: r.statusCode, ms: performance.now() - t0, retryAfter: r.headers['retry-after'] !== undefined, ...(degraded ? { degraded: String(degraded) } : {}) });
     } catch {
       out.push({ kind, status: 0, ms: performance.now() - t0, retryAfter: false });
     }
@@ -105,7 +108,7 @@ async function sampler(url: string, until: number, rows: string[]): Promise<void
     try {
       const h = (await (await fetch(`${url}/_vlrerank/health`)).json()) as { memory: { rss_bytes: number }; rerank_admission?: { in_flight: number; queued: number; shed: Record<string, number> } };
       const m = await (await fetch(`${url}/_vlrerank/metrics`)).text();
-      const lag = Number(/nodejs_eventloop_lag_p99_seconds (\S+)/.exec(m)?.[1] ?? NaN) * 1000;
+      const lag = Number(/^(?:vlrerank_)?nodejs_eventloop_lag_p99_seconds (\S+)/m.exec(m)?.[1] ?? NaN) * 1000;
       const a = h.rerank_admission;
       const shed = a ? Object.values(a.shed).reduce((x, y) => x + y, 0) : 0;
       rows.push(`${String(Math.round((performance.now() - t0) / 1000)).padStart(5)} s  rss ${String(Math.round(h.memory.rss_bytes / 1048576)).padStart(5)} MB  loop-lag p99 ${f1(lag).padStart(6)} ms  rerank in flight ${a?.in_flight ?? '-'} queued ${a?.queued ?? '-'} shed ${shed}`);
@@ -129,7 +132,8 @@ function report(label: string, samples: Sample[], seconds: number): Map<Kind, nu
     const all = s.map((x) => x.ms);
     p99s.set(kind, pct(all, 99));
     const withRetry = refused.length ? ` (Retry-After ${refused.filter((x) => x.retryAfter).length}/${refused.length}, 429 p99 ${f1(pct(refused.map((x) => x.ms), 99))} ms)` : '';
-    console.log(`  ${kind.padEnd(11)} ${f1(s.length / seconds).padStart(6)} ${f1(pct(all, 50)).padStart(8)} ${f1(pct(all, 99)).padStart(8)}  ${`${f1(pct(ok, 50))}/${f1(pct(ok, 99))}`.padStart(19)}  ${`${((100 * refused.length) / s.length).toFixed(1)}%`.padStart(9)}  ${statuses}${withRetry}`);
+    const deg = [...s.filter((x) => x.degraded).reduce((m, x) => m.set(x.degraded!, (m.get(x.degraded!) ?? 0) + 1), new Map<string, number>())].map(([k, v]) => `${k}:${v}`).join(' ');
+    console.log(`  ${kind.padEnd(11)} ${f1(s.length / seconds).padStart(6)} ${f1(pct(all, 50)).padStart(8)} ${f1(pct(all, 99)).padStart(8)}  ${`${f1(pct(ok, 50))}/${f1(pct(ok, 99))}`.padStart(19)}  ${`${((100 * refused.length) / s.length).toFixed(1)}%`.padStart(9)}  ${statuses}${withRetry}${deg ? ` degraded ${deg}` : ''}`);
   }
   return p99s;
 }
