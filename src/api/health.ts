@@ -2,7 +2,7 @@
  * vlrerank's own health and metrics as plain handlers. `GET /_vlrerank/health` reports this
  * process (version, role, uptime, memory), whether each upstream node answers and which engine, and
  * the reranker's warm-up (idle — models load on first use —, warming, ready, or failed with its
- * reason). `GET /_vlrerank/metrics` is the Prometheus text of the server's registry.
+ * reason) and its admission queue (in flight, queued, shed by reason). `GET /_vlrerank/metrics` is the Prometheus text of the server's registry.
  *
  * For load balancers and Kubernetes probes:
  *   - `?live`  — liveness: 200 whenever the process answers at all (no upstream probe, no model);
@@ -17,6 +17,7 @@
 import { createRequire } from 'node:module';
 import type { EngineClient } from '../engine/client.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { AdmissionSnapshot } from '../rerank/admission.js';
 import type { WarmupStatus } from '../rerank/warmup.js';
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -33,6 +34,8 @@ export interface HealthDeps {
   /** True once shutdown began: readiness answers 503 so balancers stop sending. */
   draining?: () => boolean;
   role?: 'proxy' | 'worker';
+  /** The rerank admission queue (in flight, queued, shed). */
+  admission?: () => AdmissionSnapshot;
 }
 
 export type HealthMode = 'full' | 'ready' | 'live';
@@ -79,6 +82,7 @@ export async function health(deps: HealthDeps, mode: HealthMode = 'full'): Promi
     ...(deps.engine ? { upstream: { nodes, ...(engine ? { engine } : {}) } } : {}),
   };
   if (warm) body.reranker = warm.state === 'idle' ? { ...warm, note: 'no warm-up: models load on first use' } : warm;
+  if (deps.admission) body.rerank_admission = deps.admission();
   return { status: status === 'red' ? 503 : 200, body };
 }
 

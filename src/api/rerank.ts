@@ -44,8 +44,8 @@ function documentWarnings(out: RerankOutput): string[] {
 }
 
 /** `POST /_vlrerank/rerank`. */
-export async function rerankNative(reranker: Pick<Reranker, 'process'>, input: unknown, signal?: AbortSignal): Promise<ApiAnswer> {
-  const out = await reranker.process(input, { signal });
+export async function rerankNative(reranker: Pick<Reranker, 'process'>, input: unknown, signal?: AbortSignal, client?: string): Promise<ApiAnswer> {
+  const out = await reranker.process(input, { signal, client });
   return {
     headers: { ...timingHeaders(out), ...errorHeader(out) },
     // `errors`: documents whose media could not be read, scored on what was left — always, not only with explain
@@ -117,7 +117,7 @@ interface CompatRequest {
 }
 
 /** `POST /v1/rerank`, `/v2/rerank`, `/rerank`. */
-export async function rerankCompat(reranker: Pick<Reranker, 'process'>, version: CompatVersion, input: unknown, signal?: AbortSignal): Promise<ApiAnswer> {
+export async function rerankCompat(reranker: Pick<Reranker, 'process'>, version: CompatVersion, input: unknown, signal?: AbortSignal, client?: string): Promise<ApiAnswer> {
   const body = input as CompatRequest;
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw vlrError('VLR_BAD_REQUEST', '[(root)] the request must be a JSON object', { details: { field: '(root)' } });
   if (body.query === undefined) throw vlrError('VLR_BAD_REQUEST', '[query] is required', { details: { field: 'query' } });
@@ -133,7 +133,7 @@ export async function rerankCompat(reranker: Pick<Reranker, 'process'>, version:
   const query = compatItem(body.query, 'query');
   const out = await reranker.process(
     { query, documents, ...(body.top_n !== undefined ? { top_n: body.top_n as number } : {}), ...(body.instruction !== undefined ? { instruction: body.instruction as string } : {}) },
-    { signal },
+    { signal, client },
   );
   // Cohere v2 defaults return_documents to false; v1, Jina and vLLM return them by default.
   const withDocs = (body.return_documents as boolean | undefined) ?? version !== 'v2';

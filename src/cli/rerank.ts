@@ -96,6 +96,8 @@ export function registerRerank(program: Command): void {
       const reranker = new Reranker({
         modelsDir: config.models.dir,
         device: config.models.device,
+        precision: config.models.precision,
+        clipModel: config.rerank.clipModel,
         mediaRoots: roots,
         cacheDir: config.rerank.cacheDir,
         maxDocuments: Math.max(config.rerank.maxDocuments, documents.length),
@@ -107,6 +109,8 @@ export function registerRerank(program: Command): void {
       const fps = flags.fps ? Number(flags.fps) : undefined;
       const maxFrames = flags.maxFrames ? Number(flags.maxFrames) : undefined;
       try {
+        // the configuration's models (ids, precision variants, files) are checked before any work
+        await reranker.ports();
         // Warm the feature cache with a progress bar; process() then finds every image cached.
         const media = documents.map((d) => (typeof d === 'string' ? {} : d)).filter((d) => d.image || d.video);
         if (media.length >= 4 && process.stderr.isTTY && !flags.json) {

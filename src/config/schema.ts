@@ -159,6 +159,25 @@ export const rerankSchema = z.strictObject({
   ocr: z.boolean().default(false),
   /** Rerank requests processed at once; more wait in a queue (x-vlrerank-queue-ms). */
   maxConcurrentRequests: positiveInt.default(4),
+  /**
+   * Admission control: bounds on rerank work queued behind the running requests; past them a
+   * request is refused at once with 429 and Retry-After (a reranked search follows its pipeline's
+   * failure policy). Unset bounds are sized from the machine's cores (os.availableParallelism()).
+   */
+  admission: z
+    .strictObject({
+      /** Rerank requests waiting for a slot (default 8 per core). */
+      maxQueued: positiveInt.optional(),
+      /** Documents of work running at once; an image or video frame counts 6 (default 256 per core). */
+      maxInFlightDocuments: positiveInt.optional(),
+      /** Documents of work waiting (default 1024 per core). */
+      maxQueuedDocuments: positiveInt.optional(),
+      /** Longest wait in the queue; a request estimated to wait longer is refused before it waits. */
+      maxQueueWaitMs: positiveInt.default(10_000),
+      /** Share of the queue one client (x-vlrerank-client header, else remote address) may hold; 1 turns fairness off. */
+      clientShare: z.number().positive().max(1).default(0.5),
+    })
+    .default({ maxQueueWaitMs: 10_000, clientShare: 0.5 }),
   /** Load the models in the background when the server starts with pipelines (searches arriving meanwhile wait for it outside their budget); false: load on first use. */
   warmup: z.boolean().default(true),
   /** A trained CLIP-family model id (manifest in models/) for the `clip` text→image signal; none by default. */

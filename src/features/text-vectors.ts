@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import type { Encoded } from '../models/tokenizer.js';
 import type { TextEmbedder, TextKind } from '../models/index.js';
 import { fanOutSignal, SharedAbort, untilAborted } from '../util/abort.js';
 
@@ -138,28 +139,29 @@ export class TextVectorCache {
  * vs 6 s one by one on a loaded 2-core box). Results come back in input order.
  */
 export function shortestFirst(emb: TextEmbedder): Required<TextVectorModel> {
-  const order = (texts: string[], kind: TextKind) => {
-    const lens = texts.map((t) => emb.encode(t, kind).ids.length);
-    return texts.map((_, i) => i).sort((a, b) => lens[a]! - lens[b]! || a - b);
-  };
+  // each text is tokenised once (a large request yields the event loop between texts), then submitted shortest first
+  const orderOf = (encs: Encoded[]) => encs.map((_, i) => i).sort((a, b) => encs[a]!.ids.length - encs[b]!.ids.length || a - b);
   return {
     id: `${emb.id}@${emb.manifest.revision}`,
     embed: async (texts, kind) => {
-      if (texts.length <= 1) return emb.embed(texts, { kind });
-      const o = order(texts, kind);
-      const vecs = await emb.embed(o.map((i) => texts[i]!), { kind });
+      const encs = await emb.encodeAll(texts, kind);
+      const order = orderOf(encs);
+      const vecs = await emb.embedEncoded(order.map((i) => encs[i]!));
       const out = new Array<Float32Array>(texts.length);
-      o.forEach((i, j) => (out[i] = vecs[j]!));
+      order.forEach((i, j) => (out[i] = vecs[j]!));
       return out;
     },
     // the same shortest-first submission, one promise (and one signal) per text
     embedEach: (texts, kind, signals) => {
-      if (texts.length <= 1) return emb.embedEach(texts, { kind, signals });
-      const o = order(texts, kind);
-      const ps = emb.embedEach(o.map((i) => texts[i]!), { kind, signals: o.map((i) => signals[i]) });
-      const out = new Array<Promise<Float32Array>>(texts.length);
-      o.forEach((i, j) => (out[i] = ps[j]!));
-      return out;
+      const submit = (encs: Encoded[]) => {
+        const ps = new Array<Promise<Float32Array>>(texts.length);
+        for (const i of orderOf(encs)) ps[i] = emb.submitEncoded(encs[i]!, signals[i]);
+        return ps;
+      };
+      const encs = emb.encodeAll(texts, kind);
+      if (Array.isArray(encs)) return submit(encs);
+      const subs = encs.then(submit);
+      return texts.map((_, i) => subs.then((ps) => ps[i]!));
     },
   };
 }

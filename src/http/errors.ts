@@ -28,6 +28,12 @@ function record(err: unknown, deps: ErrorDeps): VlrerankError {
   return e;
 }
 
+/** `Retry-After` (RFC 9110 §10.2.3, seconds) of an overload refusal, which carries its estimate in `details.retry_after_s`. */
+export function retryAfter(e: VlrerankError): Record<string, string> {
+  const s = e.details.retry_after_s;
+  return typeof s === 'number' && Number.isFinite(s) ? { 'retry-after': String(Math.max(1, Math.ceil(s))) } : {};
+}
+
 function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.destroy(); // an answer already under way can only be cut
@@ -43,17 +49,19 @@ function writeJson(res: ServerResponse, status: number, body: unknown, headers: 
 /**
  * ES-shaped. Works on a plain node response (the fast paths answer without express). `headers`:
  * extra response headers (search paths add `x-elastic-product` in front of Elasticsearch, whose
- * client refuses an answer without it).
+ * client refuses an answer without it); an overload refusal adds its `Retry-After`.
  */
 export function sendError(res: ServerResponse, err: unknown, deps: ErrorDeps, headers?: Record<string, string>): void {
-  const es = esErrorBody(record(err, deps));
-  writeJson(res, es.status, es, headers);
+  const e = record(err, deps);
+  const es = esErrorBody(e);
+  writeJson(res, es.status, es, { ...headers, ...retryAfter(e) });
 }
 
 /** In the rerank-compatible APIs' shape (Cohere / OpenAI-style / Jina fields side by side). */
 export function sendCompatError(res: ServerResponse, err: unknown, deps: ErrorDeps): void {
-  const es = esErrorBody(record(err, deps));
-  writeJson(res, es.status, { object: 'error', message: es.error.reason, type: es.error.type, code: es.status, detail: es.error.reason, error: es.error });
+  const e = record(err, deps);
+  const es = esErrorBody(e);
+  writeJson(res, es.status, { object: 'error', message: es.error.reason, type: es.error.type, code: es.status, detail: es.error.reason, error: es.error }, retryAfter(e));
 }
 
 /** body-parser's failures as our errors (a parse error naming the problem, a 413). */

@@ -30,3 +30,13 @@ export function clientSignal(res: ServerResponse): AbortSignal {
   });
   return ac.signal;
 }
+
+/**
+ * Who is asking, for the per-client share of the rerank queue: the `x-vlrerank-client` header
+ * (a gateway in front names its tenants), else the remote address.
+ */
+export function clientId(req: IncomingMessage): string {
+  const h = req.headers['x-vlrerank-client'];
+  const named = Array.isArray(h) ? h[0] : h;
+  return named ? `h:${named.slice(0, 128)}` : `a:${req.socket.remoteAddress ?? ''}`;
+}

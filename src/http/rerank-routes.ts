@@ -9,7 +9,7 @@ import { rerankCompat, rerankNative, type ApiAnswer, type CompatVersion } from '
 import type { Reranker } from '../rerank/reranker.js';
 import { readJson } from './body.js';
 import { sendCompatError, type ErrorDeps } from './errors.js';
-import { clientSignal } from './request.js';
+import { clientId, clientSignal } from './request.js';
 
 export interface RerankRouteDeps extends ErrorDeps {
   reranker: Pick<Reranker, 'process'>;
@@ -41,7 +41,7 @@ export function rerankRouter(deps: RerankRouteDeps): Router {
   const r = Router();
   r.post('/rerank', jsonBody(deps), async (req, res, next) => {
     try {
-      reply(res, await rerankNative(deps.reranker, req.body, clientSignal(res)));
+      reply(res, await rerankNative(deps.reranker, req.body, clientSignal(res), clientId(req)));
     } catch (e) {
       next(e);
     }
@@ -53,7 +53,7 @@ export function compatRerankRouter(deps: RerankRouteDeps): Router {
   const r = Router();
   const handler = (version: CompatVersion) => async (req: Request, res: Response) => {
     try {
-      reply(res, await rerankCompat(deps.reranker, version, req.body, clientSignal(res)));
+      reply(res, await rerankCompat(deps.reranker, version, req.body, clientSignal(res), clientId(req)));
     } catch (e) {
       sendCompatError(res, e, deps);
     }

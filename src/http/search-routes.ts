@@ -13,7 +13,7 @@ import { handleMsearch, handleSearch, type SearchHandlerDeps, type SearchRequest
 import { readJsonish } from './body.js';
 import { sendError, type ErrorDeps } from './errors.js';
 import { forwardBuffered } from './proxy-route.js';
-import { clientSignal, hasBody, queryParams } from './request.js';
+import { clientId, clientSignal, hasBody, queryParams } from './request.js';
 
 /** `index` from the path (undefined for /_search); `next` hands the request to the streaming proxy untouched. */
 export type SearchRouteHandler = (req: IncomingMessage, res: ServerResponse, index: string | undefined, next: () => void) => Promise<void>;
@@ -41,7 +41,7 @@ export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHand
       try {
         const params = queryParams(req);
         const body = hasBody(req) ? await readJsonish(req, deps.maxJsonBodyBytes) : undefined;
-        const out = await handle(deps.search, { index, params, headers: req.rawHeaders, body, signal: () => clientSignal(res) });
+        const out = await handle(deps.search, { index, params, headers: req.rawHeaders, body, signal: () => clientSignal(res), client: clientId(req) });
         if (out.kind === 'proxy') return next();
         if (out.kind === 'forward') return await forwardBuffered(deps.pool, req, res, out.body, out.rewritten);
         send(res, out.status, out.headers, out.body);

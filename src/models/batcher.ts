@@ -59,14 +59,17 @@ export class Batcher<I, O> {
     return this.#running;
   }
 
-  /** Items taken out of the queue because their signal aborted (monotonic). */
+  /** Items taken out of the queue, or never let in, because their signal aborted (monotonic). */
   get dropped(): number {
     return this.#dropped;
   }
 
   /** Queue one item; `signal` aborting before its batch starts removes it and rejects with the reason. */
   submit(item: I, signal?: AbortSignal): Promise<O> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal?.aborted) {
+      this.#dropped++; // tokenised, but its caller gave up before it was queued
+      return Promise.reject(signal.reason);
+    }
     if (this.#closed) return Promise.reject(vlrError('VLR_MODEL_RUNTIME', `model ${this.options.name} is closed`));
     if (this.#queue.length >= this.options.maxQueue) {
       return Promise.reject(

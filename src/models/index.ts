@@ -52,7 +52,11 @@ export interface ModelInfo {
   /** Execution provider of the loaded sessions (cpu / cuda). */
   provider?: string;
   device: string;
-  /** Resident memory added when the sessions were created (approximate; 0 when unloaded). */
+  /**
+   * Memory of the loaded sessions' weights: the bytes of their ONNX files (0 when unloaded).
+   * Measured from the files, not from an RSS delta, which other threads' allocations make noisy
+   * (issue 13: the same model reported 92 MB, then 26.5 MB); each session's `rssDeltaBytes` is kept as a diagnostic.
+   */
   memoryBytes: number;
   sessions: ReturnType<import('./session.js').ModelSession['info']>[];
 }
@@ -172,7 +176,7 @@ export class Models {
         state,
         provider: sessions.find((s) => s.provider)?.provider,
         device: this.config.device,
-        memoryBytes: sessions.reduce((a, s) => a + s.rssDeltaBytes, 0),
+        memoryBytes: sessions.reduce((a, s) => a + s.weightBytes, 0),
         sessions,
       };
     });

@@ -230,7 +230,8 @@ export function onnxFile(m: Manifest, role: string, precision?: Precision): Mani
   const f = cands.find((c) => (c.precision ?? m.defaultPrecision) === want) ?? (precision ? undefined : cands[0]);
   if (!f) {
     const have = cands.map((c) => c.precision ?? m.defaultPrecision).join(', ') || 'none';
-    throw vlrError('VLR_BAD_REQUEST', `model ${m.id} has no ${want} file for ${role} (available: ${have})`);
+    // a configuration fault (models.precision), found at start by check.ts: a 503 if it ever reaches a request
+    throw vlrError('VLR_MODEL_VARIANT_MISSING', `model ${m.id} has no ${want} file for ${role} (available: ${have}); fix models.precision.${m.id}`, { details: { model: m.id } });
   }
   return f;
 }

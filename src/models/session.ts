@@ -14,7 +14,7 @@
  * and on the main thread a run stalls the whole proxy. `main` keeps the old in-thread path (the
  * baseline of `npm run bench:event-loop`).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -99,6 +99,8 @@ export class ModelSession {
   #provider: Provider | undefined;
   #error: VlrerankError | undefined;
   #rssDelta = 0;
+  /** Bytes of the loaded model file: the weights onnxruntime holds (measured, unlike an RSS delta that other threads' allocations blur). */
+  #fileBytes = 0;
   #loadMs = 0;
   /** Runs of the current native session (reset by unload). */
   #runs = 0;
@@ -128,11 +130,12 @@ export class ModelSession {
   get outputNames(): readonly string[] {
     return this.#session?.outputNames ?? [];
   }
-  info(): { name: string; state: SessionState; provider?: Provider; rssDeltaBytes: number; loadMs: number; runs: number; loads: number; error?: string } {
+  info(): { name: string; state: SessionState; provider?: Provider; weightBytes: number; rssDeltaBytes: number; loadMs: number; runs: number; loads: number; error?: string } {
     return {
       name: this.options.name,
       state: this.#state,
       provider: this.#provider,
+      weightBytes: this.#fileBytes,
       rssDeltaBytes: this.#rssDelta,
       loadMs: this.#loadMs,
       runs: this.#runs,
@@ -204,6 +207,7 @@ export class ModelSession {
     this.#state = 'error';
     this.#provider = undefined;
     this.#rssDelta = 0;
+    this.#fileBytes = 0;
     this.#error = mapOrtError(e, 'inference', this.options.modelId, this.path);
     (this.options.logger ?? silentLogger).warn({ model: this.options.name, err: e.message }, 'inference worker stopped; the model loads again on its next run');
   }
@@ -226,6 +230,7 @@ export class ModelSession {
         this.#loads++;
         this.#loadMs = performance.now() - t0;
         this.#rssDelta = Math.max(0, process.memoryUsage().rss - rss0);
+        this.#fileBytes = statSync(this.path).size;
         log.info(
           { model: this.options.name, provider: p, device: this.options.device ?? 'auto', thread: this.options.thread ?? 'worker', loadMs: Math.round(this.#loadMs) },
           'model session loaded',
@@ -289,6 +294,7 @@ export class ModelSession {
     this.#state = 'unloaded';
     this.#provider = undefined;
     this.#rssDelta = 0;
+    this.#fileBytes = 0;
     this.#runs = 0;
     // never release under a run still using the native session
     await Promise.all([...this.#inflight]);

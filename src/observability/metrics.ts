@@ -15,13 +15,31 @@ export interface Metrics {
   stageSeconds: Histogram<'stage'>;
   batchSize: Histogram<'model'>;
   cacheEvents: Counter<'event'>;
+  /** Rerank admission: requests and documents in flight and queued (set at scrape time). */
+  admission: Gauge<'what'>;
+  /** Rerank requests refused by admission control, by reason. */
+  admissionShed: Counter<'reason'>;
+  /** Run `fn` before each scrape (gauges read from live state). */
+  onCollect(fn: () => void): void;
 }
 
 export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
   const registry = new Registry();
   if (options.defaults !== false) collectDefaultMetrics({ register: registry, prefix: 'vlrerank_' });
   const registers = [registry];
+  const collectors: Array<() => void> = [];
   return {
+    admission: new Gauge({
+      name: 'vlrerank_rerank_admission',
+      help: 'Rerank admission control: in_flight, in_flight_documents, queued, queued_documents',
+      labelNames: ['what'],
+      registers,
+      collect: () => {
+        for (const fn of collectors) fn();
+      },
+    }),
+    admissionShed: new Counter({ name: 'vlrerank_rerank_shed_total', help: 'Rerank requests refused by admission control (429), by reason', labelNames: ['reason'], registers }),
+    onCollect: (fn) => void collectors.push(fn),
     registry,
     requests: new Counter({ name: 'vlrerank_requests_total', help: 'Requests by route class and status', labelNames: ['route', 'status'], registers }),
     inFlight: new Gauge({ name: 'vlrerank_requests_in_flight', help: 'Requests being served', labelNames: ['route'], registers }),

@@ -3,6 +3,7 @@
  * The local backend reads the model and media settings from here; the reranker the scoring ones.
  * Types only: plain data passed down, never read from the environment.
  */
+import type { Admission, AdmissionLimits, ShedReason } from './admission.js';
 import type { CalibrationTable } from './calibration.js';
 import type { RerankerPorts } from './ports.js';
 import type { BridgeSettings } from './signals/conse-bridge.js';
@@ -12,6 +13,8 @@ export interface RerankerOptions {
   /** Models directory (weights in `<dir>/<model-id>/…`, or a mirror such as ../shared/models). */
   modelsDir?: string;
   device?: 'auto' | 'cpu' | 'cuda';
+  /** Precision variant per model id (`models.precision`), checked when the models are first set up. */
+  precision?: Record<string, 'fp32' | 'fp16' | 'int8'>;
   /** Where the concept-label embeddings are kept between runs (default `.cache/vlrerank`). */
   cacheDir?: string;
   /** Local folders media paths may be read from. */
@@ -33,8 +36,12 @@ export interface RerankerOptions {
   ocr?: boolean;
   /** How many documents' media are fetched/decoded at once per request. */
   mediaConcurrency?: number;
-  /** Requests processed at once; more wait (reported as queue time). */
+  /** Requests processed at once; more wait (reported as queue time) within the admission bounds. */
   maxConcurrentRequests?: number;
+  /** Queue bounds beyond which process() refuses with VLR_OVERLOADED (default: sized from the cores). */
+  admission?: Partial<Omit<AdmissionLimits, 'maxInFlight'>>;
+  /** A ready-made admission controller (shared by several rerankers); overrides the two above. */
+  admissionControl?: Admission;
   /** Remote `/v1/rerank` workers (backend: remote | both). */
   remoteUrls?: string[];
   remoteApiKey?: string;
@@ -45,9 +52,13 @@ export interface RerankerOptions {
   /** Ready-made ports (the server passes the shared Models/FeatureExtractor through backends/local.ts). */
   ports?: RerankerPorts | (() => Promise<RerankerPorts>);
   /** Hook for metrics: stage durations (seconds) and cache events. */
-  observe?: { stage?(stage: string, seconds: number): void; cache?(event: 'hit' | 'miss', n: number): void };
+  observe?: { stage?(stage: string, seconds: number): void; cache?(event: 'hit' | 'miss', n: number): void; shed?(reason: ShedReason): void };
 }
 
 export interface ProcessOptions {
   signal?: AbortSignal;
+  /** Absolute deadline (performance.now() clock): a request that cannot start before it is shed at once. */
+  deadline?: number;
+  /** Who asks (remote address or a client header), for the per-client share of the queue. */
+  client?: string;
 }

@@ -4,12 +4,15 @@
  * server starts instantly and models load on first use or on `_load`. Knows nothing about HTTP.
  */
 import type { Config } from '../config/schema.js';
+import { isVlrerankError, vlrError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { Models } from '../models/index.js';
+import { checkModelConfig } from '../models/check.js';
 import { MediaSource } from '../features/media/source.js';
 import { FeatureExtractor } from '../features/extractor.js';
-import { clipPort, localPorts, VISUAL_PASSAGE_DETECT_THRESHOLD } from './backends/local.js';
+import { clipPort, localPorts, textPort, VISUAL_PASSAGE_DETECT_THRESHOLD } from './backends/local.js';
+import type { MediaPort } from './ports.js';
 import { createRemoteScorer } from './backends/remote.js';
 import { Reranker } from './reranker.js';
 
@@ -24,6 +27,8 @@ export async function createRerankService(
   deps: { logger: Logger; metrics: Metrics; models?: Models; source?: MediaSource; features?: () => FeatureExtractor | undefined },
 ): Promise<RerankService> {
   const models = deps.models ?? (await Models.create(config.models, { logger: deps.logger, metrics: deps.metrics }));
+  // every model id, variant and file the configuration names, before the server listens (issue 13 §4)
+  await checkModelConfig({ precision: config.models.precision, clipModel: config.rerank.clipModel }, models.registry);
   const source = deps.source ?? new MediaSource(config.media);
   // the feature extractor is built on first use (it creates the image encoders), so start-up stays instant
   // A server area that registers a shared extractor (ctx.services.features) after this one still
@@ -58,16 +63,36 @@ export async function createRerankService(
     fps: config.media.fps,
     maxFrames: config.media.maxFrames,
     maxConcurrentRequests: config.rerank.maxConcurrentRequests,
+    admission: config.rerank.admission,
     calibration: manifestCalibration,
     ports: async () => {
-      const f = await features();
+      let f: FeatureExtractor;
+      try {
+        f = await features();
+      } catch (e) {
+        // The image models cannot be set up (a file gone or corrupt since start): text-only reranks
+        // still run, and each image or video document reports this error (a 5xx code) and is
+        // scored on its text, until the server restarts with the files fixed.
+        deps.logger.error({ err: (e as Error).message }, 'image models unavailable: reranking on text only');
+        const text = await textPort(models);
+        return { text, media: unavailableMedia(e), remote, modelCalls: undefined };
+      }
       const clip = config.rerank.clipModel ? await clipPort(models, f, config.rerank.clipModel, { maxBytes: config.media.maxBytes }) : undefined;
       return { ...(await localPorts({ models, metrics: deps.metrics, features: f, logger: deps.logger })), remote, clip };
     },
     observe: {
       // cache events come from the feature cache itself (onCacheEvent above), counted once
       stage: (stage, s) => deps.metrics.stageSeconds.observe({ stage }, s),
+      shed: (reason) => deps.metrics.admissionShed.inc({ reason }),
     },
+  });
+  // the queue's gauges are read when metrics are scraped, never pushed from the hot path
+  deps.metrics.onCollect(() => {
+    const a = reranker.admission.snapshot();
+    deps.metrics.admission.set({ what: 'in_flight' }, a.in_flight);
+    deps.metrics.admission.set({ what: 'in_flight_documents' }, a.in_flight_documents);
+    deps.metrics.admission.set({ what: 'queued' }, a.queued);
+    deps.metrics.admission.set({ what: 'queued_documents' }, a.queued_documents);
   });
   return {
     reranker,
@@ -79,4 +104,12 @@ export async function createRerankService(
       if (!deps.models) await models.close();
     },
   };
+}
+
+/** The media port while the image models cannot be set up: every image or video fails with why. */
+function unavailableMedia(cause: unknown): MediaPort {
+  const fail = async (): Promise<never> => {
+    throw isVlrerankError(cause) && cause.status >= 500 ? cause : vlrError('VLR_MODEL_MISSING', `the image models are unavailable: ${(cause as Error).message}`, { cause });
+  };
+  return { classifierId: 'unavailable', classNames: [], ocrAvailable: false, image: fail, video: fail };
 }

@@ -2,9 +2,11 @@
  * Run one reranked search end to end: paging and refusals → query vector (search by image, bridge
  * kNN) → first stage on the engine → rerank within the pipeline's own time budget → fuse, page,
  * shape. The failure policy lives here: with `fail_open` (default) any rerank failure (model error,
- * overload, timeout) returns the first-stage order with `vlrerank.degraded: true`, a reason and the
- * `x-vlrerank-degraded` header — never an empty result (users of other rerankers report exactly
- * that: langgenius/dify#30871, elastic/elasticsearch#116796); with `fail_closed` an ES-shaped 503.
+ * overload, timeout) returns the first-stage order with `vlrerank.degraded` naming the kind
+ * (`overloaded`, `timeout`, `failed`), a reason and the `x-vlrerank-degraded` header — never an
+ * empty result (users of other rerankers report exactly that: langgenius/dify#30871,
+ * elastic/elasticsearch#116796); with `fail_closed` an ES-shaped 503, or the 429 of admission
+ * control (with Retry-After) when the rerank queue refused the work.
  *
  * Knows the engines (through the pool, in engine/'s dialect) but not HTTP: returns {status, headers, body}.
  */
@@ -40,7 +42,8 @@ export interface SearchOutcome {
 const ms = (t0: number) => Math.round((performance.now() - t0) * 100) / 100;
 
 /** Race a promise against a budget; the AbortController is aborted either way once settled. */
-async function withBudget<T>(budgetMs: number, parent: AbortSignal | undefined, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+async function withBudget<T>(budgetMs: number, parent: AbortSignal | undefined, run: (signal: AbortSignal, deadline: number) => Promise<T>): Promise<T> {
+  const deadline = performance.now() + budgetMs;
   const ac = new AbortController();
   const onParent = () => ac.abort(parent?.reason);
   parent?.addEventListener('abort', onParent, { once: true });
@@ -53,12 +56,17 @@ async function withBudget<T>(budgetMs: number, parent: AbortSignal | undefined, 
     }, budgetMs);
   });
   try {
-    return await Promise.race([run(ac.signal), timeout]);
+    return await Promise.race([run(ac.signal, deadline), timeout]);
   } finally {
     clearTimeout(timer);
     parent?.removeEventListener('abort', onParent);
     if (!ac.signal.aborted) ac.abort();
   }
+}
+
+/** `vlrerank.degraded` of a degraded response: what kind of failure the first-stage order stands in for. */
+export function degradedKind(code: string): 'overloaded' | 'timeout' | 'failed' {
+  return code === 'VLR_OVERLOADED' ? 'overloaded' : code === 'VLR_TIMEOUT' ? 'timeout' : 'failed';
 }
 
 function reasonOf(e: unknown): { code: string; reason: string } {
@@ -72,6 +80,8 @@ export interface RunOptions {
   /** The client's raw header list (`[name, value, …]`). */
   headers: readonly string[];
   signal?: AbortSignal;
+  /** Who asks, for the per-client share of the rerank queue. */
+  client?: string;
 }
 
 /** The first-stage path for an index expression and query string. */
@@ -154,7 +164,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     try {
       if (!deps.scorer) throw vlrError('VLR_MODEL_MISSING', 'no reranker is configured');
       const out = present.length
-        ? await withBudget(p.budget_ms, opts.signal, (signal) =>
+        ? await withBudget(p.budget_ms, opts.signal, (signal, deadline) =>
             deps.scorer!.score({
               query: spec.query,
               documents: present.map((x) => x.d),
@@ -165,6 +175,8 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
               fps: p.scorer.fps,
               max_frames: p.scorer.max_frames,
               signal,
+              deadline,
+              client: opts.client,
             }),
           )
         : [];
@@ -173,6 +185,8 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       present.forEach((x, j) => (scored![x.i] = out[j]));
     } catch (e) {
       if (opts.signal?.aborted) throw e;
+      // refused by admission control: fail_closed answers the 429 itself (with its Retry-After)
+      if (isVlrerankError(e) && e.code === 'VLR_OVERLOADED' && p.failure === 'fail_closed') throw e;
       if (p.failure === 'fail_closed') {
         throw vlrError('VLR_RERANK_FAILED', `reranking failed and pipeline [${p.name}] is fail_closed: ${reasonOf(e).reason}`, { cause: e });
       }
@@ -198,7 +212,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       syntax: spec.syntax,
       window: paging.window,
       candidates: hits.length,
-      degraded,
+      degraded: degraded ? degradedKind(degrade.code!) : false,
       ...(degraded ? { reason: `${degrade.code}: ${degrade.reason}` } : {}),
       ...(docErrors.length ? { document_errors: { count: docErrors.length, first: `${docErrors[0]!.error.code}: ${docErrors[0]!.error.reason}` } } : {}),
       timings,

@@ -36,6 +36,8 @@ export interface SearchRequest {
   body?: { raw: Buffer; text: string | undefined };
   /** Aborted when the client goes away; made on first use (a search forwarded as it came never needs one). */
   signal?: () => AbortSignal;
+  /** Who asks (header or remote address), for the per-client share of the rerank queue. */
+  client?: string;
 }
 
 export type SearchResult =
@@ -66,7 +68,7 @@ export async function handleSearch(deps: SearchHandlerDeps, req: SearchRequest):
   }
   const d = maybe && (body !== undefined || !text) ? detectRerank({ index: req.index, params: req.params, body }, registry) : { kind: 'passthrough' as const };
   if (d.kind === 'passthrough') return d.body ? { kind: 'forward', body: Buffer.from(JSON.stringify(d.body)), rewritten: true } : { kind: 'forward', body: raw, rewritten: false };
-  const out = await runRerankSearch(d.spec, deps, { index: req.index, headers: req.headers, signal: req.signal?.() });
+  const out = await runRerankSearch(d.spec, deps, { index: req.index, headers: req.headers, signal: req.signal?.(), client: req.client });
   return { kind: 'answer', ...out };
 }
 
@@ -85,6 +87,6 @@ export async function handleMsearch(deps: SearchHandlerDeps, req: SearchRequest)
   }
   const plan = planMsearch(items, req.index, req.params, registry);
   if (plan.every((p) => p.kind === 'plain' && !p.rewritten)) return plain;
-  const out = await runMsearch(plan, deps, { pathIndex: req.index, params: req.params, headers: req.headers, signal: req.signal?.() });
+  const out = await runMsearch(plan, deps, { pathIndex: req.index, params: req.params, headers: req.headers, signal: req.signal?.(), client: req.client });
   return { kind: 'answer', status: 200, headers: out.headers, body: out.body };
 }

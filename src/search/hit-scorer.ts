@@ -18,6 +18,10 @@ export interface ScoreRequest {
   max_frames?: number;
   /** Aborted when the rerank budget runs out or the client goes away. */
   signal: AbortSignal;
+  /** When the budget runs out (performance.now() clock): work that cannot start before it is shed at once. */
+  deadline?: number;
+  /** Who asks, for the per-client share of the rerank queue. */
+  client?: string;
 }
 
 export interface ScoredDocument {
@@ -58,7 +62,7 @@ export class RerankerScorer implements Scorer {
         fps: req.fps,
         max_frames: req.max_frames,
       },
-      { signal: req.signal },
+      { signal: req.signal, deadline: req.deadline, client: req.client },
     );
     const explanations = new Map(out.map((r) => [r.index, r.explanation]));
     const errors = new Map(out.errors.map((e) => [e.index, { code: e.code, reason: e.reason }]));

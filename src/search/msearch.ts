@@ -86,7 +86,7 @@ function errorItem(e: unknown): Record<string, unknown> {
 export async function runMsearch(
   plan: MsearchPlan,
   deps: SearchDeps,
-  opts: { pathIndex?: string; params: URLSearchParams; headers: readonly string[]; signal?: AbortSignal },
+  opts: { pathIndex?: string; params: URLSearchParams; headers: readonly string[]; signal?: AbortSignal; client?: string },
 ): Promise<{ headers: Record<string, string>; body: Record<string, unknown> }> {
   const t0 = performance.now();
   const plain = plan.flatMap((p, i) => (p.kind === 'plain' ? [{ i, item: p.item }] : []));
@@ -126,7 +126,7 @@ export async function runMsearch(
     }
     if (p.kind !== 'rerank') return;
     try {
-      const r = await runRerankSearch(p.spec, deps, { index: p.index, headers: opts.headers, signal: opts.signal });
+      const r = await runRerankSearch(p.spec, deps, { index: p.index, headers: opts.headers, signal: opts.signal, client: opts.client });
       if (Buffer.isBuffer(r.body)) {
         let err: unknown;
         try {

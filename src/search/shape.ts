@@ -66,7 +66,7 @@ export interface VlrerankReport {
   window: number;
   /** Hits the first stage returned (≤ window). */
   candidates: number;
-  degraded: boolean;
+  degraded: false | 'overloaded' | 'timeout' | 'failed';
   reason?: string;
   /** Hits whose image or video could not be read (scored on their text): how many, and the first error. */
   document_errors?: { count: number; first: string };

@@ -53,6 +53,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
       health: {
         engine: config.server.role === 'worker' ? undefined : s.engine,
         warmup: () => s.reranker.warm.status(),
+        admission: () => s.reranker.admission.snapshot(),
         startedAt,
         probeTimeoutMs: Math.min(2_000, config.upstream.headersTimeoutMs),
         draining,

@@ -82,7 +82,7 @@ export interface SearchProxy {
  * A vlrerank server in front of `engine`. `scorer`: a fault fake to score hits with instead of the
  * reranker (the server is built with it; the warm-up is then skipped, as nothing would use it).
  */
-export async function startSearchProxy(engine: Engine, opts: { pipelinesDir?: string; scorer?: Scorer } = {}): Promise<SearchProxy> {
+export async function startSearchProxy(engine: Engine, opts: { pipelinesDir?: string; scorer?: Scorer; rerank?: Record<string, unknown> } = {}): Promise<SearchProxy> {
   const engineUrl = await useEngine(engine);
   const config = parseConfig({
     server: { host: '127.0.0.1', port: 0, ui: false },
@@ -91,7 +91,7 @@ export async function startSearchProxy(engine: Engine, opts: { pipelinesDir?: st
     models: { dir: MODELS, intraOpThreads: 2 },
     media: { roots: [DATA] },
     pipelines: { dir: opts.pipelinesDir ?? pipelinesDir() },
-    ...(opts.scorer ? { rerank: { warmup: false } } : {}),
+    rerank: { ...(opts.scorer ? { warmup: false } : {}), ...opts.rerank },
   });
   const srv = await startServer(config, { scorer: opts.scorer });
   return {

@@ -2,7 +2,10 @@
  * Every model in ../shared/models loads through the registry (sha256 verified) and reports the
  * documented input/output names; the Models facade lists state, provider and memory.
  */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MODELS } from '../helpers/paths.js';
 import { ort } from '../../src/models/session.js';
 import type { Models } from '../../src/models/index.js';
 import { sharedModels } from '../helpers/models.js';
@@ -50,8 +53,9 @@ describe('shared models load with their documented I/O', () => {
     const int8 = await models.textEmbedder('bge-small-en-v1.5', { precision: 'int8' });
     expect(int8.session.options.name).toBe('bge-small-en-v1.5/model/int8');
     await expect(models.textEmbedder('bge-small-en-v1.5', { precision: 'fp32' })).rejects.toMatchObject({
-      code: 'VLR_BAD_REQUEST',
-      message: 'model bge-small-en-v1.5 has no fp32 file for model (available: int8)',
+      code: 'VLR_MODEL_VARIANT_MISSING',
+      status: 503,
+      message: 'model bge-small-en-v1.5 has no fp32 file for model (available: int8); fix models.precision.bge-small-en-v1.5',
     });
   });
 
@@ -59,7 +63,7 @@ describe('shared models load with their documented I/O', () => {
     const { Models } = await import('../../src/models/index.js');
     const { modelsConfig } = await import('../helpers/models.js');
     const m = await Models.create(modelsConfig({ precision: { 'bge-small-en-v1.5': 'fp32' } }));
-    await expect(m.textEmbedder()).rejects.toMatchObject({ code: 'VLR_BAD_REQUEST', message: expect.stringContaining('no fp32 file') });
+    await expect(m.textEmbedder()).rejects.toMatchObject({ code: 'VLR_MODEL_VARIANT_MISSING', status: 503, message: expect.stringContaining('no fp32 file') });
     await m.close();
   });
 
@@ -68,7 +72,8 @@ describe('shared models load with their documented I/O', () => {
     expect(list.map((m) => m.id)).toEqual(expect.arrayContaining(SHARED));
     const eff = list.find((m) => m.id === 'efficientnet-lite2-imagenet')!;
     expect(eff).toMatchObject({ state: 'loaded', provider: 'cpu', device: 'auto', task: 'image-encoder', forRanking: true });
-    expect(eff.memoryBytes).toBeGreaterThanOrEqual(0);
+    // measured from the loaded sessions' weights, not an RSS delta (issue 13 §4)
+    expect(eff.memoryBytes).toBe(statSync(join(MODELS, 'efficientnet-lite2-imagenet', 'image.onnx')).size);
     expect(list.find((m) => m.id === 'clip-architecture-fixture')!.forRanking).toBe(false);
     expect(list.find((m) => m.id === 'clip-vit-base-patch32')!.state).toBe('unloaded');
   });

@@ -9,7 +9,7 @@ import type { Batcher } from '../batcher.js';
 import type { Manifest, TextPreprocess } from '../manifest.js';
 import type { ModelSession } from '../session.js';
 import { ort } from '../session.js';
-import { padBatch, TextTokenizer, type Encoded } from '../tokenizer.js';
+import { maxInputChars, padBatch, TextTokenizer, type Encoded } from '../tokenizer.js';
 import { l2normalize } from '../../util/vector.js';
 import { makeBatcher, type EncoderContext } from './context.js';
 
@@ -30,6 +30,11 @@ export const MAX_TOKENS_PER_RUN = 2048;
  * tokens of a group, and no group holds more than `maxTokensPerRun` padded tokens; groups keep
  * several texts together whenever lengths are close.
  */
+/** Longest stretch of tokenising before encodeAll() lets other work run. */
+const YIELD_MS = 8;
+/** Characters (each text counted up to what the tokenizer is handed) tokenised in one go. */
+const SYNC_CHARS = 256 * 1024;
+
 export function lengthGroups(encs: readonly Encoded[], maxWaste = 1.5, maxTokensPerRun = MAX_TOKENS_PER_RUN): number[][] {
   const order = encs.map((_, i) => i).sort((a, b) => encs[a]!.ids.length - encs[b]!.ids.length);
   const groups: number[][] = [];
@@ -83,6 +88,42 @@ export class TextEmbedder {
   }
 
   /**
+   * Many texts' token ids. Texts short in total are tokenised at once (no turn of the event loop
+   * between tokenising and queueing); a large request gives the event loop a turn every YIELD_MS
+   * of tokenising — each text is bounded by the tokenizer, and this keeps a thousand of them from
+   * holding the loop (health and passthrough answer meanwhile) — and stops once `signal` aborts.
+   */
+  encodeAll(texts: readonly string[], kind: TextKind, signal?: AbortSignal): Encoded[] | Promise<Encoded[]> {
+    const cap = maxInputChars(this.text.maxTokens);
+    let total = 0;
+    for (const t of texts) total += Math.min(t.length, cap);
+    if (total <= SYNC_CHARS) return texts.map((t) => this.encode(t, kind));
+    return (async () => {
+      const out = new Array<Encoded>(texts.length);
+      let slice = performance.now();
+      for (let i = 0; i < texts.length; i++) {
+        out[i] = this.encode(texts[i]!, kind);
+        if (performance.now() - slice > YIELD_MS) {
+          await new Promise<void>((r) => setImmediate(r));
+          signal?.throwIfAborted();
+          slice = performance.now();
+        }
+      }
+      return out;
+    })();
+  }
+
+  /** Embed already encoded texts (encodeAll), one promise for all. */
+  embedEncoded(encs: Encoded[], signal?: AbortSignal): Promise<Float32Array[]> {
+    return this.#batcher.submitAll(encs, signal);
+  }
+
+  /** Embed one already encoded text. */
+  submitEncoded(enc: Encoded, signal?: AbortSignal): Promise<Float32Array> {
+    return this.#batcher.submit(enc, signal);
+  }
+
+  /**
    * One batcher batch → model runs over groups of similar length: a single 512-token passage
    * would otherwise pad every short text of the batch to 512 (attention cost grows with seq²).
    */
@@ -128,13 +169,17 @@ export class TextEmbedder {
    * Embed texts (queries get the query prefix); vectors are L2-normalised when the manifest says so.
    * `signal` (one for all texts, or one per text) drops a text from the queue when it aborts first.
    */
-  embed(texts: string[], options: { kind: TextKind; signal?: AbortSignal | ReadonlyArray<AbortSignal | undefined> } = { kind: 'passage' }): Promise<Float32Array[]> {
-    return this.#batcher.submitAll(texts.map((t) => this.encode(t, options.kind)), options.signal);
+  async embed(texts: string[], options: { kind: TextKind; signal?: AbortSignal | ReadonlyArray<AbortSignal | undefined> } = { kind: 'passage' }): Promise<Float32Array[]> {
+    const one = options.signal instanceof AbortSignal ? options.signal : undefined;
+    return this.#batcher.submitAll(await this.encodeAll(texts, options.kind, one), options.signal);
   }
 
   /** One promise per text, each settling on its own (a text dropped on abort does not fail the others). */
   embedEach(texts: string[], options: { kind: TextKind; signals?: ReadonlyArray<AbortSignal | undefined> }): Promise<Float32Array>[] {
-    return texts.map((t, i) => this.#batcher.submit(this.encode(t, options.kind), options.signals?.[i]));
+    const encs = this.encodeAll(texts, options.kind);
+    if (Array.isArray(encs)) return encs.map((e, i) => this.#batcher.submit(e, options.signals?.[i]));
+    const subs = encs.then((all) => all.map((e, i) => this.#batcher.submit(e, options.signals?.[i])));
+    return texts.map((_, i) => subs.then((ps) => ps[i]!));
   }
 
   /** Items waiting in this model's batching queue, whether a batch runs, and items dropped on abort. */

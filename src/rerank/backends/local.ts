@@ -14,6 +14,7 @@ import { vlrError } from '../../errors.js';
 import { FeatureExtractor } from '../../features/extractor.js';
 import { decodeImage, preprocessImage } from '../../features/media/image.js';
 import { shortestFirst, type TextVectorModel } from '../../features/text-vectors.js';
+import { checkModelConfig } from '../../models/check.js';
 import { DEFAULT_MODELS, Models } from '../../models/index.js';
 import type { Logger } from '../../observability/logger.js';
 import { createMetrics, type Metrics } from '../../observability/metrics.js';
@@ -66,9 +67,10 @@ export async function localPorts(layers: LocalLayers): Promise<RerankerPorts> {
 /** Standalone: build Models and a FeatureExtractor from the options (their own sessions, queues, cache). */
 export async function createLocalPorts(options: RerankerOptions): Promise<RerankerPorts> {
   if (!options.modelsDir) throw vlrError('VLR_CONFIG_INVALID', 'Reranker needs modelsDir (the folder holding the model weights, e.g. ../shared/models)');
-  const cfg = configSchema.parse({ models: { dir: options.modelsDir, device: options.device ?? 'auto' }, media: { roots: options.mediaRoots ?? [] } });
+  const cfg = configSchema.parse({ models: { dir: options.modelsDir, device: options.device ?? 'auto', precision: options.precision ?? {} }, media: { roots: options.mediaRoots ?? [] } });
   const metrics = createMetrics({ defaults: false });
   const models = await Models.create(cfg.models, { metrics });
+  await checkModelConfig({ precision: cfg.models.precision, clipModel: options.clipModel }, models.registry);
   const features = await FeatureExtractor.create(models, {
     media: cfg.media,
     cacheMaxBytes: cfg.cache.maxBytes,

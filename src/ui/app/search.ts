@@ -23,7 +23,7 @@ interface Hit {
 interface SearchResponse {
   took?: number;
   hits: { hits: Hit[]; total?: { value: number } | number };
-  vlrerank?: { window?: number; degraded?: boolean; reason?: string; document_errors?: { count: number; first: string }; timings?: Record<string, number>; [k: string]: unknown };
+  vlrerank?: { window?: number; degraded?: boolean | string; reason?: string; document_errors?: { count: number; first: string }; timings?: Record<string, number>; [k: string]: unknown };
 }
 
 const SHOW = 10;

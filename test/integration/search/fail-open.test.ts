@@ -1,6 +1,6 @@
 /**
  * The failure policy of the rerank stage: with `fail_open` a model error, an overload or a
- * timeout returns the first-stage order (never an empty result) with `vlrerank.degraded`, a reason
+ * timeout returns the first-stage order (never an empty result) with `vlrerank.degraded` naming the kind, a reason
  * and the `x-vlrerank-degraded` header; with `fail_closed` an ES-shaped 503. The faults a real
  * model cannot be made to produce on demand are played by small fakes named after them; the
  * timeout is also produced by the real reranker with a budget it cannot meet.
@@ -72,13 +72,13 @@ describe.each(ENGINES)('fail-open and fail-closed on %s', (engine) => {
   }
 
   it.each([
-    ['FailingScorer', () => new FailingScorer(), 'VLR_MODEL_RUNTIME'],
-    ['OverloadedScorer', () => new OverloadedScorer(), 'VLR_OVERLOADED'],
-    ['SlowScorer', () => new SlowScorer(), 'VLR_TIMEOUT'],
-  ])('fail_open + %s → first-stage order, degraded, header', async (_name, make, code) => {
+    ['FailingScorer', () => new FailingScorer(), 'VLR_MODEL_RUNTIME', 'failed'],
+    ['OverloadedScorer', () => new OverloadedScorer(), 'VLR_OVERLOADED', 'overloaded'],
+    ['SlowScorer', () => new SlowScorer(), 'VLR_TIMEOUT', 'timeout'],
+  ])('fail_open + %s → first-stage order, degraded, header', async (_name, make, code, kind) => {
     const r = await search('open-it', await withFault(make()));
     expect(r.statusCode).toBe(200);
-    expect(r.body.vlrerank).toMatchObject({ degraded: true, reason: expect.stringContaining(code) });
+    expect(r.body.vlrerank).toMatchObject({ degraded: kind, reason: expect.stringContaining(code) });
     expect(r.headers['x-vlrerank-degraded']).toBe(code);
     expect(r.body.hits.hits.map((h: any) => h._id)).toEqual(await firstStageIds());
     expect(r.body.hits.hits.length).toBe(5);
@@ -87,7 +87,7 @@ describe.each(ENGINES)('fail-open and fail-closed on %s', (engine) => {
   it('fail_open with the real reranker and a budget it cannot meet', async () => {
     const r = await search('tiny-budget-it');
     expect(r.statusCode).toBe(200);
-    expect(r.body.vlrerank).toMatchObject({ degraded: true, reason: expect.stringContaining('VLR_TIMEOUT') });
+    expect(r.body.vlrerank).toMatchObject({ degraded: 'timeout', reason: expect.stringContaining('VLR_TIMEOUT') });
     expect(r.body.hits.hits.map((h: any) => h._id)).toEqual(await firstStageIds());
   });
 

@@ -6,7 +6,7 @@ import { products } from './helpers.js';
 
 const hits = [0, 1, 2, 3, 4].map((i) => ({ _index: 'p', _id: `d${i}`, _score: 10 - i, _source: { title: `t${i}`, image: { url: `i${i}.jpg` } } }));
 const scores = [0.1, 0.9, 0.5, 0.3, 0.7].map((score) => ({ score }));
-const report = { pipeline: 'products', syntax: 'ext', window: 5, candidates: 5, degraded: false, timings: {} };
+const report = { pipeline: 'products', syntax: 'ext', window: 5, candidates: 5, degraded: false as const, timings: {} };
 
 describe('response shaping', () => {
   it('orders by rerank score with fusion none, ties by first-stage rank', () => {
@@ -36,7 +36,7 @@ describe('response shaping', () => {
   });
 
   it('keeps first-stage order and scores when degraded, and applies min_score otherwise', () => {
-    const deg = shapeResponse({ hits: { max_score: 10, hits } }, firstStageOrder(hits), { from: 0, size: 2, sourceFilter: parseSourceFilter(false), explain: false, keepScores: true, report: { ...report, degraded: true } }) as { hits: { max_score: number; hits: Array<Record<string, unknown>> } };
+    const deg = shapeResponse({ hits: { max_score: 10, hits } }, firstStageOrder(hits), { from: 0, size: 2, sourceFilter: parseSourceFilter(false), explain: false, keepScores: true, report: { ...report, degraded: 'failed' as const } }) as { hits: { max_score: number; hits: Array<Record<string, unknown>> } };
     expect(deg.hits.hits.map((h) => [h._id, h._score, h._source])).toEqual([['d0', 10, undefined], ['d1', 9, undefined]]);
     expect(deg.hits.max_score).toBe(10);
     const min = shapeResponse({ hits: { hits } }, fuseWithFirstStage(hits, scores, { method: 'none' }), { from: 0, size: 10, minScore: 0.5, sourceFilter: parseSourceFilter(undefined), explain: false, keepScores: false, report }) as { hits: { hits: unknown[] } };

@@ -1,0 +1,172 @@
+/**
+ * `npm run bench:load`: vlrerank under many clients (issue 13 §1, §7). Starts `vlrerank serve` as
+ * its own process in front of Elasticsearch (127.0.0.1:19200 unless --engine), with a pipeline for
+ * a small index of SciFact titles it creates, then in the same run:
+ *  1. baseline: a third of the clients send plain `_search` through the proxy, nothing else;
+ *  2. load: N clients for D seconds, a third each on plain `_search`, reranked `_search`
+ *     (ext.vlrerank) and `/v1/rerank` with 20 new texts per request.
+ * Prints per kind throughput, p50/p99 of all and of admitted answers, status counts and the 429
+ * share (and whether each 429 carried Retry-After), the passthrough p99 under load as a ratio of
+ * the baseline's, and the server's RSS, event-loop lag p99 and rerank queue over time (from
+ * /_vlrerank/health and /_vlrerank/metrics). Ratios against the same run, never fixed thresholds.
+ *
+ * Usage: npm run bench:load [-- --clients 200 --seconds 60 --engine http://127.0.0.1:19200]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Pool } from 'undici';
+
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1]! : dflt;
+};
+const CLIENTS = Number(arg('--clients', '200'));
+const SECONDS = Number(arg('--seconds', '60'));
+const ENGINE = arg('--engine', 'http://127.0.0.1:19200');
+const INDEX = 'admission-bench-load';
+const REPO = resolve(import.meta.dirname, '../..');
+const SHARED = resolve(REPO, '../shared');
+
+type Kind = 'plain' | 'reranked' | 'rerank_api';
+interface Sample {
+  kind: Kind;
+  status: number;
+  ms: number;
+  retryAfter: boolean;
+  /** A reranked search answered with the first-stage order (`x-vlrerank-degraded`). */
+  degraded?: string;
+}
+
+const pct = (xs: number[], p: number) => {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
+
+async function engineSetup(): Promise<void> {
+  const docs = readFileSync(join(SHARED, 'data/scifact-beir/corpus.jsonl'), 'utf8').split('\n', 300).filter(Boolean).map((l) => JSON.parse(l) as { title: string; text: string });
+  await fetch(`${ENGINE}/${INDEX}`, { method: 'DELETE' });
+  const lines = docs.flatMap((d, i) => [JSON.stringify({ index: { _index: INDEX, _id: String(i) } }), JSON.stringify({ title: d.title, text: d.text.slice(0, 600) })]).join('\n') + '\n';
+  const r = await fetch(`${ENGINE}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: lines });
+  if (r.status !== 200) throw new Error(`bulk into ${ENGINE} answered ${r.status}`);
+}
+
+async function startServer(): Promise<{ url: string; stop(): void }> {
+  const pipelines = mkdtempSync(join(tmpdir(), 'vlr-bench-load-'));
+  writeFileSync(join(pipelines, 'bench.yaml'), `name: bench-load\nindex_patterns: [${INDEX}]\nfailure: fail_open\nbudget_ms: 5000\nwindow: {default: 20, max: 100}\nfields: {text: [title, text]}\n`);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--upstream', ENGINE, '--models-dir', join(SHARED, 'models'), '--log-level', 'warn'], {
+    cwd: REPO,
+    env: { ...process.env, VLRERANK_PIPELINES_DIR: pipelines },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = await new Promise<string>((res, rej) => {
+    let buf = '';
+    const on = (c: Buffer) => {
+      buf += c.toString();
+      const m = /listening on (http:\/\/[^\s"]+)/.exec(buf) ?? /"url":"(http:\/\/[^"]+)"/.exec(buf);
+      if (m) res(m[1]!);
+    };
+    child.stdout!.on('data', on);
+    child.stderr!.on('data', on);
+    child.on('exit', (code) => rej(new Error(`vlrerank exited ${code}: ${buf.slice(-2000)}`)));
+  });
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
+let seq = 0;
+const vocab = ['vitamin', 'bone', 'fracture', 'cohort', 'trial', 'patients', 'risk', 'protein', 'cells', 'mice', 'receptor', 'dose', 'clinical', 'outcome', 'gene', 'tumour', 'insulin', 'virus'];
+const newText = () => `${++seq} ${Array.from({ length: 12 }, (_, i) => vocab[(seq * 7 + i * 5) % vocab.length]).join(' ')}`;
+
+function request(kind: Kind): { path: string; body: string } {
+  const q = vocab[seq++ % vocab.length]!;
+  if (kind === 'plain') return { path: `/${INDEX}/_search`, body: JSON.stringify({ size: 10, query: { match: { text: q } } }) };
+  if (kind === 'reranked') return { path: `/${INDEX}/_search`, body: JSON.stringify({ size: 10, query: { match: { text: q } }, ext: { vlrerank: { query: `${q} ${newText()}` } } }) };
+  return { path: '/v1/rerank', body: JSON.stringify({ query: newText(), documents: Array.from({ length: 20 }, newText) }) };
+}
+
+async function client(pool: Pool, kind: Kind, until: number, out: Sample[]): Promise<void> {
+  while (performance.now() < until) {
+    const { path, body } = request(kind);
+    const t0 = performance.now();
+    try {
+      const r = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body, headersTimeout: 120_000, bodyTimeout: 120_000 });
+      await r.body.text();
+      const degraded = r.headers['x-vlrerank-degraded'];
+      out.push({ kind, status: r.statusCode, ms: performance.now() - t0, retryAfter: r.headers['retry-after'] !== undefined, ...(degraded ? { degraded: String(degraded) } : {}) });
+    } catch {
+      out.push({ kind, status: 0, ms: performance.now() - t0, retryAfter: false });
+    }
+  }
+}
+
+async function sampler(url: string, until: number, rows: string[]): Promise<void> {
+  const t0 = performance.now();
+  while (performance.now() < until) {
+    try {
+      const h = (await (await fetch(`${url}/_vlrerank/health`)).json()) as { memory: { rss_bytes: number }; rerank_admission?: { in_flight: number; queued: number; shed: Record<string, number> } };
+      const m = await (await fetch(`${url}/_vlrerank/metrics`)).text();
+      const lag = Number(/^(?:vlrerank_)?nodejs_eventloop_lag_p99_seconds (\S+)/m.exec(m)?.[1] ?? NaN) * 1000;
+      const a = h.rerank_admission;
+      const shed = a ? Object.values(a.shed).reduce((x, y) => x + y, 0) : 0;
+      rows.push(`${String(Math.round((performance.now() - t0) / 1000)).padStart(5)} s  rss ${String(Math.round(h.memory.rss_bytes / 1048576)).padStart(5)} MB  loop-lag p99 ${f1(lag).padStart(6)} ms  rerank in flight ${a?.in_flight ?? '-'} queued ${a?.queued ?? '-'} shed ${shed}`);
+    } catch (e) {
+      rows.push(`health did not answer: ${(e as Error).message}`);
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+function report(label: string, samples: Sample[], seconds: number): Map<Kind, number> {
+  const p99s = new Map<Kind, number>();
+  console.log(`\n${label}`);
+  console.log('  kind         req/s   p50 ms   p99 ms  admitted p50/p99 ms  429 share  statuses');
+  for (const kind of ['plain', 'reranked', 'rerank_api'] as const) {
+    const s = samples.filter((x) => x.kind === kind);
+    if (!s.length) continue;
+    const ok = s.filter((x) => x.status === 200).map((x) => x.ms);
+    const refused = s.filter((x) => x.status === 429);
+    const statuses = [...s.reduce((m, x) => m.set(x.status, (m.get(x.status) ?? 0) + 1), new Map<number, number>())].map(([k, v]) => `${k}:${v}`).join(' ');
+    const all = s.map((x) => x.ms);
+    p99s.set(kind, pct(all, 99));
+    const withRetry = refused.length ? ` (Retry-After ${refused.filter((x) => x.retryAfter).length}/${refused.length}, 429 p99 ${f1(pct(refused.map((x) => x.ms), 99))} ms)` : '';
+    const deg = [...s.filter((x) => x.degraded).reduce((m, x) => m.set(x.degraded!, (m.get(x.degraded!) ?? 0) + 1), new Map<string, number>())].map(([k, v]) => `${k}:${v}`).join(' ');
+    console.log(`  ${kind.padEnd(11)} ${f1(s.length / seconds).padStart(6)} ${f1(pct(all, 50)).padStart(8)} ${f1(pct(all, 99)).padStart(8)}  ${`${f1(pct(ok, 50))}/${f1(pct(ok, 99))}`.padStart(19)}  ${`${((100 * refused.length) / s.length).toFixed(1)}%`.padStart(9)}  ${statuses}${withRetry}${deg ? ` degraded ${deg}` : ''}`);
+  }
+  return p99s;
+}
+
+async function main(): Promise<void> {
+  await engineSetup();
+  const srv = await startServer();
+  const pool = new Pool(srv.url, { connections: CLIENTS + 4, pipelining: 1 });
+  try {
+    // warm the models (first rerank loads them) outside the measured time
+    for (const k of ['reranked', 'rerank_api'] as const) await client(pool, k, performance.now() + 1, []);
+    const third = Math.max(1, Math.floor(CLIENTS / 3));
+    const baseSeconds = Math.max(5, Math.round(SECONDS / 3));
+    const base: Sample[] = [];
+    let until = performance.now() + baseSeconds * 1000;
+    await Promise.all(Array.from({ length: third }, () => client(pool, 'plain', until, base)));
+    const baseP99 = report(`baseline: ${third} clients of plain _search through the proxy, ${baseSeconds} s`, base, baseSeconds).get('plain')!;
+
+    const load: Sample[] = [];
+    const rows: string[] = [];
+    until = performance.now() + SECONDS * 1000;
+    const kinds: Kind[] = ['plain', 'reranked', 'rerank_api'];
+    await Promise.all([...Array.from({ length: CLIENTS }, (_, i) => client(pool, kinds[i % 3]!, until, load)), sampler(srv.url, until, rows)]);
+    const loadP99 = report(`load: ${CLIENTS} clients (a third each: plain _search, reranked _search, /v1/rerank with 20 new texts), ${SECONDS} s`, load, SECONDS);
+    console.log(`\n  passthrough _search p99 under rerank load / without it: ${(loadP99.get('plain')! / baseP99).toFixed(2)}× (${f1(loadP99.get('plain')!)} vs ${f1(baseP99)} ms)`);
+    console.log(`  connection errors (status 0): ${load.filter((x) => x.status === 0).length}`);
+    console.log('\n  server over time:');
+    for (const r of rows) console.log(`  ${r}`);
+  } finally {
+    await pool.close();
+    srv.stop();
+    await fetch(`${ENGINE}/${INDEX}`, { method: 'DELETE' }).catch(() => undefined);
+  }
+}
+
+await main();

@@ -1,0 +1,265 @@
+/**
+ * Admission control of rerank work: a per-process bound on the rerank requests running and
+ * queued, counted both as requests and as documents of work (an image or a video frame weighs
+ * more than a text: `cost`), a longest queue wait, and a per-client share of the queue. Work
+ * beyond those bounds is refused at once with VLR_OVERLOADED (429) and a `retry_after_s`
+ * estimated from recent service times, instead of joining a queue minutes long (issue 13: 200
+ * clients on /v1/rerank waited 30 s each, none was told to back off).
+ *
+ * A request whose estimated queue wait already exceeds what is left of its budget (a reranked
+ * search's budget_ms) is shed before it waits; time spent queued counts against that budget
+ * because the caller's deadline clock started before it asked.
+ *
+ * Used by Reranker.process(), so /v1/rerank, /_vlrerank/rerank, reranked searches and library
+ * calls share one bound; passthrough traffic never comes here. Never knows about HTTP; the clock
+ * and timers are constructor arguments so the queue can be tested step by step.
+ */
+import { vlrError, type VlrerankError } from '../errors.js';
+
+export interface AdmissionLimits {
+  /** Requests running at once. */
+  maxInFlight: number;
+  /** Documents of work (`cost`) running at once; a single request larger than this still runs alone. */
+  maxInFlightDocuments: number;
+  /** Requests waiting. */
+  maxQueued: number;
+  /** Documents of work waiting. */
+  maxQueuedDocuments: number;
+  /** Longest time a request waits in the queue before it is refused. */
+  maxQueueWaitMs: number;
+  /** Share (0–1] of the queue one client may hold; 1 turns per-client fairness off. */
+  clientShare: number;
+}
+
+export type ShedReason = 'queue_full' | 'documents_full' | 'client_share' | 'budget' | 'wait_estimate' | 'wait_timeout';
+
+export interface AdmissionRequest {
+  /** Documents of work (≥ 1). */
+  cost: number;
+  /** Who asks (remote address, a client header); undefined: the anonymous client. */
+  client?: string;
+  /** Absolute deadline on the admission clock; the request is shed when it cannot start before it. */
+  deadline?: number;
+  signal?: AbortSignal;
+}
+
+export interface Permit {
+  /** Time spent queued (ms). */
+  readonly queuedMs: number;
+  /** Give the slot back; the service time feeds the wait estimate. Safe to call more than once. */
+  release(): void;
+}
+
+export interface AdmissionSnapshot {
+  in_flight: number;
+  in_flight_documents: number;
+  queued: number;
+  queued_documents: number;
+  admitted: number;
+  shed: Record<ShedReason, number>;
+  /** Estimated wait of a request arriving now (ms); 0 until a service time was measured. */
+  estimated_wait_ms: number;
+  limits: AdmissionLimits;
+}
+
+export interface AdmissionClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const realClock: AdmissionClock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+interface Waiter {
+  req: AdmissionRequest;
+  cost: number;
+  client: string;
+  enqueuedAt: number;
+  resolve(p: Permit): void;
+  reject(e: unknown): void;
+  timer: unknown;
+  onAbort?: () => void;
+}
+
+/** Weight of the newest sample in the moving average of service time per document. */
+const EWMA_ALPHA = 0.2;
+
+export class Admission {
+  readonly limits: AdmissionLimits;
+  readonly #clock: AdmissionClock;
+  readonly #onShed?: (reason: ShedReason) => void;
+  readonly #queue: Waiter[] = [];
+  readonly #byClient = new Map<string, number>();
+  #inFlight = 0;
+  #inFlightDocs = 0;
+  #queuedDocs = 0;
+  #admitted = 0;
+  readonly #shed: Record<ShedReason, number> = { queue_full: 0, documents_full: 0, client_share: 0, budget: 0, wait_estimate: 0, wait_timeout: 0 };
+  /** Moving average of service ms per document, measured under the concurrency of the time. */
+  #msPerDoc: number | undefined;
+
+  constructor(limits: AdmissionLimits, options: { clock?: AdmissionClock; onShed?: (reason: ShedReason) => void } = {}) {
+    this.limits = Object.freeze({ ...limits, maxInFlight: Math.max(1, Math.floor(limits.maxInFlight)) });
+    this.#clock = options.clock ?? realClock;
+    this.#onShed = options.onShed;
+  }
+
+  /**
+   * The wait a request of `cost` arriving now would see: the documents ahead of it (queued, and
+   * half of those running) at the measured service time per document, spread over the slots.
+   * Service times measured while k requests share the CPU already carry that sharing, so docs ×
+   * ms/doc ÷ k is the drain time of what is ahead.
+   */
+  estimateWaitMs(): number {
+    if (this.#msPerDoc === undefined || this.#canStart(1)) return 0;
+    const ahead = this.#queuedDocs + this.#inFlightDocs / 2;
+    return (ahead * this.#msPerDoc) / this.limits.maxInFlight;
+  }
+
+  /** Seconds a refused client should wait before retrying (≥ 1, HTTP Retry-After). */
+  retryAfterSeconds(): number {
+    const drain = this.#msPerDoc === undefined ? 1000 : ((this.#queuedDocs + this.#inFlightDocs) * this.#msPerDoc) / this.limits.maxInFlight;
+    return Math.min(300, Math.max(1, Math.ceil(drain / 1000)));
+  }
+
+  snapshot(): AdmissionSnapshot {
+    return {
+      in_flight: this.#inFlight,
+      in_flight_documents: this.#inFlightDocs,
+      queued: this.#queue.length,
+      queued_documents: this.#queuedDocs,
+      admitted: this.#admitted,
+      shed: { ...this.#shed },
+      estimated_wait_ms: Math.round(this.estimateWaitMs()),
+      limits: this.limits,
+    };
+  }
+
+  /** A permit at once, a place in the queue, or a rejection with VLR_OVERLOADED. */
+  acquire(req: AdmissionRequest): Promise<Permit> {
+    try {
+      return this.#acquire(req);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  #acquire(req: AdmissionRequest): Promise<Permit> {
+    req.signal?.throwIfAborted();
+    const cost = Math.max(1, Math.ceil(req.cost));
+    const client = req.client ?? '';
+    const now = this.#clock.now();
+    if (this.#queue.length === 0 && this.#canStart(cost)) return Promise.resolve(this.#start(cost, now, now));
+
+    const L = this.limits;
+    if (this.#queue.length >= L.maxQueued) throw this.#refuse('queue_full', `the rerank queue is full (${this.#queue.length} requests waiting, rerank.admission.maxQueued)`);
+    if (this.#queuedDocs + cost > L.maxQueuedDocuments && this.#queue.length > 0) {
+      throw this.#refuse('documents_full', `the rerank queue holds ${this.#queuedDocs} documents of work; ${cost} more exceed rerank.admission.maxQueuedDocuments`);
+    }
+    const share = Math.max(1, Math.floor(L.maxQueued * L.clientShare));
+    if (L.clientShare < 1 && (this.#byClient.get(client) ?? 0) >= share) {
+      throw this.#refuse('client_share', `this client already has ${share} rerank requests queued (rerank.admission.clientShare)`);
+    }
+    const wait = this.estimateWaitMs();
+    if (req.deadline !== undefined && now + wait >= req.deadline) {
+      throw this.#refuse('budget', `the estimated rerank queue wait (${Math.round(wait)} ms) exceeds the ${Math.max(0, Math.round(req.deadline - now))} ms left of the budget`);
+    }
+    if (wait > L.maxQueueWaitMs) throw this.#refuse('wait_estimate', `the estimated rerank queue wait (${Math.round(wait)} ms) exceeds rerank.admission.maxQueueWaitMs (${L.maxQueueWaitMs})`);
+
+    return new Promise<Permit>((resolve, reject) => {
+      const w: Waiter = { req, cost, client, enqueuedAt: now, resolve, reject, timer: undefined };
+      w.timer = this.#clock.setTimeout(() => {
+        if (this.#remove(w)) reject(this.#refuse('wait_timeout', `waited ${L.maxQueueWaitMs} ms in the rerank queue (rerank.admission.maxQueueWaitMs)`));
+      }, L.maxQueueWaitMs);
+      if (req.signal) {
+        const signal = req.signal;
+        w.onAbort = () => {
+          if (this.#remove(w)) reject(signal.reason);
+        };
+        signal.addEventListener('abort', w.onAbort, { once: true });
+      }
+      this.#queue.push(w);
+      this.#queuedDocs += cost;
+      this.#byClient.set(client, (this.#byClient.get(client) ?? 0) + 1);
+    });
+  }
+
+  #canStart(cost: number): boolean {
+    if (this.#inFlight === 0) return true; // a request larger than every bound still runs, alone
+    return this.#inFlight < this.limits.maxInFlight && this.#inFlightDocs + cost <= this.limits.maxInFlightDocuments;
+  }
+
+  #refuse(reason: ShedReason, message: string): VlrerankError {
+    this.#shed[reason]++;
+    this.#onShed?.(reason);
+    return vlrError('VLR_OVERLOADED', `${message}; retry later`, { details: { retry_after_s: this.retryAfterSeconds(), shed_reason: reason } });
+  }
+
+  /** Take a waiter out of the queue; false when it already left. */
+  #remove(w: Waiter): boolean {
+    const i = this.#queue.indexOf(w);
+    if (i < 0) return false;
+    this.#queue.splice(i, 1);
+    this.#left(w);
+    return true;
+  }
+
+  #left(w: Waiter): void {
+    this.#queuedDocs -= w.cost;
+    const n = (this.#byClient.get(w.client) ?? 1) - 1;
+    if (n <= 0) this.#byClient.delete(w.client);
+    else this.#byClient.set(w.client, n);
+    this.#clock.clearTimeout(w.timer);
+    if (w.onAbort) w.req.signal?.removeEventListener('abort', w.onAbort);
+  }
+
+  #start(cost: number, enqueuedAt: number, now: number): Permit {
+    this.#inFlight++;
+    this.#inFlightDocs += cost;
+    this.#admitted++;
+    let released = false;
+    return {
+      queuedMs: now - enqueuedAt,
+      release: () => {
+        if (released) return;
+        released = true;
+        const ms = this.#clock.now() - now;
+        const perDoc = ms / cost;
+        this.#msPerDoc = this.#msPerDoc === undefined ? perDoc : this.#msPerDoc + EWMA_ALPHA * (perDoc - this.#msPerDoc);
+        this.#inFlight--;
+        this.#inFlightDocs -= cost;
+        this.#drain();
+      },
+    };
+  }
+
+  /** Start queued requests in order while they fit (FIFO: a large request is not overtaken for ever). */
+  #drain(): void {
+    while (this.#queue.length && this.#canStart(this.#queue[0]!.cost)) {
+      const w = this.#queue.shift()!;
+      this.#left(w);
+      w.resolve(this.#start(w.cost, w.enqueuedAt, this.#clock.now()));
+    }
+  }
+}
+
+/** The limits a machine gets when the configuration leaves them out, from its core count. */
+export function defaultAdmissionLimits(cores: number, given: Partial<AdmissionLimits> & { maxInFlight: number }): AdmissionLimits {
+  const c = Math.max(1, cores);
+  return {
+    maxInFlight: given.maxInFlight,
+    maxInFlightDocuments: given.maxInFlightDocuments ?? 256 * c,
+    maxQueued: given.maxQueued ?? 8 * c,
+    maxQueuedDocuments: given.maxQueuedDocuments ?? 1024 * c,
+    maxQueueWaitMs: given.maxQueueWaitMs ?? 10_000,
+    clientShare: given.clientShare ?? 0.5,
+  };
+}

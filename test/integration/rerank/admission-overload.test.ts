@@ -1,0 +1,130 @@
+/**
+ * Admission control on real servers with the real models (issue 13 §1): many concurrent
+ * `/v1/rerank` requests with new texts against a small limit → the ones not admitted answer 429
+ * with Retry-After in the rerank API's shape at once, every other one 200, and health keeps
+ * answering with the queue's figures; a reranked `_search` on Elasticsearch that the queue cannot
+ * admit → `fail_open`: the first-stage hits with `vlrerank.degraded: "overloaded"`, `fail_closed`:
+ * an ES-shaped 429 with Retry-After. The queue is held by real permits of the server's own
+ * admission controller (no fake), so the search case does not depend on timing.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Permit } from '../../../src/rerank/admission.js';
+import type { RunningServer } from '../../../src/server/start.js';
+import { startRerankServer } from '../../helpers/rerank-server.js';
+import { clientSearchRaw, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+
+const words = ['oat', 'milk', 'apple', 'rocket', 'harbour', 'violin', 'granite', 'meadow', 'lantern', 'pepper', 'glacier', 'orchid'];
+const newText = () => `${randomUUID()} ${words.sort(() => Math.random() - 0.5).slice(0, 6).join(' ')}`;
+
+describe('/v1/rerank under overload', () => {
+  let srv: RunningServer;
+  beforeAll(async () => {
+    srv = await startRerankServer({ 'rerank.maxConcurrentRequests': 1, 'rerank.admission.maxQueued': 2, 'rerank.admission.clientShare': 1, 'rerank.warmup': false });
+  });
+  afterAll(async () => srv?.close());
+
+  it('answers 429 + Retry-After in the rerank shape beyond the limit, 200 otherwise, and health keeps answering', async () => {
+    const N = 24;
+    const calls = Array.from({ length: N }, () =>
+      fetch(`${srv.url}/v1/rerank`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: newText(), documents: Array.from({ length: 20 }, newText) }),
+      }).then(async (r) => ({ status: r.status, retryAfter: r.headers.get('retry-after'), body: (await r.json()) as any })),
+    );
+    const health = await fetch(`${srv.url}/_vlrerank/health`);
+    const h = (await health.json()) as any;
+    expect(h.rerank_admission).toMatchObject({ limits: { maxInFlight: 1, maxQueued: 2 } });
+    const out = await Promise.all(calls);
+    const refused = out.filter((r) => r.status === 429);
+    const ok = out.filter((r) => r.status === 200);
+    expect(ok.length + refused.length).toBe(N);
+    expect(ok.length).toBeGreaterThanOrEqual(1);
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    for (const r of ok) expect(r.body.results).toHaveLength(20);
+    for (const r of refused) {
+      expect(Number(r.retryAfter)).toBeGreaterThanOrEqual(1);
+      expect(r.body).toMatchObject({ object: 'error', code: 429, type: 'es_rejected_execution_exception', message: expect.stringContaining('retry later') });
+      expect(r.body.detail).toBe(r.body.message);
+    }
+    const after = (await (await fetch(`${srv.url}/_vlrerank/health`)).json()) as any;
+    const shed = Object.values(after.rerank_admission.shed as Record<string, number>).reduce((a, b) => a + b, 0);
+    expect(shed).toBe(refused.length);
+    expect(after.rerank_admission).toMatchObject({ in_flight: 0, queued: 0 });
+    const metrics = await (await fetch(`${srv.url}/_vlrerank/metrics`)).text();
+    expect(metrics).toMatch(/vlrerank_rerank_shed_total\{reason="[a-z_]+"\} [1-9]/);
+    expect(metrics).toMatch(/vlrerank_rerank_admission\{what="queued"\} 0/);
+  });
+
+  it('answers ES-shaped on /_vlrerank/rerank when the queue is full', async () => {
+    const held: Permit[] = [await srv.services.reranker.admission.acquire({ cost: 1 })];
+    const queued = [srv.services.reranker.admission.acquire({ cost: 1 }), srv.services.reranker.admission.acquire({ cost: 1 })];
+    try {
+      const r = await fetch(`${srv.url}/_vlrerank/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'oat milk', documents: ['oat drink'] }) });
+      expect(r.status).toBe(429);
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(await r.json()).toMatchObject({ status: 429, error: { type: 'es_rejected_execution_exception', vlrerank_code: 'VLR_OVERLOADED', shed_reason: 'queue_full' } });
+    } finally {
+      held[0]!.release();
+      for (const q of queued) (await q).release();
+    }
+  });
+});
+
+const INDEX = 'admission-overload-it';
+const pipeline = (name: string, failure: string) => `name: ${name}\nindex_patterns: [${INDEX}]\nfailure: ${failure}\nbudget_ms: 300000\nfields: {text: [title]}\n`;
+
+describe('reranked _search on Elasticsearch under overload', () => {
+  let p: SearchProxy;
+  beforeAll(async () => {
+    p = await startSearchProxy('elasticsearch', {
+      pipelinesDir: pipelinesDir({ 'open.yaml': pipeline('admission-open-it', 'fail_open'), 'closed.yaml': pipeline('admission-closed-it', 'fail_closed') }),
+      rerank: { maxConcurrentRequests: 1, admission: { maxQueued: 1, clientShare: 1 } },
+    });
+    await p.engine.json('DELETE', `/${INDEX}`).catch(() => undefined);
+    const titles = ['Oat milk', 'Oat drink barista', 'Whole milk', 'Soy milk', 'Red apple', 'Milk chocolate'];
+    const lines = titles.flatMap((title, i) => [JSON.stringify({ index: { _index: INDEX, _id: String(i) } }), JSON.stringify({ title })]).join('\n') + '\n';
+    await p.engine.json('POST', '/_bulk?refresh=true', lines, { 'content-type': 'application/x-ndjson' });
+  });
+  afterAll(async () => {
+    await p?.engine.json('DELETE', `/${INDEX}`).catch(() => undefined);
+    await p?.close();
+  });
+
+  const search = (pipelineName: string) =>
+    clientSearchRaw('elasticsearch', p.url, { index: INDEX, body: { size: 4, query: { match: { title: 'milk' } }, ext: { vlrerank: { query: 'oat drink', pipeline: pipelineName, window: 6 } } } });
+
+  async function firstStageIds(): Promise<string[]> {
+    const r = (await (await fetch(`${p.engineUrl}/${INDEX}/_search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ size: 4, query: { match: { title: 'milk' } }, _source: false }) })).json()) as any;
+    return r.hits.hits.map((h: any) => h._id);
+  }
+
+  it('fail_open → first-stage hits with degraded "overloaded"; fail_closed → ES-shaped 429; both recover once the queue drains', async () => {
+    const a = p.reranker.admission;
+    await p.reranker.warm.wait(); // the warm-up's own work is not what is tested
+    const held = await a.acquire({ cost: 1 });
+    const queued = a.acquire({ cost: 1 });
+    try {
+      const open = await search('admission-open-it');
+      expect(open.statusCode).toBe(200);
+      expect(open.body.vlrerank).toMatchObject({ degraded: 'overloaded', reason: expect.stringContaining('VLR_OVERLOADED') });
+      expect(open.headers['x-vlrerank-degraded']).toBe('VLR_OVERLOADED');
+      expect(open.body.hits.hits.map((h: any) => h._id)).toEqual(await firstStageIds());
+
+      const closed = await search('admission-closed-it');
+      expect(closed.statusCode).toBe(429);
+      expect(Number(closed.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(closed.body).toMatchObject({ status: 429, error: { type: 'es_rejected_execution_exception', vlrerank_code: 'VLR_OVERLOADED' } });
+    } finally {
+      held.release();
+      (await queued).release();
+    }
+    const again = await search('admission-closed-it');
+    expect(again.statusCode).toBe(200);
+    expect(again.body.vlrerank.degraded).toBe(false);
+    // reranked: calibrated scores in [0, 1], an oat product on top (BM25 on "milk" ranks them anywhere)
+    expect(['0', '1']).toContain(again.body.hits.hits[0]._id);
+    for (const h of again.body.hits.hits) expect(h._score).toBeLessThanOrEqual(1);
+  });
+});

@@ -1,0 +1,178 @@
+/**
+ * The rerank admission queue, step by step on a manual clock (no timing): requests start while
+ * they fit, queue up to the bounds, are refused past them with VLR_OVERLOADED and a Retry-After,
+ * leave the queue on abort or after the longest wait, are shed before waiting when the estimated
+ * wait exceeds their budget, and one client cannot hold more than its share of the queue.
+ */
+import { describe, expect, it } from 'vitest';
+import { Admission, defaultAdmissionLimits, type AdmissionClock, type AdmissionLimits, type Permit } from '../../../src/rerank/admission.js';
+import { requestCost } from '../../../src/rerank/reranker.js';
+import { validateRerankInput } from '../../../src/rerank/types.js';
+import { VlrerankError } from '../../../src/errors.js';
+
+class ManualClock implements AdmissionClock {
+  t = 0;
+  timers = new Map<number, { at: number; fn: () => void }>();
+  #next = 1;
+  now() {
+    return this.t;
+  }
+  setTimeout(fn: () => void, ms: number) {
+    const id = this.#next++;
+    this.timers.set(id, { at: this.t + ms, fn });
+    return id;
+  }
+  clearTimeout(h: unknown) {
+    this.timers.delete(h as number);
+  }
+  advance(ms: number) {
+    this.t += ms;
+    for (const [id, x] of [...this.timers]) {
+      if (x.at <= this.t) {
+        this.timers.delete(id);
+        x.fn();
+      }
+    }
+  }
+}
+
+const limits = (o: Partial<AdmissionLimits> = {}): AdmissionLimits => ({
+  maxInFlight: 2,
+  maxInFlightDocuments: 100,
+  maxQueued: 4,
+  maxQueuedDocuments: 1000,
+  maxQueueWaitMs: 10_000,
+  clientShare: 1,
+  ...o,
+});
+
+async function overload(p: Promise<unknown>): Promise<VlrerankError> {
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
+  expect(e).toBeInstanceOf(VlrerankError);
+  expect((e as VlrerankError).code).toBe('VLR_OVERLOADED');
+  expect((e as VlrerankError).status).toBe(429);
+  return e as VlrerankError;
+}
+
+/** Settled state of a promise after the microtasks run. */
+async function state(p: Promise<unknown>): Promise<'pending' | 'fulfilled' | 'rejected'> {
+  let s: 'pending' | 'fulfilled' | 'rejected' = 'pending';
+  p.then(
+    () => (s = 'fulfilled'),
+    () => (s = 'rejected'),
+  );
+  await new Promise((r) => setImmediate(r));
+  return s;
+}
+
+describe('rerank admission', () => {
+  it('starts while slots are free, queues up to maxQueued, refuses beyond with Retry-After', async () => {
+    const clock = new ManualClock();
+    const a = new Admission(limits(), { clock });
+    const p1 = await a.acquire({ cost: 1 });
+    const p2 = await a.acquire({ cost: 1 });
+    const queued = [0, 1, 2, 3].map(() => a.acquire({ cost: 1 }));
+    expect(a.snapshot()).toMatchObject({ in_flight: 2, queued: 4, queued_documents: 4 });
+    const e = await overload(a.acquire({ cost: 1 }));
+    expect(e.details.shed_reason).toBe('queue_full');
+    expect(e.details.retry_after_s).toBeGreaterThanOrEqual(1);
+    expect(a.snapshot().shed.queue_full).toBe(1);
+    // a release hands its slot to the head of the queue, in order
+    expect(await state(queued[0]!)).toBe('pending');
+    p1.release();
+    p1.release(); // twice is harmless
+    expect(await state(queued[0]!)).toBe('fulfilled');
+    expect(await state(queued[1]!)).toBe('pending');
+    expect(a.snapshot()).toMatchObject({ in_flight: 2, queued: 3 });
+    p2.release();
+    expect(await state(queued[1]!)).toBe('fulfilled');
+  });
+
+  it('bounds documents in flight and queued; a request larger than every bound still runs alone', async () => {
+    const clock = new ManualClock();
+    const a = new Admission(limits({ maxInFlightDocuments: 10, maxQueuedDocuments: 15 }), { clock });
+    const big = await a.acquire({ cost: 50 }); // alone: runs
+    expect(a.snapshot().in_flight_documents).toBe(50);
+    const q1 = a.acquire({ cost: 10 });
+    expect(await state(q1)).toBe('pending'); // 50 + 10 > 10 documents in flight
+    const e = await overload(a.acquire({ cost: 6 })); // 10 + 6 > 15 queued documents
+    expect(e.details.shed_reason).toBe('documents_full');
+    big.release();
+    expect(await state(q1)).toBe('fulfilled');
+  });
+
+  it('a waiter whose signal aborts leaves the queue, and one that waits past maxQueueWaitMs is refused', async () => {
+    const clock = new ManualClock();
+    const a = new Admission(limits({ maxInFlight: 1, maxQueueWaitMs: 500 }), { clock });
+    const running = await a.acquire({ cost: 1 });
+    const ac = new AbortController();
+    const leaving = a.acquire({ cost: 1, signal: ac.signal });
+    const waiting = a.acquire({ cost: 1 });
+    ac.abort(new Error('client gone'));
+    await expect(leaving).rejects.toThrow('client gone');
+    expect(a.snapshot().queued).toBe(1);
+    clock.advance(499);
+    expect(await state(waiting)).toBe('pending');
+    clock.advance(1);
+    expect((await overload(waiting)).details.shed_reason).toBe('wait_timeout');
+    expect(a.snapshot()).toMatchObject({ queued: 0, queued_documents: 0 });
+    running.release();
+    expect(a.snapshot().in_flight).toBe(0);
+  });
+
+  it('sheds at once a request whose estimated wait exceeds what is left of its budget', async () => {
+    const clock = new ManualClock();
+    const a = new Admission(limits({ maxInFlight: 1 }), { clock });
+    // one measured service time: 10 documents in 1000 ms → 100 ms per document
+    const first = await a.acquire({ cost: 10 });
+    clock.advance(1000);
+    first.release();
+    expect(a.snapshot().estimated_wait_ms).toBe(0); // a slot is free
+    const running = await a.acquire({ cost: 10 });
+    // ahead: half of the 10 running documents → 500 ms
+    expect(a.estimateWaitMs()).toBe(500);
+    const e = await overload(a.acquire({ cost: 1, deadline: clock.now() + 400 }));
+    expect(e.details.shed_reason).toBe('budget');
+    const fits = a.acquire({ cost: 1, deadline: clock.now() + 600 });
+    expect(await state(fits)).toBe('pending');
+    // Retry-After estimates the drain: (1 queued + 10 running) × 100 ms → 2 s rounded up
+    expect(a.retryAfterSeconds()).toBe(2);
+    running.release();
+    const p = (await fits) as Permit;
+    expect(p.queuedMs).toBe(0);
+  });
+
+  it('refuses an estimated wait beyond maxQueueWaitMs before it waits', async () => {
+    const clock = new ManualClock();
+    const a = new Admission(limits({ maxInFlight: 1, maxQueueWaitMs: 1000 }), { clock });
+    const first = await a.acquire({ cost: 100 });
+    clock.advance(5000); // 50 ms per document
+    first.release();
+    await a.acquire({ cost: 100 }); // running; half of it ahead → 2500 ms
+    expect((await overload(a.acquire({ cost: 1 }))).details.shed_reason).toBe('wait_estimate');
+  });
+
+  it('one client cannot hold more than its share of the queue; others still get in', async () => {
+    const clock = new ManualClock();
+    const a = new Admission(limits({ maxInFlight: 1, maxQueued: 4, clientShare: 0.5 }), { clock });
+    await a.acquire({ cost: 1, client: 'greedy' });
+    const g1 = a.acquire({ cost: 1, client: 'greedy' });
+    const g2 = a.acquire({ cost: 1, client: 'greedy' });
+    expect((await overload(a.acquire({ cost: 1, client: 'greedy' }))).details.shed_reason).toBe('client_share');
+    const other = a.acquire({ cost: 1, client: 'polite' });
+    expect(await state(other)).toBe('pending');
+    expect(await state(g1)).toBe('pending');
+    expect(await state(g2)).toBe('pending');
+    expect(a.snapshot()).toMatchObject({ queued: 3, shed: { client_share: 1 } });
+  });
+
+  it('defaults are sized from the cores, and a request costs its texts, images and frames', () => {
+    expect(defaultAdmissionLimits(2, { maxInFlight: 4 })).toMatchObject({ maxInFlight: 4, maxQueued: 16, maxInFlightDocuments: 512, maxQueuedDocuments: 2048 });
+    expect(defaultAdmissionLimits(8, { maxInFlight: 4, maxQueued: 3 }).maxQueued).toBe(3);
+    const req = validateRerankInput({ query: { text: 'q' }, documents: [{ text: 'a' }, { image: 'x.jpg' }, { text: 'b', video: 'v.mp4' }], max_frames: 4 }, { maxDocuments: 10 });
+    expect(requestCost(req)).toBe(1 + 1 + 6 + (1 + 6 * 4));
+  });
+});
