@@ -1,8 +1,9 @@
 /**
  * The rerank APIs over HTTP: `POST /_vlrerank/rerank` (errors ES-shaped, mounted under
  * /_vlrerank) and the Cohere / Jina / vLLM-compatible `POST /v1/rerank`, `/v2/rerank`, `/rerank`
- * (errors in those APIs' shape, including the body parser's). Each router has its own JSON body
- * parser bounded by server.maxJsonBodyBytes: there is no global one (passthrough bodies stream).
+ * (errors in those APIs' shape, the body reader's included: bad JSON, 413, 415, depth). Bodies are
+ * read by body.ts's strict reader (one supported coding, utf-8, server.maxJsonBodyBytes,
+ * server.maxJsonDepth), per route: there is no global body parser (passthrough bodies stream).
  */
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { rerankCompat, rerankNative, type ApiAnswer, type CompatVersion } from '../api/rerank.js';
