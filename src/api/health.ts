@@ -2,7 +2,8 @@
  * vlrerank's own health and metrics as plain handlers: `GET /_vlrerank/health` reports this
  * process (version, uptime, memory), whether each upstream node answers and which engine, and the
  * reranker's warm-up (idle — models load on first use —, warming, ready, or failed with its
- * reason). `GET /_vlrerank/metrics` is the Prometheus text of the server's registry.
+ * reason), and the feature store's tiers (`feature_store`: each tier's state, entries, bytes,
+ * hits, misses, errors). `GET /_vlrerank/metrics` is the Prometheus text of the server's registry.
  *
  * Status: green when every upstream node answers, yellow when some do, red (HTTP 503) when none.
  */
@@ -21,6 +22,8 @@ export interface HealthDeps {
   startedAt: number;
   /** Probe time-out per node. */
   probeTimeoutMs: number;
+  /** The feature store's tiers: state, entries/bytes, hits/misses/errors of each. */
+  featureStore?: () => Record<string, unknown>;
 }
 
 export async function health(deps: HealthDeps): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -40,6 +43,8 @@ export async function health(deps: HealthDeps): Promise<{ status: number; body: 
     const s = deps.warmup();
     body.reranker = s.state === 'idle' ? { ...s, note: 'no warm-up: models load on first use' } : s;
   }
+  // a failing feature store tier never changes the status: it is skipped, and shown here
+  if (deps.featureStore) body.feature_store = deps.featureStore();
   return { status: status === 'red' ? 503 : 200, body };
 }
 

@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import { addConfigFlags, configFromFlags, runAction, type ConfigFlags } from './common.js';
 import { startServer } from '../server/start.js';
+import { withServeStoreDefaults } from '../config/store-defaults.js';
 import { inferenceIdle } from '../models/inference-idle.js';
 
 export function registerServe(program: Command): void {
   addConfigFlags(program.command('serve').description('run the proxy (and rerank API) in front of the cluster')).action((flags: ConfigFlags) =>
     runAction(async () => {
-      const config = configFromFlags(flags);
+      // features are kept on disk by default when serving (config/store-defaults.ts)
+      const config = withServeStoreDefaults(configFromFlags(flags));
       const running = await startServer(config);
       process.stdout.write(`vlrerank listening on ${running.url} → ${config.upstream.urls.join(', ')}\n`);
       // the warm-up runs in the background (requests are served meanwhile): say when it ends

@@ -9,6 +9,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { Models } from '../models/index.js';
 import { MediaSource } from '../features/media/source.js';
 import { FeatureExtractor } from '../features/extractor.js';
+import type { LowerTiers } from '../features/store/tiered.js';
 import { clipPort, localPorts, VISUAL_PASSAGE_DETECT_THRESHOLD } from './backends/local.js';
 import { createRemoteScorer } from './backends/remote.js';
 import { Reranker } from './reranker.js';
@@ -16,12 +17,14 @@ import { Reranker } from './reranker.js';
 export interface RerankService {
   reranker: Reranker;
   models: Models;
+  /** The feature store's tiers and counters once the extractor exists (health's `feature_store`). */
+  featureStore(): Record<string, unknown> | undefined;
   close(): Promise<void>;
 }
 
 export async function createRerankService(
   config: Config,
-  deps: { logger: Logger; metrics: Metrics; models?: Models; source?: MediaSource; features?: () => FeatureExtractor | undefined },
+  deps: { logger: Logger; metrics: Metrics; models?: Models; source?: MediaSource; features?: () => FeatureExtractor | undefined; tiers?: LowerTiers },
 ): Promise<RerankService> {
   const models = deps.models ?? (await Models.create(config.models, { logger: deps.logger, metrics: deps.metrics }));
   const source = deps.source ?? new MediaSource(config.media);
@@ -29,6 +32,7 @@ export async function createRerankService(
   // A server area that registers a shared extractor (ctx.services.features) after this one still
   // wins: it is looked up at first use, not at registration.
   let featuresP: Promise<FeatureExtractor> | undefined;
+  let built: FeatureExtractor | undefined;
   let ownFeatures = false;
   const features = () =>
     (featuresP ??= deps.features?.()
@@ -41,7 +45,12 @@ export async function createRerankService(
           logger: deps.logger,
           detectScoreThreshold: VISUAL_PASSAGE_DETECT_THRESHOLD,
           onCacheEvent: (event) => deps.metrics.cacheEvents.inc({ event }),
-        })));
+          tiers: deps.tiers,
+          tierHooks: {
+            onLookup: (tier, outcome) => deps.metrics.featureLookups.inc({ tier, outcome }),
+            onError: (tier) => deps.metrics.featureStoreErrors.inc({ tier }),
+          },
+        }).then((f) => (built = f))));
   const remote = config.rerank.remote.urls.length
     ? await createRemoteScorer({ urls: config.rerank.remote.urls, model: config.rerank.remote.model, apiKey: config.rerank.remote.apiKey, timeoutMs: config.rerank.remote.timeoutMs })
     : undefined;
@@ -68,6 +77,7 @@ export async function createRerankService(
   return {
     reranker,
     models,
+    featureStore: () => built?.store.health(),
     async close() {
       await remote?.close();
       if (featuresP && ownFeatures) await (await featuresP.catch(() => undefined))?.close();

@@ -49,7 +49,7 @@ export function httpDeps(s: Services): HttpDeps {
     ingest: { pipelines: s.pipelines, pool: s.pool, embedder: s.embedder },
     reranker: s.reranker,
     admin: {
-      health: { engine: s.engine, warmup: () => s.reranker.warm.status(), startedAt, probeTimeoutMs: Math.min(2_000, config.upstream.headersTimeoutMs) },
+      health: { engine: s.engine, warmup: () => s.reranker.warm.status(), startedAt, probeTimeoutMs: Math.min(2_000, config.upstream.headersTimeoutMs), featureStore: () => s.featureStoreHealth() },
       models: { models: s.models, reranker: s.reranker, device: config.models.device },
       metrics,
       adminToken: config.server.adminToken,
