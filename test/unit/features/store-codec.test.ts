@@ -49,13 +49,21 @@ describe('feature part codec', () => {
       { kind: 'video', value: { frames: [frame(5), frame(9)] as never, times: [0, 1.5], embedding: unit(1280, 6), duration: 3.2 } },
     ];
     for (const p of parts) {
-      const bytes = encodePart(p);
-      const back = decodePart(bytes);
+      // as a tier hands it back: a Buffer at an odd offset of a larger pool (lmdb, ioredis)
+      const raw = encodePart(p);
+      const pool = Buffer.alloc(raw.byteLength + 11, 0xee);
+      pool.set(raw, 5);
+      const back = decodePart(pool.subarray(5, 5 + raw.byteLength));
       expect(back.kind).toBe(p.kind);
       expectClose(back, p);
     }
-    // compact: a 1280-d embedding + 2×1000 floats is ~6.6 kB, not the ~13 kB of float32
-    expect(encodePart(parts[0]!).byteLength).toBeLessThan(2 * 3280 + 400);
+    // logits and probabilities are kept exactly (they rank concepts; float16 flips near-ties)
+    const cls = decodePart(encodePart(parts[0]!)) as Extract<Part, { kind: 'classify' }>;
+    const orig = parts[0]!.value as Extract<Part, { kind: 'classify' }>['value'];
+    expect(Array.from(cls.value.logits)).toEqual(Array.from(orig.logits));
+    expect(Array.from(cls.value.probs)).toEqual(Array.from(orig.probs));
+    // compact: the 1280-d embedding in float16, 2×1000 class scores in float32 (~10.6 kB, not ~13 kB)
+    expect(encodePart(parts[0]!).byteLength).toBeLessThan(2 * 1280 + 4 * 2000 + 400);
   });
 
   it('keeps a cosine score within the stated tolerance (any unit vectors)', () => {
