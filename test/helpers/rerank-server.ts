@@ -32,7 +32,8 @@ export function startRerankServer(extra: Record<string, unknown> = {}): Promise<
 export async function spawnRerankProcess(): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--models-dir', MODELS, '--log-level', 'warn', '--upstream', 'http://127.0.0.1:9'], {
     cwd: REPO_ROOT,
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))), VLRERANK_MEDIA_ROOTS: DATA },
+    // no disk feature store: `serve` would default to the repo's .cache, shared by every test process
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))), VLRERANK_MEDIA_ROOTS: DATA, VLRERANK_STORE_DISK_PATH: 'off' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const url = await new Promise<string>((resolve, reject) => {
