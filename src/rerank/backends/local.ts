@@ -12,6 +12,7 @@
 import { configSchema } from '../../config/schema.js';
 import { vlrError } from '../../errors.js';
 import { FeatureExtractor } from '../../features/extractor.js';
+import { DiskTier } from '../../features/store/disk-tier.js';
 import { decodeImage, preprocessImage } from '../../features/media/image.js';
 import { shortestFirst, type TextVectorModel } from '../../features/text-vectors.js';
 import { DEFAULT_MODELS, Models } from '../../models/index.js';
@@ -69,11 +70,14 @@ export async function createLocalPorts(options: RerankerOptions): Promise<Rerank
   const cfg = configSchema.parse({ models: { dir: options.modelsDir, device: options.device ?? 'auto' }, media: { roots: options.mediaRoots ?? [] } });
   const metrics = createMetrics({ defaults: false });
   const models = await Models.create(cfg.models, { metrics });
+  const fs = options.featureStore;
+  const disk = fs ? await DiskTier.open({ path: fs.diskPath, maxBytes: fs.diskMaxBytes ?? cfg.store.disk.maxBytes }) : undefined;
   const features = await FeatureExtractor.create(models, {
     media: cfg.media,
     cacheMaxBytes: cfg.cache.maxBytes,
     detectScoreThreshold: VISUAL_PASSAGE_DETECT_THRESHOLD,
     onCacheEvent: (event) => metrics.cacheEvents.inc({ event }),
+    tiers: { disk },
   });
   const ports = await localPorts({ models, metrics, features });
   const remote = options.remoteUrls?.length
@@ -87,6 +91,7 @@ export async function createLocalPorts(options: RerankerOptions): Promise<Rerank
     close: async () => {
       await remote?.close?.();
       await features.close();
+      await disk?.close();
       await models.close();
     },
   };
