@@ -2,8 +2,11 @@
 // the oldest entries first, the file memo persists, and a corrupt file or an unusable folder leaves
 // the tier `failed` — the process keeps running (lmdb itself would segfault on a corrupt file).
 import { afterEach, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from '../../helpers/paths.js';
 import { DiskTier } from '../../../src/features/store/disk-tier.js';
 import { tempStoreDir } from '../../helpers/store.js';
 
@@ -61,6 +64,24 @@ describe('disk tier', () => {
     expect(t.has('k10')).toBe(true);
     expect(t.has('k9')).toBe(true);
     expect(h.entries).toBe(9);
+  });
+
+  it('is shared by processes: a value written by another process is read here, and the byte count is one', async () => {
+    const path = dir();
+    const here = await open(path);
+    here.set('mine', bytes(1_000, 1));
+    await here.flushed();
+    const script = `
+      import { DiskTier } from './src/features/store/disk-tier.ts';
+      const t = await DiskTier.open({ path: process.argv[1], maxBytes: 1 << 20 });
+      t.set('theirs', new Uint8Array(500).fill(2));
+      await t.flushed();
+      process.stdout.write(JSON.stringify({ mine: t.get('mine')?.length ?? 0, state: t.state }));
+      await t.close();`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, path], { cwd: REPO_ROOT });
+    expect(JSON.parse(stdout)).toEqual({ mine: 1_000, state: 'ok' });
+    expect(Buffer.from(here.get('theirs')!)).toEqual(Buffer.from(bytes(500, 2)));
+    expect(here.health()).toMatchObject({ entries: 2, bytes: 1_000 + 8 + 500 + 12 });
   });
 
   it('does not keep a value larger than a quarter of the budget', async () => {
