@@ -128,6 +128,8 @@ export class FeatureExtractor {
     this.#textTier = {
       get: (k) => (cache.get(k) as Extract<Part, { kind: 'text' }> | undefined)?.value,
       set: (k, v) => cache.set(k, { kind: 'text', value: v }),
+      // replicas share text vectors through Redis (one MGET per call), when it is configured
+      ...(cache.hasShared ? { lookup: async (ks: string[]) => (await cache.lookupShared(ks)).map((p) => (p?.kind === 'text' ? p.value : undefined)) } : {}),
     };
   }
 

@@ -18,7 +18,8 @@ import { FeatureCache } from '../../src/features/cache/feature-cache.js';
 import { sizeOfPart, type Part } from '../../src/features/parts.js';
 import { DATA } from '../helpers/paths.js';
 import { cosine, modelsConfig } from '../helpers/models.js';
-import { tempStoreDir } from '../helpers/store.js';
+import { startRedis, tempStoreDir } from '../helpers/store.js';
+import { RedisTier } from '../../src/features/store/redis-tier.js';
 
 const PHOTO = 'coco-captions-mini/images/val2017/000000000802.jpg';
 const PHOTO2 = 'skimage-clip-smoke/images/coffee.png';
@@ -145,6 +146,34 @@ describe('feature store tiers under the extractor (real models, real lmdb)', () 
     } finally {
       await b.close();
       await diskB.close();
+    }
+  });
+});
+
+describe('text vectors shared by replicas through Redis (real bge, real redis-server)', () => {
+  it('replica B reads the passages replica A embedded: no text model run, same vectors within tolerance', async () => {
+    const redis = await startRedis();
+    const tier = () => new RedisTier({ url: redis.url, ttlSeconds: 60, maxValueBytes: 1 << 20, lockMs: 2_000, commandTimeoutMs: 200, keyPrefix: 'text-share:' });
+    const [ta, tb] = [tier(), tier()];
+    for (let i = 0; i < 100 && (ta.state !== 'ok' || tb.state !== 'ok'); i++) await new Promise((r) => setTimeout(r, 20));
+    const a = await FeatureExtractor.create(models, { media: cfgMedia, cacheMaxBytes: 16 << 20, ocrId: null, tiers: { redis: ta } });
+    const b = await FeatureExtractor.create(models, { media: cfgMedia, cacheMaxBytes: 16 << 20, ocrId: null, tiers: { redis: tb } });
+    try {
+      const texts = ['Vitamin D supplementation and bone fractures in older adults.', 'A man riding a horse on a beach.', 'Oat milk in a carton.'];
+      const va = await a.text(texts);
+      const c = redis.client();
+      for (let i = 0; i < 200 && (await c.dbsize()) < texts.length; i++) await new Promise((r) => setTimeout(r, 25));
+      const bgeRuns = async () => (await metrics.modelRuns.get()).values.filter((x) => String(x.labels.model).startsWith('bge')).reduce((s, x) => s + x.value, 0);
+      const before = await bgeRuns();
+      expect(before).toBeGreaterThan(0);
+      const vb = await b.text(texts);
+      expect(await bgeRuns()).toBe(before);
+      vb.forEach((v, i) => expect(cosine(v, va[i]!)).toBeGreaterThan(1 - STORED_SCORE_TOLERANCE));
+      expect(tb.health().hits).toBe(texts.length);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await Promise.all([ta.close(), tb.close()]);
+      await redis.stop();
     }
   });
 });

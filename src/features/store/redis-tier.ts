@@ -79,6 +79,19 @@ export class RedisTier {
     }
   }
 
+  /** Several values in one round trip (MGET): text vectors of one request. */
+  async getMany(keys: string[]): Promise<Array<Uint8Array | undefined>> {
+    if (this.#state !== 'ok' || keys.length === 0) return keys.map(() => undefined);
+    try {
+      const vs = await this.#redis.mgetBuffer(...keys.map((k) => this.#valueKey(k)));
+      for (const v of vs) this.#count(v ? 'hit' : 'miss');
+      return vs.map((v) => v ?? undefined);
+    } catch (e) {
+      this.#error(e);
+      return keys.map(() => undefined);
+    }
+  }
+
   /** Keep `bytes` under `key` with the TTL (fire and forget). */
   set(key: string, bytes: Uint8Array): void {
     if (this.#state !== 'ok') return;

@@ -75,6 +75,21 @@ export class TieredFeatures implements PartStore {
     this.#writeLower(key, value);
   }
 
+  /**
+   * The shared tier only (Redis), for keys L1 and the disk missed, in one round trip: text vectors
+   * of a request. Found parts fill L1 and the disk tier. Never throws (a failing Redis: all undefined).
+   */
+  async lookupShared(keys: string[]): Promise<Array<Part | undefined>> {
+    if (!this.#redis || this.#redis.state !== 'ok') return keys.map(() => undefined);
+    const found = await this.#redis.getMany(keys);
+    return found.map((bytes, i) => this.#decode(keys[i]!, bytes, 'redis'));
+  }
+
+  /** True when a shared tier (Redis) may answer what L1 and the disk missed. */
+  get hasShared(): boolean {
+    return this.#redis !== undefined;
+  }
+
   async getOrCompute(key: string, compute: (signal: AbortSignal) => Promise<Part>, signal?: AbortSignal): Promise<{ value: Part; hit: boolean }> {
     const r = await this.l1.getOrCompute(key, (s) => this.#lowerOrCompute(key, compute, s), signal);
     return { value: r.value, hit: r.hit || this.#source.has(r.value) };
