@@ -44,7 +44,7 @@ export interface FeatureExtractorOptions {
   source?: MediaSource;
   /** Persistent tiers under the in-process cache (built and closed by their owner, the server). */
   tiers?: LowerTiers;
-  /** Metrics hooks of the tiers (lookups by tier and outcome, errors). */
+  /** Metrics hook of L1 lookups (`vlrerank_feature_lookups_total{tier="l1"}`); the lower tiers carry their own. */
   tierHooks?: TierHooks;
   /** Metrics hook for cache events (`metrics.cacheEvents.inc({event})`). */
   onCacheEvent?: (event: CacheEvent) => void;
@@ -111,7 +111,7 @@ export class FeatureExtractor {
         if (e === 'hit' || e === 'miss') hooks?.onLookup?.('l1', e);
       },
     });
-    this.store = new TieredFeatures(this.cache, options.tiers, hooks);
+    this.store = new TieredFeatures(this.cache, options.tiers);
     if (options.registry) registerCacheGauges(options.registry, this.cache);
     const topK = options.topK ?? 5;
     const shortestSide = options.videoShortestSide ?? 448;

@@ -208,6 +208,12 @@ export class DiskTier {
     this.#track(this.#memo.put(location, memo));
   }
 
+  /** A stored value that does not decode (another format, damaged): counted as this tier's error. */
+  noteUnreadable(): void {
+    this.#counters.errors++;
+    this.#hooks.onError?.('disk');
+  }
+
   health(): TierHealth {
     const h: TierHealth = { state: this.#state, ...this.#counters, maxBytes: this.maxBytes };
     if (this.#reason) h.reason = this.#reason;

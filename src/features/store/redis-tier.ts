@@ -147,6 +147,12 @@ export class RedisTier {
     return undefined;
   }
 
+  /** A stored value that does not decode (another format, damaged): counted as this tier's error. */
+  noteUnreadable(): void {
+    this.#counters.errors++;
+    this.#o.hooks?.onError?.('redis');
+  }
+
   health(): TierHealth {
     return { state: this.#state, ...this.#counters, ...(this.#reason ? { reason: this.#reason } : {}) };
   }

@@ -17,7 +17,7 @@ import type { Part } from '../parts.js';
 import { decodePart, encodePart } from './codec.js';
 import type { DiskTier } from './disk-tier.js';
 import type { RedisTier } from './redis-tier.js';
-import type { TierHealth, TierHooks } from './tier.js';
+import type { TierHealth } from './tier.js';
 
 /** What the image, video and text extractors need of a feature store. */
 export interface PartStore {
@@ -40,15 +40,13 @@ export class TieredFeatures implements PartStore {
   readonly l1: FeatureCache<Part>;
   readonly #disk: DiskTier | undefined;
   readonly #redis: RedisTier | undefined;
-  readonly #hooks: TierHooks;
   /** Parts that came from a lower tier (their L1 fill counts as a hit for the caller). */
   readonly #source = new WeakMap<Part, PartSource>();
 
-  constructor(l1: FeatureCache<Part>, lower: LowerTiers = {}, hooks: TierHooks = {}) {
+  constructor(l1: FeatureCache<Part>, lower: LowerTiers = {}) {
     this.l1 = l1;
     this.#disk = lower.disk;
     this.#redis = lower.redis;
-    this.#hooks = hooks;
   }
 
   /** Where `part` was found: a lower tier, or computed/L1 in this process. */
@@ -132,7 +130,7 @@ export class TieredFeatures implements PartStore {
     try {
       part = decodePart(bytes);
     } catch {
-      this.#hooks.onError?.(tier);
+      (tier === 'disk' ? this.#disk : this.#redis)?.noteUnreadable();
       return undefined;
     }
     this.#source.set(part, tier);

@@ -7,7 +7,6 @@ import { sizeOfPart, type Part } from '../../../src/features/parts.js';
 import { DiskTier } from '../../../src/features/store/disk-tier.js';
 import { RedisTier } from '../../../src/features/store/redis-tier.js';
 import { TieredFeatures, type LowerTiers } from '../../../src/features/store/tiered.js';
-import type { TierName } from '../../../src/features/store/tier.js';
 import { startRedis, tempStoreDir, type RedisServer } from '../../helpers/store.js';
 
 let server: RedisServer;
@@ -32,8 +31,8 @@ async function diskTier(): Promise<DiskTier> {
   closers.push(d.cleanup, () => t.close());
   return t;
 }
-function replica(lower: LowerTiers, errors: TierName[] = []): TieredFeatures {
-  return new TieredFeatures(new FeatureCache<Part>({ maxBytes: 1 << 20, sizeOf: sizeOfPart }), lower, { onError: (t) => errors.push(t) });
+function replica(lower: LowerTiers): TieredFeatures {
+  return new TieredFeatures(new FeatureCache<Part>({ maxBytes: 1 << 20, sizeOf: sizeOfPart }), lower);
 }
 const vec = (x: number): Part => ({ kind: 'text', value: new Float32Array([x, 1 - x, 0.25]) });
 const slowly = (counter: { n: number }, part: Part) => async () => {
@@ -74,12 +73,12 @@ describe('tiered feature lookup', () => {
   it('a stored value that does not decode is counted and recomputed', async () => {
     const c = server.client();
     await c.set('tiered-test:f:photo-3', 'not a feature part');
-    const errors: TierName[] = [];
-    const a = replica({ redis: await redisTier() }, errors);
+    const redis = await redisTier();
+    const a = replica({ redis });
     const computed = { n: 0 };
     const r = await a.getOrCompute('photo-3', slowly(computed, vec(0.75)));
     expect(computed.n).toBe(1);
     expect(r.hit).toBe(false);
-    expect(errors).toEqual(['redis']);
+    expect(redis.health().errors).toBe(1);
   });
 });
