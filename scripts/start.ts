@@ -20,6 +20,7 @@ import { spawn } from 'node:child_process';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, parseConfig } from '../src/config/load.js';
+import { withServeStoreDefaults } from '../src/config/store-defaults.js';
 import { startServer } from '../src/server/start.js';
 import { createLogger } from '../src/observability/logger.js';
 import { loadPipelines } from '../src/pipelines/index.js';
@@ -201,7 +202,8 @@ async function main(): Promise<void> {
   const token = adminToken(env);
   const pipelinesDir = resolve(REPO, base.pipelines.dir);
   const raw = JSON.parse(JSON.stringify(base)) as Record<string, Record<string, unknown>>;
-  const config = parseConfig(
+  // features are kept on disk (<rerank.cacheDir>/features) unless VLRERANK_STORE_DISK_PATH says otherwise
+  const config = withServeStoreDefaults(parseConfig(
     {
       ...raw,
       server: { ...raw.server, adminToken: token, ui: true },
@@ -213,7 +215,7 @@ async function main(): Promise<void> {
       demo: { dataDir },
     },
     'npm start',
-  );
+  ));
 
   if (!existsSync(join(REPO, 'dist', 'ui', 'public', 'index.html'))) process.stdout.write('  (the UI is not built: run `npm run build:ui`; `npm start` builds it in prestart)\n');
   let running;

@@ -2,7 +2,8 @@
  * vlrerank's own health and metrics as plain handlers. `GET /_vlrerank/health` reports this
  * process (version, role, uptime, memory), whether each upstream node answers and which engine, and
  * the reranker's warm-up (idle — models load on first use —, warming, ready, or failed with its
- * reason) and its admission queue (in flight, queued, shed by reason). `GET /_vlrerank/metrics` is the Prometheus text of the server's registry.
+ * reason), its admission queue (in flight, queued, shed by reason) and the feature store's tiers
+ * (`feature_store`: each tier's state, entries, bytes, hits, misses, errors). `GET /_vlrerank/metrics` is the Prometheus text of the server's registry.
  *
  * For load balancers and Kubernetes probes:
  *   - `?live`  — liveness: 200 whenever the process answers at all (no upstream probe, no model);
@@ -36,6 +37,8 @@ export interface HealthDeps {
   role?: 'proxy' | 'worker';
   /** The rerank admission queue (in flight, queued, shed). */
   admission?: () => AdmissionSnapshot;
+  /** The feature store's tiers: state, entries/bytes, hits/misses/errors of each. */
+  featureStore?: () => Record<string, unknown>;
 }
 
 export type HealthMode = 'full' | 'ready' | 'live';
@@ -83,6 +86,8 @@ export async function health(deps: HealthDeps, mode: HealthMode = 'full'): Promi
   };
   if (warm) body.reranker = warm.state === 'idle' ? { ...warm, note: 'no warm-up: models load on first use' } : warm;
   if (deps.admission) body.rerank_admission = deps.admission();
+  // a failing feature store tier never changes the status: it is skipped, and shown here
+  if (deps.featureStore) body.feature_store = deps.featureStore();
   return { status: status === 'red' ? 503 : 200, body };
 }
 

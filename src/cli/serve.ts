@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { addConfigFlags, configFromFlags, runAction, type ConfigFlags } from './common.js';
 import { startServer } from '../server/start.js';
+import { withServeStoreDefaults } from '../config/store-defaults.js';
 import { inferenceIdle } from '../models/inference-idle.js';
 
 export function registerServe(program: Command): void {
@@ -8,7 +9,8 @@ export function registerServe(program: Command): void {
     .option('--role <role>', 'proxy (default: the drop-in proxy, rerank APIs, UI) or worker (rerank APIs only, for a scorer machine)')
     .action((flags: ConfigFlags & { role?: string }) =>
     runAction(async () => {
-      const config = configFromFlags(flags, flags.role !== undefined ? { 'server.role': flags.role } : {});
+      // features are kept on disk by default when serving (config/store-defaults.ts)
+      const config = withServeStoreDefaults(configFromFlags(flags, flags.role !== undefined ? { 'server.role': flags.role } : {}));
       const running = await startServer(config);
       process.stdout.write(
         config.server.role === 'worker'

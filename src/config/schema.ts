@@ -148,6 +148,40 @@ export const cacheSchema = z.strictObject({
   maxBytes: positiveInt.default(256 * 1024 * 1024),
 });
 
+/** Redis URL: redis:// or rediss:// (TLS). */
+const redisUrl = z.string().url().refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL');
+
+export const storeSchema = z.strictObject({
+  disk: z
+    .strictObject({
+      /**
+       * Folder of the persistent feature store (L2, LMDB), shared by the processes of one host.
+       * Unset: no disk tier, except under `vlrerank serve` and `npm start`, which use
+       * `<rerank.cacheDir>/features`; `off` turns it off there too.
+       */
+      path: z.string().min(1).optional(),
+      /** Byte budget of the disk tier; past it the least recently used entries are evicted in batches. */
+      maxBytes: positiveInt.default(2 * 1024 * 1024 * 1024),
+    })
+    .default({ maxBytes: 2 * 1024 * 1024 * 1024 }),
+  redis: z
+    .strictObject({
+      /** Redis shared by replicas (L3), e.g. redis://127.0.0.1:6379/0. Unset: no Redis tier. */
+      url: redisUrl.optional(),
+      /** Time to live of every stored feature (lets a `maxmemory` policy evict them; stale media ages out). */
+      ttlSeconds: positiveInt.default(7 * 24 * 3600),
+      /** Values larger than this are not written to Redis (a long video's frames stay in L1/L2). */
+      maxValueBytes: positiveInt.default(2 * 1024 * 1024),
+      /** How long one replica holds the lock on a media it computes; the others wait at most this long for its value, then compute anyway. */
+      lockMs: positiveInt.default(5_000),
+      /** Time-out of one Redis command: Redis slow or down costs a request at most about this. */
+      commandTimeoutMs: positiveInt.default(50),
+      /** Prefix of every key vlrerank writes. */
+      keyPrefix: z.string().default('vlrerank:'),
+    })
+    .default({ ttlSeconds: 7 * 24 * 3600, maxValueBytes: 2 * 1024 * 1024, lockMs: 5_000, commandTimeoutMs: 50, keyPrefix: 'vlrerank:' }),
+});
+
 export const rerankSchema = z.strictObject({
   /** Most documents in one rerank request. */
   maxDocuments: positiveInt.default(1000),
@@ -224,6 +258,7 @@ export const configSchema = z.strictObject({
   models: modelsSchema.default(modelsSchema.parse({})),
   media: mediaSchema.default(mediaSchema.parse({})),
   cache: cacheSchema.default(cacheSchema.parse({})),
+  store: storeSchema.default(storeSchema.parse({})),
   rerank: rerankSchema.default(rerankSchema.parse({})),
   pipelines: pipelinesSchema.default(pipelinesSchema.parse({})),
   demo: demoSchema.default(demoSchema.parse({})),
@@ -233,4 +268,4 @@ export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
 /** Dotted paths of settings that are secrets: redacted by `vlrerank config` and in logs. */
-export const SECRET_PATHS = ['server.adminToken', 'rerank.remote.apiKey', 'upstream.tls.key'] as const;
+export const SECRET_PATHS = ['server.adminToken', 'rerank.remote.apiKey', 'upstream.tls.key', 'store.redis.url'] as const;

@@ -5,8 +5,9 @@
  * mean embedding (video-extractor.ts); for text: the text embedder's vectors (text-vectors.ts).
  * It satisfies the reranker's `MediaPort`.
  *
- * Every result part lives in one byte-bounded feature cache (cache/, the L1 tier a feature store
- * slots under), keyed by content + models + parameters (parts.ts). Model calls go through each
+ * Every result part lives in the feature store (store/tiered.ts): the byte-bounded in-process
+ * cache (cache/, L1) over the optional disk and Redis tiers, keyed by content + models +
+ * parameters (parts.ts). Model calls go through each
  * model's batching queue (visual-models.ts). A request's AbortSignal reaches the queues; work
  * another request still waits for goes on.
  *
@@ -27,6 +28,8 @@ import { KnownMedia } from './known-media.js';
 import { MediaSource } from './media/source.js';
 import { VideoDecoder, videoLimits } from './media/video.js';
 import { PartKeys, rev, sizeOfPart, type Part } from './parts.js';
+import { TieredFeatures, type LowerTiers } from './store/tiered.js';
+import type { TierHooks } from './store/tier.js';
 import type { FeatureRequest, ImageResult, VideoRequest, VideoResult } from './records.js';
 import { shortestFirst, TextVectorCache, type TextVectorModel, type VectorTier } from './text-vectors.js';
 import { VideoExtractor } from './video-extractor.js';
@@ -39,6 +42,10 @@ export interface FeatureExtractorOptions {
   cacheMaxBytes: number;
   /** Share the server's media source (SSRF guard, agent); built from `media` when absent. */
   source?: MediaSource;
+  /** Persistent tiers under the in-process cache (built and closed by their owner, the server). */
+  tiers?: LowerTiers;
+  /** Metrics hook of L1 lookups (`vlrerank_feature_lookups_total{tier="l1"}`); the lower tiers carry their own. */
+  tierHooks?: TierHooks;
   /** Metrics hook for cache events (`metrics.cacheEvents.inc({event})`). */
   onCacheEvent?: (event: CacheEvent) => void;
   /**
@@ -71,7 +78,10 @@ export class FeatureExtractor {
   readonly ocrEngine: OcrEngine | undefined;
   readonly source: MediaSource;
   readonly videoDecoder: VideoDecoder;
+  /** L1, the in-process cache. */
   readonly cache: FeatureCache<Part>;
+  /** Every tier: L1 over the persistent ones. */
+  readonly store: TieredFeatures;
   readonly #models: Models;
   readonly #options: FeatureExtractorOptions;
   readonly #ownsSource: boolean;
@@ -92,7 +102,16 @@ export class FeatureExtractor {
     this.#ownsSource = !options.source;
     this.source = options.source ?? new MediaSource(m);
     this.videoDecoder = new VideoDecoder(videoLimits(m));
-    this.cache = new FeatureCache<Part>({ maxBytes: options.cacheMaxBytes, sizeOf: sizeOfPart, onEvent: options.onCacheEvent });
+    const hooks = options.tierHooks;
+    this.cache = new FeatureCache<Part>({
+      maxBytes: options.cacheMaxBytes,
+      sizeOf: sizeOfPart,
+      onEvent: (e) => {
+        options.onCacheEvent?.(e);
+        if (e === 'hit' || e === 'miss') hooks?.onLookup?.('l1', e);
+      },
+    });
+    this.store = new TieredFeatures(this.cache, options.tiers);
     if (options.registry) registerCacheGauges(options.registry, this.cache);
     const topK = options.topK ?? 5;
     const shortestSide = options.videoShortestSide ?? 448;
@@ -100,14 +119,17 @@ export class FeatureExtractor {
     const cpu = new Semaphore(options.maxConcurrentDecodes ?? availableParallelism());
     const media = new Semaphore(options.maxConcurrentMedia ?? 8);
     const visual = new VisualModels(parts, cpu, { maxBatch: models.config.batch.maxBatchSize, topK, detectScoreThreshold: options.detectScoreThreshold, ocrOptions: options.ocrOptions });
-    const known = new KnownMedia();
-    const shared = { cache: this.cache, keys, models: visual, source: this.source, known };
+    const disk = options.tiers?.disk;
+    const known = new KnownMedia(disk?.usable ? { memo: disk, localPath: (ref) => this.source.localPath(ref) } : {});
+    const shared = { cache: this.store, keys, models: visual, source: this.source, known };
     this.#images = new ImageExtractor({ ...shared, limits: { maxBytes: m.maxBytes, maxPixels: m.maxPixels }, media, cpu });
     this.#videos = new VideoExtractor({ ...shared, decoder: this.videoDecoder, media: m, fetches: media, shortestSide });
-    const cache = this.cache;
+    const cache = this.store;
     this.#textTier = {
       get: (k) => (cache.get(k) as Extract<Part, { kind: 'text' }> | undefined)?.value,
       set: (k, v) => cache.set(k, { kind: 'text', value: v }),
+      // replicas share text vectors through Redis (one MGET per call), when it is configured
+      ...(cache.hasShared ? { lookup: async (ks: string[]) => (await cache.lookupShared(ks)).map((p) => (p?.kind === 'text' ? p.value : undefined)) } : {}),
     };
   }
 

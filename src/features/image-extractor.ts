@@ -9,16 +9,17 @@
  */
 import type { Semaphore } from '../util/semaphore.js';
 import { fanOutSignal } from '../util/abort.js';
-import type { FeatureCache } from './cache/feature-cache.js';
 import type { KnownMedia } from './known-media.js';
 import { decodeImage, type DecodedImage, type ImageLimits } from './media/image.js';
 import { classifyRef, sha256Hex, type MediaSource } from './media/source.js';
 import type { Part, PartKeys } from './parts.js';
+import type { PartStore } from './store/tiered.js';
 import type { FeatureRequest, ImageResult } from './records.js';
 import type { VisualModels } from './visual-models.js';
 
 export interface ImageExtractorDeps {
-  cache: FeatureCache<Part>;
+  /** The feature store (L1, and the persistent tiers under it when configured). */
+  cache: PartStore;
   keys: PartKeys;
   models: VisualModels;
   source: MediaSource;

@@ -4,10 +4,26 @@
  * size and mtime do not change (one stat() instead of a read and a sha256), and a URL keeps its
  * ETag / Last-Modified for a conditional re-fetch (a 304 costs no body). Bounded LRUs of small
  * records; never holds media bytes and never decides whether a path is allowed (local.ts does).
+ *
+ * With a persistent memo (the disk tier's, issue 12 §5) a local file's (real path → size, mtime,
+ * content hash) outlives the process: after a restart, a file seen before is found by one
+ * roots check (realpath, no read) and one stat(), so the warm path reads and hashes nothing.
  */
 import { stat } from 'node:fs/promises';
 import { LRUCache } from 'lru-cache';
-import type { MediaBytes } from './media/source.js';
+import { classifyRef, type MediaBytes } from './media/source.js';
+
+/** A persistent memo of local files by real path (the disk tier's). */
+export interface FileMemoStore {
+  memoGet(location: string): { size: number; mtimeMs: number; contentHash: string } | undefined;
+  memoSet(location: string, memo: { size: number; mtimeMs: number; contentHash: string }): void;
+}
+
+export interface KnownMediaOptions {
+  memo?: FileMemoStore;
+  /** The real path of a local reference, checked against the media roots (MediaSource.localPath); throws when refused. */
+  localPath?: (ref: string) => Promise<string>;
+}
 
 export interface UrlValidators {
   etag?: string;
@@ -20,6 +36,11 @@ export class KnownMedia {
   readonly #paths = new LRUCache<string, { location: string; size: number; mtimeMs: number; contentHash: string }>({ max: 100_000 });
   /** URL → validators and content hash of the copy whose features are cached. */
   readonly #urls = new LRUCache<string, UrlValidators>({ max: 50_000 });
+  readonly #o: KnownMediaOptions;
+
+  constructor(options: KnownMediaOptions = {}) {
+    this.#o = options;
+  }
 
   /** Remember what a resolve() gave: validators of a URL, size and mtime of a local file. */
   remember(ref: string, m: MediaBytes): void {
@@ -30,15 +51,32 @@ export class KnownMedia {
   /** A local file seen before keeps its content hash while its size and mtime do not change. */
   rememberPath(ref: string, m: MediaBytes): void {
     // size and mtime from the same open file the bytes came from (no window for a change between)
-    if (m.origin === 'path' && m.location && m.file) this.#paths.set(ref, { location: m.location, ...m.file, contentHash: m.contentHash });
+    if (m.origin !== 'path' || !m.location || !m.file) return;
+    this.#paths.set(ref, { location: m.location, ...m.file, contentHash: m.contentHash });
+    const kept = this.#o.memo?.memoGet(m.location);
+    if (!kept || kept.contentHash !== m.contentHash || kept.size !== m.file.size || kept.mtimeMs !== m.file.mtimeMs) {
+      this.#o.memo?.memoSet(m.location, { ...m.file, contentHash: m.contentHash });
+    }
   }
 
   /** The content hash of a local file seen before, if it has not changed since (one stat()). */
   async pathHash(ref: string): Promise<string | undefined> {
-    const memo = this.#paths.get(ref);
+    const memo = this.#paths.get(ref) ?? (await this.#persisted(ref));
     if (!memo) return undefined;
     const st = await stat(memo.location).catch(() => undefined);
     return st && st.size === memo.size && st.mtimeMs === memo.mtimeMs ? memo.contentHash : undefined;
+  }
+
+  /** The persistent memo of `ref`'s real path (the roots are checked again: a memo never bypasses them). */
+  async #persisted(ref: string): Promise<{ location: string; size: number; mtimeMs: number; contentHash: string } | undefined> {
+    const { memo, localPath } = this.#o;
+    if (!memo || !localPath || classifyRef(ref) !== 'path') return undefined;
+    const location = await localPath(ref).catch(() => undefined);
+    const kept = location ? memo.memoGet(location) : undefined;
+    if (!location || !kept) return undefined;
+    const found = { location, ...kept };
+    this.#paths.set(ref, found);
+    return found;
   }
 
   url(ref: string): UrlValidators | undefined {

@@ -30,6 +30,11 @@ export interface TextVectorModel {
 export interface VectorTier {
   get(key: string): Float32Array | undefined;
   set(key: string, vector: Float32Array): void;
+  /**
+   * A slower, shared tier (Redis) asked once per call for the keys `get` missed, before the model
+   * runs; never throws (undefined for each key it cannot answer).
+   */
+  lookup?(keys: string[]): Promise<Array<Float32Array | undefined>>;
 }
 
 export interface TextVectorsResult {
@@ -108,9 +113,27 @@ export class TextVectorCache {
       const missKeys = [...missIdx.keys()];
       const shared = missKeys.map(() => new SharedAbort());
       for (const s of shared) s.join(signal);
-      const each = this.#model.embedEach
-        ? this.#model.embedEach(missTexts, kind, shared.map((s) => s.signal))
-        : ((all) => missTexts.map((_, j) => all.then((vs) => vs[j]!)))(this.#model.embed(missTexts, kind));
+      const compute = (idx: number[]): Promise<Float32Array>[] => {
+        const ts = idx.map((j) => missTexts[j]!);
+        return this.#model.embedEach
+          ? this.#model.embedEach(ts, kind, idx.map((j) => shared[j]!.signal))
+          : ((all) => ts.map((_, i) => all.then((vs) => vs[i]!)))(this.#model.embed(ts, kind));
+      };
+      const all = missKeys.map((_, j) => j);
+      const lookup = this.#tier.lookup?.bind(this.#tier);
+      let each: Promise<Float32Array>[];
+      if (!lookup) each = compute(all);
+      else {
+        // the shared tier first (one round trip), then the model for what it did not have
+        const staged = lookup(missKeys)
+          .catch(() => [] as Array<Float32Array | undefined>)
+          .then((found) => {
+            const rest = all.filter((j) => !found[j]);
+            const computed = rest.length ? compute(rest) : [];
+            return all.map((j) => (found[j] ? Promise.resolve(found[j]) : computed[rest.indexOf(j)]!));
+          });
+        each = all.map((j) => staged.then((ps) => ps[j]!));
+      }
       missKeys.forEach((k, j) => {
         const entry = { p: each[j]!, shared: shared[j]! };
         this.#inflight.set(k, entry);

@@ -9,16 +9,17 @@ import { vlrError } from '../errors.js';
 import type { Semaphore } from '../util/semaphore.js';
 import { fanOutSignal } from '../util/abort.js';
 import { unitMean } from '../util/vector.js';
-import type { FeatureCache } from './cache/feature-cache.js';
 import type { KnownMedia } from './known-media.js';
 import type { MediaSource } from './media/source.js';
 import type { VideoDecoder } from './media/video.js';
 import type { Part, PartKeys, VideoValue } from './parts.js';
+import type { PartStore } from './store/tiered.js';
 import type { VideoRequest, VideoResult, VisualFeatures } from './records.js';
 import type { VisualModels } from './visual-models.js';
 
 export interface VideoExtractorDeps {
-  cache: FeatureCache<Part>;
+  /** The feature store (L1, and the persistent tiers under it when configured). */
+  cache: PartStore;
   keys: PartKeys;
   models: VisualModels;
   source: MediaSource;

@@ -92,7 +92,12 @@ export class Models {
       registry,
       batch: config.batch,
       precision: options.precision,
-      onBatch: metrics ? (model, n) => metrics.batchSize.observe({ model }, n) : undefined,
+      onBatch: metrics
+        ? (model, n) => {
+            metrics.batchSize.observe({ model }, n);
+            metrics.modelRuns.inc({ model });
+          }
+        : undefined,
     };
   }
 

@@ -21,6 +21,11 @@ export interface Metrics {
   admissionShed: Counter<'reason'>;
   /** Run `fn` before each scrape (gauges read from live state). */
   onCollect(fn: () => void): void;
+  /** Feature store lookups by tier (l1, disk, redis) and outcome (hit, miss, error). */
+  featureLookups: Counter<'tier' | 'outcome'>;
+  featureStoreErrors: Counter<'tier'>;
+  /** Model runs (batches) by model: `vlrerank_model_runs_total{model}`. */
+  modelRuns: Counter<'model'>;
 }
 
 export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
@@ -61,5 +66,8 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
     }),
     batchSize: new Histogram({ name: 'vlrerank_batch_size', help: 'Model batch sizes', labelNames: ['model'], buckets: [1, 2, 4, 8, 16, 32, 64], registers }),
     cacheEvents: new Counter({ name: 'vlrerank_feature_cache_events_total', help: 'Feature cache hits, misses and evictions', labelNames: ['event'], registers }),
+    featureLookups: new Counter({ name: 'vlrerank_feature_lookups_total', help: 'Feature store lookups by tier (l1, disk, redis) and outcome (hit, miss, error)', labelNames: ['tier', 'outcome'], registers }),
+    featureStoreErrors: new Counter({ name: 'vlrerank_feature_store_errors_total', help: 'Failures of a feature store tier (skipped, never an error to the client)', labelNames: ['tier'], registers }),
+    modelRuns: new Counter({ name: 'vlrerank_model_runs_total', help: 'Model runs (batches) by model', labelNames: ['model'], registers }),
   };
 }

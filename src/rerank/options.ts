@@ -49,6 +49,11 @@ export interface RerankerOptions {
   remoteModel?: string;
   /** A trained CLIP-family model id for the `clip` signal (fixtures are refused). */
   clipModel?: string;
+  /**
+   * Keep features on local disk (the feature store's L2, shared by the processes of a host) so a
+   * new process does not pay the models again for media seen before. Off unless a folder is given.
+   */
+  featureStore?: { diskPath: string; diskMaxBytes?: number };
   /** Ready-made ports (the server passes the shared Models/FeatureExtractor through backends/local.ts). */
   ports?: RerankerPorts | (() => Promise<RerankerPorts>);
   /** Hook for metrics: stage durations (seconds) and cache events. */

@@ -13,18 +13,21 @@ import { MediaSource } from '../features/media/source.js';
 import { FeatureExtractor } from '../features/extractor.js';
 import { clipPort, localPorts, textPort, VISUAL_PASSAGE_DETECT_THRESHOLD } from './backends/local.js';
 import type { MediaPort } from './ports.js';
+import type { LowerTiers } from '../features/store/tiered.js';
 import { createRemoteScorer } from './backends/remote.js';
 import { Reranker } from './reranker.js';
 
 export interface RerankService {
   reranker: Reranker;
   models: Models;
+  /** The feature store's tiers and counters once the extractor exists (health's `feature_store`). */
+  featureStore(): Record<string, unknown> | undefined;
   close(): Promise<void>;
 }
 
 export async function createRerankService(
   config: Config,
-  deps: { logger: Logger; metrics: Metrics; models?: Models; source?: MediaSource; features?: () => FeatureExtractor | undefined },
+  deps: { logger: Logger; metrics: Metrics; models?: Models; source?: MediaSource; features?: () => FeatureExtractor | undefined; tiers?: LowerTiers },
 ): Promise<RerankService> {
   const models = deps.models ?? (await Models.create(config.models, { logger: deps.logger, metrics: deps.metrics }));
   // every model id, variant and file the configuration names, before the server listens (issue 13 §4)
@@ -34,6 +37,7 @@ export async function createRerankService(
   // A server area that registers a shared extractor (ctx.services.features) after this one still
   // wins: it is looked up at first use, not at registration.
   let featuresP: Promise<FeatureExtractor> | undefined;
+  let built: FeatureExtractor | undefined;
   let ownFeatures = false;
   const features = () =>
     (featuresP ??= deps.features?.()
@@ -46,7 +50,12 @@ export async function createRerankService(
           logger: deps.logger,
           detectScoreThreshold: VISUAL_PASSAGE_DETECT_THRESHOLD,
           onCacheEvent: (event) => deps.metrics.cacheEvents.inc({ event }),
-        })));
+          tiers: deps.tiers,
+          tierHooks: {
+            onLookup: (tier, outcome) => deps.metrics.featureLookups.inc({ tier, outcome }),
+            onError: (tier) => deps.metrics.featureStoreErrors.inc({ tier }),
+          },
+        }).then((f) => (built = f))));
   const remote = config.rerank.remote.urls.length
     ? await createRemoteScorer({
         ...config.rerank.remote,
@@ -97,6 +106,7 @@ export async function createRerankService(
   return {
     reranker,
     models,
+    featureStore: () => built?.store.health(),
     async close() {
       await remote?.close();
       if (featuresP && ownFeatures) await (await featuresP.catch(() => undefined))?.close();

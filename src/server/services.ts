@@ -1,6 +1,6 @@
 /**
  * THE composition root: builds every long-lived service of a server once, in dependency order —
- * config → observability → upstream pool → engine → pipelines → models, media and reranker →
+ * config → observability → upstream pool → engine → pipelines → feature store tiers → models, media and reranker →
  * embedder and scorer — each from the ones before it, so the order is held by the types (a
  * builder cannot be called without what it needs) rather than by comments. Each room then gets
  * only its share (see start.ts). Nothing else in src/ builds services or looks them up.
@@ -19,6 +19,8 @@ import type { Reranker } from '../rerank/reranker.js';
 import { createRerankService } from '../rerank/service.js';
 import type { Models } from '../models/index.js';
 import { RerankerScorer, type Scorer } from '../search/hit-scorer.js';
+import { diskStorePath } from '../config/store-defaults.js';
+import { openStoreTiers } from '../features/store/open.js';
 
 export interface ServiceOptions {
   /** Log here instead of a logger built from config.log (access lines then go here too). */
@@ -42,6 +44,8 @@ export interface Services {
   readonly reranker: Reranker;
   readonly embedder: RerankerEmbedder;
   readonly scorer: Scorer;
+  /** The feature store's `feature_store` health section: each tier's state, entries, bytes, hits, misses, errors. */
+  featureStoreHealth(): Record<string, unknown>;
   /** Close everything, in the reverse order of building. */
   close(): Promise<void>;
 }
@@ -62,7 +66,13 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
     const engine = new EngineClient(pool);
     const pipelines = new PipelineRegistry(loadPipelines(config.pipelines.dir));
     logger.info({ pipelines: pipelines.pipelines.map((p) => p.name) }, 'rerank pipelines loaded');
-    const rerank = await createRerankService(config, { logger, metrics });
+    // the feature store's persistent tiers, under the reranker's in-process cache (issue 12 §4)
+    const store = await openStoreTiers(config.store, diskStorePath(config), {
+      logger,
+      hooks: { onLookup: (tier, outcome) => metrics.featureLookups.inc({ tier, outcome }), onError: (tier) => metrics.featureStoreErrors.inc({ tier }) },
+    });
+    closers.push(() => store.close());
+    const rerank = await createRerankService(config, { logger, metrics, tiers: store.tiers });
     closers.push(() => rerank.close());
     const embedder = options.embedder ?? new RerankerEmbedder(rerank.reranker);
     const scorer = options.scorer ?? new RerankerScorer(rerank.reranker);
@@ -78,6 +88,7 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
       reranker: rerank.reranker,
       embedder,
       scorer,
+      featureStoreHealth: () => ({ l1: { state: 'idle', note: 'the feature extractor is built on first use' }, ...store.health(), ...rerank.featureStore() }),
       close: () => closeAll(closers),
     };
   } catch (e) {

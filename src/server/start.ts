@@ -58,6 +58,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
         probeTimeoutMs: Math.min(2_000, config.upstream.headersTimeoutMs),
         draining,
         role: config.server.role,
+        featureStore: () => s.featureStoreHealth(),
       },
       models: { models: s.models, reranker: s.reranker, device: config.models.device },
       metrics,

@@ -24,7 +24,8 @@ export async function spawnProxyProcess(urls: string[], env: Record<string, stri
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--upstream', urls.join(',')], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, VLRERANK_LOG_LEVEL: 'warn', ...env },
+    // no disk feature store: `serve` would default to the repo's .cache, shared by every test process
+    env: { ...process.env, VLRERANK_LOG_LEVEL: 'warn', VLRERANK_STORE_DISK_PATH: 'off', ...env },
   });
   let err = '';
   child.stderr!.on('data', (c: Buffer) => (err += c.toString()));

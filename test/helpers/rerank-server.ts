@@ -38,7 +38,8 @@ export async function spawnRerankProcess(opts: { role?: 'worker'; mediaRoots?: b
   if (opts.role) args.push('--role', opts.role);
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))), ...(opts.mediaRoots === false ? {} : { VLRERANK_MEDIA_ROOTS: DATA }) },
+    // no disk feature store: `serve` would default to the repo's .cache, shared by every test process
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))), ...(opts.mediaRoots === false ? {} : { VLRERANK_MEDIA_ROOTS: DATA }), VLRERANK_STORE_DISK_PATH: 'off' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const url = await new Promise<string>((resolve, reject) => {

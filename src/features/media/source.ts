@@ -224,6 +224,13 @@ export class MediaSource {
   }
 
   async readLocal(ref: string, maxBytes: number): Promise<MediaBytes> {
+    const real = await this.localPath(ref);
+    const { bytes, size, mtimeMs } = await readFileBounded(real, maxBytes, ref);
+    return withHash({ bytes, location: real, file: { size, mtimeMs } }, 'path');
+  }
+
+  /** The real path of a local reference, checked against the roots, without reading it. */
+  async localPath(ref: string): Promise<string> {
     const roots = await this.#realRoots();
     let p = ref;
     if (roots.length > 0 && /^file:\/\//i.test(p)) {
@@ -233,9 +240,7 @@ export class MediaSource {
         throw vlrError('VLR_BAD_REQUEST', `media path ${ref} is not a valid file URL`);
       }
     }
-    const real = await findUnderRealRoots(p, roots, ref);
-    const { bytes, size, mtimeMs } = await readFileBounded(real, maxBytes, ref);
-    return withHash({ bytes, location: real, file: { size, mtimeMs } }, 'path');
+    return findUnderRealRoots(p, roots, ref);
   }
 }
 

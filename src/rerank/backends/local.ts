@@ -12,6 +12,7 @@
 import { configSchema } from '../../config/schema.js';
 import { vlrError } from '../../errors.js';
 import { FeatureExtractor } from '../../features/extractor.js';
+import { DiskTier } from '../../features/store/disk-tier.js';
 import { decodeImage, preprocessImage } from '../../features/media/image.js';
 import { shortestFirst, type TextVectorModel } from '../../features/text-vectors.js';
 import { checkModelConfig } from '../../models/check.js';
@@ -71,11 +72,14 @@ export async function createLocalPorts(options: RerankerOptions): Promise<Rerank
   const metrics = createMetrics({ defaults: false });
   const models = await Models.create(cfg.models, { metrics });
   await checkModelConfig({ precision: cfg.models.precision, clipModel: options.clipModel }, models.registry);
+  const fs = options.featureStore;
+  const disk = fs ? await DiskTier.open({ path: fs.diskPath, maxBytes: fs.diskMaxBytes ?? cfg.store.disk.maxBytes }) : undefined;
   const features = await FeatureExtractor.create(models, {
     media: cfg.media,
     cacheMaxBytes: cfg.cache.maxBytes,
     detectScoreThreshold: VISUAL_PASSAGE_DETECT_THRESHOLD,
     onCacheEvent: (event) => metrics.cacheEvents.inc({ event }),
+    tiers: { disk },
   });
   const ports = await localPorts({ models, metrics, features });
   const remote = options.remoteUrls?.length
@@ -89,6 +93,7 @@ export async function createLocalPorts(options: RerankerOptions): Promise<Rerank
     close: async () => {
       await remote?.close?.();
       await features.close();
+      await disk?.close();
       await models.close();
     },
   };

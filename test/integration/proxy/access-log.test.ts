@@ -29,7 +29,7 @@ it('writes one line per request with method, path, status, bytes and time, all o
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
     // no pipelines: nothing to warm up, every search is a plain one
-    env: { ...process.env, VLRERANK_LOG_LEVEL: 'info', VLRERANK_PIPELINES_DIR: mkdtempSync(join(tmpdir(), 'vlr-no-pipelines-')) },
+    env: { ...process.env, VLRERANK_LOG_LEVEL: 'info', VLRERANK_PIPELINES_DIR: mkdtempSync(join(tmpdir(), 'vlr-no-pipelines-')), VLRERANK_STORE_DISK_PATH: 'off' },
   });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));

@@ -1,0 +1,95 @@
+/**
+ * The byte form of one cached feature part (parts.ts) for the tiers outside the process (the disk
+ * tier, Redis): a 4-byte magic + version, a small JSON header holding everything that is not a
+ * vector (kind, top concepts, detections, OCR lines, frame times …) with each Float32Array
+ * replaced by `{"$f16": i}` (or `$f32`), then the vectors themselves, concatenated: embeddings and
+ * text vectors as IEEE float16 (util/vector-codec.ts: half the bytes, no scale to carry), class
+ * logits and probabilities as float32. Those rank concepts, and float16 flips near-ties: the
+ * Grocery garlic photo's 5th concept turned from "wool" to "wig", which changed its visual passage
+ * and moved its calibrated score by 0.058 (test/integration/rerank/feature-store-restart.test.ts).
+ *
+ * Tolerance (stated here, tested in test/unit/features/store-codec.test.ts): a decoded unit vector
+ * keeps its cosine to the original within 1e-3, so a signal computed from a stored part equals the
+ * on-the-fly one within STORED_SCORE_TOLERANCE.
+ *
+ * Never decides what to keep or where: it only turns a part into bytes and back, and throws
+ * (a RangeError) on bytes it did not write, so a tier can count the entry as unreadable.
+ */
+import { fromFloat16Bytes, toFloat16Bytes } from '../../util/vector-codec.js';
+import type { Part } from '../parts.js';
+
+/** Largest difference between a score from a stored part and the same score computed on the fly. */
+export const STORED_SCORE_TOLERANCE = 2e-3;
+
+const MAGIC = [0x56, 0x4c, 0x46, 0x01]; // "VLF" + format version 1
+const KINDS = new Set(['classify', 'detect', 'ocr', 'video', 'text']);
+/** Vectors kept exactly (float32): everything that is ranked (top concepts), not compared by cosine. */
+const EXACT_FIELDS = new Set(['logits', 'probs']);
+
+/** Part → bytes. */
+export function encodePart(part: Part): Uint8Array {
+  const blobs: Uint8Array[] = [];
+  const header = JSON.stringify(part, (k, v: unknown) => {
+    if (v instanceof Float32Array) {
+      const exact = EXACT_FIELDS.has(k);
+      // float32 in the host's byte order: little-endian on every platform Node ships for but s390x
+      blobs.push(exact ? new Uint8Array(v.slice().buffer) : toFloat16Bytes(v));
+      return { [exact ? '$f32' : '$f16']: blobs.length - 1, n: v.length };
+    }
+    return v;
+  });
+  const head = Buffer.from(header, 'utf8');
+  const total = 8 + head.byteLength + blobs.reduce((a, b) => a + b.byteLength, 0);
+  const out = new Uint8Array(total);
+  out.set(MAGIC, 0);
+  new DataView(out.buffer).setUint32(4, head.byteLength, true);
+  out.set(head, 8);
+  let at = 8 + head.byteLength;
+  for (const b of blobs) {
+    out.set(b, at);
+    at += b.byteLength;
+  }
+  return out;
+}
+
+/** Bytes → Part. Throws a RangeError on bytes this codec did not write (foreign, truncated, other version). */
+export function decodePart(bytes: Uint8Array): Part {
+  if (bytes.byteLength < 8 || MAGIC.some((m, i) => bytes[i] !== m)) throw new RangeError('not a stored feature part (bad magic or version)');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headLen = view.getUint32(4, true);
+  if (8 + headLen > bytes.byteLength) throw new RangeError('stored feature part is truncated (header)');
+  const header = Buffer.from(bytes.buffer, bytes.byteOffset + 8, headLen).toString('utf8');
+  // the vectors follow in the order the header names them; find each one's offset first
+  const sizes: number[] = [];
+  JSON.parse(header, (_k, v: unknown) => {
+    const r = ref(v);
+    if (r) sizes[r.i] = r.n * r.width;
+    return v;
+  });
+  const offsets: number[] = [];
+  let at = 8 + headLen;
+  for (let i = 0; i < sizes.length; i++) {
+    if (sizes[i] === undefined) throw new RangeError('stored feature part has a gap in its vectors');
+    offsets.push(at);
+    at += sizes[i]!;
+  }
+  if (at !== bytes.byteLength) throw new RangeError(`stored feature part has ${bytes.byteLength} bytes, its header says ${at}`);
+  const part = JSON.parse(header, (_k, v: unknown) => {
+    const r = ref(v);
+    if (!r) return v;
+    const blob = bytes.subarray(offsets[r.i]!, offsets[r.i]! + r.n * r.width);
+    // a copy (Uint8Array.from): `blob` may be a Buffer, whose slice() shares the whole pool's memory
+    return r.width === 2 ? fromFloat16Bytes(blob) : new Float32Array(Uint8Array.from(blob).buffer);
+  }) as Part;
+  if (!part || typeof part !== 'object' || !KINDS.has(part.kind) || part.value === undefined) throw new RangeError('stored feature part has no known kind');
+  return part;
+}
+
+/** A vector reference of the header: its index, length and bytes per component. */
+function ref(v: unknown): { i: number; n: number; width: 2 | 4 } | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as { $f16?: unknown; $f32?: unknown; n?: unknown };
+  const i = typeof o.$f16 === 'number' ? o.$f16 : typeof o.$f32 === 'number' ? o.$f32 : undefined;
+  if (i === undefined || !Number.isInteger(i) || i < 0 || !Number.isInteger(o.n) || (o.n as number) < 0) return undefined;
+  return { i, n: o.n as number, width: typeof o.$f16 === 'number' ? 2 : 4 };
+}

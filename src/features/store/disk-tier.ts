@@ -1,0 +1,276 @@
+/**
+ * L2, the persistent feature store on local disk: an LMDB environment (lmdb, memory-mapped,
+ * multi-process safe: several vlrerank processes on one host may share one folder) holding
+ * encoded feature parts (codec.ts) by their feature key, and the memo of local files already seen
+ * (real path → size, mtime, content hash) so a warm path neither reads nor hashes them again.
+ *
+ * Byte budget: every write adds the entry's size to a counter kept in the store itself, in the same
+ * transaction (so processes sharing the folder agree); past `maxBytes` the oldest entries by access
+ * stamp are evicted in one batch down to 90 % of the budget. A read refreshes an entry's stamp at
+ * most every STAMP_REFRESH_MS (LRU-ish, without a write per hit). Writes are asynchronous (lmdb
+ * batches them into transactions) and never delay an answer.
+ *
+ * Failure: a file that a child process cannot open (disk-probe.ts: lmdb segfaults on corrupt
+ * files), a folder that cannot be created, or an open error leaves the tier `failed` for this
+ * process (logged once, shown in health); a failing read or write is counted and answered as a
+ * miss. Never throws to its caller and never decides what a key means.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import type { Logger } from '../../observability/logger.js';
+import { probeDiskFile } from './disk-probe.js';
+import { newCounters, type TierHealth, type TierHooks, type TierState } from './tier.js';
+
+export interface DiskTierOptions {
+  /** Folder of the store (created if missing); the LMDB file is `features.mdb` in it. */
+  path: string;
+  /** Byte budget of the stored values (keys included). */
+  maxBytes: number;
+  logger?: Logger;
+  hooks?: TierHooks;
+}
+
+/** A read refreshes an entry's access stamp at most this often. */
+const STAMP_REFRESH_MS = 10 * 60_000;
+/** Eviction goes down to this share of the budget, so it runs in batches, not at every write. */
+const EVICT_TO = 0.9;
+
+interface Stamp {
+  t: number;
+  n: number;
+}
+
+export interface FileMemo {
+  size: number;
+  mtimeMs: number;
+  contentHash: string;
+}
+
+export class DiskTier {
+  readonly path: string;
+  readonly maxBytes: number;
+  readonly #logger: Logger | undefined;
+  readonly #hooks: TierHooks;
+  readonly #counters = newCounters();
+  #state: TierState = 'ok';
+  #reason: string | undefined;
+  #env: RootDatabase | undefined;
+  #values!: Database<Buffer, string>;
+  #stamps!: Database<Stamp, string>;
+  #age!: Database<number, [number, string]>;
+  #meta!: Database<number, string>;
+  #memo!: Database<FileMemo, string>;
+  #pending = new Set<Promise<unknown>>();
+  /** Stamp of the last access seen per key in this process (saves a stamp read per hit). */
+  readonly #touched = new Map<string, number>();
+
+  private constructor(options: DiskTierOptions) {
+    this.path = options.path;
+    this.maxBytes = options.maxBytes;
+    this.#logger = options.logger;
+    this.#hooks = options.hooks ?? {};
+  }
+
+  /** Open (or create) the store; never throws — a store that cannot be used is `failed`. */
+  static async open(options: DiskTierOptions): Promise<DiskTier> {
+    const tier = new DiskTier(options);
+    const file = join(options.path, 'features.mdb');
+    try {
+      mkdirSync(options.path, { recursive: true });
+      const bad = await probeDiskFile(file);
+      if (bad) throw new Error(bad);
+      const env = open({ path: file, maxDbs: 8, mapSize: Math.max(64 << 20, options.maxBytes * 2), compression: false, noSubdir: true });
+      tier.#env = env;
+      tier.#values = env.openDB({ name: 'values', encoding: 'binary' });
+      tier.#stamps = env.openDB({ name: 'stamps' });
+      tier.#age = env.openDB({ name: 'age' });
+      tier.#meta = env.openDB({ name: 'meta' });
+      tier.#memo = env.openDB({ name: 'memo' });
+    } catch (e) {
+      tier.#fail('failed', e);
+      await tier.#env?.close().catch(() => undefined);
+      tier.#env = undefined;
+    }
+    return tier;
+  }
+
+  get state(): TierState {
+    return this.#state;
+  }
+
+  get usable(): boolean {
+    return this.#env !== undefined && this.#state !== 'failed';
+  }
+
+  /** The stored bytes of `key`, or undefined (absent, or the tier failing). Counts a hit or a miss. */
+  get(key: string): Uint8Array | undefined {
+    if (!this.usable) return undefined;
+    try {
+      const v = this.#values.get(key);
+      if (!v) {
+        this.#count('miss');
+        return undefined;
+      }
+      this.#count('hit');
+      this.#touch(key);
+      return v;
+    } catch (e) {
+      this.#error(e);
+      return undefined;
+    }
+  }
+
+  has(key: string): boolean {
+    if (!this.usable) return false;
+    try {
+      return this.#values.doesExist(key);
+    } catch (e) {
+      this.#error(e);
+      return false;
+    }
+  }
+
+  /** Keep `bytes` under `key` (asynchronous; a failure is counted, never thrown). */
+  set(key: string, bytes: Uint8Array): void {
+    if (!this.usable) return;
+    const n = bytes.byteLength + key.length * 2;
+    if (n > this.maxBytes / 4) {
+      this.#counters.skipped++;
+      return;
+    }
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#track(
+      this.#env!.transaction(() => {
+        const now = Date.now();
+        const old = this.#stamps.get(key);
+        if (old) this.#age.removeSync([old.t, key]);
+        this.#values.putSync(key, buf);
+        this.#stamps.putSync(key, { t: now, n });
+        this.#age.putSync([now, key], 0);
+        let total = (this.#meta.get('bytes') ?? 0) + n - (old?.n ?? 0);
+        if (total > this.maxBytes) total = this.#evict(total);
+        this.#meta.putSync('bytes', total);
+        this.#touched.set(key, now);
+      }).then(() => {
+        this.#counters.writes++;
+        if (this.#state === 'down') this.#recover();
+      }),
+    );
+  }
+
+  /** Oldest entries first, in one batch, down to EVICT_TO of the budget; runs inside a write transaction. */
+  #evict(total: number): number {
+    const target = this.maxBytes * EVICT_TO;
+    for (const { key } of this.#age.getRange({})) {
+      if (total <= target) break;
+      const k = key[1];
+      const s = this.#stamps.get(k);
+      this.#age.removeSync(key);
+      this.#values.removeSync(k);
+      this.#stamps.removeSync(k);
+      this.#touched.delete(k);
+      total -= s?.n ?? 0;
+    }
+    return Math.max(0, total);
+  }
+
+  #touch(key: string): void {
+    const now = Date.now();
+    const seen = this.#touched.get(key);
+    if (seen !== undefined && now - seen < STAMP_REFRESH_MS) return;
+    this.#touched.set(key, now);
+    if (this.#touched.size > 100_000) this.#touched.clear();
+    this.#track(
+      this.#env!.transaction(() => {
+        const s = this.#stamps.get(key);
+        if (!s || now - s.t < STAMP_REFRESH_MS) return;
+        this.#age.removeSync([s.t, key]);
+        this.#stamps.putSync(key, { t: now, n: s.n });
+        this.#age.putSync([now, key], 0);
+      }),
+    );
+  }
+
+  /** What this store remembers of a local file (by real path). */
+  memoGet(location: string): FileMemo | undefined {
+    if (!this.usable) return undefined;
+    try {
+      return this.#memo.get(location);
+    } catch (e) {
+      this.#error(e);
+      return undefined;
+    }
+  }
+
+  memoSet(location: string, memo: FileMemo): void {
+    if (!this.usable) return;
+    this.#track(this.#memo.put(location, memo));
+  }
+
+  /** A stored value that does not decode (another format, damaged): counted as this tier's error. */
+  noteUnreadable(): void {
+    this.#counters.errors++;
+    this.#hooks.onError?.('disk');
+  }
+
+  health(): TierHealth {
+    const h: TierHealth = { state: this.#state, ...this.#counters, maxBytes: this.maxBytes };
+    if (this.#reason) h.reason = this.#reason;
+    if (this.usable) {
+      try {
+        h.entries = (this.#values.getStats() as { entryCount: number }).entryCount;
+        h.bytes = this.#meta.get('bytes') ?? 0;
+      } catch {
+        // statistics are best effort
+      }
+    }
+    return h;
+  }
+
+  /** Resolves when every write started so far has committed (tests, shutdown). */
+  async flushed(): Promise<void> {
+    while (this.#pending.size) await Promise.allSettled([...this.#pending]);
+  }
+
+  async close(): Promise<void> {
+    await this.flushed();
+    const env = this.#env;
+    this.#env = undefined;
+    await env?.close().catch(() => undefined);
+  }
+
+  #track(p: Promise<unknown>): void {
+    const q = p.catch((e: unknown) => this.#error(e)).finally(() => this.#pending.delete(q));
+    this.#pending.add(q);
+  }
+
+  #count(outcome: 'hit' | 'miss'): void {
+    if (outcome === 'hit') this.#counters.hits++;
+    else this.#counters.misses++;
+    this.#hooks.onLookup?.('disk', outcome);
+  }
+
+  #error(e: unknown): void {
+    this.#counters.errors++;
+    this.#hooks.onError?.('disk');
+    this.#hooks.onLookup?.('disk', 'error');
+    if (this.#state === 'ok') this.#fail('down', e);
+  }
+
+  #fail(state: 'down' | 'failed', e: unknown): void {
+    this.#state = state;
+    this.#reason = (e as Error)?.message ?? String(e);
+    if (state === 'failed') {
+      this.#counters.errors++;
+      this.#hooks.onError?.('disk');
+    }
+    this.#logger?.warn({ tier: 'disk', path: this.path, state, err: this.#reason }, state === 'failed' ? 'disk feature store cannot be used: running without it' : 'disk feature store failing: skipped until a write succeeds');
+  }
+
+  #recover(): void {
+    this.#state = 'ok';
+    this.#reason = undefined;
+    this.#logger?.info({ tier: 'disk', path: this.path }, 'disk feature store answering again');
+  }
+}

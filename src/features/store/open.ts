@@ -1,0 +1,37 @@
+/**
+ * Open the persistent tiers of the feature store from `config.store`: the disk tier when a folder
+ * is configured (config/store-defaults.ts says when that is), Redis when a URL is. Called once by
+ * the composition root (server/services.ts), which closes them after everything that uses them.
+ * Never fails: a tier that cannot open is built `failed` and the server runs without it.
+ */
+import type { Config } from '../../config/schema.js';
+import type { Logger } from '../../observability/logger.js';
+import { DiskTier } from './disk-tier.js';
+import { RedisTier } from './redis-tier.js';
+import type { LowerTiers } from './tiered.js';
+import type { TierHealth, TierHooks } from './tier.js';
+
+export interface OpenTiers {
+  tiers: LowerTiers;
+  hooks: TierHooks;
+  /** The persistent tiers' part of the health section (L1 is the extractor's). */
+  health(): { disk: TierHealth | { state: 'off' }; redis: TierHealth | { state: 'off' } };
+  close(): Promise<void>;
+}
+
+export async function openStoreTiers(store: Config['store'], diskPath: string | undefined, deps: { logger?: Logger; hooks?: TierHooks }): Promise<OpenTiers> {
+  const hooks = deps.hooks ?? {};
+  const disk = diskPath ? await DiskTier.open({ path: diskPath, maxBytes: store.disk.maxBytes, logger: deps.logger, hooks }) : undefined;
+  if (disk?.usable) deps.logger?.info({ path: diskPath, maxBytes: store.disk.maxBytes }, 'disk feature store open');
+  const r = store.redis;
+  const redis = r.url ? new RedisTier({ url: r.url, ttlSeconds: r.ttlSeconds, maxValueBytes: r.maxValueBytes, lockMs: r.lockMs, commandTimeoutMs: r.commandTimeoutMs, keyPrefix: r.keyPrefix, logger: deps.logger, hooks }) : undefined;
+  return {
+    tiers: { disk, redis },
+    hooks,
+    health: () => ({ disk: disk ? { path: disk.path, ...disk.health() } : { state: 'off' }, redis: redis ? redis.health() : { state: 'off' } }),
+    async close() {
+      await redis?.close();
+      await disk?.close();
+    },
+  };
+}

@@ -1,0 +1,195 @@
+/**
+ * L3, the feature store shared by replicas: Redis through ioredis, configured by URL. Values are
+ * the encoded parts of codec.ts under `<prefix>f:<feature key>`, each written with a TTL (so a
+ * server running `maxmemory` with a `volatile-*` or `allkeys-*` policy evicts them first and stale
+ * media ages out), values above `maxValueBytes` are not written at all (counted as skipped).
+ *
+ * A short lock (`SET <prefix>l:<key> <token> NX PX lockMs`) lets one replica compute a new media
+ * while the others wait for its value (polling, at most `lockMs`) and then compute anyway, so two
+ * replicas never pay the models twice for the same photo and a crashed holder never blocks anyone
+ * for longer than the lock.
+ *
+ * Redis down must never slow a request by more than a few ms: no offline queue (a command while
+ * disconnected fails at once), a short command time-out, no per-request retries; ioredis reconnects
+ * in the background and the tier is `down` (skipped without a round trip) until it is ready again.
+ * Never throws to its caller.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Logger } from '../../observability/logger.js';
+import { newCounters, type TierHealth, type TierHooks, type TierState } from './tier.js';
+
+export interface RedisTierOptions {
+  url: string;
+  ttlSeconds: number;
+  maxValueBytes: number;
+  lockMs: number;
+  commandTimeoutMs: number;
+  keyPrefix: string;
+  logger?: Logger;
+  hooks?: TierHooks;
+}
+
+/** How often a replica waiting on another's lock looks for the value. */
+const LOCK_POLL_MS = 25;
+
+/** Release the lock only if it is still ours (it may have expired and been taken by another replica). */
+const UNLOCK_LUA = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+
+export class RedisTier {
+  readonly #o: RedisTierOptions;
+  readonly #redis: Redis;
+  readonly #counters = newCounters();
+  #state: TierState = 'down';
+  #reason: string | undefined = 'connecting';
+
+  constructor(options: RedisTierOptions) {
+    this.#o = options;
+    this.#redis = new Redis(options.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.commandTimeoutMs,
+      connectTimeout: Math.max(1_000, options.commandTimeoutMs),
+      retryStrategy: (times) => Math.min(100 * times, 2_000),
+      lazyConnect: false,
+    });
+    this.#redis.on('ready', () => {
+      if (this.#state !== 'ok') this.#o.logger?.info({ tier: 'redis' }, 'redis feature store connected');
+      this.#state = 'ok';
+      this.#reason = undefined;
+    });
+    this.#redis.on('error', (e: Error) => this.#down(e));
+    this.#redis.on('close', () => this.#down(new Error('connection closed')));
+  }
+
+  get state(): TierState {
+    return this.#state;
+  }
+
+  /** The stored bytes of `key`, or undefined (absent, oversized, or Redis failing). */
+  async get(key: string): Promise<Uint8Array | undefined> {
+    if (this.#state !== 'ok') return undefined;
+    try {
+      const v = await this.#redis.getBuffer(this.#valueKey(key));
+      this.#count(v ? 'hit' : 'miss');
+      return v ?? undefined;
+    } catch (e) {
+      this.#error(e);
+      return undefined;
+    }
+  }
+
+  /** Several values in one round trip (MGET): text vectors of one request. */
+  async getMany(keys: string[]): Promise<Array<Uint8Array | undefined>> {
+    if (this.#state !== 'ok' || keys.length === 0) return keys.map(() => undefined);
+    try {
+      const vs = await this.#redis.mgetBuffer(...keys.map((k) => this.#valueKey(k)));
+      for (const v of vs) this.#count(v ? 'hit' : 'miss');
+      return vs.map((v) => v ?? undefined);
+    } catch (e) {
+      this.#error(e);
+      return keys.map(() => undefined);
+    }
+  }
+
+  /** Keep `bytes` under `key` with the TTL (fire and forget). */
+  set(key: string, bytes: Uint8Array): void {
+    if (this.#state !== 'ok') return;
+    if (bytes.byteLength > this.#o.maxValueBytes) {
+      this.#counters.skipped++;
+      return;
+    }
+    this.#redis.set(this.#valueKey(key), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'EX', this.#o.ttlSeconds).then(
+      () => void this.#counters.writes++,
+      (e: unknown) => this.#error(e),
+    );
+  }
+
+  /**
+   * Try to become the one replica computing `key`: a token when this caller holds the lock (or
+   * Redis cannot say: then everyone computes, as without Redis), undefined when another holds it.
+   */
+  async lock(key: string): Promise<string | undefined> {
+    const token = randomBytes(8).toString('hex');
+    if (this.#state !== 'ok') return token;
+    try {
+      const r = await this.#redis.set(this.#lockKey(key), token, 'PX', this.#o.lockMs, 'NX');
+      return r === 'OK' ? token : undefined;
+    } catch (e) {
+      this.#error(e);
+      return token;
+    }
+  }
+
+  unlock(key: string, token: string): void {
+    if (this.#state !== 'ok') return;
+    this.#redis.eval(UNLOCK_LUA, 1, this.#lockKey(key), token).catch((e: unknown) => this.#error(e));
+  }
+
+  /** Wait (at most lockMs) for another replica's value of `key`; undefined when it does not come. */
+  async waitFor(key: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    const until = Date.now() + this.#o.lockMs;
+    while (Date.now() < until && this.#state === 'ok' && !signal?.aborted) {
+      await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
+      try {
+        const v = await this.#redis.getBuffer(this.#valueKey(key));
+        if (v) {
+          this.#count('hit');
+          return v;
+        }
+        if (!(await this.#redis.exists(this.#lockKey(key)))) break; // the holder gave up: compute
+      } catch (e) {
+        this.#error(e);
+        return undefined;
+      }
+    }
+    this.#count('miss');
+    return undefined;
+  }
+
+  /** A stored value that does not decode (another format, damaged): counted as this tier's error. */
+  noteUnreadable(): void {
+    this.#counters.errors++;
+    this.#o.hooks?.onError?.('redis');
+  }
+
+  health(): TierHealth {
+    return { state: this.#state, ...this.#counters, ...(this.#reason ? { reason: this.#reason } : {}) };
+  }
+
+  async close(): Promise<void> {
+    this.#state = 'off';
+    this.#redis.removeAllListeners('close');
+    this.#redis.disconnect();
+  }
+
+  #valueKey(key: string): string {
+    return `${this.#o.keyPrefix}f:${key}`;
+  }
+
+  #lockKey(key: string): string {
+    return `${this.#o.keyPrefix}l:${key}`;
+  }
+
+  #count(outcome: 'hit' | 'miss'): void {
+    if (outcome === 'hit') this.#counters.hits++;
+    else this.#counters.misses++;
+    this.#o.hooks?.onLookup?.('redis', outcome);
+  }
+
+  #error(e: unknown): void {
+    this.#counters.errors++;
+    this.#o.hooks?.onError?.('redis');
+    this.#o.hooks?.onLookup?.('redis', 'error');
+    this.#down(e);
+  }
+
+  #down(e: unknown): void {
+    if (this.#state === 'off') return;
+    const reason = (e as Error)?.message ?? String(e);
+    if (this.#state === 'ok') this.#o.logger?.warn({ tier: 'redis', err: reason }, 'redis feature store failing: skipped until it answers again');
+    // a command time-out on a live connection is counted but does not take the tier down
+    if (this.#redis.status !== 'ready') this.#state = 'down';
+    this.#reason = reason;
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * What every persistent tier under the in-process feature cache is: a named byte store that may
+ * fail. Its counters (hits, misses, errors) and state (`ok`, `down`, `failed`) are what
+ * `/_vlrerank/health` shows in its `feature_store` section; `onLookup` / `onError` feed the
+ * Prometheus counters (`vlrerank_feature_lookups_total{tier,outcome}`,
+ * `vlrerank_feature_store_errors_total{tier}`). A tier never throws to its caller: a failure is
+ * counted, logged once per change of state, and the lookup goes on as a miss.
+ */
+export type TierName = 'l1' | 'disk' | 'redis';
+export type LookupOutcome = 'hit' | 'miss' | 'error';
+
+/** ok: answering; down: failing now, retried (Redis); failed: given up for this process (disk could not open). */
+export type TierState = 'ok' | 'down' | 'failed' | 'off';
+
+export interface TierHooks {
+  onLookup?: (tier: TierName, outcome: LookupOutcome) => void;
+  onError?: (tier: TierName) => void;
+}
+
+export interface TierCounters {
+  hits: number;
+  misses: number;
+  errors: number;
+  writes: number;
+  /** Values not written because they were larger than the tier's per-value cap. */
+  skipped: number;
+}
+
+export function newCounters(): TierCounters {
+  return { hits: 0, misses: 0, errors: 0, writes: 0, skipped: 0 };
+}
+
+export interface TierHealth extends TierCounters {
+  state: TierState;
+  /** Why the tier is down or failed (the last error's message). */
+  reason?: string;
+  entries?: number;
+  bytes?: number;
+  maxBytes?: number;
+}

@@ -1,0 +1,163 @@
+/**
+ * One lookup over every tier of the feature store, under the API the extractors already use
+ * (`PartStore`, which the bare L1 FeatureCache satisfies too): L1 (in-process LRU, single flight)
+ * miss → L2 disk → L3 Redis → compute. A hit in a lower tier fills the upper ones; a computed part
+ * is written to every lower tier asynchronously (never delaying the answer). L1 and L2 are
+ * synchronous (lmdb reads are memory-mapped), so `has`/`peek`/`get` stay synchronous; Redis is
+ * asked only inside the L1 single flight, with its lock held around the computation so replicas
+ * compute a new media once.
+ *
+ * Keys come from parts.ts and already name every model, revision and parameter, so a part made by
+ * another model revision or with other parameters is never read: it is simply another key.
+ * A lower tier that fails is skipped (disk-tier.ts, redis-tier.ts); a stored value that does not
+ * decode is counted as an error and recomputed. Never computes features itself.
+ */
+import type { FeatureCache } from '../cache/feature-cache.js';
+import type { Part } from '../parts.js';
+import { decodePart, encodePart } from './codec.js';
+import type { DiskTier } from './disk-tier.js';
+import type { RedisTier } from './redis-tier.js';
+import type { TierHealth } from './tier.js';
+
+/** What the image, video and text extractors need of a feature store. */
+export interface PartStore {
+  getOrCompute(key: string, compute: (signal: AbortSignal) => Promise<Part>, signal?: AbortSignal): Promise<{ value: Part; hit: boolean }>;
+  has(key: string): boolean;
+  peek(key: string): Part | undefined;
+  get(key: string): Part | undefined;
+  set(key: string, value: Part): void;
+}
+
+export interface LowerTiers {
+  disk?: DiskTier;
+  redis?: RedisTier;
+}
+
+/** Where a part came from, for explanations and tests. */
+export type PartSource = 'l1' | 'disk' | 'redis' | 'computed';
+
+export class TieredFeatures implements PartStore {
+  readonly l1: FeatureCache<Part>;
+  readonly #disk: DiskTier | undefined;
+  readonly #redis: RedisTier | undefined;
+  /** Parts that came from a lower tier (their L1 fill counts as a hit for the caller). */
+  readonly #source = new WeakMap<Part, PartSource>();
+
+  constructor(l1: FeatureCache<Part>, lower: LowerTiers = {}) {
+    this.l1 = l1;
+    this.#disk = lower.disk;
+    this.#redis = lower.redis;
+  }
+
+  /** Where `part` was found: a lower tier, or computed/L1 in this process. */
+  sourceOf(part: Part): PartSource {
+    return this.#source.get(part) ?? 'l1';
+  }
+
+  has(key: string): boolean {
+    return this.l1.has(key) || (this.#disk?.has(key) ?? false);
+  }
+
+  /** L1, then the disk tier (filling L1); counts nothing in L1. */
+  peek(key: string): Part | undefined {
+    return this.l1.peek(key) ?? (this.#disk?.has(key) ? this.#fromDisk(key) : undefined);
+  }
+
+  /** L1, then the disk tier (filling L1); counts the lookup. */
+  get(key: string): Part | undefined {
+    return this.l1.get(key) ?? this.#fromDisk(key);
+  }
+
+  set(key: string, value: Part): void {
+    this.l1.set(key, value);
+    this.#writeLower(key, value);
+  }
+
+  /**
+   * The shared tier only (Redis), for keys L1 and the disk missed, in one round trip: text vectors
+   * of a request. Found parts fill L1 and the disk tier. Never throws (a failing Redis: all undefined).
+   */
+  async lookupShared(keys: string[]): Promise<Array<Part | undefined>> {
+    if (!this.#redis || this.#redis.state !== 'ok') return keys.map(() => undefined);
+    const found = await this.#redis.getMany(keys);
+    return found.map((bytes, i) => this.#decode(keys[i]!, bytes, 'redis'));
+  }
+
+  /** True when a shared tier (Redis) may answer what L1 and the disk missed. */
+  get hasShared(): boolean {
+    return this.#redis !== undefined;
+  }
+
+  async getOrCompute(key: string, compute: (signal: AbortSignal) => Promise<Part>, signal?: AbortSignal): Promise<{ value: Part; hit: boolean }> {
+    const r = await this.l1.getOrCompute(key, (s) => this.#lowerOrCompute(key, compute, s), signal);
+    return { value: r.value, hit: r.hit || this.#source.has(r.value) };
+  }
+
+  async #lowerOrCompute(key: string, compute: (signal: AbortSignal) => Promise<Part>, signal: AbortSignal): Promise<Part> {
+    const local = this.#fromDisk(key);
+    if (local) return local;
+    const redis = this.#redis;
+    if (!redis) return this.#computed(key, await compute(signal));
+    const shared = this.#decode(key, await redis.get(key), 'redis');
+    if (shared) return shared;
+    const token = await redis.lock(key);
+    if (token === undefined) {
+      // another replica computes it: wait briefly for its value, then compute anyway
+      const theirs = this.#decode(key, await redis.waitFor(key, signal), 'redis');
+      if (theirs) return theirs;
+      return this.#computed(key, await compute(signal));
+    }
+    try {
+      return this.#computed(key, await compute(signal));
+    } finally {
+      redis.unlock(key, token);
+    }
+  }
+
+  #computed(key: string, value: Part): Part {
+    this.#writeLower(key, value);
+    return value;
+  }
+
+  #fromDisk(key: string): Part | undefined {
+    return this.#decode(key, this.#disk?.get(key), 'disk');
+  }
+
+  /** Decode a lower tier's bytes; fill the tiers above it. Undecodable bytes count as an error. */
+  #decode(key: string, bytes: Uint8Array | undefined, tier: 'disk' | 'redis'): Part | undefined {
+    if (!bytes) return undefined;
+    let part: Part;
+    try {
+      part = decodePart(bytes);
+    } catch {
+      (tier === 'disk' ? this.#disk : this.#redis)?.noteUnreadable();
+      return undefined;
+    }
+    this.#source.set(part, tier);
+    this.l1.set(key, part);
+    if (tier === 'redis') this.#disk?.set(key, bytes);
+    return part;
+  }
+
+  #writeLower(key: string, value: Part): void {
+    if (!this.#disk?.usable && this.#redis?.state !== 'ok') return;
+    let bytes: Uint8Array;
+    try {
+      bytes = encodePart(value);
+    } catch {
+      return;
+    }
+    this.#disk?.set(key, bytes);
+    this.#redis?.set(key, bytes);
+  }
+
+  /** The `feature_store` section of /_vlrerank/health. */
+  health(): Record<string, TierHealth | Record<string, unknown>> {
+    const s = this.l1.stats();
+    return {
+      l1: { state: 'ok', entries: s.entries, bytes: s.bytes, maxBytes: s.maxBytes, hits: s.hits, misses: s.misses, shared: s.shared, evictions: s.evictions },
+      disk: this.#disk ? { path: this.#disk.path, ...this.#disk.health() } : { state: 'off' },
+      redis: this.#redis ? this.#redis.health() : { state: 'off' },
+    };
+  }
+}

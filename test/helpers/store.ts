@@ -1,0 +1,78 @@
+/**
+ * Test helper for the feature store: a fresh temporary folder per test (so no two tests, and no two
+ * of the suite's parallel servers, ever share a disk tier), and a real `redis-server` (Debian's)
+ * started on a free loopback port with persistence off, stopped (or killed mid-test) by the test.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+
+/** A new empty folder under the OS temp dir; `cleanup()` removes it. */
+export function tempStoreDir(label = 'store'): { path: string; cleanup(): void } {
+  const path = mkdtempSync(join(tmpdir(), `vlrerank-store-tiers-${label}-`));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** A plain client of this server (for assertions). */
+  client(): Redis;
+  /** SIGKILL, as a crash would. */
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Start `redis-server` on a free port (no RDB, no AOF); resolves once it answers PING. */
+export async function startRedis(port?: number): Promise<RedisServer> {
+  const p = port ?? (await freePort());
+  const child = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], { stdio: 'ignore' });
+  const clients: Redis[] = [];
+  const probe = new Redis({ port: p, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => undefined);
+  for (let i = 0; ; i++) {
+    try {
+      await probe.connect();
+      await probe.ping();
+      break;
+    } catch (e) {
+      if (i > 100 || child.exitCode !== null) throw new Error(`redis-server did not start on ${p}: ${(e as Error).message}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  probe.disconnect();
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const end = async (signal: NodeJS.Signals) => {
+    for (const c of clients) c.disconnect();
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
+  return {
+    url: `redis://127.0.0.1:${p}`,
+    port: p,
+    child,
+    client() {
+      const c = new Redis({ port: p, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+      c.on('error', () => undefined);
+      clients.push(c);
+      return c;
+    },
+    kill: () => end('SIGKILL'),
+    stop: () => end('SIGTERM'),
+  };
+}

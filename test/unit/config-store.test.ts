@@ -1,0 +1,27 @@
+// The feature store's settings: no disk tier unless configured (the library and the tests never
+// share a folder), `serve`'s default folder under rerank.cacheDir, `off`, and a bad Redis URL named.
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load.js';
+import { diskStorePath, withServeStoreDefaults } from '../../src/config/store-defaults.js';
+
+describe('store config', () => {
+  it('has no disk tier and no Redis unless configured', () => {
+    const c = loadConfig({ env: {} });
+    expect(diskStorePath(c)).toBeUndefined();
+    expect(c.store.redis.url).toBeUndefined();
+  });
+
+  it('serve defaults the disk tier to <rerank.cacheDir>/features; a configured path or `off` wins', () => {
+    expect(diskStorePath(withServeStoreDefaults(loadConfig({ env: {} })))).toBe(join('.cache/vlrerank', 'features'));
+    expect(diskStorePath(withServeStoreDefaults(loadConfig({ env: { VLRERANK_STORE_DISK_PATH: '/srv/f' } })))).toBe('/srv/f');
+    expect(diskStorePath(withServeStoreDefaults(loadConfig({ env: { VLRERANK_STORE_DISK_PATH: 'off' } })))).toBeUndefined();
+    expect(Object.isFrozen(withServeStoreDefaults(loadConfig({ env: {} })).store.disk)).toBe(true);
+  });
+
+  it('names the key of a bad Redis URL or budget', () => {
+    expect(() => loadConfig({ env: { VLRERANK_REDIS_URL: 'http://x' } })).toThrow(/store\.redis\.url: must be a redis:\/\/ or rediss:\/\/ URL/);
+    expect(() => loadConfig({ env: { VLRERANK_STORE_DISK_MAX_BYTES: '-1' } })).toThrow(/store\.disk\.maxBytes/);
+    expect(loadConfig({ env: { VLRERANK_REDIS_URL: 'redis://127.0.0.1:6379/0' } }).store.redis).toMatchObject({ url: 'redis://127.0.0.1:6379/0', lockMs: 5000, commandTimeoutMs: 50 });
+  });
+});

@@ -1,0 +1,115 @@
+// L2, the disk tier (real lmdb in a temp folder): values survive a reopen, the byte budget evicts
+// the oldest entries first, the file memo persists, and a corrupt file or an unusable folder leaves
+// the tier `failed` — the process keeps running (lmdb itself would segfault on a corrupt file).
+import { afterEach, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from '../../helpers/paths.js';
+import { DiskTier } from '../../../src/features/store/disk-tier.js';
+import { tempStoreDir } from '../../helpers/store.js';
+
+const dirs: Array<{ cleanup(): void }> = [];
+const tiers: DiskTier[] = [];
+afterEach(async () => {
+  for (const t of tiers.splice(0)) await t.close();
+  for (const d of dirs.splice(0)) d.cleanup();
+});
+async function open(path: string, maxBytes = 1 << 20, hooks = {}) {
+  const t = await DiskTier.open({ path, maxBytes, hooks });
+  tiers.push(t);
+  return t;
+}
+function dir() {
+  const d = tempStoreDir('disk');
+  dirs.push(d);
+  return d.path;
+}
+const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
+
+describe('disk tier', () => {
+  it('keeps values across a close and a reopen, and counts hits and misses', async () => {
+    const path = dir();
+    const a = await open(path);
+    expect(a.state).toBe('ok');
+    a.set('k1', bytes(100, 1));
+    a.memoSet('/data/photo.jpg', { size: 10, mtimeMs: 5, contentHash: 'abc' });
+    await a.close();
+    const b = await open(path);
+    expect(Buffer.from(b.get('k1')!)).toEqual(Buffer.from(bytes(100, 1)));
+    expect(b.get('absent')).toBeUndefined();
+    expect(b.memoGet('/data/photo.jpg')).toEqual({ size: 10, mtimeMs: 5, contentHash: 'abc' });
+    expect(b.health()).toMatchObject({ state: 'ok', hits: 1, misses: 1, entries: 1 });
+  });
+
+  it('evicts the oldest entries in one batch when the byte budget is passed', async () => {
+    const t = await open(dir(), 40_000);
+    for (let i = 0; i < 9; i++) {
+      t.set(`k${i}`, bytes(4_000, i));
+      await t.flushed();
+    }
+    expect(t.health().bytes).toBeLessThanOrEqual(40_000);
+    expect(t.get('k0')).toBeDefined();
+    t.set('k9', bytes(4_000, 9)); // 10 × 4 004 bytes > 40 000: evict down to 36 000, oldest first
+    await t.flushed();
+    expect(t.has('k0')).toBe(false);
+    expect(t.has('k1')).toBe(false);
+    expect(t.has('k2')).toBe(true);
+    expect(t.health().bytes).toBeLessThanOrEqual(36_000);
+    t.set('k10', bytes(4_000, 10)); // room again: no eviction
+    await t.flushed();
+    const h = t.health();
+    expect(h.bytes).toBeLessThanOrEqual(40_000);
+    expect(t.has('k10')).toBe(true);
+    expect(t.has('k9')).toBe(true);
+    expect(h.entries).toBe(9);
+  });
+
+  it('is shared by processes: a value written by another process is read here, and the byte count is one', async () => {
+    const path = dir();
+    const here = await open(path);
+    here.set('mine', bytes(1_000, 1));
+    await here.flushed();
+    const script = `
+      import { DiskTier } from './src/features/store/disk-tier.ts';
+      const t = await DiskTier.open({ path: process.argv[1], maxBytes: 1 << 20 });
+      t.set('theirs', new Uint8Array(500).fill(2));
+      await t.flushed();
+      process.stdout.write(JSON.stringify({ mine: t.get('mine')?.length ?? 0, state: t.state }));
+      await t.close();`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, path], { cwd: REPO_ROOT });
+    expect(JSON.parse(stdout)).toEqual({ mine: 1_000, state: 'ok' });
+    expect(Buffer.from(here.get('theirs')!)).toEqual(Buffer.from(bytes(500, 2)));
+    expect(here.health()).toMatchObject({ entries: 2, bytes: 1_000 + 8 + 500 + 12 });
+  });
+
+  it('does not keep a value larger than a quarter of the budget', async () => {
+    const t = await open(dir(), 10_000);
+    t.set('big', bytes(5_000, 1));
+    await t.flushed();
+    expect(t.has('big')).toBe(false);
+    expect(t.health().skipped).toBe(1);
+  });
+
+  it('a corrupt file: the tier is failed, counted, and the process lives on', async () => {
+    const path = dir();
+    writeFileSync(join(path, 'features.mdb'), Buffer.alloc(20_000, 7));
+    const errors: string[] = [];
+    const t = await open(path, 1 << 20, { onError: (tier: string) => errors.push(tier) });
+    expect(t.state).toBe('failed');
+    expect(t.health().reason).toMatch(/corrupt|cannot be opened/);
+    expect(errors).toEqual(['disk']);
+    expect(t.get('k')).toBeUndefined();
+    t.set('k', bytes(10, 1)); // a no-op, never a throw
+    expect(t.has('k')).toBe(false);
+  });
+
+  it('a folder that cannot be created: failed, not thrown', async () => {
+    const path = dir();
+    writeFileSync(join(path, 'a-file'), 'x');
+    const t = await open(join(path, 'a-file', 'store'));
+    expect(t.state).toBe('failed');
+    expect(t.usable).toBe(false);
+  });
+});
