@@ -16,6 +16,7 @@ import { forwardRequestHeaders, forwardResponseHeaders, withoutHeaders } from '.
 import type { UpstreamPool, UpstreamResponse } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { mergeBulkResponse, transformBulk, type BulkReport } from './bulk.js';
+import { addRecord, mergedForUpdate } from './records.js';
 import { addVectors } from './vectors.js';
 
 const REWRITTEN_REQUEST = new Set(['content-length', 'content-encoding', 'accept-encoding']);
@@ -24,7 +25,7 @@ const CONTENT_LENGTH = new Set(['content-length']);
 export interface IngestDeps {
   pipelines: PipelineRegistry;
   pool: Pick<UpstreamPool, 'request'>;
-  embedder?: Pick<Embedder, 'mediaVectors'>;
+  embedder?: Pick<Embedder, 'mediaVectors' | 'records'>;
 }
 
 export interface WriteRequest {
@@ -78,10 +79,29 @@ async function answer(up: UpstreamResponse, merge?: (b: Record<string, unknown>)
 
 /** `_bulk` (after `wantsBulk`): the body transformed as a stream on its way upstream. */
 export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Readable): Promise<WriteAnswer> {
-  const report: BulkReport = { failures: new Map(), vectorized: 0 };
-  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, concurrency: 4, signal: req.signal }, report);
+  const report: BulkReport = { failures: new Map(), vectorized: 0, recorded: 0 };
+  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, concurrency: 4, signal: req.signal, stored: (i, id) => storedSource(deps, i, id, req) }, report);
   const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.signal, rawHeaders: true, idempotent: false });
-  return answer(up, report.failures.size || report.vectorized ? (b) => mergeBulkResponse(b, report) : undefined);
+  return answer(up, report.failures.size || report.vectorized || report.recorded ? (b) => mergeBulkResponse(b, report) : undefined);
+}
+
+/** The stored `_source` of a document (undefined when there is none), read with the client's own credentials. */
+async function storedSource(deps: IngestDeps, index: string, id: string, req: WriteRequest): Promise<Record<string, unknown> | undefined> {
+  const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_doc/${encodeURIComponent(id)}`, headers: withoutHeaders(forwardRequestHeaders(req.headers), REWRITTEN_REQUEST), signal: req.signal, idempotent: true });
+  const text = await up.body.text();
+  if (up.statusCode !== 200) return undefined;
+  try {
+    const s = (JSON.parse(text) as { _source?: unknown })._source;
+    return s && typeof s === 'object' && !Array.isArray(s) ? (s as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `/{index}/_update/{id}`: the document id of the path. */
+function updateTarget(path: string): { index: string; id: string } | undefined {
+  const m = /^\/([^/?]+)\/_update\/([^/?]+)/.exec(path);
+  return m ? { index: decodeURIComponent(m[1]!), id: decodeURIComponent(m[2]!) } : undefined;
 }
 
 /** One document (`_doc`, `_create`; `_update`'s `doc` and `upsert`) for `pipeline` (from `wantsDocument`). */
@@ -100,6 +120,12 @@ export async function handleDocument(deps: IngestDeps, pipeline: Pipeline, op: '
       const r = await addVectors(t, pipeline, deps.embedder);
       error ??= r.error;
       added += r.added.length;
+      // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
+      const target = op === 'update' && t === doc.doc && pipeline.features.store === 'index' ? updateTarget(req.path) : undefined;
+      const whole = target ? mergedForUpdate(await storedSource(deps, target.index, target.id, req), t) : t;
+      const f = await addRecord(t, pipeline, deps.embedder, req.signal, whole);
+      error ??= f.error;
+      added += f.added ? 1 : 0;
     }
   }
   const changed = added > 0;
