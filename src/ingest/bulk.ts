@@ -19,6 +19,8 @@ export interface BulkTransformOptions {
   embedder?: Pick<Embedder, 'mediaVectors' | 'records'>;
   concurrency: number;
   signal?: AbortSignal;
+  /** Does this index keep feature records (its mapping has the record field as setup made it)? Without it: no records. */
+  recordsOn?: (index: string) => Promise<boolean>;
   /** The stored `_source` of a document (an `_update`'s record describes the merged document). */
   stored?: (index: string, id: string) => Promise<Record<string, unknown> | undefined>;
 }
@@ -60,9 +62,10 @@ async function transformLine(source: string, meta: { op: string; index?: string;
       changed = true;
       report.vectorized++;
     }
+    if (pipeline.features.store !== 'index' || !meta.index || !(await o.recordsOn?.(meta.index))) continue;
     // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
     const partial = op === 'update' && t === doc.doc;
-    const whole = partial && pipeline.features.store === 'index' && meta.index && meta.id ? mergedForUpdate(await o.stored?.(meta.index, meta.id), t) : t;
+    const whole = partial && meta.id ? mergedForUpdate(await o.stored?.(meta.index, meta.id), t) : t;
     const f = await addRecord(t, pipeline, o.embedder, o.signal, whole);
     if (f.error && !report.failures.has(item)) report.failures.set(item, f.error);
     if (f.added) {

@@ -11,6 +11,7 @@
 import type { EngineClient } from '../engine/client.js';
 import type { Dialect } from '../engine/dialect.js';
 import { isVlrerankError, toVlrerankError, vlrError } from '../errors.js';
+import { unpackRecord } from '../features/record/index.js';
 import { documentFromSource, type HitDocument } from '../pipelines/document.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
@@ -165,6 +166,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
               fps: p.scorer.fps,
               max_frames: p.scorer.max_frames,
               signal,
+              ...(plan.recordField ? { records: present.map((x) => unpackRecord((hits[x.i]!.fields as Record<string, unknown> | undefined)?.[plan.recordField!])) } : {}),
             }),
           )
         : [];
@@ -193,6 +195,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     sourceFilter: plan.sourceFilter,
     explain: spec.explain,
     keepScores: !scored,
+    stripFields: plan.recordField && !plan.clientWantsRecord ? [plan.recordField] : undefined,
     report: {
       pipeline: p.name,
       syntax: spec.syntax,

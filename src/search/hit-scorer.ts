@@ -18,6 +18,8 @@ export interface ScoreRequest {
   max_frames?: number;
   /** Aborted when the rerank budget runs out or the client goes away. */
   signal: AbortSignal;
+  /** Each document's feature record as kept in the index (unpacked JSON; undefined: none), input order. */
+  records?: unknown[];
 }
 
 export interface ScoredDocument {
@@ -58,7 +60,7 @@ export class RerankerScorer implements Scorer {
         fps: req.fps,
         max_frames: req.max_frames,
       },
-      { signal: req.signal },
+      { signal: req.signal, records: req.records, recordOrigin: 'index' },
     );
     const explanations = new Map(out.map((r) => [r.index, r.explanation]));
     const errors = new Map(out.errors.map((e) => [e.index, { code: e.code, reason: e.reason }]));
