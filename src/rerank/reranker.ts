@@ -201,6 +201,16 @@ export class Reranker {
    */
   async records(documents: RecordDocument[], options: RecordOptions = {}): Promise<RecordsOutput> {
     const ports = await this.ports();
+    // every media item and text below listens to one child signal: one listener on the caller's
+    const fan = fanOutSignal(options.signal);
+    try {
+      return await this.#buildRecords(ports, documents, { ...options, signal: fan.signal });
+    } finally {
+      fan.dispose();
+    }
+  }
+
+  async #buildRecords(ports: RerankerPorts, documents: RecordDocument[], options: RecordOptions): Promise<RecordsOutput> {
     return buildRecords(documents, options, {
       media: ports.media,
       texts: await this.#texts(),
