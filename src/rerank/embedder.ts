@@ -21,7 +21,7 @@ export interface Embedder {
   /** Text embedding of a query (with the text model's query prefix). */
   queryText(text: string, signal?: AbortSignal): Promise<Float32Array>;
   /** Feature records of documents (Reranker.records), for ingest and backfill to keep in the index. */
-  records(documents: RecordDocument[], signal?: AbortSignal): Promise<RecordsOutput>;
+  records(documents: RecordDocument[], signal?: AbortSignal, options?: { queryVectors?: boolean }): Promise<RecordsOutput>;
 }
 
 export class RerankerEmbedder implements Embedder {
@@ -59,9 +59,9 @@ export class RerankerEmbedder implements Embedder {
     return v!;
   }
 
-  records(documents: RecordDocument[], signal?: AbortSignal): Promise<RecordsOutput> {
+  records(documents: RecordDocument[], signal?: AbortSignal, options: { queryVectors?: boolean } = {}): Promise<RecordsOutput> {
     // sampling as a reranked search will ask for it: the documents' own (the pipeline's), else the reranker's defaults
-    return this.reranker.records(documents, { signal });
+    return this.reranker.records(documents, { signal, queryVectors: options.queryVectors });
   }
 
   /** One frame's bridge vector, or the unit mean of the frames' bridge vectors. */
