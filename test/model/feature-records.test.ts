@@ -62,6 +62,8 @@ it('records are deterministic: made twice, they are the same bytes', { timeout: 
   expect(records[1]!.image!.c.length).toBeGreaterThan(0);
   expect(records[4]!.video!.f).toHaveLength(records[4]!.video!.t.length);
   expect(records[4]!.video!.f.length).toBeLessThanOrEqual(4);
+  const sizes = records.map((r) => `${Object.keys(r).filter((k) => k !== 'v').join('+')} ${packRecord(r).length} B`);
+  console.log(`packed record sizes (base64 of deflated JSON): ${sizes.join(', ')}`);
 });
 
 it('a text query scores text, image (visual passage + ConSE) and video documents from records as on the fly', { timeout: 600_000 }, async () => {
