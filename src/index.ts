@@ -15,6 +15,8 @@ export type {
   Modality,
 } from './rerank/types.js';
 export { validateRerankInput } from './rerank/types.js';
+export type { RecordDocument, RecordOptions, RecordsOutput } from './rerank/records/build.js';
+export { RECORD_SCHEMA_VERSION, parseRecord, packRecord, unpackRecord, type FeatureRecord } from './features/record/index.js';
 export { DEFAULT_WEIGHTS, fuse } from './rerank/fusion.js';
 export { Calibrator, DEFAULT_CALIBRATION, fitLogistic, type CalibrationTable, type LogisticParams } from './rerank/calibration.js';
 export { RemoteScorer, type RemoteScorerOptions } from './rerank/backends/remote.js';

@@ -9,7 +9,8 @@
  *
  * Reusable by `npm start`, tests and examples: `ensureDemoIndices({ proxyUrl, dataDir })`.
  * An index that already holds the expected number of documents (and, where its pipeline adds
- * vectors at ingest, the vectors) is reused as it is; otherwise it is deleted and rebuilt.
+ * vectors at ingest, the vectors; where it keeps feature records in the index, the record field —
+ * issue 12) is reused as it is; otherwise it is deleted and rebuilt.
  * Media fields hold absolute paths under the data folder, which must be one of media.roots.
  */
 import { createReadStream, existsSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Pipeline } from '../../src/pipelines/index.js';
+import { RECORD_MAPPING, recordFieldMapped, sourceMapping } from '../../src/engine/mapping.js';
 
 export type DemoIndexName = 'grocery' | 'coco' | 'videos' | 'scifact';
 export const DEMO_INDEX_NAMES: DemoIndexName[] = ['grocery', 'coco', 'videos', 'scifact'];
@@ -108,7 +110,17 @@ export function demoMapping(name: DemoIndexName, dialect: Dialect, pipeline?: Pi
           { type: 'knn_vector', dimension: v.dims, method: { name: 'hnsw', engine: 'lucene', space_type: v.similarity === 'cosine' ? 'cosinesimil' : 'innerproduct' } };
   }
   if (vecs.length && dialect === 'opensearch') settings['index.knn'] = true;
-  return { settings, mappings: { properties: props } };
+  // feature records kept in the index (issue 12): the same field `vlrerank index setup` maps
+  const source = pipeline ? sourceMapping(pipeline) : undefined;
+  if (source) props[pipeline!.features.field] = { ...RECORD_MAPPING };
+  return { settings, mappings: { ...(source ? { _source: source } : {}), properties: props } };
+}
+
+/** Does the kept index keep the feature records its pipeline wants (an index made before records existed does not)? */
+async function keepsRecords(index: string, o: EnsureOptions, pipeline: Pipeline | undefined): Promise<boolean> {
+  if (pipeline?.features.store !== 'index') return true;
+  const r = await http(o.proxyUrl, 'GET', `/${index}/_mapping`);
+  return r.status === 200 && recordFieldMapped(r.body, pipeline.features.field);
 }
 
 export interface IndexReport {
@@ -208,7 +220,7 @@ export async function ensureDemoIndex(name: DemoIndexName, o: EnsureOptions & { 
     // whose media could not be embedded would fail again: rebuild only when no document has them
     // (an index filled before the ingest transform existed).
     const withVec = vecField ? ((await countOf(o.proxyUrl, index, { exists: { field: vecField } })) ?? 0) : total;
-    if ((withVec > 0 || total === 0) && (await pointsAtDataDir(name, index, o))) {
+    if ((withVec > 0 || total === 0) && (await pointsAtDataDir(name, index, o)) && (await keepsRecords(index, o, pipeline))) {
       o.onStart?.(name, total, 'reused');
       return { name, action: 'reused', docs: total, withoutVectors: total - withVec, vectorErrors: [], errors: [], ms: Date.now() - t0 };
     }

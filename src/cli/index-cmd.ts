@@ -1,6 +1,7 @@
 /**
  * `vlrerank index setup <index>`: create the index (or add the missing fields) with the mapping
- * its pipeline needs on the engine behind. `vlrerank index backfill <index>`: add the pipeline's
+ * its pipeline needs on the engine behind (vectors, and the feature-record field when the pipeline
+ * keeps records in the index). `vlrerank index backfill <index>`: add the pipeline's
  * vectors to documents already in the index (resumable, with a progress bar).
  */
 import type { Command } from 'commander';
@@ -41,6 +42,7 @@ export function registerIndex(program: Command): void {
         try {
           const r = await setupIndex(new EngineClient(pool), pipelineFor(config, index, flags.pipeline), index);
           process.stdout.write(`${r.action} ${r.index} on ${r.dialect}\n${JSON.stringify(r.mapping, null, 2)}\n`);
+          for (const n of r.notes ?? []) process.stderr.write(`note: ${n}\n`);
         } finally {
           await pool.close();
         }

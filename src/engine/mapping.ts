@@ -4,6 +4,19 @@
  * native engines — faiss, the default, and nmslib — are not available on every install, and a
  * faiss field kills a node without its native library), plus its media fields as stored, unindexed
  * keywords. `setupIndex` creates the index or adds the missing fields to an existing one.
+ *
+ * A pipeline that keeps feature records in the index (`features.store: index`) gets its record
+ * field as `binary` with `store: true`, and the field left out of `_source` (`_source.excludes`).
+ * Why this form: `binary` is neither indexed nor given doc values by default, so the engine builds
+ * no inverted index, no HNSW graph and no column for it — the record costs one compressed stored
+ * field, read only when a search asks for it by `stored_fields`; and being out of `_source` it
+ * never shows in what clients read (GET, search hits, `_source` filters behave as without
+ * vlrerank). It is plain core mapping, the same on Elasticsearch 8.19/9.2 and OpenSearch 2.19/3.6.
+ * (An `enabled: false` object or a `dense_vector` with `index: false` would sit in `_source`,
+ * visible to every reader; excluded from `_source`, an object is not kept at all.)
+ * The price: an `_update` rebuilds the document from `_source`, so the proxy writes the record of
+ * the merged document with each update (ingest/records.ts); a `_reindex` outside the proxy drops
+ * records (searches then compute, and backfill writes them again).
  */
 import { vlrError } from '../errors.js';
 import type { Pipeline } from '../pipelines/index.js';
@@ -25,7 +38,16 @@ export function pipelineProperties(p: Pipeline, dialect: Dialect): Record<string
   for (const f of p.fields.text) put(f, { type: 'text' });
   for (const f of [...p.fields.image, ...p.fields.video]) put(f, { type: 'keyword', index: false, doc_values: false });
   for (const v of [p.vectors.image, p.vectors.bridge]) if (v) put(v.field, vectorMapping(v.dims, v.similarity, dialect));
+  if (p.features.store === 'index') put(p.features.field, RECORD_MAPPING);
   return props;
+}
+
+/** The mapping of a feature-record field (see the header). */
+export const RECORD_MAPPING = Object.freeze({ type: 'binary', store: true });
+
+/** `_source` settings of an index created for this pipeline: the record field left out. */
+export function sourceMapping(p: Pipeline): Record<string, unknown> | undefined {
+  return p.features.store === 'index' ? { excludes: [p.features.field] } : undefined;
 }
 
 export interface SetupResult {
@@ -33,6 +55,21 @@ export interface SetupResult {
   action: 'created' | 'updated';
   dialect: Dialect;
   mapping: Record<string, unknown>;
+  /** What could not be set up, and why. */
+  notes?: string[];
+}
+
+/**
+ * Does this `GET /{index}/_mapping` answer show the record field as setup made it (`binary`, left
+ * out of `_source`)? Only then does ingest add records: on any other index a record would be
+ * mapped by guess and shown to every reader.
+ */
+export function recordFieldMapped(mappingResponse: unknown, field: string): boolean {
+  const m = Object.values((mappingResponse ?? {}) as Record<string, { mappings?: { properties?: Record<string, unknown>; _source?: { excludes?: string[] } } }>)[0]?.mappings;
+  if (!m || !(m._source?.excludes ?? []).includes(field)) return false;
+  let cur: unknown = { properties: m.properties };
+  for (const k of field.split('.')) cur = (cur as { properties?: Record<string, unknown> } | undefined)?.properties?.[k];
+  return (cur as { type?: string } | undefined)?.type === 'binary';
 }
 
 export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index: string): Promise<SetupResult> {
@@ -42,14 +79,16 @@ export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index
   if (exists.statusCode === 404) {
     const settings: Record<string, unknown> = {};
     if (dialect === 'opensearch' && (pipeline.vectors.image || pipeline.vectors.bridge)) settings['index.knn'] = true;
-    const body = { settings, mappings: { properties } };
+    const source = sourceMapping(pipeline);
+    const body = { settings, mappings: { ...(source ? { _source: source } : {}), properties } };
     const r = await engine.json('PUT', `/${encodeURIComponent(index)}`, body);
     if (r.statusCode >= 300) throw vlrError('VLR_UPSTREAM_ERROR', `creating index [${index}] failed: ${JSON.stringify(r.body).slice(0, 500)}`, { status: r.statusCode });
     return { index, action: 'created', dialect, mapping: body };
   }
   // existing index: add only the fields it does not have (a mapping cannot change a field's type)
-  const cur = await engine.json<Record<string, { mappings?: { properties?: Record<string, unknown> } }>>('GET', `/${encodeURIComponent(index)}/_mapping`);
-  const have = Object.values(cur.body ?? {})[0]?.mappings?.properties ?? {};
+  const cur = await engine.json<Record<string, { mappings?: { properties?: Record<string, unknown>; _source?: { excludes?: string[] } } }>>('GET', `/${encodeURIComponent(index)}/_mapping`);
+  const curMappings = Object.values(cur.body ?? {})[0]?.mappings;
+  const have = curMappings?.properties ?? {};
   const missing = Object.fromEntries(Object.entries(properties).filter(([k]) => !(k in have)));
   if (dialect === 'opensearch' && Object.values(missing).some((m) => (m as { type?: string }).type === 'knn_vector')) {
     const s = await engine.json<Record<string, { settings?: { index?: { knn?: string } } }>>('GET', `/${encodeURIComponent(index)}/_settings`);
@@ -57,9 +96,18 @@ export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index
       throw vlrError('VLR_BAD_REQUEST', `index [${index}] exists without index.knn: true, which OpenSearch only sets at creation; reindex into a new index created by "vlrerank index setup"`);
     }
   }
+  // The record field needs `_source.excludes`, which no engine lets an existing index change
+  // ("Cannot update parameter [excludes]"): without it, records would show in every client's
+  // `_source`, so an old index gets no record field (ingest then adds none, searches compute).
+  const notes: string[] = [];
+  const field = pipeline.features.store === 'index' ? pipeline.features.field : undefined;
+  if (field && field in missing && !(curMappings?._source?.excludes ?? []).includes(field)) {
+    delete missing[field];
+    notes.push(`feature records are not kept in [${index}]: it was created without [_source.excludes: ${field}], which only index creation can set; reindex into an index created by "vlrerank index setup" to keep them`);
+  }
   if (Object.keys(missing).length) {
     const r = await engine.json('PUT', `/${encodeURIComponent(index)}/_mapping`, { properties: missing });
     if (r.statusCode >= 300) throw vlrError('VLR_UPSTREAM_ERROR', `updating the mapping of [${index}] failed: ${JSON.stringify(r.body).slice(0, 500)}`, { status: r.statusCode });
   }
-  return { index, action: 'updated', dialect, mapping: { properties: missing } };
+  return { index, action: 'updated', dialect, mapping: { properties: missing }, ...(notes.length ? { notes } : {}) };
 }

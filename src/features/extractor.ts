@@ -90,6 +90,8 @@ export class FeatureExtractor {
   /** Text vectors kept in the feature cache, one cache per text model (by its id). */
   readonly #textVectors = new Map<string, TextVectorCache>();
   readonly #textTier: VectorTier;
+  /** What produces this extractor's image and frame features (models, preprocessing, settings): part of feature-record keys. */
+  readonly featureSignature: Readonly<Record<string, unknown>>;
   #textEmbedder: Promise<TextEmbedder> | undefined;
 
   private constructor(models: Models, options: FeatureExtractorOptions, parts: { classifier: ImageClassifier; detector: ObjectDetector; ocr?: OcrEngine }) {
@@ -115,6 +117,17 @@ export class FeatureExtractor {
     if (options.registry) registerCacheGauges(options.registry, this.cache);
     const topK = options.topK ?? 5;
     const shortestSide = options.videoShortestSide ?? 448;
+    this.featureSignature = Object.freeze({
+      classifier: rev(parts.classifier),
+      classifierPre: parts.classifier.preprocess,
+      topK,
+      detector: rev(parts.detector),
+      detectorPre: parts.detector.preprocess,
+      detectScoreThreshold: options.detectScoreThreshold ?? null,
+      ocr: parts.ocr ? rev(parts.ocr) : null,
+      ocrOptions: options.ocrOptions ?? null,
+      videoShortestSide: shortestSide,
+    });
     const keys = new PartKeys(parts, { topK, detectScoreThreshold: options.detectScoreThreshold, ocrOptions: options.ocrOptions, videoShortestSide: shortestSide });
     const cpu = new Semaphore(options.maxConcurrentDecodes ?? availableParallelism());
     const media = new Semaphore(options.maxConcurrentMedia ?? 8);

@@ -10,15 +10,20 @@
 import { Readable } from 'node:stream';
 import type { PipelineRegistry } from '../pipelines/index.js';
 import type { Embedder } from '../rerank/embedder.js';
+import { addRecord, mergedForUpdate } from './records.js';
 import { addVectors, type VectorOutcome } from './vectors.js';
 import { jsonDepth } from '../util/json-depth.js';
 
 export interface BulkTransformOptions {
   pathIndex?: string;
   registry: PipelineRegistry;
-  embedder?: Pick<Embedder, 'mediaVectors'>;
+  embedder?: Pick<Embedder, 'mediaVectors' | 'records'>;
   concurrency: number;
   signal?: AbortSignal;
+  /** Does this index keep feature records (its mapping has the record field as setup made it)? Without it: no records. */
+  recordsOn?: (index: string) => Promise<boolean>;
+  /** The stored `_source` of a document (an `_update`'s record describes the merged document). */
+  stored?: (index: string, id: string) => Promise<Record<string, unknown> | undefined>;
 }
 
 export interface BulkReport {
@@ -26,6 +31,8 @@ export interface BulkReport {
   failures: Map<number, NonNullable<VectorOutcome['error']>>;
   /** Documents that got vectors. */
   vectorized: number;
+  /** Documents that got a feature record. */
+  recorded: number;
 }
 
 const ACTIONS = new Set(['index', 'create', 'update', 'delete']);
@@ -34,7 +41,8 @@ const NL = Buffer.from('\n');
 const MAX_LINE_DEPTH = 1000;
 
 /** The rewritten source line, or undefined when it stays as received. */
-async function transformLine(source: string, op: string, pipeline: NonNullable<ReturnType<PipelineRegistry['ingestFor']>>, o: BulkTransformOptions, item: number, report: BulkReport): Promise<string | undefined> {
+async function transformLine(source: string, meta: { op: string; index?: string; id?: string }, pipeline: NonNullable<ReturnType<PipelineRegistry['ingestFor']>>, o: BulkTransformOptions, item: number, report: BulkReport): Promise<string | undefined> {
+  const op = meta.op;
   let doc: Record<string, unknown>;
   // a line nested past the depth limit is left as sent (the engine refuses it): re-serialising it would recurse
   if (jsonDepth(source, MAX_LINE_DEPTH) > MAX_LINE_DEPTH) return undefined;
@@ -59,6 +67,16 @@ async function transformLine(source: string, op: string, pipeline: NonNullable<R
       changed = true;
       report.vectorized++;
     }
+    if (pipeline.features.store !== 'index' || !meta.index || !(await o.recordsOn?.(meta.index))) continue;
+    // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
+    const partial = op === 'update' && t === doc.doc;
+    const whole = partial && meta.id ? mergedForUpdate(await o.stored?.(meta.index, meta.id), t) : t;
+    const f = await addRecord(t, pipeline, o.embedder, o.signal, whole);
+    if (f.error && !report.failures.has(item)) report.failures.set(item, f.error);
+    if (f.added) {
+      changed = true;
+      report.recorded++;
+    }
   }
   return changed ? JSON.stringify(doc) : undefined;
 }
@@ -76,7 +94,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
   const queue: Array<Buffer | Slot> = [];
   let slots = 0; // unfinished-or-unflushed slots in the queue
   let item = -1;
-  let expectSource: { op: string; index?: string; item: number } | undefined;
+  let expectSource: { op: string; index?: string; id?: string; item: number } | undefined;
   let broken = false; // after a line we cannot read, forward the rest untouched
   // index name → its ingest pipeline (the registry matches patterns with a split and regexes;
   // a bulk body names few indices, each many times)
@@ -110,7 +128,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       if (!pipeline) return true; // not an ingest index: raw bytes, no decoding
       const slot: Slot = { done: false, promise: undefined as unknown as Promise<void> };
       const keep = withNl();
-      slot.promise = transformLine(bytes.toString('utf8'), e.op, pipeline, o, e.item, report).then(
+      slot.promise = transformLine(bytes.toString('utf8'), e, pipeline, o, e.item, report).then(
         (s) => {
           slot.done = true;
           slot.value = s === undefined ? keep : Buffer.from(s + '\n');
@@ -126,7 +144,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
     }
     const text = bytes.toString('utf8');
     if (text.trim() === '') return true;
-    let action: Record<string, { _index?: unknown } | undefined> | undefined;
+    let action: Record<string, { _index?: unknown; _id?: unknown } | undefined> | undefined;
     try {
       action = JSON.parse(text) as typeof action;
     } catch {
@@ -139,7 +157,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       if (op !== 'delete') {
         const meta = action![op];
         const idx = meta && typeof meta._index === 'string' ? meta._index : o.pathIndex;
-        expectSource = { op, index: idx, item };
+        expectSource = { op, index: idx, id: meta && typeof meta._id === 'string' ? meta._id : undefined, item };
       }
     } else broken = true;
     return true;
@@ -228,5 +246,8 @@ export function mergeBulkResponse(body: Record<string, unknown>, report: BulkRep
       if (op) it![op] = { ...it![op], vlrerank: { vectors: false, error: err } };
     }
   }
-  return { ...body, vlrerank: { documents_with_vectors: report.vectorized, documents_without_vectors: report.failures.size } };
+  return {
+    ...body,
+    vlrerank: { documents_with_vectors: report.vectorized, documents_without_vectors: report.failures.size, ...(report.recorded ? { documents_with_feature_records: report.recorded } : {}) },
+  };
 }

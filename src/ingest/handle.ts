@@ -16,7 +16,9 @@ import { forwardRequestHeaders, forwardResponseHeaders, withoutHeaders } from '.
 import type { UpstreamPool, UpstreamResponse } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { assertJsonDepth } from '../util/json-depth.js';
+import { recordFieldMapped } from '../engine/mapping.js';
 import { mergeBulkResponse, transformBulk, type BulkReport } from './bulk.js';
+import { addRecord, mergedForUpdate } from './records.js';
 import { addVectors } from './vectors.js';
 
 const REWRITTEN_REQUEST = new Set(['content-length', 'content-encoding', 'accept-encoding']);
@@ -25,7 +27,7 @@ const CONTENT_LENGTH = new Set(['content-length']);
 export interface IngestDeps {
   pipelines: PipelineRegistry;
   pool: Pick<UpstreamPool, 'request'>;
-  embedder?: Pick<Embedder, 'mediaVectors'>;
+  embedder?: Pick<Embedder, 'mediaVectors' | 'records'>;
   /** Deepest JSON nesting of a single document parsed here (server.maxJsonDepth); deeper → 400. */
   maxJsonDepth?: number;
 }
@@ -81,10 +83,56 @@ async function answer(up: UpstreamResponse, merge?: (b: Record<string, unknown>)
 
 /** `_bulk` (after `wantsBulk`): the body transformed as a stream on its way upstream. */
 export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Readable): Promise<WriteAnswer> {
-  const report: BulkReport = { failures: new Map(), vectorized: 0 };
-  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, concurrency: 4, signal: req.signal }, report);
+  const report: BulkReport = { failures: new Map(), vectorized: 0, recorded: 0 };
+  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, concurrency: 4, signal: req.signal, stored: (i, id) => storedSource(deps, i, id, req), recordsOn: memo((i) => keepsRecords(deps, i, req)) }, report);
   const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.signal, rawHeaders: true, idempotent: false });
-  return answer(up, report.failures.size || report.vectorized ? (b) => mergeBulkResponse(b, report) : undefined);
+  return answer(up, report.failures.size || report.vectorized || report.recorded ? (b) => mergeBulkResponse(b, report) : undefined);
+}
+
+function memo(fn: (index: string) => Promise<boolean>): (index: string) => Promise<boolean> {
+  const seen = new Map<string, Promise<boolean>>();
+  return (i) => {
+    let p = seen.get(i);
+    if (!p) seen.set(i, (p = fn(i).catch(() => false)));
+    return p;
+  };
+}
+
+/**
+ * Does `index` keep feature records: is its record field mapped as `index setup` makes it? Asked
+ * once per request (indices are deleted and created again under the same name), with the client's
+ * own credentials. A missing index (about to be created by this write, mapped by guess) does not.
+ */
+async function keepsRecords(deps: IngestDeps, index: string, req: WriteRequest): Promise<boolean> {
+  const pipeline = deps.pipelines.forIndex(index);
+  if (pipeline?.features.store !== 'index') return false;
+  const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_mapping`, headers: withoutHeaders(forwardRequestHeaders(req.headers), REWRITTEN_REQUEST), signal: req.signal, idempotent: true });
+  const text = await up.body.text();
+  if (up.statusCode !== 200) return false;
+  try {
+    return recordFieldMapped(JSON.parse(text), pipeline.features.field);
+  } catch {
+    return false;
+  }
+}
+
+/** The stored `_source` of a document (undefined when there is none), read with the client's own credentials. */
+async function storedSource(deps: IngestDeps, index: string, id: string, req: WriteRequest): Promise<Record<string, unknown> | undefined> {
+  const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_doc/${encodeURIComponent(id)}`, headers: withoutHeaders(forwardRequestHeaders(req.headers), REWRITTEN_REQUEST), signal: req.signal, idempotent: true });
+  const text = await up.body.text();
+  if (up.statusCode !== 200) return undefined;
+  try {
+    const s = (JSON.parse(text) as { _source?: unknown })._source;
+    return s && typeof s === 'object' && !Array.isArray(s) ? (s as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `/{index}/_update/{id}`: the document id of the path. */
+function updateTarget(path: string): { index: string; id: string } | undefined {
+  const m = /^\/([^/?]+)\/_update\/([^/?]+)/.exec(path);
+  return m ? { index: decodeURIComponent(m[1]!), id: decodeURIComponent(m[2]!) } : undefined;
 }
 
 /** One document (`_doc`, `_create`; `_update`'s `doc` and `upsert`) for `pipeline` (from `wantsDocument`). */
@@ -98,12 +146,21 @@ export async function handleDocument(deps: IngestDeps, pipeline: Pipeline, op: '
   }
   let error: Awaited<ReturnType<typeof addVectors>>['error'];
   let added = 0;
+  const index = req.index ?? '';
+  const records = pipeline.features.store === 'index' && (await keepsRecords(deps, index, req).catch(() => false));
   if (doc && typeof doc === 'object' && !Array.isArray(doc)) {
     const targets = op === 'update' ? (['doc', 'upsert'] as const).map((k) => doc![k]).filter((t): t is Record<string, unknown> => !!t && typeof t === 'object' && !Array.isArray(t)) : [doc];
     for (const t of targets) {
       const r = await addVectors(t, pipeline, deps.embedder);
       error ??= r.error;
       added += r.added.length;
+      if (!records) continue;
+      // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
+      const target = op === 'update' && t === doc.doc ? updateTarget(req.path) : undefined;
+      const whole = target ? mergedForUpdate(await storedSource(deps, target.index, target.id, req), t) : t;
+      const f = await addRecord(t, pipeline, deps.embedder, req.signal, whole);
+      error ??= f.error;
+      added += f.added ? 1 : 0;
     }
   }
   const changed = added > 0;

@@ -12,13 +12,13 @@ function globToRegExp(glob: string): RegExp {
 export class PipelineRegistry {
   private readonly byName = new Map<string, Pipeline>();
   private readonly patterns: Array<{ re: RegExp; raw: string; pipeline: Pipeline }> = [];
-  /** Does any pipeline add vectors at ingest? Without one, no write is ever intercepted. */
+  /** Does any pipeline add vectors or feature records at ingest? Without one, no write is ever intercepted. */
   readonly ingests: boolean;
   /** Does any pipeline rerank its indices' searches by default? */
   readonly hasDefault: boolean;
 
   constructor(readonly pipelines: readonly Pipeline[]) {
-    this.ingests = pipelines.some((p) => p.vectors.ingest);
+    this.ingests = pipelines.some(addsAtIngest);
     this.hasDefault = pipelines.some((p) => p.default);
     for (const p of pipelines) {
       this.byName.set(p.name, p);
@@ -55,9 +55,14 @@ export class PipelineRegistry {
     return p?.default ? p : undefined;
   }
 
-  /** Pipelines that add vectors at ingest for this index. */
+  /** The pipeline that adds vectors or feature records at ingest for this index. */
   ingestFor(index: string | undefined): Pipeline | undefined {
     const p = this.forIndex(index);
-    return p?.vectors.ingest ? p : undefined;
+    return p && addsAtIngest(p) ? p : undefined;
   }
+}
+
+/** A pipeline whose documents get something added on their way in: kNN vectors, or feature records kept in the index. */
+export function addsAtIngest(p: Pipeline): boolean {
+  return p.vectors.ingest || p.features.store === 'index';
 }

@@ -109,7 +109,24 @@ export const pipelineSchema = z
         bridge: vectorFieldSchema.optional(),
       })
       .default({ ingest: false }),
+    /**
+     * Feature records (issue 12): `store: index` keeps each document's record (every feature the
+     * reranker needs, see src/features/record/) in the index itself, added by the proxy at ingest
+     * and read back with the first-stage hits, so a reranked search runs no image or video model
+     * for them. Default: `index` for pipelines with image or video fields, `none` otherwise.
+     */
+    features: z
+      .strictObject({
+        store: z.enum(['index', 'none']).optional(),
+        /** The field holding the record: a `binary` stored field, left out of `_source` (src/engine/mapping.ts). */
+        field: fieldPath.default('vlrerank_features'),
+      })
+      .default({ field: 'vlrerank_features' }),
   })
+  .transform((p) => ({
+    ...p,
+    features: { field: p.features.field, store: p.features.store ?? (p.fields.image.length + p.fields.video.length > 0 ? 'index' : 'none') } as { field: string; store: 'index' | 'none' },
+  }))
   .superRefine((p, ctx) => {
     if (p.vectors.ingest && !p.vectors.image && !p.vectors.bridge) {
       ctx.addIssue({ code: 'custom', path: ['vectors', 'ingest'], message: 'vectors.ingest needs vectors.image or vectors.bridge' });

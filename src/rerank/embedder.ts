@@ -8,6 +8,7 @@
 import type { VisualFeatures } from '../features/records.js';
 import { unitMean } from '../util/vector.js';
 import type { Reranker } from './reranker.js';
+import type { RecordDocument, RecordsOutput } from './records/build.js';
 
 /** Query/document vectors for kNN first stages and for ingest. */
 export interface Embedder {
@@ -19,6 +20,8 @@ export interface Embedder {
   mediaVectors(source: string, kind: 'image' | 'video', want: { visual: boolean; bridge: boolean }, signal?: AbortSignal): Promise<{ visual?: Float32Array; bridge?: Float32Array }>;
   /** Text embedding of a query (with the text model's query prefix). */
   queryText(text: string, signal?: AbortSignal): Promise<Float32Array>;
+  /** Feature records of documents (Reranker.records), for ingest and backfill to keep in the index. */
+  records(documents: RecordDocument[], signal?: AbortSignal, options?: { queryVectors?: boolean }): Promise<RecordsOutput>;
 }
 
 export class RerankerEmbedder implements Embedder {
@@ -54,6 +57,11 @@ export class RerankerEmbedder implements Embedder {
     const ports = await this.reranker.ports();
     const [v] = ports.text.embedEach ? [await ports.text.embedEach([text], 'query', [signal])[0]!] : await ports.text.embed([text], 'query');
     return v!;
+  }
+
+  records(documents: RecordDocument[], signal?: AbortSignal, options: { queryVectors?: boolean } = {}): Promise<RecordsOutput> {
+    // sampling as a reranked search will ask for it: the documents' own (the pipeline's), else the reranker's defaults
+    return this.reranker.records(documents, { signal, queryVectors: options.queryVectors });
   }
 
   /** One frame's bridge vector, or the unit mean of the frames' bridge vectors. */

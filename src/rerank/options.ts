@@ -66,4 +66,13 @@ export interface ProcessOptions {
   deadline?: number;
   /** Who asks (remote address or a client header), for the per-client share of the queue. */
   client?: string;
+  /**
+   * Feature records of the documents, input order (`undefined` for a document without one): as
+   * `Reranker.records()` makes them, or as kept in an index. A document's usable parts (key and
+   * content identity match, see records/use.ts) need no media read and no model run; the rest is
+   * computed as without records.
+   */
+  records?: ReadonlyArray<unknown>;
+  /** What explanations call features taken from `records` (default `record`; the search flow says `index`). */
+  recordOrigin?: string;
 }

@@ -56,6 +56,12 @@ export interface MediaPort {
   readonly classNames: string[];
   /** Whether OCR can run at all on this install. */
   readonly ocrAvailable: boolean;
+  /**
+   * What produces the image and frame features (model ids with revisions, preprocessing,
+   * thresholds): part of the feature-record keys. Without it, records of images and videos are
+   * never used (their producer cannot be checked).
+   */
+  readonly featureSignature?: Readonly<Record<string, unknown>>;
   image(ref: string, options: MediaRequestOptions): Promise<ImageFeaturesResult>;
   video(ref: string, options: MediaRequestOptions & { fps: number; maxFrames: number }): Promise<VideoFeaturesResult>;
 }

@@ -31,6 +31,9 @@ import type { VisualFeatures } from '../features/records.js';
 import { TextVectorCache } from '../features/text-vectors.js';
 import { fanOutSignal } from '../util/abort.js';
 import { Admission, defaultAdmissionLimits } from './admission.js';
+import { buildRecords, type RecordDocument, type RecordOptions, type RecordsOutput } from './records/build.js';
+import { recordKeys, type RecordKeys } from './records/keys.js';
+import { storedFeatures } from './records/use.js';
 
 const now = () => performance.now();
 
@@ -40,6 +43,7 @@ export class Reranker {
   #ports: Promise<RerankerPorts> | undefined;
   #textVectors: TextVectorsPort | undefined;
   #bank: ConceptBank | undefined;
+  #keys: RecordKeys | undefined;
   readonly #visual: VisualTextMemo;
   /** Bounds the requests running and queued (admission.ts); shared by every caller of process(). */
   readonly admission: Admission;
@@ -131,7 +135,7 @@ export class Reranker {
     // every queued item and cache waiter of this request listens to this one signal
     const fan = fanOutSignal(options.signal);
     try {
-      return await this.#run(req, start, dequeued, fan.signal);
+      return await this.#run(req, start, dequeued, fan.signal, options);
     } finally {
       fan.dispose();
       permit.release();
@@ -139,25 +143,26 @@ export class Reranker {
   }
 
   /** The stages of one request, in order. */
-  async #run(req: NormalizedInput, start: number, dequeued: number, signal: AbortSignal | undefined): Promise<RerankOutput> {
+  async #run(req: NormalizedInput, start: number, dequeued: number, signal: AbortSignal | undefined, options: ProcessOptions): Promise<RerankOutput> {
     const ports = await this.ports();
     const before = ports.modelCalls?.() ?? {};
     const plan = planRequest(req, ports, this.options);
     const remote = startRemote(plan, ports.remote, signal);
 
     const tFeatures = now();
-    const bank = needsConceptBank(plan) ? this.conceptBank() : undefined;
+    const stored = storedFeatures(plan, options.records, await this.recordKeys());
+    const bank = needsConceptBank(plan, stored.docs) ? this.conceptBank() : undefined;
     const query = await queryMedia(plan, ports.media, signal);
-    const docs = await documentMedia(plan, ports.media, this.options.mediaConcurrency ?? 16, signal);
+    const docs = await documentMedia(plan, ports.media, this.options.mediaConcurrency ?? 16, signal, stored.docs);
     const featuresMs = now() - tFeatures;
     signal?.throwIfAborted();
 
     const tInference = now();
-    const texts = planTexts(plan, query.frames, docs, bank ? await bank : undefined, this.#visual, ports.media.classNames);
+    const texts = planTexts(plan, query.frames, docs, bank ? await bank : undefined, this.#visual, ports.media.classNames, stored.docs);
     const vectors = await embedTexts(texts, await this.#texts(), signal);
     const mix = { passage: this.options.passageMix ?? 0.5 };
     const qSide = await querySide(plan, query.side, texts, vectors, mix);
-    const preps = documentSides(plan, docs, texts, vectors, mix, ports.text);
+    const preps = documentSides(plan, docs, texts, vectors, mix, ports.text, stored.docs, options.recordOrigin ?? 'record');
     await clipDocuments(plan, qSide, preps, plan.clip, signal);
     const remoteOutcome = await settleRemote(remote, plan.useLocal);
     const inferenceMs = now() - tInference;
@@ -176,6 +181,7 @@ export class Reranker {
         preps,
         texts,
         queryCacheHits: query.cacheHits,
+        stored,
         instructionUsed: usedInstruction(plan, remoteOutcome),
         remoteScored: remoteOutcome.scores !== undefined,
         calls: { before, after: ports.modelCalls?.() ?? {} },
@@ -185,7 +191,43 @@ export class Reranker {
     );
   }
 
+  /** The keys a feature record's parts must carry to be used by this reranker (records/keys.ts). */
+  async recordKeys(): Promise<RecordKeys> {
+    if (this.#keys) return this.#keys;
+    const ports = await this.ports();
+    return (this.#keys = recordKeys(ports.text, ports.media, this.options));
+  }
+
+  /**
+   * Feature records of these documents (input order), computed as `process()` would compute their
+   * features and kept in the feature cache: what ingest stores in the index and what `process()`
+   * takes back through `options.records`. A document whose image or video cannot be read gets a
+   * record without that part, and its error in `errors`.
+   */
+  async records(documents: RecordDocument[], options: RecordOptions = {}): Promise<RecordsOutput> {
+    const ports = await this.ports();
+    // every media item and text below listens to one child signal: one listener on the caller's
+    const fan = fanOutSignal(options.signal);
+    try {
+      return await this.#buildRecords(ports, documents, { ...options, signal: fan.signal });
+    } finally {
+      fan.dispose();
+    }
+  }
+
+  async #buildRecords(ports: RerankerPorts, documents: RecordDocument[], options: RecordOptions): Promise<RecordsOutput> {
+    return buildRecords(documents, options, {
+      media: ports.media,
+      texts: await this.#texts(),
+      bank: () => this.conceptBank(),
+      visual: this.#visual,
+      keys: await this.recordKeys(),
+      defaults: { fps: this.options.fps ?? 1, maxFrames: this.options.maxFrames ?? 32, ocr: this.options.ocr ?? false },
+    });
+  }
+
   async close(): Promise<void> {
+    this.#keys = undefined;
     if (!this.#ports) return;
     const p = await this.#ports.catch(() => undefined);
     await p?.close?.();

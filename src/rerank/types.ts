@@ -107,6 +107,8 @@ export interface Explanation {
   signals: SignalExplanation[];
   /** Feature-cache hits and misses while scoring this document. */
   cache: { hits: number; misses: number };
+  /** Where each of the document's features came from: `index` / `record` (a stored feature record), `l1` (the in-process cache), `computed`. */
+  features: { text?: string; image?: string; video?: string };
   timings_ms: { features: number };
   /** Best-matching video frame (index into the sampled frames, time in seconds), for video documents. */
   best_frame?: { index: number; time_s?: number; raw: number };
@@ -144,6 +146,10 @@ export interface RerankUsage {
   model_calls: Record<string, number>;
   cache_hits: number;
   cache_misses: number;
+  /** Documents' features by where they came from: a stored record (`index`, `record`), a cache tier (`l1`), or a model run (`computed`). */
+  feature_sources: Record<string, number>;
+  /** Feature-record parts handed in: used, and rejected (stale key, other content or sampling) and so recomputed. */
+  records?: { used: number; rejected: number; first_rejection?: string };
 }
 
 /**

@@ -13,6 +13,7 @@
 import type { EngineClient } from '../engine/client.js';
 import type { Dialect } from '../engine/dialect.js';
 import { isVlrerankError, toVlrerankError, vlrError } from '../errors.js';
+import { unpackRecord } from '../features/record/index.js';
 import { documentFromSource, type HitDocument } from '../pipelines/document.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
@@ -177,6 +178,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
               signal,
               deadline,
               client: opts.client,
+              ...(plan.recordField ? { records: present.map((x) => unpackRecord((hits[x.i]!.fields as Record<string, unknown> | undefined)?.[plan.recordField!])) } : {}),
             }),
           )
         : [];
@@ -207,6 +209,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     sourceFilter: plan.sourceFilter,
     explain: spec.explain,
     keepScores: !scored,
+    stripFields: plan.recordField && !plan.clientWantsRecord ? [plan.recordField] : undefined,
     report: {
       pipeline: p.name,
       syntax: spec.syntax,

@@ -22,6 +22,8 @@ export interface ScoreRequest {
   deadline?: number;
   /** Who asks, for the per-client share of the rerank queue. */
   client?: string;
+  /** Each document's feature record as kept in the index (unpacked JSON; undefined: none), input order. */
+  records?: unknown[];
 }
 
 export interface ScoredDocument {
@@ -62,7 +64,7 @@ export class RerankerScorer implements Scorer {
         fps: req.fps,
         max_frames: req.max_frames,
       },
-      { signal: req.signal, deadline: req.deadline, client: req.client },
+      { signal: req.signal, deadline: req.deadline, client: req.client, records: req.records, recordOrigin: 'index' },
     );
     const explanations = new Map(out.map((r) => [r.index, r.explanation]));
     const errors = new Map(out.errors.map((e) => [e.index, { code: e.code, reason: e.reason }]));

@@ -31,6 +31,10 @@ export interface FirstStagePlan extends Paging {
   sourceFilter: SourceFilter;
   /** `_source` fields the reranker reads. */
   needed: string[];
+  /** The feature-record field asked for with the hits (pipelines keeping records in the index). */
+  recordField?: string;
+  /** The client asked for that field itself (`stored_fields`): it stays in its hits. */
+  clientWantsRecord: boolean;
 }
 
 /** Which query vector the first stage needs, if any. */
@@ -135,6 +139,7 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
   else body._source = src;
   body.from = 0;
   body.size = paging.window;
+  const record = askRecordField(body, p.features);
 
   const need = vectorNeed(spec);
   const numCandidates = Math.max(paging.window, p.first_stage.num_candidates);
@@ -164,5 +169,24 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
   } else if (body.query === undefined && spec.query.text) {
     body.query = matchQuery(spec);
   }
-  return { ...paging, body, params, sourceFilter, needed };
+  return { ...paging, body, params, sourceFilter, needed, ...record };
+}
+
+/**
+ * Ask the engine for each hit's feature record with the first-stage hits: a `stored_fields` entry
+ * (the record is a stored field left out of `_source`, see engine/mapping.ts). Naming
+ * `stored_fields` turns `_source` off unless asked, so `_source` is asked for explicitly (the
+ * client's own view is applied again afterwards). A client that turned stored fields off
+ * (`_none_`) gets no records asked for: its hits are reranked by computing.
+ */
+function askRecordField(body: Record<string, unknown>, features: RerankSpec['pipeline']['features']): Pick<FirstStagePlan, 'recordField' | 'clientWantsRecord'> {
+  if (features.store !== 'index') return { clientWantsRecord: false };
+  const field = features.field;
+  const given = body.stored_fields;
+  const list = typeof given === 'string' ? given.split(',').map((x) => x.trim()) : Array.isArray(given) ? given.filter((x): x is string => typeof x === 'string') : [];
+  if (list.includes('_none_')) return { clientWantsRecord: false };
+  const clientWantsRecord = list.includes(field) || list.includes('*');
+  body.stored_fields = [...new Set([...list, field])];
+  if (body._source === undefined) body._source = true;
+  return { recordField: field, clientWantsRecord };
 }

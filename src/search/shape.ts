@@ -81,6 +81,8 @@ export interface ShapeOptions {
   explain: boolean;
   /** Keep the first-stage `_score`s (degraded). */
   keepScores: boolean;
+  /** Stored fields vlrerank asked for on its own (feature records): removed from each hit's `fields`. */
+  stripFields?: string[];
   report: VlrerankReport;
 }
 
@@ -97,6 +99,12 @@ export function shapeResponse(upstream: Record<string, unknown>, ranked: RankedH
       const s = applySourceFilter(h._source, o.sourceFilter);
       if (s === undefined) delete h._source;
       else h._source = s;
+    }
+    if (o.stripFields?.length && h.fields && typeof h.fields === 'object') {
+      const fields = { ...(h.fields as Record<string, unknown>) };
+      for (const f of o.stripFields) delete fields[f];
+      if (Object.keys(fields).length) h.fields = fields;
+      else delete h.fields;
     }
     if (o.explain) {
       h._vlrerank = {

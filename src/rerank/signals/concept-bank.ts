@@ -28,7 +28,7 @@ export interface ConceptBank {
 
 const memory = new Map<string, Promise<ConceptBank>>();
 
-function conceptBankKey(classNames: string[], embedderId: string): string {
+export function conceptBankKey(classNames: string[], embedderId: string): string {
   const h = createHash('sha256');
   h.update(`conse-v1\n${embedderId}\n`);
   for (const c of classNames) h.update(`${conceptText(c)}\n`);

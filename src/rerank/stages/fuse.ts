@@ -64,6 +64,7 @@ function explain(
     modalities: { query: qMods, document: modalitiesOf(d) },
     signals: pair.signals,
     cache: { hits: prep.cacheHits + qCacheHits, misses: prep.cacheMisses },
+    features: prep.sources,
     timings_ms: { features: ms(prep.featuresMs) },
   };
   if (pair.bestFrame) e.best_frame = pair.bestFrame;

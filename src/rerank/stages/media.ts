@@ -11,6 +11,7 @@ import { Semaphore } from '../../util/semaphore.js';
 import type { PreparedSide } from '../pair-score.js';
 import type { MediaPort } from '../ports.js';
 import type { RequestPlan } from './request.js';
+import type { StoredDocument } from '../records/use.js';
 
 export interface QueryMedia {
   /** The query side so far: its visual embeddings (one per image / frame), video frame times. */
@@ -28,7 +29,12 @@ export interface DocumentMedia {
   misses: number;
   /** Time spent on this document's media. */
   ms: number;
+  /** Where the image's / video's features came from (`l1`: the in-process feature cache). */
+  sources?: { image?: FeatureSource; video?: FeatureSource };
 }
+
+/** Where one feature of a document came from: a stored record (its origin, e.g. `index`), a cache tier, or a model run. */
+export type FeatureSource = string;
 
 const now = () => performance.now();
 
@@ -59,8 +65,11 @@ export async function queryMedia(p: RequestPlan, media: MediaPort, signal: Abort
   return { side, frames, cacheHits };
 }
 
-/** Every document's media features, input order ([] when the local backend does not run). */
-export async function documentMedia(p: RequestPlan, media: MediaPort, concurrency: number, signal: AbortSignal | undefined): Promise<DocumentMedia[]> {
+/**
+ * Every document's media features, input order ([] when the local backend does not run). A part
+ * `stored` holds (a usable feature record) is neither read nor computed.
+ */
+export async function documentMedia(p: RequestPlan, media: MediaPort, concurrency: number, signal: AbortSignal | undefined, stored: ReadonlyArray<StoredDocument | undefined> = []): Promise<DocumentMedia[]> {
   const docs: DocumentMedia[] = [];
   if (!p.useLocal) return docs;
   const detect = p.qHasText;
@@ -69,19 +78,24 @@ export async function documentMedia(p: RequestPlan, media: MediaPort, concurrenc
     p.req.documents.map(async (d, i) => {
       const entry: DocumentMedia = { hits: 0, misses: 0, ms: 0 };
       docs[i] = entry;
-      if (d.image === undefined && d.video === undefined) return;
+      const wantImage = d.image !== undefined && !stored[i]?.image;
+      const wantVideo = d.video !== undefined && !stored[i]?.video;
+      if (!wantImage && !wantVideo) return;
       const rel = await limit.acquire(signal);
       const t = now();
+      entry.sources = {};
       try {
-        if (d.image !== undefined) {
-          const r = await media.image(d.image, { detect, ocr: p.ocr, signal });
+        if (wantImage) {
+          const r = await media.image(d.image!, { detect, ocr: p.ocr, signal });
           entry.image = r.features;
           entry[r.cacheHit ? 'hits' : 'misses']++;
+          entry.sources.image = r.cacheHit ? 'l1' : 'computed';
         }
-        if (d.video !== undefined) {
-          const r = await media.video(d.video, { detect, ocr: false, fps: d.fps ?? p.fps, maxFrames: d.max_frames ?? p.maxFrames, signal });
+        if (wantVideo) {
+          const r = await media.video(d.video!, { detect, ocr: false, fps: d.fps ?? p.fps, maxFrames: d.max_frames ?? p.maxFrames, signal });
           entry.video = { frames: r.frames, times: r.times };
           entry[r.cacheHit ? 'hits' : 'misses']++;
+          entry.sources.video = r.cacheHit ? 'l1' : 'computed';
         }
       } catch (e) {
         entry.error = toVlrerankError(e);

@@ -11,6 +11,7 @@ import { mediaError, type DocumentMedia } from './media.js';
 import type { RequestPlan } from './request.js';
 import type { DocumentPrep } from './sides.js';
 import type { TextPlan } from './text-plan.js';
+import type { StoredFeatures } from '../records/use.js';
 
 /** Clock readings (performance.now()) and stage durations of one request, in ms. */
 export interface Clock {
@@ -32,6 +33,8 @@ export interface ReportInput {
   preps: DocumentPrep[];
   texts: TextPlan;
   queryCacheHits: number;
+  /** What the feature records handed in gave (used / rejected parts). */
+  stored?: StoredFeatures;
   instructionUsed: boolean;
   /** Remote scores arrived (the instruction reached a worker, which may not have confirmed using it). */
   remoteScored?: boolean;
@@ -67,6 +70,9 @@ export function report(r: ReportInput, observe: RerankerOptions['observe']): Rer
     observe.cache('hit', hits);
     observe.cache('miss', misses);
   }
+  // where the documents' features came from, counted by source (`index`, `l1`, `computed`…)
+  const sources: Record<string, number> = {};
+  for (const p of r.preps) for (const s of Object.values(p.sources)) if (s) sources[s] = (sources[s] ?? 0) + 1;
   const errors = r.preps.flatMap((p, index) => (p.error ? [{ index, ...mediaError(p.error) }] : []));
   const used = r.instructionUsed;
   const out = Object.assign(r.top, {
@@ -80,6 +86,10 @@ export function report(r: ReportInput, observe: RerankerOptions['observe']): Rer
       model_calls: modelCalls,
       cache_hits: hits,
       cache_misses: misses,
+      feature_sources: sources,
+      ...(r.stored && (r.stored.used || r.stored.rejected)
+        ? { records: { used: r.stored.used, rejected: r.stored.rejected, ...(r.stored.firstRejection ? { first_rejection: r.stored.firstRejection } : {}) } }
+        : {}),
     },
     timings,
     instruction: {

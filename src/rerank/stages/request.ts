@@ -50,7 +50,11 @@ export function planRequest(req: NormalizedInput, ports: RerankerPorts, options:
   return { req, useLocal, useRemote, qHasText, qHasVisual, anyDocText, ocr, fps, maxFrames, clip, weights };
 }
 
-/** The concept bank is needed when text meets an image or a video (either way round). */
-export function needsConceptBank(p: RequestPlan): boolean {
-  return p.useLocal && ((p.qHasText && p.req.documents.some((d) => d.image || d.video)) || (p.qHasVisual && p.anyDocText));
+/**
+ * The concept bank is needed when text meets an image or a video (either way round), unless every
+ * document image and video comes with a usable feature record (which holds its bridge vector).
+ */
+export function needsConceptBank(p: RequestPlan, stored: ReadonlyArray<{ image?: unknown; video?: unknown } | undefined> = []): boolean {
+  const computed = p.req.documents.some((d, i) => (d.image && !stored[i]?.image) || (d.video && !stored[i]?.video));
+  return p.useLocal && ((p.qHasText && computed) || (p.qHasVisual && p.anyDocText));
 }

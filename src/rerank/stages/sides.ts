@@ -9,7 +9,9 @@ import type { VlrerankError } from '../../errors.js';
 import type { PreparedSide } from '../pair-score.js';
 import type { DualEncoderPort, TextEncoderPort } from '../ports.js';
 import { visualVector, type VisualMix } from '../signals/text-image.js';
-import type { DocumentMedia } from './media.js';
+import type { DocumentMedia, FeatureSource } from './media.js';
+import type { StoredDocument } from '../records/use.js';
+import type { VisualVectors } from '../../features/record/index.js';
 import type { RequestPlan } from './request.js';
 import type { PlannedVectors, TextPlan, VisualEntry } from './text-plan.js';
 
@@ -22,6 +24,8 @@ export interface DocumentPrep {
   cacheMisses: number;
   featuresMs: number;
   truncated: string[];
+  /** Where each of the document's features came from (explanations: `index`, `l1`, `computed`…). */
+  sources: { text?: FeatureSource; image?: FeatureSource; video?: FeatureSource };
 }
 
 /** The query side: its text vector, its visual-text vectors, and (with a CLIP model) its CLIP text vector. */
@@ -32,25 +36,54 @@ export async function querySide(p: RequestPlan, side: PreparedSide, plan: TextPl
   return side;
 }
 
-export function documentSides(p: RequestPlan, docs: DocumentMedia[], plan: TextPlan, v: PlannedVectors, mix: VisualMix, text: TextEncoderPort): DocumentPrep[] {
+/** One stored image's / frames' vectors as a side's visual inputs (the same shapes `visualOf` gives computed ones). */
+function storedVisual(frames: VisualVectors[], withText: boolean, mix: VisualMix): PreparedSide {
+  const side: PreparedSide = { visualEmb: frames.map((f) => f.embedding) };
+  if (withText) {
+    side.visualText = frames.map((f) => visualVector(f.passage, f.bridge, mix));
+    side.visualParts = frames.map((f) => ({ passage: f.passage, bridge: f.bridge, passageText: f.passageText, concepts: f.concepts }));
+  }
+  return side;
+}
+
+export function documentSides(
+  p: RequestPlan,
+  docs: DocumentMedia[],
+  plan: TextPlan,
+  v: PlannedVectors,
+  mix: VisualMix,
+  text: TextEncoderPort,
+  stored: ReadonlyArray<StoredDocument | undefined> = [],
+  origin: FeatureSource = 'record',
+): DocumentPrep[] {
   const { query: qv, passage: pv } = v;
   // truncation is reported in explanations only: tokenising every cached text again is not free
   const tokenCheck = p.req.explain ? text.countTokens?.bind(text) : undefined;
   const truncatedOf = (t: string | undefined, what: string) => (t !== undefined && tokenCheck && tokenCheck(t) > text.maxTokens ? [what] : []);
   return p.req.documents.map((d, i) => {
     const f = docs[i] ?? { hits: 0, misses: 0, ms: 0 };
+    const st = stored[i];
     const texts = plan.documents[i]!;
     const side: PreparedSide = {};
+    const sources: DocumentPrep['sources'] = { ...(f.sources ?? {}) };
     let hits = f.hits;
     let misses = f.misses;
+    let textSource: FeatureSource | undefined;
     const countText = (idx: number | undefined, res: typeof qv) => {
       if (idx === undefined || idx < 0 || !res) return undefined;
       if (res.hit[idx]) hits++;
       else misses++;
+      textSource = textSource === 'computed' || !res.hit[idx] ? 'computed' : 'l1';
       return res.vectors[idx];
     };
     if (texts.textP !== undefined) side.textPassageVec = countText(texts.textP, pv);
     if (texts.textQ !== undefined) side.textQueryVec = countText(texts.textQ, qv);
+    if (textSource) sources.text = textSource;
+    if (st?.text && d.text !== undefined) {
+      if (p.qHasText && st.text.passage) side.textPassageVec = st.text.passage;
+      if (p.qHasVisual && st.text.query) side.textQueryVec = st.text.query;
+      if ((p.qHasText && st.text.passage) || (p.qHasVisual && st.text.query)) sources.text = sources.text ? `${origin}+${sources.text}` : origin;
+    }
     if (texts.ocr !== undefined) side.ocrVec = countText(texts.ocr, pv);
     const visualOf = (entries: VisualEntry[]) => ({
       visualText: entries.map((e) => visualVector(countText(e.idx, pv)!, e.bridge, mix)),
@@ -59,17 +92,26 @@ export function documentSides(p: RequestPlan, docs: DocumentMedia[], plan: TextP
     if (f.image) {
       side.visualEmb = [f.image.embedding];
       if (texts.image) Object.assign(side, visualOf(texts.image));
+    } else if (st?.image) {
+      Object.assign(side, storedVisual([st.image], p.qHasText, mix));
+      if (p.ocr && p.qHasText && st.image.ocrVector) side.ocrVec = st.image.ocrVector;
+      sources.image = origin;
     }
     let videoSide: PreparedSide | undefined;
     if (f.video) {
       videoSide = { isVideo: true, frameTimes: f.video.times, visualEmb: f.video.frames.map((x) => x.embedding) };
       if (texts.video) Object.assign(videoSide, visualOf(texts.video));
-      if (!f.image) {
+    } else if (st?.video) {
+      videoSide = { isVideo: true, frameTimes: st.video.times, ...storedVisual(st.video.frames, p.qHasText, mix) };
+      sources.video = origin;
+    }
+    if (videoSide) {
+      if (!f.image && !st?.image) {
         Object.assign(side, videoSide);
         videoSide = undefined;
       }
     }
-    return { side, videoSide, error: f.error, cacheHits: hits, cacheMisses: misses, featuresMs: f.ms, truncated: truncatedOf(d.text, 'document.text') };
+    return { side, videoSide, error: f.error, cacheHits: hits, cacheMisses: misses, featuresMs: f.ms, truncated: truncatedOf(d.text, 'document.text'), sources };
   });
 }
 

@@ -12,6 +12,7 @@ import type { ConceptBank } from '../signals/concept-bank.js';
 import type { VisualText, VisualTextMemo } from '../visual-text.js';
 import type { DocumentMedia } from './media.js';
 import type { RequestPlan } from './request.js';
+import type { StoredDocument } from '../records/use.js';
 
 /** One image's or frame's visual text, with the index of its passage in `passageTexts`. */
 export type VisualEntry = VisualText & { idx: number };
@@ -50,6 +51,7 @@ export function planTexts(
   bank: ConceptBank | undefined,
   visual: VisualTextMemo,
   classNames: string[],
+  stored: ReadonlyArray<StoredDocument | undefined> = [],
 ): TextPlan {
   const { req, useLocal, qHasText, qHasVisual, anyDocText, ocr } = p;
   const queryTexts: string[] = [];
@@ -65,11 +67,13 @@ export function planTexts(
   const queryVisual = useLocal && queryFrames && anyDocText && bank ? visualPlan(queryFrames) : undefined;
   const documents = req.documents.map((d, i): DocumentTexts => {
     const f = docs[i];
+    const st = stored[i];
     // a document whose image or video could not be read is still scored on its text
     if (!useLocal) return {};
+    // vectors a usable feature record holds are not planned (sides.ts takes them from the record)
     return {
-      textP: qHasText && d.text !== undefined ? pi(d.text) : -1,
-      textQ: qHasVisual && d.text !== undefined ? qi(d.text) : -1,
+      textP: qHasText && d.text !== undefined && !st?.text?.passage ? pi(d.text) : -1,
+      textQ: qHasVisual && d.text !== undefined && !st?.text?.query ? qi(d.text) : -1,
       image: qHasText && f?.image && bank ? visualPlan([f.image]) : undefined,
       video: qHasText && f?.video && bank ? visualPlan(f.video.frames) : undefined,
       ocr: ocr && f?.image?.ocr && f.image.ocr.length > 0 ? pi(f.image.ocr.join('\n')) : -1,

@@ -49,7 +49,7 @@ describe.each(ENGINES)('vectors added at ingest on %s', (engine) => {
     expect(bulk.items[3].create.status).toBe(201);
     expect(bulk.items[3].create.vlrerank).toMatchObject({ vectors: false, error: { reason: expect.stringContaining('vectors not added') } });
     for (const i of [0, 1, 2, 4]) expect(Object.values(bulk.items[i])[0]).not.toHaveProperty('vlrerank');
-    expect(bulk.vlrerank).toEqual({ documents_with_vectors: 3, documents_without_vectors: 1 });
+    expect(bulk.vlrerank).toEqual({ documents_with_vectors: 3, documents_without_vectors: 1, documents_with_feature_records: 5 });
 
     const p0 = await get(INDEX, 'p0');
     expect(p0.image_vector).toHaveLength(1280);

@@ -22,7 +22,7 @@ describe.each(ENGINES)('video search through the proxy on %s', (engine) => {
     // titles are deliberately uninformative: only the frames can tell the clips apart
     const operations = clips.flatMap((c, i) => [{ index: { _index: INDEX, _id: c } }, { title: `clip ${i + 1}`, video: join(V, `${c}.mp4`) }]);
     const bulk: any = engine === 'elasticsearch' ? await esClient(p.url).bulk({ operations, refresh: true }) : (await osClient(p.url).bulk({ body: operations, refresh: true })).body;
-    expect(bulk.vlrerank).toEqual({ documents_with_vectors: clips.length, documents_without_vectors: 0 });
+    expect(bulk.vlrerank).toEqual({ documents_with_vectors: clips.length, documents_without_vectors: 0, documents_with_feature_records: clips.length });
   });
   afterAll(async () => {
     await p?.engine.json('DELETE', `/${INDEX}`);

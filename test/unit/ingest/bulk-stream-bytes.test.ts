@@ -3,13 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { transformBulk, type BulkReport } from '../../../src/ingest/bulk.js';
 import { parsePipeline, PipelineRegistry } from '../../../src/pipelines/index.js';
 
-const shop = parsePipeline({ index_patterns: ['shop'], fields: { text: ['t'], image: ['img'] }, vectors: { ingest: true, image: { field: 'v', dims: 2 } } }, 'shop.yaml');
+const shop = parsePipeline({ index_patterns: ['shop'], fields: { text: ['t'], image: ['img'] }, vectors: { ingest: true, image: { field: 'v', dims: 2 } }, features: { store: 'none' } }, 'shop.yaml');
 const registry = new PipelineRegistry([shop]);
 
 async function run(body: Buffer, chunk: number, concurrency = 1): Promise<{ out: Buffer; report: BulkReport }> {
   const parts: Buffer[] = [];
   for (let i = 0; i < body.length; i += chunk) parts.push(body.subarray(i, i + chunk));
-  const report: BulkReport = { failures: new Map(), vectorized: 0 };
+  const report: BulkReport = { failures: new Map(), vectorized: 0, recorded: 0 };
   const out: Buffer[] = [];
   for await (const c of transformBulk(Readable.from(parts), { registry, concurrency }, report)) out.push(c as Buffer);
   return { out: Buffer.concat(out), report };

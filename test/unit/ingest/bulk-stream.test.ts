@@ -4,13 +4,13 @@ import fc from 'fast-check';
 import { mergeBulkResponse, transformBulk, type BulkReport } from '../../../src/ingest/bulk.js';
 import { parsePipeline, PipelineRegistry } from '../../../src/pipelines/index.js';
 
-const shop = parsePipeline({ index_patterns: ['shop'], fields: { text: ['t'], image: ['img'] }, vectors: { ingest: true, image: { field: 'v', dims: 2 } } }, 'shop.yaml');
+const shop = parsePipeline({ index_patterns: ['shop'], fields: { text: ['t'], image: ['img'] }, vectors: { ingest: true, image: { field: 'v', dims: 2 } }, features: { store: 'none' } }, 'shop.yaml');
 const registry = new PipelineRegistry([shop]);
 
 async function run(body: string, chunk = 7, pathIndex?: string): Promise<{ out: string; report: BulkReport }> {
   const parts: Buffer[] = [];
   for (let i = 0; i < body.length; i += chunk) parts.push(Buffer.from(body.slice(i, i + chunk)));
-  const report: BulkReport = { failures: new Map(), vectorized: 0 };
+  const report: BulkReport = { failures: new Map(), vectorized: 0, recorded: 0 };
   const out = transformBulk(Readable.from(parts), { registry, pathIndex, concurrency: 2 }, report);
   let s = '';
   for await (const c of out) s += c.toString();

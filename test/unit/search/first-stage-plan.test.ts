@@ -53,9 +53,27 @@ describe('first-stage plan', () => {
       track_total_hits: true,
       from: 0,
       size: 20,
+      // the pipeline keeps feature records in the index (it has an image field): asked for with the hits
+      stored_fields: ['vlrerank_features'],
     });
+    expect(plan.recordField).toBe('vlrerank_features');
+    expect(plan.clientWantsRecord).toBe(false);
     expect(plan.params.toString()).toBe('routing=r1');
     expect(plan.sourceFilter).toEqual({ enabled: true, includes: ['title'], excludes: [] });
+  });
+
+  it('asks for the feature records with the hits, keeping _source on, and leaves them out when the client turned stored fields off', () => {
+    const s1 = spec({ ext: ext() });
+    const p1 = buildFirstStage(s1, planPaging(s1), 'elasticsearch', new Float32Array(3));
+    expect(p1.body).toMatchObject({ _source: true, stored_fields: ['vlrerank_features'] });
+    const s2 = spec({ stored_fields: ['vlrerank_features', 'other'], ext: ext() });
+    const p2 = buildFirstStage(s2, planPaging(s2), 'elasticsearch', new Float32Array(3));
+    expect(p2.body.stored_fields).toEqual(['vlrerank_features', 'other']);
+    expect(p2.clientWantsRecord).toBe(true);
+    const s3 = spec({ stored_fields: '_none_', ext: ext() });
+    const p3 = buildFirstStage(s3, planPaging(s3), 'elasticsearch', new Float32Array(3));
+    expect(p3.body.stored_fields).toBe('_none_');
+    expect(p3.recordField).toBeUndefined();
   });
 
   it('drops excludes that hide needed fields and turns _source:false into the needed fields', () => {

@@ -35,6 +35,18 @@ describe('response shaping', () => {
     expect(out.vlrerank.returned).toBe(2);
   });
 
+  it('strips the feature records it asked for from each hit, keeping the fields the client asked for', () => {
+    const withFields = hits.slice(0, 2).map((h, i) => ({ ...h, fields: i === 0 ? { vlrerank_features: ['AAAA'] } : { vlrerank_features: ['AAAA'], price: [3] } }));
+    const ranked = fuseWithFirstStage(withFields, [{ score: 0.9 }, { score: 0.1 }], { method: 'none' });
+    const o = { from: 0, size: 2, sourceFilter: parseSourceFilter(undefined), explain: false, report };
+    const out = shapeResponse({ hits: { hits: withFields } }, ranked, { ...o, keepScores: false, stripFields: ['vlrerank_features'] }) as any;
+    expect(out.hits.hits[0].fields).toBeUndefined();
+    expect(out.hits.hits[1].fields).toEqual({ price: [3] });
+    // degraded (first-stage order): stripped all the same
+    const degraded = shapeResponse({ hits: { hits: withFields } }, firstStageOrder(withFields), { ...o, keepScores: true, stripFields: ['vlrerank_features'] }) as any;
+    expect(degraded.hits.hits[0].fields).toBeUndefined();
+  });
+
   it('keeps first-stage order and scores when degraded, and applies min_score otherwise', () => {
     const deg = shapeResponse({ hits: { max_score: 10, hits } }, firstStageOrder(hits), { from: 0, size: 2, sourceFilter: parseSourceFilter(false), explain: false, keepScores: true, report: { ...report, degraded: 'failed' as const } }) as { hits: { max_score: number; hits: Array<Record<string, unknown>> } };
     expect(deg.hits.hits.map((h) => [h._id, h._score, h._source])).toEqual([['d0', 10, undefined], ['d1', 9, undefined]]);

@@ -1,0 +1,57 @@
+/**
+ * Add a document's feature record (issue 12) before it is indexed, for pipelines that keep
+ * records in the index (`features.store: index`): the rerank document the pipeline sees in the
+ * source (its text fields, its first image and video) goes through `Embedder.records`, and the
+ * record, packed (features/record/codec.ts), lands in the pipeline's `features.field` — a
+ * `binary` stored field left out of `_source` by the mapping (engine/mapping.ts), so clients never
+ * see it. A record already present is kept. A document whose media cannot be read gets a record of
+ * what could be computed (its text); the reason is returned for the caller to report — the
+ * document itself is never dropped. Mutates its target only.
+ */
+import { toVlrerankError } from '../errors.js';
+import { packRecord } from '../features/record/index.js';
+import type { Pipeline } from '../pipelines/index.js';
+import { documentFromSource } from '../pipelines/document.js';
+import type { Embedder } from '../rerank/embedder.js';
+
+export interface RecordOutcome {
+  added: boolean;
+  error?: { type: string; reason: string; vlrerank_code: string };
+}
+
+/**
+ * `doc`: the document as it will be stored (written into); `whole`: the whole document the record
+ * describes, when `doc` is only part of it (an `_update`'s partial `doc` merged over the stored one).
+ */
+export async function addRecord(doc: Record<string, unknown>, pipeline: Pipeline, embedder: Pick<Embedder, 'records'> | undefined, signal?: AbortSignal, whole: Record<string, unknown> = doc): Promise<RecordOutcome> {
+  const field = pipeline.features.field;
+  if (pipeline.features.store !== 'index' || doc[field] !== undefined) return { added: false };
+  const rerankDoc = documentFromSource(whole, pipeline);
+  if (!rerankDoc) return { added: false };
+  try {
+    if (!embedder) throw Object.assign(new Error('no embedder: the models are not available'), { code: 'VLR_MODEL_MISSING' });
+    // the text's query-side vector serves image and video queries only: a text-only pipeline never has one
+    const out = await embedder.records([rerankDoc], signal, { queryVectors: pipeline.fields.image.length + pipeline.fields.video.length > 0 });
+    doc[field] = packRecord(out.records[0]!);
+    const e = out.errors[0];
+    return { added: true, ...(e ? { error: { type: 'feature_record_exception', reason: `feature record without media features: ${e.reason}`, vlrerank_code: e.code } } : {}) };
+  } catch (e) {
+    signal?.throwIfAborted();
+    const err = toVlrerankError(e);
+    const reason = err.code === 'VLR_INTERNAL' ? ((e as Error)?.message ?? 'internal error') : err.message;
+    return { added: false, error: { type: err.type, reason: `feature record not added: ${reason}`, vlrerank_code: err.code } };
+  }
+}
+
+/** An `_update`'s partial document merged over the stored one, as the engine merges it (objects recursively). */
+export function mergedForUpdate(stored: Record<string, unknown> | undefined, partial: Record<string, unknown>): Record<string, unknown> {
+  const merge = (a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> => {
+    const out: Record<string, unknown> = { ...a };
+    for (const [k, v] of Object.entries(b)) {
+      const cur = out[k];
+      out[k] = v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur) ? merge(cur as Record<string, unknown>, v as Record<string, unknown>) : v;
+    }
+    return out;
+  };
+  return merge(stored ?? {}, partial);
+}

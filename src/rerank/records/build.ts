@@ -1,0 +1,135 @@
+/**
+ * Make the feature records of documents (issue 12 §1): the features `process()` would compute for
+ * them — text passage (and query-side) vectors; each image's or sampled frame's EfficientNet
+ * embedding, visual passage (text and vector), ConSE bridge vector and top concepts; OCR text and
+ * vector when asked — through the same media port, text-vector cache and visual-text memo, so a
+ * record scores as the on-the-fly path does (to float16 rounding). Each part is stamped with its
+ * key (keys.ts) and the identity of the content it came from. Deterministic: the same document
+ * under the same configuration gives the same record.
+ * Never knows where a record will be kept.
+ */
+import { toVlrerankError } from '../../errors.js';
+import { contentId, encodeVector, encodeVisual, RECORD_SCHEMA_VERSION, type FeatureRecord, type VisualRecordFrame } from '../../features/record/index.js';
+import type { VisualFeatures } from '../../features/records.js';
+import { Semaphore } from '../../util/semaphore.js';
+import type { MediaPort, TextVectorsPort } from '../ports.js';
+import type { ConceptBank } from '../signals/concept-bank.js';
+import type { VisualTextMemo } from '../visual-text.js';
+import type { RecordKeys } from './keys.js';
+
+/** A document as the reranker takes it. */
+export interface RecordDocument {
+  text?: string;
+  image?: string;
+  video?: string;
+  fps?: number;
+  max_frames?: number;
+}
+
+export interface RecordOptions {
+  /** Video sampling (documents' own fps / max_frames win); default the reranker's. */
+  fps?: number;
+  maxFrames?: number;
+  /** Keep images' OCR text and vector (default the reranker's `ocr`). */
+  ocr?: boolean;
+  /** Keep the text's query-side vector too, for image and video queries against text (default true). */
+  queryVectors?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface RecordsOutput {
+  /** Input order; a document with nothing to keep gets `{v}` alone. */
+  records: FeatureRecord[];
+  /** Documents whose image or video could not be read (their record lacks that part). */
+  errors: Array<{ index: number; code: string; reason: string }>;
+}
+
+export interface BuildDeps {
+  media: MediaPort;
+  texts: TextVectorsPort;
+  bank: () => Promise<ConceptBank>;
+  visual: VisualTextMemo;
+  keys: RecordKeys;
+  defaults: { fps: number; maxFrames: number; ocr: boolean };
+}
+
+interface Visuals {
+  image?: VisualFeatures;
+  video?: { frames: VisualFeatures[]; times: number[]; fps: number; maxFrames: number };
+}
+
+export async function buildRecords(documents: RecordDocument[], o: RecordOptions, d: BuildDeps): Promise<RecordsOutput> {
+  const errors: RecordsOutput['errors'] = [];
+  const ocr = (o.ocr ?? d.defaults.ocr) && d.media.ocrAvailable;
+  const visualKeys = d.keys.image !== undefined && d.keys.video !== undefined;
+  const limit = new Semaphore(16);
+  // 1. media features, every document at once (the model queues batch them)
+  const visuals: Visuals[] = await Promise.all(
+    documents.map(async (doc, index) => {
+      const v: Visuals = {};
+      if (!visualKeys || (doc.image === undefined && doc.video === undefined)) return v;
+      const release = await limit.acquire(o.signal);
+      try {
+        if (doc.image !== undefined) v.image = (await d.media.image(doc.image, { detect: true, ocr, signal: o.signal })).features;
+        if (doc.video !== undefined) {
+          const fps = doc.fps ?? o.fps ?? d.defaults.fps;
+          const maxFrames = doc.max_frames ?? o.maxFrames ?? d.defaults.maxFrames;
+          const r = await d.media.video(doc.video, { detect: true, ocr: false, fps, maxFrames, signal: o.signal });
+          v.video = { frames: r.frames, times: r.times, fps, maxFrames };
+        }
+      } catch (e) {
+        o.signal?.throwIfAborted();
+        const err = toVlrerankError(e);
+        errors.push({ index, code: err.code, reason: err.message });
+      } finally {
+        release();
+      }
+      return v;
+    }),
+  );
+  // 2. the texts: document texts, visual passages, OCR text — one batched call per side
+  const needBank = visuals.some((v) => v.image || v.video);
+  const bank = needBank ? await d.bank() : undefined;
+  const passages: string[] = [];
+  const queries: string[] = [];
+  const at = (list: string[], t: string) => list.push(t) - 1;
+  const visualText = (f: VisualFeatures) => {
+    const vt = d.visual.of(f, bank!, d.media.classNames);
+    return { f, vt, idx: at(passages, vt.passage) };
+  };
+  const plans = documents.map((doc, i) => {
+    const v = visuals[i]!;
+    const ocrText = ocr && v.image?.ocr && v.image.ocr.length > 0 ? v.image.ocr.join('\n') : undefined;
+    return {
+      textP: doc.text !== undefined ? at(passages, doc.text) : -1,
+      textQ: doc.text !== undefined && (o.queryVectors ?? true) ? at(queries, doc.text) : -1,
+      image: v.image ? visualText(v.image) : undefined,
+      ocrText,
+      ocr: ocrText !== undefined ? at(passages, ocrText) : -1,
+      video: v.video ? v.video.frames.map(visualText) : undefined,
+    };
+  });
+  const [pv, qv] = await Promise.all([
+    passages.length ? d.texts.vectors(passages, 'passage', o.signal) : undefined,
+    queries.length ? d.texts.vectors(queries, 'query', o.signal) : undefined,
+  ]);
+  const frame = (x: ReturnType<typeof visualText>): VisualRecordFrame =>
+    encodeVisual({ embedding: x.f.embedding, passage: pv!.vectors[x.idx]!, passageText: x.vt.passage, bridge: x.vt.bridge, concepts: x.vt.concepts });
+  // 3. the records
+  const records = documents.map((doc, i): FeatureRecord => {
+    const pl = plans[i]!;
+    const v = visuals[i]!;
+    const r: FeatureRecord = { v: RECORD_SCHEMA_VERSION };
+    if (doc.text !== undefined) {
+      r.text = { k: d.keys.text, h: contentId(doc.text), p: encodeVector(pv!.vectors[pl.textP]!), ...(pl.textQ >= 0 ? { q: encodeVector(qv!.vectors[pl.textQ]!) } : {}) };
+    }
+    if (pl.image && doc.image !== undefined) {
+      r.image = { k: d.keys.image!, r: contentId(doc.image), ...frame(pl.image), ...(ocr ? { ocr: { t: pl.ocrText ?? '', ...(pl.ocr >= 0 ? { v: encodeVector(pv!.vectors[pl.ocr]!) } : {}) } } : {}) };
+    }
+    if (pl.video && v.video && doc.video !== undefined) {
+      r.video = { k: d.keys.video!(v.video.fps, v.video.maxFrames), r: contentId(doc.video), fps: v.video.fps, mf: v.video.maxFrames, t: v.video.times, f: pl.video.map(frame) };
+    }
+    return r;
+  });
+  return { records, errors: errors.sort((a, b) => a.index - b.index) };
+}

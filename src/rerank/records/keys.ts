@@ -1,0 +1,43 @@
+/**
+ * The keys a feature record's parts must carry to be used by this reranker: each a hash
+ * (features/record/format.ts `partKey`) of everything that produced the part — the text model
+ * (id@revision); for images and frames also the image models with their revisions and
+ * preprocessing (the media port's `featureSignature`), the concept bank (classifier labels ×
+ * text model), the ConSE and visual-passage settings; for videos also fps and max_frames.
+ * A record written under any other configuration gets other keys, so it is recomputed, never used.
+ * Pure: reads the ports' identities and the reranker's settings; runs no model.
+ */
+import { partKey } from '../../features/record/index.js';
+import type { RerankerOptions } from '../options.js';
+import type { MediaPort, TextEncoderPort } from '../ports.js';
+import { conceptBankKey } from '../signals/concept-bank.js';
+import { DEFAULT_BRIDGE } from '../signals/conse-bridge.js';
+import { DEFAULT_VISUAL_PASSAGE } from '../signals/visual-passage.js';
+
+export interface RecordKeys {
+  text: string;
+  /** Undefined when the media port cannot say what produces its features. */
+  image?: string;
+  video?: (fps: number, maxFrames: number) => string;
+}
+
+export function recordKeys(text: Pick<TextEncoderPort, 'id'>, media: Pick<MediaPort, 'classifierId' | 'classNames' | 'featureSignature'>, options: Pick<RerankerOptions, 'bridge' | 'visualPassage'>): RecordKeys {
+  const keys: RecordKeys = { text: partKey('text', { text: text.id }) };
+  if (!media.featureSignature) return keys;
+  const visual = {
+    text: text.id,
+    media: media.featureSignature,
+    conceptBank: conceptBankKey(media.classNames, `${media.classifierId}+${text.id}`),
+    bridge: { ...DEFAULT_BRIDGE, ...(options.bridge ?? {}) },
+    visualPassage: { ...DEFAULT_VISUAL_PASSAGE, ...(options.visualPassage ?? {}) },
+  };
+  keys.image = partKey('image', visual);
+  const memo = new Map<string, string>();
+  keys.video = (fps, maxFrames) => {
+    const k = `${fps}|${maxFrames}`;
+    let v = memo.get(k);
+    if (!v) memo.set(k, (v = partKey('video', { ...visual, fps, maxFrames })));
+    return v;
+  };
+  return keys;
+}

@@ -1,0 +1,40 @@
+/**
+ * Ingest adds feature records only to an index whose mapping holds the record field as setup
+ * makes it (binary, left out of `_source`: anything else would show the record to every reader or
+ * map it by guess), and an `_update` describes the document it makes: the partial `doc` merged
+ * over the stored one, objects recursively, as the engines merge it.
+ */
+import { describe, expect, it } from 'vitest';
+import { pipelineProperties, recordFieldMapped, sourceMapping } from '../../../src/engine/mapping.js';
+import { mergedForUpdate } from '../../../src/ingest/records.js';
+import { parsePipeline } from '../../../src/pipelines/index.js';
+
+const shop = parsePipeline({ index_patterns: ['shop'], fields: { text: ['t'], image: ['img'] } }, 'shop.yaml');
+const kb = parsePipeline({ index_patterns: ['kb'], fields: { text: ['t'] } }, 'kb.yaml');
+
+describe('the feature-record field', () => {
+  it('defaults on for pipelines with media, off for text-only ones, and setup maps it out of _source', () => {
+    expect(shop.features).toEqual({ store: 'index', field: 'vlrerank_features' });
+    expect(kb.features.store).toBe('none');
+    expect(pipelineProperties(shop, 'elasticsearch').vlrerank_features).toEqual({ type: 'binary', store: true });
+    expect(sourceMapping(shop)).toEqual({ excludes: ['vlrerank_features'] });
+    expect(sourceMapping(kb)).toBeUndefined();
+  });
+
+  it('counts as mapped only when binary and excluded from _source', () => {
+    const mapping = (props: object, source?: object) => ({ shop: { mappings: { ...(source ? { _source: source } : {}), properties: props } } });
+    expect(recordFieldMapped(mapping({ vlrerank_features: { type: 'binary', store: true } }, { excludes: ['vlrerank_features'] }), 'vlrerank_features')).toBe(true);
+    expect(recordFieldMapped(mapping({ vlrerank_features: { type: 'binary', store: true } }), 'vlrerank_features')).toBe(false);
+    expect(recordFieldMapped(mapping({ vlrerank_features: { type: 'text' } }, { excludes: ['vlrerank_features'] }), 'vlrerank_features')).toBe(false);
+    expect(recordFieldMapped(mapping({ f: { properties: { rec: { type: 'binary' } } } }, { excludes: ['f.rec'] }), 'f.rec')).toBe(true);
+    expect(recordFieldMapped({ error: 'index_not_found_exception' }, 'vlrerank_features')).toBe(false);
+    expect(recordFieldMapped(undefined, 'vlrerank_features')).toBe(false);
+  });
+
+  it("merges an update's partial doc over the stored document as the engine does", () => {
+    const stored = { t: 'old', img: '/a.jpg', meta: { a: 1, b: { c: 2 } }, tags: ['x'] };
+    expect(mergedForUpdate(stored, { t: 'new', meta: { b: { d: 3 } }, tags: ['y'] })).toEqual({ t: 'new', img: '/a.jpg', meta: { a: 1, b: { c: 2, d: 3 } }, tags: ['y'] });
+    expect(mergedForUpdate(undefined, { t: 'only' })).toEqual({ t: 'only' });
+    expect(stored.t).toBe('old');
+  });
+});
