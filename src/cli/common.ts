@@ -27,13 +27,15 @@ export function addConfigFlags(cmd: Command): Command {
     .option('--log-level <level>', 'log level (or VLRERANK_LOG_LEVEL)');
 }
 
-export function configFromFlags(flags: ConfigFlags): Config {
+/** `extra`: dotted keys a command sets over the flags (e.g. `eval` starts its server on port 0). */
+export function configFromFlags(flags: ConfigFlags, extra: Record<string, unknown> = {}): Config {
   const over: Record<string, unknown> = {};
   if (flags.upstream) over['upstream.urls'] = flags.upstream.split(',').map((s) => s.trim()).filter(Boolean);
   if (flags.host) over['server.host'] = flags.host;
   if (flags.port !== undefined) over['server.port'] = /^\d+$/.test(flags.port) ? Number(flags.port) : flags.port;
   if (flags.modelsDir) over['models.dir'] = flags.modelsDir;
   if (flags.logLevel) over['log.level'] = flags.logLevel;
+  Object.assign(over, extra);
   return loadConfig({ file: flags.config, env: process.env, flags: over });
 }
 
