@@ -176,6 +176,9 @@ async function apiMode(flags: EvalFlags): Promise<void> {
     remoteModel: config.rerank.remote.model,
   });
   try {
+    // measure reranking, not the model load: load the models the collection needs first
+    const media = collection.some((d) => d.image || d.video) || inp.queries.some((q) => q.image || q.video);
+    await reranker.warmup({ media });
     const bar = progress(windows.length * inp.queries.length);
     const { runs, notes } = await runApiEval({ reranker, collection, queries: inp.queries, candidates, windows, onQuery: bar.tick });
     bar.stop();

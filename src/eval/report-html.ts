@@ -18,7 +18,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #dde3ea;padding-bottom:4px}
 .meta{color:#5a6472;font-size:12.5px}.note{color:#8a5a00;font-size:12.5px}
 table{border-collapse:collapse;margin:6px 0}th,td{border:1px solid #dde3ea;padding:4px 8px;text-align:right;vertical-align:middle}
-th{background:#f3f6f9;font-weight:600}td.l,th.l{text-align:left}.up{color:#137333;font-weight:600}.down{color:#b3261e;font-weight:600}
+th{background:#f3f6f9;font-weight:600;font-size:12.5px}td.l,th.l{text-align:left}.up{color:#137333;font-weight:600}.down{color:#b3261e;font-weight:600}
 .charts{display:flex;flex-wrap:wrap;gap:24px}.card{border:1px solid #dde3ea;border-radius:6px;padding:8px 12px}
 .doc{display:flex;gap:8px;align-items:center;max-width:360px;text-align:left}.doc img{width:64px;height:64px;object-fit:cover;border-radius:4px;flex:none}
 .doc span{font-size:12px;color:#3b4452}.q{max-width:300px;text-align:left}code{font-size:12px}

@@ -33,7 +33,7 @@ export function mediaOf(src: Record<string, unknown>): { image?: string; video?:
     } else if (Array.isArray(v) && depth < 2) v.forEach((x) => visit(x, depth + 1));
     else if (v && typeof v === 'object' && depth < 2) Object.values(v).forEach((x) => visit(x, depth + 1));
   };
-  for (const [k, v] of Object.entries(src)) if (!/vector|embedding|_vlrerank/i.test(k)) visit(v, 0);
+  for (const [k, v] of Object.entries(src)) if (!/vector|embedding|_vlrerank|^_?id$/i.test(k)) visit(v, 0);
   return out;
 }
 
