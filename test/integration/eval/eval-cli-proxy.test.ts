@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ndcgAt10 } from '../../helpers/search-eval.js';
 import { clientSearch, type SearchProxy } from '../../helpers/search-fixtures.js';
-import { cocoEvalFiles, cocoProxy, evalCli } from '../../helpers/eval-fixtures.js';
+import { cocoEvalFiles, cocoProxy, evalCli, evalPipelinesDir } from '../../helpers/eval-fixtures.js';
+import { DATA, MODELS } from '../../helpers/paths.js';
 
 const INDEX = 'eval-coco-it';
 const N = 20;
@@ -93,5 +94,23 @@ describe('vlrerank eval --url on COCO-mini (Elasticsearch 8.19)', () => {
     await expect(evalCli(['--url', p.url, '--index', INDEX, '--queries', files.queries, '--window', '1000'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/answered 400: .*exceeds the maximum \[239\]/) });
     await expect(evalCli(['--url', 'http://127.0.0.1:1', '--index', INDEX, '--queries', files.queries])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('cannot reach http://127.0.0.1:1') });
     await expect(evalCli(['--url', p.url, '--queries', files.queries])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--index') });
+  });
+
+  it('without --url starts its own server from the configuration, on the same engine and pipeline', async () => {
+    const json = join(files.dir, 'in-process.json');
+    const { stdout } = await evalCli(['--upstream', p.engineUrl, '--models-dir', MODELS, '--index', INDEX, '--queries', files.queries, '--qrels', files.qrels, '--limit', '3', '--window', '10', '--json', json], {
+      VLRERANK_PIPELINES_DIR: evalPipelinesDir(),
+      VLRERANK_MEDIA_ROOTS: DATA,
+    });
+    expect(stdout).toContain(`in-process (upstream ${p.engineUrl})`);
+    const own = JSON.parse(readFileSync(json, 'utf8'));
+    const viaUrl = out.runs.find((r: any) => r.window === 10).queries.slice(0, 3);
+    expect(own.runs[0].queries.map((q: any) => q.id)).toEqual(viaUrl.map((q: any) => q.id));
+    own.runs[0].queries.forEach((q: any, i: number) => {
+      // the first stage is the engine's (same query vector, same pipeline): identical; the rerank reorders that window
+      expect(q.first).toEqual(viaUrl[i].first);
+      expect([...q.reranked].sort()).toEqual([...q.first].sort());
+    });
+    expect(own.configs[0].degraded).toBe(0);
   });
 });
