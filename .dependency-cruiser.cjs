@@ -21,7 +21,7 @@
 /** Top-level folders of src/, as in ARCHITECTURE.md. */
 const ROOMS = [
   'cli', 'server', 'http', 'proxy', 'engine', 'search', 'ingest', 'api',
-  'rerank', 'features', 'models', 'config', 'pipelines', 'util', 'observability', 'ui',
+  'rerank', 'features', 'models', 'config', 'pipelines', 'util', 'observability', 'ui', 'eval',
 ];
 
 /** A path pattern that matches anything under one of the named rooms: `^src/(a|b)/`. */
@@ -33,7 +33,7 @@ function rooms(...names) {
 }
 
 /** Rooms above the shared foundation (config/, pipelines/, util/, errors.ts, observability/). */
-const AREAS = ['cli', 'server', 'http', 'proxy', 'engine', 'search', 'ingest', 'api', 'rerank', 'features', 'models', 'ui'];
+const AREAS = ['cli', 'server', 'http', 'proxy', 'engine', 'search', 'ingest', 'api', 'rerank', 'features', 'models', 'ui', 'eval'];
 
 const rule = (name, comment, from, to) => ({ name, comment, severity: 'error', from, to });
 
@@ -95,6 +95,14 @@ const config = {
       { path: rooms('search', 'ingest') },
       // $1 is the room of the importing module: search/ may import search/.
       { path: rooms('search', 'ingest'), pathNot: '^src/$1/' },
+    ),
+    rule(
+      'eval-measures-through-the-front-door',
+      'eval/ (`vlrerank eval`) measures what users get: it sends the searches users send to a running ' +
+        'vlrerank over HTTP, or calls process(); it may use rerank/, engine/ and the foundation, never ' +
+        'the server, the HTTP surface or search/ingest internals (a shortcut would measure something else).',
+      { path: rooms('eval') },
+      { path: rooms('http', 'server', 'search', 'ingest', 'api', 'proxy', 'cli', 'ui', 'features', 'models') },
     ),
     rule(
       'foundation-imports-no-area',

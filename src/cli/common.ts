@@ -27,7 +27,7 @@ export function addConfigFlags(cmd: Command): Command {
     .option('--log-level <level>', 'log level (or VLRERANK_LOG_LEVEL)');
 }
 
-/** The configuration from file, environment and flags; `extra` holds a command's own flags as config keys. */
+/** The configuration from file, environment and flags; `extra`: dotted keys a command sets over the flags (e.g. `serve --role`, or `eval` starting its server on port 0). */
 export function configFromFlags(flags: ConfigFlags, extra: Record<string, unknown> = {}): Config {
   const over: Record<string, unknown> = {};
   if (flags.upstream) over['upstream.urls'] = flags.upstream.split(',').map((s) => s.trim()).filter(Boolean);

@@ -28,6 +28,7 @@ const EXPECTED = [
   'engine-below-the-areas: src/engine/engine-below-the-areas.ts → src/ingest/bulk.ts',
   // a type-only import: counts
   'errors-is-a-leaf: src/errors.ts → src/observability/log.ts',
+  'eval-measures-through-the-front-door: src/eval/eval-measures-through-the-front-door.ts → src/search/handler.ts',
   // a type-only import of a package: counts
   'express-only-in-http: src/api/express-only-in-http.ts → express (package)',
   'foundation-imports-no-area: src/pipelines/foundation-imports-no-area.ts → src/ui/serve.ts',

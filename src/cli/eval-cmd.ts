@@ -1,0 +1,222 @@
+/**
+ * `vlrerank eval`: measure what reranking changes on the user's own data (issue 14).
+ *   proxy mode  `--index I --queries q.jsonl [--qrels … | --beir folder] [--pipeline a,b] [--window 20,50]`:
+ *               every query through the search users run, against `--url` or a server this command
+ *               starts in-process from the configuration (as `vlrerank serve` does);
+ *   API mode    `--api --collection docs.jsonl --queries q.jsonl [--candidates run.trec]`: `process()`.
+ * Prints a summary, and writes `--json` (the figures) and `--report` (one self-contained HTML file).
+ * Every mistake in the flags or the files is a message and exit 2; never a stack trace.
+ */
+import { writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { addConfigFlags, configFromFlags, runAction, type ConfigFlags } from './common.js';
+import { vlrError } from '../errors.js';
+import { startServer } from '../server/start.js';
+import { Reranker } from '../rerank/reranker.js';
+import { inferenceIdle } from '../models/inference-idle.js';
+import { beirFiles, loadCollection, loadQrels, loadQueries, loadRun, selectQueries, type EvalQuery, type Qrels } from '../eval/judgements.js';
+import { fetchSources, runProxyEval } from '../eval/proxy-runner.js';
+import { runApiEval } from '../eval/api-runner.js';
+import { summarise, winsAndLosses, type ConfigRun, type EvalResult } from '../eval/summary.js';
+import { previewIds, renderReport } from '../eval/report-html.js';
+import { previewOf, previews, type Preview } from '../eval/thumbnails.js';
+import { formatSummary } from '../eval/format.js';
+import type { Gain } from '../eval/metrics.js';
+
+interface EvalFlags extends ConfigFlags {
+  index?: string;
+  queries?: string;
+  qrels?: string;
+  beir?: string;
+  split: string;
+  pipeline?: string;
+  window?: string;
+  limit?: string;
+  json?: string;
+  report?: string;
+  url?: string;
+  gain: string;
+  api?: boolean;
+  collection?: string;
+  candidates?: string;
+  thumbnails: boolean;
+}
+
+function positiveInts(v: string, flag: string): number[] {
+  const xs = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!xs.length || xs.some((x) => !/^\d+$/.test(x) || Number(x) < 1)) throw vlrError('VLR_BAD_REQUEST', `${flag} must be a positive integer or a comma-separated list of them, got "${v}"`);
+  return [...new Set(xs.map(Number))];
+}
+
+/** Relative media paths of the queries are resolved against the queries file's folder. */
+function absolutise<T extends { image?: string; video?: string }>(x: T, base: string): T {
+  const abs = (p?: string) => (p && !/^[a-z][a-z0-9+.-]*:/i.test(p) && !isAbsolute(p) ? resolve(base, p) : p);
+  return { ...x, ...(x.image ? { image: abs(x.image) } : {}), ...(x.video ? { video: abs(x.video) } : {}) };
+}
+
+interface Inputs {
+  queries: EvalQuery[];
+  qrels?: Qrels;
+  corpus?: string;
+  notes: string[];
+  mediaDirs: string[];
+}
+
+function inputs(flags: EvalFlags): Inputs {
+  if (flags.beir && (flags.queries || flags.qrels)) throw vlrError('VLR_BAD_REQUEST', '--beir names the queries and qrels itself: give --beir, or --queries with --qrels, not both');
+  const files = flags.beir ? beirFiles(resolve(flags.beir), flags.split) : undefined;
+  const qfile = files?.queries ?? (flags.queries ? resolve(flags.queries) : undefined);
+  if (!qfile) throw vlrError('VLR_BAD_REQUEST', 'give the queries: --queries q.jsonl (or --beir <folder>)');
+  const loaded = loadQueries(qfile);
+  const qrelsFile = files?.qrels ?? (flags.qrels ? resolve(flags.qrels) : undefined);
+  let qrels: Qrels | undefined = qrelsFile ? loadQrels(qrelsFile) : loaded.qrels.size ? loaded.qrels : undefined;
+  if (qrelsFile && loaded.qrels.size) for (const [q, m] of loaded.qrels) if (!qrels!.has(q)) qrels!.set(q, m);
+  const limit = flags.limit !== undefined ? positiveInts(flags.limit, '--limit')[0] : undefined;
+  const sel = selectQueries(loaded.queries, qrels, limit);
+  const notes: string[] = [];
+  if (qrels && sel.missing.length) notes.push(`${sel.missing.length} judged query ids are not in the queries file (skipped)`);
+  if (!qrels) qrels = undefined;
+  const base = dirname(qfile);
+  return { queries: sel.queries.map((q) => absolutise(q, base)), qrels, corpus: files?.corpus, notes, mediaDirs: [base] };
+}
+
+function progress(total: number): { tick: (done: number) => void; stop: () => void } {
+  if (!process.stderr.isTTY || total < 5) return { tick: () => {}, stop: () => {} };
+  const bar = new cliProgress.SingleBar({ format: 'eval |{bar}| {value}/{total} searches', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+  bar.start(total, 0);
+  return { tick: (d) => bar.update(d), stop: () => bar.stop() };
+}
+
+async function queryPreviews(result: EvalResult, queries: EvalQuery[], ffmpegPath: string): Promise<Record<string, Preview>> {
+  const out: Record<string, Preview> = {};
+  const { wins, losses } = winsAndLosses(result.perQuery);
+  const shown = new Set([...wins, ...losses].map((r) => r.id));
+  for (const q of queries) if (shown.has(q.id) && (q.image || q.video)) out[`query:${q.id}`] = await previewOf({ image: q.image, video: q.video }, { ffmpegPath });
+  return out;
+}
+
+async function write(flags: EvalFlags, result: EvalResult, runs: ConfigRun[], docPreviews: () => Promise<Record<string, Preview>>): Promise<void> {
+  process.stdout.write(`${formatSummary(result)}\n`);
+  if (flags.json) {
+    writeFileSync(flags.json, `${JSON.stringify({ ...result, runs }, null, 2)}\n`);
+    process.stdout.write(`figures written to ${flags.json}\n`);
+  }
+  if (flags.report) {
+    writeFileSync(flags.report, renderReport(result, runs, flags.thumbnails ? await docPreviews() : {}));
+    process.stdout.write(`report written to ${flags.report}\n`);
+  }
+}
+
+async function proxyMode(flags: EvalFlags): Promise<void> {
+  if (!flags.index) throw vlrError('VLR_BAD_REQUEST', 'give the index to evaluate: --index <name> (or --api --collection docs.jsonl for the rerank library)');
+  if (flags.collection || flags.candidates) throw vlrError('VLR_BAD_REQUEST', '--collection and --candidates belong to --api mode');
+  const inp = inputs(flags);
+  const windows = positiveInts(flags.window ?? '50', '--window');
+  const pipelines = flags.pipeline ? flags.pipeline.split(',').map((s) => s.trim()).filter(Boolean) : [undefined];
+  const base = configFromFlags(flags);
+  let url = flags.url;
+  let close = async () => {};
+  if (!url) {
+    const config = configFromFlags(flags, {
+      'server.port': 0,
+      'server.host': '127.0.0.1',
+      'server.ui': false,
+      'log.level': flags.logLevel ?? 'warn',
+      'log.access': false,
+      'media.roots': [...new Set([...base.media.roots, ...inp.mediaDirs])],
+    });
+    const running = await startServer(config);
+    url = running.url;
+    close = async () => {
+      await running.close();
+      await inferenceIdle();
+    };
+    // measure searches, not the model load: wait for the warm-up first
+    if (running.services.reranker.warm.state === 'warming') await running.services.reranker.warm.wait();
+  }
+  try {
+    const bar = progress(pipelines.length * windows.length * inp.queries.length);
+    const runs = await runProxyEval({ url, index: flags.index, queries: inp.queries, pipelines, windows, onQuery: bar.tick });
+    bar.stop();
+    const result = summarise({ mode: 'proxy', target: { index: flags.index, url: flags.url ?? `in-process (upstream ${base.upstream.urls.join(', ')})` }, runs, queries: inp.queries, qrels: inp.qrels, gain: flags.gain as Gain, notes: inp.notes });
+    await write(flags, result, runs, async () => {
+      const ids = previewIds(result);
+      const sources = await fetchSources(url!, flags.index!, ids).catch(() => new Map<string, Record<string, unknown>>());
+      return { ...(await previews(sources, ids, { ffmpegPath: base.media.ffmpegPath })), ...(await queryPreviews(result, inp.queries, base.media.ffmpegPath)) };
+    });
+  } finally {
+    await close();
+  }
+}
+
+async function apiMode(flags: EvalFlags): Promise<void> {
+  if (flags.index || flags.url || flags.pipeline) throw vlrError('VLR_BAD_REQUEST', '--api evaluates the rerank library on a collection: --index, --url and --pipeline belong to the proxy mode');
+  const inp = inputs(flags);
+  const file = flags.collection ? resolve(flags.collection) : inp.corpus;
+  if (!file) throw vlrError('VLR_BAD_REQUEST', 'give the documents: --api --collection docs.jsonl (or a --beir folder holding corpus.jsonl)');
+  const cdir = dirname(file);
+  const collection = loadCollection(file).map((d) => absolutise(d, cdir));
+  const candidates = flags.candidates ? loadRun(resolve(flags.candidates)) : undefined;
+  const config = configFromFlags(flags);
+  if (!flags.window && !candidates && collection.length > config.rerank.maxDocuments) {
+    throw vlrError('VLR_BAD_REQUEST', `the collection holds ${collection.length} documents, more than one rerank takes (rerank.maxDocuments ${config.rerank.maxDocuments}): give --candidates (a first-stage run) or --window`);
+  }
+  const windows = positiveInts(flags.window ?? String(candidates ? 100 : collection.length), '--window');
+  const named = collection.flatMap((d) => [d.image, d.video]).filter((p): p is string => !!p && isAbsolute(p)).map((p) => dirname(p));
+  const reranker = new Reranker({
+    modelsDir: config.models.dir,
+    device: config.models.device,
+    mediaRoots: [...new Set([...config.media.roots, cdir, ...inp.mediaDirs, ...named])],
+    cacheDir: config.rerank.cacheDir,
+    maxDocuments: Math.max(config.rerank.maxDocuments, ...windows),
+    weights: config.rerank.weights,
+    remoteUrls: config.rerank.remote.urls,
+    remoteModel: config.rerank.remote.model,
+  });
+  try {
+    // measure reranking, not the model load: load the models the collection needs first
+    const media = collection.some((d) => d.image || d.video) || inp.queries.some((q) => q.image || q.video);
+    await reranker.warmup({ media });
+    const bar = progress(windows.length * inp.queries.length);
+    const { runs, notes } = await runApiEval({ reranker, collection, queries: inp.queries, candidates, windows, onQuery: bar.tick });
+    bar.stop();
+    const result = summarise({ mode: 'api', target: { collection: file, ...(flags.candidates ? { candidates: flags.candidates } : {}) }, runs, queries: inp.queries, qrels: inp.qrels, gain: flags.gain as Gain, notes: [...inp.notes, ...notes] });
+    const byId = new Map(collection.map((d) => [d.id, d as unknown as Record<string, unknown>]));
+    await write(flags, result, runs, async () => ({ ...(await previews(byId, previewIds(result), { ffmpegPath: config.media.ffmpegPath })), ...(await queryPreviews(result, inp.queries, config.media.ffmpegPath)) }));
+  } finally {
+    await reranker.close();
+  }
+}
+
+export function registerEval(program: Command): void {
+  addConfigFlags(
+    program
+      .command('eval')
+      .description('measure ranking quality, agreement and latency of reranking on your own queries (JSON and an HTML report)')
+      .option('--index <name>', 'index to search through the proxy')
+      .option('--queries <file>', 'queries JSONL: {"_id", "text"?, "image"?, "video"?, "query"? (first-stage DSL), "relevant"?}')
+      .option('--qrels <file>', 'judgements: BEIR/TREC qrels TSV, or graded JSONL {"query_id", "doc_id", "relevance"}')
+      .option('--beir <folder>', 'a BEIR folder (queries.jsonl, qrels/<split>.tsv, corpus.jsonl)')
+      .option('--split <name>', 'qrels split of a BEIR folder', 'test')
+      .option('--pipeline <names>', 'pipeline(s) to compare, comma-separated (default: the index\'s own)')
+      .option('--window <list>', 'rerank window(s), comma-separated (default 50; --api: the candidates or the collection)')
+      .option('--limit <n>', 'evaluate the first n queries (judged ones, in judgement order)')
+      .option('--json <file>', 'write the figures as JSON')
+      .option('--report <file>', 'write a self-contained HTML report')
+      .option('--url <url>', 'a running vlrerank to search through (default: start one in-process from the configuration)')
+      .option('--gain <kind>', 'nDCG gain: exponential (2^rel-1, default) or linear (trec_eval)', 'exponential')
+      .option('--api', 'evaluate the rerank library (process()) on a JSONL collection, no engine')
+      .option('--collection <file>', '--api: documents JSONL {"_id", "text"?, "title"?, "image"?, "video"?}')
+      .option('--candidates <file>', '--api: first-stage run (TREC run file, or "qid docid score")')
+      .option('--no-thumbnails', 'leave thumbnails out of the report'),
+  ).action((flags: EvalFlags) =>
+    runAction(async () => {
+      if (flags.gain !== 'exponential' && flags.gain !== 'linear') throw vlrError('VLR_BAD_REQUEST', `--gain must be exponential or linear, got "${flags.gain}"`);
+      if (flags.api) await apiMode(flags);
+      else await proxyMode(flags);
+      await inferenceIdle();
+    }),
+  );
+}

@@ -1,0 +1,257 @@
+/**
+ * Loaders of what `vlrerank eval` measures against: queries (JSONL), judgements (BEIR/TREC qrels
+ * TSV or graded JSONL), a BEIR folder (queries.jsonl + qrels/<split>.tsv + corpus.jsonl), a
+ * first-stage run (TREC run file) and a JSONL collection for `--api`.
+ *
+ * Every mistake in a file is a VLR_BAD_REQUEST / VLR_PARSE naming the file and line, never a crash
+ * or a silently empty evaluation. Reads files only; never talks to an engine or a model.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { vlrError } from '../errors.js';
+
+export interface EvalQuery {
+  id: string;
+  text?: string;
+  image?: string;
+  video?: string;
+  /** A first-stage search query of the user's own (Elasticsearch query DSL), kept as the first stage. */
+  dsl?: Record<string, unknown>;
+}
+
+/** query id → (doc id → grade) */
+export type Qrels = Map<string, Map<string, number>>;
+
+export interface CollectionDoc {
+  id: string;
+  text?: string;
+  image?: string;
+  video?: string;
+}
+
+function readText(file: string, what: string): string {
+  if (!existsSync(file)) throw vlrError('VLR_BAD_REQUEST', `${what} ${file}: no such file`);
+  if (!statSync(file).isFile()) throw vlrError('VLR_BAD_REQUEST', `${what} ${file}: not a file`);
+  return readFileSync(file, 'utf8');
+}
+
+function jsonLines(text: string, file: string): Array<{ line: number; value: Record<string, unknown> }> {
+  const out: Array<{ line: number; value: Record<string, unknown> }> = [];
+  text.split('\n').forEach((raw, i) => {
+    const l = raw.trim();
+    if (!l) return;
+    let v: unknown;
+    try {
+      v = JSON.parse(l);
+    } catch (e) {
+      throw vlrError('VLR_PARSE', `${file}:${i + 1}: not valid JSON: ${(e as Error).message}`);
+    }
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw vlrError('VLR_BAD_REQUEST', `${file}:${i + 1}: each line must be a JSON object`);
+    out.push({ line: i + 1, value: v as Record<string, unknown> });
+  });
+  return out;
+}
+
+const idOf = (v: Record<string, unknown>, keys: string[]): string | undefined => {
+  for (const k of keys) {
+    const x = v[k];
+    if (typeof x === 'string' && x !== '') return x;
+    if (typeof x === 'number' && Number.isFinite(x)) return String(x);
+  }
+  return undefined;
+};
+
+const str = (v: unknown, where: string): string | undefined => {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || !v.trim()) throw vlrError('VLR_BAD_REQUEST', `${where} must be a non-empty string`);
+  return v;
+};
+
+/**
+ * Queries JSONL: `{"_id"|"id"|"query_id", "text"?, "image"?, "video"?, "query"?: {…DSL}}` per line
+ * (BEIR's queries.jsonl as it is). A line may also carry its judgements as `"relevant": {doc: grade}`
+ * or `["doc", …]` (grade 1); those are returned as qrels.
+ */
+export function parseQueries(text: string, file: string): { queries: EvalQuery[]; qrels: Qrels } {
+  const queries: EvalQuery[] = [];
+  const qrels: Qrels = new Map();
+  const seen = new Set<string>();
+  for (const { line, value: v } of jsonLines(text, file)) {
+    const where = `${file}:${line}`;
+    const id = idOf(v, ['_id', 'id', 'query_id', 'qid']);
+    if (!id) throw vlrError('VLR_BAD_REQUEST', `${where}: needs an id ("_id", "id" or "query_id")`);
+    if (seen.has(id)) throw vlrError('VLR_BAD_REQUEST', `${where}: query id "${id}" appears twice`);
+    seen.add(id);
+    const q: EvalQuery = { id, text: str(v.text, `${where}: "text"`), image: str(v.image, `${where}: "image"`), video: str(v.video, `${where}: "video"`) };
+    if (v.query !== undefined) {
+      if (!v.query || typeof v.query !== 'object' || Array.isArray(v.query)) throw vlrError('VLR_BAD_REQUEST', `${where}: "query" must be a query DSL object`);
+      q.dsl = v.query as Record<string, unknown>;
+    }
+    if (!q.text && !q.image && !q.video) throw vlrError('VLR_BAD_REQUEST', `${where}: query "${id}" needs one of "text", "image", "video"`);
+    queries.push(q);
+    if (v.relevant !== undefined) qrels.set(id, gradesOf(v.relevant, `${where}: "relevant"`));
+  }
+  if (!queries.length) throw vlrError('VLR_BAD_REQUEST', `${file} holds no queries`);
+  return { queries, qrels };
+}
+
+function gradesOf(v: unknown, where: string): Map<string, number> {
+  const m = new Map<string, number>();
+  if (Array.isArray(v)) {
+    for (const id of v) {
+      if (typeof id !== 'string' && typeof id !== 'number') throw vlrError('VLR_BAD_REQUEST', `${where} must list document ids`);
+      m.set(String(id), 1);
+    }
+  } else if (v && typeof v === 'object') {
+    for (const [id, g] of Object.entries(v)) {
+      if (typeof g !== 'number' || !Number.isFinite(g)) throw vlrError('VLR_BAD_REQUEST', `${where}: the grade of "${id}" must be a number`);
+      m.set(id, g);
+    }
+  } else throw vlrError('VLR_BAD_REQUEST', `${where} must be an object {doc: grade} or a list of doc ids`);
+  return m;
+}
+
+function add(q: Qrels, qid: string, did: string, g: number): void {
+  if (!q.has(qid)) q.set(qid, new Map());
+  q.get(qid)!.set(did, g);
+}
+
+/**
+ * Qrels as TSV/whitespace: BEIR's `query-id  corpus-id  score` (header optional) or TREC's
+ * `qid  iter  docid  rel`. The order of first appearance is kept (it orders the evaluated queries).
+ */
+export function parseQrelsTsv(text: string, file: string): Qrels {
+  const q: Qrels = new Map();
+  text.split('\n').forEach((raw, i) => {
+    const l = raw.trim();
+    if (!l || l.startsWith('#')) return;
+    const c = l.split(/\s+/);
+    const where = `${file}:${i + 1}`;
+    if (c.length !== 3 && c.length !== 4) throw vlrError('VLR_BAD_REQUEST', `${where}: expected "query-id corpus-id score" (BEIR) or "qid iter docid rel" (TREC), got ${c.length} columns`);
+    const [qid, did, g] = c.length === 3 ? [c[0]!, c[1]!, c[2]!] : [c[0]!, c[2]!, c[3]!];
+    if (!/^-?\d+(\.\d+)?$/.test(g)) {
+      if (i === 0 || q.size === 0) return; // a header line
+      throw vlrError('VLR_BAD_REQUEST', `${where}: the grade "${g}" is not a number`);
+    }
+    add(q, qid, did, Number(g));
+  });
+  if (!q.size) throw vlrError('VLR_BAD_REQUEST', `${file} holds no judgements`);
+  return q;
+}
+
+/** Graded JSONL: `{"query_id", "doc_id"|"corpus_id", "relevance"|"score"|"grade"}` or `{"query_id", "relevant": {…}}` per line. */
+export function parseQrelsJsonl(text: string, file: string): Qrels {
+  const q: Qrels = new Map();
+  for (const { line, value: v } of jsonLines(text, file)) {
+    const where = `${file}:${line}`;
+    const qid = idOf(v, ['query_id', 'query-id', 'qid', '_id', 'id']);
+    if (!qid) throw vlrError('VLR_BAD_REQUEST', `${where}: needs "query_id"`);
+    if (v.relevant !== undefined) {
+      for (const [d, g] of gradesOf(v.relevant, `${where}: "relevant"`)) add(q, qid, d, g);
+      continue;
+    }
+    const did = idOf(v, ['doc_id', 'corpus_id', 'corpus-id', 'docid']);
+    if (!did) throw vlrError('VLR_BAD_REQUEST', `${where}: needs "doc_id" (or "relevant")`);
+    const g = v.relevance ?? v.score ?? v.grade ?? 1;
+    if (typeof g !== 'number' || !Number.isFinite(g)) throw vlrError('VLR_BAD_REQUEST', `${where}: "relevance" must be a number`);
+    add(q, qid, did, g);
+  }
+  if (!q.size) throw vlrError('VLR_BAD_REQUEST', `${file} holds no judgements`);
+  return q;
+}
+
+export function loadQueries(file: string): { queries: EvalQuery[]; qrels: Qrels } {
+  return parseQueries(readText(file, 'queries'), file);
+}
+
+export function loadQrels(file: string): Qrels {
+  const text = readText(file, 'qrels');
+  return /\.jsonl?$/i.test(file) ? parseQrelsJsonl(text, file) : parseQrelsTsv(text, file);
+}
+
+/** A BEIR folder: `queries.jsonl`, `qrels/<split>.tsv`, `corpus.jsonl` (the corpus only for --api). */
+export function beirFiles(folder: string, split = 'test'): { queries: string; qrels: string; corpus: string } {
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) throw vlrError('VLR_BAD_REQUEST', `--beir ${folder}: not a folder`);
+  const f = { queries: join(folder, 'queries.jsonl'), qrels: join(folder, 'qrels', `${split}.tsv`), corpus: join(folder, 'corpus.jsonl') };
+  for (const k of ['queries', 'qrels'] as const) if (!existsSync(f[k])) throw vlrError('VLR_BAD_REQUEST', `--beir ${folder}: no ${k === 'qrels' ? `qrels/${split}.tsv` : 'queries.jsonl'} (a BEIR folder holds queries.jsonl, corpus.jsonl and qrels/<split>.tsv)`);
+  return f;
+}
+
+/**
+ * The queries to evaluate: with judgements, the judged queries (at least one relevant document) in
+ * the order the judgements name them — so `--limit 50` on a BEIR folder takes the same 50 as the
+ * repo's eval scripts; without, every query in file order.
+ */
+export function selectQueries(queries: EvalQuery[], qrels: Qrels | undefined, limit?: number): { queries: EvalQuery[]; unjudged: number; missing: string[] } {
+  let out = queries;
+  let unjudged = 0;
+  const missing: string[] = [];
+  if (qrels && qrels.size) {
+    const byId = new Map(queries.map((q) => [q.id, q]));
+    out = [];
+    for (const [qid, rel] of qrels) {
+      if (![...rel.values()].some((g) => g > 0)) continue;
+      const q = byId.get(qid);
+      if (q) out.push(q);
+      else missing.push(qid);
+    }
+    unjudged = queries.filter((q) => !qrels.has(q.id)).length;
+    if (!out.length) throw vlrError('VLR_BAD_REQUEST', 'no query of the queries file has a relevant judgement (do the query ids of the queries and the judgements match?)');
+  }
+  return { queries: limit !== undefined ? out.slice(0, limit) : out, unjudged, missing };
+}
+
+/** A first-stage run for --api: TREC `qid Q0 docid rank score tag`, or `qid docid score`; ordered by score (desc) per query. */
+export function parseRun(text: string, file: string): Map<string, string[]> {
+  const rows = new Map<string, Array<{ id: string; s: number; n: number }>>();
+  let n = 0;
+  text.split('\n').forEach((raw, i) => {
+    const l = raw.trim();
+    if (!l || l.startsWith('#')) return;
+    const c = l.split(/\s+/);
+    let row: [string, string, string];
+    if (c.length === 6) row = [c[0]!, c[2]!, c[4]!];
+    else if (c.length === 3) row = [c[0]!, c[1]!, c[2]!];
+    else throw vlrError('VLR_BAD_REQUEST', `${file}:${i + 1}: expected "qid Q0 docid rank score tag" (TREC run) or "qid docid score"`);
+    if (!Number.isFinite(Number(row[2]))) {
+      if (n === 0) return; // header
+      throw vlrError('VLR_BAD_REQUEST', `${file}:${i + 1}: the score "${row[2]}" is not a number`);
+    }
+    if (!rows.has(row[0])) rows.set(row[0], []);
+    rows.get(row[0])!.push({ id: row[1], s: Number(row[2]), n: n++ });
+  });
+  if (!rows.size) throw vlrError('VLR_BAD_REQUEST', `${file} holds no run lines`);
+  return new Map([...rows].map(([q, r]) => [q, r.sort((a, b) => b.s - a.s || a.n - b.n).map((x) => x.id)]));
+}
+
+export function loadRun(file: string): Map<string, string[]> {
+  return parseRun(readText(file, 'candidates'), file);
+}
+
+/**
+ * A JSONL collection for --api: `{"_id"|"id", "text"?, "title"?, "image"?, "video"?}`; a BEIR
+ * corpus line's title and text become one passage "title text" (as the repo's SciFact helper does).
+ */
+export function parseCollection(text: string, file: string): CollectionDoc[] {
+  const seen = new Set<string>();
+  return jsonLines(text, file).map(({ line, value: v }) => {
+    const where = `${file}:${line}`;
+    const id = idOf(v, ['_id', 'id', 'doc_id']);
+    if (!id) throw vlrError('VLR_BAD_REQUEST', `${where}: needs an id ("_id" or "id")`);
+    if (seen.has(id)) throw vlrError('VLR_BAD_REQUEST', `${where}: document id "${id}" appears twice`);
+    seen.add(id);
+    const title = str(v.title, `${where}: "title"`);
+    const body = typeof v.text === 'string' && v.text.trim() ? v.text : undefined;
+    const d: CollectionDoc = { id, image: str(v.image, `${where}: "image"`), video: str(v.video, `${where}: "video"`) };
+    const t = [title, body].filter(Boolean).join(' ');
+    if (t) d.text = t;
+    if (!d.text && !d.image && !d.video) throw vlrError('VLR_BAD_REQUEST', `${where}: document "${id}" needs one of "text", "title", "image", "video"`);
+    return d;
+  });
+}
+
+export function loadCollection(file: string): CollectionDoc[] {
+  const docs = parseCollection(readText(file, 'collection'), file);
+  if (!docs.length) throw vlrError('VLR_BAD_REQUEST', `${file} holds no documents`);
+  return docs;
+}

@@ -1,0 +1,141 @@
+/**
+ * `vlrerank eval` through the proxy path users run: every query is sent as the same `_search` a
+ * client sends (`ext.vlrerank` with the query, the window and the pipeline; the query's own DSL,
+ * if any, as its first stage) to a running vlrerank at a URL — the one given with `--url`, or the
+ * one the CLI started in-process from the configuration as `vlrerank serve` does.
+ *
+ * The first stage alone is the proxy's own first stage of that very search: each hit's
+ * `_vlrerank.first_stage_rank` (the request asks for `explain` and the whole window), so the
+ * first-stage figures use the same engine, pipeline, query vector and window as the reranked ones,
+ * and cost no second search.
+ *
+ * Speaks HTTP as a client (undici); never imports the server, http/ or search/ internals.
+ */
+import { request } from 'undici';
+import { vlrError } from '../errors.js';
+import type { EvalQuery } from './judgements.js';
+import type { ConfigRun, QueryRun } from './summary.js';
+
+export interface ProxyEvalOptions {
+  url: string;
+  index: string;
+  queries: EvalQuery[];
+  /** One entry per pipeline to compare; `undefined` = the index's own pipeline. */
+  pipelines: Array<string | undefined>;
+  windows: number[];
+  headers?: Record<string, string>;
+  onQuery?: (done: number, total: number) => void;
+}
+
+interface Hit {
+  _id?: string;
+  _vlrerank?: { first_stage_rank?: number; explanation?: Record<string, unknown> };
+}
+
+/** Feature-source counts from a hit's explanation: the feature-cache hits/misses, and a store tier when one is named. */
+function addSources(into: Record<string, number>, e: Record<string, unknown> | undefined): void {
+  if (!e) return;
+  const cache = e.cache as { hits?: unknown; misses?: unknown } | undefined;
+  if (cache && typeof cache.hits === 'number') into.cache_hits = (into.cache_hits ?? 0) + cache.hits;
+  if (cache && typeof cache.misses === 'number') into.cache_misses = (into.cache_misses ?? 0) + cache.misses;
+  const features = e.features as Record<string, unknown> | undefined;
+  for (const tier of [e.feature_source, e.source, e.tier, features?.source, features?.tier]) {
+    if (typeof tier === 'string') into[`source:${tier}`] = (into[`source:${tier}`] ?? 0) + 1;
+  }
+}
+
+/** One reranked search, read into a QueryRun. Non-200 answers throw with the proxy's own reason. */
+export async function searchOnce(o: { url: string; index: string; q: EvalQuery; pipeline?: string; window: number; headers?: Record<string, string> }): Promise<QueryRun> {
+  const { q } = o;
+  const body = {
+    size: o.window,
+    _source: false,
+    ...(q.dsl ? { query: q.dsl } : {}),
+    ext: {
+      vlrerank: {
+        query: { ...(q.text ? { text: q.text } : {}), ...(q.image ? { image: q.image } : {}), ...(q.video ? { video: q.video } : {}) },
+        window: o.window,
+        explain: true,
+        ...(o.pipeline ? { pipeline: o.pipeline } : {}),
+      },
+    },
+  };
+  const t0 = performance.now();
+  let res;
+  try {
+    res = await request(`${o.url.replace(/\/+$/, '')}/${encodeURIComponent(o.index)}/_search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...o.headers },
+      body: JSON.stringify(body),
+    });
+  } catch (e) {
+    throw vlrError('VLR_UPSTREAM_UNREACHABLE', `cannot reach ${o.url}: ${(e as Error).message}`, { cause: e });
+  }
+  const text = await res.body.text();
+  const wallMs = Math.round((performance.now() - t0) * 100) / 100;
+  let json: Record<string, any>;
+  try {
+    json = JSON.parse(text) as Record<string, any>;
+  } catch {
+    throw vlrError('VLR_UPSTREAM_ERROR', `${o.url} answered ${res.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`);
+  }
+  if (res.statusCode !== 200) {
+    const reason = json?.error?.reason ?? json?.error?.type ?? text.slice(0, 300);
+    throw vlrError('VLR_BAD_REQUEST', `query "${q.id}" (window ${o.window}${o.pipeline ? `, pipeline ${o.pipeline}` : ''}): ${o.url} answered ${res.statusCode}: ${reason}`);
+  }
+  const report = json.vlrerank as { degraded?: boolean; reason?: string; timings?: Record<string, number>; document_errors?: { count?: number } } | undefined;
+  if (!report) throw vlrError('VLR_BAD_REQUEST', `${o.url} answered without a vlrerank report: is it a vlrerank proxy, and does a pipeline cover index [${o.index}]?`);
+  const hits = (json.hits?.hits ?? []) as Hit[];
+  const reranked = hits.map((h) => String(h._id));
+  const ranked = hits.map((h, i) => ({ id: String(h._id), rank: h._vlrerank?.first_stage_rank ?? Number.NaN, i }));
+  if (ranked.some((r) => !Number.isFinite(r.rank))) throw vlrError('VLR_BAD_REQUEST', `${o.url} answered hits without _vlrerank.first_stage_rank (explain): cannot tell the first stage's order`);
+  const first = [...ranked].sort((a, b) => a.rank - b.rank || a.i - b.i).map((r) => r.id);
+  const featureSources: Record<string, number> = {};
+  for (const h of hits) addSources(featureSources, h._vlrerank?.explanation);
+  const timings: Record<string, number> = {};
+  for (const [k, v] of Object.entries(report.timings ?? {})) if (typeof v === 'number') timings[k] = v;
+  return {
+    id: q.id,
+    first,
+    reranked,
+    timings,
+    wallMs,
+    ...(report.degraded ? { degraded: report.reason ?? 'degraded' } : {}),
+    documentErrors: report.document_errors?.count ?? 0,
+    featureSources,
+  };
+}
+
+export const configName = (pipeline: string | undefined, window: number) => `${pipeline ? `${pipeline} ` : ''}window ${window}`;
+
+/** Every query through every (pipeline × window) configuration, one search at a time (a measurement, not a load test). */
+export async function runProxyEval(o: ProxyEvalOptions): Promise<ConfigRun[]> {
+  const runs: ConfigRun[] = [];
+  const total = o.pipelines.length * o.windows.length * o.queries.length;
+  let done = 0;
+  for (const pipeline of o.pipelines) {
+    for (const window of o.windows) {
+      const run: ConfigRun = { name: configName(pipeline, window), ...(pipeline ? { pipeline } : {}), window, queries: [] };
+      for (const q of o.queries) {
+        run.queries.push(await searchOnce({ url: o.url, index: o.index, q, pipeline, window, headers: o.headers }));
+        o.onQuery?.(++done, total);
+      }
+      runs.push(run);
+    }
+  }
+  return runs;
+}
+
+/** `_source` of some documents, through the proxy (`_mget`, a passthrough request), for the report's thumbnails. */
+export async function fetchSources(url: string, index: string, ids: string[], headers?: Record<string, string>): Promise<Map<string, Record<string, unknown>>> {
+  const out = new Map<string, Record<string, unknown>>();
+  if (!ids.length) return out;
+  const res = await request(`${url.replace(/\/+$/, '')}/${encodeURIComponent(index)}/_mget`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ ids }),
+  });
+  const json = (await res.body.json().catch(() => ({}))) as { docs?: Array<{ _id: string; found?: boolean; _source?: Record<string, unknown> }> };
+  for (const d of json.docs ?? []) if (d.found && d._source) out.set(d._id, d._source);
+  return out;
+}

@@ -1,0 +1,184 @@
+/**
+ * What one evaluation run holds (per configuration, per query: the first-stage and the reranked
+ * order of the window, timings, degradation, feature sources) and the figures computed from it —
+ * the same figures go to the JSON output and to the HTML report.
+ *
+ * Pure: computes from the recorded orders only; never runs a search or reads a file.
+ */
+import { bestJudged, distribution, hasRelevant, mean, meanRankShift, mrrAt, ndcgAt, overlapAt, positionOf, promotedInto, recallAt, type Distribution, type Gain, type Judged } from './metrics.js';
+import type { EvalQuery, Qrels } from './judgements.js';
+
+/** One query through one configuration. */
+export interface QueryRun {
+  id: string;
+  /** The first stage's order of the window (as the proxy ran it). */
+  first: string[];
+  /** The returned order of the same window. */
+  reranked: string[];
+  /** Per-stage milliseconds as the response reports them (`vlrerank.timings`, or the API's `timings`). */
+  timings: Record<string, number>;
+  /** Wall time of the request, measured by the client. */
+  wallMs: number;
+  /** The degradation reason when the response fell back to the first stage. */
+  degraded?: string;
+  /** Hits whose media could not be read. */
+  documentErrors: number;
+  /** Feature-source counts the response reports (feature-cache hits/misses, store tiers). */
+  featureSources: Record<string, number>;
+}
+
+export interface ConfigRun {
+  name: string;
+  pipeline?: string;
+  window: number;
+  queries: QueryRun[];
+}
+
+export interface Quality {
+  ndcg10: number;
+  mrr10: number;
+  recall10: number;
+  /** Recall within the whole window (the ceiling reranking can reach). */
+  recallWindow: number;
+}
+
+export interface ConfigFigures {
+  name: string;
+  pipeline?: string;
+  window: number;
+  queries: number;
+  /** Queries averaged over for the quality figures (those with a relevant judgement). */
+  judged: number;
+  first?: Quality;
+  reranked?: Quality;
+  agreement: { overlap10: number; top1Same: number; meanRankShift10: number; promoted10: number };
+  latency: Record<string, Distribution>;
+  degraded: number;
+  degradedReasons: Record<string, number>;
+  documentErrors: number;
+  featureSources: Record<string, number>;
+}
+
+export interface QueryRow {
+  id: string;
+  query: { text?: string; image?: string; video?: string };
+  config: string;
+  first: { ndcg10?: number; top: string | undefined; bestPosition?: number | null };
+  reranked: { ndcg10?: number; top: string | undefined; bestPosition?: number | null };
+  best?: string;
+  delta?: number;
+  rankShift10: number;
+  degraded?: string;
+}
+
+export interface EvalResult {
+  tool: 'vlrerank eval';
+  mode: 'proxy' | 'api';
+  target: Record<string, unknown>;
+  gain: Gain;
+  created: string;
+  judged: boolean;
+  configs: ConfigFigures[];
+  /** Per query of the first configuration: the wins and losses the report shows come from these. */
+  focus: string;
+  perQuery: QueryRow[];
+  notes: string[];
+}
+
+const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
+function quality(runs: QueryRun[], qrels: Qrels, pick: (r: QueryRun) => string[], window: number, gain: Gain): Quality {
+  const judged = runs.filter((r) => hasRelevant(qrels.get(r.id)));
+  const rel = (r: QueryRun) => qrels.get(r.id) as Judged;
+  return {
+    ndcg10: r4(mean(judged.map((r) => ndcgAt(pick(r), rel(r), 10, gain)))),
+    mrr10: r4(mean(judged.map((r) => mrrAt(pick(r), rel(r), 10)))),
+    recall10: r4(mean(judged.map((r) => recallAt(pick(r), rel(r), 10)))),
+    recallWindow: r4(mean(judged.map((r) => recallAt(pick(r), rel(r), window)))),
+  };
+}
+
+export function figuresOf(run: ConfigRun, qrels: Qrels | undefined, gain: Gain): ConfigFigures {
+  const qs = run.queries;
+  const stages = [...new Set(qs.flatMap((q) => Object.keys(q.timings)))];
+  const latency: Record<string, Distribution> = {};
+  for (const s of stages) latency[s] = distribution(qs.filter((q) => q.timings[s] !== undefined).map((q) => q.timings[s]!));
+  latency.wall_ms = distribution(qs.map((q) => q.wallMs));
+  const reasons: Record<string, number> = {};
+  for (const q of qs) if (q.degraded) reasons[q.degraded] = (reasons[q.degraded] ?? 0) + 1;
+  const sources: Record<string, number> = {};
+  for (const q of qs) for (const [k, v] of Object.entries(q.featureSources)) sources[k] = (sources[k] ?? 0) + v;
+  const judged = qrels ? qs.filter((q) => hasRelevant(qrels.get(q.id))).length : 0;
+  return {
+    name: run.name,
+    ...(run.pipeline ? { pipeline: run.pipeline } : {}),
+    window: run.window,
+    queries: qs.length,
+    judged,
+    ...(qrels && judged ? { first: quality(qs, qrels, (r) => r.first, run.window, gain), reranked: quality(qs, qrels, (r) => r.reranked, run.window, gain) } : {}),
+    agreement: {
+      overlap10: r4(mean(qs.map((q) => overlapAt(q.first, q.reranked, 10)))),
+      top1Same: r4(mean(qs.map((q) => (q.first[0] !== undefined && q.first[0] === q.reranked[0] ? 1 : 0)))),
+      meanRankShift10: r4(mean(qs.map((q) => meanRankShift(q.first, q.reranked, 10)))),
+      promoted10: r4(mean(qs.map((q) => promotedInto(q.first, q.reranked, 10)))),
+    },
+    latency,
+    degraded: qs.filter((q) => q.degraded).length,
+    degradedReasons: reasons,
+    documentErrors: qs.reduce((s, q) => s + q.documentErrors, 0),
+    featureSources: sources,
+  };
+}
+
+export function queryRows(run: ConfigRun, queries: EvalQuery[], qrels: Qrels | undefined, gain: Gain): QueryRow[] {
+  const byId = new Map(queries.map((q) => [q.id, q]));
+  return run.queries.map((r) => {
+    const q = byId.get(r.id);
+    const rel = qrels?.get(r.id);
+    const judged = hasRelevant(rel);
+    const best = judged ? bestJudged(rel, r.first.length ? r.first : r.reranked) : undefined;
+    const f = judged ? ndcgAt(r.first, rel, 10, gain) : undefined;
+    const x = judged ? ndcgAt(r.reranked, rel, 10, gain) : undefined;
+    return {
+      id: r.id,
+      query: { ...(q?.text ? { text: q.text } : {}), ...(q?.image ? { image: q.image } : {}), ...(q?.video ? { video: q.video } : {}) },
+      config: run.name,
+      first: { ...(f !== undefined ? { ndcg10: r4(f) } : {}), top: r.first[0], ...(judged ? { bestPosition: positionOf(r.first, best) } : {}) },
+      reranked: { ...(x !== undefined ? { ndcg10: r4(x) } : {}), top: r.reranked[0], ...(judged ? { bestPosition: positionOf(r.reranked, best) } : {}) },
+      ...(best !== undefined ? { best } : {}),
+      ...(f !== undefined && x !== undefined ? { delta: r4(x - f) } : {}),
+      rankShift10: r4(meanRankShift(r.first, r.reranked, 10)),
+      ...(r.degraded ? { degraded: r.degraded } : {}),
+    };
+  });
+}
+
+export function summarise(opts: { mode: 'proxy' | 'api'; target: Record<string, unknown>; runs: ConfigRun[]; queries: EvalQuery[]; qrels?: Qrels; gain: Gain; notes?: string[] }): EvalResult {
+  const judged = !!opts.qrels && opts.qrels.size > 0;
+  const qrels = judged ? opts.qrels : undefined;
+  return {
+    tool: 'vlrerank eval',
+    mode: opts.mode,
+    target: opts.target,
+    gain: opts.gain,
+    created: new Date().toISOString(),
+    judged,
+    configs: opts.runs.map((r) => figuresOf(r, qrels, opts.gain)),
+    focus: opts.runs[0]?.name ?? '',
+    perQuery: opts.runs[0] ? queryRows(opts.runs[0], opts.queries, qrels, opts.gain) : [],
+    notes: opts.notes ?? [],
+  };
+}
+
+/** Wins and losses of the focus configuration: by nDCG@10 change with judgements, by rank shift without. */
+export function winsAndLosses(rows: QueryRow[], n = 8): { wins: QueryRow[]; losses: QueryRow[] } {
+  if (rows.some((r) => r.delta !== undefined)) {
+    const d = rows.filter((r) => r.delta !== undefined);
+    return {
+      wins: d.filter((r) => r.delta! > 0).sort((a, b) => b.delta! - a.delta!).slice(0, n),
+      losses: d.filter((r) => r.delta! < 0).sort((a, b) => a.delta! - b.delta!).slice(0, n),
+    };
+  }
+  // without judgements: the queries whose top hit changed most, as "changes"
+  return { wins: rows.filter((r) => r.first.top !== r.reranked.top).sort((a, b) => b.rankShift10 - a.rankShift10).slice(0, n), losses: [] };
+}

@@ -1,0 +1,119 @@
+/**
+ * The loaders of `vlrerank eval`: queries JSONL, qrels TSV (BEIR and TREC), graded JSONL, the BEIR
+ * folder layout (the real SciFact folder in ../shared/data), TREC run files and collections — and
+ * a clear error naming file and line for each kind of mistake.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { beirFiles, loadQrels, loadQueries, parseCollection, parseQrelsJsonl, parseQrelsTsv, parseQueries, parseRun, selectQueries } from '../../../src/eval/judgements.js';
+import { jsonl } from '../../helpers/reranker.js';
+import { DATA } from '../../helpers/paths.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'vlr-eval-loaders-'));
+const file = (name: string, text: string) => {
+  const p = join(tmp, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+describe('qrels', () => {
+  it('BEIR TSV with its header, in order of first appearance', () => {
+    const q = parseQrelsTsv('query-id\tcorpus-id\tscore\n7\td1\t1\n3\td2\t2\n7\td3\t0\n', 'q.tsv');
+    expect([...q.keys()]).toEqual(['7', '3']);
+    expect(q.get('7')).toEqual(new Map([['d1', 1], ['d3', 0]]));
+    expect(q.get('3')!.get('d2')).toBe(2);
+  });
+  it('TREC qrels (qid iter docid rel)', () => {
+    const q = parseQrelsTsv('q1 0 docA 2\nq1 0 docB 0\n', 'q.trec');
+    expect(q.get('q1')).toEqual(new Map([['docA', 2], ['docB', 0]]));
+  });
+  it('graded JSONL, as triples or as one line per query', () => {
+    const q = parseQrelsJsonl('{"query_id":"a","doc_id":"x","relevance":3}\n{"query_id":"b","relevant":{"y":1,"z":2}}\n{"query_id":"c","relevant":["w"]}\n', 'g.jsonl');
+    expect(q.get('a')!.get('x')).toBe(3);
+    expect(q.get('b')).toEqual(new Map([['y', 1], ['z', 2]]));
+    expect(q.get('c')).toEqual(new Map([['w', 1]]));
+  });
+  it('loadQrels picks the format by extension', () => {
+    expect(loadQrels(file('g.jsonl', '{"query_id":"a","doc_id":"x"}\n')).get('a')!.get('x')).toBe(1);
+    expect(loadQrels(file('q.tsv', 'a\tx\t2\n')).get('a')!.get('x')).toBe(2);
+  });
+  it('mistakes name the file and line', () => {
+    expect(() => parseQrelsTsv('a\tb\t1\nc\td\n', 'q.tsv')).toThrow(/q\.tsv:2: expected "query-id corpus-id score"/);
+    expect(() => parseQrelsTsv('a\tb\t1\nc\td\tgood\n', 'q.tsv')).toThrow(/q\.tsv:2: the grade "good" is not a number/);
+    expect(() => parseQrelsTsv('query-id\tcorpus-id\tscore\n', 'q.tsv')).toThrow(/holds no judgements/);
+    expect(() => parseQrelsJsonl('{"query_id":"a"}\n', 'g.jsonl')).toThrow(/g\.jsonl:1: needs "doc_id"/);
+    expect(() => parseQrelsJsonl('{"query_id":"a","doc_id":"x","relevance":"high"}\n', 'g.jsonl')).toThrow(/must be a number/);
+    expect(() => loadQrels(join(tmp, 'missing.tsv'))).toThrow(/no such file/);
+  });
+});
+
+describe('queries', () => {
+  it('BEIR queries.jsonl lines as they are, media queries, a DSL first stage and inline judgements', () => {
+    const { queries, qrels } = parseQueries(
+      '{"_id":"1","text":"a claim","metadata":{}}\n{"id":"2","image":"shelf.jpg"}\n{"query_id":3,"text":"oat milk","query":{"match":{"title":"milk"}},"relevant":{"p9":2}}\n',
+      'q.jsonl',
+    );
+    expect(queries).toEqual([
+      { id: '1', text: 'a claim', image: undefined, video: undefined },
+      { id: '2', text: undefined, image: 'shelf.jpg', video: undefined },
+      { id: '3', text: 'oat milk', image: undefined, video: undefined, dsl: { match: { title: 'milk' } } },
+    ]);
+    expect(qrels.get('3')).toEqual(new Map([['p9', 2]]));
+  });
+  it('mistakes name the file and line', () => {
+    expect(() => parseQueries('{"_id":"1"}\n', 'q.jsonl')).toThrow(/q\.jsonl:1: query "1" needs one of "text", "image", "video"/);
+    expect(() => parseQueries('{"text":"x"}\n', 'q.jsonl')).toThrow(/q\.jsonl:1: needs an id/);
+    expect(() => parseQueries('{"_id":"1","text":"x"}\n{"_id":"1","text":"y"}\n', 'q.jsonl')).toThrow(/q\.jsonl:2: query id "1" appears twice/);
+    expect(() => parseQueries('{"_id":"1","text":"x"}\nnot json\n', 'q.jsonl')).toThrow(/q\.jsonl:2: not valid JSON/);
+    expect(() => parseQueries('[1]\n', 'q.jsonl')).toThrow(/must be a JSON object/);
+    expect(() => parseQueries('\n', 'q.jsonl')).toThrow(/holds no queries/);
+  });
+  it('judged queries are taken in judgement order; unjudged and all-zero ones are left out', () => {
+    const { queries } = parseQueries('{"_id":"a","text":"x"}\n{"_id":"b","text":"y"}\n{"_id":"c","text":"z"}\n', 'q.jsonl');
+    const sel = selectQueries(queries, parseQrelsTsv('c\td\t1\nb\td\t0\na\td\t1\nzz\td\t1\n', 'q.tsv'));
+    expect(sel.queries.map((q) => q.id)).toEqual(['c', 'a']);
+    expect(sel.missing).toEqual(['zz']);
+    expect(selectQueries(queries, undefined, 2).queries.map((q) => q.id)).toEqual(['a', 'b']);
+    expect(() => selectQueries(queries, parseQrelsTsv('zz\td\t1\n', 'q.tsv'))).toThrow(/no query of the queries file has a relevant judgement/);
+  });
+});
+
+describe('the BEIR folder layout (SciFact in ../shared/data)', () => {
+  it('finds queries, qrels/test.tsv and the corpus, and selects the same queries as the repo helper', () => {
+    const f = beirFiles(join(DATA, 'scifact-beir'));
+    const { queries } = loadQueries(f.queries);
+    const qrels = loadQrels(f.qrels);
+    const sel = selectQueries(queries, qrels, 50);
+    // what test/helpers/scifact.ts (npm run eval:rerank) takes: the qrels' query ids in file order
+    const helperOrder = [...new Set(readFileSync(f.qrels, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t')[0]!))];
+    const texts = new Map(jsonl<{ _id: string; text: string }>('scifact-beir/queries.jsonl').map((q) => [q._id, q.text]));
+    expect(sel.queries.map((q) => q.id)).toEqual(helperOrder.slice(0, 50));
+    expect(sel.queries.map((q) => q.text)).toEqual(sel.queries.map((q) => texts.get(q.id)));
+    expect(qrels.size).toBe(300);
+    expect([...qrels.values()].reduce((s, m) => s + m.size, 0)).toBe(339);
+  });
+  it('a folder without the layout is refused with what it must hold', () => {
+    expect(() => beirFiles(tmp)).toThrow(/no queries\.jsonl \(a BEIR folder holds queries\.jsonl, corpus\.jsonl and qrels\/<split>\.tsv\)/);
+    expect(() => beirFiles(join(DATA, 'scifact-beir'), 'dev')).toThrow(/no qrels\/dev\.tsv/);
+    expect(() => beirFiles(join(tmp, 'nope'))).toThrow(/not a folder/);
+  });
+});
+
+describe('runs and collections (--api)', () => {
+  it('a TREC run, ordered by score per query; a three-column run', () => {
+    const r = parseRun('q1 Q0 d2 2 0.5 bm25\nq1 Q0 d1 1 0.9 bm25\nq2 Q0 d3 1 1.0 bm25\n', 'run');
+    expect(r.get('q1')).toEqual(['d1', 'd2']);
+    expect(parseRun('qid\tdocid\tscore\nq\ta\t1\nq\tb\t2\n', 'run.tsv').get('q')).toEqual(['b', 'a']);
+    expect(() => parseRun('q1 d1\n', 'run')).toThrow(/run:1: expected/);
+  });
+  it('a BEIR corpus line becomes one passage "title text"; media documents keep their paths', () => {
+    const docs = parseCollection('{"_id":"4983","title":"T","text":"Body.","metadata":{}}\n{"id":"p","image":"a.jpg","text":"caption"}\n', 'c.jsonl');
+    expect(docs).toEqual([
+      { id: '4983', text: 'T Body.', image: undefined, video: undefined },
+      { id: 'p', text: 'caption', image: 'a.jpg', video: undefined },
+    ]);
+    expect(() => parseCollection('{"_id":"x","metadata":{}}\n', 'c.jsonl')).toThrow(/c\.jsonl:1: document "x" needs one of/);
+  });
+});

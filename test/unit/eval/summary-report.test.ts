@@ -1,0 +1,71 @@
+/**
+ * From recorded orders to figures and to the HTML report: with judgements (quality, wins and
+ * losses by nDCG change) and without (agreement with the first stage only), on runs small enough to
+ * check by hand. The report must stay one self-contained file whatever the input holds.
+ */
+import { describe, expect, it } from 'vitest';
+import { renderReport } from '../../../src/eval/report-html.js';
+import { summarise, winsAndLosses, type ConfigRun } from '../../../src/eval/summary.js';
+import type { EvalQuery } from '../../../src/eval/judgements.js';
+
+const queries: EvalQuery[] = [
+  { id: 'q1', text: 'a dog <b>on</b> a sofa' },
+  { id: 'q2', text: 'a rocket' },
+];
+const q = (id: string, first: string[], reranked: string[], extra: Partial<ConfigRun['queries'][number]> = {}) => ({ id, first, reranked, timings: { first_stage_ms: 10, rerank_ms: 30, total_ms: 42 }, wallMs: 50, documentErrors: 0, featureSources: { cache_hits: 2 }, ...extra });
+const runs: ConfigRun[] = [
+  { name: 'window 3', window: 3, queries: [q('q1', ['a', 'b', 'c'], ['c', 'a', 'b']), q('q2', ['x', 'y', 'z'], ['y', 'x', 'z'], { degraded: 'VLR_TIMEOUT: budget', documentErrors: 1 })] },
+];
+const qrels = new Map([
+  ['q1', new Map([['c', 1]])],
+  ['q2', new Map([['x', 1]])],
+]);
+
+describe('with judgements', () => {
+  const r = summarise({ mode: 'proxy', target: { index: 'i' }, runs, queries, qrels, gain: 'exponential' });
+  it('averages the quality of both orders over the judged queries', () => {
+    const c = r.configs[0]!;
+    // q1: relevant c at #3 first, #1 reranked; q2: relevant x at #1 first, #2 reranked
+    expect(c.first!.ndcg10).toBeCloseTo((0.5 + 1) / 2, 4);
+    expect(c.reranked!.ndcg10).toBeCloseTo((1 + 1 / Math.log2(3)) / 2, 4);
+    expect(c.first!.mrr10).toBeCloseTo((1 / 3 + 1) / 2, 4);
+    expect(c.reranked!.mrr10).toBeCloseTo((1 + 1 / 2) / 2, 4);
+    expect(c.degraded).toBe(1);
+    expect(c.degradedReasons).toEqual({ 'VLR_TIMEOUT: budget': 1 });
+    expect(c.documentErrors).toBe(1);
+    expect(c.featureSources).toEqual({ cache_hits: 4 });
+    expect(c.latency.total_ms).toMatchObject({ n: 2, p50: 42 });
+    expect(c.latency.wall_ms).toMatchObject({ n: 2, mean: 50 });
+  });
+  it('wins and losses by the nDCG@10 change, with the best judged document and its positions', () => {
+    const { wins, losses } = winsAndLosses(r.perQuery);
+    expect(wins.map((w) => [w.id, w.best, w.first.bestPosition, w.reranked.bestPosition])).toEqual([['q1', 'c', 3, 1]]);
+    expect(losses.map((w) => [w.id, w.best, w.first.bestPosition, w.reranked.bestPosition])).toEqual([['q2', 'x', 1, 2]]);
+  });
+  it('renders one self-contained file with the figures, escaping what the queries hold', () => {
+    const html = renderReport(r, runs, { c: { thumb: 'data:image/jpeg;base64,AAAA', text: 'photo c', kind: 'image' } });
+    expect(html).toContain(`<td data-metric="ndcg10-reranked">${r.configs[0]!.reranked!.ndcg10.toFixed(3)}</td>`);
+    expect(html).toContain('a dog &lt;b&gt;on&lt;/b&gt; a sofa');
+    expect(html).toContain('<img src="data:image/jpeg;base64,AAAA"');
+    expect(html).not.toMatch(/<script|<link|https?:\/\//i);
+  });
+});
+
+describe('without judgements', () => {
+  const r = summarise({ mode: 'proxy', target: { index: 'i' }, runs, queries, gain: 'exponential' });
+  it('reports agreement with the first stage and no quality figures', () => {
+    const c = r.configs[0]!;
+    expect(r.judged).toBe(false);
+    expect(c.first).toBeUndefined();
+    expect(c.agreement.top1Same).toBe(0);
+    expect(c.agreement.overlap10).toBe(1);
+    // q1: c 2→0, a 0→1, b 1→2 → 4/3; q2: y 1→0, x 0→1, z 0 → 2/3
+    expect(c.agreement.meanRankShift10).toBeCloseTo((4 / 3 + 2 / 3) / 2, 4);
+  });
+  it('the report shows the largest changes and the overlap chart instead', () => {
+    const html = renderReport(r, runs);
+    expect(html).toContain('Largest changes');
+    expect(html).toContain('overlap@10');
+    expect(html).not.toContain('data-metric="ndcg10-reranked"');
+  });
+});
