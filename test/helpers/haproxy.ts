@@ -1,7 +1,7 @@
 /**
  * Debian's HAProxy (`haproxy`, installed by the test bootstrap) in front of vlrerank replicas, run
- * in the foreground from docs/haproxy.cfg with this test's ports: the example users copy is the
- * one the test runs.
+ * in the foreground from docs/haproxy.cfg with this test's ports (its `server` lines, active and
+ * fallback, rewritten for the given replicas): the example users copy is the one the test runs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,9 +28,11 @@ export interface RunningHaproxy {
 export function haproxyConfig(port: number, replicas: string[]): string {
   const example = readFileSync(join(REPO_ROOT, 'docs/haproxy.cfg'), 'utf8');
   const servers = replicas.map((u, i) => `    server replica${i + 1} ${new URL(u).host} check`).join('\n');
+  const fallbacks = replicas.map((u, i) => `    server fallback${i + 1} ${new URL(u).host} backup`).join('\n');
   return example
     .replace(/^\s*bind .*$/m, `    bind 127.0.0.1:${port}`)
-    .replace(/(^\s*server replica\d+ .*\n?)+/m, `${servers}\n`);
+    .replace(/(^\s*server replica\d+ .*\n?)+/m, `${servers}\n`)
+    .replace(/(^\s*server fallback\d+ .*\n?)+/m, `${fallbacks}\n`);
 }
 
 export async function startHaproxy(replicas: string[]): Promise<RunningHaproxy> {
