@@ -17,7 +17,9 @@ const run = promisify(execFile);
 
 /** The coco pipeline as `eval-coco`, covering `eval-coco-*`. */
 export function evalPipelinesDir(): string {
-  const coco = readFileSync(join(REPO_ROOT, 'pipelines', 'coco.yaml'), 'utf8').replace(/^name: coco$/m, 'name: eval-coco').replace(/^index_patterns: .*$/m, 'index_patterns: [eval-coco-*]');
+  const coco = readFileSync(join(REPO_ROOT, 'pipelines', 'coco.yaml'), 'utf8').replace(/^name: coco$/m, 'name: eval-coco').replace(/^index_patterns: .*$/m, 'index_patterns: [eval-coco-*]')
+    // the same generous budget pipelinesDir() gives the shipped pipelines: a test of figures, not of the time budget
+    .replace(/^budget_ms: \d+$/m, 'budget_ms: 300000');
   return pipelinesDir({ 'eval-coco.yaml': coco });
 }
 

@@ -88,7 +88,7 @@ describe('vlrerank eval --url on COCO-mini (Elasticsearch 8.19)', () => {
     if (shown) expect(html).toMatch(/<img src="data:image\/jpeg;base64,[A-Za-z0-9+/=]{200,}"/);
   });
 
-  it('says what went wrong, with exit 2, for a missing index, a bad window and an unreachable proxy', async () => {
+  it('says what went wrong, with exit 2, for a missing index, a bad window and an unreachable proxy', { timeout: 600_000 }, async () => {
     await expect(evalCli(['--url', p.url, '--index', 'eval-coco-missing', '--queries', files.queries, '--window', '10'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/answered 404: no such index \[eval-coco-missing\]/) });
     await expect(evalCli(['--url', p.url, '--index', INDEX, '--queries', files.queries, '--window', '10,abc'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--window must be a positive integer') });
     await expect(evalCli(['--url', p.url, '--index', INDEX, '--queries', files.queries, '--window', '1000'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/answered 400: .*exceeds the maximum \[239\]/) });
@@ -96,7 +96,7 @@ describe('vlrerank eval --url on COCO-mini (Elasticsearch 8.19)', () => {
     await expect(evalCli(['--url', p.url, '--queries', files.queries])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--index') });
   });
 
-  it('without --url starts its own server from the configuration, on the same engine and pipeline', async () => {
+  it('without --url starts its own server from the configuration, on the same engine and pipeline', { timeout: 600_000 }, async () => {
     const json = join(files.dir, 'in-process.json');
     const { stdout } = await evalCli(['--upstream', p.engineUrl, '--models-dir', MODELS, '--index', INDEX, '--queries', files.queries, '--qrels', files.qrels, '--limit', '3', '--window', '10', '--json', json], {
       VLRERANK_PIPELINES_DIR: evalPipelinesDir(),
