@@ -21,13 +21,15 @@ export async function freePort(): Promise<number> {
 export interface RunningHaproxy {
   url: string;
   child: ChildProcess;
+  /** What HAProxy printed (server state changes with their reasons). */
+  log(): string;
   stop(): Promise<void>;
 }
 
 /** The example config with `bind` on `port` and one `server` line per replica URL. */
 export function haproxyConfig(port: number, replicas: string[]): string {
   const example = readFileSync(join(REPO_ROOT, 'docs/haproxy.cfg'), 'utf8');
-  const servers = replicas.map((u, i) => `    server replica${i + 1} ${new URL(u).host} check`).join('\n');
+  const servers = replicas.map((u, i) => `    server replica${i + 1} ${new URL(u).host} check observe layer4 error-limit 1 on-error mark-down`).join('\n');
   const fallbacks = replicas.map((u, i) => `    server fallback${i + 1} ${new URL(u).host} backup`).join('\n');
   return example
     .replace(/^\s*bind .*$/m, `    bind 127.0.0.1:${port}`)
@@ -61,6 +63,7 @@ export async function startHaproxy(replicas: string[]): Promise<RunningHaproxy> 
   return {
     url,
     child,
+    log: () => log,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));

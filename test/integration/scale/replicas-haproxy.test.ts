@@ -79,7 +79,8 @@ it('a replica killed and another stopped mid-load lose no request', { timeout: 6
   await load;
   await stopping;
   expect(statuses).toHaveLength(TOTAL);
-  expect(failures).toEqual([]);
+  const direct = await fetch(`${replicas[0]!.url}/_vlrerank/health?ready`).then(async (r) => `${r.status} ${await r.text()}`).catch((e: Error) => e.message);
+  expect(failures, `replica 1 readiness now: ${direct}\nhaproxy:\n${lb.log().slice(-3000)}`).toEqual([]);
   // the reranked searches went through a replica's rerank path (answered with the vlrerank block)
   expect(reranked.every(Boolean)).toBe(true);
   // afterwards only replica 1 is left, and it serves
