@@ -32,15 +32,16 @@ interface Hit {
   _vlrerank?: { first_stage_rank?: number; explanation?: Record<string, unknown> };
 }
 
-/** Feature-source counts from a hit's explanation: the feature-cache hits/misses, and a store tier when one is named. */
+/** Feature-source counts from a hit's explanation: the feature-cache hits/misses, and where each modality's features came from. */
 function addSources(into: Record<string, number>, e: Record<string, unknown> | undefined): void {
   if (!e) return;
   const cache = e.cache as { hits?: unknown; misses?: unknown } | undefined;
   if (cache && typeof cache.hits === 'number') into.cache_hits = (into.cache_hits ?? 0) + cache.hits;
   if (cache && typeof cache.misses === 'number') into.cache_misses = (into.cache_misses ?? 0) + cache.misses;
+  // where each modality's features came from: `features: {text: 'index', image: 'l1', …}` (index, record, l1, computed)
   const features = e.features as Record<string, unknown> | undefined;
-  for (const tier of [e.feature_source, e.source, e.tier, features?.source, features?.tier]) {
-    if (typeof tier === 'string') into[`source:${tier}`] = (into[`source:${tier}`] ?? 0) + 1;
+  for (const [modality, from] of Object.entries(features ?? {})) {
+    if (typeof from === 'string') into[`${modality}:${from}`] = (into[`${modality}:${from}`] ?? 0) + 1;
   }
 }
 
