@@ -12,6 +12,7 @@ import { RerankerEmbedder } from '../../src/rerank/embedder.js';
 import { DATA } from './paths.js';
 import { distributionOf } from './engines.js';
 import { catalog, clientSearch, esClient, groceryQueries, isElasticsearch, osClient, storedImage, type Engine, type SearchProxy } from './search-fixtures.js';
+import { withFixtureLock } from './fixture-lock.js';
 
 export const COCO_DIR = join(DATA, 'coco-captions-mini');
 
@@ -24,6 +25,11 @@ export const coco: CocoRow[] = readFileSync(join(COCO_DIR, 'captions.jsonl'), 'u
 
 /** COCO photos with their first caption as alt text (the other captions are the queries). */
 export async function ensureCoco(p: SearchProxy, engine: Engine, index: string, limit = coco.length): Promise<void> {
+  // test files sharing this index run in parallel: one builds it, the others wait and reuse it
+  return withFixtureLock(`${engine}-${index}`, () => buildCoco(p, engine, index, limit));
+}
+
+async function buildCoco(p: SearchProxy, engine: Engine, index: string, limit: number): Promise<void> {
   const rows = coco.slice(0, limit);
   const c = await p.engine.json<{ count?: number }>('POST', `/${index}/_count`, { query: { exists: { field: 'image_vector' } } });
   if (c.statusCode === 200 && c.body.count === rows.length && (await storedImage(p, index, String(rows[0]!.coco_id))) === join(COCO_DIR, rows[0]!.image)) return;

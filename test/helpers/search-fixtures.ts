@@ -18,6 +18,7 @@ import type { Reranker } from '../../src/rerank/reranker.js';
 import type { Scorer } from '../../src/search/hit-scorer.js';
 import { ALL_VERSIONS, distributionOf, useEngine, type EngineName } from './engines.js';
 import { DATA, MODELS, REPO_ROOT } from './paths.js';
+import { withFixtureLock } from './fixture-lock.js';
 
 /** An engine to run against (`elasticsearch`, `elasticsearch9`, `opensearch`, `opensearch3`). */
 export type Engine = EngineName;
@@ -128,6 +129,11 @@ export async function storedImage(p: SearchProxy, index: string, id: string): Pr
  * (`_bulk`, vectors added by the proxy), unless the index already holds all 81 with vectors.
  */
 export async function ensureGrocery(p: SearchProxy, engine: Engine, index: string, opts: { force?: boolean } = {}): Promise<{ reused: boolean; bulk?: Record<string, unknown> }> {
+  // test files sharing this index run in parallel: one builds it, the others wait and reuse it
+  return withFixtureLock(`${engine}-${index}`, () => buildGrocery(p, engine, index, opts));
+}
+
+async function buildGrocery(p: SearchProxy, engine: Engine, index: string, opts: { force?: boolean }): Promise<{ reused: boolean; bulk?: Record<string, unknown> }> {
   const pipeline = p.pipelines.forIndex(index)!;
   const vec = pipeline.vectors.image!.field;
   const count = async (query: object) => {
