@@ -42,17 +42,23 @@ export interface HttpDeps {
   role?: 'proxy' | 'worker';
 }
 
-/**
- * A scorer worker's app: vlrerank's own endpoints and the rerank-compatible APIs; any other path is
- * an ES-shaped 404 (a worker has no cluster to forward to).
- */
-export function buildWorkerApp(deps: HttpDeps): Express {
+/** The express app both roles start from: its settings, and vlrerank's rerank and admin endpoints under /_vlrerank. */
+function ownEndpoints(deps: HttpDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple');
   const rerank = { ...deps.errors, reranker: deps.reranker, maxJsonBodyBytes: deps.maxJsonBodyBytes, maxJsonDepth: deps.maxJsonDepth };
   app.use('/_vlrerank', rerankRouter(rerank), adminRouter(deps.admin));
+  return { app, rerank };
+}
+
+/**
+ * A scorer worker's app: vlrerank's own endpoints and the rerank-compatible APIs; any other path is
+ * an ES-shaped 404 (a worker has no cluster to forward to).
+ */
+export function buildWorkerApp(deps: HttpDeps): Express {
+  const { app, rerank } = ownEndpoints(deps);
   app.use(compatRerankRouter(rerank));
   app.use((req, _res, next) => next(vlrError('VLR_NOT_FOUND', `a vlrerank worker serves only the rerank APIs and /_vlrerank/health|metrics|models, not [${req.method} ${req.path}]`)));
   app.use(errorHandler(deps.errors));
@@ -60,12 +66,7 @@ export function buildWorkerApp(deps: HttpDeps): Express {
 }
 
 export function buildApp(deps: HttpDeps, fast: { proxy: NodeHandler; search: { search: SearchRouteHandler; msearch: SearchRouteHandler } }): Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.disable('etag');
-  app.set('query parser', 'simple');
-  const rerank = { ...deps.errors, reranker: deps.reranker, maxJsonBodyBytes: deps.maxJsonBodyBytes, maxJsonDepth: deps.maxJsonDepth };
-  app.use('/_vlrerank', rerankRouter(rerank), adminRouter(deps.admin));
+  const { app, rerank } = ownEndpoints(deps);
   if (deps.ui) app.use('/_vlrerank', uiRouter(deps.ui));
   // vlrerank owns /_vlrerank/: an unknown path there is our 404, never forwarded (the engine would answer a confusing 405)
   app.use('/_vlrerank', (req, _res, next) => next(vlrError('VLR_NOT_FOUND', `no vlrerank endpoint [${req.method} ${req.baseUrl}${req.path}]`)));
