@@ -10,7 +10,7 @@
  * the baseline's, and the server's RSS, event-loop lag p99 and rerank queue over time (from
  * /_vlrerank/health and /_vlrerank/metrics). Ratios against the same run, never fixed thresholds.
  *
- * Usage: npm run bench:load [-- --clients 200 --seconds 60 --engine http://127.0.0.1:19200]
+ * Usage: npm run bench:load [-- --clients 200 --seconds 60 --engine http://127.0.0.1:19200 --cpu-profile DIR]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,6 +26,8 @@ const CLIENTS = Number(arg('--clients', '200'));
 const SECONDS = Number(arg('--seconds', '60'));
 const ENGINE = arg('--engine', 'http://127.0.0.1:19200');
 const INDEX = 'admission-bench-load';
+/** --cpu-profile DIR: the server writes a V8 CPU profile there when it stops (where the time goes). */
+const PROFILE = arg('--cpu-profile', '');
 const REPO = resolve(import.meta.dirname, '../..');
 const SHARED = resolve(REPO, '../shared');
 
@@ -57,7 +59,7 @@ async function engineSetup(): Promise<void> {
 async function startServer(): Promise<{ url: string; stop(): void }> {
   const pipelines = mkdtempSync(join(tmpdir(), 'vlr-bench-load-'));
   writeFileSync(join(pipelines, 'bench.yaml'), `name: bench-load\nindex_patterns: [${INDEX}]\nfailure: fail_open\nbudget_ms: 5000\nwindow: {default: 20, max: 100}\nfields: {text: [title, text]}\n`);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--upstream', ENGINE, '--models-dir', join(SHARED, 'models'), '--log-level', 'warn'], {
+  const child = spawn(process.execPath, [...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : []), '--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--upstream', ENGINE, '--models-dir', join(SHARED, 'models'), '--log-level', 'warn'], {
     cwd: REPO,
     env: { ...process.env, VLRERANK_PIPELINES_DIR: pipelines },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -100,6 +100,13 @@ export const modelsSchema = z.strictObject({
    * baseline of `npm run bench:event-loop`).
    */
   inferenceThread: z.enum(['worker', 'main']).default('worker'),
+  /**
+   * Nice value (0–19) of the inference worker thread and the onnxruntime threads it starts: model
+   * runs yield the CPU to the event loop (passthrough, health, 429s) when the machine is saturated,
+   * and take it all when it is idle. 0 keeps them at the process's priority. Linux sets it per thread;
+   * where the OS refuses, it is ignored. Not applied with `inferenceThread: main`.
+   */
+  inferenceNice: z.number().int().min(0).max(19).default(10),
   /** Precision variant per model id (fp32 / fp16 / int8) where its manifest lists files; default the manifest's. */
   precision: z.record(z.string(), z.enum(['fp32', 'fp16', 'int8'])).default({}),
   batch: z

@@ -110,6 +110,7 @@ export class Models {
       interOpThreads: config.interOpThreads,
       allowSpinning: config.allowSpinning,
       inferenceThread: config.inferenceThread,
+      inferenceNice: config.inferenceNice,
       logger: options.logger,
     });
     return new Models(registry, config, options);

@@ -38,6 +38,8 @@ export interface RegistryOptions {
   allowSpinning?: boolean;
   /** Default `worker` (see ModelSession). */
   inferenceThread?: InferenceThread;
+  /** Nice value of the inference worker thread (see models.inferenceNice). */
+  inferenceNice?: number;
   logger?: Logger;
 }
 
@@ -190,6 +192,7 @@ export class ModelRegistry {
         interOpThreads: o.interOpThreads,
         allowSpinning: o.allowSpinning,
         thread: o.inferenceThread,
+        nice: o.inferenceNice,
         logger: o.logger,
         beforeLoad: async () => {
           await this.ensureFile(id, f);

@@ -9,7 +9,7 @@
  * may carry bundler helpers (`__name`) that do not exist in the worker. A string needs none of that.
  *
  * Protocol (one message per request, answered once, by `seq`):
- *   → { seq, op: 'load', path, options }           ← { seq, ok, value: { sid, inputNames, outputNames } }
+ *   → { seq, op: 'load', path, options, nice? }         ← { seq, ok, value: { sid, inputNames, outputNames } }
  *   → { seq, op: 'run', sid, feeds, outputs? }     ← { seq, ok, value: { name: { type, dims, data } } }
  *   → { seq, op: 'release', sid }                  ← { seq, ok }
  *   any failure                                    ← { seq, ok: false, message, name }
@@ -23,6 +23,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const ort = require(workerData.ortPath);
 const sessions = new Map();
 let nextSid = 1;
+let nice = 0;
 
 function session(sid) {
   const s = sessions.get(sid);
@@ -33,6 +34,14 @@ function session(sid) {
 async function handle(m) {
   switch (m.op) {
     case 'load': {
+      // Lower this thread's priority before the session starts its threads (they inherit it on
+      // Linux, where nice is per thread). Raising nice needs no privilege; a refusal is ignored.
+      if (typeof m.nice === 'number' && m.nice > nice) {
+        try {
+          require('node:os').setPriority(0, m.nice);
+          nice = m.nice;
+        } catch (e) {}
+      }
       const s = await ort.InferenceSession.create(m.path, m.options);
       const sid = nextSid++;
       sessions.set(sid, s);

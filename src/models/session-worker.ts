@@ -196,10 +196,10 @@ export class InferenceWorker {
    * Load a model in the worker. `onLost` is called if the worker dies while the session is loaded
    * (its native session is gone with it).
    */
-  async create(path: string, options: ort.InferenceSession.SessionOptions, onLost: (e: Error) => void): Promise<NativeSession> {
+  async create(path: string, options: ort.InferenceSession.SessionOptions, onLost: (e: Error) => void, nice?: number): Promise<NativeSession> {
     let worker: Worker | undefined;
     // registered as the answer arrives: the idle check that follows must see the session
-    const v = await this.#request<{ sid: number; inputNames: string[]; outputNames: string[] }>({ op: 'load', path, options }, [], (a) => {
+    const v = await this.#request<{ sid: number; inputNames: string[]; outputNames: string[] }>({ op: 'load', path, options, ...(nice ? { nice } : {}) }, [], (a) => {
       worker = this.#worker;
       this.#sessions.set(a.sid, onLost);
     });

@@ -43,6 +43,8 @@ export interface SessionOptions {
   beforeLoad?: () => Promise<void>;
   /** Default `worker`: runs leave the main event loop free. */
   thread?: InferenceThread;
+  /** Nice value asked of the inference worker thread before it creates this session's threads. */
+  nice?: number;
   /** The worker to use with `thread: worker` (default: the process-wide one; fault tests pass their own). */
   worker?: InferenceWorker;
 }
@@ -196,7 +198,7 @@ export class ModelSession {
       };
     }
     const holder: { s?: NativeSession } = {};
-    holder.s = await (this.options.worker ?? sharedInferenceWorker()).create(this.path, opts, (e) => this.#lost(holder.s, e));
+    holder.s = await (this.options.worker ?? sharedInferenceWorker()).create(this.path, opts, (e) => this.#lost(holder.s, e), this.options.nice);
     return holder.s;
   }
 
