@@ -45,7 +45,10 @@ export function schemaComments(file = resolve(REPO, 'src/config/schema.ts')): Ma
     let found: ts.ObjectLiteralExpression | undefined;
     const visit = (x: ts.Node) => {
       if (found) return;
-      if (ts.isCallExpression(x) && /strictObject|object$/.test(x.expression.getText(src)) && x.arguments[0] && ts.isObjectLiteralExpression(x.arguments[0])) found = x.arguments[0];
+      // the call's own method name: `z.strictObject({…}).default({…})` is a call of `default` whose
+      // callee text also contains "strictObject", and its argument is the default, not the shape
+      const method = ts.isPropertyAccessExpression(x) ? undefined : ts.isCallExpression(x) && ts.isPropertyAccessExpression(x.expression) ? x.expression.name.text : undefined;
+      if (ts.isCallExpression(x) && method && /^(strictObject|object)$/.test(method) && x.arguments[0] && ts.isObjectLiteralExpression(x.arguments[0])) found = x.arguments[0];
       else ts.forEachChild(x, visit);
     };
     visit(n);
