@@ -1,0 +1,128 @@
+/**
+ * `npm run bench:pystack`: vlrerank's reranker beside `../shared/perf/pystack`, a plain Python
+ * onnxruntime implementation of the same image pipeline on the same weights (EfficientNet concepts →
+ * ConSE bridge, NanoDet objects → visual passage, bge-small int8), in one run on one machine, and
+ * the ratios product / Python of cold and warm p50 (issue 12: goal cold ≤ 0.85, warm ≤ 1.0).
+ *
+ * Both sides answer the same requests: bench.py's own plan (`--plan-out`: request r of size N is a
+ * COCO caption as query and N COCO photos as documents). Cold: nothing cached (Python hashes, decodes
+ * and runs every photo; here the feature cache is emptied before each request, so every photo is read,
+ * decoded and run through the models). Warm: every photo seen before (Python looks its vectors up by
+ * the sha256 of the bytes; here a known file is found by path + size + mtime), only the query is encoded.
+ * Each side does one discarded request per N first, as bench.py does.
+ *
+ * The Python side needs onnxruntime, numpy, pillow and tokenizers: `--python PATH`, else
+ * $PYSTACK_PYTHON, else `${TMPDIR:-/tmp}/pystack-venv/bin/python`, created with pip from
+ * requirements.txt when missing (PyPI is reachable). Never a fixed threshold: ratios of one run.
+ *
+ *   npm run bench:pystack [-- --n 10,50,100 --repeats 3 --warm-repeats 20 --python PATH]
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { configSchema } from '../../src/config/schema.js';
+import { FeatureExtractor } from '../../src/features/extractor.js';
+import { Models } from '../../src/models/index.js';
+import { localPorts, VISUAL_PASSAGE_DETECT_THRESHOLD } from '../../src/rerank/backends/local.js';
+import { Reranker } from '../../src/rerank/reranker.js';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const SHARED = resolve(REPO, '../shared');
+const PYSTACK = join(SHARED, 'perf/pystack');
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1]! : dflt;
+};
+const N_LIST = arg('--n', '10,50,100');
+const REPEATS = Number(arg('--repeats', '3'));
+const WARM_REPEATS = Number(arg('--warm-repeats', '20'));
+
+function python(): string {
+  const given = arg('--python', process.env.PYSTACK_PYTHON ?? '');
+  if (given) return given;
+  const venv = join(process.env.TMPDIR ?? tmpdir(), 'pystack-venv');
+  const py = join(venv, 'bin/python');
+  if (!existsSync(py)) {
+    console.log(`setting up ${venv} (python3 -m venv, pip install -r requirements.txt)…`);
+    execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
+    execFileSync(py, ['-m', 'pip', 'install', '-q', '-r', join(PYSTACK, 'requirements.txt')], { stdio: 'inherit' });
+  }
+  return py;
+}
+
+interface Plan {
+  images: string[];
+  requests: { N: number; repeat: number; modes: string[]; docs: number[]; query: string }[];
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+
+const py = python();
+const work = mkdtempSync(join(tmpdir(), 'vlr-pystack-'));
+const common = ['--n', N_LIST, '--repeats', String(REPEATS), '--warm-repeats', String(WARM_REPEATS), '--threads', '2'];
+execFileSync(py, ['bench.py', ...common, '--plan-out', join(work, 'plan.json')], { cwd: PYSTACK, stdio: 'ignore' });
+const plan = JSON.parse(readFileSync(join(work, 'plan.json'), 'utf8')) as Plan;
+const Ns = [...new Set(plan.requests.map((r) => r.N))].sort((a, b) => a - b);
+
+// ---- vlrerank: the server's layers (Models + FeatureExtractor) under a Reranker, as `serve` builds them
+async function ours(): Promise<Map<number, { cold: number[]; warm: number[] }>> {
+  const cfg = configSchema.parse({ models: { dir: join(SHARED, 'models'), device: 'cpu' }, media: { roots: [SHARED] } });
+  const models = await Models.create(cfg.models);
+  const features = await FeatureExtractor.create(models, { media: cfg.media, cacheMaxBytes: cfg.cache.maxBytes, detectScoreThreshold: VISUAL_PASSAGE_DETECT_THRESHOLD });
+  const reranker = new Reranker({ mediaRoots: [SHARED], ports: () => localPorts({ models, features }) });
+  await reranker.warmup();
+  const docsOf = (idx: number[]) => idx.map((i) => ({ image: plan.images[i]! }));
+  const out = new Map<number, { cold: number[]; warm: number[] }>();
+  for (const N of Ns) {
+    const reqs = plan.requests.filter((r) => r.N === N);
+    const warmUp = reqs.find((r) => r.repeat === REPEATS) ?? reqs[reqs.length - 1]!;
+    features.cache.clear();
+    await reranker.process({ query: warmUp.query, documents: docsOf(warmUp.docs) });
+    const cold: number[] = [];
+    for (const r of reqs.filter((x) => x.modes.includes('cold'))) {
+      features.cache.clear();
+      const t = performance.now();
+      await reranker.process({ query: r.query, documents: docsOf(r.docs) });
+      cold.push(performance.now() - t);
+    }
+    // every photo seen once (untimed), as bench.py indexes every file before its warm requests
+    for (let i = 0; i < plan.images.length; i += 50) await reranker.process({ query: 'index', documents: docsOf([...Array(Math.min(50, plan.images.length - i)).keys()].map((k) => i + k)) });
+    const warm: number[] = [];
+    for (const r of reqs.filter((x) => x.modes.includes('warm'))) {
+      const t = performance.now();
+      await reranker.process({ query: r.query, documents: docsOf(r.docs) });
+      warm.push(performance.now() - t);
+    }
+    out.set(N, { cold, warm });
+    console.log(`vlrerank N=${N}: cold p50 ${pct(cold, 50).toFixed(1)} ms, warm p50 ${pct(warm, 50).toFixed(2)} ms`);
+  }
+  await reranker.close();
+  await features.close();
+  await models.close();
+  return out;
+}
+
+console.log(`bench:pystack — ${plan.images.length} photos, N ${Ns.join('/')}, ${REPEATS} cold and ${WARM_REPEATS} warm repeats each; loadavg ${loadavg()[0]!.toFixed(2)}`);
+const load0 = loadavg()[0]!;
+console.log('Python reference (bench.py)…');
+execFileSync(py, ['bench.py', ...common, '--json', join(work, 'py.json')], { cwd: PYSTACK, stdio: ['ignore', 'ignore', 'inherit'] });
+const pyRes = JSON.parse(readFileSync(join(work, 'py.json'), 'utf8')) as { per_n: Record<string, { cold_ms: { p50: number }; warm_ms: { p50: number } }> };
+console.log('vlrerank…');
+const ourRes = await ours();
+const load1 = loadavg()[0]!;
+
+console.log('\n|   N | cold p50 ms vlrerank | Python | ratio (goal ≤ 0.85) | warm p50 ms vlrerank | Python | ratio (goal ≤ 1.0) |');
+console.log('|----:|---:|---:|---:|---:|---:|---:|');
+for (const N of Ns) {
+  const o = ourRes.get(N)!;
+  const p = pyRes.per_n[String(N)]!;
+  const c = pct(o.cold, 50);
+  const w = pct(o.warm, 50);
+  console.log(`| ${String(N).padStart(3)} | ${c.toFixed(1)} | ${p.cold_ms.p50.toFixed(1)} | ${(c / p.cold_ms.p50).toFixed(2)} | ${w.toFixed(2)} | ${p.warm_ms.p50.toFixed(2)} | ${(w / p.warm_ms.p50).toFixed(2)} |`);
+}
+console.log(`\nloadavg ${load0.toFixed(2)} → ${load1.toFixed(2)} (the two sides ran one after the other: compare only on a quiet machine)`);
+process.exit(0);
