@@ -55,6 +55,9 @@ export class RerankerEmbedder implements Embedder {
 
   async queryText(text: string, signal?: AbortSignal): Promise<Float32Array> {
     const ports = await this.reranker.ports();
+    // through the text-vector cache the rerank stage reads too: a search embeds its query once
+    // (first stage and rerank), and a repeated query not at all
+    if (ports.textVectors) return (await ports.textVectors.vectors([text], 'query', signal)).vectors[0]!;
     const [v] = ports.text.embedEach ? [await ports.text.embedEach([text], 'query', [signal])[0]!] : await ports.text.embed([text], 'query');
     return v!;
   }

@@ -6,7 +6,8 @@
  * no image or video model run), its hits never carry the record unless the client asks for it, the
  * client's `_source` view is what it is without vlrerank, the scores equal on-the-fly scores within
  * 0.02 (the int8 text model's batch noise, PITFALLS.md) and are identical in two processes; an
- * `_update` through the proxy keeps the record of the updated document.
+ * `_update` through the proxy keeps the record of the updated document; a search's query text is
+ * embedded once, for its kNN first stage and its rerank alike.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -130,6 +131,21 @@ describe.each(ENGINES)('feature records kept in the index on %s', (engine) => {
     }
     const after = await batches(s);
     for (const m of MEDIA_MODELS) expect(after[m] ?? 0).toBe(before[m] ?? 0);
+  });
+
+  it('a reranked search with a kNN first stage embeds its query text once (first stage and rerank share it); the same query again not at all', { timeout: 300_000 }, async () => {
+    const bge = (b: Record<string, number>) => Object.entries(b).filter(([m]) => /bge/.test(m)).reduce((n, [, c]) => n + c, 0);
+    const body = { size: 3, ext: { vlrerank: { query: `sparkling water in a glass bottle ${engine}`, window: 6 } } };
+    const b0 = await batches(p!);
+    const first = await clientSearch(engine, p!.url, { index: G, body });
+    const b1 = await batches(p!);
+    const again = await clientSearch(engine, p!.url, { index: G, body });
+    const b2 = await batches(p!);
+    expect(first.vlrerank.degraded).toBe(false);
+    expect(first.vlrerank.timings.query_embedding_ms).toBeGreaterThanOrEqual(0); // the kNN half of the hybrid first stage ran
+    expect(bge(b1) - bge(b0)).toBe(1);
+    expect(bge(b2) - bge(b1)).toBe(0);
+    expect(again.hits.hits.map((h: any) => h._id)).toEqual(first.hits.hits.map((h: any) => h._id));
   });
 
   it('an _update through the proxy keeps the record of the updated document', { timeout: 300_000 }, async () => {
