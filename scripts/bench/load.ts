@@ -6,7 +6,10 @@
  *  1b. low load: one client each of reranked `_search` and `/v1/rerank` (the admitted p50 that the
  *     admitted p99 under load is compared with: issue 13 asks for ≤ 2×);
  *  2. load: N clients for D seconds, a third each on plain `_search`, reranked `_search`
- *     (ext.vlrerank) and `/v1/rerank` with 20 new texts per request.
+ *     (ext.vlrerank) and `/v1/rerank` with 20 new texts per request;
+ *  3. largest bodies: one client sending ~31 MiB `/v1/rerank` bodies (the most the JSON limit allows)
+ *     while health is probed every 50 ms and a third of the clients send plain `_search`: health
+ *     p99 and the passthrough p99 against the baseline's (issue 13 §2).
  * Prints per kind throughput, p50/p99 of all and of admitted answers, status counts and the 429
  * share (and whether each 429 carried Retry-After), the passthrough p99 under load as a ratio of
  * the baseline's, and the server's RSS, event-loop lag p99 and rerank queue over time (from
@@ -94,6 +97,13 @@ function request(kind: Kind): { path: string; body: string } {
   if (kind === 'plain') return { path: `/${INDEX}/_search`, body: JSON.stringify({ size: 10, query: { match: { text: q } } }) };
   if (kind === 'reranked') return { path: `/${INDEX}/_search`, body: JSON.stringify({ size: 10, query: { match: { text: q } }, ext: { vlrerank: { query: `${q} ${newText()}` } } }) };
   return { path: '/v1/rerank', body: JSON.stringify({ query: newText(), documents: Array.from({ length: 20 }, newText) }) };
+}
+
+/** A /v1/rerank body just under the 32 MiB JSON limit: 12 texts of 2.6 MiB each. */
+function bigBody(): string {
+  const unit = readFileSync(join(SHARED, 'data/scifact-beir/corpus.jsonl'), 'utf8').split('\n', 20).filter(Boolean).map((l) => (JSON.parse(l) as { text: string }).text).join(' ');
+  const doc = (unit + ' ').repeat(Math.ceil((2.6 * 1048576) / (unit.length + 1))).slice(0, 2.6 * 1048576);
+  return JSON.stringify({ query: 'vitamin D and bone fractures', documents: Array.from({ length: 12 }, () => doc), return_documents: false });
 }
 
 async function client(pool: Pool, kind: Kind, until: number, out: Sample[]): Promise<void> {
@@ -185,6 +195,37 @@ async function main(): Promise<void> {
     console.log(`  connection errors (status 0): ${load.filter((x) => x.status === 0).length}${HONOUR_RETRY_AFTER ? ' (clients honoured Retry-After)' : " (clients did not wait for Retry-After: the worst case; --honour-retry-after for well-behaved ones)"}`);
     console.log('\n  server over time:');
     for (const r of rows) console.log(`  ${r}`);
+
+    // 3. one client sending the largest bodies allowed (~31 MiB of text per /v1/rerank request, under
+    //    server.maxJsonBodyBytes 32 MiB) while health is probed every 50 ms and plain searches go on
+    const big = bigBody();
+    const bigSamples: Sample[] = [];
+    const health: number[] = [];
+    let bigDone = 0;
+    until = performance.now() + baseSeconds * 1000;
+    const bigClient = async () => {
+      while (performance.now() < until) {
+        const t0 = performance.now();
+        const r = await pool.request({ method: 'POST', path: '/v1/rerank', headers: { 'content-type': 'application/json' }, body: big, headersTimeout: 300_000, bodyTimeout: 300_000 });
+        await r.body.text();
+        bigSamples.push({ kind: 'rerank_api', status: r.statusCode, ms: performance.now() - t0, retryAfter: false });
+        bigDone++;
+      }
+    };
+    const prober = async () => {
+      while (performance.now() < until) {
+        const t0 = performance.now();
+        const r = await pool.request({ method: 'GET', path: '/_vlrerank/health' });
+        await r.body.text();
+        health.push(performance.now() - t0);
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    };
+    const plainBig: Sample[] = [];
+    await Promise.all([bigClient(), prober(), ...Array.from({ length: third }, () => client(pool, 'plain', until, plainBig))]);
+    const plainP99 = pct(plainBig.map((x) => x.ms), 99);
+    console.log(`\nlargest bodies: 1 client sending ${(big.length / 1048576).toFixed(1)} MiB /v1/rerank bodies (${bigDone} answered: ${bigSamples.map((x) => `${x.status} in ${f1(x.ms / 1000)} s`).join(', ')}), ${third} clients of plain _search, health every 50 ms, ${baseSeconds} s`);
+    console.log(`  health p50/p99/max ${f1(pct(health, 50))}/${f1(pct(health, 99))}/${f1(Math.max(...health))} ms (${health.length} probes); plain _search p99 / baseline p99: ${(plainP99 / baseP99).toFixed(2)}× (${f1(plainP99)} vs ${f1(baseP99)} ms)`);
   } finally {
     await pool.close();
     srv.stop();

@@ -27,6 +27,20 @@ describe('jsonDepth', () => {
     expect(jsonDepth('{"a":"[[[{{{"}')).toBe(1);
     expect(jsonDepth('{"a":"\\"[[[","b":[]}')).toBe(2);
     expect(jsonDepth('{"a":1}\n{"b":[2]}\n')).toBe(2); // NDJSON: the deepest line
+    // runs of backslashes before a quote: even → the quote closes the string, odd → it is escaped
+    expect(jsonDepth(JSON.stringify({ a: '\\', b: [[1]] }))).toBe(3);
+    expect(jsonDepth(JSON.stringify({ a: '\\\"[[', b: [1] }))).toBe(2);
+    expect(jsonDepth(JSON.stringify(['\\\\"]]', [['x']]]))).toBe(3);
+  });
+
+  it('agrees with a reference walk on values whose strings are full of quotes, backslashes and brackets', () => {
+    const tricky = fc.string({ unit: fc.constantFrom('"', '\\', '[', ']', '{', '}', 'a'), maxLength: 12 });
+    fc.assert(
+      fc.property(fc.letrec((tie) => ({ v: fc.oneof({ depthSize: 'small' }, tricky, fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(tricky, tie('v'), { maxKeys: 3 })) })).v, (v) => {
+        expect(jsonDepth(JSON.stringify(v))).toBe(refDepth(v));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('agrees with a reference walk on any JSON value', () => {
