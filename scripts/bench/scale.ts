@@ -1,5 +1,7 @@
 /**
- * `npm run bench:scale [-- --duration 20 --connections 16]`: throughput and p99 of reranked searches
+ * `npm run bench:scale [-- --duration 20 --connections 16 --tier-docs 16 --tier-iterations 5 --tiers-only]`:
+ * first the cost of one reranked request by where its features come from (L1, disk, Redis, an
+ * index record, a recompute: scale-tiers.ts), then throughput and p99 of reranked searches
  * through a real HAProxy (docs/haproxy.cfg) in front of 1, 2 and 3 vlrerank replicas (each its own
  * process) on the real Elasticsearch, measured in one run, printed as ratios to one replica. Also
  * the same load sent to Elasticsearch directly with the first stage alone (the cluster's ceiling on
@@ -15,6 +17,7 @@ import { startHaproxy } from '../../test/helpers/haproxy.js';
 import { DATA, MODELS } from '../../test/helpers/paths.js';
 import { spawnProxyProcess } from '../../test/helpers/proxy.js';
 import { SCIFACT_MAPPINGS, scifactDocs } from '../../test/helpers/scifact-docs.js';
+import { measureTierCosts, printTierCosts } from './scale-tiers.js';
 
 const argv = process.argv.slice(2);
 const opt = (n: string, d: number) => (argv.includes(n) ? Number(argv[argv.indexOf(n) + 1]) : d);
@@ -41,6 +44,11 @@ async function run(url: string, path: string, body: (i: number) => string): Prom
 }
 
 async function main(): Promise<void> {
+  const tierDocs = opt('--tier-docs', 16);
+  const tiers = await measureTierCosts({ documents: tierDocs, iterations: opt('--tier-iterations', 5) });
+  process.stdout.write(`vlrerank feature tiers (${new Date().toISOString()}, ${availableParallelism()} cores)\n`);
+  printTierCosts(tiers, tierDocs, (x) => process.stdout.write(x));
+  if (argv.includes('--tiers-only')) return;
   await startEngine('elasticsearch');
   const es = engineUrl('elasticsearch');
   const client = new Client({ node: es });
