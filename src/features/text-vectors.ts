@@ -154,7 +154,8 @@ export class TextVectorCache {
           if (this.#inflight.get(k) === entry) this.#inflight.delete(k);
         };
         entry.p.then((v) => {
-          this.#tier.set(k, v);
+          // a vector the shared tier answered is already kept above it (its lookup filled them): no second write to Redis
+          if (!fromShared[j]) this.#tier.set(k, v);
           settle();
         }, settle);
       });
