@@ -38,7 +38,6 @@ export interface LowerTiers {
   redis?: RedisTier;
 }
 
-
 export class TieredFeatures implements PartStore {
   readonly l1: FeatureCache<Part>;
   readonly #disk: DiskTier | undefined;
