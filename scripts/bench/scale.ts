@@ -1,5 +1,7 @@
 /**
- * `npm run bench:scale [-- --duration 20 --connections 16]`: throughput and p99 of reranked searches
+ * `npm run bench:scale [-- --duration 20 --connections 16 --tier-docs 16 --tier-iterations 5 --tiers-only]`:
+ * first the cost of one reranked request by where its features come from (L1, disk, Redis, an
+ * index record, a recompute: scale-tiers.ts), then throughput and p99 of reranked searches
  * through a real HAProxy (docs/haproxy.cfg) in front of 1, 2 and 3 vlrerank replicas (each its own
  * process) on the real Elasticsearch, measured in one run, printed as ratios to one replica. Also
  * the same load sent to Elasticsearch directly with the first stage alone (the cluster's ceiling on
@@ -15,6 +17,8 @@ import { startHaproxy } from '../../test/helpers/haproxy.js';
 import { DATA, MODELS } from '../../test/helpers/paths.js';
 import { spawnProxyProcess } from '../../test/helpers/proxy.js';
 import { SCIFACT_MAPPINGS, scifactDocs } from '../../test/helpers/scifact-docs.js';
+import { startRedis } from '../../test/helpers/store.js';
+import { measureTierCosts, printTierCosts } from './scale-tiers.js';
 
 const argv = process.argv.slice(2);
 const opt = (n: string, d: number) => (argv.includes(n) ? Number(argv[argv.indexOf(n) + 1]) : d);
@@ -41,6 +45,11 @@ async function run(url: string, path: string, body: (i: number) => string): Prom
 }
 
 async function main(): Promise<void> {
+  const tierDocs = opt('--tier-docs', 16);
+  const tiers = await measureTierCosts({ documents: tierDocs, iterations: opt('--tier-iterations', 5) });
+  process.stdout.write(`vlrerank feature tiers (${new Date().toISOString()}, ${availableParallelism()} cores)\n`);
+  printTierCosts(tiers, tierDocs, (x) => process.stdout.write(x));
+  if (argv.includes('--tiers-only')) return;
   await startEngine('elasticsearch');
   const es = engineUrl('elasticsearch');
   const client = new Client({ node: es });
@@ -52,7 +61,12 @@ async function main(): Promise<void> {
   // queries from SciFact's claims; the window of 100 abstracts is embedded once per replica (warm-up below)
   const claims = readFileSync(`${DATA}/scifact-beir/queries.jsonl`, 'utf8').trim().split('\n').slice(0, 50).map((l) => (JSON.parse(l) as { text: string }).text);
   const body = (i: number) => JSON.stringify({ size: 10, query: { match: { text: claims[i % claims.length] } } });
-  const replicas = await Promise.all([0, 1, 2].map(() => spawnProxyProcess([es], { VLRERANK_MODELS_DIR: MODELS, VLRERANK_MEDIA_ROOTS: DATA, VLRERANK_LOG_LEVEL: 'error' })));
+  // the replicas share one Redis, as deployed (docs/DEPLOYMENT.md): the first one's warm-up embeds
+  // the windows' abstracts, the others read them from Redis instead of paying bge again
+  const redis = await startRedis();
+  const replicas = await Promise.all(
+    [0, 1, 2].map(() => spawnProxyProcess([es], { VLRERANK_MODELS_DIR: MODELS, VLRERANK_MEDIA_ROOTS: DATA, VLRERANK_LOG_LEVEL: 'error', VLRERANK_REDIS_URL: redis.url })),
+  );
   try {
     for (const r of replicas) for (let i = 0; i < claims.length; i++) await fetch(`${r.url}/${INDEX}/_search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(i) }).then((x) => x.arrayBuffer());
     const direct = await run(es, `/${INDEX}/_search`, body);
@@ -66,7 +80,7 @@ async function main(): Promise<void> {
       rows.push({ n, r, cpu });
     }
     const f = (x: number) => x.toFixed(1);
-    process.stdout.write(`vlrerank scale benchmark (${new Date().toISOString()}, ${availableParallelism()} cores, ${CONNECTIONS} connections × ${DURATION} s, reranked searches on ${docs.length} SciFact abstracts, window 100)\n`);
+    process.stdout.write(`vlrerank scale benchmark (replicas sharing one Redis; ${new Date().toISOString()}, ${availableParallelism()} cores, ${CONNECTIONS} connections × ${DURATION} s, reranked searches on ${docs.length} SciFact abstracts, window 100)\n`);
     process.stdout.write(`  Elasticsearch direct (first stage only, the cluster's ceiling): ${f(direct.rps)} req/s, p50 ${direct.p50} ms, p99 ${direct.p99} ms\n`);
     for (const { n, r, cpu } of rows) {
       const base = rows[0]!.r;
@@ -76,6 +90,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await Promise.all(replicas.map((r) => r.stop()));
+    await redis.stop();
   }
 }
 

@@ -38,7 +38,7 @@ function addSources(into: Record<string, number>, e: Record<string, unknown> | u
   const cache = e.cache as { hits?: unknown; misses?: unknown } | undefined;
   if (cache && typeof cache.hits === 'number') into.cache_hits = (into.cache_hits ?? 0) + cache.hits;
   if (cache && typeof cache.misses === 'number') into.cache_misses = (into.cache_misses ?? 0) + cache.misses;
-  // where each modality's features came from: `features: {text: 'index', image: 'l1', …}` (index, record, l1, computed)
+  // where each modality's features came from: `features: {text: 'index', image: 'l1', …}` (index, record, l1, disk, redis, computed)
   const features = e.features as Record<string, unknown> | undefined;
   for (const [modality, from] of Object.entries(features ?? {})) {
     if (typeof from === 'string') into[`${modality}:${from}`] = (into[`${modality}:${from}`] ?? 0) + 1;

@@ -140,6 +140,10 @@ export class FeatureExtractor {
     const cache = this.store;
     this.#textTier = {
       get: (k) => (cache.get(k) as Extract<Part, { kind: 'text' }> | undefined)?.value,
+      find: (k) => {
+        const f = cache.find(k);
+        return f?.value.kind === 'text' ? { vector: f.value.value, source: f.source } : undefined;
+      },
       set: (k, v) => cache.set(k, { kind: 'text', value: v }),
       // replicas share text vectors through Redis (one MGET per call), when it is configured
       ...(cache.hasShared ? { lookup: async (ks: string[]) => (await cache.lookupShared(ks)).map((p) => (p?.kind === 'text' ? p.value : undefined)) } : {}),

@@ -13,7 +13,7 @@ import type { KnownMedia } from './known-media.js';
 import { decodeImage, type DecodedImage, type ImageLimits } from './media/image.js';
 import { classifyRef, sha256Hex, type MediaSource } from './media/source.js';
 import type { Part, PartKeys } from './parts.js';
-import type { PartStore } from './store/tiered.js';
+import { costlierSource, type PartStore } from './store/tiered.js';
 import type { FeatureRequest, ImageResult } from './records.js';
 import type { VisualModels } from './visual-models.js';
 
@@ -142,6 +142,7 @@ export class ImageExtractor {
         ...(lines ? { ocr: lines.map((l) => l.text), ocrLines: lines } : {}),
       },
       cacheHit: cls.hit && (det?.hit ?? true) && (text?.hit ?? true),
+      source: [det, text].reduce((s, r) => (r ? costlierSource(s, r.source) : s), cls.source),
       contentHash,
     };
   }

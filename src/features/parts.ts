@@ -18,7 +18,7 @@ export interface Classification {
   topConcepts: ClassScore[];
 }
 
-export type VideoValue = Omit<VideoResult, 'cacheHit' | 'contentHash'>;
+export type VideoValue = Omit<VideoResult, 'cacheHit' | 'source' | 'contentHash'>;
 
 export type Part =
   | { kind: 'classify'; value: Classification }

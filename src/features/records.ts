@@ -6,6 +6,7 @@
  */
 import type { ClassScore, Detection } from '../models/index.js';
 import type { OcrLine } from '../models/encoders/ocr.js';
+import type { PartSource } from './store/tier.js';
 
 /** Everything the signals need from one image or video frame. */
 export interface VisualFeatures {
@@ -36,6 +37,8 @@ export interface ImageResult {
   features: VisualFeatures;
   /** Every requested part came from the cache (or a computation already under way). */
   cacheHit: boolean;
+  /** The costliest tier a requested part came from (`computed`: a model ran for it). */
+  source: PartSource;
   contentHash: string;
 }
 
@@ -51,6 +54,8 @@ export interface VideoResult {
   /** Mean of the frame embeddings, unit length (per-frame vectors stay in `frames` for max-sim). */
   embedding: Float32Array;
   cacheHit: boolean;
+  /** The tier the video's entry came from (`computed`: the models ran). */
+  source: PartSource;
   contentHash: string;
   duration?: number;
 }

@@ -15,6 +15,7 @@ import { LRUCache } from 'lru-cache';
 import type { Encoded } from '../models/tokenizer.js';
 import type { TextEmbedder, TextKind } from '../models/index.js';
 import { fanOutSignal, SharedAbort, untilAborted } from '../util/abort.js';
+import type { PartSource } from './store/tier.js';
 
 /** What the cache needs of a text model. */
 export interface TextVectorModel {
@@ -29,6 +30,8 @@ export interface TextVectorModel {
 /** Where vectors are kept between requests. */
 export interface VectorTier {
   get(key: string): Float32Array | undefined;
+  /** As `get`, saying which tier answered (`l1`, `disk`); optional (`get` counts as `l1`). */
+  find?(key: string): { vector: Float32Array; source: PartSource } | undefined;
   set(key: string, vector: Float32Array): void;
   /**
    * A slower, shared tier (Redis) asked once per call for the keys `get` missed, before the model
@@ -39,9 +42,12 @@ export interface VectorTier {
 
 export interface TextVectorsResult {
   vectors: Float32Array[];
-  /** Per text: served from the cache (or an in-flight request) without a new forward pass. */
+  /** Per text: served from a tier (or an in-flight request) without a new forward pass. */
   hit: boolean[];
+  /** Per text: where its vector came from (`l1` also for a text another request was computing). */
+  source: PartSource[];
   hits: number;
+  /** Texts this call sent to the model (a text found in the shared tier is a hit, not a miss). */
   misses: number;
 }
 
@@ -93,12 +99,17 @@ export class TextVectorCache {
     const missTexts: string[] = [];
     let hits = 0;
     const hit = new Array<boolean>(texts.length).fill(false);
+    const source = new Array<PartSource>(texts.length).fill('l1');
+    /** Misses the shared tier answered (known before `out` settles). */
+    let fromShared: boolean[] = [];
     keys.forEach((k, i) => {
-      const cached = this.#tier.get(k);
+      const found = this.#tier.find ? this.#tier.find(k) : ((v) => (v ? { vector: v, source: 'l1' as const } : undefined))(this.#tier.get(k));
+      const cached = found?.vector;
       const running = cached ? undefined : this.#inflight.get(k);
       if (cached) {
         hits++;
         hit[i] = true;
+        source[i] = found.source;
         out[i] = cached;
       } else if (running && !missIdx.has(k) && running.shared.join(signal)) {
         hits++;
@@ -128,6 +139,7 @@ export class TextVectorCache {
         const staged = lookup(missKeys)
           .catch(() => [] as Array<Float32Array | undefined>)
           .then((found) => {
+            fromShared = all.map((j) => found[j] !== undefined);
             const rest = all.filter((j) => !found[j]);
             const computed = rest.length ? compute(rest) : [];
             return all.map((j) => (found[j] ? Promise.resolve(found[j]) : computed[rest.indexOf(j)]!));
@@ -142,7 +154,8 @@ export class TextVectorCache {
           if (this.#inflight.get(k) === entry) this.#inflight.delete(k);
         };
         entry.p.then((v) => {
-          this.#tier.set(k, v);
+          // a vector the shared tier answered is already kept above it (its lookup filled them): no second write to Redis
+          if (!fromShared[j]) this.#tier.set(k, v);
           settle();
         }, settle);
       });
@@ -151,7 +164,23 @@ export class TextVectorCache {
       });
     }
     const vectors = await untilAborted(Promise.all(out), signal);
-    return { vectors, hit, hits, misses: missTexts.length };
+    // misses the shared tier answered are its hits: no forward pass was paid for them
+    let computed = 0;
+    const missed = new Set<number>();
+    keys.forEach((k, i) => {
+      const j = missIdx.get(k);
+      if (j === undefined || hit[i]) return;
+      if (fromShared[j]) {
+        hit[i] = true;
+        source[i] = 'redis';
+        hits++;
+      } else {
+        source[i] = 'computed';
+        if (!missed.has(j)) computed++;
+      }
+      missed.add(j);
+    });
+    return { vectors, hit, source, hits, misses: computed };
   }
 }
 

@@ -13,7 +13,7 @@ import type { KnownMedia } from './known-media.js';
 import type { MediaSource } from './media/source.js';
 import type { VideoDecoder } from './media/video.js';
 import type { Part, PartKeys, VideoValue } from './parts.js';
-import type { PartStore } from './store/tiered.js';
+import type { PartSource, PartStore } from './store/tiered.js';
 import type { VideoRequest, VideoResult, VisualFeatures } from './records.js';
 import type { VisualModels } from './visual-models.js';
 
@@ -51,11 +51,9 @@ export class VideoExtractor {
     // An entry computed with more parts serves a request for fewer.
     const fromCache = (h: string): VideoResult | undefined => {
       for (const [d, o] of [[detect, ocr], [true, ocr], [detect, true], [true, true]] as const) {
-        const better = (d || !detect) && (o || !ocr) ? cache.peek(key(h, d, o)) : undefined;
-        if (better) {
-          cache.get(key(h, d, o)); // count the hit
-          return result(better, h, true, detect, ocr);
-        }
+        // has() neither counts nor fills L1; find() counts the hit and says which tier answered
+        const better = (d || !detect) && (o || !ocr) && cache.has(key(h, d, o)) ? cache.find(key(h, d, o)) : undefined;
+        if (better) return result(better.value, h, true, better.source, detect, ocr);
       }
       return undefined;
     };
@@ -77,7 +75,7 @@ export class VideoExtractor {
     const fan = fanOutSignal(request.signal);
     try {
       const r = await cache.getOrCompute(key(contentHash, detect, ocr), async (signal) => ({ kind: 'video', value: await this.#compute(bytes, { fps, maxFrames, detect, ocr, signal }) }), fan.signal);
-      return result(r.value, contentHash, r.hit, detect, ocr);
+      return result(r.value, contentHash, r.hit, r.source, detect, ocr);
     } finally {
       fan.dispose();
     }
@@ -103,8 +101,8 @@ export class VideoExtractor {
 }
 
 /** A cached video entry as this request asked for it (parts it did not ask for left out). */
-function result(p: Part, contentHash: string, hit: boolean, detect: boolean, ocr: boolean): VideoResult {
+function result(p: Part, contentHash: string, hit: boolean, source: PartSource, detect: boolean, ocr: boolean): VideoResult {
   const v = (p as Extract<Part, { kind: 'video' }>).value;
   const frames = v.frames.map((f) => ({ ...f, detections: detect ? f.detections : [], ...(ocr ? {} : { ocr: undefined, ocrLines: undefined }) }));
-  return { ...v, frames, cacheHit: hit, contentHash };
+  return { ...v, frames, cacheHit: hit, source, contentHash };
 }

@@ -37,9 +37,14 @@ export interface MediaRequestOptions {
   signal?: AbortSignal;
 }
 
+/** Where a feature came from: a feature-store tier (`l1`, `disk`, `redis`) or a model run (`computed`). */
+export type TierSource = 'l1' | 'disk' | 'redis' | 'computed';
+
 export interface ImageFeaturesResult {
   features: VisualFeatures;
   cacheHit: boolean;
+  /** The tier that answered (absent: `l1` on a cache hit, else `computed`). */
+  source?: TierSource;
 }
 
 export interface VideoFeaturesResult {
@@ -47,6 +52,7 @@ export interface VideoFeaturesResult {
   /** Time of each frame in seconds. */
   times: number[];
   cacheHit: boolean;
+  source?: TierSource;
 }
 
 export interface MediaPort {

@@ -9,6 +9,16 @@
 export type TierName = 'l1' | 'disk' | 'redis';
 export type LookupOutcome = 'hit' | 'miss' | 'error';
 
+/** Where one lookup's part came from, for explanations, usage and tests (`computed`: a model ran). */
+export type PartSource = 'l1' | 'disk' | 'redis' | 'computed';
+
+const COST: Record<PartSource, number> = { l1: 0, disk: 1, redis: 2, computed: 3 };
+
+/** The costlier of two sources: what a feature made of several parts (or texts) says it came from. */
+export function costlierSource(a: PartSource | undefined, b: PartSource): PartSource {
+  return a === undefined || COST[b] > COST[a] ? b : a;
+}
+
 /** ok: answering; down: failing now, retried (Redis); failed: given up for this process (disk could not open). */
 export type TierState = 'ok' | 'down' | 'failed' | 'off';
 

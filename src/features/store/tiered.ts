@@ -17,14 +17,19 @@ import type { Part } from '../parts.js';
 import { decodePart, encodePart } from './codec.js';
 import type { DiskTier } from './disk-tier.js';
 import type { RedisTier } from './redis-tier.js';
-import type { TierHealth } from './tier.js';
+import type { PartSource, TierHealth } from './tier.js';
+
+export { costlierSource, type PartSource } from './tier.js';
 
 /** What the image, video and text extractors need of a feature store. */
 export interface PartStore {
-  getOrCompute(key: string, compute: (signal: AbortSignal) => Promise<Part>, signal?: AbortSignal): Promise<{ value: Part; hit: boolean }>;
+  /** `source`: the tier that answered this call (`l1` also for a computation already under way here). */
+  getOrCompute(key: string, compute: (signal: AbortSignal) => Promise<Part>, signal?: AbortSignal): Promise<{ value: Part; hit: boolean; source: PartSource }>;
   has(key: string): boolean;
   peek(key: string): Part | undefined;
   get(key: string): Part | undefined;
+  /** As `get`, saying which tier answered (counts the lookup). */
+  find(key: string): { value: Part; source: PartSource } | undefined;
   set(key: string, value: Part): void;
 }
 
@@ -32,9 +37,6 @@ export interface LowerTiers {
   disk?: DiskTier;
   redis?: RedisTier;
 }
-
-/** Where a part came from, for explanations and tests. */
-export type PartSource = 'l1' | 'disk' | 'redis' | 'computed';
 
 export class TieredFeatures implements PartStore {
   readonly l1: FeatureCache<Part>;
@@ -49,7 +51,11 @@ export class TieredFeatures implements PartStore {
     this.#redis = lower.redis;
   }
 
-  /** Where `part` was found: a lower tier, or computed/L1 in this process. */
+  /**
+   * The lower tier `part` was first read from in this process, else `l1` (computed here). A part
+   * stays the same object in L1, so a later L1 hit of it still says `disk`/`redis`: the source
+   * of one lookup is what `getOrCompute` and `find` return.
+   */
   sourceOf(part: Part): PartSource {
     return this.#source.get(part) ?? 'l1';
   }
@@ -66,6 +72,13 @@ export class TieredFeatures implements PartStore {
   /** L1, then the disk tier (filling L1); counts the lookup. */
   get(key: string): Part | undefined {
     return this.l1.get(key) ?? this.#fromDisk(key);
+  }
+
+  find(key: string): { value: Part; source: PartSource } | undefined {
+    const local = this.l1.get(key);
+    if (local) return { value: local, source: 'l1' };
+    const disk = this.#fromDisk(key);
+    return disk ? { value: disk, source: 'disk' } : undefined;
   }
 
   set(key: string, value: Part): void {
@@ -88,9 +101,11 @@ export class TieredFeatures implements PartStore {
     return this.#redis !== undefined;
   }
 
-  async getOrCompute(key: string, compute: (signal: AbortSignal) => Promise<Part>, signal?: AbortSignal): Promise<{ value: Part; hit: boolean }> {
+  async getOrCompute(key: string, compute: (signal: AbortSignal) => Promise<Part>, signal?: AbortSignal): Promise<{ value: Part; hit: boolean; source: PartSource }> {
     const r = await this.l1.getOrCompute(key, (s) => this.#lowerOrCompute(key, compute, s), signal);
-    return { value: r.value, hit: r.hit || this.#source.has(r.value) };
+    // not an L1 hit: this call's own flight read a lower tier (its part is marked) or computed it
+    const source: PartSource = r.hit ? 'l1' : (this.#source.get(r.value) ?? 'computed');
+    return { value: r.value, hit: source !== 'computed', source };
   }
 
   async #lowerOrCompute(key: string, compute: (signal: AbortSignal) => Promise<Part>, signal: AbortSignal): Promise<Part> {

@@ -29,7 +29,7 @@ export interface DocumentMedia {
   misses: number;
   /** Time spent on this document's media. */
   ms: number;
-  /** Where the image's / video's features came from (`l1`: the in-process feature cache). */
+  /** Where the image's / video's features came from (`l1`, `disk`, `redis`: a feature-store tier; `computed`). */
   sources?: { image?: FeatureSource; video?: FeatureSource };
 }
 
@@ -89,13 +89,13 @@ export async function documentMedia(p: RequestPlan, media: MediaPort, concurrenc
           const r = await media.image(d.image!, { detect, ocr: p.ocr, signal });
           entry.image = r.features;
           entry[r.cacheHit ? 'hits' : 'misses']++;
-          entry.sources.image = r.cacheHit ? 'l1' : 'computed';
+          entry.sources.image = r.source ?? (r.cacheHit ? 'l1' : 'computed');
         }
         if (wantVideo) {
           const r = await media.video(d.video!, { detect, ocr: false, fps: d.fps ?? p.fps, maxFrames: d.max_frames ?? p.maxFrames, signal });
           entry.video = { frames: r.frames, times: r.times };
           entry[r.cacheHit ? 'hits' : 'misses']++;
-          entry.sources.video = r.cacheHit ? 'l1' : 'computed';
+          entry.sources.video = r.source ?? (r.cacheHit ? 'l1' : 'computed');
         }
       } catch (e) {
         entry.error = toVlrerankError(e);

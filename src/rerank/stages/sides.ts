@@ -12,6 +12,7 @@ import { visualVector, type VisualMix } from '../signals/text-image.js';
 import type { DocumentMedia, FeatureSource } from './media.js';
 import type { StoredDocument } from '../records/use.js';
 import type { VisualVectors } from '../../features/record/index.js';
+import { costlierSource, type PartSource } from '../../features/store/tiered.js';
 import type { RequestPlan } from './request.js';
 import type { PlannedVectors, TextPlan, VisualEntry } from './text-plan.js';
 
@@ -24,7 +25,7 @@ export interface DocumentPrep {
   cacheMisses: number;
   featuresMs: number;
   truncated: string[];
-  /** Where each of the document's features came from (explanations: `index`, `l1`, `computed`…). */
+  /** Where each of the document's features came from (explanations: `index`, `l1`, `disk`, `redis`, `computed`…). */
   sources: { text?: FeatureSource; image?: FeatureSource; video?: FeatureSource };
 }
 
@@ -68,12 +69,13 @@ export function documentSides(
     const sources: DocumentPrep['sources'] = { ...(f.sources ?? {}) };
     let hits = f.hits;
     let misses = f.misses;
-    let textSource: FeatureSource | undefined;
+    let textSource: PartSource | undefined;
     const countText = (idx: number | undefined, res: typeof qv) => {
       if (idx === undefined || idx < 0 || !res) return undefined;
       if (res.hit[idx]) hits++;
       else misses++;
-      textSource = textSource === 'computed' || !res.hit[idx] ? 'computed' : 'l1';
+      // the costliest tier any of the document's texts came from (a disk or Redis read is a hit of that tier)
+      textSource = costlierSource(textSource, res.source?.[idx] ?? (res.hit[idx] ? 'l1' : 'computed'));
       return res.vectors[idx];
     };
     if (texts.textP !== undefined) side.textPassageVec = countText(texts.textP, pv);

@@ -50,6 +50,7 @@ describe('tiered feature lookup', () => {
     expect(computed.n).toBe(1);
     expect(Array.from((rb.value as Extract<Part, { kind: 'text' }>).value)).toEqual(Array.from((ra.value as Extract<Part, { kind: 'text' }>).value));
     expect([ra.hit, rb.hit].sort()).toEqual([false, true]); // the waiter's value came from Redis
+    expect([ra.source, rb.source].sort()).toEqual(['computed', 'redis']);
   });
 
   it('a Redis hit fills the disk tier and L1; the next lookup is a local one', async () => {
@@ -65,9 +66,16 @@ describe('tiered feature lookup', () => {
     });
     expect(r.hit).toBe(true);
     expect(b.sourceOf(r.value)).toBe('redis');
+    expect(r.source).toBe('redis');
+    // the same part asked again is an L1 hit of this lookup (not `redis` forever)
+    expect((await b.getOrCompute('photo-2', async () => vec(0))).source).toBe('l1');
     await disk.flushed();
     expect(disk.has('photo-2')).toBe(true);
     expect(b.l1.has('photo-2')).toBe(true);
+    // a restart on that folder (an empty L1): the disk tier answers, and says so
+    const restarted = replica({ disk });
+    expect(restarted.find('photo-2')?.source).toBe('disk');
+    expect(restarted.find('photo-2')?.source).toBe('l1');
   });
 
   it('a stored value that does not decode is counted and recomputed', async () => {
