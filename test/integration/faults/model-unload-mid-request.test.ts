@@ -38,8 +38,8 @@ it('unloading the text and image models mid-request: every request answers 200 i
   const textRuns = runs(await model('bge-small-en-v1.5'));
 
   let settled = 0;
-  const requests = Array.from({ length: 4 }, (_, k) =>
-    post('/v1/rerank', { query: 'oat milk', documents: [...Array.from({ length: 60 }, text), ...photos.slice(1 + k * 3, 4 + k * 3).map((image) => ({ text: text(), image }))] })
+  const requests = Array.from({ length: 3 }, (_, k) =>
+    post('/v1/rerank', { query: 'oat milk', documents: [...Array.from({ length: 40 }, text), ...photos.slice(1 + k * 3, 4 + k * 3).map((image) => ({ text: text(), image }))] })
       .then(async (r) => ({ status: r.status, body: (await r.json()) as any }))
       .finally(() => settled++),
   );
@@ -49,14 +49,14 @@ it('unloading the text and image models mid-request: every request answers 200 i
     post('/_vlrerank/models/bge-small-en-v1.5/_unload', undefined, { authorization: `Bearer ${ADMIN_TOKEN}` }),
     post('/_vlrerank/models/efficientnet-lite2-imagenet/_unload', undefined, { authorization: `Bearer ${ADMIN_TOKEN}` }),
   ]);
-  expect(settled).toBeLessThan(4); // the unloads answered while requests were still under way
+  expect(settled).toBeLessThan(3); // the unloads answered while requests were still under way
   expect(t.status).toBe(200);
   expect(i.status).toBe(200);
 
   const out = await Promise.all(requests);
   for (const r of out) {
     expect(r.status).toBe(200);
-    expect(r.body.results).toHaveLength(63);
+    expect(r.body.results).toHaveLength(43);
     expect(r.body.meta.warnings).toBeUndefined();
   }
   // later batches of the same requests loaded the text model again; the next request works
