@@ -219,6 +219,10 @@ export class ModelSession {
     if (!existsSync(this.path)) {
       throw vlrError('VLR_MODEL_MISSING', `model file ${this.path} is missing; run: vlrerank models pull ${this.options.modelId}`);
     }
+    // a directory (or a FIFO…) where the file should be is a broken install, not an onnxruntime fault (which would be a 500)
+    if (!statSync(this.path).isFile()) {
+      throw vlrError('VLR_MODEL_CORRUPT', `model file ${this.path} is not a regular file; run: vlrerank models pull ${this.options.modelId}`);
+    }
     await this.options.beforeLoad?.();
     const t0 = performance.now();
     const rss0 = process.memoryUsage().rss;

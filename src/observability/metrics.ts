@@ -36,7 +36,7 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
   return {
     admission: new Gauge({
       name: 'vlrerank_rerank_admission',
-      help: 'Rerank admission control: in_flight, in_flight_documents, queued, queued_documents',
+      help: 'Rerank admission control: in_flight, in_flight_documents, queued, queued_documents, warming (of queued: waiting for the model warm-up)',
       labelNames: ['what'],
       registers,
       collect: () => {

@@ -10,6 +10,11 @@
  * search's budget_ms) is shed before it waits; time spent queued counts against that budget
  * because the caller's deadline clock started before it asked.
  *
+ * Requests that arrive while the models warm up wait for the warm-up holding a place in this same
+ * queue (`holdUntil`): counted against maxQueued, maxQueuedDocuments and the client share, refused
+ * beyond them, and given up after maxQueueWaitMs — before, they piled up without a bound ahead of
+ * admission (issue 13 §1).
+ *
  * Used by Reranker.process(), so /v1/rerank, /_vlrerank/rerank, reranked searches and library
  * calls share one bound; passthrough traffic never comes here. Never knows about HTTP; the clock
  * and timers are constructor arguments so the queue can be tested step by step.
@@ -53,7 +58,10 @@ export interface Permit {
 export interface AdmissionSnapshot {
   in_flight: number;
   in_flight_documents: number;
+  /** Requests waiting: in the queue, and for the warm-up (`warming`). */
   queued: number;
+  /** Of `queued`, those waiting for the model warm-up. */
+  warming: number;
   queued_documents: number;
   admitted: number;
   shed: Record<ShedReason, number>;
@@ -101,6 +109,8 @@ export class Admission {
   #inFlight = 0;
   #inFlightDocs = 0;
   #queuedDocs = 0;
+  /** Requests holding a queue place while the models warm up (holdUntil). */
+  #held = 0;
   #admitted = 0;
   readonly #shed: Record<ShedReason, number> = { queue_full: 0, documents_full: 0, client_share: 0, budget: 0, wait_estimate: 0, wait_timeout: 0 };
   /** Moving average of service ms per document, measured under the concurrency of the time. */
@@ -134,7 +144,8 @@ export class Admission {
     return {
       in_flight: this.#inFlight,
       in_flight_documents: this.#inFlightDocs,
-      queued: this.#queue.length,
+      queued: this.#queue.length + this.#held,
+      warming: this.#held,
       queued_documents: this.#queuedDocs,
       admitted: this.#admitted,
       shed: { ...this.#shed },
@@ -160,14 +171,7 @@ export class Admission {
     if (this.#queue.length === 0 && this.#canStart(cost)) return Promise.resolve(this.#start(cost, now, now));
 
     const L = this.limits;
-    if (this.#queue.length >= L.maxQueued) throw this.#refuse('queue_full', `the rerank queue is full (${this.#queue.length} requests waiting, rerank.admission.maxQueued)`);
-    if (this.#queuedDocs + cost > L.maxQueuedDocuments && this.#queue.length > 0) {
-      throw this.#refuse('documents_full', `the rerank queue holds ${this.#queuedDocs} documents of work; ${cost} more exceed rerank.admission.maxQueuedDocuments`);
-    }
-    const share = Math.max(1, Math.floor(L.maxQueued * L.clientShare));
-    if (L.clientShare < 1 && (this.#byClient.get(client) ?? 0) >= share) {
-      throw this.#refuse('client_share', `this client already has ${share} rerank requests queued (rerank.admission.clientShare)`);
-    }
+    this.#checkRoom(cost, client);
     const wait = this.estimateWaitMs();
     if (req.deadline !== undefined && now + wait >= req.deadline) {
       throw this.#refuse('budget', `the estimated rerank queue wait (${Math.round(wait)} ms) exceeds the ${Math.max(0, Math.round(req.deadline - now))} ms left of the budget`);
@@ -187,9 +191,73 @@ export class Admission {
         signal.addEventListener('abort', w.onAbort, { once: true });
       }
       this.#queue.push(w);
-      this.#queuedDocs += cost;
-      this.#byClient.set(client, (this.#byClient.get(client) ?? 0) + 1);
+      this.#enter(cost, client);
     });
+  }
+
+  /**
+   * Wait for `ready` (the model warm-up) holding a place in the queue, so that requests arriving
+   * while the models load are bounded like any queued request: refused at once (429) when the
+   * queue, its documents or the client's share are full, and after maxQueueWaitMs of waiting
+   * (`wait_timeout`). Resolves when `ready` settles, whatever its outcome; rejects with the
+   * signal's reason on abort. The caller then asks `acquire()` as usual.
+   */
+  holdUntil(ready: Promise<unknown>, req: Omit<AdmissionRequest, 'deadline'>): Promise<void> {
+    try {
+      req.signal?.throwIfAborted();
+      const cost = Math.max(1, Math.ceil(req.cost));
+      const client = req.client ?? '';
+      this.#checkRoom(cost, client);
+      this.#held++;
+      this.#enter(cost, client);
+      return new Promise<void>((resolve, reject) => {
+        let left = false;
+        const leave = (): boolean => {
+          if (left) return false;
+          left = true;
+          this.#held--;
+          this.#exit(cost, client);
+          this.#clock.clearTimeout(timer);
+          req.signal?.removeEventListener('abort', onAbort);
+          return true;
+        };
+        const onAbort = () => leave() && reject(req.signal!.reason);
+        const timer = this.#clock.setTimeout(() => {
+          if (leave()) reject(this.#refuse('wait_timeout', `waited ${this.limits.maxQueueWaitMs} ms for the models to warm up (rerank.admission.maxQueueWaitMs)`));
+        }, this.limits.maxQueueWaitMs);
+        req.signal?.addEventListener('abort', onAbort, { once: true });
+        const done = () => leave() && resolve();
+        ready.then(done, done);
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Refuse a request the queue has no room for: requests, documents of work, the client's share. */
+  #checkRoom(cost: number, client: string): void {
+    const L = this.limits;
+    const waiting = this.#queue.length + this.#held;
+    if (waiting >= L.maxQueued) throw this.#refuse('queue_full', `the rerank queue is full (${waiting} requests waiting, rerank.admission.maxQueued)`);
+    if (this.#queuedDocs + cost > L.maxQueuedDocuments && waiting > 0) {
+      throw this.#refuse('documents_full', `the rerank queue holds ${this.#queuedDocs} documents of work; ${cost} more exceed rerank.admission.maxQueuedDocuments`);
+    }
+    const share = Math.max(1, Math.floor(L.maxQueued * L.clientShare));
+    if (L.clientShare < 1 && (this.#byClient.get(client) ?? 0) >= share) {
+      throw this.#refuse('client_share', `this client already has ${share} rerank requests queued (rerank.admission.clientShare)`);
+    }
+  }
+
+  #enter(cost: number, client: string): void {
+    this.#queuedDocs += cost;
+    this.#byClient.set(client, (this.#byClient.get(client) ?? 0) + 1);
+  }
+
+  #exit(cost: number, client: string): void {
+    this.#queuedDocs -= cost;
+    const n = (this.#byClient.get(client) ?? 1) - 1;
+    if (n <= 0) this.#byClient.delete(client);
+    else this.#byClient.set(client, n);
   }
 
   #canStart(cost: number): boolean {
@@ -213,10 +281,7 @@ export class Admission {
   }
 
   #left(w: Waiter): void {
-    this.#queuedDocs -= w.cost;
-    const n = (this.#byClient.get(w.client) ?? 1) - 1;
-    if (n <= 0) this.#byClient.delete(w.client);
-    else this.#byClient.set(w.client, n);
+    this.#exit(w.cost, w.client);
     this.#clock.clearTimeout(w.timer);
     if (w.onAbort) w.req.signal?.removeEventListener('abort', w.onAbort);
   }

@@ -113,6 +113,16 @@ export class Reranker {
   }
 
   /**
+   * Wait for a warm-up under way (at once when none is), holding a place in the admission queue:
+   * beyond its bounds VLR_OVERLOADED. True when it had to wait.
+   */
+  async waitWarm(req: { cost: number; client?: string; signal?: AbortSignal }): Promise<boolean> {
+    if (this.warm.state !== 'warming') return false;
+    await this.admission.holdUntil(this.warm.wait(), req);
+    return true;
+  }
+
+  /**
    * The text-space vector of one image's visual features (visual passage ⊕ ConSE): what the
    * search engineer stores as the "bridge" vector at ingest, so kNN over it matches this scorer.
    */
@@ -128,9 +138,11 @@ export class Reranker {
   async process(input: RerankInput | unknown, options: ProcessOptions = {}): Promise<RerankOutput> {
     const start = now();
     const req = validateRerankInput(input, { maxDocuments: this.options.maxDocuments ?? 1000 });
-    // a warm-up under way loads the very models this request needs: wait for it (counted as queue time)
-    await this.warm.wait(options.signal);
-    const permit = await this.admission.acquire({ cost: requestCost(req, this.options), client: options.client, deadline: options.deadline, signal: options.signal });
+    const cost = requestCost(req, this.options);
+    // a warm-up under way loads the very models this request needs: wait for it holding a bounded
+    // queue place (refused with 429 beyond admission's bounds), counted as queue time
+    await this.waitWarm({ cost, client: options.client, signal: options.signal });
+    const permit = await this.admission.acquire({ cost, client: options.client, deadline: options.deadline, signal: options.signal });
     const dequeued = now();
     // every queued item and cache waiter of this request listens to this one signal
     const fan = fanOutSignal(options.signal);

@@ -102,6 +102,7 @@ export async function createRerankService(
     deps.metrics.admission.set({ what: 'in_flight_documents' }, a.in_flight_documents);
     deps.metrics.admission.set({ what: 'queued' }, a.queued);
     deps.metrics.admission.set({ what: 'queued_documents' }, a.queued_documents);
+    deps.metrics.admission.set({ what: 'warming' }, a.warming);
   });
   return {
     reranker,

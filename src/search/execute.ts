@@ -100,10 +100,20 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
 
   // Models still loading at server start (warm-up): wait here, before any budget clock starts,
   // and report the wait on its own, so the first search after start is not failed open for the
-  // load time. A failed warm-up does not wait: the stage below fails (open) on its own.
+  // load time. A failed warm-up does not wait: the stage below fails (open) on its own. The wait
+  // holds a place in the rerank queue: beyond admission's bounds the search is not reranked
+  // (fail_open: first-stage hits, degraded "overloaded"; fail_closed: the 429).
+  let skipRerank = false;
   if (deps.scorer?.ready) {
     const tw = performance.now();
-    if (await deps.scorer.ready(opts.signal)) timings.warmup_wait_ms = ms(tw);
+    try {
+      if (await deps.scorer.ready(opts.signal, opts.client)) timings.warmup_wait_ms = ms(tw);
+    } catch (e) {
+      if (opts.signal?.aborted || !isVlrerankError(e) || e.code !== 'VLR_OVERLOADED' || p.failure === 'fail_closed') throw e;
+      Object.assign(degrade, reasonOf(e));
+      skipRerank = true;
+      timings.warmup_wait_ms = ms(tw);
+    }
   }
 
   // query vector for a kNN first stage
@@ -159,7 +169,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   // rerank, within the pipeline's budget
   const t2 = performance.now();
   let scored: Array<ScoredDocument | undefined> | undefined;
-  if (hits.length) {
+  if (hits.length && !skipRerank) {
     const docs = hits.map((h) => documentFromSource(h._source, p));
     const present = docs.map((d, i) => ({ d, i })).filter((x): x is { d: HitDocument; i: number } => x.d !== undefined);
     try {

@@ -42,14 +42,15 @@ export interface Scorer {
    * Resolves once the scorer's models are warm (at once when no warm-up is under way); true when
    * it had to wait. The search calls it before starting the budget clock. `signal` ends the wait.
    */
-  ready?(signal?: AbortSignal): Promise<boolean>;
+  ready?(signal?: AbortSignal, client?: string): Promise<boolean>;
 }
 
 export class RerankerScorer implements Scorer {
   constructor(private readonly reranker: Reranker) {}
 
-  ready(signal?: AbortSignal): Promise<boolean> {
-    return this.reranker.warm.wait(signal);
+  /** Waits holding a place in the rerank queue (one request's worth): VLR_OVERLOADED beyond its bounds. */
+  ready(signal?: AbortSignal, client?: string): Promise<boolean> {
+    return this.reranker.waitWarm({ cost: 1, client, signal });
   }
 
   async score(req: ScoreRequest): Promise<ScoredDocument[]> {

@@ -26,6 +26,9 @@ ${INFERENCE_WORKER_SOURCE}`;
 }
 /** The worker thread exits (process.exit inside a worker ends that thread only) mid-run. */
 const WorkerExitsMidRun = faultOnFirstWorkerRun('process.exit(70);');
+/** The worker thread exits on its fourth run, with more runs queued behind it (a crash under load). */
+const WorkerExitsUnderLoad = `let runs = 0;
+${faultOnFirstWorkerRun('if (++runs === 4) process.exit(71);')}`;
 /** An uncaught exception kills the worker thread mid-run. */
 const WorkerThrowsMidRun = faultOnFirstWorkerRun("setImmediate(() => { throw new Error('fault: worker blew up'); });");
 
@@ -79,5 +82,23 @@ describe('inference worker crash', () => {
     const out = await s.run({ pixel_values: input() });
     expect(out.logits!.dims).toEqual([1, 1000]);
     await s.unload();
+  });
+
+  it('worker exits mid-batch under load (16 runs on 2 sessions) → every run is answered, none hangs; the next 16 all succeed, same outputs', async () => {
+    const worker = new InferenceWorker({ source: WorkerExitsUnderLoad });
+    const a = session(worker, 'a');
+    const b = session(worker, 'b');
+    const burst = () => Promise.allSettled(Array.from({ length: 16 }, (_, i) => (i % 2 ? b : a).run({ pixel_values: input() })));
+    const first = await burst();
+    const failed = first.filter((r) => r.status === 'rejected');
+    expect(failed.length).toBeGreaterThanOrEqual(1);
+    for (const f of failed) expect((f as PromiseRejectedResult).reason).toMatchObject({ code: 'VLR_MODEL_RUNTIME', message: expect.stringContaining('exit code 71') });
+    const second = await burst();
+    expect(second.map((r) => r.status)).toEqual(second.map(() => 'fulfilled'));
+    const logits = second.map((r) => Array.from((r as PromiseFulfilledResult<Record<string, ort.Tensor>>).value.logits!.data as Float32Array));
+    for (const l of logits) expect(l).toEqual(logits[0]);
+    expect(worker.stats()).toMatchObject({ started: 2, running: true });
+    await a.unload();
+    await b.unload();
   });
 });

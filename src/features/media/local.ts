@@ -62,7 +62,10 @@ export async function readFileBounded(real: string, max: number, ref: string): P
   let fh;
   try {
     // O_NOFOLLOW: if the last component was swapped for a symlink after realpath(), refuse.
-    fh = await open(real, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+    // O_NONBLOCK: opening a FIFO (say one named clip.mp4) for reading blocks until a writer comes —
+    // a libuv thread held for ever, four of them stall every fs, dns and zlib call of the process;
+    // non-blocking, the open returns at once and the regular-file check below refuses it.
+    fh = await open(real, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
   } catch (e) {
     throw vlrError('VLR_MEDIA_FORBIDDEN', `media path ${ref} cannot be opened`, { cause: e });
   }

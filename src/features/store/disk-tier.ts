@@ -13,9 +13,12 @@
  * Failure: a file that a child process cannot open (disk-probe.ts: lmdb segfaults on corrupt
  * files), a folder that cannot be created, or an open error leaves the tier `failed` for this
  * process (logged once, shown in health); a failing read or write is counted and answered as a
- * miss. Never throws to its caller and never decides what a key means.
+ * miss. A full file system is looked for before each write (statfs): short of room the write is
+ * skipped and counted and the tier is `down` until there is room again — lmdb's failed commits on
+ * ENOSPC reject a promise of its own that no caller can handle, which would end the process.
+ * Never throws to its caller and never decides what a key means.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { Logger } from '../../observability/logger.js';
@@ -35,6 +38,8 @@ export interface DiskTierOptions {
 const STAMP_REFRESH_MS = 10 * 60_000;
 /** Eviction goes down to this share of the budget, so it runs in batches, not at every write. */
 const EVICT_TO = 0.9;
+/** Free space a write leaves on the file system at least: lmdb writes copy-on-write pages and meta pages besides the value. */
+const MIN_FREE_BYTES = 1 << 20;
 
 interface Stamp {
   t: number;
@@ -139,6 +144,7 @@ export class DiskTier {
       this.#counters.skipped++;
       return;
     }
+    if (!this.#roomFor(n)) return;
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.#track(
       this.#env!.transaction(() => {
@@ -157,6 +163,21 @@ export class DiskTier {
         if (this.#state === 'down') this.#recover();
       }),
     );
+  }
+
+  /** Is there room on the file system for a write of `n` bytes? If not: skipped, counted, the tier `down`. */
+  #roomFor(n: number): boolean {
+    let free: number;
+    try {
+      const st = statfsSync(this.path);
+      free = st.bavail * st.bsize;
+    } catch {
+      return true; // no statfs here: lmdb's own error handling is all there is
+    }
+    if (free >= n * 4 + MIN_FREE_BYTES) return true;
+    this.#counters.skipped++;
+    if (this.#state === 'ok') this.#error(new Error(`no space left on the device of ${this.path} (${free} bytes free): writes skipped until there is room`));
+    return false;
   }
 
   /** Oldest entries first, in one batch, down to EVICT_TO of the budget; runs inside a write transaction. */
@@ -241,7 +262,16 @@ export class DiskTier {
   }
 
   #track(p: Promise<unknown>): void {
-    const q = p.catch((e: unknown) => this.#error(e)).finally(() => this.#pending.delete(q));
+    const q = p
+      .catch((e: unknown) => {
+        // lmdb rejects a failed commit's writes with an error whose `commitError` is a second
+        // promise, rejected with the I/O error (ENOSPC…) and awaited by no one: unhandled, that
+        // rejection would end the process (a full disk must only turn this tier down)
+        const c = (e as { commitError?: unknown } | undefined)?.commitError;
+        if (c instanceof Promise) c.catch(() => undefined);
+        this.#error(e);
+      })
+      .finally(() => this.#pending.delete(q));
     this.#pending.add(q);
   }
 

@@ -3,6 +3,8 @@
  * they fit, queue up to the bounds, are refused past them with VLR_OVERLOADED and a Retry-After,
  * leave the queue on abort or after the longest wait, are shed before waiting when the estimated
  * wait exceeds their budget, and one client cannot hold more than its share of the queue.
+ * Requests waiting for the model warm-up hold places in the same queue (holdUntil), so they are
+ * bounded by the same limits instead of piling up ahead of admission.
  */
 import { describe, expect, it } from 'vitest';
 import { Admission, defaultAdmissionLimits, type AdmissionClock, type AdmissionLimits, type Permit } from '../../../src/rerank/admission.js';
@@ -174,5 +176,50 @@ describe('rerank admission', () => {
     expect(defaultAdmissionLimits(8, { maxInFlight: 4, maxQueued: 3 }).maxQueued).toBe(3);
     const req = validateRerankInput({ query: { text: 'q' }, documents: [{ text: 'a' }, { image: 'x.jpg' }, { text: 'b', video: 'v.mp4' }], max_frames: 4 }, { maxDocuments: 10 });
     expect(requestCost(req)).toBe(1 + 1 + 6 + (1 + 6 * 4));
+  });
+});
+
+describe('waiting for the warm-up holds a queue place', () => {
+  it('bounds warm-up waiters by maxQueued and the client share, lets them through when the warm-up ends', async () => {
+    const clock = new ManualClock();
+    const a = new Admission(limits({ maxQueued: 3, clientShare: 0.7 }), { clock });
+    let warmed!: () => void;
+    const warm = new Promise<void>((r) => (warmed = r));
+    const w1 = a.holdUntil(warm, { cost: 5, client: 'a' });
+    const w2 = a.holdUntil(warm, { cost: 5, client: 'a' });
+    expect((await overload(a.holdUntil(warm, { cost: 1, client: 'a' }))).details.shed_reason).toBe('client_share');
+    const w3 = a.holdUntil(warm, { cost: 1, client: 'b' });
+    expect(a.snapshot()).toMatchObject({ queued: 3, warming: 3, queued_documents: 11, in_flight: 0 });
+    // the queue is full of warm-up waiters: a fourth is refused at once with a Retry-After
+    const e = await overload(a.holdUntil(warm, { cost: 1, client: 'c' }));
+    expect(e.details).toMatchObject({ shed_reason: 'queue_full' });
+    expect(e.details.retry_after_s).toBeGreaterThanOrEqual(1);
+    // and so is a request asking for a slot meanwhile: warm-up waiters count as queued
+    await a.acquire({ cost: 1 }).then((p) => p.release());
+    await a.acquire({ cost: 1 });
+    await a.acquire({ cost: 1 });
+    await overload(a.acquire({ cost: 1, client: 'd' }));
+    expect([await state(w1), await state(w2), await state(w3)]).toEqual(['pending', 'pending', 'pending']);
+    warmed();
+    expect([await state(w1), await state(w2), await state(w3)]).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    expect(a.snapshot()).toMatchObject({ queued: 0, warming: 0, queued_documents: 0 });
+  });
+
+  it('gives up after maxQueueWaitMs, leaves on abort, and lets a failed warm-up through', async () => {
+    const clock = new ManualClock();
+    const a = new Admission(limits({ maxQueueWaitMs: 1000 }), { clock });
+    const never = new Promise<void>(() => {});
+    const late = a.holdUntil(never, { cost: 1 });
+    clock.advance(999);
+    expect(await state(late)).toBe('pending');
+    clock.advance(1);
+    expect((await overload(late)).details.shed_reason).toBe('wait_timeout');
+    const ac = new AbortController();
+    const leaving = a.holdUntil(never, { cost: 1, signal: ac.signal });
+    ac.abort(new Error('client went away'));
+    await expect(leaving).rejects.toThrow('client went away');
+    await expect(a.holdUntil(Promise.reject(new Error('warm-up failed')), { cost: 1 })).resolves.toBeUndefined();
+    expect(a.snapshot()).toMatchObject({ queued: 0, warming: 0, queued_documents: 0, shed: { wait_timeout: 1 } });
+    expect(clock.timers.size).toBe(0);
   });
 });

@@ -1,0 +1,175 @@
+/**
+ * Hostile media behind a document never fails the request, never hangs it and never reads
+ * without bound (issue 13 §6). A real HTTP server started here plays the hosts — a body that
+ * never ends, a redirect that never ends, 10 GB declared and 10 GB streamed without a length —
+ * and real files under a media root play the crafted inputs: a FIFO named `.jpg` (opening it for
+ * reading blocks until a writer comes) and an `.mp4` that is an HLS playlist whose segment is a
+ * FIFO (ffmpeg opens it and blocks for ever). The real server with the real models answers 200,
+ * ranks every document on its text and names each media error; the host sees its connections
+ * closed and at most a few MiB read of the 10 GB; a wedged ffmpeg is killed at
+ * `media.videoTimeoutMs` with an ES-shaped 504 and no process left behind; the server serves
+ * real media right after. Loopback media hosts are allowed through `media.allowHosts`.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../../src/server/start.js';
+import { catalog, productImage } from '../../helpers/grocery.js';
+import { DATA } from '../../helpers/paths.js';
+import { startRerankServer } from '../../helpers/rerank-server.js';
+
+const TEN_GB = 10 * 1024 ** 3;
+const MAX_BYTES = 1024 * 1024;
+const MAX_REDIRECTS = 3;
+
+/** What the hostile host saw. */
+const seen = { redirects: 0, bytes: new Map<string, number>(), open: new Set<ServerResponse>(), requests: 0 };
+
+function hostile(req: IncomingMessage, res: ServerResponse): void {
+  seen.requests++;
+  const path = new URL(req.url ?? '/', 'http://x').pathname;
+  seen.open.add(res);
+  res.on('close', () => seen.open.delete(res));
+  const count = (n: number) => seen.bytes.set(path, (seen.bytes.get(path) ?? 0) + n);
+  const chunk = Buffer.alloc(64 * 1024);
+  /** Write zeros as fast as the socket drains, until the client goes away. */
+  const flood = () => {
+    while (!res.destroyed && res.write(chunk)) count(chunk.length);
+    if (!res.destroyed) res.once('drain', flood);
+  };
+  switch (path) {
+    case '/never-ends': {
+      res.writeHead(200, { 'content-type': 'image/jpeg' });
+      const t = setInterval(() => (res.destroyed ? clearInterval(t) : (res.write(Buffer.alloc(512)), count(512))), 50);
+      res.on('close', () => clearInterval(t));
+      return;
+    }
+    case '/redirects-forever':
+      seen.redirects++;
+      res.writeHead(302, { location: `/redirects-forever?n=${seen.redirects}` }).end();
+      return;
+    case '/ten-gb':
+      res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': String(TEN_GB) });
+      flood();
+      return;
+    case '/ten-gb-chunked':
+      res.writeHead(200, { 'content-type': 'image/jpeg' });
+      flood();
+      return;
+    default:
+      res.writeHead(404).end();
+  }
+}
+
+/** Child processes of this test process still alive (Linux /proc): a killed ffmpeg must be reaped. */
+function children(): string[] {
+  const out: string[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid) out.push(stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+let host: Server;
+let hostUrl: string;
+let root: string;
+let srv: RunningServer;
+
+beforeAll(async () => {
+  host = createServer(hostile);
+  await new Promise<void>((r) => host.listen(0, '127.0.0.1', r));
+  hostUrl = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
+  root = mkdtempSync(join(tmpdir(), 'vlr-faults-media-'));
+  execFileSync('mkfifo', [join(root, 'pipe.jpg')]);
+  execFileSync('mkfifo', [join(root, 'segment.ts')]);
+  writeFileSync(join(root, 'crafted.mp4'), `#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10.0,\n${join(root, 'segment.ts')}\n#EXT-X-ENDLIST\n`);
+  srv = await startRerankServer({
+    'media.roots': [DATA, root],
+    'media.allowHosts': ['127.0.0.1'],
+    'media.maxBytes': MAX_BYTES,
+    'media.fetchTimeoutMs': 2_000,
+    'media.maxRedirects': MAX_REDIRECTS,
+    'media.videoTimeoutMs': 2_000,
+    'rerank.warmup': false,
+  });
+});
+afterAll(async () => {
+  await srv?.close();
+  host?.closeAllConnections();
+  await new Promise((r) => host?.close(r));
+});
+
+const post = (path: string, body: unknown) => fetch(srv.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+describe('hostile media in a rerank request', () => {
+  it('answers 200 with every document ranked on its text and each media error named; reads are bounded', { timeout: 120_000 }, async () => {
+    const docs = [
+      { text: 'oat drink', image: `${hostUrl}/never-ends` },
+      { text: 'oat milk barista', image: `${hostUrl}/redirects-forever` },
+      { text: 'granite countertop', image: `${hostUrl}/ten-gb` },
+      { text: 'violin case', image: `${hostUrl}/ten-gb-chunked` },
+      { text: 'oat porridge', image: join(root, 'pipe.jpg') },
+      { text: 'oat cookies', video: join(root, 'crafted.mp4') },
+      'a red apple',
+    ];
+    const r = await post('/v1/rerank', { query: 'oat milk', documents: docs });
+    expect(r.status).toBe(200);
+    const b = (await r.json()) as { results: Array<{ index: number }>; meta: { warnings?: string[] }; errors?: Array<{ index: number; reason: string }> };
+    expect(b.results.map((x) => x.index).sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(r.headers.get('x-vlrerank-document-errors')).toBe('6');
+    const reason = Object.fromEntries((b.errors ?? []).map((e) => [e.index, e.reason]));
+    expect(reason[0]).toMatch(/timed out/);
+    expect(reason[1]).toMatch(/too many redirects/);
+    expect(reason[2]).toMatch(/limit/);
+    expect(reason[3]).toMatch(/limit/);
+    expect(reason[4]).toMatch(/not a regular file/);
+    expect(reason[5]).toMatch(/cannot be decoded/); // over a pipe, the playlist's segment is not opened
+    expect(b.meta.warnings).toHaveLength(6);
+
+    // the host: every response closed by the fetcher, the redirect chain cut at its bound, the floods read a little
+    expect(seen.redirects).toBeLessThanOrEqual(MAX_REDIRECTS + 1);
+    for (let i = 0; seen.open.size && i < 100; i++) await new Promise((res) => setTimeout(res, 50));
+    expect(seen.open.size).toBe(0);
+    expect(seen.bytes.get('/ten-gb') ?? 0).toBeLessThan(64 * MAX_BYTES);
+    expect(seen.bytes.get('/ten-gb-chunked') ?? 0).toBeLessThan(64 * MAX_BYTES);
+    expect(children().filter((c) => /ffmpeg|ffprobe/.test(c))).toEqual([]);
+  });
+
+  it('a reranked request right after reads real media again', { timeout: 120_000 }, async () => {
+    const image = join(DATA, productImage(catalog()[0]!));
+    const r = await post('/v1/rerank', { query: 'oat milk', documents: [{ text: 'oat drink', image }, 'a red apple'] });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-vlrerank-document-errors')).toBeNull();
+  });
+});
+
+describe('ffmpeg wedged on a crafted file', () => {
+  it('is killed at media.videoTimeoutMs: an ES-shaped 504, no ffmpeg left, and the next strip is served', { timeout: 60_000 }, async () => {
+    const r = await fetch(`${srv.url}/_vlrerank/media?src=${encodeURIComponent(join(root, 'crafted.mp4'))}&strip=3`);
+    expect(r.status).toBe(504);
+    expect(await r.json()).toMatchObject({ status: 504, error: { vlrerank_code: 'VLR_MEDIA_TIMEOUT', reason: expect.stringMatching(/killed/) } });
+    expect(children().filter((c) => /ffmpeg|ffprobe/.test(c))).toEqual([]);
+    const clip = join(DATA, 'intel-sample-videos', 'clips', 'bottle-detection.mp4');
+    const ok = await fetch(`${srv.url}/_vlrerank/media?src=${encodeURIComponent(clip)}&strip=2`);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-type')).toMatch(/image\/jpeg/);
+  });
+
+  it('a FIFO named .mp4 is refused at once, not opened for a blocking read', async () => {
+    execFileSync('mkfifo', [join(root, 'pipe.mp4')]);
+    const r = await fetch(`${srv.url}/_vlrerank/media?src=${encodeURIComponent(join(root, 'pipe.mp4'))}&strip=2`);
+    expect(r.status).toBe(404);
+    expect(await r.json()).toMatchObject({ error: { reason: 'not a file' } });
+  });
+});
