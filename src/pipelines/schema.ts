@@ -120,12 +120,22 @@ export const pipelineSchema = z
         store: z.enum(['index', 'none']).optional(),
         /** The field holding the record: a `binary` stored field, left out of `_source` (src/engine/mapping.ts). */
         field: fieldPath.default('vlrerank_features'),
+        /**
+         * An indexed keyword beside the record holding its signature (rerank/records/keys.ts
+         * `recordSignature`), so that documents whose record is missing or stale are found with a
+         * `term` query (backfill, resume). Default: the record field's name + `_key`.
+         */
+        key_field: fieldPath.optional(),
       })
       .default({ field: 'vlrerank_features' }),
   })
   .transform((p) => ({
     ...p,
-    features: { field: p.features.field, store: p.features.store ?? (p.fields.image.length + p.fields.video.length > 0 ? 'index' : 'none') } as { field: string; store: 'index' | 'none' },
+    features: {
+      field: p.features.field,
+      keyField: p.features.key_field ?? `${p.features.field}_key`,
+      store: p.features.store ?? (p.fields.image.length + p.fields.video.length > 0 ? 'index' : 'none'),
+    } as { field: string; keyField: string; store: 'index' | 'none' },
   }))
   .superRefine((p, ctx) => {
     if (p.vectors.ingest && !p.vectors.image && !p.vectors.bridge) {
