@@ -55,7 +55,6 @@ export async function* scanIndex(engine: EngineClient, index: string, o: ScanOpt
     query: o.query,
     _source: o._source ?? true,
     seq_no_primary_term: true,
-    track_total_hits: false,
     ...(o.docvalueFields?.length ? { docvalue_fields: o.docvalueFields } : {}),
   };
   if (distribution === 'elasticsearch') {
@@ -69,7 +68,7 @@ export async function* scanIndex(engine: EngineClient, index: string, o: ScanOpt
           const r = await engine.json<SearchBody & { hits?: { hits?: Array<ScanHit & { sort?: unknown[] }> } }>(
             'POST',
             '/_search',
-            { ...base, pit: { id: pit, keep_alive: keepAlive }, sort: [{ _shard_doc: 'asc' }], ...(after ? { search_after: after } : {}) },
+            { ...base, track_total_hits: false, pit: { id: pit, keep_alive: keepAlive }, sort: [{ _shard_doc: 'asc' }], ...(after ? { search_after: after } : {}) },
             undefined,
             { signal: o.signal, idempotent: true },
           );

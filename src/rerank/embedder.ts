@@ -24,6 +24,8 @@ export interface Embedder {
   records(documents: RecordDocument[], signal?: AbortSignal, options?: { queryVectors?: boolean }): Promise<RecordsOutput>;
   /** Signature of the records `records()` makes for documents of this shape (Reranker.recordSignature). */
   recordSignature(shape: RecordSignatureShape): Promise<string>;
+  /** Does a kept record (unpacked) cover this document under the running configuration (Reranker.recordCovers)? */
+  recordCovers(record: unknown, doc: RecordDocument): Promise<boolean>;
 }
 
 /** Which parts a pipeline's records hold and how its videos are sampled (default: the reranker's). */
@@ -77,6 +79,10 @@ export class RerankerEmbedder implements Embedder {
 
   recordSignature(shape: RecordSignatureShape): Promise<string> {
     return this.reranker.recordSignature(shape);
+  }
+
+  recordCovers(record: unknown, doc: RecordDocument): Promise<boolean> {
+    return this.reranker.recordCovers(record, doc);
   }
 
   /** One frame's bridge vector, or the unit mean of the frames' bridge vectors. */

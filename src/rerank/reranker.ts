@@ -33,7 +33,7 @@ import { fanOutSignal } from '../util/abort.js';
 import { Admission, defaultAdmissionLimits } from './admission.js';
 import { buildRecords, type RecordDocument, type RecordOptions, type RecordsOutput } from './records/build.js';
 import { recordKeys, recordSignature, type RecordKeys, type RecordShape } from './records/keys.js';
-import { storedFeatures } from './records/use.js';
+import { recordCovers, storedFeatures } from './records/use.js';
 
 const now = () => performance.now();
 
@@ -206,6 +206,13 @@ export class Reranker {
     const ports = await this.ports();
     const ocr = (this.options.ocr ?? false) && ports.media.ocrAvailable;
     return recordSignature(await this.recordKeys(), { ...shape, fps: shape.fps ?? this.options.fps ?? 1, maxFrames: shape.maxFrames ?? this.options.maxFrames ?? 32, ocr });
+  }
+
+  /** Does this kept record (unpacked) cover this document under the running configuration (records/use.ts)? */
+  async recordCovers(record: unknown, doc: RecordDocument): Promise<boolean> {
+    const ports = await this.ports();
+    const ocr = (this.options.ocr ?? false) && ports.media.ocrAvailable;
+    return recordCovers(record, doc, await this.recordKeys(), { fps: this.options.fps ?? 1, maxFrames: this.options.maxFrames ?? 32, ocr });
   }
 
   /**

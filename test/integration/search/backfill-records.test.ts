@@ -21,7 +21,7 @@ const FIELD = 'vlrerank_features';
 const KEY = 'vlrerank_features_key';
 const N = 8;
 const MEDIA_MODELS = ['efficientnet-lite2-imagenet', 'nanodet-g-coco'];
-const PIPELINE = readFileSync(join(REPO_ROOT, 'pipelines', 'grocery.yaml'), 'utf8').replace(/^name: grocery$/m, 'name: backfill-grocery').replace(/^index_patterns: .*$/m, 'index_patterns: [backfill-grocery*]');
+const PIPELINE = readFileSync(join(REPO_ROOT, 'pipelines', 'grocery.yaml'), 'utf8').replace(/^name: grocery$/m, 'name: backfill-grocery').replace(/^index_patterns: .*$/m, 'index_patterns: [backfill-grocery*]').replace(/^budget_ms: \d+$/m, 'budget_ms: 300000');
 
 async function batches(p: SearchProxy): Promise<Record<string, number>> {
   const text = await (await fetch(`${p.url}/_vlrerank/metrics`)).text();
