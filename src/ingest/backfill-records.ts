@@ -64,7 +64,7 @@ export interface RecordsBackfillOptions {
 type RecordsEmbedder = Pick<Embedder, 'records' | 'recordSignature' | 'mediaVectors'>;
 
 /** Does `index` keep records as setup maps them, and their signatures? */
-export async function recordMappingOf(engine: EngineClient, pipeline: Pipeline, index: string): Promise<{ records: boolean; keyed: boolean }> {
+export async function recordMappingOf(engine: Pick<EngineClient, 'json'>, pipeline: Pipeline, index: string): Promise<{ records: boolean; keyed: boolean }> {
   if (pipeline.features.store !== 'index') return { records: false, keyed: false };
   const m = await engine.json('GET', `/${encodeURIComponent(index)}/_mapping`);
   if (m.statusCode === 404) throw vlrError('VLR_NOT_FOUND', `no index [${index}]`, { status: 404 });

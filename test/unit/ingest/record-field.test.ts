@@ -14,7 +14,7 @@ const kb = parsePipeline({ index_patterns: ['kb'], fields: { text: ['t'] } }, 'k
 
 describe('the feature-record field', () => {
   it('defaults on for pipelines with media, off for text-only ones, and setup maps it out of _source', () => {
-    expect(shop.features).toEqual({ store: 'index', field: 'vlrerank_features', keyField: 'vlrerank_features_key' });
+    expect(shop.features).toEqual({ store: 'index', field: 'vlrerank_features', keyField: 'vlrerank_features_key', writeBack: false });
     expect(kb.features.store).toBe('none');
     expect(pipelineProperties(shop, 'elasticsearch').vlrerank_features).toEqual({ type: 'binary', store: true });
     // the record's signature: an indexed keyword, out of _source with the record
