@@ -76,8 +76,9 @@ async function run(index: string, flags: BackfillFlags, pipelineFor: (config: Co
   let started = false;
   try {
     const mapping = await recordMappingOf(engine, pipeline, index);
-    if (!mapping.records || !mapping.keyed) {
-      if (pipeline.features.store === 'index') process.stderr.write(`note: [${index}] has no ${mapping.records ? 'record signature' : 'feature-record'} field left out of _source (indices created by "vlrerank index setup" have both): writing vectors only\n`);
+    if (!mapping.keyed && mapping.records) process.stderr.write(`note: [${index}] has no record signature field [${pipeline.features.keyField}] (created by an older "vlrerank index setup"): every document's record is read and checked\n`);
+    if (!mapping.records) {
+      if (pipeline.features.store === 'index') process.stderr.write(`note: [${index}] has no feature-record field left out of _source (indices created by "vlrerank index setup" have it): writing vectors only\n`);
       const r = await backfill(engine, pipeline, index, embedder, {
         batch,
         concurrency,
@@ -115,7 +116,7 @@ async function run(index: string, flags: BackfillFlags, pipelineFor: (config: Co
     started = false;
     const computed = r.recorded + r.failed;
     process.stdout.write(
-      `${index}: ${r.recorded} documents got their feature record, ${r.failed} only part of it (media unreadable; rerun to retry), ${r.conflicts} changed meanwhile (left as they are), ${r.skipped} with nothing to rerank; read by ${r.via ?? 'nothing'}${r.stopped ? '; stopped — run again to continue' : ''}\n`,
+      `${index}: ${r.recorded} documents got their feature record, ${r.failed} only part of it (media unreadable; rerun to retry), ${r.conflicts} changed meanwhile (left as they are), ${r.skipped} with nothing to rerank, ${r.current} already current; read by ${r.via ?? 'nothing'}${r.stopped ? '; stopped — run again to continue' : ''}\n`,
     );
     if (!computed || !first || flags.ceiling === false) return;
     const throughput = computed / seconds;

@@ -28,6 +28,8 @@ export interface ScanOptions {
   _source?: string[] | false;
   /** Doc-value fields returned in each hit's `fields`. */
   docvalueFields?: string[];
+  /** Stored fields returned in each hit's `fields`. */
+  storedFields?: string[];
   /** How long the engine keeps the view between two pages. */
   keepAlive?: string;
   signal?: AbortSignal;
@@ -56,6 +58,7 @@ export async function* scanIndex(engine: EngineClient, index: string, o: ScanOpt
     _source: o._source ?? true,
     seq_no_primary_term: true,
     ...(o.docvalueFields?.length ? { docvalue_fields: o.docvalueFields } : {}),
+    ...(o.storedFields?.length ? { stored_fields: o.storedFields } : {}),
   };
   if (distribution === 'elasticsearch') {
     const open = await engine.json<{ id?: string }>('POST', `/${idx}/_pit?keep_alive=${keepAlive}`, undefined, undefined, { signal: o.signal });

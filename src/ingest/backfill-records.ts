@@ -2,7 +2,9 @@
  * Backfill of feature records (issue 12 §3): compute and write the record (and the pipeline's kNN
  * vectors) of every document of an existing index whose record is missing or was written under
  * another configuration. Found with one query: the signature beside each record
- * (`features.keyField`, rerank/records/keys.ts) is not this configuration's. Read from one
+ * (`features.keyField`, rerank/records/keys.ts) is not this configuration's. An index created
+ * before the signature field existed (its `_source.excludes` cannot change) is read whole instead,
+ * each document's record checked against the running configuration (`recordCovers`). Read from one
  * point in time (engine/scan.ts), `batch` documents a page; the next page is read while this one is
  * computed, up to `concurrency` pages are computed at once (so one page's media decode overlaps
  * another's inference), pages are written one `_bulk` after another, and `maxDocsPerSecond` caps
@@ -18,7 +20,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { vlrError } from '../errors.js';
-import { packRecord, type FeatureRecord } from '../features/record/index.js';
+import { packRecord, unpackRecord, type FeatureRecord } from '../features/record/index.js';
 import type { EngineClient } from '../engine/client.js';
 import { recordFieldMapped, recordKeyMapped } from '../engine/mapping.js';
 import { scanIndex, type ScanHit } from '../engine/scan.js';
@@ -42,6 +44,8 @@ export interface RecordsBackfillProgress {
   conflicts: number;
   /** Documents with nothing to rerank (no text, image or video field). */
   skipped: number;
+  /** Documents whose record was already current (indices without the signature field, read whole). */
+  current: number;
   /** How the index was read (`pit` or `scroll`). */
   via?: 'pit' | 'scroll';
   /** The run stopped on its signal before the end. */
@@ -61,7 +65,7 @@ export interface RecordsBackfillOptions {
   signal?: AbortSignal;
 }
 
-type RecordsEmbedder = Pick<Embedder, 'records' | 'recordSignature' | 'mediaVectors'>;
+type RecordsEmbedder = Pick<Embedder, 'records' | 'recordSignature' | 'recordCovers' | 'mediaVectors'>;
 
 /** Does `index` keep records as setup maps them, and their signatures? */
 export async function recordMappingOf(engine: Pick<EngineClient, 'json'>, pipeline: Pipeline, index: string): Promise<{ records: boolean; keyed: boolean }> {
@@ -74,30 +78,31 @@ export async function recordMappingOf(engine: Pick<EngineClient, 'json'>, pipeli
 
 export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, index: string, embedder: RecordsEmbedder, o: RecordsBackfillOptions = {}): Promise<RecordsBackfillProgress> {
   const mapping = await recordMappingOf(engine, pipeline, index);
-  if (!mapping.records || !mapping.keyed) {
+  if (!mapping.records) {
     throw vlrError(
       'VLR_BAD_REQUEST',
-      `index [${index}] has no ${mapping.records ? 'record signature' : 'feature-record'} field [${mapping.records ? pipeline.features.keyField : pipeline.features.field}] left out of _source; create it with "vlrerank index setup" (an existing index cannot get it: reindex into a new one)`,
+      `index [${index}] has no feature-record field [${pipeline.features.field}] left out of _source; create the index with "vlrerank index setup" (an existing index cannot get it: reindex into a new one)`,
     );
   }
+  const keyed = mapping.keyed;
   const { field, keyField } = pipeline.features;
   const shape = recordShape(pipeline);
   const signature = await embedder.recordSignature(shape);
   const vectorFields = [pipeline.vectors.image?.field, pipeline.vectors.bridge?.field].filter((f): f is string => !!f);
   const stale = { bool: { must_not: { term: { [keyField]: signature } } } };
   // vectors added to a pipeline after its records were written: those documents too
-  const query = vectorFields.length ? { bool: { should: [stale, ...vectorFields.map((f) => ({ bool: { must_not: { exists: { field: f } } } }))], minimum_should_match: 1 } } : stale;
+  const query = !keyed ? { match_all: {} } : vectorFields.length ? { bool: { should: [stale, ...vectorFields.map((f) => ({ bool: { must_not: { exists: { field: f } } } }))], minimum_should_match: 1 } } : stale;
   const idx = encodeURIComponent(index);
   const count = await engine.json<{ count?: number }>('POST', `/${idx}/_count`, { query });
   if (count.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `counting documents of [${index}] failed: ${JSON.stringify(count.body).slice(0, 300)}`, { status: count.statusCode });
-  const progress: RecordsBackfillProgress = { total: count.body.count ?? 0, done: 0, recorded: 0, failed: 0, conflicts: 0, skipped: 0 };
+  const progress: RecordsBackfillProgress = { total: count.body.count ?? 0, done: 0, recorded: 0, failed: 0, conflicts: 0, skipped: 0, current: 0 };
   o.onProgress?.({ ...progress });
   if (!progress.total) return progress;
 
   const batch = Math.max(1, o.batch ?? 32);
   const concurrency = Math.max(1, o.concurrency ?? 2);
   const sourceFields = [...pipeline.fields.text, ...pipeline.fields.image, ...pipeline.fields.video];
-  const pages = scanIndex(engine, index, { query, size: batch, _source: sourceFields, signal: o.signal });
+  const pages = scanIndex(engine, index, { query, size: batch, _source: sourceFields, ...(keyed ? {} : { storedFields: [field] }), signal: o.signal });
   const inflight = new Set<Promise<void>>();
   let writes: Promise<void> = Promise.resolve();
   let failure: unknown;
@@ -108,7 +113,11 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
   /** One page: records (and vectors) computed, then queued for writing after the pages before it. */
   const work = async (hits: ScanHit[], isFirst: boolean): Promise<void> => {
     const docs = hits.map((h) => documentFromSource(h._source ?? {}, pipeline));
-    const present = hits.map((h, i) => ({ h, d: docs[i] })).filter((x): x is { h: ScanHit; d: RecordDocument } => x.d !== undefined);
+    const all = hits.map((h, i) => ({ h, d: docs[i] })).filter((x): x is { h: ScanHit; d: RecordDocument } => x.d !== undefined);
+    // without signatures, each record read is checked against the running configuration
+    const covered = keyed ? [] : await Promise.all(all.map((x) => embedder.recordCovers(unpackRecord(x.h.fields?.[field]), x.d)));
+    const present = all.filter((_, i) => !covered[i]);
+    const current = all.length - present.length;
     const out = present.length ? await embedder.records(present.map((x) => x.d), o.signal, { queryVectors: shape.queryVectors }) : { records: [], errors: [] };
     const errors = new Set(out.errors.map((e) => e.index));
     const lines: string[] = [];
@@ -116,7 +125,7 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
     for (const [i, x] of present.entries()) {
       const partial: Record<string, unknown> = { [field]: packRecord(out.records[i]!) };
       if (!errors.has(i)) {
-        partial[keyField] = signature;
+        if (keyed) partial[keyField] = signature;
         if (vectorFields.length) {
           // the media features were just computed: the vectors come from the feature cache
           const withMedia: Record<string, unknown> = { ...x.h._source };
@@ -128,10 +137,11 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
       lines.push(JSON.stringify({ update: { _id: x.h._id, ...cond } }), JSON.stringify({ doc: partial }));
       kinds.push(errors.has(i) ? 'failed' : 'recorded');
     }
-    const skipped = hits.length - present.length;
+    const skipped = hits.length - all.length;
     writes = writes.then(async () => {
       if (lines.length) await writeBulk(engine, index, lines, kinds, progress);
       progress.skipped += skipped;
+      progress.current += current;
       progress.done += hits.length;
       if (isFirst) o.onFirstBatch?.(present.map((x) => x.d), out.records);
       o.onProgress?.({ ...progress });

@@ -109,7 +109,7 @@ export class RecordWriteBack {
     const idx = encodeURIComponent(index);
     type Got = { _id: string; found?: boolean; _seq_no?: number; _primary_term?: number; _source?: Record<string, unknown> };
     const fields = [...pipeline.fields.text, ...pipeline.fields.image, ...pipeline.fields.video];
-    const got = await engine.json<{ docs?: Got[] }>('POST', `/${idx}/_mget`, { ids: hits.map((h) => h.id), _source: fields });
+    const got = await engine.json<{ docs?: Got[] }>('POST', `/${idx}/_mget`, { docs: hits.map((h) => ({ _id: h.id, _source: fields })) });
     if (got.statusCode !== 200 || !Array.isArray(got.body?.docs)) throw new Error(`_mget on [${index}] answered ${got.statusCode}`);
     const signature = mapping.keyed ? await embedder.recordSignature(shape) : undefined;
     const lines: string[] = [];

@@ -3,14 +3,15 @@
  * OpenSearch 2.19: documents written straight to the engine (no records) get their record, its
  * signature and their vectors; a run aborted half-way and then resumed writes every document
  * exactly once (each document's `_version` goes 1 → 2, never 3); a record written under another
- * configuration (another signature) is recomputed; the client's `_source` is what it was; and a
- * fresh vlrerank reranks from the backfilled records with no image model run.
+ * configuration (another signature) is recomputed; the client's `_source` is what it was; a
+ * fresh vlrerank reranks from the backfilled records with no image model run; and an index made
+ * before the signature field existed is read whole, each record checked, the current ones kept.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfillRecords, type RecordsBackfillProgress } from '../../../src/ingest/backfill-records.js';
-import { setupIndex } from '../../../src/engine/mapping.js';
+import { pipelineProperties, setupIndex } from '../../../src/engine/mapping.js';
 import { packRecord, unpackRecord, type FeatureRecord } from '../../../src/features/record/index.js';
 import { RerankerEmbedder } from '../../../src/rerank/embedder.js';
 import { REPO_ROOT } from '../../helpers/paths.js';
@@ -136,5 +137,31 @@ describe.each(ENGINES)('backfill of feature records on %s', (engine) => {
     expect(now.record?.text?.k).toBe(keys.text);
     expect(now.version).toBe(old.version + 2);
     expect((await stored()).find((d: any) => d.id === 'new')!.version).toBe(1);
+  });
+
+  it('an index without the signature field: every record is read and checked, current ones are kept, no signature is added', { timeout: 600_000 }, async () => {
+    const OLD = `${INDEX}-unsigned`;
+    await p!.engine.json('DELETE', `/${OLD}`);
+    // as an older "vlrerank index setup" made it: the record out of _source, no signature field
+    const { [KEY]: _key, ...properties } = pipelineProperties(pipeline(), (await p!.engine.info()).distribution);
+    const settings = engine === 'opensearch' ? { 'index.knn': true } : {};
+    expect((await p!.engine.json('PUT', `/${OLD}`, { settings, mappings: { _source: { excludes: [FIELD] }, properties } })).statusCode).toBe(200);
+    const nd = docs.slice(0, 4).flatMap((d, i) => [JSON.stringify({ index: { _id: `o${i}` } }), JSON.stringify(d)]).join('\n') + '\n';
+    expect((await p!.engine.json<any>('POST', `/${OLD}/_bulk?refresh=true`, nd, { 'content-type': 'application/x-ndjson' })).body.errors).toBe(false);
+    try {
+      const embedder = new RerankerEmbedder(p!.reranker);
+      const first = await backfillRecords(p!.engine, pipeline(), OLD, embedder, { batch: 3 });
+      expect(first).toMatchObject({ total: 4, recorded: 4, current: 0 });
+      const again = await backfillRecords(p!.engine, pipeline(), OLD, embedder, { batch: 3 });
+      expect(again).toMatchObject({ total: 4, recorded: 0, current: 4 });
+      const m = (await p!.engine.json<any>('GET', `/${OLD}/_mapping`)).body[OLD].mappings;
+      expect(m.properties[KEY]).toBeUndefined();
+      const hit = (await p!.engine.json<any>('POST', `/${OLD}/_search`, { version: true, query: { ids: { values: ['o0'] } } })).body.hits.hits[0];
+      expect(hit._version).toBe(2);
+      expect(hit._source[KEY]).toBeUndefined();
+      expect(hit._source[FIELD]).toBeUndefined();
+    } finally {
+      await p!.engine.json('DELETE', `/${OLD}`);
+    }
   });
 });
