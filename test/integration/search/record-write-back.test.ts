@@ -38,6 +38,7 @@ describe.each(ENGINES)('feature records written back by reranked searches on %s'
   const docs = catalog.slice(40, 40 + N).map(groceryDoc);
   const body = { size: N, query: { match_all: {} }, ext: { vlrerank: { query: 'fruit juice', window: N, explain: true } } };
   const versions = async () => {
+    await p!.engine.json('POST', `/${INDEX}/_refresh`); // write-back does not refresh (the engine's own interval does)
     const r = await p!.engine.json<any>('POST', `/${INDEX}/_search`, { size: 100, version: true, docvalue_fields: [KEY], query: { match_all: {} } });
     return Object.fromEntries(r.body.hits.hits.map((h: any) => [h._id, { version: h._version as number, key: h.fields?.[KEY]?.[0] as string | undefined, source: h._source }]));
   };
