@@ -93,6 +93,8 @@ async function run(index: string, flags: BackfillFlags, pipelineFor: (config: Co
       process.stdout.write(`${index}: ${r.vectorized} documents got vectors, ${r.failed} could not (media unreadable; rerun to retry)\n`);
       return;
     }
+    // models and concept bank loaded before the clock starts, as the ceiling's models are
+    await svc.reranker.startWarmup({ media: pipeline.fields.image.length + pipeline.fields.video.length > 0, signal: stop.signal });
     let t0 = 0;
     let first: { docs: RecordDocument[]; records: FeatureRecord[] } | undefined;
     const r = await backfillRecords(engine, pipeline, index, embedder, {
