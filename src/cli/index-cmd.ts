@@ -1,27 +1,21 @@
 /**
  * `vlrerank index setup <index>`: create the index (or add the missing fields) with the mapping
  * its pipeline needs on the engine behind (vectors, and the feature-record field when the pipeline
- * keeps records in the index). `vlrerank index backfill <index>`: add the pipeline's
- * vectors to documents already in the index (resumable, with a progress bar).
+ * keeps records in the index). `vlrerank index backfill <index>` (backfill-cmd.ts): write the
+ * pipeline's feature records and vectors into documents already in the index.
  */
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { addConfigFlags, configFromFlags, runAction, type ConfigFlags } from './common.js';
 import { vlrError } from '../errors.js';
 import { loadPipelines, PipelineRegistry, type Pipeline } from '../pipelines/index.js';
 import { EngineClient } from '../engine/client.js';
 import { setupIndex } from '../engine/mapping.js';
 import { UpstreamPool } from '../proxy/pool.js';
-import { RerankerEmbedder } from '../rerank/embedder.js';
-import { createRerankService } from '../rerank/service.js';
-import { backfill } from '../ingest/backfill.js';
-import { createLogger } from '../observability/logger.js';
-import { createMetrics } from '../observability/metrics.js';
+import { registerBackfill } from './backfill-cmd.js';
 import type { Config } from '../config/schema.js';
 
 interface IndexFlags extends ConfigFlags {
   pipeline?: string;
-  batch?: string;
 }
 
 function pipelineFor(config: Config, index: string, name?: string): Pipeline {
@@ -48,36 +42,5 @@ export function registerIndex(program: Command): void {
         }
       }),
     );
-  addConfigFlags(cmd.command('backfill <index>').description("add the pipeline's vectors to documents already in the index (resumable)"))
-    .option('--pipeline <name>', 'pipeline to use (default: the one whose index_patterns match)')
-    .option('--batch <n>', 'documents per page and bulk request', '32')
-    .action((index: string, flags: IndexFlags) =>
-      runAction(async () => {
-        const config = configFromFlags(flags);
-        const pipeline = pipelineFor(config, index, flags.pipeline);
-        const pool = new UpstreamPool(config.upstream);
-        const logger = createLogger(config.log.level === 'info' ? 'warn' : config.log.level);
-        const svc = await createRerankService(config, { logger, metrics: createMetrics() });
-        const bar = new cliProgress.SingleBar({ format: `${index} [{bar}] {value}/{total} docs | {eta_formatted} left | failed {failed}`, hideCursor: true }, cliProgress.Presets.shades_classic);
-        let started = false;
-        try {
-          const r = await backfill(new EngineClient(pool), pipeline, index, new RerankerEmbedder(svc.reranker, { fps: pipeline.scorer.fps ?? config.media.fps, maxFrames: pipeline.scorer.max_frames ?? config.media.maxFrames }), {
-            batch: Number(flags.batch) || 32,
-            onProgress: (p) => {
-              if (!started) {
-                bar.start(p.total, 0, { failed: 0 });
-                started = true;
-              }
-              bar.update(p.done, { failed: p.failed });
-            },
-          });
-          bar.stop();
-          process.stdout.write(`${index}: ${r.vectorized} documents got vectors, ${r.failed} could not (media unreadable; rerun to retry)\n`);
-        } finally {
-          if (started) bar.stop();
-          await svc.close();
-          await pool.close();
-        }
-      }),
-    );
+  registerBackfill(cmd, pipelineFor);
 }

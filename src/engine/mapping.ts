@@ -38,16 +38,27 @@ export function pipelineProperties(p: Pipeline, dialect: Dialect): Record<string
   for (const f of p.fields.text) put(f, { type: 'text' });
   for (const f of [...p.fields.image, ...p.fields.video]) put(f, { type: 'keyword', index: false, doc_values: false });
   for (const v of [p.vectors.image, p.vectors.bridge]) if (v) put(v.field, vectorMapping(v.dims, v.similarity, dialect));
-  if (p.features.store === 'index') put(p.features.field, RECORD_MAPPING);
+  if (p.features.store === 'index') {
+    put(p.features.field, RECORD_MAPPING);
+    put(p.features.keyField, RECORD_KEY_MAPPING);
+  }
   return props;
 }
 
 /** The mapping of a feature-record field (see the header). */
 export const RECORD_MAPPING = Object.freeze({ type: 'binary', store: true });
 
-/** `_source` settings of an index created for this pipeline: the record field left out. */
+/**
+ * The mapping of the record's signature field: an indexed keyword (a `term` query finds records
+ * missing or made under another configuration), with doc values so backfill reads it cheaply.
+ * Left out of `_source` like the record: an update outside the proxy rebuilds the document from
+ * `_source` and drops both together, so a signature never outlives its record.
+ */
+export const RECORD_KEY_MAPPING = Object.freeze({ type: 'keyword' });
+
+/** `_source` settings of an index created for this pipeline: the record and its signature left out. */
 export function sourceMapping(p: Pipeline): Record<string, unknown> | undefined {
-  return p.features.store === 'index' ? { excludes: [p.features.field] } : undefined;
+  return p.features.store === 'index' ? { excludes: [p.features.field, p.features.keyField] } : undefined;
 }
 
 export interface SetupResult {
@@ -70,6 +81,15 @@ export function recordFieldMapped(mappingResponse: unknown, field: string): bool
   let cur: unknown = { properties: m.properties };
   for (const k of field.split('.')) cur = (cur as { properties?: Record<string, unknown> } | undefined)?.properties?.[k];
   return (cur as { type?: string } | undefined)?.type === 'binary';
+}
+
+/** Is the record's signature field mapped as setup makes it (a keyword left out of `_source`)? */
+export function recordKeyMapped(mappingResponse: unknown, keyField: string): boolean {
+  const m = Object.values((mappingResponse ?? {}) as Record<string, { mappings?: { properties?: Record<string, unknown>; _source?: { excludes?: string[] } } }>)[0]?.mappings;
+  if (!m || !(m._source?.excludes ?? []).includes(keyField)) return false;
+  let cur: unknown = { properties: m.properties };
+  for (const k of keyField.split('.')) cur = (cur as { properties?: Record<string, unknown> } | undefined)?.properties?.[k];
+  return (cur as { type?: string } | undefined)?.type === 'keyword';
 }
 
 export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index: string): Promise<SetupResult> {
@@ -104,6 +124,13 @@ export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index
   if (field && field in missing && !(curMappings?._source?.excludes ?? []).includes(field)) {
     delete missing[field];
     notes.push(`feature records are not kept in [${index}]: it was created without [_source.excludes: ${field}], which only index creation can set; reindex into an index created by "vlrerank index setup" to keep them`);
+  }
+  // the same for the signature beside the record: kept out of `_source` or not added at all
+  // (backfill then reads each record to tell a stale one, instead of one `term` query)
+  const keyField = pipeline.features.store === 'index' ? pipeline.features.keyField : undefined;
+  if (keyField && keyField in missing && !(curMappings?._source?.excludes ?? []).includes(keyField)) {
+    delete missing[keyField];
+    notes.push(`record signatures are not kept in [${index}]: it was created without [_source.excludes: ${keyField}]; backfill reads each document's record to find stale ones instead`);
   }
   if (Object.keys(missing).length) {
     const r = await engine.json('PUT', `/${encodeURIComponent(index)}/_mapping`, { properties: missing });

@@ -10,18 +10,18 @@
 import { Readable } from 'node:stream';
 import type { PipelineRegistry } from '../pipelines/index.js';
 import type { Embedder } from '../rerank/embedder.js';
-import { addRecord, mergedForUpdate } from './records.js';
+import { addRecord, mergedForUpdate, type RecordTarget } from './records.js';
 import { addVectors, type VectorOutcome } from './vectors.js';
 import { jsonDepth } from '../util/json-depth.js';
 
 export interface BulkTransformOptions {
   pathIndex?: string;
   registry: PipelineRegistry;
-  embedder?: Pick<Embedder, 'mediaVectors' | 'records'>;
+  embedder?: Pick<Embedder, 'mediaVectors' | 'records' | 'recordSignature'>;
   concurrency: number;
   signal?: AbortSignal;
-  /** Does this index keep feature records (its mapping has the record field as setup made it)? Without it: no records. */
-  recordsOn?: (index: string) => Promise<boolean>;
+  /** Does this index keep feature records (its mapping has the record field as setup made it), and their signatures? Without it: no records. */
+  recordsOn?: (index: string) => Promise<RecordTarget | undefined>;
   /** The stored `_source` of a document (an `_update`'s record describes the merged document). */
   stored?: (index: string, id: string) => Promise<Record<string, unknown> | undefined>;
 }
@@ -67,11 +67,12 @@ async function transformLine(source: string, meta: { op: string; index?: string;
       changed = true;
       report.vectorized++;
     }
-    if (pipeline.features.store !== 'index' || !meta.index || !(await o.recordsOn?.(meta.index))) continue;
+    const target = pipeline.features.store === 'index' && meta.index ? await o.recordsOn?.(meta.index) : undefined;
+    if (!target) continue;
     // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
     const partial = op === 'update' && t === doc.doc;
-    const whole = partial && meta.id ? mergedForUpdate(await o.stored?.(meta.index, meta.id), t) : t;
-    const f = await addRecord(t, pipeline, o.embedder, o.signal, whole);
+    const whole = partial && meta.id ? mergedForUpdate(await o.stored?.(meta.index!, meta.id), t) : t;
+    const f = await addRecord(t, pipeline, o.embedder, o.signal, whole!, target);
     if (f.error && !report.failures.has(item)) report.failures.set(item, f.error);
     if (f.added) {
       changed = true;

@@ -16,9 +16,9 @@ import { forwardRequestHeaders, forwardResponseHeaders, withoutHeaders } from '.
 import type { UpstreamPool, UpstreamResponse } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { assertJsonDepth } from '../util/json-depth.js';
-import { recordFieldMapped } from '../engine/mapping.js';
+import { recordFieldMapped, recordKeyMapped } from '../engine/mapping.js';
 import { mergeBulkResponse, transformBulk, type BulkReport } from './bulk.js';
-import { addRecord, mergedForUpdate } from './records.js';
+import { addRecord, mergedForUpdate, recordShape, type RecordTarget } from './records.js';
 import { addVectors } from './vectors.js';
 
 const REWRITTEN_REQUEST = new Set(['content-length', 'content-encoding', 'accept-encoding']);
@@ -27,7 +27,7 @@ const CONTENT_LENGTH = new Set(['content-length']);
 export interface IngestDeps {
   pipelines: PipelineRegistry;
   pool: Pick<UpstreamPool, 'request'>;
-  embedder?: Pick<Embedder, 'mediaVectors' | 'records'>;
+  embedder?: Pick<Embedder, 'mediaVectors' | 'records' | 'recordSignature'>;
   /** Deepest JSON nesting of a single document parsed here (server.maxJsonDepth); deeper → 400. */
   maxJsonDepth?: number;
 }
@@ -89,31 +89,38 @@ export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Read
   return answer(up, report.failures.size || report.vectorized || report.recorded ? (b) => mergeBulkResponse(b, report) : undefined);
 }
 
-function memo(fn: (index: string) => Promise<boolean>): (index: string) => Promise<boolean> {
-  const seen = new Map<string, Promise<boolean>>();
+function memo(fn: (index: string) => Promise<RecordTarget | undefined>): (index: string) => Promise<RecordTarget | undefined> {
+  const seen = new Map<string, Promise<RecordTarget | undefined>>();
   return (i) => {
     let p = seen.get(i);
-    if (!p) seen.set(i, (p = fn(i).catch(() => false)));
+    if (!p) seen.set(i, (p = fn(i).catch(() => undefined)));
     return p;
   };
 }
 
 /**
- * Does `index` keep feature records: is its record field mapped as `index setup` makes it? Asked
- * once per request (indices are deleted and created again under the same name), with the client's
- * own credentials. A missing index (about to be created by this write, mapped by guess) does not.
+ * Does `index` keep feature records: is its record field mapped as `index setup` makes it (and
+ * its signature field, to write beside)? Asked once per request (indices are deleted and created
+ * again under the same name), with the client's own credentials. A missing index (about to be
+ * created by this write, mapped by guess) does not.
  */
-async function keepsRecords(deps: IngestDeps, index: string, req: WriteRequest): Promise<boolean> {
+async function keepsRecords(deps: IngestDeps, index: string, req: WriteRequest): Promise<RecordTarget | undefined> {
   const pipeline = deps.pipelines.forIndex(index);
-  if (pipeline?.features.store !== 'index') return false;
+  if (pipeline?.features.store !== 'index') return undefined;
   const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_mapping`, headers: withoutHeaders(forwardRequestHeaders(req.headers), REWRITTEN_REQUEST), signal: req.signal, idempotent: true });
   const text = await up.body.text();
-  if (up.statusCode !== 200) return false;
+  if (up.statusCode !== 200) return undefined;
+  let mapping: unknown;
   try {
-    return recordFieldMapped(JSON.parse(text), pipeline.features.field);
+    mapping = JSON.parse(text);
   } catch {
-    return false;
+    return undefined;
   }
+  if (!recordFieldMapped(mapping, pipeline.features.field)) return undefined;
+  const embedder = deps.embedder;
+  if (!embedder || !recordKeyMapped(mapping, pipeline.features.keyField)) return {};
+  let sig: Promise<string> | undefined;
+  return { signature: () => (sig ??= embedder.recordSignature(recordShape(pipeline))) };
 }
 
 /** The stored `_source` of a document (undefined when there is none), read with the client's own credentials. */
@@ -147,7 +154,7 @@ export async function handleDocument(deps: IngestDeps, pipeline: Pipeline, op: '
   let error: Awaited<ReturnType<typeof addVectors>>['error'];
   let added = 0;
   const index = req.index ?? '';
-  const records = pipeline.features.store === 'index' && (await keepsRecords(deps, index, req).catch(() => false));
+  const records = pipeline.features.store === 'index' ? await keepsRecords(deps, index, req).catch(() => undefined) : undefined;
   if (doc && typeof doc === 'object' && !Array.isArray(doc)) {
     const targets = op === 'update' ? (['doc', 'upsert'] as const).map((k) => doc![k]).filter((t): t is Record<string, unknown> => !!t && typeof t === 'object' && !Array.isArray(t)) : [doc];
     for (const t of targets) {
@@ -158,7 +165,7 @@ export async function handleDocument(deps: IngestDeps, pipeline: Pipeline, op: '
       // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
       const target = op === 'update' && t === doc.doc ? updateTarget(req.path) : undefined;
       const whole = target ? mergedForUpdate(await storedSource(deps, target.index, target.id, req), t) : t;
-      const f = await addRecord(t, pipeline, deps.embedder, req.signal, whole);
+      const f = await addRecord(t, pipeline, deps.embedder, req.signal, whole, records);
       error ??= f.error;
       added += f.added ? 1 : 0;
     }

@@ -12,28 +12,43 @@ import { toVlrerankError } from '../errors.js';
 import { packRecord } from '../features/record/index.js';
 import type { Pipeline } from '../pipelines/index.js';
 import { documentFromSource } from '../pipelines/document.js';
-import type { Embedder } from '../rerank/embedder.js';
+import type { Embedder, RecordSignatureShape } from '../rerank/embedder.js';
 
 export interface RecordOutcome {
   added: boolean;
   error?: { type: string; reason: string; vlrerank_code: string };
 }
 
+/** What a pipeline's records hold (the shape their signature is computed for). */
+export function recordShape(pipeline: Pipeline): RecordSignatureShape {
+  const image = pipeline.fields.image.length > 0;
+  const video = pipeline.fields.video.length > 0;
+  // the text's query-side vector serves image and video queries only: a text-only pipeline never has one
+  return { image, video, queryVectors: image || video, ...(pipeline.scorer.fps ? { fps: pipeline.scorer.fps } : {}), ...(pipeline.scorer.max_frames ? { maxFrames: pipeline.scorer.max_frames } : {}) };
+}
+
+/** Where a record goes: the signature written beside it, when the index maps the signature field. */
+export interface RecordTarget {
+  signature?: () => Promise<string>;
+}
+
 /**
  * `doc`: the document as it will be stored (written into); `whole`: the whole document the record
  * describes, when `doc` is only part of it (an `_update`'s partial `doc` merged over the stored one).
+ * With `target.signature`, a complete record (no media error) gets its signature beside it in
+ * `features.keyField`; a record missing a part gets none, so backfill tries it again.
  */
-export async function addRecord(doc: Record<string, unknown>, pipeline: Pipeline, embedder: Pick<Embedder, 'records'> | undefined, signal?: AbortSignal, whole: Record<string, unknown> = doc): Promise<RecordOutcome> {
+export async function addRecord(doc: Record<string, unknown>, pipeline: Pipeline, embedder: Pick<Embedder, 'records'> | undefined, signal?: AbortSignal, whole: Record<string, unknown> = doc, target: RecordTarget = {}): Promise<RecordOutcome> {
   const field = pipeline.features.field;
   if (pipeline.features.store !== 'index' || doc[field] !== undefined) return { added: false };
   const rerankDoc = documentFromSource(whole, pipeline);
   if (!rerankDoc) return { added: false };
   try {
     if (!embedder) throw Object.assign(new Error('no embedder: the models are not available'), { code: 'VLR_MODEL_MISSING' });
-    // the text's query-side vector serves image and video queries only: a text-only pipeline never has one
-    const out = await embedder.records([rerankDoc], signal, { queryVectors: pipeline.fields.image.length + pipeline.fields.video.length > 0 });
+    const out = await embedder.records([rerankDoc], signal, { queryVectors: recordShape(pipeline).queryVectors });
     doc[field] = packRecord(out.records[0]!);
     const e = out.errors[0];
+    if (!e && target.signature) doc[pipeline.features.keyField] = await target.signature();
     return { added: true, ...(e ? { error: { type: 'feature_record_exception', reason: `feature record without media features: ${e.reason}`, vlrerank_code: e.code } } : {}) };
   } catch (e) {
     signal?.throwIfAborted();

@@ -26,6 +26,8 @@ export interface Metrics {
   featureStoreErrors: Counter<'tier'>;
   /** Model runs (batches) by model: `vlrerank_model_runs_total{model}`. */
   modelRuns: Counter<'model'>;
+  /** Feature records written back by reranked searches, by outcome (written, conflict, changed, dropped, failed). */
+  recordWriteBack: Counter<'outcome'>;
 }
 
 export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
@@ -69,5 +71,6 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
     featureLookups: new Counter({ name: 'vlrerank_feature_lookups_total', help: 'Feature store lookups by tier (l1, disk, redis) and outcome (hit, miss, error)', labelNames: ['tier', 'outcome'], registers }),
     featureStoreErrors: new Counter({ name: 'vlrerank_feature_store_errors_total', help: 'Failures of a feature store tier (skipped, never an error to the client)', labelNames: ['tier'], registers }),
     modelRuns: new Counter({ name: 'vlrerank_model_runs_total', help: 'Model runs (batches) by model', labelNames: ['model'], registers }),
+    recordWriteBack: new Counter({ name: 'vlrerank_record_write_back_total', help: 'Feature records written back to the index by reranked searches, by outcome', labelNames: ['outcome'], registers }),
   };
 }

@@ -120,12 +120,28 @@ export const pipelineSchema = z
         store: z.enum(['index', 'none']).optional(),
         /** The field holding the record: a `binary` stored field, left out of `_source` (src/engine/mapping.ts). */
         field: fieldPath.default('vlrerank_features'),
+        /**
+         * An indexed keyword beside the record holding its signature (rerank/records/keys.ts
+         * `recordSignature`), so that documents whose record is missing or stale are found with a
+         * `term` query (backfill, resume). Default: the record field's name + `_key`.
+         */
+        key_field: fieldPath.optional(),
+        /**
+         * A reranked search that had to compute a hit's features (no usable record) writes the
+         * record back to the index, in the background, bounded, never overwriting a newer write.
+         */
+        write_back: z.boolean().default(false),
       })
-      .default({ field: 'vlrerank_features' }),
+      .default({ field: 'vlrerank_features', write_back: false }),
   })
   .transform((p) => ({
     ...p,
-    features: { field: p.features.field, store: p.features.store ?? (p.fields.image.length + p.fields.video.length > 0 ? 'index' : 'none') } as { field: string; store: 'index' | 'none' },
+    features: {
+      field: p.features.field,
+      keyField: p.features.key_field ?? `${p.features.field}_key`,
+      writeBack: p.features.write_back,
+      store: p.features.store ?? (p.fields.image.length + p.fields.video.length > 0 ? 'index' : 'none'),
+    } as { field: string; keyField: string; writeBack: boolean; store: 'index' | 'none' },
   }))
   .superRefine((p, ctx) => {
     if (p.vectors.ingest && !p.vectors.image && !p.vectors.bridge) {

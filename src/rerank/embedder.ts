@@ -22,6 +22,19 @@ export interface Embedder {
   queryText(text: string, signal?: AbortSignal): Promise<Float32Array>;
   /** Feature records of documents (Reranker.records), for ingest and backfill to keep in the index. */
   records(documents: RecordDocument[], signal?: AbortSignal, options?: { queryVectors?: boolean }): Promise<RecordsOutput>;
+  /** Signature of the records `records()` makes for documents of this shape (Reranker.recordSignature). */
+  recordSignature(shape: RecordSignatureShape): Promise<string>;
+  /** Does a kept record (unpacked) cover this document under the running configuration (Reranker.recordCovers)? */
+  recordCovers(record: unknown, doc: RecordDocument): Promise<boolean>;
+}
+
+/** Which parts a pipeline's records hold and how its videos are sampled (default: the reranker's). */
+export interface RecordSignatureShape {
+  image: boolean;
+  video: boolean;
+  fps?: number;
+  maxFrames?: number;
+  queryVectors: boolean;
 }
 
 export class RerankerEmbedder implements Embedder {
@@ -65,6 +78,14 @@ export class RerankerEmbedder implements Embedder {
   records(documents: RecordDocument[], signal?: AbortSignal, options: { queryVectors?: boolean } = {}): Promise<RecordsOutput> {
     // sampling as a reranked search will ask for it: the documents' own (the pipeline's), else the reranker's defaults
     return this.reranker.records(documents, { signal, queryVectors: options.queryVectors });
+  }
+
+  recordSignature(shape: RecordSignatureShape): Promise<string> {
+    return this.reranker.recordSignature(shape);
+  }
+
+  recordCovers(record: unknown, doc: RecordDocument): Promise<boolean> {
+    return this.reranker.recordCovers(record, doc);
   }
 
   /** One frame's bridge vector, or the unit mean of the frames' bridge vectors. */

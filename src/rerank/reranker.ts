@@ -32,8 +32,8 @@ import { TextVectorCache } from '../features/text-vectors.js';
 import { fanOutSignal } from '../util/abort.js';
 import { Admission, defaultAdmissionLimits } from './admission.js';
 import { buildRecords, type RecordDocument, type RecordOptions, type RecordsOutput } from './records/build.js';
-import { recordKeys, type RecordKeys } from './records/keys.js';
-import { storedFeatures } from './records/use.js';
+import { recordKeys, recordSignature, type RecordKeys, type RecordShape } from './records/keys.js';
+import { recordCovers, storedFeatures } from './records/use.js';
 
 const now = () => performance.now();
 
@@ -208,6 +208,23 @@ export class Reranker {
     if (this.#keys) return this.#keys;
     const ports = await this.ports();
     return (this.#keys = recordKeys(ports.text, ports.media, this.options));
+  }
+
+  /**
+   * The signature of the records `records()` makes for documents of this shape (records/keys.ts):
+   * sampling defaults to the reranker's, OCR is what `records()` would do.
+   */
+  async recordSignature(shape: Omit<RecordShape, 'fps' | 'maxFrames' | 'ocr'> & { fps?: number; maxFrames?: number }): Promise<string> {
+    const ports = await this.ports();
+    const ocr = (this.options.ocr ?? false) && ports.media.ocrAvailable;
+    return recordSignature(await this.recordKeys(), { ...shape, fps: shape.fps ?? this.options.fps ?? 1, maxFrames: shape.maxFrames ?? this.options.maxFrames ?? 32, ocr });
+  }
+
+  /** Does this kept record (unpacked) cover this document under the running configuration (records/use.ts)? */
+  async recordCovers(record: unknown, doc: RecordDocument): Promise<boolean> {
+    const ports = await this.ports();
+    const ocr = (this.options.ocr ?? false) && ports.media.ocrAvailable;
+    return recordCovers(record, doc, await this.recordKeys(), { fps: this.options.fps ?? 1, maxFrames: this.options.maxFrames ?? 32, ocr });
   }
 
   /**

@@ -31,6 +31,11 @@ export interface SearchDeps {
   onDegraded?: (reason: string, code: string) => void;
   /** Some hits' media could not be read (the response still ranks them on their text). */
   onDocumentErrors?: (count: number, first: { code: string; reason: string }) => void;
+  /**
+   * Pipelines with `features.write_back`: the reranked hits and the records they came with, handed
+   * over after scoring (ingest/write-back.ts writes the missing ones later). Must return at once.
+   */
+  writeBack?: { offer(pipeline: RerankSpec['pipeline'], hits: Array<{ index: string; id: string; doc: HitDocument; record: unknown }>): void };
 }
 
 export interface SearchOutcome {
@@ -172,6 +177,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   if (hits.length && !skipRerank) {
     const docs = hits.map((h) => documentFromSource(h._source, p));
     const present = docs.map((d, i) => ({ d, i })).filter((x): x is { d: HitDocument; i: number } => x.d !== undefined);
+    const records = plan.recordField ? present.map((x) => unpackRecord((hits[x.i]!.fields as Record<string, unknown> | undefined)?.[plan.recordField!])) : undefined;
     try {
       if (!deps.scorer) throw vlrError('VLR_MODEL_MISSING', 'no reranker is configured');
       const out = present.length
@@ -188,13 +194,17 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
               signal,
               deadline,
               client: opts.client,
-              ...(plan.recordField ? { records: present.map((x) => unpackRecord((hits[x.i]!.fields as Record<string, unknown> | undefined)?.[plan.recordField!])) } : {}),
+              ...(records ? { records } : {}),
             }),
           )
         : [];
       if (out.length !== present.length) throw vlrError('VLR_INTERNAL', `the scorer returned ${out.length} scores for ${present.length} documents`);
       scored = new Array(hits.length).fill(undefined);
       present.forEach((x, j) => (scored![x.i] = out[j]));
+      if (records && p.features.writeBack) {
+        const back = present.map((x, j) => ({ index: hits[x.i]!._index, id: hits[x.i]!._id, doc: x.d, record: records[j] }));
+        deps.writeBack?.offer(p, back.filter((h): h is typeof h & { index: string; id: string } => typeof h.index === 'string' && typeof h.id === 'string'));
+      }
     } catch (e) {
       if (opts.signal?.aborted) throw e;
       // refused by admission control: fail_closed answers the 429 itself (with its Retry-After)

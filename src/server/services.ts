@@ -19,6 +19,7 @@ import type { Reranker } from '../rerank/reranker.js';
 import { createRerankService } from '../rerank/service.js';
 import type { Models } from '../models/index.js';
 import { RerankerScorer, type Scorer } from '../search/hit-scorer.js';
+import { RecordWriteBack } from '../ingest/write-back.js';
 import { diskStorePath } from '../config/store-defaults.js';
 import { openStoreTiers } from '../features/store/open.js';
 
@@ -44,6 +45,8 @@ export interface Services {
   readonly reranker: Reranker;
   readonly embedder: RerankerEmbedder;
   readonly scorer: Scorer;
+  /** Write-back of feature records computed by searches (pipelines with `features.write_back`). */
+  readonly writeBack?: RecordWriteBack;
   /** The feature store's `feature_store` health section: each tier's state, entries, bytes, hits, misses, errors. */
   featureStoreHealth(): Record<string, unknown>;
   /** Close everything, in the reverse order of building. */
@@ -76,6 +79,15 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
     closers.push(() => rerank.close());
     const embedder = options.embedder ?? new RerankerEmbedder(rerank.reranker);
     const scorer = options.scorer ?? new RerankerScorer(rerank.reranker);
+    const writeBack = pipelines.pipelines.some((p) => p.features.writeBack && p.features.store === 'index')
+      ? new RecordWriteBack({
+          engine,
+          embedder,
+          onOutcome: (outcome, n) => metrics.recordWriteBack.inc({ outcome }, n),
+          onError: (e) => logger.warn({ err: e }, 'writing feature records back to the index failed'),
+        })
+      : undefined;
+    if (writeBack) closers.push(() => writeBack.idle());
     return {
       config,
       logger,
@@ -88,6 +100,7 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
       reranker: rerank.reranker,
       embedder,
       scorer,
+      writeBack,
       featureStoreHealth: () => ({ l1: { state: 'idle', note: 'the feature extractor is built on first use' }, ...store.health(), ...rerank.featureStore() }),
       close: () => closeAll(closers),
     };

@@ -34,6 +34,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
     engine: s.engine,
     scorer: s.scorer,
     embedder: s.embedder,
+    writeBack: s.writeBack,
     maxJsonDepth: config.server.maxJsonDepth,
     onDegraded: (_reason, code) => metrics.failures.inc({ code: `degraded:${code}` }),
     onDocumentErrors: (count, first) => {

@@ -41,3 +41,30 @@ export function recordKeys(text: Pick<TextEncoderPort, 'id'>, media: Pick<MediaP
   };
   return keys;
 }
+
+/** What a pipeline's records hold: which parts, and how they were sampled and made. */
+export interface RecordShape {
+  image: boolean;
+  video: boolean;
+  fps: number;
+  maxFrames: number;
+  ocr: boolean;
+  queryVectors: boolean;
+}
+
+/**
+ * The signature of every record a pipeline writes under this configuration: one short hash of the
+ * part keys it would carry and how it was made (sampling, OCR, query-side vectors). Kept in an
+ * indexed keyword next to the record (engine/mapping.ts), it lets a plain `term` query find the
+ * documents whose record is missing or was written under anything else (backfill, resume).
+ */
+export function recordSignature(keys: RecordKeys, s: RecordShape): string {
+  return partKey('text', {
+    signature: 1,
+    text: keys.text,
+    image: s.image ? (keys.image ?? null) : null,
+    video: s.video ? (keys.video?.(s.fps, s.maxFrames) ?? null) : null,
+    ocr: s.image && s.ocr,
+    queryVectors: s.queryVectors,
+  });
+}

@@ -8,6 +8,7 @@
  */
 import { contentId, decodeVector, decodeVisual, parseRecord, type VisualVectors } from '../../features/record/index.js';
 import type { RequestPlan } from '../stages/request.js';
+import type { RecordDocument } from './build.js';
 import type { RecordKeys } from './keys.js';
 
 export interface StoredDocument {
@@ -73,4 +74,18 @@ export function storedFeatures(p: RequestPlan, records: ReadonlyArray<unknown> |
     }
   });
   return out;
+}
+
+/**
+ * Does this record (as kept, unpacked) hold every part this document needs, made under these keys
+ * from this very content? What write-back and backfill ask to find the documents whose record must
+ * be (re)written; `storedFeatures` above decides the same per request.
+ */
+export function recordCovers(x: unknown, d: RecordDocument, keys: RecordKeys, o: { fps: number; maxFrames: number; ocr: boolean }): boolean {
+  const { record } = parseRecord(x);
+  if (!record) return false;
+  if (d.text !== undefined && (record.text?.k !== keys.text || record.text.h !== contentId(d.text))) return false;
+  if (d.image !== undefined && (!keys.image || record.image?.k !== keys.image || record.image.r !== contentId(d.image) || (o.ocr && !record.image.ocr))) return false;
+  if (d.video !== undefined && (!keys.video || record.video?.k !== keys.video(d.fps ?? o.fps, d.max_frames ?? o.maxFrames) || record.video.r !== contentId(d.video))) return false;
+  return true;
 }

@@ -5,7 +5,7 @@
  * over the stored one, objects recursively, as the engines merge it.
  */
 import { describe, expect, it } from 'vitest';
-import { pipelineProperties, recordFieldMapped, sourceMapping } from '../../../src/engine/mapping.js';
+import { pipelineProperties, recordFieldMapped, recordKeyMapped, sourceMapping } from '../../../src/engine/mapping.js';
 import { mergedForUpdate } from '../../../src/ingest/records.js';
 import { parsePipeline } from '../../../src/pipelines/index.js';
 
@@ -14,10 +14,12 @@ const kb = parsePipeline({ index_patterns: ['kb'], fields: { text: ['t'] } }, 'k
 
 describe('the feature-record field', () => {
   it('defaults on for pipelines with media, off for text-only ones, and setup maps it out of _source', () => {
-    expect(shop.features).toEqual({ store: 'index', field: 'vlrerank_features' });
+    expect(shop.features).toEqual({ store: 'index', field: 'vlrerank_features', keyField: 'vlrerank_features_key', writeBack: false });
     expect(kb.features.store).toBe('none');
     expect(pipelineProperties(shop, 'elasticsearch').vlrerank_features).toEqual({ type: 'binary', store: true });
-    expect(sourceMapping(shop)).toEqual({ excludes: ['vlrerank_features'] });
+    // the record's signature: an indexed keyword, out of _source with the record
+    expect(pipelineProperties(shop, 'opensearch').vlrerank_features_key).toEqual({ type: 'keyword' });
+    expect(sourceMapping(shop)).toEqual({ excludes: ['vlrerank_features', 'vlrerank_features_key'] });
     expect(sourceMapping(kb)).toBeUndefined();
   });
 
@@ -29,6 +31,14 @@ describe('the feature-record field', () => {
     expect(recordFieldMapped(mapping({ f: { properties: { rec: { type: 'binary' } } } }, { excludes: ['f.rec'] }), 'f.rec')).toBe(true);
     expect(recordFieldMapped({ error: 'index_not_found_exception' }, 'vlrerank_features')).toBe(false);
     expect(recordFieldMapped(undefined, 'vlrerank_features')).toBe(false);
+  });
+
+  it('counts the signature field as mapped only when a keyword excluded from _source', () => {
+    const mapping = (props: object, source?: object) => ({ shop: { mappings: { ...(source ? { _source: source } : {}), properties: props } } });
+    expect(recordKeyMapped(mapping({ k: { type: 'keyword' } }, { excludes: ['rec', 'k'] }), 'k')).toBe(true);
+    expect(recordKeyMapped(mapping({ k: { type: 'keyword' } }, { excludes: ['rec'] }), 'k')).toBe(false);
+    expect(recordKeyMapped(mapping({ k: { type: 'text' } }, { excludes: ['k'] }), 'k')).toBe(false);
+    expect(recordKeyMapped(undefined, 'k')).toBe(false);
   });
 
   it("merges an update's partial doc over the stored document as the engine does", () => {

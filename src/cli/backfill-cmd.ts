@@ -1,0 +1,142 @@
+/**
+ * `vlrerank index backfill <index>`: write the feature records (and kNN vectors) of an index's
+ * existing documents (ingest/backfill-records.ts) — resumable, rate-limited, with a progress bar
+ * showing rate and ETA — then print the run's throughput against the model-alone ceiling measured
+ * on its first page (cli/backfill-ceiling.ts). Pipelines that keep no records in the index, and
+ * indices created without the record fields, get their vectors only (ingest/backfill.ts), as before.
+ * Ctrl-C stops after the writes already started; the next run continues where this one stopped.
+ */
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { addConfigFlags, configFromFlags, runAction, type ConfigFlags } from './common.js';
+import { vlrError } from '../errors.js';
+import type { Pipeline } from '../pipelines/index.js';
+import { EngineClient } from '../engine/client.js';
+import { UpstreamPool } from '../proxy/pool.js';
+import { RerankerEmbedder } from '../rerank/embedder.js';
+import { createRerankService } from '../rerank/service.js';
+import { backfill } from '../ingest/backfill.js';
+import { backfillRecords, recordMappingOf, type RecordsBackfillProgress } from '../ingest/backfill-records.js';
+import { recordShape } from '../ingest/records.js';
+import { MediaSource } from '../features/media/source.js';
+import { VideoDecoder, videoLimits } from '../features/media/video.js';
+import type { FeatureRecord } from '../features/record/index.js';
+import type { RecordDocument } from '../rerank/records/build.js';
+import { createLogger } from '../observability/logger.js';
+import { createMetrics } from '../observability/metrics.js';
+import type { Config } from '../config/schema.js';
+import { modelAloneCeiling } from './backfill-ceiling.js';
+
+export interface BackfillFlags extends ConfigFlags {
+  pipeline?: string;
+  batch?: string;
+  concurrency?: string;
+  maxDocsPerSecond?: string;
+  ceiling?: boolean;
+}
+
+function positive(name: string, v: string | undefined, dflt: number | undefined): number | undefined {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw vlrError('VLR_BAD_REQUEST', `--${name} must be a positive number, got "${v}"`);
+  return n;
+}
+
+export function registerBackfill(cmd: Command, pipelineFor: (config: Config, index: string, name?: string) => Pipeline): void {
+  addConfigFlags(cmd.command('backfill <index>').description("write the pipeline's feature records and vectors into documents already in the index (resumable)"))
+    .option('--pipeline <name>', 'pipeline to use (default: the one whose index_patterns match)')
+    .option('--batch <n>', 'documents per page and bulk request', '32')
+    .option('--concurrency <n>', 'pages computed at once', '2')
+    .option('--max-docs-per-second <n>', 'cap on the pace the cluster sees (default: none)')
+    .option('--no-ceiling', 'skip the model-alone ceiling measured after the run')
+    .action((index: string, flags: BackfillFlags) => runAction(() => run(index, flags, pipelineFor)));
+}
+
+async function run(index: string, flags: BackfillFlags, pipelineFor: (config: Config, index: string, name?: string) => Pipeline): Promise<void> {
+  const batch = Math.round(positive('batch', flags.batch, 32)!);
+  const concurrency = Math.round(positive('concurrency', flags.concurrency, 2)!);
+  const maxDocsPerSecond = positive('max-docs-per-second', flags.maxDocsPerSecond, undefined);
+  const config = configFromFlags(flags);
+  const pipeline = pipelineFor(config, index, flags.pipeline);
+  const pool = new UpstreamPool(config.upstream);
+  const engine = new EngineClient(pool);
+  const logger = createLogger(config.log.level === 'info' ? 'warn' : config.log.level);
+  const svc = await createRerankService(config, { logger, metrics: createMetrics() });
+  const embedder = new RerankerEmbedder(svc.reranker, { fps: pipeline.scorer.fps ?? config.media.fps, maxFrames: pipeline.scorer.max_frames ?? config.media.maxFrames });
+  const stop = new AbortController();
+  const onSigint = () => {
+    process.stderr.write('\nstopping after the writes already started (run again to continue)…\n');
+    stop.abort();
+  };
+  process.once('SIGINT', onSigint);
+  const bar = new cliProgress.SingleBar(
+    { format: `${index} [{bar}] {value}/{total} docs | {rate} docs/s | ETA {eta_formatted} | failed {failed} | conflicts {conflicts}`, hideCursor: true, etaBuffer: 50 },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  try {
+    const mapping = await recordMappingOf(engine, pipeline, index);
+    if (!mapping.keyed && mapping.records) process.stderr.write(`note: [${index}] has no record signature field [${pipeline.features.keyField}] (created by an older "vlrerank index setup"): every document's record is read and checked\n`);
+    if (!mapping.records) {
+      if (pipeline.features.store === 'index') process.stderr.write(`note: [${index}] has no feature-record field left out of _source (indices created by "vlrerank index setup" have it): writing vectors only\n`);
+      const r = await backfill(engine, pipeline, index, embedder, {
+        batch,
+        concurrency,
+        signal: stop.signal,
+        onProgress: (p) => {
+          if (!started) bar.start(p.total, 0, { failed: 0, conflicts: 0, rate: '0.0' });
+          started = true;
+          bar.update(p.done, { failed: p.failed });
+        },
+      });
+      bar.stop();
+      process.stdout.write(`${index}: ${r.vectorized} documents got vectors, ${r.failed} could not (media unreadable; rerun to retry)\n`);
+      return;
+    }
+    // models and concept bank loaded before the clock starts, as the ceiling's models are
+    await svc.reranker.startWarmup({ media: pipeline.fields.image.length + pipeline.fields.video.length > 0, signal: stop.signal });
+    let t0 = 0;
+    let first: { docs: RecordDocument[]; records: FeatureRecord[] } | undefined;
+    const r = await backfillRecords(engine, pipeline, index, embedder, {
+      batch,
+      concurrency,
+      maxDocsPerSecond,
+      signal: stop.signal,
+      onFirstBatch: (docs, records) => (first = { docs, records }),
+      onProgress: (p: RecordsBackfillProgress) => {
+        if (!started) {
+          t0 = performance.now();
+          bar.start(p.total, 0, { failed: 0, conflicts: 0, rate: '0.0' });
+          started = true;
+        }
+        const s = (performance.now() - t0) / 1000;
+        bar.update(p.done, { failed: p.failed, conflicts: p.conflicts, rate: s > 0 ? (p.done / s).toFixed(1) : '0.0' });
+      },
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    bar.stop();
+    started = false;
+    const computed = r.recorded + r.failed;
+    process.stdout.write(
+      `${index}: ${r.recorded} documents got their feature record, ${r.failed} only part of it (media unreadable; rerun to retry), ${r.conflicts} changed meanwhile (left as they are), ${r.skipped} with nothing to rerank, ${r.current} already current; read by ${r.via ?? 'nothing'}${r.stopped ? '; stopped — run again to continue' : ''}\n`,
+    );
+    if (!computed || !first || flags.ceiling === false) return;
+    const throughput = computed / seconds;
+    const source = new MediaSource(config.media);
+    try {
+      const c = await modelAloneCeiling(svc.models, { source, video: new VideoDecoder(videoLimits(config.media)), fps: pipeline.scorer.fps ?? config.media.fps, maxFrames: pipeline.scorer.max_frames ?? config.media.maxFrames }, first.docs, first.records, {
+        queryVectors: recordShape(pipeline).queryVectors,
+      });
+      process.stdout.write(
+        `throughput ${throughput.toFixed(1)} docs/s (${computed} documents in ${seconds.toFixed(1)} s) = ${(throughput / c.docsPerSecond).toFixed(2)}× the model-alone ceiling of ${c.docsPerSecond.toFixed(1)} docs/s (the models alone on the first page: ${c.documents} documents, ${c.images} images/frames, ${c.texts} texts, ${c.seconds.toFixed(2)} s)\n`,
+      );
+    } finally {
+      await source.close();
+    }
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    if (started) bar.stop();
+    await svc.close();
+    await pool.close();
+  }
+}

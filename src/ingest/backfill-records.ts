@@ -1,0 +1,205 @@
+/**
+ * Backfill of feature records (issue 12 §3): compute and write the record (and the pipeline's kNN
+ * vectors) of every document of an existing index whose record is missing or was written under
+ * another configuration. Found with one query: the signature beside each record
+ * (`features.keyField`, rerank/records/keys.ts) is not this configuration's. An index created
+ * before the signature field existed (its `_source.excludes` cannot change) is read whole instead,
+ * each document's record checked against the running configuration (`recordCovers`). Read from one
+ * point in time (engine/scan.ts), `batch` documents a page; the next page is read while this one is
+ * computed, up to `concurrency` pages are computed at once (so one page's media decode overlaps
+ * another's inference), pages are written one `_bulk` after another, and `maxDocsPerSecond` caps
+ * the pace the cluster sees.
+ *
+ * Resumable without a checkpoint: a written document carries this configuration's signature and
+ * no longer matches, so a run stopped half-way (killed, or aborted by its signal — then the writes
+ * already started finish) continues where it stopped and never writes a document twice. Each write
+ * is a partial update conditioned on the `_seq_no`/`_primary_term` read: a document changed since
+ * (through the proxy, with its own record) is counted as a conflict and never overwritten.
+ * A document whose media cannot be read gets the record of what could be computed but no
+ * signature, so the next run tries it again. Never touches the document's `_source` fields.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { vlrError } from '../errors.js';
+import { packRecord, unpackRecord, type FeatureRecord } from '../features/record/index.js';
+import type { EngineClient } from '../engine/client.js';
+import { recordFieldMapped, recordKeyMapped } from '../engine/mapping.js';
+import { scanIndex, type ScanHit } from '../engine/scan.js';
+import type { Pipeline } from '../pipelines/index.js';
+import { documentFromSource } from '../pipelines/document.js';
+import type { Embedder } from '../rerank/embedder.js';
+import type { RecordDocument } from '../rerank/records/build.js';
+import { recordShape } from './records.js';
+import { addVectors } from './vectors.js';
+
+export interface RecordsBackfillProgress {
+  /** Documents whose record was missing or stale when the run began. */
+  total: number;
+  /** Documents handled (written, failed, skipped or in conflict). */
+  done: number;
+  /** Documents that got a complete record (and their vectors). */
+  recorded: number;
+  /** Documents whose media could not be read: a record of their text, no signature (retried next run). */
+  failed: number;
+  /** Documents changed by someone else since they were read: left as they are. */
+  conflicts: number;
+  /** Documents with nothing to rerank (no text, image or video field). */
+  skipped: number;
+  /** Documents whose record was already current (indices without the signature field, read whole). */
+  current: number;
+  /** How the index was read (`pit` or `scroll`). */
+  via?: 'pit' | 'scroll';
+  /** The run stopped on its signal before the end. */
+  stopped?: boolean;
+}
+
+export interface RecordsBackfillOptions {
+  /** Documents per page and per `_bulk` (default 32). */
+  batch?: number;
+  /** Pages computed at once (default 2: one decoding while the other runs the models). */
+  concurrency?: number;
+  /** Cap on documents started per second (default: none). */
+  maxDocsPerSecond?: number;
+  onProgress?(p: RecordsBackfillProgress): void;
+  /** The first page's documents and records, once written (for the model-alone ceiling). */
+  onFirstBatch?(docs: RecordDocument[], records: FeatureRecord[]): void;
+  signal?: AbortSignal;
+}
+
+type RecordsEmbedder = Pick<Embedder, 'records' | 'recordSignature' | 'recordCovers' | 'mediaVectors'>;
+
+/** Does `index` keep records as setup maps them, and their signatures? */
+export async function recordMappingOf(engine: Pick<EngineClient, 'json'>, pipeline: Pipeline, index: string): Promise<{ records: boolean; keyed: boolean }> {
+  if (pipeline.features.store !== 'index') return { records: false, keyed: false };
+  const m = await engine.json('GET', `/${encodeURIComponent(index)}/_mapping`);
+  if (m.statusCode === 404) throw vlrError('VLR_NOT_FOUND', `no index [${index}]`, { status: 404 });
+  if (m.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `reading the mapping of [${index}] failed: ${JSON.stringify(m.body).slice(0, 300)}`, { status: m.statusCode });
+  return { records: recordFieldMapped(m.body, pipeline.features.field), keyed: recordKeyMapped(m.body, pipeline.features.keyField) };
+}
+
+export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, index: string, embedder: RecordsEmbedder, o: RecordsBackfillOptions = {}): Promise<RecordsBackfillProgress> {
+  const mapping = await recordMappingOf(engine, pipeline, index);
+  if (!mapping.records) {
+    throw vlrError(
+      'VLR_BAD_REQUEST',
+      `index [${index}] has no feature-record field [${pipeline.features.field}] left out of _source; create the index with "vlrerank index setup" (an existing index cannot get it: reindex into a new one)`,
+    );
+  }
+  const keyed = mapping.keyed;
+  const { field, keyField } = pipeline.features;
+  const shape = recordShape(pipeline);
+  const signature = await embedder.recordSignature(shape);
+  const vectorFields = [pipeline.vectors.image?.field, pipeline.vectors.bridge?.field].filter((f): f is string => !!f);
+  const stale = { bool: { must_not: { term: { [keyField]: signature } } } };
+  // vectors added to a pipeline after its records were written: those documents too
+  const query = !keyed ? { match_all: {} } : vectorFields.length ? { bool: { should: [stale, ...vectorFields.map((f) => ({ bool: { must_not: { exists: { field: f } } } }))], minimum_should_match: 1 } } : stale;
+  const idx = encodeURIComponent(index);
+  const count = await engine.json<{ count?: number }>('POST', `/${idx}/_count`, { query });
+  if (count.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `counting documents of [${index}] failed: ${JSON.stringify(count.body).slice(0, 300)}`, { status: count.statusCode });
+  const progress: RecordsBackfillProgress = { total: count.body.count ?? 0, done: 0, recorded: 0, failed: 0, conflicts: 0, skipped: 0, current: 0 };
+  o.onProgress?.({ ...progress });
+  if (!progress.total) return progress;
+
+  const batch = Math.max(1, o.batch ?? 32);
+  const concurrency = Math.max(1, o.concurrency ?? 2);
+  const sourceFields = [...pipeline.fields.text, ...pipeline.fields.image, ...pipeline.fields.video];
+  const pages = scanIndex(engine, index, { query, size: batch, _source: sourceFields, ...(keyed ? {} : { storedFields: [field] }), signal: o.signal });
+  const inflight = new Set<Promise<void>>();
+  let writes: Promise<void> = Promise.resolve();
+  let failure: unknown;
+  let first = true;
+  let started = 0;
+  const t0 = performance.now();
+
+  /** One page: records (and vectors) computed, then queued for writing after the pages before it. */
+  const work = async (hits: ScanHit[], isFirst: boolean): Promise<void> => {
+    const docs = hits.map((h) => documentFromSource(h._source ?? {}, pipeline));
+    const all = hits.map((h, i) => ({ h, d: docs[i] })).filter((x): x is { h: ScanHit; d: RecordDocument } => x.d !== undefined);
+    // without signatures, each record read is checked against the running configuration
+    const covered = keyed ? [] : await Promise.all(all.map((x) => embedder.recordCovers(unpackRecord(x.h.fields?.[field]), x.d)));
+    const present = all.filter((_, i) => !covered[i]);
+    const current = all.length - present.length;
+    const out = present.length ? await embedder.records(present.map((x) => x.d), o.signal, { queryVectors: shape.queryVectors }) : { records: [], errors: [] };
+    const errors = new Set(out.errors.map((e) => e.index));
+    const lines: string[] = [];
+    const kinds: Array<'recorded' | 'failed'> = [];
+    for (const [i, x] of present.entries()) {
+      const partial: Record<string, unknown> = { [field]: packRecord(out.records[i]!) };
+      if (!errors.has(i)) {
+        if (keyed) partial[keyField] = signature;
+        if (vectorFields.length) {
+          // the media features were just computed: the vectors come from the feature cache
+          const withMedia: Record<string, unknown> = { ...x.h._source };
+          const v = await addVectors(withMedia, pipeline, embedder, o.signal);
+          for (const f of v.added) partial[f] = withMedia[f];
+        }
+      }
+      const cond = x.h._seq_no !== undefined && x.h._primary_term !== undefined ? { if_seq_no: x.h._seq_no, if_primary_term: x.h._primary_term } : {};
+      lines.push(JSON.stringify({ update: { _id: x.h._id, ...cond } }), JSON.stringify({ doc: partial }));
+      kinds.push(errors.has(i) ? 'failed' : 'recorded');
+    }
+    const skipped = hits.length - all.length;
+    writes = writes.then(async () => {
+      if (lines.length) await writeBulk(engine, index, lines, kinds, progress);
+      progress.skipped += skipped;
+      progress.current += current;
+      progress.done += hits.length;
+      if (isFirst) o.onFirstBatch?.(present.map((x) => x.d), out.records);
+      o.onProgress?.({ ...progress });
+    });
+    await writes;
+  };
+
+  try {
+    let next = pages.next();
+    for (;;) {
+      const page = await next;
+      if (page.done || failure) break;
+      progress.via ??= page.value.via;
+      // the next page is read while this one is computed
+      next = pages.next();
+      next.catch(() => undefined);
+      if (o.maxDocsPerSecond && o.maxDocsPerSecond > 0) {
+        const wait = (started / o.maxDocsPerSecond) * 1000 - (performance.now() - t0);
+        if (wait > 0) await sleep(wait, undefined, { signal: o.signal });
+      }
+      while (inflight.size >= concurrency) await Promise.race(inflight);
+      if (failure || o.signal?.aborted) break;
+      started += page.value.hits.length;
+      const job: Promise<void> = work(page.value.hits, first).then(
+        () => void inflight.delete(job),
+        (e) => {
+          inflight.delete(job);
+          failure ??= e;
+        },
+      );
+      first = false;
+      inflight.add(job);
+    }
+    await next.catch(() => undefined);
+  } catch (e) {
+    if (!o.signal?.aborted) failure ??= e;
+  } finally {
+    await Promise.allSettled([...inflight]);
+    await writes.catch(() => undefined);
+    await pages.return(undefined).catch(() => undefined);
+  }
+  if (failure && !o.signal?.aborted) throw failure;
+  if (o.signal?.aborted) progress.stopped = true;
+  await engine.json('POST', `/${idx}/_refresh`).catch(() => undefined);
+  return progress;
+}
+
+/** One `_bulk` of partial updates (never aborted half-way); version conflicts are counted, anything else fails the run. */
+async function writeBulk(engine: EngineClient, index: string, lines: string[], kinds: Array<'recorded' | 'failed'>, progress: RecordsBackfillProgress): Promise<void> {
+  type Item = { update?: { status?: number; error?: { type?: string; reason?: string } } };
+  const r = await engine.json<{ errors?: boolean; items?: Item[] }>('POST', `/${encodeURIComponent(index)}/_bulk`, lines.join('\n') + '\n', { 'content-type': 'application/x-ndjson' });
+  if (r.statusCode !== 200 || !Array.isArray(r.body?.items)) throw vlrError('VLR_UPSTREAM_ERROR', `writing feature records into [${index}] failed: ${JSON.stringify(r.body).slice(0, 500)}`, { status: r.statusCode >= 400 ? r.statusCode : 502 });
+  let firstError: Item['update'];
+  r.body.items.forEach((it, i) => {
+    const u = it.update;
+    if (u?.status === 409) progress.conflicts++;
+    else if (u?.error || (u?.status ?? 200) >= 300) firstError ??= u;
+    else progress[kinds[i]!]++;
+  });
+  if (firstError) throw vlrError('VLR_UPSTREAM_ERROR', `writing feature records into [${index}] failed: ${firstError.error?.type ?? firstError.status}: ${firstError.error?.reason ?? ''}`.trim());
+}

@@ -1,0 +1,137 @@
+/**
+ * Write-back of feature records (issue 12 §2), for pipelines that opt in (`features.write_back`):
+ * after a reranked search answered, the hits it scored without a usable record get theirs written
+ * to the index, so the next search (in any process) reads them instead of computing. The search
+ * only `offer`s its hits; everything else happens later, one job at a time, with at most
+ * `maxPending` documents waiting (beyond that, offers are dropped and counted) — it never slows,
+ * delays or fails a search.
+ *
+ * Never overwrites a newer write: the document is read again (`_mget`, with its `_seq_no` and
+ * `_primary_term`); a document whose reranked fields changed since the search read them is left
+ * alone, and the partial update is conditioned on the sequence number read, so an update landing in
+ * between makes the write a counted conflict. The features were just computed by the search, so
+ * the records come from the feature cache; a document whose media cannot be read gets none.
+ */
+import type { EngineClient } from '../engine/client.js';
+import { packRecord } from '../features/record/index.js';
+import type { Pipeline } from '../pipelines/index.js';
+import { documentFromSource } from '../pipelines/document.js';
+import type { Embedder } from '../rerank/embedder.js';
+import type { RecordDocument } from '../rerank/records/build.js';
+import { recordMappingOf } from './backfill-records.js';
+import { recordShape } from './records.js';
+
+export type WriteBackOutcome = 'written' | 'conflict' | 'changed' | 'dropped' | 'failed';
+
+export interface WriteBackHit {
+  /** The concrete index the hit came from (`_index`). */
+  index: string;
+  id: string;
+  /** The document as the search reranked it. */
+  doc: RecordDocument;
+  /** Its record as the search read it (unpacked; undefined: none). */
+  record: unknown;
+}
+
+export interface WriteBackDeps {
+  engine: Pick<EngineClient, 'json'>;
+  embedder: Pick<Embedder, 'records' | 'recordSignature' | 'recordCovers'>;
+  /** Documents waiting at most (default 256). */
+  maxPending?: number;
+  onOutcome?(outcome: WriteBackOutcome, count: number): void;
+  onError?(error: unknown): void;
+}
+
+/** How long an index's record mapping is trusted before it is read again. */
+const MAPPING_TTL_MS = 60_000;
+
+export class RecordWriteBack {
+  #chain: Promise<void> = Promise.resolve();
+  #pending = 0;
+  readonly #queued = new Set<string>();
+  readonly #mappings = new Map<string, { at: number; m: Promise<{ records: boolean; keyed: boolean }> }>();
+
+  constructor(private readonly deps: WriteBackDeps) {}
+
+  /** Hand over a search's hits; returns at once, never throws. */
+  offer(pipeline: Pipeline, hits: WriteBackHit[]): void {
+    if (!pipeline.features.writeBack || pipeline.features.store !== 'index') return;
+    const byIndex = new Map<string, WriteBackHit[]>();
+    for (const h of hits) byIndex.set(h.index, [...(byIndex.get(h.index) ?? []), h]);
+    for (const [index, list] of byIndex) this.#offer(index, pipeline, list);
+  }
+
+  #offer(index: string, pipeline: Pipeline, hits: WriteBackHit[]): void {
+    const max = this.deps.maxPending ?? 256;
+    const fresh = hits.filter((h) => !this.#queued.has(`${index}\u0000${h.id}`));
+    const room = Math.max(0, max - this.#pending);
+    const take = fresh.slice(0, room);
+    if (fresh.length > take.length) this.deps.onOutcome?.('dropped', fresh.length - take.length);
+    if (!take.length) return;
+    for (const h of take) this.#queued.add(`${index}\u0000${h.id}`);
+    this.#pending += take.length;
+    this.#chain = this.#chain
+      .then(() => this.#job(index, pipeline, take))
+      .catch((e) => {
+        this.deps.onOutcome?.('failed', take.length);
+        this.deps.onError?.(e);
+      })
+      .finally(() => {
+        this.#pending -= take.length;
+        for (const h of take) this.#queued.delete(`${index}\u0000${h.id}`);
+      });
+  }
+
+  /** Resolves when every job offered so far has finished (shutdown, tests). */
+  idle(): Promise<void> {
+    return this.#chain;
+  }
+
+  #mapping(index: string, pipeline: Pipeline): Promise<{ records: boolean; keyed: boolean }> {
+    const c = this.#mappings.get(index);
+    if (c && performance.now() - c.at < MAPPING_TTL_MS) return c.m;
+    const m = recordMappingOf(this.deps.engine, pipeline, index);
+    m.catch(() => this.#mappings.delete(index));
+    this.#mappings.set(index, { at: performance.now(), m });
+    return m;
+  }
+
+  async #job(index: string, pipeline: Pipeline, offered: WriteBackHit[]): Promise<void> {
+    const { embedder, engine } = this.deps;
+    const covered = await Promise.all(offered.map((h) => embedder.recordCovers(h.record, h.doc)));
+    const hits = offered.filter((_, i) => !covered[i]);
+    if (!hits.length) return;
+    const mapping = await this.#mapping(index, pipeline);
+    if (!mapping.records) return;
+    const shape = recordShape(pipeline);
+    const out = await embedder.records(hits.map((h) => h.doc), undefined, { queryVectors: shape.queryVectors });
+    const bad = new Set(out.errors.map((e) => e.index));
+    const idx = encodeURIComponent(index);
+    type Got = { _id: string; found?: boolean; _seq_no?: number; _primary_term?: number; _source?: Record<string, unknown> };
+    const fields = [...pipeline.fields.text, ...pipeline.fields.image, ...pipeline.fields.video];
+    const got = await engine.json<{ docs?: Got[] }>('POST', `/${idx}/_mget`, { docs: hits.map((h) => ({ _id: h.id, _source: fields })) });
+    if (got.statusCode !== 200 || !Array.isArray(got.body?.docs)) throw new Error(`_mget on [${index}] answered ${got.statusCode}`);
+    const signature = mapping.keyed ? await embedder.recordSignature(shape) : undefined;
+    const lines: string[] = [];
+    let changed = 0;
+    hits.forEach((h, i) => {
+      const now = got.body.docs![i];
+      if (bad.has(i) || !now?.found || now._seq_no === undefined || now._primary_term === undefined) return void changed++;
+      // the record describes the document the search saw: only if that is still the document
+      if (JSON.stringify(documentFromSource(now._source ?? {}, pipeline)) !== JSON.stringify(h.doc)) return void changed++;
+      const doc = { [pipeline.features.field]: packRecord(out.records[i]!), ...(signature ? { [pipeline.features.keyField]: signature } : {}) };
+      lines.push(JSON.stringify({ update: { _id: h.id, if_seq_no: now._seq_no, if_primary_term: now._primary_term } }), JSON.stringify({ doc }));
+    });
+    if (changed) this.deps.onOutcome?.('changed', changed);
+    if (!lines.length) return;
+    type Item = { update?: { status?: number } };
+    const r = await engine.json<{ items?: Item[] }>('POST', `/${idx}/_bulk`, lines.join('\n') + '\n', { 'content-type': 'application/x-ndjson' });
+    if (r.statusCode !== 200 || !Array.isArray(r.body?.items)) throw new Error(`_bulk on [${index}] answered ${r.statusCode}`);
+    const count = { written: 0, conflict: 0, failed: 0 };
+    for (const it of r.body.items) {
+      const s = it.update?.status ?? 500;
+      count[s === 409 ? 'conflict' : s < 300 ? 'written' : 'failed']++;
+    }
+    for (const [k, n] of Object.entries(count)) if (n) this.deps.onOutcome?.(k as WriteBackOutcome, n);
+  }
+}
