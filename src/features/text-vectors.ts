@@ -165,7 +165,7 @@ export function shortestFirst(emb: TextEmbedder): Required<TextVectorModel> {
   // each text is tokenised once (a large request yields the event loop between texts), then submitted shortest first
   const orderOf = (encs: Encoded[]) => encs.map((_, i) => i).sort((a, b) => encs[a]!.ids.length - encs[b]!.ids.length || a - b);
   return {
-    id: `${emb.id}@${emb.manifest.revision}`,
+    id: emb.identity,
     embed: async (texts, kind) => {
       const encs = await emb.encodeAll(texts, kind);
       const order = orderOf(encs);

@@ -2,7 +2,9 @@
  * Text embedder (bge-small-en-v1.5 int8): text → L2-normalised vector by the manifest's pooling
  * (CLS for bge), with the query prefix for queries and truncation to the manifest's maxTokens
  * in code (the tokenizer library does not truncate). Padded batches shift int8 vectors slightly
- * (dynamic quantisation, PITFALLS.md), so a batch groups texts but each row keeps its own length.
+ * (dynamic quantisation, PITFALLS.md): a model whose manifest says `text.runAlone` runs each text
+ * alone, unpadded, so a text's vector never depends on what it was queued with; others group
+ * texts of similar length.
  */
 import { vlrError } from '../../errors.js';
 import type { Batcher } from '../batcher.js';
@@ -81,6 +83,14 @@ export class TextEmbedder {
     return new TextEmbedder(ctx, m, await TextTokenizer.fromFile(tokPath, m.text!.maxTokens));
   }
 
+  /**
+   * What produced this embedder's vectors: model, revision and, for a model run text by text, that
+   * fact (vectors kept from batched runs differ slightly, so they must not pass for these).
+   */
+  get identity(): string {
+    return `${this.id}@${this.manifest.revision}${this.text.runAlone ? '+alone' : ''}`;
+  }
+
   /** Token ids of a text as it will be fed (prefix added, truncated). */
   encode(text: string, kind: TextKind): Encoded {
     const prefix = kind === 'query' ? this.text.queryPrefix : this.text.passagePrefix;
@@ -128,6 +138,8 @@ export class TextEmbedder {
    * would otherwise pad every short text of the batch to 512 (attention cost grows with seq²).
    */
   async #run(encs: Encoded[]): Promise<Float32Array[]> {
+    // one run per text, all sent at once: the inference worker takes them back to back
+    if (this.text.runAlone) return (await Promise.all(encs.map((e) => this.#runGroup([e])))).map((v) => v[0]!);
     const out = new Array<Float32Array>(encs.length);
     for (const group of lengthGroups(encs)) {
       const vecs = await this.#runGroup(group.map((i) => encs[i]!));
