@@ -255,6 +255,7 @@ async function main(): Promise<void> {
       if (action === 'reused') step(`index ${name}: ${total} documents already there with current records, reused (${secs()})`);
       else {
         began.set(name, Date.now());
+        if (action === 'resumed') step(`index ${name}: an earlier build stopped half-way; indexing the ${total} documents it lacks`);
         bars.set(name, bar(`indexing ${name}`, total, ' docs'));
       }
     },
@@ -266,7 +267,7 @@ async function main(): Promise<void> {
   }).catch((e: Error) => fail(`creating the demo indices through the proxy failed: ${e.message}`));
   for (const b of bars.values()) b.stop();
   for (const r of reports) {
-    if (r.action === 'created') step(`index ${r.name}: ${r.docs} documents in ${(r.ms / 1000).toFixed(1)} s (${(r.docs / Math.max(r.ms / 1000, 0.001)).toFixed(1)} docs/s)${r.records !== undefined ? `, ${r.records} with current feature records` : ''}`);
+    if (r.action !== 'reused') step(`index ${r.name}: ${r.docs} documents in ${(r.ms / 1000).toFixed(1)} s (${(r.docs / Math.max(r.ms / 1000, 0.001)).toFixed(1)} docs/s)${r.records !== undefined ? `, ${r.records} with current feature records` : ''}`);
     if (r.withoutVectors) {
       step(`  note: ${r.withoutVectors} ${r.name} document(s) have no vectors (kNN / search by image cannot find them)${r.vectorErrors.length ? ':' : ''}`);
       for (const e of r.vectorErrors.slice(0, 3)) process.stdout.write(`      ${e}\n`);

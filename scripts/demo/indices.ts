@@ -137,21 +137,21 @@ export function recordIsCurrent(packed: unknown, keys: RecordKeys): boolean {
 const MAX_CHECKED = 10_000;
 
 /**
- * How many documents of an index hold a current feature record (recordIsCurrent), reading every
- * record back (binary stored fields cannot be counted by a query); undefined when the index keeps
- * no records or no keys were given.
+ * The ids of an index's documents that hold a current feature record (recordIsCurrent), reading
+ * every record back (binary stored fields cannot be counted by a query), and how many documents
+ * were read; undefined when the index keeps no records or no keys were given.
  */
-export async function currentRecords(index: string, o: Pick<EnsureOptions, 'proxyUrl' | 'recordKeys'>, pipeline: Pipeline | undefined): Promise<number | undefined> {
+export async function currentRecords(index: string, o: Pick<EnsureOptions, 'proxyUrl' | 'recordKeys'>, pipeline: Pipeline | undefined): Promise<{ current: Set<string>; read: number } | undefined> {
   if (pipeline?.features.store !== 'index' || !o.recordKeys) return undefined;
   const field = pipeline.features.field;
-  const r = await http<{ hits?: { hits?: Array<{ fields?: Record<string, unknown> }> } }>(o.proxyUrl, 'POST', `/${index}/_search`, {
+  const r = await http<{ hits?: { hits?: Array<{ _id: string; fields?: Record<string, unknown> }> } }>(o.proxyUrl, 'POST', `/${index}/_search`, {
     size: MAX_CHECKED,
     _source: false,
     stored_fields: [field],
     query: { match_all: {} },
   });
-  if (r.status !== 200) return 0;
-  return (r.body.hits?.hits ?? []).filter((h) => recordIsCurrent(h.fields?.[field], o.recordKeys!)).length;
+  const hits = r.status === 200 ? (r.body.hits?.hits ?? []) : [];
+  return { current: new Set(hits.filter((h) => recordIsCurrent(h.fields?.[field], o.recordKeys!)).map((h) => h._id)), read: hits.length };
 }
 
 /** Does the kept index keep the feature records its pipeline wants (an index made before records existed does not)? */
@@ -163,7 +163,8 @@ async function keepsRecords(index: string, o: EnsureOptions, pipeline: Pipeline 
 
 export interface IndexReport {
   name: DemoIndexName;
-  action: 'reused' | 'created';
+  /** `resumed`: an interrupted build continued (the documents already there kept). */
+  action: 'reused' | 'created' | 'resumed';
   docs: number;
   /** documents whose vectors the proxy could not add (reported in the bulk items), or missing vectors on reuse */
   withoutVectors: number;
@@ -200,7 +201,8 @@ export interface EnsureOptions {
   /** Put before / after each index name (tests use their own indices beside the demo's). */
   prefix?: string;
   suffix?: string;
-  onStart?(name: DemoIndexName, total: number, action: 'reused' | 'created'): void;
+  /** `total`: the documents this run will index (or finds, when reused). */
+  onStart?(name: DemoIndexName, total: number, action: 'reused' | 'created' | 'resumed'): void;
   onProgress?(name: DemoIndexName, done: number, total: number): void;
 }
 
@@ -269,17 +271,27 @@ export async function ensureDemoIndex(name: DemoIndexName, o: EnsureOptions & { 
     const withVec = vecField ? ((await countOf(o.proxyUrl, index, { exists: { field: vecField } })) ?? 0) : total;
     if ((withVec > 0 || total === 0) && (await pointsAtDataDir(name, index, o)) && (await keepsRecords(index, o, pipeline))) {
       // records made by other models or settings (or missing) would all be recomputed at search time: rebuild
-      const records = await currentRecords(index, o, pipeline);
+      const records = (await currentRecords(index, o, pipeline))?.current.size;
       if (records === undefined || records === total) {
         o.onStart?.(name, total, 'reused');
         return { name, action: 'reused', docs: total, withoutVectors: total - withVec, vectorErrors: [], errors: [], ...(records !== undefined ? { records } : {}), ms: Date.now() - t0 };
       }
     }
   }
-  o.onStart?.(name, total, 'created');
-  if (have !== null) await http(o.proxyUrl, 'DELETE', `/${index}`);
-  const created = await http(o.proxyUrl, 'PUT', `/${index}`, demoMapping(name, o.dialect, pipeline));
-  if (created.status !== 200) throw new Error(`creating index ${index} failed: HTTP ${created.status} ${JSON.stringify(created.body).slice(0, 500)}`);
+  // An interrupted first build (Ctrl+C half-way through SciFact's abstracts) is resumed, not
+  // started over, when every document already there holds a current record.
+  let skip = new Set<string>();
+  if (!o.force && have !== null && have > 0 && have < total && (await keepsRecords(index, o, pipeline)) && (await pointsAtDataDir(name, index, o))) {
+    const kept = await currentRecords(index, o, pipeline);
+    if (kept && kept.read === have && kept.current.size === have) skip = kept.current;
+  }
+  const action = skip.size ? 'resumed' : 'created';
+  o.onStart?.(name, total - skip.size, action);
+  if (!skip.size) {
+    if (have !== null) await http(o.proxyUrl, 'DELETE', `/${index}`);
+    const created = await http(o.proxyUrl, 'PUT', `/${index}`, demoMapping(name, o.dialect, pipeline));
+    if (created.status !== 200) throw new Error(`creating index ${index} failed: HTTP ${created.status} ${JSON.stringify(created.body).slice(0, 500)}`);
+  }
 
   // Small bulks, several in flight: the proxy embeds each document on the way in, so one bulk of
   // 500 abstracts held a request open for minutes (past the proxy's upstream headers timeout on a
@@ -313,7 +325,7 @@ export async function ensureDemoIndex(name: DemoIndexName, o: EnsureOptions & { 
       }
     }
     done += n;
-    o.onProgress?.(name, done, total);
+    o.onProgress?.(name, done, total - skip.size);
   };
   const flush = async () => {
     if (!lines.length) return;
@@ -327,6 +339,7 @@ export async function ensureDemoIndex(name: DemoIndexName, o: EnsureOptions & { 
   for await (const d of demoDocs(name, o.dataDir)) {
     if (o.select && !o.select(d)) continue;
     if (o.limit && i++ >= o.limit) break;
+    if (skip.has(d._id)) continue;
     const { _id, ...src } = d;
     lines.push(JSON.stringify({ index: { _id } }), JSON.stringify(src));
     if (lines.length / 2 >= per) await flush();
@@ -339,8 +352,8 @@ export async function ensureDemoIndex(name: DemoIndexName, o: EnsureOptions & { 
     const withVec = (await countOf(o.proxyUrl, index, { exists: { field: vecField } })) ?? 0;
     withoutVectors = Math.max(withoutVectors, total - withVec);
   }
-  const records = await currentRecords(index, o, pipeline);
-  return { name, action: 'created', docs: done - errors.length, withoutVectors, vectorErrors, errors, ...(records !== undefined ? { records } : {}), ms: Date.now() - t0 };
+  const records = (await currentRecords(index, o, pipeline))?.current.size;
+  return { name, action, docs: skip.size + done - errors.length, withoutVectors, vectorErrors, errors, ...(records !== undefined ? { records } : {}), ms: Date.now() - t0 };
 }
 
 /** Create (or reuse) every demo index through the proxy; returns one report per index. */
