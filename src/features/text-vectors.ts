@@ -169,7 +169,7 @@ export function shortestFirst(emb: TextEmbedder): Required<TextVectorModel> {
     embed: async (texts, kind) => {
       const encs = await emb.encodeAll(texts, kind);
       const order = orderOf(encs);
-      const vecs = await emb.embedEncoded(order.map((i) => encs[i]!));
+      const vecs = await emb.embedEncoded(order.map((i) => encs[i]!), undefined, kind);
       const out = new Array<Float32Array>(texts.length);
       order.forEach((i, j) => (out[i] = vecs[j]!));
       return out;
@@ -178,7 +178,7 @@ export function shortestFirst(emb: TextEmbedder): Required<TextVectorModel> {
     embedEach: (texts, kind, signals) => {
       const submit = (encs: Encoded[]) => {
         const ps = new Array<Promise<Float32Array>>(texts.length);
-        for (const i of orderOf(encs)) ps[i] = emb.submitEncoded(encs[i]!, signals[i]);
+        for (const i of orderOf(encs)) ps[i] = emb.submitEncoded(encs[i]!, signals[i], kind);
         return ps;
       };
       const encs = emb.encodeAll(texts, kind);

@@ -73,7 +73,9 @@ export class TextEmbedder {
     this.tokenizer = tokenizer;
     this.dim = m.embeddingDim;
     this.session = ctx.registry.session(m.id, 'model', ctx.precision);
-    this.#batcher = makeBatcher(ctx, m.id, m.maxBatchSize, (items) => this.#run(items));
+    // run alone, a batch is only a queue of single runs: one at a time, so a query submitted first
+    // waits for one running text, not for a whole batch of ingest's abstracts
+    this.#batcher = makeBatcher(ctx, m.id, m.text?.runAlone ? 1 : m.maxBatchSize, (items) => this.#run(items));
   }
 
   static async create(ctx: EncoderContext, id: string): Promise<TextEmbedder> {
@@ -123,14 +125,14 @@ export class TextEmbedder {
     })();
   }
 
-  /** Embed already encoded texts (encodeAll), one promise for all. */
-  embedEncoded(encs: Encoded[], signal?: AbortSignal): Promise<Float32Array[]> {
-    return this.#batcher.submitAll(encs, signal);
+  /** Embed already encoded texts (encodeAll), one promise for all; queries go ahead of queued passages. */
+  embedEncoded(encs: Encoded[], signal?: AbortSignal, kind: TextKind = 'passage'): Promise<Float32Array[]> {
+    return this.#batcher.submitAll(encs, signal, kind === 'query');
   }
 
-  /** Embed one already encoded text. */
-  submitEncoded(enc: Encoded, signal?: AbortSignal): Promise<Float32Array> {
-    return this.#batcher.submit(enc, signal);
+  /** Embed one already encoded text; a query goes ahead of queued passages. */
+  submitEncoded(enc: Encoded, signal?: AbortSignal, kind: TextKind = 'passage'): Promise<Float32Array> {
+    return this.#batcher.submit(enc, signal, kind === 'query');
   }
 
   /**
@@ -183,14 +185,15 @@ export class TextEmbedder {
    */
   async embed(texts: string[], options: { kind: TextKind; signal?: AbortSignal | ReadonlyArray<AbortSignal | undefined> } = { kind: 'passage' }): Promise<Float32Array[]> {
     const one = options.signal instanceof AbortSignal ? options.signal : undefined;
-    return this.#batcher.submitAll(await this.encodeAll(texts, options.kind, one), options.signal);
+    return this.#batcher.submitAll(await this.encodeAll(texts, options.kind, one), options.signal, options.kind === 'query');
   }
 
   /** One promise per text, each settling on its own (a text dropped on abort does not fail the others). */
   embedEach(texts: string[], options: { kind: TextKind; signals?: ReadonlyArray<AbortSignal | undefined> }): Promise<Float32Array>[] {
     const encs = this.encodeAll(texts, options.kind);
-    if (Array.isArray(encs)) return encs.map((e, i) => this.#batcher.submit(e, options.signals?.[i]));
-    const subs = encs.then((all) => all.map((e, i) => this.#batcher.submit(e, options.signals?.[i])));
+    const first = options.kind === 'query';
+    if (Array.isArray(encs)) return encs.map((e, i) => this.#batcher.submit(e, options.signals?.[i], first));
+    const subs = encs.then((all) => all.map((e, i) => this.#batcher.submit(e, options.signals?.[i], first)));
     return texts.map((_, i) => subs.then((ps) => ps[i]!));
   }
 
