@@ -8,7 +8,11 @@
  *   5. creates the demo indices THROUGH the proxy (grocery, coco, videos, scifact), or reuses them;
  *   6. waits for the reranker's warm-up (started by the server, in the background while the indices
  *      are made; or loads the models through the admin API when rerank.warmup is off) and prints the URLs.
- * A second run reuses the engine, the indices and the built UI, and is up in seconds.
+ * The proxy and the UI answer from step 4 on (their URLs are printed then, with progress and an
+ * ETA per index), but "Ready" is printed only once every demo index holds all its documents, each
+ * with a current feature record where its pipeline keeps records (issue 12): the first start embeds
+ * SciFact's 5,183 abstracts. A second run finds the indices with current records (right count,
+ * every record made by the running models and settings) and reuses them: up in seconds.
  *
  * The admin token (model load/unload) is VLRERANK_ADMIN_TOKEN, or one generated once and kept in
  * .cache/demo-admin-token (mode 600). It is printed in a URL *fragment* (#token=…), which the
@@ -25,6 +29,7 @@ import { startServer } from '../src/server/start.js';
 import { createLogger } from '../src/observability/logger.js';
 import { loadPipelines } from '../src/pipelines/index.js';
 import { DEFAULT_MODELS } from '../src/models/index.js';
+import { inferenceIdle } from '../src/models/inference-idle.js';
 import type { Reranker } from '../src/rerank/reranker.js';
 import { ensureDemoIndices, checkDataDir, DEMO_INDEX_NAMES, type DemoIndexName } from './demo/indices.js';
 import { bar, step, type Bar } from './demo/progress.js';
@@ -35,7 +40,9 @@ const secs = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
 
 function fail(msg: string, code = 2): never {
   process.stderr.write(`\nnpm start: ${msg}\n`);
-  process.exit(code);
+  // exiting inside a native model run aborts the process (exit 134): wait for the run to end first
+  void Promise.race([inferenceIdle(), new Promise((r) => setTimeout(r, 30_000).unref())]).finally(() => process.exit(code));
+  throw new Error(msg);
 }
 
 /** Bytes under a folder (for the download progress bar); missing folder = 0. */
@@ -228,25 +235,39 @@ async function main(): Promise<void> {
   }
   const url = running.url;
   step(`proxy listening on ${running.url} → ${urls.join(', ')} (${secs()})`);
+  step(`UI at ${url}/_vlrerank/ui/ — usable now; an index still being built answers with what it holds so far`);
+  // the running reranker's record keys: a kept index is reused only if its records were made by these models and settings
+  const recordKeys = await running.services.reranker.recordKeys().catch((e: Error) => {
+    step(`feature-record keys unavailable (${e.message}): kept indices are reused by document count only`);
+    return undefined;
+  });
 
   const pipelines = Object.fromEntries(loadPipelines(pipelinesDir, REPO).flatMap((p) => names.filter((n) => p.index_patterns.includes(n)).map((n) => [n, p])));
   const bars = new Map<DemoIndexName, Bar>();
+  const began = new Map<DemoIndexName, number>();
   const reports = await ensureDemoIndices({
     proxyUrl: running.url,
     dataDir,
     names,
     pipelines,
+    recordKeys,
     onStart(name, total, action) {
-      if (action === 'reused') step(`index ${name}: ${total} documents already there, reused`);
-      else bars.set(name, bar(`indexing ${name}`, total, ' docs'));
+      if (action === 'reused') step(`index ${name}: ${total} documents already there with current records, reused (${secs()})`);
+      else {
+        began.set(name, Date.now());
+        if (action === 'resumed') step(`index ${name}: an earlier build stopped half-way; indexing the ${total} documents it lacks`);
+        bars.set(name, bar(`indexing ${name}`, total, ' docs'));
+      }
     },
-    onProgress(name, done) {
-      bars.get(name)?.update(done);
+    onProgress(name, done, total) {
+      const s = (Date.now() - (began.get(name) ?? Date.now())) / 1000;
+      const rate = s > 0 ? done / s : 0;
+      bars.get(name)?.update(done, { note: rate > 0 ? `${rate.toFixed(1)} docs/s, ETA ${Math.round((total - done) / rate)} s` : '' });
     },
   }).catch((e: Error) => fail(`creating the demo indices through the proxy failed: ${e.message}`));
   for (const b of bars.values()) b.stop();
   for (const r of reports) {
-    if (r.action === 'created') step(`index ${r.name}: ${r.docs} documents in ${(r.ms / 1000).toFixed(1)} s`);
+    if (r.action !== 'reused') step(`index ${r.name}: ${r.docs} documents in ${(r.ms / 1000).toFixed(1)} s (${(r.docs / Math.max(r.ms / 1000, 0.001)).toFixed(1)} docs/s)${r.records !== undefined ? `, ${r.records} with current feature records` : ''}`);
     if (r.withoutVectors) {
       step(`  note: ${r.withoutVectors} ${r.name} document(s) have no vectors (kNN / search by image cannot find them)${r.vectorErrors.length ? ':' : ''}`);
       for (const e of r.vectorErrors.slice(0, 3)) process.stdout.write(`      ${e}\n`);
@@ -254,9 +275,19 @@ async function main(): Promise<void> {
     if (r.errors.length) step(`  ${r.errors.length} documents failed: ${r.errors.slice(0, 3).join('; ')}`);
   }
   if (!(await awaitWarmup(running.services.reranker))) await loadModels(running.url, token);
-
+  // "Ready" promises every demo index with all its documents and, where kept, their feature records
+  const short = reports.flatMap((r) => [
+    ...(r.errors.length ? [`${r.name}: ${r.errors.length} documents were not indexed`] : []),
+    ...(r.records !== undefined && r.records < r.docs ? [`${r.name}: ${r.records} of ${r.docs} documents hold a current feature record`] : []),
+  ]);
+  if (short.length) {
+    process.stdout.write(
+      `\nNot ready: ${short.join('; ')}.\n` +
+        `Searches work, but a document without its record is embedded at search time (slow; may come back degraded). npm start again rebuilds it.\n`,
+    );
+  }
   process.stdout.write(
-    `\nReady in ${secs()}.\n\n` +
+    `\n${short.length ? 'Serving (not ready)' : 'Ready'} in ${secs()}.\n\n` +
       `  UI          ${url}/_vlrerank/ui/\n` +
       `  UI + admin  ${url}/_vlrerank/ui/#token=${token}&page=playground   (hands the admin token to your browser; keep it local)\n` +
       `  proxy       ${url}   (point any Elasticsearch client here: curl ${url}/grocery/_search)\n` +

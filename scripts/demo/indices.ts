@@ -9,8 +9,9 @@
  *
  * Reusable by `npm start`, tests and examples: `ensureDemoIndices({ proxyUrl, dataDir })`.
  * An index that already holds the expected number of documents (and, where its pipeline adds
- * vectors at ingest, the vectors; where it keeps feature records in the index, the record field —
- * issue 12) is reused as it is; otherwise it is deleted and rebuilt.
+ * vectors at ingest, the vectors; where it keeps feature records in the index, the record field
+ * and, given the running reranker's record keys, a current record in every document — issue 12)
+ * is reused as it is; otherwise it is deleted and rebuilt.
  * Media fields hold absolute paths under the data folder, which must be one of media.roots.
  */
 import { createReadStream, existsSync } from 'node:fs';
@@ -19,6 +20,8 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Pipeline } from '../../src/pipelines/index.js';
 import { RECORD_MAPPING, recordFieldMapped, sourceMapping } from '../../src/engine/mapping.js';
+import { parseRecord, unpackRecord } from '../../src/features/record/index.js';
+import type { RecordKeys } from '../../src/rerank/records/keys.js';
 
 export type DemoIndexName = 'grocery' | 'coco' | 'videos' | 'scifact';
 export const DEMO_INDEX_NAMES: DemoIndexName[] = ['grocery', 'coco', 'videos', 'scifact'];
@@ -116,6 +119,41 @@ export function demoMapping(name: DemoIndexName, dialect: Dialect, pipeline?: Pi
   return { settings, mappings: { ...(source ? { _source: source } : {}), properties: props } };
 }
 
+/**
+ * Is one stored record current: every part it holds made by the models and settings running now
+ * (their keys, rerank/records/keys.ts)? The one place that decides it, so that it becomes a count
+ * of a keyword field once the index carries the record key beside the record.
+ */
+export function recordIsCurrent(packed: unknown, keys: RecordKeys): boolean {
+  const { record } = parseRecord(unpackRecord(packed));
+  if (!record || !(record.text || record.image || record.video)) return false;
+  if (record.text && record.text.k !== keys.text) return false;
+  if (record.image && record.image.k !== keys.image) return false;
+  if (record.video && (!keys.video || record.video.k !== keys.video(record.video.fps, record.video.mf))) return false;
+  return true;
+}
+
+/** Largest index whose records are all read back (an engine's default `max_result_window`). */
+const MAX_CHECKED = 10_000;
+
+/**
+ * The ids of an index's documents that hold a current feature record (recordIsCurrent), reading
+ * every record back (binary stored fields cannot be counted by a query), and how many documents
+ * were read; undefined when the index keeps no records or no keys were given.
+ */
+export async function currentRecords(index: string, o: Pick<EnsureOptions, 'proxyUrl' | 'recordKeys'>, pipeline: Pipeline | undefined): Promise<{ current: Set<string>; read: number } | undefined> {
+  if (pipeline?.features.store !== 'index' || !o.recordKeys) return undefined;
+  const field = pipeline.features.field;
+  const r = await http<{ hits?: { hits?: Array<{ _id: string; fields?: Record<string, unknown> }> } }>(o.proxyUrl, 'POST', `/${index}/_search`, {
+    size: MAX_CHECKED,
+    _source: false,
+    stored_fields: [field],
+    query: { match_all: {} },
+  });
+  const hits = r.status === 200 ? (r.body.hits?.hits ?? []) : [];
+  return { current: new Set(hits.filter((h) => recordIsCurrent(h.fields?.[field], o.recordKeys!)).map((h) => h._id)), read: hits.length };
+}
+
 /** Does the kept index keep the feature records its pipeline wants (an index made before records existed does not)? */
 async function keepsRecords(index: string, o: EnsureOptions, pipeline: Pipeline | undefined): Promise<boolean> {
   if (pipeline?.features.store !== 'index') return true;
@@ -125,7 +163,8 @@ async function keepsRecords(index: string, o: EnsureOptions, pipeline: Pipeline 
 
 export interface IndexReport {
   name: DemoIndexName;
-  action: 'reused' | 'created';
+  /** `resumed`: an interrupted build continued (the documents already there kept). */
+  action: 'reused' | 'created' | 'resumed';
   docs: number;
   /** documents whose vectors the proxy could not add (reported in the bulk items), or missing vectors on reuse */
   withoutVectors: number;
@@ -133,6 +172,8 @@ export interface IndexReport {
   vectorErrors: string[];
   /** bulk items that failed outright */
   errors: string[];
+  /** documents holding a current feature record (checked when recordKeys were given and the pipeline keeps records) */
+  records?: number;
   ms: number;
 }
 
@@ -148,12 +189,20 @@ export interface EnsureOptions {
   select?: (doc: Doc) => boolean;
   /** Documents per `_bulk` (media indices are slower per document: the proxy embeds each image/video). */
   batch?: Partial<Record<DemoIndexName, number>>;
+  /** `_bulk` requests in flight at once (default 2). */
+  inflight?: number;
+  /**
+   * The record keys of the running reranker: a kept index is reused only when every document's
+   * record is current (made by these models and settings), and a built one reports how many are.
+   */
+  recordKeys?: RecordKeys;
   /** Rebuild even when the index looks complete. */
   force?: boolean;
   /** Put before / after each index name (tests use their own indices beside the demo's). */
   prefix?: string;
   suffix?: string;
-  onStart?(name: DemoIndexName, total: number, action: 'reused' | 'created'): void;
+  /** `total`: the documents this run will index (or finds, when reused). */
+  onStart?(name: DemoIndexName, total: number, action: 'reused' | 'created' | 'resumed'): void;
   onProgress?(name: DemoIndexName, done: number, total: number): void;
 }
 
@@ -221,33 +270,52 @@ export async function ensureDemoIndex(name: DemoIndexName, o: EnsureOptions & { 
     // (an index filled before the ingest transform existed).
     const withVec = vecField ? ((await countOf(o.proxyUrl, index, { exists: { field: vecField } })) ?? 0) : total;
     if ((withVec > 0 || total === 0) && (await pointsAtDataDir(name, index, o)) && (await keepsRecords(index, o, pipeline))) {
-      o.onStart?.(name, total, 'reused');
-      return { name, action: 'reused', docs: total, withoutVectors: total - withVec, vectorErrors: [], errors: [], ms: Date.now() - t0 };
+      // records made by other models or settings (or missing) would all be recomputed at search time: rebuild
+      const records = (await currentRecords(index, o, pipeline))?.current.size;
+      if (records === undefined || records === total) {
+        o.onStart?.(name, total, 'reused');
+        return { name, action: 'reused', docs: total, withoutVectors: total - withVec, vectorErrors: [], errors: [], ...(records !== undefined ? { records } : {}), ms: Date.now() - t0 };
+      }
     }
   }
-  o.onStart?.(name, total, 'created');
-  if (have !== null) await http(o.proxyUrl, 'DELETE', `/${index}`);
-  const created = await http(o.proxyUrl, 'PUT', `/${index}`, demoMapping(name, o.dialect, pipeline));
-  if (created.status !== 200) throw new Error(`creating index ${index} failed: HTTP ${created.status} ${JSON.stringify(created.body).slice(0, 500)}`);
+  // An interrupted first build (Ctrl+C half-way through SciFact's abstracts) is resumed, not
+  // started over, when every document already there holds a current record.
+  let skip = new Set<string>();
+  if (!o.force && have !== null && have > 0 && have < total && (await keepsRecords(index, o, pipeline)) && (await pointsAtDataDir(name, index, o))) {
+    const kept = await currentRecords(index, o, pipeline);
+    if (kept && kept.read === have && kept.current.size === have) skip = kept.current;
+  }
+  const action = skip.size ? 'resumed' : 'created';
+  o.onStart?.(name, total - skip.size, action);
+  if (!skip.size) {
+    if (have !== null) await http(o.proxyUrl, 'DELETE', `/${index}`);
+    const created = await http(o.proxyUrl, 'PUT', `/${index}`, demoMapping(name, o.dialect, pipeline));
+    if (created.status !== 200) throw new Error(`creating index ${index} failed: HTTP ${created.status} ${JSON.stringify(created.body).slice(0, 500)}`);
+  }
 
-  const per = o.batch?.[name] ?? (name === 'scifact' ? 500 : name === 'videos' ? 4 : 16);
+  // Small bulks, several in flight: the proxy embeds each document on the way in, so one bulk of
+  // 500 abstracts held a request open for minutes (past the proxy's upstream headers timeout on a
+  // busy machine) and showed no progress meanwhile; two bulks in flight keep the model busy while
+  // the engine indexes the previous one.
+  const per = o.batch?.[name] ?? (name === 'scifact' ? 48 : name === 'videos' ? 4 : 16);
+  const inflight = Math.max(1, o.inflight ?? 2);
   const errors: string[] = [];
   const vectorErrors: string[] = [];
   let withoutVectors = 0;
   let done = 0;
   let lines: string[] = [];
-  const flush = async () => {
-    if (!lines.length) return;
-    const n = lines.length / 2;
+  const running = new Set<Promise<void>>();
+  let failed: Error | undefined;
+  const send = async (body: string[]) => {
+    const n = body.length / 2;
     const r = await http<{ errors?: boolean; items?: Array<Record<string, { _id?: string; status: number; error?: { reason?: string }; vlrerank?: { error?: { reason?: string } } }>> }>(
       o.proxyUrl,
       'POST',
       `/${index}/_bulk`,
-      lines.join('\n') + '\n',
+      body.join('\n') + '\n',
       'application/x-ndjson',
     );
-    lines = [];
-    if (r.status !== 200) throw new Error(`_bulk into ${index} failed: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);
+    if (r.status !== 200) throw new Error(`_bulk into ${index} failed: HTTP ${r.status} ${String(JSON.stringify(r.body) ?? '(no body)').slice(0, 500)}`);
     for (const item of r.body.items ?? []) {
       const it = Object.values(item)[0]!;
       if (it.status >= 300) errors.push(it.error?.reason ?? `status ${it.status}`);
@@ -257,23 +325,35 @@ export async function ensureDemoIndex(name: DemoIndexName, o: EnsureOptions & { 
       }
     }
     done += n;
-    o.onProgress?.(name, done, total);
+    o.onProgress?.(name, done, total - skip.size);
+  };
+  const flush = async () => {
+    if (!lines.length) return;
+    const p: Promise<void> = send(lines).catch((e: Error) => void (failed ??= e)).finally(() => running.delete(p));
+    running.add(p);
+    lines = [];
+    while (running.size >= inflight) await Promise.race(running);
+    if (failed) throw failed;
   };
   let i = 0;
   for await (const d of demoDocs(name, o.dataDir)) {
     if (o.select && !o.select(d)) continue;
     if (o.limit && i++ >= o.limit) break;
+    if (skip.has(d._id)) continue;
     const { _id, ...src } = d;
     lines.push(JSON.stringify({ index: { _id } }), JSON.stringify(src));
     if (lines.length / 2 >= per) await flush();
   }
   await flush();
+  await Promise.all(running);
+  if (failed) throw failed;
   await http(o.proxyUrl, 'POST', `/${index}/_refresh`);
   if (vecField) {
     const withVec = (await countOf(o.proxyUrl, index, { exists: { field: vecField } })) ?? 0;
     withoutVectors = Math.max(withoutVectors, total - withVec);
   }
-  return { name, action: 'created', docs: done - errors.length, withoutVectors, vectorErrors, errors, ms: Date.now() - t0 };
+  const records = (await currentRecords(index, o, pipeline))?.current.size;
+  return { name, action, docs: skip.size + done - errors.length, withoutVectors, vectorErrors, errors, ...(records !== undefined ? { records } : {}), ms: Date.now() - t0 };
 }
 
 /** Create (or reuse) every demo index through the proxy; returns one report per index. */

@@ -17,10 +17,10 @@ export function bar(label: string, total: number, unit = ''): Bar {
     let last = -1;
     process.stdout.write(`${label}…\n`);
     return {
-      update(v) {
-        const pct = total ? Math.floor((100 * v) / total / 25) * 25 : 0;
-        // a line each time a quarter is crossed, showing the true share (1/3 is 33%, not the 25% step)
-        if (pct !== last && pct > 0) process.stdout.write(`  ${label}: ${Math.round(v)}/${total}${unit} (${Math.round((100 * v) / total)}%)\n`);
+      update(v, payload) {
+        const pct = total ? Math.floor((100 * v) / total / 10) * 10 : 0;
+        // a line each time a tenth is crossed, showing the true share (1/3 is 33%, not the 30% step)
+        if (pct !== last && pct > 0) process.stdout.write(`  ${label}: ${Math.round(v)}/${total}${unit} (${Math.round((100 * v) / total)}%)${payload?.note ? ` ${payload.note}` : ''}\n`);
         last = pct;
       },
       setTotal(t) {

@@ -194,11 +194,11 @@ export function shortestFirst(emb: TextEmbedder): Required<TextVectorModel> {
   // each text is tokenised once (a large request yields the event loop between texts), then submitted shortest first
   const orderOf = (encs: Encoded[]) => encs.map((_, i) => i).sort((a, b) => encs[a]!.ids.length - encs[b]!.ids.length || a - b);
   return {
-    id: `${emb.id}@${emb.manifest.revision}`,
+    id: emb.identity,
     embed: async (texts, kind) => {
       const encs = await emb.encodeAll(texts, kind);
       const order = orderOf(encs);
-      const vecs = await emb.embedEncoded(order.map((i) => encs[i]!));
+      const vecs = await emb.embedEncoded(order.map((i) => encs[i]!), undefined, kind);
       const out = new Array<Float32Array>(texts.length);
       order.forEach((i, j) => (out[i] = vecs[j]!));
       return out;
@@ -207,7 +207,7 @@ export function shortestFirst(emb: TextEmbedder): Required<TextVectorModel> {
     embedEach: (texts, kind, signals) => {
       const submit = (encs: Encoded[]) => {
         const ps = new Array<Promise<Float32Array>>(texts.length);
-        for (const i of orderOf(encs)) ps[i] = emb.submitEncoded(encs[i]!, signals[i]);
+        for (const i of orderOf(encs)) ps[i] = emb.submitEncoded(encs[i]!, signals[i], kind);
         return ps;
       };
       const encs = emb.encodeAll(texts, kind);

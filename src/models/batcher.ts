@@ -12,6 +12,9 @@
  * only ever made of items someone still waits for. A batch already running is not interrupted
  * (onnxruntime cannot cancel a run). Items shared by several requests must be submitted with a
  * signal that aborts only when all of them gave up (util/abort.ts).
+ *
+ * An item submitted `first` (a search's query, which someone is waiting on) goes ahead of every
+ * item queued without it (ingest's documents), behind earlier `first` ones.
  */
 import { vlrError } from '../errors.js';
 import { fanOutSignal } from '../util/abort.js';
@@ -32,6 +35,7 @@ interface Pending<I, O> {
   reject: (e: unknown) => void;
   signal?: AbortSignal;
   onAbort?: () => void;
+  first?: boolean;
 }
 
 export class Batcher<I, O> {
@@ -65,7 +69,7 @@ export class Batcher<I, O> {
   }
 
   /** Queue one item; `signal` aborting before its batch starts removes it and rejects with the reason. */
-  submit(item: I, signal?: AbortSignal): Promise<O> {
+  submit(item: I, signal?: AbortSignal, first = false): Promise<O> {
     if (signal?.aborted) {
       this.#dropped++; // tokenised, but its caller gave up before it was queued
       return Promise.reject(signal.reason);
@@ -83,21 +87,26 @@ export class Batcher<I, O> {
         p.onAbort = () => this.#drop(p);
         signal.addEventListener('abort', p.onAbort, { once: true });
       }
-      this.#queue.push(p);
+      if (first) {
+        p.first = true;
+        const at = this.#queue.findIndex((q) => !q.first);
+        if (at < 0) this.#queue.push(p);
+        else this.#queue.splice(at, 0, p);
+      } else this.#queue.push(p);
       this.#schedule();
     });
   }
 
   /** Submit several items (one signal for all, or one per item); resolves in the same order. */
-  submitAll(items: I[], signal?: AbortSignal | ReadonlyArray<AbortSignal | undefined>): Promise<O[]> {
+  submitAll(items: I[], signal?: AbortSignal | ReadonlyArray<AbortSignal | undefined>, first = false): Promise<O[]> {
     if (signal && !isSignalList(signal) && items.length > 1) {
       // one listener per item: give them a child signal without Node's 10-listener warning
       const fan = fanOutSignal(signal);
-      const all = Promise.all(items.map((i) => this.submit(i, fan.signal)));
+      const all = Promise.all(items.map((i) => this.submit(i, fan.signal, first)));
       all.then(fan.dispose, fan.dispose);
       return all;
     }
-    return Promise.all(items.map((i, k) => this.submit(i, isSignalList(signal) ? signal[k] : signal)));
+    return Promise.all(items.map((i, k) => this.submit(i, isSignalList(signal) ? signal[k] : signal, first)));
   }
 
   /** An aborted item still in the queue leaves it now (one in a running batch runs to the end). */

@@ -88,6 +88,13 @@ const textPreprocessSchema = z.strictObject({
   eosId: z.number().int().nonnegative().optional(),
   /** `longest`: pad a batch to its longest text; `max`: always to maxTokens (SigLIP pools the last position). */
   padding: z.enum(['longest', 'max']).default('longest'),
+  /**
+   * Run each text alone, unpadded. A dynamically quantised (int8) model computes one activation
+   * scale per input tensor, so in a batch a text's vector depends on its batch mates and padding
+   * (PITFALLS.md): alone, the same text gives the same vector at ingest and at search, in every
+   * process.
+   */
+  runAlone: z.boolean().default(false),
 });
 export type TextPreprocess = z.infer<typeof textPreprocessSchema>;
 

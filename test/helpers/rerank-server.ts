@@ -31,10 +31,10 @@ export function startRerankServer(extra: Record<string, unknown> = {}): Promise<
 /**
  * A second vlrerank as its own process (`vlrerank serve`), resolved with its URL once it listens.
  * `role: 'worker'` runs `serve --role worker`; `mediaRoots: false` gives it no local media roots
- * (a scorer machine that cannot read this machine's disk).
+ * (a scorer machine that cannot read this machine's disk); `upstream` the cluster it fronts.
  */
-export async function spawnRerankProcess(opts: { role?: 'worker'; mediaRoots?: boolean } = {}): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
-  const args = ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--models-dir', MODELS, '--log-level', 'warn', '--upstream', 'http://127.0.0.1:9'];
+export async function spawnRerankProcess(opts: { role?: 'worker'; mediaRoots?: boolean; upstream?: string } = {}): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+  const args = ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--models-dir', MODELS, '--log-level', 'warn', '--upstream', opts.upstream ?? 'http://127.0.0.1:9'];
   if (opts.role) args.push('--role', opts.role);
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,

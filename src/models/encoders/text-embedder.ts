@@ -2,7 +2,9 @@
  * Text embedder (bge-small-en-v1.5 int8): text → L2-normalised vector by the manifest's pooling
  * (CLS for bge), with the query prefix for queries and truncation to the manifest's maxTokens
  * in code (the tokenizer library does not truncate). Padded batches shift int8 vectors slightly
- * (dynamic quantisation, PITFALLS.md), so a batch groups texts but each row keeps its own length.
+ * (dynamic quantisation, PITFALLS.md): a model whose manifest says `text.runAlone` runs each text
+ * alone, unpadded, so a text's vector never depends on what it was queued with; others group
+ * texts of similar length.
  */
 import { vlrError } from '../../errors.js';
 import type { Batcher } from '../batcher.js';
@@ -71,7 +73,9 @@ export class TextEmbedder {
     this.tokenizer = tokenizer;
     this.dim = m.embeddingDim;
     this.session = ctx.registry.session(m.id, 'model', ctx.precision);
-    this.#batcher = makeBatcher(ctx, m.id, m.maxBatchSize, (items) => this.#run(items));
+    // run alone, a batch is only a queue of single runs: one at a time, so a query submitted first
+    // waits for one running text, not for a whole batch of ingest's abstracts
+    this.#batcher = makeBatcher(ctx, m.id, m.text?.runAlone ? 1 : m.maxBatchSize, (items) => this.#run(items));
   }
 
   static async create(ctx: EncoderContext, id: string): Promise<TextEmbedder> {
@@ -79,6 +83,14 @@ export class TextEmbedder {
     if (m.task !== 'text-embedding') throw vlrError('VLR_BAD_REQUEST', `model ${id} is a ${m.task}, not a text-embedding model`);
     const tokPath = await ctx.registry.ensureFile(id, ctx.registry.fileByRole(id, 'tokenizer'));
     return new TextEmbedder(ctx, m, await TextTokenizer.fromFile(tokPath, m.text!.maxTokens));
+  }
+
+  /**
+   * What produced this embedder's vectors: model, revision and, for a model run text by text, that
+   * fact (vectors kept from batched runs differ slightly, so they must not pass for these).
+   */
+  get identity(): string {
+    return `${this.id}@${this.manifest.revision}${this.text.runAlone ? '+alone' : ''}`;
   }
 
   /** Token ids of a text as it will be fed (prefix added, truncated). */
@@ -113,14 +125,14 @@ export class TextEmbedder {
     })();
   }
 
-  /** Embed already encoded texts (encodeAll), one promise for all. */
-  embedEncoded(encs: Encoded[], signal?: AbortSignal): Promise<Float32Array[]> {
-    return this.#batcher.submitAll(encs, signal);
+  /** Embed already encoded texts (encodeAll), one promise for all; queries go ahead of queued passages. */
+  embedEncoded(encs: Encoded[], signal?: AbortSignal, kind: TextKind = 'passage'): Promise<Float32Array[]> {
+    return this.#batcher.submitAll(encs, signal, kind === 'query');
   }
 
-  /** Embed one already encoded text. */
-  submitEncoded(enc: Encoded, signal?: AbortSignal): Promise<Float32Array> {
-    return this.#batcher.submit(enc, signal);
+  /** Embed one already encoded text; a query goes ahead of queued passages. */
+  submitEncoded(enc: Encoded, signal?: AbortSignal, kind: TextKind = 'passage'): Promise<Float32Array> {
+    return this.#batcher.submit(enc, signal, kind === 'query');
   }
 
   /**
@@ -128,6 +140,8 @@ export class TextEmbedder {
    * would otherwise pad every short text of the batch to 512 (attention cost grows with seq²).
    */
   async #run(encs: Encoded[]): Promise<Float32Array[]> {
+    // one run per text, all sent at once: the inference worker takes them back to back
+    if (this.text.runAlone) return (await Promise.all(encs.map((e) => this.#runGroup([e])))).map((v) => v[0]!);
     const out = new Array<Float32Array>(encs.length);
     for (const group of lengthGroups(encs)) {
       const vecs = await this.#runGroup(group.map((i) => encs[i]!));
@@ -171,14 +185,15 @@ export class TextEmbedder {
    */
   async embed(texts: string[], options: { kind: TextKind; signal?: AbortSignal | ReadonlyArray<AbortSignal | undefined> } = { kind: 'passage' }): Promise<Float32Array[]> {
     const one = options.signal instanceof AbortSignal ? options.signal : undefined;
-    return this.#batcher.submitAll(await this.encodeAll(texts, options.kind, one), options.signal);
+    return this.#batcher.submitAll(await this.encodeAll(texts, options.kind, one), options.signal, options.kind === 'query');
   }
 
   /** One promise per text, each settling on its own (a text dropped on abort does not fail the others). */
   embedEach(texts: string[], options: { kind: TextKind; signals?: ReadonlyArray<AbortSignal | undefined> }): Promise<Float32Array>[] {
     const encs = this.encodeAll(texts, options.kind);
-    if (Array.isArray(encs)) return encs.map((e, i) => this.#batcher.submit(e, options.signals?.[i]));
-    const subs = encs.then((all) => all.map((e, i) => this.#batcher.submit(e, options.signals?.[i])));
+    const first = options.kind === 'query';
+    if (Array.isArray(encs)) return encs.map((e, i) => this.#batcher.submit(e, options.signals?.[i], first));
+    const subs = encs.then((all) => all.map((e, i) => this.#batcher.submit(e, options.signals?.[i], first)));
     return texts.map((_, i) => subs.then((ps) => ps[i]!));
   }
 

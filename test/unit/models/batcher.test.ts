@@ -27,6 +27,28 @@ describe('Batcher', () => {
     expect(sizes.length).toBeLessThan(10);
   });
 
+  it('an item submitted first goes ahead of queued items, behind earlier first ones', async () => {
+    const order: number[] = [];
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const b = new Batcher<number, number>(
+      async (xs) => {
+        order.push(...xs);
+        if (xs[0] === 1) await gate; // the first item is running while the others arrive
+        return xs;
+      },
+      { name: 'queue', maxBatchSize: 1, maxWaitMs: 0, maxQueue: 100 },
+    );
+    const all = [b.submit(1)];
+    await new Promise((r) => setImmediate(r));
+    expect(order).toEqual([1]);
+    // 2 and 3 wait; then two queries arrive and pass them
+    all.push(b.submit(2), b.submit(3), b.submit(10, undefined, true), b.submit(11, undefined, true));
+    open();
+    await Promise.all(all);
+    expect(order).toEqual([1, 10, 11, 2, 3]);
+  });
+
   it('a failing batch rejects its callers only; later batches still run', async () => {
     let calls = 0;
     const b = new Batcher<number, number>(
