@@ -11,7 +11,7 @@
  * real media right after. Loopback media hosts are allowed through `media.allowHosts`.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -108,6 +108,7 @@ afterAll(async () => {
   await srv?.close();
   host?.closeAllConnections();
   await new Promise((r) => host?.close(r));
+  if (root) rmSync(root, { recursive: true, force: true });
 });
 
 const post = (path: string, body: unknown) => fetch(srv.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -7,7 +7,7 @@
  * models are warm. The warm-up is real: the real models, and a fresh cache folder so the concept
  * bank is computed (seconds on these machines), not read back.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,10 +15,20 @@ import type { RunningServer } from '../../../src/server/start.js';
 import { startRerankServer } from '../../helpers/rerank-server.js';
 import { clientSearchRaw, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
-const freshCache = () => mkdtempSync(join(tmpdir(), 'vlr-faults-warm-'));
+/** Folders this file made, removed at its end. */
+const made: string[] = [];
+const temp = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+};
+const freshCache = () => temp('vlr-faults-warm-');
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 /** One text-only pipeline: the warm-up loads the text embedder and computes the concept bank, no image models. */
 function textOnlyPipelines(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'vlr-faults-pipelines-'));
+  const dir = temp('vlr-faults-pipelines-');
   writeFileSync(join(dir, 'text.yaml'), 'name: faults-text\nindex_patterns: [faults-text-it]\nfields: {text: [title]}\n');
   return dir;
 }
