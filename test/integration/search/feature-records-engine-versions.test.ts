@@ -33,11 +33,14 @@ describe.each(ALL_ENGINES)('feature records in the index on %s', (engine) => {
   it('maps the record field and keeps it out of what clients read', async () => {
     const m = (await p.engine.json<any>('GET', `/${INDEX}/_mapping`)).body[INDEX].mappings;
     expect(m.properties[FIELD]).toMatchObject({ type: 'binary', store: true });
-    expect(m._source.excludes).toEqual([FIELD]);
+    // the record and its signature (an indexed keyword: backfill's `term` query), both out of _source
+    expect(m.properties[`${FIELD}_key`]).toMatchObject({ type: 'keyword' });
+    expect(m._source.excludes).toEqual([FIELD, `${FIELD}_key`]);
     const id = scifactDocs(1)[0]!.id;
     const direct = (await p.engine.json<any>('GET', `/${INDEX}/_doc/${id}`)).body;
     expect(await (await fetch(`${p.url}/${INDEX}/_doc/${id}`)).json()).toEqual(direct);
     expect(direct._source[FIELD]).toBeUndefined();
+    expect(direct._source[`${FIELD}_key`]).toBeUndefined();
   });
 
   it('reranks from the stored text vectors, hits without the record', { timeout: 300_000 }, async () => {

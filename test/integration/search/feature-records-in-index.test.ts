@@ -73,6 +73,9 @@ describe.each(ENGINES)('feature records kept in the index on %s', (engine) => {
     expect(proxied._source[FIELD]).toBeUndefined();
     const stored = (await p!.engine.json<any>('POST', `/${G}/_search`, { stored_fields: [FIELD], query: { ids: { values: ['p0'] } } })).body.hits.hits[0];
     expect(typeof stored.fields[FIELD][0]).toBe('string');
+    // each complete record got its signature beside it (backfill's `term` query); the one whose photo is gone did not (retried)
+    const signed = (await p!.engine.json<any>('POST', `/${G}/_search`, { size: 10, _source: false, query: { exists: { field: `${FIELD}_key` } } })).body.hits.hits.map((h: any) => h._id);
+    expect(signed.sort()).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']);
   });
 
   it('after a restart, a text search reranks photos from their records: no image model run, features from the index, same scores as on the fly', { timeout: 600_000 }, async () => {

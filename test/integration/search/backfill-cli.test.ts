@@ -1,0 +1,67 @@
+/**
+ * `vlrerank index backfill` as a user runs it (tsx src/cli/main.ts) against Elasticsearch 8.19:
+ * a bad flag is refused with a message naming it (exit 2, nothing read); on an index made by
+ * `vlrerank index setup` with documents written straight to the engine, it writes every record,
+ * says so, and prints its throughput against the model-alone ceiling measured in the same run; a
+ * second run has nothing left to do. (Library behaviour on both engines: backfill-records.test.ts.)
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useEngine } from '../../helpers/engines.js';
+import { DATA, MODELS, REPO_ROOT } from '../../helpers/paths.js';
+import { catalog, groceryDoc } from '../../helpers/search-fixtures.js';
+
+const run = promisify(execFile);
+const INDEX = 'backfill-grocery-cli';
+let url: string;
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(join(REPO_ROOT, 'node_modules/.bin/tsx'), ['src/cli/main.ts', 'index', ...args, '--pipeline', 'grocery'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, VLRERANK_UPSTREAM: url, VLRERANK_MODELS_DIR: MODELS, VLRERANK_MEDIA_ROOTS: DATA, VLRERANK_PIPELINES_DIR: join(REPO_ROOT, 'pipelines'), VLRERANK_LOG_LEVEL: 'silent' },
+      timeout: 600_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const json = async (method: string, path: string, body?: unknown) =>
+  (await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })).json() as Promise<any>;
+
+describe('vlrerank index backfill (CLI) on elasticsearch', () => {
+  beforeAll(async () => {
+    url = await useEngine('elasticsearch');
+    await fetch(`${url}/${INDEX}`, { method: 'DELETE' });
+  });
+  afterAll(async () => {
+    await fetch(`${url}/${INDEX}`, { method: 'DELETE' });
+  });
+
+  it('refuses a bad flag by name', async () => {
+    const r = await cli(['backfill', INDEX, '--max-docs-per-second', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--max-docs-per-second must be a positive number, got "0"');
+  });
+
+  it('writes every record, then prints its throughput against the model-alone ceiling; a second run finds nothing', { timeout: 900_000 }, async () => {
+    const setup = await cli(['setup', INDEX]);
+    expect(setup.code).toBe(0);
+    const nd = catalog.slice(60, 64).flatMap((c, i) => [JSON.stringify({ index: { _id: `c${i}` } }), JSON.stringify(groceryDoc(c))]).join('\n') + '\n';
+    await fetch(`${url}/${INDEX}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: nd });
+    const r = await cli(['backfill', INDEX, '--batch', '2', '--max-docs-per-second', '1000']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`${INDEX}: 4 documents got their feature record, 0 only part of it`);
+    expect(r.stdout).toMatch(/throughput [\d.]+ docs\/s \(4 documents in [\d.]+ s\) = [\d.]+× the model-alone ceiling of [\d.]+ docs\/s \(the models alone on the first page: 2 documents, 2 images\/frames, 6 texts/);
+    expect((await json('POST', `/${INDEX}/_count`, { query: { exists: { field: 'vlrerank_features_key' } } })).count).toBe(4);
+    const again = await cli(['backfill', INDEX]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`${INDEX}: 0 documents got their feature record`);
+  });
+});
