@@ -1,5 +1,5 @@
 /**
- * `npm run bench:scale [-- --duration 20 --connections 16 --tier-docs 16 --tier-iterations 5 --tiers-only]`:
+ * `npm run bench:scale [-- --duration 20 --connections 16 --tier-docs 16 --tier-iterations 5 --tiers-only | --no-tiers]`:
  * first the cost of one reranked request by where its features come from (L1, disk, Redis, an
  * index record, a recompute: scale-tiers.ts), then throughput and p99 of reranked searches
  * through a real HAProxy (docs/haproxy.cfg) in front of 1, 2 and 3 vlrerank replicas (each its own
@@ -45,10 +45,12 @@ async function run(url: string, path: string, body: (i: number) => string): Prom
 }
 
 async function main(): Promise<void> {
-  const tierDocs = opt('--tier-docs', 16);
-  const tiers = await measureTierCosts({ documents: tierDocs, iterations: opt('--tier-iterations', 5) });
-  process.stdout.write(`vlrerank feature tiers (${new Date().toISOString()}, ${availableParallelism()} cores)\n`);
-  printTierCosts(tiers, tierDocs, (x) => process.stdout.write(x));
+  if (!argv.includes('--no-tiers')) {
+    const tierDocs = opt('--tier-docs', 16);
+    const tiers = await measureTierCosts({ documents: tierDocs, iterations: opt('--tier-iterations', 5) });
+    process.stdout.write(`vlrerank feature tiers (${new Date().toISOString()}, ${availableParallelism()} cores)\n`);
+    printTierCosts(tiers, tierDocs, (x) => process.stdout.write(x));
+  }
   if (argv.includes('--tiers-only')) return;
   await startEngine('elasticsearch');
   const es = engineUrl('elasticsearch');
