@@ -27,6 +27,10 @@ export function translateFfmpegFailure(tool: string, r: { stderr: string; code: 
     }
     return vlrError('VLR_MEDIA_UNSUPPORTED', `${tool} could not be started: ${spawnError.message}`, { status: 503, cause: spawnError });
   }
+  if (/not on whitelist/.test(r.stderr)) {
+    const format = /\[(\w+) @/.exec(r.stderr)?.[1];
+    return vlrError('VLR_MEDIA_UNSUPPORTED', `video container ${format ? `[${format}] ` : ''}is not one vlrerank decodes (playlists and lists that name other files are refused)`);
+  }
   const lines = r.stderr.split('\n').map((l) => l.replace(/^\[[^\]]*\]\s*/, '').trim()).filter(Boolean);
   const telling = lines.find((l) => /moov atom not found|Invalid data|partial file|corrupt|truncat|Error|error|No such/i.test(l)) ?? lines[lines.length - 1] ?? `exit code ${r.code}`;
   return vlrError('VLR_MEDIA_UNSUPPORTED', `video cannot be decoded (corrupt, truncated or unsupported): ${telling.slice(0, 200)}`);

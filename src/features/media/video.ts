@@ -20,6 +20,15 @@ import { run, translateFfmpegFailure } from './ffmpeg.js';
 import type { DecodedImage } from './image.js';
 import { Semaphore } from '../../util/semaphore.js';
 
+
+/**
+ * The demuxers ffprobe and ffmpeg may use on a document's video: containers that hold their own
+ * media. Playlists and lists that name other files or URLs (hls, concat, image2 patterns, dash…)
+ * are refused: a crafted "video" under a media root could otherwise make ffmpeg open files outside
+ * the roots (or a FIFO, and hang).
+ */
+const DEMUXERS = 'mov,matroska,avi,mpegts,mpeg,flv,ogg,asf,gif,h264,hevc,m4v,mjpeg';
+
 export interface VideoLimits {
   ffmpegPath: string;
   ffprobePath: string;
@@ -199,7 +208,7 @@ export class VideoDecoder {
         const args = [
           '-hide_banner', '-nostats', '-v', 'error', ...(src.stdin ? [] : ['-nostdin']),
           '-xerror', '-threads', '2',
-          '-i', src.arg,
+          '-format_whitelist', DEMUXERS, '-i', src.arg,
           '-map', '0:v:0', '-an', '-sn', '-dn',
           '-vf', filter,
           '-fps_mode', 'passthrough',
@@ -239,7 +248,7 @@ export class VideoDecoder {
   }
 
   async #probe(src: { arg: string; stdin?: Buffer }, deadline: number, signal?: AbortSignal): Promise<VideoProbe> {
-    const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '-select_streams', 'v:0', '-i', src.arg];
+    const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '-select_streams', 'v:0', '-format_whitelist', DEMUXERS, '-i', src.arg];
     const r = await run(this.limits.ffprobePath, args, { stdin: src.stdin, deadline, signal, maxStdout: 1 << 20, tool: 'ffprobe' });
     if (r.code !== 0) throw translateFfmpegFailure('ffprobe', r);
     let info: { streams?: Array<Record<string, unknown>>; format?: Record<string, unknown> };
@@ -285,7 +294,7 @@ export class VideoDecoder {
     const args = [
       '-hide_banner', '-nostats', '-v', 'error', ...(src.stdin ? [] : ['-nostdin']),
       '-xerror', '-threads', '2',
-      '-i', src.arg,
+      '-format_whitelist', DEMUXERS, '-i', src.arg,
       '-map', '0:v:0', '-an', '-sn', '-dn',
       '-vf', filter,
       '-fps_mode', 'passthrough',

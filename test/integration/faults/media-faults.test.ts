@@ -4,9 +4,10 @@
  * never ends, a redirect that never ends, 10 GB declared and 10 GB streamed without a length —
  * and real files under a media root play the crafted inputs: a FIFO named `.jpg` (opening it for
  * reading blocks until a writer comes) and an `.mp4` that is an HLS playlist whose segment is a
- * FIFO (ffmpeg opens it and blocks for ever). The real server with the real models answers 200,
+ * FIFO (ffmpeg used to open it and block for ever; playlists are now refused before any file they
+ * name is opened). A decoder that hangs is played by a fault fake (`hanging-ffmpeg`). The real server with the real models answers 200,
  * ranks every document on its text and names each media error; the host sees its connections
- * closed and at most a few MiB read of the 10 GB; a wedged ffmpeg is killed at
+ * closed and at most a few MiB read of the 10 GB; a hanging ffmpeg is killed at
  * `media.videoTimeoutMs` with an ES-shaped 504 and no process left behind; the server serves
  * real media right after. Loopback media hosts are allowed through `media.allowHosts`.
  */
@@ -135,7 +136,7 @@ describe('hostile media in a rerank request', () => {
     expect(reason[2]).toMatch(/limit/);
     expect(reason[3]).toMatch(/limit/);
     expect(reason[4]).toMatch(/not a regular file/);
-    expect(reason[5]).toMatch(/cannot be decoded/); // over a pipe, the playlist's segment is not opened
+    expect(reason[5]).toMatch(/\[hls\] is not one vlrerank decodes/); // a playlist: refused, its segment never opened
     expect(b.meta.warnings).toHaveLength(6);
 
     // the host: every response closed by the fetcher, the redirect chain cut at its bound, the floods read a little
@@ -155,16 +156,32 @@ describe('hostile media in a rerank request', () => {
   });
 });
 
-describe('ffmpeg wedged on a crafted file', () => {
-  it('is killed at media.videoTimeoutMs: an ES-shaped 504, no ffmpeg left, and the next strip is served', { timeout: 60_000 }, async () => {
+describe('ffmpeg on crafted input', () => {
+  it('an .mp4 that is a playlist naming another file (a FIFO here) is refused at once: the file it names is never opened', { timeout: 60_000 }, async () => {
     const r = await fetch(`${srv.url}/_vlrerank/media?src=${encodeURIComponent(join(root, 'crafted.mp4'))}&strip=3`);
-    expect(r.status).toBe(504);
-    expect(await r.json()).toMatchObject({ status: 504, error: { vlrerank_code: 'VLR_MEDIA_TIMEOUT', reason: expect.stringMatching(/killed/) } });
+    expect(r.status).toBe(415);
+    expect(await r.json()).toMatchObject({ status: 415, error: { vlrerank_code: 'VLR_MEDIA_UNSUPPORTED', reason: expect.stringMatching(/\[hls\] is not one vlrerank decodes/) } });
     expect(children().filter((c) => /ffmpeg|ffprobe/.test(c))).toEqual([]);
-    const clip = join(DATA, 'intel-sample-videos', 'clips', 'bottle-detection.mp4');
-    const ok = await fetch(`${srv.url}/_vlrerank/media?src=${encodeURIComponent(clip)}&strip=2`);
-    expect(ok.status).toBe(200);
-    expect(ok.headers.get('content-type')).toMatch(/image\/jpeg/);
+  });
+
+  it('a hanging ffmpeg is killed at media.videoTimeoutMs: an ES-shaped 504, no process left, and the server serves real clips after', { timeout: 120_000 }, async () => {
+    // fault fake "hanging-ffmpeg": a decoder that never answers (what the playlist above did before
+    // playlists were refused); the real ffprobe, so the clip is probed and the hang is in the decode
+    const hang = join(root, 'hanging-ffmpeg');
+    writeFileSync(hang, '#!/bin/sh\nexec sleep 600\n', { mode: 0o755 });
+    const wedged = await startRerankServer({ 'media.roots': [DATA], 'media.videoTimeoutMs': 2_000, 'media.ffmpegPath': hang, 'rerank.warmup': false });
+    try {
+      const clip = join(DATA, 'intel-sample-videos', 'clips', 'bottle-detection.mp4');
+      const r = await fetch(`${wedged.url}/_vlrerank/media?src=${encodeURIComponent(clip)}&strip=3`);
+      expect(r.status).toBe(504);
+      expect(await r.json()).toMatchObject({ status: 504, error: { vlrerank_code: 'VLR_MEDIA_TIMEOUT', reason: expect.stringMatching(/killed/) } });
+      expect(children().filter((c) => /sleep 600|ffmpeg|ffprobe/.test(c))).toEqual([]);
+      const ok = await fetch(`${srv.url}/_vlrerank/media?src=${encodeURIComponent(clip)}&strip=2`);
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('content-type')).toMatch(/image\/jpeg/);
+    } finally {
+      await wedged.close();
+    }
   });
 
   it('a FIFO named .mp4 is refused at once, not opened for a blocking read', async () => {
