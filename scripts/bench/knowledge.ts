@@ -5,7 +5,9 @@
  *   - records:    vlrerank as shipped (`features.store: index`): reranks from the stored records;
  *   - on the fly: a second vlrerank whose knowledge-base pipeline keeps no records
  *                 (`features.store: none`, a budget it never reaches): it embeds the same windows'
- *                 abstracts (or reads them from `--store-dir`, a disk feature store, when given);
+ *                 abstracts (or reads them from `--store-dir`, a disk feature store, when given —
+ *                 query vectors too, once a run has put them there: its rerank stage then runs no
+ *                 model at all, where the records arm encodes every query);
  *   - direct:     the same first-stage request (BM25, window 100, the record field asked for) sent
  *                 to the engine itself.
  * Prints degraded searches, nDCG@10 of each (BEIR qrels), the text-model runs of the records arm
@@ -105,7 +107,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `index ${INDEX} on ${args.upstream}: ${count ?? 'no'} documents, ${kept?.current.size ?? 0} with a current feature record` +
         `${count !== 5183 ? ' — NOT the whole SciFact corpus (5,183): figures are for this index as it is' : ''}\n` +
-        `on the fly: ${args['store-dir'] ? `text vectors from the disk feature store ${args['store-dir']} when there (computed otherwise)` : 'every abstract embedded by the model'}\n`,
+        `on the fly: ${args['store-dir'] ? `text vectors (abstracts and queries) from the disk feature store ${args['store-dir']} when there (computed otherwise)` : 'every abstract embedded by the model'}\n`,
     );
     const search = (q: string) => ({ size: 10, _source: false, query: { multi_match: { query: q, fields: kb.fields.text } } });
     const direct = (q: string) => ({ size: WINDOW, query: { multi_match: { query: q, fields: kb.fields.text } }, _source: kb.fields.text, stored_fields: [kb.features.field] });
