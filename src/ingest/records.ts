@@ -31,7 +31,7 @@ export async function addRecord(doc: Record<string, unknown>, pipeline: Pipeline
   try {
     if (!embedder) throw Object.assign(new Error('no embedder: the models are not available'), { code: 'VLR_MODEL_MISSING' });
     // the text's query-side vector serves image and video queries only: a text-only pipeline never has one
-    const out = await embedder.records([rerankDoc], signal, { queryVectors: pipeline.fields.image.length + pipeline.fields.video.length > 0 });
+    const out = await embedder.records([rerankDoc], signal, { queryVectors: pipeline.fields.image.length + pipeline.fields.video.length > 0, chunking: pipeline.scorer.chunking });
     doc[field] = packRecord(out.records[0]!);
     const e = out.errors[0];
     return { added: true, ...(e ? { error: { type: 'feature_record_exception', reason: `feature record without media features: ${e.reason}`, vlrerank_code: e.code } } : {}) };

@@ -5,6 +5,7 @@
  * stored at ingest and asked for at query time are the very vectors the reranker's signals
  * compare. Knows nothing about HTTP or engines.
  */
+import type { ChunkingSettings } from './chunking.js';
 import type { VisualFeatures } from '../features/records.js';
 import { unitMean } from '../util/vector.js';
 import type { Reranker } from './reranker.js';
@@ -21,7 +22,7 @@ export interface Embedder {
   /** Text embedding of a query (with the text model's query prefix). */
   queryText(text: string, signal?: AbortSignal): Promise<Float32Array>;
   /** Feature records of documents (Reranker.records), for ingest and backfill to keep in the index. */
-  records(documents: RecordDocument[], signal?: AbortSignal, options?: { queryVectors?: boolean }): Promise<RecordsOutput>;
+  records(documents: RecordDocument[], signal?: AbortSignal, options?: { queryVectors?: boolean; chunking?: ChunkingSettings | false }): Promise<RecordsOutput>;
 }
 
 export class RerankerEmbedder implements Embedder {
@@ -59,9 +60,9 @@ export class RerankerEmbedder implements Embedder {
     return v!;
   }
 
-  records(documents: RecordDocument[], signal?: AbortSignal, options: { queryVectors?: boolean } = {}): Promise<RecordsOutput> {
+  records(documents: RecordDocument[], signal?: AbortSignal, options: { queryVectors?: boolean; chunking?: ChunkingSettings | false } = {}): Promise<RecordsOutput> {
     // sampling as a reranked search will ask for it: the documents' own (the pipeline's), else the reranker's defaults
-    return this.reranker.records(documents, { signal, queryVectors: options.queryVectors });
+    return this.reranker.records(documents, { signal, queryVectors: options.queryVectors, chunking: options.chunking });
   }
 
   /** One frame's bridge vector, or the unit mean of the frames' bridge vectors. */

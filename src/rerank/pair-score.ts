@@ -10,6 +10,7 @@ import { imageImageRaw } from './signals/image-image.js';
 import { textTextRaw } from './signals/text-text.js';
 import { textVisualRaw } from './signals/text-image.js';
 import { dot } from '../util/vector.js';
+import { aggregateChunks, excerpt, type ChunkAggregate, type ChunkSpan } from './chunking.js';
 
 /** A query or document side after feature extraction. */
 export interface PreparedSide {
@@ -17,6 +18,8 @@ export interface PreparedSide {
   textQueryVec?: Float32Array;
   /** Text vector as a passage (document side of bge). */
   textPassageVec?: Float32Array;
+  /** A text longer than the model's window, in chunks (chunking.ts): one passage vector per chunk, with its span. */
+  textChunks?: { vectors: Float32Array[]; spans: ChunkSpan[]; text: string };
   /** OCR text as a passage vector. */
   ocrVec?: Float32Array;
   /** EfficientNet embeddings: one for an image, one per frame for a video. */
@@ -44,6 +47,8 @@ export interface ScoreSettings {
   clipLogitScale?: number;
   /** Weight of the visual passage inside the text↔image raw value (the rest is ConSE). */
   passageMix: number;
+  /** How a chunked text's chunk cosines become its text↔text value (default max). */
+  chunkAggregate?: ChunkAggregate;
 }
 
 function r6(x: number): number {
@@ -60,7 +65,18 @@ export function scorePair(q: PreparedSide, d: PreparedSide, s: ScoreSettings, re
   const qVisual = q.isVideo ? 'video' : 'image';
 
   // text ↔ text
-  if (q.textQueryVec && d.textPassageVec) add('text_text', 'query.text↔document.text', textTextRaw(q.textQueryVec, d.textPassageVec));
+  if (q.textQueryVec && d.textChunks) {
+    const c = d.textChunks;
+    const values = c.vectors.map((v) => textTextRaw(q.textQueryVec!, v));
+    const how = s.chunkAggregate ?? 'max';
+    const { raw, best } = aggregateChunks(values, how);
+    const span = c.spans[best]!;
+    add('text_text', 'query.text↔document.text', raw, {
+      chunks: values.length,
+      aggregate: how,
+      best_chunk: { index: best, raw: r6(values[best]!), start: span.start, end: span.end, excerpt: excerpt(c.text, span) },
+    });
+  } else if (q.textQueryVec && d.textPassageVec) add('text_text', 'query.text↔document.text', textTextRaw(q.textQueryVec, d.textPassageVec));
 
   // text → image / video (visual passage ⊕ ConSE bridge)
   if (q.textQueryVec && d.visualText) {

@@ -34,8 +34,15 @@ import { Admission, defaultAdmissionLimits } from './admission.js';
 import { buildRecords, type RecordDocument, type RecordOptions, type RecordsOutput } from './records/build.js';
 import { recordKeys, type RecordKeys } from './records/keys.js';
 import { storedFeatures } from './records/use.js';
+import { resolveChunking, type TokenCounter } from './chunking.js';
 
 const now = () => performance.now();
+
+/** The text port as a token counter, when it counts (chunking needs one). */
+function counterOf(text: RerankerPorts['text']): TokenCounter | undefined {
+  const count = text.countTokens?.bind(text);
+  return count ? { maxTokens: text.maxTokens, countTokens: count } : undefined;
+}
 
 export class Reranker {
   readonly options: RerankerOptions;
@@ -146,7 +153,7 @@ export class Reranker {
   async #run(req: NormalizedInput, start: number, dequeued: number, signal: AbortSignal | undefined, options: ProcessOptions): Promise<RerankOutput> {
     const ports = await this.ports();
     const before = ports.modelCalls?.() ?? {};
-    const plan = planRequest(req, ports, this.options);
+    const plan = planRequest(req, ports, this.options, options);
     const remote = startRemote(plan, ports.remote, signal);
 
     const tFeatures = now();
@@ -158,7 +165,7 @@ export class Reranker {
     signal?.throwIfAborted();
 
     const tInference = now();
-    const texts = planTexts(plan, query.frames, docs, bank ? await bank : undefined, this.#visual, ports.media.classNames, stored.docs);
+    const texts = planTexts(plan, query.frames, docs, bank ? await bank : undefined, this.#visual, ports.media.classNames, stored.docs, counterOf(ports.text));
     const vectors = await embedTexts(texts, await this.#texts(), signal);
     const mix = { passage: this.options.passageMix ?? 0.5 };
     const qSide = await querySide(plan, query.side, texts, vectors, mix);
@@ -223,6 +230,8 @@ export class Reranker {
       visual: this.#visual,
       keys: await this.recordKeys(),
       defaults: { fps: this.options.fps ?? 1, maxFrames: this.options.maxFrames ?? 32, ocr: this.options.ocr ?? false },
+      counter: counterOf(ports.text),
+      chunking: resolveChunking(options.chunking ?? this.options.chunking, ports.text.maxTokens),
     });
   }
 

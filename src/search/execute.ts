@@ -175,6 +175,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
               backend: p.scorer.backend,
               fps: p.scorer.fps,
               max_frames: p.scorer.max_frames,
+              chunking: p.scorer.chunking,
               signal,
               deadline,
               client: opts.client,

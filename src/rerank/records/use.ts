@@ -9,9 +9,16 @@
 import { contentId, decodeVector, decodeVisual, parseRecord, type VisualVectors } from '../../features/record/index.js';
 import type { RequestPlan } from '../stages/request.js';
 import type { RecordKeys } from './keys.js';
+import type { ChunkSpan } from '../chunking.js';
+
+/** A text's stored chunks: spans (empty: the text fits in one chunk) and the vectors `c.v` held (chunks after the first, or all). */
+export interface StoredChunks {
+  spans: ChunkSpan[];
+  vectors: Float32Array[];
+}
 
 export interface StoredDocument {
-  text?: { passage?: Float32Array; query?: Float32Array };
+  text?: { passage?: Float32Array; query?: Float32Array; chunks?: StoredChunks };
   image?: VisualVectors & { ocrText?: string; ocrVector?: Float32Array };
   video?: { frames: VisualVectors[]; times: number[] };
 }
@@ -41,9 +48,15 @@ export function storedFeatures(p: RequestPlan, records: ReadonlyArray<unknown> |
     try {
       const t = record.text;
       if (t && d.text !== undefined) {
-        if (t.k !== keys.text) reject(`documents[${i}].text: made by another text model or settings`);
+        // a part made with this call's chunking carries its chunks; one made without still serves its vectors
+        const chunkedKey = p.recordChunking ? keys.textFor(p.recordChunking) : undefined;
+        if (t.k !== keys.text && t.k !== chunkedKey) reject(`documents[${i}].text: made by another text model or settings`);
         else if (t.h !== contentId(d.text)) reject(`documents[${i}].text: made from another text`);
-        else s.text = { passage: decodeVector(t.p), ...(t.q ? { query: decodeVector(t.q) } : {}) };
+        else {
+          const passage = decodeVector(t.p);
+          s.text = { passage, ...(t.q ? { query: decodeVector(t.q) } : {}) };
+          if (t.k === chunkedKey && t.c) s.text.chunks = storedChunks(t.c, passage.length, p.recordChunking!.firstIsWhole);
+        }
       }
       const im = record.image;
       if (im && d.image !== undefined) {
@@ -73,4 +86,17 @@ export function storedFeatures(p: RequestPlan, records: ReadonlyArray<unknown> |
     }
   });
   return out;
+}
+
+/** Throws (RangeError) when the offsets and the vectors do not agree. */
+function storedChunks(c: { o: number[]; v?: string }, dim: number, firstIsWhole: boolean): StoredChunks {
+  if (c.o.length % 2) throw new RangeError('chunk offsets come in pairs');
+  const spans: ChunkSpan[] = [];
+  for (let k = 0; k < c.o.length; k += 2) spans.push({ start: c.o[k]!, end: c.o[k + 1]! });
+  const want = spans.length === 0 ? 0 : spans.length - (firstIsWhole ? 1 : 0);
+  const flat = c.v ? decodeVector(c.v) : new Float32Array(0);
+  if (flat.length !== want * dim) throw new RangeError(`${spans.length} chunks need ${want} vectors of ${dim}, the record holds ${flat.length / dim}`);
+  const vectors: Float32Array[] = [];
+  for (let k = 0; k < want; k++) vectors.push(flat.slice(k * dim, (k + 1) * dim));
+  return { spans, vectors };
 }
