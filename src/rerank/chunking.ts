@@ -7,8 +7,10 @@
  *
  * Chunk 0 is the text itself as the model reads it (cut at the window): its vector is the one the
  * unchunked path already computes and caches, so chunking only adds the vectors of the tail.
- * With `max_tokens` below the window, chunk 0 is its own substring. Spans are character offsets
- * into the original text, so an explanation can name and quote the best chunk.
+ * With `max_tokens` below the window, chunk 0 is its own substring. A chunk after the first starts
+ * where a paragraph, else a sentence, begins within the overlap (so a passage is not scored mixed
+ * with the end of the one before it, as LangChain's recursive splitter prefers). Spans are
+ * character offsets into the original text, so an explanation can name and quote the best chunk.
  *
  * Pure: counts tokens through the given counter, never runs a model and never reads a record.
  */
@@ -100,15 +102,22 @@ function split(text: string, c: ResolvedChunking, counter: TokenCounter, special
     while (j < words.length && (j === i || used + words[j]!.n <= budget)) used += words[j++]!.n;
     spans.push({ start: words[i]!.start, end: words[j - 1]!.end });
     if (j >= words.length) break;
-    // the next chunk starts `overlap` tokens before this one ends, always at least one word later
+    // the next chunk starts at most `overlap` tokens before this one ends, always at least one word
+    // later: at the first paragraph, else sentence, that begins in that stretch, else `overlap` back
     let k = j;
     let back = 0;
     while (k - 1 > i && back + words[k - 1]!.n <= c.overlap) back += words[--k]!.n;
-    i = k;
+    i = boundaryIn(text, words, k, j, /\n\s*\n/) ?? boundaryIn(text, words, k, j, /[.!?]["')\]]*\s+$/) ?? k;
   }
   if (spans.length < 2) return undefined;
   if (c.firstIsWhole) spans[0] = { start: 0, end: spans[0]!.end };
   return spans;
+}
+
+/** The first word of words[from, to) that `before` (the text between it and the word before) says begins a paragraph or a sentence. */
+function boundaryIn(text: string, words: ReadonlyArray<{ start: number; end: number }>, from: number, to: number, before: RegExp): number | undefined {
+  for (let k = Math.max(1, from); k < to; k++) if (before.test(text.slice(Math.max(words[k - 1]!.start, words[k - 1]!.end - 3), words[k]!.start))) return k;
+  return undefined;
 }
 
 /** The texts to embed for a chunked text: chunk 0 (the whole text when the model cuts it), then each chunk's substring. */
