@@ -92,6 +92,8 @@ export const pipelineSchema = z
         max_frames: positiveInt.optional(),
         /** Long texts in chunks for this index (at ingest and at search); unset: the server's `rerank.chunking`. */
         chunking: chunkingSchema.optional(),
+        /** How a video's frames' values become its value: `mean` (default), `max` (best frame), `topK` (mean of the K best, e.g. `top3`). */
+        frame_pooling: z.string().regex(/^(mean|max|top[1-9][0-9]?)$/, 'must be mean, max or topK (top1…top99)').optional(),
       })
       .default({ backend: 'local', weights: {} }),
     first_stage: z

@@ -9,6 +9,7 @@ import type { RerankerPorts } from './ports.js';
 import type { BridgeSettings } from './signals/conse-bridge.js';
 import type { VisualPassageSettings } from './signals/visual-passage.js';
 import type { ChunkingSettings } from './chunking.js';
+import type { FramePooling } from './signals/frame-pooling.js';
 
 export interface RerankerOptions {
   /** Models directory (weights in `<dir>/<model-id>/…`, or a mirror such as ../shared/models). */
@@ -40,6 +41,8 @@ export interface RerankerOptions {
    * false or unset: cut at the window. A pipeline may override it per search.
    */
   chunking?: ChunkingSettings | false;
+  /** How a video's frames' values become its value: `mean` (default), `max`, `topK` (signals/frame-pooling.ts). */
+  framePooling?: FramePooling;
   /** How many documents' media are fetched/decoded at once per request. */
   mediaConcurrency?: number;
   /** Requests processed at once; more wait (reported as queue time) within the admission bounds. */
@@ -83,4 +86,6 @@ export interface ProcessOptions {
   recordOrigin?: string;
   /** Chunking of long document texts for this call (a pipeline's), over the reranker's `chunking`. */
   chunking?: ChunkingSettings | false;
+  /** How a video's frames' values become its value: `mean` (default), `max`, `topK` (signals/frame-pooling.ts). */
+  framePooling?: FramePooling;
 }

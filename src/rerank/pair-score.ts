@@ -10,6 +10,7 @@ import { imageImageRaw } from './signals/image-image.js';
 import { textTextRaw } from './signals/text-text.js';
 import { textVisualRaw } from './signals/text-image.js';
 import { dot } from '../util/vector.js';
+import type { FramePooling } from './signals/frame-pooling.js';
 import { aggregateChunks, excerpt, type ChunkAggregate, type ChunkSpan } from './chunking.js';
 
 /** A query or document side after feature extraction. */
@@ -49,6 +50,8 @@ export interface ScoreSettings {
   passageMix: number;
   /** How a chunked text's chunk cosines become its text↔text value (default max). */
   chunkAggregate?: ChunkAggregate;
+  /** How a video's frames' values become its value (default mean). */
+  framePooling?: FramePooling;
 }
 
 function r6(x: number): number {
@@ -80,7 +83,7 @@ export function scorePair(q: PreparedSide, d: PreparedSide, s: ScoreSettings, re
 
   // text → image / video (visual passage ⊕ ConSE bridge)
   if (q.textQueryVec && d.visualText) {
-    const r = textVisualRaw(q.textQueryVec, d.visualText);
+    const r = textVisualRaw(q.textQueryVec, d.visualText, s.framePooling);
     const detail: Record<string, unknown> = {};
     if (d.visualParts && d.visualParts.length === 1) {
       const p = d.visualParts[0]!;
@@ -89,7 +92,7 @@ export function scorePair(q: PreparedSide, d: PreparedSide, s: ScoreSettings, re
       detail.mix = { visual_passage: s.passageMix, conse: 1 - s.passageMix };
     } else if (d.visualParts) {
       detail.frames = d.visualParts.length;
-      detail.pooling = 'mean';
+      detail.pooling = s.framePooling ?? 'mean';
     }
     if (r.bestFrame) {
       bestFrame = { index: r.bestFrame.index, raw: r6(r.bestFrame.raw), ...(d.frameTimes ? { time_s: d.frameTimes[r.bestFrame.index] } : {}) };
@@ -106,7 +109,7 @@ export function scorePair(q: PreparedSide, d: PreparedSide, s: ScoreSettings, re
 
   // image / video ↔ image / video (EfficientNet cosine)
   if (q.visualEmb && d.visualEmb) {
-    const r = imageImageRaw(q.visualEmb, d.visualEmb);
+    const r = imageImageRaw(q.visualEmb, d.visualEmb, s.framePooling);
     const name = q.isVideo && d.isVideo ? 'video_video' : q.isVideo || d.isVideo ? 'video_image' : 'image_image';
     if (r.bestFrame && d.isVideo) bestFrame = { index: r.bestFrame.index, raw: r6(r.bestFrame.raw), ...(d.frameTimes ? { time_s: d.frameTimes[r.bestFrame.index] } : {}) };
     add(name, `query.${qVisual}↔document.${dVisual}`, r.raw);
@@ -114,7 +117,7 @@ export function scorePair(q: PreparedSide, d: PreparedSide, s: ScoreSettings, re
 
   // image / video query → text document: the document's text on the query side of bge
   if (q.visualText && d.textQueryVec) {
-    const r = textVisualRaw(d.textQueryVec, q.visualText);
+    const r = textVisualRaw(d.textQueryVec, q.visualText, s.framePooling);
     add(q.isVideo ? 'video_text' : 'image_text', `query.${qVisual}↔document.text`, r.raw);
   }
 

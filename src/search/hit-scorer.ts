@@ -6,6 +6,7 @@
 import type { HitDocument } from '../pipelines/document.js';
 import type { Reranker } from '../rerank/reranker.js';
 import type { ChunkingSettings } from '../rerank/chunking.js';
+import type { FramePooling } from '../rerank/signals/frame-pooling.js';
 import type { RerankQuery } from './detect.js';
 
 export interface ScoreRequest {
@@ -19,6 +20,8 @@ export interface ScoreRequest {
   max_frames?: number;
   /** The pipeline's chunking of long texts (undefined: the reranker's). */
   chunking?: ChunkingSettings | false;
+  /** The pipeline's video frame pooling (undefined: the reranker's). */
+  framePooling?: FramePooling;
   /** Aborted when the rerank budget runs out or the client goes away. */
   signal: AbortSignal;
   /** When the budget runs out (performance.now() clock): work that cannot start before it is shed at once. */
@@ -67,7 +70,7 @@ export class RerankerScorer implements Scorer {
         fps: req.fps,
         max_frames: req.max_frames,
       },
-      { signal: req.signal, deadline: req.deadline, client: req.client, records: req.records, recordOrigin: 'index', chunking: req.chunking },
+      { signal: req.signal, deadline: req.deadline, client: req.client, records: req.records, recordOrigin: 'index', chunking: req.chunking, framePooling: req.framePooling },
     );
     const explanations = new Map(out.map((r) => [r.index, r.explanation]));
     const errors = new Map(out.errors.map((e) => [e.index, { code: e.code, reason: e.reason }]));

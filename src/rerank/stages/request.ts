@@ -8,6 +8,7 @@ import { vlrError } from '../../errors.js';
 import { resolveWeights } from '../fusion.js';
 import { resolveChunking, type ResolvedChunking } from '../chunking.js';
 import type { ProcessOptions, RerankerOptions } from '../options.js';
+import type { FramePooling } from '../signals/frame-pooling.js';
 import type { DualEncoderPort, RerankerPorts } from '../ports.js';
 import type { NormalizedInput } from '../types.js';
 
@@ -32,9 +33,11 @@ export interface RequestPlan {
   chunking?: ResolvedChunking;
   /** The chunking in effect whatever the query: the one feature records of this call are made and read with. */
   recordChunking?: ResolvedChunking;
+  /** How a video's frames' values become its value (signals/frame-pooling.ts). */
+  framePooling?: FramePooling;
 }
 
-export function planRequest(req: NormalizedInput, ports: RerankerPorts, options: RerankerOptions, call: Pick<ProcessOptions, 'chunking'> = {}): RequestPlan {
+export function planRequest(req: NormalizedInput, ports: RerankerPorts, options: RerankerOptions, call: Pick<ProcessOptions, 'chunking' | 'framePooling'> = {}): RequestPlan {
   const weights = resolveWeights(options.weights, req.weights);
   const useLocal = req.backend !== 'remote';
   const useRemote = req.backend !== 'local';
@@ -54,7 +57,7 @@ export function planRequest(req: NormalizedInput, ports: RerankerPorts, options:
   }
   const recordChunking = ports.text.countTokens && useLocal ? resolveChunking(call.chunking ?? options.chunking, ports.text.maxTokens) : undefined;
   const chunking = qHasText ? recordChunking : undefined;
-  return { req, useLocal, useRemote, qHasText, qHasVisual, anyDocText, ocr, fps, maxFrames, clip, weights, ...(chunking ? { chunking } : {}), ...(recordChunking ? { recordChunking } : {}) };
+  return { req, useLocal, useRemote, qHasText, qHasVisual, anyDocText, ocr, fps, maxFrames, clip, weights, ...(chunking ? { chunking } : {}), ...(recordChunking ? { recordChunking } : {}), framePooling: call.framePooling ?? options.framePooling };
 }
 
 /**
