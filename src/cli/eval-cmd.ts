@@ -15,6 +15,7 @@ import { addConfigFlags, configFromFlags, runAction, type ConfigFlags } from './
 import { vlrError } from '../errors.js';
 import { startServer } from '../server/start.js';
 import { Reranker } from '../rerank/reranker.js';
+import { chunkingFromConfig } from '../rerank/chunking.js';
 import { inferenceIdle } from '../models/inference-idle.js';
 import { beirFiles, loadCollection, loadQrels, loadQueries, loadRun, selectQueries, type EvalQuery, type Qrels } from '../eval/judgements.js';
 import { fetchSources, runProxyEval } from '../eval/proxy-runner.js';
@@ -172,6 +173,9 @@ async function apiMode(flags: EvalFlags): Promise<void> {
     cacheDir: config.rerank.cacheDir,
     maxDocuments: Math.max(config.rerank.maxDocuments, ...windows),
     weights: config.rerank.weights,
+    chunking: chunkingFromConfig(config.rerank.chunking),
+    // features kept on disk (store.disk.path) serve a second run: comparing configurations costs one model pass
+    ...(config.store.disk.path ? { featureStore: { diskPath: config.store.disk.path, diskMaxBytes: config.store.disk.maxBytes } } : {}),
     remoteUrls: config.rerank.remote.urls,
     remoteModel: config.rerank.remote.model,
   });

@@ -12,6 +12,7 @@ import cliProgress from 'cli-progress';
 import { addConfigFlags, configFromFlags, runAction, type ConfigFlags } from './common.js';
 import { vlrError } from '../errors.js';
 import { Reranker } from '../rerank/reranker.js';
+import { chunkingFromConfig } from '../rerank/chunking.js';
 import type { DocumentInput, RerankOutput } from '../rerank/types.js';
 
 interface RerankFlags extends ConfigFlags {
@@ -102,6 +103,7 @@ export function registerRerank(program: Command): void {
         cacheDir: config.rerank.cacheDir,
         maxDocuments: Math.max(config.rerank.maxDocuments, documents.length),
         weights: config.rerank.weights,
+        chunking: chunkingFromConfig(config.rerank.chunking),
         remoteUrls: config.rerank.remote.urls,
         remoteModel: config.rerank.remote.model,
       });

@@ -198,6 +198,21 @@ export const rerankSchema = z.strictObject({
   weights: z.record(z.string(), z.number().nonnegative()).default({}),
   /** Run OCR on document images for the ocr_text signal unless a request says otherwise (slow). */
   ocr: z.boolean().default(false),
+  /**
+   * Document texts longer than the text model's window (bge-small: 512 tokens) scored in
+   * overlapping chunks, the document by its best chunk (src/rerank/chunking.ts); `false`: cut at
+   * the window. Pipelines override it (`scorer.chunking`).
+   */
+  chunking: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        maxTokens: z.number().int().min(16).optional(),
+        overlap: nonNegativeInt.default(128),
+        aggregate: z.enum(['max', 'mean', 'max_mean']).default('max'),
+      }),
+    ])
+    .default(false),
   /** Rerank requests processed at once; more wait in a queue (x-vlrerank-queue-ms). */
   maxConcurrentRequests: positiveInt.default(4),
   /**

@@ -115,10 +115,10 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
     const docs = hits.map((h) => documentFromSource(h._source ?? {}, pipeline));
     const all = hits.map((h, i) => ({ h, d: docs[i] })).filter((x): x is { h: ScanHit; d: RecordDocument } => x.d !== undefined);
     // without signatures, each record read is checked against the running configuration
-    const covered = keyed ? [] : await Promise.all(all.map((x) => embedder.recordCovers(unpackRecord(x.h.fields?.[field]), x.d)));
+    const covered = keyed ? [] : await Promise.all(all.map((x) => embedder.recordCovers(unpackRecord(x.h.fields?.[field]), x.d, shape.chunking)));
     const present = all.filter((_, i) => !covered[i]);
     const current = all.length - present.length;
-    const out = present.length ? await embedder.records(present.map((x) => x.d), o.signal, { queryVectors: shape.queryVectors }) : { records: [], errors: [] };
+    const out = present.length ? await embedder.records(present.map((x) => x.d), o.signal, { queryVectors: shape.queryVectors, chunking: shape.chunking }) : { records: [], errors: [] };
     const errors = new Set(out.errors.map((e) => e.index));
     const lines: string[] = [];
     const kinds: Array<'recorded' | 'failed'> = [];

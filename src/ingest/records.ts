@@ -24,7 +24,7 @@ export function recordShape(pipeline: Pipeline): RecordSignatureShape {
   const image = pipeline.fields.image.length > 0;
   const video = pipeline.fields.video.length > 0;
   // the text's query-side vector serves image and video queries only: a text-only pipeline never has one
-  return { image, video, queryVectors: image || video, ...(pipeline.scorer.fps ? { fps: pipeline.scorer.fps } : {}), ...(pipeline.scorer.max_frames ? { maxFrames: pipeline.scorer.max_frames } : {}) };
+  return { image, video, queryVectors: image || video, chunking: pipeline.scorer.chunking, ...(pipeline.scorer.fps ? { fps: pipeline.scorer.fps } : {}), ...(pipeline.scorer.max_frames ? { maxFrames: pipeline.scorer.max_frames } : {}) };
 }
 
 /** Where a record goes: the signature written beside it, when the index maps the signature field. */
@@ -45,7 +45,7 @@ export async function addRecord(doc: Record<string, unknown>, pipeline: Pipeline
   if (!rerankDoc) return { added: false };
   try {
     if (!embedder) throw Object.assign(new Error('no embedder: the models are not available'), { code: 'VLR_MODEL_MISSING' });
-    const out = await embedder.records([rerankDoc], signal, { queryVectors: recordShape(pipeline).queryVectors });
+    const out = await embedder.records([rerankDoc], signal, { queryVectors: recordShape(pipeline).queryVectors, chunking: pipeline.scorer.chunking });
     doc[field] = packRecord(out.records[0]!);
     const e = out.errors[0];
     if (!e && target.signature) doc[pipeline.features.keyField] = await target.signature();

@@ -98,13 +98,13 @@ export class RecordWriteBack {
 
   async #job(index: string, pipeline: Pipeline, offered: WriteBackHit[]): Promise<void> {
     const { embedder, engine } = this.deps;
-    const covered = await Promise.all(offered.map((h) => embedder.recordCovers(h.record, h.doc)));
+    const covered = await Promise.all(offered.map((h) => embedder.recordCovers(h.record, h.doc, pipeline.scorer.chunking)));
     const hits = offered.filter((_, i) => !covered[i]);
     if (!hits.length) return;
     const mapping = await this.#mapping(index, pipeline);
     if (!mapping.records) return;
     const shape = recordShape(pipeline);
-    const out = await embedder.records(hits.map((h) => h.doc), undefined, { queryVectors: shape.queryVectors });
+    const out = await embedder.records(hits.map((h) => h.doc), undefined, { queryVectors: shape.queryVectors, chunking: shape.chunking });
     const bad = new Set(out.errors.map((e) => e.index));
     const idx = encodeURIComponent(index);
     type Got = { _id: string; found?: boolean; _seq_no?: number; _primary_term?: number; _source?: Record<string, unknown> };

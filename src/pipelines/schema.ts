@@ -31,6 +31,25 @@ export const fusionSchema = z.preprocess(
   ]),
 );
 
+/**
+ * Long document texts in overlapping chunks, each scored, the document by an aggregate of them
+ * (src/rerank/chunking.ts). `true` takes the defaults, `false` cuts texts at the model's window.
+ */
+export const chunkingSchema = z.preprocess(
+  (v) => (v === true ? {} : v),
+  z.union([
+    z.literal(false),
+    z.strictObject({
+      /** Tokens per chunk (special tokens included); default and most: the text model's window (bge-small: 512). */
+      max_tokens: z.number().int().min(16).optional(),
+      /** Tokens consecutive chunks share (at most half a chunk). */
+      overlap: z.number().int().min(0).default(128),
+      /** The document's text value: its best chunk (`max`), the mean of its chunks, or the mean of those two. */
+      aggregate: z.enum(['max', 'mean', 'max_mean']).default('max'),
+    }),
+  ]),
+);
+
 const vectorFieldSchema = z.strictObject({
   field: fieldPath,
   dims: positiveInt,
@@ -71,6 +90,10 @@ export const pipelineSchema = z
         /** Video sampling for this index. */
         fps: z.number().positive().optional(),
         max_frames: positiveInt.optional(),
+        /** Long texts in chunks for this index (at ingest and at search); unset: the server's `rerank.chunking`. */
+        chunking: chunkingSchema.optional(),
+        /** How a video's frames' values become its value: `mean` (default), `max` (best frame), `topK` (mean of the K best, e.g. `top3`). */
+        frame_pooling: z.string().regex(/^(mean|max|top[1-9][0-9]?)$/, 'must be mean, max or topK (top1…top99)').optional(),
       })
       .default({ backend: 'local', weights: {} }),
     first_stage: z

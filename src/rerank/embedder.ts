@@ -5,6 +5,7 @@
  * stored at ingest and asked for at query time are the very vectors the reranker's signals
  * compare. Knows nothing about HTTP or engines.
  */
+import type { ChunkingSettings } from './chunking.js';
 import type { VisualFeatures } from '../features/records.js';
 import { unitMean } from '../util/vector.js';
 import type { Reranker } from './reranker.js';
@@ -21,11 +22,11 @@ export interface Embedder {
   /** Text embedding of a query (with the text model's query prefix). */
   queryText(text: string, signal?: AbortSignal): Promise<Float32Array>;
   /** Feature records of documents (Reranker.records), for ingest and backfill to keep in the index. */
-  records(documents: RecordDocument[], signal?: AbortSignal, options?: { queryVectors?: boolean }): Promise<RecordsOutput>;
+  records(documents: RecordDocument[], signal?: AbortSignal, options?: { queryVectors?: boolean; chunking?: ChunkingSettings | false }): Promise<RecordsOutput>;
   /** Signature of the records `records()` makes for documents of this shape (Reranker.recordSignature). */
   recordSignature(shape: RecordSignatureShape): Promise<string>;
   /** Does a kept record (unpacked) cover this document under the running configuration (Reranker.recordCovers)? */
-  recordCovers(record: unknown, doc: RecordDocument): Promise<boolean>;
+  recordCovers(record: unknown, doc: RecordDocument, chunking?: ChunkingSettings | false): Promise<boolean>;
 }
 
 /** Which parts a pipeline's records hold and how its videos are sampled (default: the reranker's). */
@@ -35,6 +36,8 @@ export interface RecordSignatureShape {
   fps?: number;
   maxFrames?: number;
   queryVectors: boolean;
+  /** The pipeline's chunking (its records' text keys depend on it). */
+  chunking?: ChunkingSettings | false;
 }
 
 export class RerankerEmbedder implements Embedder {
@@ -75,17 +78,17 @@ export class RerankerEmbedder implements Embedder {
     return v!;
   }
 
-  records(documents: RecordDocument[], signal?: AbortSignal, options: { queryVectors?: boolean } = {}): Promise<RecordsOutput> {
+  records(documents: RecordDocument[], signal?: AbortSignal, options: { queryVectors?: boolean; chunking?: ChunkingSettings | false } = {}): Promise<RecordsOutput> {
     // sampling as a reranked search will ask for it: the documents' own (the pipeline's), else the reranker's defaults
-    return this.reranker.records(documents, { signal, queryVectors: options.queryVectors });
+    return this.reranker.records(documents, { signal, queryVectors: options.queryVectors, chunking: options.chunking });
   }
 
   recordSignature(shape: RecordSignatureShape): Promise<string> {
     return this.reranker.recordSignature(shape);
   }
 
-  recordCovers(record: unknown, doc: RecordDocument): Promise<boolean> {
-    return this.reranker.recordCovers(record, doc);
+  recordCovers(record: unknown, doc: RecordDocument, chunking?: ChunkingSettings | false): Promise<boolean> {
+    return this.reranker.recordCovers(record, doc, chunking);
   }
 
   /** One frame's bridge vector, or the unit mean of the frames' bridge vectors. */

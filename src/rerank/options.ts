@@ -8,6 +8,8 @@ import type { CalibrationTable } from './calibration.js';
 import type { RerankerPorts } from './ports.js';
 import type { BridgeSettings } from './signals/conse-bridge.js';
 import type { VisualPassageSettings } from './signals/visual-passage.js';
+import type { ChunkingSettings } from './chunking.js';
+import type { FramePooling } from './signals/frame-pooling.js';
 
 export interface RerankerOptions {
   /** Models directory (weights in `<dir>/<model-id>/…`, or a mirror such as ../shared/models). */
@@ -34,6 +36,13 @@ export interface RerankerOptions {
   passageMix?: number;
   /** OCR images for the ocr_text signal by default (slow; per request `ocr: true`). */
   ocr?: boolean;
+  /**
+   * Document texts longer than the text model's window scored in overlapping chunks (chunking.ts);
+   * false or unset: cut at the window. A pipeline may override it per search.
+   */
+  chunking?: ChunkingSettings | false;
+  /** How a video's frames' values become its value: `mean` (default), `max`, `topK` (signals/frame-pooling.ts). */
+  framePooling?: FramePooling;
   /** How many documents' media are fetched/decoded at once per request. */
   mediaConcurrency?: number;
   /** Requests processed at once; more wait (reported as queue time) within the admission bounds. */
@@ -75,4 +84,8 @@ export interface ProcessOptions {
   records?: ReadonlyArray<unknown>;
   /** What explanations call features taken from `records` (default `record`; the search flow says `index`). */
   recordOrigin?: string;
+  /** Chunking of long document texts for this call (a pipeline's), over the reranker's `chunking`. */
+  chunking?: ChunkingSettings | false;
+  /** How a video's frames' values become its value: `mean` (default), `max`, `topK` (signals/frame-pooling.ts). */
+  framePooling?: FramePooling;
 }

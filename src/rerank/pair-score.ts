@@ -10,6 +10,8 @@ import { imageImageRaw } from './signals/image-image.js';
 import { textTextRaw } from './signals/text-text.js';
 import { textVisualRaw } from './signals/text-image.js';
 import { dot } from '../util/vector.js';
+import type { FramePooling } from './signals/frame-pooling.js';
+import { aggregateChunks, excerpt, type ChunkAggregate, type ChunkSpan } from './chunking.js';
 
 /** A query or document side after feature extraction. */
 export interface PreparedSide {
@@ -17,6 +19,8 @@ export interface PreparedSide {
   textQueryVec?: Float32Array;
   /** Text vector as a passage (document side of bge). */
   textPassageVec?: Float32Array;
+  /** A text longer than the model's window, in chunks (chunking.ts): one passage vector per chunk, with its span. */
+  textChunks?: { vectors: Float32Array[]; spans: ChunkSpan[]; text: string };
   /** OCR text as a passage vector. */
   ocrVec?: Float32Array;
   /** EfficientNet embeddings: one for an image, one per frame for a video. */
@@ -44,6 +48,10 @@ export interface ScoreSettings {
   clipLogitScale?: number;
   /** Weight of the visual passage inside the text↔image raw value (the rest is ConSE). */
   passageMix: number;
+  /** How a chunked text's chunk cosines become its text↔text value (default max). */
+  chunkAggregate?: ChunkAggregate;
+  /** How a video's frames' values become its value (default mean). */
+  framePooling?: FramePooling;
 }
 
 function r6(x: number): number {
@@ -60,11 +68,22 @@ export function scorePair(q: PreparedSide, d: PreparedSide, s: ScoreSettings, re
   const qVisual = q.isVideo ? 'video' : 'image';
 
   // text ↔ text
-  if (q.textQueryVec && d.textPassageVec) add('text_text', 'query.text↔document.text', textTextRaw(q.textQueryVec, d.textPassageVec));
+  if (q.textQueryVec && d.textChunks) {
+    const c = d.textChunks;
+    const values = c.vectors.map((v) => textTextRaw(q.textQueryVec!, v));
+    const how = s.chunkAggregate ?? 'max';
+    const { raw, best } = aggregateChunks(values, how);
+    const span = c.spans[best]!;
+    add('text_text', 'query.text↔document.text', raw, {
+      chunks: values.length,
+      aggregate: how,
+      best_chunk: { index: best, raw: r6(values[best]!), start: span.start, end: span.end, excerpt: excerpt(c.text, span) },
+    });
+  } else if (q.textQueryVec && d.textPassageVec) add('text_text', 'query.text↔document.text', textTextRaw(q.textQueryVec, d.textPassageVec));
 
   // text → image / video (visual passage ⊕ ConSE bridge)
   if (q.textQueryVec && d.visualText) {
-    const r = textVisualRaw(q.textQueryVec, d.visualText);
+    const r = textVisualRaw(q.textQueryVec, d.visualText, s.framePooling);
     const detail: Record<string, unknown> = {};
     if (d.visualParts && d.visualParts.length === 1) {
       const p = d.visualParts[0]!;
@@ -73,7 +92,7 @@ export function scorePair(q: PreparedSide, d: PreparedSide, s: ScoreSettings, re
       detail.mix = { visual_passage: s.passageMix, conse: 1 - s.passageMix };
     } else if (d.visualParts) {
       detail.frames = d.visualParts.length;
-      detail.pooling = 'mean';
+      detail.pooling = s.framePooling ?? 'mean';
     }
     if (r.bestFrame) {
       bestFrame = { index: r.bestFrame.index, raw: r6(r.bestFrame.raw), ...(d.frameTimes ? { time_s: d.frameTimes[r.bestFrame.index] } : {}) };
@@ -90,7 +109,7 @@ export function scorePair(q: PreparedSide, d: PreparedSide, s: ScoreSettings, re
 
   // image / video ↔ image / video (EfficientNet cosine)
   if (q.visualEmb && d.visualEmb) {
-    const r = imageImageRaw(q.visualEmb, d.visualEmb);
+    const r = imageImageRaw(q.visualEmb, d.visualEmb, s.framePooling);
     const name = q.isVideo && d.isVideo ? 'video_video' : q.isVideo || d.isVideo ? 'video_image' : 'image_image';
     if (r.bestFrame && d.isVideo) bestFrame = { index: r.bestFrame.index, raw: r6(r.bestFrame.raw), ...(d.frameTimes ? { time_s: d.frameTimes[r.bestFrame.index] } : {}) };
     add(name, `query.${qVisual}↔document.${dVisual}`, r.raw);
@@ -98,7 +117,7 @@ export function scorePair(q: PreparedSide, d: PreparedSide, s: ScoreSettings, re
 
   // image / video query → text document: the document's text on the query side of bge
   if (q.visualText && d.textQueryVec) {
-    const r = textVisualRaw(d.textQueryVec, q.visualText);
+    const r = textVisualRaw(d.textQueryVec, q.visualText, s.framePooling);
     add(q.isVideo ? 'video_text' : 'image_text', `query.${qVisual}↔document.text`, r.raw);
   }
 

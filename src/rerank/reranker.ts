@@ -34,8 +34,15 @@ import { Admission, defaultAdmissionLimits } from './admission.js';
 import { buildRecords, type RecordDocument, type RecordOptions, type RecordsOutput } from './records/build.js';
 import { recordKeys, recordSignature, type RecordKeys, type RecordShape } from './records/keys.js';
 import { recordCovers, storedFeatures } from './records/use.js';
+import { resolveChunking, type ChunkingSettings, type TokenCounter } from './chunking.js';
 
 const now = () => performance.now();
+
+/** The text port as a token counter, when it counts (chunking needs one). */
+function counterOf(text: RerankerPorts['text']): TokenCounter | undefined {
+  const count = text.countTokens?.bind(text);
+  return count ? { maxTokens: text.maxTokens, countTokens: count } : undefined;
+}
 
 export class Reranker {
   readonly options: RerankerOptions;
@@ -158,7 +165,7 @@ export class Reranker {
   async #run(req: NormalizedInput, start: number, dequeued: number, signal: AbortSignal | undefined, options: ProcessOptions): Promise<RerankOutput> {
     const ports = await this.ports();
     const before = ports.modelCalls?.() ?? {};
-    const plan = planRequest(req, ports, this.options);
+    const plan = planRequest(req, ports, this.options, options);
     const remote = startRemote(plan, ports.remote, signal);
 
     const tFeatures = now();
@@ -170,7 +177,7 @@ export class Reranker {
     signal?.throwIfAborted();
 
     const tInference = now();
-    const texts = planTexts(plan, query.frames, docs, bank ? await bank : undefined, this.#visual, ports.media.classNames, stored.docs);
+    const texts = planTexts(plan, query.frames, docs, bank ? await bank : undefined, this.#visual, ports.media.classNames, stored.docs, counterOf(ports.text));
     const vectors = await embedTexts(texts, await this.#texts(), signal);
     const mix = { passage: this.options.passageMix ?? 0.5 };
     const qSide = await querySide(plan, query.side, texts, vectors, mix);
@@ -214,17 +221,22 @@ export class Reranker {
    * The signature of the records `records()` makes for documents of this shape (records/keys.ts):
    * sampling defaults to the reranker's, OCR is what `records()` would do.
    */
-  async recordSignature(shape: Omit<RecordShape, 'fps' | 'maxFrames' | 'ocr'> & { fps?: number; maxFrames?: number }): Promise<string> {
+  async recordSignature(shape: Omit<RecordShape, 'fps' | 'maxFrames' | 'ocr' | 'chunking'> & { fps?: number; maxFrames?: number; chunking?: ChunkingSettings | false }): Promise<string> {
     const ports = await this.ports();
     const ocr = (this.options.ocr ?? false) && ports.media.ocrAvailable;
-    return recordSignature(await this.recordKeys(), { ...shape, fps: shape.fps ?? this.options.fps ?? 1, maxFrames: shape.maxFrames ?? this.options.maxFrames ?? 32, ocr });
+    return recordSignature(await this.recordKeys(), { ...shape, fps: shape.fps ?? this.options.fps ?? 1, maxFrames: shape.maxFrames ?? this.options.maxFrames ?? 32, ocr, chunking: this.#recordChunking(ports, shape.chunking) });
+  }
+
+  /** The chunking records are made with for this setting (none without a token counter), as #buildRecords resolves it. */
+  #recordChunking(ports: RerankerPorts, chunking: ChunkingSettings | false | undefined) {
+    return counterOf(ports.text) ? resolveChunking(chunking ?? this.options.chunking, ports.text.maxTokens) : undefined;
   }
 
   /** Does this kept record (unpacked) cover this document under the running configuration (records/use.ts)? */
-  async recordCovers(record: unknown, doc: RecordDocument): Promise<boolean> {
+  async recordCovers(record: unknown, doc: RecordDocument, chunking?: ChunkingSettings | false): Promise<boolean> {
     const ports = await this.ports();
     const ocr = (this.options.ocr ?? false) && ports.media.ocrAvailable;
-    return recordCovers(record, doc, await this.recordKeys(), { fps: this.options.fps ?? 1, maxFrames: this.options.maxFrames ?? 32, ocr });
+    return recordCovers(record, doc, await this.recordKeys(), { fps: this.options.fps ?? 1, maxFrames: this.options.maxFrames ?? 32, ocr, chunking: this.#recordChunking(ports, chunking) });
   }
 
   /**
@@ -252,6 +264,8 @@ export class Reranker {
       visual: this.#visual,
       keys: await this.recordKeys(),
       defaults: { fps: this.options.fps ?? 1, maxFrames: this.options.maxFrames ?? 32, ocr: this.options.ocr ?? false },
+      counter: counterOf(ports.text),
+      chunking: resolveChunking(options.chunking ?? this.options.chunking, ports.text.maxTokens),
     });
   }
 

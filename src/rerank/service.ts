@@ -3,6 +3,7 @@
  * (sessions, batching queues) and the shared MediaSource, built from the frozen config. Lazy: the
  * server starts instantly and models load on first use or on `_load`. Knows nothing about HTTP.
  */
+import { chunkingFromConfig } from './chunking.js';
 import type { Config } from '../config/schema.js';
 import { isVlrerankError, vlrError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -69,6 +70,7 @@ export async function createRerankService(
     cacheDir: config.rerank.cacheDir,
     weights: config.rerank.weights,
     ocr: config.rerank.ocr,
+    chunking: chunkingFromConfig(config.rerank.chunking),
     fps: config.media.fps,
     maxFrames: config.media.maxFrames,
     maxConcurrentRequests: config.rerank.maxConcurrentRequests,

@@ -10,6 +10,7 @@
  *
  * Knows the engines (through the pool, in engine/'s dialect) but not HTTP: returns {status, headers, body}.
  */
+import type { FramePooling } from '../rerank/signals/frame-pooling.js';
 import type { EngineClient } from '../engine/client.js';
 import type { Dialect } from '../engine/dialect.js';
 import { isVlrerankError, toVlrerankError, vlrError } from '../errors.js';
@@ -191,6 +192,8 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
               backend: p.scorer.backend,
               fps: p.scorer.fps,
               max_frames: p.scorer.max_frames,
+              chunking: p.scorer.chunking,
+              framePooling: p.scorer.frame_pooling as FramePooling | undefined,
               signal,
               deadline,
               client: opts.client,

@@ -5,6 +5,8 @@
  */
 import type { HitDocument } from '../pipelines/document.js';
 import type { Reranker } from '../rerank/reranker.js';
+import type { ChunkingSettings } from '../rerank/chunking.js';
+import type { FramePooling } from '../rerank/signals/frame-pooling.js';
 import type { RerankQuery } from './detect.js';
 
 export interface ScoreRequest {
@@ -16,6 +18,10 @@ export interface ScoreRequest {
   backend?: 'local' | 'remote';
   fps?: number;
   max_frames?: number;
+  /** The pipeline's chunking of long texts (undefined: the reranker's). */
+  chunking?: ChunkingSettings | false;
+  /** The pipeline's video frame pooling (undefined: the reranker's). */
+  framePooling?: FramePooling;
   /** Aborted when the rerank budget runs out or the client goes away. */
   signal: AbortSignal;
   /** When the budget runs out (performance.now() clock): work that cannot start before it is shed at once. */
@@ -65,7 +71,7 @@ export class RerankerScorer implements Scorer {
         fps: req.fps,
         max_frames: req.max_frames,
       },
-      { signal: req.signal, deadline: req.deadline, client: req.client, records: req.records, recordOrigin: 'index' },
+      { signal: req.signal, deadline: req.deadline, client: req.client, records: req.records, recordOrigin: 'index', chunking: req.chunking, framePooling: req.framePooling },
     );
     const explanations = new Map(out.map((r) => [r.index, r.explanation]));
     const errors = new Map(out.errors.map((e) => [e.index, { code: e.code, reason: e.reason }]));

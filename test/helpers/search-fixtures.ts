@@ -108,7 +108,7 @@ export async function startSearchProxy(engine: Engine, opts: { pipelinesDir?: st
 }
 
 export function esClient(url: string): EsClient {
-  return new EsClient({ node: url, requestTimeout: 120_000 });
+  return new EsClient({ node: url, requestTimeout: 600_000 }); // a bulk of 81 photos computes their features at ingest: minutes on a loaded 2-core box
 }
 export function osClient(url: string): OsClient {
   return new OsClient({ node: url, requestTimeout: 120_000 });

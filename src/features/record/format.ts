@@ -5,6 +5,8 @@
  *
  * One record holds up to three parts, each usable on its own:
  * - `text`:  the document text's passage vector (and its query-side vector, for image/video queries);
+ *            with chunking (issue 14 §3), the chunks of a text longer than the model's window: their
+ *            offsets and the vectors of the chunks that are not the text itself;
  * - `image`: EfficientNet embedding, the visual passage's vector and text, the ConSE bridge vector,
  *            the top concepts (for explanations), and the OCR text and vector when OCR ran;
  * - `video`: the same per sampled frame (up to max_frames), with the frame times.
@@ -35,6 +37,13 @@ const textPart = z.object({
   p: b64,
   /** Query-side vector (the document text against an image or video query); optional. */
   q: b64.optional(),
+  /**
+   * Chunks (rerank/chunking.ts), present when the part was made with chunking (its key says with
+   * which settings): `o` the character offsets [start, end, start, end…] of every chunk (empty: the
+   * text fits in one), `v` the float16 vectors of the chunks after the first, one after another
+   * (the first chunk's is `p` when the chunk is the text as the model cuts it, else `v` holds it too).
+   */
+  c: z.object({ o: z.array(z.number().int().nonnegative()).max(2 * 4096), v: b64.optional() }).optional(),
 });
 
 const visualFrame = z.object({

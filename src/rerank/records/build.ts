@@ -16,6 +16,7 @@ import type { MediaPort, TextVectorsPort } from '../ports.js';
 import type { ConceptBank } from '../signals/concept-bank.js';
 import type { VisualTextMemo } from '../visual-text.js';
 import type { RecordKeys } from './keys.js';
+import { chunkSpans, chunkTexts, type ChunkingSettings, type ResolvedChunking, type TokenCounter } from '../chunking.js';
 
 /** A document as the reranker takes it. */
 export interface RecordDocument {
@@ -34,6 +35,8 @@ export interface RecordOptions {
   ocr?: boolean;
   /** Keep the text's query-side vector too, for image and video queries against text (default true). */
   queryVectors?: boolean;
+  /** Chunk long texts (a pipeline's setting), over the reranker's `chunking`. */
+  chunking?: ChunkingSettings | false;
   signal?: AbortSignal;
 }
 
@@ -51,6 +54,9 @@ export interface BuildDeps {
   visual: VisualTextMemo;
   keys: RecordKeys;
   defaults: { fps: number; maxFrames: number; ocr: boolean };
+  /** The chunking records are made with (resolved against the text model's window), and the token counter it needs. */
+  chunking?: ResolvedChunking;
+  counter?: TokenCounter;
 }
 
 interface Visuals {
@@ -62,6 +68,7 @@ export async function buildRecords(documents: RecordDocument[], o: RecordOptions
   const errors: RecordsOutput['errors'] = [];
   const ocr = (o.ocr ?? d.defaults.ocr) && d.media.ocrAvailable;
   const visualKeys = d.keys.image !== undefined && d.keys.video !== undefined;
+  const chunking = d.counter ? d.chunking : undefined;
   const limit = new Semaphore(16);
   // 1. media features, every document at once (the model queues batch them)
   const visuals: Visuals[] = await Promise.all(
@@ -100,7 +107,10 @@ export async function buildRecords(documents: RecordDocument[], o: RecordOptions
   const plans = documents.map((doc, i) => {
     const v = visuals[i]!;
     const ocrText = ocr && v.image?.ocr && v.image.ocr.length > 0 ? v.image.ocr.join('\n') : undefined;
+    const spans = chunking && doc.text !== undefined ? chunkSpans(doc.text, chunking, d.counter!) : undefined;
     return {
+      spans,
+      chunkIdx: spans ? chunkTexts(doc.text!, spans, chunking!).slice(chunking!.firstIsWhole ? 1 : 0).map((t) => at(passages, t)) : [],
       textP: doc.text !== undefined ? at(passages, doc.text) : -1,
       textQ: doc.text !== undefined && (o.queryVectors ?? true) ? at(queries, doc.text) : -1,
       image: v.image ? visualText(v.image) : undefined,
@@ -121,7 +131,8 @@ export async function buildRecords(documents: RecordDocument[], o: RecordOptions
     const v = visuals[i]!;
     const r: FeatureRecord = { v: RECORD_SCHEMA_VERSION };
     if (doc.text !== undefined) {
-      r.text = { k: d.keys.text, h: contentId(doc.text), p: encodeVector(pv!.vectors[pl.textP]!), ...(pl.textQ >= 0 ? { q: encodeVector(qv!.vectors[pl.textQ]!) } : {}) };
+      r.text = { k: d.keys.textFor(chunking), h: contentId(doc.text), p: encodeVector(pv!.vectors[pl.textP]!), ...(pl.textQ >= 0 ? { q: encodeVector(qv!.vectors[pl.textQ]!) } : {}) };
+      if (chunking) r.text.c = packChunks(pl.spans, pl.chunkIdx.map((k) => pv!.vectors[k]!));
     }
     if (pl.image && doc.image !== undefined) {
       r.image = { k: d.keys.image!, r: contentId(doc.image), ...frame(pl.image), ...(ocr ? { ocr: { t: pl.ocrText ?? '', ...(pl.ocr >= 0 ? { v: encodeVector(pv!.vectors[pl.ocr]!) } : {}) } } : {}) };
@@ -132,4 +143,16 @@ export async function buildRecords(documents: RecordDocument[], o: RecordOptions
     return r;
   });
   return { records, errors: errors.sort((a, b) => a.index - b.index) };
+}
+
+/** A text's chunks as a record keeps them: flat offsets, and the vectors one after another in one float16 string. */
+function packChunks(spans: Array<{ start: number; end: number }> | undefined, vectors: Float32Array[]): { o: number[]; v?: string } {
+  if (!spans) return { o: [] };
+  const flat = new Float32Array(vectors.reduce((n, v) => n + v.length, 0));
+  let at = 0;
+  for (const v of vectors) {
+    flat.set(v, at);
+    at += v.length;
+  }
+  return { o: spans.flatMap((s) => [s.start, s.end]), ...(vectors.length ? { v: encodeVector(flat) } : {}) };
 }

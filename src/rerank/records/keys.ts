@@ -1,13 +1,14 @@
 /**
  * The keys a feature record's parts must carry to be used by this reranker: each a hash
  * (features/record/format.ts `partKey`) of everything that produced the part — the text model
- * (id@revision); for images and frames also the image models with their revisions and
+ * (id@revision) and, for a text part with chunks, the chunking's max_tokens and overlap; for images and frames also the image models with their revisions and
  * preprocessing (the media port's `featureSignature`), the concept bank (classifier labels ×
  * text model), the ConSE and visual-passage settings; for videos also fps and max_frames.
  * A record written under any other configuration gets other keys, so it is recomputed, never used.
  * Pure: reads the ports' identities and the reranker's settings; runs no model.
  */
 import { partKey } from '../../features/record/index.js';
+import { chunkingKey, type ResolvedChunking } from '../chunking.js';
 import type { RerankerOptions } from '../options.js';
 import type { MediaPort, TextEncoderPort } from '../ports.js';
 import { conceptBankKey } from '../signals/concept-bank.js';
@@ -15,14 +16,27 @@ import { DEFAULT_BRIDGE } from '../signals/conse-bridge.js';
 import { DEFAULT_VISUAL_PASSAGE } from '../signals/visual-passage.js';
 
 export interface RecordKeys {
+  /** The text part's key without chunking. */
   text: string;
+  /** The text part's key when made with this chunking (its chunks depend on max_tokens and overlap). */
+  textFor(chunking: ResolvedChunking | undefined): string;
   /** Undefined when the media port cannot say what produces its features. */
   image?: string;
   video?: (fps: number, maxFrames: number) => string;
 }
 
 export function recordKeys(text: Pick<TextEncoderPort, 'id'>, media: Pick<MediaPort, 'classifierId' | 'classNames' | 'featureSignature'>, options: Pick<RerankerOptions, 'bridge' | 'visualPassage'>): RecordKeys {
-  const keys: RecordKeys = { text: partKey('text', { text: text.id }) };
+  const chunked = new Map<string, string>();
+  const textKey = partKey('text', { text: text.id });
+  const textFor = (c: ResolvedChunking | undefined) => {
+    if (!c) return textKey;
+    const ck = chunkingKey(c);
+    const m = `${ck.max_tokens}|${ck.overlap}`;
+    let v = chunked.get(m);
+    if (!v) chunked.set(m, (v = partKey('text', { text: text.id, chunking: ck })));
+    return v;
+  };
+  const keys: RecordKeys = { text: textKey, textFor };
   if (!media.featureSignature) return keys;
   const visual = {
     text: text.id,
@@ -50,6 +64,8 @@ export interface RecordShape {
   maxFrames: number;
   ocr: boolean;
   queryVectors: boolean;
+  /** The chunking the text parts are made with (their key depends on it); none: unchunked. */
+  chunking?: ResolvedChunking;
 }
 
 /**
@@ -61,7 +77,7 @@ export interface RecordShape {
 export function recordSignature(keys: RecordKeys, s: RecordShape): string {
   return partKey('text', {
     signature: 1,
-    text: keys.text,
+    text: keys.textFor(s.chunking),
     image: s.image ? (keys.image ?? null) : null,
     video: s.video ? (keys.video?.(s.fps, s.maxFrames) ?? null) : null,
     ocr: s.image && s.ocr,

@@ -10,9 +10,16 @@ import { contentId, decodeVector, decodeVisual, parseRecord, type VisualVectors 
 import type { RequestPlan } from '../stages/request.js';
 import type { RecordDocument } from './build.js';
 import type { RecordKeys } from './keys.js';
+import type { ChunkSpan, ResolvedChunking } from '../chunking.js';
+
+/** A text's stored chunks: spans (empty: the text fits in one chunk) and the vectors `c.v` held (chunks after the first, or all). */
+export interface StoredChunks {
+  spans: ChunkSpan[];
+  vectors: Float32Array[];
+}
 
 export interface StoredDocument {
-  text?: { passage?: Float32Array; query?: Float32Array };
+  text?: { passage?: Float32Array; query?: Float32Array; chunks?: StoredChunks };
   image?: VisualVectors & { ocrText?: string; ocrVector?: Float32Array };
   video?: { frames: VisualVectors[]; times: number[] };
 }
@@ -42,9 +49,15 @@ export function storedFeatures(p: RequestPlan, records: ReadonlyArray<unknown> |
     try {
       const t = record.text;
       if (t && d.text !== undefined) {
-        if (t.k !== keys.text) reject(`documents[${i}].text: made by another text model or settings`);
+        // a part made with this call's chunking carries its chunks; one made without still serves its vectors
+        const chunkedKey = p.recordChunking ? keys.textFor(p.recordChunking) : undefined;
+        if (t.k !== keys.text && t.k !== chunkedKey) reject(`documents[${i}].text: made by another text model or settings`);
         else if (t.h !== contentId(d.text)) reject(`documents[${i}].text: made from another text`);
-        else s.text = { passage: decodeVector(t.p), ...(t.q ? { query: decodeVector(t.q) } : {}) };
+        else {
+          const passage = decodeVector(t.p);
+          s.text = { passage, ...(t.q ? { query: decodeVector(t.q) } : {}) };
+          if (t.k === chunkedKey && t.c) s.text.chunks = storedChunks(t.c, passage.length, p.recordChunking!.firstIsWhole);
+        }
       }
       const im = record.image;
       if (im && d.image !== undefined) {
@@ -81,11 +94,24 @@ export function storedFeatures(p: RequestPlan, records: ReadonlyArray<unknown> |
  * from this very content? What write-back and backfill ask to find the documents whose record must
  * be (re)written; `storedFeatures` above decides the same per request.
  */
-export function recordCovers(x: unknown, d: RecordDocument, keys: RecordKeys, o: { fps: number; maxFrames: number; ocr: boolean }): boolean {
+export function recordCovers(x: unknown, d: RecordDocument, keys: RecordKeys, o: { fps: number; maxFrames: number; ocr: boolean; chunking?: ResolvedChunking }): boolean {
   const { record } = parseRecord(x);
   if (!record) return false;
-  if (d.text !== undefined && (record.text?.k !== keys.text || record.text.h !== contentId(d.text))) return false;
+  if (d.text !== undefined && (record.text?.k !== keys.textFor(o.chunking) || record.text.h !== contentId(d.text))) return false;
   if (d.image !== undefined && (!keys.image || record.image?.k !== keys.image || record.image.r !== contentId(d.image) || (o.ocr && !record.image.ocr))) return false;
   if (d.video !== undefined && (!keys.video || record.video?.k !== keys.video(d.fps ?? o.fps, d.max_frames ?? o.maxFrames) || record.video.r !== contentId(d.video))) return false;
   return true;
+}
+
+/** Throws (RangeError) when the offsets and the vectors do not agree. */
+function storedChunks(c: { o: number[]; v?: string }, dim: number, firstIsWhole: boolean): StoredChunks {
+  if (c.o.length % 2) throw new RangeError('chunk offsets come in pairs');
+  const spans: ChunkSpan[] = [];
+  for (let k = 0; k < c.o.length; k += 2) spans.push({ start: c.o[k]!, end: c.o[k + 1]! });
+  const want = spans.length === 0 ? 0 : spans.length - (firstIsWhole ? 1 : 0);
+  const flat = c.v ? decodeVector(c.v) : new Float32Array(0);
+  if (flat.length !== want * dim) throw new RangeError(`${spans.length} chunks need ${want} vectors of ${dim}, the record holds ${flat.length / dim}`);
+  const vectors: Float32Array[] = [];
+  for (let k = 0; k < want; k++) vectors.push(flat.slice(k * dim, (k + 1) * dim));
+  return { spans, vectors };
 }

@@ -7,6 +7,7 @@
  * The same vector serves image → text ("image_text"), with the document's text on the query side.
  */
 import { dot, weightedMean } from '../../util/vector.js';
+import { poolFrames, type FramePooling } from './frame-pooling.js';
 
 export interface VisualMix {
   /** Weight of the visual passage; the ConSE bridge gets 1 − passage. */
@@ -29,12 +30,12 @@ export interface TextVisualResult {
 }
 
 /** Raw text↔visual signal for an image (one vector) or a video (one per frame, mean-pooled). */
-export function textVisualRaw(query: Float32Array, frames: Float32Array[]): TextVisualResult {
+export function textVisualRaw(query: Float32Array, frames: Float32Array[], pooling?: FramePooling): TextVisualResult {
   if (frames.length === 1) return { raw: dot(query, frames[0]!) };
-  const raw = dot(query, weightedMean(frames));
+  const values = frames.map((f) => dot(query, f));
+  const raw = poolFrames(values, pooling) ?? dot(query, weightedMean(frames));
   let best = { index: 0, raw: -Infinity };
-  frames.forEach((f, i) => {
-    const r = dot(query, f);
+  values.forEach((r, i) => {
     if (r > best.raw) best = { index: i, raw: r };
   });
   return { raw, bestFrame: best };

@@ -6,7 +6,9 @@
  */
 import { vlrError } from '../../errors.js';
 import { resolveWeights } from '../fusion.js';
-import type { RerankerOptions } from '../options.js';
+import { resolveChunking, type ResolvedChunking } from '../chunking.js';
+import type { ProcessOptions, RerankerOptions } from '../options.js';
+import type { FramePooling } from '../signals/frame-pooling.js';
 import type { DualEncoderPort, RerankerPorts } from '../ports.js';
 import type { NormalizedInput } from '../types.js';
 
@@ -27,9 +29,15 @@ export interface RequestPlan {
   maxFrames: number;
   clip?: DualEncoderPort;
   weights: Record<string, number>;
+  /** Long document texts in chunks against a text query (needs the text port's token counter). */
+  chunking?: ResolvedChunking;
+  /** The chunking in effect whatever the query: the one feature records of this call are made and read with. */
+  recordChunking?: ResolvedChunking;
+  /** How a video's frames' values become its value (signals/frame-pooling.ts). */
+  framePooling?: FramePooling;
 }
 
-export function planRequest(req: NormalizedInput, ports: RerankerPorts, options: RerankerOptions): RequestPlan {
+export function planRequest(req: NormalizedInput, ports: RerankerPorts, options: RerankerOptions, call: Pick<ProcessOptions, 'chunking' | 'framePooling'> = {}): RequestPlan {
   const weights = resolveWeights(options.weights, req.weights);
   const useLocal = req.backend !== 'remote';
   const useRemote = req.backend !== 'local';
@@ -47,7 +55,9 @@ export function planRequest(req: NormalizedInput, ports: RerankerPorts, options:
   if (clip && !clip.forRanking) {
     throw vlrError('VLR_MODEL_NOT_ALLOWED', `model ${clip.id} has random weights (a test fixture) and is refused for ranking`);
   }
-  return { req, useLocal, useRemote, qHasText, qHasVisual, anyDocText, ocr, fps, maxFrames, clip, weights };
+  const recordChunking = ports.text.countTokens && useLocal ? resolveChunking(call.chunking ?? options.chunking, ports.text.maxTokens) : undefined;
+  const chunking = qHasText ? recordChunking : undefined;
+  return { req, useLocal, useRemote, qHasText, qHasVisual, anyDocText, ocr, fps, maxFrames, clip, weights, ...(chunking ? { chunking } : {}), ...(recordChunking ? { recordChunking } : {}), framePooling: call.framePooling ?? options.framePooling };
 }
 
 /**

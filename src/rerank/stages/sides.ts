@@ -80,11 +80,17 @@ export function documentSides(
     };
     if (texts.textP !== undefined) side.textPassageVec = countText(texts.textP, pv);
     if (texts.textQ !== undefined) side.textQueryVec = countText(texts.textQ, qv);
+    const computedChunks = texts.chunks ? texts.chunks.idx.map((k) => countText(k, pv)!) : undefined;
     if (textSource) sources.text = textSource;
     if (st?.text && d.text !== undefined) {
       if (p.qHasText && st.text.passage) side.textPassageVec = st.text.passage;
       if (p.qHasVisual && st.text.query) side.textQueryVec = st.text.query;
       if ((p.qHasText && st.text.passage) || (p.qHasVisual && st.text.query)) sources.text = sources.text ? `${origin}+${sources.text}` : origin;
+    }
+    // a long text in chunks: chunk 0 is the passage vector itself when it is the text as the model cuts it
+    const chunked = texts.chunks ? { spans: texts.chunks.spans, vectors: computedChunks! } : st?.text?.chunks;
+    if (p.chunking && chunked && chunked.spans.length > 1 && side.textPassageVec && d.text !== undefined) {
+      side.textChunks = { spans: chunked.spans, text: d.text, vectors: p.chunking.firstIsWhole ? [side.textPassageVec, ...chunked.vectors] : chunked.vectors };
     }
     if (texts.ocr !== undefined) side.ocrVec = countText(texts.ocr, pv);
     const visualOf = (entries: VisualEntry[]) => ({

@@ -13,6 +13,7 @@ import type { VisualText, VisualTextMemo } from '../visual-text.js';
 import type { DocumentMedia } from './media.js';
 import type { RequestPlan } from './request.js';
 import type { StoredDocument } from '../records/use.js';
+import { chunkSpans, chunkTexts, type ChunkSpan, type TokenCounter } from '../chunking.js';
 
 /** One image's or frame's visual text, with the index of its passage in `passageTexts`. */
 export type VisualEntry = VisualText & { idx: number };
@@ -27,6 +28,8 @@ export interface DocumentTexts {
   video?: VisualEntry[];
   /** The OCR text of the document image, as a passage. */
   ocr?: number;
+  /** A text longer than the window, in chunks: their spans and the passages of those after the first (or all, see chunking.ts). */
+  chunks?: { spans: ChunkSpan[]; idx: number[] };
 }
 
 export interface TextPlan {
@@ -52,6 +55,7 @@ export function planTexts(
   visual: VisualTextMemo,
   classNames: string[],
   stored: ReadonlyArray<StoredDocument | undefined> = [],
+  counter?: TokenCounter,
 ): TextPlan {
   const { req, useLocal, qHasText, qHasVisual, anyDocText, ocr } = p;
   const queryTexts: string[] = [];
@@ -71,7 +75,10 @@ export function planTexts(
     // a document whose image or video could not be read is still scored on its text
     if (!useLocal) return {};
     // vectors a usable feature record holds are not planned (sides.ts takes them from the record)
+    const c = p.chunking;
+    const spans = c && counter && d.text !== undefined && !st?.text?.chunks ? chunkSpans(d.text, c, counter) : undefined;
     return {
+      ...(spans ? { chunks: { spans, idx: chunkTexts(d.text!, spans, c!).slice(c!.firstIsWhole ? 1 : 0).map(pi) } } : {}),
       textP: qHasText && d.text !== undefined && !st?.text?.passage ? pi(d.text) : -1,
       textQ: qHasVisual && d.text !== undefined && !st?.text?.query ? qi(d.text) : -1,
       image: qHasText && f?.image && bank ? visualPlan([f.image]) : undefined,

@@ -1,12 +1,14 @@
 /**
  * The record signature kept beside each stored record (rerank/records/keys.ts): the same for the
- * same configuration, different as soon as any part key, the video sampling, OCR or the
- * query-side vectors differ — so backfill's `term` query finds every record made otherwise.
+ * same configuration, different as soon as any part key, the chunking, the video sampling, OCR or
+ * the query-side vectors differ — so backfill's `term` query finds every record made otherwise.
  */
 import { describe, expect, it } from 'vitest';
 import { recordSignature, type RecordKeys, type RecordShape } from '../../../src/rerank/records/keys.js';
 
-const keys: RecordKeys = { text: 't1', image: 'i1', video: (fps, mf) => `v-${fps}-${mf}` };
+/** Part keys as recordKeys makes them: the text key names the chunking it was made with. */
+const textKeys = (t: string): Pick<RecordKeys, 'text' | 'textFor'> => ({ text: t, textFor: (c) => (c ? `${t}-chunks-${c.maxTokens}-${c.overlap}` : t) });
+const keys: RecordKeys = { ...textKeys('t1'), image: 'i1', video: (fps, mf) => `v-${fps}-${mf}` };
 const shape: RecordShape = { image: true, video: true, fps: 1, maxFrames: 16, ocr: false, queryVectors: true };
 
 describe('record signature', () => {
@@ -14,7 +16,8 @@ describe('record signature', () => {
     const base = recordSignature(keys, shape);
     expect(recordSignature({ ...keys }, { ...shape })).toBe(base);
     const variants = [
-      recordSignature({ ...keys, text: 't2' }, shape),
+      recordSignature({ ...keys, ...textKeys('t2') }, shape),
+      recordSignature(keys, { ...shape, chunking: { maxTokens: 512, overlap: 128, aggregate: 'max', firstIsWhole: true } as NonNullable<RecordShape['chunking']> }),
       recordSignature({ ...keys, image: 'i2' }, shape),
       recordSignature(keys, { ...shape, fps: 2 }),
       recordSignature(keys, { ...shape, maxFrames: 8 }),
@@ -28,6 +31,6 @@ describe('record signature', () => {
   it('ignores what the pipeline does not hold (no video field: video sampling does not matter)', () => {
     const noVideo = { ...shape, video: false };
     expect(recordSignature(keys, { ...noVideo, fps: 5 })).toBe(recordSignature(keys, noVideo));
-    expect(recordSignature({ text: 't1' }, { ...noVideo, image: false, ocr: true })).toBe(recordSignature({ text: 't1' }, { ...noVideo, image: false }));
+    expect(recordSignature(textKeys('t1'), { ...noVideo, image: false, ocr: true })).toBe(recordSignature(textKeys('t1'), { ...noVideo, image: false }));
   });
 });

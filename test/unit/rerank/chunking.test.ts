@@ -1,0 +1,96 @@
+/**
+ * The chunker of long texts (src/rerank/chunking.ts) with the real bge-small tokenizer: a text within
+ * the window is one chunk; a longer one is cut into chunks of whole words, each within the window,
+ * covering the text, consecutive chunks sharing at most `overlap` tokens and starting at a paragraph
+ * when one begins within the overlap; aggregates and excerpts; and the pipeline setting's validation.
+ */
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { beforeAll, expect, it } from 'vitest';
+import { TextTokenizer } from '../../../src/models/tokenizer.js';
+import { aggregateChunks, chunkSpans, chunkTexts, excerpt, resolveChunking, type TokenCounter } from '../../../src/rerank/chunking.js';
+import { pipelineSchema } from '../../../src/pipelines/schema.js';
+import { MODELS } from '../../helpers/paths.js';
+
+let counter: TokenCounter;
+beforeAll(async () => {
+  const tok = await TextTokenizer.fromFile(join(MODELS, 'bge-small-en-v1.5', 'tokenizer.json'), 512);
+  counter = { maxTokens: 512, countTokens: (t) => tok.encode(t).fullLength };
+});
+
+const words = (n: number, seed = 0) => Array.from({ length: n }, (_, i) => `word${(i * 7 + seed) % 97}`).join(' ');
+const c512 = () => resolveChunking({ overlap: 128, aggregate: 'max' }, 512)!;
+
+it('a text within the window is one chunk (no spans)', () => {
+  expect(chunkSpans('A short abstract.', c512(), counter)).toBeUndefined();
+  expect(chunkSpans(words(100), c512(), counter)).toBeUndefined();
+});
+
+it('a long text: chunks of whole words within the window, covering it, sharing at most the overlap', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 300, max: 1500 }), fc.integer({ min: 0, max: 96 }), fc.integer({ min: 0, max: 200 }), (n, seed, overlap) => {
+      const text = words(n, seed);
+      const c = resolveChunking({ overlap, aggregate: 'max' }, 512)!;
+      const spans = chunkSpans(text, c, counter);
+      if (counter.countTokens(text) <= 512) return expect(spans).toBeUndefined();
+      expect(spans!.length).toBeGreaterThan(1);
+      expect(spans![0]!.start).toBe(0);
+      expect(spans!.at(-1)!.end).toBe(text.length);
+      const texts = chunkTexts(text, spans!, c);
+      expect(texts[0]).toBe(text); // chunk 0 is the text as the model cuts it
+      spans!.forEach((s, i) => {
+        const t = text.slice(s.start, s.end);
+        expect(t).toBe(t.trim()); // whole words
+        expect(counter.countTokens(t)).toBeLessThanOrEqual(512);
+        if (i > 0) {
+          const prev = spans![i - 1]!;
+          expect(s.start).toBeGreaterThan(prev.start);
+          expect(s.start).toBeLessThanOrEqual(prev.end + 1); // no gap
+          const shared = prev.end > s.start ? counter.countTokens(text.slice(s.start, prev.end)) - 2 : 0;
+          expect(shared).toBeLessThanOrEqual(c.overlap);
+        }
+      });
+    }),
+    { numRuns: 25 },
+  );
+});
+
+it('a chunk starts where a paragraph begins within the overlap', () => {
+  // a first paragraph that ends ~60 tokens before the window does
+  let n = 10;
+  while (counter.countTokens(words(n + 1)) < 450) n++;
+  const first = words(n);
+  const text = `${first}\n\nThe passage that matters starts here. ${words(300, 5)}`;
+  const spans = chunkSpans(text, c512(), counter)!;
+  expect(spans[1]!.start).toBe(text.indexOf('The passage that matters'));
+});
+
+it('max_tokens below the window: chunk 0 is its own substring', () => {
+  const c = resolveChunking({ max_tokens: 128, overlap: 32, aggregate: 'mean' }, 512)!;
+  expect(c.firstIsWhole).toBe(false);
+  const text = words(400);
+  const spans = chunkSpans(text, c, counter)!;
+  expect(spans.length).toBeGreaterThan(3);
+  const texts = chunkTexts(text, spans, c);
+  expect(texts[0]).toBe(text.slice(0, spans[0]!.end));
+  for (const t of texts) expect(counter.countTokens(t)).toBeLessThanOrEqual(128);
+});
+
+it('aggregates and the best chunk; excerpts quote the chunk', () => {
+  expect(aggregateChunks([0.2, 0.6, 0.4], 'max')).toEqual({ raw: 0.6, best: 1 });
+  expect(aggregateChunks([0.2, 0.6, 0.4], 'mean').raw).toBeCloseTo(0.4, 9);
+  expect(aggregateChunks([0.2, 0.6, 0.4], 'max_mean').raw).toBeCloseTo(0.5, 9);
+  const text = `${'x '.repeat(10)}${words(80)}`;
+  const e = excerpt(text, { start: 20, end: text.length }, 60);
+  expect(e.endsWith('…')).toBe(true);
+  expect(text.slice(20)).toContain(e.slice(0, -1));
+});
+
+it('the pipeline setting: true takes the defaults, false turns it off, a bad value names the key', () => {
+  const base = { index_patterns: ['kb-*'], fields: { text: ['text'] } };
+  expect(pipelineSchema.parse({ ...base, scorer: { chunking: true } }).scorer.chunking).toEqual({ overlap: 128, aggregate: 'max' });
+  expect(pipelineSchema.parse({ ...base, scorer: { chunking: false } }).scorer.chunking).toBe(false);
+  const bad = pipelineSchema.safeParse({ ...base, scorer: { chunking: { aggregate: 'median' } } });
+  expect(bad.success).toBe(false);
+  expect(bad.error!.issues[0]!.path.join('.')).toContain('scorer.chunking');
+});
