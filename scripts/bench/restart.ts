@@ -17,6 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ensureDemoIndices, type DemoIndexName } from '../demo/indices.js';
 import { loadPipelines } from '../../src/pipelines/index.js';
+import { Reranker } from '../../src/rerank/reranker.js';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(name);
@@ -82,7 +83,11 @@ console.log(`bench:restart — ${NAMES.map((n) => n + SUFFIX).join(', ')} on ${E
 const a = await serve();
 try {
   const t = Date.now();
-  const reports = await ensureDemoIndices({ proxyUrl: a.url, dataDir: resolve(SHARED, 'data'), names: NAMES, pipelines, suffix: SUFFIX });
+  // the record keys of this install: a kept index is reused only when every record is current
+  const keysOf = new Reranker({ modelsDir: resolve(SHARED, 'models'), mediaRoots: [resolve(SHARED, 'data')], device: 'cpu' });
+  const recordKeys = await keysOf.recordKeys();
+  await keysOf.close();
+  const reports = await ensureDemoIndices({ proxyUrl: a.url, dataDir: resolve(SHARED, 'data'), names: NAMES, pipelines, suffix: SUFFIX, recordKeys });
   for (const r of reports as Array<(typeof reports)[number] & { records?: number }>) console.log(`  ${r.name}${SUFFIX}: ${r.action}, ${r.docs} documents${r.records !== undefined ? `, ${r.records} current records` : ''}`);
   console.log(`  (${((Date.now() - t) / 1000).toFixed(1)} s)`);
 } finally {
