@@ -137,7 +137,16 @@ export class RedisTier {
           this.#count('hit');
           return v;
         }
-        if (!(await this.#redis.exists(this.#lockKey(key)))) break; // the holder gave up: compute
+        if (!(await this.#redis.exists(this.#lockKey(key)))) {
+          // the lock is gone: the holder wrote its value just before releasing it (one connection,
+          // in order), or gave up. Between our GET and this EXISTS it may have done both: look once more.
+          const last = await this.#redis.getBuffer(this.#valueKey(key));
+          if (last) {
+            this.#count('hit');
+            return last;
+          }
+          break; // the holder gave up: compute
+        }
       } catch (e) {
         this.#error(e);
         return undefined;
