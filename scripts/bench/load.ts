@@ -17,11 +17,11 @@
  *
  * Usage: npm run bench:load [-- --clients 200 --seconds 60 --engine http://127.0.0.1:19200 --honour-retry-after --cpu-profile DIR]
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Pool } from 'undici';
+import { spawnServe } from './serve-process.js';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(name);
@@ -69,22 +69,7 @@ async function engineSetup(): Promise<void> {
 async function startServer(): Promise<{ url: string; stop(): void }> {
   const pipelines = mkdtempSync(join(tmpdir(), 'vlr-bench-load-'));
   writeFileSync(join(pipelines, 'bench.yaml'), `name: bench-load\nindex_patterns: [${INDEX}]\nfailure: fail_open\nbudget_ms: 5000\nwindow: {default: 20, max: 100}\nfields: {text: [title, text]}\n`);
-  const child = spawn(process.execPath, [...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : []), '--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--upstream', ENGINE, '--models-dir', join(SHARED, 'models'), '--log-level', 'warn'], {
-    cwd: REPO,
-    env: { ...process.env, VLRERANK_PIPELINES_DIR: pipelines },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const url = await new Promise<string>((res, rej) => {
-    let buf = '';
-    const on = (c: Buffer) => {
-      buf += c.toString();
-      const m = /listening on (http:\/\/[^\s"]+)/.exec(buf) ?? /"url":"(http:\/\/[^"]+)"/.exec(buf);
-      if (m) res(m[1]!);
-    };
-    child.stdout!.on('data', on);
-    child.stderr!.on('data', on);
-    child.on('exit', (code) => rej(new Error(`vlrerank exited ${code}: ${buf.slice(-2000)}`)));
-  });
+  const { url, child } = await spawnServe({ upstream: ENGINE, modelsDir: join(SHARED, 'models'), env: { VLRERANK_PIPELINES_DIR: pipelines }, nodeArgs: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [] });
   return { url, stop: () => child.kill('SIGTERM') };
 }
 

@@ -13,11 +13,12 @@
  *
  *   npm run bench:restart [-- --engine http://127.0.0.1:19200 --clean]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ensureDemoIndices, type DemoIndexName } from '../demo/indices.js';
 import { loadPipelines } from '../../src/pipelines/index.js';
 import { Reranker } from '../../src/rerank/reranker.js';
+import { spawnServe } from './serve-process.js';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(name);
@@ -33,22 +34,7 @@ const QUERIES: Record<string, string> = { grocery: 'green apple with a clear aci
 const MEDIA_MODELS = /efficientnet|nanodet|ppocr|clip/i;
 
 async function serve(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--upstream', ENGINE, '--models-dir', resolve(SHARED, 'models'), '--log-level', 'warn'], {
-    cwd: REPO,
-    env: { ...process.env, VLRERANK_STORE_DISK_PATH: 'off', VLRERANK_MEDIA_ROOTS: resolve(SHARED, 'data') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const url = await new Promise<string>((res, rej) => {
-    let buf = '';
-    const on = (c: Buffer) => {
-      buf += c.toString();
-      const m = /listening on (http:\/\/[^\s"]+)/.exec(buf) ?? /"url":"(http:\/\/[^"]+)"/.exec(buf);
-      if (m) res(m[1]!);
-    };
-    child.stdout!.on('data', on);
-    child.stderr!.on('data', on);
-    child.on('exit', (code) => rej(new Error(`vlrerank exited ${code}: ${buf.slice(-2000)}`)));
-  });
+  const { url, child } = await spawnServe({ upstream: ENGINE, modelsDir: resolve(SHARED, 'models'), env: { VLRERANK_STORE_DISK_PATH: 'off', VLRERANK_MEDIA_ROOTS: resolve(SHARED, 'data') } });
   // models warm (readiness), so the first search measures the rerank, not the model loading
   for (let i = 0; i < 600; i++) {
     const r = await fetch(`${url}/_vlrerank/health?ready`).catch(() => undefined);

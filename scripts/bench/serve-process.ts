@@ -1,0 +1,29 @@
+/**
+ * `vlrerank serve` as a process of its own, for the benchmarks that measure a real server from the
+ * outside (bench:load, bench:restart): spawned with tsx from this checkout on a free port, resolved
+ * with its URL once it says where it listens. Never waits for readiness (callers decide).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+
+const REPO = resolve(import.meta.dirname, '../..');
+
+export async function spawnServe(o: { upstream: string; modelsDir: string; env?: Record<string, string>; nodeArgs?: string[] }): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--upstream', o.upstream, '--models-dir', o.modelsDir, '--log-level', 'warn'], {
+    cwd: REPO,
+    env: { ...process.env, ...o.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = await new Promise<string>((res, rej) => {
+    let buf = '';
+    const on = (c: Buffer) => {
+      buf += c.toString();
+      const m = /listening on (http:\/\/[^\s"]+)/.exec(buf) ?? /"url":"(http:\/\/[^"]+)"/.exec(buf);
+      if (m) res(m[1]!);
+    };
+    child.stdout!.on('data', on);
+    child.stderr!.on('data', on);
+    child.on('exit', (code) => rej(new Error(`vlrerank exited ${code}: ${buf.slice(-2000)}`)));
+  });
+  return { url, child };
+}
