@@ -18,7 +18,7 @@ import { adminRouter, type AdminRouteDeps } from './admin-routes.js';
 import { errorHandler, type ErrorDeps } from './errors.js';
 import { ingestRouter } from './ingest-routes.js';
 import type { NodeHandler } from './proxy-route.js';
-import { compatRerankRouter, rerankRouter } from './rerank-routes.js';
+import { compatRerankRouter, rerankRouter, type RerankRouteDeps } from './rerank-routes.js';
 import { searchRouter, type SearchRouteHandler } from './search-routes.js';
 import { uiRouter, type UiRouteDeps } from './ui-routes.js';
 
@@ -29,7 +29,8 @@ export interface HttpDeps {
   pool: UpstreamPool;
   search: SearchHandlerDeps;
   ingest: IngestDeps;
-  reranker: Pick<Reranker, 'process'>;
+  /** Its admission controller, when present, lets the rerank routes refuse before reading a body. */
+  reranker: RerankRouteDeps['reranker'];
   admin: AdminRouteDeps;
   /** Absent: no UI (config.server.ui false). */
   ui?: UiRouteDeps;

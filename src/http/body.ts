@@ -29,6 +29,19 @@ export function bodyRefused(req: IncomingMessage | undefined): boolean {
   return !!req && refused.has(req);
 }
 
+/** Bodies at most this large are drained after an early answer (keeps the connection); larger ones close it. */
+const DRAIN_UNREAD_MAX = 64 * 1024;
+
+/**
+ * The request is answered without reading its body (e.g. a 429 decided from the headers). Node
+ * drains a small unread body itself after the answer, keeping the connection; a large or chunked
+ * one is not worth reading: mark it so the answer closes the connection.
+ */
+export function answerUnread(req: IncomingMessage): void {
+  const declared = Number(req.headers['content-length']);
+  if (req.headers['transfer-encoding'] !== undefined || !(declared <= DRAIN_UNREAD_MAX)) refused.add(req);
+}
+
 function tooLarge(req: IncomingMessage, maxBytes: number, what: string) {
   refused.add(req);
   return vlrError('VLR_BODY_TOO_LARGE', `request body ${what} is larger than server.maxJsonBodyBytes (${maxBytes} bytes)`, { details: { max_bytes: maxBytes } });

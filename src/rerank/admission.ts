@@ -154,6 +154,24 @@ export class Admission {
     };
   }
 
+  /**
+   * The refusal any request from `client` would get now, whatever its size, or undefined when one
+   * might be admitted: nothing can start, and the queue (or this client's share of it) is full or
+   * its estimated wait is past maxQueueWaitMs. Lets an HTTP route answer 429 before it reads and
+   * parses a body it would refuse anyway (the refusal is counted as one). Budget-based shedding
+   * depends on the request and stays in acquire().
+   */
+  refuseEarly(client?: string): VlrerankError | undefined {
+    if (this.#queue.length === 0 && this.#held === 0 && this.#canStart(1)) return undefined;
+    try {
+      this.#checkRoom(1, client ?? '');
+    } catch (e) {
+      return e as VlrerankError;
+    }
+    const wait = this.estimateWaitMs();
+    return wait > this.limits.maxQueueWaitMs ? this.#waitRefusal(wait) : undefined;
+  }
+
   /** A permit at once, a place in the queue, or a rejection with VLR_OVERLOADED. */
   acquire(req: AdmissionRequest): Promise<Permit> {
     try {
@@ -176,7 +194,7 @@ export class Admission {
     if (req.deadline !== undefined && now + wait >= req.deadline) {
       throw this.#refuse('budget', `the estimated rerank queue wait (${Math.round(wait)} ms) exceeds the ${Math.max(0, Math.round(req.deadline - now))} ms left of the budget`);
     }
-    if (wait > L.maxQueueWaitMs) throw this.#refuse('wait_estimate', `the estimated rerank queue wait (${Math.round(wait)} ms) exceeds rerank.admission.maxQueueWaitMs (${L.maxQueueWaitMs})`);
+    if (wait > L.maxQueueWaitMs) throw this.#waitRefusal(wait);
 
     return new Promise<Permit>((resolve, reject) => {
       const w: Waiter = { req, cost, client, enqueuedAt: now, resolve, reject, timer: undefined };
@@ -246,6 +264,10 @@ export class Admission {
     if (L.clientShare < 1 && (this.#byClient.get(client) ?? 0) >= share) {
       throw this.#refuse('client_share', `this client already has ${share} rerank requests queued (rerank.admission.clientShare)`);
     }
+  }
+
+  #waitRefusal(wait: number): VlrerankError {
+    return this.#refuse('wait_estimate', `the estimated rerank queue wait (${Math.round(wait)} ms) exceeds rerank.admission.maxQueueWaitMs (${this.limits.maxQueueWaitMs})`);
   }
 
   #enter(cost: number, client: string): void {

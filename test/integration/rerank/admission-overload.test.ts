@@ -8,6 +8,7 @@
  * admission controller (no fake), so the search case does not depend on timing.
  */
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Permit } from '../../../src/rerank/admission.js';
 import type { RunningServer } from '../../../src/server/start.js';
@@ -55,6 +56,28 @@ describe('/v1/rerank under overload', () => {
     const metrics = await (await fetch(`${srv.url}/_vlrerank/metrics`)).text();
     expect(metrics).toMatch(/vlrerank_rerank_shed_total\{reason="[a-z_]+"\} [1-9]/);
     expect(metrics).toMatch(/vlrerank_rerank_admission\{what="queued"\} 0/);
+  });
+
+  it('refuses before reading the body when the queue is full: a 429 for a body that never arrives, and a kept connection for small ones', async () => {
+    const a = srv.services.reranker.admission;
+    const held = await a.acquire({ cost: 1 });
+    const queued = [a.acquire({ cost: 1 }), a.acquire({ cost: 1 })];
+    try {
+      // headers promise 5 MB and not one byte follows: a reader of the body would wait for ever
+      const { port } = new URL(srv.url);
+      const big = await rawExchange(Number(port), [`POST /v1/rerank HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n{"query":`]);
+      expect(big[0]).toMatchObject({ status: 429, headers: { connection: 'close', 'retry-after': expect.stringMatching(/^[1-9]\d*$/) } });
+      expect(JSON.parse(big[0]!.body)).toMatchObject({ object: 'error', code: 429, type: 'es_rejected_execution_exception' });
+      // two small requests on one connection: both refused, the connection kept between them
+      const body = JSON.stringify({ query: 'oat milk', documents: ['oat drink'] });
+      const req = `POST /v1/rerank HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+      const small = await rawExchange(Number(port), [req, req]);
+      expect(small.map((r) => r.status)).toEqual([429, 429]);
+      expect(small[0]!.headers.connection).not.toBe('close');
+    } finally {
+      held.release();
+      for (const q of queued) (await q).release();
+    }
   });
 
   it('answers ES-shaped on /_vlrerank/rerank when the queue is full', async () => {
@@ -128,3 +151,51 @@ describe('reranked _search on Elasticsearch under overload', () => {
     for (const h of again.body.hits.hits) expect(h._score).toBeLessThanOrEqual(1);
   });
 });
+
+interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Send each request on one raw connection after the previous answer arrived, and return the
+ * answers (Content-Length bodies). Rejects after 10 s without a complete answer.
+ */
+function rawExchange(port: number, requests: string[]): Promise<RawAnswer[]> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1');
+    const answers: RawAnswer[] = [];
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`no complete answer within 10 s (got ${answers.length} of ${requests.length})`));
+    }, 10_000);
+    const next = () => {
+      if (answers.length === requests.length) {
+        clearTimeout(timer);
+        sock.destroy();
+        resolve(answers);
+      } else sock.write(requests[answers.length]!);
+    };
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const [statusLine, ...lines] = buf.subarray(0, end).toString('latin1').split('\r\n');
+        const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+        const len = Number(headers['content-length'] ?? 0);
+        if (buf.length < end + 4 + len) return;
+        answers.push({ status: Number(statusLine!.split(' ')[1]), headers, body: buf.subarray(end + 4, end + 4 + len).toString('utf8') });
+        buf = buf.subarray(end + 4 + len);
+        next();
+      }
+    });
+    sock.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    sock.on('connect', next);
+  });
+}

@@ -171,6 +171,46 @@ describe('rerank admission', () => {
     expect(a.snapshot()).toMatchObject({ queued: 3, shed: { client_share: 1 } });
   });
 
+  it('refuseEarly: nothing while a request could start or queue; the refusal any request would get once the queue or the client share is full', async () => {
+    const clock = new ManualClock();
+    const a = new Admission(limits({ maxInFlight: 1, maxQueued: 2, clientShare: 0.5 }), { clock });
+    expect(a.refuseEarly('x')).toBeUndefined(); // free slot
+    const running = await a.acquire({ cost: 1, client: 'x' });
+    expect(a.refuseEarly('x')).toBeUndefined(); // the queue has room
+    const q1 = a.acquire({ cost: 1, client: 'x' });
+    const share = a.refuseEarly('x'); // x holds its share (1 of 2)
+    expect(share?.details).toMatchObject({ shed_reason: 'client_share', retry_after_s: expect.any(Number) });
+    expect(a.refuseEarly('y')).toBeUndefined();
+    const q2 = a.acquire({ cost: 1, client: 'y' });
+    expect(a.refuseEarly('z')?.details.shed_reason).toBe('queue_full');
+    // each early refusal is counted like any other
+    expect(a.snapshot().shed).toMatchObject({ client_share: 1, queue_full: 1 });
+    running.release();
+    (await q1).release();
+    (await q2).release();
+    expect(a.refuseEarly('z')).toBeUndefined();
+  });
+
+  it('refuseEarly: an estimated wait past maxQueueWaitMs; and waiters for the warm-up count as a queue', async () => {
+    const clock = new ManualClock();
+    const a = new Admission(limits({ maxInFlight: 1, maxQueueWaitMs: 1000 }), { clock });
+    const first = await a.acquire({ cost: 100 });
+    clock.advance(5000);
+    first.release();
+    const running = await a.acquire({ cost: 100 });
+    expect(a.refuseEarly()?.details.shed_reason).toBe('wait_estimate');
+    running.release();
+
+    const w = new Admission(limits({ maxInFlight: 1, maxQueued: 1 }), { clock });
+    let ready!: () => void;
+    const warm = new Promise<void>((r) => (ready = r));
+    const held = w.holdUntil(warm, { cost: 1 });
+    expect(w.refuseEarly()?.details.shed_reason).toBe('queue_full');
+    ready();
+    await held;
+    expect(w.refuseEarly()).toBeUndefined();
+  });
+
   it('defaults are sized from the cores, and a request costs its texts, images and frames', () => {
     expect(defaultAdmissionLimits(2, { maxInFlight: 4 })).toMatchObject({ maxInFlight: 4, maxQueued: 16, maxInFlightDocuments: 512, maxQueuedDocuments: 2048 });
     expect(defaultAdmissionLimits(8, { maxInFlight: 4, maxQueued: 3 }).maxQueued).toBe(3);
