@@ -6,14 +6,15 @@
  * server.maxJsonDepth), per route: there is no global body parser (passthrough bodies stream).
  */
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { rerankCompat, rerankNative, type ApiAnswer, type CompatVersion } from '../api/rerank.js';
+import { API_WORK, rerankCompat, rerankNative, type ApiAnswer, type CompatVersion } from '../api/rerank.js';
 import type { Reranker } from '../rerank/reranker.js';
-import { readJson } from './body.js';
+import type { Admission } from '../rerank/admission.js';
+import { answerUnread, readJson } from './body.js';
 import { sendCompatError, type ErrorDeps } from './errors.js';
 import { clientId, clientSignal } from './request.js';
 
 export interface RerankRouteDeps extends ErrorDeps {
-  reranker: Pick<Reranker, 'process'>;
+  reranker: Pick<Reranker, 'process'> & { admission?: Pick<Admission, 'refuseEarly'> };
   maxJsonBodyBytes: number;
   maxJsonDepth: number;
 }
@@ -32,6 +33,21 @@ function jsonBody(deps: RerankRouteDeps) {
   };
 }
 
+/**
+ * 429 before the body is read when admission would refuse any request of this client now (queue
+ * or client share full, wait estimate past its bound, latency target broken by the load alone):
+ * a refused client costs its headers, not a read and a JSON parse of its body (issue 13: 429s
+ * answered fast under load).
+ */
+function admitEarly(deps: RerankRouteDeps) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const refusal = deps.reranker.admission?.refuseEarly(clientId(req), API_WORK);
+    if (!refusal) return next();
+    answerUnread(req);
+    next(refusal);
+  };
+}
+
 function reply(res: Response, a: ApiAnswer): void {
   for (const [k, v] of Object.entries(a.headers)) res.setHeader(k, v);
   res.json(a.body);
@@ -40,7 +56,7 @@ function reply(res: Response, a: ApiAnswer): void {
 /** `POST /_vlrerank/rerank`, mounted under /_vlrerank (errors go to the ES-shaped error handler). */
 export function rerankRouter(deps: RerankRouteDeps): Router {
   const r = Router();
-  r.post('/rerank', jsonBody(deps), async (req, res, next) => {
+  r.post('/rerank', admitEarly(deps), jsonBody(deps), async (req, res, next) => {
     try {
       reply(res, await rerankNative(deps.reranker, req.body, clientSignal(res), clientId(req)));
     } catch (e) {
@@ -59,11 +75,12 @@ export function compatRerankRouter(deps: RerankRouteDeps): Router {
       sendCompatError(res, e, deps);
     }
   };
+  const early = admitEarly(deps);
   const parser = jsonBody(deps);
   // every body-level error (bad JSON, 413, 415, depth) in the rerank API's shape, not ES-shaped
   const bodyErrors = (err: unknown, _req: Request, res: Response, _next: NextFunction) => sendCompatError(res, err, deps);
-  r.post('/v1/rerank', parser, bodyErrors, handler('v1'));
-  r.post('/v2/rerank', parser, bodyErrors, handler('v2'));
-  r.post('/rerank', parser, bodyErrors, handler('plain'));
+  r.post('/v1/rerank', early, parser, bodyErrors, handler('v1'));
+  r.post('/v2/rerank', early, parser, bodyErrors, handler('v2'));
+  r.post('/rerank', early, parser, bodyErrors, handler('plain'));
   return r;
 }
