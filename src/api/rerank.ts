@@ -43,9 +43,12 @@ function documentWarnings(out: RerankOutput): string[] {
   return out.errors.map((e) => `documents[${e.index}] scored without its media: ${e.code}: ${e.reason}`);
 }
 
+/** The kind of work of every rerank API call, for admission's service times (ProcessOptions.kind). */
+export const API_WORK = 'api';
+
 /** `POST /_vlrerank/rerank`. */
 export async function rerankNative(reranker: Pick<Reranker, 'process'>, input: unknown, signal?: AbortSignal, client?: string): Promise<ApiAnswer> {
-  const out = await reranker.process(input, { signal, client });
+  const out = await reranker.process(input, { signal, client, kind: API_WORK });
   return {
     headers: { ...timingHeaders(out), ...errorHeader(out) },
     // `errors`: documents whose media could not be read, scored on what was left — always, not only with explain
@@ -133,7 +136,7 @@ export async function rerankCompat(reranker: Pick<Reranker, 'process'>, version:
   const query = compatItem(body.query, 'query');
   const out = await reranker.process(
     { query, documents, ...(body.top_n !== undefined ? { top_n: body.top_n as number } : {}), ...(body.instruction !== undefined ? { instruction: body.instruction as string } : {}) },
-    { signal, client },
+    { signal, client, kind: API_WORK },
   );
   // Cohere v2 defaults return_documents to false; v1, Jina and vLLM return them by default.
   const withDocs = (body.return_documents as boolean | undefined) ?? version !== 'v2';

@@ -10,6 +10,13 @@
  * search's budget_ms) is shed before it waits; time spent queued counts against that budget
  * because the caller's deadline clock started before it asked.
  *
+ * Latency target (`latencyFactor`, default 2): a request is admitted only while its predicted time
+ * — queue wait + its cost at the service time per document measured under the current load — stays
+ * within latencyFactor × its cost at the service time the same kind of work had alone
+ * (service-times.ts). So admitted requests keep close to their idle latency and the rest are told
+ * at once to come back (429 + Retry-After) instead of sharing the CPU until all are slow (issue 13:
+ * admitted p99 under load ≤ 2× the p50 at low load). An idle server always admits.
+ *
  * Requests that arrive while the models warm up wait for the warm-up holding a place in this same
  * queue (`holdUntil`): counted against maxQueued, maxQueuedDocuments and the client share, refused
  * beyond them, and given up after maxQueueWaitMs — before, they piled up without a bound ahead of
@@ -20,71 +27,10 @@
  * and timers are constructor arguments so the queue can be tested step by step.
  */
 import { vlrError, type VlrerankError } from '../errors.js';
+import { ServiceTimes } from './service-times.js';
+import { realClock, type AdmissionClock, type AdmissionLimits, type AdmissionRequest, type AdmissionSnapshot, type Permit, type ShedReason } from './admission-limits.js';
 
-export interface AdmissionLimits {
-  /** Requests running at once. */
-  maxInFlight: number;
-  /** Documents of work (`cost`) running at once; a single request larger than this still runs alone. */
-  maxInFlightDocuments: number;
-  /** Requests waiting. */
-  maxQueued: number;
-  /** Documents of work waiting. */
-  maxQueuedDocuments: number;
-  /** Longest time a request waits in the queue before it is refused. */
-  maxQueueWaitMs: number;
-  /** Share (0–1] of the queue one client may hold; 1 turns per-client fairness off. */
-  clientShare: number;
-}
-
-export type ShedReason = 'queue_full' | 'documents_full' | 'client_share' | 'budget' | 'wait_estimate' | 'wait_timeout';
-
-export interface AdmissionRequest {
-  /** Documents of work (≥ 1). */
-  cost: number;
-  /** Who asks (remote address, a client header); undefined: the anonymous client. */
-  client?: string;
-  /** Absolute deadline on the admission clock; the request is shed when it cannot start before it. */
-  deadline?: number;
-  signal?: AbortSignal;
-}
-
-export interface Permit {
-  /** Time spent queued (ms). */
-  readonly queuedMs: number;
-  /** Give the slot back; the service time feeds the wait estimate. Safe to call more than once. */
-  release(): void;
-}
-
-export interface AdmissionSnapshot {
-  in_flight: number;
-  in_flight_documents: number;
-  /** Requests waiting: in the queue, and for the warm-up (`warming`). */
-  queued: number;
-  /** Of `queued`, those waiting for the model warm-up. */
-  warming: number;
-  queued_documents: number;
-  admitted: number;
-  shed: Record<ShedReason, number>;
-  /** Estimated wait of a request arriving now (ms); 0 until a service time was measured. */
-  estimated_wait_ms: number;
-  limits: AdmissionLimits;
-}
-
-export interface AdmissionClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const realClock: AdmissionClock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+export { defaultAdmissionLimits, type AdmissionClock, type AdmissionLimits, type AdmissionRequest, type AdmissionSnapshot, type Permit, type ShedReason } from './admission-limits.js';
 
 interface Waiter {
   req: AdmissionRequest;
@@ -96,9 +42,6 @@ interface Waiter {
   timer: unknown;
   onAbort?: () => void;
 }
-
-/** Weight of the newest sample in the moving average of service time per document. */
-const EWMA_ALPHA = 0.2;
 
 export class Admission {
   readonly limits: AdmissionLimits;
@@ -112,9 +55,9 @@ export class Admission {
   /** Requests holding a queue place while the models warm up (holdUntil). */
   #held = 0;
   #admitted = 0;
-  readonly #shed: Record<ShedReason, number> = { queue_full: 0, documents_full: 0, client_share: 0, budget: 0, wait_estimate: 0, wait_timeout: 0 };
-  /** Moving average of service ms per document, measured under the concurrency of the time. */
-  #msPerDoc: number | undefined;
+  readonly #shed: Record<ShedReason, number> = { queue_full: 0, documents_full: 0, client_share: 0, budget: 0, wait_estimate: 0, wait_timeout: 0, latency_target: 0 };
+  /** Service time per document of work: at the current load, and alone (service-times.ts). */
+  readonly #times = new ServiceTimes();
 
   constructor(limits: AdmissionLimits, options: { clock?: AdmissionClock; onShed?: (reason: ShedReason) => void } = {}) {
     this.limits = Object.freeze({ ...limits, maxInFlight: Math.max(1, Math.floor(limits.maxInFlight)) });
@@ -129,14 +72,16 @@ export class Admission {
    * ms/doc ÷ k is the drain time of what is ahead.
    */
   estimateWaitMs(): number {
-    if (this.#msPerDoc === undefined || this.#canStart(1)) return 0;
+    const perDoc = this.#times.loaded();
+    if (perDoc === undefined || this.#canStart(1)) return 0;
     const ahead = this.#queuedDocs + this.#inFlightDocs / 2;
-    return (ahead * this.#msPerDoc) / this.limits.maxInFlight;
+    return (ahead * perDoc) / this.limits.maxInFlight;
   }
 
   /** Seconds a refused client should wait before retrying (≥ 1, HTTP Retry-After). */
   retryAfterSeconds(): number {
-    const drain = this.#msPerDoc === undefined ? 1000 : ((this.#queuedDocs + this.#inFlightDocs) * this.#msPerDoc) / this.limits.maxInFlight;
+    const perDoc = this.#times.loaded();
+    const drain = perDoc === undefined ? 1000 : ((this.#queuedDocs + this.#inFlightDocs) * perDoc) / this.limits.maxInFlight;
     return Math.min(300, Math.max(1, Math.ceil(drain / 1000)));
   }
 
@@ -161,15 +106,19 @@ export class Admission {
    * parses a body it would refuse anyway (the refusal is counted as one). Budget-based shedding
    * depends on the request and stays in acquire().
    */
-  refuseEarly(client?: string): VlrerankError | undefined {
-    if (this.#queue.length === 0 && this.#held === 0 && this.#canStart(1)) return undefined;
-    try {
-      this.#checkRoom(1, client ?? '');
-    } catch (e) {
-      return e as VlrerankError;
+  refuseEarly(client?: string, kind = ''): VlrerankError | undefined {
+    if (!(this.#queue.length === 0 && this.#held === 0 && this.#canStart(1))) {
+      try {
+        this.#checkRoom(1, client ?? '');
+      } catch (e) {
+        return e as VlrerankError;
+      }
+      const wait = this.estimateWaitMs();
+      if (wait > this.limits.maxQueueWaitMs) return this.#waitRefusal(wait);
     }
-    const wait = this.estimateWaitMs();
-    return wait > this.limits.maxQueueWaitMs ? this.#waitRefusal(wait) : undefined;
+    // the latency target refuses a request of any size when the load alone (no wait) breaks it
+    if (this.#targetApplies(kind) && this.#times.loaded(kind)! > this.limits.latencyFactor * this.#times.alone(kind)!) return this.#latencyRefusal(1, 0, kind);
+    return undefined;
   }
 
   /** A permit at once, a place in the queue, or a rejection with VLR_OVERLOADED. */
@@ -186,11 +135,13 @@ export class Admission {
     const cost = Math.max(1, Math.ceil(req.cost));
     const client = req.client ?? '';
     const now = this.#clock.now();
-    if (this.#queue.length === 0 && this.#canStart(cost)) return Promise.resolve(this.#start(cost, now, now));
+    const kind = req.kind ?? '';
+    if (this.#queue.length === 0 && this.#canStart(cost) && !this.#overTarget(cost, 0, kind)) return Promise.resolve(this.#start(cost, now, now, kind));
 
     const L = this.limits;
     this.#checkRoom(cost, client);
     const wait = this.estimateWaitMs();
+    if (this.#overTarget(cost, wait, kind)) throw this.#latencyRefusal(cost, wait, kind);
     if (req.deadline !== undefined && now + wait >= req.deadline) {
       throw this.#refuse('budget', `the estimated rerank queue wait (${Math.round(wait)} ms) exceeds the ${Math.max(0, Math.round(req.deadline - now))} ms left of the budget`);
     }
@@ -266,6 +217,23 @@ export class Admission {
     }
   }
 
+  /** The latency target is on, measured, and something runs (an idle server always admits). */
+  #targetApplies(kind: string): boolean {
+    return this.limits.latencyFactor > 0 && this.#inFlight > 0 && this.#times.alone(kind) !== undefined && this.#times.loaded(kind) !== undefined;
+  }
+
+  /** Would a request of `cost` that starts after `wait` ms take longer than latencyFactor × its time on an idle server? */
+  #overTarget(cost: number, wait: number, kind: string): boolean {
+    if (!this.#targetApplies(kind)) return false;
+    return wait + cost * this.#times.loaded(kind)! > this.limits.latencyFactor * cost * this.#times.alone(kind)!;
+  }
+
+  #latencyRefusal(cost: number, wait: number, kind: string): VlrerankError {
+    const predicted = Math.round(wait + cost * this.#times.loaded(kind)!);
+    const idle = Math.round(cost * this.#times.alone(kind)!);
+    return this.#refuse('latency_target', `the rerank work in flight would make this request take about ${predicted} ms, over rerank.admission.latencyFactor (${this.limits.latencyFactor}) × the ${idle} ms it takes on an idle server`);
+  }
+
   #waitRefusal(wait: number): VlrerankError {
     return this.#refuse('wait_estimate', `the estimated rerank queue wait (${Math.round(wait)} ms) exceeds rerank.admission.maxQueueWaitMs (${this.limits.maxQueueWaitMs})`);
   }
@@ -308,19 +276,18 @@ export class Admission {
     if (w.onAbort) w.req.signal?.removeEventListener('abort', w.onAbort);
   }
 
-  #start(cost: number, enqueuedAt: number, now: number): Permit {
+  #start(cost: number, enqueuedAt: number, now: number, kind: string): Permit {
     this.#inFlight++;
     this.#inFlightDocs += cost;
     this.#admitted++;
+    const run = this.#times.start(kind);
     let released = false;
     return {
       queuedMs: now - enqueuedAt,
       release: () => {
         if (released) return;
         released = true;
-        const ms = this.#clock.now() - now;
-        const perDoc = ms / cost;
-        this.#msPerDoc = this.#msPerDoc === undefined ? perDoc : this.#msPerDoc + EWMA_ALPHA * (perDoc - this.#msPerDoc);
+        this.#times.end(run, this.#clock.now() - now, cost);
         this.#inFlight--;
         this.#inFlightDocs -= cost;
         this.#drain();
@@ -333,20 +300,7 @@ export class Admission {
     while (this.#queue.length && this.#canStart(this.#queue[0]!.cost)) {
       const w = this.#queue.shift()!;
       this.#left(w);
-      w.resolve(this.#start(w.cost, w.enqueuedAt, this.#clock.now()));
+      w.resolve(this.#start(w.cost, w.enqueuedAt, this.#clock.now(), w.req.kind ?? ''));
     }
   }
-}
-
-/** The limits a machine gets when the configuration leaves them out, from its core count. */
-export function defaultAdmissionLimits(cores: number, given: Partial<AdmissionLimits> & { maxInFlight: number }): AdmissionLimits {
-  const c = Math.max(1, cores);
-  return {
-    maxInFlight: given.maxInFlight,
-    maxInFlightDocuments: given.maxInFlightDocuments ?? 256 * c,
-    maxQueued: given.maxQueued ?? 8 * c,
-    maxQueuedDocuments: given.maxQueuedDocuments ?? 1024 * c,
-    maxQueueWaitMs: given.maxQueueWaitMs ?? 10_000,
-    clientShare: given.clientShare ?? 0.5,
-  };
 }

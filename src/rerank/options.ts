@@ -75,6 +75,8 @@ export interface ProcessOptions {
   deadline?: number;
   /** Who asks (remote address or a client header), for the per-client share of the queue. */
   client?: string;
+  /** The kind of work, for admission's service times and latency target: `search:<pipeline>`, `api` (default: `library`). */
+  kind?: string;
   /**
    * Feature records of the documents, input order (`undefined` for a document without one): as
    * `Reranker.records()` makes them, or as kept in an index. A document's usable parts (key and

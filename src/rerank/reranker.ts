@@ -149,7 +149,7 @@ export class Reranker {
     // a warm-up under way loads the very models this request needs: wait for it holding a bounded
     // queue place (refused with 429 beyond admission's bounds), counted as queue time
     await this.waitWarm({ cost, client: options.client, signal: options.signal });
-    const permit = await this.admission.acquire({ cost, client: options.client, deadline: options.deadline, signal: options.signal });
+    const permit = await this.admission.acquire({ cost, client: options.client, kind: options.kind ?? 'library', deadline: options.deadline, signal: options.signal });
     const dequeued = now();
     // every queued item and cache waiter of this request listens to this one signal
     const fan = fanOutSignal(options.signal);

@@ -194,6 +194,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
               max_frames: p.scorer.max_frames,
               chunking: p.scorer.chunking,
               framePooling: p.scorer.frame_pooling as FramePooling | undefined,
+              pipeline: p.name,
               signal,
               deadline,
               client: opts.client,

@@ -22,6 +22,8 @@ export interface ScoreRequest {
   chunking?: ChunkingSettings | false;
   /** The pipeline's video frame pooling (undefined: the reranker's). */
   framePooling?: FramePooling;
+  /** The pipeline's name: its searches are one kind of work for admission's service times. */
+  pipeline?: string;
   /** Aborted when the rerank budget runs out or the client goes away. */
   signal: AbortSignal;
   /** When the budget runs out (performance.now() clock): work that cannot start before it is shed at once. */
@@ -71,7 +73,7 @@ export class RerankerScorer implements Scorer {
         fps: req.fps,
         max_frames: req.max_frames,
       },
-      { signal: req.signal, deadline: req.deadline, client: req.client, records: req.records, recordOrigin: 'index', chunking: req.chunking, framePooling: req.framePooling },
+      { signal: req.signal, deadline: req.deadline, client: req.client, kind: `search:${req.pipeline ?? ''}`, records: req.records, recordOrigin: 'index', chunking: req.chunking, framePooling: req.framePooling },
     );
     const explanations = new Map(out.map((r) => [r.index, r.explanation]));
     const errors = new Map(out.errors.map((e) => [e.index, { code: e.code, reason: e.reason }]));

@@ -60,8 +60,9 @@ describe('/v1/rerank under overload', () => {
 
   it('refuses before reading the body when the queue is full: a 429 for a body that never arrives, and a kept connection for small ones', async () => {
     const a = srv.services.reranker.admission;
-    const held = await a.acquire({ cost: 1 });
-    const queued = [a.acquire({ cost: 1 }), a.acquire({ cost: 1 })];
+    const hold = { cost: 1, kind: 'held-by-test-early' }; // a kind of its own: no service times, no latency target
+    const held = await a.acquire(hold);
+    const queued = [a.acquire(hold), a.acquire(hold)];
     try {
       // headers promise 5 MB and not one byte follows: a reader of the body would wait for ever
       const { port } = new URL(srv.url);
@@ -81,8 +82,9 @@ describe('/v1/rerank under overload', () => {
   });
 
   it('answers ES-shaped on /_vlrerank/rerank when the queue is full', async () => {
-    const held: Permit[] = [await srv.services.reranker.admission.acquire({ cost: 1 })];
-    const queued = [srv.services.reranker.admission.acquire({ cost: 1 }), srv.services.reranker.admission.acquire({ cost: 1 })];
+    const hold = { cost: 1, kind: 'held-by-test-native' }; // a kind of its own: no service times, no latency target
+    const held: Permit[] = [await srv.services.reranker.admission.acquire(hold)];
+    const queued = [srv.services.reranker.admission.acquire(hold), srv.services.reranker.admission.acquire(hold)];
     try {
       const r = await fetch(`${srv.url}/_vlrerank/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'oat milk', documents: ['oat drink'] }) });
       expect(r.status).toBe(429);
@@ -126,8 +128,9 @@ describe('reranked _search on Elasticsearch under overload', () => {
   it('fail_open → first-stage hits with degraded "overloaded"; fail_closed → ES-shaped 429; both recover once the queue drains', async () => {
     const a = p.reranker.admission;
     await p.reranker.warm.wait(); // the warm-up's own work is not what is tested
-    const held = await a.acquire({ cost: 1 });
-    const queued = a.acquire({ cost: 1 });
+    const hold = { cost: 1, kind: 'held-by-test-search' }; // a kind of its own: no service times, no latency target
+    const held = await a.acquire(hold);
+    const queued = a.acquire(hold);
     try {
       const open = await search('admission-open-it');
       expect(open.statusCode).toBe(200);

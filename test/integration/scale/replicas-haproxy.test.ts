@@ -42,7 +42,7 @@ beforeAll(async () => {
   redis = await startRedis();
   configDir = mkdtempSync(join(tmpdir(), 'vlr-scale-replicas-'));
   const config = join(configDir, 'vlrerank.yaml');
-  writeFileSync(config, `store:\n  redis:\n    url: ${redis.url}\n    commandTimeoutMs: 500\n    lockMs: 10000\n`);
+  writeFileSync(config, `store:\n  redis:\n    url: ${redis.url}\n    commandTimeoutMs: 2000\n    lockMs: 10000\n`);
   replicas = await Promise.all([0, 1, 2].map(() => spawnProxyProcess([es], { VLRERANK_MODELS_DIR: MODELS, VLRERANK_MEDIA_ROOTS: DATA, VLRERANK_CONFIG: config })));
   // each replica warms its models; readiness says when
   for (const r of replicas) {

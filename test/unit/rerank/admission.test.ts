@@ -45,6 +45,7 @@ const limits = (o: Partial<AdmissionLimits> = {}): AdmissionLimits => ({
   maxQueuedDocuments: 1000,
   maxQueueWaitMs: 10_000,
   clientShare: 1,
+  latencyFactor: 0,
   ...o,
 });
 
@@ -211,8 +212,36 @@ describe('rerank admission', () => {
     expect(w.refuseEarly()).toBeUndefined();
   });
 
+  it('latency target: refuses a request that the load would make take longer than latencyFactor × its idle time; an idle server always admits', async () => {
+    const clock = new ManualClock();
+    const a = new Admission(limits({ maxInFlight: 4, latencyFactor: 1.5 }), { clock });
+    const run = async (n: number, ms: number) => {
+      const ps = await Promise.all(Array.from({ length: n }, () => a.acquire({ cost: 10, kind: 'k' })));
+      clock.advance(ms);
+      for (const p of ps) p.release();
+    };
+    await run(1, 100); // alone: 10 ms per document
+    await run(2, 300); // two at once: 30 ms per document each → loaded 10 → 14 → 17.2
+    const idle = await a.acquire({ cost: 10, kind: 'k' }); // nothing in flight: admitted whatever the estimate
+    // in flight: 10 documents × 17.2 ms ≈ 172 ms predicted > 1.5 × 100 ms
+    const e = await overload(a.acquire({ cost: 10, kind: 'k' }));
+    expect(e.details.shed_reason).toBe('latency_target');
+    expect(e.message).toMatch(/about 172 ms, over rerank\.admission\.latencyFactor \(1\.5\) × the 100 ms/);
+    expect(a.refuseEarly(undefined, 'k')?.details.shed_reason).toBe('latency_target');
+    // another kind of work has its own times (none measured yet): admitted
+    const other = await a.acquire({ cost: 10, kind: 'other' });
+    other.release();
+    clock.advance(100);
+    idle.release(); // overlapped with `other`: loaded moves, alone does not
+    expect(a.snapshot().shed.latency_target).toBe(2);
+    // with latencyFactor 0 the same state queues instead
+    const off = new Admission(limits({ maxInFlight: 1, latencyFactor: 0 }), { clock });
+    await off.acquire({ cost: 10, kind: 'k' });
+    expect(off.refuseEarly(undefined, 'k')).toBeUndefined();
+  });
+
   it('defaults are sized from the cores, and a request costs its texts, images and frames', () => {
-    expect(defaultAdmissionLimits(2, { maxInFlight: 4 })).toMatchObject({ maxInFlight: 4, maxQueued: 16, maxInFlightDocuments: 512, maxQueuedDocuments: 2048 });
+    expect(defaultAdmissionLimits(2, { maxInFlight: 4 })).toMatchObject({ maxInFlight: 4, maxQueued: 16, maxInFlightDocuments: 512, maxQueuedDocuments: 2048, latencyFactor: 2 });
     expect(defaultAdmissionLimits(8, { maxInFlight: 4, maxQueued: 3 }).maxQueued).toBe(3);
     const req = validateRerankInput({ query: { text: 'q' }, documents: [{ text: 'a' }, { image: 'x.jpg' }, { text: 'b', video: 'v.mp4' }], max_frames: 4 }, { maxDocuments: 10 });
     expect(requestCost(req)).toBe(1 + 1 + 6 + (1 + 6 * 4));

@@ -1,0 +1,66 @@
+/**
+ * What admission control knows about how long rerank work takes, per document of work (`cost`),
+ * overall and per kind of work (a pipeline's searches, the rerank API: a search reranked from
+ * stored vectors and an API call embedding new texts differ tenfold per document):
+ *   - `loaded`: a moving average over finished requests, measured under the concurrency of their
+ *     time (k requests sharing the CPU each take ~k× longer): what a request starting now should
+ *     expect;
+ *   - `alone`: over requests that ran with no other request in flight from start to end: what an
+ *     idle server gives, the base of admission's latency target. Biased low (it moves down fast and
+ *     up slowly): interference only ever makes a run slower, so the low runs are the idle ones.
+ * Pure bookkeeping: the caller says when runs start and end, and on which clock.
+ */
+
+/** Weight of the newest sample in the moving averages. */
+const ALPHA = 0.2;
+/** `alone`'s weights for a sample below and above it. */
+const ALPHA_DOWN = 0.5;
+const ALPHA_UP = 0.1;
+
+export interface Run {
+  readonly kind: string;
+  /** Another run was in flight at some moment of this one. */
+  overlapped: boolean;
+}
+
+interface Times {
+  loaded?: number;
+  alone?: number;
+}
+
+export class ServiceTimes {
+  readonly #all: Times = {};
+  readonly #byKind = new Map<string, Times>();
+  readonly #running = new Set<Run>();
+
+  /** ms per document of work at the current load, of `kind` or of all work; undefined until one finished. */
+  loaded(kind?: string): number | undefined {
+    return kind === undefined ? this.#all.loaded : this.#byKind.get(kind)?.loaded;
+  }
+
+  /** ms per document of work of `kind` when it ran alone; undefined until one did. */
+  alone(kind: string): number | undefined {
+    return this.#byKind.get(kind)?.alone;
+  }
+
+  /** A run starts: it and every run in flight now overlap. */
+  start(kind = ''): Run {
+    const run: Run = { kind, overlapped: this.#running.size > 0 };
+    if (run.overlapped) for (const r of this.#running) r.overlapped = true;
+    this.#running.add(run);
+    return run;
+  }
+
+  /** A run of `cost` documents ended after `ms`. */
+  end(run: Run, ms: number, cost: number): void {
+    if (!this.#running.delete(run)) return;
+    const perDoc = ms / Math.max(1, cost);
+    this.#all.loaded = ewma(this.#all.loaded, perDoc, ALPHA);
+    let t = this.#byKind.get(run.kind);
+    if (!t) this.#byKind.set(run.kind, (t = {}));
+    t.loaded = ewma(t.loaded, perDoc, ALPHA);
+    if (!run.overlapped) t.alone = ewma(t.alone, perDoc, t.alone !== undefined && perDoc < t.alone ? ALPHA_DOWN : ALPHA_UP);
+  }
+}
+
+const ewma = (avg: number | undefined, x: number, a: number) => (avg === undefined ? x : avg + a * (x - avg));

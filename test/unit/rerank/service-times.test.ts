@@ -1,0 +1,43 @@
+/**
+ * Admission's service-time bookkeeping: `loaded` averages every finished run of a kind, `alone`
+ * only runs that had no other run in flight at any moment (and leans low), per kind of work.
+ */
+import { describe, expect, it } from 'vitest';
+import { ServiceTimes } from '../../../src/rerank/service-times.js';
+
+describe('service times', () => {
+  it('counts a run as alone only when no other run was in flight at any moment of it', () => {
+    const t = new ServiceTimes();
+    const a = t.start('k');
+    t.end(a, 100, 10); // alone: 10 ms/doc
+    expect(t.alone('k')).toBe(10);
+    expect(t.loaded('k')).toBe(10);
+    const b = t.start('k');
+    const c = t.start('k'); // b and c overlap, though b ends first
+    t.end(b, 400, 10);
+    const d = t.start('k'); // overlaps c, which is still running
+    t.end(c, 400, 10);
+    t.end(d, 400, 10);
+    expect(t.alone('k')).toBe(10); // none of b, c, d ran alone
+    expect(t.loaded('k')).toBeCloseTo(10 + 0.2 * 30 + 0.2 * (40 - 16) + 0.2 * (40 - 20.8), 6);
+    expect(t.loaded()).toBeCloseTo(t.loaded('k')!, 6);
+  });
+
+  it('keeps each kind apart; alone moves down fast and up slowly; ending a run twice counts once', () => {
+    const t = new ServiceTimes();
+    const s = t.start('search');
+    t.end(s, 20, 20); // 1 ms/doc
+    const api = t.start('api');
+    t.end(api, 200, 20); // 10 ms/doc
+    t.end(api, 999, 1);
+    expect(t.alone('search')).toBe(1);
+    expect(t.alone('api')).toBe(10);
+    expect(t.alone('none')).toBeUndefined();
+    const slow = t.start('api');
+    t.end(slow, 400, 20); // 20 ms/doc: up by 0.1 of the gap
+    expect(t.alone('api')).toBeCloseTo(11, 6);
+    const fast = t.start('api');
+    t.end(fast, 100, 20); // 5 ms/doc: down by half the gap
+    expect(t.alone('api')).toBeCloseTo(8, 6);
+  });
+});
