@@ -19,7 +19,7 @@
  * the baseline's, and the server's RSS, event-loop lag p99 and rerank queue over time (from
  * /_vlrerank/health and /_vlrerank/metrics). Ratios against the same run, never fixed thresholds.
  *
- * Usage: npm run bench:load [-- --clients 200 --seconds 60 --passthrough-rate 50 --passthrough-rate 50 --engine http://127.0.0.1:19200 --honour-retry-after --cpu-profile DIR]
+ * Usage: npm run bench:load [-- --clients 200 --seconds 60 --passthrough-rate 50 --passthrough-rate 50 --latency-factor 2 --engine http://127.0.0.1:19200 --honour-retry-after --cpu-profile DIR]
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,6 +44,8 @@ const PROFILE = arg('--cpu-profile', '');
  * client does) instead of asking again at once; the default is the worst case, clients that never wait.
  */
 const HONOUR_RETRY_AFTER = process.argv.includes('--honour-retry-after');
+/** --latency-factor F: the server's rerank.admission.latencyFactor (default: the configuration's default). */
+const LATENCY_FACTOR = arg('--latency-factor', '');
 const REPO = resolve(import.meta.dirname, '../..');
 const SHARED = resolve(REPO, '../shared');
 
@@ -75,7 +77,13 @@ async function engineSetup(): Promise<void> {
 async function startServer(): Promise<{ url: string; stop(): void }> {
   const pipelines = mkdtempSync(join(tmpdir(), 'vlr-bench-load-'));
   writeFileSync(join(pipelines, 'bench.yaml'), `name: bench-load\nindex_patterns: [${INDEX}]\nfailure: fail_open\nbudget_ms: 5000\nwindow: {default: 20, max: 100}\nfields: {text: [title, text]}\n`);
-  const { url, child } = await spawnServe({ upstream: ENGINE, modelsDir: join(SHARED, 'models'), env: { VLRERANK_PIPELINES_DIR: pipelines }, nodeArgs: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [] });
+  const env: Record<string, string> = { VLRERANK_PIPELINES_DIR: pipelines };
+  if (LATENCY_FACTOR) {
+    const config = join(mkdtempSync(join(tmpdir(), 'vlr-bench-load-config-')), 'config.yaml');
+    writeFileSync(config, `rerank:\n  admission:\n    latencyFactor: ${Number(LATENCY_FACTOR)}\n`);
+    env.VLRERANK_CONFIG = config;
+  }
+  const { url, child } = await spawnServe({ upstream: ENGINE, modelsDir: join(SHARED, 'models'), env, nodeArgs: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [] });
   return { url, stop: () => child.kill('SIGTERM') };
 }
 
