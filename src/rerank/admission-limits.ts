@@ -17,8 +17,8 @@ export interface AdmissionLimits {
   /** Share (0–1] of the queue one client may hold; 1 turns per-client fairness off. */
   clientShare: number;
   /**
-   * Latency target: a request is admitted only while its predicted time (queue wait + its service
-   * at the current load) stays within this many times its service time on an idle server; 0 = off.
+   * Latency target: a request is admitted only while its predicted finish (the idle-server time of
+   * the work ahead of it, then its own) stays within this many times its own idle-server time; 0 = off.
    */
   latencyFactor: number;
 }
@@ -86,6 +86,6 @@ export function defaultAdmissionLimits(cores: number, given: Partial<AdmissionLi
     maxQueuedDocuments: given.maxQueuedDocuments ?? 1024 * c,
     maxQueueWaitMs: given.maxQueueWaitMs ?? 10_000,
     clientShare: given.clientShare ?? 0.5,
-    latencyFactor: given.latencyFactor ?? 2,
+    latencyFactor: given.latencyFactor ?? 3,
   };
 }

@@ -10,12 +10,14 @@
  * search's budget_ms) is shed before it waits; time spent queued counts against that budget
  * because the caller's deadline clock started before it asked.
  *
- * Latency target (`latencyFactor`, default 2): a request is admitted only while its predicted time
- * — queue wait + its cost at the service time per document measured under the current load — stays
- * within latencyFactor × its cost at the service time the same kind of work had alone
- * (service-times.ts). So admitted requests keep close to their idle latency and the rest are told
- * at once to come back (429 + Retry-After) instead of sharing the CPU until all are slow (issue 13:
- * admitted p99 under load ≤ 2× the p50 at low load). An idle server always admits.
+ * Latency target (`latencyFactor`, default 3): a request is admitted only while its predicted
+ * completion — the idle-server time of the work ahead of it (half of what runs, all of what waits)
+ * plus its own — stays within latencyFactor × its own idle-server time. Idle-server times are kept
+ * per document of work and per kind of work (a pipeline's searches, the rerank API), from runs that
+ * had nothing else in flight (service-times.ts). Admitted requests so keep close to their idle
+ * latency, and the rest are told at once to come back (429 + Retry-After) instead of sharing the
+ * CPU until all are slow (issue 13: admitted p99 under load ≤ 2× the p50 at low load); a burst of a
+ * few requests (an `_msearch`) still runs. An idle server always admits.
  *
  * Requests that arrive while the models warm up wait for the warm-up holding a place in this same
  * queue (`holdUntil`): counted against maxQueued, maxQueuedDocuments and the client share, refused
@@ -35,6 +37,8 @@ export { defaultAdmissionLimits, type AdmissionClock, type AdmissionLimits, type
 interface Waiter {
   req: AdmissionRequest;
   cost: number;
+  /** Its idle-server time (ms), counted in the work ahead of later requests. */
+  expected: number;
   client: string;
   enqueuedAt: number;
   resolve(p: Permit): void;
@@ -58,6 +62,9 @@ export class Admission {
   readonly #shed: Record<ShedReason, number> = { queue_full: 0, documents_full: 0, client_share: 0, budget: 0, wait_estimate: 0, wait_timeout: 0, latency_target: 0 };
   /** Service time per document of work: at the current load, and alone (service-times.ts). */
   readonly #times = new ServiceTimes();
+  /** Idle-server ms of the requests running, and of those queued. */
+  #inFlightExpected = 0;
+  #queuedExpected = 0;
 
   constructor(limits: AdmissionLimits, options: { clock?: AdmissionClock; onShed?: (reason: ShedReason) => void } = {}) {
     this.limits = Object.freeze({ ...limits, maxInFlight: Math.max(1, Math.floor(limits.maxInFlight)) });
@@ -117,7 +124,9 @@ export class Admission {
       if (wait > this.limits.maxQueueWaitMs) return this.#waitRefusal(wait);
     }
     // the latency target refuses a request of any size when the load alone (no wait) breaks it
-    if (this.#targetApplies(kind) && this.#times.loaded(kind)! > this.limits.latencyFactor * this.#times.alone(kind)!) return this.#latencyRefusal(1, 0, kind);
+    // the latency target, for a request of the usual size of its kind (the size is not known yet)
+    const usual = this.#times.typicalCost(kind);
+    if (usual !== undefined && this.#overTarget(usual, kind)) return this.#latencyRefusal(usual, kind, ' (for a request of the usual size)');
     return undefined;
   }
 
@@ -136,19 +145,19 @@ export class Admission {
     const client = req.client ?? '';
     const now = this.#clock.now();
     const kind = req.kind ?? '';
-    if (this.#queue.length === 0 && this.#canStart(cost) && !this.#overTarget(cost, 0, kind)) return Promise.resolve(this.#start(cost, now, now, kind));
+    if (this.#queue.length === 0 && this.#canStart(cost) && !this.#overTarget(cost, kind)) return Promise.resolve(this.#start(cost, now, now, kind));
 
     const L = this.limits;
     this.#checkRoom(cost, client);
     const wait = this.estimateWaitMs();
-    if (this.#overTarget(cost, wait, kind)) throw this.#latencyRefusal(cost, wait, kind);
+    if (this.#overTarget(cost, kind)) throw this.#latencyRefusal(cost, kind);
     if (req.deadline !== undefined && now + wait >= req.deadline) {
       throw this.#refuse('budget', `the estimated rerank queue wait (${Math.round(wait)} ms) exceeds the ${Math.max(0, Math.round(req.deadline - now))} ms left of the budget`);
     }
     if (wait > L.maxQueueWaitMs) throw this.#waitRefusal(wait);
 
     return new Promise<Permit>((resolve, reject) => {
-      const w: Waiter = { req, cost, client, enqueuedAt: now, resolve, reject, timer: undefined };
+      const w: Waiter = { req, cost, expected: this.#times.expectedMs(cost, kind), client, enqueuedAt: now, resolve, reject, timer: undefined };
       w.timer = this.#clock.setTimeout(() => {
         if (this.#remove(w)) reject(this.#refuse('wait_timeout', `waited ${L.maxQueueWaitMs} ms in the rerank queue (rerank.admission.maxQueueWaitMs)`));
       }, L.maxQueueWaitMs);
@@ -160,6 +169,7 @@ export class Admission {
         signal.addEventListener('abort', w.onAbort, { once: true });
       }
       this.#queue.push(w);
+      this.#queuedExpected += w.expected;
       this.#enter(cost, client);
     });
   }
@@ -217,21 +227,21 @@ export class Admission {
     }
   }
 
-  /** The latency target is on, measured, and something runs (an idle server always admits). */
-  #targetApplies(kind: string): boolean {
-    return this.limits.latencyFactor > 0 && this.#inFlight > 0 && this.#times.alone(kind) !== undefined && this.#times.loaded(kind) !== undefined;
+  /**
+   * Would a request of `cost` finish later than latencyFactor × its idle-server time? Predicted
+   * finish: the idle-server time of half the work running and all the work queued, then its own.
+   * Off without a measured idle time for its kind, and when nothing runs (an idle server admits).
+   */
+  #overTarget(cost: number, kind: string): boolean {
+    if (!(this.limits.latencyFactor > 0) || this.#inFlight === 0 || this.#times.alone(kind) === undefined) return false;
+    const own = this.#times.expectedMs(cost, kind);
+    return this.#inFlightExpected / 2 + this.#queuedExpected + own > this.limits.latencyFactor * own;
   }
 
-  /** Would a request of `cost` that starts after `wait` ms take longer than latencyFactor × its time on an idle server? */
-  #overTarget(cost: number, wait: number, kind: string): boolean {
-    if (!this.#targetApplies(kind)) return false;
-    return wait + cost * this.#times.loaded(kind)! > this.limits.latencyFactor * cost * this.#times.alone(kind)!;
-  }
-
-  #latencyRefusal(cost: number, wait: number, kind: string): VlrerankError {
-    const predicted = Math.round(wait + cost * this.#times.loaded(kind)!);
-    const idle = Math.round(cost * this.#times.alone(kind)!);
-    return this.#refuse('latency_target', `the rerank work in flight would make this request take about ${predicted} ms, over rerank.admission.latencyFactor (${this.limits.latencyFactor}) × the ${idle} ms it takes on an idle server`);
+  #latencyRefusal(cost: number, kind: string, what = ''): VlrerankError {
+    const own = this.#times.expectedMs(cost, kind);
+    const predicted = Math.round(this.#inFlightExpected / 2 + this.#queuedExpected + own);
+    return this.#refuse('latency_target', `the rerank work ahead would make this request${what} take about ${predicted} ms, over rerank.admission.latencyFactor (${this.limits.latencyFactor}) × the ${Math.round(own)} ms it takes on an idle server`);
   }
 
   #waitRefusal(wait: number): VlrerankError {
@@ -271,6 +281,7 @@ export class Admission {
   }
 
   #left(w: Waiter): void {
+    this.#queuedExpected -= w.expected;
     this.#exit(w.cost, w.client);
     this.#clock.clearTimeout(w.timer);
     if (w.onAbort) w.req.signal?.removeEventListener('abort', w.onAbort);
@@ -281,6 +292,8 @@ export class Admission {
     this.#inFlightDocs += cost;
     this.#admitted++;
     const run = this.#times.start(kind);
+    const expected = this.#times.expectedMs(cost, kind);
+    this.#inFlightExpected += expected;
     let released = false;
     return {
       queuedMs: now - enqueuedAt,
@@ -288,6 +301,7 @@ export class Admission {
         if (released) return;
         released = true;
         this.#times.end(run, this.#clock.now() - now, cost);
+        this.#inFlightExpected -= expected;
         this.#inFlight--;
         this.#inFlightDocs -= cost;
         this.#drain();

@@ -26,6 +26,8 @@ export interface Run {
 interface Times {
   loaded?: number;
   alone?: number;
+  /** Moving average of the cost (documents of work) of this kind's requests. */
+  cost?: number;
 }
 
 export class ServiceTimes {
@@ -41,6 +43,17 @@ export class ServiceTimes {
   /** ms per document of work of `kind` when it ran alone; undefined until one did. */
   alone(kind: string): number | undefined {
     return this.#byKind.get(kind)?.alone;
+  }
+
+  /** The usual cost of a request of `kind` (moving average); undefined until one finished. */
+  typicalCost(kind: string): number | undefined {
+    return this.#byKind.get(kind)?.cost;
+  }
+
+  /** What a request of `cost` of `kind` takes on an idle server (ms), from what is known: alone, else loaded; 0 when nothing is. */
+  expectedMs(cost: number, kind: string): number {
+    const t = this.#byKind.get(kind);
+    return cost * (t?.alone ?? t?.loaded ?? this.#all.loaded ?? 0);
   }
 
   /** A run starts: it and every run in flight now overlap. */
@@ -59,6 +72,7 @@ export class ServiceTimes {
     let t = this.#byKind.get(run.kind);
     if (!t) this.#byKind.set(run.kind, (t = {}));
     t.loaded = ewma(t.loaded, perDoc, ALPHA);
+    t.cost = ewma(t.cost, cost, ALPHA);
     if (!run.overlapped) t.alone = ewma(t.alone, perDoc, t.alone !== undefined && perDoc < t.alone ? ALPHA_DOWN : ALPHA_UP);
   }
 }

@@ -212,36 +212,51 @@ describe('rerank admission', () => {
     expect(w.refuseEarly()).toBeUndefined();
   });
 
-  it('latency target: refuses a request that the load would make take longer than latencyFactor × its idle time; an idle server always admits', async () => {
+  it('latency target: admits while the work ahead (half of what runs, all that waits) plus its own stays within latencyFactor × its idle time', async () => {
     const clock = new ManualClock();
-    const a = new Admission(limits({ maxInFlight: 4, latencyFactor: 1.5 }), { clock });
-    const run = async (n: number, ms: number) => {
-      const ps = await Promise.all(Array.from({ length: n }, () => a.acquire({ cost: 10, kind: 'k' })));
-      clock.advance(ms);
-      for (const p of ps) p.release();
-    };
-    await run(1, 100); // alone: 10 ms per document
-    await run(2, 300); // two at once: 30 ms per document each → loaded 10 → 14 → 17.2
-    const idle = await a.acquire({ cost: 10, kind: 'k' }); // nothing in flight: admitted whatever the estimate
-    // in flight: 10 documents × 17.2 ms ≈ 172 ms predicted > 1.5 × 100 ms
-    const e = await overload(a.acquire({ cost: 10, kind: 'k' }));
-    expect(e.details.shed_reason).toBe('latency_target');
-    expect(e.message).toMatch(/about 172 ms, over rerank\.admission\.latencyFactor \(1\.5\) × the 100 ms/);
-    expect(a.refuseEarly(undefined, 'k')?.details.shed_reason).toBe('latency_target');
-    // another kind of work has its own times (none measured yet): admitted
-    const other = await a.acquire({ cost: 10, kind: 'other' });
-    other.release();
+    const a = new Admission(limits({ maxInFlight: 6, latencyFactor: 2 }), { clock });
+    const alone = await a.acquire({ cost: 10, kind: 'k' });
     clock.advance(100);
-    idle.release(); // overlapped with `other`: loaded moves, alone does not
+    alone.release(); // alone: 10 ms per document → 100 ms for a request of 10
+    const burst = [await a.acquire({ cost: 10, kind: 'k' })]; // idle: admitted
+    burst.push(await a.acquire({ cost: 10, kind: 'k' })); // 50 + 100 = 150 ≤ 200
+    burst.push(await a.acquire({ cost: 10, kind: 'k' })); // 100 + 100 = 200 ≤ 200
+    const e = await overload(a.acquire({ cost: 10, kind: 'k' })); // 150 + 100 = 250 > 200
+    expect(e.details.shed_reason).toBe('latency_target');
+    expect(e.message).toMatch(/about 250 ms, over rerank\.admission\.latencyFactor \(2\) × the 100 ms it takes on an idle server/);
+    // the early check (size unknown) judges a request of the kind's usual size
+    expect(a.refuseEarly(undefined, 'k')?.message).toMatch(/for a request of the usual size/);
+    // a larger request amortises the same work ahead: 150 + 500 ≤ 1000
+    burst.push(await a.acquire({ cost: 50, kind: 'k' }));
+    // a kind with no idle time measured is not judged
+    burst.push(await a.acquire({ cost: 10, kind: 'other' }));
+    for (const p of burst) p.release();
     expect(a.snapshot().shed.latency_target).toBe(2);
-    // with latencyFactor 0 the same state queues instead
+
+    // queued work counts whole: one slot, 100 ms running (50 ahead) + 100 queued + 100 own > 200
+    const one = new Admission(limits({ maxInFlight: 1, latencyFactor: 2 }), { clock });
+    const r = await one.acquire({ cost: 10, kind: 'k' });
+    clock.advance(100);
+    r.release();
+    const running = await one.acquire({ cost: 10, kind: 'k' });
+    const queued = one.acquire({ cost: 10, kind: 'k' }); // 50 + 0 + 100 = 150: waits
+    expect(await state(queued)).toBe('pending');
+    expect((await overload(one.acquire({ cost: 10, kind: 'k' }))).details.shed_reason).toBe('latency_target');
+    running.release();
+    (await queued).release();
+
+    // latencyFactor 0: the same state queues instead
     const off = new Admission(limits({ maxInFlight: 1, latencyFactor: 0 }), { clock });
+    const o1 = await off.acquire({ cost: 10, kind: 'k' });
+    clock.advance(100);
+    o1.release();
     await off.acquire({ cost: 10, kind: 'k' });
-    expect(off.refuseEarly(undefined, 'k')).toBeUndefined();
+    expect(await state(off.acquire({ cost: 10, kind: 'k' }))).toBe('pending');
+    expect(await state(off.acquire({ cost: 10, kind: 'k' }))).toBe('pending');
   });
 
   it('defaults are sized from the cores, and a request costs its texts, images and frames', () => {
-    expect(defaultAdmissionLimits(2, { maxInFlight: 4 })).toMatchObject({ maxInFlight: 4, maxQueued: 16, maxInFlightDocuments: 512, maxQueuedDocuments: 2048, latencyFactor: 2 });
+    expect(defaultAdmissionLimits(2, { maxInFlight: 4 })).toMatchObject({ maxInFlight: 4, maxQueued: 16, maxInFlightDocuments: 512, maxQueuedDocuments: 2048, latencyFactor: 3 });
     expect(defaultAdmissionLimits(8, { maxInFlight: 4, maxQueued: 3 }).maxQueued).toBe(3);
     const req = validateRerankInput({ query: { text: 'q' }, documents: [{ text: 'a' }, { image: 'x.jpg' }, { text: 'b', video: 'v.mp4' }], max_frames: 4 }, { maxDocuments: 10 });
     expect(requestCost(req)).toBe(1 + 1 + 6 + (1 + 6 * 4));
