@@ -3,10 +3,10 @@
  * path that serves requests — and keep each document's raw signal values. Calibration constants do
  * not change raw values, so one collection serves the fit and every before/after comparison.
  *
- *   npx tsx scripts/calibration/collect.ts [--data ../shared/data] [--models ../shared/models] [--quick] [--out pools.json]
+ *   npx tsx scripts/calibration/collect.ts [--data ../shared/data] [--models ../shared/models] [--quick] [--out .cache/calibration/mixed-pools.json]
  */
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Reranker } from '../../src/rerank/reranker.js';
 import { buildPools, type Pool } from './mixed-pools.js';
 
@@ -32,9 +32,11 @@ if (isMain) {
   const data = resolve(arg('--data', '../shared/data'));
   const reranker = new Reranker({ modelsDir: resolve(arg('--models', '../shared/models')), device: 'cpu', mediaRoots: [data], calibration: {} });
   await reranker.warmup();
+  const out = arg('--out', '.cache/calibration/mixed-pools.json');
+  mkdirSync(dirname(out), { recursive: true });
   // paths relative to the data folder, so the file is the same on every machine
   const save = (pools: Pool[]) =>
-    writeFileSync(arg('--out', 'models/calibration/mixed-pools.json'), JSON.stringify({ version: 1, generated_by: 'scripts/calibration/collect.ts', pools }).split(`${data}/`).join(''));
+    writeFileSync(out, JSON.stringify({ version: 1, generated_by: 'scripts/calibration/collect.ts', pools }).split(`${data}/`).join(''));
   // interleaved (every set early on), so that a checkpoint of an interrupted run still covers every set
   const all = buildPools(data, { quick: args.includes('--quick') });
   const bySet = [...new Set(all.map((p) => p.set))].map((set) => all.filter((p) => p.set === set));

@@ -122,7 +122,7 @@ export function buildCalibrator(options: { file?: string; manifests?: Calibratio
  * that p = 0.5 is the point where a positive and a negative are equally likely whatever the ratio
  * of positives to negatives in the training pairs. Optional per-pair `weights` (e.g. so that each
  * data set counts the same within a class) multiply in; class balance is taken over the weighted
- * totals. Used by scripts/fit-calibration.ts and scripts/fit-calibration-mixed.ts.
+ * totals. Used by scripts/fit-calibration.ts.
  */
 export function fitLogistic(xs: number[], ys: number[], options: { l2?: number; iterations?: number; weights?: number[] } = {}): LogisticParams {
   const l2 = options.l2 ?? 1e-4;
