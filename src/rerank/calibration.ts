@@ -29,7 +29,7 @@ export type CalibrationTable = Record<string, LogisticParams>;
  * `remote` assumes the remote server already returns a probability-like score in [0,1].
  */
 export const DEFAULT_CALIBRATION: Readonly<CalibrationTable> = Object.freeze({
-  // from a --quick run of scripts/fit-calibration.ts; the full fit in models/calibration/signals.json wins
+  // rough own-modality fits from before issue 14 §4; the mixed-pool fit in models/calibration/signals.json wins
   text_text: { a: 33.4, b: -23.8 },
   text_image: { a: 21.7, b: -11.9 },
   image_image: { a: 16.1, b: -5.8 },
