@@ -1,246 +1,136 @@
 /**
- * Fit the reranker's per-signal logistic calibration on labelled pairs from ../shared/data and write
- * models/calibration/signals.json + models/CALIBRATION.md.
+ * Fit the reranker's per-signal logistic calibration on mixed-modality pools from ../shared/data
+ * (issue 14 §4) and write models/calibration/signals.json and models/calibration/mixed-fit.json
+ * (the figures quoted in models/CALIBRATION.md, "Comparable across modalities").
  *
- *   npx tsx scripts/fit-calibration.ts [--data ../shared/data] [--models ../shared/models] [--quick]
+ *   npx tsx scripts/calibration/collect.ts              # raw values via Reranker.process(…, explain)
+ *   npx tsx scripts/fit-calibration.ts [--pools .cache/calibration/mixed-pools.json] [--balance-sets] [--dry-run]
  *
- * Pairs (positives and sampled negatives, K per query), split by query 70/30 with a fixed seed:
- *   text_image   COCO-mini caption → its own photo vs K random other photos,
- *                + Grocery product description → the product's iconic photo vs K other products' photos
- *   image_image  Grocery in-store photo → its product's iconic photo vs K other products' photos
- *   text_text    SciFact train claims → qrels abstracts vs K BM25 top-100 non-relevant abstracts (minisearch)
- * Each raw value comes from Reranker.process(…, explain) — the exact code path that serves requests.
- * The fit is class-balanced IRLS (calibration.ts `fitLogistic`); held-out accuracy is reported at 0.5.
- * Runs in a few minutes on 2 cores.
+ * Pools (scripts/calibration/mixed-pools.ts) hold, for one query, relevant and irrelevant documents
+ * of several modalities; a pool is wholly train or wholly held-out (fixed seed, 30 % held out, the
+ * skimage pools always held out). Each signal's curve is fitted on every train pair it scores,
+ * whatever the pool's set, class-balanced (fitLogistic), so that every signal reads p the same way —
+ * "relevant vs. an irrelevant candidate of the mixed pools, at even odds" — and a relevant text,
+ * photo or clip land near the same p. `--balance-sets` also gives each data set the same weight
+ * within a class (measured as a variant: no better on the train pools, see CALIBRATION.md).
+ * `image_image`, `image_text` and `video_text` have no mixed pools here (no photo- or clip-query
+ * pools): they keep their own-modality constants (image_text and video_text those of the previous
+ * text_image), so search by image is unchanged by this fit. `ocr_text` reuses `text_text`; `remote` stays the identity on the logit.
+ * Before/after figures compare with models/calibration/signals-own-modality.json (the previous fit).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import MiniSearch from 'minisearch';
-import { Reranker } from '../src/rerank/reranker.js';
-import { fitLogistic, sigmoid, type LogisticParams } from '../src/rerank/calibration.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fitLogistic, sigmoid, type CalibrationTable, type LogisticParams } from '../src/rerank/calibration.js';
+import { isHeldOut, type Pool } from './calibration/mixed-pools.js';
+import { inversions, reliability, scorePools } from './calibration/metrics.js';
 
 const args = process.argv.slice(2);
-const arg = (name: string, def: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1]! : def;
-};
-const DATA = resolve(arg('--data', '../shared/data'));
-const MODELS = resolve(arg('--models', '../shared/models'));
-const QUICK = args.includes('--quick');
-const K = 4;
-
-/** mulberry32: a small seeded RNG so the pairs are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(20261125);
-function sample<T>(xs: T[], n: number, exclude: (x: T) => boolean): T[] {
-  const pool = xs.filter((x) => !exclude(x));
-  const out: T[] = [];
-  const used = new Set<number>();
-  while (out.length < Math.min(n, pool.length)) {
-    const i = Math.floor(rand() * pool.length);
-    if (!used.has(i)) {
-      used.add(i);
-      out.push(pool[i]!);
-    }
-  }
-  return out;
-}
-const jsonl = <T>(f: string): T[] =>
-  readFileSync(f, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as T);
+const arg = (name: string, def: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : def);
+const POOLS = arg('--pools', '.cache/calibration/mixed-pools.json');
+const BALANCE_SETS = args.includes('--balance-sets');
+const BEFORE = arg('--before', 'models/calibration/signals-own-modality.json');
+const FITTED = ['text_text', 'text_image', 'text_video'];
 
 interface Pair {
   x: number;
   y: 0 | 1;
-  /** query id: the split is by query so a query's pairs never straddle train and test */
-  q: string;
   set: string;
 }
-const pairs: Record<string, Pair[]> = { text_image: [], image_image: [], text_text: [] };
 
-const reranker = new Reranker({ modelsDir: MODELS, device: 'cpu', mediaRoots: [DATA], calibration: {} });
-const t0 = performance.now();
-await reranker.warmup();
-
-async function collect(set: string, q: string, query: object, docs: object[], labels: Array<0 | 1>, signal: string): Promise<void> {
-  const out = await reranker.process({ query, documents: docs, explain: true });
-  for (const r of out) {
-    const s = r.explanation?.signals.find((x) => x.name === signal);
-    if (s && Number.isFinite(s.raw)) pairs[signal]!.push({ x: s.raw, y: labels[r.index]!, q: `${set}:${q}`, set });
-  }
+/** Train (or held-out) pairs of one signal across all pools. */
+export function pairsOf(pools: Pool[], signal: string): Pair[] {
+  return pools.flatMap((p) => p.docs.flatMap((d) => (d.raw && Number.isFinite(d.raw[signal]) ? [{ x: d.raw[signal]!, y: d.rel, set: p.set }] : [])));
 }
 
-// --- COCO captions → photos ---
-const coco = jsonl<{ image: string; captions: string[] }>(join(DATA, 'coco-captions-mini/captions.jsonl'));
-const cocoN = QUICK ? 60 : coco.length;
-for (let i = 0; i < cocoN; i++) {
-  const row = coco[i]!;
-  const caption = row.captions[Math.floor(rand() * row.captions.length)]!;
-  const negs = sample(coco, K, (x) => x === row);
-  await collect('coco', String(i), { text: caption }, [row, ...negs].map((x) => ({ image: `coco-captions-mini/${x.image}` })), [1, ...negs.map(() => 0 as const)], 'text_image');
+/** Per-pair weights so that within a class every data set carries the same total. */
+export function setBalance(ps: Pair[]): number[] {
+  const count = new Map<string, number>();
+  for (const p of ps) count.set(`${p.y}:${p.set}`, (count.get(`${p.y}:${p.set}`) ?? 0) + 1);
+  return ps.map((p) => 1 / count.get(`${p.y}:${p.set}`)!);
 }
-console.error(`coco done ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-// --- Grocery: descriptions → iconic photos; in-store photos → iconic photos ---
-interface Product {
-  class_id: number;
-  title: string;
-  description: string | null;
-  iconic_image: string;
-}
-const catalog = jsonl<Product>(join(DATA, 'grocery-store-products/catalog.jsonl'));
-const gimg = (p: Product) => ({ image: `grocery-store-products/${p.iconic_image}` });
-for (const p of catalog) {
-  const negs = sample(catalog, K, (x) => x.class_id === p.class_id);
-  await collect('grocery-desc', String(p.class_id), { text: `${p.title}. ${p.description ?? ''}`.trim() }, [p, ...negs].map(gimg), [1, ...negs.map(() => 0 as const)], 'text_image');
-}
-const queries = readFileSync(join(DATA, 'grocery-store-products/queries.tsv'), 'utf8')
-  .trim()
-  .split('\n')
-  .slice(1)
-  .map((l) => l.split('\t'))
-  .map(([image, cls]) => ({ image: image!, classId: Number(cls) }));
-const gq = QUICK ? queries.filter((_, i) => i % 5 === 0) : queries;
-for (const [i, q] of gq.entries()) {
-  const pos = catalog.find((p) => p.class_id === q.classId)!;
-  const negs = sample(catalog, K, (x) => x.class_id === q.classId);
-  await collect('grocery-photo', String(i), { image: `grocery-store-products/${q.image}` }, [pos, ...negs].map(gimg), [1, ...negs.map(() => 0 as const)], 'image_image');
-}
-console.error(`grocery done ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-
-// --- SciFact train claims → abstracts (BM25 negatives) ---
-interface Doc {
-  _id: string;
-  title: string;
-  text: string;
-}
-const corpus = jsonl<Doc>(join(DATA, 'scifact-beir/corpus.jsonl'));
-const byId = new Map(corpus.map((d) => [d._id, d]));
-const sq = new Map(jsonl<{ _id: string; text: string }>(join(DATA, 'scifact-beir/queries.jsonl')).map((q) => [q._id, q.text]));
-const qrels = new Map<string, Set<string>>();
-for (const l of readFileSync(join(DATA, 'scifact-beir/qrels/train.tsv'), 'utf8').trim().split('\n').slice(1)) {
-  const [qid, did] = l.split('\t');
-  if (!qrels.has(qid!)) qrels.set(qid!, new Set());
-  qrels.get(qid!)!.add(did!);
-}
-const bm25 = new MiniSearch<Doc>({ idField: '_id', fields: ['title', 'text'], storeFields: [] });
-bm25.addAll(corpus);
-const passage = (d: Doc) => `${d.title} ${d.text}`;
-const sciQ = [...qrels.keys()].filter((q) => sq.has(q)).slice(0, QUICK ? 60 : 120);
-for (const qid of sciQ) {
-  const rel = qrels.get(qid)!;
-  const hits = bm25.search(sq.get(qid)!).slice(0, 100).map((h) => String(h.id));
-  const negIds = sample(hits, K, (id) => rel.has(id));
-  const posIds = [...rel].filter((id) => byId.has(id)).slice(0, 2);
-  const ids = [...posIds, ...negIds];
-  await collect('scifact', qid, { text: sq.get(qid)! }, ids.map((id) => ({ text: passage(byId.get(id)!) })), ids.map((id) => (rel.has(id) ? 1 : 0)), 'text_text');
-}
-console.error(`scifact done ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-await reranker.close();
-
-// --- fit and evaluate ---
-function split(ps: Pair[]): { train: Pair[]; test: Pair[] } {
-  const test = new Set<string>();
-  const qs = [...new Set(ps.map((p) => p.q))];
-  const r = rng(7);
-  for (const q of qs) if (r() < 0.3) test.add(q);
-  return { train: ps.filter((p) => !test.has(p.q)), test: ps.filter((p) => test.has(p.q)) };
-}
-function balancedAccuracy(ps: Pair[], c: LogisticParams): number {
-  const pos = ps.filter((p) => p.y === 1);
-  const neg = ps.filter((p) => p.y === 0);
-  const tp = pos.filter((p) => sigmoid(c.a * p.x + c.b) >= 0.5).length / pos.length;
-  const tn = neg.filter((p) => sigmoid(c.a * p.x + c.b) < 0.5).length / neg.length;
-  return (tp + tn) / 2;
-}
 function auc(ps: Pair[]): number {
   const pos = ps.filter((p) => p.y === 1).map((p) => p.x);
   const neg = ps.filter((p) => p.y === 0).map((p) => p.x);
   let s = 0;
   for (const a of pos) for (const b of neg) s += a > b ? 1 : a === b ? 0.5 : 0;
-  return s / (pos.length * neg.length);
+  return pos.length && neg.length ? s / (pos.length * neg.length) : NaN;
 }
-const signals: Record<string, LogisticParams> = {};
-const report: string[] = [];
-for (const [name, ps] of Object.entries(pairs)) {
-  const { train, test } = split(ps);
-  const c = fitLogistic(
-    train.map((p) => p.x),
-    train.map((p) => p.y),
-  );
-  signals[name] = { a: round(c.a), b: round(c.b) };
-  const sets = [...new Set(ps.map((p) => p.set))].join(', ');
-  const line = `| ${name} | ${sets} | ${train.length} (${train.filter((p) => p.y).length}+) | ${test.length} (${test.filter((p) => p.y).length}+) | ${c.a.toFixed(3)} | ${c.b.toFixed(3)} | ${balancedAccuracy(train, c).toFixed(3)} | **${balancedAccuracy(test, c).toFixed(3)}** | ${auc(test).toFixed(3)} | ${(-c.b / c.a).toFixed(3)} |`;
-  report.push(line);
-  console.error(line);
+function balancedAccuracy(ps: Pair[], c: LogisticParams): number {
+  const rate = (xs: Pair[], want: boolean) => xs.filter((p) => sigmoid(c.a * p.x + c.b) >= 0.5 === want).length / xs.length;
+  return (rate(ps.filter((p) => p.y === 1), true) + rate(ps.filter((p) => p.y === 0), false)) / 2;
 }
-signals.ocr_text = { ...signals.text_text! };
-signals.remote = { a: 1, b: 0, input: 'logit' } as LogisticParams;
-function round(x: number): number {
-  return Math.round(x * 1e4) / 1e4;
+const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
+
+export function fitTable(train: Pool[], before: CalibrationTable, options: { balanceSets?: boolean } = {}): CalibrationTable {
+  const table: CalibrationTable = { ...before };
+  for (const name of FITTED) {
+    const ps = pairsOf(train, name);
+    const c = fitLogistic(
+      ps.map((p) => p.x),
+      ps.map((p) => p.y),
+      options.balanceSets ? { weights: setBalance(ps) } : {},
+    );
+    table[name] = { a: round(c.a), b: round(c.b) };
+  }
+  table.ocr_text = { ...table.text_text! };
+  // a photo or clip *query* against a text: no such pools here, so these keep the constants they had
+  // (the own-modality text_image fit), and search by image is unchanged by this fit
+  for (const name of ['image_text', 'video_text']) table[name] = { ...(before[name] ?? before.text_image!) };
+  table.remote = { a: 1, b: 0, input: 'logit' };
+  return table;
 }
-const seconds = (performance.now() - t0) / 1000;
-const file = {
-  version: 1,
-  generated_by: 'scripts/fit-calibration.ts',
-  note: 'p = 1 / (1 + exp(-(a*x + b))); x = raw signal (input "logit": x = logit(raw)). See models/CALIBRATION.md.',
-  signals,
-};
-if (!QUICK || args.includes('--write')) {
-  mkdirSync('models/calibration', { recursive: true });
-  writeFileSync('models/calibration/signals.json', `${JSON.stringify(file, null, 2)}\n`);
-  writeFileSync(
-    'models/CALIBRATION.md',
-    `# Reranker calibration
 
-Every raw signal of the reranker (a cosine, a logit, a remote score) is mapped to a probability of
-relevance by its own logistic curve, \`p = 1 / (1 + exp(-(a·x + b)))\`, so that signals of different
-scales can be fused by a weighted mean and a score means the same thing in every request
-(src/rerank/calibration.ts, fusion.ts). The constants are in \`models/calibration/signals.json\`
-(the model manifests' \`calibration\` field, when filled, overrides them per signal).
+function figures(pools: Pool[], table: CalibrationTable) {
+  const scored = scorePools(pools, table);
+  const rel = Object.fromEntries((['text', 'image', 'video'] as const).map((m) => [m, reliability(scored.filter((s) => s.modality === m))]));
+  const r3 = (x: number) => round(x, 3);
+  return {
+    cross_modal_inversion: { rate: r3(inversions(scored).rate), pairs: inversions(scored).pairs, by: Object.fromEntries(Object.entries(inversions(scored).by).map(([k, v]) => [k, { rate: r3(v.rate), pairs: v.pairs }])) },
+    within_modality_inversion: r3(inversions(scored, { within: true }).rate),
+    reliability: Object.fromEntries(Object.entries(rel).map(([m, r]) => [m, { balanced_ece: r3(r.ece), n: r.n, positives: r.positives, mean_relevant: r3(r.meanRelevant), mean_irrelevant: r3(r.meanIrrelevant), bins: r.bins.map((b) => [b[0], r3(b[1]), r3(b[2]), b[3]]) }])),
+  };
+}
 
-## How they were fitted
-
-\`npx tsx scripts/fit-calibration.ts\` (${seconds.toFixed(0)} s on 2 cores${QUICK ? ', --quick subset' : ''}) runs the real models from
-\`../shared/models\` through \`Reranker.process(…, {explain: true})\` — the same code path that serves
-requests — on labelled pairs from \`../shared/data\`: for each query its relevant item(s) and ${K} sampled
-negatives. Queries are split 70/30 (fixed seed); the logistic fit (Newton/IRLS, small L2 on \`a\`) is
-**class-balanced**, so p = 0.5 is where a positive and a negative are equally likely regardless of how
-many negatives were sampled; read p as "relevant vs. a random candidate", not as a base rate.
-
-| signal | pairs from | train pairs | held-out pairs | a | b | train bal. acc. | held-out bal. acc. | held-out AUC | raw at p=0.5 |
-|---|---|---|---|---|---|---|---|---|---|
-${report.join('\n')}
-
-- \`text_image\`: the default text→photo signal, 0.5·cos(query, visual passage) + 0.5·cos(query, ConSE vector)
-  (../shared/ZERO-SHOT-BRIDGE.md). COCO: caption → own photo vs random photos; Grocery: product title +
-  description → the product's catalog photo vs other products' photos. Also used for \`text_video\`,
-  \`image_text\` and \`video_text\` (no labelled video pairs to fit on; frames are photos).
-- \`image_image\`: EfficientNet-Lite2 cosine; Grocery in-store photo → its product's catalog photo.
-  Also used for \`video_image\` and \`video_video\`.
-- \`text_text\`: bge-small-en-v1.5 cosine; SciFact *train* claims → qrels abstracts vs BM25 top-100
-  non-relevant abstracts (minisearch BM25 first stage). \`ocr_text\` reuses these constants.
-- \`remote\`: identity (\`a=1, b=0\` on the logit of the remote score): Cohere-compatible servers,
-  Qwen3-VL-Reranker and vlrerank itself already return probabilities. Refit it for a server that does not.
-- \`clip\`: not fitted — no trained CLIP-family weights are available here (only a random-weight fixture,
-  which is refused for ranking); the fallback in calibration.ts assumes logit_scale·cos ≈ 25 at p = 0.5.
-
-Balanced accuracy at p = 0.5 measures calibration *and* separability; ranking quality (recall, nDCG)
-is unaffected by calibration (monotone per signal), see the model tests.
-`,
-  );
-  console.error('wrote models/calibration/signals.json and models/CALIBRATION.md');
-} else {
-  console.log(JSON.stringify(file, null, 2));
+const isMain = process.argv[1]?.endsWith('fit-calibration.ts');
+if (isMain) {
+  const pools = (JSON.parse(readFileSync(POOLS, 'utf8')) as { pools: Pool[] }).pools;
+  const before = (JSON.parse(readFileSync(BEFORE, 'utf8')) as { signals: CalibrationTable }).signals;
+  const train = pools.filter((p) => !isHeldOut(p));
+  const test = pools.filter((p) => isHeldOut(p));
+  const table = fitTable(train, before, { balanceSets: BALANCE_SETS });
+  const perSignal = FITTED.map((name) => {
+    const tr = pairsOf(train, name);
+    const te = pairsOf(test, name);
+    const c = table[name]!;
+    return {
+      signal: name,
+      sets: [...new Set(tr.map((p) => p.set))],
+      train: [tr.length, tr.filter((p) => p.y).length],
+      held_out: [te.length, te.filter((p) => p.y).length],
+      a: c.a,
+      b: c.b,
+      train_balanced_accuracy: round(balancedAccuracy(tr, c), 3),
+      held_out_balanced_accuracy: round(balancedAccuracy(te, c), 3),
+      held_out_auc: round(auc(te), 3),
+      raw_at_half: round(-c.b / c.a, 3),
+    };
+  });
+  const report = {
+    generated_by: `scripts/fit-calibration.ts${BALANCE_SETS ? ' --balance-sets' : ''}`,
+    pools: { train: train.length, held_out: test.length, sets: [...new Set(pools.map((p) => p.set))] },
+    per_signal: perSignal,
+    held_out: { before: figures(test, before), after: figures(test, table) },
+  };
+  process.stdout.write(`${JSON.stringify(report, null, 1)}\n`);
+  if (!args.includes('--dry-run')) {
+    const file = {
+      version: 1,
+      generated_by: 'scripts/fit-calibration.ts (mixed-modality pools, scripts/calibration/)',
+      note: 'p = 1 / (1 + exp(-(a*x + b))); x = raw signal (input "logit": x = logit(raw)). See models/CALIBRATION.md.',
+      signals: table,
+    };
+    writeFileSync('models/calibration/signals.json', `${JSON.stringify(file, null, 2)}\n`);
+    writeFileSync('models/calibration/mixed-fit.json', `${JSON.stringify(report, null, 1)}\n`);
+    process.stderr.write('wrote models/calibration/signals.json and models/calibration/mixed-fit.json\n');
+  }
 }

@@ -29,7 +29,7 @@ export type CalibrationTable = Record<string, LogisticParams>;
  * `remote` assumes the remote server already returns a probability-like score in [0,1].
  */
 export const DEFAULT_CALIBRATION: Readonly<CalibrationTable> = Object.freeze({
-  // from a --quick run of scripts/fit-calibration.ts; the full fit in models/calibration/signals.json wins
+  // rough own-modality fits from before issue 14 §4; the mixed-pool fit in models/calibration/signals.json wins
   text_text: { a: 33.4, b: -23.8 },
   text_image: { a: 21.7, b: -11.9 },
   image_image: { a: 16.1, b: -5.8 },
@@ -120,15 +120,25 @@ export function buildCalibrator(options: { file?: string; manifests?: Calibratio
 /**
  * Fit p = σ(a·x + b) by Newton's method (IRLS) with a small L2 penalty on `a`, class-balanced so
  * that p = 0.5 is the point where a positive and a negative are equally likely whatever the ratio
- * of positives to negatives in the training pairs. Used by scripts/fit-calibration.ts.
+ * of positives to negatives in the training pairs. Optional per-pair `weights` (e.g. so that each
+ * data set counts the same within a class) multiply in; class balance is taken over the weighted
+ * totals. Used by scripts/fit-calibration.ts.
  */
-export function fitLogistic(xs: number[], ys: number[], options: { l2?: number; iterations?: number } = {}): LogisticParams {
+export function fitLogistic(xs: number[], ys: number[], options: { l2?: number; iterations?: number; weights?: number[] } = {}): LogisticParams {
   const l2 = options.l2 ?? 1e-4;
-  const nPos = ys.filter((y) => y === 1).length;
-  const nNeg = ys.length - nPos;
-  if (nPos === 0 || nNeg === 0) throw new Error('fitLogistic needs positives and negatives');
-  const wPos = ys.length / (2 * nPos);
-  const wNeg = ys.length / (2 * nNeg);
+  const sw = options.weights;
+  if (sw && (sw.length !== xs.length || sw.some((w) => !(w >= 0) || !Number.isFinite(w)))) throw new Error('fitLogistic: weights must be one finite number ≥ 0 per pair');
+  const weightOf = (i: number) => (sw ? sw[i]! : 1);
+  // class balance over the pairs' own weights: positives and negatives carry equal totals
+  let nPos = 0;
+  let nNeg = 0;
+  for (let i = 0; i < ys.length; i++) {
+    if (ys[i] === 1) nPos += weightOf(i);
+    else nNeg += weightOf(i);
+  }
+  if (!(nPos > 0) || !(nNeg > 0)) throw new Error('fitLogistic needs positives and negatives');
+  const wPos = (nPos + nNeg) / (2 * nPos);
+  const wNeg = (nPos + nNeg) / (2 * nNeg);
   let a = 0;
   let b = 0;
   for (let it = 0; it < (options.iterations ?? 50); it++) {
@@ -140,7 +150,7 @@ export function fitLogistic(xs: number[], ys: number[], options: { l2?: number; 
     let hbb = 1e-9;
     for (let i = 0; i < xs.length; i++) {
       const x = xs[i]!;
-      const w = ys[i] === 1 ? wPos : wNeg;
+      const w = (ys[i] === 1 ? wPos : wNeg) * weightOf(i);
       const p = sigmoid(a * x + b);
       const r = w * (p - ys[i]!);
       ga += r * x;

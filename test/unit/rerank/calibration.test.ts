@@ -48,3 +48,38 @@ describe('Calibrator', () => {
     expect(c.params('text_text').fitted).toBe(false);
   });
 });
+
+describe('fitLogistic with per-pair weights', () => {
+  const xs = [0.2, 0.3, 0.35, 0.5, 0.6, 0.65, 0.7, 0.8];
+  const ys = [0, 0, 1, 0, 1, 0, 1, 1];
+
+  it('a weight of 2 fits the same curve as the pair given twice', () => {
+    const twice = fitLogistic([...xs, xs[2]!], [...ys, ys[2]!], { l2: 0.01 });
+    const weighted = fitLogistic(xs, ys, { l2: 0.01, weights: xs.map((_, i) => (i === 2 ? 2 : 1)) });
+    expect(weighted.a).toBeCloseTo(twice.a, 6);
+    expect(weighted.b).toBeCloseTo(twice.b, 6);
+  });
+
+  it('a weight of 0 leaves the pair out, and class balance is over the weighted totals', () => {
+    const without = fitLogistic(xs.slice(1), ys.slice(1), { l2: 0.01 });
+    const zero = fitLogistic(xs, ys, { l2: 0.01, weights: xs.map((_, i) => (i === 0 ? 0 : 1)) });
+    expect(zero.a).toBeCloseTo(without.a, 6);
+    expect(zero.b).toBeCloseTo(without.b, 6);
+  });
+
+  it('weights that balance two data sets move p = 0.5 toward the smaller set', () => {
+    // set A: many pairs separated at 0.4; set B: few pairs separated at 0.8
+    const A = Array.from({ length: 200 }, (_, i) => ({ x: 0.3 + (i % 2) * 0.2 + (i % 7) / 200, y: (i % 2) as 0 | 1, set: 'A' }));
+    const B = Array.from({ length: 20 }, (_, i) => ({ x: 0.7 + (i % 2) * 0.2 + (i % 7) / 200, y: (i % 2) as 0 | 1, set: 'B' }));
+    const all = [...A, ...B];
+    const plain = fitLogistic(all.map((p) => p.x), all.map((p) => p.y), { l2: 1 });
+    const balanced = fitLogistic(all.map((p) => p.x), all.map((p) => p.y), { l2: 1, weights: all.map((p) => (p.set === 'A' ? 1 / 200 : 1 / 20)) });
+    expect(-balanced.b / balanced.a).toBeGreaterThan(-plain.b / plain.a + 0.05);
+  });
+
+  it('refuses weights of the wrong length or negative, and a class whose weights are all 0', () => {
+    expect(() => fitLogistic(xs, ys, { weights: [1, 2] })).toThrow(/one finite number ≥ 0 per pair/);
+    expect(() => fitLogistic(xs, ys, { weights: xs.map(() => -1) })).toThrow(/one finite number ≥ 0 per pair/);
+    expect(() => fitLogistic(xs, ys, { weights: ys.map((y) => (y === 1 ? 0 : 1)) })).toThrow(/positives and negatives/);
+  });
+});
