@@ -6,6 +6,7 @@
  * judgements as files, then spawns `vlrerank eval --fit --url <proxy>` on each and prints its output.
  *   COCO-mini  captions #2–#5 of each photo → that photo (caption #1 is the photo's alt text): 956 queries
  *   Grocery    each product's name in words → the product (grade 2), its coarse class (grade 1): 81 queries
+ *   grocery-image  each of the 405 in-store photos → its product (search by image; window 20, as grocery.yaml measures it)
  *   videos     each clip label → the clips with that label; the clips are indexed without their title
  *              (the title is the label), so only what the video shows can find them
  *   npx tsx scripts/bench/fusion-fit.ts [elasticsearch] [--only coco,grocery,videos] [--build-only] [--folds 5] [--window 50]
@@ -16,7 +17,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setupIndex } from '../../src/engine/mapping.js';
 import { coco, ensureCoco, groceryTextQueries } from '../../test/helpers/search-eval.js';
-import { catalog, ensureGrocery, esClient, pipelinesDir, startSearchProxy, type Engine, type SearchProxy } from '../../test/helpers/search-fixtures.js';
+import { catalog, ensureGrocery, esClient, groceryQueries, pipelinesDir, startSearchProxy, type Engine, type SearchProxy } from '../../test/helpers/search-fixtures.js';
 import { DATA, REPO_ROOT } from '../../test/helpers/paths.js';
 
 const argv = process.argv.slice(2);
@@ -35,12 +36,12 @@ function prefixedPipelines(): string {
   return pipelinesDir(extra);
 }
 
-interface Judged { id: string; text: string; rel: Map<string, number> }
+interface Judged { id: string; text?: string; image?: string; rel: Map<string, number> }
 
 function writeSet(name: string, queries: Judged[]): { queries: string; qrels: string } {
   const dir = join(OUT, name);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'queries.jsonl'), queries.map((q) => JSON.stringify({ _id: q.id, text: q.text })).join('\n') + '\n');
+  writeFileSync(join(dir, 'queries.jsonl'), queries.map((q) => JSON.stringify({ _id: q.id, ...(q.text ? { text: q.text } : {}), ...(q.image ? { image: q.image } : {}) })).join('\n') + '\n');
   const rows = queries.flatMap((q) => [...q.rel].map(([d, g]) => `${q.id}\t${d}\t${g}`));
   writeFileSync(join(dir, 'qrels.tsv'), ['query-id\tcorpus-id\tscore', ...rows].join('\n') + '\n');
   return { queries: join(dir, 'queries.jsonl'), qrels: join(dir, 'qrels.tsv') };
@@ -63,7 +64,7 @@ async function ensureVideos(p: SearchProxy, index: string): Promise<void> {
   await p.engine.json('POST', `/${index}/_refresh`);
 }
 
-const sets: Record<string, { index: string; build: (p: SearchProxy) => Promise<void>; queries: () => Judged[] }> = {
+const sets: Record<string, { index: string; build: (p: SearchProxy) => Promise<void>; queries: () => Judged[]; window?: string }> = {
   coco: {
     index: `${PREFIX}coco-eval`,
     build: (p) => ensureCoco(p, engine, `${PREFIX}coco-eval`),
@@ -73,6 +74,12 @@ const sets: Record<string, { index: string; build: (p: SearchProxy) => Promise<v
     index: `${PREFIX}grocery-eval`,
     build: async (p) => void (await ensureGrocery(p, engine, `${PREFIX}grocery-eval`)),
     queries: () => groceryTextQueries().map((q, i) => ({ id: String(catalog[i]!.class_id), text: q.text, rel: q.rel })),
+  },
+  'grocery-image': {
+    index: `${PREFIX}grocery-eval`,
+    build: async (p) => void (await ensureGrocery(p, engine, `${PREFIX}grocery-eval`)),
+    queries: () => groceryQueries(1).map((q, i) => ({ id: `photo-${i}`, image: q.image, rel: new Map([[String(q.classId), 1]]) })),
+    window: '20',
   },
   videos: {
     index: `${PREFIX}videos-eval`,
@@ -97,7 +104,7 @@ try {
     for (const name of only) {
       const s = sets[name]!;
       const dir = join(OUT, name);
-      const args = ['tsx', 'src/cli/main.ts', 'eval', '--fit', '--url', p.url, '--index', s.index, '--queries', join(dir, 'queries.jsonl'), '--qrels', join(dir, 'qrels.tsv'), '--window', flag('--window') ?? '50', '--folds', flag('--folds') ?? '5', '--json', join(dir, 'fit.json'), '--snippet', join(dir, 'fitted.yaml')];
+      const args = ['tsx', 'src/cli/main.ts', 'eval', '--fit', '--url', p.url, '--index', s.index, '--queries', join(dir, 'queries.jsonl'), '--qrels', join(dir, 'qrels.tsv'), '--window', flag('--window') ?? s.window ?? '50', '--folds', flag('--folds') ?? '5', '--json', join(dir, 'fit.json'), '--snippet', join(dir, 'fitted.yaml')];
       const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_')));
       const { stdout } = await run('npx', args, { cwd: REPO_ROOT, env, maxBuffer: 64 * 1024 * 1024 });
       process.stdout.write(`## ${name} (${engine}): npx ${args.join(' ').replace(p.url, '<proxy>')}\n${stdout}\n`);

@@ -47,9 +47,12 @@ export const BLEND_GRID = [0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8];
 
 const signalsOf = (c: FitCandidate, w: Record<string, number>): FusedSignal[] => c.signals.map((s) => ({ name: s.name, raw: s.raw, calibrated: s.calibrated, weight: w[s.name] ?? 0 }));
 
+/** The rerank score is rounded to 6 decimals by the reranker (pair-score.ts): ties there are ties here. */
+const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
+
 /** The final score of a candidate under `p`: what `_score` would be through the proxy. */
 export function scoreCandidate(c: FitCandidate, p: FusionParams): number {
-  const rerank = fuse(signalsOf(c, p.weights), p.mode === 'raw' ? { kind: 'raw', ...p.raw } : { kind: 'calibrated' });
+  const rerank = r6(fuse(signalsOf(c, p.weights), p.mode === 'raw' ? { kind: 'raw', ...p.raw } : { kind: 'calibrated' }));
   if (p.blend === 0) return rerank;
   const mapped = c.first === null || !Number.isFinite(c.first) ? 0 : logistic(p.map.a * c.first + p.map.b);
   return Math.min(1, Math.max(0, (1 - p.blend) * rerank + p.blend * mapped));
@@ -124,7 +127,7 @@ function compiledNdcg(c: Compiled, p: FusionParams): number {
         }
       }
       let r = den === 0 ? 0 : p.mode === 'raw' ? logistic(p.raw.a * (num / den) + p.raw.b) : num / den;
-      r = Math.min(1, Math.max(0, r));
+      r = r6(Math.min(1, Math.max(0, r)));
       if (p.blend !== 0) {
         const f = q.first[i]!;
         r = Math.min(1, Math.max(0, (1 - p.blend) * r + p.blend * (Number.isFinite(f) ? logistic(p.map.a * f + p.map.b) : 0)));
