@@ -17,7 +17,7 @@ export function fusionPipelinesDir(): string {
     .replace(/^name: coco$/m, 'name: fusion-it')
     .replace(/^index_patterns: .*$/m, 'index_patterns: [fusion-it-*]')
     .replace(/^budget_ms: \d+$/m, 'budget_ms: 300000')
-    .replace(/^ {2}fusion: .*$/m, `  fusion: { method: blend, weight: ${weight}, map: { logistic: { a: ${a}, b: ${b} } } }`);
+    .replace(/^ {2}fusion: \{ method: .*$/m, `  fusion: { method: blend, weight: ${weight}, map: { logistic: { a: ${a}, b: ${b} } } }`);
   if (!yaml.includes('method: blend')) throw new Error('coco.yaml has no first_stage.fusion line to replace');
   return pipelinesDir({ 'fusion-it.yaml': yaml });
 }

@@ -80,24 +80,36 @@ describe('vlrerank eval --fit on COCO-mini (Elasticsearch 8.19)', () => {
     }
   });
 
-  it("the snippet loads as a pipeline; a fold's parameters give through the proxy the held-out figure printed; _score is its definition in both fusion modes", async () => {
+  it("the snippet loads as a pipeline; each fold's parameters give through the proxy the held-out figures printed; _score is its definition in both fusion modes", async () => {
     expect(['calibrated', 'raw']).toContain(snippet.scorer.fusion);
-    const fold = out.heldOut.folds[0];
-    const foldKeys = { scorer: { fusion: fold.params.mode, weights: fold.params.weights, ...(fold.params.mode === 'raw' ? { raw_logistic: fold.params.raw } : {}) }, first_stage: { fusion: fold.params.blend > 0 ? { method: 'blend', weight: fold.params.blend, map: { logistic: fold.params.map } } : { method: 'none' } } };
+    const foldKeys = (params: any) => ({ scorer: { fusion: params.mode, weights: params.weights, ...(params.mode === 'raw' ? { raw_logistic: params.raw } : {}) }, first_stage: { fusion: params.blend > 0 ? { method: 'blend', weight: params.blend, map: { logistic: params.map } } : { method: 'none' } } });
+    const foldPipelines = Object.fromEntries(out.heldOut.folds.map((f: any) => [`fit-fold-${f.fold}.yaml`, pipelineWith(`fit-fold-${f.fold}`, foldKeys(f.params))]));
     const other = snippet.scorer.fusion === 'raw' ? { ...snippet.scorer, fusion: 'calibrated', raw_logistic: undefined } : { ...snippet.scorer, fusion: 'raw', raw_logistic: { a: 10, b: -5 } };
     if (!other.raw_logistic) delete other.raw_logistic;
     const dir = pipelinesDir({
       'fusion-it.yaml': readFileSync(join(fusionPipelinesDir(), 'fusion-it.yaml'), 'utf8'),
       'fit-final.yaml': pipelineWith('fit-final', snippet),
       'fit-other.yaml': pipelineWith('fit-other', { scorer: other, first_stage: snippet.first_stage }),
-      'fit-fold.yaml': pipelineWith('fit-fold', foldKeys),
+      ...foldPipelines,
     });
     fitted = await startSearchProxy('elasticsearch', { pipelinesDir: dir });
     const search = (pipeline: string, text: string) => clientSearch('elasticsearch', fitted!.url, { index: INDEX, body: { size: WINDOW, _source: false, ext: { vlrerank: { query: { text }, window: WINDOW, explain: true, pipeline } } } });
 
+    // every query searched with the parameters of the fold that held it out: their mean is the
+    // printed held-out mean. The int8 text model's query vector shifts slightly with what it is
+    // batched with (../shared/PITFALLS.md), so a near-tie may flip: one query of 20 (±0.02) is allowed.
     const got: number[] = [];
-    for (const id of fold.test) got.push(ndcgAt10((await search('fit-fold', files.texts.get(id)!)).hits.hits.map((h: any) => String(h._id)), new Map([[id, 1]])));
-    expect(mean(got)).toBeCloseTo(fold.fitted, 2);
+    for (const f of out.heldOut.folds) {
+      for (const id of f.test) {
+        const body = await search(`fit-fold-${f.fold}`, files.texts.get(id)!);
+        const ids = body.hits.hits.map((h: any) => String(h._id));
+        got.push(ndcgAt10(ids, new Map([[id, 1]])));
+        if (ids[0] !== id) console.log(`[eval-fit] fold ${f.fold} query ${id}: top ${ids.slice(0, 3).join(',')} scores ${body.hits.hits.slice(0, 3).map((h: any) => h._score).join(',')}`);
+      }
+    }
+    expect(mean(got)).toBeGreaterThan(out.heldOut.mean.fitted - 0.02);
+    expect(mean(got)).toBeLessThan(out.heldOut.mean.fitted + 0.02);
+    const fold = out.heldOut.folds[0];
 
     for (const [pipeline, scorer, fs] of [['fit-final', snippet.scorer, snippet.first_stage.fusion], ['fit-other', other, snippet.first_stage.fusion]] as const) {
       const body = await search(pipeline, files.texts.get(fold.test[0])!);
