@@ -7,6 +7,7 @@
  *   COCO-mini  captions #2–#5 of each photo → that photo (caption #1 is the photo's alt text): 956 queries
  *   Grocery    each product's name in words → the product (grade 2), its coarse class (grade 1): 81 queries
  *   grocery-image  each of the 405 in-store photos → its product (search by image; window 20, as grocery.yaml measures it)
+ *   grocery-all    both of the above in one set (the pipeline serves both kinds of query), window 50
  *   videos     each clip label → the clips with that label; the clips are indexed without their title
  *              (the title is the label), so only what the video shows can find them
  *   npx tsx scripts/bench/fusion-fit.ts [elasticsearch] [--only coco,grocery,videos] [--build-only] [--folds 5] [--window 50]
@@ -80,6 +81,11 @@ const sets: Record<string, { index: string; build: (p: SearchProxy) => Promise<v
     build: async (p) => void (await ensureGrocery(p, engine, `${PREFIX}grocery-eval`)),
     queries: () => groceryQueries(1).map((q, i) => ({ id: `photo-${i}`, image: q.image, rel: new Map([[String(q.classId), 1]]) })),
     window: '20',
+  },
+  'grocery-all': {
+    index: `${PREFIX}grocery-eval`,
+    build: async (p) => void (await ensureGrocery(p, engine, `${PREFIX}grocery-eval`)),
+    queries: () => [...sets.grocery!.queries(), ...sets['grocery-image']!.queries()],
   },
   videos: {
     index: `${PREFIX}videos-eval`,
