@@ -24,6 +24,7 @@ import { summarise, winsAndLosses, type ConfigRun, type EvalResult } from '../ev
 import { previewIds, renderReport } from '../eval/report-html.js';
 import { previewOf, previews, type Preview } from '../eval/thumbnails.js';
 import { formatSummary } from '../eval/format.js';
+import { fitMode, fitSettings } from './eval-fit-cmd.js';
 import type { Gain } from '../eval/metrics.js';
 
 interface EvalFlags extends ConfigFlags {
@@ -43,6 +44,10 @@ interface EvalFlags extends ConfigFlags {
   collection?: string;
   candidates?: string;
   thumbnails: boolean;
+  fit?: boolean;
+  folds?: string;
+  seed?: string;
+  snippet?: string;
 }
 
 function positiveInts(v: string, flag: string): number[] {
@@ -110,6 +115,30 @@ async function write(flags: EvalFlags, result: EvalResult, runs: ConfigRun[], do
   }
 }
 
+/** The vlrerank to search through: `--url`, or one started in-process from the configuration (as `vlrerank serve`). */
+async function proxyTarget(flags: EvalFlags, inp: Inputs): Promise<{ url: string; close: () => Promise<void> }> {
+  const base = configFromFlags(flags);
+  if (flags.url) return { url: flags.url, close: async () => {} };
+  const config = configFromFlags(flags, {
+    'server.port': 0,
+    'server.host': '127.0.0.1',
+    'server.ui': false,
+    'log.level': flags.logLevel ?? 'warn',
+    'log.access': false,
+    'media.roots': [...new Set([...base.media.roots, ...inp.mediaDirs])],
+  });
+  const running = await startServer(config);
+  // measure searches, not the model load: wait for the warm-up first
+  if (running.services.reranker.warm.state === 'warming') await running.services.reranker.warm.wait();
+  return {
+    url: running.url,
+    close: async () => {
+      await running.close();
+      await inferenceIdle();
+    },
+  };
+}
+
 async function proxyMode(flags: EvalFlags): Promise<void> {
   if (!flags.index) throw vlrError('VLR_BAD_REQUEST', 'give the index to evaluate: --index <name> (or --api --collection docs.jsonl for the rerank library)');
   if (flags.collection || flags.candidates) throw vlrError('VLR_BAD_REQUEST', '--collection and --candidates belong to --api mode');
@@ -117,26 +146,17 @@ async function proxyMode(flags: EvalFlags): Promise<void> {
   const windows = positiveInts(flags.window ?? '50', '--window');
   const pipelines = flags.pipeline ? flags.pipeline.split(',').map((s) => s.trim()).filter(Boolean) : [undefined];
   const base = configFromFlags(flags);
-  let url = flags.url;
-  let close = async () => {};
-  if (!url) {
-    const config = configFromFlags(flags, {
-      'server.port': 0,
-      'server.host': '127.0.0.1',
-      'server.ui': false,
-      'log.level': flags.logLevel ?? 'warn',
-      'log.access': false,
-      'media.roots': [...new Set([...base.media.roots, ...inp.mediaDirs])],
-    });
-    const running = await startServer(config);
-    url = running.url;
-    close = async () => {
-      await running.close();
-      await inferenceIdle();
-    };
-    // measure searches, not the model load: wait for the warm-up first
-    if (running.services.reranker.warm.state === 'warming') await running.services.reranker.warm.wait();
+  if (flags.fit) {
+    const fit = fitSettings(flags, inp, windows, pipelines);
+    const target = await proxyTarget(flags, inp);
+    try {
+      await fitMode({ ...fit, url: target.url, index: flags.index, queries: inp.queries, qrels: inp.qrels!, gain: flags.gain as Gain, progress });
+    } finally {
+      await target.close();
+    }
+    return;
   }
+  const { url, close } = await proxyTarget(flags, inp);
   try {
     const bar = progress(pipelines.length * windows.length * inp.queries.length);
     const runs = await runProxyEval({ url, index: flags.index, queries: inp.queries, pipelines, windows, onQuery: bar.tick });
@@ -214,10 +234,16 @@ export function registerEval(program: Command): void {
       .option('--api', 'evaluate the rerank library (process()) on a JSONL collection, no engine')
       .option('--collection <file>', '--api: documents JSONL {"_id", "text"?, "title"?, "image"?, "video"?}')
       .option('--candidates <file>', '--api: first-stage run (TREC run file, or "qid docid score")')
-      .option('--no-thumbnails', 'leave thumbnails out of the report'),
+      .option('--no-thumbnails', 'leave thumbnails out of the report')
+      .option('--fit', 'fit the fusion (signal weights, raw vs calibrated, first-stage blend) on the judged queries by k-fold cross-validation; prints held-out figures and a pipeline snippet')
+      .option('--folds <k>', '--fit: cross-validation folds (default 5)')
+      .option('--seed <n>', '--fit: seed of the fold split (default 42)')
+      .option('--snippet <file>', '--fit: write the pipeline snippet (YAML) there (default: printed)'),
   ).action((flags: EvalFlags) =>
     runAction(async () => {
       if (flags.gain !== 'exponential' && flags.gain !== 'linear') throw vlrError('VLR_BAD_REQUEST', `--gain must be exponential or linear, got "${flags.gain}"`);
+      if (!flags.fit && (flags.folds || flags.seed || flags.snippet)) throw vlrError('VLR_BAD_REQUEST', '--folds, --seed and --snippet belong to --fit');
+      if (flags.api && flags.fit) throw vlrError('VLR_BAD_REQUEST', '--fit runs through the proxy (--index): it cannot be combined with --api');
       if (flags.api) await apiMode(flags);
       else await proxyMode(flags);
       await inferenceIdle();

@@ -19,17 +19,36 @@ const fieldPath = z
   .refine((s) => !s.endsWith('.') && !s.includes('..'), 'must not have empty path segments');
 const fieldList = z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(fieldPath)).default([]);
 
+/**
+ * A pair-only map of the engine's first-stage `_score` into [0, 1] (src/search/shape.ts): a fitted
+ * logistic `1 / (1 + e^−(a·s + b))`, or a saturation `s / (s + k)` for scores ≥ 0 (BM25, kNN).
+ */
+export const firstStageMapSchema = z.union([
+  z.strictObject({ logistic: z.strictObject({ a: z.number().finite(), b: z.number().finite() }) }),
+  z.strictObject({ saturation: z.number().positive() }),
+]);
+
 /** How the first-stage order enters the final score. */
 export const fusionSchema = z.preprocess(
   (v) => (typeof v === 'string' ? { method: v } : v),
   z.discriminatedUnion('method', [
     z.strictObject({ method: z.literal('none') }),
-    /** Reciprocal-rank fusion of the first-stage rank and the rerank rank: Σ 1/(k + rank). */
+    /**
+     * `_score` = (1 − weight) · rerank score + weight · map(first-stage `_score`): in [0, 1] and a
+     * function of the (query, document) pair alone, so it reads as relevance and thresholds keep
+     * their meaning across requests.
+     */
+    z.strictObject({ method: z.literal('blend'), weight: z.number().min(0).max(1), map: firstStageMapSchema.default({ saturation: 1 }) }),
+    /**
+     * Kept for compatibility: reciprocal-rank fusion Σ 1/(k + rank) of the first-stage and rerank
+     * ranks. Its `_score` is that rank sum (≤ 2/(k+1)), not a relevance; prefer `blend`.
+     */
     z.strictObject({ method: z.literal('rrf'), k: positiveInt.default(60) }),
-    /** (1 − weight) · rerank score + weight · first-stage score / max first-stage score in the window. */
+    /** Kept for compatibility: `blend` with `map: {saturation: 1}` (it used to divide by the window's best first-stage score). */
     z.strictObject({ method: z.literal('weight'), weight: z.number().min(0).max(1) }),
   ]),
 );
+export type FirstStageMap = z.infer<typeof firstStageMapSchema>;
 
 /**
  * Long document texts in overlapping chunks, each scored, the document by an aggregate of them
@@ -92,10 +111,18 @@ export const pipelineSchema = z
         max_frames: positiveInt.optional(),
         /** Long texts in chunks for this index (at ingest and at search); unset: the server's `rerank.chunking`. */
         chunking: chunkingSchema.optional(),
+        /**
+         * How the signals become the rerank score (src/rerank/fusion.ts): `calibrated` (default), the
+         * weighted mean of calibrated probabilities, or `raw`, `raw_logistic` applied to the weighted
+         * mean of the raw cosines. Both are in [0, 1] and functions of the pair alone.
+         */
+        fusion: z.enum(['calibrated', 'raw']).default('calibrated'),
+        /** The logistic of the `raw` fusion, 1 / (1 + e^−(a·m + b)), fitted by `vlrerank eval --fit`. */
+        raw_logistic: z.strictObject({ a: z.number().finite(), b: z.number().finite() }).optional(),
         /** How a video's frames' values become its value: `mean` (default), `max` (best frame), `topK` (mean of the K best, e.g. `top3`). */
         frame_pooling: z.string().regex(/^(mean|max|top[1-9][0-9]?)$/, 'must be mean, max or topK (top1…top99)').optional(),
       })
-      .default({ backend: 'local', weights: {} }),
+      .default({ backend: 'local', weights: {}, fusion: 'calibrated' }),
     first_stage: z
       .strictObject({
         fusion: fusionSchema.default({ method: 'none' }),
@@ -167,6 +194,9 @@ export const pipelineSchema = z
     } as { field: string; keyField: string; writeBack: boolean; store: 'index' | 'none' },
   }))
   .superRefine((p, ctx) => {
+    if (p.scorer.fusion === 'raw' && !p.scorer.raw_logistic) {
+      ctx.addIssue({ code: 'custom', path: ['scorer', 'raw_logistic'], message: 'scorer.fusion "raw" needs scorer.raw_logistic {a, b} (vlrerank eval --fit writes one)' });
+    }
     if (p.vectors.ingest && !p.vectors.image && !p.vectors.bridge) {
       ctx.addIssue({ code: 'custom', path: ['vectors', 'ingest'], message: 'vectors.ingest needs vectors.image or vectors.bridge' });
     }

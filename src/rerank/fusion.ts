@@ -1,8 +1,11 @@
 /**
- * Fusion: one score in [0, 1] per (query, document) from the calibrated signals present for that
- * pair — a weighted mean of probabilities. It depends on nothing but the pair (no per-request
- * min-max, no rank fusion), so the same pair gets the same score in any request and thresholds
- * keep their meaning.
+ * Fusion: one score in [0, 1] per (query, document) from the signals present for that pair, in one
+ * of two modes (issue 14 §2):
+ *   calibrated (default)  the weighted mean of the signals' calibrated probabilities;
+ *   raw                   one logistic 1 / (1 + e^−(a·m + b)) of m, the weighted mean of the
+ *                         signals' raw values (cosines), a and b fitted (`vlrerank eval --fit`).
+ * Either depends on nothing but the pair (no per-request min-max, no rank fusion), so the same pair
+ * gets the same score in any request and thresholds keep their meaning.
  */
 
 /** Default weights by signal name; configurable per Reranker and per request. */
@@ -22,21 +25,43 @@ export const DEFAULT_WEIGHTS: Readonly<Record<string, number>> = Object.freeze({
 
 export interface FusedSignal {
   name: string;
+  /** The signal's raw value (a cosine; CLIP's scaled logit), used by the `raw` mode. */
+  raw?: number;
   calibrated: number;
   weight: number;
 }
 
-/** Σ w·p / Σ w over the signals with weight > 0; no signal → 0. Result clamped to [0, 1]. */
-export function fuse(signals: FusedSignal[]): number {
+/** How the signals become one score: see the module header. */
+export type ScoreFusion = { kind: 'calibrated' } | { kind: 'raw'; a: number; b: number };
+
+export const CALIBRATED: ScoreFusion = Object.freeze({ kind: 'calibrated' });
+
+export const logistic = (x: number) => 1 / (1 + Math.exp(-x));
+
+/** Σ w·x / Σ w over the signals with weight > 0 and a finite value; undefined when none. */
+export function weightedMean(signals: readonly FusedSignal[], value: (s: FusedSignal) => number | undefined): number | undefined {
   let num = 0;
   let den = 0;
   for (const s of signals) {
-    if (!(s.weight > 0) || !Number.isFinite(s.calibrated)) continue;
-    num += s.weight * s.calibrated;
+    const x = value(s);
+    if (!(s.weight > 0) || x === undefined || !Number.isFinite(x)) continue;
+    num += s.weight * x;
     den += s.weight;
   }
-  if (den === 0) return 0;
-  return Math.min(1, Math.max(0, num / den));
+  return den === 0 ? undefined : num / den;
+}
+
+/**
+ * calibrated: Σ w·p / Σ w of the calibrated probabilities; raw: logistic(a · Σ w·raw / Σ w + b).
+ * No signal → 0. Result clamped to [0, 1].
+ */
+export function fuse(signals: readonly FusedSignal[], mode: ScoreFusion = CALIBRATED): number {
+  if (mode.kind === 'raw') {
+    const m = weightedMean(signals, (s) => s.raw);
+    return m === undefined ? 0 : Math.min(1, Math.max(0, logistic(mode.a * m + mode.b)));
+  }
+  const m = weightedMean(signals, (s) => s.calibrated);
+  return m === undefined ? 0 : Math.min(1, Math.max(0, m));
 }
 
 export function resolveWeights(base: Record<string, number> | undefined, override?: Record<string, number>): Record<string, number> {

@@ -10,6 +10,7 @@ import type { BridgeSettings } from './signals/conse-bridge.js';
 import type { VisualPassageSettings } from './signals/visual-passage.js';
 import type { ChunkingSettings } from './chunking.js';
 import type { FramePooling } from './signals/frame-pooling.js';
+import type { ScoreFusion } from './fusion.js';
 
 export interface RerankerOptions {
   /** Models directory (weights in `<dir>/<model-id>/…`, or a mirror such as ../shared/models). */
@@ -43,6 +44,8 @@ export interface RerankerOptions {
   chunking?: ChunkingSettings | false;
   /** How a video's frames' values become its value: `mean` (default), `max`, `topK` (signals/frame-pooling.ts). */
   framePooling?: FramePooling;
+  /** Calibrated (default) or raw-cosine fusion of the signals (fusion.ts). */
+  scoreFusion?: ScoreFusion;
   /** How many documents' media are fetched/decoded at once per request. */
   mediaConcurrency?: number;
   /** Requests processed at once; more wait (reported as queue time) within the admission bounds. */
@@ -90,4 +93,6 @@ export interface ProcessOptions {
   chunking?: ChunkingSettings | false;
   /** How a video's frames' values become its value: `mean` (default), `max`, `topK` (signals/frame-pooling.ts). */
   framePooling?: FramePooling;
+  /** Calibrated (default) or raw-cosine fusion of the signals (fusion.ts). */
+  scoreFusion?: ScoreFusion;
 }

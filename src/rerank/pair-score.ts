@@ -4,7 +4,7 @@
  * done, batched and cached, before this runs, so the score of a pair depends only on that pair.
  */
 import type { Calibrator } from './calibration.js';
-import { fuse } from './fusion.js';
+import { fuse, type ScoreFusion } from './fusion.js';
 import type { SignalExplanation } from './types.js';
 import { imageImageRaw } from './signals/image-image.js';
 import { textTextRaw } from './signals/text-text.js';
@@ -52,6 +52,8 @@ export interface ScoreSettings {
   chunkAggregate?: ChunkAggregate;
   /** How a video's frames' values become its value (default mean). */
   framePooling?: FramePooling;
+  /** Calibrated (default) or raw-cosine fusion of the signals (fusion.ts). */
+  scoreFusion?: ScoreFusion;
 }
 
 function r6(x: number): number {
@@ -123,5 +125,5 @@ export function scorePair(q: PreparedSide, d: PreparedSide, s: ScoreSettings, re
 
   if (remoteRaw !== undefined) add('remote', 'query↔document (remote scorer)', remoteRaw);
 
-  return { score: r6(fuse(signals)), signals, ...(bestFrame ? { bestFrame } : {}) };
+  return { score: r6(fuse(signals, s.scoreFusion)), signals, ...(bestFrame ? { bestFrame } : {}) };
 }

@@ -22,7 +22,7 @@ import type { RerankSpec } from './detect.js';
 import { answerHeaders, ownBodyHeaders } from './headers.js';
 import type { Scorer, ScoredDocument } from './hit-scorer.js';
 import { buildFirstStage, planPaging, vectorNeed } from './plan.js';
-import { firstStageOrder, fuseWithFirstStage, shapeResponse, type Hit } from './shape.js';
+import { firstStageOrder, fuseWithFirstStage, scoreFusionOf, shapeResponse, type Hit } from './shape.js';
 
 export interface SearchDeps {
   pool: Pick<UpstreamPool, 'request'>;
@@ -195,6 +195,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
               chunking: p.scorer.chunking,
               framePooling: p.scorer.frame_pooling as FramePooling | undefined,
               pipeline: p.name,
+              scoreFusion: scoreFusionOf(p),
               signal,
               deadline,
               client: opts.client,

@@ -7,6 +7,7 @@ import type { HitDocument } from '../pipelines/document.js';
 import type { Reranker } from '../rerank/reranker.js';
 import type { ChunkingSettings } from '../rerank/chunking.js';
 import type { FramePooling } from '../rerank/signals/frame-pooling.js';
+import type { ScoreFusion } from '../rerank/fusion.js';
 import type { RerankQuery } from './detect.js';
 
 export interface ScoreRequest {
@@ -24,6 +25,8 @@ export interface ScoreRequest {
   framePooling?: FramePooling;
   /** The pipeline's name: its searches are one kind of work for admission's service times. */
   pipeline?: string;
+  /** The pipeline's fusion of the signals, calibrated or raw (undefined: the reranker's). */
+  scoreFusion?: ScoreFusion;
   /** Aborted when the rerank budget runs out or the client goes away. */
   signal: AbortSignal;
   /** When the budget runs out (performance.now() clock): work that cannot start before it is shed at once. */
@@ -73,7 +76,7 @@ export class RerankerScorer implements Scorer {
         fps: req.fps,
         max_frames: req.max_frames,
       },
-      { signal: req.signal, deadline: req.deadline, client: req.client, kind: `search:${req.pipeline ?? ''}`, records: req.records, recordOrigin: 'index', chunking: req.chunking, framePooling: req.framePooling },
+      { signal: req.signal, deadline: req.deadline, client: req.client, kind: `search:${req.pipeline ?? ''}`, records: req.records, recordOrigin: 'index', chunking: req.chunking, framePooling: req.framePooling, scoreFusion: req.scoreFusion },
     );
     const explanations = new Map(out.map((r) => [r.index, r.explanation]));
     const errors = new Map(out.errors.map((e) => [e.index, { code: e.code, reason: e.reason }]));

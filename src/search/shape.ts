@@ -6,7 +6,8 @@
  *
  * Pure functions over parsed JSON.
  */
-import type { Fusion } from '../pipelines/index.js';
+import type { FirstStageMap, Fusion, Pipeline } from '../pipelines/index.js';
+import type { ScoreFusion } from '../rerank/fusion.js';
 import { applySourceFilter, isIdentityFilter, type SourceFilter } from './source.js';
 import type { ScoredDocument } from './hit-scorer.js';
 
@@ -29,7 +30,24 @@ export interface RankedHit {
   error?: string;
 }
 
-/** Final score of each hit by the pipeline's fusion; `scored[i]` undefined = hit had nothing to score (0). */
+/** The pipeline's fusion of the signals for the reranker: undefined = calibrated (the reranker's default). */
+export function scoreFusionOf(p: Pick<Pipeline, 'scorer'>): ScoreFusion | undefined {
+  const l = p.scorer.raw_logistic;
+  return p.scorer.fusion === 'raw' && l ? { kind: 'raw', a: l.a, b: l.b } : undefined;
+}
+
+/** A first-stage `_score` mapped into [0, 1] by the pipeline's pair-only map (no other hit is looked at). */
+export function mapFirstStage(s: number | null, map: FirstStageMap): number {
+  if (s === null || !Number.isFinite(s)) return 0;
+  if ('logistic' in map) return 1 / (1 + Math.exp(-(map.logistic.a * s + map.logistic.b)));
+  return s <= 0 ? 0 : s / (s + map.saturation);
+}
+
+/**
+ * Final score of each hit by the pipeline's fusion; `scored[i]` undefined = hit had nothing to score (0).
+ * `none` and `blend` (and `weight`, its older spelling) give a `_score` in [0, 1] that depends on
+ * the (query, document) pair alone; `rrf` gives a rank sum, kept for compatibility.
+ */
 export function fuseWithFirstStage(hits: Hit[], scored: Array<ScoredDocument | undefined>, fusion: Fusion): RankedHit[] {
   const base = hits.map((hit, i) => ({
     hit,
@@ -45,11 +63,16 @@ export function fuseWithFirstStage(hits: Hit[], scored: Array<ScoredDocument | u
     byRerank.forEach((r, i) => {
       r.score = 1 / (fusion.k + i + 1) + 1 / (fusion.k + r.firstRank);
     });
-  } else if (fusion.method === 'weight') {
-    const max = Math.max(0, ...base.map((r) => r.firstScore ?? 0));
-    for (const r of base) r.score = (1 - fusion.weight) * (r.rerankScore ?? 0) + fusion.weight * (max > 0 ? (r.firstScore ?? 0) / max : 0);
+  } else if (fusion.method === 'blend' || fusion.method === 'weight') {
+    const map: FirstStageMap = fusion.method === 'blend' ? fusion.map : { saturation: 1 };
+    for (const r of base) r.score = blendScore(r.rerankScore ?? 0, mapFirstStage(r.firstScore, map), fusion.weight);
   }
   return base.sort((a, b) => b.score - a.score || a.firstRank - b.firstRank);
+}
+
+/** (1 − w) · rerank + w · mapped first stage, clamped to [0, 1]. */
+export function blendScore(rerank: number, firstMapped: number, weight: number): number {
+  return Math.min(1, Math.max(0, (1 - weight) * rerank + weight * firstMapped));
 }
 
 /** The first-stage order as it came back (for a degraded response). */

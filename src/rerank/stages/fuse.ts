@@ -20,7 +20,7 @@ export interface FuseSettings {
 
 export function scoreDocuments(p: RequestPlan, query: PreparedSide, preps: DocumentPrep[], remote: RemoteOutcome, queryCacheHits: number, s: FuseSettings): RerankResult[] {
   const { req } = p;
-  const settings = { calibrator: s.calibrator, weights: p.weights, passageMix: s.passageMix, clipLogitScale: p.clip?.logitScale, chunkAggregate: p.chunking?.aggregate, framePooling: p.framePooling };
+  const settings = { calibrator: s.calibrator, weights: p.weights, passageMix: s.passageMix, clipLogitScale: p.clip?.logitScale, chunkAggregate: p.chunking?.aggregate, framePooling: p.framePooling, scoreFusion: p.scoreFusion };
   const qMods = modalitiesOf(req.query);
   const instructionUsed = usedInstruction(p, remote);
   return req.documents.map((d, i) => {
@@ -28,7 +28,7 @@ export function scoreDocuments(p: RequestPlan, query: PreparedSide, preps: Docum
     let pair = scorePair(query, prep.side, settings, remote.scores?.[i]);
     if (prep.videoSide) {
       const v = scorePair({ ...query }, prep.videoSide, settings);
-      pair = { score: fuse([...pair.signals, ...v.signals]), signals: [...pair.signals, ...v.signals], bestFrame: v.bestFrame ?? pair.bestFrame };
+      pair = { score: fuse([...pair.signals, ...v.signals], p.scoreFusion), signals: [...pair.signals, ...v.signals], bestFrame: v.bestFrame ?? pair.bestFrame };
       pair.score = Math.round(pair.score * 1e6) / 1e6;
     }
     const result: RerankResult = { index: i, score: pair.score, document: req.original[i]! };

@@ -5,7 +5,7 @@
  * Pure: reads the request, the options and the ports; runs nothing.
  */
 import { vlrError } from '../../errors.js';
-import { resolveWeights } from '../fusion.js';
+import { resolveWeights, type ScoreFusion } from '../fusion.js';
 import { resolveChunking, type ResolvedChunking } from '../chunking.js';
 import type { ProcessOptions, RerankerOptions } from '../options.js';
 import type { FramePooling } from '../signals/frame-pooling.js';
@@ -35,9 +35,11 @@ export interface RequestPlan {
   recordChunking?: ResolvedChunking;
   /** How a video's frames' values become its value (signals/frame-pooling.ts). */
   framePooling?: FramePooling;
+  /** Calibrated (default) or raw-cosine fusion (fusion.ts). */
+  scoreFusion?: ScoreFusion;
 }
 
-export function planRequest(req: NormalizedInput, ports: RerankerPorts, options: RerankerOptions, call: Pick<ProcessOptions, 'chunking' | 'framePooling'> = {}): RequestPlan {
+export function planRequest(req: NormalizedInput, ports: RerankerPorts, options: RerankerOptions, call: Pick<ProcessOptions, 'chunking' | 'framePooling' | 'scoreFusion'> = {}): RequestPlan {
   const weights = resolveWeights(options.weights, req.weights);
   const useLocal = req.backend !== 'remote';
   const useRemote = req.backend !== 'local';
@@ -57,7 +59,7 @@ export function planRequest(req: NormalizedInput, ports: RerankerPorts, options:
   }
   const recordChunking = ports.text.countTokens && useLocal ? resolveChunking(call.chunking ?? options.chunking, ports.text.maxTokens) : undefined;
   const chunking = qHasText ? recordChunking : undefined;
-  return { req, useLocal, useRemote, qHasText, qHasVisual, anyDocText, ocr, fps, maxFrames, clip, weights, ...(chunking ? { chunking } : {}), ...(recordChunking ? { recordChunking } : {}), framePooling: call.framePooling ?? options.framePooling };
+  return { req, useLocal, useRemote, qHasText, qHasVisual, anyDocText, ocr, fps, maxFrames, clip, weights, ...(chunking ? { chunking } : {}), ...(recordChunking ? { recordChunking } : {}), framePooling: call.framePooling ?? options.framePooling, scoreFusion: call.scoreFusion ?? options.scoreFusion };
 }
 
 /**

@@ -22,6 +22,8 @@ describe('pipeline validation', () => {
     expect(p.failure).toBe('fail_open');
     expect(p.window).toEqual({ default: 50, max: 200 });
     expect(p.first_stage.fusion).toEqual({ method: 'none' });
+    expect(p.scorer.fusion).toBe('calibrated');
+    expect(parsePipeline({ ...minimal, first_stage: { fusion: { method: 'blend', weight: 0.2 } } }, 'p.yaml').first_stage.fusion).toEqual({ method: 'blend', weight: 0.2, map: { saturation: 1 } });
   });
 
   it.each([
@@ -32,6 +34,10 @@ describe('pipeline validation', () => {
     [{ ...minimal, fields: { text: ['a..b'] } }, 'p.yaml: fields.text.0: must not have empty path segments'],
     [{ ...minimal, first_stage: { fusion: { method: 'rrf', k: 0 } } }, 'p.yaml: first_stage.fusion.k:'],
     [{ ...minimal, first_stage: { fusion: { method: 'weight', weight: 2 } } }, 'p.yaml: first_stage.fusion.weight:'],
+    [{ ...minimal, first_stage: { fusion: { method: 'blend', weight: 0.2, map: { saturation: 0 } } } }, 'p.yaml: first_stage.fusion.map'],
+    [{ ...minimal, first_stage: { fusion: { method: 'blend', weight: 0.2, map: { logistic: { a: 1 } } } } }, 'p.yaml: first_stage.fusion.map'],
+    [{ ...minimal, scorer: { fusion: 'raw' } }, 'p.yaml: scorer.raw_logistic: scorer.fusion "raw" needs scorer.raw_logistic {a, b}'],
+    [{ ...minimal, scorer: { fusion: 'cosine' } }, 'p.yaml: scorer.fusion:'],
     [{ ...minimal, first_stage: { text_query: 'knn' } }, 'p.yaml: first_stage.text_query: text_query "knn" needs vectors.bridge'],
     [{ ...minimal, vectors: { ingest: true } }, 'p.yaml: vectors.ingest: vectors.ingest needs vectors.image or vectors.bridge'],
     [{ ...minimal, vectors: { image: { field: 'v', dims: -1 } } }, 'p.yaml: vectors.image.dims:'],

@@ -24,3 +24,32 @@ it('per-request weights override configured ones, which override the defaults', 
   expect(w.remote).toBe(0);
   expect(w.image_image).toBe(1);
 });
+
+it('raw mode is one logistic of the weighted mean of the raw values, calibrated mode ignores them', () => {
+  const signals = [
+    { name: 'text_text', raw: 0.62, calibrated: 0.9, weight: 1 },
+    { name: 'text_image', raw: 0.31, calibrated: 0.2, weight: 3 },
+    { name: 'ocr_text', raw: 0.99, calibrated: 0.99, weight: 0 },
+  ];
+  const m = (1 * 0.62 + 3 * 0.31) / 4;
+  expect(fuse(signals, { kind: 'raw', a: 8, b: -3 })).toBeCloseTo(1 / (1 + Math.exp(-(8 * m - 3))), 12);
+  expect(fuse(signals, { kind: 'calibrated' })).toBeCloseTo((0.9 + 3 * 0.2) / 4, 12);
+  expect(fuse(signals)).toBe(fuse(signals, { kind: 'calibrated' }));
+  // a signal without a raw value (or a NaN one, a failed remote) is left out of the raw mean
+  expect(fuse([...signals, { name: 'remote', raw: NaN, calibrated: NaN, weight: 2 }], { kind: 'raw', a: 8, b: -3 })).toBeCloseTo(1 / (1 + Math.exp(-(8 * m - 3))), 12);
+  expect(fuse([{ name: 'x', calibrated: 0.5, weight: 1 }], { kind: 'raw', a: 1, b: 0 })).toBe(0);
+});
+
+it('raw mode always lands in [0, 1] and does not depend on other candidates', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ raw: fc.double({ min: -1, max: 1, noNaN: true }), weight: fc.double({ min: 0, max: 10, noNaN: true }) })),
+      fc.double({ min: -50, max: 50, noNaN: true }),
+      fc.double({ min: -50, max: 50, noNaN: true }),
+      (xs, a, b) => {
+        const s = fuse(xs.map((x, i) => ({ name: `s${i}`, calibrated: 0.5, ...x })), { kind: 'raw', a, b });
+        return s >= 0 && s <= 1;
+      },
+    ),
+  );
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstStageOrder, fuseWithFirstStage, shapeResponse } from '../../../src/search/shape.js';
+import { firstStageOrder, fuseWithFirstStage, mapFirstStage, shapeResponse } from '../../../src/search/shape.js';
 import { parseSourceFilter } from '../../../src/search/source.js';
 import { documentFromSource, resolveMedia } from '../../../src/pipelines/document.js';
 import { products } from './helpers.js';
@@ -21,6 +21,25 @@ describe('response shaping', () => {
     expect(rrf[0]!.score).toBeCloseTo(1 / 2 + 1 / 3);
     const w = fuseWithFirstStage(hits, scores, { method: 'weight', weight: 1 });
     expect(w.map((r) => r.hit._id)).toEqual(['d0', 'd1', 'd2', 'd3', 'd4']);
+  });
+
+  it('blends the rerank score with a pair-only map of the first-stage score: in [0, 1], its definition, whatever else is in the window', () => {
+    const logistic = { method: 'blend' as const, weight: 0.25, map: { logistic: { a: 0.5, b: -4 } } };
+    const all = fuseWithFirstStage(hits, scores, logistic);
+    for (const r of all) {
+      const mapped = 1 / (1 + Math.exp(-(0.5 * r.firstScore! - 4)));
+      expect(r.score).toBeCloseTo(0.75 * r.rerankScore! + 0.25 * mapped, 12);
+      expect(r.score).toBeGreaterThanOrEqual(0);
+      expect(r.score).toBeLessThanOrEqual(1);
+    }
+    expect(all.map((r) => r.score)).toEqual([...all.map((r) => r.score)].sort((a, b) => b - a));
+    // the same hit in a window without the best first-stage hit: the same score (no per-request max)
+    const alone = fuseWithFirstStage(hits.slice(2), scores.slice(2), logistic);
+    expect(alone.find((r) => r.hit._id === 'd3')!.score).toBe(all.find((r) => r.hit._id === 'd3')!.score);
+    const sat = fuseWithFirstStage(hits, scores, { method: 'blend', weight: 0.5, map: { saturation: 4 } });
+    expect(sat.find((r) => r.hit._id === 'd0')!.score).toBeCloseTo(0.5 * 0.1 + 0.5 * (10 / 14), 12);
+    expect(mapFirstStage(-3, { saturation: 4 })).toBe(0);
+    expect(mapFirstStage(null, { logistic: { a: 1, b: 0 } })).toBe(0);
   });
 
   it('pages the window, restores the client _source view and explains', () => {

@@ -1,0 +1,97 @@
+/**
+ * What `vlrerank eval --fit` fits on, collected once through the proxy path users run: every judged
+ * query as the same `_search` a client sends, with `explain`, and from each hit of the window its
+ * engine score and rank and each signal's raw and calibrated value (`_vlrerank.explanation.signals`),
+ * plus the order the current pipeline returned. Speaks HTTP as a client; never imports the server.
+ */
+import { request } from 'undici';
+import { vlrError } from '../errors.js';
+import type { EvalQuery, Qrels } from './judgements.js';
+import { hasRelevant } from './metrics.js';
+import type { FitCandidate, FitQuery } from './fit.js';
+
+interface ExplainedHit {
+  _id?: string;
+  _vlrerank?: {
+    first_stage_score?: number | null;
+    first_stage_rank?: number;
+    explanation?: { signals?: Array<{ name?: string; raw?: number; calibrated?: number }> };
+  };
+}
+
+export interface CollectOptions {
+  url: string;
+  index: string;
+  queries: EvalQuery[];
+  qrels: Qrels;
+  pipeline?: string;
+  window: number;
+  headers?: Record<string, string>;
+  onQuery?: (done: number, total: number) => void;
+}
+
+export interface Collected {
+  queries: FitQuery[];
+  /** The pipeline that answered (the response's `vlrerank.pipeline`). */
+  pipeline?: string;
+  /** Judged queries none of whose relevant documents is in the window: kept, they count 0 whatever the fusion. */
+  notInWindow: number;
+  degraded: number;
+}
+
+async function searchExplained(o: CollectOptions, q: EvalQuery): Promise<Record<string, any>> {
+  const body = {
+    size: o.window,
+    _source: false,
+    ...(q.dsl ? { query: q.dsl } : {}),
+    ext: { vlrerank: { query: { ...(q.text ? { text: q.text } : {}), ...(q.image ? { image: q.image } : {}), ...(q.video ? { video: q.video } : {}) }, window: o.window, explain: true, ...(o.pipeline ? { pipeline: o.pipeline } : {}) } },
+  };
+  let res;
+  try {
+    res = await request(`${o.url.replace(/\/+$/, '')}/${encodeURIComponent(o.index)}/_search`, { method: 'POST', headers: { 'content-type': 'application/json', ...o.headers }, body: JSON.stringify(body) });
+  } catch (e) {
+    throw vlrError('VLR_UPSTREAM_UNREACHABLE', `cannot reach ${o.url}: ${(e as Error).message}`, { cause: e });
+  }
+  const text = await res.body.text();
+  let json: Record<string, any>;
+  try {
+    json = JSON.parse(text) as Record<string, any>;
+  } catch {
+    throw vlrError('VLR_UPSTREAM_ERROR', `${o.url} answered ${res.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`);
+  }
+  if (res.statusCode !== 200) throw vlrError('VLR_BAD_REQUEST', `query "${q.id}" (window ${o.window}): ${o.url} answered ${res.statusCode}: ${json?.error?.reason ?? json?.error?.type ?? text.slice(0, 300)}`);
+  if (!json.vlrerank) throw vlrError('VLR_BAD_REQUEST', `${o.url} answered without a vlrerank report: is it a vlrerank proxy, and does a pipeline cover index [${o.index}]?`);
+  return json;
+}
+
+function candidateOf(h: ExplainedHit, q: EvalQuery): FitCandidate {
+  const v = h._vlrerank;
+  if (!v || typeof v.first_stage_rank !== 'number') throw vlrError('VLR_BAD_REQUEST', `query "${q.id}": a hit came back without _vlrerank (explain); cannot fit on it`);
+  const signals = (v.explanation?.signals ?? [])
+    .filter((s) => typeof s.name === 'string' && typeof s.raw === 'number' && typeof s.calibrated === 'number' && Number.isFinite(s.raw) && Number.isFinite(s.calibrated))
+    .map((s) => ({ name: s.name!, raw: s.raw!, calibrated: s.calibrated! }));
+  return { id: String(h._id), first: typeof v.first_stage_score === 'number' ? v.first_stage_score : null, firstRank: v.first_stage_rank, signals };
+}
+
+/** One search per judged query (a measurement, one at a time). */
+export async function collectForFit(o: CollectOptions): Promise<Collected> {
+  const judged = o.queries.filter((q) => hasRelevant(o.qrels.get(q.id)));
+  if (!judged.length) throw vlrError('VLR_BAD_REQUEST', '--fit needs judged queries: none of the queries has a relevant judgement (--qrels, "relevant" in the queries file, or a --beir folder)');
+  const out: Collected = { queries: [], notInWindow: 0, degraded: 0 };
+  let done = 0;
+  for (const q of judged) {
+    const json = await searchExplained(o, q);
+    o.onQuery?.(++done, judged.length);
+    out.pipeline ??= json.vlrerank.pipeline;
+    if (json.vlrerank.degraded) {
+      out.degraded++;
+      continue;
+    }
+    const hits = (json.hits?.hits ?? []) as ExplainedHit[];
+    const rel = o.qrels.get(q.id)!;
+    const candidates = hits.map((h) => candidateOf(h, q));
+    if (!candidates.some((c) => (rel.get(c.id) ?? 0) > 0)) out.notInWindow++;
+    out.queries.push({ id: q.id, candidates, rel, current: hits.map((h) => String(h._id)) });
+  }
+  return out;
+}

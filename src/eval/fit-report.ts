@@ -1,0 +1,61 @@
+/**
+ * What `vlrerank eval --fit` prints and writes: the held-out figures per fold and their mean (the
+ * fitted fusion, the current pipeline's order and the first stage alone on the same held-out
+ * queries), and a pipeline snippet (YAML) with the parameters fitted on every query, to paste into
+ * the pipeline's `scorer` and `first_stage` blocks. Pure formatting; no I/O.
+ */
+import { stringify } from 'yaml';
+import type { CrossValidation, FusionParams } from './fit.js';
+
+const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
+const f3 = (x: number) => x.toFixed(3);
+
+export interface FitContext {
+  index: string;
+  pipeline?: string;
+  window: number;
+  folds: number;
+  seed: number;
+  queries: number;
+  notInWindow: number;
+  degraded: number;
+}
+
+/** The pipeline keys the fit sets, as plain data (also the JSON output's `snippet`). */
+export function snippetObject(p: FusionParams): { scorer: Record<string, unknown>; first_stage: Record<string, unknown> } {
+  const weights = Object.fromEntries(Object.entries(p.weights).sort(([a], [b]) => a.localeCompare(b)));
+  return {
+    scorer: { fusion: p.mode, ...(p.mode === 'raw' ? { raw_logistic: { a: r4(p.raw.a), b: r4(p.raw.b) } } : {}), weights },
+    first_stage: { fusion: p.blend > 0 ? { method: 'blend', weight: p.blend, map: { logistic: { a: r4(p.map.a), b: r4(p.map.b) } } } : { method: 'none' } },
+  };
+}
+
+export function describeParams(p: FusionParams): string {
+  const w = Object.entries(p.weights).map(([k, v]) => `${k} ${v}`).join(', ');
+  const blend = p.blend > 0 ? `blend ${p.blend} of logistic(${r4(p.map.a)}·s ${p.map.b < 0 ? '−' : '+'} ${Math.abs(r4(p.map.b))})` : 'no first-stage blend';
+  return `${p.mode}${p.mode === 'raw' ? ` (logistic a ${r4(p.raw.a)}, b ${r4(p.raw.b)})` : ''}; weights ${w}; ${blend}`;
+}
+
+export function snippetYaml(cv: CrossValidation, c: FitContext): string {
+  const head = [
+    `# vlrerank eval --fit on index ${c.index}${c.pipeline ? ` (pipeline ${c.pipeline})` : ''}: ${c.queries} judged queries, window ${c.window},`,
+    `# ${c.folds}-fold cross-validation (seed ${c.seed}). Held-out nDCG@10: fitted ${f3(cv.mean.fitted)}, current pipeline ${f3(cv.mean.current)}, first stage ${f3(cv.mean.first)}.`,
+    '# Fitted on every query; set these keys in the pipeline (they replace its scorer.fusion, scorer.weights',
+    '# and first_stage.fusion; signals not listed keep their default weights).',
+  ];
+  return `${head.join('\n')}\n${stringify(snippetObject(cv.final))}`;
+}
+
+export function formatFit(cv: CrossValidation, c: FitContext): string {
+  const lines = [
+    `fusion fit on index ${c.index}${c.pipeline ? `, pipeline ${c.pipeline}` : ''}: ${c.queries} judged queries, window ${c.window}, ${c.folds}-fold cross-validation (seed ${c.seed})`,
+    `held-out nDCG@10 (each fold fitted on the other folds only):`,
+    `  fold  queries  fitted  current  first stage  fitted parameters`,
+    ...cv.folds.map((f) => `  ${String(f.fold).padStart(4)}  ${String(f.test.length).padStart(7)}  ${f3(f.fitted)}   ${f3(f.current)}    ${f3(f.first)}      ${describeParams(f.params)}`),
+    `  mean  ${String(c.queries).padStart(7)}  ${f3(cv.mean.fitted)}   ${f3(cv.mean.current)}    ${f3(cv.mean.first)}`,
+    `fitted on every query (the snippet): ${describeParams(cv.final)}`,
+  ];
+  if (c.notInWindow) lines.push(`note: ${c.notInWindow} queries have no relevant document in the window (nDCG 0 whatever the fusion; a larger --window may help)`);
+  if (c.degraded) lines.push(`note: ${c.degraded} searches came back degraded (first-stage order, no signals) and were left out`);
+  return lines.join('\n');
+}

@@ -1,0 +1,102 @@
+/**
+ * The fusion fitter of `vlrerank eval --fit` on synthetic signals whose right weights are known:
+ * it must recover them (raw-cosine mode, the weight ratio, a useless signal switched off, a
+ * first-stage blend exactly when the first stage carries information), and its cross-validation
+ * must fit each fold without that fold's queries.
+ */
+import { describe, expect, it } from 'vitest';
+import { crossValidate, fitFusion, fitLogistic, meanNdcg, rankQuery, scoreCandidate, shuffled, type FitQuery } from '../../../src/eval/fit.js';
+
+/** A seeded uniform generator, so the data are the same every run. */
+function rng(seed: number): () => number {
+  const order = shuffled(Array.from({ length: 100_000 }, (_, i) => i / 100_000), seed);
+  let i = 0;
+  return () => order[i++ % order.length]!;
+}
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+/** Relevance from `truth` (grade 2 for the best candidate, 1 for the next two); first-stage score `first`. */
+function synth(n: number, seed: number, make: (r: () => number) => { raw: Record<string, number>; truth: number; first: number }): FitQuery[] {
+  const r = rng(seed);
+  return Array.from({ length: n }, (_, qi) => {
+    const cands = Array.from({ length: 30 }, (_, ci) => ({ id: `q${qi}d${ci}`, ...make(r) }));
+    const byFirst = [...cands].sort((a, b) => b.first - a.first);
+    const byTruth = [...cands].sort((a, b) => b.truth - a.truth);
+    const rel = new Map(byTruth.slice(0, 3).map((c, i) => [c.id, i === 0 ? 2 : 1]));
+    const candidates = cands.map((c) => ({
+      id: c.id,
+      first: c.first,
+      firstRank: byFirst.indexOf(c) + 1,
+      // calibrations that bend each signal differently, so the calibrated mean ranks otherwise than the raw one
+      signals: Object.entries(c.raw).map(([name, raw]) => ({ name, raw, calibrated: name === 'a' ? sigmoid(12 * (raw - 0.5)) : name === 'b' ? raw ** 3 : raw })),
+    }));
+    return { id: `q${qi}`, candidates, rel, current: byFirst.map((c) => c.id) };
+  });
+}
+
+describe('fusion fitter', () => {
+  it('recovers raw-cosine fusion with weights a : b = 4 : 1 and switches the noise signal off', () => {
+    const qs = synth(200, 7, (r) => {
+      const a = r(), b = r(), noise = r();
+      return { raw: { a, b, noise }, truth: a + 0.25 * b, first: r() };
+    });
+    const { params, trainNdcg } = fitFusion(qs);
+    expect(params.mode).toBe('raw');
+    expect(params.weights.a! / params.weights.b!).toBeGreaterThanOrEqual(3.3);
+    expect(params.weights.a! / params.weights.b!).toBeLessThanOrEqual(5);
+    expect(params.weights.noise! / params.weights.a!).toBeLessThanOrEqual(0.05);
+    // the first stage here is noise: no blend
+    expect(params.blend).toBe(0);
+    expect(trainNdcg).toBeGreaterThan(0.97);
+    // the search loop's fast arithmetic is the definition's (fuse + blend, ordered as the proxy orders)
+    expect(trainNdcg).toBeCloseTo(meanNdcg(qs, params), 9);
+    // the raw logistic is fitted (relevance rises with the fused raw value) and every score is in [0, 1]
+    expect(params.raw.a).toBeGreaterThan(0);
+    for (const c of qs[0]!.candidates) expect(scoreCandidate(c, params)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('blends in the first stage when it carries what the signals miss, with a logistic map of its scale', () => {
+    const qs = synth(200, 11, (r) => {
+      const a = r(), u = r();
+      return { raw: { a }, truth: a + 0.6 * u, first: 20 * u };
+    });
+    const { params } = fitFusion(qs);
+    expect(params.blend).toBeGreaterThan(0);
+    expect(params.map.a).toBeGreaterThan(0);
+    const alone = meanNdcg(qs, { ...params, blend: 0 });
+    expect(meanNdcg(qs, params)).toBeGreaterThan(alone + 0.1);
+  });
+
+  it('cross-validates: folds partition the queries, each fitted without its own, figures are the held-out ones', () => {
+    const qs = synth(100, 3, (r) => {
+      const a = r(), b = r();
+      return { raw: { a, b }, truth: a + 0.25 * b, first: r() };
+    });
+    const cv = crossValidate(qs, 5, 42);
+    const all = cv.folds.flatMap((f) => f.test).sort();
+    expect(all).toEqual(qs.map((q) => q.id).sort());
+    for (const f of cv.folds) {
+      expect(f.trainQueries).toBe(qs.length - f.test.length);
+      const test = qs.filter((q) => f.test.includes(q.id));
+      expect(f.fitted).toBeCloseTo(meanNdcg(test, f.params), 12);
+    }
+    expect(cv.mean.fitted).toBeGreaterThan(cv.mean.current);
+    // the same seed gives the same folds
+    expect(crossValidate(qs, 5, 42).folds.map((f) => f.test)).toEqual(cv.folds.map((f) => f.test));
+    expect(rankQuery(qs[0]!, cv.final)).toHaveLength(30);
+  });
+
+  it('fits a logistic that recovers a known slope and intercept', () => {
+    const r = rng(5);
+    const xs: number[] = [];
+    const ys: boolean[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const x = r() * 10;
+      xs.push(x);
+      ys.push(r() < sigmoid(0.8 * x - 4));
+    }
+    const { a, b } = fitLogistic(xs, ys);
+    expect(a).toBeCloseTo(0.8, 1);
+    expect(b).toBeCloseTo(-4, 0);
+  });
+});
