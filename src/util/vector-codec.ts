@@ -13,6 +13,9 @@
  */
 import { getFloat16, setFloat16 } from '@petamoriken/float16';
 
+/** Whether this host stores a Uint16Array little-endian (every platform Node ships for but s390x). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 let table: Float32Array | undefined;
 /** Every float16 bit pattern's value, as the library converts it (built on first use). */
 function float16Table(): Float32Array {
@@ -38,9 +41,15 @@ export function toFloat16Bytes(v: Float32Array): Uint8Array {
 export function fromFloat16Bytes(bytes: Uint8Array): Float32Array {
   if (bytes.byteLength % 2 !== 0) throw new RangeError(`float16 bytes must be even in length, got ${bytes.byteLength}`);
   const n = bytes.byteLength / 2;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const t = float16Table();
   const out = new Float32Array(n);
+  if (LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) {
+    // the bytes as they lie (a view, no copy): one table read per component
+    const halves = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
+    for (let i = 0; i < n; i++) out[i] = t[halves[i]!]!;
+    return out;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < n; i++) out[i] = t[view.getUint16(i * 2, true)]!;
   return out;
 }

@@ -39,4 +39,15 @@ describe('float16 vector codec', () => {
     expect(() => fromFloat16Base64(s, 9)).toThrow(/9-dimensional/);
     expect(() => fromFloat16Bytes(new Uint8Array(3))).toThrow(/even/);
   });
+
+  it('decodes bytes at an odd offset (a view into a larger buffer) as it decodes aligned ones', () => {
+    const v = randomUnit(384, 11);
+    const bytes = toFloat16Bytes(v);
+    const shifted = new Uint8Array(bytes.byteLength + 1);
+    shifted.set(bytes, 1);
+    const aligned = fromFloat16Bytes(bytes);
+    expect(Array.from(fromFloat16Bytes(shifted.subarray(1)))).toEqual(Array.from(aligned));
+    // and the values are the ones written (float16 of each component)
+    for (let i = 0; i < v.length; i++) expect(Math.abs(aligned[i]! - v[i]!)).toBeLessThan(1e-3);
+  });
 });
