@@ -1,8 +1,9 @@
 /**
  * The reranker's warm-up: models loaded before the first request instead of during it.
  *
- * `warmModels` is the routine: the text embedder, the concept bank, and (for pipelines with image
- * or video fields) the image models, by running one small image through the real path.
+ * `warmModels` is the routine: the text embedder, the concept bank, the float16 decode table that
+ * every stored vector is read through (index records, the disk and Redis tiers), and (for pipelines
+ * with image or video fields) the image models, by running one small image through the real path.
  * `Warmup` is its state: idle (nothing asked: models load lazily on first use) → warming → ready |
  * failed. Requests that arrive while it runs wait for it (`wait()`), so a search's rerank budget
  * starts once the models are in memory, not while they load. A failed warm-up is reported, never
@@ -10,6 +11,7 @@
  * Must never block the caller of `start()`.
  */
 import { toVlrerankError } from '../errors.js';
+import { prepareFloat16 } from '../util/vector-codec.js';
 import type { RerankerPorts } from './ports.js';
 
 /** A 64×64 grey PNG: the image the warm-up runs through the image models (decode, classify, detect). */
@@ -30,7 +32,8 @@ export function warmupRoles(options: WarmupOptions = {}): string[] {
 
 /**
  * Load the models now: one text through the text embedder, the concept bank (read from its cache
- * dir, or computed once), and with `media` one image through decode, classify and detect.
+ * dir, or computed once), the float16 decode table, and with `media` one image through decode,
+ * classify and detect.
  */
 export async function warmModels(ports: RerankerPorts, conceptBank: () => Promise<unknown>, options: WarmupOptions = {}): Promise<void> {
   const signal = options.signal;
@@ -39,6 +42,8 @@ export async function warmModels(ports: RerankerPorts, conceptBank: () => Promis
   signal?.throwIfAborted();
   await conceptBank();
   signal?.throwIfAborted();
+  // the first stored vector read would otherwise build it inside a search's budget
+  prepareFloat16();
   if (options.media ?? true) await ports.media.image(WARMUP_IMAGE, { detect: true, ocr: false, signal });
 }
 
