@@ -19,7 +19,7 @@ import { loadConceptBank, type ConceptBank } from './signals/concept-bank.js';
 import { visualVector } from './signals/text-image.js';
 import { validateRerankInput, type NormalizedInput, type RerankInput, type RerankOutput } from './types.js';
 import { VisualTextMemo } from './visual-text.js';
-import { Warmup, warmModels, warmupRoles, type WarmupOptions, type WarmupStatus } from './warmup.js';
+import { REHEARSAL_DOCS, Warmup, warmModels, warmupRoles, type WarmupOptions, type WarmupStatus } from './warmup.js';
 import { rank, scoreDocuments, usedInstruction } from './stages/fuse.js';
 import { documentMedia, queryMedia } from './stages/media.js';
 import { settleRemote, startRemote } from './stages/remote.js';
@@ -109,7 +109,7 @@ export class Reranker {
    */
   async warmup(options: WarmupOptions = {}): Promise<void> {
     // the rehearsal scores without admission or waiting for the warm-up (it is the warm-up), and unobserved
-    const score = (input: unknown, records: unknown[]) => this.#run(validateRerankInput(input, { maxDocuments: 1 }), now(), now(), options.signal, { records, recordOrigin: 'index' }, false);
+    const score = (input: unknown, records: unknown[]) => this.#run(validateRerankInput(input, { maxDocuments: REHEARSAL_DOCS }), now(), now(), options.signal, { records, recordOrigin: 'index' }, false);
     await warmModels(await this.ports(), () => this.conceptBank(), options, { records: (d) => this.records(d, { signal: options.signal }), score });
   }
 

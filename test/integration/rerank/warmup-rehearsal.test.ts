@@ -7,7 +7,7 @@
  */
 import { afterAll, expect, it } from 'vitest';
 import { Reranker } from '../../../src/rerank/reranker.js';
-import { rehearse } from '../../../src/rerank/warmup.js';
+import { REHEARSAL_DOCS, rehearse } from '../../../src/rerank/warmup.js';
 import { DATA, MODELS } from '../../helpers/paths.js';
 
 const stages: string[] = [];
@@ -22,8 +22,8 @@ it('warms up without being observed as a request; the rehearsal scores from the 
   await reranker.warmup({ media: true });
   expect(stages).toEqual([]);
   const out = (await rehearse({ records: (d) => reranker.records(d), score: (input, records) => reranker.process(input, { records, recordOrigin: 'index' }) }, true)) as Out;
-  // the text and the image part both came from the record
-  expect(out.usage.feature_sources).toEqual({ index: 2 });
+  // every document's text and image part came from the record
+  expect(out.usage.feature_sources).toEqual({ index: 2 * REHEARSAL_DOCS });
   const imageCalls = Object.entries(out.usage.model_calls).filter(([m]) => /efficientnet|nanodet/.test(m));
   expect(imageCalls.reduce((a, [, n]) => a + n, 0)).toBe(0);
   // a real request is observed
