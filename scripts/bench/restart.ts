@@ -11,7 +11,10 @@
  * (`vlrerank_model_runs_total`) and its rerank stage (`vlrerank.timings.rerank_ms`) as a ratio of the
  * second's. Ratios of one run, never fixed thresholds.
  *
- *   npm run bench:restart [-- --engine http://127.0.0.1:19200 --clean]
+ *   npm run bench:restart [-- --engine http://127.0.0.1:19200 --clean --cpu-profile DIR]
+ *
+ * `--cpu-profile DIR`: the restarted process (the one measured) writes a V8 CPU profile there when
+ * it stops: what its first searches pay that the second ones do not.
  */
 import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -25,6 +28,7 @@ const arg = (name: string, dflt: string) => {
   return i >= 0 ? process.argv[i + 1]! : dflt;
 };
 const ENGINE = arg('--engine', 'http://127.0.0.1:19200');
+const PROFILE = arg('--cpu-profile', '');
 const REPO = resolve(import.meta.dirname, '../..');
 const SHARED = resolve(REPO, '../shared');
 const SUFFIX = '-restart-bench';
@@ -33,8 +37,9 @@ const QUERIES: Record<string, string> = { grocery: 'green apple with a clear aci
 /** Models that read media: a first search after the restart should run none of them. */
 const MEDIA_MODELS = /efficientnet|nanodet|ppocr|clip/i;
 
-async function serve(): Promise<{ url: string; child: ChildProcess }> {
-  const { url, child } = await spawnServe({ upstream: ENGINE, modelsDir: resolve(SHARED, 'models'), env: { VLRERANK_STORE_DISK_PATH: 'off', VLRERANK_MEDIA_ROOTS: resolve(SHARED, 'data') } });
+async function serve(nodeArgs: string[] = []): Promise<{ url: string; child: ChildProcess }> {
+  const env = { VLRERANK_STORE_DISK_PATH: 'off', VLRERANK_MEDIA_ROOTS: resolve(SHARED, 'data') };
+  const { url, child } = await spawnServe({ upstream: ENGINE, modelsDir: resolve(SHARED, 'models'), env, nodeArgs });
   // models warm (readiness), so the first search measures the rerank, not the model loading
   for (let i = 0; i < 600; i++) {
     const r = await fetch(`${url}/_vlrerank/health?ready`).catch(() => undefined);
@@ -80,7 +85,7 @@ try {
   await stop(a.child);
 }
 
-const b = await serve();
+const b = await serve(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', resolve(PROFILE)] : []);
 const rows: string[] = [];
 try {
   for (const name of NAMES) {

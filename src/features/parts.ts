@@ -8,7 +8,7 @@
  */
 import type { ClassScore, Detection, ImageClassifier, ObjectDetector } from '../models/index.js';
 import type { OcrEngine, OcrLine, OcrOptions } from '../models/encoders/ocr.js';
-import { featureKey, stableStringify } from './cache/feature-cache.js';
+import { featureKey, featureKeyOf, stableStringify, type MediaIdentity } from './cache/feature-cache.js';
 import type { FeatureRequest, VideoResult, VisualFeatures } from './records.js';
 
 export interface Classification {
@@ -72,16 +72,24 @@ export class PartKeys {
     this.#s = settings;
   }
 
+  // each built on first use (models and settings are fixed for the extractor's life): a key is then the hash and a concatenation
+  #classifyKey: ((m: MediaIdentity) => string) | undefined;
+  #detectKey: ((m: MediaIdentity) => string) | undefined;
+  #ocrKey: ((m: MediaIdentity) => string) | undefined;
+
   classify(contentHash: string): string {
-    return featureKey({ media: { contentHash }, kind: 'classify', models: [rev(this.#classifier)], params: { pre: this.#classifier.preprocess, topK: this.#s.topK } });
+    this.#classifyKey ??= featureKeyOf({ kind: 'classify', models: [rev(this.#classifier)], params: { pre: this.#classifier.preprocess, topK: this.#s.topK } });
+    return this.#classifyKey({ contentHash });
   }
 
   detect(contentHash: string): string {
-    return featureKey({ media: { contentHash }, kind: 'detect', models: [rev(this.#detector)], params: { pre: this.#detector.preprocess, thr: this.#s.detectScoreThreshold } });
+    this.#detectKey ??= featureKeyOf({ kind: 'detect', models: [rev(this.#detector)], params: { pre: this.#detector.preprocess, thr: this.#s.detectScoreThreshold } });
+    return this.#detectKey({ contentHash });
   }
 
   ocr(contentHash: string): string {
-    return featureKey({ media: { contentHash }, kind: 'ocr', models: [rev(this.#ocr!)], params: { ...this.#s.ocrOptions } });
+    this.#ocrKey ??= featureKeyOf({ kind: 'ocr', models: [rev(this.#ocr!)], params: { ...this.#s.ocrOptions } });
+    return this.#ocrKey({ contentHash });
   }
 
   /** Every part an image request needs. */

@@ -19,7 +19,7 @@ import { loadConceptBank, type ConceptBank } from './signals/concept-bank.js';
 import { visualVector } from './signals/text-image.js';
 import { validateRerankInput, type NormalizedInput, type RerankInput, type RerankOutput } from './types.js';
 import { VisualTextMemo } from './visual-text.js';
-import { Warmup, warmModels, warmupRoles, type WarmupOptions, type WarmupStatus } from './warmup.js';
+import { REHEARSAL_DOCS, Warmup, warmModels, warmupRoles, type WarmupOptions, type WarmupStatus } from './warmup.js';
 import { rank, scoreDocuments, usedInstruction } from './stages/fuse.js';
 import { documentMedia, queryMedia } from './stages/media.js';
 import { settleRemote, startRemote } from './stages/remote.js';
@@ -108,7 +108,9 @@ export class Reranker {
    * models, by running one small image through the real path (decode, classify, detect).
    */
   async warmup(options: WarmupOptions = {}): Promise<void> {
-    await warmModels(await this.ports(), () => this.conceptBank(), options);
+    // the rehearsal scores without admission or waiting for the warm-up (it is the warm-up), and unobserved
+    const score = (input: unknown, records: unknown[]) => this.#run(validateRerankInput(input, { maxDocuments: REHEARSAL_DOCS }), now(), now(), options.signal, { records, recordOrigin: 'index' }, false);
+    await warmModels(await this.ports(), () => this.conceptBank(), options, { records: (d) => this.records(d, { signal: options.signal }), score });
   }
 
   /**
@@ -162,7 +164,7 @@ export class Reranker {
   }
 
   /** The stages of one request, in order. */
-  async #run(req: NormalizedInput, start: number, dequeued: number, signal: AbortSignal | undefined, options: ProcessOptions): Promise<RerankOutput> {
+  async #run(req: NormalizedInput, start: number, dequeued: number, signal: AbortSignal | undefined, options: ProcessOptions, observed = true): Promise<RerankOutput> {
     const ports = await this.ports();
     const before = ports.modelCalls?.() ?? {};
     const plan = planRequest(req, ports, this.options, options);
@@ -206,7 +208,7 @@ export class Reranker {
         calls: { before, after: ports.modelCalls?.() ?? {} },
         clock: { start, dequeued, featuresMs, inferenceMs, fusionMs },
       },
-      this.options.observe,
+      observed ? this.options.observe : undefined,
     );
   }
 

@@ -182,14 +182,26 @@ export interface FeatureKeyParts {
  * part gives another. A URL without ETag or Last-Modified cannot identify content, so it is refused.
  */
 export function featureKey(parts: FeatureKeyParts): string {
-  let media: string;
-  if ('contentHash' in parts.media) media = `sha256:${parts.media.contentHash}`;
-  else {
-    const { url, etag, lastModified } = parts.media;
-    if (!etag && !lastModified) throw vlrError('VLR_INTERNAL', 'a URL identifies cached features only with an ETag or Last-Modified');
-    media = `url:${url}#${etag ? `etag=${etag}` : `lm=${lastModified}`}`;
-  }
-  return `${parts.kind}|${media}|${[...parts.models].sort().join('+')}|${stableStringify(parts.params ?? {})}`;
+  return featureKeyOf(parts)(parts.media);
+}
+
+/**
+ * `featureKey` with the kind, models and parameters fixed: they are serialised once, and each call
+ * adds only the media. A warm request asks the key of every part of every document; serialising
+ * the same preprocessing settings each time was 7 % of a warm 50-document request (profiled).
+ */
+export function featureKeyOf(parts: Omit<FeatureKeyParts, 'media'>): (media: MediaIdentity) => string {
+  const tail = `${[...parts.models].sort().join('+')}|${stableStringify(parts.params ?? {})}`;
+  return (m) => {
+    let media: string;
+    if ('contentHash' in m) media = `sha256:${m.contentHash}`;
+    else {
+      const { url, etag, lastModified } = m;
+      if (!etag && !lastModified) throw vlrError('VLR_INTERNAL', 'a URL identifies cached features only with an ETag or Last-Modified');
+      media = `url:${url}#${etag ? `etag=${etag}` : `lm=${lastModified}`}`;
+    }
+    return `${parts.kind}|${media}|${tail}`;
+  };
 }
 
 export function stableStringify(v: unknown): string {

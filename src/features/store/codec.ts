@@ -59,13 +59,16 @@ export function decodePart(bytes: Uint8Array): Part {
   const headLen = view.getUint32(4, true);
   if (8 + headLen > bytes.byteLength) throw new RangeError('stored feature part is truncated (header)');
   const header = Buffer.from(bytes.buffer, bytes.byteOffset + 8, headLen).toString('utf8');
-  // the vectors follow in the order the header names them; find each one's offset first
-  const sizes: number[] = [];
-  JSON.parse(header, (_k, v: unknown) => {
+  // one parse: each vector reference is noted with the object holding it, and filled in below once
+  // every reference (and so every vector's offset, in the order the header names them) is known
+  const refs: Array<{ holder: Record<string, unknown>; key: string; r: VectorRef }> = [];
+  const part = JSON.parse(header, function (this: Record<string, unknown>, key: string, v: unknown) {
     const r = ref(v);
-    if (r) sizes[r.i] = r.n * r.width;
+    if (r) refs.push({ holder: this, key, r });
     return v;
-  });
+  }) as Part;
+  const sizes: number[] = [];
+  for (const { r } of refs) sizes[r.i] = r.n * r.width;
   const offsets: number[] = [];
   let at = 8 + headLen;
   for (let i = 0; i < sizes.length; i++) {
@@ -74,19 +77,25 @@ export function decodePart(bytes: Uint8Array): Part {
     at += sizes[i]!;
   }
   if (at !== bytes.byteLength) throw new RangeError(`stored feature part has ${bytes.byteLength} bytes, its header says ${at}`);
-  const part = JSON.parse(header, (_k, v: unknown) => {
-    const r = ref(v);
-    if (!r) return v;
-    const blob = bytes.subarray(offsets[r.i]!, offsets[r.i]! + r.n * r.width);
-    // a copy (Uint8Array.from): `blob` may be a Buffer, whose slice() shares the whole pool's memory
-    return r.width === 2 ? fromFloat16Bytes(blob) : new Float32Array(Uint8Array.from(blob).buffer);
-  }) as Part;
+  for (const { holder, key, r } of refs) {
+    const start = bytes.byteOffset + offsets[r.i]!;
+    const n = r.n * r.width;
+    // float32: a copy of the range (ArrayBuffer.slice, one memcpy): `bytes` may be a view into a
+    // Buffer pool or an lmdb page, whose memory must not be kept or shared
+    holder[key] = r.width === 2 ? fromFloat16Bytes(new Uint8Array(bytes.buffer, start, n)) : new Float32Array(bytes.buffer.slice(start, start + n));
+  }
   if (!part || typeof part !== 'object' || !KINDS.has(part.kind) || part.value === undefined) throw new RangeError('stored feature part has no known kind');
   return part;
 }
 
 /** A vector reference of the header: its index, length and bytes per component. */
-function ref(v: unknown): { i: number; n: number; width: 2 | 4 } | undefined {
+interface VectorRef {
+  i: number;
+  n: number;
+  width: 2 | 4;
+}
+
+function ref(v: unknown): VectorRef | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const o = v as { $f16?: unknown; $f32?: unknown; n?: unknown };
   const i = typeof o.$f16 === 'number' ? o.$f16 : typeof o.$f32 === 'number' ? o.$f32 : undefined;

@@ -1,3 +1,4 @@
+import { getFloat16, setFloat16 } from '@petamoriken/float16';
 import { describe, expect, it } from 'vitest';
 import { fromFloat16Base64, fromFloat16Bytes, toFloat16Base64, toFloat16Bytes } from '../../../src/util/vector-codec.js';
 import { dot, normalize } from '../../../src/util/vector.js';
@@ -38,5 +39,37 @@ describe('float16 vector codec', () => {
     const s = toFloat16Base64(new Float32Array(8));
     expect(() => fromFloat16Base64(s, 9)).toThrow(/9-dimensional/);
     expect(() => fromFloat16Bytes(new Uint8Array(3))).toThrow(/even/);
+  });
+
+  it('decodes bytes at an odd offset (a view into a larger buffer) as it decodes aligned ones', () => {
+    const v = randomUnit(384, 11);
+    const bytes = toFloat16Bytes(v);
+    const shifted = new Uint8Array(bytes.byteLength + 1);
+    shifted.set(bytes, 1);
+    const aligned = fromFloat16Bytes(bytes);
+    expect(Array.from(fromFloat16Bytes(shifted.subarray(1)))).toEqual(Array.from(aligned));
+    // and the values are the ones written (float16 of each component)
+    for (let i = 0; i < v.length; i++) expect(Math.abs(aligned[i]! - v[i]!)).toBeLessThan(1e-3);
+  });
+
+  it('decodes every float16 bit pattern to the value the library gives it', () => {
+    const bytes = new Uint8Array(65536 * 2);
+    const view = new DataView(bytes.buffer);
+    for (let b = 0; b < 65536; b++) view.setUint16(b * 2, b, true);
+    const all = fromFloat16Bytes(bytes);
+    for (let b = 0; b < 65536; b++) {
+      const want = getFloat16(view, b * 2, true);
+      if (Number.isNaN(want)) expect(Number.isNaN(all[b]!)).toBe(true);
+      else expect(Object.is(all[b], want)).toBe(true);
+    }
+  });
+
+  it('encodes a whole vector to the bytes setFloat16 writes per component (rounding, overflow, subnormals)', () => {
+    const v = randomUnit(1280, 5).map((x, i) => x * (1 + (i % 9) * 700));
+    v.set([65519, 65520, -1e6, 1e-8, -0, Infinity, 2 ** -25, 3 * 2 ** -25, 6.1e-5], 0);
+    const want = new Uint8Array(v.length * 2);
+    const view = new DataView(want.buffer);
+    for (let i = 0; i < v.length; i++) setFloat16(view, i * 2, v[i]!, true);
+    expect(Buffer.from(toFloat16Bytes(v)).equals(Buffer.from(want))).toBe(true);
   });
 });
