@@ -58,12 +58,16 @@ export interface PartKeySettings {
   videoShortestSide: number;
 }
 
+/** Stands for the content hash while a key template is built (no hex digest contains it). */
+const PLACEHOLDER = '\u0000hash\u0000';
+
 /** The keys of one extractor's parts (its models and settings are fixed for its life). */
 export class PartKeys {
   readonly #classifier: ImageClassifier;
   readonly #detector: ObjectDetector;
   readonly #ocr: OcrEngine | undefined;
   readonly #s: PartKeySettings;
+  readonly #templates = new Map<string, { head: string; tail: string }>();
 
   constructor(models: { classifier: ImageClassifier; detector: ObjectDetector; ocr?: OcrEngine }, settings: PartKeySettings) {
     this.#classifier = models.classifier;
@@ -73,15 +77,32 @@ export class PartKeys {
   }
 
   classify(contentHash: string): string {
-    return featureKey({ media: { contentHash }, kind: 'classify', models: [rev(this.#classifier)], params: { pre: this.#classifier.preprocess, topK: this.#s.topK } });
+    return this.#fixed('classify', contentHash, (h) => featureKey({ media: { contentHash: h }, kind: 'classify', models: [rev(this.#classifier)], params: { pre: this.#classifier.preprocess, topK: this.#s.topK } }));
   }
 
   detect(contentHash: string): string {
-    return featureKey({ media: { contentHash }, kind: 'detect', models: [rev(this.#detector)], params: { pre: this.#detector.preprocess, thr: this.#s.detectScoreThreshold } });
+    return this.#fixed('detect', contentHash, (h) => featureKey({ media: { contentHash: h }, kind: 'detect', models: [rev(this.#detector)], params: { pre: this.#detector.preprocess, thr: this.#s.detectScoreThreshold } }));
   }
 
   ocr(contentHash: string): string {
-    return featureKey({ media: { contentHash }, kind: 'ocr', models: [rev(this.#ocr!)], params: { ...this.#s.ocrOptions } });
+    return this.#fixed('ocr', contentHash, (h) => featureKey({ media: { contentHash: h }, kind: 'ocr', models: [rev(this.#ocr!)], params: { ...this.#s.ocrOptions } }));
+  }
+
+  /**
+   * The key of a part whose models and parameters are fixed for this object's life: built once
+   * with featureKey around a placeholder hash (the content hash is its only variable), then by
+   * splicing each hash in, so a warm lookup of many images does not stringify the same
+   * preprocessing specs again for each (test/unit/features/part-keys.test.ts checks equality).
+   */
+  #fixed(kind: 'classify' | 'detect' | 'ocr', contentHash: string, build: (hash: string) => string): string {
+    let t = this.#templates.get(kind);
+    if (!t) {
+      const key = build(PLACEHOLDER);
+      const at = key.indexOf(PLACEHOLDER);
+      t = { head: key.slice(0, at), tail: key.slice(at + PLACEHOLDER.length) };
+      this.#templates.set(kind, t);
+    }
+    return t.head + contentHash + t.tail;
   }
 
   /** Every part an image request needs. */
