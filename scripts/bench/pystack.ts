@@ -15,10 +15,12 @@
  * $PYSTACK_PYTHON, else `${TMPDIR:-/tmp}/pystack-venv/bin/python`, created with pip from
  * requirements.txt when missing (PyPI is reachable). Never a fixed threshold: ratios of one run.
  *
- *   npm run bench:pystack [-- --n 10,50,100 --repeats 3 --warm-repeats 20 --python PATH]
+ *   npm run bench:pystack [-- --n 10,50,100 --repeats 3 --warm-repeats 20 --python PATH] [--base DIR]
+ * --base DIR: another checkout of vlrerank (same script) answers the same plan right after this
+ * one, and the table adds its ratios and this ÷ baseline (before/after of a change, one run).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { configSchema } from '../../src/config/schema.js';
@@ -64,8 +66,9 @@ const pct = (xs: number[], p: number) => {
 const py = python();
 const work = mkdtempSync(join(tmpdir(), 'vlr-pystack-'));
 const common = ['--n', N_LIST, '--repeats', String(REPEATS), '--warm-repeats', String(WARM_REPEATS), '--threads', '2'];
-execFileSync(py, ['bench.py', ...common, '--plan-out', join(work, 'plan.json')], { cwd: PYSTACK, stdio: 'ignore' });
-const plan = JSON.parse(readFileSync(join(work, 'plan.json'), 'utf8')) as Plan;
+const planFile = arg('--plan', join(work, 'plan.json'));
+if (!existsSync(planFile)) execFileSync(py, ['bench.py', ...common, '--plan-out', planFile], { cwd: PYSTACK, stdio: 'ignore' });
+const plan = JSON.parse(readFileSync(planFile, 'utf8')) as Plan;
 const Ns = [...new Set(plan.requests.map((r) => r.N))].sort((a, b) => a - b);
 
 // ---- vlrerank: the server's layers (Models + FeatureExtractor) under a Reranker, as `serve` builds them
@@ -106,23 +109,53 @@ async function ours(): Promise<Map<number, { cold: number[]; warm: number[] }>> 
   return out;
 }
 
+type Times = Map<number, { cold: number[]; warm: number[] }>;
+const ONLY_OURS = arg('--ours-only', ''); // write this side's times to the given JSON file, and stop
+const BASE = arg('--base', ''); // another checkout of vlrerank (e.g. the commit before a change): its product runs too, right after ours
+
+if (ONLY_OURS) {
+  writeFileSync(ONLY_OURS, JSON.stringify([...(await ours())]));
+  process.exit(0);
+}
+
+/** The same requests through another checkout's product, in a child process (its own src/, this plan). */
+function base(): Times {
+  const out = join(work, 'base.json');
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/bench/pystack.ts', ...common, '--python', py, '--plan', join(work, 'plan.json'), '--ours-only', out], { cwd: BASE, stdio: ['ignore', 'inherit', 'inherit'] });
+  return new Map(JSON.parse(readFileSync(out, 'utf8')) as [number, { cold: number[]; warm: number[] }][]);
+}
+
 console.log(`bench:pystack — ${plan.images.length} photos, N ${Ns.join('/')}, ${REPEATS} cold and ${WARM_REPEATS} warm repeats each; loadavg ${loadavg()[0]!.toFixed(2)}`);
 const load0 = loadavg()[0]!;
 console.log('Python reference (bench.py)…');
 execFileSync(py, ['bench.py', ...common, '--json', join(work, 'py.json')], { cwd: PYSTACK, stdio: ['ignore', 'ignore', 'inherit'] });
 const pyRes = JSON.parse(readFileSync(join(work, 'py.json'), 'utf8')) as { per_n: Record<string, { cold_ms: { p50: number }; warm_ms: { p50: number } }> };
+const loadPy = loadavg()[0]!;
 console.log('vlrerank…');
 const ourRes = await ours();
+const loadOurs = loadavg()[0]!;
+let baseRes: Times | undefined;
+if (BASE) {
+  console.log(`vlrerank at ${BASE} (baseline)…`);
+  baseRes = base();
+}
 const load1 = loadavg()[0]!;
 
-console.log('\n|   N | cold p50 ms vlrerank | Python | ratio (goal ≤ 0.85) | warm p50 ms vlrerank | Python | ratio (goal ≤ 1.0) |');
-console.log('|----:|---:|---:|---:|---:|---:|---:|');
-for (const N of Ns) {
-  const o = ourRes.get(N)!;
-  const p = pyRes.per_n[String(N)]!;
-  const c = pct(o.cold, 50);
-  const w = pct(o.warm, 50);
-  console.log(`| ${String(N).padStart(3)} | ${c.toFixed(1)} | ${p.cold_ms.p50.toFixed(1)} | ${(c / p.cold_ms.p50).toFixed(2)} | ${w.toFixed(2)} | ${p.warm_ms.p50.toFixed(2)} | ${(w / p.warm_ms.p50).toFixed(2)} |`);
+const table = (name: string, res: Times) => {
+  console.log(`\n${name}\n|   N | cold p50 ms vlrerank | Python | ratio (goal ≤ 0.85) | warm p50 ms vlrerank | Python | ratio (goal ≤ 1.0) |`);
+  console.log('|----:|---:|---:|---:|---:|---:|---:|');
+  for (const N of Ns) {
+    const o = res.get(N)!;
+    const p = pyRes.per_n[String(N)]!;
+    const c = pct(o.cold, 50);
+    const w = pct(o.warm, 50);
+    console.log(`| ${String(N).padStart(3)} | ${c.toFixed(1)} | ${p.cold_ms.p50.toFixed(1)} | ${(c / p.cold_ms.p50).toFixed(2)} | ${w.toFixed(2)} | ${p.warm_ms.p50.toFixed(2)} | ${(w / p.warm_ms.p50).toFixed(2)} |`);
+  }
+};
+table('this checkout', ourRes);
+if (baseRes) {
+  table(`baseline (${BASE})`, baseRes);
+  console.log(`\nthis checkout ÷ baseline, p50: ${Ns.map((N) => `N=${N} cold ${(pct(ourRes.get(N)!.cold, 50) / pct(baseRes!.get(N)!.cold, 50)).toFixed(2)}, warm ${(pct(ourRes.get(N)!.warm, 50) / pct(baseRes!.get(N)!.warm, 50)).toFixed(2)}`).join('; ')}`);
 }
-console.log(`\nloadavg ${load0.toFixed(2)} → ${load1.toFixed(2)} (the two sides ran one after the other: compare only on a quiet machine)`);
+console.log(`\nloadavg ${load0.toFixed(2)} → ${loadPy.toFixed(2)} (after Python) → ${loadOurs.toFixed(2)} (after vlrerank)${BASE ? ` → ${load1.toFixed(2)} (after the baseline)` : ''}: the sides ran one after the other, so compare only on a quiet machine`);
 process.exit(0);

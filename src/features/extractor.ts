@@ -70,6 +70,12 @@ export interface FeatureExtractorOptions {
   maxConcurrentDecodes?: number;
   /** Sampled video frames are scaled to this shorter side before preprocessing (default 448). */
   videoShortestSide?: number;
+  /**
+   * Classifier tensors handed to the model as soon as this many are ready while other images still
+   * decode (default 4; see VisualModelSettings.pipelineChunk). `models.batch.maxBatchSize` or more
+   * makes decode and inference take turns instead of overlapping.
+   */
+  pipelineChunk?: number;
 }
 
 export class FeatureExtractor {
@@ -131,7 +137,7 @@ export class FeatureExtractor {
     const keys = new PartKeys(parts, { topK, detectScoreThreshold: options.detectScoreThreshold, ocrOptions: options.ocrOptions, videoShortestSide: shortestSide });
     const cpu = new Semaphore(options.maxConcurrentDecodes ?? availableParallelism());
     const media = new Semaphore(options.maxConcurrentMedia ?? 8);
-    const visual = new VisualModels(parts, cpu, { maxBatch: models.config.batch.maxBatchSize, topK, detectScoreThreshold: options.detectScoreThreshold, ocrOptions: options.ocrOptions });
+    const visual = new VisualModels(parts, cpu, { maxBatch: models.config.batch.maxBatchSize, pipelineChunk: options.pipelineChunk, topK, detectScoreThreshold: options.detectScoreThreshold, ocrOptions: options.ocrOptions });
     const disk = options.tiers?.disk;
     const known = new KnownMedia(disk?.usable ? { memo: disk, localPath: (ref) => this.source.localPath(ref) } : {});
     const shared = { cache: this.store, keys, models: visual, source: this.source, known };

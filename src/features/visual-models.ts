@@ -16,6 +16,14 @@ import type { Classification } from './parts.js';
 export interface VisualModelSettings {
   /** Largest classifier batch (the models' batching setting). */
   maxBatch: number;
+  /**
+   * Tensors handed to the model's queue as soon as this many are ready, while other images are
+   * still being decoded (default 4, at most maxBatch): the first run starts after a few decodes
+   * instead of after all of them, and the rest decode while it runs (they queue and run together
+   * as the next batch). 4 is the EfficientNet batch of ../shared/perf/pystack, and on these
+   * 2-core machines a small batch costs no more per image than a large one (manifest note).
+   */
+  pipelineChunk?: number;
   /** How many top concepts to keep. */
   topK: number;
   /** Detector score threshold (default: the model's). */
@@ -43,8 +51,10 @@ export class VisualModels {
 
   /**
    * Classifier features of one image. Preprocessed tensors wait in a small collector that is
-   * flushed to the model's queue when a full batch is ready or when no other image is still being
-   * decoded: a request of 100 images makes ⌈100 / batch⌉ model runs, a lone image waits for nothing.
+   * flushed to the model's queue when `pipelineChunk` of them are ready, when a full batch is, or
+   * when no other image is still being decoded: decoding the next images overlaps the model run
+   * of the first ones, chunks queued while a run is in progress join into one batch (the batcher
+   * takes up to maxBatch queued items), and a lone image waits for nothing.
    */
   async classify(image: () => Promise<DecodedImage>, signal?: AbortSignal): Promise<Classification> {
     this.#preparing++;
@@ -68,7 +78,8 @@ export class VisualModels {
 
   #flushIfReady(): void {
     const batch = this.#s.maxBatch;
-    while (this.#collected.length >= batch || (this.#collected.length > 0 && this.#preparing === 0)) {
+    const chunk = Math.max(1, Math.min(batch, this.#s.pipelineChunk ?? 4));
+    while (this.#collected.length >= chunk || (this.#collected.length > 0 && this.#preparing === 0)) {
       // one submit per image, in one synchronous loop: they land in the queue together (one batch),
       // and each leaves it on its own if its signal aborts first
       for (const it of this.#collected.splice(0, batch)) {

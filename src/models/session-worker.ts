@@ -18,7 +18,9 @@
  *   history of crashes with sessions in several workers at once (microsoft/onnxruntime#24486).
  * - **Inputs are copied, then the copy is transferred**: the caller keeps a usable tensor (it may
  *   reuse its buffer), and exactly the view's bytes cross, never the whole backing ArrayBuffer of a
- *   view. Outputs come back transferred and are rebuilt as ort.Tensor here.
+ *   view. A caller that built a tensor for one run only (the image encoders' stacked batches)
+ *   hands it over instead: its buffer is transferred without the copy. Outputs come back
+ *   transferred and are rebuilt as ort.Tensor here.
  * - **Never terminate while a request is pending.** Terminating a worker (or process.exit() on the
  *   main thread) while its native Run is in progress aborts the whole process ("terminate called
  *   after throwing an instance of 'Napi::Error'", exit 134; measured with 1.30 on Node 20): the
@@ -47,7 +49,11 @@ export interface WireTensor {
 export interface NativeSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  run(feeds: Record<string, ort.Tensor>, outputs?: readonly string[]): Promise<Record<string, ort.Tensor>>;
+  /**
+   * `handOver`: the caller gives up the feeds' buffers (tensors it built for this run alone): in
+   * the worker they are transferred as they are instead of copied first, and are detached after.
+   */
+  run(feeds: Record<string, ort.Tensor>, outputs?: readonly string[], handOver?: boolean): Promise<Record<string, ort.Tensor>>;
   release(): Promise<void>;
 }
 
@@ -70,6 +76,16 @@ const ORT_PATH = createRequire(import.meta.url).resolve('onnxruntime-node');
 /** The caller's typed array copied into a buffer of its own (transferable without detaching theirs). */
 function ownCopy(data: ort.Tensor.DataType): ort.Tensor.DataType {
   return ArrayBuffer.isView(data) ? (data as Float32Array).slice() : Array.from(data as readonly string[]);
+}
+
+/**
+ * What crosses to the worker: a handed-over typed array that spans its whole buffer goes as it is
+ * (no copy: a batch of 32 EfficientNet inputs is 26 MB); anything else, a copy of its own. A view
+ * into a larger buffer is always copied, so only its bytes cross, never the rest of the buffer.
+ */
+function wireData(data: ort.Tensor.DataType, handOver: boolean): ort.Tensor.DataType {
+  if (handOver && ArrayBuffer.isView(data) && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer) return data;
+  return ownCopy(data);
 }
 
 export class InferenceWorker {
@@ -207,12 +223,12 @@ export class InferenceWorker {
     return {
       inputNames: Object.freeze(v.inputNames),
       outputNames: Object.freeze(v.outputNames),
-      run: async (feeds, outputs) => {
+      run: async (feeds, outputs, handOver = false) => {
         if (released || this.#worker !== worker) throw new Error('the native session is gone (released, or its inference worker stopped)');
         const wire: Record<string, WireTensor> = {};
         const transfer: ArrayBuffer[] = [];
         for (const [name, t] of Object.entries(feeds)) {
-          const data = ownCopy(t.data);
+          const data = wireData(t.data, handOver);
           wire[name] = { type: t.type, dims: t.dims, data };
           if (ArrayBuffer.isView(data)) transfer.push(data.buffer as ArrayBuffer);
         }

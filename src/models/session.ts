@@ -260,8 +260,10 @@ export class ModelSession {
   /**
    * Run the model. Only the declared inputs are fed; a declared input missing from `feeds` is an
    * error (never a silent default). Returns the requested outputs (all by default).
+   * `handOver`: the feeds were built for this run alone; in the inference worker their buffers are
+   * transferred without a copy and are unusable afterwards (no effect on the main-thread path).
    */
-  async run(feeds: Feeds, outputs?: readonly string[]): Promise<Outputs> {
+  async run(feeds: Feeds, outputs?: readonly string[], opts: { handOver?: boolean } = {}): Promise<Outputs> {
     // From taking the session to registering the run there is no await, so an unload() cannot
     // release the session in between; a session unloaded while we waited for a load is not used.
     let s = this.#session;
@@ -275,7 +277,7 @@ export class ModelSession {
       if (!t) throw vlrError('VLR_MODEL_RUNTIME', `${this.options.name}: input "${n}" was not provided (model inputs: ${s.inputNames.join(', ')})`);
       used[n] = t;
     }
-    const run = s.run(used, outputs);
+    const run = s.run(used, outputs, opts.handOver);
     const tracked = run.then(
       () => undefined,
       () => undefined,

@@ -69,7 +69,7 @@ export class ClipEncoder {
 
   async #runImages(images: PreprocessedImage[]): Promise<Float32Array[]> {
     const io = this.manifest.io.vision!;
-    const out = await this.vision.run({ [io.inputs[0]!]: stackImages(images, this.preprocess, this.id) }, [io.outputs[0]!]);
+    const out = await this.vision.run({ [io.inputs[0]!]: stackImages(images, this.preprocess, this.id) }, [io.outputs[0]!], { handOver: true });
     const t = out[io.outputs[0]!]!;
     return images.map((_, i) => row(t, i));
   }

@@ -55,7 +55,7 @@ export class ImageClassifier {
   async #run(images: PreprocessedImage[]): Promise<ImageFeatures[]> {
     const input = stackImages(images, this.preprocess, this.id);
     const inName = this.manifest.io.model!.inputs[0]!;
-    const out = await this.session.run({ [inName]: input }, this.#outputs);
+    const out = await this.session.run({ [inName]: input }, this.#outputs, { handOver: true }); // stackImages' fresh buffer: moved, not copied
     const [e, l] = [out[this.#outputs[0]]!, out[this.#outputs[1]]!];
     return images.map((_, i) => ({ embedding: this.manifest.normalize ? l2normalize(row(e, i)) : row(e, i), logits: row(l, i) }));
   }

@@ -145,7 +145,7 @@ export class ObjectDetector {
 
   async #run(images: PreprocessedImage[]): Promise<Outputs[]> {
     const io = this.manifest.io.model!;
-    const out = await this.session.run({ [io.inputs[0]!]: stackImages(images, this.preprocess, this.id) }, io.outputs);
+    const out = await this.session.run({ [io.inputs[0]!]: stackImages(images, this.preprocess, this.id) }, io.outputs, { handOver: true });
     if (images.length === 1) return [out];
     // split a batch of n into per-image outputs
     return images.map((_, i) => {
