@@ -59,6 +59,9 @@ const forms: Record<string, (q: string) => unknown> = {
   combined_fields: (q) => ({ combined_fields: { query: q, fields: ['title', 'text'] } }),
   'combined_fields title^2': (q) => ({ combined_fields: { query: q, fields: ['title^2', 'text'] } }),
   'most_fields title^0.5': (q) => ({ multi_match: { query: q, fields: ['title^0.5', 'text'], type: 'most_fields' } }),
+  cross_fields: (q) => ({ multi_match: { query: q, fields: ['title', 'text'], type: 'cross_fields' } }),
+  'cross_fields title^2': (q) => ({ multi_match: { query: q, fields: ['title^2', 'text'], type: 'cross_fields' } }),
+  'best_fields title^2': (q) => ({ multi_match: { query: q, fields: ['title^2', 'text'] } }),
   'text only': (q) => ({ match: { text: q } }),
   'most_fields, stop analyzer at query time': (q) => ({ multi_match: { query: q, fields: ['title', 'text'], type: 'most_fields', analyzer: 'stop' } }),
 };
