@@ -233,14 +233,14 @@ export const rerankSchema = z.strictObject({
       /** Share of the queue one client (x-vlrerank-client header, else remote address) may hold; 1 turns fairness off. */
       clientShare: z.number().positive().max(1).default(0.5),
       /**
-       * Latency target: admit a request only while its predicted finish (the idle-server time of the
-       * work ahead of it, then its own) stays within this many times its own idle-server time; beyond
-       * it 429 at once. 3 lets a burst of about 5 equal requests run; 2 holds admitted latency closer
-       * to idle and refuses more. 0 turns it off (requests then queue up to maxQueueWaitMs).
+       * Latency target (experimental, off by default): admit a request only while its predicted
+       * finish (the idle-server time of the work ahead of it, then its own) stays within this many
+       * times its own idle-server time; beyond it 429 at once. 3 lets a burst of about 5 equal
+       * requests run. 0 (default) turns it off: requests queue up to maxQueueWaitMs.
        */
-      latencyFactor: z.number().min(0).max(1000).default(3),
+      latencyFactor: z.number().min(0).max(1000).default(0),
     })
-    .default({ maxQueueWaitMs: 10_000, clientShare: 0.5, latencyFactor: 3 }),
+    .default({ maxQueueWaitMs: 10_000, clientShare: 0.5, latencyFactor: 0 }),
   /** Load the models in the background when the server starts with pipelines (searches arriving meanwhile wait for it outside their budget); false: load on first use. */
   warmup: z.boolean().default(true),
   /** A trained CLIP-family model id (manifest in models/) for the `clip` text→image signal; none by default. */

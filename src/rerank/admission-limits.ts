@@ -86,6 +86,6 @@ export function defaultAdmissionLimits(cores: number, given: Partial<AdmissionLi
     maxQueuedDocuments: given.maxQueuedDocuments ?? 1024 * c,
     maxQueueWaitMs: given.maxQueueWaitMs ?? 10_000,
     clientShare: given.clientShare ?? 0.5,
-    latencyFactor: given.latencyFactor ?? 3,
+    latencyFactor: given.latencyFactor ?? 0,
   };
 }

@@ -10,7 +10,7 @@
  * search's budget_ms) is shed before it waits; time spent queued counts against that budget
  * because the caller's deadline clock started before it asked.
  *
- * Latency target (`latencyFactor`, default 3): a request is admitted only while its predicted
+ * Latency target (`latencyFactor`, experimental, off by default): a request is admitted only while its predicted
  * completion — the idle-server time of the work ahead of it (half of what runs, all of what waits)
  * plus its own — stays within latencyFactor × its own idle-server time. Idle-server times are kept
  * per document of work and per kind of work (a pipeline's searches, the rerank API), from runs that

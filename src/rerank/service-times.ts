@@ -6,16 +6,12 @@
  *     time (k requests sharing the CPU each take ~k× longer): what a request starting now should
  *     expect;
  *   - `alone`: over requests that ran with no other request in flight from start to end: what an
- *     idle server gives, the base of admission's latency target. Biased low (it moves down fast and
- *     up slowly): interference only ever makes a run slower, so the low runs are the idle ones.
+ *     idle server gives, the base of admission's latency target.
  * Pure bookkeeping: the caller says when runs start and end, and on which clock.
  */
 
 /** Weight of the newest sample in the moving averages. */
 const ALPHA = 0.2;
-/** `alone`'s weights for a sample below and above it. */
-const ALPHA_DOWN = 0.5;
-const ALPHA_UP = 0.1;
 
 export interface Run {
   readonly kind: string;
@@ -73,7 +69,7 @@ export class ServiceTimes {
     if (!t) this.#byKind.set(run.kind, (t = {}));
     t.loaded = ewma(t.loaded, perDoc, ALPHA);
     t.cost = ewma(t.cost, cost, ALPHA);
-    if (!run.overlapped) t.alone = ewma(t.alone, perDoc, t.alone !== undefined && perDoc < t.alone ? ALPHA_DOWN : ALPHA_UP);
+    if (!run.overlapped) t.alone = ewma(t.alone, perDoc, ALPHA);
   }
 }
 

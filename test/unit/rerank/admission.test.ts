@@ -256,7 +256,7 @@ describe('rerank admission', () => {
   });
 
   it('defaults are sized from the cores, and a request costs its texts, images and frames', () => {
-    expect(defaultAdmissionLimits(2, { maxInFlight: 4 })).toMatchObject({ maxInFlight: 4, maxQueued: 16, maxInFlightDocuments: 512, maxQueuedDocuments: 2048, latencyFactor: 3 });
+    expect(defaultAdmissionLimits(2, { maxInFlight: 4 })).toMatchObject({ maxInFlight: 4, maxQueued: 16, maxInFlightDocuments: 512, maxQueuedDocuments: 2048, latencyFactor: 0 });
     expect(defaultAdmissionLimits(8, { maxInFlight: 4, maxQueued: 3 }).maxQueued).toBe(3);
     const req = validateRerankInput({ query: { text: 'q' }, documents: [{ text: 'a' }, { image: 'x.jpg' }, { text: 'b', video: 'v.mp4' }], max_frames: 4 }, { maxDocuments: 10 });
     expect(requestCost(req)).toBe(1 + 1 + 6 + (1 + 6 * 4));
