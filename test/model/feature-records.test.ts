@@ -138,7 +138,10 @@ it('parts made by other settings or from other content are rejected and recomput
   const out = await maker.process({ query: 'a cat on a couch', documents: changed, explain: true }, { records: [records[0], records[1], records[4]] });
   expect(out.usage.records).toMatchObject({ used: 1, rejected: 3 });
   const own = await maker.process({ query: 'a cat on a couch', documents: changed, explain: true });
-  expect(out.scores).toEqual(own.scores);
+  // equal within the int8 text model's batch noise (PITFALLS): with the mixed-pool calibration's
+  // gentler text curves a 1e-5 shift of a raw cosine no longer rounds away at 6 decimals
+  expect(out.scores).toHaveLength(own.scores.length);
+  out.scores.forEach((x, i) => expect(Math.abs(x - own.scores[i]!)).toBeLessThan(1e-4));
   // not a record at all, or a record of another schema version: ignored with a reason, never a failure
   const junk = await maker.process({ query: 'a cat', documents: [docs[0]!, docs[1]!] }, { records: [{ v: 99 }, 'nonsense'] });
   expect(junk.usage.records).toMatchObject({ used: 0, rejected: 2 });

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupIndex } from '../../../src/engine/mapping.js';
 import { documentFromSource } from '../../../src/pipelines/document.js';
+import { scoreFusionOf } from '../../../src/search/shape.js';
 import { DATA } from '../../helpers/paths.js';
 import { scifactDocs } from '../../helpers/scifact-docs.js';
 import { catalog, clientSearch, ENGINES, esClient, groceryDoc, isElasticsearch, osClient, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
@@ -98,7 +99,7 @@ describe.each(ENGINES)('feature records kept in the index on %s', (engine) => {
     // the same hits reranked on the fly (media read, models run) give the same scores within the int8 batch noise
     const pipeline = s.pipelines.get('grocery')!;
     const docs = r.hits.hits.map((h: any) => documentFromSource(h._source, pipeline)!);
-    const fly = await s.reranker.process({ query: 'oat milk', documents: docs, weights: pipeline.scorer.weights });
+    const fly = await s.reranker.process({ query: 'oat milk', documents: docs, weights: pipeline.scorer.weights }, { scoreFusion: scoreFusionOf(pipeline) });
     r.hits.hits.forEach((h: any, i: number) => expect(Math.abs(h._vlrerank.rerank_score - fly.scores[i]!)).toBeLessThan(0.02));
     console.log(`${engine}: first search after a restart, rerank stage from records ${r.vlrerank.timings.rerank_ms} ms; the same documents on the fly (media read, image models run) ${fly.timings.total_ms} ms (information only)`);
     // another process, the same records: the very same scores
