@@ -50,8 +50,10 @@ export function parseDocsFile(text: string, file: string): Array<string | Docume
 function snippet(d: string | DocumentInput, width = 70): string {
   const o = typeof d === 'string' ? { text: d } : d;
   const parts: string[] = [];
-  if (o.image) parts.push(`[image] ${o.image}`);
-  if (o.video) parts.push(`[video] ${o.video}`);
+  // a long media path keeps its end (the file name says what it is), not its folders
+  const tail = (p: string) => (p.length > 48 ? `…${p.slice(-47)}` : p);
+  if (o.image) parts.push(`[image] ${tail(o.image)}`);
+  if (o.video) parts.push(`[video] ${tail(o.video)}`);
   if (o.text) parts.push(o.text.replace(/\s+/g, ' '));
   const s = parts.join('  ');
   return s.length > width ? `${s.slice(0, width - 1)}…` : s;
