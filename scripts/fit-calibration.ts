@@ -13,9 +13,10 @@
  * "relevant vs. an irrelevant candidate of the mixed pools, at even odds" — and a relevant text,
  * photo or clip land near the same p. `--balance-sets` also gives each data set the same weight
  * within a class (measured as a variant: no better on the train pools, see CALIBRATION.md).
- * `image_image`, `image_text` and `video_text` have no mixed pools here (no photo- or clip-query
- * pools): they keep their own-modality constants (image_text and video_text those of the previous
- * text_image), so search by image is unchanged by this fit. `ocr_text` reuses `text_text`; `remote` stays the identity on the logit.
+ * `image_text` and `video_text` (a photo or a clip as the query against a text) are fitted on the
+ * photo- and clip-query pools; `image_image` (also video_image, video_video) keeps its own-modality
+ * constants, so search by image, which compares photos, ranks as before. `ocr_text` reuses
+ * `text_text`; `remote` stays the identity on the logit.
  * Before/after figures compare with models/calibration/signals-own-modality.json (the previous fit).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -28,7 +29,9 @@ const arg = (name: string, def: string) => (args.includes(name) ? args[args.inde
 const POOLS = arg('--pools', '.cache/calibration/mixed-pools.json');
 const BALANCE_SETS = args.includes('--balance-sets');
 const BEFORE = arg('--before', 'models/calibration/signals-own-modality.json');
-const FITTED = ['text_text', 'text_image', 'text_video'];
+const FITTED = ['text_text', 'text_image', 'text_video', 'image_text', 'video_text'];
+/** pools whose query is a photo or a clip (mixed-pools.ts) */
+const visualQuery = (p: Pool) => !p.query.text;
 
 interface Pair {
   x: number;
@@ -73,9 +76,6 @@ export function fitTable(train: Pool[], before: CalibrationTable, options: { bal
     table[name] = { a: round(c.a), b: round(c.b) };
   }
   table.ocr_text = { ...table.text_text! };
-  // a photo or clip *query* against a text: no such pools here, so these keep the constants they had
-  // (the own-modality text_image fit), and search by image is unchanged by this fit
-  for (const name of ['image_text', 'video_text']) table[name] = { ...(before[name] ?? before.text_image!) };
   table.remote = { a: 1, b: 0, input: 'logit' };
   return table;
 }
@@ -120,6 +120,8 @@ if (isMain) {
     pools: { train: train.length, held_out: test.length, sets: [...new Set(pools.map((p) => p.set))] },
     per_signal: perSignal,
     held_out: { before: figures(test, before), after: figures(test, table) },
+    held_out_text_queries: { before: figures(test.filter((p) => !visualQuery(p)), before), after: figures(test.filter((p) => !visualQuery(p)), table) },
+    held_out_visual_queries: { before: figures(test.filter(visualQuery), before), after: figures(test.filter(visualQuery), table) },
   };
   process.stdout.write(`${JSON.stringify(report, null, 1)}\n`);
   if (!args.includes('--dry-run')) {

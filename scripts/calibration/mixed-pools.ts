@@ -15,6 +15,16 @@
  *             and descriptions (not, other classes only)
  *   skimage   a photo's description → the photo (relevant); the other skimage photos, COCO captions
  *             and a clip (not). Never fitted on: the "rocket" check of CALIBRATION.md lives here.
+ * A photo or a clip as the query (the image_text and video_text signals, search by image):
+ *   coco-photo     a COCO photo → two of its captions (relevant); other photos and other photos'
+ *                  captions (not)
+ *   grocery-photo  an in-store shelf photo (the first two of each product) → the product's catalog
+ *                  photo and its title + description (relevant); other products' photos and
+ *                  descriptions (not)
+ *   video-clip     an Intel scene clip → its label (and its full-length video, relevant); other
+ *                  clips' labels that share no word with it, other clips and COCO photos (not)
+ * These come after the text-query pools and draw from their own seeded generator, so the
+ * text-query pools are the same as before they were added.
  * No data set is special-cased beyond choosing which of its items are the pool's documents.
  */
 import { readFileSync } from 'node:fs';
@@ -33,8 +43,9 @@ export interface PoolDoc {
 }
 export interface Pool {
   id: string;
-  set: 'coco' | 'video' | 'scifact' | 'grocery' | 'skimage';
-  query: { text: string };
+  set: 'coco' | 'video' | 'scifact' | 'grocery' | 'skimage' | 'coco-photo' | 'grocery-photo' | 'video-clip';
+  /** a text query, or (the *-photo and *-clip sets) a photo or a clip as the query */
+  query: { text?: string; image?: string; video?: string };
   docs: PoolDoc[];
 }
 
@@ -61,7 +72,7 @@ const PEOPLE = ['person', 'people', 'man', 'men', 'woman', 'women', 'boy', 'girl
 const PEOPLE_LABEL = /person|people|face|head|worker|classroom|demographics|walking|store/;
 const words = (s: string) => s.toLowerCase().split(/[^a-z]+/).filter((w) => w && !STOP.has(w));
 
-export function buildPools(data: string, options: { seed?: number; quick?: boolean } = {}): Pool[] {
+export function buildPools(data: string, options: { seed?: number; quick?: boolean; textOnly?: boolean } = {}): Pool[] {
   const rand = rng(options.seed ?? 20261202);
   const pick = <T>(xs: T[], n: number, ok: (x: T) => boolean = () => true): T[] => {
     const pool = xs.filter(ok);
@@ -157,6 +168,83 @@ export function buildPools(data: string, options: { seed?: number; quick?: boole
       set: 'skimage',
       query: { text: s.description },
       docs: [rel(skImg(s)), ...sk.filter((o) => o !== s).map(skImg), ...pick(coco, 2).map((o) => cocoCap(o, 0)), ...pick(clips, 1).map(clip)],
+    });
+  }
+  if (!options.textOnly) pools.push(...visualQueryPools(data, coco, catalog, videos, options));
+  return pools;
+}
+
+/** The photo- and clip-query pools (see the header); their own generator, seeded apart. */
+function visualQueryPools(
+  data: string,
+  coco: Array<{ image: string; coco_id: number; captions: string[] }>,
+  catalog: Array<{ class_id: number; title: string; description: string | null; iconic_image: string }>,
+  videos: Array<{ file: string; kind: string; label: string }>,
+  options: { seed?: number; quick?: boolean },
+): Pool[] {
+  const rand = rng((options.seed ?? 20261202) ^ 0x5eed);
+  const pick = <T>(xs: T[], n: number, ok: (x: T) => boolean = () => true): T[] => {
+    const pool = xs.filter(ok);
+    const out = new Set<T>();
+    while (out.size < Math.min(n, pool.length)) out.add(pool[Math.floor(rand() * pool.length)]!);
+    return [...out];
+  };
+  const doc = (id: string, modality: Modality, d: Record<string, unknown>, r: 0 | 1 = 0): PoolDoc => ({ id, modality, rel: r, doc: d });
+  const pools: Pool[] = [];
+  for (const r of coco.slice(0, options.quick ? 20 : coco.length)) {
+    const others = pick(coco, 6, (o) => o !== r);
+    pools.push({
+      id: `coco-photo:${r.coco_id}`,
+      set: 'coco-photo',
+      query: { image: join(data, 'coco-captions-mini', r.image) },
+      docs: [
+        doc(`coco:${r.coco_id}#0`, 'text', { text: r.captions[0]! }, 1),
+        doc(`coco:${r.coco_id}#1`, 'text', { text: r.captions[1]! }, 1),
+        ...others.slice(0, 3).map((o) => doc(`coco:${o.coco_id}`, 'image', { image: join(data, 'coco-captions-mini', o.image) })),
+        ...others.slice(3).map((o) => doc(`coco:${o.coco_id}#2`, 'text', { text: o.captions[2]! })),
+      ],
+    });
+  }
+  const root = join(data, 'grocery-store-products');
+  const shelf = readFileSync(join(root, 'queries.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t')).map(([image, cls]) => ({ image: image!, cls: Number(cls) }));
+  const byClass = new Map(catalog.map((p) => [p.class_id, p]));
+  const text = (p: (typeof catalog)[number]) => `${p.title}. ${p.description ?? ''}`.trim();
+  const perClass = new Map<number, number>();
+  for (const q of shelf) {
+    const n = perClass.get(q.cls) ?? 0;
+    perClass.set(q.cls, n + 1);
+    const p = byClass.get(q.cls);
+    if (n >= 2 || !p || (options.quick && pools.length >= 40)) continue;
+    const others = pick(catalog, 6, (o) => o.class_id !== p.class_id && !!o.description);
+    pools.push({
+      id: `grocery-photo:${q.image}`,
+      set: 'grocery-photo',
+      query: { image: join(root, q.image) },
+      docs: [
+        doc(`grocery:${p.class_id}`, 'image', { image: join(root, p.iconic_image) }, 1),
+        doc(`grocery:${p.class_id}#t`, 'text', { text: text(p) }, 1),
+        ...others.slice(0, 3).map((o) => doc(`grocery:${o.class_id}`, 'image', { image: join(root, o.iconic_image) })),
+        ...others.slice(3).map((o) => doc(`grocery:${o.class_id}#t`, 'text', { text: text(o) })),
+      ],
+    });
+  }
+  const vroot = join(data, 'intel-sample-videos');
+  const clips = videos.filter((v) => v.kind === 'scene_preview_clip');
+  for (const v of clips) {
+    const w = new Set(words(v.label));
+    const unrelated = clips.filter((o) => o !== v && !words(o.label).some((x) => w.has(x)));
+    const labels = [...new Set(unrelated.map((o) => o.label))];
+    pools.push({
+      id: `video-clip:${v.file}`,
+      set: 'video-clip',
+      query: { video: join(vroot, v.file) },
+      docs: [
+        doc(`video:${v.file}#label`, 'text', { text: v.label }, 1),
+        ...videos.filter((o) => o.kind === 'scene_full_video' && o.label === v.label).map((o) => doc(`video:${o.file}`, 'video', { video: join(vroot, o.file) }, 1)),
+        ...pick(labels, 3).map((l) => doc(`label:${l}`, 'text', { text: l })),
+        ...pick(unrelated, 2).map((o) => doc(`video:${o.file}`, 'video', { video: join(vroot, o.file) })),
+        ...pick(coco, 2).map((o) => doc(`coco:${o.coco_id}`, 'image', { image: join(data, 'coco-captions-mini', o.image) })),
+      ],
     });
   }
   return pools;

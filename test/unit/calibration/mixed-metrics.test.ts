@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { inversions, reliability, scorePools, type Scored } from '../../../scripts/calibration/metrics.js';
-import { isHeldOut, type Pool } from '../../../scripts/calibration/mixed-pools.js';
+import { buildPools, isHeldOut, type Pool } from '../../../scripts/calibration/mixed-pools.js';
+import { DATA } from '../../helpers/paths.js';
 import { pairsOf, setBalance } from '../../../scripts/fit-calibration.js';
 
 const s = (pool: string, modality: Scored['modality'], rel: 0 | 1, score: number): Scored => ({ pool, set: 'x', modality, rel, score });
@@ -75,5 +76,31 @@ describe('scoring pools and fitting helpers', () => {
     expect(held.length / ids.length).toBeLessThan(0.38);
     expect(ids.filter((id) => isHeldOut({ id, set: 'coco' }))).toEqual(held);
     expect(isHeldOut({ id: 'skimage:rocket', set: 'skimage' })).toBe(true);
+  });
+});
+
+describe('photo- and clip-query pools (real public data)', () => {
+  const text = buildPools(DATA, { textOnly: true });
+  const all = buildPools(DATA);
+
+  it('leave the text-query pools exactly as they were', () => {
+    expect(all.slice(0, text.length)).toEqual(text);
+  });
+
+  it('have a photo or a clip as the query and a relevant text in every pool', () => {
+    const visual = all.slice(text.length);
+    expect(new Set(visual.map((p) => p.set))).toEqual(new Set(['coco-photo', 'grocery-photo', 'video-clip']));
+    for (const p of visual) {
+      expect(p.query.text).toBeUndefined();
+      expect(p.query.image ?? p.query.video).toMatch(/\.(jpe?g|png|mp4|mkv|avi|webm)$/i);
+      expect(p.docs.some((d) => d.rel === 1 && d.modality === 'text')).toBe(true);
+      expect(p.docs.some((d) => d.rel === 0 && d.modality === 'text')).toBe(true);
+      // never the query itself as a document
+      expect(p.docs.map((d) => d.doc.image ?? d.doc.video)).not.toContain(p.query.image ?? p.query.video);
+    }
+    // a shelf photo's relevant documents are its own product's catalog photo and text
+    const g = visual.find((p) => p.set === 'grocery-photo')!;
+    expect(g.docs.filter((d) => d.rel === 1).map((d) => d.modality).sort()).toEqual(['image', 'text']);
+    expect(visual.filter((p) => p.set === 'grocery-photo')).toHaveLength(162);
   });
 });
