@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { listeningUrl } from '../../test/helpers/listening.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 
@@ -14,16 +15,6 @@ export async function spawnServe(o: { upstream: string; modelsDir: string; env?:
     env: { ...process.env, ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const url = await new Promise<string>((res, rej) => {
-    let buf = '';
-    const on = (c: Buffer) => {
-      buf += c.toString();
-      const m = /listening on (http:\/\/[^\s"]+)/.exec(buf) ?? /"url":"(http:\/\/[^"]+)"/.exec(buf);
-      if (m) res(m[1]!);
-    };
-    child.stdout!.on('data', on);
-    child.stderr!.on('data', on);
-    child.on('exit', (code) => rej(new Error(`vlrerank exited ${code}: ${buf.slice(-2000)}`)));
-  });
+  const url = await listeningUrl(child, { what: 'vlrerank' });
   return { url, child };
 }

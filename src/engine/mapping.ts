@@ -70,27 +70,24 @@ export interface SetupResult {
   notes?: string[];
 }
 
+/** Is `field` (a dotted path) mapped with `type` and left out of `_source`, in a `GET /{index}/_mapping` answer? */
+function mappedOutOfSource(mappingResponse: unknown, field: string, type: string): boolean {
+  const m = Object.values((mappingResponse ?? {}) as Record<string, { mappings?: { properties?: Record<string, unknown>; _source?: { excludes?: string[] } } }>)[0]?.mappings;
+  if (!m || !(m._source?.excludes ?? []).includes(field)) return false;
+  let cur: unknown = { properties: m.properties };
+  for (const k of field.split('.')) cur = (cur as { properties?: Record<string, unknown> } | undefined)?.properties?.[k];
+  return (cur as { type?: string } | undefined)?.type === type;
+}
+
 /**
  * Does this `GET /{index}/_mapping` answer show the record field as setup made it (`binary`, left
  * out of `_source`)? Only then does ingest add records: on any other index a record would be
  * mapped by guess and shown to every reader.
  */
-export function recordFieldMapped(mappingResponse: unknown, field: string): boolean {
-  const m = Object.values((mappingResponse ?? {}) as Record<string, { mappings?: { properties?: Record<string, unknown>; _source?: { excludes?: string[] } } }>)[0]?.mappings;
-  if (!m || !(m._source?.excludes ?? []).includes(field)) return false;
-  let cur: unknown = { properties: m.properties };
-  for (const k of field.split('.')) cur = (cur as { properties?: Record<string, unknown> } | undefined)?.properties?.[k];
-  return (cur as { type?: string } | undefined)?.type === 'binary';
-}
+export const recordFieldMapped = (mappingResponse: unknown, field: string): boolean => mappedOutOfSource(mappingResponse, field, 'binary');
 
 /** Is the record's signature field mapped as setup makes it (a keyword left out of `_source`)? */
-export function recordKeyMapped(mappingResponse: unknown, keyField: string): boolean {
-  const m = Object.values((mappingResponse ?? {}) as Record<string, { mappings?: { properties?: Record<string, unknown>; _source?: { excludes?: string[] } } }>)[0]?.mappings;
-  if (!m || !(m._source?.excludes ?? []).includes(keyField)) return false;
-  let cur: unknown = { properties: m.properties };
-  for (const k of keyField.split('.')) cur = (cur as { properties?: Record<string, unknown> } | undefined)?.properties?.[k];
-  return (cur as { type?: string } | undefined)?.type === 'keyword';
-}
+export const recordKeyMapped = (mappingResponse: unknown, keyField: string): boolean => mappedOutOfSource(mappingResponse, keyField, 'keyword');
 
 export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index: string): Promise<SetupResult> {
   const { distribution: dialect } = await engine.info();

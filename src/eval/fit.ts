@@ -10,6 +10,7 @@
  * (src/rerank/fusion.ts `fuse`, src/search/shape.ts `blendScore`/`mapFirstStage`), from values
  * collected once through the proxy (fit-collect.ts). Pure: no I/O, deterministic for a seed.
  */
+import { fitLogistic, type LogisticFitOptions } from '../rerank/calibration.js';
 import { fuse, logistic, weightedMean, type FusedSignal } from '../rerank/fusion.js';
 import { ndcgAt, type Gain, type Judged } from './metrics.js';
 
@@ -151,40 +152,13 @@ export const firstStageNdcg = (qs: FitQuery[], gain: Gain = 'exponential') =>
 export const currentNdcg = (qs: FitQuery[], gain: Gain = 'exponential') => mean(qs.map((q) => ndcgAt(q.current, q.rel, 10, gain)));
 
 /**
- * Logistic regression of relevance (grade > 0) on one value, by Newton's method with a small ridge
- * on `a` (separable data would push it to infinity). Values are standardised while fitting.
+ * Eval's logistic (the first-stage map and the raw-fusion logistic): relevance (grade > 0) on one
+ * value, every judged candidate counted once (no class balance: p is the rate of relevance), values
+ * standardised so that the ridge 1e-3·n on the slope does not depend on the score's scale (a BM25
+ * score or a cosine). The fitter is the calibration's (src/rerank/calibration.ts).
  */
-export function fitLogistic(xs: number[], ys: boolean[]): { a: number; b: number } {
-  const n = xs.length;
-  if (!n) return { a: 1, b: 0 };
-  const mu = mean(xs);
-  const sd = Math.sqrt(mean(xs.map((x) => (x - mu) ** 2))) || 1;
-  const z = xs.map((x) => (x - mu) / sd);
-  let a = 0;
-  let b = 0;
-  const lambda = 1e-3 * n;
-  for (let it = 0; it < 50; it++) {
-    let ga = -lambda * a, gb = 0, haa = -lambda, hab = 0, hbb = 0;
-    for (let i = 0; i < n; i++) {
-      const p = logistic(a * z[i]! + b);
-      const r = (ys[i] ? 1 : 0) - p;
-      const w = p * (1 - p);
-      ga += r * z[i]!;
-      gb += r;
-      haa -= w * z[i]! * z[i]!;
-      hab -= w * z[i]!;
-      hbb -= w;
-    }
-    const det = haa * hbb - hab * hab;
-    if (!(Math.abs(det) > 1e-12)) break;
-    const da = (hbb * ga - hab * gb) / det;
-    const db = (haa * gb - hab * ga) / det;
-    a -= da;
-    b -= db;
-    if (Math.abs(da) + Math.abs(db) < 1e-9) break;
-  }
-  return { a: a / sd, b: b - (a * mu) / sd };
-}
+export const scoreLogisticOptions = (n: number): LogisticFitOptions => ({ balance: false, standardise: true, l2: 1e-3 * n, interceptCurvature: 0 });
+const fitScoreLogistic = (xs: number[], ys: boolean[]) => fitLogistic(xs, ys.map(Number), scoreLogisticOptions(xs.length));
 
 export interface FitOptions {
   gain?: Gain;
@@ -228,7 +202,7 @@ export function fitFusion(train: FitQuery[], o: FitOptions = {}): { params: Fusi
   const compiled = compile(train, gain);
   const cands = train.flatMap((q) => q.candidates.map((c) => ({ c, y: (q.rel.get(c.id) ?? 0) > 0 })));
   const firstSeen = cands.filter((x) => x.c.first !== null && Number.isFinite(x.c.first));
-  const map = fitLogistic(firstSeen.map((x) => x.c.first!), firstSeen.map((x) => x.y));
+  const map = fitScoreLogistic(firstSeen.map((x) => x.c.first!), firstSeen.map((x) => x.y));
   let best: { params: FusionParams; trainNdcg: number } | undefined;
   for (const mode of o.modes ?? ['calibrated', 'raw']) {
     let p: FusionParams = { mode, weights: Object.fromEntries(names.map((n) => [n, 1])), raw: { a: 1, b: 0 }, blend: 0, map };
@@ -236,7 +210,7 @@ export function fitFusion(train: FitQuery[], o: FitOptions = {}): { params: Fusi
     if (mode === 'raw') {
       const xs = cands.map((x) => weightedMean(signalsOf(x.c, p.weights), (s) => s.raw));
       const keep = xs.map((x, i) => ({ x, y: cands[i]!.y })).filter((v): v is { x: number; y: boolean } => v.x !== undefined);
-      p = { ...p, raw: fitLogistic(keep.map((v) => v.x), keep.map((v) => v.y)) };
+      p = { ...p, raw: fitScoreLogistic(keep.map((v) => v.x), keep.map((v) => v.y)) };
     }
     let score = compiledNdcg(compiled, p);
     for (const blend of BLEND_GRID) {

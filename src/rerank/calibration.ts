@@ -117,28 +117,63 @@ export function buildCalibrator(options: { file?: string; manifests?: Calibratio
   return new Calibrator(table, existsSync(file) ? file : 'defaults');
 }
 
+export interface LogisticFitOptions {
+  /**
+   * Class-balanced (default): positives and negatives carry equal (weighted) totals, so p = 0.5 is
+   * where a positive and a negative are equally likely whatever their ratio in the sample — what a
+   * calibration wants. Off: p is the rate of positives (eval's first-stage map and raw logistic).
+   * Balanced needs both classes; unbalanced, an empty sample gives the identity a = 1, b = 0.
+   */
+  balance?: boolean;
+  /** Fit on (x − mean) / sd and map the constants back, so that the ridge does not depend on the scale of x (default off). */
+  standardise?: boolean;
+  /** L2 penalty on `a` (on the standardised slope when `standardise`); separable data would push `a` to infinity (default 1e-4). */
+  l2?: number;
+  /** Per-pair weights ≥ 0 (e.g. so that each data set counts the same within a class); class balance is taken over the weighted totals. */
+  weights?: number[];
+  /** Newton steps at most (default 50). */
+  iterations?: number;
+  /**
+   * Added to the intercept's curvature at each step, so the step stays finite when every p has
+   * saturated (default 1e-9). Eval's fits never had it and pass 0, which keeps their floats: with no
+   * positive at all, where b runs off to −∞, the stopping point depends on it.
+   */
+  interceptCurvature?: number;
+}
+
 /**
- * Fit p = σ(a·x + b) by Newton's method (IRLS) with a small L2 penalty on `a`, class-balanced so
- * that p = 0.5 is the point where a positive and a negative are equally likely whatever the ratio
- * of positives to negatives in the training pairs. Optional per-pair `weights` (e.g. so that each
- * data set counts the same within a class) multiply in; class balance is taken over the weighted
- * totals. Used by scripts/fit-calibration.ts.
+ * Fit p = σ(a·x + b) by Newton's method (IRLS) with an L2 penalty on `a` — the one logistic fitter:
+ * the calibration constants (scripts/fit-calibration.ts, class-balanced) and `vlrerank eval --fit`'s
+ * first-stage map and raw-fusion logistic (src/eval/fit.ts, unbalanced and standardised). Pure and
+ * deterministic; test/unit/rerank/logistic-fit-pinned.test.ts pins its floats.
  */
-export function fitLogistic(xs: number[], ys: number[], options: { l2?: number; iterations?: number; weights?: number[] } = {}): LogisticParams {
+export function fitLogistic(xs: number[], ys: number[], options: LogisticFitOptions = {}): LogisticParams {
+  const n = xs.length;
   const l2 = options.l2 ?? 1e-4;
   const sw = options.weights;
-  if (sw && (sw.length !== xs.length || sw.some((w) => !(w >= 0) || !Number.isFinite(w)))) throw new Error('fitLogistic: weights must be one finite number ≥ 0 per pair');
+  if (sw && (sw.length !== n || sw.some((w) => !(w >= 0) || !Number.isFinite(w)))) throw new Error('fitLogistic: weights must be one finite number ≥ 0 per pair');
   const weightOf = (i: number) => (sw ? sw[i]! : 1);
-  // class balance over the pairs' own weights: positives and negatives carry equal totals
-  let nPos = 0;
-  let nNeg = 0;
-  for (let i = 0; i < ys.length; i++) {
-    if (ys[i] === 1) nPos += weightOf(i);
-    else nNeg += weightOf(i);
+  let wPos = 1;
+  let wNeg = 1;
+  if (options.balance ?? true) {
+    // class balance over the pairs' own weights: positives and negatives carry equal totals
+    let nPos = 0;
+    let nNeg = 0;
+    for (let i = 0; i < ys.length; i++) {
+      if (ys[i] === 1) nPos += weightOf(i);
+      else nNeg += weightOf(i);
+    }
+    if (!(nPos > 0) || !(nNeg > 0)) throw new Error('fitLogistic needs positives and negatives');
+    wPos = (nPos + nNeg) / (2 * nPos);
+    wNeg = (nPos + nNeg) / (2 * nNeg);
+  } else if (!n) return { a: 1, b: 0 };
+  let mu = 0;
+  let sd = 1;
+  if (options.standardise) {
+    mu = xs.reduce((s, x) => s + x, 0) / n;
+    sd = Math.sqrt(xs.reduce((s, x) => s + (x - mu) ** 2, 0) / n) || 1;
   }
-  if (!(nPos > 0) || !(nNeg > 0)) throw new Error('fitLogistic needs positives and negatives');
-  const wPos = (nPos + nNeg) / (2 * nPos);
-  const wNeg = (nPos + nNeg) / (2 * nNeg);
+  const z = options.standardise ? xs.map((x) => (x - mu) / sd) : xs;
   let a = 0;
   let b = 0;
   for (let it = 0; it < (options.iterations ?? 50); it++) {
@@ -147,9 +182,9 @@ export function fitLogistic(xs: number[], ys: number[], options: { l2?: number; 
     let gb = 0;
     let haa = l2;
     let hab = 0;
-    let hbb = 1e-9;
-    for (let i = 0; i < xs.length; i++) {
-      const x = xs[i]!;
+    let hbb = options.interceptCurvature ?? 1e-9;
+    for (let i = 0; i < n; i++) {
+      const x = z[i]!;
       const w = (ys[i] === 1 ? wPos : wNeg) * weightOf(i);
       const p = sigmoid(a * x + b);
       const r = w * (p - ys[i]!);
@@ -168,5 +203,5 @@ export function fitLogistic(xs: number[], ys: number[], options: { l2?: number; 
     b -= db;
     if (Math.abs(da) < 1e-9 && Math.abs(db) < 1e-9) break;
   }
-  return { a, b };
+  return options.standardise ? { a: a / sd, b: b - (a * mu) / sd } : { a, b };
 }

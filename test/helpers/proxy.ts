@@ -21,23 +21,14 @@ export async function startProxy(urls: string[], overrides: { upstream?: Record<
 export async function spawnProxyProcess(urls: string[], env: Record<string, string> = {}): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const { spawn } = await import('node:child_process');
   const { REPO_ROOT } = await import('./paths.js');
+  const { listeningUrl } = await import('./listening.js');
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--upstream', urls.join(',')], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     // no disk feature store: `serve` would default to the repo's .cache, shared by every test process
     env: { ...process.env, VLRERANK_LOG_LEVEL: 'warn', VLRERANK_STORE_DISK_PATH: 'off', ...env },
   });
-  let err = '';
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`vlrerank serve exited ${code}: ${err}`)));
-  });
+  const url = await listeningUrl(child);
   return {
     url,
     pid: child.pid!,

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { loadConfig } from '../../src/config/load.js';
 import { startServer, type RunningServer } from '../../src/server/start.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { listeningUrl } from './listening.js';
 import { DATA, MODELS, REPO_ROOT } from './paths.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123';
@@ -28,6 +29,13 @@ export function startRerankServer(extra: Record<string, unknown> = {}): Promise<
   return startServer(config, { logger: createLogger('silent') });
 }
 
+/** A server that loads its models on first use (no warm-up); its close() is pushed onto `cleanups` (run by the test's afterAll). */
+export async function startColdServer(cleanups: Array<() => unknown>, flags: Record<string, unknown> = {}): Promise<RunningServer> {
+  const srv = await startRerankServer({ 'rerank.warmup': false, ...flags });
+  cleanups.push(() => srv.close());
+  return srv;
+}
+
 /**
  * A second vlrerank as its own process (`vlrerank serve`), resolved with its URL once it listens.
  * `role: 'worker'` runs `serve --role worker`; `mediaRoots: false` gives it no local media roots
@@ -42,21 +50,7 @@ export async function spawnRerankProcess(opts: { role?: 'worker'; mediaRoots?: b
     env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))), ...(opts.mediaRoots === false ? {} : { VLRERANK_MEDIA_ROOTS: DATA }), VLRERANK_STORE_DISK_PATH: 'off' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`second vlrerank did not start: ${buf.slice(-2000)}`)), 120_000);
-    const onData = (c: Buffer) => {
-      buf += c.toString();
-      const m = /listening on (http:\/\/[^\s]+)/.exec(buf);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`second vlrerank exited ${code}: ${buf.slice(-2000)}`)));
-  });
+  const url = await listeningUrl(child, { timeoutMs: 120_000, what: 'second vlrerank' });
   return {
     url,
     child,

@@ -11,7 +11,8 @@ import { Client as OsClient } from '@opensearch-project/opensearch';
 import { parseConfig } from '../../src/config/load.js';
 import { startServer, type RunningServer } from '../../src/server/start.js';
 import type { EngineClient } from '../../src/engine/client.js';
-import { setupIndex } from '../../src/engine/mapping.js';
+import { setupIndex, type SetupResult } from '../../src/engine/mapping.js';
+import type { Pipeline } from '../../src/pipelines/schema.js';
 import type { PipelineRegistry } from '../../src/pipelines/index.js';
 import type { UpstreamPool } from '../../src/proxy/pool.js';
 import type { Reranker } from '../../src/rerank/reranker.js';
@@ -148,13 +149,21 @@ async function buildGrocery(p: SearchProxy, engine: Engine, index: string, opts:
   ) {
     return { reused: true };
   }
-  await p.engine.json('DELETE', `/${index}`);
-  await setupIndex(p.engine, pipeline, index);
-  const operations = catalog.flatMap((c) => [{ index: { _index: index, _id: String(c.class_id) } }, groceryDoc(c)]);
-  let bulk: Record<string, unknown>;
-  if (isElasticsearch(engine)) bulk = (await esClient(p.url).bulk({ operations, refresh: true })) as unknown as Record<string, unknown>;
-  else bulk = (await osClient(p.url).bulk({ body: operations, refresh: true })).body as unknown as Record<string, unknown>;
+  await freshIndex(p, pipeline, index);
+  const bulk = (await clientBulk(engine, p.url, catalog.flatMap((c) => [{ index: { _index: index, _id: String(c.class_id) } }, groceryDoc(c)]))) as Record<string, unknown>;
   return { reused: false, bulk };
+}
+
+/** `index` made anew for `pipeline`: deleted if it exists, then `index setup` (its result). */
+export async function freshIndex(p: SearchProxy, pipeline: Pipeline, index: string): Promise<SetupResult> {
+  await p.engine.json('DELETE', `/${index}`);
+  return setupIndex(p.engine, pipeline, index);
+}
+
+/** One refreshed `_bulk` through `url` with the engine's official client; returns the response body (with vlrerank's summary). */
+export async function clientBulk(engine: Engine, url: string, operations: object[]): Promise<any> {
+  if (isElasticsearch(engine)) return esClient(url).bulk({ operations, refresh: true });
+  return (await osClient(url).bulk({ body: operations, refresh: true })).body;
 }
 
 /** One search through the engine's official client (`{index, body, ...query params}`); returns the response body. */

@@ -2,12 +2,13 @@
 // or text instead of a video, too long, too big, time-out (the process is killed), ffmpeg missing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VideoDecoder } from '../../src/features/media/video.js';
 import { DATA } from '../helpers/paths.js';
 import { rejection } from '../helpers/errors.js';
+import { childProcesses } from '../helpers/processes.js';
 
 const V = join(DATA, 'intel-sample-videos');
 const classroom = readFileSync(join(V, 'clips/classroom.mp4'));
@@ -27,21 +28,8 @@ afterAll(async () => {
 });
 
 
-/** Child processes of this test process still alive (Linux /proc). */
-function children(): number[] {
-  const mine: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid) mine.push(Number(d));
-    } catch {
-      /* gone */
-    }
-  }
-  return mine;
-}
+/** Pids of this test process's children still alive. */
+const children = () => childProcesses().map((c) => c.pid);
 
 describe('bad videos', () => {
   const decoder = new VideoDecoder({ timeoutMs: 30_000 });

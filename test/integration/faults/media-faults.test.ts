@@ -12,7 +12,7 @@
  * real media right after. Loopback media hosts are allowed through `media.allowHosts`.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../src/server/start.js';
 import { catalog, productImage } from '../../helpers/grocery.js';
 import { DATA } from '../../helpers/paths.js';
+import { childProcesses } from '../../helpers/processes.js';
 import { startRerankServer } from '../../helpers/rerank-server.js';
 
 const TEN_GB = 10 * 1024 ** 3;
@@ -66,21 +67,8 @@ function hostile(req: IncomingMessage, res: ServerResponse): void {
   }
 }
 
-/** Child processes of this test process still alive (Linux /proc): a killed ffmpeg must be reaped. */
-function children(): string[] {
-  const out: string[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid) out.push(stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
+/** Names of this test process's children still alive: a killed ffmpeg must be reaped. */
+const children = () => childProcesses().map((c) => c.name);
 
 let host: Server;
 let hostUrl: string;

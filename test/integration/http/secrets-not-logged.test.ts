@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { useEngine } from '../../helpers/engines.js';
+import { listeningUrl } from '../../helpers/listening.js';
 import { DATA, MODELS, REPO_ROOT } from '../../helpers/paths.js';
 import { parseResponses, rawExchange } from '../../helpers/raw-http.js';
 
@@ -63,16 +64,7 @@ it('writes no credential sent in any header, query string or URL to its logs or 
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', r));
-  const url = await new Promise<string>((resolve, reject) => {
-    const t = setInterval(() => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearInterval(t);
-        resolve(m[1]!);
-      }
-    }, 50);
-    void exited.then((code) => (clearInterval(t), reject(new Error(`vlrerank serve exited ${code}: ${out}`))));
-  });
+  const url = await listeningUrl(child);
 
   // headers, and query strings on the streaming proxy path
   const q = `token=${SECRETS.token}&api_key=${SECRETS.apiKey}&Access_Token=${SECRETS.accessToken}&PASSWORD=${SECRETS.password}`;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { useEngine } from '../../helpers/engines.js';
+import { listeningUrl } from '../../helpers/listening.js';
 import { REPO_ROOT } from '../../helpers/paths.js';
 
 const INDEX = 'vlr-it-access-log';
@@ -34,19 +35,7 @@ it('writes one line per request with method, path, status, bytes and time, all o
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', r));
-  const url = await new Promise<string>((resolve, reject) => {
-    const t = setInterval(() => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearInterval(t);
-        resolve(m[1]!);
-      }
-    }, 50);
-    void exited.then((code) => {
-      clearInterval(t);
-      reject(new Error(`vlrerank serve exited ${code}`));
-    });
-  });
+  const url = await listeningUrl(child);
 
   const requests: Array<[string, string, string | undefined, number]> = [
     ['GET', `/${INDEX}/_doc/1`, undefined, 200], // streaming proxy

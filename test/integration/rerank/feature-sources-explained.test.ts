@@ -8,7 +8,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../src/server/start.js';
-import { startRerankServer } from '../../helpers/rerank-server.js';
+import { counterSum } from '../../helpers/metrics.js';
+import { startColdServer } from '../../helpers/rerank-server.js';
 import { startRedis, tempStoreDir } from '../../helpers/store.js';
 
 const PHOTO = 'skimage-clip-smoke/images/coffee.png';
@@ -33,22 +34,9 @@ async function rerank(srv: RunningServer): Promise<Out> {
 }
 const features = (o: Out, index: number) => o.results.find((r) => r.index === index)!.explanation.features;
 
-async function counter(srv: RunningServer, name: string, labels: Record<string, string>): Promise<number> {
-  const text = await (await fetch(`${srv.url}/_vlrerank/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    const m = new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`).exec(line);
-    if (m && Object.entries(labels).every(([k, v]) => m[1]!.includes(`${k}="${v}"`))) sum += Number(m[2]);
-  }
-  return sum;
-}
-const runsOf = (srv: RunningServer, model: string) => counter(srv, 'vlrerank_model_runs_total', { model });
+const runsOf = (srv: RunningServer, model: string) => counterSum(srv.url, 'vlrerank_model_runs_total', { model });
 
-async function server(flags: Record<string, unknown>): Promise<RunningServer> {
-  const srv = await startRerankServer({ 'rerank.warmup': false, ...flags });
-  cleanups.push(() => srv.close());
-  return srv;
-}
+const server = (flags: Record<string, unknown>) => startColdServer(cleanups, flags);
 
 describe('explanations name the tier features came from', () => {
   it('computed on A; disk on B (A restarted on its folder), then l1; redis on C, counted as hits', async () => {
@@ -91,6 +79,6 @@ describe('explanations name the tier features came from', () => {
     expect(fromRedis.usage.model_calls).toEqual({});
     expect(await runsOf(c, 'bge-small-en-v1.5')).toBe(0);
     expect(await runsOf(c, 'efficientnet-lite2-imagenet')).toBe(0);
-    expect(await counter(c, 'vlrerank_feature_lookups_total', { tier: 'redis', outcome: 'hit' })).toBeGreaterThanOrEqual(4);
+    expect(await counterSum(c.url, 'vlrerank_feature_lookups_total', { tier: 'redis', outcome: 'hit' })).toBeGreaterThanOrEqual(4);
   });
 });

@@ -10,7 +10,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunningServer } from '../../../src/server/start.js';
 import { STORED_SCORE_TOLERANCE } from '../../../src/features/store/codec.js';
-import { startRerankServer } from '../../helpers/rerank-server.js';
+import { counterSum } from '../../helpers/metrics.js';
+import { startColdServer } from '../../helpers/rerank-server.js';
 import { startRedis, tempStoreDir } from '../../helpers/store.js';
 
 const PHOTOS = [
@@ -34,27 +35,13 @@ async function rerank(srv: RunningServer, documents: unknown[], query = 'a refri
   return json.scores;
 }
 
-/** Sum of a counter's samples whose labels include `labels`. */
-async function counter(srv: RunningServer, name: string, labels: Record<string, string>): Promise<number> {
-  const text = await (await fetch(`${srv.url}/_vlrerank/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    const m = new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`).exec(line);
-    if (m && Object.entries(labels).every(([k, v]) => m[1]!.includes(`${k}="${v}"`))) sum += Number(m[2]);
-  }
-  return sum;
-}
-const visualRuns = async (srv: RunningServer) => (await Promise.all(VISUAL_MODELS.map((model) => counter(srv, 'vlrerank_model_runs_total', { model })))).reduce((a, b) => a + b, 0);
+const visualRuns = async (srv: RunningServer) => (await Promise.all(VISUAL_MODELS.map((model) => counterSum(srv.url, 'vlrerank_model_runs_total', { model })))).reduce((a, b) => a + b, 0);
 
 async function health(srv: RunningServer): Promise<any> {
   return (await fetch(`${srv.url}/_vlrerank/health`)).json();
 }
 
-async function server(flags: Record<string, unknown>): Promise<RunningServer> {
-  const srv = await startRerankServer({ 'rerank.warmup': false, ...flags });
-  cleanups.push(() => srv.close());
-  return srv;
-}
+const server = (flags: Record<string, unknown>) => startColdServer(cleanups, flags);
 
 describe('feature store through the server', () => {
   it('a restart on the same disk folder: 0 image/video model runs, the same scores within tolerance', async () => {
@@ -69,7 +56,7 @@ describe('feature store through the server', () => {
     const b = await server({ 'store.disk.path': dir.path });
     const again = await rerank(b, docs);
     expect(await visualRuns(b)).toBe(0);
-    expect(await counter(b, 'vlrerank_feature_lookups_total', { tier: 'disk', outcome: 'hit' })).toBeGreaterThanOrEqual(PHOTOS.length + 1);
+    expect(await counterSum(b.url, 'vlrerank_feature_lookups_total', { tier: 'disk', outcome: 'hit' })).toBeGreaterThanOrEqual(PHOTOS.length + 1);
     expect(again).toHaveLength(first.length);
     again.forEach((s, i) => expect(Math.abs(s - first[i]!), `document ${i}`).toBeLessThanOrEqual(STORED_SCORE_TOLERANCE));
     const h = await health(b);
@@ -92,7 +79,7 @@ describe('feature store through the server', () => {
     for (let i = 0; i < 200 && (await c.dbsize()) < 4; i++) await new Promise((r) => setTimeout(r, 25));
     const fromB = await rerank(b, photo, 'a kitchen');
     expect(await visualRuns(b)).toBe(0);
-    expect(await counter(b, 'vlrerank_feature_lookups_total', { tier: 'redis', outcome: 'hit' })).toBeGreaterThanOrEqual(2);
+    expect(await counterSum(b.url, 'vlrerank_feature_lookups_total', { tier: 'redis', outcome: 'hit' })).toBeGreaterThanOrEqual(2);
     fromB.forEach((s, i) => expect(Math.abs(s - fromA[i]!)).toBeLessThanOrEqual(STORED_SCORE_TOLERANCE));
     expect((await health(b)).feature_store.redis).toMatchObject({ state: 'ok' });
 
@@ -114,6 +101,6 @@ describe('feature store through the server', () => {
     const h = await health(srv);
     expect(h.feature_store.disk.state).toBe('failed');
     expect(h.feature_store.disk.reason).toMatch(/corrupt|cannot be opened/);
-    expect(await counter(srv, 'vlrerank_feature_store_errors_total', { tier: 'disk' })).toBe(1);
+    expect(await counterSum(srv.url, 'vlrerank_feature_store_errors_total', { tier: 'disk' })).toBe(1);
   });
 });

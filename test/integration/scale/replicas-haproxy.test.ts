@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import { useEngine } from '../../helpers/engines.js';
 import { startHaproxy, type RunningHaproxy } from '../../helpers/haproxy.js';
+import { counterSum } from '../../helpers/metrics.js';
 import { DATA, MODELS } from '../../helpers/paths.js';
 import { spawnProxyProcess } from '../../helpers/proxy.js';
 import { SCIFACT_MAPPINGS, scifactDocs } from '../../helpers/scifact-docs.js';
@@ -65,15 +66,7 @@ afterAll(async () => {
 });
 
 /** Sum of a counter's samples on one replica whose labels include `labels`. */
-async function counter(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${url}/_vlrerank/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    const m = new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`).exec(line);
-    if (m && Object.entries(labels).every(([k, v]) => (m[1] ?? '').includes(`${k}="${v}"`))) sum += Number(m[2]);
-  }
-  return sum;
-}
+const counter = counterSum;
 const imageRuns = (url: string) => counter(url, 'vlrerank_model_runs_total', { model: 'efficientnet-lite2-imagenet' });
 
 /** A rerank of one photo through one replica, with explanations (where its features came from). */

@@ -14,8 +14,9 @@ import { backfillRecords, type RecordsBackfillProgress } from '../../../src/inge
 import { pipelineProperties, setupIndex } from '../../../src/engine/mapping.js';
 import { packRecord, unpackRecord, type FeatureRecord } from '../../../src/features/record/index.js';
 import { RerankerEmbedder } from '../../../src/rerank/embedder.js';
+import { batchCounts } from '../../helpers/metrics.js';
 import { REPO_ROOT } from '../../helpers/paths.js';
-import { catalog, clientSearch, ENGINES, groceryDoc, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { catalog, clientSearch, ENGINES, freshIndex, groceryDoc, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'backfill-grocery-records';
 const FIELD = 'vlrerank_features';
@@ -24,12 +25,7 @@ const N = 8;
 const MEDIA_MODELS = ['efficientnet-lite2-imagenet', 'nanodet-g-coco'];
 const PIPELINE = readFileSync(join(REPO_ROOT, 'pipelines', 'grocery.yaml'), 'utf8').replace(/^name: grocery$/m, 'name: backfill-grocery').replace(/^index_patterns: .*$/m, 'index_patterns: [backfill-grocery*]').replace(/^budget_ms: \d+$/m, 'budget_ms: 300000');
 
-async function batches(p: SearchProxy): Promise<Record<string, number>> {
-  const text = await (await fetch(`${p.url}/_vlrerank/metrics`)).text();
-  const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^vlrerank_batch_size_count\{model="([^"]+)"\} (\d+)/gm)) out[m[1]!] = Number(m[2]);
-  return out;
-}
+const batches = (p: SearchProxy) => batchCounts(p.url);
 
 describe.each(ENGINES)('backfill of feature records on %s', (engine) => {
   const dir = pipelinesDir({ 'backfill-grocery.yaml': PIPELINE });
@@ -45,8 +41,7 @@ describe.each(ENGINES)('backfill of feature records on %s', (engine) => {
 
   beforeAll(async () => {
     p = await startSearchProxy(engine, { pipelinesDir: dir });
-    await p.engine.json('DELETE', `/${INDEX}`);
-    const setup = await setupIndex(p.engine, pipeline(), INDEX);
+    const setup = await freshIndex(p, pipeline(), INDEX);
     expect((setup.mapping as any).mappings._source.excludes).toEqual([FIELD, KEY]);
     // written straight to the engine, as an index that existed before vlrerank: no vectors, no records
     const nd = docs.flatMap((d, i) => [JSON.stringify({ index: { _id: `d${i}` } }), JSON.stringify(d)]).join('\n') + '\n';

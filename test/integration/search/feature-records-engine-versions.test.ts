@@ -6,9 +6,8 @@
  * and returns hits without the record. Text only (the knowledge-base pipeline): cheap on every engine.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupIndex } from '../../../src/engine/mapping.js';
 import { scifactDocs } from '../../helpers/scifact-docs.js';
-import { ALL_ENGINES, clientSearch, esClient, isElasticsearch, osClient, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { ALL_ENGINES, clientBulk, clientSearch, freshIndex, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'kb-index-records-versions';
 const FIELD = 'vlrerank_features';
@@ -17,11 +16,10 @@ describe.each(ALL_ENGINES)('feature records in the index on %s', (engine) => {
   let p: SearchProxy;
   beforeAll(async () => {
     p = await startSearchProxy(engine);
-    await p.engine.json('DELETE', `/${INDEX}`);
-    const r = await setupIndex(p.engine, p.pipelines.get('knowledge-base')!, INDEX);
+    const r = await freshIndex(p, p.pipelines.get('knowledge-base')!, INDEX);
     expect(r.action).toBe('created');
     const operations = scifactDocs(4).flatMap((d) => [{ index: { _index: INDEX, _id: d.id } }, { title: d.title, text: d.text }]);
-    const bulk: any = isElasticsearch(engine) ? await esClient(p.url).bulk({ operations, refresh: true }) : (await osClient(p.url).bulk({ body: operations, refresh: true })).body;
+    const bulk = await clientBulk(engine, p.url, operations);
     expect(bulk.errors).toBe(false);
     expect(bulk.vlrerank).toMatchObject({ documents_with_feature_records: 4 });
   }, 300_000);

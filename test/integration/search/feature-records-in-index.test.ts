@@ -11,12 +11,12 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupIndex } from '../../../src/engine/mapping.js';
 import { documentFromSource } from '../../../src/pipelines/document.js';
 import { scoreFusionOf } from '../../../src/search/shape.js';
+import { batchCounts } from '../../helpers/metrics.js';
 import { DATA } from '../../helpers/paths.js';
 import { scifactDocs } from '../../helpers/scifact-docs.js';
-import { catalog, clientSearch, ENGINES, esClient, groceryDoc, isElasticsearch, osClient, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { catalog, clientBulk, clientSearch, ENGINES, freshIndex, groceryDoc, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const G = 'grocery-index-records';
 const V = 'videos-index-records';
@@ -25,18 +25,12 @@ const FIELD = 'vlrerank_features';
 const CLIPS = ['car-detection', 'classroom'];
 const MEDIA_MODELS = ['efficientnet-lite2-imagenet', 'nanodet-g-coco'];
 
-async function batches(p: SearchProxy): Promise<Record<string, number>> {
-  const text = await (await fetch(`${p.url}/_vlrerank/metrics`)).text();
-  const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^vlrerank_batch_size_count\{model="([^"]+)"\} (\d+)/gm)) out[m[1]!] = Number(m[2]);
-  return out;
-}
+const batches = (p: SearchProxy) => batchCounts(p.url);
 
 describe.each(ENGINES)('feature records kept in the index on %s', (engine) => {
   const dir = pipelinesDir();
   let p: SearchProxy | undefined;
-  const bulk = async (url: string, operations: object[]) =>
-    isElasticsearch(engine) ? ((await esClient(url).bulk({ operations, refresh: true })) as any) : (await osClient(url).bulk({ body: operations, refresh: true })).body;
+  const bulk = (url: string, operations: object[]) => clientBulk(engine, url, operations);
   /** A fresh vlrerank (empty caches, models loaded anew): what a restart gives. */
   const restart = async () => {
     await p?.close();
@@ -47,10 +41,9 @@ describe.each(ENGINES)('feature records kept in the index on %s', (engine) => {
 
   beforeAll(async () => {
     const ingest = await restart();
-    for (const i of [G, V, K]) await ingest.engine.json('DELETE', `/${i}`);
-    await setupIndex(ingest.engine, ingest.pipelines.get('grocery')!, G);
-    await setupIndex(ingest.engine, ingest.pipelines.get('videos')!, V);
-    await setupIndex(ingest.engine, ingest.pipelines.get('knowledge-base')!, K);
+    await freshIndex(ingest, ingest.pipelines.get('grocery')!, G);
+    await freshIndex(ingest, ingest.pipelines.get('videos')!, V);
+    await freshIndex(ingest, ingest.pipelines.get('knowledge-base')!, K);
     const g = await bulk(ingest.url, [...catalog.slice(0, 5).flatMap((c, i) => [{ index: { _index: G, _id: `p${i}` } }, groceryDoc(c)]), { index: { _index: G, _id: 'gone' } }, { title: 'a product whose photo is gone', image: '/nonexistent/gone.jpg' }]);
     expect(g.errors).toBe(false);
     expect(g.vlrerank).toMatchObject({ documents_with_feature_records: 6 });

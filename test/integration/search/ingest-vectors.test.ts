@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupIndex } from '../../../src/engine/mapping.js';
 import { RerankerEmbedder } from '../../../src/rerank/embedder.js';
-import { catalog, ENGINES, esClient, groceryDoc, osClient, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { catalog, clientBulk, ENGINES, groceryDoc, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 import { cosine } from '../../helpers/models.js';
 
 const INDEX = 'grocery-ingest-it';
@@ -44,7 +44,7 @@ describe.each(ENGINES)('vectors added at ingest on %s', (engine) => {
       { title: 'no photo at all' },
       { delete: { _index: INDEX, _id: 'never-there' } },
     ];
-    const bulk: any = engine === 'elasticsearch' ? await esClient(p.url).bulk({ operations, refresh: true }) : (await osClient(p.url).bulk({ body: operations, refresh: true })).body;
+    const bulk = await clientBulk(engine, p.url, operations);
     expect(bulk.items).toHaveLength(6);
     expect(bulk.items[3].create.status).toBe(201);
     expect(bulk.items[3].create.vlrerank).toMatchObject({ vectors: false, error: { reason: expect.stringContaining('vectors not added') } });

@@ -7,9 +7,8 @@
  * chunk in the hit's explanation.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { setupIndex } from '../../../src/engine/mapping.js';
 import { loadScifact } from '../../helpers/scifact.js';
-import { esClient, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { clientBulk, esClient, freshIndex, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'quality-chunks-it';
 const PIPELINE = `name: quality-chunks
@@ -50,9 +49,8 @@ beforeAll(async () => {
     break;
   }
   expect(docs.length).toBe(7);
-  await p.engine.json('DELETE', `/${INDEX}`);
-  await setupIndex(p.engine, p.pipelines.get('quality-chunks')!, INDEX);
-  const r = (await esClient(p.url).bulk({ operations: docs.flatMap((d) => [{ index: { _index: INDEX, _id: d.id } }, { title: d.title, text: d.text }]), refresh: true })) as any;
+  await freshIndex(p, p.pipelines.get('quality-chunks')!, INDEX);
+  const r = await clientBulk('elasticsearch', p.url, docs.flatMap((d) => [{ index: { _index: INDEX, _id: d.id } }, { title: d.title, text: d.text }]));
   expect(r.errors).toBe(false);
   expect(r.vlrerank).toMatchObject({ documents_with_feature_records: 7 });
 }, 900_000);

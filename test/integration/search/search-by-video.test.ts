@@ -5,9 +5,8 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupIndex } from '../../../src/engine/mapping.js';
 import { DATA } from '../../helpers/paths.js';
-import { clientSearch, ENGINES, esClient, osClient, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { clientBulk, clientSearch, ENGINES, freshIndex, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'videos-it';
 const V = join(DATA, 'intel-sample-videos', 'clips');
@@ -17,11 +16,10 @@ describe.each(ENGINES)('video search through the proxy on %s', (engine) => {
   let p: SearchProxy;
   beforeAll(async () => {
     p = await startSearchProxy(engine);
-    await p.engine.json('DELETE', `/${INDEX}`);
-    await setupIndex(p.engine, p.pipelines.get('videos')!, INDEX);
+    await freshIndex(p, p.pipelines.get('videos')!, INDEX);
     // titles are deliberately uninformative: only the frames can tell the clips apart
     const operations = clips.flatMap((c, i) => [{ index: { _index: INDEX, _id: c } }, { title: `clip ${i + 1}`, video: join(V, `${c}.mp4`) }]);
-    const bulk: any = engine === 'elasticsearch' ? await esClient(p.url).bulk({ operations, refresh: true }) : (await osClient(p.url).bulk({ body: operations, refresh: true })).body;
+    const bulk = await clientBulk(engine, p.url, operations);
     expect(bulk.vlrerank).toEqual({ documents_with_vectors: clips.length, documents_without_vectors: 0, documents_with_feature_records: clips.length });
   });
   afterAll(async () => {

@@ -5,7 +5,8 @@
  * must fit each fold without that fold's queries.
  */
 import { describe, expect, it } from 'vitest';
-import { crossValidate, fitFusion, fitLogistic, meanNdcg, rankQuery, scoreCandidate, shuffled, type FitQuery } from '../../../src/eval/fit.js';
+import { crossValidate, fitFusion, meanNdcg, rankQuery, scoreCandidate, scoreLogisticOptions, shuffled, type FitQuery } from '../../../src/eval/fit.js';
+import { fitLogistic } from '../../../src/rerank/calibration.js';
 
 /** A seeded uniform generator, so the data are the same every run. */
 function rng(seed: number): () => number {
@@ -95,7 +96,7 @@ describe('fusion fitter', () => {
       xs.push(x);
       ys.push(r() < sigmoid(0.8 * x - 4));
     }
-    const { a, b } = fitLogistic(xs, ys);
+    const { a, b } = fitLogistic(xs, ys.map(Number), scoreLogisticOptions(xs.length));
     expect(a).toBeCloseTo(0.8, 1);
     expect(b).toBeCloseTo(-4, 0);
   });
