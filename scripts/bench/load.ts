@@ -19,12 +19,18 @@
  * the baseline's, and the server's RSS, event-loop lag p99 and rerank queue over time (from
  * /_vlrerank/health and /_vlrerank/metrics). Ratios against the same run, never fixed thresholds.
  *
- * Usage: npm run bench:load [-- --clients 200 --seconds 60 --passthrough-rate 50 --passthrough-rate 50 --latency-factor 2 --engine http://127.0.0.1:19200 --honour-retry-after --cpu-profile DIR]
+ * The clients, the probe and the health prober run in child processes of their own (load-child.ts):
+ * in the bench's own process, a probe sharing the loop with 200 clients measured the generator.
+ * BENCH_LOAD_INDEX names the index (default admission-bench-load).
+ *
+ * Usage: npm run bench:load [-- --clients 200 --seconds 60 --passthrough-rate 50 --latency-factor 2 --in-process --engine http://127.0.0.1:19200 --honour-retry-after --cpu-profile DIR]
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Pool } from 'undici';
+import { inChild } from './load-child.js';
+import { bigBody, client, healthProber, INDEX, passthroughProbe, SHARED, Traffic, type Kind, type Sample } from './load-traffic.js';
 import { spawnServe } from './serve-process.js';
 
 const arg = (name: string, dflt: string) => {
@@ -36,7 +42,6 @@ const SECONDS = Number(arg('--seconds', '60'));
 const ENGINE = arg('--engine', 'http://127.0.0.1:19200');
 /** Passthrough searches per second sent open-loop in every phase (the traffic rerank load must not slow). */
 const PASSTHROUGH_RATE = Number(arg('--passthrough-rate', '50'));
-const INDEX = 'admission-bench-load';
 /** --cpu-profile DIR: the server writes a V8 CPU profile there when it stops (where the time goes). */
 const PROFILE = arg('--cpu-profile', '');
 /**
@@ -46,18 +51,12 @@ const PROFILE = arg('--cpu-profile', '');
 const HONOUR_RETRY_AFTER = process.argv.includes('--honour-retry-after');
 /** --latency-factor F: the server's rerank.admission.latencyFactor (default: the configuration's default). */
 const LATENCY_FACTOR = arg('--latency-factor', '');
-const REPO = resolve(import.meta.dirname, '../..');
-const SHARED = resolve(REPO, '../shared');
-
-type Kind = 'plain' | 'reranked' | 'rerank_api';
-interface Sample {
-  kind: Kind;
-  status: number;
-  ms: number;
-  retryAfter: boolean;
-  /** A reranked search answered with the first-stage order (`x-vlrerank-degraded`). */
-  degraded?: string;
-}
+/**
+ * --in-process: the load clients, the passthrough probe and the health prober share this process's
+ * event loop (how the figures before 2026-12-03 were taken); by default each runs in a child
+ * process of its own (load-child.ts), so the probe measures the proxy, not a saturated generator.
+ */
+const IN_PROCESS = process.argv.includes('--in-process');
 
 const pct = (xs: number[], p: number) => {
   if (!xs.length) return NaN;
@@ -85,75 +84,6 @@ async function startServer(): Promise<{ url: string; stop(): void }> {
   }
   const { url, child } = await spawnServe({ upstream: ENGINE, modelsDir: join(SHARED, 'models'), env, nodeArgs: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [] });
   return { url, stop: () => child.kill('SIGTERM') };
-}
-
-let seq = 0;
-const vocab = ['vitamin', 'bone', 'fracture', 'cohort', 'trial', 'patients', 'risk', 'protein', 'cells', 'mice', 'receptor', 'dose', 'clinical', 'outcome', 'gene', 'tumour', 'insulin', 'virus'];
-const newText = () => `${++seq} ${Array.from({ length: 12 }, (_, i) => vocab[(seq * 7 + i * 5) % vocab.length]).join(' ')}`;
-
-function request(kind: Kind): { path: string; body: string } {
-  const q = vocab[seq++ % vocab.length]!;
-  if (kind === 'plain') return { path: `/${INDEX}/_search`, body: JSON.stringify({ size: 10, query: { match: { text: q } } }) };
-  if (kind === 'reranked') return { path: `/${INDEX}/_search`, body: JSON.stringify({ size: 10, query: { match: { text: q } }, ext: { vlrerank: { query: `${q} ${newText()}` } } }) };
-  return { path: '/v1/rerank', body: JSON.stringify({ query: newText(), documents: Array.from({ length: 20 }, newText) }) };
-}
-
-/** A /v1/rerank body just under the 32 MiB JSON limit: 12 texts of 2.6 MiB each. */
-function bigBody(): string {
-  const unit = readFileSync(join(SHARED, 'data/scifact-beir/corpus.jsonl'), 'utf8').split('\n', 20).filter(Boolean).map((l) => (JSON.parse(l) as { text: string }).text).join(' ');
-  const doc = (unit + ' ').repeat(Math.ceil((2.6 * 1048576) / (unit.length + 1))).slice(0, 2.6 * 1048576);
-  return JSON.stringify({ query: 'vitamin D and bone fractures', documents: Array.from({ length: 12 }, () => doc), return_documents: false });
-}
-
-async function client(pool: Pool, kind: Kind, until: number, out: Sample[]): Promise<void> {
-  while (performance.now() < until) {
-    const { path, body } = request(kind);
-    const t0 = performance.now();
-    try {
-      const r = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body, headersTimeout: 120_000, bodyTimeout: 120_000 });
-      await r.body.text();
-      const degraded = r.headers['x-vlrerank-degraded'];
-      out.push({ kind, status: r.statusCode, ms: performance.now() - t0, retryAfter: r.headers['retry-after'] !== undefined, ...(degraded ? { degraded: String(degraded) } : {}) });
-      const wait = Number(r.headers['retry-after']);
-      if (HONOUR_RETRY_AFTER && r.statusCode === 429 && wait > 0) await new Promise((res) => setTimeout(res, Math.min(wait * 1000, Math.max(0, until - performance.now()))));
-    } catch {
-      out.push({ kind, status: 0, ms: performance.now() - t0, retryAfter: false });
-    }
-  }
-}
-
-/**
- * Plain `_search` at a fixed rate, open-loop, on its own connections: request i is due at
- * t0 + i/rate and its latency counts from then, so time a request spent waiting to be sent (a
- * stalled event loop here or there) is in the figure.
- */
-async function passthroughProbe(url: string, until: number, out: Sample[]): Promise<void> {
-  const pool = new Pool(url, { connections: 64, pipelining: 1 });
-  const t0 = performance.now();
-  const inFlight: Promise<void>[] = [];
-  try {
-    for (let i = 0; ; i++) {
-      const due = t0 + (i * 1000) / PASSTHROUGH_RATE;
-      if (due >= until) break;
-      const delay = due - performance.now();
-      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-      const { path, body } = request('plain');
-      inFlight.push(
-        pool
-          .request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body, headersTimeout: 120_000, bodyTimeout: 120_000 })
-          .then(async (r) => {
-            await r.body.text();
-            out.push({ kind: 'plain', status: r.statusCode, ms: performance.now() - due, retryAfter: false });
-          })
-          .catch(() => {
-            out.push({ kind: 'plain', status: 0, ms: performance.now() - due, retryAfter: false });
-          }),
-      );
-    }
-    await Promise.all(inFlight);
-  } finally {
-    await pool.close();
-  }
 }
 
 async function sampler(url: string, until: number, rows: string[]): Promise<void> {
@@ -192,31 +122,70 @@ function report(label: string, samples: Sample[], seconds: number): Map<Kind, nu
   return p99s;
 }
 
+type Part = { role: 'probe' } | { role: 'health' } | { role: 'clients'; reranked: number; rerankApi: number };
+let seed = 0;
+
+/**
+ * Run traffic parts together for `seconds`, each in a child process of its own (started, then let
+ * go at once when all are loaded) or, with --in-process, here; `alsoHere` runs in this process
+ * meanwhile (the server sampler, the largest-body client). Returns every part's samples.
+ */
+async function together(url: string, seconds: number, parts: Part[], alsoHere: (until: number) => Promise<unknown>[] = () => []): Promise<Sample[]> {
+  if (IN_PROCESS) {
+    const out: Sample[] = [];
+    const until = performance.now() + seconds * 1000;
+    const pools: Pool[] = [];
+    const runs = parts.map((p) => {
+      if (p.role === 'probe') return passthroughProbe(new Traffic(++seed), url, PASSTHROUGH_RATE, until, out);
+      if (p.role === 'health') return healthProber(url, until, out);
+      const t = new Traffic(++seed);
+      const pool = new Pool(url, { connections: p.reranked + p.rerankApi + 2, pipelining: 1 });
+      pools.push(pool);
+      return Promise.all([
+        ...Array.from({ length: p.reranked }, () => client(t, pool, 'reranked', until, out, HONOUR_RETRY_AFTER)),
+        ...Array.from({ length: p.rerankApi }, () => client(t, pool, 'rerank_api', until, out, HONOUR_RETRY_AFTER)),
+      ]);
+    });
+    await Promise.all([...runs, ...alsoHere(until)]);
+    await Promise.all(pools.map((p) => p.close()));
+    return out;
+  }
+  const children = parts.map((p) =>
+    inChild(
+      p.role === 'probe'
+        ? { role: 'probe', url, seconds, rate: PASSTHROUGH_RATE, seed: ++seed }
+        : p.role === 'health'
+          ? { role: 'health', url, seconds }
+          : { role: 'clients', url, seconds, reranked: p.reranked, rerankApi: p.rerankApi, honourRetryAfter: HONOUR_RETRY_AFTER, seed: ++seed },
+    ),
+  );
+  await Promise.all(children.map((c) => c.ready));
+  const until = performance.now() + seconds * 1000;
+  const [got] = await Promise.all([Promise.all(children.map((c) => c.go())), ...alsoHere(until)]);
+  return got.flat();
+}
+
 async function main(): Promise<void> {
   await engineSetup();
   const srv = await startServer();
-  const pool = new Pool(srv.url, { connections: CLIENTS + 4, pipelining: 1 });
+  const pool = new Pool(srv.url, { connections: 8, pipelining: 1 });
+  console.log(`traffic: ${IN_PROCESS ? 'clients, probe and health prober in this process (--in-process)' : 'clients, probe and health prober each in a child process of its own'}; load average before: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
   try {
     // warm the models (first rerank loads them) outside the measured time
-    for (const k of ['reranked', 'rerank_api'] as const) await client(pool, k, performance.now() + 1, []);
+    const warm = new Traffic(++seed);
+    for (const k of ['reranked', 'rerank_api'] as const) await client(warm, pool, k, performance.now() + 1, []);
     const baseSeconds = Math.max(5, Math.round(SECONDS / 3));
-    const base: Sample[] = [];
-    let until = performance.now() + baseSeconds * 1000;
-    await passthroughProbe(srv.url, until, base);
+    const base = await together(srv.url, baseSeconds, [{ role: 'probe' }]);
     const baseP99 = report(`baseline: plain _search through the proxy at ${PASSTHROUGH_RATE}/s (open loop), nothing else, ${baseSeconds} s`, base, baseSeconds).get('plain')!;
 
     // low load: one client each of reranked _search and /v1/rerank, for the admitted p50 the load is held to
-    const low: Sample[] = [];
-    until = performance.now() + baseSeconds * 1000;
-    await Promise.all([client(pool, 'reranked', until, low), client(pool, 'rerank_api', until, low)]);
+    const low = await together(srv.url, baseSeconds, [{ role: 'clients', reranked: 1, rerankApi: 1 }]);
     report(`low load: 1 client of reranked _search and 1 of /v1/rerank, ${baseSeconds} s`, low, baseSeconds);
     const lowP50 = (kind: Kind) => pct(low.filter((x) => x.kind === kind && x.status === 200 && !x.degraded).map((x) => x.ms), 50);
 
-    const load: Sample[] = [];
     const rows: string[] = [];
-    until = performance.now() + SECONDS * 1000;
-    const kinds: Kind[] = ['reranked', 'rerank_api'];
-    await Promise.all([...Array.from({ length: CLIENTS }, (_, i) => client(pool, kinds[i % 2]!, until, load)), passthroughProbe(srv.url, until, load), sampler(srv.url, until, rows)]);
+    const half = Math.ceil(CLIENTS / 2);
+    const load = await together(srv.url, SECONDS, [{ role: 'clients', reranked: half, rerankApi: CLIENTS - half }, { role: 'probe' }], (until) => [sampler(srv.url, until, rows)]);
     const loadP99 = report(`load: ${CLIENTS} clients (half reranked _search, half /v1/rerank with 20 new texts) and plain _search at ${PASSTHROUGH_RATE}/s, ${SECONDS} s`, load, SECONDS);
     console.log(`\n  passthrough _search p99 under rerank load / without it: ${(loadP99.get('plain')! / baseP99).toFixed(2)}× (${f1(loadP99.get('plain')!)} vs ${f1(baseP99)} ms)`);
     for (const kind of ['reranked', 'rerank_api'] as const) {
@@ -232,32 +201,20 @@ async function main(): Promise<void> {
     //    server.maxJsonBodyBytes 32 MiB) while health is probed every 50 ms and plain searches go on
     const big = bigBody();
     const bigSamples: Sample[] = [];
-    const health: number[] = [];
-    let bigDone = 0;
-    until = performance.now() + baseSeconds * 1000;
-    const bigClient = async () => {
+    const bigClient = async (until: number) => {
       while (performance.now() < until) {
         const t0 = performance.now();
         const r = await pool.request({ method: 'POST', path: '/v1/rerank', headers: { 'content-type': 'application/json' }, body: big, headersTimeout: 300_000, bodyTimeout: 300_000 });
         await r.body.text();
         bigSamples.push({ kind: 'rerank_api', status: r.statusCode, ms: performance.now() - t0, retryAfter: false });
-        bigDone++;
       }
     };
-    const prober = async () => {
-      while (performance.now() < until) {
-        const t0 = performance.now();
-        const r = await pool.request({ method: 'GET', path: '/_vlrerank/health' });
-        await r.body.text();
-        health.push(performance.now() - t0);
-        await new Promise((res) => setTimeout(res, 50));
-      }
-    };
-    const plainBig: Sample[] = [];
-    await Promise.all([bigClient(), prober(), passthroughProbe(srv.url, until, plainBig)]);
-    const plainP99 = pct(plainBig.map((x) => x.ms), 99);
-    console.log(`\nlargest bodies: 1 client sending ${(big.length / 1048576).toFixed(1)} MiB /v1/rerank bodies (${bigDone} answered: ${bigSamples.map((x) => `${x.status} in ${f1(x.ms / 1000)} s`).join(', ')}), plain _search at ${PASSTHROUGH_RATE}/s, health every 50 ms, ${baseSeconds} s`);
+    const bigRun = await together(srv.url, baseSeconds, [{ role: 'health' }, { role: 'probe' }], (until) => [bigClient(until)]);
+    const health = bigRun.filter((x) => x.kind === 'health').map((x) => x.ms);
+    const plainP99 = pct(bigRun.filter((x) => x.kind === 'plain').map((x) => x.ms), 99);
+    console.log(`\nlargest bodies: 1 client sending ${(big.length / 1048576).toFixed(1)} MiB /v1/rerank bodies (${bigSamples.length} answered: ${bigSamples.map((x) => `${x.status} in ${f1(x.ms / 1000)} s`).join(', ')}), plain _search at ${PASSTHROUGH_RATE}/s, health every 50 ms, ${baseSeconds} s`);
     console.log(`  health p50/p99/max ${f1(pct(health, 50))}/${f1(pct(health, 99))}/${f1(Math.max(...health))} ms (${health.length} probes); plain _search p99 / baseline p99: ${(plainP99 / baseP99).toFixed(2)}× (${f1(plainP99)} vs ${f1(baseP99)} ms)`);
+    console.log(`\nload average after: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
   } finally {
     await pool.close();
     srv.stop();
