@@ -10,14 +10,14 @@ import { Pool } from 'undici';
 import { client, healthProber, passthroughProbe, Traffic, type Sample } from './load-traffic.js';
 
 export type ChildRole =
-  | { role: 'probe'; url: string; seconds: number; rate: number; seed: number }
+  | { role: 'probe'; url: string; seconds: number; rate: number; seed: number; kind?: 'plain' | 'direct' }
   | { role: 'health'; url: string; seconds: number }
   | { role: 'clients'; url: string; seconds: number; reranked: number; rerankApi: number; honourRetryAfter: boolean; seed: number };
 
 async function run(spec: ChildRole): Promise<Sample[]> {
   const out: Sample[] = [];
   const until = performance.now() + spec.seconds * 1000;
-  if (spec.role === 'probe') await passthroughProbe(new Traffic(spec.seed), spec.url, spec.rate, until, out);
+  if (spec.role === 'probe') await passthroughProbe(new Traffic(spec.seed), spec.url, spec.rate, until, out, spec.kind);
   else if (spec.role === 'health') await healthProber(spec.url, until, out);
   else {
     const t = new Traffic(spec.seed);

@@ -13,7 +13,8 @@ import { Pool } from 'undici';
 export const INDEX = process.env.BENCH_LOAD_INDEX || 'admission-bench-load';
 export const SHARED = resolve(import.meta.dirname, '../../../shared');
 
-export type Kind = 'plain' | 'reranked' | 'rerank_api' | 'health';
+/** `direct`: the same plain `_search` sent to the engine itself, not through vlrerank (is the engine the slow part?). */
+export type Kind = 'plain' | 'direct' | 'reranked' | 'rerank_api' | 'health';
 export interface Sample {
   kind: Kind;
   status: number;
@@ -40,7 +41,7 @@ export class Traffic {
     return `${s} ${Array.from({ length: 12 }, (_, i) => Traffic.vocab[(s * 7 + i * 5) % Traffic.vocab.length]).join(' ')}`;
   }
 
-  request(kind: Exclude<Kind, 'health'>): { path: string; body: string } {
+  request(kind: Exclude<Kind, 'health' | 'direct'>): { path: string; body: string } {
     const q = Traffic.vocab[this.#seq++ % Traffic.vocab.length]!;
     if (kind === 'plain') return { path: `/${INDEX}/_search`, body: JSON.stringify({ size: 10, query: { match: { text: q } } }) };
     if (kind === 'reranked') return { path: `/${INDEX}/_search`, body: JSON.stringify({ size: 10, query: { match: { text: q } }, ext: { vlrerank: { query: `${q} ${this.newText()}` } } }) };
@@ -78,7 +79,7 @@ export async function client(t: Traffic, pool: Pool, kind: 'reranked' | 'rerank_
  * t0 + i/rate and its latency counts from then, so time a request spent waiting to be sent (a
  * stalled event loop here or there) is in the figure.
  */
-export async function passthroughProbe(t: Traffic, url: string, rate: number, until: number, out: Sample[]): Promise<void> {
+export async function passthroughProbe(t: Traffic, url: string, rate: number, until: number, out: Sample[], kind: 'plain' | 'direct' = 'plain'): Promise<void> {
   const pool = new Pool(url, { connections: 64, pipelining: 1 });
   const t0 = performance.now();
   const inFlight: Promise<void>[] = [];
@@ -94,10 +95,10 @@ export async function passthroughProbe(t: Traffic, url: string, rate: number, un
           .request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body, headersTimeout: 120_000, bodyTimeout: 120_000 })
           .then(async (r) => {
             await r.body.text();
-            out.push({ kind: 'plain', status: r.statusCode, ms: performance.now() - due, retryAfter: false });
+            out.push({ kind, status: r.statusCode, ms: performance.now() - due, retryAfter: false });
           })
           .catch(() => {
-            out.push({ kind: 'plain', status: 0, ms: performance.now() - due, retryAfter: false });
+            out.push({ kind, status: 0, ms: performance.now() - due, retryAfter: false });
           }),
       );
     }

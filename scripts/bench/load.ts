@@ -23,7 +23,7 @@
  * in the bench's own process, a probe sharing the loop with 200 clients measured the generator.
  * BENCH_LOAD_INDEX names the index (default admission-bench-load).
  *
- * Usage: npm run bench:load [-- --clients 200 --seconds 60 --passthrough-rate 50 --latency-factor 2 --in-process --engine http://127.0.0.1:19200 --honour-retry-after --cpu-profile DIR]
+ * Usage: npm run bench:load [-- --clients 200 --seconds 60 --passthrough-rate 50 --direct-rate 10 --latency-factor 2 --in-process --no-largest --engine http://127.0.0.1:19200 --honour-retry-after --cpu-profile DIR]
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,6 +42,12 @@ const SECONDS = Number(arg('--seconds', '60'));
 const ENGINE = arg('--engine', 'http://127.0.0.1:19200');
 /** Passthrough searches per second sent open-loop in every phase (the traffic rerank load must not slow). */
 const PASSTHROUGH_RATE = Number(arg('--passthrough-rate', '50'));
+/**
+ * The same plain searches per second sent to the engine directly, beside the proxy's probe (0: none):
+ * when they slow down as much, the engine (shared by the first stages of reranked searches) is the
+ * slow part, not vlrerank.
+ */
+const DIRECT_RATE = Number(arg('--direct-rate', '10'));
 /** --cpu-profile DIR: the server writes a V8 CPU profile there when it stops (where the time goes). */
 const PROFILE = arg('--cpu-profile', '');
 /**
@@ -57,6 +63,8 @@ const LATENCY_FACTOR = arg('--latency-factor', '');
  * process of its own (load-child.ts), so the probe measures the proxy, not a saturated generator.
  */
 const IN_PROCESS = process.argv.includes('--in-process');
+/** --no-largest: skip the largest-bodies phase (e.g. so a --cpu-profile shows the load phase alone). */
+const LARGEST = !process.argv.includes('--no-largest');
 
 const pct = (xs: number[], p: number) => {
   if (!xs.length) return NaN;
@@ -107,7 +115,7 @@ function report(label: string, samples: Sample[], seconds: number): Map<Kind, nu
   const p99s = new Map<Kind, number>();
   console.log(`\n${label}`);
   console.log('  kind         req/s   p50 ms   p99 ms  admitted p50/p99 ms  429 share  statuses');
-  for (const kind of ['plain', 'reranked', 'rerank_api'] as const) {
+  for (const kind of ['plain', 'direct', 'reranked', 'rerank_api'] as const) {
     const s = samples.filter((x) => x.kind === kind);
     if (!s.length) continue;
     const ok = s.filter((x) => x.status === 200).map((x) => x.ms);
@@ -122,7 +130,7 @@ function report(label: string, samples: Sample[], seconds: number): Map<Kind, nu
   return p99s;
 }
 
-type Part = { role: 'probe' } | { role: 'health' } | { role: 'clients'; reranked: number; rerankApi: number };
+type Part = { role: 'probe' } | { role: 'direct' } | { role: 'health' } | { role: 'clients'; reranked: number; rerankApi: number };
 let seed = 0;
 
 /**
@@ -137,6 +145,7 @@ async function together(url: string, seconds: number, parts: Part[], alsoHere: (
     const pools: Pool[] = [];
     const runs = parts.map((p) => {
       if (p.role === 'probe') return passthroughProbe(new Traffic(++seed), url, PASSTHROUGH_RATE, until, out);
+      if (p.role === 'direct') return passthroughProbe(new Traffic(++seed), ENGINE, DIRECT_RATE, until, out, 'direct');
       if (p.role === 'health') return healthProber(url, until, out);
       const t = new Traffic(++seed);
       const pool = new Pool(url, { connections: p.reranked + p.rerankApi + 2, pipelining: 1 });
@@ -154,7 +163,9 @@ async function together(url: string, seconds: number, parts: Part[], alsoHere: (
     inChild(
       p.role === 'probe'
         ? { role: 'probe', url, seconds, rate: PASSTHROUGH_RATE, seed: ++seed }
-        : p.role === 'health'
+        : p.role === 'direct'
+          ? { role: 'probe', url: ENGINE, seconds, rate: DIRECT_RATE, seed: ++seed, kind: 'direct' }
+          : p.role === 'health'
           ? { role: 'health', url, seconds }
           : { role: 'clients', url, seconds, reranked: p.reranked, rerankApi: p.rerankApi, honourRetryAfter: HONOUR_RETRY_AFTER, seed: ++seed },
     ),
@@ -175,8 +186,10 @@ async function main(): Promise<void> {
     const warm = new Traffic(++seed);
     for (const k of ['reranked', 'rerank_api'] as const) await client(warm, pool, k, performance.now() + 1, []);
     const baseSeconds = Math.max(5, Math.round(SECONDS / 3));
-    const base = await together(srv.url, baseSeconds, [{ role: 'probe' }]);
-    const baseP99 = report(`baseline: plain _search through the proxy at ${PASSTHROUGH_RATE}/s (open loop), nothing else, ${baseSeconds} s`, base, baseSeconds).get('plain')!;
+    const direct: Part[] = DIRECT_RATE > 0 ? [{ role: 'direct' }] : [];
+    const base = await together(srv.url, baseSeconds, [{ role: 'probe' }, ...direct]);
+    const baseP99s = report(`baseline: plain _search through the proxy at ${PASSTHROUGH_RATE}/s (open loop)${DIRECT_RATE > 0 ? ` and to the engine directly at ${DIRECT_RATE}/s` : ''}, nothing else, ${baseSeconds} s`, base, baseSeconds);
+    const baseP99 = baseP99s.get('plain')!;
 
     // low load: one client each of reranked _search and /v1/rerank, for the admitted p50 the load is held to
     const low = await together(srv.url, baseSeconds, [{ role: 'clients', reranked: 1, rerankApi: 1 }]);
@@ -185,9 +198,10 @@ async function main(): Promise<void> {
 
     const rows: string[] = [];
     const half = Math.ceil(CLIENTS / 2);
-    const load = await together(srv.url, SECONDS, [{ role: 'clients', reranked: half, rerankApi: CLIENTS - half }, { role: 'probe' }], (until) => [sampler(srv.url, until, rows)]);
+    const load = await together(srv.url, SECONDS, [{ role: 'clients', reranked: half, rerankApi: CLIENTS - half }, { role: 'probe' }, ...direct], (until) => [sampler(srv.url, until, rows)]);
     const loadP99 = report(`load: ${CLIENTS} clients (half reranked _search, half /v1/rerank with 20 new texts) and plain _search at ${PASSTHROUGH_RATE}/s, ${SECONDS} s`, load, SECONDS);
     console.log(`\n  passthrough _search p99 under rerank load / without it: ${(loadP99.get('plain')! / baseP99).toFixed(2)}× (${f1(loadP99.get('plain')!)} vs ${f1(baseP99)} ms)`);
+    if (DIRECT_RATE > 0) console.log(`  the same search sent to the engine directly, p99 under load / without it: ${(loadP99.get('direct')! / baseP99s.get('direct')!).toFixed(2)}× (${f1(loadP99.get('direct')!)} vs ${f1(baseP99s.get('direct')!)} ms)`);
     for (const kind of ['reranked', 'rerank_api'] as const) {
       const admitted = load.filter((x) => x.kind === kind && x.status === 200 && !x.degraded).map((x) => x.ms);
       const refused = load.filter((x) => x.kind === kind && (x.status === 429 || x.degraded)).map((x) => x.ms);
@@ -197,6 +211,7 @@ async function main(): Promise<void> {
     console.log('\n  server over time:');
     for (const r of rows) console.log(`  ${r}`);
 
+    if (!LARGEST) return void console.log(`\nload average after: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
     // 3. one client sending the largest bodies allowed (~31 MiB of text per /v1/rerank request, under
     //    server.maxJsonBodyBytes 32 MiB) while health is probed every 50 ms and plain searches go on
     const big = bigBody();
