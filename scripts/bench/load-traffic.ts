@@ -80,7 +80,10 @@ export async function client(t: Traffic, pool: Pool, kind: 'reranked' | 'rerank_
  * stalled event loop here or there) is in the figure.
  */
 export async function passthroughProbe(t: Traffic, url: string, rate: number, until: number, out: Sample[], kind: 'plain' | 'direct' = 'plain'): Promise<void> {
-  const pool = new Pool(url, { connections: 64, pipelining: 1 });
+  // enough connections that the probe never queues its own requests: with 64, a proxy answering in
+  // 1.5 s capped the probe at 43/s, and its own growing queue (10-20 s by the end of a 30 s run)
+  // passed for the proxy's latency
+  const pool = new Pool(url, { connections: Math.max(64, rate * 60), pipelining: 1 });
   const t0 = performance.now();
   const inFlight: Promise<void>[] = [];
   try {

@@ -81,7 +81,7 @@ async function engineSetup(): Promise<void> {
   if (r.status !== 200) throw new Error(`bulk into ${ENGINE} answered ${r.status}`);
 }
 
-async function startServer(): Promise<{ url: string; stop(): void }> {
+async function startServer(): Promise<{ url: string; pid: number | undefined; stop(): void }> {
   const pipelines = mkdtempSync(join(tmpdir(), 'vlr-bench-load-'));
   writeFileSync(join(pipelines, 'bench.yaml'), `name: bench-load\nindex_patterns: [${INDEX}]\nfailure: fail_open\nbudget_ms: 5000\nwindow: {default: 20, max: 100}\nfields: {text: [title, text]}\n`);
   const env: Record<string, string> = { VLRERANK_PIPELINES_DIR: pipelines };
@@ -91,7 +91,7 @@ async function startServer(): Promise<{ url: string; stop(): void }> {
     env.VLRERANK_CONFIG = config;
   }
   const { url, child } = await spawnServe({ upstream: ENGINE, modelsDir: join(SHARED, 'models'), env, nodeArgs: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [] });
-  return { url, stop: () => child.kill('SIGTERM') };
+  return { url, pid: child.pid, stop: () => child.kill('SIGTERM') };
 }
 
 async function sampler(url: string, until: number, rows: string[]): Promise<void> {
@@ -180,7 +180,7 @@ async function main(): Promise<void> {
   await engineSetup();
   const srv = await startServer();
   const pool = new Pool(srv.url, { connections: 8, pipelining: 1 });
-  console.log(`traffic: ${IN_PROCESS ? 'clients, probe and health prober in this process (--in-process)' : 'clients, probe and health prober each in a child process of its own'}; load average before: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+  console.log(`server ${srv.url} (pid ${srv.pid}); traffic: ${IN_PROCESS ? 'clients, probe and health prober in this process (--in-process)' : 'clients, probe and health prober each in a child process of its own'}; load average before: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
   try {
     // warm the models (first rerank loads them) outside the measured time
     const warm = new Traffic(++seed);
