@@ -23,7 +23,7 @@
  * in the bench's own process, a probe sharing the loop with 200 clients measured the generator.
  * BENCH_LOAD_INDEX names the index (default admission-bench-load).
  *
- * Usage: npm run bench:load [-- --clients 200 --seconds 60 --passthrough-rate 50 --direct-rate 10 --latency-factor 2 --in-process --no-largest --engine http://127.0.0.1:19200 --honour-retry-after --cpu-profile DIR]
+ * Usage: npm run bench:load [-- --clients 200 --seconds 60 --passthrough-rate 50 --direct-rate 10 --latency-factor 2 --connections-per-node 64 --in-process --no-largest --engine http://127.0.0.1:19200 --honour-retry-after --cpu-profile DIR]
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,6 +57,8 @@ const PROFILE = arg('--cpu-profile', '');
 const HONOUR_RETRY_AFTER = process.argv.includes('--honour-retry-after');
 /** --latency-factor F: the server's rerank.admission.latencyFactor (default: the configuration's default). */
 const LATENCY_FACTOR = arg('--latency-factor', '');
+/** --connections-per-node N: the server's upstream.connectionsPerNode (default: the configuration's default). */
+const CONNECTIONS = arg('--connections-per-node', '');
 /**
  * --in-process: the load clients, the passthrough probe and the health prober share this process's
  * event loop (how the figures before 2026-12-03 were taken); by default each runs in a child
@@ -85,10 +87,13 @@ async function startServer(): Promise<{ url: string; pid: number | undefined; st
   const pipelines = mkdtempSync(join(tmpdir(), 'vlr-bench-load-'));
   writeFileSync(join(pipelines, 'bench.yaml'), `name: bench-load\nindex_patterns: [${INDEX}]\nfailure: fail_open\nbudget_ms: 5000\nwindow: {default: 20, max: 100}\nfields: {text: [title, text]}\n`);
   const env: Record<string, string> = { VLRERANK_PIPELINES_DIR: pipelines };
-  if (LATENCY_FACTOR) {
-    const config = join(mkdtempSync(join(tmpdir(), 'vlr-bench-load-config-')), 'config.yaml');
-    writeFileSync(config, `rerank:\n  admission:\n    latencyFactor: ${Number(LATENCY_FACTOR)}\n`);
-    env.VLRERANK_CONFIG = config;
+  const config: string[] = [];
+  if (LATENCY_FACTOR) config.push(`rerank:\n  admission:\n    latencyFactor: ${Number(LATENCY_FACTOR)}`);
+  if (CONNECTIONS) config.push(`upstream:\n  connectionsPerNode: ${Number(CONNECTIONS)}`);
+  if (config.length) {
+    const file = join(mkdtempSync(join(tmpdir(), 'vlr-bench-load-config-')), 'config.yaml');
+    writeFileSync(file, config.join('\n') + '\n');
+    env.VLRERANK_CONFIG = file;
   }
   const { url, child } = await spawnServe({ upstream: ENGINE, modelsDir: join(SHARED, 'models'), env, nodeArgs: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [] });
   return { url, pid: child.pid, stop: () => child.kill('SIGTERM') };
