@@ -12,7 +12,7 @@ import { client, healthProber, passthroughProbe, Traffic, type Sample } from './
 export type ChildRole =
   | { role: 'probe'; url: string; seconds: number; rate: number; seed: number; kind?: 'plain' | 'direct' }
   | { role: 'health'; url: string; seconds: number }
-  | { role: 'clients'; url: string; seconds: number; reranked: number; rerankApi: number; honourRetryAfter: boolean; seed: number };
+  | { role: 'clients'; url: string; seconds: number; reranked: number; rerankApi: number; honourRetryAfter: boolean; seed: number; preconnect?: boolean };
 
 async function run(spec: ChildRole): Promise<Sample[]> {
   const out: Sample[] = [];
@@ -21,7 +21,7 @@ async function run(spec: ChildRole): Promise<Sample[]> {
   else if (spec.role === 'health') await healthProber(spec.url, until, out);
   else {
     const t = new Traffic(spec.seed);
-    const pool = new Pool(spec.url, { connections: spec.reranked + spec.rerankApi + 2, pipelining: 1 });
+    const pool = preconnected ?? new Pool(spec.url, { connections: spec.reranked + spec.rerankApi + 2, pipelining: 1 });
     try {
       await Promise.all([
         ...Array.from({ length: spec.reranked }, () => client(t, pool, 'reranked', until, out, spec.honourRetryAfter)),
@@ -62,8 +62,18 @@ export function inChild(spec: ChildRole): { ready: Promise<void>; go(): Promise<
   };
 }
 
+/** --preconnect: open every client's connection (a `?live` health call each, all at once) before saying ready. */
+async function preconnect(spec: ChildRole): Promise<void> {
+  if (spec.role !== 'clients' || !spec.preconnect) return;
+  const pool = new Pool(spec.url, { connections: spec.reranked + spec.rerankApi + 2, pipelining: 1 });
+  await Promise.all(Array.from({ length: spec.reranked + spec.rerankApi }, async () => (await pool.request({ method: 'GET', path: '/_vlrerank/health?live' })).body.text()));
+  preconnected = pool;
+}
+let preconnected: Pool | undefined;
+
 if (process.argv[1] === import.meta.filename && process.argv[2]) {
   const spec = JSON.parse(process.argv[2]) as ChildRole;
+  await preconnect(spec);
   process.stdout.write('ready\n');
   const rl = createInterface({ input: process.stdin });
   rl.once('line', () => {

@@ -23,7 +23,7 @@
  * in the bench's own process, a probe sharing the loop with 200 clients measured the generator.
  * BENCH_LOAD_INDEX names the index (default admission-bench-load).
  *
- * Usage: npm run bench:load [-- --clients 200 --seconds 60 --passthrough-rate 50 --direct-rate 10 --latency-factor 2 --connections-per-node 64 --in-process --no-largest --engine http://127.0.0.1:19200 --honour-retry-after --cpu-profile DIR]
+ * Usage: npm run bench:load [-- --clients 200 --seconds 60 --passthrough-rate 50 --direct-rate 10 --latency-factor 2 --connections-per-node 64 --in-process --no-largest --engine http://127.0.0.1:19200 --honour-retry-after --preconnect --cpu-profile DIR]
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,6 +55,8 @@ const PROFILE = arg('--cpu-profile', '');
  * client does) instead of asking again at once; the default is the worst case, clients that never wait.
  */
 const HONOUR_RETRY_AFTER = process.argv.includes('--honour-retry-after');
+/** --preconnect: the load clients open their connections before the load phase starts (child processes only). */
+const PRECONNECT = process.argv.includes('--preconnect');
 /** --latency-factor F: the server's rerank.admission.latencyFactor (default: the configuration's default). */
 const LATENCY_FACTOR = arg('--latency-factor', '');
 /** --connections-per-node N: the server's upstream.connectionsPerNode (default: the configuration's default). */
@@ -172,7 +174,7 @@ async function together(url: string, seconds: number, parts: Part[], alsoHere: (
           ? { role: 'probe', url: ENGINE, seconds, rate: DIRECT_RATE, seed: ++seed, kind: 'direct' }
           : p.role === 'health'
           ? { role: 'health', url, seconds }
-          : { role: 'clients', url, seconds, reranked: p.reranked, rerankApi: p.rerankApi, honourRetryAfter: HONOUR_RETRY_AFTER, seed: ++seed },
+          : { role: 'clients', url, seconds, reranked: p.reranked, rerankApi: p.rerankApi, honourRetryAfter: HONOUR_RETRY_AFTER, seed: ++seed, preconnect: PRECONNECT },
     ),
   );
   await Promise.all(children.map((c) => c.ready));
