@@ -90,6 +90,21 @@ export function vlrError(code: ErrorCode, reason: string, options?: { cause?: un
   return new VlrerankError(code, reason, options);
 }
 
+/**
+ * An error that is an expected answer, not a fault: an overload refusal, thousands a second when
+ * clients retry without waiting. Built without a stack trace (capturing one was 5 % of the main
+ * thread under bench:load's refusal storm), and nothing ever logs its stack.
+ */
+export function refusalError(code: ErrorCode, reason: string, options?: { details?: Record<string, unknown> }): VlrerankError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new VlrerankError(code, reason, options);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 export function isVlrerankError(e: unknown): e is VlrerankError {
   return e instanceof VlrerankError;
 }

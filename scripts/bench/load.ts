@@ -19,12 +19,18 @@
  * the baseline's, and the server's RSS, event-loop lag p99 and rerank queue over time (from
  * /_vlrerank/health and /_vlrerank/metrics). Ratios against the same run, never fixed thresholds.
  *
- * Usage: npm run bench:load [-- --clients 200 --seconds 60 --passthrough-rate 50 --passthrough-rate 50 --latency-factor 2 --engine http://127.0.0.1:19200 --honour-retry-after --cpu-profile DIR]
+ * The clients, the probe and the health prober run in child processes of their own (load-child.ts):
+ * in the bench's own process, a probe sharing the loop with 200 clients measured the generator.
+ * BENCH_LOAD_INDEX names the index (default admission-bench-load).
+ *
+ * Usage: npm run bench:load [-- --clients 200 --seconds 60 --passthrough-rate 50 --direct-rate 10 --latency-factor 2 --connections-per-node 64 --in-process --no-largest --engine http://127.0.0.1:19200 --honour-retry-after --preconnect --cpu-profile DIR]
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Pool } from 'undici';
+import { inChild } from './load-child.js';
+import { bigBody, client, healthProber, INDEX, passthroughProbe, SHARED, Traffic, type Kind, type Sample } from './load-traffic.js';
 import { spawnServe } from './serve-process.js';
 
 const arg = (name: string, dflt: string) => {
@@ -36,7 +42,12 @@ const SECONDS = Number(arg('--seconds', '60'));
 const ENGINE = arg('--engine', 'http://127.0.0.1:19200');
 /** Passthrough searches per second sent open-loop in every phase (the traffic rerank load must not slow). */
 const PASSTHROUGH_RATE = Number(arg('--passthrough-rate', '50'));
-const INDEX = 'admission-bench-load';
+/**
+ * The same plain searches per second sent to the engine directly, beside the proxy's probe (0: none):
+ * when they slow down as much, the engine (shared by the first stages of reranked searches) is the
+ * slow part, not vlrerank.
+ */
+const DIRECT_RATE = Number(arg('--direct-rate', '10'));
 /** --cpu-profile DIR: the server writes a V8 CPU profile there when it stops (where the time goes). */
 const PROFILE = arg('--cpu-profile', '');
 /**
@@ -44,20 +55,20 @@ const PROFILE = arg('--cpu-profile', '');
  * client does) instead of asking again at once; the default is the worst case, clients that never wait.
  */
 const HONOUR_RETRY_AFTER = process.argv.includes('--honour-retry-after');
+/** --preconnect: the load clients open their connections before the load phase starts (child processes only). */
+const PRECONNECT = process.argv.includes('--preconnect');
 /** --latency-factor F: the server's rerank.admission.latencyFactor (default: the configuration's default). */
 const LATENCY_FACTOR = arg('--latency-factor', '');
-const REPO = resolve(import.meta.dirname, '../..');
-const SHARED = resolve(REPO, '../shared');
-
-type Kind = 'plain' | 'reranked' | 'rerank_api';
-interface Sample {
-  kind: Kind;
-  status: number;
-  ms: number;
-  retryAfter: boolean;
-  /** A reranked search answered with the first-stage order (`x-vlrerank-degraded`). */
-  degraded?: string;
-}
+/** --connections-per-node N: the server's upstream.connectionsPerNode (default: the configuration's default). */
+const CONNECTIONS = arg('--connections-per-node', '');
+/**
+ * --in-process: the load clients, the passthrough probe and the health prober share this process's
+ * event loop (how the figures before 2026-12-03 were taken); by default each runs in a child
+ * process of its own (load-child.ts), so the probe measures the proxy, not a saturated generator.
+ */
+const IN_PROCESS = process.argv.includes('--in-process');
+/** --no-largest: skip the largest-bodies phase (e.g. so a --cpu-profile shows the load phase alone). */
+const LARGEST = !process.argv.includes('--no-largest');
 
 const pct = (xs: number[], p: number) => {
   if (!xs.length) return NaN;
@@ -74,86 +85,20 @@ async function engineSetup(): Promise<void> {
   if (r.status !== 200) throw new Error(`bulk into ${ENGINE} answered ${r.status}`);
 }
 
-async function startServer(): Promise<{ url: string; stop(): void }> {
+async function startServer(): Promise<{ url: string; pid: number | undefined; stop(): void }> {
   const pipelines = mkdtempSync(join(tmpdir(), 'vlr-bench-load-'));
   writeFileSync(join(pipelines, 'bench.yaml'), `name: bench-load\nindex_patterns: [${INDEX}]\nfailure: fail_open\nbudget_ms: 5000\nwindow: {default: 20, max: 100}\nfields: {text: [title, text]}\n`);
   const env: Record<string, string> = { VLRERANK_PIPELINES_DIR: pipelines };
-  if (LATENCY_FACTOR) {
-    const config = join(mkdtempSync(join(tmpdir(), 'vlr-bench-load-config-')), 'config.yaml');
-    writeFileSync(config, `rerank:\n  admission:\n    latencyFactor: ${Number(LATENCY_FACTOR)}\n`);
-    env.VLRERANK_CONFIG = config;
+  const config: string[] = [];
+  if (LATENCY_FACTOR) config.push(`rerank:\n  admission:\n    latencyFactor: ${Number(LATENCY_FACTOR)}`);
+  if (CONNECTIONS) config.push(`upstream:\n  connectionsPerNode: ${Number(CONNECTIONS)}`);
+  if (config.length) {
+    const file = join(mkdtempSync(join(tmpdir(), 'vlr-bench-load-config-')), 'config.yaml');
+    writeFileSync(file, config.join('\n') + '\n');
+    env.VLRERANK_CONFIG = file;
   }
   const { url, child } = await spawnServe({ upstream: ENGINE, modelsDir: join(SHARED, 'models'), env, nodeArgs: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [] });
-  return { url, stop: () => child.kill('SIGTERM') };
-}
-
-let seq = 0;
-const vocab = ['vitamin', 'bone', 'fracture', 'cohort', 'trial', 'patients', 'risk', 'protein', 'cells', 'mice', 'receptor', 'dose', 'clinical', 'outcome', 'gene', 'tumour', 'insulin', 'virus'];
-const newText = () => `${++seq} ${Array.from({ length: 12 }, (_, i) => vocab[(seq * 7 + i * 5) % vocab.length]).join(' ')}`;
-
-function request(kind: Kind): { path: string; body: string } {
-  const q = vocab[seq++ % vocab.length]!;
-  if (kind === 'plain') return { path: `/${INDEX}/_search`, body: JSON.stringify({ size: 10, query: { match: { text: q } } }) };
-  if (kind === 'reranked') return { path: `/${INDEX}/_search`, body: JSON.stringify({ size: 10, query: { match: { text: q } }, ext: { vlrerank: { query: `${q} ${newText()}` } } }) };
-  return { path: '/v1/rerank', body: JSON.stringify({ query: newText(), documents: Array.from({ length: 20 }, newText) }) };
-}
-
-/** A /v1/rerank body just under the 32 MiB JSON limit: 12 texts of 2.6 MiB each. */
-function bigBody(): string {
-  const unit = readFileSync(join(SHARED, 'data/scifact-beir/corpus.jsonl'), 'utf8').split('\n', 20).filter(Boolean).map((l) => (JSON.parse(l) as { text: string }).text).join(' ');
-  const doc = (unit + ' ').repeat(Math.ceil((2.6 * 1048576) / (unit.length + 1))).slice(0, 2.6 * 1048576);
-  return JSON.stringify({ query: 'vitamin D and bone fractures', documents: Array.from({ length: 12 }, () => doc), return_documents: false });
-}
-
-async function client(pool: Pool, kind: Kind, until: number, out: Sample[]): Promise<void> {
-  while (performance.now() < until) {
-    const { path, body } = request(kind);
-    const t0 = performance.now();
-    try {
-      const r = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body, headersTimeout: 120_000, bodyTimeout: 120_000 });
-      await r.body.text();
-      const degraded = r.headers['x-vlrerank-degraded'];
-      out.push({ kind, status: r.statusCode, ms: performance.now() - t0, retryAfter: r.headers['retry-after'] !== undefined, ...(degraded ? { degraded: String(degraded) } : {}) });
-      const wait = Number(r.headers['retry-after']);
-      if (HONOUR_RETRY_AFTER && r.statusCode === 429 && wait > 0) await new Promise((res) => setTimeout(res, Math.min(wait * 1000, Math.max(0, until - performance.now()))));
-    } catch {
-      out.push({ kind, status: 0, ms: performance.now() - t0, retryAfter: false });
-    }
-  }
-}
-
-/**
- * Plain `_search` at a fixed rate, open-loop, on its own connections: request i is due at
- * t0 + i/rate and its latency counts from then, so time a request spent waiting to be sent (a
- * stalled event loop here or there) is in the figure.
- */
-async function passthroughProbe(url: string, until: number, out: Sample[]): Promise<void> {
-  const pool = new Pool(url, { connections: 64, pipelining: 1 });
-  const t0 = performance.now();
-  const inFlight: Promise<void>[] = [];
-  try {
-    for (let i = 0; ; i++) {
-      const due = t0 + (i * 1000) / PASSTHROUGH_RATE;
-      if (due >= until) break;
-      const delay = due - performance.now();
-      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-      const { path, body } = request('plain');
-      inFlight.push(
-        pool
-          .request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body, headersTimeout: 120_000, bodyTimeout: 120_000 })
-          .then(async (r) => {
-            await r.body.text();
-            out.push({ kind: 'plain', status: r.statusCode, ms: performance.now() - due, retryAfter: false });
-          })
-          .catch(() => {
-            out.push({ kind: 'plain', status: 0, ms: performance.now() - due, retryAfter: false });
-          }),
-      );
-    }
-    await Promise.all(inFlight);
-  } finally {
-    await pool.close();
-  }
+  return { url, pid: child.pid, stop: () => child.kill('SIGTERM') };
 }
 
 async function sampler(url: string, until: number, rows: string[]): Promise<void> {
@@ -177,7 +122,7 @@ function report(label: string, samples: Sample[], seconds: number): Map<Kind, nu
   const p99s = new Map<Kind, number>();
   console.log(`\n${label}`);
   console.log('  kind         req/s   p50 ms   p99 ms  admitted p50/p99 ms  429 share  statuses');
-  for (const kind of ['plain', 'reranked', 'rerank_api'] as const) {
+  for (const kind of ['plain', 'direct', 'reranked', 'rerank_api'] as const) {
     const s = samples.filter((x) => x.kind === kind);
     if (!s.length) continue;
     const ok = s.filter((x) => x.status === 200).map((x) => x.ms);
@@ -192,33 +137,78 @@ function report(label: string, samples: Sample[], seconds: number): Map<Kind, nu
   return p99s;
 }
 
+type Part = { role: 'probe' } | { role: 'direct' } | { role: 'health' } | { role: 'clients'; reranked: number; rerankApi: number };
+let seed = 0;
+
+/**
+ * Run traffic parts together for `seconds`, each in a child process of its own (started, then let
+ * go at once when all are loaded) or, with --in-process, here; `alsoHere` runs in this process
+ * meanwhile (the server sampler, the largest-body client). Returns every part's samples.
+ */
+async function together(url: string, seconds: number, parts: Part[], alsoHere: (until: number) => Promise<unknown>[] = () => []): Promise<Sample[]> {
+  if (IN_PROCESS) {
+    const out: Sample[] = [];
+    const until = performance.now() + seconds * 1000;
+    const pools: Pool[] = [];
+    const runs = parts.map((p) => {
+      if (p.role === 'probe') return passthroughProbe(new Traffic(++seed), url, PASSTHROUGH_RATE, until, out);
+      if (p.role === 'direct') return passthroughProbe(new Traffic(++seed), ENGINE, DIRECT_RATE, until, out, 'direct');
+      if (p.role === 'health') return healthProber(url, until, out);
+      const t = new Traffic(++seed);
+      const pool = new Pool(url, { connections: p.reranked + p.rerankApi + 2, pipelining: 1 });
+      pools.push(pool);
+      return Promise.all([
+        ...Array.from({ length: p.reranked }, () => client(t, pool, 'reranked', until, out, HONOUR_RETRY_AFTER)),
+        ...Array.from({ length: p.rerankApi }, () => client(t, pool, 'rerank_api', until, out, HONOUR_RETRY_AFTER)),
+      ]);
+    });
+    await Promise.all([...runs, ...alsoHere(until)]);
+    await Promise.all(pools.map((p) => p.close()));
+    return out;
+  }
+  const children = parts.map((p) =>
+    inChild(
+      p.role === 'probe'
+        ? { role: 'probe', url, seconds, rate: PASSTHROUGH_RATE, seed: ++seed }
+        : p.role === 'direct'
+          ? { role: 'probe', url: ENGINE, seconds, rate: DIRECT_RATE, seed: ++seed, kind: 'direct' }
+          : p.role === 'health'
+          ? { role: 'health', url, seconds }
+          : { role: 'clients', url, seconds, reranked: p.reranked, rerankApi: p.rerankApi, honourRetryAfter: HONOUR_RETRY_AFTER, seed: ++seed, preconnect: PRECONNECT },
+    ),
+  );
+  await Promise.all(children.map((c) => c.ready));
+  const until = performance.now() + seconds * 1000;
+  const [got] = await Promise.all([Promise.all(children.map((c) => c.go())), ...alsoHere(until)]);
+  return got.flat();
+}
+
 async function main(): Promise<void> {
   await engineSetup();
   const srv = await startServer();
-  const pool = new Pool(srv.url, { connections: CLIENTS + 4, pipelining: 1 });
+  const pool = new Pool(srv.url, { connections: 8, pipelining: 1 });
+  console.log(`server ${srv.url} (pid ${srv.pid}); traffic: ${IN_PROCESS ? 'clients, probe and health prober in this process (--in-process)' : 'clients, probe and health prober each in a child process of its own'}; load average before: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
   try {
     // warm the models (first rerank loads them) outside the measured time
-    for (const k of ['reranked', 'rerank_api'] as const) await client(pool, k, performance.now() + 1, []);
+    const warm = new Traffic(++seed);
+    for (const k of ['reranked', 'rerank_api'] as const) await client(warm, pool, k, performance.now() + 1, []);
     const baseSeconds = Math.max(5, Math.round(SECONDS / 3));
-    const base: Sample[] = [];
-    let until = performance.now() + baseSeconds * 1000;
-    await passthroughProbe(srv.url, until, base);
-    const baseP99 = report(`baseline: plain _search through the proxy at ${PASSTHROUGH_RATE}/s (open loop), nothing else, ${baseSeconds} s`, base, baseSeconds).get('plain')!;
+    const direct: Part[] = DIRECT_RATE > 0 ? [{ role: 'direct' }] : [];
+    const base = await together(srv.url, baseSeconds, [{ role: 'probe' }, ...direct]);
+    const baseP99s = report(`baseline: plain _search through the proxy at ${PASSTHROUGH_RATE}/s (open loop)${DIRECT_RATE > 0 ? ` and to the engine directly at ${DIRECT_RATE}/s` : ''}, nothing else, ${baseSeconds} s`, base, baseSeconds);
+    const baseP99 = baseP99s.get('plain')!;
 
     // low load: one client each of reranked _search and /v1/rerank, for the admitted p50 the load is held to
-    const low: Sample[] = [];
-    until = performance.now() + baseSeconds * 1000;
-    await Promise.all([client(pool, 'reranked', until, low), client(pool, 'rerank_api', until, low)]);
+    const low = await together(srv.url, baseSeconds, [{ role: 'clients', reranked: 1, rerankApi: 1 }]);
     report(`low load: 1 client of reranked _search and 1 of /v1/rerank, ${baseSeconds} s`, low, baseSeconds);
     const lowP50 = (kind: Kind) => pct(low.filter((x) => x.kind === kind && x.status === 200 && !x.degraded).map((x) => x.ms), 50);
 
-    const load: Sample[] = [];
     const rows: string[] = [];
-    until = performance.now() + SECONDS * 1000;
-    const kinds: Kind[] = ['reranked', 'rerank_api'];
-    await Promise.all([...Array.from({ length: CLIENTS }, (_, i) => client(pool, kinds[i % 2]!, until, load)), passthroughProbe(srv.url, until, load), sampler(srv.url, until, rows)]);
+    const half = Math.ceil(CLIENTS / 2);
+    const load = await together(srv.url, SECONDS, [{ role: 'clients', reranked: half, rerankApi: CLIENTS - half }, { role: 'probe' }, ...direct], (until) => [sampler(srv.url, until, rows)]);
     const loadP99 = report(`load: ${CLIENTS} clients (half reranked _search, half /v1/rerank with 20 new texts) and plain _search at ${PASSTHROUGH_RATE}/s, ${SECONDS} s`, load, SECONDS);
     console.log(`\n  passthrough _search p99 under rerank load / without it: ${(loadP99.get('plain')! / baseP99).toFixed(2)}× (${f1(loadP99.get('plain')!)} vs ${f1(baseP99)} ms)`);
+    if (DIRECT_RATE > 0) console.log(`  the same search sent to the engine directly, p99 under load / without it: ${(loadP99.get('direct')! / baseP99s.get('direct')!).toFixed(2)}× (${f1(loadP99.get('direct')!)} vs ${f1(baseP99s.get('direct')!)} ms)`);
     for (const kind of ['reranked', 'rerank_api'] as const) {
       const admitted = load.filter((x) => x.kind === kind && x.status === 200 && !x.degraded).map((x) => x.ms);
       const refused = load.filter((x) => x.kind === kind && (x.status === 429 || x.degraded)).map((x) => x.ms);
@@ -228,36 +218,25 @@ async function main(): Promise<void> {
     console.log('\n  server over time:');
     for (const r of rows) console.log(`  ${r}`);
 
+    if (!LARGEST) return void console.log(`\nload average after: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
     // 3. one client sending the largest bodies allowed (~31 MiB of text per /v1/rerank request, under
     //    server.maxJsonBodyBytes 32 MiB) while health is probed every 50 ms and plain searches go on
     const big = bigBody();
     const bigSamples: Sample[] = [];
-    const health: number[] = [];
-    let bigDone = 0;
-    until = performance.now() + baseSeconds * 1000;
-    const bigClient = async () => {
+    const bigClient = async (until: number) => {
       while (performance.now() < until) {
         const t0 = performance.now();
         const r = await pool.request({ method: 'POST', path: '/v1/rerank', headers: { 'content-type': 'application/json' }, body: big, headersTimeout: 300_000, bodyTimeout: 300_000 });
         await r.body.text();
         bigSamples.push({ kind: 'rerank_api', status: r.statusCode, ms: performance.now() - t0, retryAfter: false });
-        bigDone++;
       }
     };
-    const prober = async () => {
-      while (performance.now() < until) {
-        const t0 = performance.now();
-        const r = await pool.request({ method: 'GET', path: '/_vlrerank/health' });
-        await r.body.text();
-        health.push(performance.now() - t0);
-        await new Promise((res) => setTimeout(res, 50));
-      }
-    };
-    const plainBig: Sample[] = [];
-    await Promise.all([bigClient(), prober(), passthroughProbe(srv.url, until, plainBig)]);
-    const plainP99 = pct(plainBig.map((x) => x.ms), 99);
-    console.log(`\nlargest bodies: 1 client sending ${(big.length / 1048576).toFixed(1)} MiB /v1/rerank bodies (${bigDone} answered: ${bigSamples.map((x) => `${x.status} in ${f1(x.ms / 1000)} s`).join(', ')}), plain _search at ${PASSTHROUGH_RATE}/s, health every 50 ms, ${baseSeconds} s`);
+    const bigRun = await together(srv.url, baseSeconds, [{ role: 'health' }, { role: 'probe' }], (until) => [bigClient(until)]);
+    const health = bigRun.filter((x) => x.kind === 'health').map((x) => x.ms);
+    const plainP99 = pct(bigRun.filter((x) => x.kind === 'plain').map((x) => x.ms), 99);
+    console.log(`\nlargest bodies: 1 client sending ${(big.length / 1048576).toFixed(1)} MiB /v1/rerank bodies (${bigSamples.length} answered: ${bigSamples.map((x) => `${x.status} in ${f1(x.ms / 1000)} s`).join(', ')}), plain _search at ${PASSTHROUGH_RATE}/s, health every 50 ms, ${baseSeconds} s`);
     console.log(`  health p50/p99/max ${f1(pct(health, 50))}/${f1(pct(health, 99))}/${f1(Math.max(...health))} ms (${health.length} probes); plain _search p99 / baseline p99: ${(plainP99 / baseP99).toFixed(2)}× (${f1(plainP99)} vs ${f1(baseP99)} ms)`);
+    console.log(`\nload average after: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
   } finally {
     await pool.close();
     srv.stop();

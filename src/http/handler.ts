@@ -5,11 +5,13 @@
  * `/{index}/_search`, `/_msearch`, `/{index}/_msearch` go straight to the search handlers (which
  * forward a search that asks for no reranking with its exact bytes); everything else goes through
  * the express app (app.ts). Express on the hot paths cost more CPU than the proxying itself
- * (scripts/bench/proxy.ts).
+ * (scripts/bench/proxy.ts). A rerank API call that admission refuses before its body is read is
+ * answered here too: the 429 storm of clients that never wait must cost as little as possible.
  */
 import { requestTracker } from './access-log.js';
 import { buildApp, buildWorkerApp, type HttpDeps } from './app.js';
 import { proxyHandler, type NodeHandler } from './proxy-route.js';
+import { refuseEarly } from './rerank-routes.js';
 import { searchHandlers } from './search-routes.js';
 
 /**
@@ -80,12 +82,28 @@ export function continueHandler(deps: Pick<HttpDeps, 'errors' | 'maxJsonBodyByte
   };
 }
 
+/**
+ * The rerank API a POST to this exact path reaches (the shape of its errors), or undefined. Other
+ * spellings (case, trailing slash, a query string is fine) are left to express, which refuses them
+ * early all the same, only at a higher cost.
+ */
+export function rerankApiRoute(method: string | undefined, url: string): 'compat' | 'es' | undefined {
+  if (method !== 'POST') return undefined;
+  const q = url.indexOf('?');
+  const p = q < 0 ? url : url.slice(0, q);
+  if (p === '/v1/rerank' || p === '/v2/rerank' || p === '/rerank') return 'compat';
+  return p === '/_vlrerank/rerank' ? 'es' : undefined;
+}
+
 export function buildHandler(deps: HttpDeps): NodeHandler {
+  const refuse = refuseEarly({ ...deps.errors, reranker: deps.reranker, maxJsonBodyBytes: deps.maxJsonBodyBytes, maxJsonDepth: deps.maxJsonDepth });
   if (deps.role === 'worker') {
     const app = buildWorkerApp(deps);
     const track = requestTracker(deps.access);
     return (req, res) => {
       track(req, res);
+      const api = rerankApiRoute(req.method, req.url ?? '/');
+      if (api && refuse(req, res, api)) return;
       app(req, res);
     };
   }
@@ -98,6 +116,9 @@ export function buildHandler(deps: HttpDeps): NodeHandler {
     track(req, res);
     const url = req.url ?? '/';
     if (!mayIntercept(req.method, url, ingest)) return proxy(req, res);
+    // a rerank API call admission refuses anyway: answered here, without express (issue 13: 429s cheap)
+    const api = rerankApiRoute(req.method, url);
+    if (api && refuse(req, res, api)) return;
     const s = !url.startsWith('/_vlrerank') ? searchRoute(req.method, url) : undefined;
     if (s) {
       void search[s.kind](req, res, s.index, () => proxy(req, res));

@@ -5,12 +5,13 @@
  * read by body.ts's strict reader (one supported coding, utf-8, server.maxJsonBodyBytes,
  * server.maxJsonDepth), per route: there is no global body parser (passthrough bodies stream).
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { API_WORK, rerankCompat, rerankNative, type ApiAnswer, type CompatVersion } from '../api/rerank.js';
 import type { Reranker } from '../rerank/reranker.js';
 import type { Admission } from '../rerank/admission.js';
 import { answerUnread, readJson } from './body.js';
-import { sendCompatError, type ErrorDeps } from './errors.js';
+import { sendCompatError, sendError, type ErrorDeps } from './errors.js';
 import { clientId, clientSignal } from './request.js';
 
 export interface RerankRouteDeps extends ErrorDeps {
@@ -45,6 +46,23 @@ function admitEarly(deps: RerankRouteDeps) {
     if (!refusal) return next();
     answerUnread(req);
     next(refusal);
+  };
+}
+
+/**
+ * The same early refusal for the fast dispatch (handler.ts), on the plain node objects, before the
+ * express app: under a storm of clients that retry a 429 at once, express's routing of each refused
+ * request was most of the main thread's time that passthrough searches waited behind. `true` when
+ * it answered (the rerank API's shape for `compat`, ES-shaped for `/_vlrerank/rerank`).
+ */
+export function refuseEarly(deps: RerankRouteDeps): (req: IncomingMessage, res: ServerResponse, shape: 'compat' | 'es') => boolean {
+  return (req, res, shape) => {
+    const refusal = deps.reranker.admission?.refuseEarly(clientId(req), API_WORK);
+    if (!refusal) return false;
+    answerUnread(req);
+    if (shape === 'compat') sendCompatError(res, refusal, deps);
+    else sendError(res, refusal, deps);
+    return true;
   };
 }
 

@@ -28,7 +28,7 @@
  * calls share one bound; passthrough traffic never comes here. Never knows about HTTP; the clock
  * and timers are constructor arguments so the queue can be tested step by step.
  */
-import { vlrError, type VlrerankError } from '../errors.js';
+import { refusalError, type VlrerankError } from '../errors.js';
 import { ServiceTimes } from './service-times.js';
 import { realClock, type AdmissionClock, type AdmissionLimits, type AdmissionRequest, type AdmissionSnapshot, type Permit, type ShedReason } from './admission-limits.js';
 
@@ -268,7 +268,7 @@ export class Admission {
   #refuse(reason: ShedReason, message: string): VlrerankError {
     this.#shed[reason]++;
     this.#onShed?.(reason);
-    return vlrError('VLR_OVERLOADED', `${message}; retry later`, { details: { retry_after_s: this.retryAfterSeconds(), shed_reason: reason } });
+    return refusalError('VLR_OVERLOADED', `${message}; retry later`, { details: { retry_after_s: this.retryAfterSeconds(), shed_reason: reason } });
   }
 
   /** Take a waiter out of the queue; false when it already left. */

@@ -4,7 +4,7 @@
  * their message or stack.
  */
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES, esErrorBody, vlrError, VlrerankError } from '../../src/errors.js';
+import { ERROR_CODES, esErrorBody, refusalError, vlrError, VlrerankError } from '../../src/errors.js';
 
 describe('error codes', () => {
   const entries = Object.entries(ERROR_CODES);
@@ -31,6 +31,16 @@ describe('error codes', () => {
       error: { type: 'upstream_timeout_exception', reason: 'upstream x did not answer', vlrerank_code: 'VLR_UPSTREAM_TIMEOUT', caused_by: { type: 'exception', reason: 'headers timeout' } },
       status: 504,
     });
+  });
+
+  it('a refusal is the same error without stack frames, and the stack trace limit is restored', () => {
+    const limit = Error.stackTraceLimit;
+    const e = refusalError('VLR_OVERLOADED', 'queue full; retry later', { details: { retry_after_s: 2 } });
+    expect(e).toBeInstanceOf(VlrerankError);
+    expect(e.toJSON()).toEqual(vlrError('VLR_OVERLOADED', 'queue full; retry later', { details: { retry_after_s: 2 } }).toJSON());
+    expect(e.stack).not.toMatch(/\n\s+at /);
+    expect(Error.stackTraceLimit).toBe(limit);
+    expect(new Error('x').stack).toMatch(/\n\s+at /);
   });
 
   it('never leak an internal error message or stack', () => {

@@ -75,6 +75,12 @@ describe('/v1/rerank under overload', () => {
       const small = await rawExchange(Number(port), [req, req]);
       expect(small.map((r) => r.status)).toEqual([429, 429]);
       expect(small[0]!.headers.connection).not.toBe('close');
+      // every compatible path refuses early in the rerank API's shape (the fast dispatch), and the router's loose spellings too
+      for (const path of ['/v2/rerank', '/rerank', '/V1/rerank/']) {
+        const [r] = await rawExchange(Number(port), [req.replace('/v1/rerank', path)]);
+        expect(r, path).toMatchObject({ status: 429, headers: { 'retry-after': expect.stringMatching(/^[1-9]\d*$/) } });
+        expect(JSON.parse(r!.body), path).toMatchObject({ object: 'error', code: 429, type: 'es_rejected_execution_exception' });
+      }
     } finally {
       held.release();
       for (const q of queued) (await q).release();

@@ -3,7 +3,7 @@
  * routers behaves as before; one it takes must be exactly what the routers would have taken.
  */
 import { describe, expect, it } from 'vitest';
-import { mayIntercept, searchRoute } from '../../../src/http/handler.js';
+import { mayIntercept, rerankApiRoute, searchRoute } from '../../../src/http/handler.js';
 
 describe('searchRoute', () => {
   it.each([
@@ -64,5 +64,27 @@ describe('mayIntercept', () => {
       ['POST', '/v1/rerank'],
       ['POST', '/pro%64ucts/_doc/1'],
     ] as const) expect(mayIntercept(m, u, false), `${m} ${u}`).toBe(true);
+  });
+});
+
+describe('rerankApiRoute (early 429s without express)', () => {
+  it.each([
+    ['POST', '/v1/rerank', 'compat'],
+    ['POST', '/v2/rerank?x=1', 'compat'],
+    ['POST', '/rerank', 'compat'],
+    ['POST', '/_vlrerank/rerank', 'es'],
+  ])('%s %s is taken, answered in the %s shape', (method, url, shape) => {
+    expect(rerankApiRoute(method, url)).toBe(shape);
+  });
+
+  it.each([
+    ['GET', '/v1/rerank'],
+    ['POST', '/v1/rerank/'], // the router's loose match refuses it early all the same
+    ['POST', '/V1/rerank'],
+    ['POST', '/v3/rerank'],
+    ['POST', '/products/rerank'],
+    ['POST', '/_vlrerank/rerank/x'],
+  ])('%s %s is left to the routers', (method, url) => {
+    expect(rerankApiRoute(method, url)).toBeUndefined();
   });
 });

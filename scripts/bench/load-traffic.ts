@@ -1,0 +1,128 @@
+/**
+ * The traffic of `npm run bench:load` (scripts/bench/load.ts): request bodies, closed-loop clients,
+ * the open-loop passthrough probe and the health prober. Each can run in the bench's own process
+ * (`--in-process`) or in a child process of its own (scripts/bench/load-child.ts, the default), so
+ * that a probe's latency is the proxy's and not the time it waited for a saturated load generator's
+ * event loop (200 clients parsing answers in one process delayed the probe's sends by seconds).
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Pool } from 'undici';
+
+/** The bench's index (BENCH_LOAD_INDEX: a name of one's own on an engine others use too); child processes inherit it. */
+export const INDEX = process.env.BENCH_LOAD_INDEX || 'admission-bench-load';
+export const SHARED = resolve(import.meta.dirname, '../../../shared');
+
+/** `direct`: the same plain `_search` sent to the engine itself, not through vlrerank (is the engine the slow part?). */
+export type Kind = 'plain' | 'direct' | 'reranked' | 'rerank_api' | 'health';
+export interface Sample {
+  kind: Kind;
+  status: number;
+  ms: number;
+  retryAfter: boolean;
+  /** A reranked search answered with the first-stage order (`x-vlrerank-degraded`). */
+  degraded?: string;
+}
+
+/**
+ * Texts are new on every request (nothing cached); `seed` keeps the texts of several processes
+ * apart (each process numbers its own from seed × 10⁷).
+ */
+export class Traffic {
+  #seq: number;
+  constructor(seed = 0) {
+    this.#seq = seed * 10_000_000;
+  }
+
+  static readonly vocab = ['vitamin', 'bone', 'fracture', 'cohort', 'trial', 'patients', 'risk', 'protein', 'cells', 'mice', 'receptor', 'dose', 'clinical', 'outcome', 'gene', 'tumour', 'insulin', 'virus'];
+
+  newText(): string {
+    const s = ++this.#seq;
+    return `${s} ${Array.from({ length: 12 }, (_, i) => Traffic.vocab[(s * 7 + i * 5) % Traffic.vocab.length]).join(' ')}`;
+  }
+
+  request(kind: Exclude<Kind, 'health' | 'direct'>): { path: string; body: string } {
+    const q = Traffic.vocab[this.#seq++ % Traffic.vocab.length]!;
+    if (kind === 'plain') return { path: `/${INDEX}/_search`, body: JSON.stringify({ size: 10, query: { match: { text: q } } }) };
+    if (kind === 'reranked') return { path: `/${INDEX}/_search`, body: JSON.stringify({ size: 10, query: { match: { text: q } }, ext: { vlrerank: { query: `${q} ${this.newText()}` } } }) };
+    return { path: '/v1/rerank', body: JSON.stringify({ query: this.newText(), documents: Array.from({ length: 20 }, () => this.newText()) }) };
+  }
+}
+
+/** A /v1/rerank body just under the 32 MiB JSON limit: 12 texts of 2.6 MiB each. */
+export function bigBody(): string {
+  const unit = readFileSync(join(SHARED, 'data/scifact-beir/corpus.jsonl'), 'utf8').split('\n', 20).filter(Boolean).map((l) => (JSON.parse(l) as { text: string }).text).join(' ');
+  const doc = (unit + ' ').repeat(Math.ceil((2.6 * 1048576) / (unit.length + 1))).slice(0, 2.6 * 1048576);
+  return JSON.stringify({ query: 'vitamin D and bone fractures', documents: Array.from({ length: 12 }, () => doc), return_documents: false });
+}
+
+/** One closed-loop client: a request, its answer, the next (after Retry-After when `honourRetryAfter`). */
+export async function client(t: Traffic, pool: Pool, kind: 'reranked' | 'rerank_api', until: number, out: Sample[], honourRetryAfter = false): Promise<void> {
+  while (performance.now() < until) {
+    const { path, body } = t.request(kind);
+    const t0 = performance.now();
+    try {
+      const r = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body, headersTimeout: 120_000, bodyTimeout: 120_000 });
+      await r.body.text();
+      const degraded = r.headers['x-vlrerank-degraded'];
+      out.push({ kind, status: r.statusCode, ms: performance.now() - t0, retryAfter: r.headers['retry-after'] !== undefined, ...(degraded ? { degraded: String(degraded) } : {}) });
+      const wait = Number(r.headers['retry-after']);
+      if (honourRetryAfter && r.statusCode === 429 && wait > 0) await new Promise((res) => setTimeout(res, Math.min(wait * 1000, Math.max(0, until - performance.now()))));
+    } catch {
+      out.push({ kind, status: 0, ms: performance.now() - t0, retryAfter: false });
+    }
+  }
+}
+
+/**
+ * Plain `_search` at a fixed rate, open-loop, on its own connections: request i is due at
+ * t0 + i/rate and its latency counts from then, so time a request spent waiting to be sent (a
+ * stalled event loop here or there) is in the figure.
+ */
+export async function passthroughProbe(t: Traffic, url: string, rate: number, until: number, out: Sample[], kind: 'plain' | 'direct' = 'plain'): Promise<void> {
+  // enough connections that the probe never queues its own requests: with 64, a proxy answering in
+  // 1.5 s capped the probe at 43/s, and its own growing queue (10-20 s by the end of a 30 s run)
+  // passed for the proxy's latency
+  const pool = new Pool(url, { connections: Math.max(64, rate * 60), pipelining: 1 });
+  const t0 = performance.now();
+  const inFlight: Promise<void>[] = [];
+  try {
+    for (let i = 0; ; i++) {
+      const due = t0 + (i * 1000) / rate;
+      if (due >= until) break;
+      const delay = due - performance.now();
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+      const { path, body } = t.request('plain');
+      inFlight.push(
+        pool
+          .request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body, headersTimeout: 120_000, bodyTimeout: 120_000 })
+          .then(async (r) => {
+            await r.body.text();
+            out.push({ kind, status: r.statusCode, ms: performance.now() - due, retryAfter: false });
+          })
+          .catch(() => {
+            out.push({ kind, status: 0, ms: performance.now() - due, retryAfter: false });
+          }),
+      );
+    }
+    await Promise.all(inFlight);
+  } finally {
+    await pool.close();
+  }
+}
+
+/** `GET /_vlrerank/health` every 50 ms (closed loop), each answer's time. */
+export async function healthProber(url: string, until: number, out: Sample[]): Promise<void> {
+  const pool = new Pool(url, { connections: 1 });
+  try {
+    while (performance.now() < until) {
+      const t0 = performance.now();
+      const r = await pool.request({ method: 'GET', path: '/_vlrerank/health' });
+      await r.body.text();
+      out.push({ kind: 'health', status: r.statusCode, ms: performance.now() - t0, retryAfter: false });
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  } finally {
+    await pool.close();
+  }
+}
