@@ -19,7 +19,7 @@
  * the baseline's, and the server's RSS, event-loop lag p99 and rerank queue over time (from
  * /_vlrerank/health and /_vlrerank/metrics). Ratios against the same run, never fixed thresholds.
  *
- * Usage: npm run bench:load [-- --clients 200 --seconds 60 --passthrough-rate 50 --passthrough-rate 50 --latency-factor 2 --engine http://127.0.0.1:19200 --honour-retry-after --cpu-profile DIR]
+ * Usage: npm run bench:load [-- --clients 200 --seconds 60 --passthrough-rate 50 --only largest --index NAME --latency-factor 2 --engine http://127.0.0.1:19200 --honour-retry-after --cpu-profile DIR]
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +36,13 @@ const SECONDS = Number(arg('--seconds', '60'));
 const ENGINE = arg('--engine', 'http://127.0.0.1:19200');
 /** Passthrough searches per second sent open-loop in every phase (the traffic rerank load must not slow). */
 const PASSTHROUGH_RATE = Number(arg('--passthrough-rate', '50'));
-const INDEX = 'admission-bench-load';
+/** --index NAME: the scratch index (helpers sharing the engines each use their own prefix). */
+const INDEX = arg('--index', 'admission-bench-load');
+/**
+ * --only largest: the baseline and the largest-bodies phase only (issue 13 §2), skipping the
+ * low-load and 200-client phases — to compare what big bodies cost the event loop in minutes.
+ */
+const ONLY = arg('--only', '');
 /** --cpu-profile DIR: the server writes a V8 CPU profile there when it stops (where the time goes). */
 const PROFILE = arg('--cpu-profile', '');
 /**
@@ -103,6 +109,16 @@ function bigBody(): string {
   const unit = readFileSync(join(SHARED, 'data/scifact-beir/corpus.jsonl'), 'utf8').split('\n', 20).filter(Boolean).map((l) => (JSON.parse(l) as { text: string }).text).join(' ');
   const doc = (unit + ' ').repeat(Math.ceil((2.6 * 1048576) / (unit.length + 1))).slice(0, 2.6 * 1048576);
   return JSON.stringify({ query: 'vitamin D and bone fractures', documents: Array.from({ length: 12 }, () => doc), return_documents: false });
+}
+
+/**
+ * A reranked `_search` body of the same size: a short first-stage query and a rerank query text of
+ * ~31 MiB (`ext.vlrerank.query`), so everything proportional to the body runs on the search path.
+ */
+function bigSearchBody(): string {
+  const unit = readFileSync(join(SHARED, 'data/scifact-beir/corpus.jsonl'), 'utf8').split('\n', 20).filter(Boolean).map((l) => (JSON.parse(l) as { text: string }).text).join(' ');
+  const text = (unit + ' ').repeat(Math.ceil((31 * 1048576) / (unit.length + 1))).slice(0, 31 * 1048576);
+  return JSON.stringify({ size: 10, query: { match: { text: 'vitamin' } }, ext: { vlrerank: { query: text } } });
 }
 
 async function client(pool: Pool, kind: Kind, until: number, out: Sample[]): Promise<void> {
@@ -192,6 +208,41 @@ function report(label: string, samples: Sample[], seconds: number): Map<Kind, nu
   return p99s;
 }
 
+/**
+ * One client sending `body` to `path` back to back for `seconds`, while health is asked every 50 ms
+ * and the passthrough probe runs. The body is encoded once, so the client's own cost per request is
+ * a socket write, not a 31 MiB string conversion in the process that also times the probes.
+ */
+async function largestBodies(pool: Pool, url: string, kind: Kind, path: string, body: Buffer, seconds: number, baseP99: number): Promise<void> {
+  const bigSamples: Sample[] = [];
+  const health: number[] = [];
+  const until = performance.now() + seconds * 1000;
+  const bigClient = async () => {
+    while (performance.now() < until) {
+      const t0 = performance.now();
+      const r = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body, headersTimeout: 300_000, bodyTimeout: 300_000 });
+      await r.body.text();
+      const degraded = r.headers['x-vlrerank-degraded'];
+      bigSamples.push({ kind, status: r.statusCode, ms: performance.now() - t0, retryAfter: false, ...(degraded ? { degraded: String(degraded) } : {}) });
+    }
+  };
+  const prober = async () => {
+    while (performance.now() < until) {
+      const t0 = performance.now();
+      const r = await pool.request({ method: 'GET', path: '/_vlrerank/health' });
+      await r.body.text();
+      health.push(performance.now() - t0);
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  };
+  const plainBig: Sample[] = [];
+  await Promise.all([bigClient(), prober(), passthroughProbe(url, until, plainBig)]);
+  const plainP99 = pct(plainBig.map((x) => x.ms), 99);
+  const answered = bigSamples.map((x) => `${x.status}${x.degraded ? ` (${x.degraded})` : ''} in ${f1(x.ms / 1000)} s`).join(', ');
+  console.log(`\nlargest bodies: 1 client sending ${(body.length / 1048576).toFixed(1)} MiB ${path} bodies (${bigSamples.length} answered: ${answered}), plain _search at ${PASSTHROUGH_RATE}/s, health every 50 ms, ${seconds} s`);
+  console.log(`  health p50/p99/max ${f1(pct(health, 50))}/${f1(pct(health, 99))}/${f1(Math.max(...health))} ms (${health.length} probes); plain _search p99 / baseline p99: ${(plainP99 / baseP99).toFixed(2)}× (${f1(plainP99)} vs ${f1(baseP99)} ms); load average ${readFileSync('/proc/loadavg', 'utf8').split(' ', 3).join(' ')}`);
+}
+
 async function main(): Promise<void> {
   await engineSetup();
   const srv = await startServer();
@@ -205,59 +256,36 @@ async function main(): Promise<void> {
     await passthroughProbe(srv.url, until, base);
     const baseP99 = report(`baseline: plain _search through the proxy at ${PASSTHROUGH_RATE}/s (open loop), nothing else, ${baseSeconds} s`, base, baseSeconds).get('plain')!;
 
-    // low load: one client each of reranked _search and /v1/rerank, for the admitted p50 the load is held to
-    const low: Sample[] = [];
-    until = performance.now() + baseSeconds * 1000;
-    await Promise.all([client(pool, 'reranked', until, low), client(pool, 'rerank_api', until, low)]);
-    report(`low load: 1 client of reranked _search and 1 of /v1/rerank, ${baseSeconds} s`, low, baseSeconds);
-    const lowP50 = (kind: Kind) => pct(low.filter((x) => x.kind === kind && x.status === 200 && !x.degraded).map((x) => x.ms), 50);
+    if (ONLY !== 'largest') {
+      // low load: one client each of reranked _search and /v1/rerank, for the admitted p50 the load is held to
+      const low: Sample[] = [];
+      until = performance.now() + baseSeconds * 1000;
+      await Promise.all([client(pool, 'reranked', until, low), client(pool, 'rerank_api', until, low)]);
+      report(`low load: 1 client of reranked _search and 1 of /v1/rerank, ${baseSeconds} s`, low, baseSeconds);
+      const lowP50 = (kind: Kind) => pct(low.filter((x) => x.kind === kind && x.status === 200 && !x.degraded).map((x) => x.ms), 50);
 
-    const load: Sample[] = [];
-    const rows: string[] = [];
-    until = performance.now() + SECONDS * 1000;
-    const kinds: Kind[] = ['reranked', 'rerank_api'];
-    await Promise.all([...Array.from({ length: CLIENTS }, (_, i) => client(pool, kinds[i % 2]!, until, load)), passthroughProbe(srv.url, until, load), sampler(srv.url, until, rows)]);
-    const loadP99 = report(`load: ${CLIENTS} clients (half reranked _search, half /v1/rerank with 20 new texts) and plain _search at ${PASSTHROUGH_RATE}/s, ${SECONDS} s`, load, SECONDS);
-    console.log(`\n  passthrough _search p99 under rerank load / without it: ${(loadP99.get('plain')! / baseP99).toFixed(2)}× (${f1(loadP99.get('plain')!)} vs ${f1(baseP99)} ms)`);
-    for (const kind of ['reranked', 'rerank_api'] as const) {
-      const admitted = load.filter((x) => x.kind === kind && x.status === 200 && !x.degraded).map((x) => x.ms);
-      const refused = load.filter((x) => x.kind === kind && (x.status === 429 || x.degraded)).map((x) => x.ms);
-      console.log(`  ${kind}: admitted p99 under load / p50 at low load: ${admitted.length ? (pct(admitted, 99) / lowP50(kind)).toFixed(2) : '-'}× (${f1(pct(admitted, 99))} vs ${f1(lowP50(kind))} ms, ${admitted.length} admitted); refused or degraded p99 ${f1(pct(refused, 99))} ms`);
+      const load: Sample[] = [];
+      const rows: string[] = [];
+      until = performance.now() + SECONDS * 1000;
+      const kinds: Kind[] = ['reranked', 'rerank_api'];
+      await Promise.all([...Array.from({ length: CLIENTS }, (_, i) => client(pool, kinds[i % 2]!, until, load)), passthroughProbe(srv.url, until, load), sampler(srv.url, until, rows)]);
+      const loadP99 = report(`load: ${CLIENTS} clients (half reranked _search, half /v1/rerank with 20 new texts) and plain _search at ${PASSTHROUGH_RATE}/s, ${SECONDS} s`, load, SECONDS);
+      console.log(`\n  passthrough _search p99 under rerank load / without it: ${(loadP99.get('plain')! / baseP99).toFixed(2)}× (${f1(loadP99.get('plain')!)} vs ${f1(baseP99)} ms)`);
+      for (const kind of ['reranked', 'rerank_api'] as const) {
+        const admitted = load.filter((x) => x.kind === kind && x.status === 200 && !x.degraded).map((x) => x.ms);
+        const refused = load.filter((x) => x.kind === kind && (x.status === 429 || x.degraded)).map((x) => x.ms);
+        console.log(`  ${kind}: admitted p99 under load / p50 at low load: ${admitted.length ? (pct(admitted, 99) / lowP50(kind)).toFixed(2) : '-'}× (${f1(pct(admitted, 99))} vs ${f1(lowP50(kind))} ms, ${admitted.length} admitted); refused or degraded p99 ${f1(pct(refused, 99))} ms`);
+      }
+      console.log(`  connection errors (status 0): ${load.filter((x) => x.status === 0).length}${HONOUR_RETRY_AFTER ? ' (clients honoured Retry-After)' : " (clients did not wait for Retry-After: the worst case; --honour-retry-after for well-behaved ones)"}`);
+      console.log('\n  server over time:');
+      for (const r of rows) console.log(`  ${r}`);
     }
-    console.log(`  connection errors (status 0): ${load.filter((x) => x.status === 0).length}${HONOUR_RETRY_AFTER ? ' (clients honoured Retry-After)' : " (clients did not wait for Retry-After: the worst case; --honour-retry-after for well-behaved ones)"}`);
-    console.log('\n  server over time:');
-    for (const r of rows) console.log(`  ${r}`);
 
-    // 3. one client sending the largest bodies allowed (~31 MiB of text per /v1/rerank request, under
-    //    server.maxJsonBodyBytes 32 MiB) while health is probed every 50 ms and plain searches go on
-    const big = bigBody();
-    const bigSamples: Sample[] = [];
-    const health: number[] = [];
-    let bigDone = 0;
-    until = performance.now() + baseSeconds * 1000;
-    const bigClient = async () => {
-      while (performance.now() < until) {
-        const t0 = performance.now();
-        const r = await pool.request({ method: 'POST', path: '/v1/rerank', headers: { 'content-type': 'application/json' }, body: big, headersTimeout: 300_000, bodyTimeout: 300_000 });
-        await r.body.text();
-        bigSamples.push({ kind: 'rerank_api', status: r.statusCode, ms: performance.now() - t0, retryAfter: false });
-        bigDone++;
-      }
-    };
-    const prober = async () => {
-      while (performance.now() < until) {
-        const t0 = performance.now();
-        const r = await pool.request({ method: 'GET', path: '/_vlrerank/health' });
-        await r.body.text();
-        health.push(performance.now() - t0);
-        await new Promise((res) => setTimeout(res, 50));
-      }
-    };
-    const plainBig: Sample[] = [];
-    await Promise.all([bigClient(), prober(), passthroughProbe(srv.url, until, plainBig)]);
-    const plainP99 = pct(plainBig.map((x) => x.ms), 99);
-    console.log(`\nlargest bodies: 1 client sending ${(big.length / 1048576).toFixed(1)} MiB /v1/rerank bodies (${bigDone} answered: ${bigSamples.map((x) => `${x.status} in ${f1(x.ms / 1000)} s`).join(', ')}), plain _search at ${PASSTHROUGH_RATE}/s, health every 50 ms, ${baseSeconds} s`);
-    console.log(`  health p50/p99/max ${f1(pct(health, 50))}/${f1(pct(health, 99))}/${f1(Math.max(...health))} ms (${health.length} probes); plain _search p99 / baseline p99: ${(plainP99 / baseP99).toFixed(2)}× (${f1(plainP99)} vs ${f1(baseP99)} ms)`);
+    // 3. one client sending the largest bodies allowed (~31 MiB, under server.maxJsonBodyBytes
+    //    32 MiB) while health is probed every 50 ms and plain searches go on: first /v1/rerank
+    //    bodies (12 texts of 2.6 MiB), then reranked _search bodies (a 31 MiB rerank query text)
+    await largestBodies(pool, srv.url, 'rerank_api', '/v1/rerank', Buffer.from(bigBody()), baseSeconds, baseP99);
+    await largestBodies(pool, srv.url, 'reranked', `/${INDEX}/_search`, Buffer.from(bigSearchBody()), baseSeconds, baseP99);
   } finally {
     await pool.close();
     srv.stop();
