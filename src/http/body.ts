@@ -162,6 +162,25 @@ export function decodeBody(req: IncomingMessage, coding: Coding, raw: Buffer, ma
   }
 }
 
+/**
+ * A search body: read and checked; a body under SMALL_BODY decoded here, a larger one decoded and
+ * (when it holds a marker word, or `always`) depth-checked and parsed in the JSON worker, its raw
+ * bytes handed back to be forwarded as sent. Not JSON is not an error here (the engine says so).
+ */
+export async function readSearchBody(
+  req: IncomingMessage,
+  o: { maxBytes: number; maxDepth: number; markers: readonly string[]; always: boolean; worker?: JsonWorker },
+): Promise<{ raw: Buffer; text: string | undefined; parsed?: { hasMarker: boolean; value: unknown } }> {
+  const coding = checkHeaders(req);
+  const raw = await readBody(req, o.maxBytes);
+  if (raw.length < SMALL_BODY) return { raw, text: raw.length ? decodeBody(req, coding, raw, o.maxBytes).toString('utf8') : '' };
+  const r = await (o.worker ?? sharedJsonWorker()).parse(raw, { coding, maxBytes: o.maxBytes, maxDepth: o.maxDepth, markers: o.markers, always: o.always, giveBack: true, owned: true });
+  if (!r.ok && r.kind !== 'syntax') throw workerError(r, coding, o.maxBytes, o.maxDepth);
+  const back = r.bytes ?? raw;
+  if (!r.ok) return { raw: back, text: undefined, parsed: { hasMarker: true, value: undefined } };
+  return { raw: back, text: undefined, parsed: { hasMarker: r.hasMarker, value: r.parsed ? r.value : undefined } };
+}
+
 /** Read, check and decode in one: what the search and ingest handlers take (the raw bytes are forwarded as sent). */
 export async function readJsonish(req: IncomingMessage, maxBytes: number): Promise<{ raw: Buffer; text: string }> {
   const coding = checkHeaders(req);

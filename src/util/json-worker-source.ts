@@ -11,12 +11,14 @@
  * json-worker.test.ts checks they agree on) and JSON.parse.
  *
  * What comes back must be cheap to receive too: a structured clone of a 31 MiB value costs the
- * receiving thread about as much as a parse of it. So strings longer than `piece` characters are
- * cut out of the value (replaced by '' and listed by path) and handed over one piece per request,
- * so that the main thread takes each piece in its own turn of the event loop.
+ * receiving thread about as much as a parse of it. So strings longer than `cut` characters are
+ * cut out of the value (replaced by '' and listed by path) and handed over one piece of at most
+ * `piece` characters per request, so that the main thread takes each in its own turn of the event
+ * loop. A string of one piece arrives flat; a longer one is rebuilt as a rope, which V8 flattens
+ * (one copy of it) the first time it is read.
  *
  * Protocol (every request answered once, by `id`):
- *   → { op: 'parse', id, bytes (ArrayBuffer, transferred), length, coding, maxBytes, maxDepth, markers, always, piece, giveBack }
+ *   → { op: 'parse', id, bytes (ArrayBuffer, transferred), length, coding, maxBytes, maxDepth, markers, always, cut, piece, giveBack }
  *       (every answer to a parse carries `bytes` back, transferred, when `giveBack`)
  *       ← { id, ok: true, hasMarker, parsed: false }                     (no marker and not `always`)
  *       ← { id, ok: true, hasMarker, parsed: true, value, longs: [{ path, length }] }
@@ -75,7 +77,7 @@ function pathOf(node, key) {
   return path.reverse();
 }
 
-function cutLongs(value, piece, strings) {
+function cutLongs(value, cut, strings) {
   const longs = [];
   const stack = [{ v: value, parent: undefined, key: undefined }];
   while (stack.length) {
@@ -85,7 +87,7 @@ function cutLongs(value, piece, strings) {
     for (const k of Object.keys(v)) {
       const x = v[k];
       const key = isArr ? Number(k) : k;
-      if (typeof x === 'string' && x.length > piece) {
+      if (typeof x === 'string' && x.length > cut) {
         longs.push({ path: pathOf(node, key), length: x.length });
         strings.push(x);
         v[k] = '';
@@ -116,11 +118,11 @@ function parse(m) {
   }
   const strings = [];
   let longs = [];
-  if (typeof value === 'string' && value.length > m.piece) {
+  if (typeof value === 'string' && value.length > m.cut) {
     longs = [{ path: [], length: value.length }];
     strings.push(value);
     value = '';
-  } else if (value !== null && typeof value === 'object') longs = cutLongs(value, m.piece, strings);
+  } else if (value !== null && typeof value === 'object') longs = cutLongs(value, m.cut, strings);
   if (strings.length) pending.set(m.id, { strings, s: 0, at: 0, piece: m.piece });
   return { id: m.id, ok: true, hasMarker, parsed: true, value, longs };
 }

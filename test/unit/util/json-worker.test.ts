@@ -12,14 +12,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { jsonDepth } from '../../../src/util/json-depth.js';
 import { JsonWorker } from '../../../src/util/json-worker.js';
 
-const worker = new JsonWorker({ pieceChars: 100 }); // small pieces, so every test crosses piece bounds
+const worker = new JsonWorker({ cutChars: 100, pieceChars: 300 }); // small, so strings are cut out, some whole, some in several pieces
 afterAll(() => worker.close());
 const base = { coding: 'identity' as const, maxBytes: 1 << 24, maxDepth: 1000, always: true };
 
 describe('JsonWorker', () => {
   it('gives back what JSON.parse gives, long strings rebuilt from their pieces', async () => {
-    const long = 'β'.repeat(250) + 'a\\"b'.repeat(80) + '😀'.repeat(99);
-    const value = { query: long, documents: [long + '1', { text: long, '0': long.slice(3) }, 'short'], nested: { a: [[long]] }, n: 1, t: true, z: null };
+    const long = 'β'.repeat(250) + 'a\\"b'.repeat(80) + '😀'.repeat(99); // > 300 characters: several pieces
+    const mid = 'x'.repeat(150) + '\u00e9'; // one piece
+    const value = { query: long, documents: [long + '1', { text: long, '0': long.slice(3) }, 'short'], nested: { a: [[long, mid]] }, mid, n: 1, t: true, z: null };
     const r = await worker.parse(Buffer.from(JSON.stringify(value)), base);
     expect(r).toMatchObject({ ok: true, parsed: true });
     expect(r.ok && r.parsed && r.value).toEqual(value);
