@@ -43,6 +43,8 @@ const INDEX = arg('--index', 'admission-bench-load');
  * low-load and 200-client phases — to compare what big bodies cost the event loop in minutes.
  */
 const ONLY = arg('--only', '');
+/** --base DIR: run everything first against DIR's server (another checkout: the code before a change), then this one's. */
+const BASE = arg('--base', '');
 /** --cpu-profile DIR: the server writes a V8 CPU profile there when it stops (where the time goes). */
 const PROFILE = arg('--cpu-profile', '');
 /**
@@ -80,7 +82,7 @@ async function engineSetup(): Promise<void> {
   if (r.status !== 200) throw new Error(`bulk into ${ENGINE} answered ${r.status}`);
 }
 
-async function startServer(): Promise<{ url: string; stop(): void }> {
+async function startServer(repo?: string): Promise<{ url: string; stop(): void }> {
   const pipelines = mkdtempSync(join(tmpdir(), 'vlr-bench-load-'));
   writeFileSync(join(pipelines, 'bench.yaml'), `name: bench-load\nindex_patterns: [${INDEX}]\nfailure: fail_open\nbudget_ms: 5000\nwindow: {default: 20, max: 100}\nfields: {text: [title, text]}\n`);
   const env: Record<string, string> = { VLRERANK_PIPELINES_DIR: pipelines };
@@ -89,7 +91,7 @@ async function startServer(): Promise<{ url: string; stop(): void }> {
     writeFileSync(config, `rerank:\n  admission:\n    latencyFactor: ${Number(LATENCY_FACTOR)}\n`);
     env.VLRERANK_CONFIG = config;
   }
-  const { url, child } = await spawnServe({ upstream: ENGINE, modelsDir: join(SHARED, 'models'), env, nodeArgs: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [] });
+  const { url, child } = await spawnServe({ upstream: ENGINE, modelsDir: join(SHARED, 'models'), env, repo, nodeArgs: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [] });
   return { url, stop: () => child.kill('SIGTERM') };
 }
 
@@ -208,6 +210,17 @@ function report(label: string, samples: Sample[], seconds: number): Map<Kind, nu
   return p99s;
 }
 
+/** `/_vlrerank/health` every 50 ms until `until`, each answer's latency in `out`. */
+async function healthProbe(pool: Pool, until: number, out: number[]): Promise<void> {
+  while (performance.now() < until) {
+    const t0 = performance.now();
+    const r = await pool.request({ method: 'GET', path: '/_vlrerank/health' });
+    await r.body.text();
+    out.push(performance.now() - t0);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
 /**
  * One client sending `body` to `path` back to back for `seconds`, while health is asked every 50 ms
  * and the passthrough probe runs. The body is encoded once, so the client's own cost per request is
@@ -226,26 +239,18 @@ async function largestBodies(pool: Pool, url: string, kind: Kind, path: string, 
       bigSamples.push({ kind, status: r.statusCode, ms: performance.now() - t0, retryAfter: false, ...(degraded ? { degraded: String(degraded) } : {}) });
     }
   };
-  const prober = async () => {
-    while (performance.now() < until) {
-      const t0 = performance.now();
-      const r = await pool.request({ method: 'GET', path: '/_vlrerank/health' });
-      await r.body.text();
-      health.push(performance.now() - t0);
-      await new Promise((res) => setTimeout(res, 50));
-    }
-  };
   const plainBig: Sample[] = [];
-  await Promise.all([bigClient(), prober(), passthroughProbe(url, until, plainBig)]);
+  await Promise.all([bigClient(), healthProbe(pool, until, health), passthroughProbe(url, until, plainBig)]);
   const plainP99 = pct(plainBig.map((x) => x.ms), 99);
   const answered = bigSamples.map((x) => `${x.status}${x.degraded ? ` (${x.degraded})` : ''} in ${f1(x.ms / 1000)} s`).join(', ');
   console.log(`\nlargest bodies: 1 client sending ${(body.length / 1048576).toFixed(1)} MiB ${path} bodies (${bigSamples.length} answered: ${answered}), plain _search at ${PASSTHROUGH_RATE}/s, health every 50 ms, ${seconds} s`);
   console.log(`  health p50/p99/max ${f1(pct(health, 50))}/${f1(pct(health, 99))}/${f1(Math.max(...health))} ms (${health.length} probes); plain _search p99 / baseline p99: ${(plainP99 / baseP99).toFixed(2)}× (${f1(plainP99)} vs ${f1(baseP99)} ms); load average ${readFileSync('/proc/loadavg', 'utf8').split(' ', 3).join(' ')}`);
 }
 
-async function main(): Promise<void> {
+async function main(repo?: string): Promise<void> {
+  console.log(`\n=== server from ${repo ?? REPO} ===`);
   await engineSetup();
-  const srv = await startServer();
+  const srv = await startServer(repo);
   const pool = new Pool(srv.url, { connections: CLIENTS + 4, pipelining: 1 });
   try {
     // warm the models (first rerank loads them) outside the measured time
@@ -253,8 +258,10 @@ async function main(): Promise<void> {
     const baseSeconds = Math.max(5, Math.round(SECONDS / 3));
     const base: Sample[] = [];
     let until = performance.now() + baseSeconds * 1000;
-    await passthroughProbe(srv.url, until, base);
+    const baseHealth: number[] = [];
+    await Promise.all([passthroughProbe(srv.url, until, base), healthProbe(pool, until, baseHealth)]);
     const baseP99 = report(`baseline: plain _search through the proxy at ${PASSTHROUGH_RATE}/s (open loop), nothing else, ${baseSeconds} s`, base, baseSeconds).get('plain')!;
+    console.log(`  health p50/p99/max ${f1(pct(baseHealth, 50))}/${f1(pct(baseHealth, 99))}/${f1(Math.max(...baseHealth))} ms (${baseHealth.length} probes); load average ${readFileSync('/proc/loadavg', 'utf8').split(' ', 3).join(' ')}`);
 
     if (ONLY !== 'largest') {
       // low load: one client each of reranked _search and /v1/rerank, for the admitted p50 the load is held to
@@ -293,4 +300,5 @@ async function main(): Promise<void> {
   }
 }
 
+if (BASE) await main(resolve(BASE));
 await main();
