@@ -23,11 +23,11 @@
  * in the bench's own process, a probe sharing the loop with 200 clients measured the generator.
  * BENCH_LOAD_INDEX names the index (default admission-bench-load).
  *
- * Usage: npm run bench:load [-- --clients 200 --seconds 60 --passthrough-rate 50 --direct-rate 10 --latency-factor 2 --connections-per-node 64 --in-process --no-largest --engine http://127.0.0.1:19200 --honour-retry-after --preconnect --cpu-profile DIR]
+ * Usage: npm run bench:load [-- --clients 200 --seconds 60 --passthrough-rate 50 --direct-rate 10 --latency-factor 2 --connections-per-node 64 --in-process --no-largest --only largest --base DIR --engine http://127.0.0.1:19200 --honour-retry-after --preconnect --cpu-profile DIR]
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Pool } from 'undici';
 import { inChild } from './load-child.js';
 import { bigBody, client, healthProber, INDEX, passthroughProbe, SHARED, Traffic, type Kind, type Sample } from './load-traffic.js';
@@ -69,6 +69,13 @@ const CONNECTIONS = arg('--connections-per-node', '');
 const IN_PROCESS = process.argv.includes('--in-process');
 /** --no-largest: skip the largest-bodies phase (e.g. so a --cpu-profile shows the load phase alone). */
 const LARGEST = !process.argv.includes('--no-largest');
+/**
+ * --only largest: the baseline and the largest-bodies phase only (issue 13 §2), skipping the
+ * low-load and 200-client phases — to compare what big bodies cost the event loop in minutes.
+ */
+const ONLY = arg('--only', '');
+/** --base DIR: run everything first against DIR's server (another checkout: the code before a change), then this one's. */
+const BASE = arg('--base', '');
 
 const pct = (xs: number[], p: number) => {
   if (!xs.length) return NaN;
@@ -85,7 +92,7 @@ async function engineSetup(): Promise<void> {
   if (r.status !== 200) throw new Error(`bulk into ${ENGINE} answered ${r.status}`);
 }
 
-async function startServer(): Promise<{ url: string; pid: number | undefined; stop(): void }> {
+async function startServer(repo?: string): Promise<{ url: string; pid: number | undefined; stop(): void }> {
   const pipelines = mkdtempSync(join(tmpdir(), 'vlr-bench-load-'));
   writeFileSync(join(pipelines, 'bench.yaml'), `name: bench-load\nindex_patterns: [${INDEX}]\nfailure: fail_open\nbudget_ms: 5000\nwindow: {default: 20, max: 100}\nfields: {text: [title, text]}\n`);
   const env: Record<string, string> = { VLRERANK_PIPELINES_DIR: pipelines };
@@ -97,7 +104,7 @@ async function startServer(): Promise<{ url: string; pid: number | undefined; st
     writeFileSync(file, config.join('\n') + '\n');
     env.VLRERANK_CONFIG = file;
   }
-  const { url, child } = await spawnServe({ upstream: ENGINE, modelsDir: join(SHARED, 'models'), env, nodeArgs: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [] });
+  const { url, child } = await spawnServe({ upstream: ENGINE, modelsDir: join(SHARED, 'models'), env, repo, nodeArgs: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [] });
   return { url, pid: child.pid, stop: () => child.kill('SIGTERM') };
 }
 
@@ -183,9 +190,20 @@ async function together(url: string, seconds: number, parts: Part[], alsoHere: (
   return got.flat();
 }
 
-async function main(): Promise<void> {
+/**
+ * A reranked `_search` body of the largest size: a short first-stage query and a rerank query text of
+ * ~31 MiB (`ext.vlrerank.query`), so everything proportional to the body runs on the search path.
+ */
+function bigSearchBody(): string {
+  const unit = readFileSync(join(SHARED, 'data/scifact-beir/corpus.jsonl'), 'utf8').split('\n', 20).filter(Boolean).map((l) => (JSON.parse(l) as { text: string }).text).join(' ');
+  const text = (unit + ' ').repeat(Math.ceil((31 * 1048576) / (unit.length + 1))).slice(0, 31 * 1048576);
+  return JSON.stringify({ size: 10, query: { match: { text: 'vitamin' } }, ext: { vlrerank: { query: text } } });
+}
+
+async function main(repo?: string): Promise<void> {
+  console.log(`\n=== server from ${repo ?? 'this checkout'} ===`);
   await engineSetup();
-  const srv = await startServer();
+  const srv = await startServer(repo);
   const pool = new Pool(srv.url, { connections: 8, pipelining: 1 });
   console.log(`server ${srv.url} (pid ${srv.pid}); traffic: ${IN_PROCESS ? 'clients, probe and health prober in this process (--in-process)' : 'clients, probe and health prober each in a child process of its own'}; load average before: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
   try {
@@ -194,48 +212,59 @@ async function main(): Promise<void> {
     for (const k of ['reranked', 'rerank_api'] as const) await client(warm, pool, k, performance.now() + 1, []);
     const baseSeconds = Math.max(5, Math.round(SECONDS / 3));
     const direct: Part[] = DIRECT_RATE > 0 ? [{ role: 'direct' }] : [];
-    const base = await together(srv.url, baseSeconds, [{ role: 'probe' }, ...direct]);
+    const base = await together(srv.url, baseSeconds, [{ role: 'probe' }, { role: 'health' }, ...direct]);
     const baseP99s = report(`baseline: plain _search through the proxy at ${PASSTHROUGH_RATE}/s (open loop)${DIRECT_RATE > 0 ? ` and to the engine directly at ${DIRECT_RATE}/s` : ''}, nothing else, ${baseSeconds} s`, base, baseSeconds);
     const baseP99 = baseP99s.get('plain')!;
+    const baseHealth = base.filter((x) => x.kind === 'health').map((x) => x.ms);
+    console.log(`  health alone p50/p99/max ${f1(pct(baseHealth, 50))}/${f1(pct(baseHealth, 99))}/${f1(Math.max(...baseHealth))} ms (${baseHealth.length} probes)`);
+    if (ONLY !== 'largest') {
 
-    // low load: one client each of reranked _search and /v1/rerank, for the admitted p50 the load is held to
-    const low = await together(srv.url, baseSeconds, [{ role: 'clients', reranked: 1, rerankApi: 1 }]);
-    report(`low load: 1 client of reranked _search and 1 of /v1/rerank, ${baseSeconds} s`, low, baseSeconds);
-    const lowP50 = (kind: Kind) => pct(low.filter((x) => x.kind === kind && x.status === 200 && !x.degraded).map((x) => x.ms), 50);
+      // low load: one client each of reranked _search and /v1/rerank, for the admitted p50 the load is held to
+      const low = await together(srv.url, baseSeconds, [{ role: 'clients', reranked: 1, rerankApi: 1 }]);
+      report(`low load: 1 client of reranked _search and 1 of /v1/rerank, ${baseSeconds} s`, low, baseSeconds);
+      const lowP50 = (kind: Kind) => pct(low.filter((x) => x.kind === kind && x.status === 200 && !x.degraded).map((x) => x.ms), 50);
 
-    const rows: string[] = [];
-    const half = Math.ceil(CLIENTS / 2);
-    const load = await together(srv.url, SECONDS, [{ role: 'clients', reranked: half, rerankApi: CLIENTS - half }, { role: 'probe' }, ...direct], (until) => [sampler(srv.url, until, rows)]);
-    const loadP99 = report(`load: ${CLIENTS} clients (half reranked _search, half /v1/rerank with 20 new texts) and plain _search at ${PASSTHROUGH_RATE}/s, ${SECONDS} s`, load, SECONDS);
-    console.log(`\n  passthrough _search p99 under rerank load / without it: ${(loadP99.get('plain')! / baseP99).toFixed(2)}× (${f1(loadP99.get('plain')!)} vs ${f1(baseP99)} ms)`);
-    if (DIRECT_RATE > 0) console.log(`  the same search sent to the engine directly, p99 under load / without it: ${(loadP99.get('direct')! / baseP99s.get('direct')!).toFixed(2)}× (${f1(loadP99.get('direct')!)} vs ${f1(baseP99s.get('direct')!)} ms)`);
-    for (const kind of ['reranked', 'rerank_api'] as const) {
-      const admitted = load.filter((x) => x.kind === kind && x.status === 200 && !x.degraded).map((x) => x.ms);
-      const refused = load.filter((x) => x.kind === kind && (x.status === 429 || x.degraded)).map((x) => x.ms);
-      console.log(`  ${kind}: admitted p99 under load / p50 at low load: ${admitted.length ? (pct(admitted, 99) / lowP50(kind)).toFixed(2) : '-'}× (${f1(pct(admitted, 99))} vs ${f1(lowP50(kind))} ms, ${admitted.length} admitted); refused or degraded p99 ${f1(pct(refused, 99))} ms`);
+      const rows: string[] = [];
+      const half = Math.ceil(CLIENTS / 2);
+      const load = await together(srv.url, SECONDS, [{ role: 'clients', reranked: half, rerankApi: CLIENTS - half }, { role: 'probe' }, ...direct], (until) => [sampler(srv.url, until, rows)]);
+      const loadP99 = report(`load: ${CLIENTS} clients (half reranked _search, half /v1/rerank with 20 new texts) and plain _search at ${PASSTHROUGH_RATE}/s, ${SECONDS} s`, load, SECONDS);
+      console.log(`\n  passthrough _search p99 under rerank load / without it: ${(loadP99.get('plain')! / baseP99).toFixed(2)}× (${f1(loadP99.get('plain')!)} vs ${f1(baseP99)} ms)`);
+      if (DIRECT_RATE > 0) console.log(`  the same search sent to the engine directly, p99 under load / without it: ${(loadP99.get('direct')! / baseP99s.get('direct')!).toFixed(2)}× (${f1(loadP99.get('direct')!)} vs ${f1(baseP99s.get('direct')!)} ms)`);
+      for (const kind of ['reranked', 'rerank_api'] as const) {
+        const admitted = load.filter((x) => x.kind === kind && x.status === 200 && !x.degraded).map((x) => x.ms);
+        const refused = load.filter((x) => x.kind === kind && (x.status === 429 || x.degraded)).map((x) => x.ms);
+        console.log(`  ${kind}: admitted p99 under load / p50 at low load: ${admitted.length ? (pct(admitted, 99) / lowP50(kind)).toFixed(2) : '-'}× (${f1(pct(admitted, 99))} vs ${f1(lowP50(kind))} ms, ${admitted.length} admitted); refused or degraded p99 ${f1(pct(refused, 99))} ms`);
     }
     console.log(`  connection errors (status 0): ${load.filter((x) => x.status === 0).length}${HONOUR_RETRY_AFTER ? ' (clients honoured Retry-After)' : " (clients did not wait for Retry-After: the worst case; --honour-retry-after for well-behaved ones)"}`);
     console.log('\n  server over time:');
     for (const r of rows) console.log(`  ${r}`);
+    }
 
     if (!LARGEST) return void console.log(`\nload average after: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
-    // 3. one client sending the largest bodies allowed (~31 MiB of text per /v1/rerank request, under
-    //    server.maxJsonBodyBytes 32 MiB) while health is probed every 50 ms and plain searches go on
-    const big = bigBody();
-    const bigSamples: Sample[] = [];
-    const bigClient = async (until: number) => {
-      while (performance.now() < until) {
-        const t0 = performance.now();
-        const r = await pool.request({ method: 'POST', path: '/v1/rerank', headers: { 'content-type': 'application/json' }, body: big, headersTimeout: 300_000, bodyTimeout: 300_000 });
-        await r.body.text();
-        bigSamples.push({ kind: 'rerank_api', status: r.statusCode, ms: performance.now() - t0, retryAfter: false });
-      }
-    };
-    const bigRun = await together(srv.url, baseSeconds, [{ role: 'health' }, { role: 'probe' }], (until) => [bigClient(until)]);
-    const health = bigRun.filter((x) => x.kind === 'health').map((x) => x.ms);
-    const plainP99 = pct(bigRun.filter((x) => x.kind === 'plain').map((x) => x.ms), 99);
-    console.log(`\nlargest bodies: 1 client sending ${(big.length / 1048576).toFixed(1)} MiB /v1/rerank bodies (${bigSamples.length} answered: ${bigSamples.map((x) => `${x.status} in ${f1(x.ms / 1000)} s`).join(', ')}), plain _search at ${PASSTHROUGH_RATE}/s, health every 50 ms, ${baseSeconds} s`);
-    console.log(`  health p50/p99/max ${f1(pct(health, 50))}/${f1(pct(health, 99))}/${f1(Math.max(...health))} ms (${health.length} probes); plain _search p99 / baseline p99: ${(plainP99 / baseP99).toFixed(2)}× (${f1(plainP99)} vs ${f1(baseP99)} ms)`);
+    // 3. one client sending the largest bodies allowed (~31 MiB, under server.maxJsonBodyBytes
+    //    32 MiB) while health is probed every 50 ms and plain searches go on: first /v1/rerank
+    //    bodies (12 texts of 2.6 MiB), then reranked _search bodies (a 31 MiB rerank query text)
+    for (const [kind, path, body] of [
+      ['rerank_api', '/v1/rerank', Buffer.from(bigBody())],
+      ['reranked', `/${INDEX}/_search`, Buffer.from(bigSearchBody())],
+    ] as const) {
+      const bigSamples: Sample[] = [];
+      const bigClient = async (until: number) => {
+        while (performance.now() < until) {
+          const t0 = performance.now();
+          const r = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body, headersTimeout: 300_000, bodyTimeout: 300_000 });
+          await r.body.text();
+          const degraded = r.headers['x-vlrerank-degraded'];
+          bigSamples.push({ kind, status: r.statusCode, ms: performance.now() - t0, retryAfter: false, ...(degraded ? { degraded: String(degraded) } : {}) });
+        }
+      };
+      const bigRun = await together(srv.url, baseSeconds, [{ role: 'health' }, { role: 'probe' }], (until) => [bigClient(until)]);
+      const health = bigRun.filter((x) => x.kind === 'health').map((x) => x.ms);
+      const plainP99 = pct(bigRun.filter((x) => x.kind === 'plain').map((x) => x.ms), 99);
+      const answered = bigSamples.map((x) => `${x.status}${x.degraded ? ` (${x.degraded})` : ''} in ${f1(x.ms / 1000)} s`).join(', ');
+      console.log(`\nlargest bodies: 1 client sending ${(body.length / 1048576).toFixed(1)} MiB ${path} bodies (${bigSamples.length} answered: ${answered}), plain _search at ${PASSTHROUGH_RATE}/s, health every 50 ms, ${baseSeconds} s`);
+      console.log(`  health p50/p99/max ${f1(pct(health, 50))}/${f1(pct(health, 99))}/${f1(Math.max(...health))} ms (${health.length} probes); plain _search p99 / baseline p99: ${(plainP99 / baseP99).toFixed(2)}× (${f1(plainP99)} vs ${f1(baseP99)} ms)`);
+    }
     console.log(`\nload average after: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
   } finally {
     await pool.close();
@@ -244,4 +273,5 @@ async function main(): Promise<void> {
   }
 }
 
+if (BASE) await main(resolve(BASE));
 await main();

@@ -9,9 +9,9 @@ import { listeningUrl } from '../../test/helpers/listening.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 
-export async function spawnServe(o: { upstream: string; modelsDir: string; env?: Record<string, string>; nodeArgs?: string[] }): Promise<{ url: string; child: ChildProcess }> {
+export async function spawnServe(o: { upstream: string; modelsDir: string; env?: Record<string, string>; nodeArgs?: string[]; /** another checkout to run (before/after in one run) */ repo?: string }): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--upstream', o.upstream, '--models-dir', o.modelsDir, '--log-level', 'warn'], {
-    cwd: REPO,
+    cwd: o.repo ?? REPO,
     env: { ...process.env, ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

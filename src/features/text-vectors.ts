@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { Encoded } from '../models/tokenizer.js';
+import { maxInputChars, type Encoded } from '../models/tokenizer.js';
 import type { TextEmbedder, TextKind } from '../models/index.js';
 import { fanOutSignal, SharedAbort, untilAborted } from '../util/abort.js';
 import type { PartSource } from './store/tier.js';
@@ -21,6 +21,11 @@ import type { PartSource } from './store/tier.js';
 export interface TextVectorModel {
   /** Stable identity (model id + revision), part of every key. */
   readonly id: string;
+  /**
+   * Largest input in tokens (its tokenizer reads at most maxInputChars(maxTokens) + 1 characters
+   * of a text); when known, keys hash only what the model reads. Optional: without it, the whole text.
+   */
+  readonly maxTokens?: number;
   /** Unit vectors, one per text, in order; one call = batched forwards. */
   embed(texts: string[], kind: TextKind): Promise<Float32Array[]>;
   /** One promise (and one AbortSignal) per text; optional (`embed` is used without it). */
@@ -72,8 +77,19 @@ export class TextVectorCache {
     return this.#model;
   }
 
+  /**
+   * The key hashes only what the model can read: the tokenizer never looks past
+   * maxInputChars(maxTokens) + 1 characters (models/tokenizer.ts), so two texts equal that far get
+   * the same vector, and a text longer than that is keyed by that prefix and a mark that it goes
+   * on. Hashing a 2.6 MiB text whole cost the event loop ~20 ms per text, 12 of them in one
+   * synchronous pass (issue 13: the largest bodies stalled health).
+   */
   #key(text: string, kind: TextKind): string {
-    return `text|${createHash('sha1').update(`${this.#model.id}\0${kind}\0${text}`).digest('base64url')}`;
+    const reads = this.#model.maxTokens ? maxInputChars(this.#model.maxTokens) + 1 : Infinity;
+    const h = createHash('sha1').update(`${this.#model.id}\0${kind}\0`);
+    if (text.length > reads) h.update(text.slice(0, reads)).update('\0longer');
+    else h.update(text);
+    return `text|${h.digest('base64url')}`;
   }
 
   /**
@@ -195,6 +211,7 @@ export function shortestFirst(emb: TextEmbedder): Required<TextVectorModel> {
   const orderOf = (encs: Encoded[]) => encs.map((_, i) => i).sort((a, b) => encs[a]!.ids.length - encs[b]!.ids.length || a - b);
   return {
     id: emb.identity,
+    maxTokens: emb.text.maxTokens,
     embed: async (texts, kind) => {
       const encs = await emb.encodeAll(texts, kind);
       const order = orderOf(encs);

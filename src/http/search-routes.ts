@@ -9,8 +9,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { UpstreamPool } from '../proxy/pool.js';
-import { handleMsearch, handleSearch, type SearchHandlerDeps, type SearchRequest, type SearchResult } from '../search/handle.js';
-import { readJsonish } from './body.js';
+import { handleMsearch, handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from '../search/handle.js';
+import { readJsonish, readSearchBody } from './body.js';
 import { sendError, type ErrorDeps } from './errors.js';
 import { forwardBuffered } from './proxy-route.js';
 import { clientId, clientSignal, hasBody, queryParams } from './request.js';
@@ -36,11 +36,13 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
 
 export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHandler; msearch: SearchRouteHandler } {
   const route =
-    (handle: (d: SearchHandlerDeps, r: SearchRequest) => Promise<SearchResult>): SearchRouteHandler =>
+    (handle: (d: SearchHandlerDeps, r: SearchRequest) => Promise<SearchResult>, offThread: boolean): SearchRouteHandler =>
     async (req, res, index, next) => {
       try {
         const params = queryParams(req);
-        const body = hasBody(req) ? await readJsonish(req, deps.maxJsonBodyBytes) : undefined;
+        // _search bodies of 256 KiB and more are parsed in the JSON worker; _msearch (NDJSON) still here
+        const limits = { maxBytes: deps.maxJsonBodyBytes, maxDepth: deps.search.maxJsonDepth ?? 1000, markers: MARKERS, always: offThread && mustParse(deps.search.pipelines, index, params) };
+        const body = !hasBody(req) ? undefined : offThread ? await readSearchBody(req, limits) : await readJsonish(req, deps.maxJsonBodyBytes);
         const out = await handle(deps.search, { index, params, headers: req.rawHeaders, body, signal: () => clientSignal(res), client: clientId(req) });
         if (out.kind === 'proxy') return next();
         if (out.kind === 'forward') return await forwardBuffered(deps.pool, req, res, out.body, out.rewritten);
@@ -50,7 +52,7 @@ export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHand
         sendError(res, e, deps, deps.upstreamIsElasticsearch?.() ? ES_PRODUCT : undefined);
       }
     };
-  return { search: route(handleSearch), msearch: route(handleMsearch) };
+  return { search: route(handleSearch, true), msearch: route(handleMsearch, false) };
 }
 
 export function searchRouter(handlers: { search: SearchRouteHandler; msearch: SearchRouteHandler }): Router {

@@ -19,7 +19,8 @@ const queryObjectSchema = z
     image: mediaRef.optional(),
     video: mediaRef.optional(),
   })
-  .refine((q) => (q.text !== undefined && q.text.trim() !== '') || q.image !== undefined || q.video !== undefined, {
+  // /\S/ stops at the first non-space; trim() copied a 31 MiB query text whole (issue 13, profiled)
+  .refine((q) => (q.text !== undefined && /\S/.test(q.text)) || q.image !== undefined || q.video !== undefined, {
     message: 'needs at least one of text, image, video',
   });
 

@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { vlrError } from '../errors.js';
 import { parsePipeline, type Pipeline, type PipelineRegistry } from '../pipelines/index.js';
 import { extractQueryText, readPath } from './query-text.js';
+import { cloneJson } from '../util/json-clone.js';
 
 export type Syntax = 'ext' | 'retriever' | 'search_pipeline' | 'default';
 
@@ -172,7 +173,7 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   const params = new URLSearchParams(input.params);
   const raw = input.body;
   if (raw !== undefined && !isObject(raw)) return { kind: 'passthrough' };
-  const body: Record<string, unknown> = raw ? structuredClone(raw) : {};
+  const body: Record<string, unknown> = raw ? cloneJson(raw) : {}; // containers copied, strings shared (util/json-clone.ts)
 
   // --- collect what each syntax says ---
   let ext: z.infer<typeof extSchema> | undefined;

@@ -15,7 +15,7 @@ import { runRerankSearch, type SearchDeps } from './execute.js';
 import { parseMsearch, planMsearch, runMsearch } from './msearch.js';
 
 /** Words whose absence from a body proves it asks for no reranking (saves a JSON parse). */
-const MARKERS = ['vlrerank', 'text_similarity_reranker', 'search_pipeline'];
+export const MARKERS = ['vlrerank', 'text_similarity_reranker', 'search_pipeline'];
 
 export interface SearchHandlerDeps extends SearchDeps {
   pipelines: PipelineRegistry;
@@ -32,8 +32,12 @@ export interface SearchRequest {
   params: URLSearchParams;
   /** The client's raw header list. */
   headers: readonly string[];
-  /** The body as received and as text (content-encoding undone; undefined when it cannot be); absent without a body. */
-  body?: { raw: Buffer; text: string | undefined };
+  /**
+   * The body as received and as text (content-encoding undone; undefined when it cannot be); absent
+   * without a body. A large body comes parsed off the main thread instead (`parsed`, no text):
+   * whether it holds a marker word, and its value when it was parsed (a marker, or `mustParse`).
+   */
+  body?: { raw: Buffer; text: string | undefined; parsed?: { hasMarker: boolean; value: unknown } };
   /** Aborted when the client goes away; made on first use (a search forwarded as it came never needs one). */
   signal?: () => AbortSignal;
   /** Who asks (header or remote address), for the per-client share of the rerank queue. */
@@ -48,16 +52,24 @@ export type SearchResult =
   /** Answer with this. */
   | { kind: 'answer'; status: number; headers: Record<string, string>; body: Buffer | Record<string, unknown> };
 
+/** Must this search's body be parsed whatever it says (a default pipeline for the index, a named search pipeline)? */
+export function mustParse(registry: PipelineRegistry, index: string | undefined, params: URLSearchParams): boolean {
+  const sp = params.get('search_pipeline');
+  return registry.defaultFor(index) !== undefined || (!!sp && registry.get(sp) !== undefined);
+}
+
 export async function handleSearch(deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> {
   const registry = deps.pipelines;
   const sp = req.params.get('search_pipeline');
   const named = !!sp && registry.get(sp) !== undefined;
   if (!req.body && !named) return { kind: 'proxy' };
   const raw = req.body?.raw ?? Buffer.alloc(0);
+  const pre = req.body?.parsed;
   const text = raw.length ? req.body!.text : '';
-  const maybe = text !== undefined && (registry.defaultFor(req.index) !== undefined || named || MARKERS.some((m) => text.includes(m)));
+  const maybe = pre ? mustParse(registry, req.index, req.params) || pre.hasMarker : text !== undefined && (mustParse(registry, req.index, req.params) || MARKERS.some((m) => text.includes(m)));
   let body: unknown;
-  if (maybe && text) {
+  if (pre) body = pre.value; // depth-checked and parsed in the JSON worker (undefined: not JSON)
+  else if (maybe && text) {
     // before parsing: detect/plan clone and walk the body, which must not recurse on a deep one
     assertJsonDepth(text, deps.maxJsonDepth ?? DEFAULT_MAX_DEPTH);
     try {
@@ -66,7 +78,7 @@ export async function handleSearch(deps: SearchHandlerDeps, req: SearchRequest):
       body = undefined; // not JSON: the engine answers with its own parse error
     }
   }
-  const d = maybe && (body !== undefined || !text) ? detectRerank({ index: req.index, params: req.params, body }, registry) : { kind: 'passthrough' as const };
+  const d = maybe && (body !== undefined || (!pre && !text)) ? detectRerank({ index: req.index, params: req.params, body }, registry) : { kind: 'passthrough' as const };
   if (d.kind === 'passthrough') return d.body ? { kind: 'forward', body: Buffer.from(JSON.stringify(d.body)), rewritten: true } : { kind: 'forward', body: raw, rewritten: false };
   const out = await runRerankSearch(d.spec, deps, { index: req.index, headers: req.headers, signal: req.signal?.(), client: req.client });
   return { kind: 'answer', ...out };

@@ -11,6 +11,7 @@
  * Pure: the query vectors are computed by the caller and passed in.
  */
 import { vlrError } from '../errors.js';
+import { cloneJson } from '../util/json-clone.js';
 import type { RerankSpec } from './detect.js';
 import { parseSourceFilter, widenSourceFilter, type SourceFilter } from './source.js';
 import { addKnn, type Dialect } from '../engine/dialect.js';
@@ -128,7 +129,7 @@ function matchQuery(spec: RerankSpec): Record<string, unknown> {
 
 /** Build the first-stage request. `vector` is required when `vectorNeed(spec)` is defined. */
 export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Dialect, vector?: ArrayLike<number>): FirstStagePlan {
-  const body = structuredClone(spec.body);
+  const body = cloneJson(spec.body);
   const params = new URLSearchParams(spec.params);
   const p = spec.pipeline;
   const sourceFilter = parseSourceFilter(body._source, params);
