@@ -105,6 +105,8 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
   const pages = scanIndex(engine, index, { query, size: batch, _source: sourceFields, ...(keyed ? {} : { storedFields: [field] }), signal: o.signal });
   const inflight = new Set<Promise<void>>();
   let writes: Promise<void> = Promise.resolve();
+  /** Writes queued and not yet done (bounded by `concurrency`, so a slow cluster slows the reading). */
+  const queued = new Set<Promise<void>>();
   let failure: unknown;
   let first = true;
   let started = 0;
@@ -120,25 +122,31 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
     const current = all.length - present.length;
     const out = present.length ? await embedder.records(present.map((x) => x.d), o.signal, { queryVectors: shape.queryVectors, chunking: shape.chunking }) : { records: [], errors: [] };
     const errors = new Set(out.errors.map((e) => e.index));
+    // the media features were just computed: the vectors come from the feature cache (all at once)
+    const vectors = await Promise.all(
+      present.map(async (x, i) => {
+        if (errors.has(i) || !vectorFields.length) return {};
+        const withMedia: Record<string, unknown> = { ...x.h._source };
+        const v = await addVectors(withMedia, pipeline, embedder, o.signal);
+        return Object.fromEntries(v.added.map((f) => [f, withMedia[f]]));
+      }),
+    );
     const lines: string[] = [];
     const kinds: Array<'recorded' | 'failed'> = [];
     for (const [i, x] of present.entries()) {
       const partial: Record<string, unknown> = { [field]: packRecord(out.records[i]!) };
       if (!errors.has(i)) {
         if (keyed) partial[keyField] = signature;
-        if (vectorFields.length) {
-          // the media features were just computed: the vectors come from the feature cache
-          const withMedia: Record<string, unknown> = { ...x.h._source };
-          const v = await addVectors(withMedia, pipeline, embedder, o.signal);
-          for (const f of v.added) partial[f] = withMedia[f];
-        }
+        Object.assign(partial, vectors[i]);
       }
       const cond = x.h._seq_no !== undefined && x.h._primary_term !== undefined ? { if_seq_no: x.h._seq_no, if_primary_term: x.h._primary_term } : {};
       lines.push(JSON.stringify({ update: { _id: x.h._id, ...cond } }), JSON.stringify({ doc: partial }));
       kinds.push(errors.has(i) ? 'failed' : 'recorded');
     }
     const skipped = hits.length - all.length;
-    writes = writes.then(async () => {
+    // the write is queued after the pages before it; this page's compute slot is free at once, so
+    // the next page computes while this one is written (at most `concurrency` writes wait, below)
+    const write = writes.then(async () => {
       if (lines.length) await writeBulk(engine, index, lines, kinds, progress);
       progress.skipped += skipped;
       progress.current += current;
@@ -146,7 +154,15 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
       if (isFirst) o.onFirstBatch?.(present.map((x) => x.d), out.records);
       o.onProgress?.({ ...progress });
     });
-    await writes;
+    writes = write;
+    queued.add(write);
+    write.then(
+      () => void queued.delete(write),
+      (e: unknown) => {
+        queued.delete(write);
+        failure ??= e;
+      },
+    );
   };
 
   try {
@@ -163,6 +179,7 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
         if (wait > 0) await sleep(wait, undefined, { signal: o.signal });
       }
       while (inflight.size >= concurrency) await Promise.race(inflight);
+      while (queued.size >= concurrency) await Promise.race(queued).catch(() => undefined);
       if (failure || o.signal?.aborted) break;
       started += page.value.hits.length;
       const job: Promise<void> = work(page.value.hits, first).then(

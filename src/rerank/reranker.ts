@@ -26,7 +26,7 @@ import { settleRemote, startRemote } from './stages/remote.js';
 import { report } from './stages/report.js';
 import { needsConceptBank, planRequest } from './stages/request.js';
 import { clipDocuments, documentSides, querySide } from './stages/sides.js';
-import { embedTexts, planTexts } from './stages/text-plan.js';
+import { embedTexts, planTexts, prefetchQueryText } from './stages/text-plan.js';
 import type { VisualFeatures } from '../features/records.js';
 import { TextVectorCache } from '../features/text-vectors.js';
 import { fanOutSignal } from '../util/abort.js';
@@ -171,6 +171,7 @@ export class Reranker {
     const remote = startRemote(plan, ports.remote, signal);
 
     const tFeatures = now();
+    const queryVector = prefetchQueryText(plan, await this.#texts(), signal);
     const stored = storedFeatures(plan, options.records, await this.recordKeys());
     const bank = needsConceptBank(plan, stored.docs) ? this.conceptBank() : undefined;
     const query = await queryMedia(plan, ports.media, signal);
@@ -180,7 +181,7 @@ export class Reranker {
 
     const tInference = now();
     const texts = planTexts(plan, query.frames, docs, bank ? await bank : undefined, this.#visual, ports.media.classNames, stored.docs, counterOf(ports.text));
-    const vectors = await embedTexts(texts, await this.#texts(), signal);
+    const vectors = await embedTexts(texts, await this.#texts(), signal, queryVector);
     const mix = { passage: this.options.passageMix ?? 0.5 };
     const qSide = await querySide(plan, query.side, texts, vectors, mix);
     const preps = documentSides(plan, docs, texts, vectors, mix, ports.text, stored.docs, options.recordOrigin ?? 'record');

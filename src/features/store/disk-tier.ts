@@ -200,8 +200,15 @@ export class DiskTier {
     const now = Date.now();
     const seen = this.#touched.get(key);
     if (seen !== undefined && now - seen < STAMP_REFRESH_MS) return;
-    this.#touched.set(key, now);
     if (this.#touched.size > 100_000) this.#touched.clear();
+    // the stored stamp first (a read): a recent one needs no write transaction — after a restart,
+    // the first request would otherwise open one per part it reads (75 for 50 documents)
+    const stored = this.#stamps.get(key);
+    if (stored && now - stored.t < STAMP_REFRESH_MS) {
+      this.#touched.set(key, stored.t);
+      return;
+    }
+    this.#touched.set(key, now);
     this.#track(
       this.#env!.transaction(() => {
         const s = this.#stamps.get(key);

@@ -14,7 +14,7 @@ import type { VisualFeatures } from '../../features/records.js';
 import { Semaphore } from '../../util/semaphore.js';
 import type { MediaPort, TextVectorsPort } from '../ports.js';
 import type { ConceptBank } from '../signals/concept-bank.js';
-import type { VisualTextMemo } from '../visual-text.js';
+import type { VisualText, VisualTextMemo } from '../visual-text.js';
 import type { RecordKeys } from './keys.js';
 import { chunkSpans, chunkTexts, type ChunkingSettings, type ResolvedChunking, type TokenCounter } from '../chunking.js';
 
@@ -62,6 +62,8 @@ export interface BuildDeps {
 interface Visuals {
   image?: VisualFeatures;
   video?: { frames: VisualFeatures[]; times: number[]; fps: number; maxFrames: number };
+  /** The image's and frames' visual texts, in that order, and the passage vectors of those and of the OCR text (last). */
+  texts?: { visual: VisualText[]; ocrText?: string; vectors: Float32Array[] };
 }
 
 export async function buildRecords(documents: RecordDocument[], o: RecordOptions, d: BuildDeps): Promise<RecordsOutput> {
@@ -69,8 +71,30 @@ export async function buildRecords(documents: RecordDocument[], o: RecordOptions
   const ocr = (o.ocr ?? d.defaults.ocr) && d.media.ocrAvailable;
   const visualKeys = d.keys.image !== undefined && d.keys.video !== undefined;
   const chunking = d.counter ? d.chunking : undefined;
+  // 1. the documents' own texts need no media: they go to the text model first, one batched call per
+  // side, so their forward passes overlap the image models' instead of waiting for every photo of
+  // the page (idle text model, then idle image models: backfill's gap to its model-alone ceiling)
+  const passages: string[] = [];
+  const queries: string[] = [];
+  const at = (list: string[], t: string) => list.push(t) - 1;
+  const plans = documents.map((doc) => {
+    const spans = chunking && doc.text !== undefined ? chunkSpans(doc.text, chunking, d.counter!) : undefined;
+    return {
+      spans,
+      chunkIdx: spans ? chunkTexts(doc.text!, spans, chunking!).slice(chunking!.firstIsWhole ? 1 : 0).map((t) => at(passages, t)) : [],
+      textP: doc.text !== undefined ? at(passages, doc.text) : -1,
+      textQ: doc.text !== undefined && (o.queryVectors ?? true) ? at(queries, doc.text) : -1,
+    };
+  });
+  const ownTexts = Promise.all([
+    passages.length ? d.texts.vectors(passages, 'passage', o.signal) : undefined,
+    queries.length ? d.texts.vectors(queries, 'query', o.signal) : undefined,
+  ]);
+  ownTexts.catch(() => undefined); // awaited below; not unhandled while the media run
+  // 2. media features, every document at once (the model queues batch them); each document's
+  // visual passages and OCR text go to the text model as soon as its own media are read
   const limit = new Semaphore(16);
-  // 1. media features, every document at once (the model queues batch them)
+  let bank: Promise<ConceptBank> | undefined;
   const visuals: Visuals[] = await Promise.all(
     documents.map(async (doc, index) => {
       const v: Visuals = {};
@@ -91,40 +115,19 @@ export async function buildRecords(documents: RecordDocument[], o: RecordOptions
       } finally {
         release();
       }
+      const frames = [...(v.image ? [v.image] : []), ...(v.video?.frames ?? [])];
+      if (!frames.length) return v;
+      const b = await (bank ??= d.bank());
+      const visual = frames.map((f) => d.visual.of(f, b, d.media.classNames));
+      const ocrText = ocr && v.image?.ocr && v.image.ocr.length > 0 ? v.image.ocr.join('\n') : undefined;
+      const texts = [...visual.map((x) => x.passage), ...(ocrText !== undefined ? [ocrText] : [])];
+      v.texts = { visual, ocrText, vectors: (await d.texts.vectors(texts, 'passage', o.signal)).vectors };
       return v;
     }),
   );
-  // 2. the texts: document texts, visual passages, OCR text — one batched call per side
-  const needBank = visuals.some((v) => v.image || v.video);
-  const bank = needBank ? await d.bank() : undefined;
-  const passages: string[] = [];
-  const queries: string[] = [];
-  const at = (list: string[], t: string) => list.push(t) - 1;
-  const visualText = (f: VisualFeatures) => {
-    const vt = d.visual.of(f, bank!, d.media.classNames);
-    return { f, vt, idx: at(passages, vt.passage) };
-  };
-  const plans = documents.map((doc, i) => {
-    const v = visuals[i]!;
-    const ocrText = ocr && v.image?.ocr && v.image.ocr.length > 0 ? v.image.ocr.join('\n') : undefined;
-    const spans = chunking && doc.text !== undefined ? chunkSpans(doc.text, chunking, d.counter!) : undefined;
-    return {
-      spans,
-      chunkIdx: spans ? chunkTexts(doc.text!, spans, chunking!).slice(chunking!.firstIsWhole ? 1 : 0).map((t) => at(passages, t)) : [],
-      textP: doc.text !== undefined ? at(passages, doc.text) : -1,
-      textQ: doc.text !== undefined && (o.queryVectors ?? true) ? at(queries, doc.text) : -1,
-      image: v.image ? visualText(v.image) : undefined,
-      ocrText,
-      ocr: ocrText !== undefined ? at(passages, ocrText) : -1,
-      video: v.video ? v.video.frames.map(visualText) : undefined,
-    };
-  });
-  const [pv, qv] = await Promise.all([
-    passages.length ? d.texts.vectors(passages, 'passage', o.signal) : undefined,
-    queries.length ? d.texts.vectors(queries, 'query', o.signal) : undefined,
-  ]);
-  const frame = (x: ReturnType<typeof visualText>): VisualRecordFrame =>
-    encodeVisual({ embedding: x.f.embedding, passage: pv!.vectors[x.idx]!, passageText: x.vt.passage, bridge: x.vt.bridge, concepts: x.vt.concepts });
+  const [pv, qv] = await ownTexts;
+  const frame = (f: VisualFeatures, vt: VisualText, vector: Float32Array): VisualRecordFrame =>
+    encodeVisual({ embedding: f.embedding, passage: vector, passageText: vt.passage, bridge: vt.bridge, concepts: vt.concepts });
   // 3. the records
   const records = documents.map((doc, i): FeatureRecord => {
     const pl = plans[i]!;
@@ -134,11 +137,14 @@ export async function buildRecords(documents: RecordDocument[], o: RecordOptions
       r.text = { k: d.keys.textFor(chunking), h: contentId(doc.text), p: encodeVector(pv!.vectors[pl.textP]!), ...(pl.textQ >= 0 ? { q: encodeVector(qv!.vectors[pl.textQ]!) } : {}) };
       if (chunking) r.text.c = packChunks(pl.spans, pl.chunkIdx.map((k) => pv!.vectors[k]!));
     }
-    if (pl.image && doc.image !== undefined) {
-      r.image = { k: d.keys.image!, r: contentId(doc.image), ...frame(pl.image), ...(ocr ? { ocr: { t: pl.ocrText ?? '', ...(pl.ocr >= 0 ? { v: encodeVector(pv!.vectors[pl.ocr]!) } : {}) } } : {}) };
+    const t = v.texts;
+    const first = v.image ? 1 : 0;
+    if (v.image && t && doc.image !== undefined) {
+      const ocrVector = t.ocrText !== undefined ? t.vectors[t.visual.length] : undefined;
+      r.image = { k: d.keys.image!, r: contentId(doc.image), ...frame(v.image, t.visual[0]!, t.vectors[0]!), ...(ocr ? { ocr: { t: t.ocrText ?? '', ...(ocrVector ? { v: encodeVector(ocrVector) } : {}) } } : {}) };
     }
-    if (pl.video && v.video && doc.video !== undefined) {
-      r.video = { k: d.keys.video!(v.video.fps, v.video.maxFrames), r: contentId(doc.video), fps: v.video.fps, mf: v.video.maxFrames, t: v.video.times, f: pl.video.map(frame) };
+    if (v.video && t && doc.video !== undefined) {
+      r.video = { k: d.keys.video!(v.video.fps, v.video.maxFrames), r: contentId(doc.video), fps: v.video.fps, mf: v.video.maxFrames, t: v.video.times, f: v.video.frames.map((f, j) => frame(f, t.visual[first + j]!, t.vectors[first + j]!)) };
     }
     return r;
   });

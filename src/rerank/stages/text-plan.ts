@@ -89,11 +89,34 @@ export function planTexts(
   return { queryTexts, passageTexts, queryText, queryVisual, documents };
 }
 
-/** Both lists' vectors, in two batched calls made together. */
-export async function embedTexts(plan: TextPlan, vectors: TextVectorsPort, signal: AbortSignal | undefined): Promise<PlannedVectors> {
+/**
+ * The query text's vector, asked for before the media stage (undefined when no local text query):
+ * on a warm request its forward pass is the one model run left, so it overlaps the media lookups
+ * (a stat() per local photo, the store's reads) instead of following them. `embedTexts` takes it
+ * as the plan's query text (always the first of `queryTexts`). A failure is left for `embedTexts`
+ * to see: nothing is lost when the request ends before (a media error, an abort).
+ */
+export function prefetchQueryText(p: RequestPlan, vectors: TextVectorsPort, signal: AbortSignal | undefined): Promise<TextVectorsResult> | undefined {
+  if (!p.useLocal || !p.qHasText) return undefined;
+  const early = vectors.vectors([p.req.query.text!], 'query', signal);
+  early.catch(() => undefined); // handled where it is awaited; not an unhandled rejection when the request ends first
+  return early;
+}
+
+/** Both lists' vectors, in two batched calls made together (the query text's from `early` when given). */
+export async function embedTexts(plan: TextPlan, vectors: TextVectorsPort, signal: AbortSignal | undefined, early?: Promise<TextVectorsResult>): Promise<PlannedVectors> {
   const [query, passage] = await Promise.all([
-    plan.queryTexts.length ? vectors.vectors(plan.queryTexts, 'query', signal) : Promise.resolve(undefined),
+    queryVectors(plan, vectors, signal, early),
     plan.passageTexts.length ? vectors.vectors(plan.passageTexts, 'passage', signal) : Promise.resolve(undefined),
   ]);
   return { query, passage };
+}
+
+async function queryVectors(plan: TextPlan, vectors: TextVectorsPort, signal: AbortSignal | undefined, early: Promise<TextVectorsResult> | undefined): Promise<TextVectorsResult | undefined> {
+  if (!plan.queryTexts.length) return undefined;
+  if (!early || plan.queryText !== 0) return vectors.vectors(plan.queryTexts, 'query', signal);
+  const rest = plan.queryTexts.slice(1);
+  const [q, r] = await Promise.all([early, rest.length ? vectors.vectors(rest, 'query', signal) : undefined]);
+  if (!r) return q;
+  return { vectors: [...q.vectors, ...r.vectors], hit: [...q.hit, ...r.hit], source: [...q.source, ...r.source], hits: q.hits + r.hits, misses: q.misses + r.misses };
 }
