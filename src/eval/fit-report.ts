@@ -5,7 +5,7 @@
  * the pipeline's `scorer` and `first_stage` blocks. Pure formatting; no I/O.
  */
 import { stringify } from 'yaml';
-import type { CrossValidation, FusionParams } from './fit.js';
+import type { CrossValidation, FirstMap, FusionParams } from './fit.js';
 
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 const f3 = (x: number) => x.toFixed(3);
@@ -26,13 +26,21 @@ export function snippetObject(p: FusionParams): { scorer: Record<string, unknown
   const weights = Object.fromEntries(Object.entries(p.weights).sort(([a], [b]) => a.localeCompare(b)));
   return {
     scorer: { fusion: p.mode, ...(p.mode === 'raw' ? { raw_logistic: { a: r4(p.raw.a), b: r4(p.raw.b) } } : {}), weights },
-    first_stage: { fusion: p.blend > 0 ? { method: 'blend', weight: p.blend, map: { logistic: { a: r4(p.map.a), b: r4(p.map.b) } } } : { method: 'none' } },
+    first_stage: { fusion: p.blend > 0 ? { method: 'blend', weight: p.blend, map: mapObject(p.map) } : { method: 'none' } },
   };
+}
+
+const mapObject = (m: FirstMap): FirstMap => ('logistic' in m ? { logistic: { a: r4(m.logistic.a), b: r4(m.logistic.b) } } : { saturation: m.saturation });
+
+function describeMap(m: FirstMap): string {
+  if ('saturation' in m) return `s/(s + ${m.saturation})`;
+  const { a, b } = m.logistic;
+  return `logistic(${r4(a)}·s ${b < 0 ? '−' : '+'} ${Math.abs(r4(b))})`;
 }
 
 export function describeParams(p: FusionParams): string {
   const w = Object.entries(p.weights).map(([k, v]) => `${k} ${v}`).join(', ');
-  const blend = p.blend > 0 ? `blend ${p.blend} of logistic(${r4(p.map.a)}·s ${p.map.b < 0 ? '−' : '+'} ${Math.abs(r4(p.map.b))})` : 'no first-stage blend';
+  const blend = p.blend > 0 ? `blend ${p.blend} of ${describeMap(p.map)}` : 'no first-stage blend';
   return `${p.mode}${p.mode === 'raw' ? ` (logistic a ${r4(p.raw.a)}, b ${r4(p.raw.b)})` : ''}; weights ${w}; ${blend}`;
 }
 

@@ -82,7 +82,7 @@ describe('vlrerank eval --fit on COCO-mini (Elasticsearch 8.19)', () => {
 
   it("the snippet loads as a pipeline; each fold's parameters give through the proxy the held-out figures printed; _score is its definition in both fusion modes", async () => {
     expect(['calibrated', 'raw']).toContain(snippet.scorer.fusion);
-    const foldKeys = (params: any) => ({ scorer: { fusion: params.mode, weights: params.weights, ...(params.mode === 'raw' ? { raw_logistic: params.raw } : {}) }, first_stage: { fusion: params.blend > 0 ? { method: 'blend', weight: params.blend, map: { logistic: params.map } } : { method: 'none' } } });
+    const foldKeys = (params: any) => ({ scorer: { fusion: params.mode, weights: params.weights, ...(params.mode === 'raw' ? { raw_logistic: params.raw } : {}) }, first_stage: { fusion: params.blend > 0 ? { method: 'blend', weight: params.blend, map: params.map } : { method: 'none' } } });
     const foldPipelines = Object.fromEntries(out.heldOut.folds.map((f: any) => [`fit-fold-${f.fold}.yaml`, pipelineWith(`fit-fold-${f.fold}`, foldKeys(f.params))]));
     const other = snippet.scorer.fusion === 'raw' ? { ...snippet.scorer, fusion: 'calibrated', raw_logistic: undefined } : { ...snippet.scorer, fusion: 'raw', raw_logistic: { a: 10, b: -5 } };
     if (!other.raw_logistic) delete other.raw_logistic;
@@ -122,7 +122,9 @@ describe('vlrerank eval --fit on COCO-mini (Elasticsearch 8.19)', () => {
         const m = (k: 'raw' | 'calibrated') => sig.reduce((a, s) => a + s.weight * s[k], 0) / wsum;
         const rerank = scorer.fusion === 'raw' ? logistic(scorer.raw_logistic.a * m('raw') + scorer.raw_logistic.b) : m('calibrated');
         expect(h._vlrerank.rerank_score, pipeline).toBeCloseTo(rerank, 5);
-        const final = fs.method === 'blend' ? (1 - fs.weight) * rerank + fs.weight * logistic(fs.map.logistic.a * h._vlrerank.first_stage_score + fs.map.logistic.b) : rerank;
+        const s = h._vlrerank.first_stage_score;
+        const mapped = fs.method !== 'blend' ? 0 : 'logistic' in fs.map ? logistic(fs.map.logistic.a * s + fs.map.logistic.b) : s <= 0 ? 0 : s / (s + fs.map.saturation);
+        const final = fs.method === 'blend' ? (1 - fs.weight) * rerank + fs.weight * mapped : rerank;
         expect(h._score, pipeline).toBeCloseTo(final, 5);
         expect(h._score).toBeGreaterThanOrEqual(0);
         expect(h._score).toBeLessThanOrEqual(1);
