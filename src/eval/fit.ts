@@ -276,6 +276,17 @@ export function fitFusion(train: FitQuery[], o: FitOptions = {}): { params: Fusi
   return best!;
 }
 
+/**
+ * The query as a search with the first `window` hits of the same first stage would have collected
+ * it: the candidates ranked ≤ window, and the current pipeline's order restricted to them (exact
+ * when its fusion is pair-only, `none` or `blend`: a hit's score does not depend on the others).
+ */
+export function cutWindow(q: FitQuery, window: number): FitQuery {
+  const candidates = q.candidates.filter((c) => c.firstRank <= window);
+  const kept = new Set(candidates.map((c) => c.id));
+  return { ...q, candidates, current: q.current.filter((id) => kept.has(id)) };
+}
+
 export interface FoldResult {
   fold: number;
   /** Ids of the held-out queries (never seen by this fold's fit). */

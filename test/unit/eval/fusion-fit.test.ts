@@ -5,7 +5,7 @@
  * must fit each fold without that fold's queries.
  */
 import { describe, expect, it } from 'vitest';
-import { crossValidate, fitFusion, fitLogistic, mapFirst, meanNdcg, rankQuery, scoreCandidate, shuffled, type FitQuery } from '../../../src/eval/fit.js';
+import { crossValidate, cutWindow, fitFusion, fitLogistic, mapFirst, meanNdcg, rankQuery, scoreCandidate, shuffled, type FitQuery } from '../../../src/eval/fit.js';
 import { mapFirstStage } from '../../../src/search/shape.js';
 
 /** A seeded uniform generator, so the data are the same every run. */
@@ -80,6 +80,16 @@ describe('fusion fitter', () => {
     expect('saturation' in params.map).toBe(true);
     const logistic = fitFusion(qs, { modes: ['calibrated'], maps: 'logistic' });
     expect(trainNdcg).toBeGreaterThan(logistic.trainNdcg);
+  });
+
+  it('cuts a collected window to a smaller one: the first W of the first stage, the current order restricted to them', () => {
+    const [q] = synth(1, 23, (r) => ({ raw: { a: r() }, truth: r(), first: r() }));
+    const cut = cutWindow(q!, 10);
+    expect(cut.candidates.map((c) => c.firstRank).sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    const ids = new Set(cut.candidates.map((c) => c.id));
+    expect(cut.current).toEqual(q!.current.filter((id) => ids.has(id)));
+    expect(cut.current).toHaveLength(10);
+    expect(cutWindow(q!, 30).candidates).toHaveLength(30);
   });
 
   it('maps the engine score exactly as the proxy does (both map kinds, no score, negative scores)', () => {
