@@ -267,7 +267,8 @@ async function main(): Promise<void> {
   }).catch((e: Error) => fail(`creating the demo indices through the proxy failed: ${e.message}`));
   for (const b of bars.values()) b.stop();
   for (const r of reports) {
-    if (r.action !== 'reused') step(`index ${r.name}: ${r.docs} documents in ${(r.ms / 1000).toFixed(1)} s (${(r.docs / Math.max(r.ms / 1000, 0.001)).toFixed(1)} docs/s)${r.records !== undefined ? `, ${r.records} with current feature records` : ''}`);
+    // the rate is of the documents this run sent: a resumed build's kept documents took no time here
+    if (r.action !== 'reused') step(`index ${r.name}: ${r.docs} documents${r.action === 'resumed' ? ` (${r.indexed} indexed now)` : ''} in ${(r.ms / 1000).toFixed(1)} s (${(r.indexed / Math.max(r.ms / 1000, 0.001)).toFixed(1)} docs/s)${r.records !== undefined ? `, ${r.records} with current feature records` : ''}`);
     if (r.withoutVectors) {
       step(`  note: ${r.withoutVectors} ${r.name} document(s) have no vectors (kNN / search by image cannot find them)${r.vectorErrors.length ? ':' : ''}`);
       for (const e of r.vectorErrors.slice(0, 3)) process.stdout.write(`      ${e}\n`);

@@ -8,14 +8,15 @@
  *                 abstracts (or reads them from `--store-dir`, a disk feature store, when given —
  *                 query vectors too, once a run has put them there: its rerank stage then runs no
  *                 model at all, where the records arm encodes every query);
- *   - direct:     the same first-stage request (BM25, window 100, the record field asked for) sent
- *                 to the engine itself.
+ *   - direct:     the same first-stage request (BM25, the pipeline's default window, the record
+ *                 field asked for) sent to the engine itself.
+ * `--no-on-the-fly` leaves the second arm out (at a window of 300 it embeds 90,000 abstracts).
  * Prints degraded searches, nDCG@10 of each (BEIR qrels), the text-model runs of the records arm
  * (one per query when no abstract is embedded), and latency ratios p50 records / p50 direct.
  * Goals (issue 12): 0 degraded; |nDCG@10 records − on the fly| ≤ 0.002; p50 ratio ≤ 3.
  * Prints figures; asserts nothing; never creates, changes or deletes an index.
  *
- * Usage: npm run bench:knowledge [-- --index scifact --queries 300 --upstream http://127.0.0.1:19200 --store-dir DIR]
+ * Usage: npm run bench:knowledge [-- --index scifact --queries 300 --upstream http://127.0.0.1:19200 --store-dir DIR --no-on-the-fly]
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,12 +37,13 @@ const { values: args } = parseArgs({
     queries: { type: 'string', default: '300' },
     upstream: { type: 'string', default: process.env.VLRERANK_UPSTREAM ?? 'http://127.0.0.1:19200' },
     'store-dir': { type: 'string' },
+    'no-on-the-fly': { type: 'boolean', default: false },
     'data-dir': { type: 'string', default: resolve(REPO, '../shared/data') },
     'models-dir': { type: 'string', default: process.env.VLRERANK_MODELS_DIR ?? resolve(REPO, '../shared/models') },
   },
 });
 const INDEX = args.index!;
-const WINDOW = 100;
+const OTF = !args['no-on-the-fly'];
 
 function scifact(dataDir: string, n: number): Array<{ id: string; text: string; rel: Map<string, number> }> {
   const dir = join(dataDir, 'scifact-beir');
@@ -98,24 +100,28 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.le
 async function main(): Promise<void> {
   const queries = scifact(args['data-dir']!, Number(args.queries));
   const kb = loadPipelines(join(REPO, 'pipelines'), REPO).find((p) => p.name === 'knowledge-base')!;
+  // the shipped window, and the fields the proxy's own BM25 first stage matches (src/search/plan.ts)
+  const WINDOW = kb.window.default;
+  const matchFields = kb.first_stage.match_fields ?? kb.fields.text;
   const otfDir = onTheFlyPipelines();
   const records = await server(join(REPO, 'pipelines'));
-  const onTheFly = await server(otfDir, args['store-dir']);
+  const onTheFly = OTF ? await server(otfDir, args['store-dir']) : undefined;
   try {
     const count = ((await (await fetch(`${args.upstream}/${INDEX}/_count`)).json()) as { count?: number }).count;
     const kept = await currentRecords(INDEX, { proxyUrl: records.url, recordKeys: await records.services.reranker.recordKeys() }, kb);
     process.stdout.write(
       `index ${INDEX} on ${args.upstream}: ${count ?? 'no'} documents, ${kept?.current.size ?? 0} with a current feature record` +
         `${count !== 5183 ? ' — NOT the whole SciFact corpus (5,183): figures are for this index as it is' : ''}\n` +
-        `on the fly: ${args['store-dir'] ? `text vectors (abstracts and queries) from the disk feature store ${args['store-dir']} when there (computed otherwise)` : 'every abstract embedded by the model'}\n`,
+        `first stage: window ${WINDOW}, fusion ${JSON.stringify(kb.first_stage.fusion)}\n` +
+        `on the fly: ${!OTF ? 'left out (--no-on-the-fly)' : args['store-dir'] ? `text vectors (abstracts and queries) from the disk feature store ${args['store-dir']} when there (computed otherwise)` : 'every abstract embedded by the model'}\n`,
     );
-    const search = (q: string) => ({ size: 10, _source: false, query: { multi_match: { query: q, fields: kb.fields.text } } });
-    const direct = (q: string) => ({ size: WINDOW, query: { multi_match: { query: q, fields: kb.fields.text } }, _source: kb.fields.text, stored_fields: [kb.features.field] });
+    const search = (q: string) => ({ size: 10, _source: false, query: { multi_match: { query: q, fields: matchFields } } });
+    const direct = (q: string) => ({ size: WINDOW, query: { multi_match: { query: q, fields: matchFields } }, _source: kb.fields.text, stored_fields: [kb.features.field] });
     // warm-up: models loaded, connections open (not counted; texts that are not test queries)
     for (const q of ['vitamin D and bone fractures', 'stem cells repair damaged heart tissue']) {
       await post(`${args.upstream}/${INDEX}/_search`, direct(q));
       await post(`${records.url}/${INDEX}/_search`, search(q));
-      await post(`${onTheFly.url}/${INDEX}/_search`, search(q));
+      if (onTheFly) await post(`${onTheFly.url}/${INDEX}/_search`, search(q));
     }
     const runs0 = await textRuns(records.url);
     const ms = { direct: [] as number[], records: [] as number[], onTheFly: [] as number[] };
@@ -128,7 +134,7 @@ async function main(): Promise<void> {
     for (const [i, q] of queries.entries()) {
       const d = await post(`${args.upstream}/${INDEX}/_search`, direct(q.text));
       const r = await post(`${records.url}/${INDEX}/_search`, search(q.text));
-      const o = await post(`${onTheFly.url}/${INDEX}/_search`, search(q.text));
+      const o = onTheFly ? await post(`${onTheFly.url}/${INDEX}/_search`, search(q.text)) : r;
       ms.direct.push(d.ms);
       ms.records.push(r.ms);
       ms.onTheFly.push(o.ms);
@@ -149,20 +155,21 @@ async function main(): Promise<void> {
     const f = (x: number) => x.toFixed(4);
     const p50 = { direct: pct(ms.direct, 50), records: pct(ms.records, 50), onTheFly: pct(ms.onTheFly, 50) };
     const dN = Math.abs(mean(ndcg.records) - mean(ndcg.onTheFly));
+    const o = (x: string) => (OTF ? x : 'left out');
     process.stdout.write(
       `\nSciFact, ${queries.length} test queries, knowledge-base pipeline (window ${WINDOW}), ${INDEX}:\n` +
-        `  degraded          records ${degraded.records} | on the fly ${degraded.onTheFly}                     (goal: 0)\n` +
-        `  nDCG@10           first stage ${f(mean(ndcg.firstStage))} | records ${f(mean(ndcg.records))} | on the fly ${f(mean(ndcg.onTheFly))}\n` +
-        `  |Δ nDCG@10|       ${f(dN)} (records vs on the fly; top 10 differ in ${differentTop10} queries)   (goal: ≤ 0.002)\n` +
+        `  degraded          records ${degraded.records} | on the fly ${o(String(degraded.onTheFly))}                     (goal: 0)\n` +
+        `  nDCG@10           first stage ${f(mean(ndcg.firstStage))} | records ${f(mean(ndcg.records))} | on the fly ${o(f(mean(ndcg.onTheFly)))}\n` +
+        (OTF ? `  |Δ nDCG@10|       ${f(dN)} (records vs on the fly; top 10 differ in ${differentTop10} queries)   (goal: ≤ 0.002)\n` : '') +
         `  text-model runs   records arm: ${runs} for ${queries.length} queries (one per query = no abstract embedded)\n` +
-        `  latency p50 (ms)  direct ${p50.direct.toFixed(1)} | records ${p50.records.toFixed(1)} | on the fly ${p50.onTheFly.toFixed(1)}\n` +
-        `  latency p90 (ms)  direct ${pct(ms.direct, 90).toFixed(1)} | records ${pct(ms.records, 90).toFixed(1)} | on the fly ${pct(ms.onTheFly, 90).toFixed(1)}\n` +
-        `  proxy stages p50  first stage: records ${pct(stages.records.first, 50).toFixed(1)} | on the fly ${pct(stages.onTheFly.first, 50).toFixed(1)};  rerank: records ${pct(stages.records.rerank, 50).toFixed(1)} | on the fly ${pct(stages.onTheFly.rerank, 50).toFixed(1)}\n` +
-        `  ratio p50 records / direct = ${(p50.records / p50.direct).toFixed(2)}×   (goal: ≤ 3×);  on the fly / direct = ${(p50.onTheFly / p50.direct).toFixed(2)}×\n`,
+        `  latency p50 (ms)  direct ${p50.direct.toFixed(1)} | records ${p50.records.toFixed(1)} | on the fly ${o(p50.onTheFly.toFixed(1))}\n` +
+        `  latency p90 (ms)  direct ${pct(ms.direct, 90).toFixed(1)} | records ${pct(ms.records, 90).toFixed(1)} | on the fly ${o(pct(ms.onTheFly, 90).toFixed(1))}\n` +
+        `  proxy stages p50  first stage: records ${pct(stages.records.first, 50).toFixed(1)} | on the fly ${o(pct(stages.onTheFly.first, 50).toFixed(1))};  rerank: records ${pct(stages.records.rerank, 50).toFixed(1)} | on the fly ${o(pct(stages.onTheFly.rerank, 50).toFixed(1))}\n` +
+        `  ratio p50 records / direct = ${(p50.records / p50.direct).toFixed(2)}×   (goal: ≤ 3×);  on the fly / direct = ${o(`${(p50.onTheFly / p50.direct).toFixed(2)}×`)}\n`,
     );
   } finally {
     await records.close();
-    await onTheFly.close();
+    await onTheFly?.close();
     rmSync(otfDir, { recursive: true, force: true });
   }
 }

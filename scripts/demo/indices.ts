@@ -166,6 +166,8 @@ export interface IndexReport {
   /** `resumed`: an interrupted build continued (the documents already there kept). */
   action: 'reused' | 'created' | 'resumed';
   docs: number;
+  /** documents sent by this run (fewer than `docs` when an interrupted build was resumed; 0 when reused) */
+  indexed: number;
   /** documents whose vectors the proxy could not add (reported in the bulk items), or missing vectors on reuse */
   withoutVectors: number;
   /** why, per document (`_id: reason`), as the proxy reported it in the bulk items */
@@ -274,7 +276,7 @@ export async function ensureDemoIndex(name: DemoIndexName, o: EnsureOptions & { 
       const records = (await currentRecords(index, o, pipeline))?.current.size;
       if (records === undefined || records === total) {
         o.onStart?.(name, total, 'reused');
-        return { name, action: 'reused', docs: total, withoutVectors: total - withVec, vectorErrors: [], errors: [], ...(records !== undefined ? { records } : {}), ms: Date.now() - t0 };
+        return { name, action: 'reused', docs: total, indexed: 0, withoutVectors: total - withVec, vectorErrors: [], errors: [], ...(records !== undefined ? { records } : {}), ms: Date.now() - t0 };
       }
     }
   }
@@ -353,7 +355,7 @@ export async function ensureDemoIndex(name: DemoIndexName, o: EnsureOptions & { 
     withoutVectors = Math.max(withoutVectors, total - withVec);
   }
   const records = (await currentRecords(index, o, pipeline))?.current.size;
-  return { name, action, docs: skip.size + done - errors.length, withoutVectors, vectorErrors, errors, ...(records !== undefined ? { records } : {}), ms: Date.now() - t0 };
+  return { name, action, docs: skip.size + done - errors.length, indexed: done, withoutVectors, vectorErrors, errors, ...(records !== undefined ? { records } : {}), ms: Date.now() - t0 };
 }
 
 /** Create (or reuse) every demo index through the proxy; returns one report per index. */

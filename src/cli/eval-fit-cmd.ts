@@ -3,17 +3,22 @@
  * then the judged queries collected once through the proxy (src/eval/fit-collect.ts), the fusion
  * fitted with k-fold cross-validation (src/eval/fit.ts), the held-out figures printed and the
  * pipeline snippet printed or written (src/eval/fit-report.ts), and `--json` with every fold.
+ * Several windows (`--window 100,200,300`) are fitted from ONE collection at the largest: a smaller
+ * window's candidates are the first W of the same first stage, and every score the fit uses is a
+ * function of the (query, document) pair alone, so cutting the collected window is what searching
+ * with the smaller window would return. The window with the best held-out mean goes in the snippet.
  */
 import { writeFileSync } from 'node:fs';
 import { vlrError } from '../errors.js';
 import { collectForFit } from '../eval/fit-collect.js';
-import { crossValidate } from '../eval/fit.js';
+import { crossValidate, cutWindow, type CrossValidation } from '../eval/fit.js';
 import { formatFit, snippetObject, snippetYaml, type FitContext } from '../eval/fit-report.js';
 import type { EvalQuery, Qrels } from '../eval/judgements.js';
 import { hasRelevant, type Gain } from '../eval/metrics.js';
 
 export interface FitSettings {
-  window: number;
+  /** Ascending; the largest is collected. */
+  windows: number[];
   pipeline?: string;
   folds: number;
   seed: number;
@@ -34,14 +39,13 @@ export function fitSettings(
   pipelines: Array<string | undefined>,
 ): FitSettings {
   if (!inp.qrels) throw vlrError('VLR_BAD_REQUEST', '--fit needs judgements: give --qrels (or "relevant" in the queries file, or a --beir folder)');
-  if (windows.length !== 1) throw vlrError('VLR_BAD_REQUEST', `--fit takes one --window (the window the fitted pipeline will rerank), got ${windows.join(',')}`);
   if (pipelines.length !== 1) throw vlrError('VLR_BAD_REQUEST', '--fit fits one pipeline: give at most one --pipeline');
   if (flags.report) throw vlrError('VLR_BAD_REQUEST', '--report belongs to the evaluation, not to --fit (its figures go to the output and --json)');
   const folds = int(flags.folds ?? '5', '--folds', 2);
   const seed = int(flags.seed ?? '42', '--seed', 0);
   const judged = inp.queries.filter((q) => hasRelevant(inp.qrels!.get(q.id))).length;
   if (judged < folds) throw vlrError('VLR_BAD_REQUEST', `--fit with ${folds} folds needs at least ${folds} queries with a relevant judgement, found ${judged}`);
-  return { window: windows[0]!, pipeline: pipelines[0], folds, seed, json: flags.json, snippet: flags.snippet };
+  return { windows: [...new Set(windows)].sort((a, b) => a - b), pipeline: pipelines[0], folds, seed, json: flags.json, snippet: flags.snippet };
 }
 
 export async function fitMode(o: FitSettings & {
@@ -53,19 +57,29 @@ export async function fitMode(o: FitSettings & {
   progress: (total: number) => { tick: (done: number) => void; stop: () => void };
 }): Promise<void> {
   const bar = o.progress(o.queries.length);
-  const collected = await collectForFit({ url: o.url, index: o.index, queries: o.queries, qrels: o.qrels, pipeline: o.pipeline, window: o.window, onQuery: bar.tick });
+  const largest = o.windows[o.windows.length - 1]!;
+  const collected = await collectForFit({ url: o.url, index: o.index, queries: o.queries, qrels: o.qrels, pipeline: o.pipeline, window: largest, onQuery: bar.tick });
   bar.stop();
   if (collected.queries.length < o.folds) throw vlrError('VLR_BAD_REQUEST', `only ${collected.queries.length} searches came back reranked (${collected.degraded} degraded): too few for ${o.folds} folds`);
-  const cv = crossValidate(collected.queries, o.folds, o.seed, { gain: o.gain });
-  const ctx: FitContext = { index: o.index, pipeline: collected.pipeline, window: o.window, folds: o.folds, seed: o.seed, queries: collected.queries.length, notInWindow: collected.notInWindow, degraded: collected.degraded };
-  process.stdout.write(`${formatFit(cv, ctx)}\n`);
+  const fits = o.windows.map((window) => {
+    const queries = collected.queries.map((q) => cutWindow(q, window));
+    const notInWindow = queries.filter((q) => !q.candidates.some((c) => (q.rel.get(c.id) ?? 0) > 0)).length;
+    const cv = crossValidate(queries, o.folds, o.seed, { gain: o.gain });
+    const ctx: FitContext = { index: o.index, pipeline: collected.pipeline, window, folds: o.folds, seed: o.seed, queries: queries.length, notInWindow, degraded: collected.degraded, ...(o.windows.length > 1 ? { setsWindow: true } : {}) };
+    process.stdout.write(`${formatFit(cv, ctx)}\n\n`);
+    return { cv, ctx };
+  });
+  // ties keep the smaller window (cheaper per search)
+  const { cv, ctx } = fits.reduce((a, b) => (b.cv.mean.fitted > a.cv.mean.fitted + 1e-9 ? b : a));
+  if (fits.length > 1) process.stdout.write(`held-out nDCG@10 by window: ${fits.map((f) => `${f.ctx.window} ${f.cv.mean.fitted.toFixed(3)}`).join(', ')} → window ${ctx.window}\n`);
   const yaml = snippetYaml(cv, ctx);
   if (o.snippet) {
     writeFileSync(o.snippet, yaml);
     process.stdout.write(`pipeline snippet written to ${o.snippet}\n`);
   } else process.stdout.write(`\n${yaml}`);
   if (o.json) {
-    const out = { mode: 'fit', ...ctx, heldOut: { mean: cv.mean, folds: cv.folds }, final: cv.final, snippet: snippetObject(cv.final) };
+    const one = (f: { cv: CrossValidation; ctx: FitContext }) => ({ ...f.ctx, heldOut: { mean: f.cv.mean, folds: f.cv.folds }, final: f.cv.final, snippet: snippetObject(f.cv.final, f.ctx) });
+    const out = { mode: 'fit', ...one({ cv, ctx }), ...(fits.length > 1 ? { windows: fits.map(one) } : {}) };
     writeFileSync(o.json, `${JSON.stringify(out, null, 2)}\n`);
     process.stdout.write(`figures written to ${o.json}\n`);
   }

@@ -5,7 +5,7 @@
  * the pipeline's `scorer` and `first_stage` blocks. Pure formatting; no I/O.
  */
 import { stringify } from 'yaml';
-import type { CrossValidation, FusionParams } from './fit.js';
+import type { CrossValidation, FirstMap, FusionParams } from './fit.js';
 
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 const f3 = (x: number) => x.toFixed(3);
@@ -19,20 +19,31 @@ export interface FitContext {
   queries: number;
   notInWindow: number;
   degraded: number;
+  /** Several windows were fitted: the snippet sets `window.default` to this one. */
+  setsWindow?: boolean;
 }
 
 /** The pipeline keys the fit sets, as plain data (also the JSON output's `snippet`). */
-export function snippetObject(p: FusionParams): { scorer: Record<string, unknown>; first_stage: Record<string, unknown> } {
+export function snippetObject(p: FusionParams, c?: Pick<FitContext, 'window' | 'setsWindow'>): { scorer: Record<string, unknown>; first_stage: Record<string, unknown>; window?: { default: number } } {
   const weights = Object.fromEntries(Object.entries(p.weights).sort(([a], [b]) => a.localeCompare(b)));
   return {
     scorer: { fusion: p.mode, ...(p.mode === 'raw' ? { raw_logistic: { a: r4(p.raw.a), b: r4(p.raw.b) } } : {}), weights },
-    first_stage: { fusion: p.blend > 0 ? { method: 'blend', weight: p.blend, map: { logistic: { a: r4(p.map.a), b: r4(p.map.b) } } } : { method: 'none' } },
+    first_stage: { fusion: p.blend > 0 ? { method: 'blend', weight: p.blend, map: mapObject(p.map) } : { method: 'none' } },
+    ...(c?.setsWindow ? { window: { default: c.window } } : {}),
   };
+}
+
+const mapObject = (m: FirstMap): FirstMap => ('logistic' in m ? { logistic: { a: r4(m.logistic.a), b: r4(m.logistic.b) } } : { saturation: m.saturation });
+
+function describeMap(m: FirstMap): string {
+  if ('saturation' in m) return `s/(s + ${m.saturation})`;
+  const { a, b } = m.logistic;
+  return `logistic(${r4(a)}·s ${b < 0 ? '−' : '+'} ${Math.abs(r4(b))})`;
 }
 
 export function describeParams(p: FusionParams): string {
   const w = Object.entries(p.weights).map(([k, v]) => `${k} ${v}`).join(', ');
-  const blend = p.blend > 0 ? `blend ${p.blend} of logistic(${r4(p.map.a)}·s ${p.map.b < 0 ? '−' : '+'} ${Math.abs(r4(p.map.b))})` : 'no first-stage blend';
+  const blend = p.blend > 0 ? `blend ${p.blend} of ${describeMap(p.map)}` : 'no first-stage blend';
   return `${p.mode}${p.mode === 'raw' ? ` (logistic a ${r4(p.raw.a)}, b ${r4(p.raw.b)})` : ''}; weights ${w}; ${blend}`;
 }
 
@@ -41,9 +52,9 @@ export function snippetYaml(cv: CrossValidation, c: FitContext): string {
     `# vlrerank eval --fit on index ${c.index}${c.pipeline ? ` (pipeline ${c.pipeline})` : ''}: ${c.queries} judged queries, window ${c.window},`,
     `# ${c.folds}-fold cross-validation (seed ${c.seed}). Held-out nDCG@10: fitted ${f3(cv.mean.fitted)}, current pipeline ${f3(cv.mean.current)}, first stage ${f3(cv.mean.first)}.`,
     '# Fitted on every query; set these keys in the pipeline (they replace its scorer.fusion, scorer.weights',
-    '# and first_stage.fusion; signals not listed keep their default weights).',
+    `# and first_stage.fusion${c.setsWindow ? ', and window.default (the window with the best held-out figure; keep window.max ≥ it)' : ''}; signals not listed keep their default weights).`,
   ];
-  return `${head.join('\n')}\n${stringify(snippetObject(cv.final))}`;
+  return `${head.join('\n')}\n${stringify(snippetObject(cv.final, c))}`;
 }
 
 export function formatFit(cv: CrossValidation, c: FitContext): string {

@@ -1,7 +1,9 @@
 /**
  * `vlrerank eval --fit` (issue 14 §2): fit the fusion of a pipeline on judged queries — per-signal
  * weights, calibrated vs raw-cosine fusion (with the raw mode's logistic), and the blend with the
- * first-stage score (its weight and its logistic map) — by coordinate search over fixed grids, and
+ * first-stage score (its weight and its map: a logistic fitted to relevance, or a saturation
+ * s/(s+k) with k from a grid — the pair-only shape closest to the ln(1 + bm25) term that lifts
+ * SciFact, issue 14) — by coordinate search over fixed grids, and
  * measure it by k-fold cross-validation: each fold's parameters are fitted on the other folds only,
  * and only held-out figures are reported, next to the current pipeline's order and the first
  * stage's on the same held-out queries.
@@ -10,9 +12,11 @@
  * (src/rerank/fusion.ts `fuse`, src/search/shape.ts `blendScore`/`mapFirstStage`), from values
  * collected once through the proxy (fit-collect.ts). Pure: no I/O, deterministic for a seed.
  */
-import { fitLogistic, type LogisticFitOptions } from '../rerank/calibration.js';
 import { fuse, logistic, weightedMean, type FusedSignal } from '../rerank/fusion.js';
 import { ndcgAt, type Gain, type Judged } from './metrics.js';
+import { fitScoreLogistic, scoreLogisticOptions, shuffled } from './fit-math.js';
+
+export { scoreLogisticOptions, shuffled };
 
 /** One hit of one query's window, as the proxy explained it. */
 export interface FitCandidate {
@@ -39,12 +43,24 @@ export interface FusionParams {
   raw: { a: number; b: number };
   /** Weight of the mapped first-stage score in the final score (0: the rerank score alone). */
   blend: number;
-  /** Logistic map of the engine's score into [0, 1]. */
-  map: { a: number; b: number };
+  /** Pair-only map of the engine's score into [0, 1]: the pipeline's `first_stage.fusion.map`. */
+  map: FirstMap;
+}
+
+/** The shape of a pipeline's `first_stage.fusion.map` (src/pipelines/schema.ts `firstStageMapSchema`). */
+export type FirstMap = { logistic: { a: number; b: number } } | { saturation: number };
+
+/** The engine score mapped as the proxy maps it (src/search/shape.ts `mapFirstStage`); no score = 0. */
+export function mapFirst(s: number | null, map: FirstMap): number {
+  if (s === null || !Number.isFinite(s)) return 0;
+  if ('logistic' in map) return logistic(map.logistic.a * s + map.logistic.b);
+  return s <= 0 ? 0 : s / (s + map.saturation);
 }
 
 export const WEIGHT_GRID = [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.75, 0.9, 1, 1.25, 1.5, 2, 2.5, 3, 4, 5];
-export const BLEND_GRID = [0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8];
+export const BLEND_GRID = [0, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8];
+/** Saturation constants k tried for `map: {saturation: k}` (BM25 and kNN scores are ≥ 0; BM25's run to tens). */
+export const SATURATION_GRID = [0.5, 1, 2, 5, 10, 20, 30, 50, 75, 100, 150];
 
 const signalsOf = (c: FitCandidate, w: Record<string, number>): FusedSignal[] => c.signals.map((s) => ({ name: s.name, raw: s.raw, calibrated: s.calibrated, weight: w[s.name] ?? 0 }));
 
@@ -55,7 +71,7 @@ const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
 export function scoreCandidate(c: FitCandidate, p: FusionParams): number {
   const rerank = r6(fuse(signalsOf(c, p.weights), p.mode === 'raw' ? { kind: 'raw', ...p.raw } : { kind: 'calibrated' }));
   if (p.blend === 0) return rerank;
-  const mapped = c.first === null || !Number.isFinite(c.first) ? 0 : logistic(p.map.a * c.first + p.map.b);
+  const mapped = mapFirst(c.first, p.map);
   return Math.min(1, Math.max(0, (1 - p.blend) * rerank + p.blend * mapped));
 }
 
@@ -110,12 +126,11 @@ function compile(qs: FitQuery[], gain: Gain): Compiled {
   };
 }
 
-function compiledNdcg(c: Compiled, p: FusionParams): number {
+/** Each query's rerank scores under `p`'s mode and weights (the blend left out). */
+function rerankScores(c: Compiled, p: FusionParams): Float64Array[] {
   const S = c.names.length;
   const w = c.names.map((n) => p.weights[n] ?? 0);
-  let total = 0;
-  for (const q of c.queries) {
-    if (q.idcg === 0) continue;
+  return c.queries.map((q) => {
     const scores = new Float64Array(q.n);
     const vals = p.mode === 'raw' ? q.raw : q.cal;
     for (let i = 0; i < q.n; i++) {
@@ -127,20 +142,53 @@ function compiledNdcg(c: Compiled, p: FusionParams): number {
           den += w[k]!;
         }
       }
-      let r = den === 0 ? 0 : p.mode === 'raw' ? logistic(p.raw.a * (num / den) + p.raw.b) : num / den;
-      r = r6(Math.min(1, Math.max(0, r)));
-      if (p.blend !== 0) {
-        const f = q.first[i]!;
-        r = Math.min(1, Math.max(0, (1 - p.blend) * r + p.blend * (Number.isFinite(f) ? logistic(p.map.a * f + p.map.b) : 0)));
-      }
-      scores[i] = r;
+      const r = den === 0 ? 0 : p.mode === 'raw' ? logistic(p.raw.a * (num / den) + p.raw.b) : num / den;
+      scores[i] = r6(Math.min(1, Math.max(0, r)));
     }
-    const idx = Array.from({ length: q.n }, (_, i) => i).sort((x, y) => scores[y]! - scores[x]! || q.rank[x]! - q.rank[y]!);
+    return scores;
+  });
+}
+
+/** Each query's mapped first-stage scores under `map`. */
+const mappedFirst = (c: Compiled, map: FirstMap): Float64Array[] =>
+  c.queries.map((q) => Float64Array.from(q.first, (f) => mapFirst(Number.isFinite(f) ? f : null, map)));
+
+/** Mean nDCG@10 of `(1 − blend)·rerank + blend·mapped` (clamped), ties by first-stage rank; top 10 by selection. */
+function ndcgOf(c: Compiled, rerank: Float64Array[], mapped: Float64Array[] | undefined, blend: number): number {
+  let total = 0;
+  const top = new Int32Array(10);
+  const topS = new Float64Array(10);
+  c.queries.forEach((q, qi) => {
+    if (q.idcg === 0) return;
+    const r = rerank[qi]!;
+    const m = mapped?.[qi];
+    let k = 0;
+    for (let i = 0; i < q.n; i++) {
+      const s = blend === 0 || !m ? r[i]! : Math.min(1, Math.max(0, (1 - blend) * r[i]! + blend * m[i]!));
+      // insert i into the sorted top list (score desc, first-stage rank asc) if it belongs there
+      let j = k < 10 ? k : 10;
+      while (j > 0 && (s > topS[j - 1]! || (s === topS[j - 1]! && q.rank[i]! < q.rank[top[j - 1]!]!))) {
+        if (j < 10) {
+          topS[j] = topS[j - 1]!;
+          top[j] = top[j - 1]!;
+        }
+        j--;
+      }
+      if (j < 10) {
+        topS[j] = s;
+        top[j] = i;
+        if (k < 10) k++;
+      }
+    }
     let dcg = 0;
-    for (let i = 0; i < Math.min(10, q.n); i++) dcg += q.gain[idx[i]!]! / Math.log2(i + 2);
+    for (let i = 0; i < k; i++) dcg += q.gain[top[i]!]! / Math.log2(i + 2);
     total += dcg / q.idcg;
-  }
+  });
   return c.queries.length ? total / c.queries.length : 0;
+}
+
+function compiledNdcg(c: Compiled, p: FusionParams): number {
+  return ndcgOf(c, rerankScores(c, p), p.blend !== 0 ? mappedFirst(c, p.map) : undefined, p.blend);
 }
 
 export function meanNdcg(qs: FitQuery[], p: FusionParams, gain: Gain = 'exponential'): number {
@@ -151,21 +199,14 @@ export const firstStageNdcg = (qs: FitQuery[], gain: Gain = 'exponential') =>
   mean(qs.map((q) => ndcgAt([...q.candidates].sort((a, b) => a.firstRank - b.firstRank).map((c) => c.id), q.rel, 10, gain)));
 export const currentNdcg = (qs: FitQuery[], gain: Gain = 'exponential') => mean(qs.map((q) => ndcgAt(q.current, q.rel, 10, gain)));
 
-/**
- * Eval's logistic (the first-stage map and the raw-fusion logistic): relevance (grade > 0) on one
- * value, every judged candidate counted once (no class balance: p is the rate of relevance), values
- * standardised so that the ridge 1e-3·n on the slope does not depend on the score's scale (a BM25
- * score or a cosine). The fitter is the calibration's (src/rerank/calibration.ts).
- */
-export const scoreLogisticOptions = (n: number): LogisticFitOptions => ({ balance: false, standardise: true, l2: 1e-3 * n, interceptCurvature: 0 });
-const fitScoreLogistic = (xs: number[], ys: boolean[]) => fitLogistic(xs, ys.map(Number), scoreLogisticOptions(xs.length));
-
 export interface FitOptions {
   gain?: Gain;
   /** Rounds of coordinate search over the weights. */
   rounds?: number;
   /** Fit only these modes (default both). */
   modes?: Array<FusionParams['mode']>;
+  /** First-stage maps tried: the fitted logistic alone, or it and the saturation grid (default). */
+  maps?: 'logistic' | 'all';
 }
 
 /** Every signal name seen in the candidates, sorted. */
@@ -202,10 +243,12 @@ export function fitFusion(train: FitQuery[], o: FitOptions = {}): { params: Fusi
   const compiled = compile(train, gain);
   const cands = train.flatMap((q) => q.candidates.map((c) => ({ c, y: (q.rel.get(c.id) ?? 0) > 0 })));
   const firstSeen = cands.filter((x) => x.c.first !== null && Number.isFinite(x.c.first));
-  const map = fitScoreLogistic(firstSeen.map((x) => x.c.first!), firstSeen.map((x) => x.y));
+  const fitted: FirstMap = { logistic: fitScoreLogistic(firstSeen.map((x) => x.c.first!), firstSeen.map((x) => x.y)) };
+  // saturation needs scores ≥ 0 (BM25, kNN similarity): offered only when every seen score is
+  const maps: FirstMap[] = [fitted, ...(o.maps !== 'logistic' && firstSeen.every((x) => x.c.first! >= 0) ? SATURATION_GRID.map((k) => ({ saturation: k })) : [])];
   let best: { params: FusionParams; trainNdcg: number } | undefined;
   for (const mode of o.modes ?? ['calibrated', 'raw']) {
-    let p: FusionParams = { mode, weights: Object.fromEntries(names.map((n) => [n, 1])), raw: { a: 1, b: 0 }, blend: 0, map };
+    let p: FusionParams = { mode, weights: Object.fromEntries(names.map((n) => [n, 1])), raw: { a: 1, b: 0 }, blend: 0, map: fitted };
     p = coordinateWeights(compiled, p, names, o.rounds ?? 3).p;
     if (mode === 'raw') {
       const xs = cands.map((x) => weightedMean(signalsOf(x.c, p.weights), (s) => s.raw));
@@ -213,11 +256,17 @@ export function fitFusion(train: FitQuery[], o: FitOptions = {}): { params: Fusi
       p = { ...p, raw: fitScoreLogistic(keep.map((v) => v.x), keep.map((v) => v.y)) };
     }
     let score = compiledNdcg(compiled, p);
-    for (const blend of BLEND_GRID) {
-      const s = compiledNdcg(compiled, { ...p, blend });
-      if (s > score + 1e-9) {
-        score = s;
-        p = { ...p, blend };
+    const noBlend = p;
+    const rerank = rerankScores(compiled, p);
+    for (const m of maps) {
+      const mapped = mappedFirst(compiled, m);
+      for (const blend of BLEND_GRID) {
+        if (blend === 0) continue;
+        const s = ndcgOf(compiled, rerank, mapped, blend);
+        if (s > score + 1e-9) {
+          score = s;
+          p = { ...noBlend, blend, map: m };
+        }
       }
     }
     if (p.blend > 0) ({ p, score } = coordinateWeights(compiled, p, names, 1));
@@ -227,21 +276,15 @@ export function fitFusion(train: FitQuery[], o: FitOptions = {}): { params: Fusi
   return best!;
 }
 
-/** A seeded shuffle (mulberry32): the same folds for the same queries and seed. */
-export function shuffled<T>(xs: readonly T[], seed: number): T[] {
-  let t = seed >>> 0;
-  const rand = () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(t ^ (t >>> 15), 1 | t);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = [...xs];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
+/**
+ * The query as a search with the first `window` hits of the same first stage would have collected
+ * it: the candidates ranked ≤ window, and the current pipeline's order restricted to them (exact
+ * when its fusion is pair-only, `none` or `blend`: a hit's score does not depend on the others).
+ */
+export function cutWindow(q: FitQuery, window: number): FitQuery {
+  const candidates = q.candidates.filter((c) => c.firstRank <= window);
+  const kept = new Set(candidates.map((c) => c.id));
+  return { ...q, candidates, current: q.current.filter((id) => kept.has(id)) };
 }
 
 export interface FoldResult {

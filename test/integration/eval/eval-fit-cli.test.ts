@@ -82,7 +82,7 @@ describe('vlrerank eval --fit on COCO-mini (Elasticsearch 8.19)', () => {
 
   it("the snippet loads as a pipeline; each fold's parameters give through the proxy the held-out figures printed; _score is its definition in both fusion modes", async () => {
     expect(['calibrated', 'raw']).toContain(snippet.scorer.fusion);
-    const foldKeys = (params: any) => ({ scorer: { fusion: params.mode, weights: params.weights, ...(params.mode === 'raw' ? { raw_logistic: params.raw } : {}) }, first_stage: { fusion: params.blend > 0 ? { method: 'blend', weight: params.blend, map: { logistic: params.map } } : { method: 'none' } } });
+    const foldKeys = (params: any) => ({ scorer: { fusion: params.mode, weights: params.weights, ...(params.mode === 'raw' ? { raw_logistic: params.raw } : {}) }, first_stage: { fusion: params.blend > 0 ? { method: 'blend', weight: params.blend, map: params.map } : { method: 'none' } } });
     const foldPipelines = Object.fromEntries(out.heldOut.folds.map((f: any) => [`fit-fold-${f.fold}.yaml`, pipelineWith(`fit-fold-${f.fold}`, foldKeys(f.params))]));
     const other = snippet.scorer.fusion === 'raw' ? { ...snippet.scorer, fusion: 'calibrated', raw_logistic: undefined } : { ...snippet.scorer, fusion: 'raw', raw_logistic: { a: 10, b: -5 } };
     if (!other.raw_logistic) delete other.raw_logistic;
@@ -122,7 +122,9 @@ describe('vlrerank eval --fit on COCO-mini (Elasticsearch 8.19)', () => {
         const m = (k: 'raw' | 'calibrated') => sig.reduce((a, s) => a + s.weight * s[k], 0) / wsum;
         const rerank = scorer.fusion === 'raw' ? logistic(scorer.raw_logistic.a * m('raw') + scorer.raw_logistic.b) : m('calibrated');
         expect(h._vlrerank.rerank_score, pipeline).toBeCloseTo(rerank, 5);
-        const final = fs.method === 'blend' ? (1 - fs.weight) * rerank + fs.weight * logistic(fs.map.logistic.a * h._vlrerank.first_stage_score + fs.map.logistic.b) : rerank;
+        const s = h._vlrerank.first_stage_score;
+        const mapped = fs.method !== 'blend' ? 0 : 'logistic' in fs.map ? logistic(fs.map.logistic.a * s + fs.map.logistic.b) : s <= 0 ? 0 : s / (s + fs.map.saturation);
+        const final = fs.method === 'blend' ? (1 - fs.weight) * rerank + fs.weight * mapped : rerank;
         expect(h._score, pipeline).toBeCloseTo(final, 5);
         expect(h._score).toBeGreaterThanOrEqual(0);
         expect(h._score).toBeLessThanOrEqual(1);
@@ -130,9 +132,27 @@ describe('vlrerank eval --fit on COCO-mini (Elasticsearch 8.19)', () => {
     }
   });
 
-  it('says what is wrong, with exit 2, for --fit without judgements, several windows, and too many folds', { timeout: 300_000 }, async () => {
+  it('fits several windows from one collection at the largest: its figures are the single-window fit\'s, and the snippet takes the best window', { timeout: 600_000 }, async () => {
+    const json = join(files.dir, 'fit-windows.json');
+    const snippetFile = join(files.dir, 'fitted-windows.yaml');
+    const { stdout: text } = await evalCli(['--url', p.url, '--index', INDEX, '--queries', files.queries, '--qrels', files.qrels, '--window', `5,${WINDOW}`, '--fit', '--json', json, '--snippet', snippetFile]);
+    const multi = JSON.parse(readFileSync(json, 'utf8'));
+    expect(multi.windows.map((w: any) => w.window)).toEqual([5, WINDOW]);
+    const largest = multi.windows[1];
+    // the same searches (window 20) and the same deterministic fit as the single-window run above
+    expect(largest.heldOut.folds.map((f: any) => f.fitted)).toEqual(out.heldOut.folds.map((f: any) => f.fitted));
+    // window 5: only the first 5 of each first stage are candidates
+    const small = multi.windows[0];
+    expect(small.notInWindow).toBeGreaterThanOrEqual(largest.notInWindow);
+    const best = small.heldOut.mean.fitted > largest.heldOut.mean.fitted + 1e-9 ? small : largest;
+    expect(multi.window).toBe(best.window);
+    expect(parseYaml(readFileSync(snippetFile, 'utf8')).window).toEqual({ default: best.window });
+    expect(text).toContain('held-out nDCG@10 by window');
+  });
+
+  it('says what is wrong, with exit 2, for --fit without judgements, a bad window, and too many folds', { timeout: 300_000 }, async () => {
     await expect(evalCli(['--url', p.url, '--index', INDEX, '--queries', files.queries, '--fit'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--fit needs judgements') });
-    await expect(evalCli(['--url', p.url, '--index', INDEX, '--queries', files.queries, '--qrels', files.qrels, '--fit', '--window', '10,20'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--fit takes one --window') });
+    await expect(evalCli(['--url', p.url, '--index', INDEX, '--queries', files.queries, '--qrels', files.qrels, '--fit', '--window', '10,0'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--window') });
     await expect(evalCli(['--url', p.url, '--index', INDEX, '--queries', files.queries, '--qrels', files.qrels, '--fit', '--folds', '50'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('needs at least 50 queries') });
     await expect(evalCli(['--url', p.url, '--index', INDEX, '--queries', files.queries, '--qrels', files.qrels, '--folds', '3'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('belong to --fit') });
   });

@@ -5,8 +5,9 @@
  * must fit each fold without that fold's queries.
  */
 import { describe, expect, it } from 'vitest';
-import { crossValidate, fitFusion, meanNdcg, rankQuery, scoreCandidate, scoreLogisticOptions, shuffled, type FitQuery } from '../../../src/eval/fit.js';
+import { crossValidate, cutWindow, fitFusion, mapFirst, meanNdcg, rankQuery, scoreCandidate, scoreLogisticOptions, shuffled, type FitQuery } from '../../../src/eval/fit.js';
 import { fitLogistic } from '../../../src/rerank/calibration.js';
+import { mapFirstStage } from '../../../src/search/shape.js';
 
 /** A seeded uniform generator, so the data are the same every run. */
 function rng(seed: number): () => number {
@@ -56,16 +57,46 @@ describe('fusion fitter', () => {
     for (const c of qs[0]!.candidates) expect(scoreCandidate(c, params)).toBeGreaterThanOrEqual(0);
   });
 
-  it('blends in the first stage when it carries what the signals miss, with a logistic map of its scale', () => {
+  it('blends in the first stage when it carries what the signals miss, with a map that rises with its score', () => {
     const qs = synth(200, 11, (r) => {
       const a = r(), u = r();
       return { raw: { a }, truth: a + 0.6 * u, first: 20 * u };
     });
     const { params } = fitFusion(qs);
     expect(params.blend).toBeGreaterThan(0);
-    expect(params.map.a).toBeGreaterThan(0);
+    expect(mapFirst(15, params.map)).toBeGreaterThan(mapFirst(5, params.map));
     const alone = meanNdcg(qs, { ...params, blend: 0 });
     expect(meanNdcg(qs, params)).toBeGreaterThan(alone + 0.1);
+  });
+
+  it('picks a saturation map when relevance follows ln(1 + score) over BM25-like scores (SciFact, issue 14)', () => {
+    // scores spread over tens, relevance rising with their log: a logistic of the score is nearly flat
+    // or a step over that range; s/(s+k) with k near the scores' middle follows the log
+    const qs = synth(300, 17, (r) => {
+      const a = r(), s = 2 + 80 * r() ** 2;
+      return { raw: { a }, truth: a + 0.35 * Math.log1p(s), first: s };
+    });
+    const { params, trainNdcg } = fitFusion(qs, { modes: ['calibrated'] });
+    expect(params.blend).toBeGreaterThan(0);
+    expect('saturation' in params.map).toBe(true);
+    const logistic = fitFusion(qs, { modes: ['calibrated'], maps: 'logistic' });
+    expect(trainNdcg).toBeGreaterThan(logistic.trainNdcg);
+  });
+
+  it('cuts a collected window to a smaller one: the first W of the first stage, the current order restricted to them', () => {
+    const [q] = synth(1, 23, (r) => ({ raw: { a: r() }, truth: r(), first: r() }));
+    const cut = cutWindow(q!, 10);
+    expect(cut.candidates.map((c) => c.firstRank).sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    const ids = new Set(cut.candidates.map((c) => c.id));
+    expect(cut.current).toEqual(q!.current.filter((id) => ids.has(id)));
+    expect(cut.current).toHaveLength(10);
+    expect(cutWindow(q!, 30).candidates).toHaveLength(30);
+  });
+
+  it('maps the engine score exactly as the proxy does (both map kinds, no score, negative scores)', () => {
+    for (const map of [{ logistic: { a: 0.3, b: -4 } }, { saturation: 20 }]) {
+      for (const s of [null, -3, 0, 0.5, 12, 55.5, 400]) expect(mapFirst(s, map)).toBe(mapFirstStage(s, map));
+    }
   });
 
   it('cross-validates: folds partition the queries, each fitted without its own, figures are the held-out ones', () => {
