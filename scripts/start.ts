@@ -251,10 +251,11 @@ async function main(): Promise<void> {
     names,
     pipelines,
     recordKeys,
-    onStart(name, total, action) {
+    onStart(name, total, action, rebuiltBecause) {
       if (action === 'reused') step(`index ${name}: ${total} documents already there with current records, reused (${secs()})`);
       else {
         began.set(name, Date.now());
+        if (rebuiltBecause) step(`index ${name}: rebuilding it (${rebuiltBecause})`);
         if (action === 'resumed') step(`index ${name}: an earlier build stopped half-way; indexing the ${total} documents it lacks`);
         bars.set(name, bar(`indexing ${name}`, total, ' docs'));
       }

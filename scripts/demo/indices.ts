@@ -204,7 +204,7 @@ export interface EnsureOptions {
   prefix?: string;
   suffix?: string;
   /** `total`: the documents this run will index (or finds, when reused). */
-  onStart?(name: DemoIndexName, total: number, action: 'reused' | 'created' | 'resumed'): void;
+  onStart?(name: DemoIndexName, total: number, action: 'reused' | 'created' | 'resumed', rebuiltBecause?: string): void;
   onProgress?(name: DemoIndexName, done: number, total: number): void;
 }
 
@@ -266,18 +266,24 @@ export async function ensureDemoIndex(name: DemoIndexName, o: EnsureOptions & { 
   }
   const vecField = pipeline?.vectors.ingest ? (pipeline.vectors.image ?? pipeline.vectors.bridge)?.field : undefined;
   const have = await countOf(o.proxyUrl, index);
+  /** why a kept index is not reused (printed by `npm start`, so a rebuild is never a mystery) */
+  let why = o.force ? 'a rebuild was asked for' : have === null ? '' : `${have} of ${total} documents there`;
   if (!o.force && have === total) {
     // Complete when every document is there and the vectors were added at ingest. A few documents
     // whose media could not be embedded would fail again: rebuild only when no document has them
     // (an index filled before the ingest transform existed).
     const withVec = vecField ? ((await countOf(o.proxyUrl, index, { exists: { field: vecField } })) ?? 0) : total;
-    if ((withVec > 0 || total === 0) && (await pointsAtDataDir(name, index, o)) && (await keepsRecords(index, o, pipeline))) {
+    if (!(withVec > 0 || total === 0)) why = 'no document holds the vectors added at ingest';
+    else if (!(await pointsAtDataDir(name, index, o))) why = `built from another data folder than ${o.dataDir}`;
+    else if (!(await keepsRecords(index, o, pipeline))) why = 'its mapping has no feature-record field';
+    else {
       // records made by other models or settings (or missing) would all be recomputed at search time: rebuild
       const records = (await currentRecords(index, o, pipeline))?.current.size;
       if (records === undefined || records === total) {
         o.onStart?.(name, total, 'reused');
         return { name, action: 'reused', docs: total, indexed: 0, withoutVectors: total - withVec, vectorErrors: [], errors: [], ...(records !== undefined ? { records } : {}), ms: Date.now() - t0 };
       }
+      why = `${records} of ${total} feature records current (the others made by other models or settings, or missing)`;
     }
   }
   // An interrupted first build (Ctrl+C half-way through SciFact's abstracts) is resumed, not
@@ -288,7 +294,7 @@ export async function ensureDemoIndex(name: DemoIndexName, o: EnsureOptions & { 
     if (kept && kept.read === have && kept.current.size === have) skip = kept.current;
   }
   const action = skip.size ? 'resumed' : 'created';
-  o.onStart?.(name, total - skip.size, action);
+  o.onStart?.(name, total - skip.size, action, skip.size ? undefined : why || undefined);
   if (!skip.size) {
     if (have !== null) await http(o.proxyUrl, 'DELETE', `/${index}`);
     const created = await http(o.proxyUrl, 'PUT', `/${index}`, demoMapping(name, o.dialect, pipeline));

@@ -51,8 +51,11 @@ describe('demo indices', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ doc: { image: '/moved-away/grocery-store-products/Golden-Delicious_Iconic.jpg' } }),
     });
-    const third = await ensureDemoIndices({ ...opts, names: ['grocery'] });
+    const said: Array<string | undefined> = [];
+    const third = await ensureDemoIndices({ ...opts, names: ['grocery'], onStart: (_n, _t, _a, why) => said.push(why) });
     expect(third[0]).toMatchObject({ name: 'grocery', action: 'created', docs: 12 });
+    // npm start prints why a kept index is rebuilt
+    expect(said).toEqual([`built from another data folder than ${DATA}`]);
     const again = (await (await fetch(`${es}/grocery${SUFFIX}/_doc/Golden-Delicious`)).json()) as { _source: { image: string } };
     expect(again._source.image).toBe(hit._source.image);
   });
