@@ -178,7 +178,7 @@ export async function readSearchBody(
 ): Promise<{ raw: Buffer; text: string | undefined; parsed?: { hasMarker: boolean; value: unknown } }> {
   const coding = checkHeaders(req);
   const raw = await readBody(req, o.maxBytes);
-  if (raw.length < SMALL_BODY) return { raw, text: raw.length ? decodeBody(req, coding, raw, o.maxBytes).toString('utf8') : '' };
+  if (raw.length < SMALL_BODY) return { raw, text: decodeText(req, coding, raw, o.maxBytes) };
   const r = await (o.worker ?? sharedJsonWorker()).parse(raw, { coding, maxBytes: o.maxBytes, maxDepth: o.maxDepth, markers: o.markers, always: o.always, giveBack: true, owned: true });
   if (!r.ok && r.kind !== 'syntax') throw workerError(r, coding, o.maxBytes, o.maxDepth);
   const back = r.bytes ?? raw;
@@ -190,7 +190,12 @@ export async function readSearchBody(
 export async function readJsonish(req: IncomingMessage, maxBytes: number): Promise<{ raw: Buffer; text: string }> {
   const coding = checkHeaders(req);
   const raw = await readBody(req, maxBytes);
-  return { raw, text: raw.length ? decodeBody(req, coding, raw, maxBytes).toString('utf8') : '' };
+  return { raw, text: decodeText(req, coding, raw, maxBytes) };
+}
+
+/** The body as text, its content coding undone ('' for an empty body). */
+function decodeText(req: IncomingMessage, coding: Coding, raw: Buffer, maxBytes: number): string {
+  return raw.length ? decodeBody(req, coding, raw, maxBytes).toString('utf8') : '';
 }
 
 /** A refusal from the JSON worker as the same error the main-thread reader gives. */
@@ -234,7 +239,7 @@ export async function readJson(req: IncomingMessage, limits: { maxBytes: number;
     if (!r.ok) throw workerError(r, coding, limits.maxBytes, limits.maxDepth);
     return r.parsed ? r.value : undefined;
   }
-  const text = raw.length ? decodeBody(req, coding, raw, limits.maxBytes).toString('utf8') : '';
+  const text = decodeText(req, coding, raw, limits.maxBytes);
   if (text.trim() === '') return undefined;
   try {
     return parseJsonBounded(text, limits.maxDepth);
