@@ -13,6 +13,7 @@ import type { IngestDeps } from '../ingest/handle.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { Reranker } from '../rerank/reranker.js';
 import type { SearchHandlerDeps } from '../search/handle.js';
+import type { JsonWorker } from '../util/json-worker.js';
 import type { AccessLogDeps } from './access-log.js';
 import { adminRouter, type AdminRouteDeps } from './admin-routes.js';
 import { errorHandler, type ErrorDeps } from './errors.js';
@@ -39,6 +40,8 @@ export interface HttpDeps {
   upstreamIsElasticsearch?: () => boolean;
   /** server.maxJsonDepth: deepest JSON accepted in a body vlrerank parses. */
   maxJsonDepth: number;
+  /** The JSON worker (util/json-worker.ts) every body reader parses large bodies in: built, started and closed by the composition root. */
+  jsonWorker: JsonWorker;
   /** `worker`: the rerank APIs, health and metrics only (no proxy, search, ingest or UI). */
   role?: 'proxy' | 'worker';
 }
@@ -49,7 +52,7 @@ function ownEndpoints(deps: HttpDeps) {
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple');
-  const rerank = { ...deps.errors, reranker: deps.reranker, maxJsonBodyBytes: deps.maxJsonBodyBytes, maxJsonDepth: deps.maxJsonDepth };
+  const rerank = { ...deps.errors, reranker: deps.reranker, maxJsonBodyBytes: deps.maxJsonBodyBytes, maxJsonDepth: deps.maxJsonDepth, jsonWorker: deps.jsonWorker };
   app.use('/_vlrerank', rerankRouter(rerank), adminRouter(deps.admin));
   return { app, rerank };
 }
@@ -73,7 +76,7 @@ export function buildApp(deps: HttpDeps, fast: { proxy: NodeHandler; search: { s
   app.use('/_vlrerank', (req, _res, next) => next(vlrError('VLR_NOT_FOUND', `no vlrerank endpoint [${req.method} ${req.baseUrl}${req.path}]`)));
   app.use(compatRerankRouter(rerank));
   app.use(searchRouter(fast.search));
-  app.use(ingestRouter({ ...deps.errors, ingest: deps.ingest, maxJsonBodyBytes: deps.maxJsonBodyBytes }));
+  app.use(ingestRouter({ ...deps.errors, ingest: deps.ingest, maxJsonBodyBytes: deps.maxJsonBodyBytes, jsonWorker: deps.jsonWorker }));
   app.use((req, res) => fast.proxy(req, res));
   app.use(errorHandler(deps.errors));
   return app;

@@ -13,20 +13,16 @@
  * A refused body is not read: the answer goes out with `Connection: close` and the socket lingers
  * (linger.ts) so that the client reads the 413 instead of a reset.
  * A gzip/deflate/br body is kept as sent (to forward it unchanged) and decoded for inspection.
+ * Bodies of SMALL_BODY bytes or more are decoded and parsed in the JSON worker the composition
+ * root built (`worker` in each reader's deps): nothing proportional to them runs on this thread.
  */
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import type { IncomingMessage } from 'node:http';
 import { vlrError } from '../errors.js';
 import { parseJsonBounded } from '../util/json-depth.js';
-import { JsonWorker, type OffThreadResult } from '../util/json-worker.js';
+import { SMALL_BODY, type JsonWorker, type NdjsonItem, type NdjsonResult, type OffThreadResult } from '../util/json-worker.js';
 
 export type Coding = 'identity' | 'gzip' | 'deflate' | 'br';
-
-let shared: JsonWorker | undefined;
-/** The process's JSON worker, started with the first large body (one thread: large bodies are rare). */
-export function sharedJsonWorker(): JsonWorker {
-  return (shared ??= new JsonWorker());
-}
 
 /** Requests whose body vlrerank refused without reading it: their answer closes the connection. */
 const refused = new WeakSet<IncomingMessage>();
@@ -95,8 +91,7 @@ export function checkCharset(req: IncomingMessage): void {
  * its ArrayBuffer from offset 0, so the JSON worker can take it without a copy. A chunked body
  * (no declared length) keeps doubling.
  */
-/** Bodies under this size are read and parsed on the main thread (~1 ms of JSON.parse); larger ones in the JSON worker. */
-export const SMALL_BODY = 256 * 1024;
+export { SMALL_BODY } from '../util/json-worker.js';
 const JUMP_AFTER = 1024 * 1024;
 
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
@@ -174,23 +169,45 @@ export function decodeBody(req: IncomingMessage, coding: Coding, raw: Buffer, ma
  */
 export async function readSearchBody(
   req: IncomingMessage,
-  o: { maxBytes: number; maxDepth: number; markers: readonly string[]; always: boolean; worker?: JsonWorker },
+  o: { maxBytes: number; maxDepth: number; markers: readonly string[]; always: boolean; worker: JsonWorker },
 ): Promise<{ raw: Buffer; text: string | undefined; parsed?: { hasMarker: boolean; value: unknown } }> {
   const coding = checkHeaders(req);
   const raw = await readBody(req, o.maxBytes);
   if (raw.length < SMALL_BODY) return { raw, text: decodeText(req, coding, raw, o.maxBytes) };
-  const r = await (o.worker ?? sharedJsonWorker()).parse(raw, { coding, maxBytes: o.maxBytes, maxDepth: o.maxDepth, markers: o.markers, always: o.always, giveBack: true, owned: true });
+  const r = await o.worker.parse(raw, { coding, maxBytes: o.maxBytes, maxDepth: o.maxDepth, markers: o.markers, always: o.always, giveBack: true, owned: true });
   if (!r.ok && r.kind !== 'syntax') throw workerError(r, coding, o.maxBytes, o.maxDepth);
   const back = r.bytes ?? raw;
   if (!r.ok) return { raw: back, text: undefined, parsed: { hasMarker: true, value: undefined } };
   return { raw: back, text: undefined, parsed: { hasMarker: r.hasMarker, value: r.parsed ? r.value : undefined } };
 }
 
-/** Read, check and decode in one: what the search and ingest handlers take (the raw bytes are forwarded as sent). */
-export async function readJsonish(req: IncomingMessage, maxBytes: number): Promise<{ raw: Buffer; text: string }> {
+/**
+ * A single document written at ingest (`_doc`, `_create`, `_update`): read like a search body and,
+ * from SMALL_BODY bytes, always parsed in the JSON worker (`parsed.value` undefined: not JSON,
+ * the engine says so); the raw bytes come back to be forwarded as sent when nothing is added.
+ */
+export function readDocumentBody(req: IncomingMessage, o: { maxBytes: number; maxDepth: number; worker: JsonWorker }) {
+  return readSearchBody(req, { ...o, markers: [], always: true });
+}
+
+/**
+ * An `_msearch` body: under SMALL_BODY decoded here (search/msearch.ts splits it); from SMALL_BODY,
+ * when it holds a marker word or `always`, split into items and parsed in the JSON worker (`ndjson`:
+ * `items` undefined when the NDJSON breaks a rule — the engine reports it). Too deep, a bad coding
+ * or a bomb: the same errors as the other readers.
+ */
+export async function readMsearchBody(
+  req: IncomingMessage,
+  o: { maxBytes: number; maxDepth: number; markers: readonly string[]; always: boolean; worker: JsonWorker },
+): Promise<{ raw: Buffer; text: string | undefined; ndjson?: { hasMarker: boolean; items: NdjsonItem[] | undefined } }> {
   const coding = checkHeaders(req);
-  const raw = await readBody(req, maxBytes);
-  return { raw, text: decodeText(req, coding, raw, maxBytes) };
+  const raw = await readBody(req, o.maxBytes);
+  if (raw.length < SMALL_BODY) return { raw, text: decodeText(req, coding, raw, o.maxBytes) };
+  const r: NdjsonResult = await o.worker.ndjson(raw, { coding, maxBytes: o.maxBytes, maxDepth: o.maxDepth, markers: o.markers, always: o.always, giveBack: true, owned: true });
+  if (!r.ok && r.kind !== 'syntax') throw workerError(r, coding, o.maxBytes, o.maxDepth);
+  const back = r.bytes ?? raw;
+  if (!r.ok) return { raw: back, text: undefined, ndjson: { hasMarker: true, items: undefined } };
+  return { raw: back, text: undefined, ndjson: { hasMarker: r.hasMarker, items: r.parsed ? r.items : undefined } };
 }
 
 /** The body as text, its content coding undone ('' for an empty body). */
@@ -199,7 +216,7 @@ function decodeText(req: IncomingMessage, coding: Coding, raw: Buffer, maxBytes:
 }
 
 /** A refusal from the JSON worker as the same error the main-thread reader gives. */
-function workerError(r: Extract<OffThreadResult, { ok: false }>, coding: Coding, maxBytes: number, maxDepth: number): Error {
+function workerError(r: Extract<OffThreadResult | NdjsonResult, { ok: false }>, coding: Coding, maxBytes: number, maxDepth: number): Error {
   switch (r.kind) {
     case 'too_large':
       return vlrError('VLR_BODY_TOO_LARGE', `request body decompresses to more than server.maxJsonBodyBytes (${maxBytes} bytes)`, { details: { max_bytes: maxBytes } });
@@ -231,11 +248,11 @@ function checkHeaders(req: IncomingMessage): Coding {
  * A body of SMALL_BODY bytes or more is decoded and parsed in the JSON worker (util/json-worker.ts)
  * with the same rules and the same errors: nothing proportional to it runs on the main thread.
  */
-export async function readJson(req: IncomingMessage, limits: { maxBytes: number; maxDepth: number; worker?: JsonWorker }): Promise<unknown> {
+export async function readJson(req: IncomingMessage, limits: { maxBytes: number; maxDepth: number; worker: JsonWorker }): Promise<unknown> {
   const coding = checkHeaders(req);
   const raw = await readBody(req, limits.maxBytes);
   if (raw.length >= SMALL_BODY) {
-    const r = await (limits.worker ?? sharedJsonWorker()).parse(raw, { coding, maxBytes: limits.maxBytes, maxDepth: limits.maxDepth, always: true, owned: true });
+    const r = await limits.worker.parse(raw, { coding, maxBytes: limits.maxBytes, maxDepth: limits.maxDepth, always: true, owned: true });
     if (!r.ok) throw workerError(r, coding, limits.maxBytes, limits.maxDepth);
     return r.parsed ? r.value : undefined;
   }

@@ -96,7 +96,7 @@ export function rerankApiRoute(method: string | undefined, url: string): 'compat
 }
 
 export function buildHandler(deps: HttpDeps): NodeHandler {
-  const refuse = refuseEarly({ ...deps.errors, reranker: deps.reranker, maxJsonBodyBytes: deps.maxJsonBodyBytes, maxJsonDepth: deps.maxJsonDepth });
+  const refuse = refuseEarly({ ...deps.errors, reranker: deps.reranker, maxJsonBodyBytes: deps.maxJsonBodyBytes, maxJsonDepth: deps.maxJsonDepth, jsonWorker: deps.jsonWorker });
   if (deps.role === 'worker') {
     const app = buildWorkerApp(deps);
     const track = requestTracker(deps.access);
@@ -108,7 +108,7 @@ export function buildHandler(deps: HttpDeps): NodeHandler {
     };
   }
   const proxy = proxyHandler(deps.pool, deps.errors, deps.upstreamIsElasticsearch);
-  const search = searchHandlers({ ...deps.errors, search: deps.search, pool: deps.pool, maxJsonBodyBytes: deps.maxJsonBodyBytes, upstreamIsElasticsearch: deps.upstreamIsElasticsearch });
+  const search = searchHandlers({ ...deps.errors, search: deps.search, pool: deps.pool, maxJsonBodyBytes: deps.maxJsonBodyBytes, jsonWorker: deps.jsonWorker, upstreamIsElasticsearch: deps.upstreamIsElasticsearch });
   const app = buildApp(deps, { proxy, search });
   const track = requestTracker(deps.access);
   const ingest = deps.ingest.pipelines.ingests;

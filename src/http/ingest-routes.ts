@@ -8,12 +8,15 @@ import { pipeline as pipe } from 'node:stream/promises';
 import type { ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { handleBulk, handleDocument, wantsBulk, wantsDocument, type IngestDeps, type WriteAnswer, type WriteRequest } from '../ingest/handle.js';
-import { readJsonish } from './body.js';
+import type { JsonWorker } from '../util/json-worker.js';
+import { readDocumentBody } from './body.js';
 import { sendError, type ErrorDeps } from './errors.js';
 
 export interface IngestRouteDeps extends ErrorDeps {
   ingest: IngestDeps;
   maxJsonBodyBytes: number;
+  /** Parses documents of SMALL_BODY bytes and more off the main thread (built by the composition root). */
+  jsonWorker: JsonWorker;
 }
 
 async function write(res: ServerResponse, a: WriteAnswer): Promise<void> {
@@ -46,7 +49,7 @@ export function ingestRouter(deps: IngestRouteDeps): Router {
     const pipeline = wantsDocument(pipelines, req.params.index as string);
     if (!pipeline) return next();
     try {
-      const body = await readJsonish(req, deps.maxJsonBodyBytes);
+      const body = await readDocumentBody(req, { maxBytes: deps.maxJsonBodyBytes, maxDepth: deps.ingest.maxJsonDepth ?? 1000, worker: deps.jsonWorker });
       await write(res, await handleDocument(deps.ingest, pipeline, op, writeRequest(req), body));
     } catch (e) {
       if (!res.destroyed) sendError(res, e, deps);

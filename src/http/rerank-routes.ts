@@ -10,6 +10,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import { API_WORK, rerankCompat, rerankNative, type ApiAnswer, type CompatVersion } from '../api/rerank.js';
 import type { Reranker } from '../rerank/reranker.js';
 import type { Admission } from '../rerank/admission.js';
+import type { JsonWorker } from '../util/json-worker.js';
 import { answerUnread, readJson } from './body.js';
 import { sendCompatError, sendError, type ErrorDeps } from './errors.js';
 import { clientId, clientSignal } from './request.js';
@@ -18,11 +19,13 @@ export interface RerankRouteDeps extends ErrorDeps {
   reranker: Pick<Reranker, 'process'> & { admission?: Pick<Admission, 'refuseEarly'> };
   maxJsonBodyBytes: number;
   maxJsonDepth: number;
+  /** Parses bodies of SMALL_BODY bytes and more off the main thread (built by the composition root). */
+  jsonWorker: JsonWorker;
 }
 
 /** The body, read by body.ts's strict reader (codings, charset, size, depth) into req.body. */
 function jsonBody(deps: RerankRouteDeps) {
-  const limits = { maxBytes: deps.maxJsonBodyBytes, maxDepth: deps.maxJsonDepth };
+  const limits = { maxBytes: deps.maxJsonBodyBytes, maxDepth: deps.maxJsonDepth, worker: deps.jsonWorker };
   return (req: Request, _res: Response, next: NextFunction) => {
     readJson(req, limits).then(
       (body) => {

@@ -10,7 +10,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { handleMsearch, handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from '../search/handle.js';
-import { readJsonish, readSearchBody } from './body.js';
+import type { JsonWorker } from '../util/json-worker.js';
+import { readMsearchBody, readSearchBody } from './body.js';
 import { sendError, type ErrorDeps } from './errors.js';
 import { forwardBuffered } from './proxy-route.js';
 import { clientId, clientSignal, hasBody, queryParams } from './request.js';
@@ -22,6 +23,8 @@ export interface SearchRouteDeps extends ErrorDeps {
   search: SearchHandlerDeps;
   pool: UpstreamPool;
   maxJsonBodyBytes: number;
+  /** Parses bodies of SMALL_BODY bytes and more off the main thread (built by the composition root). */
+  jsonWorker: JsonWorker;
   /** Is the upstream known to be Elasticsearch? Then our own errors carry `x-elastic-product`. */
   upstreamIsElasticsearch?: () => boolean;
 }
@@ -36,13 +39,14 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
 
 export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHandler; msearch: SearchRouteHandler } {
   const route =
-    (handle: (d: SearchHandlerDeps, r: SearchRequest) => Promise<SearchResult>, offThread: boolean): SearchRouteHandler =>
+    (handle: (d: SearchHandlerDeps, r: SearchRequest) => Promise<SearchResult>, kind: 'search' | 'msearch'): SearchRouteHandler =>
     async (req, res, index, next) => {
       try {
         const params = queryParams(req);
-        // _search bodies of 256 KiB and more are parsed in the JSON worker; _msearch (NDJSON) still here
-        const limits = { maxBytes: deps.maxJsonBodyBytes, maxDepth: deps.search.maxJsonDepth ?? 1000, markers: MARKERS, always: offThread && mustParse(deps.search.pipelines, index, params) };
-        const body = !hasBody(req) ? undefined : offThread ? await readSearchBody(req, limits) : await readJsonish(req, deps.maxJsonBodyBytes);
+        // bodies of 256 KiB and more are parsed in the JSON worker: a _search body whole, an _msearch one split into its items
+        const always = kind === 'search' ? mustParse(deps.search.pipelines, index, params) : deps.search.pipelines.hasDefault;
+        const limits = { maxBytes: deps.maxJsonBodyBytes, maxDepth: deps.search.maxJsonDepth ?? 1000, markers: MARKERS, always, worker: deps.jsonWorker };
+        const body = !hasBody(req) ? undefined : kind === 'search' ? await readSearchBody(req, limits) : await readMsearchBody(req, limits);
         const out = await handle(deps.search, { index, params, headers: req.rawHeaders, body, signal: () => clientSignal(res), client: clientId(req) });
         if (out.kind === 'proxy') return next();
         if (out.kind === 'forward') return await forwardBuffered(deps.pool, req, res, out.body, out.rewritten);
@@ -52,7 +56,7 @@ export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHand
         sendError(res, e, deps, deps.upstreamIsElasticsearch?.() ? ES_PRODUCT : undefined);
       }
     };
-  return { search: route(handleSearch, true), msearch: route(handleMsearch, false) };
+  return { search: route(handleSearch, 'search'), msearch: route(handleMsearch, 'msearch') };
 }
 
 export function searchRouter(handlers: { search: SearchRouteHandler; msearch: SearchRouteHandler }): Router {

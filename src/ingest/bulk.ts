@@ -6,6 +6,13 @@
  * parsed, and runs of such lines leave as one slice of the chunk they came in. Order is kept while
  * up to `concurrency` documents are embedded at once. Failures are recorded by item position so the
  * caller can merge them into the engine's bulk response.
+ *
+ * Main-thread work stays bounded by the chunk, never by the body (issue 13 §2): a line that spans
+ * chunks is kept as its pieces until its newline (never re-concatenated per chunk), a line left as
+ * received is queued as those pieces, and a source line of SMALL_BODY bytes or more is decoded,
+ * depth-checked and parsed in the JSON worker. An action line that large (no real one is: an `_id`
+ * is at most 512 bytes) is not parsed: it and the rest of the body leave untouched, as after any
+ * line we cannot read.
  */
 import { Readable } from 'node:stream';
 import type { PipelineRegistry } from '../pipelines/index.js';
@@ -13,6 +20,7 @@ import type { Embedder } from '../rerank/embedder.js';
 import { addRecord, mergedForUpdate, type RecordTarget } from './records.js';
 import { addVectors, type VectorOutcome } from './vectors.js';
 import { jsonDepth } from '../util/json-depth.js';
+import { SMALL_BODY, type JsonWorker } from '../util/json-worker.js';
 
 export interface BulkTransformOptions {
   pathIndex?: string;
@@ -24,6 +32,8 @@ export interface BulkTransformOptions {
   recordsOn?: (index: string) => Promise<RecordTarget | undefined>;
   /** The stored `_source` of a document (an `_update`'s record describes the merged document). */
   stored?: (index: string, id: string) => Promise<Record<string, unknown> | undefined>;
+  /** Parses source lines of SMALL_BODY bytes and more off the main thread; without it, here. */
+  jsonWorker?: Pick<JsonWorker, 'parse'>;
 }
 
 export interface BulkReport {
@@ -40,17 +50,32 @@ const NL = Buffer.from('\n');
 /** Deepest source line vectors are added to (server.maxJsonDepth's default). */
 const MAX_LINE_DEPTH = 1000;
 
-/** The rewritten source line, or undefined when it stays as received. */
-async function transformLine(source: string, meta: { op: string; index?: string; id?: string }, pipeline: NonNullable<ReturnType<PipelineRegistry['ingestFor']>>, o: BulkTransformOptions, item: number, report: BulkReport): Promise<string | undefined> {
-  const op = meta.op;
-  let doc: Record<string, unknown>;
-  // a line nested past the depth limit is left as sent (the engine refuses it): re-serialising it would recurse
+/**
+ * A source line parsed: here when small, in the JSON worker from SMALL_BODY bytes. Undefined when
+ * it stays as received: not JSON (the engine reports the bad line itself), or nested past the depth
+ * limit (the engine refuses it; re-serialising it would recurse).
+ */
+async function parseSource(bytes: Buffer, o: BulkTransformOptions, item: number, report: BulkReport): Promise<unknown> {
+  if (bytes.length >= SMALL_BODY && o.jsonWorker) {
+    const r = await o.jsonWorker.parse(bytes, { coding: 'identity', maxBytes: bytes.length, maxDepth: MAX_LINE_DEPTH, always: true });
+    if (r.ok) return r.parsed ? r.value : undefined;
+    // the worker lost (the server is stopping): the document is indexed as sent, and the item says why
+    if (r.kind === 'worker') report.failures.set(item, { type: 'json_worker_exception', reason: `vectors not added: ${r.message}`, vlrerank_code: 'VLR_INTERNAL' });
+    return undefined;
+  }
+  const source = bytes.toString('utf8');
   if (jsonDepth(source, MAX_LINE_DEPTH) > MAX_LINE_DEPTH) return undefined;
   try {
-    doc = JSON.parse(source) as Record<string, unknown>;
+    return JSON.parse(source);
   } catch {
-    return undefined; // the engine reports the bad line itself
+    return undefined;
   }
+}
+
+/** The rewritten source line, or undefined when it stays as received. */
+async function transformLine(bytes: Buffer, meta: { op: string; index?: string; id?: string }, pipeline: NonNullable<ReturnType<PipelineRegistry['ingestFor']>>, o: BulkTransformOptions, item: number, report: BulkReport): Promise<string | undefined> {
+  const op = meta.op;
+  const doc = (await parseSource(bytes, o, item, report)) as Record<string, unknown> | undefined;
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
   const targets: Array<Record<string, unknown>> = [];
   if (op === 'update') {
@@ -129,7 +154,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       if (!pipeline) return true; // not an ingest index: raw bytes, no decoding
       const slot: Slot = { done: false, promise: undefined as unknown as Promise<void> };
       const keep = withNl();
-      slot.promise = transformLine(bytes.toString('utf8'), e, pipeline, o, e.item, report).then(
+      slot.promise = transformLine(bytes, e, pipeline, o, e.item, report).then(
         (s) => {
           slot.done = true;
           slot.value = s === undefined ? keep : Buffer.from(s + '\n');
@@ -142,6 +167,10 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       queue.push(slot);
       slots++;
       return false;
+    }
+    if (bytes.length >= SMALL_BODY) {
+      broken = true; // an action line this large is no real action: not parsed here (see the header)
+      return true;
     }
     const text = bytes.toString('utf8');
     if (text.trim() === '') return true;
@@ -182,7 +211,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
   }
 
   async function* run(): AsyncGenerator<Buffer> {
-    let rest: Buffer | undefined; // a line begun in an earlier chunk
+    let rest: Buffer[] | undefined; // the pieces of a line begun in an earlier chunk
     for await (const c of input) {
       const buf: Buffer = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
       let start = 0; // start of the current line in buf
@@ -190,9 +219,13 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       let nl = buf.indexOf(10, 0);
       while (nl >= 0) {
         if (rest) {
-          const whole = Buffer.concat([rest, buf.subarray(0, nl + 1)]);
+          const pieces = [...rest, buf.subarray(0, nl + 1)];
           rest = undefined;
-          if (line(whole.subarray(0, whole.length - 1), () => whole)) queue.push(whole);
+          if (skipNext()) queue.push(...pieces); // left as received: its pieces, never joined
+          else {
+            const whole = Buffer.concat(pieces);
+            if (line(whole.subarray(0, whole.length - 1), () => whole)) queue.push(whole);
+          }
           span = nl + 1;
         } else if (!skipNext()) {
           const s = start;
@@ -218,13 +251,14 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
         nl = buf.indexOf(10, start);
       }
       if (span < start) queue.push(buf.subarray(span, start));
-      if (start < buf.length) rest = rest ? Buffer.concat([rest, buf.subarray(start)]) : buf.subarray(start);
+      if (start < buf.length) (rest ??= []).push(buf.subarray(start));
       const out = ready();
       if (out) yield out;
     }
-    if (rest && rest.length) {
-      const whole = Buffer.concat([rest, NL]);
-      if (line(rest, () => whole)) queue.push(whole);
+    if (rest) {
+      const last = Buffer.concat(rest);
+      const whole = Buffer.concat([last, NL]);
+      if (line(last, () => whole)) queue.push(whole);
     }
     for (;;) {
       const head = queue.find((x): x is Slot => !Buffer.isBuffer(x));

@@ -16,6 +16,7 @@ import { forwardRequestHeaders, forwardResponseHeaders, withoutHeaders } from '.
 import type { UpstreamPool, UpstreamResponse } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { assertJsonDepth } from '../util/json-depth.js';
+import type { JsonWorker } from '../util/json-worker.js';
 import { recordFieldMapped, recordKeyMapped } from '../engine/mapping.js';
 import { mergeBulkResponse, transformBulk, type BulkReport } from './bulk.js';
 import { addRecord, mergedForUpdate, recordShape, type RecordTarget } from './records.js';
@@ -30,6 +31,8 @@ export interface IngestDeps {
   embedder?: Pick<Embedder, 'mediaVectors' | 'records' | 'recordSignature'>;
   /** Deepest JSON nesting of a single document parsed here (server.maxJsonDepth); deeper → 400. */
   maxJsonDepth?: number;
+  /** Parses `_bulk` lines of SMALL_BODY bytes and more off the main thread (built by the composition root); without it, here. */
+  jsonWorker?: Pick<JsonWorker, 'parse'>;
 }
 
 export interface WriteRequest {
@@ -84,7 +87,7 @@ async function answer(up: UpstreamResponse, merge?: (b: Record<string, unknown>)
 /** `_bulk` (after `wantsBulk`): the body transformed as a stream on its way upstream. */
 export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Readable): Promise<WriteAnswer> {
   const report: BulkReport = { failures: new Map(), vectorized: 0, recorded: 0 };
-  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, concurrency: 4, signal: req.signal, stored: (i, id) => storedSource(deps, i, id, req), recordsOn: memo((i) => keepsRecords(deps, i, req)) }, report);
+  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, signal: req.signal, stored: (i, id) => storedSource(deps, i, id, req), recordsOn: memo((i) => keepsRecords(deps, i, req)) }, report);
   const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.signal, rawHeaders: true, idempotent: false });
   return answer(up, report.failures.size || report.vectorized || report.recorded ? (b) => mergeBulkResponse(b, report) : undefined);
 }
@@ -143,13 +146,22 @@ function updateTarget(path: string): { index: string; id: string } | undefined {
 }
 
 /** One document (`_doc`, `_create`; `_update`'s `doc` and `upsert`) for `pipeline` (from `wantsDocument`). */
-export async function handleDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' | 'update', req: WriteRequest, body: { raw: Buffer; text: string | undefined }): Promise<WriteAnswer> {
+export async function handleDocument(
+  deps: IngestDeps,
+  pipeline: Pipeline,
+  op: 'index' | 'update',
+  req: WriteRequest,
+  body: { raw: Buffer; text: string | undefined; parsed?: { value: unknown } },
+): Promise<WriteAnswer> {
   let doc: Record<string, unknown> | undefined;
-  if (body.text) assertJsonDepth(body.text, deps.maxJsonDepth ?? 1000); // the document is cloned and re-serialised below
-  try {
-    doc = body.text ? (JSON.parse(body.text) as Record<string, unknown>) : undefined;
-  } catch {
-    doc = undefined;
+  if (body.parsed) doc = body.parsed.value as Record<string, unknown> | undefined; // a large body: depth-checked and parsed in the JSON worker (http/)
+  else {
+    if (body.text) assertJsonDepth(body.text, deps.maxJsonDepth ?? 1000); // the document is cloned and re-serialised below
+    try {
+      doc = body.text ? (JSON.parse(body.text) as Record<string, unknown>) : undefined;
+    } catch {
+      doc = undefined;
+    }
   }
   let error: Awaited<ReturnType<typeof addVectors>>['error'];
   let added = 0;

@@ -12,7 +12,8 @@ import type { PipelineRegistry } from '../pipelines/index.js';
 import { assertJsonDepth } from '../util/json-depth.js';
 import { detectRerank } from './detect.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
-import { parseMsearch, planMsearch, runMsearch } from './msearch.js';
+import { msearchItemsOf, parseMsearch, planMsearch, runMsearch, type MsearchItem } from './msearch.js';
+import type { NdjsonItem } from '../util/json-worker.js';
 
 /** Words whose absence from a body proves it asks for no reranking (saves a JSON parse). */
 export const MARKERS = ['vlrerank', 'text_similarity_reranker', 'search_pipeline'];
@@ -35,9 +36,10 @@ export interface SearchRequest {
   /**
    * The body as received and as text (content-encoding undone; undefined when it cannot be); absent
    * without a body. A large body comes parsed off the main thread instead (`parsed`, no text):
-   * whether it holds a marker word, and its value when it was parsed (a marker, or `mustParse`).
+   * whether it holds a marker word, and its value when it was parsed (a marker, or `mustParse`);
+   * a large `_msearch` body comes split into items (`ndjson`; items undefined: the NDJSON broke a rule).
    */
-  body?: { raw: Buffer; text: string | undefined; parsed?: { hasMarker: boolean; value: unknown } };
+  body?: { raw: Buffer; text: string | undefined; parsed?: { hasMarker: boolean; value: unknown }; ndjson?: { hasMarker: boolean; items: NdjsonItem[] | undefined } };
   /** Aborted when the client goes away; made on first use (a search forwarded as it came never needs one). */
   signal?: () => AbortSignal;
   /** Who asks (header or remote address), for the per-client share of the rerank queue. */
@@ -86,16 +88,22 @@ export async function handleSearch(deps: SearchHandlerDeps, req: SearchRequest):
 
 export async function handleMsearch(deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> {
   if (!req.body) return { kind: 'proxy' };
-  const { raw, text } = req.body;
+  const { raw, text, ndjson } = req.body;
   const registry = deps.pipelines;
   const plain: SearchResult = { kind: 'forward', body: raw, rewritten: false };
-  if (text === undefined || (!registry.hasDefault && !MARKERS.some((m) => text.includes(m)))) return plain;
-  assertJsonDepth(text, deps.maxJsonDepth ?? DEFAULT_MAX_DEPTH);
-  let items;
-  try {
-    items = parseMsearch(text);
-  } catch {
-    return plain; // the engine reports its own NDJSON error
+  let items: MsearchItem[];
+  if (ndjson) {
+    // split, depth-checked and parsed in the JSON worker (http/body.ts); no items: the engine reports its own NDJSON error
+    if ((!registry.hasDefault && !ndjson.hasMarker) || !ndjson.items) return plain;
+    items = msearchItemsOf(ndjson.items);
+  } else {
+    if (text === undefined || (!registry.hasDefault && !MARKERS.some((m) => text.includes(m)))) return plain;
+    assertJsonDepth(text, deps.maxJsonDepth ?? DEFAULT_MAX_DEPTH);
+    try {
+      items = parseMsearch(text);
+    } catch {
+      return plain; // the engine reports its own NDJSON error
+    }
   }
   const plan = planMsearch(items, req.index, req.params, registry);
   if (plan.every((p) => p.kind === 'plain' && !p.rewritten)) return plain;

@@ -9,12 +9,30 @@ import type { PipelineRegistry } from '../pipelines/index.js';
 import { detectRerank, type RerankSpec } from './detect.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
 import { ownBodyHeaders } from './headers.js';
+import type { NdjsonItem } from '../util/json-worker.js';
 
 export interface MsearchItem {
-  headerLine: string;
-  bodyLine: string;
+  /** The lines as received (without newline): text, or bytes for a body split in the JSON worker. */
+  headerLine: string | Buffer;
+  bodyLine: string | Buffer;
   header: Record<string, unknown>;
   body: unknown;
+  /** Not parsed (no marker word in its lines, and no default pipeline anywhere): forwarded as its bytes. */
+  forward?: boolean;
+}
+
+/** Items the JSON worker split out of a large body (http/body.ts): those without values are forwarded as they are. */
+export function msearchItemsOf(items: readonly NdjsonItem[]): MsearchItem[] {
+  return items.map((it) => (it.values ? { headerLine: it.headerLine, bodyLine: it.bodyLine, header: it.values.header, body: it.values.body } : { headerLine: it.headerLine, bodyLine: it.bodyLine, header: {}, body: undefined, forward: true }));
+}
+
+const NL = Buffer.from('\n');
+
+/** The NDJSON of these items' lines: a string when all are text, else bytes (no line decoded to be sent). */
+function ndjsonOf(items: readonly MsearchItem[]): string | Buffer {
+  if (items.every((it) => typeof it.headerLine === 'string' && typeof it.bodyLine === 'string')) return items.map((it) => `${it.headerLine}\n${it.bodyLine}\n`).join('');
+  const bytes = (l: string | Buffer) => (typeof l === 'string' ? Buffer.from(l) : l);
+  return Buffer.concat(items.flatMap((it) => [bytes(it.headerLine), NL, bytes(it.bodyLine), NL]));
 }
 
 /** Parse NDJSON pairs; throws VLR_PARSE naming the line. Blank lines between pairs are skipped. */
@@ -66,6 +84,7 @@ export type MsearchPlan = Array<{ kind: 'plain'; item: MsearchItem; rewritten?: 
 
 export function planMsearch(items: MsearchItem[], pathIndex: string | undefined, params: URLSearchParams, registry: PipelineRegistry): MsearchPlan {
   return items.map((item) => {
+    if (item.forward) return { kind: 'plain' as const, item };
     const index = indexOf(item.header, pathIndex);
     try {
       const d = detectRerank({ index, params: headerParams(item.header, params), body: item.body }, registry);
@@ -95,7 +114,7 @@ export async function runMsearch(
 
   const plainP = (async () => {
     if (!plain.length) return;
-    const ndjson = plain.map((p) => `${p.item.headerLine}\n${p.item.bodyLine}\n`).join('');
+    const ndjson = ndjsonOf(plain.map((p) => p.item));
     const qs = opts.params.toString();
     const path = `${opts.pathIndex ? `/${opts.pathIndex}` : ''}/_msearch${qs ? `?${qs}` : ''}`;
     const h = ownBodyHeaders(opts.headers, 'application/x-ndjson', /./);

@@ -22,6 +22,7 @@ import { RerankerScorer, type Scorer } from '../search/hit-scorer.js';
 import { RecordWriteBack } from '../ingest/write-back.js';
 import { diskStorePath } from '../config/store-defaults.js';
 import { openStoreTiers } from '../features/store/open.js';
+import { JsonWorker } from '../util/json-worker.js';
 
 export interface ServiceOptions {
   /** Log here instead of a logger built from config.log (access lines then go here too). */
@@ -47,6 +48,8 @@ export interface Services {
   readonly scorer: Scorer;
   /** Write-back of feature records computed by searches (pipelines with `features.write_back`). */
   readonly writeBack?: RecordWriteBack;
+  /** The thread large bodies are decoded and parsed in (issue 13 §2): started here, terminated by close(). */
+  readonly jsonWorker: JsonWorker;
   /** The feature store's `feature_store` health section: each tier's state, entries, bytes, hits, misses, errors. */
   featureStoreHealth(): Record<string, unknown>;
   /** Close everything, in the reverse order of building. */
@@ -64,6 +67,10 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
       closers.push(() => access.close());
     }
     const metrics = createMetrics();
+    // started now, so the first large body does not wait for a thread; closed last but one (requests
+    // still being cut at shutdown may ask it: they get a failure, never a new thread)
+    const jsonWorker = new JsonWorker().start();
+    closers.push(() => jsonWorker.close());
     const pool = new UpstreamPool(config.upstream, { metrics });
     closers.push(() => pool.close());
     const engine = new EngineClient(pool);
@@ -101,6 +108,7 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
       embedder,
       scorer,
       writeBack,
+      jsonWorker,
       featureStoreHealth: () => ({ l1: { state: 'idle', note: 'the feature extractor is built on first use' }, ...store.health(), ...rerank.featureStore() }),
       close: () => closeAll(closers),
     };

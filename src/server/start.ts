@@ -48,7 +48,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
     access: { metrics, access: config.log.access, logger: s.accessLogger },
     pool: s.pool,
     search,
-    ingest: { pipelines: s.pipelines, pool: s.pool, embedder: s.embedder, maxJsonDepth: config.server.maxJsonDepth },
+    ingest: { pipelines: s.pipelines, pool: s.pool, embedder: s.embedder, maxJsonDepth: config.server.maxJsonDepth, jsonWorker: s.jsonWorker },
     reranker: s.reranker,
     admin: {
       health: {
@@ -69,6 +69,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
     maxJsonBodyBytes: config.server.maxJsonBodyBytes,
     role: config.server.role,
     maxJsonDepth: config.server.maxJsonDepth,
+    jsonWorker: s.jsonWorker,
     upstreamIsElasticsearch: () => s.engine.known()?.distribution === 'elasticsearch',
   };
 }

@@ -23,6 +23,9 @@
  *       ← { id, ok: true, hasMarker, parsed: false }                     (no marker and not `always`)
  *       ← { id, ok: true, hasMarker, parsed: true, value, longs: [{ path, length }] }
  *       ← { id, ok: false, kind: 'too_large' | 'decode' | 'deep' | 'syntax', message }
+ *   → { op: 'ndjson', … the same as 'parse' }   (_msearch bodies: see ndjson() below)
+ *       ← { id, ok: true, hasMarker, parsed: true, value: [{ i, header, body }], longs, lines (ArrayBuffer of
+ *           Uint32 byte ranges, 4 per item), decoded? (ArrayBuffer: the bytes after the content coding) }
  *   → { op: 'piece', id }   ← { id, ok: true, piece }  (the next piece of the long strings, in order)
  *   → { op: 'drop', id }    (forget what is left of `id`; no answer)
  */
@@ -97,15 +100,33 @@ function cutLongs(value, cut, strings) {
   return longs;
 }
 
-function parse(m) {
-  let bytes = Buffer.from(m.bytes, 0, m.length);
+// The body with its content coding undone, or the refusal to answer with.
+function decoded(m) {
   try {
-    bytes = decode(bytes, m.coding, m.maxBytes);
+    return { bytes: decode(Buffer.from(m.bytes, 0, m.length), m.coding, m.maxBytes) };
   } catch (e) {
-    if (e && e.code === 'ERR_BUFFER_TOO_LARGE') return { id: m.id, ok: false, kind: 'too_large', message: String(e.message) };
-    return { id: m.id, ok: false, kind: 'decode', message: String(e && e.message) };
+    if (e && e.code === 'ERR_BUFFER_TOO_LARGE') return { refusal: { id: m.id, ok: false, kind: 'too_large', message: String(e.message) } };
+    return { refusal: { id: m.id, ok: false, kind: 'decode', message: String(e && e.message) } };
   }
-  const text = bytes.toString('utf8');
+}
+
+// Cut the long strings out of 'value' and keep them for the 'piece' requests of m.id.
+function handOver(m, value) {
+  const strings = [];
+  let longs = [];
+  if (typeof value === 'string' && value.length > m.cut) {
+    longs = [{ path: [], length: value.length }];
+    strings.push(value);
+    value = '';
+  } else if (value !== null && typeof value === 'object') longs = cutLongs(value, m.cut, strings);
+  if (strings.length) pending.set(m.id, { strings, s: 0, at: 0, piece: m.piece });
+  return { value, longs };
+}
+
+function parse(m) {
+  const d = decoded(m);
+  if (d.refusal) return d.refusal;
+  const text = d.bytes.toString('utf8');
   const hasMarker = m.markers.some((w) => text.includes(w));
   if (!hasMarker && !m.always) return { id: m.id, ok: true, hasMarker, parsed: false };
   if (text.trim() === '') return { id: m.id, ok: true, hasMarker, parsed: true, value: undefined, longs: [] };
@@ -116,15 +137,72 @@ function parse(m) {
   } catch (e) {
     return { id: m.id, ok: false, kind: 'syntax', message: String(e && e.message) };
   }
-  const strings = [];
-  let longs = [];
-  if (typeof value === 'string' && value.length > m.cut) {
-    longs = [{ path: [], length: value.length }];
-    strings.push(value);
-    value = '';
-  } else if (value !== null && typeof value === 'object') longs = cutLongs(value, m.cut, strings);
-  if (strings.length) pending.set(m.id, { strings, s: 0, at: 0, piece: m.piece });
-  return { id: m.id, ok: true, hasMarker, parsed: true, value, longs };
+  const out = handOver(m, value);
+  return { id: m.id, ok: true, hasMarker, parsed: true, value: out.value, longs: out.longs };
+}
+
+// NDJSON (_msearch): the same rules as search/msearch.ts's parseMsearch — lines split on "\n", one
+// trailing "\r" dropped, blank lines between pairs skipped, a header a JSON object followed by a
+// body line — any break of them is 'syntax' (the caller forwards the body and the engine says
+// what is wrong). Lines are found in the bytes, so each item's lines go back as byte ranges
+// ('lines': header start, end, body start, end per item) into the bytes the caller holds (the
+// decoded ones, handed over too, when a content coding was undone); parsed values go back only
+// for items whose lines hold a marker word (every item with 'always'): the others are forwarded
+// as their bytes.
+function ndjson(m) {
+  const d = decoded(m);
+  if (d.refusal) return d.refusal;
+  const bytes = d.bytes;
+  const hasMarker = m.markers.some((w) => bytes.includes(w));
+  if (!hasMarker && !m.always) return { id: m.id, ok: true, hasMarker, parsed: false };
+  if (jsonDepth(bytes.toString('utf8'), m.maxDepth) > m.maxDepth) return { id: m.id, ok: false, kind: 'deep', message: 'too deep' };
+  const ranges = [];
+  for (let s = 0; s <= bytes.length; ) {
+    let nl = bytes.indexOf(10, s);
+    if (nl < 0) nl = bytes.length;
+    let e = nl;
+    if (e > s && bytes[e - 1] === 13) e--;
+    ranges.push(s, e);
+    s = nl + 1;
+  }
+  const n = ranges.length / 2;
+  const line = (k) => bytes.toString('utf8', ranges[2 * k], ranges[2 * k + 1]);
+  const syntax = (message) => ({ id: m.id, ok: false, kind: 'syntax', message });
+  const parsed = (text, k) => {
+    try {
+      return { v: JSON.parse(text) };
+    } catch (e) {
+      return { error: '_msearch line ' + (k + 1) + ' is not valid JSON: ' + String(e && e.message) };
+    }
+  };
+  const lines = [];
+  const values = [];
+  for (let i = 0; i < n; ) {
+    const h = line(i);
+    if (h.trim() === '') {
+      i++;
+      continue;
+    }
+    const header = parsed(h, i);
+    if (header.error) return syntax(header.error);
+    if (!header.v || typeof header.v !== 'object' || Array.isArray(header.v)) return syntax('_msearch line ' + (i + 1) + ': a header must be a JSON object');
+    const b = i + 1 < n ? line(i + 1) : '';
+    if (b.trim() === '') return syntax('_msearch line ' + (i + 1) + ': a header must be followed by a search body');
+    const body = parsed(b, i + 1);
+    if (body.error) return syntax(body.error);
+    const item = lines.length / 4;
+    lines.push(ranges[2 * i], ranges[2 * i + 1], ranges[2 * i + 2], ranges[2 * i + 3]);
+    if (m.always || m.markers.some((w) => h.includes(w) || b.includes(w))) values.push({ i: item, header: header.v, body: body.v });
+    i += 2;
+  }
+  const out = handOver(m, values);
+  const reply = { id: m.id, ok: true, hasMarker, parsed: true, value: out.value, longs: out.longs, lines: Uint32Array.from(lines).buffer };
+  if (m.coding !== 'identity') {
+    const own = new Uint8Array(bytes.length); // its own memory, to transfer (zlib's output may share a pool)
+    own.set(bytes);
+    reply.decoded = own.buffer;
+  }
+  return reply;
 }
 
 function nextPiece(id) {
@@ -142,13 +220,15 @@ function nextPiece(id) {
 }
 
 parentPort.on('message', (m) => {
-  if (m.op === 'parse') {
-    const reply = parse(m);
+  if (m.op === 'parse' || m.op === 'ndjson') {
+    const reply = m.op === 'parse' ? parse(m) : ndjson(m);
+    const transfer = [reply.lines, reply.decoded].filter(Boolean);
     // the bytes go back as they came (transferred, not copied): a search forwards them upstream
     if (m.giveBack) {
       reply.bytes = m.bytes;
-      parentPort.postMessage(reply, [m.bytes]);
-    } else parentPort.postMessage(reply);
+      transfer.push(m.bytes);
+    }
+    parentPort.postMessage(reply, transfer);
   }
   else if (m.op === 'piece') parentPort.postMessage(nextPiece(m.id));
   else if (m.op === 'drop') pending.delete(m.id);

@@ -1,15 +1,19 @@
 /**
  * JSON bodies parsed off the main thread (issue 13 §2: no request can stall the server). One
- * worker thread (json-worker-source.ts), started on the first large body, undoes the content
- * coding, decodes UTF-8, looks for marker words, checks the nesting depth and parses; the value
- * comes back with its long strings cut out, and those come back one piece per turn of the event
- * loop (a string rebuilt from pieces is a rope: joining costs nothing until it is read whole).
- * So the main thread's share of a 31 MiB body is a few small messages, never one long task.
+ * worker thread (json-worker-source.ts) undoes the content coding, decodes UTF-8, looks for marker
+ * words, checks the nesting depth and parses (a JSON value, or `_msearch` NDJSON split into its
+ * items); the value comes back with its long strings cut out, and those come back one piece per
+ * turn of the event loop (a string rebuilt from pieces is a rope: joining costs nothing until it
+ * is read whole). So the main thread's share of a 31 MiB body is a few small messages, never one
+ * long task.
  *
+ * Built, started and closed by the composition root (server/services.ts) and handed to the body
+ * readers through their deps; after `close()` it starts no thread again (a request still in
+ * flight at shutdown gets a `worker` failure, not a thread left behind).
  * Never throws HTTP errors itself: failures come back as a `kind` the caller maps to its own error.
  * A worker that dies fails what it held and the next body starts a new one.
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { JSON_WORKER_SOURCE } from './json-worker-source.js';
 
 export type Coding = 'identity' | 'gzip' | 'deflate' | 'br';
@@ -33,6 +37,20 @@ export type OffThreadResult =
   | { ok: true; hasMarker: boolean; parsed: true; value: unknown; bytes?: Buffer }
   | { ok: false; kind: 'too_large' | 'decode' | 'deep' | 'syntax' | 'worker'; message: string; bytes?: Buffer };
 
+/** An `_msearch` item the worker split out: its lines as byte ranges, its values when they hold a marker word (or `always`). */
+export interface NdjsonItem {
+  /** Header and body line, without their newline (views into `text` of the result: no copy). */
+  headerLine: Buffer;
+  bodyLine: Buffer;
+  /** Parsed header and body; absent for an item whose lines hold no marker word (it is forwarded as its bytes). */
+  values?: { header: Record<string, unknown>; body: unknown };
+}
+
+export type NdjsonResult =
+  | { ok: true; hasMarker: boolean; parsed: false; bytes?: Buffer }
+  | { ok: true; hasMarker: boolean; parsed: true; items: NdjsonItem[]; bytes?: Buffer }
+  | { ok: false; kind: 'too_large' | 'decode' | 'deep' | 'syntax' | 'worker'; message: string; bytes?: Buffer };
+
 type Key = string | number;
 interface Reply {
   id: number;
@@ -45,7 +63,14 @@ interface Reply {
   longs?: Array<{ path: Key[]; length: number }>;
   piece?: string;
   bytes?: ArrayBuffer;
+  /** ndjson: header start, end, body start, end (bytes) of each item. */
+  lines?: ArrayBuffer;
+  /** ndjson with a content coding: the decoded bytes the ranges point into. */
+  decoded?: ArrayBuffer;
 }
+
+/** Bodies (and `_bulk` lines) under this size are parsed on the main thread (~1 ms of JSON.parse); larger ones in the JSON worker. */
+export const SMALL_BODY = 256 * 1024;
 
 /** Strings longer than this are not cloned with the value but sent alone, one per turn of the event loop. */
 export const CUT_CHARS = 64 * 1024;
@@ -61,14 +86,29 @@ const yieldTurn = () => new Promise<void>((r) => setImmediate(r));
 
 export class JsonWorker {
   #worker: Worker | undefined;
+  #closed = false;
   #next = 1;
   readonly #waiting = new Map<number, { resolve(r: Reply): void; reject(e: Error): void }>();
   readonly #piece: number;
   readonly #cut: number;
+  readonly #limits: ResourceLimits | undefined;
 
-  constructor(o: { pieceChars?: number; cutChars?: number } = {}) {
+  /** `resourceLimits`: the thread's heap bounds (a body too large for them kills the thread, not the process). */
+  constructor(o: { pieceChars?: number; cutChars?: number; resourceLimits?: ResourceLimits } = {}) {
     this.#piece = o.pieceChars ?? PIECE_CHARS;
     this.#cut = o.cutChars ?? CUT_CHARS;
+    this.#limits = o.resourceLimits;
+  }
+
+  /** Start the thread now (a server does at start, so the first large body does not wait for it). */
+  start(): this {
+    if (!this.#closed) this.#spawned();
+    return this;
+  }
+
+  /** The running thread's id (`worker_threads` threadId), undefined when none runs. */
+  get threadId(): number | undefined {
+    return this.#worker?.threadId;
   }
 
   /**
@@ -76,6 +116,45 @@ export class JsonWorker {
    * worker: do not use `bytes` afterwards — ask `giveBack` for it.
    */
   async parse(bytes: Buffer, o: OffThreadOptions): Promise<OffThreadResult> {
+    const r = await this.#run('parse', bytes, o);
+    if (!r.ok) return r;
+    if (!r.reply.parsed) return { ok: true, hasMarker: !!r.reply.hasMarker, parsed: false, ...r.back };
+    return { ok: true, hasMarker: !!r.reply.hasMarker, parsed: true, value: r.value, ...r.back };
+  }
+
+  /**
+   * An `_msearch` NDJSON body split into items and parsed off the main thread, by the rules of
+   * search/msearch.ts's parseMsearch (a break of them is `syntax`). Items come back as views into
+   * the bytes after the content coding (the given-back bytes for identity, else the decoded ones).
+   */
+  async ndjson(bytes: Buffer, o: OffThreadOptions): Promise<NdjsonResult> {
+    const r = await this.#run('ndjson', bytes, o);
+    if (!r.ok) return r;
+    if (!r.reply.parsed) return { ok: true, hasMarker: !!r.reply.hasMarker, parsed: false, ...r.back };
+    const text = r.reply.decoded ? Buffer.from(r.reply.decoded) : r.back.bytes;
+    const ranges = new Uint32Array(r.reply.lines ?? new ArrayBuffer(0));
+    if (!text && ranges.length) return { ok: false, kind: 'worker', message: 'the JSON worker gave back no bytes for the lines (ask giveBack)', ...r.back };
+    const items: NdjsonItem[] = [];
+    for (let k = 0; k < ranges.length; k += 4) items.push({ headerLine: text!.subarray(ranges[k], ranges[k + 1]), bodyLine: text!.subarray(ranges[k + 2], ranges[k + 3]) });
+    for (const v of r.value as Array<{ i: number; header: Record<string, unknown>; body: unknown }>) items[v.i]!.values = { header: v.header, body: v.body };
+    return { ok: true, hasMarker: !!r.reply.hasMarker, parsed: true, items, ...r.back };
+  }
+
+  /** Stop the thread for good: pending requests fail, later ones fail at once, no thread starts again. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const w = this.#worker;
+    this.#worker = undefined;
+    if (w) await w.terminate();
+  }
+
+  /** Send one body, then gather the long strings of the answer one piece per turn of the event loop. */
+  async #run(
+    op: 'parse' | 'ndjson',
+    bytes: Buffer,
+    o: OffThreadOptions,
+  ): Promise<{ ok: true; reply: Reply; value: unknown; back: { bytes?: Buffer } } | { ok: false; kind: 'too_large' | 'decode' | 'deep' | 'syntax' | 'worker'; message: string; bytes?: Buffer }> {
+    if (this.#closed) return { ok: false, kind: 'worker', message: 'the JSON worker is closed (the server is stopping)' };
     const id = this.#next++;
     // memory the caller owns whole (body.ts reads into such buffers) is transferred as it is; any
     // other buffer may be a view into memory others use (Node's Buffer pool): it is copied first
@@ -86,7 +165,7 @@ export class JsonWorker {
     }
     const ab = owned.buffer as ArrayBuffer;
     const length = owned.length; // read before the transfer detaches `owned`
-    const msg = { op: 'parse', id, bytes: ab, length, coding: o.coding, maxBytes: o.maxBytes, maxDepth: o.maxDepth, markers: o.markers ?? [], always: o.always ?? false, cut: this.#cut, piece: this.#piece, giveBack: o.giveBack ?? false };
+    const msg = { op, id, bytes: ab, length, coding: o.coding, maxBytes: o.maxBytes, maxDepth: o.maxDepth, markers: o.markers ?? [], always: o.always ?? false, cut: this.#cut, piece: this.#piece, giveBack: o.giveBack ?? false };
     let r: Reply;
     try {
       r = await this.#ask(id, msg, [ab]);
@@ -95,7 +174,7 @@ export class JsonWorker {
     }
     const back = r.bytes ? { bytes: Buffer.from(r.bytes, 0, length) } : {};
     if (!r.ok) return { ok: false, kind: r.kind ?? 'worker', message: r.message ?? 'the JSON worker failed', ...back };
-    if (!r.parsed) return { ok: true, hasMarker: !!r.hasMarker, parsed: false, ...back };
+    if (!r.parsed) return { ok: true, reply: r, value: undefined, back };
     let value = r.value;
     try {
       for (const long of r.longs ?? []) {
@@ -113,17 +192,11 @@ export class JsonWorker {
       this.#worker?.postMessage({ op: 'drop', id });
       return { ok: false, kind: 'worker', message: (e as Error).message, ...back };
     }
-    return { ok: true, hasMarker: !!r.hasMarker, parsed: true, value, ...back };
-  }
-
-  /** Stop the worker (tests; a server lets the unref'd thread end with the process). */
-  async close(): Promise<void> {
-    const w = this.#worker;
-    this.#worker = undefined;
-    if (w) await w.terminate();
+    return { ok: true, reply: r, value, back };
   }
 
   #ask(id: number, msg: object, transfer: ArrayBuffer[] = []): Promise<Reply> {
+    if (this.#closed) return Promise.reject(new Error('the JSON worker is closed (the server is stopping)'));
     const w = this.#spawned();
     return new Promise<Reply>((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
@@ -135,7 +208,7 @@ export class JsonWorker {
   #spawned(): Worker {
     if (this.#worker) return this.#worker;
     // execArgv []: plain CommonJS; the parent's loader flags (`--import tsx`) are not wanted here
-    const w = new Worker(JSON_WORKER_SOURCE, { eval: true, execArgv: [], name: 'vlrerank-json' });
+    const w = new Worker(JSON_WORKER_SOURCE, { eval: true, execArgv: [], name: 'vlrerank-json', ...(this.#limits ? { resourceLimits: this.#limits } : {}) });
     w.on('message', (m: Reply) => {
       const waiting = this.#waiting.get(m.id);
       if (!waiting) return;

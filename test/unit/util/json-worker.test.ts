@@ -3,14 +3,16 @@
  * back equals JSON.parse's, long strings rebuilt exactly from their pieces wherever they sit (the
  * root, arrays, nested objects, keys that look like numbers); the same refusals as the main-thread
  * reader (too deep by the same rule as jsonDepth, not JSON, not what its coding says, a
- * decompression bomb); markers; bytes handed back unchanged; and a worker that dies fails its
- * request and the next one starts a new worker.
+ * decompression bomb); markers; bytes handed back unchanged; a worker that dies fails its
+ * request and the next one starts a new worker, while a closed one starts none. `_msearch` NDJSON
+ * is split by parseMsearch's rules, its items' lines handed back as the bytes received.
  */
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { jsonDepth } from '../../../src/util/json-depth.js';
 import { JsonWorker } from '../../../src/util/json-worker.js';
+import { parseMsearch } from '../../../src/search/msearch.js';
 
 const worker = new JsonWorker({ cutChars: 100, pieceChars: 300 }); // small, so strings are cut out, some whole, some in several pieces
 afterAll(() => worker.close());
@@ -77,15 +79,70 @@ describe('JsonWorker', () => {
   });
 
   it('a worker that dies fails its request, and the next request starts a new one', async () => {
-    const w = new JsonWorker();
+    // the fault: a thread lost mid-parse — here a body too large for the heap the thread was given
+    const w = new JsonWorker({ resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 } });
     try {
-      const first = w.parse(Buffer.from('{"a":1}'), base);
-      await w.close(); // the thread ends with the request pending (the fault: a worker lost mid-parse)
-      expect(await first).toMatchObject({ ok: false, kind: 'worker' });
+      const big = Buffer.from(JSON.stringify(Array.from({ length: 400_000 }, (_, i) => ({ i, s: `x${i}` }))));
+      expect(await w.parse(big, base)).toMatchObject({ ok: false, kind: 'worker' });
       const again = await w.parse(Buffer.from('{"b":2}'), base);
       expect(again.ok && again.parsed && again.value).toEqual({ b: 2 });
     } finally {
       await w.close();
     }
   });
+
+  it('close() ends the thread for good: later bodies fail at once, no thread starts again', async () => {
+    const w = new JsonWorker().start();
+    const id = w.threadId;
+    expect(id).toBeGreaterThan(0);
+    expect(await w.parse(Buffer.from('{"a":0}'), base)).toMatchObject({ ok: true }); // the thread is up
+    expect(workerThreads()).toContain(id);
+    await w.close();
+    expect(await w.parse(Buffer.from('{"b":2}'), base)).toMatchObject({ ok: false, kind: 'worker', message: expect.stringContaining('closed') });
+    expect(w.start().threadId).toBeUndefined();
+    expect(workerThreads()).not.toContain(id);
+  });
 });
+
+describe('JsonWorker.ndjson (_msearch bodies)', () => {
+  const nd = { ...base, always: false, markers: ['vlrerank'], giveBack: true };
+  const long = 'q'.repeat(700); // cut out and sent in pieces (cutChars 100, pieceChars 300)
+
+  it('splits as parseMsearch does: values for items with a marker, byte ranges for every item', async () => {
+    const lines = ['{"index":"a"}', '{"query":{"match":{"t":"ü"}}}', '', '{"index":"b"}\r', JSON.stringify({ ext: { vlrerank: { query: long } } }), '{}', '{"size":1}'];
+    const text = lines.join('\n') + '\n';
+    const want = parseMsearch(text);
+    const r = await worker.ndjson(Buffer.from(text), nd);
+    expect(r).toMatchObject({ ok: true, hasMarker: true, parsed: true });
+    if (!(r.ok && r.parsed)) return;
+    expect(r.bytes?.toString()).toBe(text); // handed back unchanged, to forward
+    expect(r.items.map((it) => [it.headerLine.toString(), it.bodyLine.toString()])).toEqual(want.map((it) => [it.headerLine, it.bodyLine]));
+    expect(r.items.map((it) => it.values)).toEqual([undefined, { header: want[1]!.header, body: want[1]!.body }, undefined]);
+    const all = await worker.ndjson(Buffer.from(text), { ...nd, always: true });
+    expect(all.ok && all.parsed && all.items.map((it) => it.values)).toEqual(want.map((it) => ({ header: it.header, body: it.body })));
+  });
+
+  it('a gzip body is split in its decoded bytes; no marker and not always: not parsed', async () => {
+    const text = `{}\n${JSON.stringify({ ext: { vlrerank: { query: long } } })}\n`;
+    const r = await worker.ndjson(gzipSync(Buffer.from(text)), { ...nd, coding: 'gzip' });
+    expect(r.ok && r.parsed && r.items.map((it) => [it.headerLine.toString(), it.bodyLine.toString(), it.values?.body])).toEqual([['{}', text.split('\n')[1], JSON.parse(text.split('\n')[1]!)]]);
+    expect(await worker.ndjson(Buffer.from('{}\n{"size":1}\n'), nd)).toMatchObject({ ok: true, hasMarker: false, parsed: false });
+  });
+
+  it.each([
+    { name: 'a line that is not JSON', text: '{}\n{"vlrerank":\n', kind: 'syntax' },
+    { name: 'a header that is not an object', text: '[]\n{"vlrerank":1}\n', kind: 'syntax' },
+    { name: 'a header without a body', text: '{"vlrerank":1}\n\n{}\n', kind: 'syntax' },
+    { name: 'nested too deep', text: `{}\n{"vlrerank":${'['.repeat(1001)}${']'.repeat(1001)}}\n`, kind: 'deep' },
+  ])('$name → $kind, as parseMsearch and jsonDepth say', async ({ text, kind }) => {
+    if (kind === 'syntax') expect(() => parseMsearch(text)).toThrow();
+    else expect(jsonDepth(text, 1000)).toBeGreaterThan(1000);
+    expect(await worker.ndjson(Buffer.from(text), nd)).toMatchObject({ ok: false, kind });
+  });
+});
+
+/** Thread ids of this process's worker threads (the diagnostic report lists each one). */
+function workerThreads(): number[] {
+  const report = process.report.getReport() as unknown as { workers: Array<{ header: { threadId: number } }> };
+  return report.workers.map((w) => w.header.threadId);
+}
