@@ -11,8 +11,10 @@
  *  2. load: N clients for D seconds, half on reranked `_search` (ext.vlrerank) and half on
  *     `/v1/rerank` with 20 new texts per request, closed-loop, while the same passthrough probe
  *     runs: its p99 against the baseline's (issue 13 asks for ≤ 1.5×);
- *  3. largest bodies: one client sending ~31 MiB `/v1/rerank` bodies (the most the JSON limit allows)
- *     while health is probed every 50 ms and the passthrough probe runs: health p99 and the
+ *  3. largest bodies: one client sending ~31 MiB bodies (the most the JSON limit allows) —
+ *     `/v1/rerank`, a reranked `_search`, an `_msearch` of reranked and plain sub-searches, a `_bulk`
+ *     into an index whose pipeline adds vectors at ingest (each phase in turn; --largest-kinds picks)
+ *     — while health is probed every 50 ms and the passthrough probe runs: health p99 and the
  *     passthrough p99 against the baseline's (issue 13 §2).
  * Prints per kind throughput, p50/p99 of all and of admitted answers, status counts and the 429
  * share (and whether each 429 carried Retry-After), the passthrough p99 under load as a ratio of
@@ -23,7 +25,7 @@
  * in the bench's own process, a probe sharing the loop with 200 clients measured the generator.
  * BENCH_LOAD_INDEX names the index (default admission-bench-load).
  *
- * Usage: npm run bench:load [-- --clients 200 --seconds 60 --passthrough-rate 50 --direct-rate 10 --latency-factor 2 --connections-per-node 64 --in-process --no-largest --only largest --base DIR --engine http://127.0.0.1:19200 --honour-retry-after --preconnect --cpu-profile DIR]
+ * Usage: npm run bench:load [-- --clients 200 --seconds 60 --largest-kinds rerank_api,search,msearch,bulk --passthrough-rate 50 --direct-rate 10 --latency-factor 2 --connections-per-node 64 --in-process --no-largest --only largest --base DIR --engine http://127.0.0.1:19200 --honour-retry-after --preconnect --cpu-profile DIR]
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -74,6 +76,10 @@ const LARGEST = !process.argv.includes('--no-largest');
  * low-load and 200-client phases — to compare what big bodies cost the event loop in minutes.
  */
 const ONLY = arg('--only', '');
+/** --largest-kinds a,b: which largest-body phases run (rerank_api, search, msearch, bulk; default all). */
+const LARGEST_KINDS = arg('--largest-kinds', 'rerank_api,search,msearch,bulk').split(',');
+/** The index the largest `_bulk` writes into: its pipeline adds vectors at ingest, so vlrerank parses each document. */
+const INGEST_INDEX = `${INDEX}-ingest`;
 /** --base DIR: run everything first against DIR's server (another checkout: the code before a change), then this one's. */
 const BASE = arg('--base', '');
 
@@ -90,11 +96,15 @@ async function engineSetup(): Promise<void> {
   const lines = docs.flatMap((d, i) => [JSON.stringify({ index: { _index: INDEX, _id: String(i) } }), JSON.stringify({ title: d.title, text: d.text.slice(0, 600) })]).join('\n') + '\n';
   const r = await fetch(`${ENGINE}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: lines });
   if (r.status !== 200) throw new Error(`bulk into ${ENGINE} answered ${r.status}`);
+  // the largest _bulk's index: documents kept in _source only (the engine's indexing is not what is measured)
+  await fetch(`${ENGINE}/${INGEST_INDEX}`, { method: 'DELETE' });
+  await fetch(`${ENGINE}/${INGEST_INDEX}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mappings: { dynamic: false } }) });
 }
 
 async function startServer(repo?: string): Promise<{ url: string; pid: number | undefined; stop(): void }> {
   const pipelines = mkdtempSync(join(tmpdir(), 'vlr-bench-load-'));
   writeFileSync(join(pipelines, 'bench.yaml'), `name: bench-load\nindex_patterns: [${INDEX}]\nfailure: fail_open\nbudget_ms: 5000\nwindow: {default: 20, max: 100}\nfields: {text: [title, text]}\n`);
+  writeFileSync(join(pipelines, 'bench-ingest.yaml'), `name: bench-load-ingest\nindex_patterns: [${INGEST_INDEX}]\nfields: {text: [title, text], image: [image]}\nvectors:\n  ingest: true\n  image: { field: image_vector, dims: 1280 }\n  bridge: { field: image_text_vector, dims: 384 }\n`);
   const env: Record<string, string> = { VLRERANK_PIPELINES_DIR: pipelines };
   const config: string[] = [];
   if (LATENCY_FACTOR) config.push(`rerank:\n  admission:\n    latencyFactor: ${Number(LATENCY_FACTOR)}`);
@@ -200,6 +210,26 @@ function bigSearchBody(): string {
   return JSON.stringify({ size: 10, query: { match: { text: 'vitamin' } }, ext: { vlrerank: { query: text } } });
 }
 
+/** Text of about `bytes` characters from SciFact abstracts. */
+function scifactText(bytes: number): string {
+  const unit = readFileSync(join(SHARED, 'data/scifact-beir/corpus.jsonl'), 'utf8').split('\n', 20).filter(Boolean).map((l) => (JSON.parse(l) as { text: string }).text).join(' ');
+  return (unit + ' ').repeat(Math.ceil(bytes / (unit.length + 1))).slice(0, bytes);
+}
+
+/** An `_msearch` of the largest size: 12 reranked sub-searches, each with a 2.6 MiB rerank query text, between 12 plain ones. */
+function bigMsearchBody(): string {
+  const text = scifactText(2.6 * 1048576);
+  const head = JSON.stringify({ index: INDEX });
+  const lines = Array.from({ length: 12 }, (_, i) => [head, JSON.stringify({ size: 10, query: { match: { text: 'vitamin' } }, ext: { vlrerank: { query: text } } }), head, JSON.stringify({ size: 5, query: { match: { title: `cells ${i}` } } })]).flat();
+  return lines.join('\n') + '\n';
+}
+
+/** A `_bulk` of the largest size into the ingest index: 12 documents of 2.6 MiB of text (no photo: parsed, no vectors to compute). */
+function bigBulkBody(): string {
+  const text = scifactText(2.6 * 1048576);
+  return Array.from({ length: 12 }, (_, i) => [JSON.stringify({ index: { _index: INGEST_INDEX, _id: String(i) } }), JSON.stringify({ title: `document ${i}`, text })]).flat().join('\n') + '\n';
+}
+
 async function main(repo?: string): Promise<void> {
   console.log(`\n=== server from ${repo ?? 'this checkout'} ===`);
   await engineSetup();
@@ -244,15 +274,21 @@ async function main(repo?: string): Promise<void> {
     // 3. one client sending the largest bodies allowed (~31 MiB, under server.maxJsonBodyBytes
     //    32 MiB) while health is probed every 50 ms and plain searches go on: first /v1/rerank
     //    bodies (12 texts of 2.6 MiB), then reranked _search bodies (a 31 MiB rerank query text)
-    for (const [kind, path, body] of [
-      ['rerank_api', '/v1/rerank', Buffer.from(bigBody())],
-      ['reranked', `/${INDEX}/_search`, Buffer.from(bigSearchBody())],
-    ] as const) {
+    const phases = [
+      ['rerank_api', 'rerank_api', '/v1/rerank', () => bigBody()],
+      ['search', 'reranked', `/${INDEX}/_search`, () => bigSearchBody()],
+      ['msearch', 'reranked', '/_msearch', () => bigMsearchBody()],
+      ['bulk', 'plain', '/_bulk', () => bigBulkBody()],
+    ] as const;
+    for (const [name, kind, path, make] of phases) {
+      if (!LARGEST_KINDS.includes(name)) continue;
+      const body = Buffer.from(make());
+      const type = name === 'msearch' || name === 'bulk' ? 'application/x-ndjson' : 'application/json';
       const bigSamples: Sample[] = [];
       const bigClient = async (until: number) => {
         while (performance.now() < until) {
           const t0 = performance.now();
-          const r = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body, headersTimeout: 300_000, bodyTimeout: 300_000 });
+          const r = await pool.request({ method: 'POST', path, headers: { 'content-type': type }, body, headersTimeout: 300_000, bodyTimeout: 300_000 });
           await r.body.text();
           const degraded = r.headers['x-vlrerank-degraded'];
           bigSamples.push({ kind, status: r.statusCode, ms: performance.now() - t0, retryAfter: false, ...(degraded ? { degraded: String(degraded) } : {}) });
@@ -270,6 +306,7 @@ async function main(repo?: string): Promise<void> {
     await pool.close();
     srv.stop();
     await fetch(`${ENGINE}/${INDEX}`, { method: 'DELETE' }).catch(() => undefined);
+    await fetch(`${ENGINE}/${INGEST_INDEX}`, { method: 'DELETE' }).catch(() => undefined);
   }
 }
 
