@@ -47,6 +47,8 @@ export interface BulkReport {
 
 const ACTIONS = new Set(['index', 'create', 'update', 'delete']);
 const NL = Buffer.from('\n');
+/** Output pieces ready together are joined into one write up to this many bytes. */
+const JOIN_MAX = 1024 * 1024;
 /** Deepest source line vectors are added to (server.maxJsonDepth's default). */
 const MAX_LINE_DEPTH = 1000;
 
@@ -193,8 +195,11 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
     return true;
   }
 
-  /** Everything ready at the head of the queue, as one Buffer (or undefined). */
-  function ready(): Buffer | undefined {
+  /**
+   * Everything ready at the head of the queue: one Buffer when small, else its pieces as they are
+   * (a long line left as received is never joined into one copy on its way out).
+   */
+  function ready(): Buffer[] {
     const out: Buffer[] = [];
     while (queue.length) {
       const h = queue[0]!;
@@ -207,7 +212,9 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       }
       queue.shift();
     }
-    return out.length === 0 ? undefined : out.length === 1 ? out[0] : Buffer.concat(out);
+    let size = 0;
+    for (const b of out) size += b.length;
+    return out.length <= 1 || size > JOIN_MAX ? out : [Buffer.concat(out, size)];
   }
 
   async function* run(): AsyncGenerator<Buffer> {
@@ -245,15 +252,13 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
           span = start;
           const head = queue.find((x): x is Slot => !Buffer.isBuffer(x))!;
           await head.promise;
-          const out = ready();
-          if (out) yield out;
+          yield* ready();
         }
         nl = buf.indexOf(10, start);
       }
       if (span < start) queue.push(buf.subarray(span, start));
       if (start < buf.length) (rest ??= []).push(buf.subarray(start));
-      const out = ready();
-      if (out) yield out;
+      yield* ready();
     }
     if (rest) {
       const last = Buffer.concat(rest);
@@ -263,8 +268,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
     for (;;) {
       const head = queue.find((x): x is Slot => !Buffer.isBuffer(x));
       if (head) await head.promise;
-      const out = ready();
-      if (out) yield out;
+      yield* ready();
       if (!head) break;
     }
   }

@@ -1,17 +1,21 @@
 import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { transformBulk, type BulkReport } from '../../../src/ingest/bulk.js';
+import { JsonWorker, SMALL_BODY } from '../../../src/util/json-worker.js';
 import { parsePipeline, PipelineRegistry } from '../../../src/pipelines/index.js';
 
 const shop = parsePipeline({ index_patterns: ['shop'], fields: { text: ['t'], image: ['img'] }, vectors: { ingest: true, image: { field: 'v', dims: 2 } }, features: { store: 'none' } }, 'shop.yaml');
 const registry = new PipelineRegistry([shop]);
 
-async function run(body: Buffer, chunk: number, concurrency = 1): Promise<{ out: Buffer; report: BulkReport }> {
+const worker = new JsonWorker().start();
+afterAll(() => worker.close());
+
+async function run(body: Buffer, chunk: number, concurrency = 1, jsonWorker?: JsonWorker): Promise<{ out: Buffer; report: BulkReport }> {
   const parts: Buffer[] = [];
   for (let i = 0; i < body.length; i += chunk) parts.push(body.subarray(i, i + chunk));
   const report: BulkReport = { failures: new Map(), vectorized: 0, recorded: 0 };
   const out: Buffer[] = [];
-  for await (const c of transformBulk(Readable.from(parts), { registry, concurrency }, report)) out.push(c as Buffer);
+  for await (const c of transformBulk(Readable.from(parts), { registry, concurrency, jsonWorker }, report)) out.push(c as Buffer);
   return { out: Buffer.concat(out), report };
 }
 
@@ -32,5 +36,26 @@ describe('_bulk stream transform over raw bytes', () => {
         expect([...report.failures.keys()]).toEqual([2, 3]);
       }
     }
+  });
+
+  it('a source line past SMALL_BODY is parsed in the JSON worker, with the outcome of a small one, and its bytes leave as received', async () => {
+    const long = 'é'.repeat(SMALL_BODY); // 2 bytes each: the line is past SMALL_BODY, split inside characters
+    const body = Buffer.from(`{"index":{"_index":"shop","_id":"1"}}\n{"t":"${long}","img":"a.jpg"}\n{"index":{"_index":"logs"}}\n{"x":"${long}"}\n{"index":{"_index":"shop","_id":"2"}}\n{"t":"ü","img":"b.jpg"}\n`);
+    for (const chunk of [4096, 65536]) {
+      const small = await run(body, chunk, 2); // no worker: parsed here
+      const big = await run(body, chunk, 2, worker);
+      expect(big.out.equals(body), `chunk ${chunk}`).toBe(true);
+      // no embedder here: both documents of the shop index are reported as without vectors, the long one too
+      const sorted = (r: BulkReport) => [...r.failures.entries()].sort((a, b) => a[0] - b[0]);
+      expect(sorted(big.report)).toEqual(sorted(small.report));
+      expect(sorted(big.report).map(([i]) => i)).toEqual([0, 2]);
+    }
+  });
+
+  it('an action line past SMALL_BODY is not parsed: it and the rest of the body leave untouched', async () => {
+    const body = Buffer.from(`{"index":{"_index":"shop"}}${' '.repeat(SMALL_BODY)}\n{"t":"a","img":"a.jpg"}\n{"index":{"_index":"shop","_id":"2"}}\n{"t":"b","img":"b.jpg"}\n`);
+    const { out, report } = await run(body, 65536, 1, worker);
+    expect(out.equals(body)).toBe(true);
+    expect(report.failures.size).toBe(0);
   });
 });
