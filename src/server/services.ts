@@ -1,6 +1,6 @@
 /**
  * THE composition root: builds every long-lived service of a server once, in dependency order —
- * config → observability → upstream pool → engine → pipelines → feature store tiers → models, media and reranker →
+ * config → observability → JSON worker thread (large bodies parsed off the main thread) → upstream pool → engine → pipelines → feature store tiers → models, media and reranker →
  * embedder and scorer — each from the ones before it, so the order is held by the types (a
  * builder cannot be called without what it needs) rather than by comments. Each room then gets
  * only its share (see start.ts). Nothing else in src/ builds services or looks them up.
