@@ -11,6 +11,7 @@
  *   videos     each clip label → the clips with that label; the clips are indexed without their title
  *              (the title is the label), so only what the video shows can find them
  *   npx tsx scripts/bench/fusion-fit.ts [elasticsearch] [--only coco,grocery,videos] [--build-only] [--folds 5] [--window 50]
+ *     [--index-prefix P]  indices of your own (P + coco-eval …; default fusion-), e.g. next to another run
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -26,7 +27,7 @@ const flag = (n: string) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : unde
 const engine = (argv.find((a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--')) ?? 'elasticsearch') as Engine;
 const only = (flag('--only') ?? 'coco,grocery,videos').split(',');
 const OUT = join(REPO_ROOT, '.cache', 'fusion-fit');
-const PREFIX = 'fusion-';
+const PREFIX = flag('--index-prefix') ?? 'fusion-';
 
 function prefixedPipelines(): string {
   const extra: Record<string, string> = {};

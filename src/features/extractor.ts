@@ -25,6 +25,7 @@ import { FeatureCache, type CacheEvent, type CacheStats } from './cache/feature-
 import { registerCacheGauges } from './cache/gauges.js';
 import { ImageExtractor } from './image-extractor.js';
 import { KnownMedia } from './known-media.js';
+import { IMAGE_DECODE } from './media/image.js';
 import { MediaSource } from './media/source.js';
 import { VideoDecoder, videoLimits } from './media/video.js';
 import { PartKeys, rev, sizeOfPart, type Part } from './parts.js';
@@ -125,6 +126,7 @@ export class FeatureExtractor {
     const shortestSide = options.videoShortestSide ?? 448;
     this.featureSignature = Object.freeze({
       classifier: rev(parts.classifier),
+      imageDecode: IMAGE_DECODE,
       classifierPre: parts.classifier.preprocess,
       topK,
       detector: rev(parts.detector),

@@ -10,6 +10,7 @@ import type { ClassScore, Detection, ImageClassifier, ObjectDetector } from '../
 import type { OcrEngine, OcrLine, OcrOptions } from '../models/encoders/ocr.js';
 import { featureKey, featureKeyOf, stableStringify, type MediaIdentity } from './cache/feature-cache.js';
 import type { FeatureRequest, VideoResult, VisualFeatures } from './records.js';
+import { IMAGE_DECODE } from './media/image.js';
 
 export interface Classification {
   embedding: Float32Array;
@@ -78,17 +79,17 @@ export class PartKeys {
   #ocrKey: ((m: MediaIdentity) => string) | undefined;
 
   classify(contentHash: string): string {
-    this.#classifyKey ??= featureKeyOf({ kind: 'classify', models: [rev(this.#classifier)], params: { pre: this.#classifier.preprocess, topK: this.#s.topK } });
+    this.#classifyKey ??= featureKeyOf({ kind: 'classify', models: [rev(this.#classifier)], params: { dec: IMAGE_DECODE, pre: this.#classifier.preprocess, topK: this.#s.topK } });
     return this.#classifyKey({ contentHash });
   }
 
   detect(contentHash: string): string {
-    this.#detectKey ??= featureKeyOf({ kind: 'detect', models: [rev(this.#detector)], params: { pre: this.#detector.preprocess, thr: this.#s.detectScoreThreshold } });
+    this.#detectKey ??= featureKeyOf({ kind: 'detect', models: [rev(this.#detector)], params: { dec: IMAGE_DECODE, pre: this.#detector.preprocess, thr: this.#s.detectScoreThreshold } });
     return this.#detectKey({ contentHash });
   }
 
   ocr(contentHash: string): string {
-    this.#ocrKey ??= featureKeyOf({ kind: 'ocr', models: [rev(this.#ocr!)], params: { ...this.#s.ocrOptions } });
+    this.#ocrKey ??= featureKeyOf({ kind: 'ocr', models: [rev(this.#ocr!)], params: { dec: IMAGE_DECODE, ...this.#s.ocrOptions } });
     return this.#ocrKey({ contentHash });
   }
 

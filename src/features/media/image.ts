@@ -105,8 +105,22 @@ export async function probeImage(
 }
 
 /**
- * Decode to 8-bit sRGB (alpha dropped, palette/grey/CMYK/16-bit converted), orientation from EXIF
+ * How `decodeImage` turns bytes into the models' RGB: part of every feature key (parts.ts) and
+ * record key, so features made by another decoding are never read. Bump it when decoding changes.
+ */
+export const IMAGE_DECODE = 'rgb-as-encoded/1';
+
+/**
+ * Decode to 8-bit RGB (alpha dropped, palette/grey/CMYK/16-bit converted), orientation from EXIF
  * applied, first frame only. Limits are checked from the header before decoding.
+ *
+ * An embedded ICC profile is ignored: the stored values are the model's input, as PIL's
+ * `convert('RGB')`, OpenCV's `imread` and TensorFlow's `decode_jpeg` give them — the decoders the
+ * image models were trained and verified with (each model's reference.json is PIL-made). Converting
+ * Adobe RGB (1998) photos to sRGB, sharp's default, fed the classifier pixels it never saw:
+ * 56 of the 81 Grocery catalog photos carry that profile, and search by image (405 in-store photos,
+ * exact EfficientNet cosine) fell from top-1 / top-5 0.333 / 0.716 to 0.296 / 0.701 (issue 14 §5,
+ * models/CALIBRATION.md "Search by image"). sharp then decodes JPEGs bit for bit as PIL does.
  */
 export async function decodeImage(buf: Buffer, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<DecodedImage> {
   const { format } = await probeImage(buf, limits);
@@ -114,7 +128,7 @@ export async function decodeImage(buf: Buffer, limits: ImageLimits = DEFAULT_IMA
     // failOn 'warning' (sharp's default, stated here on purpose): a JPEG with corrupt entropy data only
     // raises libjpeg warnings and would otherwise decode to garbage pixels and garbage features. All 1238
     // photos in ../shared/data decode cleanly under it.
-    const { data, info } = await sharp(buf, { limitInputPixels: limits.maxPixels, failOn: 'warning', pages: 1, page: 0 })
+    const { data, info } = await sharp(buf, { limitInputPixels: limits.maxPixels, failOn: 'warning', pages: 1, page: 0, ignoreIcc: true })
       .rotate()
       .flatten({ background: '#ffffff' })
       .toColourspace('srgb')
