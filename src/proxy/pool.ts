@@ -63,6 +63,15 @@ export class UpstreamPool {
     this.#opts = opts;
     this.#metrics = deps.metrics;
     this.#nodes = createNodes(opts);
+    const gauge = deps.metrics?.upstreamPool;
+    if (gauge) {
+      deps.metrics!.onCollect(() => {
+        for (const n of this.#nodes) {
+          const s = n.pool.stats;
+          for (const what of ['connected', 'free', 'running', 'queued'] as const) gauge.set({ node: n.label, what }, s[what]);
+        }
+      });
+    }
   }
 
   /** Node URLs (credentials redacted), in configured order. */
