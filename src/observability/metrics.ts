@@ -17,11 +17,11 @@ export interface Metrics {
   inFlight: Gauge<'route'>;
   upstreamLatency: Histogram<'node'>;
   /**
-   * Each node's connection pool at scrape time (undici's stats): connections `connected` and
+   * Each node's connection pools (passthrough, vlrerank's own requests) at scrape time (undici's stats): connections `connected` and
    * `free`, requests `running` on a connection and `queued` for one (a queue here is time a request
    * waits in vlrerank, not in the engine).
    */
-  upstreamPool: Gauge<'node' | 'what'>;
+  upstreamPool: Gauge<'node' | 'traffic' | 'what'>;
   upstreamErrors: Counter<'code'>;
   failures: Counter<'code'>;
   stageSeconds: Histogram<'stage'>;
@@ -76,7 +76,7 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
-    upstreamPool: new Gauge({ name: 'vlrerank_upstream_pool', help: 'Upstream connection pool per node: connected, free, running, queued', labelNames: ['node', 'what'], registers }),
+    upstreamPool: new Gauge({ name: 'vlrerank_upstream_pool', help: 'Upstream connection pools per node and traffic (passthrough, own): connected, free, running, queued', labelNames: ['node', 'traffic', 'what'], registers }),
     upstreamErrors: new Counter({ name: 'vlrerank_upstream_errors_total', help: 'Upstream connection failures by code', labelNames: ['code'], registers }),
     failures: new Counter({ name: 'vlrerank_failures_total', help: 'Errors answered to clients by vlrerank code', labelNames: ['code'], registers }),
     stageSeconds: new Histogram({

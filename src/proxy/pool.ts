@@ -67,8 +67,10 @@ export class UpstreamPool {
     if (gauge) {
       deps.metrics!.onCollect(() => {
         for (const n of this.#nodes) {
-          const s = n.pool.stats;
-          for (const what of ['connected', 'free', 'running', 'queued'] as const) gauge.set({ node: n.label, what }, s[what]);
+          for (const [traffic, pool] of [['passthrough', n.pool], ['own', n.own]] as const) {
+            const s = pool.stats;
+            for (const what of ['connected', 'free', 'running', 'queued'] as const) gauge.set({ node: n.label, traffic, what }, s[what]);
+          }
         }
       });
     }
@@ -204,7 +206,7 @@ export class UpstreamPool {
   /** `observe: false` for probes: they neither count as traffic latency nor need the retry path. */
   async #send(node: UpstreamNode, req: UpstreamRequest, observe = true): Promise<UpstreamResponse> {
     const start = performance.now();
-    const res = await node.pool.request({
+    const res = await node.own.request({
       method: req.method as Dispatcher.HttpMethod,
       path: node.prefix ? node.prefix + req.path : req.path,
       headers: withNodeAuth(node, req.headers) as Dispatcher.DispatchOptions['headers'],
@@ -223,6 +225,6 @@ export class UpstreamPool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.#nodes.map((n) => n.pool.close().catch(() => n.pool.destroy())));
+    await Promise.all(this.#nodes.flatMap((n) => [n.pool, n.own]).map((p) => p.close().catch(() => p.destroy())));
   }
 }
