@@ -54,7 +54,11 @@ export const upstreamSchema = z.strictObject({
   headersTimeoutMs: positiveInt.default(60_000),
   /** Idle time between body chunks. */
   bodyTimeoutMs: positiveInt.default(300_000),
-  /** Most open connections to each upstream node. */
+  /**
+   * Most open connections to each upstream node, for each of its two pools: passthrough (the
+   * clients' requests forwarded) and vlrerank's own (first stages, ingest), so rerank work never
+   * queues passthrough behind it.
+   */
   connectionsPerNode: positiveInt.default(64),
   /** Retry a connection failure of an idempotent request once on another node. */
   retryIdempotent: z.boolean().default(true),

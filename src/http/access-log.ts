@@ -1,5 +1,6 @@
 /**
- * One access-log line per request (method, path, status, bytes, time) and the request metrics.
+ * One access-log line per request (method, path, status, bytes, time) and the request metrics
+ * (count and duration by route class and status).
  * The route class groups paths for metrics without exploding label cardinality.
  *
  * The logged path is redacted (secret query parameters, userinfo, data: payloads: observability/
@@ -11,13 +12,13 @@
  * write/end counters and finish listener are shared functions.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Counter, Gauge } from 'prom-client';
+import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { redactUrl } from '../observability/redact.js';
 
 export interface AccessLogDeps {
-  metrics: Pick<Metrics, 'requests' | 'inFlight'>;
+  metrics: Pick<Metrics, 'requests' | 'requestSeconds' | 'inFlight'>;
   /** Write one access line per request. */
   access: boolean;
   /** Where access lines go (the buffered access logger, or the main logger). */
@@ -81,11 +82,14 @@ function countingEnd(this: Tracked, chunk?: unknown, ...rest: unknown[]): Server
 }
 
 /** Metric children per label set, per metrics registry (a server has one). */
-const children = new WeakMap<object, { inFlight: Map<string, Entry['inFlight']>; requests: Map<string, ReturnType<Counter<'route' | 'status'>['labels']>> }>();
+const children = new WeakMap<
+  object,
+  { inFlight: Map<string, Entry['inFlight']>; requests: Map<string, ReturnType<Counter<'route' | 'status'>['labels']>>; seconds: Map<string, ReturnType<Histogram<'route' | 'status'>['labels']>> }
+>();
 
 function cacheFor(deps: AccessLogDeps) {
   let c = children.get(deps.metrics);
-  if (!c) children.set(deps.metrics, (c = { inFlight: new Map(), requests: new Map() }));
+  if (!c) children.set(deps.metrics, (c = { inFlight: new Map(), requests: new Map(), seconds: new Map() }));
   return c;
 }
 
@@ -100,8 +104,11 @@ function finish(this: Tracked): void {
   let counter = cache.requests.get(key);
   if (!counter) cache.requests.set(key, (counter = e.deps.metrics.requests.labels({ route: e.route, status: String(status) })));
   counter.inc();
+  let seconds = cache.seconds.get(key);
+  if (!seconds) cache.seconds.set(key, (seconds = e.deps.metrics.requestSeconds.labels({ route: e.route, status: String(status) })));
+  const ms = Number(process.hrtime.bigint() - e.start) / 1e6;
+  seconds.observe(ms / 1000);
   if (e.deps.access) {
-    const ms = Number(process.hrtime.bigint() - e.start) / 1e6;
     e.deps.logger.info({ access: { method: e.req.method, path: redactUrl(e.url), status, bytes: e.bytes, ms: Math.round(ms * 100) / 100, route: e.route } }, 'access');
   }
 }

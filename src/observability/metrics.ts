@@ -8,8 +8,20 @@ export interface Metrics {
   registry: Registry;
   /** requests by route class (proxy, search, rerank, admin, ui) and status code */
   requests: Counter<'route' | 'status'>;
+  /**
+   * Time from a request's arrival (its headers parsed) to its answer's last byte handed to the
+   * socket, by route class and status: the server's own side of a latency (a 429's p99, a
+   * passthrough's), apart from what a client's own scheduling adds.
+   */
+  requestSeconds: Histogram<'route' | 'status'>;
   inFlight: Gauge<'route'>;
   upstreamLatency: Histogram<'node'>;
+  /**
+   * Each node's connection pools (passthrough, vlrerank's own requests) at scrape time (undici's stats): connections `connected` and
+   * `free`, requests `running` on a connection and `queued` for one (a queue here is time a request
+   * waits in vlrerank, not in the engine).
+   */
+  upstreamPool: Gauge<'node' | 'traffic' | 'what'>;
   upstreamErrors: Counter<'code'>;
   failures: Counter<'code'>;
   stageSeconds: Histogram<'stage'>;
@@ -49,6 +61,13 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
     onCollect: (fn) => void collectors.push(fn),
     registry,
     requests: new Counter({ name: 'vlrerank_requests_total', help: 'Requests by route class and status', labelNames: ['route', 'status'], registers }),
+    requestSeconds: new Histogram({
+      name: 'vlrerank_request_duration_seconds',
+      help: 'Time from a request\'s headers to its answer\'s end, by route class and status',
+      labelNames: ['route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
     inFlight: new Gauge({ name: 'vlrerank_requests_in_flight', help: 'Requests being served', labelNames: ['route'], registers }),
     upstreamLatency: new Histogram({
       name: 'vlrerank_upstream_latency_seconds',
@@ -57,6 +76,7 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
+    upstreamPool: new Gauge({ name: 'vlrerank_upstream_pool', help: 'Upstream connection pools per node and traffic (passthrough, own): connected, free, running, queued', labelNames: ['node', 'traffic', 'what'], registers }),
     upstreamErrors: new Counter({ name: 'vlrerank_upstream_errors_total', help: 'Upstream connection failures by code', labelNames: ['code'], registers }),
     failures: new Counter({ name: 'vlrerank_failures_total', help: 'Errors answered to clients by vlrerank code', labelNames: ['code'], registers }),
     stageSeconds: new Histogram({

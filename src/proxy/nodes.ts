@@ -1,5 +1,6 @@
 /**
- * The configured cluster nodes: one undici Pool per node URL (https with a custom CA / client
+ * The configured cluster nodes: two undici Pools per node URL (passthrough, and vlrerank's own
+ * requests: a bulkhead, issue 13 "passthrough never slowed by rerank load"; https with a custom CA / client
  * certificate; SNI for host names only), the path prefix and credentials a URL carries, and the
  * header helpers that add a node's credentials when the client sent none. Labels (URL with
  * credentials redacted) name nodes in metrics, logs and health.
@@ -23,7 +24,13 @@ export interface UpstreamNode extends Backoff {
   prefix: string;
   /** `Basic …` from credentials in the URL, sent when the client sent no Authorization. */
   authorization?: string;
+  /** Passthrough: the clients' own requests forwarded unchanged (`forward()`). */
   pool: Pool;
+  /**
+   * vlrerank's own requests to the node (a reranked search's first stage, ingest, engine calls):
+   * connections of their own, so a wave of first stages never queues passthrough behind it.
+   */
+  own: Pool;
   /** This node's child of the upstream latency histogram (prom-client hashes labels on every observe({…})). */
   latency?: { observe(seconds: number): void };
 }
@@ -48,7 +55,7 @@ export function createNodes(opts: UpstreamOptions): UpstreamNode[] {
       u.username || u.password ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}` : undefined;
     const prefix = u.pathname.replace(/\/+$/, '');
     const https = u.protocol === 'https:';
-    const pool = new Pool(u.origin, {
+    const pool = () => new Pool(u.origin, {
       connections: opts.connectionsPerNode,
       pipelining: 1,
       connectTimeout: opts.connectTimeoutMs,
@@ -58,7 +65,7 @@ export function createNodes(opts: UpstreamOptions): UpstreamNode[] {
       // SNI carries host names only (RFC 6066 §3)
       connect: https ? { ca, cert, key, rejectUnauthorized: tls.rejectUnauthorized, ...(isIP(u.hostname.replace(/^\[|\]$/g, '')) ? {} : { servername: u.hostname }) } : undefined,
     });
-    return { label: `${u.protocol}//${u.host}${prefix}`, prefix, authorization, pool, downUntil: 0, failures: 0 };
+    return { label: `${u.protocol}//${u.host}${prefix}`, prefix, authorization, pool: pool(), own: pool(), downUntil: 0, failures: 0 };
   });
 }
 

@@ -63,6 +63,17 @@ export class UpstreamPool {
     this.#opts = opts;
     this.#metrics = deps.metrics;
     this.#nodes = createNodes(opts);
+    const gauge = deps.metrics?.upstreamPool;
+    if (gauge) {
+      deps.metrics!.onCollect(() => {
+        for (const n of this.#nodes) {
+          for (const [traffic, pool] of [['passthrough', n.pool], ['own', n.own]] as const) {
+            const s = pool.stats;
+            for (const what of ['connected', 'free', 'running', 'queued'] as const) gauge.set({ node: n.label, traffic, what }, s[what]);
+          }
+        }
+      });
+    }
   }
 
   /** Node URLs (credentials redacted), in configured order. */
@@ -195,7 +206,7 @@ export class UpstreamPool {
   /** `observe: false` for probes: they neither count as traffic latency nor need the retry path. */
   async #send(node: UpstreamNode, req: UpstreamRequest, observe = true): Promise<UpstreamResponse> {
     const start = performance.now();
-    const res = await node.pool.request({
+    const res = await node.own.request({
       method: req.method as Dispatcher.HttpMethod,
       path: node.prefix ? node.prefix + req.path : req.path,
       headers: withNodeAuth(node, req.headers) as Dispatcher.DispatchOptions['headers'],
@@ -214,6 +225,6 @@ export class UpstreamPool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.#nodes.map((n) => n.pool.close().catch(() => n.pool.destroy())));
+    await Promise.all(this.#nodes.flatMap((n) => [n.pool, n.own]).map((p) => p.close().catch(() => p.destroy())));
   }
 }

@@ -56,6 +56,8 @@ export interface AdmissionSnapshot {
   shed: Record<ShedReason, number>;
   /** Estimated wait of a request arriving now (ms); 0 until a service time was measured. */
   estimated_wait_ms: number;
+  /** Requests let run at once now: maxInFlight, or less when the latency target adapted it down. */
+  max_in_flight: number;
   limits: AdmissionLimits;
 }
 

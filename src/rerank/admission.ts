@@ -10,9 +10,12 @@
  * search's budget_ms) is shed before it waits; time spent queued counts against that budget
  * because the caller's deadline clock started before it asked.
  *
- * Latency target (`latencyFactor`, experimental, off by default): a request is admitted only while its predicted
- * completion — the idle-server time of the work ahead of it (half of what runs, all of what waits)
- * plus its own — stays within latencyFactor × its own idle-server time. Idle-server times are kept
+ * Latency target (`latencyFactor`, off by default), in two parts. What runs: the number of
+ * requests let run at once adapts (AIMD, service-times.ts) so that a run takes at most about
+ * latencyFactor × its idle-server time — concurrency that only slows every request down is given
+ * up. What waits: a request that cannot start is queued only while its predicted completion — the
+ * idle-server time of the work ahead of it (half of what runs, all of what waits) plus its own —
+ * stays within latencyFactor × its own idle-server time. Idle-server times are kept
  * per document of work and per kind of work (a pipeline's searches, the rerank API), from runs that
  * had nothing else in flight (service-times.ts). Admitted requests so keep close to their idle
  * latency, and the rest are told at once to come back (429 + Retry-After) instead of sharing the
@@ -29,7 +32,7 @@
  * and timers are constructor arguments so the queue can be tested step by step.
  */
 import { refusalError, type VlrerankError } from '../errors.js';
-import { ServiceTimes } from './service-times.js';
+import { AdaptiveLimit, ServiceTimes } from './service-times.js';
 import { realClock, type AdmissionClock, type AdmissionLimits, type AdmissionRequest, type AdmissionSnapshot, type Permit, type ShedReason } from './admission-limits.js';
 
 export { defaultAdmissionLimits, type AdmissionClock, type AdmissionLimits, type AdmissionRequest, type AdmissionSnapshot, type Permit, type ShedReason } from './admission-limits.js';
@@ -65,11 +68,19 @@ export class Admission {
   /** Idle-server ms of the requests running, and of those queued. */
   #inFlightExpected = 0;
   #queuedExpected = 0;
+  /** Requests let run at once under the latency target (service-times.ts); maxInFlight without one. */
+  readonly #slots: AdaptiveLimit;
 
   constructor(limits: AdmissionLimits, options: { clock?: AdmissionClock; onShed?: (reason: ShedReason) => void } = {}) {
     this.limits = Object.freeze({ ...limits, maxInFlight: Math.max(1, Math.floor(limits.maxInFlight)) });
     this.#clock = options.clock ?? realClock;
     this.#onShed = options.onShed;
+    this.#slots = new AdaptiveLimit(this.limits.maxInFlight);
+  }
+
+  /** Requests that may run at once now: adapted to the latency target when one is set. */
+  #maxInFlight(): number {
+    return this.limits.latencyFactor > 0 ? this.#slots.value : this.limits.maxInFlight;
   }
 
   /**
@@ -82,13 +93,13 @@ export class Admission {
     const perDoc = this.#times.loaded();
     if (perDoc === undefined || this.#canStart(1)) return 0;
     const ahead = this.#queuedDocs + this.#inFlightDocs / 2;
-    return (ahead * perDoc) / this.limits.maxInFlight;
+    return (ahead * perDoc) / this.#maxInFlight();
   }
 
   /** Seconds a refused client should wait before retrying (≥ 1, HTTP Retry-After). */
   retryAfterSeconds(): number {
     const perDoc = this.#times.loaded();
-    const drain = perDoc === undefined ? 1000 : ((this.#queuedDocs + this.#inFlightDocs) * perDoc) / this.limits.maxInFlight;
+    const drain = perDoc === undefined ? 1000 : ((this.#queuedDocs + this.#inFlightDocs) * perDoc) / this.#maxInFlight();
     return Math.min(300, Math.max(1, Math.ceil(drain / 1000)));
   }
 
@@ -102,6 +113,7 @@ export class Admission {
       admitted: this.#admitted,
       shed: { ...this.#shed },
       estimated_wait_ms: Math.round(this.estimateWaitMs()),
+      max_in_flight: this.#maxInFlight(),
       limits: this.limits,
     };
   }
@@ -114,16 +126,14 @@ export class Admission {
    * depends on the request and stays in acquire().
    */
   refuseEarly(client?: string, kind = ''): VlrerankError | undefined {
-    if (!(this.#queue.length === 0 && this.#held === 0 && this.#canStart(1))) {
-      try {
-        this.#checkRoom(1, client ?? '');
-      } catch (e) {
-        return e as VlrerankError;
-      }
-      const wait = this.estimateWaitMs();
-      if (wait > this.limits.maxQueueWaitMs) return this.#waitRefusal(wait);
+    if (this.#queue.length === 0 && this.#held === 0 && this.#canStart(1)) return undefined;
+    try {
+      this.#checkRoom(1, client ?? '');
+    } catch (e) {
+      return e as VlrerankError;
     }
-    // the latency target refuses a request of any size when the load alone (no wait) breaks it
+    const wait = this.estimateWaitMs();
+    if (wait > this.limits.maxQueueWaitMs) return this.#waitRefusal(wait);
     // the latency target, for a request of the usual size of its kind (the size is not known yet)
     const usual = this.#times.typicalCost(kind);
     if (usual !== undefined && this.#overTarget(usual, kind)) return this.#latencyRefusal(usual, kind, ' (for a request of the usual size)');
@@ -145,7 +155,7 @@ export class Admission {
     const client = req.client ?? '';
     const now = this.#clock.now();
     const kind = req.kind ?? '';
-    if (this.#queue.length === 0 && this.#canStart(cost) && !this.#overTarget(cost, kind)) return Promise.resolve(this.#start(cost, now, now, kind));
+    if (this.#queue.length === 0 && this.#canStart(cost)) return Promise.resolve(this.#start(cost, now, now, kind));
 
     const L = this.limits;
     this.#checkRoom(cost, client);
@@ -262,7 +272,7 @@ export class Admission {
 
   #canStart(cost: number): boolean {
     if (this.#inFlight === 0) return true; // a request larger than every bound still runs, alone
-    return this.#inFlight < this.limits.maxInFlight && this.#inFlightDocs + cost <= this.limits.maxInFlightDocuments;
+    return this.#inFlight < this.#maxInFlight() && this.#inFlightDocs + cost <= this.limits.maxInFlightDocuments;
   }
 
   #refuse(reason: ShedReason, message: string): VlrerankError {
@@ -300,7 +310,10 @@ export class Admission {
       release: () => {
         if (released) return;
         released = true;
-        this.#times.end(run, this.#clock.now() - now, cost);
+        const took = this.#clock.now() - now;
+        this.#times.end(run, took, cost);
+        const idle = this.#times.alone(kind);
+        if (idle) this.#slots.observe(took / cost / idle, this.limits.latencyFactor);
         this.#inFlightExpected -= expected;
         this.#inFlight--;
         this.#inFlightDocs -= cost;

@@ -74,3 +74,34 @@ export class ServiceTimes {
 }
 
 const ewma = (avg: number | undefined, x: number, a: number) => (avg === undefined ? x : avg + a * (x - avg));
+
+/**
+ * The number of rerank requests admission lets run at once when a latency target is set (AIMD on
+ * latency, as TCP does on loss): while runs take more than `factor` × their kind's idle-server time
+ * per document (a moving average), each run shrinks the bound in proportion (never by more than half, never below 1); a run
+ * within the target grows it by one per bound's worth of such runs, up to `max`. Concurrency that
+ * only makes every request slower (on 2 cores, 4 rerank requests each took 4× longer, plus the
+ * starved inference worker) is given up, so the requests admitted keep close to their idle
+ * latency and the rest are told to come back (issue 13: admitted p99 ≤ 2× the p50 at low load).
+ */
+export class AdaptiveLimit {
+  #bound: number;
+  /** Moving average of the runs' slowdowns: one run slowed by a noisy neighbour does not halve the bound. */
+  #slowdown?: number;
+  constructor(readonly max: number) {
+    this.#bound = max;
+  }
+
+  /** Requests that may run at once now (≥ 1). */
+  get value(): number {
+    return Math.max(1, Math.floor(this.#bound));
+  }
+
+  /** A run ended taking `slowdown` × its idle-server time; `factor` the target. */
+  observe(slowdown: number, factor: number): void {
+    if (!(factor > 0) || !Number.isFinite(slowdown) || slowdown <= 0) return;
+    const s = (this.#slowdown = ewma(this.#slowdown, slowdown, ALPHA));
+    if (s > factor) this.#bound = Math.max(1, this.#bound * Math.max(0.5, factor / s));
+    else this.#bound = Math.min(this.max, this.#bound + 1 / this.value);
+  }
+}

@@ -97,6 +97,11 @@ export function searchPath(index: string | undefined, params: URLSearchParams): 
   return `${index ? `/${encodeURIComponent(index).replace(/%2C/gi, ',').replace(/%2A/gi, '*')}` : ''}/_search${qs ? `?${qs}` : ''}`;
 }
 
+/** The same search with a BM25 first stage in place of the pipeline's text kNN (fail-open). */
+function bm25Instead(spec: RerankSpec): RerankSpec {
+  return { ...spec, pipeline: { ...spec.pipeline, first_stage: { ...spec.pipeline.first_stage, text_query: 'bm25' } } };
+}
+
 export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: RunOptions): Promise<SearchOutcome> {
   const t0 = performance.now();
   const timings: Record<string, number> = {};
@@ -122,10 +127,27 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     }
   }
 
-  // query vector for a kNN first stage
-  const need = vectorNeed(spec);
-  let vector: Float32Array | undefined;
+  // Refused by admission before the first stage (queue full, estimated wait too long): fail_closed
+  // answers the 429 now; fail_open runs the first stage for the hits it answers with only (no
+  // window, no query embedding for a bridge kNN: BM25 instead), so an overloaded server costs the
+  // engine and itself what a plain search costs.
   let effective = spec;
+  if (!skipRerank) {
+    const refusal = deps.scorer?.refusal?.(opts.client, p.name);
+    if (refusal) {
+      if (p.failure === 'fail_closed') throw refusal;
+      Object.assign(degrade, reasonOf(refusal));
+      skipRerank = true;
+    }
+  }
+
+  // query vector for a kNN first stage
+  let need = vectorNeed(spec);
+  if (need?.kind === 'bridge' && skipRerank && p.failure === 'fail_open') {
+    effective = bm25Instead(spec);
+    need = undefined;
+  }
+  let vector: Float32Array | undefined;
   if (need) {
     const tv = performance.now();
     try {
@@ -138,7 +160,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       // a text query can still run its BM25 first stage; an image query has no first stage without its vector
       if (need.kind === 'bridge' && p.failure === 'fail_open') {
         Object.assign(degrade, reasonOf(e));
-        effective = { ...spec, pipeline: { ...p, first_stage: { ...p.first_stage, text_query: 'bm25' } } };
+        effective = bm25Instead(spec);
       } else if (isVlrerankError(e) && e.status < 500 && e.code !== 'VLR_TIMEOUT') throw e;
       else throw vlrError('VLR_RERANK_FAILED', `the query ${need.kind === 'image' ? 'image' : 'text'} could not be embedded for the kNN first stage: ${reasonOf(e).reason}`, { cause: e });
     }
@@ -146,7 +168,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   }
 
   const dialect: Dialect = (await deps.engine.info()).distribution;
-  const plan = buildFirstStage(effective, paging, dialect, vector);
+  const plan = buildFirstStage(effective, skipRerank ? { ...paging, window: paging.from + paging.size } : paging, dialect, vector);
 
   // first stage
   const t1 = performance.now();

@@ -54,7 +54,17 @@ export interface Scorer {
    * it had to wait. The search calls it before starting the budget clock. `signal` ends the wait.
    */
   ready?(signal?: AbortSignal, client?: string): Promise<boolean>;
+  /**
+   * The refusal admission control would give a rerank of this pipeline from `client` now (its
+   * queue or the client's share full, the estimated wait too long), whatever its size; undefined
+   * when it might be admitted. Asked before the first stage, so a search that cannot be reranked
+   * asks the engine only for the hits it answers with (issue 13: fail-open "at once").
+   */
+  refusal?(client?: string, pipeline?: string): Error | undefined;
 }
+
+/** A pipeline's searches as one kind of work for admission's service times. */
+const searchKind = (pipeline?: string) => `search:${pipeline ?? ''}`;
 
 export class RerankerScorer implements Scorer {
   constructor(private readonly reranker: Reranker) {}
@@ -62,6 +72,10 @@ export class RerankerScorer implements Scorer {
   /** Waits holding a place in the rerank queue (one request's worth): VLR_OVERLOADED beyond its bounds. */
   ready(signal?: AbortSignal, client?: string): Promise<boolean> {
     return this.reranker.waitWarm({ cost: 1, client, signal });
+  }
+
+  refusal(client?: string, pipeline?: string): Error | undefined {
+    return this.reranker.admission.refuseEarly(client, searchKind(pipeline));
   }
 
   async score(req: ScoreRequest): Promise<ScoredDocument[]> {
@@ -76,7 +90,7 @@ export class RerankerScorer implements Scorer {
         fps: req.fps,
         max_frames: req.max_frames,
       },
-      { signal: req.signal, deadline: req.deadline, client: req.client, kind: `search:${req.pipeline ?? ''}`, records: req.records, recordOrigin: 'index', chunking: req.chunking, framePooling: req.framePooling, scoreFusion: req.scoreFusion },
+      { signal: req.signal, deadline: req.deadline, client: req.client, kind: searchKind(req.pipeline), records: req.records, recordOrigin: 'index', chunking: req.chunking, framePooling: req.framePooling, scoreFusion: req.scoreFusion },
     );
     const explanations = new Map(out.map((r) => [r.index, r.explanation]));
     const errors = new Map(out.errors.map((e) => [e.index, { code: e.code, reason: e.reason }]));

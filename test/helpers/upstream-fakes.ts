@@ -58,6 +58,16 @@ export function neverAnsweringUpstream(): Promise<Fake> {
   return fake((req) => req.resume());
 }
 
+/** Never answers requests to `/stalled…` (an engine stuck on some searches); answers `{}` to every other at once. */
+export function stalledOnOnePathUpstream(): Promise<Fake> {
+  return fake((req, res) => {
+    req.resume();
+    if (req.url?.startsWith('/stalled')) return;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{}');
+  });
+}
+
 /** Sends the headers and a first chunk, then stalls forever (body time-out). */
 export function stallingBodyUpstream(): Promise<Fake> {
   return fake((req, res) => {

@@ -12,6 +12,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Permit } from '../../../src/rerank/admission.js';
 import type { RunningServer } from '../../../src/server/start.js';
+import { counterSum } from '../../helpers/metrics.js';
 import { startRerankServer } from '../../helpers/rerank-server.js';
 import { clientSearchRaw, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
@@ -56,6 +57,9 @@ describe('/v1/rerank under overload', () => {
     const metrics = await (await fetch(`${srv.url}/_vlrerank/metrics`)).text();
     expect(metrics).toMatch(/vlrerank_rerank_shed_total\{reason="[a-z_]+"\} [1-9]/);
     expect(metrics).toMatch(/vlrerank_rerank_admission\{what="queued"\} 0/);
+    // the server's own time per answer, by route class and status: every 429 and every 200 counted once
+    expect(await counterSum(srv.url, 'vlrerank_request_duration_seconds_count', { route: 'rerank', status: '429' })).toBe(refused.length);
+    expect(await counterSum(srv.url, 'vlrerank_request_duration_seconds_count', { route: 'rerank', status: '200' })).toBe(ok.length);
   });
 
   it('refuses before reading the body when the queue is full: a 429 for a body that never arrives, and a kept connection for small ones', async () => {
@@ -114,7 +118,7 @@ describe('reranked _search on Elasticsearch under overload', () => {
       rerank: { maxConcurrentRequests: 1, admission: { maxQueued: 1, clientShare: 1 } },
     });
     await p.engine.json('DELETE', `/${INDEX}`).catch(() => undefined);
-    const titles = ['Oat milk', 'Oat drink barista', 'Whole milk', 'Soy milk', 'Red apple', 'Milk chocolate'];
+    const titles = ['Oat milk', 'Oat drink barista', 'Whole milk', 'Soy milk', 'Red apple', 'Milk chocolate', 'Almond milk', 'Milk powder'];
     const lines = titles.flatMap((title, i) => [JSON.stringify({ index: { _index: INDEX, _id: String(i) } }), JSON.stringify({ title })]).join('\n') + '\n';
     await p.engine.json('POST', '/_bulk?refresh=true', lines, { 'content-type': 'application/x-ndjson' });
   });
@@ -143,6 +147,8 @@ describe('reranked _search on Elasticsearch under overload', () => {
       expect(open.body.vlrerank).toMatchObject({ degraded: 'overloaded', reason: expect.stringContaining('VLR_OVERLOADED') });
       expect(open.headers['x-vlrerank-degraded']).toBe('VLR_OVERLOADED');
       expect(open.body.hits.hits.map((h: any) => h._id)).toEqual(await firstStageIds());
+      // refused before the first stage: the engine was asked for the 4 hits answered, not the window of 6
+      expect(open.body.vlrerank.candidates).toBe(4);
 
       const closed = await search('admission-closed-it');
       expect(closed.statusCode).toBe(429);
@@ -155,6 +161,7 @@ describe('reranked _search on Elasticsearch under overload', () => {
     const again = await search('admission-closed-it');
     expect(again.statusCode).toBe(200);
     expect(again.body.vlrerank.degraded).toBe(false);
+    expect(again.body.vlrerank.candidates).toBe(6); // admitted: the whole window (6 of the 6 milk titles)
     // reranked: calibrated scores in [0, 1], an oat product on top (BM25 on "milk" ranks them anywhere)
     expect(['0', '1']).toContain(again.body.hits.hits[0]._id);
     for (const h of again.body.hits.hits) expect(h._score).toBeLessThanOrEqual(1);

@@ -3,6 +3,8 @@
  * node — any request when the connection was refused (nothing was sent, a streamed body
  * included), only idempotent ones when the connection broke after the request went out.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,20 +12,44 @@ import { EngineClient } from '../../../src/engine/client.js';
 import { UpstreamPool } from '../../../src/proxy/pool.js';
 import { upstreamSchema } from '../../../src/config/schema.js';
 import { VlrerankError } from '../../../src/errors.js';
-import { bulkSink, headerEchoUpstream, refusedUpstream, resetAfterRequestUpstream, type Fake } from '../../helpers/upstream-fakes.js';
+import { bulkSink, headerEchoUpstream, refusedUpstream, resetAfterRequestUpstream, stalledOnOnePathUpstream, type Fake } from '../../helpers/upstream-fakes.js';
 
 const open: Array<Fake | UpstreamPool> = [];
 afterEach(async () => {
   for (const x of open.splice(0)) await x.close();
 });
 
-function pool(urls: string[]): UpstreamPool {
-  const p = new UpstreamPool(upstreamSchema.parse({ urls, connectTimeoutMs: 2000, headersTimeoutMs: 5000 }));
+function pool(urls: string[], more: Record<string, unknown> = {}): UpstreamPool {
+  const p = new UpstreamPool(upstreamSchema.parse({ urls, connectTimeoutMs: 2000, headersTimeoutMs: 5000, ...more }));
   open.push(p);
   return p;
 }
 
 describe('UpstreamPool', () => {
+  it("keeps passthrough off vlrerank's own connections: a forwarded request is answered while every own connection waits on the node", async () => {
+    const up = await stalledOnOnePathUpstream();
+    open.push(up);
+    const p = pool([up.url], { connectionsPerNode: 1 });
+    const stuck = new AbortController();
+    // vlrerank's own request (a first stage) holds the node's only own connection, and one more waits for it
+    const own = [p.request({ method: 'POST', path: '/stalled/_search', signal: stuck.signal }), p.request({ method: 'POST', path: '/next/_search', signal: stuck.signal })];
+    for (const o of own) o.catch(() => undefined);
+    while (up.hits < 1) await new Promise((r) => setTimeout(r, 10)); // the stalled one reached the node
+    // the proxy's side: a forward into a real response, as the passthrough route does
+    const front = createServer((req, res) => void p.forward({ method: 'POST', path: '/idx/_search', headers: { 'content-type': 'application/json' }, body: Buffer.from('{}') }, res));
+    await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+    try {
+      const r = await fetch(`http://127.0.0.1:${(front.address() as AddressInfo).port}/idx/_search`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(5000) });
+      expect(r.status).toBe(200);
+      expect(await r.text()).toBe('{}');
+    } finally {
+      front.closeAllConnections();
+      front.close();
+    }
+    expect(up.hits).toBe(2); // the stalled own request and the forwarded one: the second own request still waits its turn
+    stuck.abort();
+  });
+
   it('spreads requests round-robin over the nodes', async () => {
     const a = await headerEchoUpstream();
     const b = await headerEchoUpstream();

@@ -212,38 +212,42 @@ describe('rerank admission', () => {
     expect(w.refuseEarly()).toBeUndefined();
   });
 
-  it('latency target: admits while the work ahead (half of what runs, all that waits) plus its own stays within latencyFactor × its idle time', async () => {
+  it('latency target, what waits: a request that cannot start queues only while the work ahead (half of what runs, all that waits) plus its own stays within latencyFactor × its idle time', async () => {
     const clock = new ManualClock();
-    const a = new Admission(limits({ maxInFlight: 6, latencyFactor: 2 }), { clock });
-    const alone = await a.acquire({ cost: 10, kind: 'k' });
-    clock.advance(100);
-    alone.release(); // alone: 10 ms per document → 100 ms for a request of 10
-    const burst = [await a.acquire({ cost: 10, kind: 'k' })]; // idle: admitted
-    burst.push(await a.acquire({ cost: 10, kind: 'k' })); // 50 + 100 = 150 ≤ 200
-    burst.push(await a.acquire({ cost: 10, kind: 'k' })); // 100 + 100 = 200 ≤ 200
-    const e = await overload(a.acquire({ cost: 10, kind: 'k' })); // 150 + 100 = 250 > 200
-    expect(e.details.shed_reason).toBe('latency_target');
-    expect(e.message).toMatch(/about 250 ms, over rerank\.admission\.latencyFactor \(2\) × the 100 ms it takes on an idle server/);
-    // the early check (size unknown) judges a request of the kind's usual size
-    expect(a.refuseEarly(undefined, 'k')?.message).toMatch(/for a request of the usual size/);
-    // a larger request amortises the same work ahead: 150 + 500 ≤ 1000
-    burst.push(await a.acquire({ cost: 50, kind: 'k' }));
-    // a kind with no idle time measured is not judged
-    burst.push(await a.acquire({ cost: 10, kind: 'other' }));
-    for (const p of burst) p.release();
-    expect(a.snapshot().shed.latency_target).toBe(2);
-
-    // queued work counts whole: one slot, 100 ms running (50 ahead) + 100 queued + 100 own > 200
+    // one slot: every later request must wait
     const one = new Admission(limits({ maxInFlight: 1, latencyFactor: 2 }), { clock });
     const r = await one.acquire({ cost: 10, kind: 'k' });
     clock.advance(100);
-    r.release();
-    const running = await one.acquire({ cost: 10, kind: 'k' });
-    const queued = one.acquire({ cost: 10, kind: 'k' }); // 50 + 0 + 100 = 150: waits
+    r.release(); // alone: 10 ms per document → 100 ms for a request of 10
+    const running = await one.acquire({ cost: 10, kind: 'k' }); // nothing ahead: runs
+    const queued = one.acquire({ cost: 10, kind: 'k' }); // 50 + 0 + 100 = 150 ≤ 200: waits
     expect(await state(queued)).toBe('pending');
-    expect((await overload(one.acquire({ cost: 10, kind: 'k' }))).details.shed_reason).toBe('latency_target');
+    const e = await overload(one.acquire({ cost: 10, kind: 'k' })); // 50 + 100 + 100 = 250 > 200
+    expect(e.details.shed_reason).toBe('latency_target');
+    expect(e.message).toMatch(/about 250 ms, over rerank\.admission\.latencyFactor \(2\) × the 100 ms it takes on an idle server/);
+    // the early check (size unknown) judges a request of the kind's usual size
+    expect(one.refuseEarly(undefined, 'k')?.message).toMatch(/for a request of the usual size/);
+    // a larger request amortises the same work ahead: 50 + 100 + 500 ≤ 1000
+    const big = one.acquire({ cost: 50, kind: 'k' });
+    expect(await state(big)).toBe('pending');
+    // a kind with no idle time measured is not judged
+    const other = one.acquire({ cost: 10, kind: 'other' });
+    expect(await state(other)).toBe('pending');
+    expect(one.snapshot().shed.latency_target).toBe(2);
     running.release();
     (await queued).release();
+    (await big).release();
+    (await other).release();
+
+    // a request that can start is not judged by the prediction: the running bound adapts instead
+    const six = new Admission(limits({ maxInFlight: 6, latencyFactor: 2 }), { clock });
+    const first = await six.acquire({ cost: 10, kind: 'k' });
+    clock.advance(100);
+    first.release();
+    const burst = [];
+    for (let i = 0; i < 6; i++) burst.push(await six.acquire({ cost: 10, kind: 'k' }));
+    for (const p of burst) p.release();
+    expect(six.snapshot().shed.latency_target).toBe(0);
 
     // latencyFactor 0: the same state queues instead
     const off = new Admission(limits({ maxInFlight: 1, latencyFactor: 0 }), { clock });
@@ -253,6 +257,45 @@ describe('rerank admission', () => {
     await off.acquire({ cost: 10, kind: 'k' });
     expect(await state(off.acquire({ cost: 10, kind: 'k' }))).toBe('pending');
     expect(await state(off.acquire({ cost: 10, kind: 'k' }))).toBe('pending');
+  });
+
+  it('latency target, what runs: runs slower than latencyFactor × their idle time shrink the running bound (never below 1); runs within it grow it back to maxInFlight', async () => {
+    const clock = new ManualClock();
+    const a = new Admission(limits({ maxInFlight: 4, latencyFactor: 2 }), { clock });
+    const alone = await a.acquire({ cost: 10, kind: 'k' });
+    clock.advance(100);
+    alone.release(); // idle: 100 ms for 10 documents
+    expect(a.snapshot().max_in_flight).toBe(4);
+    // four at once, each taking 8× its idle time: the bound halves at most per run, down to 1
+    const four = [];
+    for (let i = 0; i < 4; i++) four.push(await a.acquire({ cost: 10, kind: 'k' }));
+    clock.advance(800);
+    for (const p of four) p.release();
+    expect(a.snapshot().max_in_flight).toBe(1);
+    // with one running, a second must wait (and is judged by the prediction: 50 + 100 ≤ 200)
+    const solo = await a.acquire({ cost: 10, kind: 'k' });
+    const waits = a.acquire({ cost: 10, kind: 'k' });
+    expect(await state(waits)).toBe('pending');
+    clock.advance(100);
+    solo.release(); // within the target: the bound grows
+    clock.advance(100);
+    (await waits).release();
+    for (let i = 0; i < 20; i++) {
+      const p = await a.acquire({ cost: 10, kind: 'k' });
+      clock.advance(100);
+      p.release();
+    }
+    expect(a.snapshot().max_in_flight).toBe(4);
+    // without a target the bound is maxInFlight whatever the runs take
+    const off = new Admission(limits({ maxInFlight: 4, latencyFactor: 0 }), { clock });
+    const o = await off.acquire({ cost: 10, kind: 'k' });
+    clock.advance(100);
+    o.release();
+    const slow = [];
+    for (let i = 0; i < 4; i++) slow.push(await off.acquire({ cost: 10, kind: 'k' }));
+    clock.advance(800);
+    for (const p of slow) p.release();
+    expect(off.snapshot().max_in_flight).toBe(4);
   });
 
   it('defaults are sized from the cores, and a request costs its texts, images and frames', () => {
