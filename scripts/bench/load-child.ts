@@ -10,7 +10,7 @@ import { Pool } from 'undici';
 import { client, healthProber, passthroughProbe, Traffic, type Sample } from './load-traffic.js';
 
 export type ChildRole =
-  | { role: 'probe'; url: string; seconds: number; rate: number; seed: number; kind?: 'plain' | 'direct' }
+  | { role: 'probe'; url: string; seconds: number; rate: number; seed: number; kind?: 'plain' | 'direct' | 'api_probe' }
   | { role: 'health'; url: string; seconds: number }
   | { role: 'clients'; url: string; seconds: number; reranked: number; rerankApi: number; honourRetryAfter: boolean; seed: number; preconnect?: boolean };
 

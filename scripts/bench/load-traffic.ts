@@ -14,7 +14,8 @@ export const INDEX = process.env.BENCH_LOAD_INDEX || 'admission-bench-load';
 export const SHARED = resolve(import.meta.dirname, '../../../shared');
 
 /** `direct`: the same plain `_search` sent to the engine itself, not through vlrerank (is the engine the slow part?). */
-export type Kind = 'plain' | 'direct' | 'reranked' | 'rerank_api' | 'health';
+/** `api_probe`: `/v1/rerank` calls sent open-loop by a probe at nice 0 (a 429's latency as a client that is not starved sees it). */
+export type Kind = 'plain' | 'direct' | 'reranked' | 'rerank_api' | 'api_probe' | 'health';
 export interface Sample {
   kind: Kind;
   status: number;
@@ -79,7 +80,7 @@ export async function client(t: Traffic, pool: Pool, kind: 'reranked' | 'rerank_
  * t0 + i/rate and its latency counts from then, so time a request spent waiting to be sent (a
  * stalled event loop here or there) is in the figure.
  */
-export async function passthroughProbe(t: Traffic, url: string, rate: number, until: number, out: Sample[], kind: 'plain' | 'direct' = 'plain'): Promise<void> {
+export async function passthroughProbe(t: Traffic, url: string, rate: number, until: number, out: Sample[], kind: 'plain' | 'direct' | 'api_probe' = 'plain'): Promise<void> {
   // enough connections that the probe never queues its own requests: with 64, a proxy answering in
   // 1.5 s capped the probe at 43/s, and its own growing queue (10-20 s by the end of a 30 s run)
   // passed for the proxy's latency
@@ -92,13 +93,13 @@ export async function passthroughProbe(t: Traffic, url: string, rate: number, un
       if (due >= until) break;
       const delay = due - performance.now();
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-      const { path, body } = t.request('plain');
+      const { path, body } = t.request(kind === 'api_probe' ? 'rerank_api' : 'plain');
       inFlight.push(
         pool
           .request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body, headersTimeout: 120_000, bodyTimeout: 120_000 })
           .then(async (r) => {
             await r.body.text();
-            out.push({ kind, status: r.statusCode, ms: performance.now() - due, retryAfter: false });
+            out.push({ kind, status: r.statusCode, ms: performance.now() - due, retryAfter: r.headers['retry-after'] !== undefined });
           })
           .catch(() => {
             out.push({ kind, status: 0, ms: performance.now() - due, retryAfter: false });

@@ -25,7 +25,7 @@
  * in the bench's own process, a probe sharing the loop with 200 clients measured the generator.
  * BENCH_LOAD_INDEX names the index (default admission-bench-load).
  *
- * Usage: npm run bench:load [-- --clients 200 --seconds 60 --largest-kinds rerank_api,search,msearch,bulk --passthrough-rate 50 --direct-rate 10 --latency-factor 2 --connections-per-node 64 --in-process --no-largest --only largest --base DIR --engine http://127.0.0.1:19200 --honour-retry-after --preconnect --clients-nice 19 --cpu-profile DIR]
+ * Usage: npm run bench:load [-- --clients 200 --seconds 60 --largest-kinds rerank_api,search,msearch,bulk --passthrough-rate 50 --direct-rate 10 --api-probe-rate 10 --latency-factor 2 --connections-per-node 64 --in-process --no-largest --only largest --base DIR --engine http://127.0.0.1:19200 --honour-retry-after --preconnect --clients-nice 19 --cpu-profile DIR]
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,6 +50,12 @@ const PASSTHROUGH_RATE = Number(arg('--passthrough-rate', '50'));
  * slow part, not vlrerank.
  */
 const DIRECT_RATE = Number(arg('--direct-rate', '10'));
+/**
+ * `/v1/rerank` calls per second sent open-loop during the load phase by a probe at nice 0 (0: none):
+ * the load clients run at --clients-nice, so the 429 latency they see includes their own wait for
+ * the CPU; this probe's is what a client with a CPU of its own sees.
+ */
+const API_PROBE_RATE = Number(arg('--api-probe-rate', '10'));
 /** --cpu-profile DIR: the server writes a V8 CPU profile there when it stops (where the time goes). */
 const PROFILE = arg('--cpu-profile', '');
 /**
@@ -186,7 +192,7 @@ function report(label: string, samples: Sample[], seconds: number): Map<Kind, nu
   const p99s = new Map<Kind, number>();
   console.log(`\n${label}`);
   console.log('  kind         req/s   p50 ms   p99 ms  admitted p50/p99 ms  429 share  statuses');
-  for (const kind of ['plain', 'direct', 'reranked', 'rerank_api'] as const) {
+  for (const kind of ['plain', 'direct', 'reranked', 'rerank_api', 'api_probe'] as const) {
     const s = samples.filter((x) => x.kind === kind);
     if (!s.length) continue;
     const ok = s.filter((x) => x.status === 200).map((x) => x.ms);
@@ -201,7 +207,7 @@ function report(label: string, samples: Sample[], seconds: number): Map<Kind, nu
   return p99s;
 }
 
-type Part = { role: 'probe' } | { role: 'direct' } | { role: 'health' } | { role: 'clients'; reranked: number; rerankApi: number };
+type Part = { role: 'probe' } | { role: 'direct' } | { role: 'api_probe' } | { role: 'health' } | { role: 'clients'; reranked: number; rerankApi: number };
 let seed = 0;
 
 /**
@@ -217,6 +223,7 @@ async function together(url: string, seconds: number, parts: Part[], alsoHere: (
     const runs = parts.map((p) => {
       if (p.role === 'probe') return passthroughProbe(new Traffic(++seed), url, PASSTHROUGH_RATE, until, out);
       if (p.role === 'direct') return passthroughProbe(new Traffic(++seed), ENGINE, DIRECT_RATE, until, out, 'direct');
+      if (p.role === 'api_probe') return passthroughProbe(new Traffic(++seed), url, API_PROBE_RATE, until, out, 'api_probe');
       if (p.role === 'health') return healthProber(url, until, out);
       const t = new Traffic(++seed);
       const pool = new Pool(url, { connections: p.reranked + p.rerankApi + 2, pipelining: 1 });
@@ -236,6 +243,8 @@ async function together(url: string, seconds: number, parts: Part[], alsoHere: (
         ? { role: 'probe', url, seconds, rate: PASSTHROUGH_RATE, seed: ++seed }
         : p.role === 'direct'
           ? { role: 'probe', url: ENGINE, seconds, rate: DIRECT_RATE, seed: ++seed, kind: 'direct' }
+          : p.role === 'api_probe'
+          ? { role: 'probe', url, seconds, rate: API_PROBE_RATE, seed: ++seed, kind: 'api_probe' }
           : p.role === 'health'
           ? { role: 'health', url, seconds }
           : { role: 'clients', url, seconds, reranked: p.reranked, rerankApi: p.rerankApi, honourRetryAfter: HONOUR_RETRY_AFTER, seed: ++seed, preconnect: PRECONNECT },
@@ -305,7 +314,7 @@ async function main(repo?: string): Promise<void> {
       const rows: string[] = [];
       const half = Math.ceil(CLIENTS / 2);
       const before = await durations(srv.url);
-      const load = await together(srv.url, SECONDS, [{ role: 'clients', reranked: half, rerankApi: CLIENTS - half }, { role: 'probe' }, ...direct], (until) => [sampler(srv.url, until, rows)]);
+      const load = await together(srv.url, SECONDS, [{ role: 'clients', reranked: half, rerankApi: CLIENTS - half }, { role: 'probe' }, ...direct, ...(API_PROBE_RATE > 0 ? [{ role: 'api_probe' } as Part] : [])], (until) => [sampler(srv.url, until, rows)]);
       const loadP99 = report(`load: ${CLIENTS} clients (half reranked _search, half /v1/rerank with 20 new texts) and plain _search at ${PASSTHROUGH_RATE}/s, ${SECONDS} s`, load, SECONDS);
       const after = await durations(srv.url);
       console.log(`\n  server side (vlrerank_request_duration_seconds, bucket bounds): /v1/rerank 429 ${serverSide(before, after, 'rerank 429')}; /v1/rerank 200 ${serverSide(before, after, 'rerank 200')}; _search 200 (plain and reranked) ${serverSide(before, after, 'search 200')}; upstream (to the engine's answer headers, undici's queue included) ${serverSide(before, after, 'upstream')}`);
