@@ -17,7 +17,11 @@
  * photo- and clip-query pools; `image_image` (also video_image, video_video) keeps its own-modality
  * constants, so search by image, which compares photos, ranks as before. `ocr_text` reuses
  * `text_text`; `remote` stays the identity on the logit.
- * Before/after figures compare with models/calibration/signals-own-modality.json (the previous fit).
+ * `text_video` is fitted on its pairs and text_image's together (`--text-video`, TEXT_VIDEO_FITS):
+ * a clip's raw value is the mean of its frames' text↔photo values, and the 13 relevant clips alone
+ * put p = 0.5 lower than for a photo. `--fit` refits only the named signals, the rest from --before.
+ * Before/after figures compare with --before (default models/calibration/signals-own-modality.json,
+ * the own-modality fit).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fitLogistic, sigmoid, type CalibrationTable, type LogisticParams } from '../src/rerank/calibration.js';
@@ -29,7 +33,7 @@ const arg = (name: string, def: string) => (args.includes(name) ? args[args.inde
 const POOLS = arg('--pools', '.cache/calibration/mixed-pools.json');
 const BALANCE_SETS = args.includes('--balance-sets');
 /** `--text-video <way>`: how text_video is fitted (TEXT_VIDEO_FITS below; scripts/calibration/video-curve.ts compares them) */
-const TEXT_VIDEO = arg('--text-video', 'pairs');
+const TEXT_VIDEO = arg('--text-video', 'frames-as-photos');
 const BEFORE = arg('--before', 'models/calibration/signals-own-modality.json');
 const FITTED_DEFAULT = ['text_text', 'text_image', 'text_video', 'image_text', 'video_text'];
 /** `--fit a,b` fits these signals instead (e.g. adding image_image to measure a refit of it); the rest keep --before's constants */
