@@ -17,7 +17,11 @@
  * photo- and clip-query pools; `image_image` (also video_image, video_video) keeps its own-modality
  * constants, so search by image, which compares photos, ranks as before. `ocr_text` reuses
  * `text_text`; `remote` stays the identity on the logit.
- * Before/after figures compare with models/calibration/signals-own-modality.json (the previous fit).
+ * `text_video` is fitted on its pairs and text_image's together (`--text-video`, TEXT_VIDEO_FITS):
+ * a clip's raw value is the mean of its frames' text↔photo values, and the 13 relevant clips alone
+ * put p = 0.5 lower than for a photo. `--fit` refits only the named signals, the rest from --before.
+ * Before/after figures compare with --before (default models/calibration/signals-own-modality.json,
+ * the own-modality fit).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fitLogistic, sigmoid, type CalibrationTable, type LogisticParams } from '../src/rerank/calibration.js';
@@ -28,8 +32,12 @@ const args = process.argv.slice(2);
 const arg = (name: string, def: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : def);
 const POOLS = arg('--pools', '.cache/calibration/mixed-pools.json');
 const BALANCE_SETS = args.includes('--balance-sets');
+/** `--text-video <way>`: how text_video is fitted (TEXT_VIDEO_FITS below; scripts/calibration/video-curve.ts compares them) */
+const TEXT_VIDEO = arg('--text-video', 'frames-as-photos');
 const BEFORE = arg('--before', 'models/calibration/signals-own-modality.json');
-const FITTED = ['text_text', 'text_image', 'text_video', 'image_text', 'video_text'];
+const FITTED_DEFAULT = ['text_text', 'text_image', 'text_video', 'image_text', 'video_text'];
+/** `--fit a,b` fits these signals instead (e.g. adding image_image to measure a refit of it); the rest keep --before's constants */
+const FITTED = args.includes('--fit') ? arg('--fit', '').split(',') : FITTED_DEFAULT;
 /** pools whose query is a photo or a clip (mixed-pools.ts) */
 const visualQuery = (p: Pool) => !p.query.text;
 
@@ -51,7 +59,7 @@ export function setBalance(ps: Pair[]): number[] {
   return ps.map((p) => 1 / count.get(`${p.y}:${p.set}`)!);
 }
 
-function auc(ps: Pair[]): number {
+export function auc(ps: Pair[]): number {
   const pos = ps.filter((p) => p.y === 1).map((p) => p.x);
   const neg = ps.filter((p) => p.y === 0).map((p) => p.x);
   let s = 0;
@@ -64,9 +72,37 @@ function balancedAccuracy(ps: Pair[], c: LogisticParams): number {
 }
 const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
 
-export function fitTable(train: Pool[], before: CalibrationTable, options: { balanceSets?: boolean } = {}): CalibrationTable {
+/**
+ * Ways to fit text_video (scripts/calibration/video-curve.ts compares them): `pairs`, every train
+ * pair it scores (as every other signal); `sets`, each data set the same weight within a class;
+ * `frames-as-photos`, one curve on the text_image and text_video pairs together (a clip's value is
+ * the mean of its frames' text↔photo values); `query-matched`, only pools that hold a relevant clip,
+ * so a relevant clip is weighed against irrelevant documents of the same query.
+ */
+export const TEXT_VIDEO_FITS = ['pairs', 'sets', 'frames-as-photos', 'query-matched'] as const;
+export type TextVideoFit = (typeof TEXT_VIDEO_FITS)[number];
+
+export function fitTextVideo(train: Pool[], way: TextVideoFit): LogisticParams {
+  const hasRelevantClip = (p: Pool) => p.docs.some((d) => d.rel === 1 && d.modality === 'video');
+  const ps =
+    way === 'frames-as-photos'
+      ? [...pairsOf(train, 'text_video'), ...pairsOf(train, 'text_image')]
+      : pairsOf(way === 'query-matched' ? train.filter(hasRelevantClip) : train, 'text_video');
+  const c = fitLogistic(
+    ps.map((p) => p.x),
+    ps.map((p) => p.y),
+    way === 'sets' ? { weights: setBalance(ps) } : {},
+  );
+  return { a: round(c.a), b: round(c.b) };
+}
+
+export function fitTable(train: Pool[], before: CalibrationTable, options: { balanceSets?: boolean; textVideo?: TextVideoFit } = {}): CalibrationTable {
   const table: CalibrationTable = { ...before };
   for (const name of FITTED) {
+    if (name === 'text_video' && options.textVideo && options.textVideo !== 'pairs') {
+      table[name] = fitTextVideo(train, options.textVideo);
+      continue;
+    }
     const ps = pairsOf(train, name);
     const c = fitLogistic(
       ps.map((p) => p.x),
@@ -80,7 +116,7 @@ export function fitTable(train: Pool[], before: CalibrationTable, options: { bal
   return table;
 }
 
-function figures(pools: Pool[], table: CalibrationTable) {
+export function figures(pools: Pool[], table: CalibrationTable) {
   const scored = scorePools(pools, table);
   const rel = Object.fromEntries((['text', 'image', 'video'] as const).map((m) => [m, reliability(scored.filter((s) => s.modality === m))]));
   const r3 = (x: number) => round(x, 3);
@@ -97,8 +133,9 @@ if (isMain) {
   const before = (JSON.parse(readFileSync(BEFORE, 'utf8')) as { signals: CalibrationTable }).signals;
   const train = pools.filter((p) => !isHeldOut(p));
   const test = pools.filter((p) => isHeldOut(p));
-  const table = fitTable(train, before, { balanceSets: BALANCE_SETS });
-  const perSignal = FITTED.map((name) => {
+  if (!(TEXT_VIDEO_FITS as readonly string[]).includes(TEXT_VIDEO)) throw new Error(`--text-video must be one of ${TEXT_VIDEO_FITS.join(', ')}`);
+  const table = fitTable(train, before, { balanceSets: BALANCE_SETS, textVideo: TEXT_VIDEO as TextVideoFit });
+  const perSignal = [...new Set([...FITTED_DEFAULT, ...FITTED])].map((name) => {
     const tr = pairsOf(train, name);
     const te = pairsOf(test, name);
     const c = table[name]!;
@@ -116,7 +153,8 @@ if (isMain) {
     };
   });
   const report = {
-    generated_by: `scripts/fit-calibration.ts${BALANCE_SETS ? ' --balance-sets' : ''}`,
+    generated_by: `scripts/fit-calibration.ts ${args.filter((a) => a !== '--dry-run').join(' ')}`.trim(),
+    fitted: FITTED,
     pools: { train: train.length, held_out: test.length, sets: [...new Set(pools.map((p) => p.set))] },
     per_signal: perSignal,
     held_out: { before: figures(test, before), after: figures(test, table) },
