@@ -56,6 +56,10 @@ export interface TextVectorsResult {
   misses: number;
 }
 
+/** Texts up to this long keep their key (at most 8 MiB of texts held by a cache's memo). */
+const KEY_MEMO_MAX_CHARS = 512;
+const KEY_MEMO_ENTRIES = 8192;
+
 /** A count-bounded LRU tier, for a text model used without a feature extractor. */
 function lruTier(maxEntries = 50_000): VectorTier {
   const lru = new LRUCache<string, Float32Array>({ max: maxEntries });
@@ -65,6 +69,12 @@ function lruTier(maxEntries = 50_000): VectorTier {
 export class TextVectorCache {
   readonly #model: TextVectorModel;
   readonly #tier: VectorTier;
+  /**
+   * Keys of short texts seen lately, by kind: a warm request of 50 documents hashed ~55 texts
+   * (sha1 through node:crypto, a few µs each) to find vectors it then got from L1 in less.
+   * Bounded (KEY_MEMO_ENTRIES texts of at most KEY_MEMO_MAX_CHARS each), emptied when full.
+   */
+  readonly #keys: Record<TextKind, Map<string, string>> = { query: new Map(), passage: new Map() };
   /** Vectors being computed, each with the requests waiting for it. */
   readonly #inflight = new Map<string, { p: Promise<Float32Array>; shared: SharedAbort }>();
 
@@ -85,6 +95,18 @@ export class TextVectorCache {
    * synchronous pass (issue 13: the largest bodies stalled health).
    */
   #key(text: string, kind: TextKind): string {
+    const memo = text.length <= KEY_MEMO_MAX_CHARS ? this.#keys[kind] : undefined;
+    const kept = memo?.get(text);
+    if (kept !== undefined) return kept;
+    const key = this.#hashKey(text, kind);
+    if (memo) {
+      if (memo.size >= KEY_MEMO_ENTRIES) memo.clear();
+      memo.set(text, key);
+    }
+    return key;
+  }
+
+  #hashKey(text: string, kind: TextKind): string {
     const reads = this.#model.maxTokens ? maxInputChars(this.#model.maxTokens) + 1 : Infinity;
     const h = createHash('sha1').update(`${this.#model.id}\0${kind}\0`);
     if (text.length > reads) h.update(text.slice(0, reads)).update('\0longer');

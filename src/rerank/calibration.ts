@@ -44,6 +44,8 @@ export function sigmoid(x: number): number {
   return e / (1 + e);
 }
 
+const IDENTITY: LogisticParams = Object.freeze({ a: 1, b: 0 });
+
 /** Which table a signal falls back to when it has no constants of its own. */
 const ALIASES: Record<string, string> = { text_video: 'text_image', video_image: 'image_image', video_video: 'image_image', image_text: 'text_image', video_text: 'text_image' };
 
@@ -57,10 +59,16 @@ export class Calibrator {
   }
 
   params(signal: string): LogisticParams & { fitted: boolean } {
-    const own = this.table[signal] ?? (ALIASES[signal] ? this.table[ALIASES[signal]!] : undefined);
-    if (own) return { ...own, fitted: true };
-    const d = DEFAULT_CALIBRATION[signal] ?? DEFAULT_CALIBRATION[ALIASES[signal] ?? ''] ?? { a: 1, b: 0 };
-    return { ...d, fitted: false };
+    const own = this.#own(signal);
+    return own ? { ...own, fitted: true } : { ...this.#fallback(signal), fitted: false };
+  }
+
+  #own(signal: string): LogisticParams | undefined {
+    return this.table[signal] ?? (ALIASES[signal] ? this.table[ALIASES[signal]!] : undefined);
+  }
+
+  #fallback(signal: string): LogisticParams {
+    return DEFAULT_CALIBRATION[signal] ?? DEFAULT_CALIBRATION[ALIASES[signal] ?? ''] ?? IDENTITY;
   }
 
   /** Every signal's constants in effect, marked fitted (from a file/manifest) or default. */
@@ -71,7 +79,8 @@ export class Calibrator {
 
   calibrate(signal: string, raw: number): number {
     if (!Number.isFinite(raw)) return 0;
-    const { a, b, input } = this.params(signal);
+    // the constants themselves, not params()'s copy: this runs for every signal of every pair
+    const { a, b, input } = this.#own(signal) ?? this.#fallback(signal);
     const x = input === 'logit' ? Math.log(Math.min(Math.max(raw, 1e-6), 1 - 1e-6) / (1 - Math.min(Math.max(raw, 1e-6), 1 - 1e-6))) : raw;
     return sigmoid(a * x + b);
   }

@@ -54,6 +54,11 @@ export interface ScoreSettings {
   framePooling?: FramePooling;
   /** Calibrated (default) or raw-cosine fusion of the signals (fusion.ts). */
   scoreFusion?: ScoreFusion;
+  /**
+   * False: the signals' `detail` (explanations only) is left out, and the dot products that only
+   * feed it are not computed. Scores are the same either way. Default true.
+   */
+  details?: boolean;
 }
 
 function r6(x: number): number {
@@ -66,6 +71,7 @@ export function scorePair(q: PreparedSide, d: PreparedSide, s: ScoreSettings, re
   const add = (name: string, compared: string, raw: number, detail?: Record<string, unknown>) => {
     signals.push({ name, compared, raw: r6(raw), calibrated: r6(s.calibrator.calibrate(name, raw)), weight: s.weights[name] ?? 0, ...(detail ? { detail } : {}) });
   };
+  const details = s.details ?? true;
   const dVisual = d.isVideo ? 'video' : 'image';
   const qVisual = q.isVideo ? 'video' : 'image';
 
@@ -76,18 +82,20 @@ export function scorePair(q: PreparedSide, d: PreparedSide, s: ScoreSettings, re
     const how = s.chunkAggregate ?? 'max';
     const { raw, best } = aggregateChunks(values, how);
     const span = c.spans[best]!;
-    add('text_text', 'query.text↔document.text', raw, {
+    add('text_text', 'query.text↔document.text', raw, details ? {
       chunks: values.length,
       aggregate: how,
       best_chunk: { index: best, raw: r6(values[best]!), start: span.start, end: span.end, excerpt: excerpt(c.text, span) },
-    });
+    } : undefined);
   } else if (q.textQueryVec && d.textPassageVec) add('text_text', 'query.text↔document.text', textTextRaw(q.textQueryVec, d.textPassageVec));
 
   // text → image / video (visual passage ⊕ ConSE bridge)
   if (q.textQueryVec && d.visualText) {
     const r = textVisualRaw(q.textQueryVec, d.visualText, s.framePooling);
     const detail: Record<string, unknown> = {};
-    if (d.visualParts && d.visualParts.length === 1) {
+    if (!details) {
+      // the score needs only r; the best frame is kept (a result field, not only an explanation's)
+    } else if (d.visualParts && d.visualParts.length === 1) {
       const p = d.visualParts[0]!;
       detail.visual_passage = { raw: r6(dot(q.textQueryVec, p.passage)), text: p.passageText };
       detail.conse = { raw: r6(dot(q.textQueryVec, p.bridge)), concepts: p.concepts };
@@ -98,9 +106,9 @@ export function scorePair(q: PreparedSide, d: PreparedSide, s: ScoreSettings, re
     }
     if (r.bestFrame) {
       bestFrame = { index: r.bestFrame.index, raw: r6(r.bestFrame.raw), ...(d.frameTimes ? { time_s: d.frameTimes[r.bestFrame.index] } : {}) };
-      detail.best_frame_concepts = d.visualParts?.[r.bestFrame.index]?.concepts;
+      if (details) detail.best_frame_concepts = d.visualParts?.[r.bestFrame.index]?.concepts;
     }
-    add(d.isVideo ? 'text_video' : 'text_image', `query.text↔document.${dVisual}`, r.raw, detail);
+    add(d.isVideo ? 'text_video' : 'text_image', `query.text↔document.${dVisual}`, r.raw, details ? detail : undefined);
   }
 
   // CLIP text → image (only a trained dual encoder reaches here)

@@ -26,7 +26,7 @@ import { settleRemote, startRemote } from './stages/remote.js';
 import { report } from './stages/report.js';
 import { needsConceptBank, planRequest } from './stages/request.js';
 import { clipDocuments, documentSides, querySide } from './stages/sides.js';
-import { embedTexts, planTexts, prefetchQueryText } from './stages/text-plan.js';
+import { askTexts, documentsNeedQueryList, planTexts, prefetchQueryText, type PlannedVectors } from './stages/text-plan.js';
 import type { VisualFeatures } from '../features/records.js';
 import { TextVectorCache } from '../features/text-vectors.js';
 import { fanOutSignal } from '../util/abort.js';
@@ -181,10 +181,15 @@ export class Reranker {
 
     const tInference = now();
     const texts = planTexts(plan, query.frames, docs, bank ? await bank : undefined, this.#visual, ports.media.classNames, stored.docs, counterOf(ports.text));
-    const vectors = await embedTexts(texts, await this.#texts(), signal, queryVector);
+    const asked = askTexts(texts, await this.#texts(), signal, queryVector);
     const mix = { passage: this.options.passageMix ?? 0.5 };
+    const sidesOf = (v: PlannedVectors) => documentSides(plan, docs, texts, v, mix, ports.text, stored.docs, options.recordOrigin ?? 'record');
+    // the documents' sides are built while the query's forward pass runs (warm: only it is left),
+    // so that only scoring follows its vector — unless a document needs the query-side list
+    const early = documentsNeedQueryList(texts) ? undefined : sidesOf({ passage: await asked.passage });
+    const vectors: PlannedVectors = { query: await asked.query, passage: await asked.passage };
+    const preps = early ?? sidesOf(vectors);
     const qSide = await querySide(plan, query.side, texts, vectors, mix);
-    const preps = documentSides(plan, docs, texts, vectors, mix, ports.text, stored.docs, options.recordOrigin ?? 'record');
     await clipDocuments(plan, qSide, preps, plan.clip, signal);
     const remoteOutcome = await settleRemote(remote, plan.useLocal);
     const inferenceMs = now() - tInference;

@@ -136,8 +136,18 @@ export class DiskTier {
     }
   }
 
-  /** Keep `bytes` under `key` (asynchronous; a failure is counted, never thrown). */
+  /**
+   * Keep `bytes` under `key` (asynchronous; a failure is counted, never thrown). The write starts
+   * on a later turn of the event loop (still awaited by `flushed()`): the caller is often an answer
+   * in the making — a query's vector just computed, set in the cache before its request resumes —
+   * and the statfs and transaction set-up would otherwise run between the vector and the scores.
+   */
   set(key: string, bytes: Uint8Array): void {
+    if (!this.usable) return;
+    this.#track(new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#write(key, bytes)));
+  }
+
+  #write(key: string, bytes: Uint8Array): Promise<void> | undefined {
     if (!this.usable) return;
     const n = bytes.byteLength + key.length * 2;
     if (n > this.maxBytes / 4) {
@@ -146,7 +156,7 @@ export class DiskTier {
     }
     if (!this.#roomFor(n)) return;
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.#track(
+    return (
       this.#env!.transaction(() => {
         const now = Date.now();
         const old = this.#stamps.get(key);
@@ -161,7 +171,7 @@ export class DiskTier {
       }).then(() => {
         this.#counters.writes++;
         if (this.#state === 'down') this.#recover();
-      }),
+      })
     );
   }
 

@@ -20,7 +20,7 @@ export interface FuseSettings {
 
 export function scoreDocuments(p: RequestPlan, query: PreparedSide, preps: DocumentPrep[], remote: RemoteOutcome, queryCacheHits: number, s: FuseSettings): RerankResult[] {
   const { req } = p;
-  const settings = { calibrator: s.calibrator, weights: p.weights, passageMix: s.passageMix, clipLogitScale: p.clip?.logitScale, chunkAggregate: p.chunking?.aggregate, framePooling: p.framePooling, scoreFusion: p.scoreFusion };
+  const settings = { calibrator: s.calibrator, weights: p.weights, passageMix: s.passageMix, clipLogitScale: p.clip?.logitScale, chunkAggregate: p.chunking?.aggregate, framePooling: p.framePooling, scoreFusion: p.scoreFusion, details: req.explain };
   const qMods = modalitiesOf(req.query);
   const instructionUsed = usedInstruction(p, remote);
   return req.documents.map((d, i) => {

@@ -8,7 +8,7 @@
 import type { VlrerankError } from '../../errors.js';
 import type { PreparedSide } from '../pair-score.js';
 import type { DualEncoderPort, TextEncoderPort } from '../ports.js';
-import { visualVector, type VisualMix } from '../signals/text-image.js';
+import { keptVisualVector, visualVector, type VisualMix } from '../signals/text-image.js';
 import type { DocumentMedia, FeatureSource } from './media.js';
 import type { StoredDocument } from '../records/use.js';
 import type { VisualVectors } from '../../features/record/index.js';
@@ -94,7 +94,7 @@ export function documentSides(
     }
     if (texts.ocr !== undefined) side.ocrVec = countText(texts.ocr, pv);
     const visualOf = (entries: VisualEntry[]) => ({
-      visualText: entries.map((e) => visualVector(countText(e.idx, pv)!, e.bridge, mix)),
+      visualText: entries.map((e) => keptVisualVector(countText(e.idx, pv)!, e.bridge, mix)),
       visualParts: entries.map((e) => ({ passage: pv!.vectors[e.idx]!, bridge: e.bridge, passageText: e.passage, concepts: e.concepts })),
     });
     if (f.image) {

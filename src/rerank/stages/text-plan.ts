@@ -2,7 +2,7 @@
  * Stage 3, the text plan: every text this request needs a vector for — the query, document texts
  * (as passages against a text query, on the query side against an image or video query), each
  * image's and frame's visual passage, OCR text — gathered into two lists and embedded in two
- * batched calls (query side, passage side), cache first. The order texts are listed in is the
+ * batched calls (query side, passage side) made together, cache first. The order texts are listed in is the
  * order they reach the model's queue, so it is kept stable.
  */
 import type { VisualFeatures } from '../../features/records.js';
@@ -92,8 +92,8 @@ export function planTexts(
 /**
  * The query text's vector, asked for before the media stage (undefined when no local text query):
  * on a warm request its forward pass is the one model run left, so it overlaps the media lookups
- * (a stat() per local photo, the store's reads) instead of following them. `embedTexts` takes it
- * as the plan's query text (always the first of `queryTexts`). A failure is left for `embedTexts`
+ * (a stat() per local photo, the store's reads) instead of following them. `askTexts` takes it
+ * as the plan's query text (always the first of `queryTexts`). A failure is left for `askTexts`' awaiter
  * to see: nothing is lost when the request ends before (a media error, an abort).
  */
 export function prefetchQueryText(p: RequestPlan, vectors: TextVectorsPort, signal: AbortSignal | undefined): Promise<TextVectorsResult> | undefined {
@@ -103,13 +103,26 @@ export function prefetchQueryText(p: RequestPlan, vectors: TextVectorsPort, sign
   return early;
 }
 
-/** Both lists' vectors, in two batched calls made together (the query text's from `early` when given). */
-export async function embedTexts(plan: TextPlan, vectors: TextVectorsPort, signal: AbortSignal | undefined, early?: Promise<TextVectorsResult>): Promise<PlannedVectors> {
-  const [query, passage] = await Promise.all([
-    queryVectors(plan, vectors, signal, early),
-    plan.passageTexts.length ? vectors.vectors(plan.passageTexts, 'passage', signal) : Promise.resolve(undefined),
-  ]);
+/**
+ * Both lists' vectors asked for together, each list's promise apart: on a warm request the
+ * passages (cached) come long before the query's forward pass, and the documents' sides can be
+ * built meanwhile. A rejection of either is left for its awaiter (never unhandled).
+ */
+export function askTexts(plan: TextPlan, vectors: TextVectorsPort, signal: AbortSignal | undefined, early?: Promise<TextVectorsResult>): { query: Promise<TextVectorsResult | undefined>; passage: Promise<TextVectorsResult | undefined> } {
+  const query = queryVectors(plan, vectors, signal, early);
+  const passage = plan.passageTexts.length ? vectors.vectors(plan.passageTexts, 'passage', signal) : Promise.resolve(undefined);
+  query.catch(() => undefined);
+  passage.catch(() => undefined);
   return { query, passage };
+}
+
+/**
+ * Whether the documents' sides need the query-side list: only a document text compared with an
+ * image or video query is embedded on the query side. Otherwise that list is the query text alone,
+ * and every document side can be built from the passages before the query's vector arrives.
+ */
+export function documentsNeedQueryList(plan: TextPlan): boolean {
+  return plan.documents.some((d) => d.textQ !== undefined && d.textQ >= 0);
 }
 
 async function queryVectors(plan: TextPlan, vectors: TextVectorsPort, signal: AbortSignal | undefined, early: Promise<TextVectorsResult> | undefined): Promise<TextVectorsResult | undefined> {
