@@ -10,8 +10,9 @@
 import { vlrError } from '../../errors.js';
 import type { Batcher } from '../batcher.js';
 import type { Manifest, TextPreprocess } from '../manifest.js';
-import { ort, type ModelSession } from '../session.js';
-import { padBatch, TextTokenizer, type Encoded } from '../tokenizer.js';
+import type { ModelSession } from '../session.js';
+import { TextTokenizer, type Encoded } from '../tokenizer.js';
+import { runTextBatch } from './common.js';
 import { makeBatcher, type EncoderContext } from './context.js';
 
 export class CrossEncoder {
@@ -44,15 +45,7 @@ export class CrossEncoder {
   }
 
   async #run(encs: Encoded[]): Promise<number[]> {
-    const { seq, ids, mask, types } = padBatch(encs, this.text.padId);
-    const dims = [encs.length, seq];
-    const feeds = {
-      input_ids: new ort.Tensor('int64', ids, dims),
-      attention_mask: new ort.Tensor('int64', mask, dims),
-      token_type_ids: new ort.Tensor('int64', types, dims),
-    };
-    const outName = this.manifest.io.model!.outputs[0]!;
-    const t = (await this.session.run(feeds, [outName]))[outName]!;
+    const { out: t } = await runTextBatch(this.session, this.manifest, encs, this.text.padId);
     const cols = t.dims.length > 1 ? t.dims[t.dims.length - 1]! : 1;
     const d = t.data as Float32Array;
     return encs.map((_, i) => d[i * cols]!);
