@@ -7,13 +7,12 @@
  * No cross-encoder weights exist on the build machines: this path is tested for tokenisation
  * only (with the bert-base-uncased WordPiece tokenizer of the MS MARCO cross-encoders).
  */
-import { vlrError } from '../../errors.js';
 import type { Batcher } from '../batcher.js';
 import type { Manifest, TextPreprocess } from '../manifest.js';
 import type { ModelSession } from '../session.js';
 import { TextTokenizer, type Encoded } from '../tokenizer.js';
 import { runTextBatch } from './common.js';
-import { makeBatcher, type EncoderContext } from './context.js';
+import { makeBatcher, manifestFor, type EncoderContext } from './context.js';
 
 export class CrossEncoder {
   readonly id: string;
@@ -33,8 +32,7 @@ export class CrossEncoder {
   }
 
   static async create(ctx: EncoderContext, id: string): Promise<CrossEncoder> {
-    const m = ctx.registry.manifest(id);
-    if (m.task !== 'text-cross-encoder') throw vlrError('VLR_BAD_REQUEST', `model ${id} is a ${m.task}, not a text cross-encoder`);
+    const m = manifestFor(ctx, id, 'text-cross-encoder', 'a text cross-encoder');
     const tok = await ctx.registry.ensureFile(id, ctx.registry.fileByRole(id, 'tokenizer'));
     return new CrossEncoder(ctx, m, await TextTokenizer.fromFile(tok, m.text!.maxTokens));
   }
