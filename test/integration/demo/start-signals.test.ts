@@ -83,8 +83,10 @@ beforeAll(async () => {
   es = await useEngine('elasticsearch');
 });
 
-async function startThenSignal(signal: NodeJS.Signals, when: RegExp) {
+/** `group`: signal npm's whole process group, as a terminal does on Ctrl+C (npm then forwards its copy too). */
+async function startThenSignal(signal: NodeJS.Signals, when: RegExp, group = false) {
   const npm = spawn('npm', ['start'], {
+    detached: group, // a process group of its own, as a terminal's foreground job
     cwd: REPO_ROOT,
     env: { ...process.env, VLRERANK_UPSTREAM: es, VLRERANK_PORT: '0', VLRERANK_DEMO_INDICES: 'none', VLRERANK_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -102,7 +104,7 @@ async function startThenSignal(signal: NodeJS.Signals, when: RegExp) {
     expect([...procs.values()].some((c) => /scripts\/start\.ts/.test(c)), [...procs.values()].join('\n')).toBe(true);
     expect((await fetch(`${url}/_vlrerank/health?live`)).status).toBe(200);
 
-    process.kill(npm.pid!, signal);
+    process.kill(group ? -npm.pid! : npm.pid!, signal);
     const exit = await exited;
     const left = await leftAfter(procs.keys(), 45_000);
     expect(left.map((p) => `${p} ${procs.get(p)}`), out).toEqual([]);
@@ -123,11 +125,17 @@ describe('npm start stops its whole tree', () => {
     expect(exit).toEqual({ code: 0, signal: null }); // a clean stop: npm reports its child's exit 0
   });
 
-  it('on SIGINT to the npm process (Ctrl+C) while the models warm up', async () => {
+  it('on SIGINT to the npm process while the models warm up', async () => {
     const { out, exit } = await startThenSignal('SIGINT', /reranker warming up|Ready in/);
     expect(out).toMatch(/npm start: SIGINT: stopping…/);
     // a stop during the warm-up is not reported as a failed warm-up followed by "Ready"
     expect(out.slice(out.indexOf('stopping…'))).not.toMatch(/warm-up failed|^Ready in/m);
+    expect(exit).toEqual({ code: 0, signal: null });
+  });
+
+  it('on Ctrl+C in a terminal (SIGINT to the whole process group, so the node gets it twice)', async () => {
+    const { out, exit } = await startThenSignal('SIGINT', /reranker warming up|Ready in/, true);
+    expect(out.match(/stopping…/g)).toHaveLength(1); // the second SIGINT changes nothing
     expect(exit).toEqual({ code: 0, signal: null });
   });
 
