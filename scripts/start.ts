@@ -20,7 +20,6 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, parseConfig } from '../src/config/load.js';
@@ -33,12 +32,17 @@ import { inferenceIdle } from '../src/models/inference-idle.js';
 import type { Reranker } from '../src/rerank/reranker.js';
 import { ensureDemoIndices, checkDataDir, DEMO_INDEX_NAMES, type DemoIndexName } from './demo/indices.js';
 import { bar, step, type Bar } from './demo/progress.js';
+import { stopOnSignals } from './demo/stop.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const t0 = Date.now();
 const secs = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+// from the first line on: a signal during the engine's start or a model pull stops as cleanly as one after "Ready"
+const stopper = stopOnSignals();
 
 function fail(msg: string, code = 2): never {
+  // a stop under way makes the steps fail (children killed, proxy closed): not an error to report
+  if (stopper.stopping) throw new Error(msg);
   process.stderr.write(`\nnpm start: ${msg}\n`);
   // exiting inside a native model run aborts the process (exit 134): wait for the run to end first
   void Promise.race([inferenceIdle(), new Promise((r) => setTimeout(r, 30_000).unref())]).finally(() => process.exit(code));
@@ -67,10 +71,10 @@ function du(dir: string): number {
 
 function runChild(cmd: string, args: string[], onTick?: () => void): Promise<{ code: number; out: string }> {
   return new Promise((res) => {
-    const child = spawn(cmd, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    const child = stopper.spawn(cmd, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d));
-    child.stderr.on('data', (d: Buffer) => (out += d));
+    child.stdout!.on('data', (d: Buffer) => (out += d));
+    child.stderr!.on('data', (d: Buffer) => (out += d));
     const timer = onTick ? setInterval(onTick, 500) : undefined;
     child.on('close', (code) => {
       if (timer) clearInterval(timer);
@@ -166,6 +170,7 @@ async function loadModels(url: string, token: string): Promise<void> {
   const b = bar('loading models', wanted.length);
   let i = 0;
   for (const m of wanted) {
+    if (stopper.stopping) break;
     b.update(i, { note: m.id });
     const t = Date.now();
     const r = await fetch(`${url}/_vlrerank/models/${encodeURIComponent(m.id)}/_load`, { method: 'POST', headers: { authorization: `Bearer ${token}` } }).catch(() => null);
@@ -181,6 +186,7 @@ async function awaitWarmup(reranker: Reranker | undefined): Promise<boolean> {
   if (!warm || warm.state === 'idle') return false;
   if (warm.state === 'warming') step(`reranker warming up (${(warm.status().what ?? []).join(', ')})…`);
   await warm.wait();
+  if (stopper.stopping) return true; // the stop aborted it: nothing to report
   const s = warm.status();
   if (s.state === 'ready') step(`reranker ready (models warm in ${((s.ms ?? 0) / 1000).toFixed(1)} s)`);
   else step(`reranker warm-up failed: ${s.code}: ${s.reason}\n    searches will load the models on first use and answer in first-stage order (degraded) if that fails`);
@@ -193,7 +199,8 @@ async function main(): Promise<void> {
   const base = loadConfig({ env }); // validates VLRERANK_* at once (names the key and rule)
   const dataDir = resolve(REPO, base.demo.dataDir);
   const only = (env.VLRERANK_DEMO_INDICES ?? '').split(',').map((s) => s.trim()).filter(Boolean) as DemoIndexName[];
-  const names = only.length ? only : DEMO_INDEX_NAMES;
+  // `none`: the proxy and UI in front of the cluster's own indices, no demo index made or touched
+  const names = only.join() === 'none' ? [] : only.length ? only : DEMO_INDEX_NAMES;
   const missing = checkDataDir(dataDir, names);
   if (missing.length) {
     fail(
@@ -233,6 +240,8 @@ async function main(): Promise<void> {
     if (err.code === 'EADDRINUSE') fail(`port ${config.server.port} is in use (another npm start?). Set VLRERANK_PORT to another port.`);
     throw e;
   }
+  const server = running;
+  stopper.onStop(() => server.close());
   const url = running.url;
   step(`proxy listening on ${running.url} → ${urls.join(', ')} (${secs()})`);
   step(`UI at ${url}/_vlrerank/ui/ — usable now; an index still being built answers with what it holds so far`);
@@ -267,6 +276,7 @@ async function main(): Promise<void> {
     },
   }).catch((e: Error) => fail(`creating the demo indices through the proxy failed: ${e.message}`));
   for (const b of bars.values()) b.stop();
+  if (stopper.stopping) return; // what a stop cut short is no report
   for (const r of reports) {
     // the rate is of the documents this run sent: a resumed build's kept documents took no time here
     if (r.action !== 'reused') step(`index ${r.name}: ${r.docs} documents${r.action === 'resumed' ? ` (${r.indexed} indexed now)` : ''} in ${(r.ms / 1000).toFixed(1)} s (${(r.indexed / Math.max(r.ms / 1000, 0.001)).toFixed(1)} docs/s)${r.records !== undefined ? `, ${r.records} with current feature records` : ''}`);
@@ -277,6 +287,7 @@ async function main(): Promise<void> {
     if (r.errors.length) step(`  ${r.errors.length} documents failed: ${r.errors.slice(0, 3).join('; ')}`);
   }
   if (!(await awaitWarmup(running.services.reranker))) await loadModels(running.url, token);
+  if (stopper.stopping) return; // not "Ready": the stop under way exits
   // "Ready" promises every demo index with all its documents and, where kept, their feature records
   const short = reports.flatMap((r) => [
     ...(r.errors.length ? [`${r.name}: ${r.errors.length} documents were not indexed`] : []),
@@ -295,18 +306,10 @@ async function main(): Promise<void> {
       `  proxy       ${url}   (point any Elasticsearch client here: curl ${url}/grocery/_search)\n` +
       `  rerank API  ${url}/_vlrerank/rerank · ${url}/v1/rerank\n` +
       `  status      ${url}/_vlrerank/health · ${url}/_vlrerank/metrics\n\n` +
-      `Ctrl+C stops the proxy (a local Elasticsearch keeps running for the next start: npx tsx scripts/engines.ts stop elasticsearch).\n`,
+      `Ctrl+C (or SIGTERM / SIGHUP to npm) stops the proxy (a local Elasticsearch keeps running for the next start: npx tsx scripts/engines.ts stop elasticsearch).\n`,
   );
-  if (env.VLRERANK_START_EXIT === '1') {
-    await running.close();
-    process.exit(0);
-  }
-  const stop = async () => {
-    await running.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  if (env.VLRERANK_START_EXIT === '1') await stopper.stop('VLRERANK_START_EXIT=1');
 }
 
-main().catch((e: unknown) => fail((e as Error)?.stack ?? String(e), 1));
+// once a stop is under way, main's steps fail as their children and proxy go: the stop exits
+main().catch((e: unknown) => (stopper.stopping ? undefined : fail((e as Error)?.stack ?? String(e), 1)));

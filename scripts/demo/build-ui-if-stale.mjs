@@ -5,7 +5,7 @@
  * Plain Node (runs before anything else).
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,5 +24,19 @@ function newest(dir) {
 const src = Math.max(newest(join(root, 'src', 'ui')), statSync(join(root, 'package-lock.json')).mtimeMs);
 if (existsSync(built) && statSync(built).mtimeMs >= src) process.exit(0);
 console.log('building the UI (npm run build:ui)…');
-const r = spawnSync('npm', ['run', '-s', 'build:ui'], { cwd: root, stdio: 'inherit' });
-process.exit(r.status ?? 1);
+// in a process group of its own, stopped as a group: SIGTERM to `npm start` while the UI builds
+// reaches this process (package.json execs it), and must not leave tsc or vite running on alone
+const build = spawn('npm', ['run', '-s', 'build:ui'], { cwd: root, stdio: 'inherit', detached: true });
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    try {
+      process.kill(-build.pid, signal);
+    } catch {
+      /* already gone */
+    }
+  });
+}
+// npm does not forward SIGHUP and dies of it: its orphan stops the build itself
+const parent = process.ppid;
+setInterval(() => process.ppid !== parent && process.emit('SIGTERM', 'SIGTERM'), 500).unref();
+build.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -77,19 +77,15 @@ export function compatItem(x: unknown, field: string): Item | string {
           texts.push(part.text);
           break;
         case 'image_url':
-        case 'image': {
-          const u = url(part.image_url ?? part.image);
-          if (!u) throw vlrError('VLR_BAD_REQUEST', `[${f}.image_url.url] must be a string`, { details: { field: `${f}.image_url.url` } });
-          if (out.image !== undefined) throw vlrError('VLR_BAD_REQUEST', `[${f}] only one image per item is supported`, { details: { field: f } });
-          out.image = u;
-          break;
-        }
+        case 'image':
         case 'video_url':
         case 'video': {
-          const u = url(part.video_url ?? part.video);
-          if (!u) throw vlrError('VLR_BAD_REQUEST', `[${f}.video_url.url] must be a string`, { details: { field: `${f}.video_url.url` } });
-          if (out.video !== undefined) throw vlrError('VLR_BAD_REQUEST', `[${f}] only one video per item is supported`, { details: { field: f } });
-          out.video = u;
+          // {type: image_url, image_url: {url}} (OpenAI style) or {type: image, image: url}; the same for video
+          const kind = part.type === 'image_url' || part.type === 'image' ? 'image' : 'video';
+          const u = url(part[`${kind}_url`] ?? part[kind]);
+          if (!u) throw vlrError('VLR_BAD_REQUEST', `[${f}.${kind}_url.url] must be a string`, { details: { field: `${f}.${kind}_url.url` } });
+          if (out[kind] !== undefined) throw vlrError('VLR_BAD_REQUEST', `[${f}] only one ${kind} per item is supported`, { details: { field: f } });
+          out[kind] = u;
           break;
         }
         default:

@@ -205,16 +205,7 @@ export class VideoDecoder {
         const { times, period } = frameSchedule(duration, n / duration, n);
         const width = Math.max(2, 2 * Math.round((probe.width * height) / probe.height / 2));
         const filter = `${selectAt(period)},scale=-2:${height}:flags=area,tile=${times.length}x1`;
-        const args = [
-          '-hide_banner', '-nostats', '-v', 'error', ...(src.stdin ? [] : ['-nostdin']),
-          '-xerror', '-threads', '2',
-          '-format_whitelist', DEMUXERS, '-i', src.arg,
-          '-map', '0:v:0', '-an', '-sn', '-dn',
-          '-vf', filter,
-          '-fps_mode', 'passthrough',
-          '-frames:v', '1',
-          '-f', 'image2pipe', '-vcodec', 'mjpeg', '-q:v', String(quality), 'pipe:1',
-        ];
+        const args = frameArgs(src, filter, 1, ['-f', 'image2pipe', '-vcodec', 'mjpeg', '-q:v', String(quality), 'pipe:1']);
         // a JPEG is never larger than the raw pixels it holds
         const r = await run(this.limits.ffmpegPath, args, { stdin: src.stdin, deadline, signal: options.signal, maxStdout: times.length * width * height * 3 + 65_536, tool: 'ffmpeg' });
         if (r.code !== 0) throw translateFfmpegFailure('ffmpeg', r);
@@ -291,16 +282,7 @@ export class VideoDecoder {
    */
   async #decode(src: { arg: string; stdin?: Buffer }, times: number[], period: number, size: { width: number; height: number }, deadline: number, signal?: AbortSignal): Promise<DecodedImage[]> {
     const filter = `${selectAt(period)},scale=${size.width}:${size.height}:flags=area,format=rgb24`;
-    const args = [
-      '-hide_banner', '-nostats', '-v', 'error', ...(src.stdin ? [] : ['-nostdin']),
-      '-xerror', '-threads', '2',
-      '-format_whitelist', DEMUXERS, '-i', src.arg,
-      '-map', '0:v:0', '-an', '-sn', '-dn',
-      '-vf', filter,
-      '-fps_mode', 'passthrough',
-      '-frames:v', String(times.length),
-      '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
-    ];
+    const args = frameArgs(src, filter, times.length, ['-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1']);
     const frameBytes = size.width * size.height * 3;
     const r = await run(this.limits.ffmpegPath, args, { stdin: src.stdin, deadline, signal, maxStdout: frameBytes * times.length, tool: 'ffmpeg' });
     if (r.code !== 0) throw translateFfmpegFailure('ffmpeg', r);
@@ -313,6 +295,24 @@ export class VideoDecoder {
     }
     return frames;
   }
+}
+
+/**
+ * One ffmpeg run over the first video stream of `src` and nothing else (demuxers whitelisted;
+ * audio, subtitles and data dropped; `-xerror`: a decode error fails the run), through `filter`,
+ * at most `frames` frames, written as `output` says. The frame sampler and the strip share it.
+ */
+function frameArgs(src: { arg: string; stdin?: Buffer }, filter: string, frames: number, output: string[]): string[] {
+  return [
+    '-hide_banner', '-nostats', '-v', 'error', ...(src.stdin ? [] : ['-nostdin']),
+    '-xerror', '-threads', '2',
+    '-format_whitelist', DEMUXERS, '-i', src.arg,
+    '-map', '0:v:0', '-an', '-sn', '-dn',
+    '-vf', filter,
+    '-fps_mode', 'passthrough',
+    '-frames:v', String(frames),
+    ...output,
+  ];
 }
 
 /**

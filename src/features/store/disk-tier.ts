@@ -110,8 +110,7 @@ export class DiskTier {
 
   /** The stored bytes of `key`, or undefined (absent, or the tier failing). Counts a hit or a miss. */
   get(key: string): Uint8Array | undefined {
-    if (!this.usable) return undefined;
-    try {
+    return this.#read(undefined, () => {
       const v = this.#values.get(key);
       if (!v) {
         this.#count('miss');
@@ -120,19 +119,21 @@ export class DiskTier {
       this.#count('hit');
       this.#touch(key);
       return v;
-    } catch (e) {
-      this.#error(e);
-      return undefined;
-    }
+    });
   }
 
   has(key: string): boolean {
-    if (!this.usable) return false;
+    return this.#read(false, () => this.#values.doesExist(key));
+  }
+
+  /** A synchronous read: `fallback` when the tier is not usable or the read fails (counted, never thrown). */
+  #read<T>(fallback: T, read: () => T): T {
+    if (!this.usable) return fallback;
     try {
-      return this.#values.doesExist(key);
+      return read();
     } catch (e) {
       this.#error(e);
-      return false;
+      return fallback;
     }
   }
 
@@ -232,13 +233,7 @@ export class DiskTier {
 
   /** What this store remembers of a local file (by real path). */
   memoGet(location: string): FileMemo | undefined {
-    if (!this.usable) return undefined;
-    try {
-      return this.#memo.get(location);
-    } catch (e) {
-      this.#error(e);
-      return undefined;
-    }
+    return this.#read(undefined, () => this.#memo.get(location));
   }
 
   memoSet(location: string, memo: FileMemo): void {

@@ -17,7 +17,7 @@ import { ort, type ModelSession } from '../session.js';
 import { padBatch, TextTokenizer, type Encoded } from '../tokenizer.js';
 import { l2normalize } from '../../util/vector.js';
 import { assertImage, row, stackImages } from './common.js';
-import { makeBatcher, type EncoderContext } from './context.js';
+import { makeBatcher, manifestFor, type EncoderContext } from './context.js';
 
 export interface ClipEmbeddingOptions {
   /** Return the raw projected embeddings instead of L2-normalised ones. */
@@ -50,8 +50,7 @@ export class ClipEncoder {
   }
 
   static async create(ctx: EncoderContext, id: string): Promise<ClipEncoder> {
-    const m = ctx.registry.manifest(id);
-    if (m.task !== 'image-text-dual-encoder') throw vlrError('VLR_BAD_REQUEST', `model ${id} is a ${m.task}, not an image-text dual encoder`);
+    const m = manifestFor(ctx, id, 'image-text-dual-encoder', 'an image-text dual encoder');
     const reg = ctx.registry;
     const tok = await reg.ensureFile(id, reg.fileByRole(id, 'tokenizer'));
     const cfg = m.files.find((f) => f.role === 'tokenizer-config');

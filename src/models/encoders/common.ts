@@ -1,11 +1,14 @@
 /**
  * Small helpers shared by the encoders: checking and stacking preprocessed images into one NCHW
- * tensor, copying a row out of an output tensor. Vector math (L2 normalisation, softmax) lives in
+ * tensor, running a batch of token encodings through a BERT-family model, copying a row out of an
+ * output tensor. Vector math (L2 normalisation, softmax) lives in
  * src/util/vector.ts. Pure functions over typed arrays.
  */
 import { vlrError } from '../../errors.js';
+import type { Manifest } from '../manifest.js';
 import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
-import { ort } from '../session.js';
+import { ort, type ModelSession } from '../session.js';
+import { padBatch, type Encoded } from '../tokenizer.js';
 
 /**
  * Check an image matches the model input before it joins a batch, so that one caller's wrong
@@ -31,6 +34,23 @@ export function stackImages(images: PreprocessedImage[], spec: Pick<ImagePreproc
     data.set(im.data, i * per);
   });
   return new ort.Tensor('float32', data, [images.length, 3, spec.height, spec.width]);
+}
+
+/**
+ * Run token encodings, padded to the longest, through a BERT-family model (input_ids,
+ * attention_mask, token_type_ids; the session feeds only the inputs the model declares) and return
+ * its first output with the padded length.
+ */
+export async function runTextBatch(session: ModelSession, manifest: Manifest, encs: Encoded[], padId: number): Promise<{ seq: number; out: ort.Tensor }> {
+  const { seq, ids, mask, types } = padBatch(encs, padId);
+  const dims = [encs.length, seq];
+  const feeds = {
+    input_ids: new ort.Tensor('int64', ids, dims),
+    attention_mask: new ort.Tensor('int64', mask, dims),
+    token_type_ids: new ort.Tensor('int64', types, dims),
+  };
+  const outName = manifest.io.model!.outputs[0]!;
+  return { seq, out: (await session.run(feeds, [outName]))[outName]! };
 }
 
 /** Row i of a [n, d] tensor, copied. */

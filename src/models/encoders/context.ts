@@ -1,9 +1,11 @@
 /**
  * What every encoder needs from the Models facade: the registry (manifests, files, sessions),
- * the batching settings, and a hook for batch-size metrics.
+ * the batching settings, and a hook for batch-size metrics; and the steps every encoder's
+ * create() shares (the manifest of the right task, the class names).
  */
+import { vlrError } from '../../errors.js';
 import { Batcher } from '../batcher.js';
-import type { Precision } from '../manifest.js';
+import type { Manifest, Precision } from '../manifest.js';
 import type { ModelRegistry } from '../registry.js';
 
 export interface BatchSettings {
@@ -28,4 +30,16 @@ export function makeBatcher<I, O>(ctx: EncoderContext, name: string, maxModelBat
     maxQueue: ctx.batch.maxQueue,
     onBatch: ctx.onBatch ? (n) => ctx.onBatch!(name, n) : undefined,
   });
+}
+
+/** The manifest of model `id`, refused (400) unless it is for `task`; `what` names the task in the message ("an object-detector"). */
+export function manifestFor(ctx: EncoderContext, id: string, task: Manifest['task'], what: string): Manifest {
+  const m = ctx.registry.manifest(id);
+  if (m.task !== task) throw vlrError('VLR_BAD_REQUEST', `model ${id} is a ${m.task}, not ${what}`);
+  return m;
+}
+
+/** A model's class names (its `classes` file); none when it ships none. */
+export async function classNames(ctx: EncoderContext, m: Manifest): Promise<string[]> {
+  return m.files.some((f) => f.role === 'classes') ? await ctx.registry.readJson<string[]>(m.id, 'classes') : [];
 }

@@ -7,12 +7,12 @@
  * No cross-encoder weights exist on the build machines: this path is tested for tokenisation
  * only (with the bert-base-uncased WordPiece tokenizer of the MS MARCO cross-encoders).
  */
-import { vlrError } from '../../errors.js';
 import type { Batcher } from '../batcher.js';
 import type { Manifest, TextPreprocess } from '../manifest.js';
-import { ort, type ModelSession } from '../session.js';
-import { padBatch, TextTokenizer, type Encoded } from '../tokenizer.js';
-import { makeBatcher, type EncoderContext } from './context.js';
+import type { ModelSession } from '../session.js';
+import { TextTokenizer, type Encoded } from '../tokenizer.js';
+import { runTextBatch } from './common.js';
+import { makeBatcher, manifestFor, type EncoderContext } from './context.js';
 
 export class CrossEncoder {
   readonly id: string;
@@ -32,8 +32,7 @@ export class CrossEncoder {
   }
 
   static async create(ctx: EncoderContext, id: string): Promise<CrossEncoder> {
-    const m = ctx.registry.manifest(id);
-    if (m.task !== 'text-cross-encoder') throw vlrError('VLR_BAD_REQUEST', `model ${id} is a ${m.task}, not a text cross-encoder`);
+    const m = manifestFor(ctx, id, 'text-cross-encoder', 'a text cross-encoder');
     const tok = await ctx.registry.ensureFile(id, ctx.registry.fileByRole(id, 'tokenizer'));
     return new CrossEncoder(ctx, m, await TextTokenizer.fromFile(tok, m.text!.maxTokens));
   }
@@ -44,15 +43,7 @@ export class CrossEncoder {
   }
 
   async #run(encs: Encoded[]): Promise<number[]> {
-    const { seq, ids, mask, types } = padBatch(encs, this.text.padId);
-    const dims = [encs.length, seq];
-    const feeds = {
-      input_ids: new ort.Tensor('int64', ids, dims),
-      attention_mask: new ort.Tensor('int64', mask, dims),
-      token_type_ids: new ort.Tensor('int64', types, dims),
-    };
-    const outName = this.manifest.io.model!.outputs[0]!;
-    const t = (await this.session.run(feeds, [outName]))[outName]!;
+    const { out: t } = await runTextBatch(this.session, this.manifest, encs, this.text.padId);
     const cols = t.dims.length > 1 ? t.dims[t.dims.length - 1]! : 1;
     const d = t.data as Float32Array;
     return encs.map((_, i) => d[i * cols]!);

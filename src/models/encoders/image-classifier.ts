@@ -3,14 +3,13 @@
  * L2-normalised embedding (1280) + class logits (1000), with the class names. Inputs go through
  * the model's dynamic batcher so concurrent callers share model runs.
  */
-import { vlrError } from '../../errors.js';
 import type { Batcher } from '../batcher.js';
 import type { Manifest } from '../manifest.js';
 import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
 import type { ModelSession } from '../session.js';
 import { l2normalize, softmax, topK } from '../../util/vector.js';
 import { assertImage, row, stackImages } from './common.js';
-import { makeBatcher, type EncoderContext } from './context.js';
+import { makeBatcher, manifestFor, classNames, type EncoderContext } from './context.js';
 
 export interface ImageFeatures {
   /** L2-normalised image embedding. */
@@ -46,9 +45,8 @@ export class ImageClassifier {
   }
 
   static async create(ctx: EncoderContext, id: string): Promise<ImageClassifier> {
-    const m = ctx.registry.manifest(id);
-    if (m.task !== 'image-encoder') throw vlrError('VLR_BAD_REQUEST', `model ${id} is a ${m.task}, not an image-encoder`);
-    const names = m.files.some((f) => f.role === 'classes') ? await ctx.registry.readJson<string[]>(id, 'classes') : [];
+    const m = manifestFor(ctx, id, 'image-encoder', 'an image-encoder');
+    const names = await classNames(ctx, m);
     return new ImageClassifier(ctx, m, names);
   }
 

@@ -10,7 +10,7 @@ import type { DetectorSpec, Manifest } from '../manifest.js';
 import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
 import type { ModelSession, Outputs } from '../session.js';
 import { assertImage, stackImages } from './common.js';
-import { makeBatcher, type EncoderContext } from './context.js';
+import { makeBatcher, manifestFor, classNames, type EncoderContext } from './context.js';
 
 export interface Detection {
   label: string;
@@ -137,9 +137,8 @@ export class ObjectDetector {
   }
 
   static async create(ctx: EncoderContext, id: string): Promise<ObjectDetector> {
-    const m = ctx.registry.manifest(id);
-    if (m.task !== 'object-detector') throw vlrError('VLR_BAD_REQUEST', `model ${id} is a ${m.task}, not an object-detector`);
-    const names = m.files.some((f) => f.role === 'classes') ? await ctx.registry.readJson<string[]>(id, 'classes') : [];
+    const m = manifestFor(ctx, id, 'object-detector', 'an object-detector');
+    const names = await classNames(ctx, m);
     return new ObjectDetector(ctx, m, names);
   }
 

@@ -19,11 +19,10 @@
  * image pipeline's job. Step 1's box geometry is ocr-boxes.ts, step 2's cropping ocr-crop.ts. Sessions come from the registry (lazy, unloadable like any model).
  */
 import sharp from 'sharp';
-import { vlrError } from '../../errors.js';
 import type { Manifest } from '../manifest.js';
 import type { ModelSession } from '../session.js';
 import { ort } from '../session.js';
-import type { EncoderContext } from './context.js';
+import { manifestFor, type EncoderContext } from './context.js';
 import { clamp, dbPostprocess, dist, quadArea, sortReadingOrder, type Point } from './ocr-boxes.js';
 import { cropQuad, rotate180, type RgbImage } from './ocr-crop.js';
 
@@ -96,8 +95,7 @@ export class OcrEngine {
   }
 
   static async create(ctx: EncoderContext, id: string): Promise<OcrEngine> {
-    const m = ctx.registry.manifest(id);
-    if (m.task !== 'ocr') throw vlrError('VLR_BAD_REQUEST', `model ${id} is a ${m.task}, not an ocr model`);
+    const m = manifestFor(ctx, id, 'ocr', 'an ocr model');
     return new OcrEngine(ctx, m, await ctx.registry.readText(id, 'dictionary'));
   }
 

@@ -6,14 +6,13 @@
  * alone, unpadded, so a text's vector never depends on what it was queued with; others group
  * texts of similar length.
  */
-import { vlrError } from '../../errors.js';
 import type { Batcher } from '../batcher.js';
 import type { Manifest, TextPreprocess } from '../manifest.js';
 import type { ModelSession } from '../session.js';
-import { ort } from '../session.js';
-import { maxInputChars, padBatch, TextTokenizer, type Encoded } from '../tokenizer.js';
+import { maxInputChars, TextTokenizer, type Encoded } from '../tokenizer.js';
 import { l2normalize } from '../../util/vector.js';
-import { makeBatcher, type EncoderContext } from './context.js';
+import { runTextBatch } from './common.js';
+import { makeBatcher, manifestFor, type EncoderContext } from './context.js';
 
 export type TextKind = 'query' | 'passage';
 
@@ -79,8 +78,7 @@ export class TextEmbedder {
   }
 
   static async create(ctx: EncoderContext, id: string): Promise<TextEmbedder> {
-    const m = ctx.registry.manifest(id);
-    if (m.task !== 'text-embedding') throw vlrError('VLR_BAD_REQUEST', `model ${id} is a ${m.task}, not a text-embedding model`);
+    const m = manifestFor(ctx, id, 'text-embedding', 'a text-embedding model');
     const tokPath = await ctx.registry.ensureFile(id, ctx.registry.fileByRole(id, 'tokenizer'));
     return new TextEmbedder(ctx, m, await TextTokenizer.fromFile(tokPath, m.text!.maxTokens));
   }
@@ -151,16 +149,7 @@ export class TextEmbedder {
   }
 
   async #runGroup(encs: Encoded[]): Promise<Float32Array[]> {
-    const { seq, ids, mask, types } = padBatch(encs, this.text.padId);
-    const n = encs.length;
-    const dims = [n, seq];
-    const feeds = {
-      input_ids: new ort.Tensor('int64', ids, dims),
-      attention_mask: new ort.Tensor('int64', mask, dims),
-      token_type_ids: new ort.Tensor('int64', types, dims),
-    };
-    const outName = this.manifest.io.model!.outputs[0]!;
-    const out = (await this.session.run(feeds, [outName]))[outName]!;
+    const { seq, out } = await runTextBatch(this.session, this.manifest, encs, this.text.padId);
     const h = out.dims[out.dims.length - 1]!;
     const data = out.data as Float32Array;
     const pooling = this.manifest.pooling ?? 'cls';
