@@ -72,9 +72,9 @@ export class TextVectorCache {
   /**
    * Keys of short texts seen lately, by kind: a warm request of 50 documents hashed ~55 texts
    * (sha1 through node:crypto, a few µs each) to find vectors it then got from L1 in less.
-   * Bounded (KEY_MEMO_ENTRIES texts of at most KEY_MEMO_MAX_CHARS each), emptied when full.
+   * Bounded: an LRU of KEY_MEMO_ENTRIES texts of at most KEY_MEMO_MAX_CHARS each (the hot ones stay).
    */
-  readonly #keys: Record<TextKind, Map<string, string>> = { query: new Map(), passage: new Map() };
+  readonly #keys: Record<TextKind, LRUCache<string, string>> = { query: new LRUCache({ max: KEY_MEMO_ENTRIES }), passage: new LRUCache({ max: KEY_MEMO_ENTRIES }) };
   /** Vectors being computed, each with the requests waiting for it. */
   readonly #inflight = new Map<string, { p: Promise<Float32Array>; shared: SharedAbort }>();
 
@@ -99,10 +99,7 @@ export class TextVectorCache {
     const kept = memo?.get(text);
     if (kept !== undefined) return kept;
     const key = this.#hashKey(text, kind);
-    if (memo) {
-      if (memo.size >= KEY_MEMO_ENTRIES) memo.clear();
-      memo.set(text, key);
-    }
+    memo?.set(text, key);
     return key;
   }
 

@@ -93,14 +93,13 @@ export function scorePair(q: PreparedSide, d: PreparedSide, s: ScoreSettings, re
   if (q.textQueryVec && d.visualText) {
     const r = textVisualRaw(q.textQueryVec, d.visualText, s.framePooling);
     const detail: Record<string, unknown> = {};
-    if (!details) {
-      // the score needs only r; the best frame is kept (a result field, not only an explanation's)
-    } else if (d.visualParts && d.visualParts.length === 1) {
+    // without details the score needs only r; the best frame is kept below (a result field, not only an explanation's)
+    if (details && d.visualParts?.length === 1) {
       const p = d.visualParts[0]!;
       detail.visual_passage = { raw: r6(dot(q.textQueryVec, p.passage)), text: p.passageText };
       detail.conse = { raw: r6(dot(q.textQueryVec, p.bridge)), concepts: p.concepts };
       detail.mix = { visual_passage: s.passageMix, conse: 1 - s.passageMix };
-    } else if (d.visualParts) {
+    } else if (details && d.visualParts) {
       detail.frames = d.visualParts.length;
       detail.pooling = s.framePooling ?? 'mean';
     }
