@@ -20,7 +20,7 @@ import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import type { IncomingMessage } from 'node:http';
 import { vlrError } from '../errors.js';
 import { parseJsonBounded } from '../util/json-depth.js';
-import { SMALL_BODY, type JsonWorker, type NdjsonItem, type NdjsonResult, type OffThreadResult } from '../util/json-worker.js';
+import { SMALL_BODY, type JsonWorker, type NdjsonItem, type NdjsonResult, type OffThreadFailure } from '../util/json-worker.js';
 
 export type Coding = 'identity' | 'gzip' | 'deflate' | 'br';
 
@@ -216,7 +216,7 @@ function decodeText(req: IncomingMessage, coding: Coding, raw: Buffer, maxBytes:
 }
 
 /** A refusal from the JSON worker as the same error the main-thread reader gives. */
-function workerError(r: Extract<OffThreadResult | NdjsonResult, { ok: false }>, coding: Coding, maxBytes: number, maxDepth: number): Error {
+function workerError(r: OffThreadFailure, coding: Coding, maxBytes: number, maxDepth: number): Error {
   switch (r.kind) {
     case 'too_large':
       return vlrError('VLR_BODY_TOO_LARGE', `request body decompresses to more than server.maxJsonBodyBytes (${maxBytes} bytes)`, { details: { max_bytes: maxBytes } });

@@ -32,10 +32,13 @@ export interface OffThreadOptions {
   owned?: boolean;
 }
 
+/** A body the worker could not parse (or that it refused), with its bytes when given back. */
+export type OffThreadFailure = { ok: false; kind: 'too_large' | 'decode' | 'deep' | 'syntax' | 'worker'; message: string; bytes?: Buffer };
+
 export type OffThreadResult =
   | { ok: true; hasMarker: boolean; parsed: false; bytes?: Buffer }
   | { ok: true; hasMarker: boolean; parsed: true; value: unknown; bytes?: Buffer }
-  | { ok: false; kind: 'too_large' | 'decode' | 'deep' | 'syntax' | 'worker'; message: string; bytes?: Buffer };
+  | OffThreadFailure;
 
 /** An `_msearch` item the worker split out: its lines as byte ranges, its values when they hold a marker word (or `always`). */
 export interface NdjsonItem {
@@ -49,7 +52,7 @@ export interface NdjsonItem {
 export type NdjsonResult =
   | { ok: true; hasMarker: boolean; parsed: false; bytes?: Buffer }
   | { ok: true; hasMarker: boolean; parsed: true; items: NdjsonItem[]; bytes?: Buffer }
-  | { ok: false; kind: 'too_large' | 'decode' | 'deep' | 'syntax' | 'worker'; message: string; bytes?: Buffer };
+  | OffThreadFailure;
 
 type Key = string | number;
 interface Reply {
@@ -153,7 +156,7 @@ export class JsonWorker {
     op: 'parse' | 'ndjson',
     bytes: Buffer,
     o: OffThreadOptions,
-  ): Promise<{ ok: true; reply: Reply; value: unknown; back: { bytes?: Buffer } } | { ok: false; kind: 'too_large' | 'decode' | 'deep' | 'syntax' | 'worker'; message: string; bytes?: Buffer }> {
+  ): Promise<{ ok: true; reply: Reply; value: unknown; back: { bytes?: Buffer } } | OffThreadFailure> {
     if (this.#closed) return { ok: false, kind: 'worker', message: 'the JSON worker is closed (the server is stopping)' };
     const id = this.#next++;
     // memory the caller owns whole (body.ts reads into such buffers) is transferred as it is; any
