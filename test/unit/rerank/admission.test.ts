@@ -49,6 +49,13 @@ const limits = (o: Partial<AdmissionLimits> = {}): AdmissionLimits => ({
   ...o,
 });
 
+/** One request of 10 documents of kind `k` running alone for 100 ms: the kind's idle time becomes 10 ms per document. */
+async function idleRun(a: Admission, clock: ManualClock): Promise<void> {
+  const p = await a.acquire({ cost: 10, kind: 'k' });
+  clock.advance(100);
+  p.release();
+}
+
 async function overload(p: Promise<unknown>): Promise<VlrerankError> {
   const e = await p.then(
     () => undefined,
@@ -216,9 +223,7 @@ describe('rerank admission', () => {
     const clock = new ManualClock();
     // one slot: every later request must wait
     const one = new Admission(limits({ maxInFlight: 1, latencyFactor: 2 }), { clock });
-    const r = await one.acquire({ cost: 10, kind: 'k' });
-    clock.advance(100);
-    r.release(); // alone: 10 ms per document → 100 ms for a request of 10
+    await idleRun(one, clock); // alone: 10 ms per document → 100 ms for a request of 10
     const running = await one.acquire({ cost: 10, kind: 'k' }); // nothing ahead: runs
     const queued = one.acquire({ cost: 10, kind: 'k' }); // 50 + 0 + 100 = 150 ≤ 200: waits
     expect(await state(queued)).toBe('pending');
@@ -241,9 +246,7 @@ describe('rerank admission', () => {
 
     // a request that can start is not judged by the prediction: the running bound adapts instead
     const six = new Admission(limits({ maxInFlight: 6, latencyFactor: 2 }), { clock });
-    const first = await six.acquire({ cost: 10, kind: 'k' });
-    clock.advance(100);
-    first.release();
+    await idleRun(six, clock);
     const burst = [];
     for (let i = 0; i < 6; i++) burst.push(await six.acquire({ cost: 10, kind: 'k' }));
     for (const p of burst) p.release();
@@ -251,9 +254,7 @@ describe('rerank admission', () => {
 
     // latencyFactor 0: the same state queues instead
     const off = new Admission(limits({ maxInFlight: 1, latencyFactor: 0 }), { clock });
-    const o1 = await off.acquire({ cost: 10, kind: 'k' });
-    clock.advance(100);
-    o1.release();
+    await idleRun(off, clock);
     await off.acquire({ cost: 10, kind: 'k' });
     expect(await state(off.acquire({ cost: 10, kind: 'k' }))).toBe('pending');
     expect(await state(off.acquire({ cost: 10, kind: 'k' }))).toBe('pending');
@@ -262,9 +263,7 @@ describe('rerank admission', () => {
   it('latency target, what runs: runs slower than latencyFactor × their idle time shrink the running bound (never below 1); runs within it grow it back to maxInFlight', async () => {
     const clock = new ManualClock();
     const a = new Admission(limits({ maxInFlight: 4, latencyFactor: 2 }), { clock });
-    const alone = await a.acquire({ cost: 10, kind: 'k' });
-    clock.advance(100);
-    alone.release(); // idle: 100 ms for 10 documents
+    await idleRun(a, clock); // idle: 100 ms for 10 documents
     expect(a.snapshot().max_in_flight).toBe(4);
     // four at once, each taking 8× its idle time: the bound halves at most per run, down to 1
     const four = [];
@@ -280,17 +279,11 @@ describe('rerank admission', () => {
     solo.release(); // within the target: the bound grows
     clock.advance(100);
     (await waits).release();
-    for (let i = 0; i < 20; i++) {
-      const p = await a.acquire({ cost: 10, kind: 'k' });
-      clock.advance(100);
-      p.release();
-    }
+    for (let i = 0; i < 20; i++) await idleRun(a, clock);
     expect(a.snapshot().max_in_flight).toBe(4);
     // without a target the bound is maxInFlight whatever the runs take
     const off = new Admission(limits({ maxInFlight: 4, latencyFactor: 0 }), { clock });
-    const o = await off.acquire({ cost: 10, kind: 'k' });
-    clock.advance(100);
-    o.release();
+    await idleRun(off, clock);
     const slow = [];
     for (let i = 0; i < 4; i++) slow.push(await off.acquire({ cost: 10, kind: 'k' }));
     clock.advance(800);
