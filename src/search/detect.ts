@@ -234,8 +234,11 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   pipeline ??= osPipeline ?? (retriever?.inference_id ? registry.get(retriever.inference_id) : undefined) ?? registry.forIndex(input.index) ?? defaultPipeline;
   if (!pipeline && retriever) pipeline = adHocTextPipeline(retriever.field);
   if (!pipeline) bad('ext.vlrerank.pipeline', `no vlrerank pipeline covers index [${input.index ?? '_all'}]; name one with ext.vlrerank.pipeline`);
-  // the retriever names the one text field to rerank on; the pipeline's media fields still count
-  if (retriever && (pipeline.fields.text.length !== 1 || pipeline.fields.text[0] !== retriever.field)) {
+  // The retriever's `field` chooses among the pipeline's text fields: one the pipeline already reads
+  // leaves it whole (the same scores as the same pipeline through search_pipeline or ext.vlrerank,
+  // on all of its text); a field the pipeline does not read is the text reranked on (as
+  // Elasticsearch does), beside the pipeline's media fields.
+  if (retriever && !pipeline.fields.text.includes(retriever.field)) {
     pipeline = Object.freeze({ ...pipeline, fields: { ...pipeline.fields, text: [retriever.field] } }) as Pipeline;
   }
 

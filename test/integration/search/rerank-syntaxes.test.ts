@@ -73,6 +73,21 @@ describe.each(ALL_ENGINES)('rerank syntaxes through the proxy on %s', (engine) =
     expect(body.vlrerank.window).toBe(20);
   });
 
+  it("the retriever's field, one the pipeline reads, scores on all of the pipeline's text: the same hits and scores as search_pipeline", async () => {
+    const first = { query: { match: { title: 'milk' } } };
+    const text = 'oat drink without cow milk';
+    const viaRetriever = await clientSearch(engine, p.url, {
+      index: INDEX,
+      body: { size: 5, retriever: { text_similarity_reranker: { retriever: { standard: first }, field: 'description', inference_text: text, rank_window_size: 50 } } },
+    });
+    const viaPipeline = await clientSearch(engine, p.url, { index: INDEX, search_pipeline: 'grocery', body: { size: 5, ...first, ext: { rerank: { query_context: { query_text: text } } } } });
+    expectReranked(viaRetriever, 'retriever');
+    expectReranked(viaPipeline, 'search_pipeline');
+    expect(viaPipeline.vlrerank.window).toBe(50); // the pipeline's default, as the retriever asked
+    const hits = (b: any) => b.hits.hits.map((h: any) => [h._id, h._score]);
+    expect(hits(viaRetriever)).toEqual(hits(viaPipeline));
+  });
+
   it("OpenSearch's search_pipeline with query_text and query_text_path", async () => {
     const a = await clientSearch(engine, p.url, {
       index: INDEX,

@@ -52,8 +52,17 @@ describe('rerank syntax detection', () => {
     expect(d.spec.query).toEqual({ text: 'orange juice without pulp' });
     expect(d.spec.window).toBe(40);
     expect(d.spec.minScore).toBe(0.2);
-    expect(d.spec.pipeline.fields.text).toEqual(['description']);
+    // `description` is one of the pipeline's text fields: the pipeline reranks on all of its text
+    expect(d.spec.pipeline.fields.text).toEqual(['title', 'description']);
     expect(d.spec.body).toEqual({ size: 5, query: { bool: { must: { match: { title: 'juice' } }, filter: { term: { top: 'Packages' } } } } });
+  });
+
+  it("reranks on the retriever's field when the pipeline does not read it, keeping the media fields", () => {
+    const body = { retriever: { text_similarity_reranker: { retriever: { standard: { query: { match: { title: 'juice' } } } }, field: 'brand', inference_text: 'orange juice' } } };
+    const d = detectRerank({ index: 'products', params: P(), body }, registry);
+    if (d.kind !== 'rerank') throw new Error('expected rerank');
+    expect(d.spec.pipeline.fields.text).toEqual(['brand']);
+    expect(d.spec.pipeline.fields.image).toEqual(['image.url']);
   });
 
   it('accepts the knn retriever and an index no pipeline covers', () => {
