@@ -189,6 +189,11 @@ export class FeatureExtractor {
     return this.ocrEngine !== undefined;
   }
 
+  /** Load the OCR models now (warm-up); nothing when OCR is unavailable. */
+  async loadOcr(): Promise<void> {
+    await this.ocrEngine?.load();
+  }
+
   stats(): CacheStats {
     return this.cache.stats();
   }

@@ -23,6 +23,8 @@ export interface PreparedSide {
   textChunks?: { vectors: Float32Array[]; spans: ChunkSpan[]; text: string };
   /** OCR text as a passage vector. */
   ocrVec?: Float32Array;
+  /** The query photo's OCR text (explanations of `image_ocr_text`). */
+  ocrText?: string;
   /** EfficientNet embeddings: one for an image, one per frame for a video. */
   visualEmb?: Float32Array[];
   /** Text-space visual vectors (visual passage ⊕ ConSE), one per image / frame. */
@@ -123,6 +125,9 @@ export function scorePair(q: PreparedSide, d: PreparedSide, s: ScoreSettings, re
     if (r.bestFrame && d.isVideo) bestFrame = { index: r.bestFrame.index, raw: r6(r.bestFrame.raw), ...(d.frameTimes ? { time_s: d.frameTimes[r.bestFrame.index] } : {}) };
     add(name, `query.${qVisual}↔document.${dVisual}`, r.raw);
   }
+
+  // the query photo's OCR text (a passage) → the document's text on the query side of bge, as image_text compares
+  if (q.ocrVec && d.textQueryVec) add('image_ocr_text', 'query.image(ocr)↔document.text', textTextRaw(d.textQueryVec, q.ocrVec), details && q.ocrText !== undefined ? { ocr_text: q.ocrText } : undefined);
 
   // image / video query → text document: the document's text on the query side of bge
   if (q.visualText && d.textQueryVec) {

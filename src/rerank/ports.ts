@@ -68,6 +68,8 @@ export interface MediaPort {
    * never used (their producer cannot be checked).
    */
   readonly featureSignature?: Readonly<Record<string, unknown>>;
+  /** Load the OCR models now (warm-up), when OCR can run. */
+  loadOcr?(): Promise<void>;
   image(ref: string, options: MediaRequestOptions): Promise<ImageFeaturesResult>;
   video(ref: string, options: MediaRequestOptions & { fps: number; maxFrames: number }): Promise<VideoFeaturesResult>;
 }

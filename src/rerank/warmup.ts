@@ -27,6 +27,8 @@ const WARMUP_IMAGE =
 export interface WarmupOptions {
   /** Also run the image models (the pipelines have image or video fields). Default true. */
   media?: boolean;
+  /** Also run OCR (a pipeline weights `image_ocr_text`, or `rerank.ocr`): its models load here, not in a search. Default false. */
+  ocr?: boolean;
   /** Stops the warm-up between its steps (server shutdown). */
   signal?: AbortSignal;
 }
@@ -39,7 +41,7 @@ export interface WarmPath {
 
 /** What a warm-up with these options loads, by role (reported in `Warmup.status().what`). */
 export function warmupRoles(options: WarmupOptions = {}): string[] {
-  return ['text-embedder', 'concept-bank', ...((options.media ?? true) ? ['image-classifier', 'object-detector'] : [])];
+  return ['text-embedder', 'concept-bank', ...((options.media ?? true) ? ['image-classifier', 'object-detector'] : []), ...(options.ocr ? ['ocr'] : [])];
 }
 
 /**
@@ -57,6 +59,8 @@ export async function warmModels(ports: RerankerPorts, conceptBank: () => Promis
   // the first stored vector read would otherwise build it inside a search's budget
   prepareFloat16();
   if (options.media ?? true) await ports.media.image(WARMUP_IMAGE, { detect: true, ocr: false, signal });
+  // every OCR session (a grey square has no text: reading it would load the detector alone)
+  if (options.ocr && ports.media.ocrAvailable) await ports.media.loadOcr?.();
   signal?.throwIfAborted();
   if (warmPath) await rehearse(warmPath, options.media ?? true);
 }

@@ -94,6 +94,11 @@ export class OcrEngine {
     this.charset = Object.freeze(['', ...lines, ' ']);
   }
 
+  /** Create the sessions now (warm-up) instead of on first use: a text-free image would load the detector alone. */
+  async load(): Promise<void> {
+    for (const s of [this.det, this.rec, this.cls]) await s?.load();
+  }
+
   static async create(ctx: EncoderContext, id: string): Promise<OcrEngine> {
     const m = manifestFor(ctx, id, 'ocr', 'an ocr model');
     return new OcrEngine(ctx, m, await ctx.registry.readText(id, 'dictionary'));

@@ -48,7 +48,7 @@ export async function queryMedia(p: RequestPlan, media: MediaPort, signal: Abort
   let cacheHits = 0;
   try {
     if (q.image !== undefined) {
-      const r = await media.image(q.image, { detect, ocr: false, signal });
+      const r = await media.image(q.image, { detect, ocr: p.queryOcr, signal });
       frames = [r.features];
       cacheHits += r.cacheHit ? 1 : 0;
     } else {

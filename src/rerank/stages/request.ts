@@ -25,6 +25,8 @@ export interface RequestPlan {
   anyDocText: boolean;
   /** OCR text of document images becomes a signal. */
   ocr: boolean;
+  /** The query photo's OCR text is compared with the documents' texts (`image_ocr_text` weighted, an image query, documents with text). */
+  queryOcr: boolean;
   fps: number;
   maxFrames: number;
   clip?: DualEncoderPort;
@@ -51,6 +53,7 @@ export function planRequest(req: NormalizedInput, ports: RerankerPorts, options:
   const qHasVisual = q.image !== undefined || q.video !== undefined;
   const anyDocText = req.documents.some((d) => d.text !== undefined);
   const ocr = Boolean((req.ocr ?? options.ocr ?? false) && ports.media.ocrAvailable && qHasText);
+  const queryOcr = Boolean(useLocal && q.image !== undefined && anyDocText && (weights.image_ocr_text ?? 0) > 0 && ports.media.ocrAvailable);
   const fps = req.fps ?? options.fps ?? 1;
   const maxFrames = req.maxFrames ?? options.maxFrames ?? 32;
   const clip = ports.clip;
@@ -59,7 +62,7 @@ export function planRequest(req: NormalizedInput, ports: RerankerPorts, options:
   }
   const recordChunking = ports.text.countTokens && useLocal ? resolveChunking(call.chunking ?? options.chunking, ports.text.maxTokens) : undefined;
   const chunking = qHasText ? recordChunking : undefined;
-  return { req, useLocal, useRemote, qHasText, qHasVisual, anyDocText, ocr, fps, maxFrames, clip, weights, ...(chunking ? { chunking } : {}), ...(recordChunking ? { recordChunking } : {}), framePooling: call.framePooling ?? options.framePooling, scoreFusion: call.scoreFusion ?? options.scoreFusion };
+  return { req, useLocal, useRemote, qHasText, qHasVisual, anyDocText, ocr, queryOcr, fps, maxFrames, clip, weights, ...(chunking ? { chunking } : {}), ...(recordChunking ? { recordChunking } : {}), framePooling: call.framePooling ?? options.framePooling, scoreFusion: call.scoreFusion ?? options.scoreFusion };
 }
 
 /**

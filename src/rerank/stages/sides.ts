@@ -33,6 +33,10 @@ export interface DocumentPrep {
 export async function querySide(p: RequestPlan, side: PreparedSide, plan: TextPlan, v: PlannedVectors, mix: VisualMix): Promise<PreparedSide> {
   if (plan.queryText >= 0) side.textQueryVec = v.query!.vectors[plan.queryText];
   if (plan.queryVisual) side.visualText = plan.queryVisual.map((e) => visualVector(v.passage!.vectors[e.idx]!, e.bridge, mix));
+  if (plan.queryOcr !== undefined) {
+    side.ocrVec = v.passage!.vectors[plan.queryOcr];
+    side.ocrText = plan.passageTexts[plan.queryOcr];
+  }
   if (p.clip && p.qHasText && p.useLocal) side.clipText = (await p.clip.embedTexts([p.req.query.text!]))[0];
   return side;
 }

@@ -39,6 +39,8 @@ export interface TextPlan {
   queryText: number;
   /** The query image's / frames' visual texts (image or video query against text documents). */
   queryVisual?: VisualEntry[];
+  /** Index in `passageTexts` of the query photo's OCR text (`image_ocr_text`), when it has any. */
+  queryOcr?: number;
   documents: DocumentTexts[];
 }
 
@@ -69,6 +71,8 @@ export function planTexts(
     });
   const queryText = useLocal && qHasText ? qi(req.query.text!) : -1;
   const queryVisual = useLocal && queryFrames && anyDocText && bank ? visualPlan(queryFrames) : undefined;
+  const ocrLines = p.queryOcr ? queryFrames?.[0]?.ocr : undefined;
+  const queryOcr = ocrLines && ocrLines.length > 0 ? pi(ocrLines.join('\n')) : undefined;
   const documents = req.documents.map((d, i): DocumentTexts => {
     const f = docs[i];
     const st = stored[i];
@@ -86,7 +90,7 @@ export function planTexts(
       ocr: ocr && f?.image?.ocr && f.image.ocr.length > 0 ? pi(f.image.ocr.join('\n')) : -1,
     };
   });
-  return { queryTexts, passageTexts, queryText, queryVisual, documents };
+  return { queryTexts, passageTexts, queryText, queryVisual, ...(queryOcr !== undefined ? { queryOcr } : {}), documents };
 }
 
 /**

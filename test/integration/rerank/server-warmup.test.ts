@@ -31,10 +31,11 @@ it('loads the models the pipelines need in the background and reports ready', { 
   srv = await startRerankServer(); // the repository's pipelines: text, image and video fields
   expect(['warming', 'ready']).toContain((await health()).reranker.state);
   const r = await settled();
-  expect(r).toMatchObject({ state: 'ready', what: ['text-embedder', 'concept-bank', 'image-classifier', 'object-detector'], ms: expect.any(Number) });
+  // grocery.yaml weights image_ocr_text: a search by photo reads its photo with OCR, so OCR loads too
+  expect(r).toMatchObject({ state: 'ready', what: ['text-embedder', 'concept-bank', 'image-classifier', 'object-detector', 'ocr'], ms: expect.any(Number) });
   const models = (await (await fetch(`${srv.url}/_vlrerank/models`)).json()).models as Array<{ id: string; state: string }>;
   const state = Object.fromEntries(models.map((m) => [m.id, m.state]));
-  expect(state).toMatchObject({ 'bge-small-en-v1.5': 'loaded', 'efficientnet-lite2-imagenet': 'loaded', 'nanodet-g-coco': 'loaded' });
+  expect(state).toMatchObject({ 'bge-small-en-v1.5': 'loaded', 'efficientnet-lite2-imagenet': 'loaded', 'nanodet-g-coco': 'loaded', 'ppocr-v4-ch': 'loaded' });
 });
 
 it('a warm-up that fails (models directory missing) is reported with its reason; the server keeps serving', { timeout: 60_000 }, async () => {
