@@ -4,7 +4,8 @@
  * - `POST /_vlrerank/rerank`: the library's input shape → `{results, scores, usage, timings, instruction}`.
  * - `POST /v1/rerank`, `/v2/rerank`, `/rerank`: compatible with Cohere (v1 and v2 clients), Jina,
  *   vLLM/SGLang/Xinference: `query` and documents as strings, `{text,image,video}` objects or
- *   `{content:[parts]}` (OpenAI-style parts), `top_n`, `return_documents`, `instruction` →
+ *   `{content:[parts]}` (OpenAI-style parts), `top_n`, `return_documents`, `instruction`, Cohere v1's
+ *   `rank_fields` (objects ranked on the fields named) →
  *   `{id, model, results:[{index, relevance_score, document?}], usage, meta}`.
  * Both return per-stage timing headers: x-vlrerank-queue-ms, -features-ms, -inference-ms, -total-ms.
  */
@@ -106,8 +107,32 @@ export function compatItem(x: unknown, field: string): Item | string {
   return out;
 }
 
+/**
+ * Cohere v1's `rank_fields`: a document object is ranked on the fields named, in that order, each
+ * as a `name: value` line (Cohere's own rendering of structured documents); a field a document
+ * lacks is left out, and a document with none of them is a 400 naming the document. Its `image` or
+ * `video`, if any, is kept.
+ */
+function rankFieldsText(doc: unknown, fields: readonly string[], field: string): Item | unknown {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return doc;
+  const o = doc as Record<string, unknown>;
+  const lines: string[] = [];
+  for (const f of fields) {
+    const v = o[f];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+      throw vlrError('VLR_BAD_REQUEST', `[${field}.${f}] a field named in rank_fields must be a string, number or boolean`, { details: { field: `${field}.${f}` } });
+    }
+    lines.push(`${f}: ${v}`);
+  }
+  if (!lines.length) throw vlrError('VLR_BAD_REQUEST', `[${field}] has none of the rank_fields [${fields.join(', ')}]`, { details: { field } });
+  // a photo or clip of the document still counts beside the fields' text
+  return { text: lines.join('\n'), ...(o.image !== undefined ? { image: o.image } : {}), ...(o.video !== undefined ? { video: o.video } : {}) };
+}
+
 interface CompatRequest {
   model?: unknown;
+  rank_fields?: unknown;
   query?: unknown;
   documents?: unknown;
   top_n?: unknown;
@@ -128,7 +153,11 @@ export async function rerankCompat(reranker: Pick<Reranker, 'process'>, version:
     throw vlrError('VLR_BAD_REQUEST', '[return_documents] must be a boolean', { details: { field: 'return_documents' } });
   }
   if (body.instruction !== undefined && typeof body.instruction !== 'string') throw vlrError('VLR_BAD_REQUEST', '[instruction] must be a string', { details: { field: 'instruction' } });
-  const documents = (body.documents as unknown[]).map((d, i) => compatItem(d, `documents[${i}]`));
+  const rankFields = body.rank_fields;
+  if (rankFields !== undefined && (!Array.isArray(rankFields) || rankFields.length === 0 || !rankFields.every((f) => typeof f === 'string' && f !== ''))) {
+    throw vlrError('VLR_BAD_REQUEST', '[rank_fields] must be a non-empty array of field names', { details: { field: 'rank_fields' } });
+  }
+  const documents = (body.documents as unknown[]).map((d, i) => compatItem(rankFields ? rankFieldsText(d, rankFields as string[], `documents[${i}]`) : d, `documents[${i}]`));
   const query = compatItem(body.query, 'query');
   const out = await reranker.process(
     { query, documents, ...(body.top_n !== undefined ? { top_n: body.top_n as number } : {}), ...(body.instruction !== undefined ? { instruction: body.instruction as string } : {}) },

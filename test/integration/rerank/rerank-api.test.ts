@@ -89,6 +89,29 @@ describe('Cohere / Jina / vLLM compatible', () => {
     expect(r.json.results[0].document).toBeUndefined();
   });
 
+  it('/v1/rerank: rank_fields ranks objects on the fields named (Cohere v1), the same as the text they make', async () => {
+    const documents = [
+      { title: 'Espresso', body: 'A small cup of strong coffee.', sku: 17 },
+      { title: 'Falcon 9', body: 'A rocket lifts off from its launch pad.' },
+      { body: 'A tabby cat asleep on a sofa.' },
+    ];
+    const r = await post('/v1/rerank', { query: 'a rocket launching', documents, rank_fields: ['title', 'body'] });
+    expect(r.status).toBe(200);
+    expect(r.json.results[0].index).toBe(1);
+    // the documents come back as sent, the text ranked is `name: value` lines of the fields named
+    expect(r.json.results[0].document).toEqual(documents[1]);
+    const same = await post('/v1/rerank', { query: 'a rocket launching', documents: ['title: Espresso\nbody: A small cup of strong coffee.', 'title: Falcon 9\nbody: A rocket lifts off from its launch pad.', 'body: A tabby cat asleep on a sofa.'] });
+    const scores = (x: any) => Object.fromEntries(x.json.results.map((y: any) => [y.index, y.relevance_score]));
+    expect(scores(r)).toEqual(scores(same));
+    // a field the others lack, or a document with none of them, is refused in the API's shape
+    const none = await post('/v1/rerank', { query: 'q', documents: [{ title: 'a' }, { other: 'b' }], rank_fields: ['title'] });
+    expect(none.status).toBe(400);
+    expect(none.json).toMatchObject({ message: expect.stringContaining('[documents[1]] has none of the rank_fields [title]') });
+    const bad = await post('/v1/rerank', { query: 'q', documents: [{ title: 'a' }], rank_fields: 'title' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.message).toContain('[rank_fields]');
+  });
+
   it('/rerank: instruction reported as unused by the local backend, never silently dropped', async () => {
     const r = await post('/rerank', { query: 'horse', documents: ['a horse', 'a cup'], instruction: 'Find horses.' });
     expect(r.status).toBe(200);
