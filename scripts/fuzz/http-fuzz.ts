@@ -73,6 +73,8 @@ function compatDoc(ctx: FuzzContext): fc.Arbitrary<unknown> {
   return fc.oneof(
     fc.string({ maxLength: 60 }),
     fc.record({ text: textAr(), image: mediaRef(ctx), extra: junk() }, { requiredKeys: [] }),
+    // structured documents for rank_fields (Cohere v1): the named fields, wrong types, nested values
+    fc.record({ title: textAr(), body: fc.oneof(textAr(), fc.integer(), junk()), image: mediaRef(ctx) }, { requiredKeys: [] }),
     fc.record({
       content: fc.array(
         fc.oneof(
@@ -90,7 +92,7 @@ function compatDoc(ctx: FuzzContext): fc.Arbitrary<unknown> {
 
 function compatBody(ctx: FuzzContext): fc.Arbitrary<unknown> {
   return fc.oneof(
-    { weight: 5, arbitrary: fc.record({ model: junk(), query: fc.oneof(fc.string({ maxLength: 40 }), compatDoc(ctx)), documents: fc.oneof({ weight: 5, arbitrary: fc.array(compatDoc(ctx), { maxLength: 6 }) }, { weight: 1, arbitrary: junk() }), top_n: junk(), return_documents: junk(), instruction: junk() }, { requiredKeys: ['query', 'documents'] }) },
+    { weight: 5, arbitrary: fc.record({ model: junk(), query: fc.oneof(fc.string({ maxLength: 40 }), compatDoc(ctx)), documents: fc.oneof({ weight: 5, arbitrary: fc.array(compatDoc(ctx), { maxLength: 6 }) }, { weight: 1, arbitrary: junk() }), top_n: junk(), return_documents: junk(), instruction: junk(), rank_fields: fc.oneof(fc.constant(['title', 'body']), fc.array(fc.oneof(fc.constantFrom('title', 'body', 'text', ''), junk()), { maxLength: 3 }), junk()) }, { requiredKeys: ['query', 'documents'] }) },
     { weight: 1, arbitrary: junk() },
   );
 }
