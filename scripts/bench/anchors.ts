@@ -8,13 +8,14 @@
  *            title → (description + photo), shopper words (the product's name, "oat milk") →
  *            (title. description + photo); graded: the product 2, same coarse class 1.
  *            Anchor: the reference's raw-cosine 0.5/0.5 fusion, 0.5·cos(q, text) + 0.5·cos(q, photo's bridge vector)
- *   videos   each Intel clip's label → all 37 clips (video only): ours against the raw mean-pooled cosine
+ *   videos   each Intel clip's label → all 37 clips (video only, 1 fps, ≤ 16 frames as videos.yaml; the
+ *            reference sampled ≤ 32): ours against the raw mean-pooled cosine
  *   coco-mixed  COCO photos with their first caption (text + photo documents, as the demo index) ← captions #2–#5
  *   skimage  the 8 descriptions → their own photo among the 8 (goal 8/8, Python anchor 7/8)
  * Fusions compared on the same raw values: `process()` default (calibrated mean, weights 1:1), the
  * anchor, the logit-space mean (logistic of the mean of the signals' calibrated logits) and the
  * shipped grocery pipeline's raw fusion.
- *   npx tsx scripts/bench/anchors.ts [--sets coco,grocery,videos,skimage] [--out DIR]
+ *   npx tsx scripts/bench/anchors.ts [--sets coco,grocery,videos,skimage] [--out DIR] [--max-frames 16]
  * Raw values are kept in DIR (default .cache/anchors/<set>.json) for offline fits.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -51,7 +52,7 @@ function videoSet(): AnchorSet {
   const labels = [...new Set(clips.map((c) => c.label))];
   return {
     name: 'videos-labels',
-    documents: clips.map((c) => ({ id: c.file, doc: { video: `intel-sample-videos/${c.file}`, fps: 1, max_frames: 16 } })),
+    documents: clips.map((c) => ({ id: c.file, doc: { video: `intel-sample-videos/${c.file}`, fps: 1, max_frames: Number(flag('--max-frames') ?? 16) } })),
     queries: labels.map((l) => ({ text: l, rel: new Map(clips.filter((c) => c.label === l).map((c) => [c.file, 1])) })),
   };
 }
