@@ -6,6 +6,8 @@ import { jsonl } from './reranker.js';
 
 export interface Product {
   class_id: number;
+  /** The product's name in the dataset ("Oatly-Oat-Milk"), a shopper's words once de-hyphenated. */
+  class_name: string;
   coarse_class_id: number;
   title: string;
   description: string | null;
