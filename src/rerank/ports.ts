@@ -69,6 +69,11 @@ export interface MediaPort {
    */
   readonly featureSignature?: Readonly<Record<string, unknown>>;
   image(ref: string, options: MediaRequestOptions): Promise<ImageFeaturesResult>;
+  /**
+   * Optional: the features `image()` would give, when they can be had without waiting (a local
+   * file seen before, unchanged, every part cached); undefined means "ask `image()`".
+   */
+  seenImage?(ref: string, options: MediaRequestOptions): ImageFeaturesResult | undefined;
   video(ref: string, options: MediaRequestOptions & { fps: number; maxFrames: number }): Promise<VideoFeaturesResult>;
 }
 
