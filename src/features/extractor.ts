@@ -205,6 +205,14 @@ export class FeatureExtractor {
     return this.#images.image(ref, request);
   }
 
+  /**
+   * Features of a local image this process has seen, when unchanged and all cached, at once (no
+   * promise); undefined when `image()` must be asked (image-extractor.ts).
+   */
+  seenImage(ref: string, request: FeatureRequest = {}): ImageResult | undefined {
+    return this.#images.seen(ref, request);
+  }
+
   /** Features of several images; they share model batches. Results in input order. */
   images(refs: string[], request: FeatureRequest = {}): Promise<ImageResult[]> {
     return Promise.all(refs.map((r) => this.#images.image(r, request)));

@@ -13,7 +13,7 @@ import type { KnownMedia } from './known-media.js';
 import { decodeImage, type DecodedImage, type ImageLimits } from './media/image.js';
 import { classifyRef, sha256Hex, type MediaSource } from './media/source.js';
 import type { Part, PartKeys } from './parts.js';
-import { costlierSource, type PartStore } from './store/tiered.js';
+import { costlierSource, type PartSource, type PartStore } from './store/tiered.js';
 import type { FeatureRequest, ImageResult } from './records.js';
 import type { VisualModels } from './visual-models.js';
 
@@ -63,6 +63,31 @@ export class ImageExtractor {
     } finally {
       if (!decoded) release();
     }
+  }
+
+  /**
+   * The features of a local file this process has seen, unchanged (one stat()) and with every part
+   * in the store (L1, or the disk tier's synchronous read), answered without a turn of the event
+   * loop; undefined otherwise (the caller takes `image()`). A warm request of 50 documents spent
+   * ~0.35 ms of main-thread CPU in `image()`'s promises, signal fan-outs and single-flight entries
+   * for parts that were all in L1 — CPU taken from the query's forward pass on a 2-core host.
+   */
+  seen(ref: string, request: FeatureRequest = {}): ImageResult | undefined {
+    if (request.signal?.aborted) return undefined;
+    const { cache, keys, models } = this.#d;
+    const contentHash = this.#d.known.seenPathHash(ref);
+    if (!contentHash) return undefined;
+    const want = keys.image(contentHash, request);
+    // has() first, so that a part missing here is counted once, as a miss of the path that computes it
+    if (!want.every((k) => cache.has(k))) return undefined;
+    const found = want.map((k) => cache.find(k));
+    if (found.some((f) => !f)) return undefined; // a stored value that did not decode: image() recomputes it
+    const [cls, ...rest] = found as Array<{ value: Part; source: PartSource }>;
+    const detect = request.detect ?? true;
+    const ocr = (request.ocr ?? false) && models.ocrEngine !== undefined;
+    const det = detect ? rest.shift() : undefined;
+    const text = ocr ? rest.shift() : undefined;
+    return assemble(contentHash, { ...cls!, hit: true }, det && { ...det, hit: true }, text && { ...text, hit: true });
   }
 
   /** Features of raw bytes already in hand (e.g. an uploaded query image). */
@@ -133,17 +158,24 @@ export class ImageExtractor {
       detect ? cache.getOrCompute(keys.detect(contentHash), async (s) => ({ kind: 'detect', value: await models.detect(await decoded(s), s) }), request.signal) : undefined,
       ocr ? cache.getOrCompute(keys.ocr(contentHash), async (s) => ({ kind: 'ocr', value: await models.ocr(await decoded(s), s) }), request.signal) : undefined,
     ]);
-    const c = (cls.value as Extract<Part, { kind: 'classify' }>).value;
-    const lines = text ? (text.value as Extract<Part, { kind: 'ocr' }>).value : undefined;
-    return {
-      features: {
-        ...c,
-        detections: det ? (det.value as Extract<Part, { kind: 'detect' }>).value : [],
-        ...(lines ? { ocr: lines.map((l) => l.text), ocrLines: lines } : {}),
-      },
-      cacheHit: cls.hit && (det?.hit ?? true) && (text?.hit ?? true),
-      source: [det, text].reduce((s, r) => (r ? costlierSource(s, r.source) : s), cls.source),
-      contentHash,
-    };
+    return assemble(contentHash, cls, det, text);
   }
+}
+
+type Found = { value: Part; hit: boolean; source: PartSource };
+
+/** One image's result from its parts (classification; detections and OCR lines when asked). */
+function assemble(contentHash: string, cls: Found, det: Found | undefined, text: Found | undefined): ImageResult {
+  const c = (cls.value as Extract<Part, { kind: 'classify' }>).value;
+  const lines = text ? (text.value as Extract<Part, { kind: 'ocr' }>).value : undefined;
+  return {
+    features: {
+      ...c,
+      detections: det ? (det.value as Extract<Part, { kind: 'detect' }>).value : [],
+      ...(lines ? { ocr: lines.map((l) => l.text), ocrLines: lines } : {}),
+    },
+    cacheHit: cls.hit && (det?.hit ?? true) && (text?.hit ?? true),
+    source: [det, text].reduce((s, r) => (r ? costlierSource(s, r.source) : s), cls.source),
+    contentHash,
+  };
 }

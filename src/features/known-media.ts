@@ -68,14 +68,16 @@ export class KnownMedia {
    */
   async pathHash(ref: string): Promise<string | undefined> {
     const memo = this.#paths.get(ref) ?? (await this.#persisted(ref));
-    if (!memo) return undefined;
-    let st: { size: number; mtimeMs: number } | undefined;
-    try {
-      st = statSync(memo.location, { throwIfNoEntry: false });
-    } catch {
-      st = undefined;
-    }
-    return st && st.size === memo.size && st.mtimeMs === memo.mtimeMs ? memo.contentHash : undefined;
+    return memo ? unchanged(memo) : undefined;
+  }
+
+  /**
+   * pathHash without a turn of the event loop: only a file this process has seen (its in-memory
+   * memo), never the persistent memo (whose roots check is asynchronous). The same stat() decides.
+   */
+  seenPathHash(ref: string): string | undefined {
+    const memo = this.#paths.get(ref);
+    return memo ? unchanged(memo) : undefined;
   }
 
   /** The persistent memo of `ref`'s real path (the roots are checked again: a memo never bypasses them). */
@@ -99,4 +101,15 @@ export class KnownMedia {
     if (m.etag || m.lastModified) this.#urls.set(ref, { etag: m.etag, lastModified: m.lastModified, contentHash: m.contentHash });
     else this.#urls.delete(ref);
   }
+}
+
+/** The memo's content hash if the file still has its size and mtime (one stat()), else undefined. */
+function unchanged(memo: { location: string; size: number; mtimeMs: number; contentHash: string }): string | undefined {
+  let st: { size: number; mtimeMs: number } | undefined;
+  try {
+    st = statSync(memo.location, { throwIfNoEntry: false });
+  } catch {
+    st = undefined;
+  }
+  return st && st.size === memo.size && st.mtimeMs === memo.mtimeMs ? memo.contentHash : undefined;
 }

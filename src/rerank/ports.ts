@@ -71,6 +71,11 @@ export interface MediaPort {
   /** Load the OCR models now (warm-up), when OCR can run. */
   loadOcr?(): Promise<void>;
   image(ref: string, options: MediaRequestOptions): Promise<ImageFeaturesResult>;
+  /**
+   * Optional: the features `image()` would give, when they can be had without waiting (a local
+   * file seen before, unchanged, every part cached); undefined means "ask `image()`".
+   */
+  seenImage?(ref: string, options: MediaRequestOptions): ImageFeaturesResult | undefined;
   video(ref: string, options: MediaRequestOptions & { fps: number; maxFrames: number }): Promise<VideoFeaturesResult>;
 }
 

@@ -183,7 +183,7 @@ export class Reranker {
     const texts = planTexts(plan, query.frames, docs, bank ? await bank : undefined, this.#visual, ports.media.classNames, stored.docs, counterOf(ports.text));
     const asked = askTexts(texts, await this.#texts(), signal, queryVector);
     const mix = { passage: this.options.passageMix ?? 0.5 };
-    const sidesOf = (v: PlannedVectors) => documentSides(plan, docs, texts, v, mix, ports.text, stored.docs, options.recordOrigin ?? 'record');
+    const sidesOf = (v: PlannedVectors) => documentSides(plan, docs, texts, v, mix, ports.text, stored.docs, options.recordOrigin ?? 'record', this.#visual);
     // the documents' sides are built while the query's forward pass runs (warm: only it is left),
     // so that only scoring follows its vector — unless a document needs the query-side list
     const early = documentsNeedQueryList(texts) ? undefined : sidesOf({ passage: await asked.passage });

@@ -45,6 +45,25 @@ describe('local files', () => {
     expect(c.features.topConcepts[0]!.label).not.toBe(a.features.topConcepts[0]!.label);
   });
 
+  it('answers a seen, unchanged, cached file at once (seenImage), and leaves anything else to image()', async () => {
+    await copyFile(join(DATA, 'skimage-clip-smoke/images/coffee.png'), join(dir, 'seen.png'));
+    expect(fx.seenImage('seen.png', { detect: false })).toBeUndefined(); // never seen by this process
+    const a = await fx.image('seen.png', { detect: false });
+    reads = 0;
+    const b = fx.seenImage('seen.png', { detect: false });
+    expect(b?.cacheHit).toBe(true);
+    expect(b?.source).toBe('l1');
+    expect(b?.features.embedding).toBe(a.features.embedding);
+    expect(fx.seenImage('seen.png', { detect: true })).toBeUndefined(); // its detections are not cached yet
+    // changed on disk (size and mtime): not answered from the cache; image() reads it again (the rocket's features)
+    await copyFile(join(DATA, 'skimage-clip-smoke/images/rocket.jpg'), join(dir, 'seen.png'));
+    expect(fx.seenImage('seen.png', { detect: false })).toBeUndefined();
+    const c = await fx.image('seen.png', { detect: false });
+    expect(reads).toBe(1);
+    expect(c.features.topConcepts[0]!.label).not.toBe(a.features.topConcepts[0]!.label);
+    expect(fx.seenImage('seen.png', { detect: false })?.features.embedding).toBe(c.features.embedding);
+  });
+
   it('does the same for videos', async () => {
     reads = 0;
     await fx.video('clip.mkv', { fps: 1, maxFrames: 2, detect: false });

@@ -1,7 +1,7 @@
 /**
  * The warm path's shortcuts change no score (issue 12 §5): without `explain` the signals' details
  * and the dot products that only feed them are skipped (pair-score.ts), a photo's visual vector
- * (passage ⊕ ConSE bridge) is kept across requests (signals/text-image.ts), short texts keep their
+ * (passage ⊕ ConSE bridge) is kept across requests (visual-text.ts, VisualTextMemo.mixed), short texts keep their
  * cache key (features/text-vectors.ts), and the documents' sides are built before the query's
  * vector arrives (reranker.ts). Checked on real models and photos: the same request with and
  * without `explain`, cold and warm, gives the same scores to the bit, and a kept visual vector

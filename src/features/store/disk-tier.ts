@@ -142,14 +142,16 @@ export class DiskTier {
    * on a later turn of the event loop (still awaited by `flushed()`): the caller is often an answer
    * in the making — a query's vector just computed, set in the cache before its request resumes —
    * and the statfs and transaction set-up would otherwise run between the vector and the scores.
+   * `bytes` may be a function, called on that later turn (the encoding moves off the answer's path
+   * too); undefined from it writes nothing.
    */
-  set(key: string, bytes: Uint8Array): void {
+  set(key: string, bytes: Uint8Array | (() => Uint8Array | undefined)): void {
     if (!this.usable) return;
-    this.#track(new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#write(key, bytes)));
+    this.#track(new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#write(key, typeof bytes === 'function' ? bytes() : bytes)));
   }
 
-  #write(key: string, bytes: Uint8Array): Promise<void> | undefined {
-    if (!this.usable) return;
+  #write(key: string, bytes: Uint8Array | undefined): Promise<void> | undefined {
+    if (!this.usable || !bytes) return;
     const n = bytes.byteLength + key.length * 2;
     if (n > this.maxBytes / 4) {
       this.#counters.skipped++;

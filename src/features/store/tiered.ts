@@ -155,15 +155,24 @@ export class TieredFeatures implements PartStore {
   }
 
   #writeLower(key: string, value: Part): void {
-    if (!this.#disk?.usable && this.#redis?.state !== 'ok') return;
-    let bytes: Uint8Array;
-    try {
-      bytes = encodePart(value);
-    } catch {
-      return;
-    }
-    this.#disk?.set(key, bytes);
-    this.#redis?.set(key, bytes);
+    const redis = this.#redis?.state === 'ok' ? this.#redis : undefined;
+    if (!this.#disk?.usable && !redis) return;
+    let bytes: Uint8Array | undefined | null = null;
+    const encoded = () => {
+      if (bytes === null) {
+        try {
+          bytes = encodePart(value);
+        } catch {
+          bytes = undefined; // not storable: kept in L1 only
+        }
+      }
+      return bytes;
+    };
+    // the disk tier encodes on its write's own later turn: a query's vector just computed is set
+    // here before its request resumes, and its float16 encoding need not come first
+    this.#disk?.set(key, encoded);
+    const now = redis ? encoded() : undefined;
+    if (now) redis!.set(key, now);
   }
 
   /** The `feature_store` section of /_vlrerank/health. */

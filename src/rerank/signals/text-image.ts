@@ -24,22 +24,6 @@ export function visualVector(passageVec: Float32Array, bridgeVec: Float32Array, 
   return out;
 }
 
-/**
- * visualVector, mixed once per image: a photo seen in many requests keeps the same bridge object
- * (VisualTextMemo) and the same passage vector object (the text-vector cache), so a warm request
- * takes its vector back instead of mixing 384 floats again. Keyed weakly by the bridge; the
- * passage vector and the weight must be the same too. The vector returned is shared: never mutate it.
- */
-const mixed = new WeakMap<Float32Array, { passage: Float32Array; w: number; out: Float32Array }>();
-
-export function keptVisualVector(passageVec: Float32Array, bridgeVec: Float32Array, mix: VisualMix = DEFAULT_VISUAL_MIX): Float32Array {
-  const kept = mixed.get(bridgeVec);
-  if (kept && kept.passage === passageVec && kept.w === mix.passage) return kept.out;
-  const out = visualVector(passageVec, bridgeVec, mix);
-  mixed.set(bridgeVec, { passage: passageVec, w: mix.passage, out });
-  return out;
-}
-
 export interface TextVisualResult {
   raw: number;
   bestFrame?: { index: number; raw: number };

@@ -74,13 +74,29 @@ export async function documentMedia(p: RequestPlan, media: MediaPort, concurrenc
   if (!p.useLocal) return docs;
   const detect = p.qHasText;
   const limit = new Semaphore(concurrency);
+  // first, at once, every photo the media port has at hand (seen before, unchanged, all cached):
+  // a warm request then awaits nothing here
+  const later: number[] = [];
+  p.req.documents.forEach((d, i) => {
+    const entry: DocumentMedia = { hits: 0, misses: 0, ms: 0 };
+    docs[i] = entry;
+    const wantImage = d.image !== undefined && !stored[i]?.image;
+    const wantVideo = d.video !== undefined && !stored[i]?.video;
+    if (!wantImage && !wantVideo) return;
+    const t = now();
+    const r = wantImage && !wantVideo ? media.seenImage?.(d.image!, { detect, ocr: p.ocr, signal }) : undefined;
+    if (!r) return void later.push(i);
+    entry.image = r.features;
+    entry[r.cacheHit ? 'hits' : 'misses']++;
+    entry.sources = { image: r.source ?? (r.cacheHit ? 'l1' : 'computed') };
+    entry.ms = now() - t;
+  });
   await Promise.all(
-    p.req.documents.map(async (d, i) => {
-      const entry: DocumentMedia = { hits: 0, misses: 0, ms: 0 };
-      docs[i] = entry;
+    later.map(async (i) => {
+      const d = p.req.documents[i]!;
+      const entry = docs[i]!;
       const wantImage = d.image !== undefined && !stored[i]?.image;
       const wantVideo = d.video !== undefined && !stored[i]?.video;
-      if (!wantImage && !wantVideo) return;
       const rel = await limit.acquire(signal);
       const t = now();
       entry.sources = {};

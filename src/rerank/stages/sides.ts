@@ -8,7 +8,8 @@
 import type { VlrerankError } from '../../errors.js';
 import type { PreparedSide } from '../pair-score.js';
 import type { DualEncoderPort, TextEncoderPort } from '../ports.js';
-import { keptVisualVector, visualVector, type VisualMix } from '../signals/text-image.js';
+import { visualVector, type VisualMix } from '../signals/text-image.js';
+import type { VisualTextMemo } from '../visual-text.js';
 import type { DocumentMedia, FeatureSource } from './media.js';
 import type { StoredDocument } from '../records/use.js';
 import type { VisualVectors } from '../../features/record/index.js';
@@ -60,7 +61,10 @@ export function documentSides(
   text: TextEncoderPort,
   stored: ReadonlyArray<StoredDocument | undefined> = [],
   origin: FeatureSource = 'record',
+  /** Keeps each photo's mixed visual vector across requests (without it, mixed afresh: the same values). */
+  visual?: VisualTextMemo,
 ): DocumentPrep[] {
+  const mixed = visual ? (p: Float32Array, b: Float32Array) => visual.mixed(p, b, mix) : (p: Float32Array, b: Float32Array) => visualVector(p, b, mix);
   const { query: qv, passage: pv } = v;
   // truncation is reported in explanations only: tokenising every cached text again is not free
   const tokenCheck = p.req.explain ? text.countTokens?.bind(text) : undefined;
@@ -98,7 +102,7 @@ export function documentSides(
     }
     if (texts.ocr !== undefined) side.ocrVec = countText(texts.ocr, pv);
     const visualOf = (entries: VisualEntry[]) => ({
-      visualText: entries.map((e) => keptVisualVector(countText(e.idx, pv)!, e.bridge, mix)),
+      visualText: entries.map((e) => mixed(countText(e.idx, pv)!, e.bridge)),
       visualParts: entries.map((e) => ({ passage: pv!.vectors[e.idx]!, bridge: e.bridge, passageText: e.passage, concepts: e.concepts })),
     });
     if (f.image) {

@@ -43,6 +43,19 @@ describe('disk tier', () => {
     expect(b.health()).toMatchObject({ state: 'ok', hits: 1, misses: 1, entries: 1 });
   });
 
+  it('encodes a value given as a function on its write’s later turn, not in the caller’s; undefined from it writes nothing', async () => {
+    const t = await open(dir());
+    let encoded = 0;
+    t.set('lazy', () => (encoded++, bytes(64, 7)));
+    t.set('none', () => undefined);
+    expect(encoded).toBe(0); // the caller (an answer in the making) did not pay for it
+    await t.flushed();
+    expect(encoded).toBe(1);
+    expect(Buffer.from(t.get('lazy')!)).toEqual(Buffer.from(bytes(64, 7)));
+    expect(t.has('none')).toBe(false);
+    expect(t.health().writes).toBe(1);
+  });
+
   it('evicts the oldest entries in one batch when the byte budget is passed', async () => {
     const t = await open(dir(), 40_000);
     for (let i = 0; i < 9; i++) {
