@@ -61,7 +61,7 @@ export class VisualModels {
     let pre: PreprocessedImage;
     try {
       const img = await image();
-      pre = await this.#cpu.use(() => preprocessImage(img, this.classifier.preprocess));
+      pre = { ...(await this.#cpu.use(() => preprocessImage(img, this.classifier.preprocess))), owned: true };
       signal?.throwIfAborted();
     } catch (e) {
       this.#preparing--;
@@ -92,7 +92,7 @@ export class VisualModels {
   }
 
   async detect(img: DecodedImage, signal?: AbortSignal): Promise<Detection[]> {
-    const pre = await this.#cpu.use(() => preprocessImage(img, this.detector.preprocess));
+    const pre = { ...(await this.#cpu.use(() => preprocessImage(img, this.detector.preprocess))), owned: true };
     const thr = this.#s.detectScoreThreshold;
     return this.detector.detect(pre, pre.original, thr === undefined ? {} : { scoreThreshold: thr }, signal);
   }
