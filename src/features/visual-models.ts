@@ -3,8 +3,9 @@
  * probabilities, top concepts), detection and OCR, each preprocessed exactly as its manifest says,
  * with decodes and resizes bounded by a CPU semaphore, on which an image already decoded is
  * preprocessed ahead of the decodes of images not started (the first tensors reach the idle model
- * after one decode, not after a decode of every image in flight). Classification collects the preprocessed
- * tensors of images decoded at about the same time into full model batches (see `classify`).
+ * after one decode, not after a decode of every image in flight). Classification collects the
+ * preprocessed tensors of images decoded at about the same time into full model batches (see
+ * `classify`); each tensor is `owned`, so a batch of one crosses to the inference worker uncopied.
  * Knows nothing of caches, media references or requests: it gets pixels, gives features.
  */
 import type { Detection, ImageClassifier, ImageFeatures, ObjectDetector } from '../models/index.js';
