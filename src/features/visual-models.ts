@@ -1,8 +1,11 @@
 /**
  * The image models run over one decoded image or video frame: classification (embedding, logits,
  * probabilities, top concepts), detection and OCR, each preprocessed exactly as its manifest says,
- * with decodes and resizes bounded by a CPU semaphore. Classification collects the preprocessed
- * tensors of images decoded at about the same time into full model batches (see `classify`).
+ * with decodes and resizes bounded by a CPU semaphore, on which an image already decoded is
+ * preprocessed ahead of the decodes of images not started (the first tensors reach the idle model
+ * after one decode, not after a decode of every image in flight). Classification collects the
+ * preprocessed tensors of images decoded at about the same time into full model batches (see
+ * `classify`); each tensor is `owned`, so a batch of one crosses to the inference worker uncopied.
  * Knows nothing of caches, media references or requests: it gets pixels, gives features.
  */
 import type { Detection, ImageClassifier, ImageFeatures, ObjectDetector } from '../models/index.js';
@@ -61,7 +64,7 @@ export class VisualModels {
     let pre: PreprocessedImage;
     try {
       const img = await image();
-      pre = await this.#cpu.use(() => preprocessImage(img, this.classifier.preprocess));
+      pre = { ...(await this.#cpu.use(() => preprocessImage(img, this.classifier.preprocess), true)), owned: true };
       signal?.throwIfAborted();
     } catch (e) {
       this.#preparing--;
@@ -92,7 +95,7 @@ export class VisualModels {
   }
 
   async detect(img: DecodedImage, signal?: AbortSignal): Promise<Detection[]> {
-    const pre = await this.#cpu.use(() => preprocessImage(img, this.detector.preprocess));
+    const pre = { ...(await this.#cpu.use(() => preprocessImage(img, this.detector.preprocess), true)), owned: true };
     const thr = this.#s.detectScoreThreshold;
     return this.detector.detect(pre, pre.original, thr === undefined ? {} : { scoreThreshold: thr }, signal);
   }

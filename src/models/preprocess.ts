@@ -31,4 +31,11 @@ export interface PreprocessedImage {
   dims: [number, number, number];
   /** Size of the decoded image after EXIF orientation, before resize. */
   original: { width: number; height: number };
+  /**
+   * `data` was made for one model run and nobody reads it after: a batch of this image alone
+   * hands its buffer to the inference worker as it is (transferred, detached afterwards) instead
+   * of copying it into a batch tensor first (a NanoDet input is 2 MB, and NanoDet runs one image
+   * at a time). Leave it unset for a tensor that is used again.
+   */
+  owned?: boolean;
 }

@@ -22,9 +22,13 @@ export function assertImage(im: PreprocessedImage, spec: Pick<ImagePreprocess, '
   return im;
 }
 
-/** Stack CHW images into one [n, 3, h, w] float32 tensor, checking each matches the model input. */
+/**
+ * Stack CHW images into one [n, 3, h, w] float32 tensor, checking each matches the model input.
+ * One `owned` image is not copied: the tensor is a view of its own buffer (its caller gave it up).
+ */
 export function stackImages(images: PreprocessedImage[], spec: Pick<ImagePreprocess, 'width' | 'height'>, model: string): ort.Tensor {
   const per = 3 * spec.height * spec.width;
+  if (images.length === 1 && images[0]!.owned) return new ort.Tensor('float32', assertImage(images[0]!, spec, model).data, [1, 3, spec.height, spec.width]);
   const data = new Float32Array(images.length * per);
   images.forEach((im, i) => {
     const [c, h, w] = im.dims;

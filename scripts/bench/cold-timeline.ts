@@ -1,0 +1,193 @@
+/**
+ * Where a cold rerank's time goes (`npx tsx scripts/bench/cold-timeline.ts [--n 100] [--rounds 3]`):
+ * one fresh-candidate request at a time (as bench:rerank's cold rows), with every model run
+ * (session, batch size, start/end) and every sharp pipeline (decode / resize) recorded on one
+ * clock. Prints per request: wall time, the inference worker's busy time (union of runs) and its
+ * idle gaps (when the models waited for the main thread: decode, preprocessing, glue), time per
+ * model, sharp's busy time, and when the first and last run of each model happened. A profiling
+ * aid, not a bench: the figures are only comparable within one run.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import sharp, { type Sharp } from 'sharp';
+import { Reranker } from '../../src/rerank/reranker.js';
+import { ModelSession } from '../../src/models/session.js';
+import { Models } from '../../src/models/index.js';
+import { modelsSchema } from '../../src/config/schema.js';
+import { decodeImage, preprocessImage } from '../../src/features/media/image.js';
+
+const DATA = resolve(process.env.BENCH_DATA ?? '../shared/data');
+const MODELS = resolve(process.env.BENCH_MODELS ?? '../shared/models');
+const argv = process.argv.slice(2);
+const arg = (k: string, d: number) => (argv.includes(k) ? Number(argv[argv.indexOf(k) + 1]) : d);
+const N = arg('--n', 100);
+const ROUNDS = arg('--rounds', 3);
+
+type Span = { what: string; t0: number; t1: number; n?: number };
+let spans: Span[] = [];
+const run = ModelSession.prototype.run;
+ModelSession.prototype.run = async function (this: ModelSession, feeds, outputs, opts) {
+  const t0 = performance.now();
+  const n = Object.values(feeds)[0]?.dims[0];
+  try {
+    return await run.call(this, feeds, outputs, opts);
+  } finally {
+    spans.push({ what: this.options.name.split('/')[0]!, t0, t1: performance.now(), n: Number(n) });
+  }
+};
+// every sharp pipeline's output call (decode: toBuffer with resolveWithObject on encoded bytes; resize: on raw pixels)
+const toBuffer = sharp.prototype.toBuffer;
+(sharp.prototype as { toBuffer: unknown }).toBuffer = function (this: Sharp, ...a: unknown[]) {
+  const t0 = performance.now();
+  const p = (toBuffer as (...x: unknown[]) => Promise<unknown>).apply(this, a);
+  const raw = (this as unknown as { options?: { input?: { rawWidth?: number } } }).options?.input?.rawWidth;
+  void p.then(() => spans.push({ what: raw ? 'sharp resize' : 'sharp decode', t0, t1: performance.now() }), () => undefined);
+  return p;
+};
+
+type Doc = { text?: string; image?: string };
+const coco = readFileSync(join(DATA, 'coco-captions-mini/captions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { image: string; captions: string[] });
+const caltech = readFileSync(join(DATA, 'caltech101-mini/labels.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => `caltech101-mini/${l.split('\t')[0]}`);
+const grocery = readFileSync(join(DATA, 'grocery-store-products/queries.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => `grocery-store-products/${l.split('\t')[0]}`);
+const images = [...coco.map((c) => `coco-captions-mini/${c.image}`), ...caltech, ...grocery];
+const texts = coco.flatMap((c) => c.captions);
+let ni = 0;
+let nt = 0;
+function freshDocs(n: number): Doc[] {
+  return Array.from({ length: n }, (_, i) => {
+    const k = i % 10;
+    if (k < 4 || k === 9) return k === 9 ? { text: texts[nt++ % texts.length]!, image: images[ni++ % images.length]! } : { image: images[ni++ % images.length]! };
+    return { text: texts[nt++ % texts.length]! };
+  });
+}
+
+/** CPU ms used so far by each thread of this process, by thread name (Linux /proc, clock ticks of 10 ms). */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = tid === String(process.pid) ? 'main thread' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[0-9]+$/, '#');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) * 10);
+    } catch {
+      // a thread that ended meanwhile
+    }
+  }
+  return out;
+}
+function cpuSince(before: Map<string, number>): string {
+  const after = threadCpu();
+  let total = 0;
+  const parts: string[] = [];
+  for (const [k, v] of after) {
+    const d = v - (before.get(k) ?? 0);
+    total += d;
+    if (d >= 20) parts.push(`${k} ${d}`);
+  }
+  return `cpu ${total} ms (${parts.join(', ')})`;
+}
+
+/** Total length of the union of intervals. */
+function union(xs: Span[]): number {
+  const s = [...xs].sort((a, b) => a.t0 - b.t0);
+  let total = 0;
+  let start = 0;
+  let end = 0;
+  for (const [i, x] of s.entries()) {
+    if (i === 0 || x.t0 > end) {
+      total += end - start;
+      start = x.t0;
+      end = x.t1;
+    } else end = Math.max(end, x.t1);
+  }
+  return total + end - start;
+}
+
+/** Per model: run time as the worker saw it (end minus the later of its start and the previous run's end). */
+function service(xs: Span[]): Map<string, { ms: number; items: number }> {
+  const out = new Map<string, { ms: number; items: number }>();
+  let prev = 0;
+  for (const x of [...xs].sort((a, b) => a.t1 - b.t1)) {
+    const b = out.get(x.what) ?? { ms: 0, items: 0 };
+    b.ms += x.t1 - Math.max(x.t0, prev);
+    b.items += x.n ?? 0;
+    prev = x.t1;
+    out.set(x.what, b);
+  }
+  return out;
+}
+const showService = (xs: Span[]) =>
+  [...service(xs)].map(([k, b]) => `${k.split('-')[0]} ${b.ms.toFixed(0)} ms / ${b.items} = ${(b.ms / Math.max(1, b.items)).toFixed(1)} ms`).join(', ');
+
+const reranker = new Reranker({ modelsDir: MODELS, device: 'cpu', mediaRoots: [DATA] });
+await reranker.warmup();
+freshDocs(200); // skip the photos warm-up may have seen
+const models = await Models.create(modelsSchema.parse({ dir: MODELS }));
+const [cls, det, bge] = await Promise.all([models.imageClassifier(), models.objectDetector(), models.textEmbedder()]);
+/** bench:rerank's baseline: the forward passes alone on images decoded and preprocessed beforehand. */
+async function baseline(query: string, docs: Doc[]): Promise<number> {
+  const imgs = await Promise.all(
+    docs.filter((d) => d.image).map(async (d) => {
+      const img = await decodeImage(readFileSync(join(DATA, d.image!)));
+      return Promise.all([preprocessImage(img, cls.preprocess), preprocessImage(img, det.preprocess)]);
+    }),
+  );
+  spans = [];
+  const t = performance.now();
+  await Promise.all([
+    imgs.length ? cls.embed(imgs.map((x) => x[0])) : undefined,
+    ...imgs.map((x) => det.detect(x[1])),
+    bge.embed([query], { kind: 'query' }),
+    bge.embed(docs.filter((d) => d.text).map((d) => d.text!), { kind: 'passage' }),
+  ]);
+  return performance.now() - t;
+}
+console.log(`cold timeline: n=${N}, loadavg ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+for (let r = 0; r < ROUNDS; r++) {
+  if (!argv.includes('--no-baseline')) {
+  const bdocs = freshDocs(N);
+  const bq = texts[nt++ % texts.length]!;
+  const bc = threadCpu();
+  const bms = await baseline(bq, bdocs);
+  const bcpu = cpuSince(bc);
+  const bspans = spans.filter((s) => !s.what.startsWith('sharp'));
+  console.log(`\nbaseline ${r}: forward passes alone ${bms.toFixed(0)} ms, busy ${union(bspans).toFixed(0)} ms, ${bcpu} (decode + preprocess before it not counted); service: ${showService(bspans)}`);
+  }
+  const docs = freshDocs(N);
+  const q = texts[nt++ % texts.length]!;
+  spans = [];
+  const c0 = threadCpu();
+  const t0 = performance.now();
+  await reranker.process({ query: q, documents: docs });
+  const t1 = performance.now();
+  const pcpu = cpuSince(c0);
+  const runs = spans.filter((s) => !s.what.startsWith('sharp'));
+  const busy = union(runs);
+  const by = new Map<string, { ms: number; runs: number; items: number; first: number; last: number }>();
+  for (const s of spans) {
+    const b = by.get(s.what) ?? { ms: 0, runs: 0, items: 0, first: Infinity, last: 0 };
+    b.ms += s.t1 - s.t0;
+    b.runs++;
+    b.items += s.n ?? 0;
+    b.first = Math.min(b.first, s.t0 - t0);
+    b.last = Math.max(b.last, s.t1 - t0);
+    by.set(s.what, b);
+  }
+  const sorted = [...runs].sort((a, b) => a.t0 - b.t0);
+  const gaps: number[] = [];
+  let prev = t0;
+  for (const s of sorted) {
+    if (s.t0 > prev) gaps.push(s.t0 - prev);
+    prev = Math.max(prev, s.t1);
+  }
+  if (t1 > prev) gaps.push(t1 - prev);
+  console.log(`round ${r}: wall ${(t1 - t0).toFixed(0)} ms, models busy ${busy.toFixed(0)} ms (${((100 * busy) / (t1 - t0)).toFixed(0)} %), idle ${(t1 - t0 - busy).toFixed(0)} ms in ${gaps.length} gaps (largest ${gaps.sort((a, b) => b - a).slice(0, 5).map((g) => g.toFixed(0)).join(', ')}), sharp busy ${union(spans.filter((s) => s.what.startsWith('sharp'))).toFixed(0)} ms; loadavg ${loadavg()[0]!.toFixed(2)}`);
+  console.log(`  ${pcpu}`);
+  console.log(`  service: ${showService(runs)}`);
+  for (const [k, b] of by) console.log(`  ${k.padEnd(32)} ${b.ms.toFixed(0).padStart(6)} ms (summed) ${String(b.runs).padStart(4)} runs ${String(b.items).padStart(4)} items  first ${b.first.toFixed(0).padStart(5)}  last ${b.last.toFixed(0).padStart(5)} ms`);
+}
+await reranker.close();
+await models.close();
+process.exit(0);

@@ -1,0 +1,74 @@
+/**
+ * The feature layer hands each image's own preprocessed tensor to the model (`owned`: a batch of
+ * one is transferred to the inference worker, not stacked into a copy). That must change nothing
+ * but the copying: the features of photos read together (overlapped decodes, shared classifier
+ * batches, one detector run per image, buffers handed over) are byte-equal to those computed one
+ * photo at a time from tensors the caller keeps; a kept tensor is still usable after its run, an
+ * owned one is not copied (its buffer crosses and is detached). Real photos, real models.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { mediaSchema } from '../../src/config/schema.js';
+import { FeatureExtractor } from '../../src/features/extractor.js';
+import { decodeImage, preprocessImage } from '../../src/features/media/image.js';
+import { Models } from '../../src/models/index.js';
+import { stackImages } from '../../src/models/encoders/common.js';
+import { DATA } from '../helpers/paths.js';
+import { modelsConfig } from '../helpers/models.js';
+
+let models: Models;
+let fx: FeatureExtractor;
+const dir = join(DATA, 'coco-captions-mini/images/val2017');
+// COCO photos and Grocery catalog photos
+const grocery = join(DATA, 'grocery-store-products/iconic-images-and-descriptions/Packages');
+const photos = [
+  ...readdirSync(dir).filter((f) => f.endsWith('.jpg')).sort().slice(0, 8).map((f) => join(dir, f)),
+  ...readdirSync(grocery, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.jpg')).map((e) => join(e.parentPath, e.name)).sort().slice(0, 3),
+];
+const bytes = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+
+beforeAll(async () => {
+  models = await Models.create(modelsConfig({ batch: { maxBatchSize: 16, maxWaitMs: 2, maxQueue: 1024 } }));
+  fx = await FeatureExtractor.create(models, { media: mediaSchema.parse({ roots: [DATA] }), cacheMaxBytes: 64 << 20, ocrId: null, detectScoreThreshold: 0.3 });
+});
+afterAll(async () => {
+  await fx.close();
+  await models.close();
+});
+
+describe('image features with tensors handed over', () => {
+  it('equal, byte for byte, those computed one photo at a time from kept tensors', async () => {
+    expect(photos.length).toBe(11);
+    const together = await fx.images(photos, { detect: true, ocr: false });
+    for (const [i, p] of photos.entries()) {
+      const img = await decodeImage(readFileSync(p));
+      const c = await preprocessImage(img, fx.classifier.preprocess);
+      const d = await preprocessImage(img, fx.detector.preprocess);
+      const [f] = await fx.classifier.embed([c]);
+      const det = await fx.detector.detect(d, d.original, { scoreThreshold: 0.3 });
+      // kept (not owned): still whole after their runs
+      expect(c.data.length).toBe(3 * 260 * 260);
+      expect(d.data.length).toBe(3 * 416 * 416);
+      const t = together[i]!.features;
+      expect(bytes(t.embedding).equals(bytes(f!.embedding))).toBe(true);
+      expect(bytes(t.logits).equals(bytes(f!.logits))).toBe(true);
+      expect(t.detections).toEqual(det);
+    }
+    // and each photo got its own features, not a neighbour's
+    expect(new Set(together.map((r) => bytes(r.features.logits).toString('base64'))).size).toBe(photos.length);
+  });
+
+  it('a batch of one owned tensor is its own buffer, not a copy; anything else is stacked', async () => {
+    const img = await decodeImage(readFileSync(photos[0]!));
+    const pre = await preprocessImage(img, fx.detector.preprocess);
+    const spec = fx.detector.preprocess;
+    expect(stackImages([{ ...pre, owned: true }], spec, 'x').data).toBe(pre.data);
+    expect(stackImages([pre], spec, 'x').data).not.toBe(pre.data);
+    const owned = { ...pre, data: Float32Array.from(pre.data), owned: true };
+    const given = owned.data;
+    expect(await fx.detector.detect(owned, owned.original, { scoreThreshold: 0.3 })).toEqual(await fx.detector.detect(pre, pre.original, { scoreThreshold: 0.3 }));
+    expect(given.buffer.byteLength).toBe(0); // transferred to the inference worker
+    expect(pre.data.length).toBe(3 * 416 * 416);
+  });
+});
