@@ -16,6 +16,7 @@ import { ModelSession } from '../../src/models/session.js';
 import { Models } from '../../src/models/index.js';
 import { modelsSchema } from '../../src/config/schema.js';
 import { decodeImage, preprocessImage } from '../../src/features/media/image.js';
+import { candidates, type Doc } from './candidates.js';
 
 const DATA = resolve(process.env.BENCH_DATA ?? '../shared/data');
 const MODELS = resolve(process.env.BENCH_MODELS ?? '../shared/models');
@@ -46,21 +47,7 @@ const toBuffer = sharp.prototype.toBuffer;
   return p;
 };
 
-type Doc = { text?: string; image?: string };
-const coco = readFileSync(join(DATA, 'coco-captions-mini/captions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { image: string; captions: string[] });
-const caltech = readFileSync(join(DATA, 'caltech101-mini/labels.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => `caltech101-mini/${l.split('\t')[0]}`);
-const grocery = readFileSync(join(DATA, 'grocery-store-products/queries.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => `grocery-store-products/${l.split('\t')[0]}`);
-const images = [...coco.map((c) => `coco-captions-mini/${c.image}`), ...caltech, ...grocery];
-const texts = coco.flatMap((c) => c.captions);
-let ni = 0;
-let nt = 0;
-function freshDocs(n: number): Doc[] {
-  return Array.from({ length: n }, (_, i) => {
-    const k = i % 10;
-    if (k < 4 || k === 9) return k === 9 ? { text: texts[nt++ % texts.length]!, image: images[ni++ % images.length]! } : { image: images[ni++ % images.length]! };
-    return { text: texts[nt++ % texts.length]! };
-  });
-}
+const { freshDocs, nextText } = candidates(DATA);
 
 /** CPU ms used so far by each thread of this process, by thread name (Linux /proc, clock ticks of 10 ms). */
 function threadCpu(): Map<string, number> {
@@ -148,7 +135,7 @@ console.log(`cold timeline: n=${N}, loadavg ${loadavg().map((x) => x.toFixed(2))
 for (let r = 0; r < ROUNDS; r++) {
   if (!argv.includes('--no-baseline')) {
   const bdocs = freshDocs(N);
-  const bq = texts[nt++ % texts.length]!;
+  const bq = nextText();
   const bc = threadCpu();
   const bms = await baseline(bq, bdocs);
   const bcpu = cpuSince(bc);
@@ -156,7 +143,7 @@ for (let r = 0; r < ROUNDS; r++) {
   console.log(`\nbaseline ${r}: forward passes alone ${bms.toFixed(0)} ms, busy ${union(bspans).toFixed(0)} ms, ${bcpu} (decode + preprocess before it not counted); service: ${showService(bspans)}`);
   }
   const docs = freshDocs(N);
-  const q = texts[nt++ % texts.length]!;
+  const q = nextText();
   spans = [];
   const c0 = threadCpu();
   const t0 = performance.now();

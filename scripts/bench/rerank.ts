@@ -26,6 +26,7 @@ import { Reranker } from '../../src/rerank/reranker.js';
 import { Models } from '../../src/models/index.js';
 import { modelsSchema } from '../../src/config/schema.js';
 import { decodeImage, preprocessImage } from '../../src/features/media/image.js';
+import { candidates, type Doc } from './candidates.js';
 
 const DATA = resolve(process.env.BENCH_DATA ?? '../shared/data');
 const MODELS = resolve(process.env.BENCH_MODELS ?? '../shared/models');
@@ -35,22 +36,7 @@ const SIZES = argv.includes('--restart-only') ? [] : [10, 50, 100];
 const CPU_PROF = argv.includes('--cpu-prof') ? resolve(argv[argv.indexOf('--cpu-prof') + 1]!) : undefined;
 const ALTERNATIONS = argv.includes('--alternations') ? Number(argv[argv.indexOf('--alternations') + 1]) : 100;
 
-type Doc = { text?: string; image?: string };
-const coco = readFileSync(join(DATA, 'coco-captions-mini/captions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { image: string; captions: string[] });
-const caltech = readFileSync(join(DATA, 'caltech101-mini/labels.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => `caltech101-mini/${l.split('\t')[0]}`);
-const grocery = readFileSync(join(DATA, 'grocery-store-products/queries.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => `grocery-store-products/${l.split('\t')[0]}`);
-const images = [...coco.map((c) => `coco-captions-mini/${c.image}`), ...caltech, ...grocery];
-const texts = coco.flatMap((c) => c.captions);
-let ni = 0;
-let nt = 0;
-/** n fresh candidates: 45% photo, 45% text, 10% photo + text; never repeated within the run. */
-function freshDocs(n: number): Doc[] {
-  return Array.from({ length: n }, (_, i) => {
-    const k = i % 10;
-    if (k < 4 || k === 9) return k === 9 ? { text: texts[nt++ % texts.length]!, image: images[ni++ % images.length]! } : { image: images[ni++ % images.length]! };
-    return { text: texts[nt++ % texts.length]! };
-  });
-}
+const { freshDocs, nextText } = candidates(DATA);
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const f = (x: number) => x.toFixed(1).padStart(8);
 /** Median of the per-pair ratios a[i] / b[i]. */
@@ -130,7 +116,7 @@ for (const n of SIZES) {
   const base: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const docs = freshDocs(n);
-    const q = texts[nt++ % texts.length]!;
+    const q = nextText();
     base.push(await baseline(q, freshDocs(n)));
     const t = performance.now();
     await reranker.process({ query: q, documents: docs });
