@@ -9,14 +9,14 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { Reranker } from '../../src/rerank/reranker.js';
 import { ModelSession } from '../../src/models/session.js';
 import { Models } from '../../src/models/index.js';
 import { modelsSchema } from '../../src/config/schema.js';
-import { decodeImage, preprocessImage } from '../../src/features/media/image.js';
 import { candidates, type Doc } from './candidates.js';
+import { forwardOnly } from './forward-only.js';
 
 const DATA = resolve(process.env.BENCH_DATA ?? '../shared/data');
 const MODELS = resolve(process.env.BENCH_MODELS ?? '../shared/models');
@@ -112,25 +112,9 @@ const reranker = new Reranker({ modelsDir: MODELS, device: 'cpu', mediaRoots: [D
 await reranker.warmup();
 freshDocs(200); // skip the photos warm-up may have seen
 const models = await Models.create(modelsSchema.parse({ dir: MODELS }));
-const [cls, det, bge] = await Promise.all([models.imageClassifier(), models.objectDetector(), models.textEmbedder()]);
-/** bench:rerank's baseline: the forward passes alone on images decoded and preprocessed beforehand. */
-async function baseline(query: string, docs: Doc[]): Promise<number> {
-  const imgs = await Promise.all(
-    docs.filter((d) => d.image).map(async (d) => {
-      const img = await decodeImage(readFileSync(join(DATA, d.image!)));
-      return Promise.all([preprocessImage(img, cls.preprocess), preprocessImage(img, det.preprocess)]);
-    }),
-  );
-  spans = [];
-  const t = performance.now();
-  await Promise.all([
-    imgs.length ? cls.embed(imgs.map((x) => x[0])) : undefined,
-    ...imgs.map((x) => det.detect(x[1])),
-    bge.embed([query], { kind: 'query' }),
-    bge.embed(docs.filter((d) => d.text).map((d) => d.text!), { kind: 'passage' }),
-  ]);
-  return performance.now() - t;
-}
+/** bench:rerank's baseline: the forward passes alone on images decoded and preprocessed beforehand (spans from then on). */
+const forward = await forwardOnly(models, DATA);
+const baseline = (query: string, docs: Doc[]) => forward(query, docs, () => (spans = []));
 console.log(`cold timeline: n=${N}, loadavg ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 for (let r = 0; r < ROUNDS; r++) {
   if (!argv.includes('--no-baseline')) {

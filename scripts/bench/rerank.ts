@@ -25,8 +25,8 @@ import { fileURLToPath } from 'node:url';
 import { Reranker } from '../../src/rerank/reranker.js';
 import { Models } from '../../src/models/index.js';
 import { modelsSchema } from '../../src/config/schema.js';
-import { decodeImage, preprocessImage } from '../../src/features/media/image.js';
 import { candidates, type Doc } from './candidates.js';
+import { forwardOnly } from './forward-only.js';
 
 const DATA = resolve(process.env.BENCH_DATA ?? '../shared/data');
 const MODELS = resolve(process.env.BENCH_MODELS ?? '../shared/models');
@@ -88,25 +88,8 @@ async function afterRestart(storeDir: string, docsFile: string, alternations: nu
 const reranker = new Reranker({ modelsDir: MODELS, device: 'cpu', mediaRoots: [DATA] });
 await reranker.warmup();
 const models = await Models.create(modelsSchema.parse({ dir: MODELS }));
-const [cls, det, bge] = await Promise.all([models.imageClassifier(), models.objectDetector(), models.textEmbedder()]);
-
 /** Forward passes alone for these candidates: images preprocessed beforehand (not timed). */
-async function baseline(query: string, docs: Doc[]): Promise<number> {
-  const imgs = await Promise.all(
-    docs.filter((d) => d.image).map(async (d) => {
-      const img = await decodeImage(readFileSync(join(DATA, d.image!)));
-      return Promise.all([preprocessImage(img, cls.preprocess), preprocessImage(img, det.preprocess)]);
-    }),
-  );
-  const t = performance.now();
-  await Promise.all([
-    imgs.length ? cls.embed(imgs.map((x) => x[0])) : undefined,
-    ...imgs.map((x) => det.detect(x[1])),
-    bge.embed([query], { kind: 'query' }),
-    bge.embed(docs.filter((d) => d.text).map((d) => d.text!), { kind: 'passage' }),
-  ]);
-  return performance.now() - t;
-}
+const baseline = await forwardOnly(models, DATA);
 
 console.log(`rerank bench: ${ROUNDS} rounds per size, models ${MODELS}`);
 console.log('  n  cache   p50 ms   p99 ms   forward-only p50 ms   ratio p50');
