@@ -6,7 +6,6 @@
  * indices created without the record fields, get their vectors only (ingest/backfill.ts), as before.
  * Ctrl-C stops after the writes already started; the next run continues where this one stopped.
  */
-import { setMaxListeners } from 'node:events';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { addConfigFlags, configFromFlags, runAction, type ConfigFlags } from './common.js';
@@ -65,9 +64,6 @@ async function run(index: string, flags: BackfillFlags, pipelineFor: (config: Co
   const svc = await createRerankService(config, { logger, metrics: createMetrics() });
   const embedder = new RerankerEmbedder(svc.reranker, { fps: pipeline.scorer.fps ?? config.media.fps, maxFrames: pipeline.scorer.max_frames ?? config.media.maxFrames });
   const stop = new AbortController();
-  // the run's signal reaches every document of the pages in flight (each waiter adds a listener): no
-  // limit, or Node warns of a leak past 10 (MaxListenersExceededWarning at --batch 32)
-  setMaxListeners(0, stop.signal);
   const onSigint = () => {
     process.stderr.write('\nstopping after the writes already started (run again to continue)…\n');
     stop.abort();

@@ -30,6 +30,7 @@ import type { Embedder } from '../rerank/embedder.js';
 import type { RecordDocument } from '../rerank/records/build.js';
 import { recordShape } from './records.js';
 import { addVectors } from './vectors.js';
+import { fanOutSignal } from '../util/abort.js';
 
 export interface RecordsBackfillProgress {
   /** Documents whose record was missing or stale when the run began. */
@@ -122,15 +123,17 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
     const current = all.length - present.length;
     const out = present.length ? await embedder.records(present.map((x) => x.d), o.signal, { queryVectors: shape.queryVectors, chunking: shape.chunking }) : { records: [], errors: [] };
     const errors = new Set(out.errors.map((e) => e.index));
-    // the media features were just computed: the vectors come from the feature cache (all at once)
+    // the media features were just computed: the vectors come from the feature cache (all at once),
+    // every document of the page listening to one child of the run's signal (one listener on it)
+    const fan = fanOutSignal(o.signal);
     const vectors = await Promise.all(
       present.map(async (x, i) => {
         if (errors.has(i) || !vectorFields.length) return {};
         const withMedia: Record<string, unknown> = { ...x.h._source };
-        const v = await addVectors(withMedia, pipeline, embedder, o.signal);
+        const v = await addVectors(withMedia, pipeline, embedder, fan.signal);
         return Object.fromEntries(v.added.map((f) => [f, withMedia[f]]));
       }),
-    );
+    ).finally(fan.dispose);
     const lines: string[] = [];
     const kinds: Array<'recorded' | 'failed'> = [];
     for (const [i, x] of present.entries()) {
