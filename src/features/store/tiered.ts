@@ -157,22 +157,19 @@ export class TieredFeatures implements PartStore {
   #writeLower(key: string, value: Part): void {
     const redis = this.#redis?.state === 'ok' ? this.#redis : undefined;
     if (!this.#disk?.usable && !redis) return;
-    let bytes: Uint8Array | undefined | null = null;
-    const encoded = () => {
-      if (bytes === null) {
-        try {
-          bytes = encodePart(value);
-        } catch {
-          bytes = undefined; // not storable: kept in L1 only
-        }
+    const encode = () => {
+      try {
+        return encodePart(value);
+      } catch {
+        return undefined; // not storable: kept in L1 only
       }
-      return bytes;
     };
-    // the disk tier encodes on its write's own later turn: a query's vector just computed is set
-    // here before its request resumes, and its float16 encoding need not come first
-    this.#disk?.set(key, encoded);
-    const now = redis ? encoded() : undefined;
-    if (now) redis!.set(key, now);
+    // Redis gets the bytes at once; without it the disk tier encodes on its write's own later turn
+    // (a query's vector just computed is set here before its request resumes, and its float16
+    // encoding need not come first)
+    const bytes = redis ? encode() : undefined;
+    if (redis && bytes) redis.set(key, bytes);
+    this.#disk?.set(key, bytes ?? encode);
   }
 
   /** The `feature_store` section of /_vlrerank/health. */
