@@ -9,7 +9,7 @@ import { isVlrerankError, toVlrerankError, vlrError, type VlrerankError } from '
 import type { VisualFeatures } from '../../features/records.js';
 import { Semaphore } from '../../util/semaphore.js';
 import type { PreparedSide } from '../pair-score.js';
-import type { MediaPort } from '../ports.js';
+import type { ImageFeaturesResult, MediaPort } from '../ports.js';
 import type { RequestPlan } from './request.js';
 import type { StoredDocument } from '../records/use.js';
 
@@ -76,7 +76,7 @@ export async function documentMedia(p: RequestPlan, media: MediaPort, concurrenc
   const limit = new Semaphore(concurrency);
   // first, at once, every photo the media port has at hand (seen before, unchanged, all cached):
   // a warm request then awaits nothing here
-  const later: number[] = [];
+  const later: Array<{ i: number; wantImage: boolean; wantVideo: boolean }> = [];
   p.req.documents.forEach((d, i) => {
     const entry: DocumentMedia = { hits: 0, misses: 0, ms: 0 };
     docs[i] = entry;
@@ -85,27 +85,20 @@ export async function documentMedia(p: RequestPlan, media: MediaPort, concurrenc
     if (!wantImage && !wantVideo) return;
     const t = now();
     const r = wantImage && !wantVideo ? media.seenImage?.(d.image!, { detect, ocr: p.ocr, signal }) : undefined;
-    if (!r) return void later.push(i);
-    entry.image = r.features;
-    entry[r.cacheHit ? 'hits' : 'misses']++;
-    entry.sources = { image: r.source ?? (r.cacheHit ? 'l1' : 'computed') };
+    if (!r) return void later.push({ i, wantImage, wantVideo });
+    tookImage(entry, r);
     entry.ms = now() - t;
   });
   await Promise.all(
-    later.map(async (i) => {
+    later.map(async ({ i, wantImage, wantVideo }) => {
       const d = p.req.documents[i]!;
       const entry = docs[i]!;
-      const wantImage = d.image !== undefined && !stored[i]?.image;
-      const wantVideo = d.video !== undefined && !stored[i]?.video;
       const rel = await limit.acquire(signal);
       const t = now();
       entry.sources = {};
       try {
         if (wantImage) {
-          const r = await media.image(d.image!, { detect, ocr: p.ocr, signal });
-          entry.image = r.features;
-          entry[r.cacheHit ? 'hits' : 'misses']++;
-          entry.sources.image = r.source ?? (r.cacheHit ? 'l1' : 'computed');
+          tookImage(entry, await media.image(d.image!, { detect, ocr: p.ocr, signal }));
         }
         if (wantVideo) {
           const r = await media.video(d.video!, { detect, ocr: false, fps: d.fps ?? p.fps, maxFrames: d.max_frames ?? p.maxFrames, signal });
@@ -123,6 +116,13 @@ export async function documentMedia(p: RequestPlan, media: MediaPort, concurrenc
     }),
   );
   return docs;
+}
+
+/** A document's image features into its entry: the features, a hit or a miss, and where they came from. */
+function tookImage(entry: DocumentMedia, r: ImageFeaturesResult): void {
+  entry.image = r.features;
+  entry[r.cacheHit ? 'hits' : 'misses']++;
+  (entry.sources ??= {}).image = r.source ?? (r.cacheHit ? 'l1' : 'computed');
 }
 
 /** A document's media error as the output reports it (its explanation, and `errors`). */
