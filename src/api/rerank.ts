@@ -177,7 +177,7 @@ export async function rerankCompat(reranker: Pick<Reranker, 'process'>, version:
       id: randomUUID(),
       model,
       results,
-      usage: { total_tokens: 0, documents: out.usage.documents, images: out.usage.images, video_frames: out.usage.video_frames },
+      usage: { total_tokens: out.usage.tokens, documents: out.usage.documents, images: out.usage.images, video_frames: out.usage.video_frames },
       meta: {
         api_version: { version: version === 'v2' ? '2' : '1' },
         billed_units: { search_units: 1 },

@@ -30,6 +30,11 @@ export interface TextVectorModel {
   embed(texts: string[], kind: TextKind): Promise<Float32Array[]>;
   /** One promise (and one AbortSignal) per text; optional (`embed` is used without it). */
   embedEach?(texts: string[], kind: TextKind, signals: ReadonlyArray<AbortSignal | undefined>): Promise<Float32Array>[];
+  /**
+   * As `embedEach`, with how many tokens the model reads for these texts (special tokens included,
+   * after truncation): what a request's usage reports. Optional (without it, computed texts count 0 tokens).
+   */
+  embedCounted?(texts: string[], kind: TextKind, signals: ReadonlyArray<AbortSignal | undefined>): { vectors: Promise<Float32Array>[]; tokens: Promise<number> };
 }
 
 /** Where vectors are kept between requests. */
@@ -54,6 +59,8 @@ export interface TextVectorsResult {
   hits: number;
   /** Texts this call sent to the model (a text found in the shared tier is a hit, not a miss). */
   misses: number;
+  /** Tokens the model read for those texts (0 for vectors found in a tier or computed for another request). */
+  tokens: number;
 }
 
 /** Texts up to this long keep their key (at most 8 MiB of texts held by a cache's memo). */
@@ -137,6 +144,8 @@ export class TextVectorCache {
     const source = new Array<PartSource>(texts.length).fill('l1');
     /** Misses the shared tier answered (known before `out` settles). */
     let fromShared: boolean[] = [];
+    /** Token counts of the texts this call sent to the model. */
+    const counted: Promise<number>[] = [];
     keys.forEach((k, i) => {
       const found = this.#tier.find ? this.#tier.find(k) : ((v) => (v ? { vector: v, source: 'l1' as const } : undefined))(this.#tier.get(k));
       const cached = found?.vector;
@@ -161,9 +170,13 @@ export class TextVectorCache {
       for (const s of shared) s.join(signal);
       const compute = (idx: number[]): Promise<Float32Array>[] => {
         const ts = idx.map((j) => missTexts[j]!);
-        return this.#model.embedEach
-          ? this.#model.embedEach(ts, kind, idx.map((j) => shared[j]!.signal))
-          : ((all) => ts.map((_, i) => all.then((vs) => vs[i]!)))(this.#model.embed(ts, kind));
+        const signals = idx.map((j) => shared[j]!.signal);
+        if (this.#model.embedCounted) {
+          const r = this.#model.embedCounted(ts, kind, signals);
+          counted.push(r.tokens.catch(() => 0));
+          return r.vectors;
+        }
+        return this.#model.embedEach ? this.#model.embedEach(ts, kind, signals) : ((all) => ts.map((_, i) => all.then((vs) => vs[i]!)))(this.#model.embed(ts, kind));
       };
       const all = missKeys.map((_, j) => j);
       const lookup = this.#tier.lookup?.bind(this.#tier);
@@ -215,7 +228,8 @@ export class TextVectorCache {
       }
       missed.add(j);
     });
-    return { vectors, hit, source, hits, misses: computed };
+    const tokens = counted.length ? (await Promise.all(counted)).reduce((a, b) => a + b, 0) : 0;
+    return { vectors, hit, source, hits, misses: computed, tokens };
   }
 }
 
@@ -240,16 +254,19 @@ export function shortestFirst(emb: TextEmbedder): Required<TextVectorModel> {
       return out;
     },
     // the same shortest-first submission, one promise (and one signal) per text
-    embedEach: (texts, kind, signals) => {
-      const submit = (encs: Encoded[]) => {
-        const ps = new Array<Promise<Float32Array>>(texts.length);
-        for (const i of orderOf(encs)) ps[i] = emb.submitEncoded(encs[i]!, signals[i], kind);
-        return ps;
-      };
-      const encs = emb.encodeAll(texts, kind);
-      if (Array.isArray(encs)) return submit(encs);
-      const subs = encs.then(submit);
-      return texts.map((_, i) => subs.then((ps) => ps[i]!));
-    },
+    embedEach: (texts, kind, signals) => counted(texts, kind, signals).vectors,
+    embedCounted: (texts, kind, signals) => counted(texts, kind, signals),
   };
+  function counted(texts: string[], kind: TextKind, signals: ReadonlyArray<AbortSignal | undefined>): { vectors: Promise<Float32Array>[]; tokens: Promise<number> } {
+    const submit = (encs: Encoded[]) => {
+      const ps = new Array<Promise<Float32Array>>(texts.length);
+      for (const i of orderOf(encs)) ps[i] = emb.submitEncoded(encs[i]!, signals[i], kind);
+      return ps;
+    };
+    const tokensOf = (encs: Encoded[]) => encs.reduce((s, e) => s + e.ids.length, 0);
+    const encs = emb.encodeAll(texts, kind);
+    if (Array.isArray(encs)) return { vectors: submit(encs), tokens: Promise.resolve(tokensOf(encs)) };
+    const subs = encs.then(submit);
+    return { vectors: texts.map((_, i) => subs.then((ps) => ps[i]!)), tokens: encs.then(tokensOf, () => 0) };
+  }
 }

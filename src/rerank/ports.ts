@@ -22,6 +22,8 @@ export interface TextEncoderPort {
    * model run leaves the queue and rejects alone. Optional (the text cache falls back to `embed`).
    */
   embedEach?(texts: string[], kind: TextKind, signals: ReadonlyArray<AbortSignal | undefined>): Promise<Float32Array>[];
+  /** As `embedEach`, with the tokens the model reads for these texts (usage); optional (0 tokens without it). */
+  embedCounted?(texts: string[], kind: TextKind, signals: ReadonlyArray<AbortSignal | undefined>): { vectors: Promise<Float32Array>[]; tokens: Promise<number> };
   /** Token count including special tokens (for truncation reports); optional. */
   countTokens?(text: string): number;
 }

@@ -143,6 +143,12 @@ export interface RerankUsage {
   images: number;
   video_frames: number;
   texts: number;
+  /**
+   * Tokens the text model read for this request (special tokens included, after truncation): only
+   * texts it computed — a vector found in a feature tier, or computed for another request at the
+   * same time, costs none. `usage.total_tokens` in the rerank APIs.
+   */
+  tokens: number;
   /** Model forward calls issued for this request (batched), by model. */
   model_calls: Record<string, number>;
   cache_hits: number;

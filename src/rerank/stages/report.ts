@@ -33,6 +33,8 @@ export interface ReportInput {
   preps: DocumentPrep[];
   texts: TextPlan;
   queryCacheHits: number;
+  /** Tokens the text model read for this request (its query-side and passage lists' computed texts). */
+  tokens: number;
   /** What the feature records handed in gave (used / rejected parts). */
   stored?: StoredFeatures;
   instructionUsed: boolean;
@@ -83,6 +85,7 @@ export function report(r: ReportInput, observe: RerankerOptions['observe']): Rer
       images: r.docs.filter((f) => f?.image).length,
       video_frames: r.docs.reduce((s, f) => s + (f?.video?.frames.length ?? 0), 0),
       texts: r.texts.queryTexts.length + r.texts.passageTexts.length,
+      tokens: r.tokens,
       model_calls: modelCalls,
       cache_hits: hits,
       cache_misses: misses,

@@ -135,5 +135,5 @@ async function queryVectors(plan: TextPlan, vectors: TextVectorsPort, signal: Ab
   const rest = plan.queryTexts.slice(1);
   const [q, r] = await Promise.all([early, rest.length ? vectors.vectors(rest, 'query', signal) : undefined]);
   if (!r) return q;
-  return { vectors: [...q.vectors, ...r.vectors], hit: [...q.hit, ...r.hit], source: [...q.source, ...r.source], hits: q.hits + r.hits, misses: q.misses + r.misses };
+  return { vectors: [...q.vectors, ...r.vectors], hit: [...q.hit, ...r.hit], source: [...q.source, ...r.source], hits: q.hits + r.hits, misses: q.misses + r.misses, tokens: q.tokens + r.tokens };
 }

@@ -79,6 +79,22 @@ describe('Cohere / Jina / vLLM compatible', () => {
     expect(r.json.results[0].relevance_score).toBeGreaterThan(r.json.results[1].relevance_score);
   });
 
+  it('/v1/rerank: usage.total_tokens counts the tokens the text model read, and nothing for vectors it already had', async () => {
+    // bge-small's wordpiece reads each of these words as one token, plus [CLS] and [SEP]; the query
+    // also carries bge's query prefix (8 tokens: "represent this sentence for searching relevant passages :")
+    const query = 'a brown horse in a field'; // 8 + 6 + 2 = 16
+    const docs = ['a brown horse grazing in a green field', 'a red bicycle leaning on a wall', 'a bowl of soup']; // 10, 9, 6
+    const first = await post('/v1/rerank', { query, documents: docs });
+    expect(first.status).toBe(200);
+    expect(first.json.usage.total_tokens).toBe(16 + 10 + 9 + 6);
+    const again = await post('/v1/rerank', { query, documents: docs });
+    expect(again.json.usage.total_tokens).toBe(0);
+    const oneNew = await post('/v1/rerank', { query, documents: ['a bowl of soup', 'a sleeping dog'] }); // 3 + 2
+    expect(oneNew.json.usage.total_tokens).toBe(5);
+    const seed = await post('/_vlrerank/rerank', { query: 'a green field', documents: ['a brown horse grazing in a green field'] }); // 8 + 3 + 2
+    expect(seed.json.usage.tokens).toBe(13);
+  });
+
   it('/v2/rerank: OpenAI-style content parts for multimodal documents; no documents unless asked', async () => {
     const r = await post('/v2/rerank', {
       query: 'a red motorcycle',
