@@ -25,6 +25,7 @@ import { documentMedia, queryMedia } from './stages/media.js';
 import { settleRemote, startRemote } from './stages/remote.js';
 import { report } from './stages/report.js';
 import { needsConceptBank, planRequest } from './stages/request.js';
+import { resolveWeights } from './fusion.js';
 import { clipDocuments, documentSides, querySide } from './stages/sides.js';
 import { askTexts, documentsNeedQueryList, planTexts, prefetchQueryText, type PlannedVectors } from './stages/text-plan.js';
 import type { VisualFeatures } from '../features/records.js';
@@ -291,10 +292,20 @@ export class Reranker {
 /** Weight of an image (and of each sampled video frame) against a text, in documents of work: the issue-13 load run served 124 short texts/s and 21 photos/s. */
 export const IMAGE_COST = 6;
 
-/** Documents of work one request asks for (admission cost): its texts, images and sampled frames, query included. */
-export function requestCost(req: NormalizedInput, options: Pick<RerankerOptions, 'maxFrames'> = {}): number {
+/** Weight of reading one photo's text (PP-OCR detection + recognition): about one more image (a new query photo took 315 ms without it, 639 ms with it). */
+export const OCR_COST = IMAGE_COST;
+
+/**
+ * Documents of work one request asks for (admission cost): its texts, images and sampled frames,
+ * query included, and the photos it reads text from (documents' photos when OCR is on for a text
+ * query, the query photo when `image_ocr_text` is weighted; as planRequest decides, without asking
+ * whether the OCR models are there — a request is never under-counted).
+ */
+export function requestCost(req: NormalizedInput, options: Pick<RerankerOptions, 'maxFrames' | 'ocr' | 'weights'> = {}): number {
   const frames = Math.max(1, req.maxFrames ?? options.maxFrames ?? 32);
-  const one = (x: { text?: unknown; image?: unknown; video?: unknown; max_frames?: number }) =>
-    (x.text !== undefined ? 1 : 0) + (x.image !== undefined ? IMAGE_COST : 0) + (x.video !== undefined ? IMAGE_COST * (x.max_frames ?? frames) : 0);
-  return Math.max(1, one(req.query) + req.documents.reduce((a, d) => a + one(d), 0));
+  const docOcr = (req.ocr ?? options.ocr ?? false) && req.query.text !== undefined;
+  const queryOcr = req.query.image !== undefined && (resolveWeights(options.weights, req.weights).image_ocr_text ?? 0) > 0 && req.documents.some((d) => d.text !== undefined);
+  const one = (x: { text?: unknown; image?: unknown; video?: unknown; max_frames?: number }, ocr: boolean) =>
+    (x.text !== undefined ? 1 : 0) + (x.image !== undefined ? IMAGE_COST + (ocr ? OCR_COST : 0) : 0) + (x.video !== undefined ? IMAGE_COST * (x.max_frames ?? frames) : 0);
+  return Math.max(1, one(req.query, queryOcr) + req.documents.reduce((a, d) => a + one(d, docOcr), 0));
 }

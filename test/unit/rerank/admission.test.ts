@@ -296,6 +296,13 @@ describe('rerank admission', () => {
     expect(defaultAdmissionLimits(8, { maxInFlight: 4, maxQueued: 3 }).maxQueued).toBe(3);
     const req = validateRerankInput({ query: { text: 'q' }, documents: [{ text: 'a' }, { image: 'x.jpg' }, { text: 'b', video: 'v.mp4' }], max_frames: 4 }, { maxDocuments: 10 });
     expect(requestCost(req)).toBe(1 + 1 + 6 + (1 + 6 * 4));
+    // reading text from photos costs another image's worth each: the documents' with OCR on for a text query ...
+    expect(requestCost(req, { ocr: true })).toBe(1 + 1 + 6 + 6 + (1 + 6 * 4));
+    // ... and the query photo's when image_ocr_text is weighted and some document has text to compare with
+    const byPhoto = validateRerankInput({ query: { image: 'q.jpg' }, documents: [{ text: 'a' }, { image: 'x.jpg' }] }, { maxDocuments: 10 });
+    expect(requestCost(byPhoto)).toBe(6 + 1 + 6);
+    expect(requestCost(byPhoto, { weights: { image_ocr_text: 1 } })).toBe(6 + 6 + 1 + 6);
+    expect(requestCost(byPhoto, { ocr: true, weights: { image_ocr_text: 1 } })).toBe(6 + 6 + 1 + 6); // documents' OCR is for a text query only
   });
 });
 
