@@ -95,8 +95,8 @@ export interface DualEncoderPort {
 /** A remote `/v1/rerank` scorer (see backends/remote.ts). */
 export interface RemoteScorerPort {
   readonly id: string;
-  /** One relevance score per document, input order; raw values as the server gives them. */
-  score(request: RemoteScoreRequest): Promise<{ scores: number[]; model?: string; worker: string; instructionUsed?: boolean }>;
+  /** One relevance score per document, input order; raw values as the server gives them; `tokens` its `usage.total_tokens`. */
+  score(request: RemoteScoreRequest): Promise<{ scores: number[]; model?: string; worker: string; instructionUsed?: boolean; tokens?: number }>;
 }
 
 export interface RemoteScoreRequest {

@@ -209,7 +209,7 @@ export class Reranker {
         preps,
         texts,
         queryCacheHits: query.cacheHits,
-        tokens: (vectors.query?.tokens ?? 0) + (vectors.passage?.tokens ?? 0),
+        tokens: (vectors.query?.tokens ?? 0) + (vectors.passage?.tokens ?? 0) + (remoteOutcome.tokens ?? 0),
         stored,
         instructionUsed: usedInstruction(plan, remoteOutcome),
         remoteScored: remoteOutcome.scores !== undefined,

@@ -146,7 +146,8 @@ export interface RerankUsage {
   /**
    * Tokens the text model read for this request (special tokens included, after truncation): only
    * texts it computed — a vector found in a feature tier, or computed for another request at the
-   * same time, costs none. `usage.total_tokens` in the rerank APIs.
+   * same time, costs none — plus what remote workers report (their `usage.total_tokens`).
+   * `usage.total_tokens` in the rerank APIs.
    */
   tokens: number;
   /** Model forward calls issued for this request (batched), by model. */

@@ -65,7 +65,8 @@ async function workerItem(x: Item, media: RemoteMediaOptions, signal?: AbortSign
   return toRemoteItem({ text: x.text, image, video });
 }
 
-type CallResult = { scores: number[]; model?: string; instructionUsed?: boolean };
+/** `tokens`: the worker's own `usage.total_tokens`, when it reports a number. */
+type CallResult = { scores: number[]; model?: string; instructionUsed?: boolean; tokens?: number };
 
 /** Errors that say the request, not the worker, is wrong: trying elsewhere would not help. */
 function notRetryable(e: unknown): boolean {
@@ -102,7 +103,7 @@ export class RemoteScorer implements RemoteScorerPort {
     return this.#pool.status();
   }
 
-  async score(req: RemoteScoreRequest): Promise<{ scores: number[]; model?: string; worker: string; instructionUsed?: boolean }> {
+  async score(req: RemoteScoreRequest): Promise<{ scores: number[]; model?: string; worker: string; instructionUsed?: boolean; tokens?: number }> {
     const media = this.#opts.media ?? {};
     const [query, documents] = await Promise.all([workerItem(req.query, media, req.signal), Promise.all(req.documents.map((d) => workerItem(d, media, req.signal)))]);
     const deadline = Date.now() + Math.min(this.#opts.timeoutMs ?? 30_000, req.budgetMs ?? Infinity);
@@ -220,7 +221,7 @@ export class RemoteScorer implements RemoteScorerPort {
         details: { retryable: res.statusCode >= 500 || res.statusCode === 429 },
       });
     }
-    let json: { results?: Array<{ index?: number; relevance_score?: number; score?: number }>; model?: string; meta?: { instruction_used?: unknown } };
+    let json: { results?: Array<{ index?: number; relevance_score?: number; score?: number }>; model?: string; meta?: { instruction_used?: unknown }; usage?: { total_tokens?: unknown } };
     try {
       json = JSON.parse(text);
     } catch (e) {
@@ -233,7 +234,8 @@ export class RemoteScorer implements RemoteScorerPort {
     }
     if (scores.some((s) => Number.isNaN(s))) throw vlrError('VLR_REMOTE_SCORER', `remote rerank worker ${w.origin} did not score every document`);
     // the instruction counts as used only when the worker says so (a vlrerank worker reports it in meta)
-    return { scores, model: json.model, instructionUsed: json.meta?.instruction_used === true };
+    const tokens = json.usage?.total_tokens;
+    return { scores, model: json.model, instructionUsed: json.meta?.instruction_used === true, ...(typeof tokens === 'number' && Number.isFinite(tokens) && tokens >= 0 ? { tokens } : {}) };
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,8 @@ export interface RemoteOutcome {
   info?: { model?: string; worker: string };
   /** The worker confirmed it used the instruction. */
   instructionUsed?: boolean;
+  /** Tokens the worker says it read (its `usage.total_tokens`). */
+  tokens?: number;
 }
 
 /** Send the request to the remote workers now (when the plan uses them); settle with `settleRemote`. */
@@ -31,7 +33,7 @@ export async function settleRemote(pending: Promise<RemoteScores> | undefined, u
   if (!pending) return {};
   try {
     const r = await pending;
-    return { scores: r.scores, info: { model: r.model, worker: r.worker }, instructionUsed: r.instructionUsed === true };
+    return { scores: r.scores, info: { model: r.model, worker: r.worker }, instructionUsed: r.instructionUsed === true, ...(r.tokens !== undefined ? { tokens: r.tokens } : {}) };
   } catch (e) {
     const error = toVlrerankError(e);
     if (!useLocal) throw error;

@@ -46,6 +46,9 @@ it('scores through the remote worker only (backend: remote), retrying past a dea
   // the worker is a vlrerank whose local signals take no instruction: it says so (meta.instruction_used false)
   expect(out.instruction).toMatchObject({ given: true, used: false });
   expect(out.instruction.note).toMatch(/did not say it used it/);
+  // nothing ran here: the tokens are the worker's own usage.total_tokens — at least the query
+  // (bge's 8-token query prefix + 4 + [CLS]/[SEP]) and "a rocket" (2 + 2), new to that fresh process
+  expect(out.usage.tokens).toBeGreaterThanOrEqual(14 + 4);
 });
 
 it('local photos reach a worker that cannot read this disk as data: URIs, scored as the image itself', { timeout: 180_000 }, async () => {
