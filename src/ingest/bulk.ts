@@ -20,6 +20,7 @@ import type { Embedder } from '../rerank/embedder.js';
 import { addRecord, mergedForUpdate, type RecordTarget } from './records.js';
 import { addVectors, type VectorOutcome } from './vectors.js';
 import { jsonDepth } from '../util/json-depth.js';
+import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { SMALL_BODY, type JsonWorker } from '../util/json-worker.js';
 
 export interface BulkTransformOptions {
@@ -87,12 +88,14 @@ async function transformLine(bytes: Buffer, meta: { op: string; index?: string; 
     }
   } else targets.push(doc);
   let changed = false;
+  let vectorized = 0;
+  let recorded = 0;
   for (const t of targets) {
     const r = await addVectors(t, pipeline, o.embedder, o.signal);
     if (r.error) report.failures.set(item, r.error);
     if (r.added.length) {
       changed = true;
-      report.vectorized++;
+      vectorized++;
     }
     const target = pipeline.features.store === 'index' && meta.index ? await o.recordsOn?.(meta.index) : undefined;
     if (!target) continue;
@@ -103,11 +106,26 @@ async function transformLine(bytes: Buffer, meta: { op: string; index?: string; 
     if (f.error && !report.failures.has(item)) report.failures.set(item, f.error);
     if (f.added) {
       changed = true;
-      report.recorded++;
+      recorded++;
     }
   }
-  return changed ? JSON.stringify(doc) : undefined;
+  if (!changed) return undefined;
+  // re-serialised, a repeated key would keep its last value where the engine refuses the line
+  if (hasDuplicateKeys(bytes.toString('utf8'))) {
+    report.failures.set(item, DUPLICATE_KEY);
+    return undefined;
+  }
+  report.vectorized += vectorized;
+  report.recorded += recorded;
+  return JSON.stringify(doc);
 }
+
+/** Why a document that repeats a key is sent as received, without vectors (the engine then refuses it with its own error). */
+export const DUPLICATE_KEY = {
+  type: 'illegal_argument_exception',
+  reason: 'vectors not added: the document repeats a key, sent as received for the engine to judge',
+  vlrerank_code: 'VLR_BAD_REQUEST',
+} as const;
 
 /** A document being embedded: its output line once done (or the error to rethrow in order). */
 interface Slot {

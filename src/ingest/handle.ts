@@ -18,12 +18,14 @@ import type { Embedder } from '../rerank/embedder.js';
 import { assertJsonDepth } from '../util/json-depth.js';
 import type { JsonWorker } from '../util/json-worker.js';
 import { recordFieldMapped, recordKeyMapped } from '../engine/mapping.js';
-import { mergeBulkResponse, transformBulk, type BulkReport } from './bulk.js';
+import { DUPLICATE_KEY, mergeBulkResponse, transformBulk, type BulkReport } from './bulk.js';
+import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { addRecord, mergedForUpdate, recordShape, type RecordTarget } from './records.js';
 import { addVectors } from './vectors.js';
 
 const REWRITTEN_REQUEST = new Set(['content-length', 'content-encoding', 'accept-encoding']);
 const CONTENT_LENGTH = new Set(['content-length']);
+const ACCEPT_ENCODING = new Set(['accept-encoding']);
 
 export interface IngestDeps {
   pipelines: PipelineRegistry;
@@ -182,11 +184,17 @@ export async function handleDocument(
       added += f.added ? 1 : 0;
     }
   }
-  const changed = added > 0;
+  let changed = added > 0;
+  // re-serialised, a repeated key would keep its last value where the engine refuses the document
+  if (changed && hasDuplicateKeys(body.text ?? body.raw.toString('utf8'))) {
+    changed = false;
+    error = DUPLICATE_KEY;
+  }
   const up = await deps.pool.request({
     method: req.method,
     path: req.path,
-    headers: changed ? rewrittenHeaders(req.headers) : forwardRequestHeaders(req.headers),
+    // an answer that gets vlrerank's report merged in is read here: asked for uncompressed
+    headers: changed ? rewrittenHeaders(req.headers) : error ? withoutHeaders(forwardRequestHeaders(req.headers), ACCEPT_ENCODING) : forwardRequestHeaders(req.headers),
     body: changed ? JSON.stringify(doc) : body.raw.length ? body.raw : null,
     rawHeaders: true,
   });
