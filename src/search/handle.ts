@@ -106,8 +106,13 @@ export async function handleMsearch(deps: SearchHandlerDeps, req: SearchRequest)
     assertJsonDepth(text, deps.maxJsonDepth ?? DEFAULT_MAX_DEPTH);
     try {
       items = parseMsearch(text);
-    } catch {
-      return plain; // the engine reports its own NDJSON error
+    } catch (e) {
+      // forwarded, NDJSON holding rerank blocks made the engine complain about the first
+      // `ext.vlrerank` it met, not about the broken line: vlrerank names the line (a 400 for the
+      // whole request, as the engine answers a broken line). Without rerank blocks the engine
+      // reports its own NDJSON error.
+      if (MARKERS.some((m) => text.includes(m))) throw e;
+      return plain;
     }
   }
   const filterPath = parseFilterPath(req.params);

@@ -6,6 +6,8 @@
  * - `stored_fields: "_none_"` leaves the engine's hits without `_id` and `_source`: a clear 400
  *   instead of a window of hits all scored alike.
  * - `size`/`from` as numeric strings are read as the engine reads them.
+ * - an `_msearch` with rerank items and a line that is not JSON: a 400 naming that line (forwarded,
+ *   the engine complained about the first `ext.vlrerank` it met instead).
  * Elasticsearch 8.19 only: the behaviour is vlrerank's own, the same in front of each engine.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +55,16 @@ describe('filter_path, stored_fields and string paging on a reranked search (Ela
       expect(r.body.error.type).toBe('illegal_argument_exception');
       expect(r.body.error.reason).toMatch(/^\[stored_fields\] stored_fields \[_none_\]/);
     }
+  });
+
+  it('_msearch with rerank items and a broken line: a 400 naming the line, as the engine answers a broken line', async () => {
+    const line = (x: unknown) => JSON.stringify(x);
+    const body = [line({ index: INDEX }), line({ size: 2, query, ext }), line({ index: INDEX }), '{"query":', ''].join('\n');
+    const r = await fetch(`${p.url}/_msearch`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+    const b = (await r.json()) as any;
+    expect(r.status).toBe(400);
+    expect(b.error.type).toBe('parsing_exception');
+    expect(b.error.reason).toMatch(/^_msearch line 4 is not valid JSON/);
   });
 
   it('size and from given as numeric strings page the reranked window as numbers do', async () => {
