@@ -38,11 +38,21 @@ export function parseFilterPath(params: URLSearchParams): FilterPath | undefined
   return includes.length || excludes.length ? { includes, excludes } : undefined;
 }
 
-/** The query string without `filter_path` (what is sent to the engine for a reranked search). */
-export function withoutFilterPath(params: URLSearchParams): URLSearchParams {
+/**
+ * The query string without the parameters that shape the answer (what is sent to the engine for a
+ * reranked search): `filter_path`, applied here to vlrerank's answer, and `format` — vlrerank reads
+ * the engine's answer and answers JSON (`format=yaml` made the first stage answer YAML: a 502).
+ */
+export function withoutAnswerParams(params: URLSearchParams): URLSearchParams {
   const p = new URLSearchParams(params);
   p.delete('filter_path');
+  p.delete('format');
   return p;
+}
+
+/** Does the query string carry a parameter `withoutAnswerParams` removes? */
+export function hasAnswerParams(params: URLSearchParams): boolean {
+  return params.has('filter_path') || params.has('format');
 }
 
 const globs = new Map<string, RegExp>();

@@ -13,7 +13,7 @@ import { assertJsonDepth } from '../util/json-depth.js';
 import { detectRerank } from './detect.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
 import { msearchItemsOf, parseMsearch, planMsearch, runMsearch, type MsearchItem } from './msearch.js';
-import { applyFilterPath, parseFilterPath, withoutFilterPath } from './filter-path.js';
+import { applyFilterPath, hasAnswerParams, parseFilterPath, withoutAnswerParams } from './filter-path.js';
 import type { NdjsonItem } from '../util/json-worker.js';
 
 /** Words whose absence from a body proves it asks for no reranking (saves a JSON parse). */
@@ -81,9 +81,9 @@ export async function handleSearch(deps: SearchHandlerDeps, req: SearchRequest):
       body = undefined; // not JSON: the engine answers with its own parse error
     }
   }
-  // `filter_path` is the client's view of the answer: applied to it, never to the first stage
+  // `filter_path` is the client's view of the answer: applied to it, never to the first stage (nor `format`)
   const filterPath = parseFilterPath(req.params);
-  const params = filterPath ? withoutFilterPath(req.params) : req.params;
+  const params = hasAnswerParams(req.params) ? withoutAnswerParams(req.params) : req.params;
   const d = maybe && (body !== undefined || (!pre && !text)) ? detectRerank({ index: req.index, params, body }, registry) : { kind: 'passthrough' as const };
   if (d.kind === 'passthrough') return d.body ? { kind: 'forward', body: Buffer.from(JSON.stringify(d.body)), rewritten: true } : { kind: 'forward', body: raw, rewritten: false };
   const out = await runRerankSearch(d.spec, deps, { index: req.index, headers: req.headers, signal: req.signal?.(), client: req.client });
@@ -116,7 +116,7 @@ export async function handleMsearch(deps: SearchHandlerDeps, req: SearchRequest)
     }
   }
   const filterPath = parseFilterPath(req.params);
-  const params = filterPath ? withoutFilterPath(req.params) : req.params;
+  const params = hasAnswerParams(req.params) ? withoutAnswerParams(req.params) : req.params;
   const plan = planMsearch(items, req.index, params, registry);
   if (plan.every((p) => p.kind === 'plain' && !p.rewritten)) return plain;
   const out = await runMsearch(plan, deps, { pathIndex: req.index, params, headers: req.headers, signal: req.signal?.(), client: req.client });
