@@ -26,6 +26,7 @@ import { addVectors } from './vectors.js';
 const REWRITTEN_REQUEST = new Set(['content-length', 'content-encoding', 'accept-encoding']);
 const CONTENT_LENGTH = new Set(['content-length']);
 const ACCEPT_ENCODING = new Set(['accept-encoding']);
+const OWN_READ = new Set([...REWRITTEN_REQUEST, 'accept']);
 
 export interface IngestDeps {
   pipelines: PipelineRegistry;
@@ -66,6 +67,20 @@ export function wantsBulk(pipelines: PipelineRegistry, index: string | undefined
 /** The pipeline adding vectors to single documents written to this index, if any. */
 export function wantsDocument(pipelines: PipelineRegistry, index: string): Pipeline | undefined {
   return pipelines.ingestFor(index);
+}
+
+/**
+ * Headers of the reads vlrerank makes with the client's credentials (the index mapping, a stored
+ * document): its answer is parsed here, so it is asked for JSON — with a client's `Accept:
+ * application/yaml` the mapping came back as YAML, was taken for "no record field", and the write
+ * was stored without its feature record, silently (held-out probe round 4). A JSON accept is kept.
+ */
+function ownReadHeaders(raw: readonly string[]): string[] {
+  const out = withoutHeaders(forwardRequestHeaders(raw), OWN_READ);
+  let acc: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'accept') acc = raw[i + 1];
+  out.push('accept', acc && /json/i.test(acc) ? acc : 'application/json');
+  return out;
 }
 
 /** Request headers for a body we rewrote: no length or encoding of the original, no compressed answer. */
@@ -112,7 +127,7 @@ function memo(fn: (index: string) => Promise<RecordTarget | undefined>): (index:
 async function keepsRecords(deps: IngestDeps, index: string, req: WriteRequest): Promise<RecordTarget | undefined> {
   const pipeline = deps.pipelines.forIndex(index);
   if (pipeline?.features.store !== 'index') return undefined;
-  const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_mapping`, headers: withoutHeaders(forwardRequestHeaders(req.headers), REWRITTEN_REQUEST), signal: req.signal, idempotent: true });
+  const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_mapping`, headers: ownReadHeaders(req.headers), signal: req.signal, idempotent: true });
   const text = await up.body.text();
   if (up.statusCode !== 200) return undefined;
   let mapping: unknown;
@@ -130,7 +145,7 @@ async function keepsRecords(deps: IngestDeps, index: string, req: WriteRequest):
 
 /** The stored `_source` of a document (undefined when there is none), read with the client's own credentials. */
 async function storedSource(deps: IngestDeps, index: string, id: string, req: WriteRequest): Promise<Record<string, unknown> | undefined> {
-  const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_doc/${encodeURIComponent(id)}`, headers: withoutHeaders(forwardRequestHeaders(req.headers), REWRITTEN_REQUEST), signal: req.signal, idempotent: true });
+  const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_doc/${encodeURIComponent(id)}`, headers: ownReadHeaders(req.headers), signal: req.signal, idempotent: true });
   const text = await up.body.text();
   if (up.statusCode !== 200) return undefined;
   try {
