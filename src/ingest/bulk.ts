@@ -31,8 +31,8 @@ export interface BulkTransformOptions {
   signal?: AbortSignal;
   /** Does this index keep feature records (its mapping has the record field as setup made it), and their signatures? Without it: no records. */
   recordsOn?: (index: string) => Promise<RecordTarget | undefined>;
-  /** The stored `_source` of a document (an `_update`'s record describes the merged document). */
-  stored?: (index: string, id: string) => Promise<Record<string, unknown> | undefined>;
+  /** The stored `_source` of a document (an `_update`'s record describes the merged document); `routing`: the action's own. */
+  stored?: (index: string, id: string, routing?: string) => Promise<Record<string, unknown> | undefined>;
   /** Parses source lines of SMALL_BODY bytes and more off the main thread; without it, here. */
   jsonWorker?: Pick<JsonWorker, 'parse'>;
 }
@@ -76,7 +76,7 @@ async function parseSource(bytes: Buffer, o: BulkTransformOptions, item: number,
 }
 
 /** The rewritten source line, or undefined when it stays as received. */
-async function transformLine(bytes: Buffer, meta: { op: string; index?: string; id?: string }, pipeline: NonNullable<ReturnType<PipelineRegistry['ingestFor']>>, o: BulkTransformOptions, item: number, report: BulkReport): Promise<string | undefined> {
+async function transformLine(bytes: Buffer, meta: { op: string; index?: string; id?: string; routing?: string }, pipeline: NonNullable<ReturnType<PipelineRegistry['ingestFor']>>, o: BulkTransformOptions, item: number, report: BulkReport): Promise<string | undefined> {
   const op = meta.op;
   const doc = (await parseSource(bytes, o, item, report)) as Record<string, unknown> | undefined;
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
@@ -101,7 +101,9 @@ async function transformLine(bytes: Buffer, meta: { op: string; index?: string; 
     if (!target) continue;
     // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
     const partial = op === 'update' && t === doc.doc;
-    const whole = partial && meta.id ? mergedForUpdate(await o.stored?.(meta.index!, meta.id), t) : t;
+    // read with the action's routing: without it a routed document on another shard is not found,
+    // and the record described the partial `doc` alone (held-out probe round 4)
+    const whole = partial && meta.id ? mergedForUpdate(await o.stored?.(meta.index!, meta.id, meta.routing), t) : t;
     const f = await addRecord(t, pipeline, o.embedder, o.signal, whole!, target);
     if (f.error && !report.failures.has(item)) report.failures.set(item, f.error);
     if (f.added) {
@@ -140,7 +142,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
   const queue: Array<Buffer | Slot> = [];
   let slots = 0; // unfinished-or-unflushed slots in the queue
   let item = -1;
-  let expectSource: { op: string; index?: string; id?: string; item: number } | undefined;
+  let expectSource: { op: string; index?: string; id?: string; routing?: string; item: number } | undefined;
   let broken = false; // after a line we cannot read, forward the rest untouched
   // index name → its ingest pipeline (the registry matches patterns with a split and regexes;
   // a bulk body names few indices, each many times)
@@ -194,7 +196,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
     }
     const text = bytes.toString('utf8');
     if (text.trim() === '') return true;
-    let action: Record<string, { _index?: unknown; _id?: unknown } | undefined> | undefined;
+    let action: Record<string, { _index?: unknown; _id?: unknown; routing?: unknown } | undefined> | undefined;
     try {
       action = JSON.parse(text) as typeof action;
     } catch {
@@ -207,7 +209,8 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       if (op !== 'delete') {
         const meta = action![op];
         const idx = meta && typeof meta._index === 'string' ? meta._index : o.pathIndex;
-        expectSource = { op, index: idx, id: meta && typeof meta._id === 'string' ? meta._id : undefined, item };
+        const routing = meta && (typeof meta.routing === 'string' || typeof meta.routing === 'number') ? String(meta.routing) : undefined;
+        expectSource = { op, index: idx, id: meta && typeof meta._id === 'string' ? meta._id : undefined, routing, item };
       }
     } else broken = true;
     return true;

@@ -104,7 +104,7 @@ async function answer(up: UpstreamResponse, merge?: (b: Record<string, unknown>)
 /** `_bulk` (after `wantsBulk`): the body transformed as a stream on its way upstream. */
 export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Readable): Promise<WriteAnswer> {
   const report: BulkReport = { failures: new Map(), vectorized: 0, recorded: 0 };
-  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, signal: req.signal, stored: (i, id) => storedSource(deps, i, id, req), recordsOn: memo((i) => keepsRecords(deps, i, req)) }, report);
+  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), recordsOn: memo((i) => keepsRecords(deps, i, req)) }, report);
   const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.signal, rawHeaders: true, idempotent: false });
   return answer(up, report.failures.size || report.vectorized || report.recorded ? (b) => mergeBulkResponse(b, report) : undefined);
 }
@@ -143,9 +143,10 @@ async function keepsRecords(deps: IngestDeps, index: string, req: WriteRequest):
   return { signature: () => (sig ??= embedder.recordSignature(recordShape(pipeline))) };
 }
 
-/** The stored `_source` of a document (undefined when there is none), read with the client's own credentials. */
-async function storedSource(deps: IngestDeps, index: string, id: string, req: WriteRequest): Promise<Record<string, unknown> | undefined> {
-  const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_doc/${encodeURIComponent(id)}`, headers: ownReadHeaders(req.headers), signal: req.signal, idempotent: true });
+/** The stored `_source` of a document (undefined when there is none), read with the client's own credentials and the write's routing. */
+async function storedSource(deps: IngestDeps, index: string, id: string, req: WriteRequest, routing?: string): Promise<Record<string, unknown> | undefined> {
+  const q = routing !== undefined ? `?routing=${encodeURIComponent(routing)}` : '';
+  const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_doc/${encodeURIComponent(id)}${q}`, headers: ownReadHeaders(req.headers), signal: req.signal, idempotent: true });
   const text = await up.body.text();
   if (up.statusCode !== 200) return undefined;
   try {
@@ -156,10 +157,16 @@ async function storedSource(deps: IngestDeps, index: string, id: string, req: Wr
   }
 }
 
-/** `/{index}/_update/{id}`: the document id of the path. */
-function updateTarget(path: string): { index: string; id: string } | undefined {
+/** `/{index}/_update/{id}`: the document id of the path, and its `routing` parameter. */
+function updateTarget(path: string): { index: string; id: string; routing?: string } | undefined {
   const m = /^\/([^/?]+)\/_update\/([^/?]+)/.exec(path);
-  return m ? { index: decodeURIComponent(m[1]!), id: decodeURIComponent(m[2]!) } : undefined;
+  return m ? { index: decodeURIComponent(m[1]!), id: decodeURIComponent(m[2]!), routing: routingOf(path) } : undefined;
+}
+
+/** The request's `routing` query parameter (a `_bulk`'s default for its actions). */
+function routingOf(path: string): string | undefined {
+  const q = path.indexOf('?');
+  return q < 0 ? undefined : (new URLSearchParams(path.slice(q + 1)).get('routing') ?? undefined);
 }
 
 /** One document (`_doc`, `_create`; `_update`'s `doc` and `upsert`) for `pipeline` (from `wantsDocument`). */
@@ -193,7 +200,7 @@ export async function handleDocument(
       if (!records) continue;
       // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
       const target = op === 'update' && t === doc.doc ? updateTarget(req.path) : undefined;
-      const whole = target ? mergedForUpdate(await storedSource(deps, target.index, target.id, req), t) : t;
+      const whole = target ? mergedForUpdate(await storedSource(deps, target.index, target.id, req, target.routing), t) : t;
       const f = await addRecord(t, pipeline, deps.embedder, req.signal, whole, records);
       error ??= f.error;
       added += f.added ? 1 : 0;
