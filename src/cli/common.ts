@@ -2,10 +2,12 @@
  * Shared CLI plumbing: the global config flags, and turning them into a loaded configuration.
  * A configuration error prints its message (naming key and rule) and exits 2, without a stack.
  */
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { isVlrerankError } from '../errors.js';
+import { isVlrerankError, vlrError } from '../errors.js';
 import { inferenceIdle } from '../models/inference-idle.js';
 
 export interface ConfigFlags {
@@ -39,14 +41,51 @@ export function configFromFlags(flags: ConfigFlags, extra: Record<string, unknow
   return loadConfig({ file: flags.config, env: process.env, flags: over });
 }
 
-/** Run a CLI action; VlrerankErrors print their reason and exit 2, anything else exits 1. */
+/** A file a command reads, as text; a missing, unreadable or non-regular file is a clear error naming the flag. */
+export function readInputFile(file: string, flag: string): string {
+  try {
+    if (!statSync(file).isFile()) throw vlrError('VLR_BAD_REQUEST', `${flag} ${file}: not a file`);
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    if (isVlrerankError(e)) throw e;
+    throw vlrError('VLR_BAD_REQUEST', `${flag} ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+}
+
+/**
+ * A file a command will write when it is done: checked before the work starts (its folder exists
+ * and is writable, it is not a folder), so a long run is not lost to a typo in the last step.
+ */
+export function assertWritableFile(file: string, flag: string): void {
+  const abs = resolve(file);
+  let dirOk = false;
+  try {
+    dirOk = statSync(dirname(abs)).isDirectory();
+    if (dirOk) accessSync(dirname(abs), constants.W_OK);
+  } catch (e) {
+    if (dirOk) throw vlrError('VLR_BAD_REQUEST', `${flag} ${file}: the folder ${dirname(abs)} is not writable`);
+  }
+  if (!dirOk) throw vlrError('VLR_BAD_REQUEST', `${flag} ${file}: the folder ${dirname(abs)} does not exist`);
+  try {
+    if (statSync(abs).isDirectory()) throw vlrError('VLR_BAD_REQUEST', `${flag} ${file}: is a folder, give a file name`);
+  } catch (e) {
+    if (isVlrerankError(e)) throw e; // absent: it will be created
+  }
+}
+
+/** A Node system error (ENOENT, EACCES, EISDIR…): its message says what happened; its stack says nothing to a user. */
+function isSystemError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string';
+}
+
+/** Run a CLI action; VlrerankErrors and system errors print their reason and exit 2, anything else exits 1. */
 export async function runAction(fn: () => Promise<void> | void): Promise<void> {
   try {
     await fn();
   } catch (e) {
     // other model runs of this command may still be in flight: exiting under one aborts the process
     await inferenceIdle();
-    if (isVlrerankError(e)) {
+    if (isVlrerankError(e) || isSystemError(e)) {
       process.stderr.write(`vlrerank: ${e.message}\n`);
       process.exit(2);
     }

@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { addConfigFlags, configFromFlags, runAction, type ConfigFlags } from './common.js';
+import { addConfigFlags, assertWritableFile, configFromFlags, runAction, type ConfigFlags } from './common.js';
 import { vlrError } from '../errors.js';
 import { startServer } from '../server/start.js';
 import { Reranker } from '../rerank/reranker.js';
@@ -71,6 +71,8 @@ interface Inputs {
 }
 
 function inputs(flags: EvalFlags): Inputs {
+  // written at the end of a run that can take minutes: a bad path is refused before it starts
+  for (const [flag, file] of [['--json', flags.json], ['--report', flags.report], ['--snippet', flags.snippet]] as const) if (file) assertWritableFile(file, flag);
   if (flags.beir && (flags.queries || flags.qrels)) throw vlrError('VLR_BAD_REQUEST', '--beir names the queries and qrels itself: give --beir, or --queries with --qrels, not both');
   const files = flags.beir ? beirFiles(resolve(flags.beir), flags.split) : undefined;
   const qfile = files?.queries ?? (flags.queries ? resolve(flags.queries) : undefined);

