@@ -138,6 +138,7 @@ interface CompatRequest {
   top_n?: unknown;
   return_documents?: unknown;
   instruction?: unknown;
+  max_tokens_per_doc?: unknown;
 }
 
 /** `POST /v1/rerank`, `/v2/rerank`, `/rerank`. */
@@ -151,6 +152,11 @@ export async function rerankCompat(reranker: Pick<Reranker, 'process'>, version:
   }
   if (body.return_documents !== undefined && typeof body.return_documents !== 'boolean') {
     throw vlrError('VLR_BAD_REQUEST', '[return_documents] must be a boolean', { details: { field: 'return_documents' } });
+  }
+  // Cohere v2's per-document token cap: checked as Cohere checks it; documents are read as far as the
+  // text model reads them (its window, or in chunks), so a cap below that is not applied (docs/RELIABILITY.md)
+  if (body.max_tokens_per_doc !== undefined && !(typeof body.max_tokens_per_doc === 'number' && Number.isInteger(body.max_tokens_per_doc) && body.max_tokens_per_doc >= 1)) {
+    throw vlrError('VLR_BAD_REQUEST', '[max_tokens_per_doc] must be a positive integer', { details: { field: 'max_tokens_per_doc' } });
   }
   if (body.instruction !== undefined && typeof body.instruction !== 'string') throw vlrError('VLR_BAD_REQUEST', '[instruction] must be a string', { details: { field: 'instruction' } });
   const rankFields = body.rank_fields;

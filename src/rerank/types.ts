@@ -39,7 +39,8 @@ const documentObjectSchema = z
 const rerankInputSchema = z.strictObject({
   /** Task instruction: passed to backends that take one (remote VLM rerankers), reported as unused otherwise. */
   instruction: z.string().max(4096).optional(),
-  query: z.union([z.string().min(1, 'must be a non-empty string'), queryObjectSchema]),
+  // a query of spaces alone is as empty as the object form's (it scored every document 0 with a 200)
+  query: z.union([z.string().refine((t) => /\S/.test(t), 'must be a non-empty string (not only whitespace)'), queryObjectSchema]),
   documents: z.array(z.union([z.string(), documentObjectSchema])).min(1, 'must hold at least one document'),
   /** Default video sampling for the request; per-document values override. */
   fps: fps.optional(),

@@ -134,6 +134,20 @@ describe('Cohere / Jina / vLLM compatible', () => {
     expect(r.json.meta.warnings.join(' ')).toMatch(/instruction unused/);
   });
 
+  it('a query of whitespace alone and a max_tokens_per_doc that is not a positive integer are 400s in the compatible shape', async () => {
+    for (const query of ['   ', '\n\t', { text: ' ' }]) {
+      const r = await post('/v1/rerank', { query, documents: ['a horse', 'a cup'] });
+      expect(r.status, JSON.stringify(query)).toBe(400);
+      expect(r.json.message).toContain('[query]');
+    }
+    for (const max_tokens_per_doc of [0, -1, 1.5, '512', null]) {
+      const r = await post('/v2/rerank', { query: 'horse', documents: ['a horse'], max_tokens_per_doc });
+      expect(r.status, String(max_tokens_per_doc)).toBe(400);
+      expect(r.json.message).toContain('[max_tokens_per_doc] must be a positive integer');
+    }
+    expect((await post('/v2/rerank', { query: 'horse', documents: ['a horse'], max_tokens_per_doc: 4096 })).status).toBe(200);
+  });
+
   it('errors come in the compatible shape (message/type/code) with the ES error inside', async () => {
     const r = await post('/v1/rerank', { query: 'x', documents: [{ content: [{ type: 'audio_url' }] }] });
     expect(r.status).toBe(400);
