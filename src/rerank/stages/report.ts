@@ -32,6 +32,8 @@ export interface ReportInput {
   docs: DocumentMedia[];
   preps: DocumentPrep[];
   texts: TextPlan;
+  /** Texts of the documents whose sides were kept from earlier requests (prepared.ts): counted, not planned. */
+  keptTexts?: number;
   queryCacheHits: number;
   /** What the feature records handed in gave (used / rejected parts). */
   stored?: StoredFeatures;
@@ -82,7 +84,7 @@ export function report(r: ReportInput, observe: RerankerOptions['observe']): Rer
       documents: req.documents.length,
       images: r.docs.filter((f) => f?.image).length,
       video_frames: r.docs.reduce((s, f) => s + (f?.video?.frames.length ?? 0), 0),
-      texts: r.texts.queryTexts.length + r.texts.passageTexts.length,
+      texts: r.texts.queryTexts.length + r.texts.passageTexts.length + (r.keptTexts ?? 0),
       model_calls: modelCalls,
       cache_hits: hits,
       cache_misses: misses,
