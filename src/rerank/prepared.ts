@@ -15,7 +15,6 @@
  * never a module global. Holds references to vectors the feature cache also holds, never copies.
  */
 import { LRUCache } from 'lru-cache';
-import type { VisualFeatures } from '../features/records.js';
 import type { PreparedSide } from './pair-score.js';
 import type { MediaPort } from './ports.js';
 import type { NormalizedDocument } from './types.js';
@@ -28,8 +27,8 @@ export interface KeptSide {
   side: PreparedSide;
   /** The photo's content hash when the side was built (undefined: no photo). */
   contentHash?: string;
-  /** The photo's features (usage counts images). */
-  image?: VisualFeatures;
+  /** It has a photo (usage counts images; its features are not held here, only the side's vectors). */
+  image: boolean;
   /** Parts looked up when it was built (hits + misses): all hits when it is found again. */
   parts: number;
   /** Passage texts it put in the request's text plan (usage counts texts). */

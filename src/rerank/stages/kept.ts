@@ -52,7 +52,7 @@ export function mergeKept(p: RequestPlan, kept: ReadonlyArray<KeptSide | undefin
     if (d.text !== undefined) sources.text = 'l1';
     if (d.image !== undefined) sources.image = 'l1';
     preps[i] = { side: k.side, cacheHits: k.parts, cacheMisses: 0, featuresMs: 0, truncated: [], sources };
-    docs[i] = { image: k.image, hits: k.image ? 1 : 0, misses: 0, ms: 0, ...(k.image ? { sources: { image: 'l1' } } : {}) };
+    docs[i] = { hits: k.image ? 1 : 0, misses: 0, ms: 0, ...(k.image ? { keptImage: true, sources: { image: 'l1' } } : {}) };
   }
   return { preps, docs };
 }
@@ -62,7 +62,7 @@ export function keepBuilt(sides: PreparedSides, shape: string, work: RequestPlan
   built.forEach((prep, j) => {
     if (prep.error || prep.videoSide) return;
     const m = media[j];
-    sides.keep(shape, work.req.documents[j]!, { side: prep.side, contentHash: m?.contentHash, image: m?.image, parts: prep.cacheHits + prep.cacheMisses, texts: passageCount(texts[j]) });
+    sides.keep(shape, work.req.documents[j]!, { side: prep.side, contentHash: m?.contentHash, image: m?.image !== undefined, parts: prep.cacheHits + prep.cacheMisses, texts: passageCount(texts[j]) });
   });
 }
 

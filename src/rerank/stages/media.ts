@@ -33,6 +33,8 @@ export interface DocumentMedia {
   sources?: { image?: FeatureSource; video?: FeatureSource };
   /** The image's content hash (a kept side is checked against it, prepared.ts). */
   contentHash?: string;
+  /** A photo scored from its kept side (prepared.ts): counted as an image, its features not at hand. */
+  keptImage?: boolean;
 }
 
 /** Where one feature of a document came from: a stored record (its origin, e.g. `index`), a cache tier, or a model run. */

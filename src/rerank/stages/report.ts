@@ -82,7 +82,7 @@ export function report(r: ReportInput, observe: RerankerOptions['observe']): Rer
     errors,
     usage: {
       documents: req.documents.length,
-      images: r.docs.filter((f) => f?.image).length,
+      images: r.docs.filter((f) => f?.image || f?.keptImage).length,
       video_frames: r.docs.reduce((s, f) => s + (f?.video?.frames.length ?? 0), 0),
       texts: r.texts.queryTexts.length + r.texts.passageTexts.length + (r.keptTexts ?? 0),
       model_calls: modelCalls,
