@@ -50,13 +50,13 @@ export class PreparedSides {
   find(shape: string, documents: NormalizedDocument[], media: Pick<MediaPort, 'seenContentHash'>): { sides: Array<KeptSide | undefined>; found: number } {
     const sides = new Array<KeptSide | undefined>(documents.length);
     let found = 0;
-    if (this.#lru.size === 0 || !media.seenContentHash) return { sides, found };
+    if (this.#lru.size === 0) return { sides, found };
     for (let i = 0; i < documents.length; i++) {
       const d = documents[i]!;
       const key = keyOf(shape, d);
       const k = key === undefined ? undefined : this.#lru.get(key);
       if (!k) continue;
-      if (d.image !== undefined && media.seenContentHash(d.image) !== k.contentHash) continue;
+      if (d.image !== undefined && (!media.seenContentHash || media.seenContentHash(d.image) !== k.contentHash)) continue;
       sides[i] = k;
       found++;
     }
