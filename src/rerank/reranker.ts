@@ -7,6 +7,8 @@
  *   plan, every vector in two batched calls, cache first (text-plan.ts) → the signals' inputs
  *   (sides.ts; the remote workers' scores, remote.ts, ran alongside) → calibrate and fuse
  *   (fuse.ts) → report (report.ts).
+ * A document reranked before (same text, same unchanged local photo) skips the media, text-plan
+ * and sides stages: its side is kept across requests (prepared.ts, stages/kept.ts).
  * A document whose media cannot be read scores on what is left, with an `error` in its
  * explanation, unless the request is `strict`. Knows nothing about HTTP or Elasticsearch.
  */
