@@ -213,6 +213,11 @@ export class FeatureExtractor {
     return this.#images.seen(ref, request);
   }
 
+  /** The content hash of a local file this process has read, if unchanged since (one stat()); else undefined. */
+  seenContentHash(ref: string): string | undefined {
+    return this.#images.seenHash(ref);
+  }
+
   /** Features of several images; they share model batches. Results in input order. */
   images(refs: string[], request: FeatureRequest = {}): Promise<ImageResult[]> {
     return Promise.all(refs.map((r) => this.#images.image(r, request)));

@@ -90,6 +90,11 @@ export class ImageExtractor {
     return assemble(contentHash, { ...cls!, hit: true }, det && { ...det, hit: true }, text && { ...text, hit: true });
   }
 
+  /** The content hash of a local file this process has read, if its size and mtime are unchanged (one stat()). */
+  seenHash(ref: string): string | undefined {
+    return this.#d.known.seenPathHash(ref);
+  }
+
   /** Features of raw bytes already in hand (e.g. an uploaded query image). */
   async imageBytes(bytes: Buffer, request: FeatureRequest = {}): Promise<ImageResult> {
     const contentHash = sha256Hex(bytes);

@@ -12,6 +12,7 @@ import type { ChunkingSettings } from './chunking.js';
 import type { FramePooling } from './signals/frame-pooling.js';
 import type { ScoreFusion } from './fusion.js';
 import { vlrError } from '../errors.js';
+import type { PreparedSides } from './prepared.js';
 
 export interface RerankerOptions {
   /** Models directory (weights in `<dir>/<model-id>/…`, or a mirror such as ../shared/models). */
@@ -67,6 +68,11 @@ export interface RerankerOptions {
    * new process does not pay the models again for media seen before. Off unless a folder is given.
    */
   featureStore?: { diskPath: string; diskMaxBytes?: number };
+  /**
+   * Document sides kept across requests (prepared.ts), built by the composition root; false: none.
+   * Unset: the reranker keeps its own (PREPARED_SIDES_MAX_BYTES).
+   */
+  preparedSides?: PreparedSides | false;
   /** Ready-made ports (the server passes the shared Models/FeatureExtractor through backends/local.ts). */
   ports?: RerankerPorts | (() => Promise<RerankerPorts>);
   /** Hook for metrics: stage durations (seconds) and cache events. */

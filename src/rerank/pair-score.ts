@@ -67,12 +67,16 @@ function r6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
 
+/** One signal, rounded and calibrated, onto the pair's list (a module function: no closure per pair on the warm path). */
+function pushSignal(signals: SignalExplanation[], s: ScoreSettings, name: string, compared: string, raw: number, detail?: Record<string, unknown>): void {
+  const signal: SignalExplanation = { name, compared, raw: r6(raw), calibrated: r6(s.calibrator.calibrate(name, raw)), weight: s.weights[name] ?? 0 };
+  if (detail) signal.detail = detail;
+  signals.push(signal);
+}
+
 export function scorePair(q: PreparedSide, d: PreparedSide, s: ScoreSettings, remoteRaw?: number): PairScore {
   const signals: SignalExplanation[] = [];
   let bestFrame: PairScore['bestFrame'];
-  const add = (name: string, compared: string, raw: number, detail?: Record<string, unknown>) => {
-    signals.push({ name, compared, raw: r6(raw), calibrated: r6(s.calibrator.calibrate(name, raw)), weight: s.weights[name] ?? 0, ...(detail ? { detail } : {}) });
-  };
   const details = s.details ?? true;
   const dVisual = d.isVideo ? 'video' : 'image';
   const qVisual = q.isVideo ? 'video' : 'image';
@@ -84,12 +88,12 @@ export function scorePair(q: PreparedSide, d: PreparedSide, s: ScoreSettings, re
     const how = s.chunkAggregate ?? 'max';
     const { raw, best } = aggregateChunks(values, how);
     const span = c.spans[best]!;
-    add('text_text', 'query.text↔document.text', raw, details ? {
+    pushSignal(signals, s, 'text_text', 'query.text↔document.text', raw, details ? {
       chunks: values.length,
       aggregate: how,
       best_chunk: { index: best, raw: r6(values[best]!), start: span.start, end: span.end, excerpt: excerpt(c.text, span) },
     } : undefined);
-  } else if (q.textQueryVec && d.textPassageVec) add('text_text', 'query.text↔document.text', textTextRaw(q.textQueryVec, d.textPassageVec));
+  } else if (q.textQueryVec && d.textPassageVec) pushSignal(signals, s, 'text_text', 'query.text↔document.text', textTextRaw(q.textQueryVec, d.textPassageVec));
 
   // text → image / video (visual passage ⊕ ConSE bridge)
   if (q.textQueryVec && d.visualText) {
@@ -109,33 +113,33 @@ export function scorePair(q: PreparedSide, d: PreparedSide, s: ScoreSettings, re
       bestFrame = { index: r.bestFrame.index, raw: r6(r.bestFrame.raw), ...(d.frameTimes ? { time_s: d.frameTimes[r.bestFrame.index] } : {}) };
       if (details) detail.best_frame_concepts = d.visualParts?.[r.bestFrame.index]?.concepts;
     }
-    add(d.isVideo ? 'text_video' : 'text_image', `query.text↔document.${dVisual}`, r.raw, details ? detail : undefined);
+    pushSignal(signals, s, d.isVideo ? 'text_video' : 'text_image', `query.text↔document.${dVisual}`, r.raw, details ? detail : undefined);
   }
 
   // CLIP text → image (only a trained dual encoder reaches here)
-  if (q.clipText && d.clipImage) add('clip', 'query.text↔document.image', (s.clipLogitScale ?? 100) * dot(q.clipText, d.clipImage));
+  if (q.clipText && d.clipImage) pushSignal(signals, s, 'clip', 'query.text↔document.image', (s.clipLogitScale ?? 100) * dot(q.clipText, d.clipImage));
 
   // OCR text of the document's image through text↔text
-  if (q.textQueryVec && d.ocrVec) add('ocr_text', 'query.text↔document.image(ocr)', textTextRaw(q.textQueryVec, d.ocrVec));
+  if (q.textQueryVec && d.ocrVec) pushSignal(signals, s, 'ocr_text', 'query.text↔document.image(ocr)', textTextRaw(q.textQueryVec, d.ocrVec));
 
   // image / video ↔ image / video (EfficientNet cosine)
   if (q.visualEmb && d.visualEmb) {
     const r = imageImageRaw(q.visualEmb, d.visualEmb, s.framePooling);
     const name = q.isVideo && d.isVideo ? 'video_video' : q.isVideo || d.isVideo ? 'video_image' : 'image_image';
     if (r.bestFrame && d.isVideo) bestFrame = { index: r.bestFrame.index, raw: r6(r.bestFrame.raw), ...(d.frameTimes ? { time_s: d.frameTimes[r.bestFrame.index] } : {}) };
-    add(name, `query.${qVisual}↔document.${dVisual}`, r.raw);
+    pushSignal(signals, s, name, `query.${qVisual}↔document.${dVisual}`, r.raw);
   }
 
   // the query photo's OCR text (a passage) → the document's text on the query side of bge, as image_text compares
-  if (q.ocrVec && d.textQueryVec) add('image_ocr_text', 'query.image(ocr)↔document.text', textTextRaw(d.textQueryVec, q.ocrVec), details && q.ocrText !== undefined ? { ocr_text: q.ocrText } : undefined);
+  if (q.ocrVec && d.textQueryVec) pushSignal(signals, s, 'image_ocr_text', 'query.image(ocr)↔document.text', textTextRaw(d.textQueryVec, q.ocrVec), details && q.ocrText !== undefined ? { ocr_text: q.ocrText } : undefined);
 
   // image / video query → text document: the document's text on the query side of bge
   if (q.visualText && d.textQueryVec) {
     const r = textVisualRaw(d.textQueryVec, q.visualText, s.framePooling);
-    add(q.isVideo ? 'video_text' : 'image_text', `query.${qVisual}↔document.text`, r.raw);
+    pushSignal(signals, s, q.isVideo ? 'video_text' : 'image_text', `query.${qVisual}↔document.text`, r.raw);
   }
 
-  if (remoteRaw !== undefined) add('remote', 'query↔document (remote scorer)', remoteRaw);
+  if (remoteRaw !== undefined) pushSignal(signals, s, 'remote', 'query↔document (remote scorer)', remoteRaw);
 
   return { score: r6(fuse(signals, s.scoreFusion)), signals, ...(bestFrame ? { bestFrame } : {}) };
 }

@@ -47,6 +47,8 @@ export interface ImageFeaturesResult {
   cacheHit: boolean;
   /** The tier that answered (absent: `l1` on a cache hit, else `computed`). */
   source?: TierSource;
+  /** The image's content hash, when the port knows it (a kept document side is checked against it). */
+  contentHash?: string;
 }
 
 export interface VideoFeaturesResult {
@@ -78,6 +80,11 @@ export interface MediaPort {
    * file seen before, unchanged, every part cached); undefined means "ask `image()`".
    */
   seenImage?(ref: string, options: MediaRequestOptions): ImageFeaturesResult | undefined;
+  /**
+   * Optional: the content hash of a local file this process has read, if it is unchanged since
+   * (size and mtime, one stat()); undefined otherwise. Without it no document side is kept.
+   */
+  seenContentHash?(ref: string): string | undefined;
   video(ref: string, options: MediaRequestOptions & { fps: number; maxFrames: number }): Promise<VideoFeaturesResult>;
 }
 

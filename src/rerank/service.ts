@@ -17,6 +17,7 @@ import type { MediaPort } from './ports.js';
 import type { LowerTiers } from '../features/store/tiered.js';
 import { createRemoteScorer } from './backends/remote.js';
 import { Reranker } from './reranker.js';
+import { PreparedSides } from './prepared.js';
 
 export interface RerankService {
   reranker: Reranker;
@@ -76,6 +77,8 @@ export async function createRerankService(
     maxConcurrentRequests: config.rerank.maxConcurrentRequests,
     admission: config.rerank.admission,
     calibration: manifestCalibration,
+    // documents scored before keep their sides across requests (prepared.ts), bounded in bytes
+    preparedSides: new PreparedSides(),
     ports: async () => {
       let f: FeatureExtractor;
       try {

@@ -31,6 +31,10 @@ export interface DocumentMedia {
   ms: number;
   /** Where the image's / video's features came from (`l1`, `disk`, `redis`: a feature-store tier; `computed`). */
   sources?: { image?: FeatureSource; video?: FeatureSource };
+  /** The image's content hash (a kept side is checked against it, prepared.ts). */
+  contentHash?: string;
+  /** A photo scored from its kept side (prepared.ts): counted as an image, its features not at hand. */
+  keptImage?: boolean;
 }
 
 /** Where one feature of a document came from: a stored record (its origin, e.g. `index`), a cache tier, or a model run. */
@@ -121,6 +125,7 @@ export async function documentMedia(p: RequestPlan, media: MediaPort, concurrenc
 /** A document's image features into its entry: the features, a hit or a miss, and where they came from. */
 function tookImage(entry: DocumentMedia, r: ImageFeaturesResult): void {
   entry.image = r.features;
+  entry.contentHash = r.contentHash;
   entry[r.cacheHit ? 'hits' : 'misses']++;
   (entry.sources ??= {}).image = r.source ?? (r.cacheHit ? 'l1' : 'computed');
 }

@@ -32,6 +32,8 @@ export interface ReportInput {
   docs: DocumentMedia[];
   preps: DocumentPrep[];
   texts: TextPlan;
+  /** Texts of the documents whose sides were kept from earlier requests (prepared.ts): counted, not planned. */
+  keptTexts?: number;
   queryCacheHits: number;
   /** Tokens the text model read for this request (its query-side and passage lists' computed texts). */
   tokens: number;
@@ -82,9 +84,9 @@ export function report(r: ReportInput, observe: RerankerOptions['observe']): Rer
     errors,
     usage: {
       documents: req.documents.length,
-      images: r.docs.filter((f) => f?.image).length,
+      images: r.docs.filter((f) => f?.image || f?.keptImage).length,
       video_frames: r.docs.reduce((s, f) => s + (f?.video?.frames.length ?? 0), 0),
-      texts: r.texts.queryTexts.length + r.texts.passageTexts.length,
+      texts: r.texts.queryTexts.length + r.texts.passageTexts.length + (r.keptTexts ?? 0),
       tokens: r.tokens,
       model_calls: modelCalls,
       cache_hits: hits,
