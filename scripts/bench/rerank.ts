@@ -4,7 +4,9 @@
  * cache (photos and texts never seen before in this run) and a warm one (the same request again),
  * and throughput under 8 concurrent warm requests — each as a ratio to a baseline measured in the
  * same run on the same candidates: the model forward passes alone (EfficientNet + NanoDet on
- * already-preprocessed images, bge on the texts, batched), i.e. what no implementation can avoid.
+ * already-preprocessed images, bge on the query, the texts and each photo's visual passage; see
+ * forward-only.ts), i.e. what no implementation can avoid. The visual passages are counted since
+ * branch cold4 (before, cold ratios left out ≈ 10 % of the forward passes at n = 50).
  * Last, "warm after restart": 50 candidates seen by one process are reranked by a fresh process
  * on the same disk folder (the feature store's L2), against the same query-encode floor.
  *
@@ -92,6 +94,7 @@ const models = await Models.create(modelsSchema.parse({ dir: MODELS }));
 const baseline = await forwardOnly(models, DATA);
 
 console.log(`rerank bench: ${ROUNDS} rounds per size, models ${MODELS}`);
+console.log("  (cold forward-only: EfficientNet + NanoDet per photo, bge on the query, the texts and each photo's visual passage)");
 console.log('  n  cache   p50 ms   p99 ms   forward-only p50 ms   ratio p50');
 const warmSets = new Map<number, Doc[]>();
 for (const n of SIZES) {
