@@ -15,8 +15,11 @@ import { VISUAL_PASSAGE_DETECT_THRESHOLD } from '../../src/rerank/backends/local
 import { visualPassage } from '../../src/rerank/signals/visual-passage.js';
 import type { Doc } from './candidates.js';
 
-/** `run(query, docs, beforeTimed?)` → the forward passes' wall time in ms; `beforeTimed` runs once the inputs are ready. */
-export async function forwardOnly(models: Models, data: string): Promise<(query: string, docs: Doc[], beforeTimed?: () => void) => Promise<number>> {
+/**
+ * `run(query, docs, beforeTimed?)` → the forward passes' wall time in ms; `beforeTimed` runs once the inputs are ready.
+ * `visualPassages: false` gives the baseline as it was before cold4 (no bge run for the photos), for a same-run comparison.
+ */
+export async function forwardOnly(models: Models, data: string, opts: { visualPassages?: boolean } = {}): Promise<(query: string, docs: Doc[], beforeTimed?: () => void) => Promise<number>> {
   const [cls, det, bge] = await Promise.all([models.imageClassifier(), models.objectDetector(), models.textEmbedder()]);
   const classNames = [...cls.classNames];
   return async (query, docs, beforeTimed) => {
@@ -34,6 +37,7 @@ export async function forwardOnly(models: Models, data: string): Promise<(query:
     const passages = new Map<string, Promise<unknown>>();
     const visual = imgs.map(async ([c, d]) => {
       const [[f], dets] = await Promise.all([cls.embed([c]), det.detect(d, d.original, { scoreThreshold: VISUAL_PASSAGE_DETECT_THRESHOLD })]);
+      if (opts.visualPassages === false) return;
       const text = visualPassage(dets, f!.logits, classNames);
       if (!passages.has(text)) passages.set(text, bge.embed([text], { kind: 'passage' }));
       await passages.get(text);
