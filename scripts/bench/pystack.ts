@@ -16,6 +16,10 @@
  * requirements.txt when missing (PyPI is reachable). Never a fixed threshold: ratios of one run.
  *
  *   npm run bench:pystack [-- --n 10,50,100 --repeats 3 --warm-repeats 20 --python PATH] [--base DIR]
+ * --stages: this side's cold requests are profiled (sharp decode/resize, each model's service time
+ * and runs, the models' idle time, CPU per thread) and printed beside bench.py's own breakdown.
+ * --models JSON: merged into this side's models config (e.g. '{"inferenceNice":0}', the Python
+ * process's own priority). --cold-only (with --ours-only): no warm requests.
  * --base DIR: another checkout of vlrerank (same script) answers the same plan right after this
  * one, and the table adds its ratios and this ÷ baseline (before/after of a change, one run).
  */
@@ -82,7 +86,9 @@ const Ns = [...new Set(plan.requests.map((r) => r.N))].sort((a, b) => a - b);
 /** Per cold request of this side: where its time went (medians printed beside Python's breakdown). */
 type Stages = Record<string, number>;
 const stagesOf = new Map<number, Stages[]>();
-recordSpans();
+/** `--stages`: record every model run and sharp call (wrapped, see run-spans.ts) and print this side's stages beside Python's. */
+const STAGES = process.argv.includes('--stages');
+if (STAGES) recordSpans();
 
 /** The spans of one cold request that took `wall` ms and `cpu` ms of CPU → its stage figures, ms. */
 function stages(wall: number, cpu: ReturnType<typeof cpuSince>): Stages {
@@ -121,7 +127,7 @@ async function ours(): Promise<Map<number, { cold: number[]; warm: number[] }>> 
       const t = performance.now();
       await reranker.process({ query: r.query, documents: docsOf(r.docs) });
       cold.push(performance.now() - t);
-      stagesOf.set(N, [...(stagesOf.get(N) ?? []), stages(cold[cold.length - 1]!, cpuSince(c0))]);
+      if (STAGES) stagesOf.set(N, [...(stagesOf.get(N) ?? []), stages(cold[cold.length - 1]!, cpuSince(c0))]);
     }
     if (process.argv.includes('--cold-only')) {
       out.set(N, { cold, warm: [NaN] });
@@ -168,7 +174,7 @@ const BASE = arg('--base', ''); // another checkout of vlrerank (e.g. the commit
 
 if (ONLY_OURS) {
   writeFileSync(ONLY_OURS, JSON.stringify([...(await ours())]));
-  if (process.argv.includes('--stages')) printStages('this checkout', undefined);
+  printStages('this checkout', undefined);
   process.exit(0);
 }
 
