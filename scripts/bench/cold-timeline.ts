@@ -7,16 +7,14 @@
  * model, sharp's busy time, and when the first and last run of each model happened. A profiling
  * aid, not a bench: the figures are only comparable within one run.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import sharp, { type Sharp } from 'sharp';
 import { Reranker } from '../../src/rerank/reranker.js';
-import { ModelSession } from '../../src/models/session.js';
 import { Models } from '../../src/models/index.js';
 import { modelsSchema } from '../../src/config/schema.js';
 import { candidates, type Doc } from './candidates.js';
 import { forwardOnly } from './forward-only.js';
+import { cpuSince as cpuOf, recordSpans, service, spans, threadCpu, union, type Span } from './run-spans.js';
 
 const DATA = resolve(process.env.BENCH_DATA ?? '../shared/data');
 const MODELS = resolve(process.env.BENCH_MODELS ?? '../shared/models');
@@ -24,87 +22,15 @@ const argv = process.argv.slice(2);
 const arg = (k: string, d: number) => (argv.includes(k) ? Number(argv[argv.indexOf(k) + 1]) : d);
 const N = arg('--n', 100);
 const ROUNDS = arg('--rounds', 3);
-
-type Span = { what: string; t0: number; t1: number; n?: number };
-let spans: Span[] = [];
-const run = ModelSession.prototype.run;
-ModelSession.prototype.run = async function (this: ModelSession, feeds, outputs, opts) {
-  const t0 = performance.now();
-  const n = Object.values(feeds)[0]?.dims[0];
-  try {
-    return await run.call(this, feeds, outputs, opts);
-  } finally {
-    spans.push({ what: this.options.name.split('/')[0]!, t0, t1: performance.now(), n: Number(n) });
-  }
-};
-// every sharp pipeline's output call (decode: toBuffer with resolveWithObject on encoded bytes; resize: on raw pixels)
-const toBuffer = sharp.prototype.toBuffer;
-(sharp.prototype as { toBuffer: unknown }).toBuffer = function (this: Sharp, ...a: unknown[]) {
-  const t0 = performance.now();
-  const p = (toBuffer as (...x: unknown[]) => Promise<unknown>).apply(this, a);
-  const raw = (this as unknown as { options?: { input?: { rawWidth?: number } } }).options?.input?.rawWidth;
-  void p.then(() => spans.push({ what: raw ? 'sharp resize' : 'sharp decode', t0, t1: performance.now() }), () => undefined);
-  return p;
-};
+recordSpans();
 
 const { freshDocs, nextText } = candidates(DATA);
 
-/** CPU ms used so far by each thread of this process, by thread name (Linux /proc, clock ticks of 10 ms). */
-function threadCpu(): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const name = tid === String(process.pid) ? 'main thread' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[0-9]+$/, '#');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) * 10);
-    } catch {
-      // a thread that ended meanwhile
-    }
-  }
-  return out;
-}
 function cpuSince(before: Map<string, number>): string {
-  const after = threadCpu();
-  let total = 0;
-  const parts: string[] = [];
-  for (const [k, v] of after) {
-    const d = v - (before.get(k) ?? 0);
-    total += d;
-    if (d >= 20) parts.push(`${k} ${d}`);
-  }
-  return `cpu ${total} ms (${parts.join(', ')})`;
+  const { total, byThread } = cpuOf(before);
+  return `cpu ${total} ms (${[...byThread].filter(([, d]) => d >= 20).map(([k, d]) => `${k} ${d}`).join(', ')})`;
 }
 
-/** Total length of the union of intervals. */
-function union(xs: Span[]): number {
-  const s = [...xs].sort((a, b) => a.t0 - b.t0);
-  let total = 0;
-  let start = 0;
-  let end = 0;
-  for (const [i, x] of s.entries()) {
-    if (i === 0 || x.t0 > end) {
-      total += end - start;
-      start = x.t0;
-      end = x.t1;
-    } else end = Math.max(end, x.t1);
-  }
-  return total + end - start;
-}
-
-/** Per model: run time as the worker saw it (end minus the later of its start and the previous run's end). */
-function service(xs: Span[]): Map<string, { ms: number; items: number }> {
-  const out = new Map<string, { ms: number; items: number }>();
-  let prev = 0;
-  for (const x of [...xs].sort((a, b) => a.t1 - b.t1)) {
-    const b = out.get(x.what) ?? { ms: 0, items: 0 };
-    b.ms += x.t1 - Math.max(x.t0, prev);
-    b.items += x.n ?? 0;
-    prev = x.t1;
-    out.set(x.what, b);
-  }
-  return out;
-}
 const showService = (xs: Span[]) =>
   [...service(xs)].map(([k, b]) => `${k.split('-')[0]} ${b.ms.toFixed(0)} ms / ${b.items} = ${(b.ms / Math.max(1, b.items)).toFixed(1)} ms`).join(', ');
 
@@ -114,7 +40,7 @@ freshDocs(200); // skip the photos warm-up may have seen
 const models = await Models.create(modelsSchema.parse({ dir: MODELS }));
 /** bench:rerank's baseline: the forward passes alone on images decoded and preprocessed beforehand (spans from then on). */
 const forward = await forwardOnly(models, DATA);
-const baseline = (query: string, docs: Doc[]) => forward(query, docs, () => (spans = []));
+const baseline = (query: string, docs: Doc[]) => forward(query, docs, () => (spans.length = 0));
 console.log(`cold timeline: n=${N}, loadavg ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 for (let r = 0; r < ROUNDS; r++) {
   if (!argv.includes('--no-baseline')) {
@@ -128,7 +54,7 @@ for (let r = 0; r < ROUNDS; r++) {
   }
   const docs = freshDocs(N);
   const q = nextText();
-  spans = [];
+  spans.length = 0;
   const c0 = threadCpu();
   const t0 = performance.now();
   await reranker.process({ query: q, documents: docs });

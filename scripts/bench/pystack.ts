@@ -16,6 +16,10 @@
  * requirements.txt when missing (PyPI is reachable). Never a fixed threshold: ratios of one run.
  *
  *   npm run bench:pystack [-- --n 10,50,100 --repeats 3 --warm-repeats 20 --python PATH] [--base DIR]
+ * --stages: this side's cold requests are profiled (sharp decode/resize, each model's service time
+ * and runs, the models' idle time, CPU per thread) and printed beside bench.py's own breakdown.
+ * --models JSON: merged into this side's models config (e.g. '{"inferenceNice":0}', the Python
+ * process's own priority). --cold-only (with --ours-only): no warm requests.
  * --base DIR: another checkout of vlrerank (same script) answers the same plan right after this
  * one, and the table adds its ratios and this ÷ baseline (before/after of a change, one run).
  */
@@ -28,6 +32,7 @@ import { FeatureExtractor } from '../../src/features/extractor.js';
 import { Models } from '../../src/models/index.js';
 import { localPorts, VISUAL_PASSAGE_DETECT_THRESHOLD } from '../../src/rerank/backends/local.js';
 import { Reranker } from '../../src/rerank/reranker.js';
+import { cpuSince, recordSpans, service, spans, threadCpu, union } from './run-spans.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const SHARED = resolve(REPO, '../shared');
@@ -39,6 +44,8 @@ const arg = (name: string, dflt: string) => {
 const N_LIST = arg('--n', '10,50,100');
 const REPEATS = Number(arg('--repeats', '3'));
 const WARM_REPEATS = Number(arg('--warm-repeats', '20'));
+/** `--models JSON`: settings merged into this side's `models` config (e.g. '{"inferenceNice":0}'), to measure one setting against the default in one run. */
+const MODELS_OVERRIDE = JSON.parse(arg('--models', '{}')) as Record<string, unknown>;
 
 function python(): string {
   const given = arg('--python', process.env.PYSTACK_PYTHON ?? '');
@@ -51,6 +58,10 @@ function python(): string {
     execFileSync(py, ['-m', 'pip', 'install', '-q', '-r', join(PYSTACK, 'requirements.txt')], { stdio: 'inherit' });
   }
   return py;
+}
+
+interface PyRes {
+  per_n: Record<string, { cold_ms: { p50: number }; warm_ms: { p50: number }; cold_breakdown_ms_p50?: Record<string, number>; cold_run_ms_p50?: Record<string, number>; session_run_calls?: Record<string, number> }>;
 }
 
 interface Plan {
@@ -72,8 +83,31 @@ const plan = JSON.parse(readFileSync(planFile, 'utf8')) as Plan;
 const Ns = [...new Set(plan.requests.map((r) => r.N))].sort((a, b) => a - b);
 
 // ---- vlrerank: the server's layers (Models + FeatureExtractor) under a Reranker, as `serve` builds them
+/** Per cold request of this side: where its time went (medians printed beside Python's breakdown). */
+type Stages = Record<string, number>;
+const stagesOf = new Map<number, Stages[]>();
+/** `--stages`: record every model run and sharp call (wrapped, see run-spans.ts) and print this side's stages beside Python's. */
+const STAGES = process.argv.includes('--stages');
+if (STAGES) recordSpans();
+
+/** The spans of one cold request that took `wall` ms and `cpu` ms of CPU → its stage figures, ms. */
+function stages(wall: number, cpu: ReturnType<typeof cpuSince>): Stages {
+  const out: Stages = { wall, 'decode (sharp, summed)': 0, 'resize (sharp, summed)': 0 };
+  for (const x of spans) if (x.what.startsWith('sharp')) out[x.what === 'sharp decode' ? 'decode (sharp, summed)' : 'resize (sharp, summed)']! += x.t1 - x.t0;
+  for (const [k, b] of service(spans)) {
+    out[`${k.split('-')[0]} run`] = b.ms;
+    out[`${k.split('-')[0]} runs`] = b.runs;
+  }
+  const busy = union(spans.filter((x) => !x.what.startsWith('sharp')));
+  out['models busy'] = busy;
+  out['models idle'] = wall - busy;
+  out['CPU, all threads'] = cpu.total;
+  for (const [k, v] of cpu.byThread) if (v >= 50) out[`CPU ${k}`] = v;
+  return out;
+}
+
 async function ours(): Promise<Map<number, { cold: number[]; warm: number[] }>> {
-  const cfg = configSchema.parse({ models: { dir: join(SHARED, 'models'), device: 'cpu' }, media: { roots: [SHARED] } });
+  const cfg = configSchema.parse({ models: { dir: join(SHARED, 'models'), device: 'cpu', ...MODELS_OVERRIDE }, media: { roots: [SHARED] } });
   const models = await Models.create(cfg.models);
   const features = await FeatureExtractor.create(models, { media: cfg.media, cacheMaxBytes: cfg.cache.maxBytes, detectScoreThreshold: VISUAL_PASSAGE_DETECT_THRESHOLD });
   const reranker = new Reranker({ mediaRoots: [SHARED], ports: () => localPorts({ models, features }) });
@@ -88,9 +122,17 @@ async function ours(): Promise<Map<number, { cold: number[]; warm: number[] }>> 
     const cold: number[] = [];
     for (const r of reqs.filter((x) => x.modes.includes('cold'))) {
       features.cache.clear();
+      spans.length = 0;
+      const c0 = threadCpu();
       const t = performance.now();
       await reranker.process({ query: r.query, documents: docsOf(r.docs) });
       cold.push(performance.now() - t);
+      if (STAGES) stagesOf.set(N, [...(stagesOf.get(N) ?? []), stages(cold[cold.length - 1]!, cpuSince(c0))]);
+    }
+    if (process.argv.includes('--cold-only')) {
+      out.set(N, { cold, warm: [NaN] });
+      console.log(`vlrerank N=${N}: cold p50 ${pct(cold, 50).toFixed(1)} ms (${cold.map((x) => x.toFixed(0)).join(' / ')})`);
+      continue;
     }
     // every photo seen once (untimed), as bench.py indexes every file before its warm requests
     for (let i = 0; i < plan.images.length; i += 50) await reranker.process({ query: 'index', documents: docsOf([...Array(Math.min(50, plan.images.length - i)).keys()].map((k) => i + k)) });
@@ -109,12 +151,30 @@ async function ours(): Promise<Map<number, { cold: number[]; warm: number[] }>> 
   return out;
 }
 
+/** Stage medians of this side's cold requests, and Python's own breakdown of its cold requests (bench.py's medians). */
+function printStages(name: string, py: PyRes | undefined): void {
+  for (const [N, xs] of stagesOf) {
+    const keys = [...new Set(xs.flatMap((x) => Object.keys(x)))];
+    const med = (k: string) => pct(xs.map((x) => x[k] ?? 0), 50);
+    console.log(`\n${name}, N=${N}, cold, median of ${xs.length} requests (ms; a model's run = its service time in the inference worker; sharp = summed, it overlaps the runs):`);
+    console.log('  ' + keys.map((k) => `${k} ${med(k).toFixed(k.endsWith('runs') ? 0 : 1)}`).join(', '));
+    const p = py?.per_n[String(N)];
+    if (p?.cold_breakdown_ms_p50) {
+      const b = p.cold_breakdown_ms_p50;
+      const r = p.cold_run_ms_p50 ?? {};
+      console.log(`Python (bench.py), N=${N}, cold, median (ms; stages run one after another, one thread of glue):`);
+      console.log('  ' + Object.entries(b).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ') + `; session.run: ${Object.entries(r).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}; calls ${JSON.stringify(p.session_run_calls ?? {})}`);
+    }
+  }
+}
+
 type Times = Map<number, { cold: number[]; warm: number[] }>;
 const ONLY_OURS = arg('--ours-only', ''); // write this side's times to the given JSON file, and stop
 const BASE = arg('--base', ''); // another checkout of vlrerank (e.g. the commit before a change): its product runs too, right after ours
 
 if (ONLY_OURS) {
   writeFileSync(ONLY_OURS, JSON.stringify([...(await ours())]));
+  printStages('this checkout', undefined);
   process.exit(0);
 }
 
@@ -129,7 +189,7 @@ console.log(`bench:pystack — ${plan.images.length} photos, N ${Ns.join('/')}, 
 const load0 = loadavg()[0]!;
 console.log('Python reference (bench.py)…');
 execFileSync(py, ['bench.py', ...common, '--json', join(work, 'py.json')], { cwd: PYSTACK, stdio: ['ignore', 'ignore', 'inherit'] });
-const pyRes = JSON.parse(readFileSync(join(work, 'py.json'), 'utf8')) as { per_n: Record<string, { cold_ms: { p50: number }; warm_ms: { p50: number } }> };
+const pyRes = JSON.parse(readFileSync(join(work, 'py.json'), 'utf8')) as PyRes;
 const loadPy = loadavg()[0]!;
 console.log('vlrerank…');
 const ourRes = await ours();
@@ -153,6 +213,7 @@ const table = (name: string, res: Times) => {
   }
 };
 table('this checkout', ourRes);
+printStages('this checkout', pyRes);
 if (baseRes) {
   table(`baseline (${BASE})`, baseRes);
   console.log(`\nthis checkout ÷ baseline, p50: ${Ns.map((N) => `N=${N} cold ${(pct(ourRes.get(N)!.cold, 50) / pct(baseRes!.get(N)!.cold, 50)).toFixed(2)}, warm ${(pct(ourRes.get(N)!.warm, 50) / pct(baseRes!.get(N)!.warm, 50)).toFixed(2)}`).join('; ')}`);

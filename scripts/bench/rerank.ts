@@ -4,11 +4,15 @@
  * cache (photos and texts never seen before in this run) and a warm one (the same request again),
  * and throughput under 8 concurrent warm requests — each as a ratio to a baseline measured in the
  * same run on the same candidates: the model forward passes alone (EfficientNet + NanoDet on
- * already-preprocessed images, bge on the texts, batched), i.e. what no implementation can avoid.
+ * already-preprocessed images, bge on the query, the texts and each photo's visual passage; see
+ * forward-only.ts), i.e. what no implementation can avoid. The visual passages are counted since
+ * branch cold4 (before, cold ratios left out ≈ 10 % of the forward passes at n = 50).
  * Last, "warm after restart": 50 candidates seen by one process are reranked by a fresh process
  * on the same disk folder (the feature store's L2), against the same query-encode floor.
  *
- *   npm run bench:rerank [-- --rounds 3] [--restart-only] [--alternations 100] [--cpu-prof DIR]
+ *   npm run bench:rerank [-- --rounds 3] [--restart-only] [--alternations 100] [--cpu-prof DIR] [--cold-only] [--old-baseline]
+ * `--cold-only`: only the cold rows; `--old-baseline`: each cold round also times the baseline without
+ * the visual passages (as before cold4) and prints that ratio beside.
  * `--restart-only`: only the warm-after-restart part (a quicker loop when working on the warm path);
  * `--alternations N`: reranks (each followed by a floor) in the warm-after-restart part (default 100);
  * `--cpu-prof DIR`: the fresh process writes a V8 CPU profile there.
@@ -34,6 +38,10 @@ const argv = process.argv.slice(2);
 const ROUNDS = argv.includes('--rounds') ? Number(argv[argv.indexOf('--rounds') + 1]) : 3;
 const SIZES = argv.includes('--restart-only') ? [] : [10, 50, 100];
 const CPU_PROF = argv.includes('--cpu-prof') ? resolve(argv[argv.indexOf('--cpu-prof') + 1]!) : undefined;
+/** `--cold-only`: only the cold rows (no warm rows, throughput or restart part). */
+const COLD_ONLY = argv.includes('--cold-only');
+/** `--old-baseline`: each cold round also times the baseline as it was before cold4 (no visual passages) and prints that ratio too. */
+const OLD_BASELINE = argv.includes('--old-baseline');
 const ALTERNATIONS = argv.includes('--alternations') ? Number(argv[argv.indexOf('--alternations') + 1]) : 100;
 
 const { freshDocs, nextText } = candidates(DATA);
@@ -90,21 +98,29 @@ await reranker.warmup();
 const models = await Models.create(modelsSchema.parse({ dir: MODELS }));
 /** Forward passes alone for these candidates: images preprocessed beforehand (not timed). */
 const baseline = await forwardOnly(models, DATA);
+const oldBaseline = OLD_BASELINE ? await forwardOnly(models, DATA, { visualPassages: false }) : undefined;
 
 console.log(`rerank bench: ${ROUNDS} rounds per size, models ${MODELS}`);
+console.log("  (cold forward-only: EfficientNet + NanoDet per photo, bge on the query, the texts and each photo's visual passage)");
 console.log('  n  cache   p50 ms   p99 ms   forward-only p50 ms   ratio p50');
 const warmSets = new Map<number, Doc[]>();
 for (const n of SIZES) {
   const cold: number[] = [];
   const base: number[] = [];
+  const oldBase: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const docs = freshDocs(n);
     const q = nextText();
     base.push(await baseline(q, freshDocs(n)));
+    if (oldBaseline) oldBase.push(await oldBaseline(q, freshDocs(n)));
     const t = performance.now();
     await reranker.process({ query: q, documents: docs });
     cold.push(performance.now() - t);
     warmSets.set(n, docs);
+  }
+  if (COLD_ONLY) {
+    printCold(n, cold, base, oldBase);
+    continue;
   }
   const docs = warmSets.get(n)!;
   const warm: number[] = [];
@@ -125,8 +141,18 @@ for (const n of SIZES) {
     wb.push(performance.now() - t);
     await settle();
   }
-  console.log(`${String(n).padStart(3)}  cold ${f(pct(cold, 50))} ${f(pct(cold, 99))} ${f(pct(base, 50)).padStart(21)} ${(pct(cold, 50) / pct(base, 50)).toFixed(2).padStart(11)}`);
+  printCold(n, cold, base, oldBase);
   console.log(`${String(n).padStart(3)}  warm ${f(pct(warm, 50))} ${f(pct(warm, 99))} ${f(pct(wb, 50)).padStart(21)} ${(pct(warm, 50) / pct(wb, 50)).toFixed(2).padStart(11)}   median of pair ratios ${pairRatio(warm, wb).toFixed(2)}`);
+}
+
+function printCold(n: number, cold: number[], base: number[], oldBase: number[]): void {
+  console.log(`${String(n).padStart(3)}  cold ${f(pct(cold, 50))} ${f(pct(cold, 99))} ${f(pct(base, 50)).padStart(21)} ${(pct(cold, 50) / pct(base, 50)).toFixed(2).padStart(11)}`);
+  if (oldBase.length) console.log(`     (same rounds, the baseline without the visual passages, as before cold4: p50 ${pct(oldBase, 50).toFixed(1)} ms, ratio ${(pct(cold, 50) / pct(oldBase, 50)).toFixed(2)})`);
+}
+if (COLD_ONLY) {
+  await reranker.close();
+  await models.close();
+  process.exit(0);
 }
 
 // throughput: 8 concurrent warm requests of 50 candidates vs the same requests one at a time
