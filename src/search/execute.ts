@@ -157,11 +157,13 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
         need.kind === 'image' ? deps.embedder!.visual(src!, spec.query.image !== undefined ? 'image' : 'video', signal) : deps.embedder!.queryText(spec.query.text!, signal),
       );
     } catch (e) {
-      // a text query can still run its BM25 first stage; an image query has no first stage without its vector
+      // a text query can still run its BM25 first stage; an image query has no first stage without its
+      // vector: the client's own mistake (4xx) and a query image that cannot be fetched (502, as the
+      // rerank APIs answer it) are answered as they are, other faults as this stage's 503
       if (need.kind === 'bridge' && p.failure === 'fail_open') {
         Object.assign(degrade, reasonOf(e));
         effective = bm25Instead(spec);
-      } else if (isVlrerankError(e) && e.status < 500 && e.code !== 'VLR_TIMEOUT') throw e;
+      } else if (isVlrerankError(e) && (e.status < 500 || e.code === 'VLR_MEDIA_FETCH') && e.code !== 'VLR_TIMEOUT') throw e;
       else throw vlrError('VLR_RERANK_FAILED', `the query ${need.kind === 'image' ? 'image' : 'text'} could not be embedded for the kNN first stage: ${reasonOf(e).reason}`, { cause: e });
     }
     timings.query_embedding_ms = ms(tv);

@@ -49,6 +49,16 @@ describe.each(ENGINES)('search by image through the proxy on %s', (engine) => {
     expect(rr5 / n).toBeGreaterThan(0.45);
   });
 
+  it('a query image whose host does not resolve is a 502 media_fetch_exception, as on the rerank API', async () => {
+    const url = 'http://no-such-host.invalid/shelf.jpg';
+    const res = await fetch(`${p.url}/${INDEX}/_search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ size: 5, ext: { vlrerank: { query: { image: url } } } }) });
+    const body = (await res.json()) as any;
+    expect(res.status, JSON.stringify(body)).toBe(502);
+    expect(body).toMatchObject({ status: 502, error: { type: 'media_fetch_exception' } });
+    const api = await fetch(`${p.url}/v1/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: { content: [{ type: 'image_url', image_url: { url } }] }, documents: ['a carton of milk'] }) });
+    expect(api.status).toBe(502);
+  });
+
   it('restricts the kNN candidates with a filter-only request query', async () => {
     const q = queries.find((x) => x.classId === 44)!; // oatghurt carton
     const rr = await clientSearch(engine, p.url, {
