@@ -165,6 +165,8 @@ export class UpstreamPool {
     try {
       return await attempt(first, lent ? { ...req, body: lent } : req);
     } catch (err) {
+      // the caller's own abort (a client that hung up, a budget spent) is no upstream failure
+      if (req.signal?.aborted) throw this.translate(err, first.label);
       const code = this.#failed(first, err);
       const again =
         retryable &&

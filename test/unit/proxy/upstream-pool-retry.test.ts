@@ -12,6 +12,7 @@ import { EngineClient } from '../../../src/engine/client.js';
 import { UpstreamPool } from '../../../src/proxy/pool.js';
 import { upstreamSchema } from '../../../src/config/schema.js';
 import { VlrerankError } from '../../../src/errors.js';
+import { createMetrics } from '../../../src/observability/metrics.js';
 import { bulkSink, headerEchoUpstream, refusedUpstream, resetAfterRequestUpstream, stalledOnOnePathUpstream, type Fake } from '../../helpers/upstream-fakes.js';
 
 const open: Array<Fake | UpstreamPool> = [];
@@ -48,6 +49,27 @@ describe('UpstreamPool', () => {
     }
     expect(up.hits).toBe(2); // the stalled own request and the forwarded one: the second own request still waits its turn
     stuck.abort();
+  });
+
+  it("does not count the caller's own abort (a client that hung up mid-search) as an upstream error", async () => {
+    const up = await stalledOnOnePathUpstream();
+    open.push(up);
+    const metrics = createMetrics({ defaults: false });
+    const p = new UpstreamPool(upstreamSchema.parse({ urls: [up.url], connectTimeoutMs: 2000, headersTimeoutMs: 5000 }), { metrics });
+    open.push(p);
+    const gone = new AbortController();
+    const pending = p.request({ method: 'POST', path: '/stalled/_search', signal: gone.signal });
+    pending.catch(() => undefined);
+    while (up.hits < 1) await new Promise((r) => setTimeout(r, 10)); // the first stage reached the node
+    gone.abort();
+    await expect(pending).rejects.toBeDefined();
+    expect(await metrics.registry.metrics()).not.toMatch(/vlrerank_upstream_errors_total\{code=/);
+    // a real failure still counts: a node that refuses connections
+    const refused = await refusedUpstream();
+    const q = new UpstreamPool(upstreamSchema.parse({ urls: [refused], connectTimeoutMs: 2000, headersTimeoutMs: 5000 }), { metrics });
+    open.push(q);
+    await expect(q.request({ method: 'GET', path: '/' })).rejects.toBeDefined();
+    expect(await metrics.registry.metrics()).toMatch(/vlrerank_upstream_errors_total\{code="ECONNREFUSED"\} 1/);
   });
 
   it('spreads requests round-robin over the nodes', async () => {
