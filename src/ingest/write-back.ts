@@ -27,6 +27,8 @@ export interface WriteBackHit {
   /** The concrete index the hit came from (`_index`). */
   index: string;
   id: string;
+  /** The hit's `_routing` (a routed document on an index of several shards is read and written with it). */
+  routing?: string;
   /** The document as the search reranked it. */
   doc: RecordDocument;
   /** Its record as the search read it (unpacked; undefined: none). */
@@ -40,6 +42,11 @@ export interface WriteBackDeps {
   maxPending?: number;
   onOutcome?(outcome: WriteBackOutcome, count: number): void;
   onError?(error: unknown): void;
+}
+
+/** A document's place in the queue: its index, id and routing (one id may name two routed documents). */
+function queueKey(index: string, h: WriteBackHit): string {
+  return `${index}\u0000${h.id}\u0000${h.routing ?? ''}`;
 }
 
 /** How long an index's record mapping is trusted before it is read again. */
@@ -63,12 +70,12 @@ export class RecordWriteBack {
 
   #offer(index: string, pipeline: Pipeline, hits: WriteBackHit[]): void {
     const max = this.deps.maxPending ?? 256;
-    const fresh = hits.filter((h) => !this.#queued.has(`${index}\u0000${h.id}`));
+    const fresh = hits.filter((h) => !this.#queued.has(queueKey(index, h)));
     const room = Math.max(0, max - this.#pending);
     const take = fresh.slice(0, room);
     if (fresh.length > take.length) this.deps.onOutcome?.('dropped', fresh.length - take.length);
     if (!take.length) return;
-    for (const h of take) this.#queued.add(`${index}\u0000${h.id}`);
+    for (const h of take) this.#queued.add(queueKey(index, h));
     this.#pending += take.length;
     this.#chain = this.#chain
       .then(() => this.#job(index, pipeline, take))
@@ -78,7 +85,7 @@ export class RecordWriteBack {
       })
       .finally(() => {
         this.#pending -= take.length;
-        for (const h of take) this.#queued.delete(`${index}\u0000${h.id}`);
+        for (const h of take) this.#queued.delete(queueKey(index, h));
       });
   }
 
@@ -109,7 +116,7 @@ export class RecordWriteBack {
     const idx = encodeURIComponent(index);
     type Got = { _id: string; found?: boolean; _seq_no?: number; _primary_term?: number; _source?: Record<string, unknown> };
     const fields = [...pipeline.fields.text, ...pipeline.fields.image, ...pipeline.fields.video];
-    const got = await engine.json<{ docs?: Got[] }>('POST', `/${idx}/_mget`, { docs: hits.map((h) => ({ _id: h.id, _source: fields })) });
+    const got = await engine.json<{ docs?: Got[] }>('POST', `/${idx}/_mget`, { docs: hits.map((h) => ({ _id: h.id, ...(h.routing !== undefined ? { routing: h.routing } : {}), _source: fields })) });
     if (got.statusCode !== 200 || !Array.isArray(got.body?.docs)) throw new Error(`_mget on [${index}] answered ${got.statusCode}`);
     const signature = mapping.keyed ? await embedder.recordSignature(shape) : undefined;
     const lines: string[] = [];
@@ -120,7 +127,8 @@ export class RecordWriteBack {
       // the record describes the document the search saw: only if that is still the document
       if (JSON.stringify(documentFromSource(now._source ?? {}, pipeline)) !== JSON.stringify(h.doc)) return void changed++;
       const doc = { [pipeline.features.field]: packRecord(out.records[i]!), ...(signature ? { [pipeline.features.keyField]: signature } : {}) };
-      lines.push(JSON.stringify({ update: { _id: h.id, if_seq_no: now._seq_no, if_primary_term: now._primary_term } }), JSON.stringify({ doc }));
+      const action = { _id: h.id, ...(h.routing !== undefined ? { routing: h.routing } : {}), if_seq_no: now._seq_no, if_primary_term: now._primary_term };
+      lines.push(JSON.stringify({ update: action }), JSON.stringify({ doc }));
     });
     if (changed) this.deps.onOutcome?.('changed', changed);
     if (!lines.length) return;

@@ -36,7 +36,7 @@ export interface SearchDeps {
    * Pipelines with `features.write_back`: the reranked hits and the records they came with, handed
    * over after scoring (ingest/write-back.ts writes the missing ones later). Must return at once.
    */
-  writeBack?: { offer(pipeline: RerankSpec['pipeline'], hits: Array<{ index: string; id: string; doc: HitDocument; record: unknown }>): void };
+  writeBack?: { offer(pipeline: RerankSpec['pipeline'], hits: Array<{ index: string; id: string; routing?: string; doc: HitDocument; record: unknown }>): void };
 }
 
 export interface SearchOutcome {
@@ -231,7 +231,10 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       scored = new Array(hits.length).fill(undefined);
       present.forEach((x, j) => (scored![x.i] = out[j]));
       if (records && p.features.writeBack) {
-        const back = present.map((x, j) => ({ index: hits[x.i]!._index, id: hits[x.i]!._id, doc: x.d, record: records[j] }));
+        const back = present.map((x, j) => {
+          const routing = hits[x.i]!._routing;
+          return { index: hits[x.i]!._index, id: hits[x.i]!._id, ...(typeof routing === 'string' ? { routing } : {}), doc: x.d, record: records[j] };
+        });
         deps.writeBack?.offer(p, back.filter((h): h is typeof h & { index: string; id: string } => typeof h.index === 'string' && typeof h.id === 'string'));
       }
     } catch (e) {
