@@ -47,7 +47,6 @@ export interface BulkReport {
 }
 
 const ACTIONS = new Set(['index', 'create', 'update', 'delete']);
-const NL = Buffer.from('\n');
 /** Output pieces ready together are joined into one write up to this many bytes. */
 const JOIN_MAX = 1024 * 1024;
 /** Deepest source line vectors are added to (server.maxJsonDepth's default). */
@@ -179,7 +178,8 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       slot.promise = transformLine(bytes, e, pipeline, o, e.item, report).then(
         (s) => {
           slot.done = true;
-          slot.value = s === undefined ? keep : Buffer.from(s + '\n');
+          // a rewritten line ends as it came: with its newline, or without at the body's end
+          slot.value = s === undefined ? keep : Buffer.from(keep[keep.length - 1] === 10 ? s + '\n' : s);
         },
         (err) => {
           slot.done = true;
@@ -282,9 +282,10 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       yield* ready();
     }
     if (rest) {
+      // the body's last line has no newline and keeps none, vectors or not: the engine refuses an
+      // unterminated body as it would directly (byte for byte when left as received)
       const last = Buffer.concat(rest);
-      const whole = Buffer.concat([last, NL]);
-      if (line(last, () => whole)) queue.push(whole);
+      if (line(last, () => last)) queue.push(last);
     }
     for (;;) {
       const head = queue.find((x): x is Slot => !Buffer.isBuffer(x));

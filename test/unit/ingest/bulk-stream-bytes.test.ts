@@ -28,13 +28,23 @@ describe('_bulk stream transform over raw bytes', () => {
       Buffer.from('"}\r\n\n{"index":{"_index":"shop","_id":"1"}}\n{"t":"ü","img":"a.jpg"}\n'),
       Buffer.from('{"index":{"_index":"shop","_id":"2"}}\n{"t":"ä","img":"b.jpg"}\n{"index":{"_index":"logs"}}\n{"x":"é"}'),
     ]);
-    const expected = Buffer.concat([body, Buffer.from('\n')]); // the last line gets its newline
+    // the last line has no newline and stays so: the engine refuses an unterminated body, as it would directly
+    const expected = body;
     for (const chunk of [1, 2, 3, 5, 17, 64, 4096]) {
       for (const concurrency of [1, 4]) {
         const { out, report } = await run(body, chunk, concurrency);
         expect(out.equals(expected), `chunk ${chunk} concurrency ${concurrency}`).toBe(true);
         expect([...report.failures.keys()]).toEqual([2, 3]);
       }
+    }
+  });
+
+  it("a body whose last line has no newline keeps none, vectors or not (the engine refuses it as it would directly)", async () => {
+    const body = Buffer.from('{"index":{"_index":"logs"}}\n{"x":1}\n{"index":{"_index":"shop","_id":"1"}}\n{"t":"ü","img":"a.jpg"}');
+    for (const chunk of [1, 7, 4096]) {
+      const { out } = await run(body, chunk);
+      expect(out.subarray(0, out.length).toString('utf8').endsWith('\n'), `chunk ${chunk}`).toBe(false);
+      expect(out.toString('utf8').startsWith('{"index":{"_index":"logs"}}\n{"x":1}\n{"index":{"_index":"shop","_id":"1"}}\n{'), `chunk ${chunk}`).toBe(true);
     }
   });
 
