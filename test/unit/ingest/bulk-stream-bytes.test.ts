@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { transformBulk, type BulkReport } from '../../../src/ingest/bulk.js';
+import { plainAction, transformBulk, type BulkReport } from '../../../src/ingest/bulk.js';
 import { JsonWorker, SMALL_BODY } from '../../../src/util/json-worker.js';
 import { parsePipeline, PipelineRegistry } from '../../../src/pipelines/index.js';
 
@@ -10,12 +10,12 @@ const registry = new PipelineRegistry([shop]);
 const worker = new JsonWorker().start();
 afterAll(() => worker.close());
 
-async function run(body: Buffer, chunk: number, concurrency = 1, jsonWorker?: JsonWorker): Promise<{ out: Buffer; report: BulkReport }> {
+async function run(body: Buffer, chunk: number, concurrency = 1, jsonWorker?: JsonWorker, pathIndex?: string): Promise<{ out: Buffer; report: BulkReport }> {
   const parts: Buffer[] = [];
   for (let i = 0; i < body.length; i += chunk) parts.push(body.subarray(i, i + chunk));
   const report: BulkReport = { failures: new Map(), vectorized: 0, recorded: 0 };
   const out: Buffer[] = [];
-  for await (const c of transformBulk(Readable.from(parts), { registry, concurrency, jsonWorker }, report)) out.push(c as Buffer);
+  for await (const c of transformBulk(Readable.from(parts), { registry, concurrency, jsonWorker, pathIndex }, report)) out.push(c as Buffer);
   return { out: Buffer.concat(out), report };
 }
 
@@ -37,6 +37,29 @@ describe('_bulk stream transform over raw bytes', () => {
         expect([...report.failures.keys()]).toEqual([2, 3]);
       }
     }
+  });
+
+  it('into an index no pipeline ingests, plain action lines are read in place, and one naming a pipeline index still gets its vectors', async () => {
+    const body = Buffer.from(
+      '{"delete":{"_id":"a"}}\n{ "index" : {} }\n{"x":1}\n{"update":{"_id":"b"}}\n{"doc":{"img":"not.jpg"}}\n' +
+        '{"index":{"_index":"shop","_id":"1"}}\n{"t":"ü","img":"a.jpg"}\n{"create":{"_id":"c"}}\n{"img":"z.jpg"}\n',
+    );
+    for (const chunk of [1, 5, 4096]) {
+      const { out, report } = await run(body, chunk, 1, undefined, 'logs');
+      expect(out.equals(body), `chunk ${chunk}`).toBe(true);
+      // the items are counted as the engine counts them: the shop document is item 3 (no embedder here: its failure says so)
+      expect([...report.failures.keys()], `chunk ${chunk}`).toEqual([3]);
+    }
+    // at a pipeline's own path, an action naming a plain index leaves its source alone, and plain actions go to the path's pipeline
+    const mixed = Buffer.from('{"index":{"_index":"logs"}}\n{"img":"x.jpg"}\n{"index":{}}\n{"t":"a","img":"a.jpg"}\n');
+    const { out, report } = await run(mixed, 3, 1, undefined, 'shop');
+    expect(out.equals(mixed)).toBe(true);
+    expect([...report.failures.keys()]).toEqual([1]);
+    const act = (t: string) => plainAction(Buffer.from(t), 0, Buffer.byteLength(t));
+    expect([act('{"index":{}}'), act(' { "delete" :{"_id":"x"}}'), act('{"create":{"_id":"1"}}'), act('{"update":{}}')]).toEqual([{ op: 'index' }, { op: 'delete' }, { op: 'create' }, { op: 'update' }]);
+    expect(act('{"index":{"_id":"1", "_index" : "shöp"}}')).toEqual({ op: 'index', index: 'shöp' });
+    // anything else is parsed as JSON: an escape, two _index keys, another key or shape
+    for (const t of ['{"index":{"_index":"sh\\u006fp"}}', '{"\\u0069ndex":{}}', '{"index":{"_index":"a","_index":"shop"}}', '{"index":{"_id":"_index"}}', '{"indexx":{}}', '["index"]', '']) expect(act(t), t).toBeUndefined();
   });
 
   it("a body whose last line has no newline keeps none, vectors or not (the engine refuses it as it would directly)", async () => {
