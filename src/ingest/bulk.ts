@@ -17,7 +17,7 @@
 import { Readable } from 'node:stream';
 import type { PipelineRegistry } from '../pipelines/index.js';
 import type { Embedder } from '../rerank/embedder.js';
-import { addRecord, mergedForUpdate, type RecordTarget } from './records.js';
+import { addRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
 import { addVectors, type VectorOutcome } from './vectors.js';
 import { jsonDepth } from '../util/json-depth.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
@@ -93,19 +93,21 @@ async function transformLine(bytes: Buffer, meta: { op: string; index?: string; 
   let vectorized = 0;
   let recorded = 0;
   for (const t of targets) {
+    const partial = op === 'update' && t === doc.doc;
+    const target = pipeline.features.store === 'index' && meta.index ? await o.recordsOn?.(meta.index) : undefined;
+    // read with the action's routing: without it a routed document on another shard is not found,
+    // and the record described the partial `doc` alone (held-out probe round 4)
+    const stored = partial && meta.id && (target || touchesMedia(t, pipeline)) ? await o.stored?.(meta.index!, meta.id, meta.routing) : undefined;
+    if (partial && doc.detect_noop !== false && isNoopUpdate(stored, t)) continue; // the engine's `noop`, kept
     const r = await addVectors(t, pipeline, o.embedder, o.signal);
     if (r.error) report.failures.set(item, r.error);
     if (r.added.length) {
       changed = true;
       vectorized++;
     }
-    const target = pipeline.features.store === 'index' && meta.index ? await o.recordsOn?.(meta.index) : undefined;
     if (!target) continue;
     // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
-    const partial = op === 'update' && t === doc.doc;
-    // read with the action's routing: without it a routed document on another shard is not found,
-    // and the record described the partial `doc` alone (held-out probe round 4)
-    const whole = partial && meta.id ? mergedForUpdate(await o.stored?.(meta.index!, meta.id, meta.routing), t) : t;
+    const whole = partial && meta.id ? mergedForUpdate(stored, t) : t;
     const f = await addRecord(t, pipeline, o.embedder, o.signal, whole!, target);
     if (f.error && !report.failures.has(item)) report.failures.set(item, f.error);
     if (f.added) {

@@ -20,7 +20,7 @@ import type { JsonWorker } from '../util/json-worker.js';
 import { recordFieldMapped, recordKeyMapped } from '../engine/mapping.js';
 import { DUPLICATE_KEY, mergeBulkResponse, transformBulk, type BulkReport } from './bulk.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
-import { addRecord, mergedForUpdate, recordShape, type RecordTarget } from './records.js';
+import { addRecord, isNoopUpdate, mergedForUpdate, recordShape, touchesMedia, type RecordTarget } from './records.js';
 import { addVectors } from './vectors.js';
 import type { AliasPipelines } from './alias.js';
 
@@ -215,13 +215,15 @@ export async function handleDocument(
   if (doc && typeof doc === 'object' && !Array.isArray(doc)) {
     const targets = op === 'update' ? (['doc', 'upsert'] as const).map((k) => doc![k]).filter((t): t is Record<string, unknown> => !!t && typeof t === 'object' && !Array.isArray(t)) : [doc];
     for (const t of targets) {
+      const target = op === 'update' && t === doc.doc ? updateTarget(req.path) : undefined;
+      const stored = target && (records || touchesMedia(t, pipeline)) ? await storedSource(deps, target.index, target.id, req, target.routing) : undefined;
+      if (target && doc.detect_noop !== false && isNoopUpdate(stored, t)) continue; // the engine's `noop`, kept
       const r = await addVectors(t, pipeline, deps.embedder);
       error ??= r.error;
       added += r.added.length;
       if (!records) continue;
       // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
-      const target = op === 'update' && t === doc.doc ? updateTarget(req.path) : undefined;
-      const whole = target ? mergedForUpdate(await storedSource(deps, target.index, target.id, req, target.routing), t) : t;
+      const whole = target ? mergedForUpdate(stored, t) : t;
       const f = await addRecord(t, pipeline, deps.embedder, req.signal, whole, records);
       error ??= f.error;
       added += f.added ? 1 : 0;
