@@ -46,6 +46,8 @@ export interface BulkReport {
   vectorized: number;
   /** Documents that got a feature record. */
   recorded: number;
+  /** Item position → documents of it that got vectors / a record: only items the engine stored are counted in the answer. */
+  added?: Map<number, { vectorized: number; recorded: number }>;
 }
 
 const ACTIONS = new Set(['index', 'create', 'update', 'delete']);
@@ -123,6 +125,7 @@ async function transformLine(bytes: Buffer, meta: { op: string; index?: string; 
   }
   report.vectorized += vectorized;
   report.recorded += recorded;
+  report.added?.set(item, { vectorized, recorded });
   return JSON.stringify(doc);
 }
 
@@ -314,20 +317,4 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
     }
   }
   return Readable.from(run(), { objectMode: false });
-}
-
-/** Merge vector failures into the engine's bulk response (`items[i].<op>.vlrerank`). */
-export function mergeBulkResponse(body: Record<string, unknown>, report: BulkReport): Record<string, unknown> {
-  const items = body.items as Array<Record<string, Record<string, unknown>>> | undefined;
-  if (Array.isArray(items)) {
-    for (const [i, err] of report.failures) {
-      const it = items[i];
-      const op = it ? Object.keys(it)[0] : undefined;
-      if (op) it![op] = { ...it![op], vlrerank: { vectors: false, error: err } };
-    }
-  }
-  return {
-    ...body,
-    vlrerank: { documents_with_vectors: report.vectorized, documents_without_vectors: report.failures.size, ...(report.recorded ? { documents_with_feature_records: report.recorded } : {}) },
-  };
 }

@@ -18,7 +18,8 @@ import type { Embedder } from '../rerank/embedder.js';
 import { assertJsonDepth } from '../util/json-depth.js';
 import type { JsonWorker } from '../util/json-worker.js';
 import { recordFieldMapped, recordKeyMapped } from '../engine/mapping.js';
-import { DUPLICATE_KEY, mergeBulkResponse, transformBulk, type BulkReport } from './bulk.js';
+import { DUPLICATE_KEY, transformBulk, type BulkReport } from './bulk.js';
+import { mergeBulkResponse } from './bulk-report.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { addRecord, isNoopUpdate, mergedForUpdate, recordShape, touchesMedia, type RecordTarget } from './records.js';
 import { addVectors } from './vectors.js';
@@ -123,7 +124,7 @@ async function answer(up: UpstreamResponse, merge?: (b: Record<string, unknown>)
 
 /** `_bulk` (after `wantsBulk`): the body transformed as a stream on its way upstream. */
 export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Readable): Promise<WriteAnswer> {
-  const report: BulkReport = { failures: new Map(), vectorized: 0, recorded: 0 };
+  const report: BulkReport = { failures: new Map(), vectorized: 0, recorded: 0, added: new Map() };
   const aliasFor = deps.aliases ? (i: string) => aliasPipeline(deps, i, req) : undefined;
   const recordsOn = memo(async (i) => keepsRecords(deps, i, req, deps.pipelines.forIndex(i) ?? (await aliasFor?.(i))));
   const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), recordsOn, aliasFor }, report);

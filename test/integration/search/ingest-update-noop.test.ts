@@ -4,7 +4,8 @@
  * round 5) the feature record added to the partial `doc` (a stored field left out of `_source`,
  * so never equal to what is stored) made every such update a write: `result: updated`, a new
  * version and seq_no. An update that changes something still gets the merged document's record;
- * `detect_noop: false` is still a write. Real Elasticsearch 8.19 and OpenSearch 2.19, the real
+ * `detect_noop: false` is still a write. A `_bulk`'s summary counts only the records of documents
+ * the engine stored (it counted refused ones too, same round). Real Elasticsearch 8.19 and OpenSearch 2.19, the real
  * text model.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,5 +58,12 @@ describe.each(['elasticsearch', 'opensearch'] as const)('a partial update that c
     const after = await recordText('n1');
     expect(after).toBeDefined();
     expect(after).not.toBe(recordBefore);
+  });
+
+  it("a _bulk's summary counts only the records of documents the engine stored (a create twice, an if_seq_no conflict)", async () => {
+    const lines = [{ create: { _id: 'twice' } }, { title: 'Zinc', text: 'zinc and immunity' }, { create: { _id: 'twice' } }, { title: 'Zinc', text: 'zinc again' }, { index: { _id: 'cas', if_seq_no: 999, if_primary_term: 1 } }, { title: 'x', text: 'y' }];
+    const b = (await (await post(`/${INDEX}/_bulk?refresh=true`, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`, 'application/x-ndjson')).json()) as any;
+    expect(b.items.map((i: any) => Object.values(i)[0] as any).map((r: any) => r.status)).toEqual([201, 409, 409]);
+    expect(b.vlrerank.documents_with_feature_records).toBe(1);
   });
 });
