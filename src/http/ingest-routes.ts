@@ -7,7 +7,7 @@
 import { pipeline as pipe } from 'node:stream/promises';
 import type { ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { handleBulk, handleDocument, wantsBulk, wantsDocument, type IngestDeps, type WriteAnswer, type WriteRequest } from '../ingest/handle.js';
+import { handleBulk, handleDocument, wantsBulk, wantsDocumentThrough, type IngestDeps, type WriteAnswer, type WriteRequest } from '../ingest/handle.js';
 import type { JsonWorker } from '../util/json-worker.js';
 import { readDocumentBody } from './body.js';
 import { sendError, type ErrorDeps } from './errors.js';
@@ -46,7 +46,12 @@ export function ingestRouter(deps: IngestRouteDeps): Router {
   };
 
   const single = (op: 'index' | 'update') => async (req: Request, res: Response, next: NextFunction) => {
-    const pipeline = wantsDocument(pipelines, req.params.index as string);
+    let pipeline;
+    try {
+      pipeline = await wantsDocumentThrough(deps.ingest, writeRequest(req));
+    } catch {
+      pipeline = undefined;
+    }
     if (!pipeline) return next();
     try {
       const body = await readDocumentBody(req, { maxBytes: deps.maxJsonBodyBytes, maxDepth: deps.ingest.maxJsonDepth ?? 1000, worker: deps.jsonWorker });

@@ -17,7 +17,7 @@
 import { Readable } from 'node:stream';
 import type { PipelineRegistry } from '../pipelines/index.js';
 import type { Embedder } from '../rerank/embedder.js';
-import { addRecord, mergedForUpdate, type RecordTarget } from './records.js';
+import { addRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
 import { addVectors, type VectorOutcome } from './vectors.js';
 import { jsonDepth } from '../util/json-depth.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
@@ -35,6 +35,8 @@ export interface BulkTransformOptions {
   stored?: (index: string, id: string, routing?: string) => Promise<Record<string, unknown> | undefined>;
   /** Parses source lines of SMALL_BODY bytes and more off the main thread; without it, here. */
   jsonWorker?: Pick<JsonWorker, 'parse'>;
+  /** The ingest pipeline of a name no pattern covers when it is an alias (asked once per name and body); without it, names only. */
+  aliasFor?: (index: string) => Promise<NonNullable<ReturnType<PipelineRegistry['ingestFor']>> | undefined>;
 }
 
 export interface BulkReport {
@@ -44,6 +46,8 @@ export interface BulkReport {
   vectorized: number;
   /** Documents that got a feature record. */
   recorded: number;
+  /** Item position → documents of it that got vectors / a record: only items the engine stored are counted in the answer. */
+  added?: Map<number, { vectorized: number; recorded: number }>;
 }
 
 const ACTIONS = new Set(['index', 'create', 'update', 'delete']);
@@ -90,19 +94,21 @@ async function transformLine(bytes: Buffer, meta: { op: string; index?: string; 
   let vectorized = 0;
   let recorded = 0;
   for (const t of targets) {
+    const partial = op === 'update' && t === doc.doc;
+    const target = pipeline.features.store === 'index' && meta.index ? await o.recordsOn?.(meta.index) : undefined;
+    // read with the action's routing: without it a routed document on another shard is not found,
+    // and the record described the partial `doc` alone (held-out probe round 4)
+    const stored = partial && meta.id && (target || touchesMedia(t, pipeline)) ? await o.stored?.(meta.index!, meta.id, meta.routing) : undefined;
+    if (partial && doc.detect_noop !== false && isNoopUpdate(stored, t)) continue; // the engine's `noop`, kept
     const r = await addVectors(t, pipeline, o.embedder, o.signal);
     if (r.error) report.failures.set(item, r.error);
     if (r.added.length) {
       changed = true;
       vectorized++;
     }
-    const target = pipeline.features.store === 'index' && meta.index ? await o.recordsOn?.(meta.index) : undefined;
     if (!target) continue;
     // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
-    const partial = op === 'update' && t === doc.doc;
-    // read with the action's routing: without it a routed document on another shard is not found,
-    // and the record described the partial `doc` alone (held-out probe round 4)
-    const whole = partial && meta.id ? mergedForUpdate(await o.stored?.(meta.index!, meta.id, meta.routing), t) : t;
+    const whole = partial && meta.id ? mergedForUpdate(stored, t) : t;
     const f = await addRecord(t, pipeline, o.embedder, o.signal, whole!, target);
     if (f.error && !report.failures.has(item)) report.failures.set(item, f.error);
     if (f.added) {
@@ -118,6 +124,7 @@ async function transformLine(bytes: Buffer, meta: { op: string; index?: string; 
   }
   report.vectorized += vectorized;
   report.recorded += recorded;
+  report.added?.set(item, { vectorized, recorded });
   return JSON.stringify(doc);
 }
 
@@ -206,10 +213,24 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
     if (ingestCache.size < 1024) ingestCache.set(index, p);
     return p;
   };
+  // names no pattern covers that may be aliases of a pipeline's index (held-out probe round 5):
+  // their lines wait for one lookup per name; once it answers "no", they leave untouched again
+  const aliasSeen = new Map<string, Promise<ReturnType<PipelineRegistry['ingestFor']>>>();
+  const aliasKnown = new Map<string, boolean>();
+  const mayBeAlias = (index: string | undefined): index is string => !!o.aliasFor && !!index && aliasKnown.get(index) !== false && (aliasSeen.size < 64 || aliasSeen.has(index));
+  const aliasPipeline = (index: string) => {
+    let p = aliasSeen.get(index);
+    if (!p) {
+      p = o.aliasFor!(index).catch(() => undefined);
+      p.then((x) => aliasKnown.set(index, !!x), () => undefined);
+      aliasSeen.set(index, p);
+    }
+    return p;
+  };
   /** True when the next line leaves as received without even being looked at (no allocation). */
   const skipNext = (): boolean => {
     if (broken) return true;
-    if (expectSource && !ingestFor(expectSource.index)) {
+    if (expectSource && !ingestFor(expectSource.index) && !mayBeAlias(expectSource.index)) {
       expectSource = undefined;
       return true;
     }
@@ -226,10 +247,12 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       const e = expectSource;
       expectSource = undefined;
       const pipeline = ingestFor(e.index);
-      if (!pipeline) return true; // not an ingest index: raw bytes, no decoding
+      const alias = !pipeline && mayBeAlias(e.index) ? e.index : undefined;
+      if (!pipeline && !alias) return true; // not an ingest index: raw bytes, no decoding
       const slot: Slot = { done: false, promise: undefined as unknown as Promise<void> };
       const keep = withNl();
-      slot.promise = transformLine(bytes, e, pipeline, o, e.item, report).then(
+      const out = pipeline ? transformLine(bytes, e, pipeline, o, e.item, report) : aliasPipeline(alias!).then((p) => (p ? transformLine(bytes, e, p, o, e.item, report) : undefined));
+      slot.promise = out.then(
         (s) => {
           slot.done = true;
           // a rewritten line ends as it came: with its newline, or without at the body's end
@@ -359,20 +382,4 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
     }
   }
   return Readable.from(run(), { objectMode: false });
-}
-
-/** Merge vector failures into the engine's bulk response (`items[i].<op>.vlrerank`). */
-export function mergeBulkResponse(body: Record<string, unknown>, report: BulkReport): Record<string, unknown> {
-  const items = body.items as Array<Record<string, Record<string, unknown>>> | undefined;
-  if (Array.isArray(items)) {
-    for (const [i, err] of report.failures) {
-      const it = items[i];
-      const op = it ? Object.keys(it)[0] : undefined;
-      if (op) it![op] = { ...it![op], vlrerank: { vectors: false, error: err } };
-    }
-  }
-  return {
-    ...body,
-    vlrerank: { documents_with_vectors: report.vectorized, documents_without_vectors: report.failures.size, ...(report.recorded ? { documents_with_feature_records: report.recorded } : {}) },
-  };
 }

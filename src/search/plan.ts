@@ -13,6 +13,7 @@
 import { vlrError } from '../errors.js';
 import { cloneJson } from '../util/json-clone.js';
 import type { RerankSpec } from './detect.js';
+import { unrerankable } from './unrerankable.js';
 import { parseSourceFilter, widenSourceFilter, type SourceFilter } from './source.js';
 import { addKnn, type Dialect } from '../engine/dialect.js';
 
@@ -61,32 +62,19 @@ function storedFieldsNone(v: unknown): boolean {
   return list.some((x) => typeof x === 'string' && x.trim() === '_none_');
 }
 
-function isScoreSort(sort: unknown): boolean {
-  const one = (s: unknown): boolean => {
-    if (s === '_score') return true;
-    if (typeof s === 'string') return /^_score(:desc)?$/.test(s);
-    if (s && typeof s === 'object' && !Array.isArray(s)) {
-      const entries = Object.entries(s as Record<string, unknown>);
-      if (entries.length !== 1 || entries[0]![0] !== '_score') return false;
-      const o = entries[0]![1];
-      return o === 'desc' || (o !== null && typeof o === 'object' && ((o as { order?: unknown }).order ?? 'desc') === 'desc');
-    }
-    return false;
-  };
-  return Array.isArray(sort) ? sort.every(one) : one(sort);
-}
+const REFUSED = {
+  sort: 'a reranked search is ordered by the rerank score: sorting by anything other than [_score] descending cannot be honoured; remove [sort] or the rerank request',
+  collapse: 'field collapsing cannot be combined with reranking: the collapsed groups would be chosen before the rerank order is known',
+  rescore: 'rescore cannot be combined with reranking: the reranker replaces the rescore phase; remove [rescore]',
+  search_after: 'search_after cannot page a reranked search; use from and size within the rerank window',
+  scroll: 'a scroll cannot be reranked; use from and size within the rerank window',
+} as const;
 
 /** Paging and refusals. Throws an ES-shaped 400 for what reranking cannot honour. */
 export function planPaging(spec: RerankSpec): Paging {
   const { body, params, pipeline } = spec;
-  const sortParam = params.get('sort');
-  if ((body.sort !== undefined && !isScoreSort(body.sort)) || (sortParam !== null && !sortParam.split(',').every((s) => isScoreSort(s)))) {
-    bad('sort', 'a reranked search is ordered by the rerank score: sorting by anything other than [_score] descending cannot be honoured; remove [sort] or the rerank request');
-  }
-  if (body.collapse !== undefined) bad('collapse', 'field collapsing cannot be combined with reranking: the collapsed groups would be chosen before the rerank order is known');
-  if (body.rescore !== undefined) bad('rescore', 'rescore cannot be combined with reranking: the reranker replaces the rescore phase; remove [rescore]');
-  if (body.search_after !== undefined) bad('search_after', 'search_after cannot page a reranked search; use from and size within the rerank window');
-  if (params.has('scroll')) bad('scroll', 'a scroll cannot be reranked; use from and size within the rerank window');
+  const refused = unrerankable(body, params);
+  if (refused) bad(refused, REFUSED[refused]);
   // `_none_` turns off every stored field, `_id` and `_source` included: the reranker would read
   // nothing and score every hit alike (held-out probe round 4), so it is refused rather than ignored
   if (storedFieldsNone(body.stored_fields) || storedFieldsNone(params.get('stored_fields'))) {

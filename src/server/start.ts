@@ -15,6 +15,7 @@ import type { HttpDeps } from '../http/app.js';
 import { buildHandler, continueHandler } from '../http/handler.js';
 import type { SearchHandlerDeps } from '../search/handle.js';
 import { buildServices, type ServiceOptions, type Services } from './services.js';
+import { AliasPipelines } from '../ingest/alias.js';
 import { startWarmup } from './warmup.js';
 
 export interface RunningServer {
@@ -48,7 +49,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
     access: { metrics, access: config.log.access, logger: s.accessLogger },
     pool: s.pool,
     search,
-    ingest: { pipelines: s.pipelines, pool: s.pool, embedder: s.embedder, maxJsonDepth: config.server.maxJsonDepth, jsonWorker: s.jsonWorker },
+    ingest: { pipelines: s.pipelines, pool: s.pool, embedder: s.embedder, maxJsonDepth: config.server.maxJsonDepth, jsonWorker: s.jsonWorker, aliases: new AliasPipelines() },
     reranker: s.reranker,
     admin: {
       health: {

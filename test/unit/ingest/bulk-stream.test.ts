@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mergeBulkResponse, transformBulk, type BulkReport } from '../../../src/ingest/bulk.js';
+import { transformBulk, type BulkReport } from '../../../src/ingest/bulk.js';
+import { mergeBulkResponse } from '../../../src/ingest/bulk-report.js';
 import { parsePipeline, PipelineRegistry } from '../../../src/pipelines/index.js';
 
 const shop = parsePipeline({ index_patterns: ['shop'], fields: { text: ['t'], image: ['img'] }, vectors: { ingest: true, image: { field: 'v', dims: 2 } }, features: { store: 'none' } }, 'shop.yaml');

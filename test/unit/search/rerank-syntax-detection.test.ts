@@ -98,6 +98,33 @@ describe('rerank syntax detection', () => {
     expect(detectRerank({ index: 'kb', params: P(), body: { query: { match: { body: 'x' } }, ext: { vlrerank: { enabled: false } } } }, registry)).toEqual({ kind: 'passthrough', body: { query: { match: { body: 'x' } } } });
   });
 
+  // held-out probe round 5: a sorted, collapsed, rescored or cursor-paged search on an index whose
+  // pipeline is default was refused with a 400 although the client never asked for a rerank
+  it.each([
+    ['', { sort: ['_doc'] }],
+    ['sort=date:asc', {}],
+    ['', { collapse: { field: 'user' } }],
+    ['', { rescore: { window_size: 10, query: { rescore_query: { match_all: {} } } } }],
+    ['', { search_after: [3] , sort: ['_score'] }],
+    ['scroll=1m', {}],
+  ] as const)('a search on a default pipeline that orders or pages itself (%s %j) is left to the engine', (qs, extra) => {
+    const body = { query: { match: { body: 'vitamin d' } }, ...extra };
+    const d = detectRerank({ index: 'kb', params: P(qs), body }, registry);
+    expect(d.kind).toBe('passthrough');
+    // asked for, it is still the rerank (refused with a 400 when planned)
+    const asked = detectRerank({ index: 'kb', params: P(qs), body: { ...body, ext: { vlrerank: { query: 'vitamin d' } } } }, registry);
+    expect(asked.kind).toBe('rerank');
+  });
+
+  // held-out probe round 5: `search_pipeline=_none` (OpenSearch: not even the index's default) and a
+  // search pipeline of the engine's own were reranked by the default pipeline anyway
+  it.each([['search_pipeline=_none', {}], ['', { search_pipeline: '_none' }], ['search_pipeline=engine-own', {}]] as const)('a search naming a search pipeline (%s %j) is not reranked by the default one', (qs, extra) => {
+    const body = { query: { match: { body: 'vitamin d' } }, ...extra };
+    const d = detectRerank({ index: 'kb', params: P(qs), body }, registry);
+    expect(d.kind).toBe('passthrough');
+    expect(d.kind === 'passthrough' && d.body).toBeFalsy(); // forwarded as received: the engine judges the name
+  });
+
   it.each([
     [{ ext: { vlrerank: { window: 'ten' } } }, '[ext.vlrerank.window]'],
     [{ ext: { vlrerank: { windw: 10 } } }, '[ext.vlrerank.windw] unknown field'],
