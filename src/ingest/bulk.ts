@@ -19,6 +19,7 @@ import type { PipelineRegistry } from '../pipelines/index.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { addRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
 import { addVectors, type VectorOutcome } from './vectors.js';
+import { plainAction } from './bulk-action.js';
 import { jsonDepth } from '../util/json-depth.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { SMALL_BODY, type JsonWorker } from '../util/json-worker.js';
@@ -134,60 +135,6 @@ export const DUPLICATE_KEY = {
   reason: 'vectors not added: the document repeats a key, sent as received for the engine to judge',
   vlrerank_code: 'VLR_BAD_REQUEST',
 } as const;
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPS = ['index', 'create', 'update', 'delete'].map((op) => ({ op, bytes: Buffer.from(`${op}"`) }));
-const INDEX_KEY = Buffer.from('"_index"');
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x09 || c === 0x0d;
-}
-
-/**
- * The action line `b[s..e)` in its plain form — `{"index":{…}}`, `{ "delete" : …`, with at most
- * one `"_index": "name"` — read in place: its op and the index it names; undefined for anything
- * else (an escape, a second `_index`, another shape: then it is parsed as JSON).
- */
-export function plainAction(b: Buffer, s: number, e: number): { op: string; index?: string } | undefined {
-  let at = -1;
-  for (let k = s; k < e; k++) {
-    const c = b[k];
-    if (c === BACKSLASH) return undefined;
-    if (c === QUOTE && b[k + 1] === 0x5f && e - k >= INDEX_KEY.length) {
-      let same = true;
-      for (let j = 2; j < INDEX_KEY.length && same; j++) same = b[k + j] === INDEX_KEY[j];
-      if (same) {
-        if (at >= 0) return undefined;
-        at = k;
-      }
-    }
-  }
-  let i = s;
-  while (i < e && isSpace(b[i]!)) i++;
-  if (b[i++] !== 0x7b) return undefined; // {
-  while (i < e && isSpace(b[i]!)) i++;
-  if (b[i++] !== QUOTE) return undefined;
-  let op: string | undefined;
-  for (const o of OPS) {
-    if (e - i < o.bytes.length) continue;
-    let same = true;
-    for (let j = 0; j < o.bytes.length && same; j++) same = b[i + j] === o.bytes[j];
-    if (same) op = o.op;
-  }
-  if (op === undefined) return undefined;
-  if (at < 0) return { op };
-  // "_index" then : then "name"
-  let k = at + INDEX_KEY.length;
-  while (k < e && isSpace(b[k]!)) k++;
-  if (b[k++] !== 0x3a) return undefined; // :
-  while (k < e && isSpace(b[k]!)) k++;
-  if (b[k++] !== QUOTE) return undefined;
-  let z = k;
-  while (z < e && b[z] !== QUOTE) z++;
-  if (z >= e) return undefined;
-  return { op, index: b.toString('utf8', k, z) };
-}
 
 /** A document being embedded: its output line once done (or the error to rethrow in order). */
 interface Slot {
@@ -340,7 +287,8 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
           // _bulk cost ~2 s of main-thread CPU
           const act = broken || expectSource ? undefined : plainAction(buf, s, e);
           const target = act ? (act.index ?? o.pathIndex) : undefined;
-          const plain = act !== undefined && !ingestFor(target);
+          // (a name that may be an alias of a pipeline's index is parsed: its source line may need the action's _id and routing)
+          const plain = act !== undefined && !ingestFor(target) && !mayBeAlias(target);
           if (plain) {
             item++;
             if (act.op !== 'delete') expectSource = { op: act.op, index: target, item };

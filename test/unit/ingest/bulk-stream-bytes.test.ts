@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { plainAction, transformBulk, type BulkReport } from '../../../src/ingest/bulk.js';
+import { transformBulk, type BulkReport } from '../../../src/ingest/bulk.js';
+import { plainAction } from '../../../src/ingest/bulk-action.js';
 import { JsonWorker, SMALL_BODY } from '../../../src/util/json-worker.js';
 import { parsePipeline, PipelineRegistry } from '../../../src/pipelines/index.js';
 
