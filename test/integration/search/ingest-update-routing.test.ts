@@ -7,7 +7,7 @@
  * 8.19 (an index of 3 shards with the mapping `index setup` makes) and real models.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupIndex } from '../../../src/engine/mapping.js';
+import { createShardedIndex, routingOffShard } from '../../helpers/sharded-index.js';
 import { parseRecord, unpackRecord, type FeatureRecord } from '../../../src/index.js';
 import { catalog, groceryDoc, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
@@ -18,16 +18,6 @@ describe('partial updates of routed documents keep whole feature records (Elasti
   let p: SearchProxy;
   const routings: Record<string, string> = {};
 
-  /** A routing value that puts document `id` on another shard than its id alone would. */
-  async function routingFor(id: string): Promise<string> {
-    for (const r of 'abcdefghijklmnopqrstuvwxyz') {
-      await p.engine.json('PUT', `/${INDEX}/_doc/${id}?routing=${r}&refresh=true`, { x: 1 });
-      const found = (await p.engine.json<any>('GET', `/${INDEX}/_doc/${id}`)).body.found;
-      await p.engine.json('DELETE', `/${INDEX}/_doc/${id}?routing=${r}&refresh=true`);
-      if (!found) return r;
-    }
-    throw new Error(`no routing moves ${id} off its shard`);
-  }
   const doc = { title: groceryDoc(catalog[2]!).title, image: groceryDoc(catalog[2]!).image };
   const partial = { doc: { description: 'sweet, mellow and crisp' } };
   const put = (path: string, body: string, ct = 'application/json') => fetch(`${p.url}${path}`, { method: path.includes('_bulk') || path.includes('_update') ? 'POST' : 'PUT', headers: { 'content-type': ct }, body });
@@ -41,13 +31,7 @@ describe('partial updates of routed documents keep whole feature records (Elasti
 
   beforeAll(async () => {
     p = await startSearchProxy(engine);
-    // the mapping `index setup` makes, on an index of 3 shards (setup itself creates one)
-    await p.engine.json('DELETE', `/${INDEX}-tmp`);
-    await setupIndex(p.engine, p.pipelines.get('grocery')!, `${INDEX}-tmp`);
-    const mappings = (await p.engine.json<any>('GET', `/${INDEX}-tmp/_mapping`)).body[`${INDEX}-tmp`].mappings;
-    await p.engine.json('DELETE', `/${INDEX}-tmp`);
-    await p.engine.json('DELETE', `/${INDEX}`);
-    expect((await p.engine.json('PUT', `/${INDEX}`, { settings: { number_of_shards: 3, number_of_replicas: 0 }, mappings })).statusCode).toBe(200);
+    await createShardedIndex(p.engine, p.pipelines.get('grocery')!, INDEX);
   });
   afterAll(async () => {
     await p?.engine.json('DELETE', `/${INDEX}`);
@@ -58,7 +42,7 @@ describe('partial updates of routed documents keep whole feature records (Elasti
     // the same document three times, each routed to another shard than its id's, and once unrouted
     const ids = ['routed', 'routed-bulk', 'routed-bulk-param'];
     for (const id of ids) {
-      routings[id] = await routingFor(id);
+      routings[id] = await routingOffShard(p.engine, INDEX, id);
       expect((await put(`/${INDEX}/_doc/${id}?routing=${routings[id]}&refresh=true`, JSON.stringify(doc))).status).toBe(201);
     }
     expect((await put(`/${INDEX}/_doc/plain?refresh=true`, JSON.stringify(doc))).status).toBe(201);

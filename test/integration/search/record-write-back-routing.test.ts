@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupIndex } from '../../../src/engine/mapping.js';
+import { createShardedIndex, routingOffShard } from '../../helpers/sharded-index.js';
 import { REPO_ROOT } from '../../helpers/paths.js';
 import { catalog, clientSearch, groceryDoc, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
@@ -29,28 +29,12 @@ describe('feature records written back for routed documents (Elasticsearch 8.19,
   const docs = catalog.slice(50, 50 + N).map(groceryDoc);
   const routings: string[] = [];
 
-  /** A routing value that puts document `id` on another shard than its id alone would. */
-  async function routingFor(id: string): Promise<string> {
-    for (const r of 'abcdefghijklmnopqrstuvwxyz') {
-      await p.engine.json('PUT', `/${INDEX}/_doc/${id}?routing=${r}&refresh=true`, { probe: 1 });
-      const found = (await p.engine.json<any>('GET', `/${INDEX}/_doc/${id}`)).body.found;
-      await p.engine.json('DELETE', `/${INDEX}/_doc/${id}?routing=${r}&refresh=true`);
-      if (!found) return r;
-    }
-    throw new Error(`no routing moves ${id} off its shard`);
-  }
 
   beforeAll(async () => {
     p = await startSearchProxy(engine, { pipelinesDir: dir });
-    // the mapping `index setup` makes, on an index of 3 shards (setup itself creates one)
-    await p.engine.json('DELETE', `/${INDEX}-tmp`);
-    await setupIndex(p.engine, p.pipelines.get('backfill-wbr')!, `${INDEX}-tmp`);
-    const mappings = (await p.engine.json<any>('GET', `/${INDEX}-tmp/_mapping`)).body[`${INDEX}-tmp`].mappings;
-    await p.engine.json('DELETE', `/${INDEX}-tmp`);
-    await p.engine.json('DELETE', `/${INDEX}`);
-    expect((await p.engine.json('PUT', `/${INDEX}`, { settings: { number_of_shards: 3, number_of_replicas: 0 }, mappings })).statusCode).toBe(200);
+    await createShardedIndex(p.engine, p.pipelines.get('backfill-wbr')!, INDEX);
     // straight to the engine, each routed off its id's shard: no records, no vectors
-    for (let i = 0; i < N; i++) routings.push(await routingFor(`r${i}`));
+    for (let i = 0; i < N; i++) routings.push(await routingOffShard(p.engine, INDEX, `r${i}`));
     const nd = docs.flatMap((d, i) => [JSON.stringify({ index: { _id: `r${i}`, routing: routings[i] } }), JSON.stringify(d)]).join('\n') + '\n';
     expect((await p.engine.json<any>('POST', `/${INDEX}/_bulk?refresh=true`, nd, { 'content-type': 'application/x-ndjson' })).body.errors).toBe(false);
   }, 300_000);
