@@ -35,7 +35,7 @@ export function ingestRouter(deps: IngestRouteDeps): Router {
   const { pipelines } = deps.ingest;
 
   const bulk = async (req: Request, res: Response, next: NextFunction) => {
-    if (!wantsBulk(pipelines, req.params.index as string | undefined, req.headers['content-encoding'])) return next();
+    if (!wantsBulk(pipelines, req.headers['content-encoding'])) return next();
     const ac = new AbortController();
     res.once('close', () => !res.writableFinished && ac.abort());
     try {

@@ -68,7 +68,7 @@ export interface WriteAnswer {
  * `/_bulk` without an index already was read. Lines of other indices are forwarded as received.
  * A compressed body: no.
  */
-export function wantsBulk(pipelines: PipelineRegistry, _index: string | undefined, contentEncoding: string | undefined): boolean {
+export function wantsBulk(pipelines: PipelineRegistry, contentEncoding: string | undefined): boolean {
   if (!pipelines.ingests) return false;
   // clients compress for bandwidth, and the proxy promises those bytes untouched
   const enc = String(contentEncoding ?? 'identity').toLowerCase().trim();
