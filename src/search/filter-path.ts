@@ -55,11 +55,14 @@ export function hasAnswerParams(params: URLSearchParams): boolean {
   return params.has('filter_path') || params.has('format');
 }
 
+/** Compiled glob segments; the segments come from clients' query strings, so the cache is bounded. */
 const globs = new Map<string, RegExp>();
+const GLOBS_MAX = 256;
 function nameMatches(seg: string, key: string): boolean {
   if (!seg.includes('*')) return seg === key;
   let re = globs.get(seg);
   if (!re) {
+    if (globs.size >= GLOBS_MAX) globs.clear();
     re = new RegExp(`^${seg.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
     globs.set(seg, re);
   }
