@@ -15,7 +15,7 @@ export const SHARED = resolve(import.meta.dirname, '../../../shared');
 
 /** `direct`: the same plain `_search` sent to the engine itself, not through vlrerank (is the engine the slow part?). */
 /** `api_probe`: `/v1/rerank` calls sent open-loop by a probe at nice 0 (a 429's latency as a client that is not starved sees it). */
-export type Kind = 'plain' | 'direct' | 'reranked' | 'rerank_api' | 'api_probe' | 'health';
+export type Kind = 'plain' | 'direct' | 'reranked' | 'rerank_api' | 'api_probe' | 'health' | 'live';
 export interface Sample {
   kind: Kind;
   status: number;
@@ -42,7 +42,7 @@ export class Traffic {
     return `${s} ${Array.from({ length: 12 }, (_, i) => Traffic.vocab[(s * 7 + i * 5) % Traffic.vocab.length]).join(' ')}`;
   }
 
-  request(kind: Exclude<Kind, 'health' | 'direct'>): { path: string; body: string } {
+  request(kind: Exclude<Kind, 'health' | 'live' | 'direct'>): { path: string; body: string } {
     const q = Traffic.vocab[this.#seq++ % Traffic.vocab.length]!;
     if (kind === 'plain') return { path: `/${INDEX}/_search`, body: JSON.stringify({ size: 10, query: { match: { text: q } } }) };
     if (kind === 'reranked') return { path: `/${INDEX}/_search`, body: JSON.stringify({ size: 10, query: { match: { text: q } }, ext: { vlrerank: { query: `${q} ${this.newText()}` } } }) };
@@ -116,12 +116,15 @@ export async function passthroughProbe(t: Traffic, url: string, rate: number, un
 export async function healthProber(url: string, until: number, out: Sample[]): Promise<void> {
   const pool = new Pool(url, { connections: 1 });
   try {
-    while (performance.now() < until) {
+    // full health (which probes every engine node, so its time includes the engine's) and
+    // liveness (`?live`: this process's event loop alone), in turn
+    for (let i = 0; performance.now() < until; i++) {
+      const live = i % 2 === 1;
       const t0 = performance.now();
-      const r = await pool.request({ method: 'GET', path: '/_vlrerank/health' });
+      const r = await pool.request({ method: 'GET', path: live ? '/_vlrerank/health?live' : '/_vlrerank/health' });
       await r.body.text();
-      out.push({ kind: 'health', status: r.statusCode, ms: performance.now() - t0, retryAfter: false });
-      await new Promise((res) => setTimeout(res, 50));
+      out.push({ kind: live ? 'live' : 'health', status: r.statusCode, ms: performance.now() - t0, retryAfter: false });
+      await new Promise((res) => setTimeout(res, 25));
     }
   } finally {
     await pool.close();
