@@ -34,7 +34,7 @@ const raw = (parts: Buffer[]) => async () => {
   for await (const c of Readable.from(parts)) void (c as Buffer).length;
 };
 const transformed = (parts: Buffer[]) => async () => {
-  const report: BulkReport = { failures: new Map(), vectorized: 0, recorded: 0 };
+  const report: BulkReport = { failures: new Map(), added: new Map() };
   for await (const c of transformBulk(Readable.from(parts), { registry, concurrency: 4, pathIndex: 'logs' }, report)) void (c as Buffer).length;
 };
 

@@ -16,13 +16,12 @@ export function mergeBulkResponse(body: Record<string, unknown>, report: BulkRep
   }
   // a document the engine refused (a 409 of op_type create or if_seq_no, a mapping error) was not stored
   // with its vectors or record: it was counted as if it had been (held-out probe round 5)
-  let { vectorized, recorded } = report;
-  if (Array.isArray(items) && report.added) {
-    vectorized = recorded = 0;
-    for (const [i, a] of report.added) {
-      const r = items[i] && Object.values(items[i]!)[0];
-      if (typeof r?.status === 'number' && r.status < 300) (vectorized += a.vectorized), (recorded += a.recorded);
-    }
+  // (an answer without items — the engine refused the whole request — stored nothing)
+  let vectorized = 0;
+  let recorded = 0;
+  for (const [i, a] of report.added) {
+    const r = Array.isArray(items) && items[i] ? Object.values(items[i]!)[0] : undefined;
+    if (typeof r?.status === 'number' && r.status < 300) (vectorized += a.vectorized), (recorded += a.recorded);
   }
   return { ...body, vlrerank: { documents_with_vectors: vectorized, documents_without_vectors: report.failures.size, ...(recorded ? { documents_with_feature_records: recorded } : {}) } };
 }

@@ -43,12 +43,8 @@ export interface BulkTransformOptions {
 export interface BulkReport {
   /** Item position → why its vectors are missing. */
   failures: Map<number, NonNullable<VectorOutcome['error']>>;
-  /** Documents that got vectors. */
-  vectorized: number;
-  /** Documents that got a feature record. */
-  recorded: number;
   /** Item position → documents of it that got vectors / a record: only items the engine stored are counted in the answer. */
-  added?: Map<number, { vectorized: number; recorded: number }>;
+  added: Map<number, { vectorized: number; recorded: number }>;
 }
 
 const ACTIONS = new Set(['index', 'create', 'update', 'delete']);
@@ -123,9 +119,7 @@ async function transformLine(bytes: Buffer, meta: { op: string; index?: string; 
     report.failures.set(item, DUPLICATE_KEY);
     return undefined;
   }
-  report.vectorized += vectorized;
-  report.recorded += recorded;
-  report.added?.set(item, { vectorized, recorded });
+  if (vectorized || recorded) report.added.set(item, { vectorized, recorded });
   return JSON.stringify(doc);
 }
 

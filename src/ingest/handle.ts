@@ -124,12 +124,12 @@ async function answer(up: UpstreamResponse, merge?: (b: Record<string, unknown>)
 
 /** `_bulk` (after `wantsBulk`): the body transformed as a stream on its way upstream. */
 export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Readable): Promise<WriteAnswer> {
-  const report: BulkReport = { failures: new Map(), vectorized: 0, recorded: 0, added: new Map() };
+  const report: BulkReport = { failures: new Map(), added: new Map() };
   const aliasFor = deps.aliases ? (i: string) => aliasPipeline(deps, i, req) : undefined;
   const recordsOn = memo(async (i) => keepsRecords(deps, i, req, deps.pipelines.forIndex(i) ?? (await aliasFor?.(i))));
   const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), recordsOn, aliasFor }, report);
   const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.signal, rawHeaders: true, idempotent: false });
-  return answer(up, report.failures.size || report.vectorized || report.recorded ? (b) => mergeBulkResponse(b, report) : undefined);
+  return answer(up, report.failures.size || report.added.size ? (b) => mergeBulkResponse(b, report) : undefined);
 }
 
 function memo(fn: (index: string) => Promise<RecordTarget | undefined>): (index: string) => Promise<RecordTarget | undefined> {

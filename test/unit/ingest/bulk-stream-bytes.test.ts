@@ -14,7 +14,7 @@ afterAll(() => worker.close());
 async function run(body: Buffer, chunk: number, concurrency = 1, jsonWorker?: JsonWorker, pathIndex?: string): Promise<{ out: Buffer; report: BulkReport }> {
   const parts: Buffer[] = [];
   for (let i = 0; i < body.length; i += chunk) parts.push(body.subarray(i, i + chunk));
-  const report: BulkReport = { failures: new Map(), vectorized: 0, recorded: 0 };
+  const report: BulkReport = { failures: new Map(), added: new Map() };
   const out: Buffer[] = [];
   for await (const c of transformBulk(Readable.from(parts), { registry, concurrency, jsonWorker, pathIndex }, report)) out.push(c as Buffer);
   return { out: Buffer.concat(out), report };

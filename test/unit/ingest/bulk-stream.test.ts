@@ -11,7 +11,7 @@ const registry = new PipelineRegistry([shop]);
 async function run(body: string, chunk = 7, pathIndex?: string): Promise<{ out: string; report: BulkReport }> {
   const parts: Buffer[] = [];
   for (let i = 0; i < body.length; i += chunk) parts.push(Buffer.from(body.slice(i, i + chunk)));
-  const report: BulkReport = { failures: new Map(), vectorized: 0, recorded: 0 };
+  const report: BulkReport = { failures: new Map(), added: new Map() };
   const out = transformBulk(Readable.from(parts), { registry, pathIndex, concurrency: 2 }, report);
   let s = '';
   for await (const c of out) s += c.toString();
