@@ -15,7 +15,9 @@
  */
 
 type Json = unknown;
-type Pattern = string[];
+/** One dotted part of a path, compiled once when the parameter is read: `**`, or a name test. */
+type Segment = '**' | ((key: string) => boolean);
+type Pattern = Segment[];
 type State = { p: Pattern; i: number };
 
 export interface FilterPath {
@@ -32,8 +34,8 @@ export function parseFilterPath(params: URLSearchParams): FilterPath | undefined
   const excludes: Pattern[] = [];
   for (const s of raw.split(',').map((x) => x.trim()).filter(Boolean)) {
     if (s.startsWith('-')) {
-      if (s.length > 1) excludes.push(s.slice(1).split('.'));
-    } else includes.push(s.split('.'));
+      if (s.length > 1) excludes.push(compile(s.slice(1)));
+    } else includes.push(compile(s));
   }
   return includes.length || excludes.length ? { includes, excludes } : undefined;
 }
@@ -55,18 +57,19 @@ export function hasAnswerParams(params: URLSearchParams): boolean {
   return params.has('filter_path') || params.has('format');
 }
 
-/** Compiled glob segments; the segments come from clients' query strings, so the cache is bounded. */
-const globs = new Map<string, RegExp>();
-const GLOBS_MAX = 256;
-function nameMatches(seg: string, key: string): boolean {
-  if (!seg.includes('*')) return seg === key;
-  let re = globs.get(seg);
-  if (!re) {
-    if (globs.size >= GLOBS_MAX) globs.clear();
-    re = new RegExp(`^${seg.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
-    globs.set(seg, re);
-  }
-  return re.test(key);
+/** A dotted path's parts: plain names compared, `*` globs compiled to a RegExp once per request. */
+function compile(path: string): Pattern {
+  return path.split('.').map((seg): Segment => {
+    if (seg === '**') return seg;
+    if (!seg.includes('*')) return (key) => key === seg;
+    const re = new RegExp(`^${seg.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
+    return (key) => re.test(key);
+  });
+}
+
+/** Does one name match `key`? (`**` right after `**` matches any one name, as a `*` would.) */
+function nameMatches(seg: Segment, key: string): boolean {
+  return seg === '**' || seg(key);
 }
 
 /** States after stepping into `key`; `done` when a pattern is fully matched there. */
@@ -86,7 +89,7 @@ function step(states: State[], key: string): { next: State[]; done: boolean } {
         next.push({ p, i });
         if (nameMatches(p[i + 1]!, key)) push({ p, i: i + 2 });
       }
-    } else if (nameMatches(seg, key)) push({ p, i: i + 1 });
+    } else if (seg(key)) push({ p, i: i + 1 });
   }
   return { next, done };
 }

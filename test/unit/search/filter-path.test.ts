@@ -51,3 +51,12 @@ describe('filter_path', () => {
     expect(body.hits.hits[0]!._source.title).toBe('Pink Lady'); // the input is not changed
   });
 });
+
+describe('filter_path: repeated double wildcards', () => {
+  // Elasticsearch 8.19 on a document {a:{b:{x:1,y:2}},x:3}: `_source.**.**.x` → {a:{b:{x:1}}}
+  it('`**.**.x`: the second `**` takes one name at least, as the engine does', () => {
+    const body = { a: { b: { x: 1, y: 2 } }, x: 3 };
+    const f = parseFilterPath(new URLSearchParams('filter_path=**.**.x'))!;
+    expect(applyFilterPath(body, f)).toEqual({ a: { b: { x: 1 } } });
+  });
+});
