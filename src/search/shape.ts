@@ -129,6 +129,9 @@ export function shapeResponse(upstream: Record<string, unknown>, ranked: RankedH
       if (Object.keys(fields).length) h.fields = fields;
       else delete h.fields;
     }
+    // the engine's own `explain: true`: its explanation is of the first-stage score; the hit's
+    // `_score` is now vlrerank's, so the explanation says so and keeps the engine's under it
+    if (!o.keepScores && isExplanation(h._explanation)) h._explanation = rerankExplanation(h._score as number, r, h._explanation);
     if (o.explain) {
       h._vlrerank = {
         first_stage_score: r.firstScore,
@@ -146,5 +149,25 @@ export function shapeResponse(upstream: Record<string, unknown>, ranked: RankedH
     ...upstream,
     hits: { ...hits, max_score: maxScore, hits: hitsOut },
     vlrerank: { ...o.report, returned: hitsOut.length, ...(o.minScore !== undefined ? { min_score: o.minScore, above_min_score: kept.length } : {}) },
+  };
+}
+
+interface Explanation {
+  value: number;
+  description: string;
+  details: Explanation[];
+}
+
+function isExplanation(x: unknown): x is Explanation {
+  return !!x && typeof x === 'object' && typeof (x as Explanation).value === 'number';
+}
+
+/** An engine-shaped explanation of a reranked `_score`: the rerank score and the first stage's explanation as its details. */
+function rerankExplanation(score: number, r: RankedHit, firstStage: Explanation): Explanation {
+  const rerank = r.rerankScore === null ? 'no rerank score (the hit kept its place)' : `rerank score ${round(r.rerankScore)}`;
+  return {
+    value: score,
+    description: `vlrerank: reranked score from the ${rerank} and the first-stage score ${r.firstScore} (ext.vlrerank.explain: true shows each signal)`,
+    details: [...(r.rerankScore === null ? [] : [{ value: round(r.rerankScore), description: 'vlrerank rerank score', details: [] }]), firstStage],
   };
 }

@@ -57,4 +57,19 @@ describe('readable _score with a blend fusion (Elasticsearch 8.19)', () => {
     }
     expect(compared).toBeGreaterThan(5);
   });
+
+  it("explains the reranked _score when the client asks the engine's own `explain: true`", async () => {
+    const text = coco[0]!.captions[0]!;
+    const body = await clientSearch('elasticsearch', p.url, { index: INDEX, body: { size: 5, explain: true, query: { match: { caption: text } }, ext: { vlrerank: { query: { text }, window: 20, explain: true } } } });
+    const hits = body.hits.hits as Array<{ _score: number; _explanation: { value: number; description: string; details: Array<{ value: number; description: string }> }; _vlrerank: { first_stage_score: number; rerank_score: number } }>;
+    expect(hits.length).toBe(5);
+    for (const h of hits) {
+      expect(h._explanation.value).toBe(h._score);
+      expect(h._explanation.description).toMatch(/^vlrerank: reranked score/);
+      // the rerank score, then the engine's own explanation of the first-stage score
+      expect(h._explanation.details[0]!.value).toBeCloseTo(h._vlrerank.rerank_score, 5);
+      expect(h._explanation.details[1]!.value).toBeCloseTo(h._vlrerank.first_stage_score, 4);
+      expect(h._explanation.details[1]!.description).not.toMatch(/vlrerank/);
+    }
+  });
 });
