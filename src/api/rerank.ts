@@ -153,8 +153,8 @@ export async function rerankCompat(reranker: Pick<Reranker, 'process'>, version:
   if (body.return_documents !== undefined && typeof body.return_documents !== 'boolean') {
     throw vlrError('VLR_BAD_REQUEST', '[return_documents] must be a boolean', { details: { field: 'return_documents' } });
   }
-  // Cohere v2's per-document token cap: checked as Cohere checks it; documents are read as far as the
-  // text model reads them (its window, or in chunks), so a cap below that is not applied (docs/RELIABILITY.md)
+  // Cohere v2's per-document token cap: each document text is read to that many tokens at most (below
+  // the text model's window; at or above it the model's own cut applies)
   if (body.max_tokens_per_doc !== undefined && !(typeof body.max_tokens_per_doc === 'number' && Number.isInteger(body.max_tokens_per_doc) && body.max_tokens_per_doc >= 1)) {
     throw vlrError('VLR_BAD_REQUEST', '[max_tokens_per_doc] must be a positive integer', { details: { field: 'max_tokens_per_doc' } });
   }
@@ -167,7 +167,7 @@ export async function rerankCompat(reranker: Pick<Reranker, 'process'>, version:
   const query = compatItem(body.query, 'query');
   const out = await reranker.process(
     { query, documents, ...(body.top_n !== undefined ? { top_n: body.top_n as number } : {}), ...(body.instruction !== undefined ? { instruction: body.instruction as string } : {}) },
-    { signal, client, kind: API_WORK },
+    { signal, client, kind: API_WORK, ...(body.max_tokens_per_doc !== undefined ? { maxTokensPerDoc: body.max_tokens_per_doc as number } : {}) },
   );
   // Cohere v2 defaults return_documents to false; v1, Jina and vLLM return them by default.
   const withDocs = (body.return_documents as boolean | undefined) ?? version !== 'v2';

@@ -120,6 +120,19 @@ function boundaryIn(text: string, words: ReadonlyArray<{ start: number; end: num
   return undefined;
 }
 
+/**
+ * A text cut to its first `maxTokens` tokens (special tokens included), at a word boundary — the
+ * words of what would be its first chunk of that size; unchanged when it fits, or when the cap is
+ * the model's window or more (the model cuts it there itself). Cohere's `max_tokens_per_doc`.
+ * Tokenises at most `prefixChars` characters of it (a bound the caller derives from the cap).
+ */
+export function truncateToTokens(text: string, maxTokens: number, counter: TokenCounter, prefixChars: number): string {
+  if (maxTokens >= counter.maxTokens) return text;
+  const prefix = text.length > prefixChars ? text.slice(0, prefixChars) : text;
+  const spans = chunkSpans(prefix, { maxTokens, overlap: 0, aggregate: 'max', firstIsWhole: false }, counter);
+  return spans ? prefix.slice(spans[0]!.start, spans[0]!.end) : prefix;
+}
+
 /** The texts to embed for a chunked text: chunk 0 (the whole text when the model cuts it), then each chunk's substring. */
 export function chunkTexts(text: string, spans: ChunkSpan[], c: ResolvedChunking): string[] {
   return spans.map((s, i) => (i === 0 && c.firstIsWhole ? text : text.slice(s.start, s.end)));

@@ -102,6 +102,12 @@ export interface ProcessOptions {
   framePooling?: FramePooling;
   /** Calibrated (default) or raw-cosine fusion of the signals (fusion.ts). */
   scoreFusion?: ScoreFusion;
+  /**
+   * Each document's text is read to this many tokens at most (Cohere's `max_tokens_per_doc`): cut
+   * at a word boundary before it is embedded or chunked. At or above the text model's window it
+   * changes nothing (the model cuts there).
+   */
+  maxTokensPerDoc?: number;
 }
 
 /**
@@ -120,5 +126,6 @@ export function checkProcessOptions(options: unknown): ProcessOptions {
   if (o.deadline !== undefined && (typeof o.deadline !== 'number' || Number.isNaN(o.deadline))) bad('deadline', 'must be a number (performance.now() clock)');
   for (const k of ['client', 'kind', 'recordOrigin'] as const) if (o[k] !== undefined && typeof o[k] !== 'string') bad(k, 'must be a string');
   if (o.records !== undefined && !Array.isArray(o.records)) bad('records', 'must be an array, one entry per document');
+  if (o.maxTokensPerDoc !== undefined && !(typeof o.maxTokensPerDoc === 'number' && Number.isInteger(o.maxTokensPerDoc) && o.maxTokensPerDoc >= 1)) bad('maxTokensPerDoc', 'must be a positive integer');
   return o as ProcessOptions;
 }

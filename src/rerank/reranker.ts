@@ -189,7 +189,7 @@ export class Reranker {
     if (queryVector) await new Promise<void>((r) => setImmediate(r));
     // documents scored before, unchanged, keep their sides (prepared.ts); the stages see the others
     const shape = this.#prepared ? keptShape(plan, options.records !== undefined) : undefined;
-    const kept = shape !== undefined ? this.#prepared!.find(shape, req.documents, ports.media) : undefined;
+    const kept = shape !== undefined ? this.#prepared!.find(shape, plan.req.documents, ports.media) : undefined;
     const work = kept?.found ? withoutKept(plan, kept.sides) : plan;
     const stored = storedFeatures(work, options.records, await this.recordKeys());
     const bank = needsConceptBank(work, stored.docs) ? this.conceptBank() : undefined;

@@ -6,7 +6,8 @@
  */
 import { vlrError } from '../../errors.js';
 import { resolveWeights, type ScoreFusion } from '../fusion.js';
-import { resolveChunking, type ResolvedChunking } from '../chunking.js';
+import { resolveChunking, truncateToTokens, type ResolvedChunking } from '../chunking.js';
+import { maxInputChars } from '../../models/index.js';
 import type { ProcessOptions, RerankerOptions } from '../options.js';
 import type { FramePooling } from '../signals/frame-pooling.js';
 import type { DualEncoderPort, RerankerPorts } from '../ports.js';
@@ -41,7 +42,8 @@ export interface RequestPlan {
   scoreFusion?: ScoreFusion;
 }
 
-export function planRequest(req: NormalizedInput, ports: RerankerPorts, options: RerankerOptions, call: Pick<ProcessOptions, 'chunking' | 'framePooling' | 'scoreFusion'> = {}): RequestPlan {
+export function planRequest(req: NormalizedInput, ports: RerankerPorts, options: RerankerOptions, call: Pick<ProcessOptions, 'chunking' | 'framePooling' | 'scoreFusion' | 'maxTokensPerDoc'> = {}): RequestPlan {
+  req = capDocumentTexts(req, ports.text, call.maxTokensPerDoc);
   const weights = resolveWeights(options.weights, req.weights);
   const useLocal = req.backend !== 'remote';
   const useRemote = req.backend !== 'local';
@@ -72,4 +74,12 @@ export function planRequest(req: NormalizedInput, ports: RerankerPorts, options:
 export function needsConceptBank(p: RequestPlan, stored: ReadonlyArray<{ image?: unknown; video?: unknown } | undefined> = []): boolean {
   const computed = p.req.documents.some((d, i) => (d.image && !stored[i]?.image) || (d.video && !stored[i]?.video));
   return p.useLocal && ((p.qHasText && computed) || (p.qHasVisual && p.anyDocText));
+}
+
+/** The request with each document text cut to `maxTokens` tokens (process()'s `maxTokensPerDoc`); the same request when no cut applies. */
+function capDocumentTexts(req: NormalizedInput, text: RerankerPorts['text'], maxTokens: number | undefined): NormalizedInput {
+  if (maxTokens === undefined || maxTokens >= text.maxTokens || !text.countTokens) return req;
+  const counter = { maxTokens: text.maxTokens, countTokens: text.countTokens.bind(text) };
+  const documents = req.documents.map((d) => (d.text === undefined ? d : { ...d, text: truncateToTokens(d.text, maxTokens, counter, maxInputChars(maxTokens)) }));
+  return { ...req, documents };
 }

@@ -148,6 +148,28 @@ describe('Cohere / Jina / vLLM compatible', () => {
     expect((await post('/v2/rerank', { query: 'horse', documents: ['a horse'], max_tokens_per_doc: 4096 })).status).toBe(200);
   });
 
+  it('max_tokens_per_doc reads each document to that many tokens: what comes after the cap does not count', async () => {
+    // the same 40-word opening, then the words that tell the documents apart
+    const opening = 'The annual report of the regional council covers budgets, staffing, meetings, road repairs, school buses, library hours, park maintenance, public lighting, waste collection, recycling points, parking permits, and the schedule of the coming year in some detail.';
+    const documents = [`${opening} A tabby cat asleep on a sofa.`, `${opening} Engine oil for diesel trucks.`];
+    const query = 'a cat sleeping';
+    const whole = await post('/v2/rerank', { query, documents });
+    const capped = await post('/v2/rerank', { query, documents, max_tokens_per_doc: 24 });
+    expect(whole.status).toBe(200);
+    expect(capped.status).toBe(200);
+    const score = (r: { json: any }, i: number) => r.json.results.find((x: { index: number }) => x.index === i).relevance_score as number;
+    // read whole, the cat sentence wins; cut at 24 tokens both read the same opening and score alike
+    expect(score(whole, 0)).toBeGreaterThan(score(whole, 1));
+    expect(score(capped, 0)).toBeCloseTo(score(capped, 1), 6);
+    // fewer tokens read (usage), and the documents come back as sent
+    expect(capped.json.usage.total_tokens).toBeLessThan(whole.json.usage.total_tokens);
+    const back = await post('/v2/rerank', { query, documents, max_tokens_per_doc: 24, return_documents: true });
+    expect(back.json.results.map((x: { document: { text: string } }) => x.document.text).sort()).toEqual([...documents].sort());
+    // at or above the model's window (512) nothing changes
+    const big = await post('/v2/rerank', { query, documents, max_tokens_per_doc: 4096 });
+    expect(score(big, 0)).toBe(score(whole, 0));
+  });
+
   it('errors come in the compatible shape (message/type/code) with the ES error inside', async () => {
     const r = await post('/v1/rerank', { query: 'x', documents: [{ content: [{ type: 'audio_url' }] }] });
     expect(r.status).toBe(400);

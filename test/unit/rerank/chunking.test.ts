@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, expect, it } from 'vitest';
 import { TextTokenizer } from '../../../src/models/tokenizer.js';
-import { aggregateChunks, chunkSpans, chunkTexts, excerpt, resolveChunking, type TokenCounter } from '../../../src/rerank/chunking.js';
+import { aggregateChunks, chunkSpans, chunkTexts, excerpt, resolveChunking, truncateToTokens, type TokenCounter } from '../../../src/rerank/chunking.js';
 import { pipelineSchema } from '../../../src/pipelines/schema.js';
 import { MODELS } from '../../helpers/paths.js';
 
@@ -93,4 +93,28 @@ it('the pipeline setting: true takes the defaults, false turns it off, a bad val
   const bad = pipelineSchema.safeParse({ ...base, scorer: { chunking: { aggregate: 'median' } } });
   expect(bad.success).toBe(false);
   expect(bad.error!.issues[0]!.path.join('.')).toContain('scorer.chunking');
+});
+
+it("truncateToTokens (Cohere's max_tokens_per_doc): the longest word prefix within the cap, the text itself when it fits or the cap is the window", () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 3, max: 600 }), (n, cap) => {
+      const text = words(n);
+      const cut = truncateToTokens(text, cap, counter, 1 << 20);
+      if (cap >= 512 || counter.countTokens(text) <= cap) {
+        expect(cut).toBe(text);
+        return;
+      }
+      expect(text.startsWith(cut)).toBe(true);
+      // within the cap (a first word longer than the cap stays whole: the model cuts it), and one more word would not be
+      expect(counter.countTokens(cut) <= cap || !cut.includes(' ')).toBe(true);
+      const next = text.slice(0, text.indexOf(' ', cut.length + 1) < 0 ? text.length : text.indexOf(' ', cut.length + 1));
+      expect(counter.countTokens(next)).toBeGreaterThan(cap);
+    }),
+    { numRuns: 150 },
+  );
+  // only the prefix it is given is read
+  const long = words(5000);
+  const cut = truncateToTokens(long, 500, counter, 300);
+  expect(cut.length).toBeLessThanOrEqual(300);
+  expect(long.startsWith(cut)).toBe(true);
 });
