@@ -21,6 +21,8 @@ describe('process() and new Reranker() options', () => {
     [{ deadline: '10' }, '[options.deadline] must be a number'],
     [{ client: 5 }, '[options.client] must be a string'],
     [{ records: 'x' }, '[options.records] must be an array'],
+    [{ maxTokensPerDoc: 0 }, '[options.maxTokensPerDoc] must be a positive integer'],
+    [{ maxTokensPerDoc: 2.5 }, '[options.maxTokensPerDoc] must be a positive integer'],
   ])('process(input, %j) → VLR_BAD_REQUEST naming the option', async (options, message) => {
     const e = await r.process(input, options as never).then(
       () => undefined,
