@@ -31,7 +31,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
   const { config, logger, metrics } = s;
   const errors = { logger, metrics };
   // one resolver of aliases and wildcards, one bounded cache, for searches and writes alike
-  const targets = new IndexTargets();
+  const targets = new IndexTargets(config.pipelines.aliasCacheMs);
   const search: SearchHandlerDeps = {
     pipelines: s.pipelines,
     targets,
