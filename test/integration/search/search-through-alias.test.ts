@@ -7,8 +7,9 @@
  * time (pipelines.aliasCacheMs) has passed. Before (held-out probe round 5) such a search was a 400
  * (`no vlrerank pipeline covers index`) with ext.vlrerank and never reranked by a default pipeline.
  * A plain search on an index no pipeline covers, without default pipelines, costs no lookup: the
- * engine calls are counted by a relay in front of it. Real Elasticsearch 8.19 and OpenSearch
- * 2.19, their official clients, the real text model.
+ * engine calls are counted by a relay in front of it. Real Elasticsearch 8.19 and 9.2 and
+ * OpenSearch 2.19 and 3.6 (all four answer `_resolve/index`), their official clients, the real
+ * text model.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import { setupIndex } from '../../../src/engine/mapping.js';
 import { countingRelay, type CountingRelay } from '../../helpers/counting-relay.js';
 import { onlyPipelines } from '../../helpers/http-server.js';
 import { REPO_ROOT } from '../../helpers/paths.js';
-import { clientBulk, clientSearch, clientSearchRaw, ENGINES, esClient, isElasticsearch, osClient, pipelinesDir, startSearchProxy, why, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { clientBulk, clientSearch, clientSearchRaw, ALL_ENGINES, esClient, isElasticsearch, osClient, pipelinesDir, startSearchProxy, why, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const KB = 'kb-alias-search-it'; // knowledge-base (kb-*, default)
 const NOTES = 'notes-alias-search-it'; // notes-alias-search (a copy of knowledge-base under another name, not default)
@@ -36,7 +37,7 @@ const DOCS = [
 const MATCH = { query: { match: { text: 'vitamin D deficiency' } } };
 const view = (b: any) => b.hits.hits.map((h: any) => [h._index, h._id, h._score]);
 
-describe.each(ENGINES)('searches through an alias or a wildcard take its indices\u2019 pipeline (%s)', (engine) => {
+describe.each(ALL_ENGINES)('searches through an alias or a wildcard take its indices\u2019 pipeline (%s)', (engine) => {
   let p: SearchProxy;
   let relay: CountingRelay;
   let counted: SearchProxy;
