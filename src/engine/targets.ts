@@ -88,6 +88,17 @@ export function resolvedIndices(answer: unknown): string[] | undefined {
   return [...names].sort();
 }
 
+/** The `_resolve/index` read of a search on `expr` with the search's parameters that change its answer. */
+function resolvePath(expr: string, params: URLSearchParams | undefined): string {
+  const qs = new URLSearchParams();
+  for (const k of RESOLVE_PARAMS) {
+    const v = params?.get(k);
+    if (v !== null && v !== undefined) qs.set(k, v);
+  }
+  const q = qs.toString();
+  return `/_resolve/index/${encodeURIComponent(expr).replace(/%2C/gi, ',').replace(/%2A/gi, '*')}${q ? `?${q}` : ''}`;
+}
+
 /** A short digest of the credentials a read carries: the cache answers a client only what its own credentials were told. */
 function credentialsKey(headers: readonly string[]): string {
   const h = createHash('sha256');
@@ -98,6 +109,8 @@ function credentialsKey(headers: readonly string[]): string {
 interface Entry {
   at: number;
   value: Promise<unknown>;
+  /** The answer once it came (a failed read is dropped instead). */
+  settled?: { value: unknown };
 }
 
 export class IndexTargets {
@@ -111,14 +124,17 @@ export class IndexTargets {
 
   /** The names a search on `expr` reads (`*` for all); undefined when the engine could not say. */
   async searched(expr: string, params: URLSearchParams | undefined, o: TargetLookup): Promise<string[] | undefined> {
-    const qs = new URLSearchParams();
-    for (const k of RESOLVE_PARAMS) {
-      const v = params?.get(k);
-      if (v !== null && v !== undefined) qs.set(k, v);
-    }
-    const q = qs.toString();
-    const path = `/_resolve/index/${encodeURIComponent(expr).replace(/%2C/gi, ',').replace(/%2A/gi, '*')}${q ? `?${q}` : ''}`;
+    const path = resolvePath(expr, params);
     return (await this.#cached(`r\0${path}`, o, async () => resolvedIndices(await this.#read(path, o)))) as string[] | undefined;
+  }
+
+  /**
+   * What `searched` would answer from the cache now, without asking (`known: false` when it would
+   * have to ask): lets a search that cannot be reranked skip even reading its body.
+   */
+  searchedNow(expr: string, params: URLSearchParams | undefined, headers: readonly string[]): { known: false } | { known: true; indices: string[] | undefined } {
+    const e = this.#seen.get(`r\0${resolvePath(expr, params)}\0${credentialsKey(headers)}`);
+    return e?.settled && this.now() - e.at <= this.ttlMs ? { known: true, indices: e.settled.value as string[] | undefined } : { known: false };
   }
 
   /** The index a write to `name` lands in when `name` is an alias; undefined for a concrete index or when it cannot be told. */
@@ -136,10 +152,13 @@ export class IndexTargets {
     while (this.#seen.size >= this.maxEntries) this.#seen.delete(this.#seen.keys().next().value!); // oldest first
     const entry: Entry = {
       at: t,
-      value: read().catch(() => {
-        if (this.#seen.get(k) === entry) this.#seen.delete(k); // a failed read (an abort, a refusal) is asked again next time
-        return undefined;
-      }),
+      value: read().then(
+        (value) => ((entry.settled = { value }), value),
+        () => {
+          if (this.#seen.get(k) === entry) this.#seen.delete(k); // a failed read (an abort, a refusal) is asked again next time
+          return undefined;
+        },
+      ),
     };
     if (this.ttlMs > 0) this.#seen.set(k, entry);
     return entry.value;

@@ -10,7 +10,7 @@
  */
 import type { PipelineRegistry } from '../pipelines/index.js';
 import { assertJsonDepth } from '../util/json-depth.js';
-import { detectThrough } from './resolve.js';
+import { detectThrough, mayDefaultNow, type ResolveDeps } from './resolve.js';
 import type { IndexTargets } from '../engine/targets.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
 import { msearchItemsOf, parseMsearch, planMsearch, runMsearch, type MsearchItem } from './msearch.js';
@@ -63,9 +63,9 @@ export type SearchResult =
  * through an alias or a wildcard no pattern covers, when some pipeline is a default one —, a named
  * search pipeline)?
  */
-export function mustParse(registry: PipelineRegistry, index: string | undefined, params: URLSearchParams): boolean {
+export function mustParse(deps: ResolveDeps, index: string | undefined, params: URLSearchParams, headers: readonly string[]): boolean {
   const sp = params.get('search_pipeline');
-  return registry.mayDefault(index) || (!!sp && registry.get(sp) !== undefined);
+  return (!!sp && deps.pipelines.get(sp) !== undefined) || mayDefaultNow(deps, index, params, headers);
 }
 
 export async function handleSearch(deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> {
@@ -74,11 +74,11 @@ export async function handleSearch(deps: SearchHandlerDeps, req: SearchRequest):
   const named = !!sp && registry.get(sp) !== undefined;
   // a URI search (`GET /kb/_search?q=…`, no body) on an index with a default pipeline is reranked as
   // the same search with a body is: it was streamed through in BM25 order (held-out probe round 5)
-  if (!req.body && !named && !(req.params.has('q') && registry.mayDefault(req.index))) return { kind: 'proxy' };
+  if (!req.body && !named && !(req.params.has('q') && mayDefaultNow(deps, req.index, req.params, req.headers))) return { kind: 'proxy' };
   const raw = req.body?.raw ?? Buffer.alloc(0);
   const pre = req.body?.parsed;
   const text = raw.length ? req.body!.text : '';
-  const maybe = pre ? mustParse(registry, req.index, req.params) || pre.hasMarker : text !== undefined && (mustParse(registry, req.index, req.params) || MARKERS.some((m) => text.includes(m)));
+  const maybe = pre ? mustParse(deps, req.index, req.params, req.headers) || pre.hasMarker : text !== undefined && (mustParse(deps, req.index, req.params, req.headers) || MARKERS.some((m) => text.includes(m)));
   let body: unknown;
   if (pre) body = pre.value; // depth-checked and parsed in the JSON worker (undefined: not JSON)
   else if (maybe && text) {

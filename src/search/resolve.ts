@@ -23,8 +23,26 @@ export type ResolvedDetection = Exclude<ReturnType<typeof detectRerank>, { kind:
 export async function detectThrough(deps: ResolveDeps, input: SearchInput, headers: readonly string[], signal?: AbortSignal): Promise<ResolvedDetection> {
   const d = detectRerank(input, deps.pipelines);
   if (d.kind !== 'resolve') return d;
-  const expr = !input.index || input.index === '_all' ? '*' : input.index;
+  const expr = searchExpr(input.index);
   const targets = deps.targets && deps.pool ? await deps.targets.searched(expr, input.params, { pool: deps.pool, headers: clientReadHeaders(headers), signal }) : undefined;
   const again = detectRerank({ ...input, targets: targets ?? [] }, deps.pipelines);
   return again.kind === 'resolve' ? { kind: 'passthrough' } : again; // never `resolve` again: it was given the targets
+}
+
+/** The expression asked about: `/_search` and `_all` mean every index. */
+function searchExpr(index: string | undefined): string {
+  return !index || index === '_all' ? '*' : index;
+}
+
+/**
+ * Might a default pipeline rerank a search on `index`? By pattern; else, when a pipeline is `default`
+ * and no pattern covers the name, unless the engine already said (within the cache time, for these
+ * credentials) that its indices share no default pipeline: only then may its body go unread.
+ */
+export function mayDefaultNow(deps: ResolveDeps, index: string | undefined, params: URLSearchParams, headers: readonly string[]): boolean {
+  const r = deps.pipelines;
+  if (!r.mayDefault(index)) return false;
+  if (r.defaultFor(index)) return true;
+  const now = deps.targets?.searchedNow(searchExpr(index), params, headers);
+  return !now?.known || r.forIndices(now.indices ?? []).pipeline?.default === true;
 }

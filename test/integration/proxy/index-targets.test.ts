@@ -11,6 +11,8 @@ import { UpstreamPool } from '../../../src/proxy/pool.js';
 import { upstreamSchema } from '../../../src/config/schema.js';
 import { ALL_VERSIONS, useEngine } from '../../helpers/engines.js';
 import { countingRelay, type CountingRelay } from '../../helpers/counting-relay.js';
+import { parsePipeline, PipelineRegistry } from '../../../src/pipelines/index.js';
+import { mayDefaultNow } from '../../../src/search/resolve.js';
 
 const A = 'targets-a-it';
 const B = 'targets-b-it';
@@ -62,5 +64,22 @@ describe.each(ALL_VERSIONS)('what an index expression names (%s)', (name) => {
     await none.searched(AL, undefined, o());
     await none.searched(AL, undefined, o());
     expect(lookups() - n0).toBe(6);
+  });
+
+  it('a search body is read while a name might be a default pipeline\u2019s, and not once the engine said it is not', async () => {
+    const registry = new PipelineRegistry([parsePipeline({ index_patterns: [A], default: true, fields: { text: ['t'] } }, 'pipelines/a.yaml')]);
+    const targets = new IndexTargets(60_000);
+    const deps = { pipelines: registry, pool, targets };
+    const P = new URLSearchParams();
+    expect(mayDefaultNow(deps, B, P, [])).toBe(true); // not asked yet: B might be an alias of A
+    expect(await targets.searched(B, P, o())).toEqual([B]);
+    expect(mayDefaultNow(deps, B, P, [])).toBe(false); // the engine said: B is an index of no pipeline
+    expect(mayDefaultNow(deps, B, P, ['authorization', 'Basic b3RoZXI6dXNlcg=='])).toBe(true); // not for other credentials
+    await targets.searched(AL, P, o());
+    expect(mayDefaultNow(deps, AL, P, [])).toBe(false); // A and B: no one pipeline
+    const onlyA = 'targets-only-a-it';
+    expect((await json('POST', '/_aliases', { actions: [{ add: { index: A, alias: onlyA } }] })).status).toBe(200);
+    await targets.searched(onlyA, P, o());
+    expect(mayDefaultNow(deps, onlyA, P, [])).toBe(true);
   });
 });
