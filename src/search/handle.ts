@@ -78,7 +78,7 @@ export async function handleSearch(deps: SearchHandlerDeps, req: SearchRequest):
   const raw = req.body?.raw ?? Buffer.alloc(0);
   const pre = req.body?.parsed;
   const text = raw.length ? req.body!.text : '';
-  const maybe = pre ? mustParse(deps, req.index, req.params, req.headers) || pre.hasMarker : text !== undefined && (mustParse(deps, req.index, req.params, req.headers) || MARKERS.some((m) => text.includes(m)));
+  const maybe = pre ? pre.hasMarker || mustParse(deps, req.index, req.params, req.headers) : text !== undefined && (MARKERS.some((m) => text.includes(m)) || mustParse(deps, req.index, req.params, req.headers));
   let body: unknown;
   if (pre) body = pre.value; // depth-checked and parsed in the JSON worker (undefined: not JSON)
   else if (maybe && text) {
