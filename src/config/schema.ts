@@ -277,6 +277,12 @@ export const rerankSchema = z.strictObject({
 export const pipelinesSchema = z.strictObject({
   /** Folder of pipeline YAML files. */
   dir: z.string().min(1).default('pipelines'),
+  /**
+   * How long (ms) what an alias or a wildcard no pipeline pattern covers names (its indices, its
+   * write index) is kept before the engine is asked again; a moved alias is seen after at most this.
+   * 0: asked at every search or write that depends on it.
+   */
+  aliasCacheMs: z.number().int().min(0).max(3_600_000).default(10_000),
 });
 
 export const demoSchema = z.strictObject({

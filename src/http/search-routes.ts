@@ -44,7 +44,7 @@ export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHand
       try {
         const params = queryParams(req);
         // bodies of 256 KiB and more are parsed in the JSON worker: a _search body whole, an _msearch one split into its items
-        const always = kind === 'search' ? mustParse(deps.search.pipelines, index, params) : deps.search.pipelines.hasDefault;
+        const always = kind === 'search' ? mustParse(deps.search, index, params, req.rawHeaders) : deps.search.pipelines.hasDefault;
         const limits = { maxBytes: deps.maxJsonBodyBytes, maxDepth: deps.search.maxJsonDepth ?? 1000, markers: MARKERS, always, worker: deps.jsonWorker };
         const body = !hasBody(req) ? undefined : kind === 'search' ? await readSearchBody(req, limits) : await readMsearchBody(req, limits);
         const out = await handle(deps.search, { index, params, headers: req.rawHeaders, body, signal: () => clientSignal(res), client: clientId(req) });

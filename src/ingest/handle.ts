@@ -24,11 +24,11 @@ import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { addRecord, isNoopUpdate, mergedForUpdate, recordShape, touchesMedia, type RecordTarget } from './records.js';
 import { addVectors } from './vectors.js';
 import type { AliasPipelines } from './alias.js';
+import { clientReadHeaders } from '../engine/targets.js';
 
 const REWRITTEN_REQUEST = new Set(['content-length', 'content-encoding', 'accept-encoding']);
 const CONTENT_LENGTH = new Set(['content-length']);
 const ACCEPT_ENCODING = new Set(['accept-encoding']);
-const OWN_READ = new Set([...REWRITTEN_REQUEST, 'accept']);
 
 export interface IngestDeps {
   pipelines: PipelineRegistry;
@@ -87,21 +87,7 @@ export async function wantsDocumentThrough(deps: IngestDeps, req: WriteRequest):
 }
 
 async function aliasPipeline(deps: IngestDeps, index: string, req: WriteRequest): Promise<Pipeline | undefined> {
-  return (await deps.aliases?.ingestFor(index, { pool: deps.pool, pipelines: deps.pipelines, headers: ownReadHeaders(req.headers), signal: req.signal }))?.pipeline;
-}
-
-/**
- * Headers of the reads vlrerank makes with the client's credentials (the index mapping, a stored
- * document): its answer is parsed here, so it is asked for JSON — with a client's `Accept:
- * application/yaml` the mapping came back as YAML, was taken for "no record field", and the write
- * was stored without its feature record, silently (held-out probe round 4). A JSON accept is kept.
- */
-function ownReadHeaders(raw: readonly string[]): string[] {
-  const out = withoutHeaders(forwardRequestHeaders(raw), OWN_READ);
-  let acc: string | undefined;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'accept') acc = raw[i + 1];
-  out.push('accept', acc && /json/i.test(acc) ? acc : 'application/json');
-  return out;
+  return (await deps.aliases?.ingestFor(index, { pool: deps.pool, pipelines: deps.pipelines, headers: clientReadHeaders(req.headers), signal: req.signal }))?.pipeline;
 }
 
 /** Request headers for a body we rewrote: no length or encoding of the original, no compressed answer. */
@@ -149,7 +135,7 @@ function memo(fn: (index: string) => Promise<RecordTarget | undefined>): (index:
  */
 async function keepsRecords(deps: IngestDeps, index: string, req: WriteRequest, pipeline = deps.pipelines.forIndex(index)): Promise<RecordTarget | undefined> {
   if (pipeline?.features.store !== 'index') return undefined;
-  const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_mapping`, headers: ownReadHeaders(req.headers), signal: req.signal, idempotent: true });
+  const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_mapping`, headers: clientReadHeaders(req.headers), signal: req.signal, idempotent: true });
   const text = await up.body.text();
   if (up.statusCode !== 200) return undefined;
   let mapping: unknown;
@@ -168,7 +154,7 @@ async function keepsRecords(deps: IngestDeps, index: string, req: WriteRequest, 
 /** The stored `_source` of a document (undefined when there is none), read with the client's own credentials and the write's routing. */
 async function storedSource(deps: IngestDeps, index: string, id: string, req: WriteRequest, routing?: string): Promise<Record<string, unknown> | undefined> {
   const q = routing !== undefined ? `?routing=${encodeURIComponent(routing)}` : '';
-  const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_doc/${encodeURIComponent(id)}${q}`, headers: ownReadHeaders(req.headers), signal: req.signal, idempotent: true });
+  const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_doc/${encodeURIComponent(id)}${q}`, headers: clientReadHeaders(req.headers), signal: req.signal, idempotent: true });
   const text = await up.body.text();
   if (up.statusCode !== 200) return undefined;
   try {

@@ -49,6 +49,31 @@ export class PipelineRegistry {
     return found;
   }
 
+  /**
+   * Might the engine resolve this expression to indices a pipeline covers, though no pattern covers
+   * it as written (an alias, a wildcard, a comma list, or every index when there is none)? Only then
+   * is the engine worth asking (engine/targets.ts). A remote cluster's name (`other:kb`) is not asked.
+   */
+  mayCover(indexExpr: string | undefined): boolean {
+    if (this.patterns.length === 0 || this.forIndex(indexExpr)) return false;
+    return !(indexExpr ?? '').split(',').some((p) => p.includes(':') || (p.startsWith('_') && p !== '_all'));
+  }
+
+  /** Might a default pipeline rerank searches on this expression (by pattern, or through what it resolves to)? */
+  mayDefault(indexExpr: string | undefined): boolean {
+    return this.defaultFor(indexExpr) !== undefined || (this.hasDefault && this.mayCover(indexExpr));
+  }
+
+  /**
+   * The pipeline of the concrete indices an expression was resolved to: the one they all map to,
+   * else undefined; `each` says which index maps to which (for an error naming them).
+   */
+  forIndices(names: readonly string[]): { pipeline?: Pipeline; each: Array<{ index: string; pipeline?: Pipeline }> } {
+    const each = names.map((index) => ({ index, pipeline: this.forIndex(index) }));
+    const first = each[0]?.pipeline;
+    return { pipeline: first && each.every((e) => e.pipeline === first) ? first : undefined, each };
+  }
+
   /** The pipeline that reranks every search on this index expression, if one is marked `default`. */
   defaultFor(indexExpr: string | undefined): Pipeline | undefined {
     const p = this.forIndex(indexExpr);

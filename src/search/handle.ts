@@ -10,7 +10,8 @@
  */
 import type { PipelineRegistry } from '../pipelines/index.js';
 import { assertJsonDepth } from '../util/json-depth.js';
-import { detectRerank } from './detect.js';
+import { detectThrough, mayDefaultNow, type ResolveDeps } from './resolve.js';
+import type { IndexTargets } from '../engine/targets.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
 import { msearchItemsOf, parseMsearch, planMsearch, runMsearch, type MsearchItem } from './msearch.js';
 import { applyFilterPath, hasAnswerParams, parseFilterPath, withoutAnswerParams } from './filter-path.js';
@@ -21,6 +22,8 @@ export const MARKERS = ['vlrerank', 'text_similarity_reranker', 'search_pipeline
 
 export interface SearchHandlerDeps extends SearchDeps {
   pipelines: PipelineRegistry;
+  /** What an alias, a wildcard or a list no pattern covers names (shared with ingest); without it, names only. */
+  targets?: IndexTargets;
   /** Deepest JSON nesting parsed here (server.maxJsonDepth); deeper → 400 before anything walks the body. */
   maxJsonDepth?: number;
 }
@@ -55,10 +58,14 @@ export type SearchResult =
   /** Answer with this. */
   | { kind: 'answer'; status: number; headers: Record<string, string>; body: Buffer | Record<string, unknown> };
 
-/** Must this search's body be parsed whatever it says (a default pipeline for the index, a named search pipeline)? */
-export function mustParse(registry: PipelineRegistry, index: string | undefined, params: URLSearchParams): boolean {
+/**
+ * Must this search's body be parsed whatever it says (a default pipeline for the index — or maybe,
+ * through an alias or a wildcard no pattern covers, when some pipeline is a default one —, a named
+ * search pipeline)?
+ */
+export function mustParse(deps: ResolveDeps, index: string | undefined, params: URLSearchParams, headers: readonly string[]): boolean {
   const sp = params.get('search_pipeline');
-  return registry.defaultFor(index) !== undefined || (!!sp && registry.get(sp) !== undefined);
+  return (!!sp && deps.pipelines.get(sp) !== undefined) || mayDefaultNow(deps, index, params, headers);
 }
 
 export async function handleSearch(deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> {
@@ -67,11 +74,11 @@ export async function handleSearch(deps: SearchHandlerDeps, req: SearchRequest):
   const named = !!sp && registry.get(sp) !== undefined;
   // a URI search (`GET /kb/_search?q=…`, no body) on an index with a default pipeline is reranked as
   // the same search with a body is: it was streamed through in BM25 order (held-out probe round 5)
-  if (!req.body && !named && !(req.params.has('q') && registry.defaultFor(req.index))) return { kind: 'proxy' };
+  if (!req.body && !named && !(req.params.has('q') && mayDefaultNow(deps, req.index, req.params, req.headers))) return { kind: 'proxy' };
   const raw = req.body?.raw ?? Buffer.alloc(0);
   const pre = req.body?.parsed;
   const text = raw.length ? req.body!.text : '';
-  const maybe = pre ? mustParse(registry, req.index, req.params) || pre.hasMarker : text !== undefined && (mustParse(registry, req.index, req.params) || MARKERS.some((m) => text.includes(m)));
+  const maybe = pre ? pre.hasMarker || mustParse(deps, req.index, req.params, req.headers) : text !== undefined && (MARKERS.some((m) => text.includes(m)) || mustParse(deps, req.index, req.params, req.headers));
   let body: unknown;
   if (pre) body = pre.value; // depth-checked and parsed in the JSON worker (undefined: not JSON)
   else if (maybe && text) {
@@ -86,7 +93,7 @@ export async function handleSearch(deps: SearchHandlerDeps, req: SearchRequest):
   // `filter_path` is the client's view of the answer: applied to it, never to the first stage (nor `format`)
   const filterPath = parseFilterPath(req.params);
   const params = hasAnswerParams(req.params) ? withoutAnswerParams(req.params) : req.params;
-  const d = maybe && (body !== undefined || (!pre && !text)) ? detectRerank({ index: req.index, params, body }, registry) : { kind: 'passthrough' as const };
+  const d = maybe && (body !== undefined || (!pre && !text)) ? await detectThrough(deps, { index: req.index, params, body }, req.headers, req.signal?.()) : { kind: 'passthrough' as const };
   if (d.kind === 'passthrough') return d.body ? { kind: 'forward', body: Buffer.from(JSON.stringify(d.body)), rewritten: true } : { kind: 'forward', body: raw, rewritten: false };
   const out = await runRerankSearch(d.spec, deps, { index: req.index, headers: req.headers, signal: req.signal?.(), client: req.client });
   if (filterPath && out.status < 300 && !Buffer.isBuffer(out.body)) out.body = applyFilterPath(out.body, filterPath);
@@ -119,7 +126,7 @@ export async function handleMsearch(deps: SearchHandlerDeps, req: SearchRequest)
   }
   const filterPath = parseFilterPath(req.params);
   const params = hasAnswerParams(req.params) ? withoutAnswerParams(req.params) : req.params;
-  const plan = planMsearch(items, req.index, params, registry);
+  const plan = await planMsearch(items, req.index, params, deps, req.headers, req.signal);
   if (plan.every((p) => p.kind === 'plain' && !p.rewritten)) return plain;
   const out = await runMsearch(plan, deps, { pathIndex: req.index, params, headers: req.headers, signal: req.signal?.(), client: req.client });
   return { kind: 'answer', status: 200, headers: out.headers, body: filterPath ? applyFilterPath(out.body, filterPath) : out.body };

@@ -5,8 +5,8 @@
  * sub-search that fails gets its own `{error, status}` item, as Elasticsearch does.
  */
 import { esErrorBody, vlrError } from '../errors.js';
-import type { PipelineRegistry } from '../pipelines/index.js';
-import { detectRerank, type RerankSpec } from './detect.js';
+import type { RerankSpec } from './detect.js';
+import { detectThrough, type ResolveDeps } from './resolve.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
 import { ownBodyHeaders } from './headers.js';
 import type { NdjsonItem } from '../util/json-worker.js';
@@ -82,19 +82,20 @@ function indexOf(header: Record<string, unknown>, pathIndex: string | undefined)
 
 export type MsearchPlan = Array<{ kind: 'plain'; item: MsearchItem; rewritten?: boolean } | { kind: 'rerank'; spec: RerankSpec; index?: string } | { kind: 'error'; error: unknown }>;
 
-export function planMsearch(items: MsearchItem[], pathIndex: string | undefined, params: URLSearchParams, registry: PipelineRegistry): MsearchPlan {
-  return items.map((item) => {
+/** Each item's plan; an item whose pipeline depends on what its index names asks the engine (search/resolve.ts), the items side by side. */
+export async function planMsearch(items: MsearchItem[], pathIndex: string | undefined, params: URLSearchParams, deps: ResolveDeps, headers: readonly string[] = [], signal?: () => AbortSignal): Promise<MsearchPlan> {
+  return Promise.all(items.map(async (item) => {
     if (item.forward) return { kind: 'plain' as const, item };
     const index = indexOf(item.header, pathIndex);
     try {
-      const d = detectRerank({ index, params: headerParams(item.header, params), body: item.body }, registry);
+      const d = await detectThrough(deps, { index, params: headerParams(item.header, params), body: item.body }, headers, signal?.());
       if (d.kind === 'rerank') return { kind: 'rerank' as const, spec: d.spec, index };
       // a body whose vlrerank block said `enabled: false` is sent without it
       return d.body ? { kind: 'plain' as const, item: { ...item, bodyLine: JSON.stringify(d.body) }, rewritten: true } : { kind: 'plain' as const, item };
     } catch (e) {
       return { kind: 'error' as const, error: e };
     }
-  });
+  }));
 }
 
 function errorItem(e: unknown): Record<string, unknown> {

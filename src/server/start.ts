@@ -16,6 +16,7 @@ import { buildHandler, continueHandler } from '../http/handler.js';
 import type { SearchHandlerDeps } from '../search/handle.js';
 import { buildServices, type ServiceOptions, type Services } from './services.js';
 import { AliasPipelines } from '../ingest/alias.js';
+import { IndexTargets } from '../engine/targets.js';
 import { startWarmup } from './warmup.js';
 
 export interface RunningServer {
@@ -29,8 +30,11 @@ export interface RunningServer {
 export function httpDeps(s: Services, draining: () => boolean = () => false): HttpDeps {
   const { config, logger, metrics } = s;
   const errors = { logger, metrics };
+  // one resolver of aliases and wildcards, one bounded cache, for searches and writes alike
+  const targets = new IndexTargets(config.pipelines.aliasCacheMs);
   const search: SearchHandlerDeps = {
     pipelines: s.pipelines,
+    targets,
     pool: s.pool,
     engine: s.engine,
     scorer: s.scorer,
@@ -49,7 +53,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
     access: { metrics, access: config.log.access, logger: s.accessLogger },
     pool: s.pool,
     search,
-    ingest: { pipelines: s.pipelines, pool: s.pool, embedder: s.embedder, maxJsonDepth: config.server.maxJsonDepth, jsonWorker: s.jsonWorker, aliases: new AliasPipelines() },
+    ingest: { pipelines: s.pipelines, pool: s.pool, embedder: s.embedder, maxJsonDepth: config.server.maxJsonDepth, jsonWorker: s.jsonWorker, aliases: new AliasPipelines(targets) },
     reranker: s.reranker,
     admin: {
       health: {

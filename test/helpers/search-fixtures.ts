@@ -81,18 +81,22 @@ export interface SearchProxy {
 }
 
 /**
- * A vlrerank server in front of `engine`. `scorer`: a fault fake to score hits with instead of the
+ * A vlrerank server in front of `engine` (or of what `via` puts in front of it: a relay that
+ * counts the engine calls). `scorer`: a fault fake to score hits with instead of the
  * reranker (the server is built with it; the warm-up is then skipped, as nothing would use it).
  */
-export async function startSearchProxy(engine: Engine, opts: { pipelinesDir?: string; scorer?: Scorer; rerank?: Record<string, unknown> } = {}): Promise<SearchProxy> {
+export async function startSearchProxy(
+  engine: Engine,
+  opts: { pipelinesDir?: string; scorer?: Scorer; rerank?: Record<string, unknown>; aliasCacheMs?: number; via?: (engineUrl: string) => Promise<string> } = {},
+): Promise<SearchProxy> {
   const engineUrl = await useEngine(engine);
   const config = parseConfig({
     server: { host: '127.0.0.1', port: 0, ui: false },
-    upstream: { urls: [engineUrl] },
+    upstream: { urls: [opts.via ? await opts.via(engineUrl) : engineUrl] },
     log: { level: 'silent', access: false },
     models: { dir: MODELS, intraOpThreads: 2 },
     media: { roots: [DATA] },
-    pipelines: { dir: opts.pipelinesDir ?? pipelinesDir() },
+    pipelines: { dir: opts.pipelinesDir ?? pipelinesDir(), ...(opts.aliasCacheMs !== undefined ? { aliasCacheMs: opts.aliasCacheMs } : {}) },
     rerank: { ...(opts.scorer ? { warmup: false } : {}), ...opts.rerank },
   });
   const srv = await startServer(config, { scorer: opts.scorer });

@@ -20,7 +20,7 @@ describe('_msearch NDJSON', () => {
     expect(() => parseMsearch(text)).toThrow(msg);
   });
 
-  it('plans each sub-search on its own: plain, rerank (header index + search_pipeline), error', () => {
+  it('plans each sub-search on its own: plain, rerank (header index + search_pipeline), error', async () => {
     const items = parseMsearch(
       [
         '{"index":"logs"}', '{"query":{"match":{"m":"x"}}}',
@@ -28,7 +28,7 @@ describe('_msearch NDJSON', () => {
         '{"index":["products"]}', '{"ext":{"vlrerank":{"window":0}}}',
       ].join('\n') + '\n',
     );
-    const plan = planMsearch(items, 'products', new URLSearchParams('typed_keys=true&max_concurrent_searches=3'), registry);
+    const plan = await planMsearch(items, 'products', new URLSearchParams('typed_keys=true&max_concurrent_searches=3'), { pipelines: registry });
     expect(plan.map((p) => p.kind)).toEqual(['plain', 'rerank', 'error']);
     const rr = plan[1] as Extract<(typeof plan)[number], { kind: 'rerank' }>;
     expect(rr.index).toBe('products');

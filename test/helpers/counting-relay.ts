@@ -1,0 +1,37 @@
+/**
+ * A plain HTTP relay in front of a real engine that writes down every request it passes on
+ * (`METHOD /path?query`): the engine calls vlrerank makes, counted where they leave it. Requests and
+ * answers go through unchanged (status, headers, body).
+ */
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface CountingRelay {
+  url: string;
+  /** Every request passed on so far, in order. */
+  seen: string[];
+  close(): Promise<void>;
+}
+
+export async function countingRelay(target: string): Promise<CountingRelay> {
+  const seen: string[] = [];
+  const to = new URL(target);
+  const srv = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    const up = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: { ...req.headers, host: to.host } }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.rawHeaders);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`,
+    seen,
+    close: () => new Promise<void>((r) => {
+      srv.close(() => r());
+      srv.closeAllConnections(); // the proxy keeps its connections alive
+    }),
+  };
+}
