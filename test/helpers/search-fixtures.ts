@@ -97,7 +97,10 @@ export async function startSearchProxy(
     models: { dir: MODELS, intraOpThreads: 2 },
     media: { roots: [DATA] },
     pipelines: { dir: opts.pipelinesDir ?? pipelinesDir(), ...(opts.aliasCacheMs !== undefined ? { aliasCacheMs: opts.aliasCacheMs } : {}) },
-    rerank: { ...(opts.scorer ? { warmup: false } : {}), ...opts.rerank },
+    // as the pipelines' budget: a test about ranking must not become one of admission's wait bound on a
+    // loaded machine (a search whose estimated wait passed 10 s came back failed open); tests of
+    // admission pass their own `admission` (which replaces this one)
+    rerank: { ...(opts.scorer ? { warmup: false } : {}), admission: { maxQueueWaitMs: 300_000 }, ...opts.rerank },
   });
   const srv = await startServer(config, { scorer: opts.scorer });
   return {
