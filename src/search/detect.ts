@@ -83,13 +83,20 @@ const extSchema = z.strictObject({
   min_score: z.number().optional(),
 });
 
-const rerankerRetrieverSchema = z.looseObject({
+const queryObject = z.record(z.string(), z.unknown());
+// Elasticsearch's parameters of the retriever, and no others: an unknown one is refused as the
+// engine refuses it — `filter` was silently dropped (the hits went unfiltered) until held-out probe
+// round 6. `_name` only names the retriever; `chunk_rescorer` (9.2 beta) is refused in the refine below.
+const rerankerRetrieverSchema = z.strictObject({
   retriever: z.record(z.string(), z.unknown()),
   field: z.string().min(1, 'must name the field holding the text to rerank on'),
   inference_text: z.string().min(1, 'must be a non-empty string'),
   inference_id: z.string().optional(),
   rank_window_size: z.number().int().positive().optional(),
   min_score: z.number().optional(),
+  filter: z.union([queryObject, z.array(queryObject)]).optional(),
+  _name: z.string().optional(),
+  chunk_rescorer: z.unknown().optional(),
 });
 
 function zodTo400(prefix: string, err: z.ZodError): never {
@@ -124,6 +131,16 @@ function stripExt(body: Record<string, unknown>, key: string): void {
   else delete body.ext;
 }
 
+/**
+ * The reranker's own `filter` applies to its child retriever together with the child's filter
+ * (Elasticsearch: "applied in conjunction with the filter defined in the child retriever").
+ */
+function bothFilters(child: unknown, top: unknown): unknown {
+  if (top === undefined) return child;
+  if (child === undefined) return top;
+  return [...(Array.isArray(child) ? child : [child]), ...(Array.isArray(top) ? top : [top])];
+}
+
 /** Unwrap `retriever.text_similarity_reranker` into a plain search body (+ a kNN clause). */
 function unwrapRetriever(
   body: Record<string, unknown>,
@@ -138,8 +155,10 @@ function unwrapRetriever(
   const inner = r.retriever[kind];
   if (!isObject(inner)) bad(`retriever.text_similarity_reranker.retriever.${kind}`, 'must be an object');
   if (kind === 'standard') {
-    const { query, filter, min_score, sort, collapse, search_after, terminate_after, ...rest } = inner;
+    // `_name` (every retriever's) only names it
+    const { query, filter: own, min_score, sort, collapse, search_after, terminate_after, _name, ...rest } = inner;
     if (Object.keys(rest).length) bad(`retriever.text_similarity_reranker.retriever.standard.${Object.keys(rest)[0]}`, 'unknown field');
+    const filter = bothFilters(own, r.filter);
     let q: unknown = query;
     if (filter !== undefined) q = { bool: { must: query ?? { match_all: {} }, filter } };
     if (q !== undefined) body.query = q;
@@ -162,7 +181,7 @@ function unwrapRetriever(
         query_vector: inner.query_vector as number[],
         k: typeof inner.k === 'number' ? inner.k : undefined,
         num_candidates: typeof inner.num_candidates === 'number' ? inner.num_candidates : undefined,
-        filter: inner.filter,
+        filter: bothFilters(inner.filter, r.filter),
         similarity: typeof inner.similarity === 'number' ? inner.similarity : undefined,
       },
     };
@@ -190,6 +209,7 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   if (isObject(body.retriever) && 'text_similarity_reranker' in body.retriever) {
     const r = rerankerRetrieverSchema.safeParse(body.retriever.text_similarity_reranker);
     if (!r.success) zodTo400('retriever.text_similarity_reranker', r.error);
+    if (r.data.chunk_rescorer !== undefined) bad('retriever.text_similarity_reranker.chunk_rescorer', 'is not supported: long documents are chunked by the pipeline (scorer.chunking)');
     retriever = r.data;
   }
 

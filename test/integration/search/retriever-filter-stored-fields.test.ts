@@ -1,0 +1,106 @@
+/**
+ * What a reranked search hands back must be what the engine would hand back for the same search
+ * (held-out probe round 6):
+ * - `retriever.text_similarity_reranker.filter` restricts the child retriever's hits, together with
+ *   the child's own filter, as Elasticsearch documents it. It was silently dropped: every hit came
+ *   back unfiltered, 200. Unknown keys of the retriever are refused as the engine refuses them;
+ *   `_name` (every retriever's) is accepted on the reranker and on its `standard` child (it was a
+ *   400 there, which the engine does not give).
+ * - `stored_fields` (body or URL, even `[]`) without `_source` leaves `_source` out on every engine;
+ *   a reranked search returned it. `?_source=true` replaces a body's `_source` filter.
+ * Real Elasticsearch 9.2 and OpenSearch 3.6, the knowledge-base pipeline, the real text model.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setupIndex } from '../../../src/engine/mapping.js';
+import { startSearchProxy, type Engine, type SearchProxy } from '../../helpers/search-fixtures.js';
+
+const INDEX = 'kb-retriever-filter-it';
+const DOCS = [
+  { title: 'apple pie', text: 'a sweet apple pie baked with cinnamon', cat: 'fruit' },
+  { title: 'red apple', text: 'a crisp red apple from the orchard', cat: 'fruit' },
+  { title: 'apple laptop', text: 'a laptop computer made by apple', cat: 'tech' },
+  { title: 'truck', text: 'a heavy truck hauling apple crates', cat: 'vehicle' },
+  { title: 'apple cart', text: 'a wooden cart full of apple boxes', cat: 'vehicle' },
+  { title: 'banana', text: 'a ripe banana', cat: 'fruit' },
+];
+
+async function post(url: string, path: string, body: unknown): Promise<{ status: number; body: any }> {
+  const r = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: r.status, body: await r.json() };
+}
+
+const reranker = (extra: Record<string, unknown>, child: Record<string, unknown> = {}) => ({
+  retriever: {
+    text_similarity_reranker: { retriever: { standard: { query: { match: { text: 'apple' } }, ...child } }, field: 'text', inference_text: 'apple', ...extra },
+  },
+});
+const cats = (b: any) => b.hits.hits.map((h: any) => DOCS[Number(h._id)]!.cat);
+
+describe.each(['elasticsearch9', 'opensearch3'] as Engine[])('a reranked search answers as the engine would (%s)', (engine) => {
+  let p: SearchProxy;
+  beforeAll(async () => {
+    p = await startSearchProxy(engine);
+    await p.engine.json('DELETE', `/${INDEX}`);
+    await setupIndex(p.engine, p.pipelines.get('knowledge-base')!, INDEX);
+    for (const [i, d] of DOCS.entries()) await p.engine.json('PUT', `/${INDEX}/_doc/${i}`, d);
+    await p.engine.json('POST', `/${INDEX}/_refresh`);
+  });
+  afterAll(async () => {
+    await p?.engine.json('DELETE', `/${INDEX}`);
+    await p?.close();
+  });
+
+  it("the reranker's filter restricts its child's hits, with the child's own filter", async () => {
+    const plain = await post(p.url, `/${INDEX}/_search`, reranker({}));
+    expect(plain.status).toBe(200);
+    expect(new Set(cats(plain.body))).toEqual(new Set(['fruit', 'tech', 'vehicle']));
+
+    const filtered = await post(p.url, `/${INDEX}/_search`, reranker({ filter: { term: { 'cat.keyword': 'vehicle' } } }));
+    expect(filtered.status, JSON.stringify(filtered.body)).toBe(200);
+    expect(filtered.body.vlrerank.syntax).toBe('retriever');
+    expect(cats(filtered.body)).toEqual(['vehicle', 'vehicle']);
+    // the same as the filter given to the child retriever
+    const inChild = await post(p.url, `/${INDEX}/_search`, reranker({}, { filter: { term: { 'cat.keyword': 'vehicle' } } }));
+    expect(filtered.body.hits.hits.map((h: any) => [h._id, h._score])).toEqual(inChild.body.hits.hits.map((h: any) => [h._id, h._score]));
+
+    // both filters apply: vehicle (top-level list) and "cart" (the child's)
+    const both = await post(p.url, `/${INDEX}/_search`, reranker({ filter: [{ term: { 'cat.keyword': 'vehicle' } }] }, { filter: { match: { title: 'cart' } } }));
+    expect(both.body.hits.hits.map((h: any) => h._id)).toEqual(['4']);
+  });
+
+  it('_name is accepted on the reranker and its standard child; unknown keys are refused, naming them', async () => {
+    const named = await post(p.url, `/${INDEX}/_search`, reranker({ _name: 'rr' }, { _name: 'bm25' }));
+    expect(named.status, JSON.stringify(named.body)).toBe(200);
+    expect(named.body.hits.hits.length).toBe(5);
+    for (const [extra, field] of [
+      [{ filters: { term: { cat: 'x' } } }, 'retriever.text_similarity_reranker.filters'],
+      [{ chunk_rescorer: { size: 1 } }, 'retriever.text_similarity_reranker.chunk_rescorer'],
+    ] as const) {
+      const r = await post(p.url, `/${INDEX}/_search`, reranker(extra));
+      expect(r.status).toBe(400);
+      expect(r.body.error.field ?? r.body.error.reason).toContain(field);
+    }
+  });
+
+  it('stored_fields without _source leaves _source out, as the engine does; asked for, it is there', async () => {
+    const ext = { vlrerank: { query: 'apple' } };
+    const query = { match: { text: 'apple' } };
+    const cases: Array<[string, Record<string, unknown>]> = [
+      ['', { stored_fields: [] }],
+      ['', { stored_fields: ['title'] }],
+      ['?stored_fields=title', {}],
+      ['', { stored_fields: ['title'], _source: true }],
+      ['', { stored_fields: ['title'], _source: ['cat'] }],
+      ['?_source=true', { _source: ['cat'] }],
+      ['?stored_fields=title&_source_includes=cat', {}],
+    ];
+    for (const [qs, extra] of cases) {
+      const direct = await post(p.engineUrl, `/${INDEX}/_search${qs}`, { query, ...extra });
+      const proxied = await post(p.url, `/${INDEX}/_search${qs}`, { query, ...extra, ext });
+      expect(proxied.status, JSON.stringify(proxied.body)).toBe(200);
+      expect(proxied.body.vlrerank.degraded, qs + JSON.stringify(extra)).toBe(false);
+      const sources = (b: any) => Object.fromEntries(b.hits.hits.map((h: any) => [h._id, h._source]));
+      expect(sources(proxied.body), qs + JSON.stringify(extra)).toEqual(sources(direct.body));
+    }
+  });
+});
