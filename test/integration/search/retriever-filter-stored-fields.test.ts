@@ -8,6 +8,8 @@
  *   400 there, which the engine does not give).
  * - `stored_fields` (body or URL, even `[]`) without `_source` leaves `_source` out on every engine;
  *   a reranked search returned it. `?_source=true` replaces a body's `_source` filter.
+ * - `/{index}/_SEARCH` (any case but the engine's) is the engine's 400 "no handler found"; express's
+ *   case-insensitive routing answered it with a reranked 200.
  * Real Elasticsearch 9.2 and OpenSearch 3.6, the knowledge-base pipeline, the real text model.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,6 +82,19 @@ describe.each(['elasticsearch9', 'opensearch3'] as Engine[])('a reranked search 
       expect(r.status).toBe(400);
       expect(r.body.error.field ?? r.body.error.reason).toContain(field);
     }
+  });
+
+  it('a search path spelled in another case is the engine\'s 400, not a reranked 200; a trailing slash is a search', async () => {
+    const body = { query: { match: { text: 'apple' } }, ext: { vlrerank: { query: 'apple' } } };
+    for (const path of [`/${INDEX}/_SEARCH`, `/${INDEX}/_Search`, '/_SEARCH']) {
+      const direct = await post(p.engineUrl, path, { query: body.query });
+      const proxied = await post(p.url, path, body);
+      expect(proxied.status, path).toBe(direct.status);
+      expect(proxied.status, path).toBeGreaterThanOrEqual(400);
+    }
+    const slash = await post(p.url, `/${INDEX}/_search/`, body);
+    expect(slash.status).toBe(200);
+    expect(slash.body.vlrerank.pipeline).toBe('knowledge-base');
   });
 
   it('stored_fields without _source leaves _source out, as the engine does; asked for, it is there', async () => {
