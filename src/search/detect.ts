@@ -224,6 +224,10 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   if (osPipeline && isObject(body.ext) && isObject(body.ext.rerank)) {
     const qc = body.ext.rerank.query_context;
     if (!isObject(qc)) bad('ext.rerank.query_context', 'must be an object with query_text or query_text_path');
+    // as OpenSearch's rerank processor reads it (neural-search QueryContextSourceFetcher): not both;
+    // an empty query_text was replaced silently by the search's own text (held-out probe round 6)
+    if (qc.query_text !== undefined && qc.query_text_path !== undefined) bad('ext.rerank.query_context', 'cannot specify both "query_text" and "query_text_path"');
+    if (qc.query_text !== undefined && (typeof qc.query_text !== 'string' || !qc.query_text.trim())) bad('ext.rerank.query_context.query_text', 'must be a non-empty string');
     if (typeof qc.query_text === 'string') osQueryText = qc.query_text;
     else if (typeof qc.query_text_path === 'string') {
       const v = readPath(raw, qc.query_text_path);
