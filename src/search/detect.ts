@@ -141,24 +141,25 @@ function bothFilters(child: unknown, top: unknown): unknown {
   return [...(Array.isArray(child) ? child : [child]), ...(Array.isArray(top) ? top : [top])];
 }
 
-/** Unwrap `retriever.text_similarity_reranker` into a plain search body (+ a kNN clause). */
-function unwrapRetriever(
-  body: Record<string, unknown>,
-  r: z.infer<typeof rerankerRetrieverSchema>,
-): { knn?: KnnClause } {
+/**
+ * Unwrap a first-stage retriever — the reranker's child at `at`, or a plain `standard`/`knn`
+ * retriever a search asks vlrerank to rerank (`at` = `retriever`) — into a plain search body (+ a
+ * kNN clause). `topFilter`: the reranker's own `filter`.
+ */
+function unwrapRetriever(body: Record<string, unknown>, child: Record<string, unknown>, topFilter: unknown, at: string): { knn?: KnnClause } {
   if (body.query !== undefined) bad('query', 'cannot specify [query] and [retriever] in the same search');
   if (body.knn !== undefined) bad('knn', 'cannot specify [knn] and [retriever] in the same search');
   delete body.retriever;
-  const kinds = Object.keys(r.retriever);
-  if (kinds.length !== 1) bad('retriever.text_similarity_reranker.retriever', 'must hold exactly one retriever');
+  const kinds = Object.keys(child);
+  if (kinds.length !== 1) bad(at, 'must hold exactly one retriever');
   const kind = kinds[0]!;
-  const inner = r.retriever[kind];
-  if (!isObject(inner)) bad(`retriever.text_similarity_reranker.retriever.${kind}`, 'must be an object');
+  const inner = child[kind];
+  if (!isObject(inner)) bad(`${at}.${kind}`, 'must be an object');
   if (kind === 'standard') {
     // `_name` (every retriever's) only names it
     const { query, filter: own, min_score, sort, collapse, search_after, terminate_after, _name, ...rest } = inner;
-    if (Object.keys(rest).length) bad(`retriever.text_similarity_reranker.retriever.standard.${Object.keys(rest)[0]}`, 'unknown field');
-    const filter = bothFilters(own, r.filter);
+    if (Object.keys(rest).length) bad(`${at}.standard.${Object.keys(rest)[0]}`, 'unknown field');
+    const filter = bothFilters(own, topFilter);
     let q: unknown = query;
     if (filter !== undefined) q = { bool: { must: query ?? { match_all: {} }, filter } };
     if (q !== undefined) body.query = q;
@@ -170,7 +171,7 @@ function unwrapRetriever(
     return {};
   }
   if (kind === 'knn') {
-    const f = `retriever.text_similarity_reranker.retriever.knn`;
+    const f = `${at}.knn`;
     if (typeof inner.field !== 'string') bad(`${f}.field`, 'must name the vector field');
     if (!Array.isArray(inner.query_vector) || !inner.query_vector.every((x) => typeof x === 'number')) {
       bad(`${f}.query_vector`, 'must be an array of numbers (query_vector_builder needs an inference service vlrerank does not run)');
@@ -181,12 +182,12 @@ function unwrapRetriever(
         query_vector: inner.query_vector as number[],
         k: typeof inner.k === 'number' ? inner.k : undefined,
         num_candidates: typeof inner.num_candidates === 'number' ? inner.num_candidates : undefined,
-        filter: bothFilters(inner.filter, r.filter),
+        filter: bothFilters(inner.filter, topFilter),
         similarity: typeof inner.similarity === 'number' ? inner.similarity : undefined,
       },
     };
   }
-  return bad(`retriever.text_similarity_reranker.retriever.${kind}`, `retriever [${kind}] is not supported in front of the reranker; use [standard] or [knn]`);
+  return bad(`${at}.${kind}`, `retriever [${kind}] is not supported in front of the reranker; use [standard] or [knn]`);
 }
 
 export function detectRerank(input: SearchInput, registry: PipelineRegistry): Detection {
@@ -249,7 +250,11 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
 
   // --- the first-stage body ---
   let knn: KnnClause | undefined;
-  if (retriever) knn = unwrapRetriever(body, retriever).knn;
+  if (retriever) knn = unwrapRetriever(body, retriever.retriever, retriever.filter, 'retriever.text_similarity_reranker.retriever').knn;
+  // a plain retriever asked to be reranked (ext.vlrerank, search_pipeline) is the first stage, as
+  // the reranker's child is: vlrerank's own query was added beside it and the engine refused the
+  // pair with "cannot specify [retriever] and [query]" (held-out probe round 6)
+  else if ((ext || osPipeline) && isObject(body.retriever)) knn = unwrapRetriever(body, body.retriever, undefined, 'retriever').knn;
 
   // --- pipeline ---
   let syntax: Syntax;

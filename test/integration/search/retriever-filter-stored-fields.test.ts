@@ -9,6 +9,8 @@
  * - `stored_fields` (body or URL, even `[]`) without `_source` leaves `_source` out on every engine;
  *   a reranked search returned it. `?_source=true` replaces a body's `_source` filter.
  * - a `knn` child retriever's `k` bounds the hits the reranker gets (it was raised to the window).
+ * - `ext.vlrerank` beside a plain `standard`/`knn` retriever reranks its hits: vlrerank added its own
+ *   `query` beside the retriever and the engine refused the pair (400).
  * - `/{index}/_SEARCH` (any case but the engine's) is the engine's 400 "no handler found"; express's
  *   case-insensitive routing answered it with a reranked 200.
  * Real Elasticsearch 9.2 and OpenSearch 3.6, the knowledge-base pipeline, the real text model.
@@ -89,6 +91,19 @@ describe.each(['elasticsearch9', 'opensearch3'] as Engine[])('a reranked search 
     } finally {
       await p.engine.json('DELETE', `/${VEC}`);
     }
+  });
+
+  it.runIf(engine === 'elasticsearch9')('ext.vlrerank on a search with a plain standard retriever reranks its hits, not a 400 for a query added beside it', async () => {
+    const retriever = { standard: { query: { match: { text: 'apple' } }, filter: { term: { 'cat.keyword': 'fruit' } } } };
+    const direct = await post(p.engineUrl, `/${INDEX}/_search`, { retriever });
+    expect(direct.status).toBe(200);
+    const r = await post(p.url, `/${INDEX}/_search`, { retriever, ext: { vlrerank: { query: 'apple pie' } } });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.vlrerank.syntax).toBe('ext');
+    expect(r.body.hits.hits.map((h: any) => h._id).sort()).toEqual(direct.body.hits.hits.map((h: any) => h._id).sort());
+    // the same hits and scores as the retriever syntax over the same child
+    const rr = await post(p.url, `/${INDEX}/_search`, { retriever: { text_similarity_reranker: { retriever, field: 'text', inference_text: 'apple pie' } } });
+    expect(r.body.hits.hits.map((h: any) => h._id)).toEqual(rr.body.hits.hits.map((h: any) => h._id));
   });
 
   it('_name is accepted on the reranker and its standard child; unknown keys are refused, naming them', async () => {

@@ -116,6 +116,19 @@ describe('rerank syntax detection', () => {
     expect(refused({ query_text: 5 })).toBe('400 [ext.rerank.query_context.query_text] must be a non-empty string');
   });
 
+  it('takes a plain standard or knn retriever as the first stage of ext.vlrerank (held-out probe round 6)', () => {
+    const std = detectRerank({ index: 'products', params: P(), body: { retriever: { standard: { query: { match: { title: 'milk' } }, _name: 's' } }, ext: { vlrerank: {} } } }, registry);
+    if (std.kind !== 'rerank') throw new Error('expected rerank');
+    expect(std.spec.body).toEqual({ query: { match: { title: 'milk' } } });
+    expect(std.spec.query).toEqual({ text: 'milk' });
+    const knn = detectRerank({ index: 'products', params: P(), body: { retriever: { knn: { field: 'v', query_vector: [1, 0], k: 3 } }, ext: { vlrerank: { query: 'milk' } } } }, registry);
+    expect(knn.kind === 'rerank' && knn.spec.knn).toMatchObject({ field: 'v', k: 3 });
+    expect(knn.kind === 'rerank' && knn.spec.body.retriever).toBeUndefined();
+    expect(() => detectRerank({ index: 'products', params: P(), body: { retriever: { rrf: { retrievers: [] } }, ext: { vlrerank: { query: 'milk' } } } }, registry)).toThrow(/\[retriever\.rrf\] retriever \[rrf\] is not supported/);
+    // not asked: a default pipeline leaves a retriever search to the engine, as before
+    expect(detectRerank({ index: 'kb', params: P(), body: { retriever: { standard: { query: { match: { body: 'x' } } } } } }, registry).kind).toBe('passthrough');
+  });
+
   it('reranks every full-text search on an index whose pipeline is default', () => {
     const d = detectRerank({ index: 'kb', params: P(), body: { query: { match: { body: 'vitamin d' } } } }, registry);
     expect(d.kind === 'rerank' && d.spec.syntax).toBe('default');
