@@ -86,7 +86,7 @@ const extSchema = z.strictObject({
 const queryObject = z.record(z.string(), z.unknown());
 // Elasticsearch's parameters of the retriever, and no others: an unknown one is refused as the
 // engine refuses it — `filter` was silently dropped (the hits went unfiltered) until held-out probe
-// round 6. `_name` only names the retriever; `chunk_rescorer` (9.2 beta) is refused in the refine below.
+// round 6. `_name` only names the retriever; `chunk_rescorer` (9.2 beta) is parsed to be refused by name.
 const rerankerRetrieverSchema = z.strictObject({
   retriever: z.record(z.string(), z.unknown()),
   field: z.string().min(1, 'must name the field holding the text to rerank on'),
