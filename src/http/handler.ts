@@ -16,7 +16,7 @@ import { searchHandlers } from './search-routes.js';
 
 /**
  * Could any router mounted before the proxy take this request? Deliberately over-approximate
- * (a `true` only means "walk the routers as before"): express matches paths case-insensitively
+ * (a `true` only means "walk the routers as before"): express matches its own endpoints case-insensitively
  * and ignores a trailing slash, so the check is on the lower-cased path, by substring.
  *   - /_vlrerank/… and the rerank APIs (/rerank, /v1/rerank, /v2/rerank): "rerank";
  *   - search interception (_search, _msearch, any method — GET routes also answer HEAD): "search";

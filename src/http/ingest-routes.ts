@@ -31,7 +31,7 @@ function writeRequest(req: Request, signal?: AbortSignal): WriteRequest {
 }
 
 export function ingestRouter(deps: IngestRouteDeps): Router {
-  const router = Router();
+  const router = Router({ caseSensitive: true }); // `_DOC`, `_BULK`…: the engine's 400, without computing records first
   const { pipelines } = deps.ingest;
 
   const bulk = async (req: Request, res: Response, next: NextFunction) => {

@@ -60,7 +60,9 @@ export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHand
 }
 
 export function searchRouter(handlers: { search: SearchRouteHandler; msearch: SearchRouteHandler }): Router {
-  const router = Router();
+  // the engines' paths are case-sensitive: `/{index}/_SEARCH` is their 400 "no handler found", and
+  // was answered 200 with a reranked search (held-out probe round 6); a trailing slash they accept
+  const router = Router({ caseSensitive: true });
   const route = (h: SearchRouteHandler) => (req: Request, res: Response, next: NextFunction) => h(req, res, req.params.index as string | undefined, () => next());
   const search = route(handlers.search);
   const msearch = route(handlers.msearch);

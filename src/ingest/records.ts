@@ -25,7 +25,9 @@ export function recordShape(pipeline: Pipeline): RecordSignatureShape {
   const image = pipeline.fields.image.length > 0;
   const video = pipeline.fields.video.length > 0;
   // the text's query-side vector serves image and video queries only: a text-only pipeline never has one
-  return { image, video, queryVectors: image || video, chunking: pipeline.scorer.chunking, ...(pipeline.scorer.fps ? { fps: pipeline.scorer.fps } : {}), ...(pipeline.scorer.max_frames ? { maxFrames: pipeline.scorer.max_frames } : {}) };
+  // the fields it reads count: a record made from other fields is another document's (records/keys.ts)
+  const sources = { text: pipeline.fields.text, image: pipeline.fields.image, video: pipeline.fields.video };
+  return { image, video, queryVectors: image || video, chunking: pipeline.scorer.chunking, sources, ...(pipeline.scorer.fps ? { fps: pipeline.scorer.fps } : {}), ...(pipeline.scorer.max_frames ? { maxFrames: pipeline.scorer.max_frames } : {}) };
 }
 
 /** Where a record goes: the signature written beside it, when the index maps the signature field. */

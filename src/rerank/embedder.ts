@@ -38,6 +38,8 @@ export interface RecordSignatureShape {
   queryVectors: boolean;
   /** The pipeline's chunking (its records' text keys depend on it). */
   chunking?: ChunkingSettings | false;
+  /** The pipeline's source fields (records/keys.ts RecordShape.sources). */
+  sources?: { text: readonly string[]; image: readonly string[]; video: readonly string[] };
 }
 
 export class RerankerEmbedder implements Embedder {

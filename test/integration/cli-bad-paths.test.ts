@@ -16,6 +16,7 @@ import { MODELS, REPO_ROOT } from '../helpers/paths.js';
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'vlr-cli-paths-'));
 writeFileSync(join(dir, 'q.jsonl'), `${JSON.stringify({ _id: 'q1', text: 'apple', relevant: ['1'] })}\n`);
+writeFileSync(join(dir, 'd.jsonl'), '{"text":"apple"}\n{"text":"car"}\n');
 const cli = (...args: string[]) =>
   run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args, '--models-dir', MODELS, '--log-level', 'silent'], {
     cwd: REPO_ROOT,
@@ -32,12 +33,16 @@ async function refusal(args: string[]): Promise<{ code: number; stderr: string }
   return e!;
 }
 
-describe('CLI: bad file paths are named, exit 2, no stack', { timeout: 300_000 }, () => {
+describe('CLI: bad file paths and flags are named, exit 2, no stack', { timeout: 300_000 }, () => {
   it.each([
     [['rerank', '-q', 'apple', '-d', join(dir, 'nope.jsonl')], `--docs ${join(dir, 'nope.jsonl')}: no such file`],
     [['rerank', '-q', 'apple', '-d', dir], `--docs ${dir}: not a file`],
     [['eval', '--index', 'x', '--url', 'http://127.0.0.1:9', '--queries', join(dir, 'q.jsonl'), '--report', join(dir, 'no/such/folder/r.html')], `--report ${join(dir, 'no/such/folder/r.html')}: the folder ${join(dir, 'no/such/folder')} does not exist`],
     [['eval', '--index', 'x', '--url', 'http://127.0.0.1:9', '--queries', join(dir, 'q.jsonl'), '--json', dir], `--json ${dir}: is a folder, give a file name`],
+    // numeric flags given wrong were dropped silently, the run going on with defaults (held-out probe round 6)
+    [['rerank', '-q', 'apple', '-d', join(dir, 'd.jsonl'), '--fps', 'abc'], '--fps must be a positive number, got "abc"'],
+    [['rerank', '-q', 'apple', '-d', join(dir, 'd.jsonl'), '--fps', '0'], '--fps must be a positive number, got "0"'],
+    [['rerank', '-q', 'apple', '-d', join(dir, 'd.jsonl'), '--max-frames', 'x'], '--max-frames must be a positive integer, got "x"'],
   ])('%j', async (args, message) => {
     const e = await refusal(args);
     expect(e.stderr).toBe(`vlrerank: ${message}\n`);

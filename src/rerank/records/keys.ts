@@ -66,6 +66,13 @@ export interface RecordShape {
   queryVectors: boolean;
   /** The chunking the text parts are made with (their key depends on it); none: unchunked. */
   chunking?: ResolvedChunking;
+  /**
+   * The source fields a pipeline reads the document from, in order. A record made from other
+   * fields describes another text (or image): searches refuse its parts by their content hash,
+   * and without the fields in the signature backfill took it for current and never rewrote it
+   * (held-out probe round 6).
+   */
+  sources?: { text: readonly string[]; image: readonly string[]; video: readonly string[] };
 }
 
 /**
@@ -82,5 +89,6 @@ export function recordSignature(keys: RecordKeys, s: RecordShape): string {
     video: s.video ? (keys.video?.(s.fps, s.maxFrames) ?? null) : null,
     ocr: s.image && s.ocr,
     queryVectors: s.queryVectors,
+    ...(s.sources ? { sources: s.sources } : {}),
   });
 }

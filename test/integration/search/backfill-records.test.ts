@@ -14,6 +14,7 @@ import { backfillRecords, type RecordsBackfillProgress } from '../../../src/inge
 import { pipelineProperties, setupIndex } from '../../../src/engine/mapping.js';
 import { packRecord, unpackRecord, type FeatureRecord } from '../../../src/features/record/index.js';
 import { RerankerEmbedder } from '../../../src/rerank/embedder.js';
+import { recordShape } from '../../../src/ingest/records.js';
 import { batchCounts } from '../../helpers/metrics.js';
 import { REPO_ROOT } from '../../helpers/paths.js';
 import { catalog, clientSearch, ENGINES, freshIndex, groceryDoc, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
@@ -80,7 +81,7 @@ describe.each(ENGINES)('backfill of feature records on %s', (engine) => {
     expect(seen.length).toBeGreaterThan(1);
 
     const after = await stored();
-    const signature = await embedder.recordSignature({ image: true, video: false, queryVectors: true });
+    const signature = await embedder.recordSignature(recordShape(pipeline()));
     const keys = await p!.reranker.recordKeys();
     for (const [i, d] of after.entries()) {
       expect(d.version).toBe(2); // written once: never twice, never skipped

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordShape } from '../../../src/ingest/records.js';
 import { createShardedIndex, routingOffShard } from '../../helpers/sharded-index.js';
 import { REPO_ROOT } from '../../helpers/paths.js';
 import { catalog, clientSearch, groceryDoc, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
@@ -56,7 +57,7 @@ describe('feature records written back for routed documents (Elasticsearch 8.19,
     expect(outcomes).toMatchObject({ written: N });
     expect(outcomes.changed ?? 0).toBe(0);
     await p.engine.json('POST', `/${INDEX}/_refresh`);
-    const signature = await p.srv.services.embedder.recordSignature({ image: true, video: false, queryVectors: true });
+    const signature = await p.srv.services.embedder.recordSignature(recordShape(p.pipelines.get('backfill-wbr')!));
     const stored = await p.engine.json<any>('POST', `/${INDEX}/_search`, { size: 100, version: true, docvalue_fields: [KEY], query: { match_all: {} } });
     expect(stored.body.hits.hits).toHaveLength(N);
     for (const h of stored.body.hits.hits) {

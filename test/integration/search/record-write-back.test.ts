@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupIndex } from '../../../src/engine/mapping.js';
 import { documentFromSource } from '../../../src/pipelines/document.js';
+import { recordShape } from '../../../src/ingest/records.js';
 import { REPO_ROOT } from '../../helpers/paths.js';
 import { catalog, clientSearch, ENGINES, groceryDoc, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
@@ -65,7 +66,7 @@ describe.each(ENGINES)('feature records written back by reranked searches on %s'
     for (const h of r.hits.hits) expect(h._vlrerank.explanation.features.image).not.toBe('index');
     await p!.srv.services.writeBack!.idle();
     expect(await writeBacks(p!)).toMatchObject({ written: N });
-    const signature = await p!.srv.services.embedder.recordSignature({ image: true, video: false, queryVectors: true });
+    const signature = await p!.srv.services.embedder.recordSignature(recordShape(p!.pipelines.get('backfill-wb')!));
     const after = await versions();
     for (const [id, d] of Object.entries(after) as Array<[string, any]>) {
       expect(d.version).toBe(2);

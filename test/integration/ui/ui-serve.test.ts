@@ -54,6 +54,12 @@ describe('UI serving', () => {
     expect(strip.status).toBe(200);
     const buf = Buffer.from(await strip.arrayBuffer());
     expect(buf.subarray(0, 2).toString('hex')).toBe('ffd8');
+    // a strip asked for that is not 1…12 is a 400, never the whole clip instead (held-out probe round 6)
+    for (const bad of ['abc', '0', '-1', '13', '1.5', '']) {
+      const r = await fetch(`${srv.url}/_vlrerank/media?strip=${bad}&src=${encodeURIComponent('intel-sample-videos/clips/classroom.mp4')}`);
+      expect(r.status, `strip=${bad}`).toBe(400);
+      expect(((await r.json()) as { error: { reason: string } }).error.reason).toMatch(/strip must be an integer from 1 to 12/);
+    }
     const outside = await fetch(`${srv.url}/_vlrerank/media?src=${encodeURIComponent('/etc/passwd')}`);
     expect(outside.status).toBe(403);
     expect(((await outside.json()) as { error: { type: string } }).error.type).toBe('media_forbidden_exception');

@@ -43,6 +43,9 @@ describe('qrels', () => {
     expect(() => parseQrelsTsv('a\tb\t1\nc\td\n', 'q.tsv')).toThrow(/q\.tsv:2: expected "query-id corpus-id score"/);
     expect(() => parseQrelsTsv('a\tb\t1\nc\td\tgood\n', 'q.tsv')).toThrow(/q\.tsv:2: the grade "good" is not a number/);
     expect(() => parseQrelsTsv('query-id\tcorpus-id\tscore\n', 'q.tsv')).toThrow(/holds no judgements/);
+    // only the first line may be a header: bad grades after it are named, not skipped as headers
+    expect(() => parseQrelsTsv('query-id\tcorpus-id\tscore\nq1\td1\thigh\nq1\td2\t1\n', 'q.tsv')).toThrow(/q\.tsv:2: the grade "high" is not a number/);
+    expect(() => parseQrelsTsv('# judged by hand\n\nq1\td1\thigh\nq1\td2\tlow\nq1\td3\t1\n', 'q.tsv')).toThrow(/q\.tsv:4: the grade "low" is not a number/);
     expect(() => parseQrelsJsonl('{"query_id":"a"}\n', 'g.jsonl')).toThrow(/g\.jsonl:1: needs "doc_id"/);
     expect(() => parseQrelsJsonl('{"query_id":"a","doc_id":"x","relevance":"high"}\n', 'g.jsonl')).toThrow(/must be a number/);
     expect(() => loadQrels(join(tmp, 'missing.tsv'))).toThrow(/no such file/);

