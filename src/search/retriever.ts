@@ -1,0 +1,110 @@
+/**
+ * Elasticsearch's retrievers in a search vlrerank reranks: the `text_similarity_reranker`'s own
+ * parameters (and no others), and its first-stage child — or a plain `standard`/`knn` retriever
+ * beside `ext.vlrerank` — unwrapped into a plain search body and a kNN clause, as the engine would
+ * run it. Used by detect.ts.
+ *
+ * Pure: no I/O. Malformed retrievers throw VLR_BAD_REQUEST naming the field.
+ */
+import { z } from 'zod';
+import { parsePipeline, type Pipeline } from '../pipelines/index.js';
+import { vlrError } from '../errors.js';
+
+/** A kNN first stage given by the request itself (the `knn` retriever), in Elasticsearch's form. */
+export interface KnnClause {
+  field: string;
+  query_vector: number[];
+  k?: number;
+  num_candidates?: number;
+  filter?: unknown;
+  similarity?: number;
+}
+
+/** A VLR_BAD_REQUEST naming the field (detect.ts's too). */
+export function bad(field: string, reason: string): never {
+  throw vlrError('VLR_BAD_REQUEST', `[${field}] ${reason}`, { details: { field } });
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+const queryObject = z.record(z.string(), z.unknown());
+// Elasticsearch's parameters of the retriever, and no others: an unknown one is refused as the
+// engine refuses it — `filter` was silently dropped (the hits went unfiltered) until held-out probe
+// round 6. `_name` only names the retriever; `chunk_rescorer` (9.2 beta) is parsed to be refused by name.
+export const rerankerRetrieverSchema = z.strictObject({
+  retriever: z.record(z.string(), z.unknown()),
+  field: z.string().min(1, 'must name the field holding the text to rerank on'),
+  inference_text: z.string().min(1, 'must be a non-empty string'),
+  inference_id: z.string().optional(),
+  rank_window_size: z.number().int().positive().optional(),
+  min_score: z.number().optional(),
+  filter: z.union([queryObject, z.array(queryObject)]).optional(),
+  _name: z.string().optional(),
+  chunk_rescorer: z.unknown().optional(),
+});
+
+/** A text-only pipeline for a retriever naming a field on an index no pipeline covers. */
+export function adHocTextPipeline(field: string): Pipeline {
+  return parsePipeline({ name: 'text-similarity-reranker', index_patterns: ['*'], fields: { text: [field] } }, '(text_similarity_reranker)');
+}
+
+/**
+ * The reranker's own `filter` applies to its child retriever together with the child's filter
+ * (Elasticsearch: "applied in conjunction with the filter defined in the child retriever").
+ */
+function bothFilters(child: unknown, top: unknown): unknown {
+  if (top === undefined) return child;
+  if (child === undefined) return top;
+  return [...(Array.isArray(child) ? child : [child]), ...(Array.isArray(top) ? top : [top])];
+}
+
+/**
+ * Unwrap a first-stage retriever — the reranker's child at `at`, or a plain `standard`/`knn`
+ * retriever a search asks vlrerank to rerank (`at` = `retriever`) — into a plain search body (+ a
+ * kNN clause). `topFilter`: the reranker's own `filter`.
+ */
+export function unwrapRetriever(body: Record<string, unknown>, child: Record<string, unknown>, topFilter: unknown, at: string): { knn?: KnnClause } {
+  if (body.query !== undefined) bad('query', 'cannot specify [query] and [retriever] in the same search');
+  if (body.knn !== undefined) bad('knn', 'cannot specify [knn] and [retriever] in the same search');
+  delete body.retriever;
+  const kinds = Object.keys(child);
+  if (kinds.length !== 1) bad(at, 'must hold exactly one retriever');
+  const kind = kinds[0]!;
+  const inner = child[kind];
+  if (!isObject(inner)) bad(`${at}.${kind}`, 'must be an object');
+  if (kind === 'standard') {
+    // `_name` (every retriever's) only names it
+    const { query, filter: own, min_score, sort, collapse, search_after, terminate_after, _name, ...rest } = inner;
+    if (Object.keys(rest).length) bad(`${at}.standard.${Object.keys(rest)[0]}`, 'unknown field');
+    const filter = bothFilters(own, topFilter);
+    let q: unknown = query;
+    if (filter !== undefined) q = { bool: { must: query ?? { match_all: {} }, filter } };
+    if (q !== undefined) body.query = q;
+    if (min_score !== undefined) body.min_score = min_score;
+    if (sort !== undefined) body.sort = sort;
+    if (collapse !== undefined) body.collapse = collapse;
+    if (search_after !== undefined) body.search_after = search_after;
+    if (terminate_after !== undefined) body.terminate_after = terminate_after;
+    return {};
+  }
+  if (kind === 'knn') {
+    const f = `${at}.knn`;
+    if (typeof inner.field !== 'string') bad(`${f}.field`, 'must name the vector field');
+    if (!Array.isArray(inner.query_vector) || !inner.query_vector.every((x) => typeof x === 'number')) {
+      bad(`${f}.query_vector`, 'must be an array of numbers (query_vector_builder needs an inference service vlrerank does not run)');
+    }
+    return {
+      knn: {
+        field: inner.field,
+        query_vector: inner.query_vector as number[],
+        k: typeof inner.k === 'number' ? inner.k : undefined,
+        num_candidates: typeof inner.num_candidates === 'number' ? inner.num_candidates : undefined,
+        filter: bothFilters(inner.filter, topFilter),
+        similarity: typeof inner.similarity === 'number' ? inner.similarity : undefined,
+      },
+    };
+  }
+  return bad(`${at}.${kind}`, `retriever [${kind}] is not supported in front of the reranker; use [standard] or [knn]`);
+}
