@@ -34,6 +34,7 @@ import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
 import { registerInferenceIdle } from './inference-idle.js';
+import type { RowSelect } from './row-select.js';
 import { INFERENCE_WORKER_SOURCE } from './session-worker-source.js';
 
 export { INFERENCE_WORKER_SOURCE };
@@ -52,8 +53,9 @@ export interface NativeSession {
   /**
    * `handOver`: the caller gives up the feeds' buffers (tensors it built for this run alone): in
    * the worker they are transferred as they are instead of copied first, and are detached after.
+   * `select`: only the rows the caller reads come back (row-select.ts), selected where the run was.
    */
-  run(feeds: Record<string, ort.Tensor>, outputs?: readonly string[], handOver?: boolean): Promise<Record<string, ort.Tensor>>;
+  run(feeds: Record<string, ort.Tensor>, outputs?: readonly string[], handOver?: boolean, select?: RowSelect): Promise<Record<string, ort.Tensor>>;
   release(): Promise<void>;
 }
 
@@ -223,7 +225,7 @@ export class InferenceWorker {
     return {
       inputNames: Object.freeze(v.inputNames),
       outputNames: Object.freeze(v.outputNames),
-      run: async (feeds, outputs, handOver = false) => {
+      run: async (feeds, outputs, handOver = false, select) => {
         if (released || this.#worker !== worker) throw new Error('the native session is gone (released, or its inference worker stopped)');
         const wire: Record<string, WireTensor> = {};
         const transfer: ArrayBuffer[] = [];
@@ -232,7 +234,7 @@ export class InferenceWorker {
           wire[name] = { type: t.type, dims: t.dims, data };
           if (ArrayBuffer.isView(data)) transfer.push(data.buffer as ArrayBuffer);
         }
-        const out = await this.#request<Record<string, WireTensor>>({ op: 'run', sid: v.sid, feeds: wire, ...(outputs ? { outputs } : {}) }, transfer);
+        const out = await this.#request<Record<string, WireTensor>>({ op: 'run', sid: v.sid, feeds: wire, ...(outputs ? { outputs } : {}), ...(select ? { select } : {}) }, transfer);
         const res: Record<string, ort.Tensor> = {};
         for (const [name, t] of Object.entries(out)) res[name] = new ort.Tensor(t.type, t.data as Float32Array, t.dims);
         return res;
