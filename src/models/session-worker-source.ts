@@ -13,7 +13,8 @@
  *   → { seq, op: 'run', sid, feeds, outputs?, select? } ← { seq, ok, value: { name: { type, dims, data } } }
  *   → { seq, op: 'release', sid }                  ← { seq, ok }
  *   any failure                                    ← { seq, ok: false, message, name }
- * Tensors travel as { type, dims, data }; output buffers are transferred (they are fresh, the
+ * Tensors travel as { type, dims, data } (an input over shared memory is copied into a reused
+ * staging array first: onnxruntime-node refuses shared memory); output buffers are transferred (they are fresh, the
  * worker never touches them again). It must never post anything unasked: the main side counts
  * pending requests to know when the worker may be unref'd or terminated without cutting a run.
  * `select` (row-select.ts's RowSelect) keeps only the rows the caller reads, here, before anything
@@ -68,6 +69,21 @@ function selectRows(outputs, sel) {
   return res;
 }
 
+// Staging arrays for inputs that arrive as views of shared memory (input-pool.ts), which
+// onnxruntime-node refuses: copied into one of these, reused run after run (free ones by length).
+const staging = new Map();
+function stage(data) {
+  const list = staging.get(data.length);
+  const a = (list && list.pop()) || new Float32Array(data.length);
+  a.set(data);
+  return a;
+}
+function unstage(a) {
+  const list = staging.get(a.length) || [];
+  if (list.length < 4) list.push(a);
+  staging.set(a.length, list);
+}
+
 function session(sid) {
   const s = sessions.get(sid);
   if (!s) throw new Error('no session ' + sid + ' in the inference worker (released or never loaded)');
@@ -93,8 +109,18 @@ async function handle(m) {
     case 'run': {
       const s = session(m.sid);
       const feeds = {};
-      for (const [name, t] of Object.entries(m.feeds)) feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
-      const ran = m.outputs ? await s.run(feeds, m.outputs) : await s.run(feeds);
+      const staged = [];
+      for (const [name, t] of Object.entries(m.feeds)) {
+        let data = t.data;
+        if (data instanceof Float32Array && data.buffer instanceof SharedArrayBuffer) staged.push((data = stage(data)));
+        feeds[name] = new ort.Tensor(t.type, data, t.dims);
+      }
+      let ran;
+      try {
+        ran = m.outputs ? await s.run(feeds, m.outputs) : await s.run(feeds);
+      } finally {
+        for (const a of staged) unstage(a);
+      }
       for (const [name, t] of Object.entries(ran)) {
         if (!t || !t.dims) throw new Error('output ' + name + ' is not a tensor (only tensor outputs are supported)');
       }

@@ -195,7 +195,10 @@ export class ModelSession {
         inputNames: s.inputNames,
         outputNames: s.outputNames,
         run: async (feeds, outputs, _handOver, select) => {
-          const out = (await (outputs ? s.run(feeds, outputs as string[]) : s.run(feeds))) as Outputs;
+          // onnxruntime-node refuses inputs over shared memory (input-pool.ts): those are copied here
+          const own: Feeds = {};
+          for (const [n, t] of Object.entries(feeds)) own[n] = t.data instanceof Float32Array && t.data.buffer instanceof SharedArrayBuffer ? new ort.Tensor('float32', t.data.slice(), t.dims) : t;
+          const out = (await (outputs ? s.run(own, outputs as string[]) : s.run(own))) as Outputs;
           return select ? selectRows<ort.Tensor>(out, select, (_type, data, dims) => (data instanceof Int32Array ? new ort.Tensor('int32', data, dims) : new ort.Tensor('float32', data, dims))) : out;
         },
         release: () => s.release(),

@@ -13,7 +13,7 @@ import type { DetectorSpec, Manifest } from '../manifest.js';
 import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
 import { ROWS_SUFFIX, type RowSelect } from '../row-select.js';
 import type { ModelSession, Outputs } from '../session.js';
-import { assertImage, stackImages } from './common.js';
+import { assertImage, runImages } from './common.js';
 import { makeBatcher, manifestFor, classNames, type EncoderContext } from './context.js';
 
 export interface Detection {
@@ -171,7 +171,7 @@ export class ObjectDetector {
     // several, or raw(), gets the whole outputs, split per image below)
     const threshold = items.length === 1 ? items[0]!.threshold : undefined;
     const select = threshold === undefined ? undefined : this.#select(threshold);
-    const out = await this.session.run({ [io.inputs[0]!]: stackImages(images, this.preprocess, this.id) }, io.outputs, { handOver: true, ...(select ? { select } : {}) });
+    const out = await runImages(this.session, io.inputs[0]!, images, this.preprocess, this.id, io.outputs, select);
     if (images.length === 1) return [out];
     // split a batch of n into per-image outputs
     return images.map((_, i) => {
