@@ -6,10 +6,15 @@
  * idle gaps (when the models waited for the main thread: decode, preprocessing, glue), time per
  * model, sharp's busy time, and when the first and last run of each model happened. A profiling
  * aid, not a bench: the figures are only comparable within one run.
+ * Each round also prints the main thread's garbage collections during the request (count of
+ * mark-compacts and scavenges, their summed pause) and the external memory V8 was told of.
+ * `--src DIR`: the Reranker of another checkout (e.g. main's) runs the rounds, for an A/B of the
+ * main-thread figures in one process layout (use with `--no-baseline`).
  */
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { Reranker } from '../../src/rerank/reranker.js';
+import { PerformanceObserver, constants as perf } from 'node:perf_hooks';
+import type { Reranker as RerankerT } from '../../src/rerank/reranker.js';
 import { Models } from '../../src/models/index.js';
 import { modelsSchema } from '../../src/config/schema.js';
 import { candidates, type Doc } from './candidates.js';
@@ -34,6 +39,19 @@ function cpuSince(before: Map<string, number>): string {
 const showService = (xs: Span[]) =>
   [...service(xs)].map(([k, b]) => `${k.split('-')[0]} ${b.ms.toFixed(0)} ms / ${b.items} = ${(b.ms / Math.max(1, b.items)).toFixed(1)} ms`).join(', ');
 
+const SRC = argv.includes('--src') ? resolve(argv[argv.indexOf('--src') + 1]!) : resolve(import.meta.dirname, '../..');
+const { Reranker } = (await import(`${SRC}/src/rerank/reranker.ts`)) as { Reranker: typeof RerankerT };
+const gcs: Array<{ kind: number; ms: number }> = [];
+new PerformanceObserver((l) => {
+  for (const e of l.getEntries()) gcs.push({ kind: (e as unknown as { detail: { kind: number } }).detail.kind, ms: e.duration });
+}).observe({ entryTypes: ['gc'] });
+const gcLine = () => {
+  const major = gcs.filter((g) => g.kind === perf.NODE_PERFORMANCE_GC_MAJOR);
+  const minor = gcs.filter((g) => g.kind === perf.NODE_PERFORMANCE_GC_MINOR);
+  const ms = (xs: typeof gcs) => xs.reduce((a, g) => a + g.ms, 0).toFixed(0);
+  return `main-thread GC: ${major.length} mark-compacts (${ms(major)} ms), ${minor.length} scavenges (${ms(minor)} ms), ${gcs.length - major.length - minor.length} other`;
+};
+
 const reranker = new Reranker({ modelsDir: MODELS, device: 'cpu', mediaRoots: [DATA] });
 await reranker.warmup();
 freshDocs(200); // skip the photos warm-up may have seen
@@ -56,9 +74,13 @@ for (let r = 0; r < ROUNDS; r++) {
   const q = nextText();
   spans.length = 0;
   const c0 = threadCpu();
+  const ext0 = process.memoryUsage().external;
+  gcs.length = 0;
   const t0 = performance.now();
   await reranker.process({ query: q, documents: docs });
   const t1 = performance.now();
+  await new Promise((r) => setImmediate(r)); // the observer's entries of this round
+  const gcNow = gcLine();
   const pcpu = cpuSince(c0);
   const runs = spans.filter((s) => !s.what.startsWith('sharp'));
   const busy = union(runs);
@@ -82,6 +104,7 @@ for (let r = 0; r < ROUNDS; r++) {
   if (t1 > prev) gaps.push(t1 - prev);
   console.log(`round ${r}: wall ${(t1 - t0).toFixed(0)} ms, models busy ${busy.toFixed(0)} ms (${((100 * busy) / (t1 - t0)).toFixed(0)} %), idle ${(t1 - t0 - busy).toFixed(0)} ms in ${gaps.length} gaps (largest ${gaps.sort((a, b) => b - a).slice(0, 5).map((g) => g.toFixed(0)).join(', ')}), sharp busy ${union(spans.filter((s) => s.what.startsWith('sharp'))).toFixed(0)} ms; loadavg ${loadavg()[0]!.toFixed(2)}`);
   console.log(`  ${pcpu}`);
+  console.log(`  ${gcNow}; external memory ${((process.memoryUsage().external - ext0) / 2 ** 20).toFixed(1)} MB after − before`);
   console.log(`  service: ${showService(runs)}`);
   for (const [k, b] of by) console.log(`  ${k.padEnd(32)} ${b.ms.toFixed(0).padStart(6)} ms (summed) ${String(b.runs).padStart(4)} runs ${String(b.items).padStart(4)} items  first ${b.first.toFixed(0).padStart(5)}  last ${b.last.toFixed(0).padStart(5)} ms`);
 }

@@ -8,7 +8,7 @@
  * `classify`); each tensor is `owned`, so a batch of one crosses to the inference worker uncopied.
  * Knows nothing of caches, media references or requests: it gets pixels, gives features.
  */
-import type { Detection, ImageClassifier, ImageFeatures, ObjectDetector } from '../models/index.js';
+import { imageInputs, type Detection, type ImageClassifier, type ImageFeatures, type ObjectDetector } from '../models/index.js';
 import type { OcrEngine, OcrLine, OcrOptions } from '../models/encoders/ocr.js';
 import type { PreprocessedImage } from '../models/preprocess.js';
 import type { Semaphore } from '../util/semaphore.js';
@@ -33,6 +33,13 @@ export interface VisualModelSettings {
   detectScoreThreshold?: number;
   ocrOptions?: OcrOptions;
 }
+
+/**
+ * Each tensor is written into a buffer of the models' input pool (input-pool.ts), which the
+ * encoder gives back once its run has answered or it has been copied into a batch: a cold photo's
+ * 2.9 MB of float tensors are no longer fresh external memory on the main thread.
+ */
+const pooled = (length: number) => imageInputs.acquire(length);
 
 export class VisualModels {
   readonly classifier: ImageClassifier;
@@ -64,7 +71,7 @@ export class VisualModels {
     let pre: PreprocessedImage;
     try {
       const img = await image();
-      pre = { ...(await this.#cpu.use(() => preprocessImage(img, this.classifier.preprocess), true)), owned: true };
+      pre = { ...(await this.#cpu.use(() => preprocessImage(img, this.classifier.preprocess, undefined, pooled), true)), owned: true };
       signal?.throwIfAborted();
     } catch (e) {
       this.#preparing--;
@@ -95,7 +102,7 @@ export class VisualModels {
   }
 
   async detect(img: DecodedImage, signal?: AbortSignal): Promise<Detection[]> {
-    const pre = { ...(await this.#cpu.use(() => preprocessImage(img, this.detector.preprocess), true)), owned: true };
+    const pre = { ...(await this.#cpu.use(() => preprocessImage(img, this.detector.preprocess, undefined, pooled), true)), owned: true };
     const thr = this.#s.detectScoreThreshold;
     return this.detector.detect(pre, pre.original, thr === undefined ? {} : { scoreThreshold: thr }, signal);
   }

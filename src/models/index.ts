@@ -26,6 +26,7 @@ import type { EncoderContext } from './encoders/context.js';
 export { ModelRegistry } from './registry.js';
 export { ModelSession } from './session.js';
 export { Batcher } from './batcher.js';
+export { imageInputs, type InputPool } from './input-pool.js';
 export { TextTokenizer, maxInputChars } from './tokenizer.js';
 export { ImageClassifier, type ImageFeatures, type ClassScore } from './encoders/image-classifier.js';
 export { TextEmbedder, type TextKind } from './encoders/text-embedder.js';

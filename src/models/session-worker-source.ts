@@ -10,12 +10,16 @@
  *
  * Protocol (one message per request, answered once, by `seq`):
  *   → { seq, op: 'load', path, options, nice? }         ← { seq, ok, value: { sid, inputNames, outputNames } }
- *   → { seq, op: 'run', sid, feeds, outputs? }     ← { seq, ok, value: { name: { type, dims, data } } }
+ *   → { seq, op: 'run', sid, feeds, outputs?, select? } ← { seq, ok, value: { name: { type, dims, data } } }
  *   → { seq, op: 'release', sid }                  ← { seq, ok }
  *   any failure                                    ← { seq, ok: false, message, name }
- * Tensors travel as { type, dims, data }; output buffers are transferred (they are fresh, the
+ * Tensors travel as { type, dims, data } (an input over shared memory is copied into a reused
+ * staging array first: onnxruntime-node refuses shared memory); output buffers are transferred (they are fresh, the
  * worker never touches them again). It must never post anything unasked: the main side counts
  * pending requests to know when the worker may be unref'd or terminated without cutting a run.
+ * `select` (row-select.ts's RowSelect) keeps only the rows the caller reads, here, before anything
+ * crosses: `keptRows`/`gatherRows`/`selectRows` below are row-select.ts's algorithm, line for line
+ * (test/model/detector-rows-in-worker.test.ts compares the two paths on real photos).
  */
 export const INFERENCE_WORKER_SOURCE = String.raw`
 'use strict';
@@ -24,6 +28,61 @@ const ort = require(workerData.ortPath);
 const sessions = new Map();
 let nextSid = 1;
 let nice = 0;
+
+function keptRows(by, width, threshold) {
+  const rows = by.length / width;
+  const keep = new Int32Array(rows);
+  let k = 0;
+  for (let r = 0; r < rows; r++) {
+    let m = -Infinity;
+    const o = r * width;
+    for (let i = 0; i < width; i++) {
+      const v = by[o + i];
+      if (v > m) m = v;
+    }
+    if (m > threshold) keep[k++] = r;
+  }
+  return keep.slice(0, k);
+}
+
+function gatherRows(data, rows, width) {
+  const out = new Float32Array(rows.length * width);
+  for (let j = 0; j < rows.length; j++) out.set(data.subarray(rows[j] * width, (rows[j] + 1) * width), j * width);
+  return out;
+}
+
+function selectRows(outputs, sel) {
+  const res = Object.assign({}, outputs);
+  for (const g of sel.groups) {
+    const by = outputs[g.by];
+    if (!by || !(by.data instanceof Float32Array)) continue;
+    const rows = keptRows(by.data, g.width, sel.threshold);
+    const total = by.data.length / g.width;
+    for (const name of [g.by].concat(g.with)) {
+      const t = outputs[name];
+      if (!t || !(t.data instanceof Float32Array)) continue;
+      const w = t.data.length / total;
+      res[name] = { type: 'float32', dims: [rows.length, w], data: gatherRows(t.data, rows, w) };
+    }
+    res[g.by + '#rows'] = { type: 'int32', dims: [rows.length], data: rows };
+  }
+  return res;
+}
+
+// Staging arrays for inputs that arrive as views of shared memory (input-pool.ts), which
+// onnxruntime-node refuses: copied into one of these, reused run after run (free ones by length).
+const staging = new Map();
+function stage(data) {
+  const list = staging.get(data.length);
+  const a = (list && list.pop()) || new Float32Array(data.length);
+  a.set(data);
+  return a;
+}
+function unstage(a) {
+  const list = staging.get(a.length) || [];
+  if (list.length < 4) list.push(a);
+  staging.set(a.length, list);
+}
 
 function session(sid) {
   const s = sessions.get(sid);
@@ -50,12 +109,25 @@ async function handle(m) {
     case 'run': {
       const s = session(m.sid);
       const feeds = {};
-      for (const [name, t] of Object.entries(m.feeds)) feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
-      const out = m.outputs ? await s.run(feeds, m.outputs) : await s.run(feeds);
+      const staged = [];
+      for (const [name, t] of Object.entries(m.feeds)) {
+        let data = t.data;
+        if (data instanceof Float32Array && data.buffer instanceof SharedArrayBuffer) staged.push((data = stage(data)));
+        feeds[name] = new ort.Tensor(t.type, data, t.dims);
+      }
+      let ran;
+      try {
+        ran = m.outputs ? await s.run(feeds, m.outputs) : await s.run(feeds);
+      } finally {
+        for (const a of staged) unstage(a);
+      }
+      for (const [name, t] of Object.entries(ran)) {
+        if (!t || !t.dims) throw new Error('output ' + name + ' is not a tensor (only tensor outputs are supported)');
+      }
+      const out = m.select ? selectRows(ran, m.select) : ran;
       const value = {};
       const transfer = new Set();
       for (const [name, t] of Object.entries(out)) {
-        if (!t || !t.dims) throw new Error('output ' + name + ' is not a tensor (only tensor outputs are supported)');
         value[name] = { type: t.type, dims: Array.from(t.dims), data: t.data };
         if (t.data && t.data.buffer instanceof ArrayBuffer) transfer.add(t.data.buffer);
       }

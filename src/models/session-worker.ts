@@ -19,7 +19,8 @@
  * - **Inputs are copied, then the copy is transferred**: the caller keeps a usable tensor (it may
  *   reuse its buffer), and exactly the view's bytes cross, never the whole backing ArrayBuffer of a
  *   view. A caller that built a tensor for one run only (the image encoders' stacked batches)
- *   hands it over instead: its buffer is transferred without the copy. Outputs come back
+ *   hands it over instead: its buffer is transferred without the copy, or, over shared memory
+ *   (input-pool.ts), shared as it is and copied by the worker into a staging array it reuses. Outputs come back
  *   transferred and are rebuilt as ort.Tensor here.
  * - **Never terminate while a request is pending.** Terminating a worker (or process.exit() on the
  *   main thread) while its native Run is in progress aborts the whole process ("terminate called
@@ -34,6 +35,7 @@ import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
 import { registerInferenceIdle } from './inference-idle.js';
+import type { RowSelect } from './row-select.js';
 import { INFERENCE_WORKER_SOURCE } from './session-worker-source.js';
 
 export { INFERENCE_WORKER_SOURCE };
@@ -52,8 +54,9 @@ export interface NativeSession {
   /**
    * `handOver`: the caller gives up the feeds' buffers (tensors it built for this run alone): in
    * the worker they are transferred as they are instead of copied first, and are detached after.
+   * `select`: only the rows the caller reads come back (row-select.ts), selected where the run was.
    */
-  run(feeds: Record<string, ort.Tensor>, outputs?: readonly string[], handOver?: boolean): Promise<Record<string, ort.Tensor>>;
+  run(feeds: Record<string, ort.Tensor>, outputs?: readonly string[], handOver?: boolean, select?: RowSelect): Promise<Record<string, ort.Tensor>>;
   release(): Promise<void>;
 }
 
@@ -84,6 +87,9 @@ function ownCopy(data: ort.Tensor.DataType): ort.Tensor.DataType {
  * into a larger buffer is always copied, so only its bytes cross, never the rest of the buffer.
  */
 function wireData(data: ort.Tensor.DataType, handOver: boolean): ort.Tensor.DataType {
+  // a handed-over view of shared memory (input-pool.ts) crosses as a view of the same memory: the
+  // caller does not touch it until the run answers; the worker copies it into its own staging array
+  if (handOver && ArrayBuffer.isView(data) && data.buffer instanceof SharedArrayBuffer) return data;
   if (handOver && ArrayBuffer.isView(data) && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer) return data;
   return ownCopy(data);
 }
@@ -223,16 +229,16 @@ export class InferenceWorker {
     return {
       inputNames: Object.freeze(v.inputNames),
       outputNames: Object.freeze(v.outputNames),
-      run: async (feeds, outputs, handOver = false) => {
+      run: async (feeds, outputs, handOver = false, select) => {
         if (released || this.#worker !== worker) throw new Error('the native session is gone (released, or its inference worker stopped)');
         const wire: Record<string, WireTensor> = {};
         const transfer: ArrayBuffer[] = [];
         for (const [name, t] of Object.entries(feeds)) {
           const data = wireData(t.data, handOver);
           wire[name] = { type: t.type, dims: t.dims, data };
-          if (ArrayBuffer.isView(data)) transfer.push(data.buffer as ArrayBuffer);
+          if (ArrayBuffer.isView(data) && data.buffer instanceof ArrayBuffer) transfer.push(data.buffer);
         }
-        const out = await this.#request<Record<string, WireTensor>>({ op: 'run', sid: v.sid, feeds: wire, ...(outputs ? { outputs } : {}) }, transfer);
+        const out = await this.#request<Record<string, WireTensor>>({ op: 'run', sid: v.sid, feeds: wire, ...(outputs ? { outputs } : {}), ...(select ? { select } : {}) }, transfer);
         const res: Record<string, ort.Tensor> = {};
         for (const [name, t] of Object.entries(out)) res[name] = new ort.Tensor(t.type, t.data as Float32Array, t.dims);
         return res;

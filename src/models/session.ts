@@ -20,6 +20,7 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { vlrError, isVlrerankError, type VlrerankError } from '../errors.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
+import { selectRows, type RowSelect } from './row-select.js';
 import { sharedInferenceWorker, type InferenceWorker, type NativeSession } from './session-worker.js';
 
 export type SessionState = 'unloaded' | 'loading' | 'loaded' | 'error';
@@ -193,7 +194,13 @@ export class ModelSession {
       return {
         inputNames: s.inputNames,
         outputNames: s.outputNames,
-        run: (feeds, outputs) => (outputs ? s.run(feeds, outputs as string[]) : s.run(feeds)) as Promise<Outputs>,
+        run: async (feeds, outputs, _handOver, select) => {
+          // onnxruntime-node refuses inputs over shared memory (input-pool.ts): those are copied here
+          const own: Feeds = {};
+          for (const [n, t] of Object.entries(feeds)) own[n] = t.data instanceof Float32Array && t.data.buffer instanceof SharedArrayBuffer ? new ort.Tensor('float32', t.data.slice(), t.dims) : t;
+          const out = (await (outputs ? s.run(own, outputs as string[]) : s.run(own))) as Outputs;
+          return select ? selectRows<ort.Tensor>(out, select, (_type, data, dims) => (data instanceof Int32Array ? new ort.Tensor('int32', data, dims) : new ort.Tensor('float32', data, dims))) : out;
+        },
         release: () => s.release(),
       };
     }
@@ -262,8 +269,9 @@ export class ModelSession {
    * error (never a silent default). Returns the requested outputs (all by default).
    * `handOver`: the feeds were built for this run alone; in the inference worker their buffers are
    * transferred without a copy and are unusable afterwards (no effect on the main-thread path).
+   * `select`: only the rows the caller reads are returned (row-select.ts; selected in the worker).
    */
-  async run(feeds: Feeds, outputs?: readonly string[], opts: { handOver?: boolean } = {}): Promise<Outputs> {
+  async run(feeds: Feeds, outputs?: readonly string[], opts: { handOver?: boolean; select?: RowSelect } = {}): Promise<Outputs> {
     // From taking the session to registering the run there is no await, so an unload() cannot
     // release the session in between; a session unloaded while we waited for a load is not used.
     let s = this.#session;
@@ -277,7 +285,7 @@ export class ModelSession {
       if (!t) throw vlrError('VLR_MODEL_RUNTIME', `${this.options.name}: input "${n}" was not provided (model inputs: ${s.inputNames.join(', ')})`);
       used[n] = t;
     }
-    const run = s.run(used, outputs, opts.handOver);
+    const run = s.run(used, outputs, opts.handOver, opts.select);
     const tracked = run.then(
       () => undefined,
       () => undefined,

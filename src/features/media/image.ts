@@ -206,16 +206,19 @@ export function toChwFloat(rgb: Uint8Array, width: number, height: number, spec:
 /**
  * Preprocess for one model. Takes encoded bytes (decoded here, with the limits) or an already
  * decoded image, so one decode serves several models (EfficientNet 260 crop, NanoDet 416 stretch, CLIP 224).
+ * `into`: where the float tensor is written (e.g. a reused buffer of the models' input pool;
+ * every value is written), instead of a fresh array.
  */
 export async function preprocessImage(
   input: Buffer | DecodedImage,
   spec: ImagePreprocess,
   limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
+  into?: (length: number) => Float32Array,
 ): Promise<PreprocessedImage> {
   const img = Buffer.isBuffer(input) ? await decodeImage(input, limits) : input;
   const rgb = await resizeRgb(img, spec);
   return {
-    data: toChwFloat(rgb, spec.width, spec.height, spec),
+    data: toChwFloat(rgb, spec.width, spec.height, spec, into?.(3 * spec.width * spec.height)),
     dims: [3, spec.height, spec.width],
     original: { width: img.width, height: img.height },
   };

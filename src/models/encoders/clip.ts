@@ -16,7 +16,7 @@ import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
 import { ort, type ModelSession } from '../session.js';
 import { padBatch, TextTokenizer, type Encoded } from '../tokenizer.js';
 import { l2normalize } from '../../util/vector.js';
-import { assertImage, row, stackImages } from './common.js';
+import { assertImage, row, runImages } from './common.js';
 import { makeBatcher, manifestFor, type EncoderContext } from './context.js';
 
 export interface ClipEmbeddingOptions {
@@ -68,7 +68,7 @@ export class ClipEncoder {
 
   async #runImages(images: PreprocessedImage[]): Promise<Float32Array[]> {
     const io = this.manifest.io.vision!;
-    const out = await this.vision.run({ [io.inputs[0]!]: stackImages(images, this.preprocess, this.id) }, [io.outputs[0]!], { handOver: true });
+    const out = await runImages(this.vision, io.inputs[0]!, images, this.preprocess, this.id, [io.outputs[0]!]);
     const t = out[io.outputs[0]!]!;
     return images.map((_, i) => row(t, i));
   }

@@ -7,7 +7,9 @@
 import { vlrError } from '../../errors.js';
 import type { Manifest } from '../manifest.js';
 import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
-import { ort, type ModelSession } from '../session.js';
+import { imageInputs } from '../input-pool.js';
+import type { RowSelect } from '../row-select.js';
+import { ort, type ModelSession, type Outputs } from '../session.js';
 import { padBatch, type Encoded } from '../tokenizer.js';
 
 /**
@@ -25,19 +27,45 @@ export function assertImage(im: PreprocessedImage, spec: Pick<ImagePreprocess, '
 /**
  * Stack CHW images into one [n, 3, h, w] float32 tensor, checking each matches the model input.
  * One `owned` image is not copied: the tensor is a view of its own buffer (its caller gave it up).
+ * Several are copied into a buffer of the input pool (input-pool.ts; `runImages` gives it back),
+ * and an owned image's pooled buffer goes back to the pool once copied (nobody reads it after).
  */
 export function stackImages(images: PreprocessedImage[], spec: Pick<ImagePreprocess, 'width' | 'height'>, model: string): ort.Tensor {
   const per = 3 * spec.height * spec.width;
   if (images.length === 1 && images[0]!.owned) return new ort.Tensor('float32', assertImage(images[0]!, spec, model).data, [1, 3, spec.height, spec.width]);
-  const data = new Float32Array(images.length * per);
-  images.forEach((im, i) => {
+  for (const im of images) {
     const [c, h, w] = im.dims;
     if (c !== 3 || h !== spec.height || w !== spec.width || im.data.length !== per) {
       throw vlrError('VLR_BAD_REQUEST', `model ${model} expects images preprocessed to [3, ${spec.height}, ${spec.width}], got [${im.dims.join(', ')}]`);
     }
+  }
+  const data = imageInputs.acquire(images.length * per);
+  images.forEach((im, i) => {
     data.set(im.data, i * per);
+    if (im.owned) imageInputs.release(im.data);
   });
   return new ort.Tensor('float32', data, [images.length, 3, spec.height, spec.width]);
+}
+
+/**
+ * Run images through an image model: stacked (`stackImages`), handed over to the run (nobody
+ * reads the stacked tensor after it), and its pooled buffer given back once the run has settled.
+ */
+export async function runImages(
+  session: ModelSession,
+  inputName: string,
+  images: PreprocessedImage[],
+  spec: Pick<ImagePreprocess, 'width' | 'height'>,
+  model: string,
+  outputs: readonly string[],
+  select?: RowSelect,
+): Promise<Outputs> {
+  const input = stackImages(images, spec, model);
+  try {
+    return await session.run({ [inputName]: input }, outputs, { handOver: true, ...(select ? { select } : {}) });
+  } finally {
+    imageInputs.release(input.data as Float32Array);
+  }
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Manifest } from '../manifest.js';
 import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
 import type { ModelSession } from '../session.js';
 import { l2normalize, softmax, topK } from '../../util/vector.js';
-import { assertImage, row, stackImages } from './common.js';
+import { assertImage, row, runImages } from './common.js';
 import { makeBatcher, manifestFor, classNames, type EncoderContext } from './context.js';
 
 export interface ImageFeatures {
@@ -51,9 +51,7 @@ export class ImageClassifier {
   }
 
   async #run(images: PreprocessedImage[]): Promise<ImageFeatures[]> {
-    const input = stackImages(images, this.preprocess, this.id);
-    const inName = this.manifest.io.model!.inputs[0]!;
-    const out = await this.session.run({ [inName]: input }, this.#outputs, { handOver: true }); // stackImages' fresh buffer: moved, not copied
+    const out = await runImages(this.session, this.manifest.io.model!.inputs[0]!, images, this.preprocess, this.id, this.#outputs);
     const [e, l] = [out[this.#outputs[0]]!, out[this.#outputs[1]]!];
     return images.map((_, i) => ({ embedding: this.manifest.normalize ? l2normalize(row(e, i)) : row(e, i), logits: row(l, i) }));
   }

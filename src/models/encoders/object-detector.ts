@@ -3,13 +3,17 @@
  * pixels. Box decoding follows the model's config.json (GFL distributions: softmax over
  * regMax+1 bins per side, expectation × stride, centres at (x+0.5)·stride), then score
  * threshold, per-class greedy NMS, top maxDetections by score — as scripts/nanodet.py does.
+ * `detect()` asks the run for only the anchor rows whose best class score passes its threshold
+ * (row-select.ts, selected in the inference worker): 1.8 MB of head outputs per photo no longer
+ * cross to the main thread for the few dozen rows decoding reads; `raw()` still gets them whole.
  */
 import { vlrError } from '../../errors.js';
 import type { Batcher } from '../batcher.js';
 import type { DetectorSpec, Manifest } from '../manifest.js';
 import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
+import { ROWS_SUFFIX, type RowSelect } from '../row-select.js';
 import type { ModelSession, Outputs } from '../session.js';
-import { assertImage, stackImages } from './common.js';
+import { assertImage, runImages } from './common.js';
 import { makeBatcher, manifestFor, classNames, type EncoderContext } from './context.js';
 
 export interface Detection {
@@ -48,8 +52,17 @@ function nms(cands: Raw[], threshold: number): Raw[] {
   return keep;
 }
 
-/** Decode the raw head outputs of one image into detections (exported for tests). */
-function decodeDetections(outputs: Outputs, spec: DetectorSpec, input: { width: number; height: number }, original: { width: number; height: number }, classNames: readonly string[], opts: DetectOptions = {}): Detection[] {
+/** One image for the detector's queue; with a threshold, only the rows above it come back. */
+interface DetectItem {
+  image: PreprocessedImage;
+  threshold?: number;
+}
+
+/**
+ * Decode the head outputs of one image into detections: whole, or (with a `<cls>#rows` output per
+ * stride) only the anchor rows the run kept, in the same order, which give the same detections.
+ */
+export function decodeDetections(outputs: Outputs, spec: DetectorSpec, input: { width: number; height: number }, original: { width: number; height: number }, classNames: readonly string[], opts: DetectOptions = {}): Detection[] {
   const thr = opts.scoreThreshold ?? spec.scoreThreshold;
   const bins = spec.regMax + 1;
   const cands: Raw[] = [];
@@ -60,12 +73,15 @@ function decodeDetections(outputs: Outputs, spec: DetectorSpec, input: { width: 
     const cls = outputs[spec.clsOutput.replace('{s}', String(s))]?.data as Float32Array | undefined;
     const reg = outputs[spec.regOutput.replace('{s}', String(s))]?.data as Float32Array | undefined;
     if (!cls || !reg) throw vlrError('VLR_MODEL_RUNTIME', `detector output for stride ${s} missing`);
-    const points = cls.length / nc;
-    for (let p = 0; p < points; p++) {
+    const kept = outputs[spec.clsOutput.replace('{s}', String(s)) + ROWS_SUFFIX]?.data as Int32Array | undefined;
+    const rows = kept ? kept.length : cls.length / nc;
+    for (let r = 0; r < rows; r++) {
+      // r: the row in these outputs; p: its anchor point (the same unless the run kept only some rows)
+      const p = kept ? kept[r]! : r;
       let best = 0;
       let score = -Infinity;
       for (let k = 0; k < nc; k++) {
-        const v = cls[p * nc + k]!;
+        const v = cls[r * nc + k]!;
         if (v > score) {
           score = v;
           best = k;
@@ -73,7 +89,7 @@ function decodeDetections(outputs: Outputs, spec: DetectorSpec, input: { width: 
       }
       if (!(score > thr)) continue;
       for (let side = 0; side < 4; side++) {
-        const o = (p * 4 + side) * bins;
+        const o = (r * 4 + side) * bins;
         let m = -Infinity;
         for (let i = 0; i < bins; i++) m = Math.max(m, reg[o + i]!);
         let z = 0;
@@ -124,7 +140,7 @@ export class ObjectDetector {
   readonly spec: DetectorSpec;
   readonly classNames: readonly string[];
   readonly session: ModelSession;
-  readonly #batcher: Batcher<PreprocessedImage, Outputs>;
+  readonly #batcher: Batcher<DetectItem, Outputs>;
 
   private constructor(ctx: EncoderContext, m: Manifest, classNames: string[]) {
     this.id = m.id;
@@ -142,9 +158,20 @@ export class ObjectDetector {
     return new ObjectDetector(ctx, m, names);
   }
 
-  async #run(images: PreprocessedImage[]): Promise<Outputs[]> {
+  /** The rows decoding reads: each stride's anchors whose best class score exceeds `threshold`, with their box distributions. */
+  #select(threshold: number): RowSelect {
+    const name = (pattern: string, s: number) => pattern.replace('{s}', String(s));
+    return { threshold, groups: this.spec.strides.map((s) => ({ by: name(this.spec.clsOutput, s), width: this.spec.numClasses, with: [name(this.spec.regOutput, s)] })) };
+  }
+
+  async #run(items: DetectItem[]): Promise<Outputs[]> {
     const io = this.manifest.io.model!;
-    const out = await this.session.run({ [io.inputs[0]!]: stackImages(images, this.preprocess, this.id) }, io.outputs, { handOver: true });
+    const images = items.map((it) => it.image);
+    // a batch of one image for detect(): only its rows above the threshold cross (a batch of
+    // several, or raw(), gets the whole outputs, split per image below)
+    const threshold = items.length === 1 ? items[0]!.threshold : undefined;
+    const select = threshold === undefined ? undefined : this.#select(threshold);
+    const out = await runImages(this.session, io.inputs[0]!, images, this.preprocess, this.id, io.outputs, select);
     if (images.length === 1) return [out];
     // split a batch of n into per-image outputs
     return images.map((_, i) => {
@@ -159,13 +186,14 @@ export class ObjectDetector {
 
   /** Raw head outputs for one image (for golden tests). */
   async raw(image: PreprocessedImage, signal?: AbortSignal): Promise<Outputs> {
-    return this.#batcher.submit(assertImage(image, this.preprocess, this.id), signal);
+    return this.#batcher.submit({ image: assertImage(image, this.preprocess, this.id) }, signal);
   }
 
   /** Detections in the original image's pixels (default: the size the image was decoded at). `signal` aborting before the batch runs drops the image. */
   async detect(image: PreprocessedImage, original: { width: number; height: number } = image.original, opts: DetectOptions = {}, signal?: AbortSignal): Promise<Detection[]> {
-    const out = await this.raw(image, signal);
-    return decodeDetections(out, this.spec, this.preprocess, original, this.classNames, opts);
+    const threshold = opts.scoreThreshold ?? this.spec.scoreThreshold;
+    const out = await this.#batcher.submit({ image: assertImage(image, this.preprocess, this.id), threshold }, signal);
+    return decodeDetections(out, this.spec, this.preprocess, original, this.classNames, { ...opts, scoreThreshold: threshold });
   }
 
   /** Items waiting in this model's batching queue, whether a batch runs, and items dropped on abort. */

@@ -1,0 +1,76 @@
+/**
+ * The image models' inputs are written into reused buffers of shared memory (input-pool.ts) and
+ * given back when their run has answered. That must change nothing but the allocations: features
+ * of photos read in two rounds (the second on buffers the first gave back, while other photos'
+ * tensors are being written) are byte-equal to those computed one photo at a time from fresh
+ * tensors the caller keeps; and a run fed from shared memory answers exactly as one fed from
+ * plain memory, in the inference worker and on the main thread. Real photos, real models.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { mediaSchema } from '../../src/config/schema.js';
+import { FeatureExtractor } from '../../src/features/extractor.js';
+import { decodeImage, preprocessImage } from '../../src/features/media/image.js';
+import { imageInputs, Models } from '../../src/models/index.js';
+import { ModelSession, ort } from '../../src/models/session.js';
+import { DATA, MODELS } from '../helpers/paths.js';
+import { modelsConfig } from '../helpers/models.js';
+
+const dir = join(DATA, 'coco-captions-mini/images/val2017');
+const photos = readdirSync(dir).filter((f) => f.endsWith('.jpg')).sort().slice(20, 32).map((f) => join(dir, f));
+const bytes = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+let models: Models;
+let fx: FeatureExtractor;
+
+beforeAll(async () => {
+  models = await Models.create(modelsConfig({ batch: { maxBatchSize: 16, maxWaitMs: 2, maxQueue: 1024 } }));
+  fx = await FeatureExtractor.create(models, { media: mediaSchema.parse({ roots: [DATA] }), cacheMaxBytes: 64 << 20, ocrId: null, detectScoreThreshold: 0.3 });
+});
+afterAll(async () => {
+  await fx.close();
+  await models.close();
+});
+
+describe('image model inputs in reused shared buffers', () => {
+  it('give features byte-equal to fresh, kept tensors, photo by photo, when the buffers are reused', async () => {
+    const first = await fx.images(photos.slice(0, 6), { detect: true, ocr: false });
+    const reused0 = imageInputs.stats().reused;
+    const second = await fx.images(photos.slice(6), { detect: true, ocr: false });
+    expect(imageInputs.stats().reused).toBeGreaterThan(reused0); // the second round ran on buffers the first gave back
+    const together = [...first, ...second];
+    for (const [i, p] of photos.entries()) {
+      const img = await decodeImage(readFileSync(p));
+      const c = await preprocessImage(img, fx.classifier.preprocess);
+      const d = await preprocessImage(img, fx.detector.preprocess);
+      expect(c.data.buffer).toBeInstanceOf(ArrayBuffer); // fresh, not pooled
+      const [f] = await fx.classifier.embed([c]);
+      const det = await fx.detector.detect(d, d.original, { scoreThreshold: 0.3 });
+      const t = together[i]!.features;
+      expect(bytes(t.embedding).equals(bytes(f!.embedding))).toBe(true);
+      expect(bytes(t.logits).equals(bytes(f!.logits))).toBe(true);
+      expect(t.detections).toEqual(det);
+    }
+    expect(new Set(together.map((r) => bytes(r.features.logits).toString('base64'))).size).toBe(photos.length);
+  });
+
+  it('a run fed from shared memory answers as one fed from plain memory, in the worker and on the main thread', async () => {
+    const file = `${MODELS}/efficientnet-lite2-imagenet/image.onnx`;
+    const img = await decodeImage(readFileSync(photos[0]!));
+    const plain = (await preprocessImage(img, fx.classifier.preprocess)).data;
+    for (const thread of ['worker', 'main'] as const) {
+      const s = new ModelSession(file, { name: `pool-${thread}`, modelId: 'efficientnet-lite2-imagenet', device: 'cpu', intraOpThreads: 2, thread });
+      try {
+        const shared = imageInputs.acquire(plain.length);
+        shared.set(plain);
+        const a = await s.run({ pixel_values: new ort.Tensor('float32', Float32Array.from(plain), [1, 3, 260, 260]) }, ['logits'], { handOver: true });
+        const b = await s.run({ pixel_values: new ort.Tensor('float32', shared, [1, 3, 260, 260]) }, ['logits'], { handOver: true });
+        expect(bytes(b.logits!.data as Float32Array).equals(bytes(a.logits!.data as Float32Array))).toBe(true);
+        expect(bytes(shared).equals(bytes(plain))).toBe(true); // shared, not transferred: still here, untouched
+        imageInputs.release(shared);
+      } finally {
+        await s.unload();
+      }
+    }
+  });
+});
