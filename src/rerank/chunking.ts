@@ -45,6 +45,12 @@ export interface TokenCounter {
   countTokens(text: string): number;
 }
 
+/** A text encoder as a token counter, when it counts (chunking and `truncateToTokens` need one). */
+export function counterOf(text: { readonly maxTokens: number; countTokens?(text: string): number }): TokenCounter | undefined {
+  const count = text.countTokens?.bind(text);
+  return count ? { maxTokens: text.maxTokens, countTokens: count } : undefined;
+}
+
 /** Settings with the window applied: what keys a record's chunks (max_tokens, overlap) and what scores (aggregate). */
 export interface ResolvedChunking {
   maxTokens: number;

@@ -38,17 +38,11 @@ import { Admission, defaultAdmissionLimits } from './admission.js';
 import { buildRecords, type RecordDocument, type RecordOptions, type RecordsOutput } from './records/build.js';
 import { recordKeys, recordSignature, type RecordKeys, type RecordShape } from './records/keys.js';
 import { recordCovers, storedFeatures } from './records/use.js';
-import { resolveChunking, type ChunkingSettings, type TokenCounter } from './chunking.js';
+import { counterOf, resolveChunking, type ChunkingSettings } from './chunking.js';
 import { PreparedSides } from './prepared.js';
 import { keepBuilt, keptShape, mergeKept, withoutKept } from './stages/kept.js';
 
 const now = () => performance.now();
-
-/** The text port as a token counter, when it counts (chunking needs one). */
-function counterOf(text: RerankerPorts['text']): TokenCounter | undefined {
-  const count = text.countTokens?.bind(text);
-  return count ? { maxTokens: text.maxTokens, countTokens: count } : undefined;
-}
 
 export class Reranker {
   readonly options: RerankerOptions;

@@ -6,7 +6,7 @@
  */
 import { vlrError } from '../../errors.js';
 import { resolveWeights, type ScoreFusion } from '../fusion.js';
-import { resolveChunking, truncateToTokens, type ResolvedChunking } from '../chunking.js';
+import { counterOf, resolveChunking, truncateToTokens, type ResolvedChunking } from '../chunking.js';
 import { maxInputChars } from '../../models/index.js';
 import type { ProcessOptions, RerankerOptions } from '../options.js';
 import type { FramePooling } from '../signals/frame-pooling.js';
@@ -78,8 +78,8 @@ export function needsConceptBank(p: RequestPlan, stored: ReadonlyArray<{ image?:
 
 /** The request with each document text cut to `maxTokens` tokens (process()'s `maxTokensPerDoc`); the same request when no cut applies. */
 function capDocumentTexts(req: NormalizedInput, text: RerankerPorts['text'], maxTokens: number | undefined): NormalizedInput {
-  if (maxTokens === undefined || maxTokens >= text.maxTokens || !text.countTokens) return req;
-  const counter = { maxTokens: text.maxTokens, countTokens: text.countTokens.bind(text) };
+  const counter = counterOf(text);
+  if (maxTokens === undefined || maxTokens >= text.maxTokens || !counter) return req;
   const documents = req.documents.map((d) => (d.text === undefined ? d : { ...d, text: truncateToTokens(d.text, maxTokens, counter, maxInputChars(maxTokens)) }));
   return { ...req, documents };
 }
