@@ -9,13 +9,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mediaSchema } from '../../src/config/schema.js';
 import { FeatureExtractor } from '../../src/features/extractor.js';
 import { decodeImage, preprocessImage } from '../../src/features/media/image.js';
 import { Models } from '../../src/models/index.js';
 import { stackImages } from '../../src/models/encoders/common.js';
 import { DATA } from '../helpers/paths.js';
-import { modelsConfig } from '../helpers/models.js';
+import { bytes, photoAlone, photoExtractor } from '../helpers/image-features.js';
 
 let models: Models;
 let fx: FeatureExtractor;
@@ -26,11 +25,9 @@ const photos = [
   ...readdirSync(dir).filter((f) => f.endsWith('.jpg')).sort().slice(0, 8).map((f) => join(dir, f)),
   ...readdirSync(grocery, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.jpg')).map((e) => join(e.parentPath, e.name)).sort().slice(0, 3),
 ];
-const bytes = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
 
 beforeAll(async () => {
-  models = await Models.create(modelsConfig({ batch: { maxBatchSize: 16, maxWaitMs: 2, maxQueue: 1024 } }));
-  fx = await FeatureExtractor.create(models, { media: mediaSchema.parse({ roots: [DATA] }), cacheMaxBytes: 64 << 20, ocrId: null, detectScoreThreshold: 0.3 });
+  ({ models, fx } = await photoExtractor());
 });
 afterAll(async () => {
   await fx.close();
@@ -42,18 +39,14 @@ describe('image features with tensors handed over', () => {
     expect(photos.length).toBe(11);
     const together = await fx.images(photos, { detect: true, ocr: false });
     for (const [i, p] of photos.entries()) {
-      const img = await decodeImage(readFileSync(p));
-      const c = await preprocessImage(img, fx.classifier.preprocess);
-      const d = await preprocessImage(img, fx.detector.preprocess);
-      const [f] = await fx.classifier.embed([c]);
-      const det = await fx.detector.detect(d, d.original, { scoreThreshold: 0.3 });
+      const { c, d, ...alone } = await photoAlone(fx, p);
       // kept (not owned): still whole after their runs
       expect(c.data.length).toBe(3 * 260 * 260);
       expect(d.data.length).toBe(3 * 416 * 416);
       const t = together[i]!.features;
-      expect(bytes(t.embedding).equals(bytes(f!.embedding))).toBe(true);
-      expect(bytes(t.logits).equals(bytes(f!.logits))).toBe(true);
-      expect(t.detections).toEqual(det);
+      expect(bytes(t.embedding).equals(bytes(alone.embedding))).toBe(true);
+      expect(bytes(t.logits).equals(bytes(alone.logits))).toBe(true);
+      expect(t.detections).toEqual(alone.detections);
     }
     // and each photo got its own features, not a neighbour's
     expect(new Set(together.map((r) => bytes(r.features.logits).toString('base64'))).size).toBe(photos.length);

@@ -9,23 +9,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mediaSchema } from '../../src/config/schema.js';
 import { FeatureExtractor } from '../../src/features/extractor.js';
 import { decodeImage, preprocessImage } from '../../src/features/media/image.js';
 import { imageInputs, Models } from '../../src/models/index.js';
 import { ModelSession, ort } from '../../src/models/session.js';
 import { DATA, MODELS } from '../helpers/paths.js';
-import { modelsConfig } from '../helpers/models.js';
+import { bytes, photoAlone, photoExtractor } from '../helpers/image-features.js';
 
 const dir = join(DATA, 'coco-captions-mini/images/val2017');
 const photos = readdirSync(dir).filter((f) => f.endsWith('.jpg')).sort().slice(20, 32).map((f) => join(dir, f));
-const bytes = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
 let models: Models;
 let fx: FeatureExtractor;
 
 beforeAll(async () => {
-  models = await Models.create(modelsConfig({ batch: { maxBatchSize: 16, maxWaitMs: 2, maxQueue: 1024 } }));
-  fx = await FeatureExtractor.create(models, { media: mediaSchema.parse({ roots: [DATA] }), cacheMaxBytes: 64 << 20, ocrId: null, detectScoreThreshold: 0.3 });
+  ({ models, fx } = await photoExtractor());
 });
 afterAll(async () => {
   await fx.close();
@@ -40,16 +37,12 @@ describe('image model inputs in reused shared buffers', () => {
     expect(imageInputs.stats().reused).toBeGreaterThan(reused0); // the second round ran on buffers the first gave back
     const together = [...first, ...second];
     for (const [i, p] of photos.entries()) {
-      const img = await decodeImage(readFileSync(p));
-      const c = await preprocessImage(img, fx.classifier.preprocess);
-      const d = await preprocessImage(img, fx.detector.preprocess);
+      const { c, d, ...alone } = await photoAlone(fx, p);
       expect(c.data.buffer).toBeInstanceOf(ArrayBuffer); // fresh, not pooled
-      const [f] = await fx.classifier.embed([c]);
-      const det = await fx.detector.detect(d, d.original, { scoreThreshold: 0.3 });
       const t = together[i]!.features;
-      expect(bytes(t.embedding).equals(bytes(f!.embedding))).toBe(true);
-      expect(bytes(t.logits).equals(bytes(f!.logits))).toBe(true);
-      expect(t.detections).toEqual(det);
+      expect(bytes(t.embedding).equals(bytes(alone.embedding))).toBe(true);
+      expect(bytes(t.logits).equals(bytes(alone.logits))).toBe(true);
+      expect(t.detections).toEqual(alone.detections);
     }
     expect(new Set(together.map((r) => bytes(r.features.logits).toString('base64'))).size).toBe(photos.length);
   });
