@@ -12,11 +12,13 @@
  * Answers are kept briefly (`ttlMs`, 10 s by default) per expression, per parameters that change the
  * answer and per credentials (a client allowed fewer indices may be told fewer), so that traffic to
  * names that are not aliases costs the engine one read per name and window, not one per request.
- * The cache is bounded (`maxEntries`, oldest dropped first): its keys come from clients' paths.
+ * The cache is bounded (`maxEntries`, least recently used dropped first: `lru-cache`): its keys come
+ * from clients' paths.
  * Never throws: a failed read (refused, missing index, not JSON) is "unknown", not cached, and the
  * caller behaves as if no lookup had been made.
  */
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { forwardRequestHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 
@@ -107,20 +109,18 @@ function credentialsKey(headers: readonly string[]): string {
 }
 
 interface Entry {
-  at: number;
   value: Promise<unknown>;
   /** The answer once it came (a failed read is dropped instead). */
   settled?: { value: unknown };
 }
 
 export class IndexTargets {
-  readonly #seen = new Map<string, Entry>();
+  /** Answers being read or read, per key; undefined when nothing is kept (`ttlMs` 0). */
+  readonly #seen: LRUCache<string, Entry> | undefined;
 
-  constructor(
-    private readonly ttlMs = 10_000,
-    private readonly maxEntries = 4096,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(ttlMs = 10_000, maxEntries = 4096) {
+    this.#seen = ttlMs > 0 ? new LRUCache<string, Entry>({ max: maxEntries, ttl: ttlMs }) : undefined;
+  }
 
   /** The names a search on `expr` reads (`*` for all); undefined when the engine could not say. */
   async searched(expr: string, params: URLSearchParams | undefined, o: TargetLookup): Promise<string[] | undefined> {
@@ -133,8 +133,8 @@ export class IndexTargets {
    * have to ask): lets a search that cannot be reranked skip even reading its body.
    */
   searchedNow(expr: string, params: URLSearchParams | undefined, headers: readonly string[]): { known: false } | { known: true; indices: string[] | undefined } {
-    const e = this.#seen.get(`r\0${resolvePath(expr, params)}\0${credentialsKey(headers)}`);
-    return e?.settled && this.now() - e.at <= this.ttlMs ? { known: true, indices: e.settled.value as string[] | undefined } : { known: false };
+    const e = this.#seen?.get(`r\0${resolvePath(expr, params)}\0${credentialsKey(headers)}`);
+    return e?.settled ? { known: true, indices: e.settled.value as string[] | undefined } : { known: false };
   }
 
   /** The index a write to `name` lands in when `name` is an alias; undefined for a concrete index or when it cannot be told. */
@@ -145,22 +145,18 @@ export class IndexTargets {
 
   async #cached(key: string, o: TargetLookup, read: () => Promise<unknown>): Promise<unknown> {
     const k = `${key}\0${credentialsKey(o.headers)}`;
-    const t = this.now();
-    const e = this.#seen.get(k);
-    if (e && t - e.at <= this.ttlMs) return e.value;
-    if (e) this.#seen.delete(k);
-    while (this.#seen.size >= this.maxEntries) this.#seen.delete(this.#seen.keys().next().value!); // oldest first
+    const kept = this.#seen?.get(k); // lru-cache forgets an answer older than ttlMs
+    if (kept) return kept.value;
     const entry: Entry = {
-      at: t,
       value: read().then(
         (value) => ((entry.settled = { value }), value),
         () => {
-          if (this.#seen.get(k) === entry) this.#seen.delete(k); // a failed read (an abort, a refusal) is asked again next time
+          if (this.#seen?.peek(k) === entry) this.#seen.delete(k); // a failed read (an abort, a refusal) is asked again next time
           return undefined;
         },
       ),
     };
-    if (this.ttlMs > 0) this.#seen.set(k, entry);
+    this.#seen?.set(k, entry);
     return entry.value;
   }
 

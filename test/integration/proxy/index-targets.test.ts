@@ -2,7 +2,7 @@
  * The resolver searches and writes share (src/engine/targets.ts), on every real engine version:
  * what an alias, a wildcard and a comma list name (`_resolve/index`), the write index of an alias
  * (`_alias`), and its cache — one read per name, parameters and credentials within the cache time,
- * bounded (the oldest answer dropped first), nothing kept with a zero cache time. Engine calls are
+ * bounded (the least recently used answer dropped first), a failed read not kept, nothing kept with a zero cache time. Engine calls are
  * counted by a relay in front of the engine.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +64,23 @@ describe.each(ALL_VERSIONS)('what an index expression names (%s)', (name) => {
     await none.searched(AL, undefined, o());
     await none.searched(AL, undefined, o());
     expect(lookups() - n0).toBe(6);
+  });
+
+  it('a failed read is not kept (asked again next time); an answer older than the cache time is asked again', async () => {
+    const t = new IndexTargets(60_000);
+    expect(await t.searched(AL, undefined, { ...o(), signal: AbortSignal.abort() })).toBeUndefined(); // the read never completes
+    const n0 = lookups();
+    expect(await t.searched(AL, undefined, o())).toEqual([A, B]);
+    expect(await t.searched(AL, undefined, o())).toEqual([A, B]);
+    expect(lookups() - n0).toBe(1); // the failure was not kept; the answer is
+    const short = new IndexTargets(50);
+    await short.searched(AL, undefined, o());
+    expect(short.searchedNow(AL, undefined, [])).toEqual({ known: true, indices: [A, B] });
+    await new Promise((r) => setTimeout(r, 120)); // past the cache time
+    expect(short.searchedNow(AL, undefined, [])).toEqual({ known: false });
+    const n1 = lookups();
+    await short.searched(AL, undefined, o());
+    expect(lookups() - n1).toBe(1);
   });
 
   it('a search body is read while a name might be a default pipeline\u2019s, and not once the engine said it is not', async () => {
