@@ -50,18 +50,14 @@ export class PipelineRegistry {
   }
 
   /**
-   * Might the engine resolve this expression to indices a pipeline covers, though no pattern covers
-   * it as written (an alias, a wildcard, a comma list, or every index when there is none)? Only then
-   * is the engine worth asking (engine/targets.ts). A remote cluster's name (`other:kb`) is not asked.
+   * Might the engine resolve this expression to indices a pipeline covers, for an expression no
+   * pattern covers as written (`forIndex` is undefined — the caller has asked it already): an alias,
+   * a wildcard, a comma list, or every index when there is none? Only then is the engine worth
+   * asking (engine/targets.ts). A remote cluster's name (`other:kb`) is not asked.
    */
-  mayCover(indexExpr: string | undefined): boolean {
-    if (this.patterns.length === 0 || this.forIndex(indexExpr)) return false;
+  resolvable(indexExpr: string | undefined): boolean {
+    if (this.patterns.length === 0) return false;
     return !(indexExpr ?? '').split(',').some((p) => p.includes(':') || (p.startsWith('_') && p !== '_all'));
-  }
-
-  /** Might a default pipeline rerank searches on this expression (by pattern, or through what it resolves to)? */
-  mayDefault(indexExpr: string | undefined): boolean {
-    return this.defaultFor(indexExpr) !== undefined || (this.hasDefault && this.mayCover(indexExpr));
   }
 
   /**

@@ -169,7 +169,7 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   const covered = registry.forIndex(input.index);
   const resolved = !covered && input.targets ? registry.forIndices(input.targets) : undefined;
   const byIndex = covered ?? resolved?.pipeline;
-  const mustResolve = !covered && !input.targets && registry.mayCover(input.index);
+  const mustResolve = !covered && !input.targets && registry.resolvable(input.index);
 
   // a search naming a search pipeline — `_none` (OpenSearch: no pipeline, not even the index's
   // default) or one of the engine's own — replaces the default one, as on OpenSearch: it was

@@ -41,8 +41,9 @@ function searchExpr(index: string | undefined): string {
  */
 export function mayDefaultNow(deps: ResolveDeps, index: string | undefined, params: URLSearchParams, headers: readonly string[]): boolean {
   const r = deps.pipelines;
-  if (!r.mayDefault(index)) return false;
-  if (r.defaultFor(index)) return true;
+  const covered = r.forIndex(index); // the one pattern lookup: a covered name's own pipeline decides
+  if (covered) return covered.default === true;
+  if (!r.hasDefault || !r.resolvable(index)) return false;
   const now = deps.targets?.searchedNow(searchExpr(index), params, headers);
   return !now?.known || r.forIndices(now.indices ?? []).pipeline?.default === true;
 }

@@ -7,7 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { detectRerank, type SearchInput } from '../../../src/search/detect.js';
 import { isVlrerankError } from '../../../src/errors.js';
-import { registry } from './helpers.js';
+import { kb, products, registry } from './helpers.js';
+import { mayDefaultNow } from '../../../src/search/resolve.js';
+import { PipelineRegistry } from '../../../src/pipelines/index.js';
 
 const P = (s = '') => new URLSearchParams(s);
 const match = { query: { match: { body: 'vitamin d' } } };
@@ -61,5 +63,19 @@ describe('the pipeline of an alias, a wildcard or a list', () => {
     // the retriever names its field: over no one pipeline it reranks on that field, as Elasticsearch does
     const r = detectRerank({ index: 'every*', params: P(), body: retriever, targets: ['kb', 'shop-1'] }, registry);
     expect(r.kind === 'rerank' && [r.spec.pipeline.name, r.spec.pipeline.fields.text]).toEqual(['text-similarity-reranker', ['body']]);
+  });
+
+  it('might a default pipeline rerank a search whose body is not read yet: by pattern, else only for names the engine could resolve', () => {
+    const deps = { pipelines: registry }; // no resolver: nothing known from the engine
+    expect(mayDefaultNow(deps, 'kb', P(), [])).toBe(true); // covered by the default pipeline
+    expect(mayDefaultNow(deps, 'shop-1', P(), [])).toBe(false); // covered by a pipeline that is not default
+    expect(mayDefaultNow(deps, 'articles', P(), [])).toBe(true); // might be an alias of kb
+    expect(mayDefaultNow(deps, undefined, P(), [])).toBe(true); // every index
+    expect(mayDefaultNow(deps, 'remote:kb', P(), [])).toBe(false); // a remote cluster's: never resolved
+    expect(mayDefaultNow(deps, '_cat', P(), [])).toBe(false);
+    const noDefault = { pipelines: new PipelineRegistry([products, { ...kb, default: false }]) };
+    expect(mayDefaultNow(noDefault, 'kb', P(), [])).toBe(false);
+    expect(mayDefaultNow(noDefault, 'articles', P(), [])).toBe(false);
+    expect(mayDefaultNow({ pipelines: new PipelineRegistry([]) }, 'articles', P(), [])).toBe(false);
   });
 });
