@@ -8,7 +8,7 @@
  * `classify`); each tensor is `owned`, so a batch of one crosses to the inference worker uncopied.
  * Knows nothing of caches, media references or requests: it gets pixels, gives features.
  */
-import { imageInputs, type Detection, type ImageClassifier, type ImageFeatures, type ObjectDetector } from '../models/index.js';
+import { type Detection, type InputPool, type ImageClassifier, type ImageFeatures, type ObjectDetector } from '../models/index.js';
 import type { OcrEngine, OcrLine, OcrOptions } from '../models/encoders/ocr.js';
 import type { PreprocessedImage } from '../models/preprocess.js';
 import type { Semaphore } from '../util/semaphore.js';
@@ -34,13 +34,6 @@ export interface VisualModelSettings {
   ocrOptions?: OcrOptions;
 }
 
-/**
- * Each tensor is written into a buffer of the models' input pool (input-pool.ts), which the
- * encoder gives back once its run has answered or it has been copied into a batch: a cold photo's
- * 2.9 MB of float tensors are no longer fresh external memory on the main thread.
- */
-const pooled = (length: number) => imageInputs.acquire(length);
-
 export class VisualModels {
   readonly classifier: ImageClassifier;
   readonly detector: ObjectDetector;
@@ -60,6 +53,15 @@ export class VisualModels {
   }
 
   /**
+   * Each tensor is written into a buffer of the model's input pool (input-pool.ts; the Models'
+   * one), which the encoder gives back once its run has answered or it has been copied into a
+   * batch: a cold photo's 2.9 MB of float tensors are no longer fresh external memory here.
+   */
+  #pooled(model: { inputs: InputPool }): (length: number) => Float32Array {
+    return (length) => model.inputs.acquire(length);
+  }
+
+  /**
    * Classifier features of one image. Preprocessed tensors wait in a small collector that is
    * flushed to the model's queue when `pipelineChunk` of them are ready, when a full batch is, or
    * when no other image is still being decoded: decoding the next images overlaps the model run
@@ -71,7 +73,7 @@ export class VisualModels {
     let pre: PreprocessedImage;
     try {
       const img = await image();
-      pre = { ...(await this.#cpu.use(() => preprocessImage(img, this.classifier.preprocess, undefined, pooled), true)), owned: true };
+      pre = { ...(await this.#cpu.use(() => preprocessImage(img, this.classifier.preprocess, undefined, this.#pooled(this.classifier)), true)), owned: true };
       signal?.throwIfAborted();
     } catch (e) {
       this.#preparing--;
@@ -102,7 +104,7 @@ export class VisualModels {
   }
 
   async detect(img: DecodedImage, signal?: AbortSignal): Promise<Detection[]> {
-    const pre = { ...(await this.#cpu.use(() => preprocessImage(img, this.detector.preprocess, undefined, pooled), true)), owned: true };
+    const pre = { ...(await this.#cpu.use(() => preprocessImage(img, this.detector.preprocess, undefined, this.#pooled(this.detector)), true)), owned: true };
     const thr = this.#s.detectScoreThreshold;
     return this.detector.detect(pre, pre.original, thr === undefined ? {} : { scoreThreshold: thr }, signal);
   }

@@ -22,11 +22,12 @@ import { ImageClassifier } from './encoders/image-classifier.js';
 import { ObjectDetector } from './encoders/object-detector.js';
 import { TextEmbedder } from './encoders/text-embedder.js';
 import type { EncoderContext } from './encoders/context.js';
+import { InputPool } from './input-pool.js';
 
 export { ModelRegistry } from './registry.js';
 export { ModelSession } from './session.js';
 export { Batcher } from './batcher.js';
-export { imageInputs, type InputPool } from './input-pool.js';
+export { InputPool } from './input-pool.js';
 export { TextTokenizer, maxInputChars } from './tokenizer.js';
 export { ImageClassifier, type ImageFeatures, type ClassScore } from './encoders/image-classifier.js';
 export { TextEmbedder, type TextKind } from './encoders/text-embedder.js';
@@ -68,6 +69,8 @@ export interface ModelsOptions {
   /** Manifests folder (default: the repo's models/). */
   manifestDir?: string;
   precision?: Precision;
+  /** The image models' input pool (default: a new one for these models). */
+  inputs?: InputPool;
 }
 
 export interface EncoderOptions {
@@ -80,6 +83,8 @@ type Encoder = ImageClassifier | TextEmbedder | ObjectDetector | ClipEncoder | C
 export class Models {
   readonly registry: ModelRegistry;
   readonly config: Config['models'];
+  /** Shared buffers for the image models' inputs (input-pool.ts): these models' encoders and the features decoding for them write into it. */
+  readonly inputs: InputPool;
   readonly #ctx: EncoderContext;
   readonly #encoders = new Map<string, Promise<Encoder>>();
   readonly #logger: Logger;
@@ -89,10 +94,12 @@ export class Models {
     this.config = config;
     this.#logger = options.logger ?? silentLogger;
     const metrics = options.metrics;
+    this.inputs = options.inputs ?? new InputPool();
     this.#ctx = {
       registry,
       batch: config.batch,
       precision: options.precision,
+      inputs: this.inputs,
       onBatch: metrics
         ? (model, n) => {
             metrics.batchSize.observe({ model }, n);

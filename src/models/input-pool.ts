@@ -63,6 +63,3 @@ export class InputPool {
     return { made: this.#made, reused: this.#reused, freeBytes: this.#freeBytes };
   }
 }
-
-/** The process's pool for image model inputs (one inference worker per process, one pool). */
-export const imageInputs = new InputPool();

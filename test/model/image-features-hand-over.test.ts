@@ -13,6 +13,7 @@ import { FeatureExtractor } from '../../src/features/extractor.js';
 import { decodeImage, preprocessImage } from '../../src/features/media/image.js';
 import { Models } from '../../src/models/index.js';
 import { stackImages } from '../../src/models/encoders/common.js';
+import { InputPool } from '../../src/models/input-pool.js';
 import { DATA } from '../helpers/paths.js';
 import { bytes, photoAlone, photoExtractor } from '../helpers/image-features.js';
 
@@ -56,8 +57,8 @@ describe('image features with tensors handed over', () => {
     const img = await decodeImage(readFileSync(photos[0]!));
     const pre = await preprocessImage(img, fx.detector.preprocess);
     const spec = fx.detector.preprocess;
-    expect(stackImages([{ ...pre, owned: true }], spec, 'x').data).toBe(pre.data);
-    expect(stackImages([pre], spec, 'x').data).not.toBe(pre.data);
+    expect(stackImages([{ ...pre, owned: true }], spec, 'x', new InputPool()).data).toBe(pre.data);
+    expect(stackImages([pre], spec, 'x', new InputPool()).data).not.toBe(pre.data);
     const owned = { ...pre, data: Float32Array.from(pre.data), owned: true };
     const given = owned.data;
     expect(await fx.detector.detect(owned, owned.original, { scoreThreshold: 0.3 })).toEqual(await fx.detector.detect(pre, pre.original, { scoreThreshold: 0.3 }));

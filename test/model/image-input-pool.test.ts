@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FeatureExtractor } from '../../src/features/extractor.js';
 import { decodeImage, preprocessImage } from '../../src/features/media/image.js';
-import { imageInputs, Models } from '../../src/models/index.js';
+import { Models } from '../../src/models/index.js';
 import { ModelSession, ort } from '../../src/models/session.js';
 import { DATA, MODELS } from '../helpers/paths.js';
 import { bytes, photoAlone, photoExtractor } from '../helpers/image-features.js';
@@ -31,10 +31,12 @@ afterAll(async () => {
 
 describe('image model inputs in reused shared buffers', () => {
   it('give features byte-equal to fresh, kept tensors, photo by photo, when the buffers are reused', async () => {
+    expect(fx.classifier.inputs).toBe(models.inputs); // one pool per Models, built with it: both image models write into it
+    expect(fx.detector.inputs).toBe(models.inputs);
     const first = await fx.images(photos.slice(0, 6), { detect: true, ocr: false });
-    const reused0 = imageInputs.stats().reused;
+    const reused0 = models.inputs.stats().reused;
     const second = await fx.images(photos.slice(6), { detect: true, ocr: false });
-    expect(imageInputs.stats().reused).toBeGreaterThan(reused0); // the second round ran on buffers the first gave back
+    expect(models.inputs.stats().reused).toBeGreaterThan(reused0); // the second round ran on buffers the first gave back
     const together = [...first, ...second];
     for (const [i, p] of photos.entries()) {
       const { c, d, ...alone } = await photoAlone(fx, p);
@@ -54,13 +56,13 @@ describe('image model inputs in reused shared buffers', () => {
     for (const thread of ['worker', 'main'] as const) {
       const s = new ModelSession(file, { name: `pool-${thread}`, modelId: 'efficientnet-lite2-imagenet', device: 'cpu', intraOpThreads: 2, thread });
       try {
-        const shared = imageInputs.acquire(plain.length);
+        const shared = models.inputs.acquire(plain.length);
         shared.set(plain);
         const a = await s.run({ pixel_values: new ort.Tensor('float32', Float32Array.from(plain), [1, 3, 260, 260]) }, ['logits'], { handOver: true });
         const b = await s.run({ pixel_values: new ort.Tensor('float32', shared, [1, 3, 260, 260]) }, ['logits'], { handOver: true });
         expect(bytes(b.logits!.data as Float32Array).equals(bytes(a.logits!.data as Float32Array))).toBe(true);
         expect(bytes(shared).equals(bytes(plain))).toBe(true); // shared, not transferred: still here, untouched
-        imageInputs.release(shared);
+        models.inputs.release(shared);
       } finally {
         await s.unload();
       }

@@ -16,6 +16,7 @@ import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
 import { ort, type ModelSession } from '../session.js';
 import { padBatch, TextTokenizer, type Encoded } from '../tokenizer.js';
 import { l2normalize } from '../../util/vector.js';
+import { InputPool } from '../input-pool.js';
 import { assertImage, row, runImages } from './common.js';
 import { makeBatcher, manifestFor, type EncoderContext } from './context.js';
 
@@ -36,7 +37,11 @@ export class ClipEncoder {
   readonly #images: Batcher<PreprocessedImage, Float32Array>;
   readonly #texts: Batcher<Encoded, Float32Array>;
 
+  /** Where this model's stacked inputs (and the features' preprocessed photos for it) are written: the Models' pool. */
+  readonly inputs: InputPool;
+
   private constructor(ctx: EncoderContext, m: Manifest, tokenizer: TextTokenizer) {
+    this.inputs = ctx.inputs ?? new InputPool();
     this.id = m.id;
     this.manifest = m;
     this.preprocess = m.image!;
@@ -68,7 +73,7 @@ export class ClipEncoder {
 
   async #runImages(images: PreprocessedImage[]): Promise<Float32Array[]> {
     const io = this.manifest.io.vision!;
-    const out = await runImages(this.vision, io.inputs[0]!, images, this.preprocess, this.id, [io.outputs[0]!]);
+    const out = await runImages(this.vision, this.inputs, io.inputs[0]!, images, this.preprocess, this.id, [io.outputs[0]!]);
     const t = out[io.outputs[0]!]!;
     return images.map((_, i) => row(t, i));
   }

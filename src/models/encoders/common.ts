@@ -7,7 +7,7 @@
 import { vlrError } from '../../errors.js';
 import type { Manifest } from '../manifest.js';
 import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
-import { imageInputs } from '../input-pool.js';
+import type { InputPool } from '../input-pool.js';
 import type { RowSelect } from '../row-select.js';
 import { ort, type ModelSession, type Outputs } from '../session.js';
 import { padBatch, type Encoded } from '../tokenizer.js';
@@ -30,7 +30,7 @@ export function assertImage(im: PreprocessedImage, spec: Pick<ImagePreprocess, '
  * Several are copied into a buffer of the input pool (input-pool.ts; `runImages` gives it back),
  * and an owned image's pooled buffer goes back to the pool once copied (nobody reads it after).
  */
-export function stackImages(images: PreprocessedImage[], spec: Pick<ImagePreprocess, 'width' | 'height'>, model: string): ort.Tensor {
+export function stackImages(images: PreprocessedImage[], spec: Pick<ImagePreprocess, 'width' | 'height'>, model: string, inputs: InputPool): ort.Tensor {
   const per = 3 * spec.height * spec.width;
   if (images.length === 1 && images[0]!.owned) return new ort.Tensor('float32', assertImage(images[0]!, spec, model).data, [1, 3, spec.height, spec.width]);
   for (const im of images) {
@@ -39,10 +39,10 @@ export function stackImages(images: PreprocessedImage[], spec: Pick<ImagePreproc
       throw vlrError('VLR_BAD_REQUEST', `model ${model} expects images preprocessed to [3, ${spec.height}, ${spec.width}], got [${im.dims.join(', ')}]`);
     }
   }
-  const data = imageInputs.acquire(images.length * per);
+  const data = inputs.acquire(images.length * per);
   images.forEach((im, i) => {
     data.set(im.data, i * per);
-    if (im.owned) imageInputs.release(im.data);
+    if (im.owned) inputs.release(im.data);
   });
   return new ort.Tensor('float32', data, [images.length, 3, spec.height, spec.width]);
 }
@@ -53,6 +53,7 @@ export function stackImages(images: PreprocessedImage[], spec: Pick<ImagePreproc
  */
 export async function runImages(
   session: ModelSession,
+  inputs: InputPool,
   inputName: string,
   images: PreprocessedImage[],
   spec: Pick<ImagePreprocess, 'width' | 'height'>,
@@ -60,11 +61,11 @@ export async function runImages(
   outputs: readonly string[],
   select?: RowSelect,
 ): Promise<Outputs> {
-  const input = stackImages(images, spec, model);
+  const input = stackImages(images, spec, model, inputs);
   try {
     return await session.run({ [inputName]: input }, outputs, { handOver: true, ...(select ? { select } : {}) });
   } finally {
-    imageInputs.release(input.data as Float32Array);
+    inputs.release(input.data as Float32Array);
   }
 }
 

@@ -1,10 +1,11 @@
 /**
  * What every encoder needs from the Models facade: the registry (manifests, files, sessions),
- * the batching settings, and a hook for batch-size metrics; and the steps every encoder's
+ * the batching settings, the image input pool, and a hook for batch-size metrics; and the steps every encoder's
  * create() shares (the manifest of the right task, the class names).
  */
 import { vlrError } from '../../errors.js';
 import { Batcher } from '../batcher.js';
+import type { InputPool } from '../input-pool.js';
 import type { Manifest, Precision } from '../manifest.js';
 import type { ModelRegistry } from '../registry.js';
 
@@ -18,6 +19,8 @@ export interface EncoderContext {
   registry: ModelRegistry;
   batch: BatchSettings;
   precision?: Precision;
+  /** The pool of shared buffers the image models' inputs are written into: the Models' one (its encoders share it); an image encoder made without one has its own. */
+  inputs?: InputPool;
   onBatch?: (model: string, size: number) => void;
 }
 

@@ -8,6 +8,7 @@ import type { Manifest } from '../manifest.js';
 import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
 import type { ModelSession } from '../session.js';
 import { l2normalize, softmax, topK } from '../../util/vector.js';
+import { InputPool } from '../input-pool.js';
 import { assertImage, row, runImages } from './common.js';
 import { makeBatcher, manifestFor, classNames, type EncoderContext } from './context.js';
 
@@ -33,7 +34,11 @@ export class ImageClassifier {
   readonly #batcher: Batcher<PreprocessedImage, ImageFeatures>;
   readonly #outputs: [string, string];
 
+  /** Where this model's stacked inputs (and the features' preprocessed photos for it) are written: the Models' pool. */
+  readonly inputs: InputPool;
+
   private constructor(ctx: EncoderContext, manifest: Manifest, classNames: string[]) {
+    this.inputs = ctx.inputs ?? new InputPool();
     this.id = manifest.id;
     this.manifest = manifest;
     this.preprocess = manifest.image!;
@@ -51,7 +56,7 @@ export class ImageClassifier {
   }
 
   async #run(images: PreprocessedImage[]): Promise<ImageFeatures[]> {
-    const out = await runImages(this.session, this.manifest.io.model!.inputs[0]!, images, this.preprocess, this.id, this.#outputs);
+    const out = await runImages(this.session, this.inputs, this.manifest.io.model!.inputs[0]!, images, this.preprocess, this.id, this.#outputs);
     const [e, l] = [out[this.#outputs[0]]!, out[this.#outputs[1]]!];
     return images.map((_, i) => ({ embedding: this.manifest.normalize ? l2normalize(row(e, i)) : row(e, i), logits: row(l, i) }));
   }

@@ -13,6 +13,7 @@ import type { DetectorSpec, Manifest } from '../manifest.js';
 import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
 import { ROWS_SUFFIX, type RowSelect } from '../row-select.js';
 import type { ModelSession, Outputs } from '../session.js';
+import { InputPool } from '../input-pool.js';
 import { assertImage, runImages } from './common.js';
 import { makeBatcher, manifestFor, classNames, type EncoderContext } from './context.js';
 
@@ -142,7 +143,11 @@ export class ObjectDetector {
   readonly session: ModelSession;
   readonly #batcher: Batcher<DetectItem, Outputs>;
 
+  /** Where this model's stacked inputs (and the features' preprocessed photos for it) are written: the Models' pool. */
+  readonly inputs: InputPool;
+
   private constructor(ctx: EncoderContext, m: Manifest, classNames: string[]) {
+    this.inputs = ctx.inputs ?? new InputPool();
     this.id = m.id;
     this.manifest = m;
     this.preprocess = m.image!;
@@ -171,7 +176,7 @@ export class ObjectDetector {
     // several, or raw(), gets the whole outputs, split per image below)
     const threshold = items.length === 1 ? items[0]!.threshold : undefined;
     const select = threshold === undefined ? undefined : this.#select(threshold);
-    const out = await runImages(this.session, io.inputs[0]!, images, this.preprocess, this.id, io.outputs, select);
+    const out = await runImages(this.session, this.inputs, io.inputs[0]!, images, this.preprocess, this.id, io.outputs, select);
     if (images.length === 1) return [out];
     // split a batch of n into per-image outputs
     return images.map((_, i) => {
