@@ -155,6 +155,7 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
       numCandidates: spec.knn.num_candidates ?? Math.max(numCandidates, k),
       filter: spec.knn.filter,
       similarity: spec.knn.similarity,
+      options: spec.knn.options,
     });
   } else if (need) {
     if (!vector) throw vlrError('VLR_INTERNAL', `first stage needs a ${need.kind} query vector`);
