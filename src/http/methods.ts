@@ -20,7 +20,7 @@ export function onlyMethods(...methods: Array<'GET' | 'POST'>) {
   const allowed = methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]));
   return (req: Request, _res: Response, next: NextFunction): void => {
     if (req.method === 'OPTIONS') return next();
-    next(methodNotAllowed(req.method, req.originalUrl.split('?')[0]!, allowed));
+    next(methodNotAllowed(req.method, req.originalUrl, allowed));
   };
 }
 

@@ -58,7 +58,7 @@ export function uiRouter(deps: UiRouteDeps): Router {
   // the UI is static files: only GET and HEAD (OPTIONS as before); anything else is a 405, built or not
   r.use('/ui', (req, _res, next) => {
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next();
-    next(methodNotAllowed(req.method, req.originalUrl.split('?')[0]!, ['GET', 'HEAD']));
+    next(methodNotAllowed(req.method, req.originalUrl, ['GET', 'HEAD']));
   });
   r.use('/ui', (req, res, next) => {
     if (existsSync(join(dist, 'index.html'))) return next();

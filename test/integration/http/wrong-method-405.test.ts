@@ -49,9 +49,9 @@ describe('a wrong method on a vlrerank endpoint', () => {
     const r = await call(proxy.url, method, path);
     expect(r.status).toBe(405);
     expect(r.headers.allow).toBe(allow);
-    const uri = path.split('?')[0];
+    // the uri as Elasticsearch names it: with its query string
     expect(r.body).toMatchObject({
-      error: { type: 'method_not_allowed_exception', reason: `Incorrect HTTP method for uri [${uri}] and method [${method}], allowed: [${allow}]` },
+      error: { type: 'method_not_allowed_exception', reason: `Incorrect HTTP method for uri [${path}] and method [${method}], allowed: [${allow}]` },
       status: 405,
     });
   });
