@@ -3,7 +3,8 @@
  * (scripts/fuzz.ts, at length) and a short-budget vitest run (test/integration/http/fuzz.test.ts).
  *
  * Generators (fast-check) mutate valid requests rather than throw noise at the parser alone:
- *   - the Cohere/Jina API (`/v1/rerank`, `/v2/rerank`, `/rerank`) and `/_vlrerank/rerank`: queries
+ *   - the Cohere/Jina API (`/v1/rerank`, `/v2/rerank`, `/rerank`), vLLM's `/score`, `/v1/score`
+ *     (and wrong methods on them), and `/_vlrerank/rerank`: queries
  *     and documents of every shape those APIs accept, and wrong types, nulls, deep nesting,
  *     unknown fields, odd media references (missing file, directory, refused URL, bad data: URI);
  *   - `_search` / `_msearch` bodies carrying rerank blocks (`ext.vlrerank`, the
@@ -97,6 +98,15 @@ function compatBody(ctx: FuzzContext): fc.Arbitrary<unknown> {
   );
 }
 
+/** vLLM's score API body: each side a string, an item or a list of them, lengths that pair or not. */
+function scoreBody(ctx: FuzzContext): fc.Arbitrary<unknown> {
+  const side = fc.oneof(fc.string({ maxLength: 30 }), compatDoc(ctx), fc.array(fc.oneof(fc.string({ maxLength: 30 }), compatDoc(ctx)), { maxLength: 4 }), junk());
+  return fc.oneof(
+    { weight: 5, arbitrary: fc.record({ model: junk(), text_1: side, text_2: side, truncate_prompt_tokens: fc.oneof(fc.integer({ min: -2, max: 20 }), junk()), queries: junk() }, { requiredKeys: [] }) },
+    { weight: 1, arbitrary: junk() },
+  );
+}
+
 function nativeBody(ctx: FuzzContext): fc.Arbitrary<unknown> {
   const item = fc.record({ text: textAr(), image: mediaRef(ctx), video: fc.oneof(fc.constant(ctx.directory), junk()), fps: junk(), max_frames: junk() }, { requiredKeys: [] });
   return fc.oneof(
@@ -146,11 +156,17 @@ export function fuzzRequests(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
   const admin = fc
     .tuple(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'HEAD'), fc.constantFrom('/_vlrerank/health', '/_vlrerank/models', '/_vlrerank/models/no-such/_load', '/_vlrerank/models/%ZZ/_unload', '/_vlrerank/nope', '/_vlrerank/media?src=', '/_vlrerank/media?src=..%2F..%2Fetc%2Fpasswd', '/_vlrerank/metrics'))
     .map(([method, path]): FuzzRequest => ({ method, path, headers: {}, shape: 'es', label: `${method} ${path}` }));
+  // a wrong method on a rerank-compatible path: the rerank API's 405
+  const compatMethods = fc
+    .tuple(fc.constantFrom('GET', 'PUT', 'DELETE', 'HEAD'), fc.constantFrom('/v1/rerank', '/v2/rerank', '/v1/score'))
+    .map(([method, path]): FuzzRequest => ({ method, path, headers: {}, shape: 'compat', label: `${method} ${path}` }));
   return fc.oneof(
     { weight: 3, arbitrary: withEnvelope(compatBody(ctx), fc.constantFrom('/v1/rerank', '/v2/rerank', '/rerank'), 'compat') },
+    { weight: 2, arbitrary: withEnvelope(scoreBody(ctx), fc.constantFrom('/score', '/v1/score'), 'compat') },
     { weight: 2, arbitrary: withEnvelope(nativeBody(ctx), fc.constant('/_vlrerank/rerank'), 'es') },
     { weight: 3, arbitrary: search },
     { weight: 1, arbitrary: admin },
+    { weight: 1, arbitrary: compatMethods },
   );
 }
 

@@ -21,7 +21,7 @@ export interface ApiAnswer {
   body: Record<string, unknown>;
 }
 
-function timingHeaders(out: RerankOutput): Record<string, string> {
+export function timingHeaders(out: Pick<RerankOutput, 'timings'>): Record<string, string> {
   return {
     'x-vlrerank-queue-ms': String(out.timings.queue_ms),
     'x-vlrerank-features-ms': String(out.timings.features_ms),
@@ -35,7 +35,7 @@ function timingHeaders(out: RerankOutput): Record<string, string> {
  * are scored on their text alone; the client must be able to see that without asking for an
  * explanation (issue 13): a count header on every answer, and the errors in the body.
  */
-function errorHeader(out: RerankOutput): Record<string, string> {
+export function errorHeader(out: Pick<RerankOutput, 'errors'>): Record<string, string> {
   return out.errors.length ? { 'x-vlrerank-document-errors': String(out.errors.length) } : {};
 }
 

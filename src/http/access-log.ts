@@ -36,7 +36,7 @@ function hasSegment(path: string, seg: string): boolean {
   return false;
 }
 
-const RERANK_API = new Set(['/rerank', '/rerank/', '/v1/rerank', '/v1/rerank/', '/v2/rerank', '/v2/rerank/']);
+const RERANK_API = new Set(['/rerank', '/rerank/', '/v1/rerank', '/v1/rerank/', '/v2/rerank', '/v2/rerank/', '/score', '/score/', '/v1/score', '/v1/score/']);
 
 export function routeClass(path: string): string {
   if (path.startsWith('/_vlrerank/ui')) return 'ui';

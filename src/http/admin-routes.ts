@@ -6,6 +6,7 @@
 import { Router } from 'express';
 import { health, metricsText, type HealthDeps } from '../api/health.js';
 import { checkAdmin, listModels, modelAction, type ModelsDeps } from '../api/models.js';
+import { onlyMethods } from './methods.js';
 
 export interface AdminRouteDeps {
   health: HealthDeps;
@@ -49,6 +50,11 @@ export function adminRouter(deps: AdminRouteDeps): Router {
         next(e);
       }
     });
+    r.all(`/models/:id/${action}`, onlyMethods('POST'));
   }
+  // a wrong method on these paths is a 405 naming the allowed ones (methods.ts), not a 404
+  r.all('/health', onlyMethods('GET'));
+  r.all('/metrics', onlyMethods('GET'));
+  r.all('/models', onlyMethods('GET'));
   return r;
 }

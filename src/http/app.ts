@@ -1,8 +1,9 @@
 /**
  * The express app, for everything the fast dispatch (handler.ts) does not take. It mounts, in
  * this order: vlrerank's own endpoints under /_vlrerank/ (index names cannot start with "_") —
- * rerank, health, metrics, models, UI — and an ES-shaped 404 for any other path there; the
- * rerank-compatible APIs (/v1/rerank, /v2/rerank, /rerank); search interception (for the path
+ * rerank, health, metrics, models, UI — and an ES-shaped 404 for any other path there (a wrong
+ * method on one of them: 405, methods.ts); the rerank-compatible APIs (/v1/rerank, /v2/rerank,
+ * /rerank) and vLLM's score API (/score, /v1/score); search interception (for the path
  * spellings the fast dispatch leaves to the router) and ingest (vectors at _bulk, _doc…); the
  * transparent streaming proxy for everything else; the ES-shaped error handler.
  * No global body parser: passthrough bodies must stream untouched.
@@ -63,7 +64,7 @@ function ownEndpoints(deps: HttpDeps) {
  */
 export function buildWorkerApp(deps: HttpDeps): Express {
   const { app, rerank } = ownEndpoints(deps);
-  app.use(compatRerankRouter(rerank));
+  app.use(compatRerankRouter(rerank, { forwardsIndexPaths: false }));
   app.use((req, _res, next) => next(vlrError('VLR_NOT_FOUND', `a vlrerank worker serves only the rerank APIs and /_vlrerank/health|metrics|models, not [${req.method} ${req.path}]`)));
   app.use(errorHandler(deps.errors));
   return app;
@@ -74,7 +75,7 @@ export function buildApp(deps: HttpDeps, fast: { proxy: NodeHandler; search: { s
   if (deps.ui) app.use('/_vlrerank', uiRouter(deps.ui));
   // vlrerank owns /_vlrerank/: an unknown path there is our 404, never forwarded (the engine would answer a confusing 405)
   app.use('/_vlrerank', (req, _res, next) => next(vlrError('VLR_NOT_FOUND', `no vlrerank endpoint [${req.method} ${req.baseUrl}${req.path}]`)));
-  app.use(compatRerankRouter(rerank));
+  app.use(compatRerankRouter(rerank, { forwardsIndexPaths: true }));
   app.use(searchRouter(fast.search));
   app.use(ingestRouter({ ...deps.errors, ingest: deps.ingest, maxJsonBodyBytes: deps.maxJsonBodyBytes, jsonWorker: deps.jsonWorker }));
   app.use((req, res) => fast.proxy(req, res));

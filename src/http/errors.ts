@@ -14,6 +14,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { bodyRefused } from './body.js';
 import { closeAfterAnswer } from './linger.js';
+import { allowHeader } from './methods.js';
 
 export interface ErrorDeps {
   logger: Logger;
@@ -71,7 +72,7 @@ export function sendError(res: ServerResponse, err: unknown, deps: ErrorDeps, he
   if (clientGone(res)) return goneQuietly(res, err, deps);
   const e = record(err, deps);
   const es = esErrorBody(e);
-  writeJson(res, es.status, es, { ...headers, ...retryAfter(e) });
+  writeJson(res, es.status, es, { ...headers, ...retryAfter(e), ...allowHeader(e) });
 }
 
 /** In the rerank-compatible APIs' shape (Cohere / OpenAI-style / Jina fields side by side). */
@@ -79,7 +80,7 @@ export function sendCompatError(res: ServerResponse, err: unknown, deps: ErrorDe
   if (clientGone(res)) return goneQuietly(res, err, deps);
   const e = record(err, deps);
   const es = esErrorBody(e);
-  writeJson(res, es.status, { object: 'error', message: es.error.reason, type: es.error.type, code: es.status, detail: es.error.reason, error: es.error }, retryAfter(e));
+  writeJson(res, es.status, { object: 'error', message: es.error.reason, type: es.error.type, code: es.status, detail: es.error.reason, error: es.error }, { ...retryAfter(e), ...allowHeader(e) });
 }
 
 /** body-parser's failures as our errors (a parse error naming the problem, a 413). */

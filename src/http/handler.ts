@@ -18,18 +18,21 @@ import { searchHandlers } from './search-routes.js';
  * Could any router mounted before the proxy take this request? Deliberately over-approximate
  * (a `true` only means "walk the routers as before"): express matches its own endpoints case-insensitively
  * and ignores a trailing slash, so the check is on the lower-cased path, by substring.
- *   - /_vlrerank/… and the rerank APIs (/rerank, /v1/rerank, /v2/rerank): "rerank";
+ *   - /_vlrerank/… and the rerank APIs (/rerank, /v1/rerank, /v2/rerank): "rerank"; vLLM's score
+ *     API: /score, /v1/score (a trailing slash too, as express matches);
  *   - search interception (_search, _msearch, any method — GET routes also answer HEAD): "search";
  *   - ingest (POST/PUT _bulk, _doc, _create; POST _update), unless `ingest` is false (no pipeline
  *     adds vectors at ingest, so the ingest router hands every write to the proxy anyway);
  *   - a percent-encoded path could spell any of these: always the routers.
  * An area that mounts a new intercept route must extend this check.
  */
+const SCORE_API = new Set(['/score', '/score/', '/v1/score', '/v1/score/']);
+
 export function mayIntercept(method: string | undefined, url: string | undefined, ingest = true): boolean {
   if (!url) return true;
   const q = url.indexOf('?');
   const p = (q < 0 ? url : url.slice(0, q)).toLowerCase();
-  if (p.includes('%') || p.includes('rerank') || p.includes('search')) return true;
+  if (p.includes('%') || p.includes('rerank') || p.includes('search') || SCORE_API.has(p)) return true;
   if (ingest && (method === 'POST' || method === 'PUT')) return p.includes('_bulk') || p.includes('_doc') || p.includes('_create') || p.includes('_update');
   return false;
 }
@@ -61,7 +64,7 @@ export function readsBody(method: string | undefined, url: string): boolean {
   if (!mayIntercept(method, url, false)) return false;
   const q = url.indexOf('?');
   const p = (q < 0 ? url : url.slice(0, q)).toLowerCase();
-  return p.startsWith('/_vlrerank/') || p.includes('rerank') || p.includes('_search') || p.includes('_msearch');
+  return p.startsWith('/_vlrerank/') || p.includes('rerank') || SCORE_API.has(p) || p.includes('_search') || p.includes('_msearch');
 }
 
 /**
@@ -91,7 +94,7 @@ export function rerankApiRoute(method: string | undefined, url: string): 'compat
   if (method !== 'POST') return undefined;
   const q = url.indexOf('?');
   const p = q < 0 ? url : url.slice(0, q);
-  if (p === '/v1/rerank' || p === '/v2/rerank' || p === '/rerank') return 'compat';
+  if (p === '/v1/rerank' || p === '/v2/rerank' || p === '/rerank' || p === '/v1/score' || p === '/score') return 'compat';
   return p === '/_vlrerank/rerank' ? 'es' : undefined;
 }
 

@@ -1,22 +1,25 @@
 /**
  * The rerank APIs over HTTP: `POST /_vlrerank/rerank` (errors ES-shaped, mounted under
- * /_vlrerank) and the Cohere / Jina / vLLM-compatible `POST /v1/rerank`, `/v2/rerank`, `/rerank`
- * (errors in those APIs' shape, the body reader's included: bad JSON, 413, 415, depth). Bodies are
+ * /_vlrerank), the Cohere / Jina / vLLM-compatible `POST /v1/rerank`, `/v2/rerank`, `/rerank` and
+ * vLLM's score API `POST /score`, `/v1/score` (errors in those APIs' shape, the body reader's
+ * included: bad JSON, 413, 415, depth; a wrong method a 405 with `Allow`, methods.ts). Bodies are
  * read by body.ts's strict reader (one supported coding, utf-8, server.maxJsonBodyBytes,
  * server.maxJsonDepth), per route: there is no global body parser (passthrough bodies stream).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { API_WORK, rerankCompat, rerankNative, type ApiAnswer, type CompatVersion } from '../api/rerank.js';
+import { scoreVllm, type ScoreDeps } from '../api/score.js';
 import type { Reranker } from '../rerank/reranker.js';
 import type { Admission } from '../rerank/admission.js';
 import type { JsonWorker } from '../util/json-worker.js';
 import { answerUnread, readJson } from './body.js';
 import { sendCompatError, sendError, type ErrorDeps } from './errors.js';
+import { onlyMethods } from './methods.js';
 import { clientId, clientSignal } from './request.js';
 
 export interface RerankRouteDeps extends ErrorDeps {
-  reranker: Pick<Reranker, 'process'> & { admission?: Pick<Admission, 'refuseEarly'> };
+  reranker: Pick<Reranker, 'process'> & { admission?: Pick<Admission, 'refuseEarly'> } & ScoreDeps['reranker'];
   maxJsonBodyBytes: number;
   maxJsonDepth: number;
   /** Parses bodies of SMALL_BODY bytes and more off the main thread (built by the composition root). */
@@ -84,18 +87,27 @@ export function rerankRouter(deps: RerankRouteDeps): Router {
       next(e);
     }
   });
+  r.all('/rerank', onlyMethods('POST'));
   return r;
 }
 
-export function compatRerankRouter(deps: RerankRouteDeps): Router {
+/**
+ * The rerank-compatible APIs. `/rerank` and `/score` are also `/{index}` to the engine (GET, PUT,
+ * DELETE, HEAD of an index so named, which POST is not): a proxy forwards their other methods as
+ * before (`forwardsIndexPaths`); a worker, with no engine behind it, answers them 405 like
+ * `/v1/rerank`, `/v2/rerank`, `/v1/score` everywhere.
+ */
+export function compatRerankRouter(deps: RerankRouteDeps, options: { forwardsIndexPaths: boolean }): Router {
   const r = Router();
-  const handler = (version: CompatVersion) => async (req: Request, res: Response) => {
+  const answer = (run: (body: unknown, signal: AbortSignal, client: string) => Promise<ApiAnswer>) => async (req: Request, res: Response) => {
     try {
-      reply(res, await rerankCompat(deps.reranker, version, req.body, clientSignal(res), clientId(req)));
+      reply(res, await run(req.body, clientSignal(res), clientId(req)));
     } catch (e) {
       sendCompatError(res, e, deps);
     }
   };
+  const handler = (version: CompatVersion) => answer((body, signal, client) => rerankCompat(deps.reranker, version, body, signal, client));
+  const score = answer((body, signal, client) => scoreVllm(deps, body, signal, client));
   const early = admitEarly(deps);
   const parser = jsonBody(deps);
   // every body-level error (bad JSON, 413, 415, depth) in the rerank API's shape, not ES-shaped
@@ -103,5 +115,9 @@ export function compatRerankRouter(deps: RerankRouteDeps): Router {
   r.post('/v1/rerank', early, parser, bodyErrors, handler('v1'));
   r.post('/v2/rerank', early, parser, bodyErrors, handler('v2'));
   r.post('/rerank', early, parser, bodyErrors, handler('plain'));
+  r.post('/v1/score', early, parser, bodyErrors, score);
+  r.post('/score', early, parser, bodyErrors, score);
+  const post = onlyMethods('POST');
+  for (const p of ['/v1/rerank', '/v2/rerank', '/v1/score', ...(options.forwardsIndexPaths ? [] : ['/rerank', '/score'])]) r.all(p, post, bodyErrors);
   return r;
 }

