@@ -32,6 +32,9 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
     case '/to-localhost':
       res.writeHead(307, { location: `/img.png` }).end();
       return;
+    case '/to-no-url': // a Location that is no URL (held-out probe round 7: an "internal error")
+      res.writeHead(302, { location: 'http://[::1' }).end();
+      return;
     case '/loop':
       res.writeHead(302, { location: `/loop?n=${Number(u.searchParams.get('n') ?? 0) + 1}` }).end();
       return;
@@ -188,6 +191,10 @@ describe('media fetch SSRF guard', () => {
     expect(['VLR_MEDIA_FETCH', 'VLR_MEDIA_TIMEOUT']).toContain((await rejection(quick.resolve('http://no-such-host.invalid/x.png'))).code);
     await quick.close();
     expect((await rejection(s.fetchUrl('ftp://example.com/x.png', { maxBytes: 10 }))).code).toBe('VLR_MEDIA_FORBIDDEN');
+    // a redirect whose Location is not a URL: the media error, not an internal one
+    const bad = await rejection(s.resolve(`http://localhost:${port}/to-no-url`));
+    expect(bad.code).toBe('VLR_MEDIA_FETCH');
+    expect(bad.message).toMatch(/HTTP 302 with a Location that is not a valid URL/);
     await s.close();
   });
 

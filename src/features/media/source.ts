@@ -170,7 +170,10 @@ export class MediaSource {
         if (hop >= this.options.maxRedirects) {
           throw vlrError('VLR_MEDIA_FETCH', `too many redirects fetching ${redactUrl(startUrl)} (limit ${this.options.maxRedirects})`);
         }
-        url = new URL(String(headers.location), target).toString();
+        // a Location that is no URL (`http://[::1`) was a TypeError: the document's error an "internal error"
+        const next = URL.parse(String(headers.location), target);
+        if (!next) throw vlrError('VLR_MEDIA_FETCH', `fetching ${redactUrl(url)} answered HTTP ${statusCode} with a Location that is not a valid URL`, { details: { media_status: statusCode } });
+        url = next.toString();
         continue;
       }
       if (statusCode < 200 || statusCode >= 300) {
