@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { vlrError } from '../errors.js';
+import { SIGNAL_NAMES, unknownSignals } from './fusion.js';
 
 /** A media reference: URL, `data:` URI, base64 or a local path under the allowed roots. */
 const mediaRef = z.string().min(1, 'must be a non-empty string');
@@ -54,7 +55,12 @@ const rerankInputSchema = z.strictObject({
   /** Scorer backend: the local ONNX models (default) or the configured remote `/v1/rerank` workers, or both. */
   backend: z.enum(['local', 'remote', 'both']).optional(),
   /** Per-request fusion weights by signal name (missing names keep their configured weight). */
-  weights: z.record(z.string(), z.number().nonnegative()).optional(),
+  weights: z
+    .record(z.string(), z.number().nonnegative())
+    .superRefine((w, ctx) => {
+      for (const n of unknownSignals(w)) ctx.addIssue({ code: 'custom', path: [n], message: `unknown signal "${n}"; one of ${SIGNAL_NAMES.join(', ')}` });
+    })
+    .optional(),
   /** Turn OCR text of images into a text↔text signal (slow: ~150 ms per image). */
   ocr: z.boolean().optional(),
 });
