@@ -139,6 +139,7 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   if (isObject(body.retriever) && 'text_similarity_reranker' in body.retriever) {
     const r = rerankerRetrieverSchema.safeParse(body.retriever.text_similarity_reranker);
     if (!r.success) zodTo400('retriever.text_similarity_reranker', r.error);
+    if (!hasVisibleText(r.data.inference_text)) bad('retriever.text_similarity_reranker.inference_text', VISIBLE_RULE);
     if (r.data.chunk_rescorer !== undefined) bad('retriever.text_similarity_reranker.chunk_rescorer', 'is not supported: long documents are chunked by the pipeline (scorer.chunking)');
     retriever = r.data;
   }

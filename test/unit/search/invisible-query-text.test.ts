@@ -33,6 +33,8 @@ describe('query texts with nothing visible', () => {
     expect(outcome(search({ query: { match: { title: 'milk' } }, ext: { vlrerank: { query: text } } }))).toBe(`400 [ext.vlrerank.query] ${RULE}`);
     expect(outcome(search({ query: { match: { title: 'milk' } }, ext: { vlrerank: { query: { text } } } }))).toBe(`400 [ext.vlrerank.query.text] ${RULE}`);
     expect(outcome(search({ query: { match: { title: 'milk' } }, ext: { rerank: { query_context: { query_text: text } } } }, 'search_pipeline=products'))).toBe('400 [ext.rerank.query_context.query_text] must be a non-empty string');
+    const retriever = { text_similarity_reranker: { retriever: { standard: { query: { match_all: {} } } }, field: 'title', inference_text: text } };
+    expect(outcome(search({ retriever }))).toBe(`400 [retriever.text_similarity_reranker.inference_text] ${RULE}`);
     // no ext.vlrerank.query, and the search's own text is invisible: nothing to take it from
     expect(outcome(search({ query: { match: { title: text } }, ext: { vlrerank: {} } }))).toMatch(/^400 \[ext\.vlrerank\.query\] is required/);
     // a default pipeline (kb): the search was not asked to rerank, its text is nothing to rerank by
