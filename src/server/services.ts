@@ -87,6 +87,9 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
       hooks: { onLookup: (tier, outcome) => metrics.featureLookups.inc({ tier, outcome }), onError: (tier) => metrics.featureStoreErrors.inc({ tier }) },
     });
     closers.push(() => store.close());
+    metrics.onCollect(() => {
+      for (const [tier, h] of Object.entries(store.health())) if (h.state !== 'off') metrics.featureStoreUp.set({ tier }, h.state === 'ok' ? 1 : 0);
+    });
     const rerank = await createRerankService(config, { logger, metrics, tiers: store.tiers });
     closers.push(() => rerank.close());
     const embedder = options.embedder ?? new RerankerEmbedder(rerank.reranker);
