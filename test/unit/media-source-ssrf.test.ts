@@ -218,7 +218,7 @@ describe('media fetch SSRF guard', () => {
     const s = source({ allowHosts: ['localhost'], maxBytes: 100_000 });
     for (const path of ['/img.png.gz', '/img.png.br']) expect((await s.resolve(`http://localhost:${port}${path}`)).bytes.equals(PNG), path).toBe(true);
     // the same photo, the same content identity, however it travelled
-    expect((await s.resolve(`http://localhost:${port}/img.png.gz`)).hash).toBe((await s.resolve(`http://localhost:${port}/img.png`)).hash);
+    expect((await s.resolve(`http://localhost:${port}/img.png.gz`)).contentHash).toBe((await s.resolve(`http://localhost:${port}/img.png`)).contentHash);
     const notGzip = await rejection(s.resolve(`http://localhost:${port}/not-gzip`));
     expect([notGzip.code, notGzip.message]).toEqual(['VLR_MEDIA_FETCH', expect.stringMatching(/not the gzip its Content-Encoding says/)]);
     const compress = await rejection(s.resolve(`http://localhost:${port}/compress`));
