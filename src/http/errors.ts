@@ -28,7 +28,12 @@ export interface ErrorDeps {
  * and counted 15 VLR_INTERNAL and 11 VLR_UPSTREAM_ERROR failures (held-out probe round 4).
  */
 function clientGone(res: ServerResponse): boolean {
-  return res.destroyed || !res.socket || res.socket.destroyed;
+  // the connection is the request's socket: a pipelined request's response gets its socket only
+  // once the answers before it are written, so `res.socket` is null meanwhile — taken for a client
+  // gone, its error answer was dropped and the connection destroyed (held-out probe round 7: a
+  // `_count` then a bad `/v1/rerank` pipelined on one connection: one answer, then a close)
+  const socket = res.socket ?? res.req?.socket;
+  return res.destroyed || !socket || socket.destroyed;
 }
 
 /** Log an unexpected error once, count the code; returns the error as a VlrerankError. */

@@ -98,12 +98,28 @@ export function rerankApiRoute(method: string | undefined, url: string): 'compat
   return p === '/_vlrerank/rerank' ? 'es' : undefined;
 }
 
+/**
+ * An absolute-form request target (`GET http://host/idx/_count HTTP/1.1`, what a client sends to a
+ * proxy it is configured with) as its origin form, path and query byte for byte; anything else as
+ * it is. RFC 9112 §3.2.2: a server MUST accept the absolute form. Before (held-out probe round 7)
+ * vlrerank's own routes matched it (a reranked search, health: 200) while what it forwarded reached
+ * the engine as sent, whose 400 "no handler found for uri [http://…]" came back: one client, two
+ * behaviours. The authority (and userinfo in it) is dropped: the upstream is vlrerank's to choose.
+ */
+export function originForm(url: string): string {
+  const m = /^https?:\/\/[^/?#]*/i.exec(url);
+  if (!m) return url;
+  const rest = url.slice(m[0].length);
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}
+
 export function buildHandler(deps: HttpDeps): NodeHandler {
   const refuse = refuseEarly({ ...deps.errors, reranker: deps.reranker, maxJsonBodyBytes: deps.maxJsonBodyBytes, maxJsonDepth: deps.maxJsonDepth, jsonWorker: deps.jsonWorker });
   if (deps.role === 'worker') {
     const app = buildWorkerApp(deps);
     const track = requestTracker(deps.access);
     return (req, res) => {
+      if (req.url && req.url.charCodeAt(0) !== 47) req.url = originForm(req.url);
       track(req, res);
       const api = rerankApiRoute(req.method, req.url ?? '/');
       if (api && refuse(req, res, api)) return;
@@ -116,6 +132,7 @@ export function buildHandler(deps: HttpDeps): NodeHandler {
   const track = requestTracker(deps.access);
   const ingest = deps.ingest.pipelines.ingests;
   return (req, res) => {
+    if (req.url && req.url.charCodeAt(0) !== 47) req.url = originForm(req.url);
     track(req, res);
     const url = req.url ?? '/';
     if (!mayIntercept(req.method, url, ingest)) return proxy(req, res);

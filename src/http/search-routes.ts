@@ -3,8 +3,8 @@
  * (bounded by server.maxJsonBodyBytes, because whether to rerank is written inside it), hand it to
  * the search room, and carry out what it decides — stream untouched, forward bytes, or answer.
  * The same handlers serve the fast dispatch (handler.ts) and, as express routes, the path
- * spellings the fast dispatch leaves to the router (case variants, a trailing slash,
- * percent-encoded index names, HEAD).
+ * spellings the fast dispatch leaves to the router (a trailing slash, percent-encoded index
+ * names); HEAD is not served here (app.ts hands it to the engine, which answers 405).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';

@@ -36,6 +36,12 @@ export interface Metrics {
   /** Feature store lookups by tier (l1, disk, redis) and outcome (hit, miss, error). */
   featureLookups: Counter<'tier' | 'outcome'>;
   featureStoreErrors: Counter<'tier'>;
+  /**
+   * Each configured persistent tier (disk, redis) at scrape time: 1 serving, 0 down or failed; an
+   * unconfigured tier has no series. Redis refusing from the start counted no error (a tier that is
+   * down is skipped, not tried): only health said so (held-out probe round 7).
+   */
+  featureStoreUp: Gauge<'tier'>;
   /** Model runs (batches) by model: `vlrerank_model_runs_total{model}`. */
   modelRuns: Counter<'model'>;
   /** Feature records written back by reranked searches, by outcome (written, conflict, changed, dropped, failed). */
@@ -89,6 +95,7 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
     batchSize: new Histogram({ name: 'vlrerank_batch_size', help: 'Model batch sizes', labelNames: ['model'], buckets: [1, 2, 4, 8, 16, 32, 64], registers }),
     cacheEvents: new Counter({ name: 'vlrerank_feature_cache_events_total', help: 'Feature cache hits, misses and evictions', labelNames: ['event'], registers }),
     featureLookups: new Counter({ name: 'vlrerank_feature_lookups_total', help: 'Feature store lookups by tier (l1, disk, redis) and outcome (hit, miss, error)', labelNames: ['tier', 'outcome'], registers }),
+    featureStoreUp: new Gauge({ name: 'vlrerank_feature_store_up', help: 'A configured feature store tier serving (1) or down/failed (0), at scrape time', labelNames: ['tier'], registers }),
     featureStoreErrors: new Counter({ name: 'vlrerank_feature_store_errors_total', help: 'Failures of a feature store tier (skipped, never an error to the client)', labelNames: ['tier'], registers }),
     modelRuns: new Counter({ name: 'vlrerank_model_runs_total', help: 'Model runs (batches) by model', labelNames: ['model'], registers }),
     recordWriteBack: new Counter({ name: 'vlrerank_record_write_back_total', help: 'Feature records written back to the index by reranked searches, by outcome', labelNames: ['outcome'], registers }),

@@ -34,6 +34,17 @@ export const DEFAULT_WEIGHTS: Readonly<Record<string, number>> = Object.freeze({
   remote: 2,
 });
 
+/** The names a weight can give: one per signal the scorer computes (the keys of DEFAULT_WEIGHTS). */
+export const SIGNAL_NAMES: readonly string[] = Object.freeze(Object.keys(DEFAULT_WEIGHTS));
+
+/**
+ * The names in `weights` that are no signal. A misspelt name (`text_txt`) was kept and never read:
+ * the weight meant for a signal silently did nothing (held-out probe round 7). Empty when all are known.
+ */
+export function unknownSignals(weights: Readonly<Record<string, number>> | undefined): string[] {
+  return Object.keys(weights ?? {}).filter((n) => !Object.hasOwn(DEFAULT_WEIGHTS, n));
+}
+
 export interface FusedSignal {
   name: string;
   /** The signal's raw value (a cosine; CLIP's scaled logit), used by the `raw` mode. */

@@ -7,6 +7,8 @@
  */
 import { z } from 'zod';
 import { vlrError } from '../errors.js';
+import { SIGNAL_NAMES, unknownSignals } from './fusion.js';
+import { hasVisibleText } from '../util/visible-text.js';
 
 /** A media reference: URL, `data:` URI, base64 or a local path under the allowed roots. */
 const mediaRef = z.string().min(1, 'must be a non-empty string');
@@ -20,7 +22,7 @@ const queryObjectSchema = z
     video: mediaRef.optional(),
   })
   // /\S/ stops at the first non-space; trim() copied a 31 MiB query text whole (issue 13, profiled)
-  .refine((q) => (q.text !== undefined && /\S/.test(q.text)) || q.image !== undefined || q.video !== undefined, {
+  .refine((q) => (q.text !== undefined && hasVisibleText(q.text)) || q.image !== undefined || q.video !== undefined, {
     message: 'needs at least one of text, image, video',
   });
 
@@ -40,7 +42,7 @@ const rerankInputSchema = z.strictObject({
   /** Task instruction: passed to backends that take one (remote VLM rerankers), reported as unused otherwise. */
   instruction: z.string().max(4096).optional(),
   // a query of spaces alone is as empty as the object form's (it scored every document 0 with a 200)
-  query: z.union([z.string().refine((t) => /\S/.test(t), 'must be a non-empty string (not only whitespace)'), queryObjectSchema]),
+  query: z.union([z.string().refine(hasVisibleText, 'must be a non-empty string (not only whitespace or invisible characters)'), queryObjectSchema]),
   documents: z.array(z.union([z.string(), documentObjectSchema])).min(1, 'must hold at least one document'),
   /** Default video sampling for the request; per-document values override. */
   fps: fps.optional(),
@@ -54,7 +56,12 @@ const rerankInputSchema = z.strictObject({
   /** Scorer backend: the local ONNX models (default) or the configured remote `/v1/rerank` workers, or both. */
   backend: z.enum(['local', 'remote', 'both']).optional(),
   /** Per-request fusion weights by signal name (missing names keep their configured weight). */
-  weights: z.record(z.string(), z.number().nonnegative()).optional(),
+  weights: z
+    .record(z.string(), z.number().nonnegative())
+    .superRefine((w, ctx) => {
+      for (const n of unknownSignals(w)) ctx.addIssue({ code: 'custom', path: [n], message: `unknown signal "${n}"; one of ${SIGNAL_NAMES.join(', ')}` });
+    })
+    .optional(),
   /** Turn OCR text of images into a text↔text signal (slow: ~150 ms per image). */
   ocr: z.boolean().optional(),
 });
@@ -230,7 +237,7 @@ export function validateRerankInput(input: unknown, limits: ValidateLimits): Nor
   if (!parsed.success) badRequestFromZod(parsed.error);
   const v = parsed.data;
   const query: NormalizedQuery = typeof v.query === 'string' ? { text: v.query } : { ...v.query };
-  if (query.text !== undefined && query.text.trim() === '') delete query.text;
+  if (query.text !== undefined && !hasVisibleText(query.text)) delete query.text;
   const documents = v.documents.map((d): NormalizedDocument => (typeof d === 'string' ? { text: d } : { ...d }));
   return {
     instruction: v.instruction,

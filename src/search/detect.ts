@@ -20,6 +20,7 @@ import { vlrError } from '../errors.js';
 import type { Pipeline, PipelineRegistry } from '../pipelines/index.js';
 import { extractQueryText, readPath } from './query-text.js';
 import { cloneJson } from '../util/json-clone.js';
+import { hasVisibleText } from '../util/visible-text.js';
 import { unrerankable } from './unrerankable.js';
 import { adHocTextPipeline, bad, isObject, rerankerRetrieverSchema, unwrapRetriever, type KnnClause } from './retriever.js';
 
@@ -68,13 +69,15 @@ export interface SearchInput {
 }
 
 const mediaRef = z.string().min(1, 'must be a non-empty string');
+// spaces or zero-width characters alone were taken for a query (or failed the rerank after the first stage: a 200 `degraded`, a fail-closed 503)
+const VISIBLE_RULE = 'must be a non-empty string (not only whitespace or invisible characters)';
 const extSchema = z.strictObject({
   enabled: z.boolean().optional(),
   query: z
     .union([
-      z.string().min(1, 'must be a non-empty string'),
+      z.string().refine(hasVisibleText, VISIBLE_RULE),
       z
-        .strictObject({ text: z.string().min(1, 'must be a non-empty string').optional(), image: mediaRef.optional(), video: mediaRef.optional() })
+        .strictObject({ text: z.string().refine(hasVisibleText, VISIBLE_RULE).optional(), image: mediaRef.optional(), video: mediaRef.optional() })
         .refine((q) => q.text !== undefined || q.image !== undefined || q.video !== undefined, 'needs one of text, image, video'),
     ])
     .optional(),
@@ -136,6 +139,7 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   if (isObject(body.retriever) && 'text_similarity_reranker' in body.retriever) {
     const r = rerankerRetrieverSchema.safeParse(body.retriever.text_similarity_reranker);
     if (!r.success) zodTo400('retriever.text_similarity_reranker', r.error);
+    if (!hasVisibleText(r.data.inference_text)) bad('retriever.text_similarity_reranker.inference_text', VISIBLE_RULE);
     if (r.data.chunk_rescorer !== undefined) bad('retriever.text_similarity_reranker.chunk_rescorer', 'is not supported: long documents are chunked by the pipeline (scorer.chunking)');
     retriever = r.data;
   }
@@ -154,11 +158,11 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
     // as OpenSearch's rerank processor reads it (neural-search QueryContextSourceFetcher): not both;
     // an empty query_text was replaced silently by the search's own text (held-out probe round 6)
     if (qc.query_text !== undefined && qc.query_text_path !== undefined) bad('ext.rerank.query_context', 'cannot specify both "query_text" and "query_text_path"');
-    if (qc.query_text !== undefined && (typeof qc.query_text !== 'string' || !qc.query_text.trim())) bad('ext.rerank.query_context.query_text', 'must be a non-empty string');
+    if (qc.query_text !== undefined && (typeof qc.query_text !== 'string' || !hasVisibleText(qc.query_text))) bad('ext.rerank.query_context.query_text', 'must be a non-empty string');
     if (typeof qc.query_text === 'string') osQueryText = qc.query_text;
     else if (typeof qc.query_text_path === 'string') {
       const v = readPath(raw, qc.query_text_path);
-      if (typeof v !== 'string' || !v.trim()) bad('ext.rerank.query_context.query_text_path', `[${qc.query_text_path}] does not point at a string in the request`);
+      if (typeof v !== 'string' || !hasVisibleText(v)) bad('ext.rerank.query_context.query_text_path', `[${qc.query_text_path}] does not point at a string in the request`);
       osQueryText = v;
     } else bad('ext.rerank.query_context', 'needs query_text or query_text_path');
     stripExt(body, 'rerank');
@@ -228,8 +232,8 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   else if (osQueryText !== undefined) query = { text: osQueryText };
   if (!query.text && !query.image && !query.video) {
     const q = params.get('q'); // URI search (`?q=…`): its text is the query
-    const t = extractQueryText(body.query) ?? (q && q.trim() ? q : undefined);
-    if (t) query = { text: t };
+    const t = extractQueryText(body.query) ?? q ?? undefined;
+    if (t && hasVisibleText(t)) query = { text: t };
     else if (syntax === 'default') return { kind: 'passthrough' }; // nothing to rerank against (match_all, term…)
     else if (syntax === 'ext') bad('ext.vlrerank.query', 'is required when the search has no full-text query to take the text from');
     else bad('ext.rerank.query_context', 'needs query_text or query_text_path (the search has no full-text query to take the text from)');

@@ -16,6 +16,7 @@ import { runRerankSearch, type SearchDeps } from './execute.js';
 import { msearchItemsOf, parseMsearch, planMsearch, runMsearch, type MsearchItem } from './msearch.js';
 import { applyFilterPath, hasAnswerParams, parseFilterPath, withoutAnswerParams } from './filter-path.js';
 import type { NdjsonItem } from '../util/json-worker.js';
+import { isJsonBody } from './headers.js';
 
 /** Words whose absence from a body proves it asks for no reranking (saves a JSON parse). */
 export const MARKERS = ['vlrerank', 'text_similarity_reranker', 'search_pipeline'];
@@ -76,6 +77,8 @@ export async function handleSearch(deps: SearchHandlerDeps, req: SearchRequest):
   // the same search with a body is: it was streamed through in BM25 order (held-out probe round 5)
   if (!req.body && !named && !(req.params.has('q') && mayDefaultNow(deps, req.index, req.params, req.headers))) return { kind: 'proxy' };
   const raw = req.body?.raw ?? Buffer.alloc(0);
+  // a body the engine would not read as JSON (text/plain, none, two types, YAML…) is its to answer
+  if (raw.length && !isJsonBody(req.headers)) return { kind: 'forward', body: raw, rewritten: false };
   const pre = req.body?.parsed;
   const text = raw.length ? req.body!.text : '';
   const maybe = pre ? pre.hasMarker || mustParse(deps, req.index, req.params, req.headers) : text !== undefined && (MARKERS.some((m) => text.includes(m)) || mustParse(deps, req.index, req.params, req.headers));
@@ -105,6 +108,7 @@ export async function handleMsearch(deps: SearchHandlerDeps, req: SearchRequest)
   const { raw, text, ndjson } = req.body;
   const registry = deps.pipelines;
   const plain: SearchResult = { kind: 'forward', body: raw, rewritten: false };
+  if (raw.length && !isJsonBody(req.headers)) return plain; // the engine's to answer (see isJsonBody)
   let items: MsearchItem[];
   if (ndjson) {
     // split, depth-checked and parsed in the JSON worker (http/body.ts); no items: the engine reports its own NDJSON error

@@ -17,6 +17,26 @@ function headerValue(raw: readonly string[], name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Does the client's body come in a media type the engines read as JSON? Elasticsearch and
+ * OpenSearch read a search body by its one `Content-Type`: `application/json` or
+ * `application/x-ndjson` (or their `vnd.elasticsearch+` forms, any parameters) as JSON, YAML, CBOR
+ * and Smile in those formats, and refuse anything else — `text/plain`, a form, a body without a
+ * type (406), two `Content-Type` headers (400). vlrerank reads JSON only: a body in any other type
+ * is the engine's to answer, as it would directly (held-out probe round 7: a `text/plain` or
+ * untyped search on a default pipeline's index was reranked, 200, where the engine says 406).
+ */
+export function isJsonBody(raw: readonly string[]): boolean {
+  let type: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() !== 'content-type') continue;
+    if (type !== undefined) return false;
+    type = raw[i + 1]!;
+  }
+  return type !== undefined && JSON_TYPE.test(type);
+}
+const JSON_TYPE = /^\s*application\/(?:vnd\.elasticsearch\+)?(?:json|x-ndjson)\s*(?:;|$)/i;
+
 /** The client's headers for a request whose body we wrote; `contentType` when the client's is not `accept`ed. */
 export function ownBodyHeaders(raw: readonly string[], contentType = 'application/json', accept: RegExp = /json/i): string[] {
   const given = headerValue(raw, 'content-type');

@@ -13,6 +13,8 @@ import { EngineClient } from '../engine/client.js';
 import { createAccessLogger, createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { loadPipelines, PipelineRegistry } from '../pipelines/index.js';
+import { SIGNAL_NAMES, unknownSignals } from '../rerank/fusion.js';
+import { vlrError } from '../errors.js';
 import { UpstreamPool } from '../proxy/pool.js';
 import { RerankerEmbedder } from '../rerank/embedder.js';
 import type { Reranker } from '../rerank/reranker.js';
@@ -75,6 +77,9 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
     closers.push(() => pool.close());
     const engine = new EngineClient(pool);
     const pipelines = new PipelineRegistry(loadPipelines(config.pipelines.dir));
+    // a weight naming no signal would never be read: refuse the start, as for any other key (pipelines/ cannot see rerank/'s signals)
+    const typos = pipelines.pipelines.flatMap((p) => unknownSignals(p.scorer.weights).map((n) => `${p.source}: scorer.weights: unknown signal "${n}"; one of ${SIGNAL_NAMES.join(', ')}`));
+    if (typos.length) throw vlrError('VLR_PIPELINE_INVALID', typos.join('; '), { status: 500 });
     logger.info({ pipelines: pipelines.pipelines.map((p) => p.name) }, 'rerank pipelines loaded');
     // the feature store's persistent tiers, under the reranker's in-process cache (issue 12 §4)
     const store = await openStoreTiers(config.store, diskStorePath(config), {
@@ -82,6 +87,9 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
       hooks: { onLookup: (tier, outcome) => metrics.featureLookups.inc({ tier, outcome }), onError: (tier) => metrics.featureStoreErrors.inc({ tier }) },
     });
     closers.push(() => store.close());
+    metrics.onCollect(() => {
+      for (const [tier, h] of Object.entries(store.health())) if (h.state !== 'off') metrics.featureStoreUp.set({ tier }, h.state === 'ok' ? 1 : 0);
+    });
     const rerank = await createRerankService(config, { logger, metrics, tiers: store.tiers });
     closers.push(() => rerank.close());
     const embedder = options.embedder ?? new RerankerEmbedder(rerank.reranker);

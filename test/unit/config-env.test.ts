@@ -23,6 +23,28 @@ describe('config: environment and flags', () => {
     expect(messageOf(() => loadConfig({ env: { VLRERANK_UPSTREAM_TIMEOUT_MS: '1.5' } }))).toBe('VLRERANK_UPSTREAM_TIMEOUT_MS must be an integer, got "1.5"');
   });
 
+  it('integers are decimal digits: hex, binary and exponent forms are refused, not read as other numbers (held-out probe round 7)', () => {
+    for (const v of ['0x50', '0b11', '1e3', '1_000', '80px', '']) {
+      if (v === '') expect(loadConfig({ env: { VLRERANK_PORT: v } }).server.port).toBe(9280); // empty: unset
+      else expect(messageOf(() => loadConfig({ env: { VLRERANK_PORT: v } }))).toBe(`VLRERANK_PORT must be an integer, got "${v}"`);
+    }
+    expect(loadConfig({ env: { VLRERANK_PORT: ' 8080 ' } }).server.port).toBe(8080);
+    expect(loadConfig({ env: { VLRERANK_CACHE_MAX_BYTES: '+1048576' } }).cache.maxBytes).toBe(1048576);
+  });
+
+  it('a file section that is not a mapping is named, not replaced by an override of a key inside it (held-out probe round 7)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlr-cfg-'));
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, 'server: "oops"\nstore: [1]\n');
+    const m = messageOf(() => loadConfig({ file, env: { VLRERANK_PORT: '9300', VLRERANK_REDIS_URL: 'redis://127.0.0.1:6379' } }));
+    expect(m).toContain('server: Invalid input: expected object, received string');
+    expect(m).toContain('store: Invalid input: expected object, received array');
+    expect(messageOf(() => loadConfig({ file, flags: { 'server.port': 9300 } }))).toContain('server: Invalid input: expected object, received string');
+    // an empty section (every key commented out) with an override inside it: the override applies
+    writeFileSync(file, 'server:\n  # port: 1\n');
+    expect(loadConfig({ file, env: { VLRERANK_PORT: '9300' } }).server.port).toBe(9300);
+  });
+
   it('an env value that parses but breaks a rule names the env source and the key', () => {
     const m = messageOf(() => loadConfig({ env: { VLRERANK_PORT: '99999' } }));
     expect(m).toContain('VLRERANK_PORT');

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { MediaSource, type MediaSourceOptions } from '../../src/features/media/source.js';
 import { rejection } from '../helpers/errors.js';
 
@@ -31,6 +32,24 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
       return;
     case '/to-localhost':
       res.writeHead(307, { location: `/img.png` }).end();
+      return;
+    case '/img.png.gz': // an image stored gzipped, served with its Content-Encoding whatever was asked (as S3 does)
+      res.writeHead(200, { 'content-type': 'image/png', 'content-encoding': 'gzip' }).end(gzipSync(PNG));
+      return;
+    case '/img.png.br':
+      res.writeHead(200, { 'content-type': 'image/png', 'content-encoding': 'br' }).end(brotliCompressSync(PNG));
+      return;
+    case '/not-gzip':
+      res.writeHead(200, { 'content-type': 'image/png', 'content-encoding': 'gzip' }).end(PNG);
+      return;
+    case '/compress':
+      res.writeHead(200, { 'content-type': 'image/png', 'content-encoding': 'compress' }).end(PNG);
+      return;
+    case '/gzip-bomb':
+      res.writeHead(200, { 'content-type': 'image/png', 'content-encoding': 'gzip' }).end(gzipSync(Buffer.alloc(1_000_000)));
+      return;
+    case '/to-no-url': // a Location that is no URL (held-out probe round 7: an "internal error")
+      res.writeHead(302, { location: 'http://[::1' }).end();
       return;
     case '/loop':
       res.writeHead(302, { location: `/loop?n=${Number(u.searchParams.get('n') ?? 0) + 1}` }).end();
@@ -188,6 +207,23 @@ describe('media fetch SSRF guard', () => {
     expect(['VLR_MEDIA_FETCH', 'VLR_MEDIA_TIMEOUT']).toContain((await rejection(quick.resolve('http://no-such-host.invalid/x.png'))).code);
     await quick.close();
     expect((await rejection(s.fetchUrl('ftp://example.com/x.png', { maxBytes: 10 }))).code).toBe('VLR_MEDIA_FORBIDDEN');
+    // a redirect whose Location is not a URL: the media error, not an internal one
+    const bad = await rejection(s.resolve(`http://localhost:${port}/to-no-url`));
+    expect(bad.code).toBe('VLR_MEDIA_FETCH');
+    expect(bad.message).toMatch(/HTTP 302 with a Location that is not a valid URL/);
+    await s.close();
+  });
+
+  it('decodes a body by its Content-Encoding, bounded (held-out probe round 7: a gzipped image was "not a supported image format")', async () => {
+    const s = source({ allowHosts: ['localhost'], maxBytes: 100_000 });
+    for (const path of ['/img.png.gz', '/img.png.br']) expect((await s.resolve(`http://localhost:${port}${path}`)).bytes.equals(PNG), path).toBe(true);
+    // the same photo, the same content identity, however it travelled
+    expect((await s.resolve(`http://localhost:${port}/img.png.gz`)).contentHash).toBe((await s.resolve(`http://localhost:${port}/img.png`)).contentHash);
+    const notGzip = await rejection(s.resolve(`http://localhost:${port}/not-gzip`));
+    expect([notGzip.code, notGzip.message]).toEqual(['VLR_MEDIA_FETCH', expect.stringMatching(/not the gzip its Content-Encoding says/)]);
+    const compress = await rejection(s.resolve(`http://localhost:${port}/compress`));
+    expect([compress.code, compress.message]).toEqual(['VLR_MEDIA_FETCH', expect.stringMatching(/Content-Encoding \[compress\], which vlrerank does not decode/)]);
+    expect((await rejection(s.resolve(`http://localhost:${port}/gzip-bomb`))).code).toBe('VLR_MEDIA_TOO_LARGE'); // 1 MB decoded from 1 KB, the limit 100 KB
     await s.close();
   });
 

@@ -20,6 +20,8 @@ describe('the server refuses to start on a model configuration that cannot work'
     ['an unknown model id', { 'models.precision': { 'bge-small-en-v1.6': 'int8' } }, 'models.precision.bge-small-en-v1.6', /no model with id \[bge-small-en-v1\.6\] \(known: .*bge-small-en-v1\.5/],
     ['a variant whose file is not on disk', { 'models.precision': { 'clip-vit-base-patch32': 'fp32' } }, 'models.precision.clip-vit-base-patch32', /not on disk; run: vlrerank models pull clip-vit-base-patch32/],
     ['a random-weight fixture as the CLIP model', { 'rerank.clipModel': 'clip-architecture-fixture' }, 'rerank.clipModel', /random weights \(a test fixture\)/],
+    // held-out probe round 7: a weight naming no signal was kept and never read
+    ['a weight naming no signal', { 'rerank.weights': { text_txt: 1 } }, 'rerank.weights', /unknown signal "text_txt"; one of text_text, /],
   ])('%s', async (_name, flags, key, message) => {
     const e = (await startRerankServer(flags).then(
       (s) => s.close().then(() => undefined),
@@ -29,6 +31,19 @@ describe('the server refuses to start on a model configuration that cannot work'
     expect(e?.message).toContain(`${key}: `);
     expect(e?.message).toMatch(message);
     expect(e?.details?.key).toBe(key);
+  });
+});
+
+describe('a pipeline weighting a signal that does not exist', () => {
+  it('stops the start with VLR_PIPELINE_INVALID naming the file, the key and the signals there are (held-out probe round 7: silently ignored)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlr-signal-typo-'));
+    writeFileSync(join(dir, 'kb.yaml'), 'name: kb\nindex_patterns: [kb-typo]\nfields: {text: [title]}\nscorer: {weights: {text_text: 1, text_imag: 0.4}}\n');
+    const e = (await startRerankServer({ 'pipelines.dir': dir, 'rerank.warmup': false }).then(
+      (s) => s.close().then(() => undefined),
+      (x: unknown) => x,
+    )) as { code?: string; message?: string } | undefined;
+    expect(e?.code).toBe('VLR_PIPELINE_INVALID');
+    expect(e?.message).toMatch(/kb\.yaml: scorer\.weights: unknown signal "text_imag"; one of text_text, text_image, text_video, image_image, video_image, video_video, image_text, video_text, ocr_text, image_ocr_text, clip, remote$/);
   });
 });
 

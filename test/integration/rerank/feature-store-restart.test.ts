@@ -82,6 +82,7 @@ describe('feature store through the server', () => {
     expect(await counterSum(b.url, 'vlrerank_feature_lookups_total', { tier: 'redis', outcome: 'hit' })).toBeGreaterThanOrEqual(2);
     fromB.forEach((s, i) => expect(Math.abs(s - fromA[i]!)).toBeLessThanOrEqual(STORED_SCORE_TOLERANCE));
     expect((await health(b)).feature_store.redis).toMatchObject({ state: 'ok' });
+    expect(await up(b, 'redis')).toBe('1');
 
     await redis.kill();
     for (const srv of [a, b]) {
@@ -89,6 +90,7 @@ describe('feature store through the server', () => {
       expect(scores).toHaveLength(2);
       const h = await health(srv);
       expect(h.feature_store.redis.state).toBe('down');
+      expect(await up(srv, 'redis')).toBe('0');
     }
   });
 
@@ -102,5 +104,25 @@ describe('feature store through the server', () => {
     expect(h.feature_store.disk.state).toBe('failed');
     expect(h.feature_store.disk.reason).toMatch(/corrupt|cannot be opened/);
     expect(await counterSum(srv.url, 'vlrerank_feature_store_errors_total', { tier: 'disk' })).toBe(1);
+    expect(await up(srv, 'disk')).toBe('0');
+  });
+
+  it('each configured tier is a metric at scrape time: Redis refusing from the start is 0 though it counted no error (held-out probe round 7: only health said so)', async () => {
+    const dir = tempStoreDir('up');
+    cleanups.push(dir.cleanup);
+    const srv = await server({ 'store.disk.path': dir.path, 'store.redis.url': 'redis://127.0.0.1:1', 'store.redis.commandTimeoutMs': 200 });
+    expect(await rerank(srv, ['a cup of coffee', 'a cat'], 'coffee')).toHaveLength(2);
+    expect((await health(srv)).feature_store.redis.state).toBe('down');
+    expect(await counterSum(srv.url, 'vlrerank_feature_store_errors_total', { tier: 'redis' })).toBe(0); // a down tier is skipped, not tried
+    expect(await up(srv, 'redis')).toBe('0');
+    expect(await up(srv, 'disk')).toBe('1');
+    const none = await server({ 'store.disk.path': undefined });
+    expect(await up(none, 'redis')).toBeUndefined(); // not configured: no series
   });
 });
+
+/** `vlrerank_feature_store_up{tier}` as exported ('1' / '0'), undefined without a series. */
+async function up(srv: RunningServer, tier: string): Promise<string | undefined> {
+  const text = await (await fetch(`${srv.url}/_vlrerank/metrics`)).text();
+  return new RegExp(`^vlrerank_feature_store_up\\{tier="${tier}"\\} (\\S+)$`, 'm').exec(text)?.[1];
+}
