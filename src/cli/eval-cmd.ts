@@ -25,6 +25,7 @@ import { previewIds, renderReport } from '../eval/report-html.js';
 import { previewOf, previews, type Preview } from '../eval/thumbnails.js';
 import { formatSummary } from '../eval/format.js';
 import { fitMode, fitSettings } from './eval-fit-cmd.js';
+import { finishStopped, stopNotes, stopOnSignals } from './eval-stop.js';
 import type { Gain } from '../eval/metrics.js';
 
 interface EvalFlags extends ConfigFlags {
@@ -159,17 +160,22 @@ async function proxyMode(flags: EvalFlags): Promise<void> {
     return;
   }
   const { url, close } = await proxyTarget(flags, inp);
+  const stop = stopOnSignals();
   try {
     const bar = progress(pipelines.length * windows.length * inp.queries.length);
-    const runs = await runProxyEval({ url, index: flags.index, queries: inp.queries, pipelines, windows, onQuery: bar.tick });
+    const { runs, stopped } = await runProxyEval({ url, index: flags.index, queries: inp.queries, pipelines, windows, onQuery: bar.tick, signal: stop.signal });
     bar.stop();
-    const result = summarise({ mode: 'proxy', target: { index: flags.index, url: flags.url ?? `in-process (upstream ${base.upstream.urls.join(', ')})` }, runs, queries: inp.queries, qrels: inp.qrels, gain: flags.gain as Gain, notes: inp.notes });
-    await write(flags, result, runs, async () => {
-      const ids = previewIds(result);
-      const sources = await fetchSources(url!, flags.index!, ids).catch(() => new Map<string, Record<string, unknown>>());
-      return { ...(await previews(sources, ids, { ffmpegPath: base.media.ffmpegPath })), ...(await queryPreviews(result, inp.queries, base.media.ffmpegPath)) };
-    });
+    if (runs.length) {
+      const result = summarise({ mode: 'proxy', target: { index: flags.index, url: flags.url ?? `in-process (upstream ${base.upstream.urls.join(', ')})` }, runs, queries: inp.queries, qrels: inp.qrels, gain: flags.gain as Gain, notes: [...inp.notes, ...stopNotes(stopped)], stopped });
+      await write(flags, result, runs, async () => {
+        const ids = previewIds(result);
+        const sources = await fetchSources(url!, flags.index!, ids).catch(() => new Map<string, Record<string, unknown>>());
+        return { ...(await previews(sources, ids, { ffmpegPath: base.media.ffmpegPath })), ...(await queryPreviews(result, inp.queries, base.media.ffmpegPath)) };
+      });
+    }
+    finishStopped(stopped, runs.length > 0);
   } finally {
+    stop.dispose();
     await close();
   }
 }
@@ -206,11 +212,15 @@ async function apiMode(flags: EvalFlags): Promise<void> {
     const media = collection.some((d) => d.image || d.video) || inp.queries.some((q) => q.image || q.video);
     await reranker.warmup({ media });
     const bar = progress(windows.length * inp.queries.length);
-    const { runs, notes } = await runApiEval({ reranker, collection, queries: inp.queries, candidates, windows, onQuery: bar.tick });
+    const stop = stopOnSignals();
+    const { runs, notes, stopped } = await runApiEval({ reranker, collection, queries: inp.queries, candidates, windows, onQuery: bar.tick, signal: stop.signal }).finally(stop.dispose);
     bar.stop();
-    const result = summarise({ mode: 'api', target: { collection: file, ...(flags.candidates ? { candidates: flags.candidates } : {}) }, runs, queries: inp.queries, qrels: inp.qrels, gain: flags.gain as Gain, notes: [...inp.notes, ...notes] });
-    const byId = new Map(collection.map((d) => [d.id, d as unknown as Record<string, unknown>]));
-    await write(flags, result, runs, async () => ({ ...(await previews(byId, previewIds(result), { ffmpegPath: config.media.ffmpegPath })), ...(await queryPreviews(result, inp.queries, config.media.ffmpegPath)) }));
+    if (runs.length) {
+      const result = summarise({ mode: 'api', target: { collection: file, ...(flags.candidates ? { candidates: flags.candidates } : {}) }, runs, queries: inp.queries, qrels: inp.qrels, gain: flags.gain as Gain, notes: [...inp.notes, ...notes, ...stopNotes(stopped)], stopped });
+      const byId = new Map(collection.map((d) => [d.id, d as unknown as Record<string, unknown>]));
+      await write(flags, result, runs, async () => ({ ...(await previews(byId, previewIds(result), { ffmpegPath: config.media.ffmpegPath })), ...(await queryPreviews(result, inp.queries, config.media.ffmpegPath)) }));
+    }
+    finishStopped(stopped, runs.length > 0);
   } finally {
     await reranker.close();
   }

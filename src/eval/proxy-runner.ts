@@ -15,6 +15,7 @@ import { request } from 'undici';
 import { vlrError } from '../errors.js';
 import type { EvalQuery } from './judgements.js';
 import type { ConfigRun, QueryRun } from './summary.js';
+import { stopOf, type EvalStop } from './stop.js';
 
 export interface ProxyEvalOptions {
   url: string;
@@ -25,6 +26,8 @@ export interface ProxyEvalOptions {
   windows: number[];
   headers?: Record<string, string>;
   onQuery?: (done: number, total: number) => void;
+  /** Aborted (its reason: the signal's name) → the search in flight is dropped and the run stops with what it measured. */
+  signal?: AbortSignal;
 }
 
 interface Hit {
@@ -46,7 +49,7 @@ function addSources(into: Record<string, number>, e: Record<string, unknown> | u
 }
 
 /** One reranked search, read into a QueryRun. Non-200 answers throw with the proxy's own reason. */
-export async function searchOnce(o: { url: string; index: string; q: EvalQuery; pipeline?: string; window: number; headers?: Record<string, string> }): Promise<QueryRun> {
+export async function searchOnce(o: { url: string; index: string; q: EvalQuery; pipeline?: string; window: number; headers?: Record<string, string>; signal?: AbortSignal }): Promise<QueryRun> {
   const { q } = o;
   const body = {
     size: o.window,
@@ -68,8 +71,10 @@ export async function searchOnce(o: { url: string; index: string; q: EvalQuery; 
       method: 'POST',
       headers: { 'content-type': 'application/json', ...o.headers },
       body: JSON.stringify(body),
+      ...(o.signal ? { signal: o.signal } : {}),
     });
   } catch (e) {
+    if (o.signal?.aborted) throw e;
     throw vlrError('VLR_UPSTREAM_UNREACHABLE', `cannot reach ${o.url}: ${(e as Error).message}`, { cause: e });
   }
   const text = await res.body.text();
@@ -81,7 +86,10 @@ export async function searchOnce(o: { url: string; index: string; q: EvalQuery; 
     throw vlrError('VLR_UPSTREAM_ERROR', `${o.url} answered ${res.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`);
   }
   if (res.statusCode !== 200) {
-    const reason = json?.error?.reason ?? json?.error?.type ?? text.slice(0, 300);
+    // "all shards failed" says nothing: the engine's root cause says what (e.g. maxClauseCount on a very long query)
+    const root = json?.error?.root_cause?.[0]?.reason;
+    const top = json?.error?.reason ?? json?.error?.type;
+    const reason = top && root && root !== top ? `${top}: ${root}` : (top ?? root ?? text.slice(0, 300));
     throw vlrError('VLR_BAD_REQUEST', `query "${q.id}" (window ${o.window}${o.pipeline ? `, pipeline ${o.pipeline}` : ''}): ${o.url} answered ${res.statusCode}: ${reason}`);
   }
   const report = json.vlrerank as { degraded?: boolean; reason?: string; timings?: Record<string, number>; document_errors?: { count?: number } } | undefined;
@@ -109,22 +117,32 @@ export async function searchOnce(o: { url: string; index: string; q: EvalQuery; 
 
 export const configName = (pipeline: string | undefined, window: number) => `${pipeline ? `${pipeline} ` : ''}window ${window}`;
 
-/** Every query through every (pipeline × window) configuration, one search at a time (a measurement, not a load test). */
-export async function runProxyEval(o: ProxyEvalOptions): Promise<ConfigRun[]> {
+/**
+ * Every query through every (pipeline × window) configuration, one search at a time (a measurement,
+ * not a load test). A failed search or an aborted `signal` ends the run early: `stopped` says why,
+ * and `runs` holds every search done until then (a configuration begun and not finished included).
+ */
+export async function runProxyEval(o: ProxyEvalOptions): Promise<{ runs: ConfigRun[]; stopped?: EvalStop }> {
   const runs: ConfigRun[] = [];
   const total = o.pipelines.length * o.windows.length * o.queries.length;
   let done = 0;
+  const measured = () => runs.filter((r) => r.queries.length);
   for (const pipeline of o.pipelines) {
     for (const window of o.windows) {
       const run: ConfigRun = { name: configName(pipeline, window), ...(pipeline ? { pipeline } : {}), window, queries: [] };
+      runs.push(run);
       for (const q of o.queries) {
-        run.queries.push(await searchOnce({ url: o.url, index: o.index, q, pipeline, window, headers: o.headers }));
+        try {
+          if (o.signal?.aborted) throw o.signal.reason;
+          run.queries.push(await searchOnce({ url: o.url, index: o.index, q, pipeline, window, headers: o.headers, signal: o.signal }));
+        } catch (e) {
+          return { runs: measured(), stopped: stopOf(o.signal, e, done, total) };
+        }
         o.onQuery?.(++done, total);
       }
-      runs.push(run);
     }
   }
-  return runs;
+  return { runs };
 }
 
 /** `_source` of some documents, through the proxy (`_mget`, a passthrough request), for the report's thumbnails. */

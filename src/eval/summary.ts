@@ -7,6 +7,7 @@
  */
 import { bestJudged, distribution, hasRelevant, mean, meanRankShift, mrrAt, ndcgAt, overlapAt, positionOf, promotedInto, recallAt, type Distribution, type Gain, type Judged } from './metrics.js';
 import type { EvalQuery, Qrels } from './judgements.js';
+import type { EvalStop } from './stop.js';
 
 /** One query through one configuration. */
 export interface QueryRun {
@@ -83,6 +84,8 @@ export interface EvalResult {
   focus: string;
   perQuery: QueryRow[];
   notes: string[];
+  /** Present when the run stopped early (a signal, a failed search): the figures cover `searches` of `of`. */
+  partial?: { reason: string; signal?: string; searches: number; of: number };
 }
 
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
@@ -153,7 +156,8 @@ export function queryRows(run: ConfigRun, queries: EvalQuery[], qrels: Qrels | u
   });
 }
 
-export function summarise(opts: { mode: 'proxy' | 'api'; target: Record<string, unknown>; runs: ConfigRun[]; queries: EvalQuery[]; qrels?: Qrels; gain: Gain; notes?: string[] }): EvalResult {
+export function summarise(opts: { mode: 'proxy' | 'api'; target: Record<string, unknown>; runs: ConfigRun[]; queries: EvalQuery[]; qrels?: Qrels; gain: Gain; notes?: string[]; stopped?: EvalStop }): EvalResult {
+  const s = opts.stopped;
   const judged = !!opts.qrels && opts.qrels.size > 0;
   const qrels = judged ? opts.qrels : undefined;
   return {
@@ -167,6 +171,7 @@ export function summarise(opts: { mode: 'proxy' | 'api'; target: Record<string, 
     focus: opts.runs[0]?.name ?? '',
     perQuery: opts.runs[0] ? queryRows(opts.runs[0], opts.queries, qrels, opts.gain) : [],
     notes: opts.notes ?? [],
+    ...(s ? { partial: { reason: s.reason, ...(s.signal ? { signal: s.signal } : {}), searches: s.done, of: s.total } } : {}),
   };
 }
 
