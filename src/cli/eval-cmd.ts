@@ -86,6 +86,7 @@ function inputs(flags: EvalFlags): Inputs {
   const sel = selectQueries(loaded.queries, qrels, limit);
   const notes: string[] = [];
   if (qrels && sel.missing.length) notes.push(`${sel.missing.length} judged query ids are not in the queries file (skipped)`);
+  if (sel.noRelevant) notes.push(`${sel.noRelevant} judged queries have no relevant document: each counts 0 in nDCG, MRR and recall, as trec_eval and BEIR count it`);
   if (!qrels) qrels = undefined;
   const base = dirname(qfile);
   return { queries: sel.queries.map((q) => absolutise(q, base)), qrels, corpus: files?.corpus, notes, mediaDirs: [base] };

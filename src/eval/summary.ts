@@ -48,7 +48,7 @@ export interface ConfigFigures {
   pipeline?: string;
   window: number;
   queries: number;
-  /** Queries averaged over for the quality figures (those with a relevant judgement). */
+  /** Queries averaged over for the quality figures: every judged one (one without a relevant document counts 0, as in trec_eval and BEIR). */
   judged: number;
   first?: Quality;
   reranked?: Quality;
@@ -91,7 +91,8 @@ export interface EvalResult {
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
 function quality(runs: QueryRun[], qrels: Qrels, pick: (r: QueryRun) => string[], window: number, gain: Gain): Quality {
-  const judged = runs.filter((r) => hasRelevant(qrels.get(r.id)));
+  // every judged query, those without a relevant document counting 0 (trec_eval, pytrec_eval, BEIR)
+  const judged = runs.filter((r) => qrels.has(r.id));
   const rel = (r: QueryRun) => qrels.get(r.id) as Judged;
   return {
     ndcg10: r4(mean(judged.map((r) => ndcgAt(pick(r), rel(r), 10, gain)))),
@@ -111,7 +112,7 @@ export function figuresOf(run: ConfigRun, qrels: Qrels | undefined, gain: Gain):
   for (const q of qs) if (q.degraded) reasons[q.degraded] = (reasons[q.degraded] ?? 0) + 1;
   const sources: Record<string, number> = {};
   for (const q of qs) for (const [k, v] of Object.entries(q.featureSources)) sources[k] = (sources[k] ?? 0) + v;
-  const judged = qrels ? qs.filter((q) => hasRelevant(qrels.get(q.id))).length : 0;
+  const judged = qrels ? qs.filter((q) => qrels.has(q.id)).length : 0;
   return {
     name: run.name,
     ...(run.pipeline ? { pipeline: run.pipeline } : {}),
@@ -140,8 +141,8 @@ export function queryRows(run: ConfigRun, queries: EvalQuery[], qrels: Qrels | u
     const rel = qrels?.get(r.id);
     const judged = hasRelevant(rel);
     const best = judged ? bestJudged(rel, r.first.length ? r.first : r.reranked) : undefined;
-    const f = judged ? ndcgAt(r.first, rel, 10, gain) : undefined;
-    const x = judged ? ndcgAt(r.reranked, rel, 10, gain) : undefined;
+    const f = rel ? ndcgAt(r.first, rel, 10, gain) : undefined;
+    const x = rel ? ndcgAt(r.reranked, rel, 10, gain) : undefined;
     return {
       id: r.id,
       query: { ...(q?.text ? { text: q.text } : {}), ...(q?.image ? { image: q.image } : {}), ...(q?.video ? { video: q.video } : {}) },

@@ -69,3 +69,29 @@ describe('without judgements', () => {
     expect(html).not.toContain('data-metric="ndcg10-reranked"');
   });
 });
+
+describe('the means follow trec_eval / pytrec_eval (held-out eval probe round)', () => {
+  // the values pytrec_eval-terrier 0.5.11 gave for these orders (ndcg_cut_10, recip_rank, recall_10):
+  // q1 0.638788 / 1 / 0.666667 (dX judged, never retrieved), q2 0 / 0 / 0 (judged, nothing relevant), q3 0.5 / 0.333333 / 1;
+  // q4 (not judged) is not evaluated
+  const rq = (id: string, ranked: string[]) => q(id, ranked, ranked);
+  const r = summarise({
+    mode: 'proxy',
+    target: { index: 'i' },
+    runs: [{ name: 'w', window: 4, queries: [rq('q1', ['d1', 'd2', 'd5']), rq('q2', ['d1', 'd2']), rq('q3', ['d1', 'd2', 'd3', 'd4']), rq('q4', ['d1'])] }],
+    queries: ['q1', 'q2', 'q3', 'q4'].map((id) => ({ id, text: id })),
+    qrels: new Map([
+      ['q1', new Map([['d1', 1], ['d5', 2], ['dX', 1]])],
+      ['q2', new Map([['d1', 0], ['d2', 0]])],
+      ['q3', new Map([['d3', 1]])],
+    ]),
+    gain: 'linear',
+  });
+  it('a judged query without a relevant document counts 0; an unjudged one is left out', () => {
+    const c = r.configs[0]!;
+    expect(c.judged).toBe(3);
+    expect(c.reranked!.ndcg10).toBeCloseTo((0.638788 + 0 + 0.5) / 3, 4);
+    expect(c.reranked!.mrr10).toBeCloseTo((1 + 0 + 1 / 3) / 3, 4);
+    expect(c.reranked!.recall10).toBeCloseTo((2 / 3 + 0 + 1) / 3, 4);
+  });
+});
