@@ -7,7 +7,7 @@
  * Prints a summary, and writes `--json` (the figures) and `--report` (one self-contained HTML file).
  * Every mistake in the flags or the files is a message and exit 2; never a stack trace.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -18,9 +18,9 @@ import { Reranker } from '../rerank/reranker.js';
 import { chunkingFromConfig } from '../rerank/chunking.js';
 import { inferenceIdle } from '../models/inference-idle.js';
 import { beirFiles, loadCollection, loadQrels, loadQueries, loadRun, selectQueries, type EvalQuery, type Qrels } from '../eval/judgements.js';
-import { fetchSources, runProxyEval } from '../eval/proxy-runner.js';
+import { absentIds, fetchSources, runProxyEval } from '../eval/proxy-runner.js';
 import { runApiEval } from '../eval/api-runner.js';
-import { summarise, winsAndLosses, type ConfigRun, type EvalResult } from '../eval/summary.js';
+import { notInIndexNote, relevantNeverReturned, summarise, winsAndLosses, type ConfigRun, type EvalResult } from '../eval/summary.js';
 import { previewIds, renderReport } from '../eval/report-html.js';
 import { previewOf, previews, type Preview } from '../eval/thumbnails.js';
 import { formatSummary } from '../eval/format.js';
@@ -63,6 +63,21 @@ function absolutise<T extends { image?: string; video?: string }>(x: T, base: st
   return { ...x, ...(x.image ? { image: abs(x.image) } : {}), ...(x.video ? { video: abs(x.video) } : {}) };
 }
 
+/**
+ * The query photos and clips this command's own server or library will read: one that is missing is
+ * named before the run — it stopped the run at its query, after the models had loaded (held-out eval
+ * probe round). With `--url` the proxy may run elsewhere and read paths of its own: not checked here.
+ */
+function assertQueryMedia(queries: EvalQuery[], file: string): void {
+  for (const q of queries) {
+    for (const [kind, p] of [['image', q.image], ['video', q.video]] as const) {
+      if (!p || /^[a-z][a-z0-9+.-]*:/i.test(p)) continue;
+      const there = existsSync(p);
+      if (!there || !statSync(p).isFile()) throw vlrError('VLR_BAD_REQUEST', `${file}: query "${q.id}": ${kind} ${p} ${there ? 'is not a file' : 'does not exist'}`);
+    }
+  }
+}
+
 interface Inputs {
   queries: EvalQuery[];
   qrels?: Qrels;
@@ -89,7 +104,9 @@ function inputs(flags: EvalFlags): Inputs {
   if (sel.noRelevant) notes.push(`${sel.noRelevant} judged queries have no relevant document: each counts 0 in nDCG, MRR and recall, as trec_eval and BEIR count it`);
   if (!qrels) qrels = undefined;
   const base = dirname(qfile);
-  return { queries: sel.queries.map((q) => absolutise(q, base)), qrels, corpus: files?.corpus, notes, mediaDirs: [base] };
+  const queries = sel.queries.map((q) => absolutise(q, base));
+  if (!flags.url) assertQueryMedia(queries, qfile);
+  return { queries, qrels, corpus: files?.corpus, notes, mediaDirs: [base] };
 }
 
 function progress(total: number): { tick: (done: number) => void; stop: () => void } {
@@ -167,7 +184,10 @@ async function proxyMode(flags: EvalFlags): Promise<void> {
     const { runs, stopped } = await runProxyEval({ url, index: flags.index, queries: inp.queries, pipelines, windows, onQuery: bar.tick, signal: stop.signal });
     bar.stop();
     if (runs.length) {
-      const result = summarise({ mode: 'proxy', target: { index: flags.index, url: flags.url ?? `in-process (upstream ${base.upstream.urls.join(', ')})` }, runs, queries: inp.queries, qrels: inp.qrels, gain: flags.gain as Gain, notes: [...inp.notes, ...stopNotes(stopped)], stopped });
+      const unseen = relevantNeverReturned(runs, inp.qrels);
+      const absent = unseen.ids.length ? ((await absentIds(url, flags.index, unseen.ids)) ?? []) : [];
+      const notes = [...inp.notes, ...notInIndexNote(absent, unseen.relevant, `index ${flags.index}`), ...stopNotes(stopped)];
+      const result = summarise({ mode: 'proxy', target: { index: flags.index, url: flags.url ?? `in-process (upstream ${base.upstream.urls.join(', ')})` }, runs, queries: inp.queries, qrels: inp.qrels, gain: flags.gain as Gain, notes, stopped });
       await write(flags, result, runs, async () => {
         const ids = previewIds(result);
         const sources = await fetchSources(url!, flags.index!, ids).catch(() => new Map<string, Record<string, unknown>>());
@@ -217,8 +237,10 @@ async function apiMode(flags: EvalFlags): Promise<void> {
     const { runs, notes, stopped } = await runApiEval({ reranker, collection, queries: inp.queries, candidates, windows, onQuery: bar.tick, signal: stop.signal }).finally(stop.dispose);
     bar.stop();
     if (runs.length) {
-      const result = summarise({ mode: 'api', target: { collection: file, ...(flags.candidates ? { candidates: flags.candidates } : {}) }, runs, queries: inp.queries, qrels: inp.qrels, gain: flags.gain as Gain, notes: [...inp.notes, ...notes, ...stopNotes(stopped)], stopped });
       const byId = new Map(collection.map((d) => [d.id, d as unknown as Record<string, unknown>]));
+      const unseen = relevantNeverReturned(runs, inp.qrels);
+      const absent = notInIndexNote(unseen.ids.filter((d) => !byId.has(d)), unseen.relevant, `the collection`);
+      const result = summarise({ mode: 'api', target: { collection: file, ...(flags.candidates ? { candidates: flags.candidates } : {}) }, runs, queries: inp.queries, qrels: inp.qrels, gain: flags.gain as Gain, notes: [...inp.notes, ...notes, ...absent, ...stopNotes(stopped)], stopped });
       await write(flags, result, runs, async () => ({ ...(await previews(byId, previewIds(result), { ffmpegPath: config.media.ffmpegPath })), ...(await queryPreviews(result, inp.queries, config.media.ffmpegPath)) }));
     }
     finishStopped(stopped, runs.length > 0);

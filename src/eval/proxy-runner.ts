@@ -158,3 +158,26 @@ export async function fetchSources(url: string, index: string, ids: string[], he
   for (const d of json.docs ?? []) if (d.found && d._source) out.set(d._id, d._source);
   return out;
 }
+
+/**
+ * Which of `ids` the index does not hold (`_mget` through the proxy, a passthrough request, no
+ * `_source`); undefined when the engine could not say (an alias over several indices, an error).
+ */
+export async function absentIds(url: string, index: string, ids: string[], headers?: Record<string, string>): Promise<string[] | undefined> {
+  const absent: string[] = [];
+  try {
+    for (let i = 0; i < ids.length; i += 1000) {
+      const res = await request(`${url.replace(/\/+$/, '')}/${encodeURIComponent(index)}/_mget?_source=false`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ ids: ids.slice(i, i + 1000) }),
+      });
+      const json = (await res.body.json()) as { docs?: Array<{ _id: string; found?: boolean; error?: unknown }> };
+      if (res.statusCode !== 200 || !Array.isArray(json.docs) || json.docs.some((d) => d.error)) return undefined;
+      for (const d of json.docs) if (d.found === false) absent.push(d._id);
+    }
+  } catch {
+    return undefined;
+  }
+  return absent;
+}

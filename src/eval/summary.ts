@@ -176,6 +176,29 @@ export function summarise(opts: { mode: 'proxy' | 'api'; target: Record<string, 
   };
 }
 
+/**
+ * Relevant judged documents (grade > 0) of the evaluated queries that no configuration ever returned,
+ * and how many relevant judgements there are: the candidates for "judged, but not in the index".
+ */
+export function relevantNeverReturned(runs: ConfigRun[], qrels: Qrels | undefined): { ids: string[]; relevant: number } {
+  if (!qrels) return { ids: [], relevant: 0 };
+  const evaluated = new Set(runs.flatMap((r) => r.queries.map((q) => q.id)));
+  const seen = new Set(runs.flatMap((r) => r.queries.flatMap((q) => [...q.first, ...q.reranked])));
+  const relevant = new Set<string>();
+  for (const qid of evaluated) for (const [d, g] of qrels.get(qid) ?? []) if (g > 0) relevant.add(d);
+  return { ids: [...relevant].filter((d) => !seen.has(d)), relevant: relevant.size };
+}
+
+/**
+ * The note for relevant judged documents the index (or collection) does not hold: each counts as a
+ * document never found (as in trec_eval), and a judgement file whose ids do not match the documents'
+ * ids would otherwise show only as low figures (held-out eval probe round).
+ */
+export function notInIndexNote(missing: string[], relevant: number, where: string): string[] {
+  if (!missing.length) return [];
+  return [`${missing.length} of ${relevant} relevant judged documents are not in ${where} (e.g. ${missing.slice(0, 3).join(', ')}): each counts as never found, as trec_eval counts it${missing.length === relevant ? ' — do the judgement ids match the documents\' ids?' : ''}`];
+}
+
 /** Wins and losses of the focus configuration: by nDCG@10 change with judgements, by rank shift without. */
 export function winsAndLosses(rows: QueryRow[], n = 8): { wins: QueryRow[]; losses: QueryRow[] } {
   if (rows.some((r) => r.delta !== undefined)) {

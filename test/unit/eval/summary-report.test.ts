@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { renderReport } from '../../../src/eval/report-html.js';
-import { summarise, winsAndLosses, type ConfigRun } from '../../../src/eval/summary.js';
+import { notInIndexNote, relevantNeverReturned, summarise, winsAndLosses, type ConfigRun } from '../../../src/eval/summary.js';
 import type { EvalQuery } from '../../../src/eval/judgements.js';
 
 const queries: EvalQuery[] = [
@@ -93,5 +93,21 @@ describe('the means follow trec_eval / pytrec_eval (held-out eval probe round)',
     expect(c.reranked!.ndcg10).toBeCloseTo((0.638788 + 0 + 0.5) / 3, 4);
     expect(c.reranked!.mrr10).toBeCloseTo((1 + 0 + 1 / 3) / 3, 4);
     expect(c.reranked!.recall10).toBeCloseTo((2 / 3 + 0 + 1) / 3, 4);
+  });
+});
+
+describe('relevant judged documents never returned (held-out eval probe round)', () => {
+  it('are those of the evaluated queries no configuration returned; the note names them', () => {
+    const runs: ConfigRun[] = [{ name: 'w', window: 2, queries: [q('q1', ['a', 'b'], ['b', 'a']), q('q2', ['c', 'd'], ['d', 'c'])] }];
+    const judged = new Map([
+      ['q1', new Map([['a', 1], ['x', 2], ['y', 0]])],
+      ['q2', new Map([['z', 1]])],
+      ['q9', new Map([['w', 1]])], // not evaluated
+    ]);
+    const r = relevantNeverReturned(runs, judged);
+    expect(r).toEqual({ ids: ['x', 'z'], relevant: 3 });
+    expect(notInIndexNote(['x'], 3, 'the collection')).toEqual(['1 of 3 relevant judged documents are not in the collection (e.g. x): each counts as never found, as trec_eval counts it']);
+    expect(notInIndexNote(['x', 'z'], 2, 'index i')[0]).toContain("do the judgement ids match the documents' ids?");
+    expect(notInIndexNote([], 3, 'index i')).toEqual([]);
   });
 });
