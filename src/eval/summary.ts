@@ -171,9 +171,21 @@ export function summarise(opts: { mode: 'proxy' | 'api'; target: Record<string, 
     configs: opts.runs.map((r) => figuresOf(r, qrels, opts.gain)),
     focus: opts.runs[0]?.name ?? '',
     perQuery: opts.runs[0] ? queryRows(opts.runs[0], opts.queries, qrels, opts.gain) : [],
-    notes: opts.notes ?? [],
+    notes: [...(opts.notes ?? []), ...shortWindows(opts.runs)],
     ...(s ? { partial: { reason: s.reason, ...(s.signal ? { signal: s.signal } : {}), searches: s.done, of: s.total } } : {}),
   };
+}
+
+/**
+ * Configurations whose first stage never filled the window (an index, or a query's matches, smaller
+ * than it): `--window 200` on 60 documents measured a window of 60, and said nothing (held-out eval
+ * probe round).
+ */
+function shortWindows(runs: ConfigRun[]): string[] {
+  return runs.flatMap((r) => {
+    const most = Math.max(0, ...r.queries.map((q) => q.first.length));
+    return r.queries.length && most < r.window ? [`${r.name}: the first stage returned at most ${most} candidates, fewer than the window: its figures are those of a window of ${most} or less`] : [];
+  });
 }
 
 /**

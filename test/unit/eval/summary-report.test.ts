@@ -111,3 +111,14 @@ describe('relevant judged documents never returned (held-out eval probe round)',
     expect(notInIndexNote([], 3, 'index i')).toEqual([]);
   });
 });
+
+describe('a window the first stage never filled (held-out eval probe round)', () => {
+  it('is said in a note; a filled one is not', () => {
+    const runs: ConfigRun[] = [
+      { name: 'window 2', window: 2, queries: [q('q1', ['a', 'b'], ['b', 'a'])] },
+      { name: 'window 200', window: 200, queries: [q('q1', ['a', 'b', 'c'], ['c', 'b', 'a']), q('q2', ['a'], ['a'])] },
+    ];
+    const r = summarise({ mode: 'proxy', target: { index: 'i' }, runs, queries, gain: 'exponential', notes: ['given'] });
+    expect(r.notes).toEqual(['given', 'window 200: the first stage returned at most 3 candidates, fewer than the window: its figures are those of a window of 3 or less']);
+  });
+});
