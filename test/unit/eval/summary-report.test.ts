@@ -122,3 +122,15 @@ describe('a window the first stage never filled (held-out eval probe round)', ()
     expect(r.notes).toEqual(['given', 'window 200: the first stage returned at most 3 candidates, fewer than the window: its figures are those of a window of 3 or less']);
   });
 });
+
+describe('a very long query in the report (held-out eval probe round)', () => {
+  it('shows its first 300 characters; the report stays small', () => {
+    const long = 'x'.repeat(100_000);
+    const rows = [{ name: 'window 3', window: 3, queries: [q('q1', ['a', 'b', 'c'], ['c', 'a', 'b'])] }];
+    const r = summarise({ mode: 'proxy', target: { index: 'i' }, runs: rows, queries: [{ id: 'q1', text: long }], qrels: new Map([['q1', new Map([['c', 1]])]]), gain: 'exponential' });
+    const html = renderReport(r, rows);
+    expect(html).toContain(`${'x'.repeat(299)}…`);
+    expect(html).not.toContain('x'.repeat(300));
+    expect(html.length).toBeLessThan(30_000);
+  });
+});
