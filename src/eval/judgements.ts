@@ -223,6 +223,19 @@ export function selectQueries(queries: EvalQuery[], qrels: Qrels | undefined, li
   return { queries: picked, unjudged, missing, noRelevant };
 }
 
+/**
+ * What the selection of judged queries left out or counts as 0, said in the figures' notes. Queries
+ * of the queries file without any judgement were left out without a word (held-out eval probe round):
+ * 1,000 queries and judgements for 300 evaluated 300.
+ */
+export function selectionNotes(sel: { unjudged: number; missing: string[]; noRelevant: number }): string[] {
+  return [
+    ...(sel.missing.length ? [`${sel.missing.length} judged query ids are not in the queries file (skipped)`] : []),
+    ...(sel.unjudged ? [`${sel.unjudged} queries of the queries file have no judgement: not evaluated (as trec_eval evaluates only judged queries)`] : []),
+    ...(sel.noRelevant ? [`${sel.noRelevant} judged queries have no relevant document: each counts 0 in nDCG, MRR and recall, as trec_eval and BEIR count it`] : []),
+  ];
+}
+
 /** A first-stage run for --api: TREC `qid Q0 docid rank score tag`, or `qid docid score`; ordered by score (desc) per query. */
 export function parseRun(text: string, file: string): Map<string, string[]> {
   const rows = new Map<string, Array<{ id: string; s: number; n: number }>>();

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { beirFiles, loadQrels, loadQueries, parseCollection, parseQrelsJsonl, parseQrelsTsv, parseQueries, parseRun, selectQueries } from '../../../src/eval/judgements.js';
+import { beirFiles, loadQrels, loadQueries, parseCollection, parseQrelsJsonl, parseQrelsTsv, parseQueries, parseRun, selectionNotes, selectQueries } from '../../../src/eval/judgements.js';
 import { jsonl } from '../../helpers/reranker.js';
 import { DATA } from '../../helpers/paths.js';
 
@@ -140,5 +140,17 @@ describe('queries judged with no relevant document (held-out eval probe round)',
   });
   it('judgements with no relevant document at all are still refused', () => {
     expect(() => selectQueries([{ id: 'q1', text: 'x' }], parseQrelsTsv('q1\td1\t0\n', 'z.tsv'))).toThrow('no query of the queries file has a relevant judgement');
+  });
+});
+
+describe('what the selection leaves out is said (held-out eval probe round)', () => {
+  it('queries without judgements, judged ids missing from the queries, judged queries with nothing relevant', () => {
+    const qrels = parseQrelsTsv('q1\td1\t1\nq2\td1\t0\nzz\td1\t1\n', 'z.tsv');
+    const sel = selectQueries(['q1', 'q2', 'q3', 'q4'].map((id) => ({ id, text: id })), qrels);
+    expect(selectionNotes(sel)).toEqual([
+      '1 judged query ids are not in the queries file (skipped)',
+      '2 queries of the queries file have no judgement: not evaluated (as trec_eval evaluates only judged queries)',
+      '1 judged queries have no relevant document: each counts 0 in nDCG, MRR and recall, as trec_eval and BEIR count it',
+    ]);
   });
 });
