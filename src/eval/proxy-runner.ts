@@ -90,7 +90,11 @@ export async function searchOnce(o: { url: string; index: string; q: EvalQuery; 
     const root = json?.error?.root_cause?.[0]?.reason;
     const top = json?.error?.reason ?? json?.error?.type;
     const reason = top && root && root !== top ? `${top}: ${root}` : (top ?? root ?? text.slice(0, 300));
-    throw vlrError('VLR_BAD_REQUEST', `query "${q.id}" (window ${o.window}${o.pipeline ? `, pipeline ${o.pipeline}` : ''}): ${o.url} answered ${res.statusCode}: ${reason}`);
+    // the engine itself refuses the `ext.vlrerank` block in its own words (Elasticsearch 8/OpenSearch:
+    // "unknown named object category [….SearchExtBuilder]", Elasticsearch 9: "unknown field [vlrerank]"),
+    // which does not tell a user that --url names the engine instead of vlrerank (held-out eval probe round)
+    const engine = /SearchExtBuilder|unknown field \[vlrerank\]/.test(String(reason)) ? ` — is ${o.url} the engine itself? --url names a vlrerank proxy in front of it (or leave --url out to start one)` : '';
+    throw vlrError('VLR_BAD_REQUEST', `query "${q.id}" (window ${o.window}${o.pipeline ? `, pipeline ${o.pipeline}` : ''}): ${o.url} answered ${res.statusCode}: ${reason}${engine}`);
   }
   const report = json.vlrerank as { degraded?: boolean; reason?: string; timings?: Record<string, number>; document_errors?: { count?: number } } | undefined;
   if (!report) throw vlrError('VLR_BAD_REQUEST', `${o.url} answered without a vlrerank report: is it a vlrerank proxy, and does a pipeline cover index [${o.index}]?`);
