@@ -228,10 +228,11 @@ export function selectQueries(queries: EvalQuery[], qrels: Qrels | undefined, li
  * of the queries file without any judgement were left out without a word (held-out eval probe round):
  * 1,000 queries and judgements for 300 evaluated 300.
  */
-export function selectionNotes(sel: { unjudged: number; missing: string[]; noRelevant: number }): string[] {
+export function selectionNotes(sel: { unjudged: number; missing: string[]; noRelevant: number }, o: { beir?: boolean } = {}): string[] {
   return [
     ...(sel.missing.length ? [`${sel.missing.length} judged query ids are not in the queries file (skipped)`] : []),
-    ...(sel.unjudged ? [`${sel.unjudged} queries of the queries file have no judgement: not evaluated (as trec_eval evaluates only judged queries)`] : []),
+    // a BEIR folder's queries.jsonl holds every split's queries: the other splits' are not news
+    ...(sel.unjudged && !o.beir ? [`${sel.unjudged} queries of the queries file have no judgement: not evaluated (as trec_eval evaluates only judged queries)`] : []),
     ...(sel.noRelevant ? [`${sel.noRelevant} judged queries have no relevant document: each counts 0 in nDCG, MRR and recall, as trec_eval and BEIR count it`] : []),
   ];
 }

@@ -152,5 +152,7 @@ describe('what the selection leaves out is said (held-out eval probe round)', ()
       '2 queries of the queries file have no judgement: not evaluated (as trec_eval evaluates only judged queries)',
       '1 judged queries have no relevant document: each counts 0 in nDCG, MRR and recall, as trec_eval and BEIR count it',
     ]);
+    // a BEIR folder's queries.jsonl holds every split: its other splits' queries are not said
+    expect(selectionNotes(sel, { beir: true })).toHaveLength(2);
   });
 });
