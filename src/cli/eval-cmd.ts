@@ -155,7 +155,7 @@ async function write(flags: EvalFlags, result: EvalResult, runs: ConfigRun[], do
 }
 
 /** The vlrerank to search through: `--url`, or one started in-process from the configuration (as `vlrerank serve`). */
-async function proxyTarget(flags: EvalFlags, inp: Inputs): Promise<{ url: string; close: () => Promise<void> }> {
+async function proxyTarget(flags: EvalFlags, inp: Inputs): Promise<{ url: string; label?: string; close: () => Promise<void> }> {
   const base = configFromFlags(flags);
   if (flags.url) return { url: flags.url, close: async () => {} };
   const config = configFromFlags(flags, {
@@ -171,6 +171,8 @@ async function proxyTarget(flags: EvalFlags, inp: Inputs): Promise<{ url: string
   if (running.services.reranker.warm.state === 'warming') await running.services.reranker.warm.wait();
   return {
     url: running.url,
+    // its loopback address is no address the user gave: messages name it for what it is
+    label: `the in-process vlrerank (upstream ${config.upstream.urls.join(', ')})`,
     close: async () => {
       await running.close();
       await inferenceIdle();
@@ -195,11 +197,11 @@ async function proxyMode(flags: EvalFlags): Promise<void> {
     }
     return;
   }
-  const { url, close } = await proxyTarget(flags, inp);
+  const { url, label, close } = await proxyTarget(flags, inp);
   const stop = stopOnSignals();
   try {
     const bar = progress(pipelines.length * windows.length * inp.queries.length);
-    const { runs, stopped } = await runProxyEval({ url, index: flags.index, queries: inp.queries, pipelines, windows, onQuery: bar.tick, signal: stop.signal });
+    const { runs, stopped } = await runProxyEval({ url, label, index: flags.index, queries: inp.queries, pipelines, windows, onQuery: bar.tick, signal: stop.signal });
     bar.stop();
     if (runs.length) {
       const unseen = relevantNeverReturned(runs, inp.qrels);

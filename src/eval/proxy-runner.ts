@@ -28,6 +28,8 @@ export interface ProxyEvalOptions {
   onQuery?: (done: number, total: number) => void;
   /** Aborted (its reason: the signal's name) → the search in flight is dropped and the run stops with what it measured. */
   signal?: AbortSignal;
+  /** How messages name the proxy (default its URL): the CLI's own in-process server is no address the user gave. */
+  label?: string;
 }
 
 interface Hit {
@@ -49,8 +51,9 @@ function addSources(into: Record<string, number>, e: Record<string, unknown> | u
 }
 
 /** One reranked search, read into a QueryRun. Non-200 answers throw with the proxy's own reason. */
-export async function searchOnce(o: { url: string; index: string; q: EvalQuery; pipeline?: string; window: number; headers?: Record<string, string>; signal?: AbortSignal }): Promise<QueryRun> {
+export async function searchOnce(o: { url: string; index: string; q: EvalQuery; pipeline?: string; window: number; headers?: Record<string, string>; signal?: AbortSignal; label?: string }): Promise<QueryRun> {
   const { q } = o;
+  const who = o.label ?? o.url;
   const body = {
     size: o.window,
     _source: false,
@@ -75,7 +78,7 @@ export async function searchOnce(o: { url: string; index: string; q: EvalQuery; 
     });
   } catch (e) {
     if (o.signal?.aborted) throw e;
-    throw vlrError('VLR_UPSTREAM_UNREACHABLE', `cannot reach ${o.url}: ${(e as Error).message}`, { cause: e });
+    throw vlrError('VLR_UPSTREAM_UNREACHABLE', `cannot reach ${who}: ${(e as Error).message}`, { cause: e });
   }
   const text = await res.body.text();
   const wallMs = Math.round((performance.now() - t0) * 100) / 100;
@@ -83,7 +86,7 @@ export async function searchOnce(o: { url: string; index: string; q: EvalQuery; 
   try {
     json = JSON.parse(text) as Record<string, any>;
   } catch {
-    throw vlrError('VLR_UPSTREAM_ERROR', `${o.url} answered ${res.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`);
+    throw vlrError('VLR_UPSTREAM_ERROR', `${who} answered ${res.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`);
   }
   if (res.statusCode !== 200) {
     // "all shards failed" says nothing: the engine's root cause says what (e.g. maxClauseCount on a very long query)
@@ -94,14 +97,14 @@ export async function searchOnce(o: { url: string; index: string; q: EvalQuery; 
     // "unknown named object category [….SearchExtBuilder]", Elasticsearch 9: "unknown field [vlrerank]"),
     // which does not tell a user that --url names the engine instead of vlrerank (held-out eval probe round)
     const engine = /SearchExtBuilder|unknown field \[vlrerank\]/.test(String(reason)) ? ` — is ${o.url} the engine itself? --url names a vlrerank proxy in front of it (or leave --url out to start one)` : '';
-    throw vlrError('VLR_BAD_REQUEST', `query "${q.id}" (window ${o.window}${o.pipeline ? `, pipeline ${o.pipeline}` : ''}): ${o.url} answered ${res.statusCode}: ${reason}${engine}`);
+    throw vlrError('VLR_BAD_REQUEST', `query "${q.id}" (window ${o.window}${o.pipeline ? `, pipeline ${o.pipeline}` : ''}): ${who} answered ${res.statusCode}: ${reason}${engine}`);
   }
   const report = json.vlrerank as { degraded?: boolean; reason?: string; timings?: Record<string, number>; document_errors?: { count?: number } } | undefined;
-  if (!report) throw vlrError('VLR_BAD_REQUEST', `${o.url} answered without a vlrerank report: is it a vlrerank proxy, and does a pipeline cover index [${o.index}]?`);
+  if (!report) throw vlrError('VLR_BAD_REQUEST', `${who} answered without a vlrerank report: is it a vlrerank proxy, and does a pipeline cover index [${o.index}]?`);
   const hits = (json.hits?.hits ?? []) as Hit[];
   const reranked = hits.map((h) => String(h._id));
   const ranked = hits.map((h, i) => ({ id: String(h._id), rank: h._vlrerank?.first_stage_rank ?? Number.NaN, i }));
-  if (ranked.some((r) => !Number.isFinite(r.rank))) throw vlrError('VLR_BAD_REQUEST', `${o.url} answered hits without _vlrerank.first_stage_rank (explain): cannot tell the first stage's order`);
+  if (ranked.some((r) => !Number.isFinite(r.rank))) throw vlrError('VLR_BAD_REQUEST', `${who} answered hits without _vlrerank.first_stage_rank (explain): cannot tell the first stage's order`);
   const first = [...ranked].sort((a, b) => a.rank - b.rank || a.i - b.i).map((r) => r.id);
   const featureSources: Record<string, number> = {};
   for (const h of hits) addSources(featureSources, h._vlrerank?.explanation);
@@ -138,7 +141,7 @@ export async function runProxyEval(o: ProxyEvalOptions): Promise<{ runs: ConfigR
       for (const q of o.queries) {
         try {
           if (o.signal?.aborted) throw o.signal.reason;
-          run.queries.push(await searchOnce({ url: o.url, index: o.index, q, pipeline, window, headers: o.headers, signal: o.signal }));
+          run.queries.push(await searchOnce({ url: o.url, index: o.index, q, pipeline, window, headers: o.headers, signal: o.signal, label: o.label }));
         } catch (e) {
           return { runs: measured(), stopped: stopOf(o.signal, e, done, total) };
         }
