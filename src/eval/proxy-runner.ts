@@ -50,6 +50,19 @@ function addSources(into: Record<string, number>, e: Record<string, unknown> | u
   }
 }
 
+/** Why a search was refused, in words a user can act on (the runs of the evaluation and of --fit). */
+export function refusalReason(json: Record<string, any> | undefined, text: string, url: string): string {
+  // "all shards failed" says nothing: the engine's root cause says what (e.g. maxClauseCount on a very long query)
+  const root = json?.error?.root_cause?.[0]?.reason;
+  const top = json?.error?.reason ?? json?.error?.type;
+  const reason = String(top && root && root !== top ? `${top}: ${root}` : (top ?? root ?? text.slice(0, 300)));
+  // the engine itself refuses the `ext.vlrerank` block in its own words (Elasticsearch 8/OpenSearch:
+  // "unknown named object category [….SearchExtBuilder]", Elasticsearch 9: "unknown field [vlrerank]"),
+  // which does not tell a user that --url names the engine instead of vlrerank (held-out eval probe round)
+  const engine = /SearchExtBuilder|unknown field \[vlrerank\]/.test(reason) ? ` — is ${url} the engine itself? --url names a vlrerank proxy in front of it (or leave --url out to start one)` : '';
+  return `${reason}${engine}`;
+}
+
 /** One reranked search, read into a QueryRun. Non-200 answers throw with the proxy's own reason. */
 export async function searchOnce(o: { url: string; index: string; q: EvalQuery; pipeline?: string; window: number; headers?: Record<string, string>; signal?: AbortSignal; label?: string }): Promise<QueryRun> {
   const { q } = o;
@@ -89,15 +102,7 @@ export async function searchOnce(o: { url: string; index: string; q: EvalQuery; 
     throw vlrError('VLR_UPSTREAM_ERROR', `${who} answered ${res.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`);
   }
   if (res.statusCode !== 200) {
-    // "all shards failed" says nothing: the engine's root cause says what (e.g. maxClauseCount on a very long query)
-    const root = json?.error?.root_cause?.[0]?.reason;
-    const top = json?.error?.reason ?? json?.error?.type;
-    const reason = top && root && root !== top ? `${top}: ${root}` : (top ?? root ?? text.slice(0, 300));
-    // the engine itself refuses the `ext.vlrerank` block in its own words (Elasticsearch 8/OpenSearch:
-    // "unknown named object category [….SearchExtBuilder]", Elasticsearch 9: "unknown field [vlrerank]"),
-    // which does not tell a user that --url names the engine instead of vlrerank (held-out eval probe round)
-    const engine = /SearchExtBuilder|unknown field \[vlrerank\]/.test(String(reason)) ? ` — is ${o.url} the engine itself? --url names a vlrerank proxy in front of it (or leave --url out to start one)` : '';
-    throw vlrError('VLR_BAD_REQUEST', `query "${q.id}" (window ${o.window}${o.pipeline ? `, pipeline ${o.pipeline}` : ''}): ${who} answered ${res.statusCode}: ${reason}${engine}`);
+    throw vlrError('VLR_BAD_REQUEST', `query "${q.id}" (window ${o.window}${o.pipeline ? `, pipeline ${o.pipeline}` : ''}): ${who} answered ${res.statusCode}: ${refusalReason(json, text, o.url)}`);
   }
   const report = json.vlrerank as { degraded?: boolean; reason?: string; timings?: Record<string, number>; document_errors?: { count?: number } } | undefined;
   if (!report) throw vlrError('VLR_BAD_REQUEST', `${who} answered without a vlrerank report: is it a vlrerank proxy, and does a pipeline cover index [${o.index}]?`);

@@ -122,3 +122,20 @@ describe('a query the engine refuses mid-run', { timeout: 600_000 }, () => {
     expect(out.partial).toMatchObject({ searches: 2, of: 3 });
   });
 });
+
+describe('--fit: a query the engine refuses', { timeout: 600_000 }, () => {
+  it('names the root cause too (the fit collects every judged query first)', async () => {
+    const ids = [...files.texts.keys()];
+    const q = join(files.dir, 'fit-long.jsonl');
+    writeFileSync(q, [...[...files.texts].map(([id, text]) => ({ _id: id, text, relevant: [id] })), { _id: 'long', text: `${files.texts.get(ids[0]!)!} `.repeat(1000), relevant: [ids[0]] }].map((x) => JSON.stringify(x)).join('\n'));
+    const r = await new Promise<{ code: number | null; stderr: string }>((done) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'eval', '--url', p.url, '--index', INDEX, '--queries', q, '--window', '5', '--fit', '--folds', '2'], { cwd: REPO_ROOT, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))) });
+      let stderr = '';
+      child.stderr.on('data', (c) => (stderr += c));
+      child.on('exit', (code) => done({ code, stderr }));
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('query "long" (window 5)');
+    expect(r.stderr).toContain('maxClauseCount');
+  });
+});
