@@ -7,7 +7,7 @@
  * Prints a summary, and writes `--json` (the figures) and `--report` (one self-contained HTML file).
  * Every mistake in the flags or the files is a message and exit 2; never a stack trace.
  */
-import { writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -17,14 +17,15 @@ import { startServer } from '../server/start.js';
 import { Reranker } from '../rerank/reranker.js';
 import { chunkingFromConfig } from '../rerank/chunking.js';
 import { inferenceIdle } from '../models/inference-idle.js';
-import { beirFiles, loadCollection, loadQrels, loadQueries, loadRun, selectQueries, type EvalQuery, type Qrels } from '../eval/judgements.js';
-import { fetchSources, runProxyEval } from '../eval/proxy-runner.js';
+import { beirFiles, loadCollection, loadQrels, loadQueries, loadRun, selectionNotes, selectQueries, type EvalQuery, type Qrels } from '../eval/judgements.js';
+import { absentIds, fetchSources, runProxyEval } from '../eval/proxy-runner.js';
 import { runApiEval } from '../eval/api-runner.js';
-import { summarise, winsAndLosses, type ConfigRun, type EvalResult } from '../eval/summary.js';
+import { notInIndexNote, relevantNeverReturned, summarise, winsAndLosses, type ConfigRun, type EvalResult } from '../eval/summary.js';
 import { previewIds, renderReport } from '../eval/report-html.js';
 import { previewOf, previews, type Preview } from '../eval/thumbnails.js';
 import { formatSummary } from '../eval/format.js';
 import { fitMode, fitSettings } from './eval-fit-cmd.js';
+import { finishStopped, stopNotes, stopOnSignals } from './eval-stop.js';
 import type { Gain } from '../eval/metrics.js';
 
 interface EvalFlags extends ConfigFlags {
@@ -62,6 +63,37 @@ function absolutise<T extends { image?: string; video?: string }>(x: T, base: st
   return { ...x, ...(x.image ? { image: abs(x.image) } : {}), ...(x.video ? { video: abs(x.video) } : {}) };
 }
 
+/**
+ * The query photos and clips this command's own server or library will read: one that is missing is
+ * named before the run — it stopped the run at its query, after the models had loaded (held-out eval
+ * probe round). With `--url` the proxy may run elsewhere and read paths of its own: not checked here.
+ */
+function assertQueryMedia(queries: EvalQuery[], file: string): void {
+  for (const q of queries) {
+    for (const [kind, p] of [['image', q.image], ['video', q.video]] as const) {
+      if (!p || /^[a-z][a-z0-9+.-]*:/i.test(p)) continue;
+      const there = existsSync(p);
+      if (!there || !statSync(p).isFile()) throw vlrError('VLR_BAD_REQUEST', `${file}: query "${q.id}": ${kind} ${p} ${there ? 'is not a file' : 'does not exist'}`);
+    }
+  }
+}
+
+/**
+ * An output file opened once before the run: a folder its permission bits call writable may still
+ * refuse the write (/proc, /sys, a read-only mount), found only once the run was done (held-out eval
+ * probe round: `--report /proc/r.html` failed after every search, its report lost). A file the probe
+ * creates is removed again.
+ */
+function probeWritable(file: string, flag: string): void {
+  const existed = existsSync(file);
+  try {
+    closeSync(openSync(file, 'a'));
+  } catch (e) {
+    throw vlrError('VLR_BAD_REQUEST', `${flag} ${file}: cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (!existed) rmSync(file, { force: true });
+}
+
 interface Inputs {
   queries: EvalQuery[];
   qrels?: Qrels;
@@ -72,7 +104,11 @@ interface Inputs {
 
 function inputs(flags: EvalFlags): Inputs {
   // written at the end of a run that can take minutes: a bad path is refused before it starts
-  for (const [flag, file] of [['--json', flags.json], ['--report', flags.report], ['--snippet', flags.snippet]] as const) if (file) assertWritableFile(file, flag);
+  for (const [flag, file] of [['--json', flags.json], ['--report', flags.report], ['--snippet', flags.snippet]] as const) {
+    if (!file) continue;
+    assertWritableFile(file, flag);
+    probeWritable(file, flag);
+  }
   if (flags.beir && (flags.queries || flags.qrels)) throw vlrError('VLR_BAD_REQUEST', '--beir names the queries and qrels itself: give --beir, or --queries with --qrels, not both');
   const files = flags.beir ? beirFiles(resolve(flags.beir), flags.split) : undefined;
   const qfile = files?.queries ?? (flags.queries ? resolve(flags.queries) : undefined);
@@ -83,11 +119,12 @@ function inputs(flags: EvalFlags): Inputs {
   if (qrelsFile && loaded.qrels.size) for (const [q, m] of loaded.qrels) if (!qrels!.has(q)) qrels!.set(q, m);
   const limit = flags.limit !== undefined ? positiveInts(flags.limit, '--limit')[0] : undefined;
   const sel = selectQueries(loaded.queries, qrels, limit);
-  const notes: string[] = [];
-  if (qrels && sel.missing.length) notes.push(`${sel.missing.length} judged query ids are not in the queries file (skipped)`);
+  const notes = qrels ? selectionNotes(sel, { beir: !!flags.beir }) : [];
   if (!qrels) qrels = undefined;
   const base = dirname(qfile);
-  return { queries: sel.queries.map((q) => absolutise(q, base)), qrels, corpus: files?.corpus, notes, mediaDirs: [base] };
+  const queries = sel.queries.map((q) => absolutise(q, base));
+  if (!flags.url) assertQueryMedia(queries, qfile);
+  return { queries, qrels, corpus: files?.corpus, notes, mediaDirs: [base] };
 }
 
 function progress(total: number): { tick: (done: number) => void; stop: () => void } {
@@ -118,7 +155,7 @@ async function write(flags: EvalFlags, result: EvalResult, runs: ConfigRun[], do
 }
 
 /** The vlrerank to search through: `--url`, or one started in-process from the configuration (as `vlrerank serve`). */
-async function proxyTarget(flags: EvalFlags, inp: Inputs): Promise<{ url: string; close: () => Promise<void> }> {
+async function proxyTarget(flags: EvalFlags, inp: Inputs): Promise<{ url: string; label?: string; close: () => Promise<void> }> {
   const base = configFromFlags(flags);
   if (flags.url) return { url: flags.url, close: async () => {} };
   const config = configFromFlags(flags, {
@@ -134,6 +171,8 @@ async function proxyTarget(flags: EvalFlags, inp: Inputs): Promise<{ url: string
   if (running.services.reranker.warm.state === 'warming') await running.services.reranker.warm.wait();
   return {
     url: running.url,
+    // its loopback address is no address the user gave: messages name it for what it is
+    label: `the in-process vlrerank (upstream ${config.upstream.urls.join(', ')})`,
     close: async () => {
       await running.close();
       await inferenceIdle();
@@ -158,18 +197,26 @@ async function proxyMode(flags: EvalFlags): Promise<void> {
     }
     return;
   }
-  const { url, close } = await proxyTarget(flags, inp);
+  const { url, label, close } = await proxyTarget(flags, inp);
+  const stop = stopOnSignals();
   try {
     const bar = progress(pipelines.length * windows.length * inp.queries.length);
-    const runs = await runProxyEval({ url, index: flags.index, queries: inp.queries, pipelines, windows, onQuery: bar.tick });
+    const { runs, stopped } = await runProxyEval({ url, label, index: flags.index, queries: inp.queries, pipelines, windows, onQuery: bar.tick, signal: stop.signal });
     bar.stop();
-    const result = summarise({ mode: 'proxy', target: { index: flags.index, url: flags.url ?? `in-process (upstream ${base.upstream.urls.join(', ')})` }, runs, queries: inp.queries, qrels: inp.qrels, gain: flags.gain as Gain, notes: inp.notes });
-    await write(flags, result, runs, async () => {
-      const ids = previewIds(result);
-      const sources = await fetchSources(url!, flags.index!, ids).catch(() => new Map<string, Record<string, unknown>>());
-      return { ...(await previews(sources, ids, { ffmpegPath: base.media.ffmpegPath })), ...(await queryPreviews(result, inp.queries, base.media.ffmpegPath)) };
-    });
+    if (runs.length) {
+      const unseen = relevantNeverReturned(runs, inp.qrels);
+      const absent = unseen.ids.length ? ((await absentIds(url, flags.index, unseen.ids)) ?? []) : [];
+      const notes = [...inp.notes, ...notInIndexNote(absent, unseen.relevant, `index ${flags.index}`), ...stopNotes(stopped)];
+      const result = summarise({ mode: 'proxy', target: { index: flags.index, url: flags.url ?? `in-process (upstream ${base.upstream.urls.join(', ')})` }, runs, queries: inp.queries, qrels: inp.qrels, gain: flags.gain as Gain, notes, stopped });
+      await write(flags, result, runs, async () => {
+        const ids = previewIds(result);
+        const sources = await fetchSources(url!, flags.index!, ids).catch(() => new Map<string, Record<string, unknown>>());
+        return { ...(await previews(sources, ids, { ffmpegPath: base.media.ffmpegPath })), ...(await queryPreviews(result, inp.queries, base.media.ffmpegPath)) };
+      });
+    }
+    finishStopped(stopped, runs.length > 0);
   } finally {
+    stop.dispose();
     await close();
   }
 }
@@ -206,11 +253,17 @@ async function apiMode(flags: EvalFlags): Promise<void> {
     const media = collection.some((d) => d.image || d.video) || inp.queries.some((q) => q.image || q.video);
     await reranker.warmup({ media });
     const bar = progress(windows.length * inp.queries.length);
-    const { runs, notes } = await runApiEval({ reranker, collection, queries: inp.queries, candidates, windows, onQuery: bar.tick });
+    const stop = stopOnSignals();
+    const { runs, notes, stopped } = await runApiEval({ reranker, collection, queries: inp.queries, candidates, windows, onQuery: bar.tick, signal: stop.signal }).finally(stop.dispose);
     bar.stop();
-    const result = summarise({ mode: 'api', target: { collection: file, ...(flags.candidates ? { candidates: flags.candidates } : {}) }, runs, queries: inp.queries, qrels: inp.qrels, gain: flags.gain as Gain, notes: [...inp.notes, ...notes] });
-    const byId = new Map(collection.map((d) => [d.id, d as unknown as Record<string, unknown>]));
-    await write(flags, result, runs, async () => ({ ...(await previews(byId, previewIds(result), { ffmpegPath: config.media.ffmpegPath })), ...(await queryPreviews(result, inp.queries, config.media.ffmpegPath)) }));
+    if (runs.length) {
+      const byId = new Map(collection.map((d) => [d.id, d as unknown as Record<string, unknown>]));
+      const unseen = relevantNeverReturned(runs, inp.qrels);
+      const absent = notInIndexNote(unseen.ids.filter((d) => !byId.has(d)), unseen.relevant, `the collection`);
+      const result = summarise({ mode: 'api', target: { collection: file, ...(flags.candidates ? { candidates: flags.candidates } : {}) }, runs, queries: inp.queries, qrels: inp.qrels, gain: flags.gain as Gain, notes: [...inp.notes, ...notes, ...absent, ...stopNotes(stopped)], stopped });
+      await write(flags, result, runs, async () => ({ ...(await previews(byId, previewIds(result), { ffmpegPath: config.media.ffmpegPath })), ...(await queryPreviews(result, inp.queries, config.media.ffmpegPath)) }));
+    }
+    finishStopped(stopped, runs.length > 0);
   } finally {
     await reranker.close();
   }

@@ -9,6 +9,7 @@ import { vlrError } from '../errors.js';
 import type { EvalQuery, Qrels } from './judgements.js';
 import { hasRelevant } from './metrics.js';
 import type { FitCandidate, FitQuery } from './fit.js';
+import { refusalReason } from './proxy-runner.js';
 
 interface ExplainedHit {
   _id?: string;
@@ -59,7 +60,7 @@ async function searchExplained(o: CollectOptions, q: EvalQuery): Promise<Record<
   } catch {
     throw vlrError('VLR_UPSTREAM_ERROR', `${o.url} answered ${res.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`);
   }
-  if (res.statusCode !== 200) throw vlrError('VLR_BAD_REQUEST', `query "${q.id}" (window ${o.window}): ${o.url} answered ${res.statusCode}: ${json?.error?.reason ?? json?.error?.type ?? text.slice(0, 300)}`);
+  if (res.statusCode !== 200) throw vlrError('VLR_BAD_REQUEST', `query "${q.id}" (window ${o.window}): ${o.url} answered ${res.statusCode}: ${refusalReason(json, text, o.url)}`);
   if (!json.vlrerank) throw vlrError('VLR_BAD_REQUEST', `${o.url} answered without a vlrerank report: is it a vlrerank proxy, and does a pipeline cover index [${o.index}]?`);
   return json;
 }

@@ -111,9 +111,20 @@ function gradesOf(v: unknown, where: string): Map<string, number> {
   return m;
 }
 
-function add(q: Qrels, qid: string, did: string, g: number): void {
+/**
+ * One judgement into `q`. The same (query, document) judged twice with different grades is refused,
+ * naming both lines: the later line silently replaced the earlier (held-out eval probe round), so a
+ * `1` followed by a stray `0` took the query out of the evaluation without a word. The same grade
+ * twice is accepted (a file concatenated from overlapping parts).
+ */
+function add(q: Qrels, qid: string, did: string, g: number, where: string, seenAt: Map<string, string>): void {
   if (!q.has(qid)) q.set(qid, new Map());
-  q.get(qid)!.set(did, g);
+  const m = q.get(qid)!;
+  const before = m.get(did);
+  const key = `${qid}\u0000${did}`;
+  if (before !== undefined && before !== g) throw vlrError('VLR_BAD_REQUEST', `${where}: query "${qid}" document "${did}" is judged ${g} here and ${before} at ${seenAt.get(key)}: one grade per pair`);
+  if (before === undefined) seenAt.set(key, where);
+  m.set(did, g);
 }
 
 /**
@@ -122,6 +133,7 @@ function add(q: Qrels, qid: string, did: string, g: number): void {
  */
 export function parseQrelsTsv(text: string, file: string): Qrels {
   const q: Qrels = new Map();
+  const seenAt = new Map<string, string>();
   let first = true;
   text.split('\n').forEach((raw, i) => {
     const l = raw.trim();
@@ -138,7 +150,7 @@ export function parseQrelsTsv(text: string, file: string): Qrels {
       if (header) return; // a header line
       throw vlrError('VLR_BAD_REQUEST', `${where}: the grade "${g}" is not a number`);
     }
-    add(q, qid, did, Number(g));
+    add(q, qid, did, Number(g), where, seenAt);
   });
   if (!q.size) throw vlrError('VLR_BAD_REQUEST', `${file} holds no judgements`);
   return q;
@@ -147,19 +159,20 @@ export function parseQrelsTsv(text: string, file: string): Qrels {
 /** Graded JSONL: `{"query_id", "doc_id"|"corpus_id", "relevance"|"score"|"grade"}` or `{"query_id", "relevant": {…}}` per line. */
 export function parseQrelsJsonl(text: string, file: string): Qrels {
   const q: Qrels = new Map();
+  const seenAt = new Map<string, string>();
   for (const { line, value: v } of jsonLines(text, file)) {
     const where = `${file}:${line}`;
     const qid = idOf(v, ['query_id', 'query-id', 'qid', '_id', 'id']);
     if (!qid) throw vlrError('VLR_BAD_REQUEST', `${where}: needs "query_id"`);
     if (v.relevant !== undefined) {
-      for (const [d, g] of gradesOf(v.relevant, `${where}: "relevant"`)) add(q, qid, d, g);
+      for (const [d, g] of gradesOf(v.relevant, `${where}: "relevant"`)) add(q, qid, d, g, where, seenAt);
       continue;
     }
     const did = idOf(v, ['doc_id', 'corpus_id', 'corpus-id', 'docid']);
     if (!did) throw vlrError('VLR_BAD_REQUEST', `${where}: needs "doc_id" (or "relevant")`);
     const g = v.relevance ?? v.score ?? v.grade ?? 1;
     if (typeof g !== 'number' || !Number.isFinite(g)) throw vlrError('VLR_BAD_REQUEST', `${where}: "relevance" must be a number`);
-    add(q, qid, did, g);
+    add(q, qid, did, g, where, seenAt);
   }
   if (!q.size) throw vlrError('VLR_BAD_REQUEST', `${file} holds no judgements`);
   return q;
@@ -183,27 +196,45 @@ export function beirFiles(folder: string, split = 'test'): { queries: string; qr
 }
 
 /**
- * The queries to evaluate: with judgements, the judged queries (at least one relevant document) in
- * the order the judgements name them — so `--limit 50` on a BEIR folder takes the same 50 as the
- * repo's eval scripts; without, every query in file order.
+ * The queries to evaluate: with judgements, the judged queries in the order the judgements name them
+ * — so `--limit 50` on a BEIR folder takes the same 50 as the repo's eval scripts; without, every
+ * query in file order. A query judged with no relevant document (every grade ≤ 0) is evaluated and
+ * counts 0, as trec_eval and pytrec_eval (hence BEIR) count it; it used to be left out without a
+ * word (held-out eval probe round), which raised the means. A query without any judgement is not
+ * evaluated (trec_eval's intersection of run and judgements).
  */
-export function selectQueries(queries: EvalQuery[], qrels: Qrels | undefined, limit?: number): { queries: EvalQuery[]; unjudged: number; missing: string[] } {
+export function selectQueries(queries: EvalQuery[], qrels: Qrels | undefined, limit?: number): { queries: EvalQuery[]; unjudged: number; missing: string[]; noRelevant: number } {
   let out = queries;
   let unjudged = 0;
   const missing: string[] = [];
   if (qrels && qrels.size) {
     const byId = new Map(queries.map((q) => [q.id, q]));
     out = [];
-    for (const [qid, rel] of qrels) {
-      if (![...rel.values()].some((g) => g > 0)) continue;
+    for (const qid of qrels.keys()) {
       const q = byId.get(qid);
       if (q) out.push(q);
       else missing.push(qid);
     }
     unjudged = queries.filter((q) => !qrels.has(q.id)).length;
-    if (!out.length) throw vlrError('VLR_BAD_REQUEST', 'no query of the queries file has a relevant judgement (do the query ids of the queries and the judgements match?)');
+    if (!out.some((q) => [...qrels.get(q.id)!.values()].some((g) => g > 0))) throw vlrError('VLR_BAD_REQUEST', 'no query of the queries file has a relevant judgement (do the query ids of the queries and the judgements match?)');
   }
-  return { queries: limit !== undefined ? out.slice(0, limit) : out, unjudged, missing };
+  const picked = limit !== undefined ? out.slice(0, limit) : out;
+  const noRelevant = qrels && qrels.size ? picked.filter((q) => ![...qrels.get(q.id)!.values()].some((g) => g > 0)).length : 0;
+  return { queries: picked, unjudged, missing, noRelevant };
+}
+
+/**
+ * What the selection of judged queries left out or counts as 0, said in the figures' notes. Queries
+ * of the queries file without any judgement were left out without a word (held-out eval probe round):
+ * 1,000 queries and judgements for 300 evaluated 300.
+ */
+export function selectionNotes(sel: { unjudged: number; missing: string[]; noRelevant: number }, o: { beir?: boolean } = {}): string[] {
+  return [
+    ...(sel.missing.length ? [`${sel.missing.length} judged query ids are not in the queries file (skipped)`] : []),
+    // a BEIR folder's queries.jsonl holds every split's queries: the other splits' are not news
+    ...(sel.unjudged && !o.beir ? [`${sel.unjudged} queries of the queries file have no judgement: not evaluated (as trec_eval evaluates only judged queries)`] : []),
+    ...(sel.noRelevant ? [`${sel.noRelevant} judged queries have no relevant document: each counts 0 in nDCG, MRR and recall, as trec_eval and BEIR count it`] : []),
+  ];
 }
 
 /** A first-stage run for --api: TREC `qid Q0 docid rank score tag`, or `qid docid score`; ordered by score (desc) per query. */

@@ -18,10 +18,19 @@ export type Gain = 'exponential' | 'linear';
 
 const gainOf = (g: number, gain: Gain) => (g <= 0 ? 0 : gain === 'exponential' ? 2 ** g - 1 : g);
 
+/**
+ * The ranking with each id once, at its first place: the same document twice (an id shared by two
+ * indices behind one name, a run file repeating a line) must not be counted twice — nDCG was 1.63
+ * for [d, d] (held-out eval probe round). trec_eval keeps one entry per document too.
+ */
+export function uniqueIds(ranked: readonly string[]): string[] {
+  return [...new Set(ranked)];
+}
+
 /** nDCG@k of a ranking (best first) against the judged grades; 0 when nothing is relevant. */
 export function ndcgAt(ranked: readonly string[], rel: Judged, k = 10, gain: Gain = 'exponential'): number {
   let dcg = 0;
-  ranked.slice(0, k).forEach((id, i) => {
+  uniqueIds(ranked).slice(0, k).forEach((id, i) => {
     dcg += gainOf(rel.get(id) ?? 0, gain) / Math.log2(i + 2);
   });
   const ideal = [...rel.values()].sort((a, b) => b - a).slice(0, k);
@@ -31,7 +40,7 @@ export function ndcgAt(ranked: readonly string[], rel: Judged, k = 10, gain: Gai
 
 /** Reciprocal rank of the first relevant document within the top k (0 when none). */
 export function mrrAt(ranked: readonly string[], rel: Judged, k = 10): number {
-  const i = ranked.slice(0, k).findIndex((id) => (rel.get(id) ?? 0) > 0);
+  const i = uniqueIds(ranked).slice(0, k).findIndex((id) => (rel.get(id) ?? 0) > 0);
   return i < 0 ? 0 : 1 / (i + 1);
 }
 
@@ -39,7 +48,7 @@ export function mrrAt(ranked: readonly string[], rel: Judged, k = 10): number {
 export function recallAt(ranked: readonly string[], rel: Judged, k: number): number {
   const relevant = [...rel.entries()].filter(([, g]) => g > 0).map(([id]) => id);
   if (!relevant.length) return 0;
-  const top = new Set(ranked.slice(0, k));
+  const top = new Set(uniqueIds(ranked).slice(0, k));
   return relevant.filter((id) => top.has(id)).length / relevant.length;
 }
 

@@ -15,6 +15,7 @@ import { request } from 'undici';
 import { vlrError } from '../errors.js';
 import type { EvalQuery } from './judgements.js';
 import type { ConfigRun, QueryRun } from './summary.js';
+import { stopOf, type EvalStop } from './stop.js';
 
 export interface ProxyEvalOptions {
   url: string;
@@ -25,6 +26,10 @@ export interface ProxyEvalOptions {
   windows: number[];
   headers?: Record<string, string>;
   onQuery?: (done: number, total: number) => void;
+  /** Aborted (its reason: the signal's name) → the search in flight is dropped and the run stops with what it measured. */
+  signal?: AbortSignal;
+  /** How messages name the proxy (default its URL): the CLI's own in-process server is no address the user gave. */
+  label?: string;
 }
 
 interface Hit {
@@ -45,9 +50,23 @@ function addSources(into: Record<string, number>, e: Record<string, unknown> | u
   }
 }
 
+/** Why a search was refused, in words a user can act on (the runs of the evaluation and of --fit). */
+export function refusalReason(json: Record<string, any> | undefined, text: string, url: string): string {
+  // "all shards failed" says nothing: the engine's root cause says what (e.g. maxClauseCount on a very long query)
+  const root = json?.error?.root_cause?.[0]?.reason;
+  const top = json?.error?.reason ?? json?.error?.type;
+  const reason = String(top && root && root !== top ? `${top}: ${root}` : (top ?? root ?? text.slice(0, 300)));
+  // the engine itself refuses the `ext.vlrerank` block in its own words (Elasticsearch 8/OpenSearch:
+  // "unknown named object category [….SearchExtBuilder]", Elasticsearch 9: "unknown field [vlrerank]"),
+  // which does not tell a user that --url names the engine instead of vlrerank (held-out eval probe round)
+  const engine = /SearchExtBuilder|unknown field \[vlrerank\]/.test(reason) ? ` — is ${url} the engine itself? --url names a vlrerank proxy in front of it (or leave --url out to start one)` : '';
+  return `${reason}${engine}`;
+}
+
 /** One reranked search, read into a QueryRun. Non-200 answers throw with the proxy's own reason. */
-export async function searchOnce(o: { url: string; index: string; q: EvalQuery; pipeline?: string; window: number; headers?: Record<string, string> }): Promise<QueryRun> {
+export async function searchOnce(o: { url: string; index: string; q: EvalQuery; pipeline?: string; window: number; headers?: Record<string, string>; signal?: AbortSignal; label?: string }): Promise<QueryRun> {
   const { q } = o;
+  const who = o.label ?? o.url;
   const body = {
     size: o.window,
     _source: false,
@@ -68,9 +87,11 @@ export async function searchOnce(o: { url: string; index: string; q: EvalQuery; 
       method: 'POST',
       headers: { 'content-type': 'application/json', ...o.headers },
       body: JSON.stringify(body),
+      ...(o.signal ? { signal: o.signal } : {}),
     });
   } catch (e) {
-    throw vlrError('VLR_UPSTREAM_UNREACHABLE', `cannot reach ${o.url}: ${(e as Error).message}`, { cause: e });
+    if (o.signal?.aborted) throw e;
+    throw vlrError('VLR_UPSTREAM_UNREACHABLE', `cannot reach ${who}: ${(e as Error).message}`, { cause: e });
   }
   const text = await res.body.text();
   const wallMs = Math.round((performance.now() - t0) * 100) / 100;
@@ -78,18 +99,17 @@ export async function searchOnce(o: { url: string; index: string; q: EvalQuery; 
   try {
     json = JSON.parse(text) as Record<string, any>;
   } catch {
-    throw vlrError('VLR_UPSTREAM_ERROR', `${o.url} answered ${res.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`);
+    throw vlrError('VLR_UPSTREAM_ERROR', `${who} answered ${res.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`);
   }
   if (res.statusCode !== 200) {
-    const reason = json?.error?.reason ?? json?.error?.type ?? text.slice(0, 300);
-    throw vlrError('VLR_BAD_REQUEST', `query "${q.id}" (window ${o.window}${o.pipeline ? `, pipeline ${o.pipeline}` : ''}): ${o.url} answered ${res.statusCode}: ${reason}`);
+    throw vlrError('VLR_BAD_REQUEST', `query "${q.id}" (window ${o.window}${o.pipeline ? `, pipeline ${o.pipeline}` : ''}): ${who} answered ${res.statusCode}: ${refusalReason(json, text, o.url)}`);
   }
   const report = json.vlrerank as { degraded?: boolean; reason?: string; timings?: Record<string, number>; document_errors?: { count?: number } } | undefined;
-  if (!report) throw vlrError('VLR_BAD_REQUEST', `${o.url} answered without a vlrerank report: is it a vlrerank proxy, and does a pipeline cover index [${o.index}]?`);
+  if (!report) throw vlrError('VLR_BAD_REQUEST', `${who} answered without a vlrerank report: is it a vlrerank proxy, and does a pipeline cover index [${o.index}]?`);
   const hits = (json.hits?.hits ?? []) as Hit[];
   const reranked = hits.map((h) => String(h._id));
   const ranked = hits.map((h, i) => ({ id: String(h._id), rank: h._vlrerank?.first_stage_rank ?? Number.NaN, i }));
-  if (ranked.some((r) => !Number.isFinite(r.rank))) throw vlrError('VLR_BAD_REQUEST', `${o.url} answered hits without _vlrerank.first_stage_rank (explain): cannot tell the first stage's order`);
+  if (ranked.some((r) => !Number.isFinite(r.rank))) throw vlrError('VLR_BAD_REQUEST', `${who} answered hits without _vlrerank.first_stage_rank (explain): cannot tell the first stage's order`);
   const first = [...ranked].sort((a, b) => a.rank - b.rank || a.i - b.i).map((r) => r.id);
   const featureSources: Record<string, number> = {};
   for (const h of hits) addSources(featureSources, h._vlrerank?.explanation);
@@ -109,22 +129,32 @@ export async function searchOnce(o: { url: string; index: string; q: EvalQuery; 
 
 export const configName = (pipeline: string | undefined, window: number) => `${pipeline ? `${pipeline} ` : ''}window ${window}`;
 
-/** Every query through every (pipeline × window) configuration, one search at a time (a measurement, not a load test). */
-export async function runProxyEval(o: ProxyEvalOptions): Promise<ConfigRun[]> {
+/**
+ * Every query through every (pipeline × window) configuration, one search at a time (a measurement,
+ * not a load test). A failed search or an aborted `signal` ends the run early: `stopped` says why,
+ * and `runs` holds every search done until then (a configuration begun and not finished included).
+ */
+export async function runProxyEval(o: ProxyEvalOptions): Promise<{ runs: ConfigRun[]; stopped?: EvalStop }> {
   const runs: ConfigRun[] = [];
   const total = o.pipelines.length * o.windows.length * o.queries.length;
   let done = 0;
+  const measured = () => runs.filter((r) => r.queries.length);
   for (const pipeline of o.pipelines) {
     for (const window of o.windows) {
       const run: ConfigRun = { name: configName(pipeline, window), ...(pipeline ? { pipeline } : {}), window, queries: [] };
+      runs.push(run);
       for (const q of o.queries) {
-        run.queries.push(await searchOnce({ url: o.url, index: o.index, q, pipeline, window, headers: o.headers }));
+        try {
+          if (o.signal?.aborted) throw o.signal.reason;
+          run.queries.push(await searchOnce({ url: o.url, index: o.index, q, pipeline, window, headers: o.headers, signal: o.signal, label: o.label }));
+        } catch (e) {
+          return { runs: measured(), stopped: stopOf(o.signal, e, done, total) };
+        }
         o.onQuery?.(++done, total);
       }
-      runs.push(run);
     }
   }
-  return runs;
+  return { runs };
 }
 
 /** `_source` of some documents, through the proxy (`_mget`, a passthrough request), for the report's thumbnails. */
@@ -139,4 +169,27 @@ export async function fetchSources(url: string, index: string, ids: string[], he
   const json = (await res.body.json().catch(() => ({}))) as { docs?: Array<{ _id: string; found?: boolean; _source?: Record<string, unknown> }> };
   for (const d of json.docs ?? []) if (d.found && d._source) out.set(d._id, d._source);
   return out;
+}
+
+/**
+ * Which of `ids` the index does not hold (`_mget` through the proxy, a passthrough request, no
+ * `_source`); undefined when the engine could not say (an alias over several indices, an error).
+ */
+export async function absentIds(url: string, index: string, ids: string[], headers?: Record<string, string>): Promise<string[] | undefined> {
+  const absent: string[] = [];
+  try {
+    for (let i = 0; i < ids.length; i += 1000) {
+      const res = await request(`${url.replace(/\/+$/, '')}/${encodeURIComponent(index)}/_mget?_source=false`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ ids: ids.slice(i, i + 1000) }),
+      });
+      const json = (await res.body.json()) as { docs?: Array<{ _id: string; found?: boolean; error?: unknown }> };
+      if (res.statusCode !== 200 || !Array.isArray(json.docs) || json.docs.some((d) => d.error)) return undefined;
+      for (const d of json.docs) if (d.found === false) absent.push(d._id);
+    }
+  } catch {
+    return undefined;
+  }
+  return absent;
 }

@@ -110,6 +110,9 @@ function doc(id: string | undefined, p: Record<string, Preview>): string {
   return `<div class="doc">${v.thumb ? `<img src="${v.thumb}" alt="${esc(id)}">` : ''}<span><code>${esc(id)}</code>${v.kind === 'video' ? ' (video frame)' : ''}<br>${esc(v.text ?? '')}</span></div>`;
 }
 
+/** A query's text (or id) as the report shows it: the first 300 characters — a row held a 100 KB query whole (held-out eval probe round); the JSON keeps it all. */
+const clip = (t: string, n = 300) => (t.length > n ? `${t.slice(0, n - 1)}…` : t);
+
 const pos = (x: number | null | undefined) => (x === null ? '&gt; window' : x === undefined ? '–' : `#${x}`);
 
 function rowsTable(id: string, rows: QueryRow[], p: Record<string, Preview>, judged: boolean): string {
@@ -118,7 +121,7 @@ function rowsTable(id: string, rows: QueryRow[], p: Record<string, Preview>, jud
     ? '<th class="l">query</th><th class="l">best judged document</th><th>first stage</th><th>reranked</th><th>nDCG@10</th><th class="l">first-stage top-1</th><th class="l">reranked top-1</th>'
     : '<th class="l">query</th><th class="l">first-stage top-1</th><th class="l">reranked top-1</th><th>rank shift@10</th>';
   const body = rows.map((r) => {
-    const q = `<td class="q">${r.query.image || r.query.video ? doc(`query:${r.id}`, p) : ''}${esc(r.query.text ?? '')} <span class="meta">(${esc(r.id)})</span></td>`;
+    const q = `<td class="q">${r.query.image || r.query.video ? doc(`query:${r.id}`, p) : ''}${esc(clip(r.query.text ?? ''))} <span class="meta">(${esc(clip(r.id, 80))})</span></td>`;
     return judged
       ? `<tr>${q}<td class="l">${doc(r.best, p)}</td><td>${pos(r.first.bestPosition)}</td><td>${pos(r.reranked.bestPosition)}</td><td>${f3(r.first.ndcg10)} → ${f3(r.reranked.ndcg10)}</td><td class="l">${doc(r.first.top, p)}</td><td class="l">${doc(r.reranked.top, p)}</td></tr>`
       : `<tr>${q}<td class="l">${doc(r.first.top, p)}</td><td class="l">${doc(r.reranked.top, p)}</td><td>${r.rankShift10.toFixed(2)}</td></tr>`;

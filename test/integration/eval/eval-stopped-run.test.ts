@@ -1,0 +1,141 @@
+/**
+ * A `vlrerank eval` run that ends early keeps what it measured (held-out eval probe round): Ctrl-C
+ * (SIGINT) or SIGTERM mid-run, or the proxy going away mid-run, used to lose every search done —
+ * exit 130/143 or 2 with nothing written. Now the figures of the searches done are written as asked
+ * (`--json` with `partial`, `--report`, the summary with a note) and the exit says what happened
+ * (130, 143, 2). The real CLI as users run it, through a real vlrerank on Elasticsearch 8.19 (six
+ * COCO-mini photos); a plain relay in front of it counts the searches, so each signal is sent after
+ * searches were answered, and closing the relay is the proxy going away. A query the engine refuses
+ * (a 10,000-word text passes Elasticsearch's maxClauseCount) stops the run the same way, and the
+ * message names the engine's root cause, not its "all shards failed".
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cocoEvalFiles, cocoProxy } from '../../helpers/eval-fixtures.js';
+import { countingRelay, type CountingRelay } from '../../helpers/counting-relay.js';
+import type { SearchProxy } from '../../helpers/search-fixtures.js';
+import { REPO_ROOT } from '../../helpers/paths.js';
+
+const INDEX = 'eval-coco-stop';
+const N = 6;
+const REPEAT = 60; // 360 queries: far more than are done before the signal
+let p: SearchProxy;
+const files = cocoEvalFiles(N);
+const queries = join(files.dir, 'many.jsonl');
+const qrels = join(files.dir, 'many.tsv');
+
+beforeAll(async () => {
+  p = await cocoProxy(INDEX, N);
+  await p.reranker.warmup();
+  const q: string[] = [];
+  const j: string[] = [];
+  for (let k = 0; k < REPEAT; k++) for (const [id, text] of files.texts) {
+    q.push(JSON.stringify({ _id: `${id}-${k}`, text }));
+    j.push(`${id}-${k}\t${id}\t1`);
+  }
+  writeFileSync(queries, `${q.join('\n')}\n`);
+  writeFileSync(qrels, `${j.join('\n')}\n`);
+}, 600_000);
+
+afterAll(async () => {
+  await p?.close();
+});
+
+/** The CLI against `url`; `act` runs once `min` searches went through the relay. */
+async function stoppedRun(relay: CountingRelay, name: string, act: (pid: number) => Promise<void> | void): Promise<{ code: number | null; stdout: string; stderr: string; json: string }> {
+  const json = join(files.dir, `${name}.json`);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'eval', '--url', relay.url, '--index', INDEX, '--queries', queries, '--qrels', qrels, '--window', '5,6', '--json', json, '--report', join(files.dir, `${name}.html`)], {
+    cwd: REPO_ROOT,
+    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))),
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => (stdout += c));
+  child.stderr.on('data', (c) => (stderr += c));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const searches = () => relay.seen.filter((s) => s.startsWith(`POST /${INDEX}/_search`)).length;
+  while (searches() < 8) {
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await act(child.pid!);
+  return { code: await exited, stdout, stderr, json };
+}
+
+describe('vlrerank eval stopped mid-run keeps what it measured', { timeout: 600_000 }, () => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s: the figures of the searches done are written, marked partial; exit %i', async (signal, exit) => {
+    const relay = await countingRelay(p.url);
+    try {
+      const r = await stoppedRun(relay, signal, (pid) => void process.kill(pid, signal));
+      expect(r.code, r.stderr).toBe(exit);
+      const out = JSON.parse(readFileSync(r.json, 'utf8'));
+      expect(out.partial).toMatchObject({ signal, of: N * REPEAT * 2 });
+      expect(out.partial.searches).toBeGreaterThanOrEqual(7); // the 8th seen may be the one in flight, dropped
+      expect(out.partial.searches).toBeLessThan(N * REPEAT * 2);
+      // every search done is in the figures
+      expect(out.runs.reduce((s: number, x: any) => s + x.queries.length, 0)).toBe(out.partial.searches);
+      expect(out.configs[0].queries).toBe(out.runs[0].queries.length);
+      expect(r.stdout).toContain(`interrupted (${signal}) after ${out.partial.searches} of ${N * REPEAT * 2} searches`);
+      expect(readFileSync(join(files.dir, `${signal}.html`), 'utf8')).toContain(`interrupted (${signal})`);
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('the proxy going away mid-run: the searches done are written, the failure named, exit 2', async () => {
+    const relay = await countingRelay(p.url);
+    const r = await stoppedRun(relay, 'gone', () => relay.close());
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`cannot reach ${relay.url}`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(r.json)).toBe(true);
+    const out = JSON.parse(readFileSync(r.json, 'utf8'));
+    expect(out.partial.searches).toBeGreaterThanOrEqual(7); // the 8th seen may be the one in flight, dropped
+    expect(out.partial.reason).toContain('cannot reach');
+    expect(out.runs.reduce((s: number, x: any) => s + x.queries.length, 0)).toBe(out.partial.searches);
+  });
+});
+
+describe('a query the engine refuses mid-run', { timeout: 600_000 }, () => {
+  it('stops the run with the root cause named; the searches before it are written', async () => {
+    const [[id1, t1], [id2, t2]] = [...files.texts];
+    const q = join(files.dir, 'long.jsonl');
+    writeFileSync(q, [{ _id: id1, text: t1 }, { _id: id2, text: t2 }, { _id: 'long', text: `${t1} `.repeat(1000) }].map((x) => JSON.stringify(x)).join('\n'));
+    const json = join(files.dir, 'long.json');
+    const r = await new Promise<{ code: number | null; stderr: string }>((done) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'eval', '--url', p.url, '--index', INDEX, '--queries', q, '--window', '5', '--json', json], { cwd: REPO_ROOT, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))) });
+      let stderr = '';
+      child.stderr.on('data', (c) => (stderr += c));
+      child.on('exit', (code) => done({ code, stderr }));
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('query "long" (window 5)');
+    expect(r.stderr).toContain('maxClauseCount');
+    const out = JSON.parse(readFileSync(json, 'utf8'));
+    expect(out.runs[0].queries.map((x: any) => x.id)).toEqual([id1, id2]);
+    expect(out.partial).toMatchObject({ searches: 2, of: 3 });
+  });
+});
+
+describe('--fit: a query the engine refuses', { timeout: 600_000 }, () => {
+  it('names the root cause too (the fit collects every judged query first)', async () => {
+    const ids = [...files.texts.keys()];
+    const q = join(files.dir, 'fit-long.jsonl');
+    writeFileSync(q, [...[...files.texts].map(([id, text]) => ({ _id: id, text, relevant: [id] })), { _id: 'long', text: `${files.texts.get(ids[0]!)!} `.repeat(1000), relevant: [ids[0]] }].map((x) => JSON.stringify(x)).join('\n'));
+    const r = await new Promise<{ code: number | null; stderr: string }>((done) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'eval', '--url', p.url, '--index', INDEX, '--queries', q, '--window', '5', '--fit', '--folds', '2'], { cwd: REPO_ROOT, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))) });
+      let stderr = '';
+      child.stderr.on('data', (c) => (stderr += c));
+      child.on('exit', (code) => done({ code, stderr }));
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('query "long" (window 5)');
+    expect(r.stderr).toContain('maxClauseCount');
+  });
+});
