@@ -1,6 +1,6 @@
 /**
  * `vlrerank eval --fit` (issue 14 §2): fit the fusion of a pipeline on judged queries — per-signal
- * weights, calibrated vs raw-cosine fusion (with the raw mode's logistic), and the blend with the
+ * weights, calibrated / log-odds / raw-cosine fusion (with the raw mode's logistic), and the blend with the
  * first-stage score (its weight and its map: a logistic fitted to relevance, or a saturation
  * s/(s+k) with k from a grid — the pair-only shape closest to the ln(1 + bm25) term that lifts
  * SciFact, issue 14) — by coordinate search over fixed grids, and
@@ -12,7 +12,7 @@
  * (src/rerank/fusion.ts `fuse`, src/search/shape.ts `blendScore`/`mapFirstStage`), from values
  * collected once through the proxy (fit-collect.ts). Pure: no I/O, deterministic for a seed.
  */
-import { fuse, logistic, weightedMean, type FusedSignal } from '../rerank/fusion.js';
+import { fuse, logistic, logit, weightedMean, type FusedSignal } from '../rerank/fusion.js';
 import { ndcgAt, type Gain, type Judged } from './metrics.js';
 import { fitScoreLogistic, scoreLogisticOptions, shuffled } from './fit-math.js';
 
@@ -37,7 +37,7 @@ export interface FitQuery {
 }
 
 export interface FusionParams {
-  mode: 'calibrated' | 'raw';
+  mode: 'calibrated' | 'logodds' | 'raw';
   weights: Record<string, number>;
   /** The raw mode's logistic over the weighted mean of raw values. */
   raw: { a: number; b: number };
@@ -69,7 +69,7 @@ const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
 /** The final score of a candidate under `p`: what `_score` would be through the proxy. */
 export function scoreCandidate(c: FitCandidate, p: FusionParams): number {
-  const rerank = r6(fuse(signalsOf(c, p.weights), p.mode === 'raw' ? { kind: 'raw', ...p.raw } : { kind: 'calibrated' }));
+  const rerank = r6(fuse(signalsOf(c, p.weights), p.mode === 'raw' ? { kind: 'raw', ...p.raw } : { kind: p.mode }));
   if (p.blend === 0) return rerank;
   const mapped = mapFirst(c.first, p.map);
   return Math.min(1, Math.max(0, (1 - p.blend) * rerank + p.blend * mapped));
@@ -91,7 +91,7 @@ const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.l
  */
 interface Compiled {
   names: string[];
-  queries: Array<{ n: number; raw: Float64Array; cal: Float64Array; first: Float64Array; rank: Int32Array; gain: Float64Array; idcg: number }>;
+  queries: Array<{ n: number; raw: Float64Array; cal: Float64Array; /** logit(cal), for the logodds mode */ lo: Float64Array; first: Float64Array; rank: Int32Array; gain: Float64Array; idcg: number }>;
 }
 
 const gainOf = (g: number, gain: Gain) => (g <= 0 ? 0 : gain === 'exponential' ? 2 ** g - 1 : g);
@@ -106,10 +106,12 @@ function compile(qs: FitQuery[], gain: Gain): Compiled {
       const n = q.candidates.length;
       const raw = new Float64Array(n * S).fill(NaN);
       const cal = new Float64Array(n * S).fill(NaN);
+      const lo = new Float64Array(n * S).fill(NaN);
       q.candidates.forEach((c, i) => {
         for (const sg of c.signals) {
           raw[i * S + at.get(sg.name)!] = sg.raw;
           cal[i * S + at.get(sg.name)!] = sg.calibrated;
+          lo[i * S + at.get(sg.name)!] = logit(sg.calibrated);
         }
       });
       const ideal = [...q.rel.values()].sort((a, b) => b - a).slice(0, 10);
@@ -117,6 +119,7 @@ function compile(qs: FitQuery[], gain: Gain): Compiled {
         n,
         raw,
         cal,
+        lo,
         first: Float64Array.from(q.candidates, (c) => (c.first === null || !Number.isFinite(c.first) ? NaN : c.first)),
         rank: Int32Array.from(q.candidates, (c) => c.firstRank),
         gain: Float64Array.from(q.candidates, (c) => gainOf(q.rel.get(c.id) ?? 0, gain)),
@@ -132,7 +135,7 @@ function rerankScores(c: Compiled, p: FusionParams): Float64Array[] {
   const w = c.names.map((n) => p.weights[n] ?? 0);
   return c.queries.map((q) => {
     const scores = new Float64Array(q.n);
-    const vals = p.mode === 'raw' ? q.raw : q.cal;
+    const vals = p.mode === 'raw' ? q.raw : p.mode === 'logodds' ? q.lo : q.cal;
     for (let i = 0; i < q.n; i++) {
       let num = 0, den = 0;
       for (let k = 0; k < S; k++) {
@@ -142,7 +145,7 @@ function rerankScores(c: Compiled, p: FusionParams): Float64Array[] {
           den += w[k]!;
         }
       }
-      const r = den === 0 ? 0 : p.mode === 'raw' ? logistic(p.raw.a * (num / den) + p.raw.b) : num / den;
+      const r = den === 0 ? 0 : p.mode === 'raw' ? logistic(p.raw.a * (num / den) + p.raw.b) : p.mode === 'logodds' ? logistic(num / den) : num / den;
       scores[i] = r6(Math.min(1, Math.max(0, r)));
     }
     return scores;
@@ -203,7 +206,7 @@ export interface FitOptions {
   gain?: Gain;
   /** Rounds of coordinate search over the weights. */
   rounds?: number;
-  /** Fit only these modes (default both). */
+  /** Fit only these modes (default all three). */
   modes?: Array<FusionParams['mode']>;
   /** First-stage maps tried: the fitted logistic alone, or it and the saturation grid (default). */
   maps?: 'logistic' | 'all';
@@ -247,7 +250,7 @@ export function fitFusion(train: FitQuery[], o: FitOptions = {}): { params: Fusi
   // saturation needs scores ≥ 0 (BM25, kNN similarity): offered only when every seen score is
   const maps: FirstMap[] = [fitted, ...(o.maps !== 'logistic' && firstSeen.every((x) => x.c.first! >= 0) ? SATURATION_GRID.map((k) => ({ saturation: k })) : [])];
   let best: { params: FusionParams; trainNdcg: number } | undefined;
-  for (const mode of o.modes ?? ['calibrated', 'raw']) {
+  for (const mode of o.modes ?? (['calibrated', 'logodds', 'raw'] as const)) {
     let p: FusionParams = { mode, weights: Object.fromEntries(names.map((n) => [n, 1])), raw: { a: 1, b: 0 }, blend: 0, map: fitted };
     p = coordinateWeights(compiled, p, names, o.rounds ?? 3).p;
     if (mode === 'raw') {

@@ -116,7 +116,7 @@ export const pipelineSchema = z
          * weighted mean of calibrated probabilities, or `raw`, `raw_logistic` applied to the weighted
          * mean of the raw cosines. Both are in [0, 1] and functions of the pair alone.
          */
-        fusion: z.enum(['calibrated', 'raw']).default('calibrated'),
+        fusion: z.enum(['calibrated', 'logodds', 'raw']).default('calibrated'),
         /** The logistic of the `raw` fusion, 1 / (1 + e^−(a·m + b)), fitted by `vlrerank eval --fit`. */
         raw_logistic: z.strictObject({ a: z.number().finite(), b: z.number().finite() }).optional(),
         /** How a video's frames' values become its value: `mean` (default), `max` (best frame), `topK` (mean of the K best, e.g. `top3`). */

@@ -1,7 +1,12 @@
 /**
  * Fusion: one score in [0, 1] per (query, document) from the signals present for that pair, in one
- * of two modes (issue 14 §2):
+ * of three modes (issue 14 §2):
  *   calibrated (default)  the weighted mean of the signals' calibrated probabilities;
+ *   logodds               the same mean taken in log-odds: logistic(Σ w·logit(p) / Σ w). Equal to
+ *                         `calibrated` for one signal; for several, a signal that is all but sure
+ *                         (an identical photo: image_image 0.99997) is not flattened by the
+ *                         probability scale's ceiling to the level of one that is merely likely
+ *                         (0.985), so certainty in one signal outweighs doubt in another;
  *   raw                   one logistic 1 / (1 + e^−(a·m + b)) of m, the weighted mean of the
  *                         signals' raw values (cosines), a and b fitted (`vlrerank eval --fit`).
  * Either depends on nothing but the pair (no per-request min-max, no rank fusion), so the same pair
@@ -54,11 +59,18 @@ export interface FusedSignal {
 }
 
 /** How the signals become one score: see the module header. */
-export type ScoreFusion = { kind: 'calibrated' } | { kind: 'raw'; a: number; b: number };
+export type ScoreFusion = { kind: 'calibrated' } | { kind: 'logodds' } | { kind: 'raw'; a: number; b: number };
 
 export const CALIBRATED: ScoreFusion = Object.freeze({ kind: 'calibrated' });
 
 export const logistic = (x: number) => 1 / (1 + Math.exp(-x));
+
+/** The log-odds of a probability kept within [LOGIT_EPS, 1 − LOGIT_EPS] (a 0 or 1 would be ±∞). */
+const LOGIT_EPS = 1e-6;
+export const logit = (p: number): number => {
+  const q = Math.min(1 - LOGIT_EPS, Math.max(LOGIT_EPS, p));
+  return Math.log(q / (1 - q));
+};
 
 /** Σ w·x / Σ w over the signals with weight > 0 and a finite value; undefined when none. */
 export function weightedMean(signals: readonly FusedSignal[], value: (s: FusedSignal) => number | undefined): number | undefined {
@@ -74,13 +86,18 @@ export function weightedMean(signals: readonly FusedSignal[], value: (s: FusedSi
 }
 
 /**
- * calibrated: Σ w·p / Σ w of the calibrated probabilities; raw: logistic(a · Σ w·raw / Σ w + b).
+ * calibrated: Σ w·p / Σ w of the calibrated probabilities; logodds: logistic(Σ w·logit(p) / Σ w);
+ * raw: logistic(a · Σ w·raw / Σ w + b).
  * No signal → 0. Result clamped to [0, 1].
  */
 export function fuse(signals: readonly FusedSignal[], mode: ScoreFusion = CALIBRATED): number {
   if (mode.kind === 'raw') {
     const m = weightedMean(signals, (s) => s.raw);
     return m === undefined ? 0 : Math.min(1, Math.max(0, logistic(mode.a * m + mode.b)));
+  }
+  if (mode.kind === 'logodds') {
+    const m = weightedMean(signals, (s) => logit(s.calibrated));
+    return m === undefined ? 0 : logistic(m);
   }
   const m = weightedMean(signals, (s) => s.calibrated);
   return m === undefined ? 0 : Math.min(1, Math.max(0, m));

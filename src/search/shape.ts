@@ -33,6 +33,7 @@ export interface RankedHit {
 /** The pipeline's fusion of the signals for the reranker: undefined = calibrated (the reranker's default). */
 export function scoreFusionOf(p: Pick<Pipeline, 'scorer'>): ScoreFusion | undefined {
   const l = p.scorer.raw_logistic;
+  if (p.scorer.fusion === 'logodds') return { kind: 'logodds' };
   return p.scorer.fusion === 'raw' && l ? { kind: 'raw', a: l.a, b: l.b } : undefined;
 }
 

@@ -83,6 +83,27 @@ describe('fusion fitter', () => {
     expect(trainNdcg).toBeGreaterThan(logistic.trainNdcg);
   });
 
+  it('recovers log-odds fusion when relevance is the mean of the signals\u2019 log-odds, and scores it as the proxy would', () => {
+    // signal a's calibration saturates near 1 (sigmoid of 12·(raw − 0.5)); relevance follows the
+    // mean of both calibrated signals' log-odds, which the plain calibrated mean flattens near 1
+    const logit = (p: number) => Math.log(Math.min(1 - 1e-6, Math.max(1e-6, p)) / (1 - Math.min(1 - 1e-6, Math.max(1e-6, p))));
+    const qs = synth(200, 29, (r) => {
+      const a = r(), b = 0.2 + 0.6 * r();
+      return { raw: { a, b }, truth: logit(sigmoid(12 * (a - 0.5))) + logit(b ** 3), first: r() };
+    });
+    const { params, trainNdcg } = fitFusion(qs, { modes: ['calibrated', 'logodds'] });
+    expect(params.mode).toBe('logodds');
+    expect(trainNdcg).toBeGreaterThan(fitFusion(qs, { modes: ['calibrated'] }).trainNdcg);
+    // the fitter's fast path and the proxy's fuse() rank alike
+    expect(meanNdcg(qs, params)).toBeCloseTo(trainNdcg, 9);
+    const c = qs[0]!.candidates[0]!;
+    const p = { ...params, blend: 0 };
+    const w = (n: string) => p.weights[n] ?? 0;
+    const num = c.signals.reduce((acc, s) => acc + w(s.name) * logit(s.calibrated), 0);
+    const den = c.signals.reduce((acc, s) => acc + w(s.name), 0);
+    expect(scoreCandidate(c, p)).toBeCloseTo(sigmoid(num / den), 6);
+  });
+
   it('cuts a collected window to a smaller one: the first W of the first stage, the current order restricted to them', () => {
     const [q] = synth(1, 23, (r) => ({ raw: { a: r() }, truth: r(), first: r() }));
     const cut = cutWindow(q!, 10);

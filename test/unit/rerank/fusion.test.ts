@@ -53,3 +53,30 @@ it('raw mode always lands in [0, 1] and does not depend on other candidates', ()
     ),
   );
 });
+
+it('logodds mode: the calibrated mean taken in log-odds — equal for one signal, in [0, 1], and sure signals not flattened by the ceiling', () => {
+  expect(fuse([{ name: 'a', calibrated: 0.73, weight: 2 }], { kind: 'logodds' })).toBeCloseTo(0.73, 12);
+  const w = [
+    { name: 'a', calibrated: 0.9, weight: 1 },
+    { name: 'b', calibrated: 0.3, weight: 2 },
+  ];
+  const logit = (p: number) => Math.log(p / (1 - p));
+  expect(fuse(w, { kind: 'logodds' })).toBeCloseTo(1 / (1 + Math.exp(-(logit(0.9) + 2 * logit(0.3)) / 3)), 12);
+  // an identical photo (image_image all but 1) beside a weaker caption match, against a similar
+  // photo whose two signals are both high: the plain mean ranks them the other way round
+  const same = [{ name: 'image_image', calibrated: 0.99997, weight: 1 }, { name: 'image_text', calibrated: 0.9286, weight: 1 }];
+  const similar = [{ name: 'image_image', calibrated: 0.9852, weight: 1 }, { name: 'image_text', calibrated: 0.9791, weight: 1 }];
+  expect(fuse(same)).toBeLessThan(fuse(similar));
+  expect(fuse(same, { kind: 'logodds' })).toBeGreaterThan(fuse(similar, { kind: 'logodds' }));
+  // 0 and 1 are kept finite; no signal → 0; weight 0 and NaN ignored
+  expect(fuse([{ name: 'a', calibrated: 1, weight: 1 }, { name: 'b', calibrated: 0, weight: 1 }], { kind: 'logodds' })).toBeCloseTo(0.5, 9);
+  expect(fuse([], { kind: 'logodds' })).toBe(0);
+  expect(fuse([{ name: 'a', calibrated: 0.8, weight: 1 }, { name: 'b', calibrated: 0.1, weight: 0 }, { name: 'c', calibrated: NaN, weight: 1 }], { kind: 'logodds' })).toBeCloseTo(0.8, 12);
+  fc.assert(
+    fc.property(fc.array(fc.record({ calibrated: fc.double({ min: 0, max: 1, noNaN: true }), weight: fc.double({ min: 0, max: 10, noNaN: true }) })), (xs) => {
+      const s = fuse(xs.map((x, i) => ({ name: `s${i}`, ...x })), { kind: 'logodds' });
+      expect(s).toBeGreaterThanOrEqual(0);
+      expect(s).toBeLessThanOrEqual(1);
+    }),
+  );
+});
