@@ -250,7 +250,7 @@ export function fitFusion(train: FitQuery[], o: FitOptions = {}): { params: Fusi
   // saturation needs scores ≥ 0 (BM25, kNN similarity): offered only when every seen score is
   const maps: FirstMap[] = [fitted, ...(o.maps !== 'logistic' && firstSeen.every((x) => x.c.first! >= 0) ? SATURATION_GRID.map((k) => ({ saturation: k })) : [])];
   let best: { params: FusionParams; trainNdcg: number } | undefined;
-  for (const mode of o.modes ?? (['calibrated', 'logodds', 'raw'] as const)) {
+  for (const mode of o.modes ?? (['logodds', 'calibrated', 'raw'] as const)) {
     let p: FusionParams = { mode, weights: Object.fromEntries(names.map((n) => [n, 1])), raw: { a: 1, b: 0 }, blend: 0, map: fitted };
     p = coordinateWeights(compiled, p, names, o.rounds ?? 3).p;
     if (mode === 'raw') {
@@ -273,7 +273,7 @@ export function fitFusion(train: FitQuery[], o: FitOptions = {}): { params: Fusi
       }
     }
     if (p.blend > 0) ({ p, score } = coordinateWeights(compiled, p, names, 1));
-    // ties keep the first mode tried (calibrated, the default)
+    // ties keep the first mode tried (logodds, the default)
     if (!best || score > best.trainNdcg + 1e-9) best = { params: p, trainNdcg: score };
   }
   return best!;

@@ -116,13 +116,13 @@ export const pipelineSchema = z
          * weighted mean of calibrated probabilities, or `raw`, `raw_logistic` applied to the weighted
          * mean of the raw cosines. Both are in [0, 1] and functions of the pair alone.
          */
-        fusion: z.enum(['calibrated', 'logodds', 'raw']).default('calibrated'),
+        fusion: z.enum(['calibrated', 'logodds', 'raw']).default('logodds'),
         /** The logistic of the `raw` fusion, 1 / (1 + e^−(a·m + b)), fitted by `vlrerank eval --fit`. */
         raw_logistic: z.strictObject({ a: z.number().finite(), b: z.number().finite() }).optional(),
         /** How a video's frames' values become its value: `mean` (default), `max` (best frame), `topK` (mean of the K best, e.g. `top3`). */
         frame_pooling: z.string().regex(/^(mean|max|top[1-9][0-9]?)$/, 'must be mean, max or topK (top1…top99)').optional(),
       })
-      .default({ backend: 'local', weights: {}, fusion: 'calibrated' }),
+      .default({ backend: 'local', weights: {}, fusion: 'logodds' }),
     first_stage: z
       .strictObject({
         fusion: fusionSchema.default({ method: 'none' }),

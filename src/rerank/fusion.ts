@@ -1,12 +1,14 @@
 /**
  * Fusion: one score in [0, 1] per (query, document) from the signals present for that pair, in one
  * of three modes (issue 14 §2):
- *   calibrated (default)  the weighted mean of the signals' calibrated probabilities;
- *   logodds               the same mean taken in log-odds: logistic(Σ w·logit(p) / Σ w). Equal to
- *                         `calibrated` for one signal; for several, a signal that is all but sure
- *                         (an identical photo: image_image 0.99997) is not flattened by the
- *                         probability scale's ceiling to the level of one that is merely likely
- *                         (0.985), so certainty in one signal outweighs doubt in another;
+ *   logodds (default)     the weighted mean of the signals' calibrated probabilities taken in
+ *                         log-odds: logistic(Σ w·logit(p) / Σ w). One signal: its probability. For
+ *                         several, a signal that is all but sure (an identical photo: image_image
+ *                         0.99997) is not flattened by the probability scale's ceiling to the level
+ *                         of one that is merely likely (0.985), so certainty in one signal outweighs
+ *                         doubt in another (models/CALIBRATION.md: the default since 2026-12-04);
+ *   calibrated            the plain weighted mean of the calibrated probabilities (the default
+ *                         before; a pipeline may still ask for it);
  *   raw                   one logistic 1 / (1 + e^−(a·m + b)) of m, the weighted mean of the
  *                         signals' raw values (cosines), a and b fitted (`vlrerank eval --fit`).
  * Either depends on nothing but the pair (no per-request min-max, no rank fusion), so the same pair
@@ -61,7 +63,7 @@ export interface FusedSignal {
 /** How the signals become one score: see the module header. */
 export type ScoreFusion = { kind: 'calibrated' } | { kind: 'logodds' } | { kind: 'raw'; a: number; b: number };
 
-export const CALIBRATED: ScoreFusion = Object.freeze({ kind: 'calibrated' });
+export const LOGODDS: ScoreFusion = Object.freeze({ kind: 'logodds' });
 
 export const logistic = (x: number) => 1 / (1 + Math.exp(-x));
 
@@ -90,7 +92,7 @@ export function weightedMean(signals: readonly FusedSignal[], value: (s: FusedSi
  * raw: logistic(a · Σ w·raw / Σ w + b).
  * No signal → 0. Result clamped to [0, 1].
  */
-export function fuse(signals: readonly FusedSignal[], mode: ScoreFusion = CALIBRATED): number {
+export function fuse(signals: readonly FusedSignal[], mode: ScoreFusion = LOGODDS): number {
   if (mode.kind === 'raw') {
     const m = weightedMean(signals, (s) => s.raw);
     return m === undefined ? 0 : Math.min(1, Math.max(0, logistic(mode.a * m + mode.b)));

@@ -46,7 +46,7 @@ export interface RerankerOptions {
   chunking?: ChunkingSettings | false;
   /** How a video's frames' values become its value: `mean` (default), `max`, `topK` (signals/frame-pooling.ts). */
   framePooling?: FramePooling;
-  /** Calibrated (default) or raw-cosine fusion of the signals (fusion.ts). */
+  /** Log-odds (default), calibrated or raw-cosine fusion of the signals (fusion.ts). */
   scoreFusion?: ScoreFusion;
   /** How many documents' media are fetched/decoded at once per request. */
   mediaConcurrency?: number;
@@ -100,7 +100,7 @@ export interface ProcessOptions {
   chunking?: ChunkingSettings | false;
   /** How a video's frames' values become its value: `mean` (default), `max`, `topK` (signals/frame-pooling.ts). */
   framePooling?: FramePooling;
-  /** Calibrated (default) or raw-cosine fusion of the signals (fusion.ts). */
+  /** Log-odds (default), calibrated or raw-cosine fusion of the signals (fusion.ts). */
   scoreFusion?: ScoreFusion;
   /**
    * Each document's text is read to this many tokens at most (Cohere's `max_tokens_per_doc`): cut

@@ -54,7 +54,7 @@ export interface ScoreSettings {
   chunkAggregate?: ChunkAggregate;
   /** How a video's frames' values become its value (default mean). */
   framePooling?: FramePooling;
-  /** Calibrated (default) or raw-cosine fusion of the signals (fusion.ts). */
+  /** Log-odds (default), calibrated or raw-cosine fusion of the signals (fusion.ts). */
   scoreFusion?: ScoreFusion;
   /**
    * False: the signals' `detail` (explanations only) is left out, and the dot products that only

@@ -30,9 +30,10 @@ export interface RankedHit {
   error?: string;
 }
 
-/** The pipeline's fusion of the signals for the reranker: undefined = calibrated (the reranker's default). */
+/** The pipeline's fusion of the signals for the reranker: undefined = the reranker's default (logodds). */
 export function scoreFusionOf(p: Pick<Pipeline, 'scorer'>): ScoreFusion | undefined {
   const l = p.scorer.raw_logistic;
+  if (p.scorer.fusion === 'calibrated') return { kind: 'calibrated' };
   if (p.scorer.fusion === 'logodds') return { kind: 'logodds' };
   return p.scorer.fusion === 'raw' && l ? { kind: 'raw', a: l.a, b: l.b } : undefined;
 }

@@ -38,7 +38,7 @@ export interface RequestPlan {
   recordChunking?: ResolvedChunking;
   /** How a video's frames' values become its value (signals/frame-pooling.ts). */
   framePooling?: FramePooling;
-  /** Calibrated (default) or raw-cosine fusion (fusion.ts). */
+  /** Log-odds (default), calibrated or raw-cosine fusion (fusion.ts). */
   scoreFusion?: ScoreFusion;
 }
 

@@ -22,7 +22,7 @@ describe('pipeline validation', () => {
     expect(p.failure).toBe('fail_open');
     expect(p.window).toEqual({ default: 50, max: 200 });
     expect(p.first_stage.fusion).toEqual({ method: 'none' });
-    expect(p.scorer.fusion).toBe('calibrated');
+    expect(p.scorer.fusion).toBe('logodds');
     expect(parsePipeline({ ...minimal, first_stage: { fusion: { method: 'blend', weight: 0.2 } } }, 'p.yaml').first_stage.fusion).toEqual({ method: 'blend', weight: 0.2, map: { saturation: 1 } });
   });
 

@@ -1,11 +1,12 @@
-/** Fusion: a weighted mean of calibrated signals in [0, 1], independent of other candidates. */
+/** Fusion: a weighted mean of calibrated signals (by default in log-odds) in [0, 1], independent of other candidates. */
 import { expect, it } from 'vitest';
 import fc from 'fast-check';
 import { fuse, resolveWeights } from '../../../src/rerank/fusion.js';
 
-it('is the weighted mean of the calibrated signals with positive weight', () => {
-  expect(fuse([{ name: 'a', calibrated: 0.9, weight: 1 }, { name: 'b', calibrated: 0.3, weight: 2 }])).toBeCloseTo(0.5, 10);
-  expect(fuse([{ name: 'a', calibrated: 0.9, weight: 0 }, { name: 'b', calibrated: 0.3, weight: 1 }])).toBeCloseTo(0.3, 10);
+it('calibrated mode is the weighted mean of the calibrated signals with positive weight', () => {
+  expect(fuse([{ name: 'a', calibrated: 0.9, weight: 1 }, { name: 'b', calibrated: 0.3, weight: 2 }], { kind: 'calibrated' })).toBeCloseTo(0.5, 10);
+  expect(fuse([{ name: 'a', calibrated: 0.9, weight: 0 }, { name: 'b', calibrated: 0.3, weight: 1 }], { kind: 'calibrated' })).toBeCloseTo(0.3, 10);
+  expect(fuse([], { kind: 'calibrated' })).toBe(0);
   expect(fuse([])).toBe(0);
 });
 
@@ -34,7 +35,7 @@ it('raw mode is one logistic of the weighted mean of the raw values, calibrated 
   const m = (1 * 0.62 + 3 * 0.31) / 4;
   expect(fuse(signals, { kind: 'raw', a: 8, b: -3 })).toBeCloseTo(1 / (1 + Math.exp(-(8 * m - 3))), 12);
   expect(fuse(signals, { kind: 'calibrated' })).toBeCloseTo((0.9 + 3 * 0.2) / 4, 12);
-  expect(fuse(signals)).toBe(fuse(signals, { kind: 'calibrated' }));
+  expect(fuse(signals)).toBe(fuse(signals, { kind: 'logodds' })); // the default
   // a signal without a raw value (or a NaN one, a failed remote) is left out of the raw mean
   expect(fuse([...signals, { name: 'remote', raw: NaN, calibrated: NaN, weight: 2 }], { kind: 'raw', a: 8, b: -3 })).toBeCloseTo(1 / (1 + Math.exp(-(8 * m - 3))), 12);
   expect(fuse([{ name: 'x', calibrated: 0.5, weight: 1 }], { kind: 'raw', a: 1, b: 0 })).toBe(0);
@@ -66,7 +67,7 @@ it('logodds mode: the calibrated mean taken in log-odds — equal for one signal
   // photo whose two signals are both high: the plain mean ranks them the other way round
   const same = [{ name: 'image_image', calibrated: 0.99997, weight: 1 }, { name: 'image_text', calibrated: 0.9286, weight: 1 }];
   const similar = [{ name: 'image_image', calibrated: 0.9852, weight: 1 }, { name: 'image_text', calibrated: 0.9791, weight: 1 }];
-  expect(fuse(same)).toBeLessThan(fuse(similar));
+  expect(fuse(same, { kind: 'calibrated' })).toBeLessThan(fuse(similar, { kind: 'calibrated' }));
   expect(fuse(same, { kind: 'logodds' })).toBeGreaterThan(fuse(similar, { kind: 'logodds' }));
   // 0 and 1 are kept finite; no signal → 0; weight 0 and NaN ignored
   expect(fuse([{ name: 'a', calibrated: 1, weight: 1 }, { name: 'b', calibrated: 0, weight: 1 }], { kind: 'logodds' })).toBeCloseTo(0.5, 9);
