@@ -4,26 +4,15 @@
  * `--report` or `--json` passed the check and failed after every search was done. The real CLI; the
  * `--url` answers nothing, so reaching the run would be a different message.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../helpers/paths.js';
+import { evalExit } from '../../helpers/eval-fixtures.js';
 
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'vlr-eval-out-'));
 writeFileSync(join(dir, 'q.jsonl'), `${JSON.stringify({ _id: 'q1', text: 'apple', relevant: ['1'] })}\n`);
-const cli = (...args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'eval', '--index', 'x', '--url', 'http://127.0.0.1:9', '--queries', join(dir, 'q.jsonl'), ...args], {
-    cwd: REPO_ROOT,
-    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))),
-    timeout: 120_000,
-  }).then(
-    () => ({ code: 0, stderr: '' }),
-    (e: { code: number; stderr: string }) => e,
-  );
+const cli = (...args: string[]) => evalExit(['--index', 'x', '--url', 'http://127.0.0.1:9', '--queries', join(dir, 'q.jsonl'), ...args]);
 
 describe('eval output files that cannot be written are refused before the run', { timeout: 300_000 }, () => {
   it.each([

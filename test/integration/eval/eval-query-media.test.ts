@@ -5,29 +5,19 @@
  * The real CLI; the models folder given does not exist, so the check must come before any model is
  * read. With `--url` the proxy may be on another machine with paths of its own: not checked.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { DATA, REPO_ROOT } from '../../helpers/paths.js';
+import { evalExit } from '../../helpers/eval-fixtures.js';
+import { DATA } from '../../helpers/paths.js';
 
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'vlr-eval-qmedia-'));
 const photo = join(DATA, 'coco-captions-mini/images/val2017/000000000139.jpg');
 writeFileSync(join(dir, 'docs.jsonl'), `${JSON.stringify({ _id: 'd1', text: 'a living room', image: photo })}\n`);
 writeFileSync(join(dir, 'q.jsonl'), [{ _id: 'ok', image: photo, relevant: ['d1'] }, { _id: 'gone', image: 'photos/missing.jpg', relevant: ['d1'] }].map((x) => JSON.stringify(x)).join('\n'));
 
-const cli = (...args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'eval', ...args, '--models-dir', join(dir, 'no-models'), '--log-level', 'silent'], {
-    cwd: REPO_ROOT,
-    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))),
-    timeout: 120_000,
-  }).then(
-    () => ({ code: 0, stderr: '' }),
-    (e: { code: number; stderr: string }) => e,
-  );
+const cli = (...args: string[]) => evalExit([...args, '--models-dir', join(dir, 'no-models'), '--log-level', 'silent']);
 
 describe('eval: a missing query photo or clip is named before the run', { timeout: 300_000 }, () => {
   it('--api: the query, the kind and the resolved path; exit 2, no stack', async () => {

@@ -7,10 +7,9 @@
  * knowledge-base pipeline, the real text model; raw HTTP (clients that pipeline are rare, but
  * HTTP/1.1 allows it and the engine answers them all).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupIndex } from '../../../src/engine/mapping.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseResponses, rawExchange } from '../../helpers/raw-http.js';
-import { startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { knowledgeBaseSuite, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'kb-pipelined-it';
 
@@ -22,15 +21,9 @@ function request(method: string, path: string, body?: string, last = false): Buf
 
 describe('pipelined requests with errors among them (Elasticsearch 8.19)', () => {
   let p: SearchProxy;
-  beforeAll(async () => {
-    p = await startSearchProxy('elasticsearch');
-    await p.engine.json('DELETE', `/${INDEX}`);
-    await setupIndex(p.engine, p.pipelines.get('knowledge-base')!, INDEX);
-    await p.engine.json('PUT', `/${INDEX}/_doc/0?refresh=true`, { title: 'Vitamin D', text: 'Vitamin D deficiency is common in older adults.' });
-  });
-  afterAll(async () => {
-    await p?.engine.json('DELETE', `/${INDEX}`);
-    await p?.close();
+  const proxy = knowledgeBaseSuite('elasticsearch', INDEX, [{ title: 'Vitamin D', text: 'Vitamin D deficiency is common in older adults.' }]);
+  beforeAll(() => {
+    p = proxy();
   });
 
   it('answers every request in order: passthrough, the rerank APIs’ 400s, a search’s 400, a reranked search, health', async () => {

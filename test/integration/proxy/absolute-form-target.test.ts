@@ -7,10 +7,9 @@
  * a `_count`, a plain search, a write. Real Elasticsearch 8.19, the knowledge-base pipeline
  * (`default: true`), raw HTTP (no client library sends the absolute form to a server).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupIndex } from '../../../src/engine/mapping.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseResponses, rawExchange, type RawResponse } from '../../helpers/raw-http.js';
-import { startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { knowledgeBaseSuite, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'kb-absolute-form-it';
 
@@ -23,15 +22,9 @@ const json = (r: RawResponse) => JSON.parse(r.body.toString()) as any;
 
 describe('absolute-form request targets (Elasticsearch 8.19)', () => {
   let p: SearchProxy;
-  beforeAll(async () => {
-    p = await startSearchProxy('elasticsearch');
-    await p.engine.json('DELETE', `/${INDEX}`);
-    await setupIndex(p.engine, p.pipelines.get('knowledge-base')!, INDEX);
-    await p.engine.json('PUT', `/${INDEX}/_doc/0?refresh=true`, { title: 'Vitamin D', text: 'Vitamin D deficiency is common in older adults.' });
-  });
-  afterAll(async () => {
-    await p?.engine.json('DELETE', `/${INDEX}`);
-    await p?.close();
+  const proxy = knowledgeBaseSuite('elasticsearch', INDEX, [{ title: 'Vitamin D', text: 'Vitamin D deficiency is common in older adults.' }]);
+  beforeAll(() => {
+    p = proxy();
   });
 
   it('every route answers the absolute form as its origin form: forwarded, reranked, written, vlrerank’s own', async () => {

@@ -15,9 +15,9 @@
  *   case-insensitive routing answered it with a reranked 200.
  * Real Elasticsearch 9.2 and OpenSearch 3.6, the knowledge-base pipeline, the real text model.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { setupIndex } from '../../../src/engine/mapping.js';
-import { startSearchProxy, type Engine, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { knowledgeBaseSuite, type Engine, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'kb-retriever-filter-it';
 const DOCS = [
@@ -43,16 +43,9 @@ const cats = (b: any) => b.hits.hits.map((h: any) => DOCS[Number(h._id)]!.cat);
 
 describe.each(['elasticsearch9', 'opensearch3'] as Engine[])('a reranked search answers as the engine would (%s)', (engine) => {
   let p: SearchProxy;
-  beforeAll(async () => {
-    p = await startSearchProxy(engine);
-    await p.engine.json('DELETE', `/${INDEX}`);
-    await setupIndex(p.engine, p.pipelines.get('knowledge-base')!, INDEX);
-    for (const [i, d] of DOCS.entries()) await p.engine.json('PUT', `/${INDEX}/_doc/${i}`, d);
-    await p.engine.json('POST', `/${INDEX}/_refresh`);
-  });
-  afterAll(async () => {
-    await p?.engine.json('DELETE', `/${INDEX}`);
-    await p?.close();
+  const proxy = knowledgeBaseSuite(engine, INDEX, DOCS);
+  beforeAll(() => {
+    p = proxy();
   });
 
   it("the reranker's filter restricts its child's hits, with the child's own filter", async () => {

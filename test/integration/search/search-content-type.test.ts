@@ -7,10 +7,9 @@
  * reranked search (200). Real Elasticsearch 8.19, the knowledge-base pipeline (`default: true`),
  * the real text model; raw HTTP, as no client library sends these headers.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupIndex } from '../../../src/engine/mapping.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseResponses, rawExchange, type RawResponse } from '../../helpers/raw-http.js';
-import { startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { knowledgeBaseSuite, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'kb-ctype-it';
 const DOCS = [
@@ -33,16 +32,9 @@ const json = (r: RawResponse) => JSON.parse(r.body.toString() || 'null') as any;
 
 describe('search bodies by their Content-Type, HEAD on search paths (Elasticsearch 8.19)', () => {
   let p: SearchProxy;
-  beforeAll(async () => {
-    p = await startSearchProxy('elasticsearch');
-    await p.engine.json('DELETE', `/${INDEX}`);
-    await setupIndex(p.engine, p.pipelines.get('knowledge-base')!, INDEX);
-    for (const [i, d] of DOCS.entries()) await p.engine.json('PUT', `/${INDEX}/_doc/${i}`, d);
-    await p.engine.json('POST', `/${INDEX}/_refresh`);
-  });
-  afterAll(async () => {
-    await p?.engine.json('DELETE', `/${INDEX}`);
-    await p?.close();
+  const proxy = knowledgeBaseSuite('elasticsearch', INDEX, DOCS);
+  beforeAll(() => {
+    p = proxy();
   });
 
   const refused: Array<[string, Array<[string, string]>]> = [

@@ -5,9 +5,8 @@
  * stage's BM25 order, while `POST` with `{}` and the same `?q=` was reranked. Real Elasticsearch
  * 8.19, the knowledge-base pipeline (`default: true`), the real text model.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupIndex } from '../../../src/engine/mapping.js';
-import { startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { knowledgeBaseSuite, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'kb-uri-it';
 const DOCS = [
@@ -19,16 +18,9 @@ const DOCS = [
 
 describe('URI search on a default pipeline is reranked (Elasticsearch 8.19)', () => {
   let p: SearchProxy;
-  beforeAll(async () => {
-    p = await startSearchProxy('elasticsearch');
-    await p.engine.json('DELETE', `/${INDEX}`);
-    await setupIndex(p.engine, p.pipelines.get('knowledge-base')!, INDEX);
-    for (const [i, d] of DOCS.entries()) await p.engine.json('PUT', `/${INDEX}/_doc/${i}`, d);
-    await p.engine.json('POST', `/${INDEX}/_refresh`);
-  });
-  afterAll(async () => {
-    await p?.engine.json('DELETE', `/${INDEX}`);
-    await p?.close();
+  const proxy = knowledgeBaseSuite('elasticsearch', INDEX, DOCS);
+  beforeAll(() => {
+    p = proxy();
   });
 
   it('GET ?q= answers as POST {} with the same ?q=', async () => {
