@@ -18,7 +18,7 @@ import { Reranker } from '../rerank/reranker.js';
 import { chunkingFromConfig } from '../rerank/chunking.js';
 import { inferenceIdle } from '../models/inference-idle.js';
 import { beirFiles, loadCollection, loadQrels, loadQueries, loadRun, selectionNotes, selectQueries, type EvalQuery, type Qrels } from '../eval/judgements.js';
-import { absentIds, fetchSources, runProxyEval } from '../eval/proxy-runner.js';
+import { absentIds, fetchSources, runProxyEval, SEARCH_TIMEOUT_MS } from '../eval/proxy-runner.js';
 import { runApiEval } from '../eval/api-runner.js';
 import { notInIndexNote, relevantNeverReturned, summarise, winsAndLosses, type ConfigRun, type EvalResult } from '../eval/summary.js';
 import { previewIds, renderReport } from '../eval/report-html.js';
@@ -49,6 +49,14 @@ interface EvalFlags extends ConfigFlags {
   folds?: string;
   seed?: string;
   snippet?: string;
+  timeout?: string;
+}
+
+/** `--timeout <seconds>`: the longest wait for one search's answer through the proxy, in ms. */
+function timeoutMs(v: string | undefined): number {
+  if (v === undefined) return SEARCH_TIMEOUT_MS;
+  if (!/^\d+(\.\d+)?$/.test(v.trim()) || !(Number(v) > 0)) throw vlrError('VLR_BAD_REQUEST', `--timeout must be a positive number of seconds, got "${v}"`);
+  return Math.ceil(Number(v) * 1000);
 }
 
 function positiveInts(v: string, flag: string): number[] {
@@ -185,13 +193,14 @@ async function proxyMode(flags: EvalFlags): Promise<void> {
   if (flags.collection || flags.candidates) throw vlrError('VLR_BAD_REQUEST', '--collection and --candidates belong to --api mode');
   const inp = inputs(flags);
   const windows = positiveInts(flags.window ?? '50', '--window');
+  const wait = timeoutMs(flags.timeout);
   const pipelines = flags.pipeline ? flags.pipeline.split(',').map((s) => s.trim()).filter(Boolean) : [undefined];
   const base = configFromFlags(flags);
   if (flags.fit) {
     const fit = fitSettings(flags, inp, windows, pipelines);
     const target = await proxyTarget(flags, inp);
     try {
-      await fitMode({ ...fit, url: target.url, index: flags.index, queries: inp.queries, qrels: inp.qrels!, gain: flags.gain as Gain, progress });
+      await fitMode({ ...fit, url: target.url, index: flags.index, queries: inp.queries, qrels: inp.qrels!, gain: flags.gain as Gain, progress, timeoutMs: wait });
     } finally {
       await target.close();
     }
@@ -201,7 +210,7 @@ async function proxyMode(flags: EvalFlags): Promise<void> {
   const stop = stopOnSignals();
   try {
     const bar = progress(pipelines.length * windows.length * inp.queries.length);
-    const { runs, stopped } = await runProxyEval({ url, label, index: flags.index, queries: inp.queries, pipelines, windows, onQuery: bar.tick, signal: stop.signal });
+    const { runs, stopped } = await runProxyEval({ url, label, index: flags.index, queries: inp.queries, pipelines, windows, onQuery: bar.tick, signal: stop.signal, timeoutMs: wait });
     bar.stop();
     if (runs.length) {
       const unseen = relevantNeverReturned(runs, inp.qrels);
@@ -285,6 +294,7 @@ export function registerEval(program: Command): void {
       .option('--json <file>', 'write the figures as JSON')
       .option('--report <file>', 'write a self-contained HTML report')
       .option('--url <url>', 'a running vlrerank to search through (default: start one in-process from the configuration)')
+      .option('--timeout <seconds>', 'longest wait for one search through the proxy; past it the run stops with what it measured (default 120)')
       .option('--gain <kind>', 'nDCG gain: exponential (2^rel-1, default) or linear (trec_eval)', 'exponential')
       .option('--api', 'evaluate the rerank library (process()) on a JSONL collection, no engine')
       .option('--collection <file>', '--api: documents JSONL {"_id", "text"?, "title"?, "image"?, "video"?}')

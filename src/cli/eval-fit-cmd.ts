@@ -55,10 +55,12 @@ export async function fitMode(o: FitSettings & {
   qrels: Qrels;
   gain: Gain;
   progress: (total: number) => { tick: (done: number) => void; stop: () => void };
+  /** Longest wait for one search's answer (ms). */
+  timeoutMs?: number;
 }): Promise<void> {
   const bar = o.progress(o.queries.length);
   const largest = o.windows[o.windows.length - 1]!;
-  const collected = await collectForFit({ url: o.url, index: o.index, queries: o.queries, qrels: o.qrels, pipeline: o.pipeline, window: largest, onQuery: bar.tick });
+  const collected = await collectForFit({ url: o.url, index: o.index, queries: o.queries, qrels: o.qrels, pipeline: o.pipeline, window: largest, onQuery: bar.tick, timeoutMs: o.timeoutMs });
   bar.stop();
   if (collected.queries.length < o.folds) throw vlrError('VLR_BAD_REQUEST', `only ${collected.queries.length} searches came back reranked (${collected.degraded} degraded): too few for ${o.folds} folds`);
   const fits = o.windows.map((window) => {

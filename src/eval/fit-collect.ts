@@ -9,7 +9,7 @@ import { vlrError } from '../errors.js';
 import type { EvalQuery, Qrels } from './judgements.js';
 import { hasRelevant } from './metrics.js';
 import type { FitCandidate, FitQuery } from './fit.js';
-import { refusalReason } from './proxy-runner.js';
+import { refusalReason, searchFailed, waitBounds } from './proxy-runner.js';
 
 interface ExplainedHit {
   _id?: string;
@@ -29,6 +29,8 @@ export interface CollectOptions {
   window: number;
   headers?: Record<string, string>;
   onQuery?: (done: number, total: number) => void;
+  /** Longest wait for one search's answer (ms; `--timeout`). */
+  timeoutMs?: number;
 }
 
 export interface Collected {
@@ -49,11 +51,13 @@ async function searchExplained(o: CollectOptions, q: EvalQuery): Promise<Record<
   };
   let res;
   try {
-    res = await request(`${o.url.replace(/\/+$/, '')}/${encodeURIComponent(o.index)}/_search`, { method: 'POST', headers: { 'content-type': 'application/json', ...o.headers }, body: JSON.stringify(body) });
+    res = await request(`${o.url.replace(/\/+$/, '')}/${encodeURIComponent(o.index)}/_search`, { method: 'POST', headers: { 'content-type': 'application/json', ...o.headers }, body: JSON.stringify(body), ...waitBounds(o.timeoutMs) });
   } catch (e) {
-    throw vlrError('VLR_UPSTREAM_UNREACHABLE', `cannot reach ${o.url}: ${(e as Error).message}`, { cause: e });
+    throw searchFailed(e, o.url, o.timeoutMs);
   }
-  const text = await res.body.text();
+  const text = await res.body.text().catch((e: unknown) => {
+    throw searchFailed(e, o.url, o.timeoutMs);
+  });
   let json: Record<string, any>;
   try {
     json = JSON.parse(text) as Record<string, any>;

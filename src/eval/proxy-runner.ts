@@ -30,6 +30,23 @@ export interface ProxyEvalOptions {
   signal?: AbortSignal;
   /** How messages name the proxy (default its URL): the CLI's own in-process server is no address the user gave. */
   label?: string;
+  /** Longest wait for one search's answer (ms; `--timeout`): a proxy that accepts and never answers stops the run instead of holding it. */
+  timeoutMs?: number;
+}
+
+/** Default of `--timeout`: longer than any pipeline's budget and admission wait need, far shorter than undici's own 300 s. */
+export const SEARCH_TIMEOUT_MS = 120_000;
+
+/** undici's wait bounds for one search of `timeoutMs`. */
+export const waitBounds = (timeoutMs = SEARCH_TIMEOUT_MS) => ({ headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+
+/** The error of a search that could not be sent or answered: a time-out names `--timeout`. */
+export function searchFailed(e: unknown, who: string, timeoutMs = SEARCH_TIMEOUT_MS): Error {
+  const code = (e as { code?: string }).code;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return vlrError('VLR_UPSTREAM_TIMEOUT', `${who} did not answer a search within ${timeoutMs / 1000} s (--timeout): is it stuck?`, { cause: e });
+  }
+  return vlrError('VLR_UPSTREAM_UNREACHABLE', `cannot reach ${who}: ${(e as Error).message}`, { cause: e });
 }
 
 interface Hit {
@@ -64,7 +81,7 @@ export function refusalReason(json: Record<string, any> | undefined, text: strin
 }
 
 /** One reranked search, read into a QueryRun. Non-200 answers throw with the proxy's own reason. */
-export async function searchOnce(o: { url: string; index: string; q: EvalQuery; pipeline?: string; window: number; headers?: Record<string, string>; signal?: AbortSignal; label?: string }): Promise<QueryRun> {
+export async function searchOnce(o: { url: string; index: string; q: EvalQuery; pipeline?: string; window: number; headers?: Record<string, string>; signal?: AbortSignal; label?: string; timeoutMs?: number }): Promise<QueryRun> {
   const { q } = o;
   const who = o.label ?? o.url;
   const body = {
@@ -87,13 +104,17 @@ export async function searchOnce(o: { url: string; index: string; q: EvalQuery; 
       method: 'POST',
       headers: { 'content-type': 'application/json', ...o.headers },
       body: JSON.stringify(body),
+      ...waitBounds(o.timeoutMs),
       ...(o.signal ? { signal: o.signal } : {}),
     });
   } catch (e) {
     if (o.signal?.aborted) throw e;
-    throw vlrError('VLR_UPSTREAM_UNREACHABLE', `cannot reach ${who}: ${(e as Error).message}`, { cause: e });
+    throw searchFailed(e, who, o.timeoutMs);
   }
-  const text = await res.body.text();
+  const text = await res.body.text().catch((e: unknown) => {
+    if (o.signal?.aborted) throw e;
+    throw searchFailed(e, who, o.timeoutMs);
+  });
   const wallMs = Math.round((performance.now() - t0) * 100) / 100;
   let json: Record<string, any>;
   try {
@@ -146,7 +167,7 @@ export async function runProxyEval(o: ProxyEvalOptions): Promise<{ runs: ConfigR
       for (const q of o.queries) {
         try {
           if (o.signal?.aborted) throw o.signal.reason;
-          run.queries.push(await searchOnce({ url: o.url, index: o.index, q, pipeline, window, headers: o.headers, signal: o.signal, label: o.label }));
+          run.queries.push(await searchOnce({ url: o.url, index: o.index, q, pipeline, window, headers: o.headers, signal: o.signal, label: o.label, timeoutMs: o.timeoutMs }));
         } catch (e) {
           return { runs: measured(), stopped: stopOf(o.signal, e, done, total) };
         }
