@@ -9,6 +9,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { vlrError } from '../errors.js';
+import { hasRelevant } from './metrics.js';
 
 export interface EvalQuery {
   id: string;
@@ -216,10 +217,10 @@ export function selectQueries(queries: EvalQuery[], qrels: Qrels | undefined, li
       else missing.push(qid);
     }
     unjudged = queries.filter((q) => !qrels.has(q.id)).length;
-    if (!out.some((q) => [...qrels.get(q.id)!.values()].some((g) => g > 0))) throw vlrError('VLR_BAD_REQUEST', 'no query of the queries file has a relevant judgement (do the query ids of the queries and the judgements match?)');
+    if (!out.some((q) => hasRelevant(qrels.get(q.id)))) throw vlrError('VLR_BAD_REQUEST', 'no query of the queries file has a relevant judgement (do the query ids of the queries and the judgements match?)');
   }
   const picked = limit !== undefined ? out.slice(0, limit) : out;
-  const noRelevant = qrels && qrels.size ? picked.filter((q) => ![...qrels.get(q.id)!.values()].some((g) => g > 0)).length : 0;
+  const noRelevant = qrels && qrels.size ? picked.filter((q) => !hasRelevant(qrels.get(q.id))).length : 0;
   return { queries: picked, unjudged, missing, noRelevant };
 }
 
