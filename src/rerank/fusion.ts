@@ -52,6 +52,9 @@ export function unknownSignals(weights: Readonly<Record<string, number>> | undef
   return Object.keys(weights ?? {}).filter((n) => !Object.hasOwn(DEFAULT_WEIGHTS, n));
 }
 
+/** What a configuration or a request is told about a weight naming no signal: the name, and the names there are. */
+export const unknownSignalReason = (name: string): string => `unknown signal "${name}"; one of ${SIGNAL_NAMES.join(', ')}`;
+
 export interface FusedSignal {
   name: string;
   /** The signal's raw value (a cosine; CLIP's scaled logit), used by the `raw` mode. */

@@ -4,7 +4,7 @@
  * server starts instantly and models load on first use or on `_load`. Knows nothing about HTTP.
  */
 import { chunkingFromConfig } from './chunking.js';
-import { SIGNAL_NAMES, unknownSignals } from './fusion.js';
+import { unknownSignalReason, unknownSignals } from './fusion.js';
 import type { Config } from '../config/schema.js';
 import { isVlrerankError, vlrError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -68,7 +68,7 @@ export async function createRerankService(
     : undefined;
   const manifestCalibration = Object.assign({}, ...models.registry.list().map((m) => m.calibration ?? {}));
   const typo = unknownSignals(config.rerank.weights)[0];
-  if (typo !== undefined) throw vlrError('VLR_CONFIG_INVALID', `rerank.weights: unknown signal "${typo}"; one of ${SIGNAL_NAMES.join(', ')}`, { details: { key: 'rerank.weights' } });
+  if (typo !== undefined) throw vlrError('VLR_CONFIG_INVALID', `rerank.weights: ${unknownSignalReason(typo)}`, { details: { key: 'rerank.weights' } });
   const reranker = new Reranker({
     maxDocuments: config.rerank.maxDocuments,
     cacheDir: config.rerank.cacheDir,

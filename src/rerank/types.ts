@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { vlrError } from '../errors.js';
-import { SIGNAL_NAMES, unknownSignals } from './fusion.js';
+import { unknownSignalReason, unknownSignals } from './fusion.js';
 import { hasVisibleText } from '../util/visible-text.js';
 
 /** A media reference: URL, `data:` URI, base64 or a local path under the allowed roots. */
@@ -59,7 +59,7 @@ const rerankInputSchema = z.strictObject({
   weights: z
     .record(z.string(), z.number().nonnegative())
     .superRefine((w, ctx) => {
-      for (const n of unknownSignals(w)) ctx.addIssue({ code: 'custom', path: [n], message: `unknown signal "${n}"; one of ${SIGNAL_NAMES.join(', ')}` });
+      for (const n of unknownSignals(w)) ctx.addIssue({ code: 'custom', path: [n], message: unknownSignalReason(n) });
     })
     .optional(),
   /** Turn OCR text of images into a text↔text signal (slow: ~150 ms per image). */

@@ -13,7 +13,7 @@ import { EngineClient } from '../engine/client.js';
 import { createAccessLogger, createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { loadPipelines, PipelineRegistry } from '../pipelines/index.js';
-import { SIGNAL_NAMES, unknownSignals } from '../rerank/fusion.js';
+import { unknownSignalReason, unknownSignals } from '../rerank/fusion.js';
 import { vlrError } from '../errors.js';
 import { UpstreamPool } from '../proxy/pool.js';
 import { RerankerEmbedder } from '../rerank/embedder.js';
@@ -78,7 +78,7 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
     const engine = new EngineClient(pool);
     const pipelines = new PipelineRegistry(loadPipelines(config.pipelines.dir));
     // a weight naming no signal would never be read: refuse the start, as for any other key (pipelines/ cannot see rerank/'s signals)
-    const typos = pipelines.pipelines.flatMap((p) => unknownSignals(p.scorer.weights).map((n) => `${p.source}: scorer.weights: unknown signal "${n}"; one of ${SIGNAL_NAMES.join(', ')}`));
+    const typos = pipelines.pipelines.flatMap((p) => unknownSignals(p.scorer.weights).map((n) => `${p.source}: scorer.weights: ${unknownSignalReason(n)}`));
     if (typos.length) throw vlrError('VLR_PIPELINE_INVALID', typos.join('; '), { status: 500 });
     logger.info({ pipelines: pipelines.pipelines.map((p) => p.name) }, 'rerank pipelines loaded');
     // the feature store's persistent tiers, under the reranker's in-process cache (issue 12 §4)
