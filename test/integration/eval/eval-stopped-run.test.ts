@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cocoEvalFiles, cocoProxy } from '../../helpers/eval-fixtures.js';
+import { cocoEvalFiles, cocoProxy, evalExit } from '../../helpers/eval-fixtures.js';
 import { countingRelay, type CountingRelay } from '../../helpers/counting-relay.js';
 import type { SearchProxy } from '../../helpers/search-fixtures.js';
 import { REPO_ROOT } from '../../helpers/paths.js';
@@ -108,12 +108,7 @@ describe('a query the engine refuses mid-run', { timeout: 600_000 }, () => {
     const q = join(files.dir, 'long.jsonl');
     writeFileSync(q, [{ _id: id1, text: t1 }, { _id: id2, text: t2 }, { _id: 'long', text: `${t1} `.repeat(1000) }].map((x) => JSON.stringify(x)).join('\n'));
     const json = join(files.dir, 'long.json');
-    const r = await new Promise<{ code: number | null; stderr: string }>((done) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'eval', '--url', p.url, '--index', INDEX, '--queries', q, '--window', '5', '--json', json], { cwd: REPO_ROOT, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))) });
-      let stderr = '';
-      child.stderr.on('data', (c) => (stderr += c));
-      child.on('exit', (code) => done({ code, stderr }));
-    });
+    const r = await evalExit(['--url', p.url, '--index', INDEX, '--queries', q, '--window', '5', '--json', json], 600_000);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('query "long" (window 5)');
     expect(r.stderr).toContain('maxClauseCount');
@@ -128,12 +123,7 @@ describe('--fit: a query the engine refuses', { timeout: 600_000 }, () => {
     const ids = [...files.texts.keys()];
     const q = join(files.dir, 'fit-long.jsonl');
     writeFileSync(q, [...[...files.texts].map(([id, text]) => ({ _id: id, text, relevant: [id] })), { _id: 'long', text: `${files.texts.get(ids[0]!)!} `.repeat(1000), relevant: [ids[0]] }].map((x) => JSON.stringify(x)).join('\n'));
-    const r = await new Promise<{ code: number | null; stderr: string }>((done) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'eval', '--url', p.url, '--index', INDEX, '--queries', q, '--window', '5', '--fit', '--folds', '2'], { cwd: REPO_ROOT, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))) });
-      let stderr = '';
-      child.stderr.on('data', (c) => (stderr += c));
-      child.on('exit', (code) => done({ code, stderr }));
-    });
+    const r = await evalExit(['--url', p.url, '--index', INDEX, '--queries', q, '--window', '5', '--fit', '--folds', '2'], 600_000);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('query "long" (window 5)');
     expect(r.stderr).toContain('maxClauseCount');
