@@ -20,12 +20,15 @@ describe('UI pages in Chromium', () => {
   it('search, playground and status render, and nothing is fetched from outside', async () => {
     const { page, server } = stack;
     await page.goto(`${server.url}/_vlrerank/ui/#/search`);
-    await expect(page.locator('h1').textContent()).resolves.toBe('Search');
+    // the page renders after the hash route is read: wait for its heading, then check it
+    await page.waitForSelector('h1:text-is("Search")');
+    expect(await page.locator('h1').textContent()).toBe('Search');
     await page.waitForSelector('select[name=index] option', { state: 'attached' });
     await shot(page, 'search-empty');
 
     await page.click('nav a[data-page=playground]');
-    await expect(page.locator('h1').textContent()).resolves.toBe('Playground');
+    await page.waitForSelector('h1:text-is("Playground")');
+    expect(await page.locator('h1').textContent()).toBe('Playground');
     await page.waitForSelector('aside.models h2');
     await shot(page, 'playground-empty');
 
