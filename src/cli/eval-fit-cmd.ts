@@ -15,6 +15,8 @@ import { crossValidate, cutWindow, type CrossValidation } from '../eval/fit.js';
 import { formatFit, snippetObject, snippetYaml, type FitContext } from '../eval/fit-report.js';
 import type { EvalQuery, Qrels } from '../eval/judgements.js';
 import { hasRelevant, type Gain } from '../eval/metrics.js';
+import { partialOf, stopNote } from '../eval/stop.js';
+import { finishStopped, stopOnSignals } from './eval-stop.js';
 
 export interface FitSettings {
   /** Ascending; the largest is collected. */
@@ -60,14 +62,24 @@ export async function fitMode(o: FitSettings & {
 }): Promise<void> {
   const bar = o.progress(o.queries.length);
   const largest = o.windows[o.windows.length - 1]!;
-  const collected = await collectForFit({ url: o.url, index: o.index, queries: o.queries, qrels: o.qrels, pipeline: o.pipeline, window: largest, onQuery: bar.tick, timeoutMs: o.timeoutMs });
-  bar.stop();
-  if (collected.queries.length < o.folds) throw vlrError('VLR_BAD_REQUEST', `only ${collected.queries.length} searches came back reranked (${collected.degraded} degraded): too few for ${o.folds} folds`);
+  const stop = stopOnSignals();
+  const collected = await collectForFit({ url: o.url, index: o.index, queries: o.queries, qrels: o.qrels, pipeline: o.pipeline, window: largest, onQuery: bar.tick, timeoutMs: o.timeoutMs, signal: stop.signal }).finally(() => {
+    stop.dispose();
+    bar.stop();
+  });
+  const stopped = collected.stopped;
+  if (collected.queries.length < o.folds) {
+    const few = `${collected.queries.length} searches came back reranked (${collected.degraded} degraded): too few for ${o.folds} folds`;
+    if (stopped?.signal) return finishStopped(stopped, false, stopNote(stopped, `${few}: nothing fitted, nothing written`));
+    if (stopped) throw stopped.error;
+    throw vlrError('VLR_BAD_REQUEST', `only ${few}`);
+  }
+  const partial = stopped ? { ...partialOf(stopped), note: stopNote(stopped, `fitted on the ${collected.queries.length} reranked queries collected`) } : undefined;
   const fits = o.windows.map((window) => {
     const queries = collected.queries.map((q) => cutWindow(q, window));
     const notInWindow = queries.filter((q) => !q.candidates.some((c) => (q.rel.get(c.id) ?? 0) > 0)).length;
     const cv = crossValidate(queries, o.folds, o.seed, { gain: o.gain });
-    const ctx: FitContext = { index: o.index, pipeline: collected.pipeline, window, folds: o.folds, seed: o.seed, queries: queries.length, notInWindow, degraded: collected.degraded, ...(o.windows.length > 1 ? { setsWindow: true } : {}) };
+    const ctx: FitContext = { index: o.index, pipeline: collected.pipeline, window, folds: o.folds, seed: o.seed, queries: queries.length, notInWindow, degraded: collected.degraded, ...(o.windows.length > 1 ? { setsWindow: true } : {}), ...(partial ? { partial } : {}) };
     process.stdout.write(`${formatFit(cv, ctx)}\n\n`);
     return { cv, ctx };
   });
@@ -85,4 +97,5 @@ export async function fitMode(o: FitSettings & {
     writeFileSync(o.json, `${JSON.stringify(out, null, 2)}\n`);
     process.stdout.write(`figures written to ${o.json}\n`);
   }
+  finishStopped(stopped, true, partial?.note);
 }

@@ -28,11 +28,15 @@ export function stopOnSignals(): { signal: AbortSignal; dispose: () => void } {
 /** The note of a stopped run, for the figures (none when the run ended normally). */
 export const stopNotes = (s: EvalStop | undefined): string[] => (s ? [stopNote(s)] : []);
 
-/** After the figures are written: the exit a shell expects of an interrupted command (128 + the signal), or the failure that stopped the run (exit 2). */
-export function finishStopped(s: EvalStop | undefined, measured: boolean): void {
+/**
+ * After the figures are written: the exit a shell expects of an interrupted command (128 + the
+ * signal), or the failure that stopped the run (exit 2). `said` replaces the line printed for a
+ * signal (by default the run's stop note, or that nothing was written when nothing was measured).
+ */
+export function finishStopped(s: EvalStop | undefined, measured: boolean, said?: string): void {
   if (!s) return;
   if (s.signal) {
-    process.stderr.write(`vlrerank: ${measured ? stopNote(s) : `interrupted (${s.signal}) before any search was done: nothing written`}\n`);
+    process.stderr.write(`vlrerank: ${said ?? (measured ? stopNote(s) : `interrupted (${s.signal}) before any search was done: nothing written`)}\n`);
     process.exitCode = EXIT[s.signal] ?? 130;
     return;
   }

@@ -67,6 +67,8 @@ export async function runApiEval(o: ApiEvalOptions): Promise<{ runs: ConfigRun[]
         qr.reranked = out.map((r) => first[r.index]!);
         qr.timings = { ...out.timings };
         qr.documentErrors = out.errors.length;
+        const e = out.errors[0];
+        if (e) qr.documentErrorFirst = `${first[e.index]}: ${e.code}: ${e.reason}`;
         qr.featureSources = { cache_hits: out.usage.cache_hits, cache_misses: out.usage.cache_misses };
       }
       run.queries.push(qr);

@@ -10,6 +10,7 @@ import type { EvalQuery, Qrels } from './judgements.js';
 import { hasRelevant } from './metrics.js';
 import type { FitCandidate, FitQuery } from './fit.js';
 import { refusalReason, searchFailed, waitBounds } from './proxy-runner.js';
+import { stopOf, type EvalStop } from './stop.js';
 
 interface ExplainedHit {
   _id?: string;
@@ -31,6 +32,8 @@ export interface CollectOptions {
   onQuery?: (done: number, total: number) => void;
   /** Longest wait for one search's answer (ms; `--timeout`). */
   timeoutMs?: number;
+  /** Aborted (its reason: the signal's name) → the search in flight is dropped and the collection stops with what it has. */
+  signal?: AbortSignal;
 }
 
 export interface Collected {
@@ -40,6 +43,8 @@ export interface Collected {
   /** Judged queries none of whose relevant documents is in the window: kept, they count 0 whatever the fusion. */
   notInWindow: number;
   degraded: number;
+  /** Why the collection ended before its last query (a signal, or the first search that failed); the queries collected until then are kept. */
+  stopped?: EvalStop;
 }
 
 async function searchExplained(o: CollectOptions, q: EvalQuery): Promise<Record<string, any>> {
@@ -51,11 +56,13 @@ async function searchExplained(o: CollectOptions, q: EvalQuery): Promise<Record<
   };
   let res;
   try {
-    res = await request(`${o.url.replace(/\/+$/, '')}/${encodeURIComponent(o.index)}/_search`, { method: 'POST', headers: { 'content-type': 'application/json', ...o.headers }, body: JSON.stringify(body), ...waitBounds(o.timeoutMs) });
+    res = await request(`${o.url.replace(/\/+$/, '')}/${encodeURIComponent(o.index)}/_search`, { method: 'POST', headers: { 'content-type': 'application/json', ...o.headers }, body: JSON.stringify(body), ...waitBounds(o.timeoutMs), ...(o.signal ? { signal: o.signal } : {}) });
   } catch (e) {
+    if (o.signal?.aborted) throw e;
     throw searchFailed(e, o.url, o.timeoutMs);
   }
   const text = await res.body.text().catch((e: unknown) => {
+    if (o.signal?.aborted) throw e;
     throw searchFailed(e, o.url, o.timeoutMs);
   });
   let json: Record<string, any>;
@@ -78,14 +85,24 @@ function candidateOf(h: ExplainedHit, q: EvalQuery): FitCandidate {
   return { id: String(h._id), first: typeof v.first_stage_score === 'number' ? v.first_stage_score : null, firstRank: v.first_stage_rank, signals };
 }
 
-/** One search per judged query (a measurement, one at a time). */
+/**
+ * One search per judged query (a measurement, one at a time). A signal or a failed search ends the
+ * collection early with what it has (`stopped` says why): a long collection stopped at its last
+ * query can still be fitted on the queries collected, as an evaluation keeps its searches done.
+ */
 export async function collectForFit(o: CollectOptions): Promise<Collected> {
   const judged = o.queries.filter((q) => hasRelevant(o.qrels.get(q.id)));
   if (!judged.length) throw vlrError('VLR_BAD_REQUEST', '--fit needs judged queries: none of the queries has a relevant judgement (--qrels, "relevant" in the queries file, or a --beir folder)');
   const out: Collected = { queries: [], notInWindow: 0, degraded: 0 };
   let done = 0;
   for (const q of judged) {
-    const json = await searchExplained(o, q);
+    let json: Record<string, any>;
+    try {
+      if (o.signal?.aborted) throw o.signal.reason;
+      json = await searchExplained(o, q);
+    } catch (e) {
+      return { ...out, stopped: stopOf(o.signal, e, done, judged.length) };
+    }
     o.onQuery?.(++done, judged.length);
     out.pipeline ??= json.vlrerank.pipeline;
     if (json.vlrerank.degraded) {

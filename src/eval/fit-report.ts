@@ -6,6 +6,7 @@
  */
 import { stringify } from 'yaml';
 import type { CrossValidation, FirstMap, FusionParams } from './fit.js';
+import type { PartialRun } from './stop.js';
 
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 const f3 = (x: number) => x.toFixed(3);
@@ -21,6 +22,8 @@ export interface FitContext {
   degraded: number;
   /** Several windows were fitted: the snippet sets `window.default` to this one. */
   setsWindow?: boolean;
+  /** The collection ended early (a signal or a failed search): fitted on the queries collected until then. */
+  partial?: PartialRun & { note: string };
 }
 
 /** The pipeline keys the fit sets, as plain data (also the JSON output's `snippet`). */
@@ -53,6 +56,7 @@ export function snippetYaml(cv: CrossValidation, c: FitContext): string {
     `# ${c.folds}-fold cross-validation (seed ${c.seed}). Held-out nDCG@10: fitted ${f3(cv.mean.fitted)}, current pipeline ${f3(cv.mean.current)}, first stage ${f3(cv.mean.first)}.`,
     '# Fitted on every query; set these keys in the pipeline (they replace its scorer.fusion, scorer.weights',
     `# and first_stage.fusion${c.setsWindow ? ', and window.default (the window with the best held-out figure; keep window.max ≥ it)' : ''}; signals not listed keep their default weights).`,
+    ...(c.partial ? [`# Partial: ${c.partial.note}.`] : []),
   ];
   return `${head.join('\n')}\n${stringify(snippetObject(cv.final, c))}`;
 }
@@ -66,6 +70,7 @@ export function formatFit(cv: CrossValidation, c: FitContext): string {
     `  mean  ${String(c.queries).padStart(7)}  ${f3(cv.mean.fitted)}   ${f3(cv.mean.current)}    ${f3(cv.mean.first)}`,
     `fitted on every query (the snippet): ${describeParams(cv.final)}`,
   ];
+  if (c.partial) lines.push(`note: ${c.partial.note}`);
   if (c.notInWindow) lines.push(`note: ${c.notInWindow} queries have no relevant document in the window (nDCG 0 whatever the fusion; a larger --window may help)`);
   if (c.degraded) lines.push(`note: ${c.degraded} searches came back degraded (first-stage order, no signals) and were left out`);
   return lines.join('\n');

@@ -241,6 +241,7 @@ export function selectionNotes(sel: { unjudged: number; missing: string[]; noRel
 /** A first-stage run for --api: TREC `qid Q0 docid rank score tag`, or `qid docid score`; ordered by score (desc) per query. */
 export function parseRun(text: string, file: string): Map<string, string[]> {
   const rows = new Map<string, Array<{ id: string; s: number; n: number }>>();
+  const seen = new Map<string, number>();
   let n = 0;
   text.split('\n').forEach((raw, i) => {
     const l = raw.trim();
@@ -255,6 +256,10 @@ export function parseRun(text: string, file: string): Map<string, string[]> {
       throw vlrError('VLR_BAD_REQUEST', `${file}:${i + 1}: the score "${row[2]}" is not a number`);
     }
     if (!rows.has(row[0])) rows.set(row[0], []);
+    // a document listed twice for one query would be reranked twice (trec_eval refuses such a run too)
+    const again = seen.get(`${row[0]}\u0000${row[1]}`);
+    if (again) throw vlrError('VLR_BAD_REQUEST', `${file}:${i + 1}: query "${row[0]}" names document "${row[1]}" again (first at line ${again}): list each document once per query`);
+    seen.set(`${row[0]}\u0000${row[1]}`, i + 1);
     rows.get(row[0])!.push({ id: row[1], s: Number(row[2]), n: n++ });
   });
   if (!rows.size) throw vlrError('VLR_BAD_REQUEST', `${file} holds no run lines`);

@@ -125,7 +125,7 @@ export async function searchOnce(o: { url: string; index: string; q: EvalQuery; 
   if (res.statusCode !== 200) {
     throw vlrError('VLR_BAD_REQUEST', `query "${q.id}" (window ${o.window}${o.pipeline ? `, pipeline ${o.pipeline}` : ''}): ${who} answered ${res.statusCode}: ${refusalReason(json, text, o.url)}`);
   }
-  const report = json.vlrerank as { degraded?: boolean; reason?: string; timings?: Record<string, number>; document_errors?: { count?: number } } | undefined;
+  const report = json.vlrerank as { degraded?: boolean; reason?: string; timings?: Record<string, number>; document_errors?: { count?: number; first?: string } } | undefined;
   if (!report) throw vlrError('VLR_BAD_REQUEST', `${who} answered without a vlrerank report: is it a vlrerank proxy, and does a pipeline cover index [${o.index}]?`);
   const hits = (json.hits?.hits ?? []) as Hit[];
   const reranked = hits.map((h) => String(h._id));
@@ -144,6 +144,7 @@ export async function searchOnce(o: { url: string; index: string; q: EvalQuery; 
     wallMs,
     ...(report.degraded ? { degraded: report.reason ?? 'degraded' } : {}),
     documentErrors: report.document_errors?.count ?? 0,
+    ...(typeof report.document_errors?.first === 'string' ? { documentErrorFirst: report.document_errors.first } : {}),
     featureSources,
   };
 }

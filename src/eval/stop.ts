@@ -23,7 +23,17 @@ export function stopOf(signal: AbortSignal | undefined, error: unknown, done: nu
   return { reason: (error as Error)?.message ?? String(error), error, done, total };
 }
 
-/** The note a partial run's figures carry (summary, JSON and report). */
-export function stopNote(s: EvalStop): string {
-  return `${s.signal ? `interrupted (${s.signal})` : `stopped by a failed search: ${s.reason}`} after ${s.done} of ${s.total} searches: the figures cover the searches done`;
+/** The note a partial run's figures carry (summary, JSON and report); `kept` says what was made of the searches done. */
+export function stopNote(s: EvalStop, kept = 'the figures cover the searches done'): string {
+  return `${s.signal ? `interrupted (${s.signal})` : `stopped by a failed search: ${s.reason}`} after ${s.done} of ${s.total} searches: ${kept}`;
 }
+
+/** A stopped run as its JSON output records it (`partial`). */
+export interface PartialRun {
+  reason: string;
+  signal?: string;
+  searches: number;
+  of: number;
+}
+
+export const partialOf = (s: EvalStop): PartialRun => ({ reason: s.reason, ...(s.signal ? { signal: s.signal } : {}), searches: s.done, of: s.total });

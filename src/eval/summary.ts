@@ -7,7 +7,7 @@
  */
 import { bestJudged, distribution, hasRelevant, mean, meanRankShift, mrrAt, ndcgAt, overlapAt, positionOf, promotedInto, recallAt, type Distribution, type Gain, type Judged } from './metrics.js';
 import type { EvalQuery, Qrels } from './judgements.js';
-import type { EvalStop } from './stop.js';
+import { partialOf, type EvalStop, type PartialRun } from './stop.js';
 
 /** One query through one configuration. */
 export interface QueryRun {
@@ -24,6 +24,8 @@ export interface QueryRun {
   degraded?: string;
   /** Hits whose media could not be read. */
   documentErrors: number;
+  /** The first of them, as "document: code: reason" (the API) or "code: reason" (the proxy's report names no document). */
+  documentErrorFirst?: string;
   /** Feature-source counts the response reports (feature-cache hits/misses, store tiers). */
   featureSources: Record<string, number>;
 }
@@ -85,7 +87,7 @@ export interface EvalResult {
   perQuery: QueryRow[];
   notes: string[];
   /** Present when the run stopped early (a signal, a failed search): the figures cover `searches` of `of`. */
-  partial?: { reason: string; signal?: string; searches: number; of: number };
+  partial?: PartialRun;
 }
 
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
@@ -171,8 +173,8 @@ export function summarise(opts: { mode: 'proxy' | 'api'; target: Record<string, 
     configs: opts.runs.map((r) => figuresOf(r, qrels, opts.gain)),
     focus: opts.runs[0]?.name ?? '',
     perQuery: opts.runs[0] ? queryRows(opts.runs[0], opts.queries, qrels, opts.gain) : [],
-    notes: [...(opts.notes ?? []), ...shortWindows(opts.runs)],
-    ...(s ? { partial: { reason: s.reason, ...(s.signal ? { signal: s.signal } : {}), searches: s.done, of: s.total } } : {}),
+    notes: [...(opts.notes ?? []), ...shortWindows(opts.runs), ...mediaErrors(opts.runs)],
+    ...(s ? { partial: partialOf(s) } : {}),
   };
 }
 
@@ -185,6 +187,17 @@ function shortWindows(runs: ConfigRun[]): string[] {
   return runs.flatMap((r) => {
     const most = Math.max(0, ...r.queries.map((q) => q.first.length));
     return r.queries.length && most < r.window ? [`${r.name}: the first stage returned at most ${most} candidates, fewer than the window: its figures are those of a window of ${most} or less`] : [];
+  });
+}
+
+/** Configurations some of whose hits were ranked without their media: how many, and the first one's reason (the count alone named nothing). */
+function mediaErrors(runs: ConfigRun[]): string[] {
+  return runs.flatMap((r) => {
+    const hit = r.queries.filter((q) => q.documentErrors > 0);
+    if (!hit.length) return [];
+    const n = hit.reduce((s, q) => s + q.documentErrors, 0);
+    const first = hit.find((q) => q.documentErrorFirst);
+    return [`${r.name}: ${n} hits in ${hit.length} queries were ranked without their media (it could not be read)${first ? `; first, in query "${first.id}": ${first.documentErrorFirst}` : ''}`];
   });
 }
 

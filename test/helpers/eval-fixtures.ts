@@ -52,13 +52,13 @@ export function evalCli(args: string[], env: Record<string, string> = {}): Promi
  * `vlrerank eval …` run to its end from the repository root (node + tsx, without the caller's
  * VLRERANK_* variables): its exit code and standard error, for tests of what it refuses.
  */
-export function evalExit(args: string[], timeoutMs = 120_000): Promise<{ code: number; stderr: string }> {
+export function evalExit(args: string[], timeoutMs = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'eval', ...args], {
     cwd: REPO_ROOT,
     env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))),
     timeout: timeoutMs,
   }).then(
-    () => ({ code: 0, stderr: '' }),
-    (e: { code: number; stderr: string }) => e,
+    (r) => ({ code: 0, stdout: String(r.stdout), stderr: String(r.stderr) }),
+    (e: { code: number; stdout: string; stderr: string }) => e,
   );
 }

@@ -43,10 +43,10 @@ afterAll(async () => {
   await p?.close();
 });
 
-/** The CLI against `url`; `act` runs once `min` searches went through the relay. */
-async function stoppedRun(relay: CountingRelay, name: string, act: (pid: number) => Promise<void> | void): Promise<{ code: number | null; stdout: string; stderr: string; json: string }> {
+/** The CLI against the relay (an evaluation at windows 5 and 6, or `args`); `act` runs once 8 searches went through it. */
+async function stoppedRun(relay: CountingRelay, name: string, act: (pid: number) => Promise<void> | void, args = ['--window', '5,6', '--report', join(files.dir, `${name}.html`)]): Promise<{ code: number | null; stdout: string; stderr: string; json: string }> {
   const json = join(files.dir, `${name}.json`);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'eval', '--url', relay.url, '--index', INDEX, '--queries', queries, '--qrels', qrels, '--window', '5,6', '--json', json, '--report', join(files.dir, `${name}.html`)], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'eval', '--url', relay.url, '--index', INDEX, '--queries', queries, '--qrels', qrels, '--json', json, ...args], {
     cwd: REPO_ROOT,
     env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))),
   });
@@ -102,6 +102,41 @@ describe('vlrerank eval stopped mid-run keeps what it measured', { timeout: 600_
   });
 });
 
+describe('vlrerank eval --fit stopped mid-collection fits on what it collected', { timeout: 600_000 }, () => {
+  it('SIGINT: the fit runs on the queries collected, says so, writes --json with partial; exit 130', async () => {
+    const relay = await countingRelay(p.url);
+    try {
+      const r = await stoppedRun(relay, 'fit-sigint', (pid) => void process.kill(pid, 'SIGINT'), ['--window', '5', '--fit', '--folds', '2']);
+      expect(r.code, r.stderr).toBe(130);
+      const out = JSON.parse(readFileSync(r.json, 'utf8'));
+      expect(out.mode).toBe('fit');
+      expect(out.partial).toMatchObject({ signal: 'SIGINT', of: N * REPEAT });
+      expect(out.partial.searches).toBeGreaterThanOrEqual(7); // the 8th seen may be the one in flight, dropped
+      expect(out.partial.searches).toBeLessThan(N * REPEAT);
+      expect(out.queries).toBe(out.partial.searches); // every search collected is fitted on (none degraded here)
+      expect(out.heldOut.folds).toHaveLength(2);
+      expect(r.stdout).toContain('fusion fit on index');
+      expect(r.stdout).toContain(`note: interrupted (SIGINT) after ${out.partial.searches} of ${N * REPEAT} searches: fitted on the ${out.queries} reranked queries collected`);
+      expect(r.stdout).toContain('# Partial: interrupted (SIGINT)'); // the snippet says so too
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('SIGINT before enough queries for the folds: nothing fitted, said so; exit 130', async () => {
+    const relay = await countingRelay(p.url);
+    try {
+      const r = await stoppedRun(relay, 'fit-few', (pid) => void process.kill(pid, 'SIGINT'), ['--window', '5', '--fit', '--folds', '50']);
+      expect(r.code, r.stderr).toBe(130);
+      expect(r.stderr).toMatch(/interrupted \(SIGINT\) after \d+ of 360 searches: \d+ searches came back reranked \(0 degraded\): too few for 50 folds: nothing fitted, nothing written/);
+      expect(existsSync(r.json)).toBe(false);
+    } finally {
+      await relay.close();
+    }
+  });
+});
+
 describe('a query the engine refuses mid-run', { timeout: 600_000 }, () => {
   it('stops the run with the root cause named; the searches before it are written', async () => {
     const [[id1, t1], [id2, t2]] = [...files.texts];
@@ -127,5 +162,8 @@ describe('--fit: a query the engine refuses', { timeout: 600_000 }, () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('query "long" (window 5)');
     expect(r.stderr).toContain('maxClauseCount');
+    // the six queries collected before it are fitted on, and the figures say why there are six
+    expect(r.stdout).toContain(`note: stopped by a failed search: query "long" (window 5)`);
+    expect(r.stdout).toContain(`after ${N} of ${N + 1} searches: fitted on the ${N} reranked queries collected`);
   });
 });

@@ -112,6 +112,10 @@ describe('runs and collections (--api)', () => {
     expect(parseRun('qid\tdocid\tscore\nq\ta\t1\nq\tb\t2\n', 'run.tsv').get('q')).toEqual(['b', 'a']);
     expect(() => parseRun('q1 d1\n', 'run')).toThrow(/run:1: expected/);
   });
+  it('a run naming a document twice for one query is refused with both lines (it would be reranked twice); another query may name it', () => {
+    expect(() => parseRun('q1 Q0 d1 1 0.9 bm25\nq1 Q0 d2 2 0.5 bm25\nq1 Q0 d1 3 0.1 bm25\n', 'run')).toThrow('run:3: query "q1" names document "d1" again (first at line 1)');
+    expect(parseRun('q1 d1 0.9\nq2 d1 0.8\n', 'run').get('q2')).toEqual(['d1']);
+  });
   it('a BEIR corpus line becomes one passage "title text"; media documents keep their paths', () => {
     const docs = parseCollection('{"_id":"4983","title":"T","text":"Body.","metadata":{}}\n{"id":"p","image":"a.jpg","text":"caption"}\n', 'c.jsonl');
     expect(docs).toEqual([

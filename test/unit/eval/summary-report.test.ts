@@ -14,7 +14,7 @@ const queries: EvalQuery[] = [
 ];
 const q = (id: string, first: string[], reranked: string[], extra: Partial<ConfigRun['queries'][number]> = {}) => ({ id, first, reranked, timings: { first_stage_ms: 10, rerank_ms: 30, total_ms: 42 }, wallMs: 50, documentErrors: 0, featureSources: { cache_hits: 2 }, ...extra });
 const runs: ConfigRun[] = [
-  { name: 'window 3', window: 3, queries: [q('q1', ['a', 'b', 'c'], ['c', 'a', 'b']), q('q2', ['x', 'y', 'z'], ['y', 'x', 'z'], { degraded: 'VLR_TIMEOUT: budget', documentErrors: 1 })] },
+  { name: 'window 3', window: 3, queries: [q('q1', ['a', 'b', 'c'], ['c', 'a', 'b']), q('q2', ['x', 'y', 'z'], ['y', 'x', 'z'], { degraded: 'VLR_TIMEOUT: budget', documentErrors: 1, documentErrorFirst: 'y: VLR_MEDIA_NOT_FOUND: no file shelf/y.jpg' })] },
 ];
 const qrels = new Map([
   ['q1', new Map([['c', 1]])],
@@ -33,6 +33,8 @@ describe('with judgements', () => {
     expect(c.degraded).toBe(1);
     expect(c.degradedReasons).toEqual({ 'VLR_TIMEOUT: budget': 1 });
     expect(c.documentErrors).toBe(1);
+    // the count alone named nothing: the notes say which query and the first reason
+    expect(r.notes).toContain('window 3: 1 hits in 1 queries were ranked without their media (it could not be read); first, in query "q2": y: VLR_MEDIA_NOT_FOUND: no file shelf/y.jpg');
     expect(c.featureSources).toEqual({ cache_hits: 4 });
     expect(c.latency.total_ms).toMatchObject({ n: 2, p50: 42 });
     expect(c.latency.wall_ms).toMatchObject({ n: 2, mean: 50 });
