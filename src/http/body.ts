@@ -16,13 +16,13 @@
  * Bodies of SMALL_BODY bytes or more are decoded and parsed in the JSON worker the composition
  * root built (`worker` in each reader's deps): nothing proportional to them runs on this thread.
  */
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import type { IncomingMessage } from 'node:http';
 import { vlrError } from '../errors.js';
+import { CODINGS, codingsOf, decodeSync, isTooLarge, knownCoding, type Coding } from '../util/content-coding.js';
 import { parseJsonBounded } from '../util/json-depth.js';
 import { SMALL_BODY, type JsonWorker, type NdjsonItem, type NdjsonResult, type OffThreadFailure } from '../util/json-worker.js';
 
-export type Coding = 'identity' | 'gzip' | 'deflate' | 'br';
+export type { Coding };
 
 /** Requests whose body vlrerank refused without reading it: their answer closes the connection. */
 const refused = new WeakSet<IncomingMessage>();
@@ -52,20 +52,14 @@ function tooLarge(req: IncomingMessage, maxBytes: number, what: string) {
 
 /** The body's one content coding; throws 415 for an unknown coding or several stacked. */
 export function contentCoding(req: IncomingMessage): Coding {
-  const raw = req.headers['content-encoding'];
-  if (raw === undefined) return 'identity';
-  const codings = String(raw)
-    .split(',')
-    .map((c) => c.trim().toLowerCase())
-    .filter((c) => c !== '');
+  const codings = codingsOf(req.headers['content-encoding']);
   if (codings.length === 0) return 'identity';
   if (codings.length > 1) {
-    throw vlrError('VLR_UNSUPPORTED_ENCODING', `Content-Encoding [${codings.join(', ')}] stacks several codings; send one of identity, gzip, deflate, br`, { details: { header: 'content-encoding' } });
+    throw vlrError('VLR_UNSUPPORTED_ENCODING', `Content-Encoding [${codings.join(', ')}] stacks several codings; send one of ${CODINGS}`, { details: { header: 'content-encoding' } });
   }
-  const c = codings[0]!;
-  if (c === 'identity' || c === 'gzip' || c === 'deflate' || c === 'br') return c;
-  if (c === 'x-gzip') return 'gzip';
-  throw vlrError('VLR_UNSUPPORTED_ENCODING', `Content-Encoding [${c}] is not supported; send one of identity, gzip, deflate, br`, { details: { header: 'content-encoding' } });
+  const c = knownCoding(codings[0]!);
+  if (c) return c;
+  throw vlrError('VLR_UNSUPPORTED_ENCODING', `Content-Encoding [${codings[0]}] is not supported; send one of ${CODINGS}`, { details: { header: 'content-encoding' } });
 }
 
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)/i;
@@ -149,13 +143,10 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
 
 /** The body decoded per its coding, bounded by `maxBytes` decompressed; 400 when it is not what the coding says, 413 past the bound. */
 export function decodeBody(req: IncomingMessage, coding: Coding, raw: Buffer, maxBytes: number): Buffer {
-  if (coding === 'identity' || raw.length === 0) return raw;
   try {
-    if (coding === 'gzip') return gunzipSync(raw, { maxOutputLength: maxBytes });
-    if (coding === 'deflate') return inflateSync(raw, { maxOutputLength: maxBytes });
-    return brotliDecompressSync(raw, { maxOutputLength: maxBytes });
+    return decodeSync(coding, raw, maxBytes);
   } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+    if (isTooLarge(e)) {
       throw vlrError('VLR_BODY_TOO_LARGE', `request body decompresses to more than server.maxJsonBodyBytes (${maxBytes} bytes)`, { details: { max_bytes: maxBytes } });
     }
     throw vlrError('VLR_BODY_DECODE', `request body is not valid ${coding} (Content-Encoding: ${coding}): ${(e as Error).message}`, { details: { header: 'content-encoding' } });

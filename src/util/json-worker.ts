@@ -14,9 +14,8 @@
  * A worker that dies fails what it held and the next body starts a new one.
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { Coding } from './content-coding.js';
 import { JSON_WORKER_SOURCE } from './json-worker-source.js';
-
-export type Coding = 'identity' | 'gzip' | 'deflate' | 'br';
 
 export interface OffThreadOptions {
   coding: Coding;

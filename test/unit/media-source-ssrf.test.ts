@@ -39,6 +39,9 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
     case '/img.png.br':
       res.writeHead(200, { 'content-type': 'image/png', 'content-encoding': 'br' }).end(brotliCompressSync(PNG));
       return;
+    case '/img.png.gz.br': // two codings, applied in the order listed (RFC 9110 §8.4)
+      res.writeHead(200, { 'content-type': 'image/png', 'content-encoding': 'gzip, br' }).end(brotliCompressSync(gzipSync(PNG)));
+      return;
     case '/not-gzip':
       res.writeHead(200, { 'content-type': 'image/png', 'content-encoding': 'gzip' }).end(PNG);
       return;
@@ -216,7 +219,7 @@ describe('media fetch SSRF guard', () => {
 
   it('decodes a body by its Content-Encoding, bounded (held-out probe round 7: a gzipped image was "not a supported image format")', async () => {
     const s = source({ allowHosts: ['localhost'], maxBytes: 100_000 });
-    for (const path of ['/img.png.gz', '/img.png.br']) expect((await s.resolve(`http://localhost:${port}${path}`)).bytes.equals(PNG), path).toBe(true);
+    for (const path of ['/img.png.gz', '/img.png.br', '/img.png.gz.br']) expect((await s.resolve(`http://localhost:${port}${path}`)).bytes.equals(PNG), path).toBe(true);
     // the same photo, the same content identity, however it travelled
     expect((await s.resolve(`http://localhost:${port}/img.png.gz`)).contentHash).toBe((await s.resolve(`http://localhost:${port}/img.png`)).contentHash);
     const notGzip = await rejection(s.resolve(`http://localhost:${port}/not-gzip`));

@@ -18,11 +18,10 @@
 import { createHash } from 'node:crypto';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { brotliDecompress, gunzip, inflate as inflateZlib } from 'node:zlib';
 import ipaddr from 'ipaddr.js';
 import { Agent, request, type Dispatcher } from 'undici';
 import { vlrError } from '../../errors.js';
+import { CODINGS, codingsOf, decode, isTooLarge, knownCoding } from '../../util/content-coding.js';
 import { AddressPolicy } from './address-policy.js';
 import { redactUrl, tooLarge, translateFetchError } from './errors.js';
 import { decodeBase64, decodeDataUri } from './inline.js';
@@ -266,24 +265,25 @@ function withHash(m: Omit<MediaBytes, 'contentHash' | 'origin'>, origin: MediaOr
   return { ...m, origin, contentHash: sha256Hex(m.bytes) };
 }
 
-const inflate = { gzip: promisify(gunzip), deflate: promisify(inflateZlib), br: promisify(brotliDecompress) };
-
 /**
  * The body as its `Content-Encoding` says: a server that gzips whatever it sends (or an object
  * stored gzipped, as S3 serves it) answered an image vlrerank took for "not a supported image
  * format" (held-out probe round 7); browsers decode it. Bounded by `maxBytes` decoded too.
  */
-async function decodeContent(raw: Buffer, coding: string | undefined, maxBytes: number, url: string): Promise<Buffer> {
-  const c = coding?.trim().toLowerCase();
-  if (!c || c === 'identity' || raw.length === 0) return raw;
-  const decode = c === 'gzip' || c === 'x-gzip' ? inflate.gzip : c === 'deflate' ? inflate.deflate : c === 'br' ? inflate.br : undefined;
-  if (!decode) throw vlrError('VLR_MEDIA_FETCH', `fetching ${redactUrl(url)} answered Content-Encoding [${c}], which vlrerank does not decode (gzip, deflate, br)`);
-  try {
-    return await decode(raw, { maxOutputLength: maxBytes });
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(url, maxBytes);
-    throw vlrError('VLR_MEDIA_FETCH', `fetching ${redactUrl(url)} answered a body that is not the ${c} its Content-Encoding says`);
+async function decodeContent(raw: Buffer, header: string | undefined, maxBytes: number, url: string): Promise<Buffer> {
+  // stacked codings (`gzip, br`) were applied in the order listed: undone last first
+  let bytes = raw;
+  for (const name of codingsOf(header).reverse()) {
+    const c = knownCoding(name);
+    if (!c) throw vlrError('VLR_MEDIA_FETCH', `fetching ${redactUrl(url)} answered Content-Encoding [${name}], which vlrerank does not decode (${CODINGS})`);
+    try {
+      bytes = await decode(c, bytes, maxBytes);
+    } catch (e) {
+      if (isTooLarge(e)) throw tooLarge(url, maxBytes);
+      throw vlrError('VLR_MEDIA_FETCH', `fetching ${redactUrl(url)} answered a body that is not the ${name} its Content-Encoding says`);
+    }
   }
+  return bytes;
 }
 
 async function readBounded(body: Dispatcher.ResponseData['body'], max: number, url: string, timedOut: () => boolean): Promise<Buffer> {
