@@ -258,11 +258,9 @@ export class VideoDecoder {
     if (width * height > this.limits.maxPixels) {
       throw vlrError('VLR_MEDIA_TOO_LARGE', `video frames are ${width}×${height}, over the pixel limit of ${this.limits.maxPixels}`);
     }
-    // The video stream's own duration first: it is the stream the frames come from. The container's
-    // is the longest of its streams (a 5 s clip with 60 s of audio) or only what its header claims
-    // (an MP4 whose mvhd says 10 h over 3 s of frames): spreading frame times over it left frames out
-    // or found none at all, and refused a 3 s clip as too long (held-out probe round 8b). Matroska/WebM
-    // streams carry no duration: the container's then.
+    // The video stream's duration first (the frames' own); the container's is its longest stream's or
+    // what its header claims — frames left out, none found, a 3 s clip refused as 10 h (probe 8b).
+    // Matroska/WebM streams carry none: the container's then.
     const pos = (d: unknown) => (Number.isFinite(Number(d)) && Number(d) > 0 ? Number(d) : undefined);
     const duration = pos(s.duration) ?? pos(info.format?.duration);
     if (duration !== undefined && duration > this.limits.maxSeconds) {
