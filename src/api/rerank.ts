@@ -57,7 +57,18 @@ export async function rerankNative(reranker: Pick<Reranker, 'process'>, input: u
   };
 }
 
-type Item = { text?: string; image?: string; video?: string };
+type Item = { text?: string; image?: string; video?: string; fps?: number; max_frames?: number };
+
+/**
+ * A document object's own video sampling (`fps`, `max_frames`, as on /_vlrerank/rerank), kept beside
+ * its video; `process()` checks the values and names the field. They were dropped: `{video, fps: 3}`
+ * sampled at the default silently (held-out probe round 8b).
+ */
+function withSampling(item: Item | string, doc: unknown): Item | string {
+  if (typeof item === 'string' || item.video === undefined || doc === null || typeof doc !== 'object') return item;
+  const o = doc as Record<string, unknown>;
+  return { ...item, ...(o.fps !== undefined ? { fps: o.fps as number } : {}), ...(o.max_frames !== undefined ? { max_frames: o.max_frames as number } : {}) };
+}
 
 /** One query or document of the compatible APIs → the library's `{text,image,video}`. */
 export function compatItem(x: unknown, field: string): Item | string {
@@ -139,6 +150,8 @@ interface CompatRequest {
   return_documents?: unknown;
   instruction?: unknown;
   max_tokens_per_doc?: unknown;
+  fps?: unknown;
+  max_frames?: unknown;
 }
 
 /** `POST /v1/rerank`, `/v2/rerank`, `/rerank`. */
@@ -163,10 +176,18 @@ export async function rerankCompat(reranker: Pick<Reranker, 'process'>, version:
   if (rankFields !== undefined && (!Array.isArray(rankFields) || rankFields.length === 0 || !rankFields.every((f) => typeof f === 'string' && f !== ''))) {
     throw vlrError('VLR_BAD_REQUEST', '[rank_fields] must be a non-empty array of field names', { details: { field: 'rank_fields' } });
   }
-  const documents = (body.documents as unknown[]).map((d, i) => compatItem(rankFields ? rankFieldsText(d, rankFields as string[], `documents[${i}]`) : d, `documents[${i}]`));
+  const documents = (body.documents as unknown[]).map((d, i) => withSampling(compatItem(rankFields ? rankFieldsText(d, rankFields as string[], `documents[${i}]`) : d, `documents[${i}]`), d));
   const query = compatItem(body.query, 'query');
   const out = await reranker.process(
-    { query, documents, ...(body.top_n !== undefined ? { top_n: body.top_n as number } : {}), ...(body.instruction !== undefined ? { instruction: body.instruction as string } : {}) },
+    {
+      query,
+      documents,
+      ...(body.top_n !== undefined ? { top_n: body.top_n as number } : {}),
+      ...(body.instruction !== undefined ? { instruction: body.instruction as string } : {}),
+      // the request's default video sampling, as on /_vlrerank/rerank (was dropped)
+      ...(body.fps !== undefined ? { fps: body.fps as number } : {}),
+      ...(body.max_frames !== undefined ? { max_frames: body.max_frames as number } : {}),
+    },
     { signal, client, kind: API_WORK, ...(body.max_tokens_per_doc !== undefined ? { maxTokensPerDoc: body.max_tokens_per_doc as number } : {}) },
   );
   // Cohere v2 defaults return_documents to false; v1, Jina and vLLM return them by default.

@@ -25,6 +25,7 @@ import { FeatureCache, type CacheEvent, type CacheStats } from './cache/feature-
 import { registerCacheGauges } from './cache/gauges.js';
 import { ImageExtractor } from './image-extractor.js';
 import { KnownMedia } from './known-media.js';
+import { MediaSlots } from './media-slots.js';
 import { IMAGE_DECODE } from './media/image.js';
 import { MediaSource } from './media/source.js';
 import { VideoDecoder, videoLimits } from './media/video.js';
@@ -65,7 +66,7 @@ export interface FeatureExtractorOptions {
   /** Detector score threshold (default: the model's). */
   detectScoreThreshold?: number;
   ocrOptions?: OcrOptions;
-  /** Media fetched + decoded at once (memory bound for big requests; default 8). */
+  /** Media read and decoded at once (memory bound for big requests; default 8); as many URLs again may wait on their hosts apart (media-slots.ts). */
   maxConcurrentMedia?: number;
   /** Decodes / resizes running at once (default: the number of CPUs). More only oversubscribes the cores the model needs. */
   maxConcurrentDecodes?: number;
@@ -139,12 +140,13 @@ export class FeatureExtractor {
     const keys = new PartKeys(parts, { topK, detectScoreThreshold: options.detectScoreThreshold, ocrOptions: options.ocrOptions, videoShortestSide: shortestSide });
     const cpu = new Semaphore(options.maxConcurrentDecodes ?? availableParallelism());
     const media = new Semaphore(options.maxConcurrentMedia ?? 8);
+    const slots = new MediaSlots(media, new Semaphore(options.maxConcurrentMedia ?? 8));
     const visual = new VisualModels(parts, cpu, { maxBatch: models.config.batch.maxBatchSize, pipelineChunk: options.pipelineChunk, topK, detectScoreThreshold: options.detectScoreThreshold, ocrOptions: options.ocrOptions });
     const disk = options.tiers?.disk;
     const known = new KnownMedia(disk?.usable ? { memo: disk, localPath: (ref) => this.source.localPath(ref) } : {});
     const shared = { cache: this.store, keys, models: visual, source: this.source, known };
-    this.#images = new ImageExtractor({ ...shared, limits: { maxBytes: m.maxBytes, maxPixels: m.maxPixels }, media, cpu });
-    this.#videos = new VideoExtractor({ ...shared, decoder: this.videoDecoder, media: m, fetches: media, shortestSide });
+    this.#images = new ImageExtractor({ ...shared, limits: { maxBytes: m.maxBytes, maxPixels: m.maxPixels }, slots, cpu });
+    this.#videos = new VideoExtractor({ ...shared, decoder: this.videoDecoder, media: m, slots, shortestSide });
     const cache = this.store;
     this.#textTier = {
       get: (k) => (cache.get(k) as Extract<Part, { kind: 'text' }> | undefined)?.value,

@@ -8,6 +8,7 @@
  * Never knows about HTTP or engines.
  */
 import type { Semaphore } from '../util/semaphore.js';
+import type { MediaSlots } from './media-slots.js';
 import { fanOutSignal } from '../util/abort.js';
 import type { KnownMedia } from './known-media.js';
 import { decodeImage, type DecodedImage, type ImageLimits } from './media/image.js';
@@ -25,8 +26,8 @@ export interface ImageExtractorDeps {
   source: MediaSource;
   known: KnownMedia;
   limits: ImageLimits;
-  /** Media fetched + decoded at once (memory bound). */
-  media: Semaphore;
+  /** Media read or fetched, and decoded, at once (memory bound); URLs wait on the network apart. */
+  slots: MediaSlots;
   /** Decodes / resizes at once (CPU bound). */
   cpu: Semaphore;
 }
@@ -44,17 +45,9 @@ export class ImageExtractor {
     const revalidated = (await this.#unchangedPath(ref, request)) ?? (await this.#revalidate(ref, request));
     if (revalidated) return revalidated;
     const { source, known, limits, cpu } = this.#d;
-    const release = await this.#d.media.acquire();
-    let bytes: Buffer;
-    let contentHash: string;
-    try {
-      const m = await source.resolve(ref, { maxBytes: limits.maxBytes, signal: request.signal });
-      ({ bytes, contentHash } = m);
-      known.remember(ref, m);
-    } catch (e) {
-      release();
-      throw e;
-    }
+    const { value: m, release } = await this.#d.slots.read(classifyRef(ref) === 'url', () => source.resolve(ref, { maxBytes: limits.maxBytes, signal: request.signal }), request.signal);
+    const { bytes, contentHash } = m;
+    known.remember(ref, m);
     // the decode (when a part is missing) happens under the same permit; model waits do not hold it
     let decoded: Promise<DecodedImage> | undefined;
     const decode = () => (decoded ??= cpu.use(() => decodeImage(bytes, limits)).finally(release));

@@ -6,11 +6,11 @@
  */
 import type { Config } from '../config/schema.js';
 import { vlrError } from '../errors.js';
-import type { Semaphore } from '../util/semaphore.js';
 import { fanOutSignal } from '../util/abort.js';
 import { unitMean } from '../util/vector.js';
 import type { KnownMedia } from './known-media.js';
-import type { MediaSource } from './media/source.js';
+import type { MediaSlots } from './media-slots.js';
+import { classifyRef, type MediaSource } from './media/source.js';
 import type { VideoDecoder } from './media/video.js';
 import type { Part, PartKeys, VideoValue } from './parts.js';
 import type { PartSource, PartStore } from './store/tiered.js';
@@ -27,8 +27,8 @@ export interface VideoExtractorDeps {
   decoder: VideoDecoder;
   /** `config.media`: default fps / maxFrames and the video byte limit. */
   media: Config['media'];
-  /** Media fetched at once (memory bound), shared with images. */
-  fetches: Semaphore;
+  /** Media read or fetched at once (memory bound), shared with images; URLs wait on the network apart. */
+  slots: MediaSlots;
   /** Sampled frames are scaled to this shorter side before preprocessing. */
   shortestSide: number;
 }
@@ -60,16 +60,10 @@ export class VideoExtractor {
     const knownHash = await known.pathHash(ref);
     const early = knownHash ? fromCache(knownHash) : undefined;
     if (early) return early;
-    const release = await this.#d.fetches.acquire();
-    let bytes: Buffer;
-    let contentHash: string;
-    try {
-      const r = await source.resolve(ref, { maxBytes: m.maxVideoBytes, signal: request.signal });
-      ({ bytes, contentHash } = r);
-      known.rememberPath(ref, r);
-    } finally {
-      release();
-    }
+    const { value: r, release } = await this.#d.slots.read(classifyRef(ref) === 'url', () => source.resolve(ref, { maxBytes: m.maxVideoBytes, signal: request.signal }), request.signal);
+    release();
+    const { bytes, contentHash } = r;
+    known.rememberPath(ref, r);
     const hit = fromCache(contentHash);
     if (hit) return hit;
     const fan = fanOutSignal(request.signal);

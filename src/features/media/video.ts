@@ -258,8 +258,11 @@ export class VideoDecoder {
     if (width * height > this.limits.maxPixels) {
       throw vlrError('VLR_MEDIA_TOO_LARGE', `video frames are ${width}×${height}, over the pixel limit of ${this.limits.maxPixels}`);
     }
-    const durations = [info.format?.duration, s.duration].map(Number).filter((d) => Number.isFinite(d) && d > 0);
-    const duration = durations.length ? Math.max(...durations) : undefined;
+    // The video stream's duration first (the frames' own); the container's is its longest stream's or
+    // what its header claims — frames left out, none found, a 3 s clip refused as 10 h (probe 8b).
+    // Matroska/WebM streams carry none: the container's then.
+    const pos = (d: unknown) => (Number.isFinite(Number(d)) && Number(d) > 0 ? Number(d) : undefined);
+    const duration = pos(s.duration) ?? pos(info.format?.duration);
     if (duration !== undefined && duration > this.limits.maxSeconds) {
       throw vlrError('VLR_MEDIA_TOO_LARGE', `video is ${duration.toFixed(1)} s long, over the limit of ${this.limits.maxSeconds} s`, { details: { max_seconds: this.limits.maxSeconds } });
     }
