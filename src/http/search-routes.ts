@@ -31,10 +31,23 @@ export interface SearchRouteDeps extends ErrorDeps {
 
 const ES_PRODUCT = { 'x-elastic-product': 'Elasticsearch' };
 
-function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | Record<string, unknown>): void {
+/**
+ * `?pretty` as the engines read it (present, and not `false`): an answer vlrerank built is indented
+ * as the engine's own would be; it came compact (held-out probe round 8a). Bytes from the engine
+ * (its errors) were asked with the same parameter and are already as it wrote them.
+ */
+function pretty(params: URLSearchParams): boolean {
+  const v = params.get('pretty');
+  return v !== null && v !== 'false';
+}
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | Record<string, unknown>, indent: boolean): void {
   res.statusCode = status;
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-  res.end(Buffer.isBuffer(body) ? body : JSON.stringify(body));
+  // the engines echo X-Opaque-Id on every answer; an `_msearch` vlrerank put together left it out
+  const opaque = res.req?.headers['x-opaque-id'];
+  if (typeof opaque === 'string' && !res.hasHeader('x-opaque-id')) res.setHeader('x-opaque-id', opaque);
+  res.end(Buffer.isBuffer(body) ? body : indent ? JSON.stringify(body, null, 2) + '\n' : JSON.stringify(body));
 }
 
 export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHandler; msearch: SearchRouteHandler } {
@@ -50,7 +63,7 @@ export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHand
         const out = await handle(deps.search, { index, params, headers: req.rawHeaders, body, signal: () => clientSignal(res), client: clientId(req) });
         if (out.kind === 'proxy') return next();
         if (out.kind === 'forward') return await forwardBuffered(deps.pool, req, res, out.body, out.rewritten);
-        send(res, out.status, out.headers, out.body);
+        send(res, out.status, out.headers, out.body, pretty(params));
       } catch (e) {
         // the ES client refuses any answer without x-elastic-product ("not Elasticsearch"), our errors included
         sendError(res, e, deps, deps.upstreamIsElasticsearch?.() ? ES_PRODUCT : undefined);

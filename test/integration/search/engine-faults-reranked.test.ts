@@ -1,0 +1,115 @@
+/**
+ * The engine misbehaving under a reranked search, and what the client reads back, compared with the
+ * engine answering directly (held-out probe round 8a): an engine that closes the connection
+ * mid-answer is an ES-shaped 502, never a 500 (`_search`, and an `_msearch`'s plain items); the
+ * engine's own 429 keeps its `Retry-After` and `Warning`; `X-Opaque-Id` comes back on every answer
+ * vlrerank makes, as the engine echoes it; `?pretty` indents a reranked answer as the engine does.
+ * Real Elasticsearch 8.19, real models, the official client; the faults are played by a relay in
+ * front of the engine (`faultyEngineRelay`), named after them.
+ */
+import { Client, errors } from '@elastic/elasticsearch';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../../src/server/start.js';
+import { useEngine } from '../../helpers/engines.js';
+import { onlyPipelines, startEdgeServer } from '../../helpers/http-server.js';
+import { faultyEngineRelay, type FaultyRelay } from '../../helpers/upstream-fakes.js';
+
+const INDEX = 'p8a-engine-faults';
+const rerank = { size: 2, query: { match: { title: 'oat' } }, ext: { vlrerank: { query: { text: 'oat milk' } } } };
+
+let engine: string;
+let relay: FaultyRelay;
+let srv: RunningServer;
+
+beforeAll(async () => {
+  engine = await useEngine('elasticsearch');
+  await fetch(`${engine}/${INDEX}`, { method: 'DELETE' });
+  const docs = ['oat drink', 'oat milk barista', 'red apple', 'oat flakes'];
+  const bulk = docs.flatMap((t, i) => [JSON.stringify({ index: { _index: INDEX, _id: String(i) } }), JSON.stringify({ title: t })]).join('\n') + '\n';
+  await fetch(`${engine}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: bulk });
+  relay = await faultyEngineRelay(engine);
+  srv = await startEdgeServer({
+    upstream: relay.url,
+    pipelinesDir: onlyPipelines({ 'p.yaml': `name: p8a-faults\nindex_patterns: [${INDEX}]\nfailure: fail_open\nfields: {text: [title]}\n` }),
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await srv?.close();
+  await relay?.close();
+  await fetch(`${engine}/${INDEX}`, { method: 'DELETE' });
+});
+
+const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+  fetch(`${srv.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+
+describe('the engine closes the connection mid-answer', () => {
+  it('a reranked search is an ES-shaped 502 naming the cut, and the official client reads it', async () => {
+    relay.arm('close-mid-answer', '/_search');
+    const r = await post(`/${INDEX}/_search`, JSON.stringify(rerank));
+    const body = (await r.json()) as { error: { type: string; reason: string }; status: number };
+    expect(r.status).toBe(502);
+    expect(body.status).toBe(502);
+    expect(body.error.type).toBe('upstream_unreachable_exception');
+    expect(body.error.reason).toMatch(/closed/);
+    expect(r.headers.get('x-elastic-product')).toBe('Elasticsearch');
+
+    relay.arm('close-mid-answer', '/_search');
+    const err = await new Client({ node: srv.url, maxRetries: 0 }).search({ index: INDEX, ...rerank } as never).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(errors.ResponseError);
+    expect((err as InstanceType<typeof errors.ResponseError>).statusCode).toBe(502);
+
+    // the next search is served again
+    const ok = await post(`/${INDEX}/_search`, JSON.stringify(rerank));
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { vlrerank: { degraded: unknown } }).vlrerank.degraded).toBe(false);
+  });
+
+  it("an _msearch answers its reranked item, and its plain items each a 502 (not a 500)", async () => {
+    relay.arm('close-mid-answer', '/_msearch');
+    const lines = [{ index: INDEX }, rerank, { index: INDEX }, { query: { match: { title: 'apple' } } }, { index: INDEX }, { size: 1 }];
+    const r = await post('/_msearch', lines.map((l) => JSON.stringify(l)).join('\n') + '\n', { 'content-type': 'application/x-ndjson' });
+    expect(r.status).toBe(200);
+    const { responses } = (await r.json()) as { responses: Array<{ status: number; error?: { type: string } }> };
+    expect(responses.map((x) => x.status)).toEqual([200, 502, 502]);
+    expect(responses[1]!.error!.type).toBe('upstream_unreachable_exception');
+  });
+});
+
+describe("the engine's own refusals and headers", () => {
+  it("the engine's 429 under a reranked search keeps its Retry-After and Warning, as directly", async () => {
+    relay.arm('reject-429', '/_search');
+    const r = await post(`/${INDEX}/_search`, JSON.stringify(rerank));
+    expect(r.status).toBe(429);
+    expect(r.headers.get('retry-after')).toBe('7');
+    expect(r.headers.get('warning')).toMatch(/search queue full/);
+    expect(((await r.json()) as { error: { type: string } }).error.type).toBe('es_rejected_execution_exception');
+  });
+
+  it('X-Opaque-Id is echoed on the errors vlrerank answers and on an _msearch it puts together, as the engine echoes it', async () => {
+    const direct = await fetch(`${engine}/${INDEX}/_search`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-opaque-id': 'op-1' }, body: '{bad' });
+    expect(direct.headers.get('x-opaque-id')).toBe('op-1');
+    await direct.arrayBuffer();
+
+    const tooWide = await post(`/${INDEX}/_search`, JSON.stringify({ ...rerank, ext: { vlrerank: { query: { text: 'oat' }, window: 100_000 } } }), { 'x-opaque-id': 'op-2' });
+    expect(tooWide.status).toBe(400);
+    expect(tooWide.headers.get('x-opaque-id')).toBe('op-2');
+    await tooWide.arrayBuffer();
+
+    const ms = await post('/_msearch', [{ index: INDEX }, rerank].map((l) => JSON.stringify(l)).join('\n') + '\n', { 'content-type': 'application/x-ndjson', 'x-opaque-id': 'op-3' });
+    expect(ms.status).toBe(200);
+    expect(ms.headers.get('x-opaque-id')).toBe('op-3');
+    await ms.arrayBuffer();
+  });
+
+  it('?pretty indents a reranked answer (the same hits as the compact one), as the engine indents its own', async () => {
+    const direct = await (await fetch(`${engine}/${INDEX}/_search?pretty`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"size":1}' })).text();
+    expect(direct).toMatch(/^\{\n {2}"took"/);
+    const pretty = await (await post(`/${INDEX}/_search?pretty`, JSON.stringify(rerank))).text();
+    const compact = await (await post(`/${INDEX}/_search?pretty=false`, JSON.stringify(rerank))).text();
+    expect(pretty).toMatch(/^\{\n {2}"took"/);
+    expect(compact).not.toMatch(/\n/);
+    const ids = (t: string) => (JSON.parse(t) as { hits: { hits: Array<{ _id: string }> } }).hits.hits.map((h) => h._id);
+    expect(ids(pretty)).toEqual(ids(compact));
+  });
+});
