@@ -12,6 +12,7 @@ import type { UpstreamPool } from '../proxy/pool.js';
 import { handleMsearch, handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from '../search/handle.js';
 import type { JsonWorker } from '../util/json-worker.js';
 import { readMsearchBody, readSearchBody } from './body.js';
+import { acceptedCoding, encode } from './compress.js';
 import { sendError, type ErrorDeps } from './errors.js';
 import { forwardBuffered } from './proxy-route.js';
 import { clientId, clientSignal, hasBody, queryParams } from './request.js';
@@ -41,13 +42,18 @@ function pretty(params: URLSearchParams): boolean {
   return v !== null && v !== 'false';
 }
 
-function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | Record<string, unknown>, indent: boolean): void {
+async function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | Record<string, unknown>, indent: boolean): Promise<void> {
+  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(indent ? JSON.stringify(body, null, 2) + '\n' : JSON.stringify(body));
+  // gzip/deflate as the engine codes its answers for a client that accepts it (compress.ts)
+  const coding = acceptedCoding(res.req?.headers['accept-encoding']);
+  const out = coding ? await encode(bytes, coding) : bytes;
   res.statusCode = status;
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  if (coding) res.setHeader('content-encoding', coding);
   // the engines echo X-Opaque-Id on every answer; an `_msearch` vlrerank put together left it out
   const opaque = res.req?.headers['x-opaque-id'];
   if (typeof opaque === 'string' && !res.hasHeader('x-opaque-id')) res.setHeader('x-opaque-id', opaque);
-  res.end(Buffer.isBuffer(body) ? body : indent ? JSON.stringify(body, null, 2) + '\n' : JSON.stringify(body));
+  res.end(out);
 }
 
 export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHandler; msearch: SearchRouteHandler } {
@@ -63,7 +69,7 @@ export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHand
         const out = await handle(deps.search, { index, params, headers: req.rawHeaders, body, signal: () => clientSignal(res), client: clientId(req) });
         if (out.kind === 'proxy') return next();
         if (out.kind === 'forward') return await forwardBuffered(deps.pool, req, res, out.body, out.rewritten);
-        send(res, out.status, out.headers, out.body, pretty(params));
+        await send(res, out.status, out.headers, out.body, pretty(params));
       } catch (e) {
         // the ES client refuses any answer without x-elastic-product ("not Elasticsearch"), our errors included
         sendError(res, e, deps, deps.upstreamIsElasticsearch?.() ? ES_PRODUCT : undefined);

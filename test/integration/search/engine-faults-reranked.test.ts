@@ -3,10 +3,13 @@
  * engine answering directly (held-out probe round 8a): an engine that closes the connection
  * mid-answer is an ES-shaped 502, never a 500 (`_search`, and an `_msearch`'s plain items); the
  * engine's own 429 keeps its `Retry-After` and `Warning`; `X-Opaque-Id` comes back on every answer
- * vlrerank makes, as the engine echoes it; `?pretty` indents a reranked answer as the engine does.
+ * vlrerank makes, as the engine echoes it; `?pretty` indents a reranked answer as the engine does,
+ * and gzip/deflate code it for a client that accepts them, as the engine codes its own.
  * Real Elasticsearch 8.19, real models, the official client; the faults are played by a relay in
  * front of the engine (`faultyEngineRelay`), named after them.
  */
+import { request as httpRequest } from 'node:http';
+import { gunzipSync, inflateSync } from 'node:zlib';
 import { Client, errors } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../src/server/start.js';
@@ -111,5 +114,44 @@ describe("the engine's own refusals and headers", () => {
     expect(compact).not.toMatch(/\n/);
     const ids = (t: string) => (JSON.parse(t) as { hits: { hits: Array<{ _id: string }> } }).hits.hits.map((h) => h._id);
     expect(ids(pretty)).toEqual(ids(compact));
+  });
+});
+
+describe('content coding of a reranked answer, as the engine codes its own', () => {
+  const raw = (path: string, body: string, headers: Record<string, string>) =>
+    new Promise<{ status: number; headers: import('node:http').IncomingHttpHeaders; bytes: Buffer }>((resolve, reject) => {
+      const u = new URL(path, srv.url);
+      const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, bytes: Buffer.concat(parts) }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  it.each([
+    ['gzip', 'gzip', gunzipSync],
+    ['deflate', 'deflate', inflateSync],
+    ['gzip;q=0.1, deflate', 'deflate', inflateSync],
+  ] as const)('Accept-Encoding: %s → %s, the same hits', async (accept, coding, decode) => {
+    const direct = await fetch(`${engine}/${INDEX}/_search`, { method: 'POST', headers: { 'content-type': 'application/json', 'accept-encoding': accept }, body: '{"size":1}' });
+    expect(direct.headers.get('content-encoding')).toBe(coding);
+    await direct.arrayBuffer();
+    const r = await raw(`/${INDEX}/_search`, JSON.stringify(rerank), { 'accept-encoding': accept });
+    expect(r.status).toBe(200);
+    expect(r.headers['content-encoding']).toBe(coding);
+    const body = JSON.parse(decode(r.bytes).toString()) as { hits: { hits: unknown[] }; vlrerank: { degraded: unknown } };
+    expect(body.hits.hits.length).toBe(2);
+    expect(body.vlrerank.degraded).toBe(false);
+  });
+
+  it('no coding when none is accepted, and the official client with compression on reads the reranked answer', async () => {
+    const plain = await raw(`/${INDEX}/_search`, JSON.stringify(rerank), { 'accept-encoding': 'gzip;q=0, br' });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(JSON.parse(plain.bytes.toString()).hits.hits.length).toBe(2);
+    const res = await new Client({ node: srv.url, compression: true }).search({ index: INDEX, ...rerank } as never);
+    expect((res as unknown as { vlrerank: { degraded: unknown } }).vlrerank.degraded).toBe(false);
+    expect(res.hits.hits.length).toBe(2);
   });
 });
