@@ -1,7 +1,8 @@
 /**
  * The engine misbehaving under a reranked search, and what the client reads back, compared with the
  * engine answering directly (held-out probe round 8a): an engine that closes the connection
- * mid-answer is an ES-shaped 502, never a 500 (`_search`, and an `_msearch`'s plain items); the
+ * mid-answer is an ES-shaped 502, never a 500 (`_search`, an `_msearch`'s plain items, a `_bulk` and
+ * the stored-source read of an `_update` on an index that keeps records); the
  * engine's own 429 keeps its `Retry-After` and `Warning`; `X-Opaque-Id` comes back on every answer
  * vlrerank makes, as the engine echoes it; `?pretty` indents a reranked answer as the engine does,
  * and gzip/deflate code it for a client that accepts them, as the engine codes its own.
@@ -153,5 +154,41 @@ describe('content coding of a reranked answer, as the engine codes its own', () 
     const res = await new Client({ node: srv.url, compression: true }).search({ index: INDEX, ...rerank } as never);
     expect((res as unknown as { vlrerank: { degraded: unknown } }).vlrerank.degraded).toBe(false);
     expect(res.hits.hits.length).toBe(2);
+  });
+});
+
+describe('the engine closes the connection mid-answer under a write vlrerank reads the answer of', () => {
+  const RECORDS = 'p8a-engine-faults-records';
+  let writes: RunningServer;
+
+  beforeAll(async () => {
+    await fetch(`${engine}/${RECORDS}`, { method: 'DELETE' });
+    // the mapping `vlrerank index setup` gives an index that keeps feature records
+    const mappings = { _source: { excludes: ['vlrerank_features', 'vlrerank_features_key'] }, properties: { title: { type: 'text' }, vlrerank_features: { type: 'binary', store: true }, vlrerank_features_key: { type: 'keyword' } } };
+    await fetch(`${engine}/${RECORDS}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mappings }) });
+    writes = await startEdgeServer({
+      upstream: relay.url,
+      pipelinesDir: onlyPipelines({ 'r.yaml': `name: p8a-faults-records\nindex_patterns: [${RECORDS}]\nfields: {text: [title]}\nfeatures: {store: index}\n` }),
+    });
+    const put = await fetch(`${writes.url}/${RECORDS}/_doc/1?refresh=true`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"title":"oat drink"}' });
+    expect(put.status).toBe(201);
+  }, 120_000);
+
+  afterAll(async () => {
+    await writes?.close();
+    await fetch(`${engine}/${RECORDS}`, { method: 'DELETE' });
+  });
+
+  it("a partial _update whose stored-source read is cut, and a _bulk whose answer is cut, are ES-shaped 502s (they were 500s)", async () => {
+    relay.arm('close-mid-answer', `/${RECORDS}/_doc/1`);
+    const u = await fetch(`${writes.url}/${RECORDS}/_update/1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"doc":{"title":"oat drink, updated"}}' });
+    expect(u.status).toBe(502);
+    expect(((await u.json()) as { error: { type: string } }).error.type).toBe('upstream_unreachable_exception');
+
+    relay.arm('close-mid-answer', '/_bulk');
+    const lines = [{ index: { _index: RECORDS, _id: '2' } }, { title: 'oat milk' }];
+    const b = await fetch(`${writes.url}/_bulk`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: lines.map((l) => JSON.stringify(l)).join('\n') + '\n' });
+    expect(b.status).toBe(502);
+    expect(((await b.json()) as { error: { type: string } }).error.type).toBe('upstream_unreachable_exception');
   });
 });
