@@ -69,7 +69,11 @@ export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHand
         const out = await handle(deps.search, { index, params, headers: req.rawHeaders, body, signal: () => clientSignal(res), client: clientId(req) });
         if (out.kind === 'proxy') return next();
         if (out.kind === 'forward') return await forwardBuffered(deps.pool, req, res, out.body, out.rewritten);
-        await send(res, out.status, out.headers, out.body, pretty(params));
+        // an `_msearch` whose every item vlrerank answered itself (each refused) had no engine headers to
+        // copy: its 200 lacked x-elastic-product, and the ES client threw ProductNotSupportedError
+        // (held-out probe round 8a)
+        const product = deps.upstreamIsElasticsearch?.() ? ES_PRODUCT : undefined;
+        await send(res, out.status, { ...product, ...out.headers }, out.body, pretty(params));
       } catch (e) {
         // the ES client refuses any answer without x-elastic-product ("not Elasticsearch"), our errors included
         sendError(res, e, deps, deps.upstreamIsElasticsearch?.() ? ES_PRODUCT : undefined);

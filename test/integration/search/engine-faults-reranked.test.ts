@@ -106,6 +106,14 @@ describe("the engine's own refusals and headers", () => {
     await ms.arrayBuffer();
   });
 
+  it("an _msearch whose every item vlrerank refuses itself is still an Elasticsearch answer to the official client", async () => {
+    await srv.services.engine.info();
+    const res = await new Client({ node: srv.url }).msearch({ searches: [{ index: INDEX }, { ext: { vlrerank: { query: { text: 'oat' }, window: 100_000 } } }] } as never);
+    const item = res.responses[0] as unknown as { status: number; error: { type: string } };
+    expect(item.status).toBe(400);
+    expect(item.error.type).toBe('illegal_argument_exception');
+  });
+
   it('?pretty indents a reranked answer (the same hits as the compact one), as the engine indents its own', async () => {
     const direct = await (await fetch(`${engine}/${INDEX}/_search?pretty`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"size":1}' })).text();
     expect(direct).toMatch(/^\{\n {2}"took"/);
