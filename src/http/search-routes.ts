@@ -56,6 +56,25 @@ async function send(res: ServerResponse, status: number, headers: Record<string,
   res.end(out);
 }
 
+/**
+ * A search body sent in the query string (`GET …/_search?source={…}&source_content_type=application/json`,
+ * which both engines read as the body): handed to the search room as the body it is, so a rerank
+ * asked there is reranked as in a body — it got the engine's 400 for `ext.vlrerank` (held-out
+ * probe round 8a). The first stage is sent with a body of its own, without those parameters.
+ */
+function sourceParam(params: URLSearchParams, raw: readonly string[]): { body: SearchRequest['body']; params: URLSearchParams; headers: string[] } | undefined {
+  const source = params.get('source');
+  const type = params.get('source_content_type');
+  if (source === null || type === null || !/^\s*application\/(?:vnd\.elasticsearch\+)?json\s*(?:;|$)/i.test(type)) return undefined;
+  const rest = new URLSearchParams(params);
+  rest.delete('source');
+  rest.delete('source_content_type');
+  const headers: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (!/^content-(?:type|length|encoding)$/i.test(raw[i]!)) headers.push(raw[i]!, raw[i + 1]!);
+  headers.push('content-type', type);
+  return { body: { raw: Buffer.from(source), text: source }, params: rest, headers };
+}
+
 export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHandler; msearch: SearchRouteHandler } {
   const route =
     (handle: (d: SearchHandlerDeps, r: SearchRequest) => Promise<SearchResult>, kind: 'search' | 'msearch'): SearchRouteHandler =>
@@ -65,9 +84,11 @@ export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHand
         // bodies of 256 KiB and more are parsed in the JSON worker: a _search body whole, an _msearch one split into its items
         const always = kind === 'search' ? mustParse(deps.search, index, params, req.rawHeaders) : deps.search.pipelines.hasDefault;
         const limits = { maxBytes: deps.maxJsonBodyBytes, maxDepth: deps.search.maxJsonDepth ?? 1000, markers: MARKERS, always, worker: deps.jsonWorker };
-        const body = !hasBody(req) ? undefined : kind === 'search' ? await readSearchBody(req, limits) : await readMsearchBody(req, limits);
-        const out = await handle(deps.search, { index, params, headers: req.rawHeaders, body, signal: () => clientSignal(res), client: clientId(req) });
-        if (out.kind === 'proxy') return next();
+        const inQuery = kind === 'search' && !hasBody(req) ? sourceParam(params, req.rawHeaders) : undefined;
+        const body = inQuery?.body ?? (!hasBody(req) ? undefined : kind === 'search' ? await readSearchBody(req, limits) : await readMsearchBody(req, limits));
+        const out = await handle(deps.search, { index, params: inQuery?.params ?? params, headers: inQuery?.headers ?? req.rawHeaders, body, signal: () => clientSignal(res), client: clientId(req) });
+        // a body from the query string is the engine's to read as sent unless vlrerank answers it
+        if (out.kind === 'proxy' || (inQuery && out.kind === 'forward')) return next();
         if (out.kind === 'forward') return await forwardBuffered(deps.pool, req, res, out.body, out.rewritten);
         // an `_msearch` whose every item vlrerank answered itself (each refused) had no engine headers to
         // copy: its 200 lacked x-elastic-product, and the ES client threw ProductNotSupportedError
