@@ -2,7 +2,8 @@
  * The engine misbehaving under a reranked search, and what the client reads back, compared with the
  * engine answering directly (held-out probe round 8a): an engine that closes the connection
  * mid-answer is an ES-shaped 502, never a 500 (`_search`, an `_msearch`'s plain items, a `_bulk` and
- * the stored-source read of an `_update` on an index that keeps records); the
+ * the stored-source read of an `_update` on an index that keeps records), and one cutting the
+ * `_resolve/index` read of an alias is its 502, not the client's 400 "no pipeline covers"; the
  * engine's own 429 keeps its `Retry-After` and `Warning`; `X-Opaque-Id` comes back on every answer
  * vlrerank makes, as the engine echoes it; `?pretty` indents a reranked answer as the engine does,
  * and gzip/deflate code it for a client that accepts them, as the engine codes its own.
@@ -77,6 +78,21 @@ describe('the engine closes the connection mid-answer', () => {
     const { responses } = (await r.json()) as { responses: Array<{ status: number; error?: { type: string } }> };
     expect(responses.map((x) => x.status)).toEqual([200, 502, 502]);
     expect(responses[1]!.error!.type).toBe('upstream_unreachable_exception');
+  });
+});
+
+describe('the engine fails to say which indices an alias names', () => {
+  it("a reranked search through an alias whose _resolve/index read is cut is the engine's 502, not the client's 400 'no pipeline covers'", async () => {
+    const alias = 'zz-p8a-engine-faults-alias';
+    await fetch(`${engine}/_aliases`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ actions: [{ add: { index: INDEX, alias } }] }) });
+    relay.arm('close-mid-answer', '/_resolve/index');
+    const r = await post(`/${alias}/_search`, JSON.stringify(rerank));
+    expect(r.status).toBe(502);
+    expect(((await r.json()) as { error: { type: string } }).error.type).toBe('upstream_unreachable_exception');
+    // a failed read is not kept: the next search resolves the alias and is reranked
+    const ok = await post(`/${alias}/_search`, JSON.stringify(rerank));
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { vlrerank: { pipeline: string } }).vlrerank.pipeline).toBe('p8a-faults');
   });
 });
 
