@@ -153,9 +153,14 @@ export class IndexTargets {
 
   /** The index a write to `name` lands in when `name` is an alias; undefined for a concrete index or when it cannot be told. */
   async writeIndex(name: string, o: TargetLookup): Promise<string | undefined> {
-    const path = `/_alias/${encodeURIComponent(name)}`;
-    const got = await this.#cached(`w\0${path}`, o, async () => aliasWriteIndex(await this.#read(path, o), name));
+    const got = await this.writeIndexOrFault(name, o);
     return 'value' in got ? (got.value as string | undefined) : undefined;
+  }
+
+  /** `writeIndex`, telling a failed read apart from "not an alias" (a write must not go on without its vectors unsaid). */
+  writeIndexOrFault(name: string, o: TargetLookup): Promise<TargetOutcome> {
+    const path = `/_alias/${encodeURIComponent(name)}`;
+    return this.#cached(`w\0${path}`, o, async () => aliasWriteIndex(await this.#read(path, o), name));
   }
 
   async #cached(key: string, o: TargetLookup, read: () => Promise<unknown>): Promise<TargetOutcome> {

@@ -203,6 +203,30 @@ describe('the engine closes the connection mid-answer under a write vlrerank rea
     await fetch(`${engine}/${RECORDS}`, { method: 'DELETE' });
   });
 
+  it("a write through an alias whose _alias read the engine cuts is not stored without its record unsaid: _doc a 502 unwritten, a _bulk item says why", async () => {
+    const alias = 'zz-p8a-engine-faults-write-alias';
+    await fetch(`${engine}/_aliases`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ actions: [{ add: { index: RECORDS, alias } }] }) });
+    relay.arm('close-mid-answer', '/_alias/');
+    const d = await fetch(`${writes.url}/${alias}/_doc/10?refresh=true`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"title":"oat bar"}' });
+    expect(d.status).toBe(502);
+    await d.arrayBuffer();
+    expect((await fetch(`${engine}/${RECORDS}/_doc/10`)).status).toBe(404);
+
+    relay.arm('close-mid-answer', '/_alias/');
+    const lines = [{ index: { _index: alias, _id: '11' } }, { title: 'oat bar' }];
+    const b = await fetch(`${writes.url}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: lines.map((l) => JSON.stringify(l)).join('\n') + '\n' });
+    expect(b.status).toBe(200);
+    const item = ((await b.json()) as { items: Array<{ index: { status: number; vlrerank?: { error?: { reason: string } } } }> }).items[0]!.index;
+    expect(item.status).toBe(201);
+    expect(item.vlrerank?.error?.reason).toMatch(/could not tell which index alias/);
+
+    // the engine answering again: the same write through the alias gets its record
+    const ok = await fetch(`${writes.url}/${alias}/_doc/12?refresh=true`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"title":"oat bar"}' });
+    expect(ok.status).toBe(201);
+    const stored = (await (await fetch(`${engine}/${RECORDS}/_doc/12?stored_fields=vlrerank_features`)).json()) as { fields?: Record<string, unknown> };
+    expect(stored.fields?.vlrerank_features).toBeDefined();
+  });
+
   it("a partial _update whose stored-source read is cut, and a _bulk whose answer is cut, are ES-shaped 502s (they were 500s)", async () => {
     relay.arm('close-mid-answer', `/${RECORDS}/_doc/1`);
     const u = await fetch(`${writes.url}/${RECORDS}/_update/1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"doc":{"title":"oat drink, updated"}}' });
