@@ -14,11 +14,12 @@
  * names that are not aliases costs the engine one read per name and window, not one per request.
  * The cache is bounded (`maxEntries`, least recently used dropped first: `lru-cache`): its keys come
  * from clients' paths.
- * Never throws: a failed read (refused, missing index, not JSON) is "unknown", not cached, and the
- * caller behaves as if no lookup had been made.
+ * Never throws: a failed read (refused, cut off, a 5xx, not JSON) is "unknown", not cached, and the
+ * caller behaves as if no lookup had been made — or, through `searchedOrFault`, learns why.
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { vlrError } from '../errors.js';
 import { forwardRequestHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 
@@ -108,8 +109,11 @@ function credentialsKey(headers: readonly string[]): string {
   return h ? h.digest('base64url').slice(0, 16) : '';
 }
 
+/** A read's answer, or why it failed (the engine unreachable, cut off, answering 5xx or not JSON). */
+export type TargetOutcome = { value: unknown } | { fault: unknown };
+
 interface Entry {
-  value: Promise<unknown>;
+  value: Promise<TargetOutcome>;
   /** The answer once it came (a failed read is dropped instead). */
   settled?: { value: unknown };
 }
@@ -124,8 +128,18 @@ export class IndexTargets {
 
   /** The names a search on `expr` reads (`*` for all); undefined when the engine could not say. */
   async searched(expr: string, params: URLSearchParams | undefined, o: TargetLookup): Promise<string[] | undefined> {
+    const got = await this.searchedOrFault(expr, params, o);
+    return 'value' in got ? (got.value as string[] | undefined) : undefined;
+  }
+
+  /**
+   * `searched`, telling a failed read apart from "names nothing known": a search that asked for a
+   * rerank answers the engine's fault (502/504) rather than "no pipeline covers" (held-out probe
+   * round 8a: a cut `_resolve/index` answer was the client's 400 "name one with ext.vlrerank.pipeline").
+   */
+  searchedOrFault(expr: string, params: URLSearchParams | undefined, o: TargetLookup): Promise<TargetOutcome> {
     const path = resolvePath(expr, params);
-    return (await this.#cached(`r\0${path}`, o, async () => resolvedIndices(await this.#read(path, o)))) as string[] | undefined;
+    return this.#cached(`r\0${path}`, o, async () => resolvedIndices(await this.#read(path, o)));
   }
 
   /**
@@ -139,20 +153,26 @@ export class IndexTargets {
 
   /** The index a write to `name` lands in when `name` is an alias; undefined for a concrete index or when it cannot be told. */
   async writeIndex(name: string, o: TargetLookup): Promise<string | undefined> {
-    const path = `/_alias/${encodeURIComponent(name)}`;
-    return (await this.#cached(`w\0${path}`, o, async () => aliasWriteIndex(await this.#read(path, o), name))) as string | undefined;
+    const got = await this.writeIndexOrFault(name, o);
+    return 'value' in got ? (got.value as string | undefined) : undefined;
   }
 
-  async #cached(key: string, o: TargetLookup, read: () => Promise<unknown>): Promise<unknown> {
+  /** `writeIndex`, telling a failed read apart from "not an alias" (a write must not go on without its vectors unsaid). */
+  writeIndexOrFault(name: string, o: TargetLookup): Promise<TargetOutcome> {
+    const path = `/_alias/${encodeURIComponent(name)}`;
+    return this.#cached(`w\0${path}`, o, async () => aliasWriteIndex(await this.#read(path, o), name));
+  }
+
+  async #cached(key: string, o: TargetLookup, read: () => Promise<unknown>): Promise<TargetOutcome> {
     const k = `${key}\0${credentialsKey(o.headers)}`;
     const kept = this.#seen?.get(k); // lru-cache forgets an answer older than ttlMs
     if (kept) return kept.value;
     const entry: Entry = {
       value: read().then(
-        (value) => ((entry.settled = { value }), value),
-        () => {
+        (value) => ((entry.settled = { value }), { value }),
+        (fault: unknown) => {
           if (this.#seen?.peek(k) === entry) this.#seen.delete(k); // a failed read (an abort, a refusal) is asked again next time
-          return undefined;
+          return { fault };
         },
       ),
     };
@@ -160,10 +180,16 @@ export class IndexTargets {
     return entry.value;
   }
 
-  /** The parsed JSON answer of a 200, else undefined (a 404 is "not an alias" / "no such index"). */
+  /** The parsed JSON answer of a 200, else undefined (a 404 is "not an alias" / "no such index"); a 5xx or a 200 that is not JSON fails. */
   async #read(path: string, o: TargetLookup): Promise<unknown> {
     const up = await o.pool.request({ method: 'GET', path, headers: o.headers, signal: o.signal, idempotent: true });
     const text = await up.body.text();
-    return up.statusCode === 200 ? JSON.parse(text) : undefined;
+    if (up.statusCode >= 500) throw vlrError('VLR_UPSTREAM_ERROR', `upstream ${up.node} answered GET ${path} with ${up.statusCode}: ${text.slice(0, 200)}`, { details: { node: up.node } });
+    if (up.statusCode !== 200) return undefined;
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw vlrError('VLR_UPSTREAM_ERROR', `upstream ${up.node} answered GET ${path} with a body that is not JSON: ${text.slice(0, 200)}`, { details: { node: up.node } });
+    }
   }
 }

@@ -56,6 +56,16 @@ export function retryAfter(e: VlrerankError): Record<string, string> {
   return typeof s === 'number' && Number.isFinite(s) ? { 'retry-after': String(Math.max(1, Math.ceil(s))) } : {};
 }
 
+/**
+ * The client's `X-Opaque-Id`, echoed as the engines echo it on every answer (errors included): the
+ * ES and OpenSearch clients and their users tie an answer to its request by it. The errors
+ * vlrerank answers itself left it out (held-out probe round 8a).
+ */
+function opaqueId(res: ServerResponse): Record<string, string> {
+  const v = res.req?.headers['x-opaque-id'];
+  return typeof v === 'string' ? { 'x-opaque-id': v } : {};
+}
+
 function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.destroy(); // an answer already under way can only be cut
@@ -64,7 +74,7 @@ function writeJson(res: ServerResponse, status: number, body: unknown, headers: 
   // a body refused unread: answer, then close gracefully (the client is maybe still sending it)
   if (bodyRefused(res.req)) closeAfterAnswer(res);
   const bytes = Buffer.from(JSON.stringify(body));
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length });
+  res.writeHead(status, { ...opaqueId(res), ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length });
   res.end(bytes);
 }
 

@@ -49,8 +49,11 @@ export function ingestRouter(deps: IngestRouteDeps): Router {
     let pipeline;
     try {
       pipeline = await wantsDocumentThrough(deps.ingest, writeRequest(req));
-    } catch {
-      pipeline = undefined;
+    } catch (e) {
+      // the engine failed to say which index an alias writes to (ingest/alias.ts): its 502/504,
+      // nothing written — forwarded, the document was stored without its vectors, unsaid
+      if (!res.destroyed) sendError(res, e, deps);
+      return;
     }
     if (!pipeline) return next();
     try {

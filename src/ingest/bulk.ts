@@ -15,6 +15,7 @@
  * line we cannot read.
  */
 import { Readable } from 'node:stream';
+import { toVlrerankError } from '../errors.js';
 import type { PipelineRegistry } from '../pipelines/index.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { addRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
@@ -159,11 +160,17 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
   const aliasSeen = new Map<string, Promise<ReturnType<PipelineRegistry['ingestFor']>>>();
   const aliasKnown = new Map<string, boolean>();
   const mayBeAlias = (index: string | undefined): index is string => !!o.aliasFor && !!index && aliasKnown.get(index) !== false && (aliasSeen.size < 64 || aliasSeen.has(index));
+  // an alias the engine failed to describe: each of its documents is sent as received, its item saying why
+  const aliasFault = new Map<string, { type: string; reason: string; vlrerank_code: string }>();
   const aliasPipeline = (index: string) => {
     let p = aliasSeen.get(index);
     if (!p) {
-      p = o.aliasFor!(index).catch(() => undefined);
-      p.then((x) => aliasKnown.set(index, !!x), () => undefined);
+      p = o.aliasFor!(index).catch((e: unknown) => {
+        const v = toVlrerankError(e);
+        aliasFault.set(index, { type: v.type, reason: `vectors not added: the engine could not tell which index alias [${index}] writes to: ${v.message}`, vlrerank_code: v.code });
+        return undefined;
+      });
+      p.then((x) => aliasFault.has(index) || aliasKnown.set(index, !!x), () => undefined);
       aliasSeen.set(index, p);
     }
     return p;
@@ -192,7 +199,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       if (!pipeline && !alias) return true; // not an ingest index: raw bytes, no decoding
       const slot: Slot = { done: false, promise: undefined as unknown as Promise<void> };
       const keep = withNl();
-      const out = pipeline ? transformLine(bytes, e, pipeline, o, e.item, report) : aliasPipeline(alias!).then((p) => (p ? transformLine(bytes, e, p, o, e.item, report) : undefined));
+      const out = pipeline ? transformLine(bytes, e, pipeline, o, e.item, report) : aliasPipeline(alias!).then((p) => (p ? transformLine(bytes, e, p, o, e.item, report) : void (aliasFault.has(alias!) && report.failures.set(e.item, aliasFault.get(alias!)!))));
       slot.promise = out.then(
         (s) => {
           slot.done = true;

@@ -219,11 +219,35 @@ export class UpstreamPool {
       ...(req.headersTimeoutMs !== undefined ? { headersTimeout: req.headersTimeoutMs } : {}),
     });
     if (observe) this.#answered(node, start);
+    const body = this.#translatedBody(res.body, node);
     if (req.rawHeaders) {
       const raw = res.headers as unknown as string[];
-      return { statusCode: res.statusCode, headers: rawToObject(raw), rawHeaders: raw, body: res.body, node: node.label };
+      return { statusCode: res.statusCode, headers: rawToObject(raw), rawHeaders: raw, body, node: node.label };
     }
-    return { statusCode: res.statusCode, headers: res.headers, body: res.body, node: node.label };
+    return { statusCode: res.statusCode, headers: res.headers, body, node: node.label };
+  }
+
+  /**
+   * The body's readers (`text()`, `json()`, `arrayBuffer()`, `bytes()`) reject with VLR_UPSTREAM_*
+   * errors, as `request()` does: an engine that closes the connection mid-answer (UND_ERR_SOCKET
+   * "other side closed") or stalls past the body time-out after its headers failed the caller's
+   * read with undici's own error, answered as a 500 VLR_INTERNAL on a reranked search (held-out
+   * probe round 8a). Counted as an upstream error; the node is not marked down (it answered).
+   */
+  #translatedBody(body: UpstreamResponse['body'], node: UpstreamNode): UpstreamResponse['body'] {
+    const b = body as unknown as Record<string, (() => Promise<unknown>) | undefined>;
+    for (const name of ['text', 'json', 'arrayBuffer', 'bytes'] as const) {
+      const read = b[name];
+      if (typeof read !== 'function') continue;
+      b[name] = () =>
+        read.call(body).catch((err: unknown) => {
+          const code = errorCode(err);
+          // the caller's own abort (a client gone, a budget spent) is no upstream failure
+          if (code !== 'UND_ERR_ABORTED' && code !== 'ABORT_ERR') this.#metrics?.upstreamErrors.inc({ code: code ?? 'UNKNOWN' });
+          throw this.translate(err, node.label);
+        });
+    }
+    return body;
   }
 
   async close(): Promise<void> {

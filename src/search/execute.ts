@@ -16,6 +16,7 @@ import type { Dialect } from '../engine/dialect.js';
 import { isVlrerankError, toVlrerankError, vlrError } from '../errors.js';
 import { unpackRecord } from '../features/record/index.js';
 import { documentFromSource, type HitDocument } from '../pipelines/document.js';
+import type { Pipeline } from '../pipelines/schema.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
 import type { RerankSpec } from './detect.js';
@@ -74,6 +75,12 @@ async function withBudget<T>(budgetMs: number, parent: AbortSignal | undefined, 
 /** `vlrerank.degraded` of a degraded response: what kind of failure the first-stage order stands in for. */
 export function degradedKind(code: string): 'overloaded' | 'timeout' | 'failed' {
   return code === 'VLR_OVERLOADED' ? 'overloaded' : code === 'VLR_TIMEOUT' ? 'timeout' : 'failed';
+}
+
+function nothingToRerank(p: Pipeline, n: number): string {
+  const f = p.fields;
+  const named = [['text', f.text], ['image', f.image], ['video', f.video]].filter(([, v]) => v.length).map(([k, v]) => `${k}: [${(v as string[]).join(', ')}]`);
+  return `none of the ${n} candidates has a field of pipeline [${p.name}] (${named.join('; ')}) in its _source: a mapping whose _source excludes them, or a disabled _source, leaves nothing to rerank`;
 }
 
 function reasonOf(e: unknown): { code: string; reason: string } {
@@ -205,6 +212,10 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     const records = plan.recordField ? present.map((x) => unpackRecord((hits[x.i]!.fields as Record<string, unknown> | undefined)?.[plan.recordField!])) : undefined;
     try {
       if (!deps.scorer) throw vlrError('VLR_MODEL_MISSING', 'no reranker is configured');
+      // no candidate shows a pipeline field (a mapping whose `_source.excludes` names them, a disabled
+      // `_source`): every hit was given _score 0, not flagged (held-out probe round 8a) — the
+      // first stage's answer, flagged, under fail_open; the fail_closed 503
+      if (!present.length) throw vlrError('VLR_RERANK_FAILED', nothingToRerank(p, hits.length));
       const out = present.length
         ? await withBudget(p.budget_ms, opts.signal, (signal, deadline) =>
             deps.scorer!.score({

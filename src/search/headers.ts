@@ -9,8 +9,12 @@
 import { forwardRequestHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
 
 const OWN_BODY = new Set(['content-length', 'content-encoding', 'accept-encoding', 'content-type', 'accept']);
-/** Upstream response headers copied to the client's answer. */
-const KEEP_RESPONSE = ['content-type', 'x-elastic-product', 'warning', 'x-opaque-id'];
+/**
+ * Upstream response headers copied to the client's answer. `retry-after`: the engine's own 429/503
+ * (a full search queue, a cluster block) is passed through with the back-off it asked for — it
+ * was dropped on a reranked search's refused first stage (held-out probe round 8a).
+ */
+const KEEP_RESPONSE = ['content-type', 'x-elastic-product', 'warning', 'x-opaque-id', 'retry-after'];
 
 function headerValue(raw: readonly string[], name: string): string | undefined {
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) return raw[i + 1];

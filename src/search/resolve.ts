@@ -7,6 +7,7 @@
  * default pipeline) costs no lookup. `/_search` and `_all` mean every index (`*`).
  */
 import { clientReadHeaders, type IndexTargets } from '../engine/targets.js';
+import { isVlrerankError, vlrError } from '../errors.js';
 import type { PipelineRegistry } from '../pipelines/index.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { detectRerank, type SearchInput } from './detect.js';
@@ -24,8 +25,17 @@ export async function detectThrough(deps: ResolveDeps, input: SearchInput, heade
   const d = detectRerank(input, deps.pipelines);
   if (d.kind !== 'resolve') return d;
   const expr = searchExpr(input.index);
-  const targets = deps.targets && deps.pool ? await deps.targets.searched(expr, input.params, { pool: deps.pool, headers: clientReadHeaders(headers), signal }) : undefined;
-  const again = detectRerank({ ...input, targets: targets ?? [] }, deps.pipelines);
+  const got = deps.targets && deps.pool ? await deps.targets.searchedOrFault(expr, input.params, { pool: deps.pool, headers: clientReadHeaders(headers), signal }) : undefined;
+  const targets = got && 'value' in got ? (got.value as string[] | undefined) : undefined;
+  let again: ReturnType<typeof detectRerank>;
+  try {
+    again = detectRerank({ ...input, targets: targets ?? [] }, deps.pipelines);
+  } catch (e) {
+    // a rerank asked on a name the engine failed to describe: its fault (502/504), not the client's
+    // "no pipeline covers" 400 — a retry may well succeed (held-out probe round 8a)
+    if (got && 'fault' in got && !signal?.aborted) throw isVlrerankError(got.fault) ? got.fault : vlrError('VLR_UPSTREAM_ERROR', `the engine could not tell which indices ${expr} names`, { cause: got.fault });
+    throw e;
+  }
   return again.kind === 'resolve' ? { kind: 'passthrough' } : again; // never `resolve` again: it was given the targets
 }
 

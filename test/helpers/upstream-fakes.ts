@@ -187,3 +187,60 @@ export async function bulkSink(): Promise<Sink> {
   f.aborted = 0;
   return f;
 }
+
+/** A fault a `faultyEngineRelay` plays on its next request whose path holds the armed part. */
+export type EngineFault =
+  /** the engine's answer starts (status, headers, half its first chunk), then the connection closes */
+  | 'close-mid-answer'
+  /** the engine's search queue is full: its own 429 with `Retry-After` and a `Warning` */
+  | 'reject-429';
+
+export interface FaultyRelay extends Fake {
+  /** Play `fault` on the next `times` requests whose path contains `pathPart`. */
+  arm(fault: EngineFault, pathPart: string, times?: number): void;
+}
+
+/**
+ * A relay in front of a real engine that plays an engine's misbehaviour a real one will not show
+ * on demand (closing the connection mid-answer, refusing with its own 429); every other request
+ * is forwarded to the engine and its answer relayed unchanged.
+ */
+export async function faultyEngineRelay(target: string): Promise<FaultyRelay> {
+  const { request } = await import('node:http');
+  const up = new URL(target);
+  let armed: { fault: EngineFault; pathPart: string; times: number } | undefined;
+  const f = (await fake((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const hit = armed && armed.times > 0 && req.url!.includes(armed.pathPart) ? armed.fault : undefined;
+      if (hit) armed!.times--;
+      if (hit === 'reject-429') {
+        const body = JSON.stringify({
+          error: { root_cause: [{ type: 'es_rejected_execution_exception', reason: 'rejected execution (queue capacity 1000)' }], type: 'es_rejected_execution_exception', reason: 'rejected execution (queue capacity 1000)' },
+          status: 429,
+        });
+        res.writeHead(429, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch', 'retry-after': '7', warning: '299 Elasticsearch-8.19.0 "search queue full"', 'content-length': Buffer.byteLength(body) });
+        return res.end(body);
+      }
+      const out = request({ host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        if (hit === 'close-mid-answer') {
+          const headers = { ...answer.headers };
+          delete headers['content-length'];
+          res.writeHead(answer.statusCode!, headers);
+          answer.once('data', (c: Buffer) => {
+            res.write(c.subarray(0, Math.max(1, c.length >> 1)));
+            setTimeout(() => req.socket.destroy(), 20);
+          });
+          return;
+        }
+        res.writeHead(answer.statusCode!, answer.headers);
+        answer.pipe(res);
+      });
+      out.on('error', () => res.destroy());
+      out.end(Buffer.concat(chunks));
+    });
+  })) as FaultyRelay;
+  f.arm = (fault, pathPart, times = 1) => (armed = { fault, pathPart, times });
+  return f;
+}
