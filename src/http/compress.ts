@@ -7,23 +7,25 @@
  * gzip. `br` is not offered by the engines, nor here. zlib runs on libuv's thread pool, not on the
  * event loop. Must never code an answer the client did not accept (q=0 refuses a coding).
  */
-import { deflate, gzip } from 'node:zlib';
 import { promisify } from 'node:util';
+import { deflate, gzip } from 'node:zlib';
+import type { Coding } from '../util/content-coding.js';
 
-export type Coding = 'gzip' | 'deflate';
+/** The codings an answer is coded in (of those vlrerank decodes, util/content-coding.ts). */
+export type AnswerCoding = Extract<Coding, 'gzip' | 'deflate'>;
 
-const CODERS: Record<Coding, (b: Buffer) => Promise<Buffer>> = { gzip: promisify(gzip), deflate: promisify(deflate) };
+const CODERS: Record<AnswerCoding, (b: Buffer) => Promise<Buffer>> = { gzip: promisify(gzip), deflate: promisify(deflate) };
 
 /** The coding to answer in: gzip or deflate by the client's q-values (gzip first on a tie), else none. */
-export function acceptedCoding(header: string | string[] | undefined): Coding | undefined {
+export function acceptedCoding(header: string | string[] | undefined): AnswerCoding | undefined {
   const value = Array.isArray(header) ? header.join(',') : header;
   if (!value) return undefined;
-  let best: Coding | undefined;
+  let best: AnswerCoding | undefined;
   let bestQ = 0;
   for (const part of value.split(',')) {
     const [name = '', ...params] = part.split(';');
     const token = name.trim().toLowerCase();
-    const coding: Coding | undefined = token === 'gzip' || token === 'x-gzip' ? 'gzip' : token === 'deflate' ? 'deflate' : undefined;
+    const coding: AnswerCoding | undefined = token === 'gzip' || token === 'x-gzip' ? 'gzip' : token === 'deflate' ? 'deflate' : undefined;
     if (!coding) continue;
     let q = 1;
     for (const p of params) {
@@ -40,6 +42,6 @@ export function acceptedCoding(header: string | string[] | undefined): Coding | 
 }
 
 /** `bytes` in `coding`. */
-export function encode(bytes: Buffer, coding: Coding): Promise<Buffer> {
+export function encode(bytes: Buffer, coding: AnswerCoding): Promise<Buffer> {
   return CODERS[coding](bytes);
 }
