@@ -47,7 +47,7 @@ export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHand
         const always = kind === 'search' ? mustParse(deps.search, index, params, req.rawHeaders) : deps.search.pipelines.hasDefault;
         const limits = { maxBytes: deps.maxJsonBodyBytes, maxDepth: deps.search.maxJsonDepth ?? 1000, markers: MARKERS, always, worker: deps.jsonWorker };
         const body = !hasBody(req) ? undefined : kind === 'search' ? await readSearchBody(req, limits) : await readMsearchBody(req, limits);
-        const out = await handle(deps.search, { index, params, headers: req.rawHeaders, body, signal: () => clientSignal(res), client: clientId(req) });
+        const out = await handle(deps.search, { index, params, headers: req.rawHeaders, body, signal: () => clientSignal(res), client: clientId(req), mustParse: kind === 'search' ? always : undefined });
         if (out.kind === 'proxy') return next();
         if (out.kind === 'forward') return await forwardBuffered(deps.pool, req, res, out.body, out.rewritten);
         send(res, out.status, out.headers, out.body);
