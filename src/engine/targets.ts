@@ -90,19 +90,32 @@ export function resolvedIndices(answer: unknown): string[] | undefined {
   return [...names].sort();
 }
 
-/** The `_resolve/index` read of a search on `expr` with the search's parameters that change its answer. */
+/** `_resolve/index/{expr}` paths without parameters, per expression (bounded: the keys come from clients). */
+const plainPaths = new Map<string, string>();
+const PLAIN_PATHS_KEPT = 1024;
+
+const indexPath = (expr: string) => `/_resolve/index/${encodeURIComponent(expr).replace(/%2C/gi, ',').replace(/%2A/gi, '*')}`;
+
+/**
+ * The `_resolve/index` read of a search on `expr` with the search's parameters that change its answer.
+ * Runs per search (searchedNow): a search without those parameters (nearly all) builds no
+ * URLSearchParams and finds its path kept.
+ */
 function resolvePath(expr: string, params: URLSearchParams | undefined): string {
-  let q = '';
-  // a search without these parameters (nearly all) builds no URLSearchParams of its own: this runs per search (searchedNow)
-  if (params && RESOLVE_PARAMS.some((k) => params.has(k))) {
-    const qs = new URLSearchParams();
-    for (const k of RESOLVE_PARAMS) {
-      const v = params.get(k);
-      if (v !== null) qs.set(k, v);
+  if (!params || !RESOLVE_PARAMS.some((k) => params.has(k))) {
+    let path = plainPaths.get(expr);
+    if (path === undefined) {
+      if (plainPaths.size >= PLAIN_PATHS_KEPT) plainPaths.clear();
+      plainPaths.set(expr, (path = indexPath(expr)));
     }
-    q = qs.toString();
+    return path;
   }
-  return `/_resolve/index/${encodeURIComponent(expr).replace(/%2C/gi, ',').replace(/%2A/gi, '*')}${q ? `?${q}` : ''}`;
+  const qs = new URLSearchParams();
+  for (const k of RESOLVE_PARAMS) {
+    const v = params.get(k);
+    if (v !== null) qs.set(k, v);
+  }
+  return `${indexPath(expr)}?${qs.toString()}`;
 }
 
 /** A short digest of the credentials a read carries: the cache answers a client only what its own credentials were told. */

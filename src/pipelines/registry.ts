@@ -73,7 +73,9 @@ export class PipelineRegistry {
    */
   resolvable(indexExpr: string | undefined): boolean {
     if (this.patterns.length === 0) return false;
-    return !(indexExpr ?? '').split(',').some((p) => p.includes(':') || (p.startsWith('_') && p !== '_all'));
+    const expr = indexExpr ?? '';
+    if (expr.indexOf(',') < 0) return !(expr.includes(':') || (expr.startsWith('_') && expr !== '_all')); // one name (nearly every search): no split
+    return !expr.split(',').some((p) => p.includes(':') || (p.startsWith('_') && p !== '_all'));
   }
 
   /**

@@ -24,3 +24,10 @@ it('answers every expression as a fresh registry does, asked again and after it 
   expect(kept.forIndices(['kb-1', 'scifact']).pipeline?.name).toBe('kb');
   expect(kept.forIndices(['kb-1', 'grocery']).pipeline).toBeUndefined();
 });
+
+it('says which expressions the engine may resolve, one name or a list alike', () => {
+  const r = new PipelineRegistry(pipelines);
+  const cases: Array<[string | undefined, boolean]> = [[undefined, true], ['', true], ['kb-1', true], ['_all', true], ['other:kb', false], ['_internal', false], ['a,b', true], ['a,_x', false], ['a,_all', true], ['a,o:b', false]];
+  expect(cases.map(([e]) => r.resolvable(e))).toEqual(cases.map(([, want]) => want));
+  expect(new PipelineRegistry([]).resolvable('kb-1')).toBe(false);
+});
