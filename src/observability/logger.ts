@@ -67,9 +67,15 @@ export interface AccessLine {
  * passthrough search. Undefined when `level` drops info lines.
  */
 export function createAccessLogger(level = 'info', to: number | string = 1): { logger: Logger; write?: (a: AccessLine) => void; close(): void } {
-  const dest = pino.destination({ dest: to, sync: true, minLength: 4096 });
+  const dest = pino.destination({ dest: to, sync: true, minLength: GATHER });
+  // `write`'s lines, gathered here and handed to the destination ~4 KB at a time: sonic-boom's
+  // write() costs ~0.8 µs a call whatever its length (a plain string append ~0.05 µs)
+  let gathered = '';
   const flush = () => {
     try {
+      const out = gathered;
+      gathered = '';
+      if (out) dest.write(out);
       dest.flushSync();
     } catch {
       // nothing pending, or stdout is gone: nothing to do
@@ -81,7 +87,12 @@ export function createAccessLogger(level = 'info', to: number | string = 1): { l
   const logger = pino({ level, base: { service: 'vlrerank' } }, dest);
   const write = (a: AccessLine) => {
     const method = a.method === undefined ? '' : `"method":${JSON.stringify(a.method)},`;
-    dest.write(`{"level":30,"time":${Date.now()},"service":"vlrerank","access":{${method}"path":${JSON.stringify(a.path)},"status":${a.status},"bytes":${a.bytes},"ms":${a.ms},"route":"${a.route}"},"msg":"access"}\n`);
+    gathered += `{"level":30,"time":${Date.now()},"service":"vlrerank","access":{${method}"path":${JSON.stringify(a.path)},"status":${a.status},"bytes":${a.bytes},"ms":${a.ms},"route":"${a.route}"},"msg":"access"}\n`;
+    if (gathered.length >= GATHER) {
+      const out = gathered;
+      gathered = '';
+      dest.write(out);
+    }
   };
   return {
     logger,
@@ -93,6 +104,9 @@ export function createAccessLogger(level = 'info', to: number | string = 1): { l
     },
   };
 }
+
+/** Access lines are written when this many characters have gathered (or a second has passed). */
+const GATHER = 4096;
 
 const pendingAccessLogs = new Set<() => void>();
 process.once('exit', () => {

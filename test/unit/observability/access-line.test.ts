@@ -46,6 +46,16 @@ it('writes the line pino writes for the same access values', () => {
   }
 });
 
+it('writes every line, in order, however many gather before a write', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vlr-access-line-'));
+  const fast = createAccessLogger('info', join(dir, 'many.log'));
+  for (let i = 0; i < 1000; i++) fast.write!({ method: 'GET', path: `/idx/_doc/${i}`, status: 200, bytes: i, ms: 0.5, route: 'proxy' });
+  expect(readLines(join(dir, 'many.log')).length).toBeGreaterThan(900); // written as they gather, not all held until close
+  fast.close();
+  const got = readLines(join(dir, 'many.log')).map((l) => (JSON.parse(l) as { access: { bytes: number } }).access.bytes);
+  expect(got).toEqual([...Array(1000).keys()]);
+});
+
 it('has no line writer when the level drops info lines', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vlr-access-line-'));
   const warn = createAccessLogger('warn', join(dir, 'warn.log'));
