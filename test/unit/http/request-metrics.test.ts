@@ -61,3 +61,11 @@ it('counts requests, in-flight and durations as prom-client reads them at scrape
   expect(line(text, 'vlrerank_requests_total{route="search",status="200"}')).toBe('1');
   expect(line(text, 'vlrerank_requests_in_flight{route="search"}')).toBe('0');
 });
+
+it('still exports the event-loop lag (sampled every 100 ms) with the process defaults', async () => {
+  const withDefaults = createMetrics();
+  await new Promise((r) => setTimeout(r, 250)); // a few samples
+  const text = await withDefaults.registry.metrics();
+  expect(line(text, 'vlrerank_nodejs_eventloop_lag_p99_seconds')).toMatch(/^\d/);
+  expect(line(text, 'vlrerank_process_cpu_seconds_total')).toMatch(/^\d/);
+});
