@@ -14,6 +14,8 @@
  * with its default configuration: access log on, its stdout to /dev/null (a pipe drained by this
  * process would charge the proxy's log to the load generator's CPU).
  *
+ * BENCH_ONLY=search,get runs only the workloads whose names start with those words.
+ *
  * Two placements, because on a small machine they answer different questions:
  *   - shared cores: engine, proxy and load generator on every core. Throughput is then bounded by
  *     CPU: every µs the proxy spends is taken from the engine. The report prints that ceiling,
@@ -276,6 +278,9 @@ async function main(): Promise<void> {
     // /_bulk is scanned line by line for ingest pipelines' vectors (src/ingest/), when any pipeline ingests
     { name: '_bulk 100 docs to /_bulk', method: 'POST', path: '/_bulk', headers: nd, body: bulk, connections: Math.max(2, CONNECTIONS / 2), latencyN: Math.max(200, LATENCY_N / 10) },
   ];
+  // BENCH_ONLY=search,get: only the workloads whose name starts with one of these words
+  const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
+  if (only) workloads.splice(0, workloads.length, ...workloads.filter((w) => only.some((o) => w.name.startsWith(o))));
   const placed = [proxy.pid, bare.pid, process.pid];
   const rows: string[] = [];
   try {

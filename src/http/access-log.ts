@@ -7,22 +7,26 @@
  * redact.ts) — free for a path without `?`, `@` or `data:`.
  *
  * Runs for every request, so it is kept cheap: plain string checks instead of regexes, metric
- * children cached per label set (prom-client hashes labels on every `inc({…})`), and no closures
- * or bind() per request — the per-request state lives on the response under one symbol and the
- * write/end counters and finish listener are shared functions.
+ * children cached per label set, and no closures or bind() per request — the per-request state
+ * lives on the response under one symbol and the write/end counters and finish listener are
+ * shared functions. The in-flight gauge and the request counter are plain numbers here, handed to
+ * prom-client at scrape time (`onCollect`): each prom-client call validates and hashes its labels,
+ * even through a child (bench:proxy's profile); only the duration histogram is observed per request.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Counter, Gauge, Histogram } from 'prom-client';
-import type { Logger } from '../observability/logger.js';
+import type { Histogram } from 'prom-client';
+import type { AccessLine, Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { redactUrl } from '../observability/redact.js';
 
 export interface AccessLogDeps {
-  metrics: Pick<Metrics, 'requests' | 'requestSeconds' | 'inFlight'>;
+  metrics: Pick<Metrics, 'requests' | 'requestSeconds' | 'inFlight' | 'onCollect'>;
   /** Write one access line per request. */
   access: boolean;
   /** Where access lines go (the buffered access logger, or the main logger). */
   logger: Logger;
+  /** The buffered access logger's line writer, when there is one (observability/logger.ts): the same line, cheaper. */
+  write?: (a: AccessLine) => void;
 }
 
 /** Does `path` contain `seg` (e.g. "/_bulk") followed by "/" or the end? */
@@ -54,7 +58,7 @@ interface Entry {
   url: string;
   start: bigint;
   route: string;
-  inFlight: ReturnType<Gauge<'route'>['labels']>;
+  inFlight: InFlight;
   bytes: number;
   done: boolean;
   write: (...a: unknown[]) => boolean;
@@ -81,15 +85,37 @@ function countingEnd(this: Tracked, chunk?: unknown, ...rest: unknown[]): Server
   return e.end.call(this, chunk, ...rest);
 }
 
-/** Metric children per label set, per metrics registry (a server has one). */
-const children = new WeakMap<
-  object,
-  { inFlight: Map<string, Entry['inFlight']>; requests: Map<string, ReturnType<Counter<'route' | 'status'>['labels']>>; seconds: Map<string, ReturnType<Histogram<'route' | 'status'>['labels']>> }
->();
+/** Requests of one route class being served. */
+interface InFlight {
+  route: string;
+  n: number;
+}
+
+/** Finished requests of one route class and status: the count not yet handed to the counter, the histogram's child. */
+interface Finished {
+  labels: { route: string; status: string };
+  pending: number;
+  seconds: ReturnType<Histogram<'route' | 'status'>['labels']>;
+}
+
+/** The counts per label set, per metrics registry (a server has one). */
+const children = new WeakMap<object, { inFlight: Map<string, InFlight>; finished: Map<string, Finished> }>();
 
 function cacheFor(deps: AccessLogDeps) {
   let c = children.get(deps.metrics);
-  if (!c) children.set(deps.metrics, (c = { inFlight: new Map(), requests: new Map(), seconds: new Map() }));
+  if (!c) {
+    const cache = (c = { inFlight: new Map<string, InFlight>(), finished: new Map<string, Finished>() });
+    children.set(deps.metrics, cache);
+    const m = deps.metrics;
+    m.onCollect(() => {
+      for (const f of cache.inFlight.values()) m.inFlight.set({ route: f.route }, f.n);
+      for (const f of cache.finished.values()) {
+        if (f.pending === 0) continue;
+        m.requests.inc(f.labels, f.pending);
+        f.pending = 0;
+      }
+    });
+  }
   return c;
 }
 
@@ -97,19 +123,22 @@ function finish(this: Tracked): void {
   const e = this[kEntry];
   if (!e || e.done) return;
   e.done = true;
-  e.inFlight.dec();
+  e.inFlight.n--;
   const status = this.statusCode;
   const cache = cacheFor(e.deps);
   const key = `${e.route} ${status}`;
-  let counter = cache.requests.get(key);
-  if (!counter) cache.requests.set(key, (counter = e.deps.metrics.requests.labels({ route: e.route, status: String(status) })));
-  counter.inc();
-  let seconds = cache.seconds.get(key);
-  if (!seconds) cache.seconds.set(key, (seconds = e.deps.metrics.requestSeconds.labels({ route: e.route, status: String(status) })));
+  let f = cache.finished.get(key);
+  if (!f) {
+    const labels = { route: e.route, status: String(status) };
+    cache.finished.set(key, (f = { labels, pending: 0, seconds: e.deps.metrics.requestSeconds.labels(labels) }));
+  }
+  f.pending++;
   const ms = Number(process.hrtime.bigint() - e.start) / 1e6;
-  seconds.observe(ms / 1000);
+  f.seconds.observe(ms / 1000);
   if (e.deps.access) {
-    e.deps.logger.info({ access: { method: e.req.method, path: redactUrl(e.url), status, bytes: e.bytes, ms: Math.round(ms * 100) / 100, route: e.route } }, 'access');
+    const access: AccessLine = { method: e.req.method, path: redactUrl(e.url), status, bytes: e.bytes, ms: Math.round(ms * 100) / 100, route: e.route };
+    if (e.deps.write) e.deps.write(access);
+    else e.deps.logger.info({ access }, 'access');
   }
 }
 
@@ -124,8 +153,8 @@ export function requestTracker(deps: AccessLogDeps): (req: IncomingMessage, res:
     const q = url.indexOf('?');
     const route = routeClass(q < 0 ? url : url.slice(0, q));
     let inFlight = cache.inFlight.get(route);
-    if (!inFlight) cache.inFlight.set(route, (inFlight = deps.metrics.inFlight.labels({ route })));
-    inFlight.inc();
+    if (!inFlight) cache.inFlight.set(route, (inFlight = { route, n: 0 }));
+    inFlight.n++;
     const r = res as Tracked;
     r[kEntry] = { deps, req, url, start: process.hrtime.bigint(), route, inFlight, bytes: 0, done: false, write: res.write as Entry['write'], end: res.end as Entry['end'] };
     res.write = countingWrite as typeof res.write;

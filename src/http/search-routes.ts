@@ -86,7 +86,9 @@ export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHand
         const limits = { maxBytes: deps.maxJsonBodyBytes, maxDepth: deps.search.maxJsonDepth ?? 1000, markers: MARKERS, always, worker: deps.jsonWorker };
         const inQuery = kind === 'search' && !hasBody(req) ? sourceParam(params, req.rawHeaders) : undefined;
         const body = inQuery?.body ?? (!hasBody(req) ? undefined : kind === 'search' ? await readSearchBody(req, limits) : await readMsearchBody(req, limits));
-        const out = await handle(deps.search, { index, params: inQuery?.params ?? params, headers: inQuery?.headers ?? req.rawHeaders, body, signal: () => clientSignal(res), client: clientId(req) });
+        // mustParse was asked above for this request's own parameters (a body from the query string has others)
+        const asked = kind === 'search' && !inQuery ? always : undefined;
+        const out = await handle(deps.search, { index, params: inQuery?.params ?? params, headers: inQuery?.headers ?? req.rawHeaders, body, signal: () => clientSignal(res), client: clientId(req), mustParse: asked });
         // a body from the query string is the engine's to read as sent unless vlrerank answers it
         if (out.kind === 'proxy' || (inQuery && out.kind === 'forward')) return next();
         if (out.kind === 'forward') return await forwardBuffered(deps.pool, req, res, out.body, out.rewritten);

@@ -9,9 +9,14 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 }
 
+/** How many index expressions forIndex keeps the answer of (all forgotten at once past it). */
+const FOR_INDEX_KEPT = 1024;
+
 export class PipelineRegistry {
   private readonly byName = new Map<string, Pipeline>();
   private readonly patterns: Array<{ re: RegExp; raw: string; pipeline: Pipeline }> = [];
+  /** forIndex's answers by expression (null: none). */
+  readonly #forIndex = new Map<string, Pipeline | null>();
   /** Does any pipeline add vectors or feature records at ingest? Without one, no write is ever intercepted. */
   readonly ingests: boolean;
   /** Does any pipeline rerank its indices' searches by default? */
@@ -37,6 +42,17 @@ export class PipelineRegistry {
    */
   forIndex(indexExpr: string | undefined): Pipeline | undefined {
     if (!indexExpr || this.patterns.length === 0) return undefined; // no pipelines: every search's lookup ends here
+    // asked several times per search (bench:proxy's profile): an expression's answer never changes
+    // (the registry is immutable), so it is kept; the keys come from clients' paths, hence the bound
+    const kept = this.#forIndex.get(indexExpr);
+    if (kept !== undefined) return kept ?? undefined;
+    const found = this.#match(indexExpr);
+    if (this.#forIndex.size >= FOR_INDEX_KEPT) this.#forIndex.clear();
+    this.#forIndex.set(indexExpr, found ?? null);
+    return found;
+  }
+
+  #match(indexExpr: string): Pipeline | undefined {
     const parts = indexExpr.split(',').map((s) => s.trim()).filter(Boolean);
     let found: Pipeline | undefined;
     for (const part of parts) {
@@ -57,7 +73,9 @@ export class PipelineRegistry {
    */
   resolvable(indexExpr: string | undefined): boolean {
     if (this.patterns.length === 0) return false;
-    return !(indexExpr ?? '').split(',').some((p) => p.includes(':') || (p.startsWith('_') && p !== '_all'));
+    const expr = indexExpr ?? '';
+    if (expr.indexOf(',') < 0) return !(expr.includes(':') || (expr.startsWith('_') && expr !== '_all')); // one name (nearly every search): no split
+    return !expr.split(',').some((p) => p.includes(':') || (p.startsWith('_') && p !== '_all'));
   }
 
   /**

@@ -120,9 +120,9 @@ export class UpstreamPool {
    * away aborts the upstream request or response; an upstream body failing after the headers cuts
    * the client connection (the status is already sent).
    */
-  async forward(req: ForwardRequest, res: ResponseSink): Promise<void> {
+  forward(req: ForwardRequest, res: ResponseSink): Promise<void> {
     const client = watchClient(res);
-    await this.#withRetry(req, (node, r) => this.#sendTo(node, r, res, client));
+    return this.#withRetry(req, (node, r) => this.#sendTo(node, r, res, client));
   }
 
   /** The same request to every node at once, each answer or failure on its own (health probes). */
@@ -188,9 +188,14 @@ export class UpstreamPool {
     markUp(node);
   }
 
-  async #sendTo(node: UpstreamNode, req: UpstreamRequest, res: ResponseSink, client: ClientState): Promise<void> {
+  /** Not async, and the answer noted in onHeaders: one promise per attempt on the passthrough hot path. */
+  #sendTo(node: UpstreamNode, req: UpstreamRequest, res: ResponseSink, client: ClientState): Promise<void> {
     const start = performance.now();
-    await new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
+      const answered = () => {
+        this.#answered(node, start);
+        resolve();
+      };
       node.pool.dispatch(
         {
           method: req.method as Dispatcher.HttpMethod,
@@ -199,10 +204,9 @@ export class UpstreamPool {
           body: req.body ?? null,
           idempotent: false, // retries are ours, not undici's
         },
-        new ForwardHandler(res, client, resolve, reject),
+        new ForwardHandler(res, client, answered, reject),
       );
     });
-    this.#answered(node, start);
   }
 
   /** `observe: false` for probes: they neither count as traffic latency nor need the retry path. */

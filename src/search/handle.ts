@@ -49,6 +49,8 @@ export interface SearchRequest {
   signal?: () => AbortSignal;
   /** Who asks (header or remote address), for the per-client share of the rerank queue. */
   client?: string;
+  /** `mustParse` for this request, when the caller already asked it (before reading the body): not asked twice. */
+  mustParse?: boolean;
 }
 
 export type SearchResult =
@@ -81,10 +83,12 @@ export async function handleSearch(deps: SearchHandlerDeps, req: SearchRequest):
   if (raw.length && !isJsonBody(req.headers)) return { kind: 'forward', body: raw, rewritten: false };
   const pre = req.body?.parsed;
   const text = raw.length ? req.body!.text : '';
-  const maybe = pre ? pre.hasMarker || mustParse(deps, req.index, req.params, req.headers) : text !== undefined && (MARKERS.some((m) => text.includes(m)) || mustParse(deps, req.index, req.params, req.headers));
+  const must = () => req.mustParse ?? mustParse(deps, req.index, req.params, req.headers);
+  const maybe = pre ? pre.hasMarker || must() : text !== undefined && (MARKERS.some((m) => text.includes(m)) || must());
+  if (!maybe) return { kind: 'forward', body: raw, rewritten: false }; // asks for no reranking: its bytes as received
   let body: unknown;
   if (pre) body = pre.value; // depth-checked and parsed in the JSON worker (undefined: not JSON)
-  else if (maybe && text) {
+  else if (text) {
     // before parsing: detect/plan clone and walk the body, which must not recurse on a deep one
     assertJsonDepth(text, deps.maxJsonDepth ?? DEFAULT_MAX_DEPTH);
     try {
@@ -96,7 +100,7 @@ export async function handleSearch(deps: SearchHandlerDeps, req: SearchRequest):
   // `filter_path` is the client's view of the answer: applied to it, never to the first stage (nor `format`)
   const filterPath = parseFilterPath(req.params);
   const params = hasAnswerParams(req.params) ? withoutAnswerParams(req.params) : req.params;
-  const d = maybe && (body !== undefined || (!pre && !text)) ? await detectThrough(deps, { index: req.index, params, body }, req.headers, req.signal?.()) : { kind: 'passthrough' as const };
+  const d = body !== undefined || (!pre && !text) ? await detectThrough(deps, { index: req.index, params, body }, req.headers, req.signal?.()) : { kind: 'passthrough' as const };
   if (d.kind === 'passthrough') return d.body ? { kind: 'forward', body: Buffer.from(JSON.stringify(d.body)), rewritten: true } : { kind: 'forward', body: raw, rewritten: false };
   const out = await runRerankSearch(d.spec, deps, { index: req.index, headers: req.headers, signal: req.signal?.(), client: req.client });
   if (filterPath && out.status < 300 && !Buffer.isBuffer(out.body)) out.body = applyFilterPath(out.body, filterPath);

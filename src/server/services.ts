@@ -10,7 +10,7 @@
  */
 import type { Config } from '../config/schema.js';
 import { EngineClient } from '../engine/client.js';
-import { createAccessLogger, createLogger, type Logger } from '../observability/logger.js';
+import { createAccessLogger, createLogger, type AccessLine, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { loadPipelines, PipelineRegistry } from '../pipelines/index.js';
 import { unknownSignalReason, unknownSignals } from '../rerank/fusion.js';
@@ -40,6 +40,8 @@ export interface Services {
   readonly logger: Logger;
   /** Where access lines go: a buffered logger of their own, or `logger`. */
   readonly accessLogger: Logger;
+  /** The buffered access logger's own line writer (undefined: write through `accessLogger`). */
+  readonly accessWrite?: (a: AccessLine) => void;
   readonly metrics: Metrics;
   readonly pool: UpstreamPool;
   readonly engine: EngineClient;
@@ -63,9 +65,11 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
   try {
     const logger = options.logger ?? createLogger(config.log.level);
     let accessLogger = logger;
+    let accessWrite: Services['accessWrite'];
     if (!options.logger && config.log.access && config.log.level !== 'silent') {
       const access = createAccessLogger(config.log.level);
       accessLogger = access.logger;
+      accessWrite = access.write;
       closers.push(() => access.close());
     }
     const metrics = createMetrics();
@@ -107,6 +111,7 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
       config,
       logger,
       accessLogger,
+      accessWrite,
       metrics,
       pool,
       engine,

@@ -50,7 +50,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
   const startedAt = Date.now();
   return {
     errors,
-    access: { metrics, access: config.log.access, logger: s.accessLogger },
+    access: { metrics, access: config.log.access, logger: s.accessLogger, write: s.accessWrite },
     pool: s.pool,
     search,
     ingest: { pipelines: s.pipelines, pool: s.pool, embedder: s.embedder, maxJsonDepth: config.server.maxJsonDepth, jsonWorker: s.jsonWorker, aliases: new AliasPipelines(targets) },

@@ -45,4 +45,12 @@ describe('hop-by-hop header removal', () => {
     const raw = ['connection', 'X-A', 'CONNECTION', 'x-b', 'X-A', '1', 'x-B', '2', 'X-C', '3'];
     expect(forwardResponseHeaders(raw)).toEqual(['X-C', '3']);
   });
+
+  it('reads each request on its own, though the names a Connection value lists are kept by value', () => {
+    // the same value again, after it was merged with a second Connection header: nothing carried over
+    expect(forwardRequestHeaders(['Connection', 'x-a', 'Connection', 'x-b', 'X-A', '1', 'X-B', '2', 'X-C', '3'])).toEqual(['X-C', '3']);
+    expect(forwardRequestHeaders(['Connection', 'x-a', 'X-A', '1', 'X-B', '2'])).toEqual(['X-B', '2']);
+    expect(forwardRequestHeaders(['Connection', 'keep-alive', 'Keep-Alive', 'timeout=5', 'X-B', '2'])).toEqual(['X-B', '2']);
+    expect(forwardRequestHeaders(['Connection', 'keep-alive', 'X-A', '1'])).toEqual(['X-A', '1']);
+  });
 });

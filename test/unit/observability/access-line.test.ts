@@ -1,0 +1,64 @@
+/**
+ * The access logger's own line writer (observability/logger.ts) writes, byte for byte, the line
+ * pino's `logger.info({ access }, 'access')` writes on the same logger — whatever the path holds
+ * (quotes, backslashes, control characters, U+2028, a lone surrogate, non-ASCII) — and writes
+ * nothing when the level drops info lines.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { createAccessLogger, type AccessLine } from '../../../src/observability/logger.js';
+
+const lines: AccessLine[] = [
+  { method: 'GET', path: '/idx/_doc/1', status: 200, bytes: 123, ms: 0.42, route: 'proxy' },
+  { method: 'POST', path: '/a"b\\c/_search?q=\u0001\n\t\u2028\ud800é漢', status: 404, bytes: 0, ms: 12.5, route: 'search' },
+  { method: 'DELETE', path: '/', status: 502, bytes: 9999999, ms: 30001, route: 'admin' },
+  { method: undefined, path: '/x', status: 400, bytes: 1, ms: 0, route: 'proxy' },
+];
+
+function readLines(file: string): string[] {
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+}
+
+/** The line without its time (the two writers run at different milliseconds). */
+const untimed = (l: string) => l.replace(/"time":\d+,/, '"time":0,');
+
+it('writes the line pino writes for the same access values', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vlr-access-line-'));
+  const fast = createAccessLogger('info', join(dir, 'fast.log'));
+  const slow = createAccessLogger('info', join(dir, 'pino.log'));
+  expect(fast.write).toBeTypeOf('function');
+  for (const a of lines) {
+    fast.write!(a);
+    slow.logger.info({ access: a }, 'access');
+  }
+  fast.close();
+  slow.close();
+  const got = readLines(join(dir, 'fast.log'));
+  const want = readLines(join(dir, 'pino.log'));
+  expect(got).toHaveLength(lines.length);
+  expect(got.map(untimed)).toEqual(want.map(untimed));
+  for (const [i, l] of got.entries()) {
+    const parsed = JSON.parse(l) as { access: Record<string, unknown>; time: number };
+    expect(parsed.access).toEqual(Object.fromEntries(Object.entries(lines[i]!).filter(([, v]) => v !== undefined)));
+    expect(parsed.time).toBeGreaterThan(Date.now() - 60_000);
+  }
+});
+
+it('writes every line, in order, however many gather before a write', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vlr-access-line-'));
+  const fast = createAccessLogger('info', join(dir, 'many.log'));
+  for (let i = 0; i < 1000; i++) fast.write!({ method: 'GET', path: `/idx/_doc/${i}`, status: 200, bytes: i, ms: 0.5, route: 'proxy' });
+  expect(readLines(join(dir, 'many.log')).length).toBeGreaterThan(900); // written as they gather, not all held until close
+  fast.close();
+  const got = readLines(join(dir, 'many.log')).map((l) => (JSON.parse(l) as { access: { bytes: number } }).access.bytes);
+  expect(got).toEqual([...Array(1000).keys()]);
+});
+
+it('has no line writer when the level drops info lines', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vlr-access-line-'));
+  const warn = createAccessLogger('warn', join(dir, 'warn.log'));
+  expect(warn.write).toBeUndefined();
+  warn.close();
+});
