@@ -68,9 +68,17 @@ async function freePort(): Promise<number> {
 
 type Running = { url: string; pid: number; stop: () => Promise<void> };
 
-/** vlrerank as users run it. */
+/**
+ * vlrerank as users run it, measured once its models' warm-up is over (ready, or failed where no
+ * models are found): health answers 200 while they warm up, so with models found (e.g.
+ * VLRERANK_MODELS_DIR set) the warm-up's CPU (sessions, the concept bank) would be counted into the
+ * first workload's CPU per request.
+ */
 function startProxy(upstream: string): Promise<Running> {
-  return startChild((port) => [resolve(REPO_ROOT, 'dist/cli/main.js'), 'serve', '--port', String(port), '--upstream', upstream], '/_vlrerank/health');
+  return startChild((port) => [resolve(REPO_ROOT, 'dist/cli/main.js'), 'serve', '--port', String(port), '--upstream', upstream], '/_vlrerank/health', async (r) => {
+    const body = (await r.json().catch(() => ({}))) as { reranker?: { state?: string } };
+    return body.reranker?.state !== 'warming';
+  });
 }
 
 /** The floor: the least a Node proxy can do (scripts/bench/bare-proxy.ts). */
@@ -78,7 +86,7 @@ function startBareProxy(upstream: string): Promise<Running> {
   return startChild((port) => ['--import', 'tsx', resolve(REPO_ROOT, 'scripts/bench/bare-proxy.ts'), String(port), upstream], '/_cluster/health');
 }
 
-async function startChild(argv: (port: number) => string[], readyPath: string): Promise<Running> {
+async function startChild(argv: (port: number) => string[], readyPath: string, settled: (r: Response) => Promise<boolean> = async () => true): Promise<Running> {
   const port = await freePort();
   const child = spawn(process.execPath, argv(port), {
     cwd: REPO_ROOT,
@@ -90,7 +98,7 @@ async function startChild(argv: (port: number) => string[], readyPath: string): 
   child.once('exit', () => (exited = true));
   for (;;) {
     if (exited) throw new Error('the proxy exited before it was ready');
-    const ok = await fetch(`${url}${readyPath}`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}${readyPath}`).then(async (r) => r.ok && (await settled(r)), () => false);
     if (ok) break;
     await new Promise((r) => setTimeout(r, 200));
   }
