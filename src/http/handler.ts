@@ -107,6 +107,10 @@ export function rerankApiRoute(method: string | undefined, url: string): 'compat
  * behaviours. The authority (and userinfo in it) is dropped: the upstream is vlrerank's to choose.
  */
 export function originForm(url: string): string {
+  // the asterisk form (`OPTIONS *`, RFC 9112 §3.2.4): the engines read it as the path `/*` (ES 8.19,
+  // 9.2, OpenSearch 2.19, 3.6 answer `OPTIONS *` as `OPTIONS /*`, 200 with Allow); it could not be
+  // forwarded as sent (a 400 "request cannot be forwarded", held-out probe round 7)
+  if (url === '*') return '/*';
   const m = /^https?:\/\/[^/?#]*/i.exec(url);
   if (!m) return url;
   const rest = url.slice(m[0].length);

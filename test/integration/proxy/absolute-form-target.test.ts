@@ -8,7 +8,7 @@
  * (`default: true`), raw HTTP (no client library sends the absolute form to a server).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseResponses, rawExchange, type RawResponse } from '../../helpers/raw-http.js';
+import { header, parseResponses, rawExchange, type RawResponse } from '../../helpers/raw-http.js';
 import { knowledgeBaseSuite, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'kb-absolute-form-it';
@@ -52,5 +52,14 @@ describe('absolute-form request targets (Elasticsearch 8.19)', () => {
         if (method === 'PUT') expect([a._id, a.result]).toEqual(['1', 'updated']);
       }
     }
+  });
+
+  it('the asterisk form (OPTIONS *) is answered as the engine answers it: as the path /*', async () => {
+    const direct = await send(p.engineUrl, 'OPTIONS', '*');
+    const proxied = await send(p.url, 'OPTIONS', '*');
+    expect(direct.status).toBe(200);
+    expect(proxied.status).toBe(direct.status);
+    expect(header(direct, 'allow')).toBeTruthy();
+    expect(header(proxied, 'allow')).toBe(header(direct, 'allow'));
   });
 });
