@@ -4,12 +4,11 @@
  * engine score and rank and each signal's raw and calibrated value (`_vlrerank.explanation.signals`),
  * plus the order the current pipeline returned. Speaks HTTP as a client; never imports the server.
  */
-import { request } from 'undici';
 import { vlrError } from '../errors.js';
 import type { EvalQuery, Qrels } from './judgements.js';
 import { hasRelevant } from './metrics.js';
 import type { FitCandidate, FitQuery } from './fit.js';
-import { refusalReason, searchFailed, waitBounds } from './proxy-runner.js';
+import { explainedSearch } from './proxy-runner.js';
 import { stopOf, type EvalStop } from './stop.js';
 
 interface ExplainedHit {
@@ -47,35 +46,6 @@ export interface Collected {
   stopped?: EvalStop;
 }
 
-async function searchExplained(o: CollectOptions, q: EvalQuery): Promise<Record<string, any>> {
-  const body = {
-    size: o.window,
-    _source: false,
-    ...(q.dsl ? { query: q.dsl } : {}),
-    ext: { vlrerank: { query: { ...(q.text ? { text: q.text } : {}), ...(q.image ? { image: q.image } : {}), ...(q.video ? { video: q.video } : {}) }, window: o.window, explain: true, ...(o.pipeline ? { pipeline: o.pipeline } : {}) } },
-  };
-  let res;
-  try {
-    res = await request(`${o.url.replace(/\/+$/, '')}/${encodeURIComponent(o.index)}/_search`, { method: 'POST', headers: { 'content-type': 'application/json', ...o.headers }, body: JSON.stringify(body), ...waitBounds(o.timeoutMs), ...(o.signal ? { signal: o.signal } : {}) });
-  } catch (e) {
-    if (o.signal?.aborted) throw e;
-    throw searchFailed(e, o.url, o.timeoutMs);
-  }
-  const text = await res.body.text().catch((e: unknown) => {
-    if (o.signal?.aborted) throw e;
-    throw searchFailed(e, o.url, o.timeoutMs);
-  });
-  let json: Record<string, any>;
-  try {
-    json = JSON.parse(text) as Record<string, any>;
-  } catch {
-    throw vlrError('VLR_UPSTREAM_ERROR', `${o.url} answered ${res.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`);
-  }
-  if (res.statusCode !== 200) throw vlrError('VLR_BAD_REQUEST', `query "${q.id}" (window ${o.window}): ${o.url} answered ${res.statusCode}: ${refusalReason(json, text, o.url)}`);
-  if (!json.vlrerank) throw vlrError('VLR_BAD_REQUEST', `${o.url} answered without a vlrerank report: is it a vlrerank proxy, and does a pipeline cover index [${o.index}]?`);
-  return json;
-}
-
 function candidateOf(h: ExplainedHit, q: EvalQuery): FitCandidate {
   const v = h._vlrerank;
   if (!v || typeof v.first_stage_rank !== 'number') throw vlrError('VLR_BAD_REQUEST', `query "${q.id}": a hit came back without _vlrerank (explain); cannot fit on it`);
@@ -99,7 +69,7 @@ export async function collectForFit(o: CollectOptions): Promise<Collected> {
     let json: Record<string, any>;
     try {
       if (o.signal?.aborted) throw o.signal.reason;
-      json = await searchExplained(o, q);
+      json = (await explainedSearch({ ...o, q })).json;
     } catch (e) {
       return { ...out, stopped: stopOf(o.signal, e, done, judged.length) };
     }

@@ -80,8 +80,27 @@ export function refusalReason(json: Record<string, any> | undefined, text: strin
   return `${reason}${engine}`;
 }
 
-/** One reranked search, read into a QueryRun. Non-200 answers throw with the proxy's own reason. */
-export async function searchOnce(o: { url: string; index: string; q: EvalQuery; pipeline?: string; window: number; headers?: Record<string, string>; signal?: AbortSignal; label?: string; timeoutMs?: number }): Promise<QueryRun> {
+/** What `explainedSearch` asks: one query's reranked search through the proxy, as a client sends it. */
+export interface ExplainedSearch {
+  url: string;
+  index: string;
+  q: EvalQuery;
+  pipeline?: string;
+  window: number;
+  headers?: Record<string, string>;
+  /** Aborted → the search in flight is dropped and the caller's abort reason thrown as is. */
+  signal?: AbortSignal;
+  /** How messages name the proxy (default: its URL). */
+  label?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * One query's search with `explain` over the whole window, as the evaluation and `--fit` both run
+ * it: a failed exchange named (`searchFailed`), a non-200 with the proxy's own reason, an answer
+ * without a vlrerank report refused. Returns the parsed answer and the wall time.
+ */
+export async function explainedSearch(o: ExplainedSearch): Promise<{ json: Record<string, any>; wallMs: number }> {
   const { q } = o;
   const who = o.label ?? o.url;
   const body = {
@@ -125,8 +144,16 @@ export async function searchOnce(o: { url: string; index: string; q: EvalQuery; 
   if (res.statusCode !== 200) {
     throw vlrError('VLR_BAD_REQUEST', `query "${q.id}" (window ${o.window}${o.pipeline ? `, pipeline ${o.pipeline}` : ''}): ${who} answered ${res.statusCode}: ${refusalReason(json, text, o.url)}`);
   }
-  const report = json.vlrerank as { degraded?: boolean; reason?: string; timings?: Record<string, number>; document_errors?: { count?: number; first?: string } } | undefined;
-  if (!report) throw vlrError('VLR_BAD_REQUEST', `${who} answered without a vlrerank report: is it a vlrerank proxy, and does a pipeline cover index [${o.index}]?`);
+  if (!json.vlrerank) throw vlrError('VLR_BAD_REQUEST', `${who} answered without a vlrerank report: is it a vlrerank proxy, and does a pipeline cover index [${o.index}]?`);
+  return { json, wallMs };
+}
+
+/** One reranked search, read into a QueryRun. Non-200 answers throw with the proxy's own reason. */
+export async function searchOnce(o: ExplainedSearch): Promise<QueryRun> {
+  const { q } = o;
+  const who = o.label ?? o.url;
+  const { json, wallMs } = await explainedSearch(o);
+  const report = json.vlrerank as { degraded?: boolean; reason?: string; timings?: Record<string, number>; document_errors?: { count?: number; first?: string } };
   const hits = (json.hits?.hits ?? []) as Hit[];
   const reranked = hits.map((h) => String(h._id));
   const ranked = hits.map((h, i) => ({ id: String(h._id), rank: h._vlrerank?.first_stage_rank ?? Number.NaN, i }));
