@@ -61,7 +61,7 @@ export function retryAfter(e: VlrerankError): Record<string, string> {
  * ES and OpenSearch clients and their users tie an answer to its request by it. The errors
  * vlrerank answers itself left it out (held-out probe round 8a).
  */
-function opaqueId(res: ServerResponse): Record<string, string> {
+export function opaqueId(res: ServerResponse): Record<string, string> {
   const v = res.req?.headers['x-opaque-id'];
   return typeof v === 'string' ? { 'x-opaque-id': v } : {};
 }

@@ -13,7 +13,7 @@ import { handleMsearch, handleSearch, MARKERS, mustParse, type SearchHandlerDeps
 import type { JsonWorker } from '../util/json-worker.js';
 import { readMsearchBody, readSearchBody } from './body.js';
 import { acceptedCoding, encode } from './compress.js';
-import { sendError, type ErrorDeps } from './errors.js';
+import { opaqueId, sendError, type ErrorDeps } from './errors.js';
 import { forwardBuffered } from './proxy-route.js';
 import { clientId, clientSignal, hasBody, queryParams } from './request.js';
 
@@ -48,11 +48,10 @@ async function send(res: ServerResponse, status: number, headers: Record<string,
   const coding = acceptedCoding(res.req?.headers['accept-encoding']);
   const out = coding ? await encode(bytes, coding) : bytes;
   res.statusCode = status;
-  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-  if (coding) res.setHeader('content-encoding', coding);
   // the engines echo X-Opaque-Id on every answer; an `_msearch` vlrerank put together left it out
-  const opaque = res.req?.headers['x-opaque-id'];
-  if (typeof opaque === 'string' && !res.hasHeader('x-opaque-id')) res.setHeader('x-opaque-id', opaque);
+  // (the engine's own, copied into `headers`, wins)
+  for (const [k, v] of Object.entries({ ...opaqueId(res), ...headers })) res.setHeader(k, v);
+  if (coding) res.setHeader('content-encoding', coding);
   res.end(out);
 }
 
