@@ -8,7 +8,7 @@
  * transparent streaming proxy for everything else; the ES-shaped error handler.
  * No global body parser: passthrough bodies must stream untouched.
  */
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import { vlrError } from '../errors.js';
 import type { IngestDeps } from '../ingest/handle.js';
 import type { UpstreamPool } from '../proxy/pool.js';
@@ -47,6 +47,20 @@ export interface HttpDeps {
   role?: 'proxy' | 'worker';
 }
 
+/**
+ * In front of Elasticsearch every answer vlrerank makes on its paths carries `x-elastic-product`,
+ * as the engine's own do: the official client refuses an answer without it
+ * (ProductNotSupportedError) on its `transport.request` to `/_vlrerank/*` (held-out probe round 8a).
+ * Not on the rerank-compatible APIs, which are not the engine's; search and ingest add it to their
+ * own errors (search-routes.ts, ingest-routes.ts).
+ */
+function esProduct(deps: HttpDeps): RequestHandler {
+  return (_req, res, next) => {
+    if (deps.upstreamIsElasticsearch?.()) res.setHeader('x-elastic-product', 'Elasticsearch');
+    next();
+  };
+}
+
 /** The express app both roles start from: its settings, and vlrerank's rerank and admin endpoints under /_vlrerank. */
 function ownEndpoints(deps: HttpDeps) {
   const app = express();
@@ -54,7 +68,7 @@ function ownEndpoints(deps: HttpDeps) {
   app.disable('etag');
   app.set('query parser', 'simple');
   const rerank = { ...deps.errors, reranker: deps.reranker, maxJsonBodyBytes: deps.maxJsonBodyBytes, maxJsonDepth: deps.maxJsonDepth, jsonWorker: deps.jsonWorker };
-  app.use('/_vlrerank', rerankRouter(rerank), adminRouter(deps.admin));
+  app.use('/_vlrerank', esProduct(deps), rerankRouter(rerank), adminRouter(deps.admin));
   return { app, rerank };
 }
 
@@ -80,7 +94,7 @@ export function buildApp(deps: HttpDeps, fast: { proxy: NodeHandler; search: { s
   // and answered 200 where the engines answer 405 (held-out probe round 7); HEAD is the engine's
   const search = searchRouter(fast.search);
   app.use((req, res, next) => (req.method === 'HEAD' ? next() : search(req, res, next)));
-  app.use(ingestRouter({ ...deps.errors, ingest: deps.ingest, maxJsonBodyBytes: deps.maxJsonBodyBytes, jsonWorker: deps.jsonWorker }));
+  app.use(ingestRouter({ ...deps.errors, upstreamIsElasticsearch: deps.upstreamIsElasticsearch, ingest: deps.ingest, maxJsonBodyBytes: deps.maxJsonBodyBytes, jsonWorker: deps.jsonWorker }));
   app.use((req, res) => fast.proxy(req, res));
   app.use(errorHandler(deps.errors));
   return app;

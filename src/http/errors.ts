@@ -15,6 +15,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { bodyRefused } from './body.js';
 import { closeAfterAnswer } from './linger.js';
 import { allowHeader } from './methods.js';
+import { prettyAsked, queryParams } from './request.js';
 
 export interface ErrorDeps {
   logger: Logger;
@@ -66,14 +67,14 @@ export function opaqueId(res: ServerResponse): Record<string, string> {
   return typeof v === 'string' ? { 'x-opaque-id': v } : {};
 }
 
-function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, indent = false): void {
   if (res.headersSent) {
     res.destroy(); // an answer already under way can only be cut
     return;
   }
   // a body refused unread: answer, then close gracefully (the client is maybe still sending it)
   if (bodyRefused(res.req)) closeAfterAnswer(res);
-  const bytes = Buffer.from(JSON.stringify(body));
+  const bytes = Buffer.from(indent ? JSON.stringify(body, null, 2) + '\n' : JSON.stringify(body));
   res.writeHead(status, { ...opaqueId(res), ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length });
   res.end(bytes);
 }
@@ -87,7 +88,8 @@ export function sendError(res: ServerResponse, err: unknown, deps: ErrorDeps, he
   if (clientGone(res)) return goneQuietly(res, err, deps);
   const e = record(err, deps);
   const es = esErrorBody(e);
-  writeJson(res, es.status, es, { ...headers, ...retryAfter(e), ...allowHeader(e) });
+  // `?pretty` indents the engines' errors too; vlrerank's own came compact
+  writeJson(res, es.status, es, { ...headers, ...retryAfter(e), ...allowHeader(e) }, res.req ? prettyAsked(queryParams(res.req)) : false);
 }
 
 /** In the rerank-compatible APIs' shape (Cohere / OpenAI-style / Jina fields side by side). */

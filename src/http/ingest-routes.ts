@@ -17,6 +17,8 @@ export interface IngestRouteDeps extends ErrorDeps {
   maxJsonBodyBytes: number;
   /** Parses documents of SMALL_BODY bytes and more off the main thread (built by the composition root). */
   jsonWorker: JsonWorker;
+  /** Is the upstream known to be Elasticsearch? Then our own refusals carry `x-elastic-product`. */
+  upstreamIsElasticsearch?: () => boolean;
 }
 
 async function write(res: ServerResponse, a: WriteAnswer): Promise<void> {
@@ -31,6 +33,11 @@ function writeRequest(req: Request, signal?: AbortSignal): WriteRequest {
 }
 
 export function ingestRouter(deps: IngestRouteDeps): Router {
+  // the ES client refuses an answer without x-elastic-product, a write's refusal by vlrerank included
+  // (it threw ProductNotSupportedError instead of the refusal — held-out probe round 8a)
+  const refuse = (res: ServerResponse, e: unknown) => {
+    if (!res.destroyed) sendError(res, e, deps, deps.upstreamIsElasticsearch?.() ? { 'x-elastic-product': 'Elasticsearch' } : undefined);
+  };
   const router = Router({ caseSensitive: true }); // `_DOC`, `_BULK`…: the engine's 400, without computing records first
   const { pipelines } = deps.ingest;
 
@@ -41,7 +48,7 @@ export function ingestRouter(deps: IngestRouteDeps): Router {
     try {
       await write(res, await handleBulk(deps.ingest, writeRequest(req, ac.signal), req));
     } catch (e) {
-      if (!res.destroyed) sendError(res, e, deps);
+      refuse(res, e);
     }
   };
 
@@ -52,7 +59,7 @@ export function ingestRouter(deps: IngestRouteDeps): Router {
     } catch (e) {
       // the engine failed to say which index an alias writes to (ingest/alias.ts): its 502/504,
       // nothing written — forwarded, the document was stored without its vectors, unsaid
-      if (!res.destroyed) sendError(res, e, deps);
+      refuse(res, e);
       return;
     }
     if (!pipeline) return next();
@@ -60,7 +67,7 @@ export function ingestRouter(deps: IngestRouteDeps): Router {
       const body = await readDocumentBody(req, { maxBytes: deps.maxJsonBodyBytes, maxDepth: deps.ingest.maxJsonDepth ?? 1000, worker: deps.jsonWorker });
       await write(res, await handleDocument(deps.ingest, pipeline, op, writeRequest(req), body));
     } catch (e) {
-      if (!res.destroyed) sendError(res, e, deps);
+      refuse(res, e);
     }
   };
 

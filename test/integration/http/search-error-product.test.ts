@@ -35,7 +35,7 @@ async function setup(engine: 'elasticsearch' | 'opensearch'): Promise<{ url: str
   const srv = await startEdgeServer({
     upstream,
     scorer: new FailingScorer(),
-    pipelinesDir: onlyPipelines({ 'closed.yaml': `name: hard-http-closed\nindex_patterns: [${INDEX}]\nfailure: fail_closed\nfields: {text: [title]}\n` }),
+    pipelinesDir: onlyPipelines({ 'closed.yaml': `name: hard-http-closed\nindex_patterns: [${INDEX}]\nfailure: fail_closed\nfields: {text: [title]}\nfeatures: {store: index}\n` }),
   });
   servers.push(srv);
   await srv.services.engine.info();
@@ -64,6 +64,24 @@ describe('in front of Elasticsearch', () => {
       const bad = await fetch(`${url}/${INDEX}/_search`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'compress' }, body: JSON.stringify(search) });
       expect(bad.status).toBe(415);
       expect(bad.headers.get('x-elastic-product')).toBe('Elasticsearch');
+
+      // `?pretty` indents vlrerank's own errors as the engine indents its own (they came compact)
+      const indented = await fetch(`${url}/${INDEX}/_search?pretty`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'compress' }, body: JSON.stringify(search) });
+      expect(indented.status).toBe(415);
+      const text = await indented.text();
+      expect(text).toBe(JSON.stringify(JSON.parse(text), null, 2) + '\n');
+      const compact = await fetch(`${url}/${INDEX}/_search?pretty=false`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'compress' }, body: JSON.stringify(search) });
+      expect(await compact.text()).not.toContain('\n');
+
+      // vlrerank's own endpoints and ingest's refusals too: the client's raw transport.request refused
+      // `/_vlrerank/health` with ProductNotSupportedError; a write vlrerank refuses itself lacked it too
+      const client = new EsClient({ node: url });
+      const health = await client.transport.request({ method: 'GET', path: '/_vlrerank/health' });
+      expect(health).toHaveProperty('status');
+      const write = await fetch(`${url}/${INDEX}/_doc/x`, { method: 'PUT', headers: { 'content-type': 'application/json', 'content-encoding': 'compress' }, body: '{"title":"x"}' });
+      expect(write.status).toBe(415);
+      expect(write.headers.get('x-elastic-product')).toBe('Elasticsearch');
+      await write.arrayBuffer();
     } finally {
       await fetch(`${upstream}/${INDEX}`, { method: 'DELETE' });
     }
@@ -78,6 +96,9 @@ describe('in front of OpenSearch', () => {
       expect(raw.status).toBe(503);
       expect(raw.headers.get('x-elastic-product')).toBeNull();
       await raw.arrayBuffer();
+      const health = await fetch(`${url}/_vlrerank/health`);
+      expect(health.headers.get('x-elastic-product')).toBeNull();
+      await health.arrayBuffer();
     } finally {
       await fetch(`${upstream}/${INDEX}`, { method: 'DELETE' });
     }
