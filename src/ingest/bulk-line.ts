@@ -10,6 +10,8 @@ import type { Embedder } from '../rerank/embedder.js';
 import { addRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
 import { addVectors, type VectorOutcome } from './vectors.js';
 import { leaves, type Claim } from './bulk-writes.js';
+import { recordsUnknown } from './keeps-records.js';
+import { documentFromSource } from '../pipelines/document.js';
 import { jsonDepth } from '../util/json-depth.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { SMALL_BODY, type JsonWorker } from '../util/json-worker.js';
@@ -87,7 +89,13 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
   let recorded = 0;
   for (const t of targets) {
     const partial = op === 'update' && t === doc.doc;
-    const target = pipeline.features.store === 'index' && meta.index ? await o.recordsOn?.(meta.index) : undefined;
+    let target: RecordTarget | undefined;
+    let unknown: unknown;
+    if (pipeline.features.store === 'index' && meta.index) target = await o.recordsOn?.(meta.index).catch((e: unknown) => {
+        o.signal?.throwIfAborted();
+        unknown = e;
+        return undefined;
+      });
     // read with the action's routing: without it a routed document on another shard is not found,
     // and the record described the partial `doc` alone (held-out probe round 4)
     const stored = partial && meta.id && (target || touchesMedia(t, pipeline)) ? await storedDoc() : undefined;
@@ -98,9 +106,11 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
       changed = true;
       vectorized++;
     }
-    if (!target) continue;
     // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
     const whole = partial && meta.id ? mergedForUpdate(stored, t) : t;
+    // the index's mapping unreadable (keeps-records.ts): stored without its record, the item says why
+    if (unknown !== undefined && t[pipeline.features.field] === undefined && documentFromSource(whole, pipeline) && !report.failures.has(item)) report.failures.set(item, recordsUnknown(unknown));
+    if (!target) continue;
     const f = await addRecord(t, pipeline, o.embedder, o.signal, whole!, target);
     if (f.error && !report.failures.has(item)) report.failures.set(item, f.error);
     if (f.added) {
