@@ -10,6 +10,7 @@ import type { Pipeline } from '../pipelines/index.js';
 import type { EngineClient } from '../engine/client.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { addVectors } from './vectors.js';
+import { waitOutRefusal, type RefusalPolicy } from './refusals.js';
 
 export interface BackfillProgress {
   total: number;
@@ -22,6 +23,8 @@ export interface BackfillOptions {
   batch?: number;
   concurrency?: number;
   onProgress?(p: BackfillProgress): void;
+  /** The engine's 429 on a write: waited out (its Retry-After), up to `max` refusals in a row (refusals.ts). */
+  refusals?: Omit<RefusalPolicy, 'signal'>;
   signal?: AbortSignal;
 }
 
@@ -81,7 +84,11 @@ export async function backfill(engine: EngineClient, pipeline: Pipeline, index: 
       o.onProgress?.(progress);
     }
     if (lines.length) {
-      const r = await engine.json<{ errors?: boolean; items?: unknown[] }>('POST', `/${idx}/_bulk?refresh=true`, lines.join('\n') + '\n', { 'content-type': 'application/x-ndjson' });
+      let r = await engine.json<{ errors?: boolean; items?: unknown[] }>('POST', `/${idx}/_bulk?refresh=true`, lines.join('\n') + '\n', { 'content-type': 'application/x-ndjson' });
+      for (let refusal = 1; r.statusCode === 429; refusal++) {
+        await waitOutRefusal(`writing vectors into [${index}]`, refusal, r.headers, { ...o.refusals, signal: o.signal });
+        r = await engine.json<{ errors?: boolean; items?: unknown[] }>('POST', `/${idx}/_bulk?refresh=true`, lines.join('\n') + '\n', { 'content-type': 'application/x-ndjson' });
+      }
       if (r.statusCode !== 200 || r.body.errors) throw vlrError('VLR_UPSTREAM_ERROR', `writing vectors into [${index}] failed: ${JSON.stringify(r.body).slice(0, 500)}`);
     }
   }
