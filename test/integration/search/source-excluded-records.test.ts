@@ -2,8 +2,8 @@
  * An index whose mapping keeps the pipeline's fields out of `_source` (`_source.excludes` naming
  * them, or a disabled `_source`) but whose documents, written through the proxy, keep their feature
  * record (a stored field: `stored_fields` reads it whatever `_source` keeps — checked here on
- * Elasticsearch 8.19 and OpenSearch 2.19). Held-out probe round 8a answered such indices with the
- * first stage flagged `degraded: "failed"`; now the hits are reranked from their records alone:
+ * Elasticsearch 8.19 and 9.2, OpenSearch 2.19 and 3.6). Held-out probe round 8a answered such
+ * indices with the first stage flagged `degraded: "failed"`; now the hits are reranked from their records alone:
  * no model run for the documents (explanations say `index`), the scores those of the same
  * documents scored on the fly from an index that shows their text (within 0.02, the int8 text
  * model's batch noise, PITFALLS.md). A hit without a record (written around the proxy) is left
@@ -11,7 +11,7 @@
  * first stage flagged as before, its reason naming the first hit and why. The official clients.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientBulk, clientSearch, ENGINES, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { ALL_ENGINES, clientBulk, clientSearch, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const FIELD = 'vlrerank_features';
 const KEY = `${FIELD}_key`;
@@ -26,7 +26,7 @@ const PIPELINES = {
 const props = { title: { type: 'text' }, sku: { type: 'keyword' }, [FIELD]: { type: 'binary', store: true }, [KEY]: { type: 'keyword' } };
 const ask = (explain = true) => ({ size: 5, query: { match: { title: 'oat' } }, ext: { vlrerank: { query: { text: 'oat milk' }, explain } } });
 
-describe.each(ENGINES)('pipeline fields out of _source, records kept, on %s', (engine) => {
+describe.each(ALL_ENGINES)('pipeline fields out of _source, records kept, on %s', (engine) => {
   let p: SearchProxy;
   const put = async (index: string, source: Record<string, unknown>) => {
     await p.engine.json('DELETE', `/${index}`);
