@@ -20,7 +20,7 @@ import { createRerankService } from '../rerank/service.js';
 import { backfill } from '../ingest/backfill.js';
 import { backfillRecords, recordMappingOf, type RecordsBackfillProgress } from '../ingest/backfill-records.js';
 import { recordShape } from '../ingest/records.js';
-import { DEFAULT_MAX_REFUSALS, type RefusalWait } from '../ingest/refusals.js';
+import { DEFAULT_MAX_REFUSALS, type RefusalWait } from '../engine/refusals.js';
 import { MediaSource } from '../features/media/source.js';
 import { VideoDecoder, videoLimits } from '../features/media/video.js';
 import type { FeatureRecord } from '../features/record/index.js';
@@ -84,7 +84,7 @@ async function run(index: string, flags: BackfillFlags, pipelineFor: (config: Co
   const refusals = {
     max: maxRefusals,
     onWait: (w: RefusalWait) => {
-      const note = `engine busy (429${w.retryAfter ? `, Retry-After ${w.retryAfter}` : ''}): waiting ${(w.waitMs / 1000).toFixed(1)} s, refusal ${w.refusal} of ${w.max}`;
+      const note = `engine busy (429 on ${w.what}${w.retryAfter ? `, Retry-After ${w.retryAfter}` : ''}): waiting ${(w.waitMs / 1000).toFixed(1)} s, refusal ${w.refusal} of ${w.max}`;
       if (started) bar.update({ note: ` | ${note}` });
       if (!process.stderr.isTTY) process.stderr.write(`${index}: ${note}\n`);
     },

@@ -31,7 +31,7 @@ import type { RecordDocument } from '../rerank/records/build.js';
 import { recordShape } from './records.js';
 import { addVectors } from './vectors.js';
 import { fanOutSignal } from '../util/abort.js';
-import { waitOutRefusal, type RefusalPolicy } from './refusals.js';
+import { jsonWaitingOut429, waitOutRefusal, type RefusalPolicy } from '../engine/refusals.js';
 
 export interface RecordsBackfillProgress {
   /** Documents whose record was missing or stale when the run began. */
@@ -97,7 +97,7 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
   // vectors added to a pipeline after its records were written: those documents too
   const query = !keyed ? { match_all: {} } : vectorFields.length ? { bool: { should: [stale, ...vectorFields.map((f) => ({ bool: { must_not: { exists: { field: f } } } }))], minimum_should_match: 1 } } : stale;
   const idx = encodeURIComponent(index);
-  const count = await engine.json<{ count?: number }>('POST', `/${idx}/_count`, { query });
+  const count = await jsonWaitingOut429<{ count?: number }>(engine, `counting documents of [${index}]`, { ...o.refusals, signal: o.signal }, 'POST', `/${idx}/_count`, { query });
   if (count.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `counting documents of [${index}] failed: ${JSON.stringify(count.body).slice(0, 300)}`, { status: count.statusCode });
   const progress: RecordsBackfillProgress = { total: count.body.count ?? 0, done: 0, recorded: 0, failed: 0, conflicts: 0, skipped: 0, current: 0 };
   o.onProgress?.({ ...progress });
@@ -106,7 +106,7 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
   const batch = Math.max(1, o.batch ?? 32);
   const concurrency = Math.max(1, o.concurrency ?? 2);
   const sourceFields = [...pipeline.fields.text, ...pipeline.fields.image, ...pipeline.fields.video];
-  const pages = scanIndex(engine, index, { query, size: batch, _source: sourceFields, ...(keyed ? {} : { storedFields: [field] }), signal: o.signal });
+  const pages = scanIndex(engine, index, { query, size: batch, _source: sourceFields, ...(keyed ? {} : { storedFields: [field] }), refusals: o.refusals, signal: o.signal });
   const inflight = new Set<Promise<void>>();
   let writes: Promise<void> = Promise.resolve();
   /** Writes queued and not yet done (bounded by `concurrency`, so a slow cluster slows the reading). */

@@ -1,13 +1,15 @@
 /**
- * Waiting out the engine's 429 on a backfill's `_bulk` (its write queue full: `Retry-After` says
- * when to come back): the write is sent again after the wait, bounded — each wait at most
- * `maxWaitMs`, and after `max` refusals in a row of one write the run stops, naming the refusal
- * (resumable: run again). Before, the first 429 stopped the run (held-out probe round 8a). A write
- * refused with 429 was not applied (the engine rejects before executing), so sending it again
- * cannot apply a document twice; backfill writes are conditioned on `_seq_no` besides.
+ * Waiting out the engine's 429 on a backfill's requests (a thread pool's queue full: `Retry-After`
+ * says when to come back): its `_bulk` writes, its page reads and counts are sent again after the
+ * wait, bounded — each wait at most `maxWaitMs`, and after `max` refusals in a row of one request
+ * the run stops, naming the refusal (resumable: run again). Before, the first 429 stopped the run
+ * (held-out probe round 8a). A request refused with 429 was not executed (the engine rejects it
+ * before), so sending it again cannot apply a document twice; backfill writes are conditioned on
+ * `_seq_no` besides.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { vlrError } from '../errors.js';
+import type { EngineClient, JsonResponse } from './client.js';
 
 export interface RefusalPolicy {
   /** Refusals of one write waited out before the run stops (default 5). */
@@ -20,6 +22,8 @@ export interface RefusalPolicy {
 }
 
 export interface RefusalWait {
+  /** What was refused (`writing feature records into [x]`, `reading [x]`…). */
+  what: string;
   waitMs: number;
   /** This refusal's number among the write's refusals in a row (1-based). */
   refusal: number;
@@ -52,6 +56,15 @@ export async function waitOutRefusal(what: string, refusal: number, headers: Rec
     throw vlrError('VLR_UPSTREAM_ERROR', `${what} was refused by the engine with 429 (too many requests) ${refusal} times in a row${retryAfter ? ` (Retry-After ${retryAfter})` : ''}: stopped after ${max} waits; run again to continue where it stopped`, { status: 429 });
   }
   const waitMs = retryAfterMs(raw, refusal, policy.maxWaitMs);
-  policy.onWait?.({ waitMs, refusal, max, ...(retryAfter ? { retryAfter } : {}) });
+  policy.onWait?.({ what, waitMs, refusal, max, ...(retryAfter ? { retryAfter } : {}) });
   await sleep(waitMs, undefined, { signal: policy.signal });
+}
+
+/** `engine.json(…)`, sent again after each 429 it gets as `waitOutRefusal` allows (`what` names it in the message). */
+export async function jsonWaitingOut429<T>(engine: Pick<EngineClient, 'json'>, what: string, policy: RefusalPolicy | undefined, ...args: Parameters<EngineClient['json']>): Promise<JsonResponse<T>> {
+  for (let refusal = 1; ; refusal++) {
+    const r = await engine.json<T>(...args);
+    if (r.statusCode !== 429) return r;
+    await waitOutRefusal(what, refusal, r.headers, policy);
+  }
 }
