@@ -5,7 +5,7 @@
  * on its first page (cli/backfill-ceiling.ts). Pipelines that keep no records in the index, and
  * indices created without the record fields, get their vectors only (ingest/backfill.ts), as before.
  * Ctrl-C stops after the writes already started; the next run continues where this one stopped.
- * The engine's 429 on a write (its write queue full) is waited out as its Retry-After asks, the wait
+ * The engine's 429 on a write or a read (a queue full) is waited out as its Retry-After asks, the wait
  * shown on the progress line, up to --max-refusals in a row; then the run stops, resumable.
  */
 import type { Command } from 'commander';
