@@ -5,6 +5,8 @@
  * on its first page (cli/backfill-ceiling.ts). Pipelines that keep no records in the index, and
  * indices created without the record fields, get their vectors only (ingest/backfill.ts), as before.
  * Ctrl-C stops after the writes already started; the next run continues where this one stopped.
+ * The engine's 429 on a write or a read (a queue full) is waited out as its Retry-After asks, the wait
+ * shown on the progress line, up to --max-refusals in a row; then the run stops, resumable.
  */
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -18,6 +20,7 @@ import { createRerankService } from '../rerank/service.js';
 import { backfill } from '../ingest/backfill.js';
 import { backfillRecords, recordMappingOf, type RecordsBackfillProgress } from '../ingest/backfill-records.js';
 import { recordShape } from '../ingest/records.js';
+import { DEFAULT_MAX_REFUSALS, type RefusalWait } from '../engine/refusals.js';
 import { MediaSource } from '../features/media/source.js';
 import { VideoDecoder, videoLimits } from '../features/media/video.js';
 import type { FeatureRecord } from '../features/record/index.js';
@@ -32,6 +35,7 @@ export interface BackfillFlags extends ConfigFlags {
   batch?: string;
   concurrency?: string;
   maxDocsPerSecond?: string;
+  maxRefusals?: string;
   ceiling?: boolean;
 }
 
@@ -48,6 +52,7 @@ export function registerBackfill(cmd: Command, pipelineFor: (config: Config, ind
     .option('--batch <n>', 'documents per page and bulk request', '32')
     .option('--concurrency <n>', 'pages computed at once', '2')
     .option('--max-docs-per-second <n>', 'cap on the pace the cluster sees (default: none)')
+    .option('--max-refusals <n>', "the engine's 429s (write queue full) waited out per write, its Retry-After each time, before the run stops", String(DEFAULT_MAX_REFUSALS))
     .option('--no-ceiling', 'skip the model-alone ceiling measured after the run')
     .action((index: string, flags: BackfillFlags) => runAction(() => run(index, flags, pipelineFor)));
 }
@@ -56,6 +61,7 @@ async function run(index: string, flags: BackfillFlags, pipelineFor: (config: Co
   const batch = Math.round(positive('batch', flags.batch, 32)!);
   const concurrency = Math.round(positive('concurrency', flags.concurrency, 2)!);
   const maxDocsPerSecond = positive('max-docs-per-second', flags.maxDocsPerSecond, undefined);
+  const maxRefusals = Math.round(positive('max-refusals', flags.maxRefusals, DEFAULT_MAX_REFUSALS)!);
   const config = configFromFlags(flags);
   const pipeline = pipelineFor(config, index, flags.pipeline);
   const pool = new UpstreamPool(config.upstream);
@@ -70,10 +76,19 @@ async function run(index: string, flags: BackfillFlags, pipelineFor: (config: Co
   };
   process.once('SIGINT', onSigint);
   const bar = new cliProgress.SingleBar(
-    { format: `${index} [{bar}] {value}/{total} docs | {rate} docs/s | ETA {eta_formatted} | failed {failed} | conflicts {conflicts}`, hideCursor: true, etaBuffer: 50 },
+    { format: `${index} [{bar}] {value}/{total} docs | {rate} docs/s | ETA {eta_formatted} | failed {failed} | conflicts {conflicts}{note}`, hideCursor: true, etaBuffer: 50 },
     cliProgress.Presets.shades_classic,
   );
   let started = false;
+  // the engine's 429 waited out: said on the progress line (and on stderr, where no bar is drawn)
+  const refusals = {
+    max: maxRefusals,
+    onWait: (w: RefusalWait) => {
+      const note = `engine busy (429 on ${w.what}${w.retryAfter ? `, Retry-After ${w.retryAfter}` : ''}): waiting ${(w.waitMs / 1000).toFixed(1)} s, refusal ${w.refusal} of ${w.max}`;
+      if (started) bar.update({ note: ` | ${note}` });
+      if (!process.stderr.isTTY) process.stderr.write(`${index}: ${note}\n`);
+    },
+  };
   try {
     const mapping = await recordMappingOf(engine, pipeline, index);
     if (!mapping.keyed && mapping.records) process.stderr.write(`note: [${index}] has no record signature field [${pipeline.features.keyField}] (created by an older "vlrerank index setup"): every document's record is read and checked\n`);
@@ -82,11 +97,12 @@ async function run(index: string, flags: BackfillFlags, pipelineFor: (config: Co
       const r = await backfill(engine, pipeline, index, embedder, {
         batch,
         concurrency,
+        refusals,
         signal: stop.signal,
         onProgress: (p) => {
-          if (!started) bar.start(p.total, 0, { failed: 0, conflicts: 0, rate: '0.0' });
+          if (!started) bar.start(p.total, 0, { failed: 0, conflicts: 0, rate: '0.0', note: '' });
           started = true;
-          bar.update(p.done, { failed: p.failed });
+          bar.update(p.done, { failed: p.failed, note: '' });
         },
       });
       bar.stop();
@@ -101,16 +117,17 @@ async function run(index: string, flags: BackfillFlags, pipelineFor: (config: Co
       batch,
       concurrency,
       maxDocsPerSecond,
+      refusals,
       signal: stop.signal,
       onFirstBatch: (docs, records) => (first = { docs, records }),
       onProgress: (p: RecordsBackfillProgress) => {
         if (!started) {
           t0 = performance.now();
-          bar.start(p.total, 0, { failed: 0, conflicts: 0, rate: '0.0' });
+          bar.start(p.total, 0, { failed: 0, conflicts: 0, rate: '0.0', note: '' });
           started = true;
         }
         const s = (performance.now() - t0) / 1000;
-        bar.update(p.done, { failed: p.failed, conflicts: p.conflicts, rate: s > 0 ? (p.done / s).toFixed(1) : '0.0' });
+        bar.update(p.done, { failed: p.failed, conflicts: p.conflicts, rate: s > 0 ? (p.done / s).toFixed(1) : '0.0', note: '' });
       },
     });
     const seconds = (performance.now() - t0) / 1000;

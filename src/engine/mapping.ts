@@ -70,10 +70,26 @@ export interface SetupResult {
   notes?: string[];
 }
 
+type SourceMapping = { enabled?: boolean | string; excludes?: string[] } | undefined;
+
+/**
+ * Does an index's `_source` mapping keep `field` out of what readers see: a disabled `_source`
+ * (nothing is kept: the record, a stored field, is still read by `stored_fields` — on ES 8.19 and
+ * OpenSearch 2.19 alike), or an `excludes` entry naming it, its parent, or a wildcard pattern over it
+ * (the engines' own matching).
+ */
+export function keptOutOfSource(source: SourceMapping, field: string): boolean {
+  if (source?.enabled === false || source?.enabled === 'false') return true;
+  return (source?.excludes ?? []).some((x) => {
+    const re = new RegExp(`^${x.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    return re.test(field) || field.startsWith(`${x}.`);
+  });
+}
+
 /** Is `field` (a dotted path) mapped with `type` and left out of `_source`, in a `GET /{index}/_mapping` answer? */
 function mappedOutOfSource(mappingResponse: unknown, field: string, type: string): boolean {
-  const m = Object.values((mappingResponse ?? {}) as Record<string, { mappings?: { properties?: Record<string, unknown>; _source?: { excludes?: string[] } } }>)[0]?.mappings;
-  if (!m || !(m._source?.excludes ?? []).includes(field)) return false;
+  const m = Object.values((mappingResponse ?? {}) as Record<string, { mappings?: { properties?: Record<string, unknown>; _source?: SourceMapping } }>)[0]?.mappings;
+  if (!m || !keptOutOfSource(m._source, field)) return false;
   let cur: unknown = { properties: m.properties };
   for (const k of field.split('.')) cur = (cur as { properties?: Record<string, unknown> } | undefined)?.properties?.[k];
   return (cur as { type?: string } | undefined)?.type === type;
@@ -121,7 +137,7 @@ export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index
     return { index, action: 'created', dialect, mapping: body };
   }
   // existing index: add only the fields it does not have (a mapping cannot change a field's type)
-  const cur = await engine.json<Record<string, { mappings?: { properties?: Record<string, unknown>; _source?: { excludes?: string[] } } }>>('GET', `/${encodeURIComponent(index)}/_mapping`);
+  const cur = await engine.json<Record<string, { mappings?: { properties?: Record<string, unknown>; _source?: SourceMapping } }>>('GET', `/${encodeURIComponent(index)}/_mapping`);
   const curMappings = Object.values(cur.body ?? {})[0]?.mappings;
   const have = curMappings?.properties ?? {};
   // a vector field the index already maps otherwise (another type or size): every write through
@@ -143,14 +159,14 @@ export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index
   // `_source`, so an old index gets no record field (ingest then adds none, searches compute).
   const notes: string[] = [];
   const field = pipeline.features.store === 'index' ? pipeline.features.field : undefined;
-  if (field && field in missing && !(curMappings?._source?.excludes ?? []).includes(field)) {
+  if (field && field in missing && !keptOutOfSource(curMappings?._source, field)) {
     delete missing[field];
     notes.push(`feature records are not kept in [${index}]: it was created without [_source.excludes: ${field}], which only index creation can set; reindex into an index created by "vlrerank index setup" to keep them`);
   }
   // the same for the signature beside the record: kept out of `_source` or not added at all
   // (backfill then reads each record to tell a stale one, instead of one `term` query)
   const keyField = pipeline.features.store === 'index' ? pipeline.features.keyField : undefined;
-  if (keyField && keyField in missing && !(curMappings?._source?.excludes ?? []).includes(keyField)) {
+  if (keyField && keyField in missing && !keptOutOfSource(curMappings?._source, keyField)) {
     delete missing[keyField];
     notes.push(`record signatures are not kept in [${index}]: it was created without [_source.excludes: ${keyField}]; backfill reads each document's record to find stale ones instead`);
   }

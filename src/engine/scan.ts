@@ -10,6 +10,7 @@
  * Engine knowledge only: never decides what a document needs and never writes.
  */
 import { vlrError } from '../errors.js';
+import { jsonWaitingOut429, type RefusalPolicy } from './refusals.js';
 import type { EngineClient } from './client.js';
 
 export interface ScanHit {
@@ -32,6 +33,8 @@ export interface ScanOptions {
   storedFields?: string[];
   /** How long the engine keeps the view between two pages. */
   keepAlive?: string;
+  /** The engine's 429 on a read: waited out (its Retry-After), bounded (refusals.ts). */
+  refusals?: Omit<RefusalPolicy, 'signal'>;
   signal?: AbortSignal;
 }
 
@@ -50,6 +53,8 @@ function failed(what: string, index: string, r: { statusCode: number; body: unkn
 /** The pages of `index` matching `o.query`, in index order. */
 export async function* scanIndex(engine: EngineClient, index: string, o: ScanOptions): AsyncGenerator<ScanPage> {
   const { distribution } = await engine.info();
+  const policy = { ...o.refusals, signal: o.signal };
+  const read = `reading [${index}]`;
   const keepAlive = o.keepAlive ?? '10m';
   const idx = encodeURIComponent(index);
   const base = {
@@ -61,14 +66,17 @@ export async function* scanIndex(engine: EngineClient, index: string, o: ScanOpt
     ...(o.storedFields?.length ? { stored_fields: o.storedFields } : {}),
   };
   if (distribution === 'elasticsearch') {
-    const open = await engine.json<{ id?: string }>('POST', `/${idx}/_pit?keep_alive=${keepAlive}`, undefined, undefined, { signal: o.signal });
+    const open = await jsonWaitingOut429<{ id?: string }>(engine, read, policy, 'POST', `/${idx}/_pit?keep_alive=${keepAlive}`, undefined, undefined, { signal: o.signal });
     if (open.statusCode === 200 && open.body?.id) {
       let pit = open.body.id;
       try {
         let after: unknown[] | undefined;
         for (;;) {
           o.signal?.throwIfAborted();
-          const r = await engine.json<SearchBody & { hits?: { hits?: Array<ScanHit & { sort?: unknown[] }> } }>(
+          const r = await jsonWaitingOut429<SearchBody & { hits?: { hits?: Array<ScanHit & { sort?: unknown[] }> } }>(
+            engine,
+            read,
+            policy,
             'POST',
             '/_search',
             { ...base, track_total_hits: false, pit: { id: pit, keep_alive: keepAlive }, sort: [{ _shard_doc: 'asc' }], ...(after ? { search_after: after } : {}) },
@@ -89,13 +97,15 @@ export async function* scanIndex(engine: EngineClient, index: string, o: ScanOpt
     }
     // an engine without `_pit` (or refusing it): scroll below
   }
-  yield* scroll(engine, index, idx, base, keepAlive, o.signal);
+  yield* scroll(engine, index, idx, base, keepAlive, policy);
 }
 
-async function* scroll(engine: EngineClient, index: string, idx: string, base: Record<string, unknown>, keepAlive: string, signal?: AbortSignal): AsyncGenerator<ScanPage> {
+async function* scroll(engine: EngineClient, index: string, idx: string, base: Record<string, unknown>, keepAlive: string, policy: RefusalPolicy): AsyncGenerator<ScanPage> {
+  const signal = policy.signal;
+  const read = `reading [${index}]`;
   let id: string | undefined;
   try {
-    let r = await engine.json<SearchBody>('POST', `/${idx}/_search?scroll=${keepAlive}`, { ...base, sort: ['_doc'] }, undefined, { signal, idempotent: true });
+    let r = await jsonWaitingOut429<SearchBody>(engine, read, policy, 'POST', `/${idx}/_search?scroll=${keepAlive}`, { ...base, sort: ['_doc'] }, undefined, { signal, idempotent: true });
     for (;;) {
       if (r.statusCode !== 200) throw failed('reading', index, r);
       id = r.body._scroll_id ?? id;
@@ -103,7 +113,7 @@ async function* scroll(engine: EngineClient, index: string, idx: string, base: R
       if (!hits.length) return;
       yield { hits, via: 'scroll' };
       signal?.throwIfAborted();
-      r = await engine.json<SearchBody>('POST', '/_search/scroll', { scroll: keepAlive, scroll_id: id }, undefined, { signal, idempotent: true });
+      r = await jsonWaitingOut429<SearchBody>(engine, read, policy, 'POST', '/_search/scroll', { scroll: keepAlive, scroll_id: id }, undefined, { signal, idempotent: true });
     }
   } finally {
     if (id) await engine.json('DELETE', '/_search/scroll', { scroll_id: [id] }).catch(() => undefined);

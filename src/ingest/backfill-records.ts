@@ -31,6 +31,7 @@ import type { RecordDocument } from '../rerank/records/build.js';
 import { recordShape } from './records.js';
 import { addVectors } from './vectors.js';
 import { fanOutSignal } from '../util/abort.js';
+import { jsonWaitingOut429, waitOutRefusal, type RefusalPolicy } from '../engine/refusals.js';
 
 export interface RecordsBackfillProgress {
   /** Documents whose record was missing or stale when the run began. */
@@ -63,6 +64,8 @@ export interface RecordsBackfillOptions {
   onProgress?(p: RecordsBackfillProgress): void;
   /** The first page's documents and records, once written (for the model-alone ceiling). */
   onFirstBatch?(docs: RecordDocument[], records: FeatureRecord[]): void;
+  /** The engine's 429 on a write: waited out (its Retry-After), up to `max` refusals in a row (refusals.ts). */
+  refusals?: Omit<RefusalPolicy, 'signal'>;
   signal?: AbortSignal;
 }
 
@@ -94,7 +97,7 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
   // vectors added to a pipeline after its records were written: those documents too
   const query = !keyed ? { match_all: {} } : vectorFields.length ? { bool: { should: [stale, ...vectorFields.map((f) => ({ bool: { must_not: { exists: { field: f } } } }))], minimum_should_match: 1 } } : stale;
   const idx = encodeURIComponent(index);
-  const count = await engine.json<{ count?: number }>('POST', `/${idx}/_count`, { query });
+  const count = await jsonWaitingOut429<{ count?: number }>(engine, `counting documents of [${index}]`, { ...o.refusals, signal: o.signal }, 'POST', `/${idx}/_count`, { query });
   if (count.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `counting documents of [${index}] failed: ${JSON.stringify(count.body).slice(0, 300)}`, { status: count.statusCode });
   const progress: RecordsBackfillProgress = { total: count.body.count ?? 0, done: 0, recorded: 0, failed: 0, conflicts: 0, skipped: 0, current: 0 };
   o.onProgress?.({ ...progress });
@@ -103,7 +106,7 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
   const batch = Math.max(1, o.batch ?? 32);
   const concurrency = Math.max(1, o.concurrency ?? 2);
   const sourceFields = [...pipeline.fields.text, ...pipeline.fields.image, ...pipeline.fields.video];
-  const pages = scanIndex(engine, index, { query, size: batch, _source: sourceFields, ...(keyed ? {} : { storedFields: [field] }), signal: o.signal });
+  const pages = scanIndex(engine, index, { query, size: batch, _source: sourceFields, ...(keyed ? {} : { storedFields: [field] }), refusals: o.refusals, signal: o.signal });
   const inflight = new Set<Promise<void>>();
   let writes: Promise<void> = Promise.resolve();
   /** Writes queued and not yet done (bounded by `concurrency`, so a slow cluster slows the reading). */
@@ -150,7 +153,7 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
     // the write is queued after the pages before it; this page's compute slot is free at once, so
     // the next page computes while this one is written (at most `concurrency` writes wait, below)
     const write = writes.then(async () => {
-      if (lines.length) await writeBulk(engine, index, lines, kinds, progress);
+      if (lines.length) await writeBulk(engine, index, lines, kinds, progress, { ...o.refusals, signal: o.signal });
       progress.skipped += skipped;
       progress.current += current;
       progress.done += hits.length;
@@ -209,17 +212,34 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
   return progress;
 }
 
-/** One `_bulk` of partial updates (never aborted half-way); version conflicts are counted, anything else fails the run. */
-async function writeBulk(engine: EngineClient, index: string, lines: string[], kinds: Array<'recorded' | 'failed'>, progress: RecordsBackfillProgress): Promise<void> {
+/**
+ * One `_bulk` of partial updates (never aborted half-way); version conflicts are counted, anything
+ * else fails the run. The engine's 429 — the whole request's, or some items' (a full write queue
+ * rejects them unapplied) — is waited out and the refused part sent again (refusals.ts).
+ */
+async function writeBulk(engine: EngineClient, index: string, lines: string[], kinds: Array<'recorded' | 'failed'>, progress: RecordsBackfillProgress, policy: RefusalPolicy): Promise<void> {
   type Item = { update?: { status?: number; error?: { type?: string; reason?: string } } };
-  const r = await engine.json<{ errors?: boolean; items?: Item[] }>('POST', `/${encodeURIComponent(index)}/_bulk`, lines.join('\n') + '\n', { 'content-type': 'application/x-ndjson' });
-  if (r.statusCode !== 200 || !Array.isArray(r.body?.items)) throw vlrError('VLR_UPSTREAM_ERROR', `writing feature records into [${index}] failed: ${JSON.stringify(r.body).slice(0, 500)}`, { status: r.statusCode >= 400 ? r.statusCode : 502 });
-  let firstError: Item['update'];
-  r.body.items.forEach((it, i) => {
-    const u = it.update;
-    if (u?.status === 409) progress.conflicts++;
-    else if (u?.error || (u?.status ?? 200) >= 300) firstError ??= u;
-    else progress[kinds[i]!]++;
-  });
-  if (firstError) throw vlrError('VLR_UPSTREAM_ERROR', `writing feature records into [${index}] failed: ${firstError.error?.type ?? firstError.status}: ${firstError.error?.reason ?? ''}`.trim());
+  const what = `writing feature records into [${index}]`;
+  for (let refusal = 1; ; refusal++) {
+    const r = await engine.json<{ errors?: boolean; items?: Item[] }>('POST', `/${encodeURIComponent(index)}/_bulk`, lines.join('\n') + '\n', { 'content-type': 'application/x-ndjson' });
+    if (r.statusCode === 429) {
+      await waitOutRefusal(what, refusal, r.headers, policy);
+      continue;
+    }
+    if (r.statusCode !== 200 || !Array.isArray(r.body?.items)) throw vlrError('VLR_UPSTREAM_ERROR', `${what} failed: ${JSON.stringify(r.body).slice(0, 500)}`, { status: r.statusCode >= 400 ? r.statusCode : 502 });
+    let firstError: Item['update'];
+    const refused: number[] = [];
+    r.body.items.forEach((it, i) => {
+      const u = it.update;
+      if (u?.status === 409) progress.conflicts++;
+      else if (u?.status === 429) refused.push(i);
+      else if (u?.error || (u?.status ?? 200) >= 300) firstError ??= u;
+      else progress[kinds[i]!]++;
+    });
+    if (firstError) throw vlrError('VLR_UPSTREAM_ERROR', `${what} failed: ${firstError.error?.type ?? firstError.status}: ${firstError.error?.reason ?? ''}`.trim());
+    if (!refused.length) return;
+    await waitOutRefusal(what, refusal, r.headers, policy);
+    lines = refused.flatMap((i) => [lines[2 * i]!, lines[2 * i + 1]!]);
+    kinds = refused.map((i) => kinds[i]!);
+  }
 }

@@ -10,6 +10,7 @@ import type { Pipeline } from '../pipelines/index.js';
 import type { EngineClient } from '../engine/client.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { addVectors } from './vectors.js';
+import { jsonWaitingOut429, type RefusalPolicy } from '../engine/refusals.js';
 
 export interface BackfillProgress {
   total: number;
@@ -22,6 +23,8 @@ export interface BackfillOptions {
   batch?: number;
   concurrency?: number;
   onProgress?(p: BackfillProgress): void;
+  /** The engine's 429 on a write: waited out (its Retry-After), up to `max` refusals in a row (refusals.ts). */
+  refusals?: Omit<RefusalPolicy, 'signal'>;
   signal?: AbortSignal;
 }
 
@@ -36,7 +39,8 @@ export async function backfill(engine: EngineClient, pipeline: Pipeline, index: 
   const fields = [pipeline.vectors.image?.field, pipeline.vectors.bridge?.field].filter((f): f is string => !!f);
   const missing = { bool: { should: fields.map((f) => ({ bool: { must_not: { exists: { field: f } } } })), minimum_should_match: 1 } };
   const idx = encodeURIComponent(index);
-  const count = await engine.json<{ count?: number }>('POST', `/${idx}/_count`, { query: missing });
+  const policy = { ...o.refusals, signal: o.signal };
+  const count = await jsonWaitingOut429<{ count?: number }>(engine, `counting documents of [${index}]`, policy, 'POST', `/${idx}/_count`, { query: missing });
   if (count.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `counting documents of [${index}] failed: ${JSON.stringify(count.body).slice(0, 300)}`, { status: count.statusCode });
   const progress: BackfillProgress = { total: count.body.count ?? 0, done: 0, vectorized: 0, failed: 0 };
   o.onProgress?.(progress);
@@ -48,7 +52,7 @@ export async function backfill(engine: EngineClient, pipeline: Pipeline, index: 
   // stopped run resumes where it left off. (Sorting on _id is refused by Elasticsearch 8.)
   for (;;) {
     if (o.signal?.aborted) break;
-    const page = await engine.json<{ hits?: { hits?: SearchHit[] } }>('POST', `/${idx}/_search`, {
+    const page = await jsonWaitingOut429<{ hits?: { hits?: SearchHit[] } }>(engine, `reading [${index}]`, policy, 'POST', `/${idx}/_search`, {
       size: batch,
       query: failed.length ? { bool: { filter: missing, must_not: { ids: { values: failed } } } } : missing,
       _source: media.length ? media : false,
@@ -81,7 +85,7 @@ export async function backfill(engine: EngineClient, pipeline: Pipeline, index: 
       o.onProgress?.(progress);
     }
     if (lines.length) {
-      const r = await engine.json<{ errors?: boolean; items?: unknown[] }>('POST', `/${idx}/_bulk?refresh=true`, lines.join('\n') + '\n', { 'content-type': 'application/x-ndjson' });
+      const r = await jsonWaitingOut429<{ errors?: boolean; items?: unknown[] }>(engine, `writing vectors into [${index}]`, policy, 'POST', `/${idx}/_bulk?refresh=true`, lines.join('\n') + '\n', { 'content-type': 'application/x-ndjson' });
       if (r.statusCode !== 200 || r.body.errors) throw vlrError('VLR_UPSTREAM_ERROR', `writing vectors into [${index}] failed: ${JSON.stringify(r.body).slice(0, 500)}`);
     }
   }

@@ -17,119 +17,17 @@
 import { Readable } from 'node:stream';
 import { toVlrerankError } from '../errors.js';
 import type { PipelineRegistry } from '../pipelines/index.js';
-import type { Embedder } from '../rerank/embedder.js';
-import { addRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
-import { addVectors, type VectorOutcome } from './vectors.js';
+import { BulkWrites } from './bulk-writes.js';
+import { transformLine, type BulkReport, type BulkTransformOptions } from './bulk-line.js';
 import { plainAction } from './bulk-action.js';
-import { jsonDepth } from '../util/json-depth.js';
-import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
-import { SMALL_BODY, type JsonWorker } from '../util/json-worker.js';
+import { SMALL_BODY } from '../util/json-worker.js';
 
-export interface BulkTransformOptions {
-  pathIndex?: string;
-  registry: PipelineRegistry;
-  embedder?: Pick<Embedder, 'mediaVectors' | 'records' | 'recordSignature'>;
-  concurrency: number;
-  signal?: AbortSignal;
-  /** Does this index keep feature records (its mapping has the record field as setup made it), and their signatures? Without it: no records. */
-  recordsOn?: (index: string) => Promise<RecordTarget | undefined>;
-  /** The stored `_source` of a document (an `_update`'s record describes the merged document); `routing`: the action's own. */
-  stored?: (index: string, id: string, routing?: string) => Promise<Record<string, unknown> | undefined>;
-  /** Parses source lines of SMALL_BODY bytes and more off the main thread; without it, here. */
-  jsonWorker?: Pick<JsonWorker, 'parse'>;
-  /** The ingest pipeline of a name no pattern covers when it is an alias (asked once per name and body); without it, names only. */
-  aliasFor?: (index: string) => Promise<NonNullable<ReturnType<PipelineRegistry['ingestFor']>> | undefined>;
-}
-
-export interface BulkReport {
-  /** Item position → why its vectors are missing. */
-  failures: Map<number, NonNullable<VectorOutcome['error']>>;
-  /** Item position → documents of it that got vectors / a record: only items the engine stored are counted in the answer. */
-  added: Map<number, { vectorized: number; recorded: number }>;
-}
+export { DUPLICATE_KEY } from './bulk-line.js';
+export type { BulkReport, BulkTransformOptions } from './bulk-line.js';
 
 const ACTIONS = new Set(['index', 'create', 'update', 'delete']);
 /** Output pieces ready together are joined into one write up to this many bytes. */
 const JOIN_MAX = 1024 * 1024;
-/** Deepest source line vectors are added to (server.maxJsonDepth's default). */
-const MAX_LINE_DEPTH = 1000;
-
-/**
- * A source line parsed: here when small, in the JSON worker from SMALL_BODY bytes. Undefined when
- * it stays as received: not JSON (the engine reports the bad line itself), or nested past the depth
- * limit (the engine refuses it; re-serialising it would recurse).
- */
-async function parseSource(bytes: Buffer, o: BulkTransformOptions, item: number, report: BulkReport): Promise<unknown> {
-  if (bytes.length >= SMALL_BODY && o.jsonWorker) {
-    const r = await o.jsonWorker.parse(bytes, { coding: 'identity', maxBytes: bytes.length, maxDepth: MAX_LINE_DEPTH, always: true });
-    if (r.ok) return r.parsed ? r.value : undefined;
-    // the worker lost (the server is stopping): the document is indexed as sent, and the item says why
-    if (r.kind === 'worker') report.failures.set(item, { type: 'json_worker_exception', reason: `vectors not added: ${r.message}`, vlrerank_code: 'VLR_INTERNAL' });
-    return undefined;
-  }
-  const source = bytes.toString('utf8');
-  if (jsonDepth(source, MAX_LINE_DEPTH) > MAX_LINE_DEPTH) return undefined;
-  try {
-    return JSON.parse(source);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The rewritten source line, or undefined when it stays as received. */
-async function transformLine(bytes: Buffer, meta: { op: string; index?: string; id?: string; routing?: string }, pipeline: NonNullable<ReturnType<PipelineRegistry['ingestFor']>>, o: BulkTransformOptions, item: number, report: BulkReport): Promise<string | undefined> {
-  const op = meta.op;
-  const doc = (await parseSource(bytes, o, item, report)) as Record<string, unknown> | undefined;
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
-  const targets: Array<Record<string, unknown>> = [];
-  if (op === 'update') {
-    for (const k of ['doc', 'upsert']) {
-      const t = doc[k];
-      if (t && typeof t === 'object' && !Array.isArray(t)) targets.push(t as Record<string, unknown>);
-    }
-  } else targets.push(doc);
-  let changed = false;
-  let vectorized = 0;
-  let recorded = 0;
-  for (const t of targets) {
-    const partial = op === 'update' && t === doc.doc;
-    const target = pipeline.features.store === 'index' && meta.index ? await o.recordsOn?.(meta.index) : undefined;
-    // read with the action's routing: without it a routed document on another shard is not found,
-    // and the record described the partial `doc` alone (held-out probe round 4)
-    const stored = partial && meta.id && (target || touchesMedia(t, pipeline)) ? await o.stored?.(meta.index!, meta.id, meta.routing) : undefined;
-    if (partial && doc.detect_noop !== false && isNoopUpdate(stored, t)) continue; // the engine's `noop`, kept
-    const r = await addVectors(t, pipeline, o.embedder, o.signal);
-    if (r.error) report.failures.set(item, r.error);
-    if (r.added.length) {
-      changed = true;
-      vectorized++;
-    }
-    if (!target) continue;
-    // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
-    const whole = partial && meta.id ? mergedForUpdate(stored, t) : t;
-    const f = await addRecord(t, pipeline, o.embedder, o.signal, whole!, target);
-    if (f.error && !report.failures.has(item)) report.failures.set(item, f.error);
-    if (f.added) {
-      changed = true;
-      recorded++;
-    }
-  }
-  if (!changed) return undefined;
-  // re-serialised, a repeated key would keep its last value where the engine refuses the line
-  if (hasDuplicateKeys(bytes.toString('utf8'))) {
-    report.failures.set(item, DUPLICATE_KEY);
-    return undefined;
-  }
-  if (vectorized || recorded) report.added.set(item, { vectorized, recorded });
-  return JSON.stringify(doc);
-}
-
-/** Why a document that repeats a key is sent as received, without vectors (the engine then refuses it with its own error). */
-export const DUPLICATE_KEY = {
-  type: 'illegal_argument_exception',
-  reason: 'vectors not added: the document repeats a key, sent as received for the engine to judge',
-  vlrerank_code: 'VLR_BAD_REQUEST',
-} as const;
 
 /** A document being embedded: its output line once done (or the error to rethrow in order). */
 interface Slot {
@@ -146,6 +44,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
   let item = -1;
   let expectSource: { op: string; index?: string; id?: string; routing?: string; item: number } | undefined;
   let broken = false; // after a line we cannot read, forward the rest untouched
+  const writes = new BulkWrites(); // what earlier actions leave of an id, for a later update of it
   // index name → its ingest pipeline (the registry matches patterns with a split and regexes;
   // a bulk body names few indices, each many times)
   const ingestCache = new Map<string | undefined, ReturnType<PipelineRegistry['ingestFor']>>();
@@ -199,7 +98,8 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       if (!pipeline && !alias) return true; // not an ingest index: raw bytes, no decoding
       const slot: Slot = { done: false, promise: undefined as unknown as Promise<void> };
       const keep = withNl();
-      const out = pipeline ? transformLine(bytes, e, pipeline, o, e.item, report) : aliasPipeline(alias!).then((p) => (p ? transformLine(bytes, e, p, o, e.item, report) : void (aliasFault.has(alias!) && report.failures.set(e.item, aliasFault.get(alias!)!))));
+      const claim = writes.claim(e.index, e.id, e.routing);
+      const out = (pipeline ? transformLine(bytes, e, pipeline, o, e.item, report, claim) : aliasPipeline(alias!).then((p) => (p ? transformLine(bytes, e, p, o, e.item, report, claim) : void (aliasFault.has(alias!) && report.failures.set(e.item, aliasFault.get(alias!)!))))).finally(() => claim.settle(undefined));
       slot.promise = out.then(
         (s) => {
           slot.done = true;
@@ -231,7 +131,10 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
     const op = action && typeof action === 'object' ? Object.keys(action)[0] : undefined;
     if (op && ACTIONS.has(op)) {
       item++;
-      if (op !== 'delete') {
+      if (op === 'delete') {
+        const meta = action![op];
+        writes.claim(meta && typeof meta._index === 'string' ? meta._index : o.pathIndex, meta && typeof meta._id === 'string' ? meta._id : undefined, meta && (typeof meta.routing === 'string' || typeof meta.routing === 'number') ? String(meta.routing) : undefined).settle({ deleted: true });
+      } else {
         const meta = action![op];
         const idx = meta && typeof meta._index === 'string' ? meta._index : o.pathIndex;
         const routing = meta && (typeof meta.routing === 'string' || typeof meta.routing === 'number') ? String(meta.routing) : undefined;

@@ -17,11 +17,12 @@ import type { UpstreamPool, UpstreamResponse } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { assertJsonDepth } from '../util/json-depth.js';
 import type { JsonWorker } from '../util/json-worker.js';
-import { recordFieldMapped, recordKeyMapped } from '../engine/mapping.js';
 import { DUPLICATE_KEY, transformBulk, type BulkReport } from './bulk.js';
 import { mergeBulkResponse } from './bulk-report.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
-import { addRecord, isNoopUpdate, mergedForUpdate, recordShape, touchesMedia, type RecordTarget } from './records.js';
+import { addRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
+import { keepsRecords, recordsUnknown } from './keeps-records.js';
+import { documentFromSource } from '../pipelines/document.js';
 import { addVectors } from './vectors.js';
 import type { AliasPipelines } from './alias.js';
 import { clientReadHeaders } from '../engine/targets.js';
@@ -118,37 +119,17 @@ export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Read
   return answer(up, report.failures.size || report.added.size ? (b) => mergeBulkResponse(b, report) : undefined);
 }
 
+/** Once per index and request; a failure (keeps-records.ts) is every caller's, each saying why. */
 function memo(fn: (index: string) => Promise<RecordTarget | undefined>): (index: string) => Promise<RecordTarget | undefined> {
   const seen = new Map<string, Promise<RecordTarget | undefined>>();
   return (i) => {
     let p = seen.get(i);
-    if (!p) seen.set(i, (p = fn(i).catch(() => undefined)));
+    if (!p) {
+      seen.set(i, (p = fn(i)));
+      p.catch(() => undefined); // awaited by every caller; not an unhandled rejection meanwhile
+    }
     return p;
   };
-}
-
-/**
- * Does `index` keep feature records: is its record field mapped as `index setup` makes it (and
- * its signature field, to write beside)? Asked once per request (indices are deleted and created
- * again under the same name), with the client's own credentials. A missing index (about to be
- * created by this write, mapped by guess) does not.
- */
-async function keepsRecords(deps: IngestDeps, index: string, req: WriteRequest, pipeline = deps.pipelines.forIndex(index)): Promise<RecordTarget | undefined> {
-  if (pipeline?.features.store !== 'index') return undefined;
-  const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_mapping`, headers: clientReadHeaders(req.headers), signal: req.signal, idempotent: true });
-  const text = await up.body.text();
-  if (up.statusCode !== 200) return undefined;
-  let mapping: unknown;
-  try {
-    mapping = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!recordFieldMapped(mapping, pipeline.features.field)) return undefined;
-  const embedder = deps.embedder;
-  if (!embedder || !recordKeyMapped(mapping, pipeline.features.keyField)) return {};
-  let sig: Promise<string> | undefined;
-  return { signature: () => (sig ??= embedder.recordSignature(recordShape(pipeline))) };
 }
 
 /** The stored `_source` of a document (undefined when there is none), read with the client's own credentials and the write's routing. */
@@ -198,7 +179,16 @@ export async function handleDocument(
   let error: Awaited<ReturnType<typeof addVectors>>['error'];
   let added = 0;
   const index = req.index ?? '';
-  const records = pipeline.features.store === 'index' ? await keepsRecords(deps, index, req, pipeline).catch(() => undefined) : undefined;
+  // the index's mapping unreadable (twice): the document is written without its record, and says why
+  let recordsFault: ReturnType<typeof recordsUnknown> | undefined;
+  const records =
+    pipeline.features.store === 'index'
+      ? await keepsRecords(deps, index, req, pipeline).catch((e: unknown) => {
+          req.signal?.throwIfAborted();
+          recordsFault = recordsUnknown(e);
+          return undefined;
+        })
+      : undefined;
   if (doc && typeof doc === 'object' && !Array.isArray(doc)) {
     const targets = op === 'update' ? (['doc', 'upsert'] as const).map((k) => doc![k]).filter((t): t is Record<string, unknown> => !!t && typeof t === 'object' && !Array.isArray(t)) : [doc];
     for (const t of targets) {
@@ -208,9 +198,10 @@ export async function handleDocument(
       const r = await addVectors(t, pipeline, deps.embedder);
       error ??= r.error;
       added += r.added.length;
-      if (!records) continue;
       // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
       const whole = target ? mergedForUpdate(stored, t) : t;
+      if (recordsFault && t[pipeline.features.field] === undefined && documentFromSource(whole, pipeline)) error ??= recordsFault;
+      if (!records) continue;
       const f = await addRecord(t, pipeline, deps.embedder, req.signal, whole, records);
       error ??= f.error;
       added += f.added ? 1 : 0;

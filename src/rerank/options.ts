@@ -94,6 +94,12 @@ export interface ProcessOptions {
    * computed as without records.
    */
   records?: ReadonlyArray<unknown>;
+  /**
+   * `recordStandIns[i]`: document i stands in for content kept only in its record (an index whose
+   * `_source` leaves the fields out): made by `Reranker.recordStandIn`, its record's parts are used
+   * without the content check, and a part the record cannot give is a 400, never computed.
+   */
+  recordStandIns?: ReadonlyArray<boolean>;
   /** What explanations call features taken from `records` (default `record`; the search flow says `index`). */
   recordOrigin?: string;
   /** Chunking of long document texts for this call (a pipeline's), over the reranker's `chunking`. */
@@ -126,6 +132,7 @@ export function checkProcessOptions(options: unknown): ProcessOptions {
   if (o.deadline !== undefined && (typeof o.deadline !== 'number' || Number.isNaN(o.deadline))) bad('deadline', 'must be a number (performance.now() clock)');
   for (const k of ['client', 'kind', 'recordOrigin'] as const) if (o[k] !== undefined && typeof o[k] !== 'string') bad(k, 'must be a string');
   if (o.records !== undefined && !Array.isArray(o.records)) bad('records', 'must be an array, one entry per document');
+  if (o.recordStandIns !== undefined && !(Array.isArray(o.recordStandIns) && o.recordStandIns.every((x) => x === undefined || typeof x === 'boolean'))) bad('recordStandIns', 'must be an array of booleans, one entry per document');
   if (o.maxTokensPerDoc !== undefined && !(typeof o.maxTokensPerDoc === 'number' && Number.isInteger(o.maxTokensPerDoc) && o.maxTokensPerDoc >= 1)) bad('maxTokensPerDoc', 'must be a positive integer');
   return o as ProcessOptions;
 }

@@ -37,7 +37,8 @@ import { fanOutSignal } from '../util/abort.js';
 import { Admission, defaultAdmissionLimits } from './admission.js';
 import { buildRecords, type RecordDocument, type RecordOptions, type RecordsOutput } from './records/build.js';
 import { recordKeys, recordSignature, type RecordKeys, type RecordShape } from './records/keys.js';
-import { recordCovers, storedFeatures } from './records/use.js';
+import { recordCovers, standInDocument, storedFeatures } from './records/use.js';
+import { hasVisibleText } from '../util/visible-text.js';
 import { counterOf, resolveChunking, type ChunkingSettings } from './chunking.js';
 import { PreparedSides } from './prepared.js';
 import { keepBuilt, keptShape, mergeKept, withoutKept } from './stages/kept.js';
@@ -190,7 +191,7 @@ export class Reranker {
     const shape = this.#prepared ? keptShape(plan, options.records !== undefined) : undefined;
     const kept = shape !== undefined ? this.#prepared!.find(shape, plan.req.documents, ports.media) : undefined;
     const work = kept?.found ? withoutKept(plan, kept.sides) : plan;
-    const stored = storedFeatures(work, options.records, await this.recordKeys());
+    const stored = storedFeatures(work, options.records, await this.recordKeys(), options.recordStandIns);
     const bank = needsConceptBank(work, stored.docs) ? this.conceptBank() : undefined;
     const query = await queryMedia(work, ports.media, signal);
     const media = await documentMedia(work, ports.media, this.options.mediaConcurrency ?? 16, signal, stored.docs);
@@ -260,6 +261,14 @@ export class Reranker {
   /** The chunking records are made with for this setting (none without a token counter), as #buildRecords resolves it. */
   #recordChunking(ports: RerankerPorts, chunking: ChunkingSettings | false | undefined) {
     return counterOf(ports.text) ? resolveChunking(chunking ?? this.options.chunking, ports.text.maxTokens) : undefined;
+  }
+
+  /** A stand-in document for a record whose content the index keeps out of `_source`, or why it cannot stand in (records/use.ts). */
+  async recordStandIn(record: unknown, o: { query: { text?: string; image?: string; video?: string }; chunking?: ChunkingSettings | false; fps?: number; maxFrames?: number; backend?: string }): Promise<{ document: RecordDocument } | { reason: string }> {
+    const ports = await this.ports();
+    const qHasText = o.query.text !== undefined && hasVisibleText(o.query.text);
+    const c = { qHasText, qHasVisual: o.query.image !== undefined || o.query.video !== undefined, fps: o.fps ?? this.options.fps ?? 1, maxFrames: o.maxFrames ?? this.options.maxFrames ?? 32 };
+    return standInDocument(record, await this.recordKeys(), { ...c, ocr: Boolean(this.options.ocr && ports.media.ocrAvailable && qHasText), chunking: this.#recordChunking(ports, o.chunking), clip: ports.clip !== undefined, remote: (o.backend ?? 'local') !== 'local' });
   }
 
   /** Does this kept record (unpacked) cover this document under the running configuration (records/use.ts)? */

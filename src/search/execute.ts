@@ -14,14 +14,14 @@ import type { FramePooling } from '../rerank/signals/frame-pooling.js';
 import type { EngineClient } from '../engine/client.js';
 import type { Dialect } from '../engine/dialect.js';
 import { isVlrerankError, toVlrerankError, vlrError } from '../errors.js';
-import { unpackRecord } from '../features/record/index.js';
-import { documentFromSource, type HitDocument } from '../pipelines/document.js';
+import type { HitDocument } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/schema.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
 import type { RerankSpec } from './detect.js';
 import { answerHeaders, ownBodyHeaders } from './headers.js';
 import type { Scorer, ScoredDocument } from './hit-scorer.js';
+import { firstUnscorable, hitDocuments } from './hit-documents.js';
 import { buildFirstStage, planPaging, vectorNeed } from './plan.js';
 import { firstStageOrder, fuseWithFirstStage, scoreFusionOf, shapeResponse, type Hit } from './shape.js';
 
@@ -77,10 +77,11 @@ export function degradedKind(code: string): 'overloaded' | 'timeout' | 'failed' 
   return code === 'VLR_OVERLOADED' ? 'overloaded' : code === 'VLR_TIMEOUT' ? 'timeout' : 'failed';
 }
 
-function nothingToRerank(p: Pipeline, n: number): string {
+function nothingToRerank(p: Pipeline, n: number, firstUnscorable: string | undefined): string {
   const f = p.fields;
   const named = [['text', f.text], ['image', f.image], ['video', f.video]].filter(([, v]) => v.length).map(([k, v]) => `${k}: [${(v as string[]).join(', ')}]`);
-  return `none of the ${n} candidates has a field of pipeline [${p.name}] (${named.join('; ')}) in its _source: a mapping whose _source excludes them, or a disabled _source, leaves nothing to rerank`;
+  const records = firstUnscorable ? `, nor a feature record usable alone (first ${firstUnscorable})` : '';
+  return `none of the ${n} candidates has a field of pipeline [${p.name}] (${named.join('; ')}) in its _source${records}: a mapping whose _source excludes them, or a disabled _source, leaves nothing to rerank`;
 }
 
 function reasonOf(e: unknown): { code: string; reason: string } {
@@ -206,45 +207,49 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   // rerank, within the pipeline's budget
   const t2 = performance.now();
   let scored: Array<ScoredDocument | undefined> | undefined;
+  let unscorable = new Map<number, string>();
   if (hits.length && !skipRerank) {
-    const docs = hits.map((h) => documentFromSource(h._source, p));
-    const present = docs.map((d, i) => ({ d, i })).filter((x): x is { d: HitDocument; i: number } => x.d !== undefined);
-    const records = plan.recordField ? present.map((x) => unpackRecord((hits[x.i]!.fields as Record<string, unknown> | undefined)?.[plan.recordField!])) : undefined;
     try {
+      // each hit's fields from its _source, or its feature record standing in for them (hit-documents.ts)
+      const found = await hitDocuments(hits, p, plan.recordField, deps.scorer, { query: spec.query, chunking: p.scorer.chunking, fps: p.scorer.fps, max_frames: p.scorer.max_frames, backend: p.scorer.backend });
+      const present = found.present;
+      unscorable = found.unscorable;
+      const records = plan.recordField ? present.map((x) => x.record) : undefined;
+      const standIns = present.some((x) => x.standIn) ? present.map((x) => x.standIn) : undefined;
       if (!deps.scorer) throw vlrError('VLR_MODEL_MISSING', 'no reranker is configured');
       // no candidate shows a pipeline field (a mapping whose `_source.excludes` names them, a disabled
-      // `_source`): every hit was given _score 0, not flagged (held-out probe round 8a) — the
-      // first stage's answer, flagged, under fail_open; the fail_closed 503
-      if (!present.length) throw vlrError('VLR_RERANK_FAILED', nothingToRerank(p, hits.length));
-      const out = present.length
-        ? await withBudget(p.budget_ms, opts.signal, (signal, deadline) =>
-            deps.scorer!.score({
-              query: spec.query,
-              documents: present.map((x) => x.d),
-              instruction: spec.instruction,
-              explain: spec.explain,
-              weights: Object.keys(p.scorer.weights).length ? p.scorer.weights : undefined,
-              backend: p.scorer.backend,
-              fps: p.scorer.fps,
-              max_frames: p.scorer.max_frames,
-              chunking: p.scorer.chunking,
-              framePooling: p.scorer.frame_pooling as FramePooling | undefined,
-              pipeline: p.name,
-              scoreFusion: scoreFusionOf(p),
-              signal,
-              deadline,
-              client: opts.client,
-              ...(records ? { records } : {}),
-            }),
-          )
-        : [];
+      // `_source`) nor has a record usable alone: every hit was given _score 0, not flagged (held-out
+      // probe round 8a) — the first stage's answer, flagged, under fail_open; the fail_closed 503
+      if (!present.length) throw vlrError('VLR_RERANK_FAILED', nothingToRerank(p, hits.length, firstUnscorable(hits, unscorable)));
+      const out = await withBudget(p.budget_ms, opts.signal, (signal, deadline) =>
+        deps.scorer!.score({
+          query: spec.query,
+          documents: present.map((x) => x.d),
+          instruction: spec.instruction,
+          explain: spec.explain,
+          weights: Object.keys(p.scorer.weights).length ? p.scorer.weights : undefined,
+          backend: p.scorer.backend,
+          fps: p.scorer.fps,
+          max_frames: p.scorer.max_frames,
+          chunking: p.scorer.chunking,
+          framePooling: p.scorer.frame_pooling as FramePooling | undefined,
+          pipeline: p.name,
+          scoreFusion: scoreFusionOf(p),
+          signal,
+          deadline,
+          client: opts.client,
+          ...(records ? { records } : {}),
+          ...(standIns ? { standIns } : {}),
+        }),
+      );
       if (out.length !== present.length) throw vlrError('VLR_INTERNAL', `the scorer returned ${out.length} scores for ${present.length} documents`);
       scored = new Array(hits.length).fill(undefined);
       present.forEach((x, j) => (scored![x.i] = out[j]));
       if (records && p.features.writeBack) {
-        const back = present.map((x, j) => {
+        // a stand-in has no content to compute a record from: its record is the one kept
+        const back = present.filter((x) => !x.standIn).map((x) => {
           const routing = hits[x.i]!._routing;
-          return { index: hits[x.i]!._index, id: hits[x.i]!._id, ...(typeof routing === 'string' ? { routing } : {}), doc: x.d, record: records[j] };
+          return { index: hits[x.i]!._index, id: hits[x.i]!._id, ...(typeof routing === 'string' ? { routing } : {}), doc: x.d, record: x.record };
         });
         deps.writeBack?.offer(p, back.filter((h): h is typeof h & { index: string; id: string } => typeof h.index === 'string' && typeof h.id === 'string'));
       }
@@ -263,7 +268,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   // hits whose image/video could not be read were scored on their text: say so, once per response
   const docErrors = (scored ?? []).filter((s): s is ScoredDocument & { error: { code: string; reason: string } } => s?.error !== undefined);
   if (docErrors.length) deps.onDocumentErrors?.(docErrors.length, docErrors[0]!.error);
-  const ranked = scored ? fuseWithFirstStage(hits, scored, p.first_stage.fusion) : firstStageOrder(hits);
+  const ranked = scored ? fuseWithFirstStage(hits, scored, p.first_stage.fusion, unscorable) : firstStageOrder(hits);
   timings.total_ms = ms(t0);
   const body = shapeResponse(upstream, ranked, {
     from: paging.from,
@@ -280,6 +285,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       candidates: hits.length,
       degraded: degraded ? degradedKind(degrade.code!) : false,
       ...(degraded ? { reason: `${degrade.code}: ${degrade.reason}` } : {}),
+      ...(scored && unscorable.size ? { unscored: { count: unscorable.size, first: firstUnscorable(hits, unscorable)! } } : {}),
       ...(docErrors.length ? { document_errors: { count: docErrors.length, first: `${docErrors[0]!.error.code}: ${docErrors[0]!.error.reason}` } } : {}),
       timings,
     },

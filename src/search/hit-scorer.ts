@@ -35,6 +35,17 @@ export interface ScoreRequest {
   client?: string;
   /** Each document's feature record as kept in the index (unpacked JSON; undefined: none), input order. */
   records?: unknown[];
+  /** `standIns[i]`: document i is `standIn()`'s stand-in for its record (its fields out of `_source`). */
+  standIns?: boolean[];
+}
+
+/** What `standIn` is told of the search: the query and the pipeline's settings records are read with. */
+export interface StandInRequest {
+  query: RerankQuery;
+  chunking?: ChunkingSettings | false;
+  fps?: number;
+  max_frames?: number;
+  backend?: 'local' | 'remote';
 }
 
 export interface ScoredDocument {
@@ -61,6 +72,12 @@ export interface Scorer {
    * asks the engine only for the hits it answers with (issue 13: fail-open "at once").
    */
   refusal?(client?: string, pipeline?: string): Error | undefined;
+  /**
+   * A document standing in for a hit whose pipeline fields the index keeps out of `_source`, made
+   * from its feature record alone (scored with no model run for it), or why the record cannot.
+   * Without it such hits are not scored.
+   */
+  standIn?(record: unknown, req: StandInRequest): Promise<{ document: HitDocument } | { reason: string }>;
 }
 
 /** A pipeline's searches as one kind of work for admission's service times. */
@@ -78,6 +95,10 @@ export class RerankerScorer implements Scorer {
     return this.reranker.admission.refuseEarly(client, searchKind(pipeline));
   }
 
+  standIn(record: unknown, req: StandInRequest): Promise<{ document: HitDocument } | { reason: string }> {
+    return this.reranker.recordStandIn(record, { query: req.query, chunking: req.chunking, fps: req.fps, maxFrames: req.max_frames, backend: req.backend });
+  }
+
   async score(req: ScoreRequest): Promise<ScoredDocument[]> {
     const out = await this.reranker.process(
       {
@@ -90,7 +111,7 @@ export class RerankerScorer implements Scorer {
         fps: req.fps,
         max_frames: req.max_frames,
       },
-      { signal: req.signal, deadline: req.deadline, client: req.client, kind: searchKind(req.pipeline), records: req.records, recordOrigin: 'index', chunking: req.chunking, framePooling: req.framePooling, scoreFusion: req.scoreFusion },
+      { signal: req.signal, deadline: req.deadline, client: req.client, kind: searchKind(req.pipeline), records: req.records, ...(req.standIns ? { recordStandIns: req.standIns } : {}), recordOrigin: 'index', chunking: req.chunking, framePooling: req.framePooling, scoreFusion: req.scoreFusion },
     );
     const explanations = new Map(out.map((r) => [r.index, r.explanation]));
     const errors = new Map(out.errors.map((e) => [e.index, { code: e.code, reason: e.reason }]));

@@ -50,14 +50,14 @@ export function mapFirstStage(s: number | null, map: FirstStageMap): number {
  * `none` and `blend` (and `weight`, its older spelling) give a `_score` in [0, 1] that depends on
  * the (query, document) pair alone; `rrf` gives a rank sum, kept for compatibility.
  */
-export function fuseWithFirstStage(hits: Hit[], scored: Array<ScoredDocument | undefined>, fusion: Fusion): RankedHit[] {
+export function fuseWithFirstStage(hits: Hit[], scored: Array<ScoredDocument | undefined>, fusion: Fusion, unscored?: ReadonlyMap<number, string>): RankedHit[] {
   const base = hits.map((hit, i) => ({
     hit,
     firstRank: i + 1,
     firstScore: typeof hit._score === 'number' ? hit._score : null,
     rerankScore: scored[i] ? scored[i]!.score : 0,
     explanation: scored[i]?.explanation,
-    error: scored[i] ? undefined : 'the hit has none of the pipeline fields',
+    error: scored[i] ? undefined : (unscored?.get(i) ?? 'the hit has none of the pipeline fields'),
     score: scored[i] ? scored[i]!.score : 0,
   }));
   if (fusion.method === 'rrf') {
@@ -95,6 +95,8 @@ export interface VlrerankReport {
   reason?: string;
   /** Hits whose image or video could not be read (scored on their text): how many, and the first error. */
   document_errors?: { count: number; first: string };
+  /** Hits whose pipeline fields are out of `_source` and whose feature record cannot stand in (not scored): how many, and the first. */
+  unscored?: { count: number; first: string };
   timings: Record<string, number>;
 }
 

@@ -196,8 +196,8 @@ export type EngineFault =
   | 'reject-429';
 
 export interface FaultyRelay extends Fake {
-  /** Play `fault` on the next `times` requests whose path contains `pathPart`. */
-  arm(fault: EngineFault, pathPart: string, times?: number): void;
+  /** Play `fault` on the next `times` requests whose path contains `pathPart` (a 429's `Retry-After`: `retryAfter`, default 7). */
+  arm(fault: EngineFault, pathPart: string, times?: number, retryAfter?: string): void;
 }
 
 /**
@@ -208,7 +208,7 @@ export interface FaultyRelay extends Fake {
 export async function faultyEngineRelay(target: string): Promise<FaultyRelay> {
   const { request } = await import('node:http');
   const up = new URL(target);
-  let armed: { fault: EngineFault; pathPart: string; times: number } | undefined;
+  let armed: { fault: EngineFault; pathPart: string; times: number; retryAfter: string } | undefined;
   const f = (await fake((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -220,7 +220,7 @@ export async function faultyEngineRelay(target: string): Promise<FaultyRelay> {
           error: { root_cause: [{ type: 'es_rejected_execution_exception', reason: 'rejected execution (queue capacity 1000)' }], type: 'es_rejected_execution_exception', reason: 'rejected execution (queue capacity 1000)' },
           status: 429,
         });
-        res.writeHead(429, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch', 'retry-after': '7', warning: '299 Elasticsearch-8.19.0 "search queue full"', 'content-length': Buffer.byteLength(body) });
+        res.writeHead(429, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch', 'retry-after': armed!.retryAfter, warning: '299 Elasticsearch-8.19.0 "search queue full"', 'content-length': Buffer.byteLength(body) });
         return res.end(body);
       }
       const out = request({ host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
@@ -241,6 +241,6 @@ export async function faultyEngineRelay(target: string): Promise<FaultyRelay> {
       out.end(Buffer.concat(chunks));
     });
   })) as FaultyRelay;
-  f.arm = (fault, pathPart, times = 1) => (armed = { fault, pathPart, times });
+  f.arm = (fault, pathPart, times = 1, retryAfter = '7') => (armed = { fault, pathPart, times, retryAfter });
   return f;
 }

@@ -6,6 +6,7 @@
  * counted as rejected (with the first reason) and recomputed as if there were no record.
  * Pure: decodes vectors, runs no model and reads no media.
  */
+import { vlrError } from '../../errors.js';
 import { contentId, decodeVector, decodeVisual, parseRecord, type VisualVectors } from '../../features/record/index.js';
 import type { RequestPlan } from '../stages/request.js';
 import type { RecordDocument } from './build.js';
@@ -34,7 +35,23 @@ export interface StoredFeatures {
   firstRejection?: string;
 }
 
-export function storedFeatures(p: RequestPlan, records: ReadonlyArray<unknown> | undefined, keys: RecordKeys): StoredFeatures {
+/**
+ * `standIns[i]`: document i is a stand-in for content the index keeps out of `_source`
+ * (standInDocument below): its record's parts are taken as its own, without the content check.
+ */
+export function storedFeatures(p: RequestPlan, records: ReadonlyArray<unknown> | undefined, keys: RecordKeys, standIns: ReadonlyArray<boolean> = []): StoredFeatures {
+  const out = readRecords(p, records, keys, standIns);
+  // a stand-in has no content to compute from: a part its record cannot give is the caller's mistake
+  p.req.documents.forEach((d, i) => {
+    const s = out.docs[i];
+    if (standIns[i] === true && ((d.text !== undefined && !s?.text) || (d.image !== undefined && !s?.image) || (d.video !== undefined && !s?.video))) {
+      throw vlrError('VLR_BAD_REQUEST', `[options.recordStandIns] documents[${i}] stands in for a feature record that cannot give every part it names${out.firstRejection ? ` (first rejection: ${out.firstRejection})` : ''}`);
+    }
+  });
+  return out;
+}
+
+function readRecords(p: RequestPlan, records: ReadonlyArray<unknown> | undefined, keys: RecordKeys, standIns: ReadonlyArray<boolean>): StoredFeatures {
   const out: StoredFeatures = { docs: [], used: 0, rejected: 0 };
   if (!records || !p.useLocal) return out;
   const reject = (why: string) => {
@@ -46,13 +63,14 @@ export function storedFeatures(p: RequestPlan, records: ReadonlyArray<unknown> |
     if (invalid) return reject(`documents[${i}]: ${invalid}`);
     if (!record) return;
     const s: StoredDocument = {};
+    const trusted = standIns[i] === true;
     try {
       const t = record.text;
       if (t && d.text !== undefined) {
         // a part made with this call's chunking carries its chunks; one made without still serves its vectors
         const chunkedKey = p.recordChunking ? keys.textFor(p.recordChunking) : undefined;
         if (t.k !== keys.text && t.k !== chunkedKey) reject(`documents[${i}].text: made by another text model or settings`);
-        else if (t.h !== contentId(d.text)) reject(`documents[${i}].text: made from another text`);
+        else if (!trusted && t.h !== contentId(d.text)) reject(`documents[${i}].text: made from another text`);
         else {
           const passage = decodeVector(t.p);
           s.text = { passage, ...(t.q ? { query: decodeVector(t.q) } : {}) };
@@ -62,7 +80,7 @@ export function storedFeatures(p: RequestPlan, records: ReadonlyArray<unknown> |
       const im = record.image;
       if (im && d.image !== undefined) {
         if (!keys.image || im.k !== keys.image) reject(`documents[${i}].image: made by other models or settings`);
-        else if (im.r !== contentId(d.image)) reject(`documents[${i}].image: made from another image`);
+        else if (!trusted && im.r !== contentId(d.image)) reject(`documents[${i}].image: made from another image`);
         else if (p.ocr && !im.ocr) reject(`documents[${i}].image: holds no OCR and OCR is asked`);
         else s.image = { ...decodeVisual(im), ...(im.ocr ? { ocrText: im.ocr.t, ...(im.ocr.v ? { ocrVector: decodeVector(im.ocr.v) } : {}) } : {}) };
       }
@@ -71,7 +89,7 @@ export function storedFeatures(p: RequestPlan, records: ReadonlyArray<unknown> |
         const fps = d.fps ?? p.fps;
         const maxFrames = d.max_frames ?? p.maxFrames;
         if (!keys.video || v.k !== keys.video(fps, maxFrames)) reject(`documents[${i}].video: made by other models or sampling`);
-        else if (v.r !== contentId(d.video)) reject(`documents[${i}].video: made from another video`);
+        else if (!trusted && v.r !== contentId(d.video)) reject(`documents[${i}].video: made from another video`);
         else if (v.t.length !== v.f.length) reject(`documents[${i}].video: ${v.f.length} frames but ${v.t.length} times`);
         else s.video = { frames: v.f.map(decodeVisual), times: v.t };
       }
@@ -101,6 +119,65 @@ export function recordCovers(x: unknown, d: RecordDocument, keys: RecordKeys, o:
   if (d.image !== undefined && (!keys.image || record.image?.k !== keys.image || record.image.r !== contentId(d.image) || (o.ocr && !record.image.ocr))) return false;
   if (d.video !== undefined && (!keys.video || record.video?.k !== keys.video(d.fps ?? o.fps, d.max_frames ?? o.maxFrames) || record.video.r !== contentId(d.video))) return false;
   return true;
+}
+
+/** What a stand-in must hold for one request: the query's kinds and the settings records are read with. */
+export interface StandInContext {
+  qHasText: boolean;
+  qHasVisual: boolean;
+  fps: number;
+  maxFrames: number;
+  /** OCR is a signal of this request (an image part must hold its OCR). */
+  ocr: boolean;
+  /** The chunking records are made and read with (keys.textFor). */
+  chunking?: ResolvedChunking;
+  /** A CLIP model compares the query text with each document image itself. */
+  clip: boolean;
+  /** Remote workers score too: they read each document itself. */
+  remote: boolean;
+}
+
+/**
+ * A stand-in for a document whose content the index keeps out of `_source` (`_source.excludes`
+ * naming the pipeline's fields, a disabled `_source`): its kept feature record alone, when the
+ * record holds usable parts made under the running configuration (keys, chunking, sampling, OCR)
+ * with every vector this query compares, so that scoring it runs no model and reads no media.
+ * Its content cannot be checked against the record (there is none to hash): the record is taken
+ * as the document's own, as the proxy wrote it with the document's every write (ingest/records.ts).
+ * The stand-in's values only name the parts it has: `storedFeatures` with `standIns` skips the
+ * content check, and nothing reads them. Otherwise the reason it cannot stand in. Pure.
+ */
+export function standInDocument(x: unknown, keys: RecordKeys, c: StandInContext): { document: RecordDocument } | { reason: string } {
+  if (c.remote) return { reason: 'the remote backend reads each document itself' };
+  const { record, invalid } = parseRecord(x);
+  if (invalid) return { reason: `its feature record is unusable (${invalid})` };
+  if (!record) return { reason: 'it has no feature record' };
+  const { text: t, image: im, video: v } = record;
+  if (!t && !im && !v) return { reason: 'its feature record holds no part' };
+  try {
+    if (t) {
+      if (t.k !== keys.textFor(c.chunking)) return { reason: 'its record\'s text part was made by another text model or chunking' };
+      if (c.chunking && !t.c) return { reason: 'its record\'s text part holds no chunks' };
+      if (c.qHasVisual && !t.q) return { reason: 'its record\'s text part holds no query-side vector, which an image or video query compares' };
+      decodeVector(t.p);
+      if (t.q) decodeVector(t.q);
+      if (c.chunking && c.qHasText) storedChunks(t.c!, decodeVector(t.p).length, c.chunking.firstIsWhole);
+    }
+    if (im) {
+      if (!keys.image || im.k !== keys.image) return { reason: 'its record\'s image part was made by other models or settings' };
+      if (c.ocr && !im.ocr) return { reason: 'its record\'s image part holds no OCR and OCR is asked' };
+      if (c.clip && c.qHasText) return { reason: 'the CLIP model reads the image itself' };
+      decodeVisual(im);
+    }
+    if (v) {
+      if (!keys.video || v.k !== keys.video(c.fps, c.maxFrames)) return { reason: 'its record\'s video part was made by other models or sampling' };
+      if (v.t.length !== v.f.length) return { reason: `its record's video part has ${v.f.length} frames but ${v.t.length} times` };
+      v.f.forEach(decodeVisual);
+    }
+  } catch (e) {
+    return { reason: `its feature record is unusable (${(e as Error).message})` };
+  }
+  return { document: { ...(t ? { text: '' } : {}), ...(im ? { image: `record:${im.r}` } : {}), ...(v ? { video: `record:${v.r}` } : {}) } };
 }
 
 /** Throws (RangeError) when the offsets and the vectors do not agree. */

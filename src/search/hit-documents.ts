@@ -1,0 +1,63 @@
+/**
+ * The rerank documents of a first stage's hits: each hit's pipeline fields as its `_source` shows
+ * them, with its kept feature record. A hit whose `_source` shows none of the fields (a mapping
+ * whose `_source.excludes` names them, a disabled `_source`) is stood in for by its feature record
+ * (a stored field, read whatever `_source` keeps) when the record can be used alone: every part
+ * current, with every vector the query compares — scored with no model run for it (held-out probe
+ * round 8a: such indices were answered with the first stage, flagged). The others are not scored,
+ * each with its reason. Never computes a feature; knows no HTTP.
+ */
+import { unpackRecord } from '../features/record/index.js';
+import { documentFromSource, type HitDocument } from '../pipelines/document.js';
+import type { Pipeline } from '../pipelines/schema.js';
+import type { Scorer, StandInRequest } from './hit-scorer.js';
+import type { Hit } from './shape.js';
+
+export interface PresentDocument {
+  /** Index of the hit in the first stage's hits. */
+  i: number;
+  d: HitDocument;
+  /** The hit's feature record (unpacked), when records are kept in the index. */
+  record?: unknown;
+  /** `d` stands in for the record (its fields are not in `_source`). */
+  standIn: boolean;
+}
+
+export interface HitDocuments {
+  present: PresentDocument[];
+  /** Hits with a record field asked that neither `_source` nor their record can be scored from: hit index → why. */
+  unscorable: Map<number, string>;
+}
+
+/** The documents of `hits` to score; `recordField` is the stored field the first stage asked for (undefined: none). */
+export async function hitDocuments(hits: Hit[], p: Pipeline, recordField: string | undefined, scorer: Pick<Scorer, 'standIn'> | undefined, req: StandInRequest): Promise<HitDocuments> {
+  const present: PresentDocument[] = [];
+  const unscorable = new Map<number, string>();
+  for (const [i, h] of hits.entries()) {
+    const record = recordField ? unpackRecord((h.fields as Record<string, unknown> | undefined)?.[recordField]) : undefined;
+    const d = documentFromSource(h._source, p);
+    if (d) {
+      present.push({ i, d, record, standIn: false });
+      continue;
+    }
+    if (!recordField) continue;
+    if (record === undefined) {
+      unscorable.set(i, 'none of the pipeline fields is in its _source and it has no feature record');
+      continue;
+    }
+    if (!scorer?.standIn) {
+      unscorable.set(i, 'none of the pipeline fields is in its _source and the scorer cannot read feature records alone');
+      continue;
+    }
+    const s = await scorer.standIn(record, req);
+    if ('document' in s) present.push({ i, d: s.document, record, standIn: true });
+    else unscorable.set(i, `none of the pipeline fields is in its _source and ${s.reason}`);
+  }
+  return { present, unscorable };
+}
+
+/** The first unscorable hit, named: `hit [id]: reason`. */
+export function firstUnscorable(hits: Hit[], unscorable: Map<number, string>): string | undefined {
+  const first = unscorable.entries().next();
+  return first.done ? undefined : `hit [${hits[first.value[0]]?._id ?? first.value[0]}]: ${first.value[1]}`;
+}
