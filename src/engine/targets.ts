@@ -33,7 +33,23 @@ export interface TargetLookup {
 /** The search parameters that change which indices an expression names; forwarded to `_resolve/index`. */
 const RESOLVE_PARAMS = ['expand_wildcards', 'ignore_unavailable', 'allow_no_indices'];
 const OWN_READ = new Set(['content-length', 'content-encoding', 'accept-encoding', 'accept']);
-const CREDENTIALS = new Set(['authorization', 'es-secondary-authorization', 'cookie', 'x-api-key']);
+/**
+ * The headers that say who a request acts for: credentials, and the user a service account runs a
+ * request as (Elasticsearch's `es-security-runas-user`, OpenSearch security's
+ * `opendistro_security_impersonate_as`) — two clients with one `Authorization` but another run-as
+ * user see other indices and aliases.
+ */
+const CREDENTIALS = new Set(['authorization', 'es-secondary-authorization', 'es-security-runas-user', 'opendistro_security_impersonate_as', 'cookie', 'x-api-key']);
+
+/** The client's credential headers (CREDENTIALS) of raw headers, for a call vlrerank makes later on its behalf (the record write-back). */
+export function credentialHeaders(raw: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i]!.toLowerCase();
+    if (CREDENTIALS.has(k)) out[k] = out[k] === undefined ? raw[i + 1]! : `${out[k]}, ${raw[i + 1]}`;
+  }
+  return out;
+}
 
 /**
  * Headers of the reads vlrerank makes with the client's credentials (the index mapping, a stored

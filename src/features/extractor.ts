@@ -155,6 +155,10 @@ export class FeatureExtractor {
         return f?.value.kind === 'text' ? { vector: f.value.value, source: f.source } : undefined;
       },
       set: (k, v) => cache.set(k, { kind: 'text', value: v }),
+      keep: (v) => {
+        const kept = cache.kept({ kind: 'text', value: v });
+        return kept.kind === 'text' ? kept.value : v;
+      },
       // replicas share text vectors through Redis (one MGET per call), when it is configured
       ...(cache.hasShared ? { lookup: async (ks: string[]) => (await cache.lookupShared(ks)).map((p) => (p?.kind === 'text' ? p.value : undefined)) } : {}),
     };

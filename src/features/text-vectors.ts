@@ -44,6 +44,12 @@ export interface VectorTier {
   find?(key: string): { vector: Float32Array; source: PartSource } | undefined;
   set(key: string, vector: Float32Array): void;
   /**
+   * A vector just computed as the tiers below keep it (float16-rounded when a disk or shared tier
+   * is configured), so the caller scores with what any replica, or this one after a restart, reads
+   * back; optional (the vector as computed).
+   */
+  keep?(vector: Float32Array): Float32Array;
+  /**
    * A slower, shared tier (Redis) asked once per call for the keys `get` missed, before the model
    * runs; never throws (undefined for each key it cannot answer).
    */
@@ -168,7 +174,12 @@ export class TextVectorCache {
       const missKeys = [...missIdx.keys()];
       const shared = missKeys.map(() => new SharedAbort());
       for (const s of shared) s.join(signal);
+      const keep = this.#tier.keep?.bind(this.#tier);
       const compute = (idx: number[]): Promise<Float32Array>[] => {
+        const vs = embed(idx);
+        return keep ? vs.map((p) => p.then(keep)) : vs;
+      };
+      const embed = (idx: number[]): Promise<Float32Array>[] => {
         const ts = idx.map((j) => missTexts[j]!);
         const signals = idx.map((j) => shared[j]!.signal);
         if (this.#model.embedCounted) {

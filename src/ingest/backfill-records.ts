@@ -72,9 +72,9 @@ export interface RecordsBackfillOptions {
 type RecordsEmbedder = Pick<Embedder, 'records' | 'recordSignature' | 'recordCovers' | 'mediaVectors'>;
 
 /** Does `index` keep records as setup maps them, and their signatures? */
-export async function recordMappingOf(engine: Pick<EngineClient, 'json'>, pipeline: Pipeline, index: string): Promise<{ records: boolean; keyed: boolean }> {
+export async function recordMappingOf(engine: Pick<EngineClient, 'json'>, pipeline: Pipeline, index: string, credentials?: Record<string, string>): Promise<{ records: boolean; keyed: boolean }> {
   if (pipeline.features.store !== 'index') return { records: false, keyed: false };
-  const m = await engine.json('GET', `/${encodeURIComponent(index)}/_mapping`);
+  const m = await engine.json('GET', `/${encodeURIComponent(index)}/_mapping`, undefined, credentials);
   if (m.statusCode === 404) throw vlrError('VLR_NOT_FOUND', `no index [${index}]`, { status: 404 });
   if (m.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `reading the mapping of [${index}] failed: ${JSON.stringify(m.body).slice(0, 300)}`, { status: m.statusCode });
   return { records: recordFieldMapped(m.body, pipeline.features.field), keyed: recordKeyMapped(m.body, pipeline.features.keyField) };

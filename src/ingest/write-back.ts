@@ -11,6 +11,10 @@
  * alone, and the partial update is conditioned on the sequence number read, so an update landing in
  * between makes the write a counted conflict. The features were just computed by the search, so
  * the records come from the feature cache; a document whose media cannot be read gets none.
+ *
+ * Every read and write of a job goes with the credentials of the client whose search offered the
+ * hits (held-out probe round 9: they went with none — a secured cluster refused each write-back,
+ * or with the upstream URL's own credentials wrote on behalf of clients allowed only to read).
  */
 import type { EngineClient } from '../engine/client.js';
 import { packRecord } from '../features/record/index.js';
@@ -61,14 +65,14 @@ export class RecordWriteBack {
   constructor(private readonly deps: WriteBackDeps) {}
 
   /** Hand over a search's hits; returns at once, never throws. */
-  offer(pipeline: Pipeline, hits: WriteBackHit[]): void {
+  offer(pipeline: Pipeline, hits: WriteBackHit[], credentials: Record<string, string> = {}): void {
     if (!pipeline.features.writeBack || pipeline.features.store !== 'index') return;
     const byIndex = new Map<string, WriteBackHit[]>();
     for (const h of hits) byIndex.set(h.index, [...(byIndex.get(h.index) ?? []), h]);
-    for (const [index, list] of byIndex) this.#offer(index, pipeline, list);
+    for (const [index, list] of byIndex) this.#offer(index, pipeline, list, credentials);
   }
 
-  #offer(index: string, pipeline: Pipeline, hits: WriteBackHit[]): void {
+  #offer(index: string, pipeline: Pipeline, hits: WriteBackHit[], credentials: Record<string, string>): void {
     const max = this.deps.maxPending ?? 256;
     const fresh = hits.filter((h) => !this.#queued.has(queueKey(index, h)));
     const room = Math.max(0, max - this.#pending);
@@ -78,7 +82,7 @@ export class RecordWriteBack {
     for (const h of take) this.#queued.add(queueKey(index, h));
     this.#pending += take.length;
     this.#chain = this.#chain
-      .then(() => this.#job(index, pipeline, take))
+      .then(() => this.#job(index, pipeline, take, credentials))
       .catch((e) => {
         this.deps.onOutcome?.('failed', take.length);
         this.deps.onError?.(e);
@@ -94,21 +98,21 @@ export class RecordWriteBack {
     return this.#chain;
   }
 
-  #mapping(index: string, pipeline: Pipeline): Promise<{ records: boolean; keyed: boolean }> {
+  #mapping(index: string, pipeline: Pipeline, credentials: Record<string, string>): Promise<{ records: boolean; keyed: boolean }> {
     const c = this.#mappings.get(index);
     if (c && performance.now() - c.at < MAPPING_TTL_MS) return c.m;
-    const m = recordMappingOf(this.deps.engine, pipeline, index);
+    const m = recordMappingOf(this.deps.engine, pipeline, index, credentials);
     m.catch(() => this.#mappings.delete(index));
     this.#mappings.set(index, { at: performance.now(), m });
     return m;
   }
 
-  async #job(index: string, pipeline: Pipeline, offered: WriteBackHit[]): Promise<void> {
+  async #job(index: string, pipeline: Pipeline, offered: WriteBackHit[], credentials: Record<string, string>): Promise<void> {
     const { embedder, engine } = this.deps;
     const covered = await Promise.all(offered.map((h) => embedder.recordCovers(h.record, h.doc, pipeline.scorer.chunking)));
     const hits = offered.filter((_, i) => !covered[i]);
     if (!hits.length) return;
-    const mapping = await this.#mapping(index, pipeline);
+    const mapping = await this.#mapping(index, pipeline, credentials);
     if (!mapping.records) return;
     const shape = recordShape(pipeline);
     const out = await embedder.records(hits.map((h) => h.doc), undefined, { queryVectors: shape.queryVectors, chunking: shape.chunking });
@@ -116,7 +120,7 @@ export class RecordWriteBack {
     const idx = encodeURIComponent(index);
     type Got = { _id: string; found?: boolean; _seq_no?: number; _primary_term?: number; _source?: Record<string, unknown> };
     const fields = [...pipeline.fields.text, ...pipeline.fields.image, ...pipeline.fields.video];
-    const got = await engine.json<{ docs?: Got[] }>('POST', `/${idx}/_mget`, { docs: hits.map((h) => ({ _id: h.id, ...(h.routing !== undefined ? { routing: h.routing } : {}), _source: fields })) });
+    const got = await engine.json<{ docs?: Got[] }>('POST', `/${idx}/_mget`, { docs: hits.map((h) => ({ _id: h.id, ...(h.routing !== undefined ? { routing: h.routing } : {}), _source: fields })) }, credentials);
     if (got.statusCode !== 200 || !Array.isArray(got.body?.docs)) throw new Error(`_mget on [${index}] answered ${got.statusCode}`);
     const signature = mapping.keyed ? await embedder.recordSignature(shape) : undefined;
     const lines: string[] = [];
@@ -133,7 +137,7 @@ export class RecordWriteBack {
     if (changed) this.deps.onOutcome?.('changed', changed);
     if (!lines.length) return;
     type Item = { update?: { status?: number } };
-    const r = await engine.json<{ items?: Item[] }>('POST', `/${idx}/_bulk`, lines.join('\n') + '\n', { 'content-type': 'application/x-ndjson' });
+    const r = await engine.json<{ items?: Item[] }>('POST', `/${idx}/_bulk`, lines.join('\n') + '\n', { ...credentials, 'content-type': 'application/x-ndjson' });
     if (r.statusCode !== 200 || !Array.isArray(r.body?.items)) throw new Error(`_bulk on [${index}] answered ${r.statusCode}`);
     const count = { written: 0, conflict: 0, failed: 0 };
     for (const it of r.body.items) {

@@ -47,6 +47,8 @@ export interface Metrics {
   modelRuns: Counter<'model'>;
   /** Feature records written back by reranked searches, by outcome (written, conflict, changed, dropped, failed). */
   recordWriteBack: Counter<'outcome'>;
+  /** Promise rejections nothing awaited (cli/serve.ts logs them and keeps serving). */
+  unhandledRejections: Counter;
 }
 
 export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
@@ -105,6 +107,7 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
     featureStoreUp: new Gauge({ name: 'vlrerank_feature_store_up', help: 'A configured feature store tier serving (1) or down/failed (0), at scrape time', labelNames: ['tier'], registers }),
     featureStoreErrors: new Counter({ name: 'vlrerank_feature_store_errors_total', help: 'Failures of a feature store tier (skipped, never an error to the client)', labelNames: ['tier'], registers }),
     modelRuns: new Counter({ name: 'vlrerank_model_runs_total', help: 'Model runs (batches) by model', labelNames: ['model'], registers }),
+    unhandledRejections: new Counter({ name: 'vlrerank_unhandled_rejections_total', help: 'Promise rejections no code awaited (logged; the process keeps serving)', registers }),
     recordWriteBack: new Counter({ name: 'vlrerank_record_write_back_total', help: 'Feature records written back to the index by reranked searches, by outcome', labelNames: ['outcome'], registers }),
   };
 }

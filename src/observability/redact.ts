@@ -13,7 +13,7 @@
 export const REDACTED = '[redacted]';
 
 /** Parameter / key names that are secrets whole. */
-const SECRET_NAMES = new Set(['key', 'sig', 'auth', 'authorization', 'cookie', 'set-cookie', 'session', 'sessionid', 'pwd', 'passwd']);
+const SECRET_NAMES = new Set(['key', 'sig', 'auth', 'authorization', 'cookie', 'set-cookie', 'session', 'sessionid', 'pwd', 'passwd', 'jwt', 'bearer', 'assertion']);
 /** …and any name containing one of these. */
 const SECRET_PARTS = ['token', 'secret', 'password', 'passphrase', 'signature', 'apikey', 'api_key', 'api-key', 'credential', 'private'];
 
@@ -71,7 +71,7 @@ function redactQuery(q: string): string {
 }
 
 /** A query string holding none of these can hold no secret parameter, data: payload or encoded name. */
-const MAYBE_SECRET = /token|secret|password|passphrase|signature|api|key|sig|auth|cookie|session|pwd|passwd|credential|private|data:|%/i;
+const MAYBE_SECRET = /token|secret|password|passphrase|signature|api|key|sig|auth|cookie|session|pwd|passwd|credential|private|jwt|bearer|assertion|data:|%/i;
 
 /** A request target or URL as it may be logged: no userinfo, no secret parameter values, short data: payloads. */
 export function redactUrl(url: string): string {
@@ -83,7 +83,7 @@ export function redactUrl(url: string): string {
   return q < 0 ? (base.startsWith('data:') ? truncateData(base) : base) : `${base}?${redactQuery(url.slice(q + 1))}`;
 }
 
-const SECRET_PARAM_IN_TEXT = /((?:^|[?&;,\s("'])[^=&\s"'#?(]*?(?:token|secret|password|signature|apikey|api_key|api-key|credential|key|sig|auth)=)[^&\s"'#]*/gi;
+const SECRET_PARAM_IN_TEXT = /((?:^|[?&;,\s("'])[^=&\s"'#?(]*?(?:token|secret|password|signature|apikey|api_key|api-key|credential|key|sig|auth|jwt|bearer|assertion)=)[^&\s"'#]*/gi;
 const AUTH_SCHEME = /\b(Bearer|Basic|ApiKey|Digest|Token)\s+[A-Za-z0-9._~+/=-]{6,}/g;
 const DATA_URI = /data:[a-z0-9.+/-]*(?:;[a-z0-9=.+-]+)*,[A-Za-z0-9+/=%_-]{64,}/gi;
 

@@ -13,6 +13,7 @@
 import type { FramePooling } from '../rerank/signals/frame-pooling.js';
 import type { EngineClient } from '../engine/client.js';
 import type { Dialect } from '../engine/dialect.js';
+import { credentialHeaders } from '../engine/targets.js';
 import { isVlrerankError, toVlrerankError, vlrError } from '../errors.js';
 import type { HitDocument } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/schema.js';
@@ -37,7 +38,7 @@ export interface SearchDeps {
    * Pipelines with `features.write_back`: the reranked hits and the records they came with, handed
    * over after scoring (ingest/write-back.ts writes the missing ones later). Must return at once.
    */
-  writeBack?: { offer(pipeline: RerankSpec['pipeline'], hits: Array<{ index: string; id: string; routing?: string; doc: HitDocument; record: unknown }>): void };
+  writeBack?: { offer(pipeline: RerankSpec['pipeline'], hits: Array<{ index: string; id: string; routing?: string; doc: HitDocument; record: unknown }>, credentials: Record<string, string>): void };
 }
 
 export interface SearchOutcome {
@@ -251,7 +252,8 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
           const routing = hits[x.i]!._routing;
           return { index: hits[x.i]!._index, id: hits[x.i]!._id, ...(typeof routing === 'string' ? { routing } : {}), doc: x.d, record: x.record };
         });
-        deps.writeBack?.offer(p, back.filter((h): h is typeof h & { index: string; id: string } => typeof h.index === 'string' && typeof h.id === 'string'));
+        // written later with the credentials of the client whose search this is
+        deps.writeBack?.offer(p, back.filter((h): h is typeof h & { index: string; id: string } => typeof h.index === 'string' && typeof h.id === 'string'), credentialHeaders(opts.headers));
       }
     } catch (e) {
       if (opts.signal?.aborted) throw e;

@@ -24,4 +24,20 @@ describe('store config', () => {
     expect(() => loadConfig({ env: { VLRERANK_STORE_DISK_MAX_BYTES: '-1' } })).toThrow(/store\.disk\.maxBytes/);
     expect(loadConfig({ env: { VLRERANK_REDIS_URL: 'redis://127.0.0.1:6379/0' } }).store.redis).toMatchObject({ url: 'redis://127.0.0.1:6379/0', lockMs: 5000, commandTimeoutMs: 50 });
   });
+
+  // held-out probe round 9: ioredis sent `SELECT NaN` for a database path that is no number, nothing
+  // awaited it, and `vlrerank serve` ended at start with an unhandled rejection
+  it('refuses a Redis URL whose path is no database number, without echoing its password', () => {
+    for (const url of ['redis://:pw-Sup3r@127.0.0.1:6379/abc', 'redis://:pw-Sup3r@127.0.0.1:6379/0/1', 'rediss://u:pw-Sup3r@127.0.0.1:6379/-1']) {
+      let message = '';
+      try {
+        loadConfig({ env: { VLRERANK_REDIS_URL: url } });
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message, url).toMatch(/store\.redis\.url: the path must be a database number/);
+      expect(message).not.toContain('pw-Sup3r');
+    }
+    for (const url of ['redis://127.0.0.1:6379', 'redis://127.0.0.1:6379/', 'redis://:pw@127.0.0.1:6379/15']) expect(loadConfig({ env: { VLRERANK_REDIS_URL: url } }).store.redis.url).toBe(url);
+  });
 });

@@ -42,6 +42,11 @@ export class RedisTier {
   readonly #counters = newCounters();
   #state: TierState = 'down';
   #reason: string | undefined = 'connecting';
+  /** The last connection-level error since the connection was last ready (a wrong password's WRONGPASS). */
+  #connError: string | undefined;
+  /** When a failing command on a live connection was last logged, and how many failed since. */
+  #warnedAt = -Infinity;
+  #unlogged = 0;
 
   constructor(options: RedisTierOptions) {
     this.#o = options;
@@ -57,9 +62,14 @@ export class RedisTier {
       if (this.#state !== 'ok') this.#o.logger?.info({ tier: 'redis' }, 'redis feature store connected');
       this.#state = 'ok';
       this.#reason = undefined;
+      this.#connError = undefined;
     });
-    this.#redis.on('error', (e: Error) => this.#down(e));
-    this.#redis.on('close', () => this.#down(new Error('connection closed')));
+    this.#redis.on('error', (e: Error) => {
+      this.#connError = e.message;
+      this.#down(e);
+    });
+    // a refused AUTH is an 'error' then a 'close': keep why in health (it said "connection closed")
+    this.#redis.on('close', () => this.#down(new Error(this.#connError ? `connection closed (${this.#connError})` : 'connection closed')));
   }
 
   get state(): TierState {
@@ -196,9 +206,23 @@ export class RedisTier {
   #down(e: unknown): void {
     if (this.#state === 'off') return;
     const reason = (e as Error)?.message ?? String(e);
-    if (this.#state === 'ok') this.#o.logger?.warn({ tier: 'redis', err: reason }, 'redis feature store failing: skipped until it answers again');
-    // a command time-out on a live connection is counted but does not take the tier down
-    if (this.#redis.status !== 'ready') this.#state = 'down';
     this.#reason = reason;
+    if (this.#redis.status !== 'ready') {
+      if (this.#state === 'ok') this.#o.logger?.warn({ tier: 'redis', err: reason }, 'redis feature store failing: skipped until it answers again');
+      this.#state = 'down';
+      return;
+    }
+    // a command failing on a live connection (a time-out, OOM under `maxmemory` with `noeviction`,
+    // READONLY, NOPERM) is counted but does not take the tier down — and is logged at most once a
+    // minute: every such write logged its own line ("skipped until…", which it was not)
+    this.#unlogged++;
+    const now = performance.now();
+    if (now - this.#warnedAt < WARN_EVERY_MS) return;
+    this.#o.logger?.warn({ tier: 'redis', err: reason, failures: this.#unlogged }, 'redis feature store commands failing (the tier stays in use; this line at most once a minute)');
+    this.#warnedAt = now;
+    this.#unlogged = 0;
   }
 }
+
+/** Failing commands on a live connection are logged at most this often. */
+const WARN_EVERY_MS = 60_000;

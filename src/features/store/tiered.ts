@@ -129,9 +129,35 @@ export class TieredFeatures implements PartStore {
     }
   }
 
+  /**
+   * `part` as the disk and Redis tiers keep it (vectors as float16, codec.ts) when either is
+   * configured; else `part` itself. A replica answers from what it computed, another from what the
+   * first stored: the same request scored 0.465084 on one replica and 0.465046 on the other (and a
+   * replica itself after a restart, reading its disk) — held-out probe round 9. Kept as stored,
+   * every replica and every restart answers alike. Not storable: `part` itself (kept in L1 only).
+   */
+  kept(part: Part): Part {
+    if (!this.#disk && !this.#redis) return part;
+    try {
+      return decodePart(encodePart(part));
+    } catch {
+      return part;
+    }
+  }
+
   #computed(key: string, value: Part): Part {
-    this.#writeLower(key, value);
-    return value;
+    if (!this.#disk && !this.#redis) return value;
+    let bytes: Uint8Array;
+    let kept: Part;
+    try {
+      bytes = encodePart(value);
+      kept = decodePart(bytes);
+    } catch {
+      return value; // not storable: kept in L1 only
+    }
+    if (this.#redis?.state === 'ok') this.#redis.set(key, bytes);
+    this.#disk?.set(key, bytes);
+    return kept;
   }
 
   #fromDisk(key: string): Part | undefined {

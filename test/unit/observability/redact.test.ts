@@ -13,7 +13,7 @@ import { REDACTED, isSecretName, redactObject, redactText, redactUrl } from '../
 const S = 'S3cr3tValue42';
 
 describe('redactUrl', () => {
-  it.each(['token', 'Token', 'TOKEN', 'api_key', 'apikey', 'ApiKey', 'access_token', 'password', 'secret', 'key', 'signature', 'X-Amz-Signature', 'client_secret', 'x-api-key'])('redacts ?%s=', (name) => {
+  it.each(['token', 'Token', 'TOKEN', 'api_key', 'apikey', 'ApiKey', 'access_token', 'password', 'secret', 'key', 'signature', 'X-Amz-Signature', 'client_secret', 'x-api-key', 'jwt', 'JWT', 'bearer', 'assertion'])('redacts ?%s=', (name) => {
     const out = redactUrl(`/idx/_search?size=3&${name}=${S}&q=x`);
     expect(out).not.toContain(S);
     expect(out).toBe(`/idx/_search?size=3&${name}=${REDACTED}&q=x`);
@@ -36,7 +36,7 @@ describe('redactUrl', () => {
 
 describe('redactText and redactObject', () => {
   it('redacts secrets inside free text', () => {
-    const text = `fetch https://u:${S}@cdn.example/x.jpg?sig=${S} failed; Authorization: Bearer ${S}; ApiKey ${S}; data:image/jpeg;base64,${'Q'.repeat(200)}${S}`;
+    const text = `fetch https://u:${S}@cdn.example/x.jpg?sig=${S} failed; https://cdn.example/y.jpg?jwt=${S} failed; Authorization: Bearer ${S}; ApiKey ${S}; data:image/jpeg;base64,${'Q'.repeat(200)}${S}`;
     const out = redactText(text);
     expect(out).not.toContain(S);
     expect(out).toContain('cdn.example/x.jpg');

@@ -1,0 +1,96 @@
+/**
+ * `vlrerank serve` as a process, as an operator runs it: what it prints about its upstream (never
+ * the password of a `user:password@` URL), SIGHUP (a closed terminal, or a `kill -HUP` meant as a
+ * reload) drains like SIGTERM instead of cutting the requests in flight, and a promise rejection
+ * nothing awaited (lmdb's commit race, played by a fault module) is logged and counted while the
+ * process keeps serving. The real CLI, the real Elasticsearch (behind a relay: the credentials in
+ * the upstream URL are sent along, and the engine without security ignores them), real models.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterEach, beforeAll, expect, it } from 'vitest';
+import { counterSum } from '../../helpers/metrics.js';
+import { useEngine } from '../../helpers/engines.js';
+import { listeningUrl } from '../../helpers/listening.js';
+import { MODELS, REPO_ROOT } from '../../helpers/paths.js';
+
+const FAULT = resolve(REPO_ROOT, 'test/helpers/faults/unhandled-rejection-lmdb-commit-race.mjs');
+let es: string;
+beforeAll(async () => {
+  es = await useEngine('elasticsearch');
+}, 300_000);
+
+interface Serve {
+  child: ChildProcess;
+  url: string;
+  out: () => string;
+  exited: Promise<number | null>;
+}
+const running: Serve[] = [];
+afterEach(() => {
+  for (const s of running.splice(0)) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+});
+
+async function serve(upstream: string, env: Record<string, string> = {}): Promise<Serve> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--upstream', upstream], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, VLRERANK_LOG_LEVEL: 'info', VLRERANK_STORE_DISK_PATH: 'off', VLRERANK_MODELS_DIR: MODELS, ...env },
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const s: Serve = { child, url: await listeningUrl(child, { timeoutMs: 120_000 }), out: () => out, exited };
+  running.push(s);
+  return s;
+}
+
+it('never prints the password of an upstream URL', { timeout: 180_000 }, async () => {
+  const u = new URL(es);
+  const s = await serve(`http://elastic:hunter22secret@${u.host}`);
+  expect((await fetch(`${s.url}/_vlrerank/health?live`)).status).toBe(200);
+  s.child.kill('SIGTERM');
+  expect(await s.exited).toBe(0);
+  expect(s.out()).toContain(`→ http://[redacted]@${u.host}`);
+  expect(s.out()).not.toContain('hunter22secret');
+  // a warm-up stopped by the shutdown is not reported as failed
+  expect(s.out()).not.toContain('warm-up failed');
+});
+
+it('SIGHUP drains like SIGTERM: the request in flight gets its whole answer, the exit is 0', { timeout: 240_000 }, async () => {
+  const s = await serve(es);
+  // a request that takes a while: new captions through the real text model
+  const docs = Array.from({ length: 60 }, (_, i) => `sighup caption ${i} of a ${['dog', 'cat', 'rocket', 'coffee cup'][i % 4]} in scene ${i} ${Date.now()}`);
+  const inflight = fetch(`${s.url}/_vlrerank/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'a dog', documents: docs }) });
+  // signal only once the server holds the request
+  for (let i = 0; i < 2000; i++) {
+    const h = (await (await fetch(`${s.url}/_vlrerank/health`)).json()) as { rerank_admission: { in_flight: number; queued: number } };
+    if (h.rerank_admission.in_flight + h.rerank_admission.queued > 0) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  s.child.kill('SIGHUP');
+  const res = await inflight;
+  const body = (await res.json()) as { results: unknown[] };
+  expect(res.status).toBe(200);
+  expect(body.results).toHaveLength(60);
+  expect(await s.exited).toBe(0);
+  expect(s.out()).toMatch(/"signal":"SIGHUP".*draining/);
+});
+
+it('a rejection nothing awaited (lmdb commit race) is logged and counted; the process keeps serving', { timeout: 180_000 }, async () => {
+  const s = await serve(es, { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${FAULT}`.trim() });
+  // one signal at a time (two sent at once arrive as one)
+  let n = 0;
+  for (const want of [1, 2]) {
+    s.child.kill('SIGUSR2');
+    for (let i = 0; i < 500 && n < want && s.child.exitCode === null; i++) {
+      n = await counterSum(s.url, 'vlrerank_unhandled_rejections_total', {}).catch(() => 0);
+      if (n < want) await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  expect(s.child.exitCode).toBeNull();
+  expect(n).toBe(2);
+  expect((await fetch(`${s.url}/_vlrerank/health?live`)).status).toBe(200);
+  expect(s.out()).toMatch(/"level":50.*MDB_MAP_FULL.*unhandled promise rejection/);
+});

@@ -1,0 +1,77 @@
+// The Redis tier against a real redis-server misbehaving as production ones do: a wrong password
+// (`requirepass` changed under the replicas) says WRONGPASS in health, not just "connection
+// closed"; `maxmemory` reached with `noeviction` (every write refused with OOM on a live
+// connection) is counted per write but logged once, not once per write.
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { RedisTier } from '../../../src/features/store/redis-tier.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { startRedis, type RedisServer } from '../../helpers/store.js';
+
+let server: RedisServer;
+const tiers: RedisTier[] = [];
+beforeAll(async () => {
+  server = await startRedis();
+});
+afterAll(async () => {
+  for (const t of tiers) await t.close();
+  await server?.stop();
+});
+
+function logLines(): { lines: string[]; logger: ReturnType<typeof createLogger> } {
+  const lines: string[] = [];
+  const dest = new Writable({ write: (c, _e, cb) => (lines.push(...String(c).split('\n').filter(Boolean)), cb()) });
+  return { lines, logger: createLogger('info', dest) };
+}
+
+function tier(url: string, logger?: ReturnType<typeof createLogger>): RedisTier {
+  const t = new RedisTier({ url, ttlSeconds: 60, maxValueBytes: 1_000, lockMs: 2_000, commandTimeoutMs: 500, keyPrefix: 'faults-test:', logger });
+  tiers.push(t);
+  return t;
+}
+
+async function until(cond: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('condition never held');
+}
+
+it('maxmemory reached with noeviction: every refused write counted, one log line', async () => {
+  const { lines, logger } = logLines();
+  const t = tier(server.url, logger);
+  await until(() => t.state === 'ok');
+  const admin = server.client();
+  await admin.config('SET', 'maxmemory-policy', 'noeviction');
+  await admin.config('SET', 'maxmemory', '1');
+  try {
+    for (let i = 0; i < 50; i++) t.set(`k${i}`, new Uint8Array([i]));
+    await until(() => t.health().errors >= 50);
+    expect(t.health()).toMatchObject({ state: 'ok', errors: 50, writes: 0 });
+    expect(t.health().reason).toMatch(/OOM/);
+    const warned = lines.filter((l) => l.includes('"level":40'));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatch(/OOM.*"failures":1/);
+  } finally {
+    await admin.config('SET', 'maxmemory', '0');
+  }
+});
+
+it('a wrong password: health says WRONGPASS, and never the password', async () => {
+  const admin = server.client();
+  await admin.config('SET', 'requirepass', 'right-one');
+  try {
+    const url = new URL(server.url);
+    url.password = 'wrong-one';
+    const t = tier(url.toString());
+    // each attempt is an 'error' (WRONGPASS) then a 'close'
+    await until(() => (t.health().reason ?? '').startsWith('connection closed'));
+    expect(t.state).toBe('down');
+    expect(t.health().reason).toMatch(/WRONGPASS/);
+    expect(JSON.stringify(t.health())).not.toContain('wrong-one');
+  } finally {
+    await admin.call('AUTH', 'right-one');
+    await admin.config('SET', 'requirepass', '');
+  }
+});
