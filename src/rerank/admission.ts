@@ -168,9 +168,14 @@ export class Admission {
 
     return new Promise<Permit>((resolve, reject) => {
       const w: Waiter = { req, cost, expected: this.#times.expectedMs(cost, kind), client, enqueuedAt: now, resolve, reject, timer: undefined };
+      // a request whose budget ends before maxQueueWaitMs leaves the queue then: 429, it may come back
+      // (before, a rerank API call with a budget waited on past it and failed 504 once it ran)
+      const untilDeadline = req.deadline !== undefined ? req.deadline - now : Infinity;
       w.timer = this.#clock.setTimeout(() => {
-        if (this.#remove(w)) reject(this.#refuse('wait_timeout', `waited ${L.maxQueueWaitMs} ms in the rerank queue (rerank.admission.maxQueueWaitMs)`));
-      }, L.maxQueueWaitMs);
+        if (!this.#remove(w)) return;
+        if (untilDeadline < L.maxQueueWaitMs) reject(this.#refuse('budget', `the budget ran out after ${Math.round(untilDeadline)} ms in the rerank queue`));
+        else reject(this.#refuse('wait_timeout', `waited ${L.maxQueueWaitMs} ms in the rerank queue (rerank.admission.maxQueueWaitMs)`));
+      }, Math.min(L.maxQueueWaitMs, untilDeadline));
       if (req.signal) {
         const signal = req.signal;
         w.onAbort = () => {

@@ -34,6 +34,7 @@ import { askTexts, documentsNeedQueryList, planTexts, prefetchQueryText, type Pl
 import type { VisualFeatures } from '../features/records.js';
 import { TextVectorCache } from '../features/text-vectors.js';
 import { fanOutSignal } from '../util/abort.js';
+import { runBudget } from './budget.js';
 import { Admission, defaultAdmissionLimits } from './admission.js';
 import { buildRecords, type RecordDocument, type RecordOptions, type RecordsOutput } from './records/build.js';
 import { recordKeys, recordSignature, type RecordKeys, type RecordShape } from './records/keys.js';
@@ -156,25 +157,29 @@ export class Reranker {
     // a warm-up under way loads the very models this request needs: wait for it holding a bounded
     // queue place (refused with 429 beyond admission's bounds), counted as queue time
     await this.waitWarm({ cost, client: options.client, signal: options.signal });
-    const permit = await this.admission.acquire({ cost, client: options.client, kind: options.kind ?? 'library', deadline: options.deadline, signal: options.signal });
+    // a request's own budget (budget.ts) starts after the warm-up, as a search's does; queueing counts
+    const deadline = options.budgetMs !== undefined ? Math.min(options.deadline ?? Infinity, now() + options.budgetMs) : options.deadline;
+    const permit = await this.admission.acquire({ cost, client: options.client, kind: options.kind ?? 'library', deadline, signal: options.signal });
     const dequeued = now();
     // every queued item and cache waiter of this request listens to this one signal
     const fan = fanOutSignal(options.signal);
+    const budget = options.budgetMs !== undefined ? runBudget(fan.signal, options.budgetMs, deadline!) : undefined;
     try {
-      return await this.#run(req, start, dequeued, fan.signal, options);
+      return await this.#run(req, start, dequeued, budget?.signal ?? fan.signal, options, true, budget?.media);
     } catch (e) {
       // Aborted by the caller: its reason, as before the start — whichever stage noticed. A media read
       // ended by the abort came out as VLR_INTERNAL "internal error" (held-out probe round 8b).
       if (options.signal?.aborted) throw options.signal.reason;
-      throw e;
+      throw budget?.expired() ?? e;
     } finally {
+      budget?.dispose();
       fan.dispose();
       permit.release();
     }
   }
 
   /** The stages of one request, in order. */
-  async #run(req: NormalizedInput, start: number, dequeued: number, signal: AbortSignal | undefined, options: ProcessOptions, observed = true): Promise<RerankOutput> {
+  async #run(req: NormalizedInput, start: number, dequeued: number, signal: AbortSignal | undefined, options: ProcessOptions, observed = true, mediaCutoff?: AbortSignal): Promise<RerankOutput> {
     const ports = await this.ports();
     const before = ports.modelCalls?.() ?? {};
     const plan = planRequest(req, ports, this.options, options);
@@ -192,8 +197,8 @@ export class Reranker {
     const work = kept?.found ? withoutKept(plan, kept.sides) : plan;
     const stored = storedFeatures(work, options.records, await this.recordKeys());
     const bank = needsConceptBank(work, stored.docs) ? this.conceptBank() : undefined;
-    const query = await queryMedia(work, ports.media, signal);
-    const media = await documentMedia(work, ports.media, this.options.mediaConcurrency ?? 16, signal, stored.docs);
+    const query = await queryMedia(work, ports.media, mediaCutoff ?? signal);
+    const media = await documentMedia(work, ports.media, this.options.mediaConcurrency ?? 16, signal, stored.docs, mediaCutoff);
     const featuresMs = now() - tFeatures;
     signal?.throwIfAborted();
 

@@ -63,7 +63,8 @@ export async function queryMedia(p: RequestPlan, media: MediaPort, signal: Abort
       cacheHits += r.cacheHit ? 1 : 0;
     }
   } catch (e) {
-    throw prefixError(e, 'query');
+    // cut off by the request's budget (budget.ts): its reason, whatever the media layer made of the abort
+    throw prefixError(signal?.aborted ? signal.reason : e, 'query');
   }
   side.visualEmb = frames.map((f) => f.embedding);
   return { side, frames, cacheHits };
@@ -71,11 +72,21 @@ export async function queryMedia(p: RequestPlan, media: MediaPort, signal: Abort
 
 /**
  * Every document's media features, input order ([] when the local backend does not run). A part
- * `stored` holds (a usable feature record) is neither read nor computed.
+ * `stored` holds (a usable feature record) is neither read nor computed. `cutoff` (the request
+ * budget's media cut-off, budget.ts; a child of `signal`) ends the reads still under way: their
+ * documents keep its reason as their error and are scored on what is left, as a failed read is.
  */
-export async function documentMedia(p: RequestPlan, media: MediaPort, concurrency: number, signal: AbortSignal | undefined, stored: ReadonlyArray<StoredDocument | undefined> = []): Promise<DocumentMedia[]> {
+export async function documentMedia(
+  p: RequestPlan,
+  media: MediaPort,
+  concurrency: number,
+  request: AbortSignal | undefined,
+  stored: ReadonlyArray<StoredDocument | undefined> = [],
+  cutoff?: AbortSignal,
+): Promise<DocumentMedia[]> {
   const docs: DocumentMedia[] = [];
   if (!p.useLocal) return docs;
+  const signal = cutoff ?? request;
   const detect = p.qHasText;
   const limit = new Semaphore(concurrency);
   // first, at once, every photo the media port has at hand (seen before, unchanged, all cached):
@@ -136,8 +147,9 @@ export async function documentMedia(p: RequestPlan, media: MediaPort, concurrenc
           entry.ms += ms;
         }
       } catch (e) {
-        entry.error = toVlrerankError(e);
-        if (p.req.strict || signal?.aborted) throw prefixError(e, `documents[${i}]`);
+        const why = cutoff?.aborted ? cutoff.reason : e;
+        entry.error = toVlrerankError(why);
+        if (p.req.strict || request?.aborted) throw prefixError(why, `documents[${i}]`);
       }
     }),
   );

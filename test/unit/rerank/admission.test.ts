@@ -133,6 +133,21 @@ describe('rerank admission', () => {
     expect(a.snapshot().in_flight).toBe(0);
   });
 
+  it('a waiter whose budget ends before maxQueueWaitMs is refused then (429, budget), not run late', async () => {
+    const clock = new ManualClock();
+    const a = new Admission(limits({ maxInFlight: 1, maxQueueWaitMs: 10_000 }), { clock });
+    const running = await a.acquire({ cost: 1 });
+    const late = a.acquire({ cost: 1, deadline: 300 });
+    clock.advance(299);
+    expect(await state(late)).toBe('pending');
+    clock.advance(1);
+    const e = await overload(late);
+    expect(e.details.shed_reason).toBe('budget');
+    expect(e.message).toContain('the budget ran out after 300 ms in the rerank queue');
+    expect(a.snapshot()).toMatchObject({ queued: 0, queued_documents: 0, shed: { budget: 1 } });
+    running.release();
+  });
+
   it('sheds at once a request whose estimated wait exceeds what is left of its budget', async () => {
     const clock = new ManualClock();
     const a = new Admission(limits({ maxInFlight: 1 }), { clock });
