@@ -60,7 +60,8 @@ export class VideoExtractor {
     const knownHash = await known.pathHash(ref);
     const early = knownHash ? fromCache(knownHash) : undefined;
     if (early) return early;
-    const { value: r, release } = await this.#d.slots.read(classifyRef(ref) === 'url', () => source.resolve(ref, { maxBytes: m.maxVideoBytes, signal: request.signal }), request.signal);
+    const asked = { maxBytes: m.maxVideoBytes, signal: request.signal };
+    const { value: r, release } = await this.#d.slots.read(classifyRef(ref) === 'url', () => source.resolve(ref, asked), request.signal, () => source.joinFetch(ref, asked));
     release();
     const { bytes, contentHash } = r;
     known.rememberPath(ref, r);
