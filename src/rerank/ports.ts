@@ -86,6 +86,11 @@ export interface MediaPort {
    */
   seenContentHash?(ref: string): string | undefined;
   video(ref: string, options: MediaRequestOptions & { fps: number; maxFrames: number }): Promise<VideoFeaturesResult>;
+  /**
+   * Optional: how many frames `video()` would sample, when it can be told cheaply before the
+   * request is admitted (a local file's header); undefined: unknown (admission costs maxFrames).
+   */
+  videoFrames?(ref: string, options: { fps: number; maxFrames: number; signal?: AbortSignal }): Promise<number | undefined>;
 }
 
 /** A CLIP-family dual encoder; only set when a real (trained) one is installed. */

@@ -28,7 +28,6 @@ import { documentMedia, queryMedia } from './stages/media.js';
 import { settleRemote, startRemote } from './stages/remote.js';
 import { report } from './stages/report.js';
 import { needsConceptBank, planRequest } from './stages/request.js';
-import { resolveWeights } from './fusion.js';
 import { clipDocuments, documentSides, querySide } from './stages/sides.js';
 import { askTexts, documentsNeedQueryList, planTexts, prefetchQueryText, type PlannedVectors } from './stages/text-plan.js';
 import type { VisualFeatures } from '../features/records.js';
@@ -36,6 +35,7 @@ import { TextVectorCache } from '../features/text-vectors.js';
 import { fanOutSignal } from '../util/abort.js';
 import { runBudget } from './budget.js';
 import { Admission, defaultAdmissionLimits } from './admission.js';
+import { knownVideoFrames, requestCost } from './admission-cost.js';
 import { buildRecords, type RecordDocument, type RecordOptions, type RecordsOutput } from './records/build.js';
 import { recordKeys, recordSignature, type RecordKeys, type RecordShape } from './records/keys.js';
 import { recordCovers, storedFeatures } from './records/use.js';
@@ -44,6 +44,8 @@ import { PreparedSides } from './prepared.js';
 import { keepBuilt, keptShape, mergeKept, withoutKept } from './stages/kept.js';
 
 const now = () => performance.now();
+
+export { IMAGE_COST, OCR_COST, requestCost } from './admission-cost.js';
 
 export class Reranker {
   readonly options: RerankerOptions;
@@ -153,7 +155,8 @@ export class Reranker {
     const start = now();
     const options = checkProcessOptions(given);
     const req = validateRerankInput(input, { maxDocuments: this.options.maxDocuments ?? 1000 });
-    const cost = requestCost(req, this.options);
+    // a local video is costed at the frames it will give (its header, read before admission), not maxFrames
+    const cost = requestCost(req, this.options, await knownVideoFrames(req, this.options, () => this.ports(), options.signal));
     // a warm-up under way loads the very models this request needs: wait for it holding a bounded
     // queue place (refused with 429 beyond admission's bounds), counted as queue time
     await this.waitWarm({ cost, client: options.client, signal: options.signal });
@@ -314,25 +317,4 @@ export class Reranker {
     this.#ports = undefined;
     this.#textVectors = undefined; // it may live in the ports just closed
   }
-}
-
-/** Weight of an image (and of each sampled video frame) against a text, in documents of work: the issue-13 load run served 124 short texts/s and 21 photos/s. */
-export const IMAGE_COST = 6;
-
-/** Weight of reading one photo's text (PP-OCR detection + recognition): about one more image (a new query photo took 315 ms without it, 639 ms with it). */
-export const OCR_COST = IMAGE_COST;
-
-/**
- * Documents of work one request asks for (admission cost): its texts, images and sampled frames,
- * query included, and the photos it reads text from (documents' photos when OCR is on for a text
- * query, the query photo when `image_ocr_text` is weighted; as planRequest decides, without asking
- * whether the OCR models are there — a request is never under-counted).
- */
-export function requestCost(req: NormalizedInput, options: Pick<RerankerOptions, 'maxFrames' | 'ocr' | 'weights'> = {}): number {
-  const frames = Math.max(1, req.maxFrames ?? options.maxFrames ?? 32);
-  const docOcr = (req.ocr ?? options.ocr ?? false) && req.query.text !== undefined;
-  const queryOcr = req.query.image !== undefined && (resolveWeights(options.weights, req.weights).image_ocr_text ?? 0) > 0 && req.documents.some((d) => d.text !== undefined);
-  const one = (x: { text?: unknown; image?: unknown; video?: unknown; max_frames?: number }, ocr: boolean) =>
-    (x.text !== undefined ? 1 : 0) + (x.image !== undefined ? IMAGE_COST + (ocr ? OCR_COST : 0) : 0) + (x.video !== undefined ? IMAGE_COST * (x.max_frames ?? frames) : 0);
-  return Math.max(1, one(req.query, queryOcr) + req.documents.reduce((a, d) => a + one(d, docOcr), 0));
 }

@@ -319,6 +319,16 @@ describe('rerank admission', () => {
     expect(requestCost(byPhoto, { weights: { image_ocr_text: 1 } })).toBe(6 + 6 + 1 + 6);
     expect(requestCost(byPhoto, { ocr: true, weights: { image_ocr_text: 1 } })).toBe(6 + 6 + 1 + 6); // documents' OCR is for a text query only
   });
+
+  it('a video whose frame count is known before admission is costed at it; others at their max_frames', () => {
+    const req = validateRerankInput({ query: 'q', max_frames: 32, documents: [{ video: 'a.mp4' }, { video: 'b.mp4', fps: 2, max_frames: 8 }, { video: 'c.mp4' }] }, { maxDocuments: 10 });
+    const known = new Map([
+      ['a.mp4\x001\x0032', 3],
+      ['b.mp4\x002\x008', 6],
+    ]);
+    expect(requestCost(req)).toBe(1 + 6 * 32 + 6 * 8 + 6 * 32);
+    expect(requestCost(req, {}, known)).toBe(1 + 6 * 3 + 6 * 6 + 6 * 32);
+  });
 });
 
 describe('waiting for the warm-up holds a queue place', () => {
