@@ -36,6 +36,12 @@ export interface RunBudget {
   media: AbortSignal;
   /** The deadline's error once it has passed. */
   expired(): VlrerankError | undefined;
+  /**
+   * Ms left until the media cut-off (at least 1): the budget handed to a remote worker
+   * (`x-vlrerank-budget-ms`), so that its answer, its own late media named, arrives while this
+   * request still has its reserve to fuse it.
+   */
+  untilMediaCutoff(): number;
   dispose(): void;
 }
 
@@ -53,6 +59,7 @@ export function runBudget(parent: AbortSignal | undefined, budgetMs: number, dea
   };
   if (parent?.aborted) onParent();
   else parent?.addEventListener('abort', onParent, { once: true });
+  const cutoffAt = now + left - reserveMs(left);
   const mediaTimer = setTimeout(() => {
     media.abort(vlrError('VLR_MEDIA_TIMEOUT', `the media did not arrive within the request's budget of ${budgetMs} ms (x-vlrerank-budget-ms, rerank.apiBudgetMs)`));
   }, left - reserveMs(left));
@@ -65,6 +72,7 @@ export function runBudget(parent: AbortSignal | undefined, budgetMs: number, dea
     signal: whole.signal,
     media: media.signal,
     expired: () => expired,
+    untilMediaCutoff: () => Math.max(1, Math.floor(cutoffAt - performance.now())),
     dispose() {
       clearTimeout(mediaTimer);
       clearTimeout(timer);

@@ -33,7 +33,7 @@ import { askTexts, documentsNeedQueryList, planTexts, prefetchQueryText, type Pl
 import type { VisualFeatures } from '../features/records.js';
 import { TextVectorCache } from '../features/text-vectors.js';
 import { fanOutSignal } from '../util/abort.js';
-import { runBudget } from './budget.js';
+import { runBudget, type RunBudget } from './budget.js';
 import { Admission, defaultAdmissionLimits } from './admission.js';
 import { knownVideoFrames, requestCost } from './admission-cost.js';
 import { buildRecords, type RecordDocument, type RecordOptions, type RecordsOutput } from './records/build.js';
@@ -168,7 +168,7 @@ export class Reranker {
     const fan = fanOutSignal(options.signal);
     const budget = options.budgetMs !== undefined ? runBudget(fan.signal, options.budgetMs, deadline!) : undefined;
     try {
-      return await this.#run(req, start, dequeued, budget?.signal ?? fan.signal, options, true, budget?.media);
+      return await this.#run(req, start, dequeued, budget?.signal ?? fan.signal, options, true, budget);
     } catch (e) {
       // Aborted by the caller: its reason, as before the start — whichever stage noticed. A media read
       // ended by the abort came out as VLR_INTERNAL "internal error" (held-out probe round 8b).
@@ -182,11 +182,11 @@ export class Reranker {
   }
 
   /** The stages of one request, in order. */
-  async #run(req: NormalizedInput, start: number, dequeued: number, signal: AbortSignal | undefined, options: ProcessOptions, observed = true, mediaCutoff?: AbortSignal): Promise<RerankOutput> {
+  async #run(req: NormalizedInput, start: number, dequeued: number, signal: AbortSignal | undefined, options: ProcessOptions, observed = true, budget?: RunBudget): Promise<RerankOutput> {
     const ports = await this.ports();
     const before = ports.modelCalls?.() ?? {};
     const plan = planRequest(req, ports, this.options, options);
-    const remote = startRemote(plan, ports.remote, signal);
+    const remote = startRemote(plan, ports.remote, signal, budget?.untilMediaCutoff());
 
     const tFeatures = now();
     // the query's forward pass is posted first: every document below is looked up while it runs
@@ -200,8 +200,8 @@ export class Reranker {
     const work = kept?.found ? withoutKept(plan, kept.sides) : plan;
     const stored = storedFeatures(work, options.records, await this.recordKeys());
     const bank = needsConceptBank(work, stored.docs) ? this.conceptBank() : undefined;
-    const query = await queryMedia(work, ports.media, mediaCutoff ?? signal);
-    const media = await documentMedia(work, ports.media, this.options.mediaConcurrency ?? 16, signal, stored.docs, mediaCutoff);
+    const query = await queryMedia(work, ports.media, budget?.media ?? signal);
+    const media = await documentMedia(work, ports.media, this.options.mediaConcurrency ?? 16, signal, stored.docs, budget?.media);
     const featuresMs = now() - tFeatures;
     signal?.throwIfAborted();
 
