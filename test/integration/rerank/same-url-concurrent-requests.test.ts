@@ -60,6 +60,15 @@ function rerank(path: string, i: number, signal?: AbortSignal) {
 /** Let every request reach its media stage (an ordering wait, nothing timed is asserted). */
 const settle = () => new Promise((r) => setTimeout(r, 1500));
 
+const inFlight = async () => ((await (await fetch(srv.url + '/_vlrerank/health')).json()) as { rerank_admission: { in_flight: number } }).rerank_admission.in_flight;
+
+/** Every request admitted and running (past admission nothing waits before the media stage), then a settle. */
+async function allRunning(n: number): Promise<void> {
+  for (let i = 0; i < 600 && (await inFlight()) < n; i++) await new Promise((r) => setTimeout(r, 50));
+  expect(await inFlight()).toBe(n);
+  await settle();
+}
+
 async function eventually(f: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 300 && !f(); i++) await new Promise((r) => setTimeout(r, 50));
   if (!f()) throw new Error(`never: ${what}`);
@@ -71,7 +80,7 @@ describe('one URL named by concurrent requests', () => {
     const calls = Array.from({ length: 12 }, (_, i) => rerank('/shared.jpg', i, quitters[i]?.signal));
     calls.forEach((c) => c.catch(() => undefined));
     await eventually(() => (asked.get('/shared.jpg') ?? 0) >= 1, 'the host asked');
-    await settle();
+    await allRunning(12);
     for (const q of quitters) q.abort(new Error('client gone'));
     await settle();
     expect(held.get('/shared.jpg')).toHaveLength(1); // still under way for the 9 left
@@ -87,7 +96,7 @@ describe('one URL named by concurrent requests', () => {
     const quitters = Array.from({ length: 3 }, () => new AbortController());
     const calls = quitters.map((q, i) => rerank('/abandoned.jpg', 20 + i, q.signal).catch(() => undefined));
     await eventually(() => (held.get('/abandoned.jpg') ?? []).length === 1, 'the host asked');
-    await settle();
+    await allRunning(3);
     quitters[0]!.abort();
     quitters[1]!.abort();
     await settle();
