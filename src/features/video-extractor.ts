@@ -98,16 +98,16 @@ export class VideoExtractor {
     if (hit) return hit;
     const fan = fanOutSignal(request.signal);
     try {
-      const r = await cache.getOrCompute(key(contentHash, detect, ocr), async (signal) => ({ kind: 'video', value: await this.#compute(bytes, { fps, maxFrames, detect, ocr, signal }) }), fan.signal);
+      const r = await cache.getOrCompute(key(contentHash, detect, ocr), async (signal) => ({ kind: 'video', value: await this.#compute(bytes, { fps, maxFrames, detect, ocr, signal, onFrames: request.onFrames }) }), fan.signal);
       return result(r.value, contentHash, r.hit, r.source, detect, ocr);
     } finally {
       fan.dispose();
     }
   }
 
-  async #compute(bytes: Buffer, o: { fps: number; maxFrames: number; detect: boolean; ocr: boolean; signal?: AbortSignal }): Promise<VideoValue> {
+  async #compute(bytes: Buffer, o: { fps: number; maxFrames: number; detect: boolean; ocr: boolean; signal?: AbortSignal; onFrames?: (n: number) => void }): Promise<VideoValue> {
     const { decoder, models } = this.#d;
-    const sampled = await decoder.sampleFrames(bytes, { fps: o.fps, maxFrames: o.maxFrames, shortestSide: this.#d.shortestSide, signal: o.signal });
+    const sampled = await decoder.sampleFrames(bytes, { fps: o.fps, maxFrames: o.maxFrames, shortestSide: this.#d.shortestSide, signal: o.signal, onSchedule: o.onFrames });
     // All frames at once: the classifier's queue batches them into few model runs.
     const frames = await Promise.all(
       sampled.frames.map(async (img): Promise<VisualFeatures> => {

@@ -8,6 +8,7 @@
  * video was costed at max_frames × 6, so two 3–5 s clips of a request (10 frames) weighed 384
  * documents, and concurrent calls of such clips were refused VLR_OVERLOADED (documents queued).
  * The header's count is an upper bound of what is decoded (never fewer frames costed than sampled).
+ * A URL's video is corrected while the request runs, once its header is read (`costCorrector`).
  */
 import { resolveWeights } from './fusion.js';
 import type { RerankerOptions } from './options.js';
@@ -32,14 +33,35 @@ const videoKey = (ref: string, fps: number, maxFrames: number) => `${ref}\0${fps
 type Sampling = Pick<RerankerOptions, 'fps' | 'maxFrames'>;
 type Item = { text?: unknown; image?: unknown; video?: string; fps?: number; max_frames?: number };
 
-/** Each video of the request (query first) with the sampling it will be read at, as planRequest and the media stage decide. */
-function videos(req: NormalizedInput, options: Sampling): Array<{ ref: string; fps: number; maxFrames: number }> {
+/** Each video of the request (query first; `item` the query or document object) with the sampling it will be read at, as planRequest and the media stage decide. */
+function videos(req: NormalizedInput, options: Sampling): Array<{ ref: string; fps: number; maxFrames: number; item: object }> {
   const fps = req.fps ?? options.fps ?? 1;
   const maxFrames = req.maxFrames ?? options.maxFrames ?? 32;
-  const out: Array<{ ref: string; fps: number; maxFrames: number }> = [];
-  if (req.query.video !== undefined) out.push({ ref: req.query.video, fps, maxFrames });
-  for (const d of req.documents as Item[]) if (d.video !== undefined) out.push({ ref: d.video, fps: d.fps ?? fps, maxFrames: d.max_frames ?? maxFrames });
+  const out: Array<{ ref: string; fps: number; maxFrames: number; item: object }> = [];
+  if (req.query.video !== undefined) out.push({ ref: req.query.video, fps, maxFrames, item: req.query });
+  for (const d of req.documents as Item[]) if (d.video !== undefined) out.push({ ref: d.video, fps: d.fps ?? fps, maxFrames: d.max_frames ?? maxFrames, item: d });
   return out;
+}
+
+/** Told a video's frame count while the request runs: `item` is the query or document object holding it. */
+export type FramesCallback = (item: object, frames: number) => void;
+
+/**
+ * While the request runs: a video whose frame count was not known at admission (a URL) is
+ * corrected once its header is read (`onFrames`, before its frames are decoded) or its features
+ * come back — the permit shrinks by the frames it will not give, and queued requests may start.
+ * Returns the callback the media stage calls with (the query or document object, frames).
+ */
+export function costCorrector(req: NormalizedInput, options: Sampling, known: KnownFrames | undefined, permit: { resize(cost: number): void }, cost: number): FramesCallback {
+  const estimate = new Map(videos(req, options).map((v) => [v.item, known?.get(videoKey(v.ref, v.fps, v.maxFrames)) ?? v.maxFrames]));
+  let current = cost;
+  return (item, frames) => {
+    const e = estimate.get(item);
+    if (e === undefined || !(frames >= 0) || frames >= e) return;
+    estimate.set(item, frames);
+    current -= (e - frames) * IMAGE_COST;
+    permit.resize(current);
+  };
 }
 
 /**

@@ -42,6 +42,11 @@ export interface Permit {
   readonly queuedMs: number;
   /** Give the slot back; the service time feeds the wait estimate. Safe to call more than once. */
   release(): void;
+  /**
+   * The request turned out to cost `cost` documents of work (a video's frames known once probed):
+   * the documents in flight follow, and a smaller cost lets queued requests start. Ignored once released.
+   */
+  resize(cost: number): void;
 }
 
 export interface AdmissionSnapshot {

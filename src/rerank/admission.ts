@@ -307,11 +307,22 @@ export class Admission {
     this.#inFlightDocs += cost;
     this.#admitted++;
     const run = this.#times.start(kind);
-    const expected = this.#times.expectedMs(cost, kind);
+    let expected = this.#times.expectedMs(cost, kind);
     this.#inFlightExpected += expected;
     let released = false;
     return {
       queuedMs: now - enqueuedAt,
+      resize: (next: number) => {
+        const c = Math.max(1, Math.ceil(next));
+        if (released || c === cost) return;
+        const smaller = c < cost;
+        this.#inFlightDocs += c - cost;
+        cost = c;
+        const e = this.#times.expectedMs(cost, kind);
+        this.#inFlightExpected += e - expected;
+        expected = e;
+        if (smaller) this.#drain();
+      },
       release: () => {
         if (released) return;
         released = true;

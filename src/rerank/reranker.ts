@@ -35,7 +35,7 @@ import { TextVectorCache } from '../features/text-vectors.js';
 import { fanOutSignal } from '../util/abort.js';
 import { runBudget, type RunBudget } from './budget.js';
 import { Admission, defaultAdmissionLimits } from './admission.js';
-import { knownVideoFrames, requestCost } from './admission-cost.js';
+import { costCorrector, knownVideoFrames, requestCost, type FramesCallback } from './admission-cost.js';
 import { buildRecords, type RecordDocument, type RecordOptions, type RecordsOutput } from './records/build.js';
 import { recordKeys, recordSignature, type RecordKeys, type RecordShape } from './records/keys.js';
 import { recordCovers, storedFeatures } from './records/use.js';
@@ -156,7 +156,8 @@ export class Reranker {
     const options = checkProcessOptions(given);
     const req = validateRerankInput(input, { maxDocuments: this.options.maxDocuments ?? 1000 });
     // a local video is costed at the frames it will give (its header, read before admission), not maxFrames
-    const cost = requestCost(req, this.options, await knownVideoFrames(req, this.options, () => this.ports(), options.signal));
+    const known = await knownVideoFrames(req, this.options, () => this.ports(), options.signal);
+    const cost = requestCost(req, this.options, known);
     // a warm-up under way loads the very models this request needs: wait for it holding a bounded
     // queue place (refused with 429 beyond admission's bounds), counted as queue time
     await this.waitWarm({ cost, client: options.client, signal: options.signal });
@@ -167,8 +168,10 @@ export class Reranker {
     // every queued item and cache waiter of this request listens to this one signal
     const fan = fanOutSignal(options.signal);
     const budget = options.budgetMs !== undefined ? runBudget(fan.signal, options.budgetMs, deadline!) : undefined;
+    // a video's frames known only once read (a URL) shrink the permit then (admission-cost.ts)
+    const onFrames = known ? costCorrector(req, this.options, known, permit, cost) : undefined;
     try {
-      return await this.#run(req, start, dequeued, budget?.signal ?? fan.signal, options, true, budget);
+      return await this.#run(req, start, dequeued, budget?.signal ?? fan.signal, options, true, { budget, onFrames });
     } catch (e) {
       // Aborted by the caller: its reason, as before the start — whichever stage noticed. A media read
       // ended by the abort came out as VLR_INTERNAL "internal error" (held-out probe round 8b).
@@ -182,7 +185,8 @@ export class Reranker {
   }
 
   /** The stages of one request, in order. */
-  async #run(req: NormalizedInput, start: number, dequeued: number, signal: AbortSignal | undefined, options: ProcessOptions, observed = true, budget?: RunBudget): Promise<RerankOutput> {
+  async #run(req: NormalizedInput, start: number, dequeued: number, signal: AbortSignal | undefined, options: ProcessOptions, observed = true, run: { budget?: RunBudget; onFrames?: FramesCallback } = {}): Promise<RerankOutput> {
+    const { budget, onFrames } = run;
     const ports = await this.ports();
     const before = ports.modelCalls?.() ?? {};
     const plan = planRequest(req, ports, this.options, options);
@@ -200,8 +204,8 @@ export class Reranker {
     const work = kept?.found ? withoutKept(plan, kept.sides) : plan;
     const stored = storedFeatures(work, options.records, await this.recordKeys());
     const bank = needsConceptBank(work, stored.docs) ? this.conceptBank() : undefined;
-    const query = await queryMedia(work, ports.media, budget?.media ?? signal);
-    const media = await documentMedia(work, ports.media, this.options.mediaConcurrency ?? 16, signal, stored.docs, budget?.media);
+    const query = await queryMedia(work, ports.media, budget?.media ?? signal, onFrames);
+    const media = await documentMedia(work, ports.media, this.options.mediaConcurrency ?? 16, signal, stored.docs, budget?.media, onFrames);
     const featuresMs = now() - tFeatures;
     signal?.throwIfAborted();
 

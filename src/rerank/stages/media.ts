@@ -12,6 +12,7 @@ import type { PreparedSide } from '../pair-score.js';
 import type { ImageFeaturesResult, MediaPort } from '../ports.js';
 import type { RequestPlan } from './request.js';
 import type { StoredDocument } from '../records/use.js';
+import type { FramesCallback } from '../admission-cost.js';
 
 export interface QueryMedia {
   /** The query side so far: its visual embeddings (one per image / frame), video frame times. */
@@ -42,7 +43,7 @@ export type FeatureSource = string;
 
 const now = () => performance.now();
 
-export async function queryMedia(p: RequestPlan, media: MediaPort, signal: AbortSignal | undefined): Promise<QueryMedia> {
+export async function queryMedia(p: RequestPlan, media: MediaPort, signal: AbortSignal | undefined, onFrames?: FramesCallback): Promise<QueryMedia> {
   const q = p.req.query;
   const side: PreparedSide = {};
   if (!p.useLocal || !p.qHasVisual) return { side, cacheHits: 0 };
@@ -56,7 +57,8 @@ export async function queryMedia(p: RequestPlan, media: MediaPort, signal: Abort
       frames = [r.features];
       cacheHits += r.cacheHit ? 1 : 0;
     } else {
-      const r = await media.video(q.video!, { detect, ocr: false, fps: p.fps, maxFrames: p.maxFrames, signal });
+      const r = await media.video(q.video!, { detect, ocr: false, fps: p.fps, maxFrames: p.maxFrames, signal, onFrames: (n) => onFrames?.(q, n) });
+      onFrames?.(q, r.frames.length);
       frames = r.frames;
       side.isVideo = true;
       side.frameTimes = r.times;
@@ -83,6 +85,7 @@ export async function documentMedia(
   request: AbortSignal | undefined,
   stored: ReadonlyArray<StoredDocument | undefined> = [],
   cutoff?: AbortSignal,
+  onFrames?: FramesCallback,
 ): Promise<DocumentMedia[]> {
   const docs: DocumentMedia[] = [];
   if (!p.useLocal) return docs;
@@ -140,7 +143,9 @@ export async function documentMedia(
         if (wantVideo) {
           const fps = d.fps ?? p.fps;
           const maxFrames = d.max_frames ?? p.maxFrames;
-          const { value: r, ms } = await read(`video\0${d.video}\0${fps}\0${maxFrames}`, () => media.video(d.video!, { detect, ocr: false, fps, maxFrames, signal }));
+          // its frame count corrects the request's admission cost (admission-cost.ts): at the header, and on return
+          const { value: r, ms } = await read(`video\0${d.video}\0${fps}\0${maxFrames}`, () => media.video(d.video!, { detect, ocr: false, fps, maxFrames, signal, onFrames: (n) => onFrames?.(d, n) }));
+          onFrames?.(d, r.frames.length);
           entry.video = { frames: r.frames, times: r.times };
           entry[r.cacheHit ? 'hits' : 'misses']++;
           entry.sources.video = r.source ?? (r.cacheHit ? 'l1' : 'computed');

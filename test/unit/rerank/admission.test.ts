@@ -133,6 +133,21 @@ describe('rerank admission', () => {
     expect(a.snapshot().in_flight).toBe(0);
   });
 
+  it('a running request resized smaller lets a queued one start; resized after release it changes nothing', async () => {
+    const clock = new ManualClock();
+    const a = new Admission(limits({ maxInFlight: 2, maxInFlightDocuments: 400 }), { clock });
+    const big = await a.acquire({ cost: 385 }); // two clips costed at 32 frames each
+    const next = a.acquire({ cost: 193 });
+    expect(await state(next)).toBe('pending');
+    big.resize(37); // their headers said 3 frames each
+    expect(await state(next)).toBe('fulfilled');
+    expect(a.snapshot()).toMatchObject({ in_flight: 2, in_flight_documents: 37 + 193, queued: 0 });
+    big.release();
+    big.resize(1);
+    (await next).release();
+    expect(a.snapshot()).toMatchObject({ in_flight: 0, in_flight_documents: 0 });
+  });
+
   it('a waiter whose budget ends before maxQueueWaitMs is refused then (429, budget), not run late', async () => {
     const clock = new ManualClock();
     const a = new Admission(limits({ maxInFlight: 1, maxQueueWaitMs: 10_000 }), { clock });
