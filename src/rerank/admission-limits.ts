@@ -49,6 +49,20 @@ export interface Permit {
   resize(cost: number): void;
 }
 
+/** A request waiting in the queue (admission.ts). */
+export interface Waiter {
+  req: AdmissionRequest;
+  cost: number;
+  /** Its idle-server time (ms), counted in the work ahead of later requests. */
+  expected: number;
+  client: string;
+  enqueuedAt: number;
+  resolve(p: Permit): void;
+  reject(e: unknown): void;
+  timer: unknown;
+  onAbort?: () => void;
+}
+
 export interface AdmissionSnapshot {
   in_flight: number;
   in_flight_documents: number;

@@ -33,22 +33,9 @@
  */
 import { refusalError, type VlrerankError } from '../errors.js';
 import { AdaptiveLimit, ServiceTimes } from './service-times.js';
-import { realClock, type AdmissionClock, type AdmissionLimits, type AdmissionRequest, type AdmissionSnapshot, type Permit, type ShedReason } from './admission-limits.js';
+import { realClock, type AdmissionClock, type AdmissionLimits, type AdmissionRequest, type AdmissionSnapshot, type Permit, type ShedReason, type Waiter } from './admission-limits.js';
 
 export { defaultAdmissionLimits, type AdmissionClock, type AdmissionLimits, type AdmissionRequest, type AdmissionSnapshot, type Permit, type ShedReason } from './admission-limits.js';
-
-interface Waiter {
-  req: AdmissionRequest;
-  cost: number;
-  /** Its idle-server time (ms), counted in the work ahead of later requests. */
-  expected: number;
-  client: string;
-  enqueuedAt: number;
-  resolve(p: Permit): void;
-  reject(e: unknown): void;
-  timer: unknown;
-  onAbort?: () => void;
-}
 
 export class Admission {
   readonly limits: AdmissionLimits;
@@ -168,8 +155,7 @@ export class Admission {
 
     return new Promise<Permit>((resolve, reject) => {
       const w: Waiter = { req, cost, expected: this.#times.expectedMs(cost, kind), client, enqueuedAt: now, resolve, reject, timer: undefined };
-      // a request whose budget ends before maxQueueWaitMs leaves the queue then: 429, it may come back
-      // (before, a rerank API call with a budget waited on past it and failed 504 once it ran)
+      // a budget ending before maxQueueWaitMs: out of the queue then, 429 (it waited on, then failed 504)
       const untilDeadline = req.deadline !== undefined ? req.deadline - now : Infinity;
       w.timer = this.#clock.setTimeout(() => {
         if (!this.#remove(w)) return;
