@@ -14,6 +14,7 @@ import { resolveWeights } from './fusion.js';
 import type { RerankerOptions } from './options.js';
 import type { RerankerPorts } from './ports.js';
 import type { NormalizedInput } from './types.js';
+import { fanOutSignal } from '../util/abort.js';
 import { Semaphore } from '../util/semaphore.js';
 
 /** Weight of an image (and of each sampled video frame) against a text, in documents of work: the issue-13 load run served 124 short texts/s and 21 photos/s. */
@@ -79,18 +80,24 @@ export async function knownVideoFrames(req: NormalizedInput, options: Sampling, 
   if (!media?.videoFrames) return undefined;
   const limit = new Semaphore(4);
   const known = new Map<string, number>();
-  await Promise.all(
-    [...asked].slice(0, PROBED_VIDEOS).map(async ([key, v]) => {
-      const release = await limit.acquire(signal).catch(() => undefined);
-      if (!release) return;
-      try {
-        const n = await media.videoFrames!(v.ref, { fps: v.fps, maxFrames: v.maxFrames, signal }).catch(() => undefined);
-        if (n !== undefined && n >= 1) known.set(key, Math.min(n, v.maxFrames));
-      } finally {
-        release();
-      }
-    }),
-  );
+  // each waiting and running probe listens: one listener on the caller's signal (Node warns past 10)
+  const fan = fanOutSignal(signal);
+  try {
+    await Promise.all(
+      [...asked].slice(0, PROBED_VIDEOS).map(async ([key, v]) => {
+        const release = await limit.acquire(fan.signal).catch(() => undefined);
+        if (!release) return;
+        try {
+          const n = await media.videoFrames!(v.ref, { fps: v.fps, maxFrames: v.maxFrames, signal: fan.signal }).catch(() => undefined);
+          if (n !== undefined && n >= 1) known.set(key, Math.min(n, v.maxFrames));
+        } finally {
+          release();
+        }
+      }),
+    );
+  } finally {
+    fan.dispose();
+  }
   return known;
 }
 
