@@ -8,11 +8,14 @@
  *   `rank_fields` (objects ranked on the fields named) →
  *   `{id, model, results:[{index, relevance_score, document?}], usage, meta}`.
  * Both return per-stage timing headers: x-vlrerank-queue-ms, -features-ms, -inference-ms, -total-ms.
+ * Each call has a time budget (budget.ts: `x-vlrerank-budget-ms`, else `rerank.apiBudgetMs`): media
+ * not arrived in time are named like failed media; past it a 504 in the API's shape.
  */
 import { randomUUID } from 'node:crypto';
 import { vlrError } from '../errors.js';
 import type { Reranker } from '../rerank/reranker.js';
 import type { RerankOutput } from '../rerank/types.js';
+import { apiBudgetMs } from './budget.js';
 
 export type CompatVersion = 'v1' | 'v2' | 'plain';
 
@@ -47,9 +50,25 @@ function documentWarnings(out: RerankOutput): string[] {
 /** The kind of work of every rerank API call, for admission's service times (ProcessOptions.kind). */
 export const API_WORK = 'api';
 
+/** What the handlers need of the reranker: process(), and the configured API budget (`rerank.apiBudgetMs`). */
+export type ApiReranker = Pick<Reranker, 'process'> & { options?: { apiBudgetMs?: number } };
+
+/** One call's context from the HTTP room: the client hanging up, who it is, its `x-vlrerank-budget-ms` header. */
+export interface ApiCall {
+  signal?: AbortSignal;
+  client?: string;
+  budgetHeader?: string | string[];
+}
+
+/** process()'s options of one API call: signal, client, kind, and its budget (a bad header is a 400 here, before any work). */
+export function callOptions(reranker: ApiReranker, call: ApiCall): { signal?: AbortSignal; client?: string; kind: string; budgetMs?: number } {
+  const budgetMs = apiBudgetMs(call.budgetHeader, reranker.options?.apiBudgetMs);
+  return { signal: call.signal, client: call.client, kind: API_WORK, ...(budgetMs !== undefined ? { budgetMs } : {}) };
+}
+
 /** `POST /_vlrerank/rerank`. */
-export async function rerankNative(reranker: Pick<Reranker, 'process'>, input: unknown, signal?: AbortSignal, client?: string): Promise<ApiAnswer> {
-  const out = await reranker.process(input, { signal, client, kind: API_WORK });
+export async function rerankNative(reranker: ApiReranker, input: unknown, call: ApiCall = {}): Promise<ApiAnswer> {
+  const out = await reranker.process(input, callOptions(reranker, call));
   return {
     headers: { ...timingHeaders(out), ...errorHeader(out) },
     // `errors`: documents whose media could not be read, scored on what was left — always, not only with explain
@@ -155,7 +174,8 @@ interface CompatRequest {
 }
 
 /** `POST /v1/rerank`, `/v2/rerank`, `/rerank`. */
-export async function rerankCompat(reranker: Pick<Reranker, 'process'>, version: CompatVersion, input: unknown, signal?: AbortSignal, client?: string): Promise<ApiAnswer> {
+export async function rerankCompat(reranker: ApiReranker, version: CompatVersion, input: unknown, call: ApiCall = {}): Promise<ApiAnswer> {
+  const options = callOptions(reranker, call);
   const body = input as CompatRequest;
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw vlrError('VLR_BAD_REQUEST', '[(root)] the request must be a JSON object', { details: { field: '(root)' } });
   if (body.query === undefined) throw vlrError('VLR_BAD_REQUEST', '[query] is required', { details: { field: 'query' } });
@@ -188,7 +208,7 @@ export async function rerankCompat(reranker: Pick<Reranker, 'process'>, version:
       ...(body.fps !== undefined ? { fps: body.fps as number } : {}),
       ...(body.max_frames !== undefined ? { max_frames: body.max_frames as number } : {}),
     },
-    { signal, client, kind: API_WORK, ...(body.max_tokens_per_doc !== undefined ? { maxTokensPerDoc: body.max_tokens_per_doc as number } : {}) },
+    { ...options, ...(body.max_tokens_per_doc !== undefined ? { maxTokensPerDoc: body.max_tokens_per_doc as number } : {}) },
   );
   // Cohere v2 defaults return_documents to false; v1, Jina and vLLM return them by default.
   const withDocs = (body.return_documents as boolean | undefined) ?? version !== 'v2';

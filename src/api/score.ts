@@ -13,9 +13,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { vlrError } from '../errors.js';
-import type { Reranker } from '../rerank/reranker.js';
 import type { RerankOutput } from '../rerank/types.js';
-import { API_WORK, compatItem, errorHeader, timingHeaders, type ApiAnswer } from './rerank.js';
+import { callOptions, compatItem, errorHeader, timingHeaders, type ApiAnswer, type ApiCall, type ApiReranker } from './rerank.js';
 
 /** The pair's two fields, in the spellings vLLM's ScoreRequest takes. */
 const SPELLINGS = [
@@ -59,11 +58,14 @@ function tokenCap(v: unknown): number | undefined {
 }
 
 export interface ScoreDeps {
-  reranker: Pick<Reranker, 'process'> & { options?: { maxDocuments?: number } };
+  reranker: ApiReranker & { options?: { maxDocuments?: number } };
 }
 
 /** `POST /score`, `/v1/score`. */
-export async function scoreVllm(deps: ScoreDeps, input: unknown, signal?: AbortSignal, client?: string): Promise<ApiAnswer> {
+export async function scoreVllm(deps: ScoreDeps, input: unknown, call: ApiCall = {}): Promise<ApiAnswer> {
+  const options = callOptions(deps.reranker, call);
+  // one budget for the whole call: each group gets what its predecessors left
+  const deadline = options.budgetMs !== undefined ? performance.now() + options.budgetMs : undefined;
   if (input === null || typeof input !== 'object' || Array.isArray(input)) bad('(root)', 'the request must be a JSON object');
   const body = input as Record<string, unknown>;
   const maxTokensPerDoc = tokenCap(body.truncate_prompt_tokens);
@@ -85,9 +87,11 @@ export async function scoreVllm(deps: ScoreDeps, input: unknown, signal?: AbortS
   const timings: RerankOutput['timings'] = { queue_ms: 0, features_ms: 0, inference_ms: 0, fusion_ms: 0, total_ms: 0 };
   let tokens = 0;
   for (const g of groups.values()) {
+    const left = deadline !== undefined ? Math.floor(deadline - performance.now()) : undefined;
+    if (left !== undefined && left < 1) throw vlrError('VLR_TIMEOUT', `the score request exceeded its budget of ${options.budgetMs} ms (x-vlrerank-budget-ms, rerank.apiBudgetMs)`);
     const out = await deps.reranker.process(
       { query: g.query, documents: g.at.map((i) => second[i]!) },
-      { signal, client, kind: API_WORK, ...(maxTokensPerDoc !== undefined ? { maxTokensPerDoc } : {}) },
+      { ...options, ...(left !== undefined ? { budgetMs: left } : {}), ...(maxTokensPerDoc !== undefined ? { maxTokensPerDoc } : {}) },
     );
     g.at.forEach((i, k) => (scores[i] = out.scores[k]!));
     for (const e of out.errors) errors.push({ ...e, index: g.at[e.index]! });

@@ -224,6 +224,15 @@ export const rerankSchema = z.strictObject({
       }),
     ])
     .default(false),
+  /**
+   * Time budget of one rerank API call (`/v1/rerank`, `/v2/rerank`, `/rerank`, `/v1/score`, `/score`,
+   * `/_vlrerank/rerank`), queue included; a call may set its own with the `x-vlrerank-budget-ms`
+   * header. Media not arrived by 80 % of it (at least 1 s before its end) are given up (their documents scored on the rest and
+   * named in `meta.warnings`); past it the call answers 504. 0: no budget. 30 s answers before the
+   * 60 s idle time-outs of common load balancers (nginx, AWS ALB) and leaves room for one fetch of
+   * `media.fetchTimeoutMs`; searches keep their pipeline's `budget_ms`.
+   */
+  apiBudgetMs: z.number().int().min(0).max(3_600_000).default(30_000),
   /** Rerank requests processed at once; more wait in a queue (x-vlrerank-queue-ms). */
   maxConcurrentRequests: positiveInt.default(4),
   /**

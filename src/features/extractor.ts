@@ -239,6 +239,11 @@ export class FeatureExtractor {
     return this.#videos.video(ref, request);
   }
 
+  /** How many frames video() would sample from a local file (its header; undefined for URLs, inline bytes or when unknown). */
+  videoFrames(ref: string, request: { fps?: number; maxFrames?: number; signal?: AbortSignal } = {}): Promise<number | undefined> {
+    return this.#videos.frameCount(ref, request);
+  }
+
   // ---- text
 
   /**

@@ -45,7 +45,8 @@ export class ImageExtractor {
     const revalidated = (await this.#unchangedPath(ref, request)) ?? (await this.#revalidate(ref, request));
     if (revalidated) return revalidated;
     const { source, known, limits, cpu } = this.#d;
-    const { value: m, release } = await this.#d.slots.read(classifyRef(ref) === 'url', () => source.resolve(ref, { maxBytes: limits.maxBytes, signal: request.signal }), request.signal);
+    const asked = { maxBytes: limits.maxBytes, signal: request.signal };
+    const { value: m, release } = await this.#d.slots.read(classifyRef(ref) === 'url', () => source.resolve(ref, asked), request.signal, () => source.joinFetch(ref, asked));
     const { bytes, contentHash } = m;
     known.remember(ref, m);
     // the decode (when a part is missing) happens under the same permit; model waits do not hold it

@@ -15,8 +15,15 @@ export class MediaSlots {
     readonly network: Semaphore,
   ) {}
 
-  /** `read()` under the right slots; the caller releases the media slot (`release`) when the bytes are done with. */
-  async read<T>(isUrl: boolean, read: () => Promise<T>, signal?: AbortSignal): Promise<{ value: T; release: () => void }> {
+  /**
+   * `read()` under the right slots; the caller releases the media slot (`release`) when the bytes
+   * are done with. `joined`: a URL's fetch under way for another request, joined (its bytes
+   * shared), or undefined; joining takes no network slot — it opens no connection and holds no
+   * bytes of its own (12 requests naming one URL: one fetch, not one per network slot's worth).
+   */
+  async read<T>(isUrl: boolean, read: () => Promise<T>, signal?: AbortSignal, joined?: () => Promise<T> | undefined): Promise<{ value: T; release: () => void }> {
+    const shared = isUrl ? joined?.() : undefined;
+    if (shared) return { value: await shared, release: await this.media.acquire(signal) };
     if (!isUrl) {
       const release = await this.media.acquire(signal);
       try {

@@ -45,6 +45,8 @@ export interface ImageResult {
 export interface VideoRequest extends FeatureRequest {
   fps?: number;
   maxFrames?: number;
+  /** Told the number of frames to be sampled once the video's header is read (when this call computes it). */
+  onFrames?: (frames: number) => void;
 }
 
 export interface VideoResult {

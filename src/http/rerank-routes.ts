@@ -8,7 +8,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { API_WORK, rerankCompat, rerankNative, type ApiAnswer, type CompatVersion } from '../api/rerank.js';
+import { API_WORK, rerankCompat, rerankNative, type ApiAnswer, type ApiCall, type CompatVersion } from '../api/rerank.js';
+import { BUDGET_HEADER } from '../api/budget.js';
 import { scoreVllm, type ScoreDeps } from '../api/score.js';
 import type { Reranker } from '../rerank/reranker.js';
 import type { Admission } from '../rerank/admission.js';
@@ -72,6 +73,11 @@ export function refuseEarly(deps: RerankRouteDeps): (req: IncomingMessage, res: 
   };
 }
 
+/** What a rerank API handler needs of the request: the hang-up signal, the client, its budget header. */
+function apiCall(req: Request, res: Response): ApiCall {
+  return { signal: clientSignal(res), client: clientId(req), budgetHeader: req.headers[BUDGET_HEADER] };
+}
+
 function reply(res: Response, a: ApiAnswer): void {
   for (const [k, v] of Object.entries(a.headers)) res.setHeader(k, v);
   res.json(a.body);
@@ -82,7 +88,7 @@ export function rerankRouter(deps: RerankRouteDeps): Router {
   const r = Router();
   r.post('/rerank', admitEarly(deps), jsonBody(deps), async (req, res, next) => {
     try {
-      reply(res, await rerankNative(deps.reranker, req.body, clientSignal(res), clientId(req)));
+      reply(res, await rerankNative(deps.reranker, req.body, apiCall(req, res)));
     } catch (e) {
       next(e);
     }
@@ -99,15 +105,15 @@ export function rerankRouter(deps: RerankRouteDeps): Router {
  */
 export function compatRerankRouter(deps: RerankRouteDeps, options: { forwardsIndexPaths: boolean }): Router {
   const r = Router();
-  const answer = (run: (body: unknown, signal: AbortSignal, client: string) => Promise<ApiAnswer>) => async (req: Request, res: Response) => {
+  const answer = (run: (body: unknown, call: ApiCall) => Promise<ApiAnswer>) => async (req: Request, res: Response) => {
     try {
-      reply(res, await run(req.body, clientSignal(res), clientId(req)));
+      reply(res, await run(req.body, apiCall(req, res)));
     } catch (e) {
       sendCompatError(res, e, deps);
     }
   };
-  const handler = (version: CompatVersion) => answer((body, signal, client) => rerankCompat(deps.reranker, version, body, signal, client));
-  const score = answer((body, signal, client) => scoreVllm(deps, body, signal, client));
+  const handler = (version: CompatVersion) => answer((body, call) => rerankCompat(deps.reranker, version, body, call));
+  const score = answer((body, call) => scoreVllm(deps, body, call));
   const early = admitEarly(deps);
   const parser = jsonBody(deps);
   // every body-level error (bad JSON, 413, 415, depth) in the rerank API's shape, not ES-shaped

@@ -42,6 +42,25 @@ export interface Permit {
   readonly queuedMs: number;
   /** Give the slot back; the service time feeds the wait estimate. Safe to call more than once. */
   release(): void;
+  /**
+   * The request turned out to cost `cost` documents of work (a video's frames known once probed):
+   * the documents in flight follow, and a smaller cost lets queued requests start. Ignored once released.
+   */
+  resize(cost: number): void;
+}
+
+/** A request waiting in the queue (admission.ts). */
+export interface Waiter {
+  req: AdmissionRequest;
+  cost: number;
+  /** Its idle-server time (ms), counted in the work ahead of later requests. */
+  expected: number;
+  client: string;
+  enqueuedAt: number;
+  resolve(p: Permit): void;
+  reject(e: unknown): void;
+  timer: unknown;
+  onAbort?: () => void;
 }
 
 export interface AdmissionSnapshot {

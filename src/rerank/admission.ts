@@ -33,22 +33,9 @@
  */
 import { refusalError, type VlrerankError } from '../errors.js';
 import { AdaptiveLimit, ServiceTimes } from './service-times.js';
-import { realClock, type AdmissionClock, type AdmissionLimits, type AdmissionRequest, type AdmissionSnapshot, type Permit, type ShedReason } from './admission-limits.js';
+import { realClock, type AdmissionClock, type AdmissionLimits, type AdmissionRequest, type AdmissionSnapshot, type Permit, type ShedReason, type Waiter } from './admission-limits.js';
 
 export { defaultAdmissionLimits, type AdmissionClock, type AdmissionLimits, type AdmissionRequest, type AdmissionSnapshot, type Permit, type ShedReason } from './admission-limits.js';
-
-interface Waiter {
-  req: AdmissionRequest;
-  cost: number;
-  /** Its idle-server time (ms), counted in the work ahead of later requests. */
-  expected: number;
-  client: string;
-  enqueuedAt: number;
-  resolve(p: Permit): void;
-  reject(e: unknown): void;
-  timer: unknown;
-  onAbort?: () => void;
-}
 
 export class Admission {
   readonly limits: AdmissionLimits;
@@ -168,9 +155,13 @@ export class Admission {
 
     return new Promise<Permit>((resolve, reject) => {
       const w: Waiter = { req, cost, expected: this.#times.expectedMs(cost, kind), client, enqueuedAt: now, resolve, reject, timer: undefined };
+      // a budget ending before maxQueueWaitMs: out of the queue then, 429 (it waited on, then failed 504)
+      const untilDeadline = req.deadline !== undefined ? req.deadline - now : Infinity;
       w.timer = this.#clock.setTimeout(() => {
-        if (this.#remove(w)) reject(this.#refuse('wait_timeout', `waited ${L.maxQueueWaitMs} ms in the rerank queue (rerank.admission.maxQueueWaitMs)`));
-      }, L.maxQueueWaitMs);
+        if (!this.#remove(w)) return;
+        if (untilDeadline < L.maxQueueWaitMs) reject(this.#refuse('budget', `the budget ran out after ${Math.round(untilDeadline)} ms in the rerank queue`));
+        else reject(this.#refuse('wait_timeout', `waited ${L.maxQueueWaitMs} ms in the rerank queue (rerank.admission.maxQueueWaitMs)`));
+      }, Math.min(L.maxQueueWaitMs, untilDeadline));
       if (req.signal) {
         const signal = req.signal;
         w.onAbort = () => {
@@ -302,11 +293,22 @@ export class Admission {
     this.#inFlightDocs += cost;
     this.#admitted++;
     const run = this.#times.start(kind);
-    const expected = this.#times.expectedMs(cost, kind);
+    let expected = this.#times.expectedMs(cost, kind);
     this.#inFlightExpected += expected;
     let released = false;
     return {
       queuedMs: now - enqueuedAt,
+      resize: (next: number) => {
+        const c = Math.max(1, Math.ceil(next));
+        if (released || c === cost) return;
+        const smaller = c < cost;
+        this.#inFlightDocs += c - cost;
+        cost = c;
+        const e = this.#times.expectedMs(cost, kind);
+        this.#inFlightExpected += e - expected;
+        expected = e;
+        if (smaller) this.#drain();
+      },
       release: () => {
         if (released) return;
         released = true;

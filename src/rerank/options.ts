@@ -50,6 +50,8 @@ export interface RerankerOptions {
   scoreFusion?: ScoreFusion;
   /** How many documents' media are fetched/decoded at once per request. */
   mediaConcurrency?: number;
+  /** Default budget of the rerank API calls in ms (`rerank.apiBudgetMs`; the APIs pass it as `budgetMs`); 0 or unset: none. */
+  apiBudgetMs?: number;
   /** Requests processed at once; more wait (reported as queue time) within the admission bounds. */
   maxConcurrentRequests?: number;
   /** Queue bounds beyond which process() refuses with VLR_OVERLOADED (default: sized from the cores). */
@@ -83,6 +85,13 @@ export interface ProcessOptions {
   signal?: AbortSignal;
   /** Absolute deadline (performance.now() clock): a request that cannot start before it is shed at once. */
   deadline?: number;
+  /**
+   * The request's own time budget in ms (budget.ts), from after any warm-up wait, queue included:
+   * media not arrived by 80 % of what is left when it starts running (at least 1 s before the end)
+   * are cut off (their documents scored on the rest and named in `errors`); past the budget the
+   * request fails with VLR_TIMEOUT (the query's own media cut off: VLR_MEDIA_TIMEOUT, also 504).
+   */
+  budgetMs?: number;
   /** Who asks (remote address or a client header), for the per-client share of the queue. */
   client?: string;
   /** The kind of work, for admission's service times and latency target: `search:<pipeline>`, `api` (default: `library`). */
@@ -116,6 +125,9 @@ export interface ProcessOptions {
   maxTokensPerDoc?: number;
 }
 
+/** Longest request budget taken (1 hour): beyond it a timer would overflow, and no client waits so long. */
+export const MAX_BUDGET_MS = 3_600_000;
+
 /**
  * `process()`'s options checked before any work: a caller's `null`, a signal that is not an
  * AbortSignal or a deadline that is not a number was a raw TypeError from deep inside (held-out
@@ -130,6 +142,7 @@ export function checkProcessOptions(options: unknown): ProcessOptions {
   const o = options as Record<string, unknown>;
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) bad('signal', 'must be an AbortSignal');
   if (o.deadline !== undefined && (typeof o.deadline !== 'number' || Number.isNaN(o.deadline))) bad('deadline', 'must be a number (performance.now() clock)');
+  if (o.budgetMs !== undefined && !(typeof o.budgetMs === 'number' && o.budgetMs > 0 && o.budgetMs <= MAX_BUDGET_MS)) bad('budgetMs', `must be a number of ms above 0, at most ${MAX_BUDGET_MS}`);
   for (const k of ['client', 'kind', 'recordOrigin'] as const) if (o[k] !== undefined && typeof o[k] !== 'string') bad(k, 'must be a string');
   if (o.records !== undefined && !Array.isArray(o.records)) bad('records', 'must be an array, one entry per document');
   if (o.recordStandIns !== undefined && !(Array.isArray(o.recordStandIns) && o.recordStandIns.every((x) => x === undefined || typeof x === 'boolean'))) bad('recordStandIns', 'must be an array of booleans, one entry per document');

@@ -85,7 +85,13 @@ export interface MediaPort {
    * (size and mtime, one stat()); undefined otherwise. Without it no document side is kept.
    */
   seenContentHash?(ref: string): string | undefined;
-  video(ref: string, options: MediaRequestOptions & { fps: number; maxFrames: number }): Promise<VideoFeaturesResult>;
+  /** `onFrames`: told how many frames will be sampled once the header is read (admission corrects the request's cost). */
+  video(ref: string, options: MediaRequestOptions & { fps: number; maxFrames: number; onFrames?: (frames: number) => void }): Promise<VideoFeaturesResult>;
+  /**
+   * Optional: how many frames `video()` would sample, when it can be told cheaply before the
+   * request is admitted (a local file's header); undefined: unknown (admission costs maxFrames).
+   */
+  videoFrames?(ref: string, options: { fps: number; maxFrames: number; signal?: AbortSignal }): Promise<number | undefined>;
 }
 
 /** A CLIP-family dual encoder; only set when a real (trained) one is installed. */

@@ -28,13 +28,14 @@ import { documentMedia, queryMedia } from './stages/media.js';
 import { settleRemote, startRemote } from './stages/remote.js';
 import { report } from './stages/report.js';
 import { needsConceptBank, planRequest } from './stages/request.js';
-import { resolveWeights } from './fusion.js';
 import { clipDocuments, documentSides, querySide } from './stages/sides.js';
 import { askTexts, documentsNeedQueryList, planTexts, prefetchQueryText, type PlannedVectors } from './stages/text-plan.js';
 import type { VisualFeatures } from '../features/records.js';
 import { TextVectorCache } from '../features/text-vectors.js';
 import { fanOutSignal } from '../util/abort.js';
+import { runBudget, type RunBudget } from './budget.js';
 import { Admission, defaultAdmissionLimits } from './admission.js';
+import { costCorrector, knownVideoFrames, requestCost, type FramesCallback } from './admission-cost.js';
 import { buildRecords, type RecordDocument, type RecordOptions, type RecordsOutput } from './records/build.js';
 import { recordKeys, recordSignature, type RecordKeys, type RecordShape } from './records/keys.js';
 import { recordCovers, standInDocument, storedFeatures } from './records/use.js';
@@ -44,6 +45,8 @@ import { PreparedSides } from './prepared.js';
 import { keepBuilt, keptShape, mergeKept, withoutKept } from './stages/kept.js';
 
 const now = () => performance.now();
+
+export { IMAGE_COST, OCR_COST, requestCost } from './admission-cost.js';
 
 export class Reranker {
   readonly options: RerankerOptions;
@@ -153,33 +156,42 @@ export class Reranker {
     const start = now();
     const options = checkProcessOptions(given);
     const req = validateRerankInput(input, { maxDocuments: this.options.maxDocuments ?? 1000 });
-    const cost = requestCost(req, this.options);
+    // a local video is costed at the frames it will give (its header, read before admission), not maxFrames
+    const known = await knownVideoFrames(req, this.options, () => this.ports(), options.signal);
+    const cost = requestCost(req, this.options, known);
     // a warm-up under way loads the very models this request needs: wait for it holding a bounded
     // queue place (refused with 429 beyond admission's bounds), counted as queue time
     await this.waitWarm({ cost, client: options.client, signal: options.signal });
-    const permit = await this.admission.acquire({ cost, client: options.client, kind: options.kind ?? 'library', deadline: options.deadline, signal: options.signal });
+    // a request's own budget (budget.ts) starts after the warm-up, as a search's does; queueing counts
+    const deadline = options.budgetMs !== undefined ? Math.min(options.deadline ?? Infinity, now() + options.budgetMs) : options.deadline;
+    const permit = await this.admission.acquire({ cost, client: options.client, kind: options.kind ?? 'library', deadline, signal: options.signal });
     const dequeued = now();
     // every queued item and cache waiter of this request listens to this one signal
     const fan = fanOutSignal(options.signal);
+    const budget = options.budgetMs !== undefined ? runBudget(fan.signal, options.budgetMs, deadline!) : undefined;
+    // a video's frames known only once read (a URL) shrink the permit then (admission-cost.ts)
+    const onFrames = known ? costCorrector(req, this.options, known, permit, cost) : undefined;
     try {
-      return await this.#run(req, start, dequeued, fan.signal, options);
+      return await this.#run(req, start, dequeued, budget?.signal ?? fan.signal, options, true, { budget, onFrames });
     } catch (e) {
       // Aborted by the caller: its reason, as before the start — whichever stage noticed. A media read
       // ended by the abort came out as VLR_INTERNAL "internal error" (held-out probe round 8b).
       if (options.signal?.aborted) throw options.signal.reason;
-      throw e;
+      throw budget?.expired() ?? e;
     } finally {
+      budget?.dispose();
       fan.dispose();
       permit.release();
     }
   }
 
   /** The stages of one request, in order. */
-  async #run(req: NormalizedInput, start: number, dequeued: number, signal: AbortSignal | undefined, options: ProcessOptions, observed = true): Promise<RerankOutput> {
+  async #run(req: NormalizedInput, start: number, dequeued: number, signal: AbortSignal | undefined, options: ProcessOptions, observed = true, run: { budget?: RunBudget; onFrames?: FramesCallback } = {}): Promise<RerankOutput> {
+    const { budget, onFrames } = run;
     const ports = await this.ports();
     const before = ports.modelCalls?.() ?? {};
     const plan = planRequest(req, ports, this.options, options);
-    const remote = startRemote(plan, ports.remote, signal);
+    const remote = startRemote(plan, ports.remote, signal, budget?.untilMediaCutoff());
 
     const tFeatures = now();
     // the query's forward pass is posted first: every document below is looked up while it runs
@@ -193,8 +205,8 @@ export class Reranker {
     const work = kept?.found ? withoutKept(plan, kept.sides) : plan;
     const stored = storedFeatures(work, options.records, await this.recordKeys(), options.recordStandIns);
     const bank = needsConceptBank(work, stored.docs) ? this.conceptBank() : undefined;
-    const query = await queryMedia(work, ports.media, signal);
-    const media = await documentMedia(work, ports.media, this.options.mediaConcurrency ?? 16, signal, stored.docs);
+    const query = await queryMedia(work, ports.media, budget?.media ?? signal, onFrames);
+    const media = await documentMedia(work, ports.media, this.options.mediaConcurrency ?? 16, signal, stored.docs, budget?.media, onFrames);
     const featuresMs = now() - tFeatures;
     signal?.throwIfAborted();
 
@@ -318,25 +330,4 @@ export class Reranker {
     this.#ports = undefined;
     this.#textVectors = undefined; // it may live in the ports just closed
   }
-}
-
-/** Weight of an image (and of each sampled video frame) against a text, in documents of work: the issue-13 load run served 124 short texts/s and 21 photos/s. */
-export const IMAGE_COST = 6;
-
-/** Weight of reading one photo's text (PP-OCR detection + recognition): about one more image (a new query photo took 315 ms without it, 639 ms with it). */
-export const OCR_COST = IMAGE_COST;
-
-/**
- * Documents of work one request asks for (admission cost): its texts, images and sampled frames,
- * query included, and the photos it reads text from (documents' photos when OCR is on for a text
- * query, the query photo when `image_ocr_text` is weighted; as planRequest decides, without asking
- * whether the OCR models are there — a request is never under-counted).
- */
-export function requestCost(req: NormalizedInput, options: Pick<RerankerOptions, 'maxFrames' | 'ocr' | 'weights'> = {}): number {
-  const frames = Math.max(1, req.maxFrames ?? options.maxFrames ?? 32);
-  const docOcr = (req.ocr ?? options.ocr ?? false) && req.query.text !== undefined;
-  const queryOcr = req.query.image !== undefined && (resolveWeights(options.weights, req.weights).image_ocr_text ?? 0) > 0 && req.documents.some((d) => d.text !== undefined);
-  const one = (x: { text?: unknown; image?: unknown; video?: unknown; max_frames?: number }, ocr: boolean) =>
-    (x.text !== undefined ? 1 : 0) + (x.image !== undefined ? IMAGE_COST + (ocr ? OCR_COST : 0) : 0) + (x.video !== undefined ? IMAGE_COST * (x.max_frames ?? frames) : 0);
-  return Math.max(1, one(req.query, queryOcr) + req.documents.reduce((a, d) => a + one(d, docOcr), 0));
 }

@@ -78,6 +78,7 @@ export async function createRerankService(
     fps: config.media.fps,
     maxFrames: config.media.maxFrames,
     maxConcurrentRequests: config.rerank.maxConcurrentRequests,
+    apiBudgetMs: config.rerank.apiBudgetMs,
     admission: config.rerank.admission,
     calibration: manifestCalibration,
     // documents scored before keep their sides across requests (prepared.ts), bounded in bytes

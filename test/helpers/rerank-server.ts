@@ -41,13 +41,13 @@ export async function startColdServer(cleanups: Array<() => unknown>, flags: Rec
  * `role: 'worker'` runs `serve --role worker`; `mediaRoots: false` gives it no local media roots
  * (a scorer machine that cannot read this machine's disk); `upstream` the cluster it fronts.
  */
-export async function spawnRerankProcess(opts: { role?: 'worker'; mediaRoots?: boolean; upstream?: string } = {}): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+export async function spawnRerankProcess(opts: { role?: 'worker'; mediaRoots?: boolean; upstream?: string; env?: Record<string, string> } = {}): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
   const args = ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--models-dir', MODELS, '--log-level', 'warn', '--upstream', opts.upstream ?? 'http://127.0.0.1:9'];
   if (opts.role) args.push('--role', opts.role);
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     // no disk feature store: `serve` would default to the repo's .cache, shared by every test process
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))), ...(opts.mediaRoots === false ? {} : { VLRERANK_MEDIA_ROOTS: DATA }), VLRERANK_STORE_DISK_PATH: 'off' },
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))), ...(opts.mediaRoots === false ? {} : { VLRERANK_MEDIA_ROOTS: DATA }), VLRERANK_STORE_DISK_PATH: 'off', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const url = await listeningUrl(child, { timeoutMs: 120_000, what: 'second vlrerank' });

@@ -24,6 +24,7 @@ import { vlrError } from '../../errors.js';
 import { CODINGS, codingsOf, decode, isTooLarge, knownCoding } from '../../util/content-coding.js';
 import { AddressPolicy } from './address-policy.js';
 import { redactUrl, tooLarge, translateFetchError } from './errors.js';
+import { Flights } from './flights.js';
 import { decodeBase64, decodeDataUri } from './inline.js';
 import { findUnderRealRoots, readFileBounded, realRoots } from './local.js';
 
@@ -90,6 +91,8 @@ export class MediaSource {
   readonly options: MediaSourceOptions;
   readonly policy: AddressPolicy;
   readonly #agent: Agent;
+  /** Fetches under way, by URL, byte limit and validators: one per URL across concurrent requests. */
+  readonly #flights = new Flights<MediaBytes | NotModified>();
   #roots: Promise<string[]> | undefined;
 
   constructor(options: MediaSourceOptions) {
@@ -138,10 +141,27 @@ export class MediaSource {
 
   // ---- http(s)
 
-  /** Fetch a URL; with `validators`, a 304 answer gives NOT_MODIFIED (no body read). */
+  /**
+   * Fetch a URL; with `validators`, a 304 answer gives NOT_MODIFIED (no body read). Concurrent
+   * fetches of one URL (same byte limit and validators) are one fetch (flights.ts), its bytes shared.
+   */
   async fetchUrl(startUrl: string, options: ResolveOptions & { maxBytes: number; validators: NonNullable<ResolveOptions['validators']> }): Promise<MediaBytes | NotModified>;
   async fetchUrl(startUrl: string, options: ResolveOptions & { maxBytes: number }): Promise<MediaBytes>;
   async fetchUrl(startUrl: string, options: ResolveOptions & { maxBytes: number }): Promise<MediaBytes | NotModified> {
+    return this.#flights.run(flightKey(startUrl, options), options.signal, (signal) => this.#fetch(startUrl, { ...options, signal }));
+  }
+
+  /**
+   * A fetch of `ref` under way for another caller, joined (its bytes shared), or undefined: a read
+   * that joins one holds no network slot of its own (media-slots.ts) — it adds no connection and no
+   * bytes. Only for URLs, with resolve()'s byte limit.
+   */
+  joinFetch(ref: string, options: { maxBytes?: number; signal?: AbortSignal } = {}): Promise<MediaBytes> | undefined {
+    if (classifyRef(ref) !== 'url') return undefined;
+    return this.#flights.join(flightKey(ref, { maxBytes: options.maxBytes ?? this.options.maxBytes }), options.signal) as Promise<MediaBytes> | undefined;
+  }
+
+  async #fetch(startUrl: string, options: ResolveOptions & { maxBytes: number }): Promise<MediaBytes | NotModified> {
     const conditional: Record<string, string> = {};
     if (options.validators?.etag) conditional['if-none-match'] = options.validators.etag;
     if (options.validators?.lastModified) conditional['if-modified-since'] = options.validators.lastModified;
@@ -255,6 +275,11 @@ export class MediaSource {
 function discard(body: { on(ev: 'error', fn: () => void): unknown; destroy(): void }): void {
   body.on('error', () => undefined);
   body.destroy();
+}
+
+/** What makes two fetches of a URL the same fetch: the URL, the byte limit, the validators sent. */
+function flightKey(url: string, o: { maxBytes: number; validators?: ResolveOptions['validators'] }): string {
+  return `${url}\0${o.maxBytes}\0${o.validators?.etag ?? ''}\0${o.validators?.lastModified ?? ''}`;
 }
 
 function header(v: string | string[] | undefined): string | undefined {

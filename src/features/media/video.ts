@@ -80,6 +80,8 @@ export interface SampleOptions {
   /** Frames are scaled down (never up) so that their shorter side is at most this (default 448). */
   shortestSide?: number;
   signal?: AbortSignal;
+  /** Told how many frames will be decoded once the header is read, before decoding (admission's cost, rerank/admission-cost.ts). */
+  onSchedule?: (frames: number) => void;
 }
 
 export interface StripOptions {
@@ -179,6 +181,7 @@ export class VideoDecoder {
         const size = frameSize(probe.width, probe.height, options.shortestSide ?? 448);
         // Unknown duration: sample at fps from the start, at most maxFrames (and at most maxSeconds).
         const { times, period } = frameSchedule(probe.duration ?? Math.min(this.limits.maxSeconds, maxFrames / fps), fps, maxFrames);
+        options.onSchedule?.(times.length);
         const frames = await this.#decode(src, times, period, size, deadline, options.signal);
         return { frames, times: times.slice(0, frames.length), probe };
       }),

@@ -12,6 +12,7 @@ import type { PreparedSide } from '../pair-score.js';
 import type { ImageFeaturesResult, MediaPort } from '../ports.js';
 import type { RequestPlan } from './request.js';
 import type { StoredDocument } from '../records/use.js';
+import type { FramesCallback } from '../admission-cost.js';
 
 export interface QueryMedia {
   /** The query side so far: its visual embeddings (one per image / frame), video frame times. */
@@ -42,7 +43,7 @@ export type FeatureSource = string;
 
 const now = () => performance.now();
 
-export async function queryMedia(p: RequestPlan, media: MediaPort, signal: AbortSignal | undefined): Promise<QueryMedia> {
+export async function queryMedia(p: RequestPlan, media: MediaPort, signal: AbortSignal | undefined, onFrames?: FramesCallback): Promise<QueryMedia> {
   const q = p.req.query;
   const side: PreparedSide = {};
   if (!p.useLocal || !p.qHasVisual) return { side, cacheHits: 0 };
@@ -56,14 +57,16 @@ export async function queryMedia(p: RequestPlan, media: MediaPort, signal: Abort
       frames = [r.features];
       cacheHits += r.cacheHit ? 1 : 0;
     } else {
-      const r = await media.video(q.video!, { detect, ocr: false, fps: p.fps, maxFrames: p.maxFrames, signal });
+      const r = await media.video(q.video!, { detect, ocr: false, fps: p.fps, maxFrames: p.maxFrames, signal, onFrames: (n) => onFrames?.(q, n) });
+      onFrames?.(q, r.frames.length);
       frames = r.frames;
       side.isVideo = true;
       side.frameTimes = r.times;
       cacheHits += r.cacheHit ? 1 : 0;
     }
   } catch (e) {
-    throw prefixError(e, 'query');
+    // cut off by the request's budget (budget.ts): its reason, whatever the media layer made of the abort
+    throw prefixError(signal?.aborted ? signal.reason : e, 'query');
   }
   side.visualEmb = frames.map((f) => f.embedding);
   return { side, frames, cacheHits };
@@ -71,11 +74,22 @@ export async function queryMedia(p: RequestPlan, media: MediaPort, signal: Abort
 
 /**
  * Every document's media features, input order ([] when the local backend does not run). A part
- * `stored` holds (a usable feature record) is neither read nor computed.
+ * `stored` holds (a usable feature record) is neither read nor computed. `cutoff` (the request
+ * budget's media cut-off, budget.ts; a child of `signal`) ends the reads still under way: their
+ * documents keep its reason as their error and are scored on what is left, as a failed read is.
  */
-export async function documentMedia(p: RequestPlan, media: MediaPort, concurrency: number, signal: AbortSignal | undefined, stored: ReadonlyArray<StoredDocument | undefined> = []): Promise<DocumentMedia[]> {
+export async function documentMedia(
+  p: RequestPlan,
+  media: MediaPort,
+  concurrency: number,
+  request: AbortSignal | undefined,
+  stored: ReadonlyArray<StoredDocument | undefined> = [],
+  cutoff?: AbortSignal,
+  onFrames?: FramesCallback,
+): Promise<DocumentMedia[]> {
   const docs: DocumentMedia[] = [];
   if (!p.useLocal) return docs;
+  const signal = cutoff ?? request;
   const detect = p.qHasText;
   const limit = new Semaphore(concurrency);
   // first, at once, every photo the media port has at hand (seen before, unchanged, all cached):
@@ -129,15 +143,18 @@ export async function documentMedia(p: RequestPlan, media: MediaPort, concurrenc
         if (wantVideo) {
           const fps = d.fps ?? p.fps;
           const maxFrames = d.max_frames ?? p.maxFrames;
-          const { value: r, ms } = await read(`video\0${d.video}\0${fps}\0${maxFrames}`, () => media.video(d.video!, { detect, ocr: false, fps, maxFrames, signal }));
+          // its frame count corrects the request's admission cost (admission-cost.ts): at the header, and on return
+          const { value: r, ms } = await read(`video\0${d.video}\0${fps}\0${maxFrames}`, () => media.video(d.video!, { detect, ocr: false, fps, maxFrames, signal, onFrames: (n) => onFrames?.(d, n) }));
+          onFrames?.(d, r.frames.length);
           entry.video = { frames: r.frames, times: r.times };
           entry[r.cacheHit ? 'hits' : 'misses']++;
           entry.sources.video = r.source ?? (r.cacheHit ? 'l1' : 'computed');
           entry.ms += ms;
         }
       } catch (e) {
-        entry.error = toVlrerankError(e);
-        if (p.req.strict || signal?.aborted) throw prefixError(e, `documents[${i}]`);
+        const why = cutoff?.aborted ? cutoff.reason : e;
+        entry.error = toVlrerankError(why);
+        if (p.req.strict || request?.aborted) throw prefixError(why, `documents[${i}]`);
       }
     }),
   );

@@ -20,11 +20,15 @@ export interface RemoteOutcome {
   tokens?: number;
 }
 
-/** Send the request to the remote workers now (when the plan uses them); settle with `settleRemote`. */
-export function startRemote(p: RequestPlan, remote: RemoteScorerPort | undefined, signal: AbortSignal | undefined): Promise<RemoteScores> | undefined {
+/**
+ * Send the request to the remote workers now (when the plan uses them); settle with `settleRemote`.
+ * `budgetMs`: what the request's own budget leaves them (rerank/budget.ts), sent on as the
+ * worker's `x-vlrerank-budget-ms`, so that a vlrerank worker gives up its late media in time too.
+ */
+export function startRemote(p: RequestPlan, remote: RemoteScorerPort | undefined, signal: AbortSignal | undefined, budgetMs?: number): Promise<RemoteScores> | undefined {
   if (!p.useRemote) return undefined;
   const { req } = p;
-  const pending = remote!.score({ query: req.query, documents: req.documents.map(({ text, image, video }) => ({ text, image, video })), instruction: req.instruction, signal });
+  const pending = remote!.score({ query: req.query, documents: req.documents.map(({ text, image, video }) => ({ text, image, video })), instruction: req.instruction, signal, ...(budgetMs !== undefined ? { budgetMs } : {}) });
   pending.catch(() => undefined); // settled later; an early failure must not go unhandled meanwhile
   return pending;
 }

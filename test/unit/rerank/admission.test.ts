@@ -133,6 +133,36 @@ describe('rerank admission', () => {
     expect(a.snapshot().in_flight).toBe(0);
   });
 
+  it('a running request resized smaller lets a queued one start; resized after release it changes nothing', async () => {
+    const clock = new ManualClock();
+    const a = new Admission(limits({ maxInFlight: 2, maxInFlightDocuments: 400 }), { clock });
+    const big = await a.acquire({ cost: 385 }); // two clips costed at 32 frames each
+    const next = a.acquire({ cost: 193 });
+    expect(await state(next)).toBe('pending');
+    big.resize(37); // their headers said 3 frames each
+    expect(await state(next)).toBe('fulfilled');
+    expect(a.snapshot()).toMatchObject({ in_flight: 2, in_flight_documents: 37 + 193, queued: 0 });
+    big.release();
+    big.resize(1);
+    (await next).release();
+    expect(a.snapshot()).toMatchObject({ in_flight: 0, in_flight_documents: 0 });
+  });
+
+  it('a waiter whose budget ends before maxQueueWaitMs is refused then (429, budget), not run late', async () => {
+    const clock = new ManualClock();
+    const a = new Admission(limits({ maxInFlight: 1, maxQueueWaitMs: 10_000 }), { clock });
+    const running = await a.acquire({ cost: 1 });
+    const late = a.acquire({ cost: 1, deadline: 300 });
+    clock.advance(299);
+    expect(await state(late)).toBe('pending');
+    clock.advance(1);
+    const e = await overload(late);
+    expect(e.details.shed_reason).toBe('budget');
+    expect(e.message).toContain('the budget ran out after 300 ms in the rerank queue');
+    expect(a.snapshot()).toMatchObject({ queued: 0, queued_documents: 0, shed: { budget: 1 } });
+    running.release();
+  });
+
   it('sheds at once a request whose estimated wait exceeds what is left of its budget', async () => {
     const clock = new ManualClock();
     const a = new Admission(limits({ maxInFlight: 1 }), { clock });
@@ -303,6 +333,16 @@ describe('rerank admission', () => {
     expect(requestCost(byPhoto)).toBe(6 + 1 + 6);
     expect(requestCost(byPhoto, { weights: { image_ocr_text: 1 } })).toBe(6 + 6 + 1 + 6);
     expect(requestCost(byPhoto, { ocr: true, weights: { image_ocr_text: 1 } })).toBe(6 + 6 + 1 + 6); // documents' OCR is for a text query only
+  });
+
+  it('a video whose frame count is known before admission is costed at it; others at their max_frames', () => {
+    const req = validateRerankInput({ query: 'q', max_frames: 32, documents: [{ video: 'a.mp4' }, { video: 'b.mp4', fps: 2, max_frames: 8 }, { video: 'c.mp4' }] }, { maxDocuments: 10 });
+    const known = new Map([
+      ['a.mp4\x001\x0032', 3],
+      ['b.mp4\x002\x008', 6],
+    ]);
+    expect(requestCost(req)).toBe(1 + 6 * 32 + 6 * 8 + 6 * 32);
+    expect(requestCost(req, {}, known)).toBe(1 + 6 * 3 + 6 * 6 + 6 * 32);
   });
 });
 

@@ -23,6 +23,9 @@ describe('process() and new Reranker() options', () => {
     [{ records: 'x' }, '[options.records] must be an array'],
     [{ maxTokensPerDoc: 0 }, '[options.maxTokensPerDoc] must be a positive integer'],
     [{ maxTokensPerDoc: 2.5 }, '[options.maxTokensPerDoc] must be a positive integer'],
+    [{ budgetMs: 0 }, '[options.budgetMs] must be a number of ms above 0'],
+    [{ budgetMs: '100' }, '[options.budgetMs] must be a number of ms above 0'],
+    [{ budgetMs: 3_600_001 }, '[options.budgetMs] must be a number of ms above 0'],
   ])('process(input, %j) → VLR_BAD_REQUEST naming the option', async (options, message) => {
     const e = await r.process(input, options as never).then(
       () => undefined,
