@@ -8,6 +8,7 @@ import { stat } from 'node:fs/promises';
 import type { Config } from '../config/schema.js';
 import { vlrError } from '../errors.js';
 import { fanOutSignal } from '../util/abort.js';
+import { Semaphore } from '../util/semaphore.js';
 import { unitMean } from '../util/vector.js';
 import type { KnownMedia } from './known-media.js';
 import type { MediaSlots } from './media-slots.js';
@@ -38,6 +39,14 @@ export class VideoExtractor {
   readonly #d: VideoExtractorDeps;
   /** Local videos' durations (null: the header says none) by real path, size and mtime, for frameCount(); at most 4096. */
   readonly #durations = new Map<string, number | null>();
+  /**
+   * ffprobe for frameCount() runs before admission, so a burst of requests naming new local clips
+   * must not start a process each (200 requests × 4 headers): one probe per file at a time (joined),
+   * 4 at once process-wide, and past 16 waiting a video keeps its maxFrames estimate instead.
+   */
+  readonly #probes = new Semaphore(4);
+  readonly #probing = new Map<string, Promise<number | null>>();
+  #probeWaiters = 0;
 
   constructor(deps: VideoExtractorDeps) {
     this.#d = deps;
@@ -52,21 +61,41 @@ export class VideoExtractor {
    */
   async frameCount(ref: string, o: { fps?: number; maxFrames?: number; signal?: AbortSignal }): Promise<number | undefined> {
     if (classifyRef(ref) !== 'path') return undefined;
-    const { source, decoder, media: m } = this.#d;
+    const { source, media: m } = this.#d;
     try {
       const real = await source.localPath(ref);
       const st = await stat(real);
       const id = `${real}\0${st.size}\0${st.mtimeMs}`;
       let duration = this.#durations.get(id);
       if (duration === undefined) {
-        duration = (await decoder.probe({ path: real }, o.signal)).duration ?? null;
-        if (this.#durations.size >= 4096) this.#durations.delete(this.#durations.keys().next().value!);
-        this.#durations.set(id, duration);
+        const under = this.#probing.get(id) ?? this.#probe(id, real, o.signal);
+        if (!under) return undefined;
+        duration = await under;
       }
       return duration === null ? undefined : frameTimes(duration, o.fps ?? m.fps, o.maxFrames ?? m.maxFrames).length;
     } catch {
       return undefined; // read as usual, and its error reported there
     }
+  }
+
+  /** One header read for frameCount(), joined by callers of the same file; undefined when too many wait. */
+  #probe(id: string, real: string, signal: AbortSignal | undefined): Promise<number | null> | undefined {
+    if (this.#probeWaiters >= 16) return undefined;
+    this.#probeWaiters++;
+    const run = (async () => {
+      const release = await this.#probes.acquire(signal).finally(() => this.#probeWaiters--);
+      try {
+        const duration = (await this.#d.decoder.probe({ path: real }, signal)).duration ?? null;
+        if (this.#durations.size >= 4096) this.#durations.delete(this.#durations.keys().next().value!);
+        this.#durations.set(id, duration);
+        return duration;
+      } finally {
+        release();
+        this.#probing.delete(id);
+      }
+    })();
+    this.#probing.set(id, run);
+    return run;
   }
 
   /** Per-frame features of a video sampled at fps (capped by maxFrames), plus the mean embedding. */
