@@ -124,7 +124,10 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   // holds a place in the rerank queue: beyond admission's bounds the search is not reranked
   // (fail_open: first-stage hits, degraded "overloaded"; fail_closed: the 429).
   let skipRerank = false;
-  if (deps.scorer?.ready) {
+  // nothing on this page to rerank (`size: 0`; a default pipeline's page wholly past its window):
+  // the first stage alone, never queued for the reranker nor refused by it
+  const idle = paging.fetch === 0 || paging.from >= paging.window;
+  if (deps.scorer?.ready && !idle) {
     const tw = performance.now();
     try {
       if (await deps.scorer.ready(opts.signal, opts.client)) timings.warmup_wait_ms = ms(tw);
@@ -141,7 +144,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   // window, no query embedding for a bridge kNN: BM25 instead), so an overloaded server costs the
   // engine and itself what a plain search costs.
   let effective = spec;
-  if (!skipRerank) {
+  if (!skipRerank && !idle) {
     const refusal = deps.scorer?.refusal?.(opts.client, p.name);
     if (refusal) {
       if (p.failure === 'fail_closed') throw refusal;
@@ -179,7 +182,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   }
 
   const dialect: Dialect = (await deps.engine.info()).distribution;
-  const plan = buildFirstStage(effective, skipRerank ? { ...paging, window: paging.from + paging.size } : paging, dialect, vector);
+  const plan = buildFirstStage(effective, skipRerank ? { ...paging, window: paging.from + paging.size, fetch: paging.fetch === 0 ? 0 : undefined } : paging, dialect, vector);
 
   // first stage
   const t1 = performance.now();
@@ -203,13 +206,17 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   } catch {
     throw vlrError('VLR_UPSTREAM_ERROR', `the first-stage search answered 200 with a body that is not JSON: ${raw.subarray(0, 200).toString()}`);
   }
-  const hits = ((upstream.hits as { hits?: Hit[] } | undefined)?.hits ?? []) as Hit[];
+  const all = ((upstream.hits as { hits?: Hit[] } | undefined)?.hits ?? []) as Hit[];
+  // past the window (a default pipeline's deep page): first-stage order, not reranked; a page that
+  // lies wholly past it is the engine's own answer, so nothing is reranked for it
+  const hits = all.slice(0, plan.window);
+  const tail = all.slice(plan.window);
 
   // rerank, within the pipeline's budget
   const t2 = performance.now();
   let scored: Array<ScoredDocument | undefined> | undefined;
   let unscorable = new Map<number, string>();
-  if (hits.length && !skipRerank) {
+  if (hits.length && !skipRerank && !idle) {
     try {
       // each hit's fields from its _source, or its feature record standing in for them (hit-documents.ts)
       const found = await hitDocuments(hits, p, plan.recordField, deps.scorer, { query: spec.query, chunking: p.scorer.chunking, fps: p.scorer.fps, max_frames: p.scorer.max_frames, backend: p.scorer.backend });
@@ -270,7 +277,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   // hits whose image/video could not be read were scored on their text: say so, once per response
   const docErrors = (scored ?? []).filter((s): s is ScoredDocument & { error: { code: string; reason: string } } => s?.error !== undefined);
   if (docErrors.length) deps.onDocumentErrors?.(docErrors.length, docErrors[0]!.error);
-  const ranked = scored ? fuseWithFirstStage(hits, scored, p.first_stage.fusion, unscorable) : firstStageOrder(hits);
+  const ranked = [...(scored ? fuseWithFirstStage(hits, scored, p.first_stage.fusion, unscorable) : firstStageOrder(hits)), ...firstStageOrder(tail, hits.length)];
   timings.total_ms = ms(t0);
   const body = shapeResponse(upstream, ranked, {
     from: paging.from,
@@ -285,6 +292,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       syntax: spec.syntax,
       window: paging.window,
       candidates: hits.length,
+      ...(tail.length ? { past_window: tail.length } : {}),
       degraded: degraded ? degradedKind(degrade.code!) : false,
       ...(degraded ? { reason: `${degrade.code}: ${degrade.reason}` } : {}),
       ...(scored && unscorable.size ? { unscored: { count: unscorable.size, first: firstUnscorable(hits, unscorable)! } } : {}),

