@@ -90,9 +90,6 @@ export function planPaging(spec: RerankSpec): Paging {
   const from = intParam(params, body, 'from', 0);
   const size = intParam(params, body, 'size', 10);
   const needed = from + size;
-  // `size: 0` (totals, aggregations): reranking the window would be spent on hits nobody is shown
-  // — a facet request on a default pipeline computed 300 abstracts (held-out probe round 10b)
-  if (size === 0) return { from, size, window: spec.window ?? pipeline.window.default, fetch: 0 };
   let window: number;
   if (spec.window !== undefined) {
     if (spec.window < needed) {
@@ -105,10 +102,12 @@ export function planPaging(spec: RerankSpec): Paging {
     // the window reranked, the hits after it in first-stage order (a client paging deep, or asking
     // `size: 10000`, got a 400 it never asked for — held-out probe round 10b). Paging stays exact:
     // the window holds the first stage's top hits, reordered.
-    if (spec.syntax === 'default' && spec.window === undefined) return { from, size, window: pipeline.window.max, fetch: needed };
+    if (spec.syntax === 'default' && spec.window === undefined) return { from, size, window: pipeline.window.max, fetch: size === 0 ? 0 : needed };
     bad('window', `the rerank window [${window}] exceeds the maximum [${pipeline.window.max}] of pipeline [${pipeline.name}]${spec.window === undefined ? ` (from + size = ${needed})` : ''}`);
   }
-  return { from, size, window };
+  // `size: 0` (totals, aggregations): reranking the window would be spent on hits nobody is shown
+  // — a facet request on a default pipeline computed 300 abstracts (held-out probe round 10b)
+  return size === 0 ? { from, size, window, fetch: 0 } : { from, size, window };
 }
 
 /** The query vector the first stage needs for this spec. */
