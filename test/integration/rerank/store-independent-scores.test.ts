@@ -48,3 +48,18 @@ it('a server without a feature store answers the scores of one with a store', { 
   expect(a).toEqual((await kept.process(request)).scores);
   expect(a).toEqual(withStore);
 });
+
+it('a photo searched by itself is image_image 1 from a server with a store (its vectors as stored)', { timeout: 300_000 }, async () => {
+  const dir = tempStoreDir('store-independent-self');
+  cleanups.push(dir.cleanup);
+  const srv = await startColdServer(cleanups, { 'store.disk.path': dir.path });
+  const ask = async () => {
+    const res = await fetch(`${srv.url}/_vlrerank/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: { image: photo }, documents: [{ image: photo }], explain: true }) });
+    const body = (await res.json()) as { results: Array<{ explanation: { signals: Array<{ name: string; raw: number }> } }> };
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    return body.results[0]!.explanation.signals.find((s) => s.name === 'image_image')!.raw;
+  };
+  // computed, then from L1 (the dot product of float16-kept unit vectors was 0.999887)
+  expect(await ask()).toBeCloseTo(1, 6);
+  expect(await ask()).toBeCloseTo(1, 6);
+});
