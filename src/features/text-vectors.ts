@@ -44,9 +44,9 @@ export interface VectorTier {
   find?(key: string): { vector: Float32Array; source: PartSource } | undefined;
   set(key: string, vector: Float32Array): void;
   /**
-   * A vector just computed as the tiers below keep it (float16-rounded when a disk or shared tier
-   * is configured), so the caller scores with what any replica, or this one after a restart, reads
-   * back; optional (the vector as computed).
+   * A vector just computed as the tiers below keep it (float16-rounded, configured or not), so the
+   * caller scores with what any replica, this one after a restart, or an index record reads back;
+   * optional (the vector as computed).
    */
   keep?(vector: Float32Array): Float32Array;
   /**

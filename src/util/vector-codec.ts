@@ -65,6 +65,11 @@ export function fromFloat16Bytes(bytes: Uint8Array): Float32Array {
   return out;
 }
 
+/** `v` as a float16 store keeps it (each component rounded to float16), as float32 again. */
+export function asFloat16(v: Float32Array): Float32Array {
+  return fromFloat16Bytes(toFloat16Bytes(v));
+}
+
 /** float32 → base64 of its float16 bytes (what a JSON document or a `binary` field holds). */
 export function toFloat16Base64(v: Float32Array): string {
   return Buffer.from(toFloat16Bytes(v)).toString('base64');

@@ -12,6 +12,16 @@ export function dot(a: Float32Array, b: Float32Array): number {
   return s;
 }
 
+/**
+ * Cosine of two vectors (0 when either is zero). For unit vectors that were kept as float16 (the
+ * feature store, index records), whose norms drift by ~1e-4: a photo against itself is 1, not the
+ * 0.999887 its dot product gives.
+ */
+export function cosine(a: Float32Array, b: Float32Array): number {
+  const n = Math.sqrt(dot(a, a) * dot(b, b));
+  return n > 0 ? dot(a, b) / n : 0;
+}
+
 /** L2-normalise in place (the zero vector stays zero) and return the same array. */
 export function l2normalize(v: Float32Array): Float32Array {
   const n = Math.sqrt(dot(v, v));

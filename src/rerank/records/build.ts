@@ -3,7 +3,7 @@
  * them — text passage (and query-side) vectors; each image's or sampled frame's EfficientNet
  * embedding, visual passage (text and vector), ConSE bridge vector and top concepts; OCR text and
  * vector when asked — through the same media port, text-vector cache and visual-text memo, so a
- * record scores as the on-the-fly path does (to float16 rounding). Each part is stamped with its
+ * record scores as the on-the-fly path does (which uses its vectors as stored, float16). Each part is stamped with its
  * key (keys.ts) and the identity of the content it came from. Deterministic: the same document
  * under the same configuration gives the same record.
  * Never knows where a record will be kept.
