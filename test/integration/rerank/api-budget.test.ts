@@ -11,13 +11,13 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../src/server/start.js';
 import { catalog, productImage } from '../../helpers/grocery.js';
 import { DATA } from '../../helpers/paths.js';
+import { closeLocal, listenLocal } from '../../helpers/local-host.js';
 import { startRerankServer } from '../../helpers/rerank-server.js';
 
 const PHOTO = readFileSync(join(DATA, productImage(catalog()[0]!)));
@@ -33,8 +33,7 @@ beforeAll(async () => {
     held.add(res); // never answered: only an abort from vlrerank ends it
     res.on('close', () => held.delete(res));
   });
-  await new Promise<void>((r) => host.listen(0, '127.0.0.1', r));
-  hostUrl = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
+  hostUrl = await listenLocal(host);
   srv = await startRerankServer({ 'media.allowHosts': ['127.0.0.1'], 'media.fetchTimeoutMs': 120_000, 'rerank.warmup': false });
   // models loaded on first use count against that call's budget: load them first, within the default one
   const warm = await call('/v1/rerank', { query: 'warm up', documents: [{ text: 'a photo', image: productImage(catalog()[2]!) }] });
@@ -42,8 +41,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await srv?.close();
-  host?.closeAllConnections();
-  await new Promise((r) => host?.close(r));
+  await closeLocal(host);
 });
 
 type Answer = { status: number; headers: Headers; body: Record<string, any>; ms: number };

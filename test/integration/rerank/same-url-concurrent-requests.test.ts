@@ -9,12 +9,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../src/server/start.js';
 import { catalog, productImage } from '../../helpers/grocery.js';
 import { DATA } from '../../helpers/paths.js';
+import { closeLocal, listenLocal } from '../../helpers/local-host.js';
 import { startRerankServer } from '../../helpers/rerank-server.js';
 
 const PHOTO = readFileSync(join(DATA, productImage(catalog()[3]!)));
@@ -31,8 +31,7 @@ beforeAll(async () => {
     held.set(path, [...(held.get(path) ?? []), res]);
     res.on('close', () => held.set(path, (held.get(path) ?? []).filter((r) => r !== res)));
   });
-  await new Promise<void>((r) => host.listen(0, '127.0.0.1', r));
-  hostUrl = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
+  hostUrl = await listenLocal(host);
   srv = await startRerankServer({ 'media.allowHosts': ['127.0.0.1'], 'rerank.warmup': false, 'rerank.maxConcurrentRequests': 12, 'rerank.admission.clientShare': 1 });
   // the models loaded first, so that the requests below all wait on the fetch at once
   const warm = await fetch(srv.url + '/v1/rerank', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'warm', documents: [{ text: 'x', image: productImage(catalog()[2]!) }] }) });
@@ -40,8 +39,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await srv?.close();
-  host?.closeAllConnections();
-  await new Promise((r) => host?.close(r));
+  await closeLocal(host);
 });
 
 const answer = (path: string) => {

@@ -9,12 +9,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunningServer } from '../../../src/server/start.js';
 import { catalog, productImage } from '../../helpers/grocery.js';
 import { DATA } from '../../helpers/paths.js';
+import { closeLocal, listenLocal } from '../../helpers/local-host.js';
 import { startRerankServer } from '../../helpers/rerank-server.js';
 
 const CLIP = (n: string) => readFileSync(join(DATA, `intel-sample-videos/clips/${n}.mp4`));
@@ -32,8 +32,7 @@ beforeAll(async () => {
     held.add(res); // the photo: answered when the test says so
     res.on('close', () => held.delete(res));
   });
-  await new Promise<void>((r) => host.listen(0, '127.0.0.1', r));
-  hostUrl = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
+  hostUrl = await listenLocal(host);
   srv = await startRerankServer({
     'media.allowHosts': ['127.0.0.1'],
     'media.fetchTimeoutMs': 20_000,
@@ -48,8 +47,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await srv?.close();
-  host?.closeAllConnections();
-  await new Promise((r) => host?.close(r));
+  await closeLocal(host);
 });
 
 const rerank = (body: unknown) =>
