@@ -1,13 +1,15 @@
 /**
  * Test helper for the image feature hand-over tests: a FeatureExtractor over the shared models
  * (batching on, detection threshold 0.3), and one photo's features computed alone from tensors the
- * test keeps — the reference the batched, handed-over paths must equal byte for byte.
+ * test keeps, as the feature layer keeps features — the reference the batched, handed-over paths
+ * must equal byte for byte.
  */
 import { readFileSync } from 'node:fs';
 import { mediaSchema } from '../../src/config/schema.js';
 import { FeatureExtractor } from '../../src/features/extractor.js';
 import { decodeImage, preprocessImage } from '../../src/features/media/image.js';
 import { Models } from '../../src/models/index.js';
+import { asFloat16 } from '../../src/util/vector-codec.js';
 import { DATA } from './paths.js';
 import { modelsConfig } from './models.js';
 
@@ -26,7 +28,10 @@ export async function photoAlone(fx: FeatureExtractor, path: string) {
   const d = await preprocessImage(img, fx.detector.preprocess);
   const [f] = await fx.classifier.embed([c]);
   const detections = await fx.detector.detect(d, d.original, { scoreThreshold: DETECT_THRESHOLD });
-  return { c, d, embedding: f!.embedding, logits: f!.logits, detections };
+  // as the feature layer keeps what it computes (the store's rounding, features/store/codec.ts: the
+  // embedding float16, logits exact — a score is the pair's alone, held-out probe round 10a), so that
+  // only the batching and the hand-over differ
+  return { c, d, embedding: asFloat16(f!.embedding), logits: f!.logits, detections };
 }
 
 /** A float array's bytes, for byte-equal comparisons. */
