@@ -69,7 +69,9 @@ export function fuseWithFirstStage(hits: Hit[], scored: Array<ScoredDocument | u
     });
   } else if (fusion.method === 'blend' || fusion.method === 'weight') {
     const map: FirstStageMap = fusion.method === 'blend' ? fusion.map : { saturation: 1 };
-    for (const r of base) r.score = blendScore(r.rerankScore ?? 0, mapFirstStage(r.firstScore, map), fusion.weight);
+    // rounded as `_score` is printed: hits sorted (and `min_score` compared) by unrounded values could
+    // print equal scores out of first-stage order (held-out probe round 10a's leftover)
+    for (const r of base) r.score = round(blendScore(r.rerankScore ?? 0, mapFirstStage(r.firstScore, map), fusion.weight));
   }
   return base.sort((a, b) => b.score - a.score || a.firstRank - b.firstRank);
 }

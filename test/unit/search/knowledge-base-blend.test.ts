@@ -19,7 +19,7 @@ describe('knowledge-base pipeline: the fitted first-stage blend', () => {
     const out = fuseWithFirstStage(hits, rerank.map((score) => ({ score })), kb.first_stage.fusion);
     for (const r of out) {
       const s = r.firstScore!;
-      expect(r.score).toBeCloseTo(0.6 * r.rerankScore! + 0.4 * (s / (s + 2)), 12);
+      expect(Math.abs(r.score - (0.6 * r.rerankScore! + 0.4 * (s / (s + 2))))).toBeLessThanOrEqual(5e-7); // as printed: 6 decimals
       expect(r.score).toBeGreaterThanOrEqual(0);
       expect(r.score).toBeLessThanOrEqual(1);
     }
@@ -28,5 +28,14 @@ describe('knowledge-base pipeline: the fitted first-stage blend', () => {
     // pair-only: a hit's score does not change when the other hits do
     const alone = fuseWithFirstStage([hits[1]!], [{ score: 0.55 }], kb.first_stage.fusion);
     expect(alone[0]!.score).toBe(out.find((r) => r.hit._id === 'b')!.score);
+  });
+
+  it('sorts by the score as printed: hits printed with equal scores keep their first-stage order', () => {
+    // blended 0.5 and 0.50000048: both print 0.5; the second (better by less than the printed
+    // precision) went first, so the answer showed equal _scores out of first-stage order
+    const hits = [{ _id: 'first', _score: 2 }, { _id: 'second', _score: 2 }];
+    const out = fuseWithFirstStage(hits, [{ score: 0.5 }, { score: 0.5000008 }], kb.first_stage.fusion);
+    expect(out.map((r) => r.score)).toEqual([0.5, 0.5]);
+    expect(out.map((r) => r.hit._id)).toEqual(['first', 'second']);
   });
 });
