@@ -10,8 +10,7 @@ import type { Embedder } from '../rerank/embedder.js';
 import { addRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
 import { addVectors, type VectorOutcome } from './vectors.js';
 import { leaves, type Claim } from './bulk-writes.js';
-import { recordsUnknown } from './keeps-records.js';
-import { documentFromSource } from '../pipelines/document.js';
+import { recordMissing } from './keeps-records.js';
 import { jsonDepth } from '../util/json-depth.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { SMALL_BODY, type JsonWorker } from '../util/json-worker.js';
@@ -109,7 +108,8 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
     // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
     const whole = partial && meta.id ? mergedForUpdate(stored, t) : t;
     // the index's mapping unreadable (keeps-records.ts): stored without its record, the item says why
-    if (unknown !== undefined && t[pipeline.features.field] === undefined && documentFromSource(whole, pipeline) && !report.failures.has(item)) report.failures.set(item, recordsUnknown(unknown));
+    const missing = recordMissing(unknown, t, whole, pipeline);
+    if (missing && !report.failures.has(item)) report.failures.set(item, missing);
     if (!target) continue;
     const f = await addRecord(t, pipeline, o.embedder, o.signal, whole!, target);
     if (f.error && !report.failures.has(item)) report.failures.set(item, f.error);

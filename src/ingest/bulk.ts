@@ -131,15 +131,13 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
     const op = action && typeof action === 'object' ? Object.keys(action)[0] : undefined;
     if (op && ACTIONS.has(op)) {
       item++;
-      if (op === 'delete') {
-        const meta = action![op];
-        writes.claim(meta && typeof meta._index === 'string' ? meta._index : o.pathIndex, meta && typeof meta._id === 'string' ? meta._id : undefined, meta && (typeof meta.routing === 'string' || typeof meta.routing === 'number') ? String(meta.routing) : undefined).settle({ deleted: true });
-      } else {
-        const meta = action![op];
-        const idx = meta && typeof meta._index === 'string' ? meta._index : o.pathIndex;
-        const routing = meta && (typeof meta.routing === 'string' || typeof meta.routing === 'number') ? String(meta.routing) : undefined;
-        expectSource = { op, index: idx, id: meta && typeof meta._id === 'string' ? meta._id : undefined, routing, item };
-      }
+      const meta = action![op];
+      const index = meta && typeof meta._index === 'string' ? meta._index : o.pathIndex;
+      const id = meta && typeof meta._id === 'string' ? meta._id : undefined;
+      const routing = meta && (typeof meta.routing === 'string' || typeof meta.routing === 'number') ? String(meta.routing) : undefined;
+      // a delete has no source line: it settles its claim on the id at once (bulk-writes.ts)
+      if (op === 'delete') writes.claim(index, id, routing).settle({ deleted: true });
+      else expectSource = { op, index, id, routing, item };
     } else broken = true;
     return true;
   }

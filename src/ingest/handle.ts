@@ -21,8 +21,7 @@ import { DUPLICATE_KEY, transformBulk, type BulkReport } from './bulk.js';
 import { mergeBulkResponse } from './bulk-report.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { addRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
-import { keepsRecords, recordsUnknown } from './keeps-records.js';
-import { documentFromSource } from '../pipelines/document.js';
+import { keepsRecords, recordMissing } from './keeps-records.js';
 import { addVectors } from './vectors.js';
 import type { AliasPipelines } from './alias.js';
 import { clientReadHeaders } from '../engine/targets.js';
@@ -180,12 +179,12 @@ export async function handleDocument(
   let added = 0;
   const index = req.index ?? '';
   // the index's mapping unreadable (twice): the document is written without its record, and says why
-  let recordsFault: ReturnType<typeof recordsUnknown> | undefined;
+  let recordsFault: unknown;
   const records =
     pipeline.features.store === 'index'
       ? await keepsRecords(deps, index, req, pipeline).catch((e: unknown) => {
           req.signal?.throwIfAborted();
-          recordsFault = recordsUnknown(e);
+          recordsFault = e;
           return undefined;
         })
       : undefined;
@@ -200,7 +199,7 @@ export async function handleDocument(
       added += r.added.length;
       // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
       const whole = target ? mergedForUpdate(stored, t) : t;
-      if (recordsFault && t[pipeline.features.field] === undefined && documentFromSource(whole, pipeline)) error ??= recordsFault;
+      error ??= recordMissing(recordsFault, t, whole, pipeline);
       if (!records) continue;
       const f = await addRecord(t, pipeline, deps.embedder, req.signal, whole, records);
       error ??= f.error;

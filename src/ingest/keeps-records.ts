@@ -10,6 +10,7 @@
 import { toVlrerankError, vlrError } from '../errors.js';
 import { recordFieldMapped, recordKeyMapped } from '../engine/mapping.js';
 import { clientReadHeaders } from '../engine/targets.js';
+import { documentFromSource } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/index.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
@@ -54,7 +55,16 @@ export async function keepsRecords(deps: RecordsDeps, index: string, req: { head
 }
 
 /** A `_bulk` item's or a document's `vlrerank.error` for a record not added because `keepsRecords` failed. */
-export function recordsUnknown(e: unknown): { type: string; reason: string; vlrerank_code: string } {
+function recordsUnknown(e: unknown): { type: string; reason: string; vlrerank_code: string } {
   const v = toVlrerankError(e);
   return { type: v.type, reason: `feature record not added: ${v.message}`, vlrerank_code: v.code };
+}
+
+/**
+ * Why a document written while `keepsRecords` failed (`fault`) is stored without the record it
+ * would have had: undefined when there is no fault, the client sent a record itself, or the
+ * document (`whole`: an update's merged document) has nothing a record describes.
+ */
+export function recordMissing(fault: unknown, t: Record<string, unknown>, whole: Record<string, unknown> | undefined, pipeline: Pipeline): ReturnType<typeof recordsUnknown> | undefined {
+  return fault !== undefined && t[pipeline.features.field] === undefined && documentFromSource(whole, pipeline) ? recordsUnknown(fault) : undefined;
 }
