@@ -17,7 +17,7 @@ import type { SearchHandlerDeps } from '../search/handle.js';
 import type { JsonWorker } from '../util/json-worker.js';
 import type { AccessLogDeps } from './access-log.js';
 import { adminRouter, type AdminRouteDeps } from './admin-routes.js';
-import { errorHandler, type ErrorDeps } from './errors.js';
+import { errorHandler, esProduct, type ErrorDeps } from './errors.js';
 import { ingestRouter } from './ingest-routes.js';
 import type { NodeHandler } from './proxy-route.js';
 import { compatRerankRouter, rerankRouter, type RerankRouteDeps } from './rerank-routes.js';
@@ -54,9 +54,9 @@ export interface HttpDeps {
  * Not on the rerank-compatible APIs, which are not the engine's; search and ingest add it to their
  * own errors (search-routes.ts, ingest-routes.ts).
  */
-function esProduct(deps: HttpDeps): RequestHandler {
+function productHeader(deps: HttpDeps): RequestHandler {
   return (_req, res, next) => {
-    if (deps.upstreamIsElasticsearch?.()) res.setHeader('x-elastic-product', 'Elasticsearch');
+    for (const [k, v] of Object.entries(esProduct(deps.upstreamIsElasticsearch) ?? {})) res.setHeader(k, v);
     next();
   };
 }
@@ -68,7 +68,7 @@ function ownEndpoints(deps: HttpDeps) {
   app.disable('etag');
   app.set('query parser', 'simple');
   const rerank = { ...deps.errors, reranker: deps.reranker, maxJsonBodyBytes: deps.maxJsonBodyBytes, maxJsonDepth: deps.maxJsonDepth, jsonWorker: deps.jsonWorker };
-  app.use('/_vlrerank', esProduct(deps), rerankRouter(rerank), adminRouter(deps.admin));
+  app.use('/_vlrerank', productHeader(deps), rerankRouter(rerank), adminRouter(deps.admin));
   return { app, rerank };
 }
 

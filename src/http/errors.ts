@@ -51,6 +51,15 @@ function goneQuietly(res: ServerResponse, err: unknown, deps: ErrorDeps): void {
   res.destroy();
 }
 
+/**
+ * `x-elastic-product` when the engine behind is known to be Elasticsearch, for the answers
+ * vlrerank makes itself: every answer of Elasticsearch carries it, and its official client refuses
+ * a successful answer without it (ProductNotSupportedError). Undefined in front of OpenSearch.
+ */
+export function esProduct(upstreamIsElasticsearch: (() => boolean) | undefined): Record<string, string> | undefined {
+  return upstreamIsElasticsearch?.() ? { 'x-elastic-product': 'Elasticsearch' } : undefined;
+}
+
 /** `Retry-After` (RFC 9110 §10.2.3, seconds) of an overload refusal, which carries its estimate in `details.retry_after_s`. */
 export function retryAfter(e: VlrerankError): Record<string, string> {
   const s = e.details.retry_after_s;

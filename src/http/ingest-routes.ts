@@ -10,7 +10,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import { handleBulk, handleDocument, wantsBulk, wantsDocumentThrough, type IngestDeps, type WriteAnswer, type WriteRequest } from '../ingest/handle.js';
 import type { JsonWorker } from '../util/json-worker.js';
 import { readDocumentBody } from './body.js';
-import { sendError, type ErrorDeps } from './errors.js';
+import { esProduct, sendError, type ErrorDeps } from './errors.js';
 
 export interface IngestRouteDeps extends ErrorDeps {
   ingest: IngestDeps;
@@ -36,7 +36,7 @@ export function ingestRouter(deps: IngestRouteDeps): Router {
   // the ES client refuses an answer without x-elastic-product, a write's refusal by vlrerank included
   // (it threw ProductNotSupportedError instead of the refusal — held-out probe round 8a)
   const refuse = (res: ServerResponse, e: unknown) => {
-    if (!res.destroyed) sendError(res, e, deps, deps.upstreamIsElasticsearch?.() ? { 'x-elastic-product': 'Elasticsearch' } : undefined);
+    if (!res.destroyed) sendError(res, e, deps, esProduct(deps.upstreamIsElasticsearch));
   };
   const router = Router({ caseSensitive: true }); // `_DOC`, `_BULK`…: the engine's 400, without computing records first
   const { pipelines } = deps.ingest;

@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { forwardRequestHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
 import type { UpstreamPool } from '../proxy/pool.js';
-import { sendError, type ErrorDeps } from './errors.js';
+import { esProduct, sendError, type ErrorDeps } from './errors.js';
 import { hasBody, originalUrl } from './request.js';
 
 /** A handler on the plain node objects. */
@@ -20,8 +20,6 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
 /** Headers that describe the client's body bytes, which a rewritten body no longer has. */
 const BODY_BYTES = new Set(['content-length', 'content-encoding']);
 
-const ES_PRODUCT = { 'x-elastic-product': 'Elasticsearch' };
-
 /** `upstreamIsElasticsearch`: our 502/504 then carry `x-elastic-product`, as the engine's own answers do. */
 export function proxyHandler(pool: UpstreamPool, deps: ErrorDeps, upstreamIsElasticsearch?: () => boolean): NodeHandler {
   return (req, res) => {
@@ -29,7 +27,7 @@ export function proxyHandler(pool: UpstreamPool, deps: ErrorDeps, upstreamIsElas
       // the client went away: nobody to answer (req.destroyed alone is no sign: Node destroys a
       // request once its body is read)
       if (res.destroyed) return;
-      sendError(res, err, deps, upstreamIsElasticsearch?.() ? ES_PRODUCT : undefined);
+      sendError(res, err, deps, esProduct(upstreamIsElasticsearch));
     });
   };
 }

@@ -13,7 +13,7 @@ import { handleMsearch, handleSearch, MARKERS, mustParse, type SearchHandlerDeps
 import type { JsonWorker } from '../util/json-worker.js';
 import { readMsearchBody, readSearchBody } from './body.js';
 import { acceptedCoding, encode } from './compress.js';
-import { opaqueId, sendError, type ErrorDeps } from './errors.js';
+import { esProduct, opaqueId, sendError, type ErrorDeps } from './errors.js';
 import { forwardBuffered } from './proxy-route.js';
 import { clientId, clientSignal, hasBody, prettyAsked, queryParams } from './request.js';
 
@@ -29,8 +29,6 @@ export interface SearchRouteDeps extends ErrorDeps {
   /** Is the upstream known to be Elasticsearch? Then our own errors carry `x-elastic-product`. */
   upstreamIsElasticsearch?: () => boolean;
 }
-
-const ES_PRODUCT = { 'x-elastic-product': 'Elasticsearch' };
 
 async function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | Record<string, unknown>, indent: boolean): Promise<void> {
   const bytes = Buffer.isBuffer(body) ? body : Buffer.from(indent ? JSON.stringify(body, null, 2) + '\n' : JSON.stringify(body));
@@ -84,13 +82,13 @@ export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHand
         // an `_msearch` whose every item vlrerank answered itself (each refused) had no engine headers to
         // copy: its 200 lacked x-elastic-product, and the ES client threw ProductNotSupportedError
         // (held-out probe round 8a)
-        const product = deps.upstreamIsElasticsearch?.() ? ES_PRODUCT : undefined;
+        const product = esProduct(deps.upstreamIsElasticsearch);
         // `?pretty`: a reranked answer came compact whatever it said (held-out probe round 8a); bytes
         // from the engine were asked with the same parameter and are as it wrote them
         await send(res, out.status, { ...product, ...out.headers }, out.body, prettyAsked(params));
       } catch (e) {
         // the ES client refuses any answer without x-elastic-product ("not Elasticsearch"), our errors included
-        sendError(res, e, deps, deps.upstreamIsElasticsearch?.() ? ES_PRODUCT : undefined);
+        sendError(res, e, deps, esProduct(deps.upstreamIsElasticsearch));
       }
     };
   return { search: route(handleSearch, 'search'), msearch: route(handleMsearch, 'msearch') };
