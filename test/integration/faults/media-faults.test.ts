@@ -14,7 +14,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +22,7 @@ import { catalog, productImage } from '../../helpers/grocery.js';
 import { DATA } from '../../helpers/paths.js';
 import { childProcesses } from '../../helpers/processes.js';
 import { startRerankServer } from '../../helpers/rerank-server.js';
+import { closeLocal, listenLocal } from '../../helpers/local-host.js';
 
 const TEN_GB = 10 * 1024 ** 3;
 const MAX_BYTES = 1024 * 1024;
@@ -77,8 +77,7 @@ let srv: RunningServer;
 
 beforeAll(async () => {
   host = createServer(hostile);
-  await new Promise<void>((r) => host.listen(0, '127.0.0.1', r));
-  hostUrl = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
+  hostUrl = await listenLocal(host);
   root = mkdtempSync(join(tmpdir(), 'vlr-faults-media-'));
   execFileSync('mkfifo', [join(root, 'pipe.jpg')]);
   execFileSync('mkfifo', [join(root, 'segment.ts')]);
@@ -95,8 +94,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await srv?.close();
-  host?.closeAllConnections();
-  await new Promise((r) => host?.close(r));
+  await closeLocal(host);
   if (root) rmSync(root, { recursive: true, force: true });
 });
 

@@ -8,13 +8,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunningServer } from '../../../src/server/start.js';
 import { catalog, productImage } from '../../helpers/grocery.js';
 import { DATA } from '../../helpers/paths.js';
 import { spawnRerankProcess, startRerankServer } from '../../helpers/rerank-server.js';
+import { closeLocal, listenLocal } from '../../helpers/local-host.js';
 
 const PHOTO = readFileSync(join(DATA, productImage(catalog()[0]!)));
 const held = new Set<ServerResponse>();
@@ -29,8 +29,7 @@ beforeAll(async () => {
     held.add(res);
     res.on('close', () => held.delete(res));
   });
-  await new Promise<void>((r) => host.listen(0, '127.0.0.1', r));
-  hostUrl = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
+  hostUrl = await listenLocal(host);
   worker = await spawnRerankProcess({ role: 'worker', mediaRoots: false, env: { VLRERANK_MEDIA_ALLOW_HOSTS: '127.0.0.1' } });
   srv = await startRerankServer({ 'rerank.remote.urls': [worker.url], 'rerank.remote.timeoutMs': 60_000, 'rerank.warmup': false });
   // the worker's models loaded first (on first use they would count against the budget)
@@ -40,8 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await srv?.close();
   await worker?.stop();
-  host?.closeAllConnections();
-  await new Promise((r) => host?.close(r));
+  await closeLocal(host);
 });
 
 it('a remote-only rerank whose worker waits on a media host that never answers: the worker cuts it off in time, 200', { timeout: 120_000 }, async () => {

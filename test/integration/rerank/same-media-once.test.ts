@@ -7,13 +7,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../src/server/start.js';
 import { catalog, productImage } from '../../helpers/grocery.js';
 import { DATA } from '../../helpers/paths.js';
 import { startRerankServer } from '../../helpers/rerank-server.js';
+import { closeLocal, listenLocal } from '../../helpers/local-host.js';
 
 const PHOTO = readFileSync(join(DATA, productImage(catalog()[0]!)));
 const CLIP = readFileSync(join(DATA, 'intel-sample-videos/clips/car-detection.mp4'));
@@ -29,14 +29,12 @@ beforeAll(async () => {
     const [type, body] = path.endsWith('.mp4') ? ['video/mp4', CLIP] : ['image/jpeg', PHOTO];
     res.writeHead(200, { 'content-type': type, 'content-length': String(body.length) }).end(body);
   });
-  await new Promise<void>((r) => host.listen(0, '127.0.0.1', r));
-  hostUrl = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
+  hostUrl = await listenLocal(host);
   srv = await startRerankServer({ 'media.allowHosts': ['127.0.0.1'], 'rerank.warmup': false });
 });
 afterAll(async () => {
   await srv?.close();
-  host?.closeAllConnections();
-  await new Promise((r) => host?.close(r));
+  await closeLocal(host);
 });
 
 const rerank = async (body: unknown) => {

@@ -9,11 +9,11 @@
  * the local photo's answer must come while all 8 of the host's connections are still open.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../src/server/start.js';
 import { catalog, productImage } from '../../helpers/grocery.js';
 import { startRerankServer } from '../../helpers/rerank-server.js';
+import { closeLocal, listenLocal } from '../../helpers/local-host.js';
 
 const held = new Set<ServerResponse>();
 let host: Server;
@@ -25,14 +25,12 @@ beforeAll(async () => {
     held.add(res); // never answered: the fetch waits until its time-out
     res.on('close', () => held.delete(res));
   });
-  await new Promise<void>((r) => host.listen(0, '127.0.0.1', r));
-  hostUrl = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
+  hostUrl = await listenLocal(host);
   srv = await startRerankServer({ 'media.allowHosts': ['127.0.0.1'], 'media.fetchTimeoutMs': 20_000, 'rerank.warmup': false });
 });
 afterAll(async () => {
   await srv?.close();
-  host?.closeAllConnections();
-  await new Promise((r) => host?.close(r));
+  await closeLocal(host);
 });
 
 const rerank = (client: string, body: unknown) =>

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RedisTier } from '../../../src/features/store/redis-tier.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { startRedis, type RedisServer } from '../../helpers/store.js';
+import { until as poll } from '../../helpers/until.js';
 
 let server: RedisServer;
 const tiers: RedisTier[] = [];
@@ -30,13 +31,8 @@ function tier(url: string, logger?: ReturnType<typeof createLogger>): RedisTier 
   return t;
 }
 
-async function until(cond: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('condition never held');
-}
+/** Poll every 25 ms, at most 400 times. */
+const until = (cond: () => boolean | Promise<boolean>) => poll(cond, { tries: 400, everyMs: 25 });
 
 it('maxmemory reached with noeviction: every refused write counted, one log line', async () => {
   const { lines, logger } = logLines();

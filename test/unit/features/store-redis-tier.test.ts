@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisTier } from '../../../src/features/store/redis-tier.js';
 import { startRedis, type RedisServer } from '../../helpers/store.js';
+import { until as poll } from '../../helpers/until.js';
 
 let server: RedisServer;
 const tiers: RedisTier[] = [];
@@ -23,13 +24,8 @@ async function tier(o: Partial<{ lockMs: number; maxValueBytes: number; url: str
   return t;
 }
 
-async function until(cond: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('condition never held');
-}
+/** Poll every 25 ms, at most 200 times. */
+const until = (cond: () => boolean | Promise<boolean>) => poll(cond, { tries: 200, everyMs: 25 });
 
 describe('redis tier', () => {
   it('round-trips a value with a TTL and skips values above the size cap', async () => {
