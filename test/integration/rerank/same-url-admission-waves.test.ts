@@ -28,7 +28,8 @@ beforeAll(async () => {
     setTimeout(() => res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': String(PHOTO.length) }).end(PHOTO), 1_000);
   });
   hostUrl = await listenLocal(host);
-  srv = await startRerankServer({ 'media.allowHosts': ['127.0.0.1'], 'rerank.warmup': false, 'rerank.maxConcurrentRequests': 4, 'rerank.admission.clientShare': 1, 'rerank.admission.maxQueueWaitMs': 300_000 });
+  // a keep of 60 s (10 s by default): the third wave starts after two waves' work, which a loaded CI machine may stretch
+  srv = await startRerankServer({ 'media.allowHosts': ['127.0.0.1'], 'media.keepFetchedMs': 60_000, 'rerank.warmup': false, 'rerank.maxConcurrentRequests': 4, 'rerank.admission.clientShare': 1, 'rerank.admission.maxQueueWaitMs': 300_000 });
   const warm = await fetch(srv.url + '/v1/rerank', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'warm', documents: [{ text: 'x', image: productImage(catalog()[2]!) }] }) });
   expect(warm.status).toBe(200);
 }, 120_000);

@@ -43,7 +43,8 @@ beforeAll(async () => {
     upstream: { urls: [await useEngine('elasticsearch')] },
     log: { level: 'silent', access: false },
     models: { dir: MODELS, intraOpThreads: 2 },
-    media: { roots: [DATA], allowHosts: ['127.0.0.1'] },
+    // a keep of 60 s (10 s by default), so that a loaded CI machine's slow first stage cannot outlast it
+    media: { roots: [DATA], allowHosts: ['127.0.0.1'], keepFetchedMs: 60_000 },
     pipelines: { dir: pipelinesDir({ 'gaps11-photos.yaml': grocery }) },
     rerank: { admission: { maxQueueWaitMs: 300_000 } },
   });
