@@ -4,7 +4,10 @@
  * showing rate and ETA — then print the run's throughput against the model-alone ceiling measured
  * on its first page (cli/backfill-ceiling.ts). Pipelines that keep no records in the index, and
  * indices created without the record fields, get their vectors only (ingest/backfill.ts), as before.
- * Ctrl-C stops after the writes already started; the next run continues where this one stopped.
+ * Ctrl-C (SIGINT) or SIGTERM stops after the writes already started, prints how far the run got
+ * (documents done of the total) and how to continue, and exits 130 / 143 as an interrupted command
+ * does (a second signal quits at once); the next run continues where this one stopped. SIGTERM
+ * ended the run with no word (held-out probe round 9).
  * The engine's 429 on a write or a read (a queue full) is waited out as its Retry-After asks, the wait
  * shown on the progress line, up to --max-refusals in a row; then the run stops, resumable.
  */
@@ -29,6 +32,10 @@ import { createLogger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import type { Config } from '../config/schema.js';
 import { modelAloneCeiling } from './backfill-ceiling.js';
+
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+/** 128 + the signal's number, as a shell reports an interrupted command. */
+const EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 export interface BackfillFlags extends ConfigFlags {
   pipeline?: string;
@@ -70,11 +77,21 @@ async function run(index: string, flags: BackfillFlags, pipelineFor: (config: Co
   const svc = await createRerankService(config, { logger, metrics: createMetrics() });
   const embedder = new RerankerEmbedder(svc.reranker, { fps: pipeline.scorer.fps ?? config.media.fps, maxFrames: pipeline.scorer.max_frames ?? config.media.maxFrames });
   const stop = new AbortController();
-  const onSigint = () => {
-    process.stderr.write('\nstopping after the writes already started (run again to continue)…\n');
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (name: NodeJS.Signals) => {
+    if (signalled) process.exit(EXIT[name]);
+    signalled = name;
+    process.stderr.write(`\n${name}: stopping after the writes already started (${name} again quits at once)…\n`);
     stop.abort();
   };
-  process.once('SIGINT', onSigint);
+  for (const name of SIGNALS) process.on(name, onSignal);
+  /** The last line of a run stopped by a signal: how far it got, how to go on; the exit a shell expects. */
+  const stopped = (done: number, total: number) => {
+    if (!signalled) return;
+    const far = total ? `after ${done} of ${total} documents` : 'before any document was written';
+    process.stderr.write(`${index}: stopped by ${signalled} ${far} (nothing is lost: run "vlrerank index backfill ${index}${flags.pipeline ? ` --pipeline ${flags.pipeline}` : ''}" again to continue where it stopped)\n`);
+    process.exitCode = EXIT[signalled];
+  };
   const bar = new cliProgress.SingleBar(
     { format: `${index} [{bar}] {value}/{total} docs | {rate} docs/s | ETA {eta_formatted} | failed {failed} | conflicts {conflicts}{note}`, hideCursor: true, etaBuffer: 50 },
     cliProgress.Presets.shades_classic,
@@ -107,6 +124,7 @@ async function run(index: string, flags: BackfillFlags, pipelineFor: (config: Co
       });
       bar.stop();
       process.stdout.write(`${index}: ${r.vectorized} documents got vectors, ${r.failed} could not (media unreadable; rerun to retry)\n`);
+      stopped(r.done, r.total);
       return;
     }
     // models and concept bank loaded before the clock starts, as the ceiling's models are
@@ -137,7 +155,8 @@ async function run(index: string, flags: BackfillFlags, pipelineFor: (config: Co
     process.stdout.write(
       `${index}: ${r.recorded} documents got their feature record, ${r.failed} only part of it (media unreadable; rerun to retry), ${r.conflicts} changed meanwhile (left as they are), ${r.skipped} with nothing to rerank, ${r.current} already current; read by ${r.via ?? 'nothing'}${r.stopped ? '; stopped — run again to continue' : ''}\n`,
     );
-    if (!computed || !first || flags.ceiling === false) return;
+    stopped(r.done, r.total);
+    if (!computed || !first || flags.ceiling === false || signalled) return;
     const throughput = computed / seconds;
     const source = new MediaSource(config.media);
     try {
@@ -150,8 +169,12 @@ async function run(index: string, flags: BackfillFlags, pipelineFor: (config: Co
     } finally {
       await source.close();
     }
+  } catch (e) {
+    // stopped before the first page (the count, the mapping read, the warm-up): nothing done yet
+    if (!signalled) throw e;
+    stopped(0, 0);
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    for (const name of SIGNALS) process.removeListener(name, onSignal);
     if (started) bar.stop();
     await svc.close();
     await pool.close();

@@ -239,7 +239,7 @@ export class FeatureExtractor {
     return this.#videos.video(ref, request);
   }
 
-  /** How many frames video() would sample from a local file (its header; undefined for URLs, inline bytes or when unknown). */
+  /** How many frames video() would sample from a local file (its header) or a URL read before (undefined for new URLs, inline bytes or when unknown). */
   videoFrames(ref: string, request: { fps?: number; maxFrames?: number; signal?: AbortSignal } = {}): Promise<number | undefined> {
     return this.#videos.frameCount(ref, request);
   }

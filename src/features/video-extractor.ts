@@ -47,6 +47,12 @@ export class VideoExtractor {
   readonly #probes = new Semaphore(4);
   readonly #probing = new Map<string, Promise<number | null>>();
   #probeWaiters = 0;
+  /**
+   * URL clips' durations as their last read gave them, by URL (at most 4096): a URL is not read
+   * before admission, so a clip asked again was costed at maxFrames each time (a burst of URL clips
+   * seen before could be refused up front). Only an estimate: the header read corrects it.
+   */
+  readonly #urlDurations = new Map<string, number>();
 
   constructor(deps: VideoExtractorDeps) {
     this.#d = deps;
@@ -56,12 +62,15 @@ export class VideoExtractor {
    * How many frames `video()` would sample from a local file at this fps / maxFrames, from its
    * header (ffprobe; the duration remembered by real path, size and mtime): what admission costs it
    * at instead of maxFrames (held-out probe round 8b: two 3–5 s clips costed 2 × 32 frames were
-   * refused as too much work). Undefined for a URL or inline bytes (not read before admission), a
-   * file outside the roots or one ffprobe cannot read: the caller keeps its maxFrames estimate.
+   * refused as too much work). A URL clip read before: from the duration that read gave. Undefined
+   * for a new URL or inline bytes (not read before admission), a file outside the roots or one
+   * ffprobe cannot read: the caller keeps its maxFrames estimate.
    */
   async frameCount(ref: string, o: { fps?: number; maxFrames?: number; signal?: AbortSignal }): Promise<number | undefined> {
-    if (classifyRef(ref) !== 'path') return undefined;
     const { source, media: m } = this.#d;
+    const seen = classifyRef(ref) === 'url' ? this.#urlDurations.get(ref) : undefined;
+    if (seen !== undefined) return frameTimes(seen, o.fps ?? m.fps, o.maxFrames ?? m.maxFrames).length;
+    if (classifyRef(ref) !== 'path') return undefined;
     try {
       const real = await source.localPath(ref);
       const st = await stat(real);
@@ -124,14 +133,23 @@ export class VideoExtractor {
     const { bytes, contentHash } = r;
     known.rememberPath(ref, r);
     const hit = fromCache(contentHash);
-    if (hit) return hit;
+    if (hit) return this.#seenUrl(ref, hit);
     const fan = fanOutSignal(request.signal);
     try {
       const r = await cache.getOrCompute(key(contentHash, detect, ocr), async (signal) => ({ kind: 'video', value: await this.#compute(bytes, { fps, maxFrames, detect, ocr, signal, onFrames: request.onFrames }) }), fan.signal);
-      return result(r.value, contentHash, r.hit, r.source, detect, ocr);
+      return this.#seenUrl(ref, result(r.value, contentHash, r.hit, r.source, detect, ocr));
     } finally {
       fan.dispose();
     }
+  }
+
+  /** A URL clip's duration remembered for frameCount() (the next admission's estimate). */
+  #seenUrl(ref: string, r: VideoResult): VideoResult {
+    if (r.duration === undefined || classifyRef(ref) !== 'url') return r;
+    this.#urlDurations.delete(ref);
+    if (this.#urlDurations.size >= 4096) this.#urlDurations.delete(this.#urlDurations.keys().next().value!);
+    this.#urlDurations.set(ref, r.duration);
+    return r;
   }
 
   async #compute(bytes: Buffer, o: { fps: number; maxFrames: number; detect: boolean; ocr: boolean; signal?: AbortSignal; onFrames?: (n: number) => void }): Promise<VideoValue> {

@@ -1,6 +1,7 @@
 // Remote images with an ETag are revalidated, not re-downloaded: the second request sends
 // If-None-Match, the server answers 304, and the cached features are served; a changed image
-// (new ETag) gets new features.
+// (new ETag) gets new features. Each ask here is one made after `media.keepFetchedMs` (the keep
+// of a fetch's bytes for the asks that follow at once, recent.ts): the keep is off.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -35,7 +36,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://localhost:${(server.address() as AddressInfo).port}`;
   models = await Models.create(modelsConfig());
-  fx = await FeatureExtractor.create(models, { media: mediaSchema.parse({ allowHosts: ['localhost'] }), cacheMaxBytes: 16 << 20, ocrId: null });
+  fx = await FeatureExtractor.create(models, { media: mediaSchema.parse({ allowHosts: ['localhost'], keepFetchedMs: 0 }), cacheMaxBytes: 16 << 20, ocrId: null });
 });
 afterAll(async () => {
   await fx.close();

@@ -9,7 +9,8 @@
  * - IP literals are checked before connecting (Node does not call `lookup` for them);
  * - redirects are followed by hand, each hop re-checked, at most `maxRedirects`;
  * - the response is bounded in bytes (Content-Length first, then while streaming) and in time.
- * Which addresses pass is address-policy.ts; inline media is decoded by inline.ts; local files
+ * One fetch per URL across concurrent asks (flights.ts), its bytes kept a few seconds for the asks
+ * that follow (recent.ts). Which addresses pass is address-policy.ts; inline media is decoded by inline.ts; local files
  * are read only under `roots` (none by default) by the rule of local.ts.
  *
  * Every failure is a VlrerankError (VLR_MEDIA_FORBIDDEN / _FETCH / _TIMEOUT / _TOO_LARGE /
@@ -21,10 +22,11 @@ import { fileURLToPath } from 'node:url';
 import ipaddr from 'ipaddr.js';
 import { Agent, request, type Dispatcher } from 'undici';
 import { vlrError } from '../../errors.js';
-import { CODINGS, codingsOf, decode, isTooLarge, knownCoding } from '../../util/content-coding.js';
 import { AddressPolicy } from './address-policy.js';
+import { decodeContent, discard, readBounded } from './body.js';
 import { redactUrl, tooLarge, translateFetchError } from './errors.js';
 import { Flights } from './flights.js';
+import { RecentFetches } from './recent.js';
 import { decodeBase64, decodeDataUri } from './inline.js';
 import { findUnderRealRoots, readFileBounded, realRoots } from './local.js';
 
@@ -36,6 +38,10 @@ export interface MediaSourceOptions {
   maxBytes: number;
   fetchTimeoutMs: number;
   maxRedirects: number;
+  /** How long a URL's fetched bytes are kept for the asks that follow (recent.ts; default 10 s, 0: not kept). */
+  keepFetchedMs?: number;
+  /** Bytes of recent fetches kept in all (default 64 MiB). */
+  keepFetchedBytes?: number;
 }
 
 export type MediaOrigin = 'url' | 'data-uri' | 'base64' | 'path';
@@ -93,11 +99,14 @@ export class MediaSource {
   readonly #agent: Agent;
   /** Fetches under way, by URL, byte limit and validators: one per URL across concurrent requests. */
   readonly #flights = new Flights<MediaBytes | NotModified>();
+  /** Bytes fetched in the last seconds, by URL and byte limit: the asks that follow at once fetch nothing. */
+  readonly #recent: RecentFetches<MediaBytes>;
   #roots: Promise<string[]> | undefined;
 
   constructor(options: MediaSourceOptions) {
     this.options = options;
     this.policy = new AddressPolicy(options.allowHosts);
+    this.#recent = new RecentFetches({ keepMs: options.keepFetchedMs ?? 10_000, maxBytes: options.keepFetchedBytes ?? 64 * 1024 * 1024 });
     const policy = this.policy;
     // The socket's own lookup: resolve, drop every refused address, connect only to a checked one.
     const lookup = (hostname: string, opts: { all?: boolean; family?: number }, cb: (err: Error | null, address?: string | LookupAddress[], family?: number) => void): void => {
@@ -143,11 +152,17 @@ export class MediaSource {
 
   /**
    * Fetch a URL; with `validators`, a 304 answer gives NOT_MODIFIED (no body read). Concurrent
-   * fetches of one URL (same byte limit and validators) are one fetch (flights.ts), its bytes shared.
+   * fetches of one URL (same byte limit and validators) are one fetch (flights.ts), its bytes shared;
+   * bytes fetched in the last seconds (recent.ts) are answered as they are, validators or not.
    */
   async fetchUrl(startUrl: string, options: ResolveOptions & { maxBytes: number; validators: NonNullable<ResolveOptions['validators']> }): Promise<MediaBytes | NotModified>;
   async fetchUrl(startUrl: string, options: ResolveOptions & { maxBytes: number }): Promise<MediaBytes>;
   async fetchUrl(startUrl: string, options: ResolveOptions & { maxBytes: number }): Promise<MediaBytes | NotModified> {
+    const kept = this.#recent.get(recentKey(startUrl, options.maxBytes));
+    if (kept) {
+      options.signal?.throwIfAborted();
+      return kept;
+    }
     return this.#flights.run(flightKey(startUrl, options), options.signal, (signal) => this.#fetch(startUrl, { ...options, signal }));
   }
 
@@ -158,6 +173,8 @@ export class MediaSource {
    */
   joinFetch(ref: string, options: { maxBytes?: number; signal?: AbortSignal } = {}): Promise<MediaBytes> | undefined {
     if (classifyRef(ref) !== 'url') return undefined;
+    const kept = this.#recent.get(recentKey(ref, options.maxBytes ?? this.options.maxBytes));
+    if (kept && !options.signal?.aborted) return Promise.resolve(kept);
     return this.#flights.join(flightKey(ref, { maxBytes: options.maxBytes ?? this.options.maxBytes }), options.signal) as Promise<MediaBytes> | undefined;
   }
 
@@ -207,16 +224,9 @@ export class MediaSource {
         throw tooLarge(url, options.maxBytes, declared);
       }
       const bytes = await decodeContent(await readBounded(res.body, options.maxBytes, url, () => timeout.aborted), header(headers['content-encoding']), options.maxBytes, url);
-      return withHash(
-        {
-          bytes,
-          mime: header(headers['content-type'])?.split(';')[0]?.trim(),
-          etag: header(headers.etag),
-          lastModified: header(headers['last-modified']),
-          location: url,
-        },
-        'url',
-      );
+      const m = withHash({ bytes, mime: header(headers['content-type'])?.split(';')[0]?.trim(), etag: header(headers.etag), lastModified: header(headers['last-modified']), location: url }, 'url');
+      this.#recent.keep(recentKey(startUrl, options.maxBytes), m, header(headers['cache-control']));
+      return m;
     }
   }
 
@@ -271,16 +281,13 @@ export class MediaSource {
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-/** Drop a response body we will not read; the listener keeps undici's abort error from going uncaught. */
-function discard(body: { on(ev: 'error', fn: () => void): unknown; destroy(): void }): void {
-  body.on('error', () => undefined);
-  body.destroy();
-}
-
 /** What makes two fetches of a URL the same fetch: the URL, the byte limit, the validators sent. */
 function flightKey(url: string, o: { maxBytes: number; validators?: ResolveOptions['validators'] }): string {
   return `${url}\0${o.maxBytes}\0${o.validators?.etag ?? ''}\0${o.validators?.lastModified ?? ''}`;
 }
+
+/** What makes a kept fetch answer an ask: the URL and the byte limit (validators need no round trip: the bytes are in hand). */
+const recentKey = (url: string, maxBytes: number) => `${url}\0${maxBytes}`;
 
 function header(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
@@ -289,43 +296,3 @@ function header(v: string | string[] | undefined): string | undefined {
 function withHash(m: Omit<MediaBytes, 'contentHash' | 'origin'>, origin: MediaOrigin): MediaBytes {
   return { ...m, origin, contentHash: sha256Hex(m.bytes) };
 }
-
-/**
- * The body as its `Content-Encoding` says: a server that gzips whatever it sends (or an object
- * stored gzipped, as S3 serves it) answered an image vlrerank took for "not a supported image
- * format" (held-out probe round 7); browsers decode it. Bounded by `maxBytes` decoded too.
- */
-async function decodeContent(raw: Buffer, header: string | undefined, maxBytes: number, url: string): Promise<Buffer> {
-  // stacked codings (`gzip, br`) were applied in the order listed: undone last first
-  let bytes = raw;
-  for (const name of codingsOf(header).reverse()) {
-    const c = knownCoding(name);
-    if (!c) throw vlrError('VLR_MEDIA_FETCH', `fetching ${redactUrl(url)} answered Content-Encoding [${name}], which vlrerank does not decode (${CODINGS})`);
-    try {
-      bytes = await decode(c, bytes, maxBytes);
-    } catch (e) {
-      if (isTooLarge(e)) throw tooLarge(url, maxBytes);
-      throw vlrError('VLR_MEDIA_FETCH', `fetching ${redactUrl(url)} answered a body that is not the ${name} its Content-Encoding says`);
-    }
-  }
-  return bytes;
-}
-
-async function readBounded(body: Dispatcher.ResponseData['body'], max: number, url: string, timedOut: () => boolean): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  try {
-    for await (const chunk of body) {
-      n += chunk.length;
-      if (n > max) {
-        discard(body);
-        throw tooLarge(url, max);
-      }
-      chunks.push(chunk);
-    }
-  } catch (e) {
-    throw translateFetchError(e, url, timedOut());
-  }
-  return Buffer.concat(chunks, n);
-}
-

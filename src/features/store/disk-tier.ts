@@ -60,6 +60,8 @@ export class DiskTier {
   readonly #counters = newCounters();
   #state: TierState = 'ok';
   #reason: string | undefined;
+  /** The last failure and when (kept after recovery, as the Redis tier keeps its own). */
+  #lastError: { reason: string; at: string } | undefined;
   #env: RootDatabase | undefined;
   #values!: Database<Buffer, string>;
   #stamps!: Database<Stamp, string>;
@@ -252,6 +254,7 @@ export class DiskTier {
   health(): TierHealth {
     const h: TierHealth = { state: this.#state, ...this.#counters, maxBytes: this.maxBytes };
     if (this.#reason) h.reason = this.#reason;
+    if (this.#lastError) h.last_error = this.#lastError;
     if (this.usable) {
       try {
         h.entries = (this.#values.getStats() as { entryCount: number }).entryCount;
@@ -305,6 +308,7 @@ export class DiskTier {
   #fail(state: 'down' | 'failed', e: unknown): void {
     this.#state = state;
     this.#reason = (e as Error)?.message ?? String(e);
+    this.#lastError = { reason: this.#reason, at: new Date().toISOString() };
     if (state === 'failed') {
       this.#counters.errors++;
       this.#hooks.onError?.('disk');

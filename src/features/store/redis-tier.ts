@@ -12,7 +12,10 @@
  * Redis down must never slow a request by more than a few ms: no offline queue (a command while
  * disconnected fails at once), a short command time-out, no per-request retries; ioredis reconnects
  * in the background and the tier is `down` (skipped without a round trip) until it is ready again.
- * Never throws to its caller.
+ * Its `reason` says why it fails *now*: the next command that succeeds clears it (a refused write on
+ * a live connection — OOM, a time-out — left it in health after the tier had recovered, held-out
+ * probe round 9); the last failure stays as `last_error` with its time, for an operator asking
+ * "was there a blip at 01:40?". Never throws to its caller.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -42,6 +45,8 @@ export class RedisTier {
   readonly #counters = newCounters();
   #state: TierState = 'down';
   #reason: string | undefined = 'connecting';
+  /** The last failure and when it happened (kept after recovery; `reason` is not). */
+  #lastError: { reason: string; at: string } | undefined;
   /** The last connection-level error since the connection was last ready (a wrong password's WRONGPASS). */
   #connError: string | undefined;
   /** When a failing command on a live connection was last logged, and how many failed since. */
@@ -82,6 +87,7 @@ export class RedisTier {
     try {
       const v = await this.#redis.getBuffer(this.#valueKey(key));
       this.#count(v ? 'hit' : 'miss');
+      this.#answered();
       return v ?? undefined;
     } catch (e) {
       this.#error(e);
@@ -95,6 +101,7 @@ export class RedisTier {
     try {
       const vs = await this.#redis.mgetBuffer(...keys.map((k) => this.#valueKey(k)));
       for (const v of vs) this.#count(v ? 'hit' : 'miss');
+      this.#answered();
       return vs.map((v) => v ?? undefined);
     } catch (e) {
       this.#error(e);
@@ -110,7 +117,10 @@ export class RedisTier {
       return;
     }
     this.#redis.set(this.#valueKey(key), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'EX', this.#o.ttlSeconds).then(
-      () => void this.#counters.writes++,
+      () => {
+        this.#counters.writes++;
+        this.#answered();
+      },
       (e: unknown) => this.#error(e),
     );
   }
@@ -124,6 +134,7 @@ export class RedisTier {
     if (this.#state !== 'ok') return token;
     try {
       const r = await this.#redis.set(this.#lockKey(key), token, 'PX', this.#o.lockMs, 'NX');
+      this.#answered();
       return r === 'OK' ? token : undefined;
     } catch (e) {
       this.#error(e);
@@ -173,7 +184,7 @@ export class RedisTier {
   }
 
   health(): TierHealth {
-    return { state: this.#state, ...this.#counters, ...(this.#reason ? { reason: this.#reason } : {}) };
+    return { state: this.#state, ...this.#counters, ...(this.#reason ? { reason: this.#reason } : {}), ...(this.#lastError ? { last_error: this.#lastError } : {}) };
   }
 
   async close(): Promise<void> {
@@ -203,10 +214,16 @@ export class RedisTier {
     this.#down(e);
   }
 
+  /** A command answered on a ready connection: the tier works now, whatever failed before. */
+  #answered(): void {
+    if (this.#state === 'ok') this.#reason = undefined;
+  }
+
   #down(e: unknown): void {
     if (this.#state === 'off') return;
     const reason = (e as Error)?.message ?? String(e);
     this.#reason = reason;
+    this.#lastError = { reason, at: new Date().toISOString() };
     if (this.#redis.status !== 'ready') {
       if (this.#state === 'ok') this.#o.logger?.warn({ tier: 'redis', err: reason }, 'redis feature store failing: skipped until it answers again');
       this.#state = 'down';

@@ -42,8 +42,10 @@ export function newCounters(): TierCounters {
 
 export interface TierHealth extends TierCounters {
   state: TierState;
-  /** Why the tier is down or failed (the last error's message). */
+  /** Why the tier is down or failed now (cleared once it answers again). */
   reason?: string;
+  /** The last failure and when (ISO time), kept after the tier recovers. */
+  last_error?: { reason: string; at: string };
   entries?: number;
   bytes?: number;
   maxBytes?: number;

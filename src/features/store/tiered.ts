@@ -44,6 +44,13 @@ export class TieredFeatures implements PartStore {
   readonly #redis: RedisTier | undefined;
   /** Parts that came from a lower tier (their L1 fill counts as a hit for the caller). */
   readonly #source = new WeakMap<Part, PartSource>();
+  /**
+   * The encoded bytes of what `kept()` handed out, by the value the caller holds (a text part's
+   * vector, another part itself), for the `set()` that follows to write as they are: a text vector
+   * just computed was float16-encoded to be scored as stored, then encoded again for the disk and
+   * Redis writes (stop 27). Taken by that write; only kept while a lower tier is configured.
+   */
+  readonly #keptBytes = new WeakMap<object, Uint8Array>();
 
   constructor(l1: FeatureCache<Part>, lower: LowerTiers = {}) {
     this.l1 = l1;
@@ -140,7 +147,10 @@ export class TieredFeatures implements PartStore {
    */
   kept(part: Part): Part {
     try {
-      return decodePart(encodePart(part));
+      const bytes = encodePart(part);
+      const kept = decodePart(bytes);
+      if (this.#disk || this.#redis) this.#keptBytes.set(identity(kept), bytes);
+      return kept;
     } catch {
       return part;
     }
@@ -181,8 +191,15 @@ export class TieredFeatures implements PartStore {
   }
 
   #writeLower(key: string, value: Part): void {
+    const known = this.#keptBytes.get(identity(value));
+    if (known) this.#keptBytes.delete(identity(value));
     const redis = this.#redis?.state === 'ok' ? this.#redis : undefined;
     if (!this.#disk?.usable && !redis) return;
+    if (known) {
+      redis?.set(key, known);
+      this.#disk?.set(key, known);
+      return;
+    }
     const encode = () => {
       try {
         return encodePart(value);
@@ -208,3 +225,6 @@ export class TieredFeatures implements PartStore {
     };
   }
 }
+
+/** What a caller holds of a part `kept()` gave: a text part's vector (it builds a new part around it), else the part. */
+const identity = (part: Part): object => (part.kind === 'text' ? part.value : part);

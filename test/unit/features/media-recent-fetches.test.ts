@@ -1,0 +1,86 @@
+// A media URL's bytes are kept a few seconds after a fetch for the asks that follow (recent.ts):
+// asked again at once, the host is not asked again — validators or not; what HTTP forbids a
+// shared cache to reuse (no-store, no-cache, max-age=0) is asked again; another byte limit is
+// another ask; past the keep, or with it off, the host is asked again. A real HTTP server here
+// plays the host and counts what it is asked.
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MediaSource, type MediaSourceOptions } from '../../../src/features/media/source.js';
+import { reuseMs } from '../../../src/features/media/recent.js';
+import { closeLocal, listenLocal } from '../../helpers/local-host.js';
+
+const asked = new Map<string, number>();
+let host: Server;
+let base: string;
+
+beforeAll(async () => {
+  host = createServer((req, res) => {
+    const u = new URL(req.url ?? '/', 'http://x');
+    asked.set(u.pathname, (asked.get(u.pathname) ?? 0) + 1);
+    const cc = u.searchParams.get('cc');
+    res.writeHead(200, { 'content-type': 'image/png', ...(cc ? { 'cache-control': cc } : {}), ...(u.pathname.includes('etag') ? { etag: '"e1"' } : {}) }).end(Buffer.alloc(1000, asked.get(u.pathname)));
+  });
+  base = await listenLocal(host);
+});
+afterAll(() => closeLocal(host));
+
+const source = (over: Partial<MediaSourceOptions> = {}) => new MediaSource({ roots: [], allowHosts: ['127.0.0.1'], maxBytes: 1 << 20, fetchTimeoutMs: 5_000, maxRedirects: 3, ...over });
+
+describe('recent fetches', () => {
+  it('asked again at once: the same bytes, the host asked once (a conditional ask too)', async () => {
+    const s = source();
+    const a = await s.resolve(`${base}/a.png`);
+    const b = await s.resolve(`${base}/a.png`);
+    const e1 = await s.resolve(`${base}/etag.png`);
+    const e2 = await s.fetchUrl(`${base}/etag.png`, { maxBytes: 1 << 20, validators: { etag: '"e1"' } });
+    expect(b.contentHash).toBe(a.contentHash);
+    expect('notModified' in e2 ? undefined : e2.contentHash).toBe(e1.contentHash);
+    // a join of a fetch under way or kept holds no network slot (media-slots.ts)
+    expect(await s.joinFetch(`${base}/a.png`)).toBe(b);
+    expect([asked.get('/a.png'), asked.get('/etag.png')]).toEqual([1, 1]);
+    await s.close();
+  });
+
+  it.each(['no-store', 'no-cache', 'max-age=0', 'public, s-maxage=0, max-age=60'])('Cache-Control: %s — asked again', async (cc) => {
+    const s = source();
+    const path = `/cc-${encodeURIComponent(cc)}.png`;
+    await s.resolve(`${base}${path}?cc=${encodeURIComponent(cc)}`);
+    await s.resolve(`${base}${path}?cc=${encodeURIComponent(cc)}`);
+    expect(asked.get(path)).toBe(2);
+    await s.close();
+  });
+
+  it('another byte limit, the keep off, or past the keep: asked again', async () => {
+    const s = source();
+    await s.resolve(`${base}/limit.png`);
+    await s.resolve(`${base}/limit.png`, { maxBytes: 5_000 });
+    expect(asked.get('/limit.png')).toBe(2);
+    const off = source({ keepFetchedMs: 0 });
+    await off.resolve(`${base}/off.png`);
+    await off.resolve(`${base}/off.png`);
+    expect(asked.get('/off.png')).toBe(2);
+    const short = source({ keepFetchedMs: 20 });
+    await short.resolve(`${base}/short.png`);
+    await new Promise((r) => setTimeout(r, 200)); // past its keep (an ordering wait; nothing timed is asserted)
+    await short.resolve(`${base}/short.png`);
+    expect(asked.get('/short.png')).toBe(2);
+    await Promise.all([s.close(), off.close(), short.close()]);
+  });
+
+  it('bounded in bytes: a media over a quarter of the bound is not kept', async () => {
+    const s = source({ keepFetchedBytes: 3_000 });
+    await s.resolve(`${base}/big.png`);
+    await s.resolve(`${base}/big.png`);
+    expect(asked.get('/big.png')).toBe(2);
+    await s.close();
+  });
+
+  it('reuse time from Cache-Control', () => {
+    expect(reuseMs(undefined, 10_000)).toBe(10_000);
+    expect(reuseMs('max-age=3', 10_000)).toBe(3_000);
+    expect(reuseMs('max-age=3600', 10_000)).toBe(10_000);
+    expect(reuseMs('max-age=60, s-maxage=2', 10_000)).toBe(2_000);
+    expect(reuseMs('private, No-Store', 10_000)).toBe(0);
+    expect(reuseMs('public', 10_000)).toBe(10_000);
+  });
+});
