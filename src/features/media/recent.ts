@@ -9,7 +9,7 @@
  * same URL asked with the same byte limit meanwhile.
  *
  * Trusting a URL's bytes that long is the media room's choice, within what HTTP lets a shared
- * cache do (RFC 9111): an answer marked `no-store` or `no-cache` (or `max-age=0`) is not kept, one
+ * cache do (RFC 9111): an answer marked `no-store`, `no-cache` or `private` (or `max-age=0`) is not kept, one
  * with a shorter `max-age` is kept that long; a photo changed on its host is seen at the first ask
  * after the keep. Bounded in bytes (`maxBytes` in all, least recently used first out; a single
  * media larger than a quarter of it is not kept). Never decides what may be fetched: the bytes
@@ -65,7 +65,8 @@ export class RecentFetches<T extends { bytes: Buffer }> {
 export function reuseMs(cacheControl: string | undefined, keepMs: number): number {
   if (!cacheControl) return keepMs;
   const cc = cacheControl.toLowerCase();
-  if (/(^|[\s,])(no-store|no-cache)\b/.test(cc)) return 0;
+  // `private`: meant for one user's cache, which vlrerank's, shared by every client, is not (§5.2.2.7)
+  if (/(^|[\s,])(no-store|no-cache|private)\b/.test(cc)) return 0;
   // a shared cache takes s-maxage over max-age (RFC 9111 §5.2.2.10)
   const age = /(?:^|[\s,])s-maxage\s*=\s*"?(\d+)/.exec(cc) ?? /(?:^|[\s,])max-age\s*=\s*"?(\d+)/.exec(cc);
   return age ? Math.min(keepMs, Number(age[1]) * 1000) : keepMs;

@@ -1,6 +1,6 @@
 // A media URL's bytes are kept a few seconds after a fetch for the asks that follow (recent.ts):
 // asked again at once, the host is not asked again — validators or not; what HTTP forbids a
-// shared cache to reuse (no-store, no-cache, max-age=0) is asked again; another byte limit is
+// shared cache to reuse (no-store, no-cache, private, max-age=0) is asked again; another byte limit is
 // another ask; past the keep, or with it off, the host is asked again. A real HTTP server here
 // plays the host and counts what it is asked.
 import { createServer, type Server } from 'node:http';
@@ -41,7 +41,7 @@ describe('recent fetches', () => {
     await s.close();
   });
 
-  it.each(['no-store', 'no-cache', 'max-age=0', 'public, s-maxage=0, max-age=60'])('Cache-Control: %s — asked again', async (cc) => {
+  it.each(['no-store', 'no-cache', 'private, max-age=60', 'max-age=0', 'public, s-maxage=0, max-age=60'])('Cache-Control: %s — asked again', async (cc) => {
     const s = source();
     const path = `/cc-${encodeURIComponent(cc)}.png`;
     await s.resolve(`${base}${path}?cc=${encodeURIComponent(cc)}`);
@@ -82,5 +82,6 @@ describe('recent fetches', () => {
     expect(reuseMs('max-age=60, s-maxage=2', 10_000)).toBe(2_000);
     expect(reuseMs('private, No-Store', 10_000)).toBe(0);
     expect(reuseMs('public', 10_000)).toBe(10_000);
+    expect(reuseMs('Private', 10_000)).toBe(0);
   });
 });
