@@ -86,13 +86,42 @@ export function keptOutOfSource(source: SourceMapping, field: string): boolean {
   });
 }
 
-/** Is `field` (a dotted path) mapped with `type` and left out of `_source`, in a `GET /{index}/_mapping` answer? */
-function mappedOutOfSource(mappingResponse: unknown, field: string, type: string): boolean {
-  const m = Object.values((mappingResponse ?? {}) as Record<string, { mappings?: { properties?: Record<string, unknown>; _source?: SourceMapping } }>)[0]?.mappings;
-  if (!m || !keptOutOfSource(m._source, field)) return false;
+type IndexMappings = { properties?: Record<string, unknown>; _source?: SourceMapping; dynamic_templates?: unknown[] };
+
+/** Each index's mappings in a `GET /{name}/_mapping` answer (an alias or a data stream has several). */
+function indexMappings(mappingResponse: unknown): Array<IndexMappings | undefined> {
+  return Object.values((mappingResponse ?? {}) as Record<string, { mappings?: IndexMappings }>).map((v) => v?.mappings);
+}
+
+/** The mapping of a dotted path in an index's `properties`. */
+function fieldAt(m: IndexMappings, field: string): { type?: string } | undefined {
   let cur: unknown = { properties: m.properties };
   for (const k of field.split('.')) cur = (cur as { properties?: Record<string, unknown> } | undefined)?.properties?.[k];
-  return (cur as { type?: string } | undefined)?.type === type;
+  return cur as { type?: string } | undefined;
+}
+
+/**
+ * Is `field` (a dotted path) mapped with `type` and left out of `_source` in a `GET /{name}/_mapping`
+ * answer — in every index of it: a write through an alias or a data stream after a rollover may land
+ * in any, and an index that does not map the record field would show it in `_source` (held-out
+ * probe round 11a; the first index alone was looked at).
+ */
+function mappedOutOfSource(mappingResponse: unknown, field: string, type: string): boolean {
+  const all = indexMappings(mappingResponse);
+  return all.length > 0 && all.every((m) => !!m && keptOutOfSource(m._source, field) && fieldAt(m, field)?.type === type);
+}
+
+/**
+ * The pipeline's vector fields some index of a `GET /{name}/_mapping` answer (or of what its templates
+ * make) does not map as a vector: written there, they would be mapped by guess — a `long`/`float`
+ * clash that refuses the document on Elasticsearch, plain numbers shown in `_source` on OpenSearch,
+ * refused under `dynamic: strict`. An index with dynamic templates may map them by name: not judged.
+ */
+export function unmappedVectorFields(mappingResponse: unknown, p: Pipeline): string[] {
+  const all = indexMappings(mappingResponse);
+  if (!all.length || all.some((m) => Array.isArray(m?.dynamic_templates) && m.dynamic_templates.length > 0)) return [];
+  const fields = [p.vectors.image, p.vectors.bridge].filter((v) => v !== undefined).map((v) => v.field);
+  return fields.filter((f) => all.some((m) => !['dense_vector', 'knn_vector'].includes(String((m && fieldAt(m, f)?.type) ?? ''))));
 }
 
 /**
