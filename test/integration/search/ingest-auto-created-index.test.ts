@@ -25,6 +25,7 @@ const PIPELINES = {
 const MISSING = 'p11a-img-auto';
 const DIRECT = 'p11a-plain-auto'; // no pipeline: what the engine does with the same documents
 const TEMPLATED = 'p11a-img-tpl-1';
+const LEGACY = 'p11a-img-leg-1';
 const STREAM = 'p11a-ds-logs';
 const docs = catalog.slice(0, 3).map(groceryDoc).map((d) => ({ title: d.title, image: d.image }));
 const recordProps = { [FIELD]: { type: 'binary', store: true }, [KEY]: { type: 'keyword' } };
@@ -35,8 +36,9 @@ describe.each(ENGINES)('writes into an index the write creates, on %s', (engine)
   let p: SearchProxy;
   const vector = (dims: number) => (isElasticsearch(engine) ? { type: 'dense_vector', dims, similarity: 'cosine' } : { type: 'knn_vector', dimension: dims, method: { name: 'hnsw', engine: 'lucene', space_type: 'cosinesimil' } });
   const clean = async () => {
-    for (const i of [MISSING, DIRECT, TEMPLATED]) await p.engine.json('DELETE', `/${i}`);
+    for (const i of [MISSING, DIRECT, TEMPLATED, LEGACY, 'p11a-img-strict', 'p11a-img-false']) await p.engine.json('DELETE', `/${i}`);
     if (!isElasticsearch(engine)) await p.engine.json('DELETE', `/_data_stream/${STREAM}`);
+    await p.engine.json('DELETE', '/_template/p11a-img-leg');
     for (const t of ['p11a-img-tpl', ...(isElasticsearch(engine) ? [] : ['p11a-ds-tpl'])]) await p.engine.json('DELETE', `/_index_template/${t}`);
   };
   beforeAll(async () => {
@@ -79,6 +81,28 @@ describe.each(ENGINES)('writes into an index the write creates, on %s', (engine)
     for (const h of r.hits.hits) expect(h._vlrerank.explanation.features).toEqual({ text: 'index', image: 'index' });
     for (const h of r.hits.hits) expect(h._source[FIELD]).toBeUndefined();
   });
+
+  it('a legacy template mapping the vectors and the record: both from the first document', { timeout: 300_000 }, async () => {
+    const settings = isElasticsearch(engine) ? {} : { 'index.knn': true };
+    const t = await p.engine.json('PUT', '/_template/p11a-img-leg', { index_patterns: ['p11a-img-leg-*'], order: 3, settings, mappings: { _source: excluded, properties: { image_vector: vector(1280), image_text_vector: vector(384), ...recordProps } } });
+    expect(t.statusCode).toBe(200);
+    const b = await clientBulk(engine, p.url, docs.flatMap((d, i) => [{ index: { _index: LEGACY, _id: String(i) } }, d]));
+    expect(b.errors).toBe(false);
+    expect(b.vlrerank).toEqual({ documents_with_vectors: docs.length, documents_without_vectors: 0, documents_with_feature_records: docs.length });
+  });
+
+  for (const dynamic of ['strict', 'false']) {
+    it(`an index (dynamic: ${dynamic}) that maps no vectors: the documents stored as the engine stores them, no vectors in _source`, { timeout: 300_000 }, async () => {
+      const index = `p11a-img-${dynamic}`;
+      const c = await p.engine.json('PUT', `/${index}`, { mappings: { dynamic, properties: { title: { type: 'text' }, image: { type: 'keyword' } } } });
+      expect(c.statusCode).toBe(200);
+      const b = await clientBulk(engine, p.url, docs.flatMap((d, i) => [{ index: { _index: index, _id: String(i) } }, d]));
+      expect(b.errors).toBe(false); // strict: the engine refused every document with the vectors added
+      for (const it of items(b)) expect(it.vlrerank?.error?.reason).toMatch(new RegExp(`index \\[${index}\\] does not map \\[image_vector, image_text_vector\\] as vectors`));
+      const stored = await p.engine.json<any>('GET', `/${index}/_doc/0`);
+      expect(stored.body._source).toEqual(docs[0]); // false: 1,280 numbers shown to every reader
+    });
+  }
 
   // the thin Elasticsearch builds cannot delete a data stream (`DELETE /_data_stream/…` is 405):
   // a test there would leave one behind each run, and pass on reruns whatever the code
