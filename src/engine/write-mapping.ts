@@ -12,10 +12,12 @@
  * record field stored its documents without records, and a pipeline's vectors written into an index
  * auto-created without them were mapped by guess (every document refused: `mapper [image_vector]
  * cannot be changed from type [float] to [long]`, which the engine directly would have stored).
- * Answers are in `_mapping`'s shape (`{name: {mappings}}`); nothing here knows about pipelines.
+ * A name behind which several indices stand is judged by the one a write lands in (see
+ * `writeIndexOnly`). Answers are in `_mapping`'s shape (`{name: {mappings}}`); nothing here knows about pipelines.
  */
 import { vlrError } from '../errors.js';
 import type { UpstreamPool } from '../proxy/pool.js';
+import { aliasWriteIndex } from './targets.js';
 
 export interface WriteMapping {
   /** A `GET /{index}/_mapping`-shaped answer; undefined when the engine would not say (e.g. templates unreadable to this client). */
@@ -66,11 +68,33 @@ export function legacyTemplateMapping(templates: unknown, name: string): Json | 
   return m;
 }
 
+/** A data stream's backing index's generation (`.ds-<name>-[<date>-]<generation>`, Elasticsearch and OpenSearch alike). */
+const generation = (backing: string) => Number(/-(\d{6,})$/.exec(backing)?.[1] ?? -1);
+
+/**
+ * Of a `_mapping` answer naming several indices (an alias, a data stream after a rollover), the
+ * index a write lands in: the alias's write index (`GET /_alias/{name}`), a data stream's newest
+ * backing index — a rollover into an index whose template maps the record field keeps records
+ * from then on. When that cannot be told, all of them (each must keep records).
+ */
+async function writeIndexOnly(o: Read, name: string, answer: unknown): Promise<unknown> {
+  if (!isObject(answer)) return answer;
+  const names = Object.keys(answer);
+  if (names.length < 2) return answer;
+  let writer: string | undefined;
+  if (names.every((n) => n.startsWith('.ds-') && generation(n) >= 0)) writer = names.reduce((a, b) => (generation(b) > generation(a) ? b : a));
+  else {
+    const al = await read(o, 'GET', `/_alias/${encodeURIComponent(name)}`);
+    writer = al.status === 200 ? aliasWriteIndex(al.body, name) : undefined;
+  }
+  return writer && writer in answer ? { [writer]: answer[writer] } : answer;
+}
+
 /** The mapping a write to `name` lands in (see the header). Throws when a read fails (a 5xx, a 429, a cut answer). */
 export async function writeMapping(o: Read, name: string): Promise<WriteMapping> {
   const enc = encodeURIComponent(name);
   const own = await read(o, 'GET', `/${enc}/_mapping`);
-  if (own.status === 200) return { answer: own.body, from: 'index' };
+  if (own.status === 200) return { answer: await writeIndexOnly(o, name, own.body), from: 'index' };
   if (own.status !== 404) throw vlrError('VLR_UPSTREAM_ERROR', `the engine answered ${own.status} to GET /${name}/_mapping`);
   const sim = await read(o, 'POST', `/_index_template/_simulate_index/${enc}`);
   if (sim.status !== 200 || !isObject(sim.body)) return { answer: undefined, from: 'unknown' };
