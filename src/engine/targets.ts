@@ -90,7 +90,8 @@ export function aliasWriteIndex(answer: unknown, alias: string): string | undefi
 /**
  * The names a search reads, from `GET /_resolve/index/{expr}`'s answer: the indices, the indices of
  * the aliases and the data streams (by their own name, which is what a pipeline pattern would
- * cover, not their `.ds-…` backing indices), sorted and without repeats. Undefined when the answer
+ * cover, not their `.ds-…` backing indices — a backing index named alone counts as its stream too),
+ * sorted and without repeats. Undefined when the answer
  * is not that shape.
  */
 export function resolvedIndices(answer: unknown): string[] | undefined {
@@ -109,7 +110,10 @@ export function resolvedIndices(answer: unknown): string[] | undefined {
   }
   for (const i of a.indices) {
     const n = nameOf(i);
-    if (n && !streams.has(n)) names.add(n);
+    // a backing index named by itself (`.ds-…`, as hits name it) counts as its stream, which is
+    // what a pipeline pattern covers (held-out probe round 11a: "no pipeline covers" 400)
+    const stream = (i as { data_stream?: unknown }).data_stream;
+    if (n && !streams.has(n)) names.add(typeof stream === 'string' && stream ? stream : n);
   }
   for (const al of a.aliases) {
     const members = (al as { indices?: unknown })?.indices;

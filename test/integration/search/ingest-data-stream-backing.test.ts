@@ -4,7 +4,8 @@
  * pipeline pattern covers a backing index's name, so an `_update` there (or a `_bulk` update naming
  * it) was forwarded untouched and the engine, rebuilding the document from `_source`, dropped its
  * feature record, unsaid — each later search computed it. Now a backing index writes with its
- * stream's pipeline: the updated document keeps a record of what it now says. OpenSearch 2.19 (the
+ * stream's pipeline: the updated document keeps a record of what it now says; a search naming the
+ * backing index is reranked by the stream's pipeline (it was a 400 "no pipeline covers"). OpenSearch 2.19 (the
  * thin Elasticsearch builds cannot delete a data stream; the behaviour there was the same by hand).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,5 +53,9 @@ describe('updates in a data stream’s backing index keep records (opensearch)',
     const alone = await (await fetch(`${p.url}/v1/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'oat milk', documents: ['oat milk latte', 'oat milk foam'] }) })).json();
     const want = Object.fromEntries(alone.results.map((x: any) => [x.index === 0 ? 'oat milk latte' : 'oat milk foam', x.relevance_score]));
     for (const h of r.hits.hits) expect(Math.abs(h._score - want[h._source.title])).toBeLessThan(0.02);
+    // a search naming the backing index, as the hits do: the stream's pipeline (was a 400 "no pipeline covers")
+    const byBacking = await clientSearch('opensearch', p.url, { index: backing, body: { size: 2, query: { match_all: {} }, ext: { vlrerank: { query: { text: 'oat milk' }, explain: true } } } });
+    expect(byBacking.vlrerank.pipeline).toBe('p11a-dsb');
+    expect(byBacking.hits.hits.map((h: any) => [h._id, h._score])).toEqual(r.hits.hits.map((h: any) => [h._id, h._score]));
   });
 });
