@@ -113,15 +113,21 @@ function mappedOutOfSource(mappingResponse: unknown, field: string, type: string
 
 /**
  * The pipeline's vector fields some index of a `GET /{name}/_mapping` answer (or of what its templates
- * make) does not map as a vector: written there, they would be mapped by guess — a `long`/`float`
+ * make) does not map as a vector of the pipeline's dims (another size: the engine refuses each
+ * document that has it): written there, they would be mapped by guess — a `long`/`float`
  * clash that refuses the document on Elasticsearch, plain numbers shown in `_source` on OpenSearch,
  * refused under `dynamic: strict`. An index with dynamic templates may map them by name: not judged.
  */
 export function unmappedVectorFields(mappingResponse: unknown, p: Pipeline): string[] {
   const all = indexMappings(mappingResponse);
   if (!all.length || all.some((m) => Array.isArray(m?.dynamic_templates) && m.dynamic_templates.length > 0)) return [];
-  const fields = [p.vectors.image, p.vectors.bridge].filter((v) => v !== undefined).map((v) => v.field);
-  return fields.filter((f) => all.some((m) => !['dense_vector', 'knn_vector'].includes(String((m && fieldAt(m, f)?.type) ?? ''))));
+  const wanted = [p.vectors.image, p.vectors.bridge].filter((v) => v !== undefined);
+  const fits = (m: IndexMappings | undefined, v: { field: string; dims: number }) => {
+    const f = m && (fieldAt(m, v.field) as { type?: string; dims?: number; dimension?: number } | undefined);
+    const dims = f?.dims ?? f?.dimension;
+    return !!f && ['dense_vector', 'knn_vector'].includes(String(f.type)) && (dims === undefined || dims === v.dims);
+  };
+  return wanted.filter((v) => all.some((m) => !fits(m, v))).map((v) => v.field);
 }
 
 /**

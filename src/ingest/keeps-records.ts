@@ -62,7 +62,7 @@ export async function writeTarget(deps: RecordsDeps, index: string, req: { heade
   const unmapped = vectors && from !== 'unknown' ? unmappedVectorFields(answer, pipeline) : [];
   if (unmapped.length) {
     const where = from === 'index' ? `index [${index}] does not map` : from === 'template' ? `the templates index [${index}] is created from do not map` : `index [${index}] does not exist and no template maps`;
-    out.noVectors = { type: 'mapper_exception', reason: `vectors not added: ${where} [${unmapped.join(', ')}] as vectors (mapped by guess they would be refused or shown in _source); "vlrerank index setup" (or a template that maps them) then "vlrerank index backfill" adds them`, vlrerank_code: 'VLR_BAD_REQUEST' };
+    out.noVectors = { type: 'mapper_exception', reason: `vectors not added: ${where} [${unmapped.join(', ')}] as vectors of the pipeline's dims (mapped by guess or at another size they would be refused or shown in _source); "vlrerank index setup" (or a template that maps them) then "vlrerank index backfill" adds them`, vlrerank_code: 'VLR_BAD_REQUEST' };
   }
   if (!records || !recordFieldMapped(answer, pipeline.features.field)) return out;
   const embedder = deps.embedder;

@@ -36,7 +36,7 @@ describe.each(ENGINES)('writes into an index the write creates, on %s', (engine)
   let p: SearchProxy;
   const vector = (dims: number) => (isElasticsearch(engine) ? { type: 'dense_vector', dims, similarity: 'cosine' } : { type: 'knn_vector', dimension: dims, method: { name: 'hnsw', engine: 'lucene', space_type: 'cosinesimil' } });
   const clean = async () => {
-    for (const i of [MISSING, DIRECT, TEMPLATED, LEGACY, 'p11a-img-strict', 'p11a-img-false']) await p.engine.json('DELETE', `/${i}`);
+    for (const i of [MISSING, DIRECT, TEMPLATED, LEGACY, 'p11a-img-strict', 'p11a-img-false', 'p11a-img-dims']) await p.engine.json('DELETE', `/${i}`);
     if (!isElasticsearch(engine)) await p.engine.json('DELETE', `/_data_stream/${STREAM}`);
     await p.engine.json('DELETE', '/_template/p11a-img-leg');
     for (const t of ['p11a-img-tpl', ...(isElasticsearch(engine) ? [] : ['p11a-ds-tpl'])]) await p.engine.json('DELETE', `/_index_template/${t}`);
@@ -103,6 +103,16 @@ describe.each(ENGINES)('writes into an index the write creates, on %s', (engine)
       expect(stored.body._source).toEqual(docs[0]); // false: 1,280 numbers shown to every reader
     });
   }
+
+  it('an index mapping a vector field at another size: stored as the engine stores them, the item naming the field', { timeout: 300_000 }, async () => {
+    const index = 'p11a-img-dims';
+    const settings = isElasticsearch(engine) ? {} : { 'index.knn': true };
+    const c = await p.engine.json('PUT', `/${index}`, { settings, mappings: { properties: { image_vector: vector(512), image_text_vector: vector(384) } } });
+    expect(c.statusCode).toBe(200);
+    const b = await clientBulk(engine, p.url, docs.flatMap((d, i) => [{ index: { _index: index, _id: String(i) } }, d]));
+    expect(b.errors).toBe(false); // every document refused: "more dimensions than defined in the mapping [512]"
+    for (const it of items(b)) expect(it.vlrerank?.error?.reason).toMatch(/does not map \[image_vector\] as vectors of the pipeline's dims/);
+  });
 
   // the thin Elasticsearch builds cannot delete a data stream (`DELETE /_data_stream/…` is 405):
   // a test there would leave one behind each run, and pass on reruns whatever the code
