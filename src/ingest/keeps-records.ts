@@ -1,14 +1,16 @@
 /**
  * Does an index keep feature records: is its record field mapped as `index setup` makes it (and
- * its signature field, to write beside)? Asked once per write request (indices are deleted and
- * created again under the same name), with the client's own credentials. A missing index (about
- * to be created by this write, mapped by guess) does not. A read the engine cut, refused (5xx,
+ * its signature field, to write beside)? Does it map the pipeline's vectors as vectors? Asked once
+ * per write request (indices are deleted and created again under the same name), with the client's
+ * own credentials. A missing index (about to be created by this write) is judged by the mapping its
+ * templates give it (engine/write-mapping.ts); with none, it keeps no record. A read the engine cut, refused (5xx,
  * 429, 401/403…) or answered unreadably is tried once more; failing again it is thrown with the
  * reason (VLR_UPSTREAM_*), for the write to say why its documents got no record — before, such a
  * document was stored without its record, unsaid (held-out probe round 8a).
  */
 import { toVlrerankError, vlrError } from '../errors.js';
-import { recordFieldMapped, recordKeyMapped } from '../engine/mapping.js';
+import { recordFieldMapped, recordKeyMapped, unmappedVectorFields } from '../engine/mapping.js';
+import { writeMapping, type WriteMapping } from '../engine/write-mapping.js';
 import { clientReadHeaders } from '../engine/targets.js';
 import { documentFromSource } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/index.js';
@@ -21,41 +23,56 @@ export interface RecordsDeps {
   embedder?: Pick<Embedder, 'recordSignature'>;
 }
 
-/** One `GET /{index}/_mapping`: the answer, undefined for a missing index (404); throws on any other failure. */
-async function readMapping(deps: RecordsDeps, index: string, headers: readonly string[], signal: AbortSignal | undefined): Promise<unknown> {
-  const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_mapping`, headers: clientReadHeaders(headers), signal, idempotent: true });
-  const text = await up.body.text();
-  if (up.statusCode === 404) return undefined;
-  if (up.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `the engine answered ${up.statusCode}: ${text.slice(0, 200)}`);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw vlrError('VLR_UPSTREAM_ERROR', `the engine answered 200 with a body that is not JSON: ${text.slice(0, 200)}`);
-  }
+/** A document's `vlrerank.error` (a `_bulk` item's, or a `_doc`'s answer). */
+export type ItemError = { type: string; reason: string; vlrerank_code: string };
+
+/** What a write into an index gets from its pipeline: a record target where records are kept; why vectors are not added, when they are not. */
+export interface WriteTarget {
+  records?: RecordTarget;
+  noVectors?: ItemError;
 }
 
-export async function keepsRecords(deps: RecordsDeps, index: string, req: { headers: readonly string[]; signal?: AbortSignal }, pipeline: Pipeline | undefined): Promise<RecordTarget | undefined> {
-  if (pipeline?.features.store !== 'index') return undefined;
-  let mapping: unknown;
+/** The mapping the write lands in (engine/write-mapping.ts), read once more when the first read fails. */
+async function readMapping(deps: RecordsDeps, index: string, req: { headers: readonly string[]; signal?: AbortSignal }): Promise<WriteMapping> {
+  const o = { pool: deps.pool, headers: clientReadHeaders(req.headers), signal: req.signal };
   try {
-    mapping = await readMapping(deps, index, req.headers, req.signal).catch(() => {
+    return await writeMapping(o, index).catch(() => {
       req.signal?.throwIfAborted();
-      return readMapping(deps, index, req.headers, req.signal); // once more: a cut read is usually a passing fault
+      return writeMapping(o, index); // once more: a cut read is usually a passing fault
     });
   } catch (e) {
     req.signal?.throwIfAborted();
     const v = toVlrerankError(e);
     throw vlrError(v.code, `the engine could not tell whether index [${index}] keeps feature records (its _mapping read failed twice): ${v.message}`, { cause: e });
   }
-  if (!recordFieldMapped(mapping, pipeline.features.field)) return undefined;
-  const embedder = deps.embedder;
-  if (!embedder || !recordKeyMapped(mapping, pipeline.features.keyField)) return {};
-  let sig: Promise<string> | undefined;
-  return { signature: () => (sig ??= embedder.recordSignature(recordShape(pipeline))) };
 }
 
-/** A `_bulk` item's or a document's `vlrerank.error` for a record not added because `keepsRecords` failed. */
-function recordsUnknown(e: unknown): { type: string; reason: string; vlrerank_code: string } {
+/**
+ * Records and vectors for a write into `index`, from the mapping it lands in: the index's, or for
+ * one the write creates, the mapping its templates give it (an index with none maps no record).
+ * Vectors are added only where they are mapped as vectors (or the mapping is not known): mapped by
+ * guess they cost the document (see write-mapping.ts). Throws when the mapping cannot be read.
+ */
+export async function writeTarget(deps: RecordsDeps, index: string, req: { headers: readonly string[]; signal?: AbortSignal }, pipeline: Pipeline | undefined): Promise<WriteTarget> {
+  const records = pipeline?.features.store === 'index';
+  const vectors = !!pipeline && (pipeline.vectors.image !== undefined || pipeline.vectors.bridge !== undefined);
+  if (!pipeline || (!records && !vectors)) return {};
+  const { answer, from } = await readMapping(deps, index, req);
+  const out: WriteTarget = {};
+  const unmapped = vectors && from !== 'unknown' ? unmappedVectorFields(answer, pipeline) : [];
+  if (unmapped.length) {
+    const where = from === 'index' ? `index [${index}] does not map` : from === 'template' ? `the templates index [${index}] is created from do not map` : `index [${index}] does not exist and no template maps`;
+    out.noVectors = { type: 'mapper_exception', reason: `vectors not added: ${where} [${unmapped.join(', ')}] as vectors of the pipeline's dims (mapped by guess or at another size they would be refused or shown in _source); "vlrerank index setup" (or a template that maps them) then "vlrerank index backfill" adds them`, vlrerank_code: 'VLR_BAD_REQUEST' };
+  }
+  if (!records || !recordFieldMapped(answer, pipeline.features.field)) return out;
+  const embedder = deps.embedder;
+  if (!embedder || !recordKeyMapped(answer, pipeline.features.keyField)) return { ...out, records: {} };
+  let sig: Promise<string> | undefined;
+  return { ...out, records: { signature: () => (sig ??= embedder.recordSignature(recordShape(pipeline))) } };
+}
+
+/** A `_bulk` item's or a document's `vlrerank.error` for a record not added because `writeTarget` failed. */
+function recordsUnknown(e: unknown): ItemError {
   const v = toVlrerankError(e);
   return { type: v.type, reason: `feature record not added: ${v.message}`, vlrerank_code: v.code };
 }

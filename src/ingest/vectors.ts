@@ -18,6 +18,14 @@ export interface VectorOutcome {
 /** Round to 6 decimals: keeps JSON small without changing cosine beyond 1e-6. */
 const toJson = (v: Float32Array) => Array.from(v, (x) => Math.round(x * 1e6) / 1e6);
 
+/** Would `addVectors` compute vectors for this document (it has media and lacks a vector)? */
+export function wantsVectors(doc: Record<string, unknown>, pipeline: Pipeline): boolean {
+  const v = pipeline.vectors;
+  const lacking = (v.image !== undefined && valuesAt(doc, v.image.field).length === 0) || (v.bridge !== undefined && valuesAt(doc, v.bridge.field).length === 0);
+  const media = lacking ? documentFromSource(doc, { ...pipeline, fields: { ...pipeline.fields, text: [] } } as Pipeline) : undefined;
+  return !!(media?.image ?? media?.video);
+}
+
 /** Mutates `doc`. */
 export async function addVectors(doc: Record<string, unknown>, pipeline: Pipeline, embedder: Pick<Embedder, 'mediaVectors'> | undefined, signal?: AbortSignal): Promise<VectorOutcome> {
   const v = pipeline.vectors;

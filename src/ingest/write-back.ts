@@ -6,7 +6,8 @@
  * `maxPending` documents waiting (beyond that, offers are dropped and counted) — it never slows,
  * delays or fails a search.
  *
- * Never overwrites a newer write: the document is read again (`_mget`, with its `_seq_no` and
+ * The index's mapping is read for each job (it may have been deleted and created again without the
+ * record field since the last). Never overwrites a newer write: the document is read again (`_mget`, with its `_seq_no` and
  * `_primary_term`); a document whose reranked fields changed since the search read them is left
  * alone, and the partial update is conditioned on the sequence number read, so an update landing in
  * between makes the write a counted conflict. The features were just computed by the search, so
@@ -53,14 +54,10 @@ function queueKey(index: string, h: WriteBackHit): string {
   return `${index}\u0000${h.id}\u0000${h.routing ?? ''}`;
 }
 
-/** How long an index's record mapping is trusted before it is read again. */
-const MAPPING_TTL_MS = 60_000;
-
 export class RecordWriteBack {
   #chain: Promise<void> = Promise.resolve();
   #pending = 0;
   readonly #queued = new Set<string>();
-  readonly #mappings = new Map<string, { at: number; m: Promise<{ records: boolean; keyed: boolean }> }>();
 
   constructor(private readonly deps: WriteBackDeps) {}
 
@@ -98,21 +95,15 @@ export class RecordWriteBack {
     return this.#chain;
   }
 
-  #mapping(index: string, pipeline: Pipeline, credentials: Record<string, string>): Promise<{ records: boolean; keyed: boolean }> {
-    const c = this.#mappings.get(index);
-    if (c && performance.now() - c.at < MAPPING_TTL_MS) return c.m;
-    const m = recordMappingOf(this.deps.engine, pipeline, index, credentials);
-    m.catch(() => this.#mappings.delete(index));
-    this.#mappings.set(index, { at: performance.now(), m });
-    return m;
-  }
-
   async #job(index: string, pipeline: Pipeline, offered: WriteBackHit[], credentials: Record<string, string>): Promise<void> {
     const { embedder, engine } = this.deps;
     const covered = await Promise.all(offered.map((h) => embedder.recordCovers(h.record, h.doc, pipeline.scorer.chunking)));
     const hits = offered.filter((_, i) => !covered[i]);
     if (!hits.length) return;
-    const mapping = await this.#mapping(index, pipeline, credentials);
+    // read for each job, never kept: an index deleted and created again under its name (auto-created by
+    // a write, no record field) got records from a mapping trusted 60 s — mapped by guess, shown in
+    // every reader's `_source` (held-out probe round 11a)
+    const mapping = await recordMappingOf(engine, pipeline, index, credentials);
     if (!mapping.records) return;
     const shape = recordShape(pipeline);
     const out = await embedder.records(hits.map((h) => h.doc), undefined, { queryVectors: shape.queryVectors, chunking: shape.chunking });

