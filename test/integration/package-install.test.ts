@@ -1,0 +1,98 @@
+/**
+ * vlrerank as a developer installs it (held-out probe round 11b): `npm pack` of this checkout (its
+ * `prepack` builds dist/), the tarball unpacked into a fresh project whose node_modules links the
+ * dependencies already installed here (offline: the registry is not asked), then the package used
+ * as the README says. Before: the tarball held the tests, benchmarks, sources and test artifacts
+ * (1,298 files, 2 MB), `require('vlrerank')` failed with ERR_PACKAGE_PATH_NOT_EXPORTED ("No exports
+ * main defined"), and the README's library example, run verbatim, scored its photo 0 ("media file
+ * media/dog.jpg does not exist under the media roots": a relative path is looked up in each root).
+ */
+import { execFile } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DATA, REPO_ROOT, SHARED } from '../helpers/paths.js';
+
+const run = promisify(execFile);
+const root = mkdtempSync(join(tmpdir(), 'vlr-package-'));
+// the README's example names '../shared/models': the consumer project sits beside a `shared` folder
+const app = join(root, 'app');
+const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))), VLRERANK_LOG_LEVEL: 'silent' };
+let files: string[] = [];
+
+/** Run `node args` in the consumer project. */
+const node = (args: string[]) => run(process.execPath, args, { cwd: app, env, timeout: 120_000 });
+
+beforeAll(async () => {
+  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', root], { cwd: REPO_ROOT, env, timeout: 240_000, maxBuffer: 64 << 20 });
+  const [packed] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  files = packed!.files.map((f) => f.path);
+  mkdirSync(join(app, 'node_modules', 'vlrerank'), { recursive: true });
+  mkdirSync(join(app, 'node_modules', '.bin'));
+  mkdirSync(join(app, 'media'));
+  symlinkSync(SHARED, join(root, 'shared'));
+  await run('tar', ['xzf', join(root, packed!.filename), '-C', join(app, 'node_modules', 'vlrerank'), '--strip-components=1']);
+  // the dependencies, as npm would have installed them (the ones of this checkout), and the bin link npm makes
+  for (const dep of readdirSync(join(REPO_ROOT, 'node_modules'))) if (dep !== '.bin' && dep !== 'vlrerank') symlinkSync(join(REPO_ROOT, 'node_modules', dep), join(app, 'node_modules', dep));
+  chmodSync(join(app, 'node_modules', 'vlrerank', 'dist', 'cli', 'main.js'), 0o755);
+  symlinkSync('../vlrerank/dist/cli/main.js', join(app, 'node_modules', '.bin', 'vlrerank'));
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', type: 'module' }));
+  copyFileSync(join(DATA, 'coco-captions-mini/images/val2017/000000022192.jpg'), join(app, 'media', 'dog.jpg'));
+}, 300_000);
+
+describe('the npm package', { timeout: 300_000 }, () => {
+  it('holds what runs, not the tests, benchmarks, sources or source maps', () => {
+    expect(files).toContain('dist/index.js');
+    expect(files).toContain('dist/index.d.ts');
+    expect(files).toContain('dist/cli/main.js');
+    expect(files).toContain('models/calibration/signals.json');
+    expect(files).toContain('models/bge-small-en-v1.5.yaml');
+    expect(files.filter((f) => /^(test|src|scripts|docs|\.engines|node_modules)\//.test(f) || f.endsWith('.map'))).toEqual([]);
+  });
+
+  it('import and require both give the library; the bin runs', async () => {
+    const esm = await node(['--input-type=module', '-e', "const m = await import('vlrerank'); console.log(typeof m.Reranker, typeof m.VlrerankError)"]);
+    expect(esm.stdout).toBe('function function\n');
+    const cjs = await node(['--input-type=commonjs', '-e', "const m = require('vlrerank'); console.log(typeof m.Reranker, typeof m.VlrerankError)"]);
+    expect(cjs.stdout).toBe('function function\n');
+    const bin = await run(join(app, 'node_modules', '.bin', 'vlrerank'), ['--version'], { cwd: app, env });
+    expect(bin.stdout).toBe(`${(JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`);
+  });
+
+  it('the types check under --strict with node16 and bundler resolution', async () => {
+    writeFileSync(
+      join(app, 'use.ts'),
+      [
+        "import { Reranker, VlrerankError, type ErrorCode, type RerankerOptions, type RerankInput, type RerankOutput } from 'vlrerank';",
+        "const options: RerankerOptions = { modelsDir: '../shared/models', mediaRoots: ['./media'] };",
+        "const input: RerankInput = { query: { text: 'a dog' }, documents: ['a cat', { image: 'dog.jpg' }], top_n: 1 };",
+        'const r = new Reranker(options);',
+        'const out: RerankOutput = await r.process(input, { signal: AbortSignal.timeout(60_000) });',
+        'const score: number | undefined = out[0]?.score;',
+        'try { await r.process({ query: { text: "" }, documents: [] }); } catch (e) { if (e instanceof VlrerankError) { const c: ErrorCode = e.code; console.log(c, e.status, score); } }',
+        'await r.close();',
+        '',
+      ].join('\n'),
+    );
+    const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    for (const [module, resolution] of [['node16', 'node16'], ['esnext', 'bundler']]) {
+      const r = await node([tsc, '--strict', '--noEmit', '--target', 'es2022', '--module', module!, '--moduleResolution', resolution!, '--types', 'node', '--typeRoots', join(REPO_ROOT, 'node_modules', '@types'), 'use.ts']).then(
+        () => '',
+        (e: { stdout: string }) => e.stdout,
+      );
+      expect(r, `${module}/${resolution}`).toBe('');
+    }
+  });
+
+  it("the README's library example, run verbatim, ranks the photo", async () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const example = /As a library[^\n]*\n(?:[^\n]*\n)*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toContain("from 'vlrerank'");
+    writeFileSync(join(app, 'readme.mjs'), example!);
+    const { stdout } = await node(['readme.mjs']);
+    // the photo of a dog was read (no errors) and ranks above the pasta
+    expect(stdout).toMatch(/^\[ '1 0\.\d+', '0 0\.\d+' \] \[\]\n$/);
+  });
+});
