@@ -23,6 +23,7 @@ interface RerankFlags extends ConfigFlags {
   docs: string;
   top?: string;
   json?: boolean;
+  jsonl?: boolean;
   explain?: boolean;
   instruction?: string;
   fps?: string;
@@ -96,6 +97,7 @@ export function registerRerank(program: Command): void {
       .requiredOption('-d, --docs <file>', 'JSONL: one document per line (string, {text,image,video}, or plain text); - reads standard input')
       .option('-t, --top <n>', 'show the best n')
       .option('--json', 'print JSON instead of a table')
+      .option('--jsonl', 'print one JSON line per result, best first: {index, score, document}')
       .option('--explain', 'include per-signal explanations (JSON output)')
       .option('--instruction <text>', 'task instruction (used by remote backends)')
       .option('--fps <n>', 'video frames per second')
@@ -136,7 +138,7 @@ export function registerRerank(program: Command): void {
         await reranker.ports();
         // Warm the feature cache with a progress bar; process() then finds every image cached.
         const media = documents.map((d) => (typeof d === 'string' ? {} : d)).filter((d) => d.image || d.video);
-        if (media.length >= 4 && process.stderr.isTTY && !flags.json) {
+        if (media.length >= 4 && process.stderr.isTTY && !flags.json && !flags.jsonl) {
           const ports = await reranker.ports();
           const bar = new cliProgress.SingleBar({ format: 'features |{bar}| {value}/{total} media', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
           bar.start(media.length, 0);
@@ -162,9 +164,10 @@ export function registerRerank(program: Command): void {
           ...(flags.instruction ? { instruction: flags.instruction } : {}),
           ...(fps !== undefined ? { fps } : {}),
           ...(maxFrames !== undefined ? { max_frames: maxFrames } : {}),
-          explain: Boolean(flags.explain) || !flags.json,
+          explain: Boolean(flags.explain) || !(flags.json || flags.jsonl),
         });
-        if (flags.json) process.stdout.write(`${JSON.stringify({ results: [...out], scores: out.scores, usage: out.usage, timings: out.timings, instruction: out.instruction }, null, 2)}\n`);
+        if (flags.jsonl) process.stdout.write(out.map((r) => `${JSON.stringify(r)}\n`).join(''));
+        else if (flags.json) process.stdout.write(`${JSON.stringify({ results: [...out], scores: out.scores, usage: out.usage, timings: out.timings, instruction: out.instruction }, null, 2)}\n`);
         else process.stdout.write(`${formatTable(out)}\n`);
       } finally {
         await reranker.close();

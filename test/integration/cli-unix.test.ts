@@ -76,6 +76,15 @@ describe('vlrerank as a Unix tool', { timeout: 300_000 }, () => {
     expect(out.results[0]!.index).toBe(1);
   });
 
+  it('--jsonl: one result per line, best first', async () => {
+    const r = await cli(['rerank', '-q', 'a dog', '-d', '-', '--jsonl', '--top', '2'], { stdin: '"a cat asleep"\n"a dog on the grass"\n"cars"\n' });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { index: number; score: number; document: unknown });
+    expect(lines).toHaveLength(2);
+    expect([lines[0]!.index, lines[0]!.document]).toEqual([1, 'a dog on the grass']);
+    expect(lines[0]!.score).toBeGreaterThan(lines[1]!.score);
+  });
+
   it('a reader that stops early ends the command quietly, exit 0', async () => {
     const r = await cli(['rerank', '-q', 'a dog', '-d', join(dir, 'many.jsonl')], { firstChunkOnly: true });
     expect(r.stderr).not.toMatch(/EPIPE|at |Error/);

@@ -65,9 +65,10 @@ describe('the npm package', { timeout: 300_000 }, () => {
     writeFileSync(
       join(app, 'use.ts'),
       [
-        "import { Reranker, VlrerankError, type ErrorCode, type RerankerOptions, type RerankInput, type RerankOutput } from 'vlrerank';",
+        "import { Reranker, VlrerankError, type DocumentInput, type ErrorCode, type RerankerOptions, type RerankInput, type RerankOutput } from 'vlrerank';",
         "const options: RerankerOptions = { modelsDir: '../shared/models', mediaRoots: ['./media'] };",
-        "const input: RerankInput = { query: { text: 'a dog' }, documents: ['a cat', { image: 'dog.jpg' }], top_n: 1 };",
+        "const docs: DocumentInput[] = [{ text: 'a cat' }, { image: 'dog.jpg' }];",
+        "const input: RerankInput = { query: { text: 'a dog' }, documents: docs, top_n: 1 };",
         'const r = new Reranker(options);',
         'const out: RerankOutput = await r.process(input, { signal: AbortSignal.timeout(60_000) });',
         'const score: number | undefined = out[0]?.score;',
