@@ -24,6 +24,11 @@ export interface RerankerOptions {
   cacheDir?: string;
   /** Local folders media paths may be read from. */
   mediaRoots?: string[];
+  /**
+   * Hosts or CIDRs whose media URLs may be fetched although private or loopback (the server's
+   * `media.allowHosts`: an internal CDN, a MinIO on 10.0.0.5); others are refused by the SSRF guard.
+   */
+  mediaAllowHosts?: string[];
   maxDocuments?: number;
   /** Default video sampling. */
   fps?: number;
@@ -161,7 +166,7 @@ export function checkProcessOptions(options: unknown): ProcessOptions {
 
 /** Every option `new Reranker()` reads; another key is a typo (`modelDir`) that would be ignored silently. */
 const RERANKER_OPTION_KEYS = [
-  'modelsDir', 'device', 'precision', 'cacheDir', 'mediaRoots', 'maxDocuments', 'fps', 'maxFrames', 'weights', 'calibration', 'calibrationFile',
+  'modelsDir', 'device', 'precision', 'cacheDir', 'mediaRoots', 'mediaAllowHosts', 'maxDocuments', 'fps', 'maxFrames', 'weights', 'calibration', 'calibrationFile',
   'bridge', 'visualPassage', 'passageMix', 'ocr', 'chunking', 'framePooling', 'scoreFusion', 'mediaConcurrency', 'apiBudgetMs',
   'maxConcurrentRequests', 'admission', 'admissionControl', 'remoteUrls', 'remoteApiKey', 'remoteTimeoutMs', 'remoteModel', 'clipModel',
   'featureStore', 'preparedSides', 'ports', 'observe',
@@ -219,8 +224,9 @@ export function checkRerankerOptions(o: Record<string, unknown>, signalNames: re
     if (!isObj(o.precision)) bad('precision', 'must be an object: model id → fp32, fp16 or int8');
     for (const [id, p] of Object.entries(o.precision as object)) if (!['fp32', 'fp16', 'int8'].includes(p as string)) bad(`precision.${id}`, 'must be one of fp32, fp16, int8');
   }
-  for (const k of ['mediaRoots', 'remoteUrls'] as const) {
-    if (o[k] !== undefined && !(Array.isArray(o[k]) && (o[k] as unknown[]).every((x) => typeof x === 'string' && x !== ''))) bad(k, `must be an array of ${k === 'mediaRoots' ? 'folder paths' : 'URLs'} (strings)`);
+  const listOf = { mediaRoots: 'folder paths', mediaAllowHosts: 'host names, addresses or CIDRs', remoteUrls: 'URLs' } as const;
+  for (const [k, what] of Object.entries(listOf)) {
+    if (o[k] !== undefined && !(Array.isArray(o[k]) && (o[k] as unknown[]).every((x) => typeof x === 'string' && x !== ''))) bad(k, `must be an array of ${what} (strings)`);
   }
   for (const k of ['maxDocuments', 'maxFrames', 'mediaConcurrency', 'maxConcurrentRequests'] as const) {
     if (o[k] !== undefined && !(Number.isInteger(o[k]) && (o[k] as number) >= 1)) bad(k, 'must be a positive integer');
