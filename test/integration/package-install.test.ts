@@ -52,6 +52,28 @@ describe('the npm package', { timeout: 300_000 }, () => {
     expect(files.filter((f) => /^(test|src|scripts|docs|\.engines|node_modules)\//.test(f) || f.endsWith('.map'))).toEqual([]);
   });
 
+  it('imports only its dependencies (a devDependency is not installed for its users)', () => {
+    const pkg = JSON.parse(readFileSync(join(app, 'node_modules', 'vlrerank', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const imported = new Set<string>();
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.name.endsWith('.js')) {
+          // static imports and re-exports (at a line's start, as tsc writes them) and import('…') calls
+          const re = /^(?:import|export)\b[^;'"]*?from\s*['"]([^'"]+)['"]|^import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm;
+          for (const m of readFileSync(p, 'utf8').matchAll(re)) {
+            const spec = (m[1] ?? m[2] ?? m[3])!;
+            if (!spec.startsWith('.') && !spec.startsWith('node:')) imported.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+          }
+        }
+      }
+    };
+    walk(join(app, 'node_modules', 'vlrerank', 'dist'));
+    expect(imported.size).toBeGreaterThan(5);
+    expect([...imported].filter((n) => !Object.hasOwn(pkg.dependencies, n))).toEqual([]);
+  });
+
   it('import and require both give the library; the bin runs', async () => {
     const esm = await node(['--input-type=module', '-e', "const m = await import('vlrerank'); console.log(typeof m.Reranker, typeof m.VlrerankError)"]);
     expect(esm.stdout).toBe('function function\n');
