@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { vlrError } from '../errors.js';
 import type { Reranker } from '../rerank/reranker.js';
-import type { RerankOutput } from '../rerank/types.js';
+import type { RerankInput, RerankOutput } from '../rerank/types.js';
 import { apiBudgetMs } from './budget.js';
 
 export type CompatVersion = 'v1' | 'v2' | 'plain';
@@ -70,7 +70,8 @@ export function callOptions(reranker: ApiReranker, call: ApiCall): { signal?: Ab
 
 /** `POST /_vlrerank/rerank`. */
 export async function rerankNative(reranker: ApiReranker, input: unknown, call: ApiCall = {}): Promise<ApiAnswer> {
-  const out = await reranker.process(input, callOptions(reranker, call));
+  // the client's JSON as it came: process() checks it (a 400 naming the field)
+  const out = await reranker.process(input as RerankInput, callOptions(reranker, call));
   return {
     headers: { ...timingHeaders(out), ...errorHeader(out) },
     // `errors`: documents whose media could not be read, scored on what was left — always, not only with explain

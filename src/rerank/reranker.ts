@@ -154,7 +154,8 @@ export class Reranker {
     return { vector: visualVector(pv!, v.bridge, { passage: this.options.passageMix ?? 0.5 }), passage: v.passage, concepts: v.concepts };
   }
 
-  async process(input: RerankInput | unknown, given?: ProcessOptions): Promise<RerankOutput> {
+  /** `input` is typed for callers who can (a typo is a compile error); anything else is checked at run time, each mistake a VLR_BAD_REQUEST. */
+  async process(input: RerankInput, given?: ProcessOptions): Promise<RerankOutput> {
     const start = now();
     const options = checkProcessOptions(given);
     const req = validateRerankInput(input, { maxDocuments: this.options.maxDocuments ?? 1000 });

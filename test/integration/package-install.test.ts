@@ -96,6 +96,8 @@ describe('the npm package', { timeout: 300_000 }, () => {
         'const score: number | undefined = out[0]?.score;',
         'try { await r.process({ query: { text: "" }, documents: [] }); } catch (e) { if (e instanceof VlrerankError) { const c: ErrorCode = e.code; console.log(c, e.status, score); } }',
         'await r.close();',
+        '// @ts-expect-error a misspelt field is a compile error, not only a 400 at run time',
+        "void r.process({ querry: 'a dog', documents: ['x'] });",
         '',
       ].join('\n'),
     );
