@@ -10,7 +10,7 @@
  * give: it fuses several signals); texts longer than the model reads are cut at its window, the end
  * dropped (`truncate: false` does not refuse them, `truncation_direction: "Left"` is refused).
  */
-import { vlrError } from '../errors.js';
+import { isVlrerankError, vlrError } from '../errors.js';
 import { callOptions, compatItem, errorHeader, timingHeaders, type ApiAnswer, type ApiCall, type ApiReranker } from './rerank.js';
 
 /** Does this `/rerank` body speak TEI (texts, no documents)? */
@@ -46,7 +46,10 @@ export async function rerankTei(reranker: ApiReranker, body: TeiRequest, call: A
     throw vlrError('VLR_BAD_REQUEST', '[truncation_direction] only "Right" is supported (a text is cut at the end)', { details: { field: 'truncation_direction' } });
   }
   const documents = body.texts.map((t, i) => compatItem(t, `texts[${i}]`));
-  const out = await reranker.process({ query: body.query, documents }, options);
+  // process() names what it was given, `documents`: a TEI client sent `texts`
+  const out = await reranker.process({ query: body.query, documents }, options).catch((e: unknown) => {
+    throw isVlrerankError(e) && e.message.startsWith('[documents') ? vlrError(e.code, e.message.replace(/^\[documents/, '[texts'), { status: e.status, cause: e, details: { ...e.details, field: 'texts' } }) : e;
+  });
   const withText = body.return_text === true;
   return {
     headers: { ...timingHeaders(out), ...errorHeader(out) },

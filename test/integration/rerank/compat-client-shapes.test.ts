@@ -49,6 +49,7 @@ describe("TEI's /rerank", () => {
     [{ query: 5, texts: ['a'] }, '[query] must be a string'],
     [{ query: 'q', texts: ['a'], truncation_direction: 'Left' }, '[truncation_direction] only "Right" is supported'],
     [{ query: 'q', texts: ['a'], raw_scores: 'yes' }, '[raw_scores] must be a boolean'],
+    [{ query: 'q', texts: [] }, '[texts] must hold at least one document'],
   ])('%j → 400 in TEI’s error shape', async (body, message) => {
     const r = await post('/rerank', body);
     expect(r.status).toBe(400);
