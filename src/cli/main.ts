@@ -8,6 +8,7 @@
  * stdout that goes away (`vlrerank rerank … | head -1`) ends the command quietly: EPIPE printed a
  * stack trace and exit 1 (held-out probe round 11b).
  */
+import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { registerServe } from './serve.js';
 import { registerConfig } from './config-cmd.js';
@@ -24,8 +25,11 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
+// the installed package's own version (src/cli and dist/cli both sit two folders below package.json), not a copy of it
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
 const program = new Command();
-program.name('vlrerank').description('Multimodal reranking sidecar for Elasticsearch and OpenSearch').version('0.1.0');
+program.name('vlrerank').description('Multimodal reranking sidecar for Elasticsearch and OpenSearch').version(version);
 program.showHelpAfterError();
 // inherited by every subcommand registered below (commander copies it in .command())
 program.exitOverride((e: CommanderError) => {

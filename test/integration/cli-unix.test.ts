@@ -7,7 +7,7 @@
  * holds (1,024) are ranked (was "model bge-small-en-v1.5 is overloaded … retry later", exit 2).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -64,7 +64,7 @@ describe('vlrerank as a Unix tool', { timeout: 300_000 }, () => {
     expect([help.code, help.stderr]).toEqual([0, '']);
     expect(help.stdout).toContain('Usage: vlrerank rerank [options]');
     const version = await cli(['--version']);
-    expect([version.code, version.stdout]).toEqual([0, '0.1.0\n']);
+    expect([version.code, version.stdout]).toEqual([0, `${(JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`]);
   });
 
   it('--docs - reads the documents from a pipe', async () => {
