@@ -4,7 +4,7 @@
  * depend on the rest of the request (README, "Rerank API and library"), so the merge — best first,
  * equal scores in input order, `top_n` a prefix — is the order one call would give. One call of
  * 1,100 texts or more failed with "model bge-small-en-v1.5 is overloaded: 1024 inputs already
- * queued; retry later" (held-out probe round 11b): the text model's queue (`models.batching.maxQueue`,
+ * queued; retry later" (held-out probe round 11b): the text model's queue (`models.batch.maxQueue`,
  * 1024) bounds what a server takes at once, not what a command-line run may rank.
  */
 import type { DocumentInput, RerankInput, RerankOutput, RerankUsage } from '../rerank/types.js';
