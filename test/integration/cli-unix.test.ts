@@ -7,15 +7,16 @@
  * holds (1,024) are ranked (was "model bge-small-en-v1.5 is overloaded … retry later", exit 2).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { MODELS, REPO_ROOT } from '../helpers/paths.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vlr-cli-unix-'));
 const many = (n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ text: `document ${i} about dogs, cats and a long line of other words for the table` })).join('\n');
 writeFileSync(join(dir, 'many.jsonl'), many(1100));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Run {
   code: number | null;

@@ -8,11 +8,11 @@
  * media/dog.jpg does not exist under the media roots": a relative path is looked up in each root).
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATA, REPO_ROOT, SHARED } from '../helpers/paths.js';
 
 const run = promisify(execFile);
@@ -41,6 +41,7 @@ beforeAll(async () => {
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', type: 'module' }));
   copyFileSync(join(DATA, 'coco-captions-mini/images/val2017/000000022192.jpg'), join(app, 'media', 'dog.jpg'));
 }, 300_000);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('the npm package', { timeout: 300_000 }, () => {
   it('holds what runs, not the tests, benchmarks, sources or source maps', () => {
