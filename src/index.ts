@@ -6,6 +6,7 @@ export type { RerankerOptions, ProcessOptions } from './rerank/options.js';
 export type { RerankerPorts } from './rerank/ports.js';
 export type {
   RerankInput,
+  DocumentInput,
   RerankOutput,
   RerankResult,
   Explanation,

@@ -6,7 +6,8 @@
  *   vLLM/SGLang/Xinference: `query` and documents as strings, `{text,image,video}` objects or
  *   `{content:[parts]}` (OpenAI-style parts), `top_n`, `return_documents`, `instruction`, Cohere v1's
  *   `rank_fields` (objects ranked on the fields named) →
- *   `{id, model, results:[{index, relevance_score, document?}], usage, meta}`.
+ *   `{id, model, results:[{index, relevance_score, document?}], usage, meta}`; on `/rerank`, TEI's
+ *   `{query, texts}` → `[{index, score, text?}]` (rerank-tei.ts).
  * Both return per-stage timing headers: x-vlrerank-queue-ms, -features-ms, -inference-ms, -total-ms.
  * Each call has a time budget (budget.ts: `x-vlrerank-budget-ms`, else `rerank.apiBudgetMs`): media
  * not arrived in time are named like failed media; past it a 504 in the API's shape.
@@ -14,14 +15,15 @@
 import { randomUUID } from 'node:crypto';
 import { vlrError } from '../errors.js';
 import type { Reranker } from '../rerank/reranker.js';
-import type { RerankOutput } from '../rerank/types.js';
+import type { RerankInput, RerankOutput } from '../rerank/types.js';
 import { apiBudgetMs } from './budget.js';
 
 export type CompatVersion = 'v1' | 'v2' | 'plain';
 
 export interface ApiAnswer {
   headers: Record<string, string>;
-  body: Record<string, unknown>;
+  /** The JSON answer: an object, or TEI's bare array (rerank-tei.ts). */
+  body: Record<string, unknown> | unknown[];
 }
 
 export function timingHeaders(out: Pick<RerankOutput, 'timings'>): Record<string, string> {
@@ -68,7 +70,8 @@ export function callOptions(reranker: ApiReranker, call: ApiCall): { signal?: Ab
 
 /** `POST /_vlrerank/rerank`. */
 export async function rerankNative(reranker: ApiReranker, input: unknown, call: ApiCall = {}): Promise<ApiAnswer> {
-  const out = await reranker.process(input, callOptions(reranker, call));
+  // the client's JSON as it came: process() checks it (a 400 naming the field)
+  const out = await reranker.process(input as RerankInput, callOptions(reranker, call));
   return {
     headers: { ...timingHeaders(out), ...errorHeader(out) },
     // `errors`: documents whose media could not be read, scored on what was left — always, not only with explain
@@ -169,6 +172,7 @@ interface CompatRequest {
   return_documents?: unknown;
   instruction?: unknown;
   max_tokens_per_doc?: unknown;
+  truncate_prompt_tokens?: unknown;
   fps?: unknown;
   max_frames?: unknown;
 }
@@ -180,9 +184,11 @@ export async function rerankCompat(reranker: ApiReranker, version: CompatVersion
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw vlrError('VLR_BAD_REQUEST', '[(root)] the request must be a JSON object', { details: { field: '(root)' } });
   if (body.query === undefined) throw vlrError('VLR_BAD_REQUEST', '[query] is required', { details: { field: 'query' } });
   if (!Array.isArray(body.documents)) throw vlrError('VLR_BAD_REQUEST', '[documents] must be an array', { details: { field: 'documents' } });
-  if (body.top_n !== undefined && (typeof body.top_n !== 'number' || !Number.isInteger(body.top_n) || body.top_n < 1)) {
-    throw vlrError('VLR_BAD_REQUEST', '[top_n] must be a positive integer', { details: { field: 'top_n' } });
+  // vLLM's RerankRequest defaults top_n to 0, meaning every document (its clients may send it): so here
+  if (body.top_n !== undefined && (typeof body.top_n !== 'number' || !Number.isInteger(body.top_n) || body.top_n < 0)) {
+    throw vlrError('VLR_BAD_REQUEST', '[top_n] must be a positive integer (0: every document, as vLLM)', { details: { field: 'top_n' } });
   }
+  const topN = body.top_n === 0 ? undefined : (body.top_n as number | undefined);
   if (body.return_documents !== undefined && typeof body.return_documents !== 'boolean') {
     throw vlrError('VLR_BAD_REQUEST', '[return_documents] must be a boolean', { details: { field: 'return_documents' } });
   }
@@ -191,6 +197,13 @@ export async function rerankCompat(reranker: ApiReranker, version: CompatVersion
   if (body.max_tokens_per_doc !== undefined && !(typeof body.max_tokens_per_doc === 'number' && Number.isInteger(body.max_tokens_per_doc) && body.max_tokens_per_doc >= 1)) {
     throw vlrError('VLR_BAD_REQUEST', '[max_tokens_per_doc] must be a positive integer', { details: { field: 'max_tokens_per_doc' } });
   }
+  // vLLM's `truncate_prompt_tokens` (-1: the model's own length) cuts each document as /score does with
+  // it: ignored here, one pair scored differently by /rerank and /score (held-out probe round 11b)
+  const tpt = body.truncate_prompt_tokens;
+  if (tpt !== undefined && tpt !== null && tpt !== -1 && !(typeof tpt === 'number' && Number.isInteger(tpt) && tpt >= 1)) {
+    throw vlrError('VLR_BAD_REQUEST', '[truncate_prompt_tokens] must be a positive integer or -1', { details: { field: 'truncate_prompt_tokens' } });
+  }
+  const maxTokensPerDoc = (body.max_tokens_per_doc as number | undefined) ?? (typeof tpt === 'number' && tpt >= 1 ? tpt : undefined);
   if (body.instruction !== undefined && typeof body.instruction !== 'string') throw vlrError('VLR_BAD_REQUEST', '[instruction] must be a string', { details: { field: 'instruction' } });
   const rankFields = body.rank_fields;
   if (rankFields !== undefined && (!Array.isArray(rankFields) || rankFields.length === 0 || !rankFields.every((f) => typeof f === 'string' && f !== ''))) {
@@ -202,13 +215,13 @@ export async function rerankCompat(reranker: ApiReranker, version: CompatVersion
     {
       query,
       documents,
-      ...(body.top_n !== undefined ? { top_n: body.top_n as number } : {}),
+      ...(topN !== undefined ? { top_n: topN } : {}),
       ...(body.instruction !== undefined ? { instruction: body.instruction as string } : {}),
       // the request's default video sampling, as on /_vlrerank/rerank (was dropped)
       ...(body.fps !== undefined ? { fps: body.fps as number } : {}),
       ...(body.max_frames !== undefined ? { max_frames: body.max_frames as number } : {}),
     },
-    { ...options, ...(body.max_tokens_per_doc !== undefined ? { maxTokensPerDoc: body.max_tokens_per_doc as number } : {}) },
+    { ...options, ...(maxTokensPerDoc !== undefined ? { maxTokensPerDoc } : {}) },
   );
   // Cohere v2 defaults return_documents to false; v1, Jina and vLLM return them by default.
   const withDocs = (body.return_documents as boolean | undefined) ?? version !== 'v2';

@@ -41,10 +41,14 @@ export function configFromFlags(flags: ConfigFlags, extra: Record<string, unknow
   return loadConfig({ file: flags.config, env: process.env, flags: over });
 }
 
-/** A file a command reads, as text; a missing, unreadable or non-regular file is a clear error naming the flag. */
+/**
+ * A file a command reads, as text; a missing, unreadable or non-regular file is a clear error naming
+ * the flag. A pipe is read too (`/dev/stdin` under `… |`, a shell's `<(…)`): it was "not a file".
+ */
 export function readInputFile(file: string, flag: string): string {
   try {
-    if (!statSync(file).isFile()) throw vlrError('VLR_BAD_REQUEST', `${flag} ${file}: not a file`);
+    const st = statSync(file);
+    if (!st.isFile() && !st.isFIFO()) throw vlrError('VLR_BAD_REQUEST', `${flag} ${file}: not a file`);
     return readFileSync(file, 'utf8');
   } catch (e) {
     if (isVlrerankError(e)) throw e;

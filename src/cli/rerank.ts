@@ -5,6 +5,7 @@
  * the query media are allowed as media roots for this run. A progress bar (stderr, TTY only) shows
  * feature extraction when there are enough images or videos for it to take a moment.
  */
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -13,6 +14,7 @@ import { vlrError } from '../errors.js';
 import { Reranker } from '../rerank/reranker.js';
 import { chunkingFromConfig } from '../rerank/chunking.js';
 import type { DocumentInput, RerankOutput } from '../rerank/types.js';
+import { processInSlices } from './rerank-slices.js';
 
 interface RerankFlags extends ConfigFlags {
   query?: string;
@@ -21,6 +23,7 @@ interface RerankFlags extends ConfigFlags {
   docs: string;
   top?: string;
   json?: boolean;
+  jsonl?: boolean;
   explain?: boolean;
   instruction?: string;
   fps?: string;
@@ -91,9 +94,10 @@ export function registerRerank(program: Command): void {
       .option('-q, --query <text>', 'query text')
       .option('--query-image <file>', 'query image (path, URL or data: URI)')
       .option('--query-video <file>', 'query video')
-      .requiredOption('-d, --docs <file>', 'JSONL: one document per line (string, {text,image,video}, or plain text)')
+      .requiredOption('-d, --docs <file>', 'JSONL: one document per line (string, {text,image,video}, or plain text); - reads standard input')
       .option('-t, --top <n>', 'show the best n')
       .option('--json', 'print JSON instead of a table')
+      .option('--jsonl', 'print one JSON line per result, best first: {index, score, document}')
       .option('--explain', 'include per-signal explanations (JSON output)')
       .option('--instruction <text>', 'task instruction (used by remote backends)')
       .option('--fps <n>', 'video frames per second')
@@ -102,13 +106,17 @@ export function registerRerank(program: Command): void {
     runAction(async () => {
       const config = configFromFlags(flags);
       if (!flags.query && !flags.queryImage && !flags.queryVideo) throw vlrError('VLR_BAD_REQUEST', 'give a query: --query, --query-image or --query-video');
-      const docsFile = resolve(flags.docs);
-      const documents = parseDocsFile(readInputFile(docsFile, '--docs'), flags.docs);
+      // `--docs -` reads standard input (a pipe); its media paths are relative to the working folder
+      const stdin = flags.docs === '-';
+      const docsFile = stdin ? resolve('-') : resolve(flags.docs);
+      const documents = parseDocsFile(stdin ? readFileSync(0, 'utf8') : readInputFile(docsFile, '--docs'), stdin ? '<stdin>' : flags.docs);
       const abs = (p?: string) => (p && !/^(https?:|data:)/i.test(p) && !isAbsolute(p) ? resolve(p) : p);
       // a local CLI run reads the files its user names: the docs file's folder, the query media's
       // folder and the folders of absolute media paths in the docs file are this run's media roots
       const named = documents.flatMap((d) => (typeof d === 'string' ? [] : [d.image, d.video])).filter((p): p is string => typeof p === 'string' && isAbsolute(p));
-      const roots = [...new Set([...config.media.roots, dirname(docsFile), ...[flags.queryImage, flags.queryVideo].filter(Boolean).map((p) => dirname(abs(p)!)), ...named.map((p) => dirname(p))])];
+      // a pipe's folder (/dev, /proc/self/fd) is no media root: its paths are relative to the working folder
+      const docsDir = stdin || !statSync(docsFile).isFile() ? process.cwd() : dirname(docsFile);
+      const roots = [...new Set([...config.media.roots, docsDir, ...[flags.queryImage, flags.queryVideo].filter(Boolean).map((p) => dirname(abs(p)!)), ...named.map((p) => dirname(p))])];
       const reranker = new Reranker({
         modelsDir: config.models.dir,
         device: config.models.device,
@@ -130,7 +138,7 @@ export function registerRerank(program: Command): void {
         await reranker.ports();
         // Warm the feature cache with a progress bar; process() then finds every image cached.
         const media = documents.map((d) => (typeof d === 'string' ? {} : d)).filter((d) => d.image || d.video);
-        if (media.length >= 4 && process.stderr.isTTY && !flags.json) {
+        if (media.length >= 4 && process.stderr.isTTY && !flags.json && !flags.jsonl) {
           const ports = await reranker.ports();
           const bar = new cliProgress.SingleBar({ format: 'features |{bar}| {value}/{total} media', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
           bar.start(media.length, 0);
@@ -148,16 +156,18 @@ export function registerRerank(program: Command): void {
           );
           bar.stop();
         }
-        const out = await reranker.process({
+        // more documents than the text model's queue holds are ranked in slices (rerank-slices.ts)
+        const out = await processInSlices((input) => reranker.process(input), {
           query,
           documents,
           ...(flags.top ? { top_n: Number(flags.top) } : {}),
           ...(flags.instruction ? { instruction: flags.instruction } : {}),
           ...(fps !== undefined ? { fps } : {}),
           ...(maxFrames !== undefined ? { max_frames: maxFrames } : {}),
-          explain: Boolean(flags.explain) || !flags.json,
+          explain: Boolean(flags.explain) || !(flags.json || flags.jsonl),
         });
-        if (flags.json) process.stdout.write(`${JSON.stringify({ results: [...out], scores: out.scores, usage: out.usage, timings: out.timings, instruction: out.instruction }, null, 2)}\n`);
+        if (flags.jsonl) process.stdout.write(out.map((r) => `${JSON.stringify(r)}\n`).join(''));
+        else if (flags.json) process.stdout.write(`${JSON.stringify({ results: [...out], scores: out.scores, usage: out.usage, timings: out.timings, instruction: out.instruction }, null, 2)}\n`);
         else process.stdout.write(`${formatTable(out)}\n`);
       } finally {
         await reranker.close();

@@ -12,6 +12,7 @@ import type { ErrorRequestHandler } from 'express';
 import { esErrorBody, toVlrerankError, vlrError, type VlrerankError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { teiErrorType } from '../api/rerank-tei.js';
 import { bodyRefused } from './body.js';
 import { closeAfterAnswer } from './linger.js';
 import { allowHeader } from './methods.js';
@@ -101,12 +102,20 @@ export function sendError(res: ServerResponse, err: unknown, deps: ErrorDeps, he
   writeJson(res, es.status, es, { ...headers, ...retryAfter(e), ...allowHeader(e) }, res.req ? prettyAsked(queryParams(res.req)) : false);
 }
 
-/** In the rerank-compatible APIs' shape (Cohere / OpenAI-style / Jina fields side by side). */
-export function sendCompatError(res: ServerResponse, err: unknown, deps: ErrorDeps): void {
+/**
+ * In the rerank-compatible APIs' shape (Cohere / OpenAI-style / Jina fields side by side). The nested
+ * `error` also carries `message` and `code` as vLLM's current `ErrorResponse{error: ErrorInfo{message,
+ * type, param, code}}` does (an OpenAI-style client reads `error.message`: it was absent); `tei`: TEI's
+ * `{error, error_type}` for a TEI-shaped `/rerank` (api/rerank-tei.ts) (held-out probe round 11b).
+ */
+export function sendCompatError(res: ServerResponse, err: unknown, deps: ErrorDeps, tei = false): void {
   if (clientGone(res)) return goneQuietly(res, err, deps);
   const e = record(err, deps);
   const es = esErrorBody(e);
-  writeJson(res, es.status, { object: 'error', message: es.error.reason, type: es.error.type, code: es.status, detail: es.error.reason, error: es.error }, { ...retryAfter(e), ...allowHeader(e) });
+  const headers = { ...retryAfter(e), ...allowHeader(e) };
+  if (tei) return writeJson(res, es.status, { error: es.error.reason, error_type: teiErrorType(es.status) }, headers);
+  const param = typeof es.error.field === 'string' ? es.error.field : null;
+  writeJson(res, es.status, { object: 'error', message: es.error.reason, type: es.error.type, code: es.status, detail: es.error.reason, error: { ...es.error, message: es.error.reason, code: es.status, param } }, headers);
 }
 
 /** body-parser's failures as our errors (a parse error naming the problem, a 413). */

@@ -8,6 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
+import { isTeiRequest, rerankTei } from '../api/rerank-tei.js';
 import { API_WORK, rerankCompat, rerankNative, type ApiAnswer, type ApiCall, type CompatVersion } from '../api/rerank.js';
 import { BUDGET_HEADER } from '../api/budget.js';
 import { scoreVllm, type ScoreDeps } from '../api/score.js';
@@ -109,10 +110,13 @@ export function compatRerankRouter(deps: RerankRouteDeps, options: { forwardsInd
     try {
       reply(res, await run(req.body, apiCall(req, res)));
     } catch (e) {
-      sendCompatError(res, e, deps);
+      // a TEI client reads TEI's `{error, error_type}` (rerank-tei.ts)
+      sendCompatError(res, e, deps, isTeiRequest(req.body));
     }
   };
-  const handler = (version: CompatVersion) => answer((body, call) => rerankCompat(deps.reranker, version, body, call));
+  // `/rerank` is TEI's path too: its body (`texts`, no `documents`) is answered in its shape
+  const handler = (version: CompatVersion) =>
+    answer((body, call) => (version === 'plain' && isTeiRequest(body) ? rerankTei(deps.reranker, body as Parameters<typeof rerankTei>[1], call) : rerankCompat(deps.reranker, version, body, call)));
   const score = answer((body, call) => scoreVllm(deps, body, call));
   const early = admitEarly(deps);
   const parser = jsonBody(deps);

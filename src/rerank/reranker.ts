@@ -16,7 +16,8 @@ import { availableParallelism } from 'node:os';
 import type { Calibrator } from './calibration.js';
 import { buildCalibrator } from './calibration.js';
 import { vlrError } from '../errors.js';
-import { checkProcessOptions, type ProcessOptions, type RerankerOptions } from './options.js';
+import { LIBRARY_QUEUE, checkProcessOptions, checkRerankerOptions, type ProcessOptions, type RerankerOptions } from './options.js';
+import { SIGNAL_NAMES } from './fusion.js';
 import type { RerankerPorts, TextVectorsPort } from './ports.js';
 import { loadConceptBank, type ConceptBank } from './signals/concept-bank.js';
 import { visualVector } from './signals/text-image.js';
@@ -65,13 +66,14 @@ export class Reranker {
 
   constructor(options: RerankerOptions = {}) {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) throw vlrError('VLR_BAD_REQUEST', '[options] new Reranker(options): options must be an object (or left out)', { details: { field: 'options' } });
+    checkRerankerOptions(options as Record<string, unknown>, SIGNAL_NAMES);
     this.options = options;
     this.calibrator = buildCalibrator({ file: options.calibrationFile, overrides: options.calibration });
     this.#visual = new VisualTextMemo({ bridge: options.bridge, visualPassage: options.visualPassage });
     this.#prepared = options.preparedSides === false ? undefined : (options.preparedSides ?? new PreparedSides());
     this.admission =
       options.admissionControl ??
-      new Admission(defaultAdmissionLimits(availableParallelism(), { ...options.admission, maxInFlight: options.maxConcurrentRequests ?? 4 }), { onShed: options.observe?.shed });
+      new Admission(defaultAdmissionLimits(availableParallelism(), { ...(options.admission ?? LIBRARY_QUEUE), maxInFlight: options.maxConcurrentRequests ?? 4 }), { onShed: options.observe?.shed });
   }
 
   /** Build (once) the model ports; models themselves load lazily on first use. */
@@ -152,7 +154,8 @@ export class Reranker {
     return { vector: visualVector(pv!, v.bridge, { passage: this.options.passageMix ?? 0.5 }), passage: v.passage, concepts: v.concepts };
   }
 
-  async process(input: RerankInput | unknown, given?: ProcessOptions): Promise<RerankOutput> {
+  /** `input` is typed for callers who can (a typo is a compile error); anything else is checked at run time, each mistake a VLR_BAD_REQUEST. */
+  async process(input: RerankInput, given?: ProcessOptions): Promise<RerankOutput> {
     const start = now();
     const options = checkProcessOptions(given);
     const req = validateRerankInput(input, { maxDocuments: this.options.maxDocuments ?? 1000 });

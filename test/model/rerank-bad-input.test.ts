@@ -14,7 +14,7 @@ const corrupt = `data:image/png;base64,${Buffer.from('not really a png at all').
 
 async function fails(input: unknown): Promise<VlrerankError> {
   try {
-    await reranker.process(input);
+    await reranker.process(input as never);
   } catch (e) {
     expect(e).toBeInstanceOf(VlrerankError);
     return e as VlrerankError;

@@ -40,4 +40,36 @@ describe('process() and new Reranker() options', () => {
     expect(() => new Reranker(null as never)).toThrow(VlrerankError);
     expect(() => new Reranker(null as never)).toThrow('[options] new Reranker(options): options must be an object');
   });
+
+  // held-out probe round 11b: raw ZodErrors (naming config keys), TypeErrors, a silent 0 for every
+  // document, or a typo ignored — now refused at once, naming the option
+  it.each([
+    [{ mediaRoots: './media' }, '[options.mediaRoots] must be an array of folder paths'],
+    [{ device: 'gpu' }, '[options.device] must be one of auto, cpu, cuda'],
+    [{ precision: { 'bge-small-en-v1.5': 'fp64' } }, '[options.precision.bge-small-en-v1.5] must be one of fp32, fp16, int8'],
+    [{ cacheDir: 7 }, '[options.cacheDir] must be a non-empty string'],
+    [{ featureStore: '/tmp/x' }, '[options.featureStore] must be { diskPath: "<folder>", diskMaxBytes? }'],
+    [{ weights: { text_text: 'x' } }, '[options.weights.text_text] must be a number ≥ 0'],
+    [{ weights: { text_txt: 1 } }, '[options.weights.text_txt] unknown signal'],
+    [{ maxDocuments: -1 }, '[options.maxDocuments] must be a positive integer'],
+    [{ maxConcurrentRequests: 0 }, '[options.maxConcurrentRequests] must be a positive integer'],
+    [{ fps: -1 }, '[options.fps] must be a number above 0'],
+    [{ apiBudgetMs: -5 }, '[options.apiBudgetMs] must be a number of ms from 0'],
+    [{ modelDir: MODELS }, '[options.modelDir] unknown option; did you mean modelsDir?'],
+    [{ mediaroots: [] }, '[options.mediaroots] unknown option; did you mean mediaRoots?'],
+  ])('new Reranker(%j) → VLR_BAD_REQUEST naming the option', (options, message) => {
+    let e: unknown;
+    try {
+      new Reranker(options as never);
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toBeInstanceOf(VlrerankError);
+    expect(e).toMatchObject({ code: 'VLR_BAD_REQUEST', status: 400 });
+    expect((e as Error).message).toContain(message);
+  });
+
+  it('every documented option is taken', () => {
+    expect(() => new Reranker({ modelsDir: MODELS, device: 'cpu', precision: { 'bge-small-en-v1.5': 'int8' }, mediaRoots: ['.'], maxDocuments: 10, fps: 1, maxFrames: 4, weights: { text_text: 2 }, ocr: false, chunking: false, framePooling: 'top3', apiBudgetMs: 0, maxConcurrentRequests: 2, featureStore: { diskPath: '/tmp/x' } })).not.toThrow();
+  });
 });

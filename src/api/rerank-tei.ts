@@ -1,0 +1,58 @@
+/**
+ * Hugging Face text-embeddings-inference's rerank API on `POST /rerank` (the path TEI serves it on,
+ * shared with vLLM's): a body with `texts` instead of `documents` — `{query, texts, raw_scores?,
+ * return_text?, truncate?, truncation_direction?}` — is answered as TEI answers it, a bare array
+ * best first, `[{index, score, text?}]` (TEI's router `rerank` handler and its `Rank` schema).
+ * TEI clients (LlamaIndex's TextEmbeddingsInference reranker, Haystack's TEI ranker, Milvus's TEI
+ * ranker) got a 400 "[documents] must be an array" (held-out probe round 11b).
+ *
+ * `score` is vlrerank's calibrated score in [0, 1] whatever `raw_scores` says (there is no logit to
+ * give: it fuses several signals); texts longer than the model reads are cut at its window, the end
+ * dropped (`truncate: false` does not refuse them, `truncation_direction: "Left"` is refused).
+ */
+import { isVlrerankError, vlrError } from '../errors.js';
+import { callOptions, compatItem, errorHeader, timingHeaders, type ApiAnswer, type ApiCall, type ApiReranker } from './rerank.js';
+
+/** Does this `/rerank` body speak TEI (texts, no documents)? */
+export function isTeiRequest(body: unknown): boolean {
+  return body !== null && typeof body === 'object' && !Array.isArray(body) && Array.isArray((body as { texts?: unknown }).texts) && (body as { documents?: unknown }).documents === undefined;
+}
+
+/** TEI's `error_type` for an error vlrerank answers with this status (TEI: Validation, Overloaded, Unhealthy, Backend). */
+export function teiErrorType(status: number): string {
+  if (status === 429) return 'Overloaded';
+  if (status === 503) return 'Unhealthy';
+  return status < 500 ? 'Validation' : 'Backend';
+}
+
+interface TeiRequest {
+  query?: unknown;
+  texts: unknown[];
+  raw_scores?: unknown;
+  return_text?: unknown;
+  truncate?: unknown;
+  truncation_direction?: unknown;
+}
+
+/** `POST /rerank` with TEI's body → TEI's answer. */
+export async function rerankTei(reranker: ApiReranker, body: TeiRequest, call: ApiCall = {}): Promise<ApiAnswer> {
+  const options = callOptions(reranker, call);
+  if (typeof body.query !== 'string') throw vlrError('VLR_BAD_REQUEST', '[query] must be a string', { details: { field: 'query' } });
+  for (const k of ['raw_scores', 'return_text', 'truncate'] as const) {
+    if (body[k] !== undefined && body[k] !== null && typeof body[k] !== 'boolean') throw vlrError('VLR_BAD_REQUEST', `[${k}] must be a boolean`, { details: { field: k } });
+  }
+  const direction = body.truncation_direction;
+  if (direction !== undefined && direction !== null && !(typeof direction === 'string' && /^right$/i.test(direction))) {
+    throw vlrError('VLR_BAD_REQUEST', '[truncation_direction] only "Right" is supported (a text is cut at the end)', { details: { field: 'truncation_direction' } });
+  }
+  const documents = body.texts.map((t, i) => compatItem(t, `texts[${i}]`));
+  // process() names what it was given, `documents`: a TEI client sent `texts`
+  const out = await reranker.process({ query: body.query, documents }, options).catch((e: unknown) => {
+    throw isVlrerankError(e) && e.message.startsWith('[documents') ? vlrError(e.code, e.message.replace(/^\[documents/, '[texts'), { status: e.status, cause: e, details: { ...e.details, field: 'texts' } }) : e;
+  });
+  const withText = body.return_text === true;
+  return {
+    headers: { ...timingHeaders(out), ...errorHeader(out) },
+    body: out.map((r) => ({ index: r.index, score: r.score, ...(withText ? { text: typeof body.texts[r.index] === 'string' ? body.texts[r.index] : (r.document as { text?: string }).text ?? null } : {}) })),
+  };
+}
