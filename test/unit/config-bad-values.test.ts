@@ -15,6 +15,11 @@ function message(input: unknown): string {
 }
 
 describe('config: bad values', () => {
+  it('rerank.maxDocuments past what a model queue holds (one request could never be queued)', () => {
+    expect(message({ rerank: { maxDocuments: 2000 } })).toMatch(/rerank\.maxDocuments: 2000 is more than models\.batch\.maxQueue \(1024\)/);
+    expect(parseConfig({ rerank: { maxDocuments: 2000 }, models: { batch: { maxQueue: 2000 } } }, 'test').rerank.maxDocuments).toBe(2000);
+  });
+
   it('port above 65535', () => {
     expect(message({ server: { port: 70000 } })).toMatch(/server\.port: .*<=\s*65535/);
   });
