@@ -111,6 +111,13 @@ export const modelsSchema = z.strictObject({
    * where the OS refuses, it is ignored. Not applied with `inferenceThread: main`.
    */
   inferenceNice: z.number().int().min(0).max(19).default(10),
+  /**
+   * The lane ingest, record write-back and backfill queue their model work in: `background` (a
+   * search's query and documents go ahead of it; it still gets one batch in 8 while searches wait),
+   * or `foreground` (one queue with searches' documents, the old behaviour: ingest keeps its pace,
+   * searches wait behind it).
+   */
+  ingestLane: z.enum(['background', 'foreground']).default('background'),
   /** Precision variant per model id (fp32 / fp16 / int8) where its manifest lists files; default the manifest's. */
   precision: z.record(z.string(), z.enum(['fp32', 'fp16', 'int8'])).default({}),
   batch: z

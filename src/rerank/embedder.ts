@@ -7,6 +7,7 @@
  */
 import type { ChunkingSettings } from './chunking.js';
 import type { VisualFeatures } from '../features/records.js';
+import { inLane, type Lane } from '../util/lanes.js';
 import { unitMean } from '../util/vector.js';
 import type { Reranker } from './reranker.js';
 import type { RecordDocument, RecordsOutput } from './records/build.js';
@@ -99,6 +100,23 @@ export class RerankerEmbedder implements Embedder {
     for (const x of frames) vs.push((await this.reranker.visualTextVector(x)).vector);
     return vs.length === 1 ? vs[0]! : unitMean(vs);
   }
+}
+
+/**
+ * The same embedder with every call's model work queued in `lane` (util/lanes.ts): what the
+ * composition root hands ingest, record write-back and backfill (`background`), so their
+ * documents never queue ahead of a search's. The ingest room itself needs no change.
+ */
+export function embedderInLane(e: Embedder, lane: Lane): Embedder {
+  return {
+    visual: (source, kind, signal) => inLane(lane, () => e.visual(source, kind, signal)),
+    bridge: (source, kind, signal) => inLane(lane, () => e.bridge(source, kind, signal)),
+    mediaVectors: (source, kind, want, signal) => inLane(lane, () => e.mediaVectors(source, kind, want, signal)),
+    queryText: (text, signal) => inLane(lane, () => e.queryText(text, signal)),
+    records: (documents, signal, options) => inLane(lane, () => e.records(documents, signal, options)),
+    recordSignature: (shape) => inLane(lane, () => e.recordSignature(shape)),
+    recordCovers: (record, doc, chunking) => inLane(lane, () => e.recordCovers(record, doc, chunking)),
+  };
 }
 
 /** An image's embedding as it is, or the unit mean of a video's frame embeddings. */
