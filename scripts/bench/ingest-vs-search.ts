@@ -1,5 +1,5 @@
 /**
- * `npm run bench:ingest-vs-search [-- --docs 500 --searches 24 --group 4 --budget 500 --only new|old --new-first]`:
+ * `npm run bench:ingest-vs-search [-- --docs 500 --searches 24 --group 4 --budget 500 --rounds 2 --only new|old --new-first]`:
  * held-out probe round 10b's scenario, old vs new in one run. A proxied `_bulk` of SciFact
  * abstracts into an index whose pipeline keeps feature records (every abstract embedded at
  * ingest), while reranked searches with a short `budget_ms` run one after another on another
@@ -9,11 +9,14 @@
  * old = `models.ingestLane: foreground` (ingest's documents and a search's in one queue, the
  * behaviour before lanes); new = `background` (the default). Each phase is a fresh server in this
  * process (empty feature cache, no disk tier) after a warm-up, on a fresh bulk index. Prints, per
- * phase, degraded searches, search p50/p99, the `_bulk`'s duration, its docs/s, and ratios new/old.
+ * phase, degraded searches, search p50/p99 (and p50 of searches before the `_bulk`, on the same
+ * server: the machine's own speed then), the `_bulk`'s duration and docs/s; then each lane's phases
+ * pooled and the ratios new/old. Rounds alternate the order (ABBA): other load on a shared machine
+ * moves single phases a lot.
  * The searches run while the `_bulk` runs; a search started after it ended is counted apart.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { engineUrl } from '../engines.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -27,6 +30,7 @@ const DOCS = opt('--docs', 500);
 const SEARCHES = opt('--searches', 24);
 const GROUP = opt('--group', 4);
 const BUDGET = opt('--budget', 500);
+const ROUNDS = opt('--rounds', 2);
 const ONLY = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
 const ES = engineUrl('elasticsearch');
 /** Searches run before the `_bulk` (their own groups): the idle figure. */
@@ -155,38 +159,57 @@ async function phase(lane: 'foreground' | 'background', pipelinesDir: string, po
   }
 }
 
-function report(p: Phase): { p50: number; p99: number; degraded: number; bulkMs: number } {
+function line(p: Phase): void {
   const ms = p.during.map((d) => d.ms);
   const degraded = p.during.filter((d) => d.degraded).length;
   const reasons = [...new Set(p.during.filter((d) => d.degraded).map((d) => d.degraded))].join(', ');
   const idle = p.idle.map((d) => d.ms);
-  const r = { p50: quantile(ms, 0.5), p99: quantile(ms, 0.99), degraded, bulkMs: p.bulkMs };
   process.stdout.write(
     `${p.lane === 'foreground' ? 'old (one queue)    ' : 'new (ingest lane)  '} searches during the _bulk: ${p.during.length}, degraded ${degraded}${reasons ? ` (${reasons})` : ''}; ` +
-      `p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms (idle, before the _bulk: p50 ${quantile(idle, 0.5).toFixed(0)} ms, ${p.idle.filter((d) => d.degraded).length}/${idle.length} degraded)${p.after ? `; ${p.after} ran after it ended (not counted)` : ''}; ` +
-      `_bulk of ${DOCS}: ${(p.bulkMs / 1000).toFixed(1)} s (${((DOCS * 1000) / p.bulkMs).toFixed(1)} docs/s)${p.bulkErrors ? ', WITH ERRORS' : ''}\n`,
+      `p50 ${quantile(ms, 0.5).toFixed(0)} ms, p99 ${quantile(ms, 0.99).toFixed(0)} ms (idle, before the _bulk: p50 ${quantile(idle, 0.5).toFixed(0)} ms, ${p.idle.filter((d) => d.degraded).length}/${idle.length} degraded)${p.after ? `; ${p.after} ran after it ended (not counted)` : ''}; ` +
+      `_bulk of ${DOCS}: ${(p.bulkMs / 1000).toFixed(1)} s (${((DOCS * 1000) / p.bulkMs).toFixed(1)} docs/s)${p.bulkErrors ? ', WITH ERRORS' : ''}; load ${loadavg()[0]!.toFixed(1)}\n`,
   );
-  return r;
+}
+
+/** Every phase of one lane pooled: searches' degraded count and p50/p99, the idle p50, the mean _bulk duration. */
+function pooled(ps: Phase[]): { n: number; degraded: number; p50: number; p99: number; idle50: number; bulkMs: number } {
+  const ms = ps.flatMap((p) => p.during.map((d) => d.ms));
+  return {
+    n: ms.length,
+    degraded: ps.reduce((a, p) => a + p.during.filter((d) => d.degraded).length, 0),
+    p50: quantile(ms, 0.5),
+    p99: quantile(ms, 0.99),
+    idle50: quantile(ps.flatMap((p) => p.idle.map((d) => d.ms)), 0.5),
+    bulkMs: ps.reduce((a, p) => a + p.bulkMs, 0) / ps.length,
+  };
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vlr-lanes-bench-'));
   for (const [f, text] of Object.entries(PIPELINES)) writeFileSync(join(dir, f), text);
   await searchIndex();
-  process.stdout.write(`${DOCS} abstracts by proxied _bulk (records at ingest) while ${SEARCHES} reranked searches (window ${GROUP}, budget ${BUDGET} ms, documents without records) run one after another; load ${(await import('node:os')).loadavg()[0]!.toFixed(1)}\n`);
-  // --new-first: the other order, to tell the change from a machine getting busier or quieter
-  const run = (lane: 'foreground' | 'background') => (ONLY === (lane === 'foreground' ? 'new' : 'old') ? undefined : phase(lane, dir, lane === 'foreground' ? 19800 : 19801).then(report));
-  let old, neu;
-  if (argv.includes('--new-first')) {
-    neu = await run('background');
-    old = await run('foreground');
-  } else {
-    old = await run('foreground');
-    neu = await run('background');
+  process.stdout.write(`${DOCS} abstracts by proxied _bulk (records at ingest) while ${SEARCHES} reranked searches (window ${GROUP}, budget ${BUDGET} ms, documents without records) run one after another; ${ROUNDS} round(s); load ${loadavg()[0]!.toFixed(1)}\n`);
+  const lanes: Array<'foreground' | 'background'> = ONLY === 'old' ? ['foreground'] : ONLY === 'new' ? ['background'] : ['foreground', 'background'];
+  const phases: Phase[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    // rounds alternate the order (old new, new old, …; --new-first starts with new): a machine
+    // getting busier or quieter during the run weighs on both alike
+    const order = (r % 2 === 1) !== argv.includes('--new-first') ? [...lanes].reverse() : lanes;
+    for (const lane of order) {
+      const p = await phase(lane, dir, lane === 'foreground' ? 19800 : 19801);
+      line(p);
+      phases.push(p);
+    }
   }
-  if (old && neu) {
+  if (lanes.length === 2) {
+    const old = pooled(phases.filter((p) => p.lane === 'foreground'));
+    const neu = pooled(phases.filter((p) => p.lane === 'background'));
     const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
-    process.stdout.write(`new ÷ old: search p50 ${ratio(neu.p50, old.p50)}×, p99 ${ratio(neu.p99, old.p99)}×; _bulk duration ${ratio(neu.bulkMs, old.bulkMs)}×; degraded ${neu.degraded} vs ${old.degraded}\n`);
+    process.stdout.write(
+      `pooled: old degraded ${old.degraded}/${old.n}, p50 ${old.p50.toFixed(0)} ms, p99 ${old.p99.toFixed(0)} ms (idle p50 ${old.idle50.toFixed(0)} ms), _bulk ${(old.bulkMs / 1000).toFixed(1)} s; ` +
+        `new degraded ${neu.degraded}/${neu.n}, p50 ${neu.p50.toFixed(0)} ms, p99 ${neu.p99.toFixed(0)} ms (idle p50 ${neu.idle50.toFixed(0)} ms), _bulk ${(neu.bulkMs / 1000).toFixed(1)} s\n` +
+        `new ÷ old: search p50 ${ratio(neu.p50, old.p50)}×, p99 ${ratio(neu.p99, old.p99)}×; search p50 over idle p50 ${ratio(neu.p50 / neu.idle50, 1)}× vs ${ratio(old.p50 / old.idle50, 1)}×; _bulk duration ${ratio(neu.bulkMs, old.bulkMs)}×\n`,
+    );
   }
 }
 

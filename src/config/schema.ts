@@ -126,7 +126,7 @@ export const modelsSchema = z.strictObject({
       maxBatchSize: positiveInt.default(16),
       /** How long a batch waits for more callers before it runs. */
       maxWaitMs: nonNegativeInt.default(2),
-      /** Inputs waiting per model; past it callers get VLR_OVERLOADED (429). */
+      /** Inputs waiting per model, for searches and for ingest each (models.ingestLane); past it callers get VLR_OVERLOADED (429). */
       maxQueue: positiveInt.default(1024),
     })
     .default({ maxBatchSize: 16, maxWaitMs: 2, maxQueue: 1024 }),

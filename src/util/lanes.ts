@@ -19,6 +19,11 @@
  * one turn in every `backgroundEvery` while it is passed over — under a steady stream of searches
  * ingest still makes progress at a bounded share instead of hanging until its client gives up;
  * a search waits for at most one background turn (one batch) in that many.
+ *
+ * Where lanes apply: every model batcher (text, image, video — models/batcher.ts) and every
+ * Semaphore (media and network slots, decode and video slots). The inference worker needs none: each
+ * batcher hands it one batch at a time, so what it holds is running batches. Rerank admission needs
+ * none: ingest and backfill compute records without taking a place there.
  * Never knows what the work is; imports only node:async_hooks.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
