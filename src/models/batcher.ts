@@ -14,9 +14,9 @@
  * signal that aborts only when all of them gave up (util/abort.ts).
  *
  * Items wait in priority lanes (util/lanes.ts): an item submitted `first` (a search's query) is
- * the `query` class, other items take the lane of the work that queued them — `foreground` (a
- * search's or a rerank call's documents) unless the caller runs in the `background` lane (ingest,
- * backfill, record write-back). A batch is made of query and foreground items while any waits;
+ * the `query` class, other items take the lane their signal is marked with — `foreground` (a
+ * search's or a rerank call's documents) unless it is `background` (ingest, backfill, record
+ * write-back). A batch is made of query and foreground items while any waits;
  * background items run when none does, and take one batch in every `backgroundEvery` while they
  * are passed over (no starvation). Each class has its own `maxQueue` places: ingest filling its
  * queue never gets a search refused as overloaded (held-out probe round 10b: ingest starved searches).
@@ -90,7 +90,7 @@ export class Batcher<I, O> {
       return Promise.reject(signal.reason);
     }
     if (this.#closed) return Promise.reject(vlrError('VLR_MODEL_RUNTIME', `model ${this.options.name} is closed`));
-    const { lane, first: ahead } = laneOf(first);
+    const { lane, first: ahead } = laneOf(first, signal);
     // each class has its own places: a backlog of ingest never refuses a search
     const queued = lane === 'background' ? this.#queue.depth('background') : this.#queue.depth('query') + this.#queue.depth('foreground');
     if (queued >= this.options.maxQueue) {

@@ -103,19 +103,28 @@ export class RerankerEmbedder implements Embedder {
 }
 
 /**
- * The same embedder with every call's model work queued in `lane` (util/lanes.ts): what the
- * composition root hands ingest, record write-back and backfill (`background`), so their
- * documents never queue ahead of a search's. The ingest room itself needs no change.
+ * The same embedder with every call's model work queued in `lane` (util/lanes.ts: its signal is
+ * marked, and every queue below reads the mark): what the composition root hands ingest, record
+ * write-back and backfill (`background`), so their documents never queue ahead of a search's. The
+ * ingest room itself needs no change. A call without a signal gets one that never aborts (as none).
  */
 export function embedderInLane(e: Embedder, lane: Lane): Embedder {
+  const run = async <T>(signal: AbortSignal | undefined, f: (s: AbortSignal) => Promise<T>): Promise<T> => {
+    const marked = inLane(lane, signal);
+    try {
+      return await f(marked.signal);
+    } finally {
+      marked.dispose();
+    }
+  };
   return {
-    visual: (source, kind, signal) => inLane(lane, () => e.visual(source, kind, signal)),
-    bridge: (source, kind, signal) => inLane(lane, () => e.bridge(source, kind, signal)),
-    mediaVectors: (source, kind, want, signal) => inLane(lane, () => e.mediaVectors(source, kind, want, signal)),
-    queryText: (text, signal) => inLane(lane, () => e.queryText(text, signal)),
-    records: (documents, signal, options) => inLane(lane, () => e.records(documents, signal, options)),
-    recordSignature: (shape) => inLane(lane, () => e.recordSignature(shape)),
-    recordCovers: (record, doc, chunking) => inLane(lane, () => e.recordCovers(record, doc, chunking)),
+    visual: (source, kind, signal) => run(signal, (s) => e.visual(source, kind, s)),
+    bridge: (source, kind, signal) => run(signal, (s) => e.bridge(source, kind, s)),
+    mediaVectors: (source, kind, want, signal) => run(signal, (s) => e.mediaVectors(source, kind, want, s)),
+    queryText: (text, signal) => run(signal, (s) => e.queryText(text, s)),
+    records: (documents, signal, options) => run(signal, (s) => e.records(documents, s, options)),
+    recordSignature: (shape) => e.recordSignature(shape),
+    recordCovers: (record, doc, chunking) => e.recordCovers(record, doc, chunking),
   };
 }
 

@@ -10,10 +10,13 @@
  *   marked otherwise, so a caller that never heard of lanes keeps its old place;
  * - `background`: ingest, backfill and record write-back — documents nobody is waiting on at once.
  *
- * The class travels with the async call chain (AsyncLocalStorage), not through every signature:
- * a caller marks its work once (`inLane('background', () => embedder.records(…))`) and every
- * queue below it — wherever it is — reads `currentLane()` when the work is queued. Work that is
- * already queued or running is never moved or interrupted.
+ * The class travels with the work's AbortSignal, which every layer already hands down to the queues
+ * (a batcher's `submit`, a semaphore's `acquire`): a caller marks its signal once (`inLane`), signals
+ * derived from it (util/abort.ts `fanOutSignal`) keep the mark, and work shared by several callers
+ * (`SharedAbort`) takes the best lane among them. An unmarked signal, or none, is `foreground`. A
+ * signal rather than AsyncLocalStorage: that would turn on promise hooks for the whole process, and
+ * every passthrough request paid for them (+10–15 % CPU a request in a side-by-side run). The lane
+ * is read when work is queued: work already queued or running is never moved or interrupted.
  *
  * No starvation: background goes whenever no query or foreground item waits, and also takes
  * one turn in every `backgroundEvery` while it is passed over — under a steady stream of searches
@@ -24,32 +27,63 @@
  * Semaphore (media and network slots, decode and video slots). The inference worker needs none: each
  * batcher hands it one batch at a time, so what it holds is running batches. Rerank admission needs
  * none: ingest and backfill compute records without taking a place there.
- * Never knows what the work is; imports only node:async_hooks.
+ * Never knows what the work is; imports nothing of the project.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { setMaxListeners } from 'node:events';
 
 export type Lane = 'query' | 'foreground' | 'background';
 export const LANES: readonly Lane[] = Object.freeze(['query', 'foreground', 'background'] as const);
 
-const current = new AsyncLocalStorage<Lane>();
+const RANK: Record<Lane, number> = { query: 0, foreground: 1, background: 2 };
+/** Lanes of marked signals (a signal is never marked twice with a worse lane than it has). */
+const marks = new WeakMap<AbortSignal, Lane>();
 
-/** Run `fn` (and every async continuation it starts) with its queued work in `lane`. */
-export function inLane<T>(lane: Lane, fn: () => T): T {
-  return current.run(lane, fn);
+/** The better (earlier) of two lanes. */
+export function bestLane(a: Lane, b: Lane): Lane {
+  return RANK[a] <= RANK[b] ? a : b;
 }
 
-/** The lane of the work being queued now: the caller's, `foreground` when none was set. */
-export function currentLane(): Lane {
-  return current.getStore() ?? 'foreground';
+/** The lane of work queued with `signal`: its mark, `foreground` when unmarked or none. */
+export function laneOfSignal(signal: AbortSignal | undefined): Lane {
+  return (signal && marks.get(signal)) ?? 'foreground';
+}
+
+/** Mark `signal` with `lane` (its own signal, or one made for the purpose). */
+export function markLane(signal: AbortSignal, lane: Lane): void {
+  marks.set(signal, lane);
+}
+
+/** A signal derived from `parent` keeps its lane. */
+export function inheritLane(child: AbortSignal, parent: AbortSignal | undefined): void {
+  const lane = parent && marks.get(parent);
+  if (lane) marks.set(child, lane);
 }
 
 /**
- * The lane of one item: `first` (a query, or work finishing something already started) is the
- * `query` class in the foreground; in the background it goes ahead of its own lane only — an
- * ingest's query vectors never pass a search's documents.
+ * A signal in `lane` that aborts when `parent` does (never, without one); `dispose()` stops
+ * following the parent once the work is done.
  */
-export function laneOf(first: boolean): { lane: Lane; first: boolean } {
-  const lane = currentLane();
+export function inLane(lane: Lane, parent?: AbortSignal): { signal: AbortSignal; dispose: () => void } {
+  const ac = new AbortController();
+  setMaxListeners(0, ac.signal); // every item of the work may listen to it
+  marks.set(ac.signal, lane);
+  if (!parent) return { signal: ac.signal, dispose: () => undefined };
+  if (parent.aborted) {
+    ac.abort(parent.reason);
+    return { signal: ac.signal, dispose: () => undefined };
+  }
+  const onAbort = () => ac.abort(parent.reason);
+  parent.addEventListener('abort', onAbort, { once: true });
+  return { signal: ac.signal, dispose: () => parent.removeEventListener('abort', onAbort) };
+}
+
+/**
+ * The lane of one item queued with `signal`: `first` (a query, or work finishing something already
+ * started) is the `query` class in the foreground; in the background it goes ahead of its own lane
+ * only — an ingest's query vectors never pass a search's documents.
+ */
+export function laneOf(first: boolean, signal?: AbortSignal): { lane: Lane; first: boolean } {
+  const lane = laneOfSignal(signal);
   if (lane === 'background') return { lane, first };
   return { lane: first || lane === 'query' ? 'query' : 'foreground', first };
 }

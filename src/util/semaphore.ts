@@ -4,8 +4,8 @@
  * is safe to call more than once; a waiter whose AbortSignal aborts leaves the line. A waiter that
  * asks `first` goes ahead of every waiter that did not (behind earlier `first` ones): work that
  * finishes something already started (an image decoded, now to be preprocessed) before work that
- * starts something new. Waiters are served by lane (util/lanes.ts): a search's waiter goes ahead
- * of ingest's (`background`), which still gets a bounded share of the permits freed while
+ * starts something new. Waiters are served by the lane of their signal (util/lanes.ts): a search's
+ * waiter goes ahead of ingest's (`background`; a waiter without a signal is `foreground`), which still gets a bounded share of the permits freed while
  * searches wait (held-out probe round 10b: media and decode slots held by ingest's photos).
  * Never knows what the work is; imports only the lanes.
  */
@@ -39,7 +39,7 @@ export class Semaphore {
           resolve();
         };
         signal?.addEventListener('abort', onAbort, { once: true });
-        const { lane, first: ahead } = laneOf(first);
+        const { lane, first: ahead } = laneOf(first, signal);
         this.#waiters.push(grant, lane, ahead);
       });
     }

@@ -61,7 +61,8 @@ describe('a client hanging up after sending a whole _bulk (Elasticsearch 8.19)',
     const before = text.queue().lanes.background.taken;
     const nd = corpus.flatMap((d) => [JSON.stringify({ index: { _id: d._id } }), JSON.stringify({ title: d.title, text: d.text })]).join('\n') + '\n';
     await sendAndHangUp(p.url, `/${INDEX}/_bulk`, nd);
-    await until(() => text.queue().lanes.background.taken > before, { tries: 600, everyMs: 50, what: 'ingest started' });
+    // ingest starts (on the old code at once), or the hang-up was seen before any text was queued
+    await until(() => text.queue().lanes.background.taken > before, { tries: 40, everyMs: 50 }).catch(() => undefined);
     // quiet for a second: nothing queued and nothing running, ten looks in a row
     let quiet = 0;
     await until(

@@ -3,16 +3,20 @@
  * that records the order batches were taken in — a search's documents (foreground) go before
  * ingest's queued documents (background), a query before both; background still runs (its share
  * while foreground waits, everything once none does); a background backlog never refuses a search
- * as overloaded; the lane follows the async call chain through `embedderInLane`. Held-out probe
- * round 10b: ingest starved searches (one FIFO behind a proxied `_bulk`).
+ * as overloaded; the lane travels with the work's signal — kept by a fanned-out child, the best of
+ * shared work's waiters, set by `embedderInLane`. Held-out probe round 10b: ingest starved searches
+ * (one FIFO behind a proxied `_bulk`).
  */
 import { describe, expect, it } from 'vitest';
 import { Batcher } from '../../../src/models/batcher.js';
 import { embedderInLane, type Embedder } from '../../../src/rerank/embedder.js';
-import { currentLane, inLane } from '../../../src/util/lanes.js';
+import { fanOutSignal, SharedAbort } from '../../../src/util/abort.js';
+import { inLane, laneOfSignal } from '../../../src/util/lanes.js';
 import { Semaphore } from '../../../src/util/semaphore.js';
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
+/** A signal of ingest's (background) lane. */
+const bg = () => inLane('background').signal;
 
 /** A batcher of one item per run whose first run is held until `open()`; `order` lists items as taken. */
 function gated(opts: { maxBatchSize?: number; maxQueue?: number; backgroundEvery?: number } = {}) {
@@ -33,9 +37,9 @@ function gated(opts: { maxBatchSize?: number; maxQueue?: number; backgroundEvery
 describe('batcher lanes', () => {
   it('takes a search’s documents and query before ingest’s queued documents; a running batch is not interrupted', async () => {
     const { b, order, open } = gated();
-    const all: Promise<string>[] = [inLane('background', () => b.submit('bulk-0'))];
+    const all: Promise<string>[] = [b.submit('bulk-0', bg())];
     await tick();
-    for (let i = 1; i <= 5; i++) all.push(inLane('background', () => b.submit(`bulk-${i}`)));
+    for (let i = 1; i <= 5; i++) all.push(b.submit(`bulk-${i}`, bg()));
     all.push(b.submit('doc-a'), b.submit('doc-b'), b.submit('query', undefined, true));
     open();
     await Promise.all(all);
@@ -44,9 +48,9 @@ describe('batcher lanes', () => {
 
   it('never mixes background items into a foreground batch', async () => {
     const { b, order, open } = gated({ maxBatchSize: 4 });
-    const all: Promise<string>[] = [inLane('background', () => b.submit('bulk-0'))];
+    const all: Promise<string>[] = [b.submit('bulk-0', bg())];
     await tick();
-    for (let i = 1; i <= 3; i++) all.push(inLane('background', () => b.submit(`bulk-${i}`)));
+    for (let i = 1; i <= 3; i++) all.push(b.submit(`bulk-${i}`, bg()));
     all.push(b.submit('doc-a'));
     open();
     await Promise.all(all);
@@ -57,7 +61,7 @@ describe('batcher lanes', () => {
     const { b, order, open } = gated({ backgroundEvery: 3 });
     const all: Promise<string>[] = [b.submit('hold')];
     await tick();
-    for (let i = 0; i < 3; i++) all.push(inLane('background', () => b.submit(`bulk-${i}`)));
+    for (let i = 0; i < 3; i++) all.push(b.submit(`bulk-${i}`, bg()));
     for (let i = 0; i < 6; i++) all.push(b.submit(`doc-${i}`));
     open();
     await Promise.all(all);
@@ -68,7 +72,7 @@ describe('batcher lanes', () => {
     const { b, order, open } = gated();
     const all: Promise<string>[] = [b.submit('hold')];
     await tick();
-    all.push(inLane('background', () => b.submit('bulk-doc')), inLane('background', () => b.submit('bulk-query', undefined, true)), b.submit('doc-a'));
+    all.push(b.submit('bulk-doc', bg()), b.submit('bulk-query', bg(), true), b.submit('doc-a'));
     open();
     await Promise.all(all);
     expect(order.flat()).toEqual(['hold', 'doc-a', 'bulk-query', 'bulk-doc']);
@@ -76,10 +80,10 @@ describe('batcher lanes', () => {
 
   it('a background backlog at maxQueue refuses more ingest, never a search', async () => {
     const { b, open } = gated({ maxQueue: 2 });
-    const all: Promise<string>[] = [inLane('background', () => b.submit('running'))];
+    const all: Promise<string>[] = [b.submit('running', bg())];
     await tick();
-    all.push(inLane('background', () => b.submit('bulk-1')), inLane('background', () => b.submit('bulk-2')));
-    await expect(inLane('background', () => b.submit('bulk-3'))).rejects.toMatchObject({ code: 'VLR_OVERLOADED' });
+    all.push(b.submit('bulk-1', bg()), b.submit('bulk-2', bg()));
+    await expect(b.submit('bulk-3', bg())).rejects.toMatchObject({ code: 'VLR_OVERLOADED' });
     all.push(b.submit('doc-a'), b.submit('doc-b'));
     await expect(b.submit('doc-c')).rejects.toMatchObject({ code: 'VLR_OVERLOADED' }); // foreground has its own bound
     expect(b.lanes().background.pending).toBe(2);
@@ -94,8 +98,8 @@ describe('batcher lanes', () => {
     const all: Promise<string>[] = [b.submit('hold')];
     await tick();
     const ac = new AbortController();
-    const gone = inLane('background', () => b.submit('bulk-gone', ac.signal));
-    all.push(inLane('background', () => b.submit('bulk-kept')));
+    const gone = b.submit('bulk-gone', inLane('background', ac.signal).signal);
+    all.push(b.submit('bulk-kept', bg()));
     ac.abort(new Error('client hung up'));
     await expect(gone).rejects.toThrow('client hung up');
     open();
@@ -109,13 +113,8 @@ describe('semaphore lanes', () => {
     const s = new Semaphore(1, 2);
     const order: string[] = [];
     const hold = await s.acquire();
-    const runs = [
-      inLane('background', () => s.use(async () => void order.push('bulk-1'))),
-      inLane('background', () => s.use(async () => void order.push('bulk-2'))),
-      s.use(async () => void order.push('doc-1')),
-      s.use(async () => void order.push('doc-2')),
-      s.use(async () => void order.push('doc-3')),
-    ];
+    const take = (name: string, signal?: AbortSignal) => s.acquire(signal).then((release) => (order.push(name), release()));
+    const runs = [take('bulk-1', bg()), take('bulk-2', bg()), take('doc-1'), take('doc-2'), take('doc-3')];
     await tick();
     expect(s.waiting()).toEqual({ query: 0, foreground: 3, background: 2 });
     hold();
@@ -124,23 +123,43 @@ describe('semaphore lanes', () => {
   });
 });
 
-describe('embedderInLane', () => {
-  it('runs every call, and what it awaits, in the lane', async () => {
-    const seen: string[] = [];
-    const note = async <T>(v: T): Promise<T> => {
-      await tick();
-      seen.push(currentLane());
+describe('the lane travels with the signal', () => {
+  it('a fanned-out child keeps its parent’s lane; unmarked is foreground', () => {
+    const fan = fanOutSignal(bg());
+    expect(laneOfSignal(fan.signal)).toBe('background');
+    expect(laneOfSignal(fanOutSignal(new AbortController().signal).signal)).toBe('foreground');
+    expect(laneOfSignal(undefined)).toBe('foreground');
+  });
+
+  it('shared work takes the best lane of its waiters (no signal counts as foreground)', () => {
+    const shared = new SharedAbort();
+    shared.join(bg());
+    expect(laneOfSignal(shared.signal)).toBe('background');
+    shared.join(new AbortController().signal);
+    expect(laneOfSignal(shared.signal)).toBe('foreground');
+    const pinned = new SharedAbort();
+    pinned.join(bg());
+    pinned.join();
+    expect(laneOfSignal(pinned.signal)).toBe('foreground');
+  });
+
+  it('embedderInLane hands every call a signal of its lane, aborting with the caller’s', async () => {
+    const seen: AbortSignal[] = [];
+    const note = async <T>(s: AbortSignal | undefined, v: T): Promise<T> => {
+      seen.push(s!);
       return v;
     };
     const fake = {
-      records: () => note({ records: [], errors: [] }),
-      mediaVectors: () => note({}),
-      queryText: () => note(new Float32Array(1)),
+      records: (_d: unknown, s?: AbortSignal) => note(s, { records: [], errors: [] }),
+      mediaVectors: (_a: unknown, _b: unknown, _c: unknown, s?: AbortSignal) => note(s, {}),
     } as unknown as Embedder;
     const e = embedderInLane(fake, 'background');
-    await e.records([]);
+    const caller = new AbortController();
+    await e.records([], caller.signal);
     await e.mediaVectors('x', 'image', { visual: true, bridge: false });
-    await fake.queryText('q');
-    expect(seen).toEqual(['background', 'background', 'foreground']);
+    expect(seen.map(laneOfSignal)).toEqual(['background', 'background']);
+    const pending = embedderInLane({ records: (_d: unknown, s?: AbortSignal) => new Promise((_, reject) => s!.addEventListener('abort', () => reject(s!.reason))) } as unknown as Embedder, 'background').records([], caller.signal);
+    caller.abort(new Error('client gone'));
+    await expect(pending).rejects.toThrow('client gone');
   });
 });
