@@ -1,5 +1,5 @@
 /**
- * Priority lanes for shared queues (the model batchers, the media and decode semaphores): work
+ * Priority lanes for shared queues (the model batchers, the media slots): work
  * someone is waiting on goes ahead of work nobody is (held-out probe round 10b: 24/24 searches
  * with a 500 ms budget came back `degraded: "timeout"` while a proxied `_bulk` of 500 abstracts
  * was embedded — their document texts queued behind ingest's in one FIFO).
@@ -24,9 +24,10 @@
  * a search waits for at most one background turn (one batch) in that many.
  *
  * Where lanes apply: every model batcher (text, image, video — models/batcher.ts) and every
- * Semaphore (media and network slots, decode and video slots). The inference worker needs none: each
- * batcher hands it one batch at a time, so what it holds is running batches. Rerank admission needs
- * none: ingest and backfill compute records without taking a place there.
+ * Semaphore waited on with a signal (media and network slots, video probes). The decode and ffmpeg
+ * slots are taken without one (`use()`): first come, first served, as before (left: marking them
+ * needs the request's signal handed to `use()` in the extractors). The inference worker needs none: each batcher hands it one
+ * batch at a time. Rerank admission needs none: ingest and backfill take no place there.
  * Never knows what the work is; imports nothing of the project.
  */
 import { setMaxListeners } from 'node:events';
@@ -35,7 +36,7 @@ export type Lane = 'query' | 'foreground' | 'background';
 export const LANES: readonly Lane[] = Object.freeze(['query', 'foreground', 'background'] as const);
 
 const RANK: Record<Lane, number> = { query: 0, foreground: 1, background: 2 };
-/** Lanes of marked signals (a signal is never marked twice with a worse lane than it has). */
+/** Lanes of marked signals (weakly held: a signal's mark goes with it). */
 const marks = new WeakMap<AbortSignal, Lane>();
 
 /** The better (earlier) of two lanes. */
