@@ -98,6 +98,8 @@ interface Phase {
   during: { ms: number; degraded: string | false }[];
   idle: { ms: number; degraded: string | false }[];
   after: number;
+  /** The text model's queue per lane over the phase: texts taken and their mean wait. */
+  lanes: string;
 }
 
 /** One reranked search on group `g`, the claim `g` as its query. */
@@ -128,6 +130,7 @@ async function phase(lane: 'foreground' | 'background', pipelinesDir: string, po
     await srv.services.reranker.warmup();
     // the text model's first runs, on texts neither index holds
     await fetch(`${srv.url}/v1/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'warm up', documents: corpus.slice(4000, 4008).map((d) => d.text) }) });
+    const text = await srv.services.models.textEmbedder();
     const idle: Phase['idle'] = [];
     for (let k = 0; k < IDLE; k++) idle.push(await search(srv.url, SEARCHES + k));
     const bulkIndex = `${BULK_INDEX}-${lane}`;
@@ -153,7 +156,9 @@ async function phase(lane: 'foreground' | 'background', pipelinesDir: string, po
     await es('POST', `/${bulkIndex}/_refresh`);
     const recorded = await es('GET', `/${bulkIndex}/_count?q=_exists_:${srv.services.pipelines.get('lanes-bench-bulk')!.features.keyField}`);
     if (recorded.count !== DOCS) throw new Error(`bulk: ${recorded.count} of ${DOCS} documents have a record`);
-    return { lane, bulkMs: await bulkMs, bulkErrors: !!b.body.errors, during, idle, after };
+    const l = text.queue().lanes;
+    const lanes = (['query', 'foreground', 'background'] as const).map((k) => `${k} ${l[k].taken} (mean wait ${l[k].taken ? (l[k].waitedMs / l[k].taken).toFixed(0) : 0} ms)`).join(', ');
+    return { lane, bulkMs: await bulkMs, bulkErrors: !!b.body.errors, during, idle, after, lanes };
   } finally {
     await srv.close();
   }
@@ -167,7 +172,7 @@ function line(p: Phase): void {
   process.stdout.write(
     `${p.lane === 'foreground' ? 'old (one queue)    ' : 'new (ingest lane)  '} searches during the _bulk: ${p.during.length}, degraded ${degraded}${reasons ? ` (${reasons})` : ''}; ` +
       `p50 ${quantile(ms, 0.5).toFixed(0)} ms, p99 ${quantile(ms, 0.99).toFixed(0)} ms (idle, before the _bulk: p50 ${quantile(idle, 0.5).toFixed(0)} ms, ${p.idle.filter((d) => d.degraded).length}/${idle.length} degraded)${p.after ? `; ${p.after} ran after it ended (not counted)` : ''}; ` +
-      `_bulk of ${DOCS}: ${(p.bulkMs / 1000).toFixed(1)} s (${((DOCS * 1000) / p.bulkMs).toFixed(1)} docs/s)${p.bulkErrors ? ', WITH ERRORS' : ''}; load ${loadavg()[0]!.toFixed(1)}\n`,
+      `_bulk of ${DOCS}: ${(p.bulkMs / 1000).toFixed(1)} s (${((DOCS * 1000) / p.bulkMs).toFixed(1)} docs/s)${p.bulkErrors ? ', WITH ERRORS' : ''}; load ${loadavg()[0]!.toFixed(1)}\n    text model texts taken by lane: ${p.lanes}\n`,
   );
 }
 
