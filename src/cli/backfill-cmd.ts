@@ -18,7 +18,7 @@ import { vlrError } from '../errors.js';
 import type { Pipeline } from '../pipelines/index.js';
 import { EngineClient } from '../engine/client.js';
 import { UpstreamPool } from '../proxy/pool.js';
-import { RerankerEmbedder } from '../rerank/embedder.js';
+import { embedderInLane, RerankerEmbedder } from '../rerank/embedder.js';
 import { createRerankService } from '../rerank/service.js';
 import { backfill } from '../ingest/backfill.js';
 import { backfillRecords, recordMappingOf, type RecordsBackfillProgress } from '../ingest/backfill-records.js';
@@ -75,7 +75,8 @@ async function run(index: string, flags: BackfillFlags, pipelineFor: (config: Co
   const engine = new EngineClient(pool);
   const logger = createLogger(config.log.level === 'info' ? 'warn' : config.log.level);
   const svc = await createRerankService(config, { logger, metrics: createMetrics() });
-  const embedder = new RerankerEmbedder(svc.reranker, { fps: pipeline.scorer.fps ?? config.media.fps, maxFrames: pipeline.scorer.max_frames ?? config.media.maxFrames });
+  // ingest's lane (util/lanes.ts): alone in this process it changes nothing; with anything else in it, that goes first
+  const embedder = embedderInLane(new RerankerEmbedder(svc.reranker, { fps: pipeline.scorer.fps ?? config.media.fps, maxFrames: pipeline.scorer.max_frames ?? config.media.maxFrames }), config.models.ingestLane);
   const stop = new AbortController();
   let signalled: NodeJS.Signals | undefined;
   const onSignal = (name: NodeJS.Signals) => {

@@ -111,6 +111,13 @@ export const modelsSchema = z.strictObject({
    * where the OS refuses, it is ignored. Not applied with `inferenceThread: main`.
    */
   inferenceNice: z.number().int().min(0).max(19).default(10),
+  /**
+   * The lane ingest, record write-back and backfill queue their model work in: `background` (a
+   * search's query and documents go ahead of it; it still gets one batch in 8 while searches wait),
+   * or `foreground` (one queue with searches' documents, the old behaviour: ingest keeps its pace,
+   * searches wait behind it).
+   */
+  ingestLane: z.enum(['background', 'foreground']).default('background'),
   /** Precision variant per model id (fp32 / fp16 / int8) where its manifest lists files; default the manifest's. */
   precision: z.record(z.string(), z.enum(['fp32', 'fp16', 'int8'])).default({}),
   batch: z
@@ -119,7 +126,7 @@ export const modelsSchema = z.strictObject({
       maxBatchSize: positiveInt.default(16),
       /** How long a batch waits for more callers before it runs. */
       maxWaitMs: nonNegativeInt.default(2),
-      /** Inputs waiting per model; past it callers get VLR_OVERLOADED (429). */
+      /** Inputs waiting per model, for searches and for ingest each (models.ingestLane); past it callers get VLR_OVERLOADED (429). */
       maxQueue: positiveInt.default(1024),
     })
     .default({ maxBatchSize: 16, maxWaitMs: 2, maxQueue: 1024 }),

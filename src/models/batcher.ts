@@ -13,11 +13,17 @@
  * (onnxruntime cannot cancel a run). Items shared by several requests must be submitted with a
  * signal that aborts only when all of them gave up (util/abort.ts).
  *
- * An item submitted `first` (a search's query, which someone is waiting on) goes ahead of every
- * item queued without it (ingest's documents), behind earlier `first` ones.
+ * Items wait in priority lanes (util/lanes.ts): an item submitted `first` (a search's query) is
+ * the `query` class, other items take the lane their signal is marked with — `foreground` (a
+ * search's or a rerank call's documents) unless it is `background` (ingest, backfill, record
+ * write-back). A batch is made of query and foreground items while any waits;
+ * background items run when none does, and take one batch in every `backgroundEvery` while they
+ * are passed over (no starvation). Each class has its own `maxQueue` places: ingest filling its
+ * queue never gets a search refused as overloaded (held-out probe round 10b: ingest starved searches).
  */
 import { vlrError } from '../errors.js';
 import { fanOutSignal } from '../util/abort.js';
+import { LaneQueue, laneOf, type Lane } from '../util/lanes.js';
 
 export interface BatcherOptions {
   /** Name in errors and metrics (the model id). */
@@ -27,6 +33,8 @@ export interface BatcherOptions {
   maxQueue: number;
   /** Called with the size of each batch run (metrics hook). */
   onBatch?: (size: number) => void;
+  /** One background batch in every this many while foreground items wait (default util/lanes.ts BACKGROUND_EVERY). */
+  backgroundEvery?: number;
 }
 
 interface Pending<I, O> {
@@ -35,13 +43,12 @@ interface Pending<I, O> {
   reject: (e: unknown) => void;
   signal?: AbortSignal;
   onAbort?: () => void;
-  first?: boolean;
 }
 
 export class Batcher<I, O> {
   readonly options: BatcherOptions;
   readonly #run: (items: I[]) => Promise<O[]>;
-  #queue: Pending<I, O>[] = [];
+  readonly #queue: LaneQueue<Pending<I, O>>;
   #timer: NodeJS.Timeout | undefined;
   #running = false;
   #closed = false;
@@ -51,11 +58,19 @@ export class Batcher<I, O> {
     if (options.maxBatchSize < 1) throw vlrError('VLR_CONFIG_INVALID', `batcher ${options.name}: maxBatchSize must be ≥ 1`);
     this.#run = runBatch;
     this.options = options;
+    this.#queue = new LaneQueue(options.backgroundEvery);
   }
 
   /** Items waiting (not yet in a running batch). */
   get pending(): number {
     return this.#queue.length;
+  }
+
+  /** Items waiting per lane, and how many were taken from each with the ms they waited in all. */
+  lanes(): Record<Lane, { pending: number; taken: number; waitedMs: number }> {
+    const w = this.#queue.waited();
+    const of = (l: Lane) => ({ pending: this.#queue.depth(l), taken: w[l].count, waitedMs: Math.round(w[l].ms) });
+    return { query: of('query'), foreground: of('foreground'), background: of('background') };
   }
 
   /** Whether a batch is running now. */
@@ -75,9 +90,12 @@ export class Batcher<I, O> {
       return Promise.reject(signal.reason);
     }
     if (this.#closed) return Promise.reject(vlrError('VLR_MODEL_RUNTIME', `model ${this.options.name} is closed`));
-    if (this.#queue.length >= this.options.maxQueue) {
+    const { lane, first: ahead } = laneOf(first, signal);
+    // each class has its own places: a backlog of ingest never refuses a search
+    const queued = lane === 'background' ? this.#queue.depth('background') : this.#queue.depth('query') + this.#queue.depth('foreground');
+    if (queued >= this.options.maxQueue) {
       return Promise.reject(
-        vlrError('VLR_OVERLOADED', `model ${this.options.name} is overloaded: ${this.#queue.length} inputs already queued (max ${this.options.maxQueue}); retry later`),
+        vlrError('VLR_OVERLOADED', `model ${this.options.name} is overloaded: ${queued} inputs already queued (max ${this.options.maxQueue}); retry later`),
       );
     }
     return new Promise<O>((resolve, reject) => {
@@ -87,12 +105,7 @@ export class Batcher<I, O> {
         p.onAbort = () => this.#drop(p);
         signal.addEventListener('abort', p.onAbort, { once: true });
       }
-      if (first) {
-        p.first = true;
-        const at = this.#queue.findIndex((q) => !q.first);
-        if (at < 0) this.#queue.push(p);
-        else this.#queue.splice(at, 0, p);
-      } else this.#queue.push(p);
+      this.#queue.push(p, lane, ahead);
       this.#schedule();
     });
   }
@@ -111,9 +124,7 @@ export class Batcher<I, O> {
 
   /** An aborted item still in the queue leaves it now (one in a running batch runs to the end). */
   #drop(p: Pending<I, O>): void {
-    const i = this.#queue.indexOf(p);
-    if (i < 0) return;
-    this.#queue.splice(i, 1);
+    if (!this.#queue.remove(p)) return;
     this.#dropped++;
     if (this.#queue.length === 0) this.#clearTimer();
     p.reject(p.signal!.reason);
@@ -143,7 +154,7 @@ export class Batcher<I, O> {
     this.#clearTimer();
     if (this.#running || this.#queue.length === 0) return;
     this.#running = true;
-    const batch = this.#queue.splice(0, this.options.maxBatchSize);
+    const batch = this.#queue.take(this.options.maxBatchSize);
     for (const p of batch) this.#settle(p);
     try {
       this.options.onBatch?.(batch.length);
@@ -162,9 +173,7 @@ export class Batcher<I, O> {
   close(): void {
     this.#closed = true;
     this.#clearTimer();
-    const q = this.#queue;
-    this.#queue = [];
-    for (const p of q) {
+    for (const p of this.#queue.drainAll()) {
       this.#settle(p);
       p.reject(vlrError('VLR_MODEL_RUNTIME', `model ${this.options.name} was closed`));
     }

@@ -7,6 +7,7 @@
  */
 import type { ChunkingSettings } from './chunking.js';
 import type { VisualFeatures } from '../features/records.js';
+import { inLane, type Lane } from '../util/lanes.js';
 import { unitMean } from '../util/vector.js';
 import type { Reranker } from './reranker.js';
 import type { RecordDocument, RecordsOutput } from './records/build.js';
@@ -99,6 +100,32 @@ export class RerankerEmbedder implements Embedder {
     for (const x of frames) vs.push((await this.reranker.visualTextVector(x)).vector);
     return vs.length === 1 ? vs[0]! : unitMean(vs);
   }
+}
+
+/**
+ * The same embedder with every call's model work queued in `lane` (util/lanes.ts: its signal is
+ * marked, and every queue below reads the mark): what the composition root hands ingest, record
+ * write-back and backfill (`background`), so their documents never queue ahead of a search's. The
+ * ingest room itself needs no change. A call without a signal gets one that never aborts (as none).
+ */
+export function embedderInLane(e: Embedder, lane: Lane): Embedder {
+  const run = async <T>(signal: AbortSignal | undefined, f: (s: AbortSignal) => Promise<T>): Promise<T> => {
+    const marked = inLane(lane, signal);
+    try {
+      return await f(marked.signal);
+    } finally {
+      marked.dispose();
+    }
+  };
+  return {
+    visual: (source, kind, signal) => run(signal, (s) => e.visual(source, kind, s)),
+    bridge: (source, kind, signal) => run(signal, (s) => e.bridge(source, kind, s)),
+    mediaVectors: (source, kind, want, signal) => run(signal, (s) => e.mediaVectors(source, kind, want, s)),
+    queryText: (text, signal) => run(signal, (s) => e.queryText(text, s)),
+    records: (documents, signal, options) => run(signal, (s) => e.records(documents, s, options)),
+    recordSignature: (shape) => e.recordSignature(shape),
+    recordCovers: (record, doc, chunking) => e.recordCovers(record, doc, chunking),
+  };
 }
 
 /** An image's embedding as it is, or the unit mean of a video's frame embeddings. */

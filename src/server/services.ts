@@ -16,7 +16,7 @@ import { loadPipelines, PipelineRegistry } from '../pipelines/index.js';
 import { unknownSignalReason, unknownSignals } from '../rerank/fusion.js';
 import { vlrError } from '../errors.js';
 import { UpstreamPool } from '../proxy/pool.js';
-import { RerankerEmbedder } from '../rerank/embedder.js';
+import { embedderInLane, RerankerEmbedder, type Embedder } from '../rerank/embedder.js';
 import type { Reranker } from '../rerank/reranker.js';
 import { createRerankService } from '../rerank/service.js';
 import type { Models } from '../models/index.js';
@@ -49,6 +49,8 @@ export interface Services {
   readonly models: Models;
   readonly reranker: Reranker;
   readonly embedder: RerankerEmbedder;
+  /** The same embedder in ingest's lane (`models.ingestLane`): what `_bulk`, `_doc` and write-back use. */
+  readonly ingestEmbedder: Embedder;
   readonly scorer: Scorer;
   /** Write-back of feature records computed by searches (pipelines with `features.write_back`). */
   readonly writeBack?: RecordWriteBack;
@@ -98,10 +100,12 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
     closers.push(() => rerank.close());
     const embedder = options.embedder ?? new RerankerEmbedder(rerank.reranker);
     const scorer = options.scorer ?? new RerankerScorer(rerank.reranker);
+    // ingest and write-back queue their model work behind searches' (util/lanes.ts)
+    const ingestEmbedder = embedderInLane(embedder, config.models.ingestLane);
     const writeBack = pipelines.pipelines.some((p) => p.features.writeBack && p.features.store === 'index')
       ? new RecordWriteBack({
           engine,
-          embedder,
+          embedder: ingestEmbedder,
           onOutcome: (outcome, n) => metrics.recordWriteBack.inc({ outcome }, n),
           onError: (e) => logger.warn({ err: e }, 'writing feature records back to the index failed'),
         })
@@ -119,6 +123,7 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
       models: rerank.models,
       reranker: rerank.reranker,
       embedder,
+      ingestEmbedder,
       scorer,
       writeBack,
       jsonWorker,

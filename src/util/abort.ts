@@ -7,9 +7,12 @@
  * good. So one request running out of its budget never cancels an item another still waits for,
  * and work nobody waits for stops. `untilAborted` lets each waiter stop waiting on its own abort
  * while the shared work goes on; `fanOutSignal` hands one request's signal to many items.
- * Never knows what the work is; imports nothing of the project.
+ * The work's queue lane (util/lanes.ts) follows its signals: a fanned-out child keeps its parent's,
+ * shared work takes the best lane of its waiters (a waiter without a signal counts as `foreground`).
+ * Never knows what the work is; imports only the lanes.
  */
 import { setMaxListeners } from 'node:events';
+import { bestLane, inheritLane, laneOfSignal, markLane, type Lane } from './lanes.js';
 
 export class SharedAbort {
   readonly #ac = SharedAbort.#controller();
@@ -17,6 +20,7 @@ export class SharedAbort {
   #live = 0;
   #pinned = false;
   #done = false;
+  #lane: Lane | undefined;
 
   static #controller(): AbortController {
     const ac = new AbortController();
@@ -33,6 +37,9 @@ export class SharedAbort {
   join(signal?: AbortSignal): boolean {
     if (this.#ac.signal.aborted) return false;
     if (this.#done) return true;
+    // the work's lane: the best of its waiters' (work queued already keeps its place)
+    this.#lane = bestLane(this.#lane ?? 'background', laneOfSignal(signal));
+    markLane(this.#ac.signal, this.#lane);
     if (!signal) {
       this.#pinned = true;
       return true;
@@ -94,6 +101,7 @@ export function fanOutSignal(parent: AbortSignal | undefined): { signal: AbortSi
   if (!parent) return { signal: undefined, dispose: () => undefined };
   const ac = new AbortController();
   setMaxListeners(0, ac.signal);
+  inheritLane(ac.signal, parent);
   if (parent.aborted) {
     ac.abort(parent.reason);
     return { signal: ac.signal, dispose: () => undefined };

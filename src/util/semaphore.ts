@@ -4,15 +4,25 @@
  * is safe to call more than once; a waiter whose AbortSignal aborts leaves the line. A waiter that
  * asks `first` goes ahead of every waiter that did not (behind earlier `first` ones): work that
  * finishes something already started (an image decoded, now to be preprocessed) before work that
- * starts something new.
- * Never knows what the work is; imports nothing.
+ * starts something new. Waiters are served by the lane of their signal (util/lanes.ts): a search's
+ * waiter goes ahead of ingest's (`background`; a waiter without a signal is `foreground`), which still gets a bounded share of the permits freed while
+ * searches wait (held-out probe round 10b: media and decode slots held by ingest's photos).
+ * Never knows what the work is; imports only the lanes.
  */
+import { LaneQueue, laneOf } from './lanes.js';
+
 export class Semaphore {
   #free: number;
-  readonly #waiters: Array<(() => void) & { first?: boolean }> = [];
+  readonly #waiters: LaneQueue<() => void>;
 
-  constructor(permits: number) {
+  constructor(permits: number, backgroundEvery?: number) {
     this.#free = Math.max(1, Math.floor(permits));
+    this.#waiters = new LaneQueue(backgroundEvery);
+  }
+
+  /** Waiters per lane. */
+  waiting(): { query: number; foreground: number; background: number } {
+    return { query: this.#waiters.depth('query'), foreground: this.#waiters.depth('foreground'), background: this.#waiters.depth('background') };
   }
 
   async acquire(signal?: AbortSignal, first = false): Promise<() => void> {
@@ -21,28 +31,23 @@ export class Semaphore {
     else {
       await new Promise<void>((resolve, reject) => {
         const onAbort = () => {
-          const i = this.#waiters.indexOf(grant);
-          if (i >= 0) this.#waiters.splice(i, 1);
+          this.#waiters.remove(grant);
           reject(signal!.reason);
         };
-        const grant: (() => void) & { first?: boolean } = () => {
+        const grant = () => {
           signal?.removeEventListener('abort', onAbort);
           resolve();
         };
         signal?.addEventListener('abort', onAbort, { once: true });
-        if (!first) this.#waiters.push(grant);
-        else {
-          grant.first = true;
-          const at = this.#waiters.findIndex((w) => !w.first);
-          this.#waiters.splice(at < 0 ? this.#waiters.length : at, 0, grant);
-        }
+        const { lane, first: ahead } = laneOf(first, signal);
+        this.#waiters.push(grant, lane, ahead);
       });
     }
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const next = this.#waiters.shift();
+      const [next] = this.#waiters.take(1);
       if (next) next();
       else this.#free++;
     };

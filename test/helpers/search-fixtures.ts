@@ -88,7 +88,7 @@ export interface SearchProxy {
  */
 export async function startSearchProxy(
   engine: Engine,
-  opts: { pipelinesDir?: string; scorer?: Scorer; rerank?: Record<string, unknown>; aliasCacheMs?: number; via?: (engineUrl: string) => Promise<string> } = {},
+  opts: { pipelinesDir?: string; scorer?: Scorer; rerank?: Record<string, unknown>; media?: Record<string, unknown>; aliasCacheMs?: number; via?: (engineUrl: string) => Promise<string> } = {},
 ): Promise<SearchProxy> {
   const engineUrl = await useEngine(engine);
   const config = parseConfig({
@@ -96,7 +96,7 @@ export async function startSearchProxy(
     upstream: { urls: [opts.via ? await opts.via(engineUrl) : engineUrl] },
     log: { level: 'silent', access: false },
     models: { dir: MODELS, intraOpThreads: 2 },
-    media: { roots: [DATA] },
+    media: { roots: [DATA], ...opts.media },
     pipelines: { dir: opts.pipelinesDir ?? pipelinesDir(), ...(opts.aliasCacheMs !== undefined ? { aliasCacheMs: opts.aliasCacheMs } : {}) },
     // as the pipelines' budget: a test about ranking must not become one of admission's wait bound on a
     // loaded machine (a search whose estimated wait passed 10 s came back failed open); tests of

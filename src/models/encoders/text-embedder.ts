@@ -186,9 +186,9 @@ export class TextEmbedder {
     return texts.map((_, i) => subs.then((ps) => ps[i]!));
   }
 
-  /** Items waiting in this model's batching queue, whether a batch runs, and items dropped on abort. */
-  queue(): { pending: number; running: boolean; dropped: number } {
-    return { pending: this.#batcher.pending, running: this.#batcher.running, dropped: this.#batcher.dropped };
+  /** Items waiting in this model's batching queue (in all, and per lane), whether a batch runs, and items dropped on abort. */
+  queue(): { pending: number; running: boolean; dropped: number; lanes: ReturnType<Batcher<Encoded, Float32Array>['lanes']> } {
+    return { pending: this.#batcher.pending, running: this.#batcher.running, dropped: this.#batcher.dropped, lanes: this.#batcher.lanes() };
   }
 
   close(): void {
