@@ -161,7 +161,11 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   if (spName && registry.get(spName)) {
     osPipeline = registry.get(spName);
     params.delete('search_pipeline');
-    delete body.search_pipeline;
+    // a request-level pipeline in the body (`search_pipeline: {…}`, OpenSearch 2.8+) is the
+    // engine's, for the first stage: it was dropped when the URL named vlrerank's pipeline, and the
+    // hits it filters came back unfiltered (held-out probe round 11c); a body name is dropped, as
+    // the engine lets the URL's name override it
+    if (!isObject(body.search_pipeline)) delete body.search_pipeline;
   }
   let osQueryText: string | undefined;
   if (osPipeline && isObject(body.ext) && isObject(body.ext.rerank)) {

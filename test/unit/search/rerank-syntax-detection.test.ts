@@ -92,6 +92,21 @@ describe('rerank syntax detection', () => {
     expect(d2.kind === 'rerank' && d2.spec.query.text).toBe('claim');
   });
 
+  // held-out probe round 11c: the URL names vlrerank's pipeline, the body an engine pipeline of its
+  // own (request-level, OpenSearch 2.8+): that one is the first stage's, kept; a body name is dropped
+  it('keeps a request-level search pipeline in the body when the URL names the vlrerank pipeline', () => {
+    const inline = { request_processors: [{ filter_query: { query: { term: { top: 'Fruit' } } } }] };
+    const ext = { rerank: { query_context: { query_text: 'apple' } } };
+    const d = detectRerank({ index: 'shop-1', params: P('search_pipeline=products'), body: { query: { match: { title: 'apple' } }, search_pipeline: inline, ext } }, registry);
+    if (d.kind !== 'rerank') throw new Error('expected rerank');
+    expect(d.spec.body.search_pipeline).toEqual(inline);
+    expect(d.spec.params.has('search_pipeline')).toBe(false);
+    const named = detectRerank({ index: 'shop-1', params: P('search_pipeline=products'), body: { search_pipeline: 'theirs', ext } }, registry);
+    expect(named.kind === 'rerank' && named.spec.body.search_pipeline).toBeUndefined();
+    const inBody = detectRerank({ index: 'shop-1', params: P(), body: { search_pipeline: 'products', ext } }, registry);
+    expect(inBody.kind === 'rerank' && inBody.spec.body.search_pipeline).toBeUndefined();
+  });
+
   it('reads ext.rerank.query_context as OpenSearch\'s rerank processor does (held-out probe round 6)', () => {
     const run = (qc: Record<string, unknown>, query: unknown = { match: { title: 'greek yoghurt' } }) => detectRerank({ index: 'x', params: P('search_pipeline=kb'), body: { query, ext: { rerank: { query_context: qc } } } }, registry);
     // OpenSearch reads the path in the request as it renders it: a short-form match is {query: …}
