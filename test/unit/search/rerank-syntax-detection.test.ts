@@ -107,6 +107,20 @@ describe('rerank syntax detection', () => {
     expect(inBody.kind === 'rerank' && inBody.spec.body.search_pipeline).toBeUndefined();
   });
 
+  // held-out probe round 11c: the 400 listed every index of the cluster (`_all` resolved)
+  it('a point-in-time search without a named pipeline is told to name one, not about _all', () => {
+    const input = { index: undefined, params: P(), body: { pit: { id: 'abc' }, ext: { vlrerank: { query: { text: 'milk' } } } } };
+    let err: unknown;
+    try {
+      detectRerank({ ...input, targets: ['shop-1', 'kb-1', 'other'] }, registry);
+    } catch (e) {
+      err = e;
+    }
+    expect(isVlrerankError(err) ? err.message : String(err)).toMatch(/point-in-time search names no index.*ext\.vlrerank\.pipeline/);
+    const named = detectRerank({ ...input, body: { ...input.body, ext: { vlrerank: { pipeline: 'products', query: { text: 'milk' } } } } }, registry);
+    expect(named.kind).toBe('rerank');
+  });
+
   it('reads ext.rerank.query_context as OpenSearch\'s rerank processor does (held-out probe round 6)', () => {
     const run = (qc: Record<string, unknown>, query: unknown = { match: { title: 'greek yoghurt' } }) => detectRerank({ index: 'x', params: P('search_pipeline=kb'), body: { query, ext: { rerank: { query_context: qc } } } }, registry);
     // OpenSearch reads the path in the request as it renders it: a short-form match is {query: …}
