@@ -4,7 +4,7 @@
  * request (else the streaming proxy takes it untouched), hands it the body (as a stream for
  * `_bulk`, read and bounded for one document), and writes the upstream's answer back.
  */
-import { PassThrough, type Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline as pipe } from 'node:stream/promises';
 import type { ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
@@ -44,13 +44,29 @@ function decodedBulk(req: Request): Readable {
   const coding = knownCoding(codingsOf(req.headers['content-encoding'])[0] ?? 'identity') ?? 'identity';
   const unzip = decodingStream(coding);
   if (!unzip) return req;
-  const out = new PassThrough();
+  // a few KB of gzip can inflate to gigabytes, held while a line waits for its newline: bounded as
+  // the engines bound what they decode (`http.max_content_length`, 100 MB by default)
+  let decoded = 0;
+  const out = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      decoded += chunk.length;
+      if (decoded > MAX_DECODED_BULK) {
+        done(vlrError('VLR_BODY_TOO_LARGE', `request body decompresses to more than ${MAX_DECODED_BULK} bytes (the engines' default http.max_content_length); send it in smaller _bulk requests`, { details: { max_bytes: MAX_DECODED_BULK } }));
+        unzip.destroy();
+        return;
+      }
+      done(null, chunk);
+    },
+  });
   const fail = (e: Error) => out.destroy(vlrError('VLR_BODY_DECODE', `request body is not valid ${coding} (Content-Encoding: ${coding}): ${e.message}`, { details: { header: 'content-encoding' } }));
   req.once('error', (e) => out.destroy(e));
   unzip.once('error', fail);
   req.pipe(unzip).pipe(out);
   return out;
 }
+
+/** The most a compressed `_bulk` may decode to (the engines' default `http.max_content_length`). */
+const MAX_DECODED_BULK = 100 * 1024 * 1024;
 
 export function ingestRouter(deps: IngestRouteDeps): Router {
   // the ES client refuses an answer without x-elastic-product, a write's refusal by vlrerank included

@@ -74,6 +74,16 @@ describe.each(['opensearch', 'opensearch3', 'elasticsearch'] as Engine[])('a com
     expect(await withRecord(['c-gzip', 'c-deflate', 'c-br'])).toEqual(['c-br', 'c-deflate', 'c-gzip']);
   });
 
+  it('a body that decodes past 100 MiB (a gzip bomb) is a 413; nothing is stored', async () => {
+    // 101 MiB of one document's text, a few hundred KB gzipped: the line would be held whole
+    const big = Buffer.concat([Buffer.from(`${JSON.stringify({ index: { _id: 'bomb' } })}\n{"title":"`), Buffer.alloc(101 * 1024 * 1024, 97), Buffer.from('"}\n')]);
+    const res = await raw(gzipSync(big), 'gzip');
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as any).error.reason).toContain('decompresses to more than');
+    await p.engine.json('POST', `/${INDEX}/_refresh`);
+    expect((await p.engine.json<any>('GET', `/${INDEX}/_doc/bomb`)).statusCode).toBe(404);
+  });
+
   it('a body that is not what its coding says is a 400 naming the coding; nothing is stored', async () => {
     const res = await raw(Buffer.concat([gzipSync(ndjson('bad1', 'first')).subarray(0, 20), Buffer.from('not gzip')]), 'gzip');
     expect(res.status).toBe(400);
