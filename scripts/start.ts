@@ -303,7 +303,8 @@ async function main(): Promise<void> {
     `\n${short.length ? 'Serving (not ready)' : 'Ready'} in ${secs()}.\n\n` +
       `  UI          ${url}/_vlrerank/ui/\n` +
       `  UI + admin  ${url}/_vlrerank/ui/#token=${token}&page=playground   (hands the admin token to your browser; keep it local)\n` +
-      `  proxy       ${url}   (point any Elasticsearch client here: curl ${url}/grocery/_search)\n` +
+      // an OpenSearch cluster or VLRERANK_DEMO_INDICES=none: no grocery index to point at (held-out probe round 11c)
+      `  proxy       ${url}   (point any Elasticsearch or OpenSearch client here: curl ${url}/${reports[0] ? `${reports[0].name}/_search` : '_cat/indices'})\n` +
       `  rerank API  ${url}/_vlrerank/rerank · ${url}/v1/rerank\n` +
       `  status      ${url}/_vlrerank/health · ${url}/_vlrerank/metrics\n\n` +
       `Ctrl+C (or SIGTERM / SIGHUP to npm) stops the proxy (a local Elasticsearch keeps running for the next start: npx tsx scripts/engines.ts stop elasticsearch).\n`,

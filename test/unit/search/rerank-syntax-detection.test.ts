@@ -92,6 +92,35 @@ describe('rerank syntax detection', () => {
     expect(d2.kind === 'rerank' && d2.spec.query.text).toBe('claim');
   });
 
+  // held-out probe round 11c: the URL names vlrerank's pipeline, the body an engine pipeline of its
+  // own (request-level, OpenSearch 2.8+): that one is the first stage's, kept; a body name is dropped
+  it('keeps a request-level search pipeline in the body when the URL names the vlrerank pipeline', () => {
+    const inline = { request_processors: [{ filter_query: { query: { term: { top: 'Fruit' } } } }] };
+    const ext = { rerank: { query_context: { query_text: 'apple' } } };
+    const d = detectRerank({ index: 'shop-1', params: P('search_pipeline=products'), body: { query: { match: { title: 'apple' } }, search_pipeline: inline, ext } }, registry);
+    if (d.kind !== 'rerank') throw new Error('expected rerank');
+    expect(d.spec.body.search_pipeline).toEqual(inline);
+    expect(d.spec.params.has('search_pipeline')).toBe(false);
+    const named = detectRerank({ index: 'shop-1', params: P('search_pipeline=products'), body: { search_pipeline: 'theirs', ext } }, registry);
+    expect(named.kind === 'rerank' && named.spec.body.search_pipeline).toBeUndefined();
+    const inBody = detectRerank({ index: 'shop-1', params: P(), body: { search_pipeline: 'products', ext } }, registry);
+    expect(inBody.kind === 'rerank' && inBody.spec.body.search_pipeline).toBeUndefined();
+  });
+
+  // held-out probe round 11c: the 400 listed every index of the cluster (`_all` resolved)
+  it('a point-in-time search without a named pipeline is told to name one, not about _all', () => {
+    const input = { index: undefined, params: P(), body: { pit: { id: 'abc' }, ext: { vlrerank: { query: { text: 'milk' } } } } };
+    let err: unknown;
+    try {
+      detectRerank({ ...input, targets: ['shop-1', 'kb-1', 'other'] }, registry);
+    } catch (e) {
+      err = e;
+    }
+    expect(isVlrerankError(err) ? err.message : String(err)).toMatch(/point-in-time search names no index.*ext\.vlrerank\.pipeline/);
+    const named = detectRerank({ ...input, body: { ...input.body, ext: { vlrerank: { pipeline: 'products', query: { text: 'milk' } } } } }, registry);
+    expect(named.kind).toBe('rerank');
+  });
+
   it('reads ext.rerank.query_context as OpenSearch\'s rerank processor does (held-out probe round 6)', () => {
     const run = (qc: Record<string, unknown>, query: unknown = { match: { title: 'greek yoghurt' } }) => detectRerank({ index: 'x', params: P('search_pipeline=kb'), body: { query, ext: { rerank: { query_context: qc } } } }, registry);
     // OpenSearch reads the path in the request as it renders it: a short-form match is {query: …}
