@@ -12,7 +12,7 @@
  * Never knows what the work is; imports only the lanes.
  */
 import { setMaxListeners } from 'node:events';
-import { bestLane, inheritLane, laneOfSignal, markLane, type Lane } from './lanes.js';
+import { bestLane, inLane, laneOfSignal, markLane, type Lane } from './lanes.js';
 
 export class SharedAbort {
   readonly #ac = SharedAbort.#controller();
@@ -98,15 +98,6 @@ export function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined):
  * one signal), one listener on the parent, removed by `dispose()` when the work is done.
  */
 export function fanOutSignal(parent: AbortSignal | undefined): { signal: AbortSignal | undefined; dispose: () => void } {
-  if (!parent) return { signal: undefined, dispose: () => undefined };
-  const ac = new AbortController();
-  setMaxListeners(0, ac.signal);
-  inheritLane(ac.signal, parent);
-  if (parent.aborted) {
-    ac.abort(parent.reason);
-    return { signal: ac.signal, dispose: () => undefined };
-  }
-  const onAbort = () => ac.abort(parent.reason);
-  parent.addEventListener('abort', onAbort, { once: true });
-  return { signal: ac.signal, dispose: () => parent.removeEventListener('abort', onAbort) };
+  // the child keeps the parent's lane (an unmarked parent is `foreground`, as its unmarked child would be)
+  return parent ? inLane(laneOfSignal(parent), parent) : { signal: undefined, dispose: () => undefined };
 }

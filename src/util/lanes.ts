@@ -54,12 +54,6 @@ export function markLane(signal: AbortSignal, lane: Lane): void {
   marks.set(signal, lane);
 }
 
-/** A signal derived from `parent` keeps its lane. */
-export function inheritLane(child: AbortSignal, parent: AbortSignal | undefined): void {
-  const lane = parent && marks.get(parent);
-  if (lane) marks.set(child, lane);
-}
-
 /**
  * A signal in `lane` that aborts when `parent` does (never, without one); `dispose()` stops
  * following the parent once the work is done.
