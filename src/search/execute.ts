@@ -24,6 +24,7 @@ import { answerHeaders, ownBodyHeaders } from './headers.js';
 import type { Scorer, ScoredDocument } from './hit-scorer.js';
 import { firstUnscorable, hitDocuments } from './hit-documents.js';
 import { buildFirstStage, planPaging, vectorNeed } from './plan.js';
+import { assertPhotoFieldMapped } from './photo-field.js';
 import { firstStageOrder, fuseWithFirstStage, scoreFusionOf, shapeResponse, type Hit } from './shape.js';
 
 export interface SearchDeps {
@@ -208,7 +209,11 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   });
   const raw = Buffer.from(await res.body.arrayBuffer());
   timings.first_stage_ms = ms(t1);
+  // a search by photo refused (OpenSearch) or empty (Elasticsearch) on an index without its vector field says why (photo-field.ts)
+  const imageField = need?.kind === 'image' ? need.field : undefined;
+  const photoFieldMapped = async () => imageField && (await assertPhotoFieldMapped(deps.pool, spec, opts.index, imageField, opts.headers, opts.signal));
   if (res.statusCode !== 200) {
+    if (res.statusCode === 400) await photoFieldMapped();
     // the engine's own error (bad query, missing index…) goes back unchanged
     return { status: res.statusCode, headers: answerHeaders(res.headers), body: raw };
   }
@@ -219,6 +224,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     throw vlrError('VLR_UPSTREAM_ERROR', `the first-stage search answered 200 with a body that is not JSON: ${raw.subarray(0, 200).toString()}`);
   }
   const all = ((upstream.hits as { hits?: Hit[] } | undefined)?.hits ?? []) as Hit[];
+  if (!all.length) await photoFieldMapped();
   // past the window (a default pipeline's deep page): first-stage order, not reranked; a page that
   // lies wholly past it is the engine's own answer, so nothing is reranked for it
   const hits = all.slice(0, plan.window);

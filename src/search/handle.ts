@@ -17,6 +17,7 @@ import { msearchItemsOf, parseMsearch, planMsearch, runMsearch, type MsearchItem
 import { applyFilterPath, hasAnswerParams, parseFilterPath, withoutAnswerParams } from './filter-path.js';
 import type { NdjsonItem } from '../util/json-worker.js';
 import { isJsonBody } from './headers.js';
+import { assertMetadataKeys } from './msearch-header.js';
 
 /** Words whose absence from a body proves it asks for no reranking (saves a JSON parse). */
 export const MARKERS = ['vlrerank', 'text_similarity_reranker', 'search_pipeline'];
@@ -136,6 +137,8 @@ export async function handleMsearch(deps: SearchHandlerDeps, req: SearchRequest)
   const params = hasAnswerParams(req.params) ? withoutAnswerParams(req.params) : req.params;
   const plan = await planMsearch(items, req.index, params, deps, req.headers, req.signal);
   if (plan.every((p) => p.kind === 'plain' && !p.rewritten)) return plain;
+  // a header key the engine refuses is its 400 for the whole request, not a parameter of a reranked item
+  await assertMetadataKeys(items, (name) => registry.get(name) !== undefined, async () => (await deps.engine.info()).distribution);
   const out = await runMsearch(plan, deps, { pathIndex: req.index, params, headers: req.headers, signal: req.signal?.(), client: req.client });
   return { kind: 'answer', status: 200, headers: out.headers, body: filterPath ? applyFilterPath(out.body, filterPath) : out.body };
 }

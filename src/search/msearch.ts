@@ -9,6 +9,7 @@ import type { RerankSpec } from './detect.js';
 import { detectThrough, type ResolveDeps } from './resolve.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
 import { ownBodyHeaders } from './headers.js';
+import { headerParamName } from './msearch-header.js';
 import type { NdjsonItem } from '../util/json-worker.js';
 import { Semaphore } from '../util/semaphore.js';
 
@@ -75,20 +76,25 @@ export function parseMsearch(text: string): MsearchItem[] {
   return items;
 }
 
-/** Header keys that are query parameters of a single `_search`. */
+/**
+ * Header keys that are query parameters of a single `_search`, under their URL names (`searchType`
+ * is `search_type`); a key no engine reads in a header is refused before anything runs
+ * (msearch-header.ts), never made a parameter.
+ */
 function headerParams(header: Record<string, unknown>, base: URLSearchParams): URLSearchParams {
   const p = new URLSearchParams(base);
   for (const k of ['max_concurrent_searches']) p.delete(k);
   for (const [k, v] of Object.entries(header)) {
-    if (k === 'index') continue;
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') p.set(k, String(v));
-    else if (Array.isArray(v)) p.set(k, v.join(','));
+    const name = headerParamName(k);
+    if (name === undefined || name === 'index') continue;
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') p.set(name, String(v));
+    else if (Array.isArray(v)) p.set(name, v.join(','));
   }
   return p;
 }
 
 function indexOf(header: Record<string, unknown>, pathIndex: string | undefined): string | undefined {
-  const i = header.index;
+  const i = header.index ?? header.indices;
   if (typeof i === 'string') return i;
   if (Array.isArray(i)) return i.join(',');
   return pathIndex;

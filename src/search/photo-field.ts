@@ -1,0 +1,49 @@
+/**
+ * A search by photo (or clip) runs a kNN on the pipeline's image vector field. On an index that does
+ * not map that field (made by hand, auto-created, set up for another pipeline) Elasticsearch answers
+ * no hits (200) and OpenSearch a 400 "Field … is not knn_vector type", and neither says what to do
+ * (held-out probe round 11a). When that first stage came back empty or refused, the field's mapping
+ * is read (with the client's credentials): if no index searched maps it as a vector, the search is
+ * vlrerank's 400 naming the field, the index and `vlrerank index setup`, the same on both engines.
+ * A first stage with hits, or an index that does map the field (an empty one, say), is not touched.
+ */
+import { credentialHeaders } from '../engine/targets.js';
+import { vlrError } from '../errors.js';
+import type { UpstreamPool } from '../proxy/pool.js';
+import type { RerankSpec } from './detect.js';
+
+const VECTOR_TYPES = new Set(['dense_vector', 'knn_vector']);
+
+/** Does some index of a `GET /{index}/_mapping/field/{field}` answer map `field` as a vector? undefined: the answer does not tell (no index named). */
+export function someIndexMapsVector(answer: unknown, field: string): boolean | undefined {
+  if (!answer || typeof answer !== 'object' || Array.isArray(answer)) return undefined;
+  const indices = Object.values(answer as Record<string, { mappings?: Record<string, { mapping?: Record<string, { type?: unknown }> }> }>);
+  if (!indices.length) return undefined;
+  const leaf = field.split('.').pop()!;
+  return indices.some((i) => VECTOR_TYPES.has(String(i?.mappings?.[field]?.mapping?.[leaf]?.type)));
+}
+
+/** Throws the 400 when no index searched maps the pipeline's image vector field; any doubt (the read failed, nothing named) leaves the engine's answer. */
+export async function assertPhotoFieldMapped(pool: Pick<UpstreamPool, 'request'>, spec: RerankSpec, index: string | undefined, field: string, headers: readonly string[], signal?: AbortSignal): Promise<void> {
+  const target = index ? encodeURIComponent(index).replace(/%2C/gi, ',').replace(/%2A/gi, '*') : '_all';
+  let answer: unknown;
+  try {
+    const res = await pool.request({ method: 'GET', path: `/${target}/_mapping/field/${encodeURIComponent(field)}`, headers: { ...credentialHeaders(headers), accept: 'application/json' }, signal, idempotent: true });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) return;
+    answer = JSON.parse(text);
+  } catch (e) {
+    if (signal?.aborted) throw e; // the client went away: as any other step of the search
+    return;
+  }
+  if (someIndexMapsVector(answer, field) !== false) return;
+  const p = spec.pipeline.name;
+  const what = spec.query.image !== undefined ? 'image' : 'video';
+  const named = index ?? '_all';
+  throw vlrError(
+    'VLR_BAD_REQUEST',
+    `search by ${what} runs a kNN on [${field}] (pipeline [${p}]), which [${named}] does not map as a vector: the first stage can find nothing there. ` +
+      `Run "vlrerank index setup ${index ?? '<index>'} --pipeline ${p}" to add the field, then "vlrerank index backfill ${index ?? '<index>'}" to add the vectors of the documents already in it`,
+    { details: { index: named, field } },
+  );
+}
