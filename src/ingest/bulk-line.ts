@@ -36,6 +36,8 @@ export interface BulkReport {
   failures: Map<number, NonNullable<VectorOutcome['error']>>;
   /** Item position → documents of it that got vectors / a record: only items the engine stored are counted in the answer. */
   added: Map<number, { vectorized: number; recorded: number }>;
+  /** Documents of ingest indices forwarded as received because the client had gone (`signal` aborted): no vectors, no records. */
+  asReceived?: number;
 }
 
 /** Deepest source line vectors are added to (server.maxJsonDepth's default). */

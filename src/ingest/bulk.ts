@@ -41,6 +41,11 @@ interface Slot {
 /** The transformed body as a stream of Buffers, each a run of whole newline-terminated lines. */
 export function transformBulk(input: Readable, o: BulkTransformOptions, report: BulkReport): Readable {
   const queue: Array<Buffer | Slot> = [];
+  // the client gone (o.signal aborted): the documents not yet transformed leave as received — the
+  // engine, sent the whole body directly, stores it all; backfill adds their vectors and records
+  const signal = o.signal;
+  const gone = signal && new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true })));
+  const asReceived = () => void (report.asReceived = (report.asReceived ?? 0) + 1);
   let slots = 0; // unfinished-or-unflushed slots in the queue
   let item = -1;
   let expectSource: { op: string; index?: string; id?: string; routing?: string; item: number } | undefined;
@@ -97,21 +102,32 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       const pipeline = ingestFor(e.index);
       const alias = !pipeline && mayBeAlias(e.index) ? e.index : undefined;
       if (!pipeline && !alias) return true; // not an ingest index: raw bytes, no decoding
+      if (signal?.aborted) {
+        if (pipeline || aliasKnown.get(alias!)) asReceived();
+        return true;
+      }
       const slot: Slot = { done: false, promise: undefined as unknown as Promise<void> };
       const keep = withNl();
       const claim = writes.claim(e.index, e.id, e.routing);
       const out = (pipeline ? transformLine(bytes, e, pipeline, o, e.item, report, claim) : aliasPipeline(alias!).then((p) => (p ? transformLine(bytes, e, p, o, e.item, report, claim) : void (aliasFault.has(alias!) && report.failures.set(e.item, aliasFault.get(alias!)!))))).finally(() => claim.settle(undefined));
-      slot.promise = out.then(
+      const done = out.then(
         (s) => {
+          if (slot.done) return;
           slot.done = true;
           // a rewritten line ends as it came: with its newline, or without at the body's end
           slot.value = s === undefined ? keep : Buffer.from(keep[keep.length - 1] === 10 ? s + '\n' : s);
         },
         (err) => {
+          if (slot.done) return;
           slot.done = true;
-          slot.error = err;
+          if (signal?.aborted) {
+            slot.value = keep; // the client's leaving cut its model work: as received
+            asReceived();
+          } else slot.error = err;
         },
       );
+      // the client gone while it is embedded (a running batch is not interrupted): as received at once
+      slot.promise = gone ? Promise.race([done, gone.then(() => void (slot.done || ((slot.done = true), (slot.value = keep), asReceived())))]) : done;
       queue.push(slot);
       slots++;
       return false;

@@ -42,6 +42,8 @@ export interface IngestDeps {
   jsonWorker?: Pick<JsonWorker, 'parse'>;
   /** Pipelines of aliases no pattern covers (writes through an alias); without it, names only. */
   aliases?: AliasPipelines;
+  /** A `_bulk` whose client left: how many of its documents were stored as received (no vectors, no records). */
+  onAsReceived?: (documents: number) => void;
 }
 
 export interface WriteRequest {
@@ -52,7 +54,14 @@ export interface WriteRequest {
   path: string;
   /** The client's raw header list. */
   headers: readonly string[];
+  /** The client gone: our own work on the request stops. */
   signal?: AbortSignal;
+  /**
+   * The client's body cut short: the upstream request is cut with it (the engine stores nothing of a
+   * cut body). A `_bulk` whose client left after sending all of it still completes upstream, as it
+   * would sent to the engine directly. Without it, `signal`.
+   */
+  bodyCut?: AbortSignal;
 }
 
 /** The upstream's answer for the client: streamed as it came, or a body we merged our report into. */
@@ -123,7 +132,8 @@ export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Read
   const aliasFor = deps.aliases ? (i: string) => aliasPipeline(deps, i, req) : undefined;
   const targetOn = memo(async (i) => writeTarget(deps, i, req, deps.pipelines.forIndex(i) ?? ingestPipelineOf(deps.pipelines, i) ?? (await aliasFor?.(i))));
   const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), targetOn, aliasFor }, report);
-  const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.signal, rawHeaders: true, idempotent: false });
+  const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.bodyCut ?? req.signal, rawHeaders: true, idempotent: false });
+  if (report.asReceived) deps.onAsReceived?.(report.asReceived);
   return answer(up, report.failures.size || report.added.size ? (b) => mergeBulkResponse(b, report) : undefined);
 }
 

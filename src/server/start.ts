@@ -47,13 +47,19 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
       logger.warn({ count, code: first.code, reason: first.reason }, 'hits whose media could not be read were reranked on their text alone');
     },
   };
+  // a `_bulk` whose client left: its documents not yet transformed were stored as the engine would
+  // store them sent directly, without vectors or records (`vlrerank index backfill` adds them)
+  const onAsReceived = (documents: number) => {
+    metrics.failures.inc({ code: 'ingest:client_gone' }, documents);
+    logger.info({ documents }, 'a _bulk client left before its answer: documents not yet embedded were stored as received, without vectors or records (backfill adds them)');
+  };
   const startedAt = Date.now();
   return {
     errors,
     access: { metrics, access: config.log.access, logger: s.accessLogger, write: s.accessWrite },
     pool: s.pool,
     search,
-    ingest: { pipelines: s.pipelines, pool: s.pool, embedder: s.ingestEmbedder, maxJsonDepth: config.server.maxJsonDepth, jsonWorker: s.jsonWorker, aliases: new AliasPipelines(targets) },
+    ingest: { pipelines: s.pipelines, pool: s.pool, embedder: s.ingestEmbedder, maxJsonDepth: config.server.maxJsonDepth, jsonWorker: s.jsonWorker, aliases: new AliasPipelines(targets), onAsReceived },
     reranker: s.reranker,
     admin: {
       health: {

@@ -4,8 +4,8 @@
  * FIN waited in the socket behind the unread lines and every document was still embedded for
  * nobody (282 of 300 abstracts twenty seconds after the hang-up). Now the body is read ahead
  * (http/ingest-routes.ts, up to BULK_READ_AHEAD_BYTES): the hang-up is seen at once, the ingest's
- * signal takes its queued texts out of the model queue, and the upstream request is cut as the
- * client cut its own — what reached the engine is the engine's, as if the client had sent it there.
+ * signal takes its queued texts out of the model queue, and the documents not yet embedded go
+ * upstream as received, stored as the engine stores a body sent directly (bulk-client-gone-stored.test.ts).
  * Real Elasticsearch 8.19, the real text model, real SciFact abstracts, a real socket.
  */
 import net from 'node:net';
