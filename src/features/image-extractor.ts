@@ -9,7 +9,7 @@
  */
 import type { Semaphore } from '../util/semaphore.js';
 import type { MediaSlots } from './media-slots.js';
-import { fanOutSignal } from '../util/abort.js';
+import { fanOutSignal, SharedAbort } from '../util/abort.js';
 import type { KnownMedia } from './known-media.js';
 import { decodeImage, type DecodedImage, type ImageLimits } from './media/image.js';
 import { classifyRef, sha256Hex, type MediaSource } from './media/source.js';
@@ -49,13 +49,17 @@ export class ImageExtractor {
     const { value: m, release } = await this.#d.slots.read(classifyRef(ref) === 'url', () => source.resolve(ref, asked), request.signal, () => source.joinFetch(ref, asked));
     const { bytes, contentHash } = m;
     known.remember(ref, m);
-    // the decode (when a part is missing) happens under the same permit; model waits do not hold it
-    let decoded: Promise<DecodedImage> | undefined;
-    const decode = () => (decoded ??= cpu.use(() => decodeImage(bytes, limits)).finally(release));
+    // the decode (when a part is missing) happens under the same media permit; model waits do not hold it
+    let wanted = false;
+    const once = decodeOnce(cpu, () => decodeImage(bytes, limits));
+    const decode = (signal: AbortSignal) => {
+      wanted = true;
+      return once(signal).finally(release);
+    };
     try {
       return await this.#features(contentHash, decode, request);
     } finally {
-      if (!decoded) release();
+      if (!wanted) release();
     }
   }
 
@@ -92,8 +96,7 @@ export class ImageExtractor {
   /** Features of raw bytes already in hand (e.g. an uploaded query image). */
   async imageBytes(bytes: Buffer, request: FeatureRequest = {}): Promise<ImageResult> {
     const contentHash = sha256Hex(bytes);
-    let decoded: Promise<DecodedImage> | undefined;
-    return this.#features(contentHash, () => (decoded ??= this.#d.cpu.use(() => decodeImage(bytes, this.#d.limits))), request);
+    return this.#features(contentHash, decodeOnce(this.#d.cpu, () => decodeImage(bytes, this.#d.limits)), request);
   }
 
   #allCached(contentHash: string, request: FeatureRequest): boolean {
@@ -101,9 +104,9 @@ export class ImageExtractor {
   }
 
   /** Read and decode `ref` after all (a part was evicted between the check and its lookup). */
-  #readAgain(ref: string, request: FeatureRequest): () => Promise<DecodedImage> {
+  #readAgain(ref: string, request: FeatureRequest): Decode {
     const { source, limits, cpu } = this.#d;
-    return () => source.resolve(ref, { maxBytes: limits.maxBytes, signal: request.signal }).then((m) => cpu.use(() => decodeImage(m.bytes, limits)));
+    return (s) => source.resolve(ref, { maxBytes: limits.maxBytes, signal: request.signal }).then((m) => cpu.use(() => decodeImage(m.bytes, limits), false, s));
   }
 
   /** An unchanged local file whose parts are all cached costs one stat(), not a read and a sha256. */
@@ -126,12 +129,12 @@ export class ImageExtractor {
     const r = await source.fetchUrl(ref, { maxBytes: limits.maxBytes, signal: request.signal, validators: memo });
     if (!('notModified' in r)) {
       known.rememberUrl(ref, r);
-      return this.#features(r.contentHash, () => cpu.use(() => decodeImage(r.bytes, limits)), request);
+      return this.#features(r.contentHash, (s) => cpu.use(() => decodeImage(r.bytes, limits), false, s), request);
     }
     return this.#features(memo.contentHash, this.#readAgain(ref, request), request);
   }
 
-  async #features(contentHash: string, decode: () => Promise<DecodedImage>, request: FeatureRequest): Promise<ImageResult> {
+  async #features(contentHash: string, decode: Decode, request: FeatureRequest): Promise<ImageResult> {
     // each part below listens to the signal: one listener on the caller's (a bulk shares one for many images)
     const fan = fanOutSignal(request.signal);
     try {
@@ -141,14 +144,14 @@ export class ImageExtractor {
     }
   }
 
-  async #parts(contentHash: string, decode: () => Promise<DecodedImage>, request: FeatureRequest): Promise<ImageResult> {
+  async #parts(contentHash: string, decode: Decode, request: FeatureRequest): Promise<ImageResult> {
     const { cache, keys, models } = this.#d;
     const detect = request.detect ?? true;
     const ocr = (request.ocr ?? false) && models.ocrEngine !== undefined;
     // each part's computation gets the cache's shared signal: aborted only when no request waits for it
     const decoded = async (signal: AbortSignal) => {
       signal.throwIfAborted();
-      const img = await decode();
+      const img = await decode(signal);
       signal.throwIfAborted();
       return img;
     };
@@ -162,6 +165,27 @@ export class ImageExtractor {
 }
 
 type Found = { value: Part; hit: boolean; source: PartSource };
+
+/** An image's decode for a part's computation: its wait for a decode slot is in `signal`'s lane and ends when it aborts. */
+type Decode = (signal: AbortSignal) => Promise<DecodedImage>;
+
+/**
+ * One decode under a `cpu` permit, shared by the parts that ask for it (classification, detections,
+ * OCR): its wait is in the best lane of their signals and leaves the line only when every one of
+ * them has aborted (a part another request still waits for keeps it); a decode that nobody waited
+ * for any more is started again by the next part that asks.
+ */
+function decodeOnce(cpu: Semaphore, run: () => Promise<DecodedImage>): Decode {
+  let current: { shared: SharedAbort; p: Promise<DecodedImage> } | undefined;
+  return (signal) => {
+    if (current?.shared.join(signal)) return current.p;
+    const shared = new SharedAbort();
+    shared.join(signal);
+    const p = cpu.use(run, false, shared.signal).finally(() => shared.done());
+    current = { shared, p };
+    return p;
+  };
+}
 
 /** One image's result from its parts (classification; detections and OCR lines when asked). */
 function assemble(contentHash: string, cls: Found, det: Found | undefined, text: Found | undefined): ImageResult {

@@ -73,7 +73,7 @@ export class VisualModels {
     let pre: PreprocessedImage;
     try {
       const img = await image();
-      pre = { ...(await this.#cpu.use(() => preprocessImage(img, this.classifier.preprocess, undefined, this.#pooled(this.classifier)), true)), owned: true };
+      pre = { ...(await this.#cpu.use(() => preprocessImage(img, this.classifier.preprocess, undefined, this.#pooled(this.classifier)), true, signal)), owned: true };
       signal?.throwIfAborted();
     } catch (e) {
       this.#preparing--;
@@ -104,7 +104,7 @@ export class VisualModels {
   }
 
   async detect(img: DecodedImage, signal?: AbortSignal): Promise<Detection[]> {
-    const pre = { ...(await this.#cpu.use(() => preprocessImage(img, this.detector.preprocess, undefined, this.#pooled(this.detector)), true)), owned: true };
+    const pre = { ...(await this.#cpu.use(() => preprocessImage(img, this.detector.preprocess, undefined, this.#pooled(this.detector)), true, signal)), owned: true };
     const thr = this.#s.detectScoreThreshold;
     return this.detector.detect(pre, pre.original, thr === undefined ? {} : { scoreThreshold: thr }, signal);
   }

@@ -24,9 +24,9 @@
  * a search waits for at most one background turn (one batch) in that many.
  *
  * Where lanes apply: every model batcher (text, image, video — models/batcher.ts) and every
- * Semaphore waited on with a signal (media and network slots, video probes). The decode and ffmpeg
- * slots are taken without one (`use()`): first come, first served, as before (left: marking them
- * needs the request's signal handed to `use()` in the extractors). The inference worker needs none: each batcher hands it one
+ * Semaphore waited on with a signal: media and network slots, video probes, the image decode and
+ * preprocess slots and the ffmpeg slots (the part's shared signal, so a decode several requests
+ * wait for takes the best lane among them). The inference worker needs none: each batcher hands it one
  * batch at a time. Rerank admission needs none: ingest and backfill take no place there.
  * Never knows what the work is; imports nothing of the project.
  */

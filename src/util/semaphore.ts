@@ -53,8 +53,9 @@ export class Semaphore {
     };
   }
 
-  async use<T>(fn: () => Promise<T>, first = false): Promise<T> {
-    const release = await this.acquire(undefined, first);
+  /** `fn` under a permit; `signal` places the wait in its lane and ends it on abort (fn is not stopped once it runs). */
+  async use<T>(fn: () => Promise<T>, first = false, signal?: AbortSignal): Promise<T> {
+    const release = await this.acquire(signal, first);
     try {
       return await fn();
     } finally {

@@ -2,7 +2,7 @@
  * The library's `mediaAllowHosts` (held-out probe round 11b): a media URL on a private or loopback
  * host (an internal CDN, a MinIO) is refused by the SSRF guard, whose message says to allow it with
  * `media.allowHosts` — a setting of the server the library had no way to give. A photo served by a
- * host of the test's own on 127.0.0.1: refused without the option, scored with it.
+ * host of the test's own on 127.0.0.1: refused without the option (the refusal names it), scored with it.
  */
 import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -29,6 +29,8 @@ describe('process() and media URLs on a private host', { timeout: 120_000 }, () 
     try {
       const refused = await closed.process(input);
       expect(refused.errors[0]).toMatchObject({ code: 'VLR_MEDIA_FORBIDDEN' });
+      // the refusal names the option this caller can set (not only the server's setting)
+      expect(refused.errors[0]!.reason).toContain('mediaAllowHosts');
       const scored = await open.process(input);
       expect(scored.errors).toEqual([]);
       expect(scored[0]!.score).toBeGreaterThan(0.3);

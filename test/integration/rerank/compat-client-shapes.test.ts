@@ -44,16 +44,27 @@ describe("TEI's /rerank", () => {
     expect(bare.json.map((r: any) => Object.keys(r).sort())).toEqual(texts.map(() => ['index', 'score']));
   });
 
+  // TEI's statuses (its router's http/server.rs and the axum Json extractor): a field of the wrong
+  // type or value 422, `texts` empty 400 (`Empty`), more texts than it takes 413 (`Validation`)
   it.each([
     [{ query: 'q', texts: ['a', 5] }, '[texts[1]] must be a string or an object'],
     [{ query: 5, texts: ['a'] }, '[query] must be a string'],
     [{ query: 'q', texts: ['a'], truncation_direction: 'Left' }, '[truncation_direction] only "Right" is supported'],
     [{ query: 'q', texts: ['a'], raw_scores: 'yes' }, '[raw_scores] must be a boolean'],
-    [{ query: 'q', texts: [] }, '[texts] must hold at least one document'],
-  ])('%j → 400 in TEI’s error shape', async (body, message) => {
+  ])('%j → 422 in TEI’s error shape', async (body, message) => {
     const r = await post('/rerank', body);
-    expect(r.status).toBe(400);
+    expect(r.status).toBe(422);
     expect(r.json).toEqual({ error: expect.stringContaining(message), error_type: 'Validation' });
+  });
+
+  it('empty texts → 400 Empty, too many texts → 413 Validation, as TEI answers them', async () => {
+    const empty = await post('/rerank', { query: 'q', texts: [] });
+    expect(empty).toEqual({ status: 400, json: { error: expect.stringContaining('[texts] must hold at least one document'), error_type: 'Empty' } });
+    const many = await post('/rerank', { query: 'q', texts: Array.from({ length: 1001 }, () => 'a') });
+    expect(many).toEqual({ status: 413, json: { error: expect.stringContaining('[texts] too many documents: 1001 > 1000'), error_type: 'Validation' } });
+    // the other rerank APIs keep vlrerank's 400 for the same mistakes
+    expect((await post('/v1/rerank', { query: 5, documents: ['a'] })).status).toBe(400);
+    expect((await post('/rerank', { query: 'q', documents: [] })).status).toBe(400);
   });
 });
 
