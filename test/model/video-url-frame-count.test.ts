@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mediaSchema } from '../../src/config/schema.js';
 import { FeatureExtractor } from '../../src/features/extractor.js';
-import { frameTimes } from '../../src/features/media/video.js';
+import { frameTimes } from '../../src/features/media/video-frames.js';
 import { Models } from '../../src/models/index.js';
 import { closeLocal, listenLocal } from '../helpers/local-host.js';
 import { modelsConfig } from '../helpers/models.js';

@@ -7,7 +7,7 @@ import { MediaSource } from '../../src/features/media/source.js';
 import { AddressPolicy } from '../../src/features/media/address-policy.js';
 import { decodeDataUri } from '../../src/features/media/inline.js';
 import { decodeImage } from '../../src/features/media/image.js';
-import { needsSeekableInput } from '../../src/features/media/video.js';
+import { needsSeekableInput } from '../../src/features/media/video-frames.js';
 import { VlrerankError } from '../../src/errors.js';
 
 const source = new MediaSource({ roots: [], allowHosts: [], maxBytes: 1 << 16, fetchTimeoutMs: 1000, maxRedirects: 0 });

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { VideoDecoder, frameSize, frameTimes, needsSeekableInput } from '../../src/features/media/video.js';
+import { VideoDecoder } from '../../src/features/media/video.js';
+import { frameSize, frameTimes, needsSeekableInput } from '../../src/features/media/video-frames.js';
 import { preprocessImage } from '../../src/features/media/image.js';
 import type { ImagePreprocess } from '../../src/models/preprocess.js';
 import { DATA } from '../helpers/paths.js';
