@@ -14,7 +14,6 @@ import { vlrError } from '../errors.js';
 import { Reranker } from '../rerank/reranker.js';
 import { chunkingFromConfig } from '../rerank/chunking.js';
 import type { DocumentInput, RerankOutput } from '../rerank/types.js';
-import { processInSlices } from './rerank-slices.js';
 
 interface RerankFlags extends ConfigFlags {
   query?: string;
@@ -156,8 +155,8 @@ export function registerRerank(program: Command): void {
           );
           bar.stop();
         }
-        // more documents than the text model's queue holds are ranked in slices (rerank-slices.ts)
-        const out = await processInSlices((input) => reranker.process(input), {
+        // any number of documents in one call: this Reranker's model queues are its own (backends/local.ts)
+        const out = await reranker.process({
           query,
           documents,
           ...(flags.top ? { top_n: Number(flags.top) } : {}),
