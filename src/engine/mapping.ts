@@ -93,6 +93,9 @@ function indexMappings(mappingResponse: unknown): Array<IndexMappings | undefine
   return Object.values((mappingResponse ?? {}) as Record<string, { mappings?: IndexMappings }>).map((v) => v?.mappings);
 }
 
+/** Is a mapping `type` a vector field (Elasticsearch's `dense_vector`, OpenSearch's `knn_vector`)? */
+export const isVectorType = (type: unknown): boolean => type === 'dense_vector' || type === 'knn_vector';
+
 /** The mapping of a dotted path in an index's `properties`. */
 function fieldAt(m: IndexMappings, field: string): { type?: string } | undefined {
   let cur: unknown = { properties: m.properties };
@@ -126,7 +129,7 @@ export function unmappedVectorFields(mappingResponse: unknown, p: Pipeline): str
   const fits = (m: IndexMappings | undefined, v: { field: string; dims: number }) => {
     const f = m && (fieldAt(m, v.field) as { type?: string; dims?: number; dimension?: number } | undefined);
     const dims = f?.dims ?? f?.dimension;
-    return !!f && ['dense_vector', 'knn_vector'].includes(String(f.type)) && (dims === undefined || dims === v.dims);
+    return !!f && isVectorType(f.type) && (dims === undefined || dims === v.dims);
   };
   return wanted.filter((v) => all.some((m) => !fits(m, v))).map((v) => v.field);
 }
@@ -148,10 +151,8 @@ function vectorClashes(p: Pipeline, dialect: Dialect, have: Record<string, unkno
   const out: string[] = [];
   for (const v of [p.vectors.image, p.vectors.bridge]) {
     if (!v) continue;
-    let cur: unknown = { properties: have };
-    for (const k of v.field.split('.')) cur = (cur as { properties?: Record<string, unknown> } | undefined)?.properties?.[k];
-    if (cur === undefined) continue; // missing: setup adds it
-    const m = cur as { type?: string; dims?: number; dimension?: number; data_type?: string; element_type?: string };
+    const m = fieldAt({ properties: have }, v.field) as { type?: string; dims?: number; dimension?: number; data_type?: string; element_type?: string } | undefined;
+    if (m === undefined) continue; // missing: setup adds it
     const want = vectorMapping(v.dims, v.similarity, dialect) as { type: string };
     const dims = m.dims ?? m.dimension;
     // vlrerank writes float vectors: a byte or binary field (OpenSearch `data_type`, Elasticsearch
@@ -182,9 +183,7 @@ function similarityNotes(p: Pipeline, dialect: Dialect, have: Record<string, unk
   const out: string[] = [];
   for (const v of [p.vectors.image, p.vectors.bridge]) {
     if (!v) continue;
-    let cur: unknown = { properties: have };
-    for (const k of v.field.split('.')) cur = (cur as { properties?: Record<string, unknown> } | undefined)?.properties?.[k];
-    const m = cur as { type?: string; similarity?: string; index?: boolean; space_type?: string; method?: { space_type?: string } } | undefined;
+    const m = fieldAt({ properties: have }, v.field) as { type?: string; similarity?: string; index?: boolean; space_type?: string; method?: { space_type?: string } } | undefined;
     const want = vectorMapping(v.dims, v.similarity, dialect) as { type: string; similarity?: string; method?: { space_type?: string } };
     if (!m || m.type !== want.type || m.index === false) continue;
     const got = dialect === 'opensearch' ? (m.method?.space_type ?? m.space_type ?? 'l2') : m.similarity;

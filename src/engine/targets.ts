@@ -73,8 +73,13 @@ export function clientReadHeaders(raw: readonly string[]): string[] {
  * backing index, and a document is updated there (a data stream takes only `create`s).
  */
 export function dataStreamOf(index: string | undefined): string | undefined {
-  const m = index ? /^\.ds-(.+?)(?:-\d{4}\.\d{2}\.\d{2})?-\d{6,}$/.exec(index) : null;
-  return m?.[1];
+  return backingIndexOf(index)?.stream;
+}
+
+/** A backing index's data stream and generation (the newest generation is where the stream writes); undefined for any other name. */
+export function backingIndexOf(index: string | undefined): { stream: string; generation: number } | undefined {
+  const m = index ? /^\.ds-(.+?)(?:-\d{4}\.\d{2}\.\d{2})?-(\d{6,})$/.exec(index) : null;
+  return m ? { stream: m[1]!, generation: Number(m[2]) } : undefined;
 }
 
 /** The concrete index an alias writes to, from `GET /_alias/{name}`'s answer; undefined when it has none. */
@@ -126,7 +131,13 @@ export function resolvedIndices(answer: unknown): string[] | undefined {
 const plainPaths = new Map<string, string>();
 const PLAIN_PATHS_KEPT = 1024;
 
-const indexPath = (expr: string) => `/_resolve/index/${encodeURIComponent(expr).replace(/%2C/gi, ',').replace(/%2A/gi, '*')}`;
+/**
+ * An index expression as a path segment: encoded, but its list commas and wildcards kept as the
+ * engines read them (`a,b`, `logs-*`), as every read vlrerank makes of a client's index names needs.
+ */
+export const indexExprSegment = (expr: string) => encodeURIComponent(expr).replace(/%2C/gi, ',').replace(/%2A/gi, '*');
+
+const indexPath = (expr: string) => `/_resolve/index/${indexExprSegment(expr)}`;
 
 /**
  * The `_resolve/index` read of a search on `expr` with the search's parameters that change its answer.

@@ -17,7 +17,7 @@
  */
 import { vlrError } from '../errors.js';
 import type { UpstreamPool } from '../proxy/pool.js';
-import { aliasWriteIndex } from './targets.js';
+import { aliasWriteIndex, backingIndexOf } from './targets.js';
 
 export interface WriteMapping {
   /** A `GET /{index}/_mapping`-shaped answer; undefined when the engine would not say (e.g. templates unreadable to this client). */
@@ -68,9 +68,6 @@ export function legacyTemplateMapping(templates: unknown, name: string): Json | 
   return m;
 }
 
-/** A data stream's backing index's generation (`.ds-<name>-[<date>-]<generation>`, Elasticsearch and OpenSearch alike). */
-const generation = (backing: string) => Number(/-(\d{6,})$/.exec(backing)?.[1] ?? -1);
-
 /**
  * Of a `_mapping` answer naming several indices (an alias, a data stream after a rollover), the
  * index a write lands in: the alias's write index (`GET /_alias/{name}`), a data stream's newest
@@ -82,7 +79,8 @@ async function writeIndexOnly(o: Read, name: string, answer: unknown): Promise<u
   const names = Object.keys(answer);
   if (names.length < 2) return answer;
   let writer: string | undefined;
-  if (names.every((n) => n.startsWith('.ds-') && generation(n) >= 0)) writer = names.reduce((a, b) => (generation(b) > generation(a) ? b : a));
+  const backing = names.map(backingIndexOf);
+  if (backing.every((b) => b !== undefined)) writer = names[backing.reduce((best, b, i) => (b!.generation > backing[best]!.generation ? i : best), 0)];
   else {
     const al = await read(o, 'GET', `/_alias/${encodeURIComponent(name)}`);
     writer = al.status === 200 ? aliasWriteIndex(al.body, name) : undefined;

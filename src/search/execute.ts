@@ -13,7 +13,7 @@
 import type { FramePooling } from '../rerank/signals/frame-pooling.js';
 import type { EngineClient } from '../engine/client.js';
 import type { Dialect } from '../engine/dialect.js';
-import { credentialHeaders } from '../engine/targets.js';
+import { credentialHeaders, indexExprSegment } from '../engine/targets.js';
 import { isVlrerankError, toVlrerankError, vlrError } from '../errors.js';
 import type { HitDocument } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/schema.js';
@@ -110,7 +110,7 @@ export interface RunOptions {
 /** The first-stage path for an index expression and query string. */
 export function searchPath(index: string | undefined, params: URLSearchParams): string {
   const qs = params.toString();
-  return `${index ? `/${encodeURIComponent(index).replace(/%2C/gi, ',').replace(/%2A/gi, '*')}` : ''}/_search${qs ? `?${qs}` : ''}`;
+  return `${index ? `/${indexExprSegment(index)}` : ''}/_search${qs ? `?${qs}` : ''}`;
 }
 
 /** The same search with a BM25 first stage in place of the pipeline's text kNN (fail-open). */

@@ -7,12 +7,11 @@
  * vlrerank's 400 naming the field, the index and `vlrerank index setup`, the same on both engines.
  * A first stage with hits, or an index that does map the field (an empty one, say), is not touched.
  */
-import { credentialHeaders } from '../engine/targets.js';
+import { isVectorType } from '../engine/mapping.js';
+import { credentialHeaders, indexExprSegment } from '../engine/targets.js';
 import { vlrError } from '../errors.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { RerankSpec } from './detect.js';
-
-const VECTOR_TYPES = new Set(['dense_vector', 'knn_vector']);
 
 /** Does some index of a `GET /{index}/_mapping/field/{field}` answer map `field` as a vector? undefined: the answer does not tell (no index named). */
 export function someIndexMapsVector(answer: unknown, field: string): boolean | undefined {
@@ -20,12 +19,12 @@ export function someIndexMapsVector(answer: unknown, field: string): boolean | u
   const indices = Object.values(answer as Record<string, { mappings?: Record<string, { mapping?: Record<string, { type?: unknown }> }> }>);
   if (!indices.length) return undefined;
   const leaf = field.split('.').pop()!;
-  return indices.some((i) => VECTOR_TYPES.has(String(i?.mappings?.[field]?.mapping?.[leaf]?.type)));
+  return indices.some((i) => isVectorType(i?.mappings?.[field]?.mapping?.[leaf]?.type));
 }
 
 /** Throws the 400 when no index searched maps the pipeline's image vector field; any doubt (the read failed, nothing named) leaves the engine's answer. */
 export async function assertPhotoFieldMapped(pool: Pick<UpstreamPool, 'request'>, spec: RerankSpec, index: string | undefined, field: string, headers: readonly string[], signal?: AbortSignal): Promise<void> {
-  const target = index ? encodeURIComponent(index).replace(/%2C/gi, ',').replace(/%2A/gi, '*') : '_all';
+  const target = index ? indexExprSegment(index) : '_all';
   let answer: unknown;
   try {
     const res = await pool.request({ method: 'GET', path: `/${target}/_mapping/field/${encodeURIComponent(field)}`, headers: { ...credentialHeaders(headers), accept: 'application/json' }, signal, idempotent: true });
