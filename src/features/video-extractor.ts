@@ -5,6 +5,7 @@
  * the classifier's queue batches them into few runs. Never knows about HTTP or engines.
  */
 import { stat } from 'node:fs/promises';
+import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/schema.js';
 import { vlrError } from '../errors.js';
 import { fanOutSignal } from '../util/abort.js';
@@ -53,7 +54,7 @@ export class VideoExtractor {
    * before admission, so a clip asked again was costed at maxFrames each time (a burst of URL clips
    * seen before could be refused up front). Only an estimate: the header read corrects it.
    */
-  readonly #urlDurations = new Map<string, number>();
+  readonly #urlDurations = new LRUCache<string, number>({ max: 4096 });
 
   constructor(deps: VideoExtractorDeps) {
     this.#d = deps;
@@ -69,7 +70,7 @@ export class VideoExtractor {
    */
   async frameCount(ref: string, o: { fps?: number; maxFrames?: number; signal?: AbortSignal }): Promise<number | undefined> {
     const { source, media: m } = this.#d;
-    const seen = classifyRef(ref) === 'url' ? this.#urlDurations.get(ref) : undefined;
+    const seen = classifyRef(ref) === 'url' ? this.#urlDurations.peek(ref) : undefined;
     if (seen !== undefined) return frameTimes(seen, o.fps ?? m.fps, o.maxFrames ?? m.maxFrames).length;
     if (classifyRef(ref) !== 'path') return undefined;
     try {
@@ -147,8 +148,6 @@ export class VideoExtractor {
   /** A URL clip's duration remembered for frameCount() (the next admission's estimate). */
   #seenUrl(ref: string, r: VideoResult): VideoResult {
     if (r.duration === undefined || classifyRef(ref) !== 'url') return r;
-    this.#urlDurations.delete(ref);
-    if (this.#urlDurations.size >= 4096) this.#urlDurations.delete(this.#urlDurations.keys().next().value!);
     this.#urlDurations.set(ref, r.duration);
     return r;
   }
