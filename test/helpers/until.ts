@@ -9,3 +9,19 @@ export async function until(cond: () => boolean | Promise<boolean>, o: { tries: 
   }
   throw new Error(o.what ? `never: ${o.what}` : 'condition never held');
 }
+
+/**
+ * Until a model's queue has been quiet for a second: nothing queued and nothing running, ten looks
+ * in a row, 100 ms apart (at most 10 minutes) — work a hung-up client left behind has drained.
+ */
+export async function untilModelIdle(model: { queue(): { pending: number; running: boolean } }): Promise<void> {
+  let quiet = 0;
+  await until(
+    () => {
+      const q = model.queue();
+      quiet = q.pending === 0 && !q.running ? quiet + 1 : 0;
+      return quiet >= 10;
+    },
+    { tries: 6000, everyMs: 100, what: 'the text model idle' },
+  );
+}

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATA } from '../../helpers/paths.js';
 import { freshIndex, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
-import { until } from '../../helpers/until.js';
+import { until, untilModelIdle } from '../../helpers/until.js';
 
 const INDEX = 'bulk-gone-stored-it';
 const N = 200;
@@ -49,18 +49,7 @@ describe('a client hanging up after sending a whole _bulk has it stored (Elastic
     await p.engine.json('POST', `/${index}/_refresh`);
     return (await p.engine.json<{ count: number }>('POST', `/${index}/_count`, query ? { query } : {})).body?.count ?? -1;
   };
-  const quietModel = async () => {
-    const text = await p.srv.services.models.textEmbedder();
-    let quiet = 0;
-    await until(
-      () => {
-        const q = text.queue();
-        quiet = q.pending === 0 && !q.running ? quiet + 1 : 0;
-        return quiet >= 10;
-      },
-      { tries: 6000, everyMs: 100, what: 'the text model idle' },
-    );
-  };
+  const quietModel = async () => untilModelIdle(await p.srv.services.models.textEmbedder());
 
   it('stores every document: those embedded before the hang-up with records, the rest as received', async () => {
     const text = await p.srv.services.models.textEmbedder();

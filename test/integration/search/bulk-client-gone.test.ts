@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATA } from '../../helpers/paths.js';
 import { freshIndex, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
-import { until } from '../../helpers/until.js';
+import { until, untilModelIdle } from '../../helpers/until.js';
 
 const INDEX = 'lanes-bulk-gone-it';
 const N = 200;
@@ -64,15 +64,7 @@ describe('a client hanging up after sending a whole _bulk (Elasticsearch 8.19)',
     // ingest starts (on the old code at once), or the hang-up was seen before any text was queued
     await until(() => text.queue().lanes.background.taken > before, { tries: 40, everyMs: 50 }).catch(() => undefined);
     // quiet for a second: nothing queued and nothing running, ten looks in a row
-    let quiet = 0;
-    await until(
-      () => {
-        const q = text.queue();
-        quiet = q.pending === 0 && !q.running ? quiet + 1 : 0;
-        return quiet >= 10;
-      },
-      { tries: 6000, everyMs: 100, what: 'the text model idle' },
-    );
+    await untilModelIdle(text);
     const embedded = text.queue().lanes.background.taken - before;
     await p.engine.json('POST', `/${INDEX}/_refresh`);
     const stored = await p.engine.json<{ count: number }>('GET', `/${INDEX}/_count`);
