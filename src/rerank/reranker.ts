@@ -16,8 +16,8 @@ import { availableParallelism } from 'node:os';
 import type { Calibrator } from './calibration.js';
 import { buildCalibrator } from './calibration.js';
 import { vlrError } from '../errors.js';
-import { LIBRARY_QUEUE, checkProcessOptions, checkRerankerOptions, type ProcessOptions, type RerankerOptions } from './options.js';
-import { SIGNAL_NAMES } from './fusion.js';
+import { LIBRARY_QUEUE, type ProcessOptions, type RerankerOptions } from './options.js';
+import { checkProcessOptions, checkRerankerOptions } from './options-check.js';
 import type { RerankerPorts, TextVectorsPort } from './ports.js';
 import { loadConceptBank, type ConceptBank } from './signals/concept-bank.js';
 import { visualVector } from './signals/text-image.js';
@@ -66,7 +66,7 @@ export class Reranker {
 
   constructor(options: RerankerOptions = {}) {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) throw vlrError('VLR_BAD_REQUEST', '[options] new Reranker(options): options must be an object (or left out)', { details: { field: 'options' } });
-    checkRerankerOptions(options as Record<string, unknown>, SIGNAL_NAMES);
+    checkRerankerOptions(options);
     this.options = options;
     this.calibrator = buildCalibrator({ file: options.calibrationFile, overrides: options.calibration });
     this.#visual = new VisualTextMemo({ bridge: options.bridge, visualPassage: options.visualPassage });
