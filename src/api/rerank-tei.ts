@@ -13,6 +13,7 @@
  * Mistakes in the request get TEI's statuses (`teiStatus`), not vlrerank's 400 for every one.
  */
 import { isVlrerankError, vlrError } from '../errors.js';
+import { rerankInputRuleOf, type RerankInputRule } from '../rerank/types.js';
 import { callOptions, compatItem, errorHeader, timingHeaders, type ApiAnswer, type ApiCall, type ApiReranker } from './rerank.js';
 
 /** Does this `/rerank` body speak TEI (texts, no documents)? */
@@ -34,11 +35,15 @@ export function teiErrorType(status: number): string {
  * it takes 413 (`ErrorType::Validation`, "batch size N > maximum allowed batch size M"), a field of
  * the wrong type or value 422 (axum refuses a body its `RerankRequest` cannot be read from). A
  * LlamaIndex or Haystack client branching on 422 met vlrerank's 400 (held-out probe round 11b).
- * Other errors (overload, time-out, a body too large or not JSON) keep their status.
+ * The status follows the rule the validator names on its error (`rerankInputRuleOf`), never the
+ * words of its message. Other errors (overload, time-out, a body too large or not JSON) keep their status.
  */
+const TEI_STATUS: Partial<Record<RerankInputRule, number>> = { too_many_documents: 413, no_documents: 400 };
+
 function teiStatus(e: unknown): unknown {
   if (!isVlrerankError(e) || e.status !== 400) return e;
-  const status = /^\[texts\] too many/.test(e.message) ? 413 : /^\[texts\] must hold at least one/.test(e.message) ? 400 : 422;
+  const rule = rerankInputRuleOf(e);
+  const status = (rule && TEI_STATUS[rule]) ?? 422;
   return status === 400 ? e : vlrError(e.code, e.message, { status, cause: e, details: e.details });
 }
 

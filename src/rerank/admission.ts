@@ -10,17 +10,8 @@
  * search's budget_ms) is shed before it waits; time spent queued counts against that budget
  * because the caller's deadline clock started before it asked.
  *
- * Latency target (`latencyFactor`, off by default), in two parts. What runs: the number of
- * requests let run at once adapts (AIMD, service-times.ts) so that a run takes at most about
- * latencyFactor × its idle-server time — concurrency that only slows every request down is given
- * up. What waits: a request that cannot start is queued only while its predicted completion — the
- * idle-server time of the work ahead of it (half of what runs, all of what waits) plus its own —
- * stays within latencyFactor × its own idle-server time. Idle-server times are kept
- * per document of work and per kind of work (a pipeline's searches, the rerank API), from runs that
- * had nothing else in flight (service-times.ts). Admitted requests so keep close to their idle
- * latency, and the rest are told at once to come back (429 + Retry-After) instead of sharing the
- * CPU until all are slow (issue 13: admitted p99 under load ≤ 2× the p50 at low load); a burst of a
- * few requests (an `_msearch`) still runs. An idle server always admits.
+ * The refusals — the queue's bounds, the estimated wait, the latency target (`latencyFactor`, off
+ * by default) — are admission-refusals.ts's rules; this file keeps the queue they look at.
  *
  * Requests that arrive while the models warm up wait for the warm-up holding a place in this same
  * queue (`holdUntil`): counted against maxQueued, maxQueuedDocuments and the client share, refused
@@ -31,7 +22,8 @@
  * calls share one bound; passthrough traffic never comes here. Never knows about HTTP; the clock
  * and timers are constructor arguments so the queue can be tested step by step.
  */
-import { refusalError, type VlrerankError } from '../errors.js';
+import type { VlrerankError } from '../errors.js';
+import { Refusals, type QueueView } from './admission-refusals.js';
 import { AdaptiveLimit, ServiceTimes } from './service-times.js';
 import { realClock, type AdmissionClock, type AdmissionLimits, type AdmissionRequest, type AdmissionSnapshot, type Permit, type ShedReason, type Waiter } from './admission-limits.js';
 
@@ -40,7 +32,6 @@ export { defaultAdmissionLimits, type AdmissionClock, type AdmissionLimits, type
 export class Admission {
   readonly limits: AdmissionLimits;
   readonly #clock: AdmissionClock;
-  readonly #onShed?: (reason: ShedReason) => void;
   readonly #queue: Waiter[] = [];
   readonly #byClient = new Map<string, number>();
   #inFlight = 0;
@@ -49,7 +40,6 @@ export class Admission {
   /** Requests holding a queue place while the models warm up (holdUntil). */
   #held = 0;
   #admitted = 0;
-  readonly #shed: Record<ShedReason, number> = { queue_full: 0, documents_full: 0, client_share: 0, budget: 0, wait_estimate: 0, wait_timeout: 0, latency_target: 0 };
   /** Service time per document of work: at the current load, and alone (service-times.ts). */
   readonly #times = new ServiceTimes();
   /** Idle-server ms of the requests running, and of those queued. */
@@ -57,12 +47,29 @@ export class Admission {
   #queuedExpected = 0;
   /** Requests let run at once under the latency target (service-times.ts); maxInFlight without one. */
   readonly #slots: AdaptiveLimit;
+  /** When a request is refused, in what words, counted per reason (admission-refusals.ts). */
+  readonly #refusals: Refusals;
 
   constructor(limits: AdmissionLimits, options: { clock?: AdmissionClock; onShed?: (reason: ShedReason) => void } = {}) {
     this.limits = Object.freeze({ ...limits, maxInFlight: Math.max(1, Math.floor(limits.maxInFlight)) });
     this.#clock = options.clock ?? realClock;
-    this.#onShed = options.onShed;
     this.#slots = new AdaptiveLimit(this.limits.maxInFlight);
+    this.#refusals = new Refusals(this.limits, this.#times, (client) => this.#view(client), options.onShed);
+  }
+
+  /** The queue as the refusal rules read it, for `client`. */
+  #view(client = ''): QueueView {
+    return {
+      waiting: this.#queue.length + this.#held,
+      queuedDocs: this.#queuedDocs,
+      clientWaiting: this.#byClient.get(client) ?? 0,
+      inFlight: this.#inFlight,
+      inFlightDocs: this.#inFlightDocs,
+      maxInFlight: this.#maxInFlight(),
+      canStartOne: this.#canStart(1),
+      inFlightExpected: this.#inFlightExpected,
+      queuedExpected: this.#queuedExpected,
+    };
   }
 
   /** Requests that may run at once now: adapted to the latency target when one is set. */
@@ -70,24 +77,14 @@ export class Admission {
     return this.limits.latencyFactor > 0 ? this.#slots.value : this.limits.maxInFlight;
   }
 
-  /**
-   * The wait a request of `cost` arriving now would see: the documents ahead of it (queued, and
-   * half of those running) at the measured service time per document, spread over the slots.
-   * Service times measured while k requests share the CPU already carry that sharing, so docs ×
-   * ms/doc ÷ k is the drain time of what is ahead.
-   */
+  /** The wait a request arriving now would see (ms): the work ahead of it at the measured service times (admission-refusals.ts). */
   estimateWaitMs(): number {
-    const perDoc = this.#times.loaded();
-    if (perDoc === undefined || this.#canStart(1)) return 0;
-    const ahead = this.#queuedDocs + this.#inFlightDocs / 2;
-    return (ahead * perDoc) / this.#maxInFlight();
+    return this.#refusals.waitMs();
   }
 
   /** Seconds a refused client should wait before retrying (≥ 1, HTTP Retry-After). */
   retryAfterSeconds(): number {
-    const perDoc = this.#times.loaded();
-    const drain = perDoc === undefined ? 1000 : ((this.#queuedDocs + this.#inFlightDocs) * perDoc) / this.#maxInFlight();
-    return Math.min(300, Math.max(1, Math.ceil(drain / 1000)));
+    return this.#refusals.retryAfterSeconds();
   }
 
   snapshot(): AdmissionSnapshot {
@@ -98,7 +95,7 @@ export class Admission {
       warming: this.#held,
       queued_documents: this.#queuedDocs,
       admitted: this.#admitted,
-      shed: { ...this.#shed },
+      shed: { ...this.#refusals.counts },
       estimated_wait_ms: Math.round(this.estimateWaitMs()),
       max_in_flight: this.#maxInFlight(),
       limits: this.limits,
@@ -114,17 +111,7 @@ export class Admission {
    */
   refuseEarly(client?: string, kind = ''): VlrerankError | undefined {
     if (this.#queue.length === 0 && this.#held === 0 && this.#canStart(1)) return undefined;
-    try {
-      this.#checkRoom(1, client ?? '');
-    } catch (e) {
-      return e as VlrerankError;
-    }
-    const wait = this.estimateWaitMs();
-    if (wait > this.limits.maxQueueWaitMs) return this.#waitRefusal(wait);
-    // the latency target, for a request of the usual size of its kind (the size is not known yet)
-    const usual = this.#times.typicalCost(kind);
-    if (usual !== undefined && this.#overTarget(usual, kind)) return this.#latencyRefusal(usual, kind, ' (for a request of the usual size)');
-    return undefined;
+    return this.#refusals.early(client ?? '', kind);
   }
 
   /** A permit at once, a place in the queue, or a rejection with VLR_OVERLOADED. */
@@ -145,13 +132,14 @@ export class Admission {
     if (this.#queue.length === 0 && this.#canStart(cost)) return Promise.resolve(this.#start(cost, now, now, kind));
 
     const L = this.limits;
-    this.#checkRoom(cost, client);
+    const full = this.#refusals.noRoom(client, cost);
+    if (full) throw full;
     const wait = this.estimateWaitMs();
-    if (this.#overTarget(cost, kind)) throw this.#latencyRefusal(cost, kind);
+    if (this.#refusals.overTarget(cost, kind)) throw this.#refusals.latency(cost, kind);
     if (req.deadline !== undefined && now + wait >= req.deadline) {
-      throw this.#refuse('budget', `the estimated rerank queue wait (${Math.round(wait)} ms) exceeds the ${Math.max(0, Math.round(req.deadline - now))} ms left of the budget`);
+      throw this.#refusals.refuse('budget', `the estimated rerank queue wait (${Math.round(wait)} ms) exceeds the ${Math.max(0, Math.round(req.deadline - now))} ms left of the budget`);
     }
-    if (wait > L.maxQueueWaitMs) throw this.#waitRefusal(wait);
+    if (wait > L.maxQueueWaitMs) throw this.#refusals.waitTooLong(wait);
 
     return new Promise<Permit>((resolve, reject) => {
       const w: Waiter = { req, cost, expected: this.#times.expectedMs(cost, kind), client, enqueuedAt: now, resolve, reject, timer: undefined };
@@ -159,8 +147,8 @@ export class Admission {
       const untilDeadline = req.deadline !== undefined ? req.deadline - now : Infinity;
       w.timer = this.#clock.setTimeout(() => {
         if (!this.#remove(w)) return;
-        if (untilDeadline < L.maxQueueWaitMs) reject(this.#refuse('budget', `the budget ran out after ${Math.round(untilDeadline)} ms in the rerank queue`));
-        else reject(this.#refuse('wait_timeout', `waited ${L.maxQueueWaitMs} ms in the rerank queue (rerank.admission.maxQueueWaitMs)`));
+        if (untilDeadline < L.maxQueueWaitMs) reject(this.#refusals.refuse('budget', `the budget ran out after ${Math.round(untilDeadline)} ms in the rerank queue`));
+        else reject(this.#refusals.refuse('wait_timeout', `waited ${L.maxQueueWaitMs} ms in the rerank queue (rerank.admission.maxQueueWaitMs)`));
       }, Math.min(L.maxQueueWaitMs, untilDeadline));
       if (req.signal) {
         const signal = req.signal;
@@ -187,7 +175,8 @@ export class Admission {
       req.signal?.throwIfAborted();
       const cost = Math.max(1, Math.ceil(req.cost));
       const client = req.client ?? '';
-      this.#checkRoom(cost, client);
+      const full = this.#refusals.noRoom(client, cost);
+      if (full) throw full;
       this.#held++;
       this.#enter(cost, client);
       return new Promise<void>((resolve, reject) => {
@@ -203,7 +192,7 @@ export class Admission {
         };
         const onAbort = () => leave() && reject(req.signal!.reason);
         const timer = this.#clock.setTimeout(() => {
-          if (leave()) reject(this.#refuse('wait_timeout', `waited ${this.limits.maxQueueWaitMs} ms for the models to warm up (rerank.admission.maxQueueWaitMs)`));
+          if (leave()) reject(this.#refusals.refuse('wait_timeout', `waited ${this.limits.maxQueueWaitMs} ms for the models to warm up (rerank.admission.maxQueueWaitMs)`));
         }, this.limits.maxQueueWaitMs);
         req.signal?.addEventListener('abort', onAbort, { once: true });
         const done = () => leave() && resolve();
@@ -212,41 +201,6 @@ export class Admission {
     } catch (e) {
       return Promise.reject(e);
     }
-  }
-
-  /** Refuse a request the queue has no room for: requests, documents of work, the client's share. */
-  #checkRoom(cost: number, client: string): void {
-    const L = this.limits;
-    const waiting = this.#queue.length + this.#held;
-    if (waiting >= L.maxQueued) throw this.#refuse('queue_full', `the rerank queue is full (${waiting} requests waiting, rerank.admission.maxQueued)`);
-    if (this.#queuedDocs + cost > L.maxQueuedDocuments && waiting > 0) {
-      throw this.#refuse('documents_full', `the rerank queue holds ${this.#queuedDocs} documents of work; ${cost} more exceed rerank.admission.maxQueuedDocuments`);
-    }
-    const share = Math.max(1, Math.floor(L.maxQueued * L.clientShare));
-    if (L.clientShare < 1 && (this.#byClient.get(client) ?? 0) >= share) {
-      throw this.#refuse('client_share', `this client already has ${share} rerank requests queued (rerank.admission.clientShare)`);
-    }
-  }
-
-  /**
-   * Would a request of `cost` finish later than latencyFactor × its idle-server time? Predicted
-   * finish: the idle-server time of half the work running and all the work queued, then its own.
-   * Off without a measured idle time for its kind, and when nothing runs (an idle server admits).
-   */
-  #overTarget(cost: number, kind: string): boolean {
-    if (!(this.limits.latencyFactor > 0) || this.#inFlight === 0 || this.#times.alone(kind) === undefined) return false;
-    const own = this.#times.expectedMs(cost, kind);
-    return this.#inFlightExpected / 2 + this.#queuedExpected + own > this.limits.latencyFactor * own;
-  }
-
-  #latencyRefusal(cost: number, kind: string, what = ''): VlrerankError {
-    const own = this.#times.expectedMs(cost, kind);
-    const predicted = Math.round(this.#inFlightExpected / 2 + this.#queuedExpected + own);
-    return this.#refuse('latency_target', `the rerank work ahead would make this request${what} take about ${predicted} ms, over rerank.admission.latencyFactor (${this.limits.latencyFactor}) × the ${Math.round(own)} ms it takes on an idle server`);
-  }
-
-  #waitRefusal(wait: number): VlrerankError {
-    return this.#refuse('wait_estimate', `the estimated rerank queue wait (${Math.round(wait)} ms) exceeds rerank.admission.maxQueueWaitMs (${this.limits.maxQueueWaitMs})`);
   }
 
   #enter(cost: number, client: string): void {
@@ -264,12 +218,6 @@ export class Admission {
   #canStart(cost: number): boolean {
     if (this.#inFlight === 0) return true; // a request larger than every bound still runs, alone
     return this.#inFlight < this.#maxInFlight() && this.#inFlightDocs + cost <= this.limits.maxInFlightDocuments;
-  }
-
-  #refuse(reason: ShedReason, message: string): VlrerankError {
-    this.#shed[reason]++;
-    this.#onShed?.(reason);
-    return refusalError('VLR_OVERLOADED', `${message}; retry later`, { details: { retry_after_s: this.retryAfterSeconds(), shed_reason: reason } });
   }
 
   /** Take a waiter out of the queue; false when it already left. */

@@ -1,7 +1,7 @@
 /**
  * How a Reranker is set up (`new Reranker(options)`) and what one `process()` call may add.
  * The local backend reads the model and media settings from here; the reranker the scoring ones.
- * Types only: plain data passed down, never read from the environment.
+ * Types only: plain data passed down, never read from the environment. Checked by options-check.ts.
  */
 import type { Admission, AdmissionLimits, ShedReason } from './admission.js';
 import type { CalibrationTable } from './calibration.js';
@@ -11,7 +11,6 @@ import type { VisualPassageSettings } from './signals/visual-passage.js';
 import type { ChunkingSettings } from './chunking.js';
 import type { FramePooling } from './signals/frame-pooling.js';
 import type { ScoreFusion } from './fusion.js';
-import { vlrError } from '../errors.js';
 import type { PreparedSides } from './prepared.js';
 
 export interface RerankerOptions {
@@ -141,114 +140,3 @@ export const MAX_BUDGET_MS = 3_600_000;
  * the composition root always passes `rerank.admission`.
  */
 export const LIBRARY_QUEUE = Object.freeze({ maxQueued: Infinity, maxQueuedDocuments: Infinity, maxQueueWaitMs: MAX_BUDGET_MS, clientShare: 1 });
-
-/**
- * `process()`'s options checked before any work: a caller's `null`, a signal that is not an
- * AbortSignal or a deadline that is not a number was a raw TypeError from deep inside (held-out
- * probe round 4); now a VLR_BAD_REQUEST naming the option, as for a bad input.
- */
-export function checkProcessOptions(options: unknown): ProcessOptions {
-  if (options === undefined) return {};
-  const bad = (key: string, rule: string): never => {
-    throw vlrError('VLR_BAD_REQUEST', `[options${key ? `.${key}` : ''}] ${rule}`, { details: { field: `options${key ? `.${key}` : ''}` } });
-  };
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) bad('', 'process() options must be an object (or left out)');
-  const o = options as Record<string, unknown>;
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) bad('signal', 'must be an AbortSignal');
-  if (o.deadline !== undefined && (typeof o.deadline !== 'number' || Number.isNaN(o.deadline))) bad('deadline', 'must be a number (performance.now() clock)');
-  if (o.budgetMs !== undefined && !(typeof o.budgetMs === 'number' && o.budgetMs > 0 && o.budgetMs <= MAX_BUDGET_MS)) bad('budgetMs', `must be a number of ms above 0, at most ${MAX_BUDGET_MS}`);
-  for (const k of ['client', 'kind', 'recordOrigin'] as const) if (o[k] !== undefined && typeof o[k] !== 'string') bad(k, 'must be a string');
-  if (o.records !== undefined && !Array.isArray(o.records)) bad('records', 'must be an array, one entry per document');
-  if (o.recordStandIns !== undefined && !(Array.isArray(o.recordStandIns) && o.recordStandIns.every((x) => x === undefined || typeof x === 'boolean'))) bad('recordStandIns', 'must be an array of booleans, one entry per document');
-  if (o.maxTokensPerDoc !== undefined && !(typeof o.maxTokensPerDoc === 'number' && Number.isInteger(o.maxTokensPerDoc) && o.maxTokensPerDoc >= 1)) bad('maxTokensPerDoc', 'must be a positive integer');
-  return o as ProcessOptions;
-}
-
-/** Every option `new Reranker()` reads; another key is a typo (`modelDir`) that would be ignored silently. */
-const RERANKER_OPTION_KEYS = [
-  'modelsDir', 'device', 'precision', 'cacheDir', 'mediaRoots', 'mediaAllowHosts', 'maxDocuments', 'fps', 'maxFrames', 'weights', 'calibration', 'calibrationFile',
-  'bridge', 'visualPassage', 'passageMix', 'ocr', 'chunking', 'framePooling', 'scoreFusion', 'mediaConcurrency', 'apiBudgetMs',
-  'maxConcurrentRequests', 'admission', 'admissionControl', 'remoteUrls', 'remoteApiKey', 'remoteTimeoutMs', 'remoteModel', 'clipModel',
-  'featureStore', 'preparedSides', 'ports', 'observe',
-] as const satisfies ReadonlyArray<keyof RerankerOptions>;
-
-/** The known key closest to a typo (edit distance ≤ 3, case ignored), for "did you mean". */
-function closestKey(key: string): string | undefined {
-  const d = (a: string, b: string): number => {
-    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-      let prev = row[0]!;
-      row[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const cur = row[j]!;
-        row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-        prev = cur;
-      }
-    }
-    return row[b.length]!;
-  };
-  let best: string | undefined;
-  let bestD = 4;
-  for (const k of RERANKER_OPTION_KEYS) {
-    const x = d(key.toLowerCase(), k.toLowerCase());
-    if (x < bestD) [best, bestD] = [k, x];
-  }
-  return best;
-}
-
-/**
- * `new Reranker(options)` checked at once, each mistake a VLR_BAD_REQUEST naming the option: a
- * `mediaRoots` string, a `device: 'gpu'` or a bad `precision` threw a raw ZodError naming config keys
- * (`media.roots`) at the first process(); a numeric `cacheDir` or a `featureStore` path string a
- * TypeError; a weight of `'x'` scored every document 0; `maxDocuments: -1` refused every request
- * later; a misspelt key (`modelDir`) was ignored (held-out probe round 11b). Objects the composition
- * root builds (ports, admission, prepared sides, hooks) are taken as given.
- */
-export function checkRerankerOptions(o: Record<string, unknown>, signalNames: readonly string[]): void {
-  const bad = (key: string, rule: string): never => {
-    throw vlrError('VLR_BAD_REQUEST', `[options.${key}] ${rule}`, { details: { field: `options.${key}` } });
-  };
-  const known = new Set<string>(RERANKER_OPTION_KEYS);
-  for (const k of Object.keys(o)) {
-    if (known.has(k)) continue;
-    const near = closestKey(k);
-    bad(k, `unknown option${near ? `; did you mean ${near}?` : ''}`);
-  }
-  const isObj = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
-  const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
-  for (const k of ['modelsDir', 'cacheDir', 'calibrationFile', 'clipModel', 'remoteApiKey', 'remoteModel'] as const) {
-    if (o[k] !== undefined && !(typeof o[k] === 'string' && o[k] !== '')) bad(k, 'must be a non-empty string');
-  }
-  if (o.device !== undefined && !['auto', 'cpu', 'cuda'].includes(o.device as string)) bad('device', 'must be one of auto, cpu, cuda');
-  if (o.precision !== undefined) {
-    if (!isObj(o.precision)) bad('precision', 'must be an object: model id → fp32, fp16 or int8');
-    for (const [id, p] of Object.entries(o.precision as object)) if (!['fp32', 'fp16', 'int8'].includes(p as string)) bad(`precision.${id}`, 'must be one of fp32, fp16, int8');
-  }
-  const listOf = { mediaRoots: 'folder paths', mediaAllowHosts: 'host names, addresses or CIDRs', remoteUrls: 'URLs' } as const;
-  for (const [k, what] of Object.entries(listOf)) {
-    if (o[k] !== undefined && !(Array.isArray(o[k]) && (o[k] as unknown[]).every((x) => typeof x === 'string' && x !== ''))) bad(k, `must be an array of ${what} (strings)`);
-  }
-  for (const k of ['maxDocuments', 'maxFrames', 'mediaConcurrency', 'maxConcurrentRequests'] as const) {
-    if (o[k] !== undefined && !(Number.isInteger(o[k]) && (o[k] as number) >= 1)) bad(k, 'must be a positive integer');
-  }
-  for (const k of ['fps', 'remoteTimeoutMs'] as const) if (o[k] !== undefined && !(num(o[k]) && (o[k] as number) > 0)) bad(k, 'must be a number above 0');
-  if (o.apiBudgetMs !== undefined && !(num(o.apiBudgetMs) && (o.apiBudgetMs as number) >= 0 && (o.apiBudgetMs as number) <= MAX_BUDGET_MS)) bad('apiBudgetMs', `must be a number of ms from 0 (none) to ${MAX_BUDGET_MS}`);
-  if (o.passageMix !== undefined && !(num(o.passageMix) && (o.passageMix as number) >= 0 && (o.passageMix as number) <= 1)) bad('passageMix', 'must be a number from 0 to 1');
-  if (o.ocr !== undefined && typeof o.ocr !== 'boolean') bad('ocr', 'must be a boolean');
-  if (o.weights !== undefined) {
-    if (!isObj(o.weights)) bad('weights', 'must be an object: signal name → weight');
-    for (const [name, w] of Object.entries(o.weights as object)) {
-      if (!signalNames.includes(name)) bad(`weights.${name}`, `unknown signal; one of ${signalNames.join(', ')}`);
-      if (!(num(w) && (w as number) >= 0)) bad(`weights.${name}`, 'must be a number ≥ 0');
-    }
-  }
-  for (const k of ['calibration', 'bridge', 'visualPassage', 'admission', 'scoreFusion'] as const) if (o[k] !== undefined && !isObj(o[k])) bad(k, 'must be an object');
-  if (o.chunking !== undefined && o.chunking !== false && !isObj(o.chunking)) bad('chunking', 'must be an object or false');
-  if (o.framePooling !== undefined && !(typeof o.framePooling === 'string' && /^(mean|max|top[1-9][0-9]?)$/.test(o.framePooling))) bad('framePooling', 'must be mean, max or topK (K 1–99)');
-  if (o.featureStore !== undefined) {
-    const fs = o.featureStore as { diskPath?: unknown; diskMaxBytes?: unknown };
-    if (!isObj(fs) || typeof fs.diskPath !== 'string' || fs.diskPath === '') bad('featureStore', 'must be { diskPath: "<folder>", diskMaxBytes? }');
-    if (fs.diskMaxBytes !== undefined && !(Number.isInteger(fs.diskMaxBytes) && (fs.diskMaxBytes as number) >= 1)) bad('featureStore.diskMaxBytes', 'must be a positive integer');
-  }
-  if (o.ports !== undefined && typeof o.ports !== 'function' && !isObj(o.ports)) bad('ports', 'must be the ports object or a function returning it');
-}

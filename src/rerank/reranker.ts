@@ -2,11 +2,9 @@
  * The Reranker: `process({query, documents, …})` → documents ordered by a calibrated, fused score in
  * [0, 1], with the input-order scores, usage, timings and (optionally) an explanation per document.
  *
- * `process()` runs the stages of ./stages in order (data flows one way):
- *   validate (request.ts) → media features of the query and every document (media.ts) → the text
- *   plan, every vector in two batched calls, cache first (text-plan.ts) → the signals' inputs
- *   (sides.ts; the remote workers' scores, remote.ts, ran alongside) → calibrate and fuse
- *   (fuse.ts) → report (report.ts).
+ * `process()` checks the request and its options (types.ts, options-check.ts), waits for a warm-up
+ * under way and for admission (admission.ts), then runs the stages of ./stages in order
+ * (stages/run-request.ts: media → text plan → sides → calibrate and fuse → report).
  * A document reranked before (same text, same unchanged local photo) skips the media, text-plan
  * and sides stages: its side is kept across requests (prepared.ts, stages/kept.ts).
  * A document whose media cannot be read scores on what is left, with an `error` in its
@@ -16,34 +14,27 @@ import { availableParallelism } from 'node:os';
 import type { Calibrator } from './calibration.js';
 import { buildCalibrator } from './calibration.js';
 import { vlrError } from '../errors.js';
-import { LIBRARY_QUEUE, checkProcessOptions, checkRerankerOptions, type ProcessOptions, type RerankerOptions } from './options.js';
-import { SIGNAL_NAMES } from './fusion.js';
+import { LIBRARY_QUEUE, type ProcessOptions, type RerankerOptions } from './options.js';
+import { checkProcessOptions, checkRerankerOptions } from './options-check.js';
 import type { RerankerPorts, TextVectorsPort } from './ports.js';
 import { loadConceptBank, type ConceptBank } from './signals/concept-bank.js';
 import { visualVector } from './signals/text-image.js';
-import { validateRerankInput, type NormalizedInput, type RerankInput, type RerankOutput } from './types.js';
+import { validateRerankInput, type RerankInput, type RerankOutput } from './types.js';
 import { VisualTextMemo } from './visual-text.js';
 import { REHEARSAL_DOCS, Warmup, warmModels, warmupRoles, type WarmupOptions, type WarmupStatus } from './warmup.js';
-import { rank, scoreDocuments, usedInstruction } from './stages/fuse.js';
-import { documentMedia, queryMedia } from './stages/media.js';
-import { settleRemote, startRemote } from './stages/remote.js';
-import { report } from './stages/report.js';
-import { needsConceptBank, planRequest } from './stages/request.js';
-import { clipDocuments, documentSides, querySide } from './stages/sides.js';
-import { askTexts, documentsNeedQueryList, planTexts, prefetchQueryText, type PlannedVectors } from './stages/text-plan.js';
+import { runRequest, type RequestContext } from './stages/run-request.js';
 import type { VisualFeatures } from '../features/records.js';
 import { TextVectorCache } from '../features/text-vectors.js';
 import { fanOutSignal } from '../util/abort.js';
-import { runBudget, type RunBudget } from './budget.js';
+import { runBudget } from './budget.js';
 import { Admission, defaultAdmissionLimits } from './admission.js';
-import { costCorrector, knownVideoFrames, requestCost, type FramesCallback } from './admission-cost.js';
+import { costCorrector, knownVideoFrames, requestCost } from './admission-cost.js';
 import { buildRecords, type RecordDocument, type RecordOptions, type RecordsOutput } from './records/build.js';
 import { recordKeys, recordSignature, type RecordKeys, type RecordShape } from './records/keys.js';
-import { recordCovers, standInDocument, storedFeatures } from './records/use.js';
+import { recordCovers, standInDocument } from './records/use.js';
 import { hasVisibleText } from '../util/visible-text.js';
 import { counterOf, resolveChunking, type ChunkingSettings } from './chunking.js';
 import { PreparedSides } from './prepared.js';
-import { keepBuilt, keptShape, mergeKept, withoutKept } from './stages/kept.js';
 
 const now = () => performance.now();
 
@@ -63,10 +54,12 @@ export class Reranker {
   readonly admission: Admission;
   /** The background warm-up (startWarmup); process() waits for it before its own work. */
   readonly warm = new Warmup();
+  /** What one request's stages use of this reranker (stages/run-request.ts). */
+  readonly #request: RequestContext;
 
   constructor(options: RerankerOptions = {}) {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) throw vlrError('VLR_BAD_REQUEST', '[options] new Reranker(options): options must be an object (or left out)', { details: { field: 'options' } });
-    checkRerankerOptions(options as Record<string, unknown>, SIGNAL_NAMES);
+    checkRerankerOptions(options);
     this.options = options;
     this.calibrator = buildCalibrator({ file: options.calibrationFile, overrides: options.calibration });
     this.#visual = new VisualTextMemo({ bridge: options.bridge, visualPassage: options.visualPassage });
@@ -74,6 +67,16 @@ export class Reranker {
     this.admission =
       options.admissionControl ??
       new Admission(defaultAdmissionLimits(availableParallelism(), { ...(options.admission ?? LIBRARY_QUEUE), maxInFlight: options.maxConcurrentRequests ?? 4 }), { onShed: options.observe?.shed });
+    this.#request = {
+      options,
+      calibrator: this.calibrator,
+      visual: this.#visual,
+      prepared: this.#prepared,
+      ports: () => this.ports(),
+      texts: () => this.#texts(),
+      conceptBank: () => this.conceptBank(),
+      recordKeys: () => this.recordKeys(),
+    };
   }
 
   /** Build (once) the model ports; models themselves load lazily on first use. */
@@ -119,7 +122,7 @@ export class Reranker {
    */
   async warmup(options: WarmupOptions = {}): Promise<void> {
     // the rehearsal scores without admission or waiting for the warm-up (it is the warm-up), and unobserved
-    const score = (input: unknown, records: unknown[]) => this.#run(validateRerankInput(input, { maxDocuments: REHEARSAL_DOCS }), now(), now(), options.signal, { records, recordOrigin: 'index' }, false);
+    const score = (input: unknown, records: unknown[]) => runRequest(this.#request, validateRerankInput(input, { maxDocuments: REHEARSAL_DOCS }), now(), now(), options.signal, { records, recordOrigin: 'index' }, false);
     await warmModels(await this.ports(), () => this.conceptBank(), options, { records: (d) => this.records(d, { signal: options.signal }), score });
   }
 
@@ -175,7 +178,7 @@ export class Reranker {
     // a video's frames known only once read (a URL) shrink the permit then (admission-cost.ts)
     const onFrames = known ? costCorrector(req, this.options, known, permit, cost) : undefined;
     try {
-      return await this.#run(req, start, dequeued, budget?.signal ?? fan.signal, options, true, { budget, onFrames });
+      return await runRequest(this.#request, req, start, dequeued, budget?.signal ?? fan.signal, options, true, { budget, onFrames });
     } catch (e) {
       // Aborted by the caller: its reason, as before the start — whichever stage noticed. A media read
       // ended by the abort came out as VLR_INTERNAL "internal error" (held-out probe round 8b).
@@ -186,74 +189,6 @@ export class Reranker {
       fan.dispose();
       permit.release();
     }
-  }
-
-  /** The stages of one request, in order. */
-  async #run(req: NormalizedInput, start: number, dequeued: number, signal: AbortSignal | undefined, options: ProcessOptions, observed = true, run: { budget?: RunBudget; onFrames?: FramesCallback } = {}): Promise<RerankOutput> {
-    const { budget, onFrames } = run;
-    const ports = await this.ports();
-    const before = ports.modelCalls?.() ?? {};
-    const plan = planRequest(req, ports, this.options, options);
-    const remote = startRemote(plan, ports.remote, signal, budget?.untilMediaCutoff());
-
-    const tFeatures = now();
-    // the query's forward pass is posted first: every document below is looked up while it runs
-    const queryVector = prefetchQueryText(plan, await this.#texts(), signal);
-    // its tokenising and batching reach the worker through a chain of microtasks: one turn lets
-    // them post it before the documents' lookups (a stat() per photo) run (pre-post 1.35 → 1.05 ms)
-    if (queryVector) await new Promise<void>((r) => setImmediate(r));
-    // documents scored before, unchanged, keep their sides (prepared.ts); the stages see the others
-    const shape = this.#prepared ? keptShape(plan, options.records !== undefined) : undefined;
-    const kept = shape !== undefined ? this.#prepared!.find(shape, plan.req.documents, ports.media) : undefined;
-    const work = kept?.found ? withoutKept(plan, kept.sides) : plan;
-    const stored = storedFeatures(work, options.records, await this.recordKeys(), options.recordStandIns);
-    const bank = needsConceptBank(work, stored.docs) ? this.conceptBank() : undefined;
-    const query = await queryMedia(work, ports.media, budget?.media ?? signal, onFrames);
-    const media = await documentMedia(work, ports.media, this.options.mediaConcurrency ?? 16, signal, stored.docs, budget?.media, onFrames);
-    const featuresMs = now() - tFeatures;
-    signal?.throwIfAborted();
-
-    const tInference = now();
-    const texts = planTexts(work, query.frames, media, bank ? await bank : undefined, this.#visual, ports.media.classNames, stored.docs, counterOf(ports.text));
-    const asked = askTexts(texts, await this.#texts(), signal, queryVector);
-    const mix = { passage: this.options.passageMix ?? 0.5 };
-    const sidesOf = (v: PlannedVectors) => documentSides(work, media, texts, v, mix, ports.text, stored.docs, options.recordOrigin ?? 'record', this.#visual);
-    // the documents' sides are built while the query's forward pass runs (warm: only it is left),
-    // so that only scoring follows its vector — unless a document needs the query-side list
-    const early = documentsNeedQueryList(texts) ? undefined : sidesOf({ passage: await asked.passage });
-    const vectors: PlannedVectors = { query: await asked.query, passage: await asked.passage };
-    const built = early ?? sidesOf(vectors);
-    if (shape !== undefined) keepBuilt(this.#prepared!, shape, work, built, media, texts.documents);
-    const { preps, docs } = kept?.found ? mergeKept(plan, kept.sides, built, media) : { preps: built, docs: media };
-    const qSide = await querySide(plan, query.side, texts, vectors, mix);
-    await clipDocuments(plan, qSide, preps, plan.clip, signal);
-    const remoteOutcome = await settleRemote(remote, plan.useLocal);
-    const inferenceMs = now() - tInference;
-
-    const tFusion = now();
-    const results = scoreDocuments(plan, qSide, preps, remoteOutcome, query.cacheHits, { calibrator: this.calibrator, passageMix: mix.passage });
-    const top = rank(results, req.topN);
-    const fusionMs = now() - tFusion;
-
-    return report(
-      {
-        plan,
-        results,
-        top,
-        docs,
-        preps,
-        texts,
-        keptTexts: kept?.sides.reduce((n, k) => n + (k?.texts ?? 0), 0),
-        queryCacheHits: query.cacheHits,
-        tokens: (vectors.query?.tokens ?? 0) + (vectors.passage?.tokens ?? 0) + (remoteOutcome.tokens ?? 0),
-        stored,
-        instructionUsed: usedInstruction(plan, remoteOutcome),
-        remoteScored: remoteOutcome.scores !== undefined,
-        calls: { before, after: ports.modelCalls?.() ?? {} },
-        clock: { start, dequeued, featuresMs, inferenceMs, fusionMs },
-      },
-      observed ? this.options.observe : undefined,
-    );
   }
 
   /** The keys a feature record's parts must carry to be used by this reranker (records/keys.ts). */

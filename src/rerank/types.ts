@@ -6,7 +6,7 @@
  * re-validates. Never reads HTTP or config: the limits it needs are passed in.
  */
 import { z } from 'zod';
-import { vlrError } from '../errors.js';
+import { vlrError, type VlrerankError } from '../errors.js';
 import { unknownSignalReason, unknownSignals } from './fusion.js';
 import { hasVisibleText } from '../util/visible-text.js';
 
@@ -195,6 +195,37 @@ function issuePath(path: ReadonlyArray<PropertyKey>): string {
   return out || '(root)';
 }
 
+/**
+ * Which rule of the request a VLR_BAD_REQUEST from `validateRerankInput` broke. An API that answers
+ * with statuses of its own (TEI's `/rerank`: 413 for too many texts, 400 for none, 422 for the rest)
+ * maps these, never the words of the message, which may be reworded.
+ */
+export type RerankInputRule = 'not_an_object' | 'too_many_documents' | 'no_documents' | 'empty_query' | 'invalid_field';
+
+/** A VLR_BAD_REQUEST carrying the rule it reports (a property of the error object only: no answer's body shows it). */
+export function rerankInputError(rule: RerankInputRule, field: string, message: string): VlrerankError {
+  const e = vlrError('VLR_BAD_REQUEST', `[${field}] ${message}`, { details: { field } });
+  Object.defineProperty(e, 'rule', { value: rule, enumerable: false });
+  return e;
+}
+
+/** The rule of a rerank input error, also when another error wraps it as its `cause`; undefined for any other error. */
+export function rerankInputRuleOf(e: unknown): RerankInputRule | undefined {
+  for (let x = e, depth = 0; x instanceof Error && depth < 8; x = x.cause, depth++) {
+    const rule = (x as { rule?: RerankInputRule }).rule;
+    if (rule !== undefined) return rule;
+  }
+  return undefined;
+}
+
+/** The rule a zod issue broke: the documents list empty, the query with nothing to rank by, or a field's own rule. */
+function ruleOf(issue: z.core.$ZodIssue): RerankInputRule {
+  const [first, ...rest] = issue.path;
+  if (first === 'documents' && rest.length === 0 && issue.code === 'too_small') return 'no_documents';
+  if (first === 'query' && rest.length === 0 && issue.code === 'custom') return 'empty_query';
+  return 'invalid_field';
+}
+
 /** The first zod issue as a 400 naming the field. */
 function badRequestFromZod(err: z.ZodError, prefix = ''): never {
   const issue = err.issues[0]!;
@@ -214,8 +245,7 @@ function badRequestFromZod(err: z.ZodError, prefix = ''): never {
     }
     message = 'must be a string or an object with text / image / video';
   }
-  const field = prefix + issuePath(path);
-  throw vlrError('VLR_BAD_REQUEST', `[${field}] ${message}`, { details: { field } });
+  throw rerankInputError(ruleOf(issue), prefix + issuePath(path), message);
 }
 
 export interface ValidateLimits {
@@ -225,13 +255,11 @@ export interface ValidateLimits {
 /** Validate and normalise a rerank request; throws VLR_BAD_REQUEST naming the field. */
 export function validateRerankInput(input: unknown, limits: ValidateLimits): NormalizedInput {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw vlrError('VLR_BAD_REQUEST', '[(root)] the rerank request must be a JSON object', { details: { field: '(root)' } });
+    throw rerankInputError('not_an_object', '(root)', 'the rerank request must be a JSON object');
   }
   const docs = (input as { documents?: unknown }).documents;
   if (Array.isArray(docs) && docs.length > limits.maxDocuments) {
-    throw vlrError('VLR_BAD_REQUEST', `[documents] too many documents: ${docs.length} > ${limits.maxDocuments} (rerank.maxDocuments)`, {
-      details: { field: 'documents' },
-    });
+    throw rerankInputError('too_many_documents', 'documents', `too many documents: ${docs.length} > ${limits.maxDocuments} (rerank.maxDocuments)`);
   }
   const parsed = rerankInputSchema.safeParse(input);
   if (!parsed.success) badRequestFromZod(parsed.error);

@@ -12,10 +12,16 @@
  * flight at shutdown gets a `worker` failure, not a thread left behind).
  * Never throws HTTP errors itself: failures come back as a `kind` the caller maps to its own error.
  * A worker that dies fails what it held and the next body starts a new one.
+ *
+ * One thread serves search and ingest alike, one body at a time: bodies wait their turn here in the
+ * lanes of util/lanes.ts, read from the `signal` the caller passes (or from `jsonWorkerInLane`), so a
+ * search's `_msearch` or body goes ahead of the `_bulk` source lines queued before it — they were
+ * taken first come, first served — while ingest still gets one turn in BACKGROUND_EVERY.
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Coding } from './content-coding.js';
 import { JSON_WORKER_SOURCE } from './json-worker-source.js';
+import { inLane, laneOfSignal, LaneQueue, type Lane } from './lanes.js';
 
 export interface OffThreadOptions {
   coding: Coding;
@@ -29,6 +35,8 @@ export interface OffThreadOptions {
   giveBack?: boolean;
   /** The caller owns the buffer's whole ArrayBuffer (nothing else views it): transfer, do not copy. */
   owned?: boolean;
+  /** Only its lane is read (util/lanes.ts): the body's place among those waiting for the thread. */
+  signal?: AbortSignal;
 }
 
 /** A body the worker could not parse (or that it refused), with its bytes when given back. */
@@ -94,6 +102,9 @@ export class JsonWorker {
   readonly #piece: number;
   readonly #cut: number;
   readonly #limits: ResourceLimits | undefined;
+  /** Bodies waiting for the thread, by lane; `#busy` while one is being parsed (until its first answer). */
+  readonly #turns = new LaneQueue<() => void>();
+  #busy = false;
 
   /** `resourceLimits`: the thread's heap bounds (a body too large for them kills the thread, not the process). */
   constructor(o: { pieceChars?: number; cutChars?: number; resourceLimits?: ResourceLimits } = {}) {
@@ -168,11 +179,14 @@ export class JsonWorker {
     const ab = owned.buffer as ArrayBuffer;
     const length = owned.length; // read before the transfer detaches `owned`
     const msg = { op, id, bytes: ab, length, coding: o.coding, maxBytes: o.maxBytes, maxDepth: o.maxDepth, markers: o.markers ?? [], always: o.always ?? false, cut: this.#cut, piece: this.#piece, giveBack: o.giveBack ?? false };
+    await this.#turn(laneOfSignal(o.signal));
     let r: Reply;
     try {
       r = await this.#ask(id, msg, [ab]);
     } catch (e) {
       return { ok: false, kind: 'worker', message: (e as Error).message };
+    } finally {
+      this.#nextTurn(); // its long strings, if any, are asked for beside the next body's parse
     }
     const back = r.bytes ? { bytes: Buffer.from(r.bytes, 0, length) } : {};
     if (!r.ok) return { ok: false, kind: r.kind ?? 'worker', message: r.message ?? 'the JSON worker failed', ...back };
@@ -195,6 +209,21 @@ export class JsonWorker {
       return { ok: false, kind: 'worker', message: (e as Error).message, ...back };
     }
     return { ok: true, reply: r, value, back };
+  }
+
+  /** This body's turn at the thread: at once when none is parsed, else when its lane is taken. */
+  #turn(lane: Lane): Promise<void> {
+    if (!this.#busy) {
+      this.#busy = true;
+      return Promise.resolve();
+    }
+    return new Promise<void>((go) => this.#turns.push(go, lane));
+  }
+
+  #nextTurn(): void {
+    const [go] = this.#turns.take(1);
+    if (go) go();
+    else this.#busy = false;
   }
 
   #ask(id: number, msg: object, transfer: ArrayBuffer[] = []): Promise<Reply> {
@@ -230,6 +259,22 @@ export class JsonWorker {
     this.#worker = w;
     return w;
   }
+}
+
+/**
+ * The same worker with every body queued in `lane` (its signal marked, as rerank/embedder.ts's
+ * `embedderInLane` does for model work): what the composition root hands ingest (`background`).
+ */
+export function jsonWorkerInLane(w: JsonWorker, lane: Lane): Pick<JsonWorker, 'parse' | 'ndjson'> {
+  const run = async <T>(o: OffThreadOptions, f: (o: OffThreadOptions) => Promise<T>): Promise<T> => {
+    const marked = inLane(lane, o.signal);
+    try {
+      return await f({ ...o, signal: marked.signal });
+    } finally {
+      marked.dispose();
+    }
+  };
+  return { parse: (bytes, o) => run(o, (x) => w.parse(bytes, x)), ndjson: (bytes, o) => run(o, (x) => w.ndjson(bytes, x)) };
 }
 
 /** `value` with `s` put at `path` (the root itself when the path is empty). */

@@ -69,6 +69,27 @@ describe('process() and new Reranker() options', () => {
     expect((e as Error).message).toContain(message);
   });
 
+  // the options are zod strict objects (src/rerank/options-check.ts): a misspelt process() option
+  // or a misspelt key inside an option object was ignored before; remote URLs are checked as the
+  // server's rerank.remote.urls are
+  it.each([
+    [{ admission: { maxQueud: 3 } }, '[options.admission.maxQueud] unknown option; did you mean maxQueued?'],
+    [{ featureStore: { diskPath: '/tmp/x', diskMaxByte: 1 } }, '[options.featureStore.diskMaxByte] unknown option; did you mean diskMaxBytes?'],
+    [{ bridge: { topt: 5 } }, '[options.bridge.topt] unknown option; did you mean topT?'],
+    [{ chunking: { overlap: -1 } }, '[options.chunking.overlap]'],
+    [{ scoreFusion: { kind: 'rav' } }, '[options.scoreFusion.kind] must be calibrated, logodds or raw'],
+    [{ remoteUrls: ['ftp://x'] }, '[options.remoteUrls] must be an array of http:// or https:// URLs'],
+  ])('new Reranker(%j) → VLR_BAD_REQUEST naming the nested key', (options, message) => {
+    expect(() => new Reranker({ modelsDir: MODELS, ...options } as never)).toThrow(message);
+  });
+
+  it.each([
+    [{ budget: 100 }, '[options.budget] unknown option; did you mean budgetMs?'],
+    [{ recordStandIns: [true, 'x'] }, '[options.recordStandIns] must be an array of booleans'],
+  ])('process(input, %j) → VLR_BAD_REQUEST naming the option', async (options, message) => {
+    await expect(r.process(input, options as never)).rejects.toMatchObject({ code: 'VLR_BAD_REQUEST', message: expect.stringContaining(message) });
+  });
+
   it('every documented option is taken', () => {
     expect(() => new Reranker({ modelsDir: MODELS, device: 'cpu', precision: { 'bge-small-en-v1.5': 'int8' }, mediaRoots: ['.'], maxDocuments: 10, fps: 1, maxFrames: 4, weights: { text_text: 2 }, ocr: false, chunking: false, framePooling: 'top3', apiBudgetMs: 0, maxConcurrentRequests: 2, featureStore: { diskPath: '/tmp/x' } })).not.toThrow();
   });
