@@ -14,13 +14,17 @@
  * 5xx it fails over to the next worker within that budget, and a slow call is hedged to a second
  * worker. Its scores are one calibrated signal (`remote`) like any other; the instruction is sent
  * as `instruction` and counts as used only when the worker confirms it (`meta.instruction_used`).
- * undici errors become VLR_REMOTE_SCORER here, nowhere else.
+ * undici errors become VLR_REMOTE_SCORER here, nowhere else. What an answer may be (bounded, each
+ * document scored once with a finite number; logits mapped to probabilities) is remote-answer.ts;
+ * a worker's refusal names the setting to check, a 429/503's `Retry-After` keeps it out that long,
+ * and the API key is taken out of anything a worker says back.
  */
 import { Pool } from 'undici';
 import { vlrError, isVlrerankError } from '../../errors.js';
 import type { RemoteScoreRequest, RemoteScorerPort } from '../ports.js';
 import { workerMediaUrl, type RemoteMediaOptions } from './remote-media.js';
 import { WorkerPool, type RemoteWorker } from './remote-pool.js';
+import { answerLimit, parseAnswer, readAnswer, type Answer } from './remote-answer.js';
 
 export interface RemoteScorerOptions {
   /** Base URLs of the workers (`http://gpu-1:8000`) or full `…/v1/rerank` URLs. */
@@ -66,11 +70,22 @@ async function workerItem(x: Item, media: RemoteMediaOptions, signal?: AbortSign
 }
 
 /** `tokens`: the worker's own `usage.total_tokens`, when it reports a number. */
-type CallResult = { scores: number[]; model?: string; instructionUsed?: boolean; tokens?: number };
+type CallResult = Answer;
 
 /** Errors that say the request, not the worker, is wrong: trying elsewhere would not help. */
 function notRetryable(e: unknown): boolean {
   return isVlrerankError(e) && e.details.retryable === false;
+}
+
+/** How long a worker asked to be left alone (its 429/503 `Retry-After`), by the error that carried it. */
+const RESTS = new WeakMap<object, number>();
+
+/** A `Retry-After` (seconds or an HTTP date) in ms, when it says something usable. */
+function retryAfterMs(v: string | string[] | undefined): number | undefined {
+  const s = Array.isArray(v) ? v[0] : v;
+  if (!s) return undefined;
+  const ms = /^\s*\d+\s*$/.test(s) ? Number(s) * 1000 : Date.parse(s) - Date.now();
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
 }
 
 export class RemoteScorer implements RemoteScorerPort {
@@ -168,7 +183,9 @@ export class RemoteScorer implements RemoteScorerPort {
           },
           (e) => {
             running--;
+            const restMs = typeof e === 'object' && e !== null ? RESTS.get(e) : undefined;
             if (ac.signal.aborted || signal?.aborted || notRetryable(e)) this.#pool.released(w);
+            else if (typeof restMs === 'number') this.#pool.rest(w, restMs);
             else this.#pool.failed(w);
             if (done) return;
             lastErr = e;
@@ -209,33 +226,33 @@ export class RemoteScorer implements RemoteScorerPort {
       const code = (e as { code?: string }).code ?? (e as Error).name;
       throw vlrError('VLR_REMOTE_SCORER', `remote rerank worker ${w.origin} failed: ${code}`, { cause: e });
     }
-    let text: string;
-    try {
-      text = await res.body.text();
-    } catch (e) {
-      throw vlrError('VLR_REMOTE_SCORER', `remote rerank worker ${w.origin}: reading the response failed`, { cause: e });
-    }
-    if (res.statusCode >= 400) {
-      // 4xx means the request itself is wrong: another worker would refuse it too
-      throw vlrError('VLR_REMOTE_SCORER', `remote rerank worker ${w.origin} answered ${res.statusCode}: ${text.slice(0, 300)}`, {
-        details: { retryable: res.statusCode >= 500 || res.statusCode === 429 },
-      });
-    }
-    let json: { results?: Array<{ index?: number; relevance_score?: number; score?: number }>; model?: string; meta?: { instruction_used?: unknown }; usage?: { total_tokens?: unknown } };
-    try {
-      json = JSON.parse(text);
-    } catch (e) {
-      throw vlrError('VLR_REMOTE_SCORER', `remote rerank worker ${w.origin} sent invalid JSON`, { cause: e });
-    }
-    const scores = new Array<number>(n).fill(NaN);
-    for (const r of json.results ?? []) {
-      const s = r.relevance_score ?? r.score;
-      if (typeof r.index === 'number' && r.index >= 0 && r.index < n && typeof s === 'number') scores[r.index] = s;
-    }
-    if (scores.some((s) => Number.isNaN(s))) throw vlrError('VLR_REMOTE_SCORER', `remote rerank worker ${w.origin} did not score every document`);
-    // the instruction counts as used only when the worker says so (a vlrerank worker reports it in meta)
-    const tokens = json.usage?.total_tokens;
-    return { scores, model: json.model, instructionUsed: json.meta?.instruction_used === true, ...(typeof tokens === 'number' && Number.isFinite(tokens) && tokens >= 0 ? { tokens } : {}) };
+    const text = this.#scrub(await readAnswer(w.origin, res, answerLimit(Buffer.byteLength(body), n)));
+    if (res.statusCode >= 400) throw this.#refusal(w, res.statusCode, res.headers['retry-after'], text);
+    return parseAnswer(w.origin, text, n);
+  }
+
+  /** A worker's 4xx/5xx as an error that says what to check; 4xx (but 429) is the request's fault: another worker would refuse it too. */
+  #refusal(w: RemoteWorker, status: number, retryAfter: string | string[] | undefined, text: string) {
+    const hint =
+      status === 401 || status === 403
+        ? ' — is rerank.remote.apiKey the key this worker expects?'
+        : status === 404 || status === 405
+          ? ` — no rerank endpoint at ${w.path}: give rerank.remote.urls as the server's base URL or its full …/v1/rerank URL`
+          : status === 413
+            ? ' — the request was too large for it: lower rerank.remote.maxMediaBytes or maxImageSide (media are sent inlined), or raise the worker\'s body limit'
+            : '';
+    const restMs = status === 429 || status === 503 ? retryAfterMs(retryAfter) : undefined;
+    const e = vlrError('VLR_REMOTE_SCORER', `remote rerank worker ${w.origin} answered ${status}${hint}: ${text.slice(0, 300)}`, {
+      details: { retryable: status >= 500 || status === 429 },
+    });
+    if (restMs !== undefined) RESTS.set(e, restMs);
+    return e;
+  }
+
+  /** The worker's words with the API key taken out: some servers echo the credentials they refuse. */
+  #scrub(text: string): string {
+    const key = this.#opts.apiKey;
+    return key && key.length >= 4 ? text.split(key).join('[redacted]') : text;
   }
 
   async close(): Promise<void> {
