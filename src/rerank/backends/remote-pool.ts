@@ -37,6 +37,8 @@ export interface RemoteWorker {
   trial: boolean;
   /** Not before this time (ms epoch), whatever the probe says: the worker's own `Retry-After`. */
   restUntil: number;
+  /** Why its last call failed (for health; never holds the API key: remote.ts scrubs it). */
+  lastError?: string;
 }
 
 export type WorkerState = 'closed' | 'open' | 'half-open';
@@ -138,8 +140,18 @@ export class WorkerPool {
     return sorted[Math.min(sorted.length - 1, Math.floor(this.#policy.hedgePercentile * sorted.length))];
   }
 
-  status(now = Date.now()): Array<{ worker: string; state: WorkerState; outstanding: number; failures: number }> {
-    return this.workers.map((w) => ({ worker: w.origin, state: this.state(w, now), outstanding: w.outstanding, failures: w.failures }));
+  status(now = Date.now()): Array<{ worker: string; state: WorkerState; outstanding: number; failures: number; retry_in_ms?: number; last_error?: string }> {
+    return this.workers.map((w) => {
+      const state = this.state(w, now);
+      return {
+        worker: w.origin,
+        state,
+        outstanding: w.outstanding,
+        failures: w.failures,
+        ...(state === 'open' ? { retry_in_ms: w.openUntil - now } : {}),
+        ...(w.failures > 0 && w.lastError ? { last_error: w.lastError } : {}),
+      };
+    });
   }
 
   async #probeOpen(): Promise<void> {

@@ -113,6 +113,14 @@ export class RemoteScorer implements RemoteScorerPort {
     this.id = `remote:${workers.map((w) => w.origin).join(',')}`;
   }
 
+  /** Why each worker is out, for the error of a call none could take. */
+  #outOfService(): string {
+    return this.#pool
+      .status()
+      .map((s) => `${s.worker} ${s.state}${s.retry_in_ms !== undefined ? ` for ${Math.ceil(s.retry_in_ms / 1000)} s more` : ''}${s.last_error ? ` after: ${s.last_error.slice(0, 120)}` : ''}`)
+      .join('; ');
+  }
+
   /** Each worker's breaker state and outstanding calls (for health). */
   status() {
     return this.#pool.status();
@@ -145,6 +153,7 @@ export class RemoteScorer implements RemoteScorerPort {
       let running = 0;
       let done = false;
       let lastErr: unknown;
+      const failures: string[] = [];
       let hedge: NodeJS.Timeout | undefined;
       const finish = (fn: () => void) => {
         if (done) return;
@@ -157,10 +166,16 @@ export class RemoteScorer implements RemoteScorerPort {
         finish(() =>
           reject(
             lastErr === undefined
-              ? vlrError('VLR_REMOTE_SCORER', 'no remote rerank worker is available (every circuit breaker is open)', { details: { retryable: true } })
-              : isVlrerankError(lastErr)
-                ? lastErr
-                : vlrError('VLR_REMOTE_SCORER', 'remote rerank failed', { cause: lastErr }),
+              ? vlrError('VLR_REMOTE_SCORER', `no remote rerank worker is available: every circuit breaker is open (${this.#outOfService()})`, { details: { retryable: true } })
+              : failures.length > 1
+                ? // every worker tried failed: name each, not only the last one
+                  vlrError('VLR_REMOTE_SCORER', `all ${failures.length} remote rerank workers tried failed: ${failures.join('; ')}`, {
+                    cause: lastErr,
+                    details: { retryable: isVlrerankError(lastErr) ? lastErr.details.retryable !== false : true },
+                  })
+                : isVlrerankError(lastErr)
+                  ? lastErr
+                  : vlrError('VLR_REMOTE_SCORER', 'remote rerank failed', { cause: lastErr }),
           ),
         );
       const launch = (): boolean => {
@@ -187,8 +202,10 @@ export class RemoteScorer implements RemoteScorerPort {
             if (ac.signal.aborted || signal?.aborted || notRetryable(e)) this.#pool.released(w);
             else if (typeof restMs === 'number') this.#pool.rest(w, restMs);
             else this.#pool.failed(w);
+            if (!ac.signal.aborted && !signal?.aborted) w.lastError = (e as Error).message;
             if (done) return;
             lastErr = e;
+            failures.push((e as Error).message);
             if (signal?.aborted || notRetryable(e)) return finish(() => reject(e));
             if (!launch() && running === 0) fail();
           },
