@@ -27,6 +27,8 @@ export interface RemoteWorker {
   origin: string;
   path: string;
   pool: Pool;
+  /** `Basic …` from the URL's credentials, when it has some. */
+  authorization?: string;
   outstanding: number;
   /** Consecutive failures. */
   failures: number;
@@ -55,7 +57,7 @@ export class WorkerPool {
   #probe?: NodeJS.Timeout;
   #probing = false;
 
-  constructor(workers: Array<Pick<RemoteWorker, 'origin' | 'path' | 'pool'>>, policy: PoolPolicy) {
+  constructor(workers: Array<Pick<RemoteWorker, 'origin' | 'path' | 'pool' | 'authorization'>>, policy: PoolPolicy) {
     this.workers = workers.map((w) => ({ ...w, outstanding: 0, failures: 0, openUntil: 0, cooldownMs: policy.breakerCooldownMs, trial: false, restUntil: 0 }));
     this.#policy = policy;
     if (policy.healthIntervalMs > 0) {

@@ -19,6 +19,8 @@
  * a worker's refusal names the setting to check, a 429/503's `Retry-After` keeps it out that long,
  * and the API key is taken out of anything a worker says back.
  */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { Pool } from 'undici';
 import { vlrError, isVlrerankError } from '../../errors.js';
 import type { RemoteScoreRequest, RemoteScorerPort } from '../ports.js';
@@ -45,6 +47,17 @@ export interface RemoteScorerOptions {
   healthIntervalMs?: number;
   /** How local media and uploads are sent (as size-bounded data: URIs). */
   media?: RemoteMediaOptions;
+  /** https workers: PEM files of the CA that signed their certificates, a client certificate and key (mutual TLS). */
+  tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean };
+}
+
+function readPem(path: string | undefined, what: string): Buffer | undefined {
+  if (!path) return undefined;
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw vlrError('VLR_CONFIG_INVALID', `rerank.remote.tls.${what}: cannot read ${path}: ${(e as Error).message}`);
+  }
 }
 
 type Part = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } } | { type: 'video_url'; video_url: { url: string } };
@@ -92,17 +105,27 @@ export class RemoteScorer implements RemoteScorerPort {
   readonly id: string;
   readonly #pool: WorkerPool;
   readonly #opts: RemoteScorerOptions;
+  /** The API key and URL credentials: taken out of anything a worker says back. */
+  readonly #secrets: string[] = [];
 
   constructor(opts: RemoteScorerOptions) {
     if (opts.urls.length === 0) throw vlrError('VLR_CONFIG_INVALID', 'rerank.remote.urls must list at least one worker');
     this.#opts = opts;
     const timeout = opts.timeoutMs ?? 30_000;
+    const tls = opts.tls ?? {};
+    const [ca, cert, key] = (['ca', 'cert', 'key'] as const).map((k) => readPem(tls[k], k));
     const workers = opts.urls.map((u) => {
       const url = new URL(u);
       const base = url.pathname.replace(/\/+$/, '');
       const path = /\/rerank$/.test(base) ? base : `${base}/v1/rerank`;
-      return { origin: url.origin, path, pool: new Pool(url.origin, { connections: opts.connections ?? 16, headersTimeout: timeout, bodyTimeout: timeout, connectTimeout: Math.min(timeout, 5_000) }) };
+      // credentials in the URL (`https://user:pass@gpu-1`) are sent as Basic auth, as upstream.urls' are; never part of its name
+      const basic = url.username || url.password ? Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64') : undefined;
+      if (basic) this.#secrets.push(basic, decodeURIComponent(url.password));
+      const connect = url.protocol === 'https:' ? { ca, cert, key, rejectUnauthorized: tls.rejectUnauthorized ?? true, ...(isIP(url.hostname.replace(/^\[|\]$/g, '')) ? {} : { servername: url.hostname }) } : undefined;
+      const pool = new Pool(url.origin, { connections: opts.connections ?? 16, headersTimeout: timeout, bodyTimeout: timeout, connectTimeout: Math.min(timeout, 5_000), ...(connect ? { connect } : {}) });
+      return { origin: url.origin, path, pool, ...(basic ? { authorization: `Basic ${basic}` } : {}) };
     });
+    if (opts.apiKey) this.#secrets.push(opts.apiKey);
     this.#pool = new WorkerPool(workers, {
       breakerThreshold: opts.breakerThreshold ?? 3,
       breakerCooldownMs: opts.breakerCooldownMs ?? 5_000,
@@ -234,7 +257,7 @@ export class RemoteScorer implements RemoteScorerPort {
           accept: 'application/json',
           // the caller's remaining budget, for a worker that bounds its own work by it
           'x-vlrerank-budget-ms': String(Math.max(1, Math.floor(remainingMs))),
-          ...(this.#opts.apiKey ? { authorization: `Bearer ${this.#opts.apiKey}` } : {}),
+          ...(this.#opts.apiKey ? { authorization: `Bearer ${this.#opts.apiKey}` } : w.authorization ? { authorization: w.authorization } : {}),
         },
         body,
         signal: sig,
@@ -268,8 +291,8 @@ export class RemoteScorer implements RemoteScorerPort {
 
   /** The worker's words with the API key taken out: some servers echo the credentials they refuse. */
   #scrub(text: string): string {
-    const key = this.#opts.apiKey;
-    return key && key.length >= 4 ? text.split(key).join('[redacted]') : text;
+    for (const secret of this.#secrets) if (secret.length >= 4) text = text.split(secret).join('[redacted]');
+    return text;
   }
 
   async close(): Promise<void> {
