@@ -249,6 +249,7 @@ export class Reranker {
         stored,
         instructionUsed: usedInstruction(plan, remoteOutcome),
         remoteScored: remoteOutcome.scores !== undefined,
+        remoteErrors: remoteOutcome.documentErrors,
         calls: { before, after: ports.modelCalls?.() ?? {} },
         clock: { start, dequeued, featuresMs, inferenceMs, fusionMs },
       },

@@ -24,7 +24,8 @@ import { isIP } from 'node:net';
 import { Pool } from 'undici';
 import { vlrError, isVlrerankError } from '../../errors.js';
 import type { RemoteScoreRequest, RemoteScorerPort } from '../ports.js';
-import { workerMediaUrl, type RemoteMediaOptions } from './remote-media.js';
+import { workerDocuments, workerItem, type RemoteMediaOptions } from './remote-media.js';
+export { toRemoteItem } from './remote-media.js';
 import { WorkerPool, type RemoteWorker } from './remote-pool.js';
 import { answerLimit, parseAnswer, readAnswer, type Answer } from './remote-answer.js';
 
@@ -58,28 +59,6 @@ function readPem(path: string | undefined, what: string): Buffer | undefined {
   } catch (e) {
     throw vlrError('VLR_CONFIG_INVALID', `rerank.remote.tls.${what}: cannot read ${path}: ${(e as Error).message}`);
   }
-}
-
-type Part = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } } | { type: 'video_url'; video_url: { url: string } };
-type Item = { text?: string; image?: string; video?: string };
-
-/** One query/document as the remote APIs expect it: a plain string when it is only text (media references as given). */
-export function toRemoteItem(x: Item): string | { content: Part[] } {
-  if (x.image === undefined && x.video === undefined) return x.text ?? '';
-  const content: Part[] = [];
-  if (x.text !== undefined) content.push({ type: 'text', text: x.text });
-  if (x.image !== undefined) content.push({ type: 'image_url', image_url: { url: x.image } });
-  if (x.video !== undefined) content.push({ type: 'video_url', video_url: { url: x.video } });
-  return { content };
-}
-
-/** The same, with every media reference turned into something the worker can read (URL or data: URI). */
-async function workerItem(x: Item, media: RemoteMediaOptions, signal?: AbortSignal): Promise<string | { content: Part[] }> {
-  const [image, video] = await Promise.all([
-    x.image !== undefined ? workerMediaUrl(x.image, 'image', media, signal) : undefined,
-    x.video !== undefined ? workerMediaUrl(x.video, 'video', media, signal) : undefined,
-  ]);
-  return toRemoteItem({ text: x.text, image, video });
 }
 
 /** `tokens`: the worker's own `usage.total_tokens`, when it reports a number. */
@@ -149,9 +128,10 @@ export class RemoteScorer implements RemoteScorerPort {
     return this.#pool.status();
   }
 
-  async score(req: RemoteScoreRequest): Promise<{ scores: number[]; model?: string; worker: string; instructionUsed?: boolean; tokens?: number }> {
+  async score(req: RemoteScoreRequest): ReturnType<RemoteScorerPort['score']> {
     const media = this.#opts.media ?? {};
-    const [query, documents] = await Promise.all([workerItem(req.query, media, req.signal), Promise.all(req.documents.map((d) => workerItem(d, media, req.signal)))]);
+    // a document whose media cannot be sent goes without them (its error reported), as the local backend ranks it on its text
+    const [query, { items: documents, errors: documentErrors }] = await Promise.all([workerItem(req.query, media, req.signal), workerDocuments(req.documents, media, req.signal)]);
     const deadline = Date.now() + Math.min(this.#opts.timeoutMs ?? 30_000, req.budgetMs ?? Infinity);
     const payload = {
       ...(this.#opts.model ? { model: this.#opts.model } : {}),
@@ -162,7 +142,8 @@ export class RemoteScorer implements RemoteScorerPort {
       ...(req.instruction !== undefined ? { instruction: req.instruction } : {}),
     };
     const body = JSON.stringify(payload);
-    return this.#race(body, req.documents.length, deadline, req.signal);
+    const answer = await this.#race(body, req.documents.length, deadline, req.signal);
+    return documentErrors.length ? { ...answer, documentErrors } : answer;
   }
 
   /**

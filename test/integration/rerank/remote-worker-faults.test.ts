@@ -103,3 +103,17 @@ it("a 429's Retry-After keeps the worker out that long: calls go to the other wo
   // once asked to wait 120 s (kept to the 60 s longest cool-down), it is not called again
   expect(w.calls).toBe(1);
 });
+
+it('a document whose photo cannot be sent (outside the media roots, missing) goes on its text with its error, as the local backend ranks it — not a 403 for the whole call', async () => {
+  const srv = await front([worker.url]);
+  const r = await rerank(srv, [{ text: 'a rocket', image: '/etc/passwd' }, 'a cup of coffee', { text: 'espresso beans', image: 'skimage-clip-smoke/images/no-such-photo.png' }]);
+  expect(r.status, r.text).toBe(200);
+  expect(r.json.results.map((x: any) => x.index).sort()).toEqual([0, 1, 2]);
+  expect(r.json.results[0].index).toBe(1);
+  expect(r.json.errors.map((e: any) => [e.index, e.code])).toEqual([
+    [0, 'VLR_MEDIA_FORBIDDEN'],
+    [2, 'VLR_NOT_FOUND'],
+  ]);
+  expect(r.json.errors[0].reason).toMatch(/^\[documents\[0\]\.image\] /);
+  expect(r.text).not.toMatch(/root:x:0/);
+});
