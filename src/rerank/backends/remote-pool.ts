@@ -142,6 +142,17 @@ export class WorkerPool {
     return sorted[Math.min(sorted.length - 1, Math.floor(this.#policy.hedgePercentile * sorted.length))];
   }
 
+  /** Milliseconds until the first worker may be called again; undefined when one may be now. */
+  soonestBackMs(now = Date.now()): number | undefined {
+    let soonest = Infinity;
+    for (const w of this.workers) {
+      const s = this.state(w, now);
+      if (s === 'closed' || (s === 'half-open' && !w.trial)) return undefined;
+      if (s === 'open') soonest = Math.min(soonest, w.openUntil - now);
+    }
+    return soonest === Infinity ? 0 : soonest; // only trials under way: back as soon as one answers
+  }
+
   status(now = Date.now()): Array<{ worker: string; state: WorkerState; outstanding: number; failures: number; retry_in_ms?: number; last_error?: string }> {
     return this.workers.map((w) => {
       const state = this.state(w, now);

@@ -115,6 +115,29 @@ export class RemoteScorer implements RemoteScorerPort {
     this.id = `remote:${workers.map((w) => w.origin).join(',')}`;
   }
 
+  /**
+   * The error of a call that got no answer. Every worker out (breakers open, or each tried asked for
+   * a rest) is a 503 with `Retry-After` until the first is back — the client can wait rather than
+   * retry at once; otherwise a 502 naming every worker tried and why.
+   */
+  #failure(lastErr: unknown, failures: string[], rested: boolean) {
+    const back = this.#pool.soonestBackMs();
+    const unavailable = (reason: string, cause?: unknown) =>
+      vlrError('VLR_REMOTE_SCORER', reason, { status: 503, ...(cause ? { cause } : {}), details: { retryable: true, ...(back !== undefined ? { retry_after_s: Math.max(1, Math.ceil(back / 1000)) } : {}) } });
+    // nothing was sent although a worker could take it: the budget was spent (the media took it) or the caller left
+    if (lastErr === undefined && back === undefined) return vlrError('VLR_TIMEOUT', 'the remote rerank call had no time left in its budget (or its caller left) before a worker was asked');
+    if (lastErr === undefined) return unavailable(`no remote rerank worker is available: every circuit breaker is open (${this.#outOfService()})`);
+    if (rested && back !== undefined) return unavailable(`every remote rerank worker asked for time (429/503 with Retry-After): ${failures.join('; ')}`, lastErr);
+    if (failures.length > 1) {
+      // every worker tried failed: name each, not only the last one
+      return vlrError('VLR_REMOTE_SCORER', `all ${failures.length} remote rerank workers tried failed: ${failures.join('; ')}`, {
+        cause: lastErr,
+        details: { retryable: isVlrerankError(lastErr) ? lastErr.details.retryable !== false : true },
+      });
+    }
+    return isVlrerankError(lastErr) ? lastErr : vlrError('VLR_REMOTE_SCORER', 'remote rerank failed', { cause: lastErr });
+  }
+
   /** Why each worker is out, for the error of a call none could take. */
   #outOfService(): string {
     return this.#pool
@@ -158,6 +181,7 @@ export class RemoteScorer implements RemoteScorerPort {
       let done = false;
       let lastErr: unknown;
       const failures: string[] = [];
+      let rested = true; // every worker tried asked to be left alone (429/503 with Retry-After)
       let hedge: NodeJS.Timeout | undefined;
       const finish = (fn: () => void) => {
         if (done) return;
@@ -166,22 +190,7 @@ export class RemoteScorer implements RemoteScorerPort {
         for (const c of controllers) c.abort();
         fn();
       };
-      const fail = () =>
-        finish(() =>
-          reject(
-            lastErr === undefined
-              ? vlrError('VLR_REMOTE_SCORER', `no remote rerank worker is available: every circuit breaker is open (${this.#outOfService()})`, { details: { retryable: true } })
-              : failures.length > 1
-                ? // every worker tried failed: name each, not only the last one
-                  vlrError('VLR_REMOTE_SCORER', `all ${failures.length} remote rerank workers tried failed: ${failures.join('; ')}`, {
-                    cause: lastErr,
-                    details: { retryable: isVlrerankError(lastErr) ? lastErr.details.retryable !== false : true },
-                  })
-                : isVlrerankError(lastErr)
-                  ? lastErr
-                  : vlrError('VLR_REMOTE_SCORER', 'remote rerank failed', { cause: lastErr }),
-          ),
-        );
+      const fail = () => finish(() => reject(this.#failure(lastErr, failures, rested)));
       const launch = (): boolean => {
         const remaining = deadline - Date.now();
         if (remaining <= 0 || signal?.aborted) return false;
@@ -206,6 +215,7 @@ export class RemoteScorer implements RemoteScorerPort {
             if (ac.signal.aborted || signal?.aborted || notRetryable(e)) this.#pool.released(w);
             else if (typeof restMs === 'number') this.#pool.rest(w, restMs);
             else this.#pool.failed(w);
+            if (restMs === undefined) rested = false;
             if (!ac.signal.aborted && !signal?.aborted) w.lastError = (e as Error).message;
             if (done) return;
             lastErr = e;

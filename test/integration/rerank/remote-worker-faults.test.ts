@@ -117,3 +117,16 @@ it('a document whose photo cannot be sent (outside the media roots, missing) goe
   expect(r.json.errors[0].reason).toMatch(/^\[documents\[0\]\.image\] /);
   expect(r.text).not.toMatch(/root:x:0/);
 });
+
+it('every worker asking for time (429 + Retry-After) is a 503 with Retry-After, not a 502 to retry at once; the next call waits without asking it again', async () => {
+  const w = await fault('worker-429-retry-after');
+  const srv = await front([w.url]);
+  for (let i = 0; i < 2; i++) {
+    const res = await fetch(`${srv.url}/_vlrerank/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'coffee', documents: DOCS, backend: 'remote' }) });
+    const body = (await res.json()) as any;
+    expect(res.status, JSON.stringify(body)).toBe(503);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(body.error.reason).toMatch(i === 0 ? /asked for time/ : /every circuit breaker is open/);
+  }
+  expect(w.calls).toBe(1);
+});
