@@ -39,6 +39,8 @@ export interface HealthDeps {
   admission?: () => AdmissionSnapshot;
   /** The feature store's tiers: state, entries/bytes, hits/misses/errors of each. */
   featureStore?: () => Record<string, unknown>;
+  /** The remote scorer workers: breaker state, calls outstanding, failures in a row, last error. */
+  remoteWorkers?: () => Array<Record<string, unknown>>;
 }
 
 export type HealthMode = 'full' | 'ready' | 'live';
@@ -94,6 +96,8 @@ export async function health(deps: HealthDeps, mode: HealthMode = 'full'): Promi
   if (deps.admission) body.rerank_admission = deps.admission();
   // a failing feature store tier never changes the status: it is skipped, and shown here
   if (deps.featureStore) body.feature_store = deps.featureStore();
+  // nor do remote workers out of service: a fail-open pipeline still answers (first-stage order)
+  if (deps.remoteWorkers) body.remote_workers = deps.remoteWorkers();
   return { status: status === 'red' ? 503 : 200, body };
 }
 

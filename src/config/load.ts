@@ -163,8 +163,11 @@ export function redactConfig(config: Config): unknown {
     const last = keys[keys.length - 1]!;
     if (cur && cur[last] !== undefined) cur[last] = '[redacted]';
   }
-  // credentials embedded in upstream URLs (https://user:pass@host)
+  // credentials embedded in upstream and remote worker URLs (https://user:pass@host)
+  const hide = (urls: string[]) => urls.map((u) => u.replace(/\/\/([^@/]+)@/, '//[redacted]@'));
   const up = copy.upstream as { urls: string[] };
-  up.urls = up.urls.map((u) => u.replace(/\/\/([^@/]+)@/, '//[redacted]@'));
+  up.urls = hide(up.urls);
+  const remote = (copy.rerank as { remote: { urls: string[] } }).remote;
+  remote.urls = hide(remote.urls);
   return copy;
 }

@@ -299,8 +299,20 @@ export const rerankSchema = z.strictObject({
       maxMediaBytes: positiveInt.default(8 * 1024 * 1024),
       /** Longest image side sent to a worker (images are shrunk to it, JPEG). */
       maxImageSide: positiveInt.default(1024),
+      /** https workers: PEM files of the CA that signed their certificates, a client certificate and key (mutual TLS). */
+      tls: z
+        .strictObject({
+          /** PEM file of the CA that signed the workers' certificates. */
+          ca: z.string().optional(),
+          /** PEM client certificate and key for mutual TLS. */
+          cert: z.string().optional(),
+          key: z.string().optional(),
+          /** Refuse a worker certificate that does not verify (turn off only for tests). */
+          rejectUnauthorized: z.boolean().default(true),
+        })
+        .default({ rejectUnauthorized: true }),
     })
-    .default({ urls: [], timeoutMs: 30_000, breakerThreshold: 3, breakerCooldownMs: 5_000, maxMediaBytes: 8 * 1024 * 1024, maxImageSide: 1024 }),
+    .default({ urls: [], timeoutMs: 30_000, breakerThreshold: 3, breakerCooldownMs: 5_000, maxMediaBytes: 8 * 1024 * 1024, maxImageSide: 1024, tls: { rejectUnauthorized: true } }),
 });
 
 export const pipelinesSchema = z.strictObject({
@@ -346,4 +358,4 @@ export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
 /** Dotted paths of settings that are secrets: redacted by `vlrerank config` and in logs. */
-export const SECRET_PATHS = ['server.adminToken', 'rerank.remote.apiKey', 'upstream.tls.key', 'store.redis.url'] as const;
+export const SECRET_PATHS = ['server.adminToken', 'rerank.remote.apiKey', 'upstream.tls.key', 'rerank.remote.tls.key', 'store.redis.url'] as const;

@@ -6,6 +6,7 @@
  * server share one set of sessions and one cache between the search interception and the rerank API.
  * Types only: never imports an implementation.
  */
+import type { VlrerankError } from '../errors.js';
 import type { VisualFeatures } from '../features/records.js';
 import type { TextVectorsResult } from '../features/text-vectors.js';
 import type { TextKind } from '../models/index.js';
@@ -109,7 +110,7 @@ export interface DualEncoderPort {
 export interface RemoteScorerPort {
   readonly id: string;
   /** One relevance score per document, input order; raw values as the server gives them; `tokens` its `usage.total_tokens`. */
-  score(request: RemoteScoreRequest): Promise<{ scores: number[]; model?: string; worker: string; instructionUsed?: boolean; tokens?: number }>;
+  score(request: RemoteScoreRequest): Promise<{ scores: number[]; model?: string; worker: string; instructionUsed?: boolean; tokens?: number; documentErrors?: Array<{ index: number; error: VlrerankError }> }>;
 }
 
 export interface RemoteScoreRequest {

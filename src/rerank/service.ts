@@ -25,6 +25,8 @@ export interface RerankService {
   models: Models;
   /** The feature store's tiers and counters once the extractor exists (health's `feature_store`). */
   featureStore(): Record<string, unknown> | undefined;
+  /** The remote workers' breaker states (health's `remote_workers`); undefined without `rerank.remote.urls`. */
+  remoteWorkers?: () => Array<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -117,6 +119,7 @@ export async function createRerankService(
     reranker,
     models,
     featureStore: () => built?.store.health(),
+    remoteWorkers: remote ? () => remote.status() : undefined,
     async close() {
       await remote?.close();
       if (featuresP && ownFeatures) await (await featuresP.catch(() => undefined))?.close();

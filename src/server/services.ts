@@ -58,6 +58,8 @@ export interface Services {
   readonly jsonWorker: JsonWorker;
   /** The feature store's `feature_store` health section: each tier's state, entries, bytes, hits, misses, errors. */
   featureStoreHealth(): Record<string, unknown>;
+  /** The remote scorer workers' states, when `rerank.remote.urls` lists any. */
+  remoteWorkers?: () => Array<Record<string, unknown>>;
   /** Close everything, in the reverse order of building. */
   close(): Promise<void>;
 }
@@ -127,6 +129,7 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
       scorer,
       writeBack,
       jsonWorker,
+      remoteWorkers: rerank.remoteWorkers,
       featureStoreHealth: () => ({ l1: { state: 'idle', note: 'the feature extractor is built on first use' }, ...store.health(), ...rerank.featureStore() }),
       close: () => closeAll(closers),
     };

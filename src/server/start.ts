@@ -71,6 +71,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
         draining,
         role: config.server.role,
         featureStore: () => s.featureStoreHealth(),
+        remoteWorkers: s.remoteWorkers,
       },
       models: { models: s.models, reranker: s.reranker, device: config.models.device },
       metrics,

@@ -9,7 +9,7 @@
  * retried on another worker) rather than sent. Never sends a local path.
  */
 import sharp from 'sharp';
-import { vlrError } from '../../errors.js';
+import { isVlrerankError, toVlrerankError, vlrError, type VlrerankError } from '../../errors.js';
 
 export interface RemoteMediaReader {
   /** The media source's resolve: applies the roots check, size limit and SSRF rules. */
@@ -73,4 +73,54 @@ function tooLarge(kind: string, n: number, max: number) {
   return vlrError('VLR_MEDIA_TOO_LARGE', `${kind} is ${n} bytes, over the ${max}-byte limit of what is sent to a remote scorer (rerank.remote.maxMediaBytes)`, {
     details: { retryable: false },
   });
+}
+
+type Part = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } } | { type: 'video_url'; video_url: { url: string } };
+type Item = { text?: string; image?: string; video?: string };
+
+/** One query/document as the remote APIs expect it: a plain string when it is only text (media references as given). */
+export function toRemoteItem(x: Item): string | { content: Part[] } {
+  if (x.image === undefined && x.video === undefined) return x.text ?? '';
+  const content: Part[] = [];
+  if (x.text !== undefined) content.push({ type: 'text', text: x.text });
+  if (x.image !== undefined) content.push({ type: 'image_url', image_url: { url: x.image } });
+  if (x.video !== undefined) content.push({ type: 'video_url', video_url: { url: x.video } });
+  return { content };
+}
+
+/** The same, with every media reference turned into something the worker can read (URL or data: URI). */
+export async function workerItem(x: Item, media: RemoteMediaOptions, signal?: AbortSignal): Promise<string | { content: Part[] }> {
+  const [image, video] = await Promise.all([
+    x.image !== undefined ? workerMediaUrl(x.image, 'image', media, signal) : undefined,
+    x.video !== undefined ? workerMediaUrl(x.video, 'video', media, signal) : undefined,
+  ]);
+  return toRemoteItem({ text: x.text, image, video });
+}
+
+/**
+ * The documents as a worker reads them. A document whose image or video cannot be sent (outside the
+ * media roots, missing, undecodable, over maxMediaBytes) goes without it — its text, or an empty
+ * string — and its error is returned by index, as the local backend reports it; an abort still ends
+ * the whole call.
+ */
+export async function workerDocuments(
+  docs: Item[],
+  media: RemoteMediaOptions,
+  signal?: AbortSignal,
+): Promise<{ items: Array<string | { content: Part[] }>; errors: Array<{ index: number; error: VlrerankError }> }> {
+  const errors: Array<{ index: number; error: VlrerankError }> = [];
+  const items = await Promise.all(
+    docs.map(async (d, index) => {
+      try {
+        return await workerItem(d, media, signal);
+      } catch (e) {
+        if (signal?.aborted || !isVlrerankError(e)) throw e;
+        const field = `documents[${index}].${d.video !== undefined && d.image === undefined ? 'video' : 'image'}`;
+        const err = toVlrerankError(e);
+        errors.push({ index, error: vlrError(err.code, `[${field}] ${err.message}`, { cause: err.cause, details: { ...err.details, field }, status: err.status }) });
+        return toRemoteItem({ text: d.text ?? '' });
+      }
+    }),
+  );
+  return { items, errors: errors.sort((a, b) => a.index - b.index) };
 }

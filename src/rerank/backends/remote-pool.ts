@@ -7,6 +7,7 @@
  *   - a background probe (`healthIntervalMs`) of open workers: any HTTP answer below 500 from the
  *     worker's origin means it is reachable again (vLLM's /health, or a vlrerank worker's 404 for
  *     that path), which half-opens the breaker at once instead of waiting out the cool-down;
+ *   - a 429/503 with `Retry-After` takes the worker out for that long (up to 60 s), probe or not;
  *   - the hedge delay: the `hedgePercentile` of recent call latencies (or a fixed `hedgeAfterMs`),
  *     after which the same call is also sent to another worker.
  * Knows nothing of what is scored; never throws.
@@ -26,6 +27,8 @@ export interface RemoteWorker {
   origin: string;
   path: string;
   pool: Pool;
+  /** `Basic …` from the URL's credentials, when it has some. */
+  authorization?: string;
   outstanding: number;
   /** Consecutive failures. */
   failures: number;
@@ -34,6 +37,10 @@ export interface RemoteWorker {
   cooldownMs: number;
   /** A half-open trial call is under way. */
   trial: boolean;
+  /** Not before this time (ms epoch), whatever the probe says: the worker's own `Retry-After`. */
+  restUntil: number;
+  /** Why its last call failed (for health; never holds the API key: remote.ts scrubs it). */
+  lastError?: string;
 }
 
 export type WorkerState = 'closed' | 'open' | 'half-open';
@@ -50,8 +57,8 @@ export class WorkerPool {
   #probe?: NodeJS.Timeout;
   #probing = false;
 
-  constructor(workers: Array<Pick<RemoteWorker, 'origin' | 'path' | 'pool'>>, policy: PoolPolicy) {
-    this.workers = workers.map((w) => ({ ...w, outstanding: 0, failures: 0, openUntil: 0, cooldownMs: policy.breakerCooldownMs, trial: false }));
+  constructor(workers: Array<Pick<RemoteWorker, 'origin' | 'path' | 'pool' | 'authorization'>>, policy: PoolPolicy) {
+    this.workers = workers.map((w) => ({ ...w, outstanding: 0, failures: 0, openUntil: 0, cooldownMs: policy.breakerCooldownMs, trial: false, restUntil: 0 }));
     this.#policy = policy;
     if (policy.healthIntervalMs > 0) {
       this.#probe = setInterval(() => void this.#probeOpen(), policy.healthIntervalMs);
@@ -108,6 +115,18 @@ export class WorkerPool {
     }
   }
 
+  /**
+   * The worker asked to be left alone for `ms` (a 429 or 503 with `Retry-After`): out until then
+   * (at most the longest cool-down), not called again before it even when the probe reaches it.
+   */
+  rest(w: RemoteWorker, ms: number, now = Date.now()): void {
+    w.outstanding--;
+    w.failures++;
+    w.trial = false;
+    w.restUntil = now + Math.min(ms, MAX_COOLDOWN_MS);
+    w.openUntil = Math.max(w.openUntil, w.restUntil);
+  }
+
   /** The call ended without saying anything about the worker (aborted by the caller, a 4xx). */
   released(w: RemoteWorker): void {
     w.outstanding--;
@@ -123,8 +142,29 @@ export class WorkerPool {
     return sorted[Math.min(sorted.length - 1, Math.floor(this.#policy.hedgePercentile * sorted.length))];
   }
 
-  status(now = Date.now()): Array<{ worker: string; state: WorkerState; outstanding: number; failures: number }> {
-    return this.workers.map((w) => ({ worker: w.origin, state: this.state(w, now), outstanding: w.outstanding, failures: w.failures }));
+  /** Milliseconds until the first worker may be called again; undefined when one may be now. */
+  soonestBackMs(now = Date.now()): number | undefined {
+    let soonest = Infinity;
+    for (const w of this.workers) {
+      const s = this.state(w, now);
+      if (s === 'closed' || (s === 'half-open' && !w.trial)) return undefined;
+      if (s === 'open') soonest = Math.min(soonest, w.openUntil - now);
+    }
+    return soonest === Infinity ? 0 : soonest; // only trials under way: back as soon as one answers
+  }
+
+  status(now = Date.now()): Array<{ worker: string; state: WorkerState; outstanding: number; failures: number; retry_in_ms?: number; last_error?: string }> {
+    return this.workers.map((w) => {
+      const state = this.state(w, now);
+      return {
+        worker: w.origin,
+        state,
+        outstanding: w.outstanding,
+        failures: w.failures,
+        ...(state === 'open' ? { retry_in_ms: w.openUntil - now } : {}),
+        ...(w.failures > 0 && w.lastError ? { last_error: w.lastError } : {}),
+      };
+    });
   }
 
   async #probeOpen(): Promise<void> {
@@ -138,7 +178,7 @@ export class WorkerPool {
             try {
               const res = await w.pool.request({ method: 'GET', path: '/health', signal: AbortSignal.timeout(2_000) });
               await res.body.dump();
-              if (res.statusCode < 500 && w.openUntil !== 0) w.openUntil = Math.min(w.openUntil, Date.now()); // half-open now
+              if (res.statusCode < 500 && w.openUntil !== 0) w.openUntil = Math.min(w.openUntil, Math.max(Date.now(), w.restUntil)); // half-open now (or when it asked)
             } catch {
               /* still down */
             }

@@ -14,13 +14,20 @@
  * 5xx it fails over to the next worker within that budget, and a slow call is hedged to a second
  * worker. Its scores are one calibrated signal (`remote`) like any other; the instruction is sent
  * as `instruction` and counts as used only when the worker confirms it (`meta.instruction_used`).
- * undici errors become VLR_REMOTE_SCORER here, nowhere else.
+ * undici errors become VLR_REMOTE_SCORER here, nowhere else. What an answer may be (bounded, each
+ * document scored once with a finite number; logits mapped to probabilities) is remote-answer.ts;
+ * a worker's refusal names the setting to check, a 429/503's `Retry-After` keeps it out that long,
+ * and the API key is taken out of anything a worker says back.
  */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { Pool } from 'undici';
 import { vlrError, isVlrerankError } from '../../errors.js';
 import type { RemoteScoreRequest, RemoteScorerPort } from '../ports.js';
-import { workerMediaUrl, type RemoteMediaOptions } from './remote-media.js';
+import { workerDocuments, workerItem, type RemoteMediaOptions } from './remote-media.js';
+export { toRemoteItem } from './remote-media.js';
 import { WorkerPool, type RemoteWorker } from './remote-pool.js';
+import { answerLimit, parseAnswer, readAnswer, type Answer } from './remote-answer.js';
 
 export interface RemoteScorerOptions {
   /** Base URLs of the workers (`http://gpu-1:8000`) or full `…/v1/rerank` URLs. */
@@ -41,53 +48,63 @@ export interface RemoteScorerOptions {
   healthIntervalMs?: number;
   /** How local media and uploads are sent (as size-bounded data: URIs). */
   media?: RemoteMediaOptions;
+  /** https workers: PEM files of the CA that signed their certificates, a client certificate and key (mutual TLS). */
+  tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean };
 }
 
-type Part = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } } | { type: 'video_url'; video_url: { url: string } };
-type Item = { text?: string; image?: string; video?: string };
-
-/** One query/document as the remote APIs expect it: a plain string when it is only text (media references as given). */
-export function toRemoteItem(x: Item): string | { content: Part[] } {
-  if (x.image === undefined && x.video === undefined) return x.text ?? '';
-  const content: Part[] = [];
-  if (x.text !== undefined) content.push({ type: 'text', text: x.text });
-  if (x.image !== undefined) content.push({ type: 'image_url', image_url: { url: x.image } });
-  if (x.video !== undefined) content.push({ type: 'video_url', video_url: { url: x.video } });
-  return { content };
-}
-
-/** The same, with every media reference turned into something the worker can read (URL or data: URI). */
-async function workerItem(x: Item, media: RemoteMediaOptions, signal?: AbortSignal): Promise<string | { content: Part[] }> {
-  const [image, video] = await Promise.all([
-    x.image !== undefined ? workerMediaUrl(x.image, 'image', media, signal) : undefined,
-    x.video !== undefined ? workerMediaUrl(x.video, 'video', media, signal) : undefined,
-  ]);
-  return toRemoteItem({ text: x.text, image, video });
+function readPem(path: string | undefined, what: string): Buffer | undefined {
+  if (!path) return undefined;
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw vlrError('VLR_CONFIG_INVALID', `rerank.remote.tls.${what}: cannot read ${path}: ${(e as Error).message}`);
+  }
 }
 
 /** `tokens`: the worker's own `usage.total_tokens`, when it reports a number. */
-type CallResult = { scores: number[]; model?: string; instructionUsed?: boolean; tokens?: number };
+type CallResult = Answer;
 
 /** Errors that say the request, not the worker, is wrong: trying elsewhere would not help. */
 function notRetryable(e: unknown): boolean {
   return isVlrerankError(e) && e.details.retryable === false;
 }
 
+/** How long a worker asked to be left alone (its 429/503 `Retry-After`), by the error that carried it. */
+const RESTS = new WeakMap<object, number>();
+
+/** A `Retry-After` (seconds or an HTTP date) in ms, when it says something usable. */
+function retryAfterMs(v: string | string[] | undefined): number | undefined {
+  const s = Array.isArray(v) ? v[0] : v;
+  if (!s) return undefined;
+  const ms = /^\s*\d+\s*$/.test(s) ? Number(s) * 1000 : Date.parse(s) - Date.now();
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}
+
 export class RemoteScorer implements RemoteScorerPort {
   readonly id: string;
   readonly #pool: WorkerPool;
   readonly #opts: RemoteScorerOptions;
+  /** The API key and URL credentials: taken out of anything a worker says back. */
+  readonly #secrets: string[] = [];
 
   constructor(opts: RemoteScorerOptions) {
     if (opts.urls.length === 0) throw vlrError('VLR_CONFIG_INVALID', 'rerank.remote.urls must list at least one worker');
     this.#opts = opts;
     const timeout = opts.timeoutMs ?? 30_000;
+    const tls = opts.tls ?? {};
+    const [ca, cert, key] = (['ca', 'cert', 'key'] as const).map((k) => readPem(tls[k], k));
     const workers = opts.urls.map((u) => {
       const url = new URL(u);
       const base = url.pathname.replace(/\/+$/, '');
       const path = /\/rerank$/.test(base) ? base : `${base}/v1/rerank`;
-      return { origin: url.origin, path, pool: new Pool(url.origin, { connections: opts.connections ?? 16, headersTimeout: timeout, bodyTimeout: timeout, connectTimeout: Math.min(timeout, 5_000) }) };
+      // credentials in the URL (`https://user:pass@gpu-1`) are sent as Basic auth, as upstream.urls' are; never part of its name
+      const basic = url.username || url.password ? Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64') : undefined;
+      if (basic) this.#secrets.push(basic, decodeURIComponent(url.password));
+      const connect = url.protocol === 'https:' ? { ca, cert, key, rejectUnauthorized: tls.rejectUnauthorized ?? true, ...(isIP(url.hostname.replace(/^\[|\]$/g, '')) ? {} : { servername: url.hostname }) } : undefined;
+      const pool = new Pool(url.origin, { connections: opts.connections ?? 16, headersTimeout: timeout, bodyTimeout: timeout, connectTimeout: Math.min(timeout, 5_000), ...(connect ? { connect } : {}) });
+      return { origin: url.origin, path, pool, ...(basic ? { authorization: `Basic ${basic}` } : {}) };
     });
+    if (opts.apiKey) this.#secrets.push(opts.apiKey);
     this.#pool = new WorkerPool(workers, {
       breakerThreshold: opts.breakerThreshold ?? 3,
       breakerCooldownMs: opts.breakerCooldownMs ?? 5_000,
@@ -98,14 +115,46 @@ export class RemoteScorer implements RemoteScorerPort {
     this.id = `remote:${workers.map((w) => w.origin).join(',')}`;
   }
 
+  /**
+   * The error of a call that got no answer. Every worker out (breakers open, or each tried asked for
+   * a rest) is a 503 with `Retry-After` until the first is back — the client can wait rather than
+   * retry at once; otherwise a 502 naming every worker tried and why.
+   */
+  #failure(lastErr: unknown, failures: string[], rested: boolean) {
+    const back = this.#pool.soonestBackMs();
+    const unavailable = (reason: string, cause?: unknown) =>
+      vlrError('VLR_REMOTE_SCORER', reason, { status: 503, ...(cause ? { cause } : {}), details: { retryable: true, ...(back !== undefined ? { retry_after_s: Math.max(1, Math.ceil(back / 1000)) } : {}) } });
+    // nothing was sent although a worker could take it: the budget was spent (the media took it) or the caller left
+    if (lastErr === undefined && back === undefined) return vlrError('VLR_TIMEOUT', 'the remote rerank call had no time left in its budget (or its caller left) before a worker was asked');
+    if (lastErr === undefined) return unavailable(`no remote rerank worker is available: every circuit breaker is open (${this.#outOfService()})`);
+    if (rested && back !== undefined) return unavailable(`every remote rerank worker asked for time (429/503 with Retry-After): ${failures.join('; ')}`, lastErr);
+    if (failures.length > 1) {
+      // every worker tried failed: name each, not only the last one
+      return vlrError('VLR_REMOTE_SCORER', `all ${failures.length} remote rerank workers tried failed: ${failures.join('; ')}`, {
+        cause: lastErr,
+        details: { retryable: isVlrerankError(lastErr) ? lastErr.details.retryable !== false : true },
+      });
+    }
+    return isVlrerankError(lastErr) ? lastErr : vlrError('VLR_REMOTE_SCORER', 'remote rerank failed', { cause: lastErr });
+  }
+
+  /** Why each worker is out, for the error of a call none could take. */
+  #outOfService(): string {
+    return this.#pool
+      .status()
+      .map((s) => `${s.worker} ${s.state}${s.retry_in_ms !== undefined ? ` for ${Math.ceil(s.retry_in_ms / 1000)} s more` : ''}${s.last_error ? ` after: ${s.last_error.slice(0, 120)}` : ''}`)
+      .join('; ');
+  }
+
   /** Each worker's breaker state and outstanding calls (for health). */
   status() {
     return this.#pool.status();
   }
 
-  async score(req: RemoteScoreRequest): Promise<{ scores: number[]; model?: string; worker: string; instructionUsed?: boolean; tokens?: number }> {
+  async score(req: RemoteScoreRequest): ReturnType<RemoteScorerPort['score']> {
     const media = this.#opts.media ?? {};
-    const [query, documents] = await Promise.all([workerItem(req.query, media, req.signal), Promise.all(req.documents.map((d) => workerItem(d, media, req.signal)))]);
+    // a document whose media cannot be sent goes without them (its error reported), as the local backend ranks it on its text
+    const [query, { items: documents, errors: documentErrors }] = await Promise.all([workerItem(req.query, media, req.signal), workerDocuments(req.documents, media, req.signal)]);
     const deadline = Date.now() + Math.min(this.#opts.timeoutMs ?? 30_000, req.budgetMs ?? Infinity);
     const payload = {
       ...(this.#opts.model ? { model: this.#opts.model } : {}),
@@ -116,7 +165,8 @@ export class RemoteScorer implements RemoteScorerPort {
       ...(req.instruction !== undefined ? { instruction: req.instruction } : {}),
     };
     const body = JSON.stringify(payload);
-    return this.#race(body, req.documents.length, deadline, req.signal);
+    const answer = await this.#race(body, req.documents.length, deadline, req.signal);
+    return documentErrors.length ? { ...answer, documentErrors } : answer;
   }
 
   /**
@@ -130,6 +180,8 @@ export class RemoteScorer implements RemoteScorerPort {
       let running = 0;
       let done = false;
       let lastErr: unknown;
+      const failures: string[] = [];
+      let rested = true; // every worker tried asked to be left alone (429/503 with Retry-After)
       let hedge: NodeJS.Timeout | undefined;
       const finish = (fn: () => void) => {
         if (done) return;
@@ -138,16 +190,7 @@ export class RemoteScorer implements RemoteScorerPort {
         for (const c of controllers) c.abort();
         fn();
       };
-      const fail = () =>
-        finish(() =>
-          reject(
-            lastErr === undefined
-              ? vlrError('VLR_REMOTE_SCORER', 'no remote rerank worker is available (every circuit breaker is open)', { details: { retryable: true } })
-              : isVlrerankError(lastErr)
-                ? lastErr
-                : vlrError('VLR_REMOTE_SCORER', 'remote rerank failed', { cause: lastErr }),
-          ),
-        );
+      const fail = () => finish(() => reject(this.#failure(lastErr, failures, rested)));
       const launch = (): boolean => {
         const remaining = deadline - Date.now();
         if (remaining <= 0 || signal?.aborted) return false;
@@ -168,10 +211,15 @@ export class RemoteScorer implements RemoteScorerPort {
           },
           (e) => {
             running--;
+            const restMs = typeof e === 'object' && e !== null ? RESTS.get(e) : undefined;
             if (ac.signal.aborted || signal?.aborted || notRetryable(e)) this.#pool.released(w);
+            else if (typeof restMs === 'number') this.#pool.rest(w, restMs);
             else this.#pool.failed(w);
+            if (restMs === undefined) rested = false;
+            if (!ac.signal.aborted && !signal?.aborted) w.lastError = (e as Error).message;
             if (done) return;
             lastErr = e;
+            failures.push((e as Error).message);
             if (signal?.aborted || notRetryable(e)) return finish(() => reject(e));
             if (!launch() && running === 0) fail();
           },
@@ -200,7 +248,7 @@ export class RemoteScorer implements RemoteScorerPort {
           accept: 'application/json',
           // the caller's remaining budget, for a worker that bounds its own work by it
           'x-vlrerank-budget-ms': String(Math.max(1, Math.floor(remainingMs))),
-          ...(this.#opts.apiKey ? { authorization: `Bearer ${this.#opts.apiKey}` } : {}),
+          ...(this.#opts.apiKey ? { authorization: `Bearer ${this.#opts.apiKey}` } : w.authorization ? { authorization: w.authorization } : {}),
         },
         body,
         signal: sig,
@@ -209,33 +257,33 @@ export class RemoteScorer implements RemoteScorerPort {
       const code = (e as { code?: string }).code ?? (e as Error).name;
       throw vlrError('VLR_REMOTE_SCORER', `remote rerank worker ${w.origin} failed: ${code}`, { cause: e });
     }
-    let text: string;
-    try {
-      text = await res.body.text();
-    } catch (e) {
-      throw vlrError('VLR_REMOTE_SCORER', `remote rerank worker ${w.origin}: reading the response failed`, { cause: e });
-    }
-    if (res.statusCode >= 400) {
-      // 4xx means the request itself is wrong: another worker would refuse it too
-      throw vlrError('VLR_REMOTE_SCORER', `remote rerank worker ${w.origin} answered ${res.statusCode}: ${text.slice(0, 300)}`, {
-        details: { retryable: res.statusCode >= 500 || res.statusCode === 429 },
-      });
-    }
-    let json: { results?: Array<{ index?: number; relevance_score?: number; score?: number }>; model?: string; meta?: { instruction_used?: unknown }; usage?: { total_tokens?: unknown } };
-    try {
-      json = JSON.parse(text);
-    } catch (e) {
-      throw vlrError('VLR_REMOTE_SCORER', `remote rerank worker ${w.origin} sent invalid JSON`, { cause: e });
-    }
-    const scores = new Array<number>(n).fill(NaN);
-    for (const r of json.results ?? []) {
-      const s = r.relevance_score ?? r.score;
-      if (typeof r.index === 'number' && r.index >= 0 && r.index < n && typeof s === 'number') scores[r.index] = s;
-    }
-    if (scores.some((s) => Number.isNaN(s))) throw vlrError('VLR_REMOTE_SCORER', `remote rerank worker ${w.origin} did not score every document`);
-    // the instruction counts as used only when the worker says so (a vlrerank worker reports it in meta)
-    const tokens = json.usage?.total_tokens;
-    return { scores, model: json.model, instructionUsed: json.meta?.instruction_used === true, ...(typeof tokens === 'number' && Number.isFinite(tokens) && tokens >= 0 ? { tokens } : {}) };
+    const text = this.#scrub(await readAnswer(w.origin, res, answerLimit(Buffer.byteLength(body), n)));
+    if (res.statusCode >= 400) throw this.#refusal(w, res.statusCode, res.headers['retry-after'], text);
+    return parseAnswer(w.origin, text, n);
+  }
+
+  /** A worker's 4xx/5xx as an error that says what to check; 4xx (but 429) is the request's fault: another worker would refuse it too. */
+  #refusal(w: RemoteWorker, status: number, retryAfter: string | string[] | undefined, text: string) {
+    const hint =
+      status === 401 || status === 403
+        ? ' — is rerank.remote.apiKey the key this worker expects?'
+        : status === 404 || status === 405
+          ? ` — no rerank endpoint at ${w.path}: give rerank.remote.urls as the server's base URL or its full …/v1/rerank URL`
+          : status === 413
+            ? ' — the request was too large for it: lower rerank.remote.maxMediaBytes or maxImageSide (media are sent inlined), or raise the worker\'s body limit'
+            : '';
+    const restMs = status === 429 || status === 503 ? retryAfterMs(retryAfter) : undefined;
+    const e = vlrError('VLR_REMOTE_SCORER', `remote rerank worker ${w.origin} answered ${status}${hint}: ${text.slice(0, 300)}`, {
+      details: { retryable: status >= 500 || status === 429 },
+    });
+    if (restMs !== undefined) RESTS.set(e, restMs);
+    return e;
+  }
+
+  /** The worker's words with the API key taken out: some servers echo the credentials they refuse. */
+  #scrub(text: string): string {
+    for (const secret of this.#secrets) if (secret.length >= 4) text = text.split(secret).join('[redacted]');
+    return text;
   }
 
   async close(): Promise<void> {

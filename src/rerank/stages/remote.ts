@@ -18,6 +18,8 @@ export interface RemoteOutcome {
   instructionUsed?: boolean;
   /** Tokens the worker says it read (its `usage.total_tokens`). */
   tokens?: number;
+  /** Documents sent without their media (not readable here): scored on their text, reported in `errors`. */
+  documentErrors?: Array<{ index: number; error: VlrerankError }>;
 }
 
 /**
@@ -37,7 +39,7 @@ export async function settleRemote(pending: Promise<RemoteScores> | undefined, u
   if (!pending) return {};
   try {
     const r = await pending;
-    return { scores: r.scores, info: { model: r.model, worker: r.worker }, instructionUsed: r.instructionUsed === true, ...(r.tokens !== undefined ? { tokens: r.tokens } : {}) };
+    return { scores: r.scores, info: { model: r.model, worker: r.worker }, instructionUsed: r.instructionUsed === true, ...(r.tokens !== undefined ? { tokens: r.tokens } : {}), ...(r.documentErrors ? { documentErrors: r.documentErrors } : {}) };
   } catch (e) {
     const error = toVlrerankError(e);
     if (!useLocal) throw error;

@@ -5,6 +5,7 @@
  * the same timings and cache counts to the metrics hook. Reads what the stages left; computes
  * nothing new.
  */
+import type { VlrerankError } from '../../errors.js';
 import type { RerankerOptions } from '../options.js';
 import type { RerankOutput, RerankResult, RerankTimings } from '../types.js';
 import { mediaError, type DocumentMedia } from './media.js';
@@ -42,6 +43,8 @@ export interface ReportInput {
   instructionUsed: boolean;
   /** Remote scores arrived (the instruction reached a worker, which may not have confirmed using it). */
   remoteScored?: boolean;
+  /** Documents the remote workers were sent without their media (stages/remote.ts). */
+  remoteErrors?: Array<{ index: number; error: VlrerankError }>;
   /** Model batch counters before and after the request. */
   calls: { before: Record<string, number>; after: Record<string, number> };
   clock: Clock;
@@ -78,6 +81,9 @@ export function report(r: ReportInput, observe: RerankerOptions['observe']): Rer
   const sources: Record<string, number> = {};
   for (const p of r.preps) for (const s of Object.values(p.sources)) if (s) sources[s] = (sources[s] ?? 0) + 1;
   const errors = r.preps.flatMap((p, index) => (p.error ? [{ index, ...mediaError(p.error) }] : []));
+  // a document the local side read but the remote one could not send (or remote only): its error once
+  for (const { index, error } of r.remoteErrors ?? []) if (!r.preps[index]?.error) errors.push({ index, ...mediaError(error) });
+  errors.sort((a, b) => a.index - b.index);
   const used = r.instructionUsed;
   const out = Object.assign(r.top, {
     scores: r.results.map((x) => x.score),

@@ -105,6 +105,7 @@ export async function runRequest(r: RequestContext, req: NormalizedInput, start:
       stored,
       instructionUsed: usedInstruction(plan, remoteOutcome),
       remoteScored: remoteOutcome.scores !== undefined,
+      remoteErrors: remoteOutcome.documentErrors,
       calls: { before, after: ports.modelCalls?.() ?? {} },
       clock: { start, dequeued, featuresMs, inferenceMs, fusionMs },
     },

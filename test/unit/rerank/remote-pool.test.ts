@@ -64,6 +64,22 @@ describe('WorkerPool', () => {
     expect(a!.outstanding).toBe(0);
   });
 
+  it("a worker's Retry-After takes it out at once for that long (at most 60 s), then one trial", () => {
+    const p = pool(2);
+    const [a, b] = p.workers;
+    const t0 = 1_000_000;
+    p.begin(a!);
+    p.rest(a!, 30_000, t0);
+    expect(a!.outstanding).toBe(0);
+    expect(p.state(a!, t0 + 29_999)).toBe('open'); // one answer was enough: it asked
+    expect(p.pick(new Set(), t0 + 29_999)).toBe(b);
+    expect(p.pick(new Set([b!]), t0 + 30_000)).toBe(a);
+    p.begin(a!);
+    p.rest(a!, 3_600_000, t0 + 30_000);
+    expect(p.state(a!, t0 + 30_000 + 59_999)).toBe('open');
+    expect(p.state(a!, t0 + 30_000 + 60_000)).toBe('half-open');
+  });
+
   it('hedges after the latency percentile once enough calls were seen, or after the fixed delay', () => {
     const p = pool(2);
     expect(p.hedgeDelay()).toBeUndefined();
