@@ -24,7 +24,7 @@ import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { addRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
 import { recordMissing, writeTarget, type WriteTarget } from './keeps-records.js';
 import { addVectors, wantsVectors } from './vectors.js';
-import { ingestPipelineOf, type AliasPipelines } from './alias.js';
+import { ingestPipelineOf, mayBeAlias as mayBeAliasName, type AliasPipelines } from './alias.js';
 import { clientReadHeaders } from '../engine/targets.js';
 import { codingsOf, knownCoding } from '../util/content-coding.js';
 
@@ -102,6 +102,11 @@ export function wantsDocument(pipelines: PipelineRegistry, index: string | undef
 export async function wantsDocumentThrough(deps: IngestDeps, req: WriteRequest): Promise<Pipeline | undefined> {
   const index = req.index ?? '';
   return wantsDocument(deps.pipelines, index) ?? (await aliasPipeline(deps, index, req));
+}
+
+/** Will `wantsDocumentThrough` ask the engine (a name no pattern covers that may be an alias)? */
+export function mayBeAlias(deps: IngestDeps, index: string | undefined): boolean {
+  return !!deps.aliases && mayBeAliasName(deps.pipelines, index);
 }
 
 async function aliasPipeline(deps: IngestDeps, index: string, req: WriteRequest): Promise<Pipeline | undefined> {
