@@ -119,6 +119,8 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) return Promise.reject(tooLarge(req, maxBytes, `of ${declared} bytes`));
   const bound = Number.isFinite(declared) ? declared : maxBytes;
+  // gone before a byte was taken (a client that hung up while an earlier step ran): no `close` will come
+  if (req.destroyed && !req.readableEnded) return Promise.reject(new Error('the client closed the connection before its body was read'));
   return new Promise((resolve, reject) => {
     let buf: Buffer | undefined;
     let total = 0;
