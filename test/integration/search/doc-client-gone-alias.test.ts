@@ -85,9 +85,11 @@ describe('a client hanging up during the alias lookup of a single-document write
   /** The write sent whole and the client gone while the lookup is held; then the lookup answers. */
   async function hangUpDuringLookup(method: string, path: string, body: object | string, cut = 0): Promise<void> {
     const before = relay.held;
+    // vlrerank's end of this connection closed: the hang-up seen (no other connection opens meanwhile)
+    const closed = new Promise((r) => p.srv.server.once('connection', (sock) => sock.once('close', r)));
     await sendAndHangUp(p.url, method, path, typeof body === 'string' ? body : JSON.stringify(body), cut);
     await until(() => relay.held > before, { tries: 200, everyMs: 50, what: 'the alias lookup asked' });
-    await new Promise((r) => setTimeout(r, 300)); // the hang-up reaches vlrerank (it is then gone either way)
+    await closed;
     relay.release();
   }
 

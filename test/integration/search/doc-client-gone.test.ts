@@ -88,9 +88,11 @@ describe('a client hanging up after sending a _doc with a photo (Elasticsearch 8
     ];
     for (const w of writes) {
       const before = held.length;
+      // vlrerank's end of this connection closed: the hang-up seen (no other connection opens meanwhile)
+      const closed = new Promise((r) => p.srv.server.once('connection', (sock) => sock.once('close', r)));
       await sendAndHangUp(p.url, w.path, JSON.stringify(w.body(w.image)), w.method);
       await until(() => held.length > before, { tries: 600, everyMs: 100, what: `${w.id}: the photo asked for` });
-      await new Promise((r) => setTimeout(r, 300)); // the hang-up reaches vlrerank mid-fetch
+      await closed; // the hang-up reached vlrerank mid-fetch
       for (const go of held.splice(0)) go();
       const src = await stored(w.id, w.image);
       expect(src?.image, `${w.id} stored`).toBe(w.image);
