@@ -15,6 +15,7 @@ import net from 'node:net';
 import { createServer, request, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupIndex } from '../../../src/engine/mapping.js';
+import { withoutConnectionHeaders } from '../../helpers/counting-relay.js';
 import { closeLocal, listenLocal } from '../../helpers/local-host.js';
 import { startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 import { until } from '../../helpers/until.js';
@@ -33,8 +34,9 @@ class SlowAliasLookupRelay {
     const to = new URL(target);
     this.#srv = createServer((req, res) => {
       const pass = () => {
-        const up = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: { ...req.headers, host: to.host } }, (r) => {
-          res.writeHead(r.statusCode ?? 502, r.rawHeaders);
+        const { connection: _c, 'keep-alive': _k, ...headers } = req.headers; // one connection to the engine per request (counting-relay.ts)
+        const up = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: { ...headers, host: to.host }, agent: false }, (r) => {
+          res.writeHead(r.statusCode ?? 502, withoutConnectionHeaders(r.rawHeaders));
           r.pipe(res);
         });
         up.on('error', () => res.destroy());

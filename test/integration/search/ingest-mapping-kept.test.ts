@@ -9,18 +9,18 @@
  *     more — stored, as the engine stores it sent directly;
  *   - created again empty (its first write answers `_seq_no: 0`): the next write reads again and
  *     gets the record the new mapping keeps.
- * Engine calls are counted by a relay in front of the engine. Real Elasticsearch 8.19, the mapping
- * `index setup` makes, the real text model (records).
+ * Engine calls are counted by a relay in front of the engine. Real Elasticsearch 8.19 and OpenSearch
+ * 2.19, the mapping `index setup` makes, the real text model (records).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupIndex } from '../../../src/engine/mapping.js';
 import { countingRelay, type CountingRelay } from '../../helpers/counting-relay.js';
-import { startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { ENGINES, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'kb-mapping-kept-it'; // the knowledge-base pipeline's pattern (kb-*): records in the index
 const FIELD = 'vlrerank_features';
 
-describe('single-document writes read their index mapping once (Elasticsearch 8.19)', () => {
+describe.each(ENGINES)('single-document writes read their index mapping once (%s)', (engine) => {
   let p: SearchProxy;
   let relay: CountingRelay;
   const put = (id: string, title: string) =>
@@ -39,7 +39,7 @@ describe('single-document writes read their index mapping once (Elasticsearch 8.
   };
 
   beforeAll(async () => {
-    p = await startSearchProxy('elasticsearch', { mappingCacheMs: 60_000, via: async (url) => (relay = await countingRelay(url)).url });
+    p = await startSearchProxy(engine, { mappingCacheMs: 60_000, via: async (url) => (relay = await countingRelay(url)).url });
     await p.engine.json('DELETE', `/${INDEX}`);
     await setupIndex(p.engine, p.pipelines.get('knowledge-base')!, INDEX);
     await p.engine.json('PUT', `/${INDEX}/_doc/direct`, { title: 'stored directly' }); // not empty: no write below is its first
@@ -56,7 +56,7 @@ describe('single-document writes read their index mapping once (Elasticsearch 8.
     const seen = await calls(async () => {
       for (let i = 0; i < N; i++) expect((await put(`n${i}`, `vitamin ${i}`)).status).toBe(201);
     });
-    console.log(`[ingest-mapping-kept] ${N} _doc writes: ${seen.length} engine calls (${mappingReads(seen)} mapping reads)`);
+    console.log(`[ingest-mapping-kept] ${engine}: ${N} _doc writes: ${seen.length} engine calls (${mappingReads(seen)} mapping reads)`);
     expect(seen.filter((l) => l.startsWith(`PUT /${INDEX}/_doc/`))).toHaveLength(N);
     expect(mappingReads(seen)).toBe(1);
     expect(seen).toHaveLength(N + 1);
@@ -72,7 +72,7 @@ describe('single-document writes read their index mapping once (Elasticsearch 8.
     const seen = await calls(async () => {
       status = (await put('strict-1', 'zinc')).status;
     });
-    console.log(`[ingest-mapping-kept] write into the index made again (strict): ${seen.join(', ')}`);
+    console.log(`[ingest-mapping-kept] ${engine}: write into the index made again (strict): ${seen.join(', ')}`);
     expect(status).toBe(201);
     expect(mappingReads(seen)).toBe(1);
     const src = (await p.engine.json<any>('GET', `/${INDEX}/_doc/strict-1`)).body?._source;
