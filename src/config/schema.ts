@@ -324,6 +324,13 @@ export const pipelinesSchema = z.strictObject({
    * 0: asked at every search or write that depends on it.
    */
   aliasCacheMs: z.number().int().min(0).max(3_600_000).default(10_000),
+  /**
+   * How long (ms) a concrete index's mapping read for a single-document write (`_doc`, `_create`,
+   * `_update`: does it map the vectors, the record field?) is kept for the next ones; an index
+   * deleted and created again is seen when the engine's answer says so, else after at most this.
+   * 0: read at every write. A `_bulk` reads it at every request.
+   */
+  mappingCacheMs: z.number().int().min(0).max(60_000).default(1_000),
 });
 
 export const demoSchema = z.strictObject({

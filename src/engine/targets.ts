@@ -162,7 +162,7 @@ function resolvePath(expr: string, params: URLSearchParams | undefined): string 
 }
 
 /** A short digest of the credentials a read carries: the cache answers a client only what its own credentials were told. */
-function credentialsKey(headers: readonly string[]): string {
+export function credentialsKey(headers: readonly string[]): string {
   let h: ReturnType<typeof createHash> | undefined; // none without credentials: the common case costs no hash
   for (let i = 0; i < headers.length; i += 2) if (CREDENTIALS.has(headers[i]!.toLowerCase())) (h ??= createHash('sha256')).update(`${headers[i]!.toLowerCase()}:${headers[i + 1]}\n`);
   return h ? h.digest('base64url').slice(0, 16) : '';

@@ -15,9 +15,10 @@
  * A name behind which several indices stand is judged by the one a write lands in (see
  * `writeIndexOnly`). Answers are in `_mapping`'s shape (`{name: {mappings}}`); nothing here knows about pipelines.
  */
+import { LRUCache } from 'lru-cache';
 import { vlrError } from '../errors.js';
 import type { UpstreamPool } from '../proxy/pool.js';
-import { aliasWriteIndex, backingIndexOf } from './targets.js';
+import { aliasWriteIndex, backingIndexOf, credentialsKey } from './targets.js';
 
 export interface WriteMapping {
   /** A `GET /{index}/_mapping`-shaped answer; undefined when the engine would not say (e.g. templates unreadable to this client). */
@@ -102,4 +103,44 @@ export async function writeMapping(o: Read, name: string): Promise<WriteMapping>
   if (legacy.status !== 200) return { answer: undefined, from: 'unknown' };
   const m = legacyTemplateMapping(legacy.body, name);
   return m ? { answer: { [name]: { mappings: m } }, from: 'template' } : { answer: { [name]: { mappings: {} } }, from: 'dynamic' };
+}
+
+/**
+ * `_mapping` answers of concrete indices, kept `ttlMs` per index and credentials (issue 13: every
+ * single-document write read `GET /{index}/_mapping` first — one engine read per `_doc`). Kept only
+ * what `_mapping` says of an existing index under its own name: an alias or a data stream (their
+ * write index moves with a rollover) and a name the write will create (templates, dynamic mapping)
+ * are read at every write, as before. An index deleted and created again under its name within
+ * `ttlMs` is seen when the engine says so (`drop`): a write's answer saying it was the index's
+ * first (`_seq_no` 0: the next write reads again), or a refusal of the vectors or record added
+ * from the kept mapping (the write is read again and sent once more, ingest/handle.ts). 0: none kept.
+ */
+export class WriteMappings {
+  readonly #kept: LRUCache<string, { who: string; mapping: WriteMapping }> | undefined;
+
+  constructor(readonly ttlMs = 1_000, max = 1_024) {
+    this.#kept = ttlMs > 0 ? new LRUCache({ max, ttl: ttlMs }) : undefined;
+  }
+
+  /** The kept mapping of `index` for these credentials (`clientReadHeaders`), if any. */
+  get(index: string, headers: readonly string[]): WriteMapping | undefined {
+    const e = this.#kept?.get(index);
+    return e && e.who === credentialsKey(headers) ? e.mapping : undefined;
+  }
+
+  /** Keep a fresh read when it is an existing concrete index's own (see the class). */
+  set(index: string, headers: readonly string[], mapping: WriteMapping): void {
+    if (!this.#kept || mapping.from !== 'index' || !isObject(mapping.answer)) return;
+    const names = Object.keys(mapping.answer);
+    if (names.length === 1 && names[0] === index) this.#kept.set(index, { who: credentialsKey(headers), mapping });
+  }
+
+  has(index: string): boolean {
+    return this.#kept?.has(index) ?? false;
+  }
+
+  /** Forget `index` (the engine said it may be another index now): the next write reads its mapping. */
+  drop(index: string): void {
+    this.#kept?.delete(index);
+  }
 }

@@ -32,6 +32,33 @@ export function bodyRefused(req: IncomingMessage | undefined): boolean {
   return !!req && refused.has(req);
 }
 
+/**
+ * Bodies read ahead of a decision (a single-document write while the engine is asked which index
+ * an alias writes to): whoever takes the request next — the ingest, or the passthrough proxy —
+ * takes these bytes, the request's stream being spent. Issue 13: unread during the lookup, the body
+ * of a client that hung up after sending it was discarded by Node with the socket, and the write
+ * lost where the engine sent it directly stores it.
+ */
+const readAhead = new WeakMap<IncomingMessage, Promise<Buffer>>();
+
+/**
+ * Start reading the body now, bounded as the ingest reads are: only a declared length of at most
+ * `maxBytes` (a chunked or larger body stays unread, for the streaming proxy to take whole as
+ * before). Rejects when the body is cut short (nothing of it must go upstream).
+ */
+export function readBodyAhead(req: IncomingMessage, maxBytes: number): void {
+  const declared = Number(req.headers['content-length']);
+  if (req.headers['transfer-encoding'] !== undefined || !(declared > 0 && declared <= maxBytes) || readAhead.has(req)) return;
+  const p = readBody(req, maxBytes);
+  p.catch(() => undefined); // awaited by whoever takes the request; not an unhandled rejection meanwhile
+  readAhead.set(req, p);
+}
+
+/** The body read ahead of this request, if it was (readBodyAhead). */
+export function bodyReadAhead(req: IncomingMessage): Promise<Buffer> | undefined {
+  return readAhead.get(req);
+}
+
 /** Bodies at most this large are drained after an early answer (keeps the connection); larger ones close it. */
 const DRAIN_UNREAD_MAX = 64 * 1024;
 
@@ -92,6 +119,8 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) return Promise.reject(tooLarge(req, maxBytes, `of ${declared} bytes`));
   const bound = Number.isFinite(declared) ? declared : maxBytes;
+  // gone before a byte was taken (a client that hung up while an earlier step ran): no `close` will come
+  if (req.destroyed && !req.readableEnded) return Promise.reject(new Error('the client closed the connection before its body was read'));
   return new Promise((resolve, reject) => {
     let buf: Buffer | undefined;
     let total = 0;
@@ -123,11 +152,15 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
     };
     const onError = (e: Error) => {
       done();
-      reject(e);
+      if (whole()) resolve(buf ? buf.subarray(0, total) : Buffer.alloc(0));
+      else reject(e);
     };
     const onClose = () => {
       if (!req.readableEnded) onError(new Error('the client closed the connection before sending the whole body'));
     };
+    // the whole declared body came, then the client hung up before Node emitted `end`: the
+    // request is complete (Node aborts it only because its stream had not ended yet)
+    const whole = () => Number.isFinite(declared) && total === declared;
     const done = () => {
       req.off('data', onData);
       req.off('end', onEnd);
@@ -163,7 +196,7 @@ export async function readSearchBody(
   o: { maxBytes: number; maxDepth: number; markers: readonly string[]; always: boolean; worker: JsonWorker },
 ): Promise<{ raw: Buffer; text: string | undefined; parsed?: { hasMarker: boolean; value: unknown } }> {
   const coding = checkHeaders(req);
-  const raw = await readBody(req, o.maxBytes);
+  const raw = await (readAhead.get(req) ?? readBody(req, o.maxBytes));
   if (raw.length < SMALL_BODY) return { raw, text: decodeText(req, coding, raw, o.maxBytes) };
   const r = await o.worker.parse(raw, { coding, maxBytes: o.maxBytes, maxDepth: o.maxDepth, markers: o.markers, always: o.always, giveBack: true, owned: true });
   if (!r.ok && r.kind !== 'syntax') throw workerError(r, coding, o.maxBytes, o.maxDepth);

@@ -8,9 +8,9 @@ import { pipeline as pipe } from 'node:stream/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { handleBulk, handleDocument, wantsBulk, wantsDocumentThrough, type IngestDeps, type WriteAnswer, type WriteRequest } from '../ingest/handle.js';
+import { handleBulk, handleDocument, mayBeAlias, wantsBulk, wantsDocument, wantsDocumentThrough, type IngestDeps, type WriteAnswer, type WriteRequest } from '../ingest/handle.js';
 import type { JsonWorker } from '../util/json-worker.js';
-import { readDocumentBody } from './body.js';
+import { bodyReadAhead, readBodyAhead, readDocumentBody } from './body.js';
 import { esProduct, sendError, type ErrorDeps } from './errors.js';
 import { vlrError } from '../errors.js';
 import { codingsOf, decodingStream, knownCoding } from '../util/content-coding.js';
@@ -121,16 +121,31 @@ export function ingestRouter(deps: IngestRouteDeps): Router {
   };
 
   const single = (op: 'index' | 'update') => async (req: Request, res: Response, next: NextFunction) => {
-    let pipeline;
-    try {
-      pipeline = await wantsDocumentThrough(deps.ingest, writeRequest(req));
-    } catch (e) {
-      // the engine failed to say which index an alias writes to (ingest/alias.ts): its 502/504,
-      // nothing written — forwarded, the document was stored without its vectors, unsaid
-      refuse(res, e);
-      return;
+    const index = req.params.index as string | undefined;
+    let pipeline = wantsDocument(pipelines, index);
+    if (!pipeline) {
+      // the engine is asked which index the name writes to (an alias?): the body is read meanwhile
+      // (bounded as below; the proxy takes it read when no pipeline wants it). Left unread, a client
+      // that sent it all and hung up during the lookup lost the document — Node discards an unread
+      // body with the socket — where the engine sent it directly stores it (issue 13)
+      if (mayBeAlias(deps.ingest, index)) readBodyAhead(req, deps.maxJsonBodyBytes);
+      try {
+        pipeline = await wantsDocumentThrough(deps.ingest, writeRequest(req));
+      } catch (e) {
+        // the engine failed to say which index an alias writes to (ingest/alias.ts): its 502/504,
+        // nothing written — forwarded, the document was stored without its vectors, unsaid
+        refuse(res, e);
+        return;
+      }
+      if (!pipeline) return next();
+      if (res.destroyed && bodyReadAhead(req)) {
+        // the client left during the lookup: its document goes upstream as received (no vectors,
+        // no record — `index backfill` adds them; no model work for nobody), the answer dropped,
+        // as a `_bulk` whose client left (fix12a); counted once the body is known to be whole
+        deps.ingest.onAsReceived && void bodyReadAhead(req)!.then(() => deps.ingest.onAsReceived!(1), () => undefined);
+        return next();
+      }
     }
-    if (!pipeline) return next();
     try {
       const body = await readDocumentBody(req, { maxBytes: deps.maxJsonBodyBytes, maxDepth: deps.ingest.maxJsonDepth ?? 1000, worker: deps.jsonWorker });
       await write(res, await handleDocument(deps.ingest, pipeline, op, writeRequest(req), body));

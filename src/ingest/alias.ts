@@ -29,12 +29,17 @@ export function ingestPipelineOf(pipelines: PipelineRegistry, index: string | un
   return pipelines.ingestFor(index) ?? (index?.startsWith('.ds-') ? pipelines.ingestFor(dataStreamOf(index)) : undefined);
 }
 
+/** Could `name` be an alias whose index a pipeline ingests — must the engine be asked (`ingestFor`)? */
+export function mayBeAlias(pipelines: PipelineRegistry, name: string | undefined): name is string {
+  return !!name && pipelines.ingests && !/[*,]/.test(name) && !name.startsWith('_') && !pipelines.forIndex(name);
+}
+
 export class AliasPipelines {
   constructor(readonly targets: IndexTargets = new IndexTargets()) {}
 
   /** The ingest pipeline of the index `name` writes to, when `name` is an alias no pattern covers. */
   async ingestFor(name: string | undefined, o: AliasLookup): Promise<{ pipeline: Pipeline; index: string } | undefined> {
-    if (!name || !o.pipelines.ingests || /[*,]/.test(name) || name.startsWith('_') || o.pipelines.forIndex(name)) return undefined;
+    if (!mayBeAlias(o.pipelines, name)) return undefined;
     const got = await this.targets.writeIndexOrFault(name, o);
     if ('fault' in got) {
       if (o.signal?.aborted) return undefined;

@@ -24,8 +24,9 @@ import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { addRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
 import { recordMissing, writeTarget, type WriteTarget } from './keeps-records.js';
 import { addVectors, wantsVectors } from './vectors.js';
-import { ingestPipelineOf, type AliasPipelines } from './alias.js';
+import { ingestPipelineOf, mayBeAlias as mayBeAliasName, type AliasPipelines } from './alias.js';
 import { clientReadHeaders } from '../engine/targets.js';
+import type { WriteMappings } from '../engine/write-mapping.js';
 import { codingsOf, knownCoding } from '../util/content-coding.js';
 
 const REWRITTEN_REQUEST = new Set(['content-length', 'content-encoding', 'accept-encoding']);
@@ -42,6 +43,8 @@ export interface IngestDeps {
   jsonWorker?: Pick<JsonWorker, 'parse'>;
   /** Pipelines of aliases no pattern covers (writes through an alias); without it, names only. */
   aliases?: AliasPipelines;
+  /** Mappings of concrete indices kept briefly for single-document writes (engine/write-mapping.ts); without it, read at every write. */
+  mappings?: WriteMappings;
   /** A `_bulk` whose client left: how many of its documents were stored as received (no vectors, no records). */
   onAsReceived?: (documents: number) => void;
 }
@@ -104,6 +107,11 @@ export async function wantsDocumentThrough(deps: IngestDeps, req: WriteRequest):
   return wantsDocument(deps.pipelines, index) ?? (await aliasPipeline(deps, index, req));
 }
 
+/** Will `wantsDocumentThrough` ask the engine (a name no pattern covers that may be an alias)? */
+export function mayBeAlias(deps: IngestDeps, index: string | undefined): boolean {
+  return !!deps.aliases && mayBeAliasName(deps.pipelines, index);
+}
+
 async function aliasPipeline(deps: IngestDeps, index: string, req: WriteRequest): Promise<Pipeline | undefined> {
   return (await deps.aliases?.ingestFor(index, { pool: deps.pool, pipelines: deps.pipelines, headers: clientReadHeaders(req.headers), signal: req.signal }))?.pipeline;
 }
@@ -113,9 +121,10 @@ function rewrittenHeaders(raw: readonly string[]): string[] {
   return withoutHeaders(forwardRequestHeaders(raw), REWRITTEN_REQUEST);
 }
 
-async function answer(up: UpstreamResponse, merge?: (b: Record<string, unknown>) => Record<string, unknown>): Promise<WriteAnswer> {
-  if (!merge) return { status: up.statusCode, headers: forwardResponseHeaders(up.rawHeaders!), body: up.body };
-  const text = await up.body.text();
+/** `read`: the answer's text, when it was read already (to judge a kept mapping by it). */
+async function answer(up: UpstreamResponse, merge?: (b: Record<string, unknown>) => Record<string, unknown>, read?: string): Promise<WriteAnswer> {
+  if (!merge) return { status: up.statusCode, headers: forwardResponseHeaders(up.rawHeaders!), body: read ?? up.body };
+  const text = read ?? (await up.body.text());
   let out = text;
   try {
     out = JSON.stringify(merge(JSON.parse(text) as Record<string, unknown>));
@@ -176,14 +185,30 @@ function routingOf(path: string): string | undefined {
   return q < 0 ? undefined : (new URLSearchParams(path.slice(q + 1)).get('routing') ?? undefined);
 }
 
-/** One document (`_doc`, `_create`; `_update`'s `doc` and `upsert`) for `pipeline` (from `wantsDocument`). */
-export async function handleDocument(
-  deps: IngestDeps,
-  pipeline: Pipeline,
-  op: 'index' | 'update',
-  req: WriteRequest,
-  body: { raw: Buffer; text: string | undefined; parsed?: { value: unknown } },
-): Promise<WriteAnswer> {
+type DocumentBody = { raw: Buffer; text: string | undefined; parsed?: { value: unknown } };
+
+/**
+ * A refusal of what vlrerank added (vectors at another size, a field the index does not map as
+ * the kept mapping said), and a write that was its index's first (`_seq_no` 0: created, maybe
+ * again under its old name): the kept mapping of the index is dropped (engine/write-mapping.ts).
+ */
+const MAPPING_REFUSED = /"type":"(?:mapper_parsing_exception|document_parsing_exception|strict_dynamic_mapping_exception|mapper_exception|illegal_argument_exception)"/;
+const FIRST_WRITE = /"_seq_no":0[,}]/;
+const AGAIN = Symbol('again');
+
+/**
+ * One document (`_doc`, `_create`; `_update`'s `doc` and `upsert`) for `pipeline` (from
+ * `wantsDocument`), judged by its index's kept mapping when there is one; refused for what that
+ * mapping let vlrerank add, it is judged again by a fresh read and sent once more.
+ */
+export async function handleDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' | 'update', req: WriteRequest, body: DocumentBody): Promise<WriteAnswer> {
+  const first = await writeDocument(deps, pipeline, op, req, body, true);
+  if (first !== AGAIN) return first;
+  // re-parsed from its text: the first try added to the parsed document
+  return (await writeDocument(deps, pipeline, op, req, { raw: body.raw, text: body.text }, false)) as WriteAnswer;
+}
+
+async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' | 'update', req: WriteRequest, body: DocumentBody, reuse: boolean): Promise<WriteAnswer | typeof AGAIN> {
   let doc: Record<string, unknown> | undefined;
   if (body.parsed) doc = body.parsed.value as Record<string, unknown> | undefined; // a large body: depth-checked and parsed in the JSON worker (http/)
   else {
@@ -199,7 +224,7 @@ export async function handleDocument(
   const index = req.index ?? '';
   // the index's mapping unreadable (twice): the document is written without its record, and says why
   let recordsFault: unknown;
-  const on = await writeTarget(deps, index, req, pipeline).catch((e: unknown) => {
+  const on = await writeTarget(deps, index, req, pipeline, reuse).catch((e: unknown) => {
     req.signal?.throwIfAborted();
     recordsFault = e;
     return undefined;
@@ -230,13 +255,23 @@ export async function handleDocument(
     changed = false;
     error = DUPLICATE_KEY;
   }
+  // the answer of a write into an index whose mapping is kept is read (it may say to drop it)
+  const watched = deps.mappings?.has(index) ?? false;
   const up = await deps.pool.request({
     method: req.method,
     path: req.path,
-    // an answer that gets vlrerank's report merged in is read here: asked for uncompressed
-    headers: changed ? rewrittenHeaders(req.headers) : error ? withoutHeaders(forwardRequestHeaders(req.headers), ACCEPT_ENCODING) : forwardRequestHeaders(req.headers),
+    // an answer that gets vlrerank's report merged in, or is read, is asked for uncompressed
+    headers: changed ? rewrittenHeaders(req.headers) : error || watched ? withoutHeaders(forwardRequestHeaders(req.headers), ACCEPT_ENCODING) : forwardRequestHeaders(req.headers),
     body: changed ? JSON.stringify(doc) : body.raw.length ? body.raw : null,
     rawHeaders: true,
   });
-  return answer(up, error ? (b) => ({ ...b, vlrerank: { vectors: false, error } }) : undefined);
+  const merge = error ? (b: Record<string, unknown>) => ({ ...b, vlrerank: { vectors: false, error } }) : undefined;
+  if (!watched || !deps.mappings || up.statusCode >= 500 || up.headers['content-encoding'] !== undefined) return answer(up, merge);
+  const text = await up.body.text();
+  if (on?.kept && changed && up.statusCode === 400 && body.text !== undefined && MAPPING_REFUSED.test(text)) {
+    deps.mappings.drop(index);
+    return AGAIN;
+  }
+  if (FIRST_WRITE.test(text)) deps.mappings.drop(index);
+  return answer(up, merge, text);
 }

@@ -1,8 +1,9 @@
 /**
  * Does an index keep feature records: is its record field mapped as `index setup` makes it (and
  * its signature field, to write beside)? Does it map the pipeline's vectors as vectors? Asked once
- * per write request (indices are deleted and created again under the same name), with the client's
- * own credentials. A missing index (about to be created by this write) is judged by the mapping its
+ * per `_bulk` request, with the client's own credentials; a single-document write may `reuse` a
+ * concrete index's mapping kept briefly (engine/write-mapping.ts `WriteMappings`: indices are
+ * deleted and created again under the same name, which the engine's answers then say). A missing index (about to be created by this write) is judged by the mapping its
  * templates give it (engine/write-mapping.ts); with none, it keeps no record. A read the engine cut, refused (5xx,
  * 429, 401/403…) or answered unreadably is tried once more; failing again it is thrown with the
  * reason (VLR_UPSTREAM_*), for the write to say why its documents got no record — before, such a
@@ -10,7 +11,7 @@
  */
 import { toVlrerankError, vlrError } from '../errors.js';
 import { recordFieldMapped, recordKeyMapped, unmappedVectorFields } from '../engine/mapping.js';
-import { writeMapping, type WriteMapping } from '../engine/write-mapping.js';
+import { writeMapping, type WriteMapping, type WriteMappings } from '../engine/write-mapping.js';
 import { clientReadHeaders } from '../engine/targets.js';
 import { documentFromSource } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/index.js';
@@ -21,6 +22,8 @@ import { recordShape, type RecordTarget } from './records.js';
 export interface RecordsDeps {
   pool: Pick<UpstreamPool, 'request'>;
   embedder?: Pick<Embedder, 'recordSignature'>;
+  /** Mappings of concrete indices kept briefly for single-document writes (engine/write-mapping.ts); without it, read at every write. */
+  mappings?: WriteMappings;
 }
 
 /** A document's `vlrerank.error` (a `_bulk` item's, or a `_doc`'s answer). */
@@ -30,16 +33,22 @@ export type ItemError = { type: string; reason: string; vlrerank_code: string };
 export interface WriteTarget {
   records?: RecordTarget;
   noVectors?: ItemError;
+  /** Judged from a mapping kept from an earlier write (`reuse`), not read for this one. */
+  kept?: boolean;
 }
 
 /** The mapping the write lands in (engine/write-mapping.ts), read once more when the first read fails. */
-async function readMapping(deps: RecordsDeps, index: string, req: { headers: readonly string[]; signal?: AbortSignal }): Promise<WriteMapping> {
+async function readMapping(deps: RecordsDeps, index: string, req: { headers: readonly string[]; signal?: AbortSignal }, reuse: boolean): Promise<WriteMapping & { kept?: boolean }> {
   const o = { pool: deps.pool, headers: clientReadHeaders(req.headers), signal: req.signal };
+  const kept = reuse ? deps.mappings?.get(index, o.headers) : undefined;
+  if (kept) return { ...kept, kept: true };
   try {
-    return await writeMapping(o, index).catch(() => {
+    const m = await writeMapping(o, index).catch(() => {
       req.signal?.throwIfAborted();
       return writeMapping(o, index); // once more: a cut read is usually a passing fault
     });
+    deps.mappings?.set(index, o.headers, m); // a `_bulk`'s fresh read serves the writes after it too
+    return m;
   } catch (e) {
     req.signal?.throwIfAborted();
     const v = toVlrerankError(e);
@@ -53,12 +62,12 @@ async function readMapping(deps: RecordsDeps, index: string, req: { headers: rea
  * Vectors are added only where they are mapped as vectors (or the mapping is not known): mapped by
  * guess they cost the document (see write-mapping.ts). Throws when the mapping cannot be read.
  */
-export async function writeTarget(deps: RecordsDeps, index: string, req: { headers: readonly string[]; signal?: AbortSignal }, pipeline: Pipeline | undefined): Promise<WriteTarget> {
+export async function writeTarget(deps: RecordsDeps, index: string, req: { headers: readonly string[]; signal?: AbortSignal }, pipeline: Pipeline | undefined, reuse = false): Promise<WriteTarget> {
   const records = pipeline?.features.store === 'index';
   const vectors = !!pipeline && (pipeline.vectors.image !== undefined || pipeline.vectors.bridge !== undefined);
   if (!pipeline || (!records && !vectors)) return {};
-  const { answer, from } = await readMapping(deps, index, req);
-  const out: WriteTarget = {};
+  const { answer, from, kept } = await readMapping(deps, index, req, reuse);
+  const out: WriteTarget = kept ? { kept } : {};
   const unmapped = vectors && from !== 'unknown' ? unmappedVectorFields(answer, pipeline) : [];
   if (unmapped.length) {
     const where = from === 'index' ? `index [${index}] does not map` : from === 'template' ? `the templates index [${index}] is created from do not map` : `index [${index}] does not exist and no template maps`;

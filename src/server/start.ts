@@ -17,6 +17,7 @@ import type { SearchHandlerDeps } from '../search/handle.js';
 import { buildServices, type ServiceOptions, type Services } from './services.js';
 import { AliasPipelines } from '../ingest/alias.js';
 import { IndexTargets } from '../engine/targets.js';
+import { WriteMappings } from '../engine/write-mapping.js';
 import { startWarmup } from './warmup.js';
 
 export interface RunningServer {
@@ -59,7 +60,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
     access: { metrics, access: config.log.access, logger: s.accessLogger, write: s.accessWrite },
     pool: s.pool,
     search,
-    ingest: { pipelines: s.pipelines, pool: s.pool, embedder: s.ingestEmbedder, maxJsonDepth: config.server.maxJsonDepth, jsonWorker: s.jsonWorker, aliases: new AliasPipelines(targets), onAsReceived },
+    ingest: { pipelines: s.pipelines, pool: s.pool, embedder: s.ingestEmbedder, maxJsonDepth: config.server.maxJsonDepth, jsonWorker: s.jsonWorker, aliases: new AliasPipelines(targets), mappings: new WriteMappings(config.pipelines.mappingCacheMs), onAsReceived },
     reranker: s.reranker,
     admin: {
       health: {

@@ -15,6 +15,13 @@ export interface CountingRelay {
   close(): Promise<void>;
 }
 
+/** Raw headers without `Connection` and `Keep-Alive` (hop-by-hop: each side's own). */
+export function withoutConnectionHeaders(raw: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (!/^(connection|keep-alive)$/i.test(raw[i]!)) out.push(raw[i]!, raw[i + 1]!);
+  return out;
+}
+
 export async function countingRelay(target: string): Promise<CountingRelay> {
   const seen: string[] = [];
   const heard: CountingRelay['heard'] = [];
@@ -22,8 +29,12 @@ export async function countingRelay(target: string): Promise<CountingRelay> {
   const srv = createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
     heard.push({ line: `${req.method} ${req.url}`, headers: { ...req.headers } });
-    const up = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: { ...req.headers, host: to.host } }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.rawHeaders);
+    // one connection to the engine per request (a kept-alive one was now and then reset by the
+    // engine as it was reused: `socket hang up`, a test's own set-up call failed); the connection
+    // with vlrerank keeps its own keep-alive (the engine's `connection: close` is not passed on)
+    const { connection: _c, 'keep-alive': _k, ...headers } = req.headers;
+    const up = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: { ...headers, host: to.host }, agent: false }, (r) => {
+      res.writeHead(r.statusCode ?? 502, withoutConnectionHeaders(r.rawHeaders));
       r.pipe(res);
     });
     up.on('error', () => res.destroy());
