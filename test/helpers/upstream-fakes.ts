@@ -142,6 +142,8 @@ export interface Sink extends Fake {
   last: { bytes: number; sha256: string; chunked: boolean };
   /** Exchanges cut before they completed (request body not ended, or answer not finished). */
   aborted: number;
+  /** Requests to a `_bulk` path that reached it (begun, not necessarily complete): `hits` counts the proxy's own engine probes too. */
+  bulks: number;
 }
 
 /**
@@ -155,6 +157,7 @@ export async function bulkSink(): Promise<Sink> {
       if (!res.writableFinished) sink.aborted++;
     });
     const u = new URL(req.url!, 'http://x');
+    if (u.pathname.endsWith('/_bulk')) sink.bulks++;
     if (req.method === 'GET' && u.pathname === '/_big') {
       req.resume();
       let left = Number(u.searchParams.get('bytes'));
@@ -185,6 +188,7 @@ export async function bulkSink(): Promise<Sink> {
   })) as Sink;
   f.last = { bytes: 0, sha256: '', chunked: false };
   f.aborted = 0;
+  f.bulks = 0;
   return f;
 }
 
