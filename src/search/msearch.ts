@@ -4,7 +4,8 @@
  * the plain ones (their lines forwarded verbatim), and stitch the responses back in order. A
  * sub-search that fails gets its own `{error, status}` item, as Elasticsearch does.
  */
-import { esErrorBody, vlrError } from '../errors.js';
+import { vlrError } from '../errors.js';
+import { esErrorAnswer } from './error-body.js';
 import type { RerankSpec } from './detect.js';
 import { detectThrough, type ResolveDeps } from './resolve.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
@@ -119,7 +120,7 @@ export async function planMsearch(items: MsearchItem[], pathIndex: string | unde
 }
 
 function errorItem(e: unknown): Record<string, unknown> {
-  const b = esErrorBody(e);
+  const b = esErrorAnswer(e);
   return { error: b.error, status: b.status };
 }
 
