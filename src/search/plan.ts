@@ -14,7 +14,7 @@ import { vlrError } from '../errors.js';
 import { cloneJson } from '../util/json-clone.js';
 import type { RerankSpec } from './detect.js';
 import { unrerankable } from './unrerankable.js';
-import { clientSourceFilter, widenSourceFilter, type SourceFilter } from './source.js';
+import { clientSourceFilter, SOURCE_PARAMS, widenSourceFilter, type SourceFilter } from './source.js';
 import { addKnn, type Dialect } from '../engine/dialect.js';
 
 
@@ -154,9 +154,9 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
   const params = new URLSearchParams(spec.params);
   const p = spec.pipeline;
   const sourceFilter = clientSourceFilter(body, params);
-  for (const k of ['from', 'size', '_source', '_source_includes', '_source_include', '_source_excludes', '_source_exclude']) params.delete(k);
+  for (const k of ['from', 'size', ...SOURCE_PARAMS]) params.delete(k);
   const needed = [...new Set([...p.fields.text, ...p.fields.image, ...p.fields.video])];
-  const src = widenSourceFilter(sourceFilter, needed);
+  const src = widenSourceFilter(sourceFilter, needed, body._source);
   if (src === undefined) delete body._source;
   else body._source = src;
   body.from = 0;
