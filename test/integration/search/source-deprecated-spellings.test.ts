@@ -5,6 +5,7 @@
  *   engine answers with a `Warning` header ("Deprecated field [include] used, expected [includes]
  *   instead"), which the official client hands back as `warnings`; vlrerank renamed the keys in the
  *   first stage, and the warning never came.
+ *   An `_msearch` put together by vlrerank (reranked items beside plain ones) dropped every warning.
  * - `?_source_include=` / `?_source_exclude=` (removed in 7.0): the engine's 400 "unrecognized
  *   parameter"; a reranked search honoured them, 200.
  * Real Elasticsearch 8.19 and 9.2, the official client, the real text model.
@@ -32,6 +33,17 @@ describe.each(ES_VERSIONS)('deprecated and removed _source spellings beside a re
       expect((r.body as any).vlrerank.degraded).toBe(false);
       expect(r.warnings).toEqual(direct.warnings);
       expect((r.body as any).hits.hits.map((h: any) => Object.keys(h._source))).toEqual([['title'], ['title']]);
+    }
+  });
+
+  it("an _msearch with reranked items: the engine's warnings, once each, as its own _msearch sends them", async () => {
+    const item = { query: { match: { text: 'oats' } }, _source: { include: ['title'] } };
+    const direct = await esClient(p.engineUrl).msearch({ searches: [{ index: INDEX }, item, { index: INDEX }, item] } as never, { meta: true });
+    expect(direct.warnings).toHaveLength(1);
+    for (const searches of [[{ index: INDEX }, { ...item, ext }], [{ index: INDEX }, { ...item, ext }, { index: INDEX }, item, { index: INDEX }, { ...item, ext }]]) {
+      const r = await esClient(p.url).msearch({ searches } as never, { meta: true });
+      expect((r.body as any).responses.every((x: any) => x.status === 200)).toBe(true);
+      expect(r.warnings).toEqual(direct.warnings);
     }
   });
 
