@@ -190,6 +190,8 @@ export async function runMsearch(
       } else {
         out[i] = { ...r.body, status: 200 };
         if (r.headers['x-elastic-product']) responseHeaders['x-elastic-product'] = r.headers['x-elastic-product'];
+        // the media type the engine answered the client's `Accept` with (`…+json;compatible-with=8`), as for plain items
+        if (r.headers['content-type']) responseHeaders['content-type'] = r.headers['content-type'];
         if (r.headers['x-vlrerank-degraded']) responseHeaders['x-vlrerank-degraded'] = r.headers['x-vlrerank-degraded'];
       }
     } catch (e) {

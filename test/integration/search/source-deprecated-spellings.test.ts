@@ -44,6 +44,8 @@ describe.each(ES_VERSIONS)('deprecated and removed _source spellings beside a re
       const r = await esClient(p.url).msearch({ searches } as never, { meta: true });
       expect((r.body as any).responses.every((x: any) => x.status === 200)).toBe(true);
       expect(r.warnings).toEqual(direct.warnings);
+      // the media type the official client asked for, as the engine answers it
+      expect(r.headers['content-type']).toBe(direct.headers['content-type']);
     }
   });
 
