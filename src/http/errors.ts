@@ -13,6 +13,7 @@ import { esErrorBody, toVlrerankError, vlrError, type VlrerankError } from '../e
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { teiErrorType } from '../api/rerank-tei.js';
+import { esErrorAnswer } from '../search/error-body.js';
 import { bodyRefused } from './body.js';
 import { closeAfterAnswer } from './linger.js';
 import { allowHeader } from './methods.js';
@@ -97,7 +98,7 @@ function writeJson(res: ServerResponse, status: number, body: unknown, headers: 
 export function sendError(res: ServerResponse, err: unknown, deps: ErrorDeps, headers?: Record<string, string>): void {
   if (clientGone(res)) return goneQuietly(res, err, deps);
   const e = record(err, deps);
-  const es = esErrorBody(e);
+  const es = esErrorAnswer(e);
   // `?pretty` indents the engines' errors too; vlrerank's own came compact
   writeJson(res, es.status, es, { ...headers, ...retryAfter(e), ...allowHeader(e) }, res.req ? prettyAsked(queryParams(res.req)) : false);
 }

