@@ -109,6 +109,10 @@ export function playgroundPage(root: HTMLElement): void {
     out.replaceChildren(message('info', 'Reranking… (the first call loads the models)'));
     try {
       const r = await call<{ results: RerankResult[]; timings?: Record<string, number>; usage?: Record<string, unknown> }>('POST', '/_vlrerank/rerank', body);
+      const results: unknown = (r.body as { results?: unknown } | null)?.results;
+      if (!Array.isArray(results) || results.some((x: RerankResult | null) => typeof x?.index !== 'number' || !cands[x.index] || typeof x.score !== 'number')) {
+        throw new Error(`the server's answer is not a ranking of these ${cands.length} candidates: ${JSON.stringify(r.body).slice(0, 160)}`);
+      }
       clear(out);
       const instr = (r.body.results[0]?.explanation as { instruction?: { used?: boolean; note?: string } } | undefined)?.instruction;
       if (instr && instr.used === false) out.append(message('info', `Instruction not used by the local models${instr.note ? `: ${instr.note}` : ''} (remote VLM rerankers take it).`));
