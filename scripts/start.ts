@@ -311,7 +311,8 @@ async function main(): Promise<void> {
       `  proxy       ${url}   (point any Elasticsearch or OpenSearch client here: curl ${url}/${reports[0] ? `${reports[0].name}/_search` : '_cat/indices'})\n` +
       `  rerank API  ${url}/_vlrerank/rerank · ${url}/v1/rerank\n` +
       `  status      ${url}/_vlrerank/health · ${url}/_vlrerank/metrics\n\n` +
-      `Ctrl+C (or SIGTERM / SIGHUP to npm) stops the proxy (a local Elasticsearch keeps running for the next start: npx tsx scripts/engines.ts stop elasticsearch).\n`,
+      // the local engine's line only when this script runs one: with VLRERANK_UPSTREAM (OpenSearch, say) there is none to stop
+      `Ctrl+C (or SIGTERM / SIGHUP to npm) stops the proxy${env.VLRERANK_UPSTREAM ? '; the cluster at VLRERANK_UPSTREAM is left as it is' : ' (a local Elasticsearch keeps running for the next start: npx tsx scripts/engines.ts stop elasticsearch)'}.\n`,
   );
   if (env.VLRERANK_START_EXIT === '1') await stopper.stop('VLRERANK_START_EXIT=1');
 }
