@@ -69,7 +69,6 @@ describe('the UI when a visitor does odd things', () => {
       await seen;
       await page.fill('input[name=q]', 'beta');
       await page.press('input[name=q]', 'Enter');
-      await page.waitForFunction(() => document.querySelectorAll('li.card').length > 0 || document.querySelectorAll('.msg').length > 1, undefined, { timeout: 5_000 }).catch(() => {});
       release();
       await firstDone;
       await settled();
@@ -190,6 +189,42 @@ describe('the UI when a visitor does odd things', () => {
     }
   });
 
+  it('a rerank asked while another is under way replaces it in the playground too', async () => {
+    const { page, server } = stack;
+    await page.goto(`${server.url}/_vlrerank/ui/#/playground`);
+    await page.reload();
+    await page.fill('input[name=query]', 'a dog');
+    let release!: () => void;
+    const gate = new Promise<void>((ok) => (release = ok));
+    let firstSeen!: () => void;
+    const seen = new Promise<void>((ok) => (firstSeen = ok));
+    let firstDone: Promise<unknown> = Promise.resolve();
+    let n = 0;
+    await page.route('**/_vlrerank/rerank', async (route) => {
+      if (n++ > 0) return route.continue();
+      firstSeen();
+      firstDone = gate.then(() => route.continue()).catch(() => {});
+    });
+    try {
+      await page.press('input[name=query]', 'Enter');
+      await seen;
+      await page.locator('.cand textarea').first().fill('A cat asleep on a sofa.');
+      await page.fill('input[name=query]', 'a cat');
+      await page.press('input[name=query]', 'Enter');
+      release();
+      await firstDone;
+      await page.waitForFunction(() => document.querySelector('section.rankout')?.getAttribute('aria-busy') !== 'true' && !!document.querySelector('ol.rankedlist, section.rankout .msg.error'), undefined, { timeout: 110_000 });
+      await page.waitForTimeout(300); // let a late answer be drawn, if the page would draw it
+      expect(n).toBe(2);
+      const texts = await page.locator('ol.rankedlist .ctext').allTextContents();
+      expect(texts).toContain('A cat asleep on a sofa.');
+      expect(texts[0]).toBe('A cat asleep on a sofa.');
+    } finally {
+      release();
+      await page.unroute('**/_vlrerank/rerank');
+    }
+  });
+
   it('the playground says so when the answer is not a ranking of its candidates', async () => {
     const { page, server } = stack;
     await page.goto(`${server.url}/_vlrerank/ui/#/playground`);
@@ -202,6 +237,25 @@ describe('the UI when a visitor does odd things', () => {
       expect(await page.locator('.rankout').textContent()).toMatch(/not a ranking of these 2 candidates/);
     } finally {
       await page.unroute('**/_vlrerank/rerank');
+    }
+  });
+});
+
+describe('the UI when the engine is down', () => {
+  it('a search says why there is no index to search, not only "Pick an index first."', async () => {
+    const down = await startStack({ engine: false });
+    try {
+      const { page, server } = down;
+      await page.goto(`${server.url}/_vlrerank/ui/#/search`);
+      await page.waitForSelector('section.results .msg.error');
+      await page.fill('input[name=q]', 'juice');
+      await page.click('form.query button[type=submit]');
+      const text = (await page.locator('section.results .msg').allTextContents()).join('\n');
+      expect(text).toMatch(/No index to search: Listing the indices through the proxy failed \(HTTP 502\)/);
+      expect(text).toMatch(/unreachable/);
+      await shot(page, 'visitor-engine-down');
+    } finally {
+      await down.close();
     }
   });
 });

@@ -53,7 +53,12 @@ export function searchPage(root: HTMLElement): void {
   // the in-store photo examples belong to the Grocery catalog: show them when it is picked
   const syncExamples = () => (examples.hidden = !/grocery/.test(indexSel.value));
   indexSel.addEventListener('change', syncExamples);
-  void loadIndices(indexSel, out).then(syncExamples);
+  // why the list is empty, when it is: said again at a search, not replaced by "Pick an index first."
+  let listFailure: string | undefined;
+  void loadIndices(indexSel, out).then((failure) => {
+    listFailure = failure;
+    syncExamples();
+  });
   void samples().then((s) => {
     const qs = s.groceryQueries ?? [];
     if (!qs.length) return;
@@ -87,7 +92,7 @@ export function searchPage(root: HTMLElement): void {
     const index = indexSel.value;
     const text = qText.value.trim();
     const media = picker.get();
-    if (!index) return void out.replaceChildren(message('warn', 'Pick an index first.'));
+    if (!index) return void out.replaceChildren(listFailure ? message('error', `No index to search: ${listFailure}`) : message('warn', 'Pick an index first.'));
     if (!text && !media) return void out.replaceChildren(message('warn', 'Type a query, or drop an image or a video.'));
     const window = Math.max(SHOW, Math.min(200, Number(windowIn.value) || 30));
     const query: Record<string, string> = {};
@@ -219,7 +224,8 @@ function card(it: { hit: Hit; rank: number; score: number; from?: number }, show
   ]);
 }
 
-async function loadIndices(sel: HTMLSelectElement, out: HTMLElement): Promise<void> {
+/** Fills the index list; returns why it could not, if it could not. */
+async function loadIndices(sel: HTMLSelectElement, out: HTMLElement): Promise<string | undefined> {
   try {
     const r = await call<Array<{ index: string; 'docs.count': string }>>('GET', '/_cat/indices?format=json&h=index,docs.count&s=index');
     if (!Array.isArray(r.body)) throw new Error(`the answer is not a list of indices: ${preview(r.body)}`);
@@ -229,6 +235,9 @@ async function loadIndices(sel: HTMLSelectElement, out: HTMLElement): Promise<vo
     list.sort((a, b) => (preferred.indexOf(a.index) + 1 || 99) - (preferred.indexOf(b.index) + 1 || 99));
     sel.replaceChildren(...list.map((x) => h('option', { value: x.index, text: `${x.index} (${x['docs.count']} docs)` })));
   } catch (e) {
-    out.replaceChildren(message('error', explain(e, 'Listing the indices through the proxy')));
+    const why = explain(e, 'Listing the indices through the proxy');
+    out.replaceChildren(message('error', why));
+    return why;
   }
+  return undefined;
 }
