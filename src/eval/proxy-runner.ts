@@ -68,7 +68,7 @@ function addSources(into: Record<string, number>, e: Record<string, unknown> | u
 }
 
 /** Why a search was refused, in words a user can act on (the runs of the evaluation and of --fit). */
-export function refusalReason(json: Record<string, any> | undefined, text: string, url: string): string {
+export function refusalReason(json: Record<string, any> | undefined, text: string, url: string, target: { index?: string; pipeline?: string } = {}): string {
   // "all shards failed" says nothing: the engine's root cause says what (e.g. maxClauseCount on a very long query)
   const root = json?.error?.root_cause?.[0]?.reason;
   const top = json?.error?.reason ?? json?.error?.type;
@@ -77,7 +77,13 @@ export function refusalReason(json: Record<string, any> | undefined, text: strin
   // "unknown named object category [….SearchExtBuilder]", Elasticsearch 9: "unknown field [vlrerank]"),
   // which does not tell a user that --url names the engine instead of vlrerank (held-out eval probe round)
   const engine = /SearchExtBuilder|unknown field \[vlrerank\]/.test(reason) ? ` — is ${url} the engine itself? --url names a vlrerank proxy in front of it (or leave --url out to start one)` : '';
-  return `${reason}${engine}`;
+  // an index the pipeline was never set up on: OpenSearch refuses the kNN of a text query's first
+  // stage in its own words ("Field 'image_text_vector' is not knn_vector type"; Elasticsearch answers
+  // no hits), which does not say what to run (held-out probe round 12c)
+  const unmapped = /is not knn_vector type|only supported on \[dense_vector\]|is not a (dense_vector|knn_vector)/i.test(reason)
+    ? ` — index [${target.index ?? '…'}] does not map the pipeline's vector fields: "vlrerank index setup ${target.index ?? '<index>'} --pipeline ${target.pipeline ?? '<pipeline>'}" adds them, "vlrerank index backfill ${target.index ?? '<index>'}" fills them`
+    : '';
+  return `${reason}${engine}${unmapped}`;
 }
 
 /** What `explainedSearch` asks: one query's reranked search through the proxy, as a client sends it. */
@@ -142,7 +148,7 @@ export async function explainedSearch(o: ExplainedSearch): Promise<{ json: Recor
     throw vlrError('VLR_UPSTREAM_ERROR', `${who} answered ${res.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`);
   }
   if (res.statusCode !== 200) {
-    throw vlrError('VLR_BAD_REQUEST', `query "${q.id}" (window ${o.window}${o.pipeline ? `, pipeline ${o.pipeline}` : ''}): ${who} answered ${res.statusCode}: ${refusalReason(json, text, o.url)}`);
+    throw vlrError('VLR_BAD_REQUEST', `query "${q.id}" (window ${o.window}${o.pipeline ? `, pipeline ${o.pipeline}` : ''}): ${who} answered ${res.statusCode}: ${refusalReason(json, text, o.url, { index: o.index, pipeline: o.pipeline })}`);
   }
   if (!json.vlrerank) throw vlrError('VLR_BAD_REQUEST', `${who} answered without a vlrerank report: is it a vlrerank proxy, and does a pipeline cover index [${o.index}]?`);
   return { json, wallMs };
