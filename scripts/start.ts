@@ -203,6 +203,11 @@ async function main(): Promise<void> {
   const base = loadConfig({ env }); // validates VLRERANK_* at once (names the key and rule)
   const dataDir = resolve(REPO, base.demo.dataDir);
   const only = (env.VLRERANK_DEMO_INDICES ?? '').split(',').map((s) => s.trim()).filter(Boolean) as DemoIndexName[];
+  // a typo (`grocry`) was a TypeError and a stack trace from deep in the data check (held-out probe round 12c)
+  const unknown = only.filter((n) => !DEMO_INDEX_NAMES.includes(n) && n !== ('none' as string));
+  if (unknown.length || (only.length > 1 && only.includes('none' as DemoIndexName))) {
+    fail(`VLRERANK_DEMO_INDICES=${env.VLRERANK_DEMO_INDICES}: ${unknown.length ? `no demo index is called ${unknown.map((n) => `"${n}"`).join(', ')}` : '"none" goes alone'}. Name some of ${DEMO_INDEX_NAMES.join(', ')} (comma-separated), or none.`);
+  }
   // `none`: the proxy and UI in front of the cluster's own indices, no demo index made or touched
   const names = only.join() === 'none' ? [] : only.length ? only : DEMO_INDEX_NAMES;
   const missing = checkDataDir(dataDir, names);
