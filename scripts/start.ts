@@ -40,13 +40,17 @@ const secs = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
 // from the first line on: a signal during the engine's start or a model pull stops as cleanly as one after "Ready"
 const stopper = stopOnSignals();
 
+/** A failure already told to the user: thrown only to end main(), never printed again. */
+class Reported extends Error {}
+
 function fail(msg: string, code = 2): never {
   // a stop under way makes the steps fail (children killed, proxy closed): not an error to report
-  if (stopper.stopping) throw new Error(msg);
+  if (stopper.stopping) throw new Reported(msg);
   process.stderr.write(`\nnpm start: ${msg}\n`);
   // exiting inside a native model run aborts the process (exit 134): wait for the run to end first
   void Promise.race([inferenceIdle(), new Promise((r) => setTimeout(r, 30_000).unref())]).finally(() => process.exit(code));
-  throw new Error(msg);
+  // held-out probe round 12c: main's catch printed every such message a second time, with a stack trace
+  throw new Reported(msg);
 }
 
 /** Bytes under a folder (for the download progress bar); missing folder = 0. */
@@ -199,6 +203,11 @@ async function main(): Promise<void> {
   const base = loadConfig({ env }); // validates VLRERANK_* at once (names the key and rule)
   const dataDir = resolve(REPO, base.demo.dataDir);
   const only = (env.VLRERANK_DEMO_INDICES ?? '').split(',').map((s) => s.trim()).filter(Boolean) as DemoIndexName[];
+  // a typo (`grocry`) was a TypeError and a stack trace from deep in the data check (held-out probe round 12c)
+  const unknown = only.filter((n) => !DEMO_INDEX_NAMES.includes(n) && n !== ('none' as string));
+  if (unknown.length || (only.length > 1 && only.includes('none' as DemoIndexName))) {
+    fail(`VLRERANK_DEMO_INDICES=${env.VLRERANK_DEMO_INDICES}: ${unknown.length ? `no demo index is called ${unknown.map((n) => `"${n}"`).join(', ')}` : '"none" goes alone'}. Name some of ${DEMO_INDEX_NAMES.join(', ')} (comma-separated), or none.`);
+  }
   // `none`: the proxy and UI in front of the cluster's own indices, no demo index made or touched
   const names = only.join() === 'none' ? [] : only.length ? only : DEMO_INDEX_NAMES;
   const missing = checkDataDir(dataDir, names);
@@ -274,7 +283,7 @@ async function main(): Promise<void> {
       const rate = s > 0 ? done / s : 0;
       bars.get(name)?.update(done, { note: rate > 0 ? `${rate.toFixed(1)} docs/s, ETA ${Math.round((total - done) / rate)} s` : '' });
     },
-  }).catch((e: Error) => fail(`creating the demo indices through the proxy failed: ${e.message}`));
+  }).catch((e: Error) => (e instanceof Reported ? Promise.reject(e) : fail(`creating the demo indices through the proxy failed: ${e.message}`)));
   for (const b of bars.values()) b.stop();
   if (stopper.stopping) return; // what a stop cut short is no report
   for (const r of reports) {
@@ -307,10 +316,11 @@ async function main(): Promise<void> {
       `  proxy       ${url}   (point any Elasticsearch or OpenSearch client here: curl ${url}/${reports[0] ? `${reports[0].name}/_search` : '_cat/indices'})\n` +
       `  rerank API  ${url}/_vlrerank/rerank · ${url}/v1/rerank\n` +
       `  status      ${url}/_vlrerank/health · ${url}/_vlrerank/metrics\n\n` +
-      `Ctrl+C (or SIGTERM / SIGHUP to npm) stops the proxy (a local Elasticsearch keeps running for the next start: npx tsx scripts/engines.ts stop elasticsearch).\n`,
+      // the local engine's line only when this script runs one: with VLRERANK_UPSTREAM (OpenSearch, say) there is none to stop
+      `Ctrl+C (or SIGTERM / SIGHUP to npm) stops the proxy${env.VLRERANK_UPSTREAM ? '; the cluster at VLRERANK_UPSTREAM is left as it is' : ' (a local Elasticsearch keeps running for the next start: npx tsx scripts/engines.ts stop elasticsearch)'}.\n`,
   );
   if (env.VLRERANK_START_EXIT === '1') await stopper.stop('VLRERANK_START_EXIT=1');
 }
 
 // once a stop is under way, main's steps fail as their children and proxy go: the stop exits
-main().catch((e: unknown) => (stopper.stopping ? undefined : fail((e as Error)?.stack ?? String(e), 1)));
+main().catch((e: unknown) => (stopper.stopping || e instanceof Reported ? undefined : fail((e as Error)?.stack ?? String(e), 1)));

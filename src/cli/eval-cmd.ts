@@ -200,7 +200,7 @@ async function proxyMode(flags: EvalFlags): Promise<void> {
     const fit = fitSettings(flags, inp, windows, pipelines);
     const target = await proxyTarget(flags, inp);
     try {
-      await fitMode({ ...fit, url: target.url, index: flags.index, queries: inp.queries, qrels: inp.qrels!, gain: flags.gain as Gain, progress, timeoutMs: wait });
+      await fitMode({ ...fit, url: target.url, index: flags.index, queries: inp.queries, qrels: inp.qrels!, gain: flags.gain as Gain, progress, timeoutMs: wait, notes: inp.notes });
     } finally {
       await target.close();
     }

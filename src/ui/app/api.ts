@@ -40,7 +40,9 @@ function reasonOf(status: number, body: unknown, text: string): string {
   }
   if (b && typeof b.error === 'string') return b.error;
   if (b && typeof b.message === 'string') return b.message;
-  return text.slice(0, 300) || `HTTP ${status}`;
+  // an error page (a gateway's or a web server's HTML): its words, not its markup
+  const plain = /^\s*</.test(text) ? text.replace(/<(script|style)\b[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim() : text;
+  return plain.slice(0, 300) || `HTTP ${status}`;
 }
 
 export interface Timed<T> {
@@ -61,6 +63,8 @@ export async function call<T = unknown>(method: string, path: string, body?: unk
   try {
     res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: opts.signal });
   } catch (e) {
+    // an abort is the caller's own (a newer search superseded this one): not a network failure
+    if (opts.signal?.aborted) throw e;
     throw new ApiError(0, `cannot reach the vlrerank server (${(e as Error).message})`);
   }
   const text = await res.text();
@@ -75,8 +79,8 @@ export async function call<T = unknown>(method: string, path: string, body?: unk
   return { body: (parsed ?? text) as T, ms, headers: res.headers };
 }
 
-export async function text(path: string): Promise<string> {
-  const res = await fetch(path);
+export async function text(path: string, signal?: AbortSignal): Promise<string> {
+  const res = await fetch(path, { signal });
   const t = await res.text();
   if (!res.ok) throw new ApiError(res.status, `HTTP ${res.status}: ${t.slice(0, 200)}`);
   return t;

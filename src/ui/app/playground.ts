@@ -30,7 +30,7 @@ export function playgroundPage(root: HTMLElement): void {
   const maxFrames = h('input', { type: 'number', min: '1', max: '256', value: '32', name: 'max_frames' });
   const rowsEl = h('ol.rows', { 'aria-label': 'candidates' });
   const rows: Row[] = [];
-  const out = h('section.rankout', { 'aria-live': 'polite', 'aria-label': 'ranked candidates' });
+  const out = h('section.rankout', { 'aria-live': 'polite', 'aria-busy': 'false', 'aria-label': 'ranked candidates' });
   const go = h('button.primary', { type: 'submit', text: 'Rerank', name: 'rerank' });
   const exampleSel = h('select', { name: 'example' }, [h('option', { value: '', text: '— pick an example —' })]);
 
@@ -88,6 +88,8 @@ export function playgroundPage(root: HTMLElement): void {
     });
   });
 
+  // a call made while another is under way replaces it, as on the search page (held-out probe round 12c)
+  let current: AbortController | undefined;
   async function run(): Promise<void> {
     const query: Record<string, string> = {};
     if (qText.value.trim()) query.text = qText.value.trim();
@@ -105,10 +107,18 @@ export function playgroundPage(root: HTMLElement): void {
       max_frames: Number(maxFrames.value) || undefined,
       explain: true,
     };
-    go.disabled = true;
+    current?.abort();
+    const mine = new AbortController();
+    current = mine;
+    out.setAttribute('aria-busy', 'true');
     out.replaceChildren(message('info', 'Reranking… (the first call loads the models)'));
     try {
-      const r = await call<{ results: RerankResult[]; timings?: Record<string, number>; usage?: Record<string, unknown> }>('POST', '/_vlrerank/rerank', body);
+      const r = await call<{ results: RerankResult[]; timings?: Record<string, number>; usage?: Record<string, unknown> }>('POST', '/_vlrerank/rerank', body, { signal: mine.signal });
+      if (current !== mine) return;
+      const results: unknown = (r.body as { results?: unknown } | null)?.results;
+      if (!Array.isArray(results) || results.some((x: RerankResult | null) => typeof x?.index !== 'number' || !cands[x.index] || typeof x.score !== 'number')) {
+        throw new Error(`the server's answer is not a ranking of these ${cands.length} candidates: ${JSON.stringify(r.body).slice(0, 160)}`);
+      }
       clear(out);
       const instr = (r.body.results[0]?.explanation as { instruction?: { used?: boolean; note?: string } } | undefined)?.instruction;
       if (instr && instr.used === false) out.append(message('info', `Instruction not used by the local models${instr.note ? `: ${instr.note}` : ''} (remote VLM rerankers take it).`));
@@ -140,9 +150,10 @@ export function playgroundPage(root: HTMLElement): void {
       );
       void modelPanel(models);
     } catch (e) {
+      if (current !== mine) return; // superseded: the newer call reports
       out.replaceChildren(message('error', explain(e, 'The rerank call')));
     } finally {
-      go.disabled = false;
+      if (current === mine) out.setAttribute('aria-busy', 'false');
     }
   }
 }

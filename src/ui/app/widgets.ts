@@ -39,8 +39,10 @@ export function mediaPicker(opts: { label: string; accept: Kind[]; onChange?: (m
       h('span.fname', { text: current.name }),
     );
   };
+  const prompt = status.textContent;
   const set = (m: PickedMedia | null) => {
     current = m;
+    status.textContent = prompt; // a refusal of an earlier file no longer stands beside this one
     render();
     opts.onChange?.(m);
   };
@@ -48,7 +50,9 @@ export function mediaPicker(opts: { label: string; accept: Kind[]; onChange?: (m
     if (!f) return;
     const k = kindOfFile(f);
     if (!k || !opts.accept.includes(k)) {
-      status.textContent = `${f.name}: not an ${opts.accept.join('/')} file`;
+      // the refused file replaces the one picked before: a search never goes out with another file than the last one chosen
+      set(null);
+      status.textContent = `${f.name}: not an ${opts.accept.join('/')} file — choose another`;
       return;
     }
     set({ kind: k, value: await readAsDataUrl(f), name: f.name });

