@@ -14,7 +14,7 @@
  * even through a child (bench:proxy's profile); only the duration histogram is observed per request.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Histogram } from 'prom-client';
+import type { HistogramSeries } from '../observability/histogram.js';
 import type { AccessLine, Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { redactUrl } from '../observability/redact.js';
@@ -95,7 +95,7 @@ interface InFlight {
 interface Finished {
   labels: { route: string; status: string };
   pending: number;
-  seconds: ReturnType<Histogram<'route' | 'status'>['labels']>;
+  seconds: HistogramSeries;
 }
 
 /** The counts per label set, per metrics registry (a server has one). */
