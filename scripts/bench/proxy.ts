@@ -15,6 +15,9 @@
  * process would charge the proxy's log to the load generator's CPU).
  *
  * BENCH_ONLY=search,get runs only the workloads whose names start with those words.
+ * BENCH_BASE_DIST=<dir>: a second vlrerank, built from another checkout's `dist/` (e.g. main, in a
+ * `git worktree`), measured in the same rounds for searches and gets: old ÷ new CPU per request
+ * from one run, on a machine whose load changes under both alike.
  *
  * Two placements, because on a small machine they answer different questions:
  *   - shared cores: engine, proxy and load generator on every core. Throughput is then bounded by
@@ -74,8 +77,8 @@ type Running = { url: string; pid: number; stop: () => Promise<void> };
  * VLRERANK_MODELS_DIR set) the warm-up's CPU (sessions, the concept bank) would be counted into the
  * first workload's CPU per request.
  */
-function startProxy(upstream: string): Promise<Running> {
-  return startChild((port) => [resolve(REPO_ROOT, 'dist/cli/main.js'), 'serve', '--port', String(port), '--upstream', upstream], '/_vlrerank/health', async (r) => {
+function startProxy(upstream: string, dist = resolve(REPO_ROOT, 'dist')): Promise<Running> {
+  return startChild((port) => [resolve(dist, 'cli/main.js'), 'serve', '--port', String(port), '--upstream', upstream], '/_vlrerank/health', async (r) => {
     const body = (await r.json().catch(() => ({}))) as { reranker?: { state?: string } };
     return body.reranker?.state !== 'warming';
   });
@@ -201,18 +204,21 @@ interface RoundsResult {
   engineUs?: number;
   loadUs: number;
   bare?: { ratio: number; us: number };
+  /** The BENCH_BASE_DIST build in the same rounds. */
+  base?: { us: number; perRound: number[]; proxyPerRound: number[]; barePerRound: number[] };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Direct, proxied (and the bare floor) alternating for ROUNDS rounds, so load from elsewhere hits all alike. */
-async function rounds(w: Workload, direct: string, proxy: Running, bare: Running, engine: number | undefined): Promise<RoundsResult> {
+async function rounds(w: Workload, direct: string, proxy: Running, bare: Running, engine: number | undefined, base?: Running): Promise<RoundsResult> {
   const ratios: number[] = [];
   const bareRatios: number[] = [];
   let dSum = 0;
   let pSum = 0;
   let errors = 0;
-  const cpu = { proxy: 0, proxied: 0, engine: 0, load: 0, direct: 0, bare: 0, bareN: 0 };
+  const cpu = { proxy: 0, proxied: 0, engine: 0, load: 0, direct: 0, bare: 0, bareN: 0, base: 0, baseN: 0 };
+  const per = { base: [] as number[], proxy: [] as number[], bare: [] as number[] };
   for (let i = 0; i < ROUNDS; i++) {
     const e0 = engine ? cpuSeconds(engine) : 0;
     const l0 = process.cpuUsage();
@@ -225,12 +231,22 @@ async function rounds(w: Workload, direct: string, proxy: Running, bare: Running
     const p = await throughput(proxy.url, w);
     cpu.proxy += cpuSeconds(proxy.pid) - c0;
     cpu.proxied += p.requests.total;
+    per.proxy.push(((cpuSeconds(proxy.pid) - c0) / p.requests.total) * 1e6);
+    if (w.floor && base) {
+      const a0 = cpuSeconds(base.pid);
+      const a = await throughput(base.url, w);
+      cpu.base += cpuSeconds(base.pid) - a0;
+      cpu.baseN += a.requests.total;
+      per.base.push(((cpuSeconds(base.pid) - a0) / a.requests.total) * 1e6);
+      errors += a.errors + a.non2xx;
+    }
     ratios.push(p.requests.average / d.requests.average);
     if (w.floor) {
       const b0 = cpuSeconds(bare.pid);
       const b = await throughput(bare.url, w);
       cpu.bare += cpuSeconds(bare.pid) - b0;
       cpu.bareN += b.requests.total;
+      per.bare.push(((cpuSeconds(bare.pid) - b0) / b.requests.total) * 1e6);
       bareRatios.push(b.requests.average / d.requests.average);
       errors += b.errors + b.non2xx;
     }
@@ -248,6 +264,7 @@ async function rounds(w: Workload, direct: string, proxy: Running, bare: Running
     engineUs: engine ? (cpu.engine / cpu.direct) * 1e6 : undefined,
     loadUs: (cpu.load / cpu.direct) * 1e6,
     bare: w.floor ? { ratio: median(bareRatios), us: (cpu.bare / cpu.bareN) * 1e6 } : undefined,
+    base: w.floor && base ? { us: (cpu.base / cpu.baseN) * 1e6, perRound: per.base, proxyPerRound: per.proxy, barePerRound: per.bare } : undefined,
   };
 }
 
@@ -260,7 +277,17 @@ function report(p: Placement, w: Workload, r: RoundsResult): string[] {
     head,
     `    throughput  direct ${r.direct.toFixed(0)} req/s, proxied ${r.proxied.toFixed(0)} req/s → ratio ${r.ratio.toFixed(3)} (median of ${ROUNDS} alternating rounds: ${r.ratios.map((x) => x.toFixed(2)).join(' ')}; ${w.connections} connections, ${DURATION} s each)${r.errors ? `  [${r.errors} errors/non-2xx]` : ''}`,
   ];
-  if (r.bare) lines.push(`    bare Node proxy (the floor, scripts/bench/bare-proxy.ts): ratio ${r.bare.ratio.toFixed(3)}, ${r.bare.us.toFixed(0)} µs CPU per request`);
+  if (r.bare) {
+    lines.push(`    bare Node proxy (the floor, scripts/bench/bare-proxy.ts): ratio ${r.bare.ratio.toFixed(3)}, ${r.bare.us.toFixed(0)} µs CPU per request`);
+    lines.push(`    CPU per request ÷ the bare proxy: ${(r.proxyUs / r.bare.us).toFixed(3)} (${r.proxyUs.toFixed(0)} / ${r.bare.us.toFixed(0)} µs)`);
+  }
+  if (r.base && r.bare) {
+    const b = r.base;
+    const perRound = (xs: number[]) => xs.map((x, i) => x / b.barePerRound[i]!);
+    lines.push(
+      `    base build (BENCH_BASE_DIST) ${b.us.toFixed(0)} µs CPU per request, ÷ bare ${(b.us / r.bare.us).toFixed(3)}; this ÷ base ${(r.proxyUs / b.us).toFixed(3)}; per round ÷ bare: this ${perRound(b.proxyPerRound).map((x) => x.toFixed(2)).join(' ')} (median ${median(perRound(b.proxyPerRound)).toFixed(3)}), base ${perRound(b.perRound).map((x) => x.toFixed(2)).join(' ')} (median ${median(perRound(b.perRound)).toFixed(3)})`,
+    );
+  }
   const cpu = `    CPU per request  proxy ${r.proxyUs.toFixed(0)} µs (its own user+system time)`;
   if (p === 'shared' && r.engineUs !== undefined) {
     const base = r.engineUs + r.loadUs;
@@ -276,6 +303,7 @@ async function main(): Promise<void> {
   await setupIndex(direct);
   const proxy = await startProxy(direct);
   const bare = await startBareProxy(direct);
+  const base = process.env.BENCH_BASE_DIST ? await startProxy(direct, resolve(process.env.BENCH_BASE_DIST)) : undefined;
   const bulk = bulkBody(100);
   const nd = { 'content-type': 'application/x-ndjson' };
   const workloads: Workload[] = [
@@ -289,7 +317,7 @@ async function main(): Promise<void> {
   // BENCH_ONLY=search,get: only the workloads whose name starts with one of these words
   const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
   if (only) workloads.splice(0, workloads.length, ...workloads.filter((w) => only.some((o) => w.name.startsWith(o))));
-  const placed = [proxy.pid, bare.pid, process.pid];
+  const placed = [proxy.pid, bare.pid, process.pid, ...(base ? [base.pid] : [])];
   const rows: string[] = [];
   try {
     for (const w of workloads) {
@@ -303,7 +331,8 @@ async function main(): Promise<void> {
           // warm up (JIT, connection pools)
           await autocannon({ url: proxy.url + w.path, method: w.method, headers: w.headers, body: w.body || undefined, connections: w.connections, duration: 2 });
           if (w.floor) await autocannon({ url: bare.url + w.path, method: w.method, headers: w.headers, body: w.body || undefined, connections: w.connections, duration: 2 });
-          lines.push(...report(p, w, await rounds(w, direct, proxy, bare, engine)));
+          if (w.floor && base) await autocannon({ url: base.url + w.path, method: w.method, headers: w.headers, body: w.body || undefined, connections: w.connections, duration: 2 });
+          lines.push(...report(p, w, await rounds(w, direct, proxy, bare, engine, base)));
         } finally {
           place('shared', engine, placed);
         }
@@ -325,12 +354,13 @@ async function main(): Promise<void> {
     place('shared', engine, placed);
     await proxy.stop();
     await bare.stop();
+    await base?.stop();
     const pool = new Pool(direct);
     await pool.request({ method: 'DELETE', path: `/${INDEX}*` }).then((r) => r.body.dump());
     await pool.close();
     if (es.started) await stopEngine('elasticsearch');
   }
-  process.stdout.write(`\nvlrerank proxy benchmark (${new Date().toISOString()}, Node ${process.version}, ${CORES} cores)\n${rows.join('\n')}\n`);
+  process.stdout.write(`\nvlrerank proxy benchmark (${new Date().toISOString()}, Node ${process.version}, ${CORES} cores, load average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})\n${rows.join('\n')}\n`);
 }
 
 main().catch((e) => {

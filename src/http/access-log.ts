@@ -14,7 +14,7 @@
  * even through a child (bench:proxy's profile); only the duration histogram is observed per request.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Histogram } from 'prom-client';
+import type { HistogramSeries } from '../observability/histogram.js';
 import type { AccessLine, Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { redactUrl } from '../observability/redact.js';
@@ -85,17 +85,18 @@ function countingEnd(this: Tracked, chunk?: unknown, ...rest: unknown[]): Server
   return e.end.call(this, chunk, ...rest);
 }
 
-/** Requests of one route class being served. */
+/** Requests of one route class being served, and its finished counts by status (a number key: no label string per request). */
 interface InFlight {
   route: string;
   n: number;
+  byStatus: Map<number, Finished>;
 }
 
 /** Finished requests of one route class and status: the count not yet handed to the counter, the histogram's child. */
 interface Finished {
   labels: { route: string; status: string };
   pending: number;
-  seconds: ReturnType<Histogram<'route' | 'status'>['labels']>;
+  seconds: HistogramSeries;
 }
 
 /** The counts per label set, per metrics registry (a server has one). */
@@ -125,12 +126,12 @@ function finish(this: Tracked): void {
   e.done = true;
   e.inFlight.n--;
   const status = this.statusCode;
-  const cache = cacheFor(e.deps);
-  const key = `${e.route} ${status}`;
-  let f = cache.finished.get(key);
+  let f = e.inFlight.byStatus.get(status);
   if (!f) {
     const labels = { route: e.route, status: String(status) };
-    cache.finished.set(key, (f = { labels, pending: 0, seconds: e.deps.metrics.requestSeconds.labels(labels) }));
+    f = { labels, pending: 0, seconds: e.deps.metrics.requestSeconds.labels(labels) };
+    e.inFlight.byStatus.set(status, f);
+    cacheFor(e.deps).finished.set(`${e.route} ${status}`, f);
   }
   f.pending++;
   const ms = Number(process.hrtime.bigint() - e.start) / 1e6;
@@ -153,7 +154,7 @@ export function requestTracker(deps: AccessLogDeps): (req: IncomingMessage, res:
     const q = url.indexOf('?');
     const route = routeClass(q < 0 ? url : url.slice(0, q));
     let inFlight = cache.inFlight.get(route);
-    if (!inFlight) cache.inFlight.set(route, (inFlight = { route, n: 0 }));
+    if (!inFlight) cache.inFlight.set(route, (inFlight = { route, n: 0, byStatus: new Map() }));
     inFlight.n++;
     const r = res as Tracked;
     r[kEntry] = { deps, req, url, start: process.hrtime.bigint(), route, inFlight, bytes: 0, done: false, write: res.write as Entry['write'], end: res.end as Entry['end'] };

@@ -3,6 +3,7 @@
  * servers in one process. Every area registers its metrics here so /_vlrerank/metrics shows all.
  */
 import { Registry, Counter, Histogram, Gauge, collectDefaultMetrics } from 'prom-client';
+import { CheapHistogram } from './histogram.js';
 
 export interface Metrics {
   registry: Registry;
@@ -13,10 +14,10 @@ export interface Metrics {
    * socket, by route class and status: the server's own side of a latency (a 429's p99, a
    * passthrough's), apart from what a client's own scheduling adds.
    */
-  requestSeconds: Histogram<'route' | 'status'>;
+  requestSeconds: CheapHistogram<'route' | 'status'>;
   /** Set at scrape time from the access log's counts (http/access-log.ts). */
   inFlight: Gauge<'route'>;
-  upstreamLatency: Histogram<'node'>;
+  upstreamLatency: CheapHistogram<'node'>;
   /**
    * Each node's connection pools (passthrough, vlrerank's own requests) at scrape time (undici's stats): connections `connected` and
    * `free`, requests `running` on a connection and `queued` for one (a queue here is time a request
@@ -76,7 +77,7 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
     onCollect: (fn) => void collectors.push(fn),
     registry,
     requests: new Counter({ name: 'vlrerank_requests_total', help: 'Requests by route class and status', labelNames: ['route', 'status'], registers, collect }),
-    requestSeconds: new Histogram({
+    requestSeconds: new CheapHistogram({
       name: 'vlrerank_request_duration_seconds',
       help: 'Time from a request\'s headers to its answer\'s end, by route class and status',
       labelNames: ['route', 'status'],
@@ -84,7 +85,7 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
       registers,
     }),
     inFlight: new Gauge({ name: 'vlrerank_requests_in_flight', help: 'Requests being served', labelNames: ['route'], registers, collect }),
-    upstreamLatency: new Histogram({
+    upstreamLatency: new CheapHistogram({
       name: 'vlrerank_upstream_latency_seconds',
       help: 'Time from sending a request upstream to its response headers',
       labelNames: ['node'],

@@ -156,29 +156,48 @@ export class UpstreamPool {
     return code;
   }
 
-  async #withRetry<T>(req: UpstreamRequest, attempt: (node: UpstreamNode, req: UpstreamRequest) => Promise<T>): Promise<T> {
+  /**
+   * The first attempt, and on its failure the retry. Not async: the passthrough hot path makes one
+   * promise per attempt and none for this frame (an async wrapper added one and its ticks to every
+   * proxied request).
+   */
+  #withRetry<T>(req: UpstreamRequest, attempt: (node: UpstreamNode, req: UpstreamRequest) => Promise<T>): Promise<T> {
     const first = this.#pick();
     const retryable = this.#nodes.length > 1 && this.#opts.retryIdempotent;
     const src = req.body;
     const streamed = retryable && src != null && typeof src === 'object' && !Buffer.isBuffer(src) ? (src as Readable) : undefined;
     const lent = streamed ? new LazyBody(streamed) : undefined;
+    let sent: Promise<T>;
     try {
-      return await attempt(first, lent ? { ...req, body: lent } : req);
+      sent = attempt(first, lent ? { ...req, body: lent } : req);
     } catch (err) {
-      // the caller's own abort (a client that hung up, a budget spent) is no upstream failure
-      if (req.signal?.aborted) throw this.translate(err, first.label);
-      const code = this.#failed(first, err);
-      const again =
-        retryable &&
-        mayRetry({ code, method: req.method, path: req.path, idempotent: req.idempotent, aborted: req.signal?.aborted ?? false, bodyConsumed: !!lent && (lent.started || lent.source.destroyed) });
-      const second = again ? this.#pick(first) : first;
-      if (second === first) throw this.translate(err, first.label);
-      try {
-        return await attempt(second, streamed ? { ...req, body: new LazyBody(streamed) } : req);
-      } catch (err2) {
-        this.#failed(second, err2);
-        throw this.translate(err2, second.label);
-      }
+      sent = Promise.reject(err);
+    }
+    return sent.catch((err: unknown) => this.#retry(err, first, req, attempt, retryable, streamed, lent));
+  }
+
+  async #retry<T>(
+    err: unknown,
+    first: UpstreamNode,
+    req: UpstreamRequest,
+    attempt: (node: UpstreamNode, req: UpstreamRequest) => Promise<T>,
+    retryable: boolean,
+    streamed: Readable | undefined,
+    lent: LazyBody | undefined,
+  ): Promise<T> {
+    // the caller's own abort (a client that hung up, a budget spent) is no upstream failure
+    if (req.signal?.aborted) throw this.translate(err, first.label);
+    const code = this.#failed(first, err);
+    const again =
+      retryable &&
+      mayRetry({ code, method: req.method, path: req.path, idempotent: req.idempotent, aborted: req.signal?.aborted ?? false, bodyConsumed: !!lent && (lent.started || lent.source.destroyed) });
+    const second = again ? this.#pick(first) : first;
+    if (second === first) throw this.translate(err, first.label);
+    try {
+      return await attempt(second, streamed ? { ...req, body: new LazyBody(streamed) } : req);
+    } catch (err2) {
+      this.#failed(second, err2);
+      throw this.translate(err2, second.label);
     }
   }
 
