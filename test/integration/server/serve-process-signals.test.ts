@@ -78,6 +78,27 @@ it('SIGHUP drains like SIGTERM: the request in flight gets its whole answer, the
   expect(s.out()).toMatch(/"signal":"SIGHUP".*draining/);
 });
 
+it('a second SIGTERM during the drain does not cut it: the request in flight gets its whole answer, the exit is 0', { timeout: 240_000 }, async () => {
+  const s = await serve(es);
+  const docs = Array.from({ length: 60 }, (_, i) => `twice caption ${i} of a ${['dog', 'cat', 'rocket', 'coffee cup'][i % 4]} in scene ${i} ${Date.now()}`);
+  const inflight = fetch(`${s.url}/_vlrerank/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'a dog', documents: docs }) });
+  for (let i = 0; i < 2000; i++) {
+    const h = (await (await fetch(`${s.url}/_vlrerank/health`)).json()) as { rerank_admission: { in_flight: number; queued: number } };
+    if (h.rerank_admission.in_flight + h.rerank_admission.queued > 0) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  s.child.kill('SIGTERM');
+  // the second only once the first is handled (two pending signals arrive as one)
+  for (let i = 0; i < 2000 && !/"signal":"SIGTERM".*draining/.test(s.out()); i++) await new Promise((r) => setTimeout(r, 5));
+  s.child.kill('SIGTERM');
+  const res = await inflight;
+  const body = (await res.json()) as { results: unknown[] };
+  expect(res.status).toBe(200);
+  expect(body.results).toHaveLength(60);
+  expect(await s.exited).toBe(0);
+  expect(s.out()).toMatch(/already draining/);
+});
+
 it('a rejection nothing awaited (lmdb commit race) is logged and counted; the process keeps serving', { timeout: 180_000 }, async () => {
   const s = await serve(es, { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${FAULT}`.trim() });
   // one signal at a time (two sent at once arrive as one)
