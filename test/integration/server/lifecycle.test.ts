@@ -39,7 +39,8 @@ describe('a proxy replica', () => {
     try {
       const r = await get(`${lonely.url}/_vlrerank/health?ready`);
       expect(r.status).toBe(503);
-      expect(r.body.reasons).toContain('no cluster node reachable');
+      // and why: the node and its error (a bare 'no cluster node reachable' named neither)
+      expect(r.body.reasons).toContain('no cluster node reachable (http://127.0.0.1:9: ECONNREFUSED)');
       // liveness does not depend on the cluster: restarting this replica would not help
       expect((await get(`${lonely.url}/_vlrerank/health?live`)).status).toBe(200);
     } finally {
