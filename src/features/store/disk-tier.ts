@@ -18,8 +18,8 @@
  * ENOSPC reject a promise of its own that no caller can handle, which would end the process.
  * Never throws to its caller and never decides what a key means.
  */
-import { mkdirSync, statfsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, statfsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { Logger } from '../../observability/logger.js';
 import { probeDiskFile } from './disk-probe.js';
@@ -84,7 +84,7 @@ export class DiskTier {
     const tier = new DiskTier(options);
     const file = join(options.path, 'features.mdb');
     try {
-      mkdirSync(options.path, { recursive: true });
+      mkdirWithCause(options.path);
       const bad = await probeDiskFile(file);
       if (bad) throw new Error(bad);
       const env = open({ path: file, maxDbs: 8, mapSize: Math.max(64 << 20, options.maxBytes * 2), compression: false, noSubdir: true });
@@ -320,5 +320,18 @@ export class DiskTier {
     this.#state = 'ok';
     this.#reason = undefined;
     this.#logger?.info({ tier: 'disk', path: this.path }, 'disk feature store answering again');
+  }
+}
+
+/** mkdir -p naming the real cause: Node's says ENOENT on a read-only mount (probe round 12b); the first missing folder alone gives EROFS/EACCES. */
+function mkdirWithCause(path: string): void {
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    let missing = path;
+    while (dirname(missing) !== missing && !existsSync(dirname(missing))) missing = dirname(missing);
+    mkdirSync(missing); // throws the real cause
+    throw e;
   }
 }

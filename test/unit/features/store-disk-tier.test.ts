@@ -2,8 +2,9 @@
 // the oldest entries first, the file memo persists, and a corrupt file or an unusable folder leaves
 // the tier `failed` — the process keeps running (lmdb itself would segfault on a corrupt file).
 import { afterEach, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '../../helpers/paths.js';
@@ -125,4 +126,31 @@ describe('disk tier', () => {
     expect(t.state).toBe('failed');
     expect(t.usable).toBe(false);
   });
+
+  // a read-only mount (a container's read-only root, a volume mounted ro): the test mounts a real
+  // tmpfs read-only, which needs root with CAP_SYS_ADMIN (CI has it; skipped otherwise)
+  it.runIf(canMount())('a folder on a read-only file system: failed, and health names EROFS, not ENOENT', async () => {
+    const mnt = mkdtempSync(join(tmpdir(), 'vlr-ro-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,ro', 'tmpfs', mnt], { stdio: 'pipe' });
+    try {
+      const t = await open(join(mnt, 'vlrerank', 'l2'));
+      expect(t.state).toBe('failed');
+      expect(t.health()).toMatchObject({ state: 'failed', reason: expect.stringMatching(/EROFS|read-only/i) });
+      await t.close();
+      tiers.length = 0;
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
+  });
 });
+
+function canMount(): boolean {
+  const probe = mkdtempSync(join(tmpdir(), 'vlr-ro-probe-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'pipe' });
+    execFileSync('umount', [probe]);
+    return true;
+  } catch {
+    return false;
+  }
+}
