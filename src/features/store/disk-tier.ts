@@ -20,6 +20,7 @@
  */
 import { existsSync, mkdirSync, statfsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { pastFileSizeLimit } from './file-size-limit.js';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { Logger } from '../../observability/logger.js';
 import { probeDiskFile } from './disk-probe.js';
@@ -180,8 +181,10 @@ export class DiskTier {
     );
   }
 
-  /** Is there room on the file system for a write of `n` bytes? If not: skipped, counted, the tier `down`. */
+  /** Is there room for a write of `n` bytes (the process's file size limit, the file system)? If not: skipped, counted, the tier `down`. */
   #roomFor(n: number): boolean {
+    const capped = pastFileSizeLimit(join(this.path, 'features.mdb'), n, MIN_FREE_BYTES);
+    if (capped) return this.#skip(capped);
     let free: number;
     try {
       const st = statfsSync(this.path);
@@ -190,8 +193,12 @@ export class DiskTier {
       return true; // no statfs here: lmdb's own error handling is all there is
     }
     if (free >= n * 4 + MIN_FREE_BYTES) return true;
+    return this.#skip(`no space left on the device of ${this.path} (${free} bytes free): writes skipped until there is room`);
+  }
+
+  #skip(reason: string): false {
     this.#counters.skipped++;
-    if (this.#state === 'ok') this.#error(new Error(`no space left on the device of ${this.path} (${free} bytes free): writes skipped until there is room`));
+    if (this.#state === 'ok') this.#error(new Error(reason));
     return false;
   }
 
