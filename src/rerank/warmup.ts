@@ -110,12 +110,15 @@ export class Warmup {
   }
 
   /**
-   * Start `run` in the background (once: a second call returns the first warm-up). The returned
+   * Start `run` in the background (once: a second call returns the first warm-up, unless that one
+   * failed: then it runs again). The returned
    * promise always resolves; the outcome is in `status()` (and given to `onDone`).
    */
   start(run: () => Promise<void>, what: string[] = [], onDone?: (s: WarmupStatus) => void): Promise<void> {
-    if (this.#running) return this.#running;
+    // once — unless it failed: a warm-up tried again (models pulled after the start) may succeed
+    if (this.#running && this.#state !== 'failed') return this.#running;
     this.#state = 'warming';
+    this.#error = undefined;
     this.#what = what;
     this.#t0 = performance.now();
     this.#running = (async () => {

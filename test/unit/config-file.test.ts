@@ -43,6 +43,19 @@ describe('config: YAML file', () => {
     expect(messageOf(() => loadConfig({ file: p }))).toContain(`invalid configuration (${p})`);
   });
 
+  it('each problem names where its value came from: the line in the file, or the variable or flag that set it', () => {
+    const p = file('where.yaml', 'server:\n  host: 127.0.0.1\n  prot: 5\nupstream:\n  urls:\n    - http://127.0.0.1:9200\n    - ftp://x\n  headersTimeoutMs: -5\nlog:\n  level: info\n');
+    const m = messageOf(() => loadConfig({ file: p }));
+    expect(m).toContain('server: unknown key "prot" (where.yaml line 3)');
+    expect(m).toContain('upstream.urls[1]: must be an http:// or https:// URL (where.yaml line 7)');
+    expect(m).toMatch(/upstream\.headersTimeoutMs: .* \(where\.yaml line 8\)/);
+    // a bad value from the environment is the variable's, not the file's line for the same key
+    const e = messageOf(() => loadConfig({ file: file('ok.yaml', 'log:\n  level: info\n'), env: { VLRERANK_LOG_LEVEL: 'loud' } }));
+    expect(e).toMatch(/log\.level: .* \(VLRERANK_LOG_LEVEL\)$/m);
+    const f = messageOf(() => loadConfig({ file: file('ok2.yaml', 'server:\n  port: 9280\n'), flags: { 'server.port': 70000 } }));
+    expect(f).toMatch(/server\.port: .* \(--server\.port\)$/m);
+  });
+
   it('an empty file gives the defaults', () => {
     const c = loadConfig({ file: file('empty.yaml', '') });
     expect(c.server.port).toBe(9280);

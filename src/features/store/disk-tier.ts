@@ -18,8 +18,9 @@
  * ENOSPC reject a promise of its own that no caller can handle, which would end the process.
  * Never throws to its caller and never decides what a key means.
  */
-import { mkdirSync, statfsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, statfsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pastFileSizeLimit } from './file-size-limit.js';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { Logger } from '../../observability/logger.js';
 import { probeDiskFile } from './disk-probe.js';
@@ -84,7 +85,7 @@ export class DiskTier {
     const tier = new DiskTier(options);
     const file = join(options.path, 'features.mdb');
     try {
-      mkdirSync(options.path, { recursive: true });
+      mkdirWithCause(options.path);
       const bad = await probeDiskFile(file);
       if (bad) throw new Error(bad);
       const env = open({ path: file, maxDbs: 8, mapSize: Math.max(64 << 20, options.maxBytes * 2), compression: false, noSubdir: true });
@@ -180,8 +181,10 @@ export class DiskTier {
     );
   }
 
-  /** Is there room on the file system for a write of `n` bytes? If not: skipped, counted, the tier `down`. */
+  /** Is there room for a write of `n` bytes (the process's file size limit, the file system)? If not: skipped, counted, the tier `down`. */
   #roomFor(n: number): boolean {
+    const capped = pastFileSizeLimit(join(this.path, 'features.mdb'), n, MIN_FREE_BYTES);
+    if (capped) return this.#skip(capped);
     let free: number;
     try {
       const st = statfsSync(this.path);
@@ -190,8 +193,12 @@ export class DiskTier {
       return true; // no statfs here: lmdb's own error handling is all there is
     }
     if (free >= n * 4 + MIN_FREE_BYTES) return true;
+    return this.#skip(`no space left on the device of ${this.path} (${free} bytes free): writes skipped until there is room`);
+  }
+
+  #skip(reason: string): false {
     this.#counters.skipped++;
-    if (this.#state === 'ok') this.#error(new Error(`no space left on the device of ${this.path} (${free} bytes free): writes skipped until there is room`));
+    if (this.#state === 'ok') this.#error(new Error(reason));
     return false;
   }
 
@@ -320,5 +327,18 @@ export class DiskTier {
     this.#state = 'ok';
     this.#reason = undefined;
     this.#logger?.info({ tier: 'disk', path: this.path }, 'disk feature store answering again');
+  }
+}
+
+/** mkdir -p naming the real cause: Node's says ENOENT on a read-only mount (probe round 12b); the first missing folder alone gives EROFS/EACCES. */
+function mkdirWithCause(path: string): void {
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    let missing = path;
+    while (dirname(missing) !== missing && !existsSync(dirname(missing))) missing = dirname(missing);
+    mkdirSync(missing); // throws the real cause
+    throw e;
   }
 }

@@ -8,6 +8,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
+import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MODELS, REPO_ROOT } from '../../helpers/paths.js';
 import type { RunningServer } from '../../../src/server/start.js';
 import { useEngine } from '../../helpers/engines.js';
 import { startRerankServer } from '../../helpers/rerank-server.js';
@@ -39,11 +43,39 @@ describe('a proxy replica', () => {
     try {
       const r = await get(`${lonely.url}/_vlrerank/health?ready`);
       expect(r.status).toBe(503);
-      expect(r.body.reasons).toContain('no cluster node reachable');
+      // and why: the node and its error (a bare 'no cluster node reachable' named neither)
+      expect(r.body.reasons).toContain('no cluster node reachable (http://127.0.0.1:9: ECONNREFUSED)');
       // liveness does not depend on the cluster: restarting this replica would not help
       expect((await get(`${lonely.url}/_vlrerank/health?live`)).status).toBe(200);
     } finally {
       await lonely.close();
+    }
+  });
+
+  it('started before its models were pulled: not ready, then ready once they are there, without a restart', { timeout: 180_000 }, async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'vlr-models-later-'));
+    const dir = join(tmp, 'models');
+    // a text pipeline: image models missing at the start stay unavailable until a restart (Known gaps)
+    mkdirSync(join(tmp, 'pipelines'));
+    copyFileSync(join(REPO_ROOT, 'pipelines/knowledge-base.yaml'), join(tmp, 'pipelines/knowledge-base.yaml'));
+    const late = await startRerankServer({ 'upstream.urls': [es], 'models.dir': dir, 'pipelines.dir': join(tmp, 'pipelines'), 'rerank.warmup': true });
+    try {
+      let r = await get(`${late.url}/_vlrerank/health?ready`);
+      for (let i = 0; i < 600 && r.body.reasons?.some((x: string) => x.includes('warming')); i++) {
+        await new Promise((res) => setTimeout(res, 50));
+        r = await get(`${late.url}/_vlrerank/health?ready`);
+      }
+      expect(r.status).toBe(503);
+      expect(r.body.reasons.join()).toMatch(/model warm-up failed: .*vlrerank models pull/);
+      // the operator pulls the models (here: the folder appears)
+      symlinkSync(MODELS, dir);
+      for (let i = 0; i < 1200 && r.status !== 200; i++) {
+        await new Promise((res) => setTimeout(res, 100));
+        r = await get(`${late.url}/_vlrerank/health?ready`);
+      }
+      expect(r).toMatchObject({ status: 200, body: { ready: true } });
+    } finally {
+      await late.close();
     }
   });
 

@@ -2,8 +2,9 @@
 // the oldest entries first, the file memo persists, and a corrupt file or an unusable folder leaves
 // the tier `failed` — the process keeps running (lmdb itself would segfault on a corrupt file).
 import { afterEach, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '../../helpers/paths.js';
@@ -125,4 +126,54 @@ describe('disk tier', () => {
     expect(t.state).toBe('failed');
     expect(t.usable).toBe(false);
   });
+
+  // `ulimit -f` (systemd's LimitFSIZE=): lmdb's commits past it failed with EIO, each an unhandled
+  // rejection, and its write lock then stayed taken — the server's main thread blocked for good
+  // (held-out probe round 12b). A child process under a 200 KiB limit writes 400 values of 4 KiB.
+  it('under a file size limit (ulimit -f): writes skipped, down with the reason, nothing unhandled, close ends', { timeout: 120_000 }, async () => {
+    const path = dir();
+    const script = `
+      import { DiskTier } from './src/features/store/disk-tier.ts';
+      let unhandled = 0;
+      process.on('unhandledRejection', () => void unhandled++);
+      const t = await DiskTier.open({ path: process.argv[1], maxBytes: 64 << 20 });
+      for (let i = 0; i < 400; i++) {
+        t.set('k' + i, new Uint8Array(4096).fill(i % 251));
+        if (i % 20 === 19) await t.flushed();
+      }
+      await t.flushed();
+      const h = t.health();
+      await t.close();
+      process.stdout.write(JSON.stringify({ state: h.state, reason: h.reason, writes: h.writes, unhandled, closed: true }));`;
+    const out = await promisify(execFile)('bash', ['-c', 'ulimit -f 200 && exec "$0" --import tsx --input-type=module -e "$1" "$2"', process.execPath, script, path], { cwd: REPO_ROOT, timeout: 100_000 }).catch((e: { code?: unknown; signal?: unknown; stdout?: string }) => e);
+    const result = JSON.parse((out as { stdout?: string }).stdout || '{}');
+    expect(result).toMatchObject({ state: 'down', reason: expect.stringMatching(/file size limit \(ulimit -f: 204800 bytes\)/), unhandled: 0, closed: true });
+  });
+
+  // a read-only mount (a container's read-only root, a volume mounted ro): the test mounts a real
+  // tmpfs read-only, which needs root with CAP_SYS_ADMIN (CI has it; skipped otherwise)
+  it.runIf(canMount())('a folder on a read-only file system: failed, and health names EROFS, not ENOENT', async () => {
+    const mnt = mkdtempSync(join(tmpdir(), 'vlr-ro-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,ro', 'tmpfs', mnt], { stdio: 'pipe' });
+    try {
+      const t = await open(join(mnt, 'vlrerank', 'l2'));
+      expect(t.state).toBe('failed');
+      expect(t.health()).toMatchObject({ state: 'failed', reason: expect.stringMatching(/EROFS|read-only/i) });
+      await t.close();
+      tiers.length = 0;
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
+  });
 });
+
+function canMount(): boolean {
+  const probe = mkdtempSync(join(tmpdir(), 'vlr-ro-probe-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'pipe' });
+    execFileSync('umount', [probe]);
+    return true;
+  } catch {
+    return false;
+  }
+}

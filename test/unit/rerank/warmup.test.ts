@@ -45,6 +45,19 @@ describe('Warmup', () => {
     expect(runs).toBe(1);
   });
 
+  it('runs again after a failure (models pulled after the start), and reports the new outcome', async () => {
+    const w = new Warmup();
+    await w.start(async () => {
+      throw vlrError('VLR_MODEL_MISSING', 'model bge-small-en-v1.5: file missing');
+    });
+    expect(w.state).toBe('failed');
+    let runs = 0;
+    await w.start(async () => void runs++);
+    expect(runs).toBe(1);
+    expect(w.status()).toEqual(expect.objectContaining({ state: 'ready' }));
+    expect(w.status().code).toBeUndefined();
+  });
+
   it('ends a wait when the waiter’s signal aborts, while the warm-up goes on', async () => {
     const w = new Warmup();
     let release!: () => void;
