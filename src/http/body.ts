@@ -20,7 +20,7 @@ import type { IncomingMessage } from 'node:http';
 import { vlrError } from '../errors.js';
 import { CODINGS, codingsOf, decodeSync, isTooLarge, knownCoding, type Coding } from '../util/content-coding.js';
 import { parseJsonBounded } from '../util/json-depth.js';
-import { SMALL_BODY, type JsonWorker, type NdjsonItem, type NdjsonResult, type OffThreadFailure } from '../util/json-worker.js';
+import { SMALL_BODY, type JsonParser, type NdjsonItem, type NdjsonResult, type OffThreadFailure } from '../util/json-worker.js';
 
 export type { Coding };
 
@@ -193,7 +193,7 @@ export function decodeBody(req: IncomingMessage, coding: Coding, raw: Buffer, ma
  */
 export async function readSearchBody(
   req: IncomingMessage,
-  o: { maxBytes: number; maxDepth: number; markers: readonly string[]; always: boolean; worker: JsonWorker },
+  o: { maxBytes: number; maxDepth: number; markers: readonly string[]; always: boolean; worker: JsonParser },
 ): Promise<{ raw: Buffer; text: string | undefined; parsed?: { hasMarker: boolean; value: unknown } }> {
   const coding = checkHeaders(req);
   const raw = await (readAhead.get(req) ?? readBody(req, o.maxBytes));
@@ -210,7 +210,7 @@ export async function readSearchBody(
  * from SMALL_BODY bytes, always parsed in the JSON worker (`parsed.value` undefined: not JSON,
  * the engine says so); the raw bytes come back to be forwarded as sent when nothing is added.
  */
-export function readDocumentBody(req: IncomingMessage, o: { maxBytes: number; maxDepth: number; worker: JsonWorker }) {
+export function readDocumentBody(req: IncomingMessage, o: { maxBytes: number; maxDepth: number; worker: JsonParser }) {
   return readSearchBody(req, { ...o, markers: [], always: true });
 }
 
@@ -222,7 +222,7 @@ export function readDocumentBody(req: IncomingMessage, o: { maxBytes: number; ma
  */
 export async function readMsearchBody(
   req: IncomingMessage,
-  o: { maxBytes: number; maxDepth: number; markers: readonly string[]; always: boolean; worker: JsonWorker },
+  o: { maxBytes: number; maxDepth: number; markers: readonly string[]; always: boolean; worker: JsonParser },
 ): Promise<{ raw: Buffer; text: string | undefined; ndjson?: { hasMarker: boolean; items: NdjsonItem[] | undefined } }> {
   const coding = checkHeaders(req);
   const raw = await readBody(req, o.maxBytes);
@@ -272,7 +272,7 @@ function checkHeaders(req: IncomingMessage): Coding {
  * A body of SMALL_BODY bytes or more is decoded and parsed in the JSON worker (util/json-worker.ts)
  * with the same rules and the same errors: nothing proportional to it runs on the main thread.
  */
-export async function readJson(req: IncomingMessage, limits: { maxBytes: number; maxDepth: number; worker: JsonWorker }): Promise<unknown> {
+export async function readJson(req: IncomingMessage, limits: { maxBytes: number; maxDepth: number; worker: JsonParser }): Promise<unknown> {
   const coding = checkHeaders(req);
   const raw = await readBody(req, limits.maxBytes);
   if (raw.length >= SMALL_BODY) {

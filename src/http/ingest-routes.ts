@@ -147,7 +147,7 @@ export function ingestRouter(deps: IngestRouteDeps): Router {
       }
     }
     try {
-      const body = await readDocumentBody(req, { maxBytes: deps.maxJsonBodyBytes, maxDepth: deps.ingest.maxJsonDepth ?? 1000, worker: deps.jsonWorker });
+      const body = await readDocumentBody(req, { maxBytes: deps.maxJsonBodyBytes, maxDepth: deps.ingest.maxJsonDepth ?? 1000, worker: deps.ingest.jsonWorker ?? deps.jsonWorker });
       await write(res, await handleDocument(deps.ingest, pipeline, op, writeRequest(req), body));
     } catch (e) {
       refuse(res, e);

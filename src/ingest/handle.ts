@@ -17,7 +17,7 @@ import { forwardRequestHeaders, forwardResponseHeaders, withoutHeaders } from '.
 import type { UpstreamPool, UpstreamResponse } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { assertJsonDepth } from '../util/json-depth.js';
-import type { JsonWorker } from '../util/json-worker.js';
+import type { JsonParser } from '../util/json-worker.js';
 import { DUPLICATE_KEY, transformBulk, type BulkReport } from './bulk.js';
 import { mergeBulkResponse } from './bulk-report.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
@@ -40,7 +40,7 @@ export interface IngestDeps {
   /** Deepest JSON nesting of a single document parsed here (server.maxJsonDepth); deeper → 400. */
   maxJsonDepth?: number;
   /** Parses `_bulk` lines of SMALL_BODY bytes and more off the main thread (built by the composition root); without it, here. */
-  jsonWorker?: Pick<JsonWorker, 'parse'>;
+  jsonWorker?: JsonParser;
   /** Pipelines of aliases no pattern covers (writes through an alias); without it, names only. */
   aliases?: AliasPipelines;
   /** Mappings of concrete indices kept briefly for single-document writes (engine/write-mapping.ts); without it, read at every write. */

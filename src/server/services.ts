@@ -24,7 +24,7 @@ import { RerankerScorer, type Scorer } from '../search/hit-scorer.js';
 import { RecordWriteBack } from '../ingest/write-back.js';
 import { diskStorePath } from '../config/store-defaults.js';
 import { openStoreTiers } from '../features/store/open.js';
-import { JsonWorker } from '../util/json-worker.js';
+import { JsonWorker, jsonWorkerInLane, type JsonParser } from '../util/json-worker.js';
 
 export interface ServiceOptions {
   /** Log here instead of a logger built from config.log (access lines then go here too). */
@@ -56,6 +56,8 @@ export interface Services {
   readonly writeBack?: RecordWriteBack;
   /** The thread large bodies are decoded and parsed in (issue 13 §2): started here, terminated by close(). */
   readonly jsonWorker: JsonWorker;
+  /** The JSON worker with ingest's bodies in `models.ingestLane` (a search's parse goes first). */
+  readonly ingestJsonWorker: JsonParser;
   /** The feature store's `feature_store` health section: each tier's state, entries, bytes, hits, misses, errors. */
   featureStoreHealth(): Record<string, unknown>;
   /** The remote scorer workers' states, when `rerank.remote.urls` lists any. */
@@ -129,6 +131,7 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
       scorer,
       writeBack,
       jsonWorker,
+      ingestJsonWorker: jsonWorkerInLane(jsonWorker, config.models.ingestLane),
       remoteWorkers: rerank.remoteWorkers,
       featureStoreHealth: () => ({ l1: { state: 'idle', note: 'the feature extractor is built on first use' }, ...store.health(), ...rerank.featureStore() }),
       close: () => closeAll(closers),

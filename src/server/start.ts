@@ -61,7 +61,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
     access: { metrics, access: config.log.access, logger: s.accessLogger, write: s.accessWrite },
     pool: s.pool,
     search,
-    ingest: { pipelines: s.pipelines, pool: s.pool, embedder: s.ingestEmbedder, maxJsonDepth: config.server.maxJsonDepth, jsonWorker: s.jsonWorker, aliases: new AliasPipelines(targets), mappings: new WriteMappings(config.pipelines.mappingCacheMs), onAsReceived },
+    ingest: { pipelines: s.pipelines, pool: s.pool, embedder: s.ingestEmbedder, maxJsonDepth: config.server.maxJsonDepth, jsonWorker: s.ingestJsonWorker, aliases: new AliasPipelines(targets), mappings: new WriteMappings(config.pipelines.mappingCacheMs), onAsReceived },
     reranker: s.reranker,
     admin: {
       health: {

@@ -261,11 +261,14 @@ export class JsonWorker {
   }
 }
 
+/** What a body reader needs of the JSON worker: the worker itself, or the same in a lane (jsonWorkerInLane). */
+export type JsonParser = Pick<JsonWorker, 'parse' | 'ndjson'>;
+
 /**
  * The same worker with every body queued in `lane` (its signal marked, as rerank/embedder.ts's
  * `embedderInLane` does for model work): what the composition root hands ingest (`background`).
  */
-export function jsonWorkerInLane(w: JsonWorker, lane: Lane): Pick<JsonWorker, 'parse' | 'ndjson'> {
+export function jsonWorkerInLane(w: JsonWorker, lane: Lane): JsonParser {
   const run = async <T>(o: OffThreadOptions, f: (o: OffThreadOptions) => Promise<T>): Promise<T> => {
     const marked = inLane(lane, o.signal);
     try {

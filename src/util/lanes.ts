@@ -26,7 +26,8 @@
  * Where lanes apply: every model batcher (text, image, video — models/batcher.ts) and every
  * Semaphore waited on with a signal: media and network slots, video probes, the image decode and
  * preprocess slots and the ffmpeg slots (the part's shared signal, so a decode several requests
- * wait for takes the best lane among them). The inference worker needs none: each batcher hands it one
+ * wait for takes the best lane among them), and the JSON worker that parses large bodies (ingest's
+ * `_bulk` lines and `_doc` bodies through `jsonWorkerInLane`). The inference worker needs none: each batcher hands it one
  * batch at a time. Rerank admission needs none: ingest and backfill take no place there.
  * Never knows what the work is; imports nothing of the project.
  */
