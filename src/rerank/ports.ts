@@ -135,5 +135,10 @@ export interface RerankerPorts {
   remote?: RemoteScorerPort;
   /** Model batches run so far, by model (monotonic counters; usage reports the difference). */
   modelCalls?: () => Record<string, number>;
+  /**
+   * Stand-in ports while some models cannot be set up (files not pulled yet): true once it is time
+   * to try that setup again — the reranker then builds its ports anew on the next use.
+   */
+  retry?: () => boolean;
   close?: () => Promise<void> | void;
 }

@@ -44,6 +44,8 @@ export class Reranker {
   readonly options: RerankerOptions;
   readonly calibrator: Calibrator;
   #ports: Promise<RerankerPorts> | undefined;
+  /** The built ports' `retry` (stand-in ports only). */
+  #retry: (() => boolean) | undefined;
   #textVectors: TextVectorsPort | undefined;
   #bank: ConceptBank | undefined;
   #keys: RecordKeys | undefined;
@@ -79,18 +81,29 @@ export class Reranker {
     };
   }
 
-  /** Build (once) the model ports; models themselves load lazily on first use. */
+  /**
+   * Build (once) the model ports; models themselves load lazily on first use. Stand-in ports (some
+   * models could not be set up: `retry`) are built again once they say it is time, so image models
+   * pulled after the start serve without a restart; what was derived from them goes with them.
+   */
   ports(): Promise<RerankerPorts> {
+    if (this.#ports && this.#retry?.()) {
+      this.#ports = this.#retry = this.#keys = this.#bank = this.#textVectors = undefined;
+      this.#prepared?.clear(); // sides made without the image models
+    }
     if (!this.#ports) {
       const p = this.options.ports;
-      this.#ports = (async () => {
+      const built = (this.#ports = (async () => {
         if (typeof p === 'function') return p();
         if (p) return p;
         // imported on first use: a reranker given its ports never loads the ONNX runtime, sharp or ffmpeg plumbing
         const { createLocalPorts } = await import('./backends/local.js');
         return createLocalPorts(this.options);
-      })();
-      this.#ports.catch(() => (this.#ports = undefined));
+      })());
+      built.then(
+        (ports) => this.#ports === built && (this.#retry = ports.retry),
+        () => this.#ports === built && (this.#ports = undefined),
+      );
     }
     return this.#ports;
   }
@@ -265,7 +278,7 @@ export class Reranker {
     if (!this.#ports) return;
     const p = await this.#ports.catch(() => undefined);
     await p?.close?.();
-    this.#ports = undefined;
+    this.#ports = this.#retry = undefined;
     this.#textVectors = undefined; // it may live in the ports just closed
   }
 }

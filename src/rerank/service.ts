@@ -44,7 +44,24 @@ export async function createRerankService(
   let featuresP: Promise<FeatureExtractor> | undefined;
   let built: FeatureExtractor | undefined;
   let ownFeatures = false;
-  const features = () =>
+  // A failed setup (image models not pulled yet, a file gone or corrupt) is remembered with its time
+  // and tried again once its back-off has passed (5 s doubling to 1 min, as the warm-up's retries),
+  // by the warm-up's retry or the next request — never a model load per request meanwhile.
+  let failed: { at: number; waitMs: number } | undefined;
+  const retryDue = () => failed !== undefined && performance.now() - failed.at >= failed.waitMs;
+  const features = () => {
+    const p = setUp();
+    p.then(
+      () => (failed = undefined),
+      () => {
+        if (featuresP !== p) return;
+        featuresP = undefined;
+        failed = { at: performance.now(), waitMs: failed ? Math.min(failed.waitMs * 2, FEATURES_RETRY_MAX_MS) : FEATURES_RETRY_MS };
+      },
+    );
+    return p;
+  };
+  const setUp = () =>
     (featuresP ??= deps.features?.()
       ? Promise.resolve(deps.features()!)
       : ((ownFeatures = true),
@@ -90,12 +107,13 @@ export async function createRerankService(
       try {
         f = await features();
       } catch (e) {
-        // The image models cannot be set up (a file gone or corrupt since start): text-only reranks
-        // still run, and each image or video document reports this error (a 5xx code) and is
-        // scored on its text, until the server restarts with the files fixed.
-        deps.logger.error({ err: (e as Error).message }, 'image models unavailable: reranking on text only');
+        // The image models cannot be set up (not pulled yet, a file gone or corrupt): text-only
+        // reranks still run, and each image or video document reports this error (a 5xx code) and
+        // is scored on its text, until the setup is tried again (`retry`) and succeeds.
+        const again = failed !== undefined && failed.waitMs > FEATURES_RETRY_MS;
+        deps.logger[again ? 'debug' : 'error']({ err: (e as Error).message, retry_in_ms: failed?.waitMs }, 'image models unavailable: reranking on text only');
         const text = await textPort(models);
-        return { text, media: unavailableMedia(e), remote, modelCalls: undefined };
+        return { text, media: unavailableMedia(e), remote, modelCalls: undefined, retry: retryDue };
       }
       const clip = config.rerank.clipModel ? await clipPort(models, f, config.rerank.clipModel, { maxBytes: config.media.maxBytes }) : undefined;
       return { ...(await localPorts({ models, metrics: deps.metrics, features: f, logger: deps.logger })), remote, clip };
@@ -128,6 +146,10 @@ export async function createRerankService(
     },
   };
 }
+
+/** First wait before a failed image model setup is tried again; doubled after each failure, up to the maximum. */
+export const FEATURES_RETRY_MS = 5_000;
+const FEATURES_RETRY_MAX_MS = 60_000;
 
 /** The media port while the image models cannot be set up: every image or video fails with why. */
 function unavailableMedia(cause: unknown): MediaPort {
