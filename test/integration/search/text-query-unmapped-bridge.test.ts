@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, catalog, clientSearchRaw, freshIndex, groceryDoc, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 import { REPO_ROOT } from '../../helpers/paths.js';
+import { setupIndex } from '../../../src/engine/mapping.js';
+import { BRIDGE_MAPPING_TTL_MS } from '../../../src/search/bridge-field.js';
 
 const BARE = 'bridge-unmapped-it';
 const SET_UP = 'bridge-unmapped-set-up-it';
@@ -60,6 +62,16 @@ describe.each(ENGINES)('text search on an index without the bridge vector field 
     expect(r.statusCode, JSON.stringify(r.body)).toBe(200);
     expect(r.body.vlrerank.first_stage).toBeUndefined();
     expect(r.body.vlrerank.first_stage_note).toBeUndefined();
+  });
+
+  // OpenSearch sets index.knn only at creation (setup refuses such an index): the later setup on Elasticsearch
+  it.runIf(engine === 'elasticsearch')('once `index setup` adds the field, the pipeline\'s first stage is back after the mapping kept', async () => {
+    await setupIndex(p.engine, p.pipelines.get('grocery')!, BARE);
+    await new Promise((r) => setTimeout(r, BRIDGE_MAPPING_TTL_MS + 100));
+    const r = await clientSearchRaw(engine, p.url, { index: BARE, body: search('grocery') });
+    expect(r.statusCode, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.vlrerank.first_stage).toBeUndefined();
+    expect(r.body.hits.hits.length).toBeGreaterThan(0);
   });
 
   it('a missing index keeps the engine\'s 404', async () => {
