@@ -151,6 +151,9 @@ export async function explainedSearch(o: ExplainedSearch): Promise<{ json: Recor
     throw vlrError('VLR_BAD_REQUEST', `query "${q.id}" (window ${o.window}${o.pipeline ? `, pipeline ${o.pipeline}` : ''}): ${who} answered ${res.statusCode}: ${refusalReason(json, text, o.url, { index: o.index, pipeline: o.pipeline })}`);
   }
   if (!json.vlrerank) throw vlrError('VLR_BAD_REQUEST', `${who} answered without a vlrerank report: is it a vlrerank proxy, and does a pipeline cover index [${o.index}]?`);
+  // an index without the pipeline's bridge vector field: the search ran its text part alone (src/search/bridge-field.ts),
+  // which is not the pipeline eval is asked to measure — stopped with the search's own note (setup, backfill)
+  if (json.vlrerank.first_stage === 'text') throw vlrError('VLR_BAD_REQUEST', `query "${q.id}": ${who} ran the first stage on text only: ${json.vlrerank.first_stage_note}`);
   return { json, wallMs };
 }
 

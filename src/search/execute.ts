@@ -25,6 +25,7 @@ import type { Scorer, ScoredDocument } from './hit-scorer.js';
 import { firstUnscorable, hitDocuments } from './hit-documents.js';
 import { buildFirstStage, planPaging, vectorNeed } from './plan.js';
 import { assertPhotoFieldMapped } from './photo-field.js';
+import { bridgeFieldMapped, textOnlyNote } from './bridge-field.js';
 import { firstStageOrder, fuseWithFirstStage, scoreFusionOf, shapeResponse, type Hit } from './shape.js';
 
 export interface SearchDeps {
@@ -172,6 +173,13 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     effective = bm25Instead(spec);
     need = undefined;
   }
+  // an index without the bridge vector field: the text part of the first stage alone, said (bridge-field.ts)
+  let textOnly: string | undefined;
+  if (need?.kind === 'bridge' && (await bridgeFieldMapped(deps.pool, opts.index, need.field, opts.headers, opts.signal)) === false) {
+    textOnly = textOnlyNote(opts.index, need.field, p.name, p.first_stage.text_query);
+    effective = bm25Instead(spec);
+    need = undefined;
+  }
   let vector: Float32Array | undefined;
   if (need) {
     const tv = performance.now();
@@ -311,6 +319,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       window: paging.window,
       candidates: hits.length,
       ...(tail.length ? { past_window: tail.length } : {}),
+      ...(textOnly ? { first_stage: 'text' as const, first_stage_note: textOnly } : {}),
       degraded: degraded ? degradedKind(degrade.code!) : false,
       ...(degraded ? { reason: `${degrade.code}: ${degrade.reason}` } : {}),
       ...(scored && unscorable.size ? { unscored: { count: unscorable.size, first: firstUnscorable(hits, unscorable)! } } : {}),

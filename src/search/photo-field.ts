@@ -22,20 +22,26 @@ export function someIndexMapsVector(answer: unknown, field: string): boolean | u
   return indices.some((i) => isVectorType(i?.mappings?.[field]?.mapping?.[leaf]?.type));
 }
 
-/** Throws the 400 when no index searched maps the pipeline's image vector field; any doubt (the read failed, nothing named) leaves the engine's answer. */
-export async function assertPhotoFieldMapped(pool: Pick<UpstreamPool, 'request'>, spec: RerankSpec, index: string | undefined, field: string, headers: readonly string[], signal?: AbortSignal): Promise<void> {
+/**
+ * Does some index of `index` (undefined: `_all`) map `field` as a vector? Read with the client's
+ * credentials; undefined when the read does not tell (refused, failed, nothing named).
+ */
+export async function vectorFieldMapped(pool: Pick<UpstreamPool, 'request'>, index: string | undefined, field: string, headers: readonly string[], signal?: AbortSignal): Promise<boolean | undefined> {
   const target = index ? indexExprSegment(index) : '_all';
-  let answer: unknown;
   try {
     const res = await pool.request({ method: 'GET', path: `/${target}/_mapping/field/${encodeURIComponent(field)}`, headers: { ...credentialHeaders(headers), accept: 'application/json' }, signal, idempotent: true });
     const text = await res.body.text();
-    if (res.statusCode !== 200) return;
-    answer = JSON.parse(text);
+    if (res.statusCode !== 200) return undefined;
+    return someIndexMapsVector(JSON.parse(text), field);
   } catch (e) {
     if (signal?.aborted) throw e; // the client went away: as any other step of the search
-    return;
+    return undefined;
   }
-  if (someIndexMapsVector(answer, field) !== false) return;
+}
+
+/** Throws the 400 when no index searched maps the pipeline's image vector field; any doubt (the read failed, nothing named) leaves the engine's answer. */
+export async function assertPhotoFieldMapped(pool: Pick<UpstreamPool, 'request'>, spec: RerankSpec, index: string | undefined, field: string, headers: readonly string[], signal?: AbortSignal): Promise<void> {
+  if ((await vectorFieldMapped(pool, index, field, headers, signal)) !== false) return;
   const p = spec.pipeline.name;
   const what = spec.query.image !== undefined ? 'image' : 'video';
   const named = index ?? '_all';

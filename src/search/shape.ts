@@ -97,6 +97,9 @@ export interface VlrerankReport {
   candidates: number;
   /** Hits after the window answered in first-stage order (a default pipeline's page past its maximum window). */
   past_window?: number;
+  /** The pipeline's kNN/hybrid first stage ran on text only (the index does not map its bridge vector field), and why. */
+  first_stage?: 'text';
+  first_stage_note?: string;
   degraded: false | 'overloaded' | 'timeout' | 'failed';
   reason?: string;
   /** Hits whose image or video could not be read (scored on their text): how many, and the first error. */
