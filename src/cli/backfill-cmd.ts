@@ -124,7 +124,7 @@ async function run(index: string, flags: BackfillFlags, pipelineFor: (config: Co
         },
       });
       bar.stop();
-      process.stdout.write(`${index}: ${r.vectorized} documents got vectors, ${r.failed} could not (media unreadable; rerun to retry)\n`);
+      process.stdout.write(`${index}: ${r.vectorized} documents got vectors, ${r.failed} could not (media unreadable; rerun to retry)${r.conflicts ? `, ${r.conflicts} changed or deleted by a client meanwhile (left as the client wrote them)` : ''}\n`);
       stopped(r.done, r.total);
       return;
     }
