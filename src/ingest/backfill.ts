@@ -17,6 +17,7 @@ import type { Pipeline } from '../pipelines/index.js';
 import type { EngineClient } from '../engine/client.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { addVectors } from './vectors.js';
+import { fieldsAnUpdateDrops, updateDropsReason } from './backfill-source.js';
 import { jsonWaitingOut429, type RefusalPolicy } from '../engine/refusals.js';
 
 export interface BackfillProgress {
@@ -51,6 +52,12 @@ export async function backfill(engine: EngineClient, pipeline: Pipeline, index: 
   const fields = [pipeline.vectors.image?.field, pipeline.vectors.bridge?.field].filter((f): f is string => !!f);
   const missing = { bool: { should: fields.map((f) => ({ bool: { must_not: { exists: { field: f } } } })), minimum_should_match: 1 } };
   const idx = encodeURIComponent(index);
+  // a partial update would drop the indexed values of fields left out of _source (probe round 12e)
+  const m = await engine.json('GET', `/${idx}/_mapping`);
+  if (m.statusCode === 200) {
+    const drops = fieldsAnUpdateDrops(m.body, [...fields, pipeline.features.field, pipeline.features.keyField]);
+    if (drops.length) throw vlrError('VLR_BAD_REQUEST', updateDropsReason(index, drops), { status: 400 });
+  }
   const policy = { ...o.refusals, signal: o.signal };
   const count = await jsonWaitingOut429<{ count?: number }>(engine, `counting documents of [${index}]`, policy, 'POST', `/${idx}/_count`, { query: missing });
   if (count.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `counting documents of [${index}] failed: ${JSON.stringify(count.body).slice(0, 300)}`, { status: count.statusCode });
