@@ -29,7 +29,7 @@ import { documentFromSource } from '../pipelines/document.js';
 import type { Embedder } from '../rerank/embedder.js';
 import type { RecordDocument } from '../rerank/records/build.js';
 import { recordShape } from './records.js';
-import { fieldsAnUpdateDrops, updateDropsReason } from './backfill-source.js';
+import { fieldsAnUpdateDrops, sourceDisabled, sourceDisabledReason, updateDropsReason } from './backfill-source.js';
 import { addVectors } from './vectors.js';
 import { fanOutSignal } from '../util/abort.js';
 import { jsonWaitingOut429, waitOutRefusal, type RefusalPolicy } from '../engine/refusals.js';
@@ -73,13 +73,13 @@ export interface RecordsBackfillOptions {
 type RecordsEmbedder = Pick<Embedder, 'records' | 'recordSignature' | 'recordCovers' | 'mediaVectors'>;
 
 /** Does `index` keep records as setup maps them, and their signatures? */
-export async function recordMappingOf(engine: Pick<EngineClient, 'json'>, pipeline: Pipeline, index: string, credentials?: Record<string, string>): Promise<{ records: boolean; keyed: boolean; updateDrops: string[] }> {
+export async function recordMappingOf(engine: Pick<EngineClient, 'json'>, pipeline: Pipeline, index: string, credentials?: Record<string, string>): Promise<{ records: boolean; keyed: boolean; updateDrops: string[]; noSource?: boolean }> {
   if (pipeline.features.store !== 'index') return { records: false, keyed: false, updateDrops: [] };
   const m = await engine.json('GET', `/${encodeURIComponent(index)}/_mapping`, undefined, credentials);
   if (m.statusCode === 404) throw vlrError('VLR_NOT_FOUND', `no index [${index}]`, { status: 404 });
   if (m.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `reading the mapping of [${index}] failed: ${JSON.stringify(m.body).slice(0, 300)}`, { status: m.statusCode });
   const own = [pipeline.features.field, pipeline.features.keyField, pipeline.vectors.image?.field, pipeline.vectors.bridge?.field].filter((f): f is string => !!f);
-  return { records: recordFieldMapped(m.body, pipeline.features.field), keyed: recordKeyMapped(m.body, pipeline.features.keyField), updateDrops: fieldsAnUpdateDrops(m.body, own) };
+  return { records: recordFieldMapped(m.body, pipeline.features.field), keyed: recordKeyMapped(m.body, pipeline.features.keyField), updateDrops: fieldsAnUpdateDrops(m.body, own), noSource: sourceDisabled(m.body) };
 }
 
 export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, index: string, embedder: RecordsEmbedder, o: RecordsBackfillOptions = {}): Promise<RecordsBackfillProgress> {
@@ -91,6 +91,7 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
     );
   }
   // a partial update would drop the indexed values of fields left out of _source (probe round 12e)
+  if (mapping.noSource) throw vlrError('VLR_BAD_REQUEST', sourceDisabledReason(index), { status: 400 });
   if (mapping.updateDrops.length) throw vlrError('VLR_BAD_REQUEST', updateDropsReason(index, mapping.updateDrops), { status: 400 });
   const keyed = mapping.keyed;
   const { field, keyField } = pipeline.features;

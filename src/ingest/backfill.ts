@@ -17,7 +17,7 @@ import type { Pipeline } from '../pipelines/index.js';
 import type { EngineClient } from '../engine/client.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { addVectors } from './vectors.js';
-import { fieldsAnUpdateDrops, updateDropsReason } from './backfill-source.js';
+import { fieldsAnUpdateDrops, sourceDisabled, sourceDisabledReason, updateDropsReason } from './backfill-source.js';
 import { jsonWaitingOut429, type RefusalPolicy } from '../engine/refusals.js';
 
 export interface BackfillProgress {
@@ -55,6 +55,7 @@ export async function backfill(engine: EngineClient, pipeline: Pipeline, index: 
   // a partial update would drop the indexed values of fields left out of _source (probe round 12e)
   const m = await engine.json('GET', `/${idx}/_mapping`);
   if (m.statusCode === 200) {
+    if (sourceDisabled(m.body)) throw vlrError('VLR_BAD_REQUEST', sourceDisabledReason(index), { status: 400 });
     const drops = fieldsAnUpdateDrops(m.body, [...fields, pipeline.features.field, pipeline.features.keyField]);
     if (drops.length) throw vlrError('VLR_BAD_REQUEST', updateDropsReason(index, drops), { status: 400 });
   }

@@ -20,6 +20,7 @@ import { catalog, ENGINES, groceryDoc, pipelinesDir, startSearchProxy, type Sear
 
 const INDEX = 'p12e-excludes';
 const SHAPE = 'p12e-excludes-shape';
+const NO_SOURCE = 'p12e-excludes-nosource';
 const FIELD = 'vlrerank_features';
 const KEY = 'vlrerank_features_key';
 const PIPELINE =
@@ -44,12 +45,16 @@ describe.each(ENGINES)('backfill and write-back on an index excluding a client f
     const settings = engine === 'opensearch' ? { 'index.knn': true } : {};
     const mappings = { ...m, _source: { excludes: [FIELD, KEY, 'secret'] }, properties: { ...m.properties, secret: { type: 'keyword' } } };
     expect((await p.engine.json('PUT', `/${INDEX}`, { settings, mappings })).statusCode).toBe(200);
+    await p.engine.json('DELETE', `/${NO_SOURCE}`);
+    expect((await p.engine.json('PUT', `/${NO_SOURCE}`, { settings, mappings: { ...m, _source: { enabled: false } } })).statusCode).toBe(200);
+    expect((await p.engine.json('PUT', `/${NO_SOURCE}/_doc/d0?refresh=true`, groceryDoc(catalog[70]!))).statusCode).toBe(201);
     const doc = { ...groceryDoc(catalog[70]!), secret: 's1' };
     expect((await p.engine.json('PUT', `/${INDEX}/_doc/d0?refresh=true`, doc)).statusCode).toBe(201);
     expect(await secretCount()).toBe(1);
   }, 300_000);
   afterAll(async () => {
     await p?.engine.json('DELETE', `/${INDEX}`);
+    await p?.engine.json('DELETE', `/${NO_SOURCE}`);
     await p?.close();
   });
 
@@ -64,6 +69,15 @@ describe.each(ENGINES)('backfill and write-back on an index excluding a client f
     const run = backfill(p!.engine, pipeline(), INDEX, new RerankerEmbedder(p!.reranker));
     await expect(run).rejects.toThrow(/leaves \[secret\] out of _source/);
     expect(await secretCount()).toBe(1);
+  });
+
+  it('an index keeping no _source: both backfills refuse it up front, saying so (was the engine’s search error)', { timeout: 600_000 }, async () => {
+    const embedder = new RerankerEmbedder(p!.reranker);
+    for (const run of [backfillRecords(p!.engine, pipeline(), NO_SOURCE, embedder), backfill(p!.engine, pipeline(), NO_SOURCE, embedder)]) {
+      await expect(run).rejects.toThrow(/keeps no _source/);
+      await expect(run).rejects.toMatchObject({ status: 400 });
+    }
+    expect((await p!.engine.json<any>('GET', `/${NO_SOURCE}/_doc/d0`)).body._version).toBe(1);
   });
 
   it('the record write-back skips it, counted unsafe', { timeout: 600_000 }, async () => {
