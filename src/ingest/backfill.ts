@@ -67,6 +67,8 @@ export async function backfill(engine: EngineClient, pipeline: Pipeline, index: 
   const batch = o.batch ?? 32;
   const media = [...pipeline.fields.image, ...pipeline.fields.video];
   const failed: string[] = [];
+  /** Conflicts per document: one that loses 3 times in a row is left to a later run (never a loop). */
+  const lostTimes = new Map<string, number>();
   // Always read the first page of documents still missing vectors: written ones drop out (the bulk
   // refreshes), failed ones are excluded by id. No scroll context to expire on a long run, and a
   // stopped run resumes where it left off. (Sorting on _id is refused by Elasticsearch 8.)
@@ -107,15 +109,22 @@ export async function backfill(engine: EngineClient, pipeline: Pipeline, index: 
       o.onProgress?.(progress);
     }
     if (lines.length) {
-      type Item = { update?: { status?: number; error?: { type?: string } } };
+      type Item = { update?: { _id?: string; status?: number; error?: { type?: string } } };
       const r = await jsonWaitingOut429<{ errors?: boolean; items?: Item[] }>(engine, `writing vectors into [${index}]`, policy, 'POST', `/${idx}/_bulk?refresh=true`, lines.join('\n') + '\n', { 'content-type': 'application/x-ndjson' });
       if (r.statusCode !== 200 || !Array.isArray(r.body.items)) throw vlrError('VLR_UPSTREAM_ERROR', `writing vectors into [${index}] failed: ${JSON.stringify(r.body).slice(0, 500)}`);
       const lost = (u: Item['update']) => u?.status === 409 || (u?.status === 404 && u.error?.type === 'document_missing_exception');
       const refused = r.body.items.find((it) => (it.update?.status ?? 500) >= 300 && !lost(it.update));
       if (refused) throw vlrError('VLR_UPSTREAM_ERROR', `writing vectors into [${index}] failed: ${JSON.stringify(refused).slice(0, 500)}`);
       for (const it of r.body.items) {
-        if (lost(it.update)) progress.conflicts = (progress.conflicts ?? 0) + 1;
-        else progress.vectorized++;
+        if (!lost(it.update)) {
+          progress.vectorized++;
+          continue;
+        }
+        progress.conflicts = (progress.conflicts ?? 0) + 1;
+        const id = it.update?._id;
+        if (id === undefined) continue;
+        lostTimes.set(id, (lostTimes.get(id) ?? 0) + 1);
+        if (lostTimes.get(id)! >= 3) failed.push(id);
       }
       o.onProgress?.(progress);
     }

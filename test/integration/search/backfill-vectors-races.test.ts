@@ -6,7 +6,9 @@
  * before it writes — lands the client's writes first: `d0` overwritten with another product's photo,
  * `d1` deleted. Afterwards `d0` holds the vectors of its new photo (not the old photo's written
  * into the new document), `d1` stays deleted, the run ends without an error, and `d2`, written with
- * a routing to another shard than its id's, gets its vectors.
+ * a routing to another shard than its id's, gets its vectors. A document the client changes on
+ * every attempt is left after 3 conflicts (read again each time, it would loop as long as the
+ * client writes).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -83,5 +85,22 @@ describe.each(ENGINES)('a client writing while the vectors backfill computes, on
     expect(d2.body._source.image_vector).toHaveLength(1280);
     const all = await p!.engine.json<any>('POST', `/${INDEX}/_search`, { size: 20, query: { match_all: {} } });
     expect(all.body.hits.hits.map((h: any) => h._id).sort()).toEqual(['d0', 'd2', 'd3']);
+  });
+
+  it('a document the client changes on every attempt is left after 3 conflicts (no endless re-read)', { timeout: 120_000 }, async () => {
+    const real = new RerankerEmbedder(p!.reranker);
+    const busy = groceryDoc(catalog[64]!);
+    expect((await p!.engine.json('PUT', `/${INDEX}/_doc/busy?refresh=true`, busy)).statusCode).toBe(201);
+    let n = 0;
+    const embedder = {
+      mediaVectors: async (...a: Parameters<RerankerEmbedder['mediaVectors']>) => {
+        if (a[0] === busy.image) await p!.engine.json('POST', `/${INDEX}/_update/busy?refresh=true`, { doc: { class_id: ++n } });
+        return real.mediaVectors(...a);
+      },
+    };
+    const run = await backfill(p!.engine, pipeline(), INDEX, embedder, { batch: 10 });
+    expect(run.conflicts).toBe(3);
+    expect(n).toBe(3);
+    expect((await p!.engine.json<any>('GET', `/${INDEX}/_doc/busy`)).body._source).toEqual({ ...busy, class_id: 3 });
   });
 });
