@@ -124,7 +124,7 @@ async function run(index: string, flags: BackfillFlags, pipelineFor: (config: Co
         },
       });
       bar.stop();
-      process.stdout.write(`${index}: ${r.vectorized} documents got vectors, ${r.failed} could not (media unreadable; rerun to retry)\n`);
+      process.stdout.write(`${index}: ${r.vectorized} documents got vectors, ${r.failed} could not (media unreadable; rerun to retry)${r.conflicts ? `, ${r.conflicts} changed or deleted by a client meanwhile (left as the client wrote them)` : ''}\n`);
       stopped(r.done, r.total);
       return;
     }
@@ -154,7 +154,7 @@ async function run(index: string, flags: BackfillFlags, pipelineFor: (config: Co
     started = false;
     const computed = r.recorded + r.failed;
     process.stdout.write(
-      `${index}: ${r.recorded} documents got their feature record, ${r.failed} only part of it (media unreadable; rerun to retry), ${r.conflicts} changed meanwhile (left as they are), ${r.skipped} with nothing to rerank, ${r.current} already current; read by ${r.via ?? 'nothing'}${r.stopped ? '; stopped — run again to continue' : ''}\n`,
+      `${index}: ${r.recorded} documents got their feature record, ${r.failed} only part of it (media unreadable; rerun to retry), ${r.conflicts} changed or deleted by a client meanwhile (left as the client wrote them; a rerun records any still without one), ${r.skipped} with nothing to rerank, ${r.current} already current; read by ${r.via ?? 'nothing'}${r.stopped ? '; stopped — run again to continue' : ''}\n`,
     );
     stopped(r.done, r.total);
     if (!computed || !first || flags.ceiling === false || signalled) return;

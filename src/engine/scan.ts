@@ -19,6 +19,8 @@ export interface ScanHit {
   _source?: Record<string, unknown>;
   _seq_no?: number;
   _primary_term?: number;
+  /** Set on a document written with a routing (a write must name it too). */
+  _routing?: string;
   fields?: Record<string, unknown[]>;
 }
 

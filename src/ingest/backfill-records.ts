@@ -29,6 +29,7 @@ import { documentFromSource } from '../pipelines/document.js';
 import type { Embedder } from '../rerank/embedder.js';
 import type { RecordDocument } from '../rerank/records/build.js';
 import { recordShape } from './records.js';
+import { fieldsAnUpdateDrops, sourceDisabled, sourceDisabledReason, updateDropsReason } from './backfill-source.js';
 import { addVectors } from './vectors.js';
 import { fanOutSignal } from '../util/abort.js';
 import { jsonWaitingOut429, waitOutRefusal, type RefusalPolicy } from '../engine/refusals.js';
@@ -42,7 +43,7 @@ export interface RecordsBackfillProgress {
   recorded: number;
   /** Documents whose media could not be read: a record of their text, no signature (retried next run). */
   failed: number;
-  /** Documents changed by someone else since they were read: left as they are. */
+  /** Documents changed or deleted by someone else since they were read: left as they are. */
   conflicts: number;
   /** Documents with nothing to rerank (no text, image or video field). */
   skipped: number;
@@ -72,12 +73,13 @@ export interface RecordsBackfillOptions {
 type RecordsEmbedder = Pick<Embedder, 'records' | 'recordSignature' | 'recordCovers' | 'mediaVectors'>;
 
 /** Does `index` keep records as setup maps them, and their signatures? */
-export async function recordMappingOf(engine: Pick<EngineClient, 'json'>, pipeline: Pipeline, index: string, credentials?: Record<string, string>): Promise<{ records: boolean; keyed: boolean }> {
-  if (pipeline.features.store !== 'index') return { records: false, keyed: false };
+export async function recordMappingOf(engine: Pick<EngineClient, 'json'>, pipeline: Pipeline, index: string, credentials?: Record<string, string>): Promise<{ records: boolean; keyed: boolean; updateDrops: string[]; noSource?: boolean }> {
+  if (pipeline.features.store !== 'index') return { records: false, keyed: false, updateDrops: [] };
   const m = await engine.json('GET', `/${encodeURIComponent(index)}/_mapping`, undefined, credentials);
   if (m.statusCode === 404) throw vlrError('VLR_NOT_FOUND', `no index [${index}]`, { status: 404 });
   if (m.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `reading the mapping of [${index}] failed: ${JSON.stringify(m.body).slice(0, 300)}`, { status: m.statusCode });
-  return { records: recordFieldMapped(m.body, pipeline.features.field), keyed: recordKeyMapped(m.body, pipeline.features.keyField) };
+  const own = [pipeline.features.field, pipeline.features.keyField, pipeline.vectors.image?.field, pipeline.vectors.bridge?.field].filter((f): f is string => !!f);
+  return { records: recordFieldMapped(m.body, pipeline.features.field), keyed: recordKeyMapped(m.body, pipeline.features.keyField), updateDrops: fieldsAnUpdateDrops(m.body, own), noSource: sourceDisabled(m.body) };
 }
 
 export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, index: string, embedder: RecordsEmbedder, o: RecordsBackfillOptions = {}): Promise<RecordsBackfillProgress> {
@@ -88,6 +90,9 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
       `index [${index}] has no feature-record field [${pipeline.features.field}] stored (binary, store: true) and left out of _source; create the index with "vlrerank index setup" (an existing index cannot get it: reindex into a new one)`,
     );
   }
+  // a partial update would drop the indexed values of fields left out of _source (probe round 12e)
+  if (mapping.noSource) throw vlrError('VLR_BAD_REQUEST', sourceDisabledReason(index), { status: 400 });
+  if (mapping.updateDrops.length) throw vlrError('VLR_BAD_REQUEST', updateDropsReason(index, mapping.updateDrops), { status: 400 });
   const keyed = mapping.keyed;
   const { field, keyField } = pipeline.features;
   const shape = recordShape(pipeline);
@@ -146,7 +151,10 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
         Object.assign(partial, vectors[i]);
       }
       const cond = x.h._seq_no !== undefined && x.h._primary_term !== undefined ? { if_seq_no: x.h._seq_no, if_primary_term: x.h._primary_term } : {};
-      lines.push(JSON.stringify({ update: { _id: x.h._id, ...cond } }), JSON.stringify({ doc: partial }));
+      // a routed document is written where it lives (without its routing the update went to the
+      // shard of its id: document_missing, the run failed — held-out probe round 12e)
+      const routing = typeof x.h._routing === 'string' ? { routing: x.h._routing } : {};
+      lines.push(JSON.stringify({ update: { _id: x.h._id, ...routing, ...cond } }), JSON.stringify({ doc: partial }));
       kinds.push(errors.has(i) ? 'failed' : 'recorded');
     }
     const skipped = hits.length - all.length;
@@ -231,7 +239,9 @@ async function writeBulk(engine: EngineClient, index: string, lines: string[], k
     const refused: number[] = [];
     r.body.items.forEach((it, i) => {
       const u = it.update;
-      if (u?.status === 409) progress.conflicts++;
+      // 409: changed since it was read; document_missing: deleted since (a partial update never
+      // creates it again) — both the client's to keep, neither fails the run (probe round 12e)
+      if (u?.status === 409 || (u?.status === 404 && u.error?.type === 'document_missing_exception')) progress.conflicts++;
       else if (u?.status === 429) refused.push(i);
       else if (u?.error || (u?.status ?? 200) >= 300) firstError ??= u;
       else progress[kinds[i]!]++;

@@ -4,12 +4,20 @@
  * match), compute the vectors, and write them with `_bulk` partial updates. A document whose media
  * cannot be read is counted and skipped (it keeps matching, so a later run retries it). With
  * `featuresOnly` it only warms the feature cache (precompute) without writing.
+ *
+ * Each write is conditioned on the `_seq_no`/`_primary_term` read and names the document's routing
+ * (held-out probe round 12e: a document the client overwrote while its vectors were computed got
+ * the vectors of the photo it had before, one it deleted failed the whole run, a routed one on an
+ * index of several shards was looked for on the shard of its id). A document changed since it was
+ * read is a conflict: still missing its vectors, it is read again on a later page; a deleted one
+ * stays deleted (a partial update never creates a document).
  */
 import { vlrError } from '../errors.js';
 import type { Pipeline } from '../pipelines/index.js';
 import type { EngineClient } from '../engine/client.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { addVectors } from './vectors.js';
+import { fieldsAnUpdateDrops, sourceDisabled, sourceDisabledReason, updateDropsReason } from './backfill-source.js';
 import { jsonWaitingOut429, type RefusalPolicy } from '../engine/refusals.js';
 
 export interface BackfillProgress {
@@ -17,6 +25,8 @@ export interface BackfillProgress {
   done: number;
   vectorized: number;
   failed: number;
+  /** Documents changed or deleted by someone else between read and write (changed ones are read again). */
+  conflicts?: number;
 }
 
 export interface BackfillOptions {
@@ -30,6 +40,9 @@ export interface BackfillOptions {
 
 interface SearchHit {
   _id: string;
+  _routing?: string;
+  _seq_no?: number;
+  _primary_term?: number;
   _source: Record<string, unknown>;
 }
 
@@ -39,14 +52,23 @@ export async function backfill(engine: EngineClient, pipeline: Pipeline, index: 
   const fields = [pipeline.vectors.image?.field, pipeline.vectors.bridge?.field].filter((f): f is string => !!f);
   const missing = { bool: { should: fields.map((f) => ({ bool: { must_not: { exists: { field: f } } } })), minimum_should_match: 1 } };
   const idx = encodeURIComponent(index);
+  // a partial update would drop the indexed values of fields left out of _source (probe round 12e)
+  const m = await engine.json('GET', `/${idx}/_mapping`);
+  if (m.statusCode === 200) {
+    if (sourceDisabled(m.body)) throw vlrError('VLR_BAD_REQUEST', sourceDisabledReason(index), { status: 400 });
+    const drops = fieldsAnUpdateDrops(m.body, [...fields, pipeline.features.field, pipeline.features.keyField]);
+    if (drops.length) throw vlrError('VLR_BAD_REQUEST', updateDropsReason(index, drops), { status: 400 });
+  }
   const policy = { ...o.refusals, signal: o.signal };
   const count = await jsonWaitingOut429<{ count?: number }>(engine, `counting documents of [${index}]`, policy, 'POST', `/${idx}/_count`, { query: missing });
   if (count.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `counting documents of [${index}] failed: ${JSON.stringify(count.body).slice(0, 300)}`, { status: count.statusCode });
-  const progress: BackfillProgress = { total: count.body.count ?? 0, done: 0, vectorized: 0, failed: 0 };
+  const progress: BackfillProgress = { total: count.body.count ?? 0, done: 0, vectorized: 0, failed: 0, conflicts: 0 };
   o.onProgress?.(progress);
   const batch = o.batch ?? 32;
   const media = [...pipeline.fields.image, ...pipeline.fields.video];
   const failed: string[] = [];
+  /** Conflicts per document: one that loses 3 times in a row is left to a later run (never a loop). */
+  const lostTimes = new Map<string, number>();
   // Always read the first page of documents still missing vectors: written ones drop out (the bulk
   // refreshes), failed ones are excluded by id. No scroll context to expire on a long run, and a
   // stopped run resumes where it left off. (Sorting on _id is refused by Elasticsearch 8.)
@@ -56,6 +78,7 @@ export async function backfill(engine: EngineClient, pipeline: Pipeline, index: 
       size: batch,
       query: failed.length ? { bool: { filter: missing, must_not: { ids: { values: failed } } } } : missing,
       _source: media.length ? media : false,
+      seq_no_primary_term: true,
     });
     if (page.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `reading [${index}] failed: ${JSON.stringify(page.body).slice(0, 300)}`, { status: page.statusCode });
     const hits = page.body.hits?.hits ?? [];
@@ -78,15 +101,32 @@ export async function backfill(engine: EngineClient, pipeline: Pipeline, index: 
           failed.push(h._id);
           continue;
         }
-        progress.vectorized++;
         const partial = Object.fromEntries(r.added.map((f) => [f, doc[f]]));
-        lines.push(JSON.stringify({ update: { _id: h._id } }), JSON.stringify({ doc: partial }));
+        const cond = h._seq_no !== undefined && h._primary_term !== undefined ? { if_seq_no: h._seq_no, if_primary_term: h._primary_term } : {};
+        const routing = typeof h._routing === 'string' ? { routing: h._routing } : {};
+        lines.push(JSON.stringify({ update: { _id: h._id, ...routing, ...cond } }), JSON.stringify({ doc: partial }));
       }
       o.onProgress?.(progress);
     }
     if (lines.length) {
-      const r = await jsonWaitingOut429<{ errors?: boolean; items?: unknown[] }>(engine, `writing vectors into [${index}]`, policy, 'POST', `/${idx}/_bulk?refresh=true`, lines.join('\n') + '\n', { 'content-type': 'application/x-ndjson' });
-      if (r.statusCode !== 200 || r.body.errors) throw vlrError('VLR_UPSTREAM_ERROR', `writing vectors into [${index}] failed: ${JSON.stringify(r.body).slice(0, 500)}`);
+      type Item = { update?: { _id?: string; status?: number; error?: { type?: string } } };
+      const r = await jsonWaitingOut429<{ errors?: boolean; items?: Item[] }>(engine, `writing vectors into [${index}]`, policy, 'POST', `/${idx}/_bulk?refresh=true`, lines.join('\n') + '\n', { 'content-type': 'application/x-ndjson' });
+      if (r.statusCode !== 200 || !Array.isArray(r.body.items)) throw vlrError('VLR_UPSTREAM_ERROR', `writing vectors into [${index}] failed: ${JSON.stringify(r.body).slice(0, 500)}`);
+      const lost = (u: Item['update']) => u?.status === 409 || (u?.status === 404 && u.error?.type === 'document_missing_exception');
+      const refused = r.body.items.find((it) => (it.update?.status ?? 500) >= 300 && !lost(it.update));
+      if (refused) throw vlrError('VLR_UPSTREAM_ERROR', `writing vectors into [${index}] failed: ${JSON.stringify(refused).slice(0, 500)}`);
+      for (const it of r.body.items) {
+        if (!lost(it.update)) {
+          progress.vectorized++;
+          continue;
+        }
+        progress.conflicts = (progress.conflicts ?? 0) + 1;
+        const id = it.update?._id;
+        if (id === undefined) continue;
+        lostTimes.set(id, (lostTimes.get(id) ?? 0) + 1);
+        if (lostTimes.get(id)! >= 3) failed.push(id);
+      }
+      o.onProgress?.(progress);
     }
   }
   await engine.json('POST', `/${idx}/_refresh`);

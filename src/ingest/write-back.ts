@@ -26,7 +26,7 @@ import type { RecordDocument } from '../rerank/records/build.js';
 import { recordMappingOf } from './backfill-records.js';
 import { recordShape } from './records.js';
 
-export type WriteBackOutcome = 'written' | 'conflict' | 'changed' | 'dropped' | 'failed';
+export type WriteBackOutcome = 'written' | 'conflict' | 'changed' | 'dropped' | 'failed' | 'unsafe';
 
 export interface WriteBackHit {
   /** The concrete index the hit came from (`_index`). */
@@ -105,6 +105,8 @@ export class RecordWriteBack {
     // every reader's `_source` (held-out probe round 11a)
     const mapping = await recordMappingOf(engine, pipeline, index, credentials);
     if (!mapping.records) return;
+    // fields left out of _source would lose their indexed values to the partial update (probe round 12e)
+    if (mapping.updateDrops.length) return void this.deps.onOutcome?.('unsafe', hits.length);
     const shape = recordShape(pipeline);
     const out = await embedder.records(hits.map((h) => h.doc), undefined, { queryVectors: shape.queryVectors, chunking: shape.chunking });
     const bad = new Set(out.errors.map((e) => e.index));
@@ -127,13 +129,15 @@ export class RecordWriteBack {
     });
     if (changed) this.deps.onOutcome?.('changed', changed);
     if (!lines.length) return;
-    type Item = { update?: { status?: number } };
+    type Item = { update?: { status?: number; error?: { type?: string } } };
     const r = await engine.json<{ items?: Item[] }>('POST', `/${idx}/_bulk`, lines.join('\n') + '\n', { ...credentials, 'content-type': 'application/x-ndjson' });
     if (r.statusCode !== 200 || !Array.isArray(r.body?.items)) throw new Error(`_bulk on [${index}] answered ${r.statusCode}`);
     const count = { written: 0, conflict: 0, failed: 0 };
     for (const it of r.body.items) {
       const s = it.update?.status ?? 500;
-      count[s === 409 ? 'conflict' : s < 300 ? 'written' : 'failed']++;
+      // deleted since the _mget: the client's delete stands (a partial update never re-creates it)
+      const gone = s === 404 && it.update?.error?.type === 'document_missing_exception';
+      count[s === 409 || gone ? 'conflict' : s < 300 ? 'written' : 'failed']++;
     }
     for (const [k, n] of Object.entries(count)) if (n) this.deps.onOutcome?.(k as WriteBackOutcome, n);
   }

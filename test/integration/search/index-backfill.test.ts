@@ -37,12 +37,12 @@ describe.each(ENGINES)('index setup and backfill on %s', (engine) => {
     const embedder = new RerankerEmbedder(p.reranker);
     const seen: BackfillProgress[] = [];
     const r = await backfill(p.engine, p.pipelines.get('grocery')!, INDEX, embedder, { batch: 2, onProgress: (x) => seen.push({ ...x }) });
-    expect(r).toEqual({ total: 5, done: 5, vectorized: 4, failed: 1 });
+    expect(r).toEqual({ total: 5, done: 5, vectorized: 4, failed: 1, conflicts: 0 });
     expect(seen.length).toBeGreaterThan(1);
     const c = await p.engine.json<{ count: number }>('POST', `/${INDEX}/_count`, { query: { exists: { field: 'image_vector' } } });
     expect(c.body.count).toBe(4);
     // resumable: the next run only retries what is still missing
     const again = await backfill(p.engine, p.pipelines.get('grocery')!, INDEX, embedder, { batch: 2 });
-    expect(again).toEqual({ total: 1, done: 1, vectorized: 0, failed: 1 });
+    expect(again).toEqual({ total: 1, done: 1, vectorized: 0, failed: 1, conflicts: 0 });
   });
 });
