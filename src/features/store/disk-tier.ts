@@ -66,10 +66,10 @@ export class DiskTier {
   #meta!: Database<number, string>;
   #memo!: Database<FileMemo, string>;
   #pending = new Set<Promise<unknown>>();
-  /** Set by the first failed commit: the environment is never written, flushed or closed again (see #commitFailed). */
-  #broken: (() => void) | undefined;
-  readonly #brokenSignal = new Promise<void>((resolve) => (this.#broken = resolve));
+  /** Set by the first failed commit: the environment is never written, flushed or closed again (#commitFailed). */
   #isBroken = false;
+  #broken!: () => void;
+  readonly #brokenSignal = new Promise<void>((resolve) => (this.#broken = resolve));
   /** Stamp of the last access seen per key in this process (saves a stamp read per hit). */
   readonly #touched = new Map<string, number>();
 
@@ -142,12 +142,10 @@ export class DiskTier {
   }
 
   /**
-   * Keep `bytes` under `key` (asynchronous; a failure is counted, never thrown). The write starts
-   * on a later turn of the event loop (still awaited by `flushed()`): the caller is often an answer
-   * in the making — a query's vector just computed, set in the cache before its request resumes —
-   * and the statfs and transaction set-up would otherwise run between the vector and the scores.
-   * `bytes` may be a function, called on that later turn (the encoding moves off the answer's path
-   * too); undefined from it writes nothing.
+   * Keep `bytes` under `key` (asynchronous; a failure is counted, never thrown), on a later turn of
+   * the event loop (awaited by `flushed()`): the caller is often an answer in the making, which the
+   * statfs and transaction set-up would delay. `bytes` may be a function, called on that later turn
+   * (the encoding off the answer's path too); undefined from it writes nothing.
    */
   set(key: string, bytes: Uint8Array | (() => Uint8Array | undefined)): void {
     if (!this.usable) return;
@@ -303,7 +301,7 @@ export class DiskTier {
   #commitFailed(commitError: Promise<unknown>): void {
     const first = !this.#isBroken;
     this.#isBroken = true;
-    this.#broken?.();
+    this.#broken();
     this.#touched.clear();
     if (first) this.#fail('failed', new Error('a commit failed: writes stopped until a restart'));
     commitError.catch((cause: unknown) => {
