@@ -3,7 +3,7 @@
 // the tier `failed` — the process keeps running (lmdb itself would segfault on a corrupt file).
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -185,6 +185,7 @@ describe('disk tier', () => {
       expect(result).toMatchObject({ before: 'ok', state: 'failed', reason: expect.stringMatching(/commit failed \(No space left on device/), writes: 5, read: 'miss', unhandled: 0, closed: true });
     } finally {
       execFileSync('umount', [mnt]);
+      rmSync(mnt, { recursive: true, force: true });
     }
   });
 
@@ -222,6 +223,7 @@ describe('disk tier', () => {
       execFileSync('umount', [mnt]);
       if (loop) execFileSync('losetup', ['-d', loop]);
       execFileSync('umount', [back]);
+      for (const d of [mnt, back]) rmSync(d, { recursive: true, force: true });
     }
   });
 
