@@ -11,16 +11,14 @@
  * batches them into transactions) and never delay an answer.
  *
  * Failure: a file that a child process cannot open (disk-probe.ts: lmdb segfaults on corrupt
- * files), a folder that cannot be created, or an open error leaves the tier `failed` for this
- * process (logged once, shown in health); a failing read or write is counted and answered as a
- * miss. A full file system is looked for before each write (statfs): short of room the write is
- * skipped and counted and the tier is `down` until there is room again — lmdb's failed commits on
- * ENOSPC reject a promise of its own that no caller can handle, which would end the process.
- * Never throws to its caller and never decides what a key means.
+ * files), a folder that cannot be created, an open error, or a failed commit leaves the tier `failed`
+ * for this process (logged, shown in health); a failing read is counted and answered as a miss. Room
+ * (ulimit -f, free space) is looked for before each write: short of it the write is skipped and
+ * counted and the tier is `down` until a write succeeds. Never throws, never decides what a key means.
  */
-import { existsSync, mkdirSync, statfsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { pastFileSizeLimit } from './file-size-limit.js';
+import { join } from 'node:path';
+import { mkdirWithCause } from './mkdir-cause.js';
+import { noRoomFor } from './file-size-limit.js';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { Logger } from '../../observability/logger.js';
 import { probeDiskFile } from './disk-probe.js';
@@ -39,8 +37,6 @@ export interface DiskTierOptions {
 const STAMP_REFRESH_MS = 10 * 60_000;
 /** Eviction goes down to this share of the budget, so it runs in batches, not at every write. */
 const EVICT_TO = 0.9;
-/** Free space a write leaves on the file system at least: lmdb writes copy-on-write pages and meta pages besides the value. */
-const MIN_FREE_BYTES = 1 << 20;
 
 interface Stamp {
   t: number;
@@ -70,6 +66,10 @@ export class DiskTier {
   #meta!: Database<number, string>;
   #memo!: Database<FileMemo, string>;
   #pending = new Set<Promise<unknown>>();
+  /** Set by the first failed commit: the environment is never written, flushed or closed again (#commitFailed). */
+  #isBroken = false;
+  #broken!: () => void;
+  readonly #brokenSignal = new Promise<void>((resolve) => (this.#broken = resolve));
   /** Stamp of the last access seen per key in this process (saves a stamp read per hit). */
   readonly #touched = new Map<string, number>();
 
@@ -88,7 +88,8 @@ export class DiskTier {
       mkdirWithCause(options.path);
       const bad = await probeDiskFile(file);
       if (bad) throw new Error(bad);
-      const env = open({ path: file, maxDbs: 8, mapSize: Math.max(64 << 20, options.maxBytes * 2), compression: false, noSubdir: true });
+      // eventTurnBatching off: its batch-start write is a promise lmdb keeps to itself, unhandled when a commit fails
+      const env = open({ path: file, maxDbs: 8, mapSize: Math.max(64 << 20, options.maxBytes * 2), compression: false, noSubdir: true, eventTurnBatching: false });
       tier.#env = env;
       tier.#values = env.openDB({ name: 'values', encoding: 'binary' });
       tier.#stamps = env.openDB({ name: 'stamps' });
@@ -108,7 +109,7 @@ export class DiskTier {
   }
 
   get usable(): boolean {
-    return this.#env !== undefined && this.#state !== 'failed';
+    return this.#env !== undefined && this.#state !== 'failed' && !this.#isBroken;
   }
 
   /** The stored bytes of `key`, or undefined (absent, or the tier failing). Counts a hit or a miss. */
@@ -141,12 +142,10 @@ export class DiskTier {
   }
 
   /**
-   * Keep `bytes` under `key` (asynchronous; a failure is counted, never thrown). The write starts
-   * on a later turn of the event loop (still awaited by `flushed()`): the caller is often an answer
-   * in the making — a query's vector just computed, set in the cache before its request resumes —
-   * and the statfs and transaction set-up would otherwise run between the vector and the scores.
-   * `bytes` may be a function, called on that later turn (the encoding moves off the answer's path
-   * too); undefined from it writes nothing.
+   * Keep `bytes` under `key` (asynchronous; a failure is counted, never thrown), on a later turn of
+   * the event loop (awaited by `flushed()`): the caller is often an answer in the making, which the
+   * statfs and transaction set-up would delay. `bytes` may be a function, called on that later turn
+   * (the encoding off the answer's path too); undefined from it writes nothing.
    */
   set(key: string, bytes: Uint8Array | (() => Uint8Array | undefined)): void {
     if (!this.usable) return;
@@ -183,17 +182,8 @@ export class DiskTier {
 
   /** Is there room for a write of `n` bytes (the process's file size limit, the file system)? If not: skipped, counted, the tier `down`. */
   #roomFor(n: number): boolean {
-    const capped = pastFileSizeLimit(join(this.path, 'features.mdb'), n, MIN_FREE_BYTES);
-    if (capped) return this.#skip(capped);
-    let free: number;
-    try {
-      const st = statfsSync(this.path);
-      free = st.bavail * st.bsize;
-    } catch {
-      return true; // no statfs here: lmdb's own error handling is all there is
-    }
-    if (free >= n * 4 + MIN_FREE_BYTES) return true;
-    return this.#skip(`no space left on the device of ${this.path} (${free} bytes free): writes skipped until there is room`);
+    const short = noRoomFor(this.path, join(this.path, 'features.mdb'), n);
+    return short ? this.#skip(short) : true;
   }
 
   #skip(reason: string): false {
@@ -275,28 +265,51 @@ export class DiskTier {
 
   /** Resolves when every write started so far has committed (tests, shutdown). */
   async flushed(): Promise<void> {
-    while (this.#pending.size) await Promise.allSettled([...this.#pending]);
+    // after a failed commit, writes lmdb had queued may never settle (its writer blocks on the lock)
+    while (this.#pending.size && !this.#isBroken) await Promise.race([Promise.allSettled([...this.#pending]), this.#brokenSignal]);
   }
 
   async close(): Promise<void> {
     await this.flushed();
     const env = this.#env;
     this.#env = undefined;
-    await env?.close().catch(() => undefined);
+    // a broken environment is left as it is: its close waits for lmdb's write lock, which a failed
+    // commit can leave taken (the process's exit releases the file and its locks)
+    if (!this.#isBroken) await env?.close().catch(() => undefined);
   }
 
   #track(p: Promise<unknown>): void {
     const q = p
       .catch((e: unknown) => {
         // lmdb rejects a failed commit's writes with an error whose `commitError` is a second
-        // promise, rejected with the I/O error (ENOSPC…) and awaited by no one: unhandled, that
-        // rejection would end the process (a full disk must only turn this tier down)
+        // promise, rejected with the I/O error (ENOSPC…): handled there (unhandled, it ends the process)
         const c = (e as { commitError?: unknown } | undefined)?.commitError;
-        if (c instanceof Promise) c.catch(() => undefined);
-        this.#error(e);
+        if (c instanceof Promise) this.#commitFailed(c);
+        else this.#error(e);
       })
       .finally(() => this.#pending.delete(q));
     this.#pending.add(q);
+  }
+
+  /**
+   * A commit failed (ENOSPC in the free-space check's race, EIO, EDQUOT…): `failed`, and the
+   * environment is never written, flushed or closed again. lmdb 3.5 marks it fatal when a commit
+   * fails on its meta page, and its writer thread then returns from the failed \`mdb_txn_begin\`
+   * holding the write lock (src/writer.cpp, WriteWorker::Write): the next write transaction or close
+   * blocked the main thread for good — requests, health and SIGTERM's drain hung (probe round 12b).
+   */
+  #commitFailed(commitError: Promise<unknown>): void {
+    const first = !this.#isBroken;
+    this.#isBroken = true;
+    this.#broken();
+    this.#touched.clear();
+    if (first) this.#fail('failed', new Error('a commit failed: writes stopped until a restart'));
+    commitError.catch((cause: unknown) => {
+      if (!this.#reason?.startsWith('a commit failed:')) return; // the first failure's cause names it
+      this.#reason = `a commit failed (${(cause as Error)?.message ?? String(cause)}): writes stopped until a restart`;
+      this.#lastError = { reason: this.#reason, at: new Date().toISOString() };
+      this.#logger?.warn({ tier: 'disk', path: this.path, err: this.#reason }, 'disk feature store commit failed');
+    });
   }
 
   #count(outcome: 'hit' | 'miss'): void {
@@ -327,18 +340,5 @@ export class DiskTier {
     this.#state = 'ok';
     this.#reason = undefined;
     this.#logger?.info({ tier: 'disk', path: this.path }, 'disk feature store answering again');
-  }
-}
-
-/** mkdir -p naming the real cause: Node's says ENOENT on a read-only mount (probe round 12b); the first missing folder alone gives EROFS/EACCES. */
-function mkdirWithCause(path: string): void {
-  try {
-    mkdirSync(path, { recursive: true });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    let missing = path;
-    while (dirname(missing) !== missing && !existsSync(dirname(missing))) missing = dirname(missing);
-    mkdirSync(missing); // throws the real cause
-    throw e;
   }
 }

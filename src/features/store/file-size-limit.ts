@@ -4,9 +4,12 @@
  * such failures its write lock stayed taken: the next write transaction blocked the main thread
  * for good — every request and health check hung (held-out probe round 12b: `ulimit -f 200` under
  * `vlrerank serve`). Like free space (statfs), the limit is checked first and the write skipped.
- * Linux only (/proc/self/limits); elsewhere no limit is assumed.
+ * Linux only (/proc/self/limits); elsewhere no limit is assumed. Free space (statfs) is checked here too.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, statfsSync } from 'node:fs';
+
+/** Free space a write leaves on the file system at least: lmdb writes copy-on-write pages and meta pages besides the value. */
+const MIN_FREE_BYTES = 1 << 20;
 
 let cached: number | undefined;
 
@@ -35,4 +38,19 @@ export function pastFileSizeLimit(file: string, n: number, margin: number): stri
   }
   if (size + n * 4 + margin <= limit) return undefined;
   return `the process's file size limit (ulimit -f: ${limit} bytes) leaves no room in ${file} (${size} bytes): writes skipped`;
+}
+
+/** Why a write of `n` bytes to `file` in `folder` has no room (the file size limit, then free space by statfs), or undefined. */
+export function noRoomFor(folder: string, file: string, n: number): string | undefined {
+  const capped = pastFileSizeLimit(file, n, MIN_FREE_BYTES);
+  if (capped) return capped;
+  let free: number;
+  try {
+    const st = statfsSync(folder);
+    free = st.bavail * st.bsize;
+  } catch {
+    return undefined; // no statfs here: lmdb's own error handling is all there is
+  }
+  if (free >= n * 4 + MIN_FREE_BYTES) return undefined;
+  return `no space left on the device of ${folder} (${free} bytes free): writes skipped until there is room`;
 }

@@ -3,7 +3,7 @@
 // the tier `failed` — the process keeps running (lmdb itself would segfault on a corrupt file).
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -150,6 +150,83 @@ describe('disk tier', () => {
     expect(result).toMatchObject({ state: 'down', reason: expect.stringMatching(/file size limit \(ulimit -f: 204800 bytes\)/), unhandled: 0, closed: true });
   });
 
+  // a commit that fails (ENOSPC in the free-space check's race: a real 4 MiB tmpfs that another
+  // writer fills between a write's statfs and its commit; needs root, skipped otherwise): lmdb's
+  // failed commits left unhandled rejections, a tier still written to (its write lock may stay taken
+  // after a failed commit: the server hung, probe round 12b) and a close that never ended. A child
+  // process, so that a hang is its timeout, not this worker's.
+  it.runIf(canMount())('a commit failing with ENOSPC: failed with the cause, reads miss, nothing unhandled, close ends', { timeout: 120_000 }, async () => {
+    const mnt = mkdtempSync(join(tmpdir(), 'vlr-full-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt], { stdio: 'pipe' });
+    try {
+      const script = `
+        import { DiskTier } from './src/features/store/disk-tier.ts';
+        import { closeSync, openSync, writeSync } from 'node:fs';
+        let unhandled = 0;
+        process.on('unhandledRejection', () => void unhandled++);
+        const t = await DiskTier.open({ path: process.argv[1] + '/l2', maxBytes: 64 << 20 });
+        for (let i = 0; i < 5; i++) t.set('a' + i, new Uint8Array(4096).fill(i));
+        await t.flushed();
+        const before = t.health().state;
+        t.set('big', new Uint8Array(128 << 10).fill(7));
+        await new Promise((r) => setImmediate(r)); // the write has passed its statfs; its commit is next
+        const fd = openSync(process.argv[1] + '/filler', 'w');
+        for (const size of [65536, 4096]) try { for (;;) writeSync(fd, Buffer.alloc(size, 1)); } catch {}
+        closeSync(fd);
+        await t.flushed();
+        for (let i = 0; i < 20; i++) t.set('b' + i, new Uint8Array(4096).fill(i));
+        await t.flushed();
+        const h = t.health();
+        const read = t.get('a0');
+        await t.close();
+        process.stdout.write(JSON.stringify({ before, state: h.state, reason: h.reason, writes: h.writes, read: read === undefined ? 'miss' : 'hit', unhandled, closed: true }));`;
+      const out = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, mnt], { cwd: REPO_ROOT, timeout: 100_000 }).catch((e: { stdout?: string }) => e);
+      const result = JSON.parse((out as { stdout?: string }).stdout || '{}');
+      expect(result).toMatchObject({ before: 'ok', state: 'failed', reason: expect.stringMatching(/commit failed \(No space left on device/), writes: 5, read: 'miss', unhandled: 0, closed: true });
+    } finally {
+      execFileSync('umount', [mnt]);
+      rmSync(mnt, { recursive: true, force: true });
+    }
+  });
+
+  // a disk that fails under a file system that believes it has room (statfs cannot see it): ext4 on
+  // a loop device whose backing file sits on a real 3 MiB tmpfs; past it, the device's writes fail
+  // and lmdb's commits fail at their sync. Before: 32 failed commits, then writes that never settled
+  // (flushed() and close() never ended: SIGTERM's drain hung). Needs root, losetup and mkfs.ext4.
+  it.runIf(canMount() && canLoop())('a failing disk under the file system: failed at the first failed commit, close ends', { timeout: 120_000 }, async () => {
+    const back = mkdtempSync(join(tmpdir(), 'vlr-back-'));
+    const mnt = mkdtempSync(join(tmpdir(), 'vlr-disk-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', back], { stdio: 'pipe' });
+    let loop = '';
+    try {
+      execFileSync('truncate', ['-s', '32M', join(back, 'disk.img')]);
+      loop = execFileSync('losetup', ['-f', '--show', join(back, 'disk.img')], { encoding: 'utf8' }).trim();
+      execFileSync('mkfs.ext4', ['-q', '-E', 'lazy_itable_init=1,lazy_journal_init=1', '-O', '^has_journal', loop], { stdio: 'pipe' });
+      execFileSync('mount', [loop, mnt], { stdio: 'pipe' });
+      const script = `
+        import { DiskTier } from './src/features/store/disk-tier.ts';
+        let unhandled = 0;
+        process.on('unhandledRejection', () => void unhandled++);
+        const t = await DiskTier.open({ path: process.argv[1] + '/l2', maxBytes: 64 << 20 });
+        for (let i = 0; i < 200; i++) {
+          t.set('k' + i, new Uint8Array(64 << 10).fill(i % 251));
+          if (i % 5 === 4) await t.flushed();
+        }
+        await t.flushed();
+        const h = t.health();
+        await t.close();
+        process.stdout.write(JSON.stringify({ state: h.state, reason: h.reason, unhandled, closed: true }));`;
+      const out = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, mnt], { cwd: REPO_ROOT, timeout: 60_000 }).catch((e: { stdout?: string }) => e);
+      const result = JSON.parse((out as { stdout?: string }).stdout || '{}');
+      expect(result).toMatchObject({ state: 'failed', reason: expect.stringMatching(/commit failed \(/), unhandled: 0, closed: true });
+    } finally {
+      execFileSync('umount', [mnt]);
+      if (loop) execFileSync('losetup', ['-d', loop]);
+      execFileSync('umount', [back]);
+      for (const d of [mnt, back]) rmSync(d, { recursive: true, force: true });
+    }
+  });
+
   // a read-only mount (a container's read-only root, a volume mounted ro): the test mounts a real
   // tmpfs read-only, which needs root with CAP_SYS_ADMIN (CI has it; skipped otherwise)
   it.runIf(canMount())('a folder on a read-only file system: failed, and health names EROFS, not ENOENT', async () => {
@@ -172,6 +249,16 @@ function canMount(): boolean {
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'pipe' });
     execFileSync('umount', [probe]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function canLoop(): boolean {
+  try {
+    execFileSync('losetup', ['-f'], { stdio: 'pipe' });
+    execFileSync('mkfs.ext4', ['-V'], { stdio: 'pipe' });
     return true;
   } catch {
     return false;
