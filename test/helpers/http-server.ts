@@ -23,6 +23,8 @@ export function onlyPipelines(files: Record<string, string>): string {
 export interface EdgeServerOptions {
   upstream: string;
   pipelinesDir?: string;
+  /** Other `pipelines.*` settings (e.g. `mappingCacheMs`). */
+  pipelines?: Record<string, unknown>;
   server?: Record<string, unknown>;
   log?: Record<string, unknown>;
   logger?: Logger;
@@ -36,7 +38,7 @@ export function startEdgeServer(o: EdgeServerOptions): Promise<RunningServer> {
     log: { level: 'silent', access: false, ...o.log },
     models: { dir: MODELS, intraOpThreads: 1 },
     media: { roots: [DATA] },
-    pipelines: { dir: o.pipelinesDir ?? onlyPipelines({}) },
+    pipelines: { dir: o.pipelinesDir ?? onlyPipelines({}), ...o.pipelines },
     rerank: { warmup: false },
   });
   return startServer(config, { ...(o.logger ? { logger: o.logger } : {}), ...(o.scorer ? { scorer: o.scorer } : {}) });
