@@ -12,6 +12,10 @@
  * shared functions. The in-flight gauge and the request counter are plain numbers here, handed to
  * prom-client at scrape time (`onCollect`): each prom-client call validates and hashes its labels,
  * even through a child (bench:proxy's profile); only the duration histogram is observed per request.
+ *
+ * A line also carries the client's `X-Opaque-Id` and, when the answer noted one (noteRerank: reranked
+ * searches, rerank API calls), what the rerank did; requests Node's parser refuses are logged and
+ * counted by the server's `clientError` listener (clientErrorHandler, route `unparsed`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
