@@ -36,7 +36,7 @@ interface Access {
   route: string;
   opaque_id?: string;
   error?: string;
-  rerank?: { pipeline?: string; degraded: string | false; reason?: string; documents: number };
+  rerank?: { pipeline?: string; degraded: string | false; reason?: string; documents: number; searches?: number };
 }
 
 const lines: string[] = [];
@@ -92,6 +92,8 @@ it('a reranked search and a degraded one: the access line has X-Opaque-Id and th
   const client = new Client({ node: url });
   await client.search({ index: INDEX, query: { match: { title: 'oat' } }, ext: { vlrerank: { query: 'oat milk' } } } as never, { opaqueId: opaque });
   await client.count({ index: INDEX }, { opaqueId: 'w3a-count' });
+  const item = { query: { match: { title: 'oat' } }, ext: { vlrerank: { query: 'oat milk' } } };
+  await client.msearch({ searches: [{ index: INDEX }, item, { index: INDEX }, item, { index: INDEX }, { query: { match_all: {} } }] } as never, { opaqueId: 'w3a-msearch' });
   await new Client({ node: failing }).search({ index: INDEX, query: { match: { title: 'oat' } }, ext: { vlrerank: { query: 'oat milk' } } } as never, { opaqueId: 'w3a-degraded' });
   await settle();
   const byId = (id: string) => accessLines().find((a) => a.opaque_id === id);
@@ -99,6 +101,8 @@ it('a reranked search and a degraded one: the access line has X-Opaque-Id and th
   expect(reranked).toMatchObject({ route: 'search', status: 200, rerank: { pipeline: 'w3a-outcomes', degraded: false, documents: 2 } });
   expect(byId('w3a-count')).toMatchObject({ route: 'proxy', status: 200 });
   expect(byId('w3a-count')!.rerank).toBeUndefined();
+  // an _msearch: its reranked items summed (the plain third item has no report)
+  expect(byId('w3a-msearch')).toMatchObject({ route: 'search', rerank: { pipeline: 'w3a-outcomes', degraded: false, documents: 4, searches: 2 } });
   const degraded = byId('w3a-degraded')!;
   expect(degraded.rerank).toMatchObject({ pipeline: 'w3a-outcomes', documents: 2 });
   expect(degraded.rerank!.degraded).toBeTruthy();
