@@ -12,10 +12,15 @@
  * shared functions. The in-flight gauge and the request counter are plain numbers here, handed to
  * prom-client at scrape time (`onCollect`): each prom-client call validates and hashes its labels,
  * even through a child (bench:proxy's profile); only the duration histogram is observed per request.
+ *
+ * A line also carries the client's `X-Opaque-Id` and, when the answer noted one (noteRerank: reranked
+ * searches, rerank API calls), what the rerank did; requests Node's parser refuses are logged and
+ * counted by the server's `clientError` listener (clientErrorHandler, route `unparsed`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { HistogramSeries } from '../observability/histogram.js';
-import type { AccessLine, Logger } from '../observability/logger.js';
+import type { AccessLine, Logger, RerankNote } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { redactUrl } from '../observability/redact.js';
 
@@ -61,6 +66,8 @@ interface Entry {
   inFlight: InFlight;
   bytes: number;
   done: boolean;
+  /** What a rerank did (noteRerank): set only by reranked searches and rerank API calls. */
+  rerank?: RerankNote;
   write: (...a: unknown[]) => boolean;
   end: (...a: unknown[]) => ServerResponse;
 }
@@ -120,27 +127,92 @@ function cacheFor(deps: AccessLogDeps) {
   return c;
 }
 
+function finishedFor(deps: AccessLogDeps, inFlight: InFlight, status: number): Finished {
+  let f = inFlight.byStatus.get(status);
+  if (!f) {
+    const labels = { route: inFlight.route, status: String(status) };
+    f = { labels, pending: 0, seconds: deps.metrics.requestSeconds.labels(labels) };
+    inFlight.byStatus.set(status, f);
+    cacheFor(deps).finished.set(`${inFlight.route} ${status}`, f);
+  }
+  return f;
+}
+
+const MAX_OPAQUE_ID = 256;
+
+/** The client's `X-Opaque-Id` (Elasticsearch's request id header), cut to 256 characters: a scan of rawHeaders, no headers object built. */
+function opaqueIdOf(raw: string[]): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i]!;
+    if (k.length === 11 && k.toLowerCase() === 'x-opaque-id') {
+      const v = raw[i + 1]!;
+      return v.length > MAX_OPAQUE_ID ? v.slice(0, MAX_OPAQUE_ID) : v;
+    }
+  }
+  return undefined;
+}
+
 function finish(this: Tracked): void {
   const e = this[kEntry];
   if (!e || e.done) return;
   e.done = true;
   e.inFlight.n--;
   const status = this.statusCode;
-  let f = e.inFlight.byStatus.get(status);
-  if (!f) {
-    const labels = { route: e.route, status: String(status) };
-    f = { labels, pending: 0, seconds: e.deps.metrics.requestSeconds.labels(labels) };
-    e.inFlight.byStatus.set(status, f);
-    cacheFor(e.deps).finished.set(`${e.route} ${status}`, f);
-  }
+  const f = finishedFor(e.deps, e.inFlight, status);
   f.pending++;
   const ms = Number(process.hrtime.bigint() - e.start) / 1e6;
   f.seconds.observe(ms / 1000);
   if (e.deps.access) {
     const access: AccessLine = { method: e.req.method, path: redactUrl(e.url), status, bytes: e.bytes, ms: Math.round(ms * 100) / 100, route: e.route };
+    const opaque = opaqueIdOf(e.req.rawHeaders);
+    if (opaque !== undefined) access.opaque_id = opaque;
+    if (e.rerank) access.rerank = e.rerank;
     if (e.deps.write) e.deps.write(access);
     else e.deps.logger.info({ access }, 'access');
   }
+}
+
+/**
+ * Say what a rerank did, for this request's access line: called by the reranked search and the
+ * rerank APIs when they answer (nothing for any other request, so passthrough pays nothing).
+ */
+export function noteRerank(res: ServerResponse, note: RerankNote): void {
+  const e = (res as Tracked)[kEntry];
+  if (e) e.rerank = note;
+}
+
+/**
+ * A reranked search's answer (its `vlrerank` report; an `_msearch`'s reranked items summed) as a
+ * rerank note, or undefined when nothing was reranked.
+ */
+export function searchRerankNote(body: unknown): RerankNote | undefined {
+  const b = body as { vlrerank?: SearchReport; responses?: { vlrerank?: SearchReport }[] } | null;
+  if (!b || typeof b !== 'object') return undefined;
+  const reports = b.vlrerank ? [b.vlrerank] : Array.isArray(b.responses) ? b.responses.map((r) => r?.vlrerank).filter((r): r is SearchReport => !!r) : [];
+  if (!reports.length) return undefined;
+  const degraded = reports.find((r) => r.degraded);
+  const note: RerankNote = { pipeline: String(reports[0]!.pipeline), degraded: degraded ? String(degraded.degraded) : false, documents: 0 };
+  for (const r of reports) note.documents += typeof r.candidates === 'number' ? r.candidates : 0;
+  if (degraded?.reason) note.reason = String(degraded.reason).slice(0, 256);
+  if (reports.length > 1) note.searches = reports.length;
+  return note;
+}
+
+/** A rerank API call's note: the documents sent (`documents`, TEI's `texts`, vLLM's `text_2`), those scored without their media. */
+export function apiRerankNote(reqBody: unknown, headers: Record<string, string>): RerankNote {
+  const b = (reqBody ?? {}) as { documents?: unknown; texts?: unknown; text_2?: unknown };
+  const docs = Array.isArray(b.documents) ? b.documents : Array.isArray(b.texts) ? b.texts : Array.isArray(b.text_2) ? b.text_2 : undefined;
+  const note: RerankNote = { degraded: false, documents: docs ? docs.length : typeof b.text_2 === 'string' ? 1 : 0 };
+  const errors = Number(headers['x-vlrerank-document-errors']);
+  if (errors > 0) note.document_errors = errors;
+  return note;
+}
+
+interface SearchReport {
+  pipeline?: unknown;
+  candidates?: unknown;
+  degraded?: unknown;
+  reason?: unknown;
 }
 
 /**
@@ -162,5 +234,69 @@ export function requestTracker(deps: AccessLogDeps): (req: IncomingMessage, res:
     res.end = countingEnd as typeof res.end;
     res.on('finish', finish);
     res.on('close', finish);
+  };
+}
+
+/** Node's own answers to a request its parser refused (_http_server.js socketOnError), by error code. */
+function clientErrorStatus(code: string | undefined): number {
+  if (code === 'HPE_HEADER_OVERFLOW') return 431;
+  if (code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') return 413;
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
+  return 400;
+}
+
+const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
+
+/** The refused request's method and target, when they look like one (the target redacted and cut): never the rest of the line. */
+function requestLine(raw: unknown): { method: string | undefined; path: string } {
+  if (!Buffer.isBuffer(raw)) return { method: undefined, path: '' };
+  let line = raw.subarray(0, 2048).toString('latin1');
+  const nl = line.search(/[\r\n]/);
+  if (nl >= 0) line = line.slice(0, nl);
+  const [m, target] = line.split(' ');
+  const method = m && /^[A-Za-z0-9_-]{1,24}$/.test(m) ? m : undefined;
+  const path = target && (target.startsWith('/') || /^https?:\/\//i.test(target)) ? redactUrl(target).slice(0, 256) : '';
+  return { method, path };
+}
+
+const UNPARSED = 'unparsed';
+
+/**
+ * The server's `clientError` listener: a request Node's HTTP parser refused (an unknown method, a
+ * malformed request line, headers too large, a request time-out) gets Node's own answer as before
+ * (400, 431, 413, 408, `Connection: close`), and now an access line (route `unparsed`, the error
+ * code, the method and redacted target when they look like one) and a count in
+ * `vlrerank_requests_total{route="unparsed"}`; before, an operator counting errors missed them. A
+ * refused request whose response object exists (a body too slow: 408) is logged by that response.
+ */
+export function clientErrorHandler(deps: AccessLogDeps): (err: Error & { code?: string; rawPacket?: unknown }, socket: Duplex) => void {
+  const cache = cacheFor(deps);
+  return (err, socket) => {
+    const s = socket as Duplex & { _httpMessage?: Tracked | null };
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy(); // nothing can be answered: the client is gone (Node's default answers nothing either)
+      return;
+    }
+    const status = clientErrorStatus(err.code);
+    const res = s._httpMessage;
+    if (res && res.headersSent) {
+      socket.destroy(err); // part of an answer is on the wire: its response logs itself
+      return;
+    }
+    socket.write(`HTTP/1.1 ${status} ${REASONS[status]}\r\nConnection: close\r\n\r\n`);
+    socket.destroy(err);
+    const tracked = res?.[kEntry];
+    if (tracked && !tracked.done) {
+      res!.statusCode = status; // its finish (on close) logs and counts it with Node's status
+      return;
+    }
+    let inFlight = cache.inFlight.get(UNPARSED);
+    if (!inFlight) cache.inFlight.set(UNPARSED, (inFlight = { route: UNPARSED, n: 0, byStatus: new Map() }));
+    finishedFor(deps, inFlight, status).pending++;
+    if (!deps.access) return;
+    const { method, path } = requestLine(err.rawPacket);
+    const access: AccessLine = { method, path, status, bytes: 0, ms: 0, route: UNPARSED, error: err.code ?? 'HPE_UNKNOWN' };
+    if (deps.write) deps.write(access);
+    else deps.logger.info({ access }, 'access');
   };
 }

@@ -15,6 +15,7 @@ import { scoreVllm, type ScoreDeps } from '../api/score.js';
 import type { Reranker } from '../rerank/reranker.js';
 import type { Admission } from '../rerank/admission.js';
 import type { JsonWorker } from '../util/json-worker.js';
+import { apiRerankNote, noteRerank } from './access-log.js';
 import { answerUnread, readJson } from './body.js';
 import { sendCompatError, sendError, type ErrorDeps } from './errors.js';
 import { onlyMethods } from './methods.js';
@@ -81,6 +82,7 @@ function apiCall(req: Request, res: Response): ApiCall {
 
 function reply(res: Response, a: ApiAnswer): void {
   for (const [k, v] of Object.entries(a.headers)) res.setHeader(k, v);
+  noteRerank(res, apiRerankNote(res.req.body, a.headers));
   res.json(a.body);
 }
 

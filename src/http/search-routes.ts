@@ -11,6 +11,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import type { UpstreamPool } from '../proxy/pool.js';
 import { handleMsearch, handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from '../search/handle.js';
 import type { JsonWorker } from '../util/json-worker.js';
+import { noteRerank, searchRerankNote } from './access-log.js';
 import { readMsearchBody, readSearchBody } from './body.js';
 import { acceptedCoding, encode } from './compress.js';
 import { esProduct, opaqueId, sendError, type ErrorDeps } from './errors.js';
@@ -36,6 +37,8 @@ async function send(res: ServerResponse, status: number, headers: Record<string,
   const coding = acceptedCoding(res.req?.headers['accept-encoding']);
   const out = coding ? await encode(bytes, coding) : bytes;
   res.statusCode = status;
+  const note = Buffer.isBuffer(body) ? undefined : searchRerankNote(body);
+  if (note) noteRerank(res, note);
   // the engines echo X-Opaque-Id on every answer; an `_msearch` vlrerank put together left it out
   // (the engine's own, copied into `headers`, wins)
   for (const [k, v] of Object.entries({ ...opaqueId(res), ...headers })) res.setHeader(k, v);

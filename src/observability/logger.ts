@@ -50,6 +50,24 @@ export interface AccessLine {
   bytes: number;
   ms: number;
   route: string;
+  /** The client's X-Opaque-Id, cut to 256 characters. */
+  opaque_id?: string;
+  /** What a rerank did: reranked searches and rerank API calls only. */
+  rerank?: RerankNote;
+  /** Why Node's HTTP parser refused the request (route `unparsed`): its error code. */
+  error?: string;
+}
+
+/** A rerank's outcome on its access line: the pipeline, degraded or not (its code) and why, the documents reranked. */
+export interface RerankNote {
+  pipeline?: string;
+  degraded: string | false;
+  reason?: string;
+  documents: number;
+  /** Documents scored without their media. */
+  document_errors?: number;
+  /** An `_msearch`'s reranked searches (more than one). */
+  searches?: number;
 }
 
 /**
@@ -87,7 +105,8 @@ export function createAccessLogger(level = 'info', to: number | string = 1): { l
   const logger = pino({ level, base: { service: 'vlrerank' } }, dest);
   const write = (a: AccessLine) => {
     const method = a.method === undefined ? '' : `"method":${JSON.stringify(a.method)},`;
-    gathered += `{"level":30,"time":${Date.now()},"service":"vlrerank","access":{${method}"path":${JSON.stringify(a.path)},"status":${a.status},"bytes":${a.bytes},"ms":${a.ms},"route":"${a.route}"},"msg":"access"}\n`;
+    const extra = (a.opaque_id === undefined ? '' : `,"opaque_id":${JSON.stringify(a.opaque_id)}`) + (a.rerank === undefined ? '' : `,"rerank":${JSON.stringify(a.rerank)}`) + (a.error === undefined ? '' : `,"error":${JSON.stringify(a.error)}`);
+    gathered += `{"level":30,"time":${Date.now()},"service":"vlrerank","access":{${method}"path":${JSON.stringify(a.path)},"status":${a.status},"bytes":${a.bytes},"ms":${a.ms},"route":"${a.route}"${extra}},"msg":"access"}\n`;
     if (gathered.length >= GATHER) {
       const out = gathered;
       gathered = '';

@@ -13,6 +13,7 @@ import type { Config } from '../config/schema.js';
 import { resolveUnderRoots } from '../features/media/local.js';
 import { VideoDecoder, videoLimits } from '../features/media/video.js';
 import type { HttpDeps } from '../http/app.js';
+import { clientErrorHandler } from '../http/access-log.js';
 import { buildHandler, continueHandler } from '../http/handler.js';
 import type { SearchHandlerDeps } from '../search/handle.js';
 import { buildServices, type ServiceOptions, type Services } from './services.js';
@@ -123,6 +124,8 @@ export async function startServer(config: Config, options: ServiceOptions = {}):
   };
   const server = createServer(serverOptions(config), handler);
   server.on('checkContinue', continueHandler(deps, handler));
+  // requests Node's parser refuses: Node's own answer, now logged and counted (route `unparsed`)
+  server.on('clientError', clientErrorHandler(deps.access));
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {

@@ -69,3 +69,34 @@ it('still exports the event-loop lag (sampled every 100 ms) with the process def
   expect(line(text, 'vlrerank_nodejs_eventloop_lag_p99_seconds')).toMatch(/^\d/);
   expect(line(text, 'vlrerank_process_cpu_seconds_total')).toMatch(/^\d/);
 });
+
+it('a request Node times out while its body arrives (408): counted and logged once, with Node\'s status (task w3a)', async () => {
+  const { connect } = await import('node:net');
+  const { clientErrorHandler } = await import('../../../src/http/access-log.js');
+  const m = createMetrics({ defaults: false });
+  const logged: { status: number; route: string }[] = [];
+  const deps = { metrics: m, access: true, logger: silentLogger, write: (a: { status: number; route: string }) => void logged.push(a) };
+  const track = requestTracker(deps);
+  const slow = createServer({ requestTimeout: 300, headersTimeout: 300, connectionsCheckingInterval: 50 }, (req, res) => {
+    track(req, res);
+    req.on('end', () => res.end('late'));
+    req.resume();
+  });
+  slow.on('clientError', clientErrorHandler(deps));
+  slow.listen(0, '127.0.0.1');
+  await once(slow, 'listening');
+  const port = (slow.address() as { port: number }).port;
+  const answer = await new Promise<string>((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    let got = '';
+    s.on('data', (c) => (got += String(c)));
+    s.on('close', () => resolve(got));
+    s.on('error', () => undefined);
+    s.write('POST /idx/_doc/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"a":'); // the rest never comes
+  });
+  await new Promise((r) => setTimeout(r, 20));
+  slow.close();
+  expect(answer.startsWith('HTTP/1.1 408 ')).toBe(true);
+  expect(logged).toEqual([expect.objectContaining({ status: 408, route: 'proxy' })]);
+  expect(line(await m.registry.metrics(), 'vlrerank_requests_total{route="proxy",status="408"}')).toBe('1');
+});

@@ -15,6 +15,10 @@ const lines: AccessLine[] = [
   { method: 'POST', path: '/a"b\\c/_search?q=\u0001\n\t\u2028\ud800é漢', status: 404, bytes: 0, ms: 12.5, route: 'search' },
   { method: 'DELETE', path: '/', status: 502, bytes: 9999999, ms: 30001, route: 'admin' },
   { method: undefined, path: '/x', status: 400, bytes: 1, ms: 0, route: 'proxy' },
+  // X-Opaque-Id and a rerank's outcome (task w3a), a request Node's parser refused
+  { method: 'POST', path: '/i/_search', status: 200, bytes: 10, ms: 3, route: 'search', opaque_id: 'id "1"\n', rerank: { pipeline: 'p', degraded: 'VLR_OVERLOADED', reason: 'VLR_OVERLOADED: busy "x"', documents: 40, searches: 2 } },
+  { method: 'POST', path: '/v1/rerank', status: 200, bytes: 10, ms: 3, route: 'rerank', rerank: { degraded: false, documents: 3, document_errors: 1 } },
+  { method: 'M1X', path: '/x?token=[redacted]', status: 400, bytes: 0, ms: 0, route: 'unparsed', error: 'HPE_INVALID_METHOD' },
 ];
 
 function readLines(file: string): string[] {

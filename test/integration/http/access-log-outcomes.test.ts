@@ -1,0 +1,117 @@
+/**
+ * The access log and the request metrics see every request and say what a rerank did (issue 13,
+ * held-out probe round 12b): a request Node's HTTP parser refuses (an unknown method, a malformed
+ * request line, headers too large) gets Node's own answer as before and now one access line
+ * (route `unparsed`, the error code, its target redacted) and a count in
+ * `vlrerank_requests_total{route="unparsed"}` — raw sockets, as no client library sends these;
+ * an access line carries the client's `X-Opaque-Id` (cut to 256 characters) and, for a reranked
+ * search (official ES client) or a rerank API call, a `rerank` object: pipeline, degraded or not
+ * and why, documents. The degraded search's model failure is played by a fake named after it.
+ */
+import { Writable } from 'node:stream';
+import { Client } from '@elastic/elasticsearch';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { vlrError } from '../../../src/errors.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import type { Scorer, ScoredDocument } from '../../../src/search/hit-scorer.js';
+import type { RunningServer } from '../../../src/server/start.js';
+import { useEngine } from '../../helpers/engines.js';
+import { onlyPipelines, startEdgeServer } from '../../helpers/http-server.js';
+import { rawExchange } from '../../helpers/raw-http.js';
+
+const INDEX = 'w3a-access-outcomes';
+const SECRET = 'w3a-S3cret-token';
+
+/** The model fails (as onnxruntime does on a corrupt session). */
+class FailingModel implements Scorer {
+  async score(): Promise<ScoredDocument[]> {
+    throw vlrError('VLR_MODEL_RUNTIME', 'onnxruntime failed to run the text embedder');
+  }
+}
+
+interface Access {
+  method?: string;
+  path: string;
+  status: number;
+  route: string;
+  opaque_id?: string;
+  error?: string;
+  rerank?: { pipeline?: string; degraded: string | false; reason?: string; documents: number; searches?: number };
+}
+
+const lines: string[] = [];
+const logger = createLogger('info', new Writable({ write: (c, _e, cb) => (lines.push(...String(c).split('\n').filter(Boolean)), cb()) }));
+const accessLines = (): Access[] => lines.map((l) => JSON.parse(l) as { access?: Access }).flatMap((l) => (l.access ? [l.access] : []));
+
+const servers: RunningServer[] = [];
+let url: string;
+let failing: string;
+
+beforeAll(async () => {
+  const upstream = await useEngine('elasticsearch');
+  await fetch(`${upstream}/${INDEX}`, { method: 'DELETE' });
+  const bulk = [{ title: 'oat drink' }, { title: 'red apple' }, { title: 'oat flakes' }].flatMap((d, i) => [JSON.stringify({ index: { _index: INDEX, _id: String(i) } }), JSON.stringify(d)]).join('\n') + '\n';
+  await fetch(`${upstream}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: bulk });
+  const pipelinesDir = onlyPipelines({ 'p.yaml': `name: w3a-outcomes\nindex_patterns: [${INDEX}]\nfailure: fail_open\nfields: {text: [title]}\n` });
+  const srv = await startEdgeServer({ upstream, pipelinesDir, log: { level: 'info', access: true }, logger });
+  const bad = await startEdgeServer({ upstream, pipelinesDir, log: { level: 'info', access: true }, logger, scorer: new FailingModel() });
+  servers.push(srv, bad);
+  url = srv.url;
+  failing = bad.url;
+}, 120_000);
+afterAll(async () => {
+  for (const s of servers) await s.close();
+});
+
+const settle = () => new Promise((r) => setTimeout(r, 50)); // the finish listener runs after the client has the answer
+
+it('a request Node refuses before routing: its own answer, one access line (target redacted), counted as route "unparsed"', async () => {
+  const sent = [
+    { req: `M1X /${INDEX}/_search?token=${SECRET} HTTP/1.1\r\nHost: x\r\n\r\n`, status: 400 },
+    { req: 'GET /a b c HTTP/1.1\r\nHost: x\r\n\r\n', status: 400 },
+    { req: `GET /x HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, status: 431 },
+  ];
+  for (const s of sent) {
+    const raw = (await rawExchange(url, s.req)).toString('latin1');
+    expect(raw.startsWith(`HTTP/1.1 ${s.status} `)).toBe(true);
+    expect(raw).toContain('Connection: close');
+  }
+  await settle();
+  const unparsed = accessLines().filter((a) => a.route === 'unparsed');
+  expect(unparsed.map((a) => a.status)).toEqual([400, 400, 431]);
+  expect(unparsed[0]).toMatchObject({ method: 'M1X', path: `/${INDEX}/_search?token=[redacted]`, error: 'HPE_INVALID_METHOD' });
+  expect(unparsed[2]!.error).toBe('HPE_HEADER_OVERFLOW');
+  expect(lines.join('\n')).not.toContain(SECRET);
+  const metrics = await (await fetch(`${url}/_vlrerank/metrics`)).text();
+  expect(metrics).toContain('vlrerank_requests_total{route="unparsed",status="400"} 2');
+  expect(metrics).toContain('vlrerank_requests_total{route="unparsed",status="431"} 1');
+});
+
+it('a reranked search and a degraded one: the access line has X-Opaque-Id and the rerank outcome; a passthrough has no rerank', async () => {
+  const opaque = 'w3a-req-' + 'x'.repeat(400);
+  const client = new Client({ node: url });
+  await client.search({ index: INDEX, query: { match: { title: 'oat' } }, ext: { vlrerank: { query: 'oat milk' } } } as never, { opaqueId: opaque });
+  await client.count({ index: INDEX }, { opaqueId: 'w3a-count' });
+  const item = { query: { match: { title: 'oat' } }, ext: { vlrerank: { query: 'oat milk' } } };
+  await client.msearch({ searches: [{ index: INDEX }, item, { index: INDEX }, item, { index: INDEX }, { query: { match_all: {} } }] } as never, { opaqueId: 'w3a-msearch' });
+  await new Client({ node: failing }).search({ index: INDEX, query: { match: { title: 'oat' } }, ext: { vlrerank: { query: 'oat milk' } } } as never, { opaqueId: 'w3a-degraded' });
+  await settle();
+  const byId = (id: string) => accessLines().find((a) => a.opaque_id === id);
+  const reranked = byId(opaque.slice(0, 256));
+  expect(reranked).toMatchObject({ route: 'search', status: 200, rerank: { pipeline: 'w3a-outcomes', degraded: false, documents: 2 } });
+  expect(byId('w3a-count')).toMatchObject({ route: 'proxy', status: 200 });
+  expect(byId('w3a-count')!.rerank).toBeUndefined();
+  // an _msearch: its reranked items summed (the plain third item has no report)
+  expect(byId('w3a-msearch')).toMatchObject({ route: 'search', rerank: { pipeline: 'w3a-outcomes', degraded: false, documents: 4, searches: 2 } });
+  const degraded = byId('w3a-degraded')!;
+  expect(degraded.rerank).toMatchObject({ pipeline: 'w3a-outcomes', documents: 2 });
+  expect(degraded.rerank!.degraded).toBeTruthy();
+  expect(degraded.rerank!.reason).toContain('VLR_');
+});
+
+it('a rerank API call: the access line says the documents reranked', async () => {
+  const r = await fetch(`${url}/v1/rerank`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-opaque-id': 'w3a-api' }, body: JSON.stringify({ query: 'oat milk', documents: ['oat drink', 'red apple', 'oat flakes'] }) });
+  expect(r.status).toBe(200);
+  await settle();
+  expect(accessLines().find((a) => a.opaque_id === 'w3a-api')).toMatchObject({ route: 'rerank', status: 200, rerank: { degraded: false, documents: 3 } });
+});
