@@ -12,7 +12,8 @@
  *     models warm (or loading on first use by configuration), and (proxy role) at least one
  *     cluster node reachable (a probe at most 2 s old: balancers ask every second); else 503 with
  *     the reasons.
- * Full status: green when every upstream node answers, yellow when some do, red (HTTP 503) when none.
+ * Full status: green when every upstream node answers, yellow when some do, red (HTTP 503) when none;
+ * yellow too (with `reasons`) when every remote rerank worker is out (breaker open or last call failed).
  * A worker (server.role: worker) has no cluster: its status follows its warm-up alone.
  */
 import { createRequire } from 'node:module';
@@ -81,7 +82,12 @@ export async function health(deps: HealthDeps, mode: HealthMode = 'full'): Promi
   }
   const nodes = deps.engine ? await probeNodes(deps, false) : [];
   const up = nodes.filter((n) => n.reachable).length;
-  const status = !deps.engine ? (warm?.state === 'failed' ? 'yellow' : 'green') : up === nodes.length ? 'green' : up > 0 ? 'yellow' : 'red';
+  let status = !deps.engine ? (warm?.state === 'failed' ? 'yellow' : 'green') : up === nodes.length ? 'green' : up > 0 ? 'yellow' : 'red';
+  const workers = deps.remoteWorkers?.();
+  // every remote worker out (breaker open, or its last call failed): `backend: remote` pipelines answer
+  // fail-open in first-stage order, fail-closed with 503 — yellow (never red: the replica itself still serves)
+  const reasons = workers?.length && workers.every((w) => w.state === 'open' || Number(w.failures) > 0) ? [`every remote rerank worker is out of service: ${workers.map((w) => `${String(w.worker)} ${w.state === 'open' ? 'breaker open' : 'last call failed'}`).join('; ')} (remote_workers)`] : [];
+  if (reasons.length && status === 'green') status = 'yellow';
   const engine = deps.engine && up > 0 ? await deps.engine.info().catch(() => undefined) : undefined;
   const body: Record<string, unknown> = {
     status,
@@ -91,14 +97,14 @@ export async function health(deps: HealthDeps, mode: HealthMode = 'full'): Promi
     uptime_s,
     draining,
     memory: { rss_bytes: process.memoryUsage.rss() },
+    ...(reasons.length ? { reasons } : {}),
     ...(deps.engine ? { upstream: { nodes, ...(engine ? { engine } : {}) } } : {}),
   };
   if (warm) body.reranker = warm.state === 'idle' ? { ...warm, note: 'no warm-up: models load on first use' } : warm;
   if (deps.admission) body.rerank_admission = deps.admission();
   // a failing feature store tier never changes the status: it is skipped, and shown here
   if (deps.featureStore) body.feature_store = deps.featureStore();
-  // nor do remote workers out of service: a fail-open pipeline still answers (first-stage order)
-  if (deps.remoteWorkers) body.remote_workers = deps.remoteWorkers();
+  if (workers) body.remote_workers = workers;
   return { status: status === 'red' ? 503 : 200, body };
 }
 

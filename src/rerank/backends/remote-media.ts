@@ -124,3 +124,26 @@ export async function workerDocuments(
   );
   return { items, errors: errors.sort((a, b) => a.index - b.index) };
 }
+
+type Sent = string | { content: Part[] };
+
+/** The document whose inlined (data:) media is the largest, when one has any: the one a worker's 413 drops. */
+export function largestInlined(items: Sent[]): { index: number; kind: 'image' | 'video'; bytes: number } | undefined {
+  let best: { index: number; kind: 'image' | 'video'; bytes: number } | undefined;
+  items.forEach((item, index) => {
+    if (typeof item === 'string') return;
+    for (const p of item.content) {
+      const url = p.type === 'image_url' ? p.image_url.url : p.type === 'video_url' ? p.video_url.url : '';
+      if (/^data:/i.test(url) && (!best || url.length > best.bytes)) best = { index, kind: p.type === 'image_url' ? 'image' : 'video', bytes: url.length };
+    }
+  });
+  return best;
+}
+
+/** The error of a document sent on its text because a worker refused the call with its media inlined (413). */
+export function tooLargeForWorker(drop: { index: number; kind: 'image' | 'video'; bytes: number }, refusal: string): VlrerankError {
+  const field = `documents[${drop.index}].${drop.kind}`;
+  return vlrError('VLR_MEDIA_TOO_LARGE', `[${field}] ranked on its text: with this ${drop.kind} inlined (${drop.bytes} bytes) the call was too large for the worker — ${refusal}`, {
+    details: { retryable: false, field },
+  });
+}

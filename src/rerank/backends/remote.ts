@@ -24,7 +24,7 @@ import { isIP } from 'node:net';
 import { Pool } from 'undici';
 import { vlrError, isVlrerankError } from '../../errors.js';
 import type { RemoteScoreRequest, RemoteScorerPort } from '../ports.js';
-import { workerDocuments, workerItem, type RemoteMediaOptions } from './remote-media.js';
+import { largestInlined, toRemoteItem, tooLargeForWorker, workerDocuments, workerItem, type RemoteMediaOptions } from './remote-media.js';
 export { toRemoteItem } from './remote-media.js';
 import { WorkerPool, type RemoteWorker } from './remote-pool.js';
 import { answerLimit, parseAnswer, readAnswer, type Answer } from './remote-answer.js';
@@ -164,8 +164,18 @@ export class RemoteScorer implements RemoteScorerPort {
       return_documents: false,
       ...(req.instruction !== undefined ? { instruction: req.instruction } : {}),
     };
-    const body = JSON.stringify(payload);
-    const answer = await this.#race(body, req.documents.length, deadline, req.signal);
+    let answer;
+    try {
+      answer = await this.#race(JSON.stringify(payload), req.documents.length, deadline, req.signal);
+    } catch (e) {
+      // a 413 (an inlined photo too big for the worker): that document alone goes on its text, the rest scored — one retry
+      const drop = isVlrerankError(e) && e.details.worker_status === 413 ? largestInlined(documents) : undefined;
+      if (drop === undefined) throw e;
+      documentErrors.push({ index: drop.index, error: tooLargeForWorker(drop, (e as Error).message) });
+      documentErrors.sort((a, b) => a.index - b.index);
+      documents[drop.index] = toRemoteItem({ text: req.documents[drop.index]!.text ?? '' });
+      answer = await this.#race(JSON.stringify({ ...payload, documents }), req.documents.length, deadline, req.signal);
+    }
     return documentErrors.length ? { ...answer, documentErrors } : answer;
   }
 
@@ -220,7 +230,9 @@ export class RemoteScorer implements RemoteScorerPort {
             if (done) return;
             lastErr = e;
             failures.push((e as Error).message);
-            if (signal?.aborted || notRetryable(e)) return finish(() => reject(e));
+            // a 401/403 is this worker's refusal of its credentials (URL credentials differ per worker): the next may take it
+            const elsewhere = isVlrerankError(e) && (e.details.worker_status === 401 || e.details.worker_status === 403);
+            if (signal?.aborted || (notRetryable(e) && !elsewhere)) return finish(() => reject(e));
             if (!launch() && running === 0) fail();
           },
         );
@@ -262,7 +274,7 @@ export class RemoteScorer implements RemoteScorerPort {
     return parseAnswer(w.origin, text, n);
   }
 
-  /** A worker's 4xx/5xx as an error that says what to check; 4xx (but 429) is the request's fault: another worker would refuse it too. */
+  /** A worker's 4xx/5xx as an error that says what to check; 4xx (but 429, and 401/403: credentials differ per worker) is the request's fault: another worker would refuse it too. */
   #refusal(w: RemoteWorker, status: number, retryAfter: string | string[] | undefined, text: string) {
     const hint =
       status === 401 || status === 403
@@ -274,7 +286,7 @@ export class RemoteScorer implements RemoteScorerPort {
             : '';
     const restMs = status === 429 || status === 503 ? retryAfterMs(retryAfter) : undefined;
     const e = vlrError('VLR_REMOTE_SCORER', `remote rerank worker ${w.origin} answered ${status}${hint}: ${text.slice(0, 300)}`, {
-      details: { retryable: status >= 500 || status === 429 },
+      details: { retryable: status >= 500 || status === 429, worker_status: status },
     });
     if (restMs !== undefined) RESTS.set(e, restMs);
     return e;

@@ -6,6 +6,9 @@
  * the next worker — never a ranking shown as reranked; an answer is read within a bound; a refusal
  * says which setting to check and never repeats the API key.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunningServer } from '../../../src/server/start.js';
 import { spawnRerankProcess, startRerankServer } from '../../helpers/rerank-server.js';
@@ -129,4 +132,51 @@ it('every worker asking for time (429 + Retry-After) is a 503 with Retry-After, 
     expect(body.error.reason).toMatch(i === 0 ? /asked for time/ : /every circuit breaker is open/);
   }
   expect(w.calls).toBe(1);
+});
+
+it("a worker's 413 (one inlined photo too big for its body limit) sends that document alone on its text with its error, the rest scored by the worker — not a failed call", { timeout: 180_000 }, async () => {
+  // a real worker whose body limit (server.maxJsonBodyBytes) takes a small photo but not a large one
+  const dir = mkdtempSync(join(tmpdir(), 'vlr-w3b-'));
+  writeFileSync(join(dir, 'worker.yaml'), 'server:\n  maxJsonBodyBytes: 100000\n');
+  const small = await spawnRerankProcess({ role: 'worker', mediaRoots: false, env: { VLRERANK_CONFIG: join(dir, 'worker.yaml') } });
+  cleanups.push(async () => {
+    await small.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const srv = await front([small.url]);
+  const docs = [{ text: 'a horse', image: 'skimage-clip-smoke/images/horse.png' }, { text: 'a motorcycle', image: 'skimage-clip-smoke/images/motorcycle_right.png' }, 'a cup of coffee'];
+  const r = await rerank(srv, docs);
+  expect(r.status, r.text).toBe(200);
+  expect(r.json.results.map((x: any) => x.index).sort()).toEqual([0, 1, 2]);
+  expect(r.json.results[0].index).toBe(2);
+  for (const x of r.json.results) expect(x.explanation.signals[0].detail.worker).toBe(small.url);
+  expect(r.json.errors.map((e: any) => [e.index, e.code])).toEqual([[1, 'VLR_MEDIA_TOO_LARGE']]);
+  expect(r.json.errors[0].reason).toMatch(/^\[documents\[1\]\.image\] ranked on its text: .*answered 413/);
+  // every photo too large for it: one retry only, then the call fails with the hint
+  const big = await rerank(srv, [docs[1], { text: 'a red motorcycle', image: 'skimage-clip-smoke/images/motorcycle_right.png' }]);
+  expect(big.status, big.text).toBe(502);
+  expect(big.json.error.reason).toMatch(/answered 413 — the request was too large for it/);
+});
+
+it('a 401 from one worker (URL credentials differ per worker) is tried on the next; when every worker refuses, each refusal is named', async () => {
+  const a = await fault('worker-401-echoes-the-key');
+  const b = await fault('worker-401-echoes-the-key');
+  const withCredentials = (u: string, pass: string) => u.replace('http://', `http://gpu:${pass}@`);
+  const start = async (urls: string[]) => {
+    const srv = await startRerankServer({ 'rerank.warmup': false, 'rerank.remote.urls': urls, 'rerank.remote.timeoutMs': 60_000 });
+    cleanups.push(() => srv.close());
+    return srv;
+  };
+  const srv = await start([withCredentials(a.url, 'wrong-pass-4455'), withCredentials(worker.url, 'right-pass-6677')]);
+  for (let i = 0; i < 2; i++) {
+    const r = await rerank(srv);
+    expect(r.status, r.text).toBe(200);
+    for (const x of r.json.results) expect(x.explanation.signals[0].detail.worker).toBe(worker.url);
+  }
+  expect(a.calls).toBeGreaterThanOrEqual(1);
+  const none = await rerank(await start([withCredentials(a.url, 'wrong-pass-4455'), withCredentials(b.url, 'wrong-pass-8899')]));
+  expect(none.status, none.text).toBe(502);
+  expect(none.json.error.reason).toMatch(/all 2 remote rerank workers tried failed/);
+  for (const w of [a, b]) expect(none.json.error.reason).toContain(`${w.url} answered 401 — is rerank.remote.apiKey the key this worker expects?`);
+  expect(none.text).not.toMatch(/wrong-pass/);
 });

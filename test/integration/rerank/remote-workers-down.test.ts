@@ -55,11 +55,12 @@ async function search(pipelineName: string): Promise<{ status: number; text: str
 }
 const health = async () => (await fetch(`${srv.url}/_vlrerank/health`)).text();
 
-it('one worker killed mid-search: searches stay reranked; both killed: the fail-open reason and the fail-closed 503 name both workers; health shows each', { timeout: 240_000 }, async () => {
+it('one worker killed mid-search: searches stay reranked; both killed: the fail-open reason and the fail-closed 503 name both workers; health shows each and turns yellow', { timeout: 240_000 }, async () => {
   const up = await search('p12d-open');
   expect(up.json.vlrerank.degraded, up.text).toBe(false);
   expect(up.json.hits.hits[0]._source.title).toBe('a cup of coffee');
   const h0 = JSON.parse(await health());
+  expect(h0.status).toBe('green');
   expect(h0.remote_workers.map((w: any) => [w.worker, w.state])).toEqual(workers.map((w) => [w.url, 'closed']));
 
   const during = Promise.all([search('p12d-open'), search('p12d-open'), search('p12d-open')]);
@@ -83,6 +84,10 @@ it('one worker killed mid-search: searches stay reranked; both killed: the fail-
   const text = await health();
   expect(text).not.toContain(KEY);
   const h1 = JSON.parse(text);
+  // every worker out: yellow (the replica still serves; a remote pipeline does not rerank), saying which
+  expect(h1.status).toBe('yellow');
+  expect(h1.reasons[0]).toMatch(/every remote rerank worker is out of service/);
+  for (const w of workers) expect(h1.reasons[0]).toContain(w.url);
   for (const [i, w] of h1.remote_workers.entries()) {
     expect(w.worker).toBe(workers[i]!.url);
     expect(w.failures).toBeGreaterThanOrEqual(1);
