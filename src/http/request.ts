@@ -3,6 +3,7 @@
  * its query string, whether it carries a body, and an AbortSignal that fires when the client goes
  * away before its answer is complete.
  */
+import { setMaxListeners } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** The URL as the client sent it: express rewrites req.url under mount points, originalUrl keeps it. */
@@ -31,9 +32,13 @@ export function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (len !== undefined && len !== '0');
 }
 
-/** Aborted once the client closes its connection before the answer is complete. */
+/**
+ * Aborted once the client closes its connection before the answer is complete. One per request: all
+ * of its work waits on it (an `_msearch`'s items each take a turn with it), hence no listener cap.
+ */
 export function clientSignal(res: ServerResponse): AbortSignal {
   const ac = new AbortController();
+  setMaxListeners(0, ac.signal);
   res.on('close', () => {
     if (!res.writableFinished) ac.abort(new Error('client closed the connection'));
   });

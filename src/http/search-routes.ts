@@ -78,7 +78,9 @@ export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHand
         const body = inQuery?.body ?? (!hasBody(req) ? undefined : kind === 'search' ? await readSearchBody(req, limits) : await readMsearchBody(req, limits));
         // mustParse was asked above for this request's own parameters (a body from the query string has others)
         const asked = kind === 'search' && !inQuery ? always : undefined;
-        const out = await handle(deps.search, { index, params: inQuery?.params ?? params, headers: inQuery?.headers ?? req.rawHeaders, body, signal: () => clientSignal(res), client: clientId(req), mustParse: asked });
+        // made when first asked (a passthrough never is), then the same for every item of an _msearch
+        let signal: AbortSignal | undefined;
+        const out = await handle(deps.search, { index, params: inQuery?.params ?? params, headers: inQuery?.headers ?? req.rawHeaders, body, signal: () => (signal ??= clientSignal(res)), client: clientId(req), mustParse: asked });
         // a body from the query string is the engine's to read as sent unless vlrerank answers it
         if (out.kind === 'proxy' || (inQuery && out.kind === 'forward')) return next();
         if (out.kind === 'forward') return await forwardBuffered(deps.pool, req, res, out.body, out.rewritten);
