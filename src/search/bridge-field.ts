@@ -14,29 +14,26 @@
  * index costs one mapping read per TTL, not one per search. An index set up meanwhile gets its kNN
  * back within that TTL. Any doubt (the read refused or failed) keeps the pipeline's first stage.
  */
+import { LRUCache } from 'lru-cache';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { credentialHeaders } from '../engine/targets.js';
 import { vectorFieldMapped } from './photo-field.js';
 
 /** How long a mapping answer is kept (ms). */
 export const BRIDGE_MAPPING_TTL_MS = 1_000;
-const MAX_ENTRIES = 1_000;
-const caches = new WeakMap<object, Map<string, { at: number; mapped: boolean }>>();
+/** One cache per upstream pool (so per server), the project's LRU with a time to live. */
+const caches = new WeakMap<object, LRUCache<string, { mapped: boolean }>>();
 
 /** Does some index of `index` map the bridge vector `field`? undefined: the read did not tell. Cached (see above). */
 export async function bridgeFieldMapped(pool: Pick<UpstreamPool, 'request'>, index: string | undefined, field: string, headers: readonly string[], signal?: AbortSignal): Promise<boolean | undefined> {
   let cache = caches.get(pool);
-  if (!cache) caches.set(pool, (cache = new Map()));
+  if (!cache) caches.set(pool, (cache = new LRUCache({ max: 1_000, ttl: BRIDGE_MAPPING_TTL_MS })));
   const key = JSON.stringify([index ?? '_all', field, credentialHeaders(headers)]);
-  const now = performance.now();
   const hit = cache.get(key);
-  if (hit && now - hit.at < BRIDGE_MAPPING_TTL_MS) return hit.mapped;
+  if (hit) return hit.mapped;
   const mapped = await vectorFieldMapped(pool, index, field, headers, signal);
   if (mapped === undefined) cache.delete(key);
-  else {
-    if (cache.size >= MAX_ENTRIES) cache.clear();
-    cache.set(key, { at: now, mapped });
-  }
+  else cache.set(key, { mapped });
   return mapped;
 }
 
