@@ -229,3 +229,18 @@ export function why(body: any, top = 5): string {
   });
   return `\n vlrerank ${JSON.stringify(body?.vlrerank)}\n${hits.join('\n')}\n`;
 }
+
+/**
+ * A routing value that puts document `id` of `index` (several shards) on another shard than its id
+ * alone would: a document written with it is not found by a GET without the routing. Tried with a
+ * throw-away write of `id`, deleted again.
+ */
+export async function offShardRouting(engine: EngineClient, index: string, id: string): Promise<string> {
+  for (let k = 0; ; k++) {
+    const r = `r${k}`;
+    await engine.json('PUT', `/${index}/_doc/${encodeURIComponent(id)}?routing=${r}&refresh=true`, { title: 'probe' });
+    const found = (await engine.json('GET', `/${index}/_doc/${encodeURIComponent(id)}`)).statusCode !== 404;
+    await engine.json('DELETE', `/${index}/_doc/${encodeURIComponent(id)}?routing=${r}&refresh=true`);
+    if (!found) return r;
+  }
+}

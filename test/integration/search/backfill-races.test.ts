@@ -15,7 +15,7 @@ import { backfillRecords } from '../../../src/ingest/backfill-records.js';
 import { setupIndex } from '../../../src/engine/mapping.js';
 import { RerankerEmbedder } from '../../../src/rerank/embedder.js';
 import { REPO_ROOT } from '../../helpers/paths.js';
-import { catalog, ENGINES, groceryDoc, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { catalog, ENGINES, groceryDoc, offShardRouting, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'p12e-backfill-races';
 const TEMPLATE = 'p12e-three-shards';
@@ -37,23 +37,7 @@ describe.each(ENGINES)('a client writing while backfill computes, on %s', (engin
     const t = await p.engine.json('PUT', `/_index_template/${TEMPLATE}`, { index_patterns: [`${INDEX}*`], template: { settings: { number_of_shards: 3, number_of_replicas: 0 } } });
     expect(t.statusCode).toBe(200);
     await setupIndex(p.engine, pipeline(), INDEX);
-    for (const id of ['d3', 'd4']) {
-      for (let k = 0; ; k++) {
-        const r = `r${k}`;
-        await p.engine.json('PUT', `/${INDEX}/_doc/probe?routing=${r}&refresh=true`, { title: 'probe' });
-        const plain = await p.engine.json('GET', `/${INDEX}/_doc/probe`);
-        await p.engine.json('DELETE', `/${INDEX}/_doc/probe?routing=${r}&refresh=true`);
-        // same id hash for `probe` and `dN` is not needed: check with the real id
-        await p.engine.json('PUT', `/${INDEX}/_doc/${id}?routing=${r}&refresh=true`, { title: 'probe' });
-        const got = await p.engine.json('GET', `/${INDEX}/_doc/${id}`);
-        await p.engine.json('DELETE', `/${INDEX}/_doc/${id}?routing=${r}&refresh=true`);
-        void plain;
-        if (got.statusCode === 404) {
-          routing[id] = r;
-          break;
-        }
-      }
-    }
+    for (const id of ['d3', 'd4']) routing[id] = await offShardRouting(p.engine, INDEX, id);
     const nd = docs.flatMap((d, i) => [JSON.stringify({ index: { _id: `d${i}`, ...(routing[`d${i}`] ? { routing: routing[`d${i}`] } : {}) } }), JSON.stringify(d)]).join('\n') + '\n';
     const r = await p.engine.json<any>('POST', `/${INDEX}/_bulk?refresh=true`, nd, { 'content-type': 'application/x-ndjson' });
     expect(r.body.errors).toBe(false);

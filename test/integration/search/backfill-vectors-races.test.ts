@@ -17,7 +17,7 @@ import { backfill } from '../../../src/ingest/backfill.js';
 import { setupIndex } from '../../../src/engine/mapping.js';
 import { RerankerEmbedder } from '../../../src/rerank/embedder.js';
 import { REPO_ROOT } from '../../helpers/paths.js';
-import { catalog, ENGINES, groceryDoc, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { catalog, ENGINES, groceryDoc, offShardRouting, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'p12e-vectors-races';
 const TEMPLATE = 'p12e-vectors-three-shards';
@@ -37,11 +37,7 @@ describe.each(ENGINES)('a client writing while the vectors backfill computes, on
     expect(t.statusCode).toBe(200);
     await setupIndex(p.engine, pipeline(), INDEX);
     // a routing that puts d2 on another shard than its id alone would
-    for (let k = 0; !routing; k++) {
-      await p.engine.json('PUT', `/${INDEX}/_doc/d2?routing=r${k}&refresh=true`, { title: 'probe' });
-      if ((await p.engine.json('GET', `/${INDEX}/_doc/d2`)).statusCode === 404) routing = `r${k}`;
-      await p.engine.json('DELETE', `/${INDEX}/_doc/d2?routing=r${k}&refresh=true`);
-    }
+    routing = await offShardRouting(p.engine, INDEX, 'd2');
     const nd = docs.flatMap((d, i) => [JSON.stringify({ index: { _id: `d${i}`, ...(i === 2 ? { routing } : {}) } }), JSON.stringify(d)]).join('\n') + '\n';
     const r = await p.engine.json<any>('POST', `/${INDEX}/_bulk?refresh=true`, nd, { 'content-type': 'application/x-ndjson' });
     expect(r.body.errors).toBe(false);
