@@ -29,6 +29,16 @@ async function get(url: string): Promise<{ status: number; body: any }> {
   return { status: res.statusCode, body: await res.body.json() };
 }
 
+/** `?ready` of the server at `url`, asked again every `ms` (at most `tries` more times) until `done` holds of the answer; the last answer. */
+async function readiness(url: string, done: (r: { status: number; body: any }) => boolean, tries: number, ms: number): Promise<{ status: number; body: any }> {
+  let r = await get(`${url}/_vlrerank/health?ready`);
+  for (let i = 0; i < tries && !done(r); i++) {
+    await new Promise((res) => setTimeout(res, ms));
+    r = await get(`${url}/_vlrerank/health?ready`);
+  }
+  return r;
+}
+
 describe('a proxy replica', () => {
   let srv: RunningServer;
   afterAll(async () => srv?.close());
@@ -63,19 +73,12 @@ describe('a proxy replica', () => {
     copyFileSync(join(REPO_ROOT, 'pipelines/knowledge-base.yaml'), join(tmp, 'pipelines/knowledge-base.yaml'));
     const late = await startRerankServer({ 'upstream.urls': [es], 'models.dir': dir, 'pipelines.dir': join(tmp, 'pipelines'), 'rerank.warmup': true });
     try {
-      let r = await get(`${late.url}/_vlrerank/health?ready`);
-      for (let i = 0; i < 600 && r.body.reasons?.some((x: string) => x.includes('warming')); i++) {
-        await new Promise((res) => setTimeout(res, 50));
-        r = await get(`${late.url}/_vlrerank/health?ready`);
-      }
+      let r = await readiness(late.url, (x) => !x.body.reasons?.some((y: string) => y.includes('warming')), 600, 50);
       expect(r.status).toBe(503);
       expect(r.body.reasons.join()).toMatch(/model warm-up failed: .*vlrerank models pull/);
       // the operator pulls the models (here: the folder appears)
       symlinkSync(MODELS, dir);
-      for (let i = 0; i < 1200 && r.status !== 200; i++) {
-        await new Promise((res) => setTimeout(res, 100));
-        r = await get(`${late.url}/_vlrerank/health?ready`);
-      }
+      r = await readiness(late.url, (x) => x.status === 200, 1200, 100);
       expect(r).toMatchObject({ status: 200, body: { ready: true } });
     } finally {
       await late.close();
@@ -98,11 +101,7 @@ describe('a proxy replica', () => {
       return { status: res.statusCode, body: (await res.body.json()) as any };
     };
     try {
-      let r = await get(`${late.url}/_vlrerank/health?ready`);
-      for (let i = 0; i < 600 && r.body.reasons?.some((x: string) => x.includes('warming')); i++) {
-        await new Promise((res) => setTimeout(res, 50));
-        r = await get(`${late.url}/_vlrerank/health?ready`);
-      }
+      let r = await readiness(late.url, (x) => !x.body.reasons?.some((y: string) => y.includes('warming')), 600, 50);
       expect(r.status).toBe(503);
       expect(r.body.reasons.join()).toMatch(/model warm-up failed: .*vlrerank models pull/);
       const before = await rerank();
@@ -110,10 +109,7 @@ describe('a proxy replica', () => {
       expect(before.body.meta.warnings).toEqual([expect.stringMatching(/^documents\[0\] scored without its media: VLR_MODEL_MISSING: .*vlrerank models pull/)]);
       // the operator pulls the image model (here: its folder appears)
       symlinkSync(join(MODELS, IMAGE_CLASSIFIER), join(dir, IMAGE_CLASSIFIER));
-      for (let i = 0; i < 1200 && r.status !== 200; i++) {
-        await new Promise((res) => setTimeout(res, 100));
-        r = await get(`${late.url}/_vlrerank/health?ready`);
-      }
+      r = await readiness(late.url, (x) => x.status === 200, 1200, 100);
       expect(r).toMatchObject({ status: 200, body: { ready: true } });
       const after = await rerank();
       expect(after.status).toBe(200);
