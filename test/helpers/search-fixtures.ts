@@ -244,3 +244,21 @@ export async function offShardRouting(engine: EngineClient, index: string, id: s
     if (!found) return r;
   }
 }
+
+/**
+ * `index` made anew on three shards (through the index template `template`) and set up for
+ * `pipeline`, with `docs` written as `d0`, `d1`… — those named in `offShard` routed to another shard
+ * than their id alone would put them on (`offShardRouting`). The routing values used, by id.
+ */
+export async function seedThreeShards(engine: EngineClient, pipeline: Pipeline, index: string, template: string, docs: object[], offShard: readonly string[] = []): Promise<Record<string, string>> {
+  await engine.json('DELETE', `/${index}`);
+  const t = await engine.json('PUT', `/_index_template/${template}`, { index_patterns: [`${index}*`], template: { settings: { number_of_shards: 3, number_of_replicas: 0 } } });
+  if (t.statusCode !== 200) throw new Error(`index template ${template}: ${t.statusCode}`);
+  await setupIndex(engine, pipeline, index);
+  const routing: Record<string, string> = {};
+  for (const id of offShard) routing[id] = await offShardRouting(engine, index, id);
+  const nd = docs.flatMap((d, i) => [JSON.stringify({ index: { _id: `d${i}`, ...(routing[`d${i}`] ? { routing: routing[`d${i}`] } : {}) } }), JSON.stringify(d)]).join('\n') + '\n';
+  const r = await engine.json<{ errors?: boolean }>('POST', `/${index}/_bulk?refresh=true`, nd, { 'content-type': 'application/x-ndjson' });
+  if (r.body.errors !== false) throw new Error(`seeding ${index}: the _bulk had errors`);
+  return routing;
+}

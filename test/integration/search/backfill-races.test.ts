@@ -12,10 +12,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfillRecords } from '../../../src/ingest/backfill-records.js';
-import { setupIndex } from '../../../src/engine/mapping.js';
 import { RerankerEmbedder } from '../../../src/rerank/embedder.js';
 import { REPO_ROOT } from '../../helpers/paths.js';
-import { catalog, ENGINES, groceryDoc, offShardRouting, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { catalog, ENGINES, groceryDoc, pipelinesDir, seedThreeShards, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'p12e-backfill-races';
 const TEMPLATE = 'p12e-three-shards';
@@ -33,14 +32,7 @@ describe.each(ENGINES)('a client writing while backfill computes, on %s', (engin
 
   beforeAll(async () => {
     p = await startSearchProxy(engine, { pipelinesDir: dir });
-    await p.engine.json('DELETE', `/${INDEX}`);
-    const t = await p.engine.json('PUT', `/_index_template/${TEMPLATE}`, { index_patterns: [`${INDEX}*`], template: { settings: { number_of_shards: 3, number_of_replicas: 0 } } });
-    expect(t.statusCode).toBe(200);
-    await setupIndex(p.engine, pipeline(), INDEX);
-    for (const id of ['d3', 'd4']) routing[id] = await offShardRouting(p.engine, INDEX, id);
-    const nd = docs.flatMap((d, i) => [JSON.stringify({ index: { _id: `d${i}`, ...(routing[`d${i}`] ? { routing: routing[`d${i}`] } : {}) } }), JSON.stringify(d)]).join('\n') + '\n';
-    const r = await p.engine.json<any>('POST', `/${INDEX}/_bulk?refresh=true`, nd, { 'content-type': 'application/x-ndjson' });
-    expect(r.body.errors).toBe(false);
+    Object.assign(routing, await seedThreeShards(p.engine, pipeline(), INDEX, TEMPLATE, docs, ['d3', 'd4']));
   }, 300_000);
   afterAll(async () => {
     await p?.engine.json('DELETE', `/${INDEX}`);

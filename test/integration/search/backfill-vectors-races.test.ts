@@ -14,10 +14,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfill } from '../../../src/ingest/backfill.js';
-import { setupIndex } from '../../../src/engine/mapping.js';
 import { RerankerEmbedder } from '../../../src/rerank/embedder.js';
 import { REPO_ROOT } from '../../helpers/paths.js';
-import { catalog, ENGINES, groceryDoc, offShardRouting, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { catalog, ENGINES, groceryDoc, pipelinesDir, seedThreeShards, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'p12e-vectors-races';
 const TEMPLATE = 'p12e-vectors-three-shards';
@@ -32,15 +31,8 @@ describe.each(ENGINES)('a client writing while the vectors backfill computes, on
 
   beforeAll(async () => {
     p = await startSearchProxy(engine, { pipelinesDir: dir });
-    await p.engine.json('DELETE', `/${INDEX}`);
-    const t = await p.engine.json('PUT', `/_index_template/${TEMPLATE}`, { index_patterns: [`${INDEX}*`], template: { settings: { number_of_shards: 3, number_of_replicas: 0 } } });
-    expect(t.statusCode).toBe(200);
-    await setupIndex(p.engine, pipeline(), INDEX);
-    // a routing that puts d2 on another shard than its id alone would
-    routing = await offShardRouting(p.engine, INDEX, 'd2');
-    const nd = docs.flatMap((d, i) => [JSON.stringify({ index: { _id: `d${i}`, ...(i === 2 ? { routing } : {}) } }), JSON.stringify(d)]).join('\n') + '\n';
-    const r = await p.engine.json<any>('POST', `/${INDEX}/_bulk?refresh=true`, nd, { 'content-type': 'application/x-ndjson' });
-    expect(r.body.errors).toBe(false);
+    // d2 routed to another shard than its id alone would put it on
+    routing = (await seedThreeShards(p.engine, pipeline(), INDEX, TEMPLATE, docs, ['d2'])).d2!;
   }, 300_000);
   afterAll(async () => {
     await p?.engine.json('DELETE', `/${INDEX}`);
