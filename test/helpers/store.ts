@@ -76,3 +76,18 @@ export async function startRedis(port?: number): Promise<RedisServer> {
     stop: () => end('SIGTERM'),
   };
 }
+
+/** The disk tier's section of `/_vlrerank/health` of the server at `url`. */
+export async function diskTierHealth(url: string): Promise<any> {
+  return ((await (await fetch(`${url}/_vlrerank/health`)).json()) as any).feature_store.disk;
+}
+
+/** Ask health every 100 ms (at most 100 more times) until `cond` holds of the disk tier (writes are asynchronous); its last state either way. */
+export async function settleDiskTier(url: string, cond: (d: any) => boolean): Promise<any> {
+  let d = await diskTierHealth(url);
+  for (let i = 0; i < 100 && !cond(d); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    d = await diskTierHealth(url);
+  }
+  return d;
+}

@@ -15,6 +15,7 @@ import type { RunningServer } from '../../../src/server/start.js';
 import { catalog, productImage } from '../../helpers/grocery.js';
 import { DATA } from '../../helpers/paths.js';
 import { startRerankServer } from '../../helpers/rerank-server.js';
+import { settleDiskTier } from '../../helpers/store.js';
 
 const back = mkdtempSync(join(tmpdir(), 'vlr-faults-back-'));
 const mnt = mkdtempSync(join(tmpdir(), 'vlr-faults-ext4-'));
@@ -61,15 +62,7 @@ async function rerank(n: number): Promise<void> {
   expect(r.status).toBe(200);
   expect(((await r.json()) as any).results).toHaveLength(n + 1);
 }
-const disk = async () => ((await (await fetch(`${srv!.url}/_vlrerank/health`)).json()) as any).feature_store.disk;
-async function settle(cond: (d: any) => boolean): Promise<any> {
-  let d = await disk();
-  for (let i = 0; i < 100 && !cond(d); i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    d = await disk();
-  }
-  return d;
-}
+const settle = (cond: (d: any) => boolean) => settleDiskTier(srv!.url, cond);
 
 it.runIf(ready)('a disk failing under its file system: reranks answer 200, the tier failed with the commit’s cause, the server closes', { timeout: 240_000 }, async () => {
   await rerank(2);

@@ -17,6 +17,7 @@ import type { RunningServer } from '../../../src/server/start.js';
 import { catalog, productImage } from '../../helpers/grocery.js';
 import { DATA } from '../../helpers/paths.js';
 import { startRerankServer } from '../../helpers/rerank-server.js';
+import { diskTierHealth, settleDiskTier } from '../../helpers/store.js';
 
 let mnt: string;
 let srv: RunningServer;
@@ -59,17 +60,9 @@ async function rerank(n: number): Promise<void> {
   expect(b.results).toHaveLength(n + 1);
   expect(b.meta.warnings).toBeUndefined();
 }
-const disk = async () => ((await (await fetch(`${srv.url}/_vlrerank/health`)).json()) as any).feature_store.disk;
+const disk = () => diskTierHealth(srv.url);
 const metric = async () => Number(/vlrerank_feature_store_errors_total\{tier="disk"\} (\d+)/.exec(await (await fetch(`${srv.url}/_vlrerank/metrics`)).text())?.[1] ?? 0);
-/** Poll health until `cond` holds of the disk tier (writes are asynchronous); its last state either way. */
-async function settle(cond: (d: any) => boolean): Promise<any> {
-  let d = await disk();
-  for (let i = 0; i < 100 && !cond(d); i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    d = await disk();
-  }
-  return d;
-}
+const settle = (cond: (d: any) => boolean) => settleDiskTier(srv.url, cond);
 
 it.runIf(mounted)('a full disk: reranks answer 200, failed writes are counted and shown in health; room again → ok without restart', { timeout: 240_000 }, async () => {
   await rerank(2);
