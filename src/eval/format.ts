@@ -14,7 +14,7 @@ export function formatSummary(r: EvalResult): string {
     if (c.first && c.reranked) {
       lines.push(`  nDCG@10   first stage ${f3(c.first.ndcg10)}  →  reranked ${f3(c.reranked.ndcg10)}  (${c.reranked.ndcg10 - c.first.ndcg10 >= 0 ? '+' : ''}${(c.reranked.ndcg10 - c.first.ndcg10).toFixed(3)})`);
       lines.push(`  MRR@10    first stage ${f3(c.first.mrr10)}  →  reranked ${f3(c.reranked.mrr10)}`);
-      lines.push(`  R@10      first stage ${f3(c.first.recall10)}  →  reranked ${f3(c.reranked.recall10)}   R@${c.window} ${f3(c.reranked.recallWindow)}`);
+      lines.push(`  R@10      first stage ${f3(c.first.recall10)}  →  reranked ${f3(c.reranked.recall10)}${c.window === 10 ? '' : `   R@${c.window} ${f3(c.reranked.recallWindow)}`}`);
     }
     lines.push(`  agreement overlap@10 ${f3(c.agreement.overlap10)} · same top-1 ${f3(c.agreement.top1Same)} · mean rank shift@10 ${c.agreement.meanRankShift10.toFixed(2)} · promoted into top-10 ${c.agreement.promoted10.toFixed(2)}`);
     const lat = Object.entries(c.latency).map(([k, d]) => `${k} p50 ${d.p50} p90 ${d.p90}`);

@@ -4,6 +4,7 @@
  * check by hand. The report must stay one self-contained file whatever the input holds.
  */
 import { describe, expect, it } from 'vitest';
+import { formatSummary } from '../../../src/eval/format.js';
 import { renderReport } from '../../../src/eval/report-html.js';
 import { notInIndexNote, relevantNeverReturned, summarise, winsAndLosses, type ConfigRun } from '../../../src/eval/summary.js';
 import type { EvalQuery } from '../../../src/eval/judgements.js';
@@ -134,5 +135,15 @@ describe('a very long query in the report (held-out eval probe round)', () => {
     expect(html).toContain(`${'x'.repeat(299)}…`);
     expect(html).not.toContain('x'.repeat(300));
     expect(html.length).toBeLessThan(30_000);
+  });
+});
+
+describe('the printed summary (held-out probe round 12c)', () => {
+  const judged = new Map([['q1', new Map([['c', 1]])]]);
+  const at = (window: number) => formatSummary(summarise({ mode: 'proxy', target: { index: 'i' }, runs: [{ name: `window ${window}`, window, queries: [q('q1', ['a', 'b', 'c'], ['c', 'a', 'b'])] }], queries, qrels: judged, gain: 'exponential' }));
+  it('names recall at the window beside R@10, once when the window is 10', () => {
+    expect(at(20)).toMatch(/R@10 .* R@20 1\.000/);
+    const ten = at(10).split('\n').find((l) => l.trimStart().startsWith('R@10'))!;
+    expect(ten.match(/R@10/g)).toHaveLength(1);
   });
 });
