@@ -278,6 +278,8 @@ async function main(): Promise<void> {
         bars.set(name, bar(`indexing ${name}`, total, ' docs'));
       }
     },
+    // a second npm start against the same cluster waits for this one's build of an index, then reuses it
+    lock: { cluster: urls.join(','), onWait: (name) => step(`index ${name}: another npm start on this machine is building it; waiting for it to finish`) },
     onProgress(name, done, total) {
       const s = (Date.now() - (began.get(name) ?? Date.now())) / 1000;
       const rate = s > 0 ? done / s : 0;

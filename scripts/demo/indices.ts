@@ -22,6 +22,7 @@ import type { Pipeline } from '../../src/pipelines/index.js';
 import { RECORD_MAPPING, recordFieldMapped, sourceMapping } from '../../src/engine/mapping.js';
 import { parseRecord, unpackRecord } from '../../src/features/record/index.js';
 import type { RecordKeys } from '../../src/rerank/records/keys.js';
+import { takeBuildLock } from './build-lock.js';
 
 export type DemoIndexName = 'grocery' | 'coco' | 'videos' | 'scifact';
 export const DEMO_INDEX_NAMES: DemoIndexName[] = ['grocery', 'coco', 'videos', 'scifact'];
@@ -206,6 +207,11 @@ export interface EnsureOptions {
   /** `total`: the documents this run will index (or finds, when reused). */
   onStart?(name: DemoIndexName, total: number, action: 'reused' | 'created' | 'resumed', rebuiltBecause?: string): void;
   onProgress?(name: DemoIndexName, done: number, total: number): void;
+  /**
+   * Build each index under a lock per cluster and index on this machine (`npm start`): a second
+   * start waits for the first one's build, then finds the index complete. `onWait` is told once.
+   */
+  lock?: { cluster: string; dir?: string; onWait?(name: DemoIndexName): void };
 }
 
 async function http<T = unknown>(base: string, method: string, path: string, body?: string | object, contentType = 'application/json'): Promise<{ status: number; body: T; headers: Headers }> {
@@ -368,6 +374,14 @@ export async function ensureDemoIndex(name: DemoIndexName, o: EnsureOptions & { 
 export async function ensureDemoIndices(o: EnsureOptions): Promise<IndexReport[]> {
   const dialect = await detectDialect(o.proxyUrl);
   const out: IndexReport[] = [];
-  for (const name of o.names ?? DEMO_INDEX_NAMES) out.push(await ensureDemoIndex(name, { ...o, dialect }));
+  for (const name of o.names ?? DEMO_INDEX_NAMES) {
+    const index = `${o.prefix ?? ''}${name}${o.suffix ?? ''}`;
+    const release = o.lock ? await takeBuildLock({ cluster: o.lock.cluster, index, dir: o.lock.dir, onWait: () => o.lock?.onWait?.(name) }) : undefined;
+    try {
+      out.push(await ensureDemoIndex(name, { ...o, dialect }));
+    } finally {
+      await release?.().catch(() => {});
+    }
+  }
   return out;
 }

@@ -5,6 +5,9 @@ import { startServer, type RunningServer } from '../../../src/server/start.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { loadPipelines } from '../../../src/pipelines/index.js';
 import { ensureDemoIndices, checkDataDir, demoDocs } from '../../../scripts/demo/indices.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { useEngine } from '../../helpers/engines.js';
 import { DATA, MODELS, REPO_ROOT } from '../../helpers/paths.js';
 
@@ -67,5 +70,27 @@ describe('demo indices', () => {
     }
     expect(checkDataDir(DATA)).toEqual([]);
     expect(checkDataDir('/nonexistent-data')[0]).toMatch(/does not exist/);
+  });
+});
+
+describe('two npm starts building one index at once (held-out probe round 12c)', () => {
+  it('the second waits for the first one\'s build, then reuses it: the work is done once', async () => {
+    const suffix = '-demolock-test';
+    await fetch(`${es}/scifact${suffix}`, { method: 'DELETE' });
+    const dir = mkdtempSync(join(tmpdir(), 'vlrerank-demolock-'));
+    try {
+      const waited: string[] = [];
+      const build = () => ensureDemoIndices({ proxyUrl: srv.url, dataDir: DATA, names: ['scifact'], limit: 40, suffix, lock: { cluster: es, dir, onWait: (n) => waited.push(n) } });
+      const both = await Promise.all([build(), build()]);
+      const reports = both.map((r) => r[0]!).sort((a, b) => a.indexed - b.indexed);
+      expect(reports.map((r) => [r.action, r.docs, r.indexed])).toEqual([
+        ['reused', 40, 0],
+        ['created', 40, 40],
+      ]);
+      expect(waited).toEqual(['scifact']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await fetch(`${es}/scifact${suffix}`, { method: 'DELETE' }).catch(() => {});
+    }
   });
 });
