@@ -89,11 +89,11 @@ type Item = { text?: string; image?: string; video?: string; fps?: number; max_f
 function withSampling(item: Item | string, doc: unknown): Item | string {
   if (typeof item === 'string' || item.video === undefined || doc === null || typeof doc !== 'object') return item;
   const o = doc as Record<string, unknown>;
-  return { ...item, ...(o.fps !== undefined ? { fps: o.fps as number } : {}), ...(o.max_frames !== undefined ? { max_frames: o.max_frames as number } : {}) };
+  return { ...item, ...(o.fps != null ? { fps: o.fps as number } : {}), ...(o.max_frames != null ? { max_frames: o.max_frames as number } : {}) };
 }
 
 /** One query or document of the compatible APIs → the library's `{text,image,video}`. */
-export function compatItem(x: unknown, field: string): Item | string {
+export function compatItem(x: unknown, field: string, firstPart = 0): Item | string {
   if (typeof x === 'string') return x;
   if (x === null || typeof x !== 'object' || Array.isArray(x)) throw vlrError('VLR_BAD_REQUEST', `[${field}] must be a string or an object`, { details: { field } });
   const o = x as Record<string, unknown>;
@@ -101,7 +101,8 @@ export function compatItem(x: unknown, field: string): Item | string {
     const out: Item = {};
     const texts: string[] = [];
     o.content.forEach((p, i) => {
-      const f = `${field}.content[${i}]`;
+      // firstPart: where this item's parts sit in a `{content}` side (contentParts), for the field names
+      const f = `${field}.content[${firstPart + i}]`;
       const part = p as Record<string, unknown>;
       if (part === null || typeof part !== 'object') throw vlrError('VLR_BAD_REQUEST', `[${f}] must be an object`, { details: { field: f } });
       const url = (v: unknown) => (typeof v === 'string' ? v : typeof (v as { url?: unknown })?.url === 'string' ? (v as { url: string }).url : undefined);
@@ -131,13 +132,34 @@ export function compatItem(x: unknown, field: string): Item | string {
   }
   const out: Item = {};
   for (const k of ['text', 'image', 'video'] as const) {
-    if (o[k] === undefined) continue;
+    // `null` is not given, as on the request (pydantic-built clients send unset fields so)
+    if (o[k] === undefined || o[k] === null) continue;
     const v = k === 'text' ? o[k] : typeof o[k] === 'object' && o[k] !== null ? (o[k] as { url?: unknown }).url : o[k];
     if (typeof v !== 'string') throw vlrError('VLR_BAD_REQUEST', `[${field}.${k}] must be a string`, { details: { field: `${field}.${k}` } });
     out[k] = v;
   }
   if (!Object.keys(out).length) throw vlrError('VLR_BAD_REQUEST', `[${field}] needs text, image, video or content`, { details: { field } });
   return out;
+}
+
+/**
+ * vLLM's `ScoreMultiModalParam` as a whole side — ONE `{content: [parts]}` object in place of a list —
+ * is a list: each part its own input ("preserves 1:N scoring behavior", vllm/entrypoints/score_utils.py
+ * `_normalize`), as vLLM's examples send documents and `text_2`. Its parts as `{content: [part]}`
+ * items, or undefined when `v` is not that object. Merged into one item, two photos were a 400 and a
+ * text and a photo one document (held-out probe round 13b).
+ */
+export function contentParts(v: unknown, field: string): Array<{ content: unknown[] }> | undefined {
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || !('content' in v)) return undefined;
+  const c = (v as { content: unknown }).content;
+  if (!Array.isArray(c)) throw vlrError('VLR_BAD_REQUEST', `[${field}.content] must be an array of content parts`, { details: { field: `${field}.content` } });
+  return c.map((part) => ({ content: [part] }));
+}
+
+/** vLLM's RerankDocument for one part of a `{content}` side: `{text}` for a text part, else `{multi_modal: part}`. */
+function partDocument(d: { content: unknown[] }): Record<string, unknown> {
+  const part = d.content[0] as { type?: unknown; text?: unknown };
+  return part?.type === 'text' ? { text: part.text } : { multi_modal: part };
 }
 
 /**
@@ -180,10 +202,16 @@ interface CompatRequest {
 /** `POST /v1/rerank`, `/v2/rerank`, `/rerank`. */
 export async function rerankCompat(reranker: ApiReranker, version: CompatVersion, input: unknown, call: ApiCall = {}): Promise<ApiAnswer> {
   const options = callOptions(reranker, call);
-  const body = input as CompatRequest;
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw vlrError('VLR_BAD_REQUEST', '[(root)] the request must be a JSON object', { details: { field: '(root)' } });
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw vlrError('VLR_BAD_REQUEST', '[(root)] the request must be a JSON object', { details: { field: '(root)' } });
+  // an optional field sent as `null` is not given, as Cohere's, vLLM's and Jina's APIs read it: Cohere's
+  // Python SDK sends a `None` argument as null, and langchain-cohere passes max_tokens_per_doc=None on
+  // every call — each was a 400 (held-out probe round 13b)
+  const body = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null)) as CompatRequest;
   if (body.query === undefined) throw vlrError('VLR_BAD_REQUEST', '[query] is required', { details: { field: 'query' } });
-  if (!Array.isArray(body.documents)) throw vlrError('VLR_BAD_REQUEST', '[documents] must be an array', { details: { field: 'documents' } });
+  // vLLM's `{content: [parts]}` for the whole list: one document per part
+  const parts = contentParts(body.documents, 'documents');
+  if (parts) body.documents = parts;
+  else if (!Array.isArray(body.documents)) throw vlrError('VLR_BAD_REQUEST', '[documents] must be an array', { details: { field: 'documents' } });
   // vLLM's RerankRequest defaults top_n to 0, meaning every document (its clients may send it): so here
   if (body.top_n !== undefined && (typeof body.top_n !== 'number' || !Number.isInteger(body.top_n) || body.top_n < 0)) {
     throw vlrError('VLR_BAD_REQUEST', '[top_n] must be a positive integer (0: every document, as vLLM)', { details: { field: 'top_n' } });
@@ -209,7 +237,8 @@ export async function rerankCompat(reranker: ApiReranker, version: CompatVersion
   if (rankFields !== undefined && (!Array.isArray(rankFields) || rankFields.length === 0 || !rankFields.every((f) => typeof f === 'string' && f !== ''))) {
     throw vlrError('VLR_BAD_REQUEST', '[rank_fields] must be a non-empty array of field names', { details: { field: 'rank_fields' } });
   }
-  const documents = (body.documents as unknown[]).map((d, i) => withSampling(compatItem(rankFields ? rankFieldsText(d, rankFields as string[], `documents[${i}]`) : d, `documents[${i}]`), d));
+  const field = (i: number) => (parts ? 'documents' : `documents[${i}]`);
+  const documents = (body.documents as unknown[]).map((d, i) => withSampling(compatItem(rankFields ? rankFieldsText(d, rankFields as string[], field(i)) : d, field(i), parts ? i : 0), d));
   const query = compatItem(body.query, 'query');
   const out = await reranker.process(
     {
@@ -228,7 +257,8 @@ export async function rerankCompat(reranker: ApiReranker, version: CompatVersion
   const model = typeof body.model === 'string' ? body.model : 'vlrerank';
   const results = out.map((x) => {
     const d = (body.documents as unknown[])[x.index];
-    return { index: x.index, relevance_score: x.score, ...(withDocs ? { document: typeof d === 'string' ? { text: d } : d } : {}) };
+    const document = typeof d === 'string' ? { text: d } : parts ? partDocument(d as { content: unknown[] }) : d;
+    return { index: x.index, relevance_score: x.score, ...(withDocs ? { document } : {}) };
   });
   const warnings = [...(out.instruction.note ? [`instruction ${out.instruction.note}`] : []), ...documentWarnings(out)];
   return {

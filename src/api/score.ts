@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { vlrError } from '../errors.js';
 import type { RerankOutput } from '../rerank/types.js';
-import { callOptions, compatItem, errorHeader, timingHeaders, type ApiAnswer, type ApiCall, type ApiReranker } from './rerank.js';
+import { callOptions, compatItem, contentParts, errorHeader, timingHeaders, type ApiAnswer, type ApiCall, type ApiReranker } from './rerank.js';
 
 /** The pair's two fields, in the spellings vLLM's ScoreRequest takes. */
 const SPELLINGS = [
@@ -29,8 +29,11 @@ function bad(field: string, reason: string): never {
   throw vlrError('VLR_BAD_REQUEST', `[${field}] ${reason}`, { details: { field } });
 }
 
-/** One side: a string, an item object (compatItem: `{text,image,video}` or `{content:[parts]}`) or a list of them. */
+/** One side: a string, an item object (compatItem: `{text,image,video}`), a list of them, or vLLM's `{content:[parts]}` — one item per part. */
 function side(v: unknown, field: string): Item[] {
+  // vLLM's `{content: [parts]}` as the whole side: one input per part (rerank.ts contentParts)
+  const parts = contentParts(v, field);
+  if (parts) return parts.map((x, i) => compatItem(x, field, i));
   if (!Array.isArray(v)) return [compatItem(v, field)];
   return v.map((x, i) => compatItem(x, `${field}[${i}]`));
 }
