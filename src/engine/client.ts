@@ -5,11 +5,16 @@
  *
  * Engine detection: `GET /` answers 405 on the thin Elasticsearch build from Maven, so it reads
  * `_nodes/_local` (every engine has it) and tells Elasticsearch (which has sent
- * `x-elastic-product` since 7.14) from OpenSearch. Cached; a failure is not cached.
+ * `x-elastic-product` since 7.14) from OpenSearch. Cached; a failure is not cached. Asked with
+ * vlrerank's own credentials (the upstream URL's, if any); refused those (401/403: a secured cluster
+ * and no credentials of its own, as a proxy in front of several tenants runs), it is asked with the
+ * credentials of the client whose search needs it, and that client's refusal is its answer
+ * (auth-refusal.ts) — every reranked search answered 502 before (held-out probe round 13a).
  */
 import { vlrError } from '../errors.js';
 import type { UpstreamPool, UpstreamRequest } from '../proxy/pool.js';
 import { hasHeader } from '../proxy/nodes.js';
+import { engineRefusal, isAuthRefusal, isEngineRefusal } from './auth-refusal.js';
 import type { Dialect } from './dialect.js';
 
 export interface EngineInfo {
@@ -73,8 +78,12 @@ export class EngineClient {
 
   #known: EngineInfo | undefined;
 
-  /** Which engine answers (cached once known). */
-  info(): Promise<EngineInfo> {
+  /**
+   * Which engine answers (cached once known). `credentials`: the client's credential headers
+   * (targets.ts `credentialHeaders`), tried when vlrerank's own are refused.
+   */
+  info(credentials?: Record<string, string>): Promise<EngineInfo> {
+    if (this.#known) return Promise.resolve(this.#known);
     this.#info ??= this.#detect().then(
       (i) => (this.#known = i),
       (e) => {
@@ -82,7 +91,11 @@ export class EngineClient {
         throw e;
       },
     );
-    return this.#info;
+    if (!credentials || !Object.keys(credentials).length) return this.#info;
+    return this.#info.catch((e: unknown) => {
+      if (!isEngineRefusal(e)) throw e;
+      return this.#detect(credentials).then((i) => (this.#known = i));
+    });
   }
 
   /** The engine if already detected, without asking (error answers use it: they must not wait on the cluster). */
@@ -90,9 +103,24 @@ export class EngineClient {
     return this.#known;
   }
 
-  async #detect(): Promise<EngineInfo> {
-    const res = await this.json<{ nodes?: Record<string, { version?: string }> }>('GET', '/_nodes/_local?filter_path=nodes.*.version,nodes.*.build_flavor');
-    const node = res.body?.nodes ? Object.values(res.body.nodes)[0] : undefined;
+  async #detect(credentials?: Record<string, string>): Promise<EngineInfo> {
+    const path = '/_nodes/_local?filter_path=nodes.*.version,nodes.*.build_flavor';
+    const res = await this.pool.request({ method: 'GET', path, headers: { ...credentials, accept: 'application/json' }, idempotent: true });
+    let text: string;
+    try {
+      text = await res.body.text();
+    } catch (e) {
+      throw this.pool.translate(e, res.node);
+    }
+    // a refusal is answered as given, whatever its body (a gateway's may be HTML)
+    if (isAuthRefusal(res.statusCode)) throw engineRefusal(res.statusCode, res.headers, text);
+    let node: { version?: string } | undefined;
+    try {
+      const nodes = (JSON.parse(text) as { nodes?: Record<string, { version?: string }> } | undefined)?.nodes;
+      node = nodes ? Object.values(nodes)[0] : undefined;
+    } catch {
+      node = undefined;
+    }
     if (res.statusCode !== 200 || !node?.version) {
       throw vlrError('VLR_UPSTREAM_ERROR', `cannot tell the upstream engine: GET /_nodes/_local answered ${res.statusCode}`);
     }

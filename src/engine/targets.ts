@@ -22,6 +22,7 @@ import { LRUCache } from 'lru-cache';
 import { vlrError } from '../errors.js';
 import { forwardRequestHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
 import type { UpstreamPool } from '../proxy/pool.js';
+import { engineRefusal, isAuthRefusal } from './auth-refusal.js';
 
 export interface TargetLookup {
   pool: Pick<UpstreamPool, 'request'>;
@@ -37,16 +38,24 @@ const OWN_READ = new Set(['content-length', 'content-encoding', 'accept-encoding
  * The headers that say who a request acts for: credentials, and the user a service account runs a
  * request as (Elasticsearch's `es-security-runas-user`, OpenSearch security's
  * `opendistro_security_impersonate_as`) — two clients with one `Authorization` but another run-as
- * user see other indices and aliases.
+ * user see other indices and aliases. Gateways in front of a cluster shared by tenants take their
+ * own: Kong's `apikey`, `x-api-key`, `x-auth-token`, `x-tenant-id`, oauth2-proxy's `x-auth-request-user`,
+ * Grafana's `x-scope-orgid` — so besides the known names, any header whose name says so (held-out probe
+ * round 13a: a tenant known by `apikey` had its reads made without it, its record write-back made
+ * with vlrerank's own credentials, and what it was told kept for every such tenant alike). A header
+ * taken for one wrongly only costs a cache hit.
  */
 const CREDENTIALS = new Set(['authorization', 'es-secondary-authorization', 'es-security-runas-user', 'opendistro_security_impersonate_as', 'cookie', 'x-api-key']);
+const CREDENTIAL_NAME = /auth|key|token|secret|session|cookie|passw|signature|jwt|bearer|assertion|credential|impersonat|runas|run-as|tenant|orgid|org-id|(?:^|[-_])user$/i;
+const NOT_CREDENTIALS = new Set(['user-agent', 'x-vlrerank-admin-token']);
+const credentialName = (k: string) => CREDENTIALS.has(k) || (CREDENTIAL_NAME.test(k) && !NOT_CREDENTIALS.has(k));
 
-/** The client's credential headers (CREDENTIALS) of raw headers, for a call vlrerank makes later on its behalf (the record write-back). */
+/** The client's credential headers (see CREDENTIALS) of raw headers, for a call vlrerank makes later on its behalf (the record write-back). */
 export function credentialHeaders(raw: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i < raw.length; i += 2) {
     const k = raw[i]!.toLowerCase();
-    if (CREDENTIALS.has(k)) out[k] = out[k] === undefined ? raw[i + 1]! : `${out[k]}, ${raw[i + 1]}`;
+    if (credentialName(k)) out[k] = out[k] === undefined ? raw[i + 1]! : `${out[k]}, ${raw[i + 1]}`;
   }
   return out;
 }
@@ -164,7 +173,7 @@ function resolvePath(expr: string, params: URLSearchParams | undefined): string 
 /** A short digest of the credentials a read carries: the cache answers a client only what its own credentials were told. */
 export function credentialsKey(headers: readonly string[]): string {
   let h: ReturnType<typeof createHash> | undefined; // none without credentials: the common case costs no hash
-  for (let i = 0; i < headers.length; i += 2) if (CREDENTIALS.has(headers[i]!.toLowerCase())) (h ??= createHash('sha256')).update(`${headers[i]!.toLowerCase()}:${headers[i + 1]}\n`);
+  for (let i = 0; i < headers.length; i += 2) if (credentialName(headers[i]!.toLowerCase())) (h ??= createHash('sha256')).update(`${headers[i]!.toLowerCase()}:${headers[i + 1]}\n`);
   return h ? h.digest('base64url').slice(0, 16) : '';
 }
 
@@ -201,7 +210,8 @@ export class IndexTargets {
    */
   searchedOrFault(expr: string, params: URLSearchParams | undefined, o: TargetLookup): Promise<TargetOutcome> {
     const path = resolvePath(expr, params);
-    return this.#cached(`r\0${path}`, o, async () => resolvedIndices(await this.#read(path, o)));
+    // refused the client's credentials: that refusal, not "names nothing known" (auth-refusal.ts)
+    return this.#cached(`r\0${path}`, o, async () => resolvedIndices(await this.#read(path, o, true)));
   }
 
   /**
@@ -242,10 +252,14 @@ export class IndexTargets {
     return entry.value;
   }
 
-  /** The parsed JSON answer of a 200, else undefined (a 404 is "not an alias" / "no such index"); a 5xx or a 200 that is not JSON fails. */
-  async #read(path: string, o: TargetLookup): Promise<unknown> {
+  /**
+   * The parsed JSON answer of a 200, else undefined (a 404 is "not an alias" / "no such index"); a 5xx
+   * or a 200 that is not JSON fails, and so does a 401/403 when `refusals` (an EngineRefusal).
+   */
+  async #read(path: string, o: TargetLookup, refusals = false): Promise<unknown> {
     const up = await o.pool.request({ method: 'GET', path, headers: o.headers, signal: o.signal, idempotent: true });
     const text = await up.body.text();
+    if (refusals && isAuthRefusal(up.statusCode)) throw engineRefusal(up.statusCode, up.headers, text);
     if (up.statusCode >= 500) throw vlrError('VLR_UPSTREAM_ERROR', `upstream ${up.node} answered GET ${path} with ${up.statusCode}: ${text.slice(0, 200)}`, { details: { node: up.node } });
     if (up.statusCode !== 200) return undefined;
     try {

@@ -19,6 +19,7 @@ import { LRUCache } from 'lru-cache';
 import { vlrError } from '../errors.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { aliasWriteIndex, backingIndexOf, credentialsKey } from './targets.js';
+import { engineRefusal, isAuthRefusal } from './auth-refusal.js';
 
 export interface WriteMapping {
   /** A `GET /{index}/_mapping`-shaped answer; undefined when the engine would not say (e.g. templates unreadable to this client). */
@@ -40,6 +41,8 @@ async function read(o: Read, method: string, path: string): Promise<{ status: nu
   const up = await o.pool.request({ method, path, headers: [...o.headers], signal: o.signal, idempotent: true });
   const text = await up.body.text();
   if (up.statusCode >= 500 || up.statusCode === 429) throw vlrError('VLR_UPSTREAM_ERROR', `the engine answered ${up.statusCode}: ${text.slice(0, 200)}`);
+  // the client's credentials refused: not a passing fault to read again (auth-refusal.ts)
+  if (isAuthRefusal(up.statusCode)) throw engineRefusal(up.statusCode, up.headers, text);
   if (up.statusCode !== 200) return { status: up.statusCode, body: undefined };
   try {
     return { status: 200, body: JSON.parse(text) as unknown };
@@ -89,7 +92,7 @@ async function writeIndexOnly(o: Read, name: string, answer: unknown): Promise<u
   return writer && writer in answer ? { [writer]: answer[writer] } : answer;
 }
 
-/** The mapping a write to `name` lands in (see the header). Throws when a read fails (a 5xx, a 429, a cut answer). */
+/** The mapping a write to `name` lands in (see the header). Throws when a read fails (a 5xx, a 429, a cut answer; a 401/403 as an EngineRefusal). */
 export async function writeMapping(o: Read, name: string): Promise<WriteMapping> {
   const enc = encodeURIComponent(name);
   const own = await read(o, 'GET', `/${enc}/_mapping`);

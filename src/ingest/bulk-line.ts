@@ -14,6 +14,7 @@ import { recordMissing, type WriteTarget } from './keeps-records.js';
 import { jsonDepth } from '../util/json-depth.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { SMALL_BODY, type JsonWorker } from '../util/json-worker.js';
+import { isEngineRefusal } from '../engine/auth-refusal.js';
 
 export interface BulkTransformOptions {
   pathIndex?: string;
@@ -96,6 +97,8 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
           unknown = e;
           return undefined;
         }) : undefined;
+    // credentials the engine does not authenticate: the `_bulk` can only be its 401 — nothing computed for it
+    if (isEngineRefusal(unknown) && unknown.status === 401) break;
     const target: RecordTarget | undefined = on?.records;
     // read with the action's routing: without it a routed document on another shard is not found,
     // and the record described the partial `doc` alone (held-out probe round 4)

@@ -23,6 +23,7 @@ import { mergeBulkResponse } from './bulk-report.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { addRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
 import { recordMissing, writeTarget, type WriteTarget } from './keeps-records.js';
+import { isEngineRefusal } from '../engine/auth-refusal.js';
 import { addVectors, wantsVectors } from './vectors.js';
 import { ingestPipelineOf, mayBeAlias as mayBeAliasName, type AliasPipelines } from './alias.js';
 import { clientReadHeaders } from '../engine/targets.js';
@@ -230,6 +231,8 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
     return undefined;
   });
   const records = on?.records;
+  // credentials the engine does not authenticate: the write can only be its 401 — no vectors or record computed for it
+  if (isEngineRefusal(recordsFault) && recordsFault.status === 401) doc = undefined;
   if (doc && typeof doc === 'object' && !Array.isArray(doc)) {
     const targets = op === 'update' ? (['doc', 'upsert'] as const).map((k) => doc![k]).filter((t): t is Record<string, unknown> => !!t && typeof t === 'object' && !Array.isArray(t)) : [doc];
     for (const t of targets) {

@@ -13,6 +13,7 @@ import { toVlrerankError, vlrError } from '../errors.js';
 import { recordFieldMapped, recordKeyMapped, unmappedVectorFields } from '../engine/mapping.js';
 import { writeMapping, type WriteMapping, type WriteMappings } from '../engine/write-mapping.js';
 import { clientReadHeaders } from '../engine/targets.js';
+import { isEngineRefusal } from '../engine/auth-refusal.js';
 import { documentFromSource } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/index.js';
 import type { UpstreamPool } from '../proxy/pool.js';
@@ -43,14 +44,18 @@ async function readMapping(deps: RecordsDeps, index: string, req: { headers: rea
   const kept = reuse ? deps.mappings?.get(index, o.headers) : undefined;
   if (kept) return { ...kept, kept: true };
   try {
-    const m = await writeMapping(o, index).catch(() => {
+    const m = await writeMapping(o, index).catch((e: unknown) => {
       req.signal?.throwIfAborted();
+      if (isEngineRefusal(e)) throw e; // the client's credentials refused: read again, refused again
       return writeMapping(o, index); // once more: a cut read is usually a passing fault
     });
     deps.mappings?.set(index, o.headers, m); // a `_bulk`'s fresh read serves the writes after it too
     return m;
   } catch (e) {
     req.signal?.throwIfAborted();
+    // not authenticated: the write itself can only be the engine's 401 (the caller computes nothing for it)
+    if (isEngineRefusal(e) && e.status === 401) throw e;
+    if (isEngineRefusal(e)) throw vlrError('VLR_UPSTREAM_ERROR', `the engine refused to show index [${index}]'s mapping to these credentials (${e.status})`);
     const v = toVlrerankError(e);
     throw vlrError(v.code, `the engine could not tell whether index [${index}] keeps feature records (its _mapping read failed twice): ${v.message}`, { cause: e });
   }
@@ -82,7 +87,7 @@ export async function writeTarget(deps: RecordsDeps, index: string, req: { heade
 
 /** A `_bulk` item's or a document's `vlrerank.error` for a record not added because `writeTarget` failed. */
 function recordsUnknown(e: unknown): ItemError {
-  const v = toVlrerankError(e);
+  const v = isEngineRefusal(e) ? vlrError('VLR_UPSTREAM_ERROR', `the engine refused to show the index's mapping to these credentials (${e.status})`) : toVlrerankError(e);
   return { type: v.type, reason: `feature record not added: ${v.message}`, vlrerank_code: v.code };
 }
 

@@ -16,8 +16,15 @@
  * Every read and write of a job goes with the credentials of the client whose search offered the
  * hits (held-out probe round 9: they went with none — a secured cluster refused each write-back,
  * or with the upstream URL's own credentials wrote on behalf of clients allowed only to read).
+ * Credentials the engine refuses (401/403: a tenant allowed to read an index, not to write it) make
+ * the job `refused`, not `failed`, and that index is not offered again for them for `REFUSED_MS`
+ * (held-out probe round 13a: each search of a read-only tenant cost its records, a mapping read,
+ * an `_mget`, a refused `_bulk` and a warning with a stack trace).
  */
+import { LRUCache } from 'lru-cache';
 import type { EngineClient } from '../engine/client.js';
+import { credentialsKey } from '../engine/targets.js';
+import { isVlrerankError, vlrError } from '../errors.js';
 import { packRecord } from '../features/record/index.js';
 import type { Pipeline } from '../pipelines/index.js';
 import { documentFromSource } from '../pipelines/document.js';
@@ -26,7 +33,11 @@ import type { RecordDocument } from '../rerank/records/build.js';
 import { recordMappingOf } from './backfill-records.js';
 import { recordShape } from './records.js';
 
-export type WriteBackOutcome = 'written' | 'conflict' | 'changed' | 'dropped' | 'failed' | 'unsafe';
+export type WriteBackOutcome = 'written' | 'conflict' | 'changed' | 'dropped' | 'failed' | 'unsafe' | 'refused';
+
+/** How long an index whose writes refused a client's credentials is not offered again for them (ms). */
+export const REFUSED_MS = 60_000;
+const isRefusal = (status: number | undefined) => status === 401 || status === 403;
 
 export interface WriteBackHit {
   /** The concrete index the hit came from (`_index`). */
@@ -58,6 +69,8 @@ export class RecordWriteBack {
   #chain: Promise<void> = Promise.resolve();
   #pending = 0;
   readonly #queued = new Set<string>();
+  /** Index and credentials the engine refused a write-back to, for REFUSED_MS (bounded: keys come from clients). */
+  readonly #refused = new LRUCache<string, true>({ max: 1024, ttl: REFUSED_MS });
 
   constructor(private readonly deps: WriteBackDeps) {}
 
@@ -70,6 +83,8 @@ export class RecordWriteBack {
   }
 
   #offer(index: string, pipeline: Pipeline, hits: WriteBackHit[], credentials: Record<string, string>): void {
+    const who = `${index}\u0000${credentialsKey(Object.entries(credentials).flat())}`;
+    if (this.#refused.has(who)) return void this.deps.onOutcome?.('refused', hits.length);
     const max = this.deps.maxPending ?? 256;
     const fresh = hits.filter((h) => !this.#queued.has(queueKey(index, h)));
     const room = Math.max(0, max - this.#pending);
@@ -80,7 +95,14 @@ export class RecordWriteBack {
     this.#pending += take.length;
     this.#chain = this.#chain
       .then(() => this.#job(index, pipeline, take, credentials))
+      .then((refused) => {
+        if (refused) this.#refused.set(who, true);
+      })
       .catch((e) => {
+        if (isVlrerankError(e) && isRefusal(e.status)) {
+          this.#refused.set(who, true);
+          return void this.deps.onOutcome?.('refused', take.length);
+        }
         this.deps.onOutcome?.('failed', take.length);
         this.deps.onError?.(e);
       })
@@ -95,7 +117,8 @@ export class RecordWriteBack {
     return this.#chain;
   }
 
-  async #job(index: string, pipeline: Pipeline, offered: WriteBackHit[], credentials: Record<string, string>): Promise<void> {
+  /** One job; true when the engine refused some of its writes to these credentials. */
+  async #job(index: string, pipeline: Pipeline, offered: WriteBackHit[], credentials: Record<string, string>): Promise<boolean | void> {
     const { embedder, engine } = this.deps;
     const covered = await Promise.all(offered.map((h) => embedder.recordCovers(h.record, h.doc, pipeline.scorer.chunking)));
     const hits = offered.filter((_, i) => !covered[i]);
@@ -114,7 +137,7 @@ export class RecordWriteBack {
     type Got = { _id: string; found?: boolean; _seq_no?: number; _primary_term?: number; _source?: Record<string, unknown> };
     const fields = [...pipeline.fields.text, ...pipeline.fields.image, ...pipeline.fields.video];
     const got = await engine.json<{ docs?: Got[] }>('POST', `/${idx}/_mget`, { docs: hits.map((h) => ({ _id: h.id, ...(h.routing !== undefined ? { routing: h.routing } : {}), _source: fields })) }, credentials);
-    if (got.statusCode !== 200 || !Array.isArray(got.body?.docs)) throw new Error(`_mget on [${index}] answered ${got.statusCode}`);
+    if (got.statusCode !== 200 || !Array.isArray(got.body?.docs)) throw vlrError('VLR_UPSTREAM_ERROR', `_mget on [${index}] answered ${got.statusCode}`, { status: isRefusal(got.statusCode) ? got.statusCode : 502 });
     const signature = mapping.keyed ? await embedder.recordSignature(shape) : undefined;
     const lines: string[] = [];
     let changed = 0;
@@ -131,14 +154,15 @@ export class RecordWriteBack {
     if (!lines.length) return;
     type Item = { update?: { status?: number; error?: { type?: string } } };
     const r = await engine.json<{ items?: Item[] }>('POST', `/${idx}/_bulk`, lines.join('\n') + '\n', { ...credentials, 'content-type': 'application/x-ndjson' });
-    if (r.statusCode !== 200 || !Array.isArray(r.body?.items)) throw new Error(`_bulk on [${index}] answered ${r.statusCode}`);
-    const count = { written: 0, conflict: 0, failed: 0 };
+    if (r.statusCode !== 200 || !Array.isArray(r.body?.items)) throw vlrError('VLR_UPSTREAM_ERROR', `_bulk on [${index}] answered ${r.statusCode}`, { status: isRefusal(r.statusCode) ? r.statusCode : 502 });
+    const count = { written: 0, conflict: 0, failed: 0, refused: 0 };
     for (const it of r.body.items) {
       const s = it.update?.status ?? 500;
       // deleted since the _mget: the client's delete stands (a partial update never re-creates it)
       const gone = s === 404 && it.update?.error?.type === 'document_missing_exception';
-      count[s === 409 || gone ? 'conflict' : s < 300 ? 'written' : 'failed']++;
+      count[s === 409 || gone ? 'conflict' : s < 300 ? 'written' : isRefusal(s) ? 'refused' : 'failed']++;
     }
     for (const [k, n] of Object.entries(count)) if (n) this.deps.onOutcome?.(k as WriteBackOutcome, n);
+    return count.refused > 0;
   }
 }

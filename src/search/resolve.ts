@@ -8,6 +8,7 @@
  */
 import { clientReadHeaders, type IndexTargets } from '../engine/targets.js';
 import { isVlrerankError, vlrError } from '../errors.js';
+import { isEngineRefusal } from '../engine/auth-refusal.js';
 import type { PipelineRegistry } from '../pipelines/index.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { detectRerank, type SearchInput } from './detect.js';
@@ -33,6 +34,8 @@ export async function detectThrough(deps: ResolveDeps, input: SearchInput, heade
   } catch (e) {
     // a rerank asked on a name the engine failed to describe: its fault (502/504), not the client's
     // "no pipeline covers" 400 — a retry may well succeed (held-out probe round 8a)
+    // and the engine's refusal of the client's credentials is the engine's answer (auth-refusal.ts)
+    if (got && 'fault' in got && isEngineRefusal(got.fault)) throw got.fault;
     if (got && 'fault' in got && !signal?.aborted) throw isVlrerankError(got.fault) ? got.fault : vlrError('VLR_UPSTREAM_ERROR', `the engine could not tell which indices ${expr} names`, { cause: got.fault });
     throw e;
   }
