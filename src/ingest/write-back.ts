@@ -17,8 +17,9 @@
  * hits (held-out probe round 9: they went with none — a secured cluster refused each write-back,
  * or with the upstream URL's own credentials wrote on behalf of clients allowed only to read).
  */
+import { LRUCache } from 'lru-cache';
 import type { EngineClient } from '../engine/client.js';
-import { isNewerRecord, packRecord } from '../features/record/index.js';
+import { contentId, isNewerRecord, packRecord, parseRecord } from '../features/record/index.js';
 import type { Pipeline } from '../pipelines/index.js';
 import { documentFromSource } from '../pipelines/document.js';
 import type { Embedder } from '../rerank/embedder.js';
@@ -26,7 +27,7 @@ import type { RecordDocument } from '../rerank/records/build.js';
 import { recordMappingOf } from './backfill-records.js';
 import { recordShape } from './records.js';
 
-export type WriteBackOutcome = 'written' | 'conflict' | 'changed' | 'dropped' | 'failed' | 'unsafe' | 'newer';
+export type WriteBackOutcome = 'written' | 'conflict' | 'changed' | 'dropped' | 'failed' | 'unsafe' | 'newer' | 'contested';
 
 export interface WriteBackHit {
   /** The concrete index the hit came from (`_index`). */
@@ -47,6 +48,18 @@ export interface WriteBackDeps {
   maxPending?: number;
   onOutcome?(outcome: WriteBackOutcome, count: number): void;
   onError?(error: unknown): void;
+  /** How long a document this process wrote a record into stays contested if another configuration writes it again (default 10 min). */
+  contestedMs?: number;
+}
+
+/** Does this record describe this very content (every part the document has, by its content hash)? */
+function sameContent(x: unknown, d: RecordDocument): boolean {
+  const { record } = parseRecord(x);
+  if (!record) return false;
+  if (d.text !== undefined && record.text?.h !== contentId(d.text)) return false;
+  if (d.image !== undefined && record.image?.r !== contentId(d.image)) return false;
+  if (d.video !== undefined && record.video?.r !== contentId(d.video)) return false;
+  return true;
 }
 
 /** A document's place in the queue: its index, id and routing (one id may name two routed documents). */
@@ -58,8 +71,17 @@ export class RecordWriteBack {
   #chain: Promise<void> = Promise.resolve();
   #pending = 0;
   readonly #queued = new Set<string>();
+  /**
+   * Documents this process wrote a record into lately. Found again holding another configuration's
+   * record of the same content, another replica of another configuration is writing them too: the
+   * two replaced each other's at every search (held-out probe round 13e: 18 writes each in 3 rounds
+   * of 6 clips), so the document is left to the other (`contested`) until the memo expires.
+   */
+  readonly #wrote: LRUCache<string, true>;
 
-  constructor(private readonly deps: WriteBackDeps) {}
+  constructor(private readonly deps: WriteBackDeps) {
+    this.#wrote = new LRUCache({ max: 10_000, ttl: deps.contestedMs ?? 600_000 });
+  }
 
   /** Hand over a search's hits; returns at once, never throws. */
   offer(pipeline: Pipeline, hits: WriteBackHit[], credentials: Record<string, string> = {}): void {
@@ -101,7 +123,9 @@ export class RecordWriteBack {
     const newer = offered.filter((h) => isNewerRecord(h.record)).length;
     if (newer) this.deps.onOutcome?.('newer', newer);
     const covered = await Promise.all(offered.map((h) => isNewerRecord(h.record) || embedder.recordCovers(h.record, h.doc, pipeline.scorer.chunking)));
-    const hits = offered.filter((_, i) => !covered[i]);
+    const contested = offered.filter((h, i) => !covered[i] && this.#wrote.has(queueKey(index, h)) && sameContent(h.record, h.doc));
+    if (contested.length) this.deps.onOutcome?.('contested', contested.length);
+    const hits = offered.filter((h, i) => !covered[i] && !contested.includes(h));
     if (!hits.length) return;
     // read for each job, never kept: an index deleted and created again under its name (auto-created by
     // a write, no record field) got records from a mapping trusted 60 s — mapped by guess, shown in
@@ -120,6 +144,7 @@ export class RecordWriteBack {
     if (got.statusCode !== 200 || !Array.isArray(got.body?.docs)) throw new Error(`_mget on [${index}] answered ${got.statusCode}`);
     const signature = mapping.keyed ? await embedder.recordSignature(shape) : undefined;
     const lines: string[] = [];
+    const written: WriteBackHit[] = [];
     let changed = 0;
     hits.forEach((h, i) => {
       const now = got.body.docs![i];
@@ -129,6 +154,7 @@ export class RecordWriteBack {
       const doc = { [pipeline.features.field]: packRecord(out.records[i]!), ...(signature ? { [pipeline.features.keyField]: signature } : {}) };
       const action = { _id: h.id, ...(h.routing !== undefined ? { routing: h.routing } : {}), if_seq_no: now._seq_no, if_primary_term: now._primary_term };
       lines.push(JSON.stringify({ update: action }), JSON.stringify({ doc }));
+      written.push(h);
     });
     if (changed) this.deps.onOutcome?.('changed', changed);
     if (!lines.length) return;
@@ -142,6 +168,7 @@ export class RecordWriteBack {
       const gone = s === 404 && it.update?.error?.type === 'document_missing_exception';
       count[s === 409 || gone ? 'conflict' : s < 300 ? 'written' : 'failed']++;
     }
+    r.body.items.forEach((it, i) => void ((it.update?.status ?? 500) < 300 && this.#wrote.set(queueKey(index, written[i]!), true)));
     for (const [k, n] of Object.entries(count)) if (n) this.deps.onOutcome?.(k as WriteBackOutcome, n);
   }
 }

@@ -9,6 +9,10 @@
  *   search's write-back replaced it with this build's — a downgrade for the newer build, and two
  *   builds side by side would rewrite each other's records at every search. Now write-back leaves
  *   it (`outcome="newer"`); `index backfill`, run on purpose, replaces it and says how many.
+ * - Two replicas of two configurations on one index: each search's write-back replaced the other's
+ *   records, at every search (no model run — their tiers kept both — but every hit rewritten). Now a
+ *   replica that finds a document it wrote lately holding the other's record of the same content
+ *   leaves it (`outcome="contested"`): each writes once.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,12 +26,15 @@ import { clientSearch, ENGINES, pipelinesDir, startSearchProxy, type SearchProxy
 
 const PHOTOS = 'p13e-change-photos';
 const TEXTS = 'p13e-change-texts';
+const TWO = 'p13e-change-two';
 const FIELD = 'vlrerank_features';
 const KEY = 'vlrerank_features_key';
 const PIPELINES = {
   'p13e-photos.yaml': `name: p13e-photos\nindex_patterns: [${PHOTOS}]\nfailure: fail_open\nfields: {text: [caption], image: [image]}\nfirst_stage: {text_query: bm25, fusion: {method: none}}\nvectors: {ingest: true, image: {field: image_vector, dims: 1280}, bridge: {field: image_text_vector, dims: 384}}\nfeatures: {store: index}\n`,
-  'p13e-texts.yaml': `name: p13e-texts\nindex_patterns: [${TEXTS}]\nfailure: fail_open\nfields: {text: [title]}\nfirst_stage: {text_query: bm25, fusion: {method: none}}\nfeatures: {store: index, write_back: true}\n`,
+  'p13e-texts.yaml': `name: p13e-texts\nindex_patterns: [${TEXTS}, ${TWO}]\nfailure: fail_open\nfields: {text: [title]}\nfirst_stage: {text_query: bm25, fusion: {method: none}}\nfeatures: {store: index, write_back: true}\n`,
 };
+/** The same pipeline with its texts in chunks: other text keys, so other records. */
+const CHUNKED = { 'p13e-texts.yaml': PIPELINES['p13e-texts.yaml'].replace('fields:', 'scorer: {chunking: {max_tokens: 64, overlap: 16}}\nfields:') };
 const IMAGES = join(DATA, 'coco-captions-mini/images/val2017');
 const DOCS = [
   { caption: 'A stop sign on a street corner.', image: join(IMAGES, '000000354072.jpg') },
@@ -40,7 +47,7 @@ describe.each(ENGINES)('records kept in the index when the configuration or the 
     const r = await p.engine.json<any>('GET', `/${index}/_doc/${id}?stored_fields=${FIELD}`);
     return { record: unpackRecord(r.body.fields?.[FIELD]) as FeatureRecord | undefined };
   };
-  const metric = async (outcome: string) => Number(new RegExp(`^vlrerank_record_write_back_total\\{outcome="${outcome}"\\} (\\d+)`, 'm').exec(await (await fetch(`${p.url}/_vlrerank/metrics`)).text())?.[1] ?? 0);
+  const metric = async (outcome: string, url = p.url) => Number(new RegExp(`^vlrerank_record_write_back_total\\{outcome="${outcome}"\\} (\\d+)`, 'm').exec(await (await fetch(`${url}/_vlrerank/metrics`)).text())?.[1] ?? 0);
   beforeAll(async () => {
     // the server makes records with OCR
     p = await startSearchProxy(engine, { pipelinesDir: pipelinesDir(PIPELINES), rerank: { ocr: true } });
@@ -50,7 +57,7 @@ describe.each(ENGINES)('records kept in the index when the configuration or the 
     }
   }, 300_000);
   afterAll(async () => {
-    for (const i of [PHOTOS, TEXTS]) await p?.engine.json('DELETE', `/${i}`);
+    for (const i of [PHOTOS, TEXTS, TWO]) await p?.engine.json('DELETE', `/${i}`);
     await p?.close();
   });
 
@@ -102,5 +109,34 @@ describe.each(ENGINES)('records kept in the index when the configuration or the 
     const b = await backfillRecords(p.engine, p.pipelines.get('p13e-texts')!, TEXTS, new RerankerEmbedder(p.reranker));
     expect(b).toMatchObject({ total: 1, recorded: 1, replacedNewer: 1 });
     expect((await stored(TEXTS, '1')).record).toEqual(own);
+  });
+
+  it('two replicas of two configurations on one index stop rewriting each other\'s records', { timeout: 600_000 }, async () => {
+    const other = await startSearchProxy(engine, { pipelinesDir: pipelinesDir(CHUNKED) });
+    try {
+      await p.engine.json('DELETE', `/${TWO}`);
+      await setupIndex(p.engine, p.pipelines.get('p13e-texts')!, TWO);
+      const titles = ['Vitamin D deficiency is common in older adults.', 'Vitamin D and bone density.', 'Iron deficiency causes anaemia.'];
+      for (const [i, title] of titles.entries()) await p.engine.json('PUT', `/${TWO}/_doc/${i}`, { title }); // around the proxy: no record
+      await p.engine.json('POST', `/${TWO}/_refresh`);
+      const ask = { size: 10, query: { match_all: {} }, ext: { vlrerank: { query: { text: 'vitamin d' }, explain: true } } };
+      const seen: Record<string, number[][]> = { [p.url]: [], [other.url]: [] };
+      for (let round = 0; round < 3; round++) {
+        for (const q of [p, other]) {
+          const r = await clientSearch(engine, q.url, { index: TWO, body: ask });
+          seen[q.url]!.push(r.hits.hits.map((h: any) => h._score));
+          await q.srv.services.writeBack!.idle();
+          await p.engine.json('POST', `/${TWO}/_refresh`);
+        }
+      }
+      // each wrote the three records once (before: at every search, 9 each); then left them to the other
+      expect(await metric('written')).toBe(titles.length);
+      expect(await metric('written', other.url)).toBe(titles.length);
+      expect(await metric('contested')).toBe(2 * titles.length);
+      // and never used the other's: the same scores every round
+      for (const rounds of Object.values(seen)) for (const r of rounds) expect(r).toEqual(rounds[0]);
+    } finally {
+      await other.close();
+    }
   });
 });
