@@ -20,7 +20,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { vlrError } from '../errors.js';
-import { packRecord, unpackRecord, type FeatureRecord } from '../features/record/index.js';
+import { isNewerRecord, packRecord, unpackRecord, type FeatureRecord } from '../features/record/index.js';
 import type { EngineClient } from '../engine/client.js';
 import { recordFieldMapped, recordKeyMapped } from '../engine/mapping.js';
 import { scanIndex, type ScanHit } from '../engine/scan.js';
@@ -47,8 +47,14 @@ export interface RecordsBackfillProgress {
   conflicts: number;
   /** Documents with nothing to rerank (no text, image or video field). */
   skipped: number;
-  /** Documents whose record was already current (indices without the signature field, read whole). */
+  /**
+   * Documents whose record was already current. Found by signature, a record written under another
+   * configuration that still serves this one whole (made with OCR, read without; probe round 13e:
+   * it was computed again and lost its OCR) gets this configuration's signature only, no model run.
+   */
   current: number;
+  /** Documents whose record, of a newer feature-schema version (a newer build's), was replaced by this build's. */
+  replacedNewer: number;
   /** How the index was read (`pit` or `scroll`). */
   via?: 'pit' | 'scroll';
   /** The run stopped on its signal before the end. */
@@ -104,14 +110,14 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
   const idx = encodeURIComponent(index);
   const count = await jsonWaitingOut429<{ count?: number }>(engine, `counting documents of [${index}]`, { ...o.refusals, signal: o.signal }, 'POST', `/${idx}/_count`, { query });
   if (count.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `counting documents of [${index}] failed: ${JSON.stringify(count.body).slice(0, 300)}`, { status: count.statusCode });
-  const progress: RecordsBackfillProgress = { total: count.body.count ?? 0, done: 0, recorded: 0, failed: 0, conflicts: 0, skipped: 0, current: 0 };
+  const progress: RecordsBackfillProgress = { total: count.body.count ?? 0, done: 0, recorded: 0, failed: 0, conflicts: 0, skipped: 0, current: 0, replacedNewer: 0 };
   o.onProgress?.({ ...progress });
   if (!progress.total) return progress;
 
   const batch = Math.max(1, o.batch ?? 32);
   const concurrency = Math.max(1, o.concurrency ?? 2);
   const sourceFields = [...pipeline.fields.text, ...pipeline.fields.image, ...pipeline.fields.video];
-  const pages = scanIndex(engine, index, { query, size: batch, _source: sourceFields, ...(keyed ? {} : { storedFields: [field] }), refusals: o.refusals, signal: o.signal });
+  const pages = scanIndex(engine, index, { query, size: batch, _source: sourceFields, storedFields: [field], refusals: o.refusals, signal: o.signal });
   const inflight = new Set<Promise<void>>();
   let writes: Promise<void> = Promise.resolve();
   /** Writes queued and not yet done (bounded by `concurrency`, so a slow cluster slows the reading). */
@@ -125,10 +131,20 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
   const work = async (hits: ScanHit[], isFirst: boolean): Promise<void> => {
     const docs = hits.map((h) => documentFromSource(h._source ?? {}, pipeline));
     const all = hits.map((h, i) => ({ h, d: docs[i] })).filter((x): x is { h: ScanHit; d: RecordDocument } => x.d !== undefined);
-    // without signatures, each record read is checked against the running configuration
-    const covered = keyed ? [] : await Promise.all(all.map((x) => embedder.recordCovers(unpackRecord(x.h.fields?.[field]), x.d, shape.chunking)));
+    // each record read is checked against the running configuration: without signatures, to find the
+    // stale ones; with them, so that a record of another configuration that serves this one whole is
+    // kept (its signature stamped) rather than computed again
+    const kept = all.map((x) => unpackRecord(x.h.fields?.[field]));
+    const covered = await Promise.all(all.map((x, i) => embedder.recordCovers(kept[i], x.d, shape.chunking)));
+    // …unless it lacks the pipeline's vectors: then it is computed, as before, to add them
+    if (keyed && vectorFields.length && covered.some(Boolean)) {
+      const lacking = await withoutVectors(engine, index, all.filter((_, i) => covered[i]).map((x) => x.h._id), vectorFields, o.signal);
+      all.forEach((x, i) => void (covered[i] &&= !lacking.has(x.h._id)));
+    }
     const present = all.filter((_, i) => !covered[i]);
-    const current = all.length - present.length;
+    const newer = new Set(present.filter((x) => isNewerRecord(kept[all.indexOf(x)])));
+    const stamps = keyed ? all.filter((_, i) => covered[i]) : [];
+    const current = keyed ? 0 : all.length - present.length;
     const out = present.length ? await embedder.records(present.map((x) => x.d), o.signal, { queryVectors: shape.queryVectors, chunking: shape.chunking }) : { records: [], errors: [] };
     const errors = new Set(out.errors.map((e) => e.index));
     // the media features were just computed: the vectors come from the feature cache (all at once),
@@ -143,19 +159,27 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
       }),
     ).finally(fan.dispose);
     const lines: string[] = [];
-    const kinds: Array<'recorded' | 'failed'> = [];
+    const kinds: Kind[] = [];
+    const cond = (h: ScanHit) => (h._seq_no !== undefined && h._primary_term !== undefined ? { if_seq_no: h._seq_no, if_primary_term: h._primary_term } : {});
+    for (const x of stamps) {
+      // the record goes with its signature, as it was: a partial update rebuilds the document from
+      // `_source`, which leaves both out (engine/mapping.ts) — the signature alone would drop the record
+      const packed = x.h.fields?.[field];
+      const doc = { [field]: Array.isArray(packed) ? packed[0] : packed, [keyField]: signature };
+      lines.push(JSON.stringify({ update: { _id: x.h._id, ...(typeof x.h._routing === 'string' ? { routing: x.h._routing } : {}), ...cond(x.h) } }), JSON.stringify({ doc }));
+      kinds.push('current');
+    }
     for (const [i, x] of present.entries()) {
       const partial: Record<string, unknown> = { [field]: packRecord(out.records[i]!) };
       if (!errors.has(i)) {
         if (keyed) partial[keyField] = signature;
         Object.assign(partial, vectors[i]);
       }
-      const cond = x.h._seq_no !== undefined && x.h._primary_term !== undefined ? { if_seq_no: x.h._seq_no, if_primary_term: x.h._primary_term } : {};
       // a routed document is written where it lives (without its routing the update went to the
       // shard of its id: document_missing, the run failed — held-out probe round 12e)
       const routing = typeof x.h._routing === 'string' ? { routing: x.h._routing } : {};
-      lines.push(JSON.stringify({ update: { _id: x.h._id, ...routing, ...cond } }), JSON.stringify({ doc: partial }));
-      kinds.push(errors.has(i) ? 'failed' : 'recorded');
+      lines.push(JSON.stringify({ update: { _id: x.h._id, ...routing, ...cond(x.h) } }), JSON.stringify({ doc: partial }));
+      kinds.push(errors.has(i) ? 'failed' : newer.has(x) ? 'recordedNewer' : 'recorded');
     }
     const skipped = hits.length - all.length;
     // the write is queued after the pages before it; this page's compute slot is free at once, so
@@ -225,7 +249,18 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
  * else fails the run. The engine's 429 — the whole request's, or some items' (a full write queue
  * rejects them unapplied) — is waited out and the refused part sent again (refusals.ts).
  */
-async function writeBulk(engine: EngineClient, index: string, lines: string[], kinds: Array<'recorded' | 'failed'>, progress: RecordsBackfillProgress, policy: RefusalPolicy): Promise<void> {
+/** Which of these documents lack one of the vector fields (one search, ids only). */
+async function withoutVectors(engine: EngineClient, index: string, ids: string[], fields: string[], signal?: AbortSignal): Promise<Set<string>> {
+  const query = { bool: { filter: { ids: { values: ids } }, should: fields.map((f) => ({ bool: { must_not: { exists: { field: f } } } })), minimum_should_match: 1 } };
+  const r = await engine.json<{ hits?: { hits?: Array<{ _id: string }> } }>('POST', `/${encodeURIComponent(index)}/_search`, { size: ids.length, _source: false, query }, undefined, { signal });
+  if (r.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `reading which documents of [${index}] lack vectors failed: ${JSON.stringify(r.body).slice(0, 300)}`, { status: r.statusCode });
+  return new Set((r.body.hits?.hits ?? []).map((h) => h._id));
+}
+
+/** What a written line counts as: `recordedNewer` is `recorded` over a newer build's record. */
+type Kind = 'recorded' | 'failed' | 'current' | 'recordedNewer';
+
+async function writeBulk(engine: EngineClient, index: string, lines: string[], kinds: Kind[], progress: RecordsBackfillProgress, policy: RefusalPolicy): Promise<void> {
   type Item = { update?: { status?: number; error?: { type?: string; reason?: string } } };
   const what = `writing feature records into [${index}]`;
   for (let refusal = 1; ; refusal++) {
@@ -244,7 +279,10 @@ async function writeBulk(engine: EngineClient, index: string, lines: string[], k
       if (u?.status === 409 || (u?.status === 404 && u.error?.type === 'document_missing_exception')) progress.conflicts++;
       else if (u?.status === 429) refused.push(i);
       else if (u?.error || (u?.status ?? 200) >= 300) firstError ??= u;
-      else progress[kinds[i]!]++;
+      else if (kinds[i] === 'recordedNewer') {
+        progress.recorded++;
+        progress.replacedNewer++;
+      } else progress[kinds[i]!]++;
     });
     if (firstError) throw vlrError('VLR_UPSTREAM_ERROR', `${what} failed: ${firstError.error?.type ?? firstError.status}: ${firstError.error?.reason ?? ''}`.trim());
     if (!refused.length) return;

@@ -25,7 +25,7 @@ import { LRUCache } from 'lru-cache';
 import type { EngineClient } from '../engine/client.js';
 import { credentialsKey } from '../engine/targets.js';
 import { isVlrerankError, vlrError } from '../errors.js';
-import { packRecord } from '../features/record/index.js';
+import { contentId, isNewerRecord, packRecord, parseRecord } from '../features/record/index.js';
 import type { Pipeline } from '../pipelines/index.js';
 import { documentFromSource } from '../pipelines/document.js';
 import type { Embedder } from '../rerank/embedder.js';
@@ -33,7 +33,7 @@ import type { RecordDocument } from '../rerank/records/build.js';
 import { recordMappingOf } from './backfill-records.js';
 import { recordShape } from './records.js';
 
-export type WriteBackOutcome = 'written' | 'conflict' | 'changed' | 'dropped' | 'failed' | 'unsafe' | 'refused';
+export type WriteBackOutcome = 'written' | 'conflict' | 'changed' | 'dropped' | 'failed' | 'unsafe' | 'refused' | 'newer' | 'contested';
 
 /** How long an index whose writes refused a client's credentials is not offered again for them (ms). */
 export const REFUSED_MS = 60_000;
@@ -58,6 +58,18 @@ export interface WriteBackDeps {
   maxPending?: number;
   onOutcome?(outcome: WriteBackOutcome, count: number): void;
   onError?(error: unknown): void;
+  /** How long a document this process wrote a record into stays contested if another configuration writes it again (default 10 min). */
+  contestedMs?: number;
+}
+
+/** Does this record describe this very content (every part the document has, by its content hash)? */
+function sameContent(x: unknown, d: RecordDocument): boolean {
+  const { record } = parseRecord(x);
+  if (!record) return false;
+  if (d.text !== undefined && record.text?.h !== contentId(d.text)) return false;
+  if (d.image !== undefined && record.image?.r !== contentId(d.image)) return false;
+  if (d.video !== undefined && record.video?.r !== contentId(d.video)) return false;
+  return true;
 }
 
 /** A document's place in the queue: its index, id and routing (one id may name two routed documents). */
@@ -71,8 +83,17 @@ export class RecordWriteBack {
   readonly #queued = new Set<string>();
   /** Index and credentials the engine refused a write-back to, for REFUSED_MS (bounded: keys come from clients). */
   readonly #refused = new LRUCache<string, true>({ max: 1024, ttl: REFUSED_MS });
+  /**
+   * Documents this process wrote a record into lately. Found again holding another configuration's
+   * record of the same content, another replica of another configuration is writing them too: the
+   * two replaced each other's at every search (held-out probe round 13e: 18 writes each in 3 rounds
+   * of 6 clips), so the document is left to the other (`contested`) until the memo expires.
+   */
+  readonly #wrote: LRUCache<string, true>;
 
-  constructor(private readonly deps: WriteBackDeps) {}
+  constructor(private readonly deps: WriteBackDeps) {
+    this.#wrote = new LRUCache({ max: 10_000, ttl: deps.contestedMs ?? 600_000 });
+  }
 
   /** Hand over a search's hits; returns at once, never throws. */
   offer(pipeline: Pipeline, hits: WriteBackHit[], credentials: Record<string, string> = {}): void {
@@ -120,8 +141,13 @@ export class RecordWriteBack {
   /** One job; true when the engine refused some of its writes to these credentials. */
   async #job(index: string, pipeline: Pipeline, offered: WriteBackHit[], credentials: Record<string, string>): Promise<boolean | void> {
     const { embedder, engine } = this.deps;
-    const covered = await Promise.all(offered.map((h) => embedder.recordCovers(h.record, h.doc, pipeline.scorer.chunking)));
-    const hits = offered.filter((_, i) => !covered[i]);
+    // a newer build's record is never downgraded by a search (features/record/format.ts isNewerRecord)
+    const newer = offered.filter((h) => isNewerRecord(h.record)).length;
+    if (newer) this.deps.onOutcome?.('newer', newer);
+    const covered = await Promise.all(offered.map((h) => isNewerRecord(h.record) || embedder.recordCovers(h.record, h.doc, pipeline.scorer.chunking)));
+    const contested = offered.filter((h, i) => !covered[i] && this.#wrote.has(queueKey(index, h)) && sameContent(h.record, h.doc));
+    if (contested.length) this.deps.onOutcome?.('contested', contested.length);
+    const hits = offered.filter((h, i) => !covered[i] && !contested.includes(h));
     if (!hits.length) return;
     // read for each job, never kept: an index deleted and created again under its name (auto-created by
     // a write, no record field) got records from a mapping trusted 60 s — mapped by guess, shown in
@@ -140,6 +166,7 @@ export class RecordWriteBack {
     if (got.statusCode !== 200 || !Array.isArray(got.body?.docs)) throw vlrError('VLR_UPSTREAM_ERROR', `_mget on [${index}] answered ${got.statusCode}`, { status: isRefusal(got.statusCode) ? got.statusCode : 502 });
     const signature = mapping.keyed ? await embedder.recordSignature(shape) : undefined;
     const lines: string[] = [];
+    const written: WriteBackHit[] = [];
     let changed = 0;
     hits.forEach((h, i) => {
       const now = got.body.docs![i];
@@ -149,6 +176,7 @@ export class RecordWriteBack {
       const doc = { [pipeline.features.field]: packRecord(out.records[i]!), ...(signature ? { [pipeline.features.keyField]: signature } : {}) };
       const action = { _id: h.id, ...(h.routing !== undefined ? { routing: h.routing } : {}), if_seq_no: now._seq_no, if_primary_term: now._primary_term };
       lines.push(JSON.stringify({ update: action }), JSON.stringify({ doc }));
+      written.push(h);
     });
     if (changed) this.deps.onOutcome?.('changed', changed);
     if (!lines.length) return;
@@ -162,6 +190,7 @@ export class RecordWriteBack {
       const gone = s === 404 && it.update?.error?.type === 'document_missing_exception';
       count[s === 409 || gone ? 'conflict' : s < 300 ? 'written' : isRefusal(s) ? 'refused' : 'failed']++;
     }
+    r.body.items.forEach((it, i) => void ((it.update?.status ?? 500) < 300 && this.#wrote.set(queueKey(index, written[i]!), true)));
     for (const [k, n] of Object.entries(count)) if (n) this.deps.onOutcome?.(k as WriteBackOutcome, n);
     return count.refused > 0;
   }

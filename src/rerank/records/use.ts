@@ -7,7 +7,7 @@
  * Pure: decodes vectors, runs no model and reads no media.
  */
 import { vlrError } from '../../errors.js';
-import { contentId, decodeVector, decodeVisual, parseRecord, type VisualVectors } from '../../features/record/index.js';
+import { checkUnitVector, contentId, decodeUnitVector, decodeVector, decodeVisual, parseRecord, type VisualVectors } from '../../features/record/index.js';
 import type { RequestPlan } from '../stages/request.js';
 import type { RecordDocument } from './build.js';
 import type { RecordKeys } from './keys.js';
@@ -72,8 +72,9 @@ function readRecords(p: RequestPlan, records: ReadonlyArray<unknown> | undefined
         if (t.k !== keys.text && t.k !== chunkedKey) reject(`documents[${i}].text: made by another text model or settings`);
         else if (!trusted && t.h !== contentId(d.text)) reject(`documents[${i}].text: made from another text`);
         else {
-          const passage = decodeVector(t.p);
-          s.text = { passage, ...(t.q ? { query: decodeVector(t.q) } : {}) };
+          // vectors are checked (decodeUnitVector): one cut short, NaN or of another length was used as it was (probe round 13e)
+          const passage = decodeUnitVector(t.p);
+          s.text = { passage, ...(t.q ? { query: decodeUnitVector(t.q, passage.length) } : {}) };
           if (t.k === chunkedKey && t.c) s.text.chunks = storedChunks(t.c, passage.length, p.recordChunking!.firstIsWhole);
         }
       }
@@ -82,7 +83,7 @@ function readRecords(p: RequestPlan, records: ReadonlyArray<unknown> | undefined
         if (!keys.image || im.k !== keys.image) reject(`documents[${i}].image: made by other models or settings`);
         else if (!trusted && im.r !== contentId(d.image)) reject(`documents[${i}].image: made from another image`);
         else if (p.ocr && !im.ocr) reject(`documents[${i}].image: holds no OCR and OCR is asked`);
-        else s.image = { ...decodeVisual(im), ...(im.ocr ? { ocrText: im.ocr.t, ...(im.ocr.v ? { ocrVector: decodeVector(im.ocr.v) } : {}) } : {}) };
+        else s.image = { ...decodeVisual(im), ...(im.ocr ? { ocrText: im.ocr.t, ...(im.ocr.v ? { ocrVector: decodeUnitVector(im.ocr.v) } : {}) } : {}) };
       }
       const v = record.video;
       if (v && d.video !== undefined) {
@@ -118,6 +119,20 @@ export function recordCovers(x: unknown, d: RecordDocument, keys: RecordKeys, o:
   if (d.text !== undefined && (record.text?.k !== keys.textFor(o.chunking) || record.text.h !== contentId(d.text))) return false;
   if (d.image !== undefined && (!keys.image || record.image?.k !== keys.image || record.image.r !== contentId(d.image) || (o.ocr && !record.image.ocr))) return false;
   if (d.video !== undefined && (!keys.video || record.video?.k !== keys.video(d.fps ?? o.fps, d.max_frames ?? o.maxFrames) || record.video.r !== contentId(d.video))) return false;
+  // a record whose vectors a search would refuse is rewritten, not taken for current (probe round 13e)
+  try {
+    if (d.text !== undefined) {
+      const dim = decodeUnitVector(record.text!.p).length;
+      if (record.text!.q) decodeUnitVector(record.text!.q, dim);
+    }
+    if (d.image !== undefined) {
+      decodeVisual(record.image!);
+      if (record.image!.ocr?.v) decodeUnitVector(record.image!.ocr.v);
+    }
+    if (d.video !== undefined) record.video!.f.forEach(decodeVisual);
+  } catch {
+    return false;
+  }
   return true;
 }
 
@@ -159,9 +174,9 @@ export function standInDocument(x: unknown, keys: RecordKeys, c: StandInContext)
       if (t.k !== keys.textFor(c.chunking)) return { reason: 'its record\'s text part was made by another text model or chunking' };
       if (c.chunking && !t.c) return { reason: 'its record\'s text part holds no chunks' };
       if (c.qHasVisual && !t.q) return { reason: 'its record\'s text part holds no query-side vector, which an image or video query compares' };
-      decodeVector(t.p);
-      if (t.q) decodeVector(t.q);
-      if (c.chunking && c.qHasText) storedChunks(t.c!, decodeVector(t.p).length, c.chunking.firstIsWhole);
+      const dim = decodeUnitVector(t.p).length;
+      if (t.q) decodeUnitVector(t.q, dim);
+      if (c.chunking && c.qHasText) storedChunks(t.c!, dim, c.chunking.firstIsWhole);
     }
     if (im) {
       if (!keys.image || im.k !== keys.image) return { reason: 'its record\'s image part was made by other models or settings' };
@@ -189,6 +204,6 @@ function storedChunks(c: { o: number[]; v?: string }, dim: number, firstIsWhole:
   const flat = c.v ? decodeVector(c.v) : new Float32Array(0);
   if (flat.length !== want * dim) throw new RangeError(`${spans.length} chunks need ${want} vectors of ${dim}, the record holds ${flat.length / dim}`);
   const vectors: Float32Array[] = [];
-  for (let k = 0; k < want; k++) vectors.push(flat.slice(k * dim, (k + 1) * dim));
+  for (let k = 0; k < want; k++) vectors.push(checkUnitVector(flat.slice(k * dim, (k + 1) * dim)));
   return { spans, vectors };
 }
