@@ -10,7 +10,7 @@
  * (the L1 tier a feature store slots under), or an LRU of its own for a bare text model.
  * Never knows what the texts are for.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { maxInputChars, type Encoded } from '../models/tokenizer.js';
 import type { TextEmbedder, TextKind } from '../models/index.js';
@@ -118,10 +118,10 @@ export class TextVectorCache {
 
   #hashKey(text: string, kind: TextKind): string {
     const reads = this.#model.maxTokens ? maxInputChars(this.#model.maxTokens) + 1 : Infinity;
-    const h = createHash('sha1').update(`${this.#model.id}\0${kind}\0`);
-    if (text.length > reads) h.update(text.slice(0, reads)).update('\0longer');
-    else h.update(text);
-    return `text|${h.digest('base64url')}`;
+    // one-shot crypto.hash (~0.7 µs; a createHash object took ~6 µs): the UTF-8 of the joined
+    // string is the UTF-8 of its pieces one after another (each joint is a NUL, never a split pair)
+    const read = text.length > reads ? `${text.slice(0, reads)}\0longer` : text;
+    return `text|${hash('sha1', `${this.#model.id}\0${kind}\0${read}`, 'base64url')}`;
   }
 
   /**

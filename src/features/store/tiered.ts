@@ -14,6 +14,7 @@
  */
 import type { FeatureCache } from '../cache/feature-cache.js';
 import type { Part } from '../parts.js';
+import { asFloat16 } from '../../util/vector-codec.js';
 import { decodePart, encodePart } from './codec.js';
 import type { DiskTier } from './disk-tier.js';
 import type { RedisTier } from './redis-tier.js';
@@ -44,14 +45,6 @@ export class TieredFeatures implements PartStore {
   readonly #redis: RedisTier | undefined;
   /** Parts that came from a lower tier (their L1 fill counts as a hit for the caller). */
   readonly #source = new WeakMap<Part, PartSource>();
-  /**
-   * The encoded bytes of what `kept()` handed out, by the value the caller holds (a text part's
-   * vector, another part itself), for the `set()` that follows to write as they are: a text vector
-   * just computed was float16-encoded to be scored as stored, then encoded again for the disk and
-   * Redis writes (stop 27). Taken by that write; only kept while a lower tier is configured.
-   */
-  readonly #keptBytes = new WeakMap<object, Uint8Array>();
-
   constructor(l1: FeatureCache<Part>, lower: LowerTiers = {}) {
     this.l1 = l1;
     this.#disk = lower.disk;
@@ -146,11 +139,13 @@ export class TieredFeatures implements PartStore {
    * of the pair alone, not of the store. Not storable: `part` itself (kept in L1 only).
    */
   kept(part: Part): Part {
+    // a text vector (a new query's, between its model run and its request's scores) is rounded
+    // directly, without its bytes: the write that follows encodes it on the disk tier's own later
+    // turn, and encoding the rounded vector gives the bytes the vector itself would (float16
+    // rounding is idempotent). Encoding it here to hand out the decoded bytes cost ~50–170 µs.
+    if (part.kind === 'text') return { kind: 'text', value: asFloat16(part.value) };
     try {
-      const bytes = encodePart(part);
-      const kept = decodePart(bytes);
-      if (this.#disk || this.#redis) this.#keptBytes.set(identity(kept), bytes);
-      return kept;
+      return decodePart(encodePart(part));
     } catch {
       return part;
     }
@@ -191,15 +186,8 @@ export class TieredFeatures implements PartStore {
   }
 
   #writeLower(key: string, value: Part): void {
-    const known = this.#keptBytes.get(identity(value));
-    if (known) this.#keptBytes.delete(identity(value));
     const redis = this.#redis?.state === 'ok' ? this.#redis : undefined;
     if (!this.#disk?.usable && !redis) return;
-    if (known) {
-      redis?.set(key, known);
-      this.#disk?.set(key, known);
-      return;
-    }
     const encode = () => {
       try {
         return encodePart(value);
@@ -225,6 +213,3 @@ export class TieredFeatures implements PartStore {
     };
   }
 }
-
-/** What a caller holds of a part `kept()` gave: a text part's vector (it builds a new part around it), else the part. */
-const identity = (part: Part): object => (part.kind === 'text' ? part.value : part);

@@ -1,7 +1,7 @@
-// A text vector just computed is float16-encoded once (stop 27): kept() encodes it to hand out the
-// vector as the tiers keep it (what the request scores with), and the set() that follows writes
-// those very bytes to the disk tier and Redis — it encoded the vector a second time. The bytes
-// each tier holds decode to the vector scored with, bit for bit. Real lmdb, real redis-server;
+// A text vector just computed is float16-encoded once (stop 27): kept() hands out the vector as the
+// tiers keep it (what the request scores with: rounded to float16 directly since perf14a, no
+// bytes made), and the set() that follows encodes it once for the disk tier and Redis — before
+// stop 27 it was encoded twice. The bytes each tier holds decode to the vector scored with, bit for bit. Real lmdb, real redis-server;
 // the codec's encoder is counted (wrapped, not replaced). As the extractor's text tier does it:
 // kept(part), then set(key, a new part around the kept vector).
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';

@@ -1,4 +1,4 @@
-import { getFloat16, setFloat16 } from '@petamoriken/float16';
+import { Float16Array, getFloat16, setFloat16 } from '@petamoriken/float16';
 import { describe, expect, it } from 'vitest';
 import { fromFloat16Base64, fromFloat16Bytes, toFloat16Base64, toFloat16Bytes } from '../../../src/util/vector-codec.js';
 import { dot, normalize } from '../../../src/util/vector.js';
@@ -71,5 +71,31 @@ describe('float16 vector codec', () => {
     const view = new DataView(want.buffer);
     for (let i = 0; i < v.length; i++) setFloat16(view, i * 2, v[i]!, true);
     expect(Buffer.from(toFloat16Bytes(v)).equals(Buffer.from(want))).toBe(true);
+  });
+
+  it('encodes every sign, exponent and low mantissa pattern to the bits the library writes (its rounding, NaN, infinities, subnormals)', () => {
+    // the rounding reads the 13 (normal) or up to 24 (subnormal) bits dropped: every low 14-bit
+    // pattern at the exponents where float16 starts, ends and turns subnormal, a sample elsewhere
+    const edges = new Set([0, 100, 101, 102, 103, 104, 110, 111, 112, 113, 114, 115, 127, 140, 141, 142, 143, 144, 254, 255]);
+    const words: number[] = [];
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let sign = 0; sign < 2; sign++) {
+      for (let e = 0; e < 256; e++) {
+        const count = edges.has(e) ? 1 << 14 : 256;
+        for (let j = 0; j < count; j++) {
+          const low = edges.has(e) ? j : rnd(1 << 14);
+          words.push(((sign << 31) | (e << 23) | (rnd(512) << 14) | low) >>> 0);
+        }
+      }
+    }
+    const v = new Float32Array(Uint32Array.from(words).buffer);
+    const want = new Uint8Array(new Float16Array(v).buffer);
+    const got = toFloat16Bytes(v);
+    expect(got.byteLength).toBe(want.byteLength);
+    expect(Buffer.from(got).equals(Buffer.from(want))).toBe(true);
+    // a view into a larger buffer encodes its own components only
+    const inner = v.subarray(5, 9);
+    expect(Array.from(toFloat16Bytes(inner))).toEqual(Array.from(want.subarray(10, 18)));
   });
 });
