@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { decodeImage } from '../../src/features/media/image.js';
-import { orientedJpeg, twoFrameGif } from '../helpers/media-fixtures.js';
+import { cmykFromRgb, orientedJpeg, twoFrameGif } from '../helpers/media-fixtures.js';
 import { DATA } from '../helpers/paths.js';
 
 const px = (d: { data: Buffer; width: number }, x: number, y: number) => Array.from(d.data.subarray((y * d.width + x) * 3, (y * d.width + x) * 3 + 3));
@@ -77,5 +77,33 @@ describe('decodeImage', () => {
     const mean = [0, 1, 2].map((c) => d.data.reduce((a, v, i) => (i % 3 === c ? a + v : a), 0) / (198 * 198));
     expect(mean.map((m) => m.toFixed(3))).toEqual(['219.662', '227.548', '172.805']);
     expect(createHash('sha256').update(d.data).digest('hex')).toBe('184be575757b19bba928d3a9cd5a05182f080922d890bed0efaacc36e8370bb6');
+  });
+
+  // Held-out probe round 13c: print catalogs' CMYK photos were read through libvips' fallback press
+  // profile — colours off by 7.7–12.4 levels on average, EfficientNet cosine to the RGB twin 0.933–0.984.
+  const mad = (a: Buffer, b: Buffer) => a.reduce((s, v, i) => s + Math.abs(v - b[i]!), 0) / a.length;
+  const cocoPhoto = () => decodeImage(readFileSync(join(DATA, 'coco-captions-mini/images/val2017/000000000802.jpg')));
+
+  it('reads an untagged CMYK JPEG and TIFF of a real photo as its RGB twin (PIL convert("RGB") and browsers: R = (255 − C)(255 − K)/255)', async () => {
+    const twin = await cocoPhoto();
+    const { tiff, jpeg } = await cmykFromRgb(twin.data, twin.width, twin.height);
+    for (const [bytes, format, tol] of [[tiff, 'tiff', 0], [jpeg, 'jpeg', 0.5]] as const) {
+      const meta = await sharp(bytes).metadata();
+      expect([meta.space, meta.channels, meta.hasProfile]).toEqual(['cmyk', 4, false]);
+      const d = await decodeImage(bytes);
+      expect([d.format, d.width, d.height]).toEqual([format, twin.width, twin.height]);
+      expect(mad(d.data, twin.data)).toBeLessThanOrEqual(tol);
+    }
+  });
+
+  it('reads a CMYK JPEG through its embedded profile (as a viewer shows it), never inverted', async () => {
+    const twin = await cocoPhoto();
+    const tagged = await sharp(twin.data, { raw: { width: twin.width, height: twin.height, channels: 3 } }).toColourspace('cmyk').withIccProfile('cmyk').jpeg({ quality: 95 }).toBuffer();
+    expect((await sharp(tagged).metadata()).hasProfile).toBe(true);
+    const d = await decodeImage(tagged);
+    const viewer = await sharp(tagged).toColourspace('srgb').raw().toBuffer();
+    expect(mad(d.data, viewer)).toBeLessThan(0.5);
+    // the press profile's gamut moves colours a little; an inverted or naive reading moves them a lot
+    expect(mad(d.data, twin.data)).toBeLessThan(12);
   });
 });
