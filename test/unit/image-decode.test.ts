@@ -1,5 +1,6 @@
 // Decoding every supported format to 8-bit RGB, once: EXIF orientation applied, first GIF frame,
 // alpha flattened, grey/16-bit converted, an embedded ICC profile ignored (as the models' PIL references).
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import sharp from 'sharp';
 import { decodeImage } from '../../src/features/media/image.js';
 import { cmykFromRgb, orientedJpeg, twoFrameGif } from '../helpers/media-fixtures.js';
 import { DATA } from '../helpers/paths.js';
+import { rejection } from '../helpers/errors.js';
 
 const px = (d: { data: Buffer; width: number }, x: number, y: number) => Array.from(d.data.subarray((y * d.width + x) * 3, (y * d.width + x) * 3 + 3));
 const close = (a: number[], b: number[], tol = 12) => a.every((v, i) => Math.abs(v - b[i]!) <= tol);
@@ -105,5 +107,17 @@ describe('decodeImage', () => {
     expect(mad(d.data, viewer)).toBeLessThan(0.5);
     // the press profile's gamut moves colours a little; an inverted or naive reading moves them a lot
     expect(mad(d.data, twin.data)).toBeLessThan(12);
+  });
+
+  it('says a clip sent as an image is a video, to be sent as one (held-out probe round 13c: "not in a supported image format")', async () => {
+    const clip = join(DATA, 'intel-sample-videos/clips/bottle-detection.mp4');
+    const webm = execFileSync('ffmpeg', ['-v', 'error', '-i', clip, '-t', '1', '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-an', '-f', 'webm', 'pipe:1'], { maxBuffer: 1 << 26 });
+    for (const [bytes, name] of [[readFileSync(clip), 'mp4/mov'], [webm, 'matroska/webm']] as const) {
+      const e = await rejection(decodeImage(bytes));
+      expect([e.code, e.message]).toEqual(['VLR_MEDIA_UNSUPPORTED', `this is a video (${name}), not an image: send it as a video`]);
+    }
+    // an AVIF still is an ISO BMFF file too, and still an image
+    const avif = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).avif().toBuffer();
+    expect((await decodeImage(avif)).width).toBe(8);
   });
 });

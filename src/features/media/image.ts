@@ -55,6 +55,10 @@ function translateSharpError(e: unknown, what = 'image'): VlrerankError {
   if (/exceeds pixel limit/i.test(msg)) {
     return vlrError('VLR_MEDIA_TOO_LARGE', `${what} exceeds the pixel limit`, { cause: e });
   }
+  if (/Warning treated as error/i.test(msg)) {
+    // libvips' own words when the decoder's warning (a truncated or corrupt JPEG) is not kept with it
+    return vlrError('VLR_MEDIA_UNSUPPORTED', `${what} cannot be decoded (corrupt or truncated: the decoder warned)`, { cause: e });
+  }
   if (/unsupported image format|Input buffer is empty|Input file is missing/i.test(msg)) {
     return vlrError('VLR_MEDIA_UNSUPPORTED', `${what} is not in a supported image format (jpeg, png, webp, gif, avif, tiff)`, { cause: e });
   }
@@ -65,6 +69,14 @@ function translateSharpError(e: unknown, what = 'image'): VlrerankError {
 function firstLine(s: string): string {
   const line = s.split('\n').find((l) => l.trim()) ?? s;
   return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
+
+/** The video container the bytes open with (ISO BMFF that is no HEIF/AVIF still, Matroska/WebM), if any. */
+function videoContainer(buf: Buffer): string | undefined {
+  if (buf.length < 12) return undefined;
+  if (buf.toString('latin1', 4, 8) === 'ftyp' && !/^(avif|avis|heic|heix|mif1|msf1)$/.test(buf.toString('latin1', 8, 12))) return 'mp4/mov';
+  if (buf.readUInt32BE(0) === 0x1a45dfa3) return 'matroska/webm';
+  return undefined;
 }
 
 /** Header-only inspection: format and size without decoding pixels. Enforces both limits. */
@@ -83,6 +95,8 @@ export async function probeImage(
     // limitInputPixels: false here because metadata never decodes pixels; we check the header ourselves.
     meta = await sharp(buf, { limitInputPixels: false }).metadata();
   } catch (e) {
+    const video = videoContainer(buf);
+    if (video) throw vlrError('VLR_MEDIA_UNSUPPORTED', `this is a video (${video}), not an image: send it as a video`, { cause: e });
     throw translateSharpError(e);
   }
   const format = meta.format as string | undefined;
