@@ -55,10 +55,6 @@ function translateSharpError(e: unknown, what = 'image'): VlrerankError {
   if (/exceeds pixel limit/i.test(msg)) {
     return vlrError('VLR_MEDIA_TOO_LARGE', `${what} exceeds the pixel limit`, { cause: e });
   }
-  if (/Warning treated as error/i.test(msg)) {
-    // libvips' own words when the decoder's warning (a truncated or corrupt JPEG) is not kept with it
-    return vlrError('VLR_MEDIA_UNSUPPORTED', `${what} cannot be decoded (corrupt or truncated: the decoder warned)`, { cause: e });
-  }
   if (/unsupported image format|Input buffer is empty|Input file is missing/i.test(msg)) {
     return vlrError('VLR_MEDIA_UNSUPPORTED', `${what} is not in a supported image format (jpeg, png, webp, gif, avif, tiff)`, { cause: e });
   }
