@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { VideoDecoder } from '../../src/features/media/video.js';
 import { frameTimes } from '../../src/features/media/video-frames.js';
 import { DATA } from '../helpers/paths.js';
@@ -52,6 +53,26 @@ describe('a 10-minute clip sampled under the max_frames cap', () => {
       const runs = readFileSync(log, 'utf8').trim().split('\n');
       expect(runs).toHaveLength(8);
       for (const run of runs) expect(run).toMatch(/ -ss \d+\.\d+ .* -frames:v 1 /);
+    }
+  });
+
+  it("makes the UI's strip by seeking too: one ffmpeg run, each frame on its own input (was 504 at 60 s for a 1080p one)", async () => {
+    for (const input of [{ path: long }, readFileSync(long)]) {
+      writeFileSync(log, '');
+      const jpeg = await decoder.strip(input, { frames: 4, height: 90 });
+      const m = await sharp(jpeg).metadata();
+      expect([m.format, m.width, m.height]).toEqual(['jpeg', 4 * 160, 90]);
+      const runs = readFileSync(log, 'utf8').trim().split('\n');
+      expect(runs).toHaveLength(1);
+      expect(runs[0]!.match(/ -ss \d+\.\d+ /g)).toHaveLength(4);
+      // the four tiles are the clip at four times, as the select-made strip of the same times shows them
+      const tiles = await Promise.all([0, 1, 2, 3].map((i) => sharp(jpeg).extract({ left: i * 160, top: 0, width: 160, height: 90 }).raw().toBuffer()));
+      const duration = (await decoder.probe({ path: long })).duration!;
+      const times = frameTimes(duration, 4 / duration, 4);
+      for (const [i, t] of times.entries()) {
+        const want = await sharp(expectedFrame(t), { raw: { width: 480, height: 270, channels: 3 } }).resize(160, 90).raw().toBuffer();
+        expect(mad(tiles[i]!, want)).toBeLessThan(8);
+      }
     }
   });
 

@@ -16,18 +16,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import { vlrError } from '../../errors.js';
-import { run, translateFfmpegFailure } from './ffmpeg.js';
+import { run, translateFfmpegFailure, type RunResult } from './ffmpeg.js';
 import type { DecodedImage } from './image.js';
 import { Semaphore } from '../../util/semaphore.js';
 import { frameSchedule, frameSize, needsSeekableInput, readRotation, selectAt } from './video-frames.js';
-
-/**
- * The demuxers ffprobe and ffmpeg may use on a document's video: containers that hold their own
- * media. Playlists and lists that name other files or URLs (hls, concat, image2 patterns, dash…)
- * are refused: a crafted "video" under a media root could otherwise make ffmpeg open files outside
- * the roots (or a FIFO, and hang).
- */
-const DEMUXERS = 'mov,matroska,avi,mpegts,mpeg,flv,ogg,asf,gif,h264,hevc,m4v,mjpeg';
+import { DEMUXERS, FIRST_FRAME, SEEK_PERIOD, frameArgs, seekStripArgs } from './video-args.js';
 
 export interface VideoLimits {
   ffmpegPath: string;
@@ -164,13 +157,20 @@ export class VideoDecoder {
         const duration = probe.duration ?? n;
         const { times, period } = frameSchedule(duration, n / duration, n);
         const width = Math.max(2, 2 * Math.round((probe.width * height) / probe.height / 2));
-        const strip = async (select: string, tiles: number) => {
-          const args = frameArgs(src, `${select},scale=-2:${height}:flags=area,tile=${tiles}x1`, 1, ['-f', 'image2pipe', '-vcodec', 'mjpeg', '-q:v', String(quality), 'pipe:1']);
-          // a JPEG is never larger than the raw pixels it holds
-          const r = await run(this.limits.ffmpegPath, args, { stdin: src.stdin, deadline, signal: options.signal, maxStdout: tiles * width * height * 3 + 65_536, tool: 'ffmpeg' });
+        const output = ['-f', 'image2pipe', '-vcodec', 'mjpeg', '-q:v', String(quality), 'pipe:1'];
+        // a JPEG is never larger than the raw pixels it holds
+        const ok = (r: RunResult) => {
           if (r.code !== 0) throw translateFfmpegFailure('ffmpeg', r);
           return r.stdout;
         };
+        const at = { deadline, signal: options.signal, maxStdout: times.length * width * height * 3 + 65_536, tool: 'ffmpeg' };
+        if (period >= SEEK_PERIOD && times.length > 1) {
+          // targets far apart (a long clip): each frame sought, as sampleFrames does
+          const jpeg = ok(await this.#asFile(src, (file) => run(this.limits.ffmpegPath, seekStripArgs(file.arg, times, height, output), at)));
+          if (jpeg.length > 0) return jpeg;
+        }
+        const strip = async (select: string, tiles: number) =>
+          ok(await run(this.limits.ffmpegPath, frameArgs(src, `${select},scale=-2:${height}:flags=area,tile=${tiles}x1`, 1, output), { ...at, stdin: src.stdin }));
         const jpeg = await strip(selectAt(period), times.length);
         // a clip whose frames all start before the first target time (one frame long): its first frame
         const out = jpeg.length > 0 ? jpeg : await strip(FIRST_FRAME, 1);
@@ -301,33 +301,4 @@ export class VideoDecoder {
     }
     return frames;
   }
-}
-
-/**
- * Targets at least this far apart (seconds) are sought one by one rather than decoded through:
- * a camera's or a phone's keyframes are at most a few seconds apart, so a seek never decodes more
- * than the run between two targets would, and an ffmpeg start (~0.1 s) costs less than the frames skipped.
- */
-const SEEK_PERIOD = 4;
-
-/** The `select` filter keeping only the first decoded frame. */
-const FIRST_FRAME = `select='eq(n\\,0)'`;
-
-/**
- * One ffmpeg run over the first video stream of `src` and nothing else (demuxers whitelisted;
- * audio, subtitles and data dropped; `-xerror`: a decode error fails the run), through `filter`,
- * at most `frames` frames, written as `output` says. The frame sampler and the strip share it.
- */
-function frameArgs(src: { arg: string; stdin?: Buffer }, filter: string, frames: number, output: string[], seek?: number): string[] {
-  return [
-    '-hide_banner', '-nostats', '-v', 'error', ...(src.stdin ? [] : ['-nostdin']),
-    '-xerror', '-threads', '2',
-    ...(seek === undefined ? [] : ['-ss', seek.toFixed(6)]),
-    '-format_whitelist', DEMUXERS, '-i', src.arg,
-    '-map', '0:v:0', '-an', '-sn', '-dn',
-    '-vf', filter,
-    '-fps_mode', 'passthrough',
-    '-frames:v', String(frames),
-    ...output,
-  ];
 }
