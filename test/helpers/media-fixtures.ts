@@ -59,3 +59,36 @@ export async function corruptJpeg(source: Buffer): Promise<Buffer> {
   for (let i = 600; i < bad.length - 10; i += 97) bad[i] = 0xff;
   return bad;
 }
+
+/**
+ * A CMYK image as print tools write it, from 8-bit RGB pixels by the plain formula (C = 255 − R,
+ * M = 255 − G, Y = 255 − B, K = 0; what PIL's `convert('CMYK')` writes): an uncompressed CMYK TIFF
+ * built by hand (Photometric 5, InkSet 1), and the same pixels as a CMYK JPEG (libvips writes it
+ * Adobe-style, inverted) — no ICC profile in either.
+ */
+export async function cmykFromRgb(rgb: Buffer, width: number, height: number): Promise<{ tiff: Buffer; jpeg: Buffer }> {
+  const n = width * height;
+  const pixels = Buffer.alloc(n * 4);
+  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) pixels[i * 4 + c] = 255 - rgb[i * 3 + c]!;
+  const entries: Array<[tag: number, type: 3 | 4, count: number, value: number]> = [];
+  const bps = 8 + 2 + 11 * 12 + 4; // after the header and the IFD: BitsPerSample's four shorts, then the pixels
+  entries.push([256, 4, 1, width], [257, 4, 1, height], [258, 3, 4, bps], [259, 3, 1, 1], [262, 3, 1, 5], [273, 4, 1, bps + 8]);
+  entries.push([277, 3, 1, 4], [278, 4, 1, height], [279, 4, 1, pixels.length], [284, 3, 1, 1], [332, 3, 1, 1]);
+  const head = Buffer.alloc(bps + 8);
+  head.write('II*\0', 0, 'latin1');
+  head.writeUInt32LE(8, 4);
+  head.writeUInt16LE(entries.length, 8);
+  entries.forEach(([tag, type, count, value], i) => {
+    const o = 10 + i * 12;
+    head.writeUInt16LE(tag, o);
+    head.writeUInt16LE(type, o + 2);
+    head.writeUInt32LE(count, o + 4);
+    if (type === 3 && count === 1) head.writeUInt16LE(value, o + 8);
+    else head.writeUInt32LE(value, o + 8);
+  });
+  head.writeUInt32LE(0, 10 + entries.length * 12); // no next IFD
+  for (let c = 0; c < 4; c++) head.writeUInt16LE(8, bps + c * 2);
+  const tiff = Buffer.concat([head, pixels]);
+  const jpeg = await sharp(tiff).pipelineColourspace('cmyk').toColourspace('cmyk').jpeg({ quality: 95, chromaSubsampling: '4:4:4' }).toBuffer();
+  return { tiff, jpeg };
+}

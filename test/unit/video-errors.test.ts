@@ -54,6 +54,16 @@ describe('bad videos', () => {
     expect((await rejection(decoder.sampleFrames(Buffer.alloc(0)))).code).toBe('VLR_MEDIA_UNSUPPORTED');
   });
 
+  it('says a photo sent as a video is a still image, to be sent as one (held-out probe round 13c: "playlists … are refused")', async () => {
+    const photo = readFileSync(join(DATA, 'coco-captions-mini/images/val2017/000000000802.jpg'));
+    const sharp = (await import('sharp')).default;
+    for (const [bytes, name] of [[photo, 'jpeg'], [await sharp(photo).png().toBuffer(), 'png'], [await sharp(photo).webp().toBuffer(), 'webp']] as const) {
+      const e = await rejection(decoder.sampleFrames(bytes));
+      expect(e.code).toBe('VLR_MEDIA_UNSUPPORTED');
+      expect(e.message).toBe(`this is a still image (${name}), not a video: send it as an image`);
+    }
+  });
+
   it('refuses videos over the duration and byte limits before decoding', async () => {
     const short = new VideoDecoder({ maxSeconds: 10 });
     const e = await rejection(short.sampleFrames({ path: join(V, 'full/car-detection.mp4') }));

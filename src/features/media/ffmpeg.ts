@@ -29,6 +29,9 @@ export function translateFfmpegFailure(tool: string, r: { stderr: string; code: 
   }
   if (/not on whitelist/.test(r.stderr)) {
     const format = /\[(\w+) @/.exec(r.stderr)?.[1];
+    // ffmpeg's still-image demuxers (jpeg_pipe, png_pipe, webp_pipe…): a photo sent as a video
+    const still = /^(\w+)_pipe$/.exec(format ?? '')?.[1];
+    if (still) return vlrError('VLR_MEDIA_UNSUPPORTED', `this is a still image (${still}), not a video: send it as an image`);
     return vlrError('VLR_MEDIA_UNSUPPORTED', `video container ${format ? `[${format}] ` : ''}is not one vlrerank decodes (playlists and lists that name other files are refused)`);
   }
   const lines = r.stderr.split('\n').map((l) => l.replace(/^\[[^\]]*\]\s*/, '').trim()).filter(Boolean);

@@ -34,8 +34,14 @@ export function frameSize(width: number, height: number, shortest: number): { wi
   return { width: Math.max(1, Math.round(width * k)), height: Math.max(1, Math.round(height * k)) };
 }
 
-/** True when the bytes are ISO BMFF (MP4/MOV) with `mdat` before `moov`: ffmpeg must seek, so a pipe will not do. */
+/**
+ * True when ffmpeg must seek in the bytes, so a pipe will not do: ISO BMFF (MP4/MOV) with `mdat`
+ * before `moov`, and any GIF — ffmpeg's gif demuxer seeks back after its probe, and a GIF larger
+ * than the probe's read (a 230 KB clip as GIF) failed from a pipe with "Input/output error"
+ * (held-out probe round 13c: every data:, URL and CLI GIF sent as a video past a few dozen KB).
+ */
 export function needsSeekableInput(buf: Buffer): boolean {
+  if (buf.toString('latin1', 0, 4) === 'GIF8') return true;
   let i = 0;
   let boxes = 0;
   while (i + 8 <= buf.length && boxes++ < 64) {

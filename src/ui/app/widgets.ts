@@ -1,6 +1,6 @@
 /** Widgets shared by the pages: the media picker (upload / drop / paste), signal bars, score bar, messages. */
 import { h, clear, id } from './dom.js';
-import { kindOfFile, readAsDataUrl, type Kind } from './media.js';
+import { kindOfFile, readAsDataUrl, refusedFile, type Kind } from './media.js';
 
 export interface PickedMedia {
   kind: Kind;
@@ -49,6 +49,12 @@ export function mediaPicker(opts: { label: string; accept: Kind[]; onChange?: (m
   const take = async (f: File | undefined | null) => {
     if (!f) return;
     const k = kindOfFile(f);
+    const refused = refusedFile(f);
+    if (refused) {
+      set(null);
+      status.textContent = refused;
+      return;
+    }
     if (!k || !opts.accept.includes(k)) {
       // the refused file replaces the one picked before: a search never goes out with another file than the last one chosen
       set(null);
