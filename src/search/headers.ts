@@ -13,8 +13,11 @@ const OWN_BODY = new Set(['content-length', 'content-encoding', 'accept-encoding
  * Upstream response headers copied to the client's answer. `retry-after`: the engine's own 429/503
  * (a full search queue, a cluster block) is passed through with the back-off it asked for — it
  * was dropped on a reranked search's refused first stage (held-out probe round 8a).
+ * `x-opensearch-version`: OpenSearch 3.x names itself on every answer (`OpenSearch/3.6.0 (opensearch)`),
+ * as Elasticsearch does with `x-elastic-product`; a reranked answer left it out (held-out probe round 13f).
  */
-const KEEP_RESPONSE = ['content-type', 'x-elastic-product', 'warning', 'x-opaque-id', 'retry-after'];
+export const PRODUCT_HEADERS = ['x-elastic-product', 'x-opensearch-version'] as const;
+const KEEP_RESPONSE = ['content-type', ...PRODUCT_HEADERS, 'warning', 'x-opaque-id', 'retry-after'];
 
 function headerValue(raw: readonly string[], name: string): string | undefined {
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) return raw[i + 1];
