@@ -3,7 +3,10 @@
  * them) with a rerank ask: the template is rendered by the engine (`POST /_render/template`, with the
  * client's credentials) and the search it renders to is handled as that `_search` is — reranked when
  * it asks for it (`ext.vlrerank` in the template's source, an `ext` beside `id`/`params`,
- * `?search_pipeline=<vlrerank pipeline>` with `ext.rerank`) or when the index has a default pipeline.
+ * `?search_pipeline=<vlrerank pipeline>` with `ext.rerank`, a stored template whose source holds one)
+ * or when the index has a default pipeline. What it costs: a stored template's search through vlrerank
+ * asks the engine to render it first (one `_render/template` round trip) whenever a pipeline may
+ * cover its index; an inline one only when it names vlrerank.
  * Before (held-out probe round 13f, OpenSearch 3.6) each of these went to the engine as sent: its 400
  * `unknown field [vlrerank]`, `unknown field [ext]` or "Pipeline … is not defined", and a template
  * search on a default-pipeline index came back in BM25 order where the same `_search` is reranked.
@@ -48,7 +51,9 @@ export async function handleSearchTemplate(deps: SearchHandlerDeps, req: SearchR
   if (!isJsonBody(req.headers)) return asSent;
   const pre = req.body.parsed;
   const text = req.body.text;
-  const asks = pre ? pre.hasMarker : text !== undefined && text.includes('vlrerank');
+  // a stored template (`id`) may hold the ask itself: rendered whenever a pipeline may cover the index
+  const stored = (pre ? isObject(pre.value) && pre.value.id !== undefined : text !== undefined && text.includes('"id"')) && (deps.pipelines.forIndex(req.index) !== undefined || deps.pipelines.resolvable(req.index));
+  const asks = stored || (pre ? pre.hasMarker : text !== undefined && text.includes('vlrerank'));
   if (!asks && !(req.mustParse ?? mustParse(deps, req.index, req.params, req.headers))) return asSent;
   let body: unknown = pre?.value;
   if (!pre) {

@@ -15,6 +15,7 @@ import { pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/
 const INDEX = 'p13f-tpl-it';
 const DEF_INDEX = 'p13f-tpldef-it';
 const TEMPLATE = 'p13f-tpl-it-match';
+const RERANKING = 'p13f-tpl-it-rerank';
 const pipeline = (name: string, pattern: string, def: boolean) => `name: ${name}
 index_patterns: [${pattern}]
 default: ${def}
@@ -46,11 +47,14 @@ describe('_search/template with a rerank (opensearch3)', () => {
       await p.engine.json('POST', `/${index}/_refresh`);
     }
     await direct.putScript({ id: TEMPLATE, body: { script: { lang: 'mustache', source: { size: '{{size}}', query: { match: { text: '{{q}}' } } } } } as never });
+    // a stored template that asks for the rerank itself: its requests name nothing of vlrerank's
+    await direct.putScript({ id: RERANKING, body: { script: { lang: 'mustache', source: '{"size": {{size}}, "query": {"match": {"text": "{{q}}"}}, "ext": {"vlrerank": {"query": {"text": "{{wanted}}"}}}}' } } as never });
   });
   afterAll(async () => {
     await p?.engine.json('DELETE', `/${INDEX}`);
     await p?.engine.json('DELETE', `/${DEF_INDEX}`);
     await p?.engine.json('DELETE', `/_scripts/${TEMPLATE}`);
+    await p?.engine.json('DELETE', `/_scripts/${RERANKING}`);
     await p?.close();
   });
 
@@ -67,6 +71,12 @@ describe('_search/template with a rerank (opensearch3)', () => {
 
   it('reranks a stored template with an ext beside id and params', async () => {
     const r = (await through.searchTemplate({ index: INDEX, body: { id: TEMPLATE, params: { q: 'sweet', size: 10 }, ext: { vlrerank: { query: { text: 'dessert' } } } } } as never)).body as any;
+    expect(r.vlrerank?.pipeline).toBe('p13f-tpl');
+    expect(ids(r)).toEqual(await engineIds(INDEX));
+  });
+
+  it('reranks a stored template whose source asks for it', async () => {
+    const r = (await through.searchTemplate({ index: INDEX, body: { id: RERANKING, params: { q: 'sweet', size: 10, wanted: 'dessert' } } } as never)).body as any;
     expect(r.vlrerank?.pipeline).toBe('p13f-tpl');
     expect(ids(r)).toEqual(await engineIds(INDEX));
   });
