@@ -1,5 +1,6 @@
 /**
- * `GET|POST /{index}/_search`, `/_search`, `/{index}/_msearch` and `/_msearch`: read the body
+ * `GET|POST /{index}/_search`, `/_search`, `/{index}/_msearch`, `/_msearch` (and, through the
+ * router only, `/{index}/_search/template`, `/_search/template`): read the body
  * (bounded by server.maxJsonBodyBytes, because whether to rerank is written inside it), hand it to
  * the search room, and carry out what it decides — stream untouched, forward bytes, or answer.
  * The same handlers serve the fast dispatch (handler.ts) and, as express routes, the path
@@ -10,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { handleMsearch, handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from '../search/handle.js';
+import { handleSearchTemplate } from '../search/template.js';
 import type { JsonWorker } from '../util/json-worker.js';
 import { noteRerank, searchRerankNote } from './access-log.js';
 import { readMsearchBody, readSearchBody } from './body.js';
@@ -65,19 +67,26 @@ function sourceParam(params: URLSearchParams, raw: readonly string[]): { body: S
   return { body: { raw: Buffer.from(source), text: source }, params: rest, headers };
 }
 
-export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHandler; msearch: SearchRouteHandler } {
+/** `template` (`_search/template`) is served by the router alone: the fast dispatch never takes those paths. */
+export interface SearchRouteHandlers {
+  search: SearchRouteHandler;
+  msearch: SearchRouteHandler;
+  template?: SearchRouteHandler;
+}
+
+export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandlers> {
   const route =
-    (handle: (d: SearchHandlerDeps, r: SearchRequest) => Promise<SearchResult>, kind: 'search' | 'msearch'): SearchRouteHandler =>
+    (handle: (d: SearchHandlerDeps, r: SearchRequest) => Promise<SearchResult>, kind: 'search' | 'msearch' | 'template'): SearchRouteHandler =>
     async (req, res, index, next) => {
       try {
         const params = queryParams(req);
         // bodies of 256 KiB and more are parsed in the JSON worker: a _search body whole, an _msearch one split into its items
-        const always = kind === 'search' ? mustParse(deps.search, index, params, req.rawHeaders) : deps.search.pipelines.hasDefault;
+        const always = kind !== 'msearch' ? mustParse(deps.search, index, params, req.rawHeaders) : deps.search.pipelines.hasDefault;
         const limits = { maxBytes: deps.maxJsonBodyBytes, maxDepth: deps.search.maxJsonDepth ?? 1000, markers: MARKERS, always, worker: deps.jsonWorker };
         const inQuery = kind === 'search' && !hasBody(req) ? sourceParam(params, req.rawHeaders) : undefined;
-        const body = inQuery?.body ?? (!hasBody(req) ? undefined : kind === 'search' ? await readSearchBody(req, limits) : await readMsearchBody(req, limits));
+        const body = inQuery?.body ?? (!hasBody(req) ? undefined : kind !== 'msearch' ? await readSearchBody(req, limits) : await readMsearchBody(req, limits));
         // mustParse was asked above for this request's own parameters (a body from the query string has others)
-        const asked = kind === 'search' && !inQuery ? always : undefined;
+        const asked = kind !== 'msearch' && !inQuery ? always : undefined;
         // made when first asked (a passthrough never is), then the same for every item of an _msearch
         let signal: AbortSignal | undefined;
         const out = await handle(deps.search, { index, params: inQuery?.params ?? params, headers: inQuery?.headers ?? req.rawHeaders, body, signal: () => (signal ??= clientSignal(res)), client: clientId(req), mustParse: asked });
@@ -96,10 +105,10 @@ export function searchHandlers(deps: SearchRouteDeps): { search: SearchRouteHand
         sendError(res, e, deps, esProduct(deps.upstreamIsElasticsearch));
       }
     };
-  return { search: route(handleSearch, 'search'), msearch: route(handleMsearch, 'msearch') };
+  return { search: route(handleSearch, 'search'), msearch: route(handleMsearch, 'msearch'), template: route(handleSearchTemplate, 'template') };
 }
 
-export function searchRouter(handlers: { search: SearchRouteHandler; msearch: SearchRouteHandler }): Router {
+export function searchRouter(handlers: SearchRouteHandlers): Router {
   // the engines' paths are case-sensitive: `/{index}/_SEARCH` is their 400 "no handler found", and
   // was answered 200 with a reranked search (held-out probe round 6); a trailing slash they accept
   const router = Router({ caseSensitive: true });
@@ -118,5 +127,13 @@ export function searchRouter(handlers: { search: SearchRouteHandler; msearch: Se
   router.post('/_msearch', msearch);
   router.get('/:index/_msearch', msearch);
   router.post('/:index/_msearch', msearch);
+  // `_search/template` with a rerank ask (search/template.ts; held-out probe round 13f)
+  if (handlers.template) {
+    const template = route(handlers.template);
+    router.get('/_search/template', template);
+    router.post('/_search/template', template);
+    router.get('/:index/_search/template', template);
+    router.post('/:index/_search/template', template);
+  }
   return router;
 }

