@@ -104,9 +104,15 @@ export function createAccessLogger(level = 'info', to: number | string = 1): { l
   pendingAccessLogs.add(flush);
   const logger = pino({ level, base: { service: 'vlrerank' } }, dest);
   const write = (a: AccessLine) => {
-    const method = a.method === undefined ? '' : `"method":${JSON.stringify(a.method)},`;
-    const extra = (a.opaque_id === undefined ? '' : `,"opaque_id":${JSON.stringify(a.opaque_id)}`) + (a.rerank === undefined ? '' : `,"rerank":${JSON.stringify(a.rerank)}`) + (a.error === undefined ? '' : `,"error":${JSON.stringify(a.error)}`);
-    gathered += `{"level":30,"time":${Date.now()},"service":"vlrerank","access":{${method}"path":${JSON.stringify(a.path)},"status":${a.status},"bytes":${a.bytes},"ms":${a.ms},"route":"${a.route}"${extra}},"msg":"access"}\n`;
+    // a passthrough line (a method, nothing optional) in one template: no pieces made to be joined
+    const plain = a.opaque_id === undefined && a.rerank === undefined && a.error === undefined;
+    if (plain && a.method !== undefined) {
+      gathered += `{"level":30,"time":${Date.now()},"service":"vlrerank","access":{"method":${JSON.stringify(a.method)},"path":${JSON.stringify(a.path)},"status":${a.status},"bytes":${a.bytes},"ms":${a.ms},"route":"${a.route}"},"msg":"access"}\n`;
+    } else {
+      const method = a.method === undefined ? '' : `"method":${JSON.stringify(a.method)},`;
+      const extra = plain ? '' : (a.opaque_id === undefined ? '' : `,"opaque_id":${JSON.stringify(a.opaque_id)}`) + (a.rerank === undefined ? '' : `,"rerank":${JSON.stringify(a.rerank)}`) + (a.error === undefined ? '' : `,"error":${JSON.stringify(a.error)}`);
+      gathered += `{"level":30,"time":${Date.now()},"service":"vlrerank","access":{${method}"path":${JSON.stringify(a.path)},"status":${a.status},"bytes":${a.bytes},"ms":${a.ms},"route":"${a.route}"${extra}},"msg":"access"}\n`;
+    }
     if (gathered.length >= GATHER) {
       const out = gathered;
       gathered = '';

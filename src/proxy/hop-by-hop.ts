@@ -34,8 +34,18 @@ function parseTokens(value: string): ReadonlySet<string> {
   }
   if (tokensOf.size >= TOKENS_KEPT) tokensOf.clear();
   tokensOf.set(value, (kept = tokens));
+  if ([...tokens].every((t) => FIXED_LENGTHS.has(t.length))) byLength.add(kept);
   return kept;
 }
+
+/** The lengths of the names always dropped (te, host, expect, trailer, upgrade, connection, keep-alive, transfer-encoding). */
+const FIXED_LENGTHS: ReadonlySet<number> = new Set([2, 4, 6, 7, 10, 17]);
+
+/**
+ * Connection token sets whose every name has one of those lengths (`keep-alive`, nearly every
+ * client's): `mayBeFixedDrop` then finds the headers they name too, by length.
+ */
+const byLength = new WeakSet<ReadonlySet<string>>();
 
 function connectionTokens(raw: readonly string[]): ReadonlySet<string> | undefined {
   let tokens: ReadonlySet<string> | undefined;
@@ -54,13 +64,27 @@ function connectionTokens(raw: readonly string[]): ReadonlySet<string> | undefin
   return tokens;
 }
 
+/**
+ * Could a header of this name be one `strip` drops? Its length is one of the fixed names' (te 2,
+ * host 4, expect 6, trailer/upgrade 7, connection/keep-alive 10, transfer-encoding 17) or it may
+ * start with `proxy-`: every other name (content-type 12, content-length 14, authorization 13…)
+ * passes without being lower-cased — unless a Connection header lists a name of another length.
+ */
+function mayBeFixedDrop(name: string): boolean {
+  const n = name.length;
+  return n === 2 || n === 4 || n === 6 || n === 7 || n === 10 || n === 17 || (n > 6 && (name.charCodeAt(0) | 0x20) === 112 /* p */);
+}
+
 function strip(raw: readonly string[], extra: ReadonlySet<string> | undefined): string[] {
   const named = connectionTokens(raw);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(name) || name.startsWith('proxy-') || named?.has(name) || extra?.has(name)) continue;
-    out.push(raw[i]!, raw[i + 1]!);
+    const k = raw[i]!;
+    if (mayBeFixedDrop(k) || (named !== undefined && !byLength.has(named))) {
+      const name = k.toLowerCase();
+      if (HOP_BY_HOP.has(name) || name.startsWith('proxy-') || named?.has(name) || extra?.has(name)) continue;
+    }
+    out.push(k, raw[i + 1]!);
   }
   return out;
 }
