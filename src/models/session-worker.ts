@@ -33,6 +33,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
+import '../config/ort-telemetry.js'; // before onnxruntime-node: its telemetry reads the environment at load
 import * as ort from 'onnxruntime-node';
 import { registerInferenceIdle } from './inference-idle.js';
 import type { RowSelect } from './row-select.js';

@@ -17,6 +17,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import '../config/ort-telemetry.js'; // before onnxruntime-node: its telemetry reads the environment at load
 import * as ort from 'onnxruntime-node';
 import { vlrError, isVlrerankError, type VlrerankError } from '../errors.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
