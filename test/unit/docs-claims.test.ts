@@ -2,9 +2,9 @@
 // quote is a key of the schema, every vlrerank configuration snippet in them parses, every pipeline
 // key is in pipelines/README.md's table and every key of that table is one the pipeline schema
 // takes, every `vlrerank_*` metric they quote is registered, every `VLRERANK_*` variable they name
-// is read somewhere.
+// is read somewhere, every repository file they name in backticks is there.
 import { describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ENV_VARS, parseConfig } from '../../src/config/load.js';
@@ -140,6 +140,19 @@ describe('docs: what they name exists', () => {
         if (!(name in ENV_VARS) && !all.includes(name)) bad.push(`${doc}: ${name}`);
       }
     }
+    expect(bad).toEqual([]);
+  });
+
+  it('every repository file the docs name (`dir/…/file.ext`) exists, from the repository root', () => {
+    const bad: string[] = [];
+    let seen = 0;
+    for (const doc of DOCS) {
+      for (const [, p] of text(doc).matchAll(/`([A-Za-z0-9_.-]+\/[A-Za-z0-9_./-]+\.(?:ts|mjs|js|cfg|yaml|md|json))`/g)) {
+        seen++;
+        if (!existsSync(join(root, p!))) bad.push(`${doc}: ${p}`);
+      }
+    }
+    expect(seen).toBeGreaterThan(30);
     expect(bad).toEqual([]);
   });
 });
