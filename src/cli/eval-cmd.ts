@@ -289,7 +289,7 @@ export function registerEval(program: Command): void {
       .option('--beir <folder>', 'a BEIR folder (queries.jsonl, qrels/<split>.tsv, corpus.jsonl)')
       .option('--split <name>', 'qrels split of a BEIR folder', 'test')
       .option('--pipeline <names>', 'pipeline(s) to compare, comma-separated (default: the index\'s own)')
-      .option('--window <list>', 'rerank window(s), comma-separated (default 50; --api: the candidates or the collection)')
+      .option('--window <list>', 'rerank window(s), comma-separated (default 50; --api: 100 with --candidates, else the whole collection)')
       .option('--limit <n>', 'evaluate the first n queries (judged ones, in judgement order)')
       .option('--json <file>', 'write the figures as JSON')
       .option('--report <file>', 'write a self-contained HTML report')
