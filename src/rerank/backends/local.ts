@@ -54,6 +54,7 @@ export async function textPort(models: Models, id: string = DEFAULT_MODELS.textE
   return {
     ...shortestFirst(emb),
     maxTokens: emb.text.maxTokens,
+    ...(emb.dim ? { dim: emb.dim } : {}),
     countTokens: (t) => emb.encode(t, 'passage').fullLength,
   };
 }
