@@ -19,7 +19,7 @@
  * image pipeline's job. Step 1's box geometry is ocr-boxes.ts, step 2's cropping ocr-crop.ts. Sessions come from the registry (lazy, unloadable like any model).
  */
 import sharp from 'sharp';
-import type { Manifest } from '../manifest.js';
+import { variantTag, type Manifest } from '../manifest.js';
 import type { ModelSession } from '../session.js';
 import { ort } from '../session.js';
 import { manifestFor, type EncoderContext } from './context.js';
@@ -77,6 +77,8 @@ const REC_BATCH = 8;
 export class OcrEngine {
   readonly id: string;
   readonly manifest: Manifest;
+  /** The precision variant in this model's identity (manifest.ts `variantTag`): empty for the default one. */
+  readonly variant: string;
   readonly det: ModelSession;
   readonly rec: ModelSession;
   readonly cls: ModelSession | undefined;
@@ -89,6 +91,7 @@ export class OcrEngine {
     this.id = manifest.id;
     this.#onBatch = ctx.onBatch ? (n) => ctx.onBatch!(manifest.id, n) : undefined;
     this.manifest = manifest;
+    this.variant = variantTag(manifest, ctx.precision);
     this.det = ctx.registry.session(manifest.id, 'det', ctx.precision);
     this.rec = ctx.registry.session(manifest.id, 'rec', ctx.precision);
     this.cls = manifest.io.cls ? ctx.registry.session(manifest.id, 'cls', ctx.precision) : undefined;
