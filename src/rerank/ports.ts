@@ -16,6 +16,8 @@ export interface TextEncoderPort {
   readonly id: string;
   /** Largest input in tokens; longer texts are cut by the encoder (reported as truncated). */
   readonly maxTokens: number;
+  /** The vectors' dimension, when the model's manifest says it (feature records of another length are refused). */
+  readonly dim?: number;
   /** Unit vectors, one per text, in order. `query` adds the model's query prefix. One call = batched forwards. */
   embed(texts: string[], kind: TextKind): Promise<Float32Array[]>;
   /**

@@ -122,6 +122,7 @@ export async function createRerankService(
       // cache events come from the feature cache itself (onCacheEvent above), counted once
       stage: (stage, s) => deps.metrics.stageSeconds.observe({ stage }, s),
       shed: (reason) => deps.metrics.admissionShed.inc({ reason }),
+      records: (outcome, reason, n) => deps.metrics.featureRecords.inc({ outcome, ...(reason ? { reason } : {}) }, n),
     },
   });
   // the queue's gauges are read when metrics are scraped, never pushed from the hot path

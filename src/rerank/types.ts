@@ -127,6 +127,8 @@ export interface Explanation {
   truncated?: string[];
   /** The instruction and whether any signal used it. */
   instruction?: { used: boolean; by?: string[]; note?: string };
+  /** Parts of this document's feature record that were refused (each `reason: what`) and computed again. */
+  records?: { rejected: string[] };
 }
 
 export interface RerankResult {

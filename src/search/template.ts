@@ -16,8 +16,9 @@
  * Never touches a socket (http/ reads the body and writes the answer).
  */
 import { credentialHeaders } from '../engine/targets.js';
-import { handleSearch, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from './handle.js';
+import { handleMsearch, handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from './handle.js';
 import { isJsonBody } from './headers.js';
+import { msearchItemsOf, parseMsearch, type MsearchItem } from './msearch.js';
 
 /** Keys of a search template request besides the template and its params: search options of the rendered search. */
 const SEARCH_KEYS = new Set(['explain', 'profile']);
@@ -45,6 +46,53 @@ async function render(deps: SearchHandlerDeps, template: Json, headers: readonly
   }
 }
 
+/** The search a template request renders to (its `ext` and search options over the rendered body); undefined: the engine's to answer. */
+async function renderedSearch(deps: SearchHandlerDeps, body: unknown, req: SearchRequest): Promise<Json | undefined> {
+  if (!isObject(body) || (body.id === undefined && body.source === undefined)) return undefined;
+  const { id, source, params, ext, ...rest } = body;
+  if (Object.keys(rest).some((k) => !SEARCH_KEYS.has(k)) || (ext !== undefined && !isObject(ext))) return undefined; // the engine's 400 for an unknown key
+  const rendered = await render(deps, { id, source, params }, req.headers, req.signal?.());
+  if (!rendered) return undefined;
+  const ext0 = rendered.ext;
+  const search: Json = { ...rendered, ...rest };
+  if (ext !== undefined) search.ext = { ...(isObject(ext0) ? ext0 : {}), ...ext };
+  return search;
+}
+
+const headerIndex = (h: Json, pathIndex: string | undefined): string | undefined => (typeof h.index === 'string' ? h.index : Array.isArray(h.index) ? h.index.join(',') : pathIndex);
+
+/**
+ * `_msearch/template` with a rerank ask (held-out probe round 13f, left: the engine's 400): every
+ * item's template is rendered as `_search/template`'s is, and the rendered searches are handled as
+ * one `_msearch` (each item reranked or sent on as it asks). A request that asks nothing of
+ * vlrerank's (no marker, no default pipeline, no stored template where a pipeline may cover its
+ * index), or one an item of which the engine cannot render, goes to the engine as sent.
+ */
+export async function handleMsearchTemplate(deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> {
+  if (!req.body) return { kind: 'proxy' };
+  const asSent: SearchResult = { kind: 'forward', body: req.body.raw, rewritten: false };
+  if (!isJsonBody(req.headers)) return asSent;
+  const { text, ndjson } = req.body;
+  let items: MsearchItem[] | undefined;
+  try {
+    items = ndjson?.items ? msearchItemsOf(ndjson.items) : text !== undefined ? parseMsearch(text) : undefined;
+  } catch {
+    return asSent; // the engine's NDJSON error
+  }
+  if (!items?.length || items.some((it) => it.forward)) return asSent;
+  const marked = ndjson ? ndjson.hasMarker : MARKERS.some((m) => text!.includes(m));
+  const covered = (it: MsearchItem) => {
+    const index = headerIndex(it.header, req.index);
+    return isObject(it.body) && it.body.id !== undefined && (deps.pipelines.forIndex(index) !== undefined || deps.pipelines.resolvable(index));
+  };
+  if (!marked && !deps.pipelines.hasDefault && !items.some(covered)) return asSent;
+  const searches = await Promise.all(items.map((it) => renderedSearch(deps, it.body, req)));
+  if (searches.some((s) => s === undefined)) return asSent;
+  const lines = items.map((it, i) => `${JSON.stringify(it.header)}\n${JSON.stringify(searches[i])}\n`).join('');
+  const out = await handleMsearch(deps, { ...req, body: { raw: Buffer.from(lines), text: lines } });
+  return out.kind === 'answer' ? out : asSent;
+}
+
 export async function handleSearchTemplate(deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> {
   if (!req.body) return { kind: 'proxy' };
   const asSent: SearchResult = { kind: 'forward', body: req.body.raw, rewritten: false };
@@ -63,14 +111,8 @@ export async function handleSearchTemplate(deps: SearchHandlerDeps, req: SearchR
       return asSent; // the engine's parse error
     }
   }
-  if (!isObject(body) || (body.id === undefined && body.source === undefined)) return asSent;
-  const { id, source, params, ext, ...rest } = body;
-  if (Object.keys(rest).some((k) => !SEARCH_KEYS.has(k)) || (ext !== undefined && !isObject(ext))) return asSent; // the engine's 400 for an unknown key
-  const rendered = await render(deps, { id, source, params }, req.headers, req.signal?.());
-  if (!rendered) return asSent;
-  const ext0 = rendered.ext;
-  const search: Json = { ...rendered, ...rest };
-  if (ext !== undefined) search.ext = { ...(isObject(ext0) ? ext0 : {}), ...ext };
+  const search = await renderedSearch(deps, body, req);
+  if (!search) return asSent;
   const json = JSON.stringify(search);
   const out = await handleSearch(deps, { ...req, body: { raw: Buffer.from(json), text: json }, mustParse: undefined });
   // not reranked after all (nothing asked it of the rendered search): the engine answers the template as sent

@@ -53,9 +53,12 @@ export function encodeVisual(v: VisualVectors): VisualRecordFrame {
   return { e: toFloat16Base64(v.embedding), vp: toFloat16Base64(v.passage), pt: v.passageText, br: toFloat16Base64(v.bridge), c: v.concepts };
 }
 
-/** Throws (RangeError) on a malformed vector (decodeUnitVector) or a passage/bridge dimension mismatch. */
-export function decodeVisual(f: VisualRecordFrame): VisualVectors {
-  const passage = decodeUnitVector(f.vp);
+/**
+ * Throws (RangeError) on a malformed vector (decodeUnitVector) or a passage/bridge dimension
+ * mismatch; `textDim`: the text model's dimension, which the passage and bridge vectors (text space) must have.
+ */
+export function decodeVisual(f: VisualRecordFrame, textDim?: number): VisualVectors {
+  const passage = decodeUnitVector(f.vp, textDim);
   return { embedding: decodeUnitVector(f.e), passage, passageText: f.pt, bridge: decodeUnitVector(f.br, passage.length), concepts: f.c };
 }
 

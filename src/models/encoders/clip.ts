@@ -11,7 +11,7 @@
  */
 import { vlrError } from '../../errors.js';
 import type { Batcher } from '../batcher.js';
-import type { Manifest, TextPreprocess } from '../manifest.js';
+import { variantTag, type Manifest, type TextPreprocess } from '../manifest.js';
 import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
 import { ort, type ModelSession } from '../session.js';
 import { padBatch, TextTokenizer, type Encoded } from '../tokenizer.js';
@@ -28,6 +28,8 @@ export interface ClipEmbeddingOptions {
 export class ClipEncoder {
   readonly id: string;
   readonly manifest: Manifest;
+  /** The precision variant in this model's identity (manifest.ts `variantTag`): empty for the default one. */
+  readonly variant: string;
   readonly preprocess: ImagePreprocess;
   readonly text: TextPreprocess;
   readonly tokenizer: TextTokenizer;
@@ -44,6 +46,7 @@ export class ClipEncoder {
     this.inputs = ctx.inputs ?? new InputPool();
     this.id = m.id;
     this.manifest = m;
+    this.variant = variantTag(m, ctx.precision);
     this.preprocess = m.image!;
     this.text = m.text!;
     this.tokenizer = tokenizer;

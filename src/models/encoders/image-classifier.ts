@@ -4,7 +4,7 @@
  * the model's dynamic batcher so concurrent callers share model runs.
  */
 import type { Batcher } from '../batcher.js';
-import type { Manifest } from '../manifest.js';
+import { variantTag, type Manifest } from '../manifest.js';
 import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
 import type { ModelSession } from '../session.js';
 import { l2normalize, softmax, topK } from '../../util/vector.js';
@@ -28,6 +28,8 @@ export interface ClassScore {
 export class ImageClassifier {
   readonly id: string;
   readonly manifest: Manifest;
+  /** The precision variant in this model's identity (manifest.ts `variantTag`): empty for the default one. */
+  readonly variant: string;
   readonly preprocess: ImagePreprocess;
   readonly classNames: readonly string[];
   readonly session: ModelSession;
@@ -41,6 +43,7 @@ export class ImageClassifier {
     this.inputs = ctx.inputs ?? new InputPool();
     this.id = manifest.id;
     this.manifest = manifest;
+    this.variant = variantTag(manifest, ctx.precision);
     this.preprocess = manifest.image!;
     this.classNames = Object.freeze(classNames);
     this.session = ctx.registry.session(manifest.id, 'model', ctx.precision);

@@ -9,7 +9,7 @@
  */
 import { vlrError } from '../../errors.js';
 import type { Batcher } from '../batcher.js';
-import type { DetectorSpec, Manifest } from '../manifest.js';
+import { variantTag, type DetectorSpec, type Manifest } from '../manifest.js';
 import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
 import { ROWS_SUFFIX, type RowSelect } from '../row-select.js';
 import type { ModelSession, Outputs } from '../session.js';
@@ -137,6 +137,8 @@ export function decodeDetections(outputs: Outputs, spec: DetectorSpec, input: { 
 export class ObjectDetector {
   readonly id: string;
   readonly manifest: Manifest;
+  /** The precision variant in this model's identity (manifest.ts `variantTag`): empty for the default one. */
+  readonly variant: string;
   readonly preprocess: ImagePreprocess;
   readonly spec: DetectorSpec;
   readonly classNames: readonly string[];
@@ -150,6 +152,7 @@ export class ObjectDetector {
     this.inputs = ctx.inputs ?? new InputPool();
     this.id = m.id;
     this.manifest = m;
+    this.variant = variantTag(m, ctx.precision);
     this.preprocess = m.image!;
     this.spec = m.detector!;
     this.classNames = Object.freeze(classNames);

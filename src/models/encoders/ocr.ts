@@ -19,7 +19,7 @@
  * image pipeline's job. Step 1's box geometry is ocr-boxes.ts, step 2's cropping ocr-crop.ts. Sessions come from the registry (lazy, unloadable like any model).
  */
 import sharp from 'sharp';
-import type { Manifest } from '../manifest.js';
+import { variantTag, type Manifest } from '../manifest.js';
 import type { ModelSession } from '../session.js';
 import { ort } from '../session.js';
 import { manifestFor, type EncoderContext } from './context.js';
@@ -77,15 +77,21 @@ const REC_BATCH = 8;
 export class OcrEngine {
   readonly id: string;
   readonly manifest: Manifest;
+  /** The precision variant in this model's identity (manifest.ts `variantTag`): empty for the default one. */
+  readonly variant: string;
   readonly det: ModelSession;
   readonly rec: ModelSession;
   readonly cls: ModelSession | undefined;
   /** Index i → character; 0 = CTC blank. */
   readonly charset: readonly string[];
+  /** Counts each run of its detector, orientation classifier and recognizer (vlrerank_model_runs_total, the batch size). */
+  readonly #onBatch: ((size: number) => void) | undefined;
 
   private constructor(ctx: EncoderContext, manifest: Manifest, dictionary: string) {
     this.id = manifest.id;
+    this.#onBatch = ctx.onBatch ? (n) => ctx.onBatch!(manifest.id, n) : undefined;
     this.manifest = manifest;
+    this.variant = variantTag(manifest, ctx.precision);
     this.det = ctx.registry.session(manifest.id, 'det', ctx.precision);
     this.rec = ctx.registry.session(manifest.id, 'rec', ctx.precision);
     this.cls = manifest.io.cls ? ctx.registry.session(manifest.id, 'cls', ctx.precision) : undefined;
@@ -146,6 +152,7 @@ export class OcrEngine {
       x[2 * plane + i] = (px[j]! / 255 - DET_MEAN[2]!) / DET_STD[2]!;
     }
     const out = await this.det.run({ [this.manifest.io.det!.inputs[0]!]: new ort.Tensor('float32', x, [1, 3, dh, dw]) });
+    this.#onBatch?.(1);
     const prob = out[this.manifest.io.det!.outputs[0]!]!.data as Float32Array;
     const boxes = dbPostprocess(prob, dw, dh, o)
       .map((q) => q.map(([bx, by]) => [clamp((bx * image.width) / dw, 0, image.width - 1), clamp((by * image.height) / dh, 0, image.height - 1)] as Point) as [Point, Point, Point, Point])
@@ -163,6 +170,7 @@ export class OcrEngine {
       const data = new Float32Array(batch.length * 3 * REC_HEIGHT * CLS_WIDTH);
       tensors.forEach((t, i) => data.set(t, i * t.length));
       const res = await this.cls!.run({ [this.manifest.io.cls!.inputs[0]!]: new ort.Tensor('float32', data, [batch.length, 3, REC_HEIGHT, CLS_WIDTH]) });
+      this.#onBatch?.(batch.length);
       const p = res[this.manifest.io.cls!.outputs[0]!]!.data as Float32Array;
       batch.forEach((c, i) => {
         if (p[i * 2 + 1]! > 0.9 && p[i * 2 + 1]! > p[i * 2]!) out[s + i] = rotate180(c);
@@ -184,6 +192,7 @@ export class OcrEngine {
       const data = new Float32Array(group.length * per);
       inputs.forEach((t, k) => data.set(t, k * per));
       const res = await this.rec.run({ [this.manifest.io.rec!.inputs[0]!]: new ort.Tensor('float32', data, [group.length, 3, REC_HEIGHT, width]) });
+      this.#onBatch?.(group.length);
       const t = res[this.manifest.io.rec!.outputs[0]!]!;
       const [, steps, classes] = t.dims as [number, number, number];
       const probs = t.data as Float32Array;

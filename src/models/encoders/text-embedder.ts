@@ -7,7 +7,7 @@
  * texts of similar length.
  */
 import type { Batcher } from '../batcher.js';
-import type { Manifest, TextPreprocess } from '../manifest.js';
+import { variantTag, type Manifest, type TextPreprocess } from '../manifest.js';
 import type { ModelSession } from '../session.js';
 import { maxInputChars, TextTokenizer, type Encoded } from '../tokenizer.js';
 import { l2normalize } from '../../util/vector.js';
@@ -59,6 +59,8 @@ export function lengthGroups(encs: readonly Encoded[], maxWaste = 1.5, maxTokens
 export class TextEmbedder {
   readonly id: string;
   readonly manifest: Manifest;
+  /** The precision variant in this model's identity (manifest.ts `variantTag`): empty for the default one. */
+  readonly variant: string;
   readonly text: TextPreprocess;
   readonly tokenizer: TextTokenizer;
   readonly session: ModelSession;
@@ -68,6 +70,7 @@ export class TextEmbedder {
   private constructor(ctx: EncoderContext, m: Manifest, tokenizer: TextTokenizer) {
     this.id = m.id;
     this.manifest = m;
+    this.variant = variantTag(m, ctx.precision);
     this.text = m.text!;
     this.tokenizer = tokenizer;
     this.dim = m.embeddingDim;
@@ -88,7 +91,7 @@ export class TextEmbedder {
    * fact (vectors kept from batched runs differ slightly, so they must not pass for these).
    */
   get identity(): string {
-    return `${this.id}@${this.manifest.revision}${this.text.runAlone ? '+alone' : ''}`;
+    return `${this.id}@${this.manifest.revision}${this.variant}${this.text.runAlone ? '+alone' : ''}`;
   }
 
   /** Token ids of a text as it will be fed (prefix added, truncated). */

@@ -54,6 +54,7 @@ export async function textPort(models: Models, id: string = DEFAULT_MODELS.textE
   return {
     ...shortestFirst(emb),
     maxTokens: emb.text.maxTokens,
+    ...(emb.dim ? { dim: emb.dim } : {}),
     countTokens: (t) => emb.encode(t, 'passage').fullLength,
   };
 }
@@ -111,7 +112,7 @@ export async function createLocalPorts(options: RerankerOptions): Promise<Rerank
 export async function clipPort(models: Models, features: { source: { resolve(ref: string, o: { maxBytes: number; signal?: AbortSignal }): Promise<{ bytes: Buffer }> } }, id: string, opts: { allowFixture?: boolean; maxBytes?: number } = {}): Promise<DualEncoderPort> {
   const enc = await models.clip(id, { allowFixture: opts.allowFixture });
   return {
-    id: `${enc.id}@${enc.manifest.revision}`,
+    id: `${enc.id}@${enc.manifest.revision}${enc.variant}`,
     logitScale: Math.exp(enc.logitScale),
     forRanking: enc.manifest.forRanking,
     embedTexts: (texts) => enc.embedTexts(texts),

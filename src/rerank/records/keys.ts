@@ -23,9 +23,15 @@ export interface RecordKeys {
   /** Undefined when the media port cannot say what produces its features. */
   image?: string;
   video?: (fps: number, maxFrames: number) => string;
+  /**
+   * The text model's dimension, when its port says it: a record's text-space vectors (passage,
+   * query side, OCR, visual passage, bridge) of another length are refused, never scored (~0).
+   * Not part of any key (a model's revision already fixes it).
+   */
+  textDim?: number;
 }
 
-export function recordKeys(text: Pick<TextEncoderPort, 'id'>, media: Pick<MediaPort, 'classifierId' | 'classNames' | 'featureSignature'>, options: Pick<RerankerOptions, 'bridge' | 'visualPassage'>): RecordKeys {
+export function recordKeys(text: Pick<TextEncoderPort, 'id' | 'dim'>, media: Pick<MediaPort, 'classifierId' | 'classNames' | 'featureSignature'>, options: Pick<RerankerOptions, 'bridge' | 'visualPassage'>): RecordKeys {
   const chunked = new Map<string, string>();
   const textKey = partKey('text', { text: text.id });
   const textFor = (c: ResolvedChunking | undefined) => {
@@ -36,7 +42,7 @@ export function recordKeys(text: Pick<TextEncoderPort, 'id'>, media: Pick<MediaP
     if (!v) chunked.set(m, (v = partKey('text', { text: text.id, chunking: ck })));
     return v;
   };
-  const keys: RecordKeys = { text: textKey, textFor };
+  const keys: RecordKeys = { text: textKey, textFor, ...(text.dim ? { textDim: text.dim } : {}) };
   if (!media.featureSignature) return keys;
   const visual = {
     text: text.id,

@@ -7,7 +7,7 @@
  * Pure: decodes vectors, runs no model and reads no media.
  */
 import { vlrError } from '../../errors.js';
-import { checkUnitVector, contentId, decodeUnitVector, decodeVector, decodeVisual, parseRecord, type VisualVectors } from '../../features/record/index.js';
+import { checkUnitVector, contentId, decodeUnitVector, decodeVector, decodeVisual, isNewerRecord, parseRecord, UnreadableRecord, type VisualVectors } from '../../features/record/index.js';
 import type { RequestPlan } from '../stages/request.js';
 import type { RecordDocument } from './build.js';
 import type { RecordKeys } from './keys.js';
@@ -33,7 +33,30 @@ export interface StoredFeatures {
   /** Parts (or whole records) present but not usable, and the first reason. */
   rejected: number;
   firstRejection?: string;
+  /** Per document, input order: why its record's parts were rejected (undefined: none was). */
+  rejections: Array<string[] | undefined>;
+  /** Rejected parts by reason class (bounded: the metric's label). */
+  byReason: Partial<Record<RejectReason, number>>;
 }
+
+/**
+ * Why a part was rejected, as a bounded class: made under another configuration (keys), from
+ * another content, without the OCR asked, a record a newer build wrote, one of an older feature
+ * schema, stored bytes that cannot be unpacked, vectors of another dimension than the text model's,
+ * or otherwise corrupt (a vector cut short, not finite, not unit length; a schema violation).
+ */
+export type RejectReason = 'other_config' | 'other_content' | 'no_ocr' | 'newer' | 'older' | 'unreadable' | 'other_dimension' | 'corrupt';
+
+/** The class of a record `parseRecord` calls invalid. */
+function invalidReason(x: unknown): RejectReason {
+  if (x instanceof UnreadableRecord) return 'unreadable';
+  if (isNewerRecord(x)) return 'newer';
+  const v = x && typeof x === 'object' ? (x as { v?: unknown }).v : undefined;
+  return typeof v === 'number' && v < 1 ? 'older' : 'corrupt';
+}
+
+/** A vector of another length than the one asked: fromFloat16Base64's RangeError. */
+const dimensionReason = (e: unknown): RejectReason => (/^expected a \d+-dimensional vector/.test((e as Error).message) ? 'other_dimension' : 'corrupt');
 
 /**
  * `standIns[i]`: document i is a stand-in for content the index keeps out of `_source`
@@ -52,15 +75,19 @@ export function storedFeatures(p: RequestPlan, records: ReadonlyArray<unknown> |
 }
 
 function readRecords(p: RequestPlan, records: ReadonlyArray<unknown> | undefined, keys: RecordKeys, standIns: ReadonlyArray<boolean>): StoredFeatures {
-  const out: StoredFeatures = { docs: [], used: 0, rejected: 0 };
+  const out: StoredFeatures = { docs: [], used: 0, rejected: 0, rejections: [], byReason: {} };
   if (!records || !p.useLocal) return out;
-  const reject = (why: string) => {
-    out.rejected++;
-    out.firstRejection ??= why;
-  };
+  // the text model's dimension: a part of unit vectors of another length scored ~0 (probe round 13e)
+  const dim = keys.textDim;
   p.req.documents.forEach((d, i) => {
+    const reject = (why: string, reason: RejectReason) => {
+      out.rejected++;
+      out.firstRejection ??= `documents[${i}]${why}`;
+      (out.rejections[i] ??= []).push(`${reason}: documents[${i}]${why}`);
+      out.byReason[reason] = (out.byReason[reason] ?? 0) + 1;
+    };
     const { record, invalid } = parseRecord(records[i]);
-    if (invalid) return reject(`documents[${i}]: ${invalid}`);
+    if (invalid) return reject(`: ${invalid}`, invalidReason(records[i]));
     if (!record) return;
     const s: StoredDocument = {};
     const trusted = standIns[i] === true;
@@ -69,34 +96,34 @@ function readRecords(p: RequestPlan, records: ReadonlyArray<unknown> | undefined
       if (t && d.text !== undefined) {
         // a part made with this call's chunking carries its chunks; one made without still serves its vectors
         const chunkedKey = p.recordChunking ? keys.textFor(p.recordChunking) : undefined;
-        if (t.k !== keys.text && t.k !== chunkedKey) reject(`documents[${i}].text: made by another text model or settings`);
-        else if (!trusted && t.h !== contentId(d.text)) reject(`documents[${i}].text: made from another text`);
+        if (t.k !== keys.text && t.k !== chunkedKey) reject('.text: made by another text model or settings', 'other_config');
+        else if (!trusted && t.h !== contentId(d.text)) reject('.text: made from another text', 'other_content');
         else {
           // vectors are checked (decodeUnitVector): one cut short, NaN or of another length was used as it was (probe round 13e)
-          const passage = decodeUnitVector(t.p);
+          const passage = decodeUnitVector(t.p, dim);
           s.text = { passage, ...(t.q ? { query: decodeUnitVector(t.q, passage.length) } : {}) };
           if (t.k === chunkedKey && t.c) s.text.chunks = storedChunks(t.c, passage.length, p.recordChunking!.firstIsWhole);
         }
       }
       const im = record.image;
       if (im && d.image !== undefined) {
-        if (!keys.image || im.k !== keys.image) reject(`documents[${i}].image: made by other models or settings`);
-        else if (!trusted && im.r !== contentId(d.image)) reject(`documents[${i}].image: made from another image`);
-        else if (p.ocr && !im.ocr) reject(`documents[${i}].image: holds no OCR and OCR is asked`);
-        else s.image = { ...decodeVisual(im), ...(im.ocr ? { ocrText: im.ocr.t, ...(im.ocr.v ? { ocrVector: decodeUnitVector(im.ocr.v) } : {}) } : {}) };
+        if (!keys.image || im.k !== keys.image) reject('.image: made by other models or settings', 'other_config');
+        else if (!trusted && im.r !== contentId(d.image)) reject('.image: made from another image', 'other_content');
+        else if (p.ocr && !im.ocr) reject('.image: holds no OCR and OCR is asked', 'no_ocr');
+        else s.image = { ...decodeVisual(im, dim), ...(im.ocr ? { ocrText: im.ocr.t, ...(im.ocr.v ? { ocrVector: decodeUnitVector(im.ocr.v, dim) } : {}) } : {}) };
       }
       const v = record.video;
       if (v && d.video !== undefined) {
         const fps = d.fps ?? p.fps;
         const maxFrames = d.max_frames ?? p.maxFrames;
-        if (!keys.video || v.k !== keys.video(fps, maxFrames)) reject(`documents[${i}].video: made by other models or sampling`);
-        else if (!trusted && v.r !== contentId(d.video)) reject(`documents[${i}].video: made from another video`);
-        else if (v.t.length !== v.f.length) reject(`documents[${i}].video: ${v.f.length} frames but ${v.t.length} times`);
-        else s.video = { frames: v.f.map(decodeVisual), times: v.t };
+        if (!keys.video || v.k !== keys.video(fps, maxFrames)) reject('.video: made by other models or sampling', 'other_config');
+        else if (!trusted && v.r !== contentId(d.video)) reject('.video: made from another video', 'other_content');
+        else if (v.t.length !== v.f.length) reject(`.video: ${v.f.length} frames but ${v.t.length} times`, 'corrupt');
+        else s.video = { frames: v.f.map((f) => decodeVisual(f, dim)), times: v.t };
       }
     } catch (e) {
       // a malformed vector: the whole record is distrusted
-      reject(`documents[${i}]: ${(e as Error).message}`);
+      reject(`: ${(e as Error).message}`, dimensionReason(e));
       return;
     }
     const n = (s.text ? 1 : 0) + (s.image ? 1 : 0) + (s.video ? 1 : 0);
@@ -122,14 +149,14 @@ export function recordCovers(x: unknown, d: RecordDocument, keys: RecordKeys, o:
   // a record whose vectors a search would refuse is rewritten, not taken for current (probe round 13e)
   try {
     if (d.text !== undefined) {
-      const dim = decodeUnitVector(record.text!.p).length;
+      const dim = decodeUnitVector(record.text!.p, keys.textDim).length;
       if (record.text!.q) decodeUnitVector(record.text!.q, dim);
     }
     if (d.image !== undefined) {
-      decodeVisual(record.image!);
-      if (record.image!.ocr?.v) decodeUnitVector(record.image!.ocr.v);
+      decodeVisual(record.image!, keys.textDim);
+      if (record.image!.ocr?.v) decodeUnitVector(record.image!.ocr.v, keys.textDim);
     }
-    if (d.video !== undefined) record.video!.f.forEach(decodeVisual);
+    if (d.video !== undefined) record.video!.f.forEach((f) => decodeVisual(f, keys.textDim));
   } catch {
     return false;
   }
@@ -174,7 +201,7 @@ export function standInDocument(x: unknown, keys: RecordKeys, c: StandInContext)
       if (t.k !== keys.textFor(c.chunking)) return { reason: 'its record\'s text part was made by another text model or chunking' };
       if (c.chunking && !t.c) return { reason: 'its record\'s text part holds no chunks' };
       if (c.qHasVisual && !t.q) return { reason: 'its record\'s text part holds no query-side vector, which an image or video query compares' };
-      const dim = decodeUnitVector(t.p).length;
+      const dim = decodeUnitVector(t.p, keys.textDim).length;
       if (t.q) decodeUnitVector(t.q, dim);
       if (c.chunking && c.qHasText) storedChunks(t.c!, dim, c.chunking.firstIsWhole);
     }
@@ -182,12 +209,12 @@ export function standInDocument(x: unknown, keys: RecordKeys, c: StandInContext)
       if (!keys.image || im.k !== keys.image) return { reason: 'its record\'s image part was made by other models or settings' };
       if (c.ocr && !im.ocr) return { reason: 'its record\'s image part holds no OCR and OCR is asked' };
       if (c.clip && c.qHasText) return { reason: 'the CLIP model reads the image itself' };
-      decodeVisual(im);
+      decodeVisual(im, keys.textDim);
     }
     if (v) {
       if (!keys.video || v.k !== keys.video(c.fps, c.maxFrames)) return { reason: 'its record\'s video part was made by other models or sampling' };
       if (v.t.length !== v.f.length) return { reason: `its record's video part has ${v.f.length} frames but ${v.t.length} times` };
-      v.f.forEach(decodeVisual);
+      v.f.forEach((f) => decodeVisual(f, keys.textDim));
     }
   } catch (e) {
     return { reason: `its feature record is unusable (${(e as Error).message})` };

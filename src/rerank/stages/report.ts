@@ -73,6 +73,13 @@ export function report(r: ReportInput, observe: RerankerOptions['observe']): Rer
     observe.stage('fusion', timings.fusion_ms / 1000);
     observe.stage('total', timings.total_ms / 1000);
   }
+  const st = r.stored;
+  if (st && observe?.records) {
+    if (st.used) observe.records('used', undefined, st.used);
+    for (const [reason, n] of Object.entries(st.byReason)) if (n) observe.records('rejected', reason, n);
+  }
+  // a hit whose record was refused says so (its features then read `computed`, `disk`…, not `index`)
+  if (st && req.explain) for (const x of r.results) if (x.explanation && st.rejections[x.index]) x.explanation.records = { rejected: st.rejections[x.index]! };
   if (observe?.cache) {
     observe.cache('hit', hits);
     observe.cache('miss', misses);
