@@ -115,35 +115,20 @@ export function searchRouter(handlers: SearchRouteHandlers): Router {
   // was answered 200 with a reranked search (held-out probe round 6); a trailing slash they accept
   const router = Router({ caseSensitive: true });
   const route = (h: SearchRouteHandler) => (req: Request, res: Response, next: NextFunction) => h(req, res, req.params.index as string | undefined, () => next());
-  const search = route(handlers.search);
-  const msearch = route(handlers.msearch);
   // OPTIONS is the engine's (200, `Allow: GET,POST`, x-elastic-product): express's router answered it
   // itself from these routes — `Allow: GET, HEAD, POST` (HEAD is the engine's 405), a text body, no
   // product header (held-out probe round 12a). Leaving the router before a route matches skips that.
   router.use((req, _res, next) => next(req.method === 'OPTIONS' ? 'router' : undefined));
-  router.get('/_search', search);
-  router.post('/_search', search);
-  router.get('/:index/_search', search);
-  router.post('/:index/_search', search);
-  router.get('/_msearch', msearch);
-  router.post('/_msearch', msearch);
-  router.get('/:index/_msearch', msearch);
-  router.post('/:index/_msearch', msearch);
-  // `_search/template` with a rerank ask (search/template.ts; held-out probe round 13f)
-  if (handlers.template) {
-    const template = route(handlers.template);
-    router.get('/_search/template', template);
-    router.post('/_search/template', template);
-    router.get('/:index/_search/template', template);
-    router.post('/:index/_search/template', template);
-  }
-  // `_msearch/template` likewise (search/template.ts; held-out probe round 13f, left)
-  if (handlers.msearchTemplate) {
-    const template = route(handlers.msearchTemplate);
-    router.get('/_msearch/template', template);
-    router.post('/_msearch/template', template);
-    router.get('/:index/_msearch/template', template);
-    router.post('/:index/_msearch/template', template);
-  }
+  // each path with and without an index, GET and POST, as the engines take them
+  const serve = (path: string, h: SearchRouteHandler | undefined) => {
+    if (!h) return;
+    const r = route(h);
+    for (const p of [path, `/:index${path}`]) router.get(p, r).post(p, r);
+  };
+  serve('/_search', handlers.search);
+  serve('/_msearch', handlers.msearch);
+  // `_search/template` and `_msearch/template` with a rerank ask (search/template.ts; held-out probe round 13f)
+  serve('/_search/template', handlers.template);
+  serve('/_msearch/template', handlers.msearchTemplate);
   return router;
 }
