@@ -262,3 +262,24 @@ export async function seedThreeShards(engine: EngineClient, pipeline: Pipeline, 
   if (r.body.errors !== false) throw new Error(`seeding ${index}: the _bulk had errors`);
   return routing;
 }
+
+/** A text-only pipeline for `pattern`: BM25 on `title` and `text`, reranked on both (window 20, fail-open). */
+export function textPipeline(name: string, pattern: string, o: { default?: boolean } = {}): string {
+  return `name: ${name}
+index_patterns: [${pattern}]
+${o.default === undefined ? '' : `default: ${o.default}\n`}fields:
+  text: [title, text]
+first_stage: { text_query: bm25, match_fields: [title, text] }
+window: { default: 20, max: 50 }
+failure: fail_open
+`;
+}
+
+/** Five short documents for "sweet" searches: four sweet things and one that is not. */
+export const SWEET_DOCS = [
+  { title: 'apple pie', text: 'a sweet baked dessert' },
+  { title: 'apple juice', text: 'sweet pressed fruit drink' },
+  { title: 'honey cake', text: 'a sweet sticky dessert' },
+  { title: 'sugar syrup', text: 'very sweet' },
+  { title: 'salt', text: 'not sweet at all' },
+];

@@ -8,26 +8,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client as OsClient } from '@opensearch-project/opensearch';
-import { pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { pipelinesDir, startSearchProxy, SWEET_DOCS, textPipeline, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'f13g-mtpl';
 const PLAIN = 'f13g-mtpl-plain-tpl';
 const RERANKING = 'f13g-mtpl-rerank-tpl';
-const PIPELINE = `name: f13g-mtpl
-index_patterns: [f13g-mtpl*]
-fields:
-  text: [title, text]
-first_stage: { text_query: bm25, match_fields: [title, text] }
-window: { default: 20, max: 50 }
-failure: fail_open
-`;
-const docs = [
-  { title: 'apple pie', text: 'a sweet baked dessert' },
-  { title: 'apple juice', text: 'sweet pressed fruit drink' },
-  { title: 'honey cake', text: 'a sweet sticky dessert' },
-  { title: 'sugar syrup', text: 'very sweet' },
-  { title: 'salt', text: 'not sweet at all' },
-];
+const PIPELINE = textPipeline('f13g-mtpl', 'f13g-mtpl*');
+const docs = SWEET_DOCS;
 
 describe('_msearch/template with a rerank (opensearch3)', () => {
   let p: SearchProxy;

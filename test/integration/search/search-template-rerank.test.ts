@@ -10,28 +10,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client as OsClient } from '@opensearch-project/opensearch';
-import { pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { pipelinesDir, startSearchProxy, SWEET_DOCS, textPipeline, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'p13f-tpl-it';
 const DEF_INDEX = 'p13f-tpldef-it';
 const TEMPLATE = 'p13f-tpl-it-match';
 const RERANKING = 'p13f-tpl-it-rerank';
-const pipeline = (name: string, pattern: string, def: boolean) => `name: ${name}
-index_patterns: [${pattern}]
-default: ${def}
-fields:
-  text: [title, text]
-first_stage: { text_query: bm25, match_fields: [title, text] }
-window: { default: 20, max: 50 }
-failure: fail_open
-`;
-const docs = [
-  { title: 'apple pie', text: 'a sweet baked dessert' },
-  { title: 'apple juice', text: 'sweet pressed fruit drink' },
-  { title: 'honey cake', text: 'a sweet sticky dessert' },
-  { title: 'sugar syrup', text: 'very sweet' },
-  { title: 'salt', text: 'not sweet at all' },
-];
+const pipeline = (name: string, pattern: string, def: boolean) => textPipeline(name, pattern, { default: def });
+const docs = SWEET_DOCS;
 
 describe('_search/template with a rerank (opensearch3)', () => {
   let p: SearchProxy;
