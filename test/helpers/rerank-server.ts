@@ -63,3 +63,9 @@ export async function spawnRerankProcess(opts: { role?: 'worker'; mediaRoots?: b
       }),
   };
 }
+
+/** POST a JSON body (a string is sent as it is) to `base + path`: status, headers and the parsed answer. */
+export async function postJson(base: string, path: string, body: unknown): Promise<{ status: number; headers: Headers; json: any }> {
+  const res = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return { status: res.status, headers: res.headers, json: await res.json() };
+}

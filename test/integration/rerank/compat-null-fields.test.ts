@@ -8,13 +8,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../src/server/start.js';
-import { startRerankServer } from '../../helpers/rerank-server.js';
+import { postJson, startRerankServer } from '../../helpers/rerank-server.js';
 
 let srv: RunningServer;
-async function post(path: string, body: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(srv.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: res.status, json: await res.json() };
-}
+const post = (path: string, body: unknown) => postJson(srv.url, path, body);
 
 beforeAll(async () => {
   srv = await startRerankServer({ 'rerank.warmup': false });

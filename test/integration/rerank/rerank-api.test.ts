@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunningServer } from '../../../src/server/start.js';
 import { DATA } from '../../helpers/paths.js';
-import { startRerankServer } from '../../helpers/rerank-server.js';
+import { postJson, startRerankServer } from '../../helpers/rerank-server.js';
 
 let srv: RunningServer;
 const sk = readFileSync(join(DATA, 'skimage-clip-smoke/descriptions.jsonl'), 'utf8')
@@ -17,10 +17,7 @@ const sk = readFileSync(join(DATA, 'skimage-clip-smoke/descriptions.jsonl'), 'ut
   .map((l) => JSON.parse(l) as { image: string; name: string; description: string });
 const img = (name: string) => `skimage-clip-smoke/${sk.find((x) => x.name === name)!.image}`;
 
-async function post(path: string, body: unknown): Promise<{ status: number; headers: Headers; json: any }> {
-  const res = await fetch(srv.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
-  return { status: res.status, headers: res.headers, json: await res.json() };
-}
+const post = (path: string, body: unknown) => postJson(srv.url, path, body);
 
 beforeAll(async () => {
   srv = await startRerankServer();
