@@ -14,6 +14,7 @@
  * pulling more of the body meanwhile. Nothing is sent twice: the write side is dead either way.
  */
 import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import { buildConnector } from 'undici';
 
 /** Write errors that mean the peer closed or reset the connection (it may have answered first). */
@@ -60,4 +61,47 @@ export function earlyAnswerConnector(opts: buildConnector.BuildOptions): buildCo
       if (err) callback(err, null);
       else callback(null, keepEarlyAnswers(socket as Socket));
     });
+}
+
+/**
+ * A client's body stream as undici's request body. An answer complete before the body was sent
+ * makes undici destroy its body without an error (and, for node's IncomingMessage, without its
+ * socket): the client's connection was left paused behind the unread rest of its upload, and the
+ * next request on it hung (a keep-alive client's next `_bulk`: its time-out). Here that rest is
+ * drained instead (read and discarded as node does for a body nobody read), so the connection
+ * carries the next request; a destroy with an error still destroys the client's stream.
+ */
+export class DrainedAfterAnswer extends Readable {
+  readonly #source: Readable;
+  readonly #onData = (chunk: Buffer) => {
+    if (!this.push(chunk)) this.#source.pause();
+  };
+  readonly #onEnd = () => this.push(null);
+  readonly #onError = (e: Error) => this.destroy(e);
+  // a client stream closed before its end without an error: a cut body, as undici took it directly
+  readonly #onClose = () => {
+    if (!this.#source.readableEnded) this.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+  };
+  #started = false;
+
+  constructor(source: Readable) {
+    super();
+    this.#source = source;
+  }
+
+  override _read(): void {
+    if (!this.#started) {
+      this.#started = true;
+      this.#source.on('data', this.#onData).once('end', this.#onEnd).once('error', this.#onError).once('close', this.#onClose);
+    }
+    this.#source.resume();
+  }
+
+  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    const s = this.#source;
+    s.off('data', this.#onData).off('end', this.#onEnd).off('error', this.#onError).off('close', this.#onClose);
+    if (err) s.destroy(err);
+    else if (!s.readableEnded) s.resume(); // no 'data' listener left: the rest is discarded
+    cb(err);
+  }
 }

@@ -106,6 +106,12 @@ describe.each([
       expect(bulks().slice(before), auth?.username).toEqual([`POST /_bulk ${straight.statusCode} who=${auth?.username === 'bob' ? 'b' : '-'}`]);
       sent = bulks().length;
     }
+    // one client, its connections kept alive: each refused write leaves its connection able to
+    // carry the next request (the rest of the upload is drained; it was left unread and the next
+    // request on that connection hung until the client's time-out)
+    const keptAlive = new Client({ node: v.url, maxRetries: 0 });
+    for (let i = 0; i < 3; i++) expect((await answer(keptAlive.bulk({ operations }))).statusCode).toBe(401);
+    await keptAlive.close();
     // streamed by the client as well (raw undici), a few times: the refusal races the upload
     const small = await request(`${gw.url}/_bulk`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: '{"index":{"_index":"p13a-b-early"}}\n{}\n' });
     const straight = { status: small.statusCode, body: await small.body.text(), challenge: small.headers['www-authenticate'] };
