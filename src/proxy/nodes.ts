@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import { Pool } from 'undici';
 import type { Config } from '../config/schema.js';
 import { vlrError } from '../errors.js';
+import { earlyAnswerConnector } from './early-answer.js';
 import type { Backoff } from './retry.js';
 
 export type UpstreamOptions = Config['upstream'];
@@ -58,12 +59,11 @@ export function createNodes(opts: UpstreamOptions): UpstreamNode[] {
     const pool = () => new Pool(u.origin, {
       connections: opts.connectionsPerNode,
       pipelining: 1,
-      connectTimeout: opts.connectTimeoutMs,
       headersTimeout: opts.headersTimeoutMs,
       bodyTimeout: opts.bodyTimeoutMs,
       keepAliveTimeout: 30_000,
-      // SNI carries host names only (RFC 6066 §3)
-      connect: https ? { ca, cert, key, rejectUnauthorized: tls.rejectUnauthorized, ...(isIP(u.hostname.replace(/^\[|\]$/g, '')) ? {} : { servername: u.hostname }) } : undefined,
+      // SNI carries host names only (RFC 6066 §3); an answer sent before the body was read is kept
+      connect: earlyAnswerConnector({ timeout: opts.connectTimeoutMs, ...(https ? { ca, cert, key, rejectUnauthorized: tls.rejectUnauthorized, ...(isIP(u.hostname.replace(/^\[|\]$/g, '')) ? {} : { servername: u.hostname }) } : {}) }),
     });
     return { label: `${u.protocol}//${u.host}${prefix}`, prefix, authorization, pool: pool(), own: pool(), downUntil: 0, failures: 0 };
   });

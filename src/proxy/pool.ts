@@ -13,6 +13,7 @@ import type { VlrerankError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createNodes, rawToObject, withNodeAuth, type Headers, type UpstreamNode, type UpstreamOptions } from './nodes.js';
 import { CONNECTION_BROKEN, errorCode, markDown, markUp, mayRetry } from './retry.js';
+import { DrainedAfterAnswer } from './early-answer.js';
 import { ForwardHandler, LazyBody, watchClient, type ClientState, type ResponseSink } from './stream.js';
 import { translateUpstreamError } from './translate.js';
 
@@ -165,7 +166,10 @@ export class UpstreamPool {
     const first = this.#pick();
     const retryable = this.#nodes.length > 1 && this.#opts.retryIdempotent;
     const src = req.body;
-    const streamed = retryable && src != null && typeof src === 'object' && !Buffer.isBuffer(src) ? (src as Readable) : undefined;
+    // a client's stream drained, not left paused, after an answer that came before it was sent
+    const drained = src != null && typeof src === 'object' && !Buffer.isBuffer(src) ? new DrainedAfterAnswer(src as Readable) : undefined;
+    if (drained) req = { ...req, body: drained };
+    const streamed = retryable ? drained : undefined;
     const lent = streamed ? new LazyBody(streamed) : undefined;
     let sent: Promise<T>;
     try {
