@@ -47,7 +47,7 @@ async function photos(n: number): Promise<string[]> {
 describe('the disk tier’s memo of local files is bounded', () => {
   it('N distinct files past the budget: the memo stays within it, oldest first, the tier ok; an evicted file is hashed again', async () => {
     const N = 240;
-    const BUDGET = 24_000; // a memo entry here is ~290 bytes counted: ~80 fit
+    const BUDGET = 24_000; // a memo entry here is counted ~256 bytes (its path and 128): fewer than 94 fit
     const files = await photos(N);
     const store = dir('memo-store');
     const source = new MediaSource({ roots: [join(files[0]!, '..')], allowHosts: [], maxBytes: 1 << 20, fetchTimeoutMs: 5_000, maxRedirects: 0 });
