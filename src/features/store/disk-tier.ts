@@ -45,10 +45,8 @@ const MEMO = '@memo|';
 /** What a memo entry is counted for beside its key: the encoded size, mtime and content hash. */
 const MEMO_VALUE_BYTES = 128;
 
-interface Stamp {
-  t: number;
-  n: number;
-}
+/** An entry's access stamp (ms; 0: an older version's memo entry, counted at open) and counted size. */
+interface Stamp { t: number; n: number }
 
 export interface FileMemo {
   size: number;
@@ -96,6 +94,7 @@ export class DiskTier {
       tier.#age = env.openDB({ name: 'age' });
       tier.#meta = env.openDB({ name: 'meta' });
       tier.#memo = env.openDB({ name: 'memo' });
+      if (tier.#meta.get('memoCounted') === undefined) tier.#track(env.transaction(() => tier.#countOldMemo()));
     } catch (e) {
       tier.#s.fail('failed', e);
       await tier.#env?.close().catch(() => undefined);
@@ -189,6 +188,22 @@ export class DiskTier {
   #roomFor(n: number): boolean {
     const short = noRoomFor(this.path, join(this.path, 'features.mdb'), n);
     return short ? this.#s.skip(short) : true;
+  }
+
+  /** Once per store: memo entries an older version wrote uncounted are stamped and counted (oldest), then evicted as any. */
+  #countOldMemo(): void {
+    if (this.#meta.get('memoCounted') !== undefined) return;
+    let total = this.#meta.get('bytes') ?? 0;
+    for (const { key } of this.#memo.getRange({})) {
+      const k = MEMO + key;
+      if (this.#stamps.get(k)) continue;
+      const n = k.length * 2 + MEMO_VALUE_BYTES;
+      this.#stamps.putSync(k, { t: 0, n });
+      this.#age.putSync([0, k], 0);
+      total += n;
+    }
+    this.#meta.putSync('bytes', total > this.maxBytes ? this.#evict(total) : total);
+    this.#meta.putSync('memoCounted', 1);
   }
 
   /** Oldest entries first, in one batch, down to EVICT_TO of the budget; runs inside a write transaction. */

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { open as openLmdb } from 'lmdb';
 import { DiskTier } from '../../../src/features/store/disk-tier.js';
 import { KnownMedia } from '../../../src/features/known-media.js';
 import { MediaSource } from '../../../src/features/media/source.js';
@@ -96,5 +97,33 @@ describe('the disk tier’s memo of local files is bounded', () => {
     expect(t.has('value')).toBe(true);
     expect(t.memoGet('/data/photos/file-00.jpg')).toBeUndefined();
     expect(t.memoGet('/data/photos/file-99.jpg')).toEqual({ size: 99, mtimeMs: 99, contentHash: 'h99' });
+  });
+
+  it('memo entries an older version wrote uncounted are counted once at open and evicted past the budget', async () => {
+    const path = dir('memo-old');
+    const first = await open(path, 20_000); // creates the store as this version does
+    await first.close();
+    tiers.splice(tiers.indexOf(first), 1);
+    // what an older version left: memo entries without stamps, not in the byte count
+    const env = openLmdb({ path: join(path, 'features.mdb'), maxDbs: 8, noSubdir: true, compression: false });
+    const memo = env.openDB({ name: 'memo' });
+    env.openDB({ name: 'meta' }).removeSync('memoCounted');
+    env.transactionSync(() => {
+      for (let i = 0; i < 200; i++) memo.putSync(`/data/old/file-${String(i).padStart(3, '0')}.jpg`, { size: i, mtimeMs: i, contentHash: `h${i}` });
+    });
+    await env.close();
+    const t = await open(path, 20_000);
+    await t.flushed();
+    const bytes = t.health().bytes!;
+    expect(bytes).toBeGreaterThan(10_000); // was 0: uncounted
+    expect(bytes).toBeLessThanOrEqual(20_000);
+    const kept = Array.from({ length: 200 }, (_, i) => t.memoGet(`/data/old/file-${String(i).padStart(3, '0')}.jpg`)).filter(Boolean).length;
+    expect(kept).toBeLessThan(200);
+    expect(kept).toBeGreaterThan(0);
+    await t.close();
+    tiers.splice(tiers.indexOf(t), 1);
+    const again = await open(path, 20_000); // counted once: a reopen adds nothing
+    await again.flushed();
+    expect(again.health().bytes).toBe(bytes);
   });
 });
