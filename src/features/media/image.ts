@@ -14,6 +14,10 @@ import sharp, { type Metadata } from 'sharp';
 import { vlrError, isVlrerankError, type VlrerankError } from '../../errors.js';
 import type { ImagePreprocess, PreprocessedImage } from '../../models/preprocess.js';
 
+// libvips' operation cache (sharp's default: 50 MB, 20 files, 100 operations, per process) finds
+// nothing again here — each decode is of bytes just read — so it only holds memory: off (round 13d).
+sharp.cache(false);
+
 /** Decoded 8-bit RGB pixels, row-major HWC, 3 channels, orientation already applied. */
 export interface DecodedImage {
   data: Buffer;

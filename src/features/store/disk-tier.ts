@@ -6,8 +6,10 @@
  *
  * Byte budget: every write adds the entry's size to a counter kept in the store itself, in the same
  * transaction (so processes sharing the folder agree); past `maxBytes` the oldest entries by access
- * stamp are evicted in one batch down to 90 % of the budget. A read refreshes an entry's stamp at
- * most every STAMP_REFRESH_MS (LRU-ish, without a write per hit). Writes are asynchronous (lmdb
+ * stamp are evicted in one batch down to 90 % of the budget. The memo of local files is counted and
+ * evicted with the values (stamped under MEMO + real path): one entry per distinct file ever read
+ * would otherwise fill the map; a file whose memo is gone is read and hashed again. A read
+ * refreshes an entry's stamp at most every STAMP_REFRESH_MS (LRU-ish, without a write per hit). Writes are asynchronous (lmdb
  * batches them into transactions) and never delay an answer.
  *
  * Failure: a file that a child process cannot open (disk-probe.ts: lmdb segfaults on corrupt
@@ -22,7 +24,8 @@ import { noRoomFor } from './file-size-limit.js';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { Logger } from '../../observability/logger.js';
 import { probeDiskFile } from './disk-probe.js';
-import { newCounters, type TierHealth, type TierHooks, type TierState } from './tier.js';
+import { DiskStatus } from './disk-status.js';
+import type { TierHealth, TierHooks, TierState } from './tier.js';
 
 export interface DiskTierOptions {
   /** Folder of the store (created if missing); the LMDB file is `features.mdb` in it. */
@@ -37,11 +40,13 @@ export interface DiskTierOptions {
 const STAMP_REFRESH_MS = 10 * 60_000;
 /** Eviction goes down to this share of the budget, so it runs in batches, not at every write. */
 const EVICT_TO = 0.9;
+/** A memo entry's stamp key: MEMO + real path (a feature key starts with its kind, a word; no NUL: lmdb's compound keys end strings with one). */
+const MEMO = '@memo|';
+/** What a memo entry is counted for beside its key: the encoded size, mtime and content hash. */
+const MEMO_VALUE_BYTES = 128;
 
-interface Stamp {
-  t: number;
-  n: number;
-}
+/** An entry's access stamp (ms; 0: an older version's memo entry, counted at open) and counted size. */
+interface Stamp { t: number; n: number }
 
 export interface FileMemo {
   size: number;
@@ -52,13 +57,7 @@ export interface FileMemo {
 export class DiskTier {
   readonly path: string;
   readonly maxBytes: number;
-  readonly #logger: Logger | undefined;
-  readonly #hooks: TierHooks;
-  readonly #counters = newCounters();
-  #state: TierState = 'ok';
-  #reason: string | undefined;
-  /** The last failure and when (kept after recovery, as the Redis tier keeps its own). */
-  #lastError: { reason: string; at: string } | undefined;
+  readonly #s: DiskStatus;
   #env: RootDatabase | undefined;
   #values!: Database<Buffer, string>;
   #stamps!: Database<Stamp, string>;
@@ -76,8 +75,7 @@ export class DiskTier {
   private constructor(options: DiskTierOptions) {
     this.path = options.path;
     this.maxBytes = options.maxBytes;
-    this.#logger = options.logger;
-    this.#hooks = options.hooks ?? {};
+    this.#s = new DiskStatus(options.path, options.logger, options.hooks ?? {});
   }
 
   /** Open (or create) the store; never throws — a store that cannot be used is `failed`. */
@@ -96,8 +94,9 @@ export class DiskTier {
       tier.#age = env.openDB({ name: 'age' });
       tier.#meta = env.openDB({ name: 'meta' });
       tier.#memo = env.openDB({ name: 'memo' });
+      if (tier.#meta.get('memoCounted') === undefined) tier.#track(env.transaction(() => tier.#countOldMemo()));
     } catch (e) {
-      tier.#fail('failed', e);
+      tier.#s.fail('failed', e);
       await tier.#env?.close().catch(() => undefined);
       tier.#env = undefined;
     }
@@ -105,11 +104,11 @@ export class DiskTier {
   }
 
   get state(): TierState {
-    return this.#state;
+    return this.#s.state;
   }
 
   get usable(): boolean {
-    return this.#env !== undefined && this.#state !== 'failed' && !this.#isBroken;
+    return this.#env !== undefined && this.#s.state !== 'failed' && !this.#isBroken;
   }
 
   /** The stored bytes of `key`, or undefined (absent, or the tier failing). Counts a hit or a miss. */
@@ -117,10 +116,10 @@ export class DiskTier {
     return this.#read(undefined, () => {
       const v = this.#values.get(key);
       if (!v) {
-        this.#count('miss');
+        this.#s.count('miss');
         return undefined;
       }
-      this.#count('hit');
+      this.#s.count('hit');
       this.#touch(key);
       return v;
     });
@@ -136,7 +135,7 @@ export class DiskTier {
     try {
       return read();
     } catch (e) {
-      this.#error(e);
+      this.#s.error(e);
       return fallback;
     }
   }
@@ -156,17 +155,22 @@ export class DiskTier {
     if (!this.usable || !bytes) return;
     const n = bytes.byteLength + key.length * 2;
     if (n > this.maxBytes / 4) {
-      this.#counters.skipped++;
+      this.#s.counters.skipped++;
       return;
     }
     if (!this.#roomFor(n)) return;
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return this.#commit(key, n, () => this.#values.putSync(key, buf));
+  }
+
+  /** One write transaction: `put` the entry, stamp it under `key` (its size `n` counted), evict past the budget. */
+  #commit(key: string, n: number, put: () => void): Promise<void> {
     return (
       this.#env!.transaction(() => {
         const now = Date.now();
         const old = this.#stamps.get(key);
         if (old) this.#age.removeSync([old.t, key]);
-        this.#values.putSync(key, buf);
+        put();
         this.#stamps.putSync(key, { t: now, n });
         this.#age.putSync([now, key], 0);
         let total = (this.#meta.get('bytes') ?? 0) + n - (old?.n ?? 0);
@@ -174,8 +178,8 @@ export class DiskTier {
         this.#meta.putSync('bytes', total);
         this.#touched.set(key, now);
       }).then(() => {
-        this.#counters.writes++;
-        if (this.#state === 'down') this.#recover();
+        this.#s.counters.writes++;
+        if (this.#s.state === 'down') this.#s.recover();
       })
     );
   }
@@ -183,13 +187,23 @@ export class DiskTier {
   /** Is there room for a write of `n` bytes (the process's file size limit, the file system)? If not: skipped, counted, the tier `down`. */
   #roomFor(n: number): boolean {
     const short = noRoomFor(this.path, join(this.path, 'features.mdb'), n);
-    return short ? this.#skip(short) : true;
+    return short ? this.#s.skip(short) : true;
   }
 
-  #skip(reason: string): false {
-    this.#counters.skipped++;
-    if (this.#state === 'ok') this.#error(new Error(reason));
-    return false;
+  /** Once per store: memo entries an older version wrote uncounted are stamped and counted (oldest), then evicted as any. */
+  #countOldMemo(): void {
+    if (this.#meta.get('memoCounted') !== undefined) return;
+    let total = this.#meta.get('bytes') ?? 0;
+    for (const { key } of this.#memo.getRange({})) {
+      const k = MEMO + key;
+      if (this.#stamps.get(k)) continue;
+      const n = k.length * 2 + MEMO_VALUE_BYTES;
+      this.#stamps.putSync(k, { t: 0, n });
+      this.#age.putSync([0, k], 0);
+      total += n;
+    }
+    this.#meta.putSync('bytes', total > this.maxBytes ? this.#evict(total) : total);
+    this.#meta.putSync('memoCounted', 1);
   }
 
   /** Oldest entries first, in one batch, down to EVICT_TO of the budget; runs inside a write transaction. */
@@ -200,7 +214,8 @@ export class DiskTier {
       const k = key[1];
       const s = this.#stamps.get(k);
       this.#age.removeSync(key);
-      this.#values.removeSync(k);
+      if (k.startsWith(MEMO)) this.#memo.removeSync(k.slice(MEMO.length));
+      else this.#values.removeSync(k);
       this.#stamps.removeSync(k);
       this.#touched.delete(k);
       total -= s?.n ?? 0;
@@ -234,24 +249,33 @@ export class DiskTier {
 
   /** What this store remembers of a local file (by real path). */
   memoGet(location: string): FileMemo | undefined {
-    return this.#read(undefined, () => this.#memo.get(location));
+    return this.#read(undefined, () => {
+      const memo = this.#memo.get(location);
+      if (memo) this.#touch(MEMO + location);
+      return memo;
+    });
   }
 
+  /** Remember a local file (asynchronous, on a later turn as set()); counted in the budget and evicted with the values. */
   memoSet(location: string, memo: FileMemo): void {
     if (!this.usable) return;
-    this.#track(this.#memo.put(location, memo));
+    const key = MEMO + location;
+    const n = key.length * 2 + MEMO_VALUE_BYTES;
+    this.#track(
+      new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        if (!this.usable || n > this.maxBytes / 4 || !this.#roomFor(n)) return;
+        return this.#commit(key, n, () => this.#memo.putSync(location, memo));
+      }),
+    );
   }
 
   /** A stored value that does not decode (another format, damaged): counted as this tier's error. */
   noteUnreadable(): void {
-    this.#counters.errors++;
-    this.#hooks.onError?.('disk');
+    this.#s.unreadable();
   }
 
   health(): TierHealth {
-    const h: TierHealth = { state: this.#state, ...this.#counters, maxBytes: this.maxBytes };
-    if (this.#reason) h.reason = this.#reason;
-    if (this.#lastError) h.last_error = this.#lastError;
+    const h = this.#s.health(this.maxBytes);
     if (this.usable) {
       try {
         h.entries = (this.#values.getStats() as { entryCount: number }).entryCount;
@@ -285,7 +309,7 @@ export class DiskTier {
         // promise, rejected with the I/O error (ENOSPC…): handled there (unhandled, it ends the process)
         const c = (e as { commitError?: unknown } | undefined)?.commitError;
         if (c instanceof Promise) this.#commitFailed(c);
-        else this.#error(e);
+        else this.#s.error(e);
       })
       .finally(() => this.#pending.delete(q));
     this.#pending.add(q);
@@ -303,42 +327,12 @@ export class DiskTier {
     this.#isBroken = true;
     this.#broken();
     this.#touched.clear();
-    if (first) this.#fail('failed', new Error('a commit failed: writes stopped until a restart'));
+    if (first) this.#s.fail('failed', new Error('a commit failed: writes stopped until a restart'));
     commitError.catch((cause: unknown) => {
-      if (!this.#reason?.startsWith('a commit failed:')) return; // the first failure's cause names it
-      this.#reason = `a commit failed (${(cause as Error)?.message ?? String(cause)}): writes stopped until a restart`;
-      this.#lastError = { reason: this.#reason, at: new Date().toISOString() };
-      this.#logger?.warn({ tier: 'disk', path: this.path, err: this.#reason }, 'disk feature store commit failed');
+      if (!this.#s.reason?.startsWith('a commit failed:')) return; // the first failure's cause names it
+      this.#s.setReason(`a commit failed (${(cause as Error)?.message ?? String(cause)}): writes stopped until a restart`);
+      this.#s.logger?.warn({ tier: 'disk', path: this.path, err: this.#s.reason }, 'disk feature store commit failed');
     });
   }
 
-  #count(outcome: 'hit' | 'miss'): void {
-    if (outcome === 'hit') this.#counters.hits++;
-    else this.#counters.misses++;
-    this.#hooks.onLookup?.('disk', outcome);
-  }
-
-  #error(e: unknown): void {
-    this.#counters.errors++;
-    this.#hooks.onError?.('disk');
-    this.#hooks.onLookup?.('disk', 'error');
-    if (this.#state === 'ok') this.#fail('down', e);
-  }
-
-  #fail(state: 'down' | 'failed', e: unknown): void {
-    this.#state = state;
-    this.#reason = (e as Error)?.message ?? String(e);
-    this.#lastError = { reason: this.#reason, at: new Date().toISOString() };
-    if (state === 'failed') {
-      this.#counters.errors++;
-      this.#hooks.onError?.('disk');
-    }
-    this.#logger?.warn({ tier: 'disk', path: this.path, state, err: this.#reason }, state === 'failed' ? 'disk feature store cannot be used: running without it' : 'disk feature store failing: skipped until a write succeeds');
-  }
-
-  #recover(): void {
-    this.#state = 'ok';
-    this.#reason = undefined;
-    this.#logger?.info({ tier: 'disk', path: this.path }, 'disk feature store answering again');
-  }
 }
