@@ -49,6 +49,10 @@ export interface SessionOptions {
   nice?: number;
   /** The worker to use with `thread: worker` (default: the process-wide one; fault tests pass their own). */
   worker?: InferenceWorker;
+  /** onnxruntime's CPU memory arena (default on, onnxruntime's own default). */
+  cpuMemArena?: boolean;
+  /** onnxruntime's memory pattern planning (default on, onnxruntime's own default). */
+  memPattern?: boolean;
 }
 
 export type Feeds = Record<string, ort.Tensor>;
@@ -185,6 +189,8 @@ export class ModelSession {
       extra: { session: { intra_op: { allow_spinning: o.allowSpinning ? '1' : '0' }, inter_op: { allow_spinning: o.allowSpinning ? '1' : '0' } } },
     };
     if (o.intraOpThreads) opts.intraOpNumThreads = o.intraOpThreads;
+    if (o.cpuMemArena === false) opts.enableCpuMemArena = false;
+    if (o.memPattern === false) opts.enableMemPattern = false;
     return opts;
   }
 
