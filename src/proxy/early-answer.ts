@@ -13,6 +13,7 @@
  * with the read side's error (`other side closed`, ECONNRESET). The held write keeps undici from
  * pulling more of the body meanwhile. Nothing is sent twice: the write side is dead either way.
  */
+import { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { buildConnector } from 'undici';
@@ -99,9 +100,16 @@ export class DrainedAfterAnswer extends Readable {
 
   override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
     const s = this.#source;
-    s.off('data', this.#onData).off('end', this.#onEnd).off('error', this.#onError).off('close', this.#onClose);
-    if (err) s.destroy(err);
-    else if (!s.readableEnded) s.resume(); // no 'data' listener left: the rest is discarded
+    s.off('data', this.#onData).off('end', this.#onEnd).off('close', this.#onClose);
+    if (err) {
+      // destroyed as undici destroys a body it was given (its util.destroy): a client's request
+      // without its socket — destroying that socket would cut the connection the answer goes out on
+      // — and the source's 'error' heard: with no listener it was an uncaught exception (undici
+      // aborting a cut `_bulk`, a refused connection: caught by the fresh-clone CI)
+      if (s.listenerCount('error') === 0) s.once('error', () => {});
+      if (s instanceof IncomingMessage) (s as { socket: unknown }).socket = null;
+      s.destroy(err);
+    } else if (!s.readableEnded) s.resume(); // no 'data' listener left: the rest is discarded
     cb(err);
   }
 }

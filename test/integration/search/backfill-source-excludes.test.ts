@@ -73,7 +73,9 @@ describe.each(ENGINES)('backfill and write-back on an index excluding a client f
 
   it('an index keeping no _source: both backfills refuse it up front, saying so (was the engine’s search error)', { timeout: 600_000 }, async () => {
     const embedder = new RerankerEmbedder(p!.reranker);
-    for (const run of [backfillRecords(p!.engine, pipeline(), NO_SOURCE, embedder), backfill(p!.engine, pipeline(), NO_SOURCE, embedder)]) {
+    // each started when checked: both started at once, the second's refusal waited unhandled while the first was checked
+    for (const start of [() => backfillRecords(p!.engine, pipeline(), NO_SOURCE, embedder), () => backfill(p!.engine, pipeline(), NO_SOURCE, embedder)]) {
+      const run = start();
       await expect(run).rejects.toThrow(/keeps no _source/);
       await expect(run).rejects.toMatchObject({ status: 400 });
     }
