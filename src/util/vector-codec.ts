@@ -108,11 +108,19 @@ export function toFloat16Base64(v: Float32Array): string {
 }
 
 /** base64 of float16 bytes → float32. Throws on malformed input or an unexpected dimension. */
+/** A stored vector of another length than the one asked (a RangeError: callers that distrust any malformed vector still catch it). */
+export class DimensionMismatch extends RangeError {
+  constructor(readonly expected: number, readonly got: number) {
+    super(`expected a ${expected}-dimensional vector, got ${got}`);
+    this.name = 'DimensionMismatch';
+  }
+}
+
 export function fromFloat16Base64(s: string, expectDim?: number): Float32Array {
   const bytes = Buffer.from(s, 'base64');
   const v = fromFloat16Bytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   if (expectDim !== undefined && v.length !== expectDim) {
-    throw new RangeError(`expected a ${expectDim}-dimensional vector, got ${v.length}`);
+    throw new DimensionMismatch(expectDim, v.length);
   }
   return v;
 }

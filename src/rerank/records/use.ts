@@ -8,6 +8,7 @@
  */
 import { vlrError } from '../../errors.js';
 import { checkUnitVector, contentId, decodeUnitVector, decodeVector, decodeVisual, isNewerRecord, parseRecord, UnreadableRecord, type VisualVectors } from '../../features/record/index.js';
+import { DimensionMismatch } from '../../util/vector-codec.js';
 import type { RequestPlan } from '../stages/request.js';
 import type { RecordDocument } from './build.js';
 import type { RecordKeys } from './keys.js';
@@ -56,7 +57,7 @@ function invalidReason(x: unknown): RejectReason {
 }
 
 /** A vector of another length than the one asked: fromFloat16Base64's RangeError. */
-const dimensionReason = (e: unknown): RejectReason => (/^expected a \d+-dimensional vector/.test((e as Error).message) ? 'other_dimension' : 'corrupt');
+const dimensionReason = (e: unknown): RejectReason => (e instanceof DimensionMismatch ? 'other_dimension' : 'corrupt');
 
 /**
  * `standIns[i]`: document i is a stand-in for content the index keeps out of `_source`
