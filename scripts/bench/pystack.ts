@@ -6,8 +6,9 @@
  *
  * Both sides answer the same requests: bench.py's own plan (`--plan-out`: request r of size N is a
  * COCO caption as query and N COCO photos as documents). Cold: nothing cached (Python hashes, decodes
- * and runs every photo; here the feature cache is emptied before each request, so every photo is read,
- * decoded and run through the models). Warm: every photo seen before (Python looks its vectors up by
+ * and runs every photo; here the feature cache and the reranker's prepared sides are emptied before
+ * each request, so every photo is read, decoded and run through the models — checked: a cold request
+ * whose photos' parts did not all miss stops the bench). Warm: every photo seen before (Python looks its vectors up by
  * the sha256 of the bytes; here a known file is found by path + size + mtime), only the query is encoded.
  * Each side does one discarded request per N first, as bench.py does.
  *
