@@ -10,7 +10,9 @@
  *
  * - decode + preprocess alone and end to end (bytes → features through FeatureExtractor, cache
  *   disabled) on real COCO photos at batch 1 / 8 / 32, as ratios to the model-alone ceiling
- *   (goal: end to end ≥ 0.8× the ceiling, i.e. preprocessing is never the bottleneck);
+ *   (goal: end to end ≥ 0.8× the ceiling, i.e. preprocessing is never the bottleneck); each line
+ *   also gives the CPU per image of all threads and the cores it kept busy, and the section prints
+ *   the ceiling CPU alone allows (model CPU ÷ end-to-end CPU: both use the same 2 cores);
  * - video frames per second, sampling alone and end to end.
  *
  * Usage: npm run bench:features [-- --quick] [--e2e-only] [--batches 32]
@@ -26,6 +28,7 @@ import { Models, type ImagePreprocess, type PreprocessedImage } from '../../src/
 import { decodeImage, preprocessImage } from '../../src/features/media/image.js';
 import { VideoDecoder } from '../../src/features/media/video.js';
 import { FeatureExtractor } from '../../src/features/extractor.js';
+import { cpuSince, threadCpu } from './run-spans.js';
 
 export const BATCH_SIZES = [1, 8, 32] as const;
 export const MODELS_DIR = resolve(process.env.VLRERANK_MODELS_DIR ?? '../shared/models');
@@ -36,6 +39,8 @@ export interface Rate {
   images: number;
   seconds: number;
   imagesPerSecond: number;
+  /** CPU of all this process's threads per image over the timed part (/proc, 10 ms ticks), where measured. */
+  cpuMsPerImage?: number;
 }
 
 /** A deterministic, non-constant 260×260 input (values like a normalised photo). */
@@ -68,6 +73,7 @@ export async function benchModelAlone(models: Models, batch: number, images: num
   await ic.embed(inputs); // warm-up: session created, arena sized for this batch
   const rounds = Math.max(1, Math.round(images / batch));
   let busy = 0;
+  const c0 = threadCpu();
   for (let r = 0; r < rounds; r++) {
     if (pauseMs) await sleep(pauseMs);
     const t0 = performance.now();
@@ -75,12 +81,13 @@ export async function benchModelAlone(models: Models, batch: number, images: num
     busy += performance.now() - t0;
   }
   const n = rounds * batch;
-  return { label, batch, images: n, seconds: busy / 1000, imagesPerSecond: n / (busy / 1000) };
+  return { label, batch, images: n, seconds: busy / 1000, imagesPerSecond: n / (busy / 1000), cpuMsPerImage: cpuSince(c0).total / n };
 }
 
 function fmt(r: Rate, ceiling?: number): string {
   const ratio = ceiling ? `  ${(r.imagesPerSecond / ceiling).toFixed(2)}× ceiling` : '';
-  return `${r.label.padEnd(34)} batch ${String(r.batch).padStart(2)}  ${r.imagesPerSecond.toFixed(1).padStart(7)} img/s  (${r.images} images, ${(1000 * r.seconds / r.images).toFixed(1)} ms/img)${ratio}`;
+  const cpu = r.cpuMsPerImage === undefined ? '' : `, CPU ${r.cpuMsPerImage.toFixed(1)} ms/img, ${((r.cpuMsPerImage * r.imagesPerSecond) / 1000).toFixed(2)} cores`;
+  return `${r.label.padEnd(34)} batch ${String(r.batch).padStart(2)}  ${r.imagesPerSecond.toFixed(1).padStart(7)} img/s  (${r.images} images, ${(1000 * r.seconds / r.images).toFixed(1)} ms/img${cpu})${ratio}`;
 }
 
 /** Model-alone section: returns the ceiling (best warm images/s with the default settings) per batch size. */
@@ -135,10 +142,11 @@ export async function benchDecodePreprocess(photos: Buffer[], spec: ImagePreproc
   const one = async (b: Buffer) => preprocessImage(await decodeImage(b), spec);
   await Promise.all(photos.slice(0, batch).map(one)); // warm-up
   const rounds = Math.max(1, Math.round(images / batch));
+  const c0 = threadCpu();
   const t0 = performance.now();
   for (let r = 0; r < rounds; r++) await Promise.all(Array.from({ length: batch }, (_, i) => one(photos[(r * batch + i) % photos.length]!)));
   const s = (performance.now() - t0) / 1000;
-  return { label: 'decode + preprocess alone', batch, images: rounds * batch, seconds: s, imagesPerSecond: (rounds * batch) / s };
+  return { label: 'decode + preprocess alone', batch, images: rounds * batch, seconds: s, imagesPerSecond: (rounds * batch) / s, cpuMsPerImage: cpuSince(c0).total / (rounds * batch) };
 }
 
 /** Images per second from JPEG bytes to features (hash, decode, preprocess, batched model), cache disabled. */
@@ -146,10 +154,11 @@ export async function benchEndToEnd(fx: FeatureExtractor, photos: Buffer[], batc
   const req = { detect: false, ocr: false };
   await Promise.all(photos.slice(0, batch).map((b) => fx.imageBytes(b, req))); // warm-up
   const rounds = Math.max(1, Math.round(images / batch));
+  const c0 = threadCpu();
   const t0 = performance.now();
   for (let r = 0; r < rounds; r++) await Promise.all(Array.from({ length: batch }, (_, i) => fx.imageBytes(photos[(r * batch + i) % photos.length]!, req)));
   const s = (performance.now() - t0) / 1000;
-  return { label: 'end to end (bytes → features)', batch, images: rounds * batch, seconds: s, imagesPerSecond: (rounds * batch) / s };
+  return { label: 'end to end (bytes → features)', batch, images: rounds * batch, seconds: s, imagesPerSecond: (rounds * batch) / s, cpuMsPerImage: cpuSince(c0).total / (rounds * batch) };
 }
 
 /** An extractor whose cache keeps nothing (1-byte bound), so every image is decoded and run. */
@@ -180,6 +189,10 @@ export async function decodeAndEndToEndSection(ceiling: Map<number, number>, opt
     console.log(fmt(best(dp), c));
     console.log(fmt(best(e2e), c));
     ratios.set(b, best(e2e).imagesPerSecond / c);
+    // The model alone already keeps ~1.8 of 2 cores busy, so decoding cannot hide beside it: at the
+    // same cores used, end to end ÷ model alone is at most model CPU ÷ end-to-end CPU per image.
+    const med = (rs: Rate[]) => rs.map((r) => r.cpuMsPerImage!).sort((x, y) => x - y)[Math.floor(rs.length / 2)]!;
+    console.log(`  CPU per image, medians: model alone ${med(alone).toFixed(1)} ms, end to end ${med(e2e).toFixed(1)} ms → at equal cores used end to end ÷ model alone ≤ ${(med(alone) / med(e2e)).toFixed(2)}`);
   }
   console.log(`end to end / model alone: ${[...ratios].map(([b, r]) => `batch ${b} ${r.toFixed(2)}`).join(', ')}`);
   const at32 = ratios.get(32);

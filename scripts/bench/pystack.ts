@@ -6,8 +6,9 @@
  *
  * Both sides answer the same requests: bench.py's own plan (`--plan-out`: request r of size N is a
  * COCO caption as query and N COCO photos as documents). Cold: nothing cached (Python hashes, decodes
- * and runs every photo; here the feature cache is emptied before each request, so every photo is read,
- * decoded and run through the models). Warm: every photo seen before (Python looks its vectors up by
+ * and runs every photo; here the feature cache and the reranker's prepared sides are emptied before
+ * each request, so every photo is read, decoded and run through the models — checked: a cold request
+ * whose photos' parts did not all miss stops the bench). Warm: every photo seen before (Python looks its vectors up by
  * the sha256 of the bytes; here a known file is found by path + size + mtime), only the query is encoded.
  * Each side does one discarded request per N first, as bench.py does.
  *
@@ -31,6 +32,7 @@ import { configSchema } from '../../src/config/schema.js';
 import { FeatureExtractor } from '../../src/features/extractor.js';
 import { Models } from '../../src/models/index.js';
 import { localPorts, VISUAL_PASSAGE_DETECT_THRESHOLD } from '../../src/rerank/backends/local.js';
+import { PreparedSides } from '../../src/rerank/prepared.js';
 import { Reranker } from '../../src/rerank/reranker.js';
 import { cpuSince, recordSpans, service, spans, threadCpu, union } from './run-spans.js';
 
@@ -110,23 +112,36 @@ async function ours(): Promise<Map<number, { cold: number[]; warm: number[] }>> 
   const cfg = configSchema.parse({ models: { dir: join(SHARED, 'models'), device: 'cpu', ...MODELS_OVERRIDE }, media: { roots: [SHARED] } });
   const models = await Models.create(cfg.models);
   const features = await FeatureExtractor.create(models, { media: cfg.media, cacheMaxBytes: cfg.cache.maxBytes, detectScoreThreshold: VISUAL_PASSAGE_DETECT_THRESHOLD });
-  const reranker = new Reranker({ mediaRoots: [SHARED], ports: () => localPorts({ models, features }) });
+  // the reranker keeps each document's prepared side across requests (prepared.ts): a photo scored
+  // before (the warm requests, the indexing pass) skips the feature store altogether, so emptying
+  // the feature cache alone left N=50/100 "cold" at ~5 ms. Cold empties both.
+  const prepared = new PreparedSides();
+  const reranker = new Reranker({ mediaRoots: [SHARED], ports: () => localPorts({ models, features }), preparedSides: prepared });
+  const forget = () => {
+    features.cache.clear();
+    prepared.clear();
+  };
   await reranker.warmup();
   const docsOf = (idx: number[]) => idx.map((i) => ({ image: plan.images[i]! }));
   const out = new Map<number, { cold: number[]; warm: number[] }>();
   for (const N of Ns) {
     const reqs = plan.requests.filter((r) => r.N === N);
     const warmUp = reqs.find((r) => r.repeat === REPEATS) ?? reqs[reqs.length - 1]!;
-    features.cache.clear();
+    forget();
     await reranker.process({ query: warmUp.query, documents: docsOf(warmUp.docs) });
     const cold: number[] = [];
     for (const r of reqs.filter((x) => x.modes.includes('cold'))) {
-      features.cache.clear();
+      forget();
       spans.length = 0;
+      const misses0 = features.cache.stats().misses;
       const c0 = threadCpu();
       const t = performance.now();
       await reranker.process({ query: r.query, documents: docsOf(r.docs) });
       cold.push(performance.now() - t);
+      // cold means every photo read, decoded and run: its classification and its detections each missed
+      const photos = new Set(r.docs).size;
+      const missed = features.cache.stats().misses - misses0;
+      if (missed < 2 * photos) throw new Error(`N=${N}: a cold request missed ${missed} parts for ${photos} photos (want ≥ ${2 * photos}): something kept features across requests`);
       if (STAGES) stagesOf.set(N, [...(stagesOf.get(N) ?? []), stages(cold[cold.length - 1]!, cpuSince(c0))]);
     }
     if (process.argv.includes('--cold-only')) {

@@ -16,6 +16,8 @@
  * `--restart-only`: only the warm-after-restart part (a quicker loop when working on the warm path);
  * `--alternations N`: reranks (each followed by a floor) in the warm-after-restart part (default 100);
  * `--cpu-prof DIR`: the fresh process writes a V8 CPU profile there.
+ * Cold rows also print the CPU of this process's threads in each timed window, rerank ÷ forward-only
+ * and the cores each used (CPU ÷ wall): the work a rerank adds, which a load swing does not move.
  * Warm rows and "warm after restart" alternate a rerank with one query encode through the
  * reranker's own text port (same worker and session), and print both the ratio of the medians and
  * the median of the per-pair ratios (a load swing hits a pair alike; it is the steadier of the two).
@@ -31,6 +33,7 @@ import { Models } from '../../src/models/index.js';
 import { modelsSchema } from '../../src/config/schema.js';
 import { candidates, type Doc } from './candidates.js';
 import { forwardOnly } from './forward-only.js';
+import { cpuSince, threadCpu } from './run-spans.js';
 
 const DATA = resolve(process.env.BENCH_DATA ?? '../shared/data');
 const MODELS = resolve(process.env.BENCH_MODELS ?? '../shared/models');
@@ -108,18 +111,23 @@ for (const n of SIZES) {
   const cold: number[] = [];
   const base: number[] = [];
   const oldBase: number[] = [];
+  const cpu = { cold: [] as number[], base: [] as number[] };
   for (let r = 0; r < ROUNDS; r++) {
     const docs = freshDocs(n);
     const q = nextText();
-    base.push(await baseline(q, freshDocs(n)));
+    let c0 = threadCpu();
+    base.push(await baseline(q, freshDocs(n), () => (c0 = threadCpu())));
+    cpu.base.push(cpuSince(c0).total);
     if (oldBaseline) oldBase.push(await oldBaseline(q, freshDocs(n)));
+    c0 = threadCpu();
     const t = performance.now();
     await reranker.process({ query: q, documents: docs });
     cold.push(performance.now() - t);
+    cpu.cold.push(cpuSince(c0).total);
     warmSets.set(n, docs);
   }
   if (COLD_ONLY) {
-    printCold(n, cold, base, oldBase);
+    printCold(n, cold, base, oldBase, cpu);
     continue;
   }
   const docs = warmSets.get(n)!;
@@ -141,12 +149,17 @@ for (const n of SIZES) {
     wb.push(performance.now() - t);
     await settle();
   }
-  printCold(n, cold, base, oldBase);
+  printCold(n, cold, base, oldBase, cpu);
   console.log(`${String(n).padStart(3)}  warm ${f(pct(warm, 50))} ${f(pct(warm, 99))} ${f(pct(wb, 50)).padStart(21)} ${(pct(warm, 50) / pct(wb, 50)).toFixed(2).padStart(11)}   median of pair ratios ${pairRatio(warm, wb).toFixed(2)}`);
 }
 
-function printCold(n: number, cold: number[], base: number[], oldBase: number[]): void {
-  console.log(`${String(n).padStart(3)}  cold ${f(pct(cold, 50))} ${f(pct(cold, 99))} ${f(pct(base, 50)).padStart(21)} ${(pct(cold, 50) / pct(base, 50)).toFixed(2).padStart(11)}`);
+function printCold(n: number, cold: number[], base: number[], oldBase: number[], cpu: { cold: number[]; base: number[] }): void {
+  console.log(`${String(n).padStart(3)}  cold ${f(pct(cold, 50))} ${f(pct(cold, 99))} ${f(pct(base, 50)).padStart(21)} ${(pct(cold, 50) / pct(base, 50)).toFixed(2).padStart(11)}   median of pair ratios ${pairRatio(cold, base).toFixed(2)}`);
+  // CPU of this process's threads in each timed window (/proc, 10 ms ticks): what the rerank does beyond the
+  // forward passes, whatever the load; cores used = CPU ÷ wall (on 2 idle cores the forward passes alone use ~1.7)
+  const cc = pct(cpu.cold, 50);
+  const cb = pct(cpu.base, 50);
+  console.log(`     CPU p50 ms: rerank ${cc.toFixed(0)}, forward-only ${cb.toFixed(0)}, ratio ${(cc / cb).toFixed(2)} (pairs ${pairRatio(cpu.cold, cpu.base).toFixed(2)}); cores used ${(cc / pct(cold, 50)).toFixed(2)} / ${(cb / pct(base, 50)).toFixed(2)}`);
   if (oldBase.length) console.log(`     (same rounds, the baseline without the visual passages, as before cold4: p50 ${pct(oldBase, 50).toFixed(1)} ms, ratio ${(pct(cold, 50) / pct(oldBase, 50)).toFixed(2)})`);
 }
 if (COLD_ONLY) {
