@@ -14,6 +14,7 @@ import { ownBodyHeaders, PRODUCT_HEADERS } from './headers.js';
 import { headerParamName } from './msearch-header.js';
 import type { NdjsonItem } from '../util/json-worker.js';
 import { Semaphore } from '../util/semaphore.js';
+import { engineText } from '../engine/wire-text.js';
 
 /**
  * Reranked items run at once unless `max_concurrent_searches` says otherwise: what Elasticsearch
@@ -171,7 +172,7 @@ export async function runMsearch(
     const path = `${opts.pathIndex ? `/${opts.pathIndex}` : ''}/_msearch${qs ? `?${qs}` : ''}`;
     const h = ownBodyHeaders(opts.headers, 'application/x-ndjson', /./);
     const res = await deps.pool.request({ method: 'POST', path, headers: h, body: ndjson, signal: opts.signal, idempotent: true });
-    const text = await res.body.text();
+    const text = engineText(Buffer.from(await res.body.arrayBuffer())); // a stored lone surrogate kept (wire-text.ts)
     let parsed: { responses?: Array<Record<string, unknown>> } | undefined;
     try {
       parsed = JSON.parse(text) as typeof parsed;
