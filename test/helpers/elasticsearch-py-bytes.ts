@@ -51,3 +51,11 @@ export function esPyBulk(actions: Array<{ _index: string; _id: string; _source: 
     body: Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])),
   };
 }
+
+/** The headers elasticsearch-py 9.5 (elastic-transport 9.4) sends with `msearch` (captured): `compatible-with=9`. */
+export const ES_PY_9_MSEARCH_HEADERS: Record<string, string> = {
+  accept: 'application/vnd.elasticsearch+json; compatible-with=9',
+  'content-type': 'application/vnd.elasticsearch+x-ndjson; compatible-with=9',
+  'user-agent': 'elasticsearch-py/9.5.1 (Python/3.11.7; elastic-transport/9.4.2)',
+  'x-elastic-client-meta': 'es=9.5.1,py=3.11.7,t=9.4.2,ur=2.8.0',
+};
