@@ -15,6 +15,7 @@ import { jsonDepth } from '../util/json-depth.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { SMALL_BODY, type JsonWorker } from '../util/json-worker.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
+import { engineText } from '../engine/wire-text.js';
 
 export interface BulkTransformOptions {
   pathIndex?: string;
@@ -57,7 +58,7 @@ async function parseSource(bytes: Buffer, o: BulkTransformOptions, item: number,
     if (r.kind === 'worker') report.failures.set(item, { type: 'json_worker_exception', reason: `vectors not added: ${r.message}`, vlrerank_code: 'VLR_INTERNAL' });
     return undefined;
   }
-  const source = bytes.toString('utf8');
+  const source = engineText(bytes); // a Python client's lone surrogate kept, as the engine keeps it (wire-text.ts)
   if (jsonDepth(source, MAX_LINE_DEPTH) > MAX_LINE_DEPTH) return undefined;
   try {
     return JSON.parse(source);

@@ -27,6 +27,7 @@ import { buildFirstStage, planPaging, vectorNeed } from './plan.js';
 import { assertPhotoFieldMapped } from './photo-field.js';
 import { bridgeFieldMapped, textOnlyNote } from './bridge-field.js';
 import { firstStageOrder, fuseWithFirstStage, scoreFusionOf, shapeResponse, type Hit } from './shape.js';
+import { engineText } from '../engine/wire-text.js';
 
 export interface SearchDeps {
   pool: Pick<UpstreamPool, 'request'>;
@@ -227,7 +228,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   }
   let upstream: Record<string, unknown>;
   try {
-    upstream = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+    upstream = JSON.parse(engineText(raw)) as Record<string, unknown>; // a stored lone surrogate kept (wire-text.ts)
   } catch {
     throw vlrError('VLR_UPSTREAM_ERROR', `the first-stage search answered 200 with a body that is not JSON: ${raw.subarray(0, 200).toString()}`);
   }

@@ -14,6 +14,7 @@ import { ownBodyHeaders, PRODUCT_HEADERS } from './headers.js';
 import { headerParamName } from './msearch-header.js';
 import type { NdjsonItem } from '../util/json-worker.js';
 import { Semaphore } from '../util/semaphore.js';
+import { engineText } from '../engine/wire-text.js';
 
 /**
  * Reranked items run at once unless `max_concurrent_searches` says otherwise: what Elasticsearch
@@ -138,14 +139,23 @@ function refusalError(body: Buffer): unknown {
 }
 
 /**
- * Credentials the engine did not authenticate (401) are refused for the whole request, before any
- * item is looked at — directly, the client's `_msearch` is a 401 (authorization, 403, is per index:
- * per item). The `_msearch` vlrerank puts together answered 200 with a 401 per item, and the
- * official client raised no authentication error (held-out probe round 13a): the first 401 met is
- * thrown as the whole answer.
+ * What the engine refuses of the request itself, which every item shares, is refused for the whole
+ * request before any item is looked at, as directly: credentials it did not authenticate (401;
+ * authorization, 403, is per index: per item), and an `Accept`/`Content-Type` it does not take (its
+ * 400 `media_type_header_exception` — the 9.x clients' `compatible-with=9` on Elasticsearch 8). The
+ * `_msearch` vlrerank puts together answered 200 with that error per item, and the official client
+ * raised nothing (held-out probe rounds 13a and 14a): the first such refusal met is the answer.
  */
 const unauthenticated = (status: number, headers: Record<string, string | string[] | undefined>, body: Buffer | string): EngineRefusal | undefined =>
-  status === 401 ? engineRefusal(401, headers, body) : undefined;
+  status === 401 || (status === 400 && errorType(body) === 'media_type_header_exception') ? engineRefusal(status, headers, body) : undefined;
+
+function errorType(body: Buffer | string): unknown {
+  try {
+    return (JSON.parse(body.toString()) as { error?: { type?: unknown } }).error?.type;
+  } catch {
+    return undefined;
+  }
+}
 
 export async function runMsearch(
   plan: MsearchPlan,
@@ -171,7 +181,7 @@ export async function runMsearch(
     const path = `${opts.pathIndex ? `/${opts.pathIndex}` : ''}/_msearch${qs ? `?${qs}` : ''}`;
     const h = ownBodyHeaders(opts.headers, 'application/x-ndjson', /./);
     const res = await deps.pool.request({ method: 'POST', path, headers: h, body: ndjson, signal: opts.signal, idempotent: true });
-    const text = await res.body.text();
+    const text = engineText(Buffer.from(await res.body.arrayBuffer())); // a stored lone surrogate kept (wire-text.ts)
     let parsed: { responses?: Array<Record<string, unknown>> } | undefined;
     try {
       parsed = JSON.parse(text) as typeof parsed;

