@@ -18,6 +18,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { vlrError } from '../errors.js';
+import { engineText } from '../util/wire-text.js';
 import { CODINGS, codingsOf, decodeSync, isTooLarge, knownCoding, type Coding } from '../util/content-coding.js';
 import { parseJsonBounded } from '../util/json-depth.js';
 import { SMALL_BODY, type JsonParser, type NdjsonItem, type NdjsonResult, type OffThreadFailure } from '../util/json-worker.js';
@@ -236,7 +237,8 @@ export async function readMsearchBody(
 
 /** The body as text, its content coding undone ('' for an empty body). */
 function decodeText(req: IncomingMessage, coding: Coding, raw: Buffer, maxBytes: number): string {
-  return raw.length ? decodeBody(req, coding, raw, maxBytes).toString('utf8') : '';
+  // read as the engine reads it: a Python client's lone surrogate kept (util/wire-text.ts)
+  return raw.length ? engineText(decodeBody(req, coding, raw, maxBytes)) : '';
 }
 
 /** A refusal from the JSON worker as the same error the main-thread reader gives. */

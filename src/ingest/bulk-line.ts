@@ -15,7 +15,7 @@ import { jsonDepth } from '../util/json-depth.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { SMALL_BODY, type JsonWorker } from '../util/json-worker.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
-import { engineText } from '../engine/wire-text.js';
+import { engineText } from '../util/wire-text.js';
 
 export interface BulkTransformOptions {
   pathIndex?: string;

@@ -27,7 +27,7 @@ import { buildFirstStage, planPaging, vectorNeed } from './plan.js';
 import { assertPhotoFieldMapped } from './photo-field.js';
 import { bridgeFieldMapped, textOnlyNote } from './bridge-field.js';
 import { firstStageOrder, fuseWithFirstStage, scoreFusionOf, shapeResponse, type Hit } from './shape.js';
-import { engineText } from '../engine/wire-text.js';
+import { engineText } from '../util/wire-text.js';
 
 export interface SearchDeps {
   pool: Pick<UpstreamPool, 'request'>;

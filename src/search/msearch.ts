@@ -14,7 +14,7 @@ import { ownBodyHeaders, PRODUCT_HEADERS } from './headers.js';
 import { headerParamName } from './msearch-header.js';
 import type { NdjsonItem } from '../util/json-worker.js';
 import { Semaphore } from '../util/semaphore.js';
-import { engineText } from '../engine/wire-text.js';
+import { engineText } from '../util/wire-text.js';
 
 /**
  * Reranked items run at once unless `max_concurrent_searches` says otherwise: what Elasticsearch

@@ -64,6 +64,28 @@ function jsonDepth(text, limit) {
   return max;
 }
 
+// JSON bytes read as the engines (Jackson) read them: an encoded lone surrogate (ED A0..BF 80..BF, as
+// the Python clients write one) is that UTF-16 unit — the same rule as util/wire-text.ts, which
+// json-worker.test.ts checks they agree on.
+function engineText(bytes, start, end) {
+  start = start || 0;
+  end = end === undefined ? bytes.length : end;
+  let at = bytes.indexOf(0xed, start);
+  if (at < 0 || at >= end) return bytes.toString('utf8', start, end);
+  let out = '';
+  let from = start;
+  while (at >= 0 && at + 2 < end) {
+    const b1 = bytes[at + 1];
+    const b2 = bytes[at + 2];
+    if (b1 >= 0xa0 && b1 <= 0xbf && (b2 & 0xc0) === 0x80) {
+      out += bytes.toString('utf8', from, at) + String.fromCharCode(0xd000 | ((b1 & 0x3f) << 6) | (b2 & 0x3f));
+      from = at + 3;
+      at = bytes.indexOf(0xed, from);
+    } else at = bytes.indexOf(0xed, at + 1);
+  }
+  return from === start ? bytes.toString('utf8', start, end) : out + bytes.toString('utf8', from, end);
+}
+
 function decode(bytes, coding, maxBytes) {
   if (coding === 'identity' || bytes.length === 0) return bytes;
   const o = { maxOutputLength: maxBytes };
@@ -126,7 +148,7 @@ function handOver(m, value) {
 function parse(m) {
   const d = decoded(m);
   if (d.refusal) return d.refusal;
-  const text = d.bytes.toString('utf8');
+  const text = engineText(d.bytes);
   const hasMarker = m.markers.some((w) => text.includes(w));
   if (!hasMarker && !m.always) return { id: m.id, ok: true, hasMarker, parsed: false };
   if (text.trim() === '') return { id: m.id, ok: true, hasMarker, parsed: true, value: undefined, longs: [] };
@@ -155,7 +177,7 @@ function ndjson(m) {
   const bytes = d.bytes;
   const hasMarker = m.markers.some((w) => bytes.includes(w));
   if (!hasMarker && !m.always) return { id: m.id, ok: true, hasMarker, parsed: false };
-  if (jsonDepth(bytes.toString('utf8'), m.maxDepth) > m.maxDepth) return { id: m.id, ok: false, kind: 'deep', message: 'too deep' };
+  if (jsonDepth(engineText(bytes), m.maxDepth) > m.maxDepth) return { id: m.id, ok: false, kind: 'deep', message: 'too deep' };
   const ranges = [];
   for (let s = 0; s <= bytes.length; ) {
     let nl = bytes.indexOf(10, s);
@@ -166,7 +188,7 @@ function ndjson(m) {
     s = nl + 1;
   }
   const n = ranges.length / 2;
-  const line = (k) => bytes.toString('utf8', ranges[2 * k], ranges[2 * k + 1]);
+  const line = (k) => engineText(bytes, ranges[2 * k], ranges[2 * k + 1]);
   const syntax = (message) => ({ id: m.id, ok: false, kind: 'syntax', message });
   const parsed = (text, k) => {
     try {

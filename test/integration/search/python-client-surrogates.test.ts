@@ -59,6 +59,14 @@ describe('a Python client’s lone surrogate, through vlrerank as directly (Elas
     expect(s.image_vector).toHaveLength(1280);
   });
 
+  it('es.index (a single-document write through the pipeline): stored with the client’s text, and its vectors', async () => {
+    const r = await fetch(`${p.url}/${INDEX}/_doc/single?refresh=true`, { method: 'PUT', headers: { 'content-type': 'application/vnd.elasticsearch+json; compatible-with=8', accept: 'application/vnd.elasticsearch+json; compatible-with=8' }, body: new Uint8Array(esPyJson(doc)) });
+    expect(r.status).toBe(201);
+    const s = await stored('single');
+    expect(s.title).toBe(TITLE); // was three U+FFFD each (the body decoded by http/body.ts)
+    expect(s.image_vector).toHaveLength(1280);
+  });
+
   it('a reranked search shows a hit stored with a lone surrogate as the engine holds it', async () => {
     const body = esPyJson({ query: { ids: { values: ['direct'] } }, ext: { vlrerank: { query: { text: 'apple juice' } } } });
     const r = await fetch(`${p.url}/${INDEX}/_search`, { method: 'POST', headers: { 'content-type': 'application/vnd.elasticsearch+json; compatible-with=8', accept: 'application/vnd.elasticsearch+json; compatible-with=8' }, body: new Uint8Array(body) });

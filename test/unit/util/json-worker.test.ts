@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { jsonDepth } from '../../../src/util/json-depth.js';
 import { JsonWorker } from '../../../src/util/json-worker.js';
+import { engineText } from '../../../src/util/wire-text.js';
 import { parseMsearch } from '../../../src/search/msearch.js';
 
 const worker = new JsonWorker({ cutChars: 100, pieceChars: 300 }); // small, so strings are cut out, some whole, some in several pieces
@@ -39,6 +40,15 @@ describe('JsonWorker', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('reads JSON bytes as the main thread does (engineText): a Python client’s encoded lone surrogate kept, in bodies and NDJSON lines', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"t":"a'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from(' 힣 '), Buffer.from([0xed, 0xb3, 0xa9]), Buffer.from('"}')]);
+    expect(engineText(bytes)).toBe('{"t":"a\ud800 힣 \udce9"}');
+    const r = await worker.parse(bytes, base);
+    expect(r.ok && r.parsed && r.value).toEqual(JSON.parse(engineText(bytes)));
+    const nd = await worker.ndjson(Buffer.concat([Buffer.from('{"index":"x"}\n'), bytes, Buffer.from('\n')]), { ...base, markers: [], always: true, giveBack: true });
+    expect(nd.ok && nd.parsed && nd.items[0]!.values?.body).toEqual(JSON.parse(engineText(bytes)));
   });
 
   it('refuses what the main-thread reader refuses, by the same rules', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { engineText } from '../../../src/engine/wire-text.js';
+import { engineText } from '../../../src/util/wire-text.js';
 
 describe('engineText: JSON bytes read as the engines (Jackson) read them', () => {
   it('reads an encoded lone surrogate (Python surrogatepass) as its UTF-16 unit', () => {
