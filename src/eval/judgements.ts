@@ -129,6 +129,14 @@ function add(q: Qrels, qid: string, did: string, g: number, where: string, seenA
 }
 
 /**
+ * The columns of a qrels or run line: split at tabs when it has any (BEIR's TSV), else at runs of
+ * whitespace (TREC's). A tab-separated id holding a space (`claim 12`, `doc a`) was two columns:
+ * three BEIR columns became four, read as TREC's `qid iter docid rel` — the judgement landed on
+ * another query and document without a word (held-out probe round 14c).
+ */
+const columns = (line: string): string[] => (line.includes('\t') ? line.split('\t').map((s) => s.trim()).filter(Boolean) : line.split(/\s+/));
+
+/**
  * Qrels as TSV/whitespace: BEIR's `query-id  corpus-id  score` (header optional) or TREC's
  * `qid  iter  docid  rel`. The order of first appearance is kept (it orders the evaluated queries).
  */
@@ -143,7 +151,7 @@ export function parseQrelsTsv(text: string, file: string): Qrels {
     // was skipped as one, the judgements it held lost silently (held-out probe round 6)
     const header = first;
     first = false;
-    const c = l.split(/\s+/);
+    const c = columns(l);
     const where = `${file}:${i + 1}`;
     if (c.length !== 3 && c.length !== 4) throw vlrError('VLR_BAD_REQUEST', `${where}: expected "query-id corpus-id score" (BEIR) or "qid iter docid rel" (TREC), got ${c.length} columns`);
     const [qid, did, g] = c.length === 3 ? [c[0]!, c[1]!, c[2]!] : [c[0]!, c[2]!, c[3]!];
@@ -246,7 +254,7 @@ export function parseRun(text: string, file: string): Map<string, string[]> {
   text.split('\n').forEach((raw, i) => {
     const l = raw.trim();
     if (!l || l.startsWith('#')) return;
-    const c = l.split(/\s+/);
+    const c = columns(l);
     let row: [string, string, string];
     if (c.length === 6) row = [c[0]!, c[2]!, c[4]!];
     else if (c.length === 3) row = [c[0]!, c[1]!, c[2]!];

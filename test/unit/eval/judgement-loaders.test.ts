@@ -29,6 +29,16 @@ describe('qrels', () => {
     const q = parseQrelsTsv('q1 0 docA 2\nq1 0 docB 0\n', 'q.trec');
     expect(q.get('q1')).toEqual(new Map([['docA', 2], ['docB', 0]]));
   });
+  it('tab-separated ids holding a space stay whole: three BEIR columns are not read as TREC\'s four (round 14c)', () => {
+    const q = parseQrelsTsv('query-id\tcorpus-id\tscore\nclaim 1\tdoc a\t2\nclaim 1\td2\t1\n', 'q.tsv');
+    expect([...q.keys()]).toEqual(['claim 1']);
+    expect(q.get('claim 1')).toEqual(new Map([['doc a', 2], ['d2', 1]]));
+    // TREC's four columns by tabs, and by spaces, as before
+    expect(parseQrelsTsv('q 1\t0\tdoc a\t1\n', 'q.tsv').get('q 1')).toEqual(new Map([['doc a', 1]]));
+    expect(parseQrelsTsv('q1 0 d1 1\n', 'q.trec').get('q1')).toEqual(new Map([['d1', 1]]));
+    // a run file likewise
+    expect(parseRun('claim 1\tQ0\tdoc a\t1\t0.9\tbm25\nclaim 1\tQ0\tdoc b\t2\t0.5\tbm25\n', 'run.tsv').get('claim 1')).toEqual(['doc a', 'doc b']);
+  });
   it('graded JSONL, as triples or as one line per query', () => {
     const q = parseQrelsJsonl('{"query_id":"a","doc_id":"x","relevance":3}\n{"query_id":"b","relevant":{"y":1,"z":2}}\n{"query_id":"c","relevant":["w"]}\n', 'g.jsonl');
     expect(q.get('a')!.get('x')).toBe(3);
