@@ -17,7 +17,7 @@ import { startServer } from '../server/start.js';
 import { Reranker } from '../rerank/reranker.js';
 import { chunkingFromConfig } from '../rerank/chunking.js';
 import { inferenceIdle } from '../models/inference-idle.js';
-import { beirFiles, loadCollection, loadQrels, loadQueries, loadRun, selectionNotes, selectQueries, type EvalQuery, type Qrels } from '../eval/judgements.js';
+import { beirFiles, loadCollection, loadQrels, loadQueries, loadRun, selectionNotes, selectQueries, tiesNote, type EvalQuery, type Qrels } from '../eval/judgements.js';
 import { absentIds, fetchSources, runProxyEval, SEARCH_TIMEOUT_MS } from '../eval/proxy-runner.js';
 import { runApiEval } from '../eval/api-runner.js';
 import { notInIndexNote, relevantNeverReturned, summarise, winsAndLosses, type ConfigRun, type EvalResult } from '../eval/summary.js';
@@ -237,7 +237,8 @@ async function apiMode(flags: EvalFlags): Promise<void> {
   if (!file) throw vlrError('VLR_BAD_REQUEST', 'give the documents: --api --collection docs.jsonl (or a --beir folder holding corpus.jsonl)');
   const cdir = dirname(file);
   const collection = loadCollection(file).map((d) => absolutise(d, cdir));
-  const candidates = flags.candidates ? loadRun(resolve(flags.candidates)) : undefined;
+  const loadedRun = flags.candidates ? loadRun(resolve(flags.candidates)) : undefined;
+  const candidates = loadedRun?.run;
   const config = configFromFlags(flags);
   if (!flags.window && !candidates && collection.length > config.rerank.maxDocuments) {
     throw vlrError('VLR_BAD_REQUEST', `the collection holds ${collection.length} documents, more than one rerank takes (rerank.maxDocuments ${config.rerank.maxDocuments}): give --candidates (a first-stage run) or --window`);
@@ -269,7 +270,7 @@ async function apiMode(flags: EvalFlags): Promise<void> {
       const byId = new Map(collection.map((d) => [d.id, d as unknown as Record<string, unknown>]));
       const unseen = relevantNeverReturned(runs, inp.qrels);
       const absent = notInIndexNote(unseen.ids.filter((d) => !byId.has(d)), unseen.relevant, `the collection`);
-      const result = summarise({ mode: 'api', target: { collection: file, ...(flags.candidates ? { candidates: flags.candidates } : {}) }, runs, queries: inp.queries, qrels: inp.qrels, gain: flags.gain as Gain, notes: [...inp.notes, ...notes, ...absent, ...stopNotes(stopped)], stopped });
+      const result = summarise({ mode: 'api', target: { collection: file, ...(flags.candidates ? { candidates: flags.candidates } : {}) }, runs, queries: inp.queries, qrels: inp.qrels, gain: flags.gain as Gain, notes: [...inp.notes, ...tiesNote(loadedRun?.tied ?? [], flags.candidates ?? ''), ...notes, ...absent, ...stopNotes(stopped)], stopped });
       await write(flags, result, runs, async () => ({ ...(await previews(byId, previewIds(result), { ffmpegPath: config.media.ffmpegPath })), ...(await queryPreviews(result, inp.queries, config.media.ffmpegPath)) }));
     }
     finishStopped(stopped, runs.length > 0);

@@ -246,9 +246,15 @@ export function selectionNotes(sel: { unjudged: number; missing: string[]; noRel
   ];
 }
 
-/** A first-stage run for --api: TREC `qid Q0 docid rank score tag`, or `qid docid score`; ordered by score (desc) per query. */
-export function parseRun(text: string, file: string): Map<string, string[]> {
-  const rows = new Map<string, Array<{ id: string; s: number; n: number }>>();
+/**
+ * A first-stage run for --api: TREC `qid Q0 docid rank score tag`, or `qid docid score`; ordered per
+ * query as trec_eval orders it — by score (desc), tied scores by document id, descending (strcmp) —
+ * and not by line or rank column: a run whose tied candidates were listed relevant-first gave a first
+ * stage of nDCG@10 1.000 where trec_eval (pytrec_eval) says 0.450 of the same file (held-out probe
+ * round 14c). `tied` names the queries whose candidates tie.
+ */
+export function parseRunTies(text: string, file: string): { run: Map<string, string[]>; tied: string[] } {
+  const rows = new Map<string, Array<{ id: string; s: number }>>();
   const seen = new Map<string, number>();
   let n = 0;
   text.split('\n').forEach((raw, i) => {
@@ -268,14 +274,23 @@ export function parseRun(text: string, file: string): Map<string, string[]> {
     const again = seen.get(`${row[0]}\u0000${row[1]}`);
     if (again) throw vlrError('VLR_BAD_REQUEST', `${file}:${i + 1}: query "${row[0]}" names document "${row[1]}" again (first at line ${again}): list each document once per query`);
     seen.set(`${row[0]}\u0000${row[1]}`, i + 1);
-    rows.get(row[0])!.push({ id: row[1], s: Number(row[2]), n: n++ });
+    rows.get(row[0])!.push({ id: row[1], s: Number(row[2]) });
+    n++;
   });
   if (!rows.size) throw vlrError('VLR_BAD_REQUEST', `${file} holds no run lines`);
-  return new Map([...rows].map(([q, r]) => [q, r.sort((a, b) => b.s - a.s || a.n - b.n).map((x) => x.id)]));
+  const tied = [...rows].filter(([, r]) => new Set(r.map((x) => x.s)).size < r.length).map(([q]) => q);
+  return { run: new Map([...rows].map(([q, r]) => [q, r.sort((a, b) => b.s - a.s || Buffer.compare(Buffer.from(b.id), Buffer.from(a.id))).map((x) => x.id)])), tied };
 }
 
-export function loadRun(file: string): Map<string, string[]> {
-  return parseRun(readText(file, 'candidates'), file);
+export const parseRun = (text: string, file: string): Map<string, string[]> => parseRunTies(text, file).run;
+
+export function loadRun(file: string): { run: Map<string, string[]>; tied: string[] } {
+  return parseRunTies(readText(file, 'candidates'), file);
+}
+
+/** The note for a run with tied scores: the order eval read them in. */
+export function tiesNote(tied: string[], file: string): string[] {
+  return tied.length ? [`${file}: tied scores in ${tied.length} queries (e.g. ${tied.slice(0, 3).map((q) => `"${q}"`).join(', ')}): tied candidates are ordered as trec_eval orders them, by document id descending — not by line or rank column`] : [];
 }
 
 /**
