@@ -10,7 +10,6 @@
 import { closeSync, existsSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { addConfigFlags, assertWritableFile, configFromFlags, runAction, type ConfigFlags } from './common.js';
 import { vlrError } from '../errors.js';
 import { startServer } from '../server/start.js';
@@ -26,6 +25,7 @@ import { previewOf, previews, type Preview } from '../eval/thumbnails.js';
 import { formatSummary } from '../eval/format.js';
 import { fitMode, fitSettings } from './eval-fit-cmd.js';
 import { finishStopped, stopNotes, stopOnSignals } from './eval-stop.js';
+import { progress } from './eval-progress.js';
 import type { Gain } from '../eval/metrics.js';
 
 interface EvalFlags extends ConfigFlags {
@@ -135,12 +135,6 @@ function inputs(flags: EvalFlags): Inputs {
   return { queries, qrels, corpus: files?.corpus, notes, mediaDirs: [base] };
 }
 
-function progress(total: number): { tick: (done: number) => void; stop: () => void } {
-  if (!process.stderr.isTTY || total < 5) return { tick: () => {}, stop: () => {} };
-  const bar = new cliProgress.SingleBar({ format: 'eval |{bar}| {value}/{total} searches', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
-  bar.start(total, 0);
-  return { tick: (d) => bar.update(d), stop: () => bar.stop() };
-}
 
 async function queryPreviews(result: EvalResult, queries: EvalQuery[], ffmpegPath: string): Promise<Record<string, Preview>> {
   const out: Record<string, Preview> = {};
