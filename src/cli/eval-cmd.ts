@@ -127,7 +127,7 @@ function inputs(flags: EvalFlags): Inputs {
   if (qrelsFile && loaded.qrels.size) for (const [q, m] of loaded.qrels) if (!qrels!.has(q)) qrels!.set(q, m);
   const limit = flags.limit !== undefined ? positiveInts(flags.limit, '--limit')[0] : undefined;
   const sel = selectQueries(loaded.queries, qrels, limit);
-  const notes = qrels ? selectionNotes(sel, { beir: !!flags.beir }) : [];
+  const notes = qrels ? selectionNotes(sel, { beir: !!flags.beir, fit: !!flags.fit }) : [];
   if (!qrels) qrels = undefined;
   const base = dirname(qfile);
   const queries = sel.queries.map((q) => absolutise(q, base));

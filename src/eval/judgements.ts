@@ -237,12 +237,14 @@ export function selectQueries(queries: EvalQuery[], qrels: Qrels | undefined, li
  * of the queries file without any judgement were left out without a word (held-out eval probe round):
  * 1,000 queries and judgements for 300 evaluated 300.
  */
-export function selectionNotes(sel: { unjudged: number; missing: string[]; noRelevant: number }, o: { beir?: boolean } = {}): string[] {
+export function selectionNotes(sel: { unjudged: number; missing: string[]; noRelevant: number }, o: { beir?: boolean; fit?: boolean } = {}): string[] {
   return [
     ...(sel.missing.length ? [`${sel.missing.length} judged query ids are not in the queries file (skipped)`] : []),
     // a BEIR folder's queries.jsonl holds every split's queries: the other splits' are not news
     ...(sel.unjudged && !o.beir ? [`${sel.unjudged} queries of the queries file have no judgement: not evaluated (as trec_eval evaluates only judged queries)`] : []),
-    ...(sel.noRelevant ? [`${sel.noRelevant} judged queries have no relevant document: each counts 0 in nDCG, MRR and recall, as trec_eval and BEIR count it`] : []),
+    // --fit searches and fits the queries with a relevant document only: "each counts 0" was untrue of its figures (round 14c)
+    ...(sel.noRelevant && o.fit ? [`${sel.noRelevant} judged queries have no relevant document: --fit leaves them out (nothing to fit on; the evaluation counts each 0, so its figures are lower than these)`] : []),
+    ...(sel.noRelevant && !o.fit ? [`${sel.noRelevant} judged queries have no relevant document: each counts 0 in nDCG, MRR and recall, as trec_eval and BEIR count it`] : []),
   ];
 }
 

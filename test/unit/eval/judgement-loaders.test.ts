@@ -169,4 +169,9 @@ describe('what the selection leaves out is said (held-out eval probe round)', ()
     // a BEIR folder's queries.jsonl holds every split: its other splits' queries are not said
     expect(selectionNotes(sel, { beir: true })).toHaveLength(2);
   });
+  it('--fit says it leaves the queries with nothing relevant out (it fits and figures without them), not that they count 0 (round 14c)', () => {
+    const sel = selectQueries(['q1', 'q2'].map((id) => ({ id, text: id })), parseQrelsTsv('q1\td1\t1\nq2\td1\t0\n', 'z.tsv'));
+    const notes = selectionNotes(sel, { fit: true });
+    expect(notes).toEqual(['1 judged queries have no relevant document: --fit leaves them out (nothing to fit on; the evaluation counts each 0, so its figures are lower than these)']);
+  });
 });
