@@ -53,10 +53,16 @@ function jsonLines(text: string, file: string): Array<{ line: number; value: Rec
   return out;
 }
 
-const idOf = (v: Record<string, unknown>, keys: string[]): string | undefined => {
+/**
+ * An id given as a JSON number past 2^53 (a database's int64, a tweet id) is rounded by every JSON
+ * reader: `{"_id": 1234567890123456789}` became "1234567890123456800", matching nothing in the
+ * judgements or the index, the figures low without a word (held-out probe round 14c) — refused.
+ */
+const idOf = (v: Record<string, unknown>, keys: string[], where: string): string | undefined => {
   for (const k of keys) {
     const x = v[k];
     if (typeof x === 'string' && x !== '') return x;
+    if (typeof x === 'number' && Number.isInteger(x) && !Number.isSafeInteger(x)) throw vlrError('VLR_BAD_REQUEST', `${where}: "${k}" is a number past 2^53, which JSON readers round (read as ${String(x)}): write the id as a string`);
     if (typeof x === 'number' && Number.isFinite(x)) return String(x);
   }
   return undefined;
@@ -79,7 +85,7 @@ export function parseQueries(text: string, file: string): { queries: EvalQuery[]
   const seen = new Set<string>();
   for (const { line, value: v } of jsonLines(text, file)) {
     const where = `${file}:${line}`;
-    const id = idOf(v, ['_id', 'id', 'query_id', 'qid']);
+    const id = idOf(v, ['_id', 'id', 'query_id', 'qid'], where);
     if (!id) throw vlrError('VLR_BAD_REQUEST', `${where}: needs an id ("_id", "id" or "query_id")`);
     if (seen.has(id)) throw vlrError('VLR_BAD_REQUEST', `${where}: query id "${id}" appears twice`);
     seen.add(id);
@@ -101,6 +107,7 @@ function gradesOf(v: unknown, where: string): Map<string, number> {
   if (Array.isArray(v)) {
     for (const id of v) {
       if (typeof id !== 'string' && typeof id !== 'number') throw vlrError('VLR_BAD_REQUEST', `${where} must list document ids`);
+      if (typeof id === 'number' && Number.isInteger(id) && !Number.isSafeInteger(id)) throw vlrError('VLR_BAD_REQUEST', `${where}: the id ${String(id)} is a number past 2^53, which JSON readers round: write it as a string`);
       m.set(String(id), 1);
     }
   } else if (v && typeof v === 'object') {
@@ -171,13 +178,13 @@ export function parseQrelsJsonl(text: string, file: string): Qrels {
   const seenAt = new Map<string, string>();
   for (const { line, value: v } of jsonLines(text, file)) {
     const where = `${file}:${line}`;
-    const qid = idOf(v, ['query_id', 'query-id', 'qid', '_id', 'id']);
+    const qid = idOf(v, ['query_id', 'query-id', 'qid', '_id', 'id'], where);
     if (!qid) throw vlrError('VLR_BAD_REQUEST', `${where}: needs "query_id"`);
     if (v.relevant !== undefined) {
       for (const [d, g] of gradesOf(v.relevant, `${where}: "relevant"`)) add(q, qid, d, g, where, seenAt);
       continue;
     }
-    const did = idOf(v, ['doc_id', 'corpus_id', 'corpus-id', 'docid']);
+    const did = idOf(v, ['doc_id', 'corpus_id', 'corpus-id', 'docid'], where);
     if (!did) throw vlrError('VLR_BAD_REQUEST', `${where}: needs "doc_id" (or "relevant")`);
     const g = v.relevance ?? v.score ?? v.grade ?? 1;
     if (typeof g !== 'number' || !Number.isFinite(g)) throw vlrError('VLR_BAD_REQUEST', `${where}: "relevance" must be a number`);
@@ -303,7 +310,7 @@ export function parseCollection(text: string, file: string): CollectionDoc[] {
   const seen = new Set<string>();
   return jsonLines(text, file).map(({ line, value: v }) => {
     const where = `${file}:${line}`;
-    const id = idOf(v, ['_id', 'id', 'doc_id']);
+    const id = idOf(v, ['_id', 'id', 'doc_id'], where);
     if (!id) throw vlrError('VLR_BAD_REQUEST', `${where}: needs an id ("_id" or "id")`);
     if (seen.has(id)) throw vlrError('VLR_BAD_REQUEST', `${where}: document id "${id}" appears twice`);
     seen.add(id);

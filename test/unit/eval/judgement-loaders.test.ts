@@ -39,6 +39,14 @@ describe('qrels', () => {
     // a run file likewise
     expect(parseRun('claim 1\tQ0\tdoc a\t1\t0.9\tbm25\nclaim 1\tQ0\tdoc b\t2\t0.5\tbm25\n', 'run.tsv').get('claim 1')).toEqual(['doc a', 'doc b']);
   });
+  it('an id written as a JSON number past 2^53 is refused (JSON readers round it; it matched nothing): round 14c', () => {
+    expect(() => parseQueries('{"_id": 1234567890123456789, "text": "x"}\n', 'q.jsonl')).toThrow(/q\.jsonl:1: "_id" is a number past 2\^53.*write the id as a string/);
+    expect(() => parseQrelsJsonl('{"query_id": "a", "doc_id": 9007199254740993}\n', 'g.jsonl')).toThrow(/g\.jsonl:1: "doc_id" is a number past 2\^53/);
+    expect(() => parseQrelsJsonl('{"query_id": "a", "relevant": [9007199254740993]}\n', 'g.jsonl')).toThrow(/past 2\^53/);
+    expect(() => parseCollection('{"id": 18014398509481985, "text": "x"}\n', 'c.jsonl')).toThrow(/c\.jsonl:1: "id" is a number past 2\^53/);
+    // numbers JSON keeps exactly stay ids
+    expect(parseQueries('{"_id": 9007199254740991, "text": "x"}\n', 'q.jsonl').queries[0]!.id).toBe('9007199254740991');
+  });
   it('graded JSONL, as triples or as one line per query', () => {
     const q = parseQrelsJsonl('{"query_id":"a","doc_id":"x","relevance":3}\n{"query_id":"b","relevant":{"y":1,"z":2}}\n{"query_id":"c","relevant":["w"]}\n', 'g.jsonl');
     expect(q.get('a')!.get('x')).toBe(3);
