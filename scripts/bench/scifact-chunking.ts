@@ -20,7 +20,7 @@ const files = beirFiles(join(DATA, 'scifact-beir'), 'test');
 const qrels = loadQrels(files.qrels);
 const collection = loadCollection(files.corpus);
 const window = Number(opt('--window') ?? 100);
-const candidates = loadRun(opt('--run') ?? 'bm25.run');
+const candidates = loadRun(opt('--run') ?? 'bm25.run').run;
 let { queries } = selectQueries(loadQueries(files.queries).queries, qrels, opt('--limit') ? Number(opt('--limit')) : undefined);
 
 const off = new Reranker({ modelsDir: MODELS, device: 'cpu', maxDocuments: Math.max(1000, window) });

@@ -10,14 +10,13 @@
 import { closeSync, existsSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { addConfigFlags, assertWritableFile, configFromFlags, runAction, type ConfigFlags } from './common.js';
 import { vlrError } from '../errors.js';
 import { startServer } from '../server/start.js';
 import { Reranker } from '../rerank/reranker.js';
 import { chunkingFromConfig } from '../rerank/chunking.js';
 import { inferenceIdle } from '../models/inference-idle.js';
-import { beirFiles, loadCollection, loadQrels, loadQueries, loadRun, selectionNotes, selectQueries, type EvalQuery, type Qrels } from '../eval/judgements.js';
+import { beirFiles, loadCollection, loadQrels, loadQueries, loadRun, selectionNotes, selectQueries, tiesNote, type EvalQuery, type Qrels } from '../eval/judgements.js';
 import { absentIds, fetchSources, runProxyEval, SEARCH_TIMEOUT_MS } from '../eval/proxy-runner.js';
 import { runApiEval } from '../eval/api-runner.js';
 import { notInIndexNote, relevantNeverReturned, summarise, winsAndLosses, type ConfigRun, type EvalResult } from '../eval/summary.js';
@@ -26,6 +25,7 @@ import { previewOf, previews, type Preview } from '../eval/thumbnails.js';
 import { formatSummary } from '../eval/format.js';
 import { fitMode, fitSettings } from './eval-fit-cmd.js';
 import { finishStopped, stopNotes, stopOnSignals } from './eval-stop.js';
+import { progress } from './eval-progress.js';
 import type { Gain } from '../eval/metrics.js';
 
 interface EvalFlags extends ConfigFlags {
@@ -127,7 +127,7 @@ function inputs(flags: EvalFlags): Inputs {
   if (qrelsFile && loaded.qrels.size) for (const [q, m] of loaded.qrels) if (!qrels!.has(q)) qrels!.set(q, m);
   const limit = flags.limit !== undefined ? positiveInts(flags.limit, '--limit')[0] : undefined;
   const sel = selectQueries(loaded.queries, qrels, limit);
-  const notes = qrels ? selectionNotes(sel, { beir: !!flags.beir }) : [];
+  const notes = qrels ? selectionNotes(sel, { beir: !!flags.beir, fit: !!flags.fit }) : [];
   if (!qrels) qrels = undefined;
   const base = dirname(qfile);
   const queries = sel.queries.map((q) => absolutise(q, base));
@@ -135,12 +135,6 @@ function inputs(flags: EvalFlags): Inputs {
   return { queries, qrels, corpus: files?.corpus, notes, mediaDirs: [base] };
 }
 
-function progress(total: number): { tick: (done: number) => void; stop: () => void } {
-  if (!process.stderr.isTTY || total < 5) return { tick: () => {}, stop: () => {} };
-  const bar = new cliProgress.SingleBar({ format: 'eval |{bar}| {value}/{total} searches', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
-  bar.start(total, 0);
-  return { tick: (d) => bar.update(d), stop: () => bar.stop() };
-}
 
 async function queryPreviews(result: EvalResult, queries: EvalQuery[], ffmpegPath: string): Promise<Record<string, Preview>> {
   const out: Record<string, Preview> = {};
@@ -237,7 +231,8 @@ async function apiMode(flags: EvalFlags): Promise<void> {
   if (!file) throw vlrError('VLR_BAD_REQUEST', 'give the documents: --api --collection docs.jsonl (or a --beir folder holding corpus.jsonl)');
   const cdir = dirname(file);
   const collection = loadCollection(file).map((d) => absolutise(d, cdir));
-  const candidates = flags.candidates ? loadRun(resolve(flags.candidates)) : undefined;
+  const loadedRun = flags.candidates ? loadRun(resolve(flags.candidates)) : undefined;
+  const candidates = loadedRun?.run;
   const config = configFromFlags(flags);
   if (!flags.window && !candidates && collection.length > config.rerank.maxDocuments) {
     throw vlrError('VLR_BAD_REQUEST', `the collection holds ${collection.length} documents, more than one rerank takes (rerank.maxDocuments ${config.rerank.maxDocuments}): give --candidates (a first-stage run) or --window`);
@@ -269,7 +264,7 @@ async function apiMode(flags: EvalFlags): Promise<void> {
       const byId = new Map(collection.map((d) => [d.id, d as unknown as Record<string, unknown>]));
       const unseen = relevantNeverReturned(runs, inp.qrels);
       const absent = notInIndexNote(unseen.ids.filter((d) => !byId.has(d)), unseen.relevant, `the collection`);
-      const result = summarise({ mode: 'api', target: { collection: file, ...(flags.candidates ? { candidates: flags.candidates } : {}) }, runs, queries: inp.queries, qrels: inp.qrels, gain: flags.gain as Gain, notes: [...inp.notes, ...notes, ...absent, ...stopNotes(stopped)], stopped });
+      const result = summarise({ mode: 'api', target: { collection: file, ...(flags.candidates ? { candidates: flags.candidates } : {}) }, runs, queries: inp.queries, qrels: inp.qrels, gain: flags.gain as Gain, notes: [...inp.notes, ...tiesNote(loadedRun?.tied ?? [], flags.candidates ?? ''), ...notes, ...absent, ...stopNotes(stopped)], stopped });
       await write(flags, result, runs, async () => ({ ...(await previews(byId, previewIds(result), { ffmpegPath: config.media.ffmpegPath })), ...(await queryPreviews(result, inp.queries, config.media.ffmpegPath)) }));
     }
     finishStopped(stopped, runs.length > 0);

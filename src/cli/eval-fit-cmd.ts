@@ -64,7 +64,8 @@ export async function fitMode(o: FitSettings & {
   /** The inputs' notes (judgements skipped, duplicates…), printed with the fit as the evaluation prints them. */
   notes?: string[];
 }): Promise<void> {
-  const bar = o.progress(o.queries.length);
+  // the collection searches the judged queries only (a bar over every query never reached its end)
+  const bar = o.progress(o.queries.filter((q) => hasRelevant(o.qrels.get(q.id))).length);
   const largest = o.windows[o.windows.length - 1]!;
   const stop = stopOnSignals();
   const collected = await collectForFit({ url: o.url, index: o.index, queries: o.queries, qrels: o.qrels, pipeline: o.pipeline, window: largest, onQuery: bar.tick, timeoutMs: o.timeoutMs, signal: stop.signal }).finally(() => {

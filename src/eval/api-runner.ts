@@ -78,7 +78,7 @@ export async function runApiEval(o: ApiEvalOptions): Promise<{ runs: ConfigRun[]
   if (!stopped && o.candidates && noCandidates.length === o.queries.length * o.windows.length) throw vlrError('VLR_BAD_REQUEST', 'the candidates file names none of the evaluated queries (do the query ids match?)');
   const notes: string[] = [];
   if (unknown.size) notes.push(`${unknown.size} candidate ids are not in the collection (skipped), e.g. ${[...unknown].slice(0, 3).join(', ')}`);
-  if (noCandidates.length) notes.push(`${new Set(noCandidates).size} queries have no candidates (scored as empty rankings)`);
+  if (noCandidates.length) notes.push(`${new Set(noCandidates).size} queries are not named in the candidates file (e.g. ${[...new Set(noCandidates)].slice(0, 3).join(", ")}): empty rankings`);
   if (!o.candidates) notes.push('no --candidates: the first stage is the collection in file order');
   return { runs: runs.filter((r) => r.queries.length), notes, ...(stopped ? { stopped } : {}) };
 }

@@ -53,10 +53,16 @@ function jsonLines(text: string, file: string): Array<{ line: number; value: Rec
   return out;
 }
 
-const idOf = (v: Record<string, unknown>, keys: string[]): string | undefined => {
+/**
+ * An id given as a JSON number past 2^53 (a database's int64, a tweet id) is rounded by every JSON
+ * reader: `{"_id": 1234567890123456789}` became "1234567890123456800", matching nothing in the
+ * judgements or the index, the figures low without a word (held-out probe round 14c) — refused.
+ */
+const idOf = (v: Record<string, unknown>, keys: string[], where: string): string | undefined => {
   for (const k of keys) {
     const x = v[k];
     if (typeof x === 'string' && x !== '') return x;
+    if (typeof x === 'number' && Number.isInteger(x) && !Number.isSafeInteger(x)) throw vlrError('VLR_BAD_REQUEST', `${where}: "${k}" is a number past 2^53, which JSON readers round (read as ${String(x)}): write the id as a string`);
     if (typeof x === 'number' && Number.isFinite(x)) return String(x);
   }
   return undefined;
@@ -79,7 +85,7 @@ export function parseQueries(text: string, file: string): { queries: EvalQuery[]
   const seen = new Set<string>();
   for (const { line, value: v } of jsonLines(text, file)) {
     const where = `${file}:${line}`;
-    const id = idOf(v, ['_id', 'id', 'query_id', 'qid']);
+    const id = idOf(v, ['_id', 'id', 'query_id', 'qid'], where);
     if (!id) throw vlrError('VLR_BAD_REQUEST', `${where}: needs an id ("_id", "id" or "query_id")`);
     if (seen.has(id)) throw vlrError('VLR_BAD_REQUEST', `${where}: query id "${id}" appears twice`);
     seen.add(id);
@@ -101,6 +107,7 @@ function gradesOf(v: unknown, where: string): Map<string, number> {
   if (Array.isArray(v)) {
     for (const id of v) {
       if (typeof id !== 'string' && typeof id !== 'number') throw vlrError('VLR_BAD_REQUEST', `${where} must list document ids`);
+      if (typeof id === 'number' && Number.isInteger(id) && !Number.isSafeInteger(id)) throw vlrError('VLR_BAD_REQUEST', `${where}: the id ${String(id)} is a number past 2^53, which JSON readers round: write it as a string`);
       m.set(String(id), 1);
     }
   } else if (v && typeof v === 'object') {
@@ -129,6 +136,14 @@ function add(q: Qrels, qid: string, did: string, g: number, where: string, seenA
 }
 
 /**
+ * The columns of a qrels or run line: split at tabs when it has any (BEIR's TSV), else at runs of
+ * whitespace (TREC's). A tab-separated id holding a space (`claim 12`, `doc a`) was two columns:
+ * three BEIR columns became four, read as TREC's `qid iter docid rel` — the judgement landed on
+ * another query and document without a word (held-out probe round 14c).
+ */
+const columns = (line: string): string[] => (line.includes('\t') ? line.split('\t').map((s) => s.trim()).filter(Boolean) : line.split(/\s+/));
+
+/**
  * Qrels as TSV/whitespace: BEIR's `query-id  corpus-id  score` (header optional) or TREC's
  * `qid  iter  docid  rel`. The order of first appearance is kept (it orders the evaluated queries).
  */
@@ -143,7 +158,7 @@ export function parseQrelsTsv(text: string, file: string): Qrels {
     // was skipped as one, the judgements it held lost silently (held-out probe round 6)
     const header = first;
     first = false;
-    const c = l.split(/\s+/);
+    const c = columns(l);
     const where = `${file}:${i + 1}`;
     if (c.length !== 3 && c.length !== 4) throw vlrError('VLR_BAD_REQUEST', `${where}: expected "query-id corpus-id score" (BEIR) or "qid iter docid rel" (TREC), got ${c.length} columns`);
     const [qid, did, g] = c.length === 3 ? [c[0]!, c[1]!, c[2]!] : [c[0]!, c[2]!, c[3]!];
@@ -163,13 +178,13 @@ export function parseQrelsJsonl(text: string, file: string): Qrels {
   const seenAt = new Map<string, string>();
   for (const { line, value: v } of jsonLines(text, file)) {
     const where = `${file}:${line}`;
-    const qid = idOf(v, ['query_id', 'query-id', 'qid', '_id', 'id']);
+    const qid = idOf(v, ['query_id', 'query-id', 'qid', '_id', 'id'], where);
     if (!qid) throw vlrError('VLR_BAD_REQUEST', `${where}: needs "query_id"`);
     if (v.relevant !== undefined) {
       for (const [d, g] of gradesOf(v.relevant, `${where}: "relevant"`)) add(q, qid, d, g, where, seenAt);
       continue;
     }
-    const did = idOf(v, ['doc_id', 'corpus_id', 'corpus-id', 'docid']);
+    const did = idOf(v, ['doc_id', 'corpus_id', 'corpus-id', 'docid'], where);
     if (!did) throw vlrError('VLR_BAD_REQUEST', `${where}: needs "doc_id" (or "relevant")`);
     const g = v.relevance ?? v.score ?? v.grade ?? 1;
     if (typeof g !== 'number' || !Number.isFinite(g)) throw vlrError('VLR_BAD_REQUEST', `${where}: "relevance" must be a number`);
@@ -229,24 +244,32 @@ export function selectQueries(queries: EvalQuery[], qrels: Qrels | undefined, li
  * of the queries file without any judgement were left out without a word (held-out eval probe round):
  * 1,000 queries and judgements for 300 evaluated 300.
  */
-export function selectionNotes(sel: { unjudged: number; missing: string[]; noRelevant: number }, o: { beir?: boolean } = {}): string[] {
+export function selectionNotes(sel: { unjudged: number; missing: string[]; noRelevant: number }, o: { beir?: boolean; fit?: boolean } = {}): string[] {
   return [
     ...(sel.missing.length ? [`${sel.missing.length} judged query ids are not in the queries file (skipped)`] : []),
     // a BEIR folder's queries.jsonl holds every split's queries: the other splits' are not news
     ...(sel.unjudged && !o.beir ? [`${sel.unjudged} queries of the queries file have no judgement: not evaluated (as trec_eval evaluates only judged queries)`] : []),
-    ...(sel.noRelevant ? [`${sel.noRelevant} judged queries have no relevant document: each counts 0 in nDCG, MRR and recall, as trec_eval and BEIR count it`] : []),
+    // --fit searches and fits the queries with a relevant document only: "each counts 0" was untrue of its figures (round 14c)
+    ...(sel.noRelevant && o.fit ? [`${sel.noRelevant} judged queries have no relevant document: --fit leaves them out (nothing to fit on; the evaluation counts each 0, so its figures are lower than these)`] : []),
+    ...(sel.noRelevant && !o.fit ? [`${sel.noRelevant} judged queries have no relevant document: each counts 0 in nDCG, MRR and recall, as trec_eval and BEIR count it`] : []),
   ];
 }
 
-/** A first-stage run for --api: TREC `qid Q0 docid rank score tag`, or `qid docid score`; ordered by score (desc) per query. */
-export function parseRun(text: string, file: string): Map<string, string[]> {
-  const rows = new Map<string, Array<{ id: string; s: number; n: number }>>();
+/**
+ * A first-stage run for --api: TREC `qid Q0 docid rank score tag`, or `qid docid score`; ordered per
+ * query as trec_eval orders it — by score (desc), tied scores by document id, descending (strcmp) —
+ * and not by line or rank column: a run whose tied candidates were listed relevant-first gave a first
+ * stage of nDCG@10 1.000 where trec_eval (pytrec_eval) says 0.450 of the same file (held-out probe
+ * round 14c). `tied` names the queries whose candidates tie.
+ */
+export function parseRunTies(text: string, file: string): { run: Map<string, string[]>; tied: string[] } {
+  const rows = new Map<string, Array<{ id: string; s: number }>>();
   const seen = new Map<string, number>();
   let n = 0;
   text.split('\n').forEach((raw, i) => {
     const l = raw.trim();
     if (!l || l.startsWith('#')) return;
-    const c = l.split(/\s+/);
+    const c = columns(l);
     let row: [string, string, string];
     if (c.length === 6) row = [c[0]!, c[2]!, c[4]!];
     else if (c.length === 3) row = [c[0]!, c[1]!, c[2]!];
@@ -260,14 +283,23 @@ export function parseRun(text: string, file: string): Map<string, string[]> {
     const again = seen.get(`${row[0]}\u0000${row[1]}`);
     if (again) throw vlrError('VLR_BAD_REQUEST', `${file}:${i + 1}: query "${row[0]}" names document "${row[1]}" again (first at line ${again}): list each document once per query`);
     seen.set(`${row[0]}\u0000${row[1]}`, i + 1);
-    rows.get(row[0])!.push({ id: row[1], s: Number(row[2]), n: n++ });
+    rows.get(row[0])!.push({ id: row[1], s: Number(row[2]) });
+    n++;
   });
   if (!rows.size) throw vlrError('VLR_BAD_REQUEST', `${file} holds no run lines`);
-  return new Map([...rows].map(([q, r]) => [q, r.sort((a, b) => b.s - a.s || a.n - b.n).map((x) => x.id)]));
+  const tied = [...rows].filter(([, r]) => new Set(r.map((x) => x.s)).size < r.length).map(([q]) => q);
+  return { run: new Map([...rows].map(([q, r]) => [q, r.sort((a, b) => b.s - a.s || Buffer.compare(Buffer.from(b.id), Buffer.from(a.id))).map((x) => x.id)])), tied };
 }
 
-export function loadRun(file: string): Map<string, string[]> {
-  return parseRun(readText(file, 'candidates'), file);
+export const parseRun = (text: string, file: string): Map<string, string[]> => parseRunTies(text, file).run;
+
+export function loadRun(file: string): { run: Map<string, string[]>; tied: string[] } {
+  return parseRunTies(readText(file, 'candidates'), file);
+}
+
+/** The note for a run with tied scores: the order eval read them in. */
+export function tiesNote(tied: string[], file: string): string[] {
+  return tied.length ? [`${file}: tied scores in ${tied.length} queries (e.g. ${tied.slice(0, 3).map((q) => `"${q}"`).join(', ')}): tied candidates are ordered as trec_eval orders them, by document id descending — not by line or rank column`] : [];
 }
 
 /**
@@ -278,7 +310,7 @@ export function parseCollection(text: string, file: string): CollectionDoc[] {
   const seen = new Set<string>();
   return jsonLines(text, file).map(({ line, value: v }) => {
     const where = `${file}:${line}`;
-    const id = idOf(v, ['_id', 'id', 'doc_id']);
+    const id = idOf(v, ['_id', 'id', 'doc_id'], where);
     if (!id) throw vlrError('VLR_BAD_REQUEST', `${where}: needs an id ("_id" or "id")`);
     if (seen.has(id)) throw vlrError('VLR_BAD_REQUEST', `${where}: document id "${id}" appears twice`);
     seen.add(id);

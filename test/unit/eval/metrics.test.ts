@@ -64,6 +64,10 @@ describe('agreement without judgements', () => {
     expect(overlapAt(['a', 'b', 'c', 'd'], ['b', 'a'], 2)).toBe(1);
     expect(meanRankShift(['a', 'b', 'c'], ['c', 'a', 'b'])).toBeCloseTo(4 / 3, 12);
     expect(promotedInto(['a', 'b', 'c', 'd'], ['d', 'a'], 2)).toBe(1);
+    // an id held twice counts once, at its first place, as in nDCG/MRR/recall (round 14c)
+    expect(promotedInto(['a', 'b', 'c'], ['c', 'c', 'a'], 2)).toBe(1);
+    expect(overlapAt(['a', 'a', 'b'], ['b', 'a'], 2)).toBe(1);
+    expect(meanRankShift(['a', 'a', 'b'], ['b', 'b', 'a'], 2)).toBe(1);
   });
 });
 

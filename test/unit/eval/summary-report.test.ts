@@ -122,7 +122,8 @@ describe('a window the first stage never filled (held-out eval probe round)', ()
       { name: 'window 200', window: 200, queries: [q('q1', ['a', 'b', 'c'], ['c', 'b', 'a']), q('q2', ['a'], ['a'])] },
     ];
     const r = summarise({ mode: 'proxy', target: { index: 'i' }, runs, queries, gain: 'exponential', notes: ['given'] });
-    expect(r.notes).toEqual(['given', 'window 200: the first stage returned at most 3 candidates, fewer than the window: its figures are those of a window of 3 or less']);
+    // (window 2's own note says it is smaller than 10: round 14c)
+    expect(r.notes.filter((n) => !/smaller than 10/.test(n))).toEqual(['given', 'window 200: the first stage returned at most 3 candidates, fewer than the window: its figures are those of a window of 3 or less']);
   });
 });
 
@@ -145,5 +146,27 @@ describe('the printed summary (held-out probe round 12c)', () => {
     expect(at(20)).toMatch(/R@10 .* R@20 1\.000/);
     const ten = at(10).split('\n').find((l) => l.trimStart().startsWith('R@10'))!;
     expect(ten.match(/R@10/g)).toHaveLength(1);
+  });
+});
+
+describe('what the figures rest on is said (held-out probe round 14c)', () => {
+  const run = (window: number, qs: ConfigRun['queries']): ConfigRun[] => [{ name: `window ${window}`, window, queries: qs }];
+  it('graded judgements under the default gain name trec_eval\'s linear gain; binary ones, or --gain linear, do not', () => {
+    const graded = new Map([['q1', new Map([['c', 2], ['a', 1]])], ['q2', new Map([['x', 1]])]]);
+    const r = summarise({ mode: 'proxy', target: { index: 'i' }, runs: run(20, [q('q1', ['a', 'b', 'c'], ['c', 'a', 'b']), q('q2', ['x'], ['x'])]), queries, qrels: graded, gain: 'exponential' });
+    expect(r.notes.join('\n')).toMatch(/graded judgements \(up to 2\): nDCG@10 takes 2\^grade−1 as the gain; trec_eval and BEIR \(pytrec_eval\) take the grade itself — --gain linear/);
+    expect(formatSummary(r)).toContain('--gain linear gives their figure');
+    expect(summarise({ mode: 'proxy', target: { index: 'i' }, runs: run(20, [q('q1', ['c'], ['c'])]), queries, qrels: graded, gain: 'linear' }).notes.join('\n')).not.toMatch(/graded/);
+    expect(summarise({ mode: 'proxy', target: { index: 'i' }, runs: run(20, [q('q1', ['c'], ['c'])]), queries, qrels, gain: 'exponential' }).notes.join('\n')).not.toMatch(/graded/);
+  });
+  it('a query the first stage found nothing for is named: it counts 0', () => {
+    const r = summarise({ mode: 'proxy', target: { index: 'i' }, runs: run(20, [q('q1', ['c', 'a'], ['c', 'a']), q('q2', [], [])]), queries, qrels, gain: 'exponential' });
+    expect(r.configs[0]!.reranked!.ndcg10).toBeCloseTo(0.5, 4);
+    expect(r.notes.join('\n')).toContain('1 queries got no candidate from the first stage (e.g. "q2"): nothing to rerank, each counts 0');
+  });
+  it('a window smaller than 10 says the @10 figures rank its documents only', () => {
+    const r = summarise({ mode: 'proxy', target: { index: 'i' }, runs: run(5, [q('q1', ['c', 'a', 'b', 'd', 'e'], ['c', 'a', 'b', 'd', 'e'])]), queries, qrels, gain: 'exponential' });
+    expect(r.notes).toContain('window 5: the window is smaller than 10: nDCG@10, MRR@10, R@10 rank its 5 documents only');
+    expect(summarise({ mode: 'proxy', target: { index: 'i' }, runs: run(10, [q('q1', ['c'], ['c'])]), queries, qrels, gain: 'exponential' }).notes.join('\n')).not.toMatch(/smaller than 10/);
   });
 });
