@@ -219,7 +219,10 @@ export class MediaSource {
       }
       if (statusCode < 200 || statusCode >= 300) {
         discard(res.body);
-        throw vlrError('VLR_MEDIA_FETCH', `fetching ${redactUrl(url)} answered HTTP ${statusCode}`, { details: { media_status: statusCode } });
+        // a throttling or unavailable host says when to come back (429/503 Retry-After): the client is told, not left to guess
+        const ra = statusCode === 429 || statusCode === 503 ? header(headers['retry-after']) : undefined;
+        const retryAfter = ra && /^[\w ,:-]{1,40}$/.test(ra) ? ra : undefined; // seconds or an HTTP date, nothing else echoed
+        throw vlrError('VLR_MEDIA_FETCH', `fetching ${redactUrl(url)} answered HTTP ${statusCode}${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}`, { details: { media_status: statusCode, ...(retryAfter ? { retry_after: retryAfter } : {}) } });
       }
       const declared = Number(headers['content-length']);
       if (Number.isFinite(declared) && declared > options.maxBytes) {
