@@ -6,7 +6,8 @@
  * - a presigned photo comes with a new signature on every search: it was downloaded whole each
  *   time (the validators were kept under the whole URL); now the new URL is revalidated (304);
  * - a clip URL with validators was downloaded whole on every search (only photos revalidated);
- * - an object replaced under the same name is fetched and its own features used, never the old.
+ * - an object replaced under the same name is fetched and its own features used, never the old —
+ *   also when replaced within the second it was served (same Last-Modified, RFC 9110 §8.8.2.2).
  * Counts only: bodies the server sent (200), revalidations (304), model runs.
  */
 import { copyFileSync, utimesSync } from 'node:fs';
@@ -90,5 +91,18 @@ describe('media URLs as object stores serve them', { timeout: 300_000 }, () => {
     expect(host.count('/c.mkv', 200)).toBe(2);
     put(CLIP_B, 'other.mkv', 1_700_000_000);
     expect(await score({ video: `${host.url}/other.mkv` })).toBe(replaced); // the same bytes elsewhere: the same features
+  });
+
+  it('an object replaced within the second it was served (its Last-Modified not older than the answer\'s Date): the new bytes get their own features, never the old copy\'s', async () => {
+    // a Last-Modified ahead of the server's clock stands for "the same second as the answer" without a race on the clock
+    const soon = Math.floor(Date.now() / 1000) + 3600;
+    put(PHOTO_B, 'b2.jpg', 1_700_000_000);
+    const scoreB = await score({ image: `${host.url}/b2.jpg` });
+    put(PHOTO_A, 'same-second.jpg', soon);
+    const scoreA = await score({ image: `${host.url}/same-second.jpg` });
+    expect(scoreA).not.toBe(scoreB);
+    put(PHOTO_B, 'same-second.jpg', soon); // new bytes, the same Last-Modified: the server would answer 304 to If-Modified-Since
+    expect(await score({ image: `${host.url}/same-second.jpg` })).toBe(scoreB); // before the fix: scoreA, the old photo's features
+    expect(host.count('/same-second.jpg', 304)).toBe(0);
   });
 });
