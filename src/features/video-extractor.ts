@@ -11,7 +11,7 @@ import { vlrError } from '../errors.js';
 import { fanOutSignal } from '../util/abort.js';
 import { Semaphore } from '../util/semaphore.js';
 import { unitMean } from '../util/vector.js';
-import type { KnownMedia } from './known-media.js';
+import { urlIdentity, type KnownMedia } from './known-media.js';
 import type { MediaSlots } from './media-slots.js';
 import { classifyRef, type MediaBytes, type MediaSource } from './media/source.js';
 import type { VideoDecoder } from './media/video.js';
@@ -73,7 +73,7 @@ export class VideoExtractor {
    */
   async frameCount(ref: string, o: { fps?: number; maxFrames?: number; signal?: AbortSignal }): Promise<number | undefined> {
     const { source, media: m } = this.#d;
-    const seen = classifyRef(ref) === 'url' ? this.#urlDurations.peek(ref) : undefined;
+    const seen = classifyRef(ref) === 'url' ? this.#urlDurations.peek(urlIdentity(ref)) : undefined;
     if (seen !== undefined) return frameTimes(seen, o.fps ?? m.fps, o.maxFrames ?? m.maxFrames).length;
     if (classifyRef(ref) !== 'path') return undefined;
     try {
@@ -162,10 +162,10 @@ export class VideoExtractor {
     return value;
   }
 
-  /** A URL clip's duration remembered for frameCount() (the next admission's estimate). */
+  /** A URL clip's duration remembered for frameCount() (the next admission's estimate), by the object it names (a presigned clip under a new signature too). */
   #seenUrl(ref: string, r: VideoResult): VideoResult {
     if (r.duration === undefined || classifyRef(ref) !== 'url') return r;
-    this.#urlDurations.set(ref, r.duration);
+    this.#urlDurations.set(urlIdentity(ref), r.duration);
     return r;
   }
 
