@@ -92,15 +92,46 @@ export class KnownMedia {
     return found;
   }
 
+  /** Validators of a URL seen before — or of the same object under another signature (urlIdentity). */
   url(ref: string): UrlValidators | undefined {
-    return this.#urls.get(ref);
+    return this.#urls.get(urlIdentity(ref));
   }
 
   /** Keep a URL's validators; a copy without any cannot be revalidated, so it is forgotten. */
   rememberUrl(ref: string, m: { etag?: string; lastModified?: string; contentHash: string }): void {
-    if (m.etag || m.lastModified) this.#urls.set(ref, { etag: m.etag, lastModified: m.lastModified, contentHash: m.contentHash });
-    else this.#urls.delete(ref);
+    const id = urlIdentity(ref);
+    if (m.etag || m.lastModified) this.#urls.set(id, { etag: m.etag, lastModified: m.lastModified, contentHash: m.contentHash });
+    else this.#urls.delete(id);
   }
+}
+
+/**
+ * Query parameters that sign a URL rather than name an object: S3/MinIO presigned (X-Amz-*),
+ * GCS (X-Goog-*; GoogleAccessId/Expires/Signature), CloudFront (Expires/Policy/Signature/
+ * Key-Pair-Id), Azure SAS (sig/se/st/sv/sp/spr/sip/sr/…). Lower-cased.
+ */
+const SIGNING = new Set(['expires', 'signature', 'googleaccessid', 'policy', 'key-pair-id', 'sig', 'se', 'st', 'sv', 'sp', 'spr', 'sip', 'sr', 'ss', 'srt', 'skoid', 'sktid', 'skt', 'ske', 'sks', 'skv', 'sdd']);
+const SIGNATURE = new Set(['x-amz-signature', 'x-goog-signature', 'signature', 'sig']);
+
+/**
+ * The object a URL names, for its validators (held-out probe round 14d): a presigned URL comes with
+ * a new signature and expiry on every search, so keyed by the whole URL each one was a miss and the
+ * whole object was downloaded again. Only a URL that carries a signature loses its signing
+ * parameters; every other parameter (versionId, an image transform's width…) stays part of the
+ * identity. Safe by construction: the validators are only ever *sent* (If-None-Match to the URL
+ * as given) and the server decides — a 304 is the server's word that the object it names is the
+ * copy whose features are kept; anything else is fetched and hashed.
+ */
+export function urlIdentity(ref: string): string {
+  const u = URL.parse(ref);
+  if (!u || !u.search) return ref;
+  const names = [...u.searchParams.keys()].map((k) => k.toLowerCase());
+  if (!names.some((k) => SIGNATURE.has(k))) return ref;
+  for (const k of new Set(u.searchParams.keys())) {
+    const l = k.toLowerCase();
+    if (l.startsWith('x-amz-') || l.startsWith('x-goog-') || SIGNING.has(l)) u.searchParams.delete(k);
+  }
+  return u.toString();
 }
 
 /** The memo's content hash if the file still has its size and mtime (one stat()), else undefined. */

@@ -11,15 +11,18 @@ import { vlrError } from '../errors.js';
 import { fanOutSignal } from '../util/abort.js';
 import { Semaphore } from '../util/semaphore.js';
 import { unitMean } from '../util/vector.js';
-import type { KnownMedia } from './known-media.js';
+import { urlIdentity, type KnownMedia } from './known-media.js';
 import type { MediaSlots } from './media-slots.js';
-import { classifyRef, type MediaSource } from './media/source.js';
+import { classifyRef, type MediaBytes, type MediaSource } from './media/source.js';
 import type { VideoDecoder } from './media/video.js';
 import { frameTimes } from './media/video-frames.js';
 import type { Part, PartKeys, VideoValue } from './parts.js';
 import type { PartSource, PartStore } from './store/tiered.js';
 import type { VideoRequest, VideoResult, VisualFeatures } from './records.js';
 import type { VisualModels } from './visual-models.js';
+
+/** Which (detect, ocr) entries serve a request, in the fromCache order (an entry with more parts serves fewer). */
+const COMBOS = [[false, false], [true, false], [false, true], [true, true]] as const;
 
 export interface VideoExtractorDeps {
   /** The feature store (L1, and the persistent tiers under it when configured). */
@@ -70,7 +73,7 @@ export class VideoExtractor {
    */
   async frameCount(ref: string, o: { fps?: number; maxFrames?: number; signal?: AbortSignal }): Promise<number | undefined> {
     const { source, media: m } = this.#d;
-    const seen = classifyRef(ref) === 'url' ? this.#urlDurations.peek(ref) : undefined;
+    const seen = classifyRef(ref) === 'url' ? this.#urlDurations.peek(urlIdentity(ref)) : undefined;
     if (seen !== undefined) return frameTimes(seen, o.fps ?? m.fps, o.maxFrames ?? m.maxFrames).length;
     if (classifyRef(ref) !== 'path') return undefined;
     try {
@@ -119,7 +122,7 @@ export class VideoExtractor {
     const key = (h: string, d: boolean, o: boolean) => keys.video(h, { fps, maxFrames, detect: d, ocr: o });
     // An entry computed with more parts serves a request for fewer.
     const fromCache = (h: string): VideoResult | undefined => {
-      for (const [d, o] of [[detect, ocr], [true, ocr], [detect, true], [true, true]] as const) {
+      for (const [d, o] of COMBOS) {
         // has() neither counts nor fills L1; find() counts the hit and says which tier answered
         const better = (d || !detect) && (o || !ocr) && cache.has(key(h, d, o)) ? cache.find(key(h, d, o)) : undefined;
         if (better) return result(better.value, h, true, better.source, detect, ocr);
@@ -130,10 +133,16 @@ export class VideoExtractor {
     const early = knownHash ? fromCache(knownHash) : undefined;
     if (early) return early;
     const asked = { maxBytes: m.maxVideoBytes, signal: request.signal };
-    const { value: r, release } = await this.#d.slots.read(classifyRef(ref) === 'url', () => source.resolve(ref, asked), request.signal, () => source.joinFetch(ref, asked));
-    release();
+    // a clip URL seen before with validators, its features kept: a conditional request, 304 → no body
+    // (held-out probe round 14d: the whole clip was downloaded again on every search)
+    const memo = known.url(ref);
+    const kept = memo && COMBOS.some(([d, o]) => (d || !detect) && (o || !ocr) && cache.has(key(memo.contentHash, d, o)));
+    const again = kept ? await source.fetchUrl(ref, { ...asked, validators: memo }) : undefined;
+    const unchanged = again && 'notModified' in again ? fromCache(memo!.contentHash) : undefined;
+    if (unchanged) return this.#seenUrl(ref, unchanged);
+    const r = again && !('notModified' in again) ? again : await this.#read(ref, asked, request.signal);
     const { bytes, contentHash } = r;
-    known.rememberPath(ref, r);
+    known.remember(ref, r);
     const hit = fromCache(contentHash);
     if (hit) return this.#seenUrl(ref, hit);
     const fan = fanOutSignal(request.signal);
@@ -145,10 +154,18 @@ export class VideoExtractor {
     }
   }
 
-  /** A URL clip's duration remembered for frameCount() (the next admission's estimate). */
+  /** The clip's bytes, read under a media slot (or joining a fetch of it under way). */
+  async #read(ref: string, asked: { maxBytes: number; signal?: AbortSignal }, signal?: AbortSignal): Promise<MediaBytes> {
+    const { source, slots } = this.#d;
+    const { value, release } = await slots.read(classifyRef(ref) === 'url', () => source.resolve(ref, asked), signal, () => source.joinFetch(ref, asked));
+    release();
+    return value;
+  }
+
+  /** A URL clip's duration remembered for frameCount() (the next admission's estimate), by the object it names (a presigned clip under a new signature too). */
   #seenUrl(ref: string, r: VideoResult): VideoResult {
     if (r.duration === undefined || classifyRef(ref) !== 'url') return r;
-    this.#urlDurations.set(ref, r.duration);
+    this.#urlDurations.set(urlIdentity(ref), r.duration);
     return r;
   }
 

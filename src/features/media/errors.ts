@@ -16,8 +16,17 @@ export function translateFetchError(e: unknown, url: string, timedOut: boolean):
     return vlrError('VLR_MEDIA_TIMEOUT', `fetching ${redactUrl(url)} timed out`, { cause: e });
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return vlrError('VLR_MEDIA_FETCH', `cannot resolve the host of ${redactUrl(url)}`, { cause: e });
+  // held-out probe round 14d: an object store behind a private CA was "failed: UNABLE_TO_VERIFY_LEAF_SIGNATURE", and nothing said what to do
+  if (code && UNTRUSTED_CA.has(code)) {
+    return vlrError('VLR_MEDIA_FETCH', `fetching ${redactUrl(url)} failed: ${code} (the server's certificate is not signed by a trusted CA; a private CA is trusted by starting vlrerank with NODE_EXTRA_CA_CERTS=/path/to/ca.pem)`, { cause: e });
+  }
+  // a server that closes mid-body (a Content-Length larger than what it sends, a CDN edge reset) was only "failed: UND_ERR_SOCKET"
+  if (code === 'UND_ERR_SOCKET') return vlrError('VLR_MEDIA_FETCH', `fetching ${redactUrl(url)} failed: the server closed the connection before the whole answer arrived (UND_ERR_SOCKET)`, { cause: e });
   return vlrError('VLR_MEDIA_FETCH', `fetching ${redactUrl(url)} failed: ${code ?? msg}`, { cause: e });
 }
+
+/** TLS verification failures that mean "issued by a CA this process does not trust". */
+const UNTRUSTED_CA = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY']);
 
 /** URLs in error messages without credentials or query strings (signed URLs carry secrets there). */
 export function redactUrl(u: string): string {

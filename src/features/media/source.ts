@@ -219,7 +219,10 @@ export class MediaSource {
       }
       if (statusCode < 200 || statusCode >= 300) {
         discard(res.body);
-        throw vlrError('VLR_MEDIA_FETCH', `fetching ${redactUrl(url)} answered HTTP ${statusCode}`, { details: { media_status: statusCode } });
+        // a throttling or unavailable host says when to come back (429/503 Retry-After): the client is told, not left to guess
+        const ra = statusCode === 429 || statusCode === 503 ? header(headers['retry-after']) : undefined;
+        const retryAfter = ra && /^[\w ,:-]{1,40}$/.test(ra) ? ra : undefined; // seconds or an HTTP date, nothing else echoed
+        throw vlrError('VLR_MEDIA_FETCH', `fetching ${redactUrl(url)} answered HTTP ${statusCode}${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}`, { details: { media_status: statusCode, ...(retryAfter ? { retry_after: retryAfter } : {}) } });
       }
       const declared = Number(headers['content-length']);
       if (Number.isFinite(declared) && declared > options.maxBytes) {
@@ -227,7 +230,7 @@ export class MediaSource {
         throw tooLarge(url, options.maxBytes, declared);
       }
       const bytes = await decodeContent(await readBounded(res.body, options.maxBytes, url, () => timeout.aborted), header(headers['content-encoding']), options.maxBytes, url);
-      const m = withHash({ bytes, mime: header(headers['content-type'])?.split(';')[0]?.trim(), etag: header(headers.etag), lastModified: header(headers['last-modified']), location: url }, 'url');
+      const m = withHash({ bytes, mime: header(headers['content-type'])?.split(';')[0]?.trim(), etag: header(headers.etag), lastModified: strongLastModified(header(headers['last-modified']), header(headers.date)), location: url }, 'url');
       this.#recent.keep(recentKey(startUrl, options.maxBytes), m, header(headers['cache-control']));
       return m;
     }
@@ -291,6 +294,20 @@ function flightKey(url: string, o: { maxBytes: number; validators?: ResolveOptio
 
 /** What makes a kept fetch answer an ask: the URL and the byte limit (validators need no round trip: the bytes are in hand). */
 const recentKey = (url: string, maxBytes: number) => `${url}\0${maxBytes}`;
+
+/**
+ * A Last-Modified a later If-Modified-Since may trust (RFC 9110 §8.8.2.2): only one at least a
+ * second older than the answer's Date — else the object may change again within the same second,
+ * keep its Last-Modified, and a 304 would give the old copy's features to the new bytes (held-out
+ * probe round 14d: a photo replaced the second it was served kept its old features). Without a
+ * Date (a server that sends none), as given.
+ */
+function strongLastModified(lastModified: string | undefined, date: string | undefined): string | undefined {
+  if (!lastModified || !date) return lastModified;
+  const lm = Date.parse(lastModified);
+  const at = Date.parse(date);
+  return Number.isFinite(lm) && Number.isFinite(at) && at - lm >= 1000 ? lastModified : undefined;
+}
 
 function header(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;

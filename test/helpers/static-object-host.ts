@@ -1,0 +1,47 @@
+/**
+ * Test helper: a real static file server (Python's `http.server`) playing an object store that
+ * serves presigned URLs — it ignores the query string (as S3 serves one object under any valid
+ * signature), sends `Last-Modified` and answers `If-Modified-Since` with 304. Each GET it answers
+ * is counted by path and status from its own access log, so a test can tell a full download
+ * (200) from a revalidation (304).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface StaticObjectHost {
+  url: string;
+  /** The folder it serves: put objects here. */
+  dir: string;
+  /** GETs answered so far for a path (query string dropped) with a status. */
+  count(path: string, status: number): number;
+  stop(): Promise<void>;
+}
+
+export async function startStaticObjectHost(): Promise<StaticObjectHost> {
+  const dir = mkdtempSync(join(tmpdir(), 'vlr-objects-'));
+  const child: ChildProcess = spawn('python3', ['-u', '-m', 'http.server', '--bind', '127.0.0.1', '--directory', dir, '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => lines.push(...d.split('\n')));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`http.server exited (${code})`)));
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      const m = /port (\d+)/.exec(d);
+      if (m) resolve(`http://127.0.0.1:${m[1]}`);
+    });
+  });
+  return {
+    url,
+    dir,
+    count: (path, status) => lines.filter((l) => new RegExp(`"GET ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\?[^ ]*)? HTTP/1\\.1" ${status} `).test(l)).length,
+    async stop() {
+      if (child.exitCode === null) {
+        const gone = new Promise((r) => child.once('exit', r));
+        child.kill();
+        await gone;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
