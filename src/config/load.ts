@@ -48,8 +48,8 @@ export const ENV_VARS: Record<string, { path: string; kind: Kind }> = {
   VLRERANK_INTRA_OP_THREADS: { path: 'models.intraOpThreads', kind: 'int' },
 };
 
-/** VLRERANK_* variables read elsewhere: the config file's, and the scripts' and tests' own (engines, demo). */
-const OTHER_VARS = new Set(['VLRERANK_CONFIG', 'VLRERANK_KEEP_ENGINES', 'VLRERANK_TEST_ENGINES', 'VLRERANK_JDK', 'VLRERANK_ENGINES_DIR', 'VLRERANK_ENGINE_HEAP', 'VLRERANK_DEMO_INDICES', 'VLRERANK_START_EXIT', 'VLRERANK_BATCH', 'VLRERANK_CHROMIUM']);
+/** VLRERANK_* variables read elsewhere: the config file's, the scripts' and tests' own (engines, demo), the examples' (VLRERANK_URL: the server a client calls). */
+const OTHER_VARS = new Set(['VLRERANK_CONFIG', 'VLRERANK_KEEP_ENGINES', 'VLRERANK_TEST_ENGINES', 'VLRERANK_JDK', 'VLRERANK_ENGINES_DIR', 'VLRERANK_ENGINE_HEAP', 'VLRERANK_DEMO_INDICES', 'VLRERANK_START_EXIT', 'VLRERANK_BATCH', 'VLRERANK_CHROMIUM', 'VLRERANK_URL']);
 
 /**
  * VLRERANK_* variables that nothing reads, each with the known name it is closest to: a misspelt

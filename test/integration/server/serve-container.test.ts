@@ -4,7 +4,7 @@
  * (`setpriv` to nobody), on a read-only root file system (a private mount namespace with `/`
  * remounted read-only) with `HOME` and `TMPDIR` unset, configured by its environment alone; a
  * misspelt `VLRERANK_` variable in it. What it must do: start, name what it cannot write (the disk
- * tier `failed` with EROFS; the temporary folder in a start-up warning; the misspelt variable), answer
+ * tier `failed` naming its folder; the temporary folder in a start-up warning; the misspelt variable), answer
  * a video that needs a temporary file with a document error naming the folder (was "VLR_INTERNAL:
  * internal error", logged nowhere), reap its ffmpeg children, and on SIGTERM turn readiness 503 while
  * liveness stays 200 and it still accepts (VLRERANK_DRAIN_DELAY_MS), finish the reranks in flight,
@@ -61,6 +61,7 @@ it.skipIf(skip !== undefined)('PID 1, nobody, read-only root, env-only: clear wa
     VLRERANK_MODELS_DIR: MODELS,
     VLRERANK_LOG_LEVEL: 'info',
     VLRERANK_DRAIN_DELAY_MS: '4000',
+    VLRERANK_CACHE_DIR: join(dir, 'cache'), // the disk tier's default folder under it: on the read-only root
     VLRERANK_STORE_PATH: '/data/features', // misspelt: VLRERANK_STORE_DISK_PATH
   };
   const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
@@ -78,7 +79,7 @@ it.skipIf(skip !== undefined)('PID 1, nobody, read-only root, env-only: clear wa
   expect(out).toContain('VLRERANK_STORE_PATH is not a vlrerank setting: it is ignored (did you mean VLRERANK_STORE_DISK_PATH?)');
   expect(out).toMatch(/"tmpdir":"\/tmp".*EROFS.*temporary folder cannot take a file/);
   const health = (await (await fetch(`${url}/_vlrerank/health`)).json()) as { feature_store: { disk: { state: string; reason: string } } };
-  expect(health.feature_store.disk).toMatchObject({ state: 'failed', reason: expect.stringContaining('EROFS') });
+  expect(health.feature_store.disk, JSON.stringify(health.feature_store.disk)).toMatchObject({ path: join(dir, 'cache/features'), state: 'failed', reason: expect.stringMatching(/EROFS|EACCES/) }); // EACCES: nobody may not write there either
 
   // a video ffmpeg must seek in: a document error naming the folder, the others scored; no zombie left
   const video = readFileSync(clip).toString('base64');
