@@ -25,6 +25,8 @@ const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
 function whyNot(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (unshare --pid, mount)';
   for (const tool of ['unshare', 'setpriv', 'ffmpeg']) if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `needs ${tool}`;
+  // a container without CAP_SYS_ADMIN (Docker's default) cannot make the namespaces or remount
+  if (spawnSync('unshare', ['--mount', '--pid', '--fork', '--mount-proc', '--propagation', 'private', 'sh', '-c', 'mount -o remount,bind,ro /']).status !== 0) return 'cannot unshare a PID and mount namespace and remount / read-only here';
   const readable = spawnSync('setpriv', [...NOBODY, 'test', '-r', join(REPO_ROOT, 'package.json'), '-a', '-r', join(MODELS, 'bge-small-en-v1.5/model.int8.onnx')]);
   if (readable.status !== 0) return 'user nobody cannot read the checkout or the models';
   return undefined;
