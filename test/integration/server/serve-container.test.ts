@@ -40,8 +40,16 @@ const dir = mkdtempSync(join(tmpdir(), 'vlr-pod-'));
 beforeAll(async () => {
   if (!skip) es = await useEngine('elasticsearch');
 }, 300_000);
+let pod: number | undefined; // the server's host PID: unshare's --kill-child does not reach it (setpriv's change of user clears the parent-death signal)
 afterAll(() => {
-  if (child && child.exitCode === null) child.kill('SIGKILL'); // unshare --kill-child takes the pod down with it
+  if (pod !== undefined) {
+    try {
+      process.kill(pod, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  if (child && child.exitCode === null) child.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -75,6 +83,7 @@ it.skipIf(skip !== undefined)('PID 1, nobody, read-only root, env-only: clear wa
   const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
   const url = await listeningUrl(child, { timeoutMs: 120_000 });
   const [node] = childrenOf(child.pid!);
+  pod = node;
   expect(readFileSync(`/proc/${node}/status`, 'utf8')).toMatch(/NSpid:\s+\d+\s+1\n/); // PID 1 in its namespace
   for (let i = 0; i < 400 && !/temporary folder cannot take a file/.test(out); i++) await new Promise((r) => setTimeout(r, 25));
   // what it cannot write or read, said at start: the misspelt variable, the temporary folder, the disk tier
