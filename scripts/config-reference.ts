@@ -132,7 +132,7 @@ export function configReference(): string {
     '|---|---|---|---|---|',
     ...rows,
     '',
-    'Precedence: YAML file (`--config` / `VLRERANK_CONFIG`) < `VLRERANK_*` environment variables < command-line flags. Lists in environment variables are comma-separated. Unknown keys and bad values stop the start with a message naming the key and the rule.',
+    'Precedence: YAML file (`--config` / `VLRERANK_CONFIG`) < `VLRERANK_*` environment variables < command-line flags. Lists in environment variables are comma-separated. Unknown keys and bad values stop the start with a message naming the key and the rule; `vlrerank serve` warns of a `VLRERANK_` variable it does not read, naming the closest one.',
     '',
   ].join('\n');
 }

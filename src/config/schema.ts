@@ -89,7 +89,7 @@ export const modelsSchema = z.strictObject({
   mirrors: z.array(z.string().min(1)).default([]),
   /** Execution provider: auto tries CUDA (when its binaries exist) and falls back to CPU. */
   device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
-  /** onnxruntime intra-op threads per session (0: onnxruntime's default, one per core). */
+  /** onnxruntime intra-op threads per session (0: onnxruntime's default, one per core of the machine — neither a CPU affinity nor a container's CPU limit lowers it: set it there). */
   intraOpThreads: nonNegativeInt.default(0),
   /** onnxruntime inter-op threads per session. */
   interOpThreads: nonNegativeInt.default(1),

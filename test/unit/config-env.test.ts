@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig, unknownEnvVars } from '../../src/config/load.js';
 
 function messageOf(fn: () => unknown): string {
   try {
@@ -71,5 +71,15 @@ describe('config: environment and flags', () => {
 
   it('empty environment values are ignored', () => {
     expect(loadConfig({ env: { VLRERANK_PORT: '' } }).server.port).toBe(9280);
+  });
+
+  it('a pod configured by its environment alone: drain, grace, cache folder and threads have variables, a misspelt one is named (held-out probe round 14b)', () => {
+    const c = loadConfig({ env: { VLRERANK_DRAIN_DELAY_MS: '5000', VLRERANK_SHUTDOWN_GRACE_MS: '25000', VLRERANK_CACHE_DIR: '/scratch/vlrerank', VLRERANK_INTRA_OP_THREADS: '1' } });
+    expect([c.server.drainDelayMs, c.server.shutdownGraceMs, c.rerank.cacheDir, c.models.intraOpThreads]).toEqual([5000, 25000, '/scratch/vlrerank', 1]);
+    expect(unknownEnvVars({ VLRERANK_STORE_PATH: '/x', VLRERANK_PROT: '80', VLRERANK_PORT: '80', VLRERANK_CONFIG: 'c.yaml', VLRERANK_KEEP_ENGINES: '1', VLRERANK_WHATEVER_ELSE_AT_ALL: '1', HOME: '/' })).toEqual([
+      { name: 'VLRERANK_PROT', didYouMean: 'VLRERANK_PORT' },
+      { name: 'VLRERANK_STORE_PATH', didYouMean: 'VLRERANK_STORE_DISK_PATH' },
+      { name: 'VLRERANK_WHATEVER_ELSE_AT_ALL', didYouMean: undefined },
+    ]);
   });
 });

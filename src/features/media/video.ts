@@ -11,14 +11,12 @@
  * ffmpeg failures become VlrerankErrors in ffmpeg.ts (one place).
  * Never fetches: it gets bytes or a path that source.ts / local.ts already vetted.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import { vlrError } from '../../errors.js';
 import { run, translateFfmpegFailure, type RunResult } from './ffmpeg.js';
 import type { DecodedImage } from './image.js';
 import { Semaphore } from '../../util/semaphore.js';
+import { withPrivateFile } from './temp-dir.js';
 import { frameSchedule, frameSize, needsSeekableInput, readRotation, selectAt } from './video-frames.js';
 import { DEMUXERS, FIRST_FRAME, SEEK_PERIOD, frameArgs, seekStripArgs } from './video-args.js';
 
@@ -203,14 +201,8 @@ export class VideoDecoder {
   async #withInput<T>(input: VideoInput, fn: (src: { arg: string; stdin?: Buffer }) => Promise<T>, seekable = false): Promise<T> {
     if (!Buffer.isBuffer(input)) return fn({ arg: `file:${input.path}` });
     if (!seekable && !needsSeekableInput(input)) return fn({ arg: 'pipe:0', stdin: input });
-    const dir = await mkdtemp(join(tmpdir(), 'vlrerank-video-'));
-    try {
-      const file = join(dir, 'input.mp4');
-      await writeFile(file, input, { mode: 0o600 });
-      return await fn({ arg: `file:${file}` });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    // a read-only or full temporary folder is a clear error naming it (temp-dir.ts)
+    return withPrivateFile('vlrerank-video-', 'input.mp4', input, (file) => fn({ arg: `file:${file}` }));
   }
 
   /** A seekable file for `src`: itself when it is one, else the bytes in a private temporary file (removed after). */
