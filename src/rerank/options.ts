@@ -88,6 +88,8 @@ export interface RerankerOptions {
     shed?(reason: ShedReason): void;
     /** Feature-record parts handed in: used, or rejected (and recomputed) with the reason's class (records/use.ts `RejectReason`). */
     records?(outcome: 'used' | 'rejected', reason: string | undefined, n: number): void;
+    /** A document's media failed for a reason vlrerank did not foresee (VLR_INTERNAL): its answer says only "internal error", so the cause goes to the operator's log. */
+    internalError?(err: unknown, where: string): void;
   };
 }
 

@@ -123,6 +123,7 @@ export async function createRerankService(
       stage: (stage, s) => deps.metrics.stageSeconds.observe({ stage }, s),
       shed: (reason) => deps.metrics.admissionShed.inc({ reason }),
       records: (outcome, reason, n) => deps.metrics.featureRecords.inc({ outcome, ...(reason ? { reason } : {}) }, n),
+      internalError: (err, where) => deps.logger.error({ err, where }, 'a document\'s media failed: internal error'),
     },
   });
   // the queue's gauges are read when metrics are scraped, never pushed from the hot path

