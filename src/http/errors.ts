@@ -54,12 +54,24 @@ function goneQuietly(res: ServerResponse, err: unknown, deps: ErrorDeps): void {
 }
 
 /**
- * `x-elastic-product` when the engine behind is known to be Elasticsearch, for the answers
- * vlrerank makes itself: every answer of Elasticsearch carries it, and its official client refuses
- * a successful answer without it (ProductNotSupportedError). Undefined in front of OpenSearch.
+ * What the HTTP layer is told of the engine behind (by the composition root): the product headers
+ * the engine writes on every answer (engine/client.ts `EngineInfo.productHeaders`), or `true` for
+ * an upstream known to be Elasticsearch; undefined/false while it is not known.
  */
-export function esProduct(upstreamIsElasticsearch: (() => boolean) | undefined): Record<string, string> | undefined {
-  return upstreamIsElasticsearch?.() ? { 'x-elastic-product': 'Elasticsearch' } : undefined;
+export type UpstreamProduct = () => boolean | Readonly<Record<string, string>> | undefined;
+
+/**
+ * The engine's product headers, for the answers vlrerank makes itself on the engine's paths: every
+ * answer of Elasticsearch carries `x-elastic-product`, and its official client refuses a successful
+ * answer without it (ProductNotSupportedError); OpenSearch 3.x writes `X-OpenSearch-Version` on every
+ * answer (opensearch-js and Dashboards read it) — vlrerank's own 400/429/502/503/504 on OpenSearch
+ * search paths left it out (held-out probe round 13f). Nothing in front of OpenSearch 2.x (it writes
+ * none) or before the engine is known.
+ */
+export function esProduct(upstream: UpstreamProduct | undefined): Record<string, string> | undefined {
+  const known = upstream?.();
+  if (!known) return undefined;
+  return known === true ? { 'x-elastic-product': 'Elasticsearch' } : Object.keys(known).length ? { ...known } : undefined;
 }
 
 /** `Retry-After` (RFC 9110 §10.2.3, seconds) of an overload refusal, which carries its estimate in `details.retry_after_s`. */
