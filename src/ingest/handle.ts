@@ -29,6 +29,7 @@ import { ingestPipelineOf, mayBeAlias as mayBeAliasName, type AliasPipelines } f
 import { clientReadHeaders } from '../engine/targets.js';
 import type { WriteMappings } from '../engine/write-mapping.js';
 import { codingsOf, knownCoding } from '../util/content-coding.js';
+import type { RefusedWrites } from './refused-writes.js';
 
 const REWRITTEN_REQUEST = new Set(['content-length', 'content-encoding', 'accept-encoding']);
 const CONTENT_LENGTH = new Set(['content-length']);
@@ -48,6 +49,8 @@ export interface IngestDeps {
   mappings?: WriteMappings;
   /** A `_bulk` whose client left: how many of its documents were stored as received (no vectors, no records). */
   onAsReceived?: (documents: number) => void;
+  /** Indices whose single-document writes the engine refused (403) to given credentials lately: sent as received, for its 403 at once (refused-writes.ts). */
+  refusedWrites?: RefusedWrites;
 }
 
 export interface WriteRequest {
@@ -196,6 +199,12 @@ type DocumentBody = { raw: Buffer; text: string | undefined; parsed?: { value: u
 const MAPPING_REFUSED = /"type":"(?:mapper_parsing_exception|document_parsing_exception|strict_dynamic_mapping_exception|mapper_exception|illegal_argument_exception)"/;
 const FIRST_WRITE = /"_seq_no":0[,}]/;
 const AGAIN = Symbol('again');
+/** The error a write sent as received (refused-writes.ts) carries when the engine stored it after all. */
+const REFUSED_LATELY = {
+  type: 'security_exception',
+  reason: 'vectors not added: this index refused these credentials\' writes (403) within the last minute, so the document was sent as received; `vlrerank index backfill` adds its vectors and record',
+  vlrerank_code: 'VLR_UPSTREAM_ERROR',
+};
 
 /**
  * One document (`_doc`, `_create`; `_update`'s `doc` and `upsert`) for `pipeline` (from
@@ -225,14 +234,16 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
   const index = req.index ?? '';
   // the index's mapping unreadable (twice): the document is written without its record, and says why
   let recordsFault: unknown;
-  const on = await writeTarget(deps, index, req, pipeline, reuse).catch((e: unknown) => {
+  // refused (403) lately to these credentials: no mapping read, no vectors or record — the engine's 403 at once
+  const refusedLately = deps.refusedWrites?.has(index, req.headers) ?? false;
+  const on = refusedLately ? undefined : await writeTarget(deps, index, req, pipeline, reuse).catch((e: unknown) => {
     req.signal?.throwIfAborted();
     recordsFault = e;
     return undefined;
   });
   const records = on?.records;
   // credentials the engine does not authenticate: the write can only be its 401 — no vectors or record computed for it
-  if (isEngineRefusal(recordsFault) && recordsFault.status === 401) doc = undefined;
+  if (refusedLately || (isEngineRefusal(recordsFault) && recordsFault.status === 401)) doc = undefined;
   if (doc && typeof doc === 'object' && !Array.isArray(doc)) {
     const targets = op === 'update' ? (['doc', 'upsert'] as const).map((k) => doc![k]).filter((t): t is Record<string, unknown> => !!t && typeof t === 'object' && !Array.isArray(t)) : [doc];
     for (const t of targets) {
@@ -264,10 +275,13 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
     method: req.method,
     path: req.path,
     // an answer that gets vlrerank's report merged in, or is read, is asked for uncompressed
-    headers: changed ? rewrittenHeaders(req.headers) : error || watched ? withoutHeaders(forwardRequestHeaders(req.headers), ACCEPT_ENCODING) : forwardRequestHeaders(req.headers),
+    headers: changed ? rewrittenHeaders(req.headers) : error || watched || refusedLately ? withoutHeaders(forwardRequestHeaders(req.headers), ACCEPT_ENCODING) : forwardRequestHeaders(req.headers),
     body: changed ? JSON.stringify(doc) : body.raw.length ? body.raw : null,
     rawHeaders: true,
   });
+  deps.refusedWrites?.note(index, req.headers, up.statusCode);
+  // allowed after all (rights granted within the memo's time): stored as received, and the answer says so
+  if (refusedLately && up.statusCode < 300) error = REFUSED_LATELY;
   const merge = error ? (b: Record<string, unknown>) => ({ ...b, vlrerank: { vectors: false, error } }) : undefined;
   if (!watched || !deps.mappings || up.statusCode >= 500 || up.headers['content-encoding'] !== undefined) return answer(up, merge);
   const text = await up.body.text();
