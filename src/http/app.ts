@@ -50,7 +50,8 @@ export interface HttpDeps {
 /**
  * In front of Elasticsearch every answer vlrerank makes on its paths carries `x-elastic-product`,
  * as the engine's own do: the official client refuses an answer without it
- * (ProductNotSupportedError) on its `transport.request` to `/_vlrerank/*` (held-out probe round 8a).
+ * (ProductNotSupportedError) on its `transport.request` to `/_vlrerank/*` (held-out probe round 8a);
+ * in front of OpenSearch 3.x, its `X-OpenSearch-Version` likewise (errors.ts `esProduct`).
  * Not on the rerank-compatible APIs, which are not the engine's; search and ingest add it to their
  * own errors (search-routes.ts, ingest-routes.ts).
  */
