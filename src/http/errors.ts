@@ -83,7 +83,7 @@ export function retryAfter(e: VlrerankError): Record<string, string> {
 /** Model faults waiting does not mend: a file missing or corrupt (until `vlrerank models pull`), a precision variant the manifest lacks (until the configuration is fixed). */
 const NOT_BY_WAITING: ReadonlySet<string> = new Set(['VLR_MODEL_MISSING', 'VLR_MODEL_CORRUPT', 'VLR_MODEL_VARIANT_MISSING']);
 /** Said at the end of such a 503's reason. */
-export const NOT_BY_WAITING_NOTE = '; this does not come back by waiting (no Retry-After): retry once that is done';
+const NOT_BY_WAITING_NOTE = '; this does not come back by waiting (no Retry-After): retry once that is done';
 
 /** The error and its causes, outermost first (a fail_closed search's 503 wraps the rerank's fault). */
 function* causes(e: VlrerankError): Generator<VlrerankError> {
