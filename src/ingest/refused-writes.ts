@@ -6,7 +6,8 @@
  * (no mapping read, no vectors or record computed), so the engine answers its 403 at once — as the
  * record write-back's `refused` outcome is not offered again (write-back.ts). Before (held-out probe
  * round 13a, left) every refused write computed its photos' vectors first. A write that succeeds
- * forgets it (the rights were granted meanwhile). Keyed by the path's index and a digest of the
+ * forgets it (the rights were granted meanwhile), and is completed with its vectors and record by a
+ * conditional update before its client is answered (complete-write.ts). Keyed by the path's index and a digest of the
  * credential headers; bounded (keys come from clients).
  */
 import { LRUCache } from 'lru-cache';
