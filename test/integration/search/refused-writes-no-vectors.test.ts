@@ -111,6 +111,27 @@ it('after a 403, the same credentials\' writes to that index are refused at once
   expect(d4._source).toEqual(n4._source);
 });
 
+it('an `_update` let through after a 403 is completed from the document it made: the vectors of its new photo and its record', { timeout: 600_000 }, async () => {
+  const completed = () => counterSum(p.url, 'vlrerank_write_completions_total', { outcome: 'written' });
+  expect((await write(8, { 'x-f14-granted': 'yes' }, 'u1')).status).toBe(201); // the normal path
+  expect((await write(9)).status).toBe(403); // remembered
+  const c0 = await completed();
+  const es = new Client({ node: p.url, auth: { username: 'reader', password: 'reader-pw' }, headers: { 'x-f14-granted': 'yes' } });
+  const upd = await es.update({ index: INDEX, id: 'u1', doc: groceryDoc(catalog[37]!) }, { meta: true }).finally(() => es.close());
+  expect(upd.statusCode).toBe(200);
+  expect(upd.body).toMatchObject({ result: 'updated', _version: 2 });
+  expect((upd.body as any).vlrerank).toBeUndefined();
+  expect(await completed()).toBe(c0 + 1);
+  // the same product written on the normal path
+  expect((await write(7, { 'x-f14-granted': 'yes' }, 'n7')).status).toBe(201);
+  await direct.json('POST', `/${INDEX}/_refresh`);
+  const read = async (id: string) => (await direct.json<any>('POST', `/${INDEX}/_search`, { query: { ids: { values: [id] } }, docvalue_fields: ['image_vector', 'image_text_vector'], stored_fields: ['vlrerank_features'], _source: true })).body.hits.hits[0];
+  const [u1, n7] = [await read('u1'), await read('n7')];
+  expect(u1.fields.image_vector?.[0]).toHaveLength(1280);
+  expect(u1.fields).toEqual(n7.fields);
+  expect(u1._source).toEqual(n7._source);
+});
+
 it('a completion finding a newer version of its document (written in between) leaves it alone: a conflict (the outcome counted), never retried', { timeout: 600_000 }, async () => {
   const pipeline = p.pipelines.get('f14shop')!;
   const doc = groceryDoc(catalog[36]!) as Record<string, unknown>;
