@@ -75,7 +75,8 @@ export async function rerankNative(reranker: ApiReranker, input: unknown, call: 
   return {
     headers: { ...timingHeaders(out), ...errorHeader(out) },
     // `errors`: documents whose media could not be read, scored on what was left — always, not only with explain
-    body: { results: [...out], scores: out.scores, errors: out.errors, usage: out.usage, timings: out.timings, instruction: out.instruction },
+    // `remote_error`: `backend: both` and every remote worker failed — scored on the local signals alone, and why
+    body: { results: [...out], scores: out.scores, errors: out.errors, usage: out.usage, timings: out.timings, instruction: out.instruction, ...(out.remoteError ? { remote_error: out.remoteError } : {}) },
   };
 }
 

@@ -22,6 +22,21 @@ export interface EngineInfo {
   version: string;
   /** Major version as a number, for dialect switches. */
   major: number;
+  /**
+   * The product headers the engine writes on every answer, as it wrote them on the detection's:
+   * `x-elastic-product` (Elasticsearch since 7.14), `x-opensearch-version` (OpenSearch 3.x:
+   * `OpenSearch/3.6.0 (opensearch)`; 2.x writes none). vlrerank's own answers on the engine's
+   * paths carry them (http/errors.ts `esProduct`).
+   */
+  productHeaders: Readonly<Record<string, string>>;
+}
+
+/** The product headers of an engine's answer (see `EngineInfo.productHeaders`). */
+export function productHeadersOf(headers: Record<string, string | string[] | undefined>, distribution: Dialect): Record<string, string> {
+  if (distribution === 'elasticsearch') return { 'x-elastic-product': 'Elasticsearch' };
+  const v = headers['x-opensearch-version'];
+  const version = Array.isArray(v) ? v[0] : v;
+  return version ? { 'x-opensearch-version': version } : {};
 }
 
 export interface NodeStatus {
@@ -125,7 +140,7 @@ export class EngineClient {
       throw vlrError('VLR_UPSTREAM_ERROR', `cannot tell the upstream engine: GET /_nodes/_local answered ${res.statusCode}`);
     }
     const distribution = res.headers['x-elastic-product'] === 'Elasticsearch' ? 'elasticsearch' : 'opensearch';
-    return { distribution, version: node.version, major: Number.parseInt(node.version, 10) };
+    return { distribution, version: node.version, major: Number.parseInt(node.version, 10), productHeaders: productHeadersOf(res.headers, distribution) };
   }
 
   /** Probe every node (for /_vlrerank/health): `GET /_cluster/health` on each, in parallel. */

@@ -17,7 +17,7 @@ import type { SearchHandlerDeps } from '../search/handle.js';
 import type { JsonWorker } from '../util/json-worker.js';
 import type { AccessLogDeps } from './access-log.js';
 import { adminRouter, type AdminRouteDeps } from './admin-routes.js';
-import { errorHandler, esProduct, type ErrorDeps } from './errors.js';
+import { errorHandler, esProduct, type ErrorDeps, type UpstreamProduct } from './errors.js';
 import { ingestRouter } from './ingest-routes.js';
 import type { NodeHandler } from './proxy-route.js';
 import { compatRerankRouter, rerankRouter, type RerankRouteDeps } from './rerank-routes.js';
@@ -38,7 +38,7 @@ export interface HttpDeps {
   ui?: UiRouteDeps;
   maxJsonBodyBytes: number;
   /** Is the upstream known to be Elasticsearch? (search-path errors vlrerank makes then carry x-elastic-product, as the ES client requires) */
-  upstreamIsElasticsearch?: () => boolean;
+  upstreamIsElasticsearch?: UpstreamProduct;
   /** server.maxJsonDepth: deepest JSON accepted in a body vlrerank parses. */
   maxJsonDepth: number;
   /** The JSON worker (util/json-worker.ts) every body reader parses large bodies in: built, started and closed by the composition root. */
@@ -50,7 +50,8 @@ export interface HttpDeps {
 /**
  * In front of Elasticsearch every answer vlrerank makes on its paths carries `x-elastic-product`,
  * as the engine's own do: the official client refuses an answer without it
- * (ProductNotSupportedError) on its `transport.request` to `/_vlrerank/*` (held-out probe round 8a).
+ * (ProductNotSupportedError) on its `transport.request` to `/_vlrerank/*` (held-out probe round 8a);
+ * in front of OpenSearch 3.x, its `X-OpenSearch-Version` likewise (errors.ts `esProduct`).
  * Not on the rerank-compatible APIs, which are not the engine's; search and ingest add it to their
  * own errors (search-routes.ts, ingest-routes.ts).
  */

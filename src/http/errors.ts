@@ -9,7 +9,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
-import { esErrorBody, toVlrerankError, vlrError, type VlrerankError } from '../errors.js';
+import { esErrorBody, toVlrerankError, vlrError, VlrerankError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { teiErrorType } from '../api/rerank-tei.js';
@@ -44,7 +44,7 @@ function record(err: unknown, deps: ErrorDeps): VlrerankError {
   const e = toVlrerankError(err);
   if (e.code === 'VLR_INTERNAL') deps.logger.error({ err: e.cause ?? e }, 'internal error');
   deps.metrics.failures.inc({ code: e.code });
-  return e;
+  return unavailability(e);
 }
 
 /** A client that left: noted at debug level, not counted as a failure answered; the socket is let go. */
@@ -54,18 +54,64 @@ function goneQuietly(res: ServerResponse, err: unknown, deps: ErrorDeps): void {
 }
 
 /**
- * `x-elastic-product` when the engine behind is known to be Elasticsearch, for the answers
- * vlrerank makes itself: every answer of Elasticsearch carries it, and its official client refuses
- * a successful answer without it (ProductNotSupportedError). Undefined in front of OpenSearch.
+ * What the HTTP layer is told of the engine behind (by the composition root): the product headers
+ * the engine writes on every answer (engine/client.ts `EngineInfo.productHeaders`), or `true` for
+ * an upstream known to be Elasticsearch; undefined/false while it is not known.
  */
-export function esProduct(upstreamIsElasticsearch: (() => boolean) | undefined): Record<string, string> | undefined {
-  return upstreamIsElasticsearch?.() ? { 'x-elastic-product': 'Elasticsearch' } : undefined;
+export type UpstreamProduct = () => boolean | Readonly<Record<string, string>> | undefined;
+
+/**
+ * The engine's product headers, for the answers vlrerank makes itself on the engine's paths: every
+ * answer of Elasticsearch carries `x-elastic-product`, and its official client refuses a successful
+ * answer without it (ProductNotSupportedError); OpenSearch 3.x writes `X-OpenSearch-Version` on every
+ * answer (opensearch-js and Dashboards read it) — vlrerank's own 400/429/502/503/504 on OpenSearch
+ * search paths left it out (held-out probe round 13f). Nothing in front of OpenSearch 2.x (it writes
+ * none) or before the engine is known.
+ */
+export function esProduct(upstream: UpstreamProduct | undefined): Record<string, string> | undefined {
+  const known = upstream?.();
+  if (!known) return undefined;
+  return known === true ? { 'x-elastic-product': 'Elasticsearch' } : Object.keys(known).length ? { ...known } : undefined;
 }
 
 /** `Retry-After` (RFC 9110 §10.2.3, seconds) of an overload refusal, which carries its estimate in `details.retry_after_s`. */
 export function retryAfter(e: VlrerankError): Record<string, string> {
   const s = e.details.retry_after_s;
   return typeof s === 'number' && Number.isFinite(s) ? { 'retry-after': String(Math.max(1, Math.ceil(s))) } : {};
+}
+
+/** Model faults waiting does not mend: a file missing or corrupt (until `vlrerank models pull`), a precision variant the manifest lacks (until the configuration is fixed). */
+const NOT_BY_WAITING: ReadonlySet<string> = new Set(['VLR_MODEL_MISSING', 'VLR_MODEL_CORRUPT', 'VLR_MODEL_VARIANT_MISSING']);
+/** Said at the end of such a 503's reason. */
+const NOT_BY_WAITING_NOTE = '; this does not come back by waiting (no Retry-After): retry once that is done';
+
+/** The error and its causes, outermost first (a fail_closed search's 503 wraps the rerank's fault). */
+function* causes(e: VlrerankError): Generator<VlrerankError> {
+  let c: unknown = e;
+  for (let depth = 0; c instanceof VlrerankError && depth < 5; depth++, c = c.cause) yield c;
+}
+
+/**
+ * A 503 for a model that is not available, as the SDKs that retry every 503 need it (held-out probe
+ * round 13b: they backed off 1 s, 2 s blindly). A model missing, corrupt or of a variant the manifest
+ * lacks does not come back by waiting: its reason says so and `retryable: false`, and no
+ * `Retry-After` is sent. A 503 for something that does (a remote worker warming up or reloading its
+ * models, which asked for time with its own 429/503 `Retry-After`) carries that time — also when a
+ * fail_closed search's 503 wraps it. Models warming up in this process answer no 503: requests wait
+ * for them, and past admission's bounds get a 429 with `Retry-After` (rerank/admission.ts).
+ */
+export function unavailability(e: VlrerankError): VlrerankError {
+  if (e.status !== 503) return e;
+  const all = [...causes(e)];
+  if (all.some((c) => NOT_BY_WAITING.has(c.code))) {
+    if (e.details.retryable === false) return e;
+    return new VlrerankError(e.code, `${e.message}${NOT_BY_WAITING_NOTE}`, { cause: e.cause, status: e.status, details: { ...e.details, retryable: false } });
+  }
+  const asked = all.find((c) => typeof c.details.retry_after_s === 'number');
+  if (asked && asked !== e && e.details.retry_after_s === undefined) {
+    return new VlrerankError(e.code, e.message, { cause: e.cause, status: e.status, details: { ...e.details, retryable: true, retry_after_s: asked.details.retry_after_s } });
+  }
+  return e;
 }
 
 /**

@@ -11,7 +11,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import { handleBulk, handleDocument, mayBeAlias, wantsBulk, wantsDocument, wantsDocumentThrough, type IngestDeps, type WriteAnswer, type WriteRequest } from '../ingest/handle.js';
 import type { JsonWorker } from '../util/json-worker.js';
 import { bodyReadAhead, readBodyAhead, readDocumentBody } from './body.js';
-import { esProduct, sendError, type ErrorDeps } from './errors.js';
+import { esProduct, sendError, type ErrorDeps, type UpstreamProduct } from './errors.js';
 import { vlrError } from '../errors.js';
 import { codingsOf, decodingStream, knownCoding } from '../util/content-coding.js';
 
@@ -21,7 +21,7 @@ export interface IngestRouteDeps extends ErrorDeps {
   /** Parses documents of SMALL_BODY bytes and more off the main thread (built by the composition root). */
   jsonWorker: JsonWorker;
   /** Is the upstream known to be Elasticsearch? Then our own refusals carry `x-elastic-product`. */
-  upstreamIsElasticsearch?: () => boolean;
+  upstreamIsElasticsearch?: UpstreamProduct;
 }
 
 async function write(res: ServerResponse, a: WriteAnswer): Promise<void> {

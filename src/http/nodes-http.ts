@@ -14,7 +14,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { forwardRequestHeaders, forwardResponseHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
 import type { UpstreamPool } from '../proxy/pool.js';
-import { esProduct, sendError, type ErrorDeps } from './errors.js';
+import { esProduct, sendError, type ErrorDeps, type UpstreamProduct } from './errors.js';
 
 /** Is this the nodes-info API asking for the `http` metric (`/_nodes/http`, `/_nodes/{ids}/http`, `/_nodes/{ids}/http,os`)? */
 export function isNodesHttp(method: string | undefined, url: string): boolean {
@@ -44,7 +44,7 @@ export function publishThrough(body: unknown, address: string): boolean {
 const NO_ENCODING = new Set(['accept-encoding']);
 const BODY_BYTES = new Set(['content-length', 'content-encoding', 'transfer-encoding']);
 
-export function nodesHttpHandler(pool: UpstreamPool, deps: ErrorDeps, upstreamIsElasticsearch?: () => boolean) {
+export function nodesHttpHandler(pool: UpstreamPool, deps: ErrorDeps, upstreamIsElasticsearch?: UpstreamProduct) {
   return async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
     const ac = new AbortController();
     res.once('close', () => !res.writableFinished && ac.abort());

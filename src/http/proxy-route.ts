@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { forwardRequestHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { bodyReadAhead } from './body.js';
-import { esProduct, sendError, type ErrorDeps } from './errors.js';
+import { esProduct, sendError, type ErrorDeps, type UpstreamProduct } from './errors.js';
 import { hasBody, originalUrl } from './request.js';
 
 /** A handler on the plain node objects. */
@@ -23,7 +23,7 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
 const BODY_BYTES = new Set(['content-length', 'content-encoding']);
 
 /** `upstreamIsElasticsearch`: our 502/504 then carry `x-elastic-product`, as the engine's own answers do. */
-export function proxyHandler(pool: UpstreamPool, deps: ErrorDeps, upstreamIsElasticsearch?: () => boolean): NodeHandler {
+export function proxyHandler(pool: UpstreamPool, deps: ErrorDeps, upstreamIsElasticsearch?: UpstreamProduct): NodeHandler {
   return (req, res) => {
     const ahead = bodyReadAhead(req);
     if (ahead) {

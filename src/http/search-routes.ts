@@ -16,7 +16,7 @@ import type { JsonWorker } from '../util/json-worker.js';
 import { noteRerank, searchRerankNote } from './access-log.js';
 import { readMsearchBody, readSearchBody } from './body.js';
 import { acceptedCoding, encode } from './compress.js';
-import { esProduct, opaqueId, sendError, type ErrorDeps } from './errors.js';
+import { esProduct, opaqueId, sendError, type ErrorDeps, type UpstreamProduct } from './errors.js';
 import { forwardBuffered } from './proxy-route.js';
 import { clientId, clientSignal, hasBody, prettyAsked, queryParams } from './request.js';
 
@@ -29,8 +29,8 @@ export interface SearchRouteDeps extends ErrorDeps {
   maxJsonBodyBytes: number;
   /** Parses bodies of SMALL_BODY bytes and more off the main thread (built by the composition root). */
   jsonWorker: JsonWorker;
-  /** Is the upstream known to be Elasticsearch? Then our own errors carry `x-elastic-product`. */
-  upstreamIsElasticsearch?: () => boolean;
+  /** The engine's product headers once known (`x-elastic-product`, OpenSearch 3.x's `x-opensearch-version`): our own answers carry them. */
+  upstreamIsElasticsearch?: UpstreamProduct;
 }
 
 async function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | Record<string, unknown>, indent: boolean): Promise<void> {

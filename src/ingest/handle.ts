@@ -22,13 +22,15 @@ import { DUPLICATE_KEY, transformBulk, type BulkReport } from './bulk.js';
 import { mergeBulkResponse } from './bulk-report.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { addRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
-import { recordMissing, writeTarget, type WriteTarget } from './keeps-records.js';
+import { recordMissing, writeTarget, type ItemError, type WriteTarget } from './keeps-records.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
 import { addVectors, wantsVectors } from './vectors.js';
 import { ingestPipelineOf, mayBeAlias as mayBeAliasName, type AliasPipelines } from './alias.js';
 import { clientReadHeaders } from '../engine/targets.js';
 import type { WriteMappings } from '../engine/write-mapping.js';
 import { codingsOf, knownCoding } from '../util/content-coding.js';
+import type { RefusedWrites } from './refused-writes.js';
+import { completeWrite, type CompletionOutcome } from './complete-write.js';
 
 const REWRITTEN_REQUEST = new Set(['content-length', 'content-encoding', 'accept-encoding']);
 const CONTENT_LENGTH = new Set(['content-length']);
@@ -48,6 +50,10 @@ export interface IngestDeps {
   mappings?: WriteMappings;
   /** A `_bulk` whose client left: how many of its documents were stored as received (no vectors, no records). */
   onAsReceived?: (documents: number) => void;
+  /** Indices whose single-document writes the engine refused (403) to given credentials lately: sent as received, for its 403 at once (refused-writes.ts). */
+  refusedWrites?: RefusedWrites;
+  /** A write sent as received for `refusedWrites` that the engine stored after all, completed with its vectors and record (complete-write.ts): how. */
+  onCompletion?: (outcome: CompletionOutcome) => void;
 }
 
 export interface WriteRequest {
@@ -225,14 +231,17 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
   const index = req.index ?? '';
   // the index's mapping unreadable (twice): the document is written without its record, and says why
   let recordsFault: unknown;
-  const on = await writeTarget(deps, index, req, pipeline, reuse).catch((e: unknown) => {
+  // refused (403) lately to these credentials: no mapping read, no vectors or record — the engine's 403 at once
+  const refusedLately = deps.refusedWrites?.has(index, req.headers) ?? false;
+  const on = refusedLately ? undefined : await writeTarget(deps, index, req, pipeline, reuse).catch((e: unknown) => {
     req.signal?.throwIfAborted();
     recordsFault = e;
     return undefined;
   });
   const records = on?.records;
   // credentials the engine does not authenticate: the write can only be its 401 — no vectors or record computed for it
-  if (isEngineRefusal(recordsFault) && recordsFault.status === 401) doc = undefined;
+  const sent = doc; // a write sent as received is completed from it, once stored (complete-write.ts)
+  if (refusedLately || (isEngineRefusal(recordsFault) && recordsFault.status === 401)) doc = undefined;
   if (doc && typeof doc === 'object' && !Array.isArray(doc)) {
     const targets = op === 'update' ? (['doc', 'upsert'] as const).map((k) => doc![k]).filter((t): t is Record<string, unknown> => !!t && typeof t === 'object' && !Array.isArray(t)) : [doc];
     for (const t of targets) {
@@ -264,17 +273,32 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
     method: req.method,
     path: req.path,
     // an answer that gets vlrerank's report merged in, or is read, is asked for uncompressed
-    headers: changed ? rewrittenHeaders(req.headers) : error || watched ? withoutHeaders(forwardRequestHeaders(req.headers), ACCEPT_ENCODING) : forwardRequestHeaders(req.headers),
+    headers: changed ? rewrittenHeaders(req.headers) : error || watched || refusedLately ? withoutHeaders(forwardRequestHeaders(req.headers), ACCEPT_ENCODING) : forwardRequestHeaders(req.headers),
     body: changed ? JSON.stringify(doc) : body.raw.length ? body.raw : null,
     rawHeaders: true,
   });
+  deps.refusedWrites?.note(index, req.headers, up.statusCode);
+  // allowed after all (rights granted within the memo's time): stored as received, then completed with its vectors and record
+  const completed = refusedLately && up.statusCode < 300 && up.headers['content-encoding'] === undefined ? await up.body.text() : undefined;
+  if (completed !== undefined) error = await completion(deps, pipeline, op, req, sent, completed);
   const merge = error ? (b: Record<string, unknown>) => ({ ...b, vlrerank: { vectors: false, error } }) : undefined;
-  if (!watched || !deps.mappings || up.statusCode >= 500 || up.headers['content-encoding'] !== undefined) return answer(up, merge);
-  const text = await up.body.text();
+  if (!watched || !deps.mappings || up.statusCode >= 500 || up.headers['content-encoding'] !== undefined) return answer(up, merge, completed);
+  const text = completed ?? (await up.body.text());
   if (on?.kept && changed && up.statusCode === 400 && body.text !== undefined && MAPPING_REFUSED.test(text)) {
     deps.mappings.drop(index);
     return AGAIN;
   }
   if (FIRST_WRITE.test(text)) deps.mappings.drop(index);
   return answer(up, merge, text);
+}
+
+/** complete-write.ts for a write sent as received and stored after all; its `vlrerank.error` when it could not be completed. */
+async function completion(deps: IngestDeps, pipeline: Pipeline, op: 'index' | 'update', req: WriteRequest, doc: Record<string, unknown> | undefined, answer: string): Promise<ItemError | undefined> {
+  const r = await completeWrite(deps, pipeline, { op, path: req.path, headers: req.headers, signal: req.signal, doc, answer }).catch((e: unknown) => {
+    req.signal?.throwIfAborted();
+    const reason = `vectors not added: the document was sent as received (its index refused these credentials' writes lately) and completing it failed: ${(e as Error)?.message ?? e}; \`vlrerank index backfill\` adds them`;
+    return { outcome: 'failed' as const, error: { type: 'exception', reason, vlrerank_code: 'VLR_UPSTREAM_ERROR' } };
+  });
+  deps.onCompletion?.(r.outcome);
+  return r.error;
 }

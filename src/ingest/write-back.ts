@@ -39,6 +39,28 @@ export type WriteBackOutcome = 'written' | 'conflict' | 'changed' | 'dropped' | 
 export const REFUSED_MS = 60_000;
 const isRefusal = (status: number | undefined) => status === 401 || status === 403;
 
+/** A document's version as the engine last told it (`_mget`, or the answer to its write). */
+export type SeqNo = { _seq_no: number; _primary_term: number };
+
+/**
+ * A `_bulk`'s two lines updating document `id` with the partial `doc` only if it is still at `now`
+ * (else the engine's 409: a newer write landed in between and is never clobbered).
+ */
+export function conditionalUpdate(id: string, routing: string | undefined, now: SeqNo, doc: Record<string, unknown>): [string, string] {
+  const action = { _id: id, ...(routing !== undefined ? { routing } : {}), if_seq_no: now._seq_no, if_primary_term: now._primary_term };
+  return [JSON.stringify({ update: action }), JSON.stringify({ doc })];
+}
+
+export type UpdateItem = { update?: { status?: number; error?: { type?: string } } };
+
+/** A conditional update's `_bulk` item: written, a conflict (changed or deleted since), refused (401/403) or failed. */
+export function updateOutcome(it: UpdateItem): 'written' | 'conflict' | 'refused' | 'failed' {
+  const s = it.update?.status ?? 500;
+  // deleted since it was read: the client's delete stands (a partial update never re-creates it)
+  const gone = s === 404 && it.update?.error?.type === 'document_missing_exception';
+  return s === 409 || gone ? 'conflict' : s < 300 ? 'written' : isRefusal(s) ? 'refused' : 'failed';
+}
+
 export interface WriteBackHit {
   /** The concrete index the hit came from (`_index`). */
   index: string;
@@ -174,22 +196,15 @@ export class RecordWriteBack {
       // the record describes the document the search saw: only if that is still the document
       if (JSON.stringify(documentFromSource(now._source ?? {}, pipeline)) !== JSON.stringify(h.doc)) return void changed++;
       const doc = { [pipeline.features.field]: packRecord(out.records[i]!), ...(signature ? { [pipeline.features.keyField]: signature } : {}) };
-      const action = { _id: h.id, ...(h.routing !== undefined ? { routing: h.routing } : {}), if_seq_no: now._seq_no, if_primary_term: now._primary_term };
-      lines.push(JSON.stringify({ update: action }), JSON.stringify({ doc }));
+      lines.push(...conditionalUpdate(h.id, h.routing, now as SeqNo, doc));
       written.push(h);
     });
     if (changed) this.deps.onOutcome?.('changed', changed);
     if (!lines.length) return;
-    type Item = { update?: { status?: number; error?: { type?: string } } };
-    const r = await engine.json<{ items?: Item[] }>('POST', `/${idx}/_bulk`, lines.join('\n') + '\n', { ...credentials, 'content-type': 'application/x-ndjson' });
+    const r = await engine.json<{ items?: UpdateItem[] }>('POST', `/${idx}/_bulk`, lines.join('\n') + '\n', { ...credentials, 'content-type': 'application/x-ndjson' });
     if (r.statusCode !== 200 || !Array.isArray(r.body?.items)) throw vlrError('VLR_UPSTREAM_ERROR', `_bulk on [${index}] answered ${r.statusCode}`, { status: isRefusal(r.statusCode) ? r.statusCode : 502 });
     const count = { written: 0, conflict: 0, failed: 0, refused: 0 };
-    for (const it of r.body.items) {
-      const s = it.update?.status ?? 500;
-      // deleted since the _mget: the client's delete stands (a partial update never re-creates it)
-      const gone = s === 404 && it.update?.error?.type === 'document_missing_exception';
-      count[s === 409 || gone ? 'conflict' : s < 300 ? 'written' : isRefusal(s) ? 'refused' : 'failed']++;
-    }
+    for (const it of r.body.items) count[updateOutcome(it)]++;
     r.body.items.forEach((it, i) => void ((it.update?.status ?? 500) < 300 && this.#wrote.set(queueKey(index, written[i]!), true)));
     for (const [k, n] of Object.entries(count)) if (n) this.deps.onOutcome?.(k as WriteBackOutcome, n);
     return count.refused > 0;

@@ -50,6 +50,8 @@ export interface Metrics {
   featureRecords: Counter<'outcome' | 'reason'>;
   /** Feature records written back by reranked searches, by outcome (written, conflict, changed, dropped, failed). */
   recordWriteBack: Counter<'outcome'>;
+  /** Writes sent as received (refused-writes.ts) the engine stored after all, completed with their vectors and record (ingest/complete-write.ts), by outcome. */
+  writeCompletions: Counter<'outcome'>;
   /** Promise rejections nothing awaited (cli/serve.ts logs them and keeps serving). */
   unhandledRejections: Counter;
 }
@@ -113,5 +115,6 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
     unhandledRejections: new Counter({ name: 'vlrerank_unhandled_rejections_total', help: 'Promise rejections no code awaited (logged; the process keeps serving)', registers }),
     featureRecords: new Counter({ name: 'vlrerank_feature_records_total', help: 'Feature-record parts handed to reranks: used, or rejected by reason and recomputed', labelNames: ['outcome', 'reason'], registers }),
     recordWriteBack: new Counter({ name: 'vlrerank_record_write_back_total', help: 'Feature records written back to the index by reranked searches, by outcome', labelNames: ['outcome'], registers }),
+    writeCompletions: new Counter({ name: 'vlrerank_write_completions_total', help: 'Writes sent as received (their index refused these credentials lately) that the engine stored, completed with their vectors and record, by outcome', labelNames: ['outcome'], registers }),
   };
 }

@@ -185,6 +185,12 @@ export type RerankOutput = RerankResult[] & {
   usage: RerankUsage;
   timings: RerankTimings;
   instruction: { given: boolean; used: boolean; by: string[]; note?: string };
+  /**
+   * `backend: both` and the remote workers failed: the scores are the local signals' alone, and why
+   * (`/_vlrerank/rerank` answers it as `remote_error`; only that API and `process()` take `both`:
+   * a pipeline's `scorer.backend` is `local` or `remote`, the compatible APIs' bodies name none).
+   */
+  remoteError?: { code: string; reason: string };
 };
 
 /** Path of a zod issue in the API's own notation: `documents[3].image`. */

@@ -18,6 +18,7 @@ import { buildHandler, continueHandler } from '../http/handler.js';
 import type { SearchHandlerDeps } from '../search/handle.js';
 import { buildServices, type ServiceOptions, type Services } from './services.js';
 import { AliasPipelines } from '../ingest/alias.js';
+import { RefusedWrites } from '../ingest/refused-writes.js';
 import { IndexTargets } from '../engine/targets.js';
 import { WriteMappings } from '../engine/write-mapping.js';
 import { startWarmup } from './warmup.js';
@@ -62,7 +63,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
     access: { metrics, access: config.log.access, logger: s.accessLogger, write: s.accessWrite },
     pool: s.pool,
     search,
-    ingest: { pipelines: s.pipelines, pool: s.pool, embedder: s.ingestEmbedder, maxJsonDepth: config.server.maxJsonDepth, jsonWorker: s.ingestJsonWorker, aliases: new AliasPipelines(targets), mappings: new WriteMappings(config.pipelines.mappingCacheMs), onAsReceived },
+    ingest: { pipelines: s.pipelines, pool: s.pool, embedder: s.ingestEmbedder, maxJsonDepth: config.server.maxJsonDepth, jsonWorker: s.ingestJsonWorker, aliases: new AliasPipelines(targets), mappings: new WriteMappings(config.pipelines.mappingCacheMs), refusedWrites: new RefusedWrites(), onAsReceived, onCompletion: (outcome) => metrics.writeCompletions.inc({ outcome }) },
     reranker: s.reranker,
     admin: {
       health: {
@@ -85,7 +86,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
     role: config.server.role,
     maxJsonDepth: config.server.maxJsonDepth,
     jsonWorker: s.jsonWorker,
-    upstreamIsElasticsearch: () => s.engine.known()?.distribution === 'elasticsearch',
+    upstreamIsElasticsearch: () => s.engine.known()?.productHeaders,
   };
 }
 

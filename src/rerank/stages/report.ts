@@ -43,6 +43,8 @@ export interface ReportInput {
   instructionUsed: boolean;
   /** Remote scores arrived (the instruction reached a worker, which may not have confirmed using it). */
   remoteScored?: boolean;
+  /** `backend: both` and the workers failed: scored on the local signals alone (stages/remote.ts). */
+  remoteError?: VlrerankError;
   /** Documents the remote workers were sent without their media (stages/remote.ts). */
   remoteErrors?: Array<{ index: number; error: VlrerankError }>;
   /** Model batch counters before and after the request. */
@@ -122,6 +124,7 @@ export function report(r: ReportInput, observe: RerankerOptions['observe']): Rer
           }
         : {}),
     },
+    ...(r.remoteError ? { remoteError: { code: r.remoteError.code, reason: r.remoteError.message } } : {}),
   });
   return out as RerankOutput;
 }

@@ -108,6 +108,7 @@ export async function runRequest(r: RequestContext, req: NormalizedInput, start:
       instructionUsed: usedInstruction(plan, remoteOutcome),
       remoteScored: remoteOutcome.scores !== undefined,
       remoteErrors: remoteOutcome.documentErrors,
+      remoteError: remoteOutcome.error,
       calls: { before, after: ports.modelCalls?.() ?? {} },
       clock: { start, dequeued, featuresMs, inferenceMs, fusionMs },
     },

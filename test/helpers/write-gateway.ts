@@ -1,0 +1,77 @@
+/**
+ * An authenticating gateway (Debian's HAProxy, a `userlist`) in front of a real engine where a tenant
+ * may read `f14-gw-*` but not write single documents there: `writer` (`writer-pw`) may do anything;
+ * `reader` (`reader-pw`) reads, and its `_doc`/`_create`/`_update` writes get an ES-shaped 403 —
+ * unless the request carries `x-f14-granted: yes` (the rights granted meanwhile, with the same
+ * credentials). No credentials or wrong ones: an ES-shaped 401. Each request is logged
+ * (`METHOD /path STATUS`).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './haproxy.js';
+
+export interface WriteGateway {
+  url: string;
+  lines(): string[];
+  stop(): Promise<void>;
+}
+
+const config = (port: number, engine: string) => `global
+    maxconn 256
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 120s
+    timeout server 120s
+    option http-keep-alive
+userlist tenants
+    group rd
+    group wr
+    user reader insecure-password reader-pw groups rd
+    user writer insecure-password writer-pw groups wr
+frontend fe
+    bind 127.0.0.1:${port}
+    log stdout format raw local0
+    log-format "%HM %HP %ST"
+    acl u_rd http_auth_group(tenants) rd
+    acl u_wr http_auth_group(tenants) wr
+    acl doc_write path_reg ^/f14-gw-[^/]*/(_doc|_create|_update)(/|$)
+    acl granted req.hdr(x-f14-granted) -m str yes
+    acl write_m method PUT POST DELETE
+    http-request return status 401 content-type "application/json; charset=UTF-8" string "{\\"error\\":{\\"root_cause\\":[{\\"type\\":\\"security_exception\\",\\"reason\\":\\"unable to authenticate user for REST request\\"}],\\"type\\":\\"security_exception\\",\\"reason\\":\\"unable to authenticate user for REST request\\"},\\"status\\":401}" hdr WWW-Authenticate "Basic realm=\\"security\\"" if !u_rd !u_wr
+    http-request return status 403 content-type "application/json; charset=UTF-8" string "{\\"error\\":{\\"root_cause\\":[{\\"type\\":\\"security_exception\\",\\"reason\\":\\"action [indices:data/write/index] is unauthorized for user [reader]\\"}],\\"type\\":\\"security_exception\\",\\"reason\\":\\"action [indices:data/write/index] is unauthorized for user [reader]\\"},\\"status\\":403}" if u_rd doc_write write_m !granted
+    default_backend es
+backend es
+    server es1 ${engine}
+`;
+
+export async function startWriteGateway(engineUrl: string): Promise<WriteGateway> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'vlr-f14-gw-'));
+  const cfg = join(dir, 'haproxy.cfg');
+  writeFileSync(cfg, config(port, new URL(engineUrl).host));
+  const child = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`haproxy exited ${child.exitCode}: ${log}`);
+    const ok = await fetch(`${url}/_cluster/health`).then((r) => r.arrayBuffer().then(() => r.status === 401), () => false);
+    if (ok) break;
+    if (i > 300) throw new Error(`haproxy did not come up: ${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    lines: () => log.split('\n').filter((l) => /^(GET|PUT|POST|HEAD|DELETE) /.test(l)),
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
