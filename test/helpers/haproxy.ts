@@ -72,3 +72,33 @@ export async function startHaproxy(replicas: string[]): Promise<RunningHaproxy> 
     },
   };
 }
+
+/** An HAProxy started on `config(port)` that answers `/_cluster/health` with `upStatus` once up; its log kept for `lines`. */
+export async function startGatewayHaproxy(config: (port: number) => string, upStatus: number, keep: (line: string) => boolean): Promise<{ url: string; lines(): string[]; stop(): Promise<void> }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'vlr-gateway-'));
+  const cfg = join(dir, 'haproxy.cfg');
+  writeFileSync(cfg, config(port));
+  const child = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`haproxy exited ${child.exitCode}: ${log}`);
+    const ok = await fetch(`${url}/_cluster/health`).then((r) => r.arrayBuffer().then(() => r.status === upStatus), () => false);
+    if (ok) break;
+    if (i > 300) throw new Error(`haproxy did not come up: ${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    lines: () => log.split('\n').filter(keep),
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

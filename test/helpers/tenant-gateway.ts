@@ -8,11 +8,7 @@
  * ones: an ES-shaped 401 with `WWW-Authenticate`; anything else: an ES-shaped 403. Its log line per
  * request names who the gateway took the request for (`who=a|b|adm|-`).
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort } from './haproxy.js';
+import { startGatewayHaproxy } from './haproxy.js';
 
 export interface TenantGateway {
   url: string;
@@ -83,30 +79,5 @@ backend es
 `;
 
 export async function startTenantGateway(engineUrl: string): Promise<TenantGateway> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'vlr-tenants-'));
-  const cfg = join(dir, 'haproxy.cfg');
-  writeFileSync(cfg, config(port, new URL(engineUrl).host));
-  const child = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`haproxy exited ${child.exitCode}: ${log}`);
-    const ok = await fetch(`${url}/_cluster/health`).then((r) => r.arrayBuffer().then(() => r.status === 401), () => false);
-    if (ok) break;
-    if (i > 300) throw new Error(`haproxy did not come up: ${log}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url,
-    lines: () => log.split('\n').filter((l) => / who=/.test(l)),
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return startGatewayHaproxy((port) => config(port, new URL(engineUrl).host), 401, (l) => / who=/.test(l));
 }

@@ -6,11 +6,7 @@
  * credentials). No credentials or wrong ones: an ES-shaped 401. Each request is logged
  * (`METHOD /path STATUS`).
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort } from './haproxy.js';
+import { startGatewayHaproxy } from './haproxy.js';
 
 export interface WriteGateway {
   url: string;
@@ -48,30 +44,5 @@ backend es
 `;
 
 export async function startWriteGateway(engineUrl: string): Promise<WriteGateway> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'vlr-f14-gw-'));
-  const cfg = join(dir, 'haproxy.cfg');
-  writeFileSync(cfg, config(port, new URL(engineUrl).host));
-  const child = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`haproxy exited ${child.exitCode}: ${log}`);
-    const ok = await fetch(`${url}/_cluster/health`).then((r) => r.arrayBuffer().then(() => r.status === 401), () => false);
-    if (ok) break;
-    if (i > 300) throw new Error(`haproxy did not come up: ${log}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url,
-    lines: () => log.split('\n').filter((l) => /^(GET|PUT|POST|HEAD|DELETE) /.test(l)),
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return startGatewayHaproxy((port) => config(port, new URL(engineUrl).host), 401, (l) => /^(GET|PUT|POST|HEAD|DELETE) /.test(l));
 }
