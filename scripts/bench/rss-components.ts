@@ -4,7 +4,8 @@
  * component, each in a child process of its own that exercises only that component, cycle after
  * cycle, with inputs of varied sizes; after each cycle the child prints VmRSS, RssAnon and the JS
  * heap after a full GC. Each mode runs twice — glibc's defaults, then `MALLOC_MMAP_THRESHOLD_=131072` in the
- * child's environment — one child at a time (the machine is shared).
+ * child's environment — one child at a time (the machine is shared); `--envs …,jemalloc` adds a run
+ * with jemalloc preloaded.
  *
  * Modes: text (bge-small int8 + its tokenizer, each text run alone as the manifest says: a new
  * sequence length per text), ocr (PP-OCRv4 det+cls+rec on grocery photos: the detector's input
@@ -46,7 +47,12 @@ const arg = (name: string, dflt: string) => {
 };
 const CYCLES = Number(arg('--cycles', '10'));
 const DATA = resolve(process.env.VLRERANK_DATA_DIR ?? '../shared/data');
-const ENVS: Record<string, Record<string, string>> = { default: {}, mmap: { MALLOC_MMAP_THRESHOLD_: String(128 * 1024) } };
+const ENVS: Record<string, Record<string, string>> = {
+  default: {},
+  mmap: { MALLOC_MMAP_THRESHOLD_: String(128 * 1024) },
+  // another allocator instead (Debian's libjemalloc2), for comparison
+  jemalloc: { LD_PRELOAD: '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2' },
+};
 
 /** A small deterministic generator (every mode's sizes differ from cycle to cycle, the same from run to run). */
 function rng(seed: number): () => number {
