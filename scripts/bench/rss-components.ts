@@ -16,14 +16,16 @@
  * redis-server, maxmemory 8 MB), http (an undici Pool against a node:http server in the same
  * process, bodies of 0.1–16 MB each way, and searches on Elasticsearch :19200).
  *
- * Also: text-unload and ocr-unload (the sessions unloaded after each cycle, as the soak does every
- * 7 min), and all (every component at once in one process, models unloaded every 4th cycle).
+ * Also: decode (what the server does with photos: decodeImage + a model's resize, inputs of random
+ * sizes and formats made once), ocr-fixed (a fixed 480² detector input), ocr-nopattern (onnxruntime's
+ * memory patterns off), text-unload and ocr-unload (the sessions unloaded after each cycle, as the
+ * soak does every 7 min), and all (every component at once in one process, models unloaded every 4th cycle).
  *
  * Usage: npx tsx scripts/bench/rss-components.ts [--modes text,ocr,…,all --cycles N --envs default,mmap --rounds R]
  * (`--rounds`: the environments alternate R times, short children, for a fairer speed ratio)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
