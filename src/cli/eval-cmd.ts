@@ -21,6 +21,7 @@ import { absentIds, fetchSources, runProxyEval, SEARCH_TIMEOUT_MS } from '../eva
 import { runApiEval } from '../eval/api-runner.js';
 import { notInIndexNote, relevantNeverReturned, summarise, winsAndLosses, type ConfigRun, type EvalResult } from '../eval/summary.js';
 import { previewIds, renderReport } from '../eval/report-html.js';
+import { termSafe } from '../eval/terminal-text.js';
 import { previewOf, previews, type Preview } from '../eval/thumbnails.js';
 import { formatSummary } from '../eval/format.js';
 import { fitMode, fitSettings } from './eval-fit-cmd.js';
@@ -148,11 +149,11 @@ async function write(flags: EvalFlags, result: EvalResult, runs: ConfigRun[], do
   process.stdout.write(`${formatSummary(result)}\n`);
   if (flags.json) {
     writeFileSync(flags.json, `${JSON.stringify({ ...result, runs }, null, 2)}\n`);
-    process.stdout.write(`figures written to ${flags.json}\n`);
+    process.stdout.write(`figures written to ${termSafe(flags.json)}\n`);
   }
   if (flags.report) {
     writeFileSync(flags.report, renderReport(result, runs, flags.thumbnails ? await docPreviews() : {}));
-    process.stdout.write(`report written to ${flags.report}\n`);
+    process.stdout.write(`report written to ${termSafe(flags.report)}\n`);
   }
 }
 
@@ -304,8 +305,17 @@ export function registerEval(program: Command): void {
       if (flags.gain !== 'exponential' && flags.gain !== 'linear') throw vlrError('VLR_BAD_REQUEST', `--gain must be exponential or linear, got "${flags.gain}"`);
       if (!flags.fit && (flags.folds || flags.seed || flags.snippet)) throw vlrError('VLR_BAD_REQUEST', '--folds, --seed and --snippet belong to --fit');
       if (flags.api && flags.fit) throw vlrError('VLR_BAD_REQUEST', '--fit runs through the proxy (--index): it cannot be combined with --api');
-      if (flags.api) await apiMode(flags);
-      else await proxyMode(flags);
+      try {
+        if (flags.api) await apiMode(flags);
+        else await proxyMode(flags);
+      } catch (e) {
+        // its message names ids and texts from the user's files: printed on the terminal, escaped
+        if (e instanceof Error) {
+          e.message = termSafe(e.message);
+          if (e.stack) e.stack = e.stack.split('\n').map(termSafe).join('\n');
+        }
+        throw e;
+      }
       await inferenceIdle();
     }),
   );

@@ -20,6 +20,7 @@ import { hasRelevant, type Gain } from '../eval/metrics.js';
 import { absentIds } from '../eval/proxy-runner.js';
 import { notInIndexNote } from '../eval/summary.js';
 import { partialOf, stopNote } from '../eval/stop.js';
+import { termLines, termSafe } from '../eval/terminal-text.js';
 import { finishStopped, stopOnSignals } from './eval-stop.js';
 
 export interface FitSettings {
@@ -112,13 +113,13 @@ export async function fitMode(o: FitSettings & {
   const yaml = snippetYaml(cv, ctx);
   if (o.snippet) {
     writeFileSync(o.snippet, yaml);
-    process.stdout.write(`pipeline snippet written to ${o.snippet}\n`);
-  } else process.stdout.write(`\n${yaml}`);
+    process.stdout.write(`pipeline snippet written to ${termSafe(o.snippet)}\n`);
+  } else process.stdout.write(`\n${termLines(yaml.split('\n'))}`);
   if (o.json) {
     const one = (f: { cv: CrossValidation; ctx: FitContext }) => ({ ...f.ctx, heldOut: { mean: f.cv.mean, folds: f.cv.folds }, final: f.cv.final, snippet: snippetObject(f.cv.final, f.ctx) });
     const out = { mode: 'fit', ...one({ cv, ctx }), ...(choice ? { windowChoice: choice, windows: fits.map(one) } : {}) };
     writeFileSync(o.json, `${JSON.stringify(out, null, 2)}\n`);
-    process.stdout.write(`figures written to ${o.json}\n`);
+    process.stdout.write(`figures written to ${termSafe(o.json)}\n`);
   }
   finishStopped(stopped, true, partial?.note);
 }

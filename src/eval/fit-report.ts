@@ -7,6 +7,7 @@
 import { stringify } from 'yaml';
 import type { CrossValidation, FirstMap, FusionParams } from './fit.js';
 import type { WindowChoice } from './fit-windows.js';
+import { termLines, termSafe } from './terminal-text.js';
 import type { PartialRun } from './stop.js';
 
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
@@ -66,7 +67,8 @@ export function snippetYaml(cv: CrossValidation, c: FitContext): string {
     ...(c.nested !== undefined ? [`# That figure also chose the window, so it flatters; the window chosen inside each fold instead (nested): held-out nDCG@10 ${f3(c.nested)}.`] : []),
     ...(c.partial ? [`# Partial: ${c.partial.note}.`] : []),
   ];
-  return `${head.join('\n')}\n${stringify(snippetObject(cv.final, c))}`;
+  // comment lines: a newline or control character in a name would break them (yaml escapes the body's C0 itself)
+  return `${termLines(head)}\n${stringify(snippetObject(cv.final, c))}`;
 }
 
 export function formatFit(cv: CrossValidation, c: FitContext): string {
@@ -86,7 +88,7 @@ export function formatFit(cv: CrossValidation, c: FitContext): string {
   if (c.notInWindow - absent > 0) lines.push(`note: ${c.notInWindow - absent} queries have no relevant document in the window (nDCG 0 whatever the fusion; a larger --window may help)`);
   if (absent > 0) lines.push(`note: ${absent} queries have no relevant document in the index at all (nDCG 0 whatever the fusion or the window)`);
   if (c.degraded) lines.push(`note: ${c.degraded} searches came back degraded (first-stage order, no signals) and were left out`);
-  return lines.join('\n');
+  return termLines(lines);
 }
 
 /** The window choice of several `--window`s: the figures that chose it, and what the choice is worth held out (nested). */
@@ -95,5 +97,5 @@ export function formatWindowChoice(w: WindowChoice): string {
     `held-out nDCG@10 by window: ${w.byWindow.map((x) => `${x.window} ${f3(x.fitted)}`).join(', ')} → window ${w.chosen} (the snippet's)`,
     `  the same figures chose the window, so the best of them flatters the choice; choosing it inside each fold on`,
     `  its training queries only (nested cross-validation): held-out nDCG@10 ${f3(w.nested.fitted)} (${w.optimism >= 0 ? '−' : '+'}${Math.abs(w.optimism).toFixed(3)}) — folds chose ${w.nested.folds.map((f) => f.window).join(', ')}`,
-  ].join('\n');
+  ].map(termSafe).join('\n');
 }
