@@ -98,9 +98,24 @@ function probeWritable(file: string, flag: string): void {
   try {
     closeSync(openSync(file, 'a'));
   } catch (e) {
-    throw vlrError('VLR_BAD_REQUEST', `${flag} ${file}: cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' || code === 'EPERM' ? `: permission denied to this user, uid ${process.getuid?.() ?? '?'}` : code === 'EROFS' ? ': a read-only file system' : '';
+    throw vlrError('VLR_BAD_REQUEST', `${flag} ${file}: cannot be written (${code ?? (e as Error).message}${why})`);
   }
   if (!existed) rmSync(file, { force: true });
+}
+
+/**
+ * An output file, before the run. An existing file is written in place, so its folder's permission
+ * does not matter: as a user other than root (held-out probe round 14c, left), a writable file in a
+ * read-only folder was refused as "the folder is not writable", and a folder given as the file was
+ * named as its parent's permission instead of "is a folder".
+ */
+function checkOutput(file: string, flag: string): void {
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (st?.isDirectory()) throw vlrError('VLR_BAD_REQUEST', `${flag} ${file}: is a folder, give a file name`);
+  if (!st) assertWritableFile(file, flag);
+  probeWritable(file, flag);
 }
 
 interface Inputs {
@@ -114,9 +129,7 @@ interface Inputs {
 function inputs(flags: EvalFlags): Inputs {
   // written at the end of a run that can take minutes: a bad path is refused before it starts
   for (const [flag, file] of [['--json', flags.json], ['--report', flags.report], ['--snippet', flags.snippet]] as const) {
-    if (!file) continue;
-    assertWritableFile(file, flag);
-    probeWritable(file, flag);
+    if (file) checkOutput(file, flag);
   }
   if (flags.beir && (flags.queries || flags.qrels)) throw vlrError('VLR_BAD_REQUEST', '--beir names the queries and qrels itself: give --beir, or --queries with --qrels, not both');
   const files = flags.beir ? beirFiles(resolve(flags.beir), flags.split) : undefined;
