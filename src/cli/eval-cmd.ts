@@ -21,6 +21,7 @@ import { absentIds, fetchSources, runProxyEval, SEARCH_TIMEOUT_MS } from '../eva
 import { runApiEval } from '../eval/api-runner.js';
 import { notInIndexNote, relevantNeverReturned, summarise, winsAndLosses, type ConfigRun, type EvalResult } from '../eval/summary.js';
 import { previewIds, renderReport } from '../eval/report-html.js';
+import { termSafe } from '../eval/terminal-text.js';
 import { previewOf, previews, type Preview } from '../eval/thumbnails.js';
 import { formatSummary } from '../eval/format.js';
 import { fitMode, fitSettings } from './eval-fit-cmd.js';
@@ -97,9 +98,24 @@ function probeWritable(file: string, flag: string): void {
   try {
     closeSync(openSync(file, 'a'));
   } catch (e) {
-    throw vlrError('VLR_BAD_REQUEST', `${flag} ${file}: cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' || code === 'EPERM' ? `: permission denied to this user, uid ${process.getuid?.() ?? '?'}` : code === 'EROFS' ? ': a read-only file system' : '';
+    throw vlrError('VLR_BAD_REQUEST', `${flag} ${file}: cannot be written (${code ?? (e as Error).message}${why})`);
   }
   if (!existed) rmSync(file, { force: true });
+}
+
+/**
+ * An output file, before the run. An existing file is written in place, so its folder's permission
+ * does not matter: as a user other than root (held-out probe round 14c, left), a writable file in a
+ * read-only folder was refused as "the folder is not writable", and a folder given as the file was
+ * named as its parent's permission instead of "is a folder".
+ */
+function checkOutput(file: string, flag: string): void {
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (st?.isDirectory()) throw vlrError('VLR_BAD_REQUEST', `${flag} ${file}: is a folder, give a file name`);
+  if (!st) assertWritableFile(file, flag);
+  probeWritable(file, flag);
 }
 
 interface Inputs {
@@ -113,9 +129,7 @@ interface Inputs {
 function inputs(flags: EvalFlags): Inputs {
   // written at the end of a run that can take minutes: a bad path is refused before it starts
   for (const [flag, file] of [['--json', flags.json], ['--report', flags.report], ['--snippet', flags.snippet]] as const) {
-    if (!file) continue;
-    assertWritableFile(file, flag);
-    probeWritable(file, flag);
+    if (file) checkOutput(file, flag);
   }
   if (flags.beir && (flags.queries || flags.qrels)) throw vlrError('VLR_BAD_REQUEST', '--beir names the queries and qrels itself: give --beir, or --queries with --qrels, not both');
   const files = flags.beir ? beirFiles(resolve(flags.beir), flags.split) : undefined;
@@ -148,11 +162,11 @@ async function write(flags: EvalFlags, result: EvalResult, runs: ConfigRun[], do
   process.stdout.write(`${formatSummary(result)}\n`);
   if (flags.json) {
     writeFileSync(flags.json, `${JSON.stringify({ ...result, runs }, null, 2)}\n`);
-    process.stdout.write(`figures written to ${flags.json}\n`);
+    process.stdout.write(`figures written to ${termSafe(flags.json)}\n`);
   }
   if (flags.report) {
     writeFileSync(flags.report, renderReport(result, runs, flags.thumbnails ? await docPreviews() : {}));
-    process.stdout.write(`report written to ${flags.report}\n`);
+    process.stdout.write(`report written to ${termSafe(flags.report)}\n`);
   }
 }
 
@@ -304,8 +318,17 @@ export function registerEval(program: Command): void {
       if (flags.gain !== 'exponential' && flags.gain !== 'linear') throw vlrError('VLR_BAD_REQUEST', `--gain must be exponential or linear, got "${flags.gain}"`);
       if (!flags.fit && (flags.folds || flags.seed || flags.snippet)) throw vlrError('VLR_BAD_REQUEST', '--folds, --seed and --snippet belong to --fit');
       if (flags.api && flags.fit) throw vlrError('VLR_BAD_REQUEST', '--fit runs through the proxy (--index): it cannot be combined with --api');
-      if (flags.api) await apiMode(flags);
-      else await proxyMode(flags);
+      try {
+        if (flags.api) await apiMode(flags);
+        else await proxyMode(flags);
+      } catch (e) {
+        // its message names ids and texts from the user's files: printed on the terminal, escaped
+        if (e instanceof Error) {
+          e.message = termSafe(e.message);
+          if (e.stack) e.stack = e.stack.split('\n').map(termSafe).join('\n');
+        }
+        throw e;
+      }
       await inferenceIdle();
     }),
   );

@@ -6,18 +6,21 @@
  * Several windows (`--window 100,200,300`) are fitted from ONE collection at the largest: a smaller
  * window's candidates are the first W of the same first stage, and every score the fit uses is a
  * function of the (query, document) pair alone, so cutting the collected window is what searching
- * with the smaller window would return. The window with the best held-out mean goes in the snippet.
+ * with the smaller window would return. The window with the best held-out mean goes in the snippet;
+ * as that mean also chose it, the choice is measured apart by nested cross-validation (fit-windows.ts).
  */
 import { writeFileSync } from 'node:fs';
 import { vlrError } from '../errors.js';
 import { collectForFit } from '../eval/fit-collect.js';
 import { crossValidate, cutWindow, type CrossValidation } from '../eval/fit.js';
-import { formatFit, snippetObject, snippetYaml, type FitContext } from '../eval/fit-report.js';
+import { chooseWindow, type WindowChoice } from '../eval/fit-windows.js';
+import { formatFit, formatWindowChoice, snippetObject, snippetYaml, type FitContext } from '../eval/fit-report.js';
 import type { EvalQuery, Qrels } from '../eval/judgements.js';
 import { hasRelevant, type Gain } from '../eval/metrics.js';
 import { absentIds } from '../eval/proxy-runner.js';
 import { notInIndexNote } from '../eval/summary.js';
 import { partialOf, stopNote } from '../eval/stop.js';
+import { termLines, termSafe } from '../eval/terminal-text.js';
 import { finishStopped, stopOnSignals } from './eval-stop.js';
 
 export interface FitSettings {
@@ -96,21 +99,27 @@ export async function fitMode(o: FitSettings & {
     const cv = crossValidate(queries, o.folds, o.seed, { gain: o.gain });
     const ctx: FitContext = { index: o.index, pipeline: collected.pipeline, window, folds: o.folds, seed: o.seed, queries: queries.length, notInWindow, notInIndex, notes, degraded: collected.degraded, ...(o.windows.length > 1 ? { setsWindow: true } : {}), ...(partial ? { partial } : {}) };
     process.stdout.write(`${formatFit(cv, ctx)}\n\n`);
-    return { cv, ctx };
+    return { window, cv, ctx };
   });
-  // ties keep the smaller window (cheaper per search)
-  const { cv, ctx } = fits.reduce((a, b) => (b.cv.mean.fitted > a.cv.mean.fitted + 1e-9 ? b : a));
-  if (fits.length > 1) process.stdout.write(`held-out nDCG@10 by window: ${fits.map((f) => `${f.ctx.window} ${f.cv.mean.fitted.toFixed(3)}`).join(', ')} → window ${ctx.window}\n`);
+  let choice: WindowChoice | undefined;
+  if (fits.length > 1) {
+    process.stderr.write(`vlrerank: choosing the window inside each fold on its training queries only (nested cross-validation: ${o.folds * fits.length * o.folds} more fits)\n`);
+    choice = chooseWindow(collected.queries, fits, o.folds, o.seed, { gain: o.gain });
+    process.stdout.write(`${formatWindowChoice(choice)}\n`);
+  }
+  const picked = fits.find((f) => f.window === (choice?.chosen ?? fits[0]!.window))!;
+  const cv = picked.cv;
+  const ctx: FitContext = choice ? { ...picked.ctx, nested: choice.nested.fitted } : picked.ctx;
   const yaml = snippetYaml(cv, ctx);
   if (o.snippet) {
     writeFileSync(o.snippet, yaml);
-    process.stdout.write(`pipeline snippet written to ${o.snippet}\n`);
-  } else process.stdout.write(`\n${yaml}`);
+    process.stdout.write(`pipeline snippet written to ${termSafe(o.snippet)}\n`);
+  } else process.stdout.write(`\n${termLines(yaml.split('\n'))}`);
   if (o.json) {
     const one = (f: { cv: CrossValidation; ctx: FitContext }) => ({ ...f.ctx, heldOut: { mean: f.cv.mean, folds: f.cv.folds }, final: f.cv.final, snippet: snippetObject(f.cv.final, f.ctx) });
-    const out = { mode: 'fit', ...one({ cv, ctx }), ...(fits.length > 1 ? { windows: fits.map(one) } : {}) };
+    const out = { mode: 'fit', ...one({ cv, ctx }), ...(choice ? { windowChoice: choice, windows: fits.map(one) } : {}) };
     writeFileSync(o.json, `${JSON.stringify(out, null, 2)}\n`);
-    process.stdout.write(`figures written to ${o.json}\n`);
+    process.stdout.write(`figures written to ${termSafe(o.json)}\n`);
   }
   finishStopped(stopped, true, partial?.note);
 }

@@ -8,6 +8,7 @@
  */
 import { vlrError } from '../errors.js';
 import { stopNote, type EvalStop } from '../eval/stop.js';
+import { termSafe } from '../eval/terminal-text.js';
 
 const EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
@@ -36,7 +37,7 @@ export const stopNotes = (s: EvalStop | undefined): string[] => (s ? [stopNote(s
 export function finishStopped(s: EvalStop | undefined, measured: boolean, said?: string): void {
   if (!s) return;
   if (s.signal) {
-    process.stderr.write(`vlrerank: ${said ?? (measured ? stopNote(s) : `interrupted (${s.signal}) before any search was done: nothing written`)}\n`);
+    process.stderr.write(`vlrerank: ${termSafe(said ?? (measured ? stopNote(s) : `interrupted (${s.signal}) before any search was done: nothing written`))}\n`);
     process.exitCode = EXIT[s.signal] ?? 130;
     return;
   }

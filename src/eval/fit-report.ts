@@ -6,6 +6,8 @@
  */
 import { stringify } from 'yaml';
 import type { CrossValidation, FirstMap, FusionParams } from './fit.js';
+import type { WindowChoice } from './fit-windows.js';
+import { termLines, termSafe } from './terminal-text.js';
 import type { PartialRun } from './stop.js';
 
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
@@ -26,6 +28,8 @@ export interface FitContext {
   degraded: number;
   /** Several windows were fitted: the snippet sets `window.default` to this one. */
   setsWindow?: boolean;
+  /** Several windows: the held-out figure of choosing the window inside each fold (nested cross-validation, fit-windows.ts). */
+  nested?: number;
   /** The collection ended early (a signal or a failed search): fitted on the queries collected until then. */
   partial?: PartialRun & { note: string };
 }
@@ -60,9 +64,11 @@ export function snippetYaml(cv: CrossValidation, c: FitContext): string {
     `# ${c.folds}-fold cross-validation (seed ${c.seed}). Held-out nDCG@10: fitted ${f3(cv.mean.fitted)}, current pipeline ${f3(cv.mean.current)}, first stage ${f3(cv.mean.first)}.`,
     '# Fitted on every query; set these keys in the pipeline (they replace its scorer.fusion, scorer.weights',
     `# and first_stage.fusion${c.setsWindow ? ', and window.default (the window with the best held-out figure; keep window.max ≥ it)' : ''}; signals not listed keep their default weights).`,
+    ...(c.nested !== undefined ? [`# That figure also chose the window, so it flatters; the window chosen inside each fold instead (nested): held-out nDCG@10 ${f3(c.nested)}.`] : []),
     ...(c.partial ? [`# Partial: ${c.partial.note}.`] : []),
   ];
-  return `${head.join('\n')}\n${stringify(snippetObject(cv.final, c))}`;
+  // comment lines: a newline or control character in a name would break them (yaml escapes the body's C0 itself)
+  return `${termLines(head)}\n${stringify(snippetObject(cv.final, c))}`;
 }
 
 export function formatFit(cv: CrossValidation, c: FitContext): string {
@@ -71,7 +77,7 @@ export function formatFit(cv: CrossValidation, c: FitContext): string {
     `held-out nDCG@10 (each fold fitted on the other folds only):`,
     `  fold  queries  fitted  current  first stage  fitted parameters`,
     ...cv.folds.map((f) => `  ${String(f.fold).padStart(4)}  ${String(f.test.length).padStart(7)}  ${f3(f.fitted)}   ${f3(f.current)}    ${f3(f.first)}      ${describeParams(f.params)}`),
-    `  mean  ${String(c.queries).padStart(7)}  ${f3(cv.mean.fitted)}   ${f3(cv.mean.current)}    ${f3(cv.mean.first)}`,
+    `   all  ${String(c.queries).padStart(7)}  ${f3(cv.mean.fitted)}   ${f3(cv.mean.current)}    ${f3(cv.mean.first)}      (each query once, in the fold that held it out)`,
     `fitted on every query (the snippet): ${describeParams(cv.final)}`,
   ];
   if (c.partial) lines.push(`note: ${c.partial.note}`);
@@ -82,5 +88,14 @@ export function formatFit(cv: CrossValidation, c: FitContext): string {
   if (c.notInWindow - absent > 0) lines.push(`note: ${c.notInWindow - absent} queries have no relevant document in the window (nDCG 0 whatever the fusion; a larger --window may help)`);
   if (absent > 0) lines.push(`note: ${absent} queries have no relevant document in the index at all (nDCG 0 whatever the fusion or the window)`);
   if (c.degraded) lines.push(`note: ${c.degraded} searches came back degraded (first-stage order, no signals) and were left out`);
-  return lines.join('\n');
+  return termLines(lines);
+}
+
+/** The window choice of several `--window`s: the figures that chose it, and what the choice is worth held out (nested). */
+export function formatWindowChoice(w: WindowChoice): string {
+  return [
+    `held-out nDCG@10 by window: ${w.byWindow.map((x) => `${x.window} ${f3(x.fitted)}`).join(', ')} → window ${w.chosen} (the snippet's)`,
+    `  the same figures chose the window, so the best of them flatters the choice; choosing it inside each fold on`,
+    `  its training queries only (nested cross-validation): held-out nDCG@10 ${f3(w.nested.fitted)} (${w.optimism >= 0 ? '−' : '+'}${Math.abs(w.optimism).toFixed(3)}) — folds chose ${w.nested.folds.map((f) => f.window).join(', ')}`,
+  ].map(termSafe).join('\n');
 }

@@ -304,22 +304,34 @@ export interface FoldResult {
 
 export interface CrossValidation {
   folds: FoldResult[];
+  /** Held-out nDCG@10 pooled: each query counted once, in the fold that held it out (folds of unequal size averaged as folds weighed their queries unequally, round 14c). */
   mean: { fitted: number; current: number; first: number };
-  /** Fitted on every query: the parameters to ship (their figure is the held-out mean above). */
+  /** Each query's held-out nDCG@10 under the parameters of the fold that held it out. */
+  fittedByQuery: Map<string, number>;
+  /** Fitted on every query: the parameters to ship (their figure is the held-out mean above); fold 1's with `final: false`. */
   final: FusionParams;
 }
 
-/** k-fold cross-validation of `fitFusion` over the queries (each needs a relevant judgement). */
-export function crossValidate(qs: FitQuery[], k: number, seed: number, o: FitOptions = {}): CrossValidation {
+/** k-fold cross-validation of `fitFusion` over the queries (each needs a relevant judgement); `final: false` skips the fit on every query. */
+export function crossValidate(qs: FitQuery[], k: number, seed: number, o: FitOptions & { final?: boolean } = {}): CrossValidation {
   const gain = o.gain ?? 'exponential';
   const order = shuffled(qs, seed);
   const folds: FoldResult[] = [];
+  const per = { fitted: [] as number[], current: [] as number[], first: [] as number[] };
+  const fittedByQuery = new Map<string, number>();
   for (let f = 0; f < k; f++) {
     const test = order.filter((_, i) => i % k === f);
     const train = order.filter((_, i) => i % k !== f);
     const { params } = fitFusion(train, o);
-    folds.push({ fold: f + 1, test: test.map((q) => q.id), trainQueries: train.length, params, fitted: meanNdcg(test, params, gain), current: currentNdcg(test, gain), first: firstStageNdcg(test, gain) });
+    const fitted = test.map((q) => ndcgAt(rankQuery(q, params), q.rel, 10, gain));
+    test.forEach((q, i) => fittedByQuery.set(q.id, fitted[i]!));
+    const current = test.map((q) => currentNdcg([q], gain));
+    const first = test.map((q) => firstStageNdcg([q], gain));
+    per.fitted.push(...fitted);
+    per.current.push(...current);
+    per.first.push(...first);
+    folds.push({ fold: f + 1, test: test.map((q) => q.id), trainQueries: train.length, params, fitted: mean(fitted), current: mean(current), first: mean(first) });
   }
-  const m = (key: 'fitted' | 'current' | 'first') => mean(folds.map((x) => x[key]));
-  return { folds, mean: { fitted: m('fitted'), current: m('current'), first: m('first') }, final: fitFusion(order, o).params };
+  const final = o.final === false ? folds[0]!.params : fitFusion(order, o).params;
+  return { folds, mean: { fitted: mean(per.fitted), current: mean(per.current), first: mean(per.first) }, fittedByQuery, final };
 }

@@ -3,6 +3,7 @@
  * figures (or the agreement ones without judgements), latency and degradation. Pure formatting.
  */
 import type { EvalResult } from './summary.js';
+import { termLines } from './terminal-text.js';
 
 const f3 = (x: number | undefined) => (x === undefined ? '  –  ' : x.toFixed(3));
 
@@ -22,5 +23,6 @@ export function formatSummary(r: EvalResult): string {
     const src = Object.entries(c.featureSources).map(([k, v]) => `${k} ${v}`).join(', ');
     lines.push(`  degraded ${c.degraded}${Object.keys(c.degradedReasons).length ? ` (${Object.entries(c.degradedReasons).map(([k, v]) => `${v}× ${k}`).join('; ')})` : ''} · media errors ${c.documentErrors}${src ? ` · features ${src}` : ''}`);
   }
-  return lines.join('\n');
+  // ids, texts and names from the user's files and the index: their control characters escaped
+  return termLines(lines);
 }

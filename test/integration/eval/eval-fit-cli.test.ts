@@ -66,7 +66,9 @@ describe('vlrerank eval --fit on COCO-mini (Elasticsearch 8.19)', () => {
       expect(f.trainQueries).toBe(N - f.test.length);
       expect(stdout).toMatch(new RegExp(`^\\s+${f.fold}\\s+${f.test.length}\\s+${f.fitted.toFixed(3)}\\s+${f.current.toFixed(3)}\\s+${f.first.toFixed(3)}`, 'm'));
     }
-    expect(out.heldOut.mean.fitted).toBeCloseTo(mean(out.heldOut.folds.map((f: any) => f.fitted)), 10);
+    // pooled: each query once, in the fold that held it out (the folds' means weighed by their sizes)
+    const pooled = out.heldOut.folds.reduce((s: number, f: any) => s + f.fitted * f.test.length, 0) / N;
+    expect(out.heldOut.mean.fitted).toBeCloseTo(pooled, 10);
   });
 
   it("each fold's current-pipeline figure is what the official client's searches give on its queries", async () => {
@@ -148,6 +150,11 @@ describe('vlrerank eval --fit on COCO-mini (Elasticsearch 8.19)', () => {
     expect(multi.window).toBe(best.window);
     expect(parseYaml(readFileSync(snippetFile, 'utf8')).window).toEqual({ default: best.window });
     expect(text).toContain('held-out nDCG@10 by window');
+    // the figure that chose the window is not the one the choice is measured by: nested, each fold choosing on its training queries
+    expect(multi.windowChoice.chosen).toBe(best.window);
+    expect(multi.windowChoice.nested.folds.map((f: any) => f.queries)).toEqual(largest.heldOut.folds.map((f: any) => f.test.length));
+    for (const f of multi.windowChoice.nested.folds) expect([5, WINDOW]).toContain(f.window);
+    expect(text).toMatch(/nested cross-validation\): held-out nDCG@10 \d\.\d{3}/);
   });
 
   it('says what is wrong, with exit 2, for --fit without judgements, a bad window, and too many folds', { timeout: 300_000 }, async () => {
