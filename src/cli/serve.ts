@@ -19,7 +19,8 @@ import { inferenceIdle } from '../models/inference-idle.js';
 import { redactUrl } from '../observability/redact.js';
 import { tempDirProblem } from '../features/media/temp-dir.js';
 import { unknownEnvVars } from '../config/load.js';
-import { cgroupMemoryLimit, memoryLimitWarning } from './memory-limit.js';
+import { memoryLimitWarning } from './memory-limit.js';
+import { cgroupMemoryLimit } from '../config/cgroup.js';
 
 export function registerServe(program: Command): void {
   addConfigFlags(program.command('serve').description('run the proxy (and rerank API) in front of the cluster'))
