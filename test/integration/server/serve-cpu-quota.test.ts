@@ -7,10 +7,11 @@
  * start log says the quota, and health's admission limits are those of 1 core (maxQueued 8, not
  * 16) — and without a quota (2 cores, no word). With real models, warmed: under the quota the
  * process runs fewer threads than the same server told `VLRERANK_INTRA_OP_THREADS=2` (onnxruntime's
- * default on this machine), i.e. the quota's 1 thread per session. Needs root, a writable cpu cgroup
+ * default on this machine), i.e. the quota's 1 thread per session — and so does one whose affinity
+ * is one core (`taskset -c 0`, no quota). Needs root, a writable cpu cgroup
  * hierarchy and at least 2 cores: skipped, saying which, otherwise.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,11 +63,11 @@ if (typeof probe !== 'string') made.push(probe.dir);
 if (skip) console.warn(`serve-cpu-quota: skipped — ${skip}`);
 
 /** Serve in a cpu cgroup; `look` runs once it listens (and, with models, once warmed); then SIGTERM. */
-async function serveIn<T>(quota: number | undefined, o: { models: boolean; env?: Record<string, string> }, look: (url: string, pid: number) => Promise<T>): Promise<{ out: string; seen: T }> {
+async function serveIn<T>(quota: number | undefined, o: { models: boolean; env?: Record<string, string>; cpus?: string }, look: (url: string, pid: number) => Promise<T>): Promise<{ out: string; seen: T }> {
   const cg = cpuCgroup(`vlrerank-test-cpu-${quota ?? 'max'}-${made.length}-${process.pid}`, quota) as { dir: string; procs: string };
   made.push(cg.dir);
   // join the cgroup, then become the server: the quota holds for the server's own process
-  const child = spawn('sh', ['-c', 'echo $$ > "$0" && exec "$@"', cg.procs, process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--upstream', 'http://127.0.0.1:9'], {
+  const child = spawn('sh', ['-c', 'echo $$ > "$0" && exec "$@"', cg.procs, ...(o.cpus ? ['taskset', '-c', o.cpus] : []), process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--upstream', 'http://127.0.0.1:9'], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, VLRERANK_LOG_LEVEL: 'info', VLRERANK_STORE_DISK_PATH: 'off', VLRERANK_MODELS_DIR: o.models ? MODELS : noModels, ...o.env },
@@ -102,4 +103,15 @@ it.skipIf(skip !== undefined)("a CPU quota of half a core: onnxruntime's session
   const two = await serveIn(50_000, { models: true, env: { VLRERANK_INTRA_OP_THREADS: '2' } }, threads);
   expect(two.out).toMatch(/reranker ready in/);
   expect(quota.seen).toBeLessThan(two.seen);
+});
+
+const noTaskset = skip ?? (spawnSync('sh', ['-c', 'command -v taskset']).status !== 0 ? 'needs taskset (util-linux)' : undefined);
+it.skipIf(noTaskset !== undefined)("an affinity of one core (taskset -c 0, no quota): onnxruntime's sessions run fewer threads than with 2 intra-op threads", { timeout: 300_000 }, async () => {
+  const threads = async (_url: string, pid: number) => readdirSync(`/proc/${pid}/task`).length;
+  const one = await serveIn(undefined, { models: true, cpus: '0' }, threads);
+  expect(one.out).toMatch(/reranker ready in/);
+  expect(one.out).not.toContain('a CPU quota');
+  const two = await serveIn(undefined, { models: true, cpus: '0', env: { VLRERANK_INTRA_OP_THREADS: '2' } }, threads);
+  expect(two.out).toMatch(/reranker ready in/);
+  expect(one.seen).toBeLessThan(two.seen);
 });
