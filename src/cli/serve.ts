@@ -19,7 +19,8 @@ import { inferenceIdle } from '../models/inference-idle.js';
 import { redactUrl } from '../observability/redact.js';
 import { tempDirProblem } from '../features/media/temp-dir.js';
 import { unknownEnvVars } from '../config/load.js';
-import { cgroupMemoryLimit, memoryLimitWarning } from './memory-limit.js';
+import { memoryLimitWarning } from './memory-limit.js';
+import { cgroupMemoryLimit } from '../config/cgroup.js';
 
 export function registerServe(program: Command): void {
   addConfigFlags(program.command('serve').description('run the proxy (and rerank API) in front of the cluster'))
@@ -28,7 +29,22 @@ export function registerServe(program: Command): void {
     runAction(async () => {
       // features are kept on disk by default when serving (config/store-defaults.ts)
       const config = withServeStoreDefaults(configFromFlags(flags, flags.role !== undefined ? { 'server.role': flags.role } : {}));
-      const running = await startServer(config);
+      // the signal handlers before anything starts: with none, a SIGTERM ends the process by Node's
+      // default (killed by the signal, nothing drained) — one sent while the server starts, or the
+      // instant its listening line appears, did (held-out probe round 14b). One that comes before
+      // the server listens is kept and acted on once it does: a drain of nothing, exit 0.
+      let stopping = false;
+      let running: RunningServer | undefined;
+      let early: NodeJS.Signals | undefined;
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (running) return void stop(running, signal);
+        if (early && signal === 'SIGINT') process.exit(130); // a second Ctrl-C during start-up
+        early ??= signal;
+      };
+      // SIGHUP too (a closed terminal or ssh session, or a `kill -HUP` meant as a reload — vlrerank
+      // has none): Node's default ended the process at once, cutting every request in flight
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+      running = await startServer(config);
       keepServingOnUnhandledRejection(running);
       process.stdout.write(
         config.server.role === 'worker'
@@ -36,7 +52,6 @@ export function registerServe(program: Command): void {
           : // an upstream URL may carry `user:password@` (the structured log line redacts it; this one did not)
             `vlrerank listening on ${running.url} → ${config.upstream.urls.map(redactUrl).join(', ')}\n`,
       );
-      let stopping = false;
       // the warm-up runs in the background (requests are served meanwhile): say when it ends
       const warm = running.services.reranker.warm;
       if (warm.state === 'warming') {
@@ -51,7 +66,7 @@ export function registerServe(program: Command): void {
           );
         });
       }
-      const stop = async (signal: NodeJS.Signals) => {
+      async function stop(running: RunningServer, signal: NodeJS.Signals): Promise<void> {
         if (stopping) {
           // a second Ctrl-C is someone at a terminal who means it: quit at once (as before)
           if (signal === 'SIGINT') process.exit(130);
@@ -68,11 +83,8 @@ export function registerServe(program: Command): void {
         await running.close();
         await inferenceIdle(); // never exit under a model run in the inference worker (it aborts the process)
         process.exit(0);
-      };
-      // SIGHUP too (a closed terminal or ssh session, or a `kill -HUP` meant as a reload — vlrerank
-      // has none): Node's default ended the process at once, cutting every request in flight
-      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
-      // after the signal handlers: a SIGTERM while these run must drain, not end the process by default
+      }
+      if (early) return void stop(running, early);
       void containerChecks(running, config.cache.maxBytes);
     }),
   );

@@ -89,7 +89,7 @@ export const modelsSchema = z.strictObject({
   mirrors: z.array(z.string().min(1)).default([]),
   /** Execution provider: auto tries CUDA (when its binaries exist) and falls back to CPU. */
   device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
-  /** onnxruntime intra-op threads per session (0: onnxruntime's default, one per core of the machine — neither a CPU affinity nor a container's CPU limit lowers it: set it there). */
+  /** onnxruntime intra-op threads per session (0: onnxruntime's default, one per core of the machine — or, when a CPU affinity or a cgroup CPU quota leaves fewer, `serve` uses that many). */
   intraOpThreads: nonNegativeInt.default(0),
   /** onnxruntime inter-op threads per session. */
   interOpThreads: nonNegativeInt.default(1),
@@ -251,7 +251,7 @@ export const rerankSchema = z.strictObject({
   /**
    * Admission control: bounds on rerank work queued behind the running requests; past them a
    * request is refused at once with 429 and Retry-After (a reranked search follows its pipeline's
-   * failure policy). Unset bounds are sized from the machine's cores (os.availableParallelism()).
+   * failure policy). Unset bounds are sized from the usable cores (os.availableParallelism(), lowered by a cgroup CPU quota).
    */
   admission: z
     .strictObject({

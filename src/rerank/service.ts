@@ -19,6 +19,9 @@ import type { LowerTiers } from '../features/store/tiered.js';
 import { createRemoteScorer } from './backends/remote.js';
 import { Reranker } from './reranker.js';
 import { PreparedSides } from './prepared.js';
+import { Admission, defaultAdmissionLimits } from './admission.js';
+import { usableCores } from '../config/cgroup.js';
+import { cpus } from 'node:os';
 
 export interface RerankService {
   reranker: Reranker;
@@ -34,7 +37,14 @@ export async function createRerankService(
   config: Config,
   deps: { logger: Logger; metrics: Metrics; models?: Models; source?: MediaSource; features?: () => FeatureExtractor | undefined; tiers?: LowerTiers },
 ): Promise<RerankService> {
-  const models = deps.models ?? (await Models.create(config.models, { logger: deps.logger, metrics: deps.metrics }));
+  const cpu = usableCores();
+  if (cpu.quota !== undefined && cpu.cores < cpu.affinity) {
+    deps.logger.info({ cpu_quota: cpu.quota, cores: cpu.cores, affinity: cpu.affinity }, `a CPU quota of ${cpu.quota} cores (cgroup) lowers the cores the admission defaults, the decodes at once and onnxruntime's threads are sized from to ${cpu.cores} (of ${cpu.affinity})`);
+  }
+  // onnxruntime's default intra-op threads follow the machine's cores, not the affinity or a quota
+  // (probe round 14b: taskset -c 0 ran 2 more threads): below the machine's, the usable cores are said
+  const intraOpThreads = config.models.intraOpThreads || (cpu.cores < cpus().length ? cpu.cores : 0);
+  const models = deps.models ?? (await Models.create({ ...config.models, intraOpThreads }, { logger: deps.logger, metrics: deps.metrics }));
   // every model id, variant and file the configuration names, before the server listens (issue 13 §4)
   await checkModelConfig({ precision: config.models.precision, clipModel: config.rerank.clipModel }, models.registry);
   const source = deps.source ?? new MediaSource(config.media);
@@ -67,6 +77,7 @@ export async function createRerankService(
       : ((ownFeatures = true),
         FeatureExtractor.create(models, {
           media: config.media,
+          maxConcurrentDecodes: cpu.cores,
           cacheMaxBytes: config.cache.maxBytes,
           source,
           logger: deps.logger,
@@ -98,7 +109,10 @@ export async function createRerankService(
     maxFrames: config.media.maxFrames,
     maxConcurrentRequests: config.rerank.maxConcurrentRequests,
     apiBudgetMs: config.rerank.apiBudgetMs,
-    admission: config.rerank.admission,
+    // sized from the usable cores (a CPU quota lowers them; os.availableParallelism() sees only the affinity)
+    admissionControl: new Admission(defaultAdmissionLimits(cpu.cores, { ...config.rerank.admission, maxInFlight: config.rerank.maxConcurrentRequests }), {
+      onShed: (reason) => deps.metrics.admissionShed.inc({ reason }),
+    }),
     calibration: manifestCalibration,
     // documents scored before keep their sides across requests (prepared.ts), bounded in bytes
     preparedSides: new PreparedSides(),
@@ -121,7 +135,6 @@ export async function createRerankService(
     observe: {
       // cache events come from the feature cache itself (onCacheEvent above), counted once
       stage: (stage, s) => deps.metrics.stageSeconds.observe({ stage }, s),
-      shed: (reason) => deps.metrics.admissionShed.inc({ reason }),
       records: (outcome, reason, n) => deps.metrics.featureRecords.inc({ outcome, ...(reason ? { reason } : {}) }, n),
       internalError: (err, where) => deps.logger.error({ err, where }, 'a document\'s media failed: internal error'),
     },

@@ -13,13 +13,13 @@
  * batches them into transactions) and never delay an answer.
  *
  * Failure: a file that a child process cannot open (disk-probe.ts: lmdb segfaults on corrupt
- * files), a folder that cannot be created, an open error, or a failed commit leaves the tier `failed`
+ * files), a folder that cannot be created or written (named: mkdir-cause.ts), an open error, or a failed commit leaves the tier `failed`
  * for this process (logged, shown in health); a failing read is counted and answered as a miss. Room
  * (ulimit -f, free space) is looked for before each write: short of it the write is skipped and
  * counted and the tier is `down` until a write succeeds. Never throws, never decides what a key means.
  */
 import { join } from 'node:path';
-import { mkdirWithCause } from './mkdir-cause.js';
+import { prepareStoreFolder } from './mkdir-cause.js';
 import { noRoomFor } from './file-size-limit.js';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { Logger } from '../../observability/logger.js';
@@ -83,7 +83,7 @@ export class DiskTier {
     const tier = new DiskTier(options);
     const file = join(options.path, 'features.mdb');
     try {
-      mkdirWithCause(options.path);
+      prepareStoreFolder(options.path, file);
       const bad = await probeDiskFile(file);
       if (bad) throw new Error(bad);
       // eventTurnBatching off: its batch-start write is a promise lmdb keeps to itself, unhandled when a commit fails
