@@ -16,3 +16,21 @@ export function memoryLimitWarning(cacheMaxBytes: number, limit = cgroupMemoryLi
   const mib = (n: number) => Math.round(n / 2 ** 20);
   return `the memory limit (cgroup) is ${mib(limit)} MiB: the in-memory feature cache may take ${mib(cacheMaxBytes)} MiB (cache.maxBytes) and the models with a rerank's working set about ${mib(WORKING_SET_BYTES)} MiB more — past the limit the kernel kills the process without a word (OOMKilled); raise the limit or lower VLRERANK_CACHE_MAX_BYTES`;
 }
+
+/**
+ * A hint when the process runs on glibc without `MALLOC_MMAP_THRESHOLD_`: glibc's dynamic mmap
+ * threshold lets the resident memory of sharp's decodes (and OCR's sharp work) creep by hundreds of
+ * MB over hours while the JS heap stays flat; 131072 keeps it flat at the same speed (rss14,
+ * docs/DEPLOYMENT.md "Sizing"). Node 20 cannot set it for itself (no execve; mallopt unreachable),
+ * so the operator's environment must. Undefined on other C libraries or when it is set.
+ */
+export function mallocHint(env: NodeJS.ProcessEnv = process.env, glibc: string | null = glibcVersion() ?? null): string | undefined {
+  if (!glibc || env.MALLOC_MMAP_THRESHOLD_ !== undefined) return undefined;
+  return `glibc ${glibc} without MALLOC_MMAP_THRESHOLD_: resident memory creeps under image decoding (hundreds of MB over hours, the JS heap flat); set MALLOC_MMAP_THRESHOLD_=131072 in the service's environment (docs/DEPLOYMENT.md "Sizing")`;
+}
+
+/** The glibc version this process runs on (from Node's diagnostic report header), or undefined (musl, macOS…). */
+function glibcVersion(): string | undefined {
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  return header?.glibcVersionRuntime;
+}

@@ -19,7 +19,7 @@ import { inferenceIdle } from '../models/inference-idle.js';
 import { redactUrl } from '../observability/redact.js';
 import { tempDirProblem } from '../features/media/temp-dir.js';
 import { unknownEnvVars } from '../config/load.js';
-import { memoryLimitWarning } from './memory-limit.js';
+import { mallocHint, memoryLimitWarning } from './memory-limit.js';
 import { cgroupMemoryLimit } from '../config/cgroup.js';
 
 export function registerServe(program: Command): void {
@@ -112,6 +112,8 @@ async function containerChecks(running: Pick<RunningServer, 'services'>, cacheMa
   }
   const memory = memoryLimitWarning(cacheMaxBytes);
   if (memory) logger.warn({ memory_limit_bytes: cgroupMemoryLimit() }, memory);
+  const malloc = mallocHint();
+  if (malloc) logger.info({ hint: 'MALLOC_MMAP_THRESHOLD_' }, malloc);
   const tmp = await tempDirProblem();
   if (tmp) logger.warn({ tmpdir: tmp.path, err: tmp.reason }, 'the temporary folder cannot take a file: videos that need seeking (MP4 with its index at the end, GIF) will be refused; set TMPDIR to a writable folder');
 }
