@@ -13,7 +13,7 @@
  *
  * Knows nothing about HTTP or engines; gets its Models, config and metrics hook from its creator.
  */
-import { availableParallelism } from 'node:os';
+import { usableCores } from '../config/cgroup.js';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
@@ -138,7 +138,7 @@ export class FeatureExtractor {
       videoShortestSide: shortestSide,
     });
     const keys = new PartKeys(parts, { topK, detectScoreThreshold: options.detectScoreThreshold, ocrOptions: options.ocrOptions, videoShortestSide: shortestSide });
-    const cpu = new Semaphore(options.maxConcurrentDecodes ?? availableParallelism());
+    const cpu = new Semaphore(options.maxConcurrentDecodes ?? usableCores().cores);
     const media = new Semaphore(options.maxConcurrentMedia ?? 8);
     const slots = new MediaSlots(media, new Semaphore(options.maxConcurrentMedia ?? 8));
     const visual = new VisualModels(parts, cpu, { maxBatch: models.config.batch.maxBatchSize, pipelineChunk: options.pipelineChunk, topK, detectScoreThreshold: options.detectScoreThreshold, ocrOptions: options.ocrOptions });

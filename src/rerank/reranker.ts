@@ -10,7 +10,7 @@
  * A document whose media cannot be read scores on what is left, with an `error` in its
  * explanation, unless the request is `strict`. Knows nothing about HTTP or Elasticsearch.
  */
-import { availableParallelism } from 'node:os';
+import { usableCores } from '../config/cgroup.js';
 import type { Calibrator } from './calibration.js';
 import { buildCalibrator } from './calibration.js';
 import { vlrError } from '../errors.js';
@@ -68,7 +68,7 @@ export class Reranker {
     this.#prepared = options.preparedSides === false ? undefined : (options.preparedSides ?? new PreparedSides());
     this.admission =
       options.admissionControl ??
-      new Admission(defaultAdmissionLimits(availableParallelism(), { ...(options.admission ?? LIBRARY_QUEUE), maxInFlight: options.maxConcurrentRequests ?? 4 }), { onShed: options.observe?.shed });
+      new Admission(defaultAdmissionLimits(usableCores().cores, { ...(options.admission ?? LIBRARY_QUEUE), maxInFlight: options.maxConcurrentRequests ?? 4 }), { onShed: options.observe?.shed });
     this.#request = {
       options,
       calibrator: this.calibrator,
