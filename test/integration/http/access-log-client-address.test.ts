@@ -15,10 +15,12 @@ import type { RunningServer } from '../../../src/server/start.js';
 import { useEngine } from '../../helpers/engines.js';
 import { startHaproxy, type RunningHaproxy } from '../../helpers/haproxy.js';
 import { startEdgeServer } from '../../helpers/http-server.js';
+import { rawExchange } from '../../helpers/raw-http.js';
 import { until } from '../../helpers/until.js';
 
 interface Access {
   method?: string;
+  route?: string;
   path: string;
   status: number;
   remote?: string;
@@ -77,4 +79,11 @@ it('a direct client has remote only; over IPv6 it is ::1', async () => {
   const port = new URL(v6.url).port;
   await (await fetch(`http://[::1]:${port}/_cluster/health?filter_path=status,p14e4`)).arrayBuffer();
   expect((await lineFor('/_cluster/health?filter_path=status,p14e4')).remote).toBe('::1');
+});
+
+it("a request Node's parser refuses is logged with its peer's address too", async () => {
+  const raw = (await rawExchange(srv.url, 'M1X /p14e5 HTTP/1.1\r\nHost: x\r\n\r\n')).toString('latin1');
+  expect(raw).toMatch(/^HTTP\/1\.1 400/);
+  await until(() => accessLines().some((a) => a.route === 'unparsed'), { tries: 100, everyMs: 100, what: 'the unparsed line' });
+  expect(accessLines().find((a) => a.route === 'unparsed')!.remote).toMatch(/^(::ffff:)?127\.0\.0\.1$/);
 });
