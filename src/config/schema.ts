@@ -11,6 +11,8 @@ const port = z.number().int().min(0).max(65535);
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
 const url = z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL');
+/** An upstream URL's query string and fragment were never sent (only its path prefix is): refused, not dropped (a non-URL is the check before's). */
+const noQueryOrFragment = (u: string): boolean => !URL.canParse(u) || (!new URL(u).search && !new URL(u).hash);
 
 export const serverSchema = z.strictObject({
   /** Address the server listens on. */
@@ -47,7 +49,7 @@ export const serverSchema = z.strictObject({
 
 export const upstreamSchema = z.strictObject({
   /** One or more cluster URLs; requests are spread across them. */
-  urls: z.array(url).min(1).default(['http://127.0.0.1:9200']),
+  urls: z.array(url.refine(noQueryOrFragment, 'takes a path prefix (http://host:9200/es) but no query string or fragment: they would not be sent')).min(1).default(['http://127.0.0.1:9200']),
   /** Time to open a connection to an upstream node; past it the node counts as unreachable (502, retried elsewhere). */
   connectTimeoutMs: positiveInt.default(5_000),
   /** Time to the response headers. Searches longer than this answer 504. */

@@ -68,6 +68,8 @@ interface Entry {
   done: boolean;
   /** What a rerank did (noteRerank): set only by reranked searches and rerank API calls. */
   rerank?: RerankNote;
+  /** The peer's address, read on arrival (a socket destroyed before its first read has none; Node keeps it per connection). */
+  remote: string | undefined;
   write: (...a: unknown[]) => boolean;
   end: (...a: unknown[]) => ServerResponse;
 }
@@ -138,18 +140,28 @@ function finishedFor(deps: AccessLogDeps, inFlight: InFlight, status: number): F
   return f;
 }
 
-const MAX_OPAQUE_ID = 256;
+const MAX_HEADER = 256;
 
-/** The client's `X-Opaque-Id` (Elasticsearch's request id header), cut to 256 characters: a scan of rawHeaders, no headers object built. */
-function opaqueIdOf(raw: string[]): string | undefined {
+const cut = (v: string) => (v.length > MAX_HEADER ? v.slice(0, MAX_HEADER) : v);
+const joined = (was: string | undefined, v: string) => (was === undefined ? v : `${was}, ${v}`);
+
+/**
+ * Onto the line, from one scan of rawHeaders (no headers object built): the client's `X-Opaque-Id`
+ * (Elasticsearch's request id header), and `X-Forwarded-For` / `Forwarded` as a balancer sends them
+ * (held-out probe round 14e: behind HAProxy every line was the balancer's, and no line said any
+ * address) — repeated ones joined as RFC 9110 §5.3 reads them, each cut to 256 characters, unchecked.
+ */
+function headerFields(raw: string[], line: AccessLine): void {
+  let xff: string | undefined;
+  let fwd: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const k = raw[i]!;
-    if (k.length === 11 && k.toLowerCase() === 'x-opaque-id') {
-      const v = raw[i + 1]!;
-      return v.length > MAX_OPAQUE_ID ? v.slice(0, MAX_OPAQUE_ID) : v;
-    }
+    if (k.length === 11 && line.opaque_id === undefined && k.toLowerCase() === 'x-opaque-id') line.opaque_id = cut(raw[i + 1]!);
+    else if (k.length === 15 && k.toLowerCase() === 'x-forwarded-for') xff = joined(xff, raw[i + 1]!);
+    else if (k.length === 9 && k.toLowerCase() === 'forwarded') fwd = joined(fwd, raw[i + 1]!);
   }
-  return undefined;
+  if (xff !== undefined) line.forwarded_for = cut(xff);
+  if (fwd !== undefined) line.forwarded = cut(fwd);
 }
 
 function finish(this: Tracked): void {
@@ -164,8 +176,8 @@ function finish(this: Tracked): void {
   f.seconds.observe(ms / 1000);
   if (e.deps.access) {
     const access: AccessLine = { method: e.req.method, path: redactUrl(e.url), status, bytes: e.bytes, ms: Math.round(ms * 100) / 100, route: e.route };
-    const opaque = opaqueIdOf(e.req.rawHeaders);
-    if (opaque !== undefined) access.opaque_id = opaque;
+    if (e.remote !== undefined) access.remote = e.remote;
+    headerFields(e.req.rawHeaders, access);
     if (e.rerank) access.rerank = e.rerank;
     if (e.deps.write) e.deps.write(access);
     else e.deps.logger.info({ access }, 'access');
@@ -229,7 +241,7 @@ export function requestTracker(deps: AccessLogDeps): (req: IncomingMessage, res:
     if (!inFlight) cache.inFlight.set(route, (inFlight = { route, n: 0, byStatus: new Map() }));
     inFlight.n++;
     const r = res as Tracked;
-    r[kEntry] = { deps, req, url, start: process.hrtime.bigint(), route, inFlight, bytes: 0, done: false, write: res.write as Entry['write'], end: res.end as Entry['end'] };
+    r[kEntry] = { deps, req, url, start: process.hrtime.bigint(), route, inFlight, bytes: 0, done: false, remote: req.socket.remoteAddress, write: res.write as Entry['write'], end: res.end as Entry['end'] };
     res.write = countingWrite as typeof res.write;
     res.end = countingEnd as typeof res.end;
     res.on('finish', finish);
@@ -278,6 +290,7 @@ export function clientErrorHandler(deps: AccessLogDeps): (err: Error & { code?: 
       return;
     }
     const status = clientErrorStatus(err.code);
+    const remote = (socket as Duplex & { remoteAddress?: string }).remoteAddress; // before the destroy below
     const res = s._httpMessage;
     if (res && res.headersSent) {
       socket.destroy(err); // part of an answer is on the wire: its response logs itself
@@ -296,6 +309,7 @@ export function clientErrorHandler(deps: AccessLogDeps): (err: Error & { code?: 
     if (!deps.access) return;
     const { method, path } = requestLine(err.rawPacket);
     const access: AccessLine = { method, path, status, bytes: 0, ms: 0, route: UNPARSED, error: err.code ?? 'HPE_UNKNOWN' };
+    if (remote !== undefined) access.remote = remote;
     if (deps.write) deps.write(access);
     else deps.logger.info({ access }, 'access');
   };

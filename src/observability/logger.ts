@@ -50,6 +50,12 @@ export interface AccessLine {
   bytes: number;
   ms: number;
   route: string;
+  /** The connection's peer address (a balancer's when one is in front), IPv6 as Node gives it (`::1`, `::ffff:127.0.0.1`). */
+  remote?: string;
+  /** The `X-Forwarded-For` header as sent (repeated ones joined with ", "), cut to 256 characters: what the peer claims, not checked. */
+  forwarded_for?: string;
+  /** The `Forwarded` header (RFC 7239) as sent, cut to 256 characters: what the peer claims, not checked. */
+  forwarded?: string;
   /** The client's X-Opaque-Id, cut to 256 characters. */
   opaque_id?: string;
   /** What a rerank did: reranked searches and rerank API calls only. */
@@ -105,13 +111,20 @@ export function createAccessLogger(level = 'info', to: number | string = 1): { l
   const logger = pino({ level, base: { service: 'vlrerank' } }, dest);
   const write = (a: AccessLine) => {
     // a passthrough line (a method, nothing optional) in one template: no pieces made to be joined
-    const plain = a.opaque_id === undefined && a.rerank === undefined && a.error === undefined;
+    const remote = a.remote === undefined ? '' : `,"remote":${JSON.stringify(a.remote)}`;
+    const plain = a.opaque_id === undefined && a.rerank === undefined && a.error === undefined && a.forwarded_for === undefined && a.forwarded === undefined;
     if (plain && a.method !== undefined) {
-      gathered += `{"level":30,"time":${Date.now()},"service":"vlrerank","access":{"method":${JSON.stringify(a.method)},"path":${JSON.stringify(a.path)},"status":${a.status},"bytes":${a.bytes},"ms":${a.ms},"route":"${a.route}"},"msg":"access"}\n`;
+      gathered += `{"level":30,"time":${Date.now()},"service":"vlrerank","access":{"method":${JSON.stringify(a.method)},"path":${JSON.stringify(a.path)},"status":${a.status},"bytes":${a.bytes},"ms":${a.ms},"route":"${a.route}"${remote}},"msg":"access"}\n`;
     } else {
       const method = a.method === undefined ? '' : `"method":${JSON.stringify(a.method)},`;
-      const extra = plain ? '' : (a.opaque_id === undefined ? '' : `,"opaque_id":${JSON.stringify(a.opaque_id)}`) + (a.rerank === undefined ? '' : `,"rerank":${JSON.stringify(a.rerank)}`) + (a.error === undefined ? '' : `,"error":${JSON.stringify(a.error)}`);
-      gathered += `{"level":30,"time":${Date.now()},"service":"vlrerank","access":{${method}"path":${JSON.stringify(a.path)},"status":${a.status},"bytes":${a.bytes},"ms":${a.ms},"route":"${a.route}"${extra}},"msg":"access"}\n`;
+      const extra = plain
+        ? ''
+        : (a.forwarded_for === undefined ? '' : `,"forwarded_for":${JSON.stringify(a.forwarded_for)}`) +
+          (a.forwarded === undefined ? '' : `,"forwarded":${JSON.stringify(a.forwarded)}`) +
+          (a.opaque_id === undefined ? '' : `,"opaque_id":${JSON.stringify(a.opaque_id)}`) +
+          (a.rerank === undefined ? '' : `,"rerank":${JSON.stringify(a.rerank)}`) +
+          (a.error === undefined ? '' : `,"error":${JSON.stringify(a.error)}`);
+      gathered += `{"level":30,"time":${Date.now()},"service":"vlrerank","access":{${method}"path":${JSON.stringify(a.path)},"status":${a.status},"bytes":${a.bytes},"ms":${a.ms},"route":"${a.route}"${remote}${extra}},"msg":"access"}\n`;
     }
     if (gathered.length >= GATHER) {
       const out = gathered;

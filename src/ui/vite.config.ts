@@ -12,7 +12,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 export default defineConfig({
   root: here,
-  base: '/_vlrerank/ui/',
+  // relative: the page's assets resolve under whatever path a reverse proxy serves it at
+  base: './',
   publicDir: false,
   logLevel: 'warn',
   build: {

@@ -32,6 +32,13 @@ describe('config: bad values', () => {
     expect(message({ upstream: { urls: ['ftp://cluster:21'] } })).toContain('upstream.urls[0]: must be an http:// or https:// URL');
   });
 
+  it('upstream URL with a query string or fragment (accepted and never sent before; held-out probe round 14e)', () => {
+    expect(message({ upstream: { urls: ['http://es:9200/es?x=1'] } })).toMatch(/upstream\.urls\[0\]: takes a path prefix .* no query string or fragment/);
+    expect(message({ upstream: { urls: ['http://ok:9200', 'http://es:9200/#a'] } })).toMatch(/upstream\.urls\[1\]: takes a path prefix/);
+    // a password holding ? or # (percent-encoded or not) is no query string; a prefix is fine
+    expect(parseConfig({ upstream: { urls: ['http://u:p%3Fw@es:9200/es/'] } }, 'test').upstream.urls).toHaveLength(1);
+  });
+
   it('upstream URL that is not a URL, by position', () => {
     expect(message({ upstream: { urls: ['http://ok:9200', 'not a url'] } })).toMatch(/upstream\.urls\[1\]: Invalid URL/);
   });

@@ -13,6 +13,21 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Where vlrerank is mounted, as this page was reached: '' at the root, `/search-api` when a reverse
+ * proxy serves it at a sub-path (`https://host/search-api/_vlrerank/ui/`, the prefix stripped before
+ * vlrerank). Every server path the UI asks for goes through `at()`; a bare `/_vlrerank/…` lost the
+ * prefix (held-out probe round 14e: behind HAProxy at `/vlr/` the page stayed blank).
+ */
+export const MOUNT = (() => {
+  const p = typeof location === 'undefined' ? '' : location.pathname;
+  const i = p.indexOf('/_vlrerank/ui');
+  return i > 0 ? p.slice(0, i) : '';
+})();
+
+/** A server path (`/_vlrerank/health`, `/idx/_search`) as this page must ask for it. */
+export const at = (path: string): string => (path.startsWith('/') ? MOUNT + path : path);
+
 const TOKEN_KEY = 'vlrerank.adminToken';
 
 /** The admin token lives in this browser's localStorage only; it is never put in the page by the server. */
@@ -61,7 +76,7 @@ export async function call<T = unknown>(method: string, path: string, body?: unk
   const t0 = performance.now();
   let res: Response;
   try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: opts.signal });
+    res = await fetch(at(path), { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: opts.signal });
   } catch (e) {
     // an abort is the caller's own (a newer search superseded this one): not a network failure
     if (opts.signal?.aborted) throw e;
@@ -80,7 +95,7 @@ export async function call<T = unknown>(method: string, path: string, body?: unk
 }
 
 export async function text(path: string, signal?: AbortSignal): Promise<string> {
-  const res = await fetch(path, { signal });
+  const res = await fetch(at(path), { signal });
   const t = await res.text();
   if (!res.ok) throw new ApiError(res.status, `HTTP ${res.status}: ${t.slice(0, 200)}`);
   return t;

@@ -4,6 +4,7 @@
  * can show: data: and http(s) URLs as they are, local paths through the server's
  * /_vlrerank/media endpoint (which only serves files under the configured media roots).
  */
+import { at } from './api.js';
 import { h } from './dom.js';
 
 export type Kind = 'image' | 'video';
@@ -51,7 +52,7 @@ export function mediaUrl(v: string, opts: { strip?: number } = {}): string {
   if (v.startsWith('data:') || (/^https?:\/\//.test(v) && !opts.strip)) return v;
   const q = new URLSearchParams({ src: v });
   if (opts.strip) q.set('strip', String(opts.strip));
-  return `/_vlrerank/media?${q}`;
+  return at(`/_vlrerank/media?${q}`);
 }
 
 /** A thumbnail: an <img>, or for a video a frame strip (server-side, ffmpeg) with the clip on demand. */

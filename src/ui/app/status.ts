@@ -3,7 +3,7 @@
  * /_vlrerank/metrics the request count, the rerank latency (stage "total"), the feature cache hit
  * ratio and size, drawn as small inline SVG charts from samples polled every 2 s. No external service.
  */
-import { explain, text } from './api.js';
+import { at, explain, text } from './api.js';
 import { h, s, fmtMs, fmtBytes } from './dom.js';
 import { message } from './widgets.js';
 
@@ -54,7 +54,7 @@ export function statusPage(root: HTMLElement): void {
     try {
       // red answers 503 with the same body: read it either way
       const { res, parsed } = await bounded(async (signal) => {
-        const res = await fetch('/_vlrerank/health', { signal });
+        const res = await fetch(at('/_vlrerank/health'), { signal });
         const parsed: unknown = await res.json().catch((e: unknown) => {
           if (signal.aborted) throw e;
           return undefined;

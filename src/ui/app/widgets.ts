@@ -1,4 +1,5 @@
 /** Widgets shared by the pages: the media picker (upload / drop / paste), signal bars, score bar, messages. */
+import { at } from './api.js';
 import { h, clear, id } from './dom.js';
 import { kindOfFile, readAsDataUrl, refusedFile, type Kind } from './media.js';
 
@@ -31,7 +32,7 @@ export function mediaPicker(opts: { label: string; accept: Kind[]; onChange?: (m
     clear(preview);
     clearBtn.hidden = !current;
     if (!current) return;
-    const src = current.value.startsWith('data:') || /^https?:/.test(current.value) ? current.value : `/_vlrerank/media?src=${encodeURIComponent(current.value)}`;
+    const src = current.value.startsWith('data:') || /^https?:/.test(current.value) ? current.value : at(`/_vlrerank/media?src=${encodeURIComponent(current.value)}`);
     preview.append(
       current.kind === 'image'
         ? h('img.qthumb', { src, alt: `query image ${current.name}` })
@@ -166,7 +167,7 @@ export interface Samples {
 let samplesP: Promise<Samples> | undefined;
 /** Example inputs found in the server's media roots (skimage pairs, Grocery query photos, clips). */
 export function samples(): Promise<Samples> {
-  samplesP ??= fetch('/_vlrerank/ui/samples.json')
+  samplesP ??= fetch(at('/_vlrerank/ui/samples.json'))
     .then((r) => (r.ok ? (r.json() as Promise<Samples>) : {}))
     .catch(() => ({}));
   return samplesP;
@@ -174,7 +175,7 @@ export function samples(): Promise<Samples> {
 
 /** Fetch a local sample through the media endpoint and turn it into a data: URI, as an upload would be. */
 export async function sampleAsUpload(path: string, kind: Kind): Promise<PickedMedia> {
-  const res = await fetch(`/_vlrerank/media?src=${encodeURIComponent(path)}`);
+  const res = await fetch(at(`/_vlrerank/media?src=${encodeURIComponent(path)}`));
   if (!res.ok) throw new Error(`cannot load sample ${path}: HTTP ${res.status}`);
   const blob = await res.blob();
   const name = path.split('/').pop() ?? path;

@@ -27,10 +27,11 @@ describe('UI serving', () => {
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toContain('<main id="main"');
-    const assets = [...html.matchAll(/(?:src|href)="(\/_vlrerank\/ui\/assets\/[^"]+)"/g)].map((m) => m[1]!);
+    // relative (`./assets/…`): they resolve under whatever sub-path a reverse proxy serves the page at (round 14e)
+    const assets = [...html.matchAll(/(?:src|href)="\.\/(assets\/[^"]+)"/g)].map((m) => m[1]!);
     expect(assets.length).toBeGreaterThanOrEqual(2);
     for (const a of assets) {
-      const body = await (await fetch(`${srv.url}${a}`)).text();
+      const body = await (await fetch(`${srv.url}/_vlrerank/ui/${a}`)).text();
       expect(body).not.toMatch(/https?:\/\/(fonts\.|cdn|unpkg|jsdelivr)/);
     }
     expect(html).not.toMatch(/https?:\/\//);
@@ -38,7 +39,9 @@ describe('UI serving', () => {
   it('redirects /_vlrerank/ui to the folder', async () => {
     const res = await fetch(`${srv.url}/_vlrerank/ui`, { redirect: 'manual' });
     expect(res.status).toBe(301);
-    expect(res.headers.get('location')).toBe('/_vlrerank/ui/');
+    // relative, so a reverse proxy's sub-path is kept (`/vlr/_vlrerank/ui` → `/vlr/_vlrerank/ui/`; round 14e)
+    expect(res.headers.get('location')).toBe('ui/');
+    expect(new URL(res.headers.get('location')!, `${srv.url}/_vlrerank/ui`).pathname).toBe('/_vlrerank/ui/');
   });
   it('lists example inputs found in the media roots', async () => {
     const s = (await (await fetch(`${srv.url}/_vlrerank/ui/samples.json`)).json()) as { skimage: unknown[]; groceryQueries: Array<{ image: string }>; videos: unknown[] };
