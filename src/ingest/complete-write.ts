@@ -11,8 +11,9 @@
  * newer write is handled by its own path), never retried and never clobbering it.
  *
  * The client's answer waits for it (handle.ts): as on the normal path, the document is searchable
- * by vector (with `refresh`) when its client is answered. The answer stays the engine's answer to
- * the write (`result`, `_version`, `_seq_no`); the stored document is one version further on.
+ * by vector (with `refresh`) when its client is answered. The answer is the engine's answer to
+ * the write (`result`…) with the `_seq_no`, `_primary_term` and `_version` the completing update left
+ * (`StoredAt`): a client's next `if_seq_no` write, taken from its answer, matches the stored document.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { writeMapping } from '../engine/write-mapping.js';
@@ -56,7 +57,14 @@ const why = (what: string): ItemError => ({
 /** The query parameters of the client's path. */
 const paramsOf = (path: string) => new URLSearchParams(path.includes('?') ? path.slice(path.indexOf('?') + 1) : '');
 
-export async function completeWrite(deps: CompletionDeps, pipeline: Pipeline, w: CompletedWrite): Promise<{ outcome: CompletionOutcome; error?: ItemError }> {
+/** Where the completing update left the document: the answer the client gets carries these, so its next `if_seq_no` write finds them. */
+export interface StoredAt {
+  _seq_no: number;
+  _primary_term: number;
+  _version: number;
+}
+
+export async function completeWrite(deps: CompletionDeps, pipeline: Pipeline, w: CompletedWrite): Promise<{ outcome: CompletionOutcome; error?: ItemError; stored?: StoredAt }> {
   let a: Partial<Written>;
   try {
     a = JSON.parse(w.answer) as Partial<Written>;
@@ -103,7 +111,8 @@ export async function completeWrite(deps: CompletionDeps, pipeline: Pipeline, w:
     item = undefined;
   }
   const outcome = item ? updateOutcome(item) : up.statusCode === 401 || up.statusCode === 403 ? 'refused' : 'failed';
-  if (outcome === 'written' || outcome === 'conflict') return { outcome, error };
+  if (outcome === 'written') return { outcome, error, stored: storedAtOf(item) };
+  if (outcome === 'conflict') return { outcome, error };
   return { outcome, error: why(`completing it with its vectors and record failed (${item?.update?.status ?? up.statusCode})`) };
 }
 
@@ -121,4 +130,10 @@ async function storedAt(deps: CompletionDeps, a: Written, routing: string | unde
   } catch {
     return 'unread';
   }
+}
+
+/** The completing update's `_seq_no`, `_primary_term` and `_version`, when its item carries them all. */
+function storedAtOf(item: UpdateItem | undefined): StoredAt | undefined {
+  const u = item?.update as Partial<StoredAt> | undefined;
+  return u && typeof u._seq_no === 'number' && typeof u._primary_term === 'number' && typeof u._version === 'number' ? { _seq_no: u._seq_no, _primary_term: u._primary_term, _version: u._version } : undefined;
 }

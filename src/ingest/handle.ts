@@ -30,7 +30,7 @@ import { clientReadHeaders } from '../engine/targets.js';
 import type { WriteMappings } from '../engine/write-mapping.js';
 import { codingsOf, knownCoding } from '../util/content-coding.js';
 import type { RefusedWrites } from './refused-writes.js';
-import { completeWrite, type CompletionOutcome } from './complete-write.js';
+import { completeWrite, type CompletionOutcome, type StoredAt } from './complete-write.js';
 
 const REWRITTEN_REQUEST = new Set(['content-length', 'content-encoding', 'accept-encoding']);
 const CONTENT_LENGTH = new Set(['content-length']);
@@ -280,8 +280,11 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
   deps.refusedWrites?.note(index, req.headers, up.statusCode);
   // allowed after all (rights granted within the memo's time): stored as received, then completed with its vectors and record
   const completed = refusedLately && up.statusCode < 300 && up.headers['content-encoding'] === undefined ? await up.body.text() : undefined;
-  if (completed !== undefined) error = await completion(deps, pipeline, op, req, sent, completed);
-  const merge = error ? (b: Record<string, unknown>) => ({ ...b, vlrerank: { vectors: false, error } }) : undefined;
+  const done = completed !== undefined ? await completion(deps, pipeline, op, req, sent, completed) : undefined;
+  if (done) error = done.error;
+  // completed: the answer names the version the completing update left, so the client's next if_seq_no write matches it
+  const stored = done?.stored;
+  const merge = error || stored ? (b: Record<string, unknown>) => ({ ...b, ...stored, ...(error ? { vlrerank: { vectors: false, error } } : {}) }) : undefined;
   if (!watched || !deps.mappings || up.statusCode >= 500 || up.headers['content-encoding'] !== undefined) return answer(up, merge, completed);
   const text = completed ?? (await up.body.text());
   if (on?.kept && changed && up.statusCode === 400 && body.text !== undefined && MAPPING_REFUSED.test(text)) {
@@ -293,12 +296,12 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
 }
 
 /** complete-write.ts for a write sent as received and stored after all; its `vlrerank.error` when it could not be completed. */
-async function completion(deps: IngestDeps, pipeline: Pipeline, op: 'index' | 'update', req: WriteRequest, doc: Record<string, unknown> | undefined, answer: string): Promise<ItemError | undefined> {
+async function completion(deps: IngestDeps, pipeline: Pipeline, op: 'index' | 'update', req: WriteRequest, doc: Record<string, unknown> | undefined, answer: string): Promise<{ error?: ItemError; stored?: StoredAt }> {
   const r = await completeWrite(deps, pipeline, { op, path: req.path, headers: req.headers, signal: req.signal, doc, answer }).catch((e: unknown) => {
     req.signal?.throwIfAborted();
     const reason = `vectors not added: the document was sent as received (its index refused these credentials' writes lately) and completing it failed: ${(e as Error)?.message ?? e}; \`vlrerank index backfill\` adds them`;
     return { outcome: 'failed' as const, error: { type: 'exception', reason, vlrerank_code: 'VLR_UPSTREAM_ERROR' } };
   });
   deps.onCompletion?.(r.outcome);
-  return r.error;
+  return { error: r.error, stored: 'stored' in r ? r.stored : undefined };
 }

@@ -87,7 +87,10 @@ it('after a 403, the same credentials\' writes to that index are refused at once
   const c0 = await completed();
   const granted = await write(4, { 'x-f14-granted': 'yes' });
   expect(granted.status).toBe(201);
-  expect(granted.body).toMatchObject({ result: 'created', _version: 1 });
+  // the answer names where the completing update left the document (its client's next if_seq_no write must match)
+  const at = (await direct.json<any>('GET', `/${INDEX}/_doc/d4`)).body;
+  expect(at._version).toBe(2);
+  expect(granted.body).toMatchObject({ result: 'created', _version: at._version, _seq_no: at._seq_no, _primary_term: at._primary_term });
   expect(granted.body.vlrerank).toBeUndefined();
   const r2 = await runs();
   expect(r2).toBeGreaterThan(r1);
@@ -109,6 +112,10 @@ it('after a 403, the same credentials\' writes to that index are refused at once
   expect(d4.fields.vlrerank_features?.[0]).toBeTruthy();
   expect(d4.fields.vlrerank_features).toEqual(n4.fields.vlrerank_features);
   expect(d4._source).toEqual(n4._source);
+  // the client's next conditional write, from its answer, is taken (it was a 409: the answer named the version before the completion)
+  const es = new Client({ node: p.url, auth: { username: 'reader', password: 'reader-pw' }, headers: { 'x-f14-granted': 'yes' } });
+  const again = await es.index({ index: INDEX, id: 'd4', document: d4._source, if_seq_no: granted.body._seq_no, if_primary_term: granted.body._primary_term }, { meta: true }).finally(() => es.close());
+  expect(again.statusCode).toBe(200);
 });
 
 it('an `_update` let through after a 403 is completed from the document it made: the vectors of its new photo and its record', { timeout: 600_000 }, async () => {
@@ -119,7 +126,7 @@ it('an `_update` let through after a 403 is completed from the document it made:
   const es = new Client({ node: p.url, auth: { username: 'reader', password: 'reader-pw' }, headers: { 'x-f14-granted': 'yes' } });
   const upd = await es.update({ index: INDEX, id: 'u1', doc: groceryDoc(catalog[37]!) }, { meta: true }).finally(() => es.close());
   expect(upd.statusCode).toBe(200);
-  expect(upd.body).toMatchObject({ result: 'updated', _version: 2 });
+  expect(upd.body).toMatchObject({ result: 'updated', _version: 3 }); // 2 the update, 3 its completion
   expect((upd.body as any).vlrerank).toBeUndefined();
   expect(await completed()).toBe(c0 + 1);
   // the same product written on the normal path
