@@ -7,7 +7,8 @@
  * opensearch.yml) is the one. Preflights and everything vlrerank forwards carry the engine's own
  * headers; a reranked answer copies them from its first stage (headers.ts), and every such answer
  * teaches this table what the engine answers that origin, so vlrerank's own errors on a search path
- * (400, 413, 429, 502, 503, 504) to the same origin carry the same headers.
+ * (400, 413, 429, 502, 503, 504) to the same origin carry the same headers. One table per process
+ * (a process fronts one cluster).
  */
 
 /** The engine's CORS headers on an actual (not preflight) answer; `vary: origin` goes with them. */
@@ -34,7 +35,8 @@ export function learnCors(h: Headers): void {
 /** The CORS headers the engine last answered this request's `Origin` with; none for a request without one or an origin never seen allowed. */
 export function corsFor(origin: string | string[] | undefined): Record<string, string> {
   if (typeof origin !== 'string' || !origin) return {};
-  const known = byOrigin.get(origin) ?? byOrigin.get('*');
+  const own = byOrigin.get(origin);
+  const known = own && Object.keys(own).length ? own : byOrigin.get('*');
   return known ? { ...known } : {};
 }
 
@@ -51,12 +53,13 @@ export interface CorsPool {
  * unreachable: nothing learnt, as a browser would get nothing from the engine directly either.
  */
 export async function askEngineCors(pool: CorsPool, origin: string | string[] | undefined): Promise<void> {
-  if (typeof origin !== 'string' || !origin || byOrigin.has(origin)) return;
+  if (typeof origin !== 'string' || !origin || byOrigin.has(origin) || byOrigin.has('*')) return;
   try {
     const res = await pool.request({ method: 'OPTIONS', path: '/', headers: { origin, 'access-control-request-method': 'POST' }, idempotent: true, headersTimeoutMs: 2000 });
     await res.body.dump();
+    // an engine allowing `*` is remembered under `*` (corsFor falls back to it); one not allowing this origin, as such
     if (typeof res.headers['access-control-allow-origin'] === 'string') learnCors(res.headers);
-    if (!byOrigin.has(origin)) remember(origin, {});
+    else remember(origin, {});
   } catch {
     /* the engine unreachable: nothing to mirror */
   }
