@@ -13,6 +13,7 @@ import { esErrorBody, toVlrerankError, vlrError, VlrerankError } from '../errors
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { teiErrorType } from '../api/rerank-tei.js';
+import { corsFor } from '../search/cors.js';
 import { esErrorAnswer } from '../search/error-body.js';
 import { bodyRefused } from './body.js';
 import { closeAfterAnswer } from './linger.js';
@@ -139,14 +140,16 @@ function writeJson(res: ServerResponse, status: number, body: unknown, headers: 
 /**
  * ES-shaped. Works on a plain node response (the fast paths answer without express). `headers`:
  * extra response headers (search paths add `x-elastic-product` in front of Elasticsearch, whose
- * client refuses an answer without it); an overload refusal adds its `Retry-After`.
+ * client refuses an answer without it); an overload refusal adds its `Retry-After`; a request from a
+ * browser page gets the CORS headers the engine answers its origin with (search/cors.ts), else the
+ * browser hides the error and the page shows "network error" (held-out probe round 14f).
  */
 export function sendError(res: ServerResponse, err: unknown, deps: ErrorDeps, headers?: Record<string, string>): void {
   if (clientGone(res)) return goneQuietly(res, err, deps);
   const e = record(err, deps);
   const es = esErrorAnswer(e);
   // `?pretty` indents the engines' errors too; vlrerank's own came compact
-  writeJson(res, es.status, es, { ...headers, ...retryAfter(e), ...allowHeader(e) }, res.req ? prettyAsked(queryParams(res.req)) : false);
+  writeJson(res, es.status, es, { ...corsFor(res.req?.headers.origin), ...headers, ...retryAfter(e), ...allowHeader(e) }, res.req ? prettyAsked(queryParams(res.req)) : false);
 }
 
 /**

@@ -7,6 +7,7 @@
  * kept, anything else becomes `application/json`.
  */
 import { forwardRequestHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
+import { CORS_HEADERS, learnCors } from './cors.js';
 
 const OWN_BODY = new Set(['content-length', 'content-encoding', 'accept-encoding', 'content-type', 'accept']);
 /**
@@ -19,7 +20,9 @@ const OWN_BODY = new Set(['content-length', 'content-encoding', 'accept-encoding
  * as Elasticsearch does with `x-elastic-product`; a reranked answer left it out (held-out probe round 13f).
  */
 export const PRODUCT_HEADERS = ['x-elastic-product', 'x-opensearch-version'] as const;
-const KEEP_RESPONSE = ['content-type', ...PRODUCT_HEADERS, 'warning', 'x-opaque-id', 'retry-after', 'www-authenticate'];
+/** The engine's CORS headers (cors.ts): a reranked answer without them was unreadable to the browser page that asked (held-out probe round 14f). */
+export const PASS_HEADERS = [...PRODUCT_HEADERS, ...CORS_HEADERS] as const;
+const KEEP_RESPONSE = ['content-type', ...PASS_HEADERS, 'warning', 'x-opaque-id', 'retry-after', 'www-authenticate'];
 
 function headerValue(raw: readonly string[], name: string): string | undefined {
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) return raw[i + 1];
@@ -60,6 +63,7 @@ export function ownBodyHeaders(raw: readonly string[], contentType = 'applicatio
 
 /** The upstream answer's headers the client sees on a response we built. */
 export function answerHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
+  learnCors(h);
   const out: Record<string, string> = {};
   for (const k of KEEP_RESPONSE) {
     const v = h[k];

@@ -10,7 +10,8 @@ import type { RerankSpec } from './detect.js';
 import { detectThrough, type ResolveDeps } from './resolve.js';
 import { engineRefusal, isEngineRefusal, type EngineRefusal } from '../engine/auth-refusal.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
-import { ownBodyHeaders, PRODUCT_HEADERS } from './headers.js';
+import { ownBodyHeaders, PASS_HEADERS } from './headers.js';
+import { learnCors } from './cors.js';
 import { headerParamName } from './msearch-header.js';
 import type { NdjsonItem } from '../util/json-worker.js';
 import { Semaphore } from '../util/semaphore.js';
@@ -195,7 +196,8 @@ export async function runMsearch(
       return;
     }
     warn(res.headers.warning);
-    for (const h of PRODUCT_HEADERS) if (res.headers[h]) responseHeaders[h] = String(res.headers[h]);
+    learnCors(res.headers);
+    for (const h of PASS_HEADERS) if (res.headers[h]) responseHeaders[h] = String(res.headers[h]);
     if (res.headers['content-type']) responseHeaders['content-type'] = String(res.headers['content-type']);
     parsed.responses.forEach((r, j) => (out[plain[j]!.i] = r));
   })().catch((e) => {
@@ -225,7 +227,7 @@ export async function runMsearch(
         refused ??= unauthenticated(r.status, r.headers, r.body);
       } else {
         out[i] = { ...r.body, status: 200 };
-        for (const h of PRODUCT_HEADERS) if (r.headers[h]) responseHeaders[h] = r.headers[h];
+        for (const h of PASS_HEADERS) if (r.headers[h]) responseHeaders[h] = r.headers[h];
         // the media type the engine answered the client's `Accept` with (`…+json;compatible-with=8`), as for plain items
         if (r.headers['content-type']) responseHeaders['content-type'] = r.headers['content-type'];
         if (r.headers['x-vlrerank-degraded']) responseHeaders['x-vlrerank-degraded'] = r.headers['x-vlrerank-degraded'];

@@ -40,7 +40,8 @@ function alive(pid: number): boolean {
   }
 }
 
-export async function startOwnElasticsearch(name: string): Promise<OwnEngine> {
+/** `settings`: more `-E` settings of the node (e.g. `http.cors.enabled=true`). */
+export async function startOwnElasticsearch(name: string, settings: readonly string[] = []): Promise<OwnEngine> {
   const spec = ENGINES.elasticsearch;
   const home = installEngine('elasticsearch');
   const port = await freePort();
@@ -50,10 +51,10 @@ export async function startOwnElasticsearch(name: string): Promise<OwnEngine> {
   const pidFile = join(dir, 'es.pid');
   const url = `http://127.0.0.1:${port}`;
   const pid = (): number | undefined => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) || undefined : undefined);
-  const settings = [`http.port=${port}`, `transport.port=${transport}`, `path.data=${join(dir, 'data')}`, `path.logs=${join(dir, 'logs')}`, `cluster.name=vlr-${name}-${process.pid}`, `node.name=${name}`];
+  const all = [...settings, `http.port=${port}`, `transport.port=${transport}`, `path.data=${join(dir, 'data')}`, `path.logs=${join(dir, 'logs')}`, `cluster.name=vlr-${name}-${process.pid}`, `node.name=${name}`];
   const env = [`${spec.javaHomeVar}=${spec.javaHome}`, 'ES_JAVA_OPTS=-Xms256m -Xmx256m -XX:TieredStopAtLevel=1', `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`];
   const bin = join(home, 'bin', 'elasticsearch');
-  const args = [...settings.flatMap((s) => ['-E', s]), '-p', pidFile];
+  const args = [...all.flatMap((s) => ['-E', s]), '-p', pidFile];
 
   const engine: OwnEngine = {
     url,
