@@ -37,11 +37,12 @@ export function haproxyConfig(port: number, replicas: string[]): string {
     .replace(/(^\s*server fallback\d+ .*\n?)+/m, `${fallbacks}\n`);
 }
 
-export async function startHaproxy(replicas: string[]): Promise<RunningHaproxy> {
+/** Debian's HAProxy in the foreground on `config(port)`, up once `ready(url)` says so (30 s at most). */
+export async function runHaproxy(config: (port: number) => string, ready: (url: string) => Promise<boolean>): Promise<RunningHaproxy> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'vlr-haproxy-'));
   const cfg = join(dir, 'haproxy.cfg');
-  writeFileSync(cfg, haproxyConfig(port, replicas));
+  writeFileSync(cfg, config(port));
   const child = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
@@ -50,13 +51,7 @@ export async function startHaproxy(replicas: string[]): Promise<RunningHaproxy> 
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`haproxy exited ${child.exitCode}: ${log}`);
-    try {
-      const res = await fetch(`${url}/_vlrerank/health?live`);
-      await res.arrayBuffer();
-      if (res.status === 200) break;
-    } catch {
-      /* not listening yet */
-    }
+    if (await ready(url).catch(() => false)) break; // not listening yet: refused
     if (Date.now() > deadline) throw new Error(`haproxy did not come up: ${log}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -73,32 +68,36 @@ export async function startHaproxy(replicas: string[]): Promise<RunningHaproxy> 
   };
 }
 
-/** An HAProxy started on `config(port)` that answers `/_cluster/health` with `upStatus` once up; its log kept for `lines`. */
-export async function startGatewayHaproxy(config: (port: number) => string, upStatus: number, keep: (line: string) => boolean): Promise<{ url: string; lines(): string[]; stop(): Promise<void> }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'vlr-gateway-'));
-  const cfg = join(dir, 'haproxy.cfg');
-  writeFileSync(cfg, config(port));
-  const child = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`haproxy exited ${child.exitCode}: ${log}`);
-    const ok = await fetch(`${url}/_cluster/health`).then((r) => r.arrayBuffer().then(() => r.status === upStatus), () => false);
-    if (ok) break;
-    if (i > 300) throw new Error(`haproxy did not come up: ${log}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url,
-    lines: () => log.split('\n').filter(keep),
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+/** A readiness check: `path` answers `status`. */
+export const answers = (path: string, status: number) => async (url: string) => {
+  const res = await fetch(`${url}${path}`);
+  await res.arrayBuffer();
+  return res.status === status;
+};
+
+export async function startHaproxy(replicas: string[]): Promise<RunningHaproxy> {
+  return runHaproxy((port) => haproxyConfig(port, replicas), answers('/_vlrerank/health?live', 200));
+}
+
+/** An authenticating gateway in front of an engine: its log lines (one per request, as its config logs them). */
+export interface GatewayHaproxy {
+  url: string;
+  lines(): string[];
+  stop(): Promise<void>;
+}
+
+/** The `global` and `defaults` sections of the gateways' configs (tenant-gateway.ts, write-gateway.ts). */
+export const GATEWAY_DEFAULTS = `global
+    maxconn 256
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 120s
+    timeout server 120s
+    option http-keep-alive`;
+
+/** An HAProxy on `config(port)` that answers `/_cluster/health` with `upStatus` once up; its log lines kept by `keep`. */
+export async function startGatewayHaproxy(config: (port: number) => string, upStatus: number, keep: (line: string) => boolean): Promise<GatewayHaproxy> {
+  const h = await runHaproxy(config, answers('/_cluster/health', upStatus));
+  return { url: h.url, lines: () => h.log().split('\n').filter(keep), stop: h.stop };
 }

@@ -8,23 +8,11 @@
  * ones: an ES-shaped 401 with `WWW-Authenticate`; anything else: an ES-shaped 403. Its log line per
  * request names who the gateway took the request for (`who=a|b|adm|-`).
  */
-import { startGatewayHaproxy } from './haproxy.js';
+import { GATEWAY_DEFAULTS, startGatewayHaproxy, type GatewayHaproxy } from './haproxy.js';
 
-export interface TenantGateway {
-  url: string;
-  /** One line per request: `METHOD /path STATUS who=a|b|adm|-`. */
-  lines(): string[];
-  stop(): Promise<void>;
-}
+export type TenantGateway = GatewayHaproxy;
 
-const config = (port: number, engine: string) => `global
-    maxconn 256
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 120s
-    timeout server 120s
-    option http-keep-alive
+const config = (port: number, engine: string) => `${GATEWAY_DEFAULTS}
 userlist tenants
     group ta
     group tb

@@ -6,22 +6,11 @@
  * credentials). No credentials or wrong ones: an ES-shaped 401. Each request is logged
  * (`METHOD /path STATUS`).
  */
-import { startGatewayHaproxy } from './haproxy.js';
+import { GATEWAY_DEFAULTS, startGatewayHaproxy, type GatewayHaproxy } from './haproxy.js';
 
-export interface WriteGateway {
-  url: string;
-  lines(): string[];
-  stop(): Promise<void>;
-}
+export type WriteGateway = GatewayHaproxy;
 
-const config = (port: number, engine: string) => `global
-    maxconn 256
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 120s
-    timeout server 120s
-    option http-keep-alive
+const config = (port: number, engine: string) => `${GATEWAY_DEFAULTS}
 userlist tenants
     group rd
     group wr

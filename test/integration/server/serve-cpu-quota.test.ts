@@ -12,60 +12,33 @@
  * hierarchy and at least 2 cores: skipped, saying which, otherwise.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { makeCgroup, removeCgroups, type Cgroup } from '../../helpers/cgroups.js';
 import { listeningUrl } from '../../helpers/listening.js';
 import { MODELS, REPO_ROOT } from '../../helpers/paths.js';
 
 /** A fresh cpu cgroup with `quota` µs per 100 ms (undefined: none) and the file a process joins it by, or why there is none. */
-function cpuCgroup(name: string, quota: number | undefined): { dir: string; procs: string } | string {
-  if (process.getuid?.() !== 0) return 'needs root (to make a cgroup)';
+function cpuCgroup(name: string, quota: number | undefined): Cgroup | string {
   if (availableParallelism() < 2) return 'needs 2 cores (a quota of 1 core lowers nothing on 1)';
-  const v1 = '/sys/fs/cgroup/cpu';
-  const v2 = readFileSync('/proc/self/mounts', 'utf8').includes(' /sys/fs/cgroup cgroup2 ') ? '/sys/fs/cgroup' : undefined;
-  try {
-    if (existsSync(join(v1, 'cpu.cfs_quota_us'))) {
-      const dir = join(v1, name);
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'cpu.cfs_period_us'), '100000');
-      writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(quota ?? -1));
-      return { dir, procs: join(dir, 'cgroup.procs') };
-    }
-    if (v2 && readFileSync(join(v2, 'cgroup.subtree_control'), 'utf8').includes('cpu')) {
-      const dir = join(v2, name);
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'cpu.max'), `${quota ?? 'max'} 100000`);
-      return { dir, procs: join(dir, 'cgroup.procs') };
-    }
-  } catch (e) {
-    return `cannot make a cpu cgroup: ${(e as Error).message}`;
-  }
-  return 'no writable cpu cgroup hierarchy (v1 cpu controller or v2 with cpu delegated)';
+  return makeCgroup('cpu', name, { v1: [['cpu.cfs_quota_us', String(quota ?? -1)], ['cpu.cfs_period_us', '100000']], v2: [['cpu.max', `${quota ?? 'max'} 100000`]] });
 }
 
-const made: string[] = [];
 const noModels = mkdtempSync(join(tmpdir(), 'vlr-nomodels-'));
+let made = 0;
 afterAll(() => {
-  for (const d of made) {
-    try {
-      rmdirSync(d);
-    } catch {
-      // still holding a process that is exiting: the next run makes another name
-    }
-  }
+  removeCgroups();
   rmSync(noModels, { recursive: true, force: true });
 });
 const probe = cpuCgroup(`vlrerank-test-cpu-probe-${process.pid}`, undefined);
 const skip = typeof probe === 'string' ? probe : undefined;
-if (typeof probe !== 'string') made.push(probe.dir);
 if (skip) console.warn(`serve-cpu-quota: skipped — ${skip}`);
 
 /** Serve in a cpu cgroup; `look` runs once it listens (and, with models, once warmed); then SIGTERM. */
 async function serveIn<T>(quota: number | undefined, o: { models: boolean; env?: Record<string, string>; cpus?: string }, look: (url: string, pid: number) => Promise<T>): Promise<{ out: string; seen: T }> {
-  const cg = cpuCgroup(`vlrerank-test-cpu-${quota ?? 'max'}-${made.length}-${process.pid}`, quota) as { dir: string; procs: string };
-  made.push(cg.dir);
+  const cg = cpuCgroup(`vlrerank-test-cpu-${quota ?? 'max'}-${made++}-${process.pid}`, quota) as Cgroup;
   // join the cgroup, then become the server: the quota holds for the server's own process
   const child = spawn('sh', ['-c', 'echo $$ > "$0" && exec "$@"', cg.procs, ...(o.cpus ? ['taskset', '-c', o.cpus] : []), process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--upstream', 'http://127.0.0.1:9'], {
     cwd: REPO_ROOT,

@@ -8,57 +8,30 @@
  * which, otherwise.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { makeCgroup, removeCgroups, type Cgroup } from '../../helpers/cgroups.js';
 import { listeningUrl } from '../../helpers/listening.js';
 import { REPO_ROOT } from '../../helpers/paths.js';
 
 /** A fresh memory cgroup with `limit` bytes and the file a process joins it by, or why there is none. */
-function memoryCgroup(name: string, limit: number): { dir: string; procs: string } | string {
-  if (process.getuid?.() !== 0) return 'needs root (to make a cgroup)';
-  const v1 = '/sys/fs/cgroup/memory';
-  const v2 = readFileSync('/proc/self/mounts', 'utf8').includes(' /sys/fs/cgroup cgroup2 ') ? '/sys/fs/cgroup' : undefined;
-  try {
-    if (existsSync(join(v1, 'memory.limit_in_bytes'))) {
-      const dir = join(v1, name);
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'memory.limit_in_bytes'), String(limit));
-      return { dir, procs: join(dir, 'cgroup.procs') };
-    }
-    if (v2 && readFileSync(join(v2, 'cgroup.subtree_control'), 'utf8').includes('memory')) {
-      const dir = join(v2, name);
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'memory.max'), String(limit));
-      return { dir, procs: join(dir, 'cgroup.procs') };
-    }
-  } catch (e) {
-    return `cannot make a memory cgroup: ${(e as Error).message}`;
-  }
-  return 'no writable memory cgroup hierarchy (v1 memory controller or v2 with memory delegated)';
+function memoryCgroup(name: string, limit: number): Cgroup | string {
+  return makeCgroup('memory', name, { v1: [['memory.limit_in_bytes', String(limit)]], v2: [['memory.max', String(limit)]] });
 }
 
-const made: string[] = [];
 const noModels = mkdtempSync(join(tmpdir(), 'vlr-nomodels-'));
 afterAll(() => {
-  for (const d of made) {
-    try {
-      rmdirSync(d);
-    } catch {
-      // still holding a process that is exiting: the next run makes another name
-    }
-  }
+  removeCgroups();
   rmSync(noModels, { recursive: true, force: true });
 });
 const probe = memoryCgroup(`vlrerank-test-probe-${process.pid}`, 2 ** 30);
 const skip = typeof probe === 'string' ? probe : undefined;
-if (typeof probe !== 'string') made.push(probe.dir);
 if (skip) console.warn(`serve-memory-limit: skipped — ${skip}`);
 
 async function startIn(limit: number): Promise<string> {
-  const cg = memoryCgroup(`vlrerank-test-${limit}-${process.pid}`, limit) as { dir: string; procs: string };
-  made.push(cg.dir);
+  const cg = memoryCgroup(`vlrerank-test-${limit}-${process.pid}`, limit) as Cgroup;
   // join the cgroup, then become the server: the limit holds for the server's own process
   const child = spawn('sh', ['-c', 'echo $$ > "$0" && exec "$@"', cg.procs, process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--upstream', 'http://127.0.0.1:9'], {
     cwd: REPO_ROOT,
