@@ -15,6 +15,8 @@
  * process would charge the proxy's log to the load generator's CPU).
  *
  * BENCH_ONLY=search,get runs only the workloads whose names start with those words.
+ * BENCH_SETTLE_S=<s>: wait that long after starting the proxies before the first round (perf15:
+ * V8's memory-reducing GC ~30 s after start otherwise lands in a search round).
  * BENCH_BASE_DIST=<dir>: a second vlrerank, built from another checkout's `dist/` (e.g. main, in a
  * `git worktree`), measured in the same rounds for searches and gets: old ÷ new CPU per request
  * from one run, on a machine whose load changes under both alike.
@@ -304,6 +306,11 @@ async function main(): Promise<void> {
   const proxy = await startProxy(direct);
   const bare = await startBareProxy(direct);
   const base = process.env.BENCH_BASE_DIST ? await startProxy(direct, resolve(process.env.BENCH_BASE_DIST)) : undefined;
+  // BENCH_SETTLE_S: wait before measuring, so that V8's one-off work after start (the memory
+  // reducer's Mark-Compact ~30 s after start, ~115 ms of CPU for vlrerank: perf15) falls before the
+  // rounds instead of into one of them, where it weighs ~100 µs a search at the engine's rate
+  const settle = Number(process.env.BENCH_SETTLE_S ?? 0);
+  if (settle > 0) await new Promise((r) => setTimeout(r, settle * 1000));
   const bulk = bulkBody(100);
   const nd = { 'content-type': 'application/x-ndjson' };
   const workloads: Workload[] = [

@@ -111,10 +111,10 @@ export function createAccessLogger(level = 'info', to: number | string = 1): { l
   const logger = pino({ level, base: { service: 'vlrerank' } }, dest);
   const write = (a: AccessLine) => {
     // a passthrough line (a method, nothing optional) in one template: no pieces made to be joined
-    const remote = a.remote === undefined ? '' : `,"remote":${JSON.stringify(a.remote)}`;
+    const remote = a.remote === undefined ? '' : `,"remote":${quoted(a.remote)}`;
     const plain = a.opaque_id === undefined && a.rerank === undefined && a.error === undefined && a.forwarded_for === undefined && a.forwarded === undefined;
     if (plain && a.method !== undefined) {
-      gathered += `{"level":30,"time":${Date.now()},"service":"vlrerank","access":{"method":${JSON.stringify(a.method)},"path":${JSON.stringify(a.path)},"status":${a.status},"bytes":${a.bytes},"ms":${a.ms},"route":"${a.route}"${remote}},"msg":"access"}\n`;
+      gathered += `{"level":30,"time":${Date.now()},"service":"vlrerank","access":{"method":${quoted(a.method)},"path":${JSON.stringify(a.path)},"status":${a.status},"bytes":${a.bytes},"ms":${msText(a.ms)},"route":"${a.route}"${remote}},"msg":"access"}\n`;
     } else {
       const method = a.method === undefined ? '' : `"method":${JSON.stringify(a.method)},`;
       const extra = plain
@@ -141,6 +141,33 @@ export function createAccessLogger(level = 'info', to: number | string = 1): { l
       pendingAccessLogs.delete(flush);
     },
   };
+}
+
+/**
+ * A method or a peer address as JSON, kept by value: a server sees few of each, and
+ * JSON.stringify per line was ~0.1 µs each (bounded: values come from clients).
+ */
+const quotedOf = new Map<string, string>();
+function quoted(v: string): string {
+  let q = quotedOf.get(v);
+  if (q === undefined) {
+    if (quotedOf.size >= 256) quotedOf.clear();
+    quotedOf.set(v, (q = JSON.stringify(v)));
+  }
+  return q;
+}
+
+/**
+ * A line's `ms` (hundredths, as the tracker rounds it) as `${ms}` prints it, from integers: the
+ * shortest decimal of n / 100 is n with its point moved (no other with ≤ 2 decimals is the same
+ * double), and printing an integer is ~3× cheaper than a double. Any other number as `${ms}`.
+ */
+export function msText(ms: number): string {
+  const n = Math.round(ms * 100);
+  if (n / 100 !== ms || n < 0 || n >= 1e15) return `${ms}`;
+  const i = Math.trunc(n / 100);
+  const r = n - i * 100;
+  return r === 0 ? `${i}` : r % 10 === 0 ? `${i}.${r / 10}` : `${i}.${r < 10 ? '0' : ''}${r}`;
 }
 
 /** Access lines are written when this many characters have gathered (or a second has passed). */

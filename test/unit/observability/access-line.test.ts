@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { createAccessLogger, type AccessLine } from '../../../src/observability/logger.js';
+import { createAccessLogger, msText, type AccessLine } from '../../../src/observability/logger.js';
 
 const lines: AccessLine[] = [
   { method: 'GET', path: '/idx/_doc/1', status: 200, bytes: 123, ms: 0.42, route: 'proxy' },
@@ -19,6 +19,9 @@ const lines: AccessLine[] = [
   { method: 'POST', path: '/i/_search', status: 200, bytes: 10, ms: 3, route: 'search', opaque_id: 'id "1"\n', rerank: { pipeline: 'p', degraded: 'VLR_OVERLOADED', reason: 'VLR_OVERLOADED: busy "x"', documents: 40, searches: 2 } },
   { method: 'POST', path: '/v1/rerank', status: 200, bytes: 10, ms: 3, route: 'rerank', rerank: { degraded: false, documents: 3, document_errors: 1 } },
   { method: 'M1X', path: '/x?token=[redacted]', status: 400, bytes: 0, ms: 0, route: 'unparsed', error: 'HPE_INVALID_METHOD' },
+  // `ms` printed from integers and the method and peer address from a cache (perf15): every shape of
+  // hundredths, a peer address (IPv4, IPv6 with a zone), the same values again
+  ...[0.05, 0.1, 0.01, 1.1, 100.07, 7.9, 12345.67, 0.3, 2 / 3, 1e-7].map((ms, i) => ({ method: 'GET', path: '/i/_doc/1', status: 200, bytes: 5, ms, route: 'proxy', remote: i % 2 ? '127.0.0.1' : 'fe80::1%eth0' })),
 ];
 
 function readLines(file: string): string[] {
@@ -65,4 +68,12 @@ it('has no line writer when the level drops info lines', () => {
   const warn = createAccessLogger('warn', join(dir, 'warn.log'));
   expect(warn.write).toBeUndefined();
   warn.close();
+});
+
+it('prints a line\'s ms as `${ms}` does, from integers', () => {
+  // the tracker's hundredths (Math.round(ms * 100) / 100), across magnitudes, and any other number
+  const wrong: number[] = [];
+  for (let n = 0; n < 2_000_000; n++) if (msText(n / 100) !== `${n / 100}`) wrong.push(n / 100);
+  expect(wrong).toEqual([]);
+  for (const ms of [0, -0, 0.005, 1 / 3, 30001, 1e15, 1e21, -1.5, Number.NaN, Number.POSITIVE_INFINITY]) expect(msText(ms)).toBe(`${ms}`);
 });
