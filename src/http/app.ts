@@ -37,8 +37,8 @@ export interface HttpDeps {
   /** Absent: no UI (config.server.ui false). */
   ui?: UiRouteDeps;
   maxJsonBodyBytes: number;
-  /** Is the upstream known to be Elasticsearch? (search-path errors vlrerank makes then carry x-elastic-product, as the ES client requires) */
-  upstreamIsElasticsearch?: UpstreamProduct;
+  /** The engine's product headers once known (vlrerank's own answers then carry them: x-elastic-product, as the ES client requires; OpenSearch 3.x's X-OpenSearch-Version) */
+  upstreamProduct?: UpstreamProduct;
   /** server.maxJsonDepth: deepest JSON accepted in a body vlrerank parses. */
   maxJsonDepth: number;
   /** The JSON worker (util/json-worker.ts) every body reader parses large bodies in: built, started and closed by the composition root. */
@@ -57,7 +57,7 @@ export interface HttpDeps {
  */
 function productHeader(deps: HttpDeps): RequestHandler {
   return (_req, res, next) => {
-    for (const [k, v] of Object.entries(esProduct(deps.upstreamIsElasticsearch) ?? {})) res.setHeader(k, v);
+    for (const [k, v] of Object.entries(esProduct(deps.upstreamProduct) ?? {})) res.setHeader(k, v);
     next();
   };
 }
@@ -95,7 +95,7 @@ export function buildApp(deps: HttpDeps, fast: { proxy: NodeHandler; search: { s
   // and answered 200 where the engines answer 405 (held-out probe round 7); HEAD is the engine's
   const search = searchRouter(fast.search);
   app.use((req, res, next) => (req.method === 'HEAD' ? next() : search(req, res, next)));
-  app.use(ingestRouter({ ...deps.errors, upstreamIsElasticsearch: deps.upstreamIsElasticsearch, ingest: deps.ingest, maxJsonBodyBytes: deps.maxJsonBodyBytes, jsonWorker: deps.jsonWorker }));
+  app.use(ingestRouter({ ...deps.errors, upstreamProduct: deps.upstreamProduct, ingest: deps.ingest, maxJsonBodyBytes: deps.maxJsonBodyBytes, jsonWorker: deps.jsonWorker }));
   app.use((req, res) => fast.proxy(req, res));
   app.use(errorHandler(deps.errors));
   return app;

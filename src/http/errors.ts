@@ -56,10 +56,10 @@ function goneQuietly(res: ServerResponse, err: unknown, deps: ErrorDeps): void {
 
 /**
  * What the HTTP layer is told of the engine behind (by the composition root): the product headers
- * the engine writes on every answer (engine/client.ts `EngineInfo.productHeaders`), or `true` for
- * an upstream known to be Elasticsearch; undefined/false while it is not known.
+ * the engine writes on every answer (engine/client.ts `EngineInfo.productHeaders`); undefined while
+ * the engine is not known.
  */
-export type UpstreamProduct = () => boolean | Readonly<Record<string, string>> | undefined;
+export type UpstreamProduct = () => Readonly<Record<string, string>> | undefined;
 
 /**
  * The engine's product headers, for the answers vlrerank makes itself on the engine's paths: every
@@ -71,8 +71,7 @@ export type UpstreamProduct = () => boolean | Readonly<Record<string, string>> |
  */
 export function esProduct(upstream: UpstreamProduct | undefined): Record<string, string> | undefined {
   const known = upstream?.();
-  if (!known) return undefined;
-  return known === true ? { 'x-elastic-product': 'Elasticsearch' } : Object.keys(known).length ? { ...known } : undefined;
+  return known && Object.keys(known).length ? { ...known } : undefined;
 }
 
 /** `Retry-After` (RFC 9110 §10.2.3, seconds) of an overload refusal, which carries its estimate in `details.retry_after_s`. */

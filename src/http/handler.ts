@@ -131,12 +131,12 @@ export function buildHandler(deps: HttpDeps): NodeHandler {
       app(req, res);
     };
   }
-  const proxy = proxyHandler(deps.pool, deps.errors, deps.upstreamIsElasticsearch);
-  const search = searchHandlers({ ...deps.errors, search: deps.search, pool: deps.pool, maxJsonBodyBytes: deps.maxJsonBodyBytes, jsonWorker: deps.jsonWorker, upstreamIsElasticsearch: deps.upstreamIsElasticsearch });
+  const proxy = proxyHandler(deps.pool, deps.errors, deps.upstreamProduct);
+  const search = searchHandlers({ ...deps.errors, search: deps.search, pool: deps.pool, maxJsonBodyBytes: deps.maxJsonBodyBytes, jsonWorker: deps.jsonWorker, upstreamProduct: deps.upstreamProduct });
   const app = buildApp(deps, { proxy, search });
   const track = requestTracker(deps.access);
   const ingest = deps.ingest.pipelines.ingests;
-  const nodesHttp = nodesHttpHandler(deps.pool, deps.errors, deps.upstreamIsElasticsearch);
+  const nodesHttp = nodesHttpHandler(deps.pool, deps.errors, deps.upstreamProduct);
   return (req, res) => {
     if (req.url && req.url.charCodeAt(0) !== 47) req.url = originForm(req.url);
     track(req, res);

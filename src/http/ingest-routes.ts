@@ -21,7 +21,7 @@ export interface IngestRouteDeps extends ErrorDeps {
   /** Parses documents of SMALL_BODY bytes and more off the main thread (built by the composition root). */
   jsonWorker: JsonWorker;
   /** Is the upstream known to be Elasticsearch? Then our own refusals carry `x-elastic-product`. */
-  upstreamIsElasticsearch?: UpstreamProduct;
+  upstreamProduct?: UpstreamProduct;
 }
 
 async function write(res: ServerResponse, a: WriteAnswer): Promise<void> {
@@ -98,7 +98,7 @@ export function ingestRouter(deps: IngestRouteDeps): Router {
   // the ES client refuses an answer without x-elastic-product, a write's refusal by vlrerank included
   // (it threw ProductNotSupportedError instead of the refusal — held-out probe round 8a)
   const refuse = (res: ServerResponse, e: unknown) => {
-    if (!res.destroyed) sendError(res, e, deps, esProduct(deps.upstreamIsElasticsearch));
+    if (!res.destroyed) sendError(res, e, deps, esProduct(deps.upstreamProduct));
   };
   const router = Router({ caseSensitive: true }); // `_DOC`, `_BULK`…: the engine's 400, without computing records first
   const { pipelines } = deps.ingest;

@@ -44,7 +44,7 @@ export function publishThrough(body: unknown, address: string): boolean {
 const NO_ENCODING = new Set(['accept-encoding']);
 const BODY_BYTES = new Set(['content-length', 'content-encoding', 'transfer-encoding']);
 
-export function nodesHttpHandler(pool: UpstreamPool, deps: ErrorDeps, upstreamIsElasticsearch?: UpstreamProduct) {
+export function nodesHttpHandler(pool: UpstreamPool, deps: ErrorDeps, upstreamProduct?: UpstreamProduct) {
   return async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
     const ac = new AbortController();
     res.once('close', () => !res.writableFinished && ac.abort());
@@ -66,7 +66,7 @@ export function nodesHttpHandler(pool: UpstreamPool, deps: ErrorDeps, upstreamIs
       res.writeHead(up.statusCode, [...headers, 'content-length', String(Buffer.byteLength(out))]);
       res.end(out);
     } catch (e) {
-      if (!res.destroyed) sendError(res, e, deps, esProduct(upstreamIsElasticsearch));
+      if (!res.destroyed) sendError(res, e, deps, esProduct(upstreamProduct));
     }
   };
 }

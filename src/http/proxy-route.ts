@@ -22,13 +22,13 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
 /** Headers that describe the client's body bytes, which a rewritten body no longer has. */
 const BODY_BYTES = new Set(['content-length', 'content-encoding']);
 
-/** `upstreamIsElasticsearch`: our 502/504 then carry `x-elastic-product`, as the engine's own answers do. */
-export function proxyHandler(pool: UpstreamPool, deps: ErrorDeps, upstreamIsElasticsearch?: UpstreamProduct): NodeHandler {
+/** `upstreamProduct`: our 502/504 then carry the engine's product headers, as its own answers do. */
+export function proxyHandler(pool: UpstreamPool, deps: ErrorDeps, upstreamProduct?: UpstreamProduct): NodeHandler {
   return (req, res) => {
     const ahead = bodyReadAhead(req);
     if (ahead) {
       forwardReadAhead(pool, req, res, ahead).catch((err) => {
-        if (!res.destroyed) sendError(res, err, deps, esProduct(upstreamIsElasticsearch));
+        if (!res.destroyed) sendError(res, err, deps, esProduct(upstreamProduct));
       });
       return;
     }
@@ -36,7 +36,7 @@ export function proxyHandler(pool: UpstreamPool, deps: ErrorDeps, upstreamIsElas
       // the client went away: nobody to answer (req.destroyed alone is no sign: Node destroys a
       // request once its body is read)
       if (res.destroyed) return;
-      sendError(res, err, deps, esProduct(upstreamIsElasticsearch));
+      sendError(res, err, deps, esProduct(upstreamProduct));
     });
   };
 }

@@ -31,7 +31,7 @@ export interface SearchRouteDeps extends ErrorDeps {
   /** Parses bodies of SMALL_BODY bytes and more off the main thread (built by the composition root). */
   jsonWorker: JsonWorker;
   /** The engine's product headers once known (`x-elastic-product`, OpenSearch 3.x's `x-opensearch-version`): our own answers carry them. */
-  upstreamIsElasticsearch?: UpstreamProduct;
+  upstreamProduct?: UpstreamProduct;
 }
 
 async function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | Record<string, unknown>, indent: boolean): Promise<void> {
@@ -99,7 +99,7 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         // an `_msearch` whose every item vlrerank answered itself (each refused) had no engine headers to
         // copy: its 200 lacked x-elastic-product, and the ES client threw ProductNotSupportedError
         // (held-out probe round 8a)
-        const product = esProduct(deps.upstreamIsElasticsearch);
+        const product = esProduct(deps.upstreamProduct);
         // `?pretty`: a reranked answer came compact whatever it said (held-out probe round 8a); bytes
         // from the engine were asked with the same parameter and are as it wrote them
         await send(res, out.status, { ...product, ...out.headers }, out.body, prettyAsked(params));
@@ -107,7 +107,7 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         // a browser page reads our error only with the engine's CORS headers for its origin (search/cors.ts)
         await askEngineCors(deps.pool, req.headers.origin);
         // the ES client refuses any answer without x-elastic-product ("not Elasticsearch"), our errors included
-        sendError(res, e, deps, esProduct(deps.upstreamIsElasticsearch));
+        sendError(res, e, deps, esProduct(deps.upstreamProduct));
       }
     };
   return { search: route(handleSearch, 'search'), msearch: route(handleMsearch, 'msearch'), template: route(handleSearchTemplate, 'template'), msearchTemplate: route(handleMsearchTemplate, 'msearch') };

@@ -86,7 +86,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
     role: config.server.role,
     maxJsonDepth: config.server.maxJsonDepth,
     jsonWorker: s.jsonWorker,
-    upstreamIsElasticsearch: () => s.engine.known()?.productHeaders,
+    upstreamProduct: () => s.engine.known()?.productHeaders,
   };
 }
 
