@@ -42,6 +42,7 @@ import { JsonWorker } from '../../src/util/json-worker.js';
 import { DiskTier } from '../../src/features/store/disk-tier.js';
 import { RedisTier } from '../../src/features/store/redis-tier.js';
 import { MODELS_DIR } from './features.js';
+import { echoJsonLines } from './json-lines.js';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(name);
@@ -332,18 +333,7 @@ function runChild(mode: string, env: string): Promise<Row[]> {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, ...ENVS[env] },
     });
-    let buf = '';
-    p.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        if (!line.startsWith('{')) continue;
-        process.stdout.write(line + '\n');
-        rows.push(JSON.parse(line));
-      }
-    });
+    echoJsonLines<Row>(p.stdout!, (r) => rows.push(r));
     p.on('exit', (code) => (code === 0 ? res(rows) : rej(new Error(`${mode}/${env} exited ${code}`))));
   });
 }

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ModelSession, ort } from '../../src/models/session.js';
 import { MODELS_DIR } from './features.js';
+import { echoJsonLines } from './json-lines.js';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(name);
@@ -90,19 +91,7 @@ async function main(): Promise<void> {
             stdio: ['ignore', 'pipe', 'inherit'],
             env: { ...process.env, ...CONFIGS[n]!.env },
           });
-          let buf = '';
-          p.stdout.on('data', (d: Buffer) => {
-            buf += d.toString();
-            let i;
-            while ((i = buf.indexOf('\n')) >= 0) {
-              const line = buf.slice(0, i);
-              buf = buf.slice(i + 1);
-              if (!line.startsWith('{')) continue;
-              process.stdout.write(line + '\n');
-              const r = JSON.parse(line);
-              rows.set(n, [...(rows.get(n) ?? []), r]);
-            }
-          });
+          echoJsonLines<{ cycle: number; loadedMb: number; unloadedMb: number; msPerImage: number }>(p.stdout, (r) => rows.set(n, [...(rows.get(n) ?? []), r]));
           p.on('exit', (code) => (code === 0 ? res() : rej(new Error(`${n} exited ${code}`))));
         }),
     ),
