@@ -17,6 +17,13 @@ describe('mallocHint', () => {
     expect(mallocHint({ MALLOC_MMAP_THRESHOLD_: '65536' }, '2.36')).toBeUndefined();
     expect(mallocHint({}, null)).toBeUndefined();
   });
+  it('says nothing when another allocator is preloaded (jemalloc kept decoding flat too, at less CPU: perf16), and names it as the other way', () => {
+    expect(mallocHint({ LD_PRELOAD: '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2' }, '2.36')).toBeUndefined();
+    expect(mallocHint({ LD_PRELOAD: 'libtcmalloc_minimal.so.4' }, '2.36')).toBeUndefined();
+    expect(mallocHint({ LD_PRELOAD: '/opt/x/libfoo.so:/usr/lib/libmimalloc.so.2' }, '2.36')).toBeUndefined();
+    expect(mallocHint({ LD_PRELOAD: '/opt/x/libnotjemalloc-shim.so' }, '2.36')).toContain('libjemalloc.so.2');
+    expect(mallocHint({}, '2.36')).toContain('preload jemalloc');
+  });
   it('reads the C library of this process from Node itself (Debian here: glibc)', () => {
     const glibc = (process.report.getReport() as { header: { glibcVersionRuntime?: string } }).header.glibcVersionRuntime;
     expect(mallocHint({})).toBe(glibc ? mallocHint({}, glibc) : undefined);
