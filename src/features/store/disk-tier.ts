@@ -27,7 +27,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import type { Logger } from '../../observability/logger.js';
 import { probeDiskFile } from './disk-probe.js';
 import { DiskStatus } from './disk-status.js';
-import type { TierHealth, TierHooks, TierState } from './tier.js';
+import type { TierHealth, TierHooks, TierState, UrlMemo } from './tier.js';
 
 export interface DiskTierOptions {
   /** Folder of the store (created if missing); the LMDB file is `features.mdb` in it. */
@@ -55,13 +55,6 @@ interface Stamp { t: number; n: number }
 export interface FileMemo {
   size: number;
   mtimeMs: number;
-  contentHash: string;
-}
-
-/** A URL's validators and the content hash of the copy whose features are kept. */
-export interface UrlMemo {
-  etag?: string;
-  lastModified?: string;
   contentHash: string;
 }
 

@@ -6,7 +6,8 @@
  * server reranks them, is closed, and a new one starts on the same disk folder. Before the fix the
  * validators lived in memory only: the new server found the features in the disk tier but had
  * nothing to revalidate with, so each URL was downloaded whole once more. Counted: bodies the host
- * sent (200), revalidations (304), image/video model runs.
+ * sent (200), revalidations (304), image/video model runs. The same with a real Redis (L3) and no
+ * disk tier: replicas keep the validators there with the features.
  */
 import { copyFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import { counterSum } from '../../helpers/metrics.js';
 import { DATA } from '../../helpers/paths.js';
 import { startColdServer } from '../../helpers/rerank-server.js';
 import { startStaticObjectHost, type StaticObjectHost } from '../../helpers/static-object-host.js';
-import { tempStoreDir } from '../../helpers/store.js';
+import { startRedis, tempStoreDir, type RedisServer } from '../../helpers/store.js';
 
 const PHOTO_A = join(DATA, 'coco-captions-mini/images/val2017/000000000139.jpg');
 const PHOTO_B = join(DATA, 'coco-captions-mini/images/val2017/000000000802.jpg');
@@ -45,7 +46,7 @@ function put(file: string, name: string, at: number): void {
 }
 const presigned = (name: string, sig: number) => `${host.url}/${name}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20261205T11300${sig}Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=${sig.toString(16).padStart(64, '0')}`;
 // keepFetchedMs 0: nothing answered from the few-seconds keep of recent bytes, every ask reaches the host
-const server = () => startColdServer(cleanups, { 'media.allowHosts': ['127.0.0.1'], 'media.keepFetchedMs': 0, 'store.disk.path': store.path });
+const server = (tier: Record<string, unknown> = { 'store.disk.path': store.path }) => startColdServer(cleanups, { 'media.allowHosts': ['127.0.0.1'], 'media.keepFetchedMs': 0, ...tier });
 const visualRuns = async (srv: RunningServer) => (await Promise.all(VISUAL_MODELS.map((model) => counterSum(srv.url, 'vlrerank_model_runs_total', { model })))).reduce((a, b) => a + b, 0);
 
 async function score(srv: RunningServer, doc: Record<string, string>): Promise<number> {
@@ -87,5 +88,23 @@ describe('URL validators kept with the features in the disk tier', { timeout: 30
     expect(host.count('/p.jpg', 200)).toBe(2);
     expect(await score(c, { image: `${host.url}/p.jpg` })).toBeCloseTo(signed, -Math.log10(STORED_SCORE_TOLERANCE));
     expect(host.count('/p.jpg', 304)).toBe(2); // its new validators kept in turn
+  });
+
+  it('with Redis and no disk tier: after a restart a photo and a clip seen before are revalidated (304), their features Redis hits', async () => {
+    const redis: RedisServer = await startRedis();
+    cleanups.push(() => redis.stop());
+    put(PHOTO_A, 'r.jpg', 1_700_000_000);
+    put(CLIP, 'rc.mkv', 1_700_000_000);
+    const a = await server({ 'store.redis.url': redis.url, 'store.redis.commandTimeoutMs': 1000 });
+    const photo = await score(a, { image: presigned('r.jpg', 3) });
+    const clip = await score(a, { video: `${host.url}/rc.mkv` });
+    await a.close();
+    const b = await server({ 'store.redis.url': redis.url, 'store.redis.commandTimeoutMs': 1000 });
+    expect(await score(b, { image: presigned('r.jpg', 4) })).toBeCloseTo(photo, -Math.log10(STORED_SCORE_TOLERANCE));
+    expect(await score(b, { video: `${host.url}/rc.mkv` })).toBeCloseTo(clip, -Math.log10(STORED_SCORE_TOLERANCE));
+    expect(await visualRuns(b)).toBe(0);
+    // before: [2, 2] and no 304
+    expect([host.count('/r.jpg', 200), host.count('/rc.mkv', 200)]).toEqual([1, 1]);
+    expect([host.count('/r.jpg', 304), host.count('/rc.mkv', 304)]).toEqual([1, 1]);
   });
 });
