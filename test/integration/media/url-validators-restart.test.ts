@@ -9,7 +9,6 @@
  * sent (200), revalidations (304), image/video model runs. The same with a real Redis (L3) and no
  * disk tier: replicas keep the validators there with the features.
  */
-import { copyFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../src/server/start.js';
@@ -17,7 +16,7 @@ import { STORED_SCORE_TOLERANCE } from '../../../src/features/store/codec.js';
 import { counterSum } from '../../helpers/metrics.js';
 import { DATA } from '../../helpers/paths.js';
 import { startColdServer } from '../../helpers/rerank-server.js';
-import { startStaticObjectHost, type StaticObjectHost } from '../../helpers/static-object-host.js';
+import { scoreMedia, startStaticObjectHost, type StaticObjectHost } from '../../helpers/static-object-host.js';
 import { startRedis, tempStoreDir, type RedisServer } from '../../helpers/store.js';
 
 const PHOTO_A = join(DATA, 'coco-captions-mini/images/val2017/000000000139.jpg');
@@ -40,22 +39,13 @@ afterAll(async () => {
 });
 
 /** Put `file` in the host's folder as `name`, its Last-Modified `at` (seconds, long past: a validator 14d's 1 s rule keeps). */
-function put(file: string, name: string, at: number): void {
-  copyFileSync(file, join(host.dir, name));
-  utimesSync(join(host.dir, name), at, at);
-}
+const put = (file: string, name: string, at: number) => host.put(file, name, at);
 const presigned = (name: string, sig: number) => `${host.url}/${name}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20261205T11300${sig}Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=${sig.toString(16).padStart(64, '0')}`;
 // keepFetchedMs 0: nothing answered from the few-seconds keep of recent bytes, every ask reaches the host
 const server = (tier: Record<string, unknown> = { 'store.disk.path': store.path }) => startColdServer(cleanups, { 'media.allowHosts': ['127.0.0.1'], 'media.keepFetchedMs': 0, ...tier });
 const visualRuns = async (srv: RunningServer) => (await Promise.all(VISUAL_MODELS.map((model) => counterSum(srv.url, 'vlrerank_model_runs_total', { model })))).reduce((a, b) => a + b, 0);
 
-async function score(srv: RunningServer, doc: Record<string, string>): Promise<number> {
-  const r = await fetch(`${srv.url}/v1/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'an animal', documents: [{ text: 'a picture', ...doc }] }) });
-  const b = (await r.json()) as { results: Array<{ relevance_score: number }>; meta: { warnings?: string[] } };
-  expect(r.status).toBe(200);
-  expect(b.meta.warnings, JSON.stringify(b.meta.warnings)).toBeUndefined();
-  return b.results[0]!.relevance_score;
-}
+const score = (srv: RunningServer, doc: Record<string, string>) => scoreMedia(srv.url, doc);
 
 describe('URL validators kept with the features in the disk tier', { timeout: 300_000 }, () => {
   it('after a restart on the same folder a photo and a clip seen before are revalidated (304), not downloaded; a replaced object is fetched', async () => {
