@@ -29,6 +29,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { configSchema } from '../../src/config/schema.js';
+import { cacheBudget } from '../../src/config/cache-budget.js';
 import { FeatureExtractor } from '../../src/features/extractor.js';
 import { Models } from '../../src/models/index.js';
 import { localPorts, VISUAL_PASSAGE_DETECT_THRESHOLD } from '../../src/rerank/backends/local.js';
@@ -111,7 +112,7 @@ function stages(wall: number, cpu: ReturnType<typeof cpuSince>): Stages {
 async function ours(): Promise<Map<number, { cold: number[]; warm: number[] }>> {
   const cfg = configSchema.parse({ models: { dir: join(SHARED, 'models'), device: 'cpu', ...MODELS_OVERRIDE }, media: { roots: [SHARED] } });
   const models = await Models.create(cfg.models);
-  const features = await FeatureExtractor.create(models, { media: cfg.media, cacheMaxBytes: cfg.cache.maxBytes, detectScoreThreshold: VISUAL_PASSAGE_DETECT_THRESHOLD });
+  const features = await FeatureExtractor.create(models, { media: cfg.media, cacheMaxBytes: cacheBudget(cfg.cache.maxBytes).maxBytes, detectScoreThreshold: VISUAL_PASSAGE_DETECT_THRESHOLD });
   // the reranker keeps each document's prepared side across requests (prepared.ts): a photo scored
   // before (the warm requests, the indexing pass) skips the feature store altogether, so emptying
   // the feature cache alone left N=50/100 "cold" at ~5 ms. Cold empties both.

@@ -1,22 +1,8 @@
 /**
- * The memory limit a container runtime set on this process (its cgroup's `memory.max`, v2, or
- * `memory.limit_in_bytes`, v1), so `vlrerank serve` can say at start when the limit is below what a
- * replica uses: past it the kernel kills the process (OOMKilled) and nothing can be logged first —
- * a pod with 300 MiB was killed at its first reranked search with no word (held-out probe round 14b).
- * The cgroup is read by config/cgroup.ts (shared with the CPU quota).
+ * Start-up hints about memory for `vlrerank serve`. The memory limit's own warning (a cgroup limit
+ * below the feature cache plus the working set) is said where the cache is sized from it:
+ * config/cache-budget.ts, logged by rerank/service.ts (fix15).
  */
-import { cgroupMemoryLimit } from '../config/cgroup.js';
-
-/** What the models and a rerank's working set took beyond the feature cache (probe round 14b: 588 MB after a 40-photo rerank). */
-export const WORKING_SET_BYTES = 768 * 2 ** 20;
-
-/** A warning when the cgroup's memory limit is below the feature cache's bound plus the working set, else undefined. */
-export function memoryLimitWarning(cacheMaxBytes: number, limit = cgroupMemoryLimit()): string | undefined {
-  if (limit === undefined || limit >= cacheMaxBytes + WORKING_SET_BYTES) return undefined;
-  const mib = (n: number) => Math.round(n / 2 ** 20);
-  return `the memory limit (cgroup) is ${mib(limit)} MiB: the in-memory feature cache may take ${mib(cacheMaxBytes)} MiB (cache.maxBytes) and the models with a rerank's working set about ${mib(WORKING_SET_BYTES)} MiB more — past the limit the kernel kills the process without a word (OOMKilled); raise the limit or lower VLRERANK_CACHE_MAX_BYTES`;
-}
-
 /**
  * A hint when the process runs on glibc without `MALLOC_MMAP_THRESHOLD_`: glibc's dynamic mmap
  * threshold lets the resident memory of sharp's decodes (and OCR's sharp work) creep by hundreds of

@@ -19,8 +19,7 @@ import { inferenceIdle } from '../models/inference-idle.js';
 import { redactUrl } from '../observability/redact.js';
 import { tempDirProblem } from '../features/media/temp-dir.js';
 import { unknownEnvVars } from '../config/load.js';
-import { mallocHint, memoryLimitWarning } from './memory-limit.js';
-import { cgroupMemoryLimit } from '../config/cgroup.js';
+import { mallocHint } from './memory-limit.js';
 
 export function registerServe(program: Command): void {
   addConfigFlags(program.command('serve').description('run the proxy (and rerank API) in front of the cluster'))
@@ -85,7 +84,7 @@ export function registerServe(program: Command): void {
         process.exit(0);
       }
       if (early) return void stop(running, early);
-      void containerChecks(running, config.cache.maxBytes);
+      void containerChecks(running);
     }),
   );
 }
@@ -101,17 +100,15 @@ export function keepServingOnUnhandledRejection(running: Pick<RunningServer, 'se
 
 /**
  * What a container's runtime may deny, said at start (held-out probe round 14b): a `VLRERANK_`
- * variable nothing reads (a misspelt override), a memory limit below what a replica uses (past it
- * the kernel kills the process without a word), a temporary folder that cannot take a file (a
- * read-only root file system without an emptyDir on /tmp: videos that need seeking fail).
+ * variable nothing reads (a misspelt override), a temporary folder that cannot take a file (a
+ * read-only root file system without an emptyDir on /tmp: videos that need seeking fail). A memory
+ * limit below what a replica uses is said where the feature cache is sized from it (rerank/service.ts).
  */
-async function containerChecks(running: Pick<RunningServer, 'services'>, cacheMaxBytes: number): Promise<void> {
+async function containerChecks(running: Pick<RunningServer, 'services'>): Promise<void> {
   const { logger } = running.services;
   for (const v of unknownEnvVars(process.env)) {
     logger.warn({ variable: v.name, did_you_mean: v.didYouMean }, `${v.name} is not a vlrerank setting: it is ignored${v.didYouMean ? ` (did you mean ${v.didYouMean}?)` : ''}`);
   }
-  const memory = memoryLimitWarning(cacheMaxBytes);
-  if (memory) logger.warn({ memory_limit_bytes: cgroupMemoryLimit() }, memory);
   const malloc = mallocHint();
   if (malloc) logger.info({ hint: 'MALLOC_MMAP_THRESHOLD_' }, malloc);
   const tmp = await tempDirProblem();

@@ -170,8 +170,8 @@ export const mediaSchema = z.strictObject({
 });
 
 export const cacheSchema = z.strictObject({
-  /** Byte bound of the in-memory feature cache. */
-  maxBytes: positiveInt.default(256 * 1024 * 1024),
+  /** Byte bound of the in-memory feature cache. Unset: 256 MiB, or under a cgroup memory limit min(256 MiB, max(16 MiB, (limit − 768 MiB) / 2)) so that the models and the cache fit (cache-budget.ts); a setting that cannot fit is warned at start. */
+  maxBytes: positiveInt.optional(),
 });
 
 /**

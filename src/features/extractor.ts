@@ -143,7 +143,8 @@ export class FeatureExtractor {
     const slots = new MediaSlots(media, new Semaphore(options.maxConcurrentMedia ?? 8));
     const visual = new VisualModels(parts, cpu, { maxBatch: models.config.batch.maxBatchSize, pipelineChunk: options.pipelineChunk, topK, detectScoreThreshold: options.detectScoreThreshold, ocrOptions: options.ocrOptions });
     const disk = options.tiers?.disk;
-    const known = new KnownMedia(disk?.usable ? { memo: disk, localPath: (ref) => this.source.localPath(ref) } : {});
+    const redis = options.tiers?.redis;
+    const known = new KnownMedia({ ...(disk?.usable ? { memo: disk, urlMemo: disk, localPath: (ref: string) => this.source.localPath(ref) } : {}), ...(redis ? { sharedUrlMemo: redis } : {}) });
     const shared = { cache: this.store, keys, models: visual, source: this.source, known };
     this.#images = new ImageExtractor({ ...shared, limits: { maxBytes: m.maxBytes, maxPixels: m.maxPixels }, slots, cpu });
     this.#videos = new VideoExtractor({ ...shared, decoder: this.videoDecoder, media: m, slots, shortestSide });

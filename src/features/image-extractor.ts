@@ -122,10 +122,12 @@ export class ImageExtractor {
    * downloaded. Anything else → undefined, and the normal path fetches it.
    */
   async #revalidate(ref: string, request: FeatureRequest): Promise<ImageResult | undefined> {
-    const { source, known, limits, cpu } = this.#d;
-    const memo = known.url(ref);
-    if (!memo || classifyRef(ref) !== 'url') return undefined;
-    if (!this.#allCached(memo.contentHash, request)) return undefined;
+    const { source, known, limits, cpu, cache, keys } = this.#d;
+    if (classifyRef(ref) !== 'url') return undefined;
+    // after a restart the validators and the features may be in the persistent tiers only (disk: at
+    // once; Redis: one round trip each), fix15
+    const memo = await known.urlAnywhere(ref);
+    if (!memo || !(await cache.holdsAll(keys.image(memo.contentHash, request)))) return undefined;
     const r = await source.fetchUrl(ref, { maxBytes: limits.maxBytes, signal: request.signal, validators: memo });
     if (!('notModified' in r)) {
       known.rememberUrl(ref, r);

@@ -7,7 +7,13 @@
  *
  * With a persistent memo (the disk tier's, issue 12 §5) a local file's (real path → size, mtime,
  * content hash) outlives the process: after a restart, a file seen before is found by one
- * roots check (realpath, no read) and one stat(), so the warm path reads and hashes nothing.
+ * roots check (realpath, no read) and one stat(), so the warm path reads and hashes nothing. A
+ * URL's validators are kept there too (by the object's identity, urlIdentity), and in Redis (L3)
+ * when it is configured: after a restart a URL seen before whose features are in a persistent tier
+ * is revalidated — a 304 costs no body and no model
+ * run — instead of downloaded whole once (issue 12 §5: a document found by its identity "URL +
+ * ETag/Last-Modified" is not read again; fix15). What is kept is what the fetch gave (source.ts drops
+ * a Last-Modified under a second old), and only ever sent: the server decides.
  */
 import { statSync } from 'node:fs';
 import { LRUCache } from 'lru-cache';
@@ -19,8 +25,22 @@ export interface FileMemoStore {
   memoSet(location: string, memo: { size: number; mtimeMs: number; contentHash: string }): void;
 }
 
+/** A persistent memo of URLs by the object they name (the disk tier's). */
+export interface UrlMemoStore {
+  urlMemoGet(identity: string): UrlValidators | undefined;
+  urlMemoSet(identity: string, memo: UrlValidators): void;
+}
+
+/** A shared memo of URLs (Redis, L3): asked only when neither this process nor the disk knows the URL. */
+export interface SharedUrlMemoStore {
+  urlMemoGet(identity: string): Promise<UrlValidators | undefined>;
+  urlMemoSet(identity: string, memo: UrlValidators): void;
+}
+
 export interface KnownMediaOptions {
   memo?: FileMemoStore;
+  urlMemo?: UrlMemoStore;
+  sharedUrlMemo?: SharedUrlMemoStore;
   /** The real path of a local reference, checked against the media roots (MediaSource.localPath); throws when refused. */
   localPath?: (ref: string) => Promise<string>;
 }
@@ -94,14 +114,36 @@ export class KnownMedia {
 
   /** Validators of a URL seen before — or of the same object under another signature (urlIdentity). */
   url(ref: string): UrlValidators | undefined {
-    return this.#urls.get(urlIdentity(ref));
+    const id = urlIdentity(ref);
+    const seen = this.#urls.get(id);
+    if (seen) return seen;
+    const kept = this.#o.urlMemo?.urlMemoGet(id);
+    if (kept) this.#urls.set(id, kept);
+    return kept;
+  }
+
+  /** url(), then the shared memo (Redis: one round trip), for a URL neither this process nor the disk has seen. */
+  async urlAnywhere(ref: string): Promise<UrlValidators | undefined> {
+    const near = this.url(ref);
+    if (near || !this.#o.sharedUrlMemo) return near;
+    const id = urlIdentity(ref);
+    const shared = await this.#o.sharedUrlMemo.urlMemoGet(id);
+    if (shared) this.#urls.set(id, shared);
+    return shared;
   }
 
   /** Keep a URL's validators; a copy without any cannot be revalidated, so it is forgotten. */
   rememberUrl(ref: string, m: { etag?: string; lastModified?: string; contentHash: string }): void {
     const id = urlIdentity(ref);
-    if (m.etag || m.lastModified) this.#urls.set(id, { etag: m.etag, lastModified: m.lastModified, contentHash: m.contentHash });
-    else this.#urls.delete(id);
+    if (!m.etag && !m.lastModified) return void this.#urls.delete(id);
+    const v: UrlValidators = { contentHash: m.contentHash, ...(m.etag ? { etag: m.etag } : {}), ...(m.lastModified ? { lastModified: m.lastModified } : {}) };
+    const before = this.#urls.get(id) ?? this.#o.urlMemo?.urlMemoGet(id);
+    this.#urls.set(id, v);
+    // written when it changed only: a URL read again with the same validators costs no disk write
+    if (!before || before.contentHash !== v.contentHash || before.etag !== v.etag || before.lastModified !== v.lastModified) {
+      this.#o.urlMemo?.urlMemoSet(id, v);
+      this.#o.sharedUrlMemo?.urlMemoSet(id, v);
+    }
   }
 }
 

@@ -135,8 +135,8 @@ export class VideoExtractor {
     const asked = { maxBytes: m.maxVideoBytes, signal: request.signal };
     // a clip URL seen before with validators, its features kept: a conditional request, 304 → no body
     // (held-out probe round 14d: the whole clip was downloaded again on every search)
-    const memo = known.url(ref);
-    const kept = memo && COMBOS.some(([d, o]) => (d || !detect) && (o || !ocr) && cache.has(key(memo.contentHash, d, o)));
+    const memo = classifyRef(ref) === 'url' ? await known.urlAnywhere(ref) : undefined;
+    const kept = memo && (COMBOS.some(([d, o]) => (d || !detect) && (o || !ocr) && cache.has(key(memo.contentHash, d, o))) || (await cache.holdsAll([key(memo.contentHash, detect, ocr)])));
     const again = kept ? await source.fetchUrl(ref, { ...asked, validators: memo }) : undefined;
     const unchanged = again && 'notModified' in again ? fromCache(memo!.contentHash) : undefined;
     if (unchanged) return this.#seenUrl(ref, unchanged);

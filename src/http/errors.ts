@@ -13,7 +13,7 @@ import { esErrorBody, toVlrerankError, vlrError, VlrerankError } from '../errors
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { teiErrorType } from '../api/rerank-tei.js';
-import { corsFor } from '../search/cors.js';
+import type { CorsTable } from '../search/cors.js';
 import { esErrorAnswer } from '../search/error-body.js';
 import { bodyRefused } from './body.js';
 import { closeAfterAnswer } from './linger.js';
@@ -23,6 +23,8 @@ import { prettyAsked, queryParams } from './request.js';
 export interface ErrorDeps {
   logger: Logger;
   metrics: Pick<Metrics, 'failures'>;
+  /** The server's table of its engine's CORS answers (search/cors.ts): vlrerank's own errors on a search path carry them. */
+  cors?: CorsTable;
 }
 
 /**
@@ -148,7 +150,7 @@ export function sendError(res: ServerResponse, err: unknown, deps: ErrorDeps, he
   const e = record(err, deps);
   const es = esErrorAnswer(e);
   // `?pretty` indents the engines' errors too; vlrerank's own came compact
-  writeJson(res, es.status, es, { ...corsFor(res.req?.headers.origin), ...headers, ...retryAfter(e), ...allowHeader(e) }, res.req ? prettyAsked(queryParams(res.req)) : false);
+  writeJson(res, es.status, es, { ...deps.cors?.for(res.req?.headers.origin), ...headers, ...retryAfter(e), ...allowHeader(e) }, res.req ? prettyAsked(queryParams(res.req)) : false);
 }
 
 /**

@@ -11,7 +11,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { handleMsearch, handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from '../search/handle.js';
-import { askEngineCors } from '../search/cors.js';
 import { handleMsearchTemplate, handleSearchTemplate } from '../search/template.js';
 import type { JsonWorker } from '../util/json-worker.js';
 import { noteRerank, searchRerankNote } from './access-log.js';
@@ -105,7 +104,7 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         await send(res, out.status, { ...product, ...out.headers }, out.body, prettyAsked(params));
       } catch (e) {
         // a browser page reads our error only with the engine's CORS headers for its origin (search/cors.ts)
-        await askEngineCors(deps.pool, req.headers.origin);
+        await deps.cors?.ask(deps.pool, req.headers.origin);
         // the ES client refuses any answer without x-elastic-product ("not Elasticsearch"), our errors included
         sendError(res, e, deps, esProduct(deps.upstreamProduct));
       }

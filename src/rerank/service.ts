@@ -21,6 +21,7 @@ import { Reranker } from './reranker.js';
 import { PreparedSides } from './prepared.js';
 import { Admission, defaultAdmissionLimits } from './admission.js';
 import { usableCores } from '../config/cgroup.js';
+import { cacheBudget } from '../config/cache-budget.js';
 import { cpus } from 'node:os';
 
 export interface RerankService {
@@ -43,6 +44,10 @@ export async function createRerankService(
   }
   // onnxruntime's default intra-op threads follow the machine's cores, not the affinity or a quota
   // (probe round 14b: taskset -c 0 ran 2 more threads): below the machine's, the usable cores are said
+  // the in-memory feature cache's budget: as set, else sized from the memory limit (config/cache-budget.ts)
+  const cache = cacheBudget(config.cache.maxBytes);
+  if (cache.from === 'memory limit') deps.logger.info({ cache_max_bytes: cache.maxBytes, memory_limit_bytes: cache.limit }, `the in-memory feature cache is sized from the cgroup's memory limit: ${Math.round(cache.maxBytes / 2 ** 20)} MiB (cache.maxBytes unset)`);
+  if (cache.warning) deps.logger.warn({ memory_limit_bytes: cache.limit, cache_max_bytes: cache.maxBytes }, cache.warning);
   const intraOpThreads = config.models.intraOpThreads || (cpu.cores < cpus().length ? cpu.cores : 0);
   const models = deps.models ?? (await Models.create({ ...config.models, intraOpThreads }, { logger: deps.logger, metrics: deps.metrics }));
   // every model id, variant and file the configuration names, before the server listens (issue 13 §4)
@@ -78,7 +83,7 @@ export async function createRerankService(
         FeatureExtractor.create(models, {
           media: config.media,
           maxConcurrentDecodes: cpu.cores,
-          cacheMaxBytes: config.cache.maxBytes,
+          cacheMaxBytes: cache.maxBytes,
           source,
           logger: deps.logger,
           detectScoreThreshold: VISUAL_PASSAGE_DETECT_THRESHOLD,

@@ -21,6 +21,7 @@ import type { UpstreamPool } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
 import type { RerankSpec } from './detect.js';
 import { answerHeaders, ownBodyHeaders } from './headers.js';
+import type { CorsTable } from './cors.js';
 import type { Scorer, ScoredDocument } from './hit-scorer.js';
 import { firstUnscorable, hitDocuments } from './hit-documents.js';
 import { buildFirstStage, planPaging, vectorNeed } from './plan.js';
@@ -41,6 +42,8 @@ export interface SearchDeps {
    * Pipelines with `features.write_back`: the reranked hits and the records they came with, handed
    * over after scoring (ingest/write-back.ts writes the missing ones later). Must return at once.
    */
+  /** The server's table of the engine's CORS answers (cors.ts): every engine answer teaches it. */
+  cors?: CorsTable;
   writeBack?: { offer(pipeline: RerankSpec['pipeline'], hits: Array<{ index: string; id: string; routing?: string; doc: HitDocument; record: unknown }>, credentials: Record<string, string>): void };
 }
 
@@ -224,7 +227,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   if (res.statusCode !== 200) {
     if (res.statusCode === 400) await photoFieldMapped();
     // the engine's own error (bad query, missing index…) goes back unchanged
-    return { status: res.statusCode, headers: answerHeaders(res.headers), body: raw };
+    return { status: res.statusCode, headers: answerHeaders(res.headers, deps.cors), body: raw };
   }
   let upstream: Record<string, unknown>;
   try {
@@ -328,7 +331,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       timings,
     },
   });
-  const headers = answerHeaders(res.headers);
+  const headers = answerHeaders(res.headers, deps.cors);
   if (degraded) {
     headers['x-vlrerank-degraded'] = degrade.code!;
     deps.onDegraded?.(degrade.reason!, degrade.code!);

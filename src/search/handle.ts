@@ -74,16 +74,16 @@ export function mustParse(deps: ResolveDeps, index: string | undefined, params: 
   return (!!sp && deps.pipelines.get(sp) !== undefined) || mayDefaultNow(deps, index, params, headers);
 }
 
-export const handleSearch = (deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> => search(deps, req).catch(refusedAnswer);
-export const handleMsearch = (deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> => msearch(deps, req).catch(refusedAnswer);
+export const handleSearch = (deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> => search(deps, req).catch((e) => refusedAnswer(e, deps));
+export const handleMsearch = (deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> => msearch(deps, req).catch((e) => refusedAnswer(e, deps));
 
 /**
  * The engine's refusal of the client's credentials on a read made for its search (which engine,
  * what an alias names: engine/auth-refusal.ts) is the client's answer, as the engine gave it.
  */
-function refusedAnswer(e: unknown): SearchResult {
+function refusedAnswer(e: unknown, deps: SearchDeps): SearchResult {
   if (!isEngineRefusal(e)) throw e;
-  return { kind: 'answer', status: e.status, headers: answerHeaders(e.headers), body: e.body };
+  return { kind: 'answer', status: e.status, headers: answerHeaders(e.headers, deps.cors), body: e.body };
 }
 
 async function search(deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> {

@@ -7,7 +7,7 @@
  * kept, anything else becomes `application/json`.
  */
 import { forwardRequestHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
-import { CORS_HEADERS, learnCors } from './cors.js';
+import { CORS_HEADERS, type CorsTable } from './cors.js';
 
 const OWN_BODY = new Set(['content-length', 'content-encoding', 'accept-encoding', 'content-type', 'accept']);
 /**
@@ -61,9 +61,9 @@ export function ownBodyHeaders(raw: readonly string[], contentType = 'applicatio
   return out;
 }
 
-/** The upstream answer's headers the client sees on a response we built. */
-export function answerHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
-  learnCors(h);
+/** The upstream answer's headers the client sees on a response we built; `cors` (the server's table) learns the engine's CORS answer from them. */
+export function answerHeaders(h: Record<string, string | string[] | undefined>, cors: CorsTable | undefined): Record<string, string> {
+  cors?.learn(h);
   const out: Record<string, string> = {};
   for (const k of KEEP_RESPONSE) {
     const v = h[k];

@@ -11,7 +11,6 @@ import { detectThrough, type ResolveDeps } from './resolve.js';
 import { engineRefusal, isEngineRefusal, type EngineRefusal } from '../engine/auth-refusal.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
 import { ownBodyHeaders, PASS_HEADERS } from './headers.js';
-import { learnCors } from './cors.js';
 import { headerParamName } from './msearch-header.js';
 import type { NdjsonItem } from '../util/json-worker.js';
 import { Semaphore } from '../util/semaphore.js';
@@ -196,7 +195,7 @@ export async function runMsearch(
       return;
     }
     warn(res.headers.warning);
-    learnCors(res.headers);
+    deps.cors?.learn(res.headers);
     for (const h of PASS_HEADERS) if (res.headers[h]) responseHeaders[h] = String(res.headers[h]);
     if (res.headers['content-type']) responseHeaders['content-type'] = String(res.headers['content-type']);
     parsed.responses.forEach((r, j) => (out[plain[j]!.i] = r));

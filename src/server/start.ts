@@ -22,6 +22,7 @@ import { RefusedWrites } from '../ingest/refused-writes.js';
 import { IndexTargets } from '../engine/targets.js';
 import { WriteMappings } from '../engine/write-mapping.js';
 import { startWarmup } from './warmup.js';
+import { CorsTable } from '../search/cors.js';
 
 export interface RunningServer {
   services: Services;
@@ -33,7 +34,9 @@ export interface RunningServer {
 /** Each room's share of the services. `draining` says when shutdown has begun (readiness turns 503). */
 export function httpDeps(s: Services, draining: () => boolean = () => false): HttpDeps {
   const { config, logger, metrics } = s;
-  const errors = { logger, metrics };
+  // what this server learnt of its engine's CORS answers: its own, not another server's in the same process (fix15)
+  const cors = new CorsTable();
+  const errors = { logger, metrics, cors };
   // one resolver of aliases and wildcards, one bounded cache, for searches and writes alike
   const targets = new IndexTargets(config.pipelines.aliasCacheMs);
   const search: SearchHandlerDeps = {
@@ -44,6 +47,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
     scorer: s.scorer,
     embedder: s.embedder,
     writeBack: s.writeBack,
+    cors,
     maxJsonDepth: config.server.maxJsonDepth,
     onDegraded: (_reason, code) => metrics.failures.inc({ code: `degraded:${code}` }),
     onDocumentErrors: (count, first) => {

@@ -6,7 +6,8 @@
  * (200) from a revalidation (304).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { expect } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,6 +17,8 @@ export interface StaticObjectHost {
   dir: string;
   /** GETs answered so far for a path (query string dropped) with a status. */
   count(path: string, status: number): number;
+  /** Put `file` in the store as `name`, with a Last-Modified of its own (`at`, seconds). */
+  put(file: string, name: string, at: number): void;
   stop(): Promise<void>;
 }
 
@@ -34,6 +37,10 @@ export async function startStaticObjectHost(): Promise<StaticObjectHost> {
   return {
     url,
     dir,
+    put(file, name, at) {
+      copyFileSync(file, join(dir, name));
+      utimesSync(join(dir, name), at, at);
+    },
     count: (path, status) => lines.filter((l) => new RegExp(`"GET ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\?[^ ]*)? HTTP/1\\.1" ${status} `).test(l)).length,
     async stop() {
       if (child.exitCode === null) {
@@ -44,4 +51,13 @@ export async function startStaticObjectHost(): Promise<StaticObjectHost> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The score `/v1/rerank` on `serverUrl` gives one document with `doc`'s media (a photo or clip URL), asserting it was read (no warning). */
+export async function scoreMedia(serverUrl: string, doc: Record<string, string>): Promise<number> {
+  const r = await fetch(`${serverUrl}/v1/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'an animal', documents: [{ text: 'a picture', ...doc }] }) });
+  const b = (await r.json()) as { results: Array<{ relevance_score: number }>; meta: { warnings?: string[] } };
+  expect(r.status).toBe(200);
+  expect(b.meta.warnings, JSON.stringify(b.meta.warnings)).toBeUndefined();
+  return b.results[0]!.relevance_score;
 }

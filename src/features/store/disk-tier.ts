@@ -2,7 +2,9 @@
  * L2, the persistent feature store on local disk: an LMDB environment (lmdb, memory-mapped,
  * multi-process safe: several vlrerank processes on one host may share one folder) holding
  * encoded feature parts (codec.ts) by their feature key, and the memo of local files already seen
- * (real path → size, mtime, content hash) so a warm path neither reads nor hashes them again.
+ * (real path → size, mtime, content hash) so a warm path neither reads nor hashes them again, and
+ * of URLs already read (the object a URL names → ETag / Last-Modified, content hash) so a URL seen
+ * before a restart is revalidated (a 304, no body) rather than downloaded whole (fix15).
  *
  * Byte budget: every write adds the entry's size to a counter kept in the store itself, in the same
  * transaction (so processes sharing the folder agree); past `maxBytes` the oldest entries by access
@@ -25,7 +27,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import type { Logger } from '../../observability/logger.js';
 import { probeDiskFile } from './disk-probe.js';
 import { DiskStatus } from './disk-status.js';
-import type { TierHealth, TierHooks, TierState } from './tier.js';
+import type { TierHealth, TierHooks, TierState, UrlMemo } from './tier.js';
 
 export interface DiskTierOptions {
   /** Folder of the store (created if missing); the LMDB file is `features.mdb` in it. */
@@ -44,6 +46,8 @@ const EVICT_TO = 0.9;
 const MEMO = '@memo|';
 /** What a memo entry is counted for beside its key: the encoded size, mtime and content hash. */
 const MEMO_VALUE_BYTES = 128;
+/** A URL's memo key: URL + the object's identity (known-media.ts urlIdentity); a local file's is its real path, which starts with `/`. */
+const URL_MEMO = 'url|';
 
 /** An entry's access stamp (ms; 0: an older version's memo entry, counted at open) and counted size. */
 interface Stamp { t: number; n: number }
@@ -63,7 +67,7 @@ export class DiskTier {
   #stamps!: Database<Stamp, string>;
   #age!: Database<number, [number, string]>;
   #meta!: Database<number, string>;
-  #memo!: Database<FileMemo, string>;
+  #memo!: Database<FileMemo | UrlMemo, string>;
   #pending = new Set<Promise<unknown>>();
   /** Set by the first failed commit: the environment is never written, flushed or closed again (#commitFailed). */
   #isBroken = false;
@@ -249,22 +253,40 @@ export class DiskTier {
 
   /** What this store remembers of a local file (by real path). */
   memoGet(location: string): FileMemo | undefined {
-    return this.#read(undefined, () => {
-      const memo = this.#memo.get(location);
-      if (memo) this.#touch(MEMO + location);
-      return memo;
-    });
+    return this.#memoGet(location) as FileMemo | undefined;
   }
 
   /** Remember a local file (asynchronous, on a later turn as set()); counted in the budget and evicted with the values. */
   memoSet(location: string, memo: FileMemo): void {
+    this.#memoSet(location, memo, 0);
+  }
+
+  /** What this store remembers of a URL (by the object's identity): its validators and the content hash of the copy read. */
+  urlMemoGet(identity: string): UrlMemo | undefined {
+    return this.#memoGet(URL_MEMO + identity) as UrlMemo | undefined;
+  }
+
+  /** Remember a URL's validators, as memoSet a file's (an ETag or a date is counted beside the fixed share). */
+  urlMemoSet(identity: string, memo: UrlMemo): void {
+    this.#memoSet(URL_MEMO + identity, memo, ((memo.etag?.length ?? 0) + (memo.lastModified?.length ?? 0)) * 2);
+  }
+
+  #memoGet(k: string): FileMemo | UrlMemo | undefined {
+    return this.#read(undefined, () => {
+      const memo = this.#memo.get(k);
+      if (memo) this.#touch(MEMO + k);
+      return memo;
+    });
+  }
+
+  #memoSet(k: string, memo: FileMemo | UrlMemo, extra: number): void {
     if (!this.usable) return;
-    const key = MEMO + location;
-    const n = key.length * 2 + MEMO_VALUE_BYTES;
+    const key = MEMO + k;
+    const n = key.length * 2 + MEMO_VALUE_BYTES + extra;
     this.#track(
       new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
         if (!this.usable || n > this.maxBytes / 4 || !this.#roomFor(n)) return;
-        return this.#commit(key, n, () => this.#memo.putSync(location, memo));
+        return this.#commit(key, n, () => this.#memo.putSync(k, memo));
       }),
     );
   }

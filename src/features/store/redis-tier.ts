@@ -20,7 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from '../../observability/logger.js';
-import { newCounters, type TierHealth, type TierHooks, type TierState } from './tier.js';
+import { newCounters, type TierHealth, type TierHooks, type TierState, type UrlMemo } from './tier.js';
 
 export interface RedisTierOptions {
   url: string;
@@ -126,6 +126,34 @@ export class RedisTier {
   }
 
   /**
+   * A URL's validators (known-media.ts: the object's identity → ETag / Last-Modified / content hash),
+   * kept beside the features with their TTL so a replica that restarts (or another one) revalidates
+   * a URL seen before instead of downloading it (fix15). Not counted as feature lookups; Redis
+   * failing or an unreadable value: undefined.
+   */
+  async urlMemoGet(identity: string): Promise<UrlMemo | undefined> {
+    if (this.#state !== 'ok') return undefined;
+    try {
+      const v = await this.#redis.get(this.#urlKey(identity));
+      this.#answered();
+      const m = v ? (JSON.parse(v) as Partial<UrlMemo>) : undefined;
+      return m && typeof m.contentHash === 'string' ? { contentHash: m.contentHash, ...(typeof m.etag === 'string' ? { etag: m.etag } : {}), ...(typeof m.lastModified === 'string' ? { lastModified: m.lastModified } : {}) } : undefined;
+    } catch (e) {
+      if (!(e instanceof SyntaxError)) this.#error(e);
+      return undefined;
+    }
+  }
+
+  /** Keep a URL's validators with the TTL (fire and forget). */
+  urlMemoSet(identity: string, memo: UrlMemo): void {
+    if (this.#state !== 'ok') return;
+    this.#redis.set(this.#urlKey(identity), JSON.stringify(memo), 'EX', this.#o.ttlSeconds).then(
+      () => this.#answered(),
+      (e: unknown) => this.#error(e),
+    );
+  }
+
+  /**
    * Try to become the one replica computing `key`: a token when this caller holds the lock (or
    * Redis cannot say: then everyone computes, as without Redis), undefined when another holds it.
    */
@@ -195,6 +223,10 @@ export class RedisTier {
 
   #valueKey(key: string): string {
     return `${this.#o.keyPrefix}f:${key}`;
+  }
+
+  #urlKey(identity: string): string {
+    return `${this.#o.keyPrefix}u:${identity}`;
   }
 
   #lockKey(key: string): string {

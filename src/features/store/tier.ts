@@ -50,3 +50,10 @@ export interface TierHealth extends TierCounters {
   bytes?: number;
   maxBytes?: number;
 }
+
+/** A URL's validators and the content hash of the copy whose features are kept (known-media.ts), as the persistent tiers keep them. */
+export interface UrlMemo {
+  etag?: string;
+  lastModified?: string;
+  contentHash: string;
+}

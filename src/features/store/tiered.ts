@@ -32,6 +32,8 @@ export interface PartStore {
   /** As `get`, saying which tier answered (counts the lookup). */
   find(key: string): { value: Part; source: PartSource } | undefined;
   set(key: string, value: Part): void;
+  /** Are all of `keys` held by some tier? Those L1 and the disk miss are asked of the shared tier (Redis) in one round trip, filling L1. */
+  holdsAll(keys: string[]): Promise<boolean>;
 }
 
 export interface LowerTiers {
@@ -94,6 +96,13 @@ export class TieredFeatures implements PartStore {
     if (!this.#redis || this.#redis.state !== 'ok') return keys.map(() => undefined);
     const found = await this.#redis.getMany(keys);
     return found.map((bytes, i) => this.#decode(keys[i]!, bytes, 'redis'));
+  }
+
+  async holdsAll(keys: string[]): Promise<boolean> {
+    const missing = keys.filter((k) => !this.has(k));
+    if (!missing.length) return true;
+    if (!this.#redis) return false;
+    return (await this.lookupShared(missing)).every((p) => p !== undefined);
   }
 
   /** True when a shared tier (Redis) may answer what L1 and the disk missed. */

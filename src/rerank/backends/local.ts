@@ -10,6 +10,7 @@
  * live in ../signals and ../pair-score.ts. Never knows about HTTP or engines.
  */
 import { configSchema } from '../../config/schema.js';
+import { cacheBudget } from '../../config/cache-budget.js';
 import { vlrError } from '../../errors.js';
 import { FeatureExtractor } from '../../features/extractor.js';
 import { DiskTier } from '../../features/store/disk-tier.js';
@@ -80,7 +81,7 @@ export async function createLocalPorts(options: RerankerOptions): Promise<Rerank
   const disk = fs ? await DiskTier.open({ path: fs.diskPath, maxBytes: fs.diskMaxBytes ?? cfg.store.disk.maxBytes }) : undefined;
   const features = await FeatureExtractor.create(models, {
     media: cfg.media,
-    cacheMaxBytes: cfg.cache.maxBytes,
+    cacheMaxBytes: cacheBudget(cfg.cache.maxBytes).maxBytes,
     detectScoreThreshold: VISUAL_PASSAGE_DETECT_THRESHOLD,
     onCacheEvent: (event) => metrics.cacheEvents.inc({ event }),
     tiers: { disk },

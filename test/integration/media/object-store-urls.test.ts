@@ -10,14 +10,13 @@
  *   also when replaced within the second it was served (same Last-Modified, RFC 9110 §8.8.2.2).
  * Counts only: bodies the server sent (200), revalidations (304), model runs.
  */
-import { copyFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../src/server/start.js';
 import { counterSum } from '../../helpers/metrics.js';
 import { DATA } from '../../helpers/paths.js';
 import { startRerankServer } from '../../helpers/rerank-server.js';
-import { startStaticObjectHost, type StaticObjectHost } from '../../helpers/static-object-host.js';
+import { scoreMedia, startStaticObjectHost, type StaticObjectHost } from '../../helpers/static-object-host.js';
 
 const PHOTO_A = join(DATA, 'coco-captions-mini/images/val2017/000000000139.jpg');
 const PHOTO_B = join(DATA, 'coco-captions-mini/images/val2017/000000000802.jpg');
@@ -38,11 +37,7 @@ afterAll(async () => {
   await host?.stop();
 });
 
-/** Put `file` in the store as `name`, with a Last-Modified of its own (`at`, seconds). */
-function put(file: string, name: string, at: number): void {
-  copyFileSync(file, join(host.dir, name));
-  utimesSync(join(host.dir, name), at, at);
-}
+const put = (file: string, name: string, at: number) => host.put(file, name, at);
 /** An S3-style presigned URL of `name`: a new signature and date each call. */
 const presigned = (name: string) => {
   sig += 1;
@@ -50,13 +45,7 @@ const presigned = (name: string) => {
 };
 const runs = () => counterSum(srv.url, 'vlrerank_model_runs_total');
 
-async function score(doc: Record<string, string>): Promise<number> {
-  const r = await fetch(`${srv.url}/v1/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'an animal', documents: [{ text: 'a picture', ...doc }] }) });
-  const b = (await r.json()) as { results: Array<{ relevance_score: number }>; meta: { warnings?: string[] } };
-  expect(r.status).toBe(200);
-  expect(b.meta.warnings, JSON.stringify(b.meta.warnings)).toBeUndefined();
-  return b.results[0]!.relevance_score;
-}
+const score = (doc: Record<string, string>) => scoreMedia(srv.url, doc);
 
 describe('media URLs as object stores serve them', { timeout: 300_000 }, () => {
   it('a presigned photo under a new signature each search: one download, then revalidations (304); a replaced object gets its own features', async () => {

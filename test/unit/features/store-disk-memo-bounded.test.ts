@@ -127,3 +127,31 @@ describe('the disk tier’s memo of local files is bounded', () => {
     expect(again.health().bytes).toBe(bytes);
   });
 });
+
+describe('the disk tier’s memo of URLs (fix15)', () => {
+  it('a URL’s validators outlive the process, by the object’s identity, counted in the budget and evicted with the rest', async () => {
+    const path = dir('memo-urls');
+    const BUDGET = 40_000;
+    const t = await open(path, BUDGET);
+    const known = new KnownMedia({ memo: t, urlMemo: t });
+    known.rememberUrl('http://objects.example/p.jpg?X-Amz-Signature=aa&X-Amz-Date=1', { etag: '"v1"', lastModified: 'Sat, 05 Dec 2026 10:00:00 GMT', contentHash: 'h1' });
+    known.rememberUrl('http://objects.example/none.jpg', { contentHash: 'h0' }); // nothing to revalidate with: not kept
+    await t.flushed();
+    await t.close();
+    tiers.splice(tiers.indexOf(t), 1);
+
+    const again = await open(path, BUDGET);
+    const fresh = new KnownMedia({ memo: again, urlMemo: again });
+    // a new signature names the same object (14d's identity): its validators, as kept before the restart
+    expect(fresh.url('http://objects.example/p.jpg?X-Amz-Signature=bb&X-Amz-Date=2')).toEqual({ etag: '"v1"', lastModified: 'Sat, 05 Dec 2026 10:00:00 GMT', contentHash: 'h1' });
+    expect(fresh.url('http://objects.example/none.jpg')).toBeUndefined();
+    expect(new KnownMedia().url('http://objects.example/p.jpg')).toBeUndefined(); // without the disk tier: memory only
+    // many URLs past the budget: bounded, oldest first
+    for (let i = 0; i < 400; i++) fresh.rememberUrl(`http://objects.example/${i}.jpg`, { etag: `"e${i}"`, contentHash: `h${i}` });
+    await again.flushed();
+    expect(again.health()).toMatchObject({ state: 'ok', errors: 0 });
+    expect(again.health().bytes).toBeLessThanOrEqual(BUDGET);
+    expect(again.urlMemoGet('http://objects.example/399.jpg')).toEqual({ etag: '"e399"', contentHash: 'h399' });
+    expect(again.urlMemoGet('http://objects.example/0.jpg')).toBeUndefined();
+  });
+});
