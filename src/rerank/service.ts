@@ -42,12 +42,12 @@ export async function createRerankService(
   if (cpu.quota !== undefined && cpu.cores < cpu.affinity) {
     deps.logger.info({ cpu_quota: cpu.quota, cores: cpu.cores, affinity: cpu.affinity }, `a CPU quota of ${cpu.quota} cores (cgroup) lowers the cores the admission defaults, the decodes at once and onnxruntime's threads are sized from to ${cpu.cores} (of ${cpu.affinity})`);
   }
-  // onnxruntime's default intra-op threads follow the machine's cores, not the affinity or a quota
-  // (probe round 14b: taskset -c 0 ran 2 more threads): below the machine's, the usable cores are said
   // the in-memory feature cache's budget: as set, else sized from the memory limit (config/cache-budget.ts)
   const cache = cacheBudget(config.cache.maxBytes);
   if (cache.from === 'memory limit') deps.logger.info({ cache_max_bytes: cache.maxBytes, memory_limit_bytes: cache.limit }, `the in-memory feature cache is sized from the cgroup's memory limit: ${Math.round(cache.maxBytes / 2 ** 20)} MiB (cache.maxBytes unset)`);
   if (cache.warning) deps.logger.warn({ memory_limit_bytes: cache.limit, cache_max_bytes: cache.maxBytes }, cache.warning);
+  // onnxruntime's default intra-op threads follow the machine's cores, not the affinity or a quota
+  // (probe round 14b: taskset -c 0 ran 2 more threads): below the machine's, the usable cores are said
   const intraOpThreads = config.models.intraOpThreads || (cpu.cores < cpus().length ? cpu.cores : 0);
   const models = deps.models ?? (await Models.create({ ...config.models, intraOpThreads }, { logger: deps.logger, metrics: deps.metrics }));
   // every model id, variant and file the configuration names, before the server listens (issue 13 §4)
