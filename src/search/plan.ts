@@ -208,10 +208,11 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
       delete body.query;
     }
     if (need.kind === 'bridge' && body.query === undefined && p.first_stage.text_query === 'hybrid') body.query = matchQuery(spec);
-    // a kNN alone (a search by photo) answers k hits: a page past the window asks for as many as it
-    // shows (the top k of a larger k are the same hits); beside a query, k stays the window, so the
-    // hits whose scores the kNN adds to — and the window's order — do not change with the page
-    const k = body.query === undefined ? Math.max(paging.window, paging.fetch ?? 0) : paging.window;
+    // a kNN alone (a search by photo) answers k hits, and `hits.total` is k: it asks for the
+    // pipeline's maximum window whatever the page, so pages past the window find hits and every page
+    // counts the same total (the top hits of a larger k are the same hits). Beside a query, k stays
+    // the window, so the hits whose scores the kNN adds to — and the window's order — do not change
+    const k = body.query === undefined ? Math.max(paging.window, p.window.max) : paging.window;
     addKnn(body, dialect, { field: need.field, vector: Array.from(vector), k, numCandidates: Math.max(numCandidates, k), filter });
   } else if (!ownFirstStage(body) && spec.query.text) {
     body.query = matchQuery(spec);

@@ -46,6 +46,17 @@ describe('first-stage plan', () => {
     expect(() => planPaging(spec(body, qs))).toThrow(msg);
   });
 
+  it('asks a search by photo for the same kNN on every page (its hits and total do not depend on from)', () => {
+    // held-out probe round 15e: k followed the page, so a photo search's hits.total read 20, 20, 30, 40… page after page
+    const knnOf = (from: number) => {
+      const s = spec({ from, size: 10, ext: { vlrerank: { query: { image: 'a.jpg' } } } });
+      return (buildFirstStage(s, planPaging(s), 'elasticsearch', new Float32Array(4)).body.knn as { k: number; num_candidates: number });
+    };
+    expect(knnOf(0)).toMatchObject({ k: 100, num_candidates: 100 });
+    expect(knnOf(40)).toEqual(knnOf(0));
+    expect(knnOf(95)).toEqual(knnOf(0));
+  });
+
   it('reads numeric strings for from and size as the engine does, and names the value it refuses as given', () => {
     // Elasticsearch answers `"size": "2", "from": "0"`; vlrerank refused it with "[from] must be a non-negative integer, got [0]"
     expect(planPaging(spec({ ext: ext(), size: '2', from: '0' }))).toEqual({ from: 0, size: 2, window: 20 });
@@ -119,7 +130,8 @@ describe('first-stage plan', () => {
     expect(es.body.query).toBeUndefined();
     expect(es.body.knn).toMatchObject({ filter: f });
     const os = buildFirstStage(s, planPaging(s), 'opensearch', new Float32Array(4));
-    expect(os.body.query).toEqual({ knn: { img_vec: { vector: [0, 0, 0, 0], k: 20, filter: f } } });
+    // a kNN alone asks for the pipeline's maximum window: the same hits and total on every page
+    expect(os.body.query).toEqual({ knn: { img_vec: { vector: [0, 0, 0, 0], k: 100, filter: f } } });
   });
 
   it('runs hybrid BM25 + bridge kNN for text queries when the pipeline says so', () => {
