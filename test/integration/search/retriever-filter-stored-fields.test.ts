@@ -7,7 +7,8 @@
  *   `_name` (every retriever's) is accepted on the reranker and on its `standard` child (it was a
  *   400 there, which the engine does not give).
  * - `stored_fields` (body or URL, even `[]`) without `_source` leaves `_source` out on every engine;
- *   a reranked search returned it. `?_source=true` replaces a body's `_source` filter.
+ *   a reranked search returned it. `?_source=true` replaces a body's `_source` filter. Naming
+ *   `_source` among them asks for the whole `_source` (round 15e: a reranked search left it out).
  * - a `knn` child retriever's `k` bounds the hits the reranker gets (it was raised to the window).
  * - `ext.vlrerank` beside a plain `standard`/`knn` retriever reranks its hits: vlrerank added its own
  *   `query` beside the retriever and the engine refused the pair (400).
@@ -137,6 +138,12 @@ describe.each(['elasticsearch9', 'opensearch3'] as Engine[])('a reranked search 
       ['', { stored_fields: ['title'], _source: ['cat'] }],
       ['?_source=true', { _source: ['cat'] }],
       ['?stored_fields=title&_source_includes=cat', {}],
+      // `_source` named among the stored fields asks for it: the whole `_source` (held-out probe round 15e: left out)
+      ['', { stored_fields: ['_source'] }],
+      ['', { stored_fields: ['title', '_source'] }],
+      ['', { stored_fields: '_source' }],
+      ['?stored_fields=title,_source', {}],
+      ['?stored_fields=title', { stored_fields: ['_source'] }],
     ];
     for (const [qs, extra] of cases) {
       const direct = await post(p.engineUrl, `/${INDEX}/_search${qs}`, { query, ...extra });

@@ -17,15 +17,21 @@ describe('first-stage plan', () => {
     expect(paging).toEqual({ from: 10, size: 5, window: 40 });
   });
 
-  it('uses the pipeline default window, grown to from+size, and URL from/size', () => {
+  it('uses the pipeline default window, grown to a larger size but never by from, and URL from/size', () => {
     expect(planPaging(spec({ ext: ext() }))).toEqual({ from: 0, size: 10, window: 20 });
-    expect(planPaging(spec({ ext: ext() }, 'from=20&size=10'))).toEqual({ from: 20, size: 10, window: 30 });
+    expect(planPaging(spec({ ext: ext(), size: 30 }))).toEqual({ from: 0, size: 30, window: 30 });
+    // a page past the default window: the same window as page 1, the page's hits after it in
+    // first-stage order (held-out probe round 15e: the window grew with from, every page reranked
+    // another set — hits on two pages, others on none)
+    expect(planPaging(spec({ ext: ext() }, 'from=20&size=10'))).toEqual({ from: 20, size: 10, window: 20, fetch: 30 });
+    expect(planPaging(spec({ ext: ext(), from: 15, size: 10 }))).toEqual({ from: 15, size: 10, window: 20, fetch: 25 });
+    expect(planPaging(spec({ ext: ext(), from: 95, size: 10 }))).toEqual({ from: 95, size: 10, window: 20, fetch: 105 });
   });
 
   it.each([
     [{ ext: ext({ window: 10 }), from: 5, size: 10 }, '', 'the rerank window [10] must be greater than or equal to from + size [15]'],
     [{ ext: ext({ window: 500 }) }, '', 'exceeds the maximum [100] of pipeline [products]'],
-    [{ ext: ext(), from: 95, size: 10 }, '', 'the rerank window [105] exceeds the maximum [100]'],
+    [{ ext: ext(), size: 105 }, '', 'the rerank window [105] exceeds the maximum [100] of pipeline [products] (size = 105)'],
     [{ ext: ext(), sort: [{ price: 'asc' }] }, '', '[sort] a reranked search is ordered by the rerank score'],
     [{ ext: ext() }, 'sort=price:asc', '[sort]'],
     [{ ext: ext(), sort: [{ _score: 'asc' }] }, '', '[sort]'],
@@ -38,6 +44,17 @@ describe('first-stage plan', () => {
     [{ ext: ext(), size: -1 }, '', '[size] must be a non-negative integer'],
   ])('refuses %j %s with a clear 400', (body, qs, msg) => {
     expect(() => planPaging(spec(body, qs))).toThrow(msg);
+  });
+
+  it('asks a search by photo for the same kNN on every page (its hits and total do not depend on from)', () => {
+    // held-out probe round 15e: k followed the page, so a photo search's hits.total read 20, 20, 30, 40… page after page
+    const knnOf = (from: number) => {
+      const s = spec({ from, size: 10, ext: { vlrerank: { query: { image: 'a.jpg' } } } });
+      return (buildFirstStage(s, planPaging(s), 'elasticsearch', new Float32Array(4)).body.knn as { k: number; num_candidates: number });
+    };
+    expect(knnOf(0)).toMatchObject({ k: 100, num_candidates: 100 });
+    expect(knnOf(40)).toEqual(knnOf(0));
+    expect(knnOf(95)).toEqual(knnOf(0));
   });
 
   it('reads numeric strings for from and size as the engine does, and names the value it refuses as given', () => {
@@ -113,7 +130,8 @@ describe('first-stage plan', () => {
     expect(es.body.query).toBeUndefined();
     expect(es.body.knn).toMatchObject({ filter: f });
     const os = buildFirstStage(s, planPaging(s), 'opensearch', new Float32Array(4));
-    expect(os.body.query).toEqual({ knn: { img_vec: { vector: [0, 0, 0, 0], k: 20, filter: f } } });
+    // a kNN alone asks for the pipeline's maximum window: the same hits and total on every page
+    expect(os.body.query).toEqual({ knn: { img_vec: { vector: [0, 0, 0, 0], k: 100, filter: f } } });
   });
 
   it('runs hybrid BM25 + bridge kNN for text queries when the pipeline says so', () => {
