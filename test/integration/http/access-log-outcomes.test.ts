@@ -30,6 +30,14 @@ class FailingModel implements Scorer {
   }
 }
 
+/** The model takes a second and a half (a cold, loaded machine): long enough for a client to give up first. */
+class SlowModel implements Scorer {
+  async score(): Promise<ScoredDocument[]> {
+    await new Promise((r) => setTimeout(r, 1500));
+    throw vlrError('VLR_TIMEOUT', 'the slow model gave up');
+  }
+}
+
 interface Access {
   method?: string;
   path: string;
@@ -37,6 +45,7 @@ interface Access {
   route: string;
   opaque_id?: string;
   error?: string;
+  aborted?: true;
   rerank?: { pipeline?: string; degraded: string | false; reason?: string; documents: number; searches?: number };
 }
 
@@ -47,6 +56,7 @@ const accessLines = (): Access[] => lines.map((l) => JSON.parse(l) as { access?:
 const servers: RunningServer[] = [];
 let url: string;
 let failing: string;
+let slow: string;
 
 beforeAll(async () => {
   const upstream = await useEngine('elasticsearch');
@@ -56,9 +66,11 @@ beforeAll(async () => {
   const pipelinesDir = onlyPipelines({ 'p.yaml': `name: w3a-outcomes\nindex_patterns: [${INDEX}]\nfailure: fail_open\nfields: {text: [title]}\n` });
   const srv = await startEdgeServer({ upstream, pipelinesDir, log: { level: 'info', access: true }, logger });
   const bad = await startEdgeServer({ upstream, pipelinesDir, log: { level: 'info', access: true }, logger, scorer: new FailingModel() });
-  servers.push(srv, bad);
+  const late = await startEdgeServer({ upstream, pipelinesDir, log: { level: 'info', access: true }, logger, scorer: new SlowModel() });
+  servers.push(srv, bad, late);
   url = srv.url;
   failing = bad.url;
+  slow = late.url;
 }, 120_000);
 afterAll(async () => {
   for (const s of servers) await s.close();
@@ -119,4 +131,19 @@ it('a rerank API call: the access line says the documents reranked', async () =>
   expect(r.status).toBe(200);
   await settle();
   expect(accessLines().find((a) => a.opaque_id === 'w3a-api')).toMatchObject({ route: 'rerank', status: 200, rerank: { degraded: false, documents: 3 } });
+});
+
+it('a client that leaves before its answer: the access line says 499 and aborted, the metrics count 499 — not a 200 of 0 bytes (held-out probe round 15d)', async () => {
+  const gone = new AbortController();
+  const asked = fetch(`${slow}/${INDEX}/_search`, { method: 'POST', signal: gone.signal, headers: { 'content-type': 'application/json', 'x-opaque-id': 'p15d-gone' }, body: JSON.stringify({ query: { match: { title: 'oat' } }, ext: { vlrerank: { query: 'oat milk' } } }) });
+  setTimeout(() => gone.abort(), 300);
+  await expect(asked).rejects.toThrow();
+  let line: Access | undefined;
+  for (let i = 0; i < 100 && !(line = accessLines().find((a) => a.opaque_id === 'p15d-gone')); i++) await settle();
+  expect(line).toMatchObject({ route: 'search', status: 499, aborted: true });
+  const passthrough = await fetch(`${slow}/${INDEX}/_count`);
+  expect(passthrough.status).toBe(200);
+  const metrics = await (await fetch(`${slow}/_vlrerank/metrics`)).text();
+  expect(metrics).toContain('vlrerank_requests_total{route="search",status="499"} 1');
+  expect(metrics).not.toContain('vlrerank_requests_total{route="search",status="200"}');
 });
