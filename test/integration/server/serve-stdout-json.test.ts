@@ -18,24 +18,29 @@ afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
-it('stdout is JSON lines only, the words for a person on stderr; an uncaught exception is a JSON fatal line before the exit', { timeout: 180_000 }, async () => {
+/** `vlrerank serve` as a process, warmed, its stdout and stderr kept apart. */
+async function serve() {
   const child = spawn(process.execPath, ['--import', 'tsx', '--import', UNCAUGHT_EXCEPTION_ON_SIGUSR2, 'src/cli/main.ts', 'serve', '--port', '0', '--upstream', 'http://127.0.0.1:9'], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))), VLRERANK_LOG_LEVEL: 'info', VLRERANK_STORE_DISK_PATH: 'off', VLRERANK_MODELS_DIR: MODELS },
   });
   children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const url = await listeningUrl(child, { timeoutMs: 120_000 });
-  for (let i = 0; i < 2400 && !/reranker (ready|warm-up failed)/.test(err + out); i++) await new Promise((r) => setTimeout(r, 50));
-  expect((await fetch(`${url}/_vlrerank/health?live`)).status).toBe(200);
+  const s = { child, out: '', err: '', url: '', exited: new Promise<number | null>((r) => child.once('exit', (code) => r(code))) };
+  child.stdout!.on('data', (c: Buffer) => (s.out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (s.err += c.toString()));
+  s.url = await listeningUrl(child, { timeoutMs: 120_000 });
+  for (let i = 0; i < 2400 && !/reranker (ready|warm-up failed)/.test(s.err + s.out); i++) await new Promise((r) => setTimeout(r, 50));
+  return s;
+}
 
-  child.kill('SIGUSR2');
-  expect(await exited).not.toBe(0);
+it('stdout is JSON lines only, the words for a person on stderr; an uncaught exception is a JSON fatal line before the exit', { timeout: 180_000 }, async () => {
+  const srv = await serve();
+  expect((await fetch(`${srv.url}/_vlrerank/health?live`)).status).toBe(200);
+
+  srv.child.kill('SIGUSR2');
+  expect(await srv.exited).not.toBe(0);
+  const { out, err } = srv;
   const lines = out.split('\n').filter((l) => l !== '');
   const notJson = lines.filter((l) => {
     try {
@@ -54,4 +59,12 @@ it('stdout is JSON lines only, the words for a person on stderr; an uncaught exc
   expect(fatal?.msg).toContain('uncaught exception');
   expect(fatal?.err?.message).toBe('p15d-uncaught-fault');
   expect(err).toContain('p15d-uncaught-fault'); // Node's own report, as before
+});
+
+it('a drain ends the JSON log with a stopped line (a shipper tells a drained exit from a killed one)', { timeout: 180_000 }, async () => {
+  const srv = await serve();
+  srv.child.kill('SIGTERM');
+  expect(await srv.exited).toBe(0);
+  const last = JSON.parse(srv.out.trim().split('\n').at(-1)!) as { msg: string; signal: string; exit_code: number };
+  expect(last).toMatchObject({ msg: 'stopped: drained, exiting', signal: 'SIGTERM', exit_code: 0 });
 });
