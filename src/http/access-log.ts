@@ -68,6 +68,8 @@ interface Entry {
   done: boolean;
   /** What a rerank did (noteRerank): set only by reranked searches and rerank API calls. */
   rerank?: RerankNote;
+  /** The error vlrerank answered itself (noteError): its code, and admission's reason for a 429. */
+  failure?: { code: string; shed_reason?: string };
   /** Node's parser answered it itself (clientErrorHandler: a body too slow, 408): its status stands, not a client gone. */
   answeredByNode?: true;
   /** The peer's address, read on arrival (a socket destroyed before its first read has none; Node keeps it per connection). */
@@ -188,6 +190,10 @@ function finish(this: Tracked): void {
     if (e.remote !== undefined) access.remote = e.remote;
     headerFields(e.req.rawHeaders, access);
     if (e.rerank) access.rerank = e.rerank;
+    if (e.failure) {
+      access.code = e.failure.code;
+      if (e.failure.shed_reason !== undefined) access.shed_reason = e.failure.shed_reason;
+    }
     if (aborted) access.aborted = true;
     if (e.deps.write) e.deps.write(access);
     else e.deps.logger.info({ access }, 'access');
@@ -201,6 +207,16 @@ function finish(this: Tracked): void {
 export function noteRerank(res: ServerResponse, note: RerankNote): void {
   const e = (res as Tracked)[kEntry];
   if (e) e.rerank = note;
+}
+
+/**
+ * Say which error vlrerank answered (http/errors.ts): its code (`vlrerank_failures_total{code}`
+ * counted it, the line did not say which — held-out probe round 15d: a 429's line gave no reason)
+ * and, for an admission refusal, the reason (`vlrerank_rerank_shed_total{reason}`).
+ */
+export function noteError(res: ServerResponse, code: string, shedReason: unknown): void {
+  const e = (res as Tracked)[kEntry];
+  if (e) e.failure = typeof shedReason === 'string' ? { code, shed_reason: shedReason } : { code };
 }
 
 /**

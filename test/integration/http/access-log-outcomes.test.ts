@@ -46,6 +46,8 @@ interface Access {
   opaque_id?: string;
   error?: string;
   aborted?: true;
+  code?: string;
+  shed_reason?: string;
   rerank?: { pipeline?: string; degraded: string | false; reason?: string; documents: number; searches?: number };
 }
 
@@ -57,6 +59,7 @@ const servers: RunningServer[] = [];
 let url: string;
 let failing: string;
 let slow: string;
+let lateServer: RunningServer;
 
 beforeAll(async () => {
   const upstream = await useEngine('elasticsearch');
@@ -71,6 +74,7 @@ beforeAll(async () => {
   url = srv.url;
   failing = bad.url;
   slow = late.url;
+  lateServer = late;
 }, 120_000);
 afterAll(async () => {
   for (const s of servers) await s.close();
@@ -146,4 +150,27 @@ it('a client that leaves before its answer: the access line says 499 and aborted
   const metrics = await (await fetch(`${slow}/_vlrerank/metrics`)).text();
   expect(metrics).toContain('vlrerank_requests_total{route="search",status="499"} 1');
   expect(metrics).not.toContain('vlrerank_requests_total{route="search",status="200"}');
+});
+
+it('an error vlrerank answers itself: the line names its code, and a 429 its shed reason (held-out probe round 15d)', async () => {
+  const bad = await fetch(`${slow}/v1/rerank`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-opaque-id': 'p15d-bad' }, body: JSON.stringify({ query: 'oat', documents: 'not a list' }) });
+  expect(bad.status).toBe(400);
+  // the queue filled by real permits of the server's own admission controller (no fake, no timing)
+  const a = lateServer.services.reranker.admission;
+  // each hold a client of its own (one client may hold only rerank.admission.clientShare of the queue)
+  const hold = (i: number) => ({ cost: 1, kind: 'held-by-test-p15d', client: `hold-${i}` });
+  const held = await Promise.all(Array.from({ length: a.limits.maxInFlight }, (_, i) => a.acquire(hold(i))));
+  const queued = Array.from({ length: a.limits.maxQueued }, (_, i) => a.acquire(hold(100 + i)));
+  try {
+    const refused = await fetch(`${slow}/v1/rerank`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-opaque-id': 'p15d-429' }, body: JSON.stringify({ query: 'oat', documents: ['oat drink'] }) });
+    expect(refused.status).toBe(429);
+  } finally {
+    for (const p of held) p.release();
+    await Promise.all(queued.map((q) => q.then((p) => p.release()))); // each let go as it is granted, in whatever order the queue grants
+  }
+  let line: Access | undefined;
+  for (let i = 0; i < 100 && !(line = accessLines().find((l) => l.opaque_id === 'p15d-429')); i++) await settle();
+  expect(line).toMatchObject({ route: 'rerank', status: 429, code: 'VLR_OVERLOADED', shed_reason: 'queue_full' });
+  expect(accessLines().find((l) => l.opaque_id === 'p15d-bad')).toMatchObject({ status: 400, code: expect.stringMatching(/^VLR_/) });
+  expect(accessLines().find((l) => l.opaque_id === 'p15d-bad')!.shed_reason).toBeUndefined();
 });
