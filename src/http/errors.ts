@@ -17,6 +17,7 @@ import type { CorsTable } from '../search/cors.js';
 import { esErrorAnswer } from '../search/error-body.js';
 import { bodyRefused } from './body.js';
 import { closeAfterAnswer } from './linger.js';
+import { noteError } from './access-log.js';
 import { allowHeader } from './methods.js';
 import { prettyAsked, queryParams } from './request.js';
 
@@ -43,10 +44,11 @@ function clientGone(res: ServerResponse): boolean {
 }
 
 /** Log an unexpected error once, count the code; returns the error as a VlrerankError. */
-function record(err: unknown, deps: ErrorDeps): VlrerankError {
+function record(err: unknown, deps: ErrorDeps, res: ServerResponse): VlrerankError {
   const e = toVlrerankError(err);
   if (e.code === 'VLR_INTERNAL') deps.logger.error({ err: e.cause ?? e }, 'internal error');
   deps.metrics.failures.inc({ code: e.code });
+  noteError(res, e.code, e.details.shed_reason);
   return unavailability(e);
 }
 
@@ -147,7 +149,7 @@ function writeJson(res: ServerResponse, status: number, body: unknown, headers: 
  */
 export function sendError(res: ServerResponse, err: unknown, deps: ErrorDeps, headers?: Record<string, string>): void {
   if (clientGone(res)) return goneQuietly(res, err, deps);
-  const e = record(err, deps);
+  const e = record(err, deps, res);
   const es = esErrorAnswer(e);
   // `?pretty` indents the engines' errors too; vlrerank's own came compact
   writeJson(res, es.status, es, { ...deps.cors?.for(res.req?.headers.origin), ...headers, ...retryAfter(e), ...allowHeader(e) }, res.req ? prettyAsked(queryParams(res.req)) : false);
@@ -161,7 +163,7 @@ export function sendError(res: ServerResponse, err: unknown, deps: ErrorDeps, he
  */
 export function sendCompatError(res: ServerResponse, err: unknown, deps: ErrorDeps, tei = false): void {
   if (clientGone(res)) return goneQuietly(res, err, deps);
-  const e = record(err, deps);
+  const e = record(err, deps, res);
   const es = esErrorBody(e);
   const headers = { ...retryAfter(e), ...allowHeader(e) };
   if (tei) return writeJson(res, es.status, { error: es.error.reason, error_type: teiErrorType(es.status) }, headers);

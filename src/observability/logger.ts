@@ -62,6 +62,12 @@ export interface AccessLine {
   rerank?: RerankNote;
   /** Why Node's HTTP parser refused the request (route `unparsed`): its error code. */
   error?: string;
+  /** The vlrerank error code of an error vlrerank answered itself (not the engine's). */
+  code?: string;
+  /** Why admission control refused it (a 429): as `vlrerank_rerank_shed_total{reason}`. */
+  shed_reason?: string;
+  /** The connection closed before the answer ended (the client left): `status` is 499 when nothing had been sent. */
+  aborted?: true;
 }
 
 /** A rerank's outcome on its access line: the pipeline, degraded or not (its code) and why, the documents reranked. */
@@ -112,7 +118,7 @@ export function createAccessLogger(level = 'info', to: number | string = 1): { l
   const write = (a: AccessLine) => {
     // a passthrough line (a method, nothing optional) in one template: no pieces made to be joined
     const remote = a.remote === undefined ? '' : `,"remote":${quoted(a.remote)}`;
-    const plain = a.opaque_id === undefined && a.rerank === undefined && a.error === undefined && a.forwarded_for === undefined && a.forwarded === undefined;
+    const plain = a.opaque_id === undefined && a.rerank === undefined && a.error === undefined && a.forwarded_for === undefined && a.forwarded === undefined && a.aborted === undefined && a.code === undefined;
     if (plain && a.method !== undefined) {
       gathered += `{"level":30,"time":${Date.now()},"service":"vlrerank","access":{"method":${quoted(a.method)},"path":${JSON.stringify(a.path)},"status":${a.status},"bytes":${a.bytes},"ms":${msText(a.ms)},"route":"${a.route}"${remote}},"msg":"access"}\n`;
     } else {
@@ -123,7 +129,10 @@ export function createAccessLogger(level = 'info', to: number | string = 1): { l
           (a.forwarded === undefined ? '' : `,"forwarded":${JSON.stringify(a.forwarded)}`) +
           (a.opaque_id === undefined ? '' : `,"opaque_id":${JSON.stringify(a.opaque_id)}`) +
           (a.rerank === undefined ? '' : `,"rerank":${JSON.stringify(a.rerank)}`) +
-          (a.error === undefined ? '' : `,"error":${JSON.stringify(a.error)}`);
+          (a.error === undefined ? '' : `,"error":${JSON.stringify(a.error)}`) +
+          (a.code === undefined ? '' : `,"code":${JSON.stringify(a.code)}`) +
+          (a.shed_reason === undefined ? '' : `,"shed_reason":${JSON.stringify(a.shed_reason)}`) +
+          (a.aborted === undefined ? '' : ',"aborted":true');
       gathered += `{"level":30,"time":${Date.now()},"service":"vlrerank","access":{${method}"path":${JSON.stringify(a.path)},"status":${a.status},"bytes":${a.bytes},"ms":${a.ms},"route":"${a.route}"${remote}${extra}},"msg":"access"}\n`;
     }
     if (gathered.length >= GATHER) {

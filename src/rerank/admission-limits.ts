@@ -23,7 +23,9 @@ export interface AdmissionLimits {
   latencyFactor: number;
 }
 
-export type ShedReason = 'queue_full' | 'documents_full' | 'client_share' | 'budget' | 'wait_estimate' | 'wait_timeout' | 'latency_target';
+/** Why admission control refused a request (`vlrerank_rerank_shed_total{reason}`: each one's series is there at 0 from the start). */
+export const SHED_REASONS = ['queue_full', 'documents_full', 'client_share', 'budget', 'wait_estimate', 'wait_timeout', 'latency_target'] as const;
+export type ShedReason = (typeof SHED_REASONS)[number];
 
 export interface AdmissionRequest {
   /** Documents of work (≥ 1). */

@@ -37,6 +37,8 @@ export interface SearchDeps {
   scorer?: Scorer;
   embedder?: Pick<Embedder, 'visual' | 'queryText'>;
   onDegraded?: (reason: string, code: string) => void;
+  /** Every reranked search answered: `false`, or the kind of its degraded first-stage order. */
+  onReranked?: (degraded: ReturnType<typeof degradedKind> | false) => void;
   /** Some hits' media could not be read (the response still ranks them on their text). */
   onDocumentErrors?: (count: number, first: { code: string; reason: string }) => void;
   /**
@@ -87,7 +89,8 @@ async function withBudget<T>(deadline: number, budgetMs: number, parent: AbortSi
 }
 
 /** `vlrerank.degraded` of a degraded response: what kind of failure the first-stage order stands in for. */
-export function degradedKind(code: string): 'overloaded' | 'timeout' | 'failed' {
+export const DEGRADED_KINDS = ['overloaded', 'timeout', 'failed'] as const;
+export function degradedKind(code: string): (typeof DEGRADED_KINDS)[number] {
   return code === 'VLR_OVERLOADED' ? 'overloaded' : code === 'VLR_TIMEOUT' ? 'timeout' : 'failed';
 }
 
@@ -351,6 +354,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     headers['x-vlrerank-degraded'] = degrade.code!;
     deps.onDegraded?.(degrade.reason!, degrade.code!);
   }
+  deps.onReranked?.(degraded ? degradedKind(degrade.code!) : false);
   headers['x-vlrerank-total-ms'] = String(timings.total_ms);
   return { status: 200, headers, body };
 }

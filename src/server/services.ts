@@ -11,7 +11,8 @@
 import type { Config } from '../config/schema.js';
 import { EngineClient } from '../engine/client.js';
 import { createAccessLogger, createLogger, type AccessLine, type Logger } from '../observability/logger.js';
-import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { createMetrics, zeroSeries, type Metrics } from '../observability/metrics.js';
+import { SHED_REASONS } from '../rerank/admission-limits.js';
 import { loadPipelines, PipelineRegistry } from '../pipelines/index.js';
 import { unknownSignalReason, unknownSignals } from '../rerank/fusion.js';
 import { vlrError } from '../errors.js';
@@ -24,6 +25,7 @@ import { RerankerScorer, type Scorer } from '../search/hit-scorer.js';
 import { RecordWriteBack } from '../ingest/write-back.js';
 import { diskStorePath } from '../config/store-defaults.js';
 import { openStoreTiers } from '../features/store/open.js';
+import { LOOKUP_OUTCOMES } from '../features/store/tier.js';
 import { JsonWorker, jsonWorkerInLane, type JsonParser } from '../util/json-worker.js';
 
 export interface ServiceOptions {
@@ -100,6 +102,11 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
     metrics.onCollect(() => {
       for (const [tier, h] of Object.entries(store.health())) if (h.state !== 'off') metrics.featureStoreUp.set({ tier }, h.state === 'ok' ? 1 : 0);
     });
+    // each tier's failures and lookups are series from the start: the first Redis error is then an increase an alert sees
+    const tiers = ['l1', ...Object.entries(store.health()).filter(([, h]) => h.state !== 'off').map(([tier]) => tier)];
+    zeroSeries(metrics.featureStoreErrors, tiers.filter((tier) => tier !== 'l1').map((tier) => ({ tier })));
+    zeroSeries(metrics.featureLookups, tiers.flatMap((tier) => LOOKUP_OUTCOMES.map((outcome) => ({ tier, outcome }))));
+    zeroSeries(metrics.admissionShed, SHED_REASONS.map((reason) => ({ reason })));
     const rerank = await createRerankService(config, { logger, metrics, tiers: store.tiers });
     closers.push(() => rerank.close());
     const embedder = options.embedder ?? new RerankerEmbedder(rerank.reranker);

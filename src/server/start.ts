@@ -16,6 +16,8 @@ import type { HttpDeps } from '../http/app.js';
 import { clientErrorHandler } from '../http/access-log.js';
 import { buildHandler, continueHandler } from '../http/handler.js';
 import type { SearchHandlerDeps } from '../search/handle.js';
+import { DEGRADED_KINDS } from '../search/execute.js';
+import { zeroSeries } from '../observability/metrics.js';
 import { buildServices, type ServiceOptions, type Services } from './services.js';
 import { AliasPipelines } from '../ingest/alias.js';
 import { RefusedWrites } from '../ingest/refused-writes.js';
@@ -39,6 +41,8 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
   const errors = { logger, metrics, cors };
   // one resolver of aliases and wildcards, one bounded cache, for searches and writes alike
   const targets = new IndexTargets(config.pipelines.aliasCacheMs);
+  // a series for each outcome from the start (zeroSeries): the first degraded answer moves rate()
+  zeroSeries(metrics.rerankedSearches, ['false', ...DEGRADED_KINDS].map((degraded) => ({ degraded })));
   const search: SearchHandlerDeps = {
     pipelines: s.pipelines,
     targets,
@@ -50,6 +54,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
     cors,
     maxJsonDepth: config.server.maxJsonDepth,
     onDegraded: (_reason, code) => metrics.failures.inc({ code: `degraded:${code}` }),
+    onReranked: (degraded) => metrics.rerankedSearches.inc({ degraded: String(degraded) }),
     onDocumentErrors: (count, first) => {
       metrics.failures.inc({ code: `document:${first.code}` }, count);
       logger.warn({ count, code: first.code, reason: first.reason }, 'hits whose media could not be read were reranked on their text alone');

@@ -7,7 +7,8 @@
  * counted, logged once per change of state, and the lookup goes on as a miss.
  */
 export type TierName = 'l1' | 'disk' | 'redis';
-export type LookupOutcome = 'hit' | 'miss' | 'error';
+export const LOOKUP_OUTCOMES = ['hit', 'miss', 'error'] as const;
+export type LookupOutcome = (typeof LOOKUP_OUTCOMES)[number];
 
 /** Where one lookup's part came from, for explanations, usage and tests (`computed`: a model ran). */
 export type PartSource = 'l1' | 'disk' | 'redis' | 'computed';

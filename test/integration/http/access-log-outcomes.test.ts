@@ -18,6 +18,7 @@ import type { RunningServer } from '../../../src/server/start.js';
 import { useEngine } from '../../helpers/engines.js';
 import { onlyPipelines, startEdgeServer } from '../../helpers/http-server.js';
 import { rawExchange } from '../../helpers/raw-http.js';
+import { counterSum } from '../../helpers/metrics.js';
 
 const INDEX = 'w3a-access-outcomes';
 const SECRET = 'w3a-S3cret-token';
@@ -29,6 +30,14 @@ class FailingModel implements Scorer {
   }
 }
 
+/** The model takes a second and a half (a cold, loaded machine): long enough for a client to give up first. */
+class SlowModel implements Scorer {
+  async score(): Promise<ScoredDocument[]> {
+    await new Promise((r) => setTimeout(r, 1500));
+    throw vlrError('VLR_TIMEOUT', 'the slow model gave up');
+  }
+}
+
 interface Access {
   method?: string;
   path: string;
@@ -36,6 +45,9 @@ interface Access {
   route: string;
   opaque_id?: string;
   error?: string;
+  aborted?: true;
+  code?: string;
+  shed_reason?: string;
   rerank?: { pipeline?: string; degraded: string | false; reason?: string; documents: number; searches?: number };
 }
 
@@ -46,6 +58,8 @@ const accessLines = (): Access[] => lines.map((l) => JSON.parse(l) as { access?:
 const servers: RunningServer[] = [];
 let url: string;
 let failing: string;
+let slow: string;
+let lateServer: RunningServer;
 
 beforeAll(async () => {
   const upstream = await useEngine('elasticsearch');
@@ -55,9 +69,12 @@ beforeAll(async () => {
   const pipelinesDir = onlyPipelines({ 'p.yaml': `name: w3a-outcomes\nindex_patterns: [${INDEX}]\nfailure: fail_open\nfields: {text: [title]}\n` });
   const srv = await startEdgeServer({ upstream, pipelinesDir, log: { level: 'info', access: true }, logger });
   const bad = await startEdgeServer({ upstream, pipelinesDir, log: { level: 'info', access: true }, logger, scorer: new FailingModel() });
-  servers.push(srv, bad);
+  const late = await startEdgeServer({ upstream, pipelinesDir, log: { level: 'info', access: true }, logger, scorer: new SlowModel() });
+  servers.push(srv, bad, late);
   url = srv.url;
   failing = bad.url;
+  slow = late.url;
+  lateServer = late;
 }, 120_000);
 afterAll(async () => {
   for (const s of servers) await s.close();
@@ -107,6 +124,10 @@ it('a reranked search and a degraded one: the access line has X-Opaque-Id and th
   expect(degraded.rerank).toMatchObject({ pipeline: 'w3a-outcomes', documents: 2 });
   expect(degraded.rerank!.degraded).toBeTruthy();
   expect(degraded.rerank!.reason).toContain('VLR_');
+  // the metric an SRE's "rate of degraded reranks" reads (held-out probe round 15d): each reranked search (an _msearch's items each) by outcome
+  expect(await counterSum(url, 'vlrerank_reranked_searches_total', { degraded: 'false' })).toBe(3);
+  expect(await counterSum(failing, 'vlrerank_reranked_searches_total', { degraded: 'failed' })).toBe(1);
+  expect(await counterSum(failing, 'vlrerank_reranked_searches_total', { degraded: 'false' })).toBe(0);
 });
 
 it('a rerank API call: the access line says the documents reranked', async () => {
@@ -114,4 +135,42 @@ it('a rerank API call: the access line says the documents reranked', async () =>
   expect(r.status).toBe(200);
   await settle();
   expect(accessLines().find((a) => a.opaque_id === 'w3a-api')).toMatchObject({ route: 'rerank', status: 200, rerank: { degraded: false, documents: 3 } });
+});
+
+it('a client that leaves before its answer: the access line says 499 and aborted, the metrics count 499 — not a 200 of 0 bytes (held-out probe round 15d)', async () => {
+  const gone = new AbortController();
+  const asked = fetch(`${slow}/${INDEX}/_search`, { method: 'POST', signal: gone.signal, headers: { 'content-type': 'application/json', 'x-opaque-id': 'p15d-gone' }, body: JSON.stringify({ query: { match: { title: 'oat' } }, ext: { vlrerank: { query: 'oat milk' } } }) });
+  setTimeout(() => gone.abort(), 300);
+  await expect(asked).rejects.toThrow();
+  let line: Access | undefined;
+  for (let i = 0; i < 100 && !(line = accessLines().find((a) => a.opaque_id === 'p15d-gone')); i++) await settle();
+  expect(line).toMatchObject({ route: 'search', status: 499, aborted: true });
+  const passthrough = await fetch(`${slow}/${INDEX}/_count`);
+  expect(passthrough.status).toBe(200);
+  const metrics = await (await fetch(`${slow}/_vlrerank/metrics`)).text();
+  expect(metrics).toContain('vlrerank_requests_total{route="search",status="499"} 1');
+  expect(metrics).not.toContain('vlrerank_requests_total{route="search",status="200"}');
+});
+
+it('an error vlrerank answers itself: the line names its code, and a 429 its shed reason (held-out probe round 15d)', async () => {
+  const bad = await fetch(`${slow}/v1/rerank`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-opaque-id': 'p15d-bad' }, body: JSON.stringify({ query: 'oat', documents: 'not a list' }) });
+  expect(bad.status).toBe(400);
+  // the queue filled by real permits of the server's own admission controller (no fake, no timing)
+  const a = lateServer.services.reranker.admission;
+  // each hold a client of its own (one client may hold only rerank.admission.clientShare of the queue)
+  const hold = (i: number) => ({ cost: 1, kind: 'held-by-test-p15d', client: `hold-${i}` });
+  const held = await Promise.all(Array.from({ length: a.limits.maxInFlight }, (_, i) => a.acquire(hold(i))));
+  const queued = Array.from({ length: a.limits.maxQueued }, (_, i) => a.acquire(hold(100 + i)));
+  try {
+    const refused = await fetch(`${slow}/v1/rerank`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-opaque-id': 'p15d-429' }, body: JSON.stringify({ query: 'oat', documents: ['oat drink'] }) });
+    expect(refused.status).toBe(429);
+  } finally {
+    for (const p of held) p.release();
+    await Promise.all(queued.map((q) => q.then((p) => p.release()))); // each let go as it is granted, in whatever order the queue grants
+  }
+  let line: Access | undefined;
+  for (let i = 0; i < 100 && !(line = accessLines().find((l) => l.opaque_id === 'p15d-429')); i++) await settle();
+  expect(line).toMatchObject({ route: 'rerank', status: 429, code: 'VLR_OVERLOADED', shed_reason: 'queue_full' });
+  expect(accessLines().find((l) => l.opaque_id === 'p15d-bad')).toMatchObject({ status: 400, code: expect.stringMatching(/^VLR_/) });
+  expect(accessLines().find((l) => l.opaque_id === 'p15d-bad')!.shed_reason).toBeUndefined();
 });
