@@ -3,7 +3,10 @@
  * a bad flag is refused with a message naming it (exit 2, nothing read); on an index made by
  * `vlrerank index setup` with documents written straight to the engine, it writes every record,
  * says so, and prints its throughput against the model-alone ceiling measured in the same run; a
- * second run has nothing left to do. (Library behaviour on both engines: backfill-records.test.ts.)
+ * second run has nothing left to do. Off a terminal (stderr a pipe, as under a Job or cron) it
+ * still says how far it got; it reads and fills the configured feature store (`store.disk.path`),
+ * as `serve` does — it opened none and computed every feature again (held-out probe round 15c).
+ * (Library behaviour on both engines: backfill-records.test.ts.)
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -12,16 +15,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useEngine } from '../../helpers/engines.js';
 import { DATA, MODELS, REPO_ROOT } from '../../helpers/paths.js';
 import { catalog, groceryDoc } from '../../helpers/search-fixtures.js';
+import { tempStoreDir } from '../../helpers/store.js';
+import { DiskTier } from '../../../src/features/store/disk-tier.js';
 
 const run = promisify(execFile);
 const INDEX = 'backfill-grocery-cli';
 let url: string;
+const store = tempStoreDir('backfill-cli');
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(join(REPO_ROOT, 'node_modules/.bin/tsx'), ['src/cli/main.ts', 'index', ...args, '--pipeline', 'grocery'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, VLRERANK_UPSTREAM: url, VLRERANK_MODELS_DIR: MODELS, VLRERANK_MEDIA_ROOTS: DATA, VLRERANK_PIPELINES_DIR: join(REPO_ROOT, 'pipelines'), VLRERANK_LOG_LEVEL: 'silent' },
+      env: { ...process.env, VLRERANK_UPSTREAM: url, VLRERANK_MODELS_DIR: MODELS, VLRERANK_MEDIA_ROOTS: DATA, VLRERANK_PIPELINES_DIR: join(REPO_ROOT, 'pipelines'), VLRERANK_LOG_LEVEL: 'silent', VLRERANK_STORE_DISK_PATH: store.path },
       timeout: 600_000,
     });
     return { code: 0, stdout, stderr };
@@ -41,6 +47,7 @@ describe('vlrerank index backfill (CLI) on elasticsearch', () => {
   });
   afterAll(async () => {
     await fetch(`${url}/${INDEX}`, { method: 'DELETE' });
+    store.cleanup();
   });
 
   it('refuses a bad flag by name', async () => {
@@ -56,8 +63,13 @@ describe('vlrerank index backfill (CLI) on elasticsearch', () => {
     await fetch(`${url}/${INDEX}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: nd });
     // a page of 12: its documents wait on the run's one signal at once (Node warned of a leak past 10)
     const r = await cli(['backfill', INDEX, '--batch', '12', '--max-docs-per-second', '1000']);
-    expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
+    // stderr is a pipe here: the progress is written as lines (at the start, every 30 s, at the end)
+    expect(r.stderr).toMatch(new RegExp(`^${INDEX} \\[[^\\]]*\\] 12/12 docs \\| [\\d.]+ docs/s \\| ETA \\S+ \\| failed 0 \\| conflicts 0$`, 'm'));
+    // the run's features went to the configured disk tier: 12 photos' and their texts' parts
+    const disk = await DiskTier.open({ path: store.path, maxBytes: 1 << 30 });
+    expect(disk.health().entries).toBeGreaterThanOrEqual(24);
+    await disk.close();
     expect(r.stdout).toContain(`${INDEX}: 12 documents got their feature record, 0 only part of it`);
     expect(r.stdout).toMatch(/throughput [\d.]+ docs\/s \(12 documents in [\d.]+ s\) = [\d.]+× the model-alone ceiling of [\d.]+ docs\/s \(the models alone on the first page: 12 documents, 12 images\/frames, 36 texts/);
     expect((await json('POST', `/${INDEX}/_count`, { query: { exists: { field: 'vlrerank_features_key' } } })).count).toBe(12);
