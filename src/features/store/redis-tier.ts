@@ -16,9 +16,17 @@
  * a live connection — OOM, a time-out — left it in health after the tier had recovered, held-out
  * probe round 9); the last failure stays as `last_error` with its time, for an operator asking
  * "was there a blip at 01:40?". Never throws to its caller.
+ *
+ * The Redis a platform team already runs: a server by URL; a primary found through Redis Sentinel
+ * (`sentinels`, the URL's host naming the primary) and followed across a failover; a Redis Cluster
+ * (`cluster`, the URL one of its nodes: MOVED/ASK followed, a request's text vectors read per slot,
+ * as MGET across slots is CROSSSLOT). Given a plain URL, both answered wrongly with the tier `ok`:
+ * a cluster node refused 9 keys in 12 (MOVED) and every MGET; a primary killed left the tier down
+ * (or, back as a replica, refusing every write) while the sentinels had promoted another
+ * (held-out probe round 15a).
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../../observability/logger.js';
 import { newCounters, type TierHealth, type TierHooks, type TierState } from './tier.js';
 
@@ -29,6 +37,10 @@ export interface RedisTierOptions {
   lockMs: number;
   commandTimeoutMs: number;
   keyPrefix: string;
+  /** Sentinels (host:port) monitoring the primary the URL's host names. */
+  sentinels?: string[];
+  /** The URL is one node of a Redis Cluster. */
+  cluster?: boolean;
   logger?: Logger;
   hooks?: TierHooks;
 }
@@ -41,7 +53,7 @@ const UNLOCK_LUA = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.c
 
 export class RedisTier {
   readonly #o: RedisTierOptions;
-  readonly #redis: Redis;
+  readonly #redis: Redis | Cluster;
   readonly #counters = newCounters();
   #state: TierState = 'down';
   #reason: string | undefined = 'connecting';
@@ -55,14 +67,7 @@ export class RedisTier {
 
   constructor(options: RedisTierOptions) {
     this.#o = options;
-    this.#redis = new Redis(options.url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs,
-      connectTimeout: Math.max(1_000, options.commandTimeoutMs),
-      retryStrategy: (times) => Math.min(100 * times, 2_000),
-      lazyConnect: false,
-    });
+    this.#redis = connect(options);
     this.#redis.on('ready', () => {
       if (this.#state !== 'ok') this.#o.logger?.info({ tier: 'redis' }, 'redis feature store connected');
       this.#state = 'ok';
@@ -99,7 +104,10 @@ export class RedisTier {
   async getMany(keys: string[]): Promise<Array<Uint8Array | undefined>> {
     if (this.#state !== 'ok' || keys.length === 0) return keys.map(() => undefined);
     try {
-      const vs = await this.#redis.mgetBuffer(...keys.map((k) => this.#valueKey(k)));
+      const names = keys.map((k) => this.#valueKey(k));
+      // a cluster refuses MGET across slots (CROSSSLOT): one GET each, which ioredis sends to each
+      // key's node, pipelined per node (enableAutoPipelining)
+      const vs = this.#redis instanceof Cluster ? await Promise.all(names.map((n) => this.#redis.getBuffer(n))) : await this.#redis.mgetBuffer(...names);
       for (const v of vs) this.#count(v ? 'hit' : 'miss');
       this.#answered();
       return vs.map((v) => v ?? undefined);
@@ -222,13 +230,17 @@ export class RedisTier {
   #down(e: unknown): void {
     if (this.#state === 'off') return;
     const reason = (e as Error)?.message ?? String(e);
-    this.#reason = reason;
     this.#lastError = { reason, at: new Date().toISOString() };
     if (this.#redis.status !== 'ready') {
       if (this.#state === 'ok') this.#o.logger?.warn({ tier: 'redis', err: reason }, 'redis feature store failing: skipped until it answers again');
+      // never connected (a wrong password, an untrusted CA, nothing listening): said once, as a
+      // failure after a start would be — it was in health only (held-out probe round 15a)
+      else if (this.#reason === 'connecting') this.#o.logger?.warn({ tier: 'redis', err: reason }, 'redis feature store not reachable at start: skipped until it answers');
+      this.#reason = reason;
       this.#state = 'down';
       return;
     }
+    this.#reason = reason;
     // a command failing on a live connection (a time-out, OOM under `maxmemory` with `noeviction`,
     // READONLY, NOPERM) is counted but does not take the tier down — and is logged at most once a
     // minute: every such write logged its own line ("skipped until…", which it was not)
@@ -239,6 +251,63 @@ export class RedisTier {
     this.#warnedAt = now;
     this.#unlogged = 0;
   }
+}
+
+/** Reconnect backoff: 100 ms, 200 ms, … at most 2 s. */
+const retryStrategy = (times: number) => Math.min(100 * times, 2_000);
+
+/**
+ * The ioredis client `o` asks for. Every mode keeps the tier's rules: no offline queue, no
+ * per-request retries, a short command time-out, background reconnects.
+ */
+function connect(o: RedisTierOptions): Redis | Cluster {
+  const common: RedisOptions = {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: o.commandTimeoutMs,
+    connectTimeout: Math.max(1_000, o.commandTimeoutMs),
+    retryStrategy,
+    lazyConnect: false,
+  };
+  if (o.cluster) {
+    const u = new URL(o.url);
+    // (a node's own retryStrategy kept the cluster from getting ready: the cluster reconnects its nodes)
+    const { retryStrategy: _nodes, ...node } = common;
+    return new Cluster([{ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379) }], {
+      // the cluster's own queue holds only its ready check (`CLUSTER INFO` sent while the nodes
+      // connect: without it, every start failed once, "Connection is closed"); the tier sends
+      // nothing until the cluster is ready, and each node still fails fast (its own queue off)
+      enableOfflineQueue: true,
+      enableAutoPipelining: true,
+      clusterRetryStrategy: retryStrategy,
+      // the cluster's own address for each node (CLUSTER SLOTS); TLS checks the seed's name on each
+      redisOptions: {
+        ...node,
+        ...(u.username || u.password ? { username: decodeURIComponent(u.username) || undefined, password: decodeURIComponent(u.password) } : {}),
+        ...(u.protocol === 'rediss:' ? { tls: { servername: u.hostname } } : {}),
+      },
+    });
+  }
+  if (o.sentinels?.length) {
+    return new Redis(o.url, {
+      ...common,
+      sentinels: o.sentinels.map(hostAndPort),
+      // the URL's host is the primary's name as the sentinels know it (case kept: WHATWG URLs lower it)
+      name: /^rediss?:\/\/(?:[^@/]*@)?([^:/?#]+)/.exec(o.url)![1],
+      sentinelRetryStrategy: retryStrategy,
+      // a READONLY answer: the server we hold was demoted (a failover we have not seen yet): ask the
+      // sentinels again rather than keep writing to a replica
+      reconnectOnError: (e) => e.message.startsWith('READONLY'),
+      // follow +switch-master at once instead of at the next failing command
+      failoverDetector: true,
+    });
+  }
+  return new Redis(o.url, common);
+}
+
+function hostAndPort(hp: string): { host: string; port: number } {
+  const i = hp.lastIndexOf(':');
+  return { host: hp.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(hp.slice(i + 1)) };
 }
 
 /** Failing commands on a live connection are logged at most this often. */

