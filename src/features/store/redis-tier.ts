@@ -75,11 +75,17 @@ export class RedisTier {
       this.#connError = undefined;
     });
     this.#redis.on('error', (e: Error) => {
-      this.#connError = e.message;
-      this.#down(e);
+      const message = notRedis(e.message);
+      // the first error of a connection is why it failed; what follows is its fall-out (an HTTP
+      // port answers "H", then the write of the next command is EPIPE: health said only EPIPE)
+      this.#connError ??= message;
+      this.#down(new Error(message));
     });
     // a refused AUTH is an 'error' then a 'close': keep why in health (it said "connection closed")
-    this.#redis.on('close', () => this.#down(new Error(this.#connError ? `connection closed (${this.#connError})` : 'connection closed')));
+    this.#redis.on('close', () => {
+      this.#down(new Error(this.#connError ? `connection closed (${this.#connError})` : 'connection closed'));
+      this.#connError = undefined;
+    });
   }
 
   get state(): TierState {
@@ -251,6 +257,17 @@ export class RedisTier {
     this.#warnedAt = now;
     this.#unlogged = 0;
   }
+}
+
+/**
+ * ioredis's parser meeting bytes that are not RESP (`Unknown RESP type 72 "H". Please report this.`)
+ * means the URL names something else — an HTTP port (72 is "H"), a TLS port asked in clear.
+ */
+function notRedis(message: string): string {
+  const m = /^Unknown RESP type (\d+)/.exec(message);
+  if (!m) return message;
+  const c = String.fromCharCode(Number(m[1]));
+  return `not a Redis server: it answered ${JSON.stringify(c)}${c === 'H' ? ' (an HTTP server?)' : ''}`;
 }
 
 /** Reconnect backoff: 100 ms, 200 ms, … at most 2 s. */

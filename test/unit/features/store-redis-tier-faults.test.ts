@@ -3,6 +3,8 @@
 // closed" (and the log says it once: it said nothing when the tier had never connected, held-out
 // probe round 15a); `maxmemory` reached with `noeviction` (every write refused with OOM on a live
 // connection) is counted per write but logged once, not once per write.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RedisTier } from '../../../src/features/store/redis-tier.js';
@@ -80,5 +82,22 @@ it('a wrong password: health says WRONGPASS, and never the password; the log say
   } finally {
     await admin.call('AUTH', 'right-one');
     await admin.config('SET', 'requirepass', '');
+  }
+});
+
+it('a URL naming an HTTP server: health says it is not Redis (it said write EPIPE)', async () => {
+  // a real HTTP server on a free port, as a Redis URL pointed at the engine's port would meet
+  const http = createServer((_req, res) => res.end('{}'));
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+  try {
+    const { lines, logger } = logLines();
+    const t = tier(`redis://127.0.0.1:${(http.address() as AddressInfo).port}`, logger);
+    await until(() => (t.health().reason ?? '').startsWith('connection closed'));
+    expect(t.state).toBe('down');
+    expect(t.health().reason).toMatch(/not a Redis server: it answered "H" \(an HTTP server\?\)/);
+    expect(lines.join('\n')).toMatch(/not a Redis server/);
+  } finally {
+    http.closeAllConnections();
+    await new Promise((r) => http.close(r));
   }
 });
