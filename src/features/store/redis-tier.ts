@@ -61,6 +61,8 @@ export class RedisTier {
   #lastError: { reason: string; at: string } | undefined;
   /** The last connection-level error since the connection was last ready (a wrong password's WRONGPASS). */
   #connError: string | undefined;
+  /** Why writes fail on a live connection while reads answer (READONLY, OOM, NOPERM), until one succeeds. */
+  #writeFailing: string | undefined;
   /** When a failing command on a live connection was last logged, and how many failed since. */
   #warnedAt = -Infinity;
   #unlogged = 0;
@@ -73,6 +75,7 @@ export class RedisTier {
       this.#state = 'ok';
       this.#reason = undefined;
       this.#connError = undefined;
+      this.#writeFailing = undefined;
     });
     this.#redis.on('error', (e: Error) => {
       const message = notRedis(e.message);
@@ -133,9 +136,9 @@ export class RedisTier {
     this.#redis.set(this.#valueKey(key), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'EX', this.#o.ttlSeconds).then(
       () => {
         this.#counters.writes++;
-        this.#answered();
+        this.#answered(true);
       },
-      (e: unknown) => this.#error(e),
+      (e: unknown) => this.#error(e, true),
     );
   }
 
@@ -148,17 +151,20 @@ export class RedisTier {
     if (this.#state !== 'ok') return token;
     try {
       const r = await this.#redis.set(this.#lockKey(key), token, 'PX', this.#o.lockMs, 'NX');
-      this.#answered();
+      this.#answered(true);
       return r === 'OK' ? token : undefined;
     } catch (e) {
-      this.#error(e);
+      this.#error(e, true);
       return token;
     }
   }
 
   unlock(key: string, token: string): void {
     if (this.#state !== 'ok') return;
-    this.#redis.eval(UNLOCK_LUA, 1, this.#lockKey(key), token).catch((e: unknown) => this.#error(e));
+    this.#redis.eval(UNLOCK_LUA, 1, this.#lockKey(key), token).then(
+      () => this.#answered(true),
+      (e: unknown) => this.#error(e, true),
+    );
   }
 
   /** Wait (at most lockMs) for another replica's value of `key`; undefined when it does not come. */
@@ -221,16 +227,23 @@ export class RedisTier {
     this.#o.hooks?.onLookup?.('redis', outcome);
   }
 
-  #error(e: unknown): void {
+  #error(e: unknown, write = false): void {
     this.#counters.errors++;
     this.#o.hooks?.onError?.('redis');
     this.#o.hooks?.onLookup?.('redis', 'error');
+    if (write) this.#writeFailing = (e as Error)?.message ?? String(e);
     this.#down(e);
   }
 
-  /** A command answered on a ready connection: the tier works now, whatever failed before. */
-  #answered(): void {
-    if (this.#state === 'ok') this.#reason = undefined;
+  /**
+   * A command answered on a ready connection: the tier works now, whatever failed before — except
+   * refused writes, which only a write that succeeds clears: a replica given as the URL (READONLY),
+   * `noeviction` OOM or an ACL without `+set` refuse every write while every read answers, and
+   * health flickered between `reason: READONLY…` and none (held-out probe round 15a).
+   */
+  #answered(write = false): void {
+    if (write) this.#writeFailing = undefined;
+    if (this.#state === 'ok') this.#reason = this.#writeFailing;
   }
 
   #down(e: unknown): void {

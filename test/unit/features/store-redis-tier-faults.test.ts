@@ -101,3 +101,21 @@ it('a URL naming an HTTP server: health says it is not Redis (it said write EPIP
     await new Promise((r) => http.close(r));
   }
 });
+
+it('a replica given as the URL: reads answer, every write READONLY, and health keeps saying so', async () => {
+  const replica = await startRedis(undefined, ['--replicaof', '127.0.0.1', String(server.port)]);
+  try {
+    const { lines, logger } = logLines();
+    const t = tier(replica.url, logger);
+    await until(() => t.state === 'ok');
+    for (let i = 0; i < 10; i++) t.set(`ro${i}`, new Uint8Array([i]));
+    await until(() => t.health().errors >= 10);
+    expect(await t.get('ro1')).toBeUndefined(); // a read that answers (a miss)…
+    // …did not clear why every write fails (health flickered: READONLY, then nothing)
+    expect(t.health()).toMatchObject({ state: 'ok', writes: 0, misses: 1 });
+    expect(t.health().reason).toMatch(/^READONLY/);
+    expect(lines.filter((l) => l.includes('READONLY'))).toHaveLength(1);
+  } finally {
+    await replica.stop();
+  }
+});
