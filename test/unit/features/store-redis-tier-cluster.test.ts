@@ -37,3 +37,30 @@ it('writes, reads and locks keys on every node of the cluster', async () => {
   await until(async () => (await tier.lock('new-photo')) !== undefined, { tries: 100, everyMs: 25, what: 'the lock released' });
   expect(tier.health()).toMatchObject({ state: 'ok', errors: 0 });
 });
+
+it('one master of three SIGKILLed: lookups fail at once, not after 16 retries 100 ms apart', async () => {
+  const t = new RedisTier({ url: `redis://127.0.0.1:${cluster.nodes[0]!.port}`, cluster: true, ttlSeconds: 60, maxValueBytes: 1_000, lockMs: 2_000, commandTimeoutMs: 500, keyPrefix: 'cluster-kill:' });
+  try {
+    await until(() => t.state === 'ok', { tries: 200, everyMs: 25, what: 'the tier connected to the cluster' });
+    await cluster.nodes[2]!.kill();
+    const live = cluster.nodes[0]!.client();
+    await until(async () => String(await live.call('CLUSTER', 'INFO')).includes('cluster_state:fail'), { tries: 200, everyMs: 50, what: 'the cluster down' });
+    // every lookup and lock is answered (a miss, a token: compute as without Redis), never thrown —
+    // and at once: ioredis retried a command for the dead node every 100 ms, refreshing the slot
+    // map (CLUSTER SLOTS on a live node) before each retry, ~1.8 s per lookup (48 ms now). Counted
+    // by the live nodes rather than timed; the 5 s periodic refresh may fall inside, once.
+    const refreshes = async () => {
+      let n = 0;
+      for (const node of cluster.nodes.slice(0, 2)) n += Number(/cmdstat_cluster\|slots:calls=(\d+)/.exec(String(await node.client().info('commandstats')))?.[1] ?? 0);
+      return n;
+    };
+    const before = await refreshes();
+    expect(await t.getMany(['a', 'b', 'c'])).toEqual([undefined, undefined, undefined]);
+    expect(await t.lock('new-photo')).toBeDefined();
+    expect((await refreshes()) - before).toBeLessThanOrEqual(1);
+    expect(t.health().reason).toMatch(/^(CLUSTERDOWN|Connection is closed)/);
+    expect(t.health().errors).toBeGreaterThan(0);
+  } finally {
+    await t.close();
+  }
+});
