@@ -49,5 +49,8 @@ describe('store config', () => {
     expect(() => store({ url: 'redis://mymaster', sentinels: ['10.0.0.5'] })).toThrow(/store\.redis\.sentinels\[0\]: must be host:port/);
     expect(() => store({ url: 'redis://mymaster', sentinels: ['10.0.0.5:26379'], cluster: true })).toThrow(/store\.redis\.cluster: sentinels and cluster are exclusive/);
     expect(() => store({ url: 'redis://10.0.0.7:6379/3', cluster: true })).toThrow(/store\.redis\.url: a Redis Cluster has database 0 only/);
+    // a pod configured by its environment alone
+    expect(loadConfig({ env: { VLRERANK_REDIS_URL: 'redis://mymaster', VLRERANK_REDIS_SENTINELS: '10.0.0.5:26379, 10.0.0.6:26379', VLRERANK_REDIS_KEY_PREFIX: 'vlr:' } }).store.redis).toMatchObject({ sentinels: ['10.0.0.5:26379', '10.0.0.6:26379'], keyPrefix: 'vlr:', cluster: false });
+    expect(loadConfig({ env: { VLRERANK_REDIS_URL: 'redis://10.0.0.7:6379', VLRERANK_REDIS_CLUSTER: 'true' } }).store.redis.cluster).toBe(true);
   });
 });
