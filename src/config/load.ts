@@ -37,6 +37,7 @@ export const ENV_VARS: Record<string, { path: string; kind: Kind }> = {
   VLRERANK_STORE_DISK_MAX_BYTES: { path: 'store.disk.maxBytes', kind: 'int' },
   VLRERANK_REDIS_URL: { path: 'store.redis.url', kind: 'string' },
   VLRERANK_REDIS_SENTINELS: { path: 'store.redis.sentinels', kind: 'list' },
+  VLRERANK_REDIS_SENTINEL_PASSWORD: { path: 'store.redis.sentinelPassword', kind: 'string' },
   VLRERANK_REDIS_CLUSTER: { path: 'store.redis.cluster', kind: 'bool' },
   VLRERANK_REDIS_KEY_PREFIX: { path: 'store.redis.keyPrefix', kind: 'string' },
   VLRERANK_REMOTE_URLS: { path: 'rerank.remote.urls', kind: 'list' },

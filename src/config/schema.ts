@@ -224,11 +224,14 @@ export const storeSchema = z.strictObject({
        * the primary found. Empty: the URL is the server itself.
        */
       sentinels: z.array(hostPort).default([]),
+      /** Password of the sentinels themselves (their `requirepass`, as Helm charts set by default), when they have one. */
+      sentinelPassword: z.string().min(1).optional(),
       /** Redis Cluster: the URL is one node of the cluster (its others are learnt from it); database 0 only. */
       cluster: z.boolean().default(false),
     })
     .default({ ttlSeconds: 7 * 24 * 3600, maxValueBytes: 2 * 1024 * 1024, lockMs: 5_000, commandTimeoutMs: 50, keyPrefix: 'vlrerank:', sentinels: [], cluster: false })
     .refine((r) => !(r.cluster && r.sentinels.length > 0), { message: 'sentinels and cluster are exclusive: a Redis Cluster fails over by itself', path: ['cluster'] })
+    .refine((r) => !(r.sentinelPassword && r.sentinels.length === 0), { message: 'sentinelPassword without sentinels: the URL carries the server\'s own password', path: ['sentinelPassword'] })
     .refine((r) => !(r.cluster && r.url && !/^\/?0?$/.test(new URL(r.url).pathname)), { message: 'a Redis Cluster has database 0 only: leave the URL without a path', path: ['url'] }),
 });
 
@@ -384,4 +387,4 @@ export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
 /** Dotted paths of settings that are secrets: redacted by `vlrerank config` and in logs. */
-export const SECRET_PATHS = ['server.adminToken', 'rerank.remote.apiKey', 'upstream.tls.key', 'rerank.remote.tls.key', 'store.redis.url'] as const;
+export const SECRET_PATHS = ['server.adminToken', 'rerank.remote.apiKey', 'upstream.tls.key', 'rerank.remote.tls.key', 'store.redis.url', 'store.redis.sentinelPassword'] as const;

@@ -22,8 +22,12 @@ export interface SentinelSet {
   stop(): Promise<void>;
 }
 
-/** A primary, its replica and three sentinels (quorum 2, down after 1 s). */
-export async function startSentinelSet(name = 'mymaster'): Promise<SentinelSet> {
+/**
+ * A primary, its replica and three sentinels (quorum 2, down after 1 s). `sentinelPassword`: the
+ * sentinels then ask it of every client (their default user's password, as Helm charts set it) and
+ * give it to each other.
+ */
+export async function startSentinelSet(name = 'mymaster', sentinelPassword?: string): Promise<SentinelSet> {
   const dir = tempStoreDir('sentinel');
   // (a replica's full sync writes dump.rdb: into the folder, not the working directory)
   const primary = await startRedis(undefined, ['--dir', dir.path, '--dbfilename', 'primary.rdb']);
@@ -38,6 +42,14 @@ export async function startSentinelSet(name = 'mymaster'): Promise<SentinelSet> 
   // the replica has synced, and every sentinel knows of it (a failover needs a replica to promote)
   await until(async () => ((await replica.client().call('ROLE')) as unknown[])[3] === 'connected', { tries: 200, everyMs: 50, what: 'the replica synced' });
   await until(async () => ((await admin.call('SENTINEL', 'REPLICAS', name)) as unknown[]).length === 1, { tries: 200, everyMs: 50, what: 'the sentinels see the replica' });
+  if (sentinelPassword) {
+    // connections already open (the helper's own) stay authenticated
+    for (const s of sentinels) {
+      const c = s.client();
+      await c.call('SENTINEL', 'CONFIG', 'SET', 'sentinel-pass', sentinelPassword);
+      await c.call('ACL', 'SETUSER', 'default', 'resetpass', `>${sentinelPassword}`);
+    }
+  }
   return {
     name,
     sentinels: sentinels.map((s) => `127.0.0.1:${s.port}`),

@@ -52,5 +52,7 @@ describe('store config', () => {
     // a pod configured by its environment alone
     expect(loadConfig({ env: { VLRERANK_REDIS_URL: 'redis://mymaster', VLRERANK_REDIS_SENTINELS: '10.0.0.5:26379, 10.0.0.6:26379', VLRERANK_REDIS_KEY_PREFIX: 'vlr:' } }).store.redis).toMatchObject({ sentinels: ['10.0.0.5:26379', '10.0.0.6:26379'], keyPrefix: 'vlr:', cluster: false });
     expect(loadConfig({ env: { VLRERANK_REDIS_URL: 'redis://10.0.0.7:6379', VLRERANK_REDIS_CLUSTER: 'true' } }).store.redis.cluster).toBe(true);
+    expect(store({ url: 'redis://mymaster', sentinels: ['10.0.0.5:26379'], sentinelPassword: 's3nt' }).sentinelPassword).toBe('s3nt');
+    expect(() => store({ url: 'redis://10.0.0.7:6379', sentinelPassword: 's3nt' })).toThrow(/store\.redis\.sentinelPassword: sentinelPassword without sentinels/);
   });
 });

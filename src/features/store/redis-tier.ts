@@ -39,6 +39,8 @@ export interface RedisTierOptions {
   keyPrefix: string;
   /** Sentinels (host:port) monitoring the primary the URL's host names. */
   sentinels?: string[];
+  /** The sentinels' own password (their `requirepass`). */
+  sentinelPassword?: string;
   /** The URL is one node of a Redis Cluster. */
   cluster?: boolean;
   logger?: Logger;
@@ -331,6 +333,7 @@ function connect(o: RedisTierOptions): Redis | Cluster {
     return new Redis(o.url, {
       ...common,
       sentinels: o.sentinels.map(hostAndPort),
+      ...(o.sentinelPassword ? { sentinelPassword: o.sentinelPassword } : {}),
       // the URL's host is the primary's name as the sentinels know it (case kept: WHATWG URLs lower it)
       name: /^rediss?:\/\/(?:[^@/]*@)?([^:/?#]+)/.exec(o.url)![1],
       sentinelRetryStrategy: retryStrategy,

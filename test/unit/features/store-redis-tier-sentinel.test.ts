@@ -42,3 +42,27 @@ it('follows a failover: writes land on the promoted replica', async () => {
   expect(tier.health()).toMatchObject({ state: 'ok' });
   expect(tier.health().reason).toBeUndefined();
 });
+
+it('sentinels with a password of their own: connects with sentinelPassword, and says NOAUTH without it', async () => {
+  const guarded = await startSentinelSet('guarded', 'sentinel-Secret');
+  const tiers: RedisTier[] = [];
+  const make = (sentinelPassword?: string) => {
+    const t = new RedisTier({ url: 'redis://guarded', sentinels: guarded.sentinels, sentinelPassword, ttlSeconds: 60, maxValueBytes: 1_000, lockMs: 2_000, commandTimeoutMs: 500, keyPrefix: 'sentinel-pw:' });
+    tiers.push(t);
+    return t;
+  };
+  try {
+    const right = make('sentinel-Secret');
+    await until(() => right.state === 'ok', { tries: 200, everyMs: 25, what: 'connected through password-protected sentinels' });
+    right.set('k', new Uint8Array([5]));
+    const primary = guarded.primary.client();
+    await until(async () => (await primary.exists('sentinel-pw:f:k')) === 1, { tries: 200, everyMs: 25, what: 'the write on the primary' });
+    const none = make();
+    await until(() => /NOAUTH|All sentinels are unreachable/.test(none.health().reason ?? ''), { tries: 200, everyMs: 25, what: 'why it cannot connect' });
+    expect(none.state).toBe('down');
+    expect(JSON.stringify(right.health())).not.toContain('sentinel-Secret');
+  } finally {
+    for (const t of tiers) await t.close();
+    await guarded.stop();
+  }
+});
