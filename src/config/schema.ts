@@ -184,6 +184,9 @@ const redisUrl = z
   .refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL')
   .refine((u) => /^\/?(\d{1,5})?$/.test(new URL(u).pathname), 'the path must be a database number (redis://host:6379/0) or nothing');
 
+/** host:port of a sentinel ([::1]:26379 for IPv6). */
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]/]+):\d{1,5}$/, 'must be host:port (e.g. 10.0.0.5:26379)');
+
 export const storeSchema = z.strictObject({
   disk: z
     .strictObject({
@@ -209,10 +212,27 @@ export const storeSchema = z.strictObject({
       lockMs: positiveInt.default(5_000),
       /** Time-out of one Redis command: Redis slow or down costs a request at most about this. */
       commandTimeoutMs: positiveInt.default(50),
-      /** Prefix of every key vlrerank writes. */
+      /**
+       * Prefix of every key vlrerank writes (`<prefix>f:` values, `<prefix>l:` locks). Deployments
+       * with other models never read each other's values (keys name the models); give each its own
+       * prefix to tell them apart in Redis, or to fit an ACL user's key pattern (`~vlr:*`).
+       */
       keyPrefix: z.string().default('vlrerank:'),
+      /**
+       * Redis Sentinel: the sentinels as host:port; the URL's host is then the name of the monitored
+       * primary (redis://:password@mymaster/0), the URL's user, password, database and TLS apply to
+       * the primary found. Empty: the URL is the server itself.
+       */
+      sentinels: z.array(hostPort).default([]),
+      /** Password of the sentinels themselves (their `requirepass`, as Helm charts set by default), when they have one. */
+      sentinelPassword: z.string().min(1).optional(),
+      /** Redis Cluster: the URL is one node of the cluster (its others are learnt from it); database 0 only. */
+      cluster: z.boolean().default(false),
     })
-    .default({ ttlSeconds: 7 * 24 * 3600, maxValueBytes: 2 * 1024 * 1024, lockMs: 5_000, commandTimeoutMs: 50, keyPrefix: 'vlrerank:' }),
+    .default({ ttlSeconds: 7 * 24 * 3600, maxValueBytes: 2 * 1024 * 1024, lockMs: 5_000, commandTimeoutMs: 50, keyPrefix: 'vlrerank:', sentinels: [], cluster: false })
+    .refine((r) => !(r.cluster && r.sentinels.length > 0), { message: 'sentinels and cluster are exclusive: a Redis Cluster fails over by itself', path: ['cluster'] })
+    .refine((r) => !(r.sentinelPassword && r.sentinels.length === 0), { message: 'sentinelPassword without sentinels: the URL carries the server\'s own password', path: ['sentinelPassword'] })
+    .refine((r) => !(r.cluster && r.url && !/^\/?0?$/.test(new URL(r.url).pathname)), { message: 'a Redis Cluster has database 0 only: leave the URL without a path', path: ['url'] }),
 });
 
 export const rerankSchema = z.strictObject({
@@ -367,4 +387,4 @@ export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
 /** Dotted paths of settings that are secrets: redacted by `vlrerank config` and in logs. */
-export const SECRET_PATHS = ['server.adminToken', 'rerank.remote.apiKey', 'upstream.tls.key', 'rerank.remote.tls.key', 'store.redis.url'] as const;
+export const SECRET_PATHS = ['server.adminToken', 'rerank.remote.apiKey', 'upstream.tls.key', 'rerank.remote.tls.key', 'store.redis.url', 'store.redis.sentinelPassword'] as const;

@@ -38,10 +38,14 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** Start `redis-server` on a free port (no RDB, no AOF); resolves once it answers PING. */
-export async function startRedis(port?: number): Promise<RedisServer> {
+/**
+ * Start `redis-server` on a free port (no RDB, no AOF); resolves once it answers PING. `args` are
+ * more of its options (`--replicaof`, `--cluster-enabled`…); `first` replaces the leading ones (a
+ * sentinel's config file before `--sentinel`).
+ */
+export async function startRedis(port?: number, args: string[] = [], first: string[] = []): Promise<RedisServer> {
   const p = port ?? (await freePort());
-  const child = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], { stdio: 'ignore' });
+  const child = spawn('redis-server', [...first, '--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', ...args], { stdio: 'ignore' });
   const clients: Redis[] = [];
   const probe = new Redis({ port: p, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   probe.on('error', () => undefined);

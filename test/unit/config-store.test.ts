@@ -2,7 +2,7 @@
 // share a folder), `serve`'s default folder under rerank.cacheDir, `off`, and a bad Redis URL named.
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig, parseConfig } from '../../src/config/load.js';
 import { diskStorePath, withServeStoreDefaults } from '../../src/config/store-defaults.js';
 
 describe('store config', () => {
@@ -39,5 +39,20 @@ describe('store config', () => {
       expect(message).not.toContain('pw-Sup3r');
     }
     for (const url of ['redis://127.0.0.1:6379', 'redis://127.0.0.1:6379/', 'redis://:pw@127.0.0.1:6379/15']) expect(loadConfig({ env: { VLRERANK_REDIS_URL: url } }).store.redis.url).toBe(url);
+  });
+
+  // held-out probe round 15a: the Redis production teams run — Sentinel and Cluster
+  it('takes sentinels (host:port) or a cluster, never both, and a cluster only on database 0', () => {
+    const store = (redis: Record<string, unknown>) => parseConfig({ store: { redis } }).store.redis;
+    expect(store({ url: 'redis://:pw@mymaster/0', sentinels: ['10.0.0.5:26379', 'sentinel-b:26379', '[::1]:26379'] })).toMatchObject({ sentinels: ['10.0.0.5:26379', 'sentinel-b:26379', '[::1]:26379'], cluster: false });
+    expect(store({ url: 'redis://10.0.0.7:6379', cluster: true })).toMatchObject({ sentinels: [], cluster: true });
+    expect(() => store({ url: 'redis://mymaster', sentinels: ['10.0.0.5'] })).toThrow(/store\.redis\.sentinels\[0\]: must be host:port/);
+    expect(() => store({ url: 'redis://mymaster', sentinels: ['10.0.0.5:26379'], cluster: true })).toThrow(/store\.redis\.cluster: sentinels and cluster are exclusive/);
+    expect(() => store({ url: 'redis://10.0.0.7:6379/3', cluster: true })).toThrow(/store\.redis\.url: a Redis Cluster has database 0 only/);
+    // a pod configured by its environment alone
+    expect(loadConfig({ env: { VLRERANK_REDIS_URL: 'redis://mymaster', VLRERANK_REDIS_SENTINELS: '10.0.0.5:26379, 10.0.0.6:26379', VLRERANK_REDIS_KEY_PREFIX: 'vlr:' } }).store.redis).toMatchObject({ sentinels: ['10.0.0.5:26379', '10.0.0.6:26379'], keyPrefix: 'vlr:', cluster: false });
+    expect(loadConfig({ env: { VLRERANK_REDIS_URL: 'redis://10.0.0.7:6379', VLRERANK_REDIS_CLUSTER: 'true' } }).store.redis.cluster).toBe(true);
+    expect(store({ url: 'redis://mymaster', sentinels: ['10.0.0.5:26379'], sentinelPassword: 's3nt' }).sentinelPassword).toBe('s3nt');
+    expect(() => store({ url: 'redis://10.0.0.7:6379', sentinelPassword: 's3nt' })).toThrow(/store\.redis\.sentinelPassword: sentinelPassword without sentinels/);
   });
 });

@@ -24,7 +24,7 @@ export async function openStoreTiers(store: Config['store'], diskPath: string | 
   const disk = diskPath ? await DiskTier.open({ path: diskPath, maxBytes: store.disk.maxBytes, logger: deps.logger, hooks }) : undefined;
   if (disk?.usable) deps.logger?.info({ path: diskPath, maxBytes: store.disk.maxBytes }, 'disk feature store open');
   const r = store.redis;
-  const redis = r.url ? new RedisTier({ url: r.url, ttlSeconds: r.ttlSeconds, maxValueBytes: r.maxValueBytes, lockMs: r.lockMs, commandTimeoutMs: r.commandTimeoutMs, keyPrefix: r.keyPrefix, logger: deps.logger, hooks }) : undefined;
+  const redis = r.url ? new RedisTier({ url: r.url, ttlSeconds: r.ttlSeconds, maxValueBytes: r.maxValueBytes, lockMs: r.lockMs, commandTimeoutMs: r.commandTimeoutMs, keyPrefix: r.keyPrefix, sentinels: r.sentinels, sentinelPassword: r.sentinelPassword, cluster: r.cluster, logger: deps.logger, hooks }) : undefined;
   return {
     tiers: { disk, redis },
     hooks,

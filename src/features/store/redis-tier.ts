@@ -16,9 +16,17 @@
  * a live connection — OOM, a time-out — left it in health after the tier had recovered, held-out
  * probe round 9); the last failure stays as `last_error` with its time, for an operator asking
  * "was there a blip at 01:40?". Never throws to its caller.
+ *
+ * The Redis a platform team already runs: a server by URL; a primary found through Redis Sentinel
+ * (`sentinels`, the URL's host naming the primary) and followed across a failover; a Redis Cluster
+ * (`cluster`, the URL one of its nodes: MOVED/ASK followed, a request's text vectors read per slot,
+ * as MGET across slots is CROSSSLOT). Given a plain URL, both answered wrongly with the tier `ok`:
+ * a cluster node refused 9 keys in 12 (MOVED) and every MGET; a primary killed left the tier down
+ * (or, back as a replica, refusing every write) while the sentinels had promoted another
+ * (held-out probe round 15a).
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../../observability/logger.js';
 import { newCounters, type TierHealth, type TierHooks, type TierState, type UrlMemo } from './tier.js';
 
@@ -29,6 +37,12 @@ export interface RedisTierOptions {
   lockMs: number;
   commandTimeoutMs: number;
   keyPrefix: string;
+  /** Sentinels (host:port) monitoring the primary the URL's host names. */
+  sentinels?: string[];
+  /** The sentinels' own password (their `requirepass`). */
+  sentinelPassword?: string;
+  /** The URL is one node of a Redis Cluster. */
+  cluster?: boolean;
   logger?: Logger;
   hooks?: TierHooks;
 }
@@ -41,7 +55,7 @@ const UNLOCK_LUA = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.c
 
 export class RedisTier {
   readonly #o: RedisTierOptions;
-  readonly #redis: Redis;
+  readonly #redis: Redis | Cluster;
   readonly #counters = newCounters();
   #state: TierState = 'down';
   #reason: string | undefined = 'connecting';
@@ -49,32 +63,34 @@ export class RedisTier {
   #lastError: { reason: string; at: string } | undefined;
   /** The last connection-level error since the connection was last ready (a wrong password's WRONGPASS). */
   #connError: string | undefined;
+  /** Why writes fail on a live connection while reads answer (READONLY, OOM, NOPERM), until one succeeds. */
+  #writeFailing: string | undefined;
   /** When a failing command on a live connection was last logged, and how many failed since. */
   #warnedAt = -Infinity;
   #unlogged = 0;
 
   constructor(options: RedisTierOptions) {
     this.#o = options;
-    this.#redis = new Redis(options.url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs,
-      connectTimeout: Math.max(1_000, options.commandTimeoutMs),
-      retryStrategy: (times) => Math.min(100 * times, 2_000),
-      lazyConnect: false,
-    });
+    this.#redis = connect(options);
     this.#redis.on('ready', () => {
       if (this.#state !== 'ok') this.#o.logger?.info({ tier: 'redis' }, 'redis feature store connected');
       this.#state = 'ok';
       this.#reason = undefined;
       this.#connError = undefined;
+      this.#writeFailing = undefined;
     });
     this.#redis.on('error', (e: Error) => {
-      this.#connError = e.message;
-      this.#down(e);
+      const message = notRedis(e.message);
+      // the first error of a connection is why it failed; what follows is its fall-out (an HTTP
+      // port answers "H", then the write of the next command is EPIPE: health said only EPIPE)
+      this.#connError ??= message;
+      this.#down(new Error(message));
     });
     // a refused AUTH is an 'error' then a 'close': keep why in health (it said "connection closed")
-    this.#redis.on('close', () => this.#down(new Error(this.#connError ? `connection closed (${this.#connError})` : 'connection closed')));
+    this.#redis.on('close', () => {
+      this.#down(new Error(this.#connError ? `connection closed (${this.#connError})` : 'connection closed'));
+      this.#connError = undefined;
+    });
   }
 
   get state(): TierState {
@@ -99,7 +115,10 @@ export class RedisTier {
   async getMany(keys: string[]): Promise<Array<Uint8Array | undefined>> {
     if (this.#state !== 'ok' || keys.length === 0) return keys.map(() => undefined);
     try {
-      const vs = await this.#redis.mgetBuffer(...keys.map((k) => this.#valueKey(k)));
+      const names = keys.map((k) => this.#valueKey(k));
+      // a cluster refuses MGET across slots (CROSSSLOT): one GET each, which ioredis sends to each
+      // key's node, pipelined per node (enableAutoPipelining)
+      const vs = this.#redis instanceof Cluster ? await Promise.all(names.map((n) => this.#redis.getBuffer(n))) : await this.#redis.mgetBuffer(...names);
       for (const v of vs) this.#count(v ? 'hit' : 'miss');
       this.#answered();
       return vs.map((v) => v ?? undefined);
@@ -119,9 +138,9 @@ export class RedisTier {
     this.#redis.set(this.#valueKey(key), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'EX', this.#o.ttlSeconds).then(
       () => {
         this.#counters.writes++;
-        this.#answered();
+        this.#answered(true);
       },
-      (e: unknown) => this.#error(e),
+      (e: unknown) => this.#error(e, true),
     );
   }
 
@@ -162,17 +181,20 @@ export class RedisTier {
     if (this.#state !== 'ok') return token;
     try {
       const r = await this.#redis.set(this.#lockKey(key), token, 'PX', this.#o.lockMs, 'NX');
-      this.#answered();
+      this.#answered(true);
       return r === 'OK' ? token : undefined;
     } catch (e) {
-      this.#error(e);
+      this.#error(e, true);
       return token;
     }
   }
 
   unlock(key: string, token: string): void {
     if (this.#state !== 'ok') return;
-    this.#redis.eval(UNLOCK_LUA, 1, this.#lockKey(key), token).catch((e: unknown) => this.#error(e));
+    this.#redis.eval(UNLOCK_LUA, 1, this.#lockKey(key), token).then(
+      () => this.#answered(true),
+      (e: unknown) => this.#error(e, true),
+    );
   }
 
   /** Wait (at most lockMs) for another replica's value of `key`; undefined when it does not come. */
@@ -239,28 +261,39 @@ export class RedisTier {
     this.#o.hooks?.onLookup?.('redis', outcome);
   }
 
-  #error(e: unknown): void {
+  #error(e: unknown, write = false): void {
     this.#counters.errors++;
     this.#o.hooks?.onError?.('redis');
     this.#o.hooks?.onLookup?.('redis', 'error');
+    if (write) this.#writeFailing = (e as Error)?.message ?? String(e);
     this.#down(e);
   }
 
-  /** A command answered on a ready connection: the tier works now, whatever failed before. */
-  #answered(): void {
-    if (this.#state === 'ok') this.#reason = undefined;
+  /**
+   * A command answered on a ready connection: the tier works now, whatever failed before — except
+   * refused writes, which only a write that succeeds clears: a replica given as the URL (READONLY),
+   * `noeviction` OOM or an ACL without `+set` refuse every write while every read answers, and
+   * health flickered between `reason: READONLY…` and none (held-out probe round 15a).
+   */
+  #answered(write = false): void {
+    if (write) this.#writeFailing = undefined;
+    if (this.#state === 'ok') this.#reason = this.#writeFailing;
   }
 
   #down(e: unknown): void {
     if (this.#state === 'off') return;
     const reason = (e as Error)?.message ?? String(e);
-    this.#reason = reason;
     this.#lastError = { reason, at: new Date().toISOString() };
     if (this.#redis.status !== 'ready') {
       if (this.#state === 'ok') this.#o.logger?.warn({ tier: 'redis', err: reason }, 'redis feature store failing: skipped until it answers again');
+      // never connected (a wrong password, an untrusted CA, nothing listening): said once, as a
+      // failure after a start would be — it was in health only (held-out probe round 15a)
+      else if (this.#reason === 'connecting') this.#o.logger?.warn({ tier: 'redis', err: reason }, 'redis feature store not reachable at start: skipped until it answers');
+      this.#reason = reason;
       this.#state = 'down';
       return;
     }
+    this.#reason = reason;
     // a command failing on a live connection (a time-out, OOM under `maxmemory` with `noeviction`,
     // READONLY, NOPERM) is counted but does not take the tier down — and is logged at most once a
     // minute: every such write logged its own line ("skipped until…", which it was not)
@@ -271,6 +304,84 @@ export class RedisTier {
     this.#warnedAt = now;
     this.#unlogged = 0;
   }
+}
+
+/**
+ * ioredis's parser meeting bytes that are not RESP (`Unknown RESP type 72 "H". Please report this.`)
+ * means the URL names something else — an HTTP port (72 is "H"), a TLS port asked in clear.
+ */
+function notRedis(message: string): string {
+  const m = /^Unknown RESP type (\d+)/.exec(message);
+  if (!m) return message;
+  const c = String.fromCharCode(Number(m[1]));
+  return `not a Redis server: it answered ${JSON.stringify(c)}${c === 'H' ? ' (an HTTP server?)' : ''}`;
+}
+
+/** Reconnect backoff: 100 ms, 200 ms, … at most 2 s. */
+const retryStrategy = (times: number) => Math.min(100 * times, 2_000);
+
+/**
+ * The ioredis client `o` asks for. Every mode keeps the tier's rules: no offline queue, no
+ * per-request retries, a short command time-out, background reconnects.
+ */
+function connect(o: RedisTierOptions): Redis | Cluster {
+  const common: RedisOptions = {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: o.commandTimeoutMs,
+    connectTimeout: Math.max(1_000, o.commandTimeoutMs),
+    retryStrategy,
+    lazyConnect: false,
+  };
+  if (o.cluster) {
+    const u = new URL(o.url);
+    // (a node's own retryStrategy kept the cluster from getting ready: the cluster reconnects its nodes)
+    const { retryStrategy: _nodes, ...node } = common;
+    return new Cluster([{ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379) }], {
+      // the cluster's own queue holds only its ready check (`CLUSTER INFO` sent while the nodes
+      // connect: without it, every start failed once, "Connection is closed"); the tier sends
+      // nothing until the cluster is ready, and each node still fails fast (its own queue off)
+      enableOfflineQueue: true,
+      enableAutoPipelining: true,
+      clusterRetryStrategy: retryStrategy,
+      // MOVED/ASK are followed at once; a node down, CLUSTERDOWN or TRYAGAIN fail the command now
+      // rather than be retried every 100 ms up to 16 times: with one master of three SIGKILLed,
+      // each lookup waited ~1.7 s (the tier's rule: Redis failing costs a request a few ms). The
+      // slot map is refreshed every 5 s (slotsRefreshInterval) and after each MOVED.
+      retryDelayOnFailover: 0,
+      retryDelayOnClusterDown: 0,
+      retryDelayOnTryAgain: 0,
+      maxRedirections: 4,
+      slotsRefreshInterval: 5_000,
+      // the cluster's own address for each node (CLUSTER SLOTS); TLS checks the seed's name on each
+      redisOptions: {
+        ...node,
+        ...(u.username || u.password ? { username: decodeURIComponent(u.username) || undefined, password: decodeURIComponent(u.password) } : {}),
+        ...(u.protocol === 'rediss:' ? { tls: { servername: u.hostname } } : {}),
+      },
+    });
+  }
+  if (o.sentinels?.length) {
+    return new Redis(o.url, {
+      ...common,
+      sentinels: o.sentinels.map(hostAndPort),
+      ...(o.sentinelPassword ? { sentinelPassword: o.sentinelPassword } : {}),
+      // the URL's host is the primary's name as the sentinels know it (case kept: WHATWG URLs lower it)
+      name: /^rediss?:\/\/(?:[^@/]*@)?([^:/?#]+)/.exec(o.url)![1],
+      sentinelRetryStrategy: retryStrategy,
+      // a READONLY answer: the server we hold was demoted (a failover we have not seen yet): ask the
+      // sentinels again rather than keep writing to a replica
+      reconnectOnError: (e) => e.message.startsWith('READONLY'),
+      // follow +switch-master at once instead of at the next failing command
+      failoverDetector: true,
+    });
+  }
+  return new Redis(o.url, common);
+}
+
+function hostAndPort(hp: string): { host: string; port: number } {
+  const i = hp.lastIndexOf(':');
+  return { host: hp.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(hp.slice(i + 1)) };
 }
 
 /** Failing commands on a live connection are logged at most this often. */

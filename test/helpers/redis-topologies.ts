@@ -1,0 +1,91 @@
+/**
+ * Test helper: the Redis deployments production teams run, made of real `redis-server` processes
+ * (Debian's; sentinels are the same binary with `--sentinel`): a primary with a replica watched by
+ * three sentinels, and a Redis Cluster of three masters (`redis-cli --cluster create`). Each lives in
+ * a temporary folder of its own (sentinels and cluster nodes rewrite their config files there).
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startRedis, tempStoreDir, type RedisServer } from './store.js';
+import { until } from './until.js';
+
+export interface SentinelSet {
+  /** Name the sentinels monitor the primary under. */
+  name: string;
+  /** host:port of each sentinel. */
+  sentinels: string[];
+  primary: RedisServer;
+  replica: RedisServer;
+  /** The address the sentinels give for the primary now. */
+  primaryPort(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A primary, its replica and three sentinels (quorum 2, down after 1 s). `sentinelPassword`: the
+ * sentinels then ask it of every client (their default user's password, as Helm charts set it) and
+ * give it to each other.
+ */
+export async function startSentinelSet(name = 'mymaster', sentinelPassword?: string): Promise<SentinelSet> {
+  const dir = tempStoreDir('sentinel');
+  // (a replica's full sync writes dump.rdb: into the folder, not the working directory)
+  const primary = await startRedis(undefined, ['--dir', dir.path, '--dbfilename', 'primary.rdb']);
+  const replica = await startRedis(undefined, ['--replicaof', '127.0.0.1', String(primary.port), '--dir', dir.path, '--dbfilename', 'replica.rdb']);
+  const sentinels: RedisServer[] = [];
+  for (let i = 0; i < 3; i++) {
+    const conf = join(dir.path, `sentinel-${i}.conf`);
+    writeFileSync(conf, [`sentinel monitor ${name} 127.0.0.1 ${primary.port} 2`, `sentinel down-after-milliseconds ${name} 1000`, `sentinel failover-timeout ${name} 5000`, `dir ${dir.path}`, ''].join('\n'));
+    sentinels.push(await startRedis(undefined, ['--sentinel'], [conf]));
+  }
+  const admin = sentinels[0]!.client();
+  // the replica has synced, and every sentinel knows of it (a failover needs a replica to promote)
+  await until(async () => ((await replica.client().call('ROLE')) as unknown[])[3] === 'connected', { tries: 200, everyMs: 50, what: 'the replica synced' });
+  await until(async () => ((await admin.call('SENTINEL', 'REPLICAS', name)) as unknown[]).length === 1, { tries: 200, everyMs: 50, what: 'the sentinels see the replica' });
+  if (sentinelPassword) {
+    // connections already open (the helper's own) stay authenticated
+    for (const s of sentinels) {
+      const c = s.client();
+      await c.call('SENTINEL', 'CONFIG', 'SET', 'sentinel-pass', sentinelPassword);
+      await c.call('ACL', 'SETUSER', 'default', 'resetpass', `>${sentinelPassword}`);
+    }
+  }
+  return {
+    name,
+    sentinels: sentinels.map((s) => `127.0.0.1:${s.port}`),
+    primary,
+    replica,
+    async primaryPort() {
+      const [, port] = (await admin.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as string[];
+      return Number(port);
+    },
+    async stop() {
+      for (const s of [...sentinels, replica, primary]) await s.stop();
+      dir.cleanup();
+    },
+  };
+}
+
+export interface RedisCluster {
+  nodes: RedisServer[];
+  stop(): Promise<void>;
+}
+
+/** Three cluster masters, no replicas, all 16384 slots assigned; resolves once `cluster_state:ok`. */
+export async function startRedisCluster(): Promise<RedisCluster> {
+  const dir = tempStoreDir('cluster');
+  const nodes: RedisServer[] = [];
+  for (let i = 0; i < 3; i++) nodes.push(await startRedis(undefined, ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir.path, `nodes-${i}.conf`), '--cluster-node-timeout', '2000', '--dir', dir.path]));
+  execFileSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'ignore' });
+  for (const n of nodes) {
+    const c = n.client();
+    await until(async () => String(await c.call('CLUSTER', 'INFO')).includes('cluster_state:ok'), { tries: 200, everyMs: 50, what: 'cluster_state:ok' });
+  }
+  return {
+    nodes,
+    async stop() {
+      for (const n of nodes) await n.stop();
+      dir.cleanup();
+    },
+  };
+}
