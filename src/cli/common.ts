@@ -9,6 +9,7 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { isVlrerankError, vlrError } from '../errors.js';
 import { inferenceIdle } from '../models/inference-idle.js';
+import { utf8FileText } from '../util/text-file.js';
 
 export interface ConfigFlags {
   config?: string;
@@ -49,7 +50,7 @@ export function readInputFile(file: string, flag: string): string {
   try {
     const st = statSync(file);
     if (!st.isFile() && !st.isFIFO()) throw vlrError('VLR_BAD_REQUEST', `${flag} ${file}: not a file`);
-    return readFileSync(file, 'utf8');
+    return utf8FileText(readFileSync(file), `${flag} ${file}`);
   } catch (e) {
     if (isVlrerankError(e)) throw e;
     throw vlrError('VLR_BAD_REQUEST', `${flag} ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);

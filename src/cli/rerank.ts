@@ -11,6 +11,8 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { addConfigFlags, configFromFlags, readInputFile, runAction, type ConfigFlags } from './common.js';
 import { vlrError } from '../errors.js';
+import { termSafe } from '../eval/terminal-text.js';
+import { utf8FileText } from '../util/text-file.js';
 import { Reranker } from '../rerank/reranker.js';
 import { chunkingFromConfig } from '../rerank/chunking.js';
 import type { DocumentInput, RerankOutput } from '../rerank/types.js';
@@ -71,7 +73,8 @@ function snippet(d: string | DocumentInput, width = 70): string {
   if (o.video) parts.push(`[video] ${tail(o.video)}`);
   if (o.text) parts.push(o.text.replace(/\s+/g, ' '));
   const s = parts.join('  ');
-  return s.length > width ? `${s.slice(0, width - 1)}…` : s;
+  // a document's own control characters (an ANSI escape, U+202E) are shown, not obeyed
+  return termSafe(s.length > width ? `${s.slice(0, width - 1)}…` : s);
 }
 
 export function formatTable(out: RerankOutput): string {
@@ -108,7 +111,7 @@ export function registerRerank(program: Command): void {
       // `--docs -` reads standard input (a pipe); its media paths are relative to the working folder
       const stdin = flags.docs === '-';
       const docsFile = stdin ? resolve('-') : resolve(flags.docs);
-      const documents = parseDocsFile(stdin ? readFileSync(0, 'utf8') : readInputFile(docsFile, '--docs'), stdin ? '<stdin>' : flags.docs);
+      const documents = parseDocsFile(stdin ? utf8FileText(readFileSync(0), '--docs <stdin>') : readInputFile(docsFile, '--docs'), stdin ? '<stdin>' : flags.docs);
       const abs = (p?: string) => (p && !/^(https?:|data:)/i.test(p) && !isAbsolute(p) ? resolve(p) : p);
       // a local CLI run reads the files its user names: the docs file's folder, the query media's
       // folder and the folders of absolute media paths in the docs file are this run's media roots

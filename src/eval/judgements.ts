@@ -10,6 +10,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { vlrError } from '../errors.js';
 import { hasRelevant } from './metrics.js';
+import { utf8FileText } from '../util/text-file.js';
 
 export interface EvalQuery {
   id: string;
@@ -33,7 +34,7 @@ export interface CollectionDoc {
 function readText(file: string, what: string): string {
   if (!existsSync(file)) throw vlrError('VLR_BAD_REQUEST', `${what} ${file}: no such file`);
   if (!statSync(file).isFile()) throw vlrError('VLR_BAD_REQUEST', `${what} ${file}: not a file`);
-  return readFileSync(file, 'utf8');
+  return utf8FileText(readFileSync(file), `${what} ${file}`);
 }
 
 function jsonLines(text: string, file: string): Array<{ line: number; value: Record<string, unknown> }> {

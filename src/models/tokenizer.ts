@@ -13,6 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { vlrError } from '../errors.js';
+import { alignWithReference } from './tokenizer-reference.js';
 
 export interface Encoded {
   ids: number[];
@@ -58,7 +59,7 @@ export class TextTokenizer {
   readonly #specialPair: number;
 
   constructor(tokenizerJson: object, config: object, maxTokens: number) {
-    this.#tok = new Tokenizer(tokenizerJson, config);
+    this.#tok = alignWithReference(new Tokenizer(tokenizerJson, config));
     this.maxTokens = maxTokens;
     const pp = this.#pp();
     this.#specialSingle = pp ? pp.post_process([], null, true).tokens.length : 0;
