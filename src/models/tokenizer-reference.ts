@@ -34,6 +34,8 @@ const isA = (x: unknown, c: Ctor | undefined): boolean => typeof c === 'function
 
 /** Each code point lowercased alone, as Rust's `char::to_lowercase` (no final-sigma rule). */
 export function lowercaseEachChar(text: string): string {
+  // Final_Sigma is the only context the JS lowercasing reads: without a Σ it is per character already
+  if (!text.includes('\u03a3')) return text.toLowerCase();
   let out = '';
   for (const ch of text) out += ch.toLowerCase();
   return out;
@@ -53,8 +55,13 @@ function isChineseChar(cp: number): boolean {
   );
 }
 
+/** A first look for isChineseChar's ranges: the BMP ones, and the high surrogates of U+20000–U+2FFFF. */
+const MAYBE_CHINESE = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ud840-\ud87f]/;
+
 /** Spaces around each CJK ideograph, walking code points (not UTF-16 units). */
 export function spaceChineseChars(text: string): string {
+  // most texts hold no ideograph (nor a surrogate of the planes 2–3 ones): returned as they are
+  if (!MAYBE_CHINESE.test(text)) return text;
   let out = '';
   for (const ch of text) out += isChineseChar(ch.codePointAt(0)!) ? ` ${ch} ` : ch;
   return out;
