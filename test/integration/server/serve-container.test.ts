@@ -92,6 +92,9 @@ it.skipIf(skip !== undefined)('PID 1, nobody, read-only root, env-only: clear wa
   const health = (await (await fetch(`${url}/_vlrerank/health`)).json()) as { feature_store: { disk: { state: string; reason: string } } };
   expect(health.feature_store.disk, JSON.stringify(health.feature_store.disk)).toMatchObject({ path: join(dir, 'cache/features'), state: 'failed', reason: expect.stringMatching(/EROFS|EACCES/) }); // EACCES: nobody may not write there either
 
+  // ready first: a request during the warm-up waits at most rerank.admission.maxQueueWaitMs (10 s), which a
+  // loaded machine's warm-up (the concept bank) can outlast — a 429 that is not what this test is about
+  for (let i = 0; i < 1200 && (await fetch(`${url}/_vlrerank/health?ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
   // a video ffmpeg must seek in: a document error naming the folder, the others scored; no zombie left
   const video = readFileSync(clip).toString('base64');
   const rr = await fetch(`${url}/v1/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'a classroom', documents: [{ text: 'a clip', video }, 'a classroom with pupils'] }) });
