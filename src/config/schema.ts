@@ -333,6 +333,13 @@ export const pipelinesSchema = z.strictObject({
    * 0: read at every write. A `_bulk` reads it at every request.
    */
   mappingCacheMs: z.number().int().min(0).max(60_000).default(1_000),
+  /**
+   * How long (ms) an index's `index.max_result_window`, learnt from the engine's refusal of a
+   * reranked search's window, is kept: later searches on it ask within it at once instead of being
+   * refused first. A setting raised (or the index created again with a larger one) is used after at
+   * most this; one lowered is learnt again from the next refusal. 0: not kept.
+   */
+  resultWindowCacheMs: z.number().int().min(0).max(3_600_000).default(60_000),
 });
 
 export const demoSchema = z.strictObject({
