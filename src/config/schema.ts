@@ -82,6 +82,13 @@ export const logSchema = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** One access-log line per request. */
   access: z.boolean().default(true),
+  /**
+   * With `access`: also a line for each successful health probe (`GET /_vlrerank/health`, `?ready`,
+   * `?live` answered 2xx). `false` leaves them out of the access log — a readiness probe every second
+   * is 86,400 lines a day per prober — while `vlrerank_requests_total{route="admin"}` still counts
+   * them; a failing probe (503) is logged either way.
+   */
+  accessProbes: z.boolean().default(true),
 });
 
 export const modelsSchema = z.strictObject({

@@ -72,7 +72,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
   const startedAt = Date.now();
   return {
     errors,
-    access: { metrics, access: config.log.access, logger: s.accessLogger, write: s.accessWrite },
+    access: { metrics, access: config.log.access, probes: config.log.accessProbes, logger: s.accessLogger, write: s.accessWrite },
     pool: s.pool,
     search,
     ingest: { pipelines: s.pipelines, pool: s.pool, embedder: s.ingestEmbedder, maxJsonDepth: config.server.maxJsonDepth, jsonWorker: s.ingestJsonWorker, aliases: new AliasPipelines(targets), mappings: new WriteMappings(config.pipelines.mappingCacheMs), refusedWrites: new RefusedWrites(), onAsReceived, onCompletion: (outcome) => metrics.writeCompletions.inc({ outcome }) },
