@@ -10,18 +10,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countingRelay, type CountingRelay } from '../../helpers/counting-relay.js';
-import { ENGINES, clientBulk, clientSearchRaw, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { ENGINES, clientBulk, clientSearchRaw, pipelinesDir, startSearchProxy, textPipeline, type SearchProxy } from '../../helpers/search-fixtures.js';
 import { scifactDocs } from '../../helpers/scifact-docs.js';
 
-const PIPELINE = `name: fix16-mrw
-index_patterns: [fix16-mrw-*]
-default: false
-fields: { text: [title, text] }
-first_stage: { text_query: bm25, match_fields: [title, text] }
-window: { default: 12, max: 40 }
-budget_ms: 300000
-failure: fail_open
-`;
+// window 20 by default: above the index's max_result_window of 8
+const PIPELINE = `${textPipeline('fix16-mrw', 'fix16-mrw-*', { default: false })}budget_ms: 300000\n`;
 const TEXT = 'cancer cells and tumour growth';
 const BODY = { query: { match: { text: TEXT } }, size: 4, ext: { vlrerank: { query: { text: TEXT } } } };
 const TTL_MS = 300;
@@ -92,7 +85,7 @@ describe.each(ENGINES)('the max_result_window a refusal named is kept (%s)', (en
     await sleep(TTL_MS + 100);
     const raised = await search(short, shortRelay);
     expect(raised.res.statusCode).toBe(200);
-    expect(raised.res.body.vlrerank).toMatchObject({ window: 12, candidates: 12, degraded: false });
+    expect(raised.res.body.vlrerank).toMatchObject({ window: 20, candidates: 20, degraded: false });
     expect(raised.firstStages).toBe(1);
     await setWindow(8);
   });

@@ -6,41 +6,26 @@
  * as a shipper reads it) in front of a real Elasticsearch 8.19, and one in front of nothing (its
  * readiness 503).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { useEngine } from '../../helpers/engines.js';
-import { listeningUrl } from '../../helpers/listening.js';
-import { MODELS, REPO_ROOT } from '../../helpers/paths.js';
+import { killServed, serveLogged, type Served } from '../../helpers/serve-logged.js';
 
-const children: Array<import('node:child_process').ChildProcess> = [];
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
+afterAll(killServed);
 
 type Access = { method: string; path: string; status: number; route: string };
 
 /** `vlrerank serve` with `log.accessProbes: false` (models loaded on first use: readiness needs no warm-up). */
-async function serve(upstream: string) {
+function serve(upstream: string): Promise<Served> {
   const dir = mkdtempSync(join(tmpdir(), 'fix16-probes-'));
   writeFileSync(join(dir, 'vlrerank.yaml'), 'log: { access: true, accessProbes: false }\nrerank: { warmup: false }\n');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', join(dir, 'vlrerank.yaml'), '--port', '0', '--upstream', upstream], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))), VLRERANK_LOG_LEVEL: 'info', VLRERANK_STORE_DISK_PATH: 'off', VLRERANK_MODELS_DIR: MODELS },
-  });
-  children.push(child);
-  const s = { child, out: '', err: '', url: '', exited: new Promise<number | null>((r) => child.once('exit', (code) => r(code))) };
-  child.stdout!.on('data', (c: Buffer) => (s.out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (s.err += c.toString()));
-  s.url = await listeningUrl(child, { timeoutMs: 120_000 });
-  return s;
+  return serveLogged(['--config', join(dir, 'vlrerank.yaml'), '--upstream', upstream]);
 }
 
 /** Stop it (a drain flushes the buffered access lines) and read its access lines. */
-async function accessLines(s: Awaited<ReturnType<typeof serve>>): Promise<Access[]> {
+async function accessLines(s: Served): Promise<Access[]> {
   s.child.kill('SIGTERM');
   expect(await s.exited).toBe(0);
   return s.out
