@@ -82,6 +82,13 @@ export const logSchema = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** One access-log line per request. */
   access: z.boolean().default(true),
+  /**
+   * With `access`: also a line for each successful health probe (`GET /_vlrerank/health`, `?ready`,
+   * `?live` answered 2xx). `false` leaves them out of the access log — a readiness probe every second
+   * is 86,400 lines a day per prober — while `vlrerank_requests_total{route="admin"}` still counts
+   * them; a failing probe (503) is logged either way.
+   */
+  accessProbes: z.boolean().default(true),
 });
 
 export const modelsSchema = z.strictObject({
@@ -353,6 +360,13 @@ export const pipelinesSchema = z.strictObject({
    * 0: read at every write. A `_bulk` reads it at every request.
    */
   mappingCacheMs: z.number().int().min(0).max(60_000).default(1_000),
+  /**
+   * How long (ms) an index's `index.max_result_window`, learnt from the engine's refusal of a
+   * reranked search's window, is kept: later searches on it ask within it at once instead of being
+   * refused first. A setting raised (or the index created again with a larger one) is used after at
+   * most this; one lowered is learnt again from the next refusal. 0: not kept.
+   */
+  resultWindowCacheMs: z.number().int().min(0).max(3_600_000).default(60_000),
 });
 
 export const demoSchema = z.strictObject({

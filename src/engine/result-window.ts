@@ -3,7 +3,17 @@
  * large, from + size must be less than or equal to: [N] but was [M]"), read from its 400 so that a
  * reranked search can ask for a window the index allows (search/execute.ts). Elasticsearch and
  * OpenSearch write the same words (SearchService / DefaultSearchContext in both). Never throws.
+ *
+ * `ResultWindows` remembers the limit a refusal named, per index expression and credentials, so that
+ * the next searches ask within it at once: before (fix16, left by held-out probe round 15e) every
+ * reranked search on such an index cost one refused first stage. One table per server, built by the
+ * composition root (server/start.ts). Kept `ttlMs` (`pipelines.resultWindowCacheMs`): a setting
+ * raised, or the index created again with a larger one, is used after at most that; one lowered is
+ * learnt again at once from the next refusal.
  */
+import { LRUCache } from 'lru-cache';
+import { credentialsKey } from './targets.js';
+
 const RESULT_WINDOW = /Result window is too large, from \+ size must be less than or equal to: \[(\d+)\]/;
 
 /** The index's `max_result_window` a first-stage refusal names, if the refusal is that one. */
@@ -13,3 +23,26 @@ export function maxResultWindowRefused(body: Buffer | string): number | undefine
   const n = Number(m[1]);
   return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }
+
+/** The `max_result_window` limits this server learnt from the engine's refusals (bounded, least recently used dropped first). */
+export class ResultWindows {
+  readonly #seen: LRUCache<string, number> | undefined;
+
+  /** `ttlMs` 0: nothing kept (every search on such an index is refused once, then asked within the limit). */
+  constructor(ttlMs = 60_000, maxEntries = 4096) {
+    // ttlResolution 0: no timer per lookup (as targets.ts)
+    this.#seen = ttlMs > 0 ? new LRUCache<string, number>({ max: maxEntries, ttl: ttlMs, ttlResolution: 0 }) : undefined;
+  }
+
+  /** The limit learnt for a search on `index` (undefined: `/_search`) with these credentials, if any. */
+  get(index: string | undefined, headers: readonly string[]): number | undefined {
+    return this.#seen?.get(key(index, headers));
+  }
+
+  /** Remember the limit the engine's refusal of a search on `index` named. */
+  learn(index: string | undefined, headers: readonly string[], limit: number): void {
+    this.#seen?.set(key(index, headers), limit);
+  }
+}
+
+const key = (index: string | undefined, headers: readonly string[]) => `${index ?? ''}\0${credentialsKey(headers)}`;

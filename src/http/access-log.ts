@@ -28,6 +28,12 @@ export interface AccessLogDeps {
   metrics: Pick<Metrics, 'requests' | 'requestSeconds' | 'inFlight' | 'onCollect'>;
   /** Write one access line per request. */
   access: boolean;
+  /**
+   * `false`: no line for a successful health probe (`GET /_vlrerank/health`, `?ready`, `?live`
+   * answered 2xx) — still counted in the metrics (`log.accessProbes`). A readiness probe every
+   * second was 86,400 lines a day per prober (held-out probe round 15d). Default: logged.
+   */
+  probes?: boolean;
   /** Where access lines go (the buffered access logger, or the main logger). */
   logger: Logger;
   /** The buffered access logger's line writer, when there is one (observability/logger.ts): the same line, cheaper. */
@@ -171,6 +177,14 @@ function headerFields(raw: string[], line: AccessLine): void {
   if (fwd !== undefined) line.forwarded = cut(fwd);
 }
 
+/** A health, readiness or liveness probe answered 2xx (a failing one, another method or path is logged whatever `probes` says). */
+function successfulProbe(e: Entry, status: number): boolean {
+  if (e.route !== 'admin' || status < 200 || status >= 300 || e.req.method !== 'GET') return false;
+  const q = e.url.indexOf('?');
+  const path = q < 0 ? e.url : e.url.slice(0, q);
+  return path === '/_vlrerank/health' || path === '/_vlrerank/health/';
+}
+
 function finish(this: Tracked): void {
   const e = this[kEntry];
   if (!e || e.done) return;
@@ -185,7 +199,7 @@ function finish(this: Tracked): void {
   f.pending++;
   const ms = Number(process.hrtime.bigint() - e.start) / 1e6;
   f.seconds.observe(ms / 1000);
-  if (e.deps.access) {
+  if (e.deps.access && (e.deps.probes !== false || !successfulProbe(e, status))) {
     const access: AccessLine = { method: e.req.method, path: redactUrl(e.url), status, bytes: e.bytes, ms: Math.round(ms * 100) / 100, route: e.route };
     if (e.remote !== undefined) access.remote = e.remote;
     headerFields(e.req.rawHeaders, access);

@@ -55,6 +55,12 @@ export interface RecordsBackfillProgress {
   current: number;
   /** Documents whose record, of a newer feature-schema version (a newer build's), was replaced by this build's. */
   replacedNewer: number;
+  /**
+   * Of `recorded` and `failed`: documents whose every feature was read from the feature store (a
+   * server's or an earlier run's), no model run — the rest were computed. Backfill's closing line
+   * compares only those computed with the model-alone ceiling (fix16).
+   */
+  fromStore: number;
   /** How the index was read (`pit` or `scroll`). */
   via?: 'pit' | 'scroll';
   /** The run stopped on its signal before the end. */
@@ -110,7 +116,7 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
   const idx = encodeURIComponent(index);
   const count = await jsonWaitingOut429<{ count?: number }>(engine, `counting documents of [${index}]`, { ...o.refusals, signal: o.signal }, 'POST', `/${idx}/_count`, { query });
   if (count.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `counting documents of [${index}] failed: ${JSON.stringify(count.body).slice(0, 300)}`, { status: count.statusCode });
-  const progress: RecordsBackfillProgress = { total: count.body.count ?? 0, done: 0, recorded: 0, failed: 0, conflicts: 0, skipped: 0, current: 0, replacedNewer: 0 };
+  const progress: RecordsBackfillProgress = { total: count.body.count ?? 0, done: 0, recorded: 0, failed: 0, conflicts: 0, skipped: 0, current: 0, replacedNewer: 0, fromStore: 0 };
   o.onProgress?.({ ...progress });
   if (!progress.total) return progress;
 
@@ -160,6 +166,8 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
     ).finally(fan.dispose);
     const lines: string[] = [];
     const kinds: Kind[] = [];
+    /** Per line: the record's features were all read from the feature store. */
+    const stored: boolean[] = [];
     const cond = (h: ScanHit) => (h._seq_no !== undefined && h._primary_term !== undefined ? { if_seq_no: h._seq_no, if_primary_term: h._primary_term } : {});
     for (const x of stamps) {
       // the record goes with its signature, as it was: a partial update rebuilds the document from
@@ -168,6 +176,7 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
       const doc = { [field]: Array.isArray(packed) ? packed[0] : packed, [keyField]: signature };
       lines.push(JSON.stringify({ update: { _id: x.h._id, ...(typeof x.h._routing === 'string' ? { routing: x.h._routing } : {}), ...cond(x.h) } }), JSON.stringify({ doc }));
       kinds.push('current');
+      stored.push(false);
     }
     for (const [i, x] of present.entries()) {
       const partial: Record<string, unknown> = { [field]: packRecord(out.records[i]!) };
@@ -180,12 +189,13 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
       const routing = typeof x.h._routing === 'string' ? { routing: x.h._routing } : {};
       lines.push(JSON.stringify({ update: { _id: x.h._id, ...routing, ...cond(x.h) } }), JSON.stringify({ doc: partial }));
       kinds.push(errors.has(i) ? 'failed' : newer.has(x) ? 'recordedNewer' : 'recorded');
+      stored.push(out.computed?.[i] === false);
     }
     const skipped = hits.length - all.length;
     // the write is queued after the pages before it; this page's compute slot is free at once, so
     // the next page computes while this one is written (at most `concurrency` writes wait, below)
     const write = writes.then(async () => {
-      if (lines.length) await writeBulk(engine, index, lines, kinds, progress, { ...o.refusals, signal: o.signal });
+      if (lines.length) await writeBulk(engine, index, lines, kinds, stored, progress, { ...o.refusals, signal: o.signal });
       progress.skipped += skipped;
       progress.current += current;
       progress.done += hits.length;
@@ -260,7 +270,7 @@ async function withoutVectors(engine: EngineClient, index: string, ids: string[]
 /** What a written line counts as: `recordedNewer` is `recorded` over a newer build's record. */
 type Kind = 'recorded' | 'failed' | 'current' | 'recordedNewer';
 
-async function writeBulk(engine: EngineClient, index: string, lines: string[], kinds: Kind[], progress: RecordsBackfillProgress, policy: RefusalPolicy): Promise<void> {
+async function writeBulk(engine: EngineClient, index: string, lines: string[], kinds: Kind[], stored: boolean[], progress: RecordsBackfillProgress, policy: RefusalPolicy): Promise<void> {
   type Item = { update?: { status?: number; error?: { type?: string; reason?: string } } };
   const what = `writing feature records into [${index}]`;
   for (let refusal = 1; ; refusal++) {
@@ -279,15 +289,19 @@ async function writeBulk(engine: EngineClient, index: string, lines: string[], k
       if (u?.status === 409 || (u?.status === 404 && u.error?.type === 'document_missing_exception')) progress.conflicts++;
       else if (u?.status === 429) refused.push(i);
       else if (u?.error || (u?.status ?? 200) >= 300) firstError ??= u;
-      else if (kinds[i] === 'recordedNewer') {
-        progress.recorded++;
-        progress.replacedNewer++;
-      } else progress[kinds[i]!]++;
+      else {
+        if (kinds[i] === 'recordedNewer') {
+          progress.recorded++;
+          progress.replacedNewer++;
+        } else progress[kinds[i]!]++;
+        if (stored[i]) progress.fromStore++;
+      }
     });
     if (firstError) throw vlrError('VLR_UPSTREAM_ERROR', `${what} failed: ${firstError.error?.type ?? firstError.status}: ${firstError.error?.reason ?? ''}`.trim());
     if (!refused.length) return;
     await waitOutRefusal(what, refusal, r.headers, policy);
     lines = refused.flatMap((i) => [lines[2 * i]!, lines[2 * i + 1]!]);
     kinds = refused.map((i) => kinds[i]!);
+    stored = refused.map((i) => stored[i]!);
   }
 }

@@ -25,7 +25,7 @@ import type { CorsTable } from './cors.js';
 import type { Scorer, ScoredDocument } from './hit-scorer.js';
 import { firstUnscorable, hitDocuments } from './hit-documents.js';
 import { buildFirstStage, pagingWithin, planPaging, vectorNeed } from './plan.js';
-import { maxResultWindowRefused } from '../engine/result-window.js';
+import { maxResultWindowRefused, type ResultWindows } from '../engine/result-window.js';
 import { assertPhotoFieldMapped } from './photo-field.js';
 import { bridgeFieldMapped, textOnlyNote } from './bridge-field.js';
 import { firstStageOrder, fuseWithFirstStage, scoreFusionOf, shapeResponse, type Hit } from './shape.js';
@@ -47,6 +47,8 @@ export interface SearchDeps {
    */
   /** The server's table of the engine's CORS answers (cors.ts): every engine answer teaches it. */
   cors?: CorsTable;
+  /** The server's table of `max_result_window` limits learnt from the engine's refusals (engine/result-window.ts). */
+  resultWindows?: ResultWindows;
   writeBack?: { offer(pipeline: RerankSpec['pipeline'], hits: Array<{ index: string; id: string; routing?: string; doc: HitDocument; record: unknown }>, credentials: Record<string, string>): void };
 }
 
@@ -133,6 +135,10 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   const p = spec.pipeline;
   const budgetMs = spec.budgetMs ?? p.budget_ms;
   let paging = planPaging(spec);
+  // an index whose `max_result_window` a refusal named before: asked within it at once (fix16: each
+  // search cost one refused first stage); a window the client named is sent as named
+  const learnt = spec.window === undefined ? deps.resultWindows?.get(opts.index, opts.headers) : undefined;
+  if (learnt !== undefined) paging = pagingWithin(paging, learnt);
   const degrade: { reason?: string; code?: string } = {};
 
   // Models still loading at server start (warm-up): wait here, before any budget clock starts,
@@ -232,7 +238,9 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   // reranked search on such an index was its 400, page 1 too). Asked again with a window the index
   // allows; a page past it gets the engine's own refusal of the page, as directly.
   const allowed = res.statusCode === 400 && spec.window === undefined && !skipRerank ? maxResultWindowRefused(raw) : undefined;
-  if (allowed !== undefined && allowed < Number(plan.body.size)) {
+  // (a window already within it — learnt before — would only be refused again: the page lies past it)
+  if (allowed !== undefined && allowed < paging.window) {
+    deps.resultWindows?.learn(opts.index, opts.headers, allowed);
     paging = pagingWithin(paging, allowed);
     idle ||= paging.from >= paging.window;
     plan = buildFirstStage(effective, paging, dialect, vector);

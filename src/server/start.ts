@@ -22,6 +22,7 @@ import { buildServices, type ServiceOptions, type Services } from './services.js
 import { AliasPipelines } from '../ingest/alias.js';
 import { RefusedWrites } from '../ingest/refused-writes.js';
 import { IndexTargets } from '../engine/targets.js';
+import { ResultWindows } from '../engine/result-window.js';
 import { WriteMappings } from '../engine/write-mapping.js';
 import { startWarmup } from './warmup.js';
 import { CorsTable } from '../search/cors.js';
@@ -52,6 +53,8 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
     embedder: s.embedder,
     writeBack: s.writeBack,
     cors,
+    // what this server learnt of its indices' max_result_window (fix16: one refused first stage per search)
+    resultWindows: new ResultWindows(config.pipelines.resultWindowCacheMs),
     maxJsonDepth: config.server.maxJsonDepth,
     onDegraded: (_reason, code) => metrics.failures.inc({ code: `degraded:${code}` }),
     onReranked: (degraded) => metrics.rerankedSearches.inc({ degraded: String(degraded) }),
@@ -69,7 +72,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
   const startedAt = Date.now();
   return {
     errors,
-    access: { metrics, access: config.log.access, logger: s.accessLogger, write: s.accessWrite },
+    access: { metrics, access: config.log.access, probes: config.log.accessProbes, logger: s.accessLogger, write: s.accessWrite },
     pool: s.pool,
     search,
     ingest: { pipelines: s.pipelines, pool: s.pool, embedder: s.ingestEmbedder, maxJsonDepth: config.server.maxJsonDepth, jsonWorker: s.ingestJsonWorker, aliases: new AliasPipelines(targets), mappings: new WriteMappings(config.pipelines.mappingCacheMs), refusedWrites: new RefusedWrites(), onAsReceived, onCompletion: (outcome) => metrics.writeCompletions.inc({ outcome }) },

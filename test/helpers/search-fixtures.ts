@@ -88,7 +88,7 @@ export interface SearchProxy {
  */
 export async function startSearchProxy(
   engine: Engine,
-  opts: { pipelinesDir?: string; scorer?: Scorer; rerank?: Record<string, unknown>; media?: Record<string, unknown>; aliasCacheMs?: number; mappingCacheMs?: number; via?: (engineUrl: string) => Promise<string> } = {},
+  opts: { pipelinesDir?: string; scorer?: Scorer; rerank?: Record<string, unknown>; media?: Record<string, unknown>; aliasCacheMs?: number; mappingCacheMs?: number; resultWindowCacheMs?: number; via?: (engineUrl: string) => Promise<string> } = {},
 ): Promise<SearchProxy> {
   const engineUrl = await useEngine(engine);
   const config = parseConfig({
@@ -97,7 +97,7 @@ export async function startSearchProxy(
     log: { level: 'silent', access: false },
     models: { dir: MODELS, intraOpThreads: 2 },
     media: { roots: [DATA], ...opts.media },
-    pipelines: { dir: opts.pipelinesDir ?? pipelinesDir(), ...(opts.aliasCacheMs !== undefined ? { aliasCacheMs: opts.aliasCacheMs } : {}), ...(opts.mappingCacheMs !== undefined ? { mappingCacheMs: opts.mappingCacheMs } : {}) },
+    pipelines: { dir: opts.pipelinesDir ?? pipelinesDir(), ...(opts.aliasCacheMs !== undefined ? { aliasCacheMs: opts.aliasCacheMs } : {}), ...(opts.mappingCacheMs !== undefined ? { mappingCacheMs: opts.mappingCacheMs } : {}), ...(opts.resultWindowCacheMs !== undefined ? { resultWindowCacheMs: opts.resultWindowCacheMs } : {}) },
     // as the pipelines' budget: a test about ranking must not become one of admission's wait bound on a
     // loaded machine (a search whose estimated wait passed 10 s came back failed open); tests of
     // admission pass their own `admission` (which replaces this one)

@@ -45,6 +45,12 @@ export interface RecordsOutput {
   records: FeatureRecord[];
   /** Documents whose image or video could not be read (their record lacks that part). */
   errors: Array<{ index: number; code: string; reason: string }>;
+  /**
+   * Input order: did any of the document's features need a model run (`false`: every one was read
+   * from a feature-store tier, or came from another document's run)? Backfill compares only the
+   * computed ones with its model-alone ceiling. Absent: not told (take them as computed).
+   */
+  computed?: boolean[];
 }
 
 export interface BuildDeps {
@@ -60,6 +66,8 @@ export interface BuildDeps {
 }
 
 interface Visuals {
+  /** A model ran for this document's media or their visual passages. */
+  computed?: boolean;
   image?: VisualFeatures;
   video?: { frames: VisualFeatures[]; times: number[]; fps: number; maxFrames: number };
   /** The image's and frames' visual texts, in that order, and the passage vectors of those and of the OCR text (last). */
@@ -101,12 +109,17 @@ export async function buildRecords(documents: RecordDocument[], o: RecordOptions
       if (!visualKeys || (doc.image === undefined && doc.video === undefined)) return v;
       const release = await limit.acquire(o.signal);
       try {
-        if (doc.image !== undefined) v.image = (await d.media.image(doc.image, { detect: true, ocr, signal: o.signal })).features;
+        if (doc.image !== undefined) {
+          const r = await d.media.image(doc.image, { detect: true, ocr, signal: o.signal });
+          v.image = r.features;
+          v.computed ||= !r.cacheHit;
+        }
         if (doc.video !== undefined) {
           const fps = doc.fps ?? o.fps ?? d.defaults.fps;
           const maxFrames = doc.max_frames ?? o.maxFrames ?? d.defaults.maxFrames;
           const r = await d.media.video(doc.video, { detect: true, ocr: false, fps, maxFrames, signal: o.signal });
           v.video = { frames: r.frames, times: r.times, fps, maxFrames };
+          v.computed ||= !r.cacheHit;
         }
       } catch (e) {
         o.signal?.throwIfAborted();
@@ -121,7 +134,9 @@ export async function buildRecords(documents: RecordDocument[], o: RecordOptions
       const visual = frames.map((f) => d.visual.of(f, b, d.media.classNames));
       const ocrText = ocr && v.image?.ocr && v.image.ocr.length > 0 ? v.image.ocr.join('\n') : undefined;
       const texts = [...visual.map((x) => x.passage), ...(ocrText !== undefined ? [ocrText] : [])];
-      v.texts = { visual, ocrText, vectors: (await d.texts.vectors(texts, 'passage', o.signal)).vectors };
+      const tv = await d.texts.vectors(texts, 'passage', o.signal);
+      v.texts = { visual, ocrText, vectors: tv.vectors };
+      v.computed ||= tv.hit.some((h) => !h);
       return v;
     }),
   );
@@ -148,7 +163,8 @@ export async function buildRecords(documents: RecordDocument[], o: RecordOptions
     }
     return r;
   });
-  return { records, errors: errors.sort((a, b) => a.index - b.index) };
+  const computed = plans.map((pl, i) => !!visuals[i]!.computed || [pl.textP, ...pl.chunkIdx].some((k) => k >= 0 && !pv!.hit[k]) || (pl.textQ >= 0 && !qv!.hit[pl.textQ]));
+  return { records, errors: errors.sort((a, b) => a.index - b.index), computed };
 }
 
 /** A text's chunks as a record keeps them: flat offsets, and the vectors one after another in one float16 string. */

@@ -5,7 +5,9 @@
  * says so, and prints its throughput against the model-alone ceiling measured in the same run; a
  * second run has nothing left to do. Off a terminal (stderr a pipe, as under a Job or cron) it
  * still says how far it got; it reads and fills the configured feature store (`store.disk.path`),
- * as `serve` does — it opened none and computed every feature again (held-out probe round 15c).
+ * as `serve` does — it opened none and computed every feature again (held-out probe round 15c) —
+ * and its closing line says how many documents' features it read from the store and compares only
+ * the computed ones with the ceiling (fix16).
  * (Library behaviour on both engines: backfill-records.test.ts.)
  */
 import { execFile } from 'node:child_process';
@@ -76,5 +78,28 @@ describe('vlrerank index backfill (CLI) on elasticsearch', () => {
     const again = await cli(['backfill', INDEX]);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain(`${INDEX}: 0 documents got their feature record`);
+  });
+
+  it('says how many documents\' features were read from the feature store, and compares only those computed with the ceiling', { timeout: 900_000 }, async () => {
+    // the same 12 documents in an index made anew (their features in the disk tier since the run
+    // above) and 4 new ones: the closing line said "= N× the model-alone ceiling" of all 16, the 12
+    // read from the store included (held-out probe round 15c: "96.8× the model-alone ceiling")
+    await fetch(`${url}/${INDEX}`, { method: 'DELETE' });
+    expect((await cli(['setup', INDEX])).code).toBe(0);
+    const nd = catalog.slice(60, 76).flatMap((c, i) => [JSON.stringify({ index: { _id: `c${i}` } }), JSON.stringify(groceryDoc(c))]).join('\n') + '\n';
+    await fetch(`${url}/${INDEX}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: nd });
+    const mixed = await cli(['backfill', INDEX, '--batch', '16']);
+    expect(mixed.code).toBe(0);
+    expect(mixed.stdout).toContain(`${INDEX}: 16 documents got their feature record, 0 only part of it`);
+    expect(mixed.stdout).toMatch(/throughput [\d.]+ docs\/s \(16 documents in [\d.]+ s: 12 with every feature read from the feature store, 4 computed\); the 4 computed at [\d.]+ docs\/s over the whole run = [\d.]+× the model-alone ceiling of [\d.]+ docs\/s/);
+    // all 16 read from the store: no model ran, no ceiling to compare with (nor measured)
+    await fetch(`${url}/${INDEX}`, { method: 'DELETE' });
+    expect((await cli(['setup', INDEX])).code).toBe(0);
+    await fetch(`${url}/${INDEX}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: nd });
+    const stored = await cli(['backfill', INDEX, '--batch', '16']);
+    expect(stored.code).toBe(0);
+    expect(stored.stdout).toMatch(/throughput [\d.]+ docs\/s \(16 documents in [\d.]+ s: 16 with every feature read from the feature store, 0 computed\): no model ran, nothing to compare with the model-alone ceiling/);
+    expect(stored.stdout).not.toContain('× the model-alone ceiling');
+    console.log(`[backfill-cli] ${[mixed, stored].map((x) => x.stdout.trim().split('\n').at(-1)).join('\n[backfill-cli] ')}`);
   });
 });

@@ -7,29 +7,15 @@
  * The exception is played by a fault preloaded into the process (`--import` of a module that throws
  * on SIGUSR2), named after it; the models warm for real.
  */
-import { spawn } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
-import { listeningUrl } from '../../helpers/listening.js';
-import { MODELS, REPO_ROOT } from '../../helpers/paths.js';
+import { killServed, serveLogged } from '../../helpers/serve-logged.js';
 
 const UNCAUGHT_EXCEPTION_ON_SIGUSR2 = `data:text/javascript,process.on('SIGUSR2',()=>{throw new Error('p15d-uncaught-fault')})`;
-const children: Array<import('node:child_process').ChildProcess> = [];
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
+afterAll(killServed);
 
 /** `vlrerank serve` as a process, warmed, its stdout and stderr kept apart. */
 async function serve() {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', UNCAUGHT_EXCEPTION_ON_SIGUSR2, 'src/cli/main.ts', 'serve', '--port', '0', '--upstream', 'http://127.0.0.1:9'], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))), VLRERANK_LOG_LEVEL: 'info', VLRERANK_STORE_DISK_PATH: 'off', VLRERANK_MODELS_DIR: MODELS },
-  });
-  children.push(child);
-  const s = { child, out: '', err: '', url: '', exited: new Promise<number | null>((r) => child.once('exit', (code) => r(code))) };
-  child.stdout!.on('data', (c: Buffer) => (s.out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (s.err += c.toString()));
-  s.url = await listeningUrl(child, { timeoutMs: 120_000 });
+  const s = await serveLogged(['--upstream', 'http://127.0.0.1:9'], ['--import', UNCAUGHT_EXCEPTION_ON_SIGUSR2]);
   for (let i = 0; i < 2400 && !/reranker (ready|warm-up failed)/.test(s.err + s.out); i++) await new Promise((r) => setTimeout(r, 50));
   return s;
 }
