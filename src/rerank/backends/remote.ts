@@ -155,7 +155,7 @@ export class RemoteScorer implements RemoteScorerPort {
     const media = this.#opts.media ?? {};
     // a document whose media cannot be sent goes without them (its error reported), as the local backend ranks it on its text
     const [query, { items: documents, errors: documentErrors }] = await Promise.all([workerItem(req.query, media, req.signal), workerDocuments(req.documents, media, req.signal)]);
-    const deadline = Date.now() + Math.min(this.#opts.timeoutMs ?? 30_000, req.budgetMs ?? Infinity);
+    const deadline = performance.now() + Math.min(this.#opts.timeoutMs ?? 30_000, req.budgetMs ?? Infinity);
     const payload = {
       ...(this.#opts.model ? { model: this.#opts.model } : {}),
       query,
@@ -202,7 +202,7 @@ export class RemoteScorer implements RemoteScorerPort {
       };
       const fail = () => finish(() => reject(this.#failure(lastErr, failures, rested)));
       const launch = (): boolean => {
-        const remaining = deadline - Date.now();
+        const remaining = Math.floor(deadline - performance.now()); // AbortSignal.timeout and undici want integers
         if (remaining <= 0 || signal?.aborted) return false;
         const w = this.#pool.pick(tried);
         if (!w) return false;
@@ -240,7 +240,7 @@ export class RemoteScorer implements RemoteScorerPort {
       };
       if (!launch()) return fail();
       const delay = this.#pool.hedgeDelay();
-      if (delay !== undefined && delay < deadline - Date.now()) {
+      if (delay !== undefined && delay < deadline - performance.now()) {
         hedge = setTimeout(() => {
           if (!done) launch();
         }, delay);
