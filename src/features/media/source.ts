@@ -231,7 +231,7 @@ export class MediaSource {
       }
       const bytes = await decodeContent(await readBounded(res.body, options.maxBytes, url, () => timeout.aborted), header(headers['content-encoding']), options.maxBytes, url);
       const m = withHash({ bytes, mime: header(headers['content-type'])?.split(';')[0]?.trim(), etag: header(headers.etag), lastModified: strongLastModified(header(headers['last-modified']), header(headers.date)), location: url }, 'url');
-      this.#recent.keep(recentKey(startUrl, options.maxBytes), m, header(headers['cache-control']));
+      this.#recent.keep(recentKey(startUrl, options.maxBytes), m, header(headers['cache-control']), { age: header(headers.age), expires: header(headers.expires), date: header(headers.date) });
       return m;
     }
   }
