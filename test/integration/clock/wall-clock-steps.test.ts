@@ -39,6 +39,28 @@ describe.skipIf(!LIBFAKETIME)('a wall-clock step in the middle of the work', () 
     expect(out).toEqual({ worker: true });
   });
 
+  it('a clock stepped back 1 day: an upstream node refused once is tried again after its back-off (was shunned for the day)', async () => {
+    const out = await runWithSteppableClock(`${step}
+      const { createServer } = await import('node:http');
+      const { UpstreamPool } = await import('./src/proxy/pool.ts');
+      const { upstreamSchema } = await import('./src/config/schema.ts');
+      const node = () => { const s = createServer((_q, res) => res.end('{}')); return s; };
+      const listen = (s, port = 0) => new Promise((r) => s.listen(port, '127.0.0.1', () => r(s.address().port)));
+      const a = node(), b = node();
+      const portA = await listen(a); await new Promise((r) => a.close(r)); // node a down: refused
+      const portB = await listen(b);
+      const p = new UpstreamPool(upstreamSchema.parse({ urls: ['http://127.0.0.1:' + portA, 'http://127.0.0.1:' + portB], connectTimeoutMs: 2000, headersTimeoutMs: 5000 }));
+      const ask = async () => { const r = await p.request({ method: 'GET', path: '/_cluster/health' }); await r.body.dump(); return r.node; };
+      await ask(); await ask(); // one of them refused on a and retried on b: a is marked down
+      stepClock('-1d');
+      const back = node(); await listen(back, portA); // a is back
+      let reachedA = 0;
+      for (let i = 0; i < 30 && reachedA === 0; i++) { if ((await ask()).endsWith(':' + portA)) reachedA++; else await new Promise((r) => setTimeout(r, 100)); }
+      await p.close(); back.close(); b.close();
+      console.log(JSON.stringify({ reachedA: reachedA > 0 }));`);
+    expect(out).toEqual({ reachedA: true });
+  });
+
   it('a clock stepped back 1 day: the disk tier evicts the entries written before the step, not the fresh ones', async () => {
     const out = await runWithSteppableClock(`${step}
       const { mkdtempSync, rmSync } = await import('node:fs');
