@@ -61,6 +61,21 @@ describe.skipIf(!LIBFAKETIME)('a wall-clock step in the middle of the work', () 
     expect(out).toEqual({ reachedA: true });
   });
 
+  it('a clock stepped back 1 day: readiness probes the cluster again after its 2 s reuse and sees it gone (was the old probe for the day)', async () => {
+    const out = await runWithSteppableClock(`${step}
+      const { health } = await import('./src/api/health.ts');
+      let reachable = true;
+      const engine = { probe: async () => [{ node: 'http://es:9200', reachable }], info: async () => undefined };
+      const deps = { engine, startedAt: performance.now(), probeTimeoutMs: 1000 };
+      const first = (await health(deps, 'ready')).status;
+      stepClock('-1d');
+      reachable = false; // the cluster goes away
+      await new Promise((r) => setTimeout(r, 2_500)); // past the reuse (an ordering wait)
+      const later = (await health(deps, 'ready')).status;
+      console.log(JSON.stringify({ first, later }));`);
+    expect(out).toEqual({ first: 200, later: 503 });
+  });
+
   it('a clock stepped back 1 day: the disk tier evicts the entries written before the step, not the fresh ones', async () => {
     const out = await runWithSteppableClock(`${step}
       const { mkdtempSync, rmSync } = await import('node:fs');
