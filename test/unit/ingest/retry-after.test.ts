@@ -39,7 +39,6 @@ describe('Retry-After of a refused backfill write', () => {
 
   it("a remote worker's 503 with an HTTP-date Retry-After on a clock an hour behind rests it that long (was no rest: a plain failure)", async () => {
     const worker = createServer((_q, res) => res.writeHead(503, { 'retry-after': hourBehind(30), date: hourBehind(0), 'content-type': 'application/json' }).end('{"message":"reloading"}'));
-    worker.sendDate = false;
     await new Promise<void>((r) => worker.listen(0, '127.0.0.1', r));
     const scorer = new RemoteScorer({ urls: [`http://127.0.0.1:${(worker.address() as AddressInfo).port}`], timeoutMs: 5_000, healthIntervalMs: 0, breakerThreshold: 1000 });
     try {
