@@ -29,7 +29,7 @@ export interface HealthDeps {
   engine?: Pick<EngineClient, 'probe' | 'info'>;
   /** The reranker's warm-up state. */
   warmup?: () => WarmupStatus;
-  /** When this server started (ms epoch). */
+  /** When this server started (performance.now() clock: uptime must not follow wall-clock jumps). */
   startedAt: number;
   /** Probe time-out per node. */
   probeTimeoutMs: number;
@@ -59,14 +59,14 @@ const lastProbe = new WeakMap<object, { at: number; nodes: Promise<NodeStatus[]>
 function probeNodes(deps: HealthDeps, reuse: boolean): Promise<NodeStatus[]> {
   if (!deps.engine) return Promise.resolve([]);
   const prev = lastProbe.get(deps.engine);
-  if (prev && Date.now() - prev.at < (reuse ? READY_PROBE_REUSE_MS : FULL_PROBE_REUSE_MS)) return prev.nodes;
+  if (prev && performance.now() - prev.at < (reuse ? READY_PROBE_REUSE_MS : FULL_PROBE_REUSE_MS)) return prev.nodes;
   const nodes = deps.engine.probe(deps.probeTimeoutMs);
-  lastProbe.set(deps.engine, { at: Date.now(), nodes });
+  lastProbe.set(deps.engine, { at: performance.now(), nodes });
   return nodes;
 }
 
 export async function health(deps: HealthDeps, mode: HealthMode = 'full'): Promise<{ status: number; body: Record<string, unknown> }> {
-  const uptime_s = Math.round((Date.now() - deps.startedAt) / 1000);
+  const uptime_s = Math.round((performance.now() - deps.startedAt) / 1000);
   const draining = deps.draining?.() ?? false;
   if (mode === 'live') return { status: 200, body: { status: 'alive', uptime_s, draining } };
   const warm = deps.warmup?.();

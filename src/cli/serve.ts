@@ -82,12 +82,12 @@ export function registerServe(program: Command): void {
           return;
         }
         stopping = true;
-        const t0 = Date.now();
+        const t0 = performance.now();
         running.services.logger.info({ signal }, 'stopping: draining requests in flight');
         await running.close();
         await inferenceIdle(); // never exit under a model run in the inference worker (it aborts the process)
         // the log's last word: a shipper tells a drained exit from a killed one (held-out probe round 15d: the log ended at "stopping")
-        running.services.logger.info({ signal, drain_ms: Date.now() - t0, exit_code: 0 }, 'stopped: drained, exiting');
+        running.services.logger.info({ signal, drain_ms: Math.round(performance.now() - t0), exit_code: 0 }, 'stopped: drained, exiting');
         process.exit(0);
       }
       if (early) return void stop(running, early);

@@ -155,7 +155,7 @@ export const mediaSchema = z.strictObject({
   /** Redirects followed when fetching media; each target is checked by the SSRF guard again. */
   maxRedirects: nonNegativeInt.default(3),
   /**
-   * How long a media URL's bytes are kept after a fetch for the asks that follow (a search by photo's kNN vector then its rerank, a write's vectors then its record, requests queued behind one another): fetched once, not once per use. Answers marked no-store / no-cache are not kept, a shorter max-age is obeyed. 0: not kept.
+   * How long a media URL's bytes are kept after a fetch for the asks that follow (a search by photo's kNN vector then its rerank, a write's vectors then its record, requests queued behind one another): fetched once, not once per use. Answers marked no-store / no-cache, or already stale (an Expires past or invalid, an Age past max-age), are not kept; a shorter freshness left (max-age, or Expires − Date, less Age) is obeyed. 0: not kept.
    */
   keepFetchedMs: nonNegativeInt.default(10_000),
   /** Bytes of recently fetched media kept in all (a media larger than a quarter of it is not kept). */

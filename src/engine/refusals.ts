@@ -7,6 +7,7 @@
  * before), so sending it again cannot apply a document twice; backfill writes are conditioned on
  * `_seq_no` besides.
  */
+import { retryAfterDelayMs } from '../util/retry-after.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { vlrError } from '../errors.js';
 import type { EngineClient, JsonResponse } from './client.js';
@@ -35,13 +36,9 @@ export interface RefusalWait {
 export const DEFAULT_MAX_REFUSALS = 5;
 const DEFAULT_MAX_WAIT_MS = 60_000;
 
-/** The wait a `Retry-After` asks (delta-seconds or an HTTP date, RFC 9110 §10.2.3); without one, 1 s doubling per refusal. Bounded by `maxWaitMs`. */
-export function retryAfterMs(header: string | string[] | undefined, refusal: number, maxWaitMs = DEFAULT_MAX_WAIT_MS, now = Date.now()): number {
-  const v = (Array.isArray(header) ? header[0] : header)?.trim();
-  let ms: number | undefined;
-  if (v && /^\d+$/.test(v)) ms = Number(v) * 1000;
-  else if (v && !Number.isNaN(Date.parse(v))) ms = Math.max(0, Date.parse(v) - now);
-  return Math.min(ms ?? 1000 * 2 ** Math.max(0, refusal - 1), maxWaitMs);
+/** The wait a `Retry-After` asks (delta-seconds or an HTTP date, read against the answer's `Date`: util/retry-after.ts); without one, 1 s doubling per refusal. Bounded by `maxWaitMs`. */
+export function retryAfterMs(header: string | string[] | undefined, refusal: number, maxWaitMs = DEFAULT_MAX_WAIT_MS, now = Date.now(), date?: string | string[]): number {
+  return Math.min(retryAfterDelayMs(header, date, now) ?? 1000 * 2 ** Math.max(0, refusal - 1), maxWaitMs);
 }
 
 /**
@@ -55,7 +52,7 @@ export async function waitOutRefusal(what: string, refusal: number, headers: Rec
   if (refusal > max) {
     throw vlrError('VLR_UPSTREAM_ERROR', `${what} was refused by the engine with 429 (too many requests) ${refusal} times in a row${retryAfter ? ` (Retry-After ${retryAfter})` : ''}: stopped after ${max} waits; run again to continue where it stopped`, { status: 429 });
   }
-  const waitMs = retryAfterMs(raw, refusal, policy.maxWaitMs);
+  const waitMs = retryAfterMs(raw, refusal, policy.maxWaitMs, Date.now(), headers.date);
   policy.onWait?.({ what, waitMs, refusal, max, ...(retryAfter ? { retryAfter } : {}) });
   await sleep(waitMs, undefined, { signal: policy.signal });
 }

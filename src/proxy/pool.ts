@@ -86,7 +86,7 @@ export class UpstreamPool {
   #pick(exclude?: UpstreamNode): UpstreamNode {
     const nodes = this.#nodes;
     const n = nodes.length;
-    const now = Date.now();
+    const now = performance.now();
     for (let i = 0; i < n; i++) {
       const node = nodes[(this.#next + i) % n]!;
       if (node !== exclude && node.downUntil <= now) {

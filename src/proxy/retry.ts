@@ -59,7 +59,7 @@ export interface Backoff {
   failures: number;
 }
 
-export function markDown(b: Backoff, now = Date.now()): void {
+export function markDown(b: Backoff, now = performance.now()): void {
   b.failures++;
   b.downUntil = now + Math.min(DOWN_MAX_MS, DOWN_BASE_MS * 2 ** (b.failures - 1));
 }

@@ -69,7 +69,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
     metrics.failures.inc({ code: 'ingest:client_gone' }, documents);
     logger.info({ documents }, 'a _bulk client left before its answer: documents not yet embedded were stored as received, without vectors or records (backfill adds them)');
   };
-  const startedAt = Date.now();
+  const startedAt = performance.now(); // uptime is a duration: monotonic, whatever the wall clock does
   return {
     errors,
     access: { metrics, access: config.log.access, probes: config.log.accessProbes, logger: s.accessLogger, write: s.accessWrite },

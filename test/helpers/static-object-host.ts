@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { expect } from 'vitest';
+import { LIBFAKETIME } from './faketime.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,9 +23,12 @@ export interface StaticObjectHost {
   stop(): Promise<void>;
 }
 
-export async function startStaticObjectHost(): Promise<StaticObjectHost> {
+/** `clock`: the host's clock off by a libfaketime offset (`+1d`): its `Date` headers, not the objects' stamps. */
+export async function startStaticObjectHost(o: { clock?: string } = {}): Promise<StaticObjectHost> {
   const dir = mkdtempSync(join(tmpdir(), 'vlr-objects-'));
-  const child: ChildProcess = spawn('python3', ['-u', '-m', 'http.server', '--bind', '127.0.0.1', '--directory', dir, '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (o.clock && !LIBFAKETIME) throw new Error('libfaketime is missing: apt-get install -y faketime');
+  const env = o.clock ? { ...process.env, LD_PRELOAD: LIBFAKETIME, FAKETIME: o.clock, FAKETIME_DONT_FAKE_MONOTONIC: '1' } : process.env;
+  const child: ChildProcess = spawn('python3', ['-u', '-m', 'http.server', '--bind', '127.0.0.1', '--directory', dir, '0'], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const lines: string[] = [];
   child.stderr!.setEncoding('utf8').on('data', (d: string) => lines.push(...d.split('\n')));
   const url = await new Promise<string>((resolve, reject) => {

@@ -41,7 +41,7 @@ export function translateFfmpegFailure(tool: string, r: { stderr: string; code: 
 
 export function run(cmd: string, args: string[], opts: { stdin?: Buffer; deadline: number; signal?: AbortSignal; maxStdout: number; tool: string }): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const remaining = opts.deadline - Date.now();
+    const remaining = opts.deadline - performance.now();
     if (remaining <= 0) return reject(vlrError('VLR_MEDIA_TIMEOUT', `video processing exceeded its time budget`));
     if (opts.signal?.aborted) return reject(vlrError('VLR_MEDIA_TIMEOUT', 'video processing was aborted', { cause: opts.signal.reason }));
     const child = spawn(cmd, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], windowsHide: true });

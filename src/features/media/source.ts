@@ -231,7 +231,7 @@ export class MediaSource {
       }
       const bytes = await decodeContent(await readBounded(res.body, options.maxBytes, url, () => timeout.aborted), header(headers['content-encoding']), options.maxBytes, url);
       const m = withHash({ bytes, mime: header(headers['content-type'])?.split(';')[0]?.trim(), etag: header(headers.etag), lastModified: strongLastModified(header(headers['last-modified']), header(headers.date)), location: url }, 'url');
-      this.#recent.keep(recentKey(startUrl, options.maxBytes), m, header(headers['cache-control']));
+      this.#recent.keep(recentKey(startUrl, options.maxBytes), m, header(headers['cache-control']), { age: header(headers.age), expires: header(headers.expires), date: header(headers.date) });
       return m;
     }
   }
@@ -299,14 +299,19 @@ const recentKey = (url: string, maxBytes: number) => `${url}\0${maxBytes}`;
  * A Last-Modified a later If-Modified-Since may trust (RFC 9110 §8.8.2.2): only one at least a
  * second older than the answer's Date — else the object may change again within the same second,
  * keep its Last-Modified, and a 304 would give the old copy's features to the new bytes (held-out
- * probe round 14d: a photo replaced the second it was served kept its old features). Without a
- * Date (a server that sends none), as given.
+ * probe round 14d: a photo replaced the second it was served kept its old features). The Date is
+ * the host's clock: a host whose clock runs ahead of the one that stamped the object (a day ahead
+ * in held-out probe round 16b) made every Last-Modified look old, and a photo replaced the second it
+ * was served again kept its old features — so it must also be a second older than the time the
+ * answer arrived here (§8.8.2.2 lets a client use its own clock when the server's is in doubt). A
+ * clock here behind theirs only trusts less (a whole download, never old features); without a
+ * Date, our clock alone decides.
  */
-function strongLastModified(lastModified: string | undefined, date: string | undefined): string | undefined {
-  if (!lastModified || !date) return lastModified;
+function strongLastModified(lastModified: string | undefined, date: string | undefined, receivedAt = Date.now()): string | undefined {
+  if (!lastModified) return undefined;
   const lm = Date.parse(lastModified);
-  const at = Date.parse(date);
-  return Number.isFinite(lm) && Number.isFinite(at) && at - lm >= 1000 ? lastModified : undefined;
+  const served = date === undefined ? receivedAt : Math.min(Date.parse(date), receivedAt);
+  return Number.isFinite(lm) && Number.isFinite(served) && served - lm >= 1000 ? lastModified : undefined;
 }
 
 function header(v: string | string[] | undefined): string | undefined {

@@ -105,7 +105,7 @@ export class VideoDecoder {
   /** Probe only (duration, size, codec). */
   async probe(input: VideoInput, signal?: AbortSignal): Promise<VideoProbe> {
     this.#checkBytes(input);
-    return this.#withInput(input, (src) => this.#probe(src, Date.now() + this.limits.timeoutMs, signal));
+    return this.#withInput(input, (src) => this.#probe(src, performance.now() + this.limits.timeoutMs, signal));
   }
 
   /** Probe, choose frame times, decode those frames to RGB. */
@@ -115,7 +115,7 @@ export class VideoDecoder {
     if (!(fps > 0) || !Number.isFinite(fps)) throw vlrError('VLR_BAD_REQUEST', `fps must be a positive number, got ${fps}`);
     if (!Number.isInteger(maxFrames) || maxFrames < 1) throw vlrError('VLR_BAD_REQUEST', `max_frames must be a positive integer, got ${maxFrames}`);
     this.#checkBytes(input);
-    const deadline = Date.now() + this.limits.timeoutMs;
+    const deadline = performance.now() + this.limits.timeoutMs;
     return this.#inSlot(options.signal, () =>
       this.#withInput(input, async (src) => {
         const probe = await this.#probe(src, deadline, options.signal);
@@ -147,7 +147,7 @@ export class VideoDecoder {
     if (!Number.isInteger(height) || height < 2 || height > 2048) throw vlrError('VLR_BAD_REQUEST', `strip height must be an integer from 2 to 2048, got ${height}`);
     if (!Number.isInteger(quality) || quality < 2 || quality > 31) throw vlrError('VLR_BAD_REQUEST', `strip quality must be an integer from 2 to 31, got ${quality}`);
     this.#checkBytes(input);
-    const deadline = Date.now() + this.limits.timeoutMs;
+    const deadline = performance.now() + this.limits.timeoutMs;
     return this.#inSlot(options.signal, () =>
       this.#withInput(input, async (src) => {
         const probe = await this.#probe(src, deadline, options.signal);

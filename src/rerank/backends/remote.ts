@@ -19,6 +19,7 @@
  * a worker's refusal names the setting to check, a 429/503's `Retry-After` keeps it out that long,
  * and the API key is taken out of anything a worker says back.
  */
+import { retryAfterDelayMs } from '../../util/retry-after.js';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Pool } from 'undici';
@@ -72,12 +73,10 @@ function notRetryable(e: unknown): boolean {
 /** How long a worker asked to be left alone (its 429/503 `Retry-After`), by the error that carried it. */
 const RESTS = new WeakMap<object, number>();
 
-/** A `Retry-After` (seconds or an HTTP date) in ms, when it says something usable. */
-function retryAfterMs(v: string | string[] | undefined): number | undefined {
-  const s = Array.isArray(v) ? v[0] : v;
-  if (!s) return undefined;
-  const ms = /^\s*\d+\s*$/.test(s) ? Number(s) * 1000 : Date.parse(s) - Date.now();
-  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+/** A `Retry-After` in ms when it says something usable (an HTTP date read against the answer's `Date`). */
+function retryAfterMs(v: string | string[] | undefined, date: string | string[] | undefined): number | undefined {
+  const ms = retryAfterDelayMs(v, date);
+  return ms !== undefined && ms > 0 ? ms : undefined;
 }
 
 export class RemoteScorer implements RemoteScorerPort {
@@ -155,7 +154,7 @@ export class RemoteScorer implements RemoteScorerPort {
     const media = this.#opts.media ?? {};
     // a document whose media cannot be sent goes without them (its error reported), as the local backend ranks it on its text
     const [query, { items: documents, errors: documentErrors }] = await Promise.all([workerItem(req.query, media, req.signal), workerDocuments(req.documents, media, req.signal)]);
-    const deadline = Date.now() + Math.min(this.#opts.timeoutMs ?? 30_000, req.budgetMs ?? Infinity);
+    const deadline = performance.now() + Math.min(this.#opts.timeoutMs ?? 30_000, req.budgetMs ?? Infinity);
     const payload = {
       ...(this.#opts.model ? { model: this.#opts.model } : {}),
       query,
@@ -202,7 +201,7 @@ export class RemoteScorer implements RemoteScorerPort {
       };
       const fail = () => finish(() => reject(this.#failure(lastErr, failures, rested)));
       const launch = (): boolean => {
-        const remaining = deadline - Date.now();
+        const remaining = Math.floor(deadline - performance.now()); // AbortSignal.timeout and undici want integers
         if (remaining <= 0 || signal?.aborted) return false;
         const w = this.#pool.pick(tried);
         if (!w) return false;
@@ -240,7 +239,7 @@ export class RemoteScorer implements RemoteScorerPort {
       };
       if (!launch()) return fail();
       const delay = this.#pool.hedgeDelay();
-      if (delay !== undefined && delay < deadline - Date.now()) {
+      if (delay !== undefined && delay < deadline - performance.now()) {
         hedge = setTimeout(() => {
           if (!done) launch();
         }, delay);
@@ -270,12 +269,12 @@ export class RemoteScorer implements RemoteScorerPort {
       throw vlrError('VLR_REMOTE_SCORER', `remote rerank worker ${w.origin} failed: ${code}`, { cause: e });
     }
     const text = this.#scrub(await readAnswer(w.origin, res, answerLimit(Buffer.byteLength(body), n)));
-    if (res.statusCode >= 400) throw this.#refusal(w, res.statusCode, res.headers['retry-after'], text);
+    if (res.statusCode >= 400) throw this.#refusal(w, res.statusCode, res.headers, text);
     return parseAnswer(w.origin, text, n);
   }
 
   /** A worker's 4xx/5xx as an error that says what to check; 4xx (but 429, and 401/403: credentials differ per worker) is the request's fault: another worker would refuse it too. */
-  #refusal(w: RemoteWorker, status: number, retryAfter: string | string[] | undefined, text: string) {
+  #refusal(w: RemoteWorker, status: number, headers: Record<string, string | string[] | undefined>, text: string) {
     const hint =
       status === 401 || status === 403
         ? ' — is rerank.remote.apiKey the key this worker expects?'
@@ -284,7 +283,7 @@ export class RemoteScorer implements RemoteScorerPort {
           : status === 413
             ? ' — the request was too large for it: lower rerank.remote.maxMediaBytes or maxImageSide (media are sent inlined), or raise the worker\'s body limit'
             : '';
-    const restMs = status === 429 || status === 503 ? retryAfterMs(retryAfter) : undefined;
+    const restMs = status === 429 || status === 503 ? retryAfterMs(headers['retry-after'], headers.date) : undefined;
     const e = vlrError('VLR_REMOTE_SCORER', `remote rerank worker ${w.origin} answered ${status}${hint}: ${text.slice(0, 300)}`, {
       details: { retryable: status >= 500 || status === 429, worker_status: status },
     });

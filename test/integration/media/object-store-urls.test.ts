@@ -24,17 +24,21 @@ const CLIP_A = join(DATA, 'intel-sample-videos/asl_gestures/bird.mkv');
 const CLIP_B = join(DATA, 'intel-sample-videos/asl_gestures/book.mkv');
 
 let host: StaticObjectHost;
+/** The same store on a host whose clock is a day ahead (its Date headers; the objects' stamps are ours). */
+let ahead: StaticObjectHost;
 let srv: RunningServer;
 let sig = 0;
 
 beforeAll(async () => {
   host = await startStaticObjectHost();
+  ahead = await startStaticObjectHost({ clock: '+1d' });
   // keepFetchedMs 0: nothing answered from the few-seconds keep of recent bytes, every ask reaches the host
   srv = await startRerankServer({ 'media.allowHosts': ['127.0.0.1'], 'media.keepFetchedMs': 0, 'rerank.warmup': false });
 }, 300_000);
 afterAll(async () => {
   await srv?.close();
   await host?.stop();
+  await ahead?.stop();
 });
 
 const put = (file: string, name: string, at: number) => host.put(file, name, at);
@@ -93,5 +97,18 @@ describe('media URLs as object stores serve them', { timeout: 300_000 }, () => {
     put(PHOTO_B, 'same-second.jpg', soon); // new bytes, the same Last-Modified: the server would answer 304 to If-Modified-Since
     expect(await score({ image: `${host.url}/same-second.jpg` })).toBe(scoreB); // before the fix: scoreA, the old photo's features
     expect(host.count('/same-second.jpg', 304)).toBe(0);
+  });
+
+  it('the same on a host whose clock is a day ahead (its Date a day after the Last-Modified): the new bytes get their own features', async () => {
+    // the object stamped by our clock, 5 s ahead: "the same second as the answer" without a race on the clock
+    const soon = Math.floor(Date.now() / 1000) + 5;
+    ahead.put(PHOTO_B, 'b3.jpg', 1_700_000_000);
+    const scoreB = await score({ image: `${ahead.url}/b3.jpg` });
+    ahead.put(PHOTO_A, 'ahead.jpg', soon);
+    const scoreA = await score({ image: `${ahead.url}/ahead.jpg` });
+    expect(scoreA).not.toBe(scoreB);
+    ahead.put(PHOTO_B, 'ahead.jpg', soon);
+    expect(await score({ image: `${ahead.url}/ahead.jpg` })).toBe(scoreB); // before the fix: scoreA (304 to If-Modified-Since)
+    expect(ahead.count('/ahead.jpg', 304)).toBe(0);
   });
 });

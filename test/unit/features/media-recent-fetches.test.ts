@@ -18,7 +18,10 @@ beforeAll(async () => {
     const u = new URL(req.url ?? '/', 'http://x');
     asked.set(u.pathname, (asked.get(u.pathname) ?? 0) + 1);
     const cc = u.searchParams.get('cc');
-    res.writeHead(200, { 'content-type': 'image/png', ...(cc ? { 'cache-control': cc } : {}), ...(u.pathname.includes('etag') ? { etag: '"e1"' } : {}) }).end(Buffer.alloc(1000, asked.get(u.pathname)));
+    // freshness headers as given (`h`: a JSON object), written raw: Node would fix a Date it sends itself
+    const h = JSON.parse(u.searchParams.get('h') ?? '{}') as Record<string, string>;
+    res.sendDate = !('date' in h);
+    res.writeHead(200, { 'content-type': 'image/png', ...(cc ? { 'cache-control': cc } : {}), ...(u.pathname.includes('etag') ? { etag: '"e1"' } : {}), ...h }).end(Buffer.alloc(1000, asked.get(u.pathname)));
   });
   base = await listenLocal(host);
 });
@@ -47,6 +50,30 @@ describe('recent fetches', () => {
     await s.resolve(`${base}${path}?cc=${encodeURIComponent(cc)}`);
     await s.resolve(`${base}${path}?cc=${encodeURIComponent(cc)}`);
     expect(asked.get(path)).toBe(2);
+    await s.close();
+  });
+
+  // Expires and Age, on hosts whose clocks are off (held-out probe round 16b): each was kept 10 s
+  // before, whatever it said — a copy already stale reused, or a CDN's copy past its lifetime
+  const day = 86_400_000;
+  const http = (ms: number) => new Date(ms).toUTCString();
+  const now = Date.now();
+  it.each([
+    ['Expires: 0 (invalid: in the past)', { expires: '0' }, 2],
+    ['Expires: -1', { expires: '-1' }, 2],
+    ['Expires before Date, on a host a day behind', { date: http(now - day), expires: http(now - day - 60_000) }, 2],
+    ['max-age=-5 (invalid)', { 'cache-control': 'max-age=-5' }, 2],
+    ['Age past max-age (a CDN copy about to expire)', { 'cache-control': 'max-age=60', age: '60' }, 2],
+    ['Expires an hour after Date, on a host a day behind: fresh', { date: http(now - day), expires: http(now - day + 3_600_000) }, 1],
+    ['Expires an hour after Date, on a host a day ahead: fresh', { date: http(now + day), expires: http(now + day + 3_600_000) }, 1],
+    ['max-age=60 with Age 30: fresh', { 'cache-control': 'max-age=60', age: '30' }, 1],
+  ])('%s — the host asked as often as its headers say', async (name, h, times) => {
+    const s = source();
+    const path = `/fresh-${encodeURIComponent(name)}.png`;
+    const url = `${base}${path}?h=${encodeURIComponent(JSON.stringify(h))}`;
+    await s.resolve(url);
+    await s.resolve(url);
+    expect(asked.get(path)).toBe(times);
     await s.close();
   });
 
@@ -83,5 +110,9 @@ describe('recent fetches', () => {
     expect(reuseMs('private, No-Store', 10_000)).toBe(0);
     expect(reuseMs('public', 10_000)).toBe(10_000);
     expect(reuseMs('Private', 10_000)).toBe(0);
+    expect(reuseMs(undefined, 10_000, { expires: 'Thu, 01 Jan 1970 00:00:00 GMT', date: 'Thu, 01 Jan 1970 00:00:05 GMT' })).toBe(0);
+    expect(reuseMs(undefined, 10_000, { expires: 'Thu, 01 Jan 1970 00:00:08 GMT', date: 'Thu, 01 Jan 1970 00:00:05 GMT' })).toBe(3_000);
+    expect(reuseMs('max-age=5', 10_000, { age: '3', expires: '0' })).toBe(2_000); // max-age wins over Expires
+    expect(reuseMs('max-age=5', 10_000, { age: 'soon' })).toBe(5_000); // an invalid Age is ignored
   });
 });
