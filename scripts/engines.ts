@@ -39,7 +39,7 @@ import { fileURLToPath } from 'node:url';
 
 export type EngineName = 'elasticsearch' | 'elasticsearch9' | 'opensearch' | 'opensearch3';
 
-interface Artifact {
+export interface Artifact {
   gav: string;
   file: string;
 }
@@ -236,7 +236,7 @@ function mvn(args: string[], cwd?: string): void {
 }
 
 /** Download one artifact into .engines/downloads (cached). */
-function fetchArtifact(a: Artifact): string {
+export function fetchArtifact(a: Artifact): string {
   const dest = join(DOWNLOADS, a.file);
   if (existsSync(dest)) return dest;
   mkdirSync(DOWNLOADS, { recursive: true });

@@ -14,7 +14,7 @@
 import { vlrError } from '../errors.js';
 import type { UpstreamPool, UpstreamRequest } from '../proxy/pool.js';
 import { hasHeader } from '../proxy/nodes.js';
-import { engineRefusal, isAuthRefusal, isEngineRefusal } from './auth-refusal.js';
+import { type EngineRefusal, engineRefusal, isAuthRefusal, isEngineRefusal } from './auth-refusal.js';
 import type { Dialect } from './dialect.js';
 
 export interface EngineInfo {
@@ -29,6 +29,36 @@ export interface EngineInfo {
    * paths carry them (http/errors.ts `esProduct`).
    */
   productHeaders: Readonly<Record<string, string>>;
+}
+
+/**
+ * The engine behind a 403 to `_nodes/_local` (credentials authenticated, not allowed
+ * `cluster:monitor/nodes/info`), when the refusal says so beyond doubt: Elasticsearch's
+ * `x-elastic-product` header, OpenSearch 3's `x-opensearch-version`, or the OpenSearch security
+ * plugin's own refusal (`no permissions for [cluster:monitor/nodes/info] and User [name=…`, the
+ * only shape it writes; Elasticsearch says `action [...] is unauthorized for user`). A gateway's
+ * bare 403 says nothing: undefined, and the refusal stays the client's answer. The version is
+ * then unknown (nothing reads it but health); only the distribution picks a dialect.
+ * Held-out probe round 16a: with the security plugin, a role that may search `p16a-*` and nothing
+ * more (the least privilege a search user gets) had every reranked search answered that 403.
+ */
+export function engineOfRefusal(r: EngineRefusal): EngineInfo | undefined {
+  const header = (name: string) => {
+    const v = r.headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  if (header('x-elastic-product') === 'Elasticsearch') return { distribution: 'elasticsearch', version: 'unknown', major: Number.NaN, productHeaders: productHeadersOf(r.headers, 'elasticsearch') };
+  const os3 = /^OpenSearch\/(\d+)\.(\S+)/.exec(header('x-opensearch-version') ?? '');
+  if (os3) return { distribution: 'opensearch', version: `${os3[1]}.${os3[2]}`, major: Number(os3[1]), productHeaders: productHeadersOf(r.headers, 'opensearch') };
+  let reason: unknown;
+  try {
+    reason = (JSON.parse(r.body.toString('utf8')) as { error?: { type?: unknown; reason?: unknown } }).error;
+  } catch {
+    return undefined;
+  }
+  const e = reason as { type?: unknown; reason?: unknown } | undefined;
+  const plugin = e?.type === 'security_exception' && typeof e.reason === 'string' && /^no permissions for \[[^\]]+\] and User \[name=/.test(e.reason);
+  return plugin ? { distribution: 'opensearch', version: 'unknown', major: Number.NaN, productHeaders: productHeadersOf(r.headers, 'opensearch') } : undefined;
 }
 
 /** The product headers of an engine's answer (see `EngineInfo.productHeaders`). */
@@ -109,7 +139,15 @@ export class EngineClient {
     if (!credentials || !Object.keys(credentials).length) return this.#info;
     return this.#info.catch((e: unknown) => {
       if (!isEngineRefusal(e)) throw e;
-      return this.#detect(credentials).then((i) => (this.#known = i));
+      return this.#detect(credentials).then(
+        (i) => (this.#known = i),
+        (r: unknown) => {
+          // allowed to search but not to read nodes (a least-privilege role): the refusal itself may still say which engine it is
+          const told = isEngineRefusal(r) && r.status === 403 ? engineOfRefusal(r) : undefined;
+          if (!told) throw r;
+          return (this.#known = told);
+        },
+      );
     });
   }
 

@@ -19,7 +19,7 @@ import { LRUCache } from 'lru-cache';
 import { vlrError } from '../errors.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { aliasWriteIndex, backingIndexOf, credentialsKey } from './targets.js';
-import { engineRefusal, isAuthRefusal } from './auth-refusal.js';
+import { engineRefusal, isAuthRefusal, isEngineRefusal } from './auth-refusal.js';
 
 export interface WriteMapping {
   /** A `GET /{index}/_mapping`-shaped answer; undefined when the engine would not say (e.g. templates unreadable to this client). */
@@ -49,6 +49,12 @@ async function read(o: Read, method: string, path: string): Promise<{ status: nu
   } catch {
     throw vlrError('VLR_UPSTREAM_ERROR', `the engine answered 200 with a body that is not JSON: ${text.slice(0, 200)}`);
   }
+}
+
+/** A read refused to the client's credentials (403) as an answer that says nothing. */
+function unknownWhenRefused(e: unknown): { status: number; body: unknown } {
+  if (isEngineRefusal(e) && e.status === 403) return { status: 403, body: undefined };
+  throw e;
 }
 
 /** Objects merged key by key, `b` over `a` (a later template's mapping over an earlier one's). */
@@ -98,11 +104,13 @@ export async function writeMapping(o: Read, name: string): Promise<WriteMapping>
   const own = await read(o, 'GET', `/${enc}/_mapping`);
   if (own.status === 200) return { answer: await writeIndexOnly(o, name, own.body), from: 'index' };
   if (own.status !== 404) throw vlrError('VLR_UPSTREAM_ERROR', `the engine answered ${own.status} to GET /${name}/_mapping`);
-  const sim = await read(o, 'POST', `/_index_template/_simulate_index/${enc}`);
+  // templates are cluster-level rights (OpenSearch security: `indices:admin/index_template/simulate_index`,
+  // Elasticsearch: `manage_index_templates`) that a writer of the index seldom has: refused, the mapping is unknown
+  const sim = await read(o, 'POST', `/_index_template/_simulate_index/${enc}`).catch(unknownWhenRefused);
   if (sim.status !== 200 || !isObject(sim.body)) return { answer: undefined, from: 'unknown' };
   const tpl = (sim.body as { template?: { mappings?: unknown } }).template;
   if (isObject(tpl)) return { answer: { [name]: { mappings: isObject(tpl.mappings) ? tpl.mappings : {} } }, from: 'template' };
-  const legacy = await read(o, 'GET', '/_template');
+  const legacy = await read(o, 'GET', '/_template').catch(unknownWhenRefused);
   if (legacy.status !== 200) return { answer: undefined, from: 'unknown' };
   const m = legacyTemplateMapping(legacy.body, name);
   return m ? { answer: { [name]: { mappings: m } }, from: 'template' } : { answer: { [name]: { mappings: {} } }, from: 'dynamic' };

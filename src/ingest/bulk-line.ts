@@ -10,7 +10,7 @@ import type { Embedder } from '../rerank/embedder.js';
 import { addRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
 import { addVectors, wantsVectors, type VectorOutcome } from './vectors.js';
 import { leaves, type Claim } from './bulk-writes.js';
-import { recordMissing, type WriteTarget } from './keeps-records.js';
+import { recordMissing, vectorsUnknown, type WriteTarget } from './keeps-records.js';
 import { jsonDepth } from '../util/json-depth.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { SMALL_BODY, type JsonWorker } from '../util/json-worker.js';
@@ -106,7 +106,8 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
     const stored = partial && meta.id && (target || touchesMedia(t, pipeline)) ? await storedDoc() : undefined;
     if (partial && doc.detect_noop !== false && isNoopUpdate(stored, t)) continue; // the engine's `noop`, kept
     // vectors the index does not map would be mapped by guess: the document is stored as sent, the item says why
-    const r = on?.noVectors ? { added: [], error: wantsVectors(t, pipeline) ? on.noVectors : undefined } : await addVectors(t, pipeline, o.embedder, o.signal);
+    const noVectors = on?.noVectors ?? (unknown !== undefined ? vectorsUnknown(unknown) : undefined);
+    const r = noVectors ? { added: [], error: wantsVectors(t, pipeline) ? noVectors : undefined } : await addVectors(t, pipeline, o.embedder, o.signal);
     if (r.error) report.failures.set(item, r.error);
     if (r.added.length) {
       changed = true;

