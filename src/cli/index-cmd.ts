@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { addConfigFlags, configFromFlags, runAction, type ConfigFlags } from './common.js';
 import { vlrError } from '../errors.js';
-import { loadPipelines, PipelineRegistry, type Pipeline } from '../pipelines/index.js';
+import { loadPipelines, missingPipelinesFolder, PipelineRegistry, type Pipeline } from '../pipelines/index.js';
 import { EngineClient } from '../engine/client.js';
 import { setupIndex } from '../engine/mapping.js';
 import { UpstreamPool } from '../proxy/pool.js';
@@ -21,7 +21,11 @@ interface IndexFlags extends ConfigFlags {
 function pipelineFor(config: Config, index: string, name?: string): Pipeline {
   const reg = new PipelineRegistry(loadPipelines(config.pipelines.dir));
   const p = name ? reg.get(name) : reg.forIndex(index);
-  if (!p) throw vlrError('VLR_NOT_FOUND', name ? `no pipeline named "${name}" in ${config.pipelines.dir}` : `no pipeline in ${config.pipelines.dir} covers index "${index}" (use --pipeline)`);
+  if (!p) {
+    const missing = missingPipelinesFolder(config.pipelines.dir);
+    if (missing) throw vlrError('VLR_NOT_FOUND', `no pipeline for index "${index}": ${missing}`);
+    throw vlrError('VLR_NOT_FOUND', name ? `no pipeline named "${name}" in ${config.pipelines.dir}` : `no pipeline in ${config.pipelines.dir} covers index "${index}" (use --pipeline)`);
+  }
   return p;
 }
 

@@ -1,0 +1,76 @@
+/**
+ * `vlrerank` in shell pipelines, cron and batch jobs (held-out probe round 16c), child processes of
+ * the real CLI: output into a full disk (`> /dev/full`) is one line naming it and exit 1 (was an
+ * uncaught exception's stack); a command run from another working folder — cron starts in $HOME —
+ * names the pipelines folder it looked in, that it does not exist and why (was `no pipeline named
+ * "grocery" in pipelines`), and `serve` started there warns that it reranks nothing (was silent).
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MODELS, REPO_ROOT } from '../helpers/paths.js';
+
+// `--import tsx` is resolved from the working folder: name the loader by its path for a run elsewhere
+const TSX = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+const elsewhere = mkdtempSync(join(tmpdir(), 'vlr-cli-batch-'));
+afterAll(() => rmSync(elsewhere, { recursive: true, force: true }));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The CLI with `args` from `cwd`; `stdout`: a file descriptor to write to instead of a pipe; `until`: kill it (SIGTERM) once stdout holds this. */
+function cli(args: string[], opts: { cwd?: string; stdout?: number; until?: string } = {}): Promise<Run> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, ['--import', TSX, join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
+      cwd: opts.cwd ?? REPO_ROOT,
+      env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))), VLRERANK_MODELS_DIR: MODELS },
+      stdio: ['ignore', opts.stdout ?? 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (b: Buffer) => {
+      stdout += b.toString();
+      if (opts.until && stdout.includes(opts.until)) child.kill('SIGTERM');
+    });
+    child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolveRun({ code, stdout, stderr }));
+  });
+}
+
+describe('vlrerank in batch jobs', { timeout: 120_000 }, () => {
+  it('output into a full disk: one line naming it, exit 1, no stack', async () => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      const r = await cli(['config', '--json'], { stdout: full });
+      expect(r.stderr).toBe('vlrerank: cannot write the output: ENOSPC, no space left on the device (free some, or write it elsewhere)\n');
+      expect(r.code).toBe(1);
+    } finally {
+      closeSync(full);
+    }
+  });
+
+  it('run from another working folder: the pipelines folder it looked in is named, with why and the fix', async () => {
+    const r = await cli(['index', 'setup', 'p16c-x', '--pipeline', 'grocery', '--upstream', 'http://127.0.0.1:9'], { cwd: elsewhere });
+    expect(r.stderr).toBe(
+      `vlrerank: no pipeline for index "p16c-x": the pipelines folder ${join(elsewhere, 'pipelines')} does not exist (pipelines.dir "pipelines" is relative to the working folder ${elsewhere}: run from the folder that holds it, or set pipelines.dir or VLRERANK_PIPELINES_DIR to an absolute path)\n`,
+    );
+    expect(r.code).toBe(2);
+    // from the folder that holds it, the same command finds the pipeline (and then the engine is missing)
+    const here = await cli(['index', 'setup', 'p16c-x', '--pipeline', 'grocery', '--upstream', 'http://127.0.0.1:9']);
+    expect(here.stderr).not.toContain('pipelines folder');
+  });
+
+  it('serve from another working folder warns that it reranks nothing', async () => {
+    const r = await cli(['serve', '--port', '0', '--upstream', 'http://127.0.0.1:9'], { cwd: elsewhere, until: '"vlrerank listening"' });
+    const warn = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string }).find((l) => l.msg.startsWith('no rerank pipelines'));
+    expect(warn?.level).toBe(40);
+    expect(warn?.msg).toContain(`the pipelines folder ${join(elsewhere, 'pipelines')} does not exist`);
+  });
+});
