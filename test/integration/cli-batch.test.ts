@@ -3,10 +3,12 @@
  * the real CLI: output into a full disk (`> /dev/full`) is one line naming it and exit 1 (was an
  * uncaught exception's stack); a command run from another working folder — cron starts in $HOME —
  * names the pipelines folder it looked in, that it does not exist and why (was `no pipeline named
- * "grocery" in pipelines`), and `serve` started there warns that it reranks nothing (was silent).
+ * "grocery" in pipelines`), and `serve` started there warns that it reranks nothing (was silent);
+ * an engine or proxy that does not answer exits 69 (EX_UNAVAILABLE, "try again later") with one line
+ * naming what to check — it was 2, a usage mistake's code, so a retrying wrapper could not tell them apart.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,6 +18,8 @@ import { MODELS, REPO_ROOT } from '../helpers/paths.js';
 // `--import tsx` is resolved from the working folder: name the loader by its path for a run elsewhere
 const TSX = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const elsewhere = mkdtempSync(join(tmpdir(), 'vlr-cli-batch-'));
+writeFileSync(join(elsewhere, 'q.jsonl'), '{"_id":"q1","text":"a dog"}\n');
+writeFileSync(join(elsewhere, 'qrels.tsv'), 'q1\td1\t1\n');
 afterAll(() => rmSync(elsewhere, { recursive: true, force: true }));
 
 interface Run {
@@ -65,6 +69,19 @@ describe('vlrerank in batch jobs', { timeout: 120_000 }, () => {
     // from the folder that holds it, the same command finds the pipeline (and then the engine is missing)
     const here = await cli(['index', 'setup', 'p16c-x', '--pipeline', 'grocery', '--upstream', 'http://127.0.0.1:9']);
     expect(here.stderr).not.toContain('pipelines folder');
+  });
+
+  it.each([
+    ['index setup', ['index', 'setup', 'p16c-x', '--pipeline', 'grocery', '--upstream', 'http://127.0.0.1:9'], 'vlrerank: upstream http://127.0.0.1:9 unreachable: connect ECONNREFUSED 127.0.0.1:9'],
+    ['eval --url', ['eval', '--url', 'http://127.0.0.1:9', '--index', 'p16c-x', '--queries', join(elsewhere, 'q.jsonl'), '--qrels', join(elsewhere, 'qrels.tsv')], 'vlrerank: cannot reach http://127.0.0.1:9'],
+  ])('%s with nothing answering: exit 69, one line naming what to check', async (_name, args, first) => {
+    const r = await cli(args);
+    expect(r.stderr.startsWith(first), r.stderr).toBe(true);
+    expect(r.stderr).toMatch(/\(check that it is up and its address is right, then run the command again\)\n$/);
+    expect(r.stderr.split('\n')).toHaveLength(2); // one line
+    expect(r.code).toBe(69);
+    // a usage mistake keeps 2
+    expect((await cli([...args, '--bogus'])).code).toBe(2);
   });
 
   it('serve from another working folder warns that it reranks nothing', async () => {
