@@ -5,7 +5,9 @@
  * names the pipelines folder it looked in, that it does not exist and why (was `no pipeline named
  * "grocery" in pipelines`), and `serve` started there warns that it reranks nothing (was silent);
  * an engine or proxy that does not answer exits 69 (EX_UNAVAILABLE, "try again later") with one line
- * naming what to check — it was 2, a usage mistake's code, so a retrying wrapper could not tell them apart.
+ * naming what to check — it was 2, a usage mistake's code, so a retrying wrapper could not tell them apart;
+ * `rerank --json`/`--jsonl` say which documents were scored without their media (`errors`, `error`)
+ * and stderr how many — the JSON outputs dropped it, so `| jq` saw a missing photo as a score.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,13 +31,14 @@ interface Run {
 }
 
 /** The CLI with `args` from `cwd`; `stdout`: a file descriptor to write to instead of a pipe; `until`: kill it (SIGTERM) once stdout holds this. */
-function cli(args: string[], opts: { cwd?: string; stdout?: number; until?: string } = {}): Promise<Run> {
+function cli(args: string[], opts: { cwd?: string; stdout?: number; until?: string; stdin?: string } = {}): Promise<Run> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, ['--import', TSX, join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
       cwd: opts.cwd ?? REPO_ROOT,
       env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))), VLRERANK_MODELS_DIR: MODELS },
-      stdio: ['ignore', opts.stdout ?? 'pipe', 'pipe'],
+      stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', opts.stdout ?? 'pipe', 'pipe'],
     });
+    child.stdin?.end(opts.stdin);
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (b: Buffer) => {
@@ -82,6 +85,21 @@ describe('vlrerank in batch jobs', { timeout: 120_000 }, () => {
     expect(r.code).toBe(69);
     // a usage mistake keeps 2
     expect((await cli([...args, '--bogus'])).code).toBe(2);
+  });
+
+  it('rerank --json / --jsonl: a document whose photo is missing is named in the output and on stderr', async () => {
+    const docs = `{"text":"a dog on the grass","image":"${join(elsewhere, 'missing.jpg')}"}\n"a cat asleep"\n`;
+    const reason = `media file ${join(elsewhere, 'missing.jpg')} does not exist under the media roots`;
+    const note = `vlrerank: 1 of 2 documents scored without their media (document 0: ${reason})\n`;
+    const json = await cli(['rerank', '-q', 'a dog', '-d', '-', '--json'], { stdin: docs, cwd: elsewhere });
+    expect(json.code, json.stderr).toBe(0);
+    expect((JSON.parse(json.stdout) as { errors: unknown }).errors).toEqual([{ index: 0, type: 'resource_not_found_exception', code: 'VLR_NOT_FOUND', reason }]);
+    expect(json.stderr).toBe(note);
+    const lines = await cli(['rerank', '-q', 'a dog', '-d', '-', '--jsonl'], { stdin: docs, cwd: elsewhere });
+    const byIndex = new Map(lines.stdout.trim().split('\n').map((l) => JSON.parse(l) as { index: number; error?: unknown }).map((r) => [r.index, r]));
+    expect(byIndex.get(0)!.error).toEqual({ code: 'VLR_NOT_FOUND', reason });
+    expect(byIndex.get(1)!).not.toHaveProperty('error');
+    expect(lines.stderr).toBe(note);
   });
 
   it('serve from another working folder warns that it reranks nothing', async () => {
