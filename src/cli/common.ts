@@ -29,6 +29,9 @@ export function addConfigFlags(cmd: Command): Command {
     .option('--log-level <level>', 'log level (or VLRERANK_LOG_LEVEL)');
 }
 
+/** The flag of each configuration path set by addConfigFlags, so a bad value is blamed on what was typed. */
+const FLAG_NAMES: Record<string, string> = { 'upstream.urls': '--upstream', 'server.host': '--host', 'server.port': '--port', 'models.dir': '--models-dir', 'log.level': '--log-level', 'server.role': '--role' };
+
 /** The configuration from file, environment and flags; `extra`: dotted keys a command sets over the flags (e.g. `serve --role`, or `eval` starting its server on port 0). */
 export function configFromFlags(flags: ConfigFlags, extra: Record<string, unknown> = {}): Config {
   const over: Record<string, unknown> = {};
@@ -38,7 +41,7 @@ export function configFromFlags(flags: ConfigFlags, extra: Record<string, unknow
   if (flags.modelsDir) over['models.dir'] = flags.modelsDir;
   if (flags.logLevel) over['log.level'] = flags.logLevel;
   Object.assign(over, extra);
-  return loadConfig({ file: flags.config, env: process.env, flags: over });
+  return loadConfig({ file: flags.config, env: process.env, flags: over, flagNames: FLAG_NAMES });
 }
 
 /**

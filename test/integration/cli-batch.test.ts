@@ -7,7 +7,8 @@
  * an engine or proxy that does not answer exits 69 (EX_UNAVAILABLE, "try again later") with one line
  * naming what to check — it was 2, a usage mistake's code, so a retrying wrapper could not tell them apart;
  * `rerank --json`/`--jsonl` say which documents were scored without their media (`errors`, `error`)
- * and stderr how many — the JSON outputs dropped it, so `| jq` saw a missing photo as a score.
+ * and stderr how many — the JSON outputs dropped it, so `| jq` saw a missing photo as a score; a
+ * bad flag value is blamed on the flag typed (`--port`), not on `--server.port`, which no command has.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
@@ -100,6 +101,17 @@ describe('vlrerank in batch jobs', { timeout: 120_000 }, () => {
     expect(byIndex.get(0)!.error).toEqual({ code: 'VLR_NOT_FOUND', reason });
     expect(byIndex.get(1)!).not.toHaveProperty('error');
     expect(lines.stderr).toBe(note);
+  });
+
+  it.each([
+    [['config', '--port', '99999'], '--port', '--server.port'],
+    [['config', '--log-level', 'verbose'], '--log-level', '--log.level'],
+    [['serve', '--role', 'boss'], '--role', '--server.role'],
+  ])('%j: the message names the flag typed', async (args, typed, internal) => {
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`(${typed})`);
+    expect(r.stderr).not.toContain(internal);
   });
 
   it('serve from another working folder warns that it reranks nothing', async () => {
