@@ -10,10 +10,11 @@
  * and stderr how many — the JSON outputs dropped it, so `| jq` saw a missing photo as a score; a
  * bad flag value is blamed on the flag typed (`--port`), not on `--server.port`, which no command has;
  * a command offers only the flags it reads (`rerank --port`, `models list --upstream` were taken and
- * did nothing, listed in its help as "address to listen on").
+ * did nothing, listed in its help as "address to listen on"); `eval --json -` writes the JSON alone
+ * on stdout and the summary on stderr (it wrote a file named "-" and the summary into the pipe).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -25,6 +26,7 @@ const TSX = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).h
 const elsewhere = mkdtempSync(join(tmpdir(), 'vlr-cli-batch-'));
 writeFileSync(join(elsewhere, 'q.jsonl'), '{"_id":"q1","text":"a dog"}\n');
 writeFileSync(join(elsewhere, 'qrels.tsv'), 'q1\td1\t1\n');
+writeFileSync(join(elsewhere, 'collection.jsonl'), '{"_id":"d1","text":"a dog on the grass"}\n{"_id":"d2","text":"a cat asleep"}\n');
 afterAll(() => rmSync(elsewhere, { recursive: true, force: true }));
 
 interface Run {
@@ -126,6 +128,16 @@ describe('vlrerank in batch jobs', { timeout: 120_000 }, () => {
     const r = await cli(args);
     expect(r.stderr.split('\n')[0]).toBe(`error: unknown option '${flag}'`);
     expect(r.code).toBe(2);
+  });
+
+  it('eval --json -: the JSON alone on stdout, the summary on stderr, no file named "-"', async () => {
+    const r = await cli(['eval', '--api', '--collection', 'collection.jsonl', '--queries', 'q.jsonl', '--qrels', 'qrels.tsv', '--json', '-'], { cwd: elsewhere });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { mode: string; configs: Array<{ reranked: { ndcg10: number } }> };
+    expect(out.mode).toBe('api');
+    expect(out.configs[0]!.reranked.ndcg10).toBe(1);
+    expect(r.stderr).toContain('vlrerank eval (api)');
+    expect(existsSync(join(elsewhere, '-'))).toBe(false);
   });
 
   it('serve from another working folder warns that it reranks nothing', async () => {
