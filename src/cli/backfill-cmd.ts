@@ -69,7 +69,7 @@ function positive(name: string, v: string | undefined, dflt: number | undefined)
 }
 
 export function registerBackfill(cmd: Command, pipelineFor: (config: Config, index: string, name?: string) => Pipeline): void {
-  addConfigFlags(cmd.command('backfill <index>').description("write the pipeline's feature records and vectors into documents already in the index (resumable)"))
+  addConfigFlags(cmd.command('backfill <index>').description("write the pipeline's feature records and vectors into documents already in the index (resumable)"), { upstream: true })
     .option('--pipeline <name>', 'pipeline to use (default: the one whose index_patterns match)')
     .option('--batch <n>', 'documents per page and bulk request', '32')
     .option('--concurrency <n>', 'pages computed at once', '2')

@@ -129,7 +129,7 @@ interface Inputs {
 function inputs(flags: EvalFlags): Inputs {
   // written at the end of a run that can take minutes: a bad path is refused before it starts
   for (const [flag, file] of [['--json', flags.json], ['--report', flags.report], ['--snippet', flags.snippet]] as const) {
-    if (file) checkOutput(file, flag);
+    if (file && !(flag === '--json' && file === '-')) checkOutput(file, flag);
   }
   if (flags.beir && (flags.queries || flags.qrels)) throw vlrError('VLR_BAD_REQUEST', '--beir names the queries and qrels itself: give --beir, or --queries with --qrels, not both');
   const files = flags.beir ? beirFiles(resolve(flags.beir), flags.split) : undefined;
@@ -158,15 +158,22 @@ async function queryPreviews(result: EvalResult, queries: EvalQuery[], ffmpegPat
   return out;
 }
 
+/**
+ * The summary, and the files asked for. `--json -` writes the JSON alone on stdout and the summary on
+ * stderr, for `| jq`: it wrote a file named "-" in the working folder, and the summary to the pipe
+ * (held-out probe round 16c).
+ */
 async function write(flags: EvalFlags, result: EvalResult, runs: ConfigRun[], docPreviews: () => Promise<Record<string, Preview>>): Promise<void> {
-  process.stdout.write(`${formatSummary(result)}\n`);
-  if (flags.json) {
+  const say = flags.json === '-' ? process.stderr : process.stdout;
+  say.write(`${formatSummary(result)}\n`);
+  if (flags.json === '-') process.stdout.write(`${JSON.stringify({ ...result, runs }, null, 2)}\n`);
+  else if (flags.json) {
     writeFileSync(flags.json, `${JSON.stringify({ ...result, runs }, null, 2)}\n`);
-    process.stdout.write(`figures written to ${termSafe(flags.json)}\n`);
+    say.write(`figures written to ${termSafe(flags.json)}\n`);
   }
   if (flags.report) {
     writeFileSync(flags.report, renderReport(result, runs, flags.thumbnails ? await docPreviews() : {}));
-    process.stdout.write(`report written to ${termSafe(flags.report)}\n`);
+    say.write(`report written to ${termSafe(flags.report)}\n`);
   }
 }
 
@@ -300,7 +307,7 @@ export function registerEval(program: Command): void {
       .option('--pipeline <names>', 'pipeline(s) to compare, comma-separated (default: the index\'s own)')
       .option('--window <list>', 'rerank window(s), comma-separated (default 50; --api: 100 with --candidates, else the whole collection)')
       .option('--limit <n>', 'evaluate the first n queries (judged ones, in judgement order)')
-      .option('--json <file>', 'write the figures as JSON')
+      .option('--json <file>', 'write the figures as JSON (- : to stdout, the summary then on stderr)')
       .option('--report <file>', 'write a self-contained HTML report')
       .option('--url <url>', 'a running vlrerank to search through (default: start one in-process from the configuration)')
       .option('--timeout <seconds>', 'longest wait for one search through the proxy; past it the run stops with what it measured (default 120)')
@@ -313,6 +320,7 @@ export function registerEval(program: Command): void {
       .option('--folds <k>', '--fit: cross-validation folds (default 5)')
       .option('--seed <n>', '--fit: seed of the fold split (default 42)')
       .option('--snippet <file>', '--fit: write the pipeline snippet (YAML) there (default: printed)'),
+    { upstream: true },
   ).action((flags: EvalFlags) =>
     runAction(async () => {
       if (flags.gain !== 'exponential' && flags.gain !== 'linear') throw vlrError('VLR_BAD_REQUEST', `--gain must be exponential or linear, got "${flags.gain}"`);

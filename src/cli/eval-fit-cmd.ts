@@ -93,19 +93,21 @@ export async function fitMode(o: FitSettings & {
     const rel = [...q.rel].filter(([, g]) => g > 0).map(([d]) => d);
     return rel.length > 0 && rel.every((d) => absent.has(d));
   }).length;
+  // `--json -`: the JSON alone on stdout, the words on stderr (see eval-cmd.ts)
+  const say = o.json === '-' ? process.stderr : process.stdout;
   const fits = o.windows.map((window) => {
     const queries = collected.queries.map((q) => cutWindow(q, window));
     const notInWindow = queries.filter((q) => !q.candidates.some((c) => (q.rel.get(c.id) ?? 0) > 0)).length;
     const cv = crossValidate(queries, o.folds, o.seed, { gain: o.gain });
     const ctx: FitContext = { index: o.index, pipeline: collected.pipeline, window, folds: o.folds, seed: o.seed, queries: queries.length, notInWindow, notInIndex, notes, degraded: collected.degraded, ...(o.windows.length > 1 ? { setsWindow: true } : {}), ...(partial ? { partial } : {}) };
-    process.stdout.write(`${formatFit(cv, ctx)}\n\n`);
+    say.write(`${formatFit(cv, ctx)}\n\n`);
     return { window, cv, ctx };
   });
   let choice: WindowChoice | undefined;
   if (fits.length > 1) {
     process.stderr.write(`vlrerank: choosing the window inside each fold on its training queries only (nested cross-validation: ${o.folds * fits.length * o.folds} more fits)\n`);
     choice = chooseWindow(collected.queries, fits, o.folds, o.seed, { gain: o.gain });
-    process.stdout.write(`${formatWindowChoice(choice)}\n`);
+    say.write(`${formatWindowChoice(choice)}\n`);
   }
   const picked = fits.find((f) => f.window === (choice?.chosen ?? fits[0]!.window))!;
   const cv = picked.cv;
@@ -113,13 +115,16 @@ export async function fitMode(o: FitSettings & {
   const yaml = snippetYaml(cv, ctx);
   if (o.snippet) {
     writeFileSync(o.snippet, yaml);
-    process.stdout.write(`pipeline snippet written to ${termSafe(o.snippet)}\n`);
-  } else process.stdout.write(`\n${termLines(yaml.split('\n'))}`);
+    say.write(`pipeline snippet written to ${termSafe(o.snippet)}\n`);
+  } else say.write(`\n${termLines(yaml.split('\n'))}`);
   if (o.json) {
     const one = (f: { cv: CrossValidation; ctx: FitContext }) => ({ ...f.ctx, heldOut: { mean: f.cv.mean, folds: f.cv.folds }, final: f.cv.final, snippet: snippetObject(f.cv.final, f.ctx) });
     const out = { mode: 'fit', ...one({ cv, ctx }), ...(choice ? { windowChoice: choice, windows: fits.map(one) } : {}) };
-    writeFileSync(o.json, `${JSON.stringify(out, null, 2)}\n`);
-    process.stdout.write(`figures written to ${termSafe(o.json)}\n`);
+    if (o.json === '-') process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    else {
+      writeFileSync(o.json, `${JSON.stringify(out, null, 2)}\n`);
+      say.write(`figures written to ${termSafe(o.json)}\n`);
+    }
   }
   finishStopped(stopped, true, partial?.note);
 }

@@ -31,7 +31,7 @@ export const stopNotes = (s: EvalStop | undefined): string[] => (s ? [stopNote(s
 
 /**
  * After the figures are written: the exit a shell expects of an interrupted command (128 + the
- * signal), or the failure that stopped the run (exit 2). `said` replaces the line printed for a
+ * signal), or the failure that stopped the run (thrown: exit 2, or 69 when the proxy or engine did not answer). `said` replaces the line printed for a
  * signal (by default the run's stop note, or that nothing was written when nothing was measured).
  */
 export function finishStopped(s: EvalStop | undefined, measured: boolean, said?: string): void {

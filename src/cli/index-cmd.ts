@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { addConfigFlags, configFromFlags, runAction, type ConfigFlags } from './common.js';
 import { vlrError } from '../errors.js';
-import { loadPipelines, PipelineRegistry, type Pipeline } from '../pipelines/index.js';
+import { loadPipelines, missingPipelinesFolder, PipelineRegistry, type Pipeline } from '../pipelines/index.js';
 import { EngineClient } from '../engine/client.js';
 import { setupIndex } from '../engine/mapping.js';
 import { UpstreamPool } from '../proxy/pool.js';
@@ -21,13 +21,17 @@ interface IndexFlags extends ConfigFlags {
 function pipelineFor(config: Config, index: string, name?: string): Pipeline {
   const reg = new PipelineRegistry(loadPipelines(config.pipelines.dir));
   const p = name ? reg.get(name) : reg.forIndex(index);
-  if (!p) throw vlrError('VLR_NOT_FOUND', name ? `no pipeline named "${name}" in ${config.pipelines.dir}` : `no pipeline in ${config.pipelines.dir} covers index "${index}" (use --pipeline)`);
+  if (!p) {
+    const missing = missingPipelinesFolder(config.pipelines.dir);
+    if (missing) throw vlrError('VLR_NOT_FOUND', `no pipeline for index "${index}": ${missing}`);
+    throw vlrError('VLR_NOT_FOUND', name ? `no pipeline named "${name}" in ${config.pipelines.dir}` : `no pipeline in ${config.pipelines.dir} covers index "${index}" (use --pipeline)`);
+  }
   return p;
 }
 
 export function registerIndex(program: Command): void {
   const cmd = program.command('index').description('prepare indices for reranking: mappings and vectors');
-  addConfigFlags(cmd.command('setup <index>').description('create the index (or add missing fields) with the vector mapping of its pipeline'))
+  addConfigFlags(cmd.command('setup <index>').description('create the index (or add missing fields) with the vector mapping of its pipeline'), { upstream: true })
     .option('--pipeline <name>', 'pipeline to use (default: the one whose index_patterns match)')
     .action((index: string, flags: IndexFlags) =>
       runAction(async () => {

@@ -6,7 +6,9 @@
  * usage on stderr and exits 2, as getopt-style tools and this CLI's own refusals of bad values do
  * (commander's default is 1, the code of a failed run); `--help`/`--version` exit 0. A reader of
  * stdout that goes away (`vlrerank rerank … | head -1`) ends the command quietly: EPIPE printed a
- * stack trace and exit 1 (held-out probe round 11b).
+ * stack trace and exit 1 (held-out probe round 11b). Any other failure to write stdout (a full
+ * disk, `> /dev/full`: ENOSPC; EIO) is one line naming it and exit 1: it was an uncaught exception's
+ * stack (held-out probe round 16c).
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
@@ -22,7 +24,9 @@ export const USAGE_EXIT = 2;
 
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);
-  throw e;
+  const why = e.code === 'ENOSPC' ? 'ENOSPC, no space left on the device (free some, or write it elsewhere)' : e.message;
+  process.stderr.write(`vlrerank: cannot write the output: ${why}\n`);
+  process.exit(1);
 });
 
 // the installed package's own version (src/cli and dist/cli both sit two folders below package.json), not a copy of it

@@ -43,7 +43,7 @@ const STATUS_WORD: Record<string, string> = {
 export function registerModels(program: Command): void {
   const models = program.command('models').description('list, pull and verify model files');
 
-  addConfigFlags(models.command('list').description('models with a manifest, and whether their files are on disk'))
+  addConfigFlags(models.command('list').description('models with a manifest, and whether their files are on disk'), {})
     .option('--json', 'print JSON')
     .action((flags: ModelFlags) =>
       runAction(async () => {
@@ -66,7 +66,7 @@ export function registerModels(program: Command): void {
       }),
     );
 
-  addConfigFlags(models.command('pull').argument('<id>', 'model id (see models list)').description('fetch a model into the models directory'))
+  addConfigFlags(models.command('pull').argument('<id>', 'model id (see models list)').description('fetch a model into the models directory'), {})
     .option('--precision <p>', `fp32 | fp16 | int8 (default: the manifest's)`)
     .option('--all', 'every file of the manifest (all precisions)')
     .option('--mirror <dirs>', 'comma-separated mirror folders (or VLRERANK_MODEL_MIRRORS)')
@@ -80,7 +80,7 @@ export function registerModels(program: Command): void {
       }),
     );
 
-  addConfigFlags(models.command('verify').argument('[id]', 'model id (default: every model with files on disk)').description('check model files on disk (size and sha256)'))
+  addConfigFlags(models.command('verify').argument('[id]', 'model id (default: every model with files on disk)').description('check model files on disk (size and sha256)'), {})
     .option('--precision <p>', 'fp32 | fp16 | int8')
     .option('--all', 'every file of the manifest (all precisions)')
     .option('--json', 'print JSON')

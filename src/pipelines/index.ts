@@ -1,4 +1,4 @@
 /** Rerank pipelines: schema, loading from `pipelines/*.yaml`, lookup by name and index. */
 export { pipelineSchema, fusionSchema, firstStageMapSchema, type Pipeline, type PipelineSpec, type PipelineInput, type Fusion, type FirstStageMap } from './schema.js';
-export { loadPipelines, parsePipeline } from './load.js';
+export { loadPipelines, missingPipelinesFolder, parsePipeline } from './load.js';
 export { PipelineRegistry } from './registry.js';

@@ -31,6 +31,20 @@ export function parsePipeline(doc: unknown, file: string): Pipeline {
   return Object.freeze({ ...r.data, name, source: file }) as Pipeline;
 }
 
+/**
+ * Why the pipelines folder holds no pipeline for a message (`undefined` when it is a folder). A
+ * relative `pipelines.dir` (the default `pipelines`) is read from the working folder, so a command
+ * run from elsewhere — cron starts in $HOME, a systemd unit without `WorkingDirectory` in `/` — found
+ * none and said only `no pipeline in pipelines covers index …`; `serve` started and reranked nothing,
+ * in silence (held-out probe round 16c).
+ */
+export function missingPipelinesFolder(dir: string, cwd = process.cwd()): string | undefined {
+  const abs = isAbsolute(dir) ? dir : resolve(cwd, dir);
+  if (existsSync(abs) && statSync(abs).isDirectory()) return undefined;
+  const what = existsSync(abs) ? `the pipelines folder ${abs} is not a folder` : `the pipelines folder ${abs} does not exist`;
+  return isAbsolute(dir) ? what : `${what} (pipelines.dir "${dir}" is relative to the working folder ${cwd}: run from the folder that holds it, or set pipelines.dir or VLRERANK_PIPELINES_DIR to an absolute path)`;
+}
+
 /** Load all pipelines of a folder (sorted by file name). Duplicate names are an error. */
 export function loadPipelines(dir: string, cwd = process.cwd()): Pipeline[] {
   const abs = isAbsolute(dir) ? dir : resolve(cwd, dir);

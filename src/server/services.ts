@@ -13,7 +13,7 @@ import { EngineClient } from '../engine/client.js';
 import { createAccessLogger, createLogger, type AccessLine, type Logger } from '../observability/logger.js';
 import { createMetrics, zeroSeries, type Metrics } from '../observability/metrics.js';
 import { SHED_REASONS } from '../rerank/admission-limits.js';
-import { loadPipelines, PipelineRegistry } from '../pipelines/index.js';
+import { loadPipelines, missingPipelinesFolder, PipelineRegistry } from '../pipelines/index.js';
 import { unknownSignalReason, unknownSignals } from '../rerank/fusion.js';
 import { vlrError } from '../errors.js';
 import { UpstreamPool } from '../proxy/pool.js';
@@ -93,6 +93,8 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
     const typos = pipelines.pipelines.flatMap((p) => unknownSignals(p.scorer.weights).map((n) => `${p.source}: scorer.weights: ${unknownSignalReason(n)}`));
     if (typos.length) throw vlrError('VLR_PIPELINE_INVALID', typos.join('; '), { status: 500 });
     logger.info({ pipelines: pipelines.pipelines.map((p) => p.name) }, 'rerank pipelines loaded');
+    const noFolder = missingPipelinesFolder(config.pipelines.dir);
+    if (noFolder && config.server.role !== 'worker') logger.warn({ dir: config.pipelines.dir }, `no rerank pipelines: ${noFolder}; searches pass through unreranked`);
     // the feature store's persistent tiers, under the reranker's in-process cache (issue 12 §4)
     const store = await openStoreTiers(config.store, diskStorePath(config), {
       logger,

@@ -88,10 +88,10 @@ describe('vlrerank eval stopped mid-run keeps what it measured', { timeout: 600_
     }
   });
 
-  it('the proxy going away mid-run: the searches done are written, the failure named, exit 2', async () => {
+  it('the proxy going away mid-run: the searches done are written, the failure named, exit 69 (unavailable)', async () => {
     const relay = await countingRelay(p.url);
     const r = await stoppedRun(relay, 'gone', () => relay.close());
-    expect(r.code, r.stderr).toBe(2);
+    expect(r.code, r.stderr).toBe(69);
     expect(r.stderr).toContain(`cannot reach ${relay.url}`);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(r.json)).toBe(true);
