@@ -90,11 +90,11 @@ describe('vlrerank eval --url on COCO-mini (Elasticsearch 8.19)', () => {
     if (shown) expect(html).toMatch(/<img src="data:image\/jpeg;base64,[A-Za-z0-9+/=]{200,}"/);
   });
 
-  it('says what went wrong, with exit 2, for a missing index, a bad window and an unreachable proxy', { timeout: 600_000 }, async () => {
+  it('says what went wrong, with exit 2 for a missing index and a bad window, 69 (service unavailable) for an unreachable proxy', { timeout: 600_000 }, async () => {
     await expect(evalCli(['--url', p.url, '--index', 'eval-coco-missing', '--queries', files.queries, '--window', '10'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/answered 404: no such index \[eval-coco-missing\]/) });
     await expect(evalCli(['--url', p.url, '--index', INDEX, '--queries', files.queries, '--window', '10,abc'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--window must be a positive integer') });
     await expect(evalCli(['--url', p.url, '--index', INDEX, '--queries', files.queries, '--window', '1000'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/answered 400: .*exceeds the maximum \[239\]/) });
-    await expect(evalCli(['--url', 'http://127.0.0.1:1', '--index', INDEX, '--queries', files.queries])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('cannot reach http://127.0.0.1:1') });
+    await expect(evalCli(['--url', 'http://127.0.0.1:1', '--index', INDEX, '--queries', files.queries])).rejects.toMatchObject({ code: 69, stderr: expect.stringContaining('cannot reach http://127.0.0.1:1') });
     await expect(evalCli(['--url', p.url, '--queries', files.queries])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--index') });
   });
 

@@ -17,7 +17,7 @@ const dir = mkdtempSync(join(tmpdir(), 'vlr-eval-down-'));
 writeFileSync(join(dir, 'q.jsonl'), `${JSON.stringify({ _id: 'q1', text: 'a dog on a sofa' })}\n`);
 
 describe('eval with its own server, the engine down', { timeout: 300_000 }, () => {
-  it('names the in-process vlrerank and its upstream, not a loopback port; exit 2', async () => {
+  it('names the in-process vlrerank and its upstream, not a loopback port; exit 69 (service unavailable, round 16c)', async () => {
     const e = (await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'eval', '--upstream', 'http://127.0.0.1:9', '--index', 'coco-eval-down', '--queries', join(dir, 'q.jsonl'), '--models-dir', MODELS, '--log-level', 'silent'], {
       cwd: REPO_ROOT,
       env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))),
@@ -26,7 +26,7 @@ describe('eval with its own server, the engine down', { timeout: 300_000 }, () =
       () => undefined,
       (x: unknown) => x,
     )) as { code: number; stderr: string };
-    expect(e?.code).toBe(2);
+    expect(e?.code).toBe(69);
     expect(e.stderr).toContain('the in-process vlrerank (upstream http://127.0.0.1:9) answered 502');
     expect(e.stderr).not.toMatch(/http:\/\/127\.0\.0\.1:\d+ answered/);
   });
