@@ -97,7 +97,7 @@ export function planPaging(spec: RerankSpec): Paging {
       bad('window', `the rerank window [${spec.window}] must be greater than or equal to from + size [${needed}] (paging past the window would repeat or skip hits)`);
     }
     if (spec.window > pipeline.window.max) bad('window', `the rerank window [${spec.window}] exceeds the maximum [${pipeline.window.max}] of pipeline [${pipeline.name}]`);
-    return size === 0 ? { from, size, window: spec.window, fetch: 0 } : { from, size, window: spec.window };
+    return pageIn(from, size, spec.window);
   }
   // No window asked for: the pipeline's default, or the page's size when larger — never a window
   // that depends on `from`. One that grew to cover from+size reranked another set of candidates on
@@ -113,7 +113,7 @@ export function planPaging(spec: RerankSpec): Paging {
     if (spec.syntax !== 'default') bad('window', `the rerank window [${window}] exceeds the maximum [${pipeline.window.max}] of pipeline [${pipeline.name}] (size = ${size})`);
     window = pipeline.window.max;
   }
-  return size === 0 ? { from, size, window, fetch: 0 } : needed > window ? { from, size, window, fetch: needed } : { from, size, window };
+  return pageIn(from, size, window);
 }
 
 /**
@@ -122,9 +122,17 @@ export function planPaging(spec: RerankSpec): Paging {
  * first-stage order, as past any window.
  */
 export function pagingWithin(paging: Paging, maxWindow: number): Paging {
-  const window = Math.min(paging.window, maxWindow);
-  const needed = paging.from + paging.size;
-  return paging.fetch === 0 ? { ...paging, window } : needed > window ? { from: paging.from, size: paging.size, window, fetch: needed } : { from: paging.from, size: paging.size, window };
+  return pageIn(paging.from, paging.size, Math.min(paging.window, maxWindow));
+}
+
+/**
+ * A page over a rerank window: nothing fetched for `size: 0` (totals and aggregations are the first
+ * stage's); a page reaching past the window fetches `from + size`, the hits after the window in
+ * first-stage order.
+ */
+function pageIn(from: number, size: number, window: number): Paging {
+  if (size === 0) return { from, size, window, fetch: 0 };
+  return from + size > window ? { from, size, window, fetch: from + size } : { from, size, window };
 }
 
 /** The query vector the first stage needs for this spec. */
