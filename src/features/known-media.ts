@@ -18,6 +18,7 @@
 import { statSync } from 'node:fs';
 import { LRUCache } from 'lru-cache';
 import { classifyRef, type MediaBytes } from './media/source.js';
+import type { UrlMemo } from './store/tier.js';
 
 /** A persistent memo of local files by real path (the disk tier's). */
 export interface FileMemoStore {
@@ -45,11 +46,8 @@ export interface KnownMediaOptions {
   localPath?: (ref: string) => Promise<string>;
 }
 
-export interface UrlValidators {
-  etag?: string;
-  lastModified?: string;
-  contentHash: string;
-}
+/** A URL's validators and the content hash of the copy read: what the persistent tiers keep of it (store/tier.ts). */
+export type UrlValidators = UrlMemo;
 
 export class KnownMedia {
   /** Reference → real path, size, mtime and content hash of the copy whose features are cached. */
