@@ -6,7 +6,7 @@
  * CORS headers is a bare "Failed to fetch" to it.
  */
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { RunningServer } from '../../src/server/start.js';
 import { onlyPipelines, startEdgeServer } from '../helpers/http-server.js';
 import { startOwnElasticsearch, type OwnEngine } from '../helpers/own-engine.js';
-import { CHROMIUM } from './harness.js';
+import { CHROMIUM, closeChromium } from './harness.js';
 
 const INDEX = 'p14f-products';
 const PIPELINE = `name: p14f
@@ -82,8 +82,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await context?.close().catch(() => {});
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  await closeChromium(context, userDataDir);
   origin?.close();
   await srv?.close();
   await engine?.close();

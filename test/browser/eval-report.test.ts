@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ARTIFACTS, CHROMIUM } from './harness.js';
+import { ARTIFACTS, CHROMIUM, closeChromium } from './harness.js';
 import { evalCli } from '../helpers/eval-fixtures.js';
 import { jsonl } from '../helpers/reranker.js';
 import { DATA, MODELS } from '../helpers/paths.js';
@@ -81,7 +81,6 @@ it('opens in Chromium from disk, shows the figures, the chart and the wins, and 
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
     await page.screenshot({ path: join(ARTIFACTS, 'eval-report-360.png'), fullPage: false });
   } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
+    await closeChromium(context, profile);
   }
 });

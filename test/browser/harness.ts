@@ -6,7 +6,8 @@
  */
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../src/server/start.js';
@@ -18,6 +19,10 @@ import { DATA, MODELS, REPO_ROOT } from '../helpers/paths.js';
 export const ARTIFACTS = join(REPO_ROOT, 'test', 'artifacts');
 export const CHROMIUM = process.env.VLRERANK_CHROMIUM ?? '/usr/bin/chromium';
 export const ADMIN_TOKEN = 'browser-test-admin-token';
+/** How long Chromium may take to exit on context.close() before its processes are killed (ms). */
+const CHROMIUM_EXIT_MS = 30_000;
+/** How long the server's graceful close may take in a test (its grace is 10 s, then the closers) (ms). */
+const SERVER_CLOSE_MS = 90_000;
 
 export interface Stack {
   server: RunningServer;
@@ -72,11 +77,29 @@ export async function startStack(options: { engine?: boolean } = {}): Promise<St
     context,
     page,
     async close() {
-      await context.close().catch(() => {});
-      rmSync(userDataDir, { recursive: true, force: true });
-      await server.close();
+      await closeChromium(context, userDataDir);
+      // the server's own shutdown is the product's: bounded by shutdownGraceMs plus its closers, so a
+      // hang there fails here, named, long before the hook's 300 s
+      const closed = await Promise.race([server.close().then(() => true), sleep(SERVER_CLOSE_MS, undefined, { ref: false }).then(() => false)]);
+      if (!closed) throw new Error(`the vlrerank server had not closed ${SERVER_CLOSE_MS / 1000} s after close()`);
     },
   };
+}
+
+/**
+ * Close a persistent Chromium context and remove its profile. Playwright waits for Chromium to exit
+ * with no time limit; once (the CI run of stop 32, a loaded machine) it never did, and a file's
+ * afterAll hung 300 s after every test had passed. Chromium stuck on its way out is the browser's
+ * fault, not the page's: its processes (the ones holding this fresh profile) are killed and the
+ * teardown goes on, said on stderr.
+ */
+export async function closeChromium(context: BrowserContext | undefined, userDataDir: string | undefined): Promise<void> {
+  const exited = await Promise.race([(context?.close() ?? Promise.resolve()).then(() => true, () => true), sleep(CHROMIUM_EXIT_MS, undefined, { ref: false }).then(() => false)]);
+  if (!exited && userDataDir) {
+    process.stderr.write(`Chromium had not exited ${CHROMIUM_EXIT_MS / 1000} s after context.close(): killing its processes (${userDataDir})\n`);
+    spawnSync('pkill', ['-KILL', '-f', userDataDir]);
+  }
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
 }
 
 export function shot(page: Page, name: string): Promise<Buffer> {
