@@ -38,7 +38,8 @@ export function ensureUiBuilt(): void {
   if (!existsSync(join(uiDistDir(), 'index.html'))) throw new Error('the UI did not build (npm run build:ui)');
 }
 
-export async function startStack(options: { engine?: boolean } = {}): Promise<Stack> {
+/** `pipelinesDir`: a folder of the test's own pipelines (its own index patterns) instead of the repo's. */
+export async function startStack(options: { engine?: boolean; pipelinesDir?: string } = {}): Promise<Stack> {
   ensureUiBuilt();
   mkdirSync(ARTIFACTS, { recursive: true });
   const es = options.engine === false ? 'http://127.0.0.1:1' : await useEngine('elasticsearch');
@@ -49,7 +50,7 @@ export async function startStack(options: { engine?: boolean } = {}): Promise<St
       log: { level: 'silent', access: false },
       models: { dir: MODELS },
       media: { roots: [DATA] },
-      pipelines: { dir: join(REPO_ROOT, 'pipelines') },
+      pipelines: { dir: options.pipelinesDir ?? join(REPO_ROOT, 'pipelines') },
     }),
   );
   const userDataDir = mkdtempSync(join(tmpdir(), 'vlr-chromium-'));
