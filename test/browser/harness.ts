@@ -103,6 +103,15 @@ export async function closeChromium(context: BrowserContext | undefined, userDat
   if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
 }
 
+/** A browser test's own index, fresh: deleted if there, then these documents (`_id` each) written and refreshed. */
+export async function freshIndex(es: string, index: string, docs: Array<{ _id: string; [field: string]: unknown }>): Promise<void> {
+  await fetch(`${es}/${index}`, { method: 'DELETE' });
+  const bulk = docs.map(({ _id, ...d }) => `${JSON.stringify({ index: { _index: index, _id } })}\n${JSON.stringify(d)}\n`).join('');
+  const r = await fetch(`${es}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: bulk });
+  const answer = (await r.json()) as { errors?: boolean };
+  if (!r.ok || answer.errors !== false) throw new Error(`indexing the documents of ${index} failed: ${JSON.stringify(answer).slice(0, 300)}`);
+}
+
 export function shot(page: Page, name: string): Promise<Buffer> {
   return page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }

