@@ -5,7 +5,8 @@
  *   field it is, then `_bulk` through the proxy): into an index made by `index setup` the carried
  *   records are kept and used; into an index that keeps none (auto-created by the copy) they were
  *   stored as sent — base64 mapped by guess as `text`, shown in every `_source`, never read, and
- *   that mapping kept records out of the index for good. Now left out, each item saying why;
+ *   that mapping kept records out of the index for good (`dynamic: strict`: every document refused).
+ *   Now left out, each item saying why;
  * - an index whose mapping keeps no `_source` (`_source: {enabled: false}`): a reranked search with
  *   `_source: false` was the engine's 400 ("unable to fetch fields from _source field" — vlrerank
  *   widened it to the pipeline's fields) where the engine answers the client's search 200. Now
@@ -20,6 +21,7 @@ const BLUE = 'p17b-rc-blue';
 const GREEN = 'p17b-rc-green';
 const AUTO = 'p17b-rc-auto';
 const NOSRC = 'p17b-rc-nosrc';
+const STRICT = 'p17b-rc-strict';
 const PIPELINES = { 'p17b-rc.yaml': `${textPipeline('p17b-rc', 'p17b-rc-*', { default: true })}features: {store: index}\n` };
 const items = (b: any) => b.items.map((i: any) => Object.values(i)[0] as any);
 const sources = (body: any) => body.hits.hits.map((h: any) => h._vlrerank?.explanation?.features?.text);
@@ -28,7 +30,7 @@ const ask = { query: { match: { text: 'sweet' } }, ext: { vlrerank: { explain: t
 describe.each(ENGINES)('indices holding records copied and kept, on %s', (engine) => {
   let p: SearchProxy;
   const clean = async () => {
-    for (const i of [BLUE, GREEN, AUTO, NOSRC]) await p.engine.json('DELETE', `/${i}`);
+    for (const i of [BLUE, GREEN, AUTO, NOSRC, STRICT]) await p.engine.json('DELETE', `/${i}`);
   };
   beforeAll(async () => {
     p = await startSearchProxy(engine, { pipelinesDir: pipelinesDir(PIPELINES) });
@@ -75,6 +77,11 @@ describe.each(ENGINES)('indices holding records copied and kept, on %s', (engine
     expect(w.result).toBe('created');
     expect(w.vlrerank?.error?.reason).toMatch(/feature record not kept/);
     expect((await p.engine.json<any>('GET', `/${AUTO}/_doc/one`)).body._source).toEqual({ title: 'maple syrup', text: 'sweet and sticky' });
+    // `dynamic: strict` without the record field: the engine refused every copied document
+    await p.engine.json('PUT', `/${STRICT}`, { mappings: { dynamic: 'strict', properties: { title: { type: 'text' }, text: { type: 'text' } } } });
+    const s = await clientBulk(engine, p.url, copy.flatMap((c: any) => [{ index: { _index: STRICT, _id: c.id } }, c.doc]));
+    expect(s.errors).toBe(false);
+    expect((await p.engine.json<any>('POST', `/${STRICT}/_count`)).body.count).toBe(SWEET_DOCS.length);
   });
 
   it('an index keeping no _source: a reranked search with _source false is answered, from the records', { timeout: 300_000 }, async () => {
