@@ -70,7 +70,7 @@ export interface SetupResult {
   notes?: string[];
 }
 
-type SourceMapping = { enabled?: boolean | string; excludes?: string[] } | undefined;
+type SourceMapping = { enabled?: boolean | string; excludes?: string[]; includes?: string[] } | undefined;
 
 /**
  * Does an index's `_source` mapping keep `field` out of what readers see: a disabled `_source`
@@ -194,6 +194,19 @@ function similarityNotes(p: Pipeline, dialect: Dialect, have: Record<string, unk
   return out;
 }
 
+/**
+ * The pipeline's text and media fields the index's mapping leaves out of `_source` (`excludes`, an
+ * `includes` that misses them, `enabled: false`): a search reads each hit's fields from `_source`,
+ * so a document without a usable record was reranked without them — on its title alone where the
+ * body was excluded — with nothing said (held-out probe round 17b).
+ */
+function unreadFieldNotes(p: Pipeline, index: string, source: SourceMapping): string[] {
+  const includes = source?.includes ?? [];
+  const hidden = [...p.fields.text, ...p.fields.image, ...p.fields.video].filter((f) => keptOutOfSource(source, f) || (includes.length > 0 && !includes.some((x) => keptOutOfSource({ excludes: [x] }, f))));
+  if (!hidden.length) return [];
+  return [`[${index}] leaves [${hidden.join(', ')}] out of _source, which a search reads each hit's fields from: pipeline [${p.name}] reranks such a document from its feature record (made when it was written through vlrerank), else without [${hidden.join(', ')}]; to rerank on them, reindex into an index that keeps them in _source`];
+}
+
 export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index: string): Promise<SetupResult> {
   const { distribution: dialect } = await engine.info();
   const properties = pipelineProperties(pipeline, dialect);
@@ -249,6 +262,7 @@ export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index
     delete missing[keyField];
     notes.push(`record signatures are not kept in [${index}]: it was created without [_source.excludes: ${keyField}]; backfill reads each document's record to find stale ones instead`);
   }
+  notes.push(...unreadFieldNotes(pipeline, index, curMappings?._source));
   if (Object.keys(missing).length) {
     const r = await engine.json('PUT', `/${encodeURIComponent(index)}/_mapping`, { properties: missing });
     if (r.statusCode >= 300) throw vlrError('VLR_UPSTREAM_ERROR', `updating the mapping of [${index}] failed: ${JSON.stringify(r.body).slice(0, 500)}`, { status: r.statusCode });

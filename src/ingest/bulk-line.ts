@@ -7,7 +7,7 @@
  */
 import type { PipelineRegistry } from '../pipelines/index.js';
 import type { Embedder } from '../rerank/embedder.js';
-import { addRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
+import { addRecord, dropUnkeptRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
 import { addVectors, wantsVectors, type VectorOutcome } from './vectors.js';
 import { leaves, type Claim } from './bulk-writes.js';
 import { recordMissing, vectorsUnknown, type WriteTarget } from './keeps-records.js';
@@ -118,7 +118,15 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
     // the index's mapping unreadable (keeps-records.ts): stored without its record, the item says why
     const missing = recordMissing(unknown, t, whole, pipeline);
     if (missing && !report.failures.has(item)) report.failures.set(item, missing);
-    if (!target) continue;
+    if (!target) {
+      // a record the client carried over into an index that keeps none would land in _source
+      const dropped = unknown === undefined && meta.index ? dropUnkeptRecord(t, pipeline, meta.index) : undefined;
+      if (dropped) {
+        changed = true;
+        if (!report.failures.has(item)) report.failures.set(item, dropped);
+      }
+      continue;
+    }
     const f = await addRecord(t, pipeline, o.embedder, o.signal, whole!, target);
     if (f.error && !report.failures.has(item)) report.failures.set(item, f.error);
     if (f.added) {

@@ -21,7 +21,7 @@ import type { JsonParser } from '../util/json-worker.js';
 import { DUPLICATE_KEY, transformBulk, type BulkReport } from './bulk.js';
 import { mergeBulkResponse } from './bulk-report.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
-import { addRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
+import { addRecord, dropUnkeptRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
 import { recordMissing, vectorsUnknown, writeTarget, type ItemError, type WriteTarget } from './keeps-records.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
 import { addVectors, wantsVectors } from './vectors.js';
@@ -228,6 +228,7 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
   }
   let error: Awaited<ReturnType<typeof addVectors>>['error'];
   let added = 0;
+  let strippedRecord = false; // a carried record taken out (dropUnkeptRecord): the document is sent re-serialised
   const index = req.index ?? '';
   // the index's mapping unreadable (twice): the document is written without its record, and says why
   let recordsFault: unknown;
@@ -256,13 +257,19 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
       // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
       const whole = target ? mergedForUpdate(stored, t) : t;
       error ??= recordMissing(recordsFault, t, whole, pipeline);
-      if (!records) continue;
+      if (!records) {
+        // a record the client carried over into an index that keeps none would land in _source
+        const dropped = on ? dropUnkeptRecord(t, pipeline, index) : undefined;
+        error ??= dropped;
+        strippedRecord ||= dropped !== undefined;
+        continue;
+      }
       const f = await addRecord(t, pipeline, deps.embedder, req.signal, whole, records);
       error ??= f.error;
       added += f.added ? 1 : 0;
     }
   }
-  let changed = added > 0;
+  let changed = added > 0 || strippedRecord;
   // re-serialised, a repeated key would keep its last value where the engine refuses the document
   if (changed && hasDuplicateKeys(body.text ?? body.raw.toString('utf8'))) {
     changed = false;

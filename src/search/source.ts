@@ -161,3 +161,18 @@ export function applySourceFilter(source: Record<string, Json> | undefined, f: S
   };
   return (walk(source, '') as Record<string, Json> | undefined) ?? {};
 }
+
+const SOURCE_DISABLED = /_source is disabled in the mappings for index/;
+
+/**
+ * The first stage refused for a `_source` filter on an index whose mapping keeps no `_source`
+ * (`_source: {enabled: false}`: both engines refuse any includes or excludes there, "unable to fetch
+ * fields from _source field"), when the filter was vlrerank's own widening of a client's
+ * `_source: false` — the client's own search is answered 200 by the engine. Such hits are reranked
+ * from their feature records (held-out probe round 17b: every reranked search on the index was the
+ * engine's 400). The caller asks again with `_source: true`, which the engine answers there.
+ */
+export function sourceDisabledRefused(body: Buffer, client: SourceFilter): boolean {
+  const clientsOwn = client.enabled && (client.includes.length > 0 || client.excludes.length > 0 || client.excludeVectors !== undefined);
+  return !clientsOwn && SOURCE_DISABLED.test(body.toString('utf8', 0, Math.min(body.length, 64 * 1024)));
+}
