@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './haproxy.js';
@@ -17,6 +18,12 @@ export interface RunningNginx {
   log(): string;
   stop(): Promise<void>;
 }
+
+const listening = (port: string) =>
+  new Promise<boolean>((resolve) => {
+    const s = connect(Number(port), '127.0.0.1', () => (s.destroy(), resolve(true)));
+    s.on('error', () => resolve(false));
+  });
 
 export async function runNginx(listens: number, servers: (ports: number[]) => string): Promise<RunningNginx> {
   const ports: number[] = [];
@@ -46,8 +53,8 @@ export async function runNginx(listens: number, servers: (ports: number[]) => st
   for (const url of urls) {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}: ${log}`);
-      // any answer at all: the port listens (what is behind may be down on purpose)
-      if (await fetch(`${url}/`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.arrayBuffer().then(() => true), () => false)) break;
+      // the port listens (plain or TLS; what is behind may be down on purpose)
+      if (await listening(new URL(url).port)) break;
       if (Date.now() > deadline) throw new Error(`nginx did not come up: ${log}`);
       await new Promise((r) => setTimeout(r, 100));
     }
