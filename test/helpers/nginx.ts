@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './haproxy.js';
+import { freePort, stopChild, untilUp } from './haproxy.js';
 
 export interface RunningNginx {
   /** `http://127.0.0.1:PORT` of each listening port asked for, in order. */
@@ -49,25 +49,12 @@ export async function runNginx(listens: number, servers: (ports: number[]) => st
   child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
   const urls = ports.map((p) => `http://127.0.0.1:${p}`);
-  const deadline = Date.now() + 30_000;
-  for (const url of urls) {
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}: ${log}`);
-      // the port listens (plain or TLS; what is behind may be down on purpose)
-      if (await listening(new URL(url).port)) break;
-      if (Date.now() > deadline) throw new Error(`nginx did not come up: ${log}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  // each port listens (plain or TLS; what is behind may be down on purpose)
+  for (const url of urls) await untilUp(child, 'nginx', () => listening(new URL(url).port), () => log);
   return {
     urls,
     child,
     log: () => log,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGQUIT'); // nginx's graceful stop
-      await exited;
-    },
+    stop: () => stopChild(child, 'SIGQUIT'), // nginx's graceful stop
   };
 }
