@@ -16,6 +16,7 @@ import type { UpstreamPool, UpstreamRequest } from '../proxy/pool.js';
 import { hasHeader } from '../proxy/nodes.js';
 import { type EngineRefusal, engineRefusal, isAuthRefusal, isEngineRefusal } from './auth-refusal.js';
 import type { Dialect } from './dialect.js';
+import { gatewayAnswer, gatewayError } from './gateway.js';
 
 export interface EngineInfo {
   distribution: Dialect;
@@ -175,6 +176,8 @@ export class EngineClient {
       node = undefined;
     }
     if (res.statusCode !== 200 || !node?.version) {
+      const gateway = gatewayError(`cannot tell the upstream engine: GET /_nodes/_local`, res.node, res.statusCode, res.headers, text);
+      if (gateway) throw gateway;
       throw vlrError('VLR_UPSTREAM_ERROR', `cannot tell the upstream engine: GET /_nodes/_local answered ${res.statusCode}`);
     }
     const distribution = res.headers['x-elastic-product'] === 'Elasticsearch' ? 'elasticsearch' : 'opensearch';
@@ -187,8 +190,12 @@ export class EngineClient {
     return Promise.all(
       answers.map(async (a): Promise<NodeStatus> => {
         if ('error' in a) return { node: a.node, reachable: false, ms: a.ms, error: a.code ?? (a.error as Error)?.message };
-        await a.response.body.dump();
-        return { node: a.node, reachable: true, status: a.response.statusCode, ms: a.ms };
+        const { statusCode, headers } = a.response;
+        // a proxy's 502/504 page: the engine behind it was not reached (engine/gateway.ts)
+        const gateway = gatewayAnswer(statusCode, headers, statusCode >= 500 ? await a.response.body.text().catch(() => undefined) : undefined);
+        if (statusCode < 500) await a.response.body.dump();
+        if (gateway) return { node: a.node, reachable: false, status: statusCode, ms: a.ms, error: `${gateway}: a proxy in front of the engine answered, not the engine` };
+        return { node: a.node, reachable: true, status: statusCode, ms: a.ms };
       }),
     );
   }

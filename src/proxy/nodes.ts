@@ -61,7 +61,7 @@ export function createNodes(opts: UpstreamOptions): UpstreamNode[] {
       pipelining: 1,
       headersTimeout: opts.headersTimeoutMs,
       bodyTimeout: opts.bodyTimeoutMs,
-      keepAliveTimeout: 30_000,
+      keepAliveTimeout: opts.keepAliveTimeoutMs,
       // SNI carries host names only (RFC 6066 §3); an answer sent before the body was read is kept
       connect: earlyAnswerConnector({ timeout: opts.connectTimeoutMs, ...(https ? { ca, cert, key, rejectUnauthorized: tls.rejectUnauthorized, ...(isIP(u.hostname.replace(/^\[|\]$/g, '')) ? {} : { servername: u.hostname }) } : {}) }),
     });

@@ -26,6 +26,7 @@ import type { Scorer, ScoredDocument } from './hit-scorer.js';
 import { firstUnscorable, hitDocuments } from './hit-documents.js';
 import { buildFirstStage, pagingWithin, planPaging, vectorNeed } from './plan.js';
 import { maxResultWindowRefused, type ResultWindows } from '../engine/result-window.js';
+import { gatewayError } from '../engine/gateway.js';
 import { assertPhotoFieldMapped } from './photo-field.js';
 import { bridgeFieldMapped, textOnlyNote } from './bridge-field.js';
 import { firstStageOrder, fuseWithFirstStage, scoreFusionOf, shapeResponse, type Hit } from './shape.js';
@@ -258,6 +259,9 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   const photoFieldMapped = async () => imageField && (await assertPhotoFieldMapped(deps.pool, spec, opts.index, imageField, opts.headers, opts.signal));
   if (res.statusCode !== 200) {
     if (res.statusCode === 400) await photoFieldMapped();
+    // a proxy's HTML 502/504 in front of the engine is no answer of the engine's (engine/gateway.ts)
+    const gateway = gatewayError(`the first-stage search POST ${searchPath(opts.index, plan.params)}`, res.node, res.statusCode, res.headers, raw);
+    if (gateway) throw gateway;
     // the engine's own error (bad query, missing index…) goes back unchanged
     return { status: res.statusCode, headers: answerHeaders(res.headers, deps.cors), body: raw };
   }

@@ -9,6 +9,7 @@ import { esErrorAnswer } from './error-body.js';
 import type { RerankSpec } from './detect.js';
 import { detectThrough, type ResolveDeps } from './resolve.js';
 import { engineRefusal, isEngineRefusal, type EngineRefusal } from '../engine/auth-refusal.js';
+import { gatewayError } from '../engine/gateway.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
 import { ownBodyHeaders, PASS_HEADERS } from './headers.js';
 import { headerParamName } from './msearch-header.js';
@@ -189,6 +190,8 @@ export async function runMsearch(
       parsed = undefined;
     }
     if (res.statusCode !== 200 || !Array.isArray(parsed?.responses) || parsed.responses.length !== plain.length) {
+      const gateway = gatewayError(`the _msearch of the plain searches POST ${path}`, res.node, res.statusCode, res.headers, text);
+      if (gateway) throw gateway; // each item: the gateway named, never its HTML page as the engine's reason
       const err = (parsed as { error?: unknown } | undefined)?.error ?? { type: 'upstream_exception', reason: text.slice(0, 500) };
       for (const p of plain) out[p.i] = { error: err, status: res.statusCode === 200 ? 502 : res.statusCode };
       refused ??= unauthenticated(res.statusCode, res.headers, text);

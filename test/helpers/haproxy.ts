@@ -48,24 +48,32 @@ export async function runHaproxy(config: (port: number) => string, ready: (url: 
   child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`haproxy exited ${child.exitCode}: ${log}`);
-    if (await ready(url).catch(() => false)) break; // not listening yet: refused
-    if (Date.now() > deadline) throw new Error(`haproxy did not come up: ${log}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await untilUp(child, 'haproxy', () => ready(url).catch(() => false), () => log); // not listening yet: refused
   return {
     url,
     child,
     log: () => log,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
+    stop: () => stopChild(child, 'SIGTERM'),
   };
+}
+
+/** Wait (30 s at most) until `ready()` says a foreground proxy is up; its exit or the deadline is an error with what it printed. */
+export async function untilUp(child: ChildProcess, name: string, ready: () => Promise<boolean>, log: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}: ${log()}`);
+    if (await ready()) return;
+    if (Date.now() > deadline) throw new Error(`${name} did not come up: ${log()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Signal a foreground proxy (HAProxy, nginx) to stop and wait for it to exit. */
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill(signal);
+  await exited;
 }
 
 /** A readiness check: `path` answers `status`. */

@@ -22,6 +22,8 @@ export function onlyPipelines(files: Record<string, string>): string {
 
 export interface EdgeServerOptions {
   upstream: string;
+  /** Other `upstream.*` settings (e.g. `keepAliveTimeoutMs`). */
+  upstreamSettings?: Record<string, unknown>;
   pipelinesDir?: string;
   /** Other `pipelines.*` settings (e.g. `mappingCacheMs`). */
   pipelines?: Record<string, unknown>;
@@ -34,7 +36,7 @@ export interface EdgeServerOptions {
 export function startEdgeServer(o: EdgeServerOptions): Promise<RunningServer> {
   const config = parseConfig({
     server: { host: '127.0.0.1', port: 0, ui: false, ...o.server },
-    upstream: { urls: [o.upstream] },
+    upstream: { urls: [o.upstream], ...o.upstreamSettings },
     log: { level: 'silent', access: false, ...o.log },
     models: { dir: MODELS, intraOpThreads: 1 },
     media: { roots: [DATA] },
