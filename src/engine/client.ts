@@ -76,6 +76,8 @@ export interface NodeStatus {
   status?: number;
   ms: number;
   error?: string;
+  /** The cluster's status as this node sees it (green, yellow, red — red too when it knows no elected master). */
+  cluster?: string;
 }
 
 export interface JsonResponse<T> {
@@ -181,14 +183,21 @@ export class EngineClient {
     return { distribution, version: node.version, major: Number.parseInt(node.version, 10), productHeaders: productHeadersOf(res.headers, distribution) };
   }
 
-  /** Probe every node (for /_vlrerank/health): `GET /_cluster/health` on each, in parallel. */
+  /**
+   * Probe every node (for /_vlrerank/health): `GET /_cluster/health?local=true` on each, in parallel.
+   * `local`: the node answers from the cluster state it holds. Without it the node waits for an
+   * elected master (`master_timeout`, 30 s) — a node left without one (two of three master-eligible
+   * nodes gone) timed out the 2 s probe and was called unreachable, so readiness took the replica out
+   * of its balancer while the node still answered every search (held-out probe round 17a). Such a
+   * node is reachable and says `red`.
+   */
   async probe(timeoutMs = 2_000): Promise<NodeStatus[]> {
-    const answers = await this.pool.requestEach({ method: 'GET', path: '/_cluster/health?filter_path=status', signal: AbortSignal.timeout(timeoutMs), headersTimeoutMs: timeoutMs });
+    const answers = await this.pool.requestEach({ method: 'GET', path: '/_cluster/health?local=true&filter_path=status', signal: AbortSignal.timeout(timeoutMs), headersTimeoutMs: timeoutMs });
     return Promise.all(
       answers.map(async (a): Promise<NodeStatus> => {
         if ('error' in a) return { node: a.node, reachable: false, ms: a.ms, error: a.code ?? (a.error as Error)?.message };
-        await a.response.body.dump();
-        return { node: a.node, reachable: true, status: a.response.statusCode, ms: a.ms };
+        const cluster = await a.response.body.json().then((b) => (b as { status?: unknown } | null)?.status, () => undefined);
+        return { node: a.node, reachable: true, status: a.response.statusCode, ms: a.ms, ...(typeof cluster === 'string' ? { cluster } : {}) };
       }),
     );
   }
