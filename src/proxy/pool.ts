@@ -35,6 +35,11 @@ export interface UpstreamRequest {
   rawHeaders?: boolean;
   /** Per-request headers time-out (ms) instead of the configured one (health probes). */
   headersTimeoutMs?: number;
+  /**
+   * The request asks the engine to wait this long before it answers (its `timeout` query
+   * parameter, engine/wait-timeout.ts): the headers time-out is at least that and a grace.
+   */
+  waitsMs?: number;
 }
 
 export interface UpstreamResponse {
@@ -50,6 +55,9 @@ export interface UpstreamResponse {
 
 /** A request for `forward()`: the client's connection is its abort signal. */
 export type ForwardRequest = Omit<UpstreamRequest, 'signal' | 'rawHeaders' | 'headersTimeoutMs'>;
+
+/** Past a wait the request asked of the engine, the time it may take to answer. */
+const WAIT_GRACE_MS = 5_000;
 
 /** One node's answer (or failure) to `requestEach()`. */
 export type NodeAnswer = { node: string; ms: number } & ({ response: UpstreamResponse } | { error: unknown; code?: string });
@@ -245,10 +253,16 @@ export class UpstreamPool {
           headers: withNodeAuth(node, req.headers) as Dispatcher.DispatchOptions['headers'],
           body: req.body ?? null,
           idempotent: false, // retries are ours, not undici's
+          ...this.#waiting(req),
         },
         new ForwardHandler(res, client, answered, reject),
       );
     });
+  }
+
+  /** A headers time-out past the wait the request asked of the engine, when that is longer than the configured one. */
+  #waiting(req: UpstreamRequest): { headersTimeout?: number } {
+    return req.waitsMs !== undefined && req.waitsMs + WAIT_GRACE_MS > this.#opts.headersTimeoutMs ? { headersTimeout: Math.ceil(req.waitsMs + WAIT_GRACE_MS) } : {};
   }
 
   /** `observe: false` for probes: they neither count as traffic latency nor need the retry path. */
@@ -262,7 +276,7 @@ export class UpstreamPool {
       signal: req.signal ?? null,
       idempotent: false, // retries are ours, not undici's
       responseHeaders: req.rawHeaders ? 'raw' : null,
-      ...(req.headersTimeoutMs !== undefined ? { headersTimeout: req.headersTimeoutMs } : {}),
+      ...(req.headersTimeoutMs !== undefined ? { headersTimeout: req.headersTimeoutMs } : this.#waiting(req)),
     });
     if (observe) this.#answered(node, start);
     const body = this.#translatedBody(res.body, node);
