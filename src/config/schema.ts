@@ -62,7 +62,7 @@ export const upstreamSchema = z.strictObject({
    * queues passthrough behind it.
    */
   connectionsPerNode: positiveInt.default(64),
-  /** Retry a connection failure of an idempotent request once on another node. */
+  /** Retry a connection failure on each other node in turn (any request whose connection was refused, an idempotent one whose connection broke). */
   retryIdempotent: z.boolean().default(true),
   tls: z
     .strictObject({
