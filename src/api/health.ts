@@ -12,7 +12,9 @@
  *     models warm (or loading on first use by configuration), and (proxy role) at least one
  *     cluster node reachable (a probe at most 2 s old: balancers ask every second); else 503 with
  *     the reasons.
- * Full status: green when every upstream node answers, yellow when some do, red (HTTP 503) when none;
+ * Full status: green when every upstream node answers, yellow when some do, red (HTTP 503) when none
+ * (each node's `cluster` is the cluster's own status as it sees it: a node with no elected master
+ * answers, and says red);
  * yellow too (with `reasons`) when every remote rerank worker is out (breaker open or last call failed).
  * A worker (server.role: worker) has no cluster: its status follows its warm-up alone.
  */

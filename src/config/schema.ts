@@ -66,7 +66,7 @@ export const upstreamSchema = z.strictObject({
    * Idle time after which a kept-alive connection to a node is closed rather than reused. Keep it below the idle timeout of anything between vlrerank and the engine (nginx `keepalive_timeout`, HAProxy `timeout http-keep-alive`, a cloud balancer's idle timeout): a write sent on a connection the proxy is closing at that moment is lost as a 502 "other side closed" (writes are not retried). It was a fixed 30 s: behind nginx with `keepalive_timeout 1s`, 2 of 70 `_bulk` writes a second apart were 502s (held-out probe round 17c).
    */
   keepAliveTimeoutMs: positiveInt.default(4_000),
-  /** Retry a connection failure of an idempotent request once on another node. */
+  /** Retry a connection failure on each other node in turn (any request whose connection was refused, an idempotent one whose connection broke). */
   retryIdempotent: z.boolean().default(true),
   tls: z
     .strictObject({

@@ -77,6 +77,8 @@ export interface NodeStatus {
   status?: number;
   ms: number;
   error?: string;
+  /** The cluster's status as this node sees it (green, yellow, red — red too when it knows no elected master). */
+  cluster?: string;
 }
 
 export interface JsonResponse<T> {
@@ -184,18 +186,33 @@ export class EngineClient {
     return { distribution, version: node.version, major: Number.parseInt(node.version, 10), productHeaders: productHeadersOf(res.headers, distribution) };
   }
 
-  /** Probe every node (for /_vlrerank/health): `GET /_cluster/health` on each, in parallel. */
+  /**
+   * Probe every node (for /_vlrerank/health): `GET /_cluster/health?local=true` on each, in parallel.
+   * `local`: the node answers from the cluster state it holds. Without it the node waits for an
+   * elected master (`master_timeout`, 30 s) — a node left without one (two of three master-eligible
+   * nodes gone) timed out the 2 s probe and was called unreachable, so readiness took the replica out
+   * of its balancer while the node still answered every search (held-out probe round 17a). Such a
+   * node is reachable and says `red`.
+   */
   async probe(timeoutMs = 2_000): Promise<NodeStatus[]> {
-    const answers = await this.pool.requestEach({ method: 'GET', path: '/_cluster/health?filter_path=status', signal: AbortSignal.timeout(timeoutMs), headersTimeoutMs: timeoutMs });
+    const answers = await this.pool.requestEach({ method: 'GET', path: '/_cluster/health?local=true&filter_path=status', signal: AbortSignal.timeout(timeoutMs), headersTimeoutMs: timeoutMs });
     return Promise.all(
       answers.map(async (a): Promise<NodeStatus> => {
         if ('error' in a) return { node: a.node, reachable: false, ms: a.ms, error: a.code ?? (a.error as Error)?.message };
         const { statusCode, headers } = a.response;
+        const text = await a.response.body.text().catch(() => undefined);
         // a proxy's 502/504 page: the engine behind it was not reached (engine/gateway.ts)
-        const gateway = gatewayAnswer(statusCode, headers, statusCode >= 500 ? await a.response.body.text().catch(() => undefined) : undefined);
-        if (statusCode < 500) await a.response.body.dump();
+        const gateway = gatewayAnswer(statusCode, headers, statusCode >= 500 ? text : undefined);
         if (gateway) return { node: a.node, reachable: false, status: statusCode, ms: a.ms, error: `${gateway}: a proxy in front of the engine answered, not the engine` };
-        return { node: a.node, reachable: true, status: statusCode, ms: a.ms };
+        // the node's own view of the cluster (`_cluster/health?local=true`)
+        const cluster = (() => {
+          try {
+            return (JSON.parse(text ?? '') as { status?: unknown } | null)?.status;
+          } catch {
+            return undefined;
+          }
+        })();
+        return { node: a.node, reachable: true, status: statusCode, ms: a.ms, ...(typeof cluster === 'string' ? { cluster } : {}) };
       }),
     );
   }

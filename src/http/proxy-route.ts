@@ -10,6 +10,7 @@
  * started can only cut the connection, as any proxy must.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { requestedWaitMs } from '../engine/wait-timeout.js';
 import { forwardRequestHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { bodyReadAhead } from './body.js';
@@ -32,7 +33,8 @@ export function proxyHandler(pool: UpstreamPool, deps: ErrorDeps, upstreamProduc
       });
       return;
     }
-    pool.forward({ method: req.method!, path: originalUrl(req), headers: forwardRequestHeaders(req.rawHeaders), body: hasBody(req) ? req : null }, res).catch((err) => {
+    const path = originalUrl(req);
+    pool.forward({ method: req.method!, path, headers: forwardRequestHeaders(req.rawHeaders), body: hasBody(req) ? req : null, waitsMs: requestedWaitMs(path) }, res).catch((err) => {
       // the client went away: nobody to answer (req.destroyed alone is no sign: Node destroys a
       // request once its body is read)
       if (res.destroyed) return;
@@ -44,7 +46,8 @@ export function proxyHandler(pool: UpstreamPool, deps: ErrorDeps, upstreamProduc
 /** `rewritten`: the body is not the client's (its length and encoding headers no longer apply). */
 export function forwardBuffered(pool: UpstreamPool, req: IncomingMessage, res: ServerResponse, body: Buffer, rewritten = false): Promise<void> {
   const headers = forwardRequestHeaders(req.rawHeaders);
-  return pool.forward({ method: req.method!, path: originalUrl(req), headers: rewritten ? withoutHeaders(headers, BODY_BYTES) : headers, body: body.length ? body : null }, res);
+  const path = originalUrl(req);
+  return pool.forward({ method: req.method!, path, headers: rewritten ? withoutHeaders(headers, BODY_BYTES) : headers, body: body.length ? body : null, waitsMs: requestedWaitMs(path) }, res);
 }
 
 /**

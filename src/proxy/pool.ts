@@ -12,7 +12,7 @@ import type { Dispatcher } from 'undici';
 import type { VlrerankError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createNodes, rawToObject, withNodeAuth, type Headers, type UpstreamNode, type UpstreamOptions } from './nodes.js';
-import { CONNECTION_BROKEN, errorCode, markDown, markUp, mayRetry } from './retry.js';
+import { errorCode, MARKS_DOWN, markDown, markUp, mayRetry } from './retry.js';
 import { DrainedAfterAnswer } from './early-answer.js';
 import { ForwardHandler, LazyBody, watchClient, type ClientState, type ResponseSink } from './stream.js';
 import { translateUpstreamError } from './translate.js';
@@ -35,6 +35,11 @@ export interface UpstreamRequest {
   rawHeaders?: boolean;
   /** Per-request headers time-out (ms) instead of the configured one (health probes). */
   headersTimeoutMs?: number;
+  /**
+   * The request asks the engine to wait this long before it answers (its `timeout` query
+   * parameter, engine/wait-timeout.ts): the headers time-out is at least that and a grace.
+   */
+  waitsMs?: number;
 }
 
 export interface UpstreamResponse {
@@ -51,8 +56,13 @@ export interface UpstreamResponse {
 /** A request for `forward()`: the client's connection is its abort signal. */
 export type ForwardRequest = Omit<UpstreamRequest, 'signal' | 'rawHeaders' | 'headersTimeoutMs'>;
 
+/** Past a wait the request asked of the engine, the time it may take to answer. */
+const WAIT_GRACE_MS = 5_000;
+
 /** One node's answer (or failure) to `requestEach()`. */
 export type NodeAnswer = { node: string; ms: number } & ({ response: UpstreamResponse } | { error: unknown; code?: string });
+
+const NONE_TRIED: ReadonlySet<UpstreamNode> = new Set();
 
 export class UpstreamPool {
   readonly #nodes: readonly UpstreamNode[];
@@ -82,27 +92,9 @@ export class UpstreamPool {
     return this.#nodes.map((n) => n.label);
   }
 
-  /** Round-robin over nodes that are not marked down; when all are down, try them anyway. */
-  #pick(exclude?: UpstreamNode): UpstreamNode {
-    const nodes = this.#nodes;
-    const n = nodes.length;
-    const now = performance.now();
-    for (let i = 0; i < n; i++) {
-      const node = nodes[(this.#next + i) % n]!;
-      if (node !== exclude && node.downUntil <= now) {
-        this.#next = (this.#next + i + 1) % n;
-        return node;
-      }
-    }
-    // every candidate is down: take the next one other than `exclude` (a down node may be back)
-    for (let i = 0; i < n; i++) {
-      const node = nodes[(this.#next + i) % n]!;
-      if (node !== exclude || n === 1) {
-        this.#next = (this.#next + i + 1) % n;
-        return node;
-      }
-    }
-    return nodes[0]!;
+  /** Round-robin over nodes that are not marked down; when all are down, try the next anyway (a down node may be back). */
+  #pick(): UpstreamNode {
+    return this.#pickUntried(NONE_TRIED)!;
   }
 
   /**
@@ -138,7 +130,7 @@ export class UpstreamPool {
           return { node: node.label, ms: ms(), response };
         } catch (error) {
           const code = errorCode(error);
-          if (code && CONNECTION_BROKEN.has(code)) markDown(node);
+          if (code && MARKS_DOWN.has(code)) markDown(node);
           return { node: node.label, ms: ms(), error, code };
         }
       }),
@@ -153,7 +145,7 @@ export class UpstreamPool {
   #failed(node: UpstreamNode, err: unknown): string | undefined {
     const code = errorCode(err);
     this.#metrics?.upstreamErrors.inc({ code: code ?? 'UNKNOWN' });
-    if (code && CONNECTION_BROKEN.has(code)) markDown(node);
+    if (code && MARKS_DOWN.has(code)) markDown(node);
     return code;
   }
 
@@ -180,6 +172,12 @@ export class UpstreamPool {
     return sent.catch((err: unknown) => this.#retry(err, first, req, attempt, retryable, streamed, lent));
   }
 
+  /**
+   * The retries after a failed first attempt: each on a node not yet tried (those not marked down
+   * first), while the failure allows one (retry.ts `mayRetry`). One retry was not enough: with two of
+   * three nodes refusing connections (one killed, one restarting) a request that met both failed
+   * with the third up — `vlrerank index setup` exited 69 "unreachable" (held-out probe round 17a).
+   */
   async #retry<T>(
     err: unknown,
     first: UpstreamNode,
@@ -191,18 +189,47 @@ export class UpstreamPool {
   ): Promise<T> {
     // the caller's own abort (a client that hung up, a budget spent) is no upstream failure
     if (req.signal?.aborted) throw this.translate(err, first.label);
-    const code = this.#failed(first, err);
-    const again =
-      retryable &&
-      mayRetry({ code, method: req.method, path: req.path, idempotent: req.idempotent, aborted: req.signal?.aborted ?? false, bodyConsumed: !!lent && (lent.started || lent.source.destroyed) });
-    const second = again ? this.#pick(first) : first;
-    if (second === first) throw this.translate(err, first.label);
-    try {
-      return await attempt(second, streamed ? { ...req, body: new LazyBody(streamed) } : req);
-    } catch (err2) {
-      this.#failed(second, err2);
-      throw this.translate(err2, second.label);
+    const tried = new Set<UpstreamNode>([first]);
+    let node = first;
+    for (;;) {
+      const code = this.#failed(node, err);
+      const again =
+        retryable &&
+        mayRetry({ code, method: req.method, path: req.path, idempotent: req.idempotent, aborted: req.signal?.aborted ?? false, bodyConsumed: !!lent && (lent.started || lent.source.destroyed) });
+      const next = again ? this.#pickUntried(tried) : undefined;
+      if (!next) throw this.translate(err, node.label);
+      tried.add(next);
+      node = next;
+      lent = streamed ? new LazyBody(streamed) : undefined;
+      try {
+        return await attempt(node, lent ? { ...req, body: lent } : req);
+      } catch (e) {
+        if (req.signal?.aborted) throw this.translate(e, node.label);
+        err = e;
+      }
     }
+  }
+
+  /** The next node in round-robin not in `tried`, one not marked down first; none when all were tried. */
+  #pickUntried(tried: ReadonlySet<UpstreamNode>): UpstreamNode | undefined {
+    const nodes = this.#nodes;
+    const now = performance.now();
+    let down = -1;
+    for (let i = 0; i < nodes.length; i++) {
+      const node = nodes[(this.#next + i) % nodes.length]!;
+      if (tried.has(node)) continue;
+      if (node.downUntil <= now) return this.#take(i);
+      if (down < 0) down = i;
+    }
+    return down < 0 ? undefined : this.#take(down);
+  }
+
+  /** The node `i` places after the round-robin cursor, the cursor moved past it. */
+  #take(i: number): UpstreamNode {
+    const n = this.#nodes.length;
+    const node = this.#nodes[(this.#next + i) % n]!;
+    this.#next = (this.#next + i + 1) % n;
+    return node;
   }
 
   /** A node answered (status and headers) a request sent at `start`: latency metric, node up. */
@@ -226,10 +253,16 @@ export class UpstreamPool {
           headers: withNodeAuth(node, req.headers) as Dispatcher.DispatchOptions['headers'],
           body: req.body ?? null,
           idempotent: false, // retries are ours, not undici's
+          ...this.#waiting(req),
         },
         new ForwardHandler(res, client, answered, reject),
       );
     });
+  }
+
+  /** A headers time-out past the wait the request asked of the engine, when that is longer than the configured one. */
+  #waiting(req: UpstreamRequest): { headersTimeout?: number } {
+    return req.waitsMs !== undefined && req.waitsMs + WAIT_GRACE_MS > this.#opts.headersTimeoutMs ? { headersTimeout: Math.ceil(req.waitsMs + WAIT_GRACE_MS) } : {};
   }
 
   /** `observe: false` for probes: they neither count as traffic latency nor need the retry path. */
@@ -243,7 +276,7 @@ export class UpstreamPool {
       signal: req.signal ?? null,
       idempotent: false, // retries are ours, not undici's
       responseHeaders: req.rawHeaders ? 'raw' : null,
-      ...(req.headersTimeoutMs !== undefined ? { headersTimeout: req.headersTimeoutMs } : {}),
+      ...(req.headersTimeoutMs !== undefined ? { headersTimeout: req.headersTimeoutMs } : this.#waiting(req)),
     });
     if (observe) this.#answered(node, start);
     const body = this.#translatedBody(res.body, node);

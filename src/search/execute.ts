@@ -29,7 +29,7 @@ import { maxResultWindowRefused, type ResultWindows } from '../engine/result-win
 import { gatewayError } from '../engine/gateway.js';
 import { assertPhotoFieldMapped } from './photo-field.js';
 import { bridgeFieldMapped, textOnlyNote } from './bridge-field.js';
-import { firstStageOrder, fuseWithFirstStage, scoreFusionOf, shapeResponse, type Hit } from './shape.js';
+import { firstStageOrder, fuseWithFirstStage, partialFirstStage, scoreFusionOf, shapeResponse, type Hit } from './shape.js';
 import { engineText } from '../util/wire-text.js';
 import { sourceDisabledRefused } from './source.js';
 
@@ -272,6 +272,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     throw vlrError('VLR_UPSTREAM_ERROR', `the first-stage search answered 200 with a body that is not JSON: ${raw.subarray(0, 200).toString()}`);
   }
   const all = ((upstream.hits as { hits?: Hit[] } | undefined)?.hits ?? []) as Hit[];
+  const partial = partialFirstStage(upstream);
   if (!all.length) await photoFieldMapped();
   // past the window (a default pipeline's deep page): first-stage order, not reranked; a page that
   // lies wholly past it is the engine's own answer, so nothing is reranked for it
@@ -360,6 +361,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       candidates: hits.length,
       ...(tail.length ? { past_window: tail.length } : {}),
       ...(textOnly ? { first_stage: 'text' as const, first_stage_note: textOnly } : {}),
+      ...(partial ? { first_stage_partial: partial } : {}),
       degraded: degraded ? degradedKind(degrade.code!) : false,
       ...(degraded ? { reason: `${degrade.code}: ${degrade.reason}` } : {}),
       ...(scored && unscorable.size ? { unscored: { count: unscorable.size, first: firstUnscorable(hits, unscorable)! } } : {}),

@@ -100,6 +100,8 @@ export interface VlrerankReport {
   /** The pipeline's kNN/hybrid first stage ran on text only (the index does not map its bridge vector field), and why. */
   first_stage?: 'text';
   first_stage_note?: string;
+  /** The first stage answered from part of the index (shards failed, or its `timeout` passed): the window was reranked among what it found. */
+  first_stage_partial?: FirstStagePartial;
   degraded: false | 'overloaded' | 'timeout' | 'failed';
   reason?: string;
   /** Hits whose image or video could not be read (scored on their text): how many, and the first error. */
@@ -107,6 +109,30 @@ export interface VlrerankReport {
   /** Hits whose pipeline fields are out of `_source` and whose feature record cannot stand in (not scored): how many, and the first. */
   unscored?: { count: number; first: string };
   timings: Record<string, number>;
+}
+
+export interface FirstStagePartial {
+  failed_shards: number;
+  total_shards: number;
+  timed_out: boolean;
+  note: string;
+}
+
+/**
+ * Whether the first stage's answer is partial: shards that failed (a shard with no copy left on a
+ * red cluster, a node lost mid-search) or the search's `timeout` passed. The engine says so in
+ * `_shards`/`timed_out`, which the response keeps; the `vlrerank` report says it too, as the window
+ * it reranked lacked those shards' hits (held-out probe round 17a: a red index's search was
+ * reranked among 2 of 3 shards' hits with `degraded: false` and nothing in the report).
+ */
+export function partialFirstStage(upstream: Record<string, unknown>): FirstStagePartial | undefined {
+  const shards = (upstream._shards ?? {}) as { failed?: unknown; total?: unknown };
+  const failed = typeof shards.failed === 'number' ? shards.failed : 0;
+  const total = typeof shards.total === 'number' ? shards.total : 0;
+  const timedOut = upstream.timed_out === true;
+  if (failed <= 0 && !timedOut) return undefined;
+  const why = [...(failed > 0 ? [`${failed} of ${total} shards failed (see _shards.failures)`] : []), ...(timedOut ? ['the search timed out (timed_out)'] : [])].join(' and ');
+  return { failed_shards: failed, total_shards: total, timed_out: timedOut, note: `the first stage answered from part of the index: ${why}; the window holds only the hits it found` };
 }
 
 export interface ShapeOptions {

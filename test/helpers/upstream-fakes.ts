@@ -58,6 +58,21 @@ export function neverAnsweringUpstream(): Promise<Fake> {
   return fake((req) => req.resume());
 }
 
+/**
+ * A node left without an elected master (two of three master-eligible nodes gone): searches answer,
+ * `_cluster/health` waits for a master (`master_timeout`, 30 s: here never), and
+ * `_cluster/health?local=true` answers at once from the node's own state, `red`.
+ */
+export function masterlessNodeUpstream(): Promise<Fake> {
+  return fake((req, res) => {
+    req.resume();
+    const u = new URL(req.url ?? '/', 'http://x');
+    if (u.pathname === '/_cluster/health' && u.searchParams.get('local') !== 'true') return;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(u.pathname === '/_cluster/health' ? '{"status":"red"}' : '{}');
+  });
+}
+
 /** Never answers requests to `/stalled…` (an engine stuck on some searches); answers `{}` to every other at once. */
 export function stalledOnOnePathUpstream(): Promise<Fake> {
   return fake((req, res) => {

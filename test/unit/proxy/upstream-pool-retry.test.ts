@@ -1,7 +1,13 @@
 /**
- * UpstreamPool spreads requests round-robin and retries a connection failure once on another
- * node — any request when the connection was refused (nothing was sent, a streamed body
+ * UpstreamPool spreads requests round-robin and retries a connection failure on each other node
+ * in turn — any request when the connection was refused (nothing was sent, a streamed body
  * included), only idempotent ones when the connection broke after the request went out.
+ *
+ * A cluster losing nodes (held-out probe round 17a, a 3-node Elasticsearch 8.19 cluster): a request
+ * meets every node that refuses connections before one that answers, and a frozen node (SIGSTOP: it
+ * accepts connections, never answers) is skipped after its first headers time-out instead of taking
+ * its round-robin share of every request. Faults played by fakes named after them; the probe ran
+ * them against real nodes.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +19,7 @@ import { UpstreamPool } from '../../../src/proxy/pool.js';
 import { upstreamSchema } from '../../../src/config/schema.js';
 import { VlrerankError } from '../../../src/errors.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
-import { bulkSink, headerEchoUpstream, refusedUpstream, resetAfterRequestUpstream, stalledOnOnePathUpstream, type Fake } from '../../helpers/upstream-fakes.js';
+import { bulkSink, headerEchoUpstream, neverAnsweringUpstream, refusedUpstream, resetAfterRequestUpstream, stalledOnOnePathUpstream, type Fake } from '../../helpers/upstream-fakes.js';
 
 const open: Array<Fake | UpstreamPool> = [];
 afterEach(async () => {
@@ -142,5 +148,47 @@ describe('UpstreamPool', () => {
     const p = pool([`http://elastic:x@${new URL(echo.url).host}`]);
     const r = await new EngineClient(p).json<{ rawHeaders: string[] }>('GET', '/', undefined, { authorization: 'ApiKey abc' });
     expect(r.body.rawHeaders.filter((h) => /^(Basic|ApiKey) /.test(h))).toEqual(['ApiKey abc']);
+  });
+});
+
+describe('a cluster losing nodes', () => {
+  it('tries every other node when two of three refuse connections (one killed, one restarting)', async () => {
+    const live = await headerEchoUpstream();
+    open.push(live);
+    const p = pool([await refusedUpstream(), await refusedUpstream(), live.url]);
+    // each round-robin start: the live node first, after one refusal, and after two
+    for (let i = 0; i < 6; i++) {
+      const r = await new EngineClient(p).json('PUT', `/p17a-${i}`, { settings: {} });
+      expect(r.statusCode).toBe(200);
+    }
+    expect(live.hits).toBe(6);
+  });
+
+  it('gives up, naming the last node, once every node refused', async () => {
+    const p = pool([await refusedUpstream(), await refusedUpstream(), await refusedUpstream()]);
+    const err = await p.request({ method: 'GET', path: '/_cluster/health' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VlrerankError);
+    expect((err as VlrerankError).code).toBe('VLR_UPSTREAM_UNREACHABLE');
+  });
+
+  it('skips a frozen node after its first headers time-out, and does not resend the request it held', async () => {
+    const frozen = await neverAnsweringUpstream();
+    const live = await headerEchoUpstream();
+    open.push(frozen, live);
+    const p = pool([frozen.url, live.url], { headersTimeoutMs: 300 });
+    const statuses: Array<number | string> = [];
+    // (the node is skipped for its first back-off, 500 ms: these searches to a loopback node take a few)
+    for (let i = 0; i < 4; i++) {
+      const r = await p.request({ method: 'POST', path: '/idx/_search', body: '{}' }).then(
+        async (res) => (await res.body.dump(), res.statusCode),
+        (e: unknown) => (e as VlrerankError).code,
+      );
+      statuses.push(r);
+    }
+    // the first search met the frozen node: its 504 (not resent: it may be running there); the
+    // rest went to the live node — before, every other search waited the time-out and failed
+    expect(statuses).toEqual(['VLR_UPSTREAM_TIMEOUT', 200, 200, 200]);
+    expect(frozen.hits).toBe(1);
+    expect(live.hits).toBe(3);
   });
 });

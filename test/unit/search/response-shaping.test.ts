@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstStageOrder, fuseWithFirstStage, mapFirstStage, shapeResponse } from '../../../src/search/shape.js';
+import { firstStageOrder, fuseWithFirstStage, mapFirstStage, partialFirstStage, shapeResponse } from '../../../src/search/shape.js';
 import { parseSourceFilter } from '../../../src/search/source.js';
 import { documentFromSource, resolveMedia } from '../../../src/pipelines/document.js';
 import { products } from './helpers.js';
@@ -80,5 +80,15 @@ describe('response shaping', () => {
     expect(resolveMedia('img/a.jpg', 'https://cdn.example/base')).toBe('https://cdn.example/base/img/a.jpg');
     expect(resolveMedia('data:image/png;base64,xx', '/srv')).toBe('data:image/png;base64,xx');
     expect(resolveMedia('img/a.jpg', '/srv/media')).toBe('/srv/media/img/a.jpg');
+  });
+});
+
+describe('partialFirstStage', () => {
+  it('names failed shards and a search that timed out, and nothing for a full answer', () => {
+    expect(partialFirstStage({ _shards: { total: 3, successful: 3, failed: 0 }, timed_out: false })).toBeUndefined();
+    expect(partialFirstStage({ _shards: { total: 3, successful: 2, failed: 1 }, timed_out: false })).toMatchObject({ failed_shards: 1, total_shards: 3, timed_out: false });
+    const late = partialFirstStage({ _shards: { total: 3, successful: 3, failed: 0 }, timed_out: true })!;
+    expect(late).toMatchObject({ failed_shards: 0, timed_out: true });
+    expect(late.note).toMatch(/timed out/);
   });
 });
