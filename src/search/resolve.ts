@@ -25,8 +25,11 @@ export type ResolvedDetection = Exclude<ReturnType<typeof detectRerank>, { kind:
 export async function detectThrough(deps: ResolveDeps, input: SearchInput, headers: readonly string[], signal?: AbortSignal): Promise<ResolvedDetection> {
   const d = detectRerank(input, deps.pipelines);
   if (d.kind !== 'resolve') return d;
-  const expr = searchExpr(input.index);
-  const got = deps.targets && deps.pool ? await deps.targets.searchedOrFault(expr, input.params, { pool: deps.pool, headers: clientReadHeaders(headers), signal }) : undefined;
+  // a point-in-time search names no index: the point in time's own indices, not every index (fix17)
+  const pit = input.index === undefined ? pitId(input.body) : undefined;
+  const expr = pit !== undefined ? 'its point in time' : searchExpr(input.index);
+  const lookup = deps.targets && deps.pool ? { pool: deps.pool, headers: clientReadHeaders(headers), signal } : undefined;
+  const got = lookup ? await (pit !== undefined ? deps.targets!.pitIndicesOrFault(pit, lookup) : deps.targets!.searchedOrFault(expr, input.params, lookup)) : undefined;
   const targets = got && 'value' in got ? (got.value as string[] | undefined) : undefined;
   let again: ReturnType<typeof detectRerank>;
   try {
@@ -42,6 +45,12 @@ export async function detectThrough(deps: ResolveDeps, input: SearchInput, heade
   return again.kind === 'resolve' ? { kind: 'passthrough' } : again; // never `resolve` again: it was given the targets
 }
 
+/** The id of a point-in-time search's `pit`, if it has one. */
+function pitId(body: unknown): string | undefined {
+  const pit = (body as { pit?: { id?: unknown } } | undefined)?.pit;
+  return typeof pit?.id === 'string' && pit.id.length > 0 ? pit.id : undefined;
+}
+
 /** The expression asked about: `/_search` and `_all` mean every index. */
 function searchExpr(index: string | undefined): string {
   return !index || index === '_all' ? '*' : index;
@@ -51,12 +60,15 @@ function searchExpr(index: string | undefined): string {
  * Might a default pipeline rerank a search on `index`? By pattern; else, when a pipeline is `default`
  * and no pattern covers the name, unless the engine already said (within the cache time, for these
  * credentials) that its indices share no default pipeline: only then may its body go unread.
+ * `/_search` with a default pipeline is always read (it may be a point-in-time search, fix17).
  */
 export function mayDefaultNow(deps: ResolveDeps, index: string | undefined, params: URLSearchParams, headers: readonly string[]): boolean {
   const r = deps.pipelines;
   const covered = r.forIndex(index); // the one pattern lookup: a covered name's own pipeline decides
   if (covered) return covered.default === true;
   if (!r.hasDefault || !r.resolvable(index)) return false;
+  // `/_search` may carry a point in time, whose indices are its own (read in the body): every index's answer does not decide
+  if (index === undefined) return true;
   const now = deps.targets?.searchedNow(searchExpr(index), params, headers);
   return !now?.known || r.forIndices(now.indices ?? []).pipeline?.default === true;
 }
