@@ -60,15 +60,12 @@ function searchExpr(index: string | undefined): string {
  * Might a default pipeline rerank a search on `index`? By pattern; else, when a pipeline is `default`
  * and no pattern covers the name, unless the engine already said (within the cache time, for these
  * credentials) that its indices share no default pipeline: only then may its body go unread.
- * `/_search` with a default pipeline is always read (it may be a point-in-time search, fix17).
  */
 export function mayDefaultNow(deps: ResolveDeps, index: string | undefined, params: URLSearchParams, headers: readonly string[]): boolean {
   const r = deps.pipelines;
   const covered = r.forIndex(index); // the one pattern lookup: a covered name's own pipeline decides
   if (covered) return covered.default === true;
   if (!r.hasDefault || !r.resolvable(index)) return false;
-  // `/_search` may carry a point in time, whose indices are its own (read in the body): every index's answer does not decide
-  if (index === undefined) return true;
   const now = deps.targets?.searchedNow(searchExpr(index), params, headers);
   return !now?.known || r.forIndices(now.indices ?? []).pipeline?.default === true;
 }

@@ -49,6 +49,9 @@ describe.each(ALL_ENGINES)('a point-in-time search of a default pipeline’s ind
     expect(onIndex.vlrerank).toMatchObject({ pipeline: 'f17-pit', degraded: false });
     const direct = await clientSearch(engine, p.engineUrl, { index: INDEX, body: { query: QUERY, size: 10, _source: false } });
     expect(ids(onIndex)).not.toEqual(ids(direct)); // the rerank moved hits: the comparison below means something
+    // a search of every index first: vlrerank then knows they share no default pipeline, and reads
+    // no `/_search` body for that — but one with a `pit` is still read
+    expect((await clientSearch(engine, p.url, { body: { query: QUERY, size: 1, _source: false } })).vlrerank).toBeUndefined();
     for (const via of [p.url, p.engineUrl]) {
       const id = await openPit(engine, via, INDEX);
       pits.push(id);
