@@ -26,6 +26,7 @@
  * (ulimit -f, free space) is looked for before each write: short of it the write is skipped and
  * counted and the tier is `down` until a write succeeds. Never throws, never decides what a key means.
  */
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { prepareStoreFolder } from './mkdir-cause.js';
 import { noRoomFor } from './file-size-limit.js';
@@ -340,6 +341,7 @@ export class DiskTier {
       try {
         h.entries = (this.#values.getStats() as { entryCount: number }).entryCount;
         h.bytes = this.#meta.get('bytes') ?? 0;
+        h.fileBytes = statSync(join(this.path, 'features.mdb')).size;
       } catch {
         // statistics are best effort
       }

@@ -32,7 +32,10 @@ describe('disk tier file size under churn', () => {
         if (i % 250 === 249) await t.flushed(); // lmdb batches what is queued into one transaction
       }
       await t.flushed();
-      const evicted = count - t.health().entries!;
+      const h = t.health();
+      const evicted = count - h.entries!;
+      expect(h.fileBytes).toBe(statSync(join(d.path, 'features.mdb')).size); // health shows the file against maxBytes
+      expect(h.fileBytes! / h.maxBytes!).toBeLessThanOrEqual(1.25);
       // the newest records are kept and read back whole; the oldest went
       for (let i = count - 100; i < count; i++) expect(t.get(key(i))?.byteLength).toBe(valueBytes);
       expect(t.has(key(0))).toBe(false);
