@@ -203,7 +203,7 @@ export const storeSchema = z.strictObject({
        * `<rerank.cacheDir>/features`; `off` turns it off there too.
        */
       path: z.string().min(1).optional(),
-      /** Byte budget of the disk tier; past it the least recently used entries are evicted in batches. */
+      /** Byte budget of the disk tier, its file included (kept within 1.25× of it); past it the least recently used entries are evicted in batches. */
       maxBytes: positiveInt.default(2 * 1024 * 1024 * 1024),
     })
     .default({ maxBytes: 2 * 1024 * 1024 * 1024 }),
