@@ -207,7 +207,7 @@ export const storeSchema = z.strictObject({
        * `<rerank.cacheDir>/features`; `off` turns it off there too.
        */
       path: z.string().min(1).optional(),
-      /** Byte budget of the disk tier; past it the least recently used entries are evicted in batches. */
+      /** Byte budget of the disk tier, its file included (kept within 1.25× of it); past it the least recently used entries are evicted in batches. */
       maxBytes: positiveInt.default(2 * 1024 * 1024 * 1024),
     })
     .default({ maxBytes: 2 * 1024 * 1024 * 1024 }),
@@ -237,12 +237,20 @@ export const storeSchema = z.strictObject({
       sentinels: z.array(hostPort).default([]),
       /** Password of the sentinels themselves (their `requirepass`, as Helm charts set by default), when they have one. */
       sentinelPassword: z.string().min(1).optional(),
+      /** ACL user of the sentinels (with `sentinelPassword`), when they have one for clients. */
+      sentinelUsername: z.string().min(1).optional(),
+      /** The sentinels listen with TLS (their `tls-port`); the primary's TLS is the URL's (`rediss://`). */
+      sentinelTls: z.boolean().default(false),
+      /** PEM file of the CA that signed the Redis servers' (and TLS sentinels') certificates, for a private CA (else the system's CAs and NODE_EXTRA_CA_CERTS). */
+      ca: z.string().min(1).optional(),
       /** Redis Cluster: the URL is one node of the cluster (its others are learnt from it); database 0 only. */
       cluster: z.boolean().default(false),
     })
-    .default({ ttlSeconds: 7 * 24 * 3600, maxValueBytes: 2 * 1024 * 1024, lockMs: 5_000, commandTimeoutMs: 50, keyPrefix: 'vlrerank:', sentinels: [], cluster: false })
+    .default({ ttlSeconds: 7 * 24 * 3600, maxValueBytes: 2 * 1024 * 1024, lockMs: 5_000, commandTimeoutMs: 50, keyPrefix: 'vlrerank:', sentinels: [], sentinelTls: false, cluster: false })
     .refine((r) => !(r.cluster && r.sentinels.length > 0), { message: 'sentinels and cluster are exclusive: a Redis Cluster fails over by itself', path: ['cluster'] })
     .refine((r) => !(r.sentinelPassword && r.sentinels.length === 0), { message: 'sentinelPassword without sentinels: the URL carries the server\'s own password', path: ['sentinelPassword'] })
+    .refine((r) => !(r.sentinelUsername && !r.sentinelPassword), { message: 'sentinelUsername without sentinelPassword: an ACL user logs in with its password', path: ['sentinelUsername'] })
+    .refine((r) => !(r.sentinelTls && r.sentinels.length === 0), { message: 'sentinelTls without sentinels: a server\'s own TLS is the URL\'s (rediss://)', path: ['sentinelTls'] })
     .refine((r) => !(r.cluster && r.url && !/^\/?0?$/.test(new URL(r.url).pathname)), { message: 'a Redis Cluster has database 0 only: leave the URL without a path', path: ['url'] }),
 });
 

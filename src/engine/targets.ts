@@ -148,6 +148,17 @@ export const indexExprSegment = (expr: string) => encodeURIComponent(expr).repla
 
 const indexPath = (expr: string) => `/_resolve/index/${indexExprSegment(expr)}`;
 
+function hasHeader(raw: readonly string[], name: string): boolean {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) return true;
+  return false;
+}
+
+/** The index names of a point in time's `_index` terms (pitIndicesOrFault); undefined for another answer. */
+function pitIndexNames(answer: unknown): string[] | undefined {
+  const buckets = (answer as { aggregations?: { i?: { buckets?: Array<{ key?: unknown }> } } } | undefined)?.aggregations?.i?.buckets;
+  return Array.isArray(buckets) ? buckets.map((b) => b.key).filter((k): k is string => typeof k === 'string') : undefined;
+}
+
 /**
  * The `_resolve/index` read of a search on `expr` with the search's parameters that change its answer.
  * Runs per search (searchedNow): a search without those parameters (nearly all) builds no
@@ -223,6 +234,19 @@ export class IndexTargets {
     return e?.settled ? { known: true, indices: e.settled.value as string[] | undefined } : { known: false };
   }
 
+  /**
+   * The indices a point in time reads (fix17): its id holds them, in a form of the engine's own, so
+   * the engine is asked — a search of that point in time for the `_index` of its documents (size 0).
+   * Any point in time, opened through vlrerank or around it, on Elasticsearch (`_pit`) and
+   * OpenSearch (`_search/point_in_time`) alike; kept as the other answers (ttlMs), so a client paging
+   * it costs one look-up per ttlMs. An index of the point in time with no document is not named (no
+   * hit of it can be reranked). Undefined when the engine could not say (an expired point in time).
+   */
+  pitIndicesOrFault(id: string, o: TargetLookup): Promise<TargetOutcome> {
+    const body = JSON.stringify({ pit: { id }, size: 0, track_total_hits: false, aggs: { i: { terms: { field: '_index', size: 10_000 } } } });
+    return this.#cached(`p\0${id}`, o, async () => pitIndexNames(await this.#read('/_search', o, true, body)));
+  }
+
   /** The index a write to `name` lands in when `name` is an alias; undefined for a concrete index or when it cannot be told. */
   async writeIndex(name: string, o: TargetLookup): Promise<string | undefined> {
     const got = await this.writeIndexOrFault(name, o);
@@ -256,16 +280,19 @@ export class IndexTargets {
    * The parsed JSON answer of a 200, else undefined (a 404 is "not an alias" / "no such index"); a 5xx
    * or a 200 that is not JSON fails, and so does a 401/403 when `refusals` (an EngineRefusal).
    */
-  async #read(path: string, o: TargetLookup, refusals = false): Promise<unknown> {
-    const up = await o.pool.request({ method: 'GET', path, headers: o.headers, signal: o.signal, idempotent: true });
+  async #read(path: string, o: TargetLookup, refusals = false, body?: string): Promise<unknown> {
+    const method = body === undefined ? 'GET' : 'POST';
+    // a body: the client's own JSON content type is kept (Elasticsearch refuses a compatible-with Accept beside a plain one)
+    const headers = body === undefined || hasHeader(o.headers, 'content-type') ? o.headers : [...o.headers, 'content-type', 'application/json'];
+    const up = await o.pool.request({ method, path, headers, body: body ?? null, signal: o.signal, idempotent: true });
     const text = await up.body.text();
     if (refusals && isAuthRefusal(up.statusCode)) throw engineRefusal(up.statusCode, up.headers, text);
-    if (up.statusCode >= 500) throw vlrError('VLR_UPSTREAM_ERROR', `upstream ${up.node} answered GET ${path} with ${up.statusCode}: ${text.slice(0, 200)}`, { details: { node: up.node } });
+    if (up.statusCode >= 500) throw vlrError('VLR_UPSTREAM_ERROR', `upstream ${up.node} answered ${method} ${path} with ${up.statusCode}: ${text.slice(0, 200)}`, { details: { node: up.node } });
     if (up.statusCode !== 200) return undefined;
     try {
       return JSON.parse(text);
     } catch {
-      throw vlrError('VLR_UPSTREAM_ERROR', `upstream ${up.node} answered GET ${path} with a body that is not JSON: ${text.slice(0, 200)}`, { details: { node: up.node } });
+      throw vlrError('VLR_UPSTREAM_ERROR', `upstream ${up.node} answered ${method} ${path} with a body that is not JSON: ${text.slice(0, 200)}`, { details: { node: up.node } });
     }
   }
 }

@@ -205,6 +205,12 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   // itself is left to the engine: the default pipeline refused it with a 400 where the engine
   // answers it (held-out probe round 5); asked for (ext, retriever, search_pipeline), it is a 400
   if (defaultPipeline && unrerankable(body, params)) return { kind: 'passthrough' };
+  // a point-in-time search that sorts, even by `_score` alone, gets the engine's cursor in each hit
+  // (`sort`, the engine adding its `_shard_doc` tie-breaker): its next page by `search_after` is the
+  // engine's order after that hit, so a reranked page before it showed hits twice or never (fix17).
+  // Left to the engine unless the client asked for a rerank; without `sort` the hits carry no
+  // cursor and a reranked point in time pages by `from`, each hit once (round 15e)
+  if (defaultPipeline && body.pit !== undefined && body.sort !== undefined) return { kind: 'passthrough' };
 
   // --- the first-stage body ---
   let knn: KnnClause | undefined;

@@ -20,6 +20,7 @@ import { assertMetadataKeys } from './msearch-header.js';
 import { credentialHeaders } from '../engine/targets.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
 import { answerHeaders, isJsonBody } from './headers.js';
+import { isObject } from './retriever.js';
 
 /** Words whose absence from a body proves it asks for no reranking (saves a JSON parse). */
 export const MARKERS = ['vlrerank', 'text_similarity_reranker', 'search_pipeline'];
@@ -99,7 +100,9 @@ async function search(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sear
   const pre = req.body?.parsed;
   const text = raw.length ? req.body!.text : '';
   const must = () => req.mustParse ?? mustParse(deps, req.index, req.params, req.headers);
-  const maybe = pre ? pre.hasMarker || must() : text !== undefined && (MARKERS.some((m) => text.includes(m)) || must());
+  // `/_search` with a `pit` key names its indices inside the point in time (resolve.ts asks the engine, fix17): read when a pipeline is a default one
+  const pit = () => req.index === undefined && registry.hasDefault && (pre ? isObject(pre.value) && pre.value.pit !== undefined : text!.includes('"pit"'));
+  const maybe = pre ? pre.hasMarker || must() || pit() : text !== undefined && (MARKERS.some((m) => text.includes(m)) || must() || pit());
   if (!maybe) return { kind: 'forward', body: raw, rewritten: false }; // asks for no reranking: its bytes as received
   let body: unknown;
   if (pre) body = pre.value; // depth-checked and parsed in the JSON worker (undefined: not JSON)

@@ -25,8 +25,11 @@ export type ResolvedDetection = Exclude<ReturnType<typeof detectRerank>, { kind:
 export async function detectThrough(deps: ResolveDeps, input: SearchInput, headers: readonly string[], signal?: AbortSignal): Promise<ResolvedDetection> {
   const d = detectRerank(input, deps.pipelines);
   if (d.kind !== 'resolve') return d;
-  const expr = searchExpr(input.index);
-  const got = deps.targets && deps.pool ? await deps.targets.searchedOrFault(expr, input.params, { pool: deps.pool, headers: clientReadHeaders(headers), signal }) : undefined;
+  // a point-in-time search names no index: the point in time's own indices, not every index (fix17)
+  const pit = input.index === undefined ? pitId(input.body) : undefined;
+  const expr = pit !== undefined ? 'its point in time' : searchExpr(input.index);
+  const lookup = deps.targets && deps.pool ? { pool: deps.pool, headers: clientReadHeaders(headers), signal } : undefined;
+  const got = lookup ? await (pit !== undefined ? deps.targets!.pitIndicesOrFault(pit, lookup) : deps.targets!.searchedOrFault(expr, input.params, lookup)) : undefined;
   const targets = got && 'value' in got ? (got.value as string[] | undefined) : undefined;
   let again: ReturnType<typeof detectRerank>;
   try {
@@ -40,6 +43,12 @@ export async function detectThrough(deps: ResolveDeps, input: SearchInput, heade
     throw e;
   }
   return again.kind === 'resolve' ? { kind: 'passthrough' } : again; // never `resolve` again: it was given the targets
+}
+
+/** The id of a point-in-time search's `pit`, if it has one. */
+function pitId(body: unknown): string | undefined {
+  const pit = (body as { pit?: { id?: unknown } } | undefined)?.pit;
+  return typeof pit?.id === 'string' && pit.id.length > 0 ? pit.id : undefined;
 }
 
 /** The expression asked about: `/_search` and `_all` mean every index. */

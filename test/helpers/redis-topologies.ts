@@ -7,14 +7,39 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startRedis, tempStoreDir, type RedisServer } from './store.js';
+import { freePort, startRedis, tempStoreDir, type RedisServer } from './store.js';
 import { until } from './until.js';
+
+/** A private CA made with openssl and a server certificate it signed for 127.0.0.1 and localhost. */
+export interface RedisTlsFiles {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** Make a private CA and a certificate for 127.0.0.1/localhost in `dir` (openssl, 2 days). */
+export function privateCa(dir: string): RedisTlsFiles {
+  const f = (n: string) => join(dir, n);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=vlrerank redis test CA');
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('redis.key'), '-out', f('redis.csr'), '-subj', '/CN=localhost');
+  writeFileSync(f('redis.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n');
+  openssl('x509', '-req', '-in', f('redis.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('redis.pem'), '-days', '2', '-extfile', f('redis.ext'));
+  return { ca: f('ca.pem'), cert: f('redis.pem'), key: f('redis.key') };
+}
+
+/** redis-server's options for a `tls-port` with `files` (clients need no certificate; replication over TLS). */
+function tlsOptions(files: RedisTlsFiles): string[] {
+  return ['--tls-cert-file', files.cert, '--tls-key-file', files.key, '--tls-ca-cert-file', files.ca, '--tls-auth-clients', 'no', '--tls-replication', 'yes'];
+}
 
 export interface SentinelSet {
   /** Name the sentinels monitor the primary under. */
   name: string;
   /** host:port of each sentinel. */
   sentinels: string[];
+  /** With `tls`: host:port of each sentinel's `tls-port` (the plain ones stay, for the test's own assertions). */
+  tlsSentinels: string[];
   primary: RedisServer;
   replica: RedisServer;
   /** The address the sentinels give for the primary now. */
@@ -27,16 +52,28 @@ export interface SentinelSet {
  * sentinels then ask it of every client (their default user's password, as Helm charts set it) and
  * give it to each other.
  */
-export async function startSentinelSet(name = 'mymaster', sentinelPassword?: string): Promise<SentinelSet> {
+export async function startSentinelSet(name = 'mymaster', sentinelPassword?: string, options: { tls?: RedisTlsFiles } = {}): Promise<SentinelSet> {
   const dir = tempStoreDir('sentinel');
+  // with TLS every server has a tls-port beside its plain one: the sentinels monitor the primary's
+  // tls-port (so that is the address they give), the replica replicates over TLS
+  const tls = async () => (options.tls ? { port: await freePort(), args: tlsOptions(options.tls) } : undefined);
+  const pTls = await tls();
+  const rTls = await tls();
+  const withTls = (t: { port: number; args: string[] } | undefined) => (t ? ['--tls-port', String(t.port), ...t.args] : []);
   // (a replica's full sync writes dump.rdb: into the folder, not the working directory)
-  const primary = await startRedis(undefined, ['--dir', dir.path, '--dbfilename', 'primary.rdb']);
-  const replica = await startRedis(undefined, ['--replicaof', '127.0.0.1', String(primary.port), '--dir', dir.path, '--dbfilename', 'replica.rdb']);
+  const primary = await startRedis(undefined, ['--dir', dir.path, '--dbfilename', 'primary.rdb', ...withTls(pTls)]);
+  const primaryAddress = pTls?.port ?? primary.port;
+  const replica = await startRedis(undefined, ['--replicaof', '127.0.0.1', String(primaryAddress), '--dir', dir.path, '--dbfilename', 'replica.rdb', ...withTls(rTls)]);
   const sentinels: RedisServer[] = [];
+  const tlsSentinels: string[] = [];
   for (let i = 0; i < 3; i++) {
     const conf = join(dir.path, `sentinel-${i}.conf`);
-    writeFileSync(conf, [`sentinel monitor ${name} 127.0.0.1 ${primary.port} 2`, `sentinel down-after-milliseconds ${name} 1000`, `sentinel failover-timeout ${name} 5000`, `dir ${dir.path}`, ''].join('\n'));
-    sentinels.push(await startRedis(undefined, ['--sentinel'], [conf]));
+    const sTls = await tls();
+    // a TLS sentinel tells the others (and clients, `SENTINEL SENTINELS`) its tls-port, as a TLS-only one would
+    const announce = sTls ? [`sentinel announce-port ${sTls.port}`] : [];
+    writeFileSync(conf, [`sentinel monitor ${name} 127.0.0.1 ${primaryAddress} 2`, `sentinel down-after-milliseconds ${name} 1000`, `sentinel failover-timeout ${name} 5000`, ...announce, `dir ${dir.path}`, ''].join('\n'));
+    sentinels.push(await startRedis(undefined, ['--sentinel', ...withTls(sTls)], [conf]));
+    if (sTls) tlsSentinels.push(`127.0.0.1:${sTls.port}`);
   }
   const admin = sentinels[0]!.client();
   // the replica has synced, and every sentinel knows of it (a failover needs a replica to promote)
@@ -53,6 +90,7 @@ export async function startSentinelSet(name = 'mymaster', sentinelPassword?: str
   return {
     name,
     sentinels: sentinels.map((s) => `127.0.0.1:${s.port}`),
+    tlsSentinels,
     primary,
     replica,
     async primaryPort() {

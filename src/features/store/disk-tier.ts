@@ -8,7 +8,13 @@
  *
  * Byte budget: every write adds the entry's size to a counter kept in the store itself, in the same
  * transaction (so processes sharing the folder agree); past `maxBytes` the oldest entries by access
- * stamp are evicted in one batch down to 90 % of the budget. The memo of local files is counted and
+ * stamp are evicted in one batch down to 90 % of the budget. The file is bounded too (fix17): keys are
+ * content hashes, so a transaction's writes touch leaf pages all over each B-tree, LMDB's copy-on-write
+ * needs a new copy of every page touched while the old one is reusable only two transactions later,
+ * and the trees' pages are ~half full; counting value bytes alone let `features.mdb` reach 3.5–4.2×
+ * the budget. Eviction also runs when the pages the trees use pass PAGES_SHARE of the budget, which
+ * leaves the rest for that copy-on-write room: the file stays ≤ 1.25× the budget (measured, test
+ * store-disk-file-bound), at the price of fewer entries per budget byte. The memo of local files is counted and
  * evicted with the values (stamped under MEMO + real path): one entry per distinct file ever read
  * would otherwise fill the map; a file whose memo is gone is read and hashed again. A read
  * refreshes an entry's stamp at most every STAMP_REFRESH_MS (LRU-ish, without a write per hit). Writes are asynchronous (lmdb
@@ -20,6 +26,7 @@
  * (ulimit -f, free space) is looked for before each write: short of it the write is skipped and
  * counted and the tier is `down` until a write succeeds. Never throws, never decides what a key means.
  */
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { prepareStoreFolder } from './mkdir-cause.js';
 import { noRoomFor } from './file-size-limit.js';
@@ -48,6 +55,12 @@ const MEMO = '@memo|';
 const MEMO_VALUE_BYTES = 128;
 /** A URL's memo key: URL + the object's identity (known-media.ts urlIdentity); a local file's is its real path, which starts with `/`. */
 const URL_MEMO = 'url|';
+
+/** Pages in use are kept under this share of the budget: the rest is the room copy-on-write needs (see #pagesInUse). */
+const PAGES_SHARE = 0.4;
+/** …but never below this many bytes of pages: an empty store's trees take a few pages whatever the budget. */
+const PAGES_FLOOR = 64 * 4096;
+interface LmdbStats { pageSize: number; treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number }
 
 /** An entry's access stamp (ms; 0: an older version's memo entry, counted at open) and counted size. */
 interface Stamp { t: number; n: number }
@@ -178,7 +191,9 @@ export class DiskTier {
         this.#stamps.putSync(key, { t: now, n });
         this.#age.putSync([now, key], 0);
         let total = (this.#meta.get('bytes') ?? 0) + n - (old?.n ?? 0);
-        if (total > this.maxBytes) total = this.#evict(total);
+        const used = this.#pagesInUse();
+        if (used > Math.max(PAGES_FLOOR, this.maxBytes * PAGES_SHARE)) total = this.#evict(total, (total * Math.max(PAGES_FLOOR, this.maxBytes * PAGES_SHARE) * EVICT_TO) / used);
+        else if (total > this.maxBytes) total = this.#evict(total, this.maxBytes * EVICT_TO);
         this.#meta.putSync('bytes', total);
         this.#touched.set(key, now);
       }).then(() => {
@@ -206,13 +221,12 @@ export class DiskTier {
       this.#age.putSync([0, k], 0);
       total += n;
     }
-    this.#meta.putSync('bytes', total > this.maxBytes ? this.#evict(total) : total);
+    this.#meta.putSync('bytes', total > this.maxBytes ? this.#evict(total, this.maxBytes * EVICT_TO) : total);
     this.#meta.putSync('memoCounted', 1);
   }
 
   /** Oldest entries first, in one batch, down to EVICT_TO of the budget; runs inside a write transaction. */
-  #evict(total: number): number {
-    const target = this.maxBytes * EVICT_TO;
+  #evict(total: number, target: number): number {
     for (const { key } of this.#age.getRange({})) {
       if (total <= target) break;
       const k = key[1];
@@ -225,6 +239,19 @@ export class DiskTier {
       total -= s?.n ?? 0;
     }
     return Math.max(0, total);
+  }
+
+  /** Bytes of the pages the store's B-trees use now (in the open write transaction): values, stamps, age, memo, meta, the root and the free list's own tree. */
+  #pagesInUse(): number {
+    let pages = 0;
+    let size = 4096;
+    for (const db of [this.#values, this.#stamps, this.#age, this.#memo, this.#meta]) {
+      const s = db.getStats() as LmdbStats & { root: LmdbStats; free: LmdbStats };
+      pages += s.treeBranchPageCount + s.treeLeafPageCount + s.overflowPages;
+      if (db === this.#meta) pages += s.root.treeBranchPageCount + s.root.treeLeafPageCount + s.free.treeBranchPageCount + s.free.treeLeafPageCount + s.free.overflowPages;
+      size = s.pageSize;
+    }
+    return pages * size;
   }
 
   /**
@@ -314,6 +341,7 @@ export class DiskTier {
       try {
         h.entries = (this.#values.getStats() as { entryCount: number }).entryCount;
         h.bytes = this.#meta.get('bytes') ?? 0;
+        h.fileBytes = statSync(join(this.path, 'features.mdb')).size;
       } catch {
         // statistics are best effort
       }

@@ -2,9 +2,12 @@
  * Open the persistent tiers of the feature store from `config.store`: the disk tier when a folder
  * is configured (config/store-defaults.ts says when that is), Redis when a URL is. Called once by
  * the composition root (server/services.ts), which closes them after everything that uses them.
- * Never fails: a tier that cannot open is built `failed` and the server runs without it.
+ * Never fails (but for an unreadable `store.redis.ca`, a configuration error): a tier that cannot
+ * open is built `failed` and the server runs without it.
  */
+import { readFileSync } from 'node:fs';
 import type { Config } from '../../config/schema.js';
+import { vlrError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import { DiskTier } from './disk-tier.js';
 import { RedisTier } from './redis-tier.js';
@@ -19,12 +22,22 @@ export interface OpenTiers {
   close(): Promise<void>;
 }
 
+/** The PEM of `store.redis.ca`; a file that cannot be read is a configuration error, said at start. */
+function readCa(path: string | undefined): Buffer | undefined {
+  if (!path) return undefined;
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw vlrError('VLR_CONFIG_INVALID', `store.redis.ca: cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+
 export async function openStoreTiers(store: Config['store'], diskPath: string | undefined, deps: { logger?: Logger; hooks?: TierHooks }): Promise<OpenTiers> {
   const hooks = deps.hooks ?? {};
   const disk = diskPath ? await DiskTier.open({ path: diskPath, maxBytes: store.disk.maxBytes, logger: deps.logger, hooks }) : undefined;
   if (disk?.usable) deps.logger?.info({ path: diskPath, maxBytes: store.disk.maxBytes }, 'disk feature store open');
   const r = store.redis;
-  const redis = r.url ? new RedisTier({ url: r.url, ttlSeconds: r.ttlSeconds, maxValueBytes: r.maxValueBytes, lockMs: r.lockMs, commandTimeoutMs: r.commandTimeoutMs, keyPrefix: r.keyPrefix, sentinels: r.sentinels, sentinelPassword: r.sentinelPassword, cluster: r.cluster, logger: deps.logger, hooks }) : undefined;
+  const redis = r.url ? new RedisTier({ url: r.url, ttlSeconds: r.ttlSeconds, maxValueBytes: r.maxValueBytes, lockMs: r.lockMs, commandTimeoutMs: r.commandTimeoutMs, keyPrefix: r.keyPrefix, sentinels: r.sentinels, sentinelPassword: r.sentinelPassword, sentinelUsername: r.sentinelUsername, sentinelTls: r.sentinelTls, ca: readCa(r.ca), cluster: r.cluster, logger: deps.logger, hooks }) : undefined;
   return {
     tiers: { disk, redis },
     hooks,

@@ -26,6 +26,7 @@
  * (held-out probe round 15a).
  */
 import { randomBytes } from 'node:crypto';
+import type { ConnectionOptions } from 'node:tls';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../../observability/logger.js';
 import { newCounters, type TierHealth, type TierHooks, type TierState, type UrlMemo } from './tier.js';
@@ -39,8 +40,14 @@ export interface RedisTierOptions {
   keyPrefix: string;
   /** Sentinels (host:port) monitoring the primary the URL's host names. */
   sentinels?: string[];
-  /** The sentinels' own password (their `requirepass`). */
+  /** The sentinels' own password (their `requirepass`, or their ACL user's). */
   sentinelPassword?: string;
+  /** The sentinels' ACL user. */
+  sentinelUsername?: string;
+  /** The sentinels listen with TLS. */
+  sentinelTls?: boolean;
+  /** PEM of the CA of the servers' (and TLS sentinels') certificates (a private CA). */
+  ca?: Buffer;
   /** The URL is one node of a Redis Cluster. */
   cluster?: boolean;
   logger?: Logger;
@@ -80,7 +87,7 @@ export class RedisTier {
       this.#writeFailing = undefined;
     });
     this.#redis.on('error', (e: Error) => {
-      const message = notRedis(e.message);
+      const message = sentinelHint(options, notRedis(e.message));
       // the first error of a connection is why it failed; what follows is its fall-out (an HTTP
       // port answers "H", then the write of the next command is EPIPE: health said only EPIPE)
       this.#connError ??= message;
@@ -317,6 +324,16 @@ function notRedis(message: string): string {
   return `not a Redis server: it answered ${JSON.stringify(c)}${c === 'H' ? ' (an HTTP server?)' : ''}`;
 }
 
+/**
+ * ioredis drops why each sentinel failed ("All sentinels are unreachable … Last error: Connection is
+ * closed."): a TLS sentinel asked in clear, or one whose certificate is not trusted, says only that.
+ * Name the likely cause.
+ */
+function sentinelHint(o: RedisTierOptions, message: string): string {
+  if (!message.startsWith('All sentinels are unreachable')) return message;
+  return `${message} (sentinels ${o.sentinels!.join(', ')} asked ${o.sentinelTls ? 'over TLS: is their certificate signed by store.redis.ca?' : 'in clear: TLS sentinels need store.redis.sentinelTls'})`;
+}
+
 /** Reconnect backoff: 100 ms, 200 ms, … at most 2 s. */
 const retryStrategy = (times: number) => Math.min(100 * times, 2_000);
 
@@ -333,6 +350,8 @@ function connect(o: RedisTierOptions): Redis | Cluster {
     retryStrategy,
     lazyConnect: false,
   };
+  const tls: ConnectionOptions = o.ca ? { ca: o.ca } : {};
+  const rediss = /^rediss:/i.test(o.url);
   if (o.cluster) {
     const u = new URL(o.url);
     // (a node's own retryStrategy kept the cluster from getting ready: the cluster reconnects its nodes)
@@ -357,7 +376,7 @@ function connect(o: RedisTierOptions): Redis | Cluster {
       redisOptions: {
         ...node,
         ...(u.username || u.password ? { username: decodeURIComponent(u.username) || undefined, password: decodeURIComponent(u.password) } : {}),
-        ...(u.protocol === 'rediss:' ? { tls: { servername: u.hostname } } : {}),
+        ...(u.protocol === 'rediss:' ? { tls: { ...tls, servername: u.hostname } } : {}),
       },
     });
   }
@@ -366,6 +385,11 @@ function connect(o: RedisTierOptions): Redis | Cluster {
       ...common,
       sentinels: o.sentinels.map(hostAndPort),
       ...(o.sentinelPassword ? { sentinelPassword: o.sentinelPassword } : {}),
+      ...(o.sentinelUsername ? { sentinelUsername: o.sentinelUsername } : {}),
+      ...(o.sentinelTls ? { sentinelTLS: tls } : {}),
+      // rediss://: the primary the sentinels name is asked over TLS too — ioredis otherwise opens a
+      // plain connection to it whatever the URL says (fix17)
+      ...(rediss ? { tls, enableTLSForSentinelMode: true } : {}),
       // the URL's host is the primary's name as the sentinels know it (case kept: WHATWG URLs lower it)
       name: /^rediss?:\/\/(?:[^@/]*@)?([^:/?#]+)/.exec(o.url)![1],
       sentinelRetryStrategy: retryStrategy,
@@ -376,7 +400,7 @@ function connect(o: RedisTierOptions): Redis | Cluster {
       failoverDetector: true,
     });
   }
-  return new Redis(o.url, common);
+  return new Redis(o.url, rediss ? { ...common, tls } : common);
 }
 
 function hostAndPort(hp: string): { host: string; port: number } {

@@ -50,6 +50,8 @@ export interface TierHealth extends TierCounters {
   entries?: number;
   bytes?: number;
   maxBytes?: number;
+  /** The disk tier's file on disk (what `maxBytes` bounds, within 1.25×: disk-tier.ts). */
+  fileBytes?: number;
 }
 
 /** A URL's validators and the content hash of the copy whose features are kept (known-media.ts), as the persistent tiers keep them. */
