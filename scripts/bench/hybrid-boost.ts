@@ -11,7 +11,9 @@
  * the other four (the map by logistic regression of relevance on the engine score of the window's
  * hits) and nDCG@10 measured on the held-out one, against the boost of 1 with the map before.
  *   npx tsx scripts/bench/anchors.ts --sets coco-mixed   # raw values into .cache/anchors
- *   npx tsx scripts/bench/hybrid-boost.ts [--url http://127.0.0.1:19200] [--index q17-coco-boost] [--window 50] [--keep]
+ *   npx tsx scripts/bench/hybrid-boost.ts [--url http://127.0.0.1:19200] [--opensearch] [--index hybrid-boost-coco] [--window 50] [--keep]
+ * `--opensearch`: the engine at --url is OpenSearch (a `knn_vector` field, the `bool.should` of the
+ * match and the `knn` query, as src/engine/dialect.ts sends them).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +26,7 @@ const flag = (n: string, d: string) => (argv.includes(n) ? argv[argv.indexOf(n) 
 const url = flag('--url', 'http://127.0.0.1:19200');
 const index = flag('--index', 'hybrid-boost-coco');
 const W = Number(flag('--window', '50'));
+const opensearch = argv.includes('--opensearch');
 const BOOSTS = [1, 2, 3, 5, 7, 10, 15, 20, 30];
 /** coco.yaml's map before the boost (fitted at boost 1) */
 const BEFORE_MAP = { a: 0.4786, b: -6.9935 };
@@ -44,7 +47,8 @@ const es = async (path: string, method: string, body?: unknown, ndjson = false):
 const reranker = new Reranker({ modelsDir: MODELS, device: 'cpu', mediaRoots: [DATA] });
 const { records } = await reranker.records(rows.map((r) => ({ image: join(DATA, 'coco-captions-mini', r.image) })));
 await es(`/${index}`, 'DELETE');
-await es(`/${index}`, 'PUT', { settings: { number_of_replicas: 0 }, mappings: { properties: { caption: { type: 'text' }, v: { type: 'dense_vector', dims: 384, index: true, similarity: 'cosine' } } } });
+const vectorField = opensearch ? { type: 'knn_vector', dimension: 384, method: { name: 'hnsw', engine: 'lucene', space_type: 'cosinesimil' } } : { type: 'dense_vector', dims: 384, index: true, similarity: 'cosine' };
+await es(`/${index}`, 'PUT', { settings: { number_of_replicas: 0, ...(opensearch ? { 'index.knn': true } : {}) }, mappings: { properties: { caption: { type: 'text' }, v: vectorField } } });
 const lines = rows.flatMap((r, i) => {
   const im = records[i]!.image!;
   const vp = fromFloat16Base64(im.vp);
@@ -59,7 +63,12 @@ const windows = new Map<number, Array<Array<[string, number]>>>();
 for (const boost of BOOSTS) {
   const w: Array<Array<[string, number]>> = [];
   for (let i = 0; i < qs.length; i++) {
-    const j = await es(`/${index}/_search`, 'POST', { size: W, _source: false, query: { multi_match: { query: qs[i]!.text, fields: ['caption'] } }, knn: { field: 'v', query_vector: Array.from(vectors[i]!), k: W, num_candidates: Math.max(100, W), boost } });
+    const match = { multi_match: { query: qs[i]!.text, fields: ['caption'] } };
+    const vector = Array.from(vectors[i]!);
+    const body = opensearch
+      ? { size: W, _source: false, query: { bool: { should: [match, { knn: { v: { vector, k: W, boost } } }] } } }
+      : { size: W, _source: false, query: match, knn: { field: 'v', query_vector: vector, k: W, num_candidates: Math.max(100, W), boost } };
+    const j = await es(`/${index}/_search`, 'POST', body);
     w.push(j.hits.hits.map((h: { _id: string; _score: number }) => [h._id, h._score]));
   }
   windows.set(boost, w);
