@@ -15,7 +15,8 @@
  * Fusions compared on the same raw values: `process()` default (calibrated mean, weights 1:1), the
  * anchor, the logit-space mean (logistic of the mean of the signals' calibrated logits) and the
  * shipped grocery pipeline's raw fusion.
- *   npx tsx scripts/bench/anchors.ts [--sets coco,grocery,videos,skimage] [--out DIR] [--max-frames 16]
+ *   npx tsx scripts/bench/anchors.ts [--sets coco,grocery,videos,skimage] [--out DIR] [--max-frames 16] [--ocr]
+ * `--ocr`: the documents' photos are OCRed too (the `ocr_text` signal's raw values are kept beside the others).
  * Raw values are kept in DIR (default .cache/anchors/<set>.json) for offline fits.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -94,7 +95,7 @@ const all: AnchorSet[] = [
 ];
 for (const set of all) {
   const t0 = performance.now();
-  const collected = await collectSet(reranker, set);
+  const collected = await collectSet(reranker, set, { ocr: argv.includes('--ocr') });
   writeFileSync(join(outDir, `${set.name}.json`), JSON.stringify(collected));
   process.stdout.write(`${set.name}: ${set.queries.length} queries → ${set.documents.length} documents (${((performance.now() - t0) / 1000).toFixed(0)} s)\n${fusionsReport(collected)}\n`);
 }

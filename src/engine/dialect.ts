@@ -20,6 +20,8 @@ export interface KnnArgs {
   numCandidates: number;
   filter?: unknown;
   similarity?: number;
+  /** Factor on the clause's score where it is summed with a query's (the engine's `boost`; absent: 1). */
+  boost?: number;
   /** Further parameters of the clause, in the engine's own names, sent as given (a `knn` retriever's `_name`, `rescore_vector`…). */
   options?: Record<string, unknown>;
 }
@@ -37,13 +39,14 @@ export function addKnn(body: Record<string, unknown>, dialect: Dialect, a: KnnAr
       num_candidates: Math.min(MAX_NUM_CANDIDATES, Math.max(a.k, a.numCandidates)),
       ...(a.filter !== undefined ? { filter: a.filter } : {}),
       ...(a.similarity !== undefined ? { similarity: a.similarity } : {}),
+      ...(a.boost !== undefined ? { boost: a.boost } : {}),
       ...a.options,
     };
     body.knn = given.length ? [...given, ours] : ours;
     return;
   }
   // OpenSearch k-NN plugin: a `knn` query; the lucene engine takes an efficient `filter`.
-  const knnQuery = { knn: { [a.field]: { vector: a.vector, k: a.k, ...(a.filter !== undefined ? { filter: a.filter } : {}), ...a.options } } };
+  const knnQuery = { knn: { [a.field]: { vector: a.vector, k: a.k, ...(a.filter !== undefined ? { filter: a.filter } : {}), ...(a.boost !== undefined ? { boost: a.boost } : {}), ...a.options } } };
   body.query = body.query === undefined ? knnQuery : { bool: { should: [body.query, knnQuery] } };
 }
 

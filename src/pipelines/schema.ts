@@ -138,8 +138,15 @@ export const pipelineSchema = z
         match_fields: z.array(z.string().min(1)).optional(),
         /** kNN candidates per shard = max(window, num_candidates). */
         num_candidates: positiveInt.default(100),
+        /**
+         * `hybrid`: the factor on the kNN clause's score beside the `multi_match` (the engine adds the
+         * two). A kNN similarity lies in [0, 1] and a BM25 score in [0, ~20], so at 1 the BM25 hits
+         * fill the window and the kNN's own hits are cut off (models/CALIBRATION.md, "The hybrid first
+         * stage's window"). Fitted with the pipeline's blend map, which reads the summed score.
+         */
+        knn_boost: z.number().finite().positive().default(1),
       })
-      .default({ fusion: { method: 'none' }, text_query: 'bm25', num_candidates: 100 }),
+      .default({ fusion: { method: 'none' }, text_query: 'bm25', num_candidates: 100, knn_boost: 1 }),
     window: z
       .strictObject({ default: positiveInt.default(50), max: positiveInt.default(200) })
       .default({ default: 50, max: 200 })

@@ -221,7 +221,9 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
     // counts the same total (the top hits of a larger k are the same hits). Beside a query, k stays
     // the window, so the hits whose scores the kNN adds to — and the window's order — do not change
     const k = body.query === undefined ? Math.max(paging.window, p.window.max) : paging.window;
-    addKnn(body, dialect, { field: need.field, vector: Array.from(vector), k, numCandidates: Math.max(numCandidates, k), filter });
+    // beside a query the engine adds the two scores: the bridge kNN's similarity (≤ 1) is weighed by knn_boost
+    const boost = body.query !== undefined && need.kind === 'bridge' && p.first_stage.knn_boost !== 1 ? p.first_stage.knn_boost : undefined;
+    addKnn(body, dialect, { field: need.field, vector: Array.from(vector), k, numCandidates: Math.max(numCandidates, k), filter, ...(boost !== undefined ? { boost } : {}) });
   } else if (!ownFirstStage(body) && spec.query.text) {
     body.query = matchQuery(spec);
   }

@@ -36,11 +36,11 @@ export interface CollectedSet {
   queries: Array<{ text: string; rel: Array<[string, number]>; docs: DocValues[] }>;
 }
 
-export async function collectSet(reranker: Reranker, set: AnchorSet): Promise<CollectedSet> {
+export async function collectSet(reranker: Reranker, set: AnchorSet, options: { ocr?: boolean } = {}): Promise<CollectedSet> {
   const documents = set.documents.map((d) => d.doc);
   const queries: CollectedSet['queries'] = [];
   for (const q of set.queries) {
-    const out = await reranker.process({ query: q.text, documents, explain: true });
+    const out = await reranker.process({ query: q.text, documents, explain: true, ...(options.ocr ? { ocr: true } : {}) });
     const docs: DocValues[] = new Array(documents.length);
     for (const r of out) {
       const raw: Record<string, number> = {};

@@ -3,7 +3,6 @@
  * real models and data from ../shared, the official client of that engine pointed at it, and the
  * Grocery catalog indexed through the proxy (vectors added at ingest), reused when already complete.
  */
-import { afterAll, beforeAll } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -166,26 +165,6 @@ async function buildGrocery(p: SearchProxy, engine: Engine, index: string, opts:
 export async function freshIndex(p: SearchProxy, pipeline: Pipeline, index: string): Promise<SetupResult> {
   await p.engine.json('DELETE', `/${index}`);
   return setupIndex(p.engine, pipeline, index);
-}
-
-/**
- * For a suite: a search proxy in front of `engine` (the shipped pipelines) and `index` made anew for
- * the knowledge-base pipeline holding `docs` (ids 0, 1, …), refreshed; both gone after the suite.
- * Returns the running proxy (call it inside a test or hook).
- */
-export function knowledgeBaseSuite(engine: Engine, index: string, docs: readonly object[]): () => SearchProxy {
-  let p: SearchProxy | undefined;
-  beforeAll(async () => {
-    p = await startSearchProxy(engine);
-    await freshIndex(p, p.pipelines.get('knowledge-base')!, index);
-    for (const [i, d] of docs.entries()) await p.engine.json('PUT', `/${index}/_doc/${i}`, d);
-    await p.engine.json('POST', `/${index}/_refresh`);
-  });
-  afterAll(async () => {
-    await p?.engine.json('DELETE', `/${index}`);
-    await p?.close();
-  });
-  return () => p!;
 }
 
 /** One refreshed `_bulk` through `url` with the engine's official client; returns the response body (with vlrerank's summary). */

@@ -9,7 +9,8 @@
 import { errors as esErrors } from '@elastic/elasticsearch';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ES_VERSIONS } from '../../helpers/engines.js';
-import { esClient, knowledgeBaseSuite, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { esClient, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { knowledgeBaseSuite } from '../../helpers/knowledge-base-suite.js';
 
 const INDEX = 'kb-p12a-root-cause';
 const DOCS = [{ title: 'oat drink', text: 'a drink made of oats' }, { title: 'red apple', text: 'a crisp red apple' }];

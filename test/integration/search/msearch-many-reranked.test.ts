@@ -8,7 +8,8 @@
  * MaxListenersExceededWarning in an operator's log for it (each item had added a listener of its own).
  */
 import { describe, expect, it } from 'vitest';
-import { esClient, knowledgeBaseSuite } from '../../helpers/search-fixtures.js';
+import { esClient } from '../../helpers/search-fixtures.js';
+import { knowledgeBaseSuite } from '../../helpers/knowledge-base-suite.js';
 
 const INDEX = 'kb-msearch-many-it';
 const TOPICS = ['vitamin D and bone fractures', 'iron deficiency anaemia', 'sunlight and skin', 'vitamin C and the common cold', 'sleep and memory', 'exercise and the heart'];

@@ -6,7 +6,7 @@
  * the client raised nothing. Real Elasticsearch 8.19.
  */
 import { describe, expect, it } from 'vitest';
-import { knowledgeBaseSuite } from '../../helpers/search-fixtures.js';
+import { knowledgeBaseSuite } from '../../helpers/knowledge-base-suite.js';
 import { ES_PY_9_MSEARCH_HEADERS, esPyJson } from '../../helpers/elasticsearch-py-bytes.js';
 
 const INDEX = 'kb-msearch-mediatype-it';

@@ -18,7 +18,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setupIndex } from '../../../src/engine/mapping.js';
-import { knowledgeBaseSuite, type Engine, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { type Engine, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { knowledgeBaseSuite } from '../../helpers/knowledge-base-suite.js';
 
 const INDEX = 'kb-retriever-filter-it';
 const DOCS = [

@@ -9,7 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { clientSearch, clientSearchRaw, knowledgeBaseSuite } from '../../helpers/search-fixtures.js';
+import { clientSearch, clientSearchRaw } from '../../helpers/search-fixtures.js';
+import { knowledgeBaseSuite } from '../../helpers/knowledge-base-suite.js';
 
 const INDEX = 'kb-budget-override-it';
 const nonce = randomUUID();

@@ -9,7 +9,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseResponses, rawExchange, type RawResponse } from '../../helpers/raw-http.js';
-import { knowledgeBaseSuite, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { type SearchProxy } from '../../helpers/search-fixtures.js';
+import { knowledgeBaseSuite } from '../../helpers/knowledge-base-suite.js';
 
 const INDEX = 'kb-ctype-it';
 const DOCS = [

@@ -12,7 +12,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ES_VERSIONS } from '../../helpers/engines.js';
-import { esClient, knowledgeBaseSuite, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { esClient, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { knowledgeBaseSuite } from '../../helpers/knowledge-base-suite.js';
 
 const INDEX = 'kb-p12a-source-spellings';
 const DOCS = [{ title: 'oat drink', text: 'a drink made of oats' }, { title: 'red apple', text: 'a crisp red apple' }, { title: 'oat flakes', text: 'rolled oats for porridge' }];

@@ -6,7 +6,8 @@
  * 8.19, the knowledge-base pipeline (`default: true`), the real text model.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { knowledgeBaseSuite, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { type SearchProxy } from '../../helpers/search-fixtures.js';
+import { knowledgeBaseSuite } from '../../helpers/knowledge-base-suite.js';
 
 const INDEX = 'kb-uri-it';
 const DOCS = [
