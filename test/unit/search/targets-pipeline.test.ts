@@ -78,4 +78,12 @@ describe('the pipeline of an alias, a wildcard or a list', () => {
     expect(mayDefaultNow(noDefault, 'articles', P(), [])).toBe(false);
     expect(mayDefaultNow({ pipelines: new PipelineRegistry([]) }, 'articles', P(), [])).toBe(false);
   });
+
+  it('indices of many pipelines: the 400 names each pipeline, not the first ten indices of one (held-out probe round 18b)', () => {
+    // a tenant of 50 indices sorts before the other tenant's: listed in order, the ten were all one pipeline's
+    const targets = [...Array.from({ length: 50 }, (_, i) => `shop-${String(i).padStart(2, '0')}`), 'kb', 'logs-1'];
+    const mixed = message({ index: 'every*', params: P(), body: ext, targets });
+    expect(mixed).toContain('[every*] names map to different vlrerank pipelines (3 in all, "none" among them) (shop-00 → products, kb → kb, logs-1 → none, shop-01 → products');
+    expect(mixed).toContain('and 42 more');
+  });
 });
