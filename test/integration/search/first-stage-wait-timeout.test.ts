@@ -8,35 +8,19 @@
  * `timeout` still gets the 504 at the headers time-out.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/config/load.js';
-import { startServer, type RunningServer } from '../../../src/server/start.js';
+import type { RunningServer } from '../../../src/server/start.js';
 import { startOwnElasticsearch, type OwnEngine } from '../../helpers/own-engine.js';
-import { DATA, MODELS } from '../../helpers/paths.js';
-import { pipelinesDir } from '../../helpers/search-fixtures.js';
+import { titlesBehindVlrerank } from '../../helpers/own-engine-proxy.js';
 
 const INDEX = 'f18-first-stage-wait';
 const HEADERS_TIMEOUT_MS = 1_000;
 let es: OwnEngine;
 let srv: RunningServer;
 
-const titles = ['oat drink', 'oat milk barista', 'granite countertop', 'violin case', 'oat porridge', 'apple juice', 'soy milk', 'almond milk'];
-
 beforeAll(async () => {
   es = await startOwnElasticsearch('f18-wait');
   await es.start();
-  const lines = titles.flatMap((t, i) => [JSON.stringify({ index: { _index: INDEX, _id: String(i) } }), JSON.stringify({ title: t })]);
-  const r = await fetch(`${es.url}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: `${lines.join('\n')}\n` });
-  expect(r.status).toBe(200);
-  const config = parseConfig({
-    server: { host: '127.0.0.1', port: 0, ui: false },
-    upstream: { urls: [es.url], headersTimeoutMs: HEADERS_TIMEOUT_MS, connectTimeoutMs: 1_000 },
-    log: { level: 'silent', access: false },
-    models: { dir: MODELS, intraOpThreads: 2 },
-    media: { roots: [DATA] },
-    pipelines: { dir: pipelinesDir({ 'wait.yaml': `name: f18-wait\nindex_patterns: [${INDEX}]\nfailure: fail_open\nbudget_ms: 60000\nfields: {text: [title]}\n` }) },
-  });
-  srv = await startServer(config);
-  await srv.services.reranker.warm.wait();
+  srv = await titlesBehindVlrerank(es, INDEX, 'f18-wait', { upstream: { headersTimeoutMs: HEADERS_TIMEOUT_MS } });
 }, 400_000);
 
 afterAll(async () => {
