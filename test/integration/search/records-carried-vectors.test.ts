@@ -70,6 +70,7 @@ it('a copy out of 9.2 carrying records without vectors: vectors from the usable 
   const computed = new Map<string, Record<string, number[]>>();
   for (const h of (await from.engine.json<any>('POST', `/${SRC}/_search`, { size: 100, _source: { includes: [...VECTORS], exclude_vectors: false } })).body.hits.hits) computed.set(h._id, h._source);
   expect(computed.size).toBe(DOCS.length);
+  await from.engine.json('DELETE', `/${SRC}`);
   await from.close();
   from = undefined;
 
