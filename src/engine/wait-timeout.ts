@@ -32,3 +32,15 @@ export function requestedWaitMs(path: string): number | undefined {
   }
   return longest;
 }
+
+/**
+ * The longest wait a search asks of the engine: its query string's `timeout` (above) or its body's
+ * `timeout` (the search API takes either). A reranked search's first stage waits for it as a
+ * passthrough does — it was cut at `upstream.headersTimeoutMs` whatever the client asked (fix18,
+ * a 17a leftover).
+ */
+export function searchWaitMs(path: string, body: Record<string, unknown>): number | undefined {
+  const inPath = requestedWaitMs(path);
+  const inBody = typeof body.timeout === 'string' ? timeValueMs(body.timeout) : undefined;
+  return inPath === undefined || (inBody !== undefined && inBody > inPath) ? inBody : inPath;
+}

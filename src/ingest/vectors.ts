@@ -2,9 +2,11 @@
  * Add a pipeline's vectors to one document before it is indexed: the visual embedding and the
  * text-space (bridge) vector of the first image (or video) field value, at the pipeline's vector
  * fields. A document whose media cannot be read is indexed without vectors and the reason is
- * returned for the caller to report — never dropped. Vectors already present are kept.
+ * returned for the caller to report — never dropped. Vectors already present are kept; vectors a
+ * feature record the document carries holds for its media are taken from it (no model runs).
  */
 import { toVlrerankError } from '../errors.js';
+import { unpackRecord } from '../features/record/index.js';
 import type { Pipeline } from '../pipelines/index.js';
 import { documentFromSource, setPath, valuesAt } from '../pipelines/document.js';
 import type { Embedder } from '../rerank/embedder.js';
@@ -37,7 +39,10 @@ export async function addVectors(doc: Record<string, unknown>, pipeline: Pipelin
   if (!source) return { added: [] };
   try {
     if (!embedder) throw Object.assign(new Error('no embedder: the models are not available'), { code: 'VLR_MODEL_MISSING' });
-    const out = await embedder.mediaVectors(source, media?.image ? 'image' : 'video', { visual: wantVisual, bridge: wantBridge }, signal);
+    // a record the document carries (a copy out of Elasticsearch 9.2 keeps vectors out of `_source`,
+    // not the record): its features serve when the running configuration made them from this media
+    const record = pipeline.features.store === 'index' ? unpackRecord(doc[pipeline.features.field]) : undefined;
+    const out = await embedder.mediaVectors(source, media?.image ? 'image' : 'video', { visual: wantVisual, bridge: wantBridge, ...(record !== undefined ? { record } : {}) }, signal);
     const added: string[] = [];
     if (wantVisual && out.visual) {
       setPath(doc, v.image!.field, toJson(out.visual));

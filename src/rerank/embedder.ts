@@ -19,7 +19,12 @@ export interface Embedder {
   /** Text-space (bridge) vector of an image/video, comparable with `queryText` vectors. */
   bridge(source: string, kind: 'image' | 'video', signal?: AbortSignal): Promise<Float32Array>;
   /** Both vectors of one image/video from one feature pass (ingest). */
-  mediaVectors(source: string, kind: 'image' | 'video', want: { visual: boolean; bridge: boolean }, signal?: AbortSignal): Promise<{ visual?: Float32Array; bridge?: Float32Array }>;
+  /**
+   * `want.record`: a feature record the document carries (unpacked): when it holds
+   * this media's features made under the running configuration, the vectors come from it and no
+   * model runs (a copy that carried records without vectors: held-out probe round 17b).
+   */
+  mediaVectors(source: string, kind: 'image' | 'video', want: MediaVectorsWanted, signal?: AbortSignal): Promise<{ visual?: Float32Array; bridge?: Float32Array }>;
   /** Text embedding of a query (with the text model's query prefix). */
   queryText(text: string, signal?: AbortSignal): Promise<Float32Array>;
   /** Feature records of documents (Reranker.records), for ingest and backfill to keep in the index. */
@@ -28,6 +33,13 @@ export interface Embedder {
   recordSignature(shape: RecordSignatureShape): Promise<string>;
   /** Does a kept record (unpacked) cover this document under the running configuration (Reranker.recordCovers)? */
   recordCovers(record: unknown, doc: RecordDocument, chunking?: ChunkingSettings | false): Promise<boolean>;
+}
+
+/** Which of an image's or video's kNN vectors ingest wants, and the record it may take them from. */
+export interface MediaVectorsWanted {
+  visual: boolean;
+  bridge: boolean;
+  record?: unknown;
 }
 
 /** Which parts a pipeline's records hold and how its videos are sampled (default: the reranker's). */
@@ -64,7 +76,11 @@ export class RerankerEmbedder implements Embedder {
     return this.#bridgeOf(await this.frames(source, kind, true, signal));
   }
 
-  async mediaVectors(source: string, kind: 'image' | 'video', want: { visual: boolean; bridge: boolean }, signal?: AbortSignal): Promise<{ visual?: Float32Array; bridge?: Float32Array }> {
+  async mediaVectors(source: string, kind: 'image' | 'video', want: MediaVectorsWanted, signal?: AbortSignal): Promise<{ visual?: Float32Array; bridge?: Float32Array }> {
+    const kept = want.record !== undefined ? await this.reranker.recordVisualVectors(want.record, source, kind, this.video) : undefined;
+    if (kept) {
+      return { ...(want.visual ? { visual: meanOf(kept.map((k) => k.embedding)) } : {}), ...(want.bridge ? { bridge: meanOf(kept.map((k) => k.text)) } : {}) };
+    }
     const f = await this.frames(source, kind, want.bridge, signal);
     const out: { visual?: Float32Array; bridge?: Float32Array } = {};
     if (want.visual) out.visual = visualOf(f);
@@ -98,9 +114,12 @@ export class RerankerEmbedder implements Embedder {
   async #bridgeOf(frames: VisualFeatures[]): Promise<Float32Array> {
     const vs: Float32Array[] = [];
     for (const x of frames) vs.push((await this.reranker.visualTextVector(x)).vector);
-    return vs.length === 1 ? vs[0]! : unitMean(vs);
+    return meanOf(vs);
   }
 }
+
+/** One vector as it is, or the unit mean of several (a video's frames). */
+const meanOf = (vs: Float32Array[]): Float32Array => (vs.length === 1 ? vs[0]! : unitMean(vs));
 
 /**
  * The same embedder with every call's model work queued in `lane` (util/lanes.ts: its signal is
@@ -130,5 +149,5 @@ export function embedderInLane(e: Embedder, lane: Lane): Embedder {
 
 /** An image's embedding as it is, or the unit mean of a video's frame embeddings. */
 function visualOf(frames: VisualFeatures[]): Float32Array {
-  return frames.length === 1 ? frames[0]!.embedding : unitMean(frames.map((x) => x.embedding));
+  return meanOf(frames.map((x) => x.embedding));
 }

@@ -31,7 +31,7 @@ import { Admission, defaultAdmissionLimits } from './admission.js';
 import { costCorrector, knownVideoFrames, requestCost } from './admission-cost.js';
 import { buildRecords, type RecordDocument, type RecordOptions, type RecordsOutput } from './records/build.js';
 import { recordKeys, recordSignature, type RecordKeys, type RecordShape } from './records/keys.js';
-import { recordCovers, standInDocument } from './records/use.js';
+import { recordCovers, recordVisuals, standInDocument } from './records/use.js';
 import { hasVisibleText } from '../util/visible-text.js';
 import { counterOf, resolveChunking, type ChunkingSettings } from './chunking.js';
 import { PreparedSides } from './prepared.js';
@@ -167,7 +167,23 @@ export class Reranker {
     const texts = await this.#texts();
     const v = this.#visual.compute(features, bank, ports.media.classNames);
     const [pv] = (await texts.vectors([v.passage], 'passage')).vectors;
-    return { vector: visualVector(pv!, v.bridge, { passage: this.options.passageMix ?? 0.5 }), passage: v.passage, concepts: v.concepts };
+    return { vector: this.#visualText(pv!, v.bridge), passage: v.passage, concepts: v.concepts };
+  }
+
+  /** The visual passage's text vector mixed with the ConSE bridge vector, as the scorer mixes them. */
+  #visualText(passage: Float32Array, bridge: Float32Array): Float32Array {
+    return visualVector(passage, bridge, { passage: this.options.passageMix ?? 0.5 });
+  }
+
+  /**
+   * An image's (or each of a video's sampled frames') visual embedding and `visualTextVector`, taken
+   * from a feature record the document carries when the record's part was made under the running
+   * configuration (a video's with this sampling) from this very media reference (records/use.ts
+   * `recordVisuals`): no model runs, no media read. Undefined when the record does not hold them.
+   */
+  async recordVisualVectors(record: unknown, source: string, kind: 'image' | 'video', sampling: { fps: number; maxFrames: number }): Promise<Array<{ embedding: Float32Array; text: Float32Array }> | undefined> {
+    const frames = recordVisuals(record, source, kind, await this.recordKeys(), sampling);
+    return frames?.map((f) => ({ embedding: f.embedding, text: this.#visualText(f.passage, f.bridge) }));
   }
 
   /** `input` is typed for callers who can (a typo is a compile error); anything else is checked at run time, each mistake a VLR_BAD_REQUEST. */

@@ -27,6 +27,7 @@ import { firstUnscorable, hitDocuments } from './hit-documents.js';
 import { buildFirstStage, pagingWithin, planPaging, vectorNeed } from './plan.js';
 import { maxResultWindowRefused, type ResultWindows } from '../engine/result-window.js';
 import { gatewayError } from '../engine/gateway.js';
+import { searchWaitMs } from '../engine/wait-timeout.js';
 import { assertPhotoFieldMapped } from './photo-field.js';
 import { bridgeFieldMapped, textOnlyNote } from './bridge-field.js';
 import { firstStageOrder, fuseWithFirstStage, partialFirstStage, scoreFusionOf, shapeResponse, type Hit } from './shape.js';
@@ -220,14 +221,21 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
 
   const dialect: Dialect = (await deps.engine.info(credentialHeaders(opts.headers))).distribution;
   let plan = buildFirstStage(effective, skipRerank ? { ...paging, window: paging.from + paging.size, fetch: paging.fetch === 0 ? 0 : undefined } : paging, dialect, vector);
+  // The client's own `timeout` (query string or body) extends the headers time-out as for a
+  // passthrough search (engine/wait-timeout.ts). The first stage is not raced against `budget_ms`
+  // (the budget bounds the query embedding and the rerank): its time is taken from the budget's
+  // clock, so a first stage that waits past the budget leaves the rerank no time — degraded
+  // "timeout" with the first-stage hits under fail_open, the 503 under fail_closed.
   const firstStage = async () => {
+    const path = searchPath(opts.index, plan.params);
     const r = await deps.pool.request({
       method: 'POST',
-      path: searchPath(opts.index, plan.params),
+      path,
       headers: ownBodyHeaders(opts.headers),
       body: JSON.stringify(plan.body),
       signal: opts.signal,
       idempotent: true,
+      waitsMs: searchWaitMs(path, plan.body),
     });
     return { res: r, raw: Buffer.from(await r.body.arrayBuffer()) };
   };

@@ -13,36 +13,19 @@
  * Starting a JVM takes 20–70 s on these machines, twice here: the slowest file of the faults set.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/config/load.js';
-import { startServer, type RunningServer } from '../../../src/server/start.js';
+import type { RunningServer } from '../../../src/server/start.js';
 import { connectionsTo, startOwnElasticsearch, type OwnEngine } from '../../helpers/own-engine.js';
-import { DATA, MODELS } from '../../helpers/paths.js';
-import { pipelinesDir } from '../../helpers/search-fixtures.js';
+import { titlesBehindVlrerank } from '../../helpers/own-engine-proxy.js';
 
 const INDEX = 'faults-engine-it';
 const PER_NODE = 8;
 let es: OwnEngine;
 let srv: RunningServer;
 
-const titles = ['oat drink', 'oat milk barista', 'granite countertop', 'violin case', 'oat porridge', 'apple juice', 'soy milk', 'almond milk'];
-
 beforeAll(async () => {
   es = await startOwnElasticsearch('faults-engine');
   await es.start();
-  const lines = titles.flatMap((t, i) => [JSON.stringify({ index: { _index: INDEX, _id: String(i) } }), JSON.stringify({ title: t })]);
-  const r = await fetch(`${es.url}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: `${lines.join('\n')}\n` });
-  expect(r.status).toBe(200);
-  const config = parseConfig({
-    server: { host: '127.0.0.1', port: 0, ui: false },
-    upstream: { urls: [es.url], headersTimeoutMs: 3_000, connectTimeoutMs: 1_000, connectionsPerNode: PER_NODE },
-    log: { level: 'silent', access: false },
-    models: { dir: MODELS, intraOpThreads: 2 },
-    media: { roots: [DATA] },
-    pipelines: { dir: pipelinesDir({ 'faults.yaml': `name: faults-engine\nindex_patterns: [${INDEX}]\nfailure: fail_open\nbudget_ms: 60000\nfields: {text: [title]}\n` }) },
-    store: { disk: {} },
-  });
-  srv = await startServer(config);
-  await srv.services.reranker.warm.wait();
+  srv = await titlesBehindVlrerank(es, INDEX, 'faults-engine', { upstream: { headersTimeoutMs: 3_000, connectionsPerNode: PER_NODE }, store: { disk: {} } });
 }, 400_000);
 
 afterAll(async () => {

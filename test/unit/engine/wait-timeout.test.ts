@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { requestedWaitMs, timeValueMs } from '../../../src/engine/wait-timeout.js';
+import { requestedWaitMs, searchWaitMs, timeValueMs } from '../../../src/engine/wait-timeout.js';
 
 describe('the wait a request asks of the engine', () => {
   it('reads timeout and master_timeout in the engines\' time units, the longer of them', () => {
@@ -15,5 +15,13 @@ describe('the wait a request asks of the engine', () => {
     expect(requestedWaitMs('/_cluster/health?timeout=0s')).toBeUndefined();
     expect(requestedWaitMs('/_cluster/health?timeout=soon')).toBeUndefined();
     expect(requestedWaitMs('/_search?q=timeout%3D3s')).toBeUndefined();
+  });
+  it("reads a search's body `timeout` too, the longer of it and the query string's", () => {
+    expect(searchWaitMs('/i/_search', { timeout: '30s', query: {} })).toBe(30_000);
+    expect(searchWaitMs('/i/_search?timeout=2m', { timeout: '30s' })).toBe(120_000);
+    expect(searchWaitMs('/i/_search?timeout=10s', { timeout: '1m' })).toBe(60_000);
+    expect(searchWaitMs('/i/_search?timeout=10s', {})).toBe(10_000);
+    expect(searchWaitMs('/i/_search', { timeout: 30 })).toBeUndefined();
+    expect(searchWaitMs('/i/_search', { timeout: '-1' })).toBeUndefined();
   });
 });
