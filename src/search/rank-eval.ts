@@ -21,6 +21,7 @@ import { credentialHeaders } from '../engine/targets.js';
 import { handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from './handle.js';
 import { isJsonBody } from './headers.js';
 import { isObject } from './retriever.js';
+import { bodyValue } from './template.js';
 
 type Json = Record<string, unknown>;
 
@@ -72,14 +73,7 @@ export async function handleRankEval(deps: SearchHandlerDeps, req: SearchRequest
   const text = req.body.text;
   const asks = pre ? pre.hasMarker : text !== undefined && MARKERS.some((m) => text.includes(m));
   if (!asks && !(req.mustParse ?? mustParse(deps, req.index, req.params, req.headers))) return asSent;
-  let body: unknown = pre?.value;
-  if (!pre) {
-    try {
-      body = text === undefined ? undefined : JSON.parse(text);
-    } catch {
-      return asSent; // the engine's parse error
-    }
-  }
+  const body = bodyValue(req.body)?.value; // undefined: the engine's parse error
   if (!isObject(body) || !Array.isArray(body.requests) || !isObject(body.metric)) return asSent;
   const metric = Object.values(body.metric)[0];
   const k = isObject(metric) && typeof metric.k === 'number' && Number.isInteger(metric.k) && metric.k > 0 ? metric.k : DEFAULT_K;
