@@ -13,6 +13,7 @@
  * score, and a top-level `vlrerank` block says which requests were measured reranked (each with its
  * search's own `vlrerank` report: pipeline, window, degraded…).
  *
+ * The searches run at most `max_concurrent_searches` (the body's; else `_msearch`'s bound) at once.
  * Left to the engine as sent: a request nothing covers or asks to rerank (the engine's first stage, as
  * before), one that uses `template_id` (templates are not rendered here), and one whose search vlrerank
  * did not answer 200 (the engine then reports its own failure for it).
@@ -20,6 +21,8 @@
 import { credentialHeaders } from '../engine/targets.js';
 import { handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from './handle.js';
 import { isJsonBody } from './headers.js';
+import { MSEARCH_RERANK_CONCURRENCY } from './msearch.js';
+import { Semaphore } from '../util/semaphore.js';
 import { isObject } from './retriever.js';
 import { bodyValue } from './template.js';
 
@@ -78,7 +81,21 @@ export async function handleRankEval(deps: SearchHandlerDeps, req: SearchRequest
   const metric = Object.values(body.metric)[0];
   const k = isObject(metric) && typeof metric.k === 'number' && Number.isInteger(metric.k) && metric.k > 0 ? metric.k : DEFAULT_K;
   const requests = body.requests as unknown[];
-  const reranked = await Promise.all(requests.map((r) => (isObject(r) && isObject(r.request) && r.template_id === undefined ? rerankedHits(deps, req, r.request, k) : undefined)));
+  // at most `max_concurrent_searches` at once (as `_msearch`'s reranked items): 300 rated queries
+  // asked the rerank queue together would be shed as `overloaded` and measured in first-stage order
+  const mcs = body.max_concurrent_searches;
+  const turns = new Semaphore(typeof mcs === 'number' && Number.isSafeInteger(mcs) && mcs >= 1 ? mcs : MSEARCH_RERANK_CONCURRENCY);
+  const reranked = await Promise.all(
+    requests.map(async (r) => {
+      if (!isObject(r) || !isObject(r.request) || r.template_id !== undefined) return undefined;
+      const release = await turns.acquire(req.signal?.());
+      try {
+        return await rerankedHits(deps, req, r.request, k);
+      } finally {
+        release();
+      }
+    }),
+  );
   if (reranked.every((r) => r === undefined)) return asSent;
 
   const scores = new Map<string, Map<string, number | null>>();

@@ -86,6 +86,15 @@ describe('_rank_eval measures the reranked order (opensearch3)', () => {
     expect(r.metric_score).toBeCloseTo(1 / hitIds(searched).length, 9); // one hit rated ≥ 2 among those returned
   });
 
+  it('measures 40 rated requests reranked, none shed by the rerank queue as overloaded', async () => {
+    const words = ['sweet drink', 'a sweet dessert', 'not a dessert', 'apple', 'honey cake', 'fruit juice', 'sticky', 'baked'];
+    const requests = Array.from({ length: 40 }, (_, i) => ({ id: `q${i}`, request: { query: { multi_match: { query: words[i % words.length]!, fields: ['title', 'text'] } } }, ratings: ratings(DEF_INDEX) }));
+    const r = (await through.rankEval({ index: DEF_INDEX, body: { requests, metric: { dcg: { k: 3 } } } } as never)).body as any;
+    const measured = r.vlrerank.requests as Record<string, { degraded: unknown }>;
+    expect(Object.keys(measured)).toHaveLength(40);
+    expect(Object.entries(measured).filter(([, m]) => m.degraded !== false)).toEqual([]);
+  });
+
   it('leaves an index no pipeline covers to the engine, answer for answer', async () => {
     const body = { requests: [{ id: 'q', request: { query: match }, ratings: ratings(PLAIN_INDEX) }], metric: { mean_reciprocal_rank: { k: 5 } } };
     const r = (await through.rankEval({ index: PLAIN_INDEX, body } as never)).body as any;
