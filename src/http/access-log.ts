@@ -238,9 +238,11 @@ export function noteError(res: ServerResponse, code: string, shedReason: unknown
  * rerank note, or undefined when nothing was reranked.
  */
 export function searchRerankNote(body: unknown): RerankNote | undefined {
-  const b = body as { vlrerank?: SearchReport; responses?: { vlrerank?: SearchReport }[] } | null;
+  const b = body as { vlrerank?: SearchReport & { requests?: Record<string, SearchReport> }; responses?: { vlrerank?: SearchReport }[] } | null;
   if (!b || typeof b !== 'object') return undefined;
-  const reports = b.vlrerank ? [b.vlrerank] : Array.isArray(b.responses) ? b.responses.map((r) => r?.vlrerank).filter((r): r is SearchReport => !!r) : [];
+  // a `_rank_eval` measured reranked (search/rank-eval.ts) reports each rated request's search
+  const rated = b.vlrerank?.requests && typeof b.vlrerank.requests === 'object' ? Object.values(b.vlrerank.requests) : undefined;
+  const reports = rated ?? (b.vlrerank ? [b.vlrerank] : Array.isArray(b.responses) ? b.responses.map((r) => r?.vlrerank).filter((r): r is SearchReport => !!r) : []);
   if (!reports.length) return undefined;
   const degraded = reports.find((r) => r.degraded);
   const note: RerankNote = { pipeline: String(reports[0]!.pipeline), degraded: degraded ? String(degraded.degraded) : false, documents: 0 };

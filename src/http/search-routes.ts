@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { handleMsearch, handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from '../search/handle.js';
+import { handleRankEval } from '../search/rank-eval.js';
 import { handleMsearchTemplate, handleSearchTemplate } from '../search/template.js';
 import type { JsonWorker } from '../util/json-worker.js';
 import { noteRerank, searchRerankNote } from './access-log.js';
@@ -74,6 +75,8 @@ export interface SearchRouteHandlers {
   template?: SearchRouteHandler;
   /** `_msearch/template`, the router's alone too. */
   msearchTemplate?: SearchRouteHandler;
+  /** `_rank_eval` (search/rank-eval.ts), the router's alone too. */
+  rankEval?: SearchRouteHandler;
 }
 
 export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandlers> {
@@ -109,7 +112,7 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         sendError(res, e, deps, esProduct(deps.upstreamProduct));
       }
     };
-  return { search: route(handleSearch, 'search'), msearch: route(handleMsearch, 'msearch'), template: route(handleSearchTemplate, 'template'), msearchTemplate: route(handleMsearchTemplate, 'msearch') };
+  return { search: route(handleSearch, 'search'), msearch: route(handleMsearch, 'msearch'), template: route(handleSearchTemplate, 'template'), msearchTemplate: route(handleMsearchTemplate, 'msearch'), rankEval: route(handleRankEval, 'template') };
 }
 
 export function searchRouter(handlers: SearchRouteHandlers): Router {
@@ -132,5 +135,7 @@ export function searchRouter(handlers: SearchRouteHandlers): Router {
   // `_search/template` and `_msearch/template` with a rerank ask (search/template.ts; held-out probe round 13f)
   serve('/_search/template', handlers.template);
   serve('/_msearch/template', handlers.msearchTemplate);
+  // `_rank_eval` measures the reranked order where `_search` reranks (search/rank-eval.ts; held-out probe round 18c)
+  serve('/_rank_eval', handlers.rankEval);
   return router;
 }

@@ -93,6 +93,16 @@ export async function handleMsearchTemplate(deps: SearchHandlerDeps, req: Search
   return out.kind === 'answer' ? out : asSent;
 }
 
+/** The body's JSON value (parsed already off the main thread, or now); undefined when it is no JSON: the engine's parse error follows. */
+export function bodyValue(body: NonNullable<SearchRequest['body']>): { value: unknown } | undefined {
+  if (body.parsed) return { value: body.parsed.value };
+  try {
+    return { value: body.text === undefined ? undefined : JSON.parse(body.text) };
+  } catch {
+    return undefined;
+  }
+}
+
 export async function handleSearchTemplate(deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> {
   if (!req.body) return { kind: 'proxy' };
   const asSent: SearchResult = { kind: 'forward', body: req.body.raw, rewritten: false };
@@ -103,15 +113,9 @@ export async function handleSearchTemplate(deps: SearchHandlerDeps, req: SearchR
   const stored = (pre ? isObject(pre.value) && pre.value.id !== undefined : text !== undefined && text.includes('"id"')) && (deps.pipelines.forIndex(req.index) !== undefined || deps.pipelines.resolvable(req.index));
   const asks = stored || (pre ? pre.hasMarker : text !== undefined && text.includes('vlrerank'));
   if (!asks && !(req.mustParse ?? mustParse(deps, req.index, req.params, req.headers))) return asSent;
-  let body: unknown = pre?.value;
-  if (!pre) {
-    try {
-      body = text === undefined ? undefined : JSON.parse(text);
-    } catch {
-      return asSent; // the engine's parse error
-    }
-  }
-  const search = await renderedSearch(deps, body, req);
+  const body = bodyValue(req.body);
+  if (!body) return asSent; // the engine's parse error
+  const search = await renderedSearch(deps, body.value, req);
   if (!search) return asSent;
   const json = JSON.stringify(search);
   const out = await handleSearch(deps, { ...req, body: { raw: Buffer.from(json), text: json }, mustParse: undefined });
