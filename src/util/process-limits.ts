@@ -32,6 +32,8 @@ export function processLimit(row: string): number {
 
 /** The soft open files limit (`ulimit -n`), or Infinity. */
 export const openFilesLimit = (): number => processLimit('Max open files');
+// read now: reading /proc/self/limits takes a descriptor, which is what is missing when the limit is named
+openFilesLimit();
 
 /** The errno code of an error or of one of its causes. */
 function errnoCode(e: unknown): string | undefined {
