@@ -86,3 +86,17 @@ export function connectionsForFiles(limit: number): number | undefined {
   if (!Number.isFinite(limit)) return undefined;
   return Math.max(16, Math.floor((limit - RESERVED_FILES) / 2));
 }
+
+/** Address space `vlrerank serve` needs to start and reach the engine: 32 GiB started; 24 GiB could not instantiate undici's WebAssembly HTTP parser (no engine reachable), 16 GiB died of SIGSEGV, 8 GiB of an uncaught Wasm "Out of memory" (held-out probe round 18a). */
+export const MIN_ADDRESS_SPACE = 32 * 2 ** 30;
+
+/**
+ * Why the address-space limit (RLIMIT_AS: `ulimit -v`, systemd's `LimitAS=`) stops the process, or
+ * undefined. Node reserves address space it never uses (each WebAssembly instance ~10 GiB of
+ * guard), so the limit kills it long before memory runs short — memory is bounded by a cgroup.
+ */
+export function addressSpaceProblem(limit = processLimit('Max address space')): string | undefined {
+  if (!Number.isFinite(limit) || limit >= MIN_ADDRESS_SPACE) return undefined;
+  const gib = (n: number) => `${(n / 2 ** 30).toFixed(1)} GiB`;
+  return `the address-space limit (ulimit -v ${Math.floor(limit / 1024)} KiB = ${gib(limit)}) is below the ${gib(MIN_ADDRESS_SPACE)} vlrerank needs to start: Node reserves address space it does not use (WebAssembly ~10 GiB per instance), and below it the process dies of SIGSEGV or "Cannot allocate Wasm memory" or cannot reach the engine. Remove it (ulimit -v unlimited, systemd LimitAS=infinity) and bound memory with a cgroup limit (docs/DEPLOYMENT.md "Running in a container")`;
+}

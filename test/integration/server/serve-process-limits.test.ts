@@ -7,6 +7,8 @@
  * 1. Real EMFILE in a child process under `ulimit -n 512` that fills its descriptors with
  *    /dev/null: a media read and an upstream connect (undici to a real local HTTP server) are each
  *    `VLR_OPEN_FILES` (503 `open_files_limit_exception`) naming `ulimit -n 512`.
+ * 3. An address-space limit (`ulimit -v`) below what Node needs: SIGSEGV at 16 GB, an uncaught Wasm
+ *    "Out of memory" at 8 GB, no engine reachable at 24 GB — now refused at start, exit 2, naming it.
  * 2. `vlrerank serve` under `ulimit -n 256`: the start log says the client connections it holds
  *    (server.maxConnections, sized from the limit), connections past it are closed at the door with
  *    a warning naming the limit and counted, and once they close the server answers again.
@@ -80,5 +82,22 @@ it('serve under ulimit -n 256: client connections capped from the limit, the one
   } finally {
     child.kill('SIGTERM');
     await exited;
+  }
+});
+
+it('serve under an address-space limit it cannot start under (ulimit -v 16 GB): refused, naming the limit, not a SIGSEGV', { timeout: 180_000 }, async () => {
+  // compiled (tsx itself instantiates WebAssembly, which this limit refuses), into a folder of the
+  // checkout so that node_modules and package.json resolve as they do from dist/
+  const out = mkdtempSync(join(REPO_ROOT, '.test-dist-'));
+  try {
+    await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', out], { cwd: REPO_ROOT, timeout: 150_000 });
+    const run = await promisify(execFile)('bash', ['-c', 'ulimit -v 16000000 && exec "$0" "$1" serve --port 0 --host 127.0.0.1 --upstream http://127.0.0.1:9', process.execPath, join(out, 'cli/main.js')], {
+      cwd: REPO_ROOT,
+      timeout: 100_000,
+      env: { ...process.env, VLRERANK_STORE_DISK_PATH: 'off', VLRERANK_MODELS_DIR: noModels },
+    }).then(() => ({ code: 0, signal: null, stderr: '' }), (e: { code?: number; signal?: string; stderr?: string }) => e);
+    expect(run).toMatchObject({ code: 2, stderr: expect.stringContaining('the address-space limit (ulimit -v 16000000 KiB = 15.3 GiB) is below the 32.0 GiB vlrerank needs to start') });
+  } finally {
+    rmSync(out, { recursive: true, force: true });
   }
 });
