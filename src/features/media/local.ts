@@ -13,6 +13,7 @@ import { constants as fsConstants } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
 import { isAbsolute, resolve, sep } from 'node:path';
 import { vlrError } from '../../errors.js';
+import { isOutOfFiles, openFilesError } from '../../util/process-limits.js';
 import { tooLarge } from './errors.js';
 
 /** The real paths of `roots`; a root that does not exist allows nothing and is left out. */
@@ -42,7 +43,8 @@ export async function findUnderRealRoots(path: string, roots: readonly string[],
     let real: string;
     try {
       real = await realpath(c);
-    } catch {
+    } catch (e) {
+      if (isOutOfFiles(e)) throw openFilesError(`media path ${shownAs} could not be looked up`, e);
       continue; // not in this root: try the next
     }
     if (!roots.some((r) => real === r || real.startsWith(r.endsWith(sep) ? r : r + sep))) {
@@ -67,6 +69,7 @@ export async function readFileBounded(real: string, max: number, ref: string): P
     // non-blocking, the open returns at once and the regular-file check below refuses it.
     fh = await open(real, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
   } catch (e) {
+    if (isOutOfFiles(e)) throw openFilesError(`media path ${ref} could not be opened`, e);
     throw vlrError('VLR_MEDIA_FORBIDDEN', `media path ${ref} cannot be opened`, { cause: e });
   }
   try {

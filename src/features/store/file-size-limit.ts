@@ -6,25 +6,14 @@
  * `vlrerank serve`). Like free space (statfs), the limit is checked first and the write skipped.
  * Linux only (/proc/self/limits); elsewhere no limit is assumed. Free space (statfs) is checked here too.
  */
-import { readFileSync, statSync, statfsSync } from 'node:fs';
+import { statSync, statfsSync } from 'node:fs';
+import { processLimit } from '../../util/process-limits.js';
 
 /** Free space a write leaves on the file system at least: lmdb writes copy-on-write pages and meta pages besides the value. */
 const MIN_FREE_BYTES = 1 << 20;
 
-let cached: number | undefined;
-
 /** The soft limit in bytes, or Infinity. Read once: a process cannot raise its own soft limit past the hard one, and none of vlrerank changes it. */
-export function fileSizeLimit(): number {
-  if (cached !== undefined) return cached;
-  try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max file size'));
-    const soft = line?.slice('Max file size'.length).trim().split(/\s+/)[0];
-    cached = soft && /^\d+$/.test(soft) ? Number(soft) : Infinity;
-  } catch {
-    cached = Infinity;
-  }
-  return cached;
-}
+export const fileSizeLimit = (): number => processLimit('Max file size');
 
 /** Why a write of `n` bytes to `file` would pass the limit (with `margin` for lmdb's page copies), or undefined. */
 export function pastFileSizeLimit(file: string, n: number, margin: number): string | undefined {
