@@ -59,7 +59,7 @@ export const upstreamSchema = z.strictObject({
   urls: z.array(url.refine(noQueryOrFragment, 'takes a path prefix (http://host:9200/es) but no query string or fragment: they would not be sent')).min(1).default(['http://127.0.0.1:9200']),
   /** Time to open a connection to an upstream node; past it the node counts as unreachable (502, retried elsewhere). */
   connectTimeoutMs: positiveInt.default(5_000),
-  /** Time to the response headers. Searches longer than this answer 504. */
+  /** Time to the response headers. Searches longer than this answer 504, unless the request names a longer `timeout` (query string, or a search body's; also `master_timeout`): then that and 5 s — a reranked search's first stage too. */
   headersTimeoutMs: positiveInt.default(60_000),
   /** Idle time between body chunks. */
   bodyTimeoutMs: positiveInt.default(300_000),
