@@ -73,14 +73,17 @@ export function loadPipelines(dir: string, cwd = process.cwd()): Pipeline[] {
     if (prev) errors.push(`${p.source}: name: pipeline "${p.name}" is already defined in ${prev}`);
     seen.set(p.name, p.source);
   }
-  // the same pattern in two pipelines: neither is more specific, so which one reranks its indices
-  // would depend on the files' names alone (held-out probe round 18b)
-  const patternOf = new Map<string, Pipeline>();
+  // the same pattern in two default pipelines: neither is more specific, so which one reranks its
+  // indices unasked would depend on the files' names alone (held-out probe round 18b). Pipelines
+  // that are not default may share a pattern: a client names the one it wants (a fail-open and a
+  // fail-closed variant, an A/B pair of weights on one index).
+  const defaultOf = new Map<string, Pipeline>();
   for (const p of out) {
+    if (!p.default) continue;
     for (const pattern of new Set(p.index_patterns)) {
-      const prev = patternOf.get(pattern);
-      if (prev && prev.name !== p.name) errors.push(`${p.source}: index_patterns: "${pattern}" is already a pattern of pipeline "${prev.name}" (${prev.source}); an index pattern belongs to one pipeline`);
-      else patternOf.set(pattern, p);
+      const prev = defaultOf.get(pattern);
+      if (prev && prev.name !== p.name) errors.push(`${p.source}: index_patterns: "${pattern}" is already a pattern of default pipeline "${prev.name}" (${prev.source}); two default pipelines cannot share a pattern (make one of them default: false and name it per search)`);
+      else defaultOf.set(pattern, p);
     }
   }
   if (errors.length) throw vlrError('VLR_PIPELINE_INVALID', errors.join('; '), { status: 500 });

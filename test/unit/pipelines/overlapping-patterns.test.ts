@@ -53,9 +53,16 @@ it('an exact index name beats a pattern covering it', () => {
   expect(reg.forIndex('logs-t1-1')?.name).toBe('tenant-001');
 });
 
-it('refuses the same pattern in two pipelines, naming both files', () => {
+it('refuses the same pattern in two default pipelines, naming both files', () => {
   const dir = folder(300, { 'all-a.yaml': catchAll('all-a'), 'all-b.yaml': catchAll('all-b') });
-  expect(() => loadPipelines(dir)).toThrow(/all-b\.yaml: index_patterns: "logs-\*" is already a pattern of pipeline "all-a" \(.*all-a\.yaml\)/);
+  expect(() => loadPipelines(dir)).toThrow(/all-b\.yaml: index_patterns: "logs-\*" is already a pattern of default pipeline "all-a" \(.*all-a\.yaml\)/);
+});
+
+it('lets pipelines that are not default share a pattern (a client names the one it wants)', () => {
+  const dir = folder(3, { 'all-a.yaml': catchAll('all-a'), 'all-b.yaml': catchAll('all-b').replace('default: true', 'default: false') });
+  const reg = new PipelineRegistry(loadPipelines(dir));
+  expect(reg.get('all-b')?.index_patterns).toEqual(['logs-*']);
+  expect(reg.defaultFor('logs-other')?.name).toBe('all-a');
 });
 
 it('names the one bad file among 300', () => {
