@@ -34,9 +34,11 @@ import { isHeldOut, rng, type Pool } from './mixed-pools.js';
 const args = process.argv.slice(2);
 const arg = (name: string, def: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : def);
 const all = (JSON.parse(readFileSync(arg('--pools', '.cache/calibration/mixed-pools.json'), 'utf8')) as { pools: Pool[] }).pools;
-const pools = all.filter((p) => !p.query.text && p.docs.every((d) => d.raw));
+/** `--text-queries`: the text-query pools instead (text_text, text_image, text_video; skimage left out, as in the fit) */
+const TEXT_QUERIES = args.includes('--text-queries');
+const pools = all.filter((p) => !p.query.text === !TEXT_QUERIES && p.set !== 'skimage' && p.docs.every((d) => d.raw));
 const shipped = (JSON.parse(readFileSync('models/calibration/signals.json', 'utf8')) as { signals: CalibrationTable }).signals;
-const SIGNALS = ['image_text', 'image_image', 'video_text', 'video_video', 'video_image'];
+const SIGNALS = TEXT_QUERIES ? ['text_text', 'text_image', 'text_video'] : ['image_text', 'image_image', 'video_text', 'video_video', 'video_image'];
 const K = 5;
 const fold = (p: Pool) => {
   let h = 2166136261;
@@ -189,6 +191,7 @@ function line(name: string, scored: Scored[]) {
   );
 }
 
+const only = args.includes('--ways') ? arg('--ways', '').split(',') : undefined;
 const ways: Record<string, (train: Pool[]) => Curves> = {
   shipped: () => ({}),
   balanced: (t) => balanced(t),
@@ -197,7 +200,7 @@ const ways: Record<string, (train: Pool[]) => Curves> = {
   ...Object.fromEntries([0.25, 1, 4].map((l) => [`pairwise ${l}`, (t: Pool[]) => pairwise(t, l).curves])),
   ...Object.fromEntries([1, 4].map((l) => [`pairwise-2w ${l}`, (t: Pool[]) => pairwise(t, l, true).curves])),
 };
-process.stdout.write(`${pools.length} photo/clip-query pools (${[...new Set(pools.map((p) => p.set))].join(', ')}), ${K}-fold by pool, out of fold:\n`);
+process.stdout.write(`${pools.length} ${TEXT_QUERIES ? 'text' : 'photo/clip'}-query pools (${[...new Set(pools.map((p) => p.set))].join(', ')}), ${K}-fold by pool, out of fold:\n`);
 const bySet = args.includes('--by-set');
 /** Paired bootstrap by pool (1,000 resamples, fixed seed): the 95 % interval of (way − shipped) for the plain and the two-way rate. */
 function bootstrap(a: Scored[], b: Scored[]): string {
@@ -227,11 +230,12 @@ function bootstrap(a: Scored[], b: Scored[]): string {
   return `Δ vs shipped, 95 % by pool: cross ${ci(d1)}  two-way ${ci(d2)}`;
 }
 let base: Scored[] = [];
-for (const [name, fit] of args.includes('--sweep') ? [] : Object.entries(ways)) {
+for (const [name, fit] of args.includes('--sweep') ? [] : Object.entries(ways).filter(([n]) => n === 'shipped' || !only || only.includes(n))) {
   const oof: Scored[] = [];
   for (let k = 0; k < K; k++) oof.push(...score(pools.filter((p) => fold(p) === k), fit(pools.filter((p) => fold(p) !== k))));
   if (name === 'shipped') base = oof;
   line(name, oof);
+  if (args.includes('--kinds')) process.stdout.write(`${''.padEnd(15)}${Object.entries(inversions(oof).by).map(([k, v]) => `${k} ${r3(v.rate)} (${v.pairs})`).join('  ')}\n`);
   if (name !== 'shipped') process.stdout.write(`${''.padEnd(15)}${bootstrap(base, oof)}\n`);
   if (bySet) for (const set of new Set(oof.map((s) => s.set))) line(`  ${set}`, oof.filter((s) => s.set === set));
   if (args.includes('--split')) {
