@@ -21,12 +21,15 @@
  *
  * Reports out-of-fold cross-modal inversions (all, and relevant text below irrelevant photo and the
  * reverse), within-modality inversions (the same for every monotone curve) and per-modality balanced
- * ECE. Writes nothing.
+ * ECE. `--sweep` moves image_image's curve along the logit instead (the frontier, no fit); `--ocr`
+ * weighs the query photo's OCR text (image_ocr_text) at 0–3 with its curve fitted per fold.
+ * Writes nothing.
  *
- *   npx tsx scripts/calibration/visual-query-curves.ts [--pools .cache/calibration/mixed-pools.json] [--by-set] [--split] [--sweep] [--fit-all λ]
+ *   npx tsx scripts/calibration/visual-query-curves.ts [--pools .cache/calibration/mixed-pools.json] [--by-set] [--split] [--sweep] [--ocr] [--kinds] [--ways a,b] [--text-queries] [--fit-all λ]
  */
 import { readFileSync } from 'node:fs';
-import { fitLogistic, sigmoid, type CalibrationTable, type LogisticParams } from '../../src/rerank/calibration.js';
+import { Calibrator, fitLogistic, sigmoid, type CalibrationTable, type LogisticParams } from '../../src/rerank/calibration.js';
+import { fuse, resolveWeights } from '../../src/rerank/fusion.js';
 import { pairsOf } from '../fit-calibration.js';
 import { inversions, reliability, type Scored } from './metrics.js';
 import { isHeldOut, rng, type Pool } from './mixed-pools.js';
@@ -230,7 +233,7 @@ function bootstrap(a: Scored[], b: Scored[]): string {
   return `Δ vs shipped, 95 % by pool: cross ${ci(d1)}  two-way ${ci(d2)}`;
 }
 let base: Scored[] = [];
-for (const [name, fit] of args.includes('--sweep') ? [] : Object.entries(ways).filter(([n]) => n === 'shipped' || !only || only.includes(n))) {
+for (const [name, fit] of args.includes('--sweep') || args.includes('--ocr') ? [] : Object.entries(ways).filter(([n]) => n === 'shipped' || !only || only.includes(n))) {
   const oof: Scored[] = [];
   for (let k = 0; k < K; k++) oof.push(...score(pools.filter((p) => fold(p) === k), fit(pools.filter((p) => fold(p) !== k))));
   if (name === 'shipped') base = oof;
@@ -255,5 +258,28 @@ if (args.includes('--sweep')) {
     const ii = shipped.image_image!;
     const moved = logisticCurve({ a: ii.a, b: ii.b + delta });
     line(`δ ${delta >= 0 ? '+' : ''}${delta}`, score(pools, { image_image: moved, video_image: moved, video_video: moved }));
+  }
+}
+if (args.includes('--ocr')) {
+  // the query photo's OCR text (image_ocr_text) fused with the shipped curves at several weights, its own curve
+  // fitted on the other folds (collect.ts keeps its raw value in the photo-query pools); COCO and Grocery photo queries
+  const photoPools = pools.filter((p) => !!p.query.image);
+  const fused = (ps: Pool[], table: CalibrationTable, w: number): Scored[] => {
+    const cal = new Calibrator(table, 'visual-query-curves');
+    const weights = resolveWeights(undefined, { image_ocr_text: w });
+    return ps.flatMap((p) => p.docs.map((d) => ({ pool: p.id, set: p.set, modality: d.modality, rel: d.rel, score: fuse(Object.entries(d.raw ?? {}).map(([name, raw]) => ({ name, raw, calibrated: cal.calibrate(name, raw), weight: weights[name] ?? 1 }))) })));
+  };
+  let none: Scored[] = [];
+  for (const w of [0, 0.3, 1, 2, 3]) {
+    const oof: Scored[] = [];
+    for (let k = 0; k < K; k++) {
+      const ps = pairsOf(photoPools.filter((p) => fold(p) !== k), 'image_ocr_text');
+      const c = fitLogistic(ps.map((p) => p.x), ps.map((p) => p.y));
+      oof.push(...fused(photoPools.filter((p) => fold(p) === k), { ...shipped, image_ocr_text: c }, w));
+    }
+    if (w === 0) none = oof;
+    line(`ocr weight ${w}`, oof);
+    if (w) process.stdout.write(`${''.padEnd(15)}${bootstrap(none, oof).replace('shipped', 'weight 0')}\n`);
+    if (bySet) for (const set of new Set(oof.map((s) => s.set))) line(`  ${set}`, oof.filter((s) => s.set === set));
   }
 }
