@@ -15,7 +15,9 @@
  * within a class (measured as a variant: no better on the train pools, see CALIBRATION.md).
  * `image_text` and `video_text` (a photo or a clip as the query against a text) are fitted on the
  * photo- and clip-query pools; `image_image` (also video_image, video_video) keeps its own-modality
- * constants, so search by image, which compares photos, ranks as before. `ocr_text` reuses
+ * constants, so search by image, which compares photos, ranks as before. `image_ocr_text` (the query
+ * photo's OCR text against a document's text) is fitted on the photo-query pools too (collect.ts
+ * weights it there so its raw value is kept); before, it borrowed a text curve. `ocr_text` reuses
  * `text_text`; `remote` stays the identity on the logit.
  * `text_video` is fitted on its pairs and text_image's together (`--text-video`, TEXT_VIDEO_FITS):
  * a clip's raw value is the mean of its frames' text↔photo values, and the 13 relevant clips alone
@@ -35,7 +37,7 @@ const BALANCE_SETS = args.includes('--balance-sets');
 /** `--text-video <way>`: how text_video is fitted (TEXT_VIDEO_FITS below; scripts/calibration/video-curve.ts compares them) */
 const TEXT_VIDEO = arg('--text-video', 'frames-as-photos');
 const BEFORE = arg('--before', 'models/calibration/signals-own-modality.json');
-const FITTED_DEFAULT = ['text_text', 'text_image', 'text_video', 'image_text', 'video_text'];
+const FITTED_DEFAULT = ['text_text', 'text_image', 'text_video', 'image_text', 'video_text', 'image_ocr_text'];
 /** `--fit a,b` fits these signals instead (e.g. adding image_image to measure a refit of it); the rest keep --before's constants */
 const FITTED = args.includes('--fit') ? arg('--fit', '').split(',') : FITTED_DEFAULT;
 /** pools whose query is a photo or a clip (mixed-pools.ts) */

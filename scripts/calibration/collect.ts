@@ -13,7 +13,10 @@ import { buildPools, type Pool } from './mixed-pools.js';
 export async function collect(reranker: Reranker, pools: Pool[], log: (s: string) => void = () => {}, checkpoint?: (done: Pool[]) => void): Promise<Pool[]> {
   const t0 = performance.now();
   for (const [n, pool] of pools.entries()) {
-    const out = await reranker.process({ query: pool.query, documents: pool.docs.map((d) => d.doc), explain: true, fps: 1, max_frames: 8 });
+    // a photo query's OCR text (image_ocr_text) is only read when weighted: weight it so its raw value is kept
+    // (raw values do not depend on weights; the figures score with the default weights)
+    const weights = pool.query.image !== undefined ? { image_ocr_text: 1 } : undefined;
+    const out = await reranker.process({ query: pool.query, documents: pool.docs.map((d) => d.doc), explain: true, fps: 1, max_frames: 8, ...(weights ? { weights } : {}) });
     for (const r of out) {
       const raw: Record<string, number> = {};
       for (const s of r.explanation?.signals ?? []) if (Number.isFinite(s.raw)) raw[s.name] = Math.round(s.raw * 1e6) / 1e6;
