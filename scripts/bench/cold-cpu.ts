@@ -1,6 +1,6 @@
 /**
  * Where a cold photo's CPU goes outside the model runs, and what the image models' session
- * options cost (`npx tsx scripts/bench/cold-cpu.ts [--photos 48] [--rounds 5] [--no-stages] [--no-ort]`).
+ * options cost (`npx tsx scripts/bench/cold-cpu.ts [--photos 48] [--rounds 5] [--no-stages] [--no-ort] [--off-thread]`).
  * A profiling aid for issue 12's cold path, not a bench with a goal: every figure is CPU per
  * photo (or per image) of the whole process (`process.cpuUsage`, libvips' and onnxruntime's
  * threads included), variants interleaved round by round, the median printed beside each
@@ -15,14 +15,21 @@
  * ORT: EfficientNet (batch 1 and 4) and NanoDet (batch 1) on the photos' real tensors, on the
  * calling thread with 2 intra-op threads and spinning off (the product's settings), against
  * option variants; each variant's output is compared with the default's first.
+ * `--off-thread` (perf18): a photo's whole preprocessing (decode, both resizes, CHW into shared
+ * buffers) two at a time on the main thread against the same in two worker threads, checked
+ * equal first; CPU of every thread and of the main thread alone (/proc, 10 ms ticks). Also prints
+ * how many photos of ../shared/data a JPEG shrink-on-load could serve at all (each image model's
+ * input smaller than half the photo's sides).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
+import { Worker } from 'node:worker_threads';
 import { decodeImage, preprocessImage, probeImage, resizeGeometry, toChwFloat, type DecodedImage } from '../../src/features/media/image.js';
 import type { ImagePreprocess } from '../../src/models/preprocess.js';
 import { benchModels, DATA_DIR, MODELS_DIR } from './features.js';
+import { cpuSince, threadCpu } from './run-spans.js';
 
 const argv = process.argv.slice(2);
 const arg = (k: string, d: number) => (argv.includes(k) ? Number(argv[argv.indexOf(k) + 1]) : d);
@@ -127,6 +134,66 @@ async function stages(photos: Buffer[], E: ImagePreprocess, D: ImagePreprocess):
   print('decode once + two resizes vs one input cloned into both', await interleaved({ 'decode once (image.ts)': current, 'cloned input': cloned }, n), 'decode once (image.ts)');
 }
 
+/** Photos (all JPEGs under DATA_DIR) whose sides are at least twice each model input's: only those could be decoded at 1/2 scale or less. */
+async function shrinkOnLoad(E: ImagePreprocess, D: ImagePreprocess): Promise<void> {
+  const jpegs = (readdirSync(DATA_DIR, { recursive: true }) as string[]).filter((f) => /\.jpe?g$/i.test(f));
+  const fits = { [`${E.width}² (shortest ${E.resizeShortest ?? E.width})`]: 0, [`${D.width}² stretch`]: 0 };
+  const [ke, kd] = Object.keys(fits) as [string, string];
+  for (const f of jpegs) {
+    const m = await probeImage(readFileSync(join(DATA_DIR, f)));
+    const g = resizeGeometry(m.width, m.height, E);
+    if (m.width >= 2 * g.resizeWidth && m.height >= 2 * g.resizeHeight) fits[ke]!++;
+    if (m.width >= 2 * D.width && m.height >= 2 * D.height) fits[kd]!++;
+  }
+  console.log(`\nJPEG shrink-on-load: of ${jpegs.length} JPEGs under ${DATA_DIR}, photos at least twice the input: ${Object.entries(fits).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+}
+
+/** The whole preprocessing of each photo, two at a time, on the main thread vs in two worker threads. */
+async function offThread(photos: Buffer[], E: ImagePreprocess, D: ImagePreprocess): Promise<void> {
+  const specs = [E, D];
+  const shared = () => specs.map((s) => new Float32Array(new SharedArrayBuffer(4 * 3 * s.width * s.height)));
+  const lanes = [shared(), shared()];
+  // the worker runs this TypeScript through tsx, as the bench itself runs
+  const url = new URL('./cold-cpu-worker.ts', import.meta.url).href;
+  const workers = [0, 1].map(() => new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(url)}); })`, { eval: true }));
+  const waiting = new Map<number, () => void>();
+  for (const w of workers) w.on('message', (id: number) => { waiting.get(id)!(); waiting.delete(id); });
+  let next = 0;
+  const inWorker = (i: number, lane: number) => new Promise<void>((done) => {
+    const id = next++;
+    waiting.set(id, done);
+    workers[lane]!.postMessage({ id, bytes: new Uint8Array(photos[i]!), specs, into: lanes[lane] });
+  });
+  const onMain = async (i: number, lane: number) => {
+    const img = await decodeImage(photos[i]!);
+    await Promise.all(specs.map((s, k) => preprocessImage(img, s, undefined, () => lanes[lane]![k]!)));
+  };
+  const copy = (lane: number) => lanes[lane]!.map((a) => Float32Array.from(a));
+  for (let i = 0; i < Math.min(8, photos.length); i++) {
+    await onMain(i, 0);
+    const a = copy(0);
+    await inWorker(i, 0);
+    if (a.some((x, k) => !Buffer.from(x.buffer).equals(Buffer.from(copy(0)[k]!.buffer)))) throw new Error(`photo ${i}: the worker's tensors differ`);
+  }
+  const variants = { 'main thread (image.ts)': onMain, 'two worker threads': inWorker };
+  const res = new Map<string, Array<{ all: number; main: number }>>();
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [k, f] of Object.entries(variants)) {
+      let i = 0;
+      const lane = async (l: number) => { while (i < photos.length) await f(i++, l); };
+      const c0 = threadCpu();
+      await Promise.all([lane(0), lane(1)]);
+      const c = cpuSince(c0);
+      res.set(k, [...(res.get(k) ?? []), { all: c.total / photos.length, main: (c.byThread.get('main thread') ?? 0) / photos.length }]);
+    }
+  }
+  console.log('\n== a photo\'s preprocessing off the main thread: CPU ms per photo of all threads / of the main thread, median (rounds); tensors checked equal');
+  for (const [k, v] of res) {
+    console.log(`${k.padEnd(28)} all ${median(v.map((x) => x.all)).toFixed(2)}  main ${median(v.map((x) => x.main)).toFixed(2)}  (${v.map((x) => `${x.all.toFixed(1)}/${x.main.toFixed(1)}`).join(' ')})`);
+  }
+  await Promise.all(workers.map((w) => w.terminate()));
+}
+
 async function ortOptions(photos: Buffer[], E: ImagePreprocess, D: ImagePreprocess): Promise<void> {
   const decoded = await Promise.all(photos.slice(0, 16).map((p) => decodeImage(p)));
   const tensors = async (s: ImagePreprocess) => Promise.all(decoded.map(async (d) => (await preprocessImage(d, s)).data));
@@ -182,5 +249,9 @@ const models = await benchModels();
 const [E, D] = [(await models.imageClassifier()).preprocess, (await models.objectDetector()).preprocess];
 await models.close();
 console.log(`cold-cpu: ${photos.length} photos, ${ROUNDS} rounds, sharp concurrency ${sharp.concurrency()}`);
+if (argv.includes('--off-thread')) {
+  await shrinkOnLoad(E, D);
+  await offThread(photos, E, D);
+}
 if (!argv.includes('--no-stages')) await stages(photos, E, D);
 if (!argv.includes('--no-ort')) await ortOptions(photos, E, D);
