@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { vlrError } from '../errors.js';
 import { forwardRequestHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
+import { hasHeader } from '../proxy/nodes.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { engineRefusal, isAuthRefusal } from './auth-refusal.js';
 
@@ -147,11 +148,6 @@ const PLAIN_PATHS_KEPT = 1024;
 export const indexExprSegment = (expr: string) => encodeURIComponent(expr).replace(/%2C/gi, ',').replace(/%2A/gi, '*');
 
 const indexPath = (expr: string) => `/_resolve/index/${indexExprSegment(expr)}`;
-
-function hasHeader(raw: readonly string[], name: string): boolean {
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) return true;
-  return false;
-}
 
 /** The index names of a point in time's `_index` terms (pitIndicesOrFault); undefined for another answer. */
 function pitIndexNames(answer: unknown): string[] | undefined {
