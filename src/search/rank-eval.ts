@@ -20,7 +20,7 @@
  */
 import { credentialHeaders } from '../engine/targets.js';
 import { handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from './handle.js';
-import { isJsonBody } from './headers.js';
+import { answerHeaders, isJsonBody } from './headers.js';
 import { MSEARCH_RERANK_CONCURRENCY } from './msearch.js';
 import { Semaphore } from '../util/semaphore.js';
 import { isObject } from './retriever.js';
@@ -124,9 +124,8 @@ export async function handleRankEval(deps: SearchHandlerDeps, req: SearchRequest
   } catch {
     parsed = undefined;
   }
-  // the engine's content type and product headers, as on every answer it gives
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(res.headers)) if (/^(content-type|x-elastic-product|x-opensearch-version|warning)$/i.test(name) && value !== undefined) headers[name] = String(value);
+  // the engine's content type, product and CORS headers, as on every answer it gives
+  const headers = answerHeaders(res.headers, deps.cors);
   if (res.statusCode !== 200 || !isObject(parsed)) return { kind: 'answer', status: res.statusCode, headers, body: Buffer.from(answer) };
   // each measured hit's `_score` is the reranked one (the engine saw the pinning query's rank scores)
   const details = isObject(parsed.details) ? parsed.details : {};
