@@ -74,6 +74,8 @@ export interface FileMemo {
 export class DiskTier {
   readonly path: string;
   readonly maxBytes: number;
+  /** Bytes of B-tree pages kept at most (PAGES_SHARE of the budget, at least PAGES_FLOOR): see #pagesInUse. */
+  readonly #maxPageBytes: number;
   readonly #s: DiskStatus;
   #env: RootDatabase | undefined;
   #values!: Database<Buffer, string>;
@@ -92,6 +94,7 @@ export class DiskTier {
   private constructor(options: DiskTierOptions) {
     this.path = options.path;
     this.maxBytes = options.maxBytes;
+    this.#maxPageBytes = Math.max(PAGES_FLOOR, options.maxBytes * PAGES_SHARE);
     this.#s = new DiskStatus(options.path, options.logger, options.hooks ?? {});
   }
 
@@ -192,7 +195,7 @@ export class DiskTier {
         this.#age.putSync([now, key], 0);
         let total = (this.#meta.get('bytes') ?? 0) + n - (old?.n ?? 0);
         const used = this.#pagesInUse();
-        if (used > Math.max(PAGES_FLOOR, this.maxBytes * PAGES_SHARE)) total = this.#evict(total, (total * Math.max(PAGES_FLOOR, this.maxBytes * PAGES_SHARE) * EVICT_TO) / used);
+        if (used > this.#maxPageBytes) total = this.#evict(total, (total * this.#maxPageBytes * EVICT_TO) / used);
         else if (total > this.maxBytes) total = this.#evict(total, this.maxBytes * EVICT_TO);
         this.#meta.putSync('bytes', total);
         this.#touched.set(key, now);
