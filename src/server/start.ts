@@ -133,7 +133,7 @@ export function serverOptions(config: Config): ServerOptions {
  * those admitted keep descriptors for their upstream connection and media; each exhaustion is
  * counted and warned (at most every 10 s) naming the limit to raise.
  */
-function watchOpenFiles(server: Server, config: Config, services: Services): void {
+function watchOpenFiles(server: Server, config: Config, services: Services): () => void {
   const limit = openFilesLimit();
   const set = config.server.maxConnections;
   const cap = set === undefined ? connectionsForFiles(limit) : set || undefined;
@@ -141,7 +141,7 @@ function watchOpenFiles(server: Server, config: Config, services: Services): voi
   if (set === undefined && cap !== undefined && limit <= 65_536) services.logger.info({ openFilesLimit: limit, maxConnections: cap }, `open files limit (ulimit -n) ${limit}: at most ${cap} client connections at once (server.maxConnections)`);
   let lastWarn = -Infinity;
   let unsaid = 0;
-  onOutOfFiles((where, reason) => {
+  const stop = onOutOfFiles((where, reason) => {
     services.metrics.openFilesExhausted.inc({ where });
     const now = performance.now();
     if (now - lastWarn < 10_000) return void unsaid++;
@@ -150,6 +150,7 @@ function watchOpenFiles(server: Server, config: Config, services: Services): voi
     unsaid = 0;
   });
   server.on('drop', () => reportOutOfFiles('accept', `a client connection was closed at once: ${cap} are open (server.maxConnections${set === undefined ? `, sized from the open files limit ulimit -n ${limit}` : ''}); raise the limit (systemd LimitNOFILE=, docker --ulimit nofile=) or add replicas`));
+  return stop;
 }
 
 export async function startServer(config: Config, options: ServiceOptions = {}): Promise<RunningServer> {
@@ -164,7 +165,7 @@ export async function startServer(config: Config, options: ServiceOptions = {}):
     inner(req, res);
   };
   const server = createServer(serverOptions(config), handler);
-  watchOpenFiles(server, config, services);
+  const stopWatchingFiles = watchOpenFiles(server, config, services);
   server.on('checkContinue', continueHandler(deps, handler));
   // requests Node's parser refuses: Node's own answer, now logged and counted (route `unparsed`)
   server.on('clientError', clientErrorHandler(deps.access));
@@ -189,7 +190,7 @@ export async function startServer(config: Config, options: ServiceOptions = {}):
       });
       await stopWarmup?.();
       await services.close();
-      onOutOfFiles(undefined);
+      stopWatchingFiles();
     })());
   try {
     await new Promise<void>((resolve, reject) => {

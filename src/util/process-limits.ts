@@ -57,9 +57,16 @@ export function outOfFilesReason(what: string, e: unknown): string {
 type OutOfFilesListener = (where: 'open' | 'accept', reason: string) => void;
 let listener: OutOfFilesListener | undefined;
 
-/** The one process-wide listener (serve's: a rate-limited warning and a counter) told each time descriptors run out. */
-export function onOutOfFiles(l: OutOfFilesListener | undefined): void {
+/**
+ * The one process-wide listener (serve's: a rate-limited warning and a counter) told each time
+ * descriptors run out. Returns its removal, which leaves a listener set after it in place (a second
+ * server in the same process, as tests start them).
+ */
+export function onOutOfFiles(l: OutOfFilesListener): () => void {
   listener = l;
+  return () => {
+    if (listener === l) listener = undefined;
+  };
 }
 
 /** Tell the listener: `open` a file or socket failed, `accept` a client connection was closed at the door. */
