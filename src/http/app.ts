@@ -17,6 +17,7 @@ import type { SearchHandlerDeps } from '../search/handle.js';
 import type { JsonWorker } from '../util/json-worker.js';
 import type { AccessLogDeps } from './access-log.js';
 import { adminRouter, type AdminRouteDeps } from './admin-routes.js';
+import type { ConnectionCap } from './connection-cap.js';
 import { errorHandler, esProduct, type ErrorDeps, type UpstreamProduct } from './errors.js';
 import { ingestRouter } from './ingest-routes.js';
 import type { NodeHandler } from './proxy-route.js';
@@ -45,6 +46,8 @@ export interface HttpDeps {
   jsonWorker: JsonWorker;
   /** `worker`: the rerank APIs, health and metrics only (no proxy, search, ingest or UI). */
   role?: 'proxy' | 'worker';
+  /** Connections past server.maxConnections, answered 503 and closed (connection-cap.ts); absent: no cap. */
+  connections?: Pick<ConnectionCap, 'refusal'>;
 }
 
 /**

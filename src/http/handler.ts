@@ -8,7 +8,11 @@
  * (scripts/bench/proxy.ts). A rerank API call that admission refuses before its body is read is
  * answered here too: the 429 storm of clients that never wait must cost as little as possible.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestTracker } from './access-log.js';
+import { answerUnread } from './body.js';
+import { esProduct, sendCompatError, sendError } from './errors.js';
+import { closeAfterAnswer } from './linger.js';
 import { buildApp, buildWorkerApp, type HttpDeps } from './app.js';
 import { isNodesHttp, nodesHttpHandler } from './nodes-http.js';
 import { proxyHandler, type NodeHandler } from './proxy-route.js';
@@ -119,7 +123,25 @@ export function originForm(url: string): string {
   return rest.startsWith('/') ? rest : `/${rest}`;
 }
 
+/**
+ * A request on a connection past server.maxConnections (connection-cap.ts): 503 `VLR_OVERLOADED`
+ * with `Retry-After`, in the shape of the API asked (the rerank APIs' own, else ES-shaped with the
+ * engine's product headers), and the connection closed after it. `true` when it answered.
+ */
+function refuseOverCap(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return (req, res) => {
+    const refusal = deps.connections?.refusal(req);
+    if (!refusal) return false;
+    answerUnread(req);
+    closeAfterAnswer(res);
+    if (rerankApiRoute(req.method, req.url ?? '/') === 'compat') sendCompatError(res, refusal, deps.errors);
+    else sendError(res, refusal, deps.errors, esProduct(deps.upstreamProduct));
+    return true;
+  };
+}
+
 export function buildHandler(deps: HttpDeps): NodeHandler {
+  const overCap = refuseOverCap(deps);
   const refuse = refuseEarly({ ...deps.errors, reranker: deps.reranker, maxJsonBodyBytes: deps.maxJsonBodyBytes, maxJsonDepth: deps.maxJsonDepth, jsonWorker: deps.jsonWorker });
   if (deps.role === 'worker') {
     const app = buildWorkerApp(deps);
@@ -127,6 +149,7 @@ export function buildHandler(deps: HttpDeps): NodeHandler {
     return (req, res) => {
       if (req.url && req.url.charCodeAt(0) !== 47) req.url = originForm(req.url);
       track(req, res);
+      if (overCap(req, res)) return;
       const api = rerankApiRoute(req.method, req.url ?? '/');
       if (api && refuse(req, res, api)) return;
       app(req, res);
@@ -141,6 +164,7 @@ export function buildHandler(deps: HttpDeps): NodeHandler {
   return (req, res) => {
     if (req.url && req.url.charCodeAt(0) !== 47) req.url = originForm(req.url);
     track(req, res);
+    if (overCap(req, res)) return;
     const url = req.url ?? '/';
     // a sniffing client must learn vlrerank's address, not the engine's (nodes-http.ts)
     if (isNodesHttp(req.method, url)) return void nodesHttp(req, res, url);

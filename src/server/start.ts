@@ -26,6 +26,7 @@ import { ResultWindows } from '../engine/result-window.js';
 import { WriteMappings } from '../engine/write-mapping.js';
 import { startWarmup } from './warmup.js';
 import { CorsTable } from '../search/cors.js';
+import { ConnectionCap, connectionReserve } from '../http/connection-cap.js';
 import { connectionsForFiles, onOutOfFiles, openFilesLimit, reportOutOfFiles } from '../util/process-limits.js';
 
 export interface RunningServer {
@@ -129,35 +130,43 @@ export function serverOptions(config: Config): ServerOptions {
  * Out of file descriptors (held-out probe round 18a): under `ulimit -n 256` and 300 clients every
  * accepted client's upstream connect failed with EMFILE (502s), photos could not be opened, and
  * the log said nothing — libuv closes connections it cannot accept without a word. Now the client
- * connections are capped from the limit (`server.maxConnections`, Node's `drop` event past it), so
- * those admitted keep descriptors for their upstream connection and media; each exhaustion is
- * counted and warned (at most every 10 s) naming the limit to raise.
+ * connections are capped from the limit (`server.maxConnections`), so those admitted keep
+ * descriptors for their upstream connection and media; those past it are answered 503 from a small
+ * reserve, and past that closed at the door (http/connection-cap.ts, fix19b); each is counted and
+ * warned (at most every 10 s) naming the limit to raise. Returns the cap (undefined: none) and the
+ * removal of the warning.
  */
-function watchOpenFiles(server: Server, config: Config, services: Services): () => void {
+function watchOpenFiles(config: Config, services: Services): { cap: ConnectionCap | undefined; stop: () => void } {
   const limit = openFilesLimit();
   const set = config.server.maxConnections;
-  const cap = set === undefined ? connectionsForFiles(limit) : set || undefined;
-  if (cap !== undefined) server.maxConnections = cap;
-  if (set === undefined && cap !== undefined && limit <= 65_536) services.logger.info({ openFilesLimit: limit, maxConnections: cap }, `open files limit (ulimit -n) ${limit}: at most ${cap} client connections at once (server.maxConnections)`);
+  const max = set === undefined ? connectionsForFiles(limit) : set || undefined;
+  if (set === undefined && max !== undefined && limit <= 65_536) services.logger.info({ openFilesLimit: limit, maxConnections: max }, `open files limit (ulimit -n) ${limit}: at most ${max} client connections at once (server.maxConnections)`);
   let lastWarn = -Infinity;
   let unsaid = 0;
   const stop = onOutOfFiles((where, reason) => {
     services.metrics.openFilesExhausted.inc({ where });
     const now = performance.now();
     if (now - lastWarn < 10_000) return void unsaid++;
-    services.logger.warn({ where, openFilesLimit: Number.isFinite(limit) ? limit : undefined, maxConnections: cap, sinceLastWarning: unsaid }, reason);
+    services.logger.warn({ where, openFilesLimit: Number.isFinite(limit) ? limit : undefined, maxConnections: max, sinceLastWarning: unsaid }, reason);
     lastWarn = now;
     unsaid = 0;
   });
-  server.on('drop', () => reportOutOfFiles('accept', `a client connection was closed at once: ${cap} are open (server.maxConnections${set === undefined ? `, sized from the open files limit ulimit -n ${limit}` : ''}); raise the limit (systemd LimitNOFILE=, docker --ulimit nofile=) or add replicas`));
-  return stop;
+  const sized = set === undefined ? `, sized from the open files limit ulimit -n ${limit}` : '';
+  const cap =
+    max === undefined
+      ? undefined
+      : new ConnectionCap(max, (how) =>
+          reportOutOfFiles('accept', how === 'answered' ? `a client connection was answered 503 and closed: ${max} are open (server.maxConnections${sized}); raise the limit (systemd LimitNOFILE=, docker --ulimit nofile=) or add replicas` : `a client connection was closed at once, unanswered: ${max} are open (server.maxConnections${sized}) and the ${connectionReserve(max)} kept to answer those past it are busy; raise the limit (systemd LimitNOFILE=, docker --ulimit nofile=) or add replicas`),
+        );
+  return { cap, stop };
 }
 
 export async function startServer(config: Config, options: ServiceOptions = {}): Promise<RunningServer> {
   const services = await buildServices(config, options);
   const stopWarmup = startWarmup(services.reranker, services.pipelines.pipelines, config, services.logger);
   let draining = false;
-  const deps = httpDeps(services, () => draining);
+  const files = watchOpenFiles(config, services);
+  const deps: HttpDeps = { ...httpDeps(services, () => draining), connections: files.cap };
   const inner = buildHandler(deps);
   // while draining, answer what still arrives on open connections, and close them after it
   const handler: typeof inner = (req, res) => {
@@ -165,7 +174,7 @@ export async function startServer(config: Config, options: ServiceOptions = {}):
     inner(req, res);
   };
   const server = createServer(serverOptions(config), handler);
-  const stopWatchingFiles = watchOpenFiles(server, config, services);
+  files.cap?.attach(server);
   server.on('checkContinue', continueHandler(deps, handler));
   // requests Node's parser refuses: Node's own answer, now logged and counted (route `unparsed`)
   server.on('clientError', clientErrorHandler(deps.access));
@@ -190,7 +199,7 @@ export async function startServer(config: Config, options: ServiceOptions = {}):
       });
       await stopWarmup?.();
       await services.close();
-      stopWatchingFiles();
+      files.stop();
     })());
   try {
     await new Promise<void>((resolve, reject) => {

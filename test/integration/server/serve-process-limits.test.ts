@@ -10,8 +10,9 @@
  * 3. An address-space limit (`ulimit -v`) below what Node needs: SIGSEGV at 16 GB, an uncaught Wasm
  *    "Out of memory" at 8 GB, no engine reachable at 24 GB — now refused at start, exit 2, naming it.
  * 2. `vlrerank serve` under `ulimit -n 256`: the start log says the client connections it holds
- *    (server.maxConnections, sized from the limit), connections past it are closed at the door with
- *    a warning naming the limit and counted, and once they close the server answers again.
+ *    (server.maxConnections, sized from the limit), connections past it and past the reserve kept to
+ *    answer them 503 (connection-cap.test.ts) are closed at the door with a warning naming the limit
+ *    and counted, and once they close the server answers again.
  */
 import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -65,10 +66,10 @@ it('serve under ulimit -n 256: client connections capped from the limit, the one
     const url = new URL(await listeningUrl(child, { timeoutMs: 120_000 }));
     for (let i = 0; i < 400 && !out.includes('client connections at once'); i++) await new Promise((r) => setTimeout(r, 25));
     expect(out).toContain('open files limit (ulimit -n) 256: at most 64 client connections at once (server.maxConnections)');
-    // 100 idle clients: 64 held, the rest closed at the door
+    // 100 idle clients: 64 held, 4 kept to be answered 503 when they ask (fix19b), the rest closed at the door
     const sockets: Socket[] = await Promise.all(Array.from({ length: 100 }, () => new Promise<Socket>((resolve) => { const s = connect(Number(url.port), url.hostname, () => resolve(s)); s.on('error', () => undefined); })));
     for (let i = 0; i < 400 && !out.includes('a client connection was closed at once'); i++) await new Promise((r) => setTimeout(r, 25));
-    expect(out).toMatch(/"level":40.*"where":"accept".*a client connection was closed at once: 64 are open \(server.maxConnections, sized from the open files limit ulimit -n 256\)/);
+    expect(out).toMatch(/"level":40.*"where":"accept".*a client connection was closed at once, unanswered: 64 are open \(server.maxConnections, sized from the open files limit ulimit -n 256\) and the 4 kept to answer those past it are busy/);
     for (const s of sockets) s.destroy();
     let health = 0;
     for (let i = 0; i < 100 && health !== 200; i++) {
@@ -78,7 +79,7 @@ it('serve under ulimit -n 256: client connections capped from the limit, the one
     expect(health).toBe(200);
     const metrics = await (await fetch(`${url.origin}/_vlrerank/metrics`)).text();
     const dropped = Number(/vlrerank_open_files_exhausted_total\{where="accept"\} (\d+)/.exec(metrics)?.[1]);
-    expect(dropped).toBeGreaterThanOrEqual(36);
+    expect(dropped).toBeGreaterThanOrEqual(32);
   } finally {
     child.kill('SIGTERM');
     await exited;
