@@ -12,7 +12,7 @@
  *   → { seq, op: 'load', path, options, nice? }         ← { seq, ok, value: { sid, inputNames, outputNames } }
  *   → { seq, op: 'run', sid, feeds, outputs?, select? } ← { seq, ok, value: { name: { type, dims, data } } }
  *   → { seq, op: 'release', sid }                  ← { seq, ok }
- *   any failure                                    ← { seq, ok: false, message, name }
+ *   any failure                                    ← { seq, ok: false, message, name, code? } (code: an errno code such as EMFILE)
  * Tensors travel as { type, dims, data } (an input over shared memory is copied into a reused
  * staging array first: onnxruntime-node refuses shared memory); output buffers are transferred (they are fresh, the
  * worker never touches them again). It must never post anything unasked: the main side counts
@@ -167,7 +167,7 @@ parentPort.on('message', (m) => {
         parentPort.postMessage({ seq: m.seq, ok: true, value });
       }
     },
-    (e) => parentPort.postMessage({ seq: m.seq, ok: false, message: e instanceof Error ? e.message : String(e), name: e instanceof Error ? e.name : 'Error' }),
+    (e) => parentPort.postMessage({ seq: m.seq, ok: false, message: e instanceof Error ? e.message : String(e), name: e instanceof Error ? e.name : 'Error', code: e && typeof e.code === 'string' ? e.code : undefined }),
   );
 });
 `;

@@ -68,7 +68,7 @@ interface Pending {
   onOk?: (v: unknown) => void;
 }
 
-type Reply = { seq: number; ok: true; value: unknown } | { seq: number; ok: false; message: string; name?: string };
+type Reply = { seq: number; ok: true; value: unknown } | { seq: number; ok: false; message: string; name?: string; code?: string };
 
 export interface InferenceWorkerOptions {
   /** Worker code (default: the real one). Fault tests wrap it to play a crash. */
@@ -155,8 +155,10 @@ export class InferenceWorker {
       p.onOk?.(m.value);
       p.resolve(m.value);
     } else {
-      const e = new Error(m.message);
+      const e: NodeJS.ErrnoException = new Error(m.message);
       if (m.name) e.name = m.name;
+      // the errno code (EMFILE…) crosses too: mapOrtError names the fault by it (fix19b)
+      if (m.code) e.code = m.code;
       p.reject(e);
     }
     this.#settled();
@@ -165,7 +167,7 @@ export class InferenceWorker {
   /** The worker exited without being asked: fail what it held, forget it; the next request starts another. */
   #lost(w: Worker, code: number): void {
     this.#worker = undefined;
-    const why = new Error(`the inference worker thread stopped (exit code ${code}${this.#error ? `: ${this.#error.message}` : ''}) before answering`);
+    const why = new Error(`the inference worker thread stopped (exit code ${code}${this.#error ? `: ${this.#error.message}` : ''}) before answering`, { cause: this.#error });
     const pending = [...this.#pending.values()];
     const sessions = [...this.#sessions.values()];
     this.#pending.clear();

@@ -21,6 +21,7 @@ import '../config/ort-telemetry.js'; // before onnxruntime-node: its telemetry r
 import * as ort from 'onnxruntime-node';
 import { vlrError, isVlrerankError, type VlrerankError } from '../errors.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
+import { isOutOfFiles, openFilesError } from '../util/process-limits.js';
 import { selectRows, type RowSelect } from './row-select.js';
 import { sharedInferenceWorker, type InferenceWorker, type NativeSession } from './session-worker.js';
 
@@ -85,10 +86,30 @@ export function cudaProviderInstalled(): boolean {
   return cudaCache;
 }
 
-/** The one place onnxruntime failures become vlrerank errors. */
+/**
+ * Out of file descriptors, however it reached here (fix19b; held-out probe round 18a saw it as the
+ * 500 `inference_exception` "loading failed for nanodet-g-coco: EMFILE …"): an errno code on the
+ * error or a cause (Node's fs on this thread, or carried across the inference worker by its reply),
+ * onnxruntime's own "system error number 24" (23: ENFILE), or the worker that could not start
+ * ("Worker initialization failure: EMFILE"). Returns the error with its code, or undefined.
+ */
+function outOfFiles(e: unknown, msg: string): unknown {
+  if (isOutOfFiles(e)) return e;
+  const m = /\b(EMFILE|ENFILE)\b|system error number (2[34])\b/.exec(msg);
+  if (!m) return undefined;
+  return Object.assign(new Error(msg, { cause: e }), { code: m[1] ?? (m[2] === '24' ? 'EMFILE' : 'ENFILE') });
+}
+
+/**
+ * The one place onnxruntime failures become vlrerank errors. Out of descriptors is `VLR_OPEN_FILES`
+ * (503, retry; counted and warned, naming the limit); the session is not kept failed: the next use
+ * loads it again.
+ */
 export function mapOrtError(e: unknown, what: string, modelId: string, path?: string): VlrerankError {
   if (isVlrerankError(e)) return e;
   const msg = e instanceof Error ? e.message : String(e);
+  const files = outOfFiles(e, msg);
+  if (files) return openFilesError(`${what} model ${modelId}`, files, { model: modelId });
   if (path && !existsSync(path)) {
     return vlrError('VLR_MODEL_MISSING', `model file ${path} is missing; run: vlrerank models pull ${modelId}`, { cause: e });
   }
@@ -96,6 +117,19 @@ export function mapOrtError(e: unknown, what: string, modelId: string, path?: st
     return vlrError('VLR_MODEL_CORRUPT', `model file ${path ?? modelId} cannot be parsed by onnxruntime (${msg.slice(0, 200)}); run: vlrerank models pull ${modelId}`, { cause: e });
   }
   return vlrError('VLR_MODEL_RUNTIME', `${what} failed for ${modelId}: ${msg.slice(0, 300)}`, { cause: e });
+}
+
+/**
+ * The process's resident set, or NaN when it cannot be read: libuv reads /proc/self/stat, which
+ * takes a descriptor, and with none left (EMFILE) a session created fine failed its load on this
+ * measure alone — and the native session it had created was never released (fix19b).
+ */
+function residentBytes(): number {
+  try {
+    return process.memoryUsage.rss();
+  } catch {
+    return NaN;
+  }
 }
 
 export class ModelSession {
@@ -239,7 +273,7 @@ export class ModelSession {
     }
     await this.options.beforeLoad?.();
     const t0 = performance.now();
-    const rss0 = process.memoryUsage().rss;
+    const rss0 = residentBytes();
     const device = this.options.device ?? 'auto';
     const providers = PROVIDERS[device].filter((p) => p !== 'cuda' || device === 'cuda' || cudaProviderInstalled());
     let lastErr: unknown;
@@ -249,7 +283,7 @@ export class ModelSession {
         this.#provider = p;
         this.#loads++;
         this.#loadMs = performance.now() - t0;
-        this.#rssDelta = Math.max(0, process.memoryUsage().rss - rss0);
+        this.#rssDelta = Math.max(0, residentBytes() - rss0) || 0;
         this.#fileBytes = statSync(this.path).size;
         log.info(
           { model: this.options.name, provider: p, device: this.options.device ?? 'auto', thread: this.options.thread ?? 'worker', loadMs: Math.round(this.#loadMs) },

@@ -7,6 +7,9 @@
  * 1. Real EMFILE in a child process under `ulimit -n 512` that fills its descriptors with
  *    /dev/null: a media read and an upstream connect (undici to a real local HTTP server) are each
  *    `VLR_OPEN_FILES` (503 `open_files_limit_exception`) naming `ulimit -n 512`.
+ * 4. A model session loaded while descriptors are out (fix19b; 18a saw the 500 `inference_exception`
+ *    "loading failed for nanodet-g-coco: EMFILE …"): `VLR_OPEN_FILES` whichever thread met it, and
+ *    loaded on the next use once descriptors are back (a failed load is not kept).
  * 3. An address-space limit (`ulimit -v`) below what Node needs: SIGSEGV at 16 GB, an uncaught Wasm
  *    "Out of memory" at 8 GB, no engine reachable at 24 GB — now refused at start, exit 2, naming it.
  * 2. `vlrerank serve` under `ulimit -n 256`: the start log says the client connections it holds
@@ -22,7 +25,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
 import { listeningUrl } from '../../helpers/listening.js';
-import { DATA, REPO_ROOT } from '../../helpers/paths.js';
+import { DATA, MODELS, REPO_ROOT } from '../../helpers/paths.js';
 
 const noModels = mkdtempSync(join(tmpdir(), 'vlr-nomodels-'));
 afterAll(() => rmSync(noModels, { recursive: true, force: true }));
@@ -50,6 +53,38 @@ it('EMFILE on a media read and on an upstream connect: 503 VLR_OPEN_FILES naming
   const out = JSON.parse(stdout.trim().split('\n').pop()!);
   expect(out.media).toMatchObject({ code: 'VLR_OPEN_FILES', status: 503, type: 'open_files_limit_exception', reason: expect.stringContaining('ulimit -n 512') });
   expect(out.upstream).toMatchObject({ code: 'VLR_OPEN_FILES', status: 503, reason: expect.stringMatching(/no connection to upstream .* could be opened: .*ulimit -n 512/) });
+});
+
+it('a model session that fails to load for want of descriptors is VLR_OPEN_FILES (hash read, native load in the worker, on the main thread) and loads once they are back', { timeout: 180_000 }, async () => {
+  // a real EMFILE: a child under ulimit -n 512 fills its descriptors with /dev/null, then loads
+  // nanodet three ways — its file's first sha256 read (this thread's fs), onnxruntime's native load
+  // in the inference worker (kept alive by a loaded bge), and the native load on the main thread
+  const script = `
+    import { openSync, closeSync } from 'node:fs';
+    import { ModelRegistry } from './src/models/registry.ts';
+    const out = {};
+    const fill = () => { const held = []; try { for (;;) held.push(openSync('/dev/null', 'r')); } catch (e) { if (e.code !== 'EMFILE') throw e; } return held; };
+    for (const [name, thread, warm] of [['hash', 'worker', false], ['worker', 'worker', true], ['main', 'main', true]]) {
+      const reg = await ModelRegistry.create({ dir: process.argv[1], inferenceThread: thread });
+      const s = reg.session('nanodet-g-coco');
+      if (warm) { await reg.session('bge-small-en-v1.5').load(); await s.load(); await s.unload(); }
+      const held = fill();
+      const first = await s.load().then(() => 'loaded', (e) => ({ code: e.code, status: e.status, type: e.type, reason: e.message }));
+      for (const fd of held) closeSync(fd);
+      const again = await s.load().then(() => s.state, (e) => e.message);
+      out[name] = { first, again };
+      await reg.close();
+    }
+    console.log(JSON.stringify(out));
+    process.exit(0);`;
+  const { stdout } = await promisify(execFile)('bash', ['-c', 'ulimit -n 512 && exec "$0" --import tsx --input-type=module -e "$1" "$2"', process.execPath, script, MODELS], { cwd: REPO_ROOT, timeout: 150_000 });
+  const out = JSON.parse(stdout.trim().split('\n').pop()!);
+  for (const path of ['hash', 'worker', 'main']) {
+    expect(out[path], path).toEqual({
+      first: { code: 'VLR_OPEN_FILES', status: 503, type: 'open_files_limit_exception', reason: expect.stringMatching(/^loading model nanodet-g-coco: .*\(EMFILE, ulimit -n 512\)/) },
+      again: 'loaded',
+    });
+  }
 });
 
 it('serve under ulimit -n 256: client connections capped from the limit, the ones past it warned and counted, served again after', { timeout: 180_000 }, async () => {
