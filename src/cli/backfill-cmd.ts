@@ -95,7 +95,7 @@ async function run(index: string, flags: BackfillFlags, pipelineFor: (config: Co
   const store = await openStoreTiers(config.store, diskStorePath(config), { logger });
   const svc = await createRerankService(config, { logger, metrics: createMetrics(), tiers: store.tiers });
   // ingest's lane (util/lanes.ts): alone in this process it changes nothing; with anything else in it, that goes first
-  const embedder = embedderInLane(new RerankerEmbedder(svc.reranker, { fps: pipeline.scorer.fps ?? config.media.fps, maxFrames: pipeline.scorer.max_frames ?? config.media.maxFrames }), config.models.ingestLane);
+  const embedder = embedderInLane(new RerankerEmbedder(svc.reranker), config.models.ingestLane);
   const stop = new AbortController();
   let signalled: NodeJS.Signals | undefined;
   const onSignal = (name: NodeJS.Signals) => {

@@ -34,7 +34,9 @@ export const serverSchema = z.strictObject({
   /** Idle time a keep-alive connection is kept open between requests. */
   keepAliveTimeoutMs: positiveInt.default(65_000),
   /**
-   * Client connections held at once; past it Node closes new ones at the door (counted in
+   * Client connections served at once. Past it a small reserve (1/16 of it, 4 to 32) is answered
+   * 503 `es_rejected_execution_exception` with `Retry-After: 1` and `Connection: close`, then
+   * closed; past the reserve Node closes new ones at the door, unanswered (both counted in
    * `vlrerank_open_files_exhausted_total{where="accept"}`, logged). Unset: sized from the open files
    * limit (`ulimit -n`) so the upstream pools, media reads and lmdb keep descriptors —
    * max(16, (limit − 128) / 2): 256 → 64, 1024 → 448. 0: no cap.

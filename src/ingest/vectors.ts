@@ -8,7 +8,7 @@
 import { toVlrerankError } from '../errors.js';
 import { unpackRecord } from '../features/record/index.js';
 import type { Pipeline } from '../pipelines/index.js';
-import { documentFromSource, setPath, valuesAt } from '../pipelines/document.js';
+import { documentFromSource, setPath, valuesAt, videoSampling } from '../pipelines/document.js';
 import type { Embedder } from '../rerank/embedder.js';
 
 export interface VectorOutcome {
@@ -42,7 +42,8 @@ export async function addVectors(doc: Record<string, unknown>, pipeline: Pipelin
     // a record the document carries (a copy out of Elasticsearch 9.2 keeps vectors out of `_source`,
     // not the record): its features serve when the running configuration made them from this media
     const record = pipeline.features.store === 'index' ? unpackRecord(doc[pipeline.features.field]) : undefined;
-    const out = await embedder.mediaVectors(source, media?.image ? 'image' : 'video', { visual: wantVisual, bridge: wantBridge, ...(record !== undefined ? { record } : {}) }, signal);
+    // a video sampled as the pipeline's records and reranking sample it: its carried record serves, and one feature pass does both (fix19b)
+    const out = await embedder.mediaVectors(source, media?.image ? 'image' : 'video', { visual: wantVisual, bridge: wantBridge, sampling: videoSampling(pipeline), ...(record !== undefined ? { record } : {}) }, signal);
     const added: string[] = [];
     if (wantVisual && out.visual) {
       setPath(doc, v.image!.field, toJson(out.visual));

@@ -110,3 +110,8 @@ export function documentFromSource(source: unknown, pipeline: Pipeline): HitDocu
   }
   return doc.text === undefined && doc.image === undefined && doc.video === undefined ? undefined : doc;
 }
+
+/** The pipeline's video sampling (`scorer.fps`, `scorer.max_frames`; unset: the reranker's media.fps / media.maxFrames): what its records, reranking, ingest's kNN vectors and a query clip's vector are sampled at. */
+export function videoSampling(pipeline: Pick<Pipeline, 'scorer'>): { fps?: number; maxFrames?: number } {
+  return { fps: pipeline.scorer.fps, maxFrames: pipeline.scorer.max_frames };
+}

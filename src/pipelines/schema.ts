@@ -106,7 +106,7 @@ export const pipelineSchema = z
         backend: z.enum(['local', 'remote']).default('local'),
         /** Signal weights handed to the reranker (signal name → weight). */
         weights: z.record(z.string(), z.number().min(0)).default({}),
-        /** Video sampling for this index. */
+        /** Video sampling for this index (unset: media.fps / media.maxFrames): its records, reranking, the kNN vectors ingest adds and a query clip's vector alike. */
         fps: z.number().positive().optional(),
         max_frames: positiveInt.optional(),
         /** Long texts in chunks for this index (at ingest and at search); unset: the server's `rerank.chunking`. */

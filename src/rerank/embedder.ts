@@ -14,10 +14,10 @@ import type { RecordDocument, RecordsOutput } from './records/build.js';
 
 /** Query/document vectors for kNN first stages and for ingest. */
 export interface Embedder {
-  /** Visual embedding of an image, or the mean of a video's sampled frames (L2-normalised). */
-  visual(source: string, kind: 'image' | 'video', signal?: AbortSignal): Promise<Float32Array>;
+  /** Visual embedding of an image, or the mean of a video's sampled frames (L2-normalised); `sampling`: the pipeline's. */
+  visual(source: string, kind: 'image' | 'video', signal?: AbortSignal, sampling?: VideoSampling): Promise<Float32Array>;
   /** Text-space (bridge) vector of an image/video, comparable with `queryText` vectors. */
-  bridge(source: string, kind: 'image' | 'video', signal?: AbortSignal): Promise<Float32Array>;
+  bridge(source: string, kind: 'image' | 'video', signal?: AbortSignal, sampling?: VideoSampling): Promise<Float32Array>;
   /** Both vectors of one image/video from one feature pass (ingest). */
   /**
    * `want.record`: a feature record the document carries (unpacked): when it holds
@@ -35,11 +35,21 @@ export interface Embedder {
   recordCovers(record: unknown, doc: RecordDocument, chunking?: ChunkingSettings | false): Promise<boolean>;
 }
 
-/** Which of an image's or video's kNN vectors ingest wants, and the record it may take them from. */
+/**
+ * How a video is sampled (a pipeline's `scorer.fps`, `scorer.max_frames`); what is unset is the
+ * reranker's (media.fps, media.maxFrames), as records and reranking sample it.
+ */
+export interface VideoSampling {
+  fps?: number;
+  maxFrames?: number;
+}
+
+/** Which of an image's or video's kNN vectors ingest wants, the record it may take them from, and the pipeline's video sampling. */
 export interface MediaVectorsWanted {
   visual: boolean;
   bridge: boolean;
   record?: unknown;
+  sampling?: VideoSampling;
 }
 
 /** Which parts a pipeline's records hold and how its videos are sampled (default: the reranker's). */
@@ -55,33 +65,47 @@ export interface RecordSignatureShape {
   sources?: { text: readonly string[]; image: readonly string[]; video: readonly string[] };
 }
 
+/**
+ * A video's kNN vectors are the unit mean of its frames sampled as the pipeline's records and
+ * reranking sample it (fix19b). They were sampled at 1 fps / 16 frames whatever the pipeline said,
+ * while records took the pipeline's (1 fps / 32 frames by default) and backfill the pipeline's too:
+ * a clip's carried record never served ingest (copying an index of clips through the proxy ran the
+ * video models again for every clip), the same clip written by ingest and by backfill got different
+ * vectors once it ran past 16 s, and a search by a clip was sampled unlike the clips it ranks.
+ */
 export class RerankerEmbedder implements Embedder {
+  /** `video`: a sampling for every call that names none (default: the reranker's, media.fps / media.maxFrames). */
   constructor(
     private readonly reranker: Reranker,
-    private readonly video: { fps: number; maxFrames: number } = { fps: 1, maxFrames: 16 },
+    private readonly video: VideoSampling = {},
   ) {}
 
-  private async frames(source: string, kind: 'image' | 'video', detect: boolean, signal?: AbortSignal): Promise<VisualFeatures[]> {
+  #sampling(s: VideoSampling | undefined): { fps: number; maxFrames: number } {
+    const d = this.reranker.videoSampling();
+    return { fps: s?.fps ?? this.video.fps ?? d.fps, maxFrames: s?.maxFrames ?? this.video.maxFrames ?? d.maxFrames };
+  }
+
+  private async frames(source: string, kind: 'image' | 'video', detect: boolean, signal?: AbortSignal, sampling?: VideoSampling): Promise<VisualFeatures[]> {
     const ports = await this.reranker.ports();
     if (kind === 'image') return [(await ports.media.image(source, { detect, ocr: false, signal })).features];
-    const r = await ports.media.video(source, { detect, ocr: false, signal, ...this.video });
+    const r = await ports.media.video(source, { detect, ocr: false, signal, ...this.#sampling(sampling) });
     return r.frames;
   }
 
-  async visual(source: string, kind: 'image' | 'video', signal?: AbortSignal): Promise<Float32Array> {
-    return visualOf(await this.frames(source, kind, false, signal));
+  async visual(source: string, kind: 'image' | 'video', signal?: AbortSignal, sampling?: VideoSampling): Promise<Float32Array> {
+    return visualOf(await this.frames(source, kind, false, signal, sampling));
   }
 
-  async bridge(source: string, kind: 'image' | 'video', signal?: AbortSignal): Promise<Float32Array> {
-    return this.#bridgeOf(await this.frames(source, kind, true, signal));
+  async bridge(source: string, kind: 'image' | 'video', signal?: AbortSignal, sampling?: VideoSampling): Promise<Float32Array> {
+    return this.#bridgeOf(await this.frames(source, kind, true, signal, sampling));
   }
 
   async mediaVectors(source: string, kind: 'image' | 'video', want: MediaVectorsWanted, signal?: AbortSignal): Promise<{ visual?: Float32Array; bridge?: Float32Array }> {
-    const kept = want.record !== undefined ? await this.reranker.recordVisualVectors(want.record, source, kind, this.video) : undefined;
+    const kept = want.record !== undefined ? await this.reranker.recordVisualVectors(want.record, source, kind, this.#sampling(want.sampling)) : undefined;
     if (kept) {
       return { ...(want.visual ? { visual: meanOf(kept.map((k) => k.embedding)) } : {}), ...(want.bridge ? { bridge: meanOf(kept.map((k) => k.text)) } : {}) };
     }
-    const f = await this.frames(source, kind, want.bridge, signal);
+    const f = await this.frames(source, kind, want.bridge, signal, want.sampling);
     const out: { visual?: Float32Array; bridge?: Float32Array } = {};
     if (want.visual) out.visual = visualOf(f);
     if (want.bridge) out.bridge = await this.#bridgeOf(f);
@@ -137,8 +161,8 @@ export function embedderInLane(e: Embedder, lane: Lane): Embedder {
     }
   };
   return {
-    visual: (source, kind, signal) => run(signal, (s) => e.visual(source, kind, s)),
-    bridge: (source, kind, signal) => run(signal, (s) => e.bridge(source, kind, s)),
+    visual: (source, kind, signal, sampling) => run(signal, (s) => e.visual(source, kind, s, sampling)),
+    bridge: (source, kind, signal, sampling) => run(signal, (s) => e.bridge(source, kind, s, sampling)),
     mediaVectors: (source, kind, want, signal) => run(signal, (s) => e.mediaVectors(source, kind, want, s)),
     queryText: (text, signal) => run(signal, (s) => e.queryText(text, s)),
     records: (documents, signal, options) => run(signal, (s) => e.records(documents, s, options)),

@@ -181,6 +181,15 @@ export class Reranker {
    * configuration (a video's with this sampling) from this very media reference (records/use.ts
    * `recordVisuals`): no model runs, no media read. Undefined when the record does not hold them.
    */
+  /**
+   * How videos are sampled when neither the document nor the pipeline says (media.fps,
+   * media.maxFrames): what records are made with, and so what ingest's and a query's video vectors
+   * are sampled at too, so that one feature pass serves all three (fix19b).
+   */
+  videoSampling(): { fps: number; maxFrames: number } {
+    return { fps: this.options.fps ?? 1, maxFrames: this.options.maxFrames ?? 32 };
+  }
+
   async recordVisualVectors(record: unknown, source: string, kind: 'image' | 'video', sampling: { fps: number; maxFrames: number }): Promise<Array<{ embedding: Float32Array; text: Float32Array }> | undefined> {
     const frames = recordVisuals(record, source, kind, await this.recordKeys(), sampling);
     return frames?.map((f) => ({ embedding: f.embedding, text: this.#visualText(f.passage, f.bridge) }));
@@ -234,7 +243,8 @@ export class Reranker {
   async recordSignature(shape: Omit<RecordShape, 'fps' | 'maxFrames' | 'ocr' | 'chunking'> & { fps?: number; maxFrames?: number; chunking?: ChunkingSettings | false }): Promise<string> {
     const ports = await this.ports();
     const ocr = (this.options.ocr ?? false) && ports.media.ocrAvailable;
-    return recordSignature(await this.recordKeys(), { ...shape, fps: shape.fps ?? this.options.fps ?? 1, maxFrames: shape.maxFrames ?? this.options.maxFrames ?? 32, ocr, chunking: this.#recordChunking(ports, shape.chunking) });
+    const video = this.videoSampling();
+    return recordSignature(await this.recordKeys(), { ...shape, fps: shape.fps ?? video.fps, maxFrames: shape.maxFrames ?? video.maxFrames, ocr, chunking: this.#recordChunking(ports, shape.chunking) });
   }
 
   /** The chunking records are made with for this setting (none without a token counter), as #buildRecords resolves it. */
@@ -246,7 +256,8 @@ export class Reranker {
   async recordStandIn(record: unknown, o: { query: { text?: string; image?: string; video?: string }; chunking?: ChunkingSettings | false; fps?: number; maxFrames?: number; backend?: string }): Promise<{ document: RecordDocument } | { reason: string }> {
     const ports = await this.ports();
     const qHasText = o.query.text !== undefined && hasVisibleText(o.query.text);
-    const c = { qHasText, qHasVisual: o.query.image !== undefined || o.query.video !== undefined, fps: o.fps ?? this.options.fps ?? 1, maxFrames: o.maxFrames ?? this.options.maxFrames ?? 32 };
+    const video = this.videoSampling();
+    const c = { qHasText, qHasVisual: o.query.image !== undefined || o.query.video !== undefined, fps: o.fps ?? video.fps, maxFrames: o.maxFrames ?? video.maxFrames };
     return standInDocument(record, await this.recordKeys(), { ...c, ocr: Boolean(this.options.ocr && ports.media.ocrAvailable && qHasText), chunking: this.#recordChunking(ports, o.chunking), clip: ports.clip !== undefined, remote: (o.backend ?? 'local') !== 'local' });
   }
 
@@ -254,7 +265,7 @@ export class Reranker {
   async recordCovers(record: unknown, doc: RecordDocument, chunking?: ChunkingSettings | false): Promise<boolean> {
     const ports = await this.ports();
     const ocr = (this.options.ocr ?? false) && ports.media.ocrAvailable;
-    return recordCovers(record, doc, await this.recordKeys(), { fps: this.options.fps ?? 1, maxFrames: this.options.maxFrames ?? 32, ocr, chunking: this.#recordChunking(ports, chunking) });
+    return recordCovers(record, doc, await this.recordKeys(), { ...this.videoSampling(), ocr, chunking: this.#recordChunking(ports, chunking) });
   }
 
   /**
@@ -281,7 +292,7 @@ export class Reranker {
       bank: () => this.conceptBank(),
       visual: this.#visual,
       keys: await this.recordKeys(),
-      defaults: { fps: this.options.fps ?? 1, maxFrames: this.options.maxFrames ?? 32, ocr: this.options.ocr ?? false },
+      defaults: { ...this.videoSampling(), ocr: this.options.ocr ?? false },
       counter: counterOf(ports.text),
       chunking: resolveChunking(options.chunking ?? this.options.chunking, ports.text.maxTokens),
     });

@@ -15,7 +15,7 @@ import type { EngineClient } from '../engine/client.js';
 import type { Dialect } from '../engine/dialect.js';
 import { credentialHeaders, indexExprSegment } from '../engine/targets.js';
 import { isVlrerankError, toVlrerankError, vlrError } from '../errors.js';
-import type { HitDocument } from '../pipelines/document.js';
+import { videoSampling, type HitDocument } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/schema.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
@@ -204,7 +204,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       if (!deps.embedder) throw vlrError('VLR_MODEL_MISSING', 'no query embedder is configured (models not available)');
       const src = spec.query.image ?? spec.query.video;
       vector = await withBudget(deadline, budgetMs, opts.signal, (signal) =>
-        need.kind === 'image' ? deps.embedder!.visual(src!, spec.query.image !== undefined ? 'image' : 'video', signal) : deps.embedder!.queryText(spec.query.text!, signal),
+        need.kind === 'image' ? deps.embedder!.visual(src!, spec.query.image !== undefined ? 'image' : 'video', signal, videoSampling(p)) : deps.embedder!.queryText(spec.query.text!, signal),
       );
     } catch (e) {
       // a text query can still run its BM25 first stage; an image query has no first stage without its
