@@ -84,17 +84,19 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
     (handle: (d: SearchHandlerDeps, r: SearchRequest) => Promise<SearchResult>, kind: 'search' | 'msearch' | 'template'): SearchRouteHandler =>
     async (req, res, index, next) => {
       try {
+        // the pipeline set serving now, taken once: a reload while this search runs does not change it (server/pipelines-reload.ts)
+        const search: SearchHandlerDeps = { ...deps.search };
         const params = queryParams(req);
         // bodies of 256 KiB and more are parsed in the JSON worker: a _search body whole, an _msearch one split into its items
-        const always = kind !== 'msearch' ? mustParse(deps.search, index, params, req.rawHeaders) : deps.search.pipelines.hasDefault;
-        const limits = { maxBytes: deps.maxJsonBodyBytes, maxDepth: deps.search.maxJsonDepth ?? 1000, markers: MARKERS, always, worker: deps.jsonWorker };
+        const always = kind !== 'msearch' ? mustParse(search, index, params, req.rawHeaders) : search.pipelines.hasDefault;
+        const limits = { maxBytes: deps.maxJsonBodyBytes, maxDepth: search.maxJsonDepth ?? 1000, markers: MARKERS, always, worker: deps.jsonWorker };
         const inQuery = kind === 'search' && !hasBody(req) ? sourceParam(params, req.rawHeaders) : undefined;
         const body = inQuery?.body ?? (!hasBody(req) ? undefined : kind !== 'msearch' ? await readSearchBody(req, limits) : await readMsearchBody(req, limits));
         // mustParse was asked above for this request's own parameters (a body from the query string has others)
         const asked = kind !== 'msearch' && !inQuery ? always : undefined;
         // made when first asked (a passthrough never is), then the same for every item of an _msearch
         let signal: AbortSignal | undefined;
-        const out = await handle(deps.search, { index, params: inQuery?.params ?? params, headers: inQuery?.headers ?? req.rawHeaders, body, signal: () => (signal ??= clientSignal(res)), client: clientId(req), mustParse: asked });
+        const out = await handle(search, { index, params: inQuery?.params ?? params, headers: inQuery?.headers ?? req.rawHeaders, body, signal: () => (signal ??= clientSignal(res)), client: clientId(req), mustParse: asked });
         // a body from the query string is the engine's to read as sent unless vlrerank answers it
         if (out.kind === 'proxy' || (inQuery && out.kind === 'forward')) return next();
         if (out.kind === 'forward') return await forwardBuffered(deps.pool, req, res, out.body, out.rewritten);
