@@ -12,11 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { startServer, type RunningServer } from '../../../src/server/start.js';
+import { countingRelay, type CountingRelay } from '../../helpers/counting-relay.js';
 import { useEngine } from '../../helpers/engines.js';
+import { until } from '../../helpers/until.js';
 import { DATA, MODELS } from '../../helpers/paths.js';
 
 const TOKEN = 'f19a-admin-token';
-const INDICES = ['f19a-t1', 'f19a-t2', 'f19a-t3'];
+const INDICES = ['f19a-t1', 'f19a-t2', 'f19a-t3', 'f19a-t4'];
 const DOCS = [
   'Fresh apple juice pressed from green apples',
   'Orange juice with pulp, not from concentrate',
@@ -32,6 +34,10 @@ let dir: string;
 let engineUrl: string;
 let srv: RunningServer;
 let log = '';
+/** A slow engine for one search: `_search` on f19a-t4, and what the alias f19a-al names, wait for `release` (then the relay passes them on). */
+let relay: CountingRelay;
+let held: (() => void) | undefined;
+let release: Promise<void> | undefined;
 
 async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
   const r = await fetch(`${srv.url}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -50,12 +56,16 @@ beforeAll(async () => {
     const r = await fetch(`${engineUrl}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: bulk });
     expect(r.status).toBe(200);
   }
+  const alias = await fetch(`${engineUrl}/_aliases`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ actions: [{ add: { index: 'f19a-t1', alias: 'f19a-al' } }] }) });
+  expect(alias.status).toBe(200);
   dir = mkdtempSync(join(tmpdir(), 'f19a-pipelines-'));
   writeFileSync(join(dir, 't1.yaml'), pipeline('t1', 'f19a-t1'));
   writeFileSync(join(dir, 't3.yaml'), pipeline('t3', 'f19a-t3', 'default: true\n'));
+  writeFileSync(join(dir, 't4.yaml'), pipeline('t4', 'f19a-t4', 'default: true\n'));
+  relay = await countingRelay(engineUrl, { before: (line) => (/^POST \/f19a-t4\/_search|\/_resolve\/index\/f19a-al\b/.test(line) ? release : undefined) });
   const config = parseConfig({
     server: { host: '127.0.0.1', port: 0, ui: false, adminToken: TOKEN },
-    upstream: { urls: [engineUrl] },
+    upstream: { urls: [relay.url] },
     log: { level: 'info', access: false },
     models: { dir: MODELS, intraOpThreads: 2 },
     media: { roots: [DATA] },
@@ -68,12 +78,55 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
+  held?.();
   await srv?.close();
+  await relay?.close();
   for (const index of INDICES) await fetch(`${engineUrl}/${index}`, { method: 'DELETE' }).catch(() => undefined);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('POST /_vlrerank/pipelines/_reload', () => {
+  it('a search in flight finishes on the set it started with: its pipeline removed by a reload meanwhile', async () => {
+    release = new Promise<void>((r) => (held = r));
+    const inFlight = call('POST', '/f19a-t4/_search', { query: { match: { title: 'apple' } } });
+    await until(() => relay.seen.some((l) => /^POST \/f19a-t4\/_search/.test(l)), { tries: 600, everyMs: 50, what: 'the first stage at the engine' });
+    unlinkSync(join(dir, 't4.yaml'));
+    expect((await reload()).body).toMatchObject({ removed: ['t4'] });
+    held!();
+    const r = await inFlight;
+    expect(r.status, JSON.stringify(r.body).slice(0, 300)).toBe(200);
+    expect(r.body.vlrerank?.pipeline).toBe('t4');
+    // the next one is the new set's: the engine's answer
+    const next = await call('POST', '/f19a-t4/_search', { query: { match: { title: 'apple' } } });
+    expect(next.status).toBe(200);
+    expect(next.body.vlrerank).toBeUndefined();
+  });
+
+  it('an _msearch and an alias in flight keep the set they started with: the pipeline of the alias\'s index renamed by a reload while the engine says what the alias names', async () => {
+    release = new Promise<void>((r) => (held = r));
+    const body = [{ index: 'f19a-al' }, { query: { match: { title: 'apple' } }, ext: { vlrerank: { query: { text: 'apple juice' } } } }].map((l) => JSON.stringify(l)).join('\n') + '\n';
+    const inFlight = fetch(`${srv.url}/_msearch`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    await until(() => relay.seen.some((l) => /\/_resolve\/index\/f19a-al\b/.test(l)), { tries: 600, everyMs: 50, what: 'the alias look-up at the engine' });
+    unlinkSync(join(dir, 't1.yaml'));
+    writeFileSync(join(dir, 't1b.yaml'), pipeline('t1b', 'f19a-t1'));
+    try {
+      expect((await reload()).body).toMatchObject({ added: ['t1b'], removed: ['t1'] });
+      held!();
+      const r = await inFlight;
+      expect(r.status).toBe(200);
+      expect(r.body.responses[0].status ?? 200, JSON.stringify(r.body).slice(0, 400)).toBe(200);
+      expect(r.body.responses[0].vlrerank?.pipeline).toBe('t1');
+      // searches after the reload: the new set's
+      const after = await call('POST', '/f19a-al/_search', { query: { match: { title: 'apple' } }, ext: { vlrerank: { query: { text: 'apple juice' } } } });
+      expect(after.body.vlrerank?.pipeline).toBe('t1b');
+    } finally {
+      held!();
+      unlinkSync(join(dir, 't1b.yaml'));
+      writeFileSync(join(dir, 't1.yaml'), pipeline('t1', 'f19a-t1'));
+      expect((await reload()).status).toBe(200);
+    }
+  });
+
   it('a file added is served after the reload: its index reranked (before: no pipeline covers it); the list and health show the new generation', async () => {
     const before = await reranked('f19a-t2');
     expect(before.status).toBe(400);
