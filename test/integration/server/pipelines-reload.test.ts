@@ -16,9 +16,11 @@ import { countingRelay, type CountingRelay } from '../../helpers/counting-relay.
 import { useEngine } from '../../helpers/engines.js';
 import { until } from '../../helpers/until.js';
 import { DATA, MODELS } from '../../helpers/paths.js';
+import { catalog, groceryDoc } from '../../helpers/search-fixtures.js';
+import { setupIndex } from '../../../src/engine/mapping.js';
 
 const TOKEN = 'f19a-admin-token';
-const INDICES = ['f19a-t1', 'f19a-t2', 'f19a-t3', 'f19a-t4'];
+const INDICES = ['f19a-t1', 'f19a-t2', 'f19a-t3', 'f19a-t4', 'f19a-photos'];
 const DOCS = [
   'Fresh apple juice pressed from green apples',
   'Orange juice with pulp, not from concentrate',
@@ -262,5 +264,16 @@ describe('POST /_vlrerank/pipelines/_reload', () => {
     const models = await imageModels();
     expect(models.length).toBeGreaterThan(0);
     expect(models.some((m) => m.state === 'loaded')).toBe(true);
+  }, 300_000);
+
+  it('a first pipeline that adds vectors at ingest has its writes through the proxy given them (the start\'s set added none: writes were not even looked at)', async () => {
+    writeFileSync(join(dir, 'p.yaml'), pipeline('p', 'f19a-photos', 'vectors:\n  ingest: true\n  image: {field: img_vec, dims: 1280}\n').replace('text: [title]', 'text: [title]\n  image: [image]'));
+    expect((await reload()).status).toBe(200);
+    await fetch(`${engineUrl}/f19a-photos`, { method: 'DELETE' });
+    await setupIndex(srv.services.engine, srv.services.pipelines.get('p')!, 'f19a-photos');
+    const w = await call('PUT', '/f19a-photos/_doc/1?refresh=true', groceryDoc(catalog[0]!));
+    expect(w.status, JSON.stringify(w.body)).toBe(201);
+    const n = await fetch(`${engineUrl}/f19a-photos/_count`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: { exists: { field: 'img_vec' } } }) });
+    expect(((await n.json()) as { count: number }).count).toBe(1);
   }, 300_000);
 });
