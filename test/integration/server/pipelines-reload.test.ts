@@ -156,6 +156,29 @@ describe('POST /_vlrerank/pipelines/_reload', () => {
     expect(log).toMatch(/rerank pipelines reloaded/);
   });
 
+  it('an alias moved to an index of another pipeline is reranked by that pipeline at once, not the one kept for pipelines.aliasCacheMs (18b)', async () => {
+    const aliases = (actions: object[]) => fetch(`${engineUrl}/_aliases`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ actions }) });
+    expect((await aliases([{ add: { index: 'f19a-t1', alias: 'f19a-mv' } }])).status).toBe(200);
+    try {
+      const first = await reranked('f19a-mv');
+      expect(first.status).toBe(200);
+      expect(first.body.vlrerank.pipeline).toBe('t1');
+      const looks = () => relay.seen.filter((l) => /\/_resolve\/index\/f19a-mv\b/.test(l)).length;
+      const before = looks();
+      expect((await aliases([{ remove: { index: 'f19a-t1', alias: 'f19a-mv' } }, { add: { index: 'f19a-t2', alias: 'f19a-mv' } }])).status).toBe(200);
+      const moved = await reranked('f19a-mv');
+      expect(moved.status).toBe(200);
+      expect(moved.body.hits.hits.every((h: any) => h._index === 'f19a-t2')).toBe(true);
+      expect(moved.body.vlrerank.pipeline).toBe('t2');
+      expect(looks()).toBe(before + 1); // asked again once
+      // and kept again: the next search asks nothing
+      expect((await reranked('f19a-mv')).body.vlrerank.pipeline).toBe('t2');
+      expect(looks()).toBe(before + 1);
+    } finally {
+      await aliases([{ remove: { index: '*', alias: 'f19a-mv' } }]);
+    }
+  });
+
   it('a weight changed changes the scores; a file removed leaves its index unreranked', async () => {
     const a = await reranked('f19a-t1');
     expect(a.status).toBe(200);
