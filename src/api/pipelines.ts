@@ -26,7 +26,7 @@ const summary = (p: Pipeline) => redactObject({ name: p.name, index_patterns: p.
 /** The set serving now: its generation, when it was loaded, and each pipeline's summary. */
 export function listPipelines(deps: PipelinesDeps): Record<string, unknown> {
   const g = deps.live.generation;
-  return { generation: g.generation, loaded_at: g.loadedAt, dir: deps.dir, pipelines: g.registry.pipelines.map(summary) };
+  return { generation: g.generation, loaded_at: g.loadedAt, digest: g.digest, dir: deps.dir, pipelines: g.registry.pipelines.map(summary) };
 }
 
 /** One pipeline of the set serving, whole (defaults filled in); 404 naming the ones there are. */

@@ -5,6 +5,7 @@
  * handed out, so a request that took the set at its start (http/ does, once per request) finishes on
  * it, and what a registry keeps (forIndex's answers) goes with it. Pure state: reads no file.
  */
+import { createHash } from 'node:crypto';
 import type { PipelineRegistry } from './registry.js';
 
 export interface PipelineGeneration {
@@ -13,13 +14,24 @@ export interface PipelineGeneration {
   readonly generation: number;
   /** When this set was read (ISO 8601). */
   readonly loadedAt: string;
+  /**
+   * What the set says, whatever its files are named or when it was read: the same on replicas
+   * serving the same pipelines (generations differ with the number of reloads, this does not).
+   */
+  readonly digest: string;
+}
+
+/** A short hash of the pipelines as validated (defaults filled in), by name. */
+export function pipelinesDigest(registry: PipelineRegistry): string {
+  const specs = [...registry.pipelines].sort((a, b) => (a.name < b.name ? -1 : 1)).map((p) => ({ ...p, source: undefined }));
+  return createHash('sha256').update(JSON.stringify(specs)).digest('hex').slice(0, 16);
 }
 
 export class LivePipelines {
   #now: PipelineGeneration;
 
   constructor(registry: PipelineRegistry, loadedAt = new Date()) {
-    this.#now = Object.freeze({ registry, generation: 1, loadedAt: loadedAt.toISOString() });
+    this.#now = Object.freeze({ registry, generation: 1, loadedAt: loadedAt.toISOString(), digest: pipelinesDigest(registry) });
   }
 
   /** The set serving now. */
@@ -33,7 +45,7 @@ export class LivePipelines {
 
   /** Serve `registry` from now on (requests already under way keep theirs); returns the new generation. */
   replace(registry: PipelineRegistry, loadedAt = new Date()): PipelineGeneration {
-    this.#now = Object.freeze({ registry, generation: this.#now.generation + 1, loadedAt: loadedAt.toISOString() });
+    this.#now = Object.freeze({ registry, generation: this.#now.generation + 1, loadedAt: loadedAt.toISOString(), digest: pipelinesDigest(registry) });
     return this.#now;
   }
 }

@@ -45,6 +45,8 @@ export interface ReloadResult {
   acknowledged: true;
   generation: number;
   loaded_at: string;
+  /** What the set says (pipelines/live.ts): equal on replicas serving the same pipelines. */
+  digest: string;
   pipelines: number;
   added: string[];
   removed: string[];
@@ -89,8 +91,8 @@ export class PipelineReloader {
     const g = live.replace(next);
     metrics.pipelineReloads.inc({ outcome: 'reloaded' });
     metrics.pipelinesGeneration.set(g.generation);
-    logger.info({ generation: g.generation, pipelines: next.pipelines.length, added, removed, changed, ...(warmup ? { warmup } : {}) }, 'rerank pipelines reloaded');
-    return { acknowledged: true, generation: g.generation, loaded_at: g.loadedAt, pipelines: next.pipelines.length, added, removed, changed, ...(warmup ? { warmup } : {}) };
+    logger.info({ generation: g.generation, digest: g.digest, pipelines: next.pipelines.length, added, removed, changed, ...(warmup ? { warmup } : {}) }, 'rerank pipelines reloaded');
+    return { acknowledged: true, generation: g.generation, loaded_at: g.loadedAt, digest: g.digest, pipelines: next.pipelines.length, added, removed, changed, ...(warmup ? { warmup } : {}) };
   }
 
   /** Warm what the new set needs and the old one did not, before the new one serves. */

@@ -152,7 +152,10 @@ describe('POST /_vlrerank/pipelines/_reload', () => {
     expect(one.body.pipeline).toMatchObject({ name: 't2', index_patterns: ['f19a-t2'], window: { default: 50 } });
     expect((await call('GET', '/_vlrerank/pipelines/nope')).status).toBe(404);
     const health = await call('GET', '/_vlrerank/health');
-    expect(health.body.pipelines).toMatchObject({ generation: r.body.generation, count: 3 });
+    expect(health.body.pipelines).toMatchObject({ generation: r.body.generation, count: 3, digest: list.body.digest });
+    // a reload of the same files: another generation, the same digest (what replicas compare)
+    const same = await reload();
+    expect(same.body).toMatchObject({ generation: r.body.generation + 1, digest: r.body.digest, added: [], removed: [], changed: [] });
     expect(log).toMatch(/rerank pipelines reloaded/);
   });
 
@@ -182,9 +185,11 @@ describe('POST /_vlrerank/pipelines/_reload', () => {
   it('a weight changed changes the scores; a file removed leaves its index unreranked', async () => {
     const a = await reranked('f19a-t1');
     expect(a.status).toBe(200);
+    const digestBefore = (await call('GET', '/_vlrerank/pipelines')).body.digest;
     writeFileSync(join(dir, 't1.yaml'), pipeline('t1', 'f19a-t1', 'first_stage:\n  fusion: {method: blend, weight: 0.5}\n'));
     const r = await reload();
     expect(r.body).toMatchObject({ changed: ['t1'], added: [], removed: [] });
+    expect(r.body.digest).not.toBe(digestBefore);
     const b = await reranked('f19a-t1');
     expect(b.status).toBe(200);
     expect(scores(b.body)).not.toEqual(scores(a.body));
