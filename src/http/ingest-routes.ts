@@ -4,6 +4,7 @@
  * request (else the streaming proxy takes it untouched), hands it the body (as a stream for
  * `_bulk`, read and bounded for one document), and writes the upstream's answer back.
  */
+import { pinPipelines } from './pinned.js';
 import { pipeline as pipe } from 'node:stream/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, Transform, type Readable } from 'node:stream';
@@ -101,10 +102,11 @@ export function ingestRouter(deps: IngestRouteDeps): Router {
     if (!res.destroyed) sendError(res, e, deps, esProduct(deps.upstreamProduct));
   };
   const router = Router({ caseSensitive: true }); // `_DOC`, `_BULK`…: the engine's 400, without computing records first
+  const pinned = pinPipelines(deps.ingest);
 
   const bulk = async (req: Request, res: Response, next: NextFunction) => {
     // the pipeline set serving now, taken once: a reload during this write does not change it (server/pipelines-reload.ts)
-    const ingest = { ...deps.ingest };
+    const ingest = pinned();
     if (!wantsBulk(ingest.pipelines, req.headers['content-encoding'])) return next();
     // the client gone: its model work stops, the documents not yet transformed go upstream as
     // received and the upstream request completes — the engine, sent the whole body directly,
@@ -123,7 +125,7 @@ export function ingestRouter(deps: IngestRouteDeps): Router {
 
   const single = (op: 'index' | 'update') => async (req: Request, res: Response, next: NextFunction) => {
     const index = req.params.index as string | undefined;
-    const ingest = { ...deps.ingest }; // the set serving now, as above
+    const ingest = pinned(); // the set serving now, as above
     let pipeline = wantsDocument(ingest.pipelines, index);
     if (!pipeline) {
       // the engine is asked which index the name writes to (an alias?): the body is read meanwhile

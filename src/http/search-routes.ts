@@ -10,6 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { UpstreamPool } from '../proxy/pool.js';
+import { pinPipelines } from './pinned.js';
 import { handleMsearch, handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from '../search/handle.js';
 import { handleRankEval } from '../search/rank-eval.js';
 import { handleMsearchTemplate, handleSearchTemplate } from '../search/template.js';
@@ -80,12 +81,13 @@ export interface SearchRouteHandlers {
 }
 
 export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandlers> {
+  const pinned = pinPipelines(deps.search);
   const route =
     (handle: (d: SearchHandlerDeps, r: SearchRequest) => Promise<SearchResult>, kind: 'search' | 'msearch' | 'template'): SearchRouteHandler =>
     async (req, res, index, next) => {
       try {
         // the pipeline set serving now, taken once: a reload while this search runs does not change it (server/pipelines-reload.ts)
-        const search: SearchHandlerDeps = { ...deps.search };
+        const search = pinned();
         const params = queryParams(req);
         // bodies of 256 KiB and more are parsed in the JSON worker: a _search body whole, an _msearch one split into its items
         const always = kind !== 'msearch' ? mustParse(search, index, params, req.rawHeaders) : search.pipelines.hasDefault;
