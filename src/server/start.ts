@@ -45,8 +45,8 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
   const targets = new IndexTargets(config.pipelines.aliasCacheMs);
   // a series for each outcome from the start (zeroSeries): the first degraded answer moves rate()
   zeroSeries(metrics.rerankedSearches, ['false', ...DEGRADED_KINDS].map((degraded) => ({ degraded })));
-  // the set serving now, read once per request by http/ (a copy of these deps): a reload replaces
-  // it for the requests that come after, never under one that began (pipelines/live.ts)
+  // the set serving now, taken once per request by http/ (http/pinned.ts): a reload replaces it for
+  // the requests that come after, never under one that began (pipelines/live.ts)
   const live = s.livePipelines;
   const search: SearchHandlerDeps = {
     get pipelines() {
@@ -85,7 +85,16 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
       get pipelines() {
         return live.current;
       },
-      pool: s.pool, embedder: s.ingestEmbedder, maxJsonDepth: config.server.maxJsonDepth, jsonWorker: s.ingestJsonWorker, aliases: new AliasPipelines(targets), mappings: new WriteMappings(config.pipelines.mappingCacheMs), refusedWrites: new RefusedWrites(), onAsReceived, onCompletion: (outcome) => metrics.writeCompletions.inc({ outcome }) },
+      pool: s.pool,
+      embedder: s.ingestEmbedder,
+      maxJsonDepth: config.server.maxJsonDepth,
+      jsonWorker: s.ingestJsonWorker,
+      aliases: new AliasPipelines(targets),
+      mappings: new WriteMappings(config.pipelines.mappingCacheMs),
+      refusedWrites: new RefusedWrites(),
+      onAsReceived,
+      onCompletion: (outcome) => metrics.writeCompletions.inc({ outcome }),
+    },
     reranker: s.reranker,
     admin: {
       health: {
