@@ -4,7 +4,7 @@
  * with its pipelines folder in a temp dir, the real text model: a file added, changed, removed or
  * broken, then `POST /_vlrerank/pipelines/_reload` — and reloads under concurrent reranked searches.
  */
-import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -20,7 +20,7 @@ import { catalog, groceryDoc } from '../../helpers/search-fixtures.js';
 import { setupIndex } from '../../../src/engine/mapping.js';
 
 const TOKEN = 'f19a-admin-token';
-const INDICES = ['f19a-t1', 'f19a-t2', 'f19a-t3', 'f19a-t4', 'f19a-photos'];
+const INDICES = ['f19a-t1', 'f19a-t2', 'f19a-t3', 'f19a-t4', 'f19a-photos', 'f19a-late'];
 const DOCS = [
   'Fresh apple juice pressed from green apples',
   'Orange juice with pulp, not from concentrate',
@@ -303,5 +303,35 @@ describe('POST /_vlrerank/pipelines/_reload', () => {
     expect(w.status, JSON.stringify(w.body)).toBe(201);
     const n = await fetch(`${engineUrl}/f19a-photos/_count`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: { exists: { field: 'img_vec' } } }) });
     expect(((await n.json()) as { count: number }).count).toBe(1);
+  }, 300_000);
+
+  it('a warm-up that fails (the image model not pulled): the set still serves, the answer says why, and its searches follow their failure policy', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'f19a-late-'));
+    const models = join(tmp, 'models');
+    mkdirSync(models);
+    for (const m of readdirSync(MODELS)) if (m !== 'efficientnet-lite2-imagenet') symlinkSync(join(MODELS, m), join(models, m));
+    const pdir = join(tmp, 'pipelines');
+    mkdirSync(pdir);
+    writeFileSync(join(pdir, 't1.yaml'), pipeline('t1', 'f19a-t1'));
+    await fetch(`${engineUrl}/f19a-late`, { method: 'DELETE' });
+    const docs = catalog.slice(0, 2).flatMap((c, i) => [JSON.stringify({ index: { _index: 'f19a-late', _id: String(i) } }), JSON.stringify(groceryDoc(c))]).join('\n') + '\n';
+    expect((await fetch(`${engineUrl}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: docs })).status).toBe(200);
+    const late = await startServer(
+      parseConfig({ server: { host: '127.0.0.1', port: 0, ui: false, adminToken: TOKEN }, upstream: { urls: [engineUrl] }, log: { level: 'silent', access: false }, models: { dir: models, intraOpThreads: 2 }, media: { roots: [DATA] }, store: { disk: { path: 'off' } }, pipelines: { dir: pdir }, rerank: { admission: { maxQueueWaitMs: 300_000 } } }),
+    );
+    try {
+      writeFileSync(join(pdir, 'late.yaml'), pipeline('late', 'f19a-late').replace('text: [title]', 'text: [title]\n  image: [image]'));
+      const r = await fetch(`${late.url}/_vlrerank/pipelines/_reload`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+      const body = (await r.json()) as any;
+      expect(r.status, JSON.stringify(body)).toBe(200);
+      expect(body).toMatchObject({ added: ['late'], warmup: { state: 'failed', media: true, code: 'VLR_MODEL_MISSING' } });
+      const q = await fetch(`${late.url}/f19a-late/_search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: { match_all: {} }, ext: { vlrerank: { query: { text: 'apple' } } } }) });
+      const got = (await q.json()) as any;
+      expect(q.status, JSON.stringify(got).slice(0, 400)).toBe(200); // fail_open: served, the photos scored without their media
+      expect(got.vlrerank.pipeline).toBe('late');
+    } finally {
+      await late.close();
+      rmSync(tmp, { recursive: true, force: true });
+    }
   }, 300_000);
 });
