@@ -44,6 +44,8 @@ export interface HealthDeps {
   featureStore?: () => Record<string, unknown>;
   /** The remote scorer workers: breaker state, calls outstanding, failures in a row, last error. */
   remoteWorkers?: () => Array<Record<string, unknown>>;
+  /** The pipeline set serving: its generation, when it was loaded, how many pipelines. */
+  pipelines?: () => { generation: number; loadedAt: string; digest: string; registry: { pipelines: readonly unknown[] } };
 }
 
 export type HealthMode = 'full' | 'ready' | 'live';
@@ -107,6 +109,8 @@ export async function health(deps: HealthDeps, mode: HealthMode = 'full'): Promi
   // a failing feature store tier never changes the status: it is skipped, and shown here
   if (deps.featureStore) body.feature_store = deps.featureStore();
   if (workers) body.remote_workers = workers;
+  const set = deps.pipelines?.();
+  if (set) body.pipelines = { generation: set.generation, loaded_at: set.loadedAt, digest: set.digest, count: set.registry.pipelines.length };
   return { status: status === 'red' ? 503 : 200, body };
 }
 

@@ -19,7 +19,7 @@ export const serverSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   /** Port the server listens on (0 picks a free one). */
   port: port.default(9280),
-  /** Token required by the admin endpoints (model load/unload). Unset → admin endpoints refuse. */
+  /** Token required by the admin endpoints (model load/unload, pipelines reload). Unset → admin endpoints refuse. */
   adminToken: z.string().min(8).optional(),
   /** Largest JSON body the proxy parses itself (rerank requests, intercepted searches). Passthrough bodies are streamed and unbounded. */
   maxJsonBodyBytes: positiveInt.default(32 * 1024 * 1024),
@@ -370,8 +370,9 @@ export const pipelinesSchema = z.strictObject({
   dir: z.string().min(1).default('pipelines'),
   /**
    * How long (ms) what an alias or a wildcard no pipeline pattern covers names (its indices, its
-   * write index) is kept before the engine is asked again; a moved alias is seen after at most this.
-   * 0: asked at every search or write that depends on it.
+   * write index) is kept before the engine is asked again; a moved alias is seen after at most this
+   * by writes, and at once by a search that gets hits of an index of another pipeline (asked again,
+   * once). 0: asked at every search or write that depends on it.
    */
   aliasCacheMs: z.number().int().min(0).max(3_600_000).default(10_000),
   /**

@@ -230,6 +230,11 @@ export class IndexTargets {
     return e?.settled ? { known: true, indices: e.settled.value as string[] | undefined } : { known: false };
   }
 
+  /** Drop the kept answer of `searched` for these credentials: the next search asks the engine again. */
+  forgetSearched(expr: string, params: URLSearchParams | undefined, headers: readonly string[]): void {
+    this.#seen?.delete(`r\0${resolvePath(expr, params)}\0${credentialsKey(headers)}`);
+  }
+
   /**
    * The indices a point in time reads (fix17): its id holds them, in a form of the engine's own, so
    * the engine is asked — a search of that point in time for the `_index` of its documents (size 0).

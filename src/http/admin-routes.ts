@@ -6,6 +6,7 @@
 import { Router } from 'express';
 import { health, metricsText, type HealthDeps } from '../api/health.js';
 import { checkAdmin, listModels, modelAction, type ModelsDeps } from '../api/models.js';
+import { getPipeline, listPipelines, reloadPipelines, type PipelinesDeps } from '../api/pipelines.js';
 import { onlyMethods } from './methods.js';
 
 export interface AdminRouteDeps {
@@ -13,6 +14,8 @@ export interface AdminRouteDeps {
   models: ModelsDeps;
   metrics: Parameters<typeof metricsText>[0];
   adminToken: string | undefined;
+  /** The pipeline set serving and its reload; absent: no such endpoints (a 404). */
+  pipelines?: PipelinesDeps;
 }
 
 export function adminRouter(deps: AdminRouteDeps): Router {
@@ -51,6 +54,27 @@ export function adminRouter(deps: AdminRouteDeps): Router {
       }
     });
     r.all(`/models/:id/${action}`, onlyMethods('POST'));
+  }
+  const pipelines = deps.pipelines;
+  if (pipelines) {
+    r.get('/pipelines', (_req, res) => void res.json(listPipelines(pipelines)));
+    r.post('/pipelines/_reload', async (req, res, next) => {
+      try {
+        res.json(await reloadPipelines(pipelines, deps.adminToken, req.headers as Parameters<typeof checkAdmin>[1]));
+      } catch (e) {
+        next(e);
+      }
+    });
+    r.all('/pipelines/_reload', onlyMethods('POST'));
+    r.get('/pipelines/:name', (req, res, next) => {
+      try {
+        res.json(getPipeline(pipelines, String(req.params.name)));
+      } catch (e) {
+        next(e);
+      }
+    });
+    r.all('/pipelines', onlyMethods('GET'));
+    r.all('/pipelines/:name', onlyMethods('GET'));
   }
   // a wrong method on these paths is a 405 naming the allowed ones (methods.ts), not a 404
   r.all('/health', onlyMethods('GET'));

@@ -159,7 +159,6 @@ export function buildHandler(deps: HttpDeps): NodeHandler {
   const search = searchHandlers({ ...deps.errors, search: deps.search, pool: deps.pool, maxJsonBodyBytes: deps.maxJsonBodyBytes, jsonWorker: deps.jsonWorker, upstreamProduct: deps.upstreamProduct });
   const app = buildApp(deps, { proxy, search });
   const track = requestTracker(deps.access);
-  const ingest = deps.ingest.pipelines.ingests;
   const nodesHttp = nodesHttpHandler(deps.pool, deps.errors, deps.upstreamProduct);
   return (req, res) => {
     if (req.url && req.url.charCodeAt(0) !== 47) req.url = originForm(req.url);
@@ -168,7 +167,8 @@ export function buildHandler(deps: HttpDeps): NodeHandler {
     const url = req.url ?? '/';
     // a sniffing client must learn vlrerank's address, not the engine's (nodes-http.ts)
     if (isNodesHttp(req.method, url)) return void nodesHttp(req, res, url);
-    if (!mayIntercept(req.method, url, ingest)) return proxy(req, res);
+    // asked per request: a reload may bring the first pipeline that adds vectors at ingest
+    if (!mayIntercept(req.method, url, deps.ingest.pipelines.ingests)) return proxy(req, res);
     // a rerank API call admission refuses anyway: answered here, without express (issue 13: 429s cheap)
     const api = rerankApiRoute(req.method, url);
     if (api && refuse(req, res, api)) return;

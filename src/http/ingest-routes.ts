@@ -4,6 +4,7 @@
  * request (else the streaming proxy takes it untouched), hands it the body (as a stream for
  * `_bulk`, read and bounded for one document), and writes the upstream's answer back.
  */
+import { pinPipelines } from './pinned.js';
 import { pipeline as pipe } from 'node:stream/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, Transform, type Readable } from 'node:stream';
@@ -101,10 +102,12 @@ export function ingestRouter(deps: IngestRouteDeps): Router {
     if (!res.destroyed) sendError(res, e, deps, esProduct(deps.upstreamProduct));
   };
   const router = Router({ caseSensitive: true }); // `_DOC`, `_BULK`…: the engine's 400, without computing records first
-  const { pipelines } = deps.ingest;
+  const pinned = pinPipelines(deps.ingest);
 
   const bulk = async (req: Request, res: Response, next: NextFunction) => {
-    if (!wantsBulk(pipelines, req.headers['content-encoding'])) return next();
+    // the pipeline set serving now, taken once: a reload during this write does not change it (server/pipelines-reload.ts)
+    const ingest = pinned();
+    if (!wantsBulk(ingest.pipelines, req.headers['content-encoding'])) return next();
     // the client gone: its model work stops, the documents not yet transformed go upstream as
     // received and the upstream request completes — the engine, sent the whole body directly,
     // stores all of it (held-out probe round 10b: 200 of 200, none through vlrerank); a body cut
@@ -114,7 +117,7 @@ export function ingestRouter(deps: IngestRouteDeps): Router {
     res.once('close', () => !res.writableFinished && ac.abort());
     req.once('aborted', () => cut.abort());
     try {
-      await write(res, await handleBulk(deps.ingest, writeRequest(req, ac.signal, cut.signal), decodedBulk(req, readAhead(req, BULK_READ_AHEAD_BYTES))));
+      await write(res, await handleBulk(ingest, writeRequest(req, ac.signal, cut.signal), decodedBulk(req, readAhead(req, BULK_READ_AHEAD_BYTES))));
     } catch (e) {
       refuse(res, e);
     }
@@ -122,15 +125,16 @@ export function ingestRouter(deps: IngestRouteDeps): Router {
 
   const single = (op: 'index' | 'update') => async (req: Request, res: Response, next: NextFunction) => {
     const index = req.params.index as string | undefined;
-    let pipeline = wantsDocument(pipelines, index);
+    const ingest = pinned(); // the set serving now, as above
+    let pipeline = wantsDocument(ingest.pipelines, index);
     if (!pipeline) {
       // the engine is asked which index the name writes to (an alias?): the body is read meanwhile
       // (bounded as below; the proxy takes it read when no pipeline wants it). Left unread, a client
       // that sent it all and hung up during the lookup lost the document — Node discards an unread
       // body with the socket — where the engine sent it directly stores it (issue 13)
-      if (mayBeAlias(deps.ingest, index)) readBodyAhead(req, deps.maxJsonBodyBytes);
+      if (mayBeAlias(ingest, index)) readBodyAhead(req, deps.maxJsonBodyBytes);
       try {
-        pipeline = await wantsDocumentThrough(deps.ingest, writeRequest(req));
+        pipeline = await wantsDocumentThrough(ingest, writeRequest(req));
       } catch (e) {
         // the engine failed to say which index an alias writes to (ingest/alias.ts): its 502/504,
         // nothing written — forwarded, the document was stored without its vectors, unsaid
@@ -148,7 +152,7 @@ export function ingestRouter(deps: IngestRouteDeps): Router {
     }
     try {
       const body = await readDocumentBody(req, { maxBytes: deps.maxJsonBodyBytes, maxDepth: deps.ingest.maxJsonDepth ?? 1000, worker: deps.ingest.jsonWorker ?? deps.jsonWorker });
-      await write(res, await handleDocument(deps.ingest, pipeline, op, writeRequest(req), body));
+      await write(res, await handleDocument(ingest, pipeline, op, writeRequest(req), body));
     } catch (e) {
       refuse(res, e);
     }

@@ -10,6 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { UpstreamPool } from '../proxy/pool.js';
+import { pinPipelines } from './pinned.js';
 import { handleMsearch, handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from '../search/handle.js';
 import { handleRankEval } from '../search/rank-eval.js';
 import { handleMsearchTemplate, handleSearchTemplate } from '../search/template.js';
@@ -80,21 +81,24 @@ export interface SearchRouteHandlers {
 }
 
 export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandlers> {
+  const pinned = pinPipelines(deps.search);
   const route =
     (handle: (d: SearchHandlerDeps, r: SearchRequest) => Promise<SearchResult>, kind: 'search' | 'msearch' | 'template'): SearchRouteHandler =>
     async (req, res, index, next) => {
       try {
+        // the pipeline set serving now, taken once: a reload while this search runs does not change it (server/pipelines-reload.ts)
+        const search = pinned();
         const params = queryParams(req);
         // bodies of 256 KiB and more are parsed in the JSON worker: a _search body whole, an _msearch one split into its items
-        const always = kind !== 'msearch' ? mustParse(deps.search, index, params, req.rawHeaders) : deps.search.pipelines.hasDefault;
-        const limits = { maxBytes: deps.maxJsonBodyBytes, maxDepth: deps.search.maxJsonDepth ?? 1000, markers: MARKERS, always, worker: deps.jsonWorker };
+        const always = kind !== 'msearch' ? mustParse(search, index, params, req.rawHeaders) : search.pipelines.hasDefault;
+        const limits = { maxBytes: deps.maxJsonBodyBytes, maxDepth: search.maxJsonDepth ?? 1000, markers: MARKERS, always, worker: deps.jsonWorker };
         const inQuery = kind === 'search' && !hasBody(req) ? sourceParam(params, req.rawHeaders) : undefined;
         const body = inQuery?.body ?? (!hasBody(req) ? undefined : kind !== 'msearch' ? await readSearchBody(req, limits) : await readMsearchBody(req, limits));
         // mustParse was asked above for this request's own parameters (a body from the query string has others)
         const asked = kind !== 'msearch' && !inQuery ? always : undefined;
         // made when first asked (a passthrough never is), then the same for every item of an _msearch
         let signal: AbortSignal | undefined;
-        const out = await handle(deps.search, { index, params: inQuery?.params ?? params, headers: inQuery?.headers ?? req.rawHeaders, body, signal: () => (signal ??= clientSignal(res)), client: clientId(req), mustParse: asked });
+        const out = await handle(search, { index, params: inQuery?.params ?? params, headers: inQuery?.headers ?? req.rawHeaders, body, signal: () => (signal ??= clientSignal(res)), client: clientId(req), mustParse: asked });
         // a body from the query string is the engine's to read as sent unless vlrerank answers it
         if (out.kind === 'proxy' || (inQuery && out.kind === 'forward')) return next();
         if (out.kind === 'forward') return await forwardBuffered(deps.pool, req, res, out.body, out.rewritten);

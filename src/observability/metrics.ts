@@ -57,6 +57,10 @@ export interface Metrics {
   writeCompletions: Counter<'outcome'>;
   /** Promise rejections nothing awaited (cli/serve.ts logs them and keeps serving). */
   unhandledRejections: Counter;
+  /** Reloads of the pipelines folder (`POST /_vlrerank/pipelines/_reload`) by outcome: `reloaded`, or `invalid` (the set serving stayed). */
+  pipelineReloads: Counter<'outcome'>;
+  /** The generation of the pipeline set serving: 1 at the start, +1 per reload that took. */
+  pipelinesGeneration: Gauge;
 }
 
 /** prom-client default metrics that are gauges with a counter's `_total` suffix (removed, see createMetrics). */
@@ -129,6 +133,8 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
     unhandledRejections: new Counter({ name: 'vlrerank_unhandled_rejections_total', help: 'Promise rejections no code awaited (logged; the process keeps serving)', registers }),
     featureRecords: new Counter({ name: 'vlrerank_feature_records_total', help: 'Feature-record parts handed to reranks: used, or rejected by reason and recomputed', labelNames: ['outcome', 'reason'], registers }),
     recordWriteBack: new Counter({ name: 'vlrerank_record_write_back_total', help: 'Feature records written back to the index by reranked searches, by outcome', labelNames: ['outcome'], registers }),
+    pipelineReloads: new Counter({ name: 'vlrerank_pipeline_reloads_total', help: 'Reloads of the pipelines folder by outcome: reloaded, or invalid (the set serving stayed)', labelNames: ['outcome'], registers }),
+    pipelinesGeneration: new Gauge({ name: 'vlrerank_pipelines_generation', help: 'Generation of the pipeline set serving: 1 at the start, one more per reload that took', registers }),
     writeCompletions: new Counter({ name: 'vlrerank_write_completions_total', help: 'Writes sent as received (their index refused these credentials lately) that the engine stored, completed with their vectors and record, by outcome', labelNames: ['outcome'], registers }),
   };
 }

@@ -10,7 +10,7 @@
  */
 import type { PipelineRegistry } from '../pipelines/index.js';
 import { assertJsonDepth } from '../util/json-depth.js';
-import { detectThrough, mayDefaultNow, type ResolveDeps } from './resolve.js';
+import { detectThrough, forgetTargets, mayDefaultNow, strayHits, type ResolveDeps, type ResolvedDetection } from './resolve.js';
 import type { IndexTargets } from '../engine/targets.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
 import { msearchItemsOf, parseMsearch, planMsearch, runMsearch, type MsearchItem } from './msearch.js';
@@ -118,9 +118,17 @@ async function search(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sear
   // `filter_path` is the client's view of the answer: applied to it, never to the first stage (nor `format`)
   const filterPath = parseFilterPath(req.params);
   const params = hasAnswerParams(req.params) ? withoutAnswerParams(req.params) : req.params;
-  const d = body !== undefined || (!pre && !text) ? await detectThrough(deps, { index: req.index, params, body }, req.headers, req.signal?.()) : { kind: 'passthrough' as const };
-  if (d.kind === 'passthrough') return d.body ? { kind: 'forward', body: Buffer.from(JSON.stringify(d.body)), rewritten: true } : { kind: 'forward', body: raw, rewritten: false };
-  const out = await runRerankSearch(d.spec, deps, { index: req.index, headers: req.headers, signal: req.signal?.(), client: req.client });
+  const detect = () => (body !== undefined || (!pre && !text) ? detectThrough(deps, { index: req.index, params, body }, req.headers, req.signal?.()) : Promise.resolve({ kind: 'passthrough' as const }));
+  let d: ResolvedDetection = await detect();
+  let out: Awaited<ReturnType<typeof runRerankSearch>> | undefined;
+  for (let again = true; ; again = false) {
+    if (d.kind === 'passthrough') return d.body ? { kind: 'forward', body: Buffer.from(JSON.stringify(d.body)), rewritten: true } : { kind: 'forward', body: raw, rewritten: false };
+    out = await runRerankSearch(d.spec, deps, { index: req.index, headers: req.headers, signal: req.signal?.(), client: req.client });
+    // chosen through what an alias names, as kept: hits of an index of another pipeline mean it moved — asked again, once (strayHits)
+    if (!again || !d.resolved || out.status >= 300 || Buffer.isBuffer(out.body) || !strayHits(deps, d.spec.pipeline, out.body)) break;
+    forgetTargets(deps, req.index, params, req.headers);
+    d = await detect();
+  }
   if (filterPath && out.status < 300 && !Buffer.isBuffer(out.body)) out.body = applyFilterPath(out.body, filterPath);
   return { kind: 'answer', ...out };
 }

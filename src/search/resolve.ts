@@ -6,7 +6,7 @@
  * whose detection does not depend on it (a named pipeline, a covered index, no rerank asked and no
  * default pipeline) costs no lookup. `/_search` and `_all` mean every index (`*`).
  */
-import { clientReadHeaders, type IndexTargets } from '../engine/targets.js';
+import { clientReadHeaders, dataStreamOf, type IndexTargets } from '../engine/targets.js';
 import { isVlrerankError, vlrError } from '../errors.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
 import type { PipelineRegistry } from '../pipelines/index.js';
@@ -20,7 +20,8 @@ export interface ResolveDeps {
   targets?: IndexTargets;
 }
 
-export type ResolvedDetection = Exclude<ReturnType<typeof detectRerank>, { kind: 'resolve' }>;
+/** `resolved`: the pipeline was chosen by the indices the engine said the expression names (maybe a kept answer). */
+export type ResolvedDetection = Exclude<ReturnType<typeof detectRerank>, { kind: 'resolve' }> & { resolved?: boolean };
 
 export async function detectThrough(deps: ResolveDeps, input: SearchInput, headers: readonly string[], signal?: AbortSignal): Promise<ResolvedDetection> {
   const d = detectRerank(input, deps.pipelines);
@@ -42,7 +43,32 @@ export async function detectThrough(deps: ResolveDeps, input: SearchInput, heade
     if (got && 'fault' in got && !signal?.aborted) throw isVlrerankError(got.fault) ? got.fault : vlrError('VLR_UPSTREAM_ERROR', `the engine could not tell which indices ${expr} names`, { cause: got.fault });
     throw e;
   }
-  return again.kind === 'resolve' ? { kind: 'passthrough' } : again; // never `resolve` again: it was given the targets
+  if (again.kind === 'resolve') return { kind: 'passthrough' }; // never `resolve` again: it was given the targets
+  return pit === undefined && targets !== undefined ? { ...again, resolved: true } : again;
+}
+
+/**
+ * Did a search whose pipeline was chosen through what an alias or a wildcard names get hits of an
+ * index that pipeline does not cover? What the engine said the expression names is kept
+ * `pipelines.aliasCacheMs`; an alias moved meanwhile from one tenant's index to another's had the
+ * new index's hits reranked by the old tenant's pipeline until it expired (held-out probe round 18b:
+ * 11 s). Each hit's `_index` against the pipeline's patterns: a map lookup per hit (forIndex keeps
+ * its answers). True when one disagrees: the caller forgets the kept answer and detects again, once.
+ */
+export function strayHits(deps: ResolveDeps, pipeline: { name: string }, body: unknown): boolean {
+  const hits = (body as { hits?: { hits?: Array<{ _index?: unknown }> } } | undefined)?.hits?.hits;
+  if (!Array.isArray(hits) || deps.pipelines.get(pipeline.name) === undefined) return false; // an ad-hoc retriever pipeline covers no pattern
+  for (const h of hits) {
+    if (typeof h?._index !== 'string' || h._index.includes(':')) continue; // a remote cluster's hit: its own names
+    // a data stream's hits name its backing index (`.ds-logs-app-2026.12.06-000001`), which the stream's pattern covers
+    if ((deps.pipelines.forIndex(h._index) ?? deps.pipelines.forIndex(dataStreamOf(h._index)))?.name !== pipeline.name) return true;
+  }
+  return false;
+}
+
+/** Forget what the engine said a search's expression names (strayHits): the next detection asks again. */
+export function forgetTargets(deps: ResolveDeps, index: string | undefined, params: URLSearchParams, headers: readonly string[]): void {
+  deps.targets?.forgetSearched(searchExpr(index), params, clientReadHeaders(headers));
 }
 
 /** The id of a point-in-time search's `pit`, if it has one. */

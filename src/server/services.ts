@@ -13,9 +13,8 @@ import { EngineClient } from '../engine/client.js';
 import { createAccessLogger, createLogger, type AccessLine, type Logger } from '../observability/logger.js';
 import { createMetrics, zeroSeries, type Metrics } from '../observability/metrics.js';
 import { SHED_REASONS } from '../rerank/admission-limits.js';
-import { loadPipelines, missingPipelinesFolder, PipelineRegistry } from '../pipelines/index.js';
-import { unknownSignalReason, unknownSignals } from '../rerank/fusion.js';
-import { vlrError } from '../errors.js';
+import { LivePipelines, missingPipelinesFolder, type PipelineRegistry } from '../pipelines/index.js';
+import { PipelineReloader, readPipelineSet, RELOAD_OUTCOMES } from './pipelines-reload.js';
 import { UpstreamPool } from '../proxy/pool.js';
 import { embedderInLane, RerankerEmbedder, type Embedder } from '../rerank/embedder.js';
 import type { Reranker } from '../rerank/reranker.js';
@@ -47,7 +46,11 @@ export interface Services {
   readonly metrics: Metrics;
   readonly pool: UpstreamPool;
   readonly engine: EngineClient;
+  /** The pipeline set serving now (a getter: a reload replaces it; a request takes it once, http/). */
   readonly pipelines: PipelineRegistry;
+  /** The set serving now, its generation, and what replaces it (`POST /_vlrerank/pipelines/_reload`). */
+  readonly livePipelines: LivePipelines;
+  readonly pipelineReloader: PipelineReloader;
   readonly models: Models;
   readonly reranker: Reranker;
   readonly embedder: RerankerEmbedder;
@@ -88,10 +91,10 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
     const pool = new UpstreamPool(config.upstream, { metrics });
     closers.push(() => pool.close());
     const engine = new EngineClient(pool);
-    const pipelines = new PipelineRegistry(loadPipelines(config.pipelines.dir));
-    // a weight naming no signal would never be read: refuse the start, as for any other key (pipelines/ cannot see rerank/'s signals)
-    const typos = pipelines.pipelines.flatMap((p) => unknownSignals(p.scorer.weights).map((n) => `${p.source}: scorer.weights: ${unknownSignalReason(n)}`));
-    if (typos.length) throw vlrError('VLR_PIPELINE_INVALID', typos.join('; '), { status: 500 });
+    const pipelines = readPipelineSet(config);
+    const live = new LivePipelines(pipelines);
+    metrics.pipelinesGeneration.set(1);
+    zeroSeries(metrics.pipelineReloads, RELOAD_OUTCOMES.map((outcome) => ({ outcome })));
     logger.info({ pipelines: pipelines.pipelines.map((p) => p.name) }, 'rerank pipelines loaded');
     const noFolder = missingPipelinesFolder(config.pipelines.dir);
     if (noFolder && config.server.role !== 'worker') logger.warn({ dir: config.pipelines.dir }, `no rerank pipelines: ${noFolder}; searches pass through unreranked`);
@@ -115,15 +118,14 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
     const scorer = options.scorer ?? new RerankerScorer(rerank.reranker);
     // ingest and write-back queue their model work behind searches' (util/lanes.ts)
     const ingestEmbedder = embedderInLane(embedder, config.models.ingestLane);
-    const writeBack = pipelines.pipelines.some((p) => p.features.writeBack && p.features.store === 'index')
-      ? new RecordWriteBack({
-          engine,
-          embedder: ingestEmbedder,
-          onOutcome: (outcome, n) => metrics.recordWriteBack.inc({ outcome }, n),
-          onError: (e) => logger.warn({ err: e }, 'writing feature records back to the index failed'),
-        })
-      : undefined;
-    if (writeBack) closers.push(() => writeBack.idle());
+    // built whatever the pipelines say: a pipeline with `features.write_back` may come with a reload (it holds nothing until offered hits)
+    const writeBack = new RecordWriteBack({
+      engine,
+      embedder: ingestEmbedder,
+      onOutcome: (outcome, n) => metrics.recordWriteBack.inc({ outcome }, n),
+      onError: (e) => logger.warn({ err: e }, 'writing feature records back to the index failed'),
+    });
+    closers.push(() => writeBack.idle());
     return {
       config,
       logger,
@@ -132,7 +134,11 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
       metrics,
       pool,
       engine,
-      pipelines,
+      get pipelines() {
+        return live.current;
+      },
+      livePipelines: live,
+      pipelineReloader: new PipelineReloader({ config, logger, metrics, live, reranker: rerank.reranker }),
       models: rerank.models,
       reranker: rerank.reranker,
       embedder,

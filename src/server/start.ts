@@ -46,8 +46,13 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
   const targets = new IndexTargets(config.pipelines.aliasCacheMs);
   // a series for each outcome from the start (zeroSeries): the first degraded answer moves rate()
   zeroSeries(metrics.rerankedSearches, ['false', ...DEGRADED_KINDS].map((degraded) => ({ degraded })));
+  // the set serving now, taken once per request by http/ (http/pinned.ts): a reload replaces it for
+  // the requests that come after, never under one that began (pipelines/live.ts)
+  const live = s.livePipelines;
   const search: SearchHandlerDeps = {
-    pipelines: s.pipelines,
+    get pipelines() {
+      return live.current;
+    },
     targets,
     pool: s.pool,
     engine: s.engine,
@@ -77,7 +82,20 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
     access: { metrics, access: config.log.access, probes: config.log.accessProbes, logger: s.accessLogger, write: s.accessWrite },
     pool: s.pool,
     search,
-    ingest: { pipelines: s.pipelines, pool: s.pool, embedder: s.ingestEmbedder, maxJsonDepth: config.server.maxJsonDepth, jsonWorker: s.ingestJsonWorker, aliases: new AliasPipelines(targets), mappings: new WriteMappings(config.pipelines.mappingCacheMs), refusedWrites: new RefusedWrites(), onAsReceived, onCompletion: (outcome) => metrics.writeCompletions.inc({ outcome }) },
+    ingest: {
+      get pipelines() {
+        return live.current;
+      },
+      pool: s.pool,
+      embedder: s.ingestEmbedder,
+      maxJsonDepth: config.server.maxJsonDepth,
+      jsonWorker: s.ingestJsonWorker,
+      aliases: new AliasPipelines(targets),
+      mappings: new WriteMappings(config.pipelines.mappingCacheMs),
+      refusedWrites: new RefusedWrites(),
+      onAsReceived,
+      onCompletion: (outcome) => metrics.writeCompletions.inc({ outcome }),
+    },
     reranker: s.reranker,
     admin: {
       health: {
@@ -90,7 +108,9 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
         role: config.server.role,
         featureStore: () => s.featureStoreHealth(),
         remoteWorkers: s.remoteWorkers,
+        pipelines: () => live.generation,
       },
+      pipelines: { live, reloader: s.pipelineReloader, dir: config.pipelines.dir },
       models: { models: s.models, reranker: s.reranker, device: config.models.device },
       metrics,
       adminToken: config.server.adminToken,

@@ -13,6 +13,15 @@ import type { Reranker } from '../rerank/reranker.js';
 export const WARMUP_RETRY_MS = 5_000;
 const WARMUP_RETRY_MAX_MS = 60_000;
 
+/** What a set of pipelines needs warm (undefined: nothing — warm-up off, or no pipeline on a proxy). */
+export function warmNeeds(pipelines: readonly Pipeline[], config: Config): { media: boolean; ocr: boolean } | undefined {
+  const worker = config.server.role === 'worker';
+  if (!config.rerank.warmup || (pipelines.length === 0 && !worker)) return undefined;
+  const media = worker || pipelines.some((p) => p.fields.image.length + p.fields.video.length > 0);
+  const ocr = config.rerank.ocr || pipelines.some((p) => (p.scorer.weights.image_ocr_text ?? 0) > 0);
+  return { media, ocr };
+}
+
 /**
  * Starts the warm-up if there is one to do; returns what stops it (shutdown), or undefined.
  *
@@ -23,10 +32,9 @@ const WARMUP_RETRY_MAX_MS = 60_000;
  * error in the log; the retries' failures are debug, their success info.
  */
 export function startWarmup(reranker: Reranker, pipelines: readonly Pipeline[], config: Config, logger: Logger, retryMs = WARMUP_RETRY_MS): (() => Promise<void>) | undefined {
-  const worker = config.server.role === 'worker';
-  if (!config.rerank.warmup || (pipelines.length === 0 && !worker)) return undefined;
-  const media = worker || pipelines.some((p) => p.fields.image.length + p.fields.video.length > 0);
-  const ocr = config.rerank.ocr || pipelines.some((p) => (p.scorer.weights.image_ocr_text ?? 0) > 0);
+  const needs = warmNeeds(pipelines, config);
+  if (!needs) return undefined;
+  const { media, ocr } = needs;
   const ac = new AbortController();
   let retry: NodeJS.Timeout | undefined;
   let attempts = 0;

@@ -22,13 +22,15 @@ export function withoutConnectionHeaders(raw: string[]): string[] {
   return out;
 }
 
-export async function countingRelay(target: string): Promise<CountingRelay> {
+/** `before`: awaited before a request is passed on (a slow engine: a test holds a search in flight until it says). */
+export async function countingRelay(target: string, opts: { before?: (line: string) => Promise<void> | void } = {}): Promise<CountingRelay> {
   const seen: string[] = [];
   const heard: CountingRelay['heard'] = [];
   const to = new URL(target);
-  const srv = createServer((req, res) => {
+  const srv = createServer(async (req, res) => {
     seen.push(`${req.method} ${req.url}`);
     heard.push({ line: `${req.method} ${req.url}`, headers: { ...req.headers } });
+    await opts.before?.(`${req.method} ${req.url}`);
     // one connection to the engine per request (a kept-alive one was now and then reset by the
     // engine as it was reused: `socket hang up`, a test's own set-up call failed); the connection
     // with vlrerank keeps its own keep-alive (the engine's `connection: close` is not passed on)
