@@ -46,7 +46,7 @@ export interface BulkReport {
    * because a rollover moved the write meanwhile, they are sent again as received (handle.ts).
    * Bounded by RESEND_MAX_BYTES per body.
    */
-  resend?: Map<number, { action: string; source: Buffer; judgedBy: string }>;
+  resend?: Map<number, { action: string; source: Buffer; judgedBy: string; recordField: string }>;
   resendBytes?: number;
 }
 
@@ -157,7 +157,7 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
   if (vectorized || recorded) report.added.set(item, { vectorized, recorded });
   if (judgedBy && meta.action !== undefined && (report.resendBytes ?? 0) + bytes.length <= RESEND_MAX_BYTES) {
     report.resendBytes = (report.resendBytes ?? 0) + bytes.length;
-    (report.resend ??= new Map()).set(item, { action: meta.action, source: Buffer.from(bytes), judgedBy }); // a copy: not the whole chunk kept
+    (report.resend ??= new Map()).set(item, { action: meta.action, source: Buffer.from(bytes), judgedBy, recordField: pipeline.features.field }); // a copy: not the whole chunk kept
   }
   return JSON.stringify(doc);
 }
