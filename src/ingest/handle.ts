@@ -227,7 +227,10 @@ async function resendRolledOver(deps: IngestDeps, req: WriteRequest, report: Bul
   refused.forEach(([i, r], k) => {
     items[i] = second!.items![k]!;
     report.added.delete(i);
-    report.failures.set(i, why(r, Object.values(items[i]!)[0]?._index ?? 'another index', 'vectors not added (the engine refused the document with them)'));
+    const again = Object.values(items[i]!)[0];
+    // refused as sent too: the engine's own answer, as directly (nothing of vlrerank's to explain)
+    if ((again?.status ?? 500) < 300) report.failures.set(i, why(r, again?._index ?? 'another index', 'vectors not added (the engine refused the document with them)'));
+    else report.failures.delete(i);
   });
   stored.forEach(([i, r], k) => {
     const again = Object.values(second!.items![refused.length + k]!)[0];
