@@ -22,6 +22,7 @@ import { vlrError } from '../errors.js';
 import type { Pipeline } from '../pipelines/index.js';
 import type { EngineClient } from './client.js';
 import { vectorMapping, type Dialect } from './dialect.js';
+import { backingIndexOf } from './targets.js';
 
 /** `properties` for the pipeline's fields, as nested objects for dotted paths. */
 export function pipelineProperties(p: Pipeline, dialect: Dialect): Record<string, unknown> {
@@ -207,6 +208,45 @@ function unreadFieldNotes(p: Pipeline, index: string, source: SourceMapping): st
   return [`[${index}] leaves [${hidden.join(', ')}] out of _source, which a search reads each hit's fields from: pipeline [${p.name}] reranks such a document from its feature record (made when it was written through vlrerank), else without [${hidden.join(', ')}]; to rerank on them, reindex into an index that keeps them in _source`];
 }
 
+/**
+ * A name whose next indices the cluster makes from an index template — a data stream (each rollover
+ * a backing index), a rollover alias's next `-00000N`, tomorrow's dated index — keeps what setup
+ * adds only in the indices there now: the next one comes from the template. Where the composable
+ * templates that would create it (`_index_template/_simulate_index`, the stream's name or each
+ * index's) do not map the pipeline's fields, say so and give the component template to add (held-out
+ * probe round 19b: a data stream set up, rolled over, had every later document stored without
+ * vectors, and setup's advice was to reindex "into an index created by vlrerank index setup", which
+ * a data stream cannot be).
+ */
+async function templateNotes(engine: EngineClient, p: Pipeline, dialect: Dialect, index: string, indices: string[]): Promise<string[]> {
+  const stream = indices.length > 0 && indices.every((i) => backingIndexOf(i) !== undefined);
+  const names = stream ? [index] : indices;
+  for (const name of names) {
+    type Simulated = { template?: { mappings?: IndexMappings } };
+    let sim = await engine.json<Simulated>('POST', `/_index_template/_simulate_index/${encodeURIComponent(name)}`);
+    if (stream && sim.statusCode !== 200) {
+      // OpenSearch refuses to simulate a name a data stream has ("names need to be unique"): its template, by name
+      const ds = await engine.json<{ data_streams?: Array<{ template?: string }> }>('GET', `/_data_stream/${encodeURIComponent(name)}`);
+      const t = ds.statusCode === 200 ? ds.body?.data_streams?.[0]?.template : undefined;
+      if (t) sim = await engine.json<Simulated>('POST', `/_index_template/_simulate/${encodeURIComponent(t)}`);
+    }
+    const tpl = sim.statusCode === 200 ? sim.body?.template : undefined;
+    if (!tpl) continue; // no composable template makes it (or it may not be read): nothing to say
+    const answer = { [name]: { mappings: tpl.mappings ?? {} } };
+    const field = p.features.store === 'index' ? p.features.field : undefined;
+    const lacking = [...unmappedVectorFields(answer, p), ...(field && !recordFieldMapped(answer, field) ? [field] : [])];
+    if (!lacking.length) continue;
+    const source = sourceMapping(p);
+    const settings = dialect === 'opensearch' && (p.vectors.image || p.vectors.bridge) ? { settings: { 'index.knn': true } } : {};
+    const component = { template: { ...settings, mappings: { ...(source ? { _source: source } : {}), properties: pipelineProperties(p, dialect) } } };
+    const what = stream ? `data stream [${index}]'s next backing index (at its next rollover)` : `the next index made like [${name}] (a rollover, the next dated index)`;
+    return [
+      `${what} is created from an index template that does not map [${lacking.join(', ')}]: documents written there keep no vectors${field ? ' or feature records' : ''}. Add this component template to that index template's composed_of (PUT _component_template/${p.name}-vlrerank), then roll over: ${JSON.stringify(component)}`,
+    ];
+  }
+  return [];
+}
+
 export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index: string): Promise<SetupResult> {
   const { distribution: dialect } = await engine.info();
   const properties = pipelineProperties(pipeline, dialect);
@@ -238,7 +278,9 @@ export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index
   if (dialect === 'opensearch' && (pipeline.vectors.image || pipeline.vectors.bridge)) {
     const s = await engine.json<Record<string, { settings?: { index?: { knn?: string } } }>>('GET', `/${encodeURIComponent(index)}/_settings`);
     if (Object.values(s.body ?? {})[0]?.settings?.index?.knn !== 'true') {
-      throw vlrError('VLR_BAD_REQUEST', `index [${index}] exists without index.knn: true, which OpenSearch only sets at creation; reindex into a new index created by "vlrerank index setup"`);
+      // a data stream or a templated name cannot be reindexed "into an index made by setup": its next index comes from the template
+      const tpl = await templateNotes(engine, pipeline, dialect, index, Object.keys(cur.body ?? {}));
+      throw vlrError('VLR_BAD_REQUEST', `index [${index}] exists without index.knn: true, which OpenSearch only sets at creation; ${tpl.length ? tpl[0] : 'reindex into a new index created by "vlrerank index setup"'}`);
     }
   }
   // The record field needs `_source.excludes`, which no engine lets an existing index change
@@ -263,6 +305,7 @@ export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index
     notes.push(`record signatures are not kept in [${index}]: it was created without [_source.excludes: ${keyField}]; backfill reads each document's record to find stale ones instead`);
   }
   notes.push(...unreadFieldNotes(pipeline, index, curMappings?._source));
+  notes.push(...(await templateNotes(engine, pipeline, dialect, index, Object.keys(cur.body ?? {}))));
   if (Object.keys(missing).length) {
     const r = await engine.json('PUT', `/${encodeURIComponent(index)}/_mapping`, { properties: missing });
     if (r.statusCode >= 300) throw vlrError('VLR_UPSTREAM_ERROR', `updating the mapping of [${index}] failed: ${JSON.stringify(r.body).slice(0, 500)}`, { status: r.statusCode });

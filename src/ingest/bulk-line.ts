@@ -40,7 +40,18 @@ export interface BulkReport {
   added: Map<number, { vectorized: number; recorded: number }>;
   /** Documents of ingest indices forwarded as received because the client had gone (`signal` aborted): no vectors, no records. */
   asReceived?: number;
+  /**
+   * Item position → its lines as the client sent them, for documents given vectors or a record by the
+   * mapping of the index an alias or a data stream wrote to then (`judgedBy`): refused for them
+   * because a rollover moved the write meanwhile, they are sent again as received (handle.ts).
+   * Bounded by RESEND_MAX_BYTES per body.
+   */
+  resend?: Map<number, { action: string; source: Buffer; judgedBy: string; recordField: string }>;
+  resendBytes?: number;
 }
+
+/** Source bytes kept per body to send again documents a rollover made the engine refuse (past it: not kept). */
+export const RESEND_MAX_BYTES = 32 * 1024 * 1024;
 
 /** Deepest source line vectors are added to (server.maxJsonDepth's default). */
 const MAX_LINE_DEPTH = 1000;
@@ -72,7 +83,7 @@ async function parseSource(bytes: Buffer, o: BulkTransformOptions, item: number,
  * among the body's actions on its id (bulk-writes.ts) — an update reads the document an earlier
  * action of the body leaves, and every action settles what it leaves.
  */
-export async function transformLine(bytes: Buffer, meta: { op: string; index?: string; id?: string; routing?: string }, pipeline: NonNullable<ReturnType<PipelineRegistry['ingestFor']>>, o: BulkTransformOptions, item: number, report: BulkReport, claim: Claim): Promise<string | undefined> {
+export async function transformLine(bytes: Buffer, meta: { op: string; index?: string; id?: string; routing?: string; action?: string }, pipeline: NonNullable<ReturnType<PipelineRegistry['ingestFor']>>, o: BulkTransformOptions, item: number, report: BulkReport, claim: Claim): Promise<string | undefined> {
   const op = meta.op;
   const doc = (await parseSource(bytes, o, item, report)) as Record<string, unknown> | undefined;
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
@@ -90,6 +101,7 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
   let changed = false;
   let vectorized = 0;
   let recorded = 0;
+  let judgedBy: string | undefined;
   for (const t of targets) {
     const partial = op === 'update' && t === doc.doc;
     let unknown: unknown;
@@ -100,6 +112,7 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
         }) : undefined;
     // credentials the engine does not authenticate: the `_bulk` can only be its 401 — nothing computed for it
     if (isEngineRefusal(unknown) && unknown.status === 401) break;
+    judgedBy ??= on?.judgedBy;
     const target: RecordTarget | undefined = on?.records;
     // read with the action's routing: without it a routed document on another shard is not found,
     // and the record described the partial `doc` alone (held-out probe round 4)
@@ -142,6 +155,10 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
     return undefined;
   }
   if (vectorized || recorded) report.added.set(item, { vectorized, recorded });
+  if (judgedBy && meta.action !== undefined && (report.resendBytes ?? 0) + bytes.length <= RESEND_MAX_BYTES) {
+    report.resendBytes = (report.resendBytes ?? 0) + bytes.length;
+    (report.resend ??= new Map()).set(item, { action: meta.action, source: Buffer.from(bytes), judgedBy, recordField: pipeline.features.field }); // a copy: not the whole chunk kept
+  }
   return JSON.stringify(doc);
 }
 

