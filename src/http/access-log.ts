@@ -23,6 +23,7 @@ import type { HistogramSeries } from '../observability/histogram.js';
 import type { AccessLine, Logger, RerankNote } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { redactUrl } from '../observability/redact.js';
+import { requestIds } from '../observability/request-ids.js';
 
 export interface AccessLogDeps {
   metrics: Pick<Metrics, 'requests' | 'requestSeconds' | 'inFlight' | 'onCollect'>;
@@ -158,17 +159,8 @@ const MAX_HEADER = 256;
 const cut = (v: string) => (v.length > MAX_HEADER ? v.slice(0, MAX_HEADER) : v);
 const joined = (was: string | undefined, v: string) => (was === undefined ? v : `${was}, ${v}`);
 
-/** W3C trace context (version 00 and later): `version-traceid-parentid-flags`, lower-case hex; an all-zero id is invalid. */
-const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}(?:-|$)/;
-
-/** The trace id of a `traceparent` value, undefined unless well-formed (a client's junk is not logged as one). */
-export function traceIdOf(v: string): string | undefined {
-  const m = TRACEPARENT.exec(v.trim());
-  return m && !m[0].startsWith('ff') && m[1] !== '0'.repeat(32) ? m[1] : undefined;
-}
-
 /**
- * Onto the line, from one scan of rawHeaders (no headers object built): the client's `X-Opaque-Id`
+ * Onto the line, from rawHeaders (no headers object built): the client's `X-Opaque-Id`
  * (Elasticsearch's request id header), the trace id of its `traceparent` (held-out probe round 19a: an
  * SRE holding a trace id from the engine's slow log or the APM found no line with it; else that of
  * `elastic-apm-traceparent`), and `X-Forwarded-For` / `Forwarded` as a balancer sends them
@@ -178,16 +170,14 @@ export function traceIdOf(v: string): string | undefined {
 function headerFields(raw: string[], line: AccessLine): void {
   let xff: string | undefined;
   let fwd: string | undefined;
-  let apm: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const k = raw[i]!;
-    if (k.length === 11 && line.opaque_id === undefined && k.toLowerCase() === 'x-opaque-id') line.opaque_id = cut(raw[i + 1]!);
-    else if (k.length === 11 && line.trace_id === undefined && k.toLowerCase() === 'traceparent') line.trace_id = traceIdOf(raw[i + 1]!);
-    else if (k.length === 23 && k.toLowerCase() === 'elastic-apm-traceparent') apm ??= traceIdOf(raw[i + 1]!);
-    else if (k.length === 15 && k.toLowerCase() === 'x-forwarded-for') xff = joined(xff, raw[i + 1]!);
+    if (k.length === 15 && k.toLowerCase() === 'x-forwarded-for') xff = joined(xff, raw[i + 1]!);
     else if (k.length === 9 && k.toLowerCase() === 'forwarded') fwd = joined(fwd, raw[i + 1]!);
   }
-  if (line.trace_id === undefined && apm !== undefined) line.trace_id = apm;
+  const ids = requestIds(raw);
+  if (ids.opaque_id !== undefined) line.opaque_id = ids.opaque_id;
+  if (ids.trace_id !== undefined) line.trace_id = ids.trace_id;
   if (xff !== undefined) line.forwarded_for = cut(xff);
   if (fwd !== undefined) line.forwarded = cut(fwd);
 }

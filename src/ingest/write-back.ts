@@ -27,6 +27,7 @@
 import { LRUCache } from 'lru-cache';
 import type { EngineClient } from '../engine/client.js';
 import { credentialsKey } from '../engine/targets.js';
+import { requestIds, type RequestIds } from '../observability/request-ids.js';
 import { isVlrerankError, vlrError } from '../errors.js';
 import { contentId, isNewerRecord, packRecord, parseRecord } from '../features/record/index.js';
 import type { Pipeline } from '../pipelines/index.js';
@@ -89,7 +90,8 @@ export interface WriteBackDeps {
   /** Documents waiting at most (default 256). */
   maxPending?: number;
   onOutcome?(outcome: WriteBackOutcome, count: number): void;
-  onError?(error: unknown): void;
+  /** `about`: the index and the offering search's X-Opaque-Id and trace id, for the warning's line. */
+  onError?(error: unknown, about: { index: string } & RequestIds): void;
   /** How long a document this process wrote a record into stays contested if another configuration writes it again (default 10 min). */
   contestedMs?: number;
 }
@@ -157,7 +159,7 @@ export class RecordWriteBack {
           return void this.deps.onOutcome?.('refused', take.length);
         }
         this.deps.onOutcome?.('failed', take.length);
-        this.deps.onError?.(e);
+        this.deps.onError?.(e, { index, ...requestIds(Object.entries(credentials).flat()) });
       })
       .finally(() => {
         this.#pending -= take.length;

@@ -20,6 +20,7 @@ import type { Pipeline } from '../pipelines/schema.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
 import type { RerankTimings } from '../rerank/types.js';
+import { requestIds, type RequestIds } from '../observability/request-ids.js';
 import type { RerankSpec } from './detect.js';
 import { answerHeaders, ownBodyHeaders } from './headers.js';
 import type { CorsTable } from './cors.js';
@@ -44,7 +45,8 @@ export interface SearchDeps {
   /** Every reranked search answered: `false`, or the kind of its degraded first-stage order. */
   onReranked?: (degraded: ReturnType<typeof degradedKind> | false) => void;
   /** Some hits' media could not be read (the response still ranks them on their text). */
-  onDocumentErrors?: (count: number, first: { code: string; reason: string }) => void;
+  /** `ids`: the search's X-Opaque-Id and trace id, for the warning's line. */
+  onDocumentErrors?: (count: number, first: { code: string; reason: string }, ids: RequestIds) => void;
   /**
    * Pipelines with `features.write_back`: the reranked hits and the records they came with, handed
    * over after scoring (ingest/write-back.ts writes the missing ones later). Must return at once.
@@ -357,7 +359,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   const degraded = degrade.code !== undefined;
   // hits whose image/video could not be read were scored on their text: say so, once per response
   const docErrors = (scored ?? []).filter((s): s is ScoredDocument & { error: { code: string; reason: string } } => s?.error !== undefined);
-  if (docErrors.length) deps.onDocumentErrors?.(docErrors.length, docErrors[0]!.error);
+  if (docErrors.length) deps.onDocumentErrors?.(docErrors.length, docErrors[0]!.error, requestIds(opts.headers));
   const ranked = [...(scored ? fuseWithFirstStage(hits, scored, p.first_stage.fusion, unscorable) : firstStageOrder(hits)), ...firstStageOrder(tail, hits.length)];
   timings.total_ms = ms(t0);
   const body = shapeResponse(upstream, ranked, {

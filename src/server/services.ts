@@ -120,7 +120,7 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
           engine,
           embedder: ingestEmbedder,
           onOutcome: (outcome, n) => metrics.recordWriteBack.inc({ outcome }, n),
-          onError: (e) => logger.warn({ err: e }, 'writing feature records back to the index failed'),
+          onError: (e, about) => logger.warn({ err: e, ...about }, 'writing feature records back to the index failed'),
         })
       : undefined;
     if (writeBack) closers.push(() => writeBack.idle());

@@ -6,6 +6,7 @@
  *   record write-back's `_mapping`, `_mget` and `_bulk` and a search template's `_render/template`
  *   went with the client's credentials alone, so `_tasks`, the slow log and the audit log showed
  *   them without the client's id or trace;
+ * - a warning the search causes (hits whose photo could not be read) names it likewise;
  * - the access line carries the trace id (`trace_id`, as the engine's slow log writes `trace.id`) and,
  *   for a reranked search, where its time went (`rerank.timings`: first stage, queue, features,
  *   inference), as the response's `vlrerank.timings` now does — the line said only its total `ms`.
@@ -18,7 +19,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { setupIndex } from '../../../src/engine/mapping.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { countingRelay, type CountingRelay } from '../../helpers/counting-relay.js';
-import { REPO_ROOT } from '../../helpers/paths.js';
+import { DATA, REPO_ROOT } from '../../helpers/paths.js';
 import { catalog, groceryDoc, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'p19a-corr-grocery';
@@ -108,4 +109,13 @@ it('the access line carries the trace id and where a reranked search\'s time wen
   await new Promise((r) => setTimeout(r, 50));
   expect(accessLines().find((a) => a.opaque_id === 'sre-junk')).toBeDefined();
   expect(accessLines().find((a) => a.opaque_id === 'sre-junk')?.trace_id).toBeUndefined();
+});
+
+it('a warning the search caused names it: hits whose photo could not be read', { timeout: 120_000 }, async () => {
+  const gone = { ...groceryDoc(catalog[30]!), image: join(DATA, 'grocery-store-products', 'no-such-photo.jpg') };
+  await p.engine.json('PUT', `/${INDEX}/_doc/gone?refresh=true`, gone);
+  const r = await client.search({ index: INDEX, size: 1, query: { ids: { values: ['gone'] } }, ext: { vlrerank: { query: 'juice', window: 1 } } } as never, traced('sre-media'));
+  expect((r as any).vlrerank.document_errors.count).toBe(1);
+  const warn = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => String(l.msg).startsWith('hits whose media could not be read'));
+  expect(warn).toMatchObject({ opaque_id: 'sre-media', trace_id: TRACE });
 });
