@@ -9,7 +9,9 @@
  * - a warning the search causes (hits whose photo could not be read) names it likewise;
  * - the access line carries the trace id (`trace_id`, as the engine's slow log writes `trace.id`) and,
  *   for a reranked search, where its time went (`rerank.timings`: first stage, queue, features,
- *   inference), as the response's `vlrerank.timings` now does — the line said only its total `ms`.
+ *   inference), as the response's `vlrerank.timings` now does — the line said only its total `ms` —
+ *   also when the client's `filter_path` leaves the `vlrerank` block out of its answer (the line then
+ *   said the search was not reranked, or `pipeline: "undefined"`).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,7 +41,7 @@ interface Access {
   path: string;
   opaque_id?: string;
   trace_id?: string;
-  rerank?: { timings?: Record<string, number> };
+  rerank?: { pipeline?: string; documents?: number; timings?: Record<string, number> };
 }
 const accessLines = (): Access[] => lines.map((l) => JSON.parse(l) as { access?: Access }).flatMap((l) => (l.access ? [l.access] : []));
 
@@ -118,4 +120,15 @@ it('a warning the search caused names it: hits whose photo could not be read', {
   expect((r as any).vlrerank.document_errors.count).toBe(1);
   const warn = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => String(l.msg).startsWith('hits whose media could not be read'));
   expect(warn).toMatchObject({ opaque_id: 'sre-media', trace_id: TRACE });
+});
+
+it('a reranked search\'s line says what the rerank did whatever the client\'s filter_path keeps', { timeout: 120_000 }, async () => {
+  for (const [id, filter] of [['sre-fp-hits', 'hits.hits._id'], ['sre-fp-timings', 'vlrerank.timings']] as const) {
+    const r = await client.search({ index: INDEX, size: 2, filter_path: filter, query: { match_all: {} }, ext: { vlrerank: { query: 'oat drink', window: N } } } as never, traced(id));
+    expect(Object.keys(r as object)).toEqual([filter.split('.')[0]]);
+    await new Promise((r) => setTimeout(r, 50));
+    const line = accessLines().find((a) => a.opaque_id === id);
+    expect(line?.rerank, id).toMatchObject({ pipeline: 'corr', documents: N });
+    expect(line?.rerank?.timings?.first_stage_ms, id).toBeTypeOf('number');
+  }
 });
