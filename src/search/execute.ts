@@ -19,7 +19,7 @@ import type { HitDocument } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/schema.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
-import type { RerankTimings } from '../rerank/types.js';
+import type { RerankStage } from '../rerank/options.js';
 import { requestIds, type RequestIds } from '../observability/request-ids.js';
 import type { RerankSpec } from './detect.js';
 import { answerHeaders, ownBodyHeaders } from './headers.js';
@@ -133,6 +133,27 @@ export function searchPath(index: string | undefined, params: URLSearchParams): 
 /** The same search with a BM25 first stage in place of the pipeline's text kNN (fail-open). */
 function bm25Instead(spec: RerankSpec): RerankSpec {
   return { ...spec, pipeline: { ...spec.pipeline, first_stage: { ...spec.pipeline.first_stage, text_query: 'bm25' } } };
+}
+
+const STAGES: readonly RerankStage[] = ['queue', 'features', 'inference'];
+const round = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * A rerank's `queue_ms`, `features_ms`, `inference_ms` from the stages it finished; one cut short
+ * (its budget, the client gone) gives the stage it was in the rest of `rerankMs` — a slow search's
+ * line and response said only `rerank_ms`, and a timed-out one could not say whether it had waited
+ * in the queue or computed features (held-out probe round 19a).
+ */
+function stageTimings(done: Partial<Record<RerankStage, number>>, rerankMs: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let left = rerankMs;
+  for (const stage of STAGES) {
+    const t = done[stage];
+    out[`${stage}_ms`] = round(t ?? Math.max(0, left));
+    if (t === undefined) break;
+    left -= t;
+  }
+  return out;
 }
 
 export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: RunOptions): Promise<SearchOutcome> {
@@ -292,6 +313,9 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
 
   // rerank, within what is left of the search's budget
   const t2 = performance.now();
+  // where the rerank's time went, as each stage ends (a rerank past its budget may end after the answer: read once, below)
+  const stages: Partial<Record<RerankStage, number>> = {};
+  let scoring = false;
   let scored: Array<ScoredDocument | undefined> | undefined;
   let unscorable = new Map<number, string>();
   if (hits.length && !skipRerank && !idle) {
@@ -307,7 +331,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       // `_source`) nor has a record usable alone: every hit was given _score 0, not flagged (held-out
       // probe round 8a) — the first stage's answer, flagged, under fail_open; the fail_closed 503
       if (!present.length) throw vlrError('VLR_RERANK_FAILED', nothingToRerank(p, hits.length, firstUnscorable(hits, unscorable)));
-      let parts: RerankTimings | undefined;
+      scoring = true;
       const out = await withBudget(deadline, budgetMs, opts.signal, (signal, deadline) =>
         deps.scorer!.score({
           query: spec.query,
@@ -325,14 +349,11 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
           signal,
           deadline,
           client: opts.client,
-          onTimings: (t) => (parts = t),
+          onStage: (stage, t) => (stages[stage] = t),
           ...(records ? { records } : {}),
           ...(standIns ? { standIns } : {}),
         }),
       );
-      // where the rerank's time went (taken once it finished in time: a rerank past its budget may end after the answer)
-      // — a slow search told only `rerank_ms` (held-out probe round 19a)
-      if (parts) Object.assign(timings, { queue_ms: parts.queue_ms, features_ms: parts.features_ms, inference_ms: parts.inference_ms });
       if (out.length !== present.length) throw vlrError('VLR_INTERNAL', `the scorer returned ${out.length} scores for ${present.length} documents`);
       scored = new Array(hits.length).fill(undefined);
       present.forEach((x, j) => (scored![x.i] = out[j]));
@@ -355,6 +376,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       if (!degrade.code) Object.assign(degrade, reasonOf(e));
     }
   }
+  if (scoring) Object.assign(timings, stageTimings(stages, performance.now() - t2));
   timings.rerank_ms = ms(t2);
   const degraded = degrade.code !== undefined;
   // hits whose image/video could not be read were scored on their text: say so, once per response

@@ -132,3 +132,20 @@ it('a reranked search\'s line says what the rerank did whatever the client\'s fi
     expect(line?.rerank?.timings?.first_stage_ms, id).toBeTypeOf('number');
   }
 });
+
+it('a rerank cut by its budget says the stage it was cut in, and the line says it too', { timeout: 120_000 }, async () => {
+  // a photo no search has read yet (its features computed, not found), and 1 ms: cut in the queue, in
+  // features or (all parts told) after them — which one depends on the machine; either way the parts
+  // are there, and one cut before the end of inference gives the stage it was in the rest of the time
+  await p.engine.json('PUT', `/${INDEX}/_doc/cold?refresh=true`, groceryDoc(catalog[40]!));
+  const r = await client.search({ index: INDEX, size: 1, query: { ids: { values: ['cold'] } }, ext: { vlrerank: { query: 'green tea with lemon', window: 1, budget_ms: 1 } } } as never, traced('sre-cut'));
+  const v = (r as any).vlrerank as { degraded: string | false; timings: Record<string, number> };
+  expect(v.degraded).not.toBe(false);
+  const parts = ['queue_ms', 'features_ms', 'inference_ms'].filter((k) => v.timings[k] !== undefined);
+  expect(parts[0]).toBe('queue_ms');
+  const sum = parts.reduce((a, k) => a + v.timings[k]!, 0);
+  expect(sum).toBeLessThanOrEqual(v.timings.rerank_ms! + 0.05);
+  if (parts.length < 3) expect(v.timings.rerank_ms! - sum).toBeLessThan(0.05);
+  await new Promise((r) => setTimeout(r, 50));
+  expect(accessLines().find((a) => a.opaque_id === 'sre-cut')?.rerank?.timings).toEqual(v.timings);
+});
