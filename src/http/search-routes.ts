@@ -35,13 +35,14 @@ export interface SearchRouteDeps extends ErrorDeps {
   upstreamProduct?: UpstreamProduct;
 }
 
-async function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | Record<string, unknown>, indent: boolean): Promise<void> {
+/** `whole`: the answer before the client's `filter_path` (the rerank's note is read from it). */
+async function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | Record<string, unknown>, indent: boolean, whole?: Record<string, unknown>): Promise<void> {
   const bytes = Buffer.isBuffer(body) ? body : Buffer.from(indent ? JSON.stringify(body, null, 2) + '\n' : JSON.stringify(body));
   // gzip/deflate as the engine codes its answers for a client that accepts it (compress.ts)
   const coding = acceptedCoding(res.req?.headers['accept-encoding']);
   const out = coding ? await encode(bytes, coding) : bytes;
   res.statusCode = status;
-  const note = Buffer.isBuffer(body) ? undefined : searchRerankNote(body);
+  const note = whole ? searchRerankNote(whole) : Buffer.isBuffer(body) ? undefined : searchRerankNote(body);
   if (note) noteRerank(res, note);
   // the engines echo X-Opaque-Id on every answer; an `_msearch` vlrerank put together left it out
   // (the engine's own, copied into `headers`, wins)
@@ -108,7 +109,7 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         const product = esProduct(deps.upstreamProduct);
         // `?pretty`: a reranked answer came compact whatever it said (held-out probe round 8a); bytes
         // from the engine were asked with the same parameter and are as it wrote them
-        await send(res, out.status, { ...product, ...out.headers }, out.body, prettyAsked(params));
+        await send(res, out.status, { ...product, ...out.headers }, out.body, prettyAsked(params), out.whole);
       } catch (e) {
         // a browser page reads our error only with the engine's CORS headers for its origin (search/cors.ts)
         await deps.cors?.ask(deps.pool, req.headers.origin);

@@ -17,7 +17,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { writeMapping } from '../engine/write-mapping.js';
-import { clientReadHeaders, credentialHeaders } from '../engine/targets.js';
+import { clientReadHeaders, onBehalfHeaders } from '../engine/targets.js';
 import type { Pipeline } from '../pipelines/index.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
@@ -101,7 +101,7 @@ export async function completeWrite(deps: CompletionDeps, pipeline: Pipeline, w:
   const bulk = conditionalUpdate(a._id, routing, a as Written, partial).join('\n') + '\n';
   const refresh = q.get('refresh');
   const path = `/${encodeURIComponent(a._index)}/_bulk${refresh !== null ? `?refresh=${encodeURIComponent(refresh)}` : ''}`;
-  const headers = [...Object.entries(credentialHeaders(w.headers)).flat(), 'content-type', 'application/x-ndjson', 'accept', 'application/json'];
+  const headers = [...Object.entries(onBehalfHeaders(w.headers)).flat(), 'content-type', 'application/x-ndjson', 'accept', 'application/json'];
   const up = await deps.pool.request({ method: 'POST', path, headers, body: bulk, signal: w.signal, idempotent: false });
   const text = await up.body.text();
   let item: UpdateItem | undefined;

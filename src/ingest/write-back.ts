@@ -15,7 +15,10 @@
  *
  * Every read and write of a job goes with the credentials of the client whose search offered the
  * hits (held-out probe round 9: they went with none — a secured cluster refused each write-back,
- * or with the upstream URL's own credentials wrote on behalf of clients allowed only to read).
+ * or with the upstream URL's own credentials wrote on behalf of clients allowed only to read), and
+ * with its `X-Opaque-Id` and trace context (engine/targets.ts onBehalfHeaders; held-out probe round
+ * 19a: an SRE saw the search's id in `_tasks` and the slow log, not the `_mapping`/`_mget`/`_bulk`
+ * it caused). The refusal memo is keyed by the credentials alone (`credentialsKey`).
  * Credentials the engine refuses (401/403: a tenant allowed to read an index, not to write it) make
  * the job `refused`, not `failed`, and that index is not offered again for them for `REFUSED_MS`
  * (held-out probe round 13a: each search of a read-only tenant cost its records, a mapping read,
@@ -24,6 +27,7 @@
 import { LRUCache } from 'lru-cache';
 import type { EngineClient } from '../engine/client.js';
 import { credentialsKey } from '../engine/targets.js';
+import { requestIds, type RequestIds } from '../observability/request-ids.js';
 import { isVlrerankError, vlrError } from '../errors.js';
 import { contentId, isNewerRecord, packRecord, parseRecord } from '../features/record/index.js';
 import type { Pipeline } from '../pipelines/index.js';
@@ -86,7 +90,8 @@ export interface WriteBackDeps {
   /** Documents waiting at most (default 256). */
   maxPending?: number;
   onOutcome?(outcome: WriteBackOutcome, count: number): void;
-  onError?(error: unknown): void;
+  /** `about`: the index and the offering search's X-Opaque-Id and trace id, for the warning's line. */
+  onError?(error: unknown, about: { index: string } & RequestIds): void;
   /** How long a document this process wrote a record into stays contested if another configuration writes it again (default 10 min). */
   contestedMs?: number;
 }
@@ -154,7 +159,7 @@ export class RecordWriteBack {
           return void this.deps.onOutcome?.('refused', take.length);
         }
         this.deps.onOutcome?.('failed', take.length);
-        this.deps.onError?.(e);
+        this.deps.onError?.(e, { index, ...requestIds(Object.entries(credentials).flat()) });
       })
       .finally(() => {
         this.#pending -= take.length;

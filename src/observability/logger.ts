@@ -58,6 +58,12 @@ export interface AccessLine {
   forwarded?: string;
   /** The client's X-Opaque-Id, cut to 256 characters. */
   opaque_id?: string;
+  /**
+   * The W3C trace id of the client's `traceparent` (else `elastic-apm-traceparent`), 32 hex digits:
+   * the `trace.id` the engines write in their slow logs for the calls made with it. Left out when
+   * the header is not a well-formed trace context.
+   */
+  trace_id?: string;
   /** What a rerank did: reranked searches and rerank API calls only. */
   rerank?: RerankNote;
   /** Why Node's HTTP parser refused the request (route `unparsed`): its error code. */
@@ -80,6 +86,11 @@ export interface RerankNote {
   document_errors?: number;
   /** An `_msearch`'s reranked searches (more than one). */
   searches?: number;
+  /**
+   * Where a reranked search's time went, as its response's `vlrerank.timings` (ms: `first_stage_ms`,
+   * `queue_ms`, `features_ms`, `inference_ms`, `rerank_ms`, `total_ms`…); of an `_msearch`'s slowest search.
+   */
+  timings?: Record<string, number>;
 }
 
 /**
@@ -118,7 +129,7 @@ export function createAccessLogger(level = 'info', to: number | string = 1): { l
   const write = (a: AccessLine) => {
     // a passthrough line (a method, nothing optional) in one template: no pieces made to be joined
     const remote = a.remote === undefined ? '' : `,"remote":${quoted(a.remote)}`;
-    const plain = a.opaque_id === undefined && a.rerank === undefined && a.error === undefined && a.forwarded_for === undefined && a.forwarded === undefined && a.aborted === undefined && a.code === undefined;
+    const plain = a.opaque_id === undefined && a.trace_id === undefined && a.rerank === undefined && a.error === undefined && a.forwarded_for === undefined && a.forwarded === undefined && a.aborted === undefined && a.code === undefined;
     if (plain && a.method !== undefined) {
       gathered += `{"level":30,"time":${Date.now()},"service":"vlrerank","access":{"method":${quoted(a.method)},"path":${JSON.stringify(a.path)},"status":${a.status},"bytes":${a.bytes},"ms":${msText(a.ms)},"route":"${a.route}"${remote}},"msg":"access"}\n`;
     } else {
@@ -128,6 +139,7 @@ export function createAccessLogger(level = 'info', to: number | string = 1): { l
         : (a.forwarded_for === undefined ? '' : `,"forwarded_for":${JSON.stringify(a.forwarded_for)}`) +
           (a.forwarded === undefined ? '' : `,"forwarded":${JSON.stringify(a.forwarded)}`) +
           (a.opaque_id === undefined ? '' : `,"opaque_id":${JSON.stringify(a.opaque_id)}`) +
+          (a.trace_id === undefined ? '' : `,"trace_id":"${a.trace_id}"`) +
           (a.rerank === undefined ? '' : `,"rerank":${JSON.stringify(a.rerank)}`) +
           (a.error === undefined ? '' : `,"error":${JSON.stringify(a.error)}`) +
           (a.code === undefined ? '' : `,"code":${JSON.stringify(a.code)}`) +

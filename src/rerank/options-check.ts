@@ -87,6 +87,7 @@ const processOptionsSchema = z.strictObject({
   framePooling: framePooling.optional(),
   scoreFusion: scoreFusion.optional(),
   maxTokensPerDoc: positiveInt.optional(),
+  onStage: z.custom<ProcessOptions['onStage']>((v) => typeof v === 'function').optional(),
 });
 
 // the schemas name every option of the types and no other (a compile error otherwise)

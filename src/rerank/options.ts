@@ -135,7 +135,18 @@ export interface ProcessOptions {
    * changes nothing (the model cuts there).
    */
   maxTokensPerDoc?: number;
+  /**
+   * Told as each stage of the request ends, with its time in ms: `queue` (the wait for a place in
+   * the queue, from the call), `features` (media, feature store, model features), `inference` (the
+   * scoring models). A request cut short (its budget, its signal) is told the stages it finished:
+   * the one it was in is the first not told (held-out probe round 19a: a search whose rerank ran out
+   * of budget could not say whether it had waited in the queue or computed features).
+   */
+  onStage?: (stage: RerankStage, ms: number) => void;
 }
+
+/** The stages `ProcessOptions.onStage` is told of, in order. */
+export type RerankStage = 'queue' | 'features' | 'inference';
 
 /** Longest request budget taken (1 hour): beyond it a timer would overflow, and no client waits so long. */
 export const MAX_BUDGET_MS = 3_600_000;

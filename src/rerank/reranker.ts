@@ -210,6 +210,7 @@ export class Reranker {
     const deadline = options.budgetMs !== undefined ? Math.min(options.deadline ?? Infinity, now() + options.budgetMs) : options.deadline;
     const permit = await this.admission.acquire({ cost, client: options.client, kind: options.kind ?? 'library', deadline, signal: options.signal });
     const dequeued = now();
+    options.onStage?.('queue', dequeued - start);
     // every queued item and cache waiter of this request listens to this one signal
     const fan = fanOutSignal(options.signal);
     const budget = options.budgetMs !== undefined ? runBudget(fan.signal, options.budgetMs, deadline!) : undefined;

@@ -13,12 +13,14 @@
 import type { FramePooling } from '../rerank/signals/frame-pooling.js';
 import type { EngineClient } from '../engine/client.js';
 import type { Dialect } from '../engine/dialect.js';
-import { credentialHeaders, indexExprSegment } from '../engine/targets.js';
+import { credentialHeaders, indexExprSegment, onBehalfHeaders } from '../engine/targets.js';
 import { isVlrerankError, toVlrerankError, vlrError } from '../errors.js';
 import { videoSampling, type HitDocument } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/schema.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
+import type { RerankStage } from '../rerank/options.js';
+import { requestIds, type RequestIds } from '../observability/request-ids.js';
 import type { RerankSpec } from './detect.js';
 import { answerHeaders, ownBodyHeaders } from './headers.js';
 import type { CorsTable } from './cors.js';
@@ -43,7 +45,8 @@ export interface SearchDeps {
   /** Every reranked search answered: `false`, or the kind of its degraded first-stage order. */
   onReranked?: (degraded: ReturnType<typeof degradedKind> | false) => void;
   /** Some hits' media could not be read (the response still ranks them on their text). */
-  onDocumentErrors?: (count: number, first: { code: string; reason: string }) => void;
+  /** `ids`: the search's X-Opaque-Id and trace id, for the warning's line. */
+  onDocumentErrors?: (count: number, first: { code: string; reason: string }, ids: RequestIds) => void;
   /**
    * Pipelines with `features.write_back`: the reranked hits and the records they came with, handed
    * over after scoring (ingest/write-back.ts writes the missing ones later). Must return at once.
@@ -130,6 +133,27 @@ export function searchPath(index: string | undefined, params: URLSearchParams): 
 /** The same search with a BM25 first stage in place of the pipeline's text kNN (fail-open). */
 function bm25Instead(spec: RerankSpec): RerankSpec {
   return { ...spec, pipeline: { ...spec.pipeline, first_stage: { ...spec.pipeline.first_stage, text_query: 'bm25' } } };
+}
+
+const STAGES: readonly RerankStage[] = ['queue', 'features', 'inference'];
+const round = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * A rerank's `queue_ms`, `features_ms`, `inference_ms` from the stages it finished; one cut short
+ * (its budget, the client gone) gives the stage it was in the rest of `rerankMs` — a slow search's
+ * line and response said only `rerank_ms`, and a timed-out one could not say whether it had waited
+ * in the queue or computed features (held-out probe round 19a).
+ */
+function stageTimings(done: Partial<Record<RerankStage, number>>, rerankMs: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let left = rerankMs;
+  for (const stage of STAGES) {
+    const t = done[stage];
+    out[`${stage}_ms`] = round(t ?? Math.max(0, left));
+    if (t === undefined) break;
+    left -= t;
+  }
+  return out;
 }
 
 export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: RunOptions): Promise<SearchOutcome> {
@@ -289,6 +313,9 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
 
   // rerank, within what is left of the search's budget
   const t2 = performance.now();
+  // where the rerank's time went, as each stage ends (a rerank past its budget may end after the answer: read once, below)
+  const stages: Partial<Record<RerankStage, number>> = {};
+  let scoring = false;
   let scored: Array<ScoredDocument | undefined> | undefined;
   let unscorable = new Map<number, string>();
   if (hits.length && !skipRerank && !idle) {
@@ -304,6 +331,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       // `_source`) nor has a record usable alone: every hit was given _score 0, not flagged (held-out
       // probe round 8a) — the first stage's answer, flagged, under fail_open; the fail_closed 503
       if (!present.length) throw vlrError('VLR_RERANK_FAILED', nothingToRerank(p, hits.length, firstUnscorable(hits, unscorable)));
+      scoring = true;
       const out = await withBudget(deadline, budgetMs, opts.signal, (signal, deadline) =>
         deps.scorer!.score({
           query: spec.query,
@@ -321,6 +349,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
           signal,
           deadline,
           client: opts.client,
+          onStage: (stage, t) => (stages[stage] = t),
           ...(records ? { records } : {}),
           ...(standIns ? { standIns } : {}),
         }),
@@ -335,7 +364,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
           return { index: hits[x.i]!._index, id: hits[x.i]!._id, ...(typeof routing === 'string' ? { routing } : {}), doc: x.d, record: x.record };
         });
         // written later with the credentials of the client whose search this is
-        deps.writeBack?.offer(p, back.filter((h): h is typeof h & { index: string; id: string } => typeof h.index === 'string' && typeof h.id === 'string'), credentialHeaders(opts.headers));
+        deps.writeBack?.offer(p, back.filter((h): h is typeof h & { index: string; id: string } => typeof h.index === 'string' && typeof h.id === 'string'), onBehalfHeaders(opts.headers));
       }
     } catch (e) {
       if (opts.signal?.aborted) throw e;
@@ -347,11 +376,12 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       if (!degrade.code) Object.assign(degrade, reasonOf(e));
     }
   }
+  if (scoring) Object.assign(timings, stageTimings(stages, performance.now() - t2));
   timings.rerank_ms = ms(t2);
   const degraded = degrade.code !== undefined;
   // hits whose image/video could not be read were scored on their text: say so, once per response
   const docErrors = (scored ?? []).filter((s): s is ScoredDocument & { error: { code: string; reason: string } } => s?.error !== undefined);
-  if (docErrors.length) deps.onDocumentErrors?.(docErrors.length, docErrors[0]!.error);
+  if (docErrors.length) deps.onDocumentErrors?.(docErrors.length, docErrors[0]!.error, requestIds(opts.headers));
   const ranked = [...(scored ? fuseWithFirstStage(hits, scored, p.first_stage.fusion, unscorable) : firstStageOrder(hits)), ...firstStageOrder(tail, hits.length)];
   timings.total_ms = ms(t0);
   const body = shapeResponse(upstream, ranked, {

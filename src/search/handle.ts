@@ -63,7 +63,18 @@ export type SearchResult =
   /** Send these bytes upstream in place of the client's body and stream the answer back. */
   | { kind: 'forward'; body: Buffer; rewritten: boolean }
   /** Answer with this. */
-  | { kind: 'answer'; status: number; headers: Record<string, string>; body: Buffer | Record<string, unknown> };
+  | {
+      kind: 'answer';
+      status: number;
+      headers: Record<string, string>;
+      body: Buffer | Record<string, unknown>;
+      /**
+       * The answer before the client's `filter_path`, when one cut it: what the access line reads the
+       * rerank's note from (held-out probe round 19a: `filter_path=hits.hits._id` logged a reranked
+       * search as not reranked, and one keeping `vlrerank.timings` logged `pipeline: "undefined"`).
+       */
+      whole?: Record<string, unknown>;
+    };
 
 /**
  * Must this search's body be parsed whatever it says (a default pipeline for the index — or maybe,
@@ -129,7 +140,7 @@ async function search(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sear
     forgetTargets(deps, req.index, params, req.headers);
     d = await detect();
   }
-  if (filterPath && out.status < 300 && !Buffer.isBuffer(out.body)) out.body = applyFilterPath(out.body, filterPath);
+  if (filterPath && out.status < 300 && !Buffer.isBuffer(out.body)) return { kind: 'answer', ...out, body: applyFilterPath(out.body, filterPath), whole: out.body };
   return { kind: 'answer', ...out };
 }
 
@@ -165,5 +176,5 @@ async function msearch(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sea
   // a header key the engine refuses is its 400 for the whole request, not a parameter of a reranked item
   await assertMetadataKeys(items, (name) => registry.get(name) !== undefined, async () => (await deps.engine.info(credentialHeaders(req.headers))).distribution);
   const out = await runMsearch(plan, deps, { pathIndex: req.index, params, headers: req.headers, signal: req.signal?.(), client: req.client });
-  return { kind: 'answer', status: 200, headers: out.headers, body: filterPath ? applyFilterPath(out.body, filterPath) : out.body };
+  return { kind: 'answer', status: 200, headers: out.headers, ...(filterPath ? { body: applyFilterPath(out.body, filterPath), whole: out.body } : { body: out.body }) };
 }

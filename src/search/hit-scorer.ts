@@ -5,6 +5,7 @@
  */
 import type { HitDocument } from '../pipelines/document.js';
 import type { Reranker } from '../rerank/reranker.js';
+import type { ProcessOptions } from '../rerank/options.js';
 import type { ChunkingSettings } from '../rerank/chunking.js';
 import type { FramePooling } from '../rerank/signals/frame-pooling.js';
 import type { ScoreFusion } from '../rerank/fusion.js';
@@ -37,6 +38,8 @@ export interface ScoreRequest {
   records?: unknown[];
   /** `standIns[i]`: document i is `standIn()`'s stand-in for its record (its fields out of `_source`). */
   standIns?: boolean[];
+  /** Told as each stage of the rerank ends (`ProcessOptions.onStage`): where its time went, for the response and the access line. */
+  onStage?: ProcessOptions['onStage'];
 }
 
 /** What `standIn` is told of the search: the query and the pipeline's settings records are read with. */
@@ -111,7 +114,7 @@ export class RerankerScorer implements Scorer {
         fps: req.fps,
         max_frames: req.max_frames,
       },
-      { signal: req.signal, deadline: req.deadline, client: req.client, kind: searchKind(req.pipeline), records: req.records, ...(req.standIns ? { recordStandIns: req.standIns } : {}), recordOrigin: 'index', chunking: req.chunking, framePooling: req.framePooling, scoreFusion: req.scoreFusion },
+      { signal: req.signal, deadline: req.deadline, client: req.client, kind: searchKind(req.pipeline), records: req.records, ...(req.standIns ? { recordStandIns: req.standIns } : {}), recordOrigin: 'index', chunking: req.chunking, framePooling: req.framePooling, scoreFusion: req.scoreFusion, ...(req.onStage ? { onStage: req.onStage } : {}) },
     );
     const explanations = new Map(out.map((r) => [r.index, r.explanation]));
     const errors = new Map(out.errors.map((e) => [e.index, { code: e.code, reason: e.reason }]));

@@ -8,7 +8,7 @@
  * A first stage with hits, or an index that does map the field (an empty one, say), is not touched.
  */
 import { isVectorType } from '../engine/mapping.js';
-import { credentialHeaders, indexExprSegment } from '../engine/targets.js';
+import { indexExprSegment, onBehalfHeaders } from '../engine/targets.js';
 import { vlrError } from '../errors.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { RerankSpec } from './detect.js';
@@ -29,7 +29,7 @@ export function someIndexMapsVector(answer: unknown, field: string): boolean | u
 export async function vectorFieldMapped(pool: Pick<UpstreamPool, 'request'>, index: string | undefined, field: string, headers: readonly string[], signal?: AbortSignal): Promise<boolean | undefined> {
   const target = index ? indexExprSegment(index) : '_all';
   try {
-    const res = await pool.request({ method: 'GET', path: `/${target}/_mapping/field/${encodeURIComponent(field)}`, headers: { ...credentialHeaders(headers), accept: 'application/json' }, signal, idempotent: true });
+    const res = await pool.request({ method: 'GET', path: `/${target}/_mapping/field/${encodeURIComponent(field)}`, headers: { ...onBehalfHeaders(headers), accept: 'application/json' }, signal, idempotent: true });
     const text = await res.body.text();
     if (res.statusCode !== 200) return undefined;
     return someIndexMapsVector(JSON.parse(text), field);

@@ -18,7 +18,7 @@
  * before), one that uses `template_id` (templates are not rendered here), and one whose search vlrerank
  * did not answer 200 (the engine then reports its own failure for it).
  */
-import { credentialHeaders } from '../engine/targets.js';
+import { onBehalfHeaders } from '../engine/targets.js';
 import { handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from './handle.js';
 import { answerHeaders, isJsonBody } from './headers.js';
 import { MSEARCH_RERANK_CONCURRENCY } from './msearch.js';
@@ -112,7 +112,7 @@ export async function handleRankEval(deps: SearchHandlerDeps, req: SearchRequest
   const res = await deps.pool.request({
     method: 'POST',
     path: `${req.index ? `/${encodeURIComponent(req.index)}` : ''}/_rank_eval${qs ? `?${qs}` : ''}`,
-    headers: { ...credentialHeaders(req.headers), 'content-type': 'application/json', accept: 'application/json' },
+    headers: { ...onBehalfHeaders(req.headers), 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify({ ...body, requests: sent }),
     signal: req.signal?.(),
     idempotent: true,

@@ -15,7 +15,7 @@
  * error follows) or whose rendered search is not reranked after all goes to the engine as sent.
  * Never touches a socket (http/ reads the body and writes the answer).
  */
-import { credentialHeaders } from '../engine/targets.js';
+import { onBehalfHeaders } from '../engine/targets.js';
 import { handleMsearch, handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from './handle.js';
 import { isJsonBody } from './headers.js';
 import { msearchItemsOf, parseMsearch, type MsearchItem } from './msearch.js';
@@ -31,7 +31,7 @@ async function render(deps: SearchHandlerDeps, template: Json, headers: readonly
   const res = await deps.pool.request({
     method: 'POST',
     path: '/_render/template',
-    headers: { ...credentialHeaders(headers), 'content-type': 'application/json', accept: 'application/json' },
+    headers: { ...onBehalfHeaders(headers), 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify(template),
     signal,
     idempotent: true,

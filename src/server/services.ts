@@ -123,7 +123,7 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
       engine,
       embedder: ingestEmbedder,
       onOutcome: (outcome, n) => metrics.recordWriteBack.inc({ outcome }, n),
-      onError: (e) => logger.warn({ err: e }, 'writing feature records back to the index failed'),
+      onError: (e, about) => logger.warn({ err: e, ...about }, 'writing feature records back to the index failed'),
     });
     closers.push(() => writeBack.idle());
     return {

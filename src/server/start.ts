@@ -65,9 +65,9 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
     maxJsonDepth: config.server.maxJsonDepth,
     onDegraded: (_reason, code) => metrics.failures.inc({ code: `degraded:${code}` }),
     onReranked: (degraded) => metrics.rerankedSearches.inc({ degraded: String(degraded) }),
-    onDocumentErrors: (count, first) => {
+    onDocumentErrors: (count, first, ids) => {
       metrics.failures.inc({ code: `document:${first.code}` }, count);
-      logger.warn({ count, code: first.code, reason: first.reason }, 'hits whose media could not be read were reranked on their text alone');
+      logger.warn({ count, code: first.code, reason: first.reason, ...ids }, 'hits whose media could not be read were reranked on their text alone');
     },
   };
   // a `_bulk` whose client left: its documents not yet transformed were stored as the engine would

@@ -17,6 +17,7 @@ import type { PipelineRegistry } from '../../src/pipelines/index.js';
 import type { UpstreamPool } from '../../src/proxy/pool.js';
 import type { Reranker } from '../../src/rerank/reranker.js';
 import type { Scorer } from '../../src/search/hit-scorer.js';
+import type { Logger } from '../../src/observability/logger.js';
 import { ALL_VERSIONS, distributionOf, useEngine, type EngineName } from './engines.js';
 import { DATA, MODELS, REPO_ROOT } from './paths.js';
 import { withFixtureLock } from './fixture-lock.js';
@@ -87,13 +88,14 @@ export interface SearchProxy {
  */
 export async function startSearchProxy(
   engine: Engine,
-  opts: { pipelinesDir?: string; scorer?: Scorer; rerank?: Record<string, unknown>; media?: Record<string, unknown>; aliasCacheMs?: number; mappingCacheMs?: number; resultWindowCacheMs?: number; via?: (engineUrl: string) => Promise<string> } = {},
+  opts: { pipelinesDir?: string; scorer?: Scorer; rerank?: Record<string, unknown>; media?: Record<string, unknown>; aliasCacheMs?: number; mappingCacheMs?: number; resultWindowCacheMs?: number; via?: (engineUrl: string) => Promise<string>; logger?: Logger } = {},
 ): Promise<SearchProxy> {
   const engineUrl = await useEngine(engine);
   const config = parseConfig({
     server: { host: '127.0.0.1', port: 0, ui: false },
     upstream: { urls: [opts.via ? await opts.via(engineUrl) : engineUrl] },
-    log: { level: 'silent', access: false },
+    // a test that reads the log hands its own logger: access lines go there
+    log: opts.logger ? { level: 'info', access: true } : { level: 'silent', access: false },
     models: { dir: MODELS, intraOpThreads: 2 },
     media: { roots: [DATA], ...opts.media },
     pipelines: { dir: opts.pipelinesDir ?? pipelinesDir(), ...(opts.aliasCacheMs !== undefined ? { aliasCacheMs: opts.aliasCacheMs } : {}), ...(opts.mappingCacheMs !== undefined ? { mappingCacheMs: opts.mappingCacheMs } : {}), ...(opts.resultWindowCacheMs !== undefined ? { resultWindowCacheMs: opts.resultWindowCacheMs } : {}) },
@@ -102,7 +104,7 @@ export async function startSearchProxy(
     // admission pass their own `admission` (which replaces this one)
     rerank: { ...(opts.scorer ? { warmup: false } : {}), admission: { maxQueueWaitMs: 300_000 }, ...opts.rerank },
   });
-  const srv = await startServer(config, { scorer: opts.scorer });
+  const srv = await startServer(config, { scorer: opts.scorer, ...(opts.logger ? { logger: opts.logger } : {}) });
   return {
     srv,
     url: srv.url,

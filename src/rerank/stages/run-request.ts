@@ -70,6 +70,7 @@ export async function runRequest(r: RequestContext, req: NormalizedInput, start:
   media.forEach((m, i) => { if (observed && m.error?.code === 'VLR_INTERNAL') r.options.observe?.internalError?.(m.error.cause ?? m.error, `documents[${i}]`); });
   const featuresMs = now() - tFeatures;
   signal?.throwIfAborted();
+  options.onStage?.('features', featuresMs);
 
   const tInference = now();
   const texts = planTexts(work, query.frames, media, bank ? await bank : undefined, r.visual, ports.media.classNames, stored.docs, counterOf(ports.text));
@@ -87,6 +88,7 @@ export async function runRequest(r: RequestContext, req: NormalizedInput, start:
   await clipDocuments(plan, qSide, preps, plan.clip, signal);
   const remoteOutcome = await settleRemote(remote, plan.useLocal);
   const inferenceMs = now() - tInference;
+  options.onStage?.('inference', inferenceMs);
 
   const tFusion = now();
   const results = scoreDocuments(plan, qSide, preps, remoteOutcome, query.cacheHits, { calibrator: r.calibrator, passageMix: mix.passage });

@@ -17,6 +17,9 @@ const lines: AccessLine[] = [
   { method: undefined, path: '/x', status: 400, bytes: 1, ms: 0, route: 'proxy' },
   // X-Opaque-Id and a rerank's outcome (task w3a), a request Node's parser refused
   { method: 'POST', path: '/i/_search', status: 200, bytes: 10, ms: 3, route: 'search', opaque_id: 'id "1"\n', rerank: { pipeline: 'p', degraded: 'VLR_OVERLOADED', reason: 'VLR_OVERLOADED: busy "x"', documents: 40, searches: 2 } },
+  // the trace id and a reranked search's timings (held-out probe round 19a)
+  { method: 'POST', path: '/i/_search', status: 200, bytes: 10, ms: 3, route: 'search', opaque_id: 'sre', trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', rerank: { pipeline: 'p', degraded: false, documents: 3, timings: { first_stage_ms: 1.5, queue_ms: 0, features_ms: 2.25, inference_ms: 10, rerank_ms: 12.5, total_ms: 14.1 } } },
+  { method: 'GET', path: '/_cat/tasks', status: 200, bytes: 10, ms: 3, route: 'proxy', trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' },
   { method: 'POST', path: '/v1/rerank', status: 200, bytes: 10, ms: 3, route: 'rerank', rerank: { degraded: false, documents: 3, document_errors: 1 } },
   { method: 'M1X', path: '/x?token=[redacted]', status: 400, bytes: 0, ms: 0, route: 'unparsed', error: 'HPE_INVALID_METHOD' },
   // `ms` printed from integers and the method and peer address from a cache (perf15): every shape of
