@@ -7,6 +7,9 @@
  *   inside the socket's own `lookup`, so the connection goes to exactly the address that was
  *   checked: no DNS-rebinding window between check and connect;
  * - IP literals are checked before connecting (Node does not call `lookup` for them);
+ * - through an egress proxy (proxy.ts: `media.proxy`, HTTPS_PROXY/HTTP_PROXY, NO_PROXY) the socket's
+ *   peer is the proxy: each hop's host is resolved and checked here before the proxy is asked — the
+ *   proxy resolves it again, a DNS-rebinding window the proxy's own egress rules must close;
  * - redirects are followed by hand, each hop re-checked, at most `maxRedirects`;
  * - the response is bounded in bytes (Content-Length first, then while streaming) and in time.
  * One fetch per URL across concurrent asks (flights.ts), its bytes kept a few seconds for the asks

@@ -23,6 +23,7 @@ import { privateCaCert } from '../../helpers/private-ca.js';
 import { postJson, spawnRerankProcess, startRerankServer } from '../../helpers/rerank-server.js';
 import { scoreMedia, startStaticObjectHost, type StaticObjectHost } from '../../helpers/static-object-host.js';
 import { startTinyproxy, type RunningTinyproxy } from '../../helpers/tinyproxy.js';
+import { testReranker } from '../../helpers/reranker.js';
 
 const PHOTO = join(DATA, 'coco-captions-mini/images/val2017/000000000139.jpg');
 const PHOTO_BYTES = readFileSync(PHOTO);
@@ -178,6 +179,26 @@ describe('media through an egress proxy', { timeout: 60_000 }, () => {
     const ok = await source({ proxy: proxy.url }).resolve(`${redirectorUrl}/to-photo`);
     expect(ok.bytes.length).toBe(PHOTO_BYTES.length);
     expect(proxy.requests().slice(-2)).toEqual([`GET ${redirectorUrl}/to-photo HTTP/1.1`, `GET ${host.url}/p.jpg HTTP/1.1`]);
+  });
+});
+
+describe('the library behind an egress proxy', { timeout: 120_000 }, () => {
+  it('process() with mediaProxy / mediaNoProxy (the library reads no environment variable)', async () => {
+    const input = { query: { text: 'an animal' }, documents: [{ image: `${host.url}/p.jpg` }] };
+    const via = testReranker({ mediaAllowHosts: ['127.0.0.1'], mediaProxy: proxy.url });
+    const bypass = testReranker({ mediaAllowHosts: ['127.0.0.1'], mediaProxy: proxy.url, mediaNoProxy: ['127.0.0.1'] });
+    try {
+      const before = proxy.requests().length;
+      const a = await via.process(input);
+      expect(a.errors).toEqual([]);
+      expect(proxy.requests().slice(before)).toEqual([`GET ${host.url}/p.jpg HTTP/1.1`]);
+      const b = await bypass.process(input);
+      expect(b.errors).toEqual([]);
+      expect(b[0]!.score).toBe(a[0]!.score);
+      expect(proxy.requests().length).toBe(before + 1);
+    } finally {
+      await Promise.all([via.close(), bypass.close()]);
+    }
   });
 });
 
