@@ -24,6 +24,8 @@ import { postJson, spawnRerankProcess, startRerankServer } from '../../helpers/r
 import { scoreMedia, startStaticObjectHost, type StaticObjectHost } from '../../helpers/static-object-host.js';
 import { startTinyproxy, type RunningTinyproxy } from '../../helpers/tinyproxy.js';
 import { testReranker } from '../../helpers/reranker.js';
+import { killServed, serveLogged } from '../../helpers/serve-logged.js';
+import { until } from '../../helpers/until.js';
 
 const PHOTO = join(DATA, 'coco-captions-mini/images/val2017/000000000139.jpg');
 const PHOTO_BYTES = readFileSync(PHOTO);
@@ -228,6 +230,20 @@ describe('vlrerank serve behind an egress proxy', { timeout: 300_000 }, () => {
       await child.stop();
     }
     expect(logs).not.toContain(SECRET);
+  });
+
+  it('`serve` says at start which proxy media go through (from HTTPS_PROXY), without its password', async () => {
+    const s = await serveLogged(['--upstream', 'http://127.0.0.1:9'], [], { HTTPS_PROXY: withCredentials(authProxy.url, 'alice', SECRET), no_proxy: 'internal.corp' });
+    try {
+      await until(() => s.out.includes('egress proxy'), { tries: 600, everyMs: 100, what: 'the egress proxy line at start' });
+      const line = JSON.parse(s.out.split('\n').find((l) => l.includes('egress proxy'))!) as { msg: string; media_proxy: Record<string, string>; no_proxy: string[] };
+      expect(line.media_proxy).toEqual({ https: `http://[redacted]@127.0.0.1:${authProxy.port}` });
+      expect(line.no_proxy).toEqual(['internal.corp']);
+      expect(line.msg).toMatch(/the engines are reached directly/);
+    } finally {
+      killServed();
+    }
+    expect(s.out + s.err).not.toContain(SECRET);
   });
 
   it('media.proxy down: the document\'s error names the proxy, the rerank is answered (fail-open)', async () => {
