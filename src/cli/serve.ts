@@ -125,6 +125,18 @@ export function logUncaughtException(running: Pick<RunningServer, 'services'>): 
 }
 
 /**
+ * The egress proxy media URLs go through, said at start without its credentials (fix19c): from
+ * `media.proxy` or HTTPS_PROXY / HTTP_PROXY, an operator sees which applied and what NO_PROXY spares.
+ */
+function mediaProxyNote(running: Pick<RunningServer, 'services'>): void {
+  const { proxy, noProxy } = running.services.config.media;
+  if (!proxy) return;
+  const byScheme = typeof proxy === 'string' ? { http: proxy, https: proxy } : { http: proxy.http, https: proxy.https ?? proxy.http };
+  const shown = Object.fromEntries(Object.entries(byScheme).filter(([, u]) => u).map(([k, u]) => [k, redactUrl(u!)]));
+  running.services.logger.info({ media_proxy: shown, no_proxy: noProxy ?? [] }, `media URLs go through the egress proxy (${Object.entries(shown).map(([k, u]) => `${k}: ${u}`).join(', ')}); the engines are reached directly`);
+}
+
+/**
  * What a container's runtime may deny, said at start (held-out probe round 14b): a `VLRERANK_`
  * variable nothing reads (a misspelt override), a temporary folder that cannot take a file (a
  * read-only root file system without an emptyDir on /tmp: videos that need seeking fail). A memory
@@ -137,6 +149,7 @@ async function containerChecks(running: Pick<RunningServer, 'services'>): Promis
   }
   const malloc = mallocHint();
   if (malloc) logger.info({ hint: 'MALLOC_MMAP_THRESHOLD_' }, malloc);
+  mediaProxyNote(running);
   const tmp = await tempDirProblem();
   if (tmp) logger.warn({ tmpdir: tmp.path, err: tmp.reason }, 'the temporary folder cannot take a file: videos that need seeking (MP4 with its index at the end, GIF) will be refused; set TMPDIR to a writable folder');
 }

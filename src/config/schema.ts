@@ -159,6 +159,12 @@ export const mediaSchema = z.strictObject({
   roots: z.array(z.string().min(1)).default([]),
   /** Hosts or CIDRs allowed even though private/loopback (e.g. an internal CDN). */
   allowHosts: z.array(z.string().min(1)).default([]),
+  /**
+   * Egress proxy for media URLs: one URL for both schemes (`http://user:password@proxy.corp:3128`; credentials are sent as Proxy-Authorization and never logged), or `{http, https}`. https:// media go through CONNECT (TLS end to end), http:// media as the proxy's absolute-form request. The SSRF guard resolves and checks each hop's host before the proxy is asked; the proxy's own address is not checked. Unset: `https_proxy`/`HTTPS_PROXY` for https media (else the http proxy) and `http_proxy`/`HTTP_PROXY` for http media, lower case first. Only media use it: the upstream cluster is reached directly.
+   */
+  proxy: z.union([url, z.strictObject({ http: url.optional(), https: url.optional() })]).optional(),
+  /** Media hosts fetched directly although a proxy is set, as curl reads NO_PROXY: names (and their subdomains; a leading `.` or `*.` is dropped), IPs, CIDRs (against IP literals only), each with an optional `:port`; `*` for all. Unset: `no_proxy`/`NO_PROXY`. */
+  noProxy: z.array(z.string().min(1)).optional(),
   /** Largest image or fetched media, in bytes. */
   maxBytes: positiveInt.default(32 * 1024 * 1024),
   /** Largest image in pixels, checked from the header before decoding (decompression bombs). */

@@ -28,6 +28,13 @@ export interface RerankerOptions {
    * `media.allowHosts`: an internal CDN, a MinIO on 10.0.0.5); others are refused by the SSRF guard.
    */
   mediaAllowHosts?: string[];
+  /**
+   * Egress proxy for media URLs (the server's `media.proxy`): one URL for both schemes, or
+   * `{http, https}`. The library reads no environment variable: pass `process.env.HTTPS_PROXY` to use it.
+   */
+  mediaProxy?: string | { http?: string; https?: string };
+  /** Media hosts fetched directly although `mediaProxy` is set (the server's `media.noProxy`, NO_PROXY's rules). */
+  mediaNoProxy?: string[];
   maxDocuments?: number;
   /** Default video sampling. */
   fps?: number;

@@ -18,12 +18,12 @@ export interface Served {
 
 const children: ChildProcess[] = [];
 
-/** `serve` with `args` after the subcommand (`--port 0` added), `nodeArgs` before tsx (a preloaded fault). */
-export async function serveLogged(args: string[], nodeArgs: string[] = []): Promise<Served> {
+/** `serve` with `args` after the subcommand (`--port 0` added), `nodeArgs` before tsx (a preloaded fault), `env` over its environment. */
+export async function serveLogged(args: string[], nodeArgs: string[] = [], env: Record<string, string> = {}): Promise<Served> {
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))), VLRERANK_LOG_LEVEL: 'info', VLRERANK_STORE_DISK_PATH: 'off', VLRERANK_MODELS_DIR: MODELS },
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))), VLRERANK_LOG_LEVEL: 'info', VLRERANK_STORE_DISK_PATH: 'off', VLRERANK_MODELS_DIR: MODELS, ...env },
   });
   children.push(child);
   const s: Served = { child, out: '', err: '', url: '', exited: new Promise((r) => child.once('exit', (code) => r(code))) };

@@ -7,6 +7,9 @@
  *   inside the socket's own `lookup`, so the connection goes to exactly the address that was
  *   checked: no DNS-rebinding window between check and connect;
  * - IP literals are checked before connecting (Node does not call `lookup` for them);
+ * - through an egress proxy (proxy.ts: `media.proxy`, HTTPS_PROXY/HTTP_PROXY, NO_PROXY) the socket's
+ *   peer is the proxy: each hop's host is resolved and checked here before the proxy is asked — the
+ *   proxy resolves it again, a DNS-rebinding window the proxy's own egress rules must close;
  * - redirects are followed by hand, each hop re-checked, at most `maxRedirects`;
  * - the response is bounded in bytes (Content-Length first, then while streaming) and in time.
  * One fetch per URL across concurrent asks (flights.ts), its bytes kept a few seconds for the asks
@@ -18,14 +21,17 @@
  */
 import { createHash } from 'node:crypto';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { lookup as lookupAll } from 'node:dns/promises';
 import { fileURLToPath } from 'node:url';
 import ipaddr from 'ipaddr.js';
 import { Agent, request, type Dispatcher } from 'undici';
-import { vlrError } from '../../errors.js';
+import { isVlrerankError, vlrError } from '../../errors.js';
+import { untilAborted } from '../../util/abort.js';
 import { AddressPolicy } from './address-policy.js';
 import { decodeContent, discard, readBounded } from './body.js';
 import { redactUrl, tooLarge, translateFetchError } from './errors.js';
 import { Flights } from './flights.js';
+import { MediaProxies, translateProxiedError, type MediaProxySetting } from './proxy.js';
 import { RecentFetches } from './recent.js';
 import { decodeBase64, decodeDataUri } from './inline.js';
 import { findUnderRealRoots, readFileBounded, realRoots } from './local.js';
@@ -42,6 +48,10 @@ export interface MediaSourceOptions {
   keepFetchedMs?: number;
   /** Bytes of recent fetches kept in all (default 64 MiB). */
   keepFetchedBytes?: number;
+  /** Egress proxy for media URLs (proxy.ts): one URL for both schemes, or one per scheme; unset: direct. */
+  proxy?: MediaProxySetting;
+  /** Hosts, domains, IPs, CIDRs (`:port` optional) or `*` fetched directly although a proxy is set. */
+  noProxy?: readonly string[];
 }
 
 export type MediaOrigin = 'url' | 'data-uri' | 'base64' | 'path';
@@ -100,6 +110,7 @@ export class MediaSource {
   readonly options: MediaSourceOptions;
   readonly policy: AddressPolicy;
   readonly #agent: Agent;
+  readonly #proxies: MediaProxies;
   /** Fetches under way, by URL, byte limit and validators: one per URL across concurrent requests. */
   readonly #flights = new Flights<MediaBytes | NotModified>();
   /** Bytes fetched in the last seconds, by URL and byte limit: the asks that follow at once fetch nothing. */
@@ -130,10 +141,11 @@ export class MediaSource {
       bodyTimeout: options.fetchTimeoutMs,
       connections: 16,
     });
+    this.#proxies = new MediaProxies(options.proxy, options.noProxy ?? [], options.fetchTimeoutMs);
   }
 
   async close(): Promise<void> {
-    await this.#agent.close();
+    await Promise.all([this.#agent.close(), this.#proxies.close()]);
   }
 
   /** Resolve any media reference to bytes. */
@@ -190,16 +202,19 @@ export class MediaSource {
     let url = startUrl;
     for (let hop = 0; ; hop++) {
       const target = this.#checkUrl(url);
+      const proxy = this.#proxies.proxyFor(target);
+      // through a proxy the socket's peer is the proxy: the target is resolved and checked here, before the proxy is asked
+      if (proxy) await this.#checkProxiedTarget(target, signal);
       let res: Dispatcher.ResponseData;
       try {
         res = await request(target, {
           method: 'GET',
-          dispatcher: this.#agent,
+          dispatcher: proxy ? this.#proxies.agent(proxy) : this.#agent,
           signal,
           headers: { 'user-agent': 'vlrerank-media/0.1', accept: 'image/*,video/*;q=0.9,*/*;q=0.5', ...conditional },
         });
       } catch (e) {
-        throw translateFetchError(e, url, timeout.aborted);
+        throw proxy ? translateProxiedError(e, url, proxy, timeout.aborted) : translateFetchError(e, url, timeout.aborted);
       }
       const { statusCode, headers } = res;
       if (statusCode === 304 && options.validators) {
@@ -222,7 +237,9 @@ export class MediaSource {
         // a throttling or unavailable host says when to come back (429/503 Retry-After): the client is told, not left to guess
         const ra = statusCode === 429 || statusCode === 503 ? header(headers['retry-after']) : undefined;
         const retryAfter = ra && /^[\w ,:-]{1,40}$/.test(ra) ? ra : undefined; // seconds or an HTTP date, nothing else echoed
-        throw vlrError('VLR_MEDIA_FETCH', `fetching ${redactUrl(url)} answered HTTP ${statusCode}${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}`, { details: { media_status: statusCode, ...(retryAfter ? { retry_after: retryAfter } : {}) } });
+        // through an absolute-form proxy request, a 403 or 502 may be the proxy's as well as the host's: both are named
+        const via = proxy ? ` (through the egress proxy ${redactUrl(proxy)}: its answer or the host's)` : '';
+        throw vlrError('VLR_MEDIA_FETCH', `fetching ${redactUrl(url)} answered HTTP ${statusCode}${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}${via}`, { details: { media_status: statusCode, ...(retryAfter ? { retry_after: retryAfter } : {}) } });
       }
       const declared = Number(headers['content-length']);
       if (Number.isFinite(declared) && declared > options.maxBytes) {
@@ -253,6 +270,31 @@ export class MediaSource {
       if (why) throw vlrError('VLR_MEDIA_FORBIDDEN', `media URL ${redactUrl(raw)} is not allowed: ${why}${ALLOW_HINT}`);
     }
     return u;
+  }
+
+  /**
+   * A proxied hop's target, checked before the proxy is asked: an IP literal was checked by
+   * #checkUrl; a name is resolved here and refused when **any** of its addresses is refused (the
+   * proxy may connect to any of them). An allowlisted name is not resolved (the proxy resolves it).
+   * The proxy resolves the name again: a DNS answer that changes between the two (rebinding) is
+   * not seen here — the proxy's own egress rules must refuse private targets too (DEPLOYMENT.md).
+   */
+  async #checkProxiedTarget(target: URL, signal: AbortSignal): Promise<void> {
+    const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
+    if (ipaddr.isValid(host) || this.policy.hostAllowed(host)) return;
+    let addresses: LookupAddress[];
+    try {
+      addresses = await untilAborted(lookupAll(host, { all: true }), signal);
+    } catch (e) {
+      if (isVlrerankError(e)) throw e;
+      if (signal.aborted) throw vlrError('VLR_MEDIA_TIMEOUT', `fetching ${redactUrl(target.href)} timed out resolving its host`, { cause: e });
+      const code = (e as { code?: string }).code ?? String(e);
+      throw vlrError('VLR_MEDIA_FETCH', `cannot resolve the host of ${redactUrl(target.href)} (${code}) to check it before asking the egress proxy; a host only the proxy can resolve is fetched once allowed by name${ALLOW_HINT}`, { cause: e });
+    }
+    const refused = addresses.map((a) => this.policy.refusal(a.address, host)).filter((why): why is string => why !== undefined);
+    if (refused.length > 0) {
+      throw vlrError('VLR_MEDIA_FORBIDDEN', `media host ${host} is not allowed: ${refused.join('; ')} (checked before asking the egress proxy)${ALLOW_HINT}`);
+    }
   }
 
   // ---- local files

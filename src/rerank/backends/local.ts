@@ -73,7 +73,7 @@ export async function createLocalPorts(options: RerankerOptions): Promise<Rerank
   // the models' queues are this reranker's own (a script's, the CLI's): no other client to shed for,
   // so one call of 1,100 texts is not refused "overloaded … retry later" by a 1,024-input queue
   const batch = { maxQueue: Number.MAX_SAFE_INTEGER };
-  const cfg = configSchema.parse({ models: { dir: options.modelsDir, device: options.device ?? 'auto', precision: options.precision ?? {}, batch }, media: { roots: options.mediaRoots ?? [], allowHosts: options.mediaAllowHosts ?? [] } });
+  const cfg = configSchema.parse({ models: { dir: options.modelsDir, device: options.device ?? 'auto', precision: options.precision ?? {}, batch }, media: { roots: options.mediaRoots ?? [], allowHosts: options.mediaAllowHosts ?? [], proxy: options.mediaProxy, noProxy: options.mediaNoProxy } });
   const metrics = createMetrics({ defaults: false });
   const models = await Models.create(cfg.models, { metrics });
   await checkModelConfig({ precision: cfg.models.precision, clipModel: options.clipModel }, models.registry);

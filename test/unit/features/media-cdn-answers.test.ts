@@ -7,16 +7,13 @@
  * - HTTPS with a certificate from a private CA (an in-house MinIO): the error names
  *   NODE_EXTRA_CA_CERTS (it said only "UNABLE_TO_VERIFY_LEAF_SIGNATURE").
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaSource } from '../../../src/features/media/source.js';
 import { rejection } from '../../helpers/errors.js';
 import { closeLocal, listenLocal } from '../../helpers/local-host.js';
+import { privateCaCert } from '../../helpers/private-ca.js';
 
 const BODY = Buffer.alloc(5000, 7);
 let plain: Server;
@@ -24,17 +21,6 @@ let tls: Server;
 let plainUrl: string;
 let tlsUrl: string;
 const src = new MediaSource({ roots: [], allowHosts: ['127.0.0.1'], maxBytes: 1 << 20, fetchTimeoutMs: 5_000, maxRedirects: 3, keepFetchedMs: 0 });
-
-/** A private CA and a server certificate it signed for 127.0.0.1 (openssl, as an operator would make them). */
-function privateCaCert(): { key: Buffer; cert: Buffer } {
-  const d = mkdtempSync(join(tmpdir(), 'vlr-private-ca-'));
-  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: d, stdio: 'ignore' });
-  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=vlrerank test private CA');
-  run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=127.0.0.1');
-  writeFileSync(join(d, 'ext'), 'subjectAltName=IP:127.0.0.1\n');
-  run('x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'srv.pem', '-days', '2', '-extfile', 'ext');
-  return { key: readFileSync(join(d, 'srv.key')), cert: readFileSync(join(d, 'srv.pem')) };
-}
 
 beforeAll(async () => {
   plain = createServer((req, res) => {
