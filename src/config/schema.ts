@@ -132,6 +132,15 @@ export const modelsSchema = z.strictObject({
    */
   inferenceNice: z.number().int().min(0).max(19).default(10),
   /**
+   * Inference worker threads the photo models (EfficientNet, NanoDet) are spread over, each worker
+   * holding its own copy of them at cores ÷ workers intra-op threads, a run going to the least busy
+   * one: two photos run side by side on one core each instead of one photo on two cores that
+   * sharp's decodes preempt (perf19). The text models stay in the first worker. 0: one per usable
+   * core (CPU affinity, cgroup quota), at most 2. 1: one worker, the behaviour before perf19.
+   * Each further worker costs a copy of the photo models' sessions (DEPLOYMENT.md).
+   */
+  inferenceWorkers: nonNegativeInt.default(0),
+  /**
    * The lane ingest, record write-back and backfill queue their model work in: `background` (a
    * search's query and documents go ahead of it; it still gets one batch in 8 while searches wait),
    * or `foreground` (one queue with searches' documents, the old behaviour: ingest keeps its pace,

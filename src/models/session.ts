@@ -22,7 +22,7 @@ import * as ort from 'onnxruntime-node';
 import { vlrError, isVlrerankError, type VlrerankError } from '../errors.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { selectRows, type RowSelect } from './row-select.js';
-import { sharedInferenceWorker, type InferenceWorker, type NativeSession } from './session-worker.js';
+import { sharedInferenceWorker, type NativeSession, type NativeSessionHost } from './session-worker.js';
 
 export type SessionState = 'unloaded' | 'loading' | 'loaded' | 'error';
 export type Device = 'auto' | 'cpu' | 'cuda';
@@ -47,8 +47,11 @@ export interface SessionOptions {
   thread?: InferenceThread;
   /** Nice value asked of the inference worker thread before it creates this session's threads. */
   nice?: number;
-  /** The worker to use with `thread: worker` (default: the process-wide one; fault tests pass their own). */
-  worker?: InferenceWorker;
+  /**
+   * The worker, or pool of workers (session-worker.ts `InferencePool`), to use with `thread: worker`
+   * (default: the process-wide worker; the registry passes the pool for the photo models; fault tests pass their own).
+   */
+  worker?: NativeSessionHost;
   /** onnxruntime's CPU memory arena (default on, onnxruntime's own default). */
   cpuMemArena?: boolean;
   /** onnxruntime's memory pattern planning (default on, onnxruntime's own default). */
@@ -128,6 +131,10 @@ export class ModelSession {
   /** Provider actually in use (after load). */
   get provider(): Provider | undefined {
     return this.#provider;
+  }
+  /** Runs that can proceed at once: the inference workers holding a copy of this session (1 on the main thread). */
+  get parallelRuns(): number {
+    return (this.options.thread ?? 'worker') === 'main' ? 1 : (this.options.worker?.size ?? 1);
   }
   get lastError(): VlrerankError | undefined {
     return this.#error;
@@ -212,7 +219,9 @@ export class ModelSession {
       };
     }
     const holder: { s?: NativeSession } = {};
-    holder.s = await (this.options.worker ?? sharedInferenceWorker()).create(this.path, opts, (e) => this.#lost(holder.s, e), this.options.nice);
+    const warn = (e: Error) =>
+      (this.options.logger ?? silentLogger).warn({ model: this.options.name, err: e.message }, 'an inference worker of the pool stopped; its copy of the model loads again on its next run there');
+    holder.s = await (this.options.worker ?? sharedInferenceWorker()).create(this.path, opts, (e) => this.#lost(holder.s, e), this.options.nice, warn);
     return holder.s;
   }
 
