@@ -110,7 +110,7 @@ export class ModelSession {
   #provider: Provider | undefined;
   #error: VlrerankError | undefined;
   #rssDelta = 0;
-  /** Bytes of the loaded model file: the weights onnxruntime holds (measured, unlike an RSS delta that other threads' allocations blur). */
+  /** Bytes of the loaded model file times its copies (one per inference worker of a pool): the weights onnxruntime holds (measured, unlike an RSS delta that other threads' allocations blur). */
   #fileBytes = 0;
   #loadMs = 0;
   /** Runs of the current native session (reset by unload). */
@@ -259,7 +259,7 @@ export class ModelSession {
         this.#loads++;
         this.#loadMs = performance.now() - t0;
         this.#rssDelta = Math.max(0, process.memoryUsage().rss - rss0);
-        this.#fileBytes = statSync(this.path).size;
+        this.#fileBytes = statSync(this.path).size * this.parallelRuns;
         log.info(
           { model: this.options.name, provider: p, device: this.options.device ?? 'auto', thread: this.options.thread ?? 'worker', loadMs: Math.round(this.#loadMs) },
           'model session loaded',
