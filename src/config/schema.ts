@@ -119,7 +119,7 @@ export const modelsSchema = z.strictObject({
    */
   allowSpinning: z.boolean().default(false),
   /**
-   * Where onnxruntime runs the models: `worker`, one shared worker thread, so a model run never
+   * Where onnxruntime runs the models: `worker`, in worker threads (models.inferenceWorkers), so a model run never
    * blocks the proxy's event loop; `main`, on the event loop itself (the old behaviour, kept as the
    * baseline of `npm run bench:event-loop`).
    */

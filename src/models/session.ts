@@ -10,8 +10,9 @@
  * them; see PITFALLS.md).
  *
  * The native session lives in the shared inference worker thread by default
- * (`models.inferenceThread: worker`): onnxruntime-node runs synchronously on the calling thread,
- * and on the main thread a run stalls the whole proxy. `main` keeps the old in-thread path (the
+ * (`models.inferenceThread: worker`), or — for the photo models — in each worker of the inference
+ * pool (`models.inferenceWorkers`, session-worker.ts): onnxruntime-node runs synchronously on the
+ * calling thread, and on the main thread a run stalls the whole proxy. `main` keeps the old in-thread path (the
  * baseline of `npm run bench:event-loop`).
  */
 import { existsSync, statSync } from 'node:fs';
