@@ -105,7 +105,7 @@ describe('inference pool', () => {
     expect(pool.stats().map((w) => w.running)).toEqual([false, false]);
   });
 
-  it('the Models facade with inferenceWorkers 2 runs the classifier's batches two at a time and gives the features one worker gives', async () => {
+  it('the Models facade with inferenceWorkers 2 runs the classifier batches two at a time and gives the features one worker gives', async () => {
     const photos = Array.from({ length: 8 }, (_, k) => ({ data: synthetic(260, 260).map((v) => v * (1 - k / 16)), dims: [3, 260, 260] as [number, number, number], original: { width: 260, height: 260 } }));
     const one = await sharedModels({ inferenceWorkers: 1 });
     const two = await sharedModels({ inferenceWorkers: 2, batch: { ...modelsConfig().batch, maxWaitMs: 0 } });
