@@ -162,11 +162,14 @@ export class Batcher<I, O> {
   async #drain(): Promise<void> {
     this.#clearTimer();
     if (this.#busy || this.#queue.length === 0) return;
+    // with several runs free (an inference pool), what waits is shared out evenly among them: 16
+    // items queued at once go as two runs of 8 side by side, not one of 16 while the other copy idles
+    const free = (this.options.concurrency ?? 1) - this.#running;
     this.#running++;
-    const batch = this.#queue.take(this.options.maxBatchSize);
+    const batch = this.#queue.take(Math.min(this.options.maxBatchSize, Math.ceil(this.#queue.length / free)));
     for (const p of batch) this.#settle(p);
-    // items left behind (more than a batch) go to another free copy of the model
-    if (this.#queue.length) this.#schedule();
+    // the share of another free run goes now; items beyond every free run wait for one to finish
+    if (this.#queue.length && !this.#busy) queueMicrotask(() => void this.#drain());
     try {
       this.options.onBatch?.(batch.length);
       const out = await this.#run(batch.map((p) => p.item));

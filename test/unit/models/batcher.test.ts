@@ -111,4 +111,23 @@ describe('Batcher', () => {
     expect(await Promise.all([a, c, ...rest])).toEqual([1, 2, 3, 4, 5]);
     expect(most).toBe(2);
   });
+
+  it('with concurrency 2, items queued at once are shared out between the two runs (8 + 8, not 16 beside an idle run)', async () => {
+    const batches: number[] = [];
+    const b = new Batcher<number, number>(
+      async (xs) => {
+        batches.push(xs.length);
+        await new Promise((r) => setTimeout(r, 5));
+        return xs;
+      },
+      { name: 'share', maxBatchSize: 16, maxWaitMs: 2, maxQueue: 100, concurrency: 2 },
+    );
+    const out = await Promise.all(Array.from({ length: 16 }, (_, i) => b.submit(i)));
+    expect(out).toEqual(Array.from({ length: 16 }, (_, i) => i));
+    expect(batches).toEqual([8, 8]);
+    // one run at a time (the default): one batch of 16
+    const one = new Batcher<number, number>(async (xs) => (batches.push(xs.length), xs), { name: 'one', maxBatchSize: 16, maxWaitMs: 2, maxQueue: 100 });
+    await Promise.all(Array.from({ length: 16 }, (_, i) => one.submit(i)));
+    expect(batches).toEqual([8, 8, 16]);
+  });
 });
