@@ -49,10 +49,17 @@ export interface RegistryOptions {
   logger?: Logger;
 }
 
-/** Model tasks whose sessions are spread over the inference pool: the photo models a cold request runs per photo. */
-const POOLED_TASKS: ReadonlySet<Manifest['task']> = new Set(['image-encoder', 'object-detector']);
+/**
+ * Model tasks whose sessions are spread over the inference pool: NanoDet, run once per photo at a
+ * fixed batch of 1, gains little from a second intra-op thread (perf19: 1 thread ~24 ms, 2 threads
+ * ~25 ms on a loaded 2-core host), so two photos side by side at 1 thread each nearly double it.
+ * EfficientNet gains much more from its second thread (batch 4: ~9 against ~14 ms a photo) and
+ * pooled it cost bench:features ~10 % and a lone photo ~30 %: it stays in the first worker, as the
+ * text models do.
+ */
+const POOLED_TASKS: ReadonlySet<Manifest['task']> = new Set(['object-detector']);
 
-/** `models.inferenceWorkers: 0`: one worker per usable core, at most 2 (each worker holds its own copy of the photo models). */
+/** `models.inferenceWorkers: 0`: one worker per usable core, at most 2 (each worker holds its own copy of the pooled models). */
 export function defaultInferenceWorkers(cores = usableCores().cores): number {
   return Math.max(1, Math.min(2, cores));
 }
