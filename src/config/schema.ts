@@ -132,12 +132,12 @@ export const modelsSchema = z.strictObject({
    */
   inferenceNice: z.number().int().min(0).max(19).default(10),
   /**
-   * Inference worker threads the photo models (EfficientNet, NanoDet) are spread over, each worker
-   * holding its own copy of them at cores ÷ workers intra-op threads, a run going to the least busy
+   * Inference worker threads the object detector (NanoDet, one run per photo) is spread over, each
+   * worker holding its own copy at cores ÷ workers intra-op threads, a run going to the least busy
    * one: two photos run side by side on one core each instead of one photo on two cores that
-   * sharp's decodes preempt (perf19). The text models stay in the first worker. 0: one per usable
+   * sharp's decodes preempt (perf19). EfficientNet and the text models stay in the first worker. 0: one per usable
    * core (CPU affinity, cgroup quota), at most 2. 1: one worker, the behaviour before perf19.
-   * Each further worker costs a copy of the photo models' sessions (DEPLOYMENT.md).
+   * Each further worker costs a copy of the detector's session (DEPLOYMENT.md).
    */
   inferenceWorkers: nonNegativeInt.default(0),
   /**

@@ -11,18 +11,19 @@
  * the worker is ref'd only while a request is pending and terminated once no session is loaded.
  *
  * Design:
- * - **A pool of workers for the photo models** (`InferencePool`, `models.inferenceWorkers`, default
- *   one per usable core, at most 2); the text models live in the first worker only. Until perf19
- *   there was one worker, each session at 2 intra-op threads (one per core): a parallel-for waits
- *   for its slower thread, and sharp's decodes and resizes (libvips threads, the main thread) ran on
- *   the same 2 cores at the same time, so any preempted onnxruntime thread stalled the whole op —
- *   NanoDet 21.8 ms a photo against 14.4 in Python's onnxruntime, which never overlaps. Now the
- *   EfficientNet and NanoDet sessions are loaded once in each worker at cores ÷ workers intra-op
- *   threads (1 on 2 cores), and each run goes to the worker with the fewest requests pending, so two
- *   photos' runs proceed side by side, each on its own core, and a preempted thread delays only its
- *   own run. The cost is a copy of those sessions per worker (RSS measured in docs/DEPLOYMENT.md).
- *   The text sessions stay in the first worker at the configured threads: a query is one short
- *   run whose latency is what the warm path waits for, and 2 threads halve it.
+ * - **A pool of workers for the object detector** (`InferencePool`, `models.inferenceWorkers`,
+ *   default one per usable core, at most 2); every other model lives in the first worker only.
+ *   Until perf19 there was one worker, each session at 2 intra-op threads (one per core): a
+ *   parallel-for waits for its slower thread, and sharp's decodes and resizes (libvips threads, the
+ *   main thread) ran on the same 2 cores at the same time, so any preempted onnxruntime thread
+ *   stalled the whole op — NanoDet 21.8 ms a photo against 14.4 in Python's onnxruntime, which
+ *   never overlaps. Now NanoDet (one run per photo, fixed batch 1, which gains little from a second
+ *   thread) is loaded once in each worker at cores ÷ workers intra-op threads (1 on 2 cores), and
+ *   each run goes to the worker with the fewest requests pending, so two photos' detections proceed
+ *   side by side, each on its own core. The pool is generic (registry.ts POOLED_TASKS says which
+ *   tasks use it): EfficientNet was pooled too at first and lost — it gains much from its second
+ *   thread, and at 1 thread cost bench:features ~10 % and a lone photo ~30 %. The text models stay
+ *   at the configured threads: a query is one short run whose latency the warm path waits for.
  *   onnxruntime-node has a history of crashes with sessions in several workers at once
  *   (microsoft/onnxruntime#24486: a Node abort at exit when several workers each created sessions);
  *   test/model/inference-pool.test.ts loads, runs, crashes and unloads sessions in two workers
