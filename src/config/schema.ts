@@ -121,7 +121,7 @@ export const modelsSchema = z.strictObject({
    */
   allowSpinning: z.boolean().default(false),
   /**
-   * Where onnxruntime runs the models: `worker`, one shared worker thread, so a model run never
+   * Where onnxruntime runs the models: `worker`, in worker threads (models.inferenceWorkers), so a model run never
    * blocks the proxy's event loop; `main`, on the event loop itself (the old behaviour, kept as the
    * baseline of `npm run bench:event-loop`).
    */
@@ -133,6 +133,15 @@ export const modelsSchema = z.strictObject({
    * where the OS refuses, it is ignored. Not applied with `inferenceThread: main`.
    */
   inferenceNice: z.number().int().min(0).max(19).default(10),
+  /**
+   * Inference worker threads the object detector (NanoDet, one run per photo) is spread over, each
+   * worker holding its own copy at cores ÷ workers intra-op threads, a run going to the least busy
+   * one: two photos run side by side on one core each instead of one photo on two cores that
+   * sharp's decodes preempt (perf19). EfficientNet and the text models stay in the first worker. 0: one per usable
+   * core (CPU affinity, cgroup quota), at most 2. 1: one worker, the behaviour before perf19.
+   * Each further worker costs a copy of the detector's session (DEPLOYMENT.md).
+   */
+  inferenceWorkers: nonNegativeInt.default(0),
   /**
    * The lane ingest, record write-back and backfill queue their model work in: `background` (a
    * search's query and documents go ahead of it; it still gets one batch in 8 while searches wait),

@@ -4,8 +4,9 @@
  * run, and gives each caller its own result (or the batch's error). The queue is bounded: when
  * `maxQueue` items wait, `submit` rejects at once with VLR_OVERLOADED (never an unbounded backlog).
  *
- * One batch runs at a time per batcher: the model is the bottleneck, and onnxruntime already
- * uses the intra-op threads for a single run. Knows nothing about models: `runBatch` does the work.
+ * One batch runs at a time per batcher, or up to `concurrency` when the model's session has that
+ * many copies in an inference pool (session-worker.ts): a batch goes out as soon as a copy is free,
+ * and items arriving meanwhile gather into the next. Knows nothing about models: `runBatch` does the work.
  *
  * An item submitted with an AbortSignal leaves the queue when that signal aborts (its caller gets
  * the abort reason at once), so a request past its budget stops costing model runs: a batch is
@@ -31,6 +32,8 @@ export interface BatcherOptions {
   maxBatchSize: number;
   maxWaitMs: number;
   maxQueue: number;
+  /** Batches running at once (default 1). */
+  concurrency?: number;
   /** Called with the size of each batch run (metrics hook). */
   onBatch?: (size: number) => void;
   /** One background batch in every this many while foreground items wait (default util/lanes.ts BACKGROUND_EVERY). */
@@ -50,7 +53,8 @@ export class Batcher<I, O> {
   readonly #run: (items: I[]) => Promise<O[]>;
   readonly #queue: LaneQueue<Pending<I, O>>;
   #timer: NodeJS.Timeout | undefined;
-  #running = false;
+  /** Batches running now. */
+  #running = 0;
   #closed = false;
   #dropped = 0;
 
@@ -75,7 +79,12 @@ export class Batcher<I, O> {
 
   /** Whether a batch is running now. */
   get running(): boolean {
-    return this.#running;
+    return this.#running > 0;
+  }
+
+  /** All the batches allowed at once are running. */
+  get #busy(): boolean {
+    return this.#running >= (this.options.concurrency ?? 1);
   }
 
   /** Items taken out of the queue, or never let in, because their signal aborted (monotonic). */
@@ -135,7 +144,7 @@ export class Batcher<I, O> {
   }
 
   #schedule(): void {
-    if (this.#running) return;
+    if (this.#busy) return;
     if (this.#queue.length >= this.options.maxBatchSize || this.options.maxWaitMs === 0) {
       this.#clearTimer();
       // run on the next microtask turn so that synchronous submits of one caller join the batch
@@ -152,10 +161,15 @@ export class Batcher<I, O> {
 
   async #drain(): Promise<void> {
     this.#clearTimer();
-    if (this.#running || this.#queue.length === 0) return;
-    this.#running = true;
-    const batch = this.#queue.take(this.options.maxBatchSize);
+    if (this.#busy || this.#queue.length === 0) return;
+    // with several runs free (an inference pool), what waits is shared out evenly among them: 16
+    // items queued at once go as two runs of 8 side by side, not one of 16 while the other copy idles
+    const free = (this.options.concurrency ?? 1) - this.#running;
+    this.#running++;
+    const batch = this.#queue.take(Math.min(this.options.maxBatchSize, Math.ceil(this.#queue.length / free)));
     for (const p of batch) this.#settle(p);
+    // the share of another free run goes now; items beyond every free run wait for one to finish
+    if (this.#queue.length && !this.#busy) queueMicrotask(() => void this.#drain());
     try {
       this.options.onBatch?.(batch.length);
       const out = await this.#run(batch.map((p) => p.item));
@@ -164,7 +178,7 @@ export class Batcher<I, O> {
     } catch (e) {
       for (const p of batch) p.reject(e);
     } finally {
-      this.#running = false;
+      this.#running--;
       if (this.#queue.length) this.#schedule();
     }
   }

@@ -119,6 +119,7 @@ export class Models {
       allowSpinning: config.allowSpinning,
       inferenceThread: config.inferenceThread,
       inferenceNice: config.inferenceNice,
+      inferenceWorkers: config.inferenceWorkers,
       logger: options.logger,
     });
     return new Models(registry, config, options);

@@ -4,14 +4,14 @@
  * so the CLI awaits `inferenceIdle()` first. This module deliberately imports nothing, so a CLI
  * command that never touched a model does not load onnxruntime just to exit.
  */
-let current: (() => Promise<void>) | undefined;
+const registered = new Set<() => Promise<void>>();
 
-/** Called once by the shared inference worker when it is created. */
+/** Called once by each process-wide inference worker when it is created (the shared one, and the pool's others). */
 export function registerInferenceIdle(idle: () => Promise<void>): void {
-  current = idle;
+  registered.add(idle);
 }
 
-/** Resolves once no model load or run is in progress in the shared inference worker (at once if none). */
-export function inferenceIdle(): Promise<void> {
-  return current ? current() : Promise.resolve();
+/** Resolves once no model load or run is in progress in any process-wide inference worker (at once if none). */
+export async function inferenceIdle(): Promise<void> {
+  await Promise.all([...registered].map((idle) => idle()));
 }

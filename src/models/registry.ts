@@ -13,7 +13,9 @@ import { join, resolve } from 'node:path';
 import { vlrError } from '../errors.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { loadManifests, onnxFile, requiredFiles, type Manifest, type ManifestFile, type Precision } from './manifest.js';
+import { usableCores } from '../config/cgroup.js';
 import { ModelSession, type Device, type InferenceThread } from './session.js';
+import { sharedInferencePool, type NativeSessionHost } from './session-worker.js';
 
 export type FileStatus = 'ok' | 'ok-size-only' | 'missing' | 'size-mismatch' | 'sha256-mismatch' | 'unverifiable';
 
@@ -40,7 +42,26 @@ export interface RegistryOptions {
   inferenceThread?: InferenceThread;
   /** Nice value of the inference worker thread (see models.inferenceNice). */
   inferenceNice?: number;
+  /** Inference workers the photo models' sessions are spread over (models.inferenceWorkers; 0: `defaultInferenceWorkers()`). */
+  inferenceWorkers?: number;
+  /** The pool to use instead of the process-wide one (tests). */
+  pool?: NativeSessionHost;
   logger?: Logger;
+}
+
+/**
+ * Model tasks whose sessions are spread over the inference pool: NanoDet, run once per photo at a
+ * fixed batch of 1, gains little from a second intra-op thread (perf19: 1 thread ~24 ms, 2 threads
+ * ~25 ms on a loaded 2-core host), so two photos side by side at 1 thread each nearly double it.
+ * EfficientNet gains much more from its second thread (batch 4: ~9 against ~14 ms a photo) and
+ * pooled it cost bench:features ~10 % and a lone photo ~30 %: it stays in the first worker, as the
+ * text models do.
+ */
+const POOLED_TASKS: ReadonlySet<Manifest['task']> = new Set(['object-detector']);
+
+/** `models.inferenceWorkers: 0`: one worker per usable core, at most 2 (each worker holds its own copy of the pooled models). */
+export function defaultInferenceWorkers(cores = usableCores().cores): number {
+  return Math.max(1, Math.min(2, cores));
 }
 
 const hashCache = new Map<string, { size: number; mtimeMs: number; sha256: string }>();
@@ -184,11 +205,15 @@ export class ModelRegistry {
     let s = this.#sessions.get(key);
     if (!s) {
       const o = this.options;
+      const pool = (o.inferenceThread ?? 'worker') === 'worker' && POOLED_TASKS.has(m.task) ? this.#pool() : undefined;
+      // a pooled session's copies share the cores: cores ÷ workers intra-op threads each (at least 1)
+      const intraOpThreads = pool && pool.size > 1 ? Math.max(1, Math.floor((o.intraOpThreads || usableCores().cores) / pool.size)) : o.intraOpThreads;
       s = new ModelSession(this.filePath(id, f), {
         name: key,
         modelId: id,
         device: o.device,
-        intraOpThreads: o.intraOpThreads,
+        intraOpThreads,
+        ...(pool ? { worker: pool } : {}),
         interOpThreads: o.interOpThreads,
         allowSpinning: o.allowSpinning,
         thread: o.inferenceThread,
@@ -201,6 +226,11 @@ export class ModelRegistry {
       this.#sessions.set(key, s);
     }
     return s;
+  }
+
+  /** The inference pool the photo models' sessions are spread over. */
+  #pool(): NativeSessionHost {
+    return this.options.pool ?? sharedInferencePool(this.options.inferenceWorkers || defaultInferenceWorkers());
   }
 
   /** Sessions created so far for a model (loaded or not). */

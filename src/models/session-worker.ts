@@ -11,11 +11,26 @@
  * the worker is ref'd only while a request is pending and terminated once no session is loaded.
  *
  * Design:
- * - **One shared worker per process**, not one per session. Runs were already serialized (they
- *   blocked the main thread), the machines have 2 cores and each session's intra-op pool already
- *   uses them, so a second worker would buy contention, not speed; each worker costs an isolate
- *   plus its own onnxruntime environment (memory stays flat with one); and onnxruntime-node has a
- *   history of crashes with sessions in several workers at once (microsoft/onnxruntime#24486).
+ * - **A pool of workers for the object detector** (`InferencePool`, `models.inferenceWorkers`,
+ *   default one per usable core, at most 2); every other model lives in the first worker only.
+ *   Until perf19 there was one worker, each session at 2 intra-op threads (one per core): a
+ *   parallel-for waits for its slower thread, and sharp's decodes and resizes (libvips threads, the
+ *   main thread) ran on the same 2 cores at the same time, so any preempted onnxruntime thread
+ *   stalled the whole op — NanoDet 21.8 ms a photo against 14.4 in Python's onnxruntime, which
+ *   never overlaps. Now NanoDet (one run per photo, fixed batch 1, which gains little from a second
+ *   thread) is loaded once in each worker at cores ÷ workers intra-op threads (1 on 2 cores), and
+ *   each run goes to the worker with the fewest requests pending, so two photos' detections proceed
+ *   side by side, each on its own core. The pool is generic (registry.ts POOLED_TASKS says which
+ *   tasks use it): EfficientNet was pooled too at first and lost — it gains much from its second
+ *   thread, and at 1 thread cost bench:features ~10 % and a lone photo ~30 %. The text models stay
+ *   at the configured threads: a query is one short run whose latency the warm path waits for.
+ *   onnxruntime-node has a history of crashes with sessions in several workers at once
+ *   (microsoft/onnxruntime#24486: a Node abort at exit when several workers each created sessions);
+ *   test/model/inference-pool.test.ts loads, runs, crashes and unloads sessions in two workers
+ *   at once and exits cleanly.
+ * - **A crash of one pool worker** rejects only the runs it held; its copy of each session is
+ *   loaded again in a new worker on the next run sent there, while the other worker's copies keep
+ *   answering. Only when every copy of a session is gone is the session told it was lost.
  * - **Inputs are copied, then the copy is transferred**: the caller keeps a usable tensor (it may
  *   reuse its buffer), and exactly the view's bytes cross, never the whole backing ArrayBuffer of a
  *   view. A caller that built a tensor for one run only (the image encoders' stacked batches)
@@ -75,6 +90,17 @@ export interface InferenceWorkerOptions {
   source?: string;
 }
 
+/** Where a ModelSession's native session is created: one worker, or a pool of them (session.ts). */
+export interface NativeSessionHost {
+  /** Runs of one session that can proceed at once (the workers holding a copy of it). */
+  readonly size: number;
+  /**
+   * Load a model. `onLost` is called when the native session is gone with its worker(s): its next
+   * run must load again. `onPartLost` (a pool): one worker's copy died, the others still answer.
+   */
+  create(path: string, options: ort.InferenceSession.SessionOptions, onLost: (e: Error) => void, nice?: number, onPartLost?: (e: Error) => void): Promise<NativeSession>;
+}
+
 const ORT_PATH = createRequire(import.meta.url).resolve('onnxruntime-node');
 
 /** The caller's typed array copied into a buffer of its own (transferable without detaching theirs). */
@@ -95,7 +121,7 @@ function wireData(data: ort.Tensor.DataType, handOver: boolean): ort.Tensor.Data
   return ownCopy(data);
 }
 
-export class InferenceWorker {
+export class InferenceWorker implements NativeSessionHost {
   readonly #source: string;
   #worker: Worker | undefined;
   /** Requests sent and not answered yet, by seq (they keep the worker ref'd). */
@@ -111,6 +137,11 @@ export class InferenceWorker {
 
   constructor(options: InferenceWorkerOptions = {}) {
     this.#source = options.source ?? INFERENCE_WORKER_SOURCE;
+  }
+
+  /** One worker runs one session's runs one after another. */
+  get size(): number {
+    return 1;
   }
 
   /** Workers started so far, and whether one is running now. */
@@ -262,6 +293,96 @@ export class InferenceWorker {
   }
 }
 
+
+/** One worker's copy of a pooled session: loaded, loading, or gone with its worker. */
+interface Copy {
+  worker: InferenceWorker;
+  session?: NativeSession;
+  loading?: Promise<NativeSession>;
+}
+
+/**
+ * Several inference workers, each holding its own copy of a pooled session (see the design note
+ * above): a run goes to the worker with the fewest requests pending, loading its copy again first
+ * when that worker died since. A session loads in every worker at once, so `load()` means loaded
+ * everywhere and a bad model file fails the load, not a later run.
+ */
+export class InferencePool implements NativeSessionHost {
+  readonly workers: readonly InferenceWorker[];
+
+  constructor(workers: readonly InferenceWorker[]) {
+    if (workers.length < 1) throw new Error('an inference pool needs at least one worker');
+    this.workers = Object.freeze([...workers]);
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Each worker's stats, in order. */
+  stats(): ReturnType<InferenceWorker['stats']>[] {
+    return this.workers.map((w) => w.stats());
+  }
+
+  /** Resolves once no worker of the pool has a request pending. */
+  async idle(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.idle()));
+  }
+
+  async create(path: string, options: ort.InferenceSession.SessionOptions, onLost: (e: Error) => void, nice?: number, onPartLost?: (e: Error) => void): Promise<NativeSession> {
+    if (this.workers.length === 1) return this.workers[0]!.create(path, options, onLost, nice);
+    let released = false;
+    let gone = false;
+    const copies: Copy[] = this.workers.map((worker) => ({ worker }));
+    const lostOne = (c: Copy, s: NativeSession) => (e: Error) => {
+      if (c.session !== s) return;
+      c.session = undefined;
+      if (released || gone) return;
+      if (copies.some((x) => x.session || x.loading)) onPartLost?.(e);
+      else {
+        gone = true; // every copy died: the session is lost as a whole (ModelSession loads it again)
+        onLost(e);
+      }
+    };
+    const load = (c: Copy): Promise<NativeSession> =>
+      (c.loading ??= (async () => {
+        const holder: { s?: NativeSession } = {};
+        try {
+          holder.s = await c.worker.create(path, options, (e) => lostOne(c, holder.s!)(e), nice);
+          c.session = holder.s;
+          return holder.s;
+        } finally {
+          c.loading = undefined;
+        }
+      })());
+    const loaded = await Promise.allSettled(copies.map(load));
+    const failed = loaded.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      released = true;
+      await Promise.all(copies.map((c) => c.session?.release()));
+      throw failed.reason;
+    }
+    const first = copies[0]!.session!;
+    return {
+      inputNames: first.inputNames,
+      outputNames: first.outputNames,
+      run: async (feeds, outputs, handOver, select) => {
+        if (released || gone) throw new Error('the native session is gone (released, or its inference workers stopped)');
+        // the worker with the fewest requests pending (its other sessions' included); the first on a tie
+        let c = copies[0]!;
+        for (const x of copies) if (x.worker.stats().pending < c.worker.stats().pending) c = x;
+        const s = c.session ?? (await load(c));
+        return s.run(feeds, outputs, handOver, select);
+      },
+      release: async () => {
+        if (released) return;
+        released = true;
+        await Promise.all(copies.map(async (c) => (c.session ?? (await c.loading?.catch(() => undefined)))?.release()));
+      },
+    };
+  }
+}
+
 let shared: InferenceWorker | undefined;
 
 /** The process-wide inference worker every session uses by default (its thread starts on first request). */
@@ -271,4 +392,25 @@ export function sharedInferenceWorker(): InferenceWorker {
     registerInferenceIdle(() => w.idle());
   }
   return shared;
+}
+
+const pools = new Map<number, InferencePool>();
+
+/**
+ * The process-wide pool of `size` inference workers: the shared worker first (the text models live
+ * there), then workers of its own. One pool per size (a process normally asks one size).
+ */
+export function sharedInferencePool(size: number): InferencePool {
+  const n = Math.max(1, Math.floor(size));
+  let p = pools.get(n);
+  if (!p) {
+    const workers = [sharedInferenceWorker()];
+    for (let i = 1; i < n; i++) {
+      const w = new InferenceWorker();
+      registerInferenceIdle(() => w.idle());
+      workers.push(w);
+    }
+    pools.set(n, (p = new InferencePool(workers)));
+  }
+  return p;
 }

@@ -10,8 +10,9 @@
  * them; see PITFALLS.md).
  *
  * The native session lives in the shared inference worker thread by default
- * (`models.inferenceThread: worker`): onnxruntime-node runs synchronously on the calling thread,
- * and on the main thread a run stalls the whole proxy. `main` keeps the old in-thread path (the
+ * (`models.inferenceThread: worker`), or — for the photo models — in each worker of the inference
+ * pool (`models.inferenceWorkers`, session-worker.ts): onnxruntime-node runs synchronously on the
+ * calling thread, and on the main thread a run stalls the whole proxy. `main` keeps the old in-thread path (the
  * baseline of `npm run bench:event-loop`).
  */
 import { existsSync, statSync } from 'node:fs';
@@ -23,7 +24,7 @@ import { vlrError, isVlrerankError, type VlrerankError } from '../errors.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { isOutOfFiles, openFilesError } from '../util/process-limits.js';
 import { selectRows, type RowSelect } from './row-select.js';
-import { sharedInferenceWorker, type InferenceWorker, type NativeSession } from './session-worker.js';
+import { sharedInferenceWorker, type NativeSession, type NativeSessionHost } from './session-worker.js';
 
 export type SessionState = 'unloaded' | 'loading' | 'loaded' | 'error';
 export type Device = 'auto' | 'cpu' | 'cuda';
@@ -48,8 +49,11 @@ export interface SessionOptions {
   thread?: InferenceThread;
   /** Nice value asked of the inference worker thread before it creates this session's threads. */
   nice?: number;
-  /** The worker to use with `thread: worker` (default: the process-wide one; fault tests pass their own). */
-  worker?: InferenceWorker;
+  /**
+   * The worker, or pool of workers (session-worker.ts `InferencePool`), to use with `thread: worker`
+   * (default: the process-wide worker; the registry passes the pool for the photo models; fault tests pass their own).
+   */
+  worker?: NativeSessionHost;
   /** onnxruntime's CPU memory arena (default on, onnxruntime's own default). */
   cpuMemArena?: boolean;
   /** onnxruntime's memory pattern planning (default on, onnxruntime's own default). */
@@ -141,7 +145,7 @@ export class ModelSession {
   #provider: Provider | undefined;
   #error: VlrerankError | undefined;
   #rssDelta = 0;
-  /** Bytes of the loaded model file: the weights onnxruntime holds (measured, unlike an RSS delta that other threads' allocations blur). */
+  /** Bytes of the loaded model file times its copies (one per inference worker of a pool): the weights onnxruntime holds (measured, unlike an RSS delta that other threads' allocations blur). */
   #fileBytes = 0;
   #loadMs = 0;
   /** Runs of the current native session (reset by unload). */
@@ -162,6 +166,10 @@ export class ModelSession {
   /** Provider actually in use (after load). */
   get provider(): Provider | undefined {
     return this.#provider;
+  }
+  /** Runs that can proceed at once: the inference workers holding a copy of this session (1 on the main thread). */
+  get parallelRuns(): number {
+    return (this.options.thread ?? 'worker') === 'main' ? 1 : (this.options.worker?.size ?? 1);
   }
   get lastError(): VlrerankError | undefined {
     return this.#error;
@@ -246,7 +254,9 @@ export class ModelSession {
       };
     }
     const holder: { s?: NativeSession } = {};
-    holder.s = await (this.options.worker ?? sharedInferenceWorker()).create(this.path, opts, (e) => this.#lost(holder.s, e), this.options.nice);
+    const warn = (e: Error) =>
+      (this.options.logger ?? silentLogger).warn({ model: this.options.name, err: e.message }, 'an inference worker of the pool stopped; its copy of the model loads again on its next run there');
+    holder.s = await (this.options.worker ?? sharedInferenceWorker()).create(this.path, opts, (e) => this.#lost(holder.s, e), this.options.nice, warn);
     return holder.s;
   }
 
@@ -284,7 +294,7 @@ export class ModelSession {
         this.#loads++;
         this.#loadMs = performance.now() - t0;
         this.#rssDelta = Math.max(0, residentBytes() - rss0) || 0;
-        this.#fileBytes = statSync(this.path).size;
+        this.#fileBytes = statSync(this.path).size * this.parallelRuns;
         log.info(
           { model: this.options.name, provider: p, device: this.options.device ?? 'auto', thread: this.options.thread ?? 'worker', loadMs: Math.round(this.#loadMs) },
           'model session loaded',

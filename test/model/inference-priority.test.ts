@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ModelSession, ort } from '../../src/models/session.js';
-import { InferenceWorker } from '../../src/models/session-worker.js';
+import { InferencePool, InferenceWorker } from '../../src/models/session-worker.js';
 import { MODELS } from '../helpers/paths.js';
 
 const FILE = `${MODELS}/efficientnet-lite2-imagenet/image.onnx`;
@@ -49,5 +49,20 @@ describe.runIf(linux)('inference thread priority', () => {
     expect(added.length).toBeGreaterThanOrEqual(2);
     for (const [, nice] of added) expect(nice).toBe(10);
     expect(after.get(process.pid)).toBe(mainNice);
+  });
+
+  it('a session in an inference pool runs at nice 10 in every worker (each lowers its own priority at its first load)', async () => {
+    const before = threadNices();
+    const pool = new InferencePool([new InferenceWorker(), new InferenceWorker()]);
+    const s = new ModelSession(FILE, { name: 'priority-pool-test', modelId: 'efficientnet-lite2-imagenet', device: 'cpu', intraOpThreads: 1, nice: 10, worker: pool });
+    sessions.push(s);
+    const input = () => ({ pixel_values: new ort.Tensor('float32', new Float32Array(3 * 260 * 260).fill(0.5), [1, 3, 260, 260]) });
+    await Promise.all([s.run(input()), s.run(input())]);
+    expect(pool.stats().map((w) => w.started)).toEqual([1, 1]);
+    const added = [...threadNices()].filter(([tid]) => !before.has(tid));
+    // both worker threads (at 1 intra-op thread, onnxruntime starts no thread of its own)
+    expect(added.length).toBeGreaterThanOrEqual(2);
+    for (const [, nice] of added) expect(nice).toBe(10);
+    expect(threadNices().get(process.pid)).toBe(0);
   });
 });

@@ -24,10 +24,14 @@ export interface EncoderContext {
   onBatch?: (model: string, size: number) => void;
 }
 
-/** A batcher for one model, with the model's own batch limit (fixed-batch exports say 1). */
-export function makeBatcher<I, O>(ctx: EncoderContext, name: string, maxModelBatch: number | undefined, run: (items: I[]) => Promise<O[]>): Batcher<I, O> {
+/**
+ * A batcher for one model, with the model's own batch limit (fixed-batch exports say 1), running
+ * up to `concurrency` batches at once (the session's `parallelRuns`: one per inference worker holding a copy).
+ */
+export function makeBatcher<I, O>(ctx: EncoderContext, name: string, maxModelBatch: number | undefined, run: (items: I[]) => Promise<O[]>, concurrency = 1): Batcher<I, O> {
   return new Batcher(run, {
     name,
+    concurrency,
     maxBatchSize: Math.min(ctx.batch.maxBatchSize, maxModelBatch ?? Infinity),
     maxWaitMs: ctx.batch.maxWaitMs,
     maxQueue: ctx.batch.maxQueue,

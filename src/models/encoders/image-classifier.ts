@@ -49,7 +49,7 @@ export class ImageClassifier {
     this.session = ctx.registry.session(manifest.id, 'model', ctx.precision);
     const outs = manifest.io.model!.outputs;
     this.#outputs = [outs.find((o) => /embed/.test(o)) ?? outs[0]!, outs.find((o) => /logit/.test(o)) ?? outs[1]!];
-    this.#batcher = makeBatcher(ctx, manifest.id, manifest.maxBatchSize, (items) => this.#run(items));
+    this.#batcher = makeBatcher(ctx, manifest.id, manifest.maxBatchSize, (items) => this.#run(items), this.session.parallelRuns);
   }
 
   static async create(ctx: EncoderContext, id: string): Promise<ImageClassifier> {

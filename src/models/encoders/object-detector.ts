@@ -157,7 +157,7 @@ export class ObjectDetector {
     this.spec = m.detector!;
     this.classNames = Object.freeze(classNames);
     this.session = ctx.registry.session(m.id, 'model', ctx.precision);
-    this.#batcher = makeBatcher(ctx, m.id, m.maxBatchSize, (items) => this.#run(items));
+    this.#batcher = makeBatcher(ctx, m.id, m.maxBatchSize, (items) => this.#run(items), this.session.parallelRuns);
   }
 
   static async create(ctx: EncoderContext, id: string): Promise<ObjectDetector> {

@@ -78,4 +78,56 @@ describe('Batcher', () => {
     await expect(p).rejects.toMatchObject({ code: 'VLR_MODEL_RUNTIME' });
     await expect(b.submit(3)).rejects.toMatchObject({ code: 'VLR_MODEL_RUNTIME' });
   });
+
+  it('with concurrency 2, a second batch starts while the first runs; items arriving meanwhile gather into the next', async () => {
+    const gates: Array<() => void> = [];
+    const batches: number[][] = [];
+    let running = 0;
+    let most = 0;
+    const b = new Batcher<number, number>(
+      async (xs) => {
+        batches.push(xs);
+        most = Math.max(most, ++running);
+        await new Promise<void>((r) => gates.push(r));
+        running--;
+        return xs;
+      },
+      { name: 'pair', maxBatchSize: 4, maxWaitMs: 0, maxQueue: 100, concurrency: 2 },
+    );
+    const tick = () => new Promise((r) => setTimeout(r, 5));
+    const a = b.submit(1);
+    await tick();
+    const c = b.submit(2);
+    await tick();
+    // two batches of one run at once; the next items wait for a free run and go together
+    expect(batches).toEqual([[1], [2]]);
+    const rest = [3, 4, 5].map((x) => b.submit(x));
+    await tick();
+    expect(batches).toHaveLength(2);
+    gates.shift()!();
+    await tick();
+    expect(batches[2]).toEqual([3, 4, 5]);
+    while (gates.length) gates.shift()!();
+    expect(await Promise.all([a, c, ...rest])).toEqual([1, 2, 3, 4, 5]);
+    expect(most).toBe(2);
+  });
+
+  it('with concurrency 2, items queued at once are shared out between the two runs (8 + 8, not 16 beside an idle run)', async () => {
+    const batches: number[] = [];
+    const b = new Batcher<number, number>(
+      async (xs) => {
+        batches.push(xs.length);
+        await new Promise((r) => setTimeout(r, 5));
+        return xs;
+      },
+      { name: 'share', maxBatchSize: 16, maxWaitMs: 2, maxQueue: 100, concurrency: 2 },
+    );
+    const out = await Promise.all(Array.from({ length: 16 }, (_, i) => b.submit(i)));
+    expect(out).toEqual(Array.from({ length: 16 }, (_, i) => i));
+    expect(batches).toEqual([8, 8]);
+    // one run at a time (the default): one batch of 16
+    const one = new Batcher<number, number>(async (xs) => (batches.push(xs.length), xs), { name: 'one', maxBatchSize: 16, maxWaitMs: 2, maxQueue: 100 });
+    await Promise.all(Array.from({ length: 16 }, (_, i) => one.submit(i)));
+    expect(batches).toEqual([8, 8, 16]);
+  });
 });
