@@ -376,8 +376,10 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       if (!degrade.code) Object.assign(degrade, reasonOf(e));
     }
   }
-  if (scoring) Object.assign(timings, stageTimings(stages, performance.now() - t2));
-  timings.rerank_ms = ms(t2);
+  // one reading of the clock for both: the stage a cut rerank was in gets what is left of rerank_ms
+  const rerankMs = performance.now() - t2;
+  if (scoring) Object.assign(timings, stageTimings(stages, rerankMs));
+  timings.rerank_ms = round(rerankMs);
   const degraded = degrade.code !== undefined;
   // hits whose image/video could not be read were scored on their text: say so, once per response
   const docErrors = (scored ?? []).filter((s): s is ScoredDocument & { error: { code: string; reason: string } } => s?.error !== undefined);
