@@ -176,12 +176,6 @@ export class Reranker {
   }
 
   /**
-   * An image's (or each of a video's sampled frames') visual embedding and `visualTextVector`, taken
-   * from a feature record the document carries when the record's part was made under the running
-   * configuration (a video's with this sampling) from this very media reference (records/use.ts
-   * `recordVisuals`): no model runs, no media read. Undefined when the record does not hold them.
-   */
-  /**
    * How videos are sampled when neither the document nor the pipeline says (media.fps,
    * media.maxFrames): what records are made with, and so what ingest's and a query's video vectors
    * are sampled at too, so that one feature pass serves all three (fix19b).
@@ -190,6 +184,12 @@ export class Reranker {
     return { fps: this.options.fps ?? 1, maxFrames: this.options.maxFrames ?? 32 };
   }
 
+  /**
+   * An image's (or each of a video's sampled frames') visual embedding and `visualTextVector`, taken
+   * from a feature record the document carries when the record's part was made under the running
+   * configuration (a video's with this sampling) from this very media reference (records/use.ts
+   * `recordVisuals`): no model runs, no media read. Undefined when the record does not hold them.
+   */
   async recordVisualVectors(record: unknown, source: string, kind: 'image' | 'video', sampling: { fps: number; maxFrames: number }): Promise<Array<{ embedding: Float32Array; text: Float32Array }> | undefined> {
     const frames = recordVisuals(record, source, kind, await this.recordKeys(), sampling);
     return frames?.map((f) => ({ embedding: f.embedding, text: this.#visualText(f.passage, f.bridge) }));
