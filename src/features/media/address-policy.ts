@@ -10,6 +10,11 @@ import { vlrError } from '../../errors.js';
 
 type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
+/** A URL's host as the policy and resolvers read it: an IPv6 literal without its brackets. */
+export function hostOf(u: URL): string {
+  return u.hostname.replace(/^\[(.*)\]$/, '$1');
+}
+
 export class AddressPolicy {
   readonly #hosts: string[] = [];
   readonly #wildcards: string[] = [];

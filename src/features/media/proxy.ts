@@ -17,6 +17,7 @@
 import ipaddr from 'ipaddr.js';
 import { Pool, ProxyAgent } from 'undici';
 import { isVlrerankError, vlrError, type VlrerankError } from '../../errors.js';
+import { hostOf } from './address-policy.js';
 import { redactUrl, translateFetchError } from './errors.js';
 
 /** A proxy for both schemes, or one per scheme (an https URL falls back to the http proxy, as undici's EnvHttpProxyAgent does). */
@@ -83,7 +84,7 @@ export class MediaProxies {
 
   #bypassed(target: URL): boolean {
     if (this.#all) return true;
-    const host = target.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase().replace(/\.$/, '');
+    const host = hostOf(target).toLowerCase().replace(/\.$/, '');
     const port = Number(target.port) || (target.protocol === 'https:' ? 443 : 80);
     const ip = ipaddr.isValid(host) ? ipaddr.process(host) : undefined;
     return this.#noProxy.some((e) => {

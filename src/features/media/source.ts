@@ -27,7 +27,7 @@ import ipaddr from 'ipaddr.js';
 import { Agent, request, type Dispatcher } from 'undici';
 import { isVlrerankError, vlrError } from '../../errors.js';
 import { untilAborted } from '../../util/abort.js';
-import { AddressPolicy } from './address-policy.js';
+import { AddressPolicy, hostOf } from './address-policy.js';
 import { decodeContent, discard, readBounded } from './body.js';
 import { redactUrl, tooLarge, translateFetchError } from './errors.js';
 import { Flights } from './flights.js';
@@ -264,7 +264,7 @@ export class MediaSource {
     if (u.protocol !== 'http:' && u.protocol !== 'https:') {
       throw vlrError('VLR_MEDIA_FORBIDDEN', `media URL scheme ${u.protocol} is not allowed (http and https only)`);
     }
-    const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+    const host = hostOf(u);
     if (ipaddr.isValid(host)) {
       const why = this.policy.refusal(host);
       if (why) throw vlrError('VLR_MEDIA_FORBIDDEN', `media URL ${redactUrl(raw)} is not allowed: ${why}${ALLOW_HINT}`);
@@ -280,7 +280,7 @@ export class MediaSource {
    * not seen here — the proxy's own egress rules must refuse private targets too (DEPLOYMENT.md).
    */
   async #checkProxiedTarget(target: URL, signal: AbortSignal): Promise<void> {
-    const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
+    const host = hostOf(target);
     if (ipaddr.isValid(host) || this.policy.hostAllowed(host)) return;
     let addresses: LookupAddress[];
     try {
