@@ -15,6 +15,7 @@
  */
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { DATA } from '../../helpers/paths.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pipelineProperties, setupIndex, sourceMapping } from '../../../src/engine/mapping.js';
 import { unpackRecord } from '../../../src/features/record/index.js';
@@ -24,7 +25,7 @@ import { RerankerEmbedder } from '../../../src/rerank/embedder.js';
 import { ENGINES, isElasticsearch, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const FIELD = 'vlrerank_features';
-const COCO = '/work/shared/data/coco-captions-mini';
+const COCO = join(DATA, 'coco-captions-mini');
 const photos = readFileSync(join(COCO, 'captions.jsonl'), 'utf8').trim().split('\n').slice(0, 4).map((l) => JSON.parse(l) as { image: string; captions: string[] });
 const PIPELINES = {
   'p19b-bf.yaml': `name: p19b-bf\nindex_patterns: [p19b-bf-*]\nfailure: fail_open\nfields: {text: [title]}\nfirst_stage: {text_query: bm25, fusion: {method: none}}\nfeatures: {store: index}\n`,

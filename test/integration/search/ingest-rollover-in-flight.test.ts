@@ -13,13 +13,14 @@
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { DATA } from '../../helpers/paths.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupIndex } from '../../../src/engine/mapping.js';
 import { ENGINES, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 import { countingRelay, type CountingRelay } from '../../helpers/counting-relay.js';
 import { until } from '../../helpers/until.js';
 
-const COCO = '/work/shared/data/coco-captions-mini';
+const COCO = join(DATA, 'coco-captions-mini');
 const photos = readFileSync(join(COCO, 'captions.jsonl'), 'utf8').trim().split('\n').slice(200, 204).map((l) => JSON.parse(l) as { image: string; captions: string[] });
 const PIPELINES = {
   'p19b-ron.yaml': `name: p19b-ron\nindex_patterns: [p19b-ron-*, p19b-ror-*]\nfailure: fail_open\nfields: {text: [title]}\nfirst_stage: {text_query: bm25, fusion: {method: none}}\nfeatures: {store: index}\n`,
