@@ -29,9 +29,12 @@ export function ingestPipelineOf(pipelines: PipelineRegistry, index: string | un
   return pipelines.ingestFor(index) ?? (index?.startsWith('.ds-') ? pipelines.ingestFor(dataStreamOf(index)) : undefined);
 }
 
-/** Could `name` be an alias whose index a pipeline ingests — must the engine be asked (`ingestFor`)? */
+/**
+ * Could `name` be an alias whose index a pipeline ingests — must the engine be asked (`ingestFor`)?
+ * Not a remote cluster's name (`other:kb`): no write goes through one cluster to another.
+ */
 export function mayBeAlias(pipelines: PipelineRegistry, name: string | undefined): name is string {
-  return !!name && pipelines.ingests && !/[*,]/.test(name) && !name.startsWith('_') && !pipelines.forIndex(name);
+  return !!name && pipelines.ingests && !/[*,:]/.test(name) && !name.startsWith('_') && !pipelines.forIndex(name);
 }
 
 export class AliasPipelines {

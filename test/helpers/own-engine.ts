@@ -15,6 +15,8 @@ import { freePort } from './haproxy.js';
 export interface OwnEngine {
   url: string;
   port: number;
+  /** Its transport port: what another cluster names in `cluster.remote.<alias>.seeds` (cross-cluster search). */
+  transport: number;
   /** Start (or start again after a kill) and wait until the cluster answers yellow or green. */
   start(timeoutMs?: number): Promise<void>;
   /** Signal the JVM: SIGSTOP freezes it (a hung engine), SIGCONT thaws it, SIGKILL kills it. */
@@ -59,6 +61,7 @@ export async function startOwnElasticsearch(name: string, settings: readonly str
   const engine: OwnEngine = {
     url,
     port,
+    transport,
     async start(timeoutMs = 240_000) {
       rmSync(pidFile, { force: true });
       const out = openSync(join(dir, `start-${Date.now()}.log`), 'w');

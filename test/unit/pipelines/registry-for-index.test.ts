@@ -31,3 +31,12 @@ it('says which expressions the engine may resolve, one name or a list alike', ()
   expect(cases.map(([e]) => r.resolvable(e))).toEqual(cases.map(([, want]) => want));
   expect(new PipelineRegistry([]).resolvable('kb-1')).toBe(false);
 });
+
+it('asks about remote clusters\' names only when a pattern names a remote cluster\'s indices, and ingests none of them', () => {
+  const r = new PipelineRegistry([...pipelines, pipeline('remote-kb', ['other:kb-*']), { ...pipeline('ingests', ['docs-*', 'other:docs-*']), vectors: { ingest: true } } as unknown as Pipeline]);
+  const cases: Array<[string, boolean]> = [['other:kb', true], ['*:kb-*', true], ['kb-*,*:kb-*', true], ['a,o:b', true], ['_internal', false], ['a,_x', false]];
+  expect(cases.map(([e]) => r.resolvable(e))).toEqual(cases.map(([, want]) => want));
+  expect(r.forIndex('other:kb-1')?.name).toBe('remote-kb');
+  expect(r.ingestFor('docs-1')?.name).toBe('ingests');
+  expect(r.ingestFor('other:docs-1')).toBeUndefined(); // no cluster writes through another
+});

@@ -1,0 +1,135 @@
+/**
+ * Cross-cluster search through vlrerank (held-out probe round 20a): two Elasticsearch 8.19 nodes of
+ * the test's own, each its own cluster, the second the first's remote `other`
+ * (`cluster.remote.other.seeds`), the same product titles on each; vlrerank in front of the first,
+ * with a pipeline whose patterns name the local indices and the remote's (`other:ccs-*`), keeping
+ * feature records in the index and writing them back. Each answer is compared with the first
+ * cluster answering directly.
+ *
+ * - A wildcard over clusters (`*:ccs-*`, `ccs-*,*:ccs-*`) names only indices the pipeline covers, as
+ *   the engine's `_resolve/index` says (`other:ccs-kb`): it was refused "no vlrerank pipeline covers"
+ *   (remote names were never resolved), where `other:ccs-kb` itself was reranked.
+ * - A remote hit scored without a record is not written back: the record write-back read
+ *   `other:ccs-kb/_mapping` through the local cluster (refused: "Cross-cluster calls are not
+ *   supported in this context"), counted `failed` and logged a warning at every such search.
+ * - A write naming the remote index gets the engine's own refusal (no cluster writes through
+ *   another), as sent: it was given vectors, two refused `_mapping` reads and a `vlrerank.error`
+ *   telling the client to backfill.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/config/load.js';
+import { startServer, type RunningServer } from '../../../src/server/start.js';
+import { startOwnElasticsearch, type OwnEngine } from '../../helpers/own-engine.js';
+import { TITLES } from '../../helpers/own-engine-proxy.js';
+import { DATA, MODELS } from '../../helpers/paths.js';
+import { pipelinesDir } from '../../helpers/search-fixtures.js';
+import { until } from '../../helpers/until.js';
+
+const INDEX = 'ccs-kb';
+const PIPELINE = `name: ccs
+index_patterns: [ccs-*, "other:ccs-*"]
+fields: { text: [title] }
+first_stage: { text_query: bm25, match_fields: [title] }
+window: { default: 20, max: 50 }
+failure: fail_open
+budget_ms: 60000
+features: { store: index, write_back: true }
+`;
+let local: OwnEngine;
+let remote: OwnEngine;
+let srv: RunningServer;
+
+async function call(base: string, method: string, path: string, body?: unknown, ndjson = false): Promise<{ status: number; body: any; text: string }> {
+  const r = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': ndjson ? 'application/x-ndjson' : 'application/json' },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    signal: AbortSignal.timeout(120_000),
+  });
+  const text = await r.text();
+  return { status: r.status, text, body: text ? JSON.parse(text) : undefined };
+}
+
+async function titles(es: OwnEngine, from: number): Promise<void> {
+  const lines = TITLES.flatMap((t, i) => [JSON.stringify({ index: { _index: INDEX, _id: String(from + i) } }), JSON.stringify({ title: t })]);
+  expect((await call(es.url, 'POST', '/_bulk?refresh=true', `${lines.join('\n')}\n`, true)).status).toBe(200);
+}
+
+const writeBacks = async (): Promise<Record<string, number>> => {
+  const text = await (await fetch(`${srv.url}/_vlrerank/metrics`)).text();
+  return Object.fromEntries([...text.matchAll(/^vlrerank_record_write_back_total\{outcome="(\w+)"\} (\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
+};
+const idsOf = (b: any): string[] => b.hits.hits.map((h: { _index: string; _id: string }) => `${h._index}/${h._id}`).sort();
+const clustersOf = (b: any) => JSON.parse(JSON.stringify(b._clusters, (k, v) => (k === 'took' ? undefined : v)));
+
+beforeAll(async () => {
+  [local, remote] = await Promise.all([startOwnElasticsearch('ccs-local'), startOwnElasticsearch('ccs-remote')]);
+  await Promise.all([local.start(), remote.start()]);
+  const set = await call(local.url, 'PUT', '/_cluster/settings', { persistent: { 'cluster.remote.other.seeds': [`127.0.0.1:${remote.transport}`], 'cluster.remote.other.skip_unavailable': true } });
+  expect(set.status).toBe(200);
+  await titles(local, 0);
+  await titles(remote, 100); // written to the remote directly: no records
+  // connected once a search over both clusters answers both
+  await until(async () => (await call(local.url, 'GET', `/${INDEX},other:${INDEX}/_search?size=0`)).body?._clusters?.successful === 2, { tries: 120, everyMs: 500, what: 'the remote cluster connected' });
+  srv = await startServer(
+    parseConfig({
+      server: { host: '127.0.0.1', port: 0, ui: false },
+      upstream: { urls: [local.url] },
+      log: { level: 'silent', access: false },
+      models: { dir: MODELS, intraOpThreads: 2 },
+      media: { roots: [DATA] },
+      pipelines: { dir: pipelinesDir({ 'ccs.yaml': PIPELINE }) },
+    }),
+  );
+  await srv.services.reranker.warm.wait();
+}, 600_000);
+
+afterAll(async () => {
+  await srv?.close();
+  await Promise.all([local?.close(), remote?.close()]);
+});
+
+describe('cross-cluster search through vlrerank', () => {
+  it('reranks a wildcard over clusters by the pipeline covering every index it names, hits and `_clusters` as the engine answers', { timeout: 180_000 }, async () => {
+    for (const expr of [`*:${INDEX}`, `*:ccs-*`, `ccs-*,*:ccs-*`, `other:ccs-*`, `${INDEX},other:${INDEX}`]) {
+      const direct = await call(local.url, 'POST', `/${expr}/_search`, { size: 20, query: { match: { title: 'oat milk' } } });
+      const got = await call(srv.url, 'POST', `/${expr}/_search`, { size: 20, ext: { vlrerank: { query: { text: 'oat milk' } } } });
+      expect(got.status, `${expr}: ${got.text}`).toBe(200);
+      expect(got.body.vlrerank.pipeline).toBe('ccs');
+      expect(got.body.vlrerank.degraded).toBe(false);
+      expect(idsOf(got.body)).toEqual(idsOf(direct.body));
+      expect(idsOf(got.body).some((id) => id.startsWith(`other:${INDEX}/`))).toBe(true);
+      expect(clustersOf(got.body)).toEqual(clustersOf(direct.body));
+    }
+  });
+
+  it("never writes a remote hit's record back through the local cluster", { timeout: 180_000 }, async () => {
+    const before = await call(remote.url, 'GET', `/${INDEX}/_doc/101`);
+    const got = await call(srv.url, 'POST', `/other:${INDEX}/_search`, { size: 5, ext: { vlrerank: { query: { text: 'oat milk' } } } });
+    expect(got.status).toBe(200);
+    expect(got.body.hits.hits.length).toBeGreaterThan(0);
+    await srv.services.writeBack!.idle();
+    const outcomes = await writeBacks();
+    expect(outcomes.failed ?? 0).toBe(0);
+    expect(outcomes.written ?? 0).toBe(0);
+    const after = await call(remote.url, 'GET', `/${INDEX}/_doc/101`);
+    expect(after.body._seq_no).toBe(before.body._seq_no);
+  });
+
+  it("answers a write naming the remote cluster's index with the engine's own refusal, as sent", { timeout: 120_000 }, async () => {
+    const bulk = `${JSON.stringify({ index: { _index: `other:${INDEX}`, _id: 'w1' } })}\n${JSON.stringify({ title: 'oat milk' })}\n`;
+    for (const [method, path, body, ndjson] of [
+      ['PUT', `/other:${INDEX}/_doc/w1`, { title: 'oat milk' }, false],
+      ['POST', `/other:${INDEX}/_update/101`, { doc: { title: 'oat milk' } }, false],
+      ['POST', '/_bulk', bulk, true],
+    ] as const) {
+      const direct = await call(local.url, method, path, body, ndjson);
+      const got = await call(srv.url, method, path, body, ndjson);
+      expect(got.status, path).toBe(direct.status);
+      const { took: _a, ...d } = direct.body;
+      const { took: _b, ...g } = got.body;
+      expect(g, path).toEqual(d);
+    }
+    expect((await call(remote.url, 'GET', `/${INDEX}/_count`)).body.count).toBe(TITLES.length);
+  });
+});
