@@ -27,6 +27,8 @@ export interface Metrics {
   upstreamErrors: Counter<'code'>;
   failures: Counter<'code'>;
   openFilesExhausted: Counter<'where'>;
+  /** Client connections closed at server.maxConnections to let a new one in (http/connection-cap.ts), by what they were doing. */
+  connectionsShed: Counter<'kind'>;
   stageSeconds: Histogram<'stage'>;
   batchSize: Histogram<'model'>;
   cacheEvents: Counter<'event'>;
@@ -115,6 +117,7 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
     upstreamPool: new Gauge({ name: 'vlrerank_upstream_pool', help: 'Upstream connection pools per node and traffic (passthrough, own): connected, free, running, queued', labelNames: ['node', 'traffic', 'what'], registers }),
     upstreamErrors: new Counter({ name: 'vlrerank_upstream_errors_total', help: 'Upstream connection failures by code', labelNames: ['code'], registers }),
     openFilesExhausted: new Counter({ name: 'vlrerank_open_files_exhausted_total', help: 'Times the process ran out of file descriptors: open (a socket or file, answered 503 VLR_OPEN_FILES) or accept (a client connection closed at server.maxConnections)', labelNames: ['where'], registers }),
+    connectionsShed: new Counter({ name: 'vlrerank_connections_shed_total', help: 'Client connections closed at server.maxConnections to let a new one in: no_request (no complete request head yet: 408), between_requests (an idle keep-alive), reserve (held past the cap without a request: 408)', labelNames: ['kind'], registers }),
     failures: new Counter({ name: 'vlrerank_failures_total', help: 'Errors answered to clients by vlrerank code', labelNames: ['code'], registers }),
     stageSeconds: new Histogram({
       name: 'vlrerank_stage_seconds',
