@@ -136,7 +136,7 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
     unhandledRejections: new Counter({ name: 'vlrerank_unhandled_rejections_total', help: 'Promise rejections no code awaited (logged; the process keeps serving)', registers }),
     featureRecords: new Counter({ name: 'vlrerank_feature_records_total', help: 'Feature-record parts handed to reranks: used, or rejected by reason and recomputed', labelNames: ['outcome', 'reason'], registers }),
     recordWriteBack: new Counter({ name: 'vlrerank_record_write_back_total', help: 'Feature records written back to the index by reranked searches, by outcome', labelNames: ['outcome'], registers }),
-    pipelineReloads: new Counter({ name: 'vlrerank_pipeline_reloads_total', help: 'Reloads of the pipelines folder by outcome: reloaded, or invalid (the set serving stayed)', labelNames: ['outcome'], registers }),
+    pipelineReloads: new Counter({ name: 'vlrerank_pipeline_reloads_total', help: 'Reloads of the pipelines folder by outcome: reloaded (a new generation), unchanged (the folder says what the set serving says: kept), or invalid (the set serving stayed)', labelNames: ['outcome'], registers }),
     pipelinesGeneration: new Gauge({ name: 'vlrerank_pipelines_generation', help: 'Generation of the pipeline set serving: 1 at the start, one more per reload that took', registers }),
     writeCompletions: new Counter({ name: 'vlrerank_write_completions_total', help: 'Writes sent as received (their index refused these credentials lately) that the engine stored, completed with their vectors and record, by outcome', labelNames: ['outcome'], registers }),
   };
