@@ -163,6 +163,13 @@ export const modelsSchema = z.strictObject({
     .default({ maxBatchSize: 16, maxWaitMs: 2, maxQueue: 1024 }),
 });
 
+/**
+ * How videos are sampled when neither a request, a document nor a pipeline says (`media.fps`,
+ * `media.maxFrames`): the one spelling of these defaults — the schema's, the decoder's, the
+ * reranker's and admission's cost all read it (fix20a: it was written out in five places).
+ */
+export const VIDEO_SAMPLING: Readonly<{ fps: number; maxFrames: number }> = Object.freeze({ fps: 1, maxFrames: 32 });
+
 export const mediaSchema = z.strictObject({
   /** Local folders media paths may be read from; none by default. */
   roots: z.array(z.string().min(1)).default([]),
@@ -199,9 +206,9 @@ export const mediaSchema = z.strictObject({
   /** ffmpeg is killed past this time for one video. */
   videoTimeoutMs: positiveInt.default(60_000),
   /** Frames sampled per second of video, unless a request says otherwise. */
-  fps: z.number().positive().default(1.0),
+  fps: z.number().positive().default(VIDEO_SAMPLING.fps),
   /** Most frames per video; beyond it frames are spread uniformly over the whole video. */
-  maxFrames: positiveInt.default(32),
+  maxFrames: positiveInt.default(VIDEO_SAMPLING.maxFrames),
 });
 
 export const cacheSchema = z.strictObject({
