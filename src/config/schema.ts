@@ -34,11 +34,15 @@ export const serverSchema = z.strictObject({
   /** Idle time a keep-alive connection is kept open between requests. */
   keepAliveTimeoutMs: positiveInt.default(65_000),
   /**
-   * Client connections served at once. Past it a small reserve (1/16 of it, 4 to 32) is answered
-   * 503 `es_rejected_execution_exception` with `Retry-After: 1` and `Connection: close`, then
-   * closed; past the reserve Node closes new ones at the door, unanswered (both counted in
-   * `vlrerank_open_files_exhausted_total{where="accept"}`, logged). Unset: sized from the open files
-   * limit (`ulimit -n`) so the upstream pools, media reads and lmdb keep descriptors —
+   * Client connections held at once. A new one at the cap closes the connection waiting longest
+   * without a complete request head (Node's 408, as at `headersTimeoutMs`), else the keep-alive idle
+   * longest between requests (silently), never one whose request is being served (slowloris;
+   * `vlrerank_connections_shed_total{kind}`). When every one is being served, a small reserve
+   * (1/16 of it, 4 to 32) is answered 503 `es_rejected_execution_exception` with `Retry-After: 1`
+   * and `Connection: close`, then closed (it closes its own longest-waiting socket, 408, to keep a
+   * place free); a burst past the reserve within one turn is closed at the door, unanswered (both
+   * counted in `vlrerank_open_files_exhausted_total{where="accept"}`, logged). Unset: sized from the
+   * open files limit (`ulimit -n`) so the upstream pools, media reads and lmdb keep descriptors —
    * max(16, (limit − 128) / 2): 256 → 64, 1024 → 448. 0: no cap.
    */
   maxConnections: nonNegativeInt.optional(),
@@ -163,6 +167,13 @@ export const modelsSchema = z.strictObject({
     .default({ maxBatchSize: 16, maxWaitMs: 2, maxQueue: 1024 }),
 });
 
+/**
+ * How videos are sampled when neither a request, a document nor a pipeline says (`media.fps`,
+ * `media.maxFrames`): the one spelling of these defaults — the schema's, the decoder's, the
+ * reranker's and admission's cost all read it (fix20a: it was written out in five places).
+ */
+export const VIDEO_SAMPLING: Readonly<{ fps: number; maxFrames: number }> = Object.freeze({ fps: 1, maxFrames: 32 });
+
 export const mediaSchema = z.strictObject({
   /** Local folders media paths may be read from; none by default. */
   roots: z.array(z.string().min(1)).default([]),
@@ -199,9 +210,9 @@ export const mediaSchema = z.strictObject({
   /** ffmpeg is killed past this time for one video. */
   videoTimeoutMs: positiveInt.default(60_000),
   /** Frames sampled per second of video, unless a request says otherwise. */
-  fps: z.number().positive().default(1.0),
+  fps: z.number().positive().default(VIDEO_SAMPLING.fps),
   /** Most frames per video; beyond it frames are spread uniformly over the whole video. */
-  maxFrames: positiveInt.default(32),
+  maxFrames: positiveInt.default(VIDEO_SAMPLING.maxFrames),
 });
 
 export const cacheSchema = z.strictObject({
@@ -386,7 +397,7 @@ export const pipelinesSchema = z.strictObject({
   /**
    * How long (ms) what an alias or a wildcard no pipeline pattern covers names (its indices, its
    * write index) is kept before the engine is asked again; a moved alias is seen after at most this
-   * by writes, and at once by a search that gets hits of an index of another pipeline (asked again,
+   * by writes, and at once by a search (or an `_msearch` item) that gets hits of an index of another pipeline (asked again,
    * once). 0: asked at every search or write that depends on it.
    */
   aliasCacheMs: z.number().int().min(0).max(3_600_000).default(10_000),

@@ -24,6 +24,7 @@ import type { AccessLine, Logger, RerankNote } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js';
 import { redactUrl } from '../observability/redact.js';
 import { requestIds } from '../observability/request-ids.js';
+import { SHED_CODE } from './connection-cap.js';
 
 export interface AccessLogDeps {
   metrics: Pick<Metrics, 'requests' | 'requestSeconds' | 'inFlight' | 'onCollect'>;
@@ -313,7 +314,7 @@ export function requestTracker(deps: AccessLogDeps): (req: IncomingMessage, res:
 function clientErrorStatus(code: string | undefined): number {
   if (code === 'HPE_HEADER_OVERFLOW') return 431;
   if (code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') return 413;
-  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === SHED_CODE) return 408; // a connection shed for a new one is told as at headersTimeout (connection-cap.ts)
   return 400;
 }
 
@@ -340,6 +341,8 @@ const UNPARSED = 'unparsed';
  * code, the method and redacted target when they look like one) and a count in
  * `vlrerank_requests_total{route="unparsed"}`; before, an operator counting errors missed them. A
  * refused request whose response object exists (a body too slow: 408) is logged by that response.
+ * A connection closed at `server.maxConnections` to let a new one in while it had sent no complete
+ * request head (http/connection-cap.ts, fix20a) comes here too: 408, error `VLR_CONNECTION_SHED`.
  */
 export function clientErrorHandler(deps: AccessLogDeps): (err: Error & { code?: string; rawPacket?: unknown }, socket: Duplex) => void {
   const cache = cacheFor(deps);

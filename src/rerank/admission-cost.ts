@@ -11,7 +11,7 @@
  * A URL's video is corrected while the request runs, once its header is read (`costCorrector`).
  */
 import { resolveWeights } from './fusion.js';
-import type { RerankerOptions } from './options.js';
+import { videoSamplingOf, type RerankerOptions } from './options.js';
 import type { RerankerPorts } from './ports.js';
 import type { NormalizedInput } from './types.js';
 import { fanOutSignal } from '../util/abort.js';
@@ -36,8 +36,7 @@ type Item = { text?: unknown; image?: unknown; video?: string; fps?: number; max
 
 /** Each video of the request (query first; `item` the query or document object) with the sampling it will be read at, as planRequest and the media stage decide. */
 function videos(req: NormalizedInput, options: Sampling): Array<{ ref: string; fps: number; maxFrames: number; item: object }> {
-  const fps = req.fps ?? options.fps ?? 1;
-  const maxFrames = req.maxFrames ?? options.maxFrames ?? 32;
+  const { fps, maxFrames } = videoSamplingOf(req, options);
   const out: Array<{ ref: string; fps: number; maxFrames: number; item: object }> = [];
   if (req.query.video !== undefined) out.push({ ref: req.query.video, fps, maxFrames, item: req.query });
   for (const d of req.documents as Item[]) if (d.video !== undefined) out.push({ ref: d.video, fps: d.fps ?? fps, maxFrames: d.max_frames ?? maxFrames, item: d });
@@ -109,8 +108,9 @@ export async function knownVideoFrames(req: NormalizedInput, options: Sampling, 
  * costed at that many frames, any other at its max_frames.
  */
 export function requestCost(req: NormalizedInput, options: Pick<RerankerOptions, 'fps' | 'maxFrames' | 'ocr' | 'weights'> = {}, frames?: KnownFrames): number {
-  const fps = req.fps ?? options.fps ?? 1;
-  const maxFrames = Math.max(1, req.maxFrames ?? options.maxFrames ?? 32);
+  const sampling = videoSamplingOf(req, options);
+  const fps = sampling.fps;
+  const maxFrames = Math.max(1, sampling.maxFrames);
   const docOcr = (req.ocr ?? options.ocr ?? false) && req.query.text !== undefined;
   const queryOcr = req.query.image !== undefined && (resolveWeights(options.weights, req.weights).image_ocr_text ?? 0) > 0 && req.documents.some((d) => d.text !== undefined);
   const videoFrames = (x: Item) => {

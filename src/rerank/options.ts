@@ -3,6 +3,7 @@
  * The local backend reads the model and media settings from here; the reranker the scoring ones.
  * Types only: plain data passed down, never read from the environment. Checked by options-check.ts.
  */
+import { VIDEO_SAMPLING } from '../config/schema.js';
 import type { Admission, AdmissionLimits, ShedReason } from './admission.js';
 import type { CalibrationTable } from './calibration.js';
 import type { RerankerPorts } from './ports.js';
@@ -166,3 +167,8 @@ export const MAX_BUDGET_MS = 3_600_000;
  * the composition root always passes `rerank.admission`.
  */
 export const LIBRARY_QUEUE = Object.freeze({ maxQueued: Infinity, maxQueuedDocuments: Infinity, maxQueueWaitMs: MAX_BUDGET_MS, clientShare: 1 });
+
+/** How a request's videos are sampled: as it asks, else as the reranker is set (`media.*`, a pipeline's `scorer`), else the media defaults. */
+export function videoSamplingOf(req: { fps?: number; maxFrames?: number }, options: Pick<RerankerOptions, 'fps' | 'maxFrames'>): { fps: number; maxFrames: number } {
+  return { fps: req.fps ?? options.fps ?? VIDEO_SAMPLING.fps, maxFrames: req.maxFrames ?? options.maxFrames ?? VIDEO_SAMPLING.maxFrames };
+}

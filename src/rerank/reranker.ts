@@ -14,7 +14,7 @@ import { usableCores } from '../config/cgroup.js';
 import type { Calibrator } from './calibration.js';
 import { buildCalibrator } from './calibration.js';
 import { vlrError } from '../errors.js';
-import { LIBRARY_QUEUE, type ProcessOptions, type RerankerOptions } from './options.js';
+import { LIBRARY_QUEUE, videoSamplingOf, type ProcessOptions, type RerankerOptions } from './options.js';
 import { checkProcessOptions, checkRerankerOptions } from './options-check.js';
 import type { RerankerPorts, TextVectorsPort } from './ports.js';
 import { loadConceptBank, type ConceptBank } from './signals/concept-bank.js';
@@ -181,7 +181,7 @@ export class Reranker {
    * are sampled at too, so that one feature pass serves all three (fix19b).
    */
   videoSampling(): { fps: number; maxFrames: number } {
-    return { fps: this.options.fps ?? 1, maxFrames: this.options.maxFrames ?? 32 };
+    return videoSamplingOf({}, this.options);
   }
 
   /**

@@ -10,10 +10,10 @@
  */
 import type { PipelineRegistry } from '../pipelines/index.js';
 import { assertJsonDepth } from '../util/json-depth.js';
-import { detectThrough, forgetTargets, mayDefaultNow, strayHits, type ResolveDeps, type ResolvedDetection } from './resolve.js';
+import { detectThrough, forgetTargets, mayDefaultNow, movedSince, type ResolveDeps, type ResolvedDetection } from './resolve.js';
 import type { IndexTargets } from '../engine/targets.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
-import { msearchItemsOf, parseMsearch, planMsearch, runMsearch, type MsearchItem } from './msearch.js';
+import { msearchItemsOf, parseMsearch, planMsearch, rerunMoved, runMsearch, type MsearchItem } from './msearch.js';
 import { applyFilterPath, hasAnswerParams, parseFilterPath, withoutAnswerParams } from './filter-path.js';
 import type { NdjsonItem } from '../util/json-worker.js';
 import { assertMetadataKeys } from './msearch-header.js';
@@ -136,7 +136,7 @@ async function search(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sear
     if (d.kind === 'passthrough') return d.body ? { kind: 'forward', body: Buffer.from(JSON.stringify(d.body)), rewritten: true } : { kind: 'forward', body: raw, rewritten: false };
     out = await runRerankSearch(d.spec, deps, { index: req.index, headers: req.headers, signal: req.signal?.(), client: req.client });
     // chosen through what an alias names, as kept: hits of an index of another pipeline mean it moved — asked again, once (strayHits)
-    if (!again || !d.resolved || out.status >= 300 || Buffer.isBuffer(out.body) || !strayHits(deps, d.spec.pipeline, out.body)) break;
+    if (!again || !movedSince(deps, d, out.status, out.body)) break;
     forgetTargets(deps, req.index, params, req.headers);
     d = await detect();
   }
@@ -175,6 +175,9 @@ async function msearch(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sea
   if (plan.every((p) => p.kind === 'plain' && !p.rewritten)) return plain;
   // a header key the engine refuses is its 400 for the whole request, not a parameter of a reranked item
   await assertMetadataKeys(items, (name) => registry.get(name) !== undefined, async () => (await deps.engine.info(credentialHeaders(req.headers))).distribution);
-  const out = await runMsearch(plan, deps, { pathIndex: req.index, params, headers: req.headers, signal: req.signal?.(), client: req.client });
+  const run = { pathIndex: req.index, params, headers: req.headers, signal: req.signal?.(), client: req.client };
+  const out = await runMsearch(plan, deps, run);
+  // items chosen through what an alias names, as kept, that got another pipeline's hits: asked again, once, as a _search is
+  await rerunMoved(items, plan, out, deps, run, req.signal);
   return { kind: 'answer', status: 200, headers: out.headers, ...(filterPath ? { body: applyFilterPath(out.body, filterPath), whole: out.body } : { body: out.body }) };
 }

@@ -7,7 +7,7 @@
 import { vlrError } from '../errors.js';
 import { esErrorAnswer } from './error-body.js';
 import type { RerankSpec } from './detect.js';
-import { detectThrough, type ResolveDeps } from './resolve.js';
+import { detectThrough, forgetTargets, movedSince, type ResolveDeps } from './resolve.js';
 import { engineRefusal, isEngineRefusal, type EngineRefusal } from '../engine/auth-refusal.js';
 import { gatewayError } from '../engine/gateway.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
@@ -104,7 +104,8 @@ function indexOf(header: Record<string, unknown>, pathIndex: string | undefined)
   return pathIndex;
 }
 
-export type MsearchPlan = Array<{ kind: 'plain'; item: MsearchItem; rewritten?: boolean } | { kind: 'rerank'; spec: RerankSpec; index?: string } | { kind: 'error'; error: unknown }>;
+/** `resolved` on a reranked item: its pipeline was chosen through what the engine said its index expression names (search/resolve.ts). */
+export type MsearchPlan = Array<{ kind: 'plain'; item: MsearchItem; rewritten?: boolean } | { kind: 'rerank'; spec: RerankSpec; index?: string; resolved?: boolean } | { kind: 'error'; error: unknown }>;
 
 /** Each item's plan; an item whose pipeline depends on what its index names asks the engine (search/resolve.ts), the items side by side. */
 export async function planMsearch(items: MsearchItem[], pathIndex: string | undefined, params: URLSearchParams, deps: ResolveDeps, headers: readonly string[] = [], signal?: () => AbortSignal): Promise<MsearchPlan> {
@@ -113,7 +114,7 @@ export async function planMsearch(items: MsearchItem[], pathIndex: string | unde
     const index = indexOf(item.header, pathIndex);
     try {
       const d = await detectThrough(deps, { index, params: headerParams(item.header, params), body: item.body }, headers, signal?.());
-      if (d.kind === 'rerank') return { kind: 'rerank' as const, spec: d.spec, index };
+      if (d.kind === 'rerank') return { kind: 'rerank' as const, spec: d.spec, index, ...(d.resolved ? { resolved: true } : {}) };
       // a body whose vlrerank block said `enabled: false` is sent without it
       return d.body ? { kind: 'plain' as const, item: { ...item, bodyLine: JSON.stringify(d.body) }, rewritten: true } : { kind: 'plain' as const, item };
     } catch (e) {
@@ -158,10 +159,30 @@ function errorType(body: Buffer | string): unknown {
   }
 }
 
+type MsearchRun = { pathIndex?: string; params: URLSearchParams; headers: readonly string[]; signal?: AbortSignal; client?: string };
+
+/**
+ * The items of an `_msearch` whose pipeline was chosen through what an alias names, as kept, and
+ * whose answer holds another pipeline's hits (resolve.ts movedSince) — the alias moved within
+ * `pipelines.aliasCacheMs` — are planned and run again, once, their kept answers forgotten, as a
+ * `_search` is; their new answers replace theirs in `out`. Before (fix20a; fix19a left it), an
+ * `_msearch` item through the moved alias was reranked by the old tenant's pipeline until the
+ * kept answer expired.
+ */
+export async function rerunMoved(items: MsearchItem[], plan: MsearchPlan, out: { body: Record<string, unknown> }, deps: ResolveDeps & SearchDeps, run: MsearchRun, signal?: () => AbortSignal): Promise<void> {
+  const responses = out.body.responses as Array<Record<string, unknown>>;
+  const moved = plan.flatMap((p, i) => (p.kind === 'rerank' && movedSince(deps, p, 200, responses[i]) ? [i] : []));
+  if (!moved.length) return;
+  for (const i of moved) forgetTargets(deps, indexOf(items[i]!.header, run.pathIndex), headerParams(items[i]!.header, run.params), run.headers);
+  const again = moved.map((i) => items[i]!);
+  const redone = await runMsearch(await planMsearch(again, run.pathIndex, run.params, deps, run.headers, signal), deps, run);
+  moved.forEach((i, j) => (responses[i] = (redone.body.responses as Array<Record<string, unknown>>)[j]!));
+}
+
 export async function runMsearch(
   plan: MsearchPlan,
   deps: SearchDeps,
-  opts: { pathIndex?: string; params: URLSearchParams; headers: readonly string[]; signal?: AbortSignal; client?: string },
+  opts: MsearchRun,
 ): Promise<{ headers: Record<string, string>; body: Record<string, unknown> }> {
   const t0 = performance.now();
   const plain = plan.flatMap((p, i) => (p.kind === 'plain' ? [{ i, item: p.item }] : []));

@@ -71,6 +71,15 @@ export function strayHits(deps: ResolveDeps, pipeline: { name: string }, body: u
   return false;
 }
 
+/**
+ * Must a reranked search be detected and run again (once)? Its pipeline was chosen through what the
+ * engine said its expression names, as kept, and its answer holds hits of an index of another
+ * pipeline: the alias moved meanwhile (strayHits). A `_search` and each `_msearch` item ask this.
+ */
+export function movedSince(deps: ResolveDeps, d: { resolved?: boolean; spec: { pipeline: { name: string } } }, status: number, body: unknown): boolean {
+  return !!d.resolved && status < 300 && !Buffer.isBuffer(body) && strayHits(deps, d.spec.pipeline, body);
+}
+
 /** Forget what the engine said a search's expression names (strayHits): the next detection asks again. */
 export function forgetTargets(deps: ResolveDeps, index: string | undefined, params: URLSearchParams, headers: readonly string[]): void {
   deps.targets?.forgetSearched(searchExpr(index), params, clientReadHeaders(headers));

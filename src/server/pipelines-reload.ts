@@ -22,7 +22,7 @@ import type { Reranker } from '../rerank/reranker.js';
 import { warmNeeds } from './warmup.js';
 
 /** Outcomes of a reload, each a series from the start. */
-export const RELOAD_OUTCOMES = ['reloaded', 'invalid'] as const;
+export const RELOAD_OUTCOMES = ['reloaded', 'unchanged', 'invalid'] as const;
 
 /** Read and validate the pipelines folder (throws VLR_PIPELINE_INVALID naming each file and key). */
 export function readPipelineSet(config: Config): PipelineRegistry {
@@ -43,6 +43,12 @@ export interface ReloadDeps {
 
 export interface ReloadResult {
   acknowledged: true;
+  /**
+   * `noop`: the folder says what the set serving says (its digest): that set, its generation and
+   * `loaded_at` are kept — Elasticsearch's word for an update that changes nothing. `reloaded`: a
+   * new generation serves.
+   */
+  result: 'reloaded' | 'noop';
   generation: number;
   loaded_at: string;
   /** What the set says (pipelines/live.ts): equal on replicas serving the same pipelines. */
@@ -94,11 +100,13 @@ export class PipelineReloader {
     const changed = next.pipelines.filter((p) => before.has(p.name) && before.get(p.name) !== specOf(p)).map((p) => p.name);
     const kept = new Set(next.pipelines.map((p) => p.name));
     const removed = old.pipelines.filter((p) => !kept.has(p.name)).map((p) => p.name);
+    const was = live.generation;
     const g = live.replace(next);
-    metrics.pipelineReloads.inc({ outcome: 'reloaded' });
+    const result = g === was ? 'noop' : 'reloaded';
+    metrics.pipelineReloads.inc({ outcome: result === 'noop' ? 'unchanged' : 'reloaded' });
     metrics.pipelinesGeneration.set(g.generation);
-    logger.info({ generation: g.generation, digest: g.digest, pipelines: next.pipelines.length, added, removed, changed, ...(warmup ? { warmup } : {}) }, 'rerank pipelines reloaded');
-    return { acknowledged: true, generation: g.generation, loaded_at: g.loadedAt, digest: g.digest, pipelines: next.pipelines.length, added, removed, changed, ...(warmup ? { warmup } : {}) };
+    logger.info({ generation: g.generation, digest: g.digest, pipelines: next.pipelines.length, result, added, removed, changed, ...(warmup ? { warmup } : {}) }, result === 'noop' ? 'rerank pipelines reloaded: nothing changed, the set serving stays' : 'rerank pipelines reloaded');
+    return { acknowledged: true, result, generation: g.generation, loaded_at: g.loadedAt, digest: g.digest, pipelines: next.pipelines.length, added, removed, changed, ...(warmup ? { warmup } : {}) };
   }
 
   /** Warm what the new set needs and the old one did not, before the new one serves. */

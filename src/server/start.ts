@@ -26,7 +26,7 @@ import { ResultWindows } from '../engine/result-window.js';
 import { WriteMappings } from '../engine/write-mapping.js';
 import { startWarmup } from './warmup.js';
 import { CorsTable } from '../search/cors.js';
-import { ConnectionCap, connectionReserve } from '../http/connection-cap.js';
+import { ConnectionCap, connectionReserve, SHED_KINDS } from '../http/connection-cap.js';
 import { connectionsForFiles, onOutOfFiles, openFilesLimit, reportOutOfFiles } from '../util/process-limits.js';
 
 export interface RunningServer {
@@ -161,24 +161,38 @@ function watchOpenFiles(config: Config, services: Services): { cap: ConnectionCa
   const set = config.server.maxConnections;
   const max = set === undefined ? connectionsForFiles(limit) : set || undefined;
   if (set === undefined && max !== undefined && limit <= 65_536) services.logger.info({ openFilesLimit: limit, maxConnections: max }, `open files limit (ulimit -n) ${limit}: at most ${max} client connections at once (server.maxConnections)`);
-  let lastWarn = -Infinity;
-  let unsaid = 0;
+  const warn = warnAtMostEvery(10_000, services.logger);
   const stop = onOutOfFiles((where, reason) => {
     services.metrics.openFilesExhausted.inc({ where });
-    const now = performance.now();
-    if (now - lastWarn < 10_000) return void unsaid++;
-    services.logger.warn({ where, openFilesLimit: Number.isFinite(limit) ? limit : undefined, maxConnections: max, sinceLastWarning: unsaid }, reason);
-    lastWarn = now;
-    unsaid = 0;
+    warn({ where, openFilesLimit: Number.isFinite(limit) ? limit : undefined, maxConnections: max }, reason);
   });
   const sized = set === undefined ? `, sized from the open files limit ulimit -n ${limit}` : '';
-  const cap =
-    max === undefined
-      ? undefined
-      : new ConnectionCap(max, (how) =>
-          reportOutOfFiles('accept', how === 'answered' ? `a client connection was answered 503 and closed: ${max} are open (server.maxConnections${sized}); raise the limit (systemd LimitNOFILE=, docker --ulimit nofile=) or add replicas` : `a client connection was closed at once, unanswered: ${max} are open (server.maxConnections${sized}) and the ${connectionReserve(max)} kept to answer those past it are busy; raise the limit (systemd LimitNOFILE=, docker --ulimit nofile=) or add replicas`),
-        );
+  if (max === undefined) return { cap: undefined, stop };
+  zeroSeries(services.metrics.connectionsShed, SHED_KINDS.map((kind) => ({ kind })));
+  const shedWarn = warnAtMostEvery(10_000, services.logger);
+  const cap = new ConnectionCap(max, {
+    over: (how) =>
+      reportOutOfFiles('accept', how === 'answered' ? `a client connection was answered 503 and closed: ${max} are open (server.maxConnections${sized}), each serving a request; raise the limit (systemd LimitNOFILE=, docker --ulimit nofile=) or add replicas` : `a client connection was closed at once, unanswered: ${max} are open (server.maxConnections${sized}) and the ${connectionReserve(max)} kept to answer those past it are busy; raise the limit (systemd LimitNOFILE=, docker --ulimit nofile=) or add replicas`),
+    // slowloris (fix20a): the connection waiting longest without a request closed for a new one
+    shed: (kind, waitedMs) => {
+      services.metrics.connectionsShed.inc({ kind });
+      shedWarn({ kind, waitedMs, maxConnections: max }, `client connections at server.maxConnections (${max}${sized}): ${kind === 'between_requests' ? 'an idle keep-alive connection was closed' : 'a connection with no complete request head was answered 408 and closed'} to let a new one in (vlrerank_connections_shed_total); many of these mean clients that hold connections without sending (slowloris) or a limit too low for the load`);
+    },
+  });
   return { cap, stop };
+}
+
+/** A warning written at most once per `ms` (the lines in between counted in the next one's `sinceLastWarning`). */
+function warnAtMostEvery(ms: number, logger: Services['logger']): (fields: Record<string, unknown>, msg: string) => void {
+  let last = -Infinity;
+  let unsaid = 0;
+  return (fields, msg) => {
+    const now = performance.now();
+    if (now - last < ms) return void unsaid++;
+    logger.warn({ ...fields, sinceLastWarning: unsaid }, msg);
+    last = now;
+    unsaid = 0;
+  };
 }
 
 export async function startServer(config: Config, options: ServiceOptions = {}): Promise<RunningServer> {

@@ -11,7 +11,7 @@
  * ffmpeg failures become VlrerankErrors in ffmpeg.ts (one place).
  * Never fetches: it gets bytes or a path that source.ts / local.ts already vetted.
  */
-import type { Config } from '../../config/schema.js';
+import { VIDEO_SAMPLING, type Config } from '../../config/schema.js';
 import { vlrError } from '../../errors.js';
 import { run, translateFfmpegFailure, type RunResult } from './ffmpeg.js';
 import type { DecodedImage } from './image.js';
@@ -110,8 +110,8 @@ export class VideoDecoder {
 
   /** Probe, choose frame times, decode those frames to RGB. */
   async sampleFrames(input: VideoInput, options: SampleOptions = {}): Promise<SampledVideo> {
-    const fps = options.fps ?? 1;
-    const maxFrames = options.maxFrames ?? 32;
+    const fps = options.fps ?? VIDEO_SAMPLING.fps;
+    const maxFrames = options.maxFrames ?? VIDEO_SAMPLING.maxFrames;
     if (!(fps > 0) || !Number.isFinite(fps)) throw vlrError('VLR_BAD_REQUEST', `fps must be a positive number, got ${fps}`);
     if (!Number.isInteger(maxFrames) || maxFrames < 1) throw vlrError('VLR_BAD_REQUEST', `max_frames must be a positive integer, got ${maxFrames}`);
     this.#checkBytes(input);

@@ -8,7 +8,7 @@ import { vlrError } from '../../errors.js';
 import { resolveWeights, type ScoreFusion } from '../fusion.js';
 import { counterOf, resolveChunking, truncateToTokens, type ResolvedChunking } from '../chunking.js';
 import { maxInputChars } from '../../models/index.js';
-import type { ProcessOptions, RerankerOptions } from '../options.js';
+import { videoSamplingOf, type ProcessOptions, type RerankerOptions } from '../options.js';
 import type { FramePooling } from '../signals/frame-pooling.js';
 import type { DualEncoderPort, RerankerPorts } from '../ports.js';
 import type { NormalizedInput } from '../types.js';
@@ -56,8 +56,7 @@ export function planRequest(req: NormalizedInput, ports: RerankerPorts, options:
   const anyDocText = req.documents.some((d) => d.text !== undefined);
   const ocr = Boolean((req.ocr ?? options.ocr ?? false) && ports.media.ocrAvailable && qHasText);
   const queryOcr = Boolean(useLocal && q.image !== undefined && anyDocText && (weights.image_ocr_text ?? 0) > 0 && ports.media.ocrAvailable);
-  const fps = req.fps ?? options.fps ?? 1;
-  const maxFrames = req.maxFrames ?? options.maxFrames ?? 32;
+  const { fps, maxFrames } = videoSamplingOf(req, options);
   const clip = ports.clip;
   if (clip && !clip.forRanking) {
     throw vlrError('VLR_MODEL_NOT_ALLOWED', `model ${clip.id} has random weights (a test fixture) and is refused for ranking`);

@@ -139,7 +139,7 @@ describe('POST /_vlrerank/pipelines/_reload', () => {
     expect((await reranked('f19a-t2')).status).toBe(400);
     const r = await reload();
     expect(r.status, JSON.stringify(r.body)).toBe(200);
-    expect(r.body).toMatchObject({ acknowledged: true, added: ['t2'], removed: [], changed: [] });
+    expect(r.body).toMatchObject({ acknowledged: true, result: 'reloaded', added: ['t2'], removed: [], changed: [] });
     const after = await reranked('f19a-t2');
     expect(after.status, JSON.stringify(after.body)).toBe(200);
     expect(after.body.vlrerank.pipeline).toBe('t2');
@@ -154,10 +154,24 @@ describe('POST /_vlrerank/pipelines/_reload', () => {
     expect((await call('GET', '/_vlrerank/pipelines/nope')).status).toBe(404);
     const health = await call('GET', '/_vlrerank/health');
     expect(health.body.pipelines).toMatchObject({ generation: r.body.generation, count: 3, digest: list.body.digest });
-    // a reload of the same files: another generation, the same digest (what replicas compare)
-    const same = await reload();
-    expect(same.body).toMatchObject({ generation: r.body.generation + 1, digest: r.body.digest, added: [], removed: [], changed: [] });
     expect(log).toMatch(/rerank pipelines reloaded/);
+    // reloads of the same files change nothing: the same generation, loaded_at and digest (held-out probe round 19c: each was +1)
+    const unchanged = () => call('GET', '/_vlrerank/metrics').then((m) => Number(/^vlrerank_pipeline_reloads_total\{outcome="unchanged"\} (\d+)/m.exec(m.body)?.[1]));
+    const noops = await unchanged();
+    for (let i = 0; i < 3; i++) {
+      const same = await reload();
+      expect(same.status).toBe(200);
+      expect(same.body).toMatchObject({ acknowledged: true, result: 'noop', generation: r.body.generation, loaded_at: r.body.loaded_at, digest: r.body.digest, added: [], removed: [], changed: [] });
+    }
+    expect(await unchanged()).toBe(noops + 3);
+    expect((await call('GET', '/_vlrerank/health')).body.pipelines).toMatchObject({ generation: r.body.generation, digest: r.body.digest });
+    expect(log).toMatch(/rerank pipelines reloaded: nothing changed, the set serving stays/);
+    // a file whose content changes is a new generation again
+    writeFileSync(join(dir, 't2.yaml'), pipeline('t2', 'f19a-t2', 'window: {default: 40}\n'));
+    const bumped = await reload();
+    expect(bumped.body).toMatchObject({ result: 'reloaded', generation: r.body.generation + 1, changed: ['t2'] });
+    expect(bumped.body.digest).not.toBe(r.body.digest);
+    expect((await call('GET', '/_vlrerank/health')).body.pipelines.generation).toBe(r.body.generation + 1);
   });
 
   it('an alias moved to an index of another pipeline is reranked by that pipeline at once, not the one kept for pipelines.aliasCacheMs (18b)', async () => {
