@@ -68,9 +68,10 @@ it('_reload sent to replica A reloads replica B from its own folder; A says B ac
   for (const r of ['a', 'b'] as const) writeFileSync(join(dirOf(r), 'two.yaml'), pipeline('two', 'f20b-two'));
   const r = await reload(a.url);
   expect(r.status, JSON.stringify(r.body)).toBe(200);
-  expect(r.body).toMatchObject({ added: ['two'], replicas: { fanout: 'redis', channel: 'f20b:pipelines:reload', told: 1, acknowledged: 1 } });
+  // B serves the new set as soon as A answers (A waited for B's acknowledgement)
   const bList = await get(b.url, '/_vlrerank/pipelines');
   expect(bList.pipelines.map((p: { name: string }) => p.name).sort()).toEqual(['one', 'two']);
+  expect(r.body).toMatchObject({ added: ['two'], replicas: { fanout: 'redis', channel: 'f20b:pipelines:reload', told: 1, acknowledged: 1 } });
   expect(r.body.replicas.replicas).toEqual([expect.objectContaining({ outcome: 'reloaded', generation: bList.generation, digest: r.body.digest })]);
   expect((await get(b.url, '/_vlrerank/health')).pipelines.last_reload).toMatchObject({ outcome: 'reloaded', trigger: 'peer' });
 });
