@@ -169,8 +169,7 @@ export type RerankStage = (typeof RERANK_STAGES)[number];
  * a media host's own failure); `cut` (stopped by a limit before it finished: its budget or deadline,
  * the queue's bounds, its caller leaving); `failed` (an error).
  */
-export const RERANK_OUTCOMES = ['ok', 'degraded', 'cut', 'failed'] as const;
-export type RerankOutcome = (typeof RERANK_OUTCOMES)[number];
+export type RerankOutcome = 'ok' | 'degraded' | 'cut' | 'failed';
 
 /**
  * The stages a request cut short finished (their ms) and the one it was in, given the rest of
