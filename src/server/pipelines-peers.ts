@@ -116,6 +116,8 @@ export class PipelinePeers {
     // registered before publishing: a fast replica's answer may come before PUBLISH's reply
     this.#waiting.set(id, entry);
     try {
+      // no offline queue: a connection not ready fails at once, in ioredis's words — say why in ours
+      if (this.#pub.status !== 'ready') throw new Error(`Redis not connected: ${this.#down ?? this.#pub.status}`);
       const heard = Number(await this.#pub.publish(this.channel, JSON.stringify({ type: 'reload', id, from: this.#instance, replica: this.replica })));
       this.#told++;
       // a Redis Cluster node counts only its own subscribers: the whole wait is spent there
@@ -128,7 +130,7 @@ export class PipelinePeers {
       this.#o.logger.info({ channel: this.channel, told, acknowledged: acks.length, replicas: acks }, 'pipelines reload told to the other replicas');
       return { fanout: 'redis', channel: this.channel, told, acknowledged: acks.length, waited_ms: Math.round(performance.now() - t0), replicas: [...acks] };
     } catch (e) {
-      const reason = `the other replicas could not be told over Redis (${toVlrerankError(e).message}): reload each, or set pipelines.watch`;
+      const reason = `the other replicas could not be told over Redis (${(e as Error).message}): reload each, or set pipelines.watch`;
       this.#o.logger.warn({ channel: this.channel, reason }, 'pipelines reload not told to the other replicas');
       return { fanout: 'failed', reason };
     } finally {

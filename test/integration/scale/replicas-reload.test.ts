@@ -16,7 +16,7 @@ import { startServer, type RunningServer } from '../../../src/server/start.js';
 import { useEngine } from '../../helpers/engines.js';
 import { MODELS } from '../../helpers/paths.js';
 import { spawnProxyProcess } from '../../helpers/proxy.js';
-import { startRedis, type RedisServer } from '../../helpers/store.js';
+import { freePort, startRedis, type RedisServer } from '../../helpers/store.js';
 import { until } from '../../helpers/until.js';
 
 const TOKEN = 'f20b-admin-token';
@@ -93,6 +93,21 @@ it('replica B\'s own folder invalid: B keeps its set and says why to A and in it
   expect(back.body).toMatchObject({ added: ['three'], replicas: { told: 1, acknowledged: 1 } });
   expect(back.body.replicas.replicas[0]).toMatchObject({ outcome: 'reloaded', digest: back.body.digest });
   expect(await names(b.url)).toEqual(['one', 'three', 'two']);
+});
+
+it('Redis down: the reload still answers 200 at once, saying the others were not told and why', async () => {
+  const port = await freePort(); // nothing listens there
+  const down = await startServer(parseConfig({ server: { host: '127.0.0.1', port: 0, ui: false, adminToken: TOKEN }, upstream: { urls: [es] }, log: { level: 'silent', access: false }, models: { dir: MODELS }, store: { disk: { path: 'off' }, redis: { url: `redis://127.0.0.1:${port}` } }, rerank: { warmup: false }, pipelines: { dir: dirOf('a') } }));
+  try {
+    await until(async () => /ECONNREFUSED/.test((await get(down.url, '/_vlrerank/health')).pipelines.peers?.reason ?? ''), { tries: 200, everyMs: 50, what: 'the refused connection seen' });
+    const r = await reload(down.url);
+    expect(r.status).toBe(200);
+    expect(r.body.replicas).toMatchObject({ fanout: 'failed' });
+    expect(r.body.replicas.reason).toMatch(/Redis not connected: .*ECONNREFUSED/);
+    expect((await get(down.url, '/_vlrerank/health')).pipelines.peers).toMatchObject({ state: 'down' });
+  } finally {
+    await down.close();
+  }
 });
 
 it('a server without the Redis tier says its reload reached it alone', async () => {
