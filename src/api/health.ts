@@ -44,8 +44,12 @@ export interface HealthDeps {
   featureStore?: () => Record<string, unknown>;
   /** The remote scorer workers: breaker state, calls outstanding, failures in a row, last error. */
   remoteWorkers?: () => Array<Record<string, unknown>>;
-  /** The pipeline set serving: its generation, when it was loaded, how many pipelines. */
-  pipelines?: () => { generation: number; loadedAt: string; digest: string; registry: { pipelines: readonly unknown[] } };
+  /**
+   * The pipeline set serving: its generation, when it was loaded, how many pipelines — and the last
+   * reload (`last_reload`: an invalid set found by the folder watch or told by another replica is
+   * said only here), the folder watch (`watch`) and the replicas told over Redis (`peers`).
+   */
+  pipelines?: () => { generation: number; loadedAt: string; digest: string; registry: { pipelines: readonly unknown[] }; last_reload?: unknown; watch?: unknown; peers?: unknown };
 }
 
 export type HealthMode = 'full' | 'ready' | 'live';
@@ -110,7 +114,10 @@ export async function health(deps: HealthDeps, mode: HealthMode = 'full'): Promi
   if (deps.featureStore) body.feature_store = deps.featureStore();
   if (workers) body.remote_workers = workers;
   const set = deps.pipelines?.();
-  if (set) body.pipelines = { generation: set.generation, loaded_at: set.loadedAt, digest: set.digest, count: set.registry.pipelines.length };
+  if (set) {
+    const { last_reload, watch, peers } = set;
+    body.pipelines = { generation: set.generation, loaded_at: set.loadedAt, digest: set.digest, count: set.registry.pipelines.length, ...(last_reload ? { last_reload } : {}), ...(watch ? { watch } : {}), ...(peers ? { peers } : {}) };
+  }
   return { status: status === 'red' ? 503 : 200, body };
 }
 

@@ -47,6 +47,9 @@ export const ENV_VARS: Record<string, { path: string; kind: Kind }> = {
   VLRERANK_REMOTE_URLS: { path: 'rerank.remote.urls', kind: 'list' },
   VLRERANK_REMOTE_API_KEY: { path: 'rerank.remote.apiKey', kind: 'string' },
   VLRERANK_PIPELINES_DIR: { path: 'pipelines.dir', kind: 'string' },
+  VLRERANK_PIPELINES_WATCH: { path: 'pipelines.watch', kind: 'bool' },
+  VLRERANK_PIPELINES_WATCH_INTERVAL_MS: { path: 'pipelines.watchIntervalMs', kind: 'int' },
+  VLRERANK_PIPELINES_RELOAD_ACK_MS: { path: 'pipelines.reloadAckMs', kind: 'int' },
   VLRERANK_DATA_DIR: { path: 'demo.dataDir', kind: 'string' },
   // a pod configured by its environment alone (held-out probe round 14b): the drain a rollout
   // needs, the folder the disk tier and caches default under, onnxruntime's threads under a CPU limit

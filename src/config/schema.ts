@@ -415,6 +415,22 @@ export const pipelinesSchema = z.strictObject({
    * most this; one lowered is learnt again from the next refusal. 0: not kept.
    */
   resultWindowCacheMs: z.number().int().min(0).max(3_600_000).default(60_000),
+  /**
+   * Watch the pipelines folder and reload it when it changes (the same validated path as
+   * `POST /_vlrerank/pipelines/_reload`: an invalid set keeps the one serving): fs.watch, debounced,
+   * plus a check of the folder's digest every `watchIntervalMs` (fs.watch misses some changes: a
+   * Kubernetes ConfigMap's `..data` swap on some mounts, a folder reached through a symlink that is
+   * repointed). Each replica watches its own folder.
+   */
+  watch: z.boolean().default(false),
+  /** With `watch`: how often (ms) the folder's digest is checked whatever fs.watch says. */
+  watchIntervalMs: z.number().int().min(200).max(3_600_000).default(10_000),
+  /**
+   * With the Redis tier (`store.redis.url`): how long (ms) `POST /_vlrerank/pipelines/_reload` waits
+   * for the other replicas to say they reloaded (each re-reads its own folder when told over Redis
+   * pub/sub). 0: do not tell them.
+   */
+  reloadAckMs: z.number().int().min(0).max(60_000).default(2_000),
 });
 
 export const demoSchema = z.strictObject({

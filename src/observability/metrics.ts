@@ -29,7 +29,13 @@ export interface Metrics {
   openFilesExhausted: Counter<'where'>;
   /** Client connections closed at server.maxConnections to let a new one in (http/connection-cap.ts), by what they were doing. */
   connectionsShed: Counter<'kind'>;
-  stageSeconds: Histogram<'stage'>;
+  /**
+   * Rerank time by stage (queue, features, inference, fusion, total; a reranked search's
+   * query_embedding and first_stage too) and outcome (ok, degraded, cut, failed: rerank/options.ts
+   * `RerankOutcome`). A cut or failed rerank has the stages it finished, the one it was in and
+   * total (fix20b: only finished reranks were counted, and first_stage was named but never observed).
+   */
+  stageSeconds: Histogram<'stage' | 'outcome'>;
   batchSize: Histogram<'model'>;
   cacheEvents: Counter<'event'>;
   /** Rerank admission: requests and documents in flight and queued (set at scrape time). */
@@ -121,8 +127,8 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
     failures: new Counter({ name: 'vlrerank_failures_total', help: 'Errors answered to clients by vlrerank code', labelNames: ['code'], registers }),
     stageSeconds: new Histogram({
       name: 'vlrerank_stage_seconds',
-      help: 'Per-stage time of rerank work (queue, features, inference, fusion, first_stage, total)',
-      labelNames: ['stage'],
+      help: 'Per-stage time of rerank work (stage: queue, features, inference, fusion, total; a reranked search adds query_embedding, first_stage) by outcome (ok, degraded, cut, failed); a cut or failed rerank has the stages it finished, the one it was in, and total',
+      labelNames: ['stage', 'outcome'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),

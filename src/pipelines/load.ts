@@ -5,6 +5,7 @@
  * A missing folder means "no pipelines", not an error: vlrerank then only passes searches through.
  */
 import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
@@ -86,6 +87,36 @@ export function missingPipelinesFolder(dir: string, cwd = process.cwd()): string
   return isAbsolute(dir) ? what : `${what} (pipelines.dir "${dir}" is relative to the working folder ${cwd}: run from the folder that holds it, or set pipelines.dir or VLRERANK_PIPELINES_DIR to an absolute path)`;
 }
 
+/** The pipeline files among a folder's names, in the order they are read (a ConfigMap's `..data` and `..<timestamp>` entries are not among them). */
+const pipelineFileNames = (names: readonly string[]) => names.filter((n) => /\.ya?ml$/i.test(n)).sort();
+
+/**
+ * A digest of what `loadPipelines` would read now — each pipeline file's name and bytes (what
+ * cannot be read: why) — without parsing anything: what `pipelines.watch` compares to see that
+ * the folder changed. Files are read through the same guards (regular files of at most 1 MiB,
+ * opened without blocking), and through symlinks, so a Kubernetes ConfigMap's `..data` swap (every
+ * `x.yaml` a symlink into it) changes the digest though no listed name changed.
+ */
+export function pipelinesFolderDigest(dir: string, cwd = process.cwd()): string {
+  const abs = isAbsolute(dir) ? dir : resolve(cwd, dir);
+  const h = createHash('sha256');
+  let names: string[];
+  try {
+    names = readdirSync(abs);
+  } catch (e) {
+    return h.update(`(folder): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`).digest('hex');
+  }
+  for (const f of pipelineFileNames(names)) {
+    h.update(`\0${f}\0`);
+    try {
+      h.update(readPipelineFile(join(abs, f)));
+    } catch (e) {
+      h.update(`(unread): ${(e as Error).message}`);
+    }
+  }
+  return h.digest('hex');
+}
+
 /** Load all pipelines of a folder (sorted by file name). Duplicate names are an error. */
 export function loadPipelines(dir: string, cwd = process.cwd()): Pipeline[] {
   const abs = isAbsolute(dir) ? dir : resolve(cwd, dir);
@@ -98,7 +129,7 @@ export function loadPipelines(dir: string, cwd = process.cwd()): Pipeline[] {
   } catch (e) {
     throw vlrError('VLR_PIPELINE_INVALID', `${relative(cwd, abs) || abs}: the pipelines folder cannot be read: ${(e as Error).message}`, { status: 500 });
   }
-  for (const f of names.filter((n) => /\.ya?ml$/i.test(n)).sort()) {
+  for (const f of pipelineFileNames(names)) {
     const path = join(abs, f);
     const shown = relative(cwd, path) || f;
     let text: string;

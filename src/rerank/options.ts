@@ -91,7 +91,13 @@ export interface RerankerOptions {
   ports?: RerankerPorts | (() => Promise<RerankerPorts>);
   /** Hook for metrics: stage durations (seconds) and cache events. */
   observe?: {
-    stage?(stage: string, seconds: number): void;
+    /**
+     * A request's time by stage (`queue`, `features`, `inference`, `fusion`, `total`) and how it
+     * ended (`RerankOutcome`): a request cut short or failed is told the stages it finished, the one
+     * it was in (the rest of its time) and `total` — before fix20b only finished requests were told,
+     * so a search that ran out of budget left no trace of where it spent it.
+     */
+    stage?(stage: string, seconds: number, outcome: RerankOutcome): void;
     cache?(event: 'hit' | 'miss', n: number): void;
     shed?(reason: ShedReason): void;
     /** Feature-record parts handed in: used, or rejected (and recomputed) with the reason's class (records/use.ts `RejectReason`). */
@@ -154,7 +160,33 @@ export interface ProcessOptions {
 }
 
 /** The stages `ProcessOptions.onStage` is told of, in order. */
-export type RerankStage = 'queue' | 'features' | 'inference';
+export const RERANK_STAGES = ['queue', 'features', 'inference'] as const;
+export type RerankStage = (typeof RERANK_STAGES)[number];
+
+/**
+ * How a request (`process()`) ended, for the stage metrics: `ok`; `degraded` (finished, scored
+ * without part of what it asked: the remote backend failed under `backend: both`, or a document's
+ * media failed on vlrerank's side — the budget's media cut-off, the image models unavailable — not
+ * a media host's own failure); `cut` (stopped by a limit before it finished: its budget or deadline,
+ * the queue's bounds, its caller leaving); `failed` (an error).
+ */
+export type RerankOutcome = 'ok' | 'degraded' | 'cut' | 'failed';
+
+/**
+ * The stages a request cut short finished (their ms) and the one it was in, given the rest of
+ * `totalMs`; the stages after it are absent.
+ */
+export function cutStages(done: Partial<Record<RerankStage, number>>, totalMs: number): Partial<Record<RerankStage, number>> {
+  const out: Partial<Record<RerankStage, number>> = {};
+  let left = totalMs;
+  for (const stage of RERANK_STAGES) {
+    const t = done[stage];
+    out[stage] = t ?? Math.max(0, left);
+    if (t === undefined) break;
+    left -= t;
+  }
+  return out;
+}
 
 /** Longest request budget taken (1 hour): beyond it a timer would overflow, and no client waits so long. */
 export const MAX_BUDGET_MS = 3_600_000;

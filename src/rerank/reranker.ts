@@ -13,13 +13,13 @@
 import { usableCores } from '../config/cgroup.js';
 import type { Calibrator } from './calibration.js';
 import { buildCalibrator } from './calibration.js';
-import { vlrError } from '../errors.js';
-import { LIBRARY_QUEUE, videoSamplingOf, type ProcessOptions, type RerankerOptions } from './options.js';
+import { isVlrerankError, vlrError } from '../errors.js';
+import { cutStages, LIBRARY_QUEUE, videoSamplingOf, type ProcessOptions, type RerankerOptions, type RerankOutcome, type RerankStage } from './options.js';
 import { checkProcessOptions, checkRerankerOptions } from './options-check.js';
 import type { RerankerPorts, TextVectorsPort } from './ports.js';
 import { loadConceptBank, type ConceptBank } from './signals/concept-bank.js';
 import { visualVector } from './signals/text-image.js';
-import { validateRerankInput, type RerankInput, type RerankOutput } from './types.js';
+import { validateRerankInput, type NormalizedInput, type RerankInput, type RerankOutput } from './types.js';
 import { VisualTextMemo } from './visual-text.js';
 import { REHEARSAL_DOCS, Warmup, warmModels, warmupRoles, type WarmupOptions, type WarmupStatus } from './warmup.js';
 import { runRequest, type RequestContext } from './stages/run-request.js';
@@ -198,8 +198,27 @@ export class Reranker {
   /** `input` is typed for callers who can (a typo is a compile error); anything else is checked at run time, each mistake a VLR_BAD_REQUEST. */
   async process(input: RerankInput, given?: ProcessOptions): Promise<RerankOutput> {
     const start = now();
-    const options = checkProcessOptions(given);
+    const checked = checkProcessOptions(given);
     const req = validateRerankInput(input, { maxDocuments: this.options.maxDocuments ?? 1000 });
+    const observe = this.options.observe?.stage;
+    if (!observe) return this.#process(req, checked, start);
+    // the stages a request finished, for the metrics of one that does not finish (a finished one is observed by report())
+    const done: Partial<Record<RerankStage, number>> = {};
+    const options: ProcessOptions = { ...checked, onStage: (stage, ms) => ((done[stage] = ms), checked.onStage?.(stage, ms)) };
+    try {
+      return await this.#process(req, options, start);
+    } catch (e) {
+      const totalMs = now() - start;
+      const err = isVlrerankError(e) ? e : undefined;
+      const cut = checked.signal?.aborted || err?.code === 'VLR_TIMEOUT' || err?.code === 'VLR_OVERLOADED' || (e as Error)?.name === 'AbortError';
+      const outcome: RerankOutcome = cut ? 'cut' : 'failed';
+      for (const [stage, ms] of Object.entries(cutStages(done, totalMs))) observe(stage, ms / 1000, outcome);
+      observe('total', totalMs / 1000, outcome);
+      throw e;
+    }
+  }
+
+  async #process(req: NormalizedInput, options: ProcessOptions, start: number): Promise<RerankOutput> {
     // a local video is costed at the frames it will give (its header, read before admission), not maxFrames
     const known = await knownVideoFrames(req, this.options, () => this.ports(), options.signal);
     const cost = requestCost(req, this.options, known);

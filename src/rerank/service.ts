@@ -139,7 +139,7 @@ export async function createRerankService(
     },
     observe: {
       // cache events come from the feature cache itself (onCacheEvent above), counted once
-      stage: (stage, s) => deps.metrics.stageSeconds.observe({ stage }, s),
+      stage: (stage, s, outcome) => deps.metrics.stageSeconds.observe({ stage, outcome }, s),
       records: (outcome, reason, n) => deps.metrics.featureRecords.inc({ outcome, ...(reason ? { reason } : {}) }, n),
       internalError: (err, where) => deps.logger.error({ err, where }, 'a document\'s media failed: internal error'),
     },

@@ -19,7 +19,7 @@ import { videoSampling, type HitDocument } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/schema.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
-import type { RerankStage } from '../rerank/options.js';
+import { cutStages, type RerankOutcome, type RerankStage } from '../rerank/options.js';
 import { requestIds, type RequestIds } from '../observability/request-ids.js';
 import type { RerankSpec } from './detect.js';
 import { answerHeaders, ownBodyHeaders } from './headers.js';
@@ -44,6 +44,12 @@ export interface SearchDeps {
   onDegraded?: (reason: string, code: string) => void;
   /** Every reranked search answered: `false`, or the kind of its degraded first-stage order. */
   onReranked?: (degraded: ReturnType<typeof degradedKind> | false) => void;
+  /**
+   * The time a reranked search spent before its rerank, out of the same budget (`query_embedding`,
+   * `first_stage`, seconds) and how the search ended (`cut`: degraded by its budget or the queue),
+   * beside the rerank's own stages (rerank/options.ts `observe.stage`).
+   */
+  onStage?: (stage: 'query_embedding' | 'first_stage', seconds: number, outcome: RerankOutcome) => void;
   /** Some hits' media could not be read (the response still ranks them on their text). */
   /** `ids`: the search's X-Opaque-Id and trace id, for the warning's line. */
   onDocumentErrors?: (count: number, first: { code: string; reason: string }, ids: RequestIds) => void;
@@ -135,25 +141,17 @@ function bm25Instead(spec: RerankSpec): RerankSpec {
   return { ...spec, pipeline: { ...spec.pipeline, first_stage: { ...spec.pipeline.first_stage, text_query: 'bm25' } } };
 }
 
-const STAGES: readonly RerankStage[] = ['queue', 'features', 'inference'];
 const round = (x: number) => Math.round(x * 100) / 100;
 
 /**
  * A rerank's `queue_ms`, `features_ms`, `inference_ms` from the stages it finished; one cut short
  * (its budget, the client gone) gives the stage it was in the rest of `rerankMs` — a slow search's
  * line and response said only `rerank_ms`, and a timed-out one could not say whether it had waited
- * in the queue or computed features (held-out probe round 19a).
+ * in the queue or computed features (held-out probe round 19a). The split is the stage metrics'
+ * (rerank/options.ts `cutStages`).
  */
 function stageTimings(done: Partial<Record<RerankStage, number>>, rerankMs: number): Record<string, number> {
-  const out: Record<string, number> = {};
-  let left = rerankMs;
-  for (const stage of STAGES) {
-    const t = done[stage];
-    out[`${stage}_ms`] = round(t ?? Math.max(0, left));
-    if (t === undefined) break;
-    left -= t;
-  }
-  return out;
+  return Object.fromEntries(Object.entries(cutStages(done, rerankMs)).map(([stage, t]) => [`${stage}_ms`, round(t)]));
 }
 
 export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: RunOptions): Promise<SearchOutcome> {
@@ -415,6 +413,12 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     deps.onDegraded?.(degrade.reason!, degrade.code!);
   }
   deps.onReranked?.(degraded ? degradedKind(degrade.code!) : false);
+  if (deps.onStage && !idle) {
+    // a search degraded by its budget or the queue was cut; one whose rerank failed, failed
+    const outcome: RerankOutcome = !degraded ? 'ok' : degradedKind(degrade.code!) === 'failed' ? 'failed' : 'cut';
+    if (timings.query_embedding_ms !== undefined) deps.onStage('query_embedding', timings.query_embedding_ms / 1000, outcome);
+    deps.onStage('first_stage', timings.first_stage_ms! / 1000, outcome);
+  }
   headers['x-vlrerank-total-ms'] = String(timings.total_ms);
   return { status: 200, headers, body };
 }

@@ -24,6 +24,21 @@ import { warmNeeds } from './warmup.js';
 /** Outcomes of a reload, each a series from the start. */
 export const RELOAD_OUTCOMES = ['reloaded', 'unchanged', 'invalid'] as const;
 
+/**
+ * What asked for a reload: `api` (`POST /_vlrerank/pipelines/_reload` on this replica), `watch`
+ * (`pipelines.watch` saw the folder change), `peer` (another replica's `_reload`, told over Redis).
+ */
+export type ReloadTrigger = 'api' | 'watch' | 'peer';
+
+/** The last reload's outcome, for health: an invalid set found by the watch or a peer is said there (no one got its 400). */
+export interface LastReload {
+  outcome: (typeof RELOAD_OUTCOMES)[number];
+  trigger: ReloadTrigger;
+  at: string;
+  generation: number;
+  reason?: string;
+}
+
 /** Read and validate the pipelines folder (throws VLR_PIPELINE_INVALID naming each file and key). */
 export function readPipelineSet(config: Config): PipelineRegistry {
   const registry = new PipelineRegistry(loadPipelines(config.pipelines.dir));
@@ -66,17 +81,23 @@ const specOf = (p: Pipeline) => JSON.stringify({ ...p, source: undefined });
 
 export class PipelineReloader {
   #chain: Promise<unknown> = Promise.resolve();
+  #last: LastReload | undefined;
 
   constructor(private readonly deps: ReloadDeps) {}
 
   /** Reload the folder (after any reload under way); rejects with a 400 VLR_PIPELINE_INVALID when the new set is invalid. */
-  reload(): Promise<ReloadResult> {
-    const run = this.#chain.then(() => this.#reload());
+  reload(trigger: ReloadTrigger = 'api'): Promise<ReloadResult> {
+    const run = this.#chain.then(() => this.#reload(trigger));
     this.#chain = run.catch(() => undefined);
     return run;
   }
 
-  async #reload(): Promise<ReloadResult> {
+  /** The last reload since the start (none: undefined). */
+  get last(): LastReload | undefined {
+    return this.#last;
+  }
+
+  async #reload(trigger: ReloadTrigger): Promise<ReloadResult> {
     const { config, logger, metrics, live } = this.deps;
     let next: PipelineRegistry;
     try {
@@ -90,7 +111,8 @@ export class PipelineReloader {
     } catch (e) {
       const err = toVlrerankError(e);
       metrics.pipelineReloads.inc({ outcome: 'invalid' });
-      logger.error({ dir: config.pipelines.dir, generation: live.generation.generation, reason: err.message }, 'pipelines reload refused: the set serving stays');
+      this.#last = { outcome: 'invalid', trigger, at: new Date().toISOString(), generation: live.generation.generation, reason: err.message };
+      logger.error({ dir: config.pipelines.dir, trigger, generation: live.generation.generation, reason: err.message }, 'pipelines reload refused: the set serving stays');
       throw err.code === 'VLR_PIPELINE_INVALID' ? vlrError('VLR_PIPELINE_INVALID', `pipelines reload refused, the set serving (generation ${live.generation.generation}) stays: ${err.message}`) : err;
     }
     const old = live.current;
@@ -105,7 +127,8 @@ export class PipelineReloader {
     const result = g === was ? 'noop' : 'reloaded';
     metrics.pipelineReloads.inc({ outcome: result === 'noop' ? 'unchanged' : 'reloaded' });
     metrics.pipelinesGeneration.set(g.generation);
-    logger.info({ generation: g.generation, digest: g.digest, pipelines: next.pipelines.length, result, added, removed, changed, ...(warmup ? { warmup } : {}) }, result === 'noop' ? 'rerank pipelines reloaded: nothing changed, the set serving stays' : 'rerank pipelines reloaded');
+    this.#last = { outcome: result === 'noop' ? 'unchanged' : 'reloaded', trigger, at: g.loadedAt, generation: g.generation };
+    logger.info({ trigger, generation: g.generation, digest: g.digest, pipelines: next.pipelines.length, result, added, removed, changed, ...(warmup ? { warmup } : {}) }, result === 'noop' ? 'rerank pipelines reloaded: nothing changed, the set serving stays' : 'rerank pipelines reloaded');
     return { acknowledged: true, result, generation: g.generation, loaded_at: g.loadedAt, digest: g.digest, pipelines: next.pipelines.length, added, removed, changed, ...(warmup ? { warmup } : {}) };
   }
 

@@ -13,8 +13,10 @@ import { EngineClient } from '../engine/client.js';
 import { createAccessLogger, createLogger, type AccessLine, type Logger } from '../observability/logger.js';
 import { createMetrics, zeroSeries, type Metrics } from '../observability/metrics.js';
 import { SHED_REASONS } from '../rerank/admission-limits.js';
-import { LivePipelines, missingPipelinesFolder, type PipelineRegistry } from '../pipelines/index.js';
+import { LivePipelines, missingPipelinesFolder, pipelinesFolderDigest, type PipelineRegistry } from '../pipelines/index.js';
 import { PipelineReloader, readPipelineSet, RELOAD_OUTCOMES } from './pipelines-reload.js';
+import { PipelinesWatch } from './pipelines-watch.js';
+import { PipelinePeers } from './pipelines-peers.js';
 import { UpstreamPool } from '../proxy/pool.js';
 import { embedderInLane, RerankerEmbedder, type Embedder } from '../rerank/embedder.js';
 import type { Reranker } from '../rerank/reranker.js';
@@ -23,7 +25,7 @@ import type { Models } from '../models/index.js';
 import { RerankerScorer, type Scorer } from '../search/hit-scorer.js';
 import { RecordWriteBack } from '../ingest/write-back.js';
 import { diskStorePath } from '../config/store-defaults.js';
-import { openStoreTiers } from '../features/store/open.js';
+import { openStoreTiers, redisConnection } from '../features/store/open.js';
 import { LOOKUP_OUTCOMES } from '../features/store/tier.js';
 import { JsonWorker, jsonWorkerInLane, type JsonParser } from '../util/json-worker.js';
 
@@ -51,6 +53,13 @@ export interface Services {
   /** The set serving now, its generation, and what replaces it (`POST /_vlrerank/pipelines/_reload`). */
   readonly livePipelines: LivePipelines;
   readonly pipelineReloader: PipelineReloader;
+  /**
+   * `POST /_vlrerank/pipelines/_reload`: this replica's reload, then (with the Redis tier) the other
+   * replicas told and their answers awaited (pipelines-peers.ts) — what the answer's `replicas` says.
+   */
+  reloadPipelines(): Promise<object>;
+  /** Health's `pipelines` additions: the last reload, the folder watch, the replicas told over Redis. */
+  pipelinesHealth(): Record<string, unknown>;
   readonly models: Models;
   readonly reranker: Reranker;
   readonly embedder: RerankerEmbedder;
@@ -91,6 +100,8 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
     const pool = new UpstreamPool(config.upstream, { metrics });
     closers.push(() => pool.close());
     const engine = new EngineClient(pool);
+    // what the watch compares with is read before the set, so a change while the server starts is still seen
+    const startDigest = config.pipelines.watch ? pipelinesFolderDigest(config.pipelines.dir) : undefined;
     const pipelines = readPipelineSet(config);
     const live = new LivePipelines(pipelines);
     metrics.pipelinesGeneration.set(1);
@@ -114,6 +125,14 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
     zeroSeries(metrics.admissionShed, SHED_REASONS.map((reason) => ({ reason })));
     const rerank = await createRerankService(config, { logger, metrics, tiers: store.tiers });
     closers.push(() => rerank.close());
+    const reloader = new PipelineReloader({ config, logger, metrics, live, reranker: rerank.reranker });
+    // a worker serves the rerank API alone: its pipelines are never read
+    const serving = config.server.role !== 'worker';
+    const watch = serving && config.pipelines.watch ? new PipelinesWatch({ dir: config.pipelines.dir, digest: startDigest, intervalMs: config.pipelines.watchIntervalMs, reloader, logger }) : undefined;
+    if (watch) closers.push(() => watch.close());
+    const redis = serving ? redisConnection(config.store.redis) : undefined;
+    const peers = redis ? new PipelinePeers({ connection: redis, reloader, current: () => live.generation, ackMs: config.pipelines.reloadAckMs, logger }) : undefined;
+    if (peers) closers.push(() => peers.close());
     const embedder = options.embedder ?? new RerankerEmbedder(rerank.reranker);
     const scorer = options.scorer ?? new RerankerScorer(rerank.reranker);
     // ingest and write-back queue their model work behind searches' (util/lanes.ts)
@@ -138,7 +157,16 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
         return live.current;
       },
       livePipelines: live,
-      pipelineReloader: new PipelineReloader({ config, logger, metrics, live, reranker: rerank.reranker }),
+      pipelineReloader: reloader,
+      reloadPipelines: async () => {
+        const here = await reloader.reload('api');
+        const replicas = peers ? await peers.tell() : { fanout: 'off', reason: 'no store.redis.url: only this replica reloaded (send the reload to each replica, or set pipelines.watch)' };
+        return { ...here, replicas };
+      },
+      pipelinesHealth: () => {
+        const last = reloader.last;
+        return { ...(last ? { last_reload: last } : {}), watch: watch?.status() ?? { state: 'off' }, ...(peers ? { peers: peers.status() } : {}) };
+      },
       models: rerank.models,
       reranker: rerank.reranker,
       embedder,

@@ -65,6 +65,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
     maxJsonDepth: config.server.maxJsonDepth,
     onDegraded: (_reason, code) => metrics.failures.inc({ code: `degraded:${code}` }),
     onReranked: (degraded) => metrics.rerankedSearches.inc({ degraded: String(degraded) }),
+    onStage: (stage, seconds, outcome) => metrics.stageSeconds.observe({ stage, outcome }, seconds),
     onDocumentErrors: (count, first, ids) => {
       metrics.failures.inc({ code: `document:${first.code}` }, count);
       logger.warn({ count, code: first.code, reason: first.reason, ...ids }, 'hits whose media could not be read were reranked on their text alone');
@@ -108,9 +109,9 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
         role: config.server.role,
         featureStore: () => s.featureStoreHealth(),
         remoteWorkers: s.remoteWorkers,
-        pipelines: () => live.generation,
+        pipelines: () => ({ ...live.generation, ...s.pipelinesHealth() }),
       },
-      pipelines: { live, reloader: s.pipelineReloader, dir: config.pipelines.dir },
+      pipelines: { live, reloader: { reload: () => s.reloadPipelines() }, dir: config.pipelines.dir },
       models: { models: s.models, reranker: s.reranker, device: config.models.device },
       metrics,
       adminToken: config.server.adminToken,

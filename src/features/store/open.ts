@@ -32,12 +32,19 @@ function readCa(path: string | undefined): Buffer | undefined {
   }
 }
 
+/** How `store.redis` is reached (undefined: no Redis tier): what the tier and the server's reload messages connect with. */
+export function redisConnection(r: Config['store']['redis']) {
+  if (!r.url) return undefined;
+  return { url: r.url, commandTimeoutMs: r.commandTimeoutMs, keyPrefix: r.keyPrefix, sentinels: r.sentinels, sentinelPassword: r.sentinelPassword, sentinelUsername: r.sentinelUsername, sentinelTls: r.sentinelTls, ca: readCa(r.ca), cluster: r.cluster };
+}
+
 export async function openStoreTiers(store: Config['store'], diskPath: string | undefined, deps: { logger?: Logger; hooks?: TierHooks }): Promise<OpenTiers> {
   const hooks = deps.hooks ?? {};
   const disk = diskPath ? await DiskTier.open({ path: diskPath, maxBytes: store.disk.maxBytes, logger: deps.logger, hooks }) : undefined;
   if (disk?.usable) deps.logger?.info({ path: diskPath, maxBytes: store.disk.maxBytes }, 'disk feature store open');
   const r = store.redis;
-  const redis = r.url ? new RedisTier({ url: r.url, ttlSeconds: r.ttlSeconds, maxValueBytes: r.maxValueBytes, lockMs: r.lockMs, commandTimeoutMs: r.commandTimeoutMs, keyPrefix: r.keyPrefix, sentinels: r.sentinels, sentinelPassword: r.sentinelPassword, sentinelUsername: r.sentinelUsername, sentinelTls: r.sentinelTls, ca: readCa(r.ca), cluster: r.cluster, logger: deps.logger, hooks }) : undefined;
+  const conn = redisConnection(r);
+  const redis = conn ? new RedisTier({ ...conn, ttlSeconds: r.ttlSeconds, maxValueBytes: r.maxValueBytes, lockMs: r.lockMs, logger: deps.logger, hooks }) : undefined;
   return {
     tiers: { disk, redis },
     hooks,

@@ -341,7 +341,16 @@ const retryStrategy = (times: number) => Math.min(100 * times, 2_000);
  * The ioredis client `o` asks for. Every mode keeps the tier's rules: no offline queue, no
  * per-request retries, a short command time-out, background reconnects.
  */
-function connect(o: RedisTierOptions): Redis | Cluster {
+/**
+ * A connection as the tier makes them (the URL, Sentinel or Cluster, TLS and its CA; no offline
+ * queue, `commandTimeoutMs`, reconnecting in the background): the tier's own, and what the server
+ * uses for pipeline reloads told between replicas (server/pipelines-peers.ts).
+ */
+export function connectRedis(o: Omit<RedisTierOptions, 'ttlSeconds' | 'maxValueBytes' | 'lockMs' | 'logger' | 'hooks'>): Redis | Cluster {
+  return connect(o);
+}
+
+function connect(o: Omit<RedisTierOptions, 'ttlSeconds' | 'maxValueBytes' | 'lockMs' | 'logger' | 'hooks'>): Redis | Cluster {
   const common: RedisOptions = {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,

@@ -54,6 +54,17 @@ export interface ReportInput {
 
 const ms = (x: number) => Math.round(x * 100) / 100;
 
+/**
+ * Finished without part of what was asked, by vlrerank's side (options.ts `RerankOutcome`): the
+ * remote workers failed under `backend: both`, or a document's media failed with a server fault
+ * (5xx: the budget's media cut-off, the image models unavailable) other than the media host's own
+ * (VLR_MEDIA_FETCH) — a 404 photo is the data's, not a degraded rerank.
+ */
+function degradedRun(r: ReportInput): boolean {
+  if (r.remoteError) return true;
+  return r.preps.some((p) => p.error !== undefined && p.error.status >= 500 && p.error.code !== 'VLR_MEDIA_FETCH');
+}
+
 export function report(r: ReportInput, observe: RerankerOptions['observe']): RerankOutput {
   const { req } = r.plan;
   const modelCalls: Record<string, number> = {};
@@ -69,11 +80,12 @@ export function report(r: ReportInput, observe: RerankerOptions['observe']): Rer
     total_ms: ms(performance.now() - c.start),
   };
   if (observe?.stage) {
-    observe.stage('queue', timings.queue_ms / 1000);
-    observe.stage('features', timings.features_ms / 1000);
-    observe.stage('inference', timings.inference_ms / 1000);
-    observe.stage('fusion', timings.fusion_ms / 1000);
-    observe.stage('total', timings.total_ms / 1000);
+    const outcome = degradedRun(r) ? 'degraded' : 'ok';
+    observe.stage('queue', timings.queue_ms / 1000, outcome);
+    observe.stage('features', timings.features_ms / 1000, outcome);
+    observe.stage('inference', timings.inference_ms / 1000, outcome);
+    observe.stage('fusion', timings.fusion_ms / 1000, outcome);
+    observe.stage('total', timings.total_ms / 1000, outcome);
   }
   const st = r.stored;
   if (st && observe?.records) {

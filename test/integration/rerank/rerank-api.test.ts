@@ -183,7 +183,7 @@ describe('Cohere / Jina / vLLM compatible', () => {
 describe('metrics', () => {
   it('exports per-stage histograms, batch sizes and cache events', async () => {
     const text = await (await fetch(`${srv.url}/_vlrerank/metrics`)).text();
-    expect(text).toMatch(/vlrerank_stage_seconds_count\{stage="features"\} [1-9]/);
+    expect(text).toMatch(/vlrerank_stage_seconds_count\{stage="features",outcome="ok"\} [1-9]/);
     expect(text).toMatch(/vlrerank_batch_size_count\{model="bge-small-en-v1.5"\} [1-9]/);
     expect(text).toMatch(/vlrerank_feature_cache_events_total\{event="(hit|miss)"\} [1-9]/);
     expect(text).toMatch(/vlrerank_failures_total\{code="VLR_BAD_REQUEST"\} [1-9]/);
