@@ -324,7 +324,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       // fields some hits' _source lacks (an alias, a multi-field, a copy_to target, a stored field out
       // of _source…) read by the engine's fields (field-values.ts); not for a hit its record stands in for
       const standsIn = (i: number) => plan.recordField !== undefined && (hits[i]!.fields as Record<string, unknown> | undefined)?.[plan.recordField] !== undefined && documentFromSource(hits[i]!._source, p) === undefined;
-      const fields = await readLackingFields(deps.pool, hits, p, opts.headers, opts.signal, standsIn);
+      const fields = await readLackingFields(deps.pool, hits, p, { headers: opts.headers, signal: opts.signal, runtimeMappings: plan.body.runtime_mappings, skip: standsIn });
       // each hit's fields from its _source, or its feature record standing in for them (hit-documents.ts)
       const found = await hitDocuments(hits, p, plan.recordField, deps.scorer, { query: spec.query, chunking: p.scorer.chunking, fps: p.scorer.fps, max_frames: p.scorer.max_frames, backend: p.scorer.backend }, fields);
       const present = found.present;

@@ -10,7 +10,7 @@
  * nothing to rerank. So for the hits whose `_source` lacks a value of some pipeline field, one
  * `_search` by `_index` and `_id` asks the engine for those fields: with the fields API (`fields`:
  * aliases, multi-fields, `copy_to` targets, runtime fields, flattened keys, nested values) and as
- * `stored_fields`; its answer is read as `_source` is (`valuesAt`). OpenSearch refuses the fields API
+ * `stored_fields` (with the search's own `runtime_mappings`); its answer is read as `_source` is (`valuesAt`). OpenSearch refuses the fields API
  * on an index whose `_source` is disabled: it is asked again for the stored fields alone.
  *
  * The client's search and its hits are not touched: this is a read of vlrerank's own, with the
@@ -40,11 +40,19 @@ export function lackingPaths(hit: Hit, p: Pipeline): string[] {
 
 const FIELDS_REFUSED = /Unable to retrieve the requested \[fields\] since _source is disabled/;
 
-/**
- * Read the fields each hit's `_source` lacks (`skip(i)`: hits not to read, e.g. stood in for by their
- * feature record). `headers`: the client's raw request headers (its credentials and ids go along).
- */
-export async function readLackingFields(pool: Pick<UpstreamPool, 'request'>, hits: Hit[], p: Pipeline, headers: readonly string[], signal: AbortSignal | undefined, skip: (i: number) => boolean = () => false): Promise<HitFieldValues> {
+export interface LackingFieldsRead {
+  /** The client's raw request headers: its credentials and ids go along. */
+  headers: readonly string[];
+  signal?: AbortSignal;
+  /** The search's own `runtime_mappings` (Elasticsearch): a pipeline field it defines is read as the search defines it. */
+  runtimeMappings?: unknown;
+  /** Hits not to read, e.g. stood in for by their feature record. */
+  skip?: (i: number) => boolean;
+}
+
+/** Read the fields each hit's `_source` lacks. */
+export async function readLackingFields(pool: Pick<UpstreamPool, 'request'>, hits: Hit[], p: Pipeline, o: LackingFieldsRead): Promise<HitFieldValues> {
+  const { headers, signal, skip = () => false } = o;
   const out: HitFieldValues = new Map();
   const wanted = new Map<string, number[]>();
   const paths = new Set<string>();
@@ -63,7 +71,8 @@ export async function readLackingFields(pool: Pick<UpstreamPool, 'request'>, hit
     bool: { should: [...ids].map(([index, set]) => ({ bool: { filter: [{ term: { _index: index } }, { ids: { values: [...set] } }] } })), minimum_should_match: 1 },
   };
   const list = [...paths];
-  const body = (withFieldsApi: boolean) => ({ size: wanted.size, _source: false, query, stored_fields: list, ...(withFieldsApi ? { fields: list } : {}) });
+  const runtime = o.runtimeMappings !== undefined ? { runtime_mappings: o.runtimeMappings } : {};
+  const body = (withFieldsApi: boolean) => ({ size: wanted.size, _source: false, query, stored_fields: list, ...(withFieldsApi ? { fields: list, ...runtime } : {}) });
   const ask = async (withFieldsApi: boolean) => {
     const res = await pool.request({
       method: 'POST',
