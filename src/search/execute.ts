@@ -319,6 +319,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   let scoring = false;
   let scored: Array<ScoredDocument | undefined> | undefined;
   let unscorable = new Map<number, string>();
+  const media = new Map<Hit, unknown>();
   if (hits.length && !skipRerank && !idle) {
     try {
       // fields some hits' _source lacks (an alias, a multi-field, a copy_to target, a stored field out
@@ -329,6 +330,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       const found = await hitDocuments(hits, p, plan.recordField, deps.scorer, { query: spec.query, chunking: p.scorer.chunking, fps: p.scorer.fps, max_frames: p.scorer.max_frames, backend: p.scorer.backend }, fields);
       const present = found.present;
       unscorable = found.unscorable;
+      for (const x of present) if (x.media) media.set(hits[x.i]!, x.media);
       const records = plan.recordField ? present.map((x) => x.record) : undefined;
       const standIns = present.some((x) => x.standIn) ? present.map((x) => x.standIn) : undefined;
       if (!deps.scorer) throw vlrError('VLR_MODEL_MISSING', 'no reranker is configured');
@@ -399,6 +401,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     explain: spec.explain,
     keepScores: !scored,
     stripFields: plan.recordField && !plan.clientWantsRecord ? [plan.recordField] : undefined,
+    ...(media.size ? { media } : {}),
     report: {
       pipeline: p.name,
       syntax: spec.syntax,

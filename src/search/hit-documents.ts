@@ -8,7 +8,7 @@
  * each with its reason. Never computes a feature; knows no HTTP.
  */
 import { unpackRecord } from '../features/record/index.js';
-import { documentFromSource, valuesAt, type HitDocument } from '../pipelines/document.js';
+import { documentFromSource, mediaValues, valuesAt, type HitDocument } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/schema.js';
 import { lackingPaths, type HitFieldValues } from './field-values.js';
 import type { Scorer, StandInRequest } from './hit-scorer.js';
@@ -22,6 +22,21 @@ export interface PresentDocument {
   record?: unknown;
   /** `d` stands in for the record (its fields are not in `_source`). */
   standIn: boolean;
+  /** The hit has several photos or clips: which one was scored (explain's `_vlrerank.media`). */
+  media?: MediaNote;
+}
+
+/** Of a hit's several photos (or clips), the one scored — the first `_source` shows — and how many it has. */
+export type MediaNote = Partial<Record<'image' | 'video', { scored: string; of: number }>>;
+
+/** The media note of a hit (`undefined` when it has at most one photo and one clip). */
+function mediaNote(source: unknown, p: Pipeline): MediaNote | undefined {
+  const note: MediaNote = {};
+  for (const kind of ['image', 'video'] as const) {
+    const all = mediaValues(source, p.fields[kind]);
+    if (all.length > 1) note[kind] = { scored: all[0]!, of: all.length };
+  }
+  return Object.keys(note).length ? note : undefined;
 }
 
 export interface HitDocuments {
@@ -53,9 +68,11 @@ export async function hitDocuments(hits: Hit[], p: Pipeline, recordField: string
   const unscorable = new Map<number, string>();
   for (const [i, h] of hits.entries()) {
     const record = recordField ? unpackRecord((h.fields as Record<string, unknown> | undefined)?.[recordField]) : undefined;
-    const d = documentFromSource(sourceWithFields(h, p, fields.get(i)), p);
+    const source = sourceWithFields(h, p, fields.get(i));
+    const d = documentFromSource(source, p);
     if (d) {
-      present.push({ i, d, record, standIn: false });
+      const media = mediaNote(source, p);
+      present.push({ i, d, record, standIn: false, ...(media ? { media } : {}) });
       continue;
     }
     // a hit with no value of any pipeline field, read neither from _source nor by the engine's fields: said, not a silent 0

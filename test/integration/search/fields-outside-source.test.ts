@@ -53,7 +53,7 @@ describe.each(ENGINES)('pipeline fields outside _source, on %s', (engineName) =>
       expect((await json(`${engine}/${index(shape)}`, 'PUT', { settings: { number_of_replicas: 0 }, mappings: s.mappings })).status).toBe(200);
       for (const [id, d] of Object.entries(DOCS)) expect((await json(`${engine}/${index(shape)}/_doc/${id}`, 'PUT', s.doc(d))).status).toBe(201);
       await fetch(`${engine}/${index(shape)}/_refresh`, { method: 'POST' });
-      pipelines[`${shape}.yaml`] = `name: p20b-t-${shape}\nindex_patterns: [${index(shape)}]\nfields: {text: [${s.text}], image: [${s.image}], media_base: ${COCO}}\nfeatures: {store: none}\nfailure: fail_open\n`;
+      pipelines[`${shape}.yaml`] = `name: p20b-t-${shape}\nindex_patterns: [${index(shape)}]\nfields: {text: [${s.text}], image: [${s.image}], media_base: ${COCO}}\nfeatures: {store: none}\nfailure: fail_open\nbudget_ms: 300000\n`;
     }
     srv = await startEdgeServer({ upstream: engine, pipelinesDir: onlyPipelines(pipelines) });
   }, 300_000);
@@ -107,7 +107,7 @@ describe.each(ENGINES)('pipeline fields outside _source, on %s', (engineName) =>
     await srv.close();
     srv = await startEdgeServer({
       upstream: engine,
-      pipelinesDir: onlyPipelines({ 'sparse.yaml': `name: p20b-t-sparse\nindex_patterns: [${index('sparse')}]\nfields: {text: [title], image: [img], media_base: ${COCO}}\nfeatures: {store: none}\n` }),
+      pipelinesDir: onlyPipelines({ 'sparse.yaml': `name: p20b-t-sparse\nindex_patterns: [${index('sparse')}]\nfields: {text: [title], image: [img], media_base: ${COCO}}\nfeatures: {store: none}\nbudget_ms: 300000\n` }),
     });
     const got = await reranked('sparse', { size: 5, query: { match_all: {} }, ext: { vlrerank: { query: { text: 'a giraffe' } } } });
     expect(got.vlrerank.degraded).toBe(false);
