@@ -15,8 +15,9 @@
  *
  * The client's search and its hits are not touched: this is a read of vlrerank's own, with the
  * client's credentials and correlation headers, and nothing of it reaches the client. A hit whose
- * `_source` shows every field (nearly all) costs nothing; a document that lacks a value costs the
- * one read per search. A read that fails leaves the hits as `_source` showed them. Knows no HTTP.
+ * `_source` shows every field (nearly all) costs nothing, nor does one that lacks a field other hits of
+ * its index show in `_source` (a product without a photo: it has none to find); only a field no hit
+ * of an index shows costs the one read per search. A read that fails leaves the hits as `_source` showed them. Knows no HTTP.
  */
 import { indexExprSegment } from '../engine/targets.js';
 import { valuesAt } from '../pipelines/document.js';
@@ -50,17 +51,36 @@ export interface LackingFieldsRead {
   skip?: (i: number) => boolean;
 }
 
-/** Read the fields each hit's `_source` lacks. */
+/**
+ * The hits to read and the fields to ask for: hit index → the pipeline fields its `_source` lacks
+ * that no hit of its index shows there (such a path is a `_source` field of that index, and a hit
+ * lacking it has no value — a product without a photo: no read can find one).
+ */
+export function fieldsToRead(hits: Hit[], p: Pipeline, skip: (i: number) => boolean = () => false): Map<number, string[]> {
+  const shown = new Set<string>();
+  const all = pipelinePaths(p);
+  for (const h of hits) {
+    const lacking = new Set(lackingPaths(h, p));
+    for (const path of all) if (!lacking.has(path)) shown.add(`${h._index}\u0000${path}`);
+  }
+  const out = new Map<number, string[]>();
+  for (const [i, h] of hits.entries()) {
+    if (skip(i) || typeof h._index !== 'string' || typeof h._id !== 'string') continue;
+    const lacking = lackingPaths(h, p).filter((path) => !shown.has(`${h._index}\u0000${path}`));
+    if (lacking.length) out.set(i, lacking);
+  }
+  return out;
+}
+
+/** Read the fields each hit's `_source` lacks (`fieldsToRead`). */
 export async function readLackingFields(pool: Pick<UpstreamPool, 'request'>, hits: Hit[], p: Pipeline, o: LackingFieldsRead): Promise<HitFieldValues> {
-  const { headers, signal, skip = () => false } = o;
+  const { headers, signal } = o;
   const out: HitFieldValues = new Map();
   const wanted = new Map<string, number[]>();
   const paths = new Set<string>();
   const ids = new Map<string, Set<string>>();
-  for (const [i, h] of hits.entries()) {
-    if (skip(i) || typeof h._index !== 'string' || typeof h._id !== 'string') continue;
-    const lacking = lackingPaths(h, p);
-    if (!lacking.length) continue;
+  for (const [i, lacking] of fieldsToRead(hits, p, o.skip)) {
+    const h = hits[i]! as Hit & { _index: string; _id: string };
     for (const path of lacking) paths.add(path);
     const key = `${h._index}\u0000${h._id}`;
     wanted.set(key, [...(wanted.get(key) ?? []), i]);
