@@ -73,19 +73,24 @@ export function resolveMedia(value: string, base: string | undefined): string {
   return resolve(base, value);
 }
 
-function firstString(source: unknown, paths: string[]): string | undefined {
+/**
+ * Every media value at the pipeline's paths, in `_source` order: strings, and `{url | src | data | path}`
+ * media objects. The rerank document takes the first (`documentFromSource`).
+ */
+export function mediaValues(source: unknown, paths: string[]): string[] {
+  const out: string[] = [];
   for (const p of paths) {
     for (const v of valuesAt(source, p)) {
-      if (typeof v === 'string' && v.trim()) return v;
-      if (v && typeof v === 'object') {
+      if (typeof v === 'string' && v.trim()) out.push(v);
+      else if (v && typeof v === 'object') {
         // `{url: …}` / `{src: …}` / `{data: …}` media objects
         const o = v as Record<string, unknown>;
         const s = o.url ?? o.src ?? o.data ?? o.path;
-        if (typeof s === 'string' && s.trim()) return s;
+        if (typeof s === 'string' && s.trim()) out.push(s);
       }
     }
   }
-  return undefined;
+  return out;
 }
 
 /** The rerank document of one hit; `undefined` when the hit has none of the pipeline's fields. */
@@ -100,9 +105,9 @@ export function documentFromSource(source: unknown, pipeline: Pipeline): HitDocu
   }
   const doc: HitDocument = {};
   if (texts.length) doc.text = texts.join(f.text_separator);
-  const image = firstString(source, f.image);
+  const image = mediaValues(source, f.image)[0];
   if (image) doc.image = resolveMedia(image, f.media_base);
-  const video = firstString(source, f.video);
+  const video = mediaValues(source, f.video)[0];
   if (video) {
     doc.video = resolveMedia(video, f.media_base);
     if (pipeline.scorer.fps) doc.fps = pipeline.scorer.fps;

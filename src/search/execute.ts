@@ -15,7 +15,7 @@ import type { EngineClient } from '../engine/client.js';
 import type { Dialect } from '../engine/dialect.js';
 import { credentialHeaders, indexExprSegment, onBehalfHeaders } from '../engine/targets.js';
 import { isVlrerankError, toVlrerankError, vlrError } from '../errors.js';
-import { videoSampling, type HitDocument } from '../pipelines/document.js';
+import { documentFromSource, videoSampling, type HitDocument } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/schema.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
@@ -25,6 +25,7 @@ import type { RerankSpec } from './detect.js';
 import { answerHeaders, ownBodyHeaders } from './headers.js';
 import type { CorsTable } from './cors.js';
 import type { Scorer, ScoredDocument } from './hit-scorer.js';
+import { readLackingFields } from './field-values.js';
 import { firstUnscorable, hitDocuments } from './hit-documents.js';
 import { buildFirstStage, pagingWithin, planPaging, vectorNeed } from './plan.js';
 import { maxResultWindowRefused, type ResultWindows } from '../engine/result-window.js';
@@ -316,12 +317,18 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   let scoring = false;
   let scored: Array<ScoredDocument | undefined> | undefined;
   let unscorable = new Map<number, string>();
+  const media = new Map<Hit, unknown>();
   if (hits.length && !skipRerank && !idle) {
     try {
+      // fields some hits' _source lacks (an alias, a multi-field, a copy_to target, a stored field out
+      // of _source…) read by the engine's fields (field-values.ts); not for a hit its record stands in for
+      const standsIn = (i: number) => plan.recordField !== undefined && (hits[i]!.fields as Record<string, unknown> | undefined)?.[plan.recordField] !== undefined && documentFromSource(hits[i]!._source, p) === undefined;
+      const fields = await readLackingFields(deps.pool, hits, p, { headers: opts.headers, signal: opts.signal, runtimeMappings: plan.body.runtime_mappings, skip: standsIn });
       // each hit's fields from its _source, or its feature record standing in for them (hit-documents.ts)
-      const found = await hitDocuments(hits, p, plan.recordField, deps.scorer, { query: spec.query, chunking: p.scorer.chunking, fps: p.scorer.fps, max_frames: p.scorer.max_frames, backend: p.scorer.backend });
+      const found = await hitDocuments(hits, p, plan.recordField, deps.scorer, { query: spec.query, chunking: p.scorer.chunking, fps: p.scorer.fps, max_frames: p.scorer.max_frames, backend: p.scorer.backend }, fields);
       const present = found.present;
       unscorable = found.unscorable;
+      for (const x of present) if (x.media) media.set(hits[x.i]!, x.media);
       const records = plan.recordField ? present.map((x) => x.record) : undefined;
       const standIns = present.some((x) => x.standIn) ? present.map((x) => x.standIn) : undefined;
       if (!deps.scorer) throw vlrError('VLR_MODEL_MISSING', 'no reranker is configured');
@@ -392,6 +399,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     explain: spec.explain,
     keepScores: !scored,
     stripFields: plan.recordField && !plan.clientWantsRecord ? [plan.recordField] : undefined,
+    ...(media.size ? { media } : {}),
     report: {
       pipeline: p.name,
       syntax: spec.syntax,

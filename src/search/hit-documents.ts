@@ -8,8 +8,9 @@
  * each with its reason. Never computes a feature; knows no HTTP.
  */
 import { unpackRecord } from '../features/record/index.js';
-import { documentFromSource, type HitDocument } from '../pipelines/document.js';
+import { documentFromSource, mediaValues, valuesAt, type HitDocument } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/schema.js';
+import { lackingPaths, type HitFieldValues } from './field-values.js';
 import type { Scorer, StandInRequest } from './hit-scorer.js';
 import type { Hit } from './shape.js';
 
@@ -21,6 +22,21 @@ export interface PresentDocument {
   record?: unknown;
   /** `d` stands in for the record (its fields are not in `_source`). */
   standIn: boolean;
+  /** The hit has several photos or clips: which one was scored (explain's `_vlrerank.media`). */
+  media?: MediaNote;
+}
+
+/** Of a hit's several photos (or clips), the one scored — the first `_source` shows — and how many it has. */
+export type MediaNote = Partial<Record<'image' | 'video', { scored: string; of: number }>>;
+
+/** The media note of a hit (`undefined` when it has at most one photo and one clip). */
+function mediaNote(source: unknown, p: Pipeline): MediaNote | undefined {
+  const note: MediaNote = {};
+  for (const kind of ['image', 'video'] as const) {
+    const all = mediaValues(source, p.fields[kind]);
+    if (all.length > 1) note[kind] = { scored: all[0]!, of: all.length };
+  }
+  return Object.keys(note).length ? note : undefined;
 }
 
 export interface HitDocuments {
@@ -29,18 +45,41 @@ export interface HitDocuments {
   unscorable: Map<number, string>;
 }
 
-/** The documents of `hits` to score; `recordField` is the stored field the first stage asked for (undefined: none). */
-export async function hitDocuments(hits: Hit[], p: Pipeline, recordField: string | undefined, scorer: Pick<Scorer, 'standIn'> | undefined, req: StandInRequest): Promise<HitDocuments> {
+/**
+ * A hit's `_source` with the values of the pipeline fields it lacks, as the engine's `fields` shows
+ * them (field-values.ts), under their dotted names: read as `_source` is, never twice.
+ */
+export function sourceWithFields(h: Hit, p: Pipeline, fields: Record<string, unknown> | undefined): unknown {
+  if (!fields) return h._source;
+  const out: Record<string, unknown> = { ...(h._source ?? {}) };
+  for (const path of lackingPaths(h, p)) {
+    const values = valuesAt(fields, path);
+    if (values.length) out[path] = values;
+  }
+  return out;
+}
+
+/**
+ * The documents of `hits` to score; `recordField` is the stored field the first stage asked for
+ * (undefined: none); `fields`: the values of fields some hits' `_source` lacks (field-values.ts).
+ */
+export async function hitDocuments(hits: Hit[], p: Pipeline, recordField: string | undefined, scorer: Pick<Scorer, 'standIn'> | undefined, req: StandInRequest, fields: HitFieldValues = new Map()): Promise<HitDocuments> {
   const present: PresentDocument[] = [];
   const unscorable = new Map<number, string>();
   for (const [i, h] of hits.entries()) {
     const record = recordField ? unpackRecord((h.fields as Record<string, unknown> | undefined)?.[recordField]) : undefined;
-    const d = documentFromSource(h._source, p);
+    const source = sourceWithFields(h, p, fields.get(i));
+    const d = documentFromSource(source, p);
     if (d) {
-      present.push({ i, d, record, standIn: false });
+      const media = mediaNote(source, p);
+      present.push({ i, d, record, standIn: false, ...(media ? { media } : {}) });
       continue;
     }
-    if (!recordField) continue;
+    // a hit with no value of any pipeline field, read neither from _source nor by the engine's fields: said, not a silent 0
+    if (!recordField) {
+      unscorable.set(i, 'it has no value of any pipeline field (in _source, the fields API or stored fields)');
+      continue;
+    }
     if (record === undefined) {
       unscorable.set(i, 'none of the pipeline fields is in its _source and it has no feature record');
       continue;

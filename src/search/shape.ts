@@ -145,6 +145,8 @@ export interface ShapeOptions {
   keepScores: boolean;
   /** Stored fields vlrerank asked for on its own (feature records): removed from each hit's `fields`. */
   stripFields?: string[];
+  /** Hits with several photos or clips: which one was scored, shown with `explain` (`_vlrerank.media`). */
+  media?: ReadonlyMap<Hit, unknown>;
   report: VlrerankReport;
 }
 
@@ -179,6 +181,7 @@ export function shapeResponse(upstream: Record<string, unknown>, ranked: RankedH
         rerank_score: r.rerankScore === null ? null : round(r.rerankScore),
         ...(r.explanation !== undefined ? { explanation: r.explanation } : {}),
         ...(r.error ? { error: r.error } : {}),
+        ...(o.media?.has(r.hit) && r.rerankScore !== null ? { media: o.media.get(r.hit) } : {}),
       };
     }
     return h;
