@@ -156,7 +156,7 @@ export async function fitMode(o: FitSettings & {
       });
       const notInWindow = inWindow.filter((x) => x === 0).length;
       const cv = crossValidate(queries, o.folds, o.seed, { gain: o.gain });
-      const ctx: FitContext = { index: o.index, pipeline: collected.pipeline, window, folds: o.folds, seed: o.seed, queries: queries.length, notInWindow, notInIndex, notes, degraded: byBoost.get(knnBoost)!.degraded, ...(o.windows.length > 1 ? { setsWindow: true } : {}), ...(knnBoost !== undefined ? { knnBoost } : {}), ...(partial ? { partial } : {}) };
+      const ctx: FitContext = { index: o.index, pipeline: collected.pipeline, window, folds: o.folds, seed: o.seed, queries: queries.length, notInWindow, notInIndex, notes, degraded: byBoost.get(knnBoost)!.degraded, ...(o.windows.length > 1 ? { setsWindow: true } : {}), ...(knnBoost !== undefined ? { knnBoost } : {}), ...(varied ? { setsBoost: true } : {}), ...(partial ? { partial } : {}) };
       const recall = inWindow.reduce((a, b) => a + b, 0) / (inWindow.length || 1);
       return { window, knnBoost, cv, ctx, full, recall };
     }),

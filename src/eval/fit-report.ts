@@ -30,6 +30,8 @@ export interface FitContext {
   setsWindow?: boolean;
   /** A hybrid first stage: the bridge kNN's boost these figures were collected with, set in the snippet as `first_stage.knn_boost`. */
   knnBoost?: number;
+  /** Several boosts were tried: the snippet's is the one with the best held-out figure. */
+  setsBoost?: boolean;
   /** Several windows: the held-out figure of choosing the window inside each fold (nested cross-validation, fit-windows.ts). */
   nested?: number;
   /** The collection ended early (a signal or a failed search): fitted on the queries collected until then. */
@@ -66,7 +68,7 @@ export function snippetYaml(cv: CrossValidation, c: FitContext): string {
     `# vlrerank eval --fit on index ${c.index}${c.pipeline ? ` (pipeline ${c.pipeline})` : ''}: ${c.queries} judged queries, window ${c.window},`,
     `# ${c.folds}-fold cross-validation (seed ${c.seed}). Held-out nDCG@10: fitted ${f3(cv.mean.fitted)}, current pipeline ${f3(cv.mean.current)}, first stage ${f3(cv.mean.first)}.`,
     '# Fitted on every query; set these keys in the pipeline (they replace its scorer.fusion, scorer.weights',
-    `# and first_stage.fusion${c.knnBoost !== undefined ? ', first_stage.knn_boost (the hybrid first stage\'s boost with the best held-out figure)' : ''}${c.setsWindow ? ', and window.default (the window with the best held-out figure; keep window.max ≥ it)' : ''}; signals not listed keep their default weights).`,
+    `# and first_stage.fusion${c.knnBoost !== undefined ? `, first_stage.knn_boost (the hybrid first stage's boost${c.setsBoost ? ' with the best held-out figure' : ' these figures were measured at'})` : ''}${c.setsWindow ? ', and window.default (the window with the best held-out figure; keep window.max ≥ it)' : ''}; signals not listed keep their default weights).`,
     ...(c.nested !== undefined ? [`# That figure also chose the ${chosenWhat(c)}, so it flatters; the ${chosenWhat(c)} chosen inside each fold instead (nested): held-out nDCG@10 ${f3(c.nested)}.`] : []),
     ...(c.partial ? [`# Partial: ${c.partial.note}.`] : []),
   ];
@@ -75,7 +77,7 @@ export function snippetYaml(cv: CrossValidation, c: FitContext): string {
 }
 
 /** What the nested cross-validation chose: the window, the boost, or both. */
-const chosenWhat = (c: Pick<FitContext, 'setsWindow' | 'knnBoost'>) => (c.setsWindow && c.knnBoost !== undefined ? 'window and knn_boost' : c.knnBoost !== undefined ? 'knn_boost' : 'window');
+const chosenWhat = (c: Pick<FitContext, 'setsWindow' | 'setsBoost'>) => (c.setsWindow && c.setsBoost ? 'window and knn_boost' : c.setsBoost ? 'knn_boost' : 'window');
 
 export function formatFit(cv: CrossValidation, c: FitContext): string {
   const lines = [
@@ -98,19 +100,19 @@ export function formatFit(cv: CrossValidation, c: FitContext): string {
 }
 
 /** One variant named as the choice prints it: `50`, or `knn_boost 20, window 50`. */
-const variantName = (v: { window: number; knnBoost?: number }, windows: boolean) =>
-  v.knnBoost === undefined ? `${v.window}` : windows ? `knn_boost ${v.knnBoost}, window ${v.window}` : `knn_boost ${v.knnBoost}`;
+const variantName = (v: { window: number; knnBoost?: number }, windows: boolean, boosts: boolean) =>
+  !boosts || v.knnBoost === undefined ? `${v.window}` : windows ? `knn_boost ${v.knnBoost}, window ${v.window}` : `knn_boost ${v.knnBoost}`;
 
 /** The choice among several `--window`s (and a hybrid first stage's boosts): the figures that chose it, and what the choice is worth held out (nested). */
 export function formatWindowChoice(w: WindowChoice): string {
   const windows = new Set(w.byWindow.map((x) => x.window)).size > 1;
-  const boosts = w.chosenBoost !== undefined;
+  const boosts = new Set(w.byWindow.map((x) => x.knnBoost)).size > 1;
   const what = boosts && windows ? 'window and knn_boost' : boosts ? 'knn_boost' : 'window';
-  const chosen = variantName({ window: w.chosen, knnBoost: w.chosenBoost }, windows);
+  const chosen = variantName({ window: w.chosen, knnBoost: w.chosenBoost }, windows, boosts);
   return [
-    `held-out nDCG@10 by ${boosts ? what.replace(' and ', ' × ') : 'window'}: ${w.byWindow.map((x) => `${variantName(x, windows)} ${f3(x.fitted)}`).join(boosts ? '; ' : ', ')} → ${boosts ? '' : 'window '}${chosen} (the snippet's)`,
+    `held-out nDCG@10 by ${boosts ? what.replace(' and ', ' × ') : 'window'}: ${w.byWindow.map((x) => `${variantName(x, windows, boosts)} ${f3(x.fitted)}`).join(boosts ? '; ' : ', ')} → ${boosts ? '' : 'window '}${chosen} (the snippet's)`,
     `  the same figures chose the ${what}, so the best of them flatters the choice; choosing it inside each fold on`,
-    `  its training queries only (nested cross-validation): held-out nDCG@10 ${f3(w.nested.fitted)} (${w.optimism >= 0 ? '−' : '+'}${Math.abs(w.optimism).toFixed(3)}) — folds chose ${w.nested.folds.map((f) => variantName(f, windows)).join(boosts ? '; ' : ', ')}`,
+    `  its training queries only (nested cross-validation): held-out nDCG@10 ${f3(w.nested.fitted)} (${w.optimism >= 0 ? '−' : '+'}${Math.abs(w.optimism).toFixed(3)}) — folds chose ${w.nested.folds.map((f) => variantName(f, windows, boosts)).join(boosts ? '; ' : ', ')}`,
   ].map(termSafe).join('\n');
 }
 
