@@ -10,8 +10,8 @@
  * as that mean also chose it, the choice is measured apart by nested cross-validation (fit-windows.ts).
  * A hybrid first stage (the answer reports `vlrerank.knn_boost`: the bridge kNN stood beside the text
  * query) also has its boost chosen: the boost changes which hits reach the window, so each boost of
- * the grid is its own collection (`ext.vlrerank.knn_boost`; the documents' features come from the
- * proxy's caches after the first), and every (boost, window) is a variant chosen as the windows are.
+ * the grid is its own collection (`ext.vlrerank.knn_boost`; after the first, the query vectors come
+ * from the proxy's text-vector cache), and every (boost, window) is a variant chosen as the windows are.
  */
 import { writeFileSync } from 'node:fs';
 import { vlrError } from '../errors.js';
@@ -37,6 +37,8 @@ export interface FitSettings {
   snippet?: string;
   /** The boosts tried when the first stage is hybrid (the pipeline's own is always one). */
   knnBoosts: number[];
+  /** `--knn-boost` was given (not the default grid): said when there is no boost to choose. */
+  knnBoostsAsked?: boolean;
 }
 
 /** `--knn-boost`'s default: from the kNN weighed as the pipeline had it before the boost (1) to far past COCO-mini's plateau (5–30). */
@@ -61,7 +63,7 @@ export function fitSettings(
   const seed = int(flags.seed ?? '42', '--seed', 0);
   const judged = inp.queries.filter((q) => hasRelevant(inp.qrels!.get(q.id))).length;
   if (judged < folds) throw vlrError('VLR_BAD_REQUEST', `--fit with ${folds} folds needs at least ${folds} queries with a relevant judgement, found ${judged}`);
-  return { windows: [...new Set(windows)].sort((a, b) => a - b), pipeline: pipelines[0], folds, seed, json: flags.json, snippet: flags.snippet, knnBoosts: flags.knnBoost === undefined ? KNN_BOOST_GRID : boostList(flags.knnBoost) };
+  return { windows: [...new Set(windows)].sort((a, b) => a - b), pipeline: pipelines[0], folds, seed, json: flags.json, snippet: flags.snippet, knnBoosts: flags.knnBoost === undefined ? KNN_BOOST_GRID : boostList(flags.knnBoost), ...(flags.knnBoost !== undefined ? { knnBoostsAsked: true } : {}) };
 }
 
 function boostList(v: string): number[] {
@@ -107,6 +109,7 @@ export async function fitMode(o: FitSettings & {
   const own = collected.knnBoost;
   const byBoost = new Map<number | undefined, Collected>([[own, collected]]);
   const boostNotes: string[] = [];
+  if (own === undefined && o.knnBoostsAsked) boostNotes.push('--knn-boost was not used: the first stage has no kNN beside a text query (not a hybrid first stage), so there is no boost to choose');
   if (own !== undefined && !stopped) {
     for (const b of o.knnBoosts.filter((x) => x !== own)) {
       process.stderr.write(`vlrerank: hybrid first stage (knn_boost ${own}): collecting the window again at knn_boost ${b}\n`);

@@ -9,7 +9,8 @@
  *  - Grocery (product names → the product 2 / same kind 1), the pipeline at boost 20: the bridge is
  *    weak on catalog shots (recall@50 0.988 → 0.852 at 20, models/CALIBRATION.md), so a low one must.
  * Each boost's recall of the window is checked against the proxy's own searches at that boost, and
- * the snippet, set into the pipeline, loads and serves with the chosen boost.
+ * the snippet, set into the pipeline, loads and serves with the chosen boost. A first stage with no
+ * kNN beside the text query (BM25 alone) is fitted as before, and a `--knn-boost` given is said unused.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,13 +29,14 @@ const N_COCO = 60;
 const WINDOW = 10;
 const BOOSTS = '1,2,5,20';
 
-/** A shipped pipeline under another name, covering `pattern`, at `knnBoost`. */
-function shipped(file: string, name: string, pattern: string, knnBoost: number): string {
+/** A shipped pipeline under another name, covering `pattern`, at `knnBoost` (`bm25`: its first stage BM25 alone). */
+function shipped(file: string, name: string, pattern: string, knnBoost: number | 'bm25'): string {
   const doc = parseYaml(readFileSync(join(REPO_ROOT, 'pipelines', file), 'utf8'));
   doc.name = name;
   doc.index_patterns = [pattern];
   doc.budget_ms = 300_000;
-  doc.first_stage.knn_boost = knnBoost;
+  if (knnBoost === 'bm25') doc.first_stage.text_query = 'bm25';
+  else doc.first_stage.knn_boost = knnBoost;
   parsePipeline(doc, `${name}.yaml`);
   return stringify(doc);
 }
@@ -54,6 +56,8 @@ function withSnippet(yaml: string, name: string, snippet: any): string {
 const PIPES = {
   'q20fit-coco.yaml': shipped('coco.yaml', 'q20fit-coco', `${COCO_INDEX}*`, 1),
   'q20fit-grocery.yaml': shipped('grocery.yaml', 'q20fit-grocery', `${GROCERY_INDEX}*`, 20),
+  // named with --pipeline only
+  'q20fit-coco-bm25.yaml': shipped('coco.yaml', 'q20fit-coco-bm25', 'q20fit-coco-bm25-none', 'bm25'),
 };
 
 function files(name: string, rows: Array<{ id: string; text: string; rel: Map<string, number> }>) {
@@ -168,6 +172,20 @@ describe('vlrerank eval --fit chooses a hybrid first stage\'s knn_boost (Elastic
       expect([...got.reported], set).toEqual([fits[set].out.knnBoost]);
       expect(got.recall, set).toBeCloseTo(fits[set].out.knnBoosts.find((r: any) => r.knnBoost === fits[set].out.knnBoost).recall, 10);
     }
+  });
+
+  it('a first stage without a kNN beside the text query (BM25 alone) is fitted as before: one collection, no boost in the snippet, --knn-boost said to be unused', async () => {
+    const json = join(cocoFiles.dir, 'fit-bm25.json');
+    const snippetFile = join(cocoFiles.dir, 'fitted-bm25.yaml');
+    const { stdout } = await evalCli(['--url', p.url, '--index', COCO_INDEX, '--pipeline', 'q20fit-coco-bm25', '--queries', cocoFiles.queries, '--qrels', cocoFiles.qrels, '--window', String(WINDOW), '--fit', '--folds', '3', '--knn-boost', '5,20', '--json', json, '--snippet', snippetFile]);
+    const out = JSON.parse(readFileSync(json, 'utf8'));
+    expect(out.pipeline).toBe('q20fit-coco-bm25');
+    expect(out).not.toHaveProperty('knnBoosts');
+    expect(out).not.toHaveProperty('pipelineKnnBoost');
+    expect(out).not.toHaveProperty('windowChoice');
+    expect(parseYaml(readFileSync(snippetFile, 'utf8')).first_stage).not.toHaveProperty('knn_boost');
+    expect(stdout).toContain('--knn-boost was not used: the first stage has no kNN beside a text query');
+    expect(stdout).not.toContain("the bridge kNN's boost beside the text query");
   });
 
   it('a bad ext.vlrerank.knn_boost is an ES-shaped 400 naming the field; --knn-boost without --fit or with a bad list is exit 2', async () => {
