@@ -12,6 +12,8 @@
  *              (the title is the label), so only what the video shows can find them
  *   npx tsx scripts/bench/fusion-fit.ts [elasticsearch] [--only coco,grocery,videos] [--build-only] [--folds 5] [--window 50]
  *     [--index-prefix P]  indices of your own (P + coco-eval …; default fusion-), e.g. next to another run
+ *     [--knn-boost LIST]  passed to `eval --fit` (a hybrid first stage's boosts to choose among)
+ * Files and each fit's JSON and snippet go to .cache/fusion-fit/<engine>/<set>/.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -26,7 +28,8 @@ const argv = process.argv.slice(2);
 const flag = (n: string) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : undefined);
 const engine = (argv.find((a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--')) ?? 'elasticsearch') as Engine;
 const only = (flag('--only') ?? 'coco,grocery,videos').split(',');
-const OUT = join(REPO_ROOT, '.cache', 'fusion-fit');
+// one folder per engine: runs on two engines side by side keep their own files
+const OUT = join(REPO_ROOT, '.cache', 'fusion-fit', engine);
 const PREFIX = flag('--index-prefix') ?? 'fusion-';
 
 function prefixedPipelines(): string {
@@ -111,7 +114,7 @@ try {
     for (const name of only) {
       const s = sets[name]!;
       const dir = join(OUT, name);
-      const args = ['tsx', 'src/cli/main.ts', 'eval', '--fit', '--url', p.url, '--index', s.index, '--queries', join(dir, 'queries.jsonl'), '--qrels', join(dir, 'qrels.tsv'), '--window', flag('--window') ?? s.window ?? '50', '--folds', flag('--folds') ?? '5', '--json', join(dir, 'fit.json'), '--snippet', join(dir, 'fitted.yaml')];
+      const args = ['tsx', 'src/cli/main.ts', 'eval', '--fit', '--url', p.url, '--index', s.index, '--queries', join(dir, 'queries.jsonl'), '--qrels', join(dir, 'qrels.tsv'), '--window', flag('--window') ?? s.window ?? '50', '--folds', flag('--folds') ?? '5', '--json', join(dir, 'fit.json'), '--snippet', join(dir, 'fitted.yaml'), ...(flag('--knn-boost') ? ['--knn-boost', flag('--knn-boost')!] : [])];
       const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_')));
       const { stdout } = await run('npx', args, { cwd: REPO_ROOT, env, maxBuffer: 64 * 1024 * 1024 });
       process.stdout.write(`## ${name} (${engine}): npx ${args.join(' ').replace(p.url, '<proxy>')}\n${stdout}\n`);

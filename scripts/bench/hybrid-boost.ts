@@ -14,6 +14,9 @@
  *   npx tsx scripts/bench/hybrid-boost.ts [--url http://127.0.0.1:19200] [--opensearch] [--index hybrid-boost-coco] [--window 50] [--keep]
  * `--opensearch`: the engine at --url is OpenSearch (a `knn_vector` field, the `bool.should` of the
  * match and the `knn` query, as src/engine/dialect.ts sends them).
+ * The library's scores with coco.yaml's scorer held fixed: what the boost and the map alone buy. `vlrerank
+ * eval --fit` chooses the boost through the proxy as a user would (with the whole fusion fitted beside
+ * it; models/CALIBRATION.md, the same section).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

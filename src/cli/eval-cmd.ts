@@ -50,6 +50,7 @@ interface EvalFlags extends ConfigFlags {
   folds?: string;
   seed?: string;
   snippet?: string;
+  knnBoost?: string;
   timeout?: string;
 }
 
@@ -319,12 +320,13 @@ export function registerEval(program: Command): void {
       .option('--fit', 'fit the fusion (signal weights, raw vs calibrated, first-stage blend) on the judged queries by k-fold cross-validation; prints held-out figures and a pipeline snippet')
       .option('--folds <k>', '--fit: cross-validation folds (default 5)')
       .option('--seed <n>', '--fit: seed of the fold split (default 42)')
-      .option('--snippet <file>', '--fit: write the pipeline snippet (YAML) there (default: printed)'),
+      .option('--snippet <file>', '--fit: write the pipeline snippet (YAML) there (default: printed)')
+      .option('--knn-boost <list>', '--fit with a hybrid first stage: the boosts of the bridge kNN to choose among, comma-separated (default 1,2,5,10,20,50; the pipeline\'s own is always tried)'),
     { upstream: true },
   ).action((flags: EvalFlags) =>
     runAction(async () => {
       if (flags.gain !== 'exponential' && flags.gain !== 'linear') throw vlrError('VLR_BAD_REQUEST', `--gain must be exponential or linear, got "${flags.gain}"`);
-      if (!flags.fit && (flags.folds || flags.seed || flags.snippet)) throw vlrError('VLR_BAD_REQUEST', '--folds, --seed and --snippet belong to --fit');
+      if (!flags.fit && (flags.folds || flags.seed || flags.snippet || flags.knnBoost)) throw vlrError('VLR_BAD_REQUEST', '--folds, --seed, --snippet and --knn-boost belong to --fit');
       if (flags.api && flags.fit) throw vlrError('VLR_BAD_REQUEST', '--fit runs through the proxy (--index): it cannot be combined with --api');
       try {
         if (flags.api) await apiMode(flags);

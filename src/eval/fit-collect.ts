@@ -33,12 +33,16 @@ export interface CollectOptions {
   timeoutMs?: number;
   /** Aborted (its reason: the signal's name) → the search in flight is dropped and the collection stops with what it has. */
   signal?: AbortSignal;
+  /** The bridge kNN's boost for every search (`ext.vlrerank.knn_boost`); undefined → the pipeline's own. */
+  knnBoost?: number;
 }
 
 export interface Collected {
   queries: FitQuery[];
   /** The pipeline that answered (the response's `vlrerank.pipeline`). */
   pipeline?: string;
+  /** The bridge kNN's boost the first stage ran with (the response's `vlrerank.knn_boost`): undefined when no kNN stood beside a query (not a hybrid first stage). */
+  knnBoost?: number;
   /** Judged queries none of whose relevant documents is in the window: kept, they count 0 whatever the fusion. */
   notInWindow: number;
   degraded: number;
@@ -75,6 +79,7 @@ export async function collectForFit(o: CollectOptions): Promise<Collected> {
     }
     o.onQuery?.(++done, judged.length);
     out.pipeline ??= json.vlrerank.pipeline;
+    if (typeof json.vlrerank.knn_boost === 'number') out.knnBoost ??= json.vlrerank.knn_boost;
     if (json.vlrerank.degraded) {
       out.degraded++;
       continue;

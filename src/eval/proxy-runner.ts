@@ -99,6 +99,8 @@ export interface ExplainedSearch {
   /** How messages name the proxy (default: its URL). */
   label?: string;
   timeoutMs?: number;
+  /** `ext.vlrerank.knn_boost`: the bridge kNN's boost beside the query for this search (`--fit` varies it); undefined → the pipeline's. */
+  knnBoost?: number;
 }
 
 /**
@@ -119,6 +121,7 @@ export async function explainedSearch(o: ExplainedSearch): Promise<{ json: Recor
         window: o.window,
         explain: true,
         ...(o.pipeline ? { pipeline: o.pipeline } : {}),
+        ...(o.knnBoost !== undefined ? { knn_boost: o.knnBoost } : {}),
       },
     },
   };
@@ -150,7 +153,7 @@ export async function explainedSearch(o: ExplainedSearch): Promise<{ json: Recor
   if (res.statusCode !== 200) {
     // the proxy's or the engine's "not now" (busy, unreachable behind it, too slow) is not the query's fault: the CLI exits 69 for it, not 2
     const code = res.statusCode === 429 ? 'VLR_OVERLOADED' : res.statusCode === 502 ? 'VLR_UPSTREAM_UNREACHABLE' : res.statusCode === 504 ? 'VLR_UPSTREAM_TIMEOUT' : 'VLR_BAD_REQUEST';
-    throw vlrError(code, `query "${q.id}" (window ${o.window}${o.pipeline ? `, pipeline ${o.pipeline}` : ''}): ${who} answered ${res.statusCode}: ${refusalReason(json, text, o.url, { index: o.index, pipeline: o.pipeline })}`);
+    throw vlrError(code, `query "${q.id}" (window ${o.window}${o.pipeline ? `, pipeline ${o.pipeline}` : ''}${o.knnBoost !== undefined ? `, knn_boost ${o.knnBoost}` : ''}): ${who} answered ${res.statusCode}: ${refusalReason(json, text, o.url, { index: o.index, pipeline: o.pipeline })}`);
   }
   if (!json.vlrerank) throw vlrError('VLR_BAD_REQUEST', `${who} answered without a vlrerank report: is it a vlrerank proxy, and does a pipeline cover index [${o.index}]?`);
   // an index without the pipeline's bridge vector field: the search ran its text part alone (src/search/bridge-field.ts),

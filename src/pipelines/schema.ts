@@ -142,7 +142,8 @@ export const pipelineSchema = z
          * `hybrid`: the factor on the kNN clause's score beside the `multi_match` (the engine adds the
          * two). A kNN similarity lies in [0, 1] and a BM25 score in [0, ~20], so at 1 the BM25 hits
          * fill the window and the kNN's own hits are cut off (models/CALIBRATION.md, "The hybrid first
-         * stage's window"). Fitted with the pipeline's blend map, which reads the summed score.
+         * stage's window"). Fitted with the pipeline's blend map, which reads the summed score
+         * (`vlrerank eval --fit` chooses both; a search may set its own with `ext.vlrerank.knn_boost`).
          */
         knn_boost: z.number().finite().positive().default(1),
       })

@@ -1,7 +1,7 @@
 /**
  * Decide whether a search asks for reranking, and in which syntax, and turn it into one typed
  * `RerankSpec`. Four syntaxes, most explicit first:
- *   1. vlrerank's own `ext.vlrerank {query, instruction, window, budget_ms, explain, pipeline, min_score}`;
+ *   1. vlrerank's own `ext.vlrerank {query, instruction, window, budget_ms, explain, pipeline, min_score, knn_boost}`;
  *   2. Elasticsearch's `retriever.text_similarity_reranker` (accepted in front of any ES version and
  *      in front of OpenSearch; its inner `standard`/`knn` retriever becomes the first stage);
  *   3. OpenSearch's `search_pipeline=<name>` naming a vlrerank pipeline, with
@@ -47,6 +47,8 @@ export interface RerankSpec {
   explain: boolean;
   /** Final-score threshold (request's, else the pipeline's). */
   minScore?: number;
+  /** The bridge kNN's boost beside a query asked for by the request (`ext.vlrerank.knn_boost`); undefined → the pipeline's `first_stage.knn_boost`. */
+  knnBoost?: number;
   /** The search body without vlrerank-only keys and with the retriever unwrapped. */
   body: Record<string, unknown>;
   /** URL parameters to forward (without `search_pipeline` when it named a vlrerank pipeline). */
@@ -89,6 +91,9 @@ const extSchema = z.strictObject({
   explain: z.boolean().optional(),
   pipeline: z.string().min(1).optional(),
   min_score: z.number().optional(),
+  // the weight of the bridge kNN beside a query for this search (the pipeline's first_stage.knn_boost
+  // otherwise): what `vlrerank eval --fit` varies to choose it, as `window` is varied for the window
+  knn_boost: z.number().finite().positive().optional(),
 });
 
 /**
@@ -283,6 +288,7 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
       ...(ext?.budget_ms !== undefined ? { budgetMs: budgetOf(ext.budget_ms, pipeline) } : {}),
       explain: ext?.explain ?? false,
       minScore: ext?.min_score ?? retriever?.min_score ?? pipeline.min_score,
+      ...(ext?.knn_boost !== undefined ? { knnBoost: ext.knn_boost } : {}),
       body,
       params,
       knn,

@@ -407,6 +407,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       candidates: hits.length,
       ...(tail.length ? { past_window: tail.length } : {}),
       ...(textOnly ? { first_stage: 'text' as const, first_stage_note: textOnly } : {}),
+      ...(plan.knnBoost !== undefined ? { knn_boost: plan.knnBoost } : {}),
       ...(partial ? { first_stage_partial: partial } : {}),
       degraded: degraded ? degradedKind(degrade.code!) : false,
       ...(degraded ? { reason: `${degrade.code}: ${degrade.reason}` } : {}),

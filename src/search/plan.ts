@@ -44,6 +44,8 @@ export interface FirstStagePlan extends Paging {
   recordField?: string;
   /** The client asked for that field itself (`stored_fields`): it stays in its hits. */
   clientWantsRecord: boolean;
+  /** The bridge kNN stood beside a query (a `hybrid` first stage, or the client's query beside it): the boost it was given (1: none sent). */
+  knnBoost?: number;
 }
 
 /** Which query vector the first stage needs, if any. */
@@ -190,6 +192,7 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
 
   const need = vectorNeed(spec);
   const numCandidates = Math.max(paging.window, p.first_stage.num_candidates);
+  let knnBoost: number | undefined;
   if (spec.knn) {
     // the knn child retriever's `k` bounds its hits, as in Elasticsearch (a child of k 2 hands the
     // reranker 2 hits); raised to the window, up to `window` hits came back (held-out probe round 6)
@@ -222,12 +225,13 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
     // the window, so the hits whose scores the kNN adds to — and the window's order — do not change
     const k = body.query === undefined ? Math.max(paging.window, p.window.max) : paging.window;
     // beside a query the engine adds the two scores: the bridge kNN's similarity (≤ 1) is weighed by knn_boost
-    const boost = body.query !== undefined && need.kind === 'bridge' && p.first_stage.knn_boost !== 1 ? p.first_stage.knn_boost : undefined;
-    addKnn(body, dialect, { field: need.field, vector: Array.from(vector), k, numCandidates: Math.max(numCandidates, k), filter, ...(boost !== undefined ? { boost } : {}) });
+    // (the request's `ext.vlrerank.knn_boost`, else the pipeline's); reported back, so a caller can tell the kNN stood beside a query
+    if (body.query !== undefined && need.kind === 'bridge') knnBoost = spec.knnBoost ?? p.first_stage.knn_boost;
+    addKnn(body, dialect, { field: need.field, vector: Array.from(vector), k, numCandidates: Math.max(numCandidates, k), filter, ...(knnBoost !== undefined && knnBoost !== 1 ? { boost: knnBoost } : {}) });
   } else if (!ownFirstStage(body) && spec.query.text) {
     body.query = matchQuery(spec);
   }
-  return { ...paging, body, params, sourceFilter, needed, ...record };
+  return { ...paging, body, params, sourceFilter, needed, ...record, ...(knnBoost !== undefined ? { knnBoost } : {}) };
 }
 
 /**

@@ -100,6 +100,8 @@ export interface VlrerankReport {
   /** The pipeline's kNN/hybrid first stage ran on text only (the index does not map its bridge vector field), and why. */
   first_stage?: 'text';
   first_stage_note?: string;
+  /** The bridge kNN stood beside a query (a `hybrid` first stage): the boost it was weighed by (`first_stage.knn_boost`, or the request's `ext.vlrerank.knn_boost`). */
+  knn_boost?: number;
   /** The first stage answered from part of the index (shards failed, or its `timeout` passed): the window was reranked among what it found. */
   first_stage_partial?: FirstStagePartial;
   degraded: false | 'overloaded' | 'timeout' | 'failed';

@@ -45,7 +45,9 @@ beforeAll(async () => {
   await p.reranker.warmup();
   const json = join(files.dir, 'fit.json');
   const snippetFile = join(files.dir, 'fitted.yaml');
-  ({ stdout } = await evalCli(['--url', p.url, '--index', INDEX, '--queries', files.queries, '--qrels', files.qrels, '--window', String(WINDOW), '--fit', '--json', json, '--snippet', snippetFile]));
+  // the boost held at the pipeline's own (coco.yaml's 20): this file is about the fusion; choosing the
+  // boost is eval-fit-knn-boost.test.ts's
+  ({ stdout } = await evalCli(['--url', p.url, '--index', INDEX, '--queries', files.queries, '--qrels', files.qrels, '--window', String(WINDOW), '--fit', '--knn-boost', '20', '--json', json, '--snippet', snippetFile]));
   out = JSON.parse(readFileSync(json, 'utf8'));
   snippet = parseYaml(readFileSync(snippetFile, 'utf8'));
 }, 900_000);
@@ -137,7 +139,7 @@ describe('vlrerank eval --fit on COCO-mini (Elasticsearch 8.19)', () => {
   it('fits several windows from one collection at the largest: its figures are the single-window fit\'s, and the snippet takes the best window', { timeout: 600_000 }, async () => {
     const json = join(files.dir, 'fit-windows.json');
     const snippetFile = join(files.dir, 'fitted-windows.yaml');
-    const { stdout: text } = await evalCli(['--url', p.url, '--index', INDEX, '--queries', files.queries, '--qrels', files.qrels, '--window', `5,${WINDOW}`, '--fit', '--json', json, '--snippet', snippetFile]);
+    const { stdout: text } = await evalCli(['--url', p.url, '--index', INDEX, '--queries', files.queries, '--qrels', files.qrels, '--window', `5,${WINDOW}`, '--fit', '--knn-boost', '20', '--json', json, '--snippet', snippetFile]);
     const multi = JSON.parse(readFileSync(json, 'utf8'));
     expect(multi.windows.map((w: any) => w.window)).toEqual([5, WINDOW]);
     const largest = multi.windows[1];

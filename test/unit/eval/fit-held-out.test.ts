@@ -80,4 +80,23 @@ describe('--fit held-out figures', () => {
     expect(w.nested.fitted).toBeCloseTo(mean(scores), 12);
     expect(w.optimism).toBeCloseTo(top.cv.mean.fitted - w.nested.fitted, 12);
   });
+  it("chooses among a hybrid first stage's boosts on each variant's own queries (each boost is its own collection, with its own candidates)", () => {
+    // two collections of the same queries: at boost 20 the first stage lost every relevant document
+    // (nDCG 0 whatever the fit), at boost 1 it kept them. Listed first, boost 20 wins every tie: a
+    // choice made on the other variant's queries would tie and pick it
+    const at1 = synth(30, 4);
+    const at20 = at1.map((q) => ({ ...q, candidates: q.candidates.filter((c) => !q.rel.has(c.id)), current: q.current.filter((id) => !q.rel.has(id)) }));
+    const k = 5, seed = 42;
+    const fits = [
+      { window: 30, knnBoost: 20, cv: crossValidate(at20, k, seed), queries: at20 },
+      { window: 30, knnBoost: 1, cv: crossValidate(at1, k, seed), queries: at1 },
+    ];
+    expect(fits[0]!.cv.mean.fitted).toBe(0);
+    const w = chooseWindow(at20, fits, k, seed);
+    expect(w.chosen).toBe(30);
+    expect(w.chosenBoost).toBe(1);
+    expect(w.byWindow.map((x) => x.knnBoost)).toEqual([20, 1]);
+    expect(w.nested.folds.map((f) => f.knnBoost)).toEqual([1, 1, 1, 1, 1]);
+    expect(w.nested.fitted).toBeCloseTo(fits[1]!.cv.mean.fitted, 12);
+  });
 });

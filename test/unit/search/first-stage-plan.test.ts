@@ -168,6 +168,33 @@ describe('first-stage plan', () => {
     expect(img.body.knn).not.toHaveProperty('boost');
   });
 
+  it("takes a search's own ext.vlrerank.knn_boost over the pipeline's, and says which boost ran (eval --fit varies it)", () => {
+    const boosted = parsePipeline({ ...productsSpec, index_patterns: ['boosted'], first_stage: { ...productsSpec.first_stage, knn_boost: 10 } }, 'pipelines/boosted.yaml');
+    const reg = new PipelineRegistry([boosted]);
+    const plan = (vlrerank: Record<string, unknown>) => {
+      const d = detectRerank({ index: 'boosted', params: new URLSearchParams(), body: { ext: { vlrerank: { ...ext().vlrerank, ...vlrerank } } } }, reg);
+      if (d.kind !== 'rerank') throw new Error('expected rerank');
+      return buildFirstStage(d.spec, planPaging(d.spec), 'elasticsearch', new Float32Array([0, 1, 0]));
+    };
+    expect(plan({}).knnBoost).toBe(10);
+    const two = plan({ knn_boost: 2.5 });
+    expect(two.body.knn).toMatchObject({ boost: 2.5 });
+    expect(two.knnBoost).toBe(2.5);
+    // 1 asked: the engine's plain sum, no boost sent
+    const one = plan({ knn_boost: 1 });
+    expect(one.body.knn).not.toHaveProperty('boost');
+    expect(one.knnBoost).toBe(1);
+    // not a kNN beside a query (a search by photo): nothing boosted, nothing reported
+    const d = detectRerank({ index: 'boosted', params: new URLSearchParams(), body: { ext: { vlrerank: { query: { image: 'https://example.com/a.jpg' }, knn_boost: 5 } } } }, reg);
+    if (d.kind !== 'rerank') throw new Error('expected rerank');
+    const img = buildFirstStage(d.spec, planPaging(d.spec), 'elasticsearch', new Float32Array(4));
+    expect(img.body.knn).not.toHaveProperty('boost');
+    expect(img.knnBoost).toBeUndefined();
+    for (const bad of [0, -2, 'x', Number.POSITIVE_INFINITY]) {
+      expect(() => plan({ knn_boost: bad }), String(bad)).toThrow(/ext\.vlrerank\.knn_boost/);
+    }
+  });
+
   it('translates the knn retriever for OpenSearch', () => {
     const s = spec({ retriever: { text_similarity_reranker: { retriever: { knn: { field: 'v', query_vector: [1, 2], k: 5, num_candidates: 50, filter: { term: { a: 1 } } } }, field: 'title', inference_text: 'q', rank_window_size: 30 } } });
     const os = buildFirstStage(s, planPaging(s), 'opensearch');
