@@ -12,6 +12,7 @@ import { addVectors, wantsVectors, type VectorOutcome } from './vectors.js';
 import { leaves, type Claim } from './bulk-writes.js';
 import { recordMissing, vectorsUnknown, type WriteTarget } from './keeps-records.js';
 import { jsonDepth } from '../util/json-depth.js';
+import { withFieldSources } from '../pipelines/document.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { SMALL_BODY, type JsonWorker } from '../util/json-worker.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
@@ -120,7 +121,9 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
     if (partial && doc.detect_noop !== false && isNoopUpdate(stored, t)) continue; // the engine's `noop`, kept
     // vectors the index does not map would be mapped by guess: the document is stored as sent, the item says why
     const noVectors = on?.noVectors ?? (unknown !== undefined ? vectorsUnknown(unknown) : undefined);
-    const r = noVectors ? { added: [], error: wantsVectors(t, pipeline) ? noVectors : undefined } : await addVectors(t, pipeline, o.embedder, o.signal);
+    // an alias, a multi-field, a `copy_to` target read as the search reads them (fix20c)
+    const read = withFieldSources(t, on?.sources);
+    const r = noVectors ? { added: [], error: wantsVectors(t, pipeline, read) ? noVectors : undefined } : await addVectors(t, pipeline, o.embedder, o.signal, read);
     if (r.error) report.failures.set(item, r.error);
     if (r.added.length) {
       changed = true;
@@ -140,7 +143,7 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
       }
       continue;
     }
-    const f = await addRecord(t, pipeline, o.embedder, o.signal, whole!, target);
+    const f = await addRecord(t, pipeline, o.embedder, o.signal, withFieldSources(whole!, on?.sources), target);
     if (f.error && !report.failures.has(item)) report.failures.set(item, f.error);
     if (f.added) {
       changed = true;

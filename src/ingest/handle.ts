@@ -13,6 +13,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Pipeline, PipelineRegistry } from '../pipelines/index.js';
+import { withFieldSources } from '../pipelines/document.js';
 import { forwardRequestHeaders, forwardResponseHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
 import type { UpstreamPool, UpstreamResponse } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
@@ -342,7 +343,9 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
       if (target && doc.detect_noop !== false && isNoopUpdate(stored, t)) continue; // the engine's `noop`, kept
       // vectors the index does not map would be mapped by guess: stored as sent, the answer says why
       const noVectors = on?.noVectors ?? (recordsFault !== undefined ? vectorsUnknown(recordsFault) : undefined);
-      const r = noVectors ? { added: [], error: wantsVectors(t, pipeline) ? noVectors : undefined } : await addVectors(t, pipeline, deps.embedder);
+      // an alias, a multi-field, a `copy_to` target read as the search reads them (fix20c)
+      const read = withFieldSources(t, on?.sources);
+      const r = noVectors ? { added: [], error: wantsVectors(t, pipeline, read) ? noVectors : undefined } : await addVectors(t, pipeline, deps.embedder, undefined, read);
       error ??= r.error;
       added += r.added.length;
       // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
@@ -355,7 +358,7 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
         strippedRecord ||= dropped !== undefined;
         continue;
       }
-      const f = await addRecord(t, pipeline, deps.embedder, req.signal, whole, records);
+      const f = await addRecord(t, pipeline, deps.embedder, req.signal, withFieldSources(whole, on?.sources), records);
       error ??= f.error;
       added += f.added ? 1 : 0;
     }

@@ -10,7 +10,7 @@
  * document was stored without its record, unsaid (held-out probe round 8a).
  */
 import { toVlrerankError, vlrError } from '../errors.js';
-import { recordFieldMapped, recordKeyMapped, unmappedVectorFields } from '../engine/mapping.js';
+import { fieldSources, recordFieldMapped, recordKeyMapped, unmappedVectorFields } from '../engine/mapping.js';
 import { writeMapping, type WriteMapping, type WriteMappings } from '../engine/write-mapping.js';
 import { clientReadHeaders } from '../engine/targets.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
@@ -41,6 +41,13 @@ export interface WriteTarget {
    * a rollover may move the write elsewhere before it is sent (held-out probe round 19b).
    */
   judgedBy?: string;
+  /**
+   * Pipeline fields a written document does not hold as keys, and the fields they read (an alias,
+   * a multi-field, a `copy_to` target: engine/mapping.ts `fieldSources`), from the same mapping
+   * read: vectors and records come from what the search reads (fix20c). Read through
+   * pipelines/document.ts `withFieldSources`.
+   */
+  sources?: Map<string, string[]>;
 }
 
 /** The mapping the write lands in (engine/write-mapping.ts), read once more when the first read fails. */
@@ -78,7 +85,8 @@ export async function writeTarget(deps: RecordsDeps, index: string, req: { heade
   if (!pipeline || (!records && !vectors)) return {};
   const { answer, from, kept } = await readMapping(deps, index, req, reuse);
   const judged = from === 'index' && answer && typeof answer === 'object' ? Object.keys(answer) : [];
-  const out: WriteTarget = { ...(kept ? { kept } : {}), ...(judged.length === 1 && judged[0] !== index ? { judgedBy: judged[0] } : {}) };
+  const sources = from !== 'unknown' ? fieldSources(answer, [...pipeline.fields.text, ...pipeline.fields.image, ...pipeline.fields.video]) : undefined;
+  const out: WriteTarget = { ...(kept ? { kept } : {}), ...(judged.length === 1 && judged[0] !== index ? { judgedBy: judged[0] } : {}), ...(sources?.size ? { sources } : {}) };
   // the engine would not say how the index maps them (templates unreadable to these credentials):
   // vectors mapped by guess cost the document, so it is stored as sent and says why (held-out probe round 16a)
   if (vectors && from === 'unknown') out.noVectors = vectorsUnknown(`the engine would not show these credentials the templates index [${index}] is created from`);
