@@ -361,3 +361,14 @@ export function fieldSources(mappingResponse: unknown, paths: readonly string[])
   }
   return out;
 }
+
+/**
+ * Those of `paths` that no index of a `GET /{name}/_mapping` answer maps — not a field of its
+ * `properties`, nor a field alias, a multi-field or a `copy_to` target (`fieldSources`): ingest can
+ * read nothing of them (a runtime field is computed at search only).
+ */
+export function unmappedFields(mappingResponse: unknown, paths: readonly string[]): string[] {
+  const all = indexMappings(mappingResponse);
+  const resolved = fieldSources(mappingResponse, paths);
+  return all.length ? paths.filter((p) => !resolved.has(p) && all.every((m) => !m || fieldAt(m, p) === undefined)) : [];
+}

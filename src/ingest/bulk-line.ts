@@ -10,7 +10,7 @@ import type { Embedder } from '../rerank/embedder.js';
 import { addRecord, dropUnkeptRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
 import { addVectors, wantsVectors, type VectorOutcome } from './vectors.js';
 import { leaves, type Claim } from './bulk-writes.js';
-import { recordMissing, vectorsUnknown, type WriteTarget } from './keeps-records.js';
+import { recordMissing, unreadNote, vectorsUnknown, type WriteTarget } from './keeps-records.js';
 import { jsonDepth } from '../util/json-depth.js';
 import { withFieldSources } from '../pipelines/document.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
@@ -37,6 +37,8 @@ export interface BulkTransformOptions {
 export interface BulkReport {
   /** Item position → why its vectors are missing. */
   failures: Map<number, NonNullable<VectorOutcome['error']>>;
+  /** Item position → a note that is no failure (`unreadNote`: a pipeline field the index does not map); a failure of the item is said instead. */
+  notes?: Map<number, NonNullable<VectorOutcome['error']>>;
   /** Item position → documents of it that got vectors / a record: only items the engine stored are counted in the answer. */
   added: Map<number, { vectorized: number; recorded: number }>;
   /** Documents of ingest indices forwarded as received because the client had gone (`signal` aborted): no vectors, no records. */
@@ -132,6 +134,8 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
     // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
     const whole = partial && meta.id ? mergedForUpdate(stored, t) : t;
     // the index's mapping unreadable (keeps-records.ts): stored without its record, the item says why
+    const note = meta.index ? unreadNote(withFieldSources(whole ?? t, on?.sources), pipeline, on, meta.index) : undefined;
+    if (note) (report.notes ??= new Map()).set(item, note);
     const missing = recordMissing(unknown, t, whole, pipeline);
     if (missing && !report.failures.has(item)) report.failures.set(item, missing);
     if (!target) {

@@ -110,4 +110,23 @@ describe.each(ENGINES)('ingest reads pipeline fields through the mapping, on %s'
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.hits.hits.map((h: any) => h._id)).toEqual(['g', 'p']);
   });
+
+  it('a pipeline field the index does not map, while the document has another, is said in the item\'s vlrerank note', { timeout: 300_000 }, async () => {
+    // the pipeline reads `photo`; the index maps `img` (a team that named the wrong field)
+    const one = await json(`${srv.url}/${index('unmapped')}/_doc/g?refresh=true`, 'PUT', DOCS.g);
+    expect(one.status).toBe(201);
+    expect(one.body.vlrerank?.note).toMatchObject({ type: 'mapper_exception', vlrerank_code: 'VLR_BAD_REQUEST' });
+    expect(one.body.vlrerank.note.reason).toMatch(/^pipeline field \[photo\] read nothing: index \[f20c-t-unmapped\] maps no such field/);
+    const lines = [{ index: { _index: index('unmapped'), _id: 'p' } }, DOCS.p, { index: { _index: index('unmapped'), _id: 'bare' } }, { sku: 'x1' }];
+    const bulk = await json(`${srv.url}/_bulk?refresh=true`, 'POST', `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`, 'application/x-ndjson');
+    expect(bulk.body.errors).toBe(false);
+    expect(bulk.body.items[0].index.vlrerank?.note?.reason).toMatch(/^pipeline field \[photo\] read nothing/);
+    // a document with none of the pipeline's fields has nothing to say; no document counts as lacking vectors
+    expect(bulk.body.items[1].index.vlrerank).toBeUndefined();
+    expect(bulk.body.vlrerank).toMatchObject({ documents_without_vectors: 0 });
+    // an index that maps every pipeline field says nothing of a document without a photo
+    const plain = await json(`${srv.url}/${index('plain')}/_doc/np?refresh=true`, 'PUT', { title: 'no photo' });
+    expect(plain.status).toBe(201);
+    expect(plain.body.vlrerank).toBeUndefined();
+  });
 });
