@@ -14,7 +14,7 @@ import { fieldSources, recordFieldMapped, unmappedFields, recordKeyMapped, unmap
 import { writeMapping, type WriteMapping, type WriteMappings } from '../engine/write-mapping.js';
 import { clientReadHeaders } from '../engine/targets.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
-import { documentFromSource, valuesAt } from '../pipelines/document.js';
+import { documentFromSource, hasValue } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/index.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
@@ -141,7 +141,7 @@ export function recordMissing(fault: unknown, t: Record<string, unknown>, whole:
  */
 export function unreadNote(whole: Record<string, unknown> | undefined, pipeline: Pipeline, on: WriteTarget | undefined, index: string): ItemError | undefined {
   if (!on?.unmapped?.length || !whole) return undefined;
-  const has = (p: string) => valuesAt(whole, p).some((v) => v !== null && v !== '' && !(Array.isArray(v) && v.length === 0));
+  const has = (p: string) => hasValue(whole, p);
   const missing = on.unmapped.filter((p) => !has(p));
   if (!missing.length || !pipelinePaths(pipeline).some((p) => !missing.includes(p) && has(p))) return undefined;
   return {

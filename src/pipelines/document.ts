@@ -121,8 +121,8 @@ export function videoSampling(pipeline: Pick<Pipeline, 'scorer'>): { fps?: numbe
   return { fps: pipeline.scorer.fps, maxFrames: pipeline.scorer.max_frames };
 }
 
-/** No value: absent, `null`, `""` or an empty array (as search/field-values.ts judges a `_source`). */
-const noValue = (vs: Json[]) => vs.every((v) => v === null || v === '' || (Array.isArray(v) && v.length === 0));
+/** Does `doc` hold a value at `path`: not absent, `null`, `""` or an empty array (search/field-values.ts, ingest alike)? */
+export const hasValue = (doc: unknown, path: string): boolean => valuesAt(doc, path).some((v) => !(v === null || v === '' || (Array.isArray(v) && v.length === 0)));
 
 /**
  * The document as the pipeline reads it at ingest: each field of `sources` (engine/mapping.ts
@@ -135,7 +135,7 @@ export function withFieldSources(doc: Record<string, unknown>, sources: Readonly
   if (!sources?.size) return doc;
   let view: Record<string, unknown> | undefined;
   for (const [path, from] of sources) {
-    if (!noValue(valuesAt(doc as Json, path))) continue;
+    if (hasValue(doc, path)) continue;
     const values = from.flatMap((f) => valuesAt(doc as Json, f)).filter((v) => v !== null && v !== '');
     if (values.length) (view ??= { ...doc })[path] = values;
   }
