@@ -312,3 +312,63 @@ export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index
   }
   return { index, action: 'updated', dialect, mapping: { properties: missing }, ...(notes.length ? { notes } : {}) };
 }
+
+/**
+ * Where ingest reads each of `paths` (a pipeline's fields, named as the mapping names them) that is
+ * not a key a written document holds: a field alias → its `path`; a multi-field (`title.keyword`) →
+ * its parent (`title`); a `copy_to` target → the fields that copy to it, in mapping order (as the
+ * search's `fields` API shows the target). The first index of the answer that resolves a path
+ * decides (an alias or a data stream: its indices share the pipeline's mapping). Paths that are plain
+ * fields without `copy_to` sources, or not mapped, are left out. The search reads such fields
+ * through the engine (search/field-values.ts); without this, ingest read nothing of them (held-out
+ * probe round 20b, fix20c).
+ */
+export function fieldSources(mappingResponse: unknown, paths: readonly string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const m of indexMappings(mappingResponse)) {
+    if (!m?.properties) continue;
+    const copies = new Map<string, string[]>();
+    const walk = (props: Record<string, unknown>, prefix: string) => {
+      for (const [k, v] of Object.entries(props ?? {})) {
+        const f = v as { properties?: Record<string, unknown>; copy_to?: string | string[] };
+        const name = prefix + k;
+        for (const t of f?.copy_to === undefined ? [] : [f.copy_to].flat()) copies.set(t, [...(copies.get(t) ?? []), name]);
+        if (f?.properties) walk(f.properties, `${name}.`);
+      }
+    };
+    walk(m.properties, '');
+    for (const path of paths) {
+      if (out.has(path)) continue;
+      const sources = copies.get(path);
+      if (sources) {
+        out.set(path, sources);
+        continue;
+      }
+      type Field = { properties?: Record<string, unknown>; fields?: Record<string, unknown>; type?: string; path?: string };
+      let cur: Field | undefined = { properties: m.properties };
+      const parts = path.split('.');
+      for (const [i, k] of parts.entries()) {
+        const next = cur?.properties?.[k] as Field | undefined;
+        if (next === undefined && cur?.fields?.[k] !== undefined && i === parts.length - 1 && i > 0) {
+          out.set(path, [parts.slice(0, i).join('.')]);
+          cur = undefined;
+          break;
+        }
+        cur = next;
+      }
+      if (cur?.type === 'alias' && typeof cur.path === 'string') out.set(path, [cur.path]);
+    }
+  }
+  return out;
+}
+
+/**
+ * Those of `paths` that no index of a `GET /{name}/_mapping` answer maps — not a field of its
+ * `properties`, nor a field alias, a multi-field or a `copy_to` target (`fieldSources`): ingest can
+ * read nothing of them (a runtime field is computed at search only).
+ */
+export function unmappedFields(mappingResponse: unknown, paths: readonly string[]): string[] {
+  const all = indexMappings(mappingResponse);
+  const resolved = fieldSources(mappingResponse, paths);
+  return all.length ? paths.filter((p) => !resolved.has(p) && all.every((m) => !m || fieldAt(m, p) === undefined)) : [];
+}

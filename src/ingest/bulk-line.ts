@@ -10,8 +10,9 @@ import type { Embedder } from '../rerank/embedder.js';
 import { addRecord, dropUnkeptRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
 import { addVectors, wantsVectors, type VectorOutcome } from './vectors.js';
 import { leaves, type Claim } from './bulk-writes.js';
-import { recordMissing, vectorsUnknown, type WriteTarget } from './keeps-records.js';
+import { recordMissing, unreadNote, vectorsUnknown, type WriteTarget } from './keeps-records.js';
 import { jsonDepth } from '../util/json-depth.js';
+import { withFieldSources } from '../pipelines/document.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { SMALL_BODY, type JsonWorker } from '../util/json-worker.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
@@ -36,6 +37,8 @@ export interface BulkTransformOptions {
 export interface BulkReport {
   /** Item position → why its vectors are missing. */
   failures: Map<number, NonNullable<VectorOutcome['error']>>;
+  /** Item position → a note that is no failure (`unreadNote`: a pipeline field the index does not map); a failure of the item is said instead. */
+  notes?: Map<number, NonNullable<VectorOutcome['error']>>;
   /** Item position → documents of it that got vectors / a record: only items the engine stored are counted in the answer. */
   added: Map<number, { vectorized: number; recorded: number }>;
   /** Documents of ingest indices forwarded as received because the client had gone (`signal` aborted): no vectors, no records. */
@@ -120,7 +123,9 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
     if (partial && doc.detect_noop !== false && isNoopUpdate(stored, t)) continue; // the engine's `noop`, kept
     // vectors the index does not map would be mapped by guess: the document is stored as sent, the item says why
     const noVectors = on?.noVectors ?? (unknown !== undefined ? vectorsUnknown(unknown) : undefined);
-    const r = noVectors ? { added: [], error: wantsVectors(t, pipeline) ? noVectors : undefined } : await addVectors(t, pipeline, o.embedder, o.signal);
+    // an alias, a multi-field, a `copy_to` target read as the search reads them (fix20c)
+    const read = withFieldSources(t, on?.sources);
+    const r = noVectors ? { added: [], error: wantsVectors(t, pipeline, read) ? noVectors : undefined } : await addVectors(t, pipeline, o.embedder, o.signal, read);
     if (r.error) report.failures.set(item, r.error);
     if (r.added.length) {
       changed = true;
@@ -129,6 +134,8 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
     // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
     const whole = partial && meta.id ? mergedForUpdate(stored, t) : t;
     // the index's mapping unreadable (keeps-records.ts): stored without its record, the item says why
+    const note = meta.index ? unreadNote(withFieldSources(whole ?? t, on?.sources), pipeline, on, meta.index) : undefined;
+    if (note) (report.notes ??= new Map()).set(item, note);
     const missing = recordMissing(unknown, t, whole, pipeline);
     if (missing && !report.failures.has(item)) report.failures.set(item, missing);
     if (!target) {
@@ -140,7 +147,7 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
       }
       continue;
     }
-    const f = await addRecord(t, pipeline, o.embedder, o.signal, whole!, target);
+    const f = await addRecord(t, pipeline, o.embedder, o.signal, withFieldSources(whole!, on?.sources), target);
     if (f.error && !report.failures.has(item)) report.failures.set(item, f.error);
     if (f.added) {
       changed = true;

@@ -13,6 +13,11 @@ export function mergeBulkResponse(body: Record<string, unknown>, report: BulkRep
       const op = it ? Object.keys(it)[0] : undefined;
       if (op) it![op] = { ...it![op], vlrerank: { vectors: false, error: err } };
     }
+    for (const [i, note] of report.notes ?? []) {
+      const it = items[i];
+      const op = it ? Object.keys(it)[0] : undefined;
+      if (op && !report.failures.has(i)) it![op] = { ...it![op], vlrerank: { note } };
+    }
   }
   // a document the engine refused (a 409 of op_type create or if_seq_no, a mapping error) was not stored
   // with its vectors or record: it was counted as if it had been (held-out probe round 5)

@@ -19,6 +19,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { writeMapping } from '../engine/write-mapping.js';
 import { clientReadHeaders, onBehalfHeaders } from '../engine/targets.js';
 import type { Pipeline } from '../pipelines/index.js';
+import { withFieldSources } from '../pipelines/document.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { fieldsAnUpdateDrops, sourceDisabled } from './backfill-source.js';
@@ -92,8 +93,9 @@ export async function completeWrite(deps: CompletionDeps, pipeline: Pipeline, w:
   const doc = structuredClone(whole);
   // an update may have replaced the media: its vectors are computed again, as for the partial document it sent
   if (w.op === 'update') for (const f of own) delete doc[f];
-  const vec = target.noVectors ? { added: [], error: wantsVectors(doc, pipeline) ? target.noVectors : undefined } : await addVectors(doc, pipeline, deps.embedder, w.signal);
-  const rec = target.records ? await addRecord(doc, pipeline, deps.embedder, w.signal, doc, target.records) : { added: false };
+  const asRead = withFieldSources(doc, target.sources); // an alias, a multi-field, a `copy_to` target (fix20c)
+  const vec = target.noVectors ? { added: [], error: wantsVectors(doc, pipeline, asRead) ? target.noVectors : undefined } : await addVectors(doc, pipeline, deps.embedder, w.signal, asRead);
+  const rec = target.records ? await addRecord(doc, pipeline, deps.embedder, w.signal, withFieldSources(doc, target.sources), target.records) : { added: false };
   const error = vec.error ?? rec.error;
   const partial = Object.fromEntries(Object.entries(doc).filter(([k, v]) => !isDeepStrictEqual(v, whole[k])));
   if (!Object.keys(partial).length) return { outcome: 'nothing', error };

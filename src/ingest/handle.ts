@@ -13,6 +13,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Pipeline, PipelineRegistry } from '../pipelines/index.js';
+import { withFieldSources } from '../pipelines/document.js';
 import { forwardRequestHeaders, forwardResponseHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
 import type { UpstreamPool, UpstreamResponse } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
@@ -22,7 +23,7 @@ import { DUPLICATE_KEY, transformBulk, type BulkReport } from './bulk.js';
 import { mergeBulkResponse } from './bulk-report.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { addRecord, dropUnkeptRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
-import { recordMissing, vectorsUnknown, writeTarget, type ItemError, type WriteTarget } from './keeps-records.js';
+import { recordMissing, unreadNote, vectorsUnknown, writeTarget, type ItemError, type WriteTarget } from './keeps-records.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
 import { addVectors, wantsVectors } from './vectors.js';
 import { ingestPipelineOf, mayBeAlias as mayBeAliasName, type AliasPipelines } from './alias.js';
@@ -151,7 +152,7 @@ export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Read
   const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), targetOn, aliasFor }, report);
   const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.bodyCut ?? req.signal, rawHeaders: true, idempotent: false });
   if (report.asReceived) deps.onAsReceived?.(report.asReceived);
-  const merge = report.failures.size || report.added.size ? (b: Record<string, unknown>) => mergeBulkResponse(b, report) : undefined;
+  const merge = report.failures.size || report.added.size || report.notes?.size ? (b: Record<string, unknown>) => mergeBulkResponse(b, report) : undefined;
   if (!report.resend?.size || up.statusCode !== 200 || up.headers['content-encoding'] !== undefined) return answer(up, merge);
   const text = await up.body.text();
   return answer(up, merge, await resendRolledOver(deps, req, report, text));
@@ -318,6 +319,7 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
     }
   }
   let error: Awaited<ReturnType<typeof addVectors>>['error'];
+  let note: ItemError | undefined; // said when there is no error (keeps-records.ts `unreadNote`)
   let added = 0;
   let strippedRecord = false; // a carried record taken out (dropUnkeptRecord): the document is sent re-serialised
   const index = req.index ?? '';
@@ -342,11 +344,14 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
       if (target && doc.detect_noop !== false && isNoopUpdate(stored, t)) continue; // the engine's `noop`, kept
       // vectors the index does not map would be mapped by guess: stored as sent, the answer says why
       const noVectors = on?.noVectors ?? (recordsFault !== undefined ? vectorsUnknown(recordsFault) : undefined);
-      const r = noVectors ? { added: [], error: wantsVectors(t, pipeline) ? noVectors : undefined } : await addVectors(t, pipeline, deps.embedder);
+      // an alias, a multi-field, a `copy_to` target read as the search reads them (fix20c)
+      const read = withFieldSources(t, on?.sources);
+      const r = noVectors ? { added: [], error: wantsVectors(t, pipeline, read) ? noVectors : undefined } : await addVectors(t, pipeline, deps.embedder, undefined, read);
       error ??= r.error;
       added += r.added.length;
       // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
       const whole = target ? mergedForUpdate(stored, t) : t;
+      note ??= unreadNote(withFieldSources(whole, on?.sources), pipeline, on, index);
       error ??= recordMissing(recordsFault, t, whole, pipeline);
       if (!records) {
         // a record the client carried over into an index that keeps none would land in _source
@@ -355,7 +360,7 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
         strippedRecord ||= dropped !== undefined;
         continue;
       }
-      const f = await addRecord(t, pipeline, deps.embedder, req.signal, whole, records);
+      const f = await addRecord(t, pipeline, deps.embedder, req.signal, withFieldSources(whole, on?.sources), records);
       error ??= f.error;
       added += f.added ? 1 : 0;
     }
@@ -372,7 +377,7 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
     method: req.method,
     path: req.path,
     // an answer that gets vlrerank's report merged in, or is read, is asked for uncompressed
-    headers: changed ? rewrittenHeaders(req.headers) : error || watched || refusedLately ? withoutHeaders(forwardRequestHeaders(req.headers), ACCEPT_ENCODING) : forwardRequestHeaders(req.headers),
+    headers: changed ? rewrittenHeaders(req.headers) : error || note || watched || refusedLately ? withoutHeaders(forwardRequestHeaders(req.headers), ACCEPT_ENCODING) : forwardRequestHeaders(req.headers),
     body: changed ? JSON.stringify(doc) : body.raw.length ? body.raw : null,
     rawHeaders: true,
   });
@@ -383,7 +388,7 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
   if (done) error = done.error;
   // completed: the answer names the version the completing update left, so the client's next if_seq_no write matches it
   const stored = done?.stored;
-  const merge = error || stored ? (b: Record<string, unknown>) => ({ ...b, ...stored, ...(error ? { vlrerank: { vectors: false, error } } : {}) }) : undefined;
+  const merge = error || note || stored ? (b: Record<string, unknown>) => ({ ...b, ...stored, ...(error ? { vlrerank: { vectors: false, error } } : note ? { vlrerank: { note } } : {}) }) : undefined;
   if (!watched || !deps.mappings || up.statusCode >= 500 || up.headers['content-encoding'] !== undefined) return answer(up, merge, completed);
   const text = completed ?? (await up.body.text());
   if (on?.kept && changed && up.statusCode === 400 && body.text !== undefined && MAPPING_REFUSED.test(text)) {

@@ -10,11 +10,11 @@
  * document was stored without its record, unsaid (held-out probe round 8a).
  */
 import { toVlrerankError, vlrError } from '../errors.js';
-import { recordFieldMapped, recordKeyMapped, unmappedVectorFields } from '../engine/mapping.js';
+import { fieldSources, recordFieldMapped, unmappedFields, recordKeyMapped, unmappedVectorFields } from '../engine/mapping.js';
 import { writeMapping, type WriteMapping, type WriteMappings } from '../engine/write-mapping.js';
 import { clientReadHeaders } from '../engine/targets.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
-import { documentFromSource } from '../pipelines/document.js';
+import { documentFromSource, hasValue } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/index.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
@@ -41,7 +41,18 @@ export interface WriteTarget {
    * a rollover may move the write elsewhere before it is sent (held-out probe round 19b).
    */
   judgedBy?: string;
+  /**
+   * Pipeline fields a written document does not hold as keys, and the fields they read (an alias,
+   * a multi-field, a `copy_to` target: engine/mapping.ts `fieldSources`), from the same mapping
+   * read: vectors and records come from what the search reads (fix20c). Read through
+   * pipelines/document.ts `withFieldSources`.
+   */
+  sources?: Map<string, string[]>;
+  /** Pipeline fields the existing index does not map at all (engine/mapping.ts `unmappedFields`): `unreadNote`. */
+  unmapped?: string[];
 }
+
+const pipelinePaths = (p: Pipeline) => [...p.fields.text, ...p.fields.image, ...p.fields.video];
 
 /** The mapping the write lands in (engine/write-mapping.ts), read once more when the first read fails. */
 async function readMapping(deps: RecordsDeps, index: string, req: { headers: readonly string[]; signal?: AbortSignal }, reuse: boolean): Promise<WriteMapping & { kept?: boolean }> {
@@ -78,7 +89,9 @@ export async function writeTarget(deps: RecordsDeps, index: string, req: { heade
   if (!pipeline || (!records && !vectors)) return {};
   const { answer, from, kept } = await readMapping(deps, index, req, reuse);
   const judged = from === 'index' && answer && typeof answer === 'object' ? Object.keys(answer) : [];
-  const out: WriteTarget = { ...(kept ? { kept } : {}), ...(judged.length === 1 && judged[0] !== index ? { judgedBy: judged[0] } : {}) };
+  const sources = from !== 'unknown' ? fieldSources(answer, pipelinePaths(pipeline)) : undefined;
+  const unmappedPaths = from === 'index' ? unmappedFields(answer, pipelinePaths(pipeline)) : [];
+  const out: WriteTarget = { ...(kept ? { kept } : {}), ...(judged.length === 1 && judged[0] !== index ? { judgedBy: judged[0] } : {}), ...(sources?.size ? { sources } : {}), ...(unmappedPaths.length ? { unmapped: unmappedPaths } : {}) };
   // the engine would not say how the index maps them (templates unreadable to these credentials):
   // vectors mapped by guess cost the document, so it is stored as sent and says why (held-out probe round 16a)
   if (vectors && from === 'unknown') out.noVectors = vectorsUnknown(`the engine would not show these credentials the templates index [${index}] is created from`);
@@ -117,4 +130,23 @@ function recordsUnknown(e: unknown): ItemError {
  */
 export function recordMissing(fault: unknown, t: Record<string, unknown>, whole: Record<string, unknown> | undefined, pipeline: Pipeline): ReturnType<typeof recordsUnknown> | undefined {
   return fault !== undefined && t[pipeline.features.field] === undefined && documentFromSource(whole, pipeline) ? recordsUnknown(fault) : undefined;
+}
+
+/**
+ * A document's note (its `vlrerank.note`) when a pipeline field the index does not map at all
+ * (`WriteTarget.unmapped`) has no value in it while another pipeline field has one: no vectors or
+ * record come from that field, and before nothing said so (fix20c). `whole`: the document as the
+ * pipeline reads it (an update's merged document, `withFieldSources`). A document with none of the
+ * pipeline's fields, or an index that maps them all, gets none.
+ */
+export function unreadNote(whole: Record<string, unknown> | undefined, pipeline: Pipeline, on: WriteTarget | undefined, index: string): ItemError | undefined {
+  if (!on?.unmapped?.length || !whole) return undefined;
+  const has = (p: string) => hasValue(whole, p);
+  const missing = on.unmapped.filter((p) => !has(p));
+  if (!missing.length || !pipelinePaths(pipeline).some((p) => !missing.includes(p) && has(p))) return undefined;
+  return {
+    type: 'mapper_exception',
+    reason: `pipeline field${missing.length > 1 ? 's' : ''} [${missing.join(', ')}] read nothing: index [${index}] maps no such field (nor a field alias, a multi-field or a copy_to target of that name; a runtime field is computed at search only), so no vectors or feature record come from it — name in the pipeline's fields the field the documents hold`,
+    vlrerank_code: 'VLR_BAD_REQUEST',
+  };
 }

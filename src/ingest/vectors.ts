@@ -20,21 +20,21 @@ export interface VectorOutcome {
 /** Round to 6 decimals: keeps JSON small without changing cosine beyond 1e-6. */
 const toJson = (v: Float32Array) => Array.from(v, (x) => Math.round(x * 1e6) / 1e6);
 
-/** Would `addVectors` compute vectors for this document (it has media and lacks a vector)? */
-export function wantsVectors(doc: Record<string, unknown>, pipeline: Pipeline): boolean {
+/** Would `addVectors` compute vectors for this document (it has media and lacks a vector)? `read`: the document as the pipeline reads it (`withFieldSources`). */
+export function wantsVectors(doc: Record<string, unknown>, pipeline: Pipeline, read: Record<string, unknown> = doc): boolean {
   const v = pipeline.vectors;
   const lacking = (v.image !== undefined && valuesAt(doc, v.image.field).length === 0) || (v.bridge !== undefined && valuesAt(doc, v.bridge.field).length === 0);
-  const media = lacking ? documentFromSource(doc, { ...pipeline, fields: { ...pipeline.fields, text: [] } } as Pipeline) : undefined;
+  const media = lacking ? documentFromSource(read, { ...pipeline, fields: { ...pipeline.fields, text: [] } } as Pipeline) : undefined;
   return !!(media?.image ?? media?.video);
 }
 
-/** Mutates `doc`. */
-export async function addVectors(doc: Record<string, unknown>, pipeline: Pipeline, embedder: Pick<Embedder, 'mediaVectors'> | undefined, signal?: AbortSignal): Promise<VectorOutcome> {
+/** Mutates `doc`; its media are read from `read`, the document as the pipeline reads it (`withFieldSources`: an alias, a multi-field, a `copy_to` target). */
+export async function addVectors(doc: Record<string, unknown>, pipeline: Pipeline, embedder: Pick<Embedder, 'mediaVectors'> | undefined, signal?: AbortSignal, read: Record<string, unknown> = doc): Promise<VectorOutcome> {
   const v = pipeline.vectors;
   const wantVisual = v.image !== undefined && valuesAt(doc, v.image.field).length === 0;
   const wantBridge = v.bridge !== undefined && valuesAt(doc, v.bridge.field).length === 0;
   if (!wantVisual && !wantBridge) return { added: [] };
-  const media = documentFromSource(doc, { ...pipeline, fields: { ...pipeline.fields, text: [] } } as Pipeline);
+  const media = documentFromSource(read, { ...pipeline, fields: { ...pipeline.fields, text: [] } } as Pipeline);
   const source = media?.image ?? media?.video;
   if (!source) return { added: [] };
   try {

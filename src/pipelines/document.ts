@@ -120,3 +120,24 @@ export function documentFromSource(source: unknown, pipeline: Pipeline): HitDocu
 export function videoSampling(pipeline: Pick<Pipeline, 'scorer'>): { fps?: number; maxFrames?: number } {
   return { fps: pipeline.scorer.fps, maxFrames: pipeline.scorer.max_frames };
 }
+
+/** Does `doc` hold a value at `path`: not absent, `null`, `""` or an empty array (search/field-values.ts, ingest alike)? */
+export const hasValue = (doc: unknown, path: string): boolean => valuesAt(doc, path).some((v) => !(v === null || v === '' || (Array.isArray(v) && v.length === 0)));
+
+/**
+ * The document as the pipeline reads it at ingest: each field of `sources` (engine/mapping.ts
+ * `fieldSources`: an alias, a multi-field, a `copy_to` target) the document holds no value of is
+ * given the values of the fields it reads, under its own dotted name — so vectors and records come
+ * from what the search reads for the stored document. `doc` itself is not changed; without such a
+ * field it is returned as is.
+ */
+export function withFieldSources(doc: Record<string, unknown>, sources: ReadonlyMap<string, readonly string[]> | undefined): Record<string, unknown> {
+  if (!sources?.size) return doc;
+  let view: Record<string, unknown> | undefined;
+  for (const [path, from] of sources) {
+    if (hasValue(doc, path)) continue;
+    const values = from.flatMap((f) => valuesAt(doc as Json, f)).filter((v) => v !== null && v !== '');
+    if (values.length) (view ??= { ...doc })[path] = values;
+  }
+  return view ?? doc;
+}

@@ -20,7 +20,7 @@
  * of an index shows costs the one read per search. A read that fails leaves the hits as `_source` showed them. Knows no HTTP.
  */
 import { indexExprSegment } from '../engine/targets.js';
-import { valuesAt } from '../pipelines/document.js';
+import { hasValue } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/schema.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { ownBodyHeaders } from './headers.js';
@@ -36,7 +36,7 @@ function pipelinePaths(p: Pipeline): string[] {
 
 /** The pipeline fields of which `hit`'s `_source` shows no value. */
 export function lackingPaths(hit: Hit, p: Pipeline): string[] {
-  return pipelinePaths(p).filter((path) => valuesAt(hit._source, path).every((v) => v === null || v === '' || (Array.isArray(v) && v.length === 0)));
+  return pipelinePaths(p).filter((path) => !hasValue(hit._source, path));
 }
 
 const FIELDS_REFUSED = /Unable to retrieve the requested \[fields\] since _source is disabled/;
