@@ -22,13 +22,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { vlrError } from '../errors.js';
 import { isNewerRecord, packRecord, unpackRecord, type FeatureRecord } from '../features/record/index.js';
 import type { EngineClient } from '../engine/client.js';
-import { recordFieldMapped, recordKeyMapped } from '../engine/mapping.js';
+import { fieldSources, recordFieldMapped, recordKeyMapped } from '../engine/mapping.js';
 import { scanIndex, type ScanHit } from '../engine/scan.js';
 import type { Pipeline } from '../pipelines/index.js';
-import { documentFromSource } from '../pipelines/document.js';
+import { documentFromSource, withFieldSources } from '../pipelines/document.js';
 import type { Embedder } from '../rerank/embedder.js';
 import type { RecordDocument } from '../rerank/records/build.js';
 import { recordShape } from './records.js';
+import { pipelinePaths } from './keeps-records.js';
 import { backfillUpdate, fieldsAnUpdateDrops, sourceDisabled, sourceDisabledReason, updateDropsReason } from './backfill-source.js';
 import { addVectors } from './vectors.js';
 import { fanOutSignal } from '../util/abort.js';
@@ -84,14 +85,24 @@ export interface RecordsBackfillOptions {
 
 type RecordsEmbedder = Pick<Embedder, 'records' | 'recordSignature' | 'recordCovers' | 'mediaVectors'>;
 
-/** Does `index` keep records as setup maps them, and their signatures? */
-export async function recordMappingOf(engine: Pick<EngineClient, 'json'>, pipeline: Pipeline, index: string, credentials?: Record<string, string>): Promise<{ records: boolean; keyed: boolean; updateDrops: string[]; noSource?: boolean }> {
-  if (pipeline.features.store !== 'index') return { records: false, keyed: false, updateDrops: [] };
+/**
+ * The `_source` fields to read for a pipeline's fields: each one and the fields an alias, a
+ * multi-field or a `copy_to` target of them reads (`sources`: engine/mapping.ts `fieldSources`).
+ */
+export const sourceFieldsOf = (p: Pipeline, sources: ReadonlyMap<string, readonly string[]>): string[] => [...new Set([...pipelinePaths(p), ...[...sources.values()].flat()])];
+
+/**
+ * Does `index` keep records as setup maps them, and their signatures? `sources`: its pipeline fields
+ * that are an alias, a multi-field or a `copy_to` target, and the fields they read (fix20d: backfill
+ * and write-back read documents as ingest and the search do, `withFieldSources`).
+ */
+export async function recordMappingOf(engine: Pick<EngineClient, 'json'>, pipeline: Pipeline, index: string, credentials?: Record<string, string>): Promise<{ records: boolean; keyed: boolean; updateDrops: string[]; noSource?: boolean; sources: Map<string, string[]> }> {
+  if (pipeline.features.store !== 'index') return { records: false, keyed: false, updateDrops: [], sources: new Map() };
   const m = await engine.json('GET', `/${encodeURIComponent(index)}/_mapping`, undefined, credentials);
   if (m.statusCode === 404) throw vlrError('VLR_NOT_FOUND', `no index [${index}]`, { status: 404 });
   if (m.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `reading the mapping of [${index}] failed: ${JSON.stringify(m.body).slice(0, 300)}`, { status: m.statusCode });
   const own = [pipeline.features.field, pipeline.features.keyField, pipeline.vectors.image?.field, pipeline.vectors.bridge?.field].filter((f): f is string => !!f);
-  return { records: recordFieldMapped(m.body, pipeline.features.field), keyed: recordKeyMapped(m.body, pipeline.features.keyField), updateDrops: fieldsAnUpdateDrops(m.body, own), noSource: sourceDisabled(m.body) };
+  return { records: recordFieldMapped(m.body, pipeline.features.field), keyed: recordKeyMapped(m.body, pipeline.features.keyField), updateDrops: fieldsAnUpdateDrops(m.body, own), noSource: sourceDisabled(m.body), sources: fieldSources(m.body, pipelinePaths(pipeline)) };
 }
 
 export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, index: string, embedder: RecordsEmbedder, o: RecordsBackfillOptions = {}): Promise<RecordsBackfillProgress> {
@@ -122,7 +133,9 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
 
   const batch = Math.max(1, o.batch ?? 32);
   const concurrency = Math.max(1, o.concurrency ?? 2);
-  const sourceFields = [...pipeline.fields.text, ...pipeline.fields.image, ...pipeline.fields.video];
+  // an alias, a multi-field, a `copy_to` target read through the fields they read (fix20d)
+  const { sources } = mapping;
+  const sourceFields = sourceFieldsOf(pipeline, sources);
   const pages = scanIndex(engine, index, { query, size: batch, _source: sourceFields, storedFields: [field], refusals: o.refusals, signal: o.signal });
   const inflight = new Set<Promise<void>>();
   let writes: Promise<void> = Promise.resolve();
@@ -135,7 +148,7 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
 
   /** One page: records (and vectors) computed, then queued for writing after the pages before it. */
   const work = async (hits: ScanHit[], isFirst: boolean): Promise<void> => {
-    const docs = hits.map((h) => documentFromSource(h._source ?? {}, pipeline));
+    const docs = hits.map((h) => documentFromSource(withFieldSources(h._source ?? {}, sources), pipeline));
     const all = hits.map((h, i) => ({ h, d: docs[i] })).filter((x): x is { h: ScanHit; d: RecordDocument } => x.d !== undefined);
     // each record read is checked against the running configuration: without signatures, to find the
     // stale ones; with them, so that a record of another configuration that serves this one whole is
@@ -160,7 +173,7 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
       present.map(async (x, i) => {
         if (errors.has(i) || !vectorFields.length) return {};
         const withMedia: Record<string, unknown> = { ...x.h._source };
-        const v = await addVectors(withMedia, pipeline, embedder, fan.signal);
+        const v = await addVectors(withMedia, pipeline, embedder, fan.signal, withFieldSources(x.h._source ?? {}, sources));
         return Object.fromEntries(v.added.map((f) => [f, withMedia[f]]));
       }),
     ).finally(fan.dispose);

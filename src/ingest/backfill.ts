@@ -17,6 +17,8 @@ import type { Pipeline } from '../pipelines/index.js';
 import type { EngineClient } from '../engine/client.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { addVectors } from './vectors.js';
+import { fieldSources } from '../engine/mapping.js';
+import { withFieldSources } from '../pipelines/document.js';
 import { backfillUpdate, fieldsAnUpdateDrops, sourceDisabled, sourceDisabledReason, updateDropsReason } from './backfill-source.js';
 import { jsonWaitingOut429, type RefusalPolicy } from '../engine/refusals.js';
 
@@ -55,6 +57,9 @@ export async function backfill(engine: EngineClient, pipeline: Pipeline, index: 
   const idx = encodeURIComponent(index);
   // a partial update would drop the indexed values of fields left out of _source (probe round 12e)
   const m = await engine.json('GET', `/${idx}/_mapping`);
+  const media = [...pipeline.fields.image, ...pipeline.fields.video];
+  // an alias, a multi-field, a `copy_to` target read through the fields they read, as ingest does (fix20d)
+  const sources = m.statusCode === 200 ? fieldSources(m.body, media) : new Map<string, string[]>();
   if (m.statusCode === 200) {
     if (sourceDisabled(m.body)) throw vlrError('VLR_BAD_REQUEST', sourceDisabledReason(index), { status: 400 });
     const drops = fieldsAnUpdateDrops(m.body, [...fields, pipeline.features.field, pipeline.features.keyField]);
@@ -66,7 +71,7 @@ export async function backfill(engine: EngineClient, pipeline: Pipeline, index: 
   const progress: BackfillProgress = { total: count.body.count ?? 0, done: 0, vectorized: 0, failed: 0, conflicts: 0 };
   o.onProgress?.(progress);
   const batch = o.batch ?? 32;
-  const media = [...pipeline.fields.image, ...pipeline.fields.video];
+  const read = [...new Set([...media, ...[...sources.values()].flat()])];
   const failed: string[] = [];
   /** Conflicts per document: one that loses 3 times in a row is left to a later run (never a loop). */
   const lostTimes = new Map<string, number>();
@@ -78,7 +83,7 @@ export async function backfill(engine: EngineClient, pipeline: Pipeline, index: 
     const page = await jsonWaitingOut429<{ hits?: { hits?: SearchHit[] } }>(engine, `reading [${index}]`, policy, 'POST', `/${idx}/_search`, {
       size: batch,
       query: failed.length ? { bool: { filter: missing, must_not: { ids: { values: failed } } } } : missing,
-      _source: media.length ? media : false,
+      _source: read.length ? read : false,
       seq_no_primary_term: true,
     });
     if (page.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `reading [${index}] failed: ${JSON.stringify(page.body).slice(0, 300)}`, { status: page.statusCode });
@@ -91,7 +96,7 @@ export async function backfill(engine: EngineClient, pipeline: Pipeline, index: 
       const done = await Promise.all(
         slice.map(async (h) => {
           const doc = { ...h._source };
-          const r = await addVectors(doc, pipeline, embedder, o.signal);
+          const r = await addVectors(doc, pipeline, embedder, o.signal, withFieldSources(h._source, sources));
           return { h, doc, r };
         }),
       );

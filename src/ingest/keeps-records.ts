@@ -52,7 +52,8 @@ export interface WriteTarget {
   unmapped?: string[];
 }
 
-const pipelinePaths = (p: Pipeline) => [...p.fields.text, ...p.fields.image, ...p.fields.video];
+/** A pipeline's fields, as its `fields` name them. */
+export const pipelinePaths = (p: Pipeline): string[] => [...p.fields.text, ...p.fields.image, ...p.fields.video];
 
 /** The mapping the write lands in (engine/write-mapping.ts), read once more when the first read fails. */
 async function readMapping(deps: RecordsDeps, index: string, req: { headers: readonly string[]; signal?: AbortSignal }, reuse: boolean): Promise<WriteMapping & { kept?: boolean }> {

@@ -31,10 +31,10 @@ import { requestIds, type RequestIds } from '../observability/request-ids.js';
 import { isVlrerankError, vlrError } from '../errors.js';
 import { contentId, isNewerRecord, packRecord, parseRecord } from '../features/record/index.js';
 import { isRemoteName, type Pipeline } from '../pipelines/index.js';
-import { documentFromSource } from '../pipelines/document.js';
+import { documentFromSource, withFieldSources } from '../pipelines/document.js';
 import type { Embedder } from '../rerank/embedder.js';
 import type { RecordDocument } from '../rerank/records/build.js';
-import { recordMappingOf } from './backfill-records.js';
+import { recordMappingOf, sourceFieldsOf } from './backfill-records.js';
 import { recordShape } from './records.js';
 
 export type WriteBackOutcome = 'written' | 'conflict' | 'changed' | 'dropped' | 'failed' | 'unsafe' | 'refused' | 'newer' | 'contested';
@@ -201,7 +201,8 @@ export class RecordWriteBack {
     const bad = new Set(out.errors.map((e) => e.index));
     const idx = encodeURIComponent(index);
     type Got = { _id: string; found?: boolean; _seq_no?: number; _primary_term?: number; _source?: Record<string, unknown> };
-    const fields = [...pipeline.fields.text, ...pipeline.fields.image, ...pipeline.fields.video];
+    // an alias, a multi-field, a `copy_to` target: read through the fields they read, as the search did (fix20d)
+    const fields = sourceFieldsOf(pipeline, mapping.sources);
     const got = await engine.json<{ docs?: Got[] }>('POST', `/${idx}/_mget`, { docs: hits.map((h) => ({ _id: h.id, ...(h.routing !== undefined ? { routing: h.routing } : {}), _source: fields })) }, credentials);
     if (got.statusCode !== 200 || !Array.isArray(got.body?.docs)) throw vlrError('VLR_UPSTREAM_ERROR', `_mget on [${index}] answered ${got.statusCode}`, { status: isRefusal(got.statusCode) ? got.statusCode : 502 });
     const signature = mapping.keyed ? await embedder.recordSignature(shape) : undefined;
@@ -212,7 +213,7 @@ export class RecordWriteBack {
       const now = got.body.docs![i];
       if (bad.has(i) || !now?.found || now._seq_no === undefined || now._primary_term === undefined) return void changed++;
       // the record describes the document the search saw: only if that is still the document
-      if (JSON.stringify(documentFromSource(now._source ?? {}, pipeline)) !== JSON.stringify(h.doc)) return void changed++;
+      if (JSON.stringify(documentFromSource(withFieldSources(now._source ?? {}, mapping.sources), pipeline)) !== JSON.stringify(h.doc)) return void changed++;
       const doc = { [pipeline.features.field]: packRecord(out.records[i]!), ...(signature ? { [pipeline.features.keyField]: signature } : {}) };
       lines.push(...conditionalUpdate(h.id, h.routing, now as SeqNo, doc));
       written.push(h);
