@@ -8,7 +8,6 @@
  * same document with plain fields gets. Elasticsearch 8.19 and OpenSearch 2.19, the real models,
  * two COCO photos.
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { pipelineProperties, sourceMapping } from '../../../src/engine/mapping.js';
@@ -18,27 +17,13 @@ import { backfill } from '../../../src/ingest/backfill.js';
 import { backfillRecords } from '../../../src/ingest/backfill-records.js';
 import { RerankerEmbedder } from '../../../src/rerank/embedder.js';
 import { distributionOf } from '../../helpers/engines.js';
-import { DATA } from '../../helpers/paths.js';
+import { DOCS, COCO, fieldShapes } from '../../helpers/field-shapes.js';
 import { ENGINES, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
-const COCO = join(DATA, 'coco-captions-mini');
-const DOCS = {
-  g: { title: 'a giraffe eating leaves from a tree', img: 'images/val2017/000000101780.jpg' },
-  p: { title: 'a pizza with cheese and broccoli', img: 'images/val2017/000000092660.jpg' },
-};
-const kw = { type: 'keyword' };
-/**
- * Each shape: its own fields, a document as stored, and the pipeline's fields there. The `copy_to`
- * photo target is stored: OpenSearch 2.19's fields API shows no `copy_to` target, so the search reads
- * one only as a stored field (a target neither stored nor in `_source` is scored on the text alone
- * there — under Known gaps).
- */
-const SHAPES: Record<string, { properties: Record<string, unknown>; doc: (d: (typeof DOCS)['g']) => Record<string, unknown>; text: string; image: string }> = {
-  plain: { properties: { title: { type: 'text' }, img: kw }, doc: (d) => d, text: 'title', image: 'img' },
-  alias: { properties: { t: { type: 'text' }, i: kw, name: { type: 'alias', path: 't' }, photo: { type: 'alias', path: 'i' } }, doc: (d) => ({ t: d.title, i: d.img }), text: 'name', image: 'photo' },
-  multi: { properties: { title: { type: 'text', fields: { keyword: kw } }, img: { type: 'text', fields: { raw: kw } } }, doc: (d) => d, text: 'title.keyword', image: 'img.raw' },
-  copy: { properties: { name: { type: 'text', copy_to: 'all_text' }, all_text: { type: 'text', store: true }, media: { properties: { img: { type: 'keyword', copy_to: 'pic' } } }, pic: { type: 'keyword', store: true } }, doc: (d) => ({ name: d.title, media: { img: d.img } }), text: 'all_text', image: 'pic' },
-};
+// the `copy_to` photo target stored: OpenSearch 2.19's fields API shows no `copy_to` target, so the
+// search reads one only as a stored field (one neither stored nor in `_source` is scored on the text
+// alone there — under Known gaps)
+const SHAPES = fieldShapes({ storedCopyTarget: true });
 /** `r`: backfilled records (and vectors), `v`: backfilled vectors alone, `w`: written back by a search. */
 const USES = ['r', 'v', 'w'] as const;
 const index = (use: string, shape: string) => `f20d-${use}-${shape}`;

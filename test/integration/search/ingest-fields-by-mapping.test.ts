@@ -19,22 +19,10 @@ import { parseRecord, unpackRecord } from '../../../src/features/record/index.js
 import type { RunningServer } from '../../../src/server/start.js';
 import { distributionOf, useEngine } from '../../helpers/engines.js';
 import { onlyPipelines, startEdgeServer } from '../../helpers/http-server.js';
-import { DATA } from '../../helpers/paths.js';
+import { COCO, DOCS, fieldShapes } from '../../helpers/field-shapes.js';
 import { ENGINES } from '../../helpers/search-fixtures.js';
 
-const COCO = join(DATA, 'coco-captions-mini');
-const DOCS = {
-  g: { title: 'a giraffe eating leaves from a tree', img: 'images/val2017/000000101780.jpg' },
-  p: { title: 'a pizza with cheese and broccoli', img: 'images/val2017/000000092660.jpg' },
-};
-const kw = { type: 'keyword' };
-/** Each index: its own fields, how a document is written to it, and the pipeline's fields there. */
-const SHAPES: Record<string, { properties: Record<string, unknown>; doc: (d: (typeof DOCS)['g']) => Record<string, unknown>; text: string; image: string }> = {
-  plain: { properties: { title: { type: 'text' }, img: kw }, doc: (d) => d, text: 'title', image: 'img' },
-  alias: { properties: { t: { type: 'text' }, i: kw, name: { type: 'alias', path: 't' }, photo: { type: 'alias', path: 'i' } }, doc: (d) => ({ t: d.title, i: d.img }), text: 'name', image: 'photo' },
-  multi: { properties: { title: { type: 'text', fields: { keyword: kw } }, img: { type: 'text', fields: { raw: kw } } }, doc: (d) => d, text: 'title.keyword', image: 'img.raw' },
-  copy: { properties: { name: { type: 'text', copy_to: 'all_text' }, all_text: { type: 'text', store: true }, media: { properties: { img: { type: 'keyword', copy_to: 'pic' } } }, pic: kw }, doc: (d) => ({ name: d.title, media: { img: d.img } }), text: 'all_text', image: 'pic' },
-};
+const SHAPES = fieldShapes();
 const index = (shape: string) => `f20c-t-${shape}`;
 const yamlOf = (shape: string, text: string, image: string) =>
   `name: f20c-t-${shape}\nindex_patterns: [${index(shape)}]\nfields: {text: [${text}], image: [${image}], media_base: ${COCO}}\nfeatures: {store: index}\nvectors: {ingest: true, image: {field: image_vector, dims: 1280}, bridge: {field: image_text_vector, dims: 384}}\nfailure: fail_open\nbudget_ms: 300000\n`;
