@@ -14,7 +14,7 @@ import { fieldSources, recordFieldMapped, unmappedFields, recordKeyMapped, unmap
 import { writeMapping, type WriteMapping, type WriteMappings } from '../engine/write-mapping.js';
 import { clientReadHeaders } from '../engine/targets.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
-import { documentFromSource, hasValue } from '../pipelines/document.js';
+import { documentFromSource, hasValue, pipelinePaths } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/index.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
@@ -51,9 +51,6 @@ export interface WriteTarget {
   /** Pipeline fields the existing index does not map at all (engine/mapping.ts `unmappedFields`): `unreadNote`. */
   unmapped?: string[];
 }
-
-/** A pipeline's fields, as its `fields` name them. */
-export const pipelinePaths = (p: Pipeline): string[] => [...p.fields.text, ...p.fields.image, ...p.fields.video];
 
 /** The mapping the write lands in (engine/write-mapping.ts), read once more when the first read fails. */
 async function readMapping(deps: RecordsDeps, index: string, req: { headers: readonly string[]; signal?: AbortSignal }, reuse: boolean): Promise<WriteMapping & { kept?: boolean }> {

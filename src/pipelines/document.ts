@@ -121,6 +121,9 @@ export function videoSampling(pipeline: Pick<Pipeline, 'scorer'>): { fps?: numbe
   return { fps: pipeline.scorer.fps, maxFrames: pipeline.scorer.max_frames };
 }
 
+/** A pipeline's text, image and video fields, each once, as its `fields` name them (ingest, search and backfill alike). */
+export const pipelinePaths = (p: Pick<Pipeline, 'fields'>): string[] => [...new Set([...p.fields.text, ...p.fields.image, ...p.fields.video])];
+
 /** Does `doc` hold a value at `path`: not absent, `null`, `""` or an empty array (search/field-values.ts, ingest alike)? */
 export const hasValue = (doc: unknown, path: string): boolean => valuesAt(doc, path).some((v) => !(v === null || v === '' || (Array.isArray(v) && v.length === 0)));
 

@@ -20,7 +20,7 @@
  * of an index shows costs the one read per search. A read that fails leaves the hits as `_source` showed them. Knows no HTTP.
  */
 import { indexExprSegment } from '../engine/targets.js';
-import { hasValue } from '../pipelines/document.js';
+import { hasValue, pipelinePaths } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/schema.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { ownBodyHeaders } from './headers.js';
@@ -28,11 +28,6 @@ import type { Hit } from './shape.js';
 
 /** Each hit's values of the fields its `_source` lacks, as the engine's `fields` shows them: hit index → `fields` object. */
 export type HitFieldValues = Map<number, Record<string, unknown>>;
-
-/** The pipeline's text, image and video paths. */
-function pipelinePaths(p: Pipeline): string[] {
-  return [...new Set([...p.fields.text, ...p.fields.image, ...p.fields.video])];
-}
 
 /** The pipeline fields of which `hit`'s `_source` shows no value. */
 export function lackingPaths(hit: Hit, p: Pipeline): string[] {
@@ -59,14 +54,12 @@ export interface LackingFieldsRead {
 export function fieldsToRead(hits: Hit[], p: Pipeline, skip: (i: number) => boolean = () => false): Map<number, string[]> {
   const shown = new Set<string>();
   const all = pipelinePaths(p);
-  for (const h of hits) {
-    const lacking = new Set(lackingPaths(h, p));
-    for (const path of all) if (!lacking.has(path)) shown.add(`${h._index}\u0000${path}`);
-  }
+  const lackingOf = hits.map((h) => lackingPaths(h, p));
+  for (const [i, h] of hits.entries()) for (const path of all) if (!lackingOf[i]!.includes(path)) shown.add(`${h._index}\u0000${path}`);
   const out = new Map<number, string[]>();
   for (const [i, h] of hits.entries()) {
     if (skip(i) || typeof h._index !== 'string' || typeof h._id !== 'string') continue;
-    const lacking = lackingPaths(h, p).filter((path) => !shown.has(`${h._index}\u0000${path}`));
+    const lacking = lackingOf[i]!.filter((path) => !shown.has(`${h._index}\u0000${path}`));
     if (lacking.length) out.set(i, lacking);
   }
   return out;

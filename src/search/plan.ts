@@ -16,6 +16,7 @@ import type { RerankSpec } from './detect.js';
 import { unrerankable } from './unrerankable.js';
 import { clientSourceFilter, SOURCE_PARAMS, widenSourceFilter, type SourceFilter } from './source.js';
 import { addKnn, type Dialect } from '../engine/dialect.js';
+import { pipelinePaths } from '../pipelines/document.js';
 
 
 export interface Paging {
@@ -182,7 +183,7 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
   const p = spec.pipeline;
   const sourceFilter = clientSourceFilter(body, params);
   for (const k of ['from', 'size', ...SOURCE_PARAMS]) params.delete(k);
-  const needed = [...new Set([...p.fields.text, ...p.fields.image, ...p.fields.video])];
+  const needed = pipelinePaths(p);
   const src = widenSourceFilter(sourceFilter, needed, body._source);
   if (src === undefined) delete body._source;
   else body._source = src;
