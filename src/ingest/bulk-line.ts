@@ -124,8 +124,8 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
     // vectors the index does not map would be mapped by guess: the document is stored as sent, the item says why
     const noVectors = on?.noVectors ?? (unknown !== undefined ? vectorsUnknown(unknown) : undefined);
     // an alias, a multi-field, a `copy_to` target read as the search reads them (fix20c)
-    const read = withFieldSources(t, on?.sources);
-    const r = noVectors ? { added: [], error: wantsVectors(t, pipeline, read) ? noVectors : undefined } : await addVectors(t, pipeline, o.embedder, o.signal, read);
+    const asRead = withFieldSources(t, on?.sources);
+    const r = noVectors ? { added: [], error: wantsVectors(t, pipeline, asRead) ? noVectors : undefined } : await addVectors(t, pipeline, o.embedder, o.signal, asRead);
     if (r.error) report.failures.set(item, r.error);
     if (r.added.length) {
       changed = true;
@@ -133,8 +133,9 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
     }
     // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
     const whole = partial && meta.id ? mergedForUpdate(stored, t) : t;
+    const wholeAsRead = withFieldSources(whole, on?.sources);
     // the index's mapping unreadable (keeps-records.ts): stored without its record, the item says why
-    const note = meta.index ? unreadNote(withFieldSources(whole ?? t, on?.sources), pipeline, on, meta.index) : undefined;
+    const note = meta.index ? unreadNote(wholeAsRead, pipeline, on, meta.index) : undefined;
     if (note) (report.notes ??= new Map()).set(item, note);
     const missing = recordMissing(unknown, t, whole, pipeline);
     if (missing && !report.failures.has(item)) report.failures.set(item, missing);
@@ -147,7 +148,7 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
       }
       continue;
     }
-    const f = await addRecord(t, pipeline, o.embedder, o.signal, withFieldSources(whole!, on?.sources), target);
+    const f = await addRecord(t, pipeline, o.embedder, o.signal, wholeAsRead, target);
     if (f.error && !report.failures.has(item)) report.failures.set(item, f.error);
     if (f.added) {
       changed = true;

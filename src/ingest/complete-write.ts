@@ -95,7 +95,7 @@ export async function completeWrite(deps: CompletionDeps, pipeline: Pipeline, w:
   if (w.op === 'update') for (const f of own) delete doc[f];
   const asRead = withFieldSources(doc, target.sources); // an alias, a multi-field, a `copy_to` target (fix20c)
   const vec = target.noVectors ? { added: [], error: wantsVectors(doc, pipeline, asRead) ? target.noVectors : undefined } : await addVectors(doc, pipeline, deps.embedder, w.signal, asRead);
-  const rec = target.records ? await addRecord(doc, pipeline, deps.embedder, w.signal, withFieldSources(doc, target.sources), target.records) : { added: false };
+  const rec = target.records ? await addRecord(doc, pipeline, deps.embedder, w.signal, asRead, target.records) : { added: false };
   const error = vec.error ?? rec.error;
   const partial = Object.fromEntries(Object.entries(doc).filter(([k, v]) => !isDeepStrictEqual(v, whole[k])));
   if (!Object.keys(partial).length) return { outcome: 'nothing', error };

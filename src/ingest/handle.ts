@@ -345,13 +345,14 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
       // vectors the index does not map would be mapped by guess: stored as sent, the answer says why
       const noVectors = on?.noVectors ?? (recordsFault !== undefined ? vectorsUnknown(recordsFault) : undefined);
       // an alias, a multi-field, a `copy_to` target read as the search reads them (fix20c)
-      const read = withFieldSources(t, on?.sources);
-      const r = noVectors ? { added: [], error: wantsVectors(t, pipeline, read) ? noVectors : undefined } : await addVectors(t, pipeline, deps.embedder, undefined, read);
+      const asRead = withFieldSources(t, on?.sources);
+      const r = noVectors ? { added: [], error: wantsVectors(t, pipeline, asRead) ? noVectors : undefined } : await addVectors(t, pipeline, deps.embedder, undefined, asRead);
       error ??= r.error;
       added += r.added.length;
       // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
       const whole = target ? mergedForUpdate(stored, t) : t;
-      note ??= unreadNote(withFieldSources(whole, on?.sources), pipeline, on, index);
+      const wholeAsRead = withFieldSources(whole, on?.sources);
+      note ??= unreadNote(wholeAsRead, pipeline, on, index);
       error ??= recordMissing(recordsFault, t, whole, pipeline);
       if (!records) {
         // a record the client carried over into an index that keeps none would land in _source
@@ -360,7 +361,7 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
         strippedRecord ||= dropped !== undefined;
         continue;
       }
-      const f = await addRecord(t, pipeline, deps.embedder, req.signal, withFieldSources(whole, on?.sources), records);
+      const f = await addRecord(t, pipeline, deps.embedder, req.signal, wholeAsRead, records);
       error ??= f.error;
       added += f.added ? 1 : 0;
     }
