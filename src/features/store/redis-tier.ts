@@ -78,7 +78,7 @@ export class RedisTier {
 
   constructor(options: RedisTierOptions) {
     this.#o = options;
-    this.#redis = connect(options);
+    this.#redis = connectRedis(options);
     this.#redis.on('ready', () => {
       if (this.#state !== 'ok') this.#o.logger?.info({ tier: 'redis' }, 'redis feature store connected');
       this.#state = 'ok';
@@ -338,19 +338,12 @@ function sentinelHint(o: RedisTierOptions, message: string): string {
 const retryStrategy = (times: number) => Math.min(100 * times, 2_000);
 
 /**
- * The ioredis client `o` asks for. Every mode keeps the tier's rules: no offline queue, no
- * per-request retries, a short command time-out, background reconnects.
- */
-/**
- * A connection as the tier makes them (the URL, Sentinel or Cluster, TLS and its CA; no offline
- * queue, `commandTimeoutMs`, reconnecting in the background): the tier's own, and what the server
- * uses for pipeline reloads told between replicas (server/pipelines-peers.ts).
+ * The ioredis client `o` asks for (the URL, Sentinel or Cluster, TLS and its CA). Every mode keeps
+ * the tier's rules: no offline queue, no per-request retries, a short command time-out, background
+ * reconnects. The tier's own connection, and what the server uses for pipeline reloads told between
+ * replicas (server/pipelines-peers.ts).
  */
 export function connectRedis(o: Omit<RedisTierOptions, 'ttlSeconds' | 'maxValueBytes' | 'lockMs' | 'logger' | 'hooks'>): Redis | Cluster {
-  return connect(o);
-}
-
-function connect(o: Omit<RedisTierOptions, 'ttlSeconds' | 'maxValueBytes' | 'lockMs' | 'logger' | 'hooks'>): Redis | Cluster {
   const common: RedisOptions = {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
