@@ -113,6 +113,31 @@ describe.each([
   });
 });
 
+/**
+ * What a browser page of any origin may POST without a CORS preflight — `text/plain`, a form, a
+ * multipart form, a typeless Blob — was read as JSON and reranked (200; held-out probe round 21c):
+ * a page a visitor opened drove the models. Now 415 in each API's shape; JSON types still served.
+ */
+describe.each(['/v1/rerank', '/v2/rerank', '/rerank', '/v1/score', '/score', '/_vlrerank/rerank'])('%s reads only a body declared JSON', (path) => {
+  const body = path === '/_vlrerank/rerank' ? JSON.stringify({ query: { text: 'oat milk' }, documents: [{ text: 'oat drink' }] }) : path.endsWith('score') ? JSON.stringify({ text_1: 'oat milk', text_2: ['oat drink'] }) : JSON.stringify(rerankDoc);
+  it.each([
+    ['text/plain;charset=UTF-8', 'Content-Type [text/plain'],
+    ['application/x-www-form-urlencoded', 'Content-Type [application/x-www-form-urlencoded'],
+    ['multipart/form-data; boundary=x', 'Content-Type [multipart/form-data'],
+    [undefined, 'no Content-Type'],
+  ])('%s → 415', async (type, said) => {
+    const r = await send(path, { headers: type ? { 'content-type': type } : {}, body });
+    expect(r.status).toBe(415);
+    expect(r.body.error.vlrerank_code).toBe('VLR_CONTENT_TYPE');
+    expect(JSON.stringify(r.body)).toContain(said);
+  });
+  it.each(['application/json', 'application/json; charset=utf-8', 'application/vnd.api+json'])('%s is read', async (type) => {
+    const r = await send(path, { headers: { 'content-type': type }, body });
+    expect(r.body.error?.vlrerank_code).not.toBe('VLR_CONTENT_TYPE');
+    expect(r.status).not.toBe(415);
+  });
+});
+
 it('the server still answers after all of them', async () => {
   const r = await request(`${srv.url}/_vlrerank/health`);
   expect(r.statusCode).toBeLessThan(500);
