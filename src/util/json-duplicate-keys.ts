@@ -23,12 +23,17 @@ interface Frame {
 }
 
 export function hasDuplicateKeys(text: string): boolean {
+  return duplicateKey(text) !== undefined;
+}
+
+/** The first key a JSON text repeats within one object (as the engine's "Duplicate field" names it), or undefined. */
+export function duplicateKey(text: string): string | undefined {
   const stack: Frame[] = [];
   for (let i = 0, n = text.length; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
       const end = stringEnd(text, i);
-      if (end < 0) return false;
+      if (end < 0) return undefined;
       const top = stack[stack.length - 1];
       if (top?.keys && top.expectKey) {
         const raw = text.slice(i + 1, end);
@@ -37,10 +42,10 @@ export function hasDuplicateKeys(text: string): boolean {
           try {
             key = JSON.parse(`"${raw}"`) as string;
           } catch {
-            return false;
+            return undefined;
           }
         }
-        if (top.keys.has(key)) return true;
+        if (top.keys.has(key)) return key;
         top.keys.add(key);
         top.expectKey = false;
       }
@@ -53,5 +58,5 @@ export function hasDuplicateKeys(text: string): boolean {
       if (top?.keys) top.expectKey = true;
     }
   }
-  return false;
+  return undefined;
 }
