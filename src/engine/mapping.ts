@@ -23,6 +23,7 @@ import type { Pipeline } from '../pipelines/index.js';
 import type { EngineClient } from './client.js';
 import { vectorMapping, type Dialect } from './dialect.js';
 import { backingIndexOf } from './targets.js';
+import { globMatches } from '../util/glob.js';
 
 /** `properties` for the pipeline's fields, as nested objects for dotted paths. */
 export function pipelineProperties(p: Pipeline, dialect: Dialect): Record<string, unknown> {
@@ -81,10 +82,7 @@ type SourceMapping = { enabled?: boolean | string; excludes?: string[]; includes
  */
 export function keptOutOfSource(source: SourceMapping, field: string): boolean {
   if (source?.enabled === false || source?.enabled === 'false') return true;
-  return (source?.excludes ?? []).some((x) => {
-    const re = new RegExp(`^${x.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-    return re.test(field) || field.startsWith(`${x}.`);
-  });
+  return (source?.excludes ?? []).some((x) => globMatches(x, field) || field.startsWith(`${x}.`));
 }
 
 type IndexMappings = { properties?: Record<string, unknown>; _source?: SourceMapping; dynamic_templates?: unknown[] };

@@ -20,6 +20,7 @@ import { vlrError } from '../errors.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { aliasWriteIndex, backingIndexOf, credentialsKey } from './targets.js';
 import { engineRefusal, isAuthRefusal, isEngineRefusal } from './auth-refusal.js';
+import { globMatches } from '../util/glob.js';
 
 export interface WriteMapping {
   /** A `GET /{index}/_mapping`-shaped answer; undefined when the engine would not say (e.g. templates unreadable to this client). */
@@ -64,7 +65,6 @@ function merged(a: Json, b: Json): Json {
   return out;
 }
 
-const globMatches = (glob: string, name: string) => new RegExp(`^${glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(name);
 
 /** The legacy templates' mapping for `name` (lowest `order` first, the higher overriding), or undefined when none matches. */
 export function legacyTemplateMapping(templates: unknown, name: string): Json | undefined {

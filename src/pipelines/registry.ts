@@ -4,10 +4,7 @@
  * Elasticsearch index patterns.
  */
 import type { Pipeline } from './schema.js';
-
-function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-}
+import { globMatches } from '../util/glob.js';
 
 /**
  * How specific an index pattern is: its characters other than `*` (a name without `*` beats any
@@ -24,7 +21,7 @@ const FOR_INDEX_KEPT = 1024;
 
 export class PipelineRegistry {
   private readonly byName = new Map<string, Pipeline>();
-  private readonly patterns: Array<{ re: RegExp; raw: string; pipeline: Pipeline }> = [];
+  private readonly patterns: Array<{ raw: string; pipeline: Pipeline }> = [];
   /** forIndex's answers by expression (null: none). */
   readonly #forIndex = new Map<string, Pipeline | null>();
   /** Does any pipeline add vectors or feature records at ingest? Without one, no write is ever intercepted. */
@@ -40,7 +37,7 @@ export class PipelineRegistry {
     this.#remotePatterns = pipelines.some((p) => p.index_patterns.some(isRemoteName));
     for (const p of pipelines) {
       this.byName.set(p.name, p);
-      for (const raw of p.index_patterns) this.patterns.push({ re: globToRegExp(raw), raw, pipeline: p });
+      for (const raw of p.index_patterns) this.patterns.push({ raw, pipeline: p });
     }
     // The most specific pattern wins where several cover a name: a tenant's `logs-t7-*` beside a
     // catch-all `logs-*` in another file. The first pattern in file-name order used to win, so a
@@ -76,7 +73,7 @@ export class PipelineRegistry {
     let found: Pipeline | undefined;
     for (const part of parts) {
       const name = part.replace(/^-/, '');
-      const hit = this.patterns.find((p) => p.raw === name || (!name.includes('*') && p.re.test(name)));
+      const hit = this.patterns.find((p) => p.raw === name || (!name.includes('*') && globMatches(p.raw, name)));
       if (!hit) return undefined;
       if (found && found !== hit.pipeline) return undefined;
       found = hit.pipeline;

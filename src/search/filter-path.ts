@@ -13,6 +13,7 @@
  *
  * Pure: never mutates its input.
  */
+import { globMatches } from '../util/glob.js';
 
 type Json = unknown;
 /** One dotted part of a path, compiled once when the parameter is read: `**`, or a name test. */
@@ -57,13 +58,12 @@ export function hasAnswerParams(params: URLSearchParams): boolean {
   return params.has('filter_path') || params.has('format');
 }
 
-/** A dotted path's parts: plain names compared, `*` globs compiled to a RegExp once per request. */
+/** A dotted path's parts: plain names compared, `*` globs matched by util/glob.ts (no RegExp: a client's glob backtracked). */
 function compile(path: string): Pattern {
   return path.split('.').map((seg): Segment => {
     if (seg === '**') return seg;
     if (!seg.includes('*')) return (key) => key === seg;
-    const re = new RegExp(`^${seg.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
-    return (key) => re.test(key);
+    return (key) => globMatches(seg, key);
   });
 }
 

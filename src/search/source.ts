@@ -7,6 +7,7 @@
  *
  * Pure functions; never mutates its inputs.
  */
+import { globMatches } from '../util/glob.js';
 
 export interface SourceFilter {
   /** `false`: the client asked for no `_source` at all. */
@@ -83,9 +84,6 @@ export function isIdentityFilter(f: SourceFilter): boolean {
   return f.enabled && f.includes.length === 0 && f.excludes.length === 0;
 }
 
-function globRe(glob: string): RegExp {
-  return new RegExp(`^${glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-}
 
 /**
  * The `_source` filter for the first stage: the client's includes plus the needed fields, with
@@ -125,7 +123,7 @@ function widen(f: SourceFilter, needed: string[]): Json {
 }
 
 function pathMatches(pattern: string, path: string): boolean {
-  return pattern === path || (pattern.includes('*') && globRe(pattern).test(path));
+  return pattern === path || (pattern.includes('*') && globMatches(pattern, path));
 }
 
 /** Does a pattern select `path` itself, a parent of it, or (for includes) a child of it? */
