@@ -269,7 +269,7 @@ export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index
   if (clash.length) {
     throw vlrError('VLR_BAD_REQUEST', `index [${index}] maps ${clash.join('; ')}: every write through vlrerank adds vectors there and would be refused; reindex into an index created by "vlrerank index setup", or name other vector fields in pipeline [${pipeline.name}]`);
   }
-  const missing = Object.fromEntries(Object.entries(properties).filter(([k]) => !(k in have)));
+  const missing = Object.fromEntries(Object.entries(properties).filter(([k]) => !Object.hasOwn(have, k)));
   // the pipeline's kNN fields, added now or already there: without `index.knn` OpenSearch builds no
   // graph for them and every kNN first stage is its 400 "not built for ANN search" (held-out probe
   // round 11c: an index made beforehand with knn_vector fields but no index.knn was "updated")

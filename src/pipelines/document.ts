@@ -42,26 +42,38 @@ export function valuesAt(source: Json, path: string): Json[] {
     const obj = node as Record<string, Json>;
     for (let i = parts.length; i >= 1; i--) {
       const key = parts.slice(0, i).join('.');
-      if (key in obj) visit(obj[key], parts.slice(i));
+      if (Object.hasOwn(obj, key)) visit(obj[key], parts.slice(i)); // the document's own keys: `toString` is no field of it
     }
   };
   visit(source, path.split('.'));
   return out;
 }
 
-/** Set `value` at a dotted path, creating objects on the way (a key that itself holds the dots wins). */
+/**
+ * Set `value` at a dotted path, creating objects on the way (a key that itself holds the dots wins).
+ * Every step is the object's own key, written as an own property: a pipeline's vector field
+ * `__proto__.v` stepped into Object.prototype and wrote the vectors there — on every object of the
+ * process from then on, for every later request, and not in the document (held-out probe round 21c).
+ * Now it is a field named `__proto__`, as the engine stores one.
+ */
 export function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {
-  if (dotted in obj || !dotted.includes('.')) {
-    obj[dotted] = value;
+  if (Object.hasOwn(obj, dotted) || !dotted.includes('.')) {
+    ownSet(obj, dotted, value);
     return;
   }
   const keys = dotted.split('.');
   let cur = obj;
   for (const k of keys.slice(0, -1)) {
-    if (cur[k] === null || typeof cur[k] !== 'object' || Array.isArray(cur[k])) cur[k] = {};
-    cur = cur[k] as Record<string, unknown>;
+    let next = Object.hasOwn(cur, k) ? cur[k] : undefined;
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) ownSet(cur, k, (next = {}));
+    cur = next as Record<string, unknown>;
   }
-  cur[keys[keys.length - 1]!] = value;
+  ownSet(cur, keys[keys.length - 1]!, value);
+}
+
+/** `obj[key] = value` as an own data property, whatever the key (`__proto__` included). */
+function ownSet(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
 const MEDIA_EXT = /\.(jpe?g|png|gif|webp|bmp|tiff?|avif|mp4|m4v|mkv|webm|mov|avi|mpe?g)$/i;
