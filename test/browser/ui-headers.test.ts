@@ -52,6 +52,32 @@ describe('the UI’s own headers in Chromium', () => {
     expect(drawn).toBe(0);
   });
 
+  it('a page of another origin drives no model and no admin action with the requests it may send unasked', async () => {
+    const { page, server } = stack;
+    await page.goto(otherUrl);
+    const statuses: Record<string, number> = {};
+    const seen = (r: import('playwright-core').Response) => {
+      const u = new URL(r.url());
+      if (u.origin === server.url) statuses[`${r.request().method()} ${u.pathname} ${r.request().headers()['content-type'] ?? 'no type'}`] = r.status();
+    };
+    page.on('response', seen);
+    await page.evaluate(async (base) => {
+      const body = JSON.stringify({ query: 'a rocket', documents: ['a rocket', 'a cup of coffee'] });
+      // what a page may send across origins without a preflight: text/plain, a typeless Blob, a form
+      await fetch(`${base}/v1/rerank`, { method: 'POST', mode: 'no-cors', body });
+      await fetch(`${base}/v2/rerank`, { method: 'POST', mode: 'no-cors', body: new Blob([body]) });
+      await fetch(`${base}/_vlrerank/pipelines/_reload`, { method: 'POST', mode: 'no-cors', body: new URLSearchParams({ a: '1' }) });
+      await fetch(`${base}/_vlrerank/models/bge-small-en-v1.5/_unload`, { method: 'POST', mode: 'no-cors' });
+    }, server.url);
+    page.off('response', seen);
+    expect(statuses).toEqual({
+      'POST /v1/rerank text/plain;charset=UTF-8': 415,
+      'POST /v2/rerank no type': 415,
+      'POST /_vlrerank/pipelines/_reload application/x-www-form-urlencoded;charset=UTF-8': 401,
+      'POST /_vlrerank/models/bge-small-en-v1.5/_unload no type': 401,
+    });
+  });
+
   it('the UI still works under its policy: search with thumbnails and meters, playground, status — no violation, no script from a document', async () => {
     const { page, server } = stack;
     violations.length = 0; // the framing refused above is reported as one
