@@ -14,7 +14,6 @@ import { recordMissing, unreadNote, vectorsUnknown, type WriteTarget } from './k
 import { jsonDepth } from '../util/json-depth.js';
 import { withFieldSources } from '../pipelines/document.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
-import { lossyNumber } from '../util/json-lossy-numbers.js';
 import { SMALL_BODY, type JsonWorker } from '../util/json-worker.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
 import { engineText } from '../util/wire-text.js';
@@ -159,15 +158,8 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
   claim.settle(leaves(op, doc, read, pipeline), bytes.length);
   if (!changed) return undefined;
   // re-serialised, a repeated key would keep its last value where the engine refuses the line
-  const text = bytes.toString('utf8');
-  if (hasDuplicateKeys(text)) {
+  if (hasDuplicateKeys(bytes.toString('utf8'))) {
     report.failures.set(item, DUPLICATE_KEY);
-    return undefined;
-  }
-  // re-serialised, a number JSON.parse does not keep (a 64-bit id, 1e400) would be stored changed
-  const lossy = lossyNumber(text);
-  if (lossy !== undefined) {
-    report.failures.set(item, lossyNumberError(lossy));
     return undefined;
   }
   if (vectorized || recorded) report.added.set(item, { vectorized, recorded });
@@ -176,15 +168,6 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
     (report.resend ??= new Map()).set(item, { action: meta.action, source: Buffer.from(bytes), judgedBy, recordField: pipeline.features.field }); // a copy: not the whole chunk kept
   }
   return JSON.stringify(doc);
-}
-
-/** Why a document holding a number JavaScript cannot keep exactly is sent as received, without vectors (util/json-lossy-numbers.ts). */
-export function lossyNumberError(number: string) {
-  return {
-    type: 'illegal_argument_exception',
-    reason: `vectors not added: the document holds the number ${number.length > 40 ? `${number.slice(0, 40)}…` : number}, which vlrerank cannot re-write exactly (an integer past 2^53, past the double range, or of more than 17 digits); sent as received — add its vectors with "vlrerank index backfill"`,
-    vlrerank_code: 'VLR_BAD_REQUEST',
-  };
 }
 
 /** Why a document that repeats a key is sent as received, without vectors (the engine then refuses it with its own error). */

@@ -23,7 +23,7 @@ import { plainAction } from './bulk-action.js';
 import { SMALL_BODY } from '../util/json-worker.js';
 import { ingestPipelineOf } from './alias.js';
 
-export { DUPLICATE_KEY, lossyNumberError } from './bulk-line.js';
+export { DUPLICATE_KEY } from './bulk-line.js';
 export type { BulkReport, BulkTransformOptions } from './bulk-line.js';
 
 const ACTIONS = new Set(['index', 'create', 'update', 'delete']);

@@ -19,10 +19,9 @@ import type { UpstreamPool, UpstreamResponse } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { assertJsonDepth } from '../util/json-depth.js';
 import type { JsonParser } from '../util/json-worker.js';
-import { DUPLICATE_KEY, lossyNumberError, transformBulk, type BulkReport } from './bulk.js';
+import { DUPLICATE_KEY, transformBulk, type BulkReport } from './bulk.js';
 import { mergeBulkResponse } from './bulk-report.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
-import { lossyNumber } from '../util/json-lossy-numbers.js';
 import { addRecord, dropUnkeptRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
 import { recordMissing, unreadNote, vectorsUnknown, writeTarget, type ItemError, type WriteTarget } from './keeps-records.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
@@ -369,16 +368,9 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
   }
   let changed = added > 0 || strippedRecord;
   // re-serialised, a repeated key would keep its last value where the engine refuses the document
-  const asSent = changed ? body.text ?? body.raw.toString('utf8') : '';
-  if (changed && hasDuplicateKeys(asSent)) {
+  if (changed && hasDuplicateKeys(body.text ?? body.raw.toString('utf8'))) {
     changed = false;
     error = DUPLICATE_KEY;
-  }
-  // …and a number JSON.parse does not keep (a 64-bit id, 1e400) would be stored changed
-  const lossy = changed ? lossyNumber(asSent) : undefined;
-  if (lossy !== undefined) {
-    changed = false;
-    error = lossyNumberError(lossy);
   }
   // the answer of a write into an index whose mapping is kept is read (it may say to drop it)
   const watched = deps.mappings?.has(index) ?? false;
