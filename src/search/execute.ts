@@ -35,6 +35,7 @@ import { assertPhotoFieldMapped } from './photo-field.js';
 import { bridgeFieldMapped, textOnlyNote } from './bridge-field.js';
 import { firstStageOrder, fuseWithFirstStage, partialFirstStage, scoreFusionOf, shapeResponse, type Hit } from './shape.js';
 import { engineText } from '../util/wire-text.js';
+import { stringifyKeeping } from '../util/json-tokens.js';
 import { sourceDisabledRefused } from './source.js';
 
 export interface SearchDeps {
@@ -255,7 +256,8 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       method: 'POST',
       path,
       headers: ownBodyHeaders(opts.headers),
-      body: JSON.stringify(plan.body),
+      // the client's own clauses as it sent them (a long past 2^53 in a filter: util/json-tokens.ts)
+      body: effective.tokens ? stringifyKeeping(plan.body, effective.tokens) : JSON.stringify(plan.body),
       signal: opts.signal,
       idempotent: true,
       waitsMs: searchWaitMs(path, plan.body),

@@ -20,6 +20,7 @@ import { assertMetadataKeys } from './msearch-header.js';
 import { credentialHeaders } from '../engine/targets.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
 import { answerHeaders, isJsonBody } from './headers.js';
+import { sentTokens, stringifyAsSent } from '../util/json-tokens.js';
 import { isObject } from './retriever.js';
 
 /** Words whose absence from a body proves it asks for no reranking (saves a JSON parse). */
@@ -133,7 +134,9 @@ async function search(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sear
   let d: ResolvedDetection = await detect();
   let out: Awaited<ReturnType<typeof runRerankSearch>> | undefined;
   for (let again = true; ; again = false) {
-    if (d.kind === 'passthrough') return d.body ? { kind: 'forward', body: Buffer.from(JSON.stringify(d.body)), rewritten: true } : { kind: 'forward', body: raw, rewritten: false };
+    // the body rewritten keeps what the client sent (a long past 2^53 in a filter, util/json-tokens.ts)
+    if (d.kind === 'passthrough') return d.body ? { kind: 'forward', body: Buffer.from(text ? stringifyAsSent(d.body, text) : JSON.stringify(d.body)), rewritten: true } : { kind: 'forward', body: raw, rewritten: false };
+    if (text) d.spec.tokens = sentTokens(text);
     out = await runRerankSearch(d.spec, deps, { index: req.index, headers: req.headers, signal: req.signal?.(), client: req.client });
     // chosen through what an alias names, as kept: hits of an index of another pipeline mean it moved — asked again, once (strayHits)
     if (!again || !movedSince(deps, d, out.status, out.body)) break;

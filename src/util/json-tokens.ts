@@ -1,0 +1,168 @@
+/**
+ * Re-serialise a JSON value vlrerank parsed and changed (a document given vectors and a record at
+ * ingest) so that what the client sent stays as sent. `JSON.parse` reads numbers as doubles and
+ * `JSON.stringify` writes the shortest spelling back: a `long` of 1234567890123456789 became
+ * 1234567890123456800 (every integer past 2^53 rounded — the engine then indexes another id, and a
+ * `term` query on the real one finds nothing), `-0.0` became `0`, `1.0` became `1`, `1E-7`
+ * became `1e-7`, and a string's `\u00e9` escape its character — where the engine stores the
+ * document's own bytes when it is written directly (held-out probe round 21a: a team's own
+ * vectors and ids written through the proxy).
+ *
+ * `sentTokens(text)` scans the text once (iterative, strings jumped with indexOf as in
+ * json-depth.ts) and answers undefined in the usual case — every number and string prints back as
+ * sent — so the caller's plain `JSON.stringify` serves. Otherwise it answers a tree of the tokens
+ * that do not (objects as Maps by key, arrays by position), and `stringifyKeeping(value, tokens)`
+ * writes each of those tokens where the value at its place is still the one it spells; values
+ * vlrerank added or changed are written as `JSON.stringify` writes them. Layout (spaces, line
+ * breaks) is not kept: only tokens.
+ */
+import { stringEnd } from './json-depth.js';
+
+/** Tokens that do not print back as sent, by place: a Map per object, an array per array. */
+export type Tokens = Map<string, Tokens> | Tokens[] | string | undefined;
+
+const QUOTE = 34; // "
+const BACKSLASH = 92; // \
+const OPEN_OBJ = 123; // {
+const OPEN_ARR = 91; // [
+const CLOSE_OBJ = 125; // }
+const CLOSE_ARR = 93; // ]
+const COMMA = 44; // ,
+const COLON = 58; // :
+
+const isNumberStart = (c: number): boolean => c === 45 || (c >= 48 && c <= 57); // - 0-9
+const isNumberChar = (c: number): boolean => (c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 || c === 101 || c === 69; // 0-9 - + . e E
+
+/** Does a number token print back as sent (`JSON.stringify(JSON.parse(t)) === t`)? */
+const numberKept = (t: string): boolean => String(Number(t)) === t;
+/** Does a string token (quotes included) print back as sent? Only one with an escape may not. */
+const stringKept = (t: string): boolean => !t.includes('\\') || JSON.stringify(JSON.parse(t)) === t;
+
+/** One pass: is there any token that does not print back as sent? */
+function anyChanged(text: string): boolean {
+  for (let i = 0, n = text.length; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      const end = stringEnd(text, i);
+      if (end < 0) return false;
+      if (text.lastIndexOf('\\', end) > i && !stringKept(text.slice(i, end + 1))) return true;
+      i = end;
+    } else if (isNumberStart(c)) {
+      let j = i + 1;
+      while (j < n && isNumberChar(text.charCodeAt(j))) j++;
+      if (!numberKept(text.slice(i, j))) return true;
+      i = j - 1;
+    }
+  }
+  return false;
+}
+
+interface Frame {
+  node: Map<string, Tokens> | Tokens[];
+  key: string | undefined; // an object's key awaiting its value
+  expectKey: boolean;
+  used: boolean; // holds a token somewhere below
+}
+
+/**
+ * The tokens of `text` (a JSON text `JSON.parse` accepts) that do not print back as sent, by place;
+ * undefined when there are none (or the text is not JSON: the caller's `JSON.stringify` then
+ * serves as before).
+ */
+export function sentTokens(text: string): Tokens {
+  if (!anyChanged(text)) return undefined;
+  const stack: Frame[] = [];
+  let root: Tokens;
+  const put = (v: Tokens): void => {
+    const top = stack[stack.length - 1];
+    if (!top) {
+      root = v;
+      return;
+    }
+    if (v === undefined) {
+      if (Array.isArray(top.node)) top.node.push(undefined);
+      return;
+    }
+    top.used = true;
+    if (Array.isArray(top.node)) top.node.push(v);
+    else if (top.key !== undefined) top.node.set(top.key, v);
+  };
+  for (let i = 0, n = text.length; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      const end = stringEnd(text, i);
+      if (end < 0) return undefined;
+      const top = stack[stack.length - 1];
+      if (top && !Array.isArray(top.node) && top.expectKey) {
+        const raw = text.slice(i + 1, end);
+        top.key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
+        top.expectKey = false;
+      } else {
+        const t = text.slice(i, end + 1);
+        put(t.includes('\\') && !stringKept(t) ? t : undefined);
+      }
+      i = end;
+    } else if (isNumberStart(c)) {
+      let j = i + 1;
+      while (j < n && isNumberChar(text.charCodeAt(j))) j++;
+      const t = text.slice(i, j);
+      put(numberKept(t) ? undefined : t);
+      i = j - 1;
+    } else if (c === OPEN_OBJ || c === OPEN_ARR) {
+      stack.push({ node: c === OPEN_OBJ ? new Map() : [], key: undefined, expectKey: c === OPEN_OBJ, used: false });
+    } else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
+      const f = stack.pop();
+      if (!f) return undefined;
+      put(f.used ? f.node : undefined);
+    } else if (c === COMMA) {
+      const top = stack[stack.length - 1];
+      if (top && !Array.isArray(top.node)) top.expectKey = true;
+    } else if (c === COLON || c === BACKSLASH) continue;
+    else if (c === 116 || c === 102 || c === 110) {
+      // true, false, null: a value at its place
+      put(undefined);
+      i += c === 102 ? 4 : 3;
+    }
+  }
+  return root;
+}
+
+const plain = (v: unknown): boolean => v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON !== 'function';
+
+/**
+ * `JSON.stringify(value)`, but each token of `tokens` written as sent where the value at its place
+ * is still the one it spells. `value` is JSON.parse output, changed in place by vlrerank.
+ */
+export function stringifyKeeping(value: unknown, tokens: Tokens): string {
+  if (tokens === undefined || !plain(value)) return keptScalar(value, tokens) ?? JSON.stringify(value);
+  if (Array.isArray(value)) {
+    const at = Array.isArray(tokens) ? tokens : undefined;
+    const parts: string[] = new Array<string>(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      parts[i] = v === undefined || typeof v === 'function' || typeof v === 'symbol' ? 'null' : stringifyKeeping(v, at?.[i]);
+    }
+    return `[${parts.join(',')}]`;
+  }
+  const at = tokens instanceof Map ? tokens : undefined;
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+    parts.push(`${JSON.stringify(k)}:${stringifyKeeping(v, at?.get(k))}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/** The token as sent when `value` is still what it spells. */
+function keptScalar(value: unknown, token: Tokens): string | undefined {
+  if (typeof token !== 'string') return undefined;
+  if (typeof value === 'number') return token.charCodeAt(0) !== QUOTE && Object.is(Number(token), value) ? token : undefined;
+  if (typeof value === 'string') return token.charCodeAt(0) === QUOTE && JSON.parse(token) === value ? token : undefined;
+  return undefined;
+}
+
+/** `JSON.stringify(value)` with what `text` (the JSON it was parsed from) sent kept: the one call sites use. */
+export function stringifyAsSent(value: unknown, text: string): string {
+  const tokens = sentTokens(text);
+  return tokens === undefined ? JSON.stringify(value) : stringifyKeeping(value, tokens);
+}

@@ -1,0 +1,48 @@
+/**
+ * A JSON value vlrerank parsed and changed is written back with what the client sent kept: numbers
+ * JSON.stringify would write otherwise (longs past 2^53, `-0.0`, `1.0`, exponents, 19 digits) and
+ * strings with escapes it would not keep, wherever the value there is unchanged; what vlrerank added
+ * or changed is JSON.stringify's (held-out probe round 21a).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { sentTokens, stringifyAsSent } from '../../../src/util/json-tokens.js';
+
+describe('stringifyAsSent', () => {
+  it('keeps every token the client sent where the value is unchanged', () => {
+    const text = '{"id":1234567890123456789,"v":[-0.0,1.0,2.5E-1,-0.2672612419124243965,true,null],"n":{"x":9007199254740993,"s":"caf\\u00e9"},"a":[[1.50]]}';
+    const doc = JSON.parse(text) as Record<string, any>;
+    doc.image_vector = [0.1, 2]; // added by vlrerank
+    expect(stringifyAsSent(doc, text)).toBe(`${text.slice(0, -1)},"image_vector":[0.1,2]}`);
+  });
+
+  it('writes what vlrerank changed as JSON.stringify does, not the stale token', () => {
+    const text = '{"a":1.0,"b":[1.0,2.0],"c":"\\u0041","d":{"e":-0.0}}';
+    const doc = JSON.parse(text) as Record<string, any>;
+    doc.a = 2;
+    doc.b.push(3.5);
+    doc.c = 'B';
+    delete doc.d.e;
+    expect(stringifyAsSent(doc, text)).toBe('{"a":2,"b":[1.0,2.0,3.5],"c":"B","d":{}}');
+  });
+
+  it('answers no tokens (plain JSON.stringify) when every token prints back as sent', () => {
+    expect(sentTokens('{"a":1,"b":[0.5,-2,1e-7],"c":"x\\n","d":true,"e":null}')).toBeUndefined();
+    expect(sentTokens('not json')).toBeUndefined();
+  });
+
+  it('any JSON text: the value read back is the value, and a text JSON.stringify wrote is unchanged', () => {
+    // numbers spelled as other serializers spell them: a trailing ".0", an upper-case exponent
+    const respell = (t: string) => t.replace(/(?<=[:[,])(-?\d+)(?=[,\]}])/g, '$1.0').replace(/e([+-])/g, 'E$1');
+    fc.assert(
+      fc.property(fc.json(), (json) => {
+        const value = JSON.parse(json) as unknown;
+        expect(stringifyAsSent(value, json)).toBe(JSON.stringify(value));
+        const text = respell(json);
+        const out = stringifyAsSent(JSON.parse(text), text);
+        expect(JSON.parse(out)).toEqual(JSON.parse(text));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
