@@ -16,6 +16,7 @@ import { headerParamName } from './msearch-header.js';
 import type { NdjsonItem } from '../util/json-worker.js';
 import { Semaphore } from '../util/semaphore.js';
 import { engineText } from '../util/wire-text.js';
+import { sentTokens, stringifyAsSent } from '../util/json-tokens.js';
 
 /**
  * Reranked items run at once unless `max_concurrent_searches` says otherwise: what Elasticsearch
@@ -114,9 +115,11 @@ export async function planMsearch(items: MsearchItem[], pathIndex: string | unde
     const index = indexOf(item.header, pathIndex);
     try {
       const d = await detectThrough(deps, { index, params: headerParams(item.header, params), body: item.body }, headers, signal?.());
-      if (d.kind === 'rerank') return { kind: 'rerank' as const, spec: d.spec, index, ...(d.resolved ? { resolved: true } : {}) };
+      // the item's own clauses as it sent them (a long past 2^53 in a filter: util/json-tokens.ts)
+      const line = typeof item.bodyLine === 'string' ? item.bodyLine : engineText(item.bodyLine);
+      if (d.kind === 'rerank') return { kind: 'rerank' as const, spec: { ...d.spec, tokens: sentTokens(line) }, index, ...(d.resolved ? { resolved: true } : {}) };
       // a body whose vlrerank block said `enabled: false` is sent without it
-      return d.body ? { kind: 'plain' as const, item: { ...item, bodyLine: JSON.stringify(d.body) }, rewritten: true } : { kind: 'plain' as const, item };
+      return d.body ? { kind: 'plain' as const, item: { ...item, bodyLine: stringifyAsSent(d.body, line) }, rewritten: true } : { kind: 'plain' as const, item };
     } catch (e) {
       return { kind: 'error' as const, error: e };
     }

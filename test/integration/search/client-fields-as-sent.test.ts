@@ -80,6 +80,9 @@ describe.each(['elasticsearch', 'opensearch'] as const)("the team's own fields a
       expect(ids(direct.body)).toEqual(['bulk', 'direct-bulk']);
       expect(reranked.body.vlrerank).toMatchObject({ degraded: false });
       expect({ clause, ids: ids(reranked.body) }).toEqual({ clause, ids: ids(direct.body) });
+      // the same search as an _msearch item
+      const m = await send(p.url, 'POST', `/${INDEX}/_msearch`, `{}\n{${clause},"_source":false,"ext":{"vlrerank":{"query":{"text":"apple juice"}}}}\n`);
+      expect({ clause, ids: ids(m.body.responses[0]) }).toEqual({ clause, ids: ids(direct.body) });
     }
   }, 300_000);
 });
