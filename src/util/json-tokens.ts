@@ -19,7 +19,18 @@
 import { stringEnd } from './json-depth.js';
 
 /** Tokens that do not print back as sent, by place: a Map per object, an array per array. */
-export type Tokens = Map<string, Tokens> | Tokens[] | string | undefined;
+type Tree = Map<string, Tree> | Tree[] | string | undefined;
+
+/**
+ * What `sentTokens` found: the tokens by place, and the integers past 2^53 by the double they read
+ * as (those one token alone reads as) — a search's clause that vlrerank moved (a retriever's child
+ * query becoming the first stage's `query`, a kNN clause put in an array beside the photo's) is
+ * not at the place it was sent at, but a long there is still the client's: vlrerank computes none.
+ */
+export interface Tokens {
+  tree: Tree;
+  longs: Map<number, string>;
+}
 
 const QUOTE = 34; // "
 const BACKSLASH = 92; // \
@@ -58,7 +69,7 @@ function anyChanged(text: string): boolean {
 }
 
 interface Frame {
-  node: Map<string, Tokens> | Tokens[];
+  node: Map<string, Tree> | Tree[];
   key: string | undefined; // an object's key awaiting its value
   expectKey: boolean;
   used: boolean; // holds a token somewhere below
@@ -69,11 +80,13 @@ interface Frame {
  * undefined when there are none (or the text is not JSON: the caller's `JSON.stringify` then
  * serves as before).
  */
-export function sentTokens(text: string): Tokens {
+export function sentTokens(text: string): Tokens | undefined {
   if (!anyChanged(text)) return undefined;
   const stack: Frame[] = [];
-  let root: Tokens;
-  const put = (v: Tokens): void => {
+  let root: Tree;
+  const longs = new Map<number, string>();
+  const ambiguous = new Set<number>(); // two spellings of one double: neither is kept by value
+  const put = (v: Tree): void => {
     const top = stack[stack.length - 1];
     if (!top) {
       root = v;
@@ -106,7 +119,13 @@ export function sentTokens(text: string): Tokens {
       let j = i + 1;
       while (j < n && isNumberChar(text.charCodeAt(j))) j++;
       const t = text.slice(i, j);
-      put(numberKept(t) ? undefined : t);
+      const kept = numberKept(t);
+      if (!kept && /^-?\d+$/.test(t)) {
+        const n = Number(t);
+        if (longs.has(n) && longs.get(n) !== t) ambiguous.add(n);
+        longs.set(n, t);
+      }
+      put(kept ? undefined : t);
       i = j - 1;
     } else if (c === OPEN_OBJ || c === OPEN_ARR) {
       stack.push({ node: c === OPEN_OBJ ? new Map() : [], key: undefined, expectKey: c === OPEN_OBJ, used: false });
@@ -124,7 +143,8 @@ export function sentTokens(text: string): Tokens {
       i += c === 102 ? 4 : 3;
     }
   }
-  return root;
+  for (const n of ambiguous) longs.delete(n);
+  return { tree: root, longs };
 }
 
 const plain = (v: unknown): boolean => v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON !== 'function';
@@ -134,13 +154,18 @@ const plain = (v: unknown): boolean => v !== null && typeof v === 'object' && ty
  * is still the one it spells. `value` is JSON.parse output, changed in place by vlrerank.
  */
 export function stringifyKeeping(value: unknown, tokens: Tokens): string {
-  if (tokens === undefined || !plain(value)) return keptScalar(value, tokens) ?? JSON.stringify(value);
+  return walk(value, tokens.tree, tokens.longs);
+}
+
+function walk(value: unknown, tokens: Tree, longs: Map<number, string>): string {
+  if (!plain(value)) return keptScalar(value, tokens) ?? (typeof value === 'number' ? longs.get(value) : undefined) ?? JSON.stringify(value);
+  if (tokens === undefined && longs.size === 0) return JSON.stringify(value);
   if (Array.isArray(value)) {
     const at = Array.isArray(tokens) ? tokens : undefined;
     const parts: string[] = new Array<string>(value.length);
     for (let i = 0; i < value.length; i++) {
       const v: unknown = value[i];
-      parts[i] = v === undefined || typeof v === 'function' || typeof v === 'symbol' ? 'null' : stringifyKeeping(v, at?.[i]);
+      parts[i] = v === undefined || typeof v === 'function' || typeof v === 'symbol' ? 'null' : walk(v, at?.[i], longs);
     }
     return `[${parts.join(',')}]`;
   }
@@ -148,13 +173,13 @@ export function stringifyKeeping(value: unknown, tokens: Tokens): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
-    parts.push(`${JSON.stringify(k)}:${stringifyKeeping(v, at?.get(k))}`);
+    parts.push(`${JSON.stringify(k)}:${walk(v, at?.get(k), longs)}`);
   }
   return `{${parts.join(',')}}`;
 }
 
 /** The token as sent when `value` is still what it spells. */
-function keptScalar(value: unknown, token: Tokens): string | undefined {
+function keptScalar(value: unknown, token: Tree): string | undefined {
   if (typeof token !== 'string') return undefined;
   if (typeof value === 'number') return token.charCodeAt(0) !== QUOTE && Object.is(Number(token), value) ? token : undefined;
   if (typeof value === 'string') return token.charCodeAt(0) === QUOTE && JSON.parse(token) === value ? token : undefined;

@@ -85,4 +85,13 @@ describe.each(['elasticsearch', 'opensearch'] as const)("the team's own fields a
       expect({ clause, ids: ids(m.body.responses[0]) }).toEqual({ clause, ids: ids(direct.body) });
     }
   }, 300_000);
+
+  it.runIf(isElasticsearch(engine))("a retriever's child query on a long (moved to the first stage's query) finds the engine's hits", async () => {
+    const term = `{"term":{"sku":${ID}}}`;
+    const direct = await send(p.engineUrl, 'POST', `/${INDEX}/_search`, `{"query":${term},"_source":false}`);
+    const r = await send(p.url, 'POST', `/${INDEX}/_search`, `{"retriever":{"text_similarity_reranker":{"retriever":{"standard":{"query":${term}}},"field":"title","inference_text":"apple juice"}},"_source":false}`);
+    const ids = (b: any) => b.hits.hits.map((h: any) => h._id).sort();
+    expect(ids(r.body)).toEqual(ids(direct.body));
+    expect(ids(r.body)).toEqual(['bulk', 'direct-bulk']);
+  }, 300_000);
 });

@@ -26,6 +26,16 @@ describe('stringifyAsSent', () => {
     expect(stringifyAsSent(doc, text)).toBe('{"a":2,"b":[1.0,2.0,3.5],"c":"B","d":{}}');
   });
 
+  it('keeps a long past 2^53 that vlrerank moved to another place (a retriever child query made the query)', () => {
+    const text = '{"retriever":{"standard":{"query":{"term":{"sku":1234567890123456789}}}},"size":10}';
+    const moved = { query: (JSON.parse(text) as any).retriever.standard.query, size: 50 };
+    expect(stringifyAsSent(moved, text)).toBe('{"query":{"term":{"sku":1234567890123456789}},"size":50}');
+    // two spellings of one double: neither is kept by value (at its own place each still is)
+    const two = '{"a":1234567890123456789,"b":1234567890123456790}';
+    expect(stringifyAsSent({ c: 1234567890123456789 }, two)).toBe('{"c":1234567890123456800}');
+    expect(stringifyAsSent(JSON.parse(two), two)).toBe(two);
+  });
+
   it('answers no tokens (plain JSON.stringify) when every token prints back as sent', () => {
     expect(sentTokens('{"a":1,"b":[0.5,-2,1e-7],"c":"x\\n","d":true,"e":null}')).toBeUndefined();
     expect(sentTokens('not json')).toBeUndefined();
