@@ -20,7 +20,7 @@ import { assertMetadataKeys } from './msearch-header.js';
 import { credentialHeaders } from '../engine/targets.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
 import { answerHeaders, isJsonBody } from './headers.js';
-import { sentTokens, stringifyAsSent } from '../util/json-tokens.js';
+import { carryTokens, sentTokens, stringifyAsSent } from '../util/json-tokens.js';
 import { isObject } from './retriever.js';
 
 /** Words whose absence from a body proves it asks for no reranking (saves a JSON parse). */
@@ -143,7 +143,7 @@ async function search(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sear
     forgetTargets(deps, req.index, params, req.headers);
     d = await detect();
   }
-  if (filterPath && out.status < 300 && !Buffer.isBuffer(out.body)) return { kind: 'answer', ...out, body: applyFilterPath(out.body, filterPath), whole: out.body };
+  if (filterPath && out.status < 300 && !Buffer.isBuffer(out.body)) return { kind: 'answer', ...out, body: filtered(out.body, filterPath), whole: out.body };
   return { kind: 'answer', ...out };
 }
 
@@ -182,5 +182,12 @@ async function msearch(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sea
   const out = await runMsearch(plan, deps, run);
   // items chosen through what an alias names, as kept, that got another pipeline's hits: asked again, once, as a _search is
   await rerunMoved(items, plan, out, deps, run, req.signal);
-  return { kind: 'answer', status: 200, headers: out.headers, ...(filterPath ? { body: applyFilterPath(out.body, filterPath), whole: out.body } : { body: out.body }) };
+  return { kind: 'answer', status: 200, headers: out.headers, ...(filterPath ? { body: filtered(out.body, filterPath), whole: out.body } : { body: out.body }) };
+}
+
+/** The client's `filter_path` view of an answer, holding its tokens as sent (util/json-tokens.ts). */
+function filtered(body: Record<string, unknown>, f: NonNullable<ReturnType<typeof parseFilterPath>>): Record<string, unknown> {
+  const out = applyFilterPath(body, f);
+  carryTokens(body, out);
+  return out;
 }

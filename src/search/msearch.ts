@@ -16,7 +16,7 @@ import { headerParamName } from './msearch-header.js';
 import type { NdjsonItem } from '../util/json-worker.js';
 import { Semaphore } from '../util/semaphore.js';
 import { engineText } from '../util/wire-text.js';
-import { sentTokens, stringifyAsSent } from '../util/json-tokens.js';
+import { carryTokens, sentTokens, stringifyAsSent } from '../util/json-tokens.js';
 
 /**
  * Reranked items run at once unless `max_concurrent_searches` says otherwise: what Elasticsearch
@@ -190,6 +190,7 @@ export async function runMsearch(
   const t0 = performance.now();
   const plain = plan.flatMap((p, i) => (p.kind === 'plain' ? [{ i, item: p.item }] : []));
   const out: Array<Record<string, unknown>> = new Array(plan.length);
+  const rerankedBodies: object[] = []; // reranked items' answers (their tokens, util/json-tokens.ts)
   let responseHeaders: Record<string, string> = { 'content-type': 'application/json; charset=UTF-8' };
   // the engine's `Warning`s (deprecations) of every request made for the items, once each, as the
   // engine sends those of its own `_msearch` — they were dropped (held-out probe round 12a)
@@ -253,6 +254,7 @@ export async function runMsearch(
         refused ??= unauthenticated(r.status, r.headers, r.body);
       } else {
         out[i] = { ...r.body, status: 200 };
+        rerankedBodies.push(r.body);
         for (const h of PASS_HEADERS) if (r.headers[h]) responseHeaders[h] = r.headers[h];
         // the media type the engine answered the client's `Accept` with (`…+json;compatible-with=8`), as for plain items
         if (r.headers['content-type']) responseHeaders['content-type'] = r.headers['content-type'];
@@ -268,5 +270,7 @@ export async function runMsearch(
   await Promise.all([plainP, ...reranked]);
   if (refused) throw refused;
   if (warnings.size) responseHeaders.warning = [...warnings].join(', ');
-  return { headers: responseHeaders, body: { took: Math.round(performance.now() - t0), responses: out } };
+  const body = { took: Math.round(performance.now() - t0), responses: out };
+  for (const r of rerankedBodies) carryTokens(r, body); // the hits' tokens as the engine wrote them (util/json-tokens.ts)
+  return { headers: responseHeaders, body };
 }

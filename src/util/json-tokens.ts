@@ -191,3 +191,60 @@ export function stringifyAsSent(value: unknown, text: string): string {
   const tokens = sentTokens(text);
   return tokens === undefined ? JSON.stringify(value) : stringifyKeeping(value, tokens);
 }
+
+/*
+ * An engine's answer vlrerank parsed and answers rebuilt (a reranked search: its hits reordered,
+ * scores replaced, blocks added) is written with the tokens the engine sent kept the same way — a
+ * hit's `_source` and `fields` with the team's longs past 2^53 and `-0.0` as the engine answers
+ * them directly. The hits move, so the tokens are found by the object that holds them (the hit's
+ * `_source` is the very object parsed), not by place.
+ */
+const bound = new WeakMap<object, Map<string, Tree> | Tree[]>();
+const answers = new WeakSet<object>();
+
+/** Tie `value`'s containers (JSON.parse output of the text `tokens` came from) to their tokens — before copies are made of them (`sameTokens`). */
+export function bindTokens(value: unknown, tokens: Tokens): void {
+  const walk = (v: unknown, t: Tree): void => {
+    if (t === undefined || typeof t === 'string' || v === null || typeof v !== 'object') return;
+    bound.set(v, t);
+    if (Array.isArray(v)) v.forEach((x, i) => walk(x, (t as Tree[])[i]));
+    else if (t instanceof Map) for (const [k, sub] of t) walk((v as Record<string, unknown>)[k], sub);
+  };
+  walk(value, tokens.tree);
+}
+
+/** `answer` holds objects `bindTokens` tied: `stringifyAnswer` looks for them. */
+export function holdsTokens(answer: object): void {
+  answers.add(answer);
+}
+
+/** `to` (an answer made from `from`: filter_path applied, `_msearch` put together) holds what `from` holds. */
+export function carryTokens(from: unknown, to: object): void {
+  if (from !== null && typeof from === 'object' && answers.has(from)) answers.add(to);
+}
+
+/** `JSON.stringify(answer, null, indent)`, with the tokens bound to what it holds written as sent. */
+export function stringifyAnswer(answer: unknown, indent?: number): string {
+  if (answer === null || typeof answer !== 'object' || !answers.has(answer)) return JSON.stringify(answer, null, indent);
+  const nonce = `vlr-token-${Math.random().toString(36).slice(2)}-`;
+  const kept: string[] = [];
+  const out = JSON.stringify(
+    answer,
+    function (this: unknown, key: string, value: unknown) {
+      if (typeof value !== 'number' && typeof value !== 'string') return value;
+      const t = this !== null && typeof this === 'object' ? bound.get(this) : undefined;
+      const token = t === undefined ? undefined : keptScalar(value, t instanceof Map ? t.get(key) : t[Number(key)]);
+      if (token === undefined) return value;
+      kept.push(token);
+      return `${nonce}${kept.length - 1}`;
+    },
+    indent,
+  );
+  return kept.length ? out.replace(new RegExp(`"${nonce}(\\d+)"`, 'g'), (_, i: string) => kept[Number(i)]!) : out;
+}
+
+/** `to`, a copy of `from` with the same keys (or, for an array, the same items at the same places) or fewer, holds `from`'s tokens. */
+export function sameTokens(from: unknown, to: unknown): void {
+  const t = from !== null && typeof from === 'object' ? bound.get(from) : undefined;
+  if (t !== undefined && to !== null && typeof to === 'object') bound.set(to, t);
+}

@@ -86,6 +86,19 @@ describe.each(['elasticsearch', 'opensearch'] as const)("the team's own fields a
     }
   }, 300_000);
 
+  it("a reranked search's hits show the long and the vector as the engine answers them (_source filtered, fields, filter_path, _msearch)", async () => {
+    const text = async (base: string, path: string, body: string, ndjson = false) =>
+      fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': ndjson ? 'application/x-ndjson' : 'application/json' }, body }).then((r) => r.text());
+    const search = `"query":{"ids":{"values":["bulk"]}},"_source":["sku","team_vec"],"fields":["sku"]`;
+    const ext = `"ext":{"vlrerank":{"query":{"text":"apple juice"}}}`;
+    const direct = await text(p.engineUrl, `/${INDEX}/_search`, `{${search}}`);
+    const shown = (t: string) => ({ sku: token(t, 'sku'), team_vec: token(t, 'team_vec'), fields: t.match(/"sku":\[[^\]]*\]/)?.[0] });
+    expect(shown(direct)).toEqual({ sku: ID, team_vec: expect.stringContaining('-0.0'), fields: `"sku":[${ID}]` });
+    expect(shown(await text(p.url, `/${INDEX}/_search`, `{${search},${ext}}`))).toEqual(shown(direct));
+    expect(shown(await text(p.url, `/${INDEX}/_search?filter_path=hits.hits._source,hits.hits.fields`, `{${search},${ext}}`))).toEqual(shown(direct));
+    expect(shown(await text(p.url, `/${INDEX}/_msearch`, `{}\n{${search},${ext}}\n`, true))).toEqual(shown(direct));
+  }, 300_000);
+
   it.runIf(isElasticsearch(engine))("a retriever's child query on a long (moved to the first stage's query) finds the engine's hits", async () => {
     const term = `{"term":{"sku":${ID}}}`;
     const direct = await send(p.engineUrl, 'POST', `/${INDEX}/_search`, `{"query":${term},"_source":false}`);

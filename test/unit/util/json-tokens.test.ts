@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { sentTokens, stringifyAsSent } from '../../../src/util/json-tokens.js';
+import { bindTokens, holdsTokens, sameTokens, sentTokens, stringifyAnswer, stringifyAsSent } from '../../../src/util/json-tokens.js';
 
 describe('stringifyAsSent', () => {
   it('keeps every token the client sent where the value is unchanged', () => {
@@ -54,5 +54,21 @@ describe('stringifyAsSent', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('stringifyAnswer', () => {
+  it("writes an engine answer's tokens as it sent them, wherever vlrerank moved or copied their holders", () => {
+    const text = '{"hits":{"hits":[{"_id":"a","_score":1.0,"_source":{"sku":1234567890123456789,"v":[-0.0,1.0]}},{"_id":"b","_score":0.5,"_source":{"sku":7}}]}}';
+    const upstream = JSON.parse(text) as any;
+    bindTokens(upstream, sentTokens(text)!);
+    const [a, b] = upstream.hits.hits;
+    const copy = { ...a._source };
+    sameTokens(a._source, copy); // a filtered copy
+    const answer = { hits: { hits: [{ ...b, _score: 0.9 }, { ...a, _score: 0.1, _source: copy }] } };
+    expect(stringifyAnswer(answer)).toBe(JSON.stringify(answer)); // not said to hold any: JSON.stringify's
+    holdsTokens(answer);
+    expect(stringifyAnswer(answer)).toBe('{"hits":{"hits":[{"_id":"b","_score":0.9,"_source":{"sku":7}},{"_id":"a","_score":0.1,"_source":{"sku":1234567890123456789,"v":[-0.0,1.0]}}]}}');
+    expect(JSON.parse(stringifyAnswer(answer, 2))).toEqual(JSON.parse(stringifyAnswer(answer)));
   });
 });
