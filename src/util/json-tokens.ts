@@ -16,7 +16,7 @@
  * vlrerank added or changed are written as `JSON.stringify` writes them. Layout (spaces, line
  * breaks) is not kept: only tokens.
  */
-import { stringEnd } from './json-depth.js';
+import { BACKSLASH, CLOSE_ARR, CLOSE_OBJ, OPEN_ARR, OPEN_OBJ, QUOTE, stringEnd } from './json-depth.js';
 
 /** Tokens that do not print back as sent, by place: a Map per object, an array per array. */
 type Tree = Map<string, Tree> | Tree[] | string | undefined;
@@ -32,12 +32,6 @@ export interface Tokens {
   longs: Map<number, string>;
 }
 
-const QUOTE = 34; // "
-const BACKSLASH = 92; // \
-const OPEN_OBJ = 123; // {
-const OPEN_ARR = 91; // [
-const CLOSE_OBJ = 125; // }
-const CLOSE_ARR = 93; // ]
 const COMMA = 44; // ,
 const COLON = 58; // :
 
