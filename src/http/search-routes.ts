@@ -21,6 +21,7 @@ import { acceptedCoding, encode } from './compress.js';
 import { esProduct, opaqueId, sendError, type ErrorDeps, type UpstreamProduct } from './errors.js';
 import { forwardBuffered } from './proxy-route.js';
 import { clientId, clientSignal, hasBody, prettyAsked, queryParams } from './request.js';
+import { stringifyAnswer } from '../util/json-tokens.js';
 
 /** `index` from the path (undefined for /_search); `next` hands the request to the streaming proxy untouched. */
 export type SearchRouteHandler = (req: IncomingMessage, res: ServerResponse, index: string | undefined, next: () => void) => Promise<void>;
@@ -37,7 +38,7 @@ export interface SearchRouteDeps extends ErrorDeps {
 
 /** `whole`: the answer before the client's `filter_path` (the rerank's note is read from it). */
 async function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | Record<string, unknown>, indent: boolean, whole?: Record<string, unknown>): Promise<void> {
-  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(indent ? JSON.stringify(body, null, 2) + '\n' : JSON.stringify(body));
+  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(indent ? stringifyAnswer(body, 2) + '\n' : stringifyAnswer(body));
   // gzip/deflate as the engine codes its answers for a client that accepts it (compress.ts)
   const coding = acceptedCoding(res.req?.headers['accept-encoding']);
   const out = coding ? await encode(bytes, coding) : bytes;

@@ -17,6 +17,7 @@ import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { SMALL_BODY, type JsonWorker } from '../util/json-worker.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
 import { engineText } from '../util/wire-text.js';
+import { stringifyAsSent } from '../util/json-tokens.js';
 
 export interface BulkTransformOptions {
   pathIndex?: string;
@@ -167,7 +168,8 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
     report.resendBytes = (report.resendBytes ?? 0) + bytes.length;
     (report.resend ??= new Map()).set(item, { action: meta.action, source: Buffer.from(bytes), judgedBy, recordField: pipeline.features.field }); // a copy: not the whole chunk kept
   }
-  return JSON.stringify(doc);
+  // what the client sent kept as sent (its longs past 2^53, `-0.0`, number spellings: util/json-tokens.ts)
+  return stringifyAsSent(doc, engineText(bytes));
 }
 
 /** Why a document that repeats a key is sent as received, without vectors (the engine then refuses it with its own error). */

@@ -22,6 +22,7 @@ import type { JsonParser } from '../util/json-worker.js';
 import { DUPLICATE_KEY, transformBulk, type BulkReport } from './bulk.js';
 import { mergeBulkResponse } from './bulk-report.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
+import { stringifyAsSent } from '../util/json-tokens.js';
 import { addRecord, dropUnkeptRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
 import { recordMissing, unreadNote, vectorsUnknown, writeTarget, type ItemError, type WriteTarget } from './keeps-records.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
@@ -379,7 +380,8 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
     path: req.path,
     // an answer that gets vlrerank's report merged in, or is read, is asked for uncompressed
     headers: changed ? rewrittenHeaders(req.headers) : error || note || watched || refusedLately ? withoutHeaders(forwardRequestHeaders(req.headers), ACCEPT_ENCODING) : forwardRequestHeaders(req.headers),
-    body: changed ? JSON.stringify(doc) : body.raw.length ? body.raw : null,
+    // what the client sent kept as sent (its longs past 2^53, `-0.0`, number spellings: util/json-tokens.ts)
+    body: changed ? stringifyAsSent(doc, body.text ?? body.raw.toString('utf8')) : body.raw.length ? body.raw : null,
     rawHeaders: true,
   });
   deps.refusedWrites?.note(index, req.headers, up.statusCode);

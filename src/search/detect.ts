@@ -20,6 +20,7 @@ import { vlrError } from '../errors.js';
 import type { Pipeline, PipelineRegistry } from '../pipelines/index.js';
 import { extractQueryText, readPath } from './query-text.js';
 import { cloneJson } from '../util/json-clone.js';
+import type { Tokens } from '../util/json-tokens.js';
 import { hasVisibleText } from '../util/visible-text.js';
 import { unrerankable } from './unrerankable.js';
 import { adHocTextPipeline, bad, isObject, rerankerRetrieverSchema, unwrapRetriever, type KnnClause } from './retriever.js';
@@ -54,6 +55,8 @@ export interface RerankSpec {
   /** URL parameters to forward (without `search_pipeline` when it named a vlrerank pipeline). */
   params: URLSearchParams;
   knn?: KnnClause;
+  /** The client's tokens that `JSON.stringify` would not write back as sent (util/json-tokens.ts): its longs past 2^53 reach the engine as sent. */
+  tokens?: Tokens;
 }
 
 /**

@@ -35,6 +35,7 @@ import { assertPhotoFieldMapped } from './photo-field.js';
 import { bridgeFieldMapped, textOnlyNote } from './bridge-field.js';
 import { firstStageOrder, fuseWithFirstStage, partialFirstStage, scoreFusionOf, shapeResponse, type Hit } from './shape.js';
 import { engineText } from '../util/wire-text.js';
+import { bindTokens, holdsTokens, sentTokens, stringifyKeeping, type Tokens } from '../util/json-tokens.js';
 import { sourceDisabledRefused } from './source.js';
 
 export interface SearchDeps {
@@ -255,7 +256,8 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       method: 'POST',
       path,
       headers: ownBodyHeaders(opts.headers),
-      body: JSON.stringify(plan.body),
+      // the client's own clauses as it sent them (a long past 2^53 in a filter: util/json-tokens.ts)
+      body: effective.tokens ? stringifyKeeping(plan.body, effective.tokens) : JSON.stringify(plan.body),
       signal: opts.signal,
       idempotent: true,
       waitsMs: searchWaitMs(path, plan.body),
@@ -297,8 +299,13 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     return { status: res.statusCode, headers: answerHeaders(res.headers, deps.cors), body: raw };
   }
   let upstream: Record<string, unknown>;
+  let upTokens: Tokens | undefined;
   try {
-    upstream = JSON.parse(engineText(raw)) as Record<string, unknown>; // a stored lone surrogate kept (wire-text.ts)
+    const upText = engineText(raw); // a stored lone surrogate kept (wire-text.ts)
+    upstream = JSON.parse(upText) as Record<string, unknown>;
+    // the hits' `_source`/`fields` answered as the engine wrote them (a long past 2^53, `-0.0`: util/json-tokens.ts)
+    upTokens = sentTokens(upText);
+    if (upTokens) bindTokens(upstream, upTokens);
   } catch {
     throw vlrError('VLR_UPSTREAM_ERROR', `the first-stage search answered 200 with a body that is not JSON: ${raw.subarray(0, 200).toString()}`);
   }
@@ -429,5 +436,6 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     deps.onStage('first_stage', timings.first_stage_ms! / 1000, outcome);
   }
   headers['x-vlrerank-total-ms'] = String(timings.total_ms);
+  if (upTokens) holdsTokens(body);
   return { status: 200, headers, body };
 }

@@ -14,6 +14,7 @@
  * Pure: never mutates its input.
  */
 import { globMatches } from '../util/glob.js';
+import { sameTokens } from '../util/json-tokens.js';
 
 type Json = unknown;
 /** One dotted part of a path, compiled once when the parameter is read: `**`, or a name test. */
@@ -99,6 +100,7 @@ const DROP = Symbol('drop');
 function include(node: Json, states: State[]): Json | typeof DROP {
   if (Array.isArray(node)) {
     const items = node.map((x) => include(x, states)).filter((x) => x !== DROP);
+    if (items.length === node.length) sameTokens(node, items); // the engine's tokens as it wrote them (util/json-tokens.ts)
     return items.length ? items : DROP;
   }
   if (node === null || typeof node !== 'object') return DROP;
@@ -111,11 +113,16 @@ function include(node: Json, states: State[]): Json | typeof DROP {
       if (child !== DROP) out[k] = child;
     }
   }
+  sameTokens(node, out);
   return Object.keys(out).length ? out : DROP;
 }
 
 function exclude(node: Json, states: State[]): Json {
-  if (Array.isArray(node)) return node.map((x) => exclude(x, states));
+  if (Array.isArray(node)) {
+    const items = node.map((x) => exclude(x, states));
+    sameTokens(node, items);
+    return items;
+  }
   if (node === null || typeof node !== 'object') return node;
   const out: Record<string, Json> = {};
   for (const [k, v] of Object.entries(node as Record<string, Json>)) {
@@ -123,6 +130,7 @@ function exclude(node: Json, states: State[]): Json {
     if (done) continue;
     out[k] = next.length ? exclude(v, next) : v;
   }
+  sameTokens(node, out);
   return out;
 }
 

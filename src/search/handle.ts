@@ -22,6 +22,7 @@ import { assertMetadataKeys } from './msearch-header.js';
 import { credentialHeaders } from '../engine/targets.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
 import { answerHeaders, isJsonBody } from './headers.js';
+import { carryTokens, sentTokens, stringifyAsSent } from '../util/json-tokens.js';
 import { isObject } from './retriever.js';
 
 /** Words whose absence from a body proves it asks for no reranking (saves a JSON parse). */
@@ -140,14 +141,16 @@ async function search(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sear
   let d: ResolvedDetection = await detect();
   let out: Awaited<ReturnType<typeof runRerankSearch>> | undefined;
   for (let again = true; ; again = false) {
-    if (d.kind === 'passthrough') return d.body ? { kind: 'forward', body: Buffer.from(JSON.stringify(d.body)), rewritten: true } : { kind: 'forward', body: raw, rewritten: false };
+    // the body rewritten keeps what the client sent (a long past 2^53 in a filter, util/json-tokens.ts)
+    if (d.kind === 'passthrough') return d.body ? { kind: 'forward', body: Buffer.from(text ? stringifyAsSent(d.body, text) : JSON.stringify(d.body)), rewritten: true } : { kind: 'forward', body: raw, rewritten: false };
+    if (text) d.spec.tokens = sentTokens(text);
     out = await runRerankSearch(d.spec, deps, { index: req.index, headers: req.headers, signal: req.signal?.(), client: req.client });
     // chosen through what an alias names, as kept: hits of an index of another pipeline mean it moved — asked again, once (strayHits)
     if (!again || !movedSince(deps, d, out.status, out.body)) break;
     forgetTargets(deps, req.index, params, req.headers);
     d = await detect();
   }
-  if (filterPath && out.status < 300 && !Buffer.isBuffer(out.body)) return { kind: 'answer', ...out, body: applyFilterPath(out.body, filterPath), whole: out.body };
+  if (filterPath && out.status < 300 && !Buffer.isBuffer(out.body)) return { kind: 'answer', ...out, body: filtered(out.body, filterPath), whole: out.body };
   return { kind: 'answer', ...out };
 }
 
@@ -186,5 +189,12 @@ async function msearch(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sea
   const out = await runMsearch(plan, deps, run);
   // items chosen through what an alias names, as kept, that got another pipeline's hits: asked again, once, as a _search is
   await rerunMoved(items, plan, out, deps, run, req.signal);
-  return { kind: 'answer', status: 200, headers: out.headers, ...(filterPath ? { body: applyFilterPath(out.body, filterPath), whole: out.body } : { body: out.body }) };
+  return { kind: 'answer', status: 200, headers: out.headers, ...(filterPath ? { body: filtered(out.body, filterPath), whole: out.body } : { body: out.body }) };
+}
+
+/** The client's `filter_path` view of an answer, holding its tokens as sent (util/json-tokens.ts). */
+function filtered(body: Record<string, unknown>, f: NonNullable<ReturnType<typeof parseFilterPath>>): Record<string, unknown> {
+  const out = applyFilterPath(body, f);
+  carryTokens(body, out);
+  return out;
 }

@@ -16,6 +16,7 @@ import { headerParamName } from './msearch-header.js';
 import type { NdjsonItem } from '../util/json-worker.js';
 import { Semaphore } from '../util/semaphore.js';
 import { engineText } from '../util/wire-text.js';
+import { carryTokens, sentTokens, stringifyAsSent } from '../util/json-tokens.js';
 
 /**
  * Reranked items run at once unless `max_concurrent_searches` says otherwise: what Elasticsearch
@@ -114,9 +115,11 @@ export async function planMsearch(items: MsearchItem[], pathIndex: string | unde
     const index = indexOf(item.header, pathIndex);
     try {
       const d = await detectThrough(deps, { index, params: headerParams(item.header, params), body: item.body }, headers, signal?.());
-      if (d.kind === 'rerank') return { kind: 'rerank' as const, spec: d.spec, index, ...(d.resolved ? { resolved: true } : {}) };
+      // the item's own clauses as it sent them (a long past 2^53 in a filter: util/json-tokens.ts)
+      const line = typeof item.bodyLine === 'string' ? item.bodyLine : engineText(item.bodyLine);
+      if (d.kind === 'rerank') return { kind: 'rerank' as const, spec: { ...d.spec, tokens: sentTokens(line) }, index, ...(d.resolved ? { resolved: true } : {}) };
       // a body whose vlrerank block said `enabled: false` is sent without it
-      return d.body ? { kind: 'plain' as const, item: { ...item, bodyLine: JSON.stringify(d.body) }, rewritten: true } : { kind: 'plain' as const, item };
+      return d.body ? { kind: 'plain' as const, item: { ...item, bodyLine: stringifyAsSent(d.body, line) }, rewritten: true } : { kind: 'plain' as const, item };
     } catch (e) {
       return { kind: 'error' as const, error: e };
     }
@@ -187,6 +190,7 @@ export async function runMsearch(
   const t0 = performance.now();
   const plain = plan.flatMap((p, i) => (p.kind === 'plain' ? [{ i, item: p.item }] : []));
   const out: Array<Record<string, unknown>> = new Array(plan.length);
+  const rerankedBodies: object[] = []; // reranked items' answers (their tokens, util/json-tokens.ts)
   let responseHeaders: Record<string, string> = { 'content-type': 'application/json; charset=UTF-8' };
   // the engine's `Warning`s (deprecations) of every request made for the items, once each, as the
   // engine sends those of its own `_msearch` — they were dropped (held-out probe round 12a)
@@ -250,6 +254,7 @@ export async function runMsearch(
         refused ??= unauthenticated(r.status, r.headers, r.body);
       } else {
         out[i] = { ...r.body, status: 200 };
+        rerankedBodies.push(r.body);
         for (const h of PASS_HEADERS) if (r.headers[h]) responseHeaders[h] = r.headers[h];
         // the media type the engine answered the client's `Accept` with (`…+json;compatible-with=8`), as for plain items
         if (r.headers['content-type']) responseHeaders['content-type'] = r.headers['content-type'];
@@ -265,5 +270,7 @@ export async function runMsearch(
   await Promise.all([plainP, ...reranked]);
   if (refused) throw refused;
   if (warnings.size) responseHeaders.warning = [...warnings].join(', ');
-  return { headers: responseHeaders, body: { took: Math.round(performance.now() - t0), responses: out } };
+  const body = { took: Math.round(performance.now() - t0), responses: out };
+  for (const r of rerankedBodies) carryTokens(r, body); // the hits' tokens as the engine wrote them (util/json-tokens.ts)
+  return { headers: responseHeaders, body };
 }

@@ -9,6 +9,7 @@
 import type { FirstStageMap, Fusion, Pipeline } from '../pipelines/index.js';
 import type { ScoreFusion } from '../rerank/fusion.js';
 import { applySourceFilter, isIdentityFilter, type SourceFilter } from './source.js';
+import { sameTokens } from '../util/json-tokens.js';
 import type { ScoredDocument } from './hit-scorer.js';
 
 export interface Hit {
@@ -169,6 +170,7 @@ export function shapeResponse(upstream: Record<string, unknown>, ranked: RankedH
     }
     if (o.stripFields?.length && h.fields && typeof h.fields === 'object') {
       const fields = { ...(h.fields as Record<string, unknown>) };
+      sameTokens(h.fields, fields);
       for (const f of o.stripFields) delete fields[f];
       if (Object.keys(fields).length) h.fields = fields;
       else delete h.fields;

@@ -5,9 +5,11 @@
  * Elasticsearch 9's `exclude_vectors` (vectors left out of `_source` unless it is false) is the
  * engine's to apply: it is carried to the first stage as the client gave it.
  *
- * Pure functions; never mutates its inputs.
+ * Pure functions; never mutates its inputs (a filtered copy is tied to the tokens its original
+ * was read with: util/json-tokens.ts).
  */
 import { globMatches } from '../util/glob.js';
+import { sameTokens } from '../util/json-tokens.js';
 
 export interface SourceFilter {
   /** `false`: the client asked for no `_source` at all. */
@@ -145,6 +147,7 @@ export function applySourceFilter(source: Record<string, Json> | undefined, f: S
   const walk = (node: Json, path: string): Json | undefined => {
     if (Array.isArray(node)) {
       const items = node.map((x) => walk(x, path)).filter((x) => x !== undefined);
+      if (items.length === node.length) sameTokens(node, items); // the engine's tokens answered as sent (util/json-tokens.ts)
       return items.length || keep(path) ? items : undefined;
     }
     if (node && typeof node === 'object') {
@@ -153,6 +156,7 @@ export function applySourceFilter(source: Record<string, Json> | undefined, f: S
         const child = walk(v, path ? `${path}.${k}` : k);
         if (child !== undefined) out[k] = child;
       }
+      sameTokens(node, out);
       return Object.keys(out).length || (path !== '' && keep(path)) ? out : undefined;
     }
     return keep(path) ? node : undefined;

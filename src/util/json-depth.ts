@@ -8,12 +8,13 @@
  */
 import { vlrError } from '../errors.js';
 
-const QUOTE = 34; // "
-const BACKSLASH = 92; // \
-const OPEN_OBJ = 123; // {
-const OPEN_ARR = 91; // [
-const CLOSE_OBJ = 125; // }
-const CLOSE_ARR = 93; // ]
+/** JSON's structural characters, as `charCodeAt` gives them (the scanners here and in json-tokens.ts). */
+export const QUOTE = 34; // "
+export const BACKSLASH = 92; // \
+export const OPEN_OBJ = 123; // {
+export const OPEN_ARR = 91; // [
+export const CLOSE_OBJ = 125; // }
+export const CLOSE_ARR = 93; // ]
 
 /** The deepest nesting of `text`, or the first depth past `limit` (the scan stops there). */
 export function jsonDepth(text: string, limit = Infinity): number {
