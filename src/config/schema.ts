@@ -421,7 +421,8 @@ export const pipelinesSchema = z.strictObject({
    * **429** (`es_rejected_execution_exception`), which the official bulk helpers retry (held-out probe
    * round 21b: with none, a 2 MB `helpers.bulk` flush took minutes, past the clients' 30 s (JS) and
    * 10 s (Python) request time-outs: the helper threw, its documents stored without records, unsaid).
-   * Work under way then finishes in the background, so the retry finds it done. 0: no budget.
+   * Work under way then finishes in the background, so the retry finds it done; a body's first document
+   * is never deferred (each try stores at least one). Keep it below the clients' request time-out. 0: no budget.
    */
   bulkBudgetMs: z.number().int().min(0).max(3_600_000).default(8_000),
   /**
