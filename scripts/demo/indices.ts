@@ -214,6 +214,9 @@ export interface EnsureOptions {
   lock?: { cluster: string; dir?: string; onWait?(name: DemoIndexName): void };
 }
 
+/** Times a `_bulk` item answered 429 is sent again (backing off 0.25 s → 4 s). */
+const BULK_RETRIES = 20;
+
 async function http<T = unknown>(base: string, method: string, path: string, body?: string | object, contentType = 'application/json'): Promise<{ status: number; body: T; headers: Headers }> {
   const res = await fetch(base + path, {
     method,
@@ -322,21 +325,31 @@ export async function ensureDemoIndex(name: DemoIndexName, o: EnsureOptions & { 
   let failed: Error | undefined;
   const send = async (body: string[]) => {
     const n = body.length / 2;
-    const r = await http<{ errors?: boolean; items?: Array<Record<string, { _id?: string; status: number; error?: { reason?: string }; vlrerank?: { error?: { reason?: string } } }>> }>(
-      o.proxyUrl,
-      'POST',
-      `/${index}/_bulk`,
-      body.join('\n') + '\n',
-      'application/x-ndjson',
-    );
-    if (r.status !== 200) throw new Error(`_bulk into ${index} failed: HTTP ${r.status} ${String(JSON.stringify(r.body) ?? '(no body)').slice(0, 500)}`);
-    for (const item of r.body.items ?? []) {
-      const it = Object.values(item)[0]!;
-      if (it.status >= 300) errors.push(it.error?.reason ?? `status ${it.status}`);
-      else if (it.vlrerank) {
-        withoutVectors++;
-        vectorErrors.push(`${it._id ?? '?'}: ${it.vlrerank.error?.reason ?? 'vectors not added'}`);
-      }
+    // items answered 429 are sent again after a pause, as the clients' bulk helpers do: the proxy
+    // defers documents it has not embedded within its `_bulk` time budget (pipelines.bulkBudgetMs),
+    // and the work it began is kept for the retry
+    let pending = body;
+    for (let attempt = 0; pending.length; attempt++) {
+      const r = await http<{ errors?: boolean; items?: Array<Record<string, { _id?: string; status: number; error?: { reason?: string }; vlrerank?: { error?: { reason?: string } } }>> }>(
+        o.proxyUrl,
+        'POST',
+        `/${index}/_bulk`,
+        pending.join('\n') + '\n',
+        'application/x-ndjson',
+      );
+      if (r.status !== 200) throw new Error(`_bulk into ${index} failed: HTTP ${r.status} ${String(JSON.stringify(r.body) ?? '(no body)').slice(0, 500)}`);
+      const again: string[] = [];
+      (r.body.items ?? []).forEach((item, k) => {
+        const it = Object.values(item)[0]!;
+        if (it.status === 429 && attempt < BULK_RETRIES) again.push(pending[2 * k]!, pending[2 * k + 1]!);
+        else if (it.status >= 300) errors.push(it.error?.reason ?? `status ${it.status}`);
+        else if (it.vlrerank) {
+          withoutVectors++;
+          vectorErrors.push(`${it._id ?? '?'}: ${it.vlrerank.error?.reason ?? 'vectors not added'}`);
+        }
+      });
+      pending = again;
+      if (pending.length) await new Promise((r) => setTimeout(r, Math.min(4_000, 250 * 2 ** attempt)));
     }
     done += n;
     o.onProgress?.(name, done, total - skip.size);

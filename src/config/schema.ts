@@ -416,6 +416,16 @@ export const pipelinesSchema = z.strictObject({
    */
   resultWindowCacheMs: z.number().int().min(0).max(3_600_000).default(60_000),
   /**
+   * Time (ms) a `_bulk` into a pipeline's index has for adding vectors and feature records, from its
+   * arrival: documents not embedded by then are not stored — each gets the engine's own per-item
+   * **429** (`es_rejected_execution_exception`), which the official bulk helpers retry (held-out probe
+   * round 21b: with none, a 2 MB `helpers.bulk` flush took minutes, past the clients' 30 s (JS) and
+   * 10 s (Python) request time-outs: the helper threw, its documents stored without records, unsaid).
+   * Work under way then finishes in the background, so the retry finds it done; a body's first document
+   * is never deferred (each try stores at least one). Keep it below the clients' request time-out. 0: no budget.
+   */
+  bulkBudgetMs: z.number().int().min(0).max(3_600_000).default(8_000),
+  /**
    * Watch the pipelines folder and reload it when it changes (the same validated path as
    * `POST /_vlrerank/pipelines/_reload`: an invalid set keeps the one serving): fs.watch, debounced,
    * plus a check of the folder's digest every `watchIntervalMs` (fs.watch misses some changes: a

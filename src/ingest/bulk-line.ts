@@ -29,6 +29,8 @@ export interface BulkTransformOptions {
   targetOn?: (index: string) => Promise<WriteTarget>;
   /** The stored `_source` of a document (an `_update`'s record describes the merged document); `routing`: the action's own. */
   stored?: (index: string, id: string, routing?: string) => Promise<Record<string, unknown> | undefined>;
+  /** Time (ms) for adding vectors and records, from the body's start (pipelines.bulkBudgetMs); documents not done by then are deferred (`BulkReport.deferred`). 0 or none: no budget. */
+  budgetMs?: number;
   /** Parses source lines of SMALL_BODY bytes and more off the main thread; without it, here. */
   jsonWorker?: Pick<JsonWorker, 'parse'>;
   /** The ingest pipeline of a name no pattern covers when it is an alias (asked once per name and body); without it, names only. */
@@ -42,6 +44,8 @@ export interface BulkReport {
   notes?: Map<number, NonNullable<VectorOutcome['error']>>;
   /** Item position → documents of it that got vectors / a record: only items the engine stored are counted in the answer. */
   added: Map<number, { vectorized: number; recorded: number }>;
+  /** Items not embedded within the body's time budget: sent as a line the engine refuses (`deferredLine`), answered as a 429 for the client to retry. */
+  deferred?: Set<number>;
   /** Documents of ingest indices forwarded as received because the client had gone (`signal` aborted): no vectors, no records. */
   asReceived?: number;
   /**

@@ -5,9 +5,32 @@
 import type { BulkReport } from './bulk.js';
 
 /** Merge vector failures into the engine's bulk response (`items[i].<op>.vlrerank`). */
-export function mergeBulkResponse(body: Record<string, unknown>, report: BulkReport): Record<string, unknown> {
+export function mergeBulkResponse(body: Record<string, unknown>, report: BulkReport, budgetMs?: number): Record<string, unknown> {
   const items = body.items as Array<Record<string, Record<string, unknown>>> | undefined;
+  let deferred = false;
   if (Array.isArray(items)) {
+    // not embedded within the body's time budget: sent as a line the engine refuses (bulk.ts), each
+    // answered as the engine answers a write it has no room for — a 429 the bulk helpers retry
+    for (const i of report.deferred ?? []) {
+      const it = items[i];
+      const op = it ? Object.keys(it)[0] : undefined;
+      const r = op ? it![op]! : undefined;
+      report.failures.delete(i);
+      report.notes?.delete(i);
+      report.added.delete(i);
+      if (!r || typeof r.status !== 'number' || r.status < 300) continue; // stored after all: the engine's answer stands
+      deferred = true;
+      it![op!] = {
+        _index: r._index,
+        _id: r._id,
+        status: 429,
+        error: {
+          type: 'es_rejected_execution_exception',
+          reason: `vlrerank had not added this document's vectors and feature record within the _bulk's time budget (pipelines.bulkBudgetMs: ${budgetMs ?? '?'} ms): not stored; send it again (the clients' bulk helpers retry 429 items; the work begun is kept)`,
+          vlrerank_code: 'VLR_OVERLOADED',
+        },
+      };
+    }
     for (const [i, err] of report.failures) {
       const it = items[i];
       const op = it ? Object.keys(it)[0] : undefined;
@@ -28,5 +51,6 @@ export function mergeBulkResponse(body: Record<string, unknown>, report: BulkRep
     const r = Array.isArray(items) && items[i] ? Object.values(items[i]!)[0] : undefined;
     if (typeof r?.status === 'number' && r.status < 300) (vectorized += a.vectorized), (recorded += a.recorded);
   }
+  if (deferred) body.errors = true;
   return { ...body, vlrerank: { documents_with_vectors: vectorized, documents_without_vectors: report.failures.size, ...(recorded ? { documents_with_feature_records: recorded } : {}) } };
 }

@@ -38,6 +38,16 @@ interface Slot {
   error?: unknown;
 }
 
+/**
+ * A source line the engine refuses by itself, storing nothing (a metadata field inside the document:
+ * Elasticsearch's `document_parsing_exception`, OpenSearch's `mapper_parsing_exception` — for
+ * `index`, `create` and `update`, `if_seq_no` and `dynamic: false` too): the item keeps its place in
+ * the engine's answer, where vlrerank puts its 429.
+ */
+export function deferredLine(op: string): string {
+  return op === 'update' ? '{"doc":{"_seq_no":0}}' : '{"_seq_no":0}';
+}
+
 /** The transformed body as a stream of Buffers, each a run of whole newline-terminated lines. */
 export function transformBulk(input: Readable, o: BulkTransformOptions, report: BulkReport): Readable {
   const queue: Array<Buffer | Slot> = [];
@@ -46,6 +56,18 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
   const signal = o.signal;
   const gone = signal && new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true })));
   const asReceived = () => void (report.asReceived = (report.asReceived ?? 0) + 1);
+  // the body's time budget (pipelines.bulkBudgetMs) run out: documents not embedded by then are not
+  // stored — each becomes a line the engine refuses on its own (keeping every item in its place),
+  // answered as a per-item 429 the clients' bulk helpers retry (bulk-report.ts); work under way
+  // goes on in the background, so the retry finds it done (held-out probe round 21b)
+  let late = false;
+  let first = true; // the body's first document is never deferred: each try stores at least one
+  let timer: NodeJS.Timeout | undefined;
+  const due = o.budgetMs ? new Promise<void>((r) => (timer = setTimeout(() => ((late = true), r()), o.budgetMs).unref())) : undefined;
+  const defer = (op: string, item: number, keep: Buffer): Buffer => {
+    (report.deferred ??= new Set()).add(item);
+    return Buffer.from(deferredLine(op) + (keep[keep.length - 1] === 10 ? '\n' : ''));
+  };
   let slots = 0; // unfinished-or-unflushed slots in the queue
   let item = -1;
   let expectSource: { op: string; index?: string; id?: string; routing?: string; item: number; action?: string } | undefined;
@@ -108,6 +130,18 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       }
       const slot: Slot = { done: false, promise: undefined as unknown as Promise<void> };
       const keep = withNl();
+      // an unknown name may be no pipeline's: never deferred
+      const known = !!pipeline || aliasKnown.get(alias!) === true;
+      const deferrable = known && !first;
+      first = false;
+      if (late && deferrable) {
+        slot.done = true;
+        slot.value = defer(e.op, e.item, keep);
+        slot.promise = Promise.resolve();
+        queue.push(slot);
+        slots++;
+        return false;
+      }
       const claim = writes.claim(e.index, e.id, e.routing);
       const out = (pipeline ? transformLine(bytes, e, pipeline, o, e.item, report, claim) : aliasPipeline(alias!).then((p) => (p ? transformLine(bytes, e, p, o, e.item, report, claim) : void (aliasFault.has(alias!) && report.failures.set(e.item, aliasFault.get(alias!)!))))).finally(() => claim.settle(undefined));
       const done = out.then(
@@ -127,7 +161,10 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
         },
       );
       // the client gone while it is embedded (a running batch is not interrupted): as received at once
-      slot.promise = gone ? Promise.race([done, gone.then(() => void (slot.done || ((slot.done = true), (slot.value = keep), asReceived())))]) : done;
+      const racers = [done];
+      if (gone) racers.push(gone.then(() => void (slot.done || ((slot.done = true), (slot.value = keep), asReceived()))));
+      if (due && deferrable) racers.push(due.then(() => void (slot.done || ((slot.done = true), (slot.value = defer(e.op, e.item, keep))))));
+      slot.promise = racers.length > 1 ? Promise.race(racers) : done;
       queue.push(slot);
       slots++;
       return false;
@@ -247,6 +284,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       yield* ready();
       if (!head) break;
     }
+    clearTimeout(timer);
   }
   return Readable.from(run(), { objectMode: false });
 }

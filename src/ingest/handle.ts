@@ -51,6 +51,10 @@ export interface IngestDeps {
   aliases?: AliasPipelines;
   /** Mappings of concrete indices kept briefly for single-document writes (engine/write-mapping.ts); without it, read at every write. */
   mappings?: WriteMappings;
+  /** Time (ms) a `_bulk` has for adding vectors and records (pipelines.bulkBudgetMs); documents not done by then are answered 429, not stored. */
+  bulkBudgetMs?: number;
+  /** A `_bulk` past its time budget: how many of its documents were answered 429 (not stored). */
+  onDeferred?: (documents: number) => void;
   /** A `_bulk` whose client left: how many of its documents were stored as received (no vectors, no records). */
   onAsReceived?: (documents: number) => void;
   /** Indices whose single-document writes the engine refused (403) to given credentials lately: sent as received, for its 403 at once (refused-writes.ts). */
@@ -150,10 +154,12 @@ export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Read
   const report: BulkReport = { failures: new Map(), added: new Map() };
   const aliasFor = deps.aliases ? (i: string) => aliasPipeline(deps, i, req) : undefined;
   const targetOn = memo(async (i) => writeTarget(deps, i, req, deps.pipelines.forIndex(i) ?? ingestPipelineOf(deps.pipelines, i) ?? (await aliasFor?.(i))));
-  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), targetOn, aliasFor }, report);
+  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, budgetMs: deps.bulkBudgetMs, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), targetOn, aliasFor }, report);
   const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.bodyCut ?? req.signal, rawHeaders: true, idempotent: false });
   if (report.asReceived) deps.onAsReceived?.(report.asReceived);
-  const merge = report.failures.size || report.added.size || report.notes?.size ? (b: Record<string, unknown>) => mergeBulkResponse(b, report) : undefined;
+  if (report.deferred?.size) deps.onDeferred?.(report.deferred.size);
+  for (const i of report.deferred ?? []) report.resend?.delete(i);
+  const merge = report.failures.size || report.added.size || report.notes?.size || report.deferred?.size ? (b: Record<string, unknown>) => mergeBulkResponse(b, report, deps.bulkBudgetMs) : undefined;
   if (!report.resend?.size || up.statusCode !== 200 || up.headers['content-encoding'] !== undefined) return answer(up, merge);
   const text = await up.body.text();
   return answer(up, merge, await resendRolledOver(deps, req, report, text));

@@ -95,6 +95,11 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
       mappings: new WriteMappings(config.pipelines.mappingCacheMs),
       refusedWrites: new RefusedWrites(),
       onAsReceived,
+      bulkBudgetMs: config.pipelines.bulkBudgetMs,
+      onDeferred: (documents) => {
+        metrics.failures.inc({ code: 'ingest:bulk_budget' }, documents);
+        logger.info({ documents, bulkBudgetMs: config.pipelines.bulkBudgetMs }, 'a _bulk ran past its time budget: documents not embedded by then were answered 429 (not stored) for the client to retry');
+      },
       onCompletion: (outcome) => metrics.writeCompletions.inc({ outcome }),
     },
     reranker: s.reranker,

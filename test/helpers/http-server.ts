@@ -40,7 +40,8 @@ export function startEdgeServer(o: EdgeServerOptions): Promise<RunningServer> {
     log: { level: 'silent', access: false, ...o.log },
     models: { dir: MODELS, intraOpThreads: 1 },
     media: { roots: [DATA] },
-    pipelines: { dir: o.pipelinesDir ?? onlyPipelines({}), ...o.pipelines },
+    // no `_bulk` time budget unless a test asks (as search-fixtures.ts): loading must not depend on the machine's speed
+    pipelines: { dir: o.pipelinesDir ?? onlyPipelines({}), bulkBudgetMs: 0, ...o.pipelines },
     rerank: { warmup: false },
   });
   return startServer(config, { ...(o.logger ? { logger: o.logger } : {}), ...(o.scorer ? { scorer: o.scorer } : {}) });

@@ -88,7 +88,7 @@ export interface SearchProxy {
  */
 export async function startSearchProxy(
   engine: Engine,
-  opts: { pipelinesDir?: string; scorer?: Scorer; rerank?: Record<string, unknown>; media?: Record<string, unknown>; aliasCacheMs?: number; mappingCacheMs?: number; resultWindowCacheMs?: number; via?: (engineUrl: string) => Promise<string>; logger?: Logger } = {},
+  opts: { pipelinesDir?: string; scorer?: Scorer; rerank?: Record<string, unknown>; media?: Record<string, unknown>; aliasCacheMs?: number; mappingCacheMs?: number; resultWindowCacheMs?: number; bulkBudgetMs?: number; via?: (engineUrl: string) => Promise<string>; logger?: Logger } = {},
 ): Promise<SearchProxy> {
   const engineUrl = await useEngine(engine);
   const config = parseConfig({
@@ -98,7 +98,9 @@ export async function startSearchProxy(
     log: opts.logger ? { level: 'info', access: true } : { level: 'silent', access: false },
     models: { dir: MODELS, intraOpThreads: 2 },
     media: { roots: [DATA], ...opts.media },
-    pipelines: { dir: opts.pipelinesDir ?? pipelinesDir(), ...(opts.aliasCacheMs !== undefined ? { aliasCacheMs: opts.aliasCacheMs } : {}), ...(opts.mappingCacheMs !== undefined ? { mappingCacheMs: opts.mappingCacheMs } : {}), ...(opts.resultWindowCacheMs !== undefined ? { resultWindowCacheMs: opts.resultWindowCacheMs } : {}) },
+    // no `_bulk` time budget unless a test asks (pipelines.bulkBudgetMs): a test loading documents must
+    // not become one of the machine's speed (a slow run would answer some items 429)
+    pipelines: { dir: opts.pipelinesDir ?? pipelinesDir(), ...(opts.aliasCacheMs !== undefined ? { aliasCacheMs: opts.aliasCacheMs } : {}), ...(opts.mappingCacheMs !== undefined ? { mappingCacheMs: opts.mappingCacheMs } : {}), ...(opts.resultWindowCacheMs !== undefined ? { resultWindowCacheMs: opts.resultWindowCacheMs } : {}), bulkBudgetMs: opts.bulkBudgetMs ?? 0 },
     // as the pipelines' budget: a test about ranking must not become one of admission's wait bound on a
     // loaded machine (a search whose estimated wait passed 10 s came back failed open); tests of
     // admission pass their own `admission` (which replaces this one)
