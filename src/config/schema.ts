@@ -431,6 +431,13 @@ export const pipelinesSchema = z.strictObject({
    * pub/sub). 0: do not tell them.
    */
   reloadAckMs: z.number().int().min(0).max(60_000).default(2_000),
+  /**
+   * With the Redis tier: how often (ms) a replica reads the last reload told over Redis (a key beside
+   * the channel, one GET) and reloads its own folder if it missed it — pub/sub keeps nothing, so a
+   * replica whose connection was down when the reload was published learns of it at its
+   * resubscription, or at this check. 0: at resubscription only.
+   */
+  peerCheckMs: z.number().int().min(0).max(3_600_000).default(30_000),
 });
 
 export const demoSchema = z.strictObject({
