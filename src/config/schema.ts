@@ -31,6 +31,14 @@ export const serverSchema = z.strictObject({
   headersTimeoutMs: positiveInt.default(30_000),
   /** Time a client has to send a whole request, headers and body (0: none). Passthrough uploads count too, so keep it generous. */
   requestTimeoutMs: nonNegativeInt.default(300_000),
+  /**
+   * Longest gap (ms) between two bytes of a request body while vlrerank would take more (nginx's
+   * `client_body_timeout`): past it the request is answered 408 `VLR_BODY_TIMEOUT` in the API's
+   * shape and its connection closed — a body that trickles or stops cannot hold a connection (and a
+   * passthrough's upstream connection) for `requestTimeoutMs`. A body the engine is slow to take
+   * (the socket paused) is never cut; a large body at any steady pace neither. 0: off.
+   */
+  bodyIdleTimeoutMs: nonNegativeInt.default(60_000),
   /** Idle time a keep-alive connection is kept open between requests. */
   keepAliveTimeoutMs: positiveInt.default(65_000),
   /**
