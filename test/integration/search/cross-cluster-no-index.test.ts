@@ -10,12 +10,9 @@
  * remote `other`, as in cross-cluster-search.test.ts.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/config/load.js';
-import { startServer, type RunningServer } from '../../../src/server/start.js';
-import { startOwnElasticsearch, type OwnEngine } from '../../helpers/own-engine.js';
-import { TITLES } from '../../helpers/own-engine-proxy.js';
-import { MODELS } from '../../helpers/paths.js';
-import { pipelinesDir } from '../../helpers/search-fixtures.js';
+import type { RunningServer } from '../../../src/server/start.js';
+import type { OwnEngine } from '../../helpers/own-engine.js';
+import { call, twoClusters, vlrerankBefore } from '../../helpers/two-clusters.js';
 import { until } from '../../helpers/until.js';
 
 const INDEX = 'ccs-kb';
@@ -30,42 +27,14 @@ let local: OwnEngine;
 let remote: OwnEngine;
 let srv: RunningServer;
 
-async function call(base: string, method: string, path: string, body?: unknown, ndjson = false): Promise<{ status: number; body: any; text: string }> {
-  const r = await fetch(`${base}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': ndjson ? 'application/x-ndjson' : 'application/json' },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    signal: AbortSignal.timeout(120_000),
-  });
-  const text = await r.text();
-  return { status: r.status, text, body: text ? JSON.parse(text) : undefined };
-}
 const skipUnavailable = async (v: boolean) => expect((await call(local.url, 'PUT', '/_cluster/settings', { persistent: { 'cluster.remote.other.skip_unavailable': v } })).status).toBe(200);
 const without = (b: any) => JSON.parse(JSON.stringify(b, (k, v) => (k === 'took' ? undefined : v)));
 const asked = { size: 5, query: { match: { title: 'oat milk' } } };
 const reranked = { size: 5, ext: { vlrerank: { query: { text: 'oat milk' } } } };
 
 beforeAll(async () => {
-  [local, remote] = await Promise.all([startOwnElasticsearch('f21a-ccs-local'), startOwnElasticsearch('f21a-ccs-remote')]);
-  await Promise.all([local.start(), remote.start()]);
-  expect((await call(local.url, 'PUT', '/_cluster/settings', { persistent: { 'cluster.remote.other.seeds': [`127.0.0.1:${remote.transport}`], 'cluster.remote.other.skip_unavailable': true } })).status).toBe(200);
-  for (const [es, from] of [[local, 0], [remote, 100]] as const) {
-    const lines = TITLES.flatMap((t, i) => [JSON.stringify({ index: { _index: INDEX, _id: String(from + i) } }), JSON.stringify({ title: t })]);
-    expect((await call(es.url, 'POST', '/_bulk?refresh=true', `${lines.join('\n')}\n`, true)).status).toBe(200);
-  }
-  await until(async () => (await call(local.url, 'GET', `/${INDEX},other:${INDEX}/_search?size=0`)).body?._clusters?.successful === 2, { tries: 120, everyMs: 500, what: 'the remote cluster connected' });
-  srv = await startServer(
-    parseConfig({
-      server: { host: '127.0.0.1', port: 0, ui: false },
-      upstream: { urls: [local.url] },
-      log: { level: 'silent', access: false },
-      models: { dir: MODELS, intraOpThreads: 2 },
-      store: { disk: { path: 'off' } },
-      // kept long: only a kept empty answer could make the search after the remote's return unreranked
-      pipelines: { dir: pipelinesDir({ 'ccs.yaml': PIPELINE }), aliasCacheMs: 600_000 },
-    }),
-  );
-  await srv.services.reranker.warm.wait();
+  ({ local, remote } = await twoClusters('f21a-ccs', INDEX));
+  srv = await vlrerankBefore(local, { 'ccs.yaml': PIPELINE });
 }, 600_000);
 
 afterAll(async () => {
