@@ -47,6 +47,7 @@ export const ERROR_CODES = {
   VLR_INTERNAL: { status: 500, type: 'internal_server_error', doc: 'an unexpected error (a bug): logged with its stack, never sent' },
   VLR_BODY_TOO_LARGE: { status: 413, type: 'request_entity_too_large_exception', doc: 'a request body vlrerank reads is over server.maxJsonBodyBytes (declared, streamed or decompressed)' },
   VLR_UNSUPPORTED_ENCODING: { status: 415, type: 'unsupported_media_type_exception', doc: 'a request body in a Content-Encoding or charset vlrerank does not read (or several codings stacked)' },
+  VLR_BODY_TIMEOUT: { status: 408, type: 'request_timeout_exception', doc: 'no byte of a request body came for server.bodyIdleTimeoutMs (a body that trickles or stops): answered, then the connection closed' },
   VLR_BODY_DECODE: { status: 400, type: 'parsing_exception', doc: 'a request body is not what its Content-Encoding says (e.g. "gzip" that is not gzip)' },
   VLR_JSON_TOO_DEEP: { status: 400, type: 'parsing_exception', doc: 'a JSON body nests deeper than server.maxJsonDepth' },
   VLR_MODEL_VARIANT_MISSING: { status: 503, type: 'model_missing_exception', doc: 'the precision variant a configuration names (models.precision) has no file in the model manifest: a server fault, never the client\'s' },

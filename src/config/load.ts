@@ -50,6 +50,7 @@ export const ENV_VARS: Record<string, { path: string; kind: Kind }> = {
   VLRERANK_PIPELINES_WATCH: { path: 'pipelines.watch', kind: 'bool' },
   VLRERANK_PIPELINES_WATCH_INTERVAL_MS: { path: 'pipelines.watchIntervalMs', kind: 'int' },
   VLRERANK_PIPELINES_RELOAD_ACK_MS: { path: 'pipelines.reloadAckMs', kind: 'int' },
+  VLRERANK_PIPELINES_PEER_CHECK_MS: { path: 'pipelines.peerCheckMs', kind: 'int' },
   VLRERANK_DATA_DIR: { path: 'demo.dataDir', kind: 'string' },
   // a pod configured by its environment alone (held-out probe round 14b): the drain a rollout
   // needs, the folder the disk tier and caches default under, onnxruntime's threads under a CPU limit

@@ -31,6 +31,14 @@ export const serverSchema = z.strictObject({
   headersTimeoutMs: positiveInt.default(30_000),
   /** Time a client has to send a whole request, headers and body (0: none). Passthrough uploads count too, so keep it generous. */
   requestTimeoutMs: nonNegativeInt.default(300_000),
+  /**
+   * Longest gap (ms) between two bytes of a request body while vlrerank would take more (nginx's
+   * `client_body_timeout`): past it the request is answered 408 `VLR_BODY_TIMEOUT` in the API's
+   * shape and its connection closed — a body that trickles or stops cannot hold a connection (and a
+   * passthrough's upstream connection) for `requestTimeoutMs`. A body the engine is slow to take
+   * (the socket paused) is never cut; a large body at any steady pace neither. 0: off.
+   */
+  bodyIdleTimeoutMs: nonNegativeInt.default(60_000),
   /** Idle time a keep-alive connection is kept open between requests. */
   keepAliveTimeoutMs: positiveInt.default(65_000),
   /**
@@ -441,6 +449,13 @@ export const pipelinesSchema = z.strictObject({
    * pub/sub). 0: do not tell them.
    */
   reloadAckMs: z.number().int().min(0).max(60_000).default(2_000),
+  /**
+   * With the Redis tier: how often (ms) a replica reads the last reload told over Redis (a key beside
+   * the channel, one GET) and reloads its own folder if it missed it — pub/sub keeps nothing, so a
+   * replica whose connection was down when the reload was published learns of it at its
+   * resubscription, or at this check. 0: at resubscription only.
+   */
+  peerCheckMs: z.number().int().min(0).max(3_600_000).default(30_000),
 });
 
 export const demoSchema = z.strictObject({

@@ -48,6 +48,8 @@ export interface HttpDeps {
   role?: 'proxy' | 'worker';
   /** Connections past server.maxConnections, answered 503 and closed (connection-cap.ts); absent: no cap. */
   connections?: Pick<ConnectionCap, 'refusal'>;
+  /** server.bodyIdleTimeoutMs (body-idle.ts); 0 or absent: off. */
+  bodyIdleTimeoutMs?: number;
 }
 
 /**

@@ -18,6 +18,7 @@ import { teiErrorType } from '../api/rerank-tei.js';
 import type { CorsTable } from '../search/cors.js';
 import { esErrorAnswer } from '../search/error-body.js';
 import { bodyRefused } from './body.js';
+import { bodyIdled } from './body-idle.js';
 import { closeAfterAnswer } from './linger.js';
 import { noteError } from './access-log.js';
 import { allowHeader } from './methods.js';
@@ -151,6 +152,7 @@ function writeJson(res: ServerResponse, status: number, body: unknown, headers: 
  * browser hides the error and the page shows "network error" (held-out probe round 14f).
  */
 export function sendError(res: ServerResponse, err: unknown, deps: ErrorDeps, headers?: Record<string, string>): void {
+  if (bodyIdled(res.req)) return; // answered 408 already (body-idle.ts): the connection closes after it
   if (clientGone(res)) return goneQuietly(res, err, deps);
   const e = record(err, deps, res);
   const es = esErrorAnswer(e);
@@ -165,6 +167,7 @@ export function sendError(res: ServerResponse, err: unknown, deps: ErrorDeps, he
  * `{error, error_type}` for a TEI-shaped `/rerank` (api/rerank-tei.ts) (held-out probe round 11b).
  */
 export function sendCompatError(res: ServerResponse, err: unknown, deps: ErrorDeps, tei = false): void {
+  if (bodyIdled(res.req)) return; // answered 408 already (body-idle.ts)
   if (clientGone(res)) return goneQuietly(res, err, deps);
   const e = record(err, deps, res);
   const es = esErrorBody(e);

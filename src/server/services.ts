@@ -131,7 +131,7 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
     const watch = serving && config.pipelines.watch ? new PipelinesWatch({ dir: config.pipelines.dir, digest: startDigest, intervalMs: config.pipelines.watchIntervalMs, reloader, logger }) : undefined;
     if (watch) closers.push(() => watch.close());
     const redis = serving ? redisConnection(config.store.redis) : undefined;
-    const peers = redis ? new PipelinePeers({ connection: redis, reloader, current: () => live.generation, ackMs: config.pipelines.reloadAckMs, logger }) : undefined;
+    const peers = redis ? new PipelinePeers({ connection: redis, reloader, current: () => live.generation, ackMs: config.pipelines.reloadAckMs, checkMs: config.pipelines.peerCheckMs, logger }) : undefined;
     if (peers) closers.push(() => peers.close());
     const embedder = options.embedder ?? new RerankerEmbedder(rerank.reranker);
     const scorer = options.scorer ?? new RerankerScorer(rerank.reranker);

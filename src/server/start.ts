@@ -127,6 +127,7 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
     maxJsonDepth: config.server.maxJsonDepth,
     jsonWorker: s.jsonWorker,
     upstreamProduct: () => s.engine.known()?.productHeaders,
+    bodyIdleTimeoutMs: config.server.bodyIdleTimeoutMs,
   };
 }
 

@@ -15,6 +15,7 @@ import { parseConfig } from '../../../src/config/load.js';
 import { startServer, type RunningServer } from '../../../src/server/start.js';
 import { useEngine } from '../../helpers/engines.js';
 import { MODELS } from '../../helpers/paths.js';
+import { getJson as get, pipelineNames as names, reloadPipelines } from '../../helpers/pipelines-admin.js';
 import { spawnProxyProcess } from '../../helpers/proxy.js';
 import { freePort, startRedis, type RedisServer } from '../../helpers/store.js';
 import { until } from '../../helpers/until.js';
@@ -31,12 +32,7 @@ let b: Replica;
 let lone: RunningServer;
 const dirOf = (r: 'a' | 'b') => join(root, r);
 
-const get = async (url: string, path: string): Promise<any> => (await fetch(`${url}${path}`)).json();
-const names = async (url: string): Promise<string[]> => (await get(url, '/_vlrerank/pipelines')).pipelines.map((p: { name: string }) => p.name).sort();
-async function reload(url: string): Promise<{ status: number; body: any }> {
-  const r = await fetch(`${url}/_vlrerank/pipelines/_reload`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
-  return { status: r.status, body: await r.json() };
-}
+const reload = (url: string) => reloadPipelines(url, TOKEN);
 
 beforeAll(async () => {
   es = await useEngine('elasticsearch');

@@ -20,13 +20,10 @@
  *   hits were reranked by the kept pipeline until the answer expired (remote hits were never checked).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/config/load.js';
-import { startServer, type RunningServer } from '../../../src/server/start.js';
-import { startOwnElasticsearch, type OwnEngine } from '../../helpers/own-engine.js';
+import type { RunningServer } from '../../../src/server/start.js';
+import type { OwnEngine } from '../../helpers/own-engine.js';
 import { TITLES } from '../../helpers/own-engine-proxy.js';
-import { DATA, MODELS } from '../../helpers/paths.js';
-import { pipelinesDir } from '../../helpers/search-fixtures.js';
-import { until } from '../../helpers/until.js';
+import { call, twoClusters, vlrerankBefore } from '../../helpers/two-clusters.js';
 
 const INDEX = 'ccs-kb';
 // a more specific remote pattern of another pipeline: an index `ccs-b…` on the remote is its
@@ -48,22 +45,6 @@ let local: OwnEngine;
 let remote: OwnEngine;
 let srv: RunningServer;
 
-async function call(base: string, method: string, path: string, body?: unknown, ndjson = false): Promise<{ status: number; body: any; text: string }> {
-  const r = await fetch(`${base}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': ndjson ? 'application/x-ndjson' : 'application/json' },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    signal: AbortSignal.timeout(120_000),
-  });
-  const text = await r.text();
-  return { status: r.status, text, body: text ? JSON.parse(text) : undefined };
-}
-
-async function titles(es: OwnEngine, from: number): Promise<void> {
-  const lines = TITLES.flatMap((t, i) => [JSON.stringify({ index: { _index: INDEX, _id: String(from + i) } }), JSON.stringify({ title: t })]);
-  expect((await call(es.url, 'POST', '/_bulk?refresh=true', `${lines.join('\n')}\n`, true)).status).toBe(200);
-}
-
 const writeBacks = async (): Promise<Record<string, number>> => {
   const text = await (await fetch(`${srv.url}/_vlrerank/metrics`)).text();
   return Object.fromEntries([...text.matchAll(/^vlrerank_record_write_back_total\{outcome="(\w+)"\} (\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
@@ -72,26 +53,8 @@ const idsOf = (b: any): string[] => b.hits.hits.map((h: { _index: string; _id: s
 const clustersOf = (b: any) => JSON.parse(JSON.stringify(b._clusters, (k, v) => (k === 'took' ? undefined : v)));
 
 beforeAll(async () => {
-  [local, remote] = await Promise.all([startOwnElasticsearch('ccs-local'), startOwnElasticsearch('ccs-remote')]);
-  await Promise.all([local.start(), remote.start()]);
-  const set = await call(local.url, 'PUT', '/_cluster/settings', { persistent: { 'cluster.remote.other.seeds': [`127.0.0.1:${remote.transport}`], 'cluster.remote.other.skip_unavailable': true } });
-  expect(set.status).toBe(200);
-  await titles(local, 0);
-  await titles(remote, 100); // written to the remote directly: no records
-  // connected once a search over both clusters answers both
-  await until(async () => (await call(local.url, 'GET', `/${INDEX},other:${INDEX}/_search?size=0`)).body?._clusters?.successful === 2, { tries: 120, everyMs: 500, what: 'the remote cluster connected' });
-  srv = await startServer(
-    parseConfig({
-      server: { host: '127.0.0.1', port: 0, ui: false },
-      upstream: { urls: [local.url] },
-      log: { level: 'silent', access: false },
-      models: { dir: MODELS, intraOpThreads: 2 },
-      media: { roots: [DATA] },
-      // kept long enough that only the stray hits can make the search ask again
-      pipelines: { dir: pipelinesDir({ 'ccs.yaml': PIPELINE, 'ccsb.yaml': OTHER }), aliasCacheMs: 600_000 },
-    }),
-  );
-  await srv.services.reranker.warm.wait();
+  ({ local, remote } = await twoClusters('ccs', INDEX)); // the remote's titles written directly: no records
+  srv = await vlrerankBefore(local, { 'ccs.yaml': PIPELINE, 'ccsb.yaml': OTHER });
 }, 600_000);
 
 afterAll(async () => {
