@@ -79,7 +79,7 @@ export function readsBody(method: string | undefined, url: string): boolean {
  * same few targets over and over; each of those functions lower-cased or sliced the path again for
  * every request (issue 13: passthrough CPU).
  */
-interface TargetFacts {
+export interface TargetFacts {
   /** mayIntercept with ingest off (any method). */
   intercept: boolean;
   /** mayIntercept of a POST/PUT with ingest on. */
@@ -92,9 +92,14 @@ interface TargetFacts {
   search: ReturnType<typeof searchRoute>;
 }
 
-const TARGETS_KEPT = 1024;
+export const TARGETS_KEPT = 1024;
 
-function targetFacts(kept: Map<string, TargetFacts>, url: string): TargetFacts {
+/** mayIntercept(method, url, ingest) from the kept facts of `url`. */
+export function intercepts(f: TargetFacts, method: string | undefined, ingest: () => boolean): boolean {
+  return f.intercept || ((method === 'POST' || method === 'PUT') && f.write && ingest());
+}
+
+export function targetFacts(kept: Map<string, TargetFacts>, url: string): TargetFacts {
   let f = kept.get(url);
   if (f === undefined) {
     if (kept.size >= TARGETS_KEPT) kept.clear(); // targets come from clients: bounded
@@ -198,6 +203,7 @@ export function buildHandler(deps: HttpDeps): NodeHandler {
   const track = requestTracker(deps.access);
   const nodesHttp = nodesHttpHandler(deps.pool, deps.errors, deps.upstreamProduct);
   const kept = new Map<string, TargetFacts>();
+  const ingests = () => deps.ingest.pipelines.ingests;
   return (req, res) => {
     if (req.url && req.url.charCodeAt(0) !== 47) req.url = originForm(req.url);
     track(req, res);
@@ -208,7 +214,7 @@ export function buildHandler(deps: HttpDeps): NodeHandler {
     // a sniffing client must learn vlrerank's address, not the engine's (nodes-http.ts)
     if (f.nodes && method === 'GET') return void nodesHttp(req, res, url);
     // asked per request: a reload may bring the first pipeline that adds vectors at ingest
-    if (!(f.intercept || ((method === 'POST' || method === 'PUT') && f.write && deps.ingest.pipelines.ingests))) return proxy(req, res);
+    if (!intercepts(f, method, ingests)) return proxy(req, res);
     // a rerank API call admission refuses anyway: answered here, without express (issue 13: 429s cheap)
     const api = method === 'POST' ? f.api : undefined;
     if (api && refuse(req, res, api)) return;
