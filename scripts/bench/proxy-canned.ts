@@ -13,7 +13,9 @@
  * what it is when answers come at once (cold caches, one wake-up per event);
  * BENCH_PROFILE=<dir>: the vlrerank under test (and the bare proxy, in <dir>/bare) run with
  * `--cpu-prof` (100 µs interval); BENCH_DIRECT=1: the engine itself upstream, no relay;
- * BENCH_THIS_DIST: the build under test instead of this checkout's dist/.
+ * BENCH_THIS_DIST: the build under test instead of this checkout's dist/; BENCH_INDEX: the index
+ * name (default vlr-bench-canned); BENCH_CONFIG: a config file for both builds under test;
+ * BENCH_THREADS=1: each process's CPU per request split by thread (main, V8 workers, libuv pool).
  *
  * Read old ÷ new from two runs with the builds' places swapped (BENCH_THIS_DIST ↔ BENCH_BASE_DIST):
  * on the loaded 2-core machine (load 15–20) the same build measured ~6 % dearer in the first place
@@ -21,7 +23,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { openSync, readFileSync } from 'node:fs';
+import { openSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import { createServer as netServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -32,13 +34,33 @@ import { REPO_ROOT, engineUrl } from '../engines.js';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const DURATION = Number(process.env.BENCH_DURATION ?? 4);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
-const INDEX = 'vlr-bench-canned';
+/** BENCH_INDEX: the index made (and deleted) for the run — a helper's own prefix when several bench on one cluster. */
+const INDEX = process.env.BENCH_INDEX ?? 'vlr-bench-canned';
+/** BENCH_CONFIG: a vlrerank config file for the builds under test (e.g. a pipelines folder without a default pipeline). */
+const CONFIG = process.env.BENCH_CONFIG;
 /** BENCH_DELAY_MS: the relay answers this long after the request (the engine's time), so the proxies idle between requests as they do in front of it. */
 const DELAY_MS = Number(process.env.BENCH_DELAY_MS ?? 0);
 
 function cpuSeconds(pid: number, part?: 'user' | 'system'): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return ((part === 'system' ? 0 : Number(f[11])) + (part === 'user' ? 0 : Number(f[12]))) / 100;
+}
+
+/** CPU seconds of each thread of `pid` by thread name (`/proc/<pid>/task/<tid>/stat`: node's main thread, V8's workers, libuv's pool…). */
+function threadSeconds(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      const main = tid === String(pid) ? 'main' : name.replace(/\d+$/, '#');
+      out.set(main, (out.get(main) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
 }
 
 async function freePort(): Promise<number> {
@@ -101,7 +123,7 @@ async function start(name: string, argv: (port: number) => string[], ready: stri
 }
 
 const vlrerank = (name: string, dist: string, upstream: string, profile?: string) =>
-  start(name, (port) => [...(profile ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', profile] : []), resolve(dist, 'cli/main.js'), 'serve', '--port', String(port), '--upstream', upstream], '/_vlrerank/health');
+  start(name, (port) => [...(profile ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', profile] : []), resolve(dist, 'cli/main.js'), 'serve', ...(CONFIG ? ['--config', resolve(CONFIG)] : []), '--port', String(port), '--upstream', upstream], '/_vlrerank/health');
 
 async function setup(engine: string): Promise<void> {
   const pool = new Pool(engine);
@@ -132,14 +154,23 @@ async function main(): Promise<void> {
   try {
     for (const w of workloads) {
       const run = (p: Running, duration: number) => autocannon({ url: p.url + w.path, method: w.method, headers: w.headers, body: w.body, connections: CONNECTIONS, duration });
-      for (const p of procs) await run(p, 2); // warm up
+      // requests each process served in this workload (warm-up included): a profile's µs per request
+      const served: Record<string, number> = Object.fromEntries(procs.map((p) => [p.name, 0]));
+      for (const p of procs) served[p.name]! += (await run(p, 2)).requests.total; // warm up
+      // CPU by thread over the measured rounds (BENCH_THREADS=1 prints it): is the difference on the main thread?
+      const threads: Record<string, Map<string, number>> = Object.fromEntries(procs.map((p) => [p.name, new Map()]));
+      const measured: Record<string, number> = Object.fromEntries(procs.map((p) => [p.name, 0]));
       const us: Record<string, number[]> = Object.fromEntries(procs.map((p) => [p.name, []]));
       const sys: Record<string, number[]> = Object.fromEntries(procs.map((p) => [p.name, []]));
       for (let i = 0; i < ROUNDS; i++) {
         for (const p of i % 2 ? [...procs].reverse() : procs) {
+          const t0 = threadSeconds(p.pid);
           const c0 = cpuSeconds(p.pid);
           const s0 = cpuSeconds(p.pid, 'system');
           const r = await run(p, DURATION);
+          served[p.name]! += r.requests.total;
+          for (const [k, v] of threadSeconds(p.pid)) threads[p.name]!.set(k, (threads[p.name]!.get(k) ?? 0) + v - (t0.get(k) ?? 0));
+          measured[p.name]! += r.requests.total;
           sys[p.name]!.push(((cpuSeconds(p.pid, 'system') - s0) / r.requests.total) * 1e6);
           if (r.non2xx || r.errors) throw new Error(`${p.name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
           us[p.name]!.push(((cpuSeconds(p.pid) - c0) / r.requests.total) * 1e6);
@@ -155,6 +186,13 @@ async function main(): Promise<void> {
       const base = us.base ? `; this ÷ base ${median(us.this!.map((x, i) => x / us.base![i]!)).toFixed(3)}` : '';
       const sysLine = procs.map((p) => `${p.name} ${median(sys[p.name]!).toFixed(1)}`).join(', ');
       process.stdout.write(`${w.name}: bare ${median(bare).toFixed(1)} µs; ${line.join('; ')}${base}\n  of which system time (median µs): ${sysLine}\n`);
+      if (process.env.BENCH_THREADS) {
+        for (const p of procs) {
+          const byThread = [...threads[p.name]!].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
+          process.stdout.write(`  ${p.name} by thread (µs a request): ${byThread.map(([k, v]) => `${k} ${((v / measured[p.name]!) * 1e6).toFixed(1)}`).join(', ')}\n`);
+        }
+      }
+      if (process.env.BENCH_PROFILE) process.stdout.write(`  requests served (for the profiles): ${procs.map((p) => `${p.name} ${served[p.name]}`).join(', ')}\n`);
     }
   } finally {
     for (const p of procs) await p.stop();

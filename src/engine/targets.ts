@@ -51,6 +51,21 @@ const CREDENTIAL_NAME = /auth|key|token|secret|session|cookie|passw|signature|jw
 const NOT_CREDENTIALS = new Set(['user-agent', 'x-vlrerank-admin-token']);
 const credentialName = (k: string) => CREDENTIALS.has(k) || (CREDENTIAL_NAME.test(k) && !NOT_CREDENTIALS.has(k));
 
+/**
+ * `credentialName` of a header name as received (any case), kept per name: a server sees few, and
+ * a search asked this of every header (the lower-casing and the regex) when a default pipeline
+ * made it look its index up (issue 13: passthrough CPU). Bounded: names come from clients.
+ */
+const credentialByName = new Map<string, boolean>();
+function isCredentialHeader(name: string): boolean {
+  let c = credentialByName.get(name);
+  if (c === undefined) {
+    if (credentialByName.size >= 512) credentialByName.clear();
+    credentialByName.set(name, (c = credentialName(name.toLowerCase())));
+  }
+  return c;
+}
+
 /** The client's credential headers (see CREDENTIALS) of raw headers, for a call vlrerank makes later on its behalf (the record write-back). */
 export function credentialHeaders(raw: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -205,7 +220,7 @@ function resolvePath(expr: string, params: URLSearchParams | undefined): string 
 /** A short digest of the credentials a read carries: the cache answers a client only what its own credentials were told. */
 export function credentialsKey(headers: readonly string[]): string {
   let h: ReturnType<typeof createHash> | undefined; // none without credentials: the common case costs no hash
-  for (let i = 0; i < headers.length; i += 2) if (credentialName(headers[i]!.toLowerCase())) (h ??= createHash('sha256')).update(`${headers[i]!.toLowerCase()}:${headers[i + 1]}\n`);
+  for (let i = 0; i < headers.length; i += 2) if (isCredentialHeader(headers[i]!)) (h ??= createHash('sha256')).update(`${headers[i]!.toLowerCase()}:${headers[i + 1]}\n`);
   return h ? h.digest('base64url').slice(0, 16) : '';
 }
 

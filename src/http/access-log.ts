@@ -294,18 +294,27 @@ function timingsOf(r: SearchReport): Record<string, number> | undefined {
  */
 export function requestTracker(deps: AccessLogDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const cache = cacheFor(deps);
+  // a request target's route class (its in-flight count), kept per target: a proxy sees the same few (bounded)
+  const byTarget = new Map<string, InFlight>();
   return (req, res) => {
     const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const route = routeClass(q < 0 ? url : url.slice(0, q));
-    let inFlight = cache.inFlight.get(route);
-    if (!inFlight) cache.inFlight.set(route, (inFlight = { route, n: 0, byStatus: new Map() }));
+    let inFlight = byTarget.get(url);
+    if (inFlight === undefined) {
+      const q = url.indexOf('?');
+      const route = routeClass(q < 0 ? url : url.slice(0, q));
+      inFlight = cache.inFlight.get(route);
+      if (!inFlight) cache.inFlight.set(route, (inFlight = { route, n: 0, byStatus: new Map() }));
+      if (byTarget.size >= 1024) byTarget.clear();
+      byTarget.set(url, inFlight);
+    }
+    const route = inFlight.route;
     inFlight.n++;
     const r = res as Tracked;
     r[kEntry] = { deps, req, url, start: process.hrtime.bigint(), route, inFlight, bytes: 0, done: false, remote: req.socket.remoteAddress, write: res.write as Entry['write'], end: res.end as Entry['end'] };
     res.write = countingWrite as typeof res.write;
     res.end = countingEnd as typeof res.end;
-    res.on('finish', finish);
+    // `close` alone: Node emits it after `finish` for every answered response (a tick later) and
+    // for one whose connection closed first — one listener per request, not two (issue 13)
     res.on('close', finish);
   };
 }

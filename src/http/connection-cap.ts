@@ -138,12 +138,24 @@ export class ConnectionCap {
     this.#admitted.set(socket, serving + 1);
     this.#fresh.delete(socket);
     this.#between.delete(socket);
-    res.once('close', () => {
-      const n = this.#admitted.get(socket);
-      if (n === undefined) return; // closed meanwhile
-      this.#admitted.set(socket, n - 1);
-      if (n === 1 && !socket.destroyed) this.#between.set(socket, performance.now());
-    });
+    res.on('close', this.#served); // a response closes once: no once() wrapper
+  }
+
+  /**
+   * A response's `close` (as `this`): its request no longer keeps its socket busy. One function for
+   * every response, its socket read from the request (issue 13: a closure per request was a
+   * passthrough cost).
+   */
+  readonly #served = ((cap: ConnectionCap) =>
+    function (this: ServerResponse) {
+      cap.#release(this.req.socket);
+    })(this);
+
+  #release(socket: Socket): void {
+    const n = this.#admitted.get(socket);
+    if (n === undefined) return; // closed meanwhile
+    this.#admitted.set(socket, n - 1);
+    if (n === 1 && !socket.destroyed) this.#between.set(socket, performance.now());
   }
 
   /** The 503 for a request on a held-back socket, or undefined: serve it. */

@@ -76,6 +76,48 @@ export function readsBody(method: string | undefined, url: string): boolean {
 }
 
 /**
+ * What the fast dispatch reads from a request target, kept per target (bounded): the same answers
+ * as mayIntercept, isNodesHttp, rerankApiRoute and searchRoute, by method at use. A proxy sees the
+ * same few targets over and over; each of those functions lower-cased or sliced the path again for
+ * every request (issue 13: passthrough CPU).
+ */
+export interface TargetFacts {
+  /** mayIntercept with ingest off (any method). */
+  intercept: boolean;
+  /** mayIntercept of a POST/PUT with ingest on. */
+  write: boolean;
+  /** isNodesHttp of a GET. */
+  nodes: boolean;
+  /** rerankApiRoute of a POST. */
+  api: 'compat' | 'es' | undefined;
+  /** searchRoute of a GET or POST (not for `/_vlrerank…`). */
+  search: ReturnType<typeof searchRoute>;
+}
+
+export const TARGETS_KEPT = 1024;
+
+/** mayIntercept(method, url, ingest) from the kept facts of `url`. */
+export function intercepts(f: TargetFacts, method: string | undefined, ingest: () => boolean): boolean {
+  return f.intercept || ((method === 'POST' || method === 'PUT') && f.write && ingest());
+}
+
+export function targetFacts(kept: Map<string, TargetFacts>, url: string): TargetFacts {
+  let f = kept.get(url);
+  if (f === undefined) {
+    if (kept.size >= TARGETS_KEPT) kept.clear(); // targets come from clients: bounded
+    f = {
+      intercept: mayIntercept('GET', url, false),
+      write: mayIntercept('POST', url, true),
+      nodes: isNodesHttp('GET', url),
+      api: rerankApiRoute('POST', url),
+      search: url.startsWith('/_vlrerank') ? undefined : searchRoute('GET', url),
+    };
+    kept.set(url, f);
+  }
+  return f;
+}
+
+/**
  * Node's `checkContinue` event (a request with `Expect: 100-continue`; Node then sends no 100 by
  * itself): a body vlrerank would read that is declared over the limit is refused with 413 at once —
  * the client never sends it —, anything else gets its `100 Continue` and goes to `handler`.
@@ -173,20 +215,24 @@ export function buildHandler(deps: HttpDeps): NodeHandler {
   const app = buildApp(deps, { proxy, search });
   const track = requestTracker(deps.access);
   const nodesHttp = nodesHttpHandler(deps.pool, deps.errors, deps.upstreamProduct);
+  const kept = new Map<string, TargetFacts>();
+  const ingests = () => deps.ingest.pipelines.ingests;
   return (req, res) => {
     if (req.url && req.url.charCodeAt(0) !== 47) req.url = originForm(req.url);
     track(req, res);
     if (overCap(req, res)) return;
     if (idle && hasBody(req)) idle.watch(req, res);
     const url = req.url ?? '/';
+    const method = req.method;
+    const f = targetFacts(kept, url);
     // a sniffing client must learn vlrerank's address, not the engine's (nodes-http.ts)
-    if (isNodesHttp(req.method, url)) return void nodesHttp(req, res, url);
+    if (f.nodes && method === 'GET') return void nodesHttp(req, res, url);
     // asked per request: a reload may bring the first pipeline that adds vectors at ingest
-    if (!mayIntercept(req.method, url, deps.ingest.pipelines.ingests)) return proxy(req, res);
+    if (!intercepts(f, method, ingests)) return proxy(req, res);
     // a rerank API call admission refuses anyway: answered here, without express (issue 13: 429s cheap)
-    const api = rerankApiRoute(req.method, url);
+    const api = method === 'POST' ? f.api : undefined;
     if (api && refuse(req, res, api)) return;
-    const s = !url.startsWith('/_vlrerank') ? searchRoute(req.method, url) : undefined;
+    const s = method === 'GET' || method === 'POST' ? f.search : undefined;
     if (s) {
       void search[s.kind](req, res, s.index, () => proxy(req, res));
       return;

@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { pinPipelines } from './pinned.js';
-import { handleMsearch, handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from '../search/handle.js';
+import { forwardsAsReceived, handleMsearch, handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from '../search/handle.js';
 import { handleRankEval } from '../search/rank-eval.js';
 import { handleMsearchTemplate, handleSearchTemplate } from '../search/template.js';
 import type { JsonWorker } from '../util/json-worker.js';
@@ -85,7 +85,7 @@ export interface SearchRouteHandlers {
 export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandlers> {
   const pinned = pinPipelines(deps.search);
   const route =
-    (handle: (d: SearchHandlerDeps, r: SearchRequest) => Promise<SearchResult>, kind: 'search' | 'msearch' | 'template'): SearchRouteHandler =>
+    (handle: (d: SearchHandlerDeps, r: SearchRequest) => Promise<SearchResult>, kind: 'search' | 'msearch' | 'template', plain?: 'search' | 'msearch'): SearchRouteHandler =>
     async (req, res, index, next) => {
       try {
         // the pipeline set serving now, taken once: a reload while this search runs does not change it (server/pipelines-reload.ts)
@@ -98,6 +98,11 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         const body = inQuery?.body ?? (!hasBody(req) ? undefined : kind !== 'msearch' ? await readSearchBody(req, limits) : await readMsearchBody(req, limits));
         // mustParse was asked above for this request's own parameters (a body from the query string has others)
         const asked = kind !== 'msearch' && !inQuery ? always : undefined;
+        // a body that asks for no reranking goes upstream as received, decided here without the
+        // search room's promise, request object and client id (issue 13: passthrough CPU)
+        if (plain && body && !inQuery && forwardsAsReceived(search, { index, params, headers: req.rawHeaders, body, mustParse: asked }, plain)) {
+          return await forwardBuffered(deps.pool, req, res, body.raw);
+        }
         // made when first asked (a passthrough never is), then the same for every item of an _msearch
         let signal: AbortSignal | undefined;
         const out = await handle(search, { index, params: inQuery?.params ?? params, headers: inQuery?.headers ?? req.rawHeaders, body, signal: () => (signal ??= clientSignal(res)), client: clientId(req), mustParse: asked });
@@ -118,7 +123,8 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         sendError(res, e, deps, esProduct(deps.upstreamProduct));
       }
     };
-  return { search: route(handleSearch, 'search'), msearch: route(handleMsearch, 'msearch'), template: route(handleSearchTemplate, 'template'), msearchTemplate: route(handleMsearchTemplate, 'msearch'), rankEval: route(handleRankEval, 'template') };
+  // `plain`: the handler's own first decision (forwardsAsReceived) is taken here, before it is called
+  return { search: route(handleSearch, 'search', 'search'), msearch: route(handleMsearch, 'msearch', 'msearch'), template: route(handleSearchTemplate, 'template'), msearchTemplate: route(handleMsearchTemplate, 'msearch'), rankEval: route(handleRankEval, 'template') };
 }
 
 export function searchRouter(handlers: SearchRouteHandlers): Router {

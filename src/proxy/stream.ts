@@ -26,6 +26,7 @@ export interface ResponseSink {
   end(): unknown;
   destroy(err?: Error): unknown;
   once(event: 'drain' | 'close', fn: () => void): unknown;
+  on(event: 'close', fn: (this: ResponseSink) => void): unknown;
 }
 
 /** The client of one forward, shared by its attempts. */
@@ -36,14 +37,23 @@ export interface ClientState {
   abort: ((err: Error) => void) | undefined;
 }
 
+const kClient = Symbol('vlrerank.forwardClient');
+type Watched = ResponseSink & { [kClient]?: ClientState };
+
+/** The response's `close` (as `this`): one function for every forward, its state on the response (no closure per request, issue 13). */
+function clientClosed(this: ResponseSink): void {
+  const client = (this as Watched)[kClient];
+  if (!client || this.writableFinished) return;
+  client.gone = true;
+  client.abort?.(new undiciErrors.RequestAbortedError());
+}
+
 /** Watch the client's connection: once it closes before the answer is complete, abort the attempt. */
 export function watchClient(res: ResponseSink): ClientState {
   const client: ClientState = { gone: false, abort: undefined };
-  res.once('close', () => {
-    if (res.writableFinished) return;
-    client.gone = true;
-    client.abort?.(new undiciErrors.RequestAbortedError());
-  });
+  const r = res as Watched;
+  if (r[kClient] === undefined) res.on('close', clientClosed); // a response closes once
+  r[kClient] = client;
   return client;
 }
 

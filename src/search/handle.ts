@@ -101,23 +101,41 @@ function refusedAnswer(e: unknown, deps: SearchDeps): SearchResult {
   return { kind: 'answer', status: e.status, headers: answerHeaders(e.headers, deps.cors), body: e.body };
 }
 
+/**
+ * Does this request, which has a body, go upstream with its bytes as received, decided without
+ * parsing (no marker word in the body, no default pipeline or named search pipeline that could
+ * take it, or a body the engine would not read as JSON)? What `search` and `msearch` decide first;
+ * http/ asks it before them, so that a passthrough search makes no promise, request object or
+ * client id of theirs (issue 13: passthrough CPU). `kind` is the handler's.
+ */
+export function forwardsAsReceived(deps: SearchHandlerDeps, req: SearchRequest, kind: 'search' | 'msearch'): boolean {
+  const b = req.body;
+  if (!b) return false;
+  // a body the engine would not read as JSON (text/plain, none, two types, YAML…) is its to answer
+  if (b.raw.length && !isJsonBody(req.headers)) return true;
+  const text = b.raw.length ? b.text : '';
+  if (kind === 'msearch') {
+    if (b.ndjson) return (!deps.pipelines.hasDefault && !b.ndjson.hasMarker) || !b.ndjson.items;
+    return text === undefined || (!deps.pipelines.hasDefault && !MARKERS.some((m) => text.includes(m)));
+  }
+  const pre = b.parsed;
+  const must = () => req.mustParse ?? mustParse(deps, req.index, req.params, req.headers);
+  // `/_search` with a `pit` key names its indices inside the point in time (resolve.ts asks the engine, fix17): read when a pipeline is a default one
+  const pit = () => req.index === undefined && deps.pipelines.hasDefault && (pre ? isObject(pre.value) && pre.value.pit !== undefined : text!.includes('"pit"'));
+  const maybe = pre ? pre.hasMarker || must() || pit() : text !== undefined && (MARKERS.some((m) => text.includes(m)) || must() || pit());
+  return !maybe; // asks for no reranking: its bytes as received
+}
+
 async function search(deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> {
-  const registry = deps.pipelines;
   const sp = req.params.get('search_pipeline');
-  const named = !!sp && registry.get(sp) !== undefined;
+  const named = !!sp && deps.pipelines.get(sp) !== undefined;
   // a URI search (`GET /kb/_search?q=…`, no body) on an index with a default pipeline is reranked as
   // the same search with a body is: it was streamed through in BM25 order (held-out probe round 5)
   if (!req.body && !named && !(req.params.has('q') && mayDefaultNow(deps, req.index, req.params, req.headers))) return { kind: 'proxy' };
   const raw = req.body?.raw ?? Buffer.alloc(0);
-  // a body the engine would not read as JSON (text/plain, none, two types, YAML…) is its to answer
-  if (raw.length && !isJsonBody(req.headers)) return { kind: 'forward', body: raw, rewritten: false };
+  if (forwardsAsReceived(deps, req, 'search')) return { kind: 'forward', body: raw, rewritten: false };
   const pre = req.body?.parsed;
   const text = raw.length ? req.body!.text : '';
-  const must = () => req.mustParse ?? mustParse(deps, req.index, req.params, req.headers);
-  // `/_search` with a `pit` key names its indices inside the point in time (resolve.ts asks the engine, fix17): read when a pipeline is a default one
-  const pit = () => req.index === undefined && registry.hasDefault && (pre ? isObject(pre.value) && pre.value.pit !== undefined : text!.includes('"pit"'));
-  const maybe = pre ? pre.hasMarker || must() || pit() : text !== undefined && (MARKERS.some((m) => text.includes(m)) || must() || pit());
-  if (!maybe) return { kind: 'forward', body: raw, rewritten: false }; // asks for no reranking: its bytes as received
   let body: unknown;
   if (pre) body = pre.value; // depth-checked and parsed in the JSON worker (undefined: not JSON)
   else if (text) {
@@ -159,14 +177,14 @@ async function msearch(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sea
   const { raw, text, ndjson } = req.body;
   const registry = deps.pipelines;
   const plain: SearchResult = { kind: 'forward', body: raw, rewritten: false };
-  if (raw.length && !isJsonBody(req.headers)) return plain; // the engine's to answer (see isJsonBody)
+  // not JSON as the engine reads it, or (split and parsed in the JSON worker, http/body.ts) NDJSON
+  // that broke a rule — the engine's to answer —, or nothing that can be reranked
+  if (forwardsAsReceived(deps, req, 'msearch')) return plain;
   let items: MsearchItem[];
   if (ndjson) {
-    // split, depth-checked and parsed in the JSON worker (http/body.ts); no items: the engine reports its own NDJSON error
-    if ((!registry.hasDefault && !ndjson.hasMarker) || !ndjson.items) return plain;
-    items = msearchItemsOf(ndjson.items);
+    items = msearchItemsOf(ndjson.items!);
   } else {
-    if (text === undefined || (!registry.hasDefault && !MARKERS.some((m) => text.includes(m)))) return plain;
+    if (text === undefined) return plain; // (forwardsAsReceived said so already: for the type checker)
     assertJsonDepth(text, deps.maxJsonDepth ?? DEFAULT_MAX_DEPTH);
     try {
       items = parseMsearch(text);

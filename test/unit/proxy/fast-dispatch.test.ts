@@ -3,7 +3,8 @@
  * routers behaves as before; one it takes must be exactly what the routers would have taken.
  */
 import { describe, expect, it } from 'vitest';
-import { mayIntercept, rerankApiRoute, searchRoute } from '../../../src/http/handler.js';
+import { intercepts, mayIntercept, rerankApiRoute, searchRoute, targetFacts, TARGETS_KEPT, type TargetFacts } from '../../../src/http/handler.js';
+import { isNodesHttp } from '../../../src/http/nodes-http.js';
 
 describe('searchRoute', () => {
   it.each([
@@ -86,5 +87,37 @@ describe('rerankApiRoute (early 429s without express)', () => {
     ['POST', '/_vlrerank/rerank/x'],
   ])('%s %s is left to the routers', (method, url) => {
     expect(rerankApiRoute(method, url)).toBeUndefined();
+  });
+});
+
+describe('the facts kept per request target (issue 13: asked once per target, not per request)', () => {
+  const targets = [
+    '/', '/_search', '/products/_search', '/products/_search?q=x', '/a,b*/_msearch', '/products/_doc/1', '/products/_bulk',
+    '/products/_create/1', '/products/_update/1', '/_cat/indices?v', '/_nodes/http', '/_nodes/_all/http,os', '/_nodes/stats',
+    '/v1/rerank', '/v2/rerank?x=1', '/rerank', '/score', '/v1/score/', '/_vlrerank/rerank', '/_vlrerank/health', '/_vlrerank/_search',
+    '/pro%64ucts/_search', '/products/_rank_eval', '/products/_SEARCH', '/products/_search/', '',
+  ];
+  const methods = ['GET', 'POST', 'PUT', 'DELETE', 'HEAD', undefined];
+
+  it.each(targets)('%s: the same answers as asking per request, for every method and ingest', (url) => {
+    const kept = new Map<string, TargetFacts>();
+    for (const method of methods) {
+      for (const ingest of [true, false]) {
+        const f = targetFacts(kept, url);
+        expect(intercepts(f, method, () => ingest)).toBe(mayIntercept(method, url, ingest));
+      }
+      const f = targetFacts(kept, url);
+      if (method === 'GET' || method === 'POST') expect(f.search).toEqual(url.startsWith('/_vlrerank') ? undefined : searchRoute(method, url));
+      expect(method === 'POST' ? f.api : undefined).toBe(rerankApiRoute(method, url));
+      expect(f.nodes && method === 'GET').toBe(isNodesHttp(method, url));
+    }
+    expect(kept.size).toBe(1);
+  });
+
+  it('keeps a bounded number of targets (they come from clients)', () => {
+    const kept = new Map<string, TargetFacts>();
+    for (let i = 0; i < 3 * TARGETS_KEPT; i++) targetFacts(kept, `/i${i}/_search`);
+    expect(kept.size).toBeLessThanOrEqual(TARGETS_KEPT);
+    expect(targetFacts(kept, '/i1/_search').search).toEqual({ kind: 'search', index: 'i1' });
   });
 });
