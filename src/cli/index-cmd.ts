@@ -16,6 +16,7 @@ import type { Config } from '../config/schema.js';
 
 interface IndexFlags extends ConfigFlags {
   pipeline?: string;
+  writeTemplate?: boolean;
 }
 
 function pipelineFor(config: Config, index: string, name?: string): Pipeline {
@@ -37,12 +38,13 @@ export function registerIndex(program: Command): void {
   const cmd = program.command('index').description('prepare indices for reranking: mappings and vectors');
   addConfigFlags(cmd.command('setup <index>').description('create the index (or add missing fields) with the vector mapping of its pipeline'), { upstream: true })
     .option('--pipeline <name>', 'pipeline to use (default: the one whose index_patterns match)')
+    .option('--write-template', "when the index template that makes this name's next index (a rollover, a data stream) lacks the pipeline's fields: write component template <pipeline>-vlrerank and add it to that template's composed_of (default: print it)")
     .action((index: string, flags: IndexFlags) =>
       runAction(async () => {
         const config = configFromFlags(flags);
         const pool = new UpstreamPool(config.upstream);
         try {
-          const r = await setupIndex(new EngineClient(pool), pipelineFor(config, index, flags.pipeline), index);
+          const r = await setupIndex(new EngineClient(pool), pipelineFor(config, index, flags.pipeline), index, { writeTemplate: flags.writeTemplate });
           process.stdout.write(`${r.action} ${r.index} on ${r.dialect}\n${JSON.stringify(r.mapping, null, 2)}\n`);
           for (const n of r.notes ?? []) process.stderr.write(`note: ${n}\n`);
         } finally {

@@ -214,38 +214,103 @@ function unreadFieldNotes(p: Pipeline, index: string, source: SourceMapping): st
  * index's) do not map the pipeline's fields, say so and give the component template to add (held-out
  * probe round 19b: a data stream set up, rolled over, had every later document stored without
  * vectors, and setup's advice was to reindex "into an index created by vlrerank index setup", which
- * a data stream cannot be).
+ * a data stream cannot be). With `write` (`index setup --write-template`) it is written instead
+ * (`writeTemplate`).
  */
-async function templateNotes(engine: EngineClient, p: Pipeline, dialect: Dialect, index: string, indices: string[]): Promise<string[]> {
+async function templateNotes(engine: EngineClient, p: Pipeline, dialect: Dialect, index: string, indices: string[], write = false): Promise<string[]> {
   const stream = indices.length > 0 && indices.every((i) => backingIndexOf(i) !== undefined);
   const names = stream ? [index] : indices;
   for (const name of names) {
-    type Simulated = { template?: { mappings?: IndexMappings } };
-    let sim = await engine.json<Simulated>('POST', `/_index_template/_simulate_index/${encodeURIComponent(name)}`);
-    if (stream && sim.statusCode !== 200) {
-      // OpenSearch refuses to simulate a name a data stream has ("names need to be unique"): its template, by name
-      const ds = await engine.json<{ data_streams?: Array<{ template?: string }> }>('GET', `/_data_stream/${encodeURIComponent(name)}`);
-      const t = ds.statusCode === 200 ? ds.body?.data_streams?.[0]?.template : undefined;
-      if (t) sim = await engine.json<Simulated>('POST', `/_index_template/_simulate/${encodeURIComponent(t)}`);
-    }
-    const tpl = sim.statusCode === 200 ? sim.body?.template : undefined;
-    if (!tpl) continue; // no composable template makes it (or it may not be read): nothing to say
-    const answer = { [name]: { mappings: tpl.mappings ?? {} } };
-    const field = p.features.store === 'index' ? p.features.field : undefined;
-    const lacking = [...unmappedVectorFields(answer, p), ...(field && !recordFieldMapped(answer, field) ? [field] : [])];
+    const sim = await simulated(engine, name, stream);
+    if (!sim) continue; // no composable template makes it (or it may not be read): nothing to say
+    const lacking = templateLacks(p, name, sim.template);
     if (!lacking.length) continue;
-    const source = sourceMapping(p);
-    const settings = dialect === 'opensearch' && (p.vectors.image || p.vectors.bridge) ? { settings: { 'index.knn': true } } : {};
-    const component = { template: { ...settings, mappings: { ...(source ? { _source: source } : {}), properties: pipelineProperties(p, dialect) } } };
+    const component = templateComponent(p, dialect);
     const what = stream ? `data stream [${index}]'s next backing index (at its next rollover)` : `the next index made like [${name}] (a rollover, the next dated index)`;
+    if (write) return [await writeTemplate(engine, p, name, stream, component, what)];
     return [
-      `${what} is created from an index template that does not map [${lacking.join(', ')}]: documents written there keep no vectors${field ? ' or feature records' : ''}. Add this component template to that index template's composed_of (PUT _component_template/${p.name}-vlrerank), then roll over: ${JSON.stringify(component)}`,
+      `${what} is created from an index template that does not map [${lacking.join(', ')}]: documents written there keep no vectors${p.features.store === 'index' ? ' or feature records' : ''}. Add this component template to that index template's composed_of (PUT _component_template/${componentName(p)}), then roll over — or run "vlrerank index setup --write-template", which does both but the rollover: ${JSON.stringify(component)}`,
     ];
   }
   return [];
 }
 
-export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index: string): Promise<SetupResult> {
+type Simulated = { template?: { mappings?: IndexMappings } };
+
+/** What the composable templates would make `name` with, and which template that is (a data stream's, by name). */
+async function simulated(engine: EngineClient, name: string, stream: boolean): Promise<{ template: NonNullable<Simulated['template']>; streamTemplate?: string } | undefined> {
+  let sim = await engine.json<Simulated>('POST', `/_index_template/_simulate_index/${encodeURIComponent(name)}`);
+  let streamTemplate: string | undefined;
+  if (stream && sim.statusCode !== 200) {
+    // OpenSearch refuses to simulate a name a data stream has ("names need to be unique"): its template, by name
+    streamTemplate = await dataStreamTemplate(engine, name);
+    if (streamTemplate) sim = await engine.json<Simulated>('POST', `/_index_template/_simulate/${encodeURIComponent(streamTemplate)}`);
+  }
+  const template = sim.statusCode === 200 ? sim.body?.template : undefined;
+  return template ? { template, ...(streamTemplate ? { streamTemplate } : {}) } : undefined;
+}
+
+async function dataStreamTemplate(engine: EngineClient, name: string): Promise<string | undefined> {
+  const ds = await engine.json<{ data_streams?: Array<{ template?: string }> }>('GET', `/_data_stream/${encodeURIComponent(name)}`);
+  return ds.statusCode === 200 ? ds.body?.data_streams?.[0]?.template : undefined;
+}
+
+/** The pipeline's fields a simulated template's mapping lacks (vectors, the record field). */
+function templateLacks(p: Pipeline, name: string, template: NonNullable<Simulated['template']>): string[] {
+  const answer = { [name]: { mappings: template.mappings ?? {} } };
+  const field = p.features.store === 'index' ? p.features.field : undefined;
+  return [...unmappedVectorFields(answer, p), ...(field && !recordFieldMapped(answer, field) ? [field] : [])];
+}
+
+const componentName = (p: Pipeline) => `${p.name}-vlrerank`;
+
+/** The component template that maps the pipeline's fields as `index setup` maps a new index. */
+function templateComponent(p: Pipeline, dialect: Dialect): Record<string, unknown> {
+  const source = sourceMapping(p);
+  const settings = dialect === 'opensearch' && (p.vectors.image || p.vectors.bridge) ? { settings: { 'index.knn': true } } : {};
+  return { template: { ...settings, mappings: { ...(source ? { _source: source } : {}), properties: pipelineProperties(p, dialect) } } };
+}
+
+/**
+ * `index setup --write-template` (round 19b's advice, done; fix21b): PUT the component template
+ * `<pipeline>-vlrerank` and add it last to the `composed_of` of the index template that makes `name`'s
+ * next index — a data stream's own template, else the highest-`priority` composable template whose
+ * `index_patterns` match (as the engine chooses). The index template is read and PUT back whole with
+ * that one change (no engine offers a conditional write of templates: an edit by someone else in
+ * between is lost). Then simulated again: where the template's own `template.mappings` still hides a
+ * field (its own mapping wins over any component), it is said, not hidden. Refused, with what to do,
+ * when the template is the engine's own (`_meta.managed: true`: an upgrade puts it back) or none can
+ * be told. Indices made already are not changed: the next rollover makes one that maps the fields.
+ */
+async function writeTemplate(engine: EngineClient, p: Pipeline, name: string, stream: boolean, component: Record<string, unknown>, what: string): Promise<string> {
+  const cname = componentName(p);
+  type Tpl = { index_patterns?: string[]; priority?: number; composed_of?: string[]; data_stream?: unknown; _meta?: { managed?: boolean } };
+  const list = await engine.json<{ index_templates?: Array<{ name: string; index_template: Tpl }> }>('GET', '/_index_template');
+  if (list.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `reading the index templates failed (${list.statusCode}): ${JSON.stringify(list.body).slice(0, 300)}`, { status: list.statusCode });
+  const all = list.body?.index_templates ?? [];
+  const byName = stream ? await dataStreamTemplate(engine, name) : undefined;
+  const chosen = byName
+    ? all.find((t) => t.name === byName)
+    : all.filter((t) => (t.index_template.index_patterns ?? []).some((x) => globMatches(x, name)) && !t.index_template.data_stream).sort((a, b) => (b.index_template.priority ?? 0) - (a.index_template.priority ?? 0))[0];
+  const manual = `add this component template to the composed_of of the index template that makes it (PUT _component_template/${cname}), then roll over: ${JSON.stringify(component)}`;
+  if (!chosen) throw vlrError('VLR_BAD_REQUEST', `--write-template: no composable index template matching [${name}] could be told apart; ${manual}`);
+  const tpl = chosen.index_template;
+  if (tpl._meta?.managed === true) throw vlrError('VLR_BAD_REQUEST', `--write-template: index template [${chosen.name}] is the engine's own (_meta.managed: true; an upgrade would put it back): not changed. Make a template of your own with a higher priority for [${name}] composed of ${cname}, or ${manual}`);
+  const put = await engine.json('PUT', `/_component_template/${encodeURIComponent(cname)}`, component);
+  if (put.statusCode >= 300) throw vlrError('VLR_UPSTREAM_ERROR', `writing component template [${cname}] failed: ${JSON.stringify(put.body).slice(0, 500)}`, { status: put.statusCode });
+  const composed = tpl.composed_of ?? [];
+  if (!composed.includes(cname)) {
+    const r = await engine.json('PUT', `/_index_template/${encodeURIComponent(chosen.name)}`, { ...tpl, composed_of: [...composed, cname] });
+    if (r.statusCode >= 300) throw vlrError('VLR_UPSTREAM_ERROR', `adding [${cname}] to index template [${chosen.name}]'s composed_of failed (component template ${cname} was written): ${JSON.stringify(r.body).slice(0, 500)}`, { status: r.statusCode });
+  }
+  const after = await simulated(engine, name, stream);
+  const still = after ? templateLacks(p, name, after.template) : [];
+  if (still.length) throw vlrError('VLR_BAD_REQUEST', `--write-template: component template [${cname}] was added to index template [${chosen.name}], but its own template mapping still leaves [${still.join(', ')}] unmapped as vlrerank maps them (an index template's own mapping wins over its components): change or remove them there`);
+  return `wrote component template [${cname}] and added it to the composed_of of index template [${chosen.name}]: ${what} will map the pipeline's fields — roll over to use it now`;
+}
+
+/** `writeTemplate`: also write the component template an index template lacks (see `writeTemplate`). */
+export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index: string, o: { writeTemplate?: boolean } = {}): Promise<SetupResult> {
   const { distribution: dialect } = await engine.info();
   const properties = pipelineProperties(pipeline, dialect);
   const exists = await engine.json('HEAD', `/${encodeURIComponent(index)}`);
@@ -277,7 +342,7 @@ export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index
     const s = await engine.json<Record<string, { settings?: { index?: { knn?: string } } }>>('GET', `/${encodeURIComponent(index)}/_settings`);
     if (Object.values(s.body ?? {})[0]?.settings?.index?.knn !== 'true') {
       // a data stream or a templated name cannot be reindexed "into an index made by setup": its next index comes from the template
-      const tpl = await templateNotes(engine, pipeline, dialect, index, Object.keys(cur.body ?? {}));
+      const tpl = await templateNotes(engine, pipeline, dialect, index, Object.keys(cur.body ?? {}), o.writeTemplate);
       throw vlrError('VLR_BAD_REQUEST', `index [${index}] exists without index.knn: true, which OpenSearch only sets at creation; ${tpl.length ? tpl[0] : 'reindex into a new index created by "vlrerank index setup"'}`);
     }
   }
@@ -303,7 +368,7 @@ export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index
     notes.push(`record signatures are not kept in [${index}]: it was created without [_source.excludes: ${keyField}]; backfill reads each document's record to find stale ones instead`);
   }
   notes.push(...unreadFieldNotes(pipeline, index, curMappings?._source));
-  notes.push(...(await templateNotes(engine, pipeline, dialect, index, Object.keys(cur.body ?? {}))));
+  notes.push(...(await templateNotes(engine, pipeline, dialect, index, Object.keys(cur.body ?? {}), o.writeTemplate)));
   if (Object.keys(missing).length) {
     const r = await engine.json('PUT', `/${encodeURIComponent(index)}/_mapping`, { properties: missing });
     if (r.statusCode >= 300) throw vlrError('VLR_UPSTREAM_ERROR', `updating the mapping of [${index}] failed: ${JSON.stringify(r.body).slice(0, 500)}`, { status: r.statusCode });
