@@ -15,12 +15,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { resolve } from 'node:path';
-import { coldSide, HERE, median, type Timed } from './alternate.js';
+import { arg, coldSide, HERE, median, type Timed } from './alternate.js';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1]! : dflt;
-};
 const N = Number(arg('--n', '50'));
 const PAIRS = Number(arg('--pairs', '8'));
 const MODELS = arg('--models', '{}');
