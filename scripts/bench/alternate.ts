@@ -99,4 +99,10 @@ export async function alternate(old: ColdSide, neu: ColdSide, pairs: number, log
   return { wall, cpu };
 }
 
+/** The value after `name` on the command line, or `dflt` (the pair scripts' flags). */
+export const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1]! : dflt;
+};
+
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -9,12 +9,8 @@
  * `--models JSON` is merged into both sides' models config (e.g. '{"inferenceNice":0}').
  */
 import { loadavg } from 'node:os';
-import { alternate, coldSide, HERE, median } from './alternate.js';
+import { alternate, arg, coldSide, HERE, median } from './alternate.js';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1]! : dflt;
-};
 const N = Number(arg('--n', '50'));
 const PAIRS = Number(arg('--pairs', '6'));
 const OVERRIDE = JSON.parse(arg('--models', '{}')) as Record<string, unknown>;

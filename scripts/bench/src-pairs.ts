@@ -12,12 +12,8 @@
  */
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { alternate, coldSide, HERE, median, type Timed } from './alternate.js';
+import { alternate, arg, coldSide, HERE, median, type Timed } from './alternate.js';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1]! : dflt;
-};
 if (!arg('--base', '')) throw new Error('--base DIR (another checkout of vlrerank) is required');
 const BASE = resolve(arg('--base', ''));
 const N = Number(arg('--n', '50'));

@@ -11,7 +11,7 @@ import type { Semaphore } from '../util/semaphore.js';
 import type { MediaSlots } from './media-slots.js';
 import { fanOutSignal, SharedAbort } from '../util/abort.js';
 import type { KnownMedia } from './known-media.js';
-import { decodeImage, type DecodedImage, type ImageLimits } from './media/image.js';
+import { decodeImage, dropDecoded, type DecodedImage, type ImageLimits } from './media/image.js';
 import { classifyRef, sha256Hex, type MediaSource } from './media/source.js';
 import type { Part, PartKeys } from './parts.js';
 import { costlierSource, type PartSource, type PartStore } from './store/tiered.js';
@@ -51,16 +51,21 @@ export class ImageExtractor {
     known.remember(ref, m);
     // the decode (when a part is missing) happens under the same media permit; model waits do not hold it
     let wanted = false;
-    const once = decodeOnce(cpu, () => decodeImage(bytes, limits));
+    // the pixels decoded and kept in the image worker (perf21: off this thread's heap) unless OCR, which reads them here, may run
+    const held = !((request.ocr ?? false) && this.#d.models.ocrEngine !== undefined);
+    let made: DecodedImage | undefined;
+    const once = decodeOnce(cpu, async () => (made = await decodeImage(bytes, limits, { held })));
     const decode = (signal: AbortSignal) => {
       wanted = true;
       return once(signal).finally(release);
     };
-    try {
-      return await this.#features(contentHash, decode, request);
-    } finally {
+    const result = await this.#features(contentHash, decode, request).finally(() => {
       if (!wanted) release();
-    }
+    });
+    // every part answered, so no computation reads the pixels any more; a request that failed or was
+    // aborted leaves them to the handle's collection (a part another request joined may still need them)
+    dropDecoded(made);
+    return result;
   }
 
   /**

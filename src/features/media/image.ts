@@ -13,6 +13,7 @@
 import sharp, { type Metadata } from 'sharp';
 import { vlrError, isVlrerankError, type VlrerankError } from '../../errors.js';
 import type { ImagePreprocess, PreprocessedImage } from '../../models/preprocess.js';
+import { heldDecode, heldDrop, heldPrep, type HeldPixels } from './prep-worker.js';
 
 // libvips' operation cache (sharp's default: 50 MB, 20 files, 100 operations, per process) finds
 // nothing again here — each decode is of bytes just read — so it only holds memory: off (round 13d).
@@ -26,6 +27,18 @@ export interface DecodedImage {
   channels: 3;
   /** Format of the source bytes as sharp saw it (jpeg, png, webp, gif, heif, tiff…), absent for raw frames. */
   format?: string;
+  /**
+   * Set when the pixels were decoded and are kept in the image worker (`decodeImage(…, { held: true })`):
+   * `data` is then empty, `preprocessImage` has the worker write each tensor, and `dropDecoded` lets it forget them.
+   */
+  held?: HeldPixels;
+}
+
+const NO_PIXELS = Buffer.alloc(0);
+
+/** The image worker may forget a held image's pixels (no-op for pixels on this thread). */
+export function dropDecoded(img: DecodedImage | undefined): void {
+  if (img?.held) heldDrop(img.held);
 }
 
 export interface ImageLimits {
@@ -126,6 +139,9 @@ export async function probeImage(
 export const IMAGE_DECODE = 'rgb-as-encoded/2';
 
 /**
+ * `held: true` (the feature extractor's cold path, perf21): decoded in the image worker, pixels kept
+ * there — for images only ever preprocessed for the models (OCR reads `data`: it takes this thread's).
+ *
  * Decode to 8-bit RGB (alpha flattened onto white, palette/grey/16-bit converted, CMYK as
  * `decodeCmyk` says), orientation from EXIF applied, first frame only. Limits are checked from the
  * header before decoding.
@@ -138,10 +154,16 @@ export const IMAGE_DECODE = 'rgb-as-encoded/2';
  * exact EfficientNet cosine) fell from top-1 / top-5 0.333 / 0.716 to 0.296 / 0.701 (issue 14 §5,
  * models/CALIBRATION.md "Search by image"). sharp then decodes JPEGs bit for bit as PIL does.
  */
-export async function decodeImage(buf: Buffer, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<DecodedImage> {
+export async function decodeImage(buf: Buffer, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, opts: { held?: boolean } = {}): Promise<DecodedImage> {
   const { format, space, hasProfile } = await probeImage(buf, limits);
   try {
     if (space === 'cmyk') return await decodeCmyk(buf, limits, format, hasProfile === true);
+    if (opts.held) {
+      // the same pipeline as below, in the image worker (prep-worker.ts): the pixels stay there
+      const r = await heldDecode(buf, limits.maxPixels);
+      if (r.channels !== 3) throw vlrError('VLR_MEDIA_UNSUPPORTED', `image decoded to ${r.channels} channels, expected 3`);
+      return { data: NO_PIXELS, width: r.width, height: r.height, channels: 3, format, held: r.held };
+    }
     // failOn 'warning' (sharp's default, stated here on purpose): a JPEG with corrupt entropy data only
     // raises libjpeg warnings and would otherwise decode to garbage pixels and garbage features. All 1238
     // photos in ../shared/data decode cleanly under it.
@@ -264,12 +286,30 @@ export async function preprocessImage(
   into?: (length: number) => Float32Array,
 ): Promise<PreprocessedImage> {
   const img = Buffer.isBuffer(input) ? await decodeImage(input, limits) : input;
+  if (img.held) return preprocessHeld(img, img.held, spec, into);
   const rgb = await resizeRgb(img, spec);
   return {
     data: toChwFloat(rgb, spec.width, spec.height, spec, into?.(3 * spec.width * spec.height)),
     dims: [3, spec.height, spec.width],
     original: { width: img.width, height: img.height },
   };
+}
+
+/** `preprocessImage` of pixels held by the image worker: it resizes and writes the floats into shared memory (the pool's buffer). */
+async function preprocessHeld(img: DecodedImage, held: HeldPixels, spec: ImagePreprocess, into?: (length: number) => Float32Array): Promise<PreprocessedImage> {
+  const length = 3 * spec.width * spec.height;
+  const given = into?.(length);
+  const out = given?.buffer instanceof SharedArrayBuffer ? given : new Float32Array(new SharedArrayBuffer(length * 4));
+  const src = spec.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
+  // toChwFloat's folded multiply-add, the same doubles
+  const coef = { src, a: spec.std.map((s) => spec.rescale / s), b: spec.mean.map((m, c) => -m / spec.std[c]!) };
+  try {
+    await heldPrep(held, { ...resizeGeometry(img.width, img.height, spec), width: spec.width, height: spec.height, kernel: KERNELS[spec.interpolation] }, coef, out);
+  } catch (e) {
+    throw translateSharpError(e);
+  }
+  if (given && given !== out) given.set(out);
+  return { data: given ?? out, dims: [3, spec.height, spec.width], original: { width: img.width, height: img.height } };
 }
 
 /** Preprocess one decoded image for several models at once (resizes run in parallel on libvips' threads). */
