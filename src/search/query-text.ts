@@ -121,10 +121,15 @@ export function queryStringTerms(q: string, o: { simple?: boolean } = {}): strin
       while (i < n && /[0-9.]/.test(q[i]!)) i++;
     }
   };
-  // each top-level item is one unit (a word, a phrase, a whole group): units repeating earlier words are left out
-  let group: string[] = [];
+  // the words between top-level operators are one unit: a unit whose every word came before is left
+  // out (`"oat milk"~2 OR oat milk`); words inside a unit never are (natural text has no operators)
+  let run: string[] = [];
+  const flush = () => {
+    if (run.length) out.push(run.join(' '));
+    run = [];
+  };
   const emit = (w: string) => {
-    if (!negateNext && !negatedNow() && w.trim()) (groups.length ? group : out).push(w.trim());
+    if (!negateNext && !negatedNow() && w.trim()) run.push(w.trim());
     negateNext = false;
   };
   while (i < n) {
@@ -141,10 +146,6 @@ export function queryStringTerms(q: string, o: { simple?: boolean } = {}): strin
     }
     if (c === ')') {
       groups.pop();
-      if (!groups.length && group.length) {
-        out.push(group.join(' '));
-        group = [];
-      }
       i++;
       skipModifiers();
       continue;
@@ -158,11 +159,13 @@ export function queryStringTerms(q: string, o: { simple?: boolean } = {}): strin
       continue;
     }
     if (c === '-' || c === '!') {
-      negateNext = true;
+      // a dash standing alone (`alpha (+)- thalassemia`, `a - b`) is punctuation, not a negation
+      if (i + 1 < n && !/\s/.test(q[i + 1]!)) negateNext = true;
       i++;
       continue;
     }
     if (c === '+' || c === '|' || (c === '&' && q[i + 1] === '&')) {
+      if (c !== '+' && !groups.length) flush();
       i += c === '&' ? 2 : 1;
       if (c === '|' && q[i] === '|') i++;
       continue;
@@ -175,9 +178,10 @@ export function queryStringTerms(q: string, o: { simple?: boolean } = {}): strin
       continue;
     }
     if (!simple && c === '/') {
+      // a regular expression to its closing slash; a slash with none is a character of the text
       const end = q.indexOf('/', i + 1);
-      i = end < 0 ? n : end + 1;
-      negateNext = false;
+      i = end < 0 ? i + 1 : end + 1;
+      if (end >= 0) negateNext = false;
       continue;
     }
     // a bare word up to whitespace or syntax; `\x` escapes a character
@@ -208,12 +212,13 @@ export function queryStringTerms(q: string, o: { simple?: boolean } = {}): strin
     }
     skipModifiers();
     if (!simple && QS_OPERATORS.has(w)) {
+      if (!groups.length) flush();
       if (w === 'NOT') negateNext = true;
       continue;
     }
     emit(w.replace(/[*?]/g, ''));
   }
-  if (group.length) out.push(group.join(' ')); // an unclosed group
+  flush();
   return joinDistinct(out);
 }
 

@@ -29,6 +29,12 @@ describe('queryStringTerms: the words of a Lucene query string', () => {
     ['title:(golden delicious)^2 OR description:(golden delicious)', 'golden delicious'],
     ['"golden delicious"~2 OR golden delicious', 'golden delicious'],
     ['(oat milk', 'oat milk'], // the engine refuses it; its words still
+    // natural text as an app sends it: no word of it left out, a repeated word kept (SciFact claims)
+    ['1 in 5 million in UK have (abnormal) PrP positivity.', '1 in 5 million in UK have abnormal PrP positivity.'],
+    ['stress in response to general endoplasmic reticulum stress markers', 'stress in response to general endoplasmic reticulum stress markers'],
+    ['homozygous alpha (+)- thalassemia trait', 'homozygous alpha thalassemia trait'],
+    ['the T cell receptor (TCR) signal to the tail of the T cell receptor (TCR).', 'the T cell receptor TCR signal to the tail of the T cell receptor TCR .'],
+    ['T cell receptor /CD3 microdomains', 'T cell receptor CD3 microdomains'],
     ['', ''],
   ])('%s → %s', (q, want) => expect(queryStringTerms(q)).toBe(want));
 
