@@ -13,9 +13,10 @@ const NEGATIVE = new Set(['must_not', 'negative']);
  * The words a person means in a search, read depth first from every full-text clause that ranks
  * (`bool.must` and `should`, every `dis_max` and `hybrid` query, `boosting.positive`, the queries
  * `function_score`, `script_score`, `nested` and `constant_score` wrap, `intervals` rules), joined
- * in the order written, each text once; `bool.filter` too (a search
- * may name its text in a filter and rank by `should` terms); `must_not` and `boosting.negative`
- * are never read. `query_string` / `simple_query_string` (and
+ * in the order written, each text once; filters (`bool.filter`, `constant_score.filter`) only
+ * when no ranking clause has text (a search may name its text in a filter and rank by `should`
+ * terms; a `match` used as a facet filter beside a ranking text is not the query);
+ * `must_not` and `boosting.negative` are never read. `query_string` / `simple_query_string` (and
  * `?q=`) are read as their terms, without their syntax (see {@link queryStringTerms}). Undefined
  * when no clause has text (`match_all`, `term`…).
  *
@@ -25,7 +26,8 @@ const NEGATIVE = new Set(['must_not', 'negative']);
  */
 export function extractQueryText(query: unknown): string | undefined {
   const texts: string[] = [];
-  collect(query, texts);
+  collect(query, texts, false);
+  if (!texts.length) collect(query, texts, true);
   return joinDistinct(texts) || undefined;
 }
 
@@ -47,17 +49,17 @@ function joinDistinct(texts: string[]): string {
 
 const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
-function collect(q: unknown, texts: string[]): void {
+function collect(q: unknown, texts: string[], filters: boolean): void {
   if (!q || typeof q !== 'object') return;
   if (Array.isArray(q)) {
-    for (const x of q) collect(x, texts);
+    for (const x of q) collect(x, texts, filters);
     return;
   }
   const push = (t: unknown) => {
     if (typeof t === 'string' && t.trim()) texts.push(t);
   };
   for (const [k, v] of Object.entries(q as Record<string, unknown>)) {
-    if (NEGATIVE.has(k)) continue;
+    if (NEGATIVE.has(k) || (k === 'filter' && !filters)) continue;
     if (TEXT_QUERIES.includes(k) && isObj(v)) {
       const field = Object.values(v)[0];
       push(isObj(field) ? field.query : field);
@@ -71,7 +73,7 @@ function collect(q: unknown, texts: string[]): void {
     else if (k === 'term' || k === 'terms' || k === 'range' || k === 'exists' || k === 'ids' || k === 'script' || k === 'knn') continue;
     // bool (must, should, filter), dis_max, function_score, script_score, nested, hybrid,
     // boosting.positive, constant_score's filter (the query that matches)…
-    else if (v && typeof v === 'object') collect(v, texts);
+    else if (v && typeof v === 'object') collect(v, texts, filters);
   }
 }
 

@@ -58,6 +58,7 @@ describe('extractQueryText: every text clause that asks for something', () => {
     ['boosting: positive only', { boosting: { positive: m('milk'), negative: m('cow'), negative_boost: 0.2 } }, 'milk'],
     ['constant_score', { constant_score: { filter: m('oat milk'), boost: 2 } }, 'oat milk'],
     ['text in a filter, ranking in should terms', { bool: { filter: [m('oat milk')], should: [{ term: { brand: 'oatly' } }] } }, 'oat milk'],
+    ['a match used as a facet filter beside the ranking text is not the query', { bool: { must: [m('oat milk')], filter: [{ match: { category: 'dairy' } }] } }, 'oat milk'],
     ['function_score', { function_score: { query: { multi_match: { query: 'oat milk', fields: ['title^2', 'description'], type: 'cross_fields' } }, functions: [{ weight: 2 }] } }, 'oat milk'],
     ['script_score', { script_score: { query: { combined_fields: { query: 'oat milk', fields: ['title', 'description'] } }, script: { source: '_score' } } }, 'oat milk'],
     ['nested', { nested: { path: 'reviews', query: { match: { 'reviews.text': { query: 'creamy', operator: 'and', fuzziness: 'AUTO' } } } } }, 'creamy'],
