@@ -33,13 +33,21 @@ interface Watched {
 /** Requests answered 408 for a body gone idle: whatever their handler says later is not sent. */
 const idled = new WeakSet<IncomingMessage>();
 
+/** The watch list a request is in: its body's end takes it out at once (see `watch`). */
+const LIST = Symbol('vlrerank.bodyIdleList');
+type Listed = IncomingMessage & { [LIST]?: Map<IncomingMessage, Watched> };
+/** One listener for every request (no closure per request): a body read to its end is no longer watched. */
+function unlist(this: Listed): void {
+  this[LIST]?.delete(this);
+}
+
 /** Was this request answered 408 because its body stopped coming? (its handler's own error is then dropped) */
 export function bodyIdled(req: IncomingMessage | undefined): boolean {
   return !!req && idled.has(req);
 }
 
 export class BodyIdleWatch {
-  readonly #watched = new Set<Watched>();
+  readonly #watched = new Map<IncomingMessage, Watched>();
   #timer: NodeJS.Timeout | undefined;
   readonly #everyMs: number;
 
@@ -54,16 +62,21 @@ export class BodyIdleWatch {
   /** Watch this request's body until it is complete (nothing to do for a request without one). */
   watch(req: IncomingMessage, res: ServerResponse): void {
     if (req.complete) return;
-    this.#watched.add({ req, res, bytes: req.socket.bytesRead, since: performance.now() });
+    // taken out when its body ends, not at the next sweep: a list holding every request of the last
+    // second kept their objects alive past the young generation — a passthrough search cost ~1.4×
+    // the CPU with the watch on (canned bench, measured at the fix21a merge)
+    this.#watched.set(req, { req, res, bytes: req.socket.bytesRead, since: performance.now() });
+    (req as Listed)[LIST] = this.#watched;
+    req.on('end', unlist);
     this.#timer ??= setInterval(() => this.#sweep(), this.#everyMs).unref();
   }
 
   #sweep(): void {
     const now = performance.now();
-    for (const w of this.#watched) {
+    for (const w of this.#watched.values()) {
       const { req, res } = w;
       if (req.complete || req.destroyed || res.destroyed) {
-        this.#watched.delete(w);
+        this.#watched.delete(req);
         continue;
       }
       const bytes = req.socket.bytesRead;
@@ -75,7 +88,7 @@ export class BodyIdleWatch {
       }
       // a pipelined request's answer waits for the earlier ones (no socket yet): answered in its turn
       if (now - w.since < this.idleMs || !res.socket) continue;
-      this.#watched.delete(w);
+      this.#watched.delete(req);
       this.#idle(req, res, Math.round(now - w.since));
     }
     if (this.#watched.size === 0) {
