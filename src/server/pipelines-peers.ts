@@ -120,6 +120,11 @@ export class PipelinePeers {
         (e: Error) => this.#failed(e.message),
       );
     });
+    // the key is read on the other connection, which reconnects on its own clock: when it comes back
+    // after the subscription, the read at resubscription failed (no offline queue) — read it now
+    this.#pub.on('ready', () => {
+      if (this.#subscribed) void this.#catchUp('subscribed');
+    });
     this.#sub.on('message', (channel: string, message: string) => {
       if (channel === this.channel) void this.#heard(message);
     });
