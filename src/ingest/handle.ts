@@ -21,6 +21,7 @@ import { assertJsonDepth } from '../util/json-depth.js';
 import type { JsonParser } from '../util/json-worker.js';
 import { DUPLICATE_KEY, transformBulk, type BulkReport } from './bulk.js';
 import { mergeBulkResponse } from './bulk-report.js';
+import { retriesRejectedItems } from './bulk-clients.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { stringifyAsSent } from '../util/json-tokens.js';
 import { addRecord, dropUnkeptRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
@@ -159,7 +160,7 @@ export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Read
   const report: BulkReport = { failures: new Map(), added: new Map() };
   const aliasFor = deps.aliases ? (i: string) => aliasPipeline(deps, i, req) : undefined;
   const targetOn = memo(async (i) => writeTarget(deps, i, req, deps.pipelines.forIndex(i) ?? ingestPipelineOf(deps.pipelines, i) ?? (await aliasFor?.(i))));
-  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, budgetMs: deps.bulkBudgetMs, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), targetOn, aliasFor }, report);
+  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, budgetMs: retriesRejectedItems(req.headers) ? deps.bulkBudgetMs : 0, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), targetOn, aliasFor }, report);
   const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.bodyCut ?? req.signal, rawHeaders: true, idempotent: false });
   if (report.asReceived) deps.onAsReceived?.(report.asReceived);
   if (report.deferred?.size) deps.onDeferred?.(report.deferred.size);

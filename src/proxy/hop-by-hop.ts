@@ -105,3 +105,9 @@ export function forwardRequestHeaders(raw: readonly string[]): string[] {
 export function forwardResponseHeaders(raw: readonly string[]): string[] {
   return strip(raw, undefined);
 }
+
+/** The first value of header `name` (lower case) in a raw list, if any. */
+export function rawHeader(raw: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) return raw[i + 1];
+  return undefined;
+}

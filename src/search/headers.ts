@@ -6,7 +6,7 @@
  * content type and accept (e.g. the ES client's `application/vnd.elasticsearch+json; compatible-with=8`) is
  * kept, anything else becomes `application/json`.
  */
-import { forwardRequestHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
+import { forwardRequestHeaders, rawHeader as headerValue, withoutHeaders } from '../proxy/hop-by-hop.js';
 import { CORS_HEADERS, type CorsTable } from './cors.js';
 
 const OWN_BODY = new Set(['content-length', 'content-encoding', 'accept-encoding', 'content-type', 'accept']);
@@ -23,11 +23,6 @@ export const PRODUCT_HEADERS = ['x-elastic-product', 'x-opensearch-version'] as 
 /** The engine's CORS headers (cors.ts): a reranked answer without them was unreadable to the browser page that asked (held-out probe round 14f). */
 export const PASS_HEADERS = [...PRODUCT_HEADERS, ...CORS_HEADERS] as const;
 const KEEP_RESPONSE = ['content-type', ...PASS_HEADERS, 'warning', 'x-opaque-id', 'retry-after', 'www-authenticate'];
-
-function headerValue(raw: readonly string[], name: string): string | undefined {
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) return raw[i + 1];
-  return undefined;
-}
 
 /**
  * Does the client's body come in a media type the engines read as JSON? Elasticsearch and
