@@ -74,6 +74,13 @@ describe.each(['opensearch', 'opensearch3', 'elasticsearch'] as Engine[])('a sni
     expect(rec.body.hits.hits.filter((h: any) => h.fields?.vlrerank_features).length, 'records added at ingest').toBe(2);
   });
 
+  it('?pretty is kept on the rewritten answer (it came compact)', async () => {
+    const compact = (await (await fetch(`${p.url}/_nodes/http`)).json()) as any;
+    const text = await (await fetch(`${p.url}/_nodes/http?pretty`)).text();
+    expect(text.split('\n').length).toBeGreaterThan(10);
+    expect(JSON.parse(text)).toEqual(compact);
+  });
+
   it('other nodes-info answers and other formats are the engine’s as they are', async () => {
     for (const path of ['/_nodes/_all/os', '/_nodes/http?format=yaml', '/_cat/nodes?h=name']) {
       const a = await (await fetch(`${p.url}${path}`)).text();
