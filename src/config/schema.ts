@@ -431,6 +431,8 @@ export const pipelinesSchema = z.strictObject({
    * 10 s (Python) request time-outs: the helper threw, its documents stored without records, unsaid).
    * Work under way then finishes in the background, so the retry finds it done; a body's first document
    * is never deferred (each try stores at least one). Keep it below the clients' request time-out. 0: no budget.
+   * Not applied to the Go clients (go-elasticsearch, opensearch-go: their BulkIndexers never retry a 429
+   * item, held-out probe round 22b): their `_bulk` waits for its documents.
    */
   bulkBudgetMs: z.number().int().min(0).max(3_600_000).default(8_000),
   /**
