@@ -134,10 +134,10 @@ export class Reranker {
    * the concept bank (read from the cache dir, or computed once), and with `media` the image
    * models, by running one small image through the real path (decode, classify, detect).
    */
-  async warmup(options: WarmupOptions = {}): Promise<void> {
+  async warmup(options: WarmupOptions = {}): Promise<Record<string, string> | undefined> {
     // the rehearsal scores without admission or waiting for the warm-up (it is the warm-up), and unobserved
     const score = (input: unknown, records: unknown[]) => runRequest(this.#request, validateRerankInput(input, { maxDocuments: REHEARSAL_DOCS }), now(), now(), options.signal, { records, recordOrigin: 'index' }, false);
-    await warmModels(await this.ports(), () => this.conceptBank(), options, { records: (d) => this.records(d, { signal: options.signal }), score });
+    return warmModels(await this.ports(), () => this.conceptBank(), options, { records: (d) => this.records(d, { signal: options.signal }), score });
   }
 
   /**
