@@ -95,6 +95,8 @@ export async function health(deps: HealthDeps, mode: HealthMode = 'full'): Promi
   // every remote worker out (breaker open, or its last call failed): `backend: remote` pipelines answer
   // fail-open in first-stage order, fail-closed with 503 — yellow (never red: the replica itself still serves)
   const reasons = workers?.length && workers.every((w) => w.state === 'open' || Number(w.failures) > 0) ? [`every remote rerank worker is out of service: ${workers.map((w) => `${String(w.worker)} ${w.state === 'open' ? 'breaker open' : 'last call failed'}`).join('; ')} (remote_workers)`] : [];
+  // a model asked for that cannot load (OCR without its files): the replica serves without it — yellow
+  for (const [role, why] of Object.entries(warm?.unavailable ?? {})) reasons.push(`${role} is configured but unavailable: ${why} (served without it)`);
   if (reasons.length && status === 'green') status = 'yellow';
   const engine = deps.engine && up > 0 ? await deps.engine.info().catch(() => undefined) : undefined;
   const body: Record<string, unknown> = {

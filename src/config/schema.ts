@@ -304,7 +304,7 @@ export const rerankSchema = z.strictObject({
   cacheDir: z.string().min(1).default('.cache/vlrerank'),
   /** Fusion weights by signal name, over the defaults (src/rerank/fusion.ts). */
   weights: z.record(z.string(), z.number().nonnegative()).default({}),
-  /** Run OCR on document images for the ocr_text signal unless a request says otherwise (slow). */
+  /** Run OCR on document images for the ocr_text signal unless a request says otherwise (slow); not for a pipeline that weighs `ocr_text` 0. Without the OCR model's files the server serves without it, health yellow naming it. */
   ocr: z.boolean().default(false),
   /**
    * Document texts longer than the text model's window (bge-small: 512 tokens) scored in

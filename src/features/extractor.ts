@@ -172,6 +172,7 @@ export class FeatureExtractor {
       models.objectDetector(options.detectorId ?? DEFAULT_MODELS.objectDetector),
     ]);
     let ocr: OcrEngine | undefined;
+    let ocrUnavailable: string | undefined;
     const ocrId = options.ocrId === undefined ? DEFAULT_MODELS.ocr : options.ocrId;
     if (ocrId) {
       try {
@@ -179,9 +180,12 @@ export class FeatureExtractor {
       } catch (e) {
         // OCR is optional: without its files, images still get every other feature.
         options.logger?.warn({ model: ocrId, err: (e as Error).message }, 'OCR unavailable');
+        ocrUnavailable = `model ${ocrId}: ${(e as Error).message}`;
       }
     }
-    return new FeatureExtractor(models, options, { classifier, detector, ocr });
+    const fx = new FeatureExtractor(models, options, { classifier, detector, ocr });
+    fx.ocrUnavailable = ocrUnavailable;
+    return fx;
   }
 
   // ---- MediaPort surface (src/rerank/ports.ts)
@@ -192,6 +196,9 @@ export class FeatureExtractor {
   get classNames(): string[] {
     return [...this.classifier.classNames];
   }
+  /** Why OCR cannot run (MediaPort.ocrUnavailable): its model failed to load at creation. */
+  ocrUnavailable: string | undefined;
+
   get ocrAvailable(): boolean {
     return this.ocrEngine !== undefined;
   }

@@ -89,7 +89,8 @@ export class PartKeys {
   }
 
   ocr(contentHash: string): string {
-    this.#ocrKey ??= featureKeyOf({ kind: 'ocr', models: [rev(this.#ocr!)], params: { dec: IMAGE_DECODE, ...this.#s.ocrOptions } });
+    // `tall`: a tall page is read in bands since round 22a (ocr-bands.ts); a kept result read it whole
+    this.#ocrKey ??= featureKeyOf({ kind: 'ocr', models: [rev(this.#ocr!)], params: { dec: IMAGE_DECODE, ...this.#s.ocrOptions, tall: 'bands' } });
     return this.#ocrKey({ contentHash });
   }
 

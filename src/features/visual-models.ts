@@ -14,6 +14,7 @@ import type { PreprocessedImage } from '../models/preprocess.js';
 import type { Semaphore } from '../util/semaphore.js';
 import { softmax } from '../util/vector.js';
 import { preprocessImage, type DecodedImage } from './media/image.js';
+import { recognizeInBands } from './ocr-bands.js';
 import type { Classification } from './parts.js';
 
 export interface VisualModelSettings {
@@ -109,8 +110,8 @@ export class VisualModels {
     return this.detector.detect(pre, pre.original, thr === undefined ? {} : { scoreThreshold: thr }, signal);
   }
 
-  /** OCR lines; only called when an OCR engine is installed. */
+  /** OCR lines (a tall page in bands, ocr-bands.ts); only called when an OCR engine is installed. */
   ocr(img: DecodedImage, signal?: AbortSignal): Promise<OcrLine[]> {
-    return this.ocrEngine!.recognize(img, this.#s.ocrOptions, signal);
+    return recognizeInBands(this.ocrEngine!, img, this.#s.ocrOptions, signal);
   }
 }

@@ -153,7 +153,7 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
     // stale ones; with them, so that a record of another configuration that serves this one whole is
     // kept (its signature stamped) rather than computed again
     const kept = all.map((x) => unpackRecord(x.h.fields?.[field]));
-    const covered = await Promise.all(all.map((x, i) => embedder.recordCovers(kept[i], x.d, shape.chunking)));
+    const covered = await Promise.all(all.map((x, i) => embedder.recordCovers(kept[i], x.d, shape.chunking, shape.weights)));
     // …unless it lacks the pipeline's vectors: then it is computed, as before, to add them
     if (keyed && vectorFields.length && covered.some(Boolean)) {
       const lacking = await withoutVectors(engine, index, all.filter((_, i) => covered[i]).map((x) => x.h._id), vectorFields, o.signal);
@@ -163,7 +163,7 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
     const newer = new Set(present.filter((x) => isNewerRecord(kept[all.indexOf(x)])));
     const stamps = keyed ? all.filter((_, i) => covered[i]) : [];
     const current = keyed ? 0 : all.length - present.length;
-    const out = present.length ? await embedder.records(present.map((x) => x.d), o.signal, { queryVectors: shape.queryVectors, chunking: shape.chunking }) : { records: [], errors: [] };
+    const out = present.length ? await embedder.records(present.map((x) => x.d), o.signal, { queryVectors: shape.queryVectors, chunking: shape.chunking, weights: shape.weights }) : { records: [], errors: [] };
     const errors = new Set(out.errors.map((e) => e.index));
     // the media features were just computed: the vectors come from the feature cache (all at once),
     // every document of the page listening to one child of the run's signal (one listener on it)

@@ -27,7 +27,7 @@ export function recordShape(pipeline: Pipeline): RecordSignatureShape {
   // the text's query-side vector serves image and video queries only: a text-only pipeline never has one
   // the fields it reads count: a record made from other fields is another document's (records/keys.ts)
   const sources = { text: pipeline.fields.text, image: pipeline.fields.image, video: pipeline.fields.video };
-  return { image, video, queryVectors: image || video, chunking: pipeline.scorer.chunking, sources, ...(pipeline.scorer.fps ? { fps: pipeline.scorer.fps } : {}), ...(pipeline.scorer.max_frames ? { maxFrames: pipeline.scorer.max_frames } : {}) };
+  return { image, video, queryVectors: image || video, chunking: pipeline.scorer.chunking, sources, weights: pipeline.scorer.weights, ...(pipeline.scorer.fps ? { fps: pipeline.scorer.fps } : {}), ...(pipeline.scorer.max_frames ? { maxFrames: pipeline.scorer.max_frames } : {}) };
 }
 
 /** Where a record goes: the signature written beside it, when the index maps the signature field. */
@@ -48,7 +48,7 @@ export async function addRecord(doc: Record<string, unknown>, pipeline: Pipeline
   if (!rerankDoc) return { added: false };
   try {
     if (!embedder) throw Object.assign(new Error('no embedder: the models are not available'), { code: 'VLR_MODEL_MISSING' });
-    const out = await embedder.records([rerankDoc], signal, { queryVectors: recordShape(pipeline).queryVectors, chunking: pipeline.scorer.chunking });
+    const out = await embedder.records([rerankDoc], signal, { queryVectors: recordShape(pipeline).queryVectors, chunking: pipeline.scorer.chunking, weights: pipeline.scorer.weights });
     doc[field] = packRecord(out.records[0]!);
     const e = out.errors[0];
     if (!e && target.signature) doc[pipeline.features.keyField] = await target.signature();

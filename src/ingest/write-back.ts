@@ -184,7 +184,7 @@ export class RecordWriteBack {
     // a newer build's record is never downgraded by a search (features/record/format.ts isNewerRecord)
     const newer = offered.filter((h) => isNewerRecord(h.record)).length;
     if (newer) this.deps.onOutcome?.('newer', newer);
-    const covered = await Promise.all(offered.map((h) => isNewerRecord(h.record) || embedder.recordCovers(h.record, h.doc, pipeline.scorer.chunking)));
+    const covered = await Promise.all(offered.map((h) => isNewerRecord(h.record) || embedder.recordCovers(h.record, h.doc, pipeline.scorer.chunking, pipeline.scorer.weights)));
     const contested = offered.filter((h, i) => !covered[i] && this.#wrote.has(queueKey(index, h)) && sameContent(h.record, h.doc));
     if (contested.length) this.deps.onOutcome?.('contested', contested.length);
     const hits = offered.filter((h, i) => !covered[i] && !contested.includes(h));
@@ -197,7 +197,7 @@ export class RecordWriteBack {
     // fields left out of _source would lose their indexed values to the partial update (probe round 12e)
     if (mapping.updateDrops.length) return void this.deps.onOutcome?.('unsafe', hits.length);
     const shape = recordShape(pipeline);
-    const out = await embedder.records(hits.map((h) => h.doc), undefined, { queryVectors: shape.queryVectors, chunking: shape.chunking });
+    const out = await embedder.records(hits.map((h) => h.doc), undefined, { queryVectors: shape.queryVectors, chunking: shape.chunking, weights: shape.weights });
     const bad = new Set(out.errors.map((e) => e.index));
     const idx = encodeURIComponent(index);
     type Got = { _id: string; found?: boolean; _seq_no?: number; _primary_term?: number; _source?: Record<string, unknown> };

@@ -28,11 +28,11 @@ export interface Embedder {
   /** Text embedding of a query (with the text model's query prefix). */
   queryText(text: string, signal?: AbortSignal): Promise<Float32Array>;
   /** Feature records of documents (Reranker.records), for ingest and backfill to keep in the index. */
-  records(documents: RecordDocument[], signal?: AbortSignal, options?: { queryVectors?: boolean; chunking?: ChunkingSettings | false }): Promise<RecordsOutput>;
+  records(documents: RecordDocument[], signal?: AbortSignal, options?: { queryVectors?: boolean; chunking?: ChunkingSettings | false; weights?: Record<string, number> }): Promise<RecordsOutput>;
   /** Signature of the records `records()` makes for documents of this shape (Reranker.recordSignature). */
   recordSignature(shape: RecordSignatureShape): Promise<string>;
   /** Does a kept record (unpacked) cover this document under the running configuration (Reranker.recordCovers)? */
-  recordCovers(record: unknown, doc: RecordDocument, chunking?: ChunkingSettings | false): Promise<boolean>;
+  recordCovers(record: unknown, doc: RecordDocument, chunking?: ChunkingSettings | false, weights?: Record<string, number>): Promise<boolean>;
 }
 
 /**
@@ -63,6 +63,8 @@ export interface RecordSignatureShape {
   chunking?: ChunkingSettings | false;
   /** The pipeline's source fields (records/keys.ts RecordShape.sources). */
   sources?: { text: readonly string[]; image: readonly string[]; video: readonly string[] };
+  /** The pipeline's signal weights: OCR is kept where `ocr_text` counts (Reranker.recordsOcr). */
+  weights?: Record<string, number>;
 }
 
 /**
@@ -121,17 +123,17 @@ export class RerankerEmbedder implements Embedder {
     return v!;
   }
 
-  records(documents: RecordDocument[], signal?: AbortSignal, options: { queryVectors?: boolean; chunking?: ChunkingSettings | false } = {}): Promise<RecordsOutput> {
+  async records(documents: RecordDocument[], signal?: AbortSignal, options: { queryVectors?: boolean; chunking?: ChunkingSettings | false; weights?: Record<string, number> } = {}): Promise<RecordsOutput> {
     // sampling as a reranked search will ask for it: the documents' own (the pipeline's), else the reranker's defaults
-    return this.reranker.records(documents, { signal, queryVectors: options.queryVectors, chunking: options.chunking });
+    return this.reranker.records(documents, { signal, queryVectors: options.queryVectors, chunking: options.chunking, ocr: await this.reranker.recordsOcr(options.weights) });
   }
 
   recordSignature(shape: RecordSignatureShape): Promise<string> {
     return this.reranker.recordSignature(shape);
   }
 
-  recordCovers(record: unknown, doc: RecordDocument, chunking?: ChunkingSettings | false): Promise<boolean> {
-    return this.reranker.recordCovers(record, doc, chunking);
+  recordCovers(record: unknown, doc: RecordDocument, chunking?: ChunkingSettings | false, weights?: Record<string, number>): Promise<boolean> {
+    return this.reranker.recordCovers(record, doc, chunking, weights);
   }
 
   /** One frame's bridge vector, or the unit mean of the frames' bridge vectors. */
@@ -167,7 +169,7 @@ export function embedderInLane(e: Embedder, lane: Lane): Embedder {
     queryText: (text, signal) => run(signal, (s) => e.queryText(text, s)),
     records: (documents, signal, options) => run(signal, (s) => e.records(documents, s, options)),
     recordSignature: (shape) => e.recordSignature(shape),
-    recordCovers: (record, doc, chunking) => e.recordCovers(record, doc, chunking),
+    recordCovers: (record, doc, chunking, weights) => e.recordCovers(record, doc, chunking, weights),
   };
 }
 

@@ -69,6 +69,8 @@ export interface MediaPort {
   readonly classNames: string[];
   /** Whether OCR can run at all on this install. */
   readonly ocrAvailable: boolean;
+  /** Why OCR cannot run (its model's files missing or unreadable), when it cannot. */
+  readonly ocrUnavailable?: string;
   /**
    * What produces the image and frame features (model ids with revisions, preprocessing,
    * thresholds): part of the feature-record keys. Without it, records of images and videos are

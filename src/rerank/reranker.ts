@@ -35,6 +35,7 @@ import { recordCovers, recordVisuals, standInDocument } from './records/use.js';
 import { hasVisibleText } from '../util/visible-text.js';
 import { counterOf, resolveChunking, type ChunkingSettings } from './chunking.js';
 import { PreparedSides } from './prepared.js';
+import { resolveWeights } from './fusion.js';
 
 const now = () => performance.now();
 
@@ -133,10 +134,10 @@ export class Reranker {
    * the concept bank (read from the cache dir, or computed once), and with `media` the image
    * models, by running one small image through the real path (decode, classify, detect).
    */
-  async warmup(options: WarmupOptions = {}): Promise<void> {
+  async warmup(options: WarmupOptions = {}): Promise<Record<string, string> | undefined> {
     // the rehearsal scores without admission or waiting for the warm-up (it is the warm-up), and unobserved
     const score = (input: unknown, records: unknown[]) => runRequest(this.#request, validateRerankInput(input, { maxDocuments: REHEARSAL_DOCS }), now(), now(), options.signal, { records, recordOrigin: 'index' }, false);
-    await warmModels(await this.ports(), () => this.conceptBank(), options, { records: (d) => this.records(d, { signal: options.signal }), score });
+    return warmModels(await this.ports(), () => this.conceptBank(), options, { records: (d) => this.records(d, { signal: options.signal }), score });
   }
 
   /**
@@ -260,11 +261,24 @@ export class Reranker {
    * The signature of the records `records()` makes for documents of this shape (records/keys.ts):
    * sampling defaults to the reranker's, OCR is what `records()` would do.
    */
-  async recordSignature(shape: Omit<RecordShape, 'fps' | 'maxFrames' | 'ocr' | 'chunking'> & { fps?: number; maxFrames?: number; chunking?: ChunkingSettings | false }): Promise<string> {
+  async recordSignature(shape: Omit<RecordShape, 'fps' | 'maxFrames' | 'ocr' | 'chunking'> & { fps?: number; maxFrames?: number; chunking?: ChunkingSettings | false; weights?: Record<string, number> }): Promise<string> {
     const ports = await this.ports();
-    const ocr = (this.options.ocr ?? false) && ports.media.ocrAvailable;
+    const ocr = this.#recordsOcr(ports, shape.weights);
     const video = this.videoSampling();
     return recordSignature(await this.recordKeys(), { ...shape, fps: shape.fps ?? video.fps, maxFrames: shape.maxFrames ?? video.maxFrames, ocr, chunking: this.#recordChunking(ports, shape.chunking) });
+  }
+
+  /**
+   * Do records made under these signal weights (a pipeline's `scorer.weights`) hold OCR: the server's
+   * `rerank.ocr`, where `ocr_text` counts — as a search plans it (stages/request.ts; round 22a).
+   */
+  #recordsOcr(ports: RerankerPorts, weights?: Record<string, number>): boolean {
+    return Boolean(this.options.ocr && ports.media.ocrAvailable && (resolveWeights(this.options.weights, weights).ocr_text ?? 0) > 0);
+  }
+
+  /** Records' OCR under these weights (#recordsOcr), for `records()`'s `ocr` option. */
+  async recordsOcr(weights?: Record<string, number>): Promise<boolean> {
+    return this.#recordsOcr(await this.ports(), weights);
   }
 
   /** The chunking records are made with for this setting (none without a token counter), as #buildRecords resolves it. */
@@ -273,18 +287,18 @@ export class Reranker {
   }
 
   /** A stand-in document for a record whose content the index keeps out of `_source`, or why it cannot stand in (records/use.ts). */
-  async recordStandIn(record: unknown, o: { query: { text?: string; image?: string; video?: string }; chunking?: ChunkingSettings | false; fps?: number; maxFrames?: number; backend?: string }): Promise<{ document: RecordDocument } | { reason: string }> {
+  async recordStandIn(record: unknown, o: { query: { text?: string; image?: string; video?: string }; chunking?: ChunkingSettings | false; fps?: number; maxFrames?: number; backend?: string; weights?: Record<string, number> }): Promise<{ document: RecordDocument } | { reason: string }> {
     const ports = await this.ports();
     const qHasText = o.query.text !== undefined && hasVisibleText(o.query.text);
     const video = this.videoSampling();
     const c = { qHasText, qHasVisual: o.query.image !== undefined || o.query.video !== undefined, fps: o.fps ?? video.fps, maxFrames: o.maxFrames ?? video.maxFrames };
-    return standInDocument(record, await this.recordKeys(), { ...c, ocr: Boolean(this.options.ocr && ports.media.ocrAvailable && qHasText), chunking: this.#recordChunking(ports, o.chunking), clip: ports.clip !== undefined, remote: (o.backend ?? 'local') !== 'local' });
+    return standInDocument(record, await this.recordKeys(), { ...c, ocr: this.#recordsOcr(ports, o.weights) && qHasText, chunking: this.#recordChunking(ports, o.chunking), clip: ports.clip !== undefined, remote: (o.backend ?? 'local') !== 'local' });
   }
 
   /** Does this kept record (unpacked) cover this document under the running configuration (records/use.ts)? */
-  async recordCovers(record: unknown, doc: RecordDocument, chunking?: ChunkingSettings | false): Promise<boolean> {
+  async recordCovers(record: unknown, doc: RecordDocument, chunking?: ChunkingSettings | false, weights?: Record<string, number>): Promise<boolean> {
     const ports = await this.ports();
-    const ocr = (this.options.ocr ?? false) && ports.media.ocrAvailable;
+    const ocr = this.#recordsOcr(ports, weights);
     return recordCovers(record, doc, await this.recordKeys(), { ...this.videoSampling(), ocr, chunking: this.#recordChunking(ports, chunking) });
   }
 

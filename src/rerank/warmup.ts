@@ -49,7 +49,7 @@ export function warmupRoles(options: WarmupOptions = {}): string[] {
  * dir, or computed once), the float16 decode table, and with `media` one image through decode,
  * classify and detect.
  */
-export async function warmModels(ports: RerankerPorts, conceptBank: () => Promise<unknown>, options: WarmupOptions = {}, warmPath?: WarmPath): Promise<void> {
+export async function warmModels(ports: RerankerPorts, conceptBank: () => Promise<unknown>, options: WarmupOptions = {}, warmPath?: WarmPath): Promise<Record<string, string> | undefined> {
   const signal = options.signal;
   signal?.throwIfAborted();
   await ports.text.embed(['warm-up'], 'query');
@@ -63,6 +63,10 @@ export async function warmModels(ports: RerankerPorts, conceptBank: () => Promis
   if (options.ocr && ports.media.ocrAvailable) await ports.media.loadOcr?.();
   signal?.throwIfAborted();
   if (warmPath) await rehearse(warmPath, options.media ?? true);
+  // OCR asked (rerank.ocr, an image_ocr_text weight) but its model missing: the rest serves, said in
+  // health — before, health listed "ocr" as warmed and images were read without their text, unsaid
+  if (options.ocr && !ports.media.ocrAvailable) return { ocr: ports.media.ocrUnavailable ?? 'no OCR model on this install' };
+  return undefined;
 }
 
 /**
@@ -95,6 +99,8 @@ export interface WarmupStatus {
   /** Why it failed: the error code and message. */
   code?: string;
   reason?: string;
+  /** Roles asked for that cannot load on this install (OCR without its model), each with why: the rest warmed. */
+  unavailable?: Record<string, string>;
 }
 
 export class Warmup {
@@ -103,6 +109,7 @@ export class Warmup {
   #t0 = 0;
   #ms = 0;
   #error: { code: string; reason: string } | undefined;
+  #unavailable: Record<string, string> | undefined;
   #running: Promise<void> | undefined;
 
   get state(): WarmupState {
@@ -114,16 +121,19 @@ export class Warmup {
    * failed: then it runs again). The returned
    * promise always resolves; the outcome is in `status()` (and given to `onDone`).
    */
-  start(run: () => Promise<void>, what: string[] = [], onDone?: (s: WarmupStatus) => void): Promise<void> {
+  start(run: () => Promise<Record<string, string> | undefined | void>, what: string[] = [], onDone?: (s: WarmupStatus) => void): Promise<void> {
     // once — unless it failed: a warm-up tried again (models pulled after the start) may succeed
     if (this.#running && this.#state !== 'failed') return this.#running;
     this.#state = 'warming';
     this.#error = undefined;
+    this.#unavailable = undefined;
     this.#what = what;
     this.#t0 = performance.now();
     this.#running = (async () => {
       try {
-        await run();
+        const unavailable = (await run()) ?? undefined;
+        this.#unavailable = unavailable;
+        if (unavailable) this.#what = what.filter((w) => !(w in unavailable));
         this.#state = 'ready';
       } catch (e) {
         const err = toVlrerankError(e);
@@ -166,6 +176,7 @@ export class Warmup {
     if (this.#state === 'warming') s.ms = Math.round(performance.now() - this.#t0);
     else if (this.#state !== 'idle') s.ms = Math.round(this.#ms);
     if (this.#error) Object.assign(s, this.#error);
+    if (this.#unavailable) s.unavailable = this.#unavailable;
     return s;
   }
 }

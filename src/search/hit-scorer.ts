@@ -49,6 +49,8 @@ export interface StandInRequest {
   fps?: number;
   max_frames?: number;
   backend?: 'local' | 'remote';
+  /** The pipeline's signal weights (OCR is read where `ocr_text` counts). */
+  weights?: Record<string, number>;
 }
 
 export interface ScoredDocument {
@@ -99,7 +101,7 @@ export class RerankerScorer implements Scorer {
   }
 
   standIn(record: unknown, req: StandInRequest): Promise<{ document: HitDocument } | { reason: string }> {
-    return this.reranker.recordStandIn(record, { query: req.query, chunking: req.chunking, fps: req.fps, maxFrames: req.max_frames, backend: req.backend });
+    return this.reranker.recordStandIn(record, { query: req.query, chunking: req.chunking, fps: req.fps, maxFrames: req.max_frames, backend: req.backend, weights: req.weights });
   }
 
   async score(req: ScoreRequest): Promise<ScoredDocument[]> {

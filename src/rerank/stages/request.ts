@@ -54,7 +54,9 @@ export function planRequest(req: NormalizedInput, ports: RerankerPorts, options:
   const qHasText = q.text !== undefined;
   const qHasVisual = q.image !== undefined || q.video !== undefined;
   const anyDocText = req.documents.some((d) => d.text !== undefined);
-  const ocr = Boolean((req.ocr ?? options.ocr ?? false) && ports.media.ocrAvailable && qHasText);
+  // the server's OCR (rerank.ocr) runs only where its signal counts: a pipeline or call weighing
+  // `ocr_text` 0 does not pay ~1–10 s an image for it (held-out probe round 22a); `ocr: true` asked
+  const ocr = Boolean((req.ocr ?? (options.ocr && (weights.ocr_text ?? 0) > 0)) && ports.media.ocrAvailable && qHasText);
   const queryOcr = Boolean(useLocal && q.image !== undefined && anyDocText && (weights.image_ocr_text ?? 0) > 0 && ports.media.ocrAvailable);
   const { fps, maxFrames } = videoSamplingOf(req, options);
   const clip = ports.clip;

@@ -1,0 +1,51 @@
+/**
+ * A tall image — a full-page screenshot, 1280×20000 — read by OCR in bands (held-out probe round
+ * 22a). The detector sees an image at most `detMaxSide` (960) on its longest side: a 1280×20000 page
+ * shrank to 61×960, its 18 px text to under 1 px, and OCR read nothing at all from it. An image more
+ * than twice as tall as max(width, detMaxSide) is cut into bands of that height (so each band is
+ * seen at the scale an ordinary screenshot of that width is), overlapping by a line or two; a line
+ * is kept from the band whose middle part holds its centre, its box moved into the page's
+ * coordinates. `maxLines` bounds the whole page, which is read top down until it is reached.
+ * Text running down more than one band (a vertical line longer than the page is wide) is cut.
+ */
+import type { OcrEngine, OcrLine, OcrOptions } from '../models/encoders/ocr.js';
+import type { RgbImage } from '../models/encoders/ocr-crop.js';
+
+/** The PaddleOCR defaults the engine uses when options leave them unset (ocr.ts DEFAULTS). */
+const DET_MAX_SIDE = 960;
+const MAX_LINES = 200;
+/** Overlap of two bands: two lines of the tallest text a page would have. */
+const OVERLAP = 128;
+
+/** Bands [top, bottom) of an image this tall, or one band for an image the detector reads whole. */
+export function ocrBands(width: number, height: number, detMaxSide = DET_MAX_SIDE): Array<[number, number]> {
+  const band = Math.max(width, detMaxSide);
+  if (height <= 2 * band) return [[0, height]];
+  const out: Array<[number, number]> = [];
+  for (let top = 0; ; top += band - OVERLAP) {
+    const bottom = Math.min(height, top + band);
+    out.push([top, bottom]);
+    if (bottom === height) return out;
+  }
+}
+
+export async function recognizeInBands(engine: Pick<OcrEngine, 'recognize'>, img: RgbImage, options: OcrOptions = {}, signal?: AbortSignal): Promise<OcrLine[]> {
+  const bands = ocrBands(img.width, img.height, options.detMaxSide);
+  if (bands.length === 1) return engine.recognize(img, options, signal);
+  const maxLines = options.maxLines ?? MAX_LINES;
+  const row = img.width * 3;
+  const out: OcrLine[] = [];
+  for (const [i, [top, bottom]] of bands.entries()) {
+    if (out.length >= maxLines) break;
+    // rows are contiguous: a band is a view of the page's pixels, nothing copied
+    const band = { data: img.data.subarray(top * row, bottom * row), width: img.width, height: bottom - top };
+    const lines = await engine.recognize(band, { ...options, maxLines: maxLines - out.length }, signal);
+    const from = i === 0 ? 0 : OVERLAP / 2;
+    const to = i === bands.length - 1 ? Infinity : bottom - top - OVERLAP / 2;
+    for (const l of lines) {
+      const cy = l.box.reduce((s, p) => s + p[1], 0) / 4;
+      if (cy >= from && cy < to && out.length < maxLines) out.push({ ...l, box: l.box.map(([x, y]) => [x, y + top]) as OcrLine['box'] });
+    }
+  }
+  return out;
+}
