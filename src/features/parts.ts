@@ -11,6 +11,7 @@ import type { OcrEngine, OcrLine, OcrOptions } from '../models/encoders/ocr.js';
 import { featureKey, featureKeyOf, stableStringify, type MediaIdentity } from './cache/feature-cache.js';
 import type { FeatureRequest, VideoResult, VisualFeatures } from './records.js';
 import { IMAGE_DECODE } from './media/image.js';
+import { MAX_CHARS } from './ocr-bands.js';
 
 export interface Classification {
   embedding: Float32Array;
@@ -90,7 +91,7 @@ export class PartKeys {
 
   ocr(contentHash: string): string {
     // `tall`: a tall page is read in bands since round 22a (ocr-bands.ts); a kept result read it whole
-    this.#ocrKey ??= featureKeyOf({ kind: 'ocr', models: [rev(this.#ocr!)], params: { dec: IMAGE_DECODE, ...this.#s.ocrOptions, tall: 'bands' } });
+    this.#ocrKey ??= featureKeyOf({ kind: 'ocr', models: [rev(this.#ocr!)], params: { dec: IMAGE_DECODE, ...this.#s.ocrOptions, tall: `bands:${MAX_CHARS}` } });
     return this.#ocrKey({ contentHash });
   }
 

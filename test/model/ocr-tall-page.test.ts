@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { mediaSchema } from '../../src/config/schema.js';
 import { FeatureExtractor } from '../../src/features/extractor.js';
-import { ocrBands } from '../../src/features/ocr-bands.js';
+import { MAX_CHARS, ocrBands, recognizeInBands } from '../../src/features/ocr-bands.js';
+import type { OcrLine } from '../../src/models/encoders/ocr.js';
 import { Models } from '../../src/models/index.js';
 import { modelsConfig } from '../helpers/models.js';
 
@@ -51,5 +52,18 @@ describe('OCR of a tall page', () => {
     expect(b[0]).toEqual([0, 1280]);
     expect(b.at(-1)![1]).toBe(20000);
     for (let i = 1; i < b.length; i++) expect(b[i]![0]).toBe(b[i - 1]![1] - 128);
+  });
+});
+
+describe('OCR of a tall page, bounded', () => {
+  it('stops reading bands once the text read passes MAX_CHARS (the text model reads ~2,000 characters of it)', async () => {
+    // an engine that reads one 1,500-character line in every band it is given: how many bands are asked for
+    let calls = 0;
+    const wordyPage = { recognize: async () => { calls++; return [{ text: 'x'.repeat(1500), confidence: 1, box: [[0, 500], [10, 500], [10, 510], [0, 510]] as OcrLine['box'] }]; } };
+    const img = { data: new Uint8Array(1280 * 20000 * 3), width: 1280, height: 20000 };
+    const lines = await recognizeInBands(wordyPage, img);
+    expect(ocrBands(1280, 20000).length).toBeGreaterThan(10);
+    expect(calls).toBe(Math.ceil(MAX_CHARS / 1500));
+    expect(lines.map((l) => l.text).join('').length).toBeGreaterThanOrEqual(MAX_CHARS);
   });
 });
