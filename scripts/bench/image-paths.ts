@@ -18,7 +18,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { parse as parseYaml } from 'yaml';
-import { arg, HERE, median } from './alternate.js';
+import { arg, HERE, median, rerankStack } from './alternate.js';
 
 const SHAPE = arg('--shape', 'query');
 const PAIRS = Number(arg('--pairs', '8'));
@@ -40,22 +40,9 @@ export function mainThreadMs(): number {
 
 if (process.argv.includes('--child')) {
   const repo = resolve(arg('--repo', HERE));
-  const src = (m: string) => import(join(repo, 'src', m));
-  const { configSchema } = await src('config/schema.js');
-  const { cacheBudget } = await src('config/cache-budget.js');
-  const { FeatureExtractor } = await src('features/extractor.js');
-  const { Models } = await src('models/index.js');
-  const { localPorts, VISUAL_PASSAGE_DETECT_THRESHOLD } = await src('rerank/backends/local.js');
-  const { PreparedSides } = await src('rerank/prepared.js');
-  const { Reranker } = await src('rerank/reranker.js');
+  const { src, features, prepared, reranker } = await rerankStack(repo);
   const { parsePipeline } = await src('pipelines/load.js');
   const { scoreFusionOf } = await src('search/shape.js');
-  const cfg = configSchema.parse({ models: { dir: join(SHARED, 'models'), device: 'cpu' }, media: { roots: [SHARED] } });
-  const m = await Models.create(cfg.models);
-  const features = await FeatureExtractor.create(m, { media: cfg.media, cacheMaxBytes: cacheBudget(cfg.cache.maxBytes).maxBytes, detectScoreThreshold: VISUAL_PASSAGE_DETECT_THRESHOLD });
-  const prepared = new PreparedSides();
-  const reranker = new Reranker({ mediaRoots: [SHARED], ports: () => localPorts({ models: m, features }), preparedSides: prepared });
-  await reranker.warmup();
   const pipeline = parsePipeline(parseYaml(readFileSync(join(repo, 'pipelines/grocery.yaml'), 'utf8')), 'grocery.yaml');
   const catalog = readFileSync(join(GROCERY, 'catalog.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { title: string; description: string | null; iconic_image: string });
   const shelf = readFileSync(join(GROCERY, 'queries.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => join(GROCERY, l.split('\t')[0]!));
