@@ -1,5 +1,5 @@
 /**
- * `npx tsx scripts/bench/backfill-pairs.ts [--base DIR] [--pairs 3] [--docs 200] [--upstream URL] [--prefix pf22-bf]`:
+ * `npx tsx scripts/bench/backfill-pairs.ts [--base DIR] [--pairs 3] [--docs 200] [--dist] [--upstream URL] [--prefix pf22-bf]`:
  * `vlrerank index backfill` as a user runs it (the CLI, the Grocery pipeline, Elasticsearch), by
  * `--base DIR`'s src/ and by this checkout's, in turn (A B, B A, …): each run gets a fresh index of
  * `--docs` photo documents (Grocery in-store photos with their product's name, written straight to
@@ -35,7 +35,9 @@ interface Stats {
 async function side(repo: string, index: string): Promise<Stats> {
   const store = mkdtempSync(join(tmpdir(), 'pf22-bf-store-'));
   const env = { ...process.env, VLRERANK_UPSTREAM: UPSTREAM, VLRERANK_MODELS_DIR: resolve(HERE, '../shared/models'), VLRERANK_MEDIA_ROOTS: resolve(HERE, '../shared/data'), VLRERANK_PIPELINES_DIR: join(HERE, 'pipelines'), VLRERANK_LOG_LEVEL: 'silent', VLRERANK_STORE_DISK_PATH: store };
-  const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', '--import', join(HERE, 'scripts/bench/thread-stats.ts'), join(repo, 'src/cli/main.ts'), 'index', ...args, '--pipeline', 'grocery'], { cwd: HERE, env, timeout: 900_000 });
+  // --dist: each side's compiled dist/ (`npx tsc -p tsconfig.build.json` in it first), as a deployment runs it; else its src/ through tsx
+  const main = process.argv.includes('--dist') ? join(repo, 'dist/cli/main.js') : join(repo, 'src/cli/main.ts');
+  const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', '--import', join(HERE, 'scripts/bench/thread-stats.ts'), main, 'index', ...args, '--pipeline', 'grocery'], { cwd: HERE, env, timeout: 900_000 });
   try {
     await fetch(`${UPSTREAM}/${index}`, { method: 'DELETE' });
     await cli(['setup', index]);
