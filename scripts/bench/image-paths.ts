@@ -16,9 +16,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parse as parseYaml } from 'yaml';
 import { arg, HERE, median, rerankStack } from './alternate.js';
+import { countGcs, mainThreadMs } from './thread-clock.js';
 
 const SHAPE = arg('--shape', 'query');
 const PAIRS = Number(arg('--pairs', '8'));
@@ -33,11 +34,6 @@ interface Stats {
   loop: { p99: number; max: number };
 }
 
-/** CPU time of this process's main thread so far, ms (the kernel's run time of the thread whose id is the pid). */
-export function mainThreadMs(): number {
-  return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
-}
-
 if (process.argv.includes('--child')) {
   const repo = resolve(arg('--repo', HERE));
   const { src, features, prepared, reranker } = await rerankStack(repo);
@@ -47,13 +43,7 @@ if (process.argv.includes('--child')) {
   const catalog = readFileSync(join(GROCERY, 'catalog.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { title: string; description: string | null; iconic_image: string });
   const shelf = readFileSync(join(GROCERY, 'queries.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => join(GROCERY, l.split('\t')[0]!));
   const products = catalog.slice(0, 50).map((c) => ({ text: `${c.title}. ${c.description ?? ''}`.trim(), image: join(GROCERY, c.iconic_image) }));
-  let gc = { n: 0, major: 0 };
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      gc.n++;
-      if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === 4) gc.major++;
-    }
-  }).observe({ entryTypes: ['gc'] });
+  const gc = countGcs();
   // request k: its own photos (never seen by this process before), the other inputs warm
   const ask = (k: number) =>
     SHAPE === 'ocr'
@@ -71,7 +61,7 @@ if (process.argv.includes('--child')) {
   process.on('message', (msg: { k?: number; close?: true }) => {
     if (msg.close) return void reranker.close().then(() => process.exit(0));
     const delay = monitorEventLoopDelay({ resolution: 5 });
-    gc = { n: 0, major: 0 };
+    gc.reset();
     const c = process.cpuUsage();
     const t0 = mainThreadMs();
     const t = performance.now();
@@ -80,7 +70,7 @@ if (process.argv.includes('--child')) {
       delay.disable();
       const u = process.cpuUsage(c);
       if (out.errors?.length) console.error('errors', out.errors);
-      process.send!({ ms: performance.now() - t, cpu: (u.user + u.system) / 1000, main: mainThreadMs() - t0, gc, loop: { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 } } satisfies Stats);
+      process.send!({ ms: performance.now() - t, cpu: (u.user + u.system) / 1000, main: mainThreadMs() - t0, gc: { n: gc.n, major: gc.major }, loop: { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 } } satisfies Stats);
     });
   });
   process.send!('ready');

@@ -5,20 +5,13 @@
  * event loop's delay over the run (p99, max, ms). For measuring a CLI command as a user runs it
  * (backfill-pairs.ts); no effect on what the command does.
  */
-import { readFileSync } from 'node:fs';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { countGcs, mainThreadMs } from './thread-clock.js';
 
-const mainMs = () => Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
 const delay = monitorEventLoopDelay({ resolution: 5 });
 delay.enable();
-const gc = { n: 0, major: 0 };
-new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) {
-    gc.n++;
-    if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === 4) gc.major++;
-  }
-}).observe({ entryTypes: ['gc'] });
+const gc = countGcs();
 process.on('exit', () => {
   const u = process.cpuUsage();
-  process.stderr.write(`thread-stats ${JSON.stringify({ main: mainMs(), cpu: (u.user + u.system) / 1000, gc, loop: { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 } })}\n`);
+  process.stderr.write(`thread-stats ${JSON.stringify({ main: mainThreadMs(), cpu: (u.user + u.system) / 1000, gc: { n: gc.n, major: gc.major }, loop: { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 } })}\n`);
 });
