@@ -45,8 +45,8 @@ export interface ColdSide {
   close(): Promise<void>;
 }
 
-/** A side whose request k reranks N COCO photos (the k-th N of them) cold, with `repo`'s src/ and `models` merged into the models config. */
-export async function coldSide(repo: string, n: number, models: Record<string, unknown> = {}): Promise<ColdSide> {
+/** `repo`'s src/ built as `serve` builds its Reranker (models merged into the models config), warmed up; `src` imports more of that src/. */
+export async function rerankStack(repo: string, models: Record<string, unknown> = {}) {
   const src = (m: string) => import(join(repo, 'src', m));
   const { configSchema } = await src('config/schema.js');
   const { cacheBudget } = await src('config/cache-budget.js');
@@ -61,6 +61,12 @@ export async function coldSide(repo: string, n: number, models: Record<string, u
   const prepared = new PreparedSides();
   const reranker = new Reranker({ mediaRoots: [SHARED], ports: () => localPorts({ models: m, features }), preparedSides: prepared });
   await reranker.warmup();
+  return { src, m, features, prepared, reranker };
+}
+
+/** A side whose request k reranks N COCO photos (the k-th N of them) cold, with `repo`'s src/ and `models` merged into the models config. */
+export async function coldSide(repo: string, n: number, models: Record<string, unknown> = {}): Promise<ColdSide> {
+  const { m, features, prepared, reranker } = await rerankStack(repo, models);
   return {
     async cold(k) {
       features.cache.clear();

@@ -9,7 +9,7 @@
  */
 import { DEFAULT_MODELS, type Models, type PreprocessedImage } from '../models/index.js';
 import type { MediaSource } from '../features/media/source.js';
-import { decodeImage, preprocessImage, type DecodedImage } from '../features/media/image.js';
+import { decodeImage, dropDecoded, preprocessImage, type DecodedImage } from '../features/media/image.js';
 import type { VideoDecoder } from '../features/media/video.js';
 import type { FeatureRecord } from '../features/record/index.js';
 import type { RecordDocument } from '../rerank/records/build.js';
@@ -30,11 +30,12 @@ export async function modelAloneCeiling(
   opts: { queryVectors: boolean; rounds?: number },
 ): Promise<Ceiling> {
   const [classifier, detector, text] = await Promise.all([models.imageClassifier(), models.objectDetector(), models.textEmbedder(DEFAULT_MODELS.textEmbedder)]);
-  // untimed: every image and frame read, decoded and preprocessed for both image models
+  // untimed: every image and frame read, decoded and preprocessed for both image models (photos in
+  // the image worker, as the backfill itself decodes them: their pixels never reach this heap, perf22)
   const decoded: DecodedImage[] = [];
   for (const d of docs) {
     try {
-      if (d.image !== undefined) decoded.push(await decodeImage((await media.source.resolve(d.image)).bytes));
+      if (d.image !== undefined) decoded.push(await decodeImage((await media.source.resolve(d.image)).bytes, undefined, { held: true }));
       if (d.video !== undefined) {
         const path = await media.source.localPath(d.video);
         decoded.push(...(await media.video.sampleFrames({ path }, { fps: d.fps ?? media.fps, maxFrames: d.max_frames ?? media.maxFrames })).frames);
@@ -45,6 +46,7 @@ export async function modelAloneCeiling(
   }
   const forClassifier: PreprocessedImage[] = await Promise.all(decoded.map((img) => preprocessImage(img, classifier.preprocess)));
   const forDetector: PreprocessedImage[] = await Promise.all(decoded.map((img) => preprocessImage(img, detector.preprocess)));
+  decoded.forEach(dropDecoded);
   const passages: string[] = [];
   const queries: string[] = [];
   docs.forEach((d, i) => {

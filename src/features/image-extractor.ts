@@ -51,10 +51,9 @@ export class ImageExtractor {
     known.remember(ref, m);
     // the decode (when a part is missing) happens under the same media permit; model waits do not hold it
     let wanted = false;
-    // the pixels decoded and kept in the image worker (perf21: off this thread's heap) unless OCR, which reads them here, may run
-    const held = !((request.ocr ?? false) && this.#d.models.ocrEngine !== undefined);
-    let made: DecodedImage | undefined;
-    const once = decodeOnce(cpu, async () => (made = await decodeImage(bytes, limits, { held })));
+    // the pixels decoded and kept in the image worker (perf21: off this thread's heap; OCR reads them there too, perf22)
+    const held = heldDecodes(limits);
+    const once = decodeOnce(cpu, () => held.decode(bytes));
     const decode = (signal: AbortSignal) => {
       wanted = true;
       return once(signal).finally(release);
@@ -64,7 +63,7 @@ export class ImageExtractor {
     });
     // every part answered, so no computation reads the pixels any more; a request that failed or was
     // aborted leaves them to the handle's collection (a part another request joined may still need them)
-    dropDecoded(made);
+    held.drop();
     return result;
   }
 
@@ -101,24 +100,35 @@ export class ImageExtractor {
   /** Features of raw bytes already in hand (e.g. an uploaded query image). */
   async imageBytes(bytes: Buffer, request: FeatureRequest = {}): Promise<ImageResult> {
     const contentHash = sha256Hex(bytes);
-    return this.#features(contentHash, decodeOnce(this.#d.cpu, () => decodeImage(bytes, this.#d.limits)), request);
+    const held = heldDecodes(this.#d.limits);
+    const result = await this.#features(contentHash, decodeOnce(this.#d.cpu, () => held.decode(bytes)), request);
+    held.drop();
+    return result;
   }
 
   #allCached(contentHash: string, request: FeatureRequest): boolean {
     return this.#d.keys.image(contentHash, request).every((k) => this.#d.cache.has(k));
   }
 
-  /** Read and decode `ref` after all (a part was evicted between the check and its lookup). */
-  #readAgain(ref: string, request: FeatureRequest): Decode {
+  /** Read and decode `ref` after all (a part was evicted between the check and its lookup), into `held`. */
+  #readAgain(ref: string, request: FeatureRequest, held: HeldDecodes): Decode {
     const { source, limits, cpu } = this.#d;
-    return (s) => source.resolve(ref, { maxBytes: limits.maxBytes, signal: request.signal }).then((m) => cpu.use(() => decodeImage(m.bytes, limits), false, s));
+    return (s) => source.resolve(ref, { maxBytes: limits.maxBytes, signal: request.signal }).then((m) => cpu.use(() => held.decode(m.bytes), false, s));
+  }
+
+  /** `#features` whose decodes (if a part turns out to be missing after all) are held by the image worker and let go once every part has answered. */
+  async #featuresHeld(contentHash: string, decode: (held: HeldDecodes) => Decode, request: FeatureRequest): Promise<ImageResult> {
+    const held = heldDecodes(this.#d.limits);
+    const result = await this.#features(contentHash, decode(held), request);
+    held.drop();
+    return result;
   }
 
   /** An unchanged local file whose parts are all cached costs one stat(), not a read and a sha256. */
   async #unchangedPath(ref: string, request: FeatureRequest): Promise<ImageResult | undefined> {
     const hash = await this.#d.known.pathHash(ref);
     if (!hash || !this.#allCached(hash, request)) return undefined;
-    return this.#features(hash, this.#readAgain(ref, request), request);
+    return this.#featuresHeld(hash, (held) => this.#readAgain(ref, request, held), request);
   }
 
   /**
@@ -136,9 +146,9 @@ export class ImageExtractor {
     const r = await source.fetchUrl(ref, { maxBytes: limits.maxBytes, signal: request.signal, validators: memo });
     if (!('notModified' in r)) {
       known.rememberUrl(ref, r);
-      return this.#features(r.contentHash, (s) => cpu.use(() => decodeImage(r.bytes, limits), false, s), request);
+      return this.#featuresHeld(r.contentHash, (held) => (s) => cpu.use(() => held.decode(r.bytes), false, s), request);
     }
-    return this.#features(memo.contentHash, this.#readAgain(ref, request), request);
+    return this.#featuresHeld(memo.contentHash, (held) => this.#readAgain(ref, request, held), request);
   }
 
   async #features(contentHash: string, decode: Decode, request: FeatureRequest): Promise<ImageResult> {
@@ -172,6 +182,24 @@ export class ImageExtractor {
 }
 
 type Found = { value: Part; hit: boolean; source: PartSource };
+
+/** Decodes into the image worker (perf21/22: the pixels never reach this thread), remembered so that `drop` lets it forget them all. */
+interface HeldDecodes {
+  decode(bytes: Buffer): Promise<DecodedImage>;
+  drop(): void;
+}
+
+function heldDecodes(limits: ImageLimits): HeldDecodes {
+  const made: DecodedImage[] = [];
+  return {
+    decode: async (bytes) => {
+      const img = await decodeImage(bytes, limits, { held: true });
+      made.push(img);
+      return img;
+    },
+    drop: () => made.forEach(dropDecoded),
+  };
+}
 
 /** An image's decode for a part's computation: its wait for a decode slot is in `signal`'s lane and ends when it aborts. */
 type Decode = (signal: AbortSignal) => Promise<DecodedImage>;

@@ -11,8 +11,7 @@
  * the loaded 2-core machine — bought nothing it scores on; the first bands read hold the text it does.
  * Text running down more than one band (a vertical line longer than the page is wide) is cut.
  */
-import type { OcrEngine, OcrLine, OcrOptions } from '../models/encoders/ocr.js';
-import type { RgbImage } from '../models/encoders/ocr-crop.js';
+import type { OcrEngine, OcrLine, OcrOptions, OcrPixels } from '../models/encoders/ocr.js';
 
 /** The PaddleOCR defaults the engine uses when options leave them unset (ocr.ts DEFAULTS). */
 const DET_MAX_SIDE = 960;
@@ -34,18 +33,20 @@ export function ocrBands(width: number, height: number, detMaxSide = DET_MAX_SID
   }
 }
 
-export async function recognizeInBands(engine: Pick<OcrEngine, 'recognize'>, img: RgbImage, options: OcrOptions = {}, signal?: AbortSignal): Promise<OcrLine[]> {
-  const bands = ocrBands(img.width, img.height, options.detMaxSide);
-  if (bands.length === 1) return engine.recognize(img, options, signal);
+/**
+ * OCR lines of a `width`×`height` image, a tall one read band by band; `band(rows)` gives what OCR
+ * reads of the rows [top, bottom) (features/media/image.ts `ocrPixels`: on this thread or held by the
+ * image worker), or of the whole image when `rows` is undefined.
+ */
+export async function recognizeInBands(engine: Pick<OcrEngine, 'recognize'>, size: { width: number; height: number }, band: (rows?: readonly [number, number]) => OcrPixels, options: OcrOptions = {}, signal?: AbortSignal): Promise<OcrLine[]> {
+  const bands = ocrBands(size.width, size.height, options.detMaxSide);
+  if (bands.length === 1) return engine.recognize(band(), options, signal);
   const maxLines = options.maxLines ?? MAX_LINES;
-  const row = img.width * 3;
   const out: OcrLine[] = [];
   let chars = 0;
   for (const [i, [top, bottom]] of bands.entries()) {
     if (out.length >= maxLines || chars >= MAX_CHARS) break;
-    // rows are contiguous: a band is a view of the page's pixels, nothing copied
-    const band = { data: img.data.subarray(top * row, bottom * row), width: img.width, height: bottom - top };
-    const lines = await engine.recognize(band, { ...options, maxLines: maxLines - out.length }, signal);
+    const lines = await engine.recognize(band([top, bottom]), { ...options, maxLines: maxLines - out.length }, signal);
     const from = i === 0 ? 0 : OVERLAP / 2;
     const to = i === bands.length - 1 ? Infinity : bottom - top - OVERLAP / 2;
     for (const l of lines) {

@@ -13,7 +13,7 @@ import type { OcrEngine, OcrLine, OcrOptions } from '../models/encoders/ocr.js';
 import type { PreprocessedImage } from '../models/preprocess.js';
 import type { Semaphore } from '../util/semaphore.js';
 import { softmax } from '../util/vector.js';
-import { preprocessImage, type DecodedImage } from './media/image.js';
+import { ocrPixels, preprocessImage, type DecodedImage } from './media/image.js';
 import { recognizeInBands } from './ocr-bands.js';
 import type { Classification } from './parts.js';
 
@@ -110,8 +110,8 @@ export class VisualModels {
     return this.detector.detect(pre, pre.original, thr === undefined ? {} : { scoreThreshold: thr }, signal);
   }
 
-  /** OCR lines (a tall page in bands, ocr-bands.ts); only called when an OCR engine is installed. */
+  /** OCR lines (a tall page in bands, ocr-bands.ts); only called when an OCR engine is installed. Pixels held by the image worker stay there (perf22). */
   ocr(img: DecodedImage, signal?: AbortSignal): Promise<OcrLine[]> {
-    return recognizeInBands(this.ocrEngine!, img, this.#s.ocrOptions, signal);
+    return recognizeInBands(this.ocrEngine!, img, (rows) => ocrPixels(img, rows), this.#s.ocrOptions, signal);
   }
 }

@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { mediaSchema } from '../../src/config/schema.js';
 import { FeatureExtractor } from '../../src/features/extractor.js';
 import { MAX_CHARS, ocrBands, recognizeInBands } from '../../src/features/ocr-bands.js';
-import type { OcrLine } from '../../src/models/encoders/ocr.js';
+import { pixelsHere, type OcrLine } from '../../src/models/encoders/ocr.js';
 import { Models } from '../../src/models/index.js';
 import { modelsConfig } from '../helpers/models.js';
 
@@ -60,8 +60,8 @@ describe('OCR of a tall page, bounded', () => {
     // an engine that reads one 1,500-character line in every band it is given: how many bands are asked for
     let calls = 0;
     const wordyPage = { recognize: async () => { calls++; return [{ text: 'x'.repeat(1500), confidence: 1, box: [[0, 500], [10, 500], [10, 510], [0, 510]] as OcrLine['box'] }]; } };
-    const img = { data: new Uint8Array(1280 * 20000 * 3), width: 1280, height: 20000 };
-    const lines = await recognizeInBands(wordyPage, img);
+    const size = { width: 1280, height: 20000 };
+    const lines = await recognizeInBands(wordyPage, size, (rows) => pixelsHere({ data: new Uint8Array(0), width: size.width, height: rows ? rows[1] - rows[0] : size.height }));
     expect(ocrBands(1280, 20000).length).toBeGreaterThan(10);
     expect(calls).toBe(Math.ceil(MAX_CHARS / 1500));
     expect(lines.map((l) => l.text).join('').length).toBeGreaterThanOrEqual(MAX_CHARS);

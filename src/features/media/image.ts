@@ -13,11 +13,10 @@
 import sharp, { type Metadata } from 'sharp';
 import { vlrError, isVlrerankError, type VlrerankError } from '../../errors.js';
 import type { ImagePreprocess, PreprocessedImage } from '../../models/preprocess.js';
-import { heldDecode, heldDrop, heldPrep, type HeldPixels } from './prep-worker.js';
-
-// libvips' operation cache (sharp's default: 50 MB, 20 files, 100 operations, per process) finds
-// nothing again here — each decode is of bytes just read — so it only holds memory: off (round 13d).
-sharp.cache(false);
+import { pixelsHere, type OcrPixels } from '../../models/encoders/ocr.js';
+import { planeTable, writePlanes } from '../../models/pixels.js';
+import { heldCrops, heldDecode, heldDrop, heldPlanes, type HeldPixels, type HeldRows } from './prep-worker.js';
+import { decodeSteps, resized, type ResizeWindow } from './sharp-steps.js';
 
 /** Decoded 8-bit RGB pixels, row-major HWC, 3 channels, orientation already applied. */
 export interface DecodedImage {
@@ -54,7 +53,7 @@ const DEFAULT_IMAGE_LIMITS: ImageLimits = { maxBytes: 32 * 1024 * 1024, maxPixel
 const SUPPORTED_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'heif', 'tiff', 'avif']);
 
 /** The model interpolation names → sharp kernels. sharp's `cubic` is Catmull-Rom (a = -0.5), like PIL's BICUBIC; outputs still differ slightly (PITFALLS.md). */
-const KERNELS: Record<ImagePreprocess['interpolation'], 'cubic' | 'linear' | 'nearest' | 'lanczos3'> = {
+const KERNELS: Record<ImagePreprocess['interpolation'], ResizeWindow['kernel']> = {
   bicubic: 'cubic',
   bilinear: 'linear',
   nearest: 'nearest',
@@ -139,8 +138,9 @@ export async function probeImage(
 export const IMAGE_DECODE = 'rgb-as-encoded/2';
 
 /**
- * `held: true` (the feature extractor's cold path, perf21): decoded in the image worker, pixels kept
- * there — for images only ever preprocessed for the models (OCR reads `data`: it takes this thread's).
+ * `held: true` (the feature extractor, perf21; OCR too since perf22, through `ocrPixels`): decoded in
+ * the image worker, pixels kept there — `data` is then empty (`preprocessImage` and `ocrPixels` ask
+ * the worker; `dropDecoded` lets it forget them).
  *
  * Decode to 8-bit RGB (alpha flattened onto white, palette/grey/16-bit converted, CMYK as
  * `decodeCmyk` says), orientation from EXIF applied, first frame only. Limits are checked from the
@@ -164,15 +164,7 @@ export async function decodeImage(buf: Buffer, limits: ImageLimits = DEFAULT_IMA
       if (r.channels !== 3) throw vlrError('VLR_MEDIA_UNSUPPORTED', `image decoded to ${r.channels} channels, expected 3`);
       return { data: NO_PIXELS, width: r.width, height: r.height, channels: 3, format, held: r.held };
     }
-    // failOn 'warning' (sharp's default, stated here on purpose): a JPEG with corrupt entropy data only
-    // raises libjpeg warnings and would otherwise decode to garbage pixels and garbage features. All 1238
-    // photos in ../shared/data decode cleanly under it.
-    const { data, info } = await sharp(buf, { limitInputPixels: limits.maxPixels, failOn: 'warning', pages: 1, page: 0, ignoreIcc: true })
-      .rotate()
-      .flatten({ background: '#ffffff' })
-      .toColourspace('srgb')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
+    const { data, info } = await decodeSteps(buf, limits.maxPixels).toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw vlrError('VLR_MEDIA_UNSUPPORTED', `image decoded to ${info.channels} channels, expected 3`);
     return { data, width: info.width, height: info.height, channels: 3, format };
   } catch (e) {
@@ -231,46 +223,37 @@ export function resizeGeometry(
   };
 }
 
+/** The window a model's preprocessing keeps of a width×height image, and its kernel. */
+function windowOf(width: number, height: number, spec: ImagePreprocess): ResizeWindow {
+  return { ...resizeGeometry(width, height, spec), width: spec.width, height: spec.height, kernel: KERNELS[spec.interpolation] };
+}
+
 /** Resized (and cropped) 8-bit RGB pixels at the model's input size; the float conversion is separate so it can run per model. */
 async function resizeRgb(img: DecodedImage, spec: ImagePreprocess): Promise<Buffer> {
-  const g = resizeGeometry(img.width, img.height, spec);
-  let pipe = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 }, limitInputPixels: false });
-  if (g.resizeWidth !== img.width || g.resizeHeight !== img.height) {
-    pipe = pipe.resize(g.resizeWidth, g.resizeHeight, { kernel: KERNELS[spec.interpolation], fit: 'fill' });
-  }
-  if (g.resizeWidth !== spec.width || g.resizeHeight !== spec.height) {
-    pipe = pipe.extract({ left: g.left, top: g.top, width: spec.width, height: spec.height });
-  }
   try {
-    const { data, info } = await pipe.raw().toBuffer({ resolveWithObject: true });
-    if (info.width !== spec.width || info.height !== spec.height || info.channels !== 3) {
-      throw vlrError('VLR_INTERNAL', `resize produced ${info.width}×${info.height}×${info.channels}, expected ${spec.width}×${spec.height}×3`);
-    }
-    return data;
+    return await resized(img.data, img.width, img.height, windowOf(img.width, img.height, spec));
   } catch (e) {
     throw translateSharpError(e);
   }
 }
 
+/** Source channel (in RGB) feeding each of the model's channels. */
+const channelsOf = (spec: ImagePreprocess) => (spec.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2]);
+
+const tables = new WeakMap<ImagePreprocess, Float32Array>();
+/** (px·rescale − mean) / std folded into one multiply-add, px·(rescale/std) + (−mean/std), for every byte of each model channel. */
+function chwTable(spec: ImagePreprocess): Float32Array {
+  let t = tables.get(spec);
+  if (!t) tables.set(spec, (t = planeTable((v, c) => v * (spec.rescale / spec.std[c]!) + -spec.mean[c]! / spec.std[c]!)));
+  return t;
+}
+
 /**
  * HWC uint8 RGB → CHW float32 in the model's channel order: out = (px·rescale − mean) / std,
- * folded into one multiply-add per value, in a single pass over the pixels.
+ * folded into one multiply-add per value (looked up: models/pixels.ts), in a single pass over the pixels.
  */
 export function toChwFloat(rgb: Uint8Array, width: number, height: number, spec: ImagePreprocess, out?: Float32Array): Float32Array {
-  const plane = width * height;
-  const data = out ?? new Float32Array(3 * plane);
-  // Source channel (in RGB) feeding each output channel.
-  const src = spec.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
-  const a0 = spec.rescale / spec.std[0], a1 = spec.rescale / spec.std[1], a2 = spec.rescale / spec.std[2];
-  const b0 = -spec.mean[0] / spec.std[0], b1 = -spec.mean[1] / spec.std[1], b2 = -spec.mean[2] / spec.std[2];
-  const s0 = src[0]!, s1 = src[1]!, s2 = src[2]!;
-  const p1 = plane, p2 = 2 * plane;
-  for (let i = 0, j = 0; i < plane; i++, j += 3) {
-    data[i] = rgb[j + s0]! * a0 + b0;
-    data[p1 + i] = rgb[j + s1]! * a1 + b1;
-    data[p2 + i] = rgb[j + s2]! * a2 + b2;
-  }
-  return data;
+  return writePlanes(rgb, width * height, channelsOf(spec), chwTable(spec), out ?? new Float32Array(3 * width * height));
 }
 
 /**
@@ -300,11 +283,8 @@ async function preprocessHeld(img: DecodedImage, held: HeldPixels, spec: ImagePr
   const length = 3 * spec.width * spec.height;
   const given = into?.(length);
   const out = given?.buffer instanceof SharedArrayBuffer ? given : new Float32Array(new SharedArrayBuffer(length * 4));
-  const src = spec.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
-  // toChwFloat's folded multiply-add, the same doubles
-  const coef = { src, a: spec.std.map((s) => spec.rescale / s), b: spec.mean.map((m, c) => -m / spec.std[c]!) };
   try {
-    await heldPrep(held, { ...resizeGeometry(img.width, img.height, spec), width: spec.width, height: spec.height, kernel: KERNELS[spec.interpolation] }, coef, out);
+    await heldPlanes(held, windowOf(img.width, img.height, spec), channelsOf(spec), chwTable(spec), out);
   } catch (e) {
     throw translateSharpError(e);
   }
@@ -318,4 +298,30 @@ export async function preprocessForModels(
   specs: readonly ImagePreprocess[],
 ): Promise<PreprocessedImage[]> {
   return Promise.all(specs.map((s) => preprocessImage(img, s)));
+}
+
+/**
+ * What OCR reads of a decoded image (models/encoders/ocr.ts OcrPixels), or of the band `rows` [top,
+ * bottom) of it (a tall page read in bands, features/ocr-bands.ts): its pixels on this thread, or,
+ * for an image held by the image worker, the worker's own resize and planes (into shared memory) and
+ * its crops of the text boxes — only the small crops reach this thread (perf22). A band is a view of
+ * the page's rows on either thread, so both give the same bytes.
+ */
+export function ocrPixels(img: DecodedImage, rows?: HeldRows): OcrPixels {
+  const held = img.held;
+  const height = rows ? rows[1] - rows[0] : img.height;
+  if (!held) return pixelsHere(rows ? { data: img.data.subarray(rows[0] * img.width * 3, rows[1] * img.width * 3), width: img.width, height } : img);
+  return {
+    width: img.width,
+    height,
+    async planes(w, h, src, table) {
+      const out = new Float32Array(new SharedArrayBuffer(3 * w * h * 4));
+      // OCR's resize (ocr.ts resizeRgb): bilinear to w×h, nothing cut
+      await heldPlanes(held, { resizeWidth: w, resizeHeight: h, left: 0, top: 0, width: w, height: h, kernel: 'linear' }, src, table, out, rows).catch((e: unknown) => {
+        throw translateSharpError(e);
+      });
+      return out;
+    },
+    crops: (quads) => heldCrops(held, quads, rows),
+  };
 }

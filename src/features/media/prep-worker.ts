@@ -1,90 +1,49 @@
 /**
- * Sharp's decode, resizes and CHW float conversion in a worker isolate of its own ("vlrerank-prep"),
- * so a cold photo's pixels never become the main isolate's external memory. Internal to image.ts.
+ * Sharp's decode, resizes and float planes in a worker thread of its own ("vlrerank-prep",
+ * prep-thread.ts), so a photo's pixels never become the main isolate's external memory. Internal
+ * to image.ts.
  *
  * Why (perf21): each photo's decode (0.92 MB for a COCO photo) and two resizes (0.7 MB) were new
  * buffers on the main thread — ≈ 80 MB a cold 50-photo request — and V8 answered them with 6–8
  * mark-compacts of the whole ≈ 31 MB main heap a request (marking steps and pauses on the thread
  * that serves every request). Here the pixels are decoded and kept in the worker, whose heap is a
  * few MB, under an id; each model's tensor is written by the worker into the shared buffer it is
- * handed (the models' input pool: no copy back), and the pixels are dropped when the main side says
- * so, or when the main side's handle is collected (a request that failed or was aborted part-way).
+ * handed (the models' input pool: no copy back); OCR's detector planes are written the same way and
+ * its text boxes are cut out there (perf22: small crops come back); the pixels are dropped when the
+ * main side says so, or when the main side's handle is collected (a request that failed or was
+ * aborted part-way).
  *
- * The worker is a string (`eval: true`) for the reasons session-worker-source.ts gives (tsx, vitest
- * and dist/ alike); it requires sharp by the path resolved here. It is unref'd whenever nothing is
- * pending, so it never keeps a process alive; if it dies, every pending call fails with the reason
- * and the next call starts a new one.
+ * The thread runs the main thread's own modules (sharp-steps.ts, models/pixels.ts, ocr-crop.ts):
+ * from dist/ it loads prep-thread.js; from src/ (tsx, vitest) it loads prep-thread.ts through tsx's
+ * API (a dev dependency, there whenever src/ runs). It is unref'd whenever nothing is pending, so it
+ * never keeps a process alive; if it dies, every pending call fails with the reason and the next
+ * call starts a new one.
  *
  * Protocol (answered once by `seq`, except `drop`):
  *   → { seq, op: 'decode', id, bytes, maxPixels }          ← { seq, ok, value: { width, height, channels } }
- *   → { seq, op: 'prep', id, geo, coef, into }             ← { seq, ok, value: {} } (`into`: a Float32Array over shared memory)
+ *   → { seq, op: 'planes', id, geo, src, table, into }     ← { seq, ok, value: {} } (`into`: a Float32Array over shared memory)
+ *   → { seq, op: 'crops', id, quads }                      ← { seq, ok, value: [{ data, width, height }] } (ocr-crop.ts cropQuad of each; transferred)
  *   → { op: 'drop', id }                                   (no answer)
  *   → { seq, op: 'count' }                                 ← { seq, ok, value: images held } (tests)
  *   any failure                                            ← { seq, ok: false, message } (sharp's message: image.ts translates it)
  */
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Point } from '../../models/encoders/ocr-boxes.js';
+import type { RgbImage } from '../../models/encoders/ocr-crop.js';
+import type { ResizeWindow } from './sharp-steps.js';
 
-const SHARP_PATH = createRequire(import.meta.url).resolve('sharp');
+const FROM_SOURCE = fileURLToPath(import.meta.url).endsWith('.ts');
+const THREAD = new URL(FROM_SOURCE ? './prep-thread.ts' : './prep-thread.js', import.meta.url);
 
-const SOURCE = String.raw`
-'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
-const sharp = require(workerData.sharpPath);
-sharp.cache(false);
-const held = new Map();
-async function decode(m) {
-  // image.ts decodeImage's pipeline, step for step (probe and CMYK stay there)
-  const { data, info } = await sharp(Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength), { limitInputPixels: m.maxPixels, failOn: 'warning', pages: 1, page: 0, ignoreIcc: true })
-    .rotate().flatten({ background: '#ffffff' }).toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-  if (info.channels === 3) held.set(m.id, { data, width: info.width, height: info.height });
-  return { width: info.width, height: info.height, channels: info.channels };
-}
-async function prep(m) {
-  // image.ts resizeRgb + toChwFloat, with the geometry and coefficients computed there
-  const img = held.get(m.id);
-  if (!img) throw new Error('decoded image ' + m.id + ' was already dropped');
-  const g = m.geo;
-  let pipe = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 }, limitInputPixels: false });
-  if (g.resizeWidth !== img.width || g.resizeHeight !== img.height) pipe = pipe.resize(g.resizeWidth, g.resizeHeight, { kernel: g.kernel, fit: 'fill' });
-  if (g.resizeWidth !== g.width || g.resizeHeight !== g.height) pipe = pipe.extract({ left: g.left, top: g.top, width: g.width, height: g.height });
-  const { data: rgb, info } = await pipe.raw().toBuffer({ resolveWithObject: true });
-  if (info.width !== g.width || info.height !== g.height || info.channels !== 3) throw new Error('resize produced ' + info.width + '×' + info.height + '×' + info.channels + ', expected ' + g.width + '×' + g.height + '×3');
-  const out = m.into, plane = g.width * g.height, c = m.coef;
-  const s0 = c.src[0], s1 = c.src[1], s2 = c.src[2], a0 = c.a[0], a1 = c.a[1], a2 = c.a[2], b0 = c.b[0], b1 = c.b[1], b2 = c.b[2];
-  const p1 = plane, p2 = 2 * plane;
-  for (let i = 0, j = 0; i < plane; i++, j += 3) {
-    out[i] = rgb[j + s0] * a0 + b0;
-    out[p1 + i] = rgb[j + s1] * a1 + b1;
-    out[p2 + i] = rgb[j + s2] * a2 + b2;
-  }
-  return {};
-}
-parentPort.on('message', (m) => {
-  if (m.op === 'drop') return void held.delete(m.id);
-  (m.op === 'decode' ? decode(m) : m.op === 'count' ? Promise.resolve(held.size) : prep(m)).then(
-    (value) => parentPort.postMessage({ seq: m.seq, ok: true, value }),
-    (e) => parentPort.postMessage({ seq: m.seq, ok: false, message: String((e && e.message) || e) }),
-  );
-});
-`;
-
-/** Where a resize lands (image.ts resizeGeometry) plus the model's input size and sharp's kernel. */
-export interface PrepGeometry {
-  resizeWidth: number;
-  resizeHeight: number;
-  left: number;
-  top: number;
-  width: number;
-  height: number;
-  kernel: string;
-}
-
-/** out[c] = rgb[src[c]] · a[c] + b[c], channel by channel (image.ts toChwFloat's folded form). */
-export interface ChwCoefficients {
-  src: number[];
-  a: number[];
-  b: number[];
+/** The thread's entry: the compiled file, or (src/ under tsx or vitest) a line that loads the TypeScript through tsx. */
+function entry(): { code: string | URL; eval: boolean } {
+  if (!FROM_SOURCE) return { code: THREAD, eval: false };
+  const tsx = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
+  const file = JSON.stringify(THREAD.href);
+  return { code: `import(${JSON.stringify(tsx)}).then((api) => api.tsImport(${file}, ${file}))`, eval: true };
 }
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: unknown) => void };
@@ -97,10 +56,11 @@ const pending = new Map<number, Pending>();
 const orphans = new FinalizationRegistry<number>((id) => drop(id));
 
 function start(): Worker {
-  const w = new Worker(SOURCE, { eval: true, execArgv: [], name: 'vlrerank-prep', workerData: { sharpPath: SHARP_PATH } });
+  const { code, eval: isEval } = entry();
+  const w = new Worker(code, { eval: isEval, execArgv: [], name: 'vlrerank-prep' });
   const fail = (e: unknown) => {
     if (worker !== w) return;
-    worker = undefined; // the held images went with it: their next prep fails with this reason
+    worker = undefined; // the held images went with it: their next call fails with this reason
     const calls = [...pending.values()];
     pending.clear();
     for (const p of calls) p.reject(e instanceof Error ? e : new Error(`the image worker stopped (${String(e)})`));
@@ -138,7 +98,7 @@ export interface HeldPixels {
   readonly id: number;
 }
 
-/** Decode `bytes` in the worker (decodeImage's pipeline); the pixels stay there under the returned handle. */
+/** Decode `bytes` in the worker (sharp-steps.ts decodeSteps); the pixels stay there under the returned handle. */
 export async function heldDecode(bytes: Buffer, maxPixels: number): Promise<{ held: HeldPixels; width: number; height: number; channels: number }> {
   const id = nextId++;
   const r = await call<{ width: number; height: number; channels: number }>({ op: 'decode', id, bytes, maxPixels });
@@ -147,9 +107,17 @@ export async function heldDecode(bytes: Buffer, maxPixels: number): Promise<{ he
   return { held, ...r };
 }
 
-/** Resize a held image and write its CHW floats into `into` (shared memory, the model's input pool). */
-export async function heldPrep(held: HeldPixels, geo: PrepGeometry, coef: ChwCoefficients, into: Float32Array): Promise<void> {
-  await call({ op: 'prep', id: held.id, geo, coef, into });
+/** Rows [top, bottom) of a held image: the band of a tall page OCR reads (features/ocr-bands.ts); none: the whole image. */
+export type HeldRows = readonly [top: number, bottom: number] | undefined;
+
+/** Resize a held image (or the band `rows` of it) to `geo`'s window and write its planes (models/pixels.ts writePlanes) into `into` (shared memory). */
+export async function heldPlanes(held: HeldPixels, geo: ResizeWindow, src: readonly number[], table: Float32Array, into: Float32Array, rows?: HeldRows): Promise<void> {
+  await call({ op: 'planes', id: held.id, rows, geo, src, table, into });
+}
+
+/** OCR's text boxes cut out of a held image or the band `rows` of it (ocr-crop.ts cropQuad of each quad, in the band's coordinates). */
+export function heldCrops(held: HeldPixels, quads: Array<[Point, Point, Point, Point]>, rows?: HeldRows): Promise<RgbImage[]> {
+  return call<RgbImage[]>({ op: 'crops', id: held.id, rows, quads });
 }
 
 /** The worker may forget a held image (every tensor wanted from it has been written). */

@@ -15,8 +15,8 @@
  *    greedy decode (blank 0, 1..6623 = ppocr_keys_v1.txt lines, 6624 = space); confidence =
  *    mean max-probability of the kept steps; lines under `minConfidence` are dropped.
  *
- * Takes decoded RGB (any `{data, width, height}`), never bytes: decoding and limits are the
- * image pipeline's job. Step 1's box geometry is ocr-boxes.ts, step 2's cropping ocr-crop.ts. Sessions come from the registry (lazy, unloadable like any model).
+ * Takes decoded RGB (any `{data, width, height}`) or `OcrPixels` (pixels held elsewhere: the image
+ * worker, perf22), never bytes: decoding and limits are the image pipeline's job. Step 1's box geometry is ocr-boxes.ts, step 2's cropping ocr-crop.ts. Sessions come from the registry (lazy, unloadable like any model).
  */
 import sharp from 'sharp';
 import { variantTag, type Manifest } from '../manifest.js';
@@ -25,6 +25,7 @@ import { ort } from '../session.js';
 import { manifestFor, type EncoderContext } from './context.js';
 import { clamp, dbPostprocess, dist, quadArea, sortReadingOrder, type Point } from './ocr-boxes.js';
 import { cropQuad, rotate180, type RgbImage } from './ocr-crop.js';
+import { planeTable, writePlanes } from '../pixels.js';
 
 export interface OcrLine {
   text: string;
@@ -73,6 +74,35 @@ const REC_HEIGHT = 48;
 const REC_MAX_WIDTH = 3200;
 const CLS_WIDTH = 192;
 const REC_BATCH = 8;
+/** The detector's planes, BGR; PaddleOCR applies mean[0]/std[0] to the B channel (cv2 order), and so do we. */
+const DET_SRC = [2, 1, 0];
+const DET_TABLE = planeTable((v, c) => (v / 255 - DET_MEAN[c]!) / DET_STD[c]!);
+
+/**
+ * The two steps of OCR that read the whole image, asked of whoever holds its pixels: this thread
+ * (`pixelsHere`) or the image worker (features/media/image.ts `ocrPixels`, perf22: a photo's pixels
+ * and the detector's planes never reach the main heap). Both give the same bytes.
+ */
+export interface OcrPixels {
+  readonly width: number;
+  readonly height: number;
+  /** Resized to w×h (bilinear, aspect not kept), as float planes: out[c·w·h + i] = table[c·256 + px_i[src[c]]] (models/pixels.ts). */
+  planes(w: number, h: number, src: readonly number[], table: Float32Array): Promise<Float32Array>;
+  /** Each quad cut out upright (ocr-crop.ts cropQuad). */
+  crops(quads: Array<[Point, Point, Point, Point]>): Promise<RgbImage[]>;
+}
+
+/** `OcrPixels` over pixels on this thread. */
+export function pixelsHere(image: RgbImage): OcrPixels {
+  return {
+    width: image.width,
+    height: image.height,
+    planes: async (w, h, src, table) => writePlanes(await resizeRgb(image, w, h), w * h, src, table, new Float32Array(3 * w * h)),
+    crops: async (quads) => quads.map((q) => cropQuad(image, q)),
+  };
+}
+
+const isPixels = (x: RgbImage | OcrPixels): x is OcrPixels => typeof (x as OcrPixels).planes === 'function';
 
 export class OcrEngine {
   readonly id: string;
@@ -118,14 +148,15 @@ export class OcrEngine {
    * Text lines of an image, top to bottom, left to right. `signal` is checked between the
    * detection, orientation and recognition runs (a run itself cannot be interrupted).
    */
-  async recognize(image: RgbImage, options: OcrOptions = {}, signal?: AbortSignal): Promise<OcrLine[]> {
+  async recognize(input: RgbImage | OcrPixels, options: OcrOptions = {}, signal?: AbortSignal): Promise<OcrLine[]> {
     const o = { ...DEFAULTS, ...options };
+    const image = isPixels(input) ? input : pixelsHere(input);
     if (image.width < 4 || image.height < 4) return [];
     signal?.throwIfAborted();
     const boxes = await this.detect(image, o);
     if (boxes.length === 0) return [];
     signal?.throwIfAborted();
-    let crops = boxes.map((b) => cropQuad(image, b));
+    let crops = await image.crops(boxes);
     if (o.useAngleClassifier && this.cls) crops = await this.#orient(crops);
     signal?.throwIfAborted();
     const rec = await this.#recognizeCrops(crops, o.recMinWidth);
@@ -137,20 +168,13 @@ export class OcrEngine {
   }
 
   /** Text boxes (quads in image pixels), sorted in reading order. */
-  async detect(image: RgbImage, options: OcrOptions = {}): Promise<Array<[Point, Point, Point, Point]>> {
+  async detect(input: RgbImage | OcrPixels, options: OcrOptions = {}): Promise<Array<[Point, Point, Point, Point]>> {
     const o = { ...DEFAULTS, ...options };
+    const image = isPixels(input) ? input : pixelsHere(input);
     const scale = Math.min(1, o.detMaxSide / Math.max(image.width, image.height));
     const dw = Math.max(32, Math.round((image.width * scale) / 32) * 32);
     const dh = Math.max(32, Math.round((image.height * scale) / 32) * 32);
-    const px = await resizeRgb(image, dw, dh);
-    const plane = dw * dh;
-    const x = new Float32Array(3 * plane);
-    // BGR planes; PaddleOCR applies mean[0]/std[0] to the B channel (cv2 order), and so do we.
-    for (let i = 0, j = 0; i < plane; i++, j += 3) {
-      x[i] = (px[j + 2]! / 255 - DET_MEAN[0]!) / DET_STD[0]!;
-      x[plane + i] = (px[j + 1]! / 255 - DET_MEAN[1]!) / DET_STD[1]!;
-      x[2 * plane + i] = (px[j]! / 255 - DET_MEAN[2]!) / DET_STD[2]!;
-    }
+    const x = await image.planes(dw, dh, DET_SRC, DET_TABLE);
     const out = await this.det.run({ [this.manifest.io.det!.inputs[0]!]: new ort.Tensor('float32', x, [1, 3, dh, dw]) });
     this.#onBatch?.(1);
     const prob = out[this.manifest.io.det!.outputs[0]!]!.data as Float32Array;
