@@ -1,0 +1,115 @@
+/**
+ * The one lexer of JSON text for the readers that must see what `JSON.parse` hides: how deep a body
+ * nests before anything recurses on it (json-depth.ts), which key an object repeats
+ * (json-duplicate-keys.ts) and which number or string token would not print back as sent
+ * (json-tokens.ts). Each keeps its own state (a depth, a stack of key sets, a tree of tokens) and
+ * pulls tokens from here:
+ *
+ *     const s = new JsonScanner(text);
+ *     for (let t = s.next(); t !== END; t = s.next()) … s.start, s.end (the token is text[start, end))
+ *
+ * Pull, not callbacks nor a generator: one monomorphic method V8 inlines into each reader's loop
+ * (measured in scripts/bench/json-scan.ts against the three loops it replaced). Iterative, no
+ * allocation per token, never recurses: the nesting is the reader's to count and bound.
+ *
+ * Lenient by design — it tokenises any text, JSON or not, and judges nothing (`JSON.parse` does):
+ * - a string is jumped from quote to quote with indexOf (`stringEnd`): a body is mostly string
+ *   content, and a 31 MiB rerank body walked one character at a time in JavaScript held the event
+ *   loop ~0.7 s. A string with no closing quote is UNTERMINATED, and the scan ends there;
+ * - a number is a run of `-`/digit followed by digits, `-`, `+`, `.`, `e`, `E` (its spelling is the
+ *   reader's to judge: `String(Number(t)) === t`);
+ * - a literal is a run of ASCII letters starting at `t`, `f` or `n` (`true`, `false`, `null`);
+ * - `{ } [ ] , :` are one token each; everything else (whitespace, a stray letter or backslash) is
+ *   skipped. None of the multi-character tokens can hold a quote or a structural character, so
+ *   what a reader of structure alone sees does not depend on how the rest is split.
+ *
+ * No npm library fitted (see the commit that made this file): jsonc-parser's scanner and
+ * @streamparser/json's tokenizer read strings one character at a time (×3–×12 on string-heavy bodies
+ * here), and both judge the grammar where these readers must not (a depth is counted on text the
+ * parser would refuse). json-worker-source.ts repeats `stringEnd` and the depth rule in the worker's
+ * source string (a string for the reasons given there; json-worker.test.ts checks they agree).
+ */
+
+/** JSON's structural characters, as `charCodeAt` gives them. */
+export const QUOTE = 34; // "
+export const BACKSLASH = 92; // \
+export const OPEN_OBJ = 123; // {
+export const OPEN_ARR = 91; // [
+export const CLOSE_OBJ = 125; // }
+export const CLOSE_ARR = 93; // ]
+export const COMMA = 44; // ,
+export const COLON = 58; // :
+
+/** Token kinds `next()` answers. The structural ones are their own character's code. */
+export const END = 0;
+export const STRING = 1;
+export const NUMBER = 2;
+export const LITERAL = 3;
+export const UNTERMINATED = 4; // a string with no closing quote: the last token
+export type Token = typeof END | typeof STRING | typeof NUMBER | typeof LITERAL | typeof UNTERMINATED | typeof OPEN_OBJ | typeof OPEN_ARR | typeof CLOSE_OBJ | typeof CLOSE_ARR | typeof COMMA | typeof COLON;
+
+const isNumberChar = (c: number): boolean => (c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 || c === 101 || c === 69; // 0-9 - + . e E
+const isLetter = (c: number): boolean => (c | 0x20) >= 97 && (c | 0x20) <= 122;
+
+export class JsonScanner {
+  /** The current token is `text.slice(start, end)` (a string's quotes included). */
+  start = 0;
+  end = 0;
+  #at = 0;
+
+  constructor(readonly text: string) {}
+
+  next(): Token {
+    const text = this.text;
+    const n = text.length;
+    for (let i = this.#at; i < n; i++) {
+      const c = text.charCodeAt(i);
+      this.start = i;
+      if (c === QUOTE) {
+        const e = stringEnd(text, i);
+        if (e < 0) {
+          this.#at = this.end = n;
+          return UNTERMINATED;
+        }
+        this.#at = this.end = e + 1;
+        return STRING;
+      }
+      if (c === OPEN_OBJ || c === OPEN_ARR || c === CLOSE_OBJ || c === CLOSE_ARR || c === COMMA || c === COLON) {
+        this.#at = this.end = i + 1;
+        return c;
+      }
+      if (c === 45 || (c >= 48 && c <= 57)) {
+        let j = i + 1;
+        while (j < n && isNumberChar(text.charCodeAt(j))) j++;
+        this.#at = this.end = j;
+        return NUMBER;
+      }
+      if (c === 116 || c === 102 || c === 110) {
+        // t f n
+        let j = i + 1;
+        while (j < n && isLetter(text.charCodeAt(j))) j++;
+        this.#at = this.end = j;
+        return LITERAL;
+      }
+    }
+    this.#at = this.start = this.end = n;
+    return END;
+  }
+}
+
+/**
+ * Index of the quote that closes the string opened at `open`, or -1. Jumps from quote to quote with
+ * indexOf (native, fast). A quote preceded by an odd run of backslashes is escaped; each run is
+ * counted once, so the scan stays linear.
+ */
+export function stringEnd(text: string, open: number): number {
+  let from = open + 1;
+  for (;;) {
+    const q = text.indexOf('"', from);
+    if (q < 0) return -1;
+    let k = q - 1;
+    while (k > open && text.charCodeAt(k) === BACKSLASH) k--;
+    if ((q - 1 - k) % 2 === 0) return q;
+    from = q + 1;
+  }
+}
