@@ -14,7 +14,7 @@ export function jsonDepth(text: string, limit = Infinity): number {
   let depth = 0;
   let max = 0;
   const s = new JsonScanner(text);
-  for (let t = s.next(); t !== END; t = s.next()) {
+  for (let t = s.nextBracket(); t !== END; t = s.nextBracket()) {
     if (t === OPEN_OBJ || t === OPEN_ARR) {
       if (++depth > max) {
         max = depth;

@@ -29,7 +29,7 @@ export function duplicateKey(text: string): string | undefined {
       if (top?.keys && top.expectKey) {
         const raw = text.slice(s.start + 1, s.end - 1);
         let key = raw;
-        if (raw.includes('\\')) {
+        if (s.escaped()) {
           try {
             key = JSON.parse(`"${raw}"`) as string;
           } catch {

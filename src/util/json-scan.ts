@@ -48,14 +48,28 @@ export const LITERAL = 3;
 export const UNTERMINATED = 4; // a string with no closing quote: the last token
 export type Token = typeof END | typeof STRING | typeof NUMBER | typeof LITERAL | typeof UNTERMINATED | typeof OPEN_OBJ | typeof OPEN_ARR | typeof CLOSE_OBJ | typeof CLOSE_ARR | typeof COMMA | typeof COLON;
 
-const isNumberChar = (c: number): boolean => (c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 || c === 101 || c === 69; // 0-9 - + . e E
-const isLetter = (c: number): boolean => (c | 0x20) >= 97 && (c | 0x20) <= 122;
+/** What each ASCII character starts (or, for NUMBER_CHAR, continues): one load per character. */
+const SKIP = 0;
+const STARTS_STRING = 1;
+const STRUCTURAL = 2;
+const STARTS_NUMBER = 3;
+const STARTS_LITERAL = 4;
+const CLASS = new Uint8Array(128);
+const NUMBER_CHAR = new Uint8Array(128); // 0-9 - + . e E
+const LETTER = new Uint8Array(128); // A-Z a-z
+for (let c = 0; c < 128; c++) {
+  const digit = c >= 48 && c <= 57;
+  CLASS[c] = c === QUOTE ? STARTS_STRING : c === OPEN_OBJ || c === OPEN_ARR || c === CLOSE_OBJ || c === CLOSE_ARR || c === COMMA || c === COLON ? STRUCTURAL : digit || c === 45 ? STARTS_NUMBER : c === 116 || c === 102 || c === 110 ? STARTS_LITERAL : SKIP;
+  NUMBER_CHAR[c] = digit || c === 45 || c === 43 || c === 46 || c === 101 || c === 69 ? 1 : 0;
+  LETTER[c] = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ? 1 : 0;
+}
 
 export class JsonScanner {
   /** The current token is `text.slice(start, end)` (a string's quotes included). */
   start = 0;
   end = 0;
   #at = 0;
+  #backslash = -1; // the first backslash at or after some earlier string's start (text.length: none)
 
   constructor(readonly text: string) {}
 
@@ -64,8 +78,10 @@ export class JsonScanner {
     const n = text.length;
     for (let i = this.#at; i < n; i++) {
       const c = text.charCodeAt(i);
+      const k = c < 128 ? CLASS[c]! : SKIP;
+      if (k === SKIP) continue;
       this.start = i;
-      if (c === QUOTE) {
+      if (k === STARTS_STRING) {
         const e = stringEnd(text, i);
         if (e < 0) {
           this.#at = this.end = n;
@@ -74,26 +90,64 @@ export class JsonScanner {
         this.#at = this.end = e + 1;
         return STRING;
       }
-      if (c === OPEN_OBJ || c === OPEN_ARR || c === CLOSE_OBJ || c === CLOSE_ARR || c === COMMA || c === COLON) {
+      if (k === STRUCTURAL) {
         this.#at = this.end = i + 1;
-        return c;
+        return c as Token;
       }
-      if (c === 45 || (c >= 48 && c <= 57)) {
-        let j = i + 1;
-        while (j < n && isNumberChar(text.charCodeAt(j))) j++;
+      let j = i + 1;
+      if (k === STARTS_NUMBER) {
+        for (let d; j < n && (d = text.charCodeAt(j)) < 128 && NUMBER_CHAR[d] === 1; ) j++;
         this.#at = this.end = j;
         return NUMBER;
       }
-      if (c === 116 || c === 102 || c === 110) {
-        // t f n
-        let j = i + 1;
-        while (j < n && isLetter(text.charCodeAt(j))) j++;
-        this.#at = this.end = j;
-        return LITERAL;
+      for (let d; j < n && (d = text.charCodeAt(j)) < 128 && LETTER[d] === 1; ) j++; // t f n: true false null
+      this.#at = this.end = j;
+      return LITERAL;
+    }
+    this.#at = this.start = this.end = n;
+    return END;
+  }
+
+  /**
+   * The next bracket (`{ [ ] }`), END or UNTERMINATED: `next()` with every other token stepped over
+   * in place, for a reader of nesting alone (jsonDepth, before a body is parsed) — a 5 MB body of
+   * vectors is mostly numbers and commas, and answering each as a token cost jsonDepth ×2 its old
+   * loop. What it sees is what `next()` would give: no number or literal holds a quote or a bracket.
+   */
+  nextBracket(): Token {
+    const text = this.text;
+    const n = text.length;
+    for (let i = this.#at; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c === QUOTE) {
+        const e = stringEnd(text, i);
+        this.start = i;
+        if (e < 0) {
+          this.#at = this.end = n;
+          return UNTERMINATED;
+        }
+        i = e;
+      } else if (c === OPEN_OBJ || c === OPEN_ARR || c === CLOSE_OBJ || c === CLOSE_ARR) {
+        this.start = i;
+        this.#at = this.end = i + 1;
+        return c;
       }
     }
     this.#at = this.start = this.end = n;
     return END;
+  }
+
+  /**
+   * Does the current STRING token hold a backslash (an escape)? One forward cursor over the whole
+   * scan: asking it of every string stays linear (a `lastIndexOf` from each string's end ran back
+   * over the whole text when it held no backslash — quadratic in the size of an answer).
+   */
+  escaped(): boolean {
+    if (this.#backslash < this.start) {
+      const b = this.text.indexOf('\\', this.start);
+      this.#backslash = b < 0 ? this.text.length : b;
+    }
+    return this.#backslash < this.end;
   }
 }
 

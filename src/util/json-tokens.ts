@@ -42,7 +42,7 @@ function anyChanged(text: string): boolean {
   const s = new JsonScanner(text);
   for (let t = s.next(); t !== END; t = s.next()) {
     if (t === STRING) {
-      if (text.lastIndexOf('\\', s.end - 1) > s.start && !stringKept(text.slice(s.start, s.end))) return true;
+      if (s.escaped() && !stringKept(text.slice(s.start, s.end))) return true;
     } else if (t === NUMBER) {
       if (!numberKept(text.slice(s.start, s.end))) return true;
     }
@@ -88,11 +88,11 @@ export function sentTokens(text: string): Tokens | undefined {
       const top = stack[stack.length - 1];
       if (top && !Array.isArray(top.node) && top.expectKey) {
         const raw = text.slice(s.start + 1, s.end - 1);
-        top.key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
+        top.key = s.escaped() ? (JSON.parse(`"${raw}"`) as string) : raw;
         top.expectKey = false;
       } else {
-        const sent = text.slice(s.start, s.end);
-        put(sent.includes('\\') && !stringKept(sent) ? sent : undefined);
+        const sent = s.escaped() ? text.slice(s.start, s.end) : undefined;
+        put(sent !== undefined && !stringKept(sent) ? sent : undefined);
       }
     } else if (t === NUMBER) {
       const sent = text.slice(s.start, s.end);

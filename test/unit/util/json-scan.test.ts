@@ -178,6 +178,34 @@ describe('JsonScanner', () => {
     ]);
   });
 
+  it('nextBracket gives the brackets next() gives, on any text', () => {
+    fc.assert(
+      fc.property(fc.oneof(jsonText, brokenText, deepText), (t) => {
+        const all = tokens(t).filter(([k]) => k === OPEN_OBJ || k === OPEN_ARR || k === CLOSE_ARR || k === 125 || k === UNTERMINATED);
+        const s = new JsonScanner(t);
+        const brackets: [number, string][] = [];
+        for (let k = s.nextBracket(); k !== END; k = s.nextBracket()) brackets.push([k, t.slice(s.start, s.end)]);
+        expect(brackets).toEqual(all);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('tells whether a string holds an escape, each string by its own characters', () => {
+    const text = '["a","b\\"c","d","\\u00e9",{"e\\\\":"f"}]';
+    const s = new JsonScanner(text);
+    const seen: [string, boolean][] = [];
+    for (let k = s.next(); k !== END; k = s.next()) if (k === STRING) seen.push([text.slice(s.start, s.end), s.escaped()]);
+    expect(seen).toEqual([
+      ['"a"', false],
+      ['"b\\"c"', true],
+      ['"d"', false],
+      ['"\\u00e9"', true],
+      ['"e\\\\"', true],
+      ['"f"', false],
+    ]);
+  });
+
   it('walks a long string with many escaped quotes in linear time, and a deep text without recursion', () => {
     const long = `"${'\\"'.repeat(200_000)}"`;
     expect(tokens(long)).toEqual([[STRING, long]]);
