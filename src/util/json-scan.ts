@@ -24,10 +24,12 @@
  *   what a reader of structure alone sees does not depend on how the rest is split.
  *
  * No npm library fitted (see the commit that made this file): jsonc-parser's scanner and
- * @streamparser/json's tokenizer read strings one character at a time (×3–×12 on string-heavy bodies
- * here), and both judge the grammar where these readers must not (a depth is counted on text the
- * parser would refuse). json-worker-source.ts repeats `stringEnd` and the depth rule in the worker's
- * source string (a string for the reasons given there; json-worker.test.ts checks they agree).
+ * @streamparser/json's tokenizer read strings one character at a time — all tokens of a 5 MB
+ * `_bulk` body cost jsonc-parser ×2.4 this scanner's CPU with 64-dim vectors, ×17 text only,
+ * @streamparser/json ×8 and ×21 (one run) — and both judge the grammar where these readers must
+ * not (a depth is counted on text the parser would refuse). json-worker-source.ts repeats
+ * `stringEnd` and the depth rule in the worker's source string (a string for the reasons given
+ * there; json-worker.test.ts checks they agree).
  */
 
 /** JSON's structural characters, as `charCodeAt` gives them. */
@@ -59,7 +61,9 @@ const NUMBER_CHAR = new Uint8Array(128); // 0-9 - + . e E
 const LETTER = new Uint8Array(128); // A-Z a-z
 for (let c = 0; c < 128; c++) {
   const digit = c >= 48 && c <= 57;
-  CLASS[c] = c === QUOTE ? STARTS_STRING : c === OPEN_OBJ || c === OPEN_ARR || c === CLOSE_OBJ || c === CLOSE_ARR || c === COMMA || c === COLON ? STRUCTURAL : digit || c === 45 ? STARTS_NUMBER : c === 116 || c === 102 || c === 110 ? STARTS_LITERAL : SKIP;
+  const structural = c === OPEN_OBJ || c === OPEN_ARR || c === CLOSE_OBJ || c === CLOSE_ARR || c === COMMA || c === COLON;
+  const literal = c === 116 || c === 102 || c === 110; // t f n
+  CLASS[c] = c === QUOTE ? STARTS_STRING : structural ? STRUCTURAL : digit || c === 45 ? STARTS_NUMBER : literal ? STARTS_LITERAL : SKIP;
   NUMBER_CHAR[c] = digit || c === 45 || c === 43 || c === 46 || c === 101 || c === 69 ? 1 : 0;
   LETTER[c] = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ? 1 : 0;
 }
