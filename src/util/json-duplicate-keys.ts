@@ -5,17 +5,10 @@
  * into one that stores the last value only (held-out probe round 4). Keys are compared after their
  * escapes are read (`"a"` and `"\u0061"` are the same key, as for the engine's parser).
  *
- * One iterative pass (strings jumped with indexOf, as in json-depth.ts); allocates one Set per
- * object and the keys themselves. Never recurses. A text that is not JSON answers false.
+ * One iterative pass over the tokens of util/json-scan.ts; allocates one Set per object and the
+ * keys themselves. Never recurses. A text that is not JSON answers false.
  */
-import { stringEnd } from './json-depth.js';
-
-const QUOTE = 34; // "
-const OPEN_OBJ = 123; // {
-const OPEN_ARR = 91; // [
-const CLOSE_OBJ = 125; // }
-const CLOSE_ARR = 93; // ]
-const COMMA = 44; // ,
+import { CLOSE_ARR, CLOSE_OBJ, COMMA, END, JsonScanner, OPEN_ARR, OPEN_OBJ, STRING, UNTERMINATED } from './json-scan.js';
 
 interface Frame {
   keys: Set<string> | undefined; // undefined: an array
@@ -29,16 +22,14 @@ export function hasDuplicateKeys(text: string): boolean {
 /** The first key a JSON text repeats within one object (as the engine's "Duplicate field" names it), or undefined. */
 export function duplicateKey(text: string): string | undefined {
   const stack: Frame[] = [];
-  for (let i = 0, n = text.length; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) {
-      const end = stringEnd(text, i);
-      if (end < 0) return undefined;
+  const s = new JsonScanner(text);
+  for (let t = s.next(); t !== END; t = s.next()) {
+    if (t === STRING) {
       const top = stack[stack.length - 1];
       if (top?.keys && top.expectKey) {
-        const raw = text.slice(i + 1, end);
+        const raw = text.slice(s.start + 1, s.end - 1);
         let key = raw;
-        if (raw.includes('\\')) {
+        if (s.escaped()) {
           try {
             key = JSON.parse(`"${raw}"`) as string;
           } catch {
@@ -49,11 +40,11 @@ export function duplicateKey(text: string): string | undefined {
         top.keys.add(key);
         top.expectKey = false;
       }
-      i = end;
-    } else if (c === OPEN_OBJ) stack.push({ keys: new Set(), expectKey: true });
-    else if (c === OPEN_ARR) stack.push({ keys: undefined, expectKey: false });
-    else if (c === CLOSE_OBJ || c === CLOSE_ARR) stack.pop();
-    else if (c === COMMA) {
+    } else if (t === UNTERMINATED) return undefined;
+    else if (t === OPEN_OBJ) stack.push({ keys: new Set(), expectKey: true });
+    else if (t === OPEN_ARR) stack.push({ keys: undefined, expectKey: false });
+    else if (t === CLOSE_OBJ || t === CLOSE_ARR) stack.pop();
+    else if (t === COMMA) {
       const top = stack[stack.length - 1];
       if (top?.keys) top.expectKey = true;
     }

@@ -8,15 +8,15 @@
  * document's own bytes when it is written directly (held-out probe round 21a: a team's own
  * vectors and ids written through the proxy).
  *
- * `sentTokens(text)` scans the text once (iterative, strings jumped with indexOf as in
- * json-depth.ts) and answers undefined in the usual case — every number and string prints back as
+ * `sentTokens(text)` scans the text once (the tokens of util/json-scan.ts: iterative, strings
+ * jumped with indexOf) and answers undefined in the usual case — every number and string prints back as
  * sent — so the caller's plain `JSON.stringify` serves. Otherwise it answers a tree of the tokens
  * that do not (objects as Maps by key, arrays by position), and `stringifyKeeping(value, tokens)`
  * writes each of those tokens where the value at its place is still the one it spells; values
  * vlrerank added or changed are written as `JSON.stringify` writes them. Layout (spaces, line
  * breaks) is not kept: only tokens.
  */
-import { BACKSLASH, CLOSE_ARR, CLOSE_OBJ, OPEN_ARR, OPEN_OBJ, QUOTE, stringEnd } from './json-depth.js';
+import { CLOSE_ARR, CLOSE_OBJ, COMMA, END, JsonScanner, LITERAL, NUMBER, OPEN_ARR, OPEN_OBJ, QUOTE, STRING, UNTERMINATED } from './json-scan.js';
 
 /** Tokens that do not print back as sent, by place: a Map per object, an array per array. */
 type Tree = Map<string, Tree> | Tree[] | string | undefined;
@@ -32,12 +32,6 @@ export interface Tokens {
   longs: Map<number, string>;
 }
 
-const COMMA = 44; // ,
-const COLON = 58; // :
-
-const isNumberStart = (c: number): boolean => c === 45 || (c >= 48 && c <= 57); // - 0-9
-const isNumberChar = (c: number): boolean => (c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 || c === 101 || c === 69; // 0-9 - + . e E
-
 /** Does a number token print back as sent (`JSON.stringify(JSON.parse(t)) === t`)? */
 const numberKept = (t: string): boolean => String(Number(t)) === t;
 /** Does a string token (quotes included) print back as sent? Only one with an escape may not. */
@@ -45,21 +39,15 @@ const stringKept = (t: string): boolean => !t.includes('\\') || JSON.stringify(J
 
 /** One pass: is there any token that does not print back as sent? */
 function anyChanged(text: string): boolean {
-  for (let i = 0, n = text.length; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) {
-      const end = stringEnd(text, i);
-      if (end < 0) return false;
-      if (text.lastIndexOf('\\', end) > i && !stringKept(text.slice(i, end + 1))) return true;
-      i = end;
-    } else if (isNumberStart(c)) {
-      let j = i + 1;
-      while (j < n && isNumberChar(text.charCodeAt(j))) j++;
-      if (!numberKept(text.slice(i, j))) return true;
-      i = j - 1;
+  const s = new JsonScanner(text);
+  for (let t = s.next(); t !== END; t = s.next()) {
+    if (t === STRING) {
+      if (s.escaped() && !stringKept(text.slice(s.start, s.end))) return true;
+    } else if (t === NUMBER) {
+      if (!numberKept(text.slice(s.start, s.end))) return true;
     }
   }
-  return false;
+  return false; // (an unterminated string ends the scan: not JSON)
 }
 
 interface Frame {
@@ -94,48 +82,38 @@ export function sentTokens(text: string): Tokens | undefined {
     if (Array.isArray(top.node)) top.node.push(v);
     else if (top.key !== undefined) top.node.set(top.key, v);
   };
-  for (let i = 0, n = text.length; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) {
-      const end = stringEnd(text, i);
-      if (end < 0) return undefined;
+  const s = new JsonScanner(text);
+  for (let t = s.next(); t !== END; t = s.next()) {
+    if (t === STRING) {
       const top = stack[stack.length - 1];
       if (top && !Array.isArray(top.node) && top.expectKey) {
-        const raw = text.slice(i + 1, end);
-        top.key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
+        const raw = text.slice(s.start + 1, s.end - 1);
+        top.key = s.escaped() ? (JSON.parse(`"${raw}"`) as string) : raw;
         top.expectKey = false;
       } else {
-        const t = text.slice(i, end + 1);
-        put(t.includes('\\') && !stringKept(t) ? t : undefined);
+        const sent = s.escaped() ? text.slice(s.start, s.end) : undefined;
+        put(sent !== undefined && !stringKept(sent) ? sent : undefined);
       }
-      i = end;
-    } else if (isNumberStart(c)) {
-      let j = i + 1;
-      while (j < n && isNumberChar(text.charCodeAt(j))) j++;
-      const t = text.slice(i, j);
-      const kept = numberKept(t);
-      if (!kept && /^-?\d+$/.test(t)) {
-        const n = Number(t);
-        if (longs.has(n) && longs.get(n) !== t) ambiguous.add(n);
-        longs.set(n, t);
+    } else if (t === NUMBER) {
+      const sent = text.slice(s.start, s.end);
+      const kept = numberKept(sent);
+      if (!kept && /^-?\d+$/.test(sent)) {
+        const n = Number(sent);
+        if (longs.has(n) && longs.get(n) !== sent) ambiguous.add(n);
+        longs.set(n, sent);
       }
-      put(kept ? undefined : t);
-      i = j - 1;
-    } else if (c === OPEN_OBJ || c === OPEN_ARR) {
-      stack.push({ node: c === OPEN_OBJ ? new Map() : [], key: undefined, expectKey: c === OPEN_OBJ, used: false });
-    } else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
+      put(kept ? undefined : sent);
+    } else if (t === OPEN_OBJ || t === OPEN_ARR) {
+      stack.push({ node: t === OPEN_OBJ ? new Map() : [], key: undefined, expectKey: t === OPEN_OBJ, used: false });
+    } else if (t === CLOSE_OBJ || t === CLOSE_ARR) {
       const f = stack.pop();
       if (!f) return undefined;
       put(f.used ? f.node : undefined);
-    } else if (c === COMMA) {
+    } else if (t === COMMA) {
       const top = stack[stack.length - 1];
       if (top && !Array.isArray(top.node)) top.expectKey = true;
-    } else if (c === COLON || c === BACKSLASH) continue;
-    else if (c === 116 || c === 102 || c === 110) {
-      // true, false, null: a value at its place
-      put(undefined);
-      i += c === 102 ? 4 : 3;
-    }
+    } else if (t === LITERAL) put(undefined); // true, false, null: a value at its place
+    else if (t === UNTERMINATED) return undefined;
   }
   for (const n of ambiguous) longs.delete(n);
   return { tree: root, longs };

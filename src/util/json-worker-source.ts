@@ -7,7 +7,8 @@
  * Why a worker: a 31 MiB body (under server.maxJsonBodyBytes) cost the main thread ~0.2–0.6 s of
  * UTF-8 decoding and ~0.15–0.25 s of JSON.parse, in one piece each, while health waited (issue 13:
  * health p99 697 ms). Here the whole proportional part runs: the content coding undone (bounded),
- * UTF-8 decoding, the marker test, the depth scan (the same rule as util/json-depth.ts, which
+ * UTF-8 decoding, the marker test, the depth scan (the same rule as util/json-depth.ts on
+ * util/json-scan.ts's lexer, repeated here because this source is a string — which
  * json-worker.test.ts checks they agree on) and JSON.parse.
  *
  * What comes back must be cheap to receive too: a structured clone of a 31 MiB value costs the
