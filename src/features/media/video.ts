@@ -196,7 +196,7 @@ export class VideoDecoder {
     if (Buffer.isBuffer(input)) {
       if (input.length === 0) throw vlrError('VLR_MEDIA_UNSUPPORTED', 'video is empty (0 bytes)');
       if (input.length > this.limits.maxBytes) {
-        throw vlrError('VLR_MEDIA_TOO_LARGE', `video is ${input.length} bytes, over the limit of ${this.limits.maxBytes} bytes`, { details: { max_bytes: this.limits.maxBytes } });
+        throw vlrError('VLR_MEDIA_TOO_LARGE', `video is ${input.length} bytes, over the limit of ${this.limits.maxBytes} bytes (media.maxVideoBytes)`, { details: { max_bytes: this.limits.maxBytes } });
       }
     }
   }
@@ -257,7 +257,7 @@ export class VideoDecoder {
     const pos = (d: unknown) => (Number.isFinite(Number(d)) && Number(d) > 0 ? Number(d) : undefined);
     const duration = pos(s.duration) ?? pos(info.format?.duration);
     if (duration !== undefined && duration > this.limits.maxSeconds) {
-      throw vlrError('VLR_MEDIA_TOO_LARGE', `video is ${duration.toFixed(1)} s long, over the limit of ${this.limits.maxSeconds} s`, { details: { max_seconds: this.limits.maxSeconds } });
+      throw vlrError('VLR_MEDIA_TOO_LARGE', `video is ${duration.toFixed(1)} s long, over the limit of ${this.limits.maxSeconds} s (media.maxVideoSeconds)`, { details: { max_seconds: this.limits.maxSeconds } });
     }
     const [num, den] = String(s.avg_frame_rate ?? '0/0').split('/').map(Number);
     return {
