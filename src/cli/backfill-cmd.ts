@@ -185,6 +185,8 @@ async function run(index: string, flags: BackfillFlags, pipelineFor: (config: Co
     process.stdout.write(
       `${index}: ${r.recorded} documents got their feature record${r.replacedNewer ? ` (${r.replacedNewer} of them replacing a newer build's record, of a feature-schema version this build cannot read)` : ''}, ${r.failed} only part of it (media unreadable; rerun to retry), ${r.conflicts} changed or deleted by a client meanwhile (left as the client wrote them; a rerun records any still without one), ${r.skipped} with nothing to rerank, ${r.current} already current; read by ${r.via ?? 'nothing'}${r.stopped ? '; stopped — run again to continue' : ''}\n`,
     );
+    for (const f of r.failures) process.stdout.write(`  ${f.id}: ${f.reason}\n`);
+    if (r.failed > r.failures.length) process.stdout.write(`  … and ${r.failed - r.failures.length} more\n`);
     stopped(r.done, r.total);
     if (!written || !first || flags.ceiling === false || signalled) return;
     const throughput = written / seconds;

@@ -61,6 +61,12 @@ export interface RecordsBackfillProgress {
    * compares only those computed with the model-alone ceiling (fix16).
    */
   fromStore: number;
+  /**
+   * The first documents of `failed` (at most 20), each with why its media could not be read — a
+   * time-out is not an unreadable file (held-out probe round 22d: "40 only part of it (media
+   * unreadable)" named neither the documents nor the ffmpeg time limit they had hit).
+   */
+  failures: Array<{ id: string; reason: string }>;
   /** How the index was read (`pit` or `scroll`). */
   via?: 'pit' | 'scroll';
   /** The run stopped on its signal before the end. */
@@ -126,7 +132,7 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
   const idx = encodeURIComponent(index);
   const count = await jsonWaitingOut429<{ count?: number }>(engine, `counting documents of [${index}]`, { ...o.refusals, signal: o.signal }, 'POST', `/${idx}/_count`, { query });
   if (count.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `counting documents of [${index}] failed: ${JSON.stringify(count.body).slice(0, 300)}`, { status: count.statusCode });
-  const progress: RecordsBackfillProgress = { total: count.body.count ?? 0, done: 0, recorded: 0, failed: 0, conflicts: 0, skipped: 0, current: 0, replacedNewer: 0, fromStore: 0 };
+  const progress: RecordsBackfillProgress = { total: count.body.count ?? 0, done: 0, recorded: 0, failed: 0, conflicts: 0, skipped: 0, current: 0, replacedNewer: 0, fromStore: 0, failures: [] };
   o.onProgress?.({ ...progress });
   if (!progress.total) return progress;
 
@@ -165,6 +171,7 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
     const current = keyed ? 0 : all.length - present.length;
     const out = present.length ? await embedder.records(present.map((x) => x.d), o.signal, { queryVectors: shape.queryVectors, chunking: shape.chunking, weights: shape.weights }) : { records: [], errors: [] };
     const errors = new Set(out.errors.map((e) => e.index));
+    for (const e of out.errors) if (progress.failures.length < 20) progress.failures.push({ id: present[e.index]!.h._id, reason: e.reason });
     // the media features were just computed: the vectors come from the feature cache (all at once),
     // every document of the page listening to one child of the run's signal (one listener on it)
     const fan = fanOutSignal(o.signal);

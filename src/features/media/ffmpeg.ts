@@ -42,7 +42,7 @@ export function translateFfmpegFailure(tool: string, r: { stderr: string; code: 
 export function run(cmd: string, args: string[], opts: { stdin?: Buffer; deadline: number; signal?: AbortSignal; maxStdout: number; tool: string }): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     const remaining = opts.deadline - performance.now();
-    if (remaining <= 0) return reject(vlrError('VLR_MEDIA_TIMEOUT', `video processing exceeded its time budget`));
+    if (remaining <= 0) return reject(vlrError('VLR_MEDIA_TIMEOUT', `video processing exceeded its time budget (media.videoTimeoutMs)`));
     if (opts.signal?.aborted) return reject(vlrError('VLR_MEDIA_TIMEOUT', 'video processing was aborted', { cause: opts.signal.reason }));
     const child = spawn(cmd, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], windowsHide: true });
     const out: Buffer[] = [];
@@ -54,7 +54,7 @@ export function run(cmd: string, args: string[], opts: { stdin?: Buffer; deadlin
       failure ??= why;
       child.kill('SIGKILL');
     };
-    const timer = setTimeout(() => kill(vlrError('VLR_MEDIA_TIMEOUT', `${opts.tool} took longer than the video time budget; killed`)), remaining);
+    const timer = setTimeout(() => kill(vlrError('VLR_MEDIA_TIMEOUT', `${opts.tool} took longer than the video time budget (media.videoTimeoutMs); killed`)), remaining);
     const onAbort = () => kill(vlrError('VLR_MEDIA_TIMEOUT', 'video processing was aborted', { cause: opts.signal?.reason }));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     const done = (fn: () => void) => {
