@@ -56,6 +56,11 @@ export interface BulkReport {
    */
   resend?: Map<number, { action: string; source: Buffer; judgedBy: string; recordField: string }>;
   resendBytes?: number;
+  /**
+   * Item position → the `_id` its action named (items of ingest indices that name one): the engine's
+   * answer item of each is found by it where the engine answers out of order (bulk-report.ts `slotOf`).
+   */
+  ids?: Map<number, string>;
 }
 
 /** Source bytes kept per body to send again documents a rollover made the engine refuse (past it: not kept). */

@@ -130,6 +130,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       }
       const slot: Slot = { done: false, promise: undefined as unknown as Promise<void> };
       const keep = withNl();
+      if (e.id !== undefined) (report.ids ??= new Map()).set(e.item, e.id);
       // an unknown name may be no pipeline's: never deferred
       const known = !!pipeline || aliasKnown.get(alias!) === true;
       const deferrable = known && !first;

@@ -20,7 +20,7 @@ import type { Embedder } from '../rerank/embedder.js';
 import { assertJsonDepth } from '../util/json-depth.js';
 import type { JsonParser } from '../util/json-worker.js';
 import { DUPLICATE_KEY, transformBulk, type BulkReport } from './bulk.js';
-import { mergeBulkResponse } from './bulk-report.js';
+import { mergeBulkResponse, slotOf } from './bulk-report.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { stringifyAsSent } from '../util/json-tokens.js';
 import { addRecord, dropUnkeptRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
@@ -196,7 +196,8 @@ async function resendRolledOver(deps: IngestDeps, req: WriteRequest, report: Bul
   }
   const items = body.items;
   if (!Array.isArray(items)) return text;
-  const itemAt = (i: number) => (items[i] ? Object.values(items[i]!)[0] : undefined);
+  const slot = slotOf(items, report.ids); // the engine's item of each request item (out of order after its own pipelines)
+  const itemAt = (i: number) => (items[slot(i)] ? Object.values(items[slot(i)]!)[0] : undefined);
   const moved = [...report.resend!].filter(([i, r]) => itemAt(i)?._index !== undefined && itemAt(i)!._index !== r.judgedBy);
   const refused = moved.filter(([i]) => itemAt(i)!.status === 400 && ADDITION_REFUSED.has(itemAt(i)!.error?.type ?? ''));
   // stored with a record in an index that does not keep records (read once per index, the client's credentials)
@@ -213,13 +214,13 @@ async function resendRolledOver(deps: IngestDeps, req: WriteRequest, report: Bul
   for (const m of moved) {
     const [i, r] = m;
     const it = itemAt(i)!;
-    const op = Object.keys(items[i]!)[0];
+    const op = Object.keys(items[slot(i)]!)[0];
     if ((op === 'index' || op === 'create') && (it.status ?? 500) < 300 && (report.added.get(i)?.recorded ?? 0) > 0 && it._seq_no !== undefined && !(await keepsRecords(it._index!, r.recordField))) stored.push(m);
   }
   if (!refused.length && !stored.length) return text;
   const overwrite = ([i, r]: (typeof moved)[number]) => {
     const it = itemAt(i)!;
-    const routing = (JSON.parse(r.action) as Record<string, { routing?: unknown }>)[Object.keys(items[i]!)[0]!]?.routing;
+    const routing = (JSON.parse(r.action) as Record<string, { routing?: unknown }>)[Object.keys(items[slot(i)]!)[0]!]?.routing;
     return JSON.stringify({ index: { _index: it._index, _id: it._id, if_seq_no: it._seq_no, if_primary_term: it._primary_term, ...(routing !== undefined ? { routing } : {}) } });
   };
   const lines = [...refused.flatMap(([, r]) => [r.action, r.source.toString('utf8')]), ...stored.flatMap((m) => [overwrite(m), m[1].source.toString('utf8')])].join('\n') + '\n';
@@ -238,9 +239,9 @@ async function resendRolledOver(deps: IngestDeps, req: WriteRequest, report: Bul
     vlrerank_code: 'VLR_BAD_REQUEST',
   });
   refused.forEach(([i, r], k) => {
-    items[i] = second!.items![k]!;
+    items[slot(i)] = second!.items![k]!;
     report.added.delete(i);
-    const again = Object.values(items[i]!)[0];
+    const again = Object.values(items[slot(i)]!)[0];
     // refused as sent too: the engine's own answer, as directly (nothing of vlrerank's to explain)
     if ((again?.status ?? 500) < 300) report.failures.set(i, why(r, again?._index ?? 'another index', 'vectors not added (the engine refused the document with them)'));
     else report.failures.delete(i);
@@ -248,8 +249,8 @@ async function resendRolledOver(deps: IngestDeps, req: WriteRequest, report: Bul
   stored.forEach(([i, r], k) => {
     const again = Object.values(second!.items![refused.length + k]!)[0];
     if ((again?.status ?? 500) >= 300) return; // changed by the client meanwhile: left as the engine answered (its record shows)
-    const op = Object.keys(items[i]!)[0]!;
-    items[i] = { [op]: { ...itemAt(i)!, _version: again!._version, _seq_no: again!._seq_no, _primary_term: again!._primary_term } };
+    const op = Object.keys(items[slot(i)]!)[0]!;
+    items[slot(i)] = { [op]: { ...itemAt(i)!, _version: again!._version, _seq_no: again!._seq_no, _primary_term: again!._primary_term } };
     report.added.delete(i);
     report.failures.set(i, why(r, itemAt(i)!._index!, 'feature record not kept (it would show in _source)'));
   });
