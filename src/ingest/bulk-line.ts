@@ -5,6 +5,7 @@
  * document it makes from what the body's earlier action on its id left (bulk-writes.ts) or, with
  * none, from the engine's stored one. Failures are recorded by item position.
  */
+import { namedPipeline, type Pipelined } from './engine-pipeline.js';
 import type { PipelineRegistry } from '../pipelines/index.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { addRecord, dropUnkeptRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
@@ -35,6 +36,10 @@ export interface BulkTransformOptions {
   jsonWorker?: Pick<JsonWorker, 'parse'>;
   /** The ingest pipeline of a name no pattern covers when it is an alias (asked once per name and body); without it, names only. */
   aliasFor?: (index: string) => Promise<NonNullable<ReturnType<PipelineRegistry['ingestFor']>> | undefined>;
+  /** The request's path: its `pipeline=` names the engine ingest pipeline of actions that name none (engine-pipeline.ts). */
+  path?: string;
+  /** A document as the engine's ingest pipeline `name` leaves it (engine-pipeline.ts); without it, documents are read as sent. */
+  pipelined?: (name: string, index: string | undefined, id: string | undefined, doc: Record<string, unknown>) => Promise<Pipelined>;
 }
 
 export interface BulkReport {
@@ -96,7 +101,7 @@ async function parseSource(bytes: Buffer, o: BulkTransformOptions, item: number,
  * among the body's actions on its id (bulk-writes.ts) — an update reads the document an earlier
  * action of the body leaves, and every action settles what it leaves.
  */
-export async function transformLine(bytes: Buffer, meta: { op: string; index?: string; id?: string; routing?: string; action?: string }, pipeline: NonNullable<ReturnType<PipelineRegistry['ingestFor']>>, o: BulkTransformOptions, item: number, report: BulkReport, claim: Claim): Promise<string | undefined> {
+export async function transformLine(bytes: Buffer, meta: { op: string; index?: string; id?: string; routing?: string; action?: string; pipeline?: string }, pipeline: NonNullable<ReturnType<PipelineRegistry['ingestFor']>>, o: BulkTransformOptions, item: number, report: BulkReport, claim: Claim): Promise<string | undefined> {
   const op = meta.op;
   const doc = (await parseSource(bytes, o, item, report)) as Record<string, unknown> | undefined;
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
@@ -111,6 +116,12 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
       if (t && typeof t === 'object' && !Array.isArray(t)) targets.push(t as Record<string, unknown>);
     }
   } else targets.push(doc);
+  // an ingest pipeline of the engine's named: vectors and record of what it stores (engine-pipeline.ts)
+  const named = op === 'update' || !o.pipelined ? undefined : namedPipeline(o.path ?? '', meta.pipeline);
+  const ran = named ? await o.pipelined!(named, meta.index, meta.id, doc) : undefined;
+  if (ran && ('dropped' in ran || 'failed' in ran)) targets.length = 0; // not stored: nothing to compute
+  if (ran && 'unknown' in ran) (report.notes ??= new Map()).set(item, ran.unknown);
+  const readOf = (t: Record<string, unknown>) => (ran && 'doc' in ran && t === doc ? ran.doc : t);
   let changed = false;
   let vectorized = 0;
   let recorded = 0;
@@ -134,7 +145,7 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
     // vectors the index does not map would be mapped by guess: the document is stored as sent, the item says why
     const noVectors = on?.noVectors ?? (unknown !== undefined ? vectorsUnknown(unknown) : undefined);
     // an alias, a multi-field, a `copy_to` target read as the search reads them (fix20c)
-    const asRead = withFieldSources(t, on?.sources);
+    const asRead = withFieldSources(readOf(t), on?.sources);
     const r = noVectors ? { added: [], error: wantsVectors(t, pipeline, asRead) ? noVectors : undefined } : await addVectors(t, pipeline, o.embedder, o.signal, asRead);
     if (r.error) report.failures.set(item, r.error);
     if (r.added.length) {
@@ -142,7 +153,7 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
       vectorized++;
     }
     // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
-    const whole = partial && meta.id ? mergedForUpdate(stored, t) : t;
+    const whole = partial && meta.id ? mergedForUpdate(stored, t) : readOf(t);
     const wholeAsRead = withFieldSources(whole, on?.sources);
     // the index's mapping unreadable (keeps-records.ts): stored without its record, the item says why
     const note = meta.index ? unreadNote(wholeAsRead, pipeline, on, meta.index) : undefined;

@@ -70,7 +70,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
   };
   let slots = 0; // unfinished-or-unflushed slots in the queue
   let item = -1;
-  let expectSource: { op: string; index?: string; id?: string; routing?: string; item: number; action?: string } | undefined;
+  let expectSource: { op: string; index?: string; id?: string; routing?: string; item: number; action?: string; pipeline?: string } | undefined;
   let broken = false; // after a line we cannot read, forward the rest untouched
   const writes = new BulkWrites(); // what earlier actions leave of an id, for a later update of it
   // index name → its ingest pipeline (the registry matches patterns with a split and regexes;
@@ -176,7 +176,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
     }
     const text = bytes.toString('utf8');
     if (text.trim() === '') return true;
-    let action: Record<string, { _index?: unknown; _id?: unknown; routing?: unknown } | undefined> | undefined;
+    let action: Record<string, { _index?: unknown; _id?: unknown; routing?: unknown; pipeline?: unknown } | undefined> | undefined;
     try {
       action = JSON.parse(text) as typeof action;
     } catch {
@@ -190,9 +190,10 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       const index = meta && typeof meta._index === 'string' ? meta._index : o.pathIndex;
       const id = meta && typeof meta._id === 'string' ? meta._id : undefined;
       const routing = meta && (typeof meta.routing === 'string' || typeof meta.routing === 'number') ? String(meta.routing) : undefined;
+      const enginePipeline = meta && typeof meta.pipeline === 'string' ? meta.pipeline : undefined;
       // a delete has no source line: it settles its claim on the id at once (bulk-writes.ts)
       if (op === 'delete') writes.claim(index, id, routing).settle({ deleted: true });
-      else expectSource = { op, index, id, routing, item, action: text };
+      else expectSource = { op, index, id, routing, item, action: text, ...(enginePipeline !== undefined ? { pipeline: enginePipeline } : {}) };
     } else broken = true;
     return true;
   }

@@ -33,6 +33,7 @@ import { recordFieldMapped } from '../engine/mapping.js';
 import type { WriteMappings } from '../engine/write-mapping.js';
 import { codingsOf, knownCoding } from '../util/content-coding.js';
 import type { RefusedWrites } from './refused-writes.js';
+import { namedPipeline, simulatePipeline } from './engine-pipeline.js';
 import { completeWrite, type CompletionOutcome, type StoredAt } from './complete-write.js';
 
 const REWRITTEN_REQUEST = new Set(['content-length', 'content-encoding', 'accept-encoding']);
@@ -159,7 +160,7 @@ export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Read
   const report: BulkReport = { failures: new Map(), added: new Map() };
   const aliasFor = deps.aliases ? (i: string) => aliasPipeline(deps, i, req) : undefined;
   const targetOn = memo(async (i) => writeTarget(deps, i, req, deps.pipelines.forIndex(i) ?? ingestPipelineOf(deps.pipelines, i) ?? (await aliasFor?.(i))));
-  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, budgetMs: deps.bulkBudgetMs, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), targetOn, aliasFor }, report);
+  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, budgetMs: deps.bulkBudgetMs, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), targetOn, aliasFor, path: req.path, pipelined: (name, i, id, d) => simulatePipeline({ pool: deps.pool, headers: req.headers, signal: req.signal }, name, i, id, d) }, report);
   const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.bodyCut ?? req.signal, rawHeaders: true, idempotent: false });
   if (report.asReceived) deps.onAsReceived?.(report.asReceived);
   if (report.deferred?.size) deps.onDeferred?.(report.deferred.size);
@@ -291,6 +292,12 @@ function updateTarget(path: string): { index: string; id: string; routing?: stri
   return m ? { index: decodeURIComponent(m[1]!), id: decodeURIComponent(m[2]!), routing: routingOf(path) } : undefined;
 }
 
+/** `/{index}/_doc/{id}`, `/{index}/_create/{id}`: the document id of the path (undefined: the engine makes one). */
+function docIdOf(path: string): string | undefined {
+  const m = /^\/[^/?]+\/_(?:doc|create)\/([^/?]+)/.exec(path);
+  return m ? decodeURIComponent(m[1]!) : undefined;
+}
+
 /** The request's `routing` query parameter (a `_bulk`'s default for its actions). */
 function routingOf(path: string): string | undefined {
   const q = path.indexOf('?');
@@ -350,7 +357,13 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
   const sent = doc; // a write sent as received is completed from it, once stored (complete-write.ts)
   if (refusedLately || (isEngineRefusal(recordsFault) && recordsFault.status === 401)) doc = undefined;
   if (doc && typeof doc === 'object' && !Array.isArray(doc)) {
-    const targets = op === 'update' ? (['doc', 'upsert'] as const).map((k) => doc![k]).filter((t): t is Record<string, unknown> => !!t && typeof t === 'object' && !Array.isArray(t)) : [doc];
+    // an ingest pipeline of the engine's named (`?pipeline=`): vectors and record of what it stores (engine-pipeline.ts)
+    const named = op === 'index' ? namedPipeline(req.path) : undefined;
+    const ran = named ? await simulatePipeline({ pool: deps.pool, headers: req.headers, signal: req.signal }, named, index, docIdOf(req.path), doc) : undefined;
+    if (ran && 'unknown' in ran) note = ran.unknown;
+    const readOf = (t: Record<string, unknown>) => (ran && 'doc' in ran && t === doc ? ran.doc : t);
+    // dropped or refused by that pipeline: not stored, nothing to compute (the engine answers as directly)
+    const targets = ran && ('dropped' in ran || 'failed' in ran) ? [] : op === 'update' ? (['doc', 'upsert'] as const).map((k) => doc![k]).filter((t): t is Record<string, unknown> => !!t && typeof t === 'object' && !Array.isArray(t)) : [doc];
     for (const t of targets) {
       const target = op === 'update' && t === doc.doc ? updateTarget(req.path) : undefined;
       const stored = target && (records || touchesMedia(t, pipeline)) ? await storedSource(deps, target.index, target.id, req, target.routing) : undefined;
@@ -358,12 +371,12 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
       // vectors the index does not map would be mapped by guess: stored as sent, the answer says why
       const noVectors = on?.noVectors ?? (recordsFault !== undefined ? vectorsUnknown(recordsFault) : undefined);
       // an alias, a multi-field, a `copy_to` target read as the search reads them (fix20c)
-      const asRead = withFieldSources(t, on?.sources);
+      const asRead = withFieldSources(readOf(t), on?.sources);
       const r = noVectors ? { added: [], error: wantsVectors(t, pipeline, asRead) ? noVectors : undefined } : await addVectors(t, pipeline, deps.embedder, undefined, asRead);
       error ??= r.error;
       added += r.added.length;
       // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
-      const whole = target ? mergedForUpdate(stored, t) : t;
+      const whole = target ? mergedForUpdate(stored, t) : readOf(t);
       const wholeAsRead = withFieldSources(whole, on?.sources);
       note ??= unreadNote(wholeAsRead, pipeline, on, index);
       error ??= recordMissing(recordsFault, t, whole, pipeline);
