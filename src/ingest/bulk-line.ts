@@ -36,8 +36,8 @@ export interface BulkTransformOptions {
   jsonWorker?: Pick<JsonWorker, 'parse'>;
   /** The ingest pipeline of a name no pattern covers when it is an alias (asked once per name and body); without it, names only. */
   aliasFor?: (index: string) => Promise<NonNullable<ReturnType<PipelineRegistry['ingestFor']>> | undefined>;
-  /** The request's path: its `pipeline=` names the engine ingest pipeline of actions that name none (engine-pipeline.ts). */
-  path?: string;
+  /** The request's `pipeline=`: the engine ingest pipeline of actions that name none (engine-pipeline.ts). */
+  enginePipeline?: string;
   /** A document as the engine's ingest pipeline `name` leaves it (engine-pipeline.ts); without it, documents are read as sent. */
   pipelined?: (name: string, index: string | undefined, id: string | undefined, doc: Record<string, unknown>) => Promise<Pipelined>;
 }
@@ -117,7 +117,7 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
     }
   } else targets.push(doc);
   // an ingest pipeline of the engine's named: vectors and record of what it stores (engine-pipeline.ts)
-  const named = op === 'update' || !o.pipelined ? undefined : namedPipeline(o.path ?? '', meta.pipeline);
+  const named = op === 'update' || !o.pipelined ? undefined : namedPipeline(meta.pipeline, o.enginePipeline);
   const ran = named ? await o.pipelined!(named, meta.index, meta.id, doc) : undefined;
   if (ran && ('dropped' in ran || 'failed' in ran)) targets.length = 0; // not stored: nothing to compute
   if (ran && 'unknown' in ran) (report.notes ??= new Map()).set(item, ran.unknown);

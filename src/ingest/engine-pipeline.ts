@@ -17,10 +17,15 @@ import type { ItemError } from './keeps-records.js';
 /** What the named pipeline does with a document. */
 export type Pipelined = { doc: Record<string, unknown> } | { dropped: true } | { failed: true } | { unknown: ItemError };
 
-/** The engine ingest pipeline a write names: the action's `pipeline`, else the request's `pipeline=`; `_none` or none: undefined. */
-export function namedPipeline(path: string, action?: string): string | undefined {
+/** The request's `pipeline=` (the engine ingest pipeline of its documents, unless an action names its own). */
+export function requestPipeline(path: string): string | undefined {
   const q = path.indexOf('?');
-  const name = action ?? (q < 0 ? undefined : (new URLSearchParams(path.slice(q + 1)).get('pipeline') ?? undefined));
+  return q < 0 ? undefined : (new URLSearchParams(path.slice(q + 1)).get('pipeline') ?? undefined);
+}
+
+/** The engine ingest pipeline a write runs by name: the action's `pipeline`, else the request's; `_none` or none: undefined. */
+export function namedPipeline(action: string | undefined, request: string | undefined): string | undefined {
+  const name = action ?? request;
   return name && name !== '_none' ? name : undefined;
 }
 
