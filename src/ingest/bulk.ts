@@ -18,15 +18,23 @@ import { Readable } from 'node:stream';
 import { toVlrerankError } from '../errors.js';
 import type { PipelineRegistry } from '../pipelines/index.js';
 import { BulkWrites } from './bulk-writes.js';
-import { transformLine, type BulkReport, type BulkTransformOptions } from './bulk-line.js';
+import { engineRun, transformLine, type BulkReport, type BulkTransformOptions } from './bulk-line.js';
 import { plainAction } from './bulk-action.js';
 import { SMALL_BODY } from '../util/json-worker.js';
+import { SIMULATE_MAX_BYTES, SIMULATE_MAX_DOCS } from './engine-pipeline.js';
+import { Semaphore } from '../util/semaphore.js';
 import { ingestPipelineOf } from './alias.js';
 
 export { DUPLICATE_KEY } from './bulk-line.js';
 export type { BulkReport, BulkTransformOptions } from './bulk-line.js';
 
 const ACTIONS = new Set(['index', 'create', 'update', 'delete']);
+/**
+ * Documents (and their bytes) read ahead while they wait for their engine pipeline's simulate batch
+ * (engine-pipeline.ts `SimulateBatches`): two calls' worth, so the next batch gathers while one is asked.
+ */
+const SIMULATE_AHEAD_DOCS = 2 * SIMULATE_MAX_DOCS;
+const SIMULATE_AHEAD_BYTES = 2 * SIMULATE_MAX_BYTES;
 /** Output pieces ready together are joined into one write up to this many bytes. */
 const JOIN_MAX = 1024 * 1024;
 
@@ -69,6 +77,14 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
     return Buffer.from(deferredLine(op) + (keep[keep.length - 1] === 10 ? '\n' : ''));
   };
   let slots = 0; // unfinished-or-unflushed slots in the queue
+  // slots whose document waits for its engine pipeline's simulate batch: not counted against
+  // `concurrency` (which bounds the documents being embedded), so a batch gathers up to
+  // SIMULATE_AHEAD_* of them; the batches are asked whenever the stream is about to wait for one
+  let simulating = 0;
+  let simulatingBytes = 0;
+  // once answered, a batch's documents are embedded `concurrency` at a time, as the others are
+  const turns = o.pipelined && new Semaphore(o.concurrency);
+  const mustWait = () => slots - simulating > o.concurrency || simulating >= SIMULATE_AHEAD_DOCS || simulatingBytes >= SIMULATE_AHEAD_BYTES;
   let item = -1;
   let expectSource: { op: string; index?: string; id?: string; routing?: string; item: number; action?: string; pipeline?: string } | undefined;
   let broken = false; // after a line we cannot read, forward the rest untouched
@@ -144,7 +160,28 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
         return false;
       }
       const claim = writes.claim(e.index, e.id, e.routing);
-      const out = (pipeline ? transformLine(bytes, e, pipeline, o, e.item, report, claim) : aliasPipeline(alias!).then((p) => (p ? transformLine(bytes, e, p, o, e.item, report, claim) : void (aliasFault.has(alias!) && report.failures.set(e.item, aliasFault.get(alias!)!))))).finally(() => claim.settle(undefined));
+      let leave: (() => void) | undefined; // no longer waiting for its simulate batch
+      let held: (() => void) | undefined; // its turn among the documents embedded
+      let turn: (() => Promise<void>) | undefined;
+      if (turns && engineRun(e.op, e.pipeline, o)) {
+        const size = bytes.length;
+        simulating++;
+        simulatingBytes += size;
+        leave = () => {
+          leave = undefined;
+          simulating--;
+          simulatingBytes -= size;
+        };
+        turn = async () => {
+          held = await turns.acquire();
+          leave?.();
+        };
+      }
+      const out = (pipeline ? transformLine(bytes, e, pipeline, o, e.item, report, claim, turn) : aliasPipeline(alias!).then((p) => (p ? transformLine(bytes, e, p, o, e.item, report, claim, turn) : void (aliasFault.has(alias!) && report.failures.set(e.item, aliasFault.get(alias!)!))))).finally(() => {
+        claim.settle(undefined);
+        leave?.();
+        held?.();
+      });
       const done = out.then(
         (s) => {
           if (slot.done) return;
@@ -261,9 +298,10 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
           }
         }
         start = nl + 1;
-        if (slots > o.concurrency) {
+        if (mustWait()) {
           if (span < start) queue.push(buf.subarray(span, start));
           span = start;
+          o.pipelined?.flush(); // the head may wait for a batch not yet asked
           const head = queue.find((x): x is Slot => !Buffer.isBuffer(x))!;
           await head.promise;
           yield* ready();
@@ -280,6 +318,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       const last = Buffer.concat(rest);
       if (line(last, () => last)) queue.push(last);
     }
+    o.pipelined?.flush(); // the body's end: every batch asked
     for (;;) {
       const head = queue.find((x): x is Slot => !Buffer.isBuffer(x));
       if (head) await head.promise;

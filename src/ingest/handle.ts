@@ -33,7 +33,7 @@ import { recordFieldMapped } from '../engine/mapping.js';
 import type { WriteMappings } from '../engine/write-mapping.js';
 import { codingsOf, knownCoding } from '../util/content-coding.js';
 import type { RefusedWrites } from './refused-writes.js';
-import { namedPipeline, requestPipeline, simulatePipeline } from './engine-pipeline.js';
+import { namedPipeline, requestPipeline, SimulateBatches, simulatePipeline } from './engine-pipeline.js';
 import { completeWrite, type CompletionOutcome, type StoredAt } from './complete-write.js';
 
 const REWRITTEN_REQUEST = new Set(['content-length', 'content-encoding', 'accept-encoding']);
@@ -160,7 +160,7 @@ export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Read
   const report: BulkReport = { failures: new Map(), added: new Map() };
   const aliasFor = deps.aliases ? (i: string) => aliasPipeline(deps, i, req) : undefined;
   const targetOn = memo(async (i) => writeTarget(deps, i, req, deps.pipelines.forIndex(i) ?? ingestPipelineOf(deps.pipelines, i) ?? (await aliasFor?.(i))));
-  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, budgetMs: deps.bulkBudgetMs, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), targetOn, aliasFor, enginePipeline: requestPipeline(req.path), pipelined: (name, i, id, d) => simulatePipeline({ pool: deps.pool, headers: req.headers, signal: req.signal }, name, i, id, d) }, report);
+  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, budgetMs: deps.bulkBudgetMs, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), targetOn, aliasFor, enginePipeline: requestPipeline(req.path), pipelined: new SimulateBatches({ pool: deps.pool, headers: req.headers, signal: req.signal }) }, report);
   const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.bodyCut ?? req.signal, rawHeaders: true, idempotent: false });
   if (report.asReceived) deps.onAsReceived?.(report.asReceived);
   if (report.deferred?.size) deps.onDeferred?.(report.deferred.size);
