@@ -35,6 +35,8 @@ const ACTIONS = new Set(['index', 'create', 'update', 'delete']);
  */
 const SIMULATE_AHEAD_DOCS = 2 * SIMULATE_MAX_DOCS;
 const SIMULATE_AHEAD_BYTES = 2 * SIMULATE_MAX_BYTES;
+/** A body that pauses this long (a client sending it slowly) has its waiting documents asked for meanwhile. */
+const SIMULATE_IDLE_MS = 50;
 /** Output pieces ready together are joined into one write up to this many bytes. */
 const JOIN_MAX = 1024 * 1024;
 
@@ -259,7 +261,10 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
 
   async function* run(): AsyncGenerator<Buffer> {
     let rest: Buffer[] | undefined; // the pieces of a line begun in an earlier chunk
+    // a body that stops coming for SIMULATE_IDLE_MS: its batches are asked meanwhile, not at its end
+    let idle: NodeJS.Timeout | undefined;
     for await (const c of input) {
+      clearTimeout(idle);
       const buf: Buffer = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
       let start = 0; // start of the current line in buf
       let span = 0; // start of the run of raw lines not yet queued
@@ -310,8 +315,10 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       }
       if (span < start) queue.push(buf.subarray(span, start));
       if (start < buf.length) (rest ??= []).push(buf.subarray(start));
+      if (simulating) idle = setTimeout(() => o.pipelined?.flush(), SIMULATE_IDLE_MS).unref();
       yield* ready();
     }
+    clearTimeout(idle);
     if (rest) {
       // the body's last line has no newline and keeps none, vectors or not: the engine refuses an
       // unterminated body as it would directly (byte for byte when left as received)

@@ -4,7 +4,8 @@
  * not once per document: round 22c's simulate-first write made a `_bulk` of 1,000 documents under
  * `?pipeline=` 1,000 extra engine requests (fix22c). Each document still gets the vectors and record
  * of what its pipeline stores, in its own place in the batch's answer; a dropped one and one under a
- * missing pipeline get nothing. Real OpenSearch 3.6 (the only build here with ingest processors)
+ * missing pipeline get nothing; a body that pauses has the documents it sent so far asked for
+ * meanwhile (not only at its end). Real OpenSearch 3.6 (the only build here with ingest processors)
  * behind a relay counting the requests it receives, real models.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { setupIndex } from '../../../src/engine/mapping.js';
 import { SimulateBatches } from '../../../src/ingest/engine-pipeline.js';
 import { countingRelay, type CountingRelay } from '../../helpers/counting-relay.js';
 import { pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { until } from '../../helpers/until.js';
 
 const INDEX = 'f22c-batches';
 const PIPELINES = {
@@ -94,5 +96,32 @@ describe('simulate calls of a _bulk under the engine\'s ingest pipelines (opense
     const n = await run({ docs: 500, bytes: 1000 });
     expect(n).toBeGreaterThanOrEqual(4);
     expect(n).toBeLessThan(20);
+  });
+
+  it('asks for the documents of a body that pauses before the rest comes', async () => {
+    const part = (from: number) => ndjson(Array.from({ length: 5 }, (_, i) => [{ index: { _id: `slow-${from + i}` } }, { title: 'unnamed', name: `slow ${from + i}` }]).flat());
+    const before = simulations(SET);
+    let more!: () => void;
+    const rest = new Promise<void>((r) => (more = r));
+    const stream = new ReadableStream<Uint8Array>({
+      async start(c) {
+        c.enqueue(new TextEncoder().encode(part(0)));
+        await rest; // the rest only once the first five were asked for
+        c.enqueue(new TextEncoder().encode(part(5)));
+        c.close();
+      },
+    });
+    const sent = fetch(`${p.url}/${INDEX}/_bulk?pipeline=${SET}&refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: stream, duplex: 'half' } as RequestInit);
+    try {
+      await until(() => simulations(SET) > before, { tries: 600, everyMs: 100, what: 'the first part simulated while the body pauses' });
+    } finally {
+      more();
+    }
+    const r = await sent;
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as any).vlrerank).toMatchObject({ documents_with_feature_records: 10 });
+    expect(simulations(SET) - before).toBe(2);
+    const stored = await p.engine.json<any>('GET', `/${INDEX}/_doc/slow-8`);
+    expect(stored.body._source.title).toBe('slow 8 drink');
   });
 });
