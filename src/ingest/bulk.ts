@@ -265,6 +265,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
     let idle: NodeJS.Timeout | undefined;
     for await (const c of input) {
       clearTimeout(idle);
+      o.pipelined?.gather();
       const buf: Buffer = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
       let start = 0; // start of the current line in buf
       let span = 0; // start of the run of raw lines not yet queued
@@ -309,6 +310,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
           o.pipelined?.flush(); // the head may wait for a batch not yet asked
           const head = queue.find((x): x is Slot => !Buffer.isBuffer(x))!;
           await head.promise;
+          o.pipelined?.gather();
           yield* ready();
         }
         nl = buf.indexOf(10, start);

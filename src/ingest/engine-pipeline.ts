@@ -90,8 +90,14 @@ export async function simulatePipeline(o: SimulateVia, name: string, index: stri
 /** Documents run through the engine's pipelines by name, asked in batches (a `_bulk`'s: `SimulateBatches`). */
 export interface PipelineRuns {
   run(name: string, index: string | undefined, id: string | undefined, doc: Record<string, unknown>): Promise<Pipelined>;
-  /** Ask now for every document waiting: the caller is about to wait for one of them. */
+  /**
+   * The caller is about to wait for a document: every one waiting is asked for (in the same turn of
+   * the event loop, so the documents still on their way to `run` join), and so is every one that
+   * comes until `gather()`.
+   */
   flush(): void;
+  /** The caller reads on: documents are gathered into batches again. */
+  gather(): void;
 }
 
 interface OpenBatch {
@@ -108,6 +114,8 @@ interface OpenBatch {
  */
 export class SimulateBatches implements PipelineRuns {
   readonly #open = new Map<string, OpenBatch>();
+  #eager = false;
+  #scheduled = false;
   constructor(
     private readonly via: SimulateVia,
     private readonly limits: { docs: number; bytes: number } = { docs: SIMULATE_MAX_DOCS, bytes: SIMULATE_MAX_BYTES },
@@ -124,11 +132,28 @@ export class SimulateBatches implements PipelineRuns {
     b.bytes += bytes;
     const p = new Promise<Pipelined>((resolve, reject) => b.waiting.push({ resolve, reject }));
     if (b.entries.length >= this.limits.docs || b.bytes >= this.limits.bytes) this.#send(name, b);
+    else if (this.#eager) this.#schedule();
     return p;
   }
 
   flush(): void {
-    for (const [name, b] of this.#open) this.#send(name, b);
+    this.#eager = true;
+    this.#schedule();
+  }
+
+  gather(): void {
+    this.#eager = false;
+  }
+
+  // once the documents on their way (promise callbacks of this turn) have joined: a document whose
+  // `run` came after a caller's flush would otherwise wait for a batch nobody asks for
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      for (const [name, b] of this.#open) this.#send(name, b);
+    });
   }
 
   #send(name: string, b: OpenBatch): void {

@@ -124,4 +124,32 @@ describe('simulate calls of a _bulk under the engine\'s ingest pipelines (opense
     const stored = await p.engine.json<any>('GET', `/${INDEX}/_doc/slow-8`);
     expect(stored.body._source.title).toBe('slow 8 drink');
   });
+
+  it('keeps the body\'s time budget: documents still waiting for their batch are 429s, not stored', async () => {
+    const tight = await startSearchProxy('opensearch3', { pipelinesDir: pipelinesDir(PIPELINES), bulkBudgetMs: 1, via: async () => relay.url });
+    try {
+      const lines = Array.from({ length: 12 }, (_, i) => [{ index: { _id: `late-${i}` } }, { title: 'unnamed', name: `late ${i}` }]).flat();
+      const r = await fetch(`${tight.url}/${INDEX}/_bulk?pipeline=${SET}&refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: ndjson(lines) });
+      expect(r.status).toBe(200);
+      const items = ((await r.json()) as any).items.map((it: any) => it.index);
+      expect(items[0].status).toBe(201); // the first document of a body is never deferred
+      const refused = items.filter((it: any) => it.status === 429).map((it: any) => it._id);
+      expect(refused.length).toBeGreaterThan(0);
+      const held = await tight.engine.json<any>('POST', `/${INDEX}/_search`, { size: 20, _source: ['title'], query: { ids: { values: items.map((it: any) => it._id) } } });
+      const stored = new Map(held.body.hits.hits.map((h: any) => [h._id, h._source.title]));
+      for (const id of refused) expect(stored.has(id), id).toBe(false);
+      expect(stored.get('late-0')).toBe('late 0 drink');
+      expect(stored.size).toBe(items.length - refused.length);
+    } finally {
+      await tight.close();
+    }
+  });
+
+  it('answers a body whose second write of an id waits for the first (its document asked for after the body ended)', async () => {
+    const lines = [{ index: { _id: 'twice' } }, { title: 'unnamed', name: 'first' }, { index: { _id: 'twice' } }, { title: 'unnamed', name: 'second' }];
+    const r = await fetch(`${p.url}/${INDEX}/_bulk?pipeline=${SET}&refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: ndjson(lines) });
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as any).vlrerank).toMatchObject({ documents_with_feature_records: 2 });
+    expect((await p.engine.json<any>('GET', `/${INDEX}/_doc/twice`)).body._source.title).toBe('second drink');
+  });
 });
