@@ -5,7 +5,9 @@
  * `?pipeline=` 1,000 extra engine requests (fix22c). Each document still gets the vectors and record
  * of what its pipeline stores, in its own place in the batch's answer; a dropped one and one under a
  * missing pipeline get nothing; a body that pauses has the documents it sent so far asked for
- * meanwhile (not only at its end). Real OpenSearch 3.6 (the only build here with ingest processors)
+ * meanwhile (not only at its end); the body's time budget still answers 429 for documents waiting for
+ * their batch; a document that reaches its batch only after the stream began to wait (a second write
+ * of an id, the one undeferred document of a late body) is asked for too — it hung until a 408. Real OpenSearch 3.6 (the only build here with ingest processors)
  * behind a relay counting the requests it receives, real models.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
