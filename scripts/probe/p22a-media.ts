@@ -10,10 +10,12 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, copyFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 
-const DATA = process.env.VLRERANK_DATA_DIR ?? '/work/shared/data';
+/** The shared data sets beside the checkout (../shared/data), as the benches find them. */
+const DATA = process.env.VLRERANK_DATA_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/data');
 const out = process.argv[2] ?? mkdtempSync(join(tmpdir(), 'p22a-media-'));
 mkdirSync(out, { recursive: true });
 
