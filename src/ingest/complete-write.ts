@@ -16,6 +16,7 @@
  * (`StoredAt`): a client's next `if_seq_no` write, taken from its answer, matches the stored document.
  */
 import { isDeepStrictEqual } from 'node:util';
+import { pathParams } from './path-params.js';
 import { writeMapping } from '../engine/write-mapping.js';
 import { clientReadHeaders, onBehalfHeaders } from '../engine/targets.js';
 import type { Pipeline } from '../pipelines/index.js';
@@ -55,8 +56,6 @@ const why = (what: string): ItemError => ({
   vlrerank_code: 'VLR_UPSTREAM_ERROR',
 });
 
-/** The query parameters of the client's path. */
-const paramsOf = (path: string) => new URLSearchParams(path.includes('?') ? path.slice(path.indexOf('?') + 1) : '');
 
 /** Where the completing update left the document: the answer the client gets carries these, so its next `if_seq_no` write finds them. */
 export interface StoredAt {
@@ -73,7 +72,7 @@ export async function completeWrite(deps: CompletionDeps, pipeline: Pipeline, w:
     return { outcome: 'failed', error: why('its answer could not be read to complete it') };
   }
   if ((a.result !== 'created' && a.result !== 'updated') || typeof a._index !== 'string' || typeof a._id !== 'string' || typeof a._seq_no !== 'number' || typeof a._primary_term !== 'number') return { outcome: 'nothing' };
-  const q = paramsOf(w.path);
+  const q = pathParams(w.path);
   // a partial update moves the version by one: an externally versioned document's next write would be refused
   if (/^external/.test(q.get('version_type') ?? '')) return { outcome: 'failed', error: why('its version is external (a completing update would move it)') };
   const routing = q.get('routing') ?? undefined;

@@ -13,14 +13,14 @@ import { clientReadHeaders } from '../engine/targets.js';
 import { withoutHeaders } from '../proxy/hop-by-hop.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { ItemError } from './keeps-records.js';
+import { pathParam } from './path-params.js';
 
 /** What the named pipeline does with a document. */
 export type Pipelined = { doc: Record<string, unknown> } | { dropped: true } | { failed: true } | { unknown: ItemError };
 
 /** The request's `pipeline=` (the engine ingest pipeline of its documents, unless an action names its own). */
 export function requestPipeline(path: string): string | undefined {
-  const q = path.indexOf('?');
-  return q < 0 ? undefined : (new URLSearchParams(path.slice(q + 1)).get('pipeline') ?? undefined);
+  return pathParam(path, 'pipeline');
 }
 
 /** The engine ingest pipeline a write runs by name: the action's `pipeline`, else the request's; `_none` or none: undefined. */

@@ -35,6 +35,7 @@ import type { WriteMappings } from '../engine/write-mapping.js';
 import { codingsOf, knownCoding } from '../util/content-coding.js';
 import type { RefusedWrites } from './refused-writes.js';
 import { namedPipeline, requestPipeline, SimulateBatches, simulatePipeline } from './engine-pipeline.js';
+import { pathParam } from './path-params.js';
 import { completeWrite, type CompletionOutcome, type StoredAt } from './complete-write.js';
 
 const REWRITTEN_REQUEST = new Set(['content-length', 'content-encoding', 'accept-encoding']);
@@ -301,8 +302,7 @@ function docIdOf(path: string): string | undefined {
 
 /** The request's `routing` query parameter (a `_bulk`'s default for its actions). */
 function routingOf(path: string): string | undefined {
-  const q = path.indexOf('?');
-  return q < 0 ? undefined : (new URLSearchParams(path.slice(q + 1)).get('routing') ?? undefined);
+  return pathParam(path, 'routing');
 }
 
 type DocumentBody = { raw: Buffer; text: string | undefined; parsed?: { value: unknown } };
