@@ -99,11 +99,7 @@ export class ImageExtractor {
 
   /** Features of raw bytes already in hand (e.g. an uploaded query image). */
   async imageBytes(bytes: Buffer, request: FeatureRequest = {}): Promise<ImageResult> {
-    const contentHash = sha256Hex(bytes);
-    const held = heldDecodes(this.#d.limits);
-    const result = await this.#features(contentHash, decodeOnce(this.#d.cpu, () => held.decode(bytes)), request);
-    held.drop();
-    return result;
+    return this.#featuresHeld(sha256Hex(bytes), (held) => decodeOnce(this.#d.cpu, () => held.decode(bytes)), request);
   }
 
   #allCached(contentHash: string, request: FeatureRequest): boolean {

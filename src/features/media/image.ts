@@ -14,8 +14,9 @@ import sharp, { type Metadata } from 'sharp';
 import { vlrError, isVlrerankError, type VlrerankError } from '../../errors.js';
 import type { ImagePreprocess, PreprocessedImage } from '../../models/preprocess.js';
 import { pixelsHere, type OcrPixels } from '../../models/encoders/ocr.js';
+import { rowBand, type Rows } from '../../models/encoders/ocr-crop.js';
 import { planeTable, writePlanes } from '../../models/pixels.js';
-import { heldCrops, heldDecode, heldDrop, heldPlanes, type HeldPixels, type HeldRows } from './prep-worker.js';
+import { heldCrops, heldDecode, heldDrop, heldPlanes, type HeldPixels } from './prep-worker.js';
 import { decodeSteps, resized, type ResizeWindow } from './sharp-steps.js';
 
 /** Decoded 8-bit RGB pixels, row-major HWC, 3 channels, orientation already applied. */
@@ -307,10 +308,10 @@ export async function preprocessForModels(
  * its crops of the text boxes — only the small crops reach this thread (perf22). A band is a view of
  * the page's rows on either thread, so both give the same bytes.
  */
-export function ocrPixels(img: DecodedImage, rows?: HeldRows): OcrPixels {
+export function ocrPixels(img: DecodedImage, rows?: Rows): OcrPixels {
   const held = img.held;
+  if (!held) return pixelsHere(rowBand(img, rows));
   const height = rows ? rows[1] - rows[0] : img.height;
-  if (!held) return pixelsHere(rows ? { data: img.data.subarray(rows[0] * img.width * 3, rows[1] * img.width * 3), width: img.width, height } : img);
   return {
     width: img.width,
     height,

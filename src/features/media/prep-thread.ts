@@ -6,12 +6,10 @@
  * byte-equal to that thread's. Protocol: prep-worker.ts.
  */
 import { parentPort } from 'node:worker_threads';
-import { cropQuad } from '../../models/encoders/ocr-crop.js';
+import { cropQuad, rowBand, type RgbImage, type Rows } from '../../models/encoders/ocr-crop.js';
 import type { Point } from '../../models/encoders/ocr-boxes.js';
 import { writePlanes } from '../../models/pixels.js';
 import { decodeSteps, resized, type ResizeWindow } from './sharp-steps.js';
-
-type Rows = readonly [top: number, bottom: number];
 
 interface Held {
   data: Buffer;
@@ -23,12 +21,10 @@ const held = new Map<number, Held>();
 const port = parentPort!;
 
 /** A held image, or the band of its rows [top, bottom) (a tall page read by OCR in bands, features/ocr-bands.ts): a view, nothing copied. */
-function pixels(id: number, rows?: Rows): Held {
+function pixels(id: number, rows?: Rows): RgbImage {
   const img = held.get(id);
   if (!img) throw new Error(`decoded image ${id} was already dropped`);
-  if (!rows) return img;
-  const row = img.width * 3;
-  return { data: img.data.subarray(rows[0] * row, rows[1] * row), width: img.width, height: rows[1] - rows[0] };
+  return rowBand(img, rows);
 }
 
 type Msg =

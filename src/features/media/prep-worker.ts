@@ -21,8 +21,9 @@
  *
  * Protocol (answered once by `seq`, except `drop`):
  *   → { seq, op: 'decode', id, bytes, maxPixels }          ← { seq, ok, value: { width, height, channels } }
- *   → { seq, op: 'planes', id, geo, src, table, into }     ← { seq, ok, value: {} } (`into`: a Float32Array over shared memory)
- *   → { seq, op: 'crops', id, quads }                      ← { seq, ok, value: [{ data, width, height }] } (ocr-crop.ts cropQuad of each; transferred)
+ *   → { seq, op: 'planes', id, rows?, geo, src, table, into } ← { seq, ok, value: {} } (`into`: a Float32Array over shared memory)
+ *   → { seq, op: 'crops', id, rows?, quads }                ← { seq, ok, value: [{ data, width, height }] } (ocr-crop.ts cropQuad of each; transferred)
+ *   (`rows`: the band [top, bottom) of the image a call reads — a tall page's, ocr-bands.ts)
  *   → { op: 'drop', id }                                   (no answer)
  *   → { seq, op: 'count' }                                 ← { seq, ok, value: images held } (tests)
  *   any failure                                            ← { seq, ok: false, message } (sharp's message: image.ts translates it)
@@ -32,7 +33,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Point } from '../../models/encoders/ocr-boxes.js';
-import type { RgbImage } from '../../models/encoders/ocr-crop.js';
+import type { RgbImage, Rows } from '../../models/encoders/ocr-crop.js';
 import type { ResizeWindow } from './sharp-steps.js';
 
 const FROM_SOURCE = fileURLToPath(import.meta.url).endsWith('.ts');
@@ -107,16 +108,13 @@ export async function heldDecode(bytes: Buffer, maxPixels: number): Promise<{ he
   return { held, ...r };
 }
 
-/** Rows [top, bottom) of a held image: the band of a tall page OCR reads (features/ocr-bands.ts); none: the whole image. */
-export type HeldRows = readonly [top: number, bottom: number] | undefined;
-
 /** Resize a held image (or the band `rows` of it) to `geo`'s window and write its planes (models/pixels.ts writePlanes) into `into` (shared memory). */
-export async function heldPlanes(held: HeldPixels, geo: ResizeWindow, src: readonly number[], table: Float32Array, into: Float32Array, rows?: HeldRows): Promise<void> {
+export async function heldPlanes(held: HeldPixels, geo: ResizeWindow, src: readonly number[], table: Float32Array, into: Float32Array, rows?: Rows): Promise<void> {
   await call({ op: 'planes', id: held.id, rows, geo, src, table, into });
 }
 
 /** OCR's text boxes cut out of a held image or the band `rows` of it (ocr-crop.ts cropQuad of each quad, in the band's coordinates). */
-export function heldCrops(held: HeldPixels, quads: Array<[Point, Point, Point, Point]>, rows?: HeldRows): Promise<RgbImage[]> {
+export function heldCrops(held: HeldPixels, quads: Array<[Point, Point, Point, Point]>, rows?: Rows): Promise<RgbImage[]> {
   return call<RgbImage[]>({ op: 'crops', id: held.id, rows, quads });
 }
 

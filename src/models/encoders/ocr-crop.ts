@@ -13,6 +13,16 @@ export interface RgbImage {
   height: number;
 }
 
+/** Rows [top, bottom) of an image: the band of a tall page OCR reads (features/ocr-bands.ts). */
+export type Rows = readonly [top: number, bottom: number];
+
+/** The band `rows` of `img`, or `img` itself without them: a view of its rows (they are contiguous), nothing copied. */
+export function rowBand(img: RgbImage, rows: Rows | undefined): RgbImage {
+  if (!rows) return img;
+  const row = img.width * 3;
+  return { data: img.data.subarray(rows[0] * row, rows[1] * row), width: img.width, height: rows[1] - rows[0] };
+}
+
 /** Sample a quad (tl, tr, br, bl) into an upright crop by bilinear interpolation; tall crops are turned 90°. */
 export function cropQuad(img: RgbImage, q: [Point, Point, Point, Point]): RgbImage {
   const [tl, tr, , bl] = q;
