@@ -9,11 +9,13 @@
  * errors through the same nginx (a missing index's 404) still pass as the engine gave them.
  */
 import { Client, errors as esErrors } from '@elastic/elasticsearch';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../src/server/start.js';
 import { useEngine } from '../../helpers/engines.js';
-import { freePort } from '../../helpers/haproxy.js';
 import { onlyPipelines, startEdgeServer } from '../../helpers/http-server.js';
 import { runNginx, type RunningNginx } from '../../helpers/nginx.js';
 
@@ -47,18 +49,21 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
   const silentPort = (silent.address() as { port: number }).port;
-  const dead = await freePort(); // nothing listens there: the engine is down
+  // The engine down: a Unix socket path in a folder of this test's own that nothing ever creates, so
+  // nginx's connect() is refused for the whole file. A free TCP port is not held: another test file
+  // running beside this one may bind it later, and nginx then waits on it and answers 504, not 502.
+  const dead = `unix:${join(mkdtempSync(join(tmpdir(), 'vlr-nginx-dead-')), 'engine-down.sock')}`;
   const es = new URL(engine).host;
   nginx = await runNginx(4, ([down, slow, dark, through]) => `
   upstream es { server ${es}; keepalive 4; }
   proxy_http_version 1.1;
   proxy_set_header Connection "";
   # which engine it is comes through; everything else meets the engine down
-  server { listen 127.0.0.1:${down}; location /_nodes/ { proxy_pass http://es; } location / { proxy_pass http://127.0.0.1:${dead}; } }
+  server { listen 127.0.0.1:${down}; location /_nodes/ { proxy_pass http://es; } location / { proxy_pass http://${dead}; } }
   # … or an engine slower than nginx waits
   server { listen 127.0.0.1:${slow}; proxy_read_timeout 1s; location /_nodes/ { proxy_pass http://es; } location / { proxy_pass http://127.0.0.1:${silentPort}; } }
   # the engine down from the start
-  server { listen 127.0.0.1:${dark}; location / { proxy_pass http://127.0.0.1:${dead}; } }
+  server { listen 127.0.0.1:${dark}; location / { proxy_pass http://${dead}; } }
   # the engine up behind nginx, keep-alive to it
   server { listen 127.0.0.1:${through}; location / { proxy_pass http://es; } }
 `);
