@@ -102,6 +102,12 @@ if (evalDir) {
     writeFileSync(join(evalDir, `${set}.queries.jsonl`), qs.map(({ q, i }) => JSON.stringify({ _id: `q${i}`, text: q.q, class: q.class })).join('\n') + '\n');
     writeFileSync(join(evalDir, `${set}.qrels.jsonl`), qs.flatMap(({ q, i }) => [...gains(q)].map(([d, g]) => JSON.stringify({ query_id: `q${i}`, doc_id: d, relevance: g }))).join('\n') + '\n');
   }
+  // the COCO data set's own 80 category names (as the COCO detector's class list holds them), each a
+  // one-word query judged by the caption rule above: a short-query set derived without hand-picking
+  const names = JSON.parse(readFileSync(join(DATA, '../models/nanodet-g-coco/coco_classes.json'), 'utf8')) as string[];
+  const cat = names.map((n, i) => ({ i, q: { set: 'coco', class: 'category', q: n, rel: { all: [`\\b${n.replace(/ /g, ' ?')}(s|es)?\\b`] } } as Query })).filter(({ q }) => gains(q).size);
+  writeFileSync(join(evalDir, 'coco-categories.queries.jsonl'), cat.map(({ q, i }) => JSON.stringify({ _id: `c${i}`, text: q.q })).join('\n') + '\n');
+  writeFileSync(join(evalDir, 'coco-categories.qrels.jsonl'), cat.flatMap(({ q, i }) => [...gains(q)].map(([d, g]) => JSON.stringify({ query_id: `c${i}`, doc_id: d, relevance: g }))).join('\n') + '\n');
   process.exit(0);
 }
 const rows: Row[] = [];
