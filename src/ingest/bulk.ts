@@ -165,7 +165,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       let leave: (() => void) | undefined; // no longer waiting for its simulate batch
       let held: (() => void) | undefined; // its turn among the documents embedded
       let turn: (() => Promise<void>) | undefined;
-      if (turns && engineRun(e.op, e.pipeline, o)) {
+      if (turns && engineRun(e.op, o)) {
         const size = bytes.length;
         simulating++;
         simulatingBytes += size;
