@@ -137,7 +137,7 @@ async function simulateChain(o: SimulateVia, stages: readonly string[], entries:
 
 /** The pipelines a write of `requested` (`?pipeline=`, an action's) into `index` runs, from its settings when `o` can read them. */
 async function stagesOf(o: SimulateVia, requested: string | undefined, index: string | undefined): Promise<string[]> {
-  // a named pipeline without a final one to follow needs no settings; `_none` may still have a final
+  // a named pipeline reads them too: the index's final pipeline runs after it (and after `_none`)
   const settings = index !== undefined && o.settings ? await o.settings.of(index, o) : undefined;
   return pipelinesRun(requested, settings);
 }

@@ -11,12 +11,12 @@
  * one call on Elasticsearch 8.19/9.2 and OpenSearch 2.19/3.6 alike. Kept `ttlMs` per name and
  * credentials (a `_bulk` asks once per index, never per document) and all forgotten when the proxy
  * sees a write that may change them go through (`changesIndexPipelines`). An answer that cannot be
- * had (a 403, a 5xx, no answer) is not kept and counts as no pipelines: documents are read as sent,
- * as before.
+ * had (a 403, a 5xx, no answer) counts as no pipelines — documents are read as sent, as before —
+ * and is kept a second at most.
  */
 import { LRUCache } from 'lru-cache';
 import type { UpstreamPool } from '../proxy/pool.js';
-import { backingIndexOf, clientReadHeaders, credentialsKey } from '../engine/targets.js';
+import { aliasWriteIndex, backingIndexOf, clientReadHeaders, credentialsKey } from '../engine/targets.js';
 
 /** The pipelines an index runs by itself (`_none` or unset: undefined). */
 export interface IndexPipelineSettings {
@@ -52,8 +52,8 @@ async function get(o: SettingsVia, method: string, path: string): Promise<{ stat
 
 /**
  * An index's pipelines from the engine (undefined: it would not say). A name several indices answer
- * for (an alias, a data stream): a data stream's newest backing index (where it writes), else their
- * settings when all agree, else unknown.
+ * for (an alias, a data stream): their settings when all agree, else those of the index a write lands
+ * in — a data stream's newest backing index, an alias's write index (`GET /_alias/{name}`).
  */
 export async function readIndexPipelines(o: SettingsVia, index: string): Promise<IndexPipelineSettings | undefined> {
   const enc = encodeURIComponent(index);
@@ -61,11 +61,13 @@ export async function readIndexPipelines(o: SettingsVia, index: string): Promise
   if (own.status === 200 && isObject(own.body)) {
     const names = Object.keys(own.body);
     const each = names.map((n) => settingsOf((own.body as Record<string, Json>)[n]?.settings));
-    if (each.length <= 1) return each[0] ?? NONE;
+    const first = JSON.stringify(each[0]);
+    if (each.every((s) => JSON.stringify(s) === first)) return each[0] ?? NONE;
     const backing = names.map(backingIndexOf);
     if (backing.every((b) => b !== undefined)) return each[backing.reduce((best, b, i) => (b!.generation > backing[best]!.generation ? i : best), 0)];
-    const first = JSON.stringify(each[0]);
-    return each.every((s) => JSON.stringify(s) === first) ? each[0] : undefined;
+    const al = await get(o, 'GET', `/_alias/${enc}`);
+    const writer = al.status === 200 ? aliasWriteIndex(al.body, index) : undefined;
+    return writer !== undefined && names.includes(writer) ? each[names.indexOf(writer)] : undefined;
   }
   if (own.status !== 404) return undefined;
   // no such index: the write creates it from its templates (legacy templates are not simulated: Known gaps)
@@ -76,10 +78,12 @@ export async function readIndexPipelines(o: SettingsVia, index: string): Promise
   return settingsOf(index_ ? { 'index.default_pipeline': index_.default_pipeline, 'index.final_pipeline': index_.final_pipeline } : settings);
 }
 
-/** Indices' pipelines kept briefly (see the header); `reads` counts the engine reads made. */
+/** An answer not had is kept this long at most: a `_bulk` into an index whose settings cannot be read asks about once a second, not per document. */
+const UNKNOWN_TTL_MS = 1_000;
+
+/** Indices' pipelines kept briefly (see the header). */
 export class IndexPipelines {
   readonly #kept: LRUCache<string, Promise<IndexPipelineSettings | undefined>> | undefined;
-  reads = 0;
 
   constructor(
     readonly ttlMs = 10_000,
@@ -94,14 +98,11 @@ export class IndexPipelines {
     const key = `${credentialsKey(o.headers)}\u0000${index}`;
     const kept = this.#kept?.get(key);
     if (kept) return kept;
-    this.reads++;
-    const p = this.read(o, index).catch(() => {
-      o.signal?.throwIfAborted();
-      return undefined;
-    });
+    // shared by every write that asks meanwhile: not cut by the one client's leaving that began it
+    const p = this.read({ pool: o.pool, headers: o.headers }, index).catch(() => undefined);
     this.#kept?.set(key, p);
-    // an answer not had is not kept: the next write asks again
-    void p.then((s) => s === undefined && this.#kept?.get(key) === p && this.#kept.delete(key));
+    // an answer not had is kept briefly: a passing fault is asked again soon
+    void p.then((s) => s === undefined && this.#kept?.get(key) === p && this.#kept.set(key, p, { ttl: Math.min(UNKNOWN_TTL_MS, this.ttlMs) }));
     return p;
   }
 
