@@ -18,20 +18,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupIndex } from '../../../src/engine/mapping.js';
 import { RerankerEmbedder } from '../../../src/rerank/embedder.js';
 import { cosine } from '../../helpers/models.js';
-import { catalog, groceryDoc, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { catalog, groceryDoc, photoIngestPipeline, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const PREFIX = 'p22c-order-';
-const PIPELINE = `name: p22c-order
-index_patterns: [${PREFIX}*]
-fields:
-  text: [title, description]
-  image: [image]
-vectors:
-  ingest: true
-  image: { field: image_vector, dims: 1280 }
-  bridge: { field: image_text_vector, dims: 384 }
-features: { store: index }
-`;
+const PIPELINE = photoIngestPipeline('p22c-order', `${PREFIX}*`);
 const ndjson = (lines: unknown[]) => lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
 type Item = { _id?: string; status: number; result?: string; vlrerank?: { vectors?: boolean; error?: { reason?: string } } };
 

@@ -21,20 +21,10 @@ import { setupIndex } from '../../../src/engine/mapping.js';
 import { RerankerEmbedder } from '../../../src/rerank/embedder.js';
 import { countingRelay, type CountingRelay } from '../../helpers/counting-relay.js';
 import { cosine } from '../../helpers/models.js';
-import { catalog, esClient, groceryDoc, osClient, pipelinesDir, startSearchProxy, type Engine, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { catalog, esClient, groceryDoc, osClient, photoIngestPipeline, pipelinesDir, startSearchProxy, type Engine, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const PREFIX = 'x23p-';
-const pipelineYaml = (name: string) => `name: ${name}
-index_patterns: [${PREFIX}*]
-fields:
-  text: [title, description]
-  image: [image]
-vectors:
-  ingest: true
-  image: { field: image_vector, dims: 1280 }
-  bridge: { field: image_text_vector, dims: 384 }
-features: { store: index }
-`;
+const pipelineYaml = (name: string) => photoIngestPipeline(name, `${PREFIX}*`);
 type Item = { _id?: string; status: number; error?: unknown; vlrerank?: unknown };
 
 /** The official client of `engine` against `url`: `bulk` and `index`, answers as bodies (errors too). */
