@@ -101,7 +101,7 @@ async function parseSource(bytes: Buffer, o: BulkTransformOptions, item: number,
  * among the body's actions on its id (bulk-writes.ts) — an update reads the document an earlier
  * action of the body leaves, and every action settles what it leaves.
  */
-export async function transformLine(bytes: Buffer, meta: { op: string; index?: string; id?: string; routing?: string; action?: string; pipeline?: string }, pipeline: NonNullable<ReturnType<PipelineRegistry['ingestFor']>>, o: BulkTransformOptions, item: number, report: BulkReport, claim: Claim, turn?: () => Promise<void>): Promise<string | undefined> {
+export async function transformLine(bytes: Buffer, meta: { op: string; index?: string; id?: string; routing?: string; action?: string; pipeline?: string }, pipeline: NonNullable<ReturnType<PipelineRegistry['ingestFor']>>, o: BulkTransformOptions, item: number, report: BulkReport, claim: Claim, turn?: (simulated: boolean) => Promise<void>): Promise<string | undefined> {
   const op = meta.op;
   const doc = (await parseSource(bytes, o, item, report)) as Record<string, unknown> | undefined;
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
@@ -117,10 +117,11 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
     }
   } else targets.push(doc);
   // the engine's ingest pipelines it runs (named, or the index's default and final): vectors and record of what it stores (engine-pipeline.ts)
-  // (asked in batches: bulk.ts reads ahead meanwhile; `turn`, once answered: a place among the documents embedded at once)
+  // (asked in batches: bulk.ts reads ahead meanwhile; `turn`, once answered: a place among the documents embedded at once,
+  // or, when no engine pipeline runs for it, no longer waiting)
   const runs = engineRun(op, o);
   const ran = runs ? await o.pipelined!.run(meta.pipeline ?? o.enginePipeline, meta.index, meta.id, doc) : undefined;
-  if (runs) await turn?.();
+  if (runs) await turn?.(ran !== undefined);
   if (ran && ('dropped' in ran || 'failed' in ran)) targets.length = 0; // not stored: nothing to compute
   if (ran && 'unknown' in ran) (report.notes ??= new Map()).set(item, ran.unknown);
   const readOf = (t: Record<string, unknown>) => (ran && 'doc' in ran && t === doc ? ran.doc : t);
