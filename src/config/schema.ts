@@ -406,7 +406,10 @@ export const pipelinesSchema = z.strictObject({
    * How long (ms) what an alias or a wildcard no pipeline pattern covers names (its indices, its
    * write index) is kept before the engine is asked again; a moved alias is seen after at most this
    * by writes, and at once by a search (or an `_msearch` item) that gets hits of an index of another pipeline (asked again,
-   * once). 0: asked at every search or write that depends on it.
+   * once). 0: asked at every search or write that depends on it. Also how long an index's
+   * `default_pipeline` and `final_pipeline` (the engine ingest pipelines its writes run unnamed,
+   * simulated before vectors are computed) are kept; a settings, template, alias or index write
+   * through vlrerank has them read again at the next write.
    */
   aliasCacheMs: z.number().int().min(0).max(3_600_000).default(10_000),
   /**

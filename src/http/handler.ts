@@ -20,6 +20,7 @@ import { proxyHandler, type NodeHandler } from './proxy-route.js';
 import { hasBody } from './request.js';
 import { refuseEarly } from './rerank-routes.js';
 import { searchHandlers } from './search-routes.js';
+import { changesIndexPipelines } from '../ingest/index-pipelines.js';
 
 /**
  * Could any router mounted before the proxy take this request? Deliberately over-approximate
@@ -227,6 +228,8 @@ export function buildHandler(deps: HttpDeps): NodeHandler {
     const f = targetFacts(kept, url);
     // a sniffing client must learn vlrerank's address, not the engine's (nodes-http.ts)
     if (f.nodes && method === 'GET') return void nodesHttp(req, res, url);
+    // a settings, template or index write gone through: the default/final pipelines kept are read again (ingest/index-pipelines.ts)
+    if (method !== 'GET' && method !== 'HEAD' && deps.ingest.indexPipelines && changesIndexPipelines(method, url)) res.once('finish', () => deps.ingest.indexPipelines!.forget());
     // asked per request: a reload may bring the first pipeline that adds vectors at ingest
     if (!intercepts(f, method, ingests)) return proxy(req, res);
     // a rerank API call admission refuses anyway: answered here, without express (issue 13: 429s cheap)

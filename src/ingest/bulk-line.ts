@@ -5,7 +5,7 @@
  * document it makes from what the body's earlier action on its id left (bulk-writes.ts) or, with
  * none, from the engine's stored one. Failures are recorded by item position.
  */
-import { namedPipeline, type PipelineRuns } from './engine-pipeline.js';
+import type { PipelineRuns } from './engine-pipeline.js';
 import type { PipelineRegistry } from '../pipelines/index.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { addRecord, dropUnkeptRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
@@ -38,7 +38,7 @@ export interface BulkTransformOptions {
   aliasFor?: (index: string) => Promise<NonNullable<ReturnType<PipelineRegistry['ingestFor']>> | undefined>;
   /** The request's `pipeline=`: the engine ingest pipeline of actions that name none (engine-pipeline.ts). */
   enginePipeline?: string;
-  /** Documents as the engine's ingest pipeline they name leaves them, asked in batches (engine-pipeline.ts); without it, documents are read as sent. */
+  /** Documents as the engine's ingest pipelines they run leave them (the named or the index's default, then its final), asked in batches (engine-pipeline.ts); without it, documents are read as sent. */
   pipelined?: PipelineRuns;
 }
 
@@ -101,7 +101,7 @@ async function parseSource(bytes: Buffer, o: BulkTransformOptions, item: number,
  * among the body's actions on its id (bulk-writes.ts) — an update reads the document an earlier
  * action of the body leaves, and every action settles what it leaves.
  */
-export async function transformLine(bytes: Buffer, meta: { op: string; index?: string; id?: string; routing?: string; action?: string; pipeline?: string }, pipeline: NonNullable<ReturnType<PipelineRegistry['ingestFor']>>, o: BulkTransformOptions, item: number, report: BulkReport, claim: Claim, turn?: () => Promise<void>): Promise<string | undefined> {
+export async function transformLine(bytes: Buffer, meta: { op: string; index?: string; id?: string; routing?: string; action?: string; pipeline?: string }, pipeline: NonNullable<ReturnType<PipelineRegistry['ingestFor']>>, o: BulkTransformOptions, item: number, report: BulkReport, claim: Claim, turn?: (simulated: boolean) => Promise<void>): Promise<string | undefined> {
   const op = meta.op;
   const doc = (await parseSource(bytes, o, item, report)) as Record<string, unknown> | undefined;
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
@@ -116,11 +116,12 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
       if (t && typeof t === 'object' && !Array.isArray(t)) targets.push(t as Record<string, unknown>);
     }
   } else targets.push(doc);
-  // an ingest pipeline of the engine's named: vectors and record of what it stores (engine-pipeline.ts)
-  // (asked in batches: bulk.ts reads ahead meanwhile; `turn`, once answered: a place among the documents embedded at once)
-  const named = engineRun(op, meta.pipeline, o);
-  const ran = named ? await o.pipelined!.run(named, meta.index, meta.id, doc) : undefined;
-  if (named) await turn?.();
+  // the engine's ingest pipelines it runs (named, or the index's default and final): vectors and record of what it stores (engine-pipeline.ts)
+  // (asked in batches: bulk.ts reads ahead meanwhile; `turn`, once answered: a place among the documents embedded at once,
+  // or, when no engine pipeline runs for it, no longer waiting)
+  const runs = engineRun(op, o);
+  const ran = runs ? await o.pipelined!.run(meta.pipeline ?? o.enginePipeline, meta.index, meta.id, doc) : undefined;
+  if (runs) await turn?.(ran !== undefined);
   if (ran && ('dropped' in ran || 'failed' in ran)) targets.length = 0; // not stored: nothing to compute
   if (ran && 'unknown' in ran) (report.notes ??= new Map()).set(item, ran.unknown);
   const readOf = (t: Record<string, unknown>) => (ran && 'doc' in ran && t === doc ? ran.doc : t);
@@ -194,9 +195,9 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
   return stringifyAsSent(doc, engineText(bytes));
 }
 
-/** The engine ingest pipeline a source line is run through before its vectors are computed (`update`s are not). */
-export function engineRun(op: string, action: string | undefined, o: Pick<BulkTransformOptions, 'pipelined' | 'enginePipeline'>): string | undefined {
-  return op === 'update' || !o.pipelined ? undefined : namedPipeline(action, o.enginePipeline);
+/** May a source line run through the engine's ingest pipelines before its vectors are computed (its index's settings say; `update`s are not)? */
+export function engineRun(op: string, o: Pick<BulkTransformOptions, 'pipelined'>): boolean {
+  return op !== 'update' && !!o.pipelined;
 }
 
 /** Why a document that repeats a key is sent as received, without vectors (the engine then refuses it with its own error). */

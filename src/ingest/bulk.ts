@@ -164,8 +164,8 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       const claim = writes.claim(e.index, e.id, e.routing);
       let leave: (() => void) | undefined; // no longer waiting for its simulate batch
       let held: (() => void) | undefined; // its turn among the documents embedded
-      let turn: (() => Promise<void>) | undefined;
-      if (turns && engineRun(e.op, e.pipeline, o)) {
+      let turn: ((simulated: boolean) => Promise<void>) | undefined;
+      if (turns && engineRun(e.op, o)) {
         const size = bytes.length;
         simulating++;
         simulatingBytes += size;
@@ -174,8 +174,9 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
           simulating--;
           simulatingBytes -= size;
         };
-        turn = async () => {
-          held = await turns.acquire();
+        // one its index's settings run no engine pipeline for is embedded as any other (fix23p)
+        turn = async (simulated) => {
+          if (simulated) held = await turns.acquire();
           leave?.();
         };
       }

@@ -34,7 +34,8 @@ import { recordFieldMapped } from '../engine/mapping.js';
 import type { WriteMappings } from '../engine/write-mapping.js';
 import { codingsOf, knownCoding } from '../util/content-coding.js';
 import type { RefusedWrites } from './refused-writes.js';
-import { namedPipeline, requestPipeline, SimulateBatches, simulatePipeline } from './engine-pipeline.js';
+import { requestPipeline, SimulateBatches, simulatePipeline } from './engine-pipeline.js';
+import type { IndexPipelines } from './index-pipelines.js';
 import { pathParam } from './path-params.js';
 import { completeWrite, type CompletionOutcome, type StoredAt } from './complete-write.js';
 
@@ -62,6 +63,8 @@ export interface IngestDeps {
   onAsReceived?: (documents: number) => void;
   /** Indices whose single-document writes the engine refused (403) to given credentials lately: sent as received, for its 403 at once (refused-writes.ts). */
   refusedWrites?: RefusedWrites;
+  /** The engine ingest pipelines indices run by themselves (`default_pipeline`, `final_pipeline`), kept briefly (index-pipelines.ts); without it, only a pipeline a write names is simulated. */
+  indexPipelines?: IndexPipelines;
   /** A write sent as received for `refusedWrites` that the engine stored after all, completed with its vectors and record (complete-write.ts): how. */
   onCompletion?: (outcome: CompletionOutcome) => void;
 }
@@ -162,7 +165,7 @@ export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Read
   const report: BulkReport = { failures: new Map(), added: new Map() };
   const aliasFor = deps.aliases ? (i: string) => aliasPipeline(deps, i, req) : undefined;
   const targetOn = memo(async (i) => writeTarget(deps, i, req, deps.pipelines.forIndex(i) ?? ingestPipelineOf(deps.pipelines, i) ?? (await aliasFor?.(i))));
-  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, budgetMs: retriesRejectedItems(req.headers) ? deps.bulkBudgetMs : 0, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), targetOn, aliasFor, enginePipeline: requestPipeline(req.path), pipelined: new SimulateBatches({ pool: deps.pool, headers: req.headers, signal: req.signal }) }, report);
+  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, budgetMs: retriesRejectedItems(req.headers) ? deps.bulkBudgetMs : 0, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), targetOn, aliasFor, enginePipeline: requestPipeline(req.path), pipelined: new SimulateBatches({ pool: deps.pool, headers: req.headers, signal: req.signal, settings: deps.indexPipelines }) }, report);
   const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.bodyCut ?? req.signal, rawHeaders: true, idempotent: false });
   if (report.asReceived) deps.onAsReceived?.(report.asReceived);
   if (report.deferred?.size) deps.onDeferred?.(report.deferred.size);
@@ -358,9 +361,8 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
   const sent = doc; // a write sent as received is completed from it, once stored (complete-write.ts)
   if (refusedLately || (isEngineRefusal(recordsFault) && recordsFault.status === 401)) doc = undefined;
   if (doc && typeof doc === 'object' && !Array.isArray(doc)) {
-    // an ingest pipeline of the engine's named (`?pipeline=`): vectors and record of what it stores (engine-pipeline.ts)
-    const named = op === 'index' ? namedPipeline(undefined, requestPipeline(req.path)) : undefined;
-    const ran = named ? await simulatePipeline({ pool: deps.pool, headers: req.headers, signal: req.signal }, named, index, docIdOf(req.path), doc) : undefined;
+    // the engine's ingest pipelines it runs (`?pipeline=`, or the index's default, then its final): vectors and record of what it stores (engine-pipeline.ts)
+    const ran = op === 'index' ? await simulatePipeline({ pool: deps.pool, headers: req.headers, signal: req.signal, settings: deps.indexPipelines }, requestPipeline(req.path), index, docIdOf(req.path), doc) : undefined;
     if (ran && 'unknown' in ran) note = ran.unknown;
     const readOf = (t: Record<string, unknown>) => (ran && 'doc' in ran && t === doc ? ran.doc : t);
     // dropped or refused by that pipeline: not stored, nothing to compute (the engine answers as directly)

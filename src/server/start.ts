@@ -24,6 +24,7 @@ import { RefusedWrites } from '../ingest/refused-writes.js';
 import { IndexTargets } from '../engine/targets.js';
 import { ResultWindows } from '../engine/result-window.js';
 import { WriteMappings } from '../engine/write-mapping.js';
+import { IndexPipelines } from '../ingest/index-pipelines.js';
 import { startWarmup } from './warmup.js';
 import { CorsTable } from '../search/cors.js';
 import { ConnectionCap, connectionReserve, SHED_KINDS } from '../http/connection-cap.js';
@@ -93,6 +94,8 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
       jsonWorker: s.ingestJsonWorker,
       aliases: new AliasPipelines(targets),
       mappings: new WriteMappings(config.pipelines.mappingCacheMs),
+      // indices' default and final ingest pipelines, kept as the other index look-ups (fix23p)
+      indexPipelines: new IndexPipelines(config.pipelines.aliasCacheMs),
       refusedWrites: new RefusedWrites(),
       onAsReceived,
       bulkBudgetMs: config.pipelines.bulkBudgetMs,

@@ -258,6 +258,21 @@ failure: fail_open
 `;
 }
 
+/** A grocery photo pipeline for `pattern`: vectors (image and bridge) added at ingest, records kept in the index. */
+export function photoIngestPipeline(name: string, pattern: string): string {
+  return `name: ${name}
+index_patterns: [${pattern}]
+fields:
+  text: [title, description]
+  image: [image]
+vectors:
+  ingest: true
+  image: { field: image_vector, dims: 1280 }
+  bridge: { field: image_text_vector, dims: 384 }
+features: { store: index }
+`;
+}
+
 /** Five short documents for "sweet" searches: four sweet things and one that is not. */
 export const SWEET_DOCS = [
   { title: 'apple pie', text: 'a sweet baked dessert' },

@@ -89,7 +89,7 @@ describe('simulate calls of a _bulk under the engine\'s ingest pipelines (opense
       const out = docs.map((d, i) => b.run(SET, INDEX, `c-${i}`, d));
       b.flush();
       const got = await Promise.all(out);
-      expect(got.map((g) => ('doc' in g ? g.doc.title : g))).toEqual(docs.map((d) => `${d.name} drink`));
+      expect(got.map((g) => (g && 'doc' in g ? g.doc.title : g))).toEqual(docs.map((d) => `${d.name} drink`));
       return simulations(SET) - before;
     };
     expect(await run({ docs: 7, bytes: 1 << 20 })).toBe(3); // 7 + 7 + 6
