@@ -9,13 +9,16 @@
  * `Accept: application/cbor`) on an index with a default pipeline got JSON — the engine answers the
  * format asked, so a YAML or CBOR reader of the tool choked on the proxy's answer, and only there.
  *
- * The answer's JSON text (with the tokens it keeps, util/json-tokens.ts) is read back by the `yaml`
- * library with integers as BigInt, so a long stays a long and `1.0` stays a double in every format.
- * CBOR is RFC 8949 (definite lengths, doubles as 64-bit floats); Smile is Jackson's binary JSON
- * (the format Elasticsearch and OpenSearch write with `format=smile`) without shared names or values.
- * Never: an error answer — vlrerank's own errors stay JSON, as documented in docs/RELIABILITY.md.
+ * Written from the answer object in one walk, as `JSON.stringify` is (reading its JSON text back
+ * with the `yaml` library took 1.5–4 s for a 5 MB answer on the event loop): a number is an integer
+ * where it is a safe integer or its kept token (util/json-tokens.ts: a long past 2^53) spells one,
+ * else a double (`1.0` kept as sent stays a double). YAML is block style with strings and odd keys
+ * double-quoted as JSON writes them (JSON's escapes are YAML 1.2's); CBOR is RFC 8949 (definite
+ * lengths, doubles as 64-bit floats); Smile is Jackson's binary JSON (what Elasticsearch and OpenSearch
+ * write for `format=smile`) without shared names or values.
+ * Never: an error answer — vlrerank's own errors stay JSON (docs/RELIABILITY.md, Known gaps).
  */
-import { parse, stringify } from 'yaml';
+import { answerTokens, type AnswerToken } from '../util/json-tokens.js';
 
 export type AnswerFormat = 'json' | 'yaml' | 'cbor' | 'smile';
 
@@ -37,10 +40,14 @@ export function askedFormat(params: URLSearchParams, accept: string | undefined)
   return m ? (m[1]!.toLowerCase() as AnswerFormat) : 'json';
 }
 
-/** `json` (the answer's JSON text) written in `format`. */
-export function encodeAnswer(json: string, format: Exclude<AnswerFormat, 'json'>): Buffer {
-  const value: unknown = parse(json, { intAsBigInt: true, schema: 'json' });
-  if (format === 'yaml') return Buffer.from('---\n' + stringify(value, { lineWidth: 0 }));
+/** `answer` written in `format`. */
+export function encodeAnswer(answer: Record<string, unknown>, format: Exclude<AnswerFormat, 'json'>): Buffer {
+  const value = scalars(answer, answerTokens(answer));
+  if (format === 'yaml') {
+    const out: string[] = ['---\n'];
+    yaml(out, value, '');
+    return Buffer.from(out.join(''));
+  }
   const w = new Writer();
   if (format === 'cbor') cbor(w, value);
   else {
@@ -48,6 +55,57 @@ export function encodeAnswer(json: string, format: Exclude<AnswerFormat, 'json'>
     smile(w, value);
   }
   return w.done();
+}
+
+/** A double, told apart from an integer (a number that is a safe integer, or a bigint) in the walked copy. */
+class Double {
+  constructor(readonly value: number) {}
+}
+
+/** A copy of `v` as the encoders read it: safe integers as numbers, longs past them as bigint, other numbers as Double, what JSON drops dropped. */
+function scalars(v: unknown, tokenOf: AnswerToken | undefined, container?: unknown, key?: string): unknown {
+  if (typeof v === 'number') {
+    const token = tokenOf?.(container, key!, v);
+    if (token !== undefined) return /^-?\d+$/.test(token) && BigInt.asIntN(64, BigInt(token)) === BigInt(token) ? BigInt(token) : new Double(v);
+    return Number.isSafeInteger(v) ? v : Number.isFinite(v) ? new Double(v) : null;
+  }
+  if (v === null || typeof v !== 'object') return typeof v === 'string' || typeof v === 'boolean' ? v : null;
+  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return scalars((v as { toJSON(): unknown }).toJSON(), tokenOf);
+  if (Array.isArray(v)) return v.map((x, i) => scalars(x, tokenOf, v, String(i)));
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== undefined && typeof x !== 'function' && typeof x !== 'symbol') out[k] = scalars(x, tokenOf, v, k);
+  return out;
+}
+
+/** A key YAML reads as the string it is without quotes (not `true`, `null`, `yes`, a number…). */
+const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const YAML_WORDS = /^(?:y|n|yes|no|on|off|true|false|null)$/i;
+const yamlKey = (k: string) => (PLAIN_KEY.test(k) && !YAML_WORDS.test(k) ? k : JSON.stringify(k));
+
+function yamlScalar(v: unknown): string | undefined {
+  if (v === null) return 'null';
+  if (typeof v === 'bigint' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (v instanceof Double) {
+    const t = JSON.stringify(v.value);
+    return /[.eE]/.test(t) ? t : `${t}.0`; // a double YAML reads as one
+  }
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v) && v.length === 0) return '[]';
+  if (isRecord(v) && Object.keys(v).length === 0) return '{}';
+  return undefined;
+}
+
+/** Block-style YAML of `v` (a container) at `pad`. */
+function yaml(out: string[], v: unknown, pad: string): void {
+  const entries: Array<[string, unknown]> = Array.isArray(v) ? v.map((x) => ['-', x]) : Object.entries(v as Record<string, unknown>).map(([k, x]) => [`${yamlKey(k)}:`, x]);
+  for (const [lead, x] of entries) {
+    const s = yamlScalar(x);
+    if (s !== undefined) out.push(pad, lead, ' ', s, '\n');
+    else {
+      out.push(pad, lead, '\n');
+      yaml(out, x, pad + '  ');
+    }
+  }
 }
 
 class Writer {
@@ -59,6 +117,10 @@ class Writer {
     this.#buf.copy(next, 0, 0, this.#len);
     this.#buf = next;
   }
+  byte(x: number): void {
+    this.#room(1);
+    this.#buf[this.#len++] = x;
+  }
   bytes(...b: number[]): void {
     this.#room(b.length);
     for (const x of b) this.#buf[this.#len++] = x;
@@ -68,10 +130,11 @@ class Writer {
     b.copy(this.#buf, this.#len);
     this.#len += b.length;
   }
-  double(d: number): Buffer {
-    const b = Buffer.allocUnsafe(8);
-    b.writeDoubleBE(d);
-    return b;
+  /** The double's 8 bytes, big-endian. */
+  double(d: number): void {
+    this.#room(8);
+    this.#buf.writeDoubleBE(d, this.#len);
+    this.#len += 8;
   }
   done(): Buffer {
     return this.#buf.subarray(0, this.#len);
@@ -82,8 +145,14 @@ const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typ
 
 /** RFC 8949 §3.1: a major type and its argument (a length or an unsigned integer up to 2^64 - 1). */
 function head(w: Writer, major: number, n: bigint | number): void {
-  const v = BigInt(n);
   const m = major << 5;
+  if (typeof n === 'number' && n < 0x100000000) {
+    if (n < 24) return w.byte(m | n);
+    if (n < 0x100) return w.bytes(m | 24, n);
+    if (n < 0x10000) return w.bytes(m | 25, n >>> 8, n & 0xff);
+    return w.bytes(m | 26, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+  }
+  const v = BigInt(n);
   if (v < 24n) w.bytes(m | Number(v));
   else if (v < 0x100n) w.bytes(m | 24, Number(v));
   else if (v < 0x10000n) w.bytes(m | 25, Number(v >> 8n), Number(v & 0xffn));
@@ -96,9 +165,10 @@ function cbor(w: Writer, v: unknown): void {
   if (v === true) return w.bytes(0xf5);
   if (v === false) return w.bytes(0xf4);
   if (typeof v === 'bigint') return v >= 0n ? head(w, 0, v) : head(w, 1, -1n - v);
-  if (typeof v === 'number') {
-    w.bytes(0xfb);
-    return w.buffer(w.double(v));
+  if (typeof v === 'number') return v >= 0 ? head(w, 0, v) : head(w, 1, -1 - v);
+  if (v instanceof Double) {
+    w.byte(0xfb);
+    return w.double(v.value);
   }
   if (typeof v === 'string') {
     const b = Buffer.from(v, 'utf8');
@@ -120,8 +190,16 @@ function cbor(w: Writer, v: unknown): void {
   }
 }
 
+const SCRATCH = new DataView(new ArrayBuffer(8));
+
 /** Smile's VInt: 7 bits a byte, big-endian, the last byte holding 6 bits and its high bit set. */
-function vint(w: Writer, n: bigint): void {
+function vint(w: Writer, n: bigint | number): void {
+  if (typeof n === 'number') {
+    // up to 32 bits: 6 in the last byte, 7 in each before it
+    const out = [(n & 0x3f) | 0x80];
+    for (let rest = n >>> 6; rest > 0; rest >>>= 7) out.unshift(rest & 0x7f);
+    return w.bytes(...out);
+  }
   const out = [Number(n & 0x3fn) | 0x80];
   for (let rest = n >> 6n; rest > 0n; rest >>= 7n) out.unshift(Number(rest & 0x7fn));
   w.bytes(...out);
@@ -134,6 +212,13 @@ function smile(w: Writer, v: unknown): void {
   if (v === null || v === undefined) return w.bytes(0x21);
   if (v === true) return w.bytes(0x23);
   if (v === false) return w.bytes(0x22);
+  if (typeof v === 'number' && v >= -(2 ** 31) && v < 2 ** 31) {
+    const z = ((v << 1) ^ (v >> 31)) >>> 0; // zigzag
+    if (z < 32) return w.byte(0xc0 + z);
+    w.byte(0x24);
+    return vint(w, z);
+  }
+  if (typeof v === 'number') return smile(w, BigInt(v));
   if (typeof v === 'bigint') {
     if (v >= -16n && v <= 15n) return w.bytes(0xc0 + Number(zigzag(v, 32n)));
     if (INT32(v)) {
@@ -144,12 +229,18 @@ function smile(w: Writer, v: unknown): void {
       w.bytes(0x25);
       return vint(w, zigzag(v, 64n));
     }
-    return smile(w, Number(v)); // past a long: the engines have none; as a double
+    return smile(w, new Double(Number(v))); // past a long (scalars() makes none): as a double
   }
-  if (typeof v === 'number') {
+  if (v instanceof Double) {
     // 0x29: the double's 64 bits in ten 7-bit groups, big-endian
-    const bits = w.double(v).readBigUInt64BE();
-    w.bytes(0x29, ...Array.from({ length: 10 }, (_, i) => Number((bits >> BigInt(7 * (9 - i))) & 0x7fn)));
+    SCRATCH.setFloat64(0, v.value);
+    const hi = SCRATCH.getUint32(0);
+    const lo = SCRATCH.getUint32(4);
+    w.byte(0x29);
+    for (let k = 9; k >= 0; k--) {
+      const at = 7 * k;
+      w.byte((at >= 32 ? hi >>> (at - 32) : at + 7 <= 32 ? lo >>> at : (lo >>> at) | (hi << (32 - at))) & 0x7f);
+    }
     return;
   }
   if (typeof v === 'string') return smileString(w, v);

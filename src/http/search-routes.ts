@@ -41,7 +41,7 @@ export interface SearchRouteDeps extends ErrorDeps {
 async function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | Record<string, unknown>, params: URLSearchParams, whole?: Record<string, unknown>): Promise<void> {
   // the format the client asked for (`?format=yaml`, `Accept: application/cbor`…), as the engine answers it (answer-format.ts)
   const format = Buffer.isBuffer(body) ? 'json' : askedFormat(params, res.req?.headers.accept);
-  const bytes = Buffer.isBuffer(body) ? body : format !== 'json' ? encodeAnswer(stringifyAnswer(body), format) : Buffer.from(prettyAsked(params) ? stringifyAnswer(body, 2) + '\n' : stringifyAnswer(body));
+  const bytes = Buffer.isBuffer(body) ? body : format !== 'json' ? encodeAnswer(body, format) : Buffer.from(prettyAsked(params) ? stringifyAnswer(body, 2) + '\n' : stringifyAnswer(body));
   if (format !== 'json') headers = { ...headers, 'content-type': ANSWER_CONTENT_TYPE[format] };
   // gzip/deflate as the engine codes its answers for a client that accepts it (compress.ts)
   const coding = acceptedCoding(res.req?.headers['accept-encoding']);
