@@ -16,7 +16,8 @@
  * double-quoted as JSON writes them (JSON's escapes are YAML 1.2's); CBOR is RFC 8949 (definite
  * lengths, doubles as 64-bit floats); Smile is Jackson's binary JSON (what Elasticsearch and OpenSearch
  * write for `format=smile`) without shared names or values.
- * Never: an error answer — vlrerank's own errors stay JSON (docs/RELIABILITY.md, Known gaps).
+ * The engine's own JSON answer to the first stage (a missing index's 404) is written so too.
+ * Never: vlrerank's own errors (http/errors.ts) — they stay JSON (docs/RELIABILITY.md, Known gaps).
  */
 import { answerTokens, type AnswerToken } from '../util/json-tokens.js';
 
@@ -38,6 +39,17 @@ export function askedFormat(params: URLSearchParams, accept: string | undefined)
   if (!accept) return 'json';
   const m = /^\s*application\/(json|yaml|cbor|smile)\s*(?:;|,|$)/i.exec(accept);
   return m ? (m[1]!.toLowerCase() as AnswerFormat) : 'json';
+}
+
+/** The JSON object `bytes` hold when `contentType` says JSON (an answer of the engine's), else undefined. */
+export function jsonObject(bytes: Buffer, contentType: string | undefined): Record<string, unknown> | undefined {
+  if (!contentType || !/^\s*application\/(?:vnd\.elasticsearch\+)?json\s*(?:;|$)/i.test(contentType)) return undefined;
+  try {
+    const v: unknown = JSON.parse(bytes.toString('utf8'));
+    return isRecord(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `answer` written in `format`. */

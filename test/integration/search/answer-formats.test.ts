@@ -79,6 +79,18 @@ describe.each(ENGINES)('a reranked answer in the asked format (%s)', (engine) =>
     }
   });
 
+  it("the engine's refusal of the first stage (a missing index of the pipeline's pattern: 404) comes in the asked format too", async () => {
+    const post = (path: string) => fetch(`${p.url}/${INDEX}-missing/_search${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: { match: { text: 'sweet' } } }) });
+    const json = (await (await post('')).json()) as any;
+    expect(json.error?.type).toBe('index_not_found_exception');
+    for (const format of FORMATS) {
+      const r = await post(`?format=${format}`);
+      expect(r.status).toBe(404);
+      expect(r.headers.get('content-type'), format).toBe(`application/${format}`);
+      expect(await decoded(Buffer.from(await r.arrayBuffer()), format)).toEqual(json);
+    }
+  });
+
   it('_msearch with a reranked item answers in the asked format too; ?format=json and an unknown Accept stay JSON', async () => {
     const nd = [{ index: INDEX }, { size: 2, query: { match: { text: 'sweet' } } }, { index: INDEX }, { size: 1, query: { match: { title: 'honey' } } }].map((x) => JSON.stringify(x)).join('\n') + '\n';
     const post = (path: string, headers: Record<string, string> = {}) => fetch(`${p.url}/_msearch${path}`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', ...headers }, body: nd });
