@@ -45,7 +45,8 @@ export function parseFilterPath(params: URLSearchParams): FilterPath | undefined
 /**
  * The query string without the parameters that shape the answer (what is sent to the engine for a
  * reranked search): `filter_path`, applied here to vlrerank's answer, and `format` — vlrerank reads
- * the engine's answer and answers JSON (`format=yaml` made the first stage answer YAML: a 502).
+ * the engine's answer as JSON (`format=yaml` made the first stage answer YAML: a 502) and writes its
+ * own in the format asked (http/answer-format.ts).
  */
 export function withoutAnswerParams(params: URLSearchParams): URLSearchParams {
   const p = new URLSearchParams(params);

@@ -195,17 +195,32 @@ export function carryTokens(from: unknown, to: object): void {
   if (from !== null && typeof from === 'object' && answers.has(from)) answers.add(to);
 }
 
+/** The token as sent of a scalar of an answer (`container[key]` is `value`), where it keeps one. */
+export type AnswerToken = (container: unknown, key: string, value: unknown) => string | undefined;
+
+/**
+ * How `answer`'s scalars are read as sent (a long past 2^53, `1.0`), or undefined when it keeps no
+ * tokens: what `stringifyAnswer` writes, and what http/answer-format.ts encodes YAML, CBOR and Smile from.
+ */
+export function answerTokens(answer: unknown): AnswerToken | undefined {
+  if (answer === null || typeof answer !== 'object' || !answers.has(answer)) return undefined;
+  return (container, key, value) => {
+    if (typeof value !== 'number' && typeof value !== 'string') return undefined;
+    const t = container !== null && typeof container === 'object' ? bound.get(container) : undefined;
+    return t === undefined ? undefined : keptScalar(value, t instanceof Map ? t.get(key) : t[Number(key)]);
+  };
+}
+
 /** `JSON.stringify(answer, null, indent)`, with the tokens bound to what it holds written as sent. */
 export function stringifyAnswer(answer: unknown, indent?: number): string {
-  if (answer === null || typeof answer !== 'object' || !answers.has(answer)) return JSON.stringify(answer, null, indent);
+  const tokenOf = answerTokens(answer);
+  if (!tokenOf) return JSON.stringify(answer, null, indent);
   const nonce = `vlr-token-${Math.random().toString(36).slice(2)}-`;
   const kept: string[] = [];
   const out = JSON.stringify(
     answer,
     function (this: unknown, key: string, value: unknown) {
-      if (typeof value !== 'number' && typeof value !== 'string') return value;
-      const t = this !== null && typeof this === 'object' ? bound.get(this) : undefined;
-      const token = t === undefined ? undefined : keptScalar(value, t instanceof Map ? t.get(key) : t[Number(key)]);
+      const token = tokenOf(this, key, value);
       if (token === undefined) return value;
       kept.push(token);
       return `${nonce}${kept.length - 1}`;

@@ -1,0 +1,58 @@
+/**
+ * The encoders of http/answer-format.ts against references of their own formats: CBOR against the
+ * examples of RFC 8949 Appendix A, YAML read back by the `yaml` package (keys and strings YAML would
+ * read as something else), and which format a request asks for. That the engines read the answers
+ * (Smile included) is test/integration/search/answer-formats.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { askedFormat, encodeAnswer } from '../../../src/http/answer-format.js';
+import { bindTokens, holdsTokens, sentTokens } from '../../../src/util/json-tokens.js';
+
+/** `{"v": x}` in CBOR is a1 61 76 (a map of one, the key "v") followed by x. */
+const cborOf = (v: unknown) => encodeAnswer({ v }, 'cbor').toString('hex').replace(/^a16176/, '');
+
+describe('answer formats', () => {
+  it('CBOR: the RFC 8949 Appendix A examples', () => {
+    const cases: Array<[unknown, string]> = [
+      [0, '00'], [23, '17'], [24, '1818'], [100, '1864'], [1000, '1903e8'], [1000000, '1a000f4240'], [1000000000000, '1b000000e8d4a51000'],
+      [-1, '20'], [-10, '29'], [-100, '3863'], [-1000, '3903e7'], [1.1, 'fb3ff199999999999a'], [-4.1, 'fbc010666666666666'], [1e300, 'fb7e37e43c8800759c'],
+      [false, 'f4'], [true, 'f5'], [null, 'f6'], ['', '60'], ['a', '6161'], ['IETF', '6449455446'], ['\u00fc', '62c3bc'], ['\u6c34', '63e6b0b4'],
+      [[], '80'], [[1, 2, 3], '83010203'], [{}, 'a0'], [{ a: 1, b: [2, 3] }, 'a26161016162820203'],
+    ];
+    for (const [v, hex] of cases) expect(cborOf(v), JSON.stringify(v)).toBe(hex);
+  });
+
+  it('CBOR and YAML: a long past 2^53 and a 1.0 are written as the engine sent them', () => {
+    const text = '{"v":[18446744073709551615,9007199254740993,1.0]}';
+    const answer = JSON.parse(text) as Record<string, unknown>;
+    bindTokens(answer, sentTokens(text)!);
+    holdsTokens(answer);
+    // 2^64 - 1 is past a long: a double; 2^53 + 1 a long (RFC 8949: 1b + 8 bytes); 1.0 a double
+    expect(encodeAnswer(answer, 'cbor').toString('hex')).toBe('a1617683' + 'fb43f0000000000000' + '1b0020000000000001' + 'fb3ff0000000000000');
+    expect(encodeAnswer(answer, 'yaml').toString()).toBe('---\nv:\n  - 18446744073709552000.0\n  - 9007199254740993\n  - 1.0\n');
+  });
+
+  it('YAML: keys and strings that YAML would read as something else come back as they were', () => {
+    const strings = ['', 'null', 'true', 'yes', '~', '123', '1e3', '0x1f', 'a: b', '- x', '#c', '"q"', "'s'", 'line\nbreak', 'tab\there', '\u00fc \u6c34 \ud83d\ude00', ' lead', 'trail ', '*ref', '&anchor', '!tag', '%dir', '@at', '`tick`', '{x}', '[y]', '|', '>', '?', ',', '\\'];
+    const answer: Record<string, unknown> = { took: 3, list: strings, nested: [[], {}, [1, [2, { a: null }]], { b: [] }], doubles: [0.5, -2.25, 1e21, 5e-324], big: 5_000_000_000 };
+    for (const k of strings) answer[`k${k}`] = k;
+    for (const k of strings.filter((x) => x !== '')) answer[k] = k;
+    answer[''] = 'empty key';
+    const text = encodeAnswer(answer, 'yaml').toString();
+    expect(text.startsWith('---\n')).toBe(true);
+    expect(parse(text)).toEqual(answer);
+  });
+
+  it('the format asked: ?format= first (any case), then Accept, else JSON', () => {
+    const q = (s: string) => new URLSearchParams(s);
+    expect(askedFormat(q('format=YAML'), 'application/cbor')).toBe('yaml');
+    expect(askedFormat(q('format=json'), 'application/smile')).toBe('json');
+    expect(askedFormat(q(''), 'application/smile')).toBe('smile');
+    expect(askedFormat(q(''), 'application/cbor; charset=x')).toBe('cbor');
+    expect(askedFormat(q('format=txt'), 'application/yaml')).toBe('yaml');
+    expect(askedFormat(q(''), 'application/vnd.elasticsearch+smile; compatible-with=8')).toBe('json');
+    expect(askedFormat(q(''), '*/*')).toBe('json');
+    expect(askedFormat(q(''), undefined)).toBe('json');
+  });
+});
