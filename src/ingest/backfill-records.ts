@@ -96,6 +96,9 @@ type RecordsEmbedder = Pick<Embedder, 'records' | 'recordSignature' | 'recordCov
  */
 export const sourceFieldsOf = (p: Pipeline, sources: ReadonlyMap<string, readonly string[]>): string[] => [...new Set([...pipelinePaths(p), ...[...sources.values()].flat()])];
 
+/** `fields` and the pipeline's `ingest.ocr_text` field: read to know whether a document has it already (records.ts `addOcrText`). */
+export const ocrFieldToo = (fields: string[], p: Pipeline): string[] => (p.ingest?.ocr_text !== undefined ? [...fields, p.ingest.ocr_text] : fields);
+
 /**
  * Does `index` keep records as setup maps them, and their signatures? `sources`: its pipeline fields
  * that are an alias, a multi-field or a `copy_to` target, and the fields they read (fix20d: backfill
@@ -127,12 +130,10 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
   const signature = await embedder.recordSignature(shape);
   const vectorFields = [pipeline.vectors.image?.field, pipeline.vectors.bridge?.field].filter((f): f is string => !!f);
   const stale = { bool: { must_not: { term: { [keyField]: signature } } } };
-  // `ingest.ocr_text` (feat23o): documents with an image and no OCR text field get it from their record
-  const ocrField = pipeline.ingest?.ocr_text;
-  const lacksOcr = ocrField !== undefined ? [{ bool: { filter: { bool: { should: pipeline.fields.image.map((f) => ({ exists: { field: f } })), minimum_should_match: 1 } }, must_not: { exists: { field: ocrField } } } }] : [];
   // vectors added to a pipeline after its records were written: those documents too
-  const lacking = [...vectorFields.map((f) => ({ bool: { must_not: { exists: { field: f } } } })), ...lacksOcr];
-  const query = !keyed ? { match_all: {} } : lacking.length ? { bool: { should: [stale, ...lacking], minimum_should_match: 1 } } : stale;
+  const query = !keyed ? { match_all: {} } : vectorFields.length ? { bool: { should: [stale, ...vectorFields.map((f) => ({ bool: { must_not: { exists: { field: f } } } }))], minimum_should_match: 1 } } : stale;
+  // `ingest.ocr_text` (feat23o) is in the signature, so a document written without the field is
+  // stale: one whose record serves gets the field from that record (no OCR run), stamped below
   const idx = encodeURIComponent(index);
   const count = await jsonWaitingOut429<{ count?: number }>(engine, `counting documents of [${index}]`, { ...o.refusals, signal: o.signal }, 'POST', `/${idx}/_count`, { query });
   if (count.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `counting documents of [${index}] failed: ${JSON.stringify(count.body).slice(0, 300)}`, { status: count.statusCode });
@@ -144,7 +145,7 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
   const concurrency = Math.max(1, o.concurrency ?? 2);
   // an alias, a multi-field, a `copy_to` target read through the fields they read (fix20d)
   const { sources } = mapping;
-  const sourceFields = [...sourceFieldsOf(pipeline, sources), ...(ocrField !== undefined ? [ocrField] : [])];
+  const sourceFields = ocrFieldToo(sourceFieldsOf(pipeline, sources), pipeline);
   const pages = scanIndex(engine, index, { query, size: batch, _source: sourceFields, storedFields: [field], refusals: o.refusals, signal: o.signal });
   const inflight = new Set<Promise<void>>();
   let writes: Promise<void> = Promise.resolve();

@@ -28,7 +28,7 @@ export function recordShape(pipeline: Pipeline): RecordSignatureShape {
   // the text's query-side vector serves image and video queries only: a text-only pipeline never has one
   // the fields it reads count: a record made from other fields is another document's (records/keys.ts)
   const sources = { text: pipeline.fields.text, image: pipeline.fields.image, video: pipeline.fields.video };
-  return { image, video, queryVectors: image || video, chunking: pipeline.scorer.chunking, sources, weights: pipeline.scorer.weights, ...(pipeline.scorer.fps ? { fps: pipeline.scorer.fps } : {}), ...(pipeline.scorer.max_frames ? { maxFrames: pipeline.scorer.max_frames } : {}) };
+  return { image, video, queryVectors: image || video, chunking: pipeline.scorer.chunking, sources, weights: pipeline.scorer.weights, ...(pipeline.scorer.fps ? { fps: pipeline.scorer.fps } : {}), ...(pipeline.scorer.max_frames ? { maxFrames: pipeline.scorer.max_frames } : {}), ...(pipeline.ingest?.ocr_text !== undefined ? { ocrText: pipeline.ingest.ocr_text } : {}) };
 }
 
 /** Where a record goes: the signature written beside it, when the index maps the signature field. */
