@@ -9,35 +9,25 @@
  * Elasticsearch 8.19 and OpenSearch 2.19, the real PP-OCRv4 and image models, text rendered by librsvg.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import sharp from 'sharp';
 import { setupIndex } from '../../../src/engine/mapping.js';
 import { backfillRecords } from '../../../src/ingest/backfill-records.js';
 import { RerankerEmbedder } from '../../../src/rerank/embedder.js';
 import { counterSum } from '../../helpers/metrics.js';
+import { screenshot, screenshotPipeline, screenshotPng } from '../../helpers/screenshots.js';
 import { ENGINES, freshIndex, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const ON = 'f23o-ocr-it';
 const OFF = 'f23o-plain-it';
 const OCR_FIELD = 'screenshot_text';
-const pipeline = (name: string, index: string, extra = '') => `name: ${name}
-index_patterns: [${index}]
-fields: { text: [title], image: [screenshot] }
-first_stage: { text_query: bm25, fusion: { method: none } }
-failure: fail_open
-features: { store: index }
-${extra}`;
+const pipeline = screenshotPipeline;
 const PIPELINES = {
   'f23o-ocr.yaml': pipeline('f23o-ocr', ON, `ingest: { ocr_text: ${OCR_FIELD} }\n`),
   'f23o-plain.yaml': pipeline('f23o-plain', OFF),
 };
 
-const shot = async (words: string) =>
-  `data:image/png;base64,${(await sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="900" height="240"><rect width="100%" height="100%" fill="white"/><text x="40" y="140" font-family="DejaVu Sans" font-size="56">${words}</text></svg>`)).png().toBuffer()).toString('base64')}`;
+const shot = screenshot;
 /** A screenshot cut short: the decoder cannot read it (a real unreadable file, not a fake). */
-const truncated = async () => {
-  const png = await sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="900" height="240"><rect width="100%" height="100%" fill="white"/><text x="40" y="140" font-family="DejaVu Sans" font-size="56">Lost words</text></svg>`)).png().toBuffer();
-  return `data:image/png;base64,${png.subarray(0, 200).toString('base64')}`;
-};
+const truncated = async () => `data:image/png;base64,${(await screenshotPng('Lost words')).subarray(0, 200).toString('base64')}`;
 
 describe.each(ENGINES)('ingest.ocr_text: a screenshot found by BM25 on its words (%s)', (engine) => {
   let p: SearchProxy;
