@@ -104,6 +104,17 @@ describe.each(ENGINES)('ingest.ocr_text: a screenshot found by BM25 on its words
     expect(s.hits.hits[0]._source).toHaveProperty(OCR_FIELD);
   });
 
+  it('an _update that replaces the screenshot replaces its OCR text; one that does not keeps it', { timeout: 600_000 }, async () => {
+    const update = async (doc: object) => (await fetch(`${p.url}/${ON}/_update/upd?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ doc }) })).json() as Promise<any>;
+    expect((await fetch(`${p.url}/${ON}/_doc/upd?refresh=true`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Page', screenshot: await shot('Printer offline') }) })).status).toBe(201);
+    expect(await matchIds(ON, { match: { [OCR_FIELD]: 'printer' } })).toEqual(['upd']);
+    expect((await update({ screenshot: await shot('Scanner jammed') })).result).toBe('updated');
+    expect(await matchIds(ON, { match: { [OCR_FIELD]: 'printer' } })).toEqual([]);
+    expect(await matchIds(ON, { match: { [OCR_FIELD]: 'scanner' } })).toEqual(['upd']);
+    expect((await update({ title: 'Page, edited' })).result).toBe('updated');
+    expect(await matchIds(ON, { match: { [OCR_FIELD]: 'scanner' } })).toEqual(['upd']);
+  });
+
   it('backfill fills the field: from the record a document has (no OCR run), and for one written around the proxy', { timeout: 600_000 }, async () => {
     // documents written through the proxy under a pipeline without the setting: records with OCR, no field
     const shots = { 'old-a': await shot('Update the firmware'), 'old-b': await shot('Rotate the password') };
