@@ -18,11 +18,13 @@ import { ENGINES, freshIndex, pipelinesDir, startSearchProxy, type SearchProxy }
 
 const ON = 'f23o-ocr-it';
 const OFF = 'f23o-plain-it';
+const WB = 'f23o-wb-it';
 const OCR_FIELD = 'screenshot_text';
 const pipeline = screenshotPipeline;
 const PIPELINES = {
   'f23o-ocr.yaml': pipeline('f23o-ocr', ON, `ingest: { ocr_text: ${OCR_FIELD} }\n`),
   'f23o-plain.yaml': pipeline('f23o-plain', OFF),
+  'f23o-wb.yaml': pipeline('f23o-wb', WB, `ingest: { ocr_text: ${OCR_FIELD} }\n`).replace('features: { store: index }', 'features: { store: index, write_back: true }'),
 };
 
 const shot = screenshot;
@@ -47,10 +49,11 @@ describe.each(ENGINES)('ingest.ocr_text: a screenshot found by BM25 on its words
     p = await startSearchProxy(engine, { pipelinesDir: pipelinesDir(PIPELINES), rerank: { ocr: true } });
     await freshIndex(p, p.pipelines.get('f23o-ocr')!, ON);
     await freshIndex(p, p.pipelines.get('f23o-plain')!, OFF);
+    await freshIndex(p, p.pipelines.get('f23o-wb')!, WB);
     await p.reranker.waitWarm({ cost: 0 });
   }, 300_000);
   afterAll(async () => {
-    for (const i of [ON, OFF]) await p?.engine.json('DELETE', `/${i}`);
+    for (const i of [ON, OFF, WB]) await p?.engine.json('DELETE', `/${i}`);
     await p?.close();
   });
 
@@ -113,6 +116,15 @@ describe.each(ENGINES)('ingest.ocr_text: a screenshot found by BM25 on its words
     expect(await matchIds(ON, { match: { [OCR_FIELD]: 'scanner' } })).toEqual(['upd']);
     expect((await update({ title: 'Page, edited' })).result).toBe('updated');
     expect(await matchIds(ON, { match: { [OCR_FIELD]: 'scanner' } })).toEqual(['upd']);
+  });
+
+  it('a record written back by a reranked search comes with the OCR text field', { timeout: 600_000 }, async () => {
+    // written around the proxy: no record, no field; the search computes its features and writes them back
+    await p.engine.json('PUT', `/${WB}/_doc/wb?refresh=true`, { title: 'Desk', screenshot: await shot('Mount the monitor') });
+    const s = (await (await fetch(`${p.url}/${WB}/_search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: { match_all: {} }, ext: { vlrerank: { query: { text: 'monitor' } } } }) })).json()) as any;
+    expect(s.hits.hits.map((h: any) => h._id)).toEqual(['wb']);
+    await p.srv.services.writeBack!.idle();
+    expect(await matchIds(WB, { match: { [OCR_FIELD]: 'monitor' } })).toEqual(['wb']);
   });
 
   it('backfill fills the field: from the record a document has (no OCR run), and for one written around the proxy', { timeout: 600_000 }, async () => {
