@@ -9,7 +9,7 @@
  * the OCR field) run on the engine — and the ingest time per screenshot (p50 and mean of each server;
  * each server has its own in-memory feature cache and no disk store, so each runs OCR once).
  *
- *   tsx scripts/bench/ocr-text-first-stage.ts [--engine elasticsearch|opensearch] [--shots 20] [--texts 200]
+ *   tsx scripts/bench/ocr-text-first-stage.ts [--engine elasticsearch|opensearch] [--shots 20] [--texts 200] [--font 18]
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +26,8 @@ const opt = (n: string, d: string) => (argv.includes(n) ? argv[argv.indexOf(n) +
 const ENGINE = opt('--engine', 'elasticsearch') as 'elasticsearch' | 'opensearch';
 const SHOTS = Number(opt('--shots', '20'));
 const TEXTS = Number(opt('--texts', '200'));
+/** Body text size of the rendered pages (px): PP-OCRv4 glues Latin words together at body sizes (round 22a). */
+const FONT = Number(opt('--font', '18'));
 const OCR_FIELD = 'screenshot_text';
 const BEFORE = 'f23o-bench-before';
 const AFTER = 'f23o-bench-after';
@@ -42,21 +44,22 @@ const textIds = [...corpus.keys()].filter((id) => !shotIds.includes(id)).slice(0
 
 const dir = mkdtempSync(join(tmpdir(), 'vlr-f23o-'));
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-/** A page screenshot: the title in bold, the abstract wrapped at ~90 characters a line, 18 px DejaVu Sans. */
+/** A page screenshot: the title in bold, the abstract wrapped at ~90 characters a line (at 18 px; fewer for larger type), FONT px DejaVu Sans. */
 async function render(d: Doc): Promise<string> {
   const lines: string[] = [];
   for (const para of [d.title, d.text]) {
     let cur = '';
     for (const w of para.split(/\s+/)) {
-      if ((cur + ' ' + w).length > 90) {
+      if ((cur + ' ' + w).length > Math.round((90 * 18) / FONT)) {
         lines.push(cur);
         cur = w;
       } else cur = cur ? `${cur} ${w}` : w;
     }
     lines.push(cur, '');
   }
-  const h = 40 + lines.length * 28;
-  const body = lines.map((l, i) => `<text x="30" y="${40 + i * 28}" font-family="DejaVu Sans" font-size="18"${i === 0 ? ' font-weight="bold"' : ''}>${esc(l)}</text>`).join('');
+  const lh = Math.round(FONT * 1.55);
+  const h = 40 + lines.length * lh;
+  const body = lines.map((l, i) => `<text x="30" y="${40 + i * lh}" font-family="DejaVu Sans" font-size="${FONT}"${i === 0 ? ' font-weight="bold"' : ''}>${esc(l)}</text>`).join('');
   const file = join(dir, `page-${d._id}.png`);
   await sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="${h}"><rect width="100%" height="100%" fill="white"/>${body}</svg>`)).png().toFile(file);
   return file;
@@ -128,6 +131,7 @@ try {
   const read = (await json('POST', `/${AFTER}/_search`, { size: SHOTS, query: { exists: { field: OCR_FIELD } }, _source: [OCR_FIELD] })).hits.hits as Array<{ _source: Record<string, string> }>;
   const chars = read.map((h) => h._source[OCR_FIELD]!.length);
   console.log(`engine ${ENGINE}: ${textIds.length} abstracts as text, ${shotIds.length} as screenshots only; ${asked.length} claims answered by a screenshot`);
+  console.log(`body text ${FONT} px; a sample of what OCR read: ${JSON.stringify(read[0]?._source[OCR_FIELD]?.slice(0, 160))}`);
   console.log(`OCR field filled on ${read.length}/${shotIds.length} screenshots (mean ${mean(chars).toFixed(0)} characters, max ${Math.max(...chars)})`);
   console.log(`first-stage recall@20 (BM25 multi_match): before ${(await recall(BEFORE, ['title', 'text'])).toFixed(3)}, after ${(await recall(AFTER, ['title', 'text', OCR_FIELD])).toFixed(3)}`);
   console.log(`ingest per screenshot: before p50 ${p50(times.before).toFixed(0)} ms (mean ${mean(times.before).toFixed(0)}), after p50 ${p50(times.after).toFixed(0)} ms (mean ${mean(times.after).toFixed(0)}); ratio of means after/before ${(mean(times.after) / mean(times.before)).toFixed(3)}`);
