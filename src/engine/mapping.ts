@@ -40,6 +40,8 @@ export function pipelineProperties(p: Pipeline, dialect: Dialect): Record<string
   for (const f of p.fields.text) put(f, { type: 'text' });
   for (const f of [...p.fields.image, ...p.fields.video]) put(f, { type: 'keyword', index: false, doc_values: false });
   for (const v of [p.vectors.image, p.vectors.bridge]) if (v) put(v.field, vectorMapping(v.dims, v.similarity, dialect));
+  // the text OCR reads in the image (ingest/records.ts `ocrTextOf`), for the BM25 first stage
+  if (p.ingest?.ocr_text !== undefined) put(p.ingest.ocr_text, { type: 'text' });
   if (p.features.store === 'index') {
     put(p.features.field, RECORD_MAPPING);
     put(p.features.keyField, RECORD_KEY_MAPPING);

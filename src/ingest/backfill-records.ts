@@ -28,7 +28,7 @@ import type { Pipeline } from '../pipelines/index.js';
 import { documentFromSource, pipelinePaths, withFieldSources } from '../pipelines/document.js';
 import type { Embedder } from '../rerank/embedder.js';
 import type { RecordDocument } from '../rerank/records/build.js';
-import { recordShape } from './records.js';
+import { addOcrText, recordShape } from './records.js';
 import { backfillUpdate, fieldsAnUpdateDrops, sourceDisabled, sourceDisabledReason, updateDropsReason } from './backfill-source.js';
 import { addVectors } from './vectors.js';
 import { fanOutSignal } from '../util/abort.js';
@@ -96,6 +96,9 @@ type RecordsEmbedder = Pick<Embedder, 'records' | 'recordSignature' | 'recordCov
  */
 export const sourceFieldsOf = (p: Pipeline, sources: ReadonlyMap<string, readonly string[]>): string[] => [...new Set([...pipelinePaths(p), ...[...sources.values()].flat()])];
 
+/** `fields` and the pipeline's `ingest.ocr_text` field: read to know whether a document has it already (records.ts `addOcrText`). */
+export const ocrFieldToo = (fields: string[], p: Pipeline): string[] => (p.ingest?.ocr_text !== undefined ? [...fields, p.ingest.ocr_text] : fields);
+
 /**
  * Does `index` keep records as setup maps them, and their signatures? `sources`: its pipeline fields
  * that are an alias, a multi-field or a `copy_to` target, and the fields they read (fix20d: backfill
@@ -129,6 +132,8 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
   const stale = { bool: { must_not: { term: { [keyField]: signature } } } };
   // vectors added to a pipeline after its records were written: those documents too
   const query = !keyed ? { match_all: {} } : vectorFields.length ? { bool: { should: [stale, ...vectorFields.map((f) => ({ bool: { must_not: { exists: { field: f } } } }))], minimum_should_match: 1 } } : stale;
+  // `ingest.ocr_text` (feat23o) is in the signature, so a document written without the field is
+  // stale: one whose record serves gets the field from that record (no OCR run), stamped below
   const idx = encodeURIComponent(index);
   const count = await jsonWaitingOut429<{ count?: number }>(engine, `counting documents of [${index}]`, { ...o.refusals, signal: o.signal }, 'POST', `/${idx}/_count`, { query });
   if (count.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `counting documents of [${index}] failed: ${JSON.stringify(count.body).slice(0, 300)}`, { status: count.statusCode });
@@ -140,7 +145,7 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
   const concurrency = Math.max(1, o.concurrency ?? 2);
   // an alias, a multi-field, a `copy_to` target read through the fields they read (fix20d)
   const { sources } = mapping;
-  const sourceFields = sourceFieldsOf(pipeline, sources);
+  const sourceFields = ocrFieldToo(sourceFieldsOf(pipeline, sources), pipeline);
   const pages = scanIndex(engine, index, { query, size: batch, _source: sourceFields, storedFields: [field], refusals: o.refusals, signal: o.signal });
   const inflight = new Set<Promise<void>>();
   let writes: Promise<void> = Promise.resolve();
@@ -192,6 +197,7 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
       // `_source`, which leaves both out (engine/mapping.ts) — the signature alone would drop the record
       const packed = x.h.fields?.[field];
       const doc = { [field]: Array.isArray(packed) ? packed[0] : packed, [keyField]: signature };
+      addOcrText(doc, pipeline, kept[all.indexOf(x)], x.h._source); // its record's OCR text, when the document lacks it
       lines.push(backfillUpdate(x.h), JSON.stringify({ doc }));
       kinds.push('current');
       stored.push(false);
@@ -201,6 +207,7 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
       if (!errors.has(i)) {
         if (keyed) partial[keyField] = signature;
         Object.assign(partial, vectors[i]);
+        addOcrText(partial, pipeline, out.records[i], x.h._source);
       }
       // written where it lives: its own index and routing (without its routing the update went to the
       // shard of its id: document_missing, the run failed — held-out probe round 12e)

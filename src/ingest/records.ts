@@ -10,9 +10,10 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { toVlrerankError } from '../errors.js';
+import { MAX_CHARS } from '../features/ocr-bands.js';
 import { packRecord } from '../features/record/index.js';
 import type { Pipeline } from '../pipelines/index.js';
-import { documentFromSource } from '../pipelines/document.js';
+import { documentFromSource, setPath, valuesAt } from '../pipelines/document.js';
 import type { Embedder, RecordSignatureShape } from '../rerank/embedder.js';
 
 export interface RecordOutcome {
@@ -27,7 +28,7 @@ export function recordShape(pipeline: Pipeline): RecordSignatureShape {
   // the text's query-side vector serves image and video queries only: a text-only pipeline never has one
   // the fields it reads count: a record made from other fields is another document's (records/keys.ts)
   const sources = { text: pipeline.fields.text, image: pipeline.fields.image, video: pipeline.fields.video };
-  return { image, video, queryVectors: image || video, chunking: pipeline.scorer.chunking, sources, weights: pipeline.scorer.weights, ...(pipeline.scorer.fps ? { fps: pipeline.scorer.fps } : {}), ...(pipeline.scorer.max_frames ? { maxFrames: pipeline.scorer.max_frames } : {}) };
+  return { image, video, queryVectors: image || video, chunking: pipeline.scorer.chunking, sources, weights: pipeline.scorer.weights, ...(pipeline.scorer.fps ? { fps: pipeline.scorer.fps } : {}), ...(pipeline.scorer.max_frames ? { maxFrames: pipeline.scorer.max_frames } : {}), ...(pipeline.ingest?.ocr_text !== undefined ? { ocrText: pipeline.ingest.ocr_text } : {}) };
 }
 
 /** Where a record goes: the signature written beside it, when the index maps the signature field. */
@@ -52,13 +53,45 @@ export async function addRecord(doc: Record<string, unknown>, pipeline: Pipeline
     doc[field] = packRecord(out.records[0]!);
     const e = out.errors[0];
     if (!e && target.signature) doc[pipeline.features.keyField] = await target.signature();
-    return { added: true, ...(e ? { error: { type: 'feature_record_exception', reason: `feature record without media features: ${e.reason}`, vlrerank_code: e.code } } : {}) };
+    const ocr = addOcrText(doc, pipeline, out.records[0]) ? '' : ocrNotAdded(doc, pipeline, rerankDoc.image);
+    return { added: true, ...(e ? { error: { type: 'feature_record_exception', reason: `feature record without media features: ${e.reason}${ocr}`, vlrerank_code: e.code } } : {}) };
   } catch (e) {
     signal?.throwIfAborted();
     const err = toVlrerankError(e);
     const reason = err.code === 'VLR_INTERNAL' ? ((e as Error)?.message ?? 'internal error') : err.message;
-    return { added: false, error: { type: err.type, reason: `feature record not added: ${reason}`, vlrerank_code: err.code } };
+    const ocr = ocrNotAdded(doc, pipeline, rerankDoc.image);
+    return { added: false, error: { type: err.type, reason: `feature record not added: ${reason}${ocr}`, vlrerank_code: err.code } };
   }
+}
+
+/**
+ * The text OCR read in a record's image (`""`: it read none), at most the OCR's own cap of
+ * MAX_CHARS characters (features/ocr-bands.ts); undefined when the record has no OCR part.
+ */
+export function ocrTextOf(record: unknown): string | undefined {
+  const t = (record as { image?: { ocr?: { t?: unknown } } } | undefined)?.image?.ocr?.t;
+  return typeof t === 'string' ? t.slice(0, MAX_CHARS) : undefined;
+}
+
+/**
+ * `ingest.ocr_text` (feat23o): the OCR text of the document's image, as its record (just made)
+ * keeps it (`""`: OCR read no words), at that field — so a BM25 first stage finds a screenshot by
+ * its words. A value the document (or `stored`, the document as stored: backfill) has there already
+ * is kept. False when nothing was written: not
+ * asked for, or the record has no OCR text (no image, its media unreadable, OCR off).
+ */
+export function addOcrText(doc: Record<string, unknown>, pipeline: Pipeline, record: unknown, stored: Record<string, unknown> = doc): boolean {
+  const field = pipeline.ingest?.ocr_text;
+  const text = ocrTextOf(record);
+  if (field === undefined || text === undefined || valuesAt(doc, field).length > 0 || valuesAt(stored, field).length > 0) return false;
+  setPath(doc, field, text);
+  return true;
+}
+
+/** The words a document's error adds when its image's OCR text was asked for (`ingest.ocr_text`) and is not written. */
+function ocrNotAdded(doc: Record<string, unknown>, pipeline: Pipeline, image: string | undefined): string {
+  const field = pipeline.ingest?.ocr_text;
+  return field !== undefined && image !== undefined && valuesAt(doc, field).length === 0 ? `; its OCR text [${field}] not added ("vlrerank index backfill" adds it)` : '';
 }
 
 /**

@@ -34,8 +34,8 @@ import { isRemoteName, type Pipeline } from '../pipelines/index.js';
 import { documentFromSource, withFieldSources } from '../pipelines/document.js';
 import type { Embedder } from '../rerank/embedder.js';
 import type { RecordDocument } from '../rerank/records/build.js';
-import { recordMappingOf, sourceFieldsOf } from './backfill-records.js';
-import { recordShape } from './records.js';
+import { ocrFieldToo, recordMappingOf, sourceFieldsOf } from './backfill-records.js';
+import { addOcrText, recordShape } from './records.js';
 
 export type WriteBackOutcome = 'written' | 'conflict' | 'changed' | 'dropped' | 'failed' | 'unsafe' | 'refused' | 'newer' | 'contested';
 
@@ -202,7 +202,7 @@ export class RecordWriteBack {
     const idx = encodeURIComponent(index);
     type Got = { _id: string; found?: boolean; _seq_no?: number; _primary_term?: number; _source?: Record<string, unknown> };
     // an alias, a multi-field, a `copy_to` target: read through the fields they read, as the search did (fix20d)
-    const fields = sourceFieldsOf(pipeline, mapping.sources);
+    const fields = ocrFieldToo(sourceFieldsOf(pipeline, mapping.sources), pipeline);
     const got = await engine.json<{ docs?: Got[] }>('POST', `/${idx}/_mget`, { docs: hits.map((h) => ({ _id: h.id, ...(h.routing !== undefined ? { routing: h.routing } : {}), _source: fields })) }, credentials);
     if (got.statusCode !== 200 || !Array.isArray(got.body?.docs)) throw vlrError('VLR_UPSTREAM_ERROR', `_mget on [${index}] answered ${got.statusCode}`, { status: isRefusal(got.statusCode) ? got.statusCode : 502 });
     const signature = mapping.keyed ? await embedder.recordSignature(shape) : undefined;
@@ -215,6 +215,7 @@ export class RecordWriteBack {
       // the record describes the document the search saw: only if that is still the document
       if (JSON.stringify(documentFromSource(withFieldSources(now._source ?? {}, mapping.sources), pipeline)) !== JSON.stringify(h.doc)) return void changed++;
       const doc = { [pipeline.features.field]: packRecord(out.records[i]!), ...(signature ? { [pipeline.features.keyField]: signature } : {}) };
+      addOcrText(doc, pipeline, out.records[i], now._source); // `ingest.ocr_text`: written with the signature that says it is there
       lines.push(...conditionalUpdate(h.id, h.routing, now as SeqNo, doc));
       written.push(h);
     });

@@ -168,6 +168,13 @@ export const pipelineSchema = z
       })
       .default({ ingest: false }),
     /**
+     * What else documents written through the proxy get (feat23o). `ocr_text`: a field that receives
+     * the text OCR reads in the document's image — the text its feature record keeps (OCR runs once),
+     * mapped as `text` by `vlrerank index setup`, filled for existing documents by `vlrerank index
+     * backfill` — so a BM25 first stage finds a screenshot by the words in its picture. Off by default.
+     */
+    ingest: z.strictObject({ ocr_text: fieldPath.optional() }).default({}),
+    /**
      * Feature records (issue 12): `store: index` keeps each document's record (every feature the
      * reranker needs, see src/features/record/) in the index itself, added by the proxy at ingest
      * and read back with the first-stage hits, so a reranked search runs no image or video model
@@ -210,6 +217,15 @@ export const pipelineSchema = z
     }
     if (p.vectors.ingest && p.fields.image.length + p.fields.video.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['vectors', 'ingest'], message: 'vectors.ingest needs at least one fields.image or fields.video' });
+    }
+    const ocrField = p.ingest.ocr_text;
+    if (ocrField !== undefined) {
+      // its text comes from the image's feature record (never a second OCR): an image field and records kept in the index
+      if (p.fields.image.length === 0) ctx.addIssue({ code: 'custom', path: ['ingest', 'ocr_text'], message: 'ingest.ocr_text needs at least one fields.image (OCR reads images)' });
+      if (p.features.store !== 'index') ctx.addIssue({ code: 'custom', path: ['ingest', 'ocr_text'], message: 'ingest.ocr_text needs features.store: index (the OCR text comes from the feature record)' });
+      if (p.scorer.weights?.ocr_text === 0) ctx.addIssue({ code: 'custom', path: ['ingest', 'ocr_text'], message: 'ingest.ocr_text needs OCR: scorer.weights.ocr_text is 0, so no OCR runs for this pipeline' });
+      const taken = [...p.fields.text, ...p.fields.image, ...p.fields.video, p.features.field, p.features.keyField, p.vectors.image?.field, p.vectors.bridge?.field];
+      if (taken.includes(ocrField)) ctx.addIssue({ code: 'custom', path: ['ingest', 'ocr_text'], message: `ingest.ocr_text [${ocrField}] is already one of the pipeline's fields: name a field of its own` });
     }
     if (p.first_stage.text_query !== 'bm25' && !p.vectors.bridge) {
       ctx.addIssue({ code: 'custom', path: ['first_stage', 'text_query'], message: `text_query "${p.first_stage.text_query}" needs vectors.bridge` });

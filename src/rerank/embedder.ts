@@ -65,6 +65,8 @@ export interface RecordSignatureShape {
   sources?: { text: readonly string[]; image: readonly string[]; video: readonly string[] };
   /** The pipeline's signal weights: OCR is kept where `ocr_text` counts (Reranker.recordsOcr). */
   weights?: Record<string, number>;
+  /** The field ingest writes the image's OCR text to (`ingest.ocr_text`; records/keys.ts RecordShape.ocrText). */
+  ocrText?: string;
 }
 
 /**

@@ -171,7 +171,9 @@ export function isFilterOnly(q: unknown): boolean {
 }
 
 function matchQuery(spec: RerankSpec): Record<string, unknown> {
-  const fields = spec.pipeline.first_stage.match_fields ?? spec.pipeline.fields.text;
+  // unset: the text fields, and the field ingest writes each image's OCR text to (feat23o: a screenshot found by its words)
+  const ocr = spec.pipeline.ingest?.ocr_text;
+  const fields = spec.pipeline.first_stage.match_fields ?? [...spec.pipeline.fields.text, ...(ocr !== undefined ? [ocr] : [])];
   if (fields.length === 0) return { match_all: {} };
   return { multi_match: { query: spec.query.text, fields } };
 }

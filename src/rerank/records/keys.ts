@@ -79,6 +79,12 @@ export interface RecordShape {
    * (held-out probe round 6).
    */
   sources?: { text: readonly string[]; image: readonly string[]; video: readonly string[] };
+  /**
+   * The field ingest writes the image's OCR text to (a pipeline's `ingest.ocr_text`, feat23o): a
+   * record written without it beside is not current, so backfill fills it. In the signature only
+   * when set and OCR runs: every other signature stays as it was.
+   */
+  ocrText?: string;
 }
 
 /**
@@ -96,5 +102,6 @@ export function recordSignature(keys: RecordKeys, s: RecordShape): string {
     ocr: s.image && s.ocr,
     queryVectors: s.queryVectors,
     ...(s.sources ? { sources: s.sources } : {}),
+    ...(s.image && s.ocr && s.ocrText !== undefined ? { ocrText: s.ocrText } : {}),
   });
 }

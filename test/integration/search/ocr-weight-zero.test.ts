@@ -8,27 +8,20 @@
  * Elasticsearch 8.19 and OpenSearch 2.19, the real PP-OCRv4 and image models, text rendered by librsvg.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import sharp from 'sharp';
 import { parseRecord, unpackRecord } from '../../../src/index.js';
 import { counterSum } from '../../helpers/metrics.js';
+import { screenshot, screenshotPipeline } from '../../helpers/screenshots.js';
 import { ENGINES, freshIndex, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const OFF = 'p22a-ocr0-it';
 const ON = 'p22a-ocr-it';
-const pipeline = (name: string, index: string, extra = '') => `name: ${name}
-index_patterns: [${index}]
-fields: { text: [title], image: [screenshot] }
-first_stage: { text_query: bm25, fusion: { method: none } }
-failure: fail_open
-features: { store: index }
-${extra}`;
+const pipeline = screenshotPipeline;
 const PIPELINES = {
   'p22a-ocr0.yaml': pipeline('p22a-ocr0', OFF, 'scorer: { weights: { ocr_text: 0 } }\n'),
   'p22a-ocr.yaml': pipeline('p22a-ocr', ON),
 };
 
-const shot = async (words: string) =>
-  `data:image/png;base64,${(await sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="900" height="240"><rect width="100%" height="100%" fill="white"/><text x="40" y="140" font-family="DejaVu Sans" font-size="56">${words}</text></svg>`)).png().toBuffer()).toString('base64')}`;
+const shot = screenshot;
 
 describe.each(ENGINES)('a pipeline weighing ocr_text 0 runs no OCR (%s)', (engine) => {
   let p: SearchProxy;

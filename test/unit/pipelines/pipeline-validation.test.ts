@@ -18,6 +18,8 @@ describe('pipeline validation', () => {
 
   it('fills defaults and names the pipeline after its file', () => {
     const p = parsePipeline(minimal, 'pipelines/products.yaml');
+    expect(p.ingest).toEqual({}); // no OCR text field unless asked (feat23o)
+    expect(parsePipeline({ ...minimal, fields: { text: ['title'], image: ['shot'] }, ingest: { ocr_text: 'shot_text' } }, 'p.yaml').ingest).toEqual({ ocr_text: 'shot_text' });
     expect(p.name).toBe('products');
     expect(p.failure).toBe('fail_open');
     expect(p.window).toEqual({ default: 50, max: 200 });
@@ -43,6 +45,12 @@ describe('pipeline validation', () => {
     [{ ...minimal, vectors: { image: { field: 'v', dims: -1 } } }, 'p.yaml: vectors.image.dims:'],
     [{ ...minimal, index_patterns: [] }, 'p.yaml: index_patterns:'],
     [{ ...minimal, name: 'Bad Name' }, 'p.yaml: name: must be lowercase'],
+    // feat23o: the OCR text comes from the image's feature record
+    [{ ...minimal, ingest: { ocr_text: 'shot_text' } }, 'p.yaml: ingest.ocr_text: ingest.ocr_text needs at least one fields.image'],
+    [{ ...minimal, fields: { text: ['title'], image: ['shot'] }, features: { store: 'none' }, ingest: { ocr_text: 'shot_text' } }, 'p.yaml: ingest.ocr_text: ingest.ocr_text needs features.store: index'],
+    [{ ...minimal, fields: { text: ['title'], image: ['shot'] }, scorer: { weights: { ocr_text: 0 } }, ingest: { ocr_text: 'shot_text' } }, 'p.yaml: ingest.ocr_text: ingest.ocr_text needs OCR'],
+    [{ ...minimal, fields: { text: ['title'], image: ['shot'] }, ingest: { ocr_text: 'title' } }, "p.yaml: ingest.ocr_text: ingest.ocr_text [title] is already one of the pipeline's fields"],
+    [{ ...minimal, ingest: { ocr: 'x' } }, 'p.yaml: ingest: unknown key(s) "ocr"'],
   ])('refuses %j naming file, key and rule', (doc, msg) => {
     expect(() => parsePipeline(doc, 'p.yaml')).toThrow(msg);
   });

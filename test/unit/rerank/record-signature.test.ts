@@ -33,6 +33,16 @@ describe('record signature', () => {
     expect(new Set([base, ...variants]).size).toBe(variants.length + 1);
   });
 
+  it('holds the OCR text field (ingest.ocr_text) only where OCR runs on an image: other signatures stay as they were', () => {
+    const withOcr = { ...shape, ocr: true };
+    // feat23o: a document written before the setting lacks the field, so its record is stale once (backfill fills it)
+    expect(recordSignature(keys, { ...withOcr, ocrText: 'shot_text' })).not.toBe(recordSignature(keys, withOcr));
+    expect(recordSignature(keys, { ...withOcr, ocrText: 'shot_text' })).not.toBe(recordSignature(keys, { ...withOcr, ocrText: 'page_text' }));
+    // no OCR (nothing to write) or no image: the signature of the pipeline without the setting
+    expect(recordSignature(keys, { ...shape, ocrText: 'shot_text' })).toBe(recordSignature(keys, shape));
+    expect(recordSignature(keys, { ...withOcr, image: false, ocrText: 'shot_text' })).toBe(recordSignature(keys, { ...withOcr, image: false }));
+  });
+
   it('ignores what the pipeline does not hold (no video field: video sampling does not matter)', () => {
     const noVideo = { ...shape, video: false };
     expect(recordSignature(keys, { ...noVideo, fps: 5 })).toBe(recordSignature(keys, noVideo));
