@@ -7,7 +7,8 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, startRedis, tempStoreDir, type RedisServer } from './store.js';
+import { freePort } from './ports.js';
+import { startRedis, tempStoreDir, type RedisServer } from './store.js';
 import { until } from './until.js';
 
 /** A private CA made with openssl and a server certificate it signed for 127.0.0.1 and localhost. */
