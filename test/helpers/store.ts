@@ -44,7 +44,7 @@ export async function startRedis(port?: number, args: string[] = [], first: stri
       await probe.ping();
       break;
     } catch (e) {
-      if (i > 100 || child.exitCode !== null) throw new Error(`redis-server did not start on ${p}: ${(e as Error).message}`);
+      if (i > 600 || child.exitCode !== null) throw new Error(`redis-server did not start on ${p}: ${(e as Error).message}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -90,7 +90,7 @@ it('over HTTP/2 and TLS, a reranked search at /search/ answers, and the access l
   expect(h2.alpnProtocol).toBe('h2');
   expect(r.status).toBe(200);
   expect((JSON.parse(r.text) as { vlrerank: { pipeline: string } }).vlrerank.pipeline).toBe('nginx-front');
-  await until(() => access().some((a) => a.path === `/${INDEX}/_search`), { tries: 50, everyMs: 100, what: 'the access line' });
+  await until(() => access().some((a) => a.path === `/${INDEX}/_search`), { tries: 300, everyMs: 100, what: 'the access line' });
   expect(access().find((a) => a.path === `/${INDEX}/_search`)).toMatchObject({ status: 200, forwarded_for: '127.0.0.1' });
 }, 60_000);
 
