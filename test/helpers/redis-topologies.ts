@@ -114,7 +114,9 @@ export interface RedisCluster {
 export async function startRedisCluster(): Promise<RedisCluster> {
   const dir = tempStoreDir('cluster');
   const nodes: RedisServer[] = [];
-  for (let i = 0; i < 3; i++) nodes.push(await startRedis(undefined, ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir.path, `nodes-${i}.conf`), '--cluster-node-timeout', '2000', '--dir', dir.path]));
+  // each node's cluster bus on a port of its own: by default it is the node's port + 10,000, which
+  // nobody checked was free (another node's or server's port there, and the node does not start)
+  for (let i = 0; i < 3; i++) nodes.push(await startRedis(undefined, ['--cluster-enabled', 'yes', '--cluster-port', String(await freePort()), '--cluster-config-file', join(dir.path, `nodes-${i}.conf`), '--cluster-node-timeout', '2000', '--dir', dir.path]));
   execFileSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'ignore' });
   for (const n of nodes) {
     const c = n.client();
