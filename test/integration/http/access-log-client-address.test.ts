@@ -45,7 +45,7 @@ beforeAll(async () => {
   srv = await startEdgeServer({ upstream, log: { level: 'info', access: true }, logger });
   v6 = await startEdgeServer({ upstream, server: { host: '::' }, log: { level: 'info', access: true }, logger });
   haproxy = await startHaproxy([srv.url]);
-}, 120_000);
+});
 
 afterAll(async () => {
   await haproxy?.stop();

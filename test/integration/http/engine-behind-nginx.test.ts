@@ -73,7 +73,7 @@ beforeAll(async () => {
     servers.push(srv);
     vlr[name] = srv.url;
   }
-}, 120_000);
+});
 
 afterAll(async () => {
   for (const s of servers) await s.close();

@@ -61,7 +61,7 @@ beforeAll(async () => {
       .replace('/etc/nginx/tls/vlrerank.key', f('server.key')),
   );
   h2 = connect(`https://localhost:${new URL(nginx.urls[0]!).port}`, { ca: readFileSync(f('ca.pem')) });
-}, 120_000);
+});
 
 afterAll(async () => {
   h2?.close();

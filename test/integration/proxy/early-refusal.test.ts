@@ -78,7 +78,7 @@ describe.each([
     gw = await startTenantGateway(engine);
     v = await startVlrerank([gw.url], ingest);
     onEngine = await startVlrerank([engine], ingest);
-  }, 120_000);
+  });
   afterAll(async () => {
     await v?.close();
     await onEngine?.close();

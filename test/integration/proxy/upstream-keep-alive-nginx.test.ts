@@ -33,7 +33,7 @@ beforeAll(async () => {
   keepalive_timeout 10s;
   ${ports.map((p) => `server { listen 127.0.0.1:${p}; access_log ${logDir}/access.log conn; location / { proxy_pass http://${new URL(engine).host}; } }`).join('\n  ')}
 `);
-}, 60_000);
+});
 
 afterAll(async () => {
   for (const s of servers) await s.close();
