@@ -24,6 +24,9 @@ it('follows a failover: writes land on the promoted replica', async () => {
   tier.set('before', new Uint8Array([1]));
   await until(() => tier.health().writes === 1, { tries: 1200, everyMs: 25, what: 'the first write' });
   expect(await set.primary.client().exists('sentinel-test:f:before')).toBe(1);
+  // replication is asynchronous: killed before the replica had it, the value is lost with the primary
+  const replicated = set.replica.client();
+  await until(async () => (await replicated.exists('sentinel-test:f:before')) === 1, { tries: 1200, everyMs: 25, what: 'the first write on the replica' });
 
   await set.primary.kill();
   // load goes on meanwhile: the tier skips Redis while it is down, never throws
