@@ -66,7 +66,7 @@ describe('Redis Sentinel with TLS and an ACL user', () => {
     const clear = tier({ sentinels: set.tlsSentinels, sentinelUsername: 'vlr-sentinel', sentinelPassword: 'vlr-Sentinel-pw', ca: readFileSync(caFile) });
     const untrusted = tier({ sentinels: set.tlsSentinels, sentinelTls: true, sentinelUsername: 'vlr-sentinel', sentinelPassword: 'vlr-Sentinel-pw' });
     const said = (t: RedisTier) => t.state === 'down' && !/^connecting/.test(t.health().reason ?? 'connecting');
-    await until(() => said(clear) && said(untrusted), { tries: 400, everyMs: 25, what: 'both down, saying why' });
+    await until(() => said(clear) && said(untrusted), { tries: 1200, everyMs: 25, what: 'both down, saying why' });
     expect(clear.health().reason).toMatch(/asked in clear: TLS sentinels need store\.redis\.sentinelTls/);
     expect(untrusted.health().reason).toMatch(/asked over TLS: is their certificate signed by store\.redis\.ca\?/);
   });
