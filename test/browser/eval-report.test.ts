@@ -66,7 +66,7 @@ it('opens in Chromium from disk, shows the figures, the chart and the wins, and 
     page.on('request', (r) => requests.push(r.url()));
     await page.goto(pathToFileURL(join(dir, 'report.html')).href);
     const c = out.configs[0];
-    await expect.poll(() => page.locator('#summary [data-metric="ndcg10-reranked"]').first().textContent()).toBe(c.reranked.ndcg10.toFixed(3));
+    await expect.poll(() => page.locator('#summary [data-metric="ndcg10-reranked"]').first().textContent(), { timeout: 30_000 }).toBe(c.reranked.ndcg10.toFixed(3));
     expect(await page.locator('#summary [data-metric="ndcg10-first"]').first().textContent()).toBe(c.first.ndcg10.toFixed(3));
     expect(await page.locator('#quality-chart circle').count()).toBe(2);
     expect(await page.locator('svg.latency rect').count()).toBeGreaterThan(0);

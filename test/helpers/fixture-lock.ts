@@ -1,6 +1,7 @@
 /**
  * A lock across test processes for building a shared fixture index: several test files reuse one
- * index per engine (e.g. `grocery-it`) and run in parallel workers; without it, two of them finding
+ * index per engine (e.g. `grocery-it`), and test runs of other checkouts on the same engines may run
+ * them at the same time (one run's files go one at a time: vitest.config.ts); without it, two finding
  * the index missing or incomplete both delete and rebuild it, each under the other's searches.
  * A directory created with mkdir is the lock (atomic on every filesystem), with the holder's pid in
  * it: a lock whose holder is gone (a test run killed half-way) is taken over at once, and one

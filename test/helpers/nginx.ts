@@ -8,7 +8,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, stopChild, untilUp } from './haproxy.js';
+import { stopChild, untilUp } from './haproxy.js';
+import { freePort } from './ports.js';
 
 export interface RunningNginx {
   /** `http://127.0.0.1:PORT` of each listening port asked for, in order. */

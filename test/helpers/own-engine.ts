@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkS
 import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import { ENGINE_USER, ENGINES, installEngine } from '../../scripts/engines.js';
-import { freePort } from './haproxy.js';
+import { freePort } from './ports.js';
 
 export interface OwnEngine {
   url: string;

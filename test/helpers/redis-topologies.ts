@@ -7,7 +7,8 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, startRedis, tempStoreDir, type RedisServer } from './store.js';
+import { freePort } from './ports.js';
+import { startRedis, tempStoreDir, type RedisServer } from './store.js';
 import { until } from './until.js';
 
 /** A private CA made with openssl and a server certificate it signed for 127.0.0.1 and localhost. */
@@ -76,9 +77,15 @@ export async function startSentinelSet(name = 'mymaster', sentinelPassword?: str
     if (sTls) tlsSentinels.push(`127.0.0.1:${sTls.port}`);
   }
   const admin = sentinels[0]!.client();
-  // the replica has synced, and every sentinel knows of it (a failover needs a replica to promote)
-  await until(async () => ((await replica.client().call('ROLE')) as unknown[])[3] === 'connected', { tries: 200, everyMs: 50, what: 'the replica synced' });
-  await until(async () => ((await admin.call('SENTINEL', 'REPLICAS', name)) as unknown[]).length === 1, { tries: 200, everyMs: 50, what: 'the sentinels see the replica' });
+  // the replica has synced, and every sentinel knows of it and of the two others: a failover needs
+  // its leader to know a replica to promote and a majority of sentinels that know each other to
+  // elect it — else the attempt is abandoned and retried only after twice the failover-timeout
+  // (asking the first sentinel alone left the others to learn it from the primary's INFO, every 10 s)
+  await until(async () => ((await replica.client().call('ROLE')) as unknown[])[3] === 'connected', { tries: 600, everyMs: 50, what: 'the replica synced' });
+  for (const [i, s] of sentinels.entries()) {
+    const c = s.client();
+    await until(async () => ((await c.call('SENTINEL', 'REPLICAS', name)) as unknown[]).length === 1 && ((await c.call('SENTINEL', 'SENTINELS', name)) as unknown[]).length === sentinels.length - 1, { tries: 600, everyMs: 50, what: `sentinel ${i + 1} sees the replica and the other sentinels` });
+  }
   if (sentinelPassword) {
     // connections already open (the helper's own) stay authenticated
     for (const s of sentinels) {
@@ -113,11 +120,13 @@ export interface RedisCluster {
 export async function startRedisCluster(): Promise<RedisCluster> {
   const dir = tempStoreDir('cluster');
   const nodes: RedisServer[] = [];
-  for (let i = 0; i < 3; i++) nodes.push(await startRedis(undefined, ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir.path, `nodes-${i}.conf`), '--cluster-node-timeout', '2000', '--dir', dir.path]));
+  // each node's cluster bus on a port of its own: by default it is the node's port + 10,000, which
+  // nobody checked was free (another node's or server's port there, and the node does not start)
+  for (let i = 0; i < 3; i++) nodes.push(await startRedis(undefined, ['--cluster-enabled', 'yes', '--cluster-port', String(await freePort()), '--cluster-config-file', join(dir.path, `nodes-${i}.conf`), '--cluster-node-timeout', '2000', '--dir', dir.path]));
   execFileSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'ignore' });
   for (const n of nodes) {
     const c = n.client();
-    await until(async () => String(await c.call('CLUSTER', 'INFO')).includes('cluster_state:ok'), { tries: 200, everyMs: 50, what: 'cluster_state:ok' });
+    await until(async () => String(await c.call('CLUSTER', 'INFO')).includes('cluster_state:ok'), { tries: 600, everyMs: 50, what: 'cluster_state:ok' });
   }
   return {
     nodes,

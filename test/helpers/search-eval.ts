@@ -25,7 +25,8 @@ export const coco: CocoRow[] = readFileSync(join(COCO_DIR, 'captions.jsonl'), 'u
 
 /** COCO photos with their first caption as alt text (the other captions are the queries). */
 export async function ensureCoco(p: SearchProxy, engine: Engine, index: string, limit = coco.length): Promise<void> {
-  // test files sharing this index run in parallel: one builds it, the others wait and reuse it
+  // test runs sharing this index on the same engines (one run's files go one at a time, but other
+  // checkouts' runs may be at it too): one builds it, the others wait and reuse it
   return withFixtureLock(`${engine}-${index}`, () => buildCoco(p, engine, index, limit));
 }
 

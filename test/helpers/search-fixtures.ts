@@ -141,7 +141,8 @@ export async function storedImage(p: SearchProxy, index: string, id: string): Pr
  * (`_bulk`, vectors added by the proxy), unless the index already holds all 81 with vectors.
  */
 export async function ensureGrocery(p: SearchProxy, engine: Engine, index: string, opts: { force?: boolean } = {}): Promise<{ reused: boolean; bulk?: Record<string, unknown> }> {
-  // test files sharing this index run in parallel: one builds it, the others wait and reuse it
+  // test runs sharing this index on the same engines (one run's files go one at a time, but other
+  // checkouts' runs may be at it too): one builds it, the others wait and reuse it
   return withFixtureLock(`${engine}-${index}`, () => buildGrocery(p, engine, index, opts));
 }
 

@@ -14,7 +14,7 @@ import { appendFileSync, cpSync, existsSync, mkdtempSync, openSync, readFileSync
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { ENGINE_USER, ENGINES, fetchArtifact, installEngine } from '../../scripts/engines.js';
-import { freePort } from './haproxy.js';
+import { freePort } from './ports.js';
 
 const PLUGIN = { gav: 'org.opensearch.plugin:opensearch-security:2.19.4.0:zip', file: 'opensearch-security-2.19.4.0.zip' };
 const ADMIN_PASSWORD = 'Kx7#quartz-Velvet-91'; // the demo installer refuses weak ones

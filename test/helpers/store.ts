@@ -5,26 +5,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { freePort } from './ports.js';
 
 /** A new empty folder under the OS temp dir; `cleanup()` removes it. */
 export function tempStoreDir(label = 'store'): { path: string; cleanup(): void } {
   const path = mkdtempSync(join(tmpdir(), `vlrerank-store-tiers-${label}-`));
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface RedisServer {
@@ -55,7 +44,7 @@ export async function startRedis(port?: number, args: string[] = [], first: stri
       await probe.ping();
       break;
     } catch (e) {
-      if (i > 100 || child.exitCode !== null) throw new Error(`redis-server did not start on ${p}: ${(e as Error).message}`);
+      if (i > 600 || child.exitCode !== null) throw new Error(`redis-server did not start on ${p}: ${(e as Error).message}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

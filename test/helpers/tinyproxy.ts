@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, stopChild, untilUp } from './haproxy.js';
+import { stopChild, untilUp } from './haproxy.js';
+import { freePort } from './ports.js';
 
 export interface RunningTinyproxy {
   /** `http://127.0.0.1:PORT` (no credentials). */

@@ -155,14 +155,14 @@ describe('text vectors shared by replicas through Redis (real bge, real redis-se
     const redis = await startRedis();
     const tier = () => new RedisTier({ url: redis.url, ttlSeconds: 60, maxValueBytes: 1 << 20, lockMs: 2_000, commandTimeoutMs: 200, keyPrefix: 'text-share:' });
     const [ta, tb] = [tier(), tier()];
-    for (let i = 0; i < 100 && (ta.state !== 'ok' || tb.state !== 'ok'); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 1500 && (ta.state !== 'ok' || tb.state !== 'ok'); i++) await new Promise((r) => setTimeout(r, 20));
     const a = await FeatureExtractor.create(models, { media: cfgMedia, cacheMaxBytes: 16 << 20, ocrId: null, tiers: { redis: ta } });
     const b = await FeatureExtractor.create(models, { media: cfgMedia, cacheMaxBytes: 16 << 20, ocrId: null, tiers: { redis: tb } });
     try {
       const texts = ['Vitamin D supplementation and bone fractures in older adults.', 'A man riding a horse on a beach.', 'Oat milk in a carton.'];
       const va = await a.text(texts);
       const c = redis.client();
-      for (let i = 0; i < 200 && (await c.dbsize()) < texts.length; i++) await new Promise((r) => setTimeout(r, 25));
+      for (let i = 0; i < 1200 && (await c.dbsize()) < texts.length; i++) await new Promise((r) => setTimeout(r, 25));
       const bgeRuns = async () => (await metrics.modelRuns.get()).values.filter((x) => String(x.labels.model).startsWith('bge')).reduce((s, x) => s + x.value, 0);
       const before = await bgeRuns();
       expect(before).toBeGreaterThan(0);

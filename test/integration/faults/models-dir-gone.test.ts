@@ -53,7 +53,7 @@ beforeAll(async () => {
     rerank: { warmup: false },
   });
   srv = await startServer(config);
-}, 120_000);
+});
 afterAll(async () => {
   await srv?.close();
   await fetch(`${esUrl}/${INDEX}`, { method: 'DELETE' }).catch(() => undefined);

@@ -32,7 +32,7 @@ const lines: string[] = [];
 const logger = createLogger('info', new Writable({ write: (c, _e, cb) => (lines.push(...String(c).split('\n').filter(Boolean)), cb()) }));
 const accessLines = (): Access[] => lines.map((l) => JSON.parse(l) as { access?: Access }).flatMap((l) => (l.access ? [l.access] : []));
 const lineFor = async (path: string): Promise<Access> => {
-  await until(() => accessLines().some((a) => a.path === path), { tries: 100, everyMs: 100, what: `an access line for ${path}` });
+  await until(() => accessLines().some((a) => a.path === path), { tries: 300, everyMs: 100, what: `an access line for ${path}` });
   return accessLines().find((a) => a.path === path)!;
 };
 
@@ -45,7 +45,7 @@ beforeAll(async () => {
   srv = await startEdgeServer({ upstream, log: { level: 'info', access: true }, logger });
   v6 = await startEdgeServer({ upstream, server: { host: '::' }, log: { level: 'info', access: true }, logger });
   haproxy = await startHaproxy([srv.url]);
-}, 120_000);
+});
 
 afterAll(async () => {
   await haproxy?.stop();
@@ -84,6 +84,6 @@ it('a direct client has remote only; over IPv6 it is ::1', async () => {
 it("a request Node's parser refuses is logged with its peer's address too", async () => {
   const raw = (await rawExchange(srv.url, 'M1X /p14e5 HTTP/1.1\r\nHost: x\r\n\r\n')).toString('latin1');
   expect(raw).toMatch(/^HTTP\/1\.1 400/);
-  await until(() => accessLines().some((a) => a.route === 'unparsed'), { tries: 100, everyMs: 100, what: 'the unparsed line' });
+  await until(() => accessLines().some((a) => a.route === 'unparsed'), { tries: 300, everyMs: 100, what: 'the unparsed line' });
   expect(accessLines().find((a) => a.route === 'unparsed')!.remote).toMatch(/^(::ffff:)?127\.0\.0\.1$/);
 });

@@ -75,7 +75,7 @@ beforeAll(async () => {
   failing = bad.url;
   slow = late.url;
   lateServer = late;
-}, 120_000);
+});
 afterAll(async () => {
   for (const s of servers) await s.close();
 });

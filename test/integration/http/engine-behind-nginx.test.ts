@@ -50,8 +50,9 @@ beforeAll(async () => {
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
   const silentPort = (silent.address() as { port: number }).port;
   // The engine down: a Unix socket path in a folder of this test's own that nothing ever creates, so
-  // nginx's connect() is refused for the whole file. A free TCP port is not held: another test file
-  // running beside this one may bind it later, and nginx then waits on it and answers 504, not 502.
+  // nginx's connect() is refused for the whole file. A free TCP port is not held: the kernel may give
+  // it to the next listen on port 0 (nginx's own listeners or the vlrerank servers below — with
+  // nginx's `slow` listener there, every engine-down case answers that block's 504, not 502).
   const dead = `unix:${join(mkdtempSync(join(tmpdir(), 'vlr-nginx-dead-')), 'engine-down.sock')}`;
   const es = new URL(engine).host;
   nginx = await runNginx(4, ([down, slow, dark, through]) => `
@@ -72,7 +73,7 @@ beforeAll(async () => {
     servers.push(srv);
     vlr[name] = srv.url;
   }
-}, 120_000);
+});
 
 afterAll(async () => {
   for (const s of servers) await s.close();

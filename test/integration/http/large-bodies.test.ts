@@ -35,7 +35,7 @@ beforeAll(async () => {
     pipelinesDir: onlyPipelines({ 'kb.yaml': `name: bodyh-large-kb\nindex_patterns: [${KB}]\nfields: {text: [title]}\n` }),
   });
   await srv.services.engine.info();
-}, 120_000);
+});
 afterAll(async () => {
   await srv?.close();
   await fetch(`${es}/${KB}`, { method: 'DELETE' }).catch(() => undefined);

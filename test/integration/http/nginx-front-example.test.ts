@@ -61,7 +61,7 @@ beforeAll(async () => {
       .replace('/etc/nginx/tls/vlrerank.key', f('server.key')),
   );
   h2 = connect(`https://localhost:${new URL(nginx.urls[0]!).port}`, { ca: readFileSync(f('ca.pem')) });
-}, 120_000);
+});
 
 afterAll(async () => {
   h2?.close();
@@ -90,7 +90,7 @@ it('over HTTP/2 and TLS, a reranked search at /search/ answers, and the access l
   expect(h2.alpnProtocol).toBe('h2');
   expect(r.status).toBe(200);
   expect((JSON.parse(r.text) as { vlrerank: { pipeline: string } }).vlrerank.pipeline).toBe('nginx-front');
-  await until(() => access().some((a) => a.path === `/${INDEX}/_search`), { tries: 50, everyMs: 100, what: 'the access line' });
+  await until(() => access().some((a) => a.path === `/${INDEX}/_search`), { tries: 300, everyMs: 100, what: 'the access line' });
   expect(access().find((a) => a.path === `/${INDEX}/_search`)).toMatchObject({ status: 200, forwarded_for: '127.0.0.1' });
 }, 60_000);
 

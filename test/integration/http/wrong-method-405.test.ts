@@ -21,7 +21,7 @@ beforeAll(async () => {
   es = await useEngine('elasticsearch');
   proxy = await startRerankServer({ 'upstream.urls': [es], 'rerank.warmup': false });
   worker = await startRerankServer({ 'server.role': 'worker', 'rerank.warmup': false });
-}, 180_000);
+});
 afterAll(async () => {
   await proxy?.close();
   await worker?.close();

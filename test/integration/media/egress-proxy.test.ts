@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaSource, type MediaSourceOptions } from '../../../src/features/media/source.js';
 import type { RunningServer } from '../../../src/server/start.js';
 import { rejection } from '../../helpers/errors.js';
-import { freePort } from '../../helpers/haproxy.js';
+import { REFUSED_PORT } from '../../helpers/ports.js';
 import { closeLocal, listenLocal } from '../../helpers/local-host.js';
 import { DATA } from '../../helpers/paths.js';
 import { privateCaCert } from '../../helpers/private-ca.js';
@@ -145,7 +145,7 @@ describe('media through an egress proxy', { timeout: 60_000 }, () => {
   });
 
   it('a proxy down, or one that never answers: named errors (fetch, time-out)', async () => {
-    const down = `http://127.0.0.1:${await freePort()}`;
+    const down = `http://127.0.0.1:${REFUSED_PORT}`;
     const e = await rejection(source({ proxy: down }).resolve(`${host.url}/p.jpg`));
     expect(e.code).toBe('VLR_MEDIA_FETCH');
     expect(e.message).toMatch(/egress proxy http:\/\/127\.0\.0\.1:\d+\/ cannot be reached \(ECONNREFUSED\)/);
@@ -247,7 +247,7 @@ describe('vlrerank serve behind an egress proxy', { timeout: 300_000 }, () => {
   });
 
   it('media.proxy down: the document\'s error names the proxy, the rerank is answered (fail-open)', async () => {
-    down = await startRerankServer({ 'media.allowHosts': ['127.0.0.1'], 'media.proxy': `http://alice:${SECRET}@127.0.0.1:${await freePort()}`, 'rerank.warmup': false });
+    down = await startRerankServer({ 'media.allowHosts': ['127.0.0.1'], 'media.proxy': `http://alice:${SECRET}@127.0.0.1:${REFUSED_PORT}`, 'rerank.warmup': false });
     const r = await postJson(down.url, '/v1/rerank', { query: 'an animal', documents: [{ text: 'a cat on a sofa', image: `${host.url}/p.jpg` }, { text: 'a dog' }] });
     expect(r.status).toBe(200);
     expect(r.json.results).toHaveLength(2);

@@ -78,7 +78,7 @@ describe.each([
     gw = await startTenantGateway(engine);
     v = await startVlrerank([gw.url], ingest);
     onEngine = await startVlrerank([engine], ingest);
-  }, 120_000);
+  });
   afterAll(async () => {
     await v?.close();
     await onEngine?.close();
@@ -94,7 +94,7 @@ describe.each([
       const straight = await answer(client(gw.url).bulk({ operations: operations.slice(0, 2) }));
       // the gateway logs as it answers: its line for the direct call first
       const bulks = () => gw.lines().filter((l) => l.startsWith('POST /_bulk'));
-      await until(() => bulks().length === sent + 1, { tries: 100, everyMs: 50, what: 'the gateway logged the direct _bulk' });
+      await until(() => bulks().length === sent + 1, { tries: 600, everyMs: 50, what: 'the gateway logged the direct _bulk' });
       const before = bulks().length;
       const via = await answer(client(v.url).bulk({ operations }));
       expect(straight.statusCode).toBe(auth?.username === 'bob' ? 403 : 401);
@@ -102,7 +102,7 @@ describe.each([
       expect(via.body, auth?.username).toEqual(straight.body);
       expect(via.headers?.['www-authenticate'], auth?.username).toEqual(straight.headers?.['www-authenticate']);
       // the gateway saw vlrerank's write once (nothing retried), refused as directly
-      await until(() => bulks().length > before, { tries: 100, everyMs: 50, what: "the gateway logged vlrerank's _bulk" });
+      await until(() => bulks().length > before, { tries: 600, everyMs: 50, what: "the gateway logged vlrerank's _bulk" });
       expect(bulks().slice(before), auth?.username).toEqual([`POST /_bulk ${straight.statusCode} who=${auth?.username === 'bob' ? 'b' : '-'}`]);
       sent = bulks().length;
     }

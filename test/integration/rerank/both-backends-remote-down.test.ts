@@ -4,14 +4,15 @@
  * `remote_error` (`{code, reason}`, beside `errors` for unreadable documents). Before, only an
  * explanation's `remote` signal said it. Only this API (and `process()`) takes `both`: a pipeline's
  * `scorer.backend` is `local` or `remote` (refused at load otherwise), and the compatible APIs'
- * bodies name no backend. The fault: a worker URL nothing listens on (port 19739 of this suite's
- * range). Real models.
+ * bodies name no backend. The fault: a worker URL nothing listens on (REFUSED_PORT: a fixed port
+ * above 1024, such as 19739 before, may be any other process's on a shared machine). Real models.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../src/server/start.js';
+import { REFUSED_PORT } from '../../helpers/ports.js';
 import { startRerankServer } from '../../helpers/rerank-server.js';
 
-const NOBODY = 'http://127.0.0.1:19739';
+const NOBODY = `http://127.0.0.1:${REFUSED_PORT}`;
 
 describe('backend both, every remote worker down', () => {
   let srv: RunningServer;
@@ -27,7 +28,7 @@ describe('backend both, every remote worker down', () => {
     const body = (await res.json()) as any;
     expect(res.status).toBe(200);
     expect(body.results[0].index).toBe(1);
-    expect(body.remote_error).toMatchObject({ code: expect.stringMatching(/^VLR_/), reason: expect.stringContaining('127.0.0.1:19739') });
+    expect(body.remote_error).toMatchObject({ code: expect.stringMatching(/^VLR_/), reason: expect.stringContaining(`127.0.0.1:${REFUSED_PORT}`) });
     // the same call on the local backend alone says nothing of workers
     const local = (await (await fetch(`${srv.url}/_vlrerank/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'a pie', documents: ['honey cake', 'apple pie'] }) })).json()) as any;
     expect(local.remote_error).toBeUndefined();

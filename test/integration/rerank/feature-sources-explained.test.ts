@@ -54,7 +54,7 @@ describe('explanations name the tier features came from', () => {
     // A's writes to Redis and to the disk are asynchronous: wait until Redis holds them, then stop A
     const c0 = redis.client();
     const stored = async () => (await c0.keys('scale2-sources:f:*')).length;
-    for (let i = 0; i < 200 && (await stored()) < 6; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 1200 && (await stored()) < 6; i++) await new Promise((r) => setTimeout(r, 25));
     await a.close();
 
     const b = await server({ 'store.disk.path': dir.path });
@@ -69,7 +69,7 @@ describe('explanations name the tier features came from', () => {
     expect(features(again, 1)).toEqual({ text: 'l1' });
 
     const c = await server(redisFlags);
-    for (let i = 0; i < 100 && (await fetch(`${c.url}/_vlrerank/health`).then((r) => r.json() as Promise<any>)).feature_store.redis.state !== 'ok'; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 600 && (await fetch(`${c.url}/_vlrerank/health`).then((r) => r.json() as Promise<any>)).feature_store.redis.state !== 'ok'; i++) await new Promise((r) => setTimeout(r, 50));
     const fromRedis = await rerank(c);
     expect(features(fromRedis, 0)).toEqual({ text: 'redis', image: 'redis' });
     expect(features(fromRedis, 1)).toEqual({ text: 'redis' });

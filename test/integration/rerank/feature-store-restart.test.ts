@@ -76,7 +76,7 @@ describe('feature store through the server', () => {
     expect(await visualRuns(a)).toBeGreaterThan(0);
     // A's writes are asynchronous: wait until Redis holds them
     const c = redis.client();
-    for (let i = 0; i < 200 && (await c.dbsize()) < 4; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 1200 && (await c.dbsize()) < 4; i++) await new Promise((r) => setTimeout(r, 25));
     const fromB = await rerank(b, photo, 'a kitchen');
     expect(await visualRuns(b)).toBe(0);
     expect(await counterSum(b.url, 'vlrerank_feature_lookups_total', { tier: 'redis', outcome: 'hit' })).toBeGreaterThanOrEqual(2);

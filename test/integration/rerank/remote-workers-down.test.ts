@@ -36,7 +36,7 @@ beforeAll(async () => {
     // every call tries both workers: what is asserted does not depend on which one is tried first
     'rerank.remote.breakerThreshold': 100,
   });
-}, 240_000);
+});
 afterAll(async () => {
   await srv?.close();
   for (const w of workers ?? []) await w.stop();

@@ -51,7 +51,7 @@ it('three clients behind HAProxy each get their own share of the queue', async (
     for (const [i, addr] of ['127.0.0.2', '127.0.0.3', '127.0.0.4'].entries()) {
       calls.push(rerankFrom(addr, i));
       // one at a time, so the queue holds the earlier ones when the next arrives
-      await until(async () => (await queued()) === i + 1 || (await Promise.race([calls[i]!.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 20))])), { tries: 200, everyMs: 50, what: `call ${i + 1} queued or answered` });
+      await until(async () => (await queued()) === i + 1 || (await Promise.race([calls[i]!.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 20))])), { tries: 600, everyMs: 50, what: `call ${i + 1} queued or answered` });
     }
   } finally {
     held.release();

@@ -90,7 +90,7 @@ it('B cut from Redis while A\'s reload is published: B reloads its own folder on
 it('a subscribed replica that did not hear a reload finds it at its periodic check; one equal to its own set is only noted', { timeout: 120_000 }, async () => {
   const c = await startServer(parseConfig({ server: { host: '127.0.0.1', port: 0, ui: false, adminToken: TOKEN }, upstream: { urls: [es] }, log: { level: 'silent', access: false }, models: { dir: MODELS }, store: { disk: { path: 'off' }, redis: { url: redis.url, keyPrefix: PREFIX } }, rerank: { warmup: false }, pipelines: { dir: dirOf('c'), peerCheckMs: 300 } }));
   try {
-    await until(async () => (await peersOf(c.url))?.state === 'subscribed', { tries: 200, everyMs: 50, what: 'C subscribed' });
+    await until(async () => (await peersOf(c.url))?.state === 'subscribed', { tries: 600, everyMs: 50, what: 'C subscribed' });
     // at its subscription C read A's last reload (another set than its own): it re-read its folder, unchanged
     const caught = (await peersOf(c.url)).missed_reloads_caught_up;
     const own = await get(c.url, '/_vlrerank/pipelines');

@@ -17,7 +17,8 @@ import { useEngine } from '../../helpers/engines.js';
 import { MODELS } from '../../helpers/paths.js';
 import { getJson as get, pipelineNames as names, reloadPipelines } from '../../helpers/pipelines-admin.js';
 import { spawnProxyProcess } from '../../helpers/proxy.js';
-import { freePort, startRedis, type RedisServer } from '../../helpers/store.js';
+import { REFUSED_PORT } from '../../helpers/ports.js';
+import { startRedis, type RedisServer } from '../../helpers/store.js';
 import { until } from '../../helpers/until.js';
 
 const TOKEN = 'f20b-admin-token';
@@ -92,10 +93,9 @@ it('replica B\'s own folder invalid: B keeps its set and says why to A and in it
 });
 
 it('Redis down: the reload still answers 200 at once, saying the others were not told and why', async () => {
-  const port = await freePort(); // nothing listens there
-  const down = await startServer(parseConfig({ server: { host: '127.0.0.1', port: 0, ui: false, adminToken: TOKEN }, upstream: { urls: [es] }, log: { level: 'silent', access: false }, models: { dir: MODELS }, store: { disk: { path: 'off' }, redis: { url: `redis://127.0.0.1:${port}` } }, rerank: { warmup: false }, pipelines: { dir: dirOf('a') } }));
+  const down = await startServer(parseConfig({ server: { host: '127.0.0.1', port: 0, ui: false, adminToken: TOKEN }, upstream: { urls: [es] }, log: { level: 'silent', access: false }, models: { dir: MODELS }, store: { disk: { path: 'off' }, redis: { url: `redis://127.0.0.1:${REFUSED_PORT}` } }, rerank: { warmup: false }, pipelines: { dir: dirOf('a') } }));
   try {
-    await until(async () => /ECONNREFUSED/.test((await get(down.url, '/_vlrerank/health')).pipelines.peers?.reason ?? ''), { tries: 200, everyMs: 50, what: 'the refused connection seen' });
+    await until(async () => /ECONNREFUSED/.test((await get(down.url, '/_vlrerank/health')).pipelines.peers?.reason ?? ''), { tries: 600, everyMs: 50, what: 'the refused connection seen' });
     const r = await reload(down.url);
     expect(r.status).toBe(200);
     expect(r.body.replicas).toMatchObject({ fanout: 'failed' });

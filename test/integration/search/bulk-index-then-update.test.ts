@@ -22,7 +22,7 @@ describe.each(ENGINES)('index then update of one id in one _bulk on %s', (engine
     p = await startSearchProxy(engine);
     await freshIndex(p, p.pipelines.get('knowledge-base')!, INDEX);
     await p.engine.json('PUT', `/${INDEX}/_doc/3?refresh=true`, { title: 'gone soon', text: 'a document deleted in the body' });
-  }, 120_000);
+  });
   afterAll(async () => {
     await p?.engine.json('DELETE', `/${INDEX}`);
     await p?.close();

@@ -36,7 +36,7 @@ beforeAll(async () => {
     pipelines: { mappingCacheMs: 0 },
   });
   client = new Client({ node: srv.url, maxRetries: 0, requestTimeout: 120_000 });
-}, 120_000);
+});
 
 afterAll(async () => {
   await srv?.close();

@@ -39,7 +39,7 @@ describe.each(['elasticsearch', 'opensearch'] as const)("the team's own fields a
       ? { type: 'dense_vector', dims: 8, index: true, similarity: 'l2_norm' }
       : { type: 'knn_vector', dimension: 8, method: { name: 'hnsw', engine: 'lucene', space_type: 'l2' } };
     expect((await p.engine.json('PUT', `/${INDEX}/_mapping`, { properties: { sku: { type: 'long' }, team_vec: teamVec } })).statusCode).toBe(200);
-  }, 120_000);
+  });
   afterAll(async () => {
     await p?.engine.json('DELETE', `/${INDEX}`);
     await p?.close();

@@ -23,6 +23,7 @@ import { createLogger } from '../../../src/observability/logger.js';
 import { countingRelay, type CountingRelay } from '../../helpers/counting-relay.js';
 import { DATA, REPO_ROOT } from '../../helpers/paths.js';
 import { catalog, groceryDoc, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { until } from '../../helpers/until.js';
 
 const INDEX = 'p19a-corr-grocery';
 const N = 3;
@@ -44,6 +45,11 @@ interface Access {
   rerank?: { pipeline?: string; documents?: number; timings?: Record<string, number> };
 }
 const accessLines = (): Access[] => lines.map((l) => JSON.parse(l) as { access?: Access }).flatMap((l) => (l.access ? [l.access] : []));
+/** The access line of the request sent with this X-Opaque-Id: written when the answer has ended, which may be after the client read it. */
+async function accessLine(id: string): Promise<Access | undefined> {
+  await until(() => accessLines().some((a) => a.opaque_id === id), { tries: 600, everyMs: 50, what: `the access line of ${id}` });
+  return accessLines().find((a) => a.opaque_id === id);
+}
 
 let relay: CountingRelay;
 let p: SearchProxy;
@@ -98,19 +104,16 @@ it('the access line carries the trace id and where a reranked search\'s time wen
   const timings = (r as any).vlrerank.timings as Record<string, number>;
   for (const k of ['first_stage_ms', 'queue_ms', 'features_ms', 'inference_ms', 'rerank_ms', 'total_ms']) expect(timings[k], k).toBeTypeOf('number');
   expect(timings.queue_ms! + timings.features_ms! + timings.inference_ms!).toBeLessThanOrEqual(timings.rerank_ms! + 0.05);
-  await new Promise((r) => setTimeout(r, 50)); // the line is written when the answer has ended
-  const line = accessLines().find((a) => a.opaque_id === 'sre-log');
+  const line = await accessLine('sre-log');
   expect(line?.trace_id).toBe(TRACE);
   expect(line?.rerank?.timings).toEqual(timings);
   // the Elastic APM agents' own header, when no W3C one is sent
   await fetch(`${p.url}/_cluster/health`, { headers: { 'x-opaque-id': 'sre-apm', 'elastic-apm-traceparent': TRACEPARENT } });
-  await new Promise((r) => setTimeout(r, 50));
-  expect(accessLines().find((a) => a.opaque_id === 'sre-apm')?.trace_id).toBe(TRACE);
+  expect((await accessLine('sre-apm'))?.trace_id).toBe(TRACE);
   // not a trace context: no trace id made up of it
   await fetch(`${p.url}/_cluster/health`, { headers: { 'x-opaque-id': 'sre-junk', traceparent: 'hello' } });
-  await new Promise((r) => setTimeout(r, 50));
-  expect(accessLines().find((a) => a.opaque_id === 'sre-junk')).toBeDefined();
-  expect(accessLines().find((a) => a.opaque_id === 'sre-junk')?.trace_id).toBeUndefined();
+  expect(await accessLine('sre-junk')).toBeDefined();
+  expect((await accessLine('sre-junk'))?.trace_id).toBeUndefined();
 });
 
 it('a warning the search caused names it: hits whose photo could not be read', { timeout: 120_000 }, async () => {
@@ -126,8 +129,7 @@ it('a reranked search\'s line says what the rerank did whatever the client\'s fi
   for (const [id, filter] of [['sre-fp-hits', 'hits.hits._id'], ['sre-fp-timings', 'vlrerank.timings']] as const) {
     const r = await client.search({ index: INDEX, size: 2, filter_path: filter, query: { match_all: {} }, ext: { vlrerank: { query: 'oat drink', window: N } } } as never, traced(id));
     expect(Object.keys(r as object)).toEqual([filter.split('.')[0]]);
-    await new Promise((r) => setTimeout(r, 50));
-    const line = accessLines().find((a) => a.opaque_id === id);
+    const line = await accessLine(id);
     expect(line?.rerank, id).toMatchObject({ pipeline: 'corr', documents: N });
     expect(line?.rerank?.timings?.first_stage_ms, id).toBeTypeOf('number');
   }
@@ -146,6 +148,5 @@ it('a rerank cut by its budget says the stage it was cut in, and the line says i
   const sum = parts.reduce((a, k) => a + v.timings[k]!, 0);
   expect(sum).toBeLessThanOrEqual(v.timings.rerank_ms! + 0.05);
   if (parts.length < 3) expect(v.timings.rerank_ms! - sum).toBeLessThan(0.05);
-  await new Promise((r) => setTimeout(r, 50));
-  expect(accessLines().find((a) => a.opaque_id === 'sre-cut')?.rerank?.timings).toEqual(v.timings);
+  expect((await accessLine('sre-cut'))?.rerank?.timings).toEqual(v.timings);
 });

@@ -90,7 +90,7 @@ describe('a client hanging up during the alias lookup of a single-document write
     // vlrerank's end of this connection closed: the hang-up seen (no other connection opens meanwhile)
     const closed = new Promise((r) => p.srv.server.once('connection', (sock) => sock.once('close', r)));
     await sendAndHangUp(p.url, method, path, typeof body === 'string' ? body : JSON.stringify(body), cut);
-    await until(() => relay.held > before, { tries: 200, everyMs: 50, what: 'the alias lookup asked' });
+    await until(() => relay.held > before, { tries: 600, everyMs: 50, what: 'the alias lookup asked' });
     await closed;
     relay.release();
   }
@@ -127,7 +127,7 @@ describe('a client hanging up during the alias lookup of a single-document write
         for (const id of ['d1', 'c1', 'u1']) got[id] = await source(INDEX, id);
         return got.d1 !== undefined && got.c1 !== undefined && got.u1?.text !== undefined;
       },
-      { tries: 100, everyMs: 100, what: 'the three writes stored' },
+      { tries: 300, everyMs: 100, what: 'the three writes stored' },
     ).catch(() => undefined);
     console.log(`[doc-client-gone-alias] stored after the hang-up: ${JSON.stringify(got)}`);
     expect(got.d1).toEqual({ title: 'vitamin D', text: 'vitamin D and bones' }); // as received: no record added

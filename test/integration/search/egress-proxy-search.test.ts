@@ -15,7 +15,7 @@ import { parseConfig } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { startServer, type RunningServer } from '../../../src/server/start.js';
 import { useEngine } from '../../helpers/engines.js';
-import { freePort } from '../../helpers/haproxy.js';
+import { REFUSED_PORT } from '../../helpers/ports.js';
 import { counterSum } from '../../helpers/metrics.js';
 import { MODELS, REPO_ROOT } from '../../helpers/paths.js';
 import { catalog, GROCERY_DIR, pipelinesDir } from '../../helpers/search-fixtures.js';
@@ -92,7 +92,7 @@ describe('a reranked search behind an egress proxy', { timeout: 300_000 }, () =>
   });
 
   it('the proxy down: the search is answered, the document errors name the egress proxy, counted and logged without its password', async () => {
-    const { srv, log } = await serve(`http://alice:${SECRET}@127.0.0.1:${await freePort()}`);
+    const { srv, log } = await serve(`http://alice:${SECRET}@127.0.0.1:${REFUSED_PORT}`);
     const failed = () => counterSum(srv.url, 'vlrerank_failures_total', { code: 'document:VLR_MEDIA_FETCH' });
     const before = await failed();
     const r = await search(srv);

@@ -37,7 +37,7 @@ beforeAll(async () => {
     upstream: relay.url,
     pipelinesDir: onlyPipelines({ 'p.yaml': `name: p8a-faults\nindex_patterns: [${INDEX}]\nfailure: fail_open\nfields: {text: [title]}\n` }),
   });
-}, 120_000);
+});
 
 afterAll(async () => {
   await srv?.close();
@@ -196,7 +196,7 @@ describe('the engine closes the connection mid-answer under a write vlrerank rea
     });
     const put = await fetch(`${writes.url}/${RECORDS}/_doc/1?refresh=true`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"title":"oat drink"}' });
     expect(put.status).toBe(201);
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await writes?.close();

@@ -25,7 +25,7 @@ beforeAll(async () => {
   const r = await fetch(`${es}/${INDEX}/_doc/1?refresh=true`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(doc) });
   expect(r.status).toBe(201);
   vlr = await spawnRerankProcess({ upstream: es });
-}, 180_000);
+});
 afterAll(async () => {
   await vlr?.stop();
   await fetch(`${es}/${INDEX}`, { method: 'DELETE' }).catch(() => {});

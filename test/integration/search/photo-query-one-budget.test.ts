@@ -99,6 +99,6 @@ features: { store: none }
     const body = await res.text();
     expect(res.status, body).toBe(503);
     expect(body).toMatch(/budget of 6000 ms/);
-    await until(() => gaveUp >= 1, { tries: 100, everyMs: 50, what: 'the query photo given up' });
+    await until(() => gaveUp >= 1, { tries: 600, everyMs: 50, what: 'the query photo given up' });
   }, 120_000);
 });

@@ -77,7 +77,7 @@ beforeAll(async () => {
   await pool.close();
   const nd = catalog.slice(0, 8).flatMap((d, i) => [JSON.stringify({ index: { _id: String(i) } }), JSON.stringify(groceryDoc(d))]).join('\n') + '\n';
   expect((await os.call('admin', 'POST', `/${INDEX}/_bulk?refresh=true`, nd, 'application/x-ndjson')).body.errors).toBe(false);
-}, 240_000);
+});
 
 afterAll(async () => {
   await srv?.close();

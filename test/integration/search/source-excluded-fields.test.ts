@@ -40,7 +40,7 @@ beforeAll(async () => {
       'closed.yaml': `name: p8a-src-closed\nindex_patterns: [${CLOSED}]\nfailure: fail_closed\nfields: {text: [title]}\n`,
     }),
   });
-}, 120_000);
+});
 
 afterAll(async () => {
   await srv?.close();

@@ -127,7 +127,7 @@ it('the record write-back of a tenant known by its `apikey` header goes with tha
   for (const [w, index] of [['aKey', A2], ['bKey', B]] as const) expect((await answer(client(p.url, w).search(rerankOn(index) as never))).status, w).toBe(200);
   await p.srv.services.writeBack!.idle();
   const calls = () => gw.lines().slice(from).filter((l) => /\/(_mapping|_mget|_bulk)\b/.test(l));
-  await until(() => calls().filter((l) => l.includes('/_bulk ')).length >= 2, { tries: 100, everyMs: 20, what: 'the gateway logs both write-backs' }); // it logs after answering
+  await until(() => calls().filter((l) => l.includes('/_bulk ')).length >= 2, { tries: 1500, everyMs: 20, what: 'the gateway logs both write-backs' }); // it logs after answering
   expect(calls().filter((l) => l.includes(`/${A2}/`)).sort()).toEqual([`GET /${A2}/_mapping 200 who=a`, `POST /${A2}/_bulk 200 who=a`, `POST /${A2}/_mget 200 who=a`]);
   // B may read its index, not write it: its write-back ends at the gateway's refusal, made with B's key
   const bCalls = calls().filter((l) => l.includes(`/${B}/`));
@@ -156,7 +156,7 @@ it('a write the engine does not authenticate costs one refused mapping read and 
     const straight = await answer(send(gw.url));
     expect(straight.status, what).toBe(401);
     expect(via, what).toEqual(straight);
-    await until(() => gw.lines().length >= from + 3, { tries: 100, everyMs: 20, what: 'the gateway logs both writes' }); // it logs after answering
+    await until(() => gw.lines().length >= from + 3, { tries: 1500, everyMs: 20, what: 'the gateway logs both writes' }); // it logs after answering
     expect(gw.lines().slice(from).filter((l) => l.includes('_mapping')), what).toEqual([`GET /${A}/_mapping 401 who=-`]);
   }
   expect(await runs()).toBe(before);

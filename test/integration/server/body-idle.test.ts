@@ -46,7 +46,7 @@ beforeAll(async () => {
   // an engine that takes nothing of a _bulk until the test says (its first request is held)
   relay = await countingRelay(engineUrl, { before: (line) => (line.includes('_bulk') ? new Promise<void>((r) => (release = r)) : undefined) });
   held = await serve(relay.url);
-}, 120_000);
+});
 
 afterAll(async () => {
   release();

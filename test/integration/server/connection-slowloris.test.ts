@@ -76,7 +76,7 @@ async function halfHead(): Promise<{ socket: Socket; got: () => string; closed: 
 
 async function closeAll(): Promise<void> {
   for (const s of open.splice(0)) s.destroy();
-  await until(async () => (await held()) === 0, { tries: 500, everyMs: 10, what: 'every connection gone' });
+  await until(async () => (await held()) === 0, { tries: 3000, everyMs: 10, what: 'every connection gone' });
 }
 
 const reranked = () => request(`${srv.url}/${INDEX}/_search`, { reset: true, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: { match: { title: 'juice' } }, ext: { vlrerank: { query: { text: 'apple juice' } } } }) });
@@ -144,7 +144,7 @@ it('an idle keep-alive between requests goes only when no connection waits for i
   expect(busy[0]!.socket.destroyed).toBe(false);
   // no half-sent head left, the rest of the cap serving requests: the next one closes the idle keep-alive (silently)
   for (const s of [...slow.slice(1), newcomer]) s.socket.destroy();
-  await until(async () => (await held()) === 2, { tries: 500, everyMs: 10, what: 'the half heads gone' });
+  await until(async () => (await held()) === 2, { tries: 3000, everyMs: 10, what: 'the half heads gone' });
   for (let i = 0; i < CAP - 2; i++) busy.push(await busyRequest());
   const r = await request(`${srv.url}/_vlrerank/health?live`, { reset: true });
   await r.body.dump();

@@ -155,7 +155,7 @@ describe('a scorer worker (server.role: worker)', () => {
   let w: RunningServer;
   beforeAll(async () => {
     w = await startRerankServer({ 'server.role': 'worker', 'rerank.warmup': false });
-  }, 120_000);
+  });
   afterAll(async () => w?.close());
 
   it('serves the rerank APIs', { timeout: 120_000 }, async () => {

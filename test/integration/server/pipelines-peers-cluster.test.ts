@@ -38,7 +38,7 @@ function replica(port: number) {
 beforeAll(async () => {
   cluster = await startRedisCluster();
   replicas.push(replica(cluster.nodes[0]!.port), replica(cluster.nodes[1]!.port));
-  for (const r of replicas) await until(() => r.peers.status().state === 'subscribed', { tries: 400, everyMs: 25, what: 'subscribed through the cluster' });
+  for (const r of replicas) await until(() => r.peers.status().state === 'subscribed', { tries: 1200, everyMs: 25, what: 'subscribed through the cluster' });
 }, 120_000);
 
 afterAll(async () => {

@@ -61,7 +61,7 @@ beforeAll(async () => {
   writeFileSync(join(root, 'releases', '1', 'r.yaml'), pipeline('r1', 'f20b-r'));
   symlinkSync(join(root, 'releases', '1'), join(root, 'current'));
   polled = await start(join(root, 'current'), 300);
-}, 120_000);
+});
 
 afterAll(async () => {
   await watched?.close();

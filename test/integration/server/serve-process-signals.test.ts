@@ -71,7 +71,7 @@ it('an upstream whose TLS certificate is not trusted: the start log, readiness a
   try {
     const upstream = `https://elastic:tls-secret-pw@127.0.0.1:${(node.address() as AddressInfo).port}`;
     const s = await serve(upstream);
-    for (let i = 0; i < 500 && !/no upstream node answers/.test(s.out()); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 3000 && !/no upstream node answers/.test(s.out()); i++) await new Promise((r) => setTimeout(r, 10));
     expect(s.out()).toMatch(/"level":40.*SELF_SIGNED.*TLS: .*upstream\.tls\.ca.*no upstream node answers/);
     const ready = await fetch(`${s.url}/_vlrerank/health?ready`);
     expect(ready.status).toBe(503);
@@ -118,7 +118,7 @@ it('a second SIGTERM during the drain does not cut it: the request in flight get
   }
   s.child.kill('SIGTERM');
   // the second only once the first is handled (two pending signals arrive as one)
-  for (let i = 0; i < 2000 && !/"signal":"SIGTERM".*draining/.test(s.out()); i++) await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; i < 6000 && !/"signal":"SIGTERM".*draining/.test(s.out()); i++) await new Promise((r) => setTimeout(r, 5));
   s.child.kill('SIGTERM');
   const res = await inflight;
   const body = (await res.json()) as { results: unknown[] };

@@ -39,7 +39,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'cut.yaml'), `name: cut\nindex_patterns: [${INDEX}]\nfields:\n  text: [title]\nbudget_ms: 300000\nfailure: fail_open\n`);
   // no warm-up: the first rerank loads the text model inside its budget
   p = await startSearchProxy('elasticsearch', { pipelinesDir: dir, rerank: { warmup: false } });
-}, 120_000);
+});
 
 afterAll(async () => {
   await p?.close();

@@ -19,10 +19,10 @@ afterAll(async () => {
 
 it('writes, reads and locks keys on every node of the cluster', async () => {
   tier = new RedisTier({ url: `redis://127.0.0.1:${cluster.nodes[0]!.port}`, cluster: true, ttlSeconds: 60, maxValueBytes: 1_000, lockMs: 2_000, commandTimeoutMs: 500, keyPrefix: 'cluster-test:' });
-  await until(() => tier.state === 'ok', { tries: 200, everyMs: 25, what: 'the tier connected to the cluster' });
+  await until(() => tier.state === 'ok', { tries: 1200, everyMs: 25, what: 'the tier connected to the cluster' });
   const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);
   keys.forEach((k, i) => tier.set(k, new Uint8Array([i])));
-  await until(() => tier.health().writes + tier.health().errors >= keys.length, { tries: 200, everyMs: 25, what: 'every write answered' });
+  await until(() => tier.health().writes + tier.health().errors >= keys.length, { tries: 1200, everyMs: 25, what: 'every write answered' });
   expect(tier.health()).toMatchObject({ writes: keys.length, errors: 0 });
   // the keys really are spread over the three masters
   const held = await Promise.all(cluster.nodes.map((n) => n.client().dbsize()));
@@ -41,10 +41,10 @@ it('writes, reads and locks keys on every node of the cluster', async () => {
 it('one master of three SIGKILLed: lookups fail at once, not after 16 retries 100 ms apart', async () => {
   const t = new RedisTier({ url: `redis://127.0.0.1:${cluster.nodes[0]!.port}`, cluster: true, ttlSeconds: 60, maxValueBytes: 1_000, lockMs: 2_000, commandTimeoutMs: 500, keyPrefix: 'cluster-kill:' });
   try {
-    await until(() => t.state === 'ok', { tries: 200, everyMs: 25, what: 'the tier connected to the cluster' });
+    await until(() => t.state === 'ok', { tries: 1200, everyMs: 25, what: 'the tier connected to the cluster' });
     await cluster.nodes[2]!.kill();
     const live = cluster.nodes[0]!.client();
-    await until(async () => String(await live.call('CLUSTER', 'INFO')).includes('cluster_state:fail'), { tries: 200, everyMs: 50, what: 'the cluster down' });
+    await until(async () => String(await live.call('CLUSTER', 'INFO')).includes('cluster_state:fail'), { tries: 600, everyMs: 50, what: 'the cluster down' });
     // every lookup and lock is answered (a miss, a token: compute as without Redis), never thrown —
     // and at once: ioredis retried a command for the dead node every 100 ms, refreshing the slot
     // map (CLUSTER SLOTS on a live node) before each retry, ~1.8 s per lookup (48 ms now). Counted

@@ -4,7 +4,8 @@
 // connection (OOM under `maxmemory` with `noeviction`) then accepted again likewise.
 import { afterAll, expect, it } from 'vitest';
 import { RedisTier } from '../../../src/features/store/redis-tier.js';
-import { freePort, startRedis, type RedisServer } from '../../helpers/store.js';
+import { freePort } from '../../helpers/ports.js';
+import { startRedis, type RedisServer } from '../../helpers/store.js';
 import { until as poll } from '../../helpers/until.js';
 
 const servers: RedisServer[] = [];

@@ -45,10 +45,10 @@ function tier(o: Partial<RedisTierOptions>): RedisTier {
 describe('Redis Sentinel with TLS and an ACL user', () => {
   it('sentinels on their tls-port as an ACL user, the primary over TLS: connects, and writes land on the primary', async () => {
     const t = tier({ sentinels: set.tlsSentinels, sentinelTls: true, sentinelUsername: 'vlr-sentinel', sentinelPassword: 'vlr-Sentinel-pw', ca: readFileSync(caFile) });
-    await until(() => t.state === 'ok', { tries: 200, everyMs: 25, what: `connected through TLS sentinels (${t.health().reason})` });
+    await until(() => t.state === 'ok', { tries: 1200, everyMs: 25, what: `connected through TLS sentinels (${t.health().reason})` });
     t.set('k', new Uint8Array([7]));
     const primary = set.primary.client(); // the primary's plain port, for the assertion only
-    await until(async () => (await primary.exists('sentinel-tls:f:k')) === 1, { tries: 200, everyMs: 25, what: 'the write on the primary' });
+    await until(async () => (await primary.exists('sentinel-tls:f:k')) === 1, { tries: 1200, everyMs: 25, what: 'the write on the primary' });
     expect([...(await t.get('k'))!]).toEqual([7]);
     expect(JSON.stringify(t.health())).not.toContain('vlr-Sentinel-pw');
   });
@@ -57,16 +57,16 @@ describe('Redis Sentinel with TLS and an ACL user', () => {
   // "write ECONNRESET" lines on stderr; a deployment's sentinels are all TLS or all plain)
   it('plain sentinels naming a TLS-only primary: a rediss:// URL makes the primary connection TLS', async () => {
     const t = tier({ sentinels: set.sentinels, sentinelPassword: 'sentinel-Admin', ca: readFileSync(caFile) });
-    await until(() => t.state === 'ok', { tries: 200, everyMs: 25, what: `connected to the TLS primary (${t.health().reason})` });
+    await until(() => t.state === 'ok', { tries: 1200, everyMs: 25, what: `connected to the TLS primary (${t.health().reason})` });
     t.set('k2', new Uint8Array([8]));
-    await until(async () => (await set.primary.client().exists('sentinel-tls:f:k2')) === 1, { tries: 200, everyMs: 25, what: 'the write on the primary' });
+    await until(async () => (await set.primary.client().exists('sentinel-tls:f:k2')) === 1, { tries: 1200, everyMs: 25, what: 'the write on the primary' });
   });
 
   it('TLS sentinels asked in clear, or the CA not given: down, with the cause in health', async () => {
     const clear = tier({ sentinels: set.tlsSentinels, sentinelUsername: 'vlr-sentinel', sentinelPassword: 'vlr-Sentinel-pw', ca: readFileSync(caFile) });
     const untrusted = tier({ sentinels: set.tlsSentinels, sentinelTls: true, sentinelUsername: 'vlr-sentinel', sentinelPassword: 'vlr-Sentinel-pw' });
     const said = (t: RedisTier) => t.state === 'down' && !/^connecting/.test(t.health().reason ?? 'connecting');
-    await until(() => said(clear) && said(untrusted), { tries: 400, everyMs: 25, what: 'both down, saying why' });
+    await until(() => said(clear) && said(untrusted), { tries: 1200, everyMs: 25, what: 'both down, saying why' });
     expect(clear.health().reason).toMatch(/asked in clear: TLS sentinels need store\.redis\.sentinelTls/);
     expect(untrusted.health().reason).toMatch(/asked over TLS: is their certificate signed by store\.redis\.ca\?/);
   });
@@ -76,7 +76,7 @@ describe('Redis Sentinel with TLS and an ACL user', () => {
     expect(config.store.redis).toMatchObject({ sentinelTls: true, sentinelUsername: 'vlr-sentinel', ca: caFile });
     const opened = await openStoreTiers({ ...config.store, redis: { ...config.store.redis, keyPrefix: 'sentinel-tls-env:' } }, undefined, {});
     try {
-      await until(() => opened.health().redis.state === 'ok', { tries: 200, everyMs: 25, what: 'the configured tier connected' });
+      await until(() => opened.health().redis.state === 'ok', { tries: 1200, everyMs: 25, what: 'the configured tier connected' });
     } finally {
       await opened.close();
     }

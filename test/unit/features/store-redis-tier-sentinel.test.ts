@@ -20,10 +20,13 @@ afterAll(async () => {
 
 it('follows a failover: writes land on the promoted replica', async () => {
   tier = new RedisTier({ url: 'redis://Feature-Store/0', sentinels: set.sentinels, ttlSeconds: 60, maxValueBytes: 1_000, lockMs: 2_000, commandTimeoutMs: 500, keyPrefix: 'sentinel-test:' });
-  await until(() => tier.state === 'ok', { tries: 200, everyMs: 25, what: 'the tier connected through the sentinels' });
+  await until(() => tier.state === 'ok', { tries: 1200, everyMs: 25, what: 'the tier connected through the sentinels' });
   tier.set('before', new Uint8Array([1]));
-  await until(() => tier.health().writes === 1, { tries: 200, everyMs: 25, what: 'the first write' });
+  await until(() => tier.health().writes === 1, { tries: 1200, everyMs: 25, what: 'the first write' });
   expect(await set.primary.client().exists('sentinel-test:f:before')).toBe(1);
+  // replication is asynchronous: killed before the replica had it, the value is lost with the primary
+  const replicated = set.replica.client();
+  await until(async () => (await replicated.exists('sentinel-test:f:before')) === 1, { tries: 1200, everyMs: 25, what: 'the first write on the replica' });
 
   await set.primary.kill();
   // load goes on meanwhile: the tier skips Redis while it is down, never throws
@@ -37,7 +40,7 @@ it('follows a failover: writes land on the promoted replica', async () => {
   );
   tier.set('after', new Uint8Array([3]));
   const promoted = set.replica.client();
-  await until(async () => (await promoted.exists('sentinel-test:f:after')) === 1, { tries: 200, everyMs: 25, what: 'a write landed on the promoted replica' });
+  await until(async () => (await promoted.exists('sentinel-test:f:after')) === 1, { tries: 1200, everyMs: 25, what: 'a write landed on the promoted replica' });
   expect([...(await tier.get('before'))!]).toEqual([1]); // replicated before the kill
   expect(tier.health()).toMatchObject({ state: 'ok' });
   expect(tier.health().reason).toBeUndefined();
@@ -53,12 +56,12 @@ it('sentinels with a password of their own: connects with sentinelPassword, and 
   };
   try {
     const right = make('sentinel-Secret');
-    await until(() => right.state === 'ok', { tries: 200, everyMs: 25, what: 'connected through password-protected sentinels' });
+    await until(() => right.state === 'ok', { tries: 1200, everyMs: 25, what: 'connected through password-protected sentinels' });
     right.set('k', new Uint8Array([5]));
     const primary = guarded.primary.client();
-    await until(async () => (await primary.exists('sentinel-pw:f:k')) === 1, { tries: 200, everyMs: 25, what: 'the write on the primary' });
+    await until(async () => (await primary.exists('sentinel-pw:f:k')) === 1, { tries: 1200, everyMs: 25, what: 'the write on the primary' });
     const none = make();
-    await until(() => /NOAUTH|All sentinels are unreachable/.test(none.health().reason ?? ''), { tries: 200, everyMs: 25, what: 'why it cannot connect' });
+    await until(() => /NOAUTH|All sentinels are unreachable/.test(none.health().reason ?? ''), { tries: 1200, everyMs: 25, what: 'why it cannot connect' });
     expect(none.state).toBe('down');
     expect(JSON.stringify(right.health())).not.toContain('sentinel-Secret');
   } finally {

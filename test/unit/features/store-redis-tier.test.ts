@@ -20,12 +20,12 @@ afterAll(async () => {
 async function tier(o: Partial<{ lockMs: number; maxValueBytes: number; url: string }> = {}): Promise<RedisTier> {
   const t = new RedisTier({ url: o.url ?? server.url, ttlSeconds: 60, maxValueBytes: o.maxValueBytes ?? 1_000, lockMs: o.lockMs ?? 2_000, commandTimeoutMs: 200, keyPrefix: 'store-tiers-test:' });
   tiers.push(t);
-  for (let i = 0; i < 100 && t.state !== 'ok'; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 1500 && t.state !== 'ok'; i++) await new Promise((r) => setTimeout(r, 20));
   return t;
 }
 
 /** Poll every 25 ms, at most 200 times. */
-const until = (cond: () => boolean | Promise<boolean>) => poll(cond, { tries: 200, everyMs: 25 });
+const until = (cond: () => boolean | Promise<boolean>) => poll(cond, { tries: 1200, everyMs: 25 });
 
 describe('redis tier', () => {
   it('round-trips a value with a TTL and skips values above the size cap', async () => {

@@ -22,7 +22,7 @@ afterAll(async () => {
 async function redisTier(): Promise<RedisTier> {
   const t = new RedisTier({ url: server.url, ttlSeconds: 60, maxValueBytes: 1 << 20, lockMs: 5_000, commandTimeoutMs: 200, keyPrefix: 'tiered-test:' });
   closers.push(() => t.close());
-  for (let i = 0; i < 100 && t.state !== 'ok'; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 1500 && t.state !== 'ok'; i++) await new Promise((r) => setTimeout(r, 20));
   return t;
 }
 async function diskTier(): Promise<DiskTier> {
@@ -58,7 +58,7 @@ describe('tiered feature lookup', () => {
     const a = replica({ redis });
     await a.getOrCompute('photo-2', async () => vec(0.125));
     const c = server.client();
-    for (let i = 0; i < 100 && !(await c.exists('tiered-test:f:photo-2')); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 1500 && !(await c.exists('tiered-test:f:photo-2')); i++) await new Promise((r) => setTimeout(r, 20));
     const disk = await diskTier();
     const b = replica({ disk, redis: await redisTier() });
     const r = await b.getOrCompute('photo-2', async () => {

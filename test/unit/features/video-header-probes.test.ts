@@ -50,7 +50,7 @@ describe('video header reads before admission', () => {
     const f = hangingFfprobe();
     const x = extractor(f.decoder);
     const asks = Array.from({ length: 10 }, () => x.frameCount(files[0]!, {}));
-    for (let i = 0; i < 400 && f.stats().calls < 1; i++) await new Promise((r) => setTimeout(r, 5)); // the file's stat first (see below)
+    for (let i = 0; i < 6000 && f.stats().calls < 1; i++) await new Promise((r) => setTimeout(r, 5)); // the file's stat first (see below)
     for (let i = 0; i < 5; i++) await tick();
     expect(f.stats().calls).toBe(1);
     f.release();
@@ -67,7 +67,7 @@ describe('video header reads before admission', () => {
     const asks = files.map((p, i) => x.frameCount(p, {}).finally(() => settled.add(i)));
     // each ask first looks at its file (a real stat on libuv's pool: its turn is not a fixed number
     // of ticks on a loaded machine), so wait — bounded — until the reads and the refusals settled
-    for (let i = 0; i < 400 && (f.stats().most < 4 || settled.size < files.length - 20); i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 6000 && (f.stats().most < 4 || settled.size < files.length - 20); i++) await new Promise((r) => setTimeout(r, 5));
     for (let i = 0; i < 5; i++) await tick();
     expect(f.stats().most).toBe(4);
     // past 4 running and 16 waiting, the other distinct files were answered at once with no count (max_frames kept)
