@@ -220,24 +220,33 @@ export class Reranker {
   }
 
   async #process(req: NormalizedInput, options: ProcessOptions, start: number): Promise<RerankOutput> {
+    // every wait, queued item and cache waiter of this request listens to this one signal, and the
+    // caller's signal has one listener however many calls it is given to at once (util/abort.ts)
+    const fan = fanOutSignal(options.signal);
+    try {
+      return await this.#admitted(req, options, start, fan.signal);
+    } finally {
+      fan.dispose();
+    }
+  }
+
+  async #admitted(req: NormalizedInput, options: ProcessOptions, start: number, signal: AbortSignal | undefined): Promise<RerankOutput> {
     // a local video is costed at the frames it will give (its header, read before admission), not maxFrames
-    const known = await knownVideoFrames(req, this.options, () => this.ports(), options.signal);
+    const known = await knownVideoFrames(req, this.options, () => this.ports(), signal);
     const cost = requestCost(req, this.options, known);
     // a warm-up under way loads the very models this request needs: wait for it holding a bounded
     // queue place (refused with 429 beyond admission's bounds), counted as queue time
-    await this.waitWarm({ cost, client: options.client, signal: options.signal });
+    await this.waitWarm({ cost, client: options.client, signal });
     // a request's own budget (budget.ts) starts after the warm-up, as a search's does; queueing counts
     const deadline = options.budgetMs !== undefined ? Math.min(options.deadline ?? Infinity, now() + options.budgetMs) : options.deadline;
-    const permit = await this.admission.acquire({ cost, client: options.client, kind: options.kind ?? 'library', deadline, signal: options.signal });
+    const permit = await this.admission.acquire({ cost, client: options.client, kind: options.kind ?? 'library', deadline, signal });
     const dequeued = now();
     options.onStage?.('queue', dequeued - start);
-    // every queued item and cache waiter of this request listens to this one signal
-    const fan = fanOutSignal(options.signal);
-    const budget = options.budgetMs !== undefined ? runBudget(fan.signal, options.budgetMs, deadline!) : undefined;
+    const budget = options.budgetMs !== undefined ? runBudget(signal, options.budgetMs, deadline!) : undefined;
     // a video's frames known only once read (a URL) shrink the permit then (admission-cost.ts)
     const onFrames = known ? costCorrector(req, this.options, known, permit, cost) : undefined;
     try {
-      return await runRequest(this.#request, req, start, dequeued, budget?.signal ?? fan.signal, options, true, { budget, onFrames });
+      return await runRequest(this.#request, req, start, dequeued, budget?.signal ?? signal, options, true, { budget, onFrames });
     } catch (e) {
       // Aborted by the caller: its reason, as before the start — whichever stage noticed. A media read
       // ended by the abort came out as VLR_INTERNAL "internal error" (held-out probe round 8b).
@@ -245,7 +254,6 @@ export class Reranker {
       throw budget?.expired() ?? e;
     } finally {
       budget?.dispose();
-      fan.dispose();
       permit.release();
     }
   }
