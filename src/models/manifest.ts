@@ -220,7 +220,7 @@ export async function loadManifests(dir = defaultManifestDir()): Promise<Map<str
   try {
     names = (await readdir(dir)).filter((n) => /\.(json|ya?ml)$/.test(n)).sort();
   } catch (e) {
-    throw vlrError('VLR_CONFIG_INVALID', `model manifest folder ${dir} cannot be read`, { cause: e });
+    throw vlrError('VLR_CONFIG_INVALID', `model manifest folder ${dir} cannot be read${(e as NodeJS.ErrnoException)?.code === 'ENOENT' ? ' (vlrerank reads it from its installed package folder: an app bundling its code must keep vlrerank external, esbuild --external:vlrerank or --packages=external)' : ''}`, { cause: e });
   }
   for (const n of names) {
     const m = parseManifest(await readFile(join(dir, n), 'utf8'), join(dir, n));

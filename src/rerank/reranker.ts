@@ -57,6 +57,8 @@ export class Reranker {
   readonly admission: Admission;
   /** The background warm-up (startWarmup); process() waits for it before its own work. */
   readonly warm = new Warmup();
+  /** The process() and records() calls under way (#track). */
+  readonly #running = new Set<Promise<unknown>>();
   /** What one request's stages use of this reranker (stages/run-request.ts). */
   readonly #request: RequestContext;
 
@@ -198,6 +200,22 @@ export class Reranker {
 
   /** `input` is typed for callers who can (a typo is a compile error); anything else is checked at run time, each mistake a VLR_BAD_REQUEST. */
   async process(input: RerankInput, given?: ProcessOptions): Promise<RerankOutput> {
+    return this.#track(this.#call(input, given));
+  }
+
+  /**
+   * A call under way, until it settles: close() waits for it before freeing the models. Closed under
+   * running calls, the models went away beneath them and each failed as a model fault (VLR_MODEL_RUNTIME
+   * "model bge-small-en-v1.5 is closed", a 500) seconds after close() had returned (held-out probe round 23c).
+   */
+  #track<T>(call: Promise<T>): Promise<T> {
+    this.#running.add(call);
+    const forget = () => this.#running.delete(call);
+    call.then(forget, forget);
+    return call;
+  }
+
+  async #call(input: RerankInput, given?: ProcessOptions): Promise<RerankOutput> {
     const start = now();
     const checked = checkProcessOptions(given);
     const req = validateRerankInput(input, { maxDocuments: this.options.maxDocuments ?? 1000 });
@@ -220,24 +238,33 @@ export class Reranker {
   }
 
   async #process(req: NormalizedInput, options: ProcessOptions, start: number): Promise<RerankOutput> {
+    // every wait, queued item and cache waiter of this request listens to this one signal, and the
+    // caller's signal has one listener however many calls it is given to at once (util/abort.ts)
+    const fan = fanOutSignal(options.signal);
+    try {
+      return await this.#admitted(req, options, start, fan.signal);
+    } finally {
+      fan.dispose();
+    }
+  }
+
+  async #admitted(req: NormalizedInput, options: ProcessOptions, start: number, signal: AbortSignal | undefined): Promise<RerankOutput> {
     // a local video is costed at the frames it will give (its header, read before admission), not maxFrames
-    const known = await knownVideoFrames(req, this.options, () => this.ports(), options.signal);
+    const known = await knownVideoFrames(req, this.options, () => this.ports(), signal);
     const cost = requestCost(req, this.options, known);
     // a warm-up under way loads the very models this request needs: wait for it holding a bounded
     // queue place (refused with 429 beyond admission's bounds), counted as queue time
-    await this.waitWarm({ cost, client: options.client, signal: options.signal });
+    await this.waitWarm({ cost, client: options.client, signal });
     // a request's own budget (budget.ts) starts after the warm-up, as a search's does; queueing counts
     const deadline = options.budgetMs !== undefined ? Math.min(options.deadline ?? Infinity, now() + options.budgetMs) : options.deadline;
-    const permit = await this.admission.acquire({ cost, client: options.client, kind: options.kind ?? 'library', deadline, signal: options.signal });
+    const permit = await this.admission.acquire({ cost, client: options.client, kind: options.kind ?? 'library', deadline, signal });
     const dequeued = now();
     options.onStage?.('queue', dequeued - start);
-    // every queued item and cache waiter of this request listens to this one signal
-    const fan = fanOutSignal(options.signal);
-    const budget = options.budgetMs !== undefined ? runBudget(fan.signal, options.budgetMs, deadline!) : undefined;
+    const budget = options.budgetMs !== undefined ? runBudget(signal, options.budgetMs, deadline!) : undefined;
     // a video's frames known only once read (a URL) shrink the permit then (admission-cost.ts)
     const onFrames = known ? costCorrector(req, this.options, known, permit, cost) : undefined;
     try {
-      return await runRequest(this.#request, req, start, dequeued, budget?.signal ?? fan.signal, options, true, { budget, onFrames });
+      return await runRequest(this.#request, req, start, dequeued, budget?.signal ?? signal, options, true, { budget, onFrames });
     } catch (e) {
       // Aborted by the caller: its reason, as before the start — whichever stage noticed. A media read
       // ended by the abort came out as VLR_INTERNAL "internal error" (held-out probe round 8b).
@@ -245,7 +272,6 @@ export class Reranker {
       throw budget?.expired() ?? e;
     } finally {
       budget?.dispose();
-      fan.dispose();
       permit.release();
     }
   }
@@ -308,7 +334,11 @@ export class Reranker {
    * takes back through `options.records`. A document whose image or video cannot be read gets a
    * record without that part, and its error in `errors`.
    */
-  async records(documents: RecordDocument[], options: RecordOptions = {}): Promise<RecordsOutput> {
+  records(documents: RecordDocument[], options: RecordOptions = {}): Promise<RecordsOutput> {
+    return this.#track(this.#records(documents, options));
+  }
+
+  async #records(documents: RecordDocument[], options: RecordOptions): Promise<RecordsOutput> {
     const ports = await this.ports();
     // every media item and text below listens to one child signal: one listener on the caller's
     const fan = fanOutSignal(options.signal);
@@ -332,7 +362,13 @@ export class Reranker {
     });
   }
 
+  /**
+   * Free the models and their worker thread (a script then ends by itself), once the `process()` and
+   * `records()` calls under way have settled — an app's graceful shutdown lets them finish, or stops
+   * them sooner through their signals. A call made afterwards loads the models again.
+   */
   async close(): Promise<void> {
+    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
     this.#keys = undefined;
     this.#prepared?.clear(); // the next ports read every photo again
 

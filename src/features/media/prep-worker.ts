@@ -32,6 +32,7 @@ import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { vlrError } from '../../errors.js';
 import type { Point } from '../../models/encoders/ocr-boxes.js';
 import type { RgbImage, Rows } from '../../models/encoders/ocr-crop.js';
 import type { ResizeWindow } from './sharp-steps.js';
@@ -59,14 +60,17 @@ const orphans = new FinalizationRegistry<number>((id) => drop(id));
 function start(): Worker {
   const { code, eval: isEval } = entry();
   const w = new Worker(code, { eval: isEval, execArgv: [], name: 'vlrerank-prep' });
+  let answered = false; // 'online' comes before the entry file is loaded: a thread that cannot load it is online too
   const fail = (e: unknown) => {
     if (worker !== w) return;
     worker = undefined; // the held images went with it: their next call fails with this reason
     const calls = [...pending.values()];
     pending.clear();
-    for (const p of calls) p.reject(e instanceof Error ? e : new Error(`the image worker stopped (${String(e)})`));
+    const err = workerFault(e, answered);
+    for (const p of calls) p.reject(err);
   };
   w.on('message', (m: { seq: number; ok: boolean; value?: unknown; message?: string }) => {
+    answered = true;
     const p = pending.get(m.seq);
     if (!p) return;
     pending.delete(m.seq);
@@ -78,6 +82,21 @@ function start(): Worker {
   w.on('exit', (code) => fail(new Error(`the image worker exited (code ${code})`)));
   w.unref();
   return w;
+}
+
+/**
+ * The thread failing is vlrerank's fault, never the image's: it was reported per document as
+ * VLR_MEDIA_UNSUPPORTED "image cannot be decoded (corrupt or truncated): Cannot find module
+ * …/prep-thread.js" when an app bundled vlrerank (esbuild) and the thread's file was not beside the
+ * bundle (held-out probe round 23c). One that never started names its entry and what to do.
+ */
+function workerFault(e: unknown, answered: boolean): Error {
+  const why = e instanceof Error ? e.message : String(e);
+  if (!answered) {
+    const where = fileURLToPath(THREAD);
+    return vlrError('VLR_CONFIG_INVALID', `the image worker could not start (${where}): ${why} — vlrerank reads its worker, model manifests and calibration from its installed package folder; an app bundling its code must keep vlrerank external (esbuild --external:vlrerank or --packages=external)`, { cause: e });
+  }
+  return vlrError('VLR_INTERNAL', `the image worker stopped: ${why}`, { cause: e });
 }
 
 function call<T>(msg: Record<string, unknown>): Promise<T> {

@@ -1,0 +1,48 @@
+/**
+ * One caller signal handed to many units of work at once (fanOutSignal, util/abort.ts): an app's
+ * shutdown signal given to each of its concurrent process() calls added one abort listener per call,
+ * and the 11th made Node print MaxListenersExceededWarning "possible EventTarget memory leak"
+ * (held-out probe round 23c). The units now share one child: one listener on the parent while any
+ * is running, none once all are disposed, and the parent's abort still reaches every unit.
+ */
+import { getEventListeners } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { fanOutSignal } from '../../../src/util/abort.js';
+import { inLane, laneOfSignal } from '../../../src/util/lanes.js';
+
+const listeners = (s: AbortSignal) => getEventListeners(s, 'abort').length;
+
+describe('fanOutSignal over one parent', () => {
+  it('50 units at once: one listener on the parent, none after the last dispose', () => {
+    const parent = new AbortController().signal;
+    const fans = Array.from({ length: 50 }, () => fanOutSignal(parent));
+    expect(listeners(parent)).toBe(1);
+    for (const f of fans.slice(0, 49)) f.dispose();
+    expect(listeners(parent)).toBe(1);
+    fans[49]!.dispose();
+    fans[49]!.dispose(); // twice is harmless
+    expect(listeners(parent)).toBe(0);
+    const again = fanOutSignal(parent);
+    expect(listeners(parent)).toBe(1);
+    again.dispose();
+    expect(listeners(parent)).toBe(0);
+  });
+
+  it("the parent's abort reaches every unit with its reason", () => {
+    const ac = new AbortController();
+    const fans = Array.from({ length: 12 }, () => fanOutSignal(ac.signal));
+    const reason = new Error('shutting down');
+    ac.abort(reason);
+    expect(fans.map((f) => f.signal!.reason)).toEqual(fans.map(() => reason));
+    const late = fanOutSignal(ac.signal); // after the abort: aborted at once
+    expect(late.signal!.aborted).toBe(true);
+    for (const f of [...fans, late]) f.dispose();
+  });
+
+  it("each unit's child keeps the parent's lane", () => {
+    const bg = inLane('background').signal;
+    const a = fanOutSignal(bg);
+    expect(laneOfSignal(a.signal)).toBe('background');
+    a.dispose();
+  });
+});
