@@ -92,6 +92,22 @@ export class VideoExtractor {
     }
   }
 
+  /**
+   * The least wall time (ms) decoding these videos would take now (the decoder's floor,
+   * media/video.ts `decodeFloorMs`), those whose features are cached left out; undefined before
+   * the decoder has measured a frame. `frames`: each one's count from its header (frameCount).
+   */
+  async decodeFloorMs(videos: ReadonlyArray<{ ref: string; fps: number; maxFrames: number; frames: number }>): Promise<number | undefined> {
+    const { cache, keys, known, decoder } = this.#d;
+    let frames = 0;
+    for (const v of videos) {
+      const hash = await known.pathHash(v.ref);
+      const cached = hash !== undefined && COMBOS.some(([d, o]) => cache.has(keys.video(hash, { fps: v.fps, maxFrames: v.maxFrames, detect: d, ocr: o })));
+      if (!cached) frames += v.frames;
+    }
+    return frames === 0 ? 0 : decoder.decodeFloorMs(frames);
+  }
+
   /** One header read for frameCount(), joined by callers of the same file; undefined when too many wait. */
   #probe(id: string, real: string, signal: AbortSignal | undefined): Promise<number | null> | undefined {
     if (this.#probeWaiters >= 16) return undefined;

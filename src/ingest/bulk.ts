@@ -72,7 +72,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
   // answered as a per-item 429 the clients' bulk helpers retry (bulk-report.ts); work under way
   // goes on in the background, so the retry finds it done (held-out probe round 21b)
   let late = false;
-  let first = true; // the body's lead document (leads.ts): its work always starts, even past the budget
+  let leading = o.concurrency; // lead documents still to find (leads.ts): their work always starts, even past the budget
   let timer: NodeJS.Timeout | undefined;
   const due = o.budgetMs ? new Promise<void>((r) => (timer = setTimeout(() => ((late = true), r()), o.budgetMs).unref())) : undefined;
   const defer = (op: string, item: number, keep: Buffer): Buffer => {
@@ -153,11 +153,11 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       // an unknown name may be no pipeline's: never deferred
       const known = !!pipeline || aliasKnown.get(alias!) === true;
       // the lead's work always starts and is deferred only at the budget; one whose earlier deferred
-      // run is done is stored now, and the next document leads (leads.ts: each try makes progress)
-      const lead = known && first && o.budgetMs ? leadOf(e.index, e.action, bytes) : undefined;
-      if (!lead?.done) first = false;
-      const deferrable = known && !lead?.done;
-      if (late && deferrable && !lead) {
+      // run still works is deferred at once, one whose run is done stored now (leads.ts: each try progresses)
+      const lead = known && leading > 0 && o.budgetMs ? leadOf(e.index, e.action, bytes) : undefined;
+      if (lead?.state === 'new') leading--;
+      const deferrable = known && lead?.state !== 'done';
+      if ((late && deferrable && lead?.state !== 'new') || lead?.state === 'running') {
         slot.done = true;
         slot.value = defer(e.op, e.item, keep);
         slot.promise = Promise.resolve();

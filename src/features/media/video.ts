@@ -54,6 +54,9 @@ export function videoLimits(m: Config['media']): VideoLimits {
  * checks, source.ts openLocal) that each ffmpeg run gets as its descriptor 3 and opens anew as
  * `/dev/fd/3` — the same file, seekable, never read into memory nor copied.
  */
+/** Decodes whose cost a frame had are kept for `decodeFloorMs`. */
+const RECENT_RUNS = 16;
+
 export type VideoInput = Buffer | { path: string } | { fd: number };
 
 /** Where ffmpeg reads the clip from: `arg` its -i, with the bytes for its stdin or the file for its descriptor 3. */
@@ -106,9 +109,30 @@ export class VideoDecoder {
   readonly limits: VideoLimits;
   readonly #slots: Semaphore;
 
+  /** Wall time (ms) a sampled frame cost in each of the last RECENT_RUNS decodes (either way: sought or decoded through). */
+  readonly #msPerFrame: number[] = [];
+
   constructor(limits: Partial<VideoLimits> = {}) {
     this.limits = { ...DEFAULT_VIDEO_LIMITS, ...limits };
     this.#slots = new Semaphore(this.limits.maxConcurrent ?? 2);
+  }
+
+  /**
+   * The least wall time (ms) decoding `frames` frames would take now, all slots busy with it: the
+   * cheapest cost a frame had in the last RECENT_RUNS decodes × frames ÷ slots — a floor (queueing and probing left out),
+   * so that a rerank call refused by it could not have been read in time (rerank/admission-cost.ts).
+   * Undefined before any video was decoded.
+   */
+  decodeFloorMs(frames: number): number | undefined {
+    // the cheapest of the recent runs: a short clip's few frames carry a whole ffmpeg start each, a
+    // floor must not take them for what a frame costs (an over-estimate would refuse a call that fits)
+    return this.#msPerFrame.length ? (frames * Math.min(...this.#msPerFrame)) / (this.limits.maxConcurrent ?? 2) : undefined;
+  }
+
+  #measured(ms: number, frames: number): void {
+    if (frames < 1) return;
+    this.#msPerFrame.push(ms / frames);
+    if (this.#msPerFrame.length > RECENT_RUNS) this.#msPerFrame.shift();
   }
 
   /** Probe only (duration, size, codec). */
@@ -134,11 +158,14 @@ export class VideoDecoder {
         // Targets far apart (a long clip under the maxFrames cap): seek to each, so the cost follows
         // the frames taken, not the clip's length — a 10-minute 1080p phone clip decoded whole took
         // 93 s for 16 frames, past the 60 s budget (held-out probe round 13c); seeking, ~9 s.
+        const t = performance.now();
         if (period >= SEEK_PERIOD && times.length > 1) {
           const frames = await this.#asFile(src, (file) => this.#seekEach(file, times, size, deadline, options.signal));
+          this.#measured(performance.now() - t, frames.length);
           if (frames.length > 0) return { frames: frames.map((f) => f.frame), times: frames.map((f) => f.time), probe };
         }
         const frames = await this.#decode(src, times, period, size, deadline, options.signal);
+        this.#measured(performance.now() - t, frames.length);
         return { frames, times: times.slice(0, frames.length), probe };
       }),
     );
