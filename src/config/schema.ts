@@ -432,8 +432,11 @@ export const pipelinesSchema = z.strictObject({
    * **429** (`es_rejected_execution_exception`), which the official bulk helpers retry (held-out probe
    * round 21b: with none, a 2 MB `helpers.bulk` flush took minutes, past the clients' 30 s (JS) and
    * 10 s (Python) request time-outs: the helper threw, its documents stored without records, unsaid).
-   * Work under way then finishes in the background, so the retry finds it done; a body's first document
-   * is never deferred (each try stores at least one). Keep it below the clients' request time-out. 0: no budget.
+   * Work under way then finishes in the background, so the retry finds it done: a body's first documents
+   * (as many as it embeds at once) always start their work, and a document sent again once its work has
+   * ended is stored at once (each try stores what earlier tries finished and begins more; a body led by a
+   * long video answers at the budget, not when the video is done — fix23v). Keep it below the clients'
+   * request time-out. 0: no budget.
    * Not applied to the Go clients (go-elasticsearch, opensearch-go: their BulkIndexers never retry a 429
    * item, held-out probe round 22b): their `_bulk` waits for its documents.
    */

@@ -252,6 +252,11 @@ export class FeatureExtractor {
     return this.#videos.frameCount(ref, request);
   }
 
+  /** The least wall time (ms) decoding these local videos would take now, cached ones left out (VideoExtractor.decodeFloorMs). */
+  videoDecodeFloorMs(videos: ReadonlyArray<{ ref: string; fps: number; maxFrames: number; frames: number }>): Promise<number | undefined> {
+    return this.#videos.decodeFloorMs(videos);
+  }
+
   // ---- text
 
   /**

@@ -61,13 +61,13 @@ export class KnownMedia {
   }
 
   /** Remember what a resolve() gave: validators of a URL, size and mtime of a local file. */
-  remember(ref: string, m: MediaBytes): void {
+  remember(ref: string, m: Omit<MediaBytes, 'bytes'>): void {
     if (m.origin === 'url' && (m.etag || m.lastModified)) this.rememberUrl(ref, m);
     this.rememberPath(ref, m);
   }
 
   /** A local file seen before keeps its content hash while its size and mtime do not change. */
-  rememberPath(ref: string, m: MediaBytes): void {
+  rememberPath(ref: string, m: Omit<MediaBytes, 'bytes'>): void {
     // size and mtime from the same open file the bytes came from (no window for a change between)
     if (m.origin !== 'path' || !m.location || !m.file) return;
     this.#paths.set(ref, { location: m.location, ...m.file, contentHash: m.contentHash });

@@ -13,8 +13,8 @@ import { Semaphore } from '../util/semaphore.js';
 import { unitMean } from '../util/vector.js';
 import { urlIdentity, type KnownMedia } from './known-media.js';
 import type { MediaSlots } from './media-slots.js';
-import { classifyRef, type MediaBytes, type MediaSource } from './media/source.js';
-import type { VideoDecoder } from './media/video.js';
+import { classifyRef, type LocalFile, type MediaBytes, type MediaSource } from './media/source.js';
+import type { VideoDecoder, VideoInput } from './media/video.js';
 import { frameTimes } from './media/video-frames.js';
 import type { Part, PartKeys, VideoValue } from './parts.js';
 import type { PartSource, PartStore } from './store/tiered.js';
@@ -92,6 +92,22 @@ export class VideoExtractor {
     }
   }
 
+  /**
+   * The least wall time (ms) decoding these videos would take now (the decoder's floor,
+   * media/video.ts `decodeFloorMs`), those whose features are cached left out; undefined before
+   * the decoder has measured a frame. `frames`: each one's count from its header (frameCount).
+   */
+  async decodeFloorMs(videos: ReadonlyArray<{ ref: string; fps: number; maxFrames: number; frames: number }>): Promise<number | undefined> {
+    const { cache, keys, known, decoder } = this.#d;
+    let frames = 0;
+    for (const v of videos) {
+      const hash = await known.pathHash(v.ref);
+      const cached = hash !== undefined && COMBOS.some(([d, o]) => cache.has(keys.video(hash, { fps: v.fps, maxFrames: v.maxFrames, detect: d, ocr: o })));
+      if (!cached) frames += v.frames;
+    }
+    return frames === 0 ? 0 : decoder.decodeFloorMs(frames);
+  }
+
   /** One header read for frameCount(), joined by callers of the same file; undefined when too many wait. */
   #probe(id: string, real: string, signal: AbortSignal | undefined): Promise<number | null> | undefined {
     if (this.#probeWaiters >= 16) return undefined;
@@ -141,23 +157,50 @@ export class VideoExtractor {
     const unchanged = again && 'notModified' in again ? fromCache(memo!.contentHash) : undefined;
     if (unchanged) return this.#seenUrl(ref, unchanged);
     const r = again && !('notModified' in again) ? again : await this.#read(ref, asked, request.signal);
-    const { bytes, contentHash } = r;
-    known.remember(ref, r);
-    const hit = fromCache(contentHash);
-    if (hit) return this.#seenUrl(ref, hit);
-    const fan = fanOutSignal(request.signal);
+    // an open local file is closed by the computation that reads it, which may outlive this caller
+    // (others joined it: feature-cache.ts) — closed under it, its descriptor could name another file
+    let computing = false;
     try {
-      const r = await cache.getOrCompute(key(contentHash, detect, ocr), async (signal) => ({ kind: 'video', value: await this.#compute(bytes, { fps, maxFrames, detect, ocr, signal, onFrames: request.onFrames }) }), fan.signal);
-      return this.#seenUrl(ref, result(r.value, contentHash, r.hit, r.source, detect, ocr));
+      const { contentHash } = r;
+      known.remember(ref, r);
+      const hit = fromCache(contentHash);
+      if (hit) return this.#seenUrl(ref, hit);
+      const file = 'fh' in r ? r : undefined;
+      const fan = fanOutSignal(request.signal);
+      try {
+        const compute = async (signal: AbortSignal): Promise<Part> => {
+          computing = true;
+          try {
+            return { kind: 'video', value: await this.#compute(file ? { fd: file.fh.fd } : (r as MediaBytes).bytes, { fps, maxFrames, detect, ocr, signal, onFrames: request.onFrames }, file) };
+          } finally {
+            await file?.fh.close();
+          }
+        };
+        const computed = await cache.getOrCompute(key(contentHash, detect, ocr), compute, fan.signal);
+        return this.#seenUrl(ref, result(computed.value, contentHash, computed.hit, computed.source, detect, ocr));
+      } finally {
+        fan.dispose();
+      }
     } finally {
-      fan.dispose();
+      if ('fh' in r && !computing) await r.fh.close();
     }
   }
 
-  /** The clip's bytes, read under a media slot (or joining a fetch of it under way). */
-  async #read(ref: string, asked: { maxBytes: number; signal?: AbortSignal }, signal?: AbortSignal): Promise<MediaBytes> {
+  /**
+   * The clip's bytes, read under a media slot (or joining a fetch of it under way); a local file
+   * (not empty) opened and hashed instead, for ffmpeg to read it itself (the caller closes it).
+   */
+  async #read(ref: string, asked: { maxBytes: number; signal?: AbortSignal }, signal?: AbortSignal): Promise<MediaBytes | LocalFile> {
     const { source, slots } = this.#d;
-    const { value, release } = await slots.read(classifyRef(ref) === 'url', () => source.resolve(ref, asked), signal, () => source.joinFetch(ref, asked));
+    const local = classifyRef(ref) === 'path';
+    const read = async (): Promise<MediaBytes | LocalFile> => {
+      if (!local) return source.resolve(ref, asked);
+      const file = await source.openLocal(ref, asked.maxBytes);
+      if (file.file.size > 0) return file;
+      await file.fh.close();
+      return source.resolve(ref, asked); // empty: the decoder's own "video is empty" (0 bytes read)
+    };
+    const { value, release } = await slots.read(classifyRef(ref) === 'url', read, signal, () => source.joinFetch(ref, asked));
     release();
     return value;
   }
@@ -169,9 +212,10 @@ export class VideoExtractor {
     return r;
   }
 
-  async #compute(bytes: Buffer, o: { fps: number; maxFrames: number; detect: boolean; ocr: boolean; signal?: AbortSignal; onFrames?: (n: number) => void }): Promise<VideoValue> {
+  /** `file`: the open local file `input` is, checked unchanged after decoding (its features are stored under the hash read before). */
+  async #compute(input: VideoInput, o: { fps: number; maxFrames: number; detect: boolean; ocr: boolean; signal?: AbortSignal; onFrames?: (n: number) => void }, file?: LocalFile): Promise<VideoValue> {
     const { decoder, models } = this.#d;
-    const sampled = await decoder.sampleFrames(bytes, { fps: o.fps, maxFrames: o.maxFrames, shortestSide: this.#d.shortestSide, signal: o.signal, onSchedule: o.onFrames });
+    const sampled = await decoder.sampleFrames(input, { fps: o.fps, maxFrames: o.maxFrames, shortestSide: this.#d.shortestSide, signal: o.signal, onSchedule: o.onFrames });
     // All frames at once: the classifier's queue batches them into few model runs.
     const frames = await Promise.all(
       sampled.frames.map(async (img): Promise<VisualFeatures> => {
@@ -184,6 +228,11 @@ export class VideoExtractor {
       }),
     );
     if (frames.length === 0) throw vlrError('VLR_MEDIA_UNSUPPORTED', 'video has no decodable frame');
+    if (file) {
+      // written over while ffmpeg read it: its frames may not be the bytes hashed — not stored under that hash
+      const st = await file.fh.stat();
+      if (st.size !== file.file.size || st.mtimeMs !== file.file.mtimeMs) throw vlrError('VLR_MEDIA_UNSUPPORTED', `video file ${file.location} changed while it was read; send it again`);
+    }
     return { frames, times: sampled.times, embedding: unitMean(frames.map((f) => f.embedding)), duration: sampled.probe.duration };
   }
 }

@@ -24,6 +24,7 @@ import { SMALL_BODY } from '../util/json-worker.js';
 import { SIMULATE_MAX_BYTES, SIMULATE_MAX_DOCS } from './engine-pipeline.js';
 import { Semaphore } from '../util/semaphore.js';
 import { ingestPipelineOf } from './alias.js';
+import { leadOf } from './leads.js';
 
 export { DUPLICATE_KEY } from './bulk-line.js';
 export type { BulkReport, BulkTransformOptions } from './bulk-line.js';
@@ -71,7 +72,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
   // answered as a per-item 429 the clients' bulk helpers retry (bulk-report.ts); work under way
   // goes on in the background, so the retry finds it done (held-out probe round 21b)
   let late = false;
-  let first = true; // the body's first document is never deferred: each try stores at least one
+  let leading = o.concurrency; // lead documents still to find (leads.ts): their work always starts, even past the budget
   let timer: NodeJS.Timeout | undefined;
   const due = o.budgetMs ? new Promise<void>((r) => (timer = setTimeout(() => ((late = true), r()), o.budgetMs).unref())) : undefined;
   const defer = (op: string, item: number, keep: Buffer): Buffer => {
@@ -151,9 +152,12 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       if (e.id !== undefined) (report.ids ??= new Map()).set(e.item, e.id);
       // an unknown name may be no pipeline's: never deferred
       const known = !!pipeline || aliasKnown.get(alias!) === true;
-      const deferrable = known && !first;
-      first = false;
-      if (late && deferrable) {
+      // the lead's work always starts and is deferred only at the budget; one whose earlier deferred
+      // run still works is deferred at once, one whose run is done stored now (leads.ts: each try progresses)
+      const lead = known && leading > 0 && o.budgetMs ? leadOf(e.index, e.action, bytes) : undefined;
+      if (lead?.state === 'new') leading--;
+      const deferrable = known && lead?.state !== 'done';
+      if ((late && deferrable && lead?.state !== 'new') || lead?.state === 'running') {
         slot.done = true;
         slot.value = defer(e.op, e.item, keep);
         slot.promise = Promise.resolve();
@@ -185,6 +189,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
         leave?.();
         held?.();
       });
+      lead?.follow(out, () => report.deferred?.has(e.item) === true);
       const done = out.then(
         (s) => {
           if (slot.done) return;

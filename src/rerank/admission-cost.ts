@@ -16,6 +16,8 @@ import type { RerankerPorts } from './ports.js';
 import type { NormalizedInput } from './types.js';
 import { fanOutSignal } from '../util/abort.js';
 import { Semaphore } from '../util/semaphore.js';
+import { vlrError, type VlrerankError } from '../errors.js';
+import { reserveMs } from './budget.js';
 
 /** Weight of an image (and of each sampled video frame) against a text, in documents of work: the issue-13 load run served 124 short texts/s and 21 photos/s. */
 export const IMAGE_COST = 6;
@@ -98,6 +100,39 @@ export async function knownVideoFrames(req: NormalizedInput, options: Sampling, 
     fan.dispose();
   }
   return known;
+}
+
+/**
+ * A rerank call that cannot be scored within its budget, refused before it runs (413): every
+ * document is a video alone (nothing else to score it on) and decoding their frames — at the
+ * cheapest cost a frame has had lately, every ffmpeg slot on them, cached videos and videos of
+ * unknown length (URLs) left out — would take longer than the budget leaves before its media
+ * cut-off (budget.ts). Held-out probe round 22d: 20 half-hour videos answered 200 with every score
+ * 0 after the 30 s budget. Undefined: it may finish (it runs; should its cut-off still leave
+ * nothing to score, run-request.ts answers 504).
+ */
+export async function pastBudget(req: NormalizedInput, options: Sampling, known: KnownFrames | undefined, ports: () => Promise<RerankerPorts>, budgetMs: number): Promise<VlrerankError | undefined> {
+  if (!known?.size || req.documents.length === 0 || !req.documents.every((d) => d.video !== undefined && d.text === undefined && d.image === undefined)) return undefined;
+  const media = await ports().then(
+    (p) => p.media,
+    () => undefined,
+  );
+  if (!media?.videoDecodeFloorMs) return undefined;
+  const asked = new Map<string, { ref: string; fps: number; maxFrames: number; frames: number }>();
+  for (const v of videos(req, options)) {
+    const key = videoKey(v.ref, v.fps, v.maxFrames);
+    const frames = known.get(key);
+    if (frames !== undefined) asked.set(key, { ref: v.ref, fps: v.fps, maxFrames: v.maxFrames, frames });
+  }
+  const floor = await media.videoDecodeFloorMs([...asked.values()]);
+  const forMedia = budgetMs - reserveMs(budgetMs);
+  if (floor === undefined || floor <= forMedia) return undefined;
+  const frames = [...asked.values()].reduce((n, v) => n + v.frames, 0);
+  return vlrError(
+    'VLR_MEDIA_TOO_LARGE',
+    `${asked.size} videos of ${frames} frames need at least ${Math.round(floor)} ms to decode at the cheapest cost a frame has had lately, more than the ${Math.round(forMedia)} ms the request's budget of ${budgetMs} ms leaves for media, and no document has anything else to be scored on: raise the budget (x-vlrerank-budget-ms, rerank.apiBudgetMs), sample fewer frames (max_frames), send fewer videos per call, or rerank them from an index whose documents carry feature records`,
+    { details: { budget_ms: budgetMs, estimated_decode_ms: Math.round(floor), video_frames: frames } },
+  );
 }
 
 /**

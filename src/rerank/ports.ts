@@ -97,6 +97,11 @@ export interface MediaPort {
    * request is admitted (a local file's header); undefined: unknown (admission costs maxFrames).
    */
   videoFrames?(ref: string, options: { fps: number; maxFrames: number; signal?: AbortSignal }): Promise<number | undefined>;
+  /**
+   * Optional: the least wall time (ms) decoding these videos (frames from videoFrames) would take
+   * now, those whose features are cached left out; undefined: not known yet.
+   */
+  videoDecodeFloorMs?(videos: ReadonlyArray<{ ref: string; fps: number; maxFrames: number; frames: number }>): Promise<number | undefined>;
 }
 
 /** A CLIP-family dual encoder; only set when a real (trained) one is installed. */

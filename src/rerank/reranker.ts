@@ -28,7 +28,7 @@ import { TextVectorCache } from '../features/text-vectors.js';
 import { fanOutSignal } from '../util/abort.js';
 import { runBudget } from './budget.js';
 import { Admission, defaultAdmissionLimits } from './admission.js';
-import { costCorrector, knownVideoFrames, requestCost } from './admission-cost.js';
+import { costCorrector, knownVideoFrames, pastBudget, requestCost } from './admission-cost.js';
 import { buildRecords, type RecordDocument, type RecordOptions, type RecordsOutput } from './records/build.js';
 import { recordKeys, recordSignature, type RecordKeys, type RecordShape } from './records/keys.js';
 import { recordCovers, recordVisuals, standInDocument } from './records/use.js';
@@ -251,6 +251,9 @@ export class Reranker {
   async #admitted(req: NormalizedInput, options: ProcessOptions, start: number, signal: AbortSignal | undefined): Promise<RerankOutput> {
     // a local video is costed at the frames it will give (its header, read before admission), not maxFrames
     const known = await knownVideoFrames(req, this.options, () => this.ports(), signal);
+    // videos alone that cannot be decoded within the call's budget: refused now, not a 200 of zeros after it (admission-cost.ts)
+    const past = options.budgetMs !== undefined && options.records === undefined ? await pastBudget(req, this.options, known, () => this.ports(), options.budgetMs) : undefined;
+    if (past) throw past;
     const cost = requestCost(req, this.options, known);
     // a warm-up under way loads the very models this request needs: wait for it holding a bounded
     // queue place (refused with 429 beyond admission's bounds), counted as queue time

@@ -39,12 +39,16 @@ export function translateFfmpegFailure(tool: string, r: { stderr: string; code: 
   return vlrError('VLR_MEDIA_UNSUPPORTED', `video cannot be decoded (corrupt, truncated or unsupported): ${telling.slice(0, 200)}`);
 }
 
-export function run(cmd: string, args: string[], opts: { stdin?: Buffer; deadline: number; signal?: AbortSignal; maxStdout: number; tool: string }): Promise<RunResult> {
+/** The descriptor a file handed over as `fd` has in the child (the first after stdin, stdout, stderr). */
+export const CHILD_FD = 3;
+
+/** `fd`: an open file handed to the child as its descriptor CHILD_FD (read there as `file:/dev/fd/3`). */
+export function run(cmd: string, args: string[], opts: { stdin?: Buffer; fd?: number; deadline: number; signal?: AbortSignal; maxStdout: number; tool: string }): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     const remaining = opts.deadline - performance.now();
     if (remaining <= 0) return reject(vlrError('VLR_MEDIA_TIMEOUT', `video processing exceeded its time budget (media.videoTimeoutMs)`));
     if (opts.signal?.aborted) return reject(vlrError('VLR_MEDIA_TIMEOUT', 'video processing was aborted', { cause: opts.signal.reason }));
-    const child = spawn(cmd, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn(cmd, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', ...(opts.fd !== undefined ? [opts.fd] : [])], windowsHide: true });
     const out: Buffer[] = [];
     let outBytes = 0;
     let err = '';

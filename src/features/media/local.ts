@@ -10,7 +10,8 @@
  * Never reads a file it has not checked, never fetches URLs.
  */
 import { constants as fsConstants } from 'node:fs';
-import { open, realpath } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { open, realpath, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, resolve, sep } from 'node:path';
 import { vlrError } from '../../errors.js';
 import { isOutOfFiles, openFilesError } from '../../util/process-limits.js';
@@ -59,9 +60,12 @@ function noRoots() {
   return vlrError('VLR_MEDIA_FORBIDDEN', 'local media paths are not allowed (no media.roots configured)');
 }
 
-/** Read a file that `findUnderRealRoots` returned, bounded in bytes; size and mtime from the same open file. */
-export async function readFileBounded(real: string, max: number, ref: string): Promise<{ bytes: Buffer; size: number; mtimeMs: number }> {
-  let fh;
+/**
+ * Open a file that `findUnderRealRoots` returned, refusing what is no regular file or is over `max`
+ * bytes; size and mtime from the open file itself. The caller closes it (`fh.close()`).
+ */
+export async function openFileBounded(real: string, max: number, ref: string): Promise<{ fh: FileHandle; size: number; mtimeMs: number }> {
+  let fh: FileHandle;
   try {
     // O_NOFOLLOW: if the last component was swapped for a symlink after realpath(), refuse.
     // O_NONBLOCK: opening a FIFO (say one named clip.mp4) for reading blocks until a writer comes —
@@ -76,10 +80,34 @@ export async function readFileBounded(real: string, max: number, ref: string): P
     const st = await fh.stat();
     if (!st.isFile()) throw vlrError('VLR_BAD_REQUEST', `media path ${ref} is not a regular file`);
     if (st.size > max) throw tooLarge(ref, max, st.size);
-    const buf = Buffer.alloc(st.size);
-    const { bytesRead } = await fh.read(buf, 0, st.size, 0);
-    return { bytes: buf.subarray(0, bytesRead), size: st.size, mtimeMs: st.mtimeMs };
+    return { fh, size: st.size, mtimeMs: st.mtimeMs };
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+}
+
+/** Read a file that `findUnderRealRoots` returned, bounded in bytes; size and mtime from the same open file. */
+export async function readFileBounded(real: string, max: number, ref: string): Promise<{ bytes: Buffer; size: number; mtimeMs: number }> {
+  const { fh, size, mtimeMs } = await openFileBounded(real, max, ref);
+  try {
+    const buf = Buffer.alloc(size);
+    const { bytesRead } = await fh.read(buf, 0, size, 0);
+    return { bytes: buf.subarray(0, bytesRead), size, mtimeMs };
   } finally {
     await fh.close();
   }
+}
+
+/** sha256 (hex) of an open file's first `size` bytes, read a MiB at a time (never the whole file in memory). */
+export async function hashOpenFile(fh: FileHandle, size: number): Promise<string> {
+  const hash = createHash('sha256');
+  const chunk = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(1, size)));
+  for (let at = 0; at < size; ) {
+    const { bytesRead } = await fh.read(chunk, 0, Math.min(chunk.length, size - at), at);
+    if (bytesRead === 0) break;
+    hash.update(chunk.subarray(0, bytesRead));
+    at += bytesRead;
+  }
+  return hash.digest('hex');
 }

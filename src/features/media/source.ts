@@ -34,7 +34,8 @@ import { Flights } from './flights.js';
 import { MediaProxies, translateProxiedError, type MediaProxySetting } from './proxy.js';
 import { RecentFetches } from './recent.js';
 import { decodeBase64, decodeDataUri } from './inline.js';
-import { findUnderRealRoots, readFileBounded, realRoots } from './local.js';
+import { findUnderRealRoots, hashOpenFile, openFileBounded, readFileBounded, realRoots } from './local.js';
+import type { FileHandle } from 'node:fs/promises';
 
 export interface MediaSourceOptions {
   /** Local folders paths may be read from; empty = no local files. */
@@ -70,6 +71,9 @@ export interface MediaBytes {
   /** Size and modification time of the file as read (path origin): a change detector for callers. */
   file?: { size: number; mtimeMs: number };
 }
+
+/** A local file open for a reader that takes it as a file (openLocal): what MediaBytes says of it, without its bytes. */
+export type LocalFile = Omit<MediaBytes, 'bytes'> & { fh: FileHandle; origin: 'path'; location: string; file: { size: number; mtimeMs: number } };
 
 export interface ResolveOptions {
   /** Lower the byte limit for this call (e.g. videos have their own). */
@@ -309,6 +313,23 @@ export class MediaSource {
     const real = await this.localPath(ref);
     const { bytes, size, mtimeMs } = await readFileBounded(real, maxBytes, ref);
     return withHash({ bytes, location: real, file: { size, mtimeMs } }, 'path');
+  }
+
+  /**
+   * A local file opened (after the roots and symlink checks, O_NOFOLLOW: no check-then-open
+   * window) and hashed a MiB at a time, its bytes never held: for a decoder that reads the file
+   * itself (a long video handed to ffmpeg as this open file — it was read whole into memory and
+   * copied to a temporary file to be sought, held-out probe round 22d). The caller closes it.
+   */
+  async openLocal(ref: string, maxBytes: number): Promise<LocalFile> {
+    const real = await this.localPath(ref);
+    const { fh, size, mtimeMs } = await openFileBounded(real, maxBytes, ref);
+    try {
+      return { fh, contentHash: await hashOpenFile(fh, size), origin: 'path', location: real, file: { size, mtimeMs } };
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
   }
 
   /** The real path of a local reference, checked against the roots, without reading it. */

@@ -6,14 +6,15 @@
  * models, `strip()` tiles N evenly spaced frames into one JPEG (the demo UI's video thumbnails).
  *
  * Bytes go in on stdin; only an MP4/MOV whose index (`moov`) sits after its data needs a seekable
- * input, and only then is a private temporary file written (and removed). Limits: bytes, duration,
+ * input, and only then is a private temporary file written (and removed). A local file comes as a
+ * path or as an open file (descriptor 3 of each run): read by ffmpeg itself, neither held nor copied. Limits: bytes, duration,
  * pixels, wall time (the process is SIGKILLed on time-out or abort: never a hung ffmpeg), output size.
  * ffmpeg failures become VlrerankErrors in ffmpeg.ts (one place).
  * Never fetches: it gets bytes or a path that source.ts / local.ts already vetted.
  */
 import { VIDEO_SAMPLING, type Config } from '../../config/schema.js';
 import { vlrError } from '../../errors.js';
-import { run, translateFfmpegFailure, type RunResult } from './ffmpeg.js';
+import { CHILD_FD, run, translateFfmpegFailure, type RunResult } from './ffmpeg.js';
 import type { DecodedImage } from './image.js';
 import { Semaphore } from '../../util/semaphore.js';
 import { withPrivateFile } from './temp-dir.js';
@@ -48,7 +49,18 @@ export function videoLimits(m: Config['media']): VideoLimits {
   return { ffmpegPath: m.ffmpegPath, ffprobePath: m.ffprobePath, maxBytes: m.maxVideoBytes, maxSeconds: m.maxVideoSeconds, maxPixels: m.maxPixels, timeoutMs: m.videoTimeoutMs };
 }
 
-export type VideoInput = Buffer | { path: string };
+/**
+ * The clip's bytes, a path, or an open file (`fd`: a local file opened after the media roots'
+ * checks, source.ts openLocal) that each ffmpeg run gets as its descriptor 3 and opens anew as
+ * `/dev/fd/3` — the same file, seekable, never read into memory nor copied.
+ */
+/** Decodes whose cost a frame had are kept for `decodeFloorMs`. */
+const RECENT_RUNS = 16;
+
+export type VideoInput = Buffer | { path: string } | { fd: number };
+
+/** Where ffmpeg reads the clip from: `arg` its -i, with the bytes for its stdin or the file for its descriptor 3. */
+type Src = { arg: string; stdin?: Buffer; fd?: number };
 
 export interface VideoProbe {
   /** Seconds; undefined when the container does not say (live-recorded WebM). */
@@ -97,9 +109,30 @@ export class VideoDecoder {
   readonly limits: VideoLimits;
   readonly #slots: Semaphore;
 
+  /** Wall time (ms) a sampled frame cost in each of the last RECENT_RUNS decodes (either way: sought or decoded through). */
+  readonly #msPerFrame: number[] = [];
+
   constructor(limits: Partial<VideoLimits> = {}) {
     this.limits = { ...DEFAULT_VIDEO_LIMITS, ...limits };
     this.#slots = new Semaphore(this.limits.maxConcurrent ?? 2);
+  }
+
+  /**
+   * The least wall time (ms) decoding `frames` frames would take now, all slots busy with it: the
+   * cheapest cost a frame had in the last RECENT_RUNS decodes × frames ÷ slots — a floor (queueing and probing left out),
+   * so that a rerank call refused by it could not have been read in time (rerank/admission-cost.ts).
+   * Undefined before any video was decoded.
+   */
+  decodeFloorMs(frames: number): number | undefined {
+    // the cheapest of the recent runs: a short clip's few frames carry a whole ffmpeg start each, a
+    // floor must not take them for what a frame costs (an over-estimate would refuse a call that fits)
+    return this.#msPerFrame.length ? (frames * Math.min(...this.#msPerFrame)) / (this.limits.maxConcurrent ?? 2) : undefined;
+  }
+
+  #measured(ms: number, frames: number): void {
+    if (frames < 1) return;
+    this.#msPerFrame.push(ms / frames);
+    if (this.#msPerFrame.length > RECENT_RUNS) this.#msPerFrame.shift();
   }
 
   /** Probe only (duration, size, codec). */
@@ -125,11 +158,14 @@ export class VideoDecoder {
         // Targets far apart (a long clip under the maxFrames cap): seek to each, so the cost follows
         // the frames taken, not the clip's length — a 10-minute 1080p phone clip decoded whole took
         // 93 s for 16 frames, past the 60 s budget (held-out probe round 13c); seeking, ~9 s.
+        const t = performance.now();
         if (period >= SEEK_PERIOD && times.length > 1) {
           const frames = await this.#asFile(src, (file) => this.#seekEach(file, times, size, deadline, options.signal));
+          this.#measured(performance.now() - t, frames.length);
           if (frames.length > 0) return { frames: frames.map((f) => f.frame), times: frames.map((f) => f.time), probe };
         }
         const frames = await this.#decode(src, times, period, size, deadline, options.signal);
+        this.#measured(performance.now() - t, frames.length);
         return { frames, times: times.slice(0, frames.length), probe };
       }),
     );
@@ -162,11 +198,11 @@ export class VideoDecoder {
         const at = { deadline, signal: options.signal, maxStdout: times.length * width * height * 3 + 65_536, tool: 'ffmpeg' };
         if (period >= SEEK_PERIOD && times.length > 1) {
           // targets far apart (a long clip): each frame sought, as sampleFrames does
-          const jpeg = ok(await this.#asFile(src, (file) => run(this.limits.ffmpegPath, seekStripArgs(file.arg, times, height, output), at)));
+          const jpeg = ok(await this.#asFile(src, (file) => run(this.limits.ffmpegPath, seekStripArgs(file.arg, times, height, output), { ...at, fd: file.fd })));
           if (jpeg.length > 0) return jpeg;
         }
         const strip = async (select: string, tiles: number) =>
-          ok(await run(this.limits.ffmpegPath, frameArgs(src, `${select},scale=-2:${height}:flags=area,tile=${tiles}x1`, 1, output), { ...at, stdin: src.stdin }));
+          ok(await run(this.limits.ffmpegPath, frameArgs(src, `${select},scale=-2:${height}:flags=area,tile=${tiles}x1`, 1, output), { ...at, stdin: src.stdin, fd: src.fd }));
         const jpeg = await strip(selectAt(period), times.length);
         // a clip whose frames all start before the first target time (one frame long): its first frame
         const out = jpeg.length > 0 ? jpeg : await strip(FIRST_FRAME, 1);
@@ -202,7 +238,8 @@ export class VideoDecoder {
   }
 
   /** Stdin for buffers; a private temp file only when the container needs seeking; paths as they are. */
-  async #withInput<T>(input: VideoInput, fn: (src: { arg: string; stdin?: Buffer }) => Promise<T>, seekable = false): Promise<T> {
+  async #withInput<T>(input: VideoInput, fn: (src: Src) => Promise<T>, seekable = false): Promise<T> {
+    if ('fd' in input) return fn({ arg: `file:/dev/fd/${CHILD_FD}`, fd: input.fd });
     if (!Buffer.isBuffer(input)) return fn({ arg: `file:${input.path}` });
     if (!seekable && !needsSeekableInput(input)) return fn({ arg: 'pipe:0', stdin: input });
     // a read-only or full temporary folder is a clear error naming it (temp-dir.ts)
@@ -210,8 +247,8 @@ export class VideoDecoder {
   }
 
   /** A seekable file for `src`: itself when it is one, else the bytes in a private temporary file (removed after). */
-  async #asFile<T>(src: { arg: string; stdin?: Buffer }, fn: (file: { arg: string }) => Promise<T>): Promise<T> {
-    return src.stdin ? this.#withInput(src.stdin, fn, true) : fn({ arg: src.arg });
+  async #asFile<T>(src: Src, fn: (file: Src) => Promise<T>): Promise<T> {
+    return src.stdin ? this.#withInput(src.stdin, fn, true) : fn(src);
   }
 
   /**
@@ -219,21 +256,21 @@ export class VideoDecoder {
    * before, decoding only up to the first frame at or after t — the frame `selectAt` keeps) and
    * writing that frame. A target past the last frame gives none and is left out, as with select.
    */
-  async #seekEach(src: { arg: string }, times: number[], size: { width: number; height: number }, deadline: number, signal?: AbortSignal): Promise<Array<{ frame: DecodedImage; time: number }>> {
+  async #seekEach(src: Src, times: number[], size: { width: number; height: number }, deadline: number, signal?: AbortSignal): Promise<Array<{ frame: DecodedImage; time: number }>> {
     const frameBytes = size.width * size.height * 3;
     const out: Array<{ frame: DecodedImage; time: number }> = [];
     for (const time of times) {
       const args = frameArgs(src, `scale=${size.width}:${size.height}:flags=area,format=rgb24`, 1, ['-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], time);
-      const r = await run(this.limits.ffmpegPath, args, { deadline, signal, maxStdout: frameBytes, tool: 'ffmpeg' });
+      const r = await run(this.limits.ffmpegPath, args, { fd: src.fd, deadline, signal, maxStdout: frameBytes, tool: 'ffmpeg' });
       if (r.code !== 0) throw translateFfmpegFailure('ffmpeg', r);
       if (r.stdout.length >= frameBytes) out.push({ frame: { data: r.stdout.subarray(0, frameBytes), width: size.width, height: size.height, channels: 3 }, time });
     }
     return out;
   }
 
-  async #probe(src: { arg: string; stdin?: Buffer }, deadline: number, signal?: AbortSignal): Promise<VideoProbe> {
+  async #probe(src: Src, deadline: number, signal?: AbortSignal): Promise<VideoProbe> {
     const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '-select_streams', 'v:0', '-format_whitelist', DEMUXERS, '-i', src.arg];
-    const r = await run(this.limits.ffprobePath, args, { stdin: src.stdin, deadline, signal, maxStdout: 1 << 20, tool: 'ffprobe' });
+    const r = await run(this.limits.ffprobePath, args, { stdin: src.stdin, fd: src.fd, deadline, signal, maxStdout: 1 << 20, tool: 'ffprobe' });
     if (r.code !== 0) throw translateFfmpegFailure('ffprobe', r);
     let info: { streams?: Array<Record<string, unknown>>; format?: Record<string, unknown> };
     try {
@@ -276,11 +313,11 @@ export class VideoDecoder {
    * `-xerror` turns decode errors of a truncated or corrupt stream into a failure instead of
    * garbage frames.
    */
-  async #decode(src: { arg: string; stdin?: Buffer }, times: number[], period: number, size: { width: number; height: number }, deadline: number, signal?: AbortSignal): Promise<DecodedImage[]> {
+  async #decode(src: Src, times: number[], period: number, size: { width: number; height: number }, deadline: number, signal?: AbortSignal): Promise<DecodedImage[]> {
     const frameBytes = size.width * size.height * 3;
     const decode = async (select: string, count: number) => {
       const args = frameArgs(src, `${select},scale=${size.width}:${size.height}:flags=area,format=rgb24`, count, ['-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1']);
-      const r = await run(this.limits.ffmpegPath, args, { stdin: src.stdin, deadline, signal, maxStdout: frameBytes * count, tool: 'ffmpeg' });
+      const r = await run(this.limits.ffmpegPath, args, { stdin: src.stdin, fd: src.fd, deadline, signal, maxStdout: frameBytes * count, tool: 'ffmpeg' });
       if (r.code !== 0) throw translateFfmpegFailure('ffmpeg', r);
       return r;
     };

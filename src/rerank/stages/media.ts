@@ -161,6 +161,31 @@ export async function documentMedia(
   return docs;
 }
 
+/**
+ * The request's error when its budget's media cut-off (`cutoff`) left it nothing to score: every
+ * document lost its media to the cut-off or another failure, and none has a text or a stored record
+ * to be scored on — at least one of them cut off. Answered 200 with every score 0 before (held-out
+ * probe round 22d: 20 half-hour videos, 34.8 s); now a 504 naming what to change. Undefined when
+ * any document can be scored (the others are named in `errors`, as any document whose media failed).
+ */
+export function nothingScored(p: RequestPlan, docs: DocumentMedia[], stored: ReadonlyArray<StoredDocument | undefined>, cutoff: AbortSignal | undefined, budgetMs: number | undefined): VlrerankError | undefined {
+  if (!cutoff?.aborted || p.req.documents.length === 0) return undefined;
+  const lost = (i: number) => {
+    const d = p.req.documents[i]!;
+    const m = docs[i];
+    return d.text === undefined && m?.error !== undefined && !m.image && !m.video && !stored[i]?.image && !stored[i]?.video;
+  };
+  if (!p.req.documents.every((_, i) => lost(i))) return undefined;
+  const cut = docs.filter((m) => m.error?.code === 'VLR_MEDIA_TIMEOUT').length;
+  if (cut === 0) return undefined;
+  const videos = p.req.documents.filter((d) => d.video !== undefined).length;
+  return vlrError(
+    'VLR_TIMEOUT',
+    `no document could be scored within the request's budget${budgetMs !== undefined ? ` of ${budgetMs} ms` : ''}: the media of ${cut} of ${p.req.documents.length} documents${videos ? ` (${videos} videos, at most ${p.maxFrames} frames each)` : ''} had not been read when it ran out, and none has a text to be scored on — raise the budget (x-vlrerank-budget-ms, rerank.apiBudgetMs), sample fewer frames (max_frames), send fewer media per call, or rerank them from an index whose documents carry feature records`,
+    { details: { documents_cut_off: cut, ...(budgetMs !== undefined ? { budget_ms: budgetMs } : {}) } },
+  );
+}
+
 /** A document's image features into its entry: the features, a hit or a miss, and where they came from. */
 function tookImage(entry: DocumentMedia, r: ImageFeaturesResult): void {
   entry.image = r.features;

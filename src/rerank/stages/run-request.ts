@@ -22,7 +22,7 @@ import { storedFeatures } from '../records/use.js';
 import { counterOf } from '../chunking.js';
 import { rank, scoreDocuments, usedInstruction } from './fuse.js';
 import { keepBuilt, keptShape, mergeKept, withoutKept } from './kept.js';
-import { documentMedia, queryMedia } from './media.js';
+import { documentMedia, nothingScored, queryMedia } from './media.js';
 import { settleRemote, startRemote } from './remote.js';
 import { report } from './report.js';
 import { needsConceptBank, planRequest } from './request.js';
@@ -70,6 +70,9 @@ export async function runRequest(r: RequestContext, req: NormalizedInput, start:
   media.forEach((m, i) => { if (observed && m.error?.code === 'VLR_INTERNAL') r.options.observe?.internalError?.(m.error.cause ?? m.error, `documents[${i}]`); });
   const featuresMs = now() - tFeatures;
   signal?.throwIfAborted();
+  // the budget's media cut-off left nothing to score (no text, no record, no media read): a 504, not a 200 of zeros
+  const none = remote || kept?.found ? undefined : nothingScored(work, media, stored.docs, budget?.media, options.budgetMs);
+  if (none) throw none;
   options.onStage?.('features', featuresMs);
 
   const tInference = now();

@@ -5,8 +5,9 @@
  * Held-out probe round 21b: with no budget a 2 MB `helpers.bulk` flush of 600 abstracts took
  * minutes through vlrerank — past the clients' default 30 s request time-out: the helper threw
  * `TimeoutError`, the documents were stored anyway, 340 of 600 without records, and nothing said so
- * to the client. Here the budget is 1 ms so every try runs out (each stores at least its first
- * document); the helpers retry until each document is stored once, with its record. Real
+ * to the client. Here the budget is 1 ms so every try runs out (each stores the documents an earlier
+ * try began, or begins one whose work goes on: src/ingest/leads.ts); the helpers retry until each
+ * document is stored once, with its record. Real
  * Elasticsearch 8.19 and OpenSearch 2.19, their official clients, the real text model, SciFact.
  */
 import { readFileSync } from 'node:fs';
@@ -62,13 +63,13 @@ describe.each(['elasticsearch', 'opensearch'] as Engine[])('a _bulk past its tim
     expect(first.errors).toBe(true);
     expect(refused.length).toBeGreaterThan(0);
     for (const it of refused) expect(it.error.type).toBe('es_rejected_execution_exception');
-    expect(items[0].status).toBe(201); // the first document of a body is never deferred
     const after = await stored(`${INDEX}-raw`);
     for (const it of refused) expect(after.has(it._id), it._id).toBe(false);
     for (const it of items.filter((x: any) => x.status === 201)) expect(after.get(it._id)).toEqual({ version: 1, record: true });
-    // the 429 items sent again, as the helpers do, until none is refused (each try stores at least its first)
+    // the 429 items sent again, as the helpers do (after a pause), until none is refused
     let left = docs.filter((d) => refused.some((it: any) => it._id === d._id));
-    for (let i = 0; i < docs.length && left.length; i++) {
+    for (let i = 0; i < 4 * docs.length && left.length; i++) {
+      await new Promise((r) => setTimeout(r, 200));
       const again = (await send(left)).items.map((it: any) => it.create);
       left = left.filter((_, k) => again[k].status === 429);
     }
@@ -78,10 +79,12 @@ describe.each(['elasticsearch', 'opensearch'] as Engine[])('a _bulk past its tim
     for (const [id, s] of all) expect(s, id).toEqual({ version: 1, record: true });
   }, 300_000);
 
+  // `wait` 100 ms: a document deferred while its work runs is stored by a try after that work ends
+  // (src/ingest/leads.ts) — 1,000 retries 10 ms apart could all come before it on a loaded machine
   it("the official client's helpers.bulk retries them: every document stored once with its record, onDrop never called", async () => {
     const docs = corpus.slice(12, 60).map((d) => ({ id: d._id, title: d.title, text: d.text }));
     const drops: unknown[] = [];
-    const options = { datasource: docs, onDocument: (d: (typeof docs)[number]) => ({ index: { _index: INDEX, _id: d.id } }), retries: 1000, wait: 10, concurrency: 2, flushBytes: 40_000, onDrop: (d: unknown) => void drops.push(d), refreshOnCompletion: INDEX };
+    const options = { datasource: docs, onDocument: (d: (typeof docs)[number]) => ({ index: { _index: INDEX, _id: d.id } }), retries: 1000, wait: 100, concurrency: 2, flushBytes: 40_000, onDrop: (d: unknown) => void drops.push(d), refreshOnCompletion: INDEX };
     const r = isElasticsearch(engine)
       ? await new EsClient({ node: p.url, requestTimeout: 600_000 }).helpers.bulk(options as any)
       : await new OsClient({ node: p.url, requestTimeout: 600_000 }).helpers.bulk(options as any);

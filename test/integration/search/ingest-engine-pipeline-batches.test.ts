@@ -134,14 +134,20 @@ describe('simulate calls of a _bulk under the engine\'s ingest pipelines (opense
       const r = await fetch(`${tight.url}/${INDEX}/_bulk?pipeline=${SET}&refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: ndjson(lines) });
       expect(r.status).toBe(200);
       const items = ((await r.json()) as any).items.map((it: any) => it.index);
-      expect(items[0].status).toBe(201); // the first document of a body is never deferred
       const refused = items.filter((it: any) => it.status === 429).map((it: any) => it._id);
       expect(refused.length).toBeGreaterThan(0);
       const held = await tight.engine.json<any>('POST', `/${INDEX}/_search`, { size: 20, _source: ['title'], query: { ids: { values: items.map((it: any) => it._id) } } });
       const stored = new Map(held.body.hits.hits.map((h: any) => [h._id, h._source.title]));
       for (const id of refused) expect(stored.has(id), id).toBe(false);
-      expect(stored.get('late-0')).toBe('late 0 drink');
       expect(stored.size).toBe(items.length - refused.length);
+      // the lead is deferred at the budget too, its work going on (src/ingest/leads.ts): sent again, it is stored as its pipeline left it
+      let lead = items[0];
+      for (let i = 0; i < 40 && lead.status === 429; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        lead = ((await (await fetch(`${tight.url}/${INDEX}/_bulk?pipeline=${SET}&refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: ndjson(lines.slice(0, 2)) })).json()) as any).items[0].index;
+      }
+      expect(lead.status).toBe(201);
+      expect((await tight.engine.json<any>('GET', `/${INDEX}/_doc/late-0`)).body._source.title).toBe('late 0 drink');
     } finally {
       await tight.close();
     }
