@@ -23,6 +23,8 @@ beforeAll(async () => {
   fx = await FeatureExtractor.create(models, { media: mediaSchema.parse({ roots: [dir] }), cacheMaxBytes: 16 << 20, ocrId: null });
   const resolve = fx.source.resolve.bind(fx.source);
   fx.source.resolve = (ref, o) => (reads++, resolve(ref, o)); // counts media reads
+  const openLocal = fx.source.openLocal.bind(fx.source);
+  fx.source.openLocal = (ref, max) => (reads++, openLocal(ref, max)); // a local video is opened for ffmpeg, not read (fix23v)
 });
 afterAll(async () => {
   await fx.close();
