@@ -21,6 +21,7 @@ import type { UpstreamPool } from '../proxy/pool.js';
 import { aliasWriteIndex, backingIndexOf, credentialsKey } from './targets.js';
 import { engineRefusal, isAuthRefusal, isEngineRefusal } from './auth-refusal.js';
 import { globMatches } from '../util/glob.js';
+import { isObject } from '../util/is-object.js';
 
 export interface WriteMapping {
   /** A `GET /{index}/_mapping`-shaped answer; undefined when the engine would not say (e.g. templates unreadable to this client). */
@@ -36,7 +37,6 @@ interface Read {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
 
 async function read(o: Read, method: string, path: string): Promise<{ status: number; body: unknown }> {
   const up = await o.pool.request({ method, path, headers: [...o.headers], signal: o.signal, idempotent: true });

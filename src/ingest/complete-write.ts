@@ -28,6 +28,7 @@ import { writeTarget, type ItemError, type RecordsDeps } from './keeps-records.j
 import { addRecord } from './records.js';
 import { addVectors, wantsVectors } from './vectors.js';
 import { conditionalUpdate, updateOutcome, type SeqNo, type UpdateItem } from './write-back.js';
+import { isObject } from '../util/is-object.js';
 
 /** `written`: vectors and record added; `conflict`: a newer write landed first; `nothing`: nothing to add. */
 export type CompletionOutcome = 'written' | 'conflict' | 'refused' | 'failed' | 'nothing';
@@ -49,7 +50,6 @@ export interface CompletedWrite {
 }
 
 type Written = SeqNo & { _index: string; _id: string; result?: string };
-const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 const why = (what: string): ItemError => ({
   type: 'security_exception',
   reason: `vectors not added: this index refused these credentials' writes (403) within the last minute, so the document was sent as received; ${what}; \`vlrerank index backfill\` adds its vectors and record`,

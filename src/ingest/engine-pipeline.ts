@@ -21,6 +21,7 @@ import type { UpstreamPool } from '../proxy/pool.js';
 import type { ItemError } from './keeps-records.js';
 import { pathParam } from './path-params.js';
 import type { IndexPipelines, IndexPipelineSettings } from './index-pipelines.js';
+import { isObject } from '../util/is-object.js';
 
 /**
  * What the pipelines do with a document: the document they leave (with a note when it is not
@@ -44,7 +45,6 @@ export function pipelinesRun(requested: string | undefined, index: IndexPipeline
 }
 
 const CONTENT_TYPE = new Set(['content-type']);
-const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** The bounds of one simulate call: a `_bulk` of more documents under one pipeline makes more calls. */
 export const SIMULATE_MAX_DOCS = 500;

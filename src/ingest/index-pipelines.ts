@@ -17,6 +17,7 @@
 import { LRUCache } from 'lru-cache';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { aliasWriteIndex, backingIndexOf, clientReadHeaders, credentialsKey } from '../engine/targets.js';
+import { isObject } from '../util/is-object.js';
 
 /** The pipelines an index runs by itself (`_none` or unset: undefined). */
 export interface IndexPipelineSettings {
@@ -33,7 +34,6 @@ export interface SettingsVia {
 
 const NONE: IndexPipelineSettings = Object.freeze({});
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
 const named = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' && v !== '_none' ? v : undefined);
 
 function settingsOf(flat: unknown): IndexPipelineSettings {

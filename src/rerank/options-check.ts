@@ -15,8 +15,8 @@ import { closestName } from '../util/closest-name.js';
 import { SIGNAL_NAMES } from './fusion.js';
 import { FRAME_POOLING_PATTERN } from './signals/frame-pooling.js';
 import { MAX_BUDGET_MS, type ProcessOptions, type RerankerOptions } from './options.js';
+import { isObject } from '../util/is-object.js';
 
-const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
 const nonEmpty = z.string().min(1);
 const positiveInt = z.number().int().positive();
 const above0 = z.number().positive();

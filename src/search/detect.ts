@@ -23,7 +23,8 @@ import { cloneJson } from '../util/json-clone.js';
 import type { Tokens } from '../util/json-tokens.js';
 import { hasVisibleText } from '../util/visible-text.js';
 import { unrerankable } from './unrerankable.js';
-import { adHocTextPipeline, bad, isObject, rerankerRetrieverSchema, unwrapRetriever, type KnnClause } from './retriever.js';
+import { isObject } from '../util/is-object.js';
+import { adHocTextPipeline, bad, rerankerRetrieverSchema, unwrapRetriever, type KnnClause } from './retriever.js';
 
 export type { KnnClause } from './retriever.js';
 

@@ -23,7 +23,7 @@ import { credentialHeaders } from '../engine/targets.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
 import { answerHeaders, isJsonBody } from './headers.js';
 import { carryTokens, sentTokens, stringifyAsSent } from '../util/json-tokens.js';
-import { isObject } from './retriever.js';
+import { isObject } from '../util/is-object.js';
 
 /** Words whose absence from a body proves it asks for no reranking (saves a JSON parse). */
 export const MARKERS = ['vlrerank', 'text_similarity_reranker', 'search_pipeline'];

@@ -23,7 +23,7 @@ import { handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRe
 import { answerHeaders, isJsonBody } from './headers.js';
 import { MSEARCH_RERANK_CONCURRENCY } from './msearch.js';
 import { Semaphore } from '../util/semaphore.js';
-import { isObject } from './retriever.js';
+import { isObject } from '../util/is-object.js';
 import { bodyValue } from './template.js';
 
 type Json = Record<string, unknown>;

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { parsePipeline, type Pipeline } from '../pipelines/index.js';
 import { vlrError } from '../errors.js';
+import { isObject } from '../util/is-object.js';
 
 /** A kNN first stage given by the request itself (the `knn` retriever), in Elasticsearch's form. */
 export interface KnnClause {
@@ -41,9 +42,6 @@ export function bad(field: string, reason: string): never {
   throw vlrError('VLR_BAD_REQUEST', `[${field}] ${reason}`, { details: { field } });
 }
 
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 const queryObject = z.record(z.string(), z.unknown());
 // Elasticsearch's parameters of the retriever, and no others: an unknown one is refused as the

@@ -19,12 +19,12 @@ import { onBehalfHeaders } from '../engine/targets.js';
 import { handleMsearch, handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from './handle.js';
 import { isJsonBody } from './headers.js';
 import { msearchItemsOf, parseMsearch, type MsearchItem } from './msearch.js';
+import { isObject } from '../util/is-object.js';
 
 /** Keys of a search template request besides the template and its params: search options of the rendered search. */
 const SEARCH_KEYS = new Set(['explain', 'profile']);
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** The engine's rendering of `{id | source, params}`; undefined when it does not render it (the engine then answers the request itself). */
 async function render(deps: SearchHandlerDeps, template: Json, headers: readonly string[], signal?: AbortSignal): Promise<Json | undefined> {

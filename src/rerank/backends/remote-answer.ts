@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import { vlrError } from '../../errors.js';
+import { isObject } from '../../util/is-object.js';
 
 const DECODERS: Record<string, (buf: Buffer, o: { maxOutputLength: number }) => Promise<Buffer>> = {
   gzip: promisify(gunzip),
@@ -64,7 +65,6 @@ export async function readAnswer(origin: string, res: Dispatcher.ResponseData, l
 export type Answer = { scores: number[]; model?: string; instructionUsed?: boolean; tokens?: number };
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The scores of `n` documents from a worker's JSON answer; a VLR_REMOTE_SCORER naming what is wrong otherwise. */
 export function parseAnswer(origin: string, text: string, n: number): Answer {
