@@ -395,6 +395,10 @@ export function connectRedis(o: Omit<RedisTierOptions, 'ttlSeconds' | 'maxValueB
       // the URL's host is the primary's name as the sentinels know it (case kept: WHATWG URLs lower it)
       name: /^rediss?:\/\/(?:[^@/]*@)?([^:/?#]+)/.exec(o.url)![1],
       sentinelRetryStrategy: retryStrategy,
+      // a sentinel that does not answer (stopped, its host gone without a reset) is given up for the
+      // next one: without a time-out the question waited for ever, and the tier with it, while the
+      // other sentinels named the promoted replica (fix23s)
+      sentinelCommandTimeout: Math.max(1_000, o.commandTimeoutMs),
       // a READONLY answer: the server we hold was demoted (a failover we have not seen yet): ask the
       // sentinels again rather than keep writing to a replica
       reconnectOnError: (e) => e.message.startsWith('READONLY'),
