@@ -418,7 +418,7 @@ export function connectRedis(o: Omit<RedisTierOptions, 'ttlSeconds' | 'maxValueB
  * `Redis#connect` turns the rejection into `end`. Under load that question takes long enough to be
  * hit: the tier stayed `down` while all sentinels named the promoted replica (flake23, 5 runs in 21).
  * So an `end` we did not ask for (`disconnect()`) is followed by `connect()` after the reconnect
- * back-off, again until one is ready.
+ * back-off, again until one is ready. (Closed with `disconnect()` only: after `quit()` it would reconnect.)
  */
 class SentinelRedis extends Redis {
   #closing = false;
