@@ -383,7 +383,7 @@ export function connectRedis(o: Omit<RedisTierOptions, 'ttlSeconds' | 'maxValueB
     });
   }
   if (o.sentinels?.length) {
-    return new Redis(o.url, {
+    return new SentinelRedis(o.url, {
       ...common,
       sentinels: o.sentinels.map(hostAndPort),
       ...(o.sentinelPassword ? { sentinelPassword: o.sentinelPassword } : {}),
@@ -395,6 +395,10 @@ export function connectRedis(o: Omit<RedisTierOptions, 'ttlSeconds' | 'maxValueB
       // the URL's host is the primary's name as the sentinels know it (case kept: WHATWG URLs lower it)
       name: /^rediss?:\/\/(?:[^@/]*@)?([^:/?#]+)/.exec(o.url)![1],
       sentinelRetryStrategy: retryStrategy,
+      // a sentinel that does not answer (stopped, its host gone without a reset) is given up for the
+      // next one: without a time-out the question waited for ever, and the tier with it, while the
+      // other sentinels named the promoted replica (fix23s)
+      sentinelCommandTimeout: Math.max(1_000, o.commandTimeoutMs),
       // a READONLY answer: the server we hold was demoted (a failover we have not seen yet): ask the
       // sentinels again rather than keep writing to a replica
       reconnectOnError: (e) => e.message.startsWith('READONLY'),
@@ -403,6 +407,38 @@ export function connectRedis(o: Omit<RedisTierOptions, 'ttlSeconds' | 'maxValueB
     });
   }
   return new Redis(o.url, rediss ? { ...common, tls } : common);
+}
+
+/**
+ * A client of a primary found through sentinels that never gives up on its own. ioredis 6 ends a
+ * sentinel client for good (status `end`: no `retryStrategy`, no 'close', never `ready` again) when
+ * its connector is disconnected while a reconnect is asking a sentinel for the primary: the failover
+ * detector of the connection the dead primary closed is still subscribed, the sentinels' +switch-master
+ * arrives during that question (`SentinelConnector.connect` then throws "Connection is closed."), and
+ * `Redis#connect` turns the rejection into `end`. Under load that question takes long enough to be
+ * hit: the tier stayed `down` while all sentinels named the promoted replica (flake23, 5 runs in 21).
+ * So an `end` we did not ask for (`disconnect()`) is followed by `connect()` after the reconnect
+ * back-off, again until one is ready. (Closed with `disconnect()` only: after `quit()` it would reconnect.)
+ */
+class SentinelRedis extends Redis {
+  #closing = false;
+  #ended = 0;
+
+  constructor(url: string, options: RedisOptions) {
+    super(url, options as RedisOptions & { replyMapping?: 'legacy' }); // (the tier never asks for RESP3's reply mapping)
+    this.on('ready', () => (this.#ended = 0));
+    this.on('end', () => {
+      if (this.#closing) return;
+      setTimeout(() => {
+        if (!this.#closing && this.status === 'end') this.connect().catch(() => {}); // its failure is an 'error' event, and ends it again
+      }, retryStrategy(++this.#ended)).unref();
+    });
+  }
+
+  override disconnect(reconnect = false): void {
+    if (!reconnect) this.#closing = true;
+    super.disconnect(reconnect);
+  }
 }
 
 function hostAndPort(hp: string): { host: string; port: number } {
