@@ -49,14 +49,14 @@ export function videoLimits(m: Config['media']): VideoLimits {
   return { ffmpegPath: m.ffmpegPath, ffprobePath: m.ffprobePath, maxBytes: m.maxVideoBytes, maxSeconds: m.maxVideoSeconds, maxPixels: m.maxPixels, timeoutMs: m.videoTimeoutMs };
 }
 
+/** Decodes whose cost a frame had are kept for `decodeFloorMs`. */
+const RECENT_RUNS = 16;
+
 /**
  * The clip's bytes, a path, or an open file (`fd`: a local file opened after the media roots'
  * checks, source.ts openLocal) that each ffmpeg run gets as its descriptor 3 and opens anew as
  * `/dev/fd/3` — the same file, seekable, never read into memory nor copied.
  */
-/** Decodes whose cost a frame had are kept for `decodeFloorMs`. */
-const RECENT_RUNS = 16;
-
 export type VideoInput = Buffer | { path: string } | { fd: number };
 
 /** Where ffmpeg reads the clip from: `arg` its -i, with the bytes for its stdin or the file for its descriptor 3. */
