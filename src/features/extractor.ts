@@ -32,7 +32,7 @@ import { VideoDecoder, videoLimits } from './media/video.js';
 import { PartKeys, rev, sizeOfPart, type Part } from './parts.js';
 import { TieredFeatures, type LowerTiers } from './store/tiered.js';
 import type { TierHooks } from './store/tier.js';
-import type { FeatureRequest, ImageResult, VideoRequest, VideoResult } from './records.js';
+import type { FeatureRequest, ImageResult, VideoRequest, VideoResult, VideoToDecode } from './records.js';
 import { shortestFirst, TextVectorCache, type TextVectorModel, type VectorTier } from './text-vectors.js';
 import { VideoExtractor } from './video-extractor.js';
 import { VisualModels } from './visual-models.js';
@@ -253,7 +253,7 @@ export class FeatureExtractor {
   }
 
   /** The least wall time (ms) decoding these local videos would take now, cached ones left out (VideoExtractor.decodeFloorMs). */
-  videoDecodeFloorMs(videos: ReadonlyArray<{ ref: string; fps: number; maxFrames: number; frames: number }>): Promise<number | undefined> {
+  videoDecodeFloorMs(videos: ReadonlyArray<VideoToDecode>): Promise<number | undefined> {
     return this.#videos.decodeFloorMs(videos);
   }
 

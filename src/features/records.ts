@@ -42,6 +42,14 @@ export interface ImageResult {
   contentHash: string;
 }
 
+/** A local video a rerank call asks for, with its frame count from its header: what a decode-time estimate needs (decodeFloorMs). */
+export interface VideoToDecode {
+  ref: string;
+  fps: number;
+  maxFrames: number;
+  frames: number;
+}
+
 export interface VideoRequest extends FeatureRequest {
   fps?: number;
   maxFrames?: number;

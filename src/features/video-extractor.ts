@@ -18,7 +18,7 @@ import type { VideoDecoder, VideoInput } from './media/video.js';
 import { frameTimes } from './media/video-frames.js';
 import type { Part, PartKeys, VideoValue } from './parts.js';
 import type { PartSource, PartStore } from './store/tiered.js';
-import type { VideoRequest, VideoResult, VisualFeatures } from './records.js';
+import type { VideoRequest, VideoResult, VideoToDecode, VisualFeatures } from './records.js';
 import type { VisualModels } from './visual-models.js';
 
 /** Which (detect, ocr) entries serve a request, in the fromCache order (an entry with more parts serves fewer). */
@@ -97,7 +97,7 @@ export class VideoExtractor {
    * media/video.ts `decodeFloorMs`), those whose features are cached left out; undefined before
    * the decoder has measured a frame. `frames`: each one's count from its header (frameCount).
    */
-  async decodeFloorMs(videos: ReadonlyArray<{ ref: string; fps: number; maxFrames: number; frames: number }>): Promise<number | undefined> {
+  async decodeFloorMs(videos: ReadonlyArray<VideoToDecode>): Promise<number | undefined> {
     const { cache, keys, known, decoder } = this.#d;
     let frames = 0;
     for (const v of videos) {

@@ -18,6 +18,7 @@ import { fanOutSignal } from '../util/abort.js';
 import { Semaphore } from '../util/semaphore.js';
 import { vlrError, type VlrerankError } from '../errors.js';
 import { reserveMs } from './budget.js';
+import type { VideoToDecode } from '../features/records.js';
 
 /** Weight of an image (and of each sampled video frame) against a text, in documents of work: the issue-13 load run served 124 short texts/s and 21 photos/s. */
 export const IMAGE_COST = 6;
@@ -118,7 +119,7 @@ export async function pastBudget(req: NormalizedInput, options: Sampling, known:
     () => undefined,
   );
   if (!media?.videoDecodeFloorMs) return undefined;
-  const asked = new Map<string, { ref: string; fps: number; maxFrames: number; frames: number }>();
+  const asked = new Map<string, VideoToDecode>();
   for (const v of videos(req, options)) {
     const key = videoKey(v.ref, v.fps, v.maxFrames);
     const frames = known.get(key);

@@ -7,7 +7,7 @@
  * Types only: never imports an implementation.
  */
 import type { VlrerankError } from '../errors.js';
-import type { VisualFeatures } from '../features/records.js';
+import type { VideoToDecode, VisualFeatures } from '../features/records.js';
 import type { TextVectorsResult } from '../features/text-vectors.js';
 import type { TextKind } from '../models/index.js';
 
@@ -101,7 +101,7 @@ export interface MediaPort {
    * Optional: the least wall time (ms) decoding these videos (frames from videoFrames) would take
    * now, those whose features are cached left out; undefined: not known yet.
    */
-  videoDecodeFloorMs?(videos: ReadonlyArray<{ ref: string; fps: number; maxFrames: number; frames: number }>): Promise<number | undefined>;
+  videoDecodeFloorMs?(videos: ReadonlyArray<VideoToDecode>): Promise<number | undefined>;
 }
 
 /** A CLIP-family dual encoder; only set when a real (trained) one is installed. */
