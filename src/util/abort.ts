@@ -92,39 +92,17 @@ export function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined):
   });
 }
 
-/** The child each live parent signal is fanned out to, shared by every unit of work it is handed to. */
-const fans = new WeakMap<AbortSignal, { signal: AbortSignal; lane: Lane; users: number; dispose: () => void }>();
-
 /**
  * A child of `parent` for one unit of work that hands its signal to many items (each queued item
  * and cache waiter adds an abort listener): no listener limit on the child (Node warns past 10 on
  * one signal), and one listener on the parent however many units of work it is handed to at once —
  * an app passing its one shutdown signal to 11 concurrent `process()` calls got Node's
  * MaxListenersExceededWarning "possible EventTarget memory leak" (held-out probe round 23c). The
- * last unit's `dispose()` removes that listener.
+ * child keeps the parent's lane and is shared as `inLane` shares (util/lanes.ts); the last unit's
+ * `dispose()` removes the listener.
  */
 export function fanOutSignal(parent: AbortSignal | undefined): { signal: AbortSignal | undefined; dispose: () => void } {
   if (!parent) return { signal: undefined, dispose: () => undefined };
-  // the child keeps the parent's lane (an unmarked parent is `foreground`, as its unmarked child would be)
-  const lane = laneOfSignal(parent);
-  let fan = fans.get(parent);
-  if (parent.aborted || (fan && fan.lane !== lane)) return inLane(lane, parent); // nothing to share: a child of its own
-  if (!fan) {
-    const child = inLane(lane, parent);
-    fan = { signal: child.signal, lane, users: 0, dispose: child.dispose };
-    fans.set(parent, fan);
-  }
-  const shared = fan;
-  shared.users++;
-  let disposed = false;
-  return {
-    signal: shared.signal,
-    dispose: () => {
-      if (disposed) return;
-      disposed = true;
-      if (--shared.users > 0) return;
-      shared.dispose();
-      if (fans.get(parent) === shared) fans.delete(parent);
-    },
-  };
+  // an unmarked parent is `foreground`, as its unmarked child would be
+  return inLane(laneOfSignal(parent), parent);
 }

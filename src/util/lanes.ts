@@ -55,22 +55,51 @@ export function markLane(signal: AbortSignal, lane: Lane): void {
   marks.set(signal, lane);
 }
 
+/** The child each live parent signal has in each lane, shared by every unit of work given it at once. */
+const children = new WeakMap<AbortSignal, Map<Lane, { signal: AbortSignal; users: number; dispose: () => void }>>();
+
 /**
  * A signal in `lane` that aborts when `parent` does (never, without one); `dispose()` stops
- * following the parent once the work is done.
+ * following the parent once the work is done. The units of work given one parent at once in one
+ * lane share one child, so the parent carries one abort listener however many there are: a `_bulk`
+ * embedding its documents in the background lane put one listener per document on the request's
+ * signal, and the 11th made Node print MaxListenersExceededWarning "possible EventTarget memory
+ * leak" through every first `npm start`. The last unit's `dispose()` removes the listener.
  */
 export function inLane(lane: Lane, parent?: AbortSignal): { signal: AbortSignal; dispose: () => void } {
-  const ac = new AbortController();
-  setMaxListeners(0, ac.signal); // every item of the work may listen to it
-  marks.set(ac.signal, lane);
-  if (!parent) return { signal: ac.signal, dispose: () => undefined };
-  if (parent.aborted) {
-    ac.abort(parent.reason);
+  if (!parent || parent.aborted) {
+    const ac = new AbortController();
+    setMaxListeners(0, ac.signal); // every item of the work may listen to it
+    marks.set(ac.signal, lane);
+    if (parent) ac.abort(parent.reason);
     return { signal: ac.signal, dispose: () => undefined };
   }
-  const onAbort = () => ac.abort(parent.reason);
-  parent.addEventListener('abort', onAbort, { once: true });
-  return { signal: ac.signal, dispose: () => parent.removeEventListener('abort', onAbort) };
+  let byLane = children.get(parent);
+  if (!byLane) children.set(parent, (byLane = new Map()));
+  let shared = byLane.get(lane);
+  if (!shared) {
+    const ac = new AbortController();
+    setMaxListeners(0, ac.signal);
+    marks.set(ac.signal, lane);
+    const onAbort = () => ac.abort(parent.reason);
+    parent.addEventListener('abort', onAbort, { once: true });
+    const made = { signal: ac.signal, users: 0, dispose: () => parent.removeEventListener('abort', onAbort) };
+    byLane.set(lane, made);
+    shared = made;
+  }
+  const child = shared;
+  child.users++;
+  let disposed = false;
+  return {
+    signal: child.signal,
+    dispose: () => {
+      if (disposed) return;
+      disposed = true;
+      if (--child.users > 0) return;
+      child.dispose();
+      if (byLane.get(lane) === child) byLane.delete(lane);
+    },
+  };
 }
 
 /**

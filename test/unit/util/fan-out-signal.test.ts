@@ -46,3 +46,47 @@ describe('fanOutSignal over one parent', () => {
     a.dispose();
   });
 });
+
+describe('inLane over one parent', () => {
+  // a `_bulk`'s documents embedded in the background lane (rerank/embedder.ts embedderInLane): one
+  // inLane per document on the request's signal put one listener each on it, and the 11th made the
+  // first `npm start` print MaxListenersExceededWarning while it indexed the demo data
+  it('20 units in one lane share one child: one listener on the parent, none after the last dispose', () => {
+    const parent = new AbortController().signal;
+    const units = Array.from({ length: 20 }, () => inLane('background', parent));
+    expect(listeners(parent)).toBe(1);
+    expect(new Set(units.map((u) => u.signal)).size).toBe(1);
+    expect(laneOfSignal(units[0]!.signal)).toBe('background');
+    for (const u of units) u.dispose();
+    expect(listeners(parent)).toBe(0);
+  });
+
+  it('another lane gets a child of its own, and the abort reaches both', () => {
+    const ac = new AbortController();
+    const bg = inLane('background', ac.signal);
+    const q = inLane('query', ac.signal);
+    expect(bg.signal).not.toBe(q.signal);
+    expect([laneOfSignal(bg.signal), laneOfSignal(q.signal)]).toEqual(['background', 'query']);
+    expect(listeners(ac.signal)).toBe(2);
+    const reason = new Error('client went away');
+    ac.abort(reason);
+    expect([bg.signal.reason, q.signal.reason]).toEqual([reason, reason]);
+    bg.dispose();
+    q.dispose();
+  });
+
+  it('no MaxListenersExceededWarning for 50 units at once', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const parent = new AbortController().signal;
+      const units = Array.from({ length: 50 }, () => inLane('background', parent));
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+      for (const u of units) u.dispose();
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
