@@ -22,12 +22,13 @@
  *   this writer (median of 25 paired runs on a 5.2 MB answer, 499 ms against 236 ms; 1.8–3.7× in
  *   other runs: scripts/bench/answer-format.ts, round fmt24) — over the ~2× the team accepts.
  * - Smile (Jackson's binary JSON, what Elasticsearch and OpenSearch write for `format=smile`) is
- *   hand-written, without shared names or values: npm has no maintained Smile writer — its one Smile
+ *   hand-written, without shared names or values (the same bytes as the engines' otherwise, a
+ *   BigInteger past a long included — unit test): npm has no maintained Smile writer — its one Smile
  *   package, smile-js (one maintainer, ~7k downloads a month), is a reader in the 0.7.0 the registry
  *   serves ("The library currently only supports decoding", its README), and its repository's later
  *   writer has no release here (round fmt24).
- * The engine's own JSON answer to the first stage (a missing index's 404) is written so too.
- * Never: vlrerank's own errors (http/errors.ts) — they stay JSON (docs/RELIABILITY.md, Known gaps).
+ * The engine's own JSON answer to the first stage (a missing index's 404) is written so too, and
+ * vlrerank's own ES-shaped errors on the engine's paths (http/errors.ts; JSON until round fmt24).
  */
 import { addExtension, Encoder } from 'cbor-x';
 import { answerTokens, type AnswerToken } from '../util/json-tokens.js';
@@ -64,7 +65,7 @@ export function jsonObject(bytes: Buffer, contentType: string | undefined): Reco
 }
 
 /** `answer` written in `format`. */
-export function encodeAnswer(answer: Record<string, unknown>, format: Exclude<AnswerFormat, 'json'>): Buffer {
+export function encodeAnswer(answer: object, format: Exclude<AnswerFormat, 'json'>): Buffer {
   const value = scalars(answer, answerTokens(answer));
   if (format === 'yaml') {
     const out: string[] = ['---\n'];
@@ -86,24 +87,26 @@ class Double {
   constructor(readonly value: number) {}
 }
 
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
+/** The integers CBOR writes with a 32-bit argument at most (cbor-x writes any other as a float unless it is a bigint). */
+const INT_MIN = -(2 ** 32);
+const INT_MAX = 2 ** 32 - 1;
 
 /**
  * A number as the engine writes it: an integer where its JSON spelling is one (its kept token, else
  * what `JSON.stringify` writes: every integer below 1e21 — the engines read `9007199254740994` as a
  * long, not a double), as a number within 32 bits and a bigint past them (which the writers write as
- * integers of their width; past 64 bits CBOR's bignum, as the engines write a BigInteger); else a double.
+ * integers of their width, the shortest as the engines write them — cbor-x writes any bigint with 8
+ * bytes; past 64 bits CBOR's bignum or Smile's BigInteger, as the engines write a BigInteger); else a double.
  */
 function numberOf(v: number, token: string | undefined): unknown {
   if (token !== undefined) {
     if (!/^-?\d+$/.test(token)) return Number.isInteger(v) ? new Double(v) : v;
-    return v >= INT32_MIN && v <= INT32_MAX ? v : BigInt(token);
+    return v >= INT_MIN && v <= INT_MAX ? v : BigInt(token);
   }
   if (!Number.isFinite(v)) return null;
   if (!Number.isInteger(v)) return v;
   if (Math.abs(v) >= 1e21) return new Double(v);
-  return v >= INT32_MIN && v <= INT32_MAX ? v + 0 : BigInt(v); // + 0: -0 is the integer 0 JSON writes
+  return v >= INT_MIN && v <= INT_MAX ? v + 0 : BigInt(v); // + 0: -0 is the integer 0 JSON writes
 }
 
 /** A copy of `v` as the writers read it: integers as numbers (32 bits) or bigints, doubles as numbers that are not integers or Double, what JSON drops dropped. */
@@ -261,7 +264,7 @@ function smile(w: Writer, v: unknown): void {
       w.bytes(0x25);
       return vint(w, zigzag(v, 64n));
     }
-    return smileDouble(w, Number(v)); // past a long: as a double (Jackson writes a BigInteger, 0x26: not done here)
+    return smileBigInteger(w, v);
   }
   if (v instanceof Double) return smileDouble(w, v.value);
   if (typeof v === 'string') return smileString(w, v);
@@ -278,6 +281,28 @@ function smile(w: Writer, v: unknown): void {
     }
     w.bytes(0xfb);
   }
+}
+
+/**
+ * 0x26, an integer past a long, as Jackson writes a BigInteger: the length of its two's-complement
+ * bytes (Java's `BigInteger.toByteArray()`: big-endian, a sign bit, no more) as a VInt, then those
+ * bytes' bits in 7-bit groups, the last group holding what is left, right-aligned
+ * (SmileGenerator._write7BitBinaryWithLength).
+ */
+function smileBigInteger(w: Writer, v: bigint): void {
+  const bytes: number[] = [];
+  for (let x = v; ; x >>= 8n) {
+    bytes.unshift(Number(BigInt.asUintN(8, x)));
+    const sign = (bytes[0]! & 0x80) !== 0;
+    if ((x >> 8n === 0n && !sign) || (x >> 8n === -1n && sign)) break;
+  }
+  w.byte(0x26);
+  vint(w, bytes.length);
+  const bits = bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
+  const total = bytes.length * 8;
+  let at = total;
+  for (; at >= 7; at -= 7) w.byte(Number((bits >> BigInt(at - 7)) & 0x7fn));
+  if (at > 0) w.byte(Number(bits & ((1n << BigInt(at)) - 1n)));
 }
 
 /** 0x29: the double's 64 bits in ten 7-bit groups, big-endian. */
