@@ -9,16 +9,28 @@
  * `Accept: application/cbor`) on an index with a default pipeline got JSON — the engine answers the
  * format asked, so a YAML or CBOR reader of the tool choked on the proxy's answer, and only there.
  *
- * Written from the answer object in one walk, as `JSON.stringify` is (reading its JSON text back
+ * Written from the answer object after one walk, as `JSON.stringify` is (reading its JSON text back
  * with the `yaml` library took 1.5–4 s for a 5 MB answer on the event loop): a number is an integer
- * where it is a safe integer or its kept token (util/json-tokens.ts: a long past 2^53) spells one,
- * else a double (`1.0` kept as sent stays a double). YAML is block style with strings and odd keys
- * double-quoted as JSON writes them (JSON's escapes are YAML 1.2's); CBOR is RFC 8949 (definite
- * lengths, doubles as 64-bit floats); Smile is Jackson's binary JSON (what Elasticsearch and OpenSearch
- * write for `format=smile`) without shared names or values.
- * The engine's own JSON answer to the first stage (a missing index's 404) is written so too.
- * Never: vlrerank's own errors (http/errors.ts) — they stay JSON (docs/RELIABILITY.md, Known gaps).
+ * where its JSON spelling is one — its kept token (util/json-tokens.ts: a long past 2^53, past 2^64
+ * too) or what `JSON.stringify` writes — else a double (`1.0` kept as sent stays a double), as the
+ * engines write the same values (compared with Elasticsearch 8.19 and OpenSearch 2.19 answering
+ * `format=` themselves: test/integration/search/answer-formats.test.ts).
+ * - CBOR (RFC 8949) by cbor-x: definite lengths where the engines write indefinite ones, the same values.
+ * - YAML is hand-written: block style with strings and odd keys double-quoted as JSON writes them
+ *   (JSON's escapes are YAML 1.2's). The `yaml` library's writer on the walked object (not on its
+ *   JSON text; anchors off, a custom tag for doubles) gave the same values but took 2.35× the time of
+ *   this writer (median of 25 paired runs on a 5.2 MB answer, 499 ms against 236 ms; 1.8–3.7× in
+ *   other runs: scripts/bench/answer-format.ts, round fmt24) — over the ~2× the team accepts.
+ * - Smile (Jackson's binary JSON, what Elasticsearch and OpenSearch write for `format=smile`) is
+ *   hand-written, without shared names or values (the same bytes as the engines' otherwise, a
+ *   BigInteger past a long included — unit test): npm has no maintained Smile writer — its one Smile
+ *   package, smile-js (one maintainer, ~7k downloads a month), is a reader in the 0.7.0 the registry
+ *   serves ("The library currently only supports decoding", its README), and its repository's later
+ *   writer has no release here (round fmt24).
+ * The engine's own JSON answer to the first stage (a missing index's 404) is written so too, and
+ * vlrerank's own ES-shaped errors on the engine's paths (http/errors.ts; JSON until round fmt24).
  */
+import { addExtension, Encoder } from 'cbor-x';
 import { answerTokens, type AnswerToken } from '../util/json-tokens.js';
 
 export type AnswerFormat = 'json' | 'yaml' | 'cbor' | 'smile';
@@ -53,40 +65,96 @@ export function jsonObject(bytes: Buffer, contentType: string | undefined): Reco
 }
 
 /** `answer` written in `format`. */
-export function encodeAnswer(answer: Record<string, unknown>, format: Exclude<AnswerFormat, 'json'>): Buffer {
+export function encodeAnswer(answer: object, format: Exclude<AnswerFormat, 'json'>): Buffer {
   const value = scalars(answer, answerTokens(answer));
   if (format === 'yaml') {
     const out: string[] = ['---\n'];
     yaml(out, value, '');
     return Buffer.from(out.join(''));
   }
+  if (format === 'cbor') return CBOR.encode(value);
   const w = new Writer();
-  if (format === 'cbor') cbor(w, value);
-  else {
-    w.bytes(0x3a, 0x29, 0x0a, 0x00); // ":)\n", version 0, no shared names or values, no raw binary
-    smile(w, value);
-  }
+  w.bytes(0x3a, 0x29, 0x0a, 0x00); // ":)\n", version 0, no shared names or values, no raw binary
+  smile(w, value);
   return w.done();
 }
 
-/** A double, told apart from an integer (a number that is a safe integer, or a bigint) in the walked copy. */
+/**
+ * A double that holds an integer (`1.0` kept as sent, `-0.0`, a number past 1e21), told apart from
+ * an integer in the walked copy; a number that is not an integer is a double as it is.
+ */
 class Double {
   constructor(readonly value: number) {}
 }
 
-/** A copy of `v` as the encoders read it: safe integers as numbers, longs past them as bigint, other numbers as Double, what JSON drops dropped. */
-function scalars(v: unknown, tokenOf: AnswerToken | undefined, container?: unknown, key?: string): unknown {
-  if (typeof v === 'number') {
-    const token = tokenOf?.(container, key!, v);
-    if (token !== undefined) return /^-?\d+$/.test(token) && BigInt.asIntN(64, BigInt(token)) === BigInt(token) ? BigInt(token) : new Double(v);
-    return Number.isSafeInteger(v) ? v : Number.isFinite(v) ? new Double(v) : null;
+/** The integers CBOR writes with a 32-bit argument at most (cbor-x writes any other as a float unless it is a bigint). */
+const INT_MIN = -(2 ** 32);
+const INT_MAX = 2 ** 32 - 1;
+
+/**
+ * A number as the engine writes it: an integer where its JSON spelling is one (its kept token, else
+ * what `JSON.stringify` writes: every integer below 1e21 — the engines read `9007199254740994` as a
+ * long, not a double), as a number within 32 bits and a bigint past them (which the writers write as
+ * integers of their width, the shortest as the engines write them — cbor-x writes any bigint with 8
+ * bytes; past 64 bits CBOR's bignum or Smile's BigInteger, as the engines write a BigInteger); else a double.
+ */
+function numberOf(v: number, token: string | undefined): unknown {
+  if (token !== undefined) {
+    if (!/^-?\d+$/.test(token)) return Number.isInteger(v) ? new Double(v) : v;
+    return v >= INT_MIN && v <= INT_MAX ? v : BigInt(token);
   }
+  if (!Number.isFinite(v)) return null;
+  if (!Number.isInteger(v)) return v;
+  if (Math.abs(v) >= 1e21) return new Double(v);
+  return v >= INT_MIN && v <= INT_MAX ? v + 0 : BigInt(v); // + 0: -0 is the integer 0 JSON writes
+}
+
+/** A copy of `v` as the writers read it: integers as numbers (32 bits) or bigints, doubles as numbers that are not integers or Double, what JSON drops dropped. */
+function scalars(v: unknown, tokenOf: AnswerToken | undefined, container?: unknown, key?: string): unknown {
+  if (typeof v === 'number') return numberOf(v, tokenOf?.(container, key!, v));
   if (v === null || typeof v !== 'object') return typeof v === 'string' || typeof v === 'boolean' ? v : null;
   if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return scalars((v as { toJSON(): unknown }).toJSON(), tokenOf);
   if (Array.isArray(v)) return v.map((x, i) => scalars(x, tokenOf, v, String(i)));
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) if (x !== undefined && typeof x !== 'function' && typeof x !== 'symbol') out[k] = scalars(x, tokenOf, v, k);
+  for (const [k, x] of Object.entries(v)) {
+    if (x === undefined || typeof x === 'function' || typeof x === 'symbol') continue;
+    // a key `__proto__` (JSON.parse makes it an own key) assigned would set the copy's prototype: the key was lost
+    if (k === '__proto__') Object.defineProperty(out, k, { value: scalars(x, tokenOf, v, k), enumerable: true, writable: true, configurable: true });
+    else out[k] = scalars(x, tokenOf, v, k);
+  }
   return out;
+}
+
+/**
+ * CBOR (RFC 8949) by cbor-x: objects as maps of their own size (no records, no tag 259), integers
+ * in their shortest width, bigints past 64 bits as bignums (tag 2/3, as the engines write a
+ * BigInteger). A Double is written as a 64-bit float even when it holds an integer (`1.0`): cbor-x
+ * writes any number that is an integer as one, so the Double's extension (no tag: cbor-x writes none
+ * for an extension without one) turns on its `alwaysUseFloat` for that value alone — encoding is
+ * synchronous, and the unit test checks the bytes.
+ */
+const CBOR = new Encoder({ useRecords: false, variableMapSize: true, useToJSON: false });
+type FloatSwitch = { alwaysUseFloat?: boolean };
+addExtension({
+  Class: Double,
+  tag: undefined as unknown as number,
+  encode(this: FloatSwitch, d: Double, encode: (v: unknown) => unknown) {
+    this.alwaysUseFloat = true;
+    try {
+      encode(d.value);
+    } finally {
+      this.alwaysUseFloat = false;
+    }
+  },
+} as unknown as Parameters<typeof addExtension>[0]);
+
+/** A Double (an integer's value) as YAML 1.1 (Jackson's reader) and 1.2 both read a double: `1` as `1.0`, `1e+21` as `1.0e+21`, `-0` as `-0.0`. */
+function doubleText(d: number): string {
+  if (Object.is(d, -0)) return '-0.0';
+  const t = JSON.stringify(d);
+  if (t.includes('.')) return t;
+  const e = t.indexOf('e');
+  return e < 0 ? `${t}.0` : `${t.slice(0, e)}.0${t.slice(e)}`;
 }
 
 /** A key YAML reads as the string it is without quotes (not `true`, `null`, `yes`, a number…). */
@@ -96,24 +164,25 @@ const yamlKey = (k: string) => (PLAIN_KEY.test(k) && !YAML_WORDS.test(k) ? k : J
 
 function yamlScalar(v: unknown): string | undefined {
   if (v === null) return 'null';
-  if (typeof v === 'bigint' || typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (v instanceof Double) {
-    const t = JSON.stringify(v.value);
-    return /[.eE]/.test(t) ? t : `${t}.0`; // a double YAML reads as one
-  }
+  if (typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : JSON.stringify(v);
+  if (v instanceof Double) return doubleText(v.value);
   if (typeof v === 'string') return JSON.stringify(v);
   if (Array.isArray(v) && v.length === 0) return '[]';
   if (isRecord(v) && Object.keys(v).length === 0) return '{}';
   return undefined;
 }
 
-/** Block-style YAML of `v` (a container) at `pad`. */
+/** Block-style YAML of `v` (a container) at `pad`, a sequence not indented under its key, as the engines write it. */
 function yaml(out: string[], v: unknown, pad: string): void {
   const entries: Array<[string, unknown]> = Array.isArray(v) ? v.map((x) => ['-', x]) : Object.entries(v as Record<string, unknown>).map(([k, x]) => [`${yamlKey(k)}:`, x]);
   for (const [lead, x] of entries) {
     const s = yamlScalar(x);
     if (s !== undefined) out.push(pad, lead, ' ', s, '\n');
-    else {
+    else if (Array.isArray(x) && lead !== '-') {
+      out.push(pad, lead, '\n');
+      yaml(out, x, pad);
+    } else {
       out.push(pad, lead, '\n');
       yaml(out, x, pad + '  ');
     }
@@ -155,53 +224,6 @@ class Writer {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** RFC 8949 §3.1: a major type and its argument (a length or an unsigned integer up to 2^64 - 1). */
-function head(w: Writer, major: number, n: bigint | number): void {
-  const m = major << 5;
-  if (typeof n === 'number' && n < 0x100000000) {
-    if (n < 24) return w.byte(m | n);
-    if (n < 0x100) return w.bytes(m | 24, n);
-    if (n < 0x10000) return w.bytes(m | 25, n >>> 8, n & 0xff);
-    return w.bytes(m | 26, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
-  }
-  const v = BigInt(n);
-  if (v < 24n) w.bytes(m | Number(v));
-  else if (v < 0x100n) w.bytes(m | 24, Number(v));
-  else if (v < 0x10000n) w.bytes(m | 25, Number(v >> 8n), Number(v & 0xffn));
-  else if (v < 0x100000000n) w.bytes(m | 26, ...[24n, 16n, 8n, 0n].map((s) => Number((v >> s) & 0xffn)));
-  else w.bytes(m | 27, ...[56n, 48n, 40n, 32n, 24n, 16n, 8n, 0n].map((s) => Number((v >> s) & 0xffn)));
-}
-
-function cbor(w: Writer, v: unknown): void {
-  if (v === null || v === undefined) return w.bytes(0xf6);
-  if (v === true) return w.bytes(0xf5);
-  if (v === false) return w.bytes(0xf4);
-  if (typeof v === 'bigint') return v >= 0n ? head(w, 0, v) : head(w, 1, -1n - v);
-  if (typeof v === 'number') return v >= 0 ? head(w, 0, v) : head(w, 1, -1 - v);
-  if (v instanceof Double) {
-    w.byte(0xfb);
-    return w.double(v.value);
-  }
-  if (typeof v === 'string') {
-    const b = Buffer.from(v, 'utf8');
-    head(w, 3, b.length);
-    return w.buffer(b);
-  }
-  if (Array.isArray(v)) {
-    head(w, 4, v.length);
-    for (const x of v) cbor(w, x);
-    return;
-  }
-  if (isRecord(v)) {
-    const keys = Object.keys(v);
-    head(w, 5, keys.length);
-    for (const k of keys) {
-      cbor(w, k);
-      cbor(w, v[k]);
-    }
-  }
-}
-
 const SCRATCH = new DataView(new ArrayBuffer(8));
 
 /** Smile's VInt: 7 bits a byte, big-endian, the last byte holding 6 bits and its high bit set. */
@@ -224,6 +246,7 @@ function smile(w: Writer, v: unknown): void {
   if (v === null || v === undefined) return w.bytes(0x21);
   if (v === true) return w.bytes(0x23);
   if (v === false) return w.bytes(0x22);
+  if (typeof v === 'number' && !Number.isInteger(v)) return smileDouble(w, v);
   if (typeof v === 'number' && v >= -(2 ** 31) && v < 2 ** 31) {
     const z = ((v << 1) ^ (v >> 31)) >>> 0; // zigzag
     if (z < 32) return w.byte(0xc0 + z);
@@ -241,20 +264,9 @@ function smile(w: Writer, v: unknown): void {
       w.bytes(0x25);
       return vint(w, zigzag(v, 64n));
     }
-    return smile(w, new Double(Number(v))); // past a long (scalars() makes none): as a double
+    return smileBigInteger(w, v);
   }
-  if (v instanceof Double) {
-    // 0x29: the double's 64 bits in ten 7-bit groups, big-endian
-    SCRATCH.setFloat64(0, v.value);
-    const hi = SCRATCH.getUint32(0);
-    const lo = SCRATCH.getUint32(4);
-    w.byte(0x29);
-    for (let k = 9; k >= 0; k--) {
-      const at = 7 * k;
-      w.byte((at >= 32 ? hi >>> (at - 32) : at + 7 <= 32 ? lo >>> at : (lo >>> at) | (hi << (32 - at))) & 0x7f);
-    }
-    return;
-  }
+  if (v instanceof Double) return smileDouble(w, v.value);
   if (typeof v === 'string') return smileString(w, v);
   if (Array.isArray(v)) {
     w.bytes(0xf8);
@@ -268,6 +280,40 @@ function smile(w: Writer, v: unknown): void {
       smile(w, v[k]);
     }
     w.bytes(0xfb);
+  }
+}
+
+/**
+ * 0x26, an integer past a long, as Jackson writes a BigInteger: the length of its two's-complement
+ * bytes (Java's `BigInteger.toByteArray()`: big-endian, a sign bit, no more) as a VInt, then those
+ * bytes' bits in 7-bit groups, the last group holding what is left, right-aligned
+ * (SmileGenerator._write7BitBinaryWithLength).
+ */
+function smileBigInteger(w: Writer, v: bigint): void {
+  const bytes: number[] = [];
+  for (let x = v; ; x >>= 8n) {
+    bytes.unshift(Number(BigInt.asUintN(8, x)));
+    const sign = (bytes[0]! & 0x80) !== 0;
+    if ((x >> 8n === 0n && !sign) || (x >> 8n === -1n && sign)) break;
+  }
+  w.byte(0x26);
+  vint(w, bytes.length);
+  const bits = bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
+  const total = bytes.length * 8;
+  let at = total;
+  for (; at >= 7; at -= 7) w.byte(Number((bits >> BigInt(at - 7)) & 0x7fn));
+  if (at > 0) w.byte(Number(bits & ((1n << BigInt(at)) - 1n)));
+}
+
+/** 0x29: the double's 64 bits in ten 7-bit groups, big-endian. */
+function smileDouble(w: Writer, d: number): void {
+  SCRATCH.setFloat64(0, d);
+  const hi = SCRATCH.getUint32(0);
+  const lo = SCRATCH.getUint32(4);
+  w.byte(0x29);
+  for (let k = 9; k >= 0; k--) {
+    const at = 7 * k;
+    w.byte((at >= 32 ? hi >>> (at - 32) : at + 7 <= 32 ? lo >>> at : (lo >>> at) | (hi << (32 - at))) & 0x7f);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * The only place errors become HTTP responses, in each API's own shape:
  * - ES-shaped `{"error":{"type","reason"},"status"}` with the error's status, on search paths and
- *   `/_vlrerank/*` (the official ES and OpenSearch clients parse it as a ResponseError);
+ *   `/_vlrerank/*` (the official ES and OpenSearch clients parse it as a ResponseError) — on the
+ *   engine's paths in the format asked (`?format=yaml|cbor|smile`, `Accept`), as the engines answer theirs;
  * - the rerank API's shape on `/v1/rerank`, `/v2/rerank`, `/rerank`: Cohere reads `message`,
  *   OpenAI-style servers (vLLM, SGLang) send `object/message/type/code`, Jina sends `detail`.
  * Unknown errors are logged with their stack and answered as a generic 500 — never a stack trace
@@ -22,7 +23,8 @@ import { bodyIdled } from './body-idle.js';
 import { closeAfterAnswer } from './linger.js';
 import { noteError } from './access-log.js';
 import { allowHeader } from './methods.js';
-import { prettyAsked, queryParams } from './request.js';
+import { originalUrl, prettyAsked, queryParams } from './request.js';
+import { ANSWER_CONTENT_TYPE, askedFormat, encodeAnswer, type AnswerFormat } from './answer-format.js';
 
 export interface ErrorDeps {
   logger: Logger;
@@ -132,15 +134,29 @@ export function opaqueId(res: ServerResponse): Record<string, string> {
   return typeof v === 'string' ? { 'x-opaque-id': v } : {};
 }
 
-function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, indent = false): void {
+/**
+ * The format an ES-shaped error is written in: the one the client asked for (answer-format.ts:
+ * `?format=yaml|cbor|smile`, else `Accept`) on the engine's paths, as both engines answer their own
+ * errors (a missing index's 404, a parse error's 400, `_cat`'s too) — vlrerank's own 400/413/415/
+ * 502/503/504 on a reranked search came as JSON to a YAML or CBOR reader (Known gap of round 23b).
+ * JSON on `/_vlrerank/*`, whose answers are JSON whatever is asked.
+ */
+function errorFormat(res: ServerResponse): AnswerFormat {
+  const req = res.req;
+  if (!req || originalUrl(req).startsWith('/_vlrerank')) return 'json';
+  return askedFormat(queryParams(req), req.headers.accept);
+}
+
+function writeJson(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}, indent = false, format: AnswerFormat = 'json'): void {
   if (res.headersSent) {
     res.destroy(); // an answer already under way can only be cut
     return;
   }
   // a body refused unread: answer, then close gracefully (the client is maybe still sending it)
   if (bodyRefused(res.req)) closeAfterAnswer(res);
-  const bytes = Buffer.from(indent ? JSON.stringify(body, null, 2) + '\n' : JSON.stringify(body));
-  res.writeHead(status, { ...opaqueId(res), ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length });
+  const bytes = format !== 'json' ? encodeAnswer(body, format) : Buffer.from(indent ? JSON.stringify(body, null, 2) + '\n' : JSON.stringify(body));
+  const type = format !== 'json' ? ANSWER_CONTENT_TYPE[format] : 'application/json; charset=utf-8';
+  res.writeHead(status, { ...opaqueId(res), ...headers, 'content-type': type, 'content-length': bytes.length });
   res.end(bytes);
 }
 
@@ -157,7 +173,7 @@ export function sendError(res: ServerResponse, err: unknown, deps: ErrorDeps, he
   const e = record(err, deps, res);
   const es = esErrorAnswer(e);
   // `?pretty` indents the engines' errors too; vlrerank's own came compact
-  writeJson(res, es.status, es, { ...deps.cors?.for(res.req?.headers.origin), ...headers, ...retryAfter(e), ...allowHeader(e) }, res.req ? prettyAsked(queryParams(res.req)) : false);
+  writeJson(res, es.status, es, { ...deps.cors?.for(res.req?.headers.origin), ...headers, ...retryAfter(e), ...allowHeader(e) }, res.req ? prettyAsked(queryParams(res.req)) : false, errorFormat(res));
 }
 
 /**

@@ -1,10 +1,11 @@
 /**
- * The encoders of http/answer-format.ts against references of their own formats: CBOR against the
- * examples of RFC 8949 Appendix A, YAML read back by the `yaml` package (keys and strings YAML would
+ * The encoders of http/answer-format.ts against references of their own formats: CBOR (cbor-x) against
+ * the examples of RFC 8949 Appendix A and the bytes the engines' values need, YAML read back by the `yaml` package (keys and strings YAML would
  * read as something else), and which format a request asks for. That the engines read the answers
  * (Smile included) is test/integration/search/answer-formats.test.ts.
  */
 import { describe, expect, it } from 'vitest';
+import { decode as decodeCbor } from 'cbor-x';
 import { parse } from 'yaml';
 import { askedFormat, encodeAnswer } from '../../../src/http/answer-format.js';
 import { bindTokens, holdsTokens, sentTokens } from '../../../src/util/json-tokens.js';
@@ -23,14 +24,37 @@ describe('answer formats', () => {
     for (const [v, hex] of cases) expect(cborOf(v), JSON.stringify(v)).toBe(hex);
   });
 
-  it('CBOR and YAML: a long past 2^53 and a 1.0 are written as the engine sent them', () => {
-    const text = '{"v":[18446744073709551615,9007199254740993,1.0]}';
+  it('CBOR and YAML: longs past 2^53 and 2^64, an integer double reads as past 2^53, a 1.0 and a -0.0 are written as the engines write them', () => {
+    const text = '{"v":[18446744073709551615,9007199254740993,1.0,-0.0,9007199254740994,5000000000,-3000000000,1e21]}';
     const answer = JSON.parse(text) as Record<string, unknown>;
     bindTokens(answer, sentTokens(text)!);
     holdsTokens(answer);
-    // 2^64 - 1 is past a long: a double; 2^53 + 1 a long (RFC 8949: 1b + 8 bytes); 1.0 a double
-    expect(encodeAnswer(answer, 'cbor').toString('hex')).toBe('a1617683' + 'fb43f0000000000000' + '1b0020000000000001' + 'fb3ff0000000000000');
-    expect(encodeAnswer(answer, 'yaml').toString()).toBe('---\nv:\n  - 18446744073709552000.0\n  - 9007199254740993\n  - 1.0\n');
+    // the engines (ES 8.19, OS 2.19, `format=cbor`/`yaml` on a document holding these values) write
+    // 2^64 - 1 as an integer (CBOR: a bignum, here the equal uint64; it was a double 1.8446744073709552e19),
+    // 2^53 + 1 and 2^53 + 2 (no token: JSON.parse reads it exactly) as longs (the second was a double),
+    // 5e9 and -3e9 as longs of their width (CBOR: 1b + 8 bytes, 3a + 4), 1.0, -0.0 and 1e21 as doubles (-0.0 was 0.0 in YAML)
+    expect(encodeAnswer(answer, 'cbor').toString('hex')).toBe(
+      'a1617688' + '1bffffffffffffffff' + '1b0020000000000001' + 'fb3ff0000000000000' + 'fb8000000000000000' + '1b0020000000000002' + '1b000000012a05f200' + '3ab2d05dff' + 'fb444b1ae4d6e2ef50',
+    );
+    expect(encodeAnswer(answer, 'yaml').toString()).toBe('---\nv:\n- 18446744073709551615\n- 9007199254740993\n- 1.0\n- -0.0\n- 9007199254740994\n- 5000000000\n- -3000000000\n- 1.0e+21\n');
+    expect(decodeCbor(encodeAnswer(answer, 'cbor'))).toEqual({ v: [2n ** 64n - 1n, 2n ** 53n + 1n, 1, -0, 2n ** 53n + 2n, 5_000_000_000n, -3_000_000_000, 1e21] });
+  });
+
+  it('Smile: integers past a long are BigIntegers (0x26), byte for byte as the engines write them', () => {
+    const text = '{"a":18446744073709551615,"b":-18446744073709551616,"e":123456789012345678901234567890,"f":9223372036854775807}';
+    const answer = JSON.parse(text) as Record<string, unknown>;
+    bindTokens(answer, sentTokens(text)!);
+    holdsTokens(answer);
+    // ES 8.19 and OS 2.19: that document indexed as JSON, `GET …/_source/1?format=smile` (header byte 3 aside:
+    // the engines allow shared names, vlrerank writes none). It was written as doubles.
+    const engines = '3a290a05' + 'fa' + '8061' + '2689003f7f7f7f7f7f7f7f7f03' + '8062' + '26897f40000000000000000000' + '8065' + '268d00635d107f5b0673703b4963782b12' + '8066' + '25037f7f7f7f7f7f7f7fbe' + 'fb';
+    expect(encodeAnswer(answer, 'smile').toString('hex')).toBe(engines.replace(/^3a290a05/, '3a290a00'));
+  });
+
+  it('a key `__proto__` (JSON.parse makes it an own key) is written, not lost', () => {
+    const answer = JSON.parse('{"_source":{"__proto__":{"a":1},"b":2}}') as Record<string, unknown>;
+    expect(parse(encodeAnswer(answer, 'yaml').toString())).toEqual(answer);
+    expect(encodeAnswer(answer, 'cbor').toString('hex')).toContain(Buffer.from('__proto__').toString('hex'));
   });
 
   it('YAML: keys and strings that YAML would read as something else come back as they were', () => {
