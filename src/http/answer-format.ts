@@ -20,6 +20,7 @@
  * Never: vlrerank's own errors (http/errors.ts) — they stay JSON (docs/RELIABILITY.md, Known gaps).
  */
 import { answerTokens, type AnswerToken } from '../util/json-tokens.js';
+import { setOwn } from '../util/own-key.js';
 
 export type AnswerFormat = 'json' | 'yaml' | 'cbor' | 'smile';
 
@@ -85,7 +86,7 @@ function scalars(v: unknown, tokenOf: AnswerToken | undefined, container?: unkno
   if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return scalars((v as { toJSON(): unknown }).toJSON(), tokenOf);
   if (Array.isArray(v)) return v.map((x, i) => scalars(x, tokenOf, v, String(i)));
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) if (x !== undefined && typeof x !== 'function' && typeof x !== 'symbol') out[k] = scalars(x, tokenOf, v, k);
+  for (const [k, x] of Object.entries(v)) if (x !== undefined && typeof x !== 'function' && typeof x !== 'symbol') setOwn(out, k, scalars(x, tokenOf, v, k));
   return out;
 }
 
