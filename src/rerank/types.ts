@@ -260,6 +260,33 @@ export interface ValidateLimits {
   maxDocuments: number;
 }
 
+/**
+ * A document of `Reranker.records()`: text, image, video — or none of them (its record is `{v}`
+ * alone, as ingest asks for a document without those fields) — and its own video sampling; other
+ * keys are left alone. Unchecked, `records(null)` threw a TypeError with no code, `{text: 7}` Node's
+ * ERR_INVALID_ARG_TYPE, `{image: 7}` came back as an "internal error" in `errors`, and a string
+ * document made an empty record silently (held-out probe round 24b).
+ */
+const recordDocumentsSchema = z.strictObject({
+  documents: z.array(
+    z.looseObject({
+      text: z.string().optional(),
+      image: mediaRef.optional(),
+      video: mediaRef.optional(),
+      // a pipeline's sampling is any positive number (pipelines/schema.ts), not the request's 60 / 512 caps
+      fps: z.number().positive().optional(),
+      max_frames: z.number().int().positive().optional(),
+    }),
+    'must be an array of documents ({text, image, video})',
+  ),
+});
+
+/** `records()`'s documents; throws VLR_BAD_REQUEST naming the field (`documents[2].image`). */
+export function validateRecordDocuments(documents: unknown): void {
+  const parsed = recordDocumentsSchema.safeParse({ documents });
+  if (!parsed.success) badRequestFromZod(parsed.error);
+}
+
 /** Validate and normalise a rerank request; throws VLR_BAD_REQUEST naming the field. */
 export function validateRerankInput(input: unknown, limits: ValidateLimits): NormalizedInput {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {

@@ -15,6 +15,7 @@
  */
 import { globMatches } from '../util/glob.js';
 import { sameTokens } from '../util/json-tokens.js';
+import { setOwn } from '../util/own-key.js';
 
 type Json = unknown;
 /** One dotted part of a path, compiled once when the parameter is read: `**`, or a name test. */
@@ -108,10 +109,10 @@ function include(node: Json, states: State[]): Json | typeof DROP {
   const out: Record<string, Json> = {};
   for (const [k, v] of Object.entries(node as Record<string, Json>)) {
     const { next, done } = step(states, k);
-    if (done) out[k] = v;
+    if (done) setOwn(out, k, v);
     else if (next.length) {
       const child = include(v, next);
-      if (child !== DROP) out[k] = child;
+      if (child !== DROP) setOwn(out, k, child);
     }
   }
   sameTokens(node, out);
@@ -129,7 +130,7 @@ function exclude(node: Json, states: State[]): Json {
   for (const [k, v] of Object.entries(node as Record<string, Json>)) {
     const { next, done } = step(states, k);
     if (done) continue;
-    out[k] = next.length ? exclude(v, next) : v;
+    setOwn(out, k, next.length ? exclude(v, next) : v);
   }
   sameTokens(node, out);
   return out;

@@ -15,7 +15,7 @@ import { vlrError } from '../errors.js';
 import { detectThrough, forgetTargets, mayDefaultNow, movedSince, type ResolveDeps, type ResolvedDetection } from './resolve.js';
 import type { IndexTargets } from '../engine/targets.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
-import { msearchItemsOf, parseMsearch, planMsearch, rerunMoved, runMsearch, type MsearchItem } from './msearch.js';
+import { msearchItemsOf, parseMsearch, planMsearch, refusedConcurrency, rerunMoved, runMsearch, type MsearchItem } from './msearch.js';
 import { applyFilterPath, hasAnswerParams, parseFilterPath, withoutAnswerParams } from './filter-path.js';
 import type { NdjsonItem } from '../util/json-worker.js';
 import { assertMetadataKeys } from './msearch-header.js';
@@ -179,7 +179,7 @@ async function msearch(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sea
   const plain: SearchResult = { kind: 'forward', body: raw, rewritten: false };
   // not JSON as the engine reads it, or (split and parsed in the JSON worker, http/body.ts) NDJSON
   // that broke a rule — the engine's to answer —, or nothing that can be reranked
-  if (forwardsAsReceived(deps, req, 'msearch')) return plain;
+  if (forwardsAsReceived(deps, req, 'msearch') || refusedConcurrency(req.params)) return plain;
   let items: MsearchItem[];
   if (ndjson) {
     items = msearchItemsOf(ndjson.items!);

@@ -26,9 +26,28 @@ import { carryTokens, sentTokens, stringifyAsSent } from '../util/json-tokens.js
  */
 export const MSEARCH_RERANK_CONCURRENCY = 4;
 
+/**
+ * `max_concurrent_searches` as the engines read it (Java's Integer.parseInt: an optional sign, decimal
+ * digits, an int; then at least 1); undefined when absent; null when the engine refuses it.
+ */
+function concurrencyParam(params: URLSearchParams): number | undefined | null {
+  const s = params.get('max_concurrent_searches');
+  if (s === null) return undefined;
+  const v = /^[+-]?\d+$/.test(s) ? Number(s) : NaN;
+  return v >= 1 && v <= 2 ** 31 - 1 ? v : null;
+}
+
+/**
+ * Does the engine refuse this `_msearch`'s `max_concurrent_searches` (`abc`, `0`, `1.5`, past an int)?
+ * It does before it reads the body (every engine, any item): the request is then the engine's to
+ * answer, in its words. vlrerank took such a value for its default and answered 200 (held-out probe round 24b).
+ */
+export function refusedConcurrency(params: URLSearchParams): boolean {
+  return concurrencyParam(params) === null;
+}
+
 function rerankConcurrency(params: URLSearchParams): number {
-  const v = Number(params.get('max_concurrent_searches'));
-  return Number.isSafeInteger(v) && v >= 1 ? v : MSEARCH_RERANK_CONCURRENCY;
+  return concurrencyParam(params) ?? MSEARCH_RERANK_CONCURRENCY;
 }
 
 export interface MsearchItem {

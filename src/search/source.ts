@@ -10,6 +10,7 @@
  */
 import { globMatches } from '../util/glob.js';
 import { sameTokens } from '../util/json-tokens.js';
+import { setOwn } from '../util/own-key.js';
 
 export interface SourceFilter {
   /** `false`: the client asked for no `_source` at all. */
@@ -154,7 +155,7 @@ export function applySourceFilter(source: Record<string, Json> | undefined, f: S
       const out: Record<string, Json> = {};
       for (const [k, v] of Object.entries(node as Record<string, Json>)) {
         const child = walk(v, path ? `${path}.${k}` : k);
-        if (child !== undefined) out[k] = child;
+        if (child !== undefined) setOwn(out, k, child);
       }
       sameTokens(node, out);
       return Object.keys(out).length || (path !== '' && keep(path)) ? out : undefined;

@@ -1,3 +1,5 @@
+import { setOwn } from './own-key.js';
+
 /**
  * A deep copy of a parsed JSON value (plain objects, arrays, strings, numbers, booleans, null)
  * that copies the containers and shares the strings. Strings are immutable, so sharing them is
@@ -19,9 +21,8 @@ export function cloneJson<T>(value: T): T {
       const out = to as Record<string, unknown>;
       for (const k of Object.keys(from)) {
         const v = copyOne(from[k], stack);
-        // defineProperty: a JSON key "__proto__" stays an own data property, as JSON.parse made it
-        if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
-        else out[k] = v;
+        // a JSON key "__proto__" stays an own data property, as JSON.parse made it
+        setOwn(out, k, v);
       }
     }
   }

@@ -43,6 +43,10 @@ describe('CLI: bad file paths and flags are named, exit 2, no stack', { timeout:
     [['rerank', '-q', 'apple', '-d', join(dir, 'd.jsonl'), '--fps', 'abc'], '--fps must be a positive number, got "abc"'],
     [['rerank', '-q', 'apple', '-d', join(dir, 'd.jsonl'), '--fps', '0'], '--fps must be a positive number, got "0"'],
     [['rerank', '-q', 'apple', '-d', join(dir, 'd.jsonl'), '--max-frames', 'x'], '--max-frames must be a positive integer, got "x"'],
+    // `--top` named process()'s field and zod's words, and an empty one showed every document (held-out probe round 24b)
+    [['rerank', '-q', 'apple', '-d', join(dir, 'd.jsonl'), '--top', 'abc'], '--top must be a positive integer, got "abc"'],
+    [['rerank', '-q', 'apple', '-d', join(dir, 'd.jsonl'), '--top', '1.5'], '--top must be a positive integer, got "1.5"'],
+    [['rerank', '-q', 'apple', '-d', join(dir, 'd.jsonl'), '--top', ''], '--top must be a positive integer, got ""'],
     // a remote cluster's index is that cluster's to set up and backfill (held-out probe round 20a): refused before any engine call
     ...(['setup', 'backfill'] as const).map((sub) => [['index', sub, 'other:kb-1', '--upstream', 'http://127.0.0.1:9'], `index "other:kb-1" is a remote cluster's (cluster:index): no cluster sets up or writes another's indices — run this against that cluster (--upstream <its URL>) with the index's own name`] as [string[], string]),
   ])('%j', async (args, message) => {

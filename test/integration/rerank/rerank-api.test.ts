@@ -125,6 +125,24 @@ describe('Cohere / Jina / vLLM compatible', () => {
     expect(bad.json.message).toContain('[rank_fields]');
   });
 
+  // rank_fields naming a method every object inherits read it off Object.prototype on a document
+  // without that field: a 400 "[documents[0].constructor] … must be a string" where a missing field
+  // is left out (held-out probe round 24b); a document that has such a field is ranked on it
+  it.each(['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__'])('/v1/rerank: rank_fields [%s] a document lacks is left out, as any missing field', async (name) => {
+    const documents = [{ title: 'the stock market fell today' }, { title: 'a red apple on a wooden table' }];
+    const plain = await post('/v1/rerank', { query: 'red apple', documents, rank_fields: ['title'] });
+    const r = await post('/v1/rerank', { query: 'red apple', documents, rank_fields: [name, 'title'] });
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+    expect(r.json.results).toEqual(plain.json.results);
+    expect(r.json.results[0].index).toBe(1);
+    const alone = await post('/v1/rerank', { query: 'red apple', documents, rank_fields: [name] });
+    expect(alone.status).toBe(400);
+    expect(alone.json.message).toContain(`[documents[0]] has none of the rank_fields [${name}]`);
+    const own = await post('/v1/rerank', { query: 'red apple', documents: documents.map((d) => ({ [name]: d.title })), rank_fields: [name] }); // a computed key: an own field, `__proto__` too
+    expect(own.status, JSON.stringify(own.json)).toBe(200);
+    expect(own.json.results[0].index).toBe(1);
+  });
+
   it('/rerank: instruction reported as unused by the local backend, never silently dropped', async () => {
     const r = await post('/rerank', { query: 'horse', documents: ['a horse', 'a cup'], instruction: 'Find horses.' });
     expect(r.status).toBe(200);

