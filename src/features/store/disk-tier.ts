@@ -164,17 +164,31 @@ export class DiskTier {
     return this.#env !== undefined && this.#s.state !== 'failed' && !this.#isBroken;
   }
 
-  /** The stored bytes of `key`, or undefined (absent, or the tier failing). Counts a hit or a miss. */
-  get(key: string): Uint8Array | undefined {
+  /**
+   * The stored value of `key` as `decode` reads it (its bytes without one), or undefined: absent,
+   * unreadable (`decode` threw: another format, damaged) or the tier failing. Counts one lookup — a
+   * hit, a miss, or an error for a value that does not decode, which is no hit: health and the hit
+   * ratio counted one for every record of another build's format or damaged (probe round 24c).
+   */
+  get(key: string): Uint8Array | undefined;
+  get<T>(key: string, decode: (bytes: Uint8Array) => T): T | undefined;
+  get<T>(key: string, decode?: (bytes: Uint8Array) => T): T | Uint8Array | undefined {
     return this.#read(undefined, () => {
       const v = this.#values.get(key);
       if (!v) {
         this.#s.count('miss');
         return undefined;
       }
+      let value: T | Uint8Array = v;
+      try {
+        if (decode) value = decode(v);
+      } catch {
+        this.#s.unreadable();
+        return undefined;
+      }
       this.#s.count('hit');
       this.#touch(key);
-      return v;
+      return value;
     });
   }
 
@@ -364,11 +378,6 @@ export class DiskTier {
         return this.#commit(key, n, () => this.#memo.putSync(k, memo));
       }),
     );
-  }
-
-  /** A stored value that does not decode (another format, damaged): counted as this tier's error. */
-  noteUnreadable(): void {
-    this.#s.unreadable();
   }
 
   health(): TierHealth {
