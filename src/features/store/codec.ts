@@ -1,6 +1,9 @@
 /**
  * The byte form of one cached feature part (parts.ts) for the tiers outside the process (the disk
- * tier, Redis): a 4-byte magic + version, a small JSON header holding everything that is not a
+ * tier, Redis): a 4-byte magic + version, the header's length, a CRC-32 of everything after it
+ * (format 2: a vector byte flipped on disk — bit rot, a torn page, a stray write into a folder several
+ * processes share — decoded as a plausible vector and was scored, a component off by 1,228; held-out
+ * probe round 24c), a small JSON header holding everything that is not a
  * vector (kind, top concepts, detections, OCR lines, frame times …) with each Float32Array
  * replaced by `{"$f16": i}` (or `$f32`), then the vectors themselves, concatenated: embeddings and
  * text vectors as IEEE float16 (util/vector-codec.ts: half the bytes, no scale to carry), class
@@ -15,13 +18,17 @@
  * Never decides what to keep or where: it only turns a part into bytes and back, and throws
  * (a RangeError) on bytes it did not write, so a tier can count the entry as unreadable.
  */
+import { crc32 } from 'node:zlib';
 import { fromFloat16Bytes, toFloat16Bytes } from '../../util/vector-codec.js';
 import type { Part } from '../parts.js';
 
 /** Largest difference between a score from a stored part and the same score computed on the fly. */
 export const STORED_SCORE_TOLERANCE = 2e-3;
 
-const MAGIC = [0x56, 0x4c, 0x46, 0x01]; // "VLF" + format version 1
+/** "VLF" + format version 2 (1 had no checksum: its records are refused, and recomputed, as any other version's). */
+const MAGIC = [0x56, 0x4c, 0x46, 0x02];
+/** Magic, header length, CRC-32 of the bytes after these 12. */
+const PREFIX = 12;
 const KINDS = new Set(['classify', 'detect', 'ocr', 'video', 'text']);
 /** Vectors kept exactly (float32): everything that is ranked (top concepts), not compared by cosine. */
 const EXACT_FIELDS = new Set(['logits', 'probs']);
@@ -39,26 +46,29 @@ export function encodePart(part: Part): Uint8Array {
     return v;
   });
   const head = Buffer.from(header, 'utf8');
-  const total = 8 + head.byteLength + blobs.reduce((a, b) => a + b.byteLength, 0);
+  const total = PREFIX + head.byteLength + blobs.reduce((a, b) => a + b.byteLength, 0);
   const out = new Uint8Array(total);
   out.set(MAGIC, 0);
-  new DataView(out.buffer).setUint32(4, head.byteLength, true);
-  out.set(head, 8);
-  let at = 8 + head.byteLength;
+  const view = new DataView(out.buffer);
+  view.setUint32(4, head.byteLength, true);
+  out.set(head, PREFIX);
+  let at = PREFIX + head.byteLength;
   for (const b of blobs) {
     out.set(b, at);
     at += b.byteLength;
   }
+  view.setUint32(8, crc32(out.subarray(PREFIX)), true);
   return out;
 }
 
-/** Bytes → Part. Throws a RangeError on bytes this codec did not write (foreign, truncated, other version). */
+/** Bytes → Part. Throws a RangeError on bytes this codec did not write (foreign, truncated, damaged, other version). */
 export function decodePart(bytes: Uint8Array): Part {
-  if (bytes.byteLength < 8 || MAGIC.some((m, i) => bytes[i] !== m)) throw new RangeError('not a stored feature part (bad magic or version)');
+  if (bytes.byteLength < PREFIX || MAGIC.some((m, i) => bytes[i] !== m)) throw new RangeError('not a stored feature part (bad magic or version)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headLen = view.getUint32(4, true);
-  if (8 + headLen > bytes.byteLength) throw new RangeError('stored feature part is truncated (header)');
-  const header = Buffer.from(bytes.buffer, bytes.byteOffset + 8, headLen).toString('utf8');
+  if (PREFIX + headLen > bytes.byteLength) throw new RangeError('stored feature part is truncated (header)');
+  if (crc32(bytes.subarray(PREFIX)) !== view.getUint32(8, true)) throw new RangeError('stored feature part is damaged (checksum)');
+  const header = Buffer.from(bytes.buffer, bytes.byteOffset + PREFIX, headLen).toString('utf8');
   // one parse: each vector reference is noted with the object holding it, and filled in below once
   // every reference (and so every vector's offset, in the order the header names them) is known
   const refs: Array<{ holder: Record<string, unknown>; key: string; r: VectorRef }> = [];
@@ -70,7 +80,7 @@ export function decodePart(bytes: Uint8Array): Part {
   const sizes: number[] = [];
   for (const { r } of refs) sizes[r.i] = r.n * r.width;
   const offsets: number[] = [];
-  let at = 8 + headLen;
+  let at = PREFIX + headLen;
   for (let i = 0; i < sizes.length; i++) {
     if (sizes[i] === undefined) throw new RangeError('stored feature part has a gap in its vectors');
     offsets.push(at);

@@ -32,10 +32,11 @@ export class DiskStatus {
     if (this.state === 'ok') this.fail('down', e);
   }
 
-  /** A value that does not decode (another format, damaged): counted as this tier's error. */
+  /** A value that does not decode (another format, damaged): the lookup counted as this tier's error, not a hit. */
   unreadable(): void {
     this.counters.errors++;
     this.hooks.onError?.('disk');
+    this.hooks.onLookup?.('disk', 'error');
   }
 
   /** A write skipped for want of room: counted; an `ok` tier goes `down`. */

@@ -24,7 +24,9 @@
  * files), a folder that cannot be created or written (named: mkdir-cause.ts), an open error, or a failed commit leaves the tier `failed`
  * for this process (logged, shown in health); a failing read is counted and answered as a miss. Room
  * (ulimit -f, free space) is looked for before each write: short of it the write is skipped and
- * counted and the tier is `down` until a write succeeds. Never throws, never decides what a key means.
+ * counted and the tier is `down` until a write succeeds. A file deleted or replaced under the open
+ * store (file-replaced.ts) is reopened at its path — `down` meanwhile — so every process sharing the
+ * folder shares the new file. Never throws, never decides what a key means.
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,6 +36,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import type { Logger } from '../../observability/logger.js';
 import { probeDiskFile } from './disk-probe.js';
 import { DiskStatus } from './disk-status.js';
+import { FileIdentity } from './file-replaced.js';
 import type { TierHealth, TierHooks, TierState, UrlMemo } from './tier.js';
 
 export interface DiskTierOptions {
@@ -43,7 +46,12 @@ export interface DiskTierOptions {
   maxBytes: number;
   logger?: Logger;
   hooks?: TierHooks;
+  /** How often at most the file at the path is checked to be the one open (ms; default FILE_CHECK_MS). */
+  fileCheckMs?: number;
 }
+
+/** The file at the path is checked to be the one open at most this often (a stat). */
+const FILE_CHECK_MS = 1000;
 
 /** A read refreshes an entry's access stamp at most this often. */
 const STAMP_REFRESH_MS = 10 * 60_000;
@@ -90,37 +98,61 @@ export class DiskTier {
   readonly #brokenSignal = new Promise<void>((resolve) => (this.#broken = resolve));
   /** Stamp of the last access seen per key in this process (saves a stamp read per hit). */
   readonly #touched = new Map<string, number>();
+  readonly #file: FileIdentity;
+  /** A reopen under way (the file was deleted or replaced): the tier is not usable until it ends. */
+  #reopening: Promise<void> | undefined;
 
   private constructor(options: DiskTierOptions) {
     this.path = options.path;
     this.maxBytes = options.maxBytes;
     this.#maxPageBytes = Math.max(PAGES_FLOOR, options.maxBytes * PAGES_SHARE);
     this.#s = new DiskStatus(options.path, options.logger, options.hooks ?? {});
+    this.#file = new FileIdentity(join(options.path, 'features.mdb'), options.fileCheckMs ?? FILE_CHECK_MS);
   }
 
   /** Open (or create) the store; never throws — a store that cannot be used is `failed`. */
   static async open(options: DiskTierOptions): Promise<DiskTier> {
     const tier = new DiskTier(options);
-    const file = join(options.path, 'features.mdb');
+    await tier.#open();
+    return tier;
+  }
+
+  async #open(): Promise<void> {
+    const file = this.#file.file;
     try {
-      prepareStoreFolder(options.path, file);
+      prepareStoreFolder(this.path, file);
       const bad = await probeDiskFile(file);
       if (bad) throw new Error(bad);
       // eventTurnBatching off: its batch-start write is a promise lmdb keeps to itself, unhandled when a commit fails
-      const env = open({ path: file, maxDbs: 8, mapSize: Math.max(64 << 20, options.maxBytes * 2), compression: false, noSubdir: true, eventTurnBatching: false });
-      tier.#env = env;
-      tier.#values = env.openDB({ name: 'values', encoding: 'binary' });
-      tier.#stamps = env.openDB({ name: 'stamps' });
-      tier.#age = env.openDB({ name: 'age' });
-      tier.#meta = env.openDB({ name: 'meta' });
-      tier.#memo = env.openDB({ name: 'memo' });
-      if (tier.#meta.get('memoCounted') === undefined) tier.#track(env.transaction(() => tier.#countOldMemo()));
+      const env = open({ path: file, maxDbs: 8, mapSize: Math.max(64 << 20, this.maxBytes * 2), compression: false, noSubdir: true, eventTurnBatching: false });
+      this.#env = env;
+      this.#values = env.openDB({ name: 'values', encoding: 'binary' });
+      this.#stamps = env.openDB({ name: 'stamps' });
+      this.#age = env.openDB({ name: 'age' });
+      this.#meta = env.openDB({ name: 'meta' });
+      this.#memo = env.openDB({ name: 'memo' });
+      this.#file.remember();
+      if (this.#meta.get('memoCounted') === undefined) this.#track(env.transaction(() => this.#countOldMemo()));
     } catch (e) {
-      tier.#s.fail('failed', e);
-      await tier.#env?.close().catch(() => undefined);
-      tier.#env = undefined;
+      this.#s.fail('failed', e);
+      await this.#env?.close().catch(() => undefined);
+      this.#env = undefined;
     }
-    return tier;
+  }
+
+  /** The file open is no longer the one at the path: `down`, the old environment closed once its writes end, the path opened again. */
+  #reopenIfReplaced(): void {
+    if (this.#reopening || this.#isBroken || !this.#env || !this.#file.replaced()) return;
+    const old = this.#env;
+    this.#env = undefined;
+    this.#touched.clear();
+    this.#s.fail('down', new Error(`${this.#file.file} was deleted or replaced while open: opening the path again`));
+    this.#reopening = (async () => {
+      await Promise.allSettled([...this.#pending]);
+      await old.close().catch(() => undefined);
+      await this.#open();
+      if (this.#env && this.#s.state === 'down') this.#s.recover();
+    })().finally(() => (this.#reopening = undefined));
   }
 
   get state(): TierState {
@@ -128,20 +160,35 @@ export class DiskTier {
   }
 
   get usable(): boolean {
+    this.#reopenIfReplaced();
     return this.#env !== undefined && this.#s.state !== 'failed' && !this.#isBroken;
   }
 
-  /** The stored bytes of `key`, or undefined (absent, or the tier failing). Counts a hit or a miss. */
-  get(key: string): Uint8Array | undefined {
+  /**
+   * The stored value of `key` as `decode` reads it (its bytes without one), or undefined: absent,
+   * unreadable (`decode` threw: another format, damaged) or the tier failing. Counts one lookup — a
+   * hit, a miss, or an error for a value that does not decode, which is no hit: health and the hit
+   * ratio counted one for every record of another build's format or damaged (probe round 24c).
+   */
+  get(key: string): Uint8Array | undefined;
+  get<T>(key: string, decode: (bytes: Uint8Array) => T): T | undefined;
+  get<T>(key: string, decode?: (bytes: Uint8Array) => T): T | Uint8Array | undefined {
     return this.#read(undefined, () => {
       const v = this.#values.get(key);
       if (!v) {
         this.#s.count('miss');
         return undefined;
       }
+      let value: T | Uint8Array = v;
+      try {
+        if (decode) value = decode(v);
+      } catch {
+        this.#s.unreadable();
+        return undefined;
+      }
       this.#s.count('hit');
       this.#touch(key);
-      return v;
+      return value;
     });
   }
 
@@ -333,11 +380,6 @@ export class DiskTier {
     );
   }
 
-  /** A stored value that does not decode (another format, damaged): counted as this tier's error. */
-  noteUnreadable(): void {
-    this.#s.unreadable();
-  }
-
   health(): TierHealth {
     const h = this.#s.health(this.maxBytes);
     if (this.usable) {
@@ -354,6 +396,7 @@ export class DiskTier {
 
   /** Resolves when every write started so far has committed (tests, shutdown). */
   async flushed(): Promise<void> {
+    await this.#reopening;
     // after a failed commit, writes lmdb had queued may never settle (its writer blocks on the lock)
     while (this.#pending.size && !this.#isBroken) await Promise.race([Promise.allSettled([...this.#pending]), this.#brokenSignal]);
   }

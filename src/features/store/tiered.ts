@@ -174,24 +174,31 @@ export class TieredFeatures implements PartStore {
     return kept;
   }
 
+  /** The disk tier's part (decoded there: a value that does not decode is its lookup's error, never a hit); fills L1. */
   #fromDisk(key: string): Part | undefined {
-    return this.#decode(key, this.#disk?.get(key), 'disk');
+    const part = this.#disk?.get(key, decodePart);
+    if (part) this.#filled(key, part, 'disk');
+    return part;
   }
 
-  /** Decode a lower tier's bytes; fill the tiers above it. Undecodable bytes count as an error. */
-  #decode(key: string, bytes: Uint8Array | undefined, tier: 'disk' | 'redis'): Part | undefined {
+  /** Decode Redis's bytes; fill the tiers above it. Undecodable bytes count as an error. */
+  #decode(key: string, bytes: Uint8Array | undefined, tier: 'redis'): Part | undefined {
     if (!bytes) return undefined;
     let part: Part;
     try {
       part = decodePart(bytes);
     } catch {
-      (tier === 'disk' ? this.#disk : this.#redis)?.noteUnreadable();
+      this.#redis?.noteUnreadable();
       return undefined;
     }
+    this.#filled(key, part, tier);
+    this.#disk?.set(key, bytes);
+    return part;
+  }
+
+  #filled(key: string, part: Part, tier: 'disk' | 'redis'): void {
     this.#source.set(part, tier);
     this.l1.set(key, part);
-    if (tier === 'redis') this.#disk?.set(key, bytes);
-    return part;
   }
 
   #writeLower(key: string, value: Part): void {

@@ -83,9 +83,23 @@ describe('feature part codec', () => {
     const good = encodePart({ kind: 'text', value: unit(16, 7) });
     expect(() => decodePart(new Uint8Array([1, 2, 3]))).toThrow(RangeError);
     expect(() => decodePart(good.subarray(0, good.byteLength - 2))).toThrow(RangeError);
-    const other = good.slice();
-    other[3] = 2;
-    expect(() => decodePart(other)).toThrow(RangeError);
+    for (const version of [1, 3]) {
+      const other = good.slice();
+      other[3] = version; // 1: format 1, without a checksum
+      expect(() => decodePart(other)).toThrow(RangeError);
+    }
     expect(() => decodePart(Buffer.from('{"kind":"text"}'))).toThrow(RangeError);
+  });
+
+  it('refuses a part with any byte of its header or vectors garbled (a flipped vector byte decoded as a plausible vector before)', () => {
+    const good = encodePart({ kind: 'text', value: unit(384, 11) });
+    fc.assert(
+      fc.property(fc.integer({ min: 12, max: good.byteLength - 1 }), fc.integer({ min: 1, max: 255 }), (at, flip) => {
+        const bad = good.slice();
+        bad[at]! ^= flip;
+        expect(() => decodePart(bad)).toThrow(RangeError);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
