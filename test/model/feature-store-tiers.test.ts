@@ -153,7 +153,7 @@ describe('feature store tiers under the extractor (real models, real lmdb)', () 
 describe('text vectors shared by replicas through Redis (real bge, real redis-server)', () => {
   it('replica B reads the passages replica A embedded: no text model run, same vectors within tolerance', async () => {
     const redis = await startRedis();
-    const tier = () => new RedisTier({ url: redis.url, ttlSeconds: 60, maxValueBytes: 1 << 20, lockMs: 2_000, commandTimeoutMs: 200, keyPrefix: 'text-share:' });
+    const tier = () => new RedisTier({ url: redis.url, ttlSeconds: 60, maxValueBytes: 1 << 20, lockMs: 2_000, commandTimeoutMs: 5_000, keyPrefix: 'text-share:' });
     const [ta, tb] = [tier(), tier()];
     for (let i = 0; i < 1500 && (ta.state !== 'ok' || tb.state !== 'ok'); i++) await new Promise((r) => setTimeout(r, 20));
     const a = await FeatureExtractor.create(models, { media: cfgMedia, cacheMaxBytes: 16 << 20, ocrId: null, tiers: { redis: ta } });

@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 async function redisTier(): Promise<RedisTier> {
-  const t = new RedisTier({ url: server.url, ttlSeconds: 60, maxValueBytes: 1 << 20, lockMs: 5_000, commandTimeoutMs: 200, keyPrefix: 'tiered-test:' });
+  const t = new RedisTier({ url: server.url, ttlSeconds: 60, maxValueBytes: 1 << 20, lockMs: 5_000, commandTimeoutMs: 5_000, keyPrefix: 'tiered-test:' });
   closers.push(() => t.close());
   for (let i = 0; i < 1500 && t.state !== 'ok'; i++) await new Promise((r) => setTimeout(r, 20));
   return t;
