@@ -7,6 +7,7 @@
  */
 import type { ChunkingSettings } from './chunking.js';
 import type { VisualFeatures } from '../features/records.js';
+import { fanOutSignal } from '../util/abort.js';
 import { inLane, type Lane } from '../util/lanes.js';
 import { unitMean } from '../util/vector.js';
 import type { Reranker } from './reranker.js';
@@ -157,9 +158,11 @@ const meanOf = (vs: Float32Array[]): Float32Array => (vs.length === 1 ? vs[0]! :
  */
 export function embedderInLane(e: Embedder, lane: Lane): Embedder {
   const run = async <T>(signal: AbortSignal | undefined, f: (s: AbortSignal) => Promise<T>): Promise<T> => {
-    const marked = inLane(lane, signal);
+    // one child of the caller's signal in `lane` for all its calls at once: a `_bulk` embeds each of
+    // its documents with the request's one signal (fanOutSignal: one listener on it, not one per document)
+    const marked = signal ? fanOutSignal(signal, lane) : inLane(lane);
     try {
-      return await f(marked.signal);
+      return await f(marked.signal!);
     } finally {
       marked.dispose();
     }

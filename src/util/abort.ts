@@ -92,29 +92,40 @@ export function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined):
   });
 }
 
-/** The child each live parent signal is fanned out to, shared by every unit of work it is handed to. */
-const fans = new WeakMap<AbortSignal, { signal: AbortSignal; lane: Lane; users: number; dispose: () => void }>();
+interface Fan {
+  signal: AbortSignal;
+  users: number;
+  dispose: () => void;
+}
+
+/** The child each live parent signal is fanned out to in each lane, shared by every unit of work it is handed to. */
+const fans = new WeakMap<AbortSignal, Map<Lane, Fan>>();
 
 /**
  * A child of `parent` for one unit of work that hands its signal to many items (each queued item
  * and cache waiter adds an abort listener): no listener limit on the child (Node warns past 10 on
  * one signal), and one listener on the parent however many units of work it is handed to at once —
  * an app passing its one shutdown signal to 11 concurrent `process()` calls got Node's
- * MaxListenersExceededWarning "possible EventTarget memory leak" (held-out probe round 23c). The
- * last unit's `dispose()` removes that listener.
+ * MaxListenersExceededWarning "possible EventTarget memory leak" (held-out probe round 23c), and so
+ * did every `_bulk` of 11 documents or more with media, its documents' vectors each queued in the
+ * background lane on the request's signal (held-out probe round 24a). The child is in `lane` (by
+ * default the parent's own). The last unit's `dispose()` removes that listener.
  */
-export function fanOutSignal(parent: AbortSignal | undefined): { signal: AbortSignal | undefined; dispose: () => void } {
+export function fanOutSignal(parent: AbortSignal | undefined, lane?: Lane): { signal: AbortSignal | undefined; dispose: () => void } {
   if (!parent) return { signal: undefined, dispose: () => undefined };
-  // the child keeps the parent's lane (an unmarked parent is `foreground`, as its unmarked child would be)
-  const lane = laneOfSignal(parent);
-  let fan = fans.get(parent);
-  if (parent.aborted || (fan && fan.lane !== lane)) return inLane(lane, parent); // nothing to share: a child of its own
+  // an unmarked parent is `foreground`, as its unmarked child would be
+  const want = lane ?? laneOfSignal(parent);
+  if (parent.aborted) return inLane(want, parent); // nothing to share: a child of its own, aborted
+  let byLane = fans.get(parent);
+  if (!byLane) fans.set(parent, (byLane = new Map()));
+  let fan = byLane.get(want);
   if (!fan) {
-    const child = inLane(lane, parent);
-    fan = { signal: child.signal, lane, users: 0, dispose: child.dispose };
-    fans.set(parent, fan);
+    const child = inLane(want, parent);
+    fan = { signal: child.signal, users: 0, dispose: child.dispose };
+    byLane.set(want, fan);
   }
   const shared = fan;
+  const lanes = byLane;
   shared.users++;
   let disposed = false;
   return {
@@ -124,7 +135,8 @@ export function fanOutSignal(parent: AbortSignal | undefined): { signal: AbortSi
       disposed = true;
       if (--shared.users > 0) return;
       shared.dispose();
-      if (fans.get(parent) === shared) fans.delete(parent);
+      if (lanes.get(want) === shared) lanes.delete(want);
+      if (!lanes.size && fans.get(parent) === lanes) fans.delete(parent);
     },
   };
 }
