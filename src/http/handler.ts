@@ -17,6 +17,7 @@ import { closeAfterAnswer } from './linger.js';
 import { buildApp, buildWorkerApp, type HttpDeps } from './app.js';
 import { isNodesHttp, nodesHttpHandler } from './nodes-http.js';
 import { proxyHandler, type NodeHandler } from './proxy-route.js';
+import { closeWithConnection } from './queued-close.js';
 import { hasBody } from './request.js';
 import { refuseEarly } from './rerank-routes.js';
 import { searchHandlers } from './search-routes.js';
@@ -204,6 +205,7 @@ export function buildHandler(deps: HttpDeps): NodeHandler {
     return (req, res) => {
       if (req.url && req.url.charCodeAt(0) !== 47) req.url = originForm(req.url);
       track(req, res);
+      closeWithConnection(req, res);
       if (overCap(req, res)) return;
       if (idle && hasBody(req)) idle.watch(req, res);
       const api = rerankApiRoute(req.method, req.url ?? '/');
@@ -221,6 +223,7 @@ export function buildHandler(deps: HttpDeps): NodeHandler {
   return (req, res) => {
     if (req.url && req.url.charCodeAt(0) !== 47) req.url = originForm(req.url);
     track(req, res);
+    closeWithConnection(req, res);
     if (overCap(req, res)) return;
     if (idle && hasBody(req)) idle.watch(req, res);
     const url = req.url ?? '/';

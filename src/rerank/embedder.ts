@@ -157,6 +157,8 @@ const meanOf = (vs: Float32Array[]): Float32Array => (vs.length === 1 ? vs[0]! :
  */
 export function embedderInLane(e: Embedder, lane: Lane): Embedder {
   const run = async <T>(signal: AbortSignal | undefined, f: (s: AbortSignal) => Promise<T>): Promise<T> => {
+    // one child of the caller's signal in `lane` for all its calls at once (inLane shares it): a
+    // `_bulk` embeds each of its documents with the request's one signal
     const marked = inLane(lane, signal);
     try {
       return await f(marked.signal);

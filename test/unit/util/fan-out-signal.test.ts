@@ -90,3 +90,16 @@ describe('inLane over one parent', () => {
     }
   });
 });
+
+describe('fanOutSignal into another lane', () => {
+  it("units of one foreground parent in the background lane share one listener, in that lane (a _bulk's documents, held-out probe round 24a)", () => {
+    const parent = new AbortController().signal;
+    const fans = Array.from({ length: 12 }, () => fanOutSignal(parent, 'background'));
+    const fg = fanOutSignal(parent);
+    expect(listeners(parent)).toBe(2); // one child per lane
+    expect(laneOfSignal(fans[0]!.signal)).toBe('background');
+    expect(laneOfSignal(fg.signal)).toBe('foreground');
+    for (const f of [...fans, fg]) f.dispose();
+    expect(listeners(parent)).toBe(0);
+  });
+});
