@@ -41,8 +41,10 @@ function closeQueued(open: Set<ServerResponse>): void {
   }
 }
 
-/** Track `res` so that it is closed if its connection closes while it waits behind another response. */
+/** Track `res` so that it is closed if its connection closes while it waits behind another response (a passthrough request pays one property read). */
 export function closeWithConnection(req: IncomingMessage, res: ServerResponse): void {
+  // holding the socket already (every request that is not pipelined behind another): Node closes it
+  if (res.socket) return;
   const socket = req.socket as Tracked;
   let open = socket[kOpen];
   if (open === undefined) {
