@@ -109,10 +109,14 @@ const found = (ids: string[], rel: Map<string, number>) => ids.filter((id) => re
 const WINDOW: Record<string, number> = { grocery: 50, coco: 50, videos: 20, scifact: 300 };
 
 async function post(base: string, path: string, body: unknown): Promise<any> {
-  const r = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const j = await r.json();
-  if (!r.ok) throw new Error(`${path} ${r.status}: ${JSON.stringify(j).slice(0, 300)}`);
-  return j;
+  for (let attempt = 1; ; attempt++) {
+    const r = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const j = await r.json();
+    if (r.ok) return j;
+    // a shared engine's circuit breaker (429) on a busy machine: wait and ask again, a few times
+    if (r.status !== 429 || attempt === 5) throw new Error(`${path} ${r.status}: ${JSON.stringify(j).slice(0, 300)}`);
+    await new Promise((res) => setTimeout(res, 3000 * attempt));
+  }
 }
 type Score = { first: number; reranked?: number; inWindow: number; degraded?: boolean };
 async function viaProxy(q: Query, text: string, pipeline: string): Promise<Score> {
