@@ -78,14 +78,20 @@ console.log(`shipped map: captions ${f3(mean(captions, shipped))}, categories ${
 for (const lengthAware of [false, true]) {
   const held = { captions: [] as number[], categories: [] as number[] };
   const chosen: P[] = [];
+  const perFold: string[] = [];
   for (let f = 0; f < 5; f++) {
     const p = best(train.filter((q) => foldOf.get(q.group) !== f), lengthAware);
     chosen.push(p);
-    for (const q of captions) if (foldOf.get(q.group) === f) held.captions.push(ndcg(q, blended(p, q)));
-    for (const q of categories) if (foldOf.get(q.group) === f) held.categories.push(ndcg(q, blended(p, q)));
+    const c = captions.filter((q) => foldOf.get(q.group) === f).map((q) => ndcg(q, blended(p, q)));
+    const k = categories.filter((q) => foldOf.get(q.group) === f).map((q) => ndcg(q, blended(p, q)));
+    held.captions.push(...c);
+    held.categories.push(...k);
+    // q24: each fold's held-out figures, to tell whether a form holds on every fold
+    perFold.push(`${f3(c.reduce((a, b) => a + b, 0) / c.length)}/${f3(k.reduce((a, b) => a + b, 0) / Math.max(1, k.length))}`);
   }
   const p = best(train, lengthAware);
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   console.log(`${lengthAware ? 'length-aware' : 'plain'}: held-out captions ${f3(avg(held.captions))}, categories ${f3(avg(held.categories))}; folds chose ${chosen.map((c) => JSON.stringify(c)).join(' ')}`);
+  console.log(`  held-out per fold, captions/categories: ${perFold.join(' ')}`);
   console.log(`  fitted on both ${JSON.stringify(p)} → fresh (in no fit) ${f3(mean(fresh, p))} (≤ 2 words ${f3(mean(short, p))}, longer ${f3(mean(longer, p))})`);
 }

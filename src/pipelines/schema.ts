@@ -50,6 +50,17 @@ export const fusionSchema = z.preprocess(
 );
 export type FirstStageMap = z.infer<typeof firstStageMapSchema>;
 
+/** `first_stage.fuzzy`: a fuzzy `multi_match` beside the exact one (see its use in the schema below). */
+export const fuzzySchema = z.preprocess(
+  (v) => (v === true ? {} : v),
+  z.strictObject({
+    boost: z.number().finite().positive().max(1).default(0.3),
+    fuzziness: z.union([z.literal('AUTO'), z.literal(1), z.literal(2)]).default('AUTO'),
+    prefix_length: z.number().int().min(0).default(1),
+    max_expansions: positiveInt.max(1024).default(50),
+  }),
+);
+
 /**
  * Long document texts in overlapping chunks, each scored, the document by an aggregate of them
  * (src/rerank/chunking.ts). `true` takes the defaults, `false` cuts texts at the model's window.
@@ -146,6 +157,15 @@ export const pipelineSchema = z
          * (`vlrerank eval --fit` chooses both; a search may set its own with `ext.vlrerank.knn_boost`).
          */
         knn_boost: z.number().finite().positive().default(1),
+        /**
+         * Misspelt words (held-out probe round 23a: "bananna", "yoghrt" matched nothing): the text
+         * query's `multi_match` gets a second, fuzzy `multi_match` beside it in a `bool.should`, at
+         * `boost` (below 1, so a document with the exact words still leads). `fuzziness` and
+         * `prefix_length` are the engine's own (`AUTO`: one edit from 3 characters, two from 6).
+         * Off unless set: it changes the first-stage `_score` a fitted `fusion.map` reads
+         * (models/CALIBRATION.md "Misspelt queries"). `true` takes the defaults.
+         */
+        fuzzy: fuzzySchema.optional(),
       })
       .default({ fusion: { method: 'none' }, text_query: 'bm25', num_candidates: 100, knn_boost: 1 }),
     window: z

@@ -175,7 +175,12 @@ function matchQuery(spec: RerankSpec): Record<string, unknown> {
   const ocr = spec.pipeline.ingest?.ocr_text;
   const fields = spec.pipeline.first_stage.match_fields ?? [...spec.pipeline.fields.text, ...(ocr !== undefined ? [ocr] : [])];
   if (fields.length === 0) return { match_all: {} };
-  return { multi_match: { query: spec.query.text, fields } };
+  const exact = { multi_match: { query: spec.query.text, fields } };
+  const fuzzy = spec.pipeline.first_stage.fuzzy;
+  if (!fuzzy) return exact;
+  // the exact match scores as before; a misspelt word's document is found by the fuzzy clause alone
+  const { boost, fuzziness, prefix_length, max_expansions } = fuzzy;
+  return { bool: { should: [exact, { multi_match: { query: spec.query.text, fields, fuzziness, prefix_length, max_expansions, boost } }] } };
 }
 
 /** Build the first-stage request. `vector` is required when `vectorNeed(spec)` is defined. */

@@ -14,6 +14,8 @@ describe('pipeline validation', () => {
     expect(reg.forIndex('grocery')?.name).toBe('grocery');
     expect(reg.forIndex('scifact')?.default).toBe(true);
     expect(reg.get('grocery')?.vectors.image).toEqual({ field: 'image_vector', dims: 1280, similarity: 'cosine' });
+    // q24: misspelt words reach the window on the pipelines where clean queries did not drop (models/CALIBRATION.md "Misspelt queries")
+    for (const name of ['grocery', 'coco', 'videos']) expect(reg.get(name)?.first_stage.fuzzy, name).toEqual({ boost: 0.3, fuzziness: 'AUTO', prefix_length: 1, max_expansions: 50 });
   });
 
   it('fills defaults and names the pipeline after its file', () => {
@@ -26,6 +28,9 @@ describe('pipeline validation', () => {
     expect(p.first_stage.fusion).toEqual({ method: 'none' });
     expect(p.scorer.fusion).toBe('logodds');
     expect(parsePipeline({ ...minimal, first_stage: { fusion: { method: 'blend', weight: 0.2 } } }, 'p.yaml').first_stage.fusion).toEqual({ method: 'blend', weight: 0.2, map: { saturation: 1 } });
+    expect(p.first_stage.fuzzy).toBeUndefined(); // exact words only unless asked (q24)
+    expect(parsePipeline({ ...minimal, first_stage: { fuzzy: true } }, 'p.yaml').first_stage.fuzzy).toEqual({ boost: 0.3, fuzziness: 'AUTO', prefix_length: 1, max_expansions: 50 });
+    expect(parsePipeline({ ...minimal, first_stage: { fuzzy: { boost: 0.5, fuzziness: 1 } } }, 'p.yaml').first_stage.fuzzy).toEqual({ boost: 0.5, fuzziness: 1, prefix_length: 1, max_expansions: 50 });
   });
 
   it.each([
@@ -51,6 +56,11 @@ describe('pipeline validation', () => {
     [{ ...minimal, fields: { text: ['title'], image: ['shot'] }, scorer: { weights: { ocr_text: 0 } }, ingest: { ocr_text: 'shot_text' } }, 'p.yaml: ingest.ocr_text: ingest.ocr_text needs OCR'],
     [{ ...minimal, fields: { text: ['title'], image: ['shot'] }, ingest: { ocr_text: 'title' } }, "p.yaml: ingest.ocr_text: ingest.ocr_text [title] is already one of the pipeline's fields"],
     [{ ...minimal, ingest: { ocr: 'x' } }, 'p.yaml: ingest: unknown key(s) "ocr"'],
+    // q24: a fuzzy clause above the exact one would rank a misspelling over the word itself
+    [{ ...minimal, first_stage: { fuzzy: { boost: 1.5 } } }, 'p.yaml: first_stage.fuzzy.boost:'],
+    [{ ...minimal, first_stage: { fuzzy: { fuzziness: 3 } } }, 'p.yaml: first_stage.fuzzy.fuzziness:'],
+    [{ ...minimal, first_stage: { fuzzy: { prefix_length: -1 } } }, 'p.yaml: first_stage.fuzzy.prefix_length:'],
+    [{ ...minimal, first_stage: { fuzzy: { fuzzines: 'AUTO' } } }, 'p.yaml: first_stage.fuzzy: unknown key(s) "fuzzines"'],
   ])('refuses %j naming file, key and rule', (doc, msg) => {
     expect(() => parsePipeline(doc, 'p.yaml')).toThrow(msg);
   });

@@ -197,6 +197,28 @@ describe('first-stage plan', () => {
     }
   });
 
+  it('puts a fuzzy multi_match beside the exact one when the pipeline asks (first_stage.fuzzy), on both engines', () => {
+    // held-out probe round 23a: "bananna", "yoghrt" matched nothing in BM25
+    const fuzzy = parsePipeline({ ...productsSpec, index_patterns: ['fuzzy'], first_stage: { ...productsSpec.first_stage, fuzzy: { boost: 0.2 } } }, 'pipelines/fuzzy.yaml');
+    const reg = new PipelineRegistry([fuzzy, parsePipeline({ index_patterns: ['kbf'], fields: { text: ['body'] }, first_stage: { fuzzy: true } }, 'pipelines/kbf.yaml')]);
+    const plan = (index: string, dialect: 'elasticsearch' | 'opensearch', body: Record<string, unknown> = { ext: { vlrerank: { query: 'yoghrt' } } }) => {
+      const d = detectRerank({ index, params: new URLSearchParams(), body }, reg);
+      if (d.kind !== 'rerank') throw new Error('expected rerank');
+      return buildFirstStage(d.spec, planPaging(d.spec), dialect, new Float32Array([0, 1, 0])).body;
+    };
+    const fields = ['title^2', 'description'];
+    const text = { bool: { should: [{ multi_match: { query: 'yoghrt', fields } }, { multi_match: { query: 'yoghrt', fields, fuzziness: 'AUTO', prefix_length: 1, max_expansions: 50, boost: 0.2 } }] } };
+    expect(plan('fuzzy', 'elasticsearch').query).toEqual(text);
+    expect(plan('fuzzy', 'opensearch').query).toEqual({ bool: { should: [text, { knn: { txt_vec: { vector: [0, 1, 0], k: 20 } } }] } });
+    // a BM25-only first stage, with the defaults
+    expect(plan('kbf', 'elasticsearch').query).toEqual({ bool: { should: [{ multi_match: { query: 'yoghrt', fields: ['body'] } }, { multi_match: { query: 'yoghrt', fields: ['body'], fuzziness: 'AUTO', prefix_length: 1, max_expansions: 50, boost: 0.3 } }] } });
+    // a search with its own query keeps it as given
+    expect(plan('fuzzy', 'elasticsearch', { query: { match: { title: 'yoghrt' } }, ext: { vlrerank: { query: 'yoghrt' } } }).query).toEqual({ match: { title: 'yoghrt' } });
+    // unset: the plain multi_match, as before
+    const s = spec({ ext: { vlrerank: { query: 'yoghrt' } } });
+    expect(buildFirstStage(s, planPaging(s), 'elasticsearch', new Float32Array([0, 1, 0])).body.query).toEqual({ multi_match: { query: 'yoghrt', fields } });
+  });
+
   it('translates the knn retriever for OpenSearch', () => {
     const s = spec({ retriever: { text_similarity_reranker: { retriever: { knn: { field: 'v', query_vector: [1, 2], k: 5, num_candidates: 50, filter: { term: { a: 1 } } } }, field: 'title', inference_text: 'q', rank_window_size: 30 } } });
     const os = buildFirstStage(s, planPaging(s), 'opensearch');
