@@ -3,8 +3,8 @@
  * models/CALIBRATION.md "The hybrid first stage's window"), on COCO-mini as the demo index holds it
  * (caption #1 as the alt text, the photo's bridge vector; captions #2–#5 → their photo, 956 queries).
  * Builds an index of its own on the engine (deleted at the end unless --keep), asks the engine for
- * each query's window at every boost of a grid (the request vlrerank sends: multi_match + knn with
- * `boost`), and reranks each window with the library's scores of coco.yaml's scorer (log-odds,
+ * each query's window at every boost of a grid (the request vlrerank sends: its text match — with
+ * coco.yaml's `first_stage.fuzzy` clause when set — + knn with `boost`), and reranks each window with the library's scores of coco.yaml's scorer (log-odds,
  * text_text 0.9, text_image 0.4, read from the raw values `scripts/bench/anchors.ts --sets coco-mixed`
  * keeps) blended 0.1 with a logistic map of the engine's score. 5-fold cross-validation, folds by
  * photo (a photo's four captions together), seed 42: on each fold the boost and the map are fitted on
@@ -20,7 +20,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadPipelines } from '../../src/pipelines/load.js';
 import { Reranker } from '../../src/rerank/reranker.js';
+import { textMatch } from '../../src/search/plan.js';
 import { fromFloat16Base64 } from '../../src/util/vector-codec.js';
 import { DATA, MODELS } from '../../test/helpers/paths.js';
 
@@ -34,6 +36,8 @@ const BOOSTS = [1, 2, 3, 5, 7, 10, 15, 20, 30];
 /** coco.yaml's map before the boost (fitted at boost 1) */
 const BEFORE_MAP = { a: 0.4786, b: -6.9935 };
 const BLEND = 0.1;
+/** coco.yaml's `first_stage.fuzzy` (task q24): the text match asked as vlrerank asks it */
+const FUZZY = loadPipelines(join(import.meta.dirname, '../../pipelines')).find((p) => p.name === 'coco')?.first_stage.fuzzy;
 
 const rows = readFileSync(join(DATA, 'coco-captions-mini/captions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { coco_id: number; image: string; captions: string[] });
 const qs = rows.flatMap((r) => r.captions.slice(1).map((c) => ({ text: c, id: String(r.coco_id) })));
@@ -66,7 +70,7 @@ const windows = new Map<number, Array<Array<[string, number]>>>();
 for (const boost of BOOSTS) {
   const w: Array<Array<[string, number]>> = [];
   for (let i = 0; i < qs.length; i++) {
-    const match = { multi_match: { query: qs[i]!.text, fields: ['caption'] } };
+    const match = textMatch(qs[i]!.text, ['caption'], FUZZY);
     const vector = Array.from(vectors[i]!);
     const body = opensearch
       ? { size: W, _source: false, query: { bool: { should: [match, { knn: { v: { vector, k: W, boost } } }] } } }

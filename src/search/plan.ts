@@ -175,12 +175,20 @@ function matchQuery(spec: RerankSpec): Record<string, unknown> {
   const ocr = spec.pipeline.ingest?.ocr_text;
   const fields = spec.pipeline.first_stage.match_fields ?? [...spec.pipeline.fields.text, ...(ocr !== undefined ? [ocr] : [])];
   if (fields.length === 0) return { match_all: {} };
-  const exact = { multi_match: { query: spec.query.text, fields } };
-  const fuzzy = spec.pipeline.first_stage.fuzzy;
+  return textMatch(spec.query.text, fields, spec.pipeline.first_stage.fuzzy);
+}
+
+/**
+ * The first stage's text match of `query` on `fields`, with a pipeline's `first_stage.fuzzy` clause
+ * beside it when set (also what scripts/bench/hybrid-boost.ts asks the engine, so a refit of the
+ * boost sees the query vlrerank sends).
+ */
+export function textMatch(query: string | undefined, fields: string[], fuzzy: RerankSpec['pipeline']['first_stage']['fuzzy']): Record<string, unknown> {
+  const exact = { multi_match: { query, fields } };
   if (!fuzzy) return exact;
   // the exact match scores as before; a misspelt word's document is found by the fuzzy clause alone
   const { boost, fuzziness, prefix_length, max_expansions } = fuzzy;
-  return { bool: { should: [exact, { multi_match: { query: spec.query.text, fields, fuzziness, prefix_length, max_expansions, boost } }] } };
+  return { bool: { should: [exact, { multi_match: { query, fields, fuzziness, prefix_length, max_expansions, boost } }] } };
 }
 
 /** Build the first-stage request. `vector` is required when `vectorNeed(spec)` is defined. */
