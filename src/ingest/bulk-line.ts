@@ -51,6 +51,8 @@ export interface BulkReport {
   added: Map<number, { vectorized: number; recorded: number }>;
   /** Items not embedded within the body's time budget: sent as a line the engine refuses (`deferredLine`), answered as a 429 for the client to retry. */
   deferred?: Set<number>;
+  /** Of `deferred`, the items deferred at once because an earlier try's work on them still runs (ingest/leads.ts), not because this body's budget ran out. */
+  stillRunning?: Set<number>;
   /** Documents of ingest indices forwarded as received because the client had gone (`signal` aborted): no vectors, no records. */
   asReceived?: number;
   /**

@@ -67,7 +67,11 @@ export function mergeBulkResponse(body: Record<string, unknown>, report: BulkRep
       status: 429,
       error: {
         type: 'es_rejected_execution_exception',
-        reason: `vlrerank had not added this document's vectors and feature record within the _bulk's time budget (pipelines.bulkBudgetMs: ${budgetMs ?? '?'} ms): not stored; send it again (the clients' bulk helpers retry 429 items; the work begun is kept)`,
+        // a try sent while an earlier one's work on this document still runs is told so, not that
+        // its own budget ran out (held-out probe round 24a: a retry 0.6 s old read "time budget")
+        reason: report.stillRunning?.has(i)
+          ? `vlrerank is still adding this document's vectors and feature record for an earlier try of it (sent before that work ended): not stored; send it again (the clients' bulk helpers retry 429 items; once that work is done the document is stored at once)`
+          : `vlrerank had not added this document's vectors and feature record within the _bulk's time budget (pipelines.bulkBudgetMs: ${budgetMs ?? '?'} ms): not stored; send it again (the clients' bulk helpers retry 429 items; the work begun is kept)`,
         vlrerank_code: 'VLR_OVERLOADED',
       },
     };

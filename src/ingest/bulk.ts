@@ -160,6 +160,7 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
       if ((late && deferrable && lead?.state !== 'new') || lead?.state === 'running') {
         slot.done = true;
         slot.value = defer(e.op, e.item, keep);
+        if (lead?.state === 'running') (report.stillRunning ??= new Set()).add(e.item);
         slot.promise = Promise.resolve();
         queue.push(slot);
         slots++;
