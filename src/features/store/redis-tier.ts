@@ -105,6 +105,24 @@ export class RedisTier {
   }
 
   /**
+   * Resolves once the tier is `ok`, or after `ms` whatever it is. A short-lived process (the CLI, a
+   * script's `process()`) asks before its first lookup: one that runs while the connection is still
+   * being made skips Redis (computing what Redis holds, not writing what it computed).
+   */
+  whenReady(ms: number): Promise<void> {
+    if (this.#state !== 'down' || this.#redis.status === 'ready') return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#redis.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#redis.on('ready', done);
+    });
+  }
+
+  /**
    * The stored value of `key` as `decode` reads it (its bytes without one), or undefined: absent,
    * oversized, unreadable (`decode` threw: another format, damaged) or Redis failing. Counts one
    * lookup — a hit, a miss, or an error for a value that does not decode, which is no hit (a bad
