@@ -269,8 +269,8 @@ async function apiMode(flags: EvalFlags): Promise<void> {
     maxDocuments: Math.max(config.rerank.maxDocuments, ...windows),
     weights: config.rerank.weights,
     chunking: chunkingFromConfig(config.rerank.chunking),
-    // features kept on disk (store.disk.path) serve a second run: comparing configurations costs one model pass
-    ...(config.store.disk.path ? { featureStore: { diskPath: config.store.disk.path, diskMaxBytes: config.store.disk.maxBytes } } : {}),
+    // features kept on disk or in Redis (store.*) serve a second run: comparing configurations costs one model pass
+    store: config.store,
     remoteUrls: config.rerank.remote.urls,
     remoteModel: config.rerank.remote.model,
   });

@@ -132,6 +132,10 @@ export function registerRerank(program: Command): void {
         chunking: chunkingFromConfig(config.rerank.chunking),
         remoteUrls: config.rerank.remote.urls,
         remoteModel: config.rerank.remote.model,
+        // the feature store's disk and Redis tiers as configured (store.*, VLRERANK_STORE_*), as
+        // `serve` and `index backfill` read them: a second run on the same media ran every model again
+        // (held-out probe round 24c). No disk folder unless one is configured (config/store-defaults.ts).
+        store: config.store,
       });
       const query = { text: flags.query, image: abs(flags.queryImage), video: abs(flags.queryVideo) };
       const fps = flagNumber('--fps', flags.fps, false);

@@ -496,6 +496,8 @@ export const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
+/** The `store` section as written (defaults unfilled): what `new Reranker({ store })` takes too. */
+export type StoreInput = z.input<typeof storeSchema>;
 
 /** Dotted paths of settings that are secrets: redacted by `vlrerank config` and in logs. */
 export const SECRET_PATHS = ['server.adminToken', 'rerank.remote.apiKey', 'upstream.tls.key', 'rerank.remote.tls.key', 'store.redis.url', 'store.redis.sentinelPassword'] as const;

@@ -10,7 +10,7 @@ import { parseConfig } from './load.js';
 import type { Config } from './schema.js';
 
 /** The disk tier's folder, or undefined when there is none. */
-export function diskStorePath(config: Config): string | undefined {
+export function diskStorePath(config: Pick<Config, 'store'>): string | undefined {
   const p = config.store.disk.path;
   return p && p !== 'off' ? p : undefined;
 }

@@ -9,7 +9,7 @@
  * Checks only: the caller's object is used as given (no defaults are filled in here).
  */
 import { z } from 'zod';
-import { mediaSchema, modelsSchema, rerankSchema } from '../config/schema.js';
+import { mediaSchema, modelsSchema, rerankSchema, storeSchema } from '../config/schema.js';
 import { vlrError } from '../errors.js';
 import { closestName } from '../util/closest-name.js';
 import { SIGNAL_NAMES } from './fusion.js';
@@ -70,6 +70,7 @@ const rerankerOptionsSchema = z.strictObject({
   remoteTimeoutMs: above0.optional(),
   remoteModel: nonEmpty.optional(),
   clipModel: rerankSchema.shape.clipModel,
+  store: storeSchema.optional(),
   featureStore: z.strictObject({ diskPath: nonEmpty, diskMaxBytes: positiveInt.optional() }).optional(),
   preparedSides: given,
   ports: z.custom((v) => typeof v === 'function' || isObject(v)).optional(),
@@ -139,6 +140,11 @@ const RULES: Record<string, string> = {
   'scoreFusion.kind': 'must be calibrated, logodds or raw',
   chunking: 'must be an object or false',
   framePooling: 'must be mean, max or topK (K 1–99)',
+  store: 'must be an object as the configuration\'s store section: { disk?: { path, maxBytes }, redis?: { url, … } }',
+  'store.disk': 'must be { path?: "<folder>", maxBytes? }',
+  'store.disk.path': 'must be a non-empty string (a folder, or off)',
+  'store.redis': 'must be { url?: "redis://…", ttlSeconds?, keyPrefix?, … }',
+  ...Object.fromEntries(['store.disk.maxBytes', 'store.redis.ttlSeconds', 'store.redis.maxValueBytes', 'store.redis.lockMs', 'store.redis.commandTimeoutMs'].map((k) => [k, 'must be a positive integer'])),
   featureStore: 'must be { diskPath: "<folder>", diskMaxBytes? }',
   'featureStore.diskPath': 'must be a non-empty string (a folder)',
   'featureStore.diskMaxBytes': 'must be a positive integer',
@@ -215,6 +221,8 @@ export function checkProcessOptions(options: unknown): ProcessOptions {
  */
 export function checkRerankerOptions(options: object): void {
   refuse(rerankerOptionsSchema, options);
+  const o = options as RerankerOptions;
+  if (o.featureStore && o.store?.disk) throw vlrError('VLR_BAD_REQUEST', '[options.featureStore] is the older spelling of store.disk: give one of them', { details: { field: 'options.featureStore' } });
 }
 
 /** `Reranker.records()` options: each mistake a VLR_BAD_REQUEST naming the option. */

@@ -3,7 +3,7 @@
  * The local backend reads the model and media settings from here; the reranker the scoring ones.
  * Types only: plain data passed down, never read from the environment. Checked by options-check.ts.
  */
-import { VIDEO_SAMPLING } from '../config/schema.js';
+import { VIDEO_SAMPLING, type StoreInput } from '../config/schema.js';
 import type { Admission, AdmissionLimits, ShedReason } from './admission.js';
 import type { CalibrationTable } from './calibration.js';
 import type { RerankerPorts } from './ports.js';
@@ -78,9 +78,14 @@ export interface RerankerOptions {
   /** A trained CLIP-family model id for the `clip` signal (fixtures are refused). */
   clipModel?: string;
   /**
-   * Keep features on local disk (the feature store's L2, shared by the processes of a host) so a
-   * new process does not pay the models again for media seen before. Off unless a folder is given.
+   * The feature store's persistent tiers, as the configuration's `store` section (the same keys,
+   * defaults and checks): `disk: { path, maxBytes }` keeps features on local disk (L2, shared by the
+   * processes of a host), `redis: { url, ttlSeconds, keyPrefix, … }` in Redis (L3, shared by
+   * machines), so a new process does not pay the models again for media seen before. Off unless a
+   * folder (not `off`) or a URL is given. `vlrerank rerank` and `eval --api` pass their configuration's.
    */
+  store?: StoreInput;
+  /** The older spelling of `store.disk` (`{ path: diskPath, maxBytes: diskMaxBytes }`); not both. */
   featureStore?: { diskPath: string; diskMaxBytes?: number };
   /**
    * Document sides kept across requests (prepared.ts), built by the composition root; false: none.

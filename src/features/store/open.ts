@@ -1,7 +1,9 @@
 /**
  * Open the persistent tiers of the feature store from `config.store`: the disk tier when a folder
  * is configured (config/store-defaults.ts says when that is), Redis when a URL is. Called once by
- * the composition root (server/services.ts), which closes them after everything that uses them.
+ * each composition root — the server's (server/services.ts), `index backfill`'s, and a standalone
+ * Reranker's (rerank/backends/local.ts: `vlrerank rerank`, `eval --api`, a script's `store` option) —
+ * which closes them after everything that uses them.
  * Never fails (but for an unreadable `store.redis.ca`, a configuration error): a tier that cannot
  * open is built `failed` and the server runs without it.
  */

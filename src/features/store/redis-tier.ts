@@ -104,31 +104,56 @@ export class RedisTier {
     return this.#state;
   }
 
-  /** The stored bytes of `key`, or undefined (absent, oversized, or Redis failing). */
-  async get(key: string): Promise<Uint8Array | undefined> {
+  /**
+   * Resolves once the tier is `ok`, or after `ms` whatever it is. A short-lived process (the CLI, a
+   * script's `process()`) asks before its first lookup: one that runs while the connection is still
+   * being made skips Redis (computing what Redis holds, not writing what it computed).
+   */
+  whenReady(ms: number): Promise<void> {
+    if (this.#state !== 'down' || this.#redis.status === 'ready') return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#redis.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#redis.on('ready', done);
+    });
+  }
+
+  /**
+   * The stored value of `key` as `decode` reads it (its bytes without one), or undefined: absent,
+   * oversized, unreadable (`decode` threw: another format, damaged) or Redis failing. Counts one
+   * lookup — a hit, a miss, or an error for a value that does not decode, which is no hit (a bad
+   * value counted as a hit and an error, as the disk tier's did before round 24c).
+   */
+  async get(key: string): Promise<Uint8Array | undefined>;
+  async get<T>(key: string, decode: (bytes: Uint8Array) => T): Promise<T | undefined>;
+  async get<T>(key: string, decode?: (bytes: Uint8Array) => T): Promise<T | Uint8Array | undefined> {
     if (this.#state !== 'ok') return undefined;
     try {
       const v = await this.#redis.getBuffer(this.#valueKey(key));
-      this.#count(v ? 'hit' : 'miss');
       this.#answered();
-      return v ?? undefined;
+      return this.#read(v, decode);
     } catch (e) {
       this.#error(e);
       return undefined;
     }
   }
 
-  /** Several values in one round trip (MGET): text vectors of one request. */
-  async getMany(keys: string[]): Promise<Array<Uint8Array | undefined>> {
+  /** Several values in one round trip (MGET): text vectors of one request. Each counted as `get` counts it. */
+  async getMany(keys: string[]): Promise<Array<Uint8Array | undefined>>;
+  async getMany<T>(keys: string[], decode: (bytes: Uint8Array) => T): Promise<Array<T | undefined>>;
+  async getMany<T>(keys: string[], decode?: (bytes: Uint8Array) => T): Promise<Array<T | Uint8Array | undefined>> {
     if (this.#state !== 'ok' || keys.length === 0) return keys.map(() => undefined);
     try {
       const names = keys.map((k) => this.#valueKey(k));
       // a cluster refuses MGET across slots (CROSSSLOT): one GET each, which ioredis sends to each
       // key's node, pipelined per node (enableAutoPipelining)
       const vs = this.#redis instanceof Cluster ? await Promise.all(names.map((n) => this.#redis.getBuffer(n))) : await this.#redis.mgetBuffer(...names);
-      for (const v of vs) this.#count(v ? 'hit' : 'miss');
       this.#answered();
-      return vs.map((v) => v ?? undefined);
+      return vs.map((v) => this.#read(v, decode));
     } catch (e) {
       this.#error(e);
       return keys.map(() => undefined);
@@ -204,25 +229,24 @@ export class RedisTier {
     );
   }
 
-  /** Wait (at most lockMs) for another replica's value of `key`; undefined when it does not come. */
-  async waitFor(key: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+  /**
+   * Wait (at most lockMs) for another replica's value of `key`, as `decode` reads it (its bytes
+   * without one); undefined when it does not come, or comes and does not decode (counted as `get` counts it).
+   */
+  async waitFor(key: string, signal?: AbortSignal): Promise<Uint8Array | undefined>;
+  async waitFor<T>(key: string, signal: AbortSignal | undefined, decode: (bytes: Uint8Array) => T): Promise<T | undefined>;
+  async waitFor<T>(key: string, signal?: AbortSignal, decode?: (bytes: Uint8Array) => T): Promise<T | Uint8Array | undefined> {
     const until = performance.now() + this.#o.lockMs;
     while (performance.now() < until && this.#state === 'ok' && !signal?.aborted) {
       await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
       try {
         const v = await this.#redis.getBuffer(this.#valueKey(key));
-        if (v) {
-          this.#count('hit');
-          return v;
-        }
+        if (v) return this.#read(v, decode);
         if (!(await this.#redis.exists(this.#lockKey(key)))) {
           // the lock is gone: the holder wrote its value just before releasing it (one connection,
           // in order), or gave up. Between our GET and this EXISTS it may have done both: look once more.
           const last = await this.#redis.getBuffer(this.#valueKey(key));
-          if (last) {
-            this.#count('hit');
-            return last;
-          }
+          if (last) return this.#read(last, decode);
           break; // the holder gave up: compute
         }
       } catch (e) {
@@ -234,10 +258,23 @@ export class RedisTier {
     return undefined;
   }
 
-  /** A stored value that does not decode (another format, damaged): counted as this tier's error. */
-  noteUnreadable(): void {
-    this.#counters.errors++;
-    this.#o.hooks?.onError?.('redis');
+  /** One looked-up value counted and decoded: a miss, a hit, or — not decoding — this tier's error only. */
+  #read<T>(v: Buffer | null, decode?: (bytes: Uint8Array) => T): T | Uint8Array | undefined {
+    if (!v) {
+      this.#count('miss');
+      return undefined;
+    }
+    let value: T | Uint8Array = v;
+    try {
+      if (decode) value = decode(v);
+    } catch {
+      this.#counters.errors++;
+      this.#o.hooks?.onError?.('redis');
+      this.#o.hooks?.onLookup?.('redis', 'error');
+      return undefined;
+    }
+    this.#count('hit');
+    return value;
   }
 
   health(): TierHealth {

@@ -41,6 +41,9 @@ export interface LowerTiers {
   redis?: RedisTier;
 }
 
+/** Redis's bytes as a part, the bytes kept for the disk tier (throws on bytes that do not decode). */
+const decodeShared = (bytes: Uint8Array) => ({ part: decodePart(bytes), bytes });
+
 export class TieredFeatures implements PartStore {
   readonly l1: FeatureCache<Part>;
   readonly #disk: DiskTier | undefined;
@@ -94,8 +97,8 @@ export class TieredFeatures implements PartStore {
    */
   async lookupShared(keys: string[]): Promise<Array<Part | undefined>> {
     if (!this.#redis || this.#redis.state !== 'ok') return keys.map(() => undefined);
-    const found = await this.#redis.getMany(keys);
-    return found.map((bytes, i) => this.#decode(keys[i]!, bytes, 'redis'));
+    const found = await this.#redis.getMany(keys, decodeShared);
+    return found.map((got, i) => this.#fromRedis(keys[i]!, got));
   }
 
   async holdsAll(keys: string[]): Promise<boolean> {
@@ -122,12 +125,12 @@ export class TieredFeatures implements PartStore {
     if (local) return local;
     const redis = this.#redis;
     if (!redis) return this.#computed(key, await compute(signal));
-    const shared = this.#decode(key, await redis.get(key), 'redis');
+    const shared = this.#fromRedis(key, await redis.get(key, decodeShared));
     if (shared) return shared;
     const token = await redis.lock(key);
     if (token === undefined) {
       // another replica computes it: wait briefly for its value, then compute anyway
-      const theirs = this.#decode(key, await redis.waitFor(key, signal), 'redis');
+      const theirs = this.#fromRedis(key, await redis.waitFor(key, signal, decodeShared));
       if (theirs) return theirs;
       return this.#computed(key, await compute(signal));
     }
@@ -181,19 +184,12 @@ export class TieredFeatures implements PartStore {
     return part;
   }
 
-  /** Decode Redis's bytes; fill the tiers above it. Undecodable bytes count as an error. */
-  #decode(key: string, bytes: Uint8Array | undefined, tier: 'redis'): Part | undefined {
-    if (!bytes) return undefined;
-    let part: Part;
-    try {
-      part = decodePart(bytes);
-    } catch {
-      this.#redis?.noteUnreadable();
-      return undefined;
-    }
-    this.#filled(key, part, tier);
-    this.#disk?.set(key, bytes);
-    return part;
+  /** A part Redis answered (decoded there: a value that does not decode is its lookup's error, never a hit); fills the disk tier and L1. */
+  #fromRedis(key: string, got: { part: Part; bytes: Uint8Array } | undefined): Part | undefined {
+    if (!got) return undefined;
+    this.#filled(key, got.part, 'redis');
+    this.#disk?.set(key, got.bytes);
+    return got.part;
   }
 
   #filled(key: string, part: Part, tier: 'disk' | 'redis'): void {

@@ -9,11 +9,12 @@
  * builds its own from a Reranker's options (`new Reranker({modelsDir})`). The signals themselves
  * live in ../signals and ../pair-score.ts. Never knows about HTTP or engines.
  */
-import { configSchema } from '../../config/schema.js';
+import { configSchema, storeSchema } from '../../config/schema.js';
+import { diskStorePath } from '../../config/store-defaults.js';
 import { cacheBudget } from '../../config/cache-budget.js';
 import { vlrError } from '../../errors.js';
 import { FeatureExtractor } from '../../features/extractor.js';
-import { DiskTier } from '../../features/store/disk-tier.js';
+import { openStoreTiers } from '../../features/store/open.js';
 import { decodeImage, preprocessImage } from '../../features/media/image.js';
 import { shortestFirst, type TextVectorModel } from '../../features/text-vectors.js';
 import { checkModelConfig } from '../../models/check.js';
@@ -77,14 +78,18 @@ export async function createLocalPorts(options: RerankerOptions): Promise<Rerank
   const metrics = createMetrics({ defaults: false });
   const models = await Models.create(cfg.models, { metrics });
   await checkModelConfig({ precision: cfg.models.precision, clipModel: options.clipModel }, models.registry);
+  // the persistent tiers as the server opens them (features/store/open.ts), from the options' `store`
   const fs = options.featureStore;
-  const disk = fs ? await DiskTier.open({ path: fs.diskPath, maxBytes: fs.diskMaxBytes ?? cfg.store.disk.maxBytes }) : undefined;
+  const store = storeSchema.parse({ ...options.store, ...(fs ? { disk: { path: fs.diskPath, maxBytes: fs.diskMaxBytes } } : {}) });
+  const tiers = await openStoreTiers(store, diskStorePath({ store }), {});
+  // a script's first lookups come at once: Redis connected by then (or given up after its connect time-out)
+  await tiers.tiers.redis?.whenReady(Math.max(1_000, store.redis.commandTimeoutMs));
   const features = await FeatureExtractor.create(models, {
     media: cfg.media,
     cacheMaxBytes: cacheBudget(cfg.cache.maxBytes).maxBytes,
     detectScoreThreshold: VISUAL_PASSAGE_DETECT_THRESHOLD,
     onCacheEvent: (event) => metrics.cacheEvents.inc({ event }),
-    tiers: { disk },
+    tiers: tiers.tiers,
   });
   const ports = await localPorts({ models, metrics, features });
   const remote = options.remoteUrls?.length
@@ -98,7 +103,7 @@ export async function createLocalPorts(options: RerankerOptions): Promise<Rerank
     close: async () => {
       await remote?.close?.();
       await features.close();
-      await disk?.close();
+      await tiers.close();
       await models.close();
     },
   };

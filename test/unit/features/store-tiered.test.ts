@@ -7,6 +7,7 @@ import { sizeOfPart, type Part } from '../../../src/features/parts.js';
 import { DiskTier } from '../../../src/features/store/disk-tier.js';
 import { RedisTier } from '../../../src/features/store/redis-tier.js';
 import { TieredFeatures, type LowerTiers } from '../../../src/features/store/tiered.js';
+import type { TierHooks } from '../../../src/features/store/tier.js';
 import { startRedis, tempStoreDir, type RedisServer } from '../../helpers/store.js';
 
 let server: RedisServer;
@@ -19,8 +20,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function redisTier(): Promise<RedisTier> {
-  const t = new RedisTier({ url: server.url, ttlSeconds: 60, maxValueBytes: 1 << 20, lockMs: 5_000, commandTimeoutMs: 5_000, keyPrefix: 'tiered-test:' });
+async function redisTier(hooks?: TierHooks): Promise<RedisTier> {
+  const t = new RedisTier({ url: server.url, ttlSeconds: 60, maxValueBytes: 1 << 20, lockMs: 5_000, commandTimeoutMs: 5_000, keyPrefix: 'tiered-test:', hooks });
   closers.push(() => t.close());
   for (let i = 0; i < 1500 && t.state !== 'ok'; i++) await new Promise((r) => setTimeout(r, 20));
   return t;
@@ -88,5 +89,38 @@ describe('tiered feature lookup', () => {
     expect(computed.n).toBe(1);
     expect(r.hit).toBe(false);
     expect(redis.health().errors).toBe(1);
+  });
+
+  // a value counted as a hit and an error: health's hits and vlrerank_feature_lookups_total{tier="redis",outcome="hit"}
+  // said Redis answered what was recomputed (tier24: the disk tier's fix of round 24c, on Redis's three read paths)
+  it('a value that does not decode is its lookup’s error only, never a hit: GET, MGET, and a wait on another replica’s lock', async () => {
+    const c = server.client();
+    const bad = 'not a feature part';
+    for (const k of ['bad-get', 'bad-many-1', 'bad-many-2']) await c.set(`tiered-test:f:${k}`, bad);
+    const lookups: string[] = [];
+    let errors = 0;
+    const redis = await redisTier({ onLookup: (tier, outcome) => lookups.push(`${tier}:${outcome}`), onError: () => errors++ });
+    const a = replica({ redis });
+
+    const got = await a.getOrCompute('bad-get', async () => vec(0.1)); // GET
+    expect(got.source).toBe('computed');
+    expect(lookups.splice(0)).toEqual(['redis:error']);
+
+    expect(await a.holdsAll(['bad-many-1', 'bad-many-2'])).toBe(false); // MGET
+    expect(lookups.splice(0)).toEqual(['redis:error', 'redis:error']);
+
+    // another replica holds the lock and writes a value that does not decode: the waiter computes
+    const other = await redisTier();
+    const token = await other.lock('bad-wait');
+    expect(token).toBeDefined();
+    const waited = a.getOrCompute('bad-wait', async () => vec(0.2));
+    for (let i = 0; i < 1500 && !lookups.length; i++) await new Promise((r) => setTimeout(r, 5)); // its GET missed: it waits now
+    await c.set('tiered-test:f:bad-wait', bad);
+    expect((await waited).source).toBe('computed');
+    other.unlock('bad-wait', token!);
+    expect(lookups.splice(0)).toEqual(['redis:miss', 'redis:error']);
+
+    expect(redis.health()).toMatchObject({ hits: 0, misses: 1, errors: 4 });
+    expect(errors).toBe(4);
   });
 });

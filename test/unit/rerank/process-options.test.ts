@@ -79,6 +79,16 @@ describe('process() and new Reranker() options', () => {
     [{ chunking: { overlap: -1 } }, '[options.chunking.overlap]'],
     [{ scoreFusion: { kind: 'rav' } }, '[options.scoreFusion.kind] must be calibrated, logodds or raw'],
     [{ remoteUrls: ['ftp://x'] }, '[options.remoteUrls] must be an array of http:// or https:// URLs'],
+    // `store` is the configuration's store section, checked by its schema (tier24)
+    [{ store: '/tmp/x' }, "[options.store] must be an object as the configuration's store section"],
+    [{ store: { disk: { pth: '/tmp/x' } } }, '[options.store.disk.pth] unknown option; did you mean path?'],
+    [{ store: { disk: { path: '' } } }, '[options.store.disk.path] must be a non-empty string'],
+    [{ store: { disk: { path: '/tmp/x', maxBytes: 0 } } }, '[options.store.disk.maxBytes] must be a positive integer'],
+    [{ store: { redis: { url: 'http://127.0.0.1:6379' } } }, '[options.store.redis.url]'],
+    [{ store: { redis: { url: 'redis://127.0.0.1:6379', ttlSeconds: -1 } } }, '[options.store.redis.ttlSeconds] must be a positive integer'],
+    [{ store: { redis: { url: 'redis://127.0.0.1:6379', sentinelTls: true } } }, '[options.store.redis.sentinelTls] sentinelTls without sentinels'],
+    [{ store: { redsi: {} } }, '[options.store.redsi] unknown option; did you mean redis?'],
+    [{ store: { disk: { path: '/tmp/x' } }, featureStore: { diskPath: '/tmp/y' } }, '[options.featureStore] is the older spelling of store.disk: give one of them'],
   ])('new Reranker(%j) → VLR_BAD_REQUEST naming the nested key', (options, message) => {
     expect(() => new Reranker({ modelsDir: MODELS, ...options } as never)).toThrow(message);
   });
@@ -92,5 +102,6 @@ describe('process() and new Reranker() options', () => {
 
   it('every documented option is taken', () => {
     expect(() => new Reranker({ modelsDir: MODELS, device: 'cpu', precision: { 'bge-small-en-v1.5': 'int8' }, mediaRoots: ['.'], maxDocuments: 10, fps: 1, maxFrames: 4, weights: { text_text: 2 }, ocr: false, chunking: false, framePooling: 'top3', apiBudgetMs: 0, maxConcurrentRequests: 2, featureStore: { diskPath: '/tmp/x' } })).not.toThrow();
+    expect(() => new Reranker({ modelsDir: MODELS, store: { disk: { path: '/tmp/x', maxBytes: 1 << 30 }, redis: { url: 'redis://127.0.0.1:6379/0', ttlSeconds: 60, keyPrefix: 'x:' } } })).not.toThrow();
   });
 });
