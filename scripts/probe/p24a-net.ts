@@ -9,6 +9,7 @@
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { DATA } from '../../test/helpers/paths.js';
 
 export const [, , which = 'slow-readers', proxyUrl = 'http://127.0.0.1:19516', engineUrl = 'http://127.0.0.1:19200', pidArg = ''] = process.argv;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -101,7 +102,7 @@ export function exchange(url: string, raw: string | Buffer, opts: { halfClose?: 
 const statusLines = (t: string) => [...t.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]).join(',') || '-';
 
 if (which === 'half-close') {
-  const photo = '/work/shared/data/grocery-store-products/iconic-images-and-descriptions/Fruit/Apple/Golden-Delicious/Golden-Delicious_Iconic.jpg';
+  const photo = `${DATA}/grocery-store-products/iconic-images-and-descriptions/Fruit/Apple/Golden-Delicious/Golden-Delicious_Iconic.jpg`;
   const cases: [string, string, boolean][] = [
     ['passthrough search', req('POST', '/p24a-g/_search?size=1&filter_path=hits.total', '{"query":{"match_all":{}}}'), true],
     ['reranked search', req('POST', '/p24a-g/_search?filter_path=hits.hits._id', JSON.stringify({ size: 3, query: { match: { title: 'apple' } }, ext: { vlrerank: { query: { text: 'green apple' } } } })), false],
@@ -151,13 +152,13 @@ async function leftovers(url: string, pid: string, enginePort: number) {
 }
 
 if (which === 'vanish') {
-  const coco = '/work/shared/data/coco-captions-mini/images/val2017';
-  const photos = readFileSync('/work/shared/data/coco-captions-mini/captions.jsonl', 'utf8').trim().split('\n').map((l) => `/work/shared/data/coco-captions-mini/${(JSON.parse(l) as { image: string }).image}`);
+  const coco = `${DATA}/coco-captions-mini/images/val2017`;
+  const photos = readFileSync(`${DATA}/coco-captions-mini/captions.jsonl`, 'utf8').trim().split('\n').map((l) => `${DATA}/coco-captions-mini/${(JSON.parse(l) as { image: string }).image}`);
   let k = Number(process.env.OFFSET ?? 0);
   const fresh = (n: number) => Array.from({ length: n }, () => photos[k++ % photos.length]!);
   const b64 = (n: number) => fresh(n).map((f) => ({ image: `data:image/jpeg;base64,${readFileSync(f).toString('base64')}` }));
   const jhead = (method: string, path: string, len: number, ct = 'application/json') => `${method} ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: ${ct}\r\nContent-Length: ${len}\r\n\r\n`;
-  const video = '/work/shared/data/intel-sample-videos/clips/classroom.mp4';
+  const video = `${DATA}/intel-sample-videos/clips/classroom.mp4`;
   void coco;
   const stages: [string, () => { head: string; body: Buffer; leaveMs: number; chunks?: number; gapMs?: number }][] = [
     ['during headers', () => ({ head: 'POST /p24a-g/_search HTTP/1.1\r\nHost: x\r\nContent-Ty', body: Buffer.alloc(0), leaveMs: 300 })],
@@ -194,7 +195,7 @@ if (which === 'vanish') {
 }
 
 if (which === 'retry-writes') {
-  const photos = readFileSync('/work/shared/data/coco-captions-mini/captions.jsonl', 'utf8').trim().split('\n').map((l) => `/work/shared/data/coco-captions-mini/${(JSON.parse(l) as { image: string }).image}`);
+  const photos = readFileSync(`${DATA}/coco-captions-mini/captions.jsonl`, 'utf8').trim().split('\n').map((l) => `${DATA}/coco-captions-mini/${(JSON.parse(l) as { image: string }).image}`);
   const out: Record<string, unknown>[] = [];
   for (const [tag, url] of [['proxy', proxyUrl], ['engine', engineUrl]] as const) {
     const index = `p24a-retry-${tag}`;

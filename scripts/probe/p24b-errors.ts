@@ -9,6 +9,8 @@
  *
  *   npx tsx scripts/probe/p24b-errors.ts http://127.0.0.1:19532 [--only WORD] [--verbose]
  */
+import { DATA } from '../../test/helpers/paths.js';
+
 const base = process.argv[2] ?? 'http://127.0.0.1:19532';
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const verbose = process.argv.includes('--verbose');
@@ -91,7 +93,7 @@ const probes: Probe[] = [
   { name: 'rank_fields constructor', path: '/v1/rerank', method: 'POST', headers: json, body: JSON.stringify({ ...compat, rank_fields: ['constructor', 'title'], documents: [{ title: 'an apple' }] }), shape: 'compat', status: [200] },
   { name: 'rank_fields toString', path: '/v1/rerank', method: 'POST', headers: json, body: JSON.stringify({ ...compat, rank_fields: ['toString'], documents: [{ title: 'an apple' }] }), shape: 'compat', status: [400], names: ['documents[0]'] },
   // media references the client gets wrong
-  ...['data:image/png;base64,!!!!', 'data:image/png;base64,', 'data:,', 'data:image/jpeg;base64,' + 'A'.repeat(100), 'file:///etc/passwd', '/etc/passwd', '../../etc/passwd', 'http://127.0.0.1:19200/', 'http://[::1]:1/', 'http://%zz/', 'http://a b/', 'ftp://x/y.jpg', 'http://user:secret@169.254.169.254/x.jpg', '\u0000', 'x'.repeat(5000), 'https://', '//x/y.jpg', 'C:\\x.jpg', '/work/shared/data', '/work/shared/data/grocery-store-products/catalog.jsonl', '/work/shared/data/nope.jpg']
+  ...['data:image/png;base64,!!!!', 'data:image/png;base64,', 'data:,', 'data:image/jpeg;base64,' + 'A'.repeat(100), 'file:///etc/passwd', '/etc/passwd', '../../etc/passwd', 'http://127.0.0.1:19200/', 'http://[::1]:1/', 'http://%zz/', 'http://a b/', 'ftp://x/y.jpg', 'http://user:secret@169.254.169.254/x.jpg', '\u0000', 'x'.repeat(5000), 'https://', '//x/y.jpg', 'C:\\x.jpg', `${DATA}`, `${DATA}/grocery-store-products/catalog.jsonl`, `${DATA}/nope.jpg`]
     .flatMap((img): Probe[] => [
       { name: `/_vlrerank/rerank strict image ${img.slice(0, 40)}`, path: '/_vlrerank/rerank', method: 'POST', headers: json, body: JSON.stringify({ query: { text: 'apple' }, documents: [{ image: img }], strict: true }), shape: 'es', status: [400, 403, 404, 413, 415, 502] },
       { name: `/v1/rerank query image ${img.slice(0, 40)}`, path: '/v1/rerank', method: 'POST', headers: json, body: JSON.stringify({ query: { image: img }, documents: ['apple'] }), shape: 'compat', status: [400, 403, 404, 413, 415, 502] },
@@ -132,11 +134,11 @@ const probes: Probe[] = [
   { name: 'media no src', path: '/_vlrerank/media', shape: 'es', status: [400, 403, 404] },
   { name: 'media src array', path: '/_vlrerank/media?src=a&src=b', shape: 'es', status: [400, 403, 404] },
   { name: 'media src outside', path: '/_vlrerank/media?src=/etc/passwd', shape: 'es', status: [403, 404] },
-  { name: 'media src dir', path: '/_vlrerank/media?src=/work/shared/data', shape: 'es', status: [403, 404] },
-  { name: 'media src missing', path: '/_vlrerank/media?src=/work/shared/data/nope.jpg', shape: 'es', status: [403, 404] },
+  { name: 'media src dir', path: `/_vlrerank/media?src=${DATA}`, shape: 'es', status: [403, 404] },
+  { name: 'media src missing', path: `/_vlrerank/media?src=${DATA}/nope.jpg`, shape: 'es', status: [403, 404] },
   { name: 'media src nul', path: '/_vlrerank/media?src=%00', shape: 'es', status: [400, 403, 404] },
   { name: 'media bad pct', path: '/_vlrerank/media?src=%ZZ', shape: 'es', status: [400, 403, 404] },
-  { name: 'media strip bad', path: '/_vlrerank/media?src=/work/shared/data/intel-sample-videos/x.mp4&strip=99', shape: 'es', status: [400, 403, 404] },
+  { name: 'media strip bad', path: `/_vlrerank/media?src=${DATA}/intel-sample-videos/x.mp4&strip=99`, shape: 'es', status: [400, 403, 404] },
   { name: 'health bad', path: '/_vlrerank/health?live=%ZZ', shape: 'any', status: [200, 400] },
   { name: 'unknown vlrerank path', path: '/_vlrerank/nope', shape: 'es', status: [404] },
   { name: 'unknown vlrerank pct', path: '/_vlrerank/%ZZ', shape: 'es', status: [400, 404] },
@@ -197,7 +199,7 @@ const probes: Probe[] = [
   { name: 'search query boosting bad', path: '/p24b-kb1/_search', method: 'POST', headers: json, body: JSON.stringify({ query: { boosting: { positive: 'x', negative: 7 } }, ext: { vlrerank: {} } }), shape: 'es', status: [200, 400] },
   { name: 'groc image query bad', path: '/p24b-groc1/_search', method: 'POST', headers: json, body: JSON.stringify({ ext: { vlrerank: { query: { image: 'data:image/png;base64,AAAA' } } } }), shape: 'es', status: [200, 400, 415] },
   { name: 'groc image query outside', path: '/p24b-groc1/_search', method: 'POST', headers: json, body: JSON.stringify({ ext: { vlrerank: { query: { image: '/etc/hostname.jpg' } } } }), shape: 'es', status: [400, 403, 404] },
-  { name: 'groc video query', path: '/p24b-groc1/_search', method: 'POST', headers: json, body: JSON.stringify({ ext: { vlrerank: { query: { video: '/work/shared/data/nope.mp4' } } } }), shape: 'es', status: [400, 403, 404] },
+  { name: 'groc video query', path: '/p24b-groc1/_search', method: 'POST', headers: json, body: JSON.stringify({ ext: { vlrerank: { query: { video: `${DATA}/nope.mp4` } } } }), shape: 'es', status: [400, 403, 404] },
   { name: 'explain bad', path: '/p24b-kb1/_search?explain=maybe', method: 'POST', headers: json, body: JSON.stringify(search), shape: 'es', status: [200, 400] },
   { name: 'track_total_hits bad', path: '/p24b-kb1/_search', method: 'POST', headers: json, body: JSON.stringify({ ...search, track_total_hits: 'x' }), shape: 'es', status: [200, 400] },
   { name: 'rest_total_hits_as_int', path: '/p24b-kb1/_search?rest_total_hits_as_int=x', method: 'POST', headers: json, body: JSON.stringify(search), shape: 'es', status: [200, 400] },

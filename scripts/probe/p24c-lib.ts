@@ -7,8 +7,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const REPO = new URL('../..', import.meta.url).pathname;
-export const DATA = '/work/shared/data';
-export const MODELS = '/work/shared/models';
+import { DATA, MODELS } from '../../test/helpers/paths.js';
+
+export { DATA, MODELS };
 
 export interface Serve {
   port: number;
