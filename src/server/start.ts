@@ -35,6 +35,8 @@ export interface RunningServer {
   server: Server;
   url: string;
   close(): Promise<void>;
+  /** Where a close() under way is: `open` before it, then `draining`, `warm-up`, `services`, `closed` (a shutdown that hangs says where). */
+  closePhase(): string;
 }
 
 /** Each room's share of the services. `draining` says when shutdown has begun (readiness turns 503). */
@@ -223,8 +225,10 @@ export async function startServer(config: Config, options: ServiceOptions = {}):
   // requests Node's parser refuses: Node's own answer, now logged and counted (route `unparsed`)
   server.on('clientError', clientErrorHandler(deps.access));
   let closing: Promise<void> | undefined;
+  let phase = 'open';
   const close = () =>
     (closing ??= (async () => {
+      phase = 'draining';
       // graceful: stop accepting, close idle keep-alive connections, let requests in flight finish
       // for up to server.shutdownGraceMs, then cut what is left
       draining = true;
@@ -241,9 +245,12 @@ export async function startServer(config: Config, options: ServiceOptions = {}):
         });
         server.closeIdleConnections();
       });
+      phase = 'warm-up';
       await stopWarmup?.();
+      phase = 'services';
       await services.close();
       files.stop();
+      phase = 'closed';
     })());
   try {
     await new Promise<void>((resolve, reject) => {
@@ -273,5 +280,5 @@ export async function startServer(config: Config, options: ServiceOptions = {}):
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
   services.logger.info({ url, upstream: config.upstream.urls.map((u) => u.replace(/\/\/[^@/]+@/, '//[redacted]@')) }, 'vlrerank listening');
-  return { services, server, url, close };
+  return { services, server, url, close, closePhase: () => phase };
 }

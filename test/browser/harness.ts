@@ -82,9 +82,22 @@ export async function startStack(options: { engine?: boolean; pipelinesDir?: str
       // the server's own shutdown is the product's: bounded by shutdownGraceMs plus its closers, so a
       // hang there fails here, named, long before the hook's 300 s
       const closed = await Promise.race([server.close().then(() => true), sleep(SERVER_CLOSE_MS, undefined, { ref: false }).then(() => false)]);
-      if (!closed) throw new Error(`the vlrerank server had not closed ${SERVER_CLOSE_MS / 1000} s after close()`);
+      if (!closed) throw new Error(`the vlrerank server had not closed ${SERVER_CLOSE_MS / 1000} s after close(): ${await stillOpen(server)}`);
     },
   };
+}
+
+/**
+ * What a server that has not closed still holds, for the failure's message (seen once on CI's
+ * fresh machine, stop 39, and not reproduced in a dozen runs here): its HTTP connections, the
+ * warm-up, admission, and the process's active handles by kind.
+ */
+async function stillOpen(server: RunningServer): Promise<string> {
+  const connections = await new Promise<number | string>((r) => server.server.getConnections((e, n) => r(e ? e.message : n)));
+  const reranker = server.services.reranker;
+  const kinds: Record<string, number> = {};
+  for (const k of process.getActiveResourcesInfo()) kinds[k] = (kinds[k] ?? 0) + 1;
+  return JSON.stringify({ phase: server.closePhase(), listening: server.server.listening, connections, warmup: reranker.warm.status(), admission: reranker.admission.snapshot(), resources: kinds });
 }
 
 /**
