@@ -207,12 +207,6 @@ class Writer {
     b.copy(this.#buf, this.#len);
     this.#len += b.length;
   }
-  /** The double's 8 bytes, big-endian. */
-  double(d: number): void {
-    this.#room(8);
-    this.#buf.writeDoubleBE(d, this.#len);
-    this.#len += 8;
-  }
   done(): Buffer {
     return this.#buf.subarray(0, this.#len);
   }

@@ -98,12 +98,12 @@ export function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined):
  * one signal), and one listener on the parent however many units of work it is handed to at once —
  * an app passing its one shutdown signal to 11 concurrent `process()` calls got Node's
  * MaxListenersExceededWarning "possible EventTarget memory leak" (held-out probe round 23c), and so
- * did every `_bulk` of 11 documents or more with media (held-out probe round 24a). The child is in
- * `lane`, by default the parent's, and is shared as `inLane` shares (util/lanes.ts); the last unit's
- * `dispose()` removes the listener.
+ * did every `_bulk` of 11 documents or more with media (held-out probe round 24a). The child keeps
+ * the parent's lane and is shared as `inLane` shares (util/lanes.ts); the last unit's `dispose()`
+ * removes the listener.
  */
-export function fanOutSignal(parent: AbortSignal | undefined, lane?: Lane): { signal: AbortSignal | undefined; dispose: () => void } {
+export function fanOutSignal(parent: AbortSignal | undefined): { signal: AbortSignal | undefined; dispose: () => void } {
   if (!parent) return { signal: undefined, dispose: () => undefined };
-  // in `lane`, by default the parent's own (an unmarked parent is `foreground`, as its unmarked child would be)
-  return inLane(lane ?? laneOfSignal(parent), parent);
+  // in the parent's own lane (an unmarked parent is `foreground`, as its unmarked child would be)
+  return inLane(laneOfSignal(parent), parent);
 }

@@ -68,38 +68,40 @@ const children = new WeakMap<AbortSignal, Map<Lane, { signal: AbortSignal; users
  */
 export function inLane(lane: Lane, parent?: AbortSignal): { signal: AbortSignal; dispose: () => void } {
   if (!parent || parent.aborted) {
-    const ac = new AbortController();
-    setMaxListeners(0, ac.signal); // every item of the work may listen to it
-    marks.set(ac.signal, lane);
+    const ac = markedController(lane);
     if (parent) ac.abort(parent.reason);
     return { signal: ac.signal, dispose: () => undefined };
   }
   let byLane = children.get(parent);
   if (!byLane) children.set(parent, (byLane = new Map()));
-  let shared = byLane.get(lane);
-  if (!shared) {
-    const ac = new AbortController();
-    setMaxListeners(0, ac.signal);
-    marks.set(ac.signal, lane);
+  let child = byLane.get(lane);
+  if (!child) {
+    const ac = markedController(lane);
     const onAbort = () => ac.abort(parent.reason);
     parent.addEventListener('abort', onAbort, { once: true });
-    const made = { signal: ac.signal, users: 0, dispose: () => parent.removeEventListener('abort', onAbort) };
-    byLane.set(lane, made);
-    shared = made;
+    byLane.set(lane, (child = { signal: ac.signal, users: 0, dispose: () => parent.removeEventListener('abort', onAbort) }));
   }
-  const child = shared;
-  child.users++;
+  const shared = child;
+  shared.users++;
   let disposed = false;
   return {
-    signal: child.signal,
+    signal: shared.signal,
     dispose: () => {
       if (disposed) return;
       disposed = true;
-      if (--child.users > 0) return;
-      child.dispose();
-      if (byLane.get(lane) === child) byLane.delete(lane);
+      if (--shared.users > 0) return;
+      shared.dispose();
+      if (byLane.get(lane) === shared) byLane.delete(lane);
     },
   };
+}
+
+/** A controller whose signal is marked `lane`, with no listener limit: every item of the work may listen to it. */
+function markedController(lane: Lane): AbortController {
+  const ac = new AbortController();
+  setMaxListeners(0, ac.signal);
+  marks.set(ac.signal, lane);
+  return ac;
 }
 
 /**

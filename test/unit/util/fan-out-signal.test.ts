@@ -91,10 +91,11 @@ describe('inLane over one parent', () => {
   });
 });
 
-describe('fanOutSignal into another lane', () => {
+describe('one parent fanned out in two lanes', () => {
   it("units of one foreground parent in the background lane share one listener, in that lane (a _bulk's documents, held-out probe round 24a)", () => {
     const parent = new AbortController().signal;
-    const fans = Array.from({ length: 12 }, () => fanOutSignal(parent, 'background'));
+    // rerank/embedder.ts embedderInLane: the request's signal, each document's work in the background lane
+    const fans = Array.from({ length: 12 }, () => inLane('background', parent));
     const fg = fanOutSignal(parent);
     expect(listeners(parent)).toBe(2); // one child per lane
     expect(laneOfSignal(fans[0]!.signal)).toBe('background');
