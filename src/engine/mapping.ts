@@ -22,6 +22,7 @@ import { vlrError } from '../errors.js';
 import type { Pipeline } from '../pipelines/index.js';
 import type { EngineClient } from './client.js';
 import { vectorMapping, type Dialect } from './dialect.js';
+import { rescoreQuantisedVectors } from './vector-rescore.js';
 import { backingIndexOf } from './targets.js';
 import { globMatches } from '../util/glob.js';
 
@@ -311,6 +312,11 @@ async function writeTemplate(engine: EngineClient, p: Pipeline, name: string, st
   return `wrote component template [${cname}] and added it to the composed_of of index template [${chosen.name}]: ${what} will map the pipeline's fields — roll over to use it now`;
 }
 
+/** The pipeline's kNN vector fields. */
+function vectorFields(p: Pipeline): string[] {
+  return [p.vectors.image, p.vectors.bridge].flatMap((v) => (v ? [v.field] : []));
+}
+
 /** `writeTemplate`: also write the component template an index template lacks (see `writeTemplate`). */
 export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index: string, o: { writeTemplate?: boolean } = {}): Promise<SetupResult> {
   const { distribution: dialect } = await engine.info();
@@ -323,7 +329,8 @@ export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index
     const body = { settings, mappings: { ...(source ? { _source: source } : {}), properties } };
     const r = await engine.json('PUT', `/${encodeURIComponent(index)}`, body);
     if (r.statusCode >= 300) throw vlrError('VLR_UPSTREAM_ERROR', `creating index [${index}] failed: ${JSON.stringify(r.body).slice(0, 500)}`, { status: r.statusCode });
-    return { index, action: 'created', dialect, mapping: body };
+    const notes = dialect === 'elasticsearch' ? await rescoreQuantisedVectors(engine, index, vectorFields(pipeline)) : [];
+    return { index, action: 'created', dialect, mapping: body, ...(notes.length ? { notes } : {}) };
   }
   // existing index: add only the fields it does not have (a mapping cannot change a field's type)
   const cur = await engine.json<Record<string, { mappings?: { properties?: Record<string, unknown>; _source?: SourceMapping } }>>('GET', `/${encodeURIComponent(index)}/_mapping`);
@@ -370,10 +377,12 @@ export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index
     notes.push(`record signatures are not kept in [${index}]: it was created without [_source.excludes: ${keyField}]; backfill reads each document's record to find stale ones instead`);
   }
   notes.push(...unreadFieldNotes(pipeline, index, curMappings?._source));
+  if (dialect === 'elasticsearch') notes.push(...(await rescoreQuantisedVectors(engine, index, vectorFields(pipeline).filter((f) => !Object.hasOwn(missing, f.split('.')[0]!)), false)));
   notes.push(...(await templateNotes(engine, pipeline, dialect, index, Object.keys(cur.body ?? {}), o.writeTemplate)));
   if (Object.keys(missing).length) {
     const r = await engine.json('PUT', `/${encodeURIComponent(index)}/_mapping`, { properties: missing });
     if (r.statusCode >= 300) throw vlrError('VLR_UPSTREAM_ERROR', `updating the mapping of [${index}] failed: ${JSON.stringify(r.body).slice(0, 500)}`, { status: r.statusCode });
+    if (dialect === 'elasticsearch') notes.push(...(await rescoreQuantisedVectors(engine, index, vectorFields(pipeline).filter((f) => Object.hasOwn(missing, f.split('.')[0]!)))));
   }
   return { index, action: 'updated', dialect, mapping: { properties: missing }, ...(notes.length ? { notes } : {}) };
 }
