@@ -132,7 +132,7 @@ export class MediaSource {
         if (err) return cb(err);
         const ok = addresses.filter((a) => !policy.refusal(a.address, hostname));
         if (ok.length === 0) {
-          const why = addresses.map((a) => policy.refusal(a.address, hostname)).join('; ');
+          const why = policy.nameRefusal(hostname, addresses.map((a) => a.address));
           return cb(vlrError('VLR_MEDIA_FORBIDDEN', `media host ${hostname} is not allowed: ${why}${ALLOW_HINT}`));
         }
         if (opts.all) cb(null, ok);
@@ -295,9 +295,9 @@ export class MediaSource {
       const code = (e as { code?: string }).code ?? String(e);
       throw vlrError('VLR_MEDIA_FETCH', `cannot resolve the host of ${redactUrl(target.href)} (${code}) to check it before asking the egress proxy; a host only the proxy can resolve is fetched once allowed by name${ALLOW_HINT}`, { cause: e });
     }
-    const refused = addresses.map((a) => this.policy.refusal(a.address, host)).filter((why): why is string => why !== undefined);
-    if (refused.length > 0) {
-      throw vlrError('VLR_MEDIA_FORBIDDEN', `media host ${host} is not allowed: ${refused.join('; ')} (checked before asking the egress proxy)${ALLOW_HINT}`);
+    const refused = this.policy.nameRefusal(host, addresses.map((a) => a.address));
+    if (refused !== undefined) {
+      throw vlrError('VLR_MEDIA_FORBIDDEN', `media host ${host} is not allowed: ${refused} (checked before asking the egress proxy)${ALLOW_HINT}`);
     }
   }
 
