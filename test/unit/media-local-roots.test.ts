@@ -45,6 +45,18 @@ describe('resolveUnderRoots', () => {
     }
   });
 
+  it('answers a missing path outside the roots as one that exists there: 403, never 404 (held-out probe round 25a)', async () => {
+    // "does not exist" for a missing path but "outside the roots" for an existing one told any client
+    // which files exist anywhere on the server (through /_vlrerank/media, a rerank request, a document)
+    for (const p of [join(base, 'secret.jpg'), join(base, 'no-such.jpg'), join(base, 'no-dir', 'x.jpg'), '/etc/passwd', '/etc/no-such-file-p25a', '../secret.jpg', '../no-such.jpg']) {
+      await expect(resolveUnderRoots(p, [root]), p).rejects.toMatchObject({ code: 'VLR_MEDIA_FORBIDDEN', status: 403, message: expect.stringContaining('is outside the allowed media roots') });
+    }
+    // inside a root (or a folder not yet made there), a missing file is still a 404
+    for (const p of [join(root, 'sub', 'no.jpg'), join(root, 'no-dir', 'x.jpg'), 'sub/no.jpg']) {
+      await expect(resolveUnderRoots(p, [root]), p).rejects.toMatchObject({ code: 'VLR_NOT_FOUND', status: 404 });
+    }
+  });
+
   it('answers 404 for a missing file, 403 without roots, 400 for an empty path or a NUL byte', async () => {
     await expect(resolveUnderRoots('nope.jpg', [root])).rejects.toMatchObject({ code: 'VLR_NOT_FOUND', status: 404 });
     await expect(resolveUnderRoots(join(root, 'sub', 'a.jpg'), [])).rejects.toMatchObject({ code: 'VLR_MEDIA_FORBIDDEN' });

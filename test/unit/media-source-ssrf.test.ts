@@ -148,6 +148,26 @@ describe('media fetch SSRF guard', () => {
     await s.close();
   });
 
+  it('names the kind of address a refused host name resolves to, never the address (held-out probe round 25a)', async () => {
+    // any client can put a URL in a document or a rerank request: naming what the server's DNS answers
+    // for a name ("localhost: 127.0.0.1 is a loopback address") let it map the server's internal network
+    const s = source();
+    const e = await rejection(s.resolve(`http://localhost:${port}/img.png`));
+    expect(e.code).toBe('VLR_MEDIA_FORBIDDEN');
+    expect(e.message).toMatch(/^media host localhost is not allowed: it resolves to a loopback address/);
+    expect(e.message).not.toMatch(/127\.0\.0\.1|::1/);
+    // through an egress proxy, the name is checked (and refused) before the proxy is asked: the same words
+    const p = source({ proxy: `http://127.0.0.1:${port}` });
+    const ep = await rejection(p.resolve(`http://localhost:${port}/img.png`));
+    expect(ep.code).toBe('VLR_MEDIA_FORBIDDEN');
+    expect(ep.message).toMatch(/it resolves to a loopback address \(checked before asking the egress proxy\)/);
+    expect(ep.message).not.toMatch(/127\.0\.0\.1|::1/);
+    // an IP literal is the client's own words: named as given
+    expect((await rejection(s.resolve(`http://127.0.0.1:${port}/img.png`))).message).toContain('127.0.0.1 is a loopback address');
+    await s.close();
+    await p.close();
+  });
+
   it('fetches from an allowlisted host name, with hash, mime, ETag and Last-Modified', async () => {
     const s = source({ allowHosts: ['localhost'] });
     const m = await s.resolve(`http://localhost:${port}/img.png`);

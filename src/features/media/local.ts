@@ -12,7 +12,7 @@
 import { constants as fsConstants } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { open, realpath, type FileHandle } from 'node:fs/promises';
-import { isAbsolute, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, resolve, sep } from 'node:path';
 import { vlrError } from '../../errors.js';
 import { isOutOfFiles, openFilesError } from '../../util/process-limits.js';
 import { tooLarge } from './errors.js';
@@ -40,20 +40,39 @@ export async function findUnderRealRoots(path: string, roots: readonly string[],
   if (!path) throw vlrError('VLR_BAD_REQUEST', 'media path is empty');
   if (path.includes('\0')) throw vlrError('VLR_BAD_REQUEST', 'media path contains a NUL byte');
   const candidates = isAbsolute(path) ? [path] : roots.map((r) => resolve(r, path));
+  const outside = () => vlrError('VLR_MEDIA_FORBIDDEN', `media path ${shownAs} is outside the allowed media roots`);
+  let missingInside = false;
   for (const c of candidates) {
     let real: string;
     try {
       real = await realpath(c);
     } catch (e) {
       if (isOutOfFiles(e)) throw openFilesError(`media path ${shownAs} could not be looked up`, e);
+      missingInside ||= await parentInside(c, roots);
       continue; // not in this root: try the next
     }
-    if (!roots.some((r) => real === r || real.startsWith(r.endsWith(sep) ? r : r + sep))) {
-      throw vlrError('VLR_MEDIA_FORBIDDEN', `media path ${shownAs} is outside the allowed media roots`);
-    }
+    if (!within(real, roots)) throw outside();
     return real;
   }
+  // nothing there: a 404 only where a file could be (its folder in a root); elsewhere the same 403 as
+  // for a file that exists — "does not exist" for /etc/nope but "outside the roots" for /etc/passwd told
+  // any client which paths exist anywhere on the server (held-out probe round 25a)
+  if (!missingInside) throw outside();
   throw vlrError('VLR_NOT_FOUND', `media file ${shownAs} does not exist under the media roots`, { status: 404 });
+}
+
+const within = (real: string, roots: readonly string[]) => roots.some((r) => real === r || real.startsWith(r.endsWith(sep) ? r : r + sep));
+
+/** The nearest folder of `path` that can be resolved lies in a root (a path that does not resolve: could a file be there?). */
+async function parentInside(path: string, roots: readonly string[]): Promise<boolean> {
+  for (let d = dirname(path); ; d = dirname(d)) {
+    try {
+      return within(await realpath(d), roots);
+    } catch (e) {
+      if (isOutOfFiles(e)) throw openFilesError(`media path ${path} could not be looked up`, e);
+      if (d === dirname(d)) return false;
+    }
+  }
 }
 
 function noRoots() {

@@ -132,7 +132,7 @@ export class MediaSource {
         if (err) return cb(err);
         const ok = addresses.filter((a) => !policy.refusal(a.address, hostname));
         if (ok.length === 0) {
-          const why = addresses.map((a) => policy.refusal(a.address, hostname)).join('; ');
+          const why = policy.nameRefusal(hostname, addresses.map((a) => a.address));
           return cb(vlrError('VLR_MEDIA_FORBIDDEN', `media host ${hostname} is not allowed: ${why}${ALLOW_HINT}`));
         }
         if (opts.all) cb(null, ok);
@@ -183,6 +183,18 @@ export class MediaSource {
       return kept;
     }
     return this.#flights.run(flightKey(startUrl, options), options.signal, (signal) => this.#fetch(startUrl, { ...options, signal }));
+  }
+
+  /**
+   * Would this source fetch URL `raw` at all — its scheme, an IP literal, the addresses its name
+   * resolves to (an allowlisted name is not resolved) — without fetching it: for a URL handed to
+   * someone else to fetch. A remote rerank worker was given any URL a client sent, so a client
+   * steered it (vLLM fetches whatever it is given) at loopback, private and metadata addresses this
+   * process refuses, and read their photos' content back as scores (held-out probe round 25a). The
+   * fetcher still follows redirects and resolves the name again on its own: its own rules must hold there.
+   */
+  async checkUrl(raw: string, before: string, signal?: AbortSignal): Promise<void> {
+    await this.#checkProxiedTarget(this.#checkUrl(raw), signal ?? new AbortController().signal, before);
   }
 
   /**
@@ -283,7 +295,7 @@ export class MediaSource {
    * The proxy resolves the name again: a DNS answer that changes between the two (rebinding) is
    * not seen here — the proxy's own egress rules must refuse private targets too (DEPLOYMENT.md).
    */
-  async #checkProxiedTarget(target: URL, signal: AbortSignal): Promise<void> {
+  async #checkProxiedTarget(target: URL, signal: AbortSignal, before = 'asking the egress proxy'): Promise<void> {
     const host = hostOf(target);
     if (ipaddr.isValid(host) || this.policy.hostAllowed(host)) return;
     let addresses: LookupAddress[];
@@ -293,11 +305,11 @@ export class MediaSource {
       if (isVlrerankError(e)) throw e;
       if (signal.aborted) throw vlrError('VLR_MEDIA_TIMEOUT', `fetching ${redactUrl(target.href)} timed out resolving its host`, { cause: e });
       const code = (e as { code?: string }).code ?? String(e);
-      throw vlrError('VLR_MEDIA_FETCH', `cannot resolve the host of ${redactUrl(target.href)} (${code}) to check it before asking the egress proxy; a host only the proxy can resolve is fetched once allowed by name${ALLOW_HINT}`, { cause: e });
+      throw vlrError('VLR_MEDIA_FETCH', `cannot resolve the host of ${redactUrl(target.href)} (${code}) to check it before ${before}; a host only ${before === 'asking the egress proxy' ? 'the proxy' : 'it'} can resolve is fetched once allowed by name${ALLOW_HINT}`, { cause: e });
     }
-    const refused = addresses.map((a) => this.policy.refusal(a.address, host)).filter((why): why is string => why !== undefined);
-    if (refused.length > 0) {
-      throw vlrError('VLR_MEDIA_FORBIDDEN', `media host ${host} is not allowed: ${refused.join('; ')} (checked before asking the egress proxy)${ALLOW_HINT}`);
+    const refused = this.policy.nameRefusal(host, addresses.map((a) => a.address));
+    if (refused !== undefined) {
+      throw vlrError('VLR_MEDIA_FORBIDDEN', `media host ${host} is not allowed: ${refused} (checked before ${before})${ALLOW_HINT}`);
     }
   }
 

@@ -1,7 +1,8 @@
 /**
  * What a remote worker can read: a vLLM / SGLang / vlrerank worker on another machine cannot open a
  * path of this machine's disk, so media references leave this process as
- *   - `http(s)://` URLs unchanged (the worker fetches them; its own SSRF rules apply there), or
+ *   - `http(s)://` URLs unchanged once this process's own URL check passes them (the worker fetches
+ *     them: its own SSRF rules hold for their redirects and a changed DNS answer), or
  *   - `data:` URIs: local files (read through the media source, so the allowed-roots check holds)
  *     and uploads; images are shrunk to `maxImageSide` (what a VLM reranker reads is far smaller
  *     than a camera photo) and re-encoded as JPEG; videos go as they are.
@@ -14,6 +15,8 @@ import { isVlrerankError, toVlrerankError, vlrError, type VlrerankError } from '
 export interface RemoteMediaReader {
   /** The media source's resolve: applies the roots check, size limit and SSRF rules. */
   resolve(ref: string, options: { maxBytes?: number; signal?: AbortSignal }): Promise<{ bytes: Buffer }>;
+  /** The media source's URL check (its SSRF rules) without a fetch: a URL a worker is given must be one this process would fetch. */
+  checkUrl?(ref: string, before: string, signal?: AbortSignal): Promise<void>;
 }
 
 export interface RemoteMediaOptions {
@@ -35,7 +38,11 @@ export function isFetchableUrl(ref: string): boolean {
 
 /** The URL a remote worker is given for one image or video reference. */
 export async function workerMediaUrl(ref: string, kind: 'image' | 'video', opts: RemoteMediaOptions, signal?: AbortSignal): Promise<string> {
-  if (isFetchableUrl(ref)) return ref;
+  if (isFetchableUrl(ref)) {
+    // the worker fetches it: this process's media rules (media.allowHosts, the SSRF guard) hold for it first
+    await opts.reader?.checkUrl?.(ref, 'handing it to a remote worker', signal);
+    return ref;
+  }
   const max = opts.maxMediaBytes ?? 8 * 1024 * 1024;
   if (!opts.reader) {
     throw vlrError('VLR_MEDIA_UNSUPPORTED', `the remote scorer cannot read local media (${kind} ${JSON.stringify(ref.slice(0, 80))}): configure a media source for it, or send an http(s) URL`, {
