@@ -207,6 +207,10 @@ export const mediaSchema = z.strictObject({
   keepFetchedMs: nonNegativeInt.default(10_000),
   /** Bytes of recently fetched media kept in all (a media larger than a quarter of it is not kept). */
   keepFetchedBytes: positiveInt.default(64 * 1024 * 1024),
+  /**
+   * How long a media URL whose fetch failed (an HTTP error, a time-out, a refused connection, an unknown host) is answered that failure without asking its host again: a hit whose photo is gone, or whose host does not answer, costs each search a round trip or the whole fetchTimeoutMs otherwise. A 429/503's Retry-After (seconds) is obeyed up to five minutes. 0: asked again every time.
+   */
+  keepFailedMs: nonNegativeInt.default(10_000),
   /** ffmpeg binary used to sample video frames. */
   ffmpegPath: z.string().min(1).default('ffmpeg'),
   /** ffprobe binary used to read a video's duration and size. */

@@ -18,6 +18,7 @@
  * so one client's answer is every client's.
  */
 import { LRUCache } from 'lru-cache';
+import { isVlrerankError, vlrError, type VlrerankError } from '../../errors.js';
 
 export interface RecentOptions {
   /** How long a fetch's bytes are kept after it ends (0: not kept). */
@@ -96,3 +97,47 @@ export function reuseMs(cacheControl: string | undefined, keepMs: number, more: 
   const age = more.age !== undefined && /^\s*\d+\s*$/.test(more.age) ? Number(more.age) * 1000 : 0;
   return Math.max(0, Math.min(keepMs, lifetime - age));
 }
+
+/**
+ * Media URLs whose last fetch failed, kept a few seconds: the asks that follow are answered that
+ * failure at once instead of asking the host again. A hit whose photo URL answered 404, or whose
+ * host did not answer at all, was fetched again by every search that found it (held-out probe
+ * round 25a: 16 searches, 16 fetches) — for a host that does not answer, each search waited the
+ * whole `fetchTimeoutMs` before scoring that hit on its text. A host's Retry-After (429/503, in
+ * seconds) is obeyed up to five minutes; otherwise a failure is kept `keepMs`. Only the host's
+ * failures are kept (an HTTP error, a time-out, a refused or reset connection, an unknown name,
+ * a refused address), never a caller's own abort. Bounded in entries (least recently used out).
+ */
+export class RecentFailures {
+  readonly #keepMs: number;
+  readonly #lru: LRUCache<string, { error: VlrerankError; at: number }> | undefined;
+
+  constructor(keepMs: number, maxEntries = 4096) {
+    this.#keepMs = keepMs;
+    this.#lru = keepMs > 0 ? new LRUCache({ max: maxEntries, ttl: keepMs, ttlAutopurge: true }) : undefined;
+  }
+
+  /** The failure kept for `key`, as a new error saying when it happened, or undefined. */
+  get(key: string): VlrerankError | undefined {
+    const kept = this.#lru?.get(key);
+    if (!kept) return undefined;
+    const ago = ((Date.now() - kept.at) / 1000).toFixed(1);
+    const e = kept.error;
+    return vlrError(e.code, `${e.message} (${ago} s ago; not asked again for a few seconds, media.keepFailedMs)`, { details: { ...e.details, remembered: true }, status: e.status });
+  }
+
+  /** Keep `error` for `key` when it is the host's failure. */
+  keep(key: string, error: unknown): void {
+    if (!this.#lru || !isVlrerankError(error) || !HOST_FAILURES.has(error.code)) return;
+    const ra = error.details.retry_after;
+    const retryMs = typeof ra === 'string' && /^\d{1,6}$/.test(ra.trim()) ? Math.min(Number(ra) * 1000, 300_000) : 0;
+    this.#lru.set(key, { error, at: Date.now() }, { ttl: Math.max(this.#keepMs, retryMs) });
+  }
+
+  /** URLs whose failure is kept now (tests, health). */
+  get size(): number {
+    return this.#lru?.size ?? 0;
+  }
+}
+
+const HOST_FAILURES = new Set<string>(['VLR_MEDIA_FETCH', 'VLR_MEDIA_TIMEOUT', 'VLR_MEDIA_FORBIDDEN', 'VLR_MEDIA_TOO_LARGE']);

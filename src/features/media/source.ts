@@ -32,7 +32,7 @@ import { decodeContent, discard, readBounded } from './body.js';
 import { redactUrl, tooLarge, translateFetchError } from './errors.js';
 import { Flights } from './flights.js';
 import { MediaProxies, translateProxiedError, type MediaProxySetting } from './proxy.js';
-import { RecentFetches } from './recent.js';
+import { RecentFailures, RecentFetches } from './recent.js';
 import { decodeBase64, decodeDataUri } from './inline.js';
 import { findUnderRealRoots, hashOpenFile, openFileBounded, readFileBounded, realRoots } from './local.js';
 import type { FileHandle } from 'node:fs/promises';
@@ -49,6 +49,8 @@ export interface MediaSourceOptions {
   keepFetchedMs?: number;
   /** Bytes of recent fetches kept in all (default 64 MiB). */
   keepFetchedBytes?: number;
+  /** How long a URL's failed fetch is answered without asking its host again (recent.ts; default 10 s, 0: never). */
+  keepFailedMs?: number;
   /** Egress proxy for media URLs (proxy.ts): one URL for both schemes, or one per scheme; unset: direct. */
   proxy?: MediaProxySetting;
   /** Hosts, domains, IPs, CIDRs (`:port` optional) or `*` fetched directly although a proxy is set. */
@@ -119,12 +121,15 @@ export class MediaSource {
   readonly #flights = new Flights<MediaBytes | NotModified>();
   /** Bytes fetched in the last seconds, by URL and byte limit: the asks that follow at once fetch nothing. */
   readonly #recent: RecentFetches<MediaBytes>;
+  /** URLs whose fetch failed in the last seconds: the asks that follow get that failure, the host is not asked again. */
+  readonly #failed: RecentFailures;
   #roots: Promise<string[]> | undefined;
 
   constructor(options: MediaSourceOptions) {
     this.options = options;
     this.policy = new AddressPolicy(options.allowHosts);
     this.#recent = new RecentFetches({ keepMs: options.keepFetchedMs ?? 10_000, maxBytes: options.keepFetchedBytes ?? 64 * 1024 * 1024 });
+    this.#failed = new RecentFailures(options.keepFailedMs ?? 10_000);
     const policy = this.policy;
     // The socket's own lookup: resolve, drop every refused address, connect only to a checked one.
     const lookup = (hostname: string, opts: { all?: boolean; family?: number }, cb: (err: Error | null, address?: string | LookupAddress[], family?: number) => void): void => {
@@ -177,12 +182,24 @@ export class MediaSource {
   async fetchUrl(startUrl: string, options: ResolveOptions & { maxBytes: number; validators: NonNullable<ResolveOptions['validators']> }): Promise<MediaBytes | NotModified>;
   async fetchUrl(startUrl: string, options: ResolveOptions & { maxBytes: number }): Promise<MediaBytes>;
   async fetchUrl(startUrl: string, options: ResolveOptions & { maxBytes: number }): Promise<MediaBytes | NotModified> {
-    const kept = this.#recent.get(recentKey(startUrl, options.maxBytes));
+    const key = recentKey(startUrl, options.maxBytes);
+    const kept = this.#recent.get(key);
     if (kept) {
       options.signal?.throwIfAborted();
       return kept;
     }
-    return this.#flights.run(flightKey(startUrl, options), options.signal, (signal) => this.#fetch(startUrl, { ...options, signal }));
+    const failed = this.#failed.get(key);
+    if (failed) {
+      options.signal?.throwIfAborted();
+      throw failed;
+    }
+    return this.#flights.run(flightKey(startUrl, options), options.signal, (signal) =>
+      this.#fetch(startUrl, { ...options, signal }).catch((e: unknown) => {
+        // the host's failure, not every caller gone (the flight's own signal aborted)
+        if (!signal.aborted) this.#failed.keep(key, e);
+        throw e;
+      }),
+    );
   }
 
   /**
@@ -204,8 +221,11 @@ export class MediaSource {
    */
   joinFetch(ref: string, options: { maxBytes?: number; signal?: AbortSignal } = {}): Promise<MediaBytes> | undefined {
     if (classifyRef(ref) !== 'url') return undefined;
-    const kept = this.#recent.get(recentKey(ref, options.maxBytes ?? this.options.maxBytes));
+    const key = recentKey(ref, options.maxBytes ?? this.options.maxBytes);
+    const kept = this.#recent.get(key);
     if (kept && !options.signal?.aborted) return Promise.resolve(kept);
+    const failed = options.signal?.aborted ? undefined : this.#failed.get(key);
+    if (failed) return Promise.reject(failed);
     return this.#flights.join(flightKey(ref, { maxBytes: options.maxBytes ?? this.options.maxBytes }), options.signal) as Promise<MediaBytes> | undefined;
   }
 
