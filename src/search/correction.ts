@@ -94,8 +94,12 @@ export interface Correction {
 export function readCorrections(upstream: Record<string, unknown>, ask: CorrectionAsk, fuzziness: 'AUTO' | 1 | 2 = 'AUTO'): Correction[] {
   const s = upstream.suggest as Record<string, Entry[] | undefined> | undefined;
   if (!s || typeof s !== 'object') return [];
-  const perField = ask.keys.map((k) => s[k]);
-  for (const k of ask.keys) delete s[k];
+  // `typed_keys` names them `term#…`
+  const perField = ask.keys.map((k) => s[k] ?? s[`term#${k}`]);
+  for (const k of ask.keys) {
+    delete s[k];
+    delete s[`term#${k}`];
+  }
   if (!Object.keys(s).length) delete upstream.suggest;
   if (perField.some((e) => !Array.isArray(e))) return [];
   // the words by their place in the text; one a field knows (no option there) is kept

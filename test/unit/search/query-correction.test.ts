@@ -39,6 +39,13 @@ describe('query correction', () => {
     expect(applyCorrections(ask.text, corrections, wordsOf(['Banana bread', 'a loaf of ripe fruit']))).toBe('Ripe banana bread');
   });
 
+  it('reads and takes off suggestions named by typed_keys', () => {
+    const ask = askCorrection({}, 'bananna', ['title'], FUZZY)!;
+    const upstream: Record<string, unknown> = { suggest: { [`term#${ask.keys[0]}`]: [entry('bananna', 0, [['banana', 0.83, 3]])], 'term#mine': [] } };
+    expect(readCorrections(upstream, ask)).toEqual([{ offset: 0, length: 7, to: 'banana' }]);
+    expect(upstream.suggest).toEqual({ 'term#mine': [] });
+  });
+
   it('keeps a word whose correction none of the top hits holds', () => {
     // "herd" is no caption's word in a small index, "head" is some other photo's: not in the elephants found
     expect(applyCorrections('a herd of elephants', [{ offset: 2, length: 4, to: 'head' }], wordsOf(['An elephant walking with its calf.', 'Elephants at a watering hole']))).toBeUndefined();
