@@ -7,6 +7,7 @@
  * Reads ../shared/data at run time (or VLRERANK_DATA_DIR); copies nothing.
  *
  *   npx tsx scripts/probe/p23a-relevance.ts <vlrerank url> [--json out.json] [--only set,set] [--api]
+ *     [--pipeline-suffix -fuzzy-03-typed]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -20,6 +21,10 @@ const opt = (name: string) => { const i = args.indexOf(name); return i >= 0 ? ar
 const only = opt('--only')?.split(',');
 const withApi = args.includes('--api');
 const jsonOut = opt('--json');
+// task q25: each set through a pipeline of its own (`--pipeline-suffix -fuzzy-03-typed`: the copies
+// scripts/probe/q24-typos.ts --pipelines writes, named by `ext.vlrerank.pipeline`); unset, the index's own
+const suffix = opt('--pipeline-suffix');
+const PIPELINE: Record<string, string> = { grocery: 'grocery', coco: 'coco', videos: 'videos', scifact: 'knowledge-base' };
 
 type Rel = { coarse?: string[]; class?: number[]; plus1?: number[]; all?: string[]; none?: string[]; label?: string; claim?: string };
 type Query = { set: 'grocery' | 'coco' | 'videos' | 'scifact'; class: string; q: string; rel: Rel };
@@ -117,7 +122,7 @@ for (const q of queries) {
   const g = gains(q);
   if (!g.size) { skipped++; console.error(`no relevant document: ${q.set} "${q.q}" (left out)`); continue; }
   const w = WINDOW[q.set];
-  const res = await post(`/${q.set}/_search`, { size: w, _source: false, ext: { vlrerank: { query: { text: q.q }, window: w, explain: true } } });
+  const res = await post(`/${q.set}/_search`, { size: w, _source: false, ext: { vlrerank: { query: { text: q.q }, window: w, explain: true, ...(suffix ? { pipeline: `${PIPELINE[q.set]}${suffix}` } : {}) } } });
   const hits = res.hits.hits as { _id: string; _vlrerank: { first_stage_rank: number } }[];
   const reranked = hits.map((h) => h._id);
   const first = [...hits].sort((a, b) => a._vlrerank.first_stage_rank - b._vlrerank.first_stage_rank).map((h) => h._id);

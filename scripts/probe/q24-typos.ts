@@ -17,6 +17,7 @@
  *   npx tsx scripts/probe/q24-typos.ts --pipelines DIR [--boosts 0.3,0.1]   write the serve's pipelines
  *   npx tsx scripts/probe/q24-typos.ts <vlrerank url> [--boosts 0.3] [--only grocery,coco,videos,scifact]
  *     [--kb-index scifact] [--json out.json]
+ *     [--variants typed,popular]   (task q25: the fuzzy runs with the query read as typed / corrected by `popular`)
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -49,6 +50,12 @@ if (pdir) {
         .replace(/^first_stage:$/m, b === undefined ? 'first_stage:' : `first_stage:\n  fuzzy: { boost: ${b} }`);
       if (b !== undefined && !copy.includes('fuzzy:')) throw new Error(`${f}: no first_stage block`);
       writeFileSync(join(pdir, `${variant(name, b)}.yaml`), copy);
+      // task q25: the same fuzzy clause with the reranker reading the query as typed (`-typed`, the
+      // code before q25) and corrected by `popular` suggestions (`-popular`); the plain copy takes the default (`missing`)
+      if (b === undefined) continue;
+      for (const [tag, correct] of [['typed', 'false'], ['popular', 'popular']] as const) {
+        writeFileSync(join(pdir, `${variant(name, b)}-${tag}.yaml`), copy.replace(/^name: .*$/m, `name: ${variant(name, b)}-${tag}`).replace(/^index_patterns: .*$/m, `index_patterns: [q24-none-${variant(name, b)}-${tag}]`).replace(`fuzzy: { boost: ${b} }`, `fuzzy: { boost: ${b}, correct: ${correct} }`));
+      }
     }
   }
   process.exit(0);
@@ -59,6 +66,8 @@ const only = opt('--only')?.split(',') ?? ['grocery', 'coco', 'videos', 'scifact
 // SciFact's corpus under another name than the demo's `scifact` (its pipeline named by `ext.vlrerank.pipeline` all the same)
 const kbIndex = opt('--kb-index') ?? 'scifact';
 const jsonOut = opt('--json');
+// task q25: the fuzzy runs also with the query read as typed (`typed`) and corrected by `popular` suggestions
+const tags = opt('--variants')?.split(',').filter(Boolean) ?? [];
 
 // mulberry32, seed 24: the same typo for the same query on every run
 let seed = 24;
@@ -135,8 +144,10 @@ for (const q of querySets()) {
   if (typo === undefined) { left++; continue; }
   const row: Row = { set: q.set, clean: q.text, typo, runs: {} };
   for (const b of [undefined, ...boosts]) {
-    const run = (t: string) => viaProxy(q, t, variant(PIPELINE[q.set]!, b));
-    row.runs[b === undefined ? 'exact' : `fuzzy ${b}`] = { clean: await run(q.text), typo: await run(typo) };
+    for (const tag of b === undefined ? [''] : ['', ...tags]) {
+      const run = (t: string) => viaProxy(q, t, `${variant(PIPELINE[q.set]!, b)}${tag ? `-${tag}` : ''}`);
+      row.runs[`${b === undefined ? 'exact' : `fuzzy ${b}`}${tag ? ` ${tag}` : ''}`] = { clean: await run(q.text), typo: await run(typo) };
+    }
   }
   rows.push(row);
   if (rows.length % 25 === 0) process.stderr.write(`${rows.length} queries\n`);

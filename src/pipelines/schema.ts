@@ -58,6 +58,13 @@ export const fuzzySchema = z.preprocess(
     fuzziness: z.union([z.literal('AUTO'), z.literal(1), z.literal(2)]).default('AUTO'),
     prefix_length: z.number().int().min(0).default(1),
     max_expansions: positiveInt.max(1024).default(50),
+    /**
+     * The reranker reads the query as the user meant it (task q25): a `term` suggester per text field
+     * in the same first-stage request (search/correction.ts) corrects a word no field holds, and the
+     * rerank encodes the corrected text. `missing` (default) suggests only for a word a field does
+     * not hold, `popular` also for a rarer word than its suggestion; `false` reads the query as typed.
+     */
+    correct: z.union([z.literal(false), z.literal('missing'), z.literal('popular')]).default('missing'),
   }),
 );
 

@@ -37,6 +37,7 @@ import { firstStageOrder, fuseWithFirstStage, partialFirstStage, scoreFusionOf, 
 import { engineText } from '../util/wire-text.js';
 import { bindTokens, holdsTokens, sentTokens, stringifyKeeping, type Tokens } from '../util/json-tokens.js';
 import { sourceDisabledRefused } from './source.js';
+import { applyCorrections, dropCorrection, readCorrections, suggestFieldRefused, wordsOf } from './correction.js';
 
 export interface SearchDeps {
   pool: Pick<UpstreamPool, 'request'>;
@@ -72,6 +73,9 @@ export interface SearchOutcome {
   /** Parsed JSON we built, or the upstream's bytes when it answered with an error. */
   body: Record<string, unknown> | Buffer;
 }
+
+/** The top first-stage hits whose words a correction must be among (correction.ts `applyCorrections`). */
+const CORRECTION_HITS = 10;
 
 const ms = (t0: number) => Math.round((performance.now() - t0) * 100) / 100;
 
@@ -288,6 +292,13 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     plan.body._source = true;
     ({ res, raw } = await firstStage());
   }
+  // the correction's suggester on a field an index (of a pattern) does not map fails the whole
+  // search: asked again without it, the query read as typed
+  if (res.statusCode === 400 && plan.correction && suggestFieldRefused(raw)) {
+    dropCorrection(plan.body, plan.correction);
+    delete plan.correction;
+    ({ res, raw } = await firstStage());
+  }
   timings.first_stage_ms = ms(t1);
   // a search by photo refused (OpenSearch) or empty (Elasticsearch) on an index without its vector field says why (photo-field.ts)
   const imageField = need?.kind === 'image' ? need.field : undefined;
@@ -312,6 +323,11 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     throw vlrError('VLR_UPSTREAM_ERROR', `the first-stage search answered 200 with a body that is not JSON: ${raw.subarray(0, 200).toString()}`);
   }
   const all = ((upstream.hits as { hits?: Hit[] } | undefined)?.hits ?? []) as Hit[];
+  // the query as the user meant it, for the rerank signals: a correction whose word the top hits
+  // hold (correction.ts); our suggestions leave the answer
+  const corrections = plan.correction ? readCorrections(upstream, plan.correction, p.first_stage.fuzzy?.fuzziness) : [];
+  const corrected = corrections.length ? applyCorrections(spec.query.text!, corrections, wordsOf(all.slice(0, CORRECTION_HITS).map((h) => documentFromSource(h._source, p)?.text ?? ''))) : undefined;
+  const query = corrected !== undefined ? { ...spec.query, text: corrected } : spec.query;
   const partial = partialFirstStage(upstream);
   if (!all.length) await photoFieldMapped();
   // past the window (a default pipeline's deep page): first-stage order, not reranked; a page that
@@ -334,7 +350,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       const standsIn = (i: number) => plan.recordField !== undefined && (hits[i]!.fields as Record<string, unknown> | undefined)?.[plan.recordField] !== undefined && documentFromSource(hits[i]!._source, p) === undefined;
       const fields = await readLackingFields(deps.pool, hits, p, { headers: opts.headers, signal: opts.signal, runtimeMappings: plan.body.runtime_mappings, skip: standsIn });
       // each hit's fields from its _source, or its feature record standing in for them (hit-documents.ts)
-      const found = await hitDocuments(hits, p, plan.recordField, deps.scorer, { query: spec.query, chunking: p.scorer.chunking, fps: p.scorer.fps, max_frames: p.scorer.max_frames, backend: p.scorer.backend, weights: p.scorer.weights }, fields);
+      const found = await hitDocuments(hits, p, plan.recordField, deps.scorer, { query, chunking: p.scorer.chunking, fps: p.scorer.fps, max_frames: p.scorer.max_frames, backend: p.scorer.backend, weights: p.scorer.weights }, fields);
       const present = found.present;
       unscorable = found.unscorable;
       for (const x of present) if (x.media) media.set(hits[x.i]!, x.media);
@@ -348,7 +364,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       scoring = true;
       const out = await withBudget(deadline, budgetMs, opts.signal, (signal, deadline) =>
         deps.scorer!.score({
-          query: spec.query,
+          query,
           documents: present.map((x) => x.d),
           instruction: spec.instruction,
           explain: spec.explain,
@@ -417,7 +433,10 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       ...(tail.length ? { past_window: tail.length } : {}),
       // what the hits were scored against, when explained: a default pipeline reads it from the
       // query itself, and nothing showed which words it read (held-out probe round 21d)
-      ...((spec.explain || hits.some((h) => h._explanation !== undefined)) && spec.query.text !== undefined ? { query_text: spec.query.text } : {}),
+      ...((spec.explain || hits.some((h) => h._explanation !== undefined)) && spec.query.text !== undefined
+        ? // a misspelt query corrected by the first stage's suggesters (correction.ts): `query_text` is what the reranker read
+          { query_text: query.text!, ...(corrected !== undefined ? { query_text_typed: spec.query.text } : {}) }
+        : {}),
       ...(textOnly ? { first_stage: 'text' as const, first_stage_note: textOnly } : {}),
       ...(plan.knnBoost !== undefined ? { knn_boost: plan.knnBoost } : {}),
       ...(partial ? { first_stage_partial: partial } : {}),

@@ -17,6 +17,7 @@ import { unrerankable } from './unrerankable.js';
 import { clientSourceFilter, SOURCE_PARAMS, widenSourceFilter, type SourceFilter } from './source.js';
 import { addKnn, type Dialect } from '../engine/dialect.js';
 import { pipelinePaths } from '../pipelines/document.js';
+import { askCorrection, type CorrectionAsk } from './correction.js';
 
 
 export interface Paging {
@@ -45,6 +46,8 @@ export interface FirstStagePlan extends Paging {
   recordField?: string;
   /** The client asked for that field itself (`stored_fields`): it stays in its hits. */
   clientWantsRecord: boolean;
+  /** The term suggesters asked beside the pipeline's fuzzy text match: the query the reranker reads (correction.ts). */
+  correction?: CorrectionAsk;
   /** The bridge kNN stood beside a query (a `hybrid` first stage, or the client's query beside it): the boost it was given (1: none sent). */
   knnBoost?: number;
 }
@@ -170,12 +173,17 @@ export function isFilterOnly(q: unknown): boolean {
   return !!b && typeof b === 'object' && Object.keys(b).length > 0 && Object.keys(b).every((k) => k === 'filter' || k === 'must_not' || k === 'boost' || k === '_name');
 }
 
-function matchQuery(spec: RerankSpec): Record<string, unknown> {
+/** The pipeline's text match as the body's query, and (`fuzzy.correct`) the suggesters of the query the reranker reads. */
+function matchQuery(spec: RerankSpec, body: Record<string, unknown>): CorrectionAsk | undefined {
   // unset: the text fields, and the field ingest writes each image's OCR text to (feat23o: a screenshot found by its words)
   const ocr = spec.pipeline.ingest?.ocr_text;
   const fields = spec.pipeline.first_stage.match_fields ?? [...spec.pipeline.fields.text, ...(ocr !== undefined ? [ocr] : [])];
-  if (fields.length === 0) return { match_all: {} };
-  return textMatch(spec.query.text, fields, spec.pipeline.first_stage.fuzzy);
+  if (fields.length === 0) {
+    body.query = { match_all: {} };
+    return undefined;
+  }
+  body.query = textMatch(spec.query.text, fields, spec.pipeline.first_stage.fuzzy);
+  return askCorrection(body, spec.query.text, fields, spec.pipeline.first_stage.fuzzy);
 }
 
 /**
@@ -209,6 +217,7 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
   const need = vectorNeed(spec);
   const numCandidates = Math.max(paging.window, p.first_stage.num_candidates);
   let knnBoost: number | undefined;
+  let correction: CorrectionAsk | undefined;
   if (spec.knn) {
     // the knn child retriever's `k` bounds its hits, as in Elasticsearch (a child of k 2 hands the
     // reranker 2 hits); raised to the window, up to `window` hits came back (held-out probe round 6)
@@ -234,7 +243,7 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
       filter = body.query;
       delete body.query;
     }
-    if (need.kind === 'bridge' && body.query === undefined && p.first_stage.text_query === 'hybrid') body.query = matchQuery(spec);
+    if (need.kind === 'bridge' && body.query === undefined && p.first_stage.text_query === 'hybrid') correction = matchQuery(spec, body);
     // a kNN alone (a search by photo) answers k hits, and `hits.total` is k: it asks for the
     // pipeline's maximum window whatever the page, so pages past the window find hits and every page
     // counts the same total (the top hits of a larger k are the same hits). Beside a query, k stays
@@ -245,9 +254,9 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
     if (body.query !== undefined && need.kind === 'bridge') knnBoost = spec.knnBoost ?? p.first_stage.knn_boost;
     addKnn(body, dialect, { field: need.field, vector: Array.from(vector), k, numCandidates: Math.max(numCandidates, k), filter, ...(knnBoost !== undefined && knnBoost !== 1 ? { boost: knnBoost } : {}) });
   } else if (!ownFirstStage(body) && spec.query.text) {
-    body.query = matchQuery(spec);
+    correction = matchQuery(spec, body);
   }
-  return { ...paging, body, params, sourceFilter, needed, ...record, ...(knnBoost !== undefined ? { knnBoost } : {}) };
+  return { ...paging, body, params, sourceFilter, needed, ...record, ...(knnBoost !== undefined ? { knnBoost } : {}), ...(correction ? { correction } : {}) };
 }
 
 /**

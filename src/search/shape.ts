@@ -98,6 +98,8 @@ export interface VlrerankReport {
   candidates: number;
   /** The query text the hits were scored against (with `explain`: the client's, or the words read from its query). */
   query_text?: string;
+  /** The query as typed, when the reranker read a corrected one (`query_text`; first_stage.fuzzy.correct). */
+  query_text_typed?: string;
   /** Hits after the window answered in first-stage order (a default pipeline's page past its maximum window). */
   past_window?: number;
   /** The pipeline's kNN/hybrid first stage ran on text only (the index does not map its bridge vector field), and why. */

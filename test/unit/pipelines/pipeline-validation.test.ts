@@ -15,7 +15,7 @@ describe('pipeline validation', () => {
     expect(reg.forIndex('scifact')?.default).toBe(true);
     expect(reg.get('grocery')?.vectors.image).toEqual({ field: 'image_vector', dims: 1280, similarity: 'cosine' });
     // q24: misspelt words reach the window on the pipelines where clean queries did not drop (models/CALIBRATION.md "Misspelt queries")
-    for (const name of ['grocery', 'coco', 'videos']) expect(reg.get(name)?.first_stage.fuzzy, name).toEqual({ boost: 0.3, fuzziness: 'AUTO', prefix_length: 1, max_expansions: 50 });
+    for (const name of ['grocery', 'coco', 'videos']) expect(reg.get(name)?.first_stage.fuzzy, name).toEqual({ boost: 0.3, fuzziness: 'AUTO', prefix_length: 1, max_expansions: 50, correct: 'missing' });
   });
 
   it('fills defaults and names the pipeline after its file', () => {
@@ -29,8 +29,9 @@ describe('pipeline validation', () => {
     expect(p.scorer.fusion).toBe('logodds');
     expect(parsePipeline({ ...minimal, first_stage: { fusion: { method: 'blend', weight: 0.2 } } }, 'p.yaml').first_stage.fusion).toEqual({ method: 'blend', weight: 0.2, map: { saturation: 1 } });
     expect(p.first_stage.fuzzy).toBeUndefined(); // exact words only unless asked (q24)
-    expect(parsePipeline({ ...minimal, first_stage: { fuzzy: true } }, 'p.yaml').first_stage.fuzzy).toEqual({ boost: 0.3, fuzziness: 'AUTO', prefix_length: 1, max_expansions: 50 });
-    expect(parsePipeline({ ...minimal, first_stage: { fuzzy: { boost: 0.5, fuzziness: 1 } } }, 'p.yaml').first_stage.fuzzy).toEqual({ boost: 0.5, fuzziness: 1, prefix_length: 1, max_expansions: 50 });
+    expect(parsePipeline({ ...minimal, first_stage: { fuzzy: true } }, 'p.yaml').first_stage.fuzzy).toEqual({ boost: 0.3, fuzziness: 'AUTO', prefix_length: 1, max_expansions: 50, correct: 'missing' });
+    expect(parsePipeline({ ...minimal, first_stage: { fuzzy: { correct: false } } }, 'p.yaml').first_stage.fuzzy?.correct).toBe(false);
+    expect(parsePipeline({ ...minimal, first_stage: { fuzzy: { boost: 0.5, fuzziness: 1 } } }, 'p.yaml').first_stage.fuzzy).toEqual({ boost: 0.5, fuzziness: 1, prefix_length: 1, max_expansions: 50, correct: 'missing' });
   });
 
   it.each([
@@ -60,6 +61,8 @@ describe('pipeline validation', () => {
     [{ ...minimal, first_stage: { fuzzy: { boost: 1.5 } } }, 'p.yaml: first_stage.fuzzy.boost:'],
     [{ ...minimal, first_stage: { fuzzy: { fuzziness: 3 } } }, 'p.yaml: first_stage.fuzzy.fuzziness:'],
     [{ ...minimal, first_stage: { fuzzy: { prefix_length: -1 } } }, 'p.yaml: first_stage.fuzzy.prefix_length:'],
+    // q25: the query the reranker reads is corrected by `missing` or `popular` suggestions, or read as typed
+    [{ ...minimal, first_stage: { fuzzy: { correct: 'always' } } }, 'p.yaml: first_stage.fuzzy.correct:'],
     [{ ...minimal, first_stage: { fuzzy: { fuzzines: 'AUTO' } } }, 'p.yaml: first_stage.fuzzy: unknown key(s) "fuzzines"'],
   ])('refuses %j naming file, key and rule', (doc, msg) => {
     expect(() => parsePipeline(doc, 'p.yaml')).toThrow(msg);

@@ -206,6 +206,11 @@ describe('first-stage plan', () => {
       if (d.kind !== 'rerank') throw new Error('expected rerank');
       return buildFirstStage(d.spec, planPaging(d.spec), dialect, new Float32Array([0, 1, 0])).body;
     };
+    // q25: the term suggesters of the query the reranker reads, on the match fields without their boosts
+    const suggest = (index: string, body?: Record<string, unknown>) => Object.values((plan(index, 'elasticsearch', body).suggest ?? {}) as Record<string, { text: string; term: { field: string; suggest_mode: string } }>).map((x) => [x.text, x.term.field, x.term.suggest_mode]);
+    expect(suggest('fuzzy')).toEqual([['yoghrt', 'title', 'missing'], ['yoghrt', 'description', 'missing']]);
+    expect(suggest('kbf')).toEqual([['yoghrt', 'body', 'missing']]);
+    expect(suggest('fuzzy', { query: { match: { title: 'yoghrt' } }, ext: { vlrerank: { query: 'yoghrt' } } })).toEqual([]);
     const fields = ['title^2', 'description'];
     const text = { bool: { should: [{ multi_match: { query: 'yoghrt', fields } }, { multi_match: { query: 'yoghrt', fields, fuzziness: 'AUTO', prefix_length: 1, max_expansions: 50, boost: 0.2 } }] } };
     expect(plan('fuzzy', 'elasticsearch').query).toEqual(text);
@@ -217,6 +222,7 @@ describe('first-stage plan', () => {
     // unset: the plain multi_match, as before
     const s = spec({ ext: { vlrerank: { query: 'yoghrt' } } });
     expect(buildFirstStage(s, planPaging(s), 'elasticsearch', new Float32Array([0, 1, 0])).body.query).toEqual({ multi_match: { query: 'yoghrt', fields } });
+    expect(buildFirstStage(s, planPaging(s), 'elasticsearch', new Float32Array([0, 1, 0])).body.suggest).toBeUndefined();
   });
 
   it('translates the knn retriever for OpenSearch', () => {

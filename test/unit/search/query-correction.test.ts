@@ -1,0 +1,66 @@
+/**
+ * The query the reranker reads (task q25, search/correction.ts): the term suggesters asked beside
+ * the fuzzy text match, and the corrected text read back from the engine's suggestions — a word
+ * corrected only when every field offers a correction within the fuzzy clause's edits and the top
+ * hits hold the corrected word, our entries taken off the answer, a client's own `suggest` kept.
+ */
+import { describe, expect, it } from 'vitest';
+import { applyCorrections, askCorrection, editDistance, readCorrections, wordsOf } from '../../../src/search/correction.js';
+
+const FUZZY = { boost: 0.3, fuzziness: 'AUTO' as const, prefix_length: 1, max_expansions: 50, correct: 'missing' as const };
+const entry = (text: string, offset: number, options: Array<[string, number, number]>) => ({ text, offset, length: text.length, options: options.map(([t, score, freq]) => ({ text: t, score, freq })) });
+
+describe('query correction', () => {
+  it('asks one term suggester per field, boosts and patterns left out, beside the client\'s own', () => {
+    const body: Record<string, unknown> = { suggest: { mine: { text: 'x', term: { field: 'title' } } } };
+    const ask = askCorrection(body, 'bananna bread', ['title^2', 'description', 'meta.*'], FUZZY)!;
+    expect(ask.keys).toHaveLength(2);
+    const s = body.suggest as Record<string, { text?: string; term: { field: string; suggest_mode?: string; prefix_length?: number } }>;
+    expect(s.mine).toEqual({ text: 'x', term: { field: 'title' } });
+    expect(ask.keys.map((k) => s[k]!.term.field)).toEqual(['title', 'description']);
+    expect(s[ask.keys[0]!]).toMatchObject({ text: 'bananna bread', term: { suggest_mode: 'missing', prefix_length: 1 } });
+    expect(askCorrection({}, 'bananna', ['title'], { ...FUZZY, correct: false })).toBeUndefined();
+    expect(askCorrection({}, 'bananna', ['title'], undefined)).toBeUndefined();
+  });
+
+  it('replaces a word every field corrects, and takes our suggestions off the answer', () => {
+    const body: Record<string, unknown> = {};
+    const ask = askCorrection(body, 'Ripe bananna bread', ['title', 'description'], FUZZY)!;
+    const upstream: Record<string, unknown> = {
+      suggest: {
+        [ask.keys[0]!]: [entry('ripe', 0, []), entry('bananna', 5, [['banana', 0.83, 3]]), entry('bread', 13, [])],
+        [ask.keys[1]!]: [entry('ripe', 0, []), entry('bananna', 5, [['bananas', 0.71, 9]]), entry('bread', 13, [['breed', 0.8, 1]])],
+      },
+    };
+    // "bread" is held by the title (no option there): kept as typed
+    const corrections = readCorrections(upstream, ask);
+    expect(corrections).toEqual([{ offset: 5, length: 7, to: 'banana' }]);
+    expect(upstream.suggest).toBeUndefined();
+    expect(applyCorrections(ask.text, corrections, wordsOf(['Banana bread', 'a loaf of ripe fruit']))).toBe('Ripe banana bread');
+  });
+
+  it('reads and takes off suggestions named by typed_keys', () => {
+    const ask = askCorrection({}, 'bananna', ['title'], FUZZY)!;
+    const upstream: Record<string, unknown> = { suggest: { [`term#${ask.keys[0]}`]: [entry('bananna', 0, [['banana', 0.83, 3]])], 'term#mine': [] } };
+    expect(readCorrections(upstream, ask)).toEqual([{ offset: 0, length: 7, to: 'banana' }]);
+    expect(upstream.suggest).toEqual({ 'term#mine': [] });
+  });
+
+  it('keeps a word whose correction none of the top hits holds', () => {
+    // "herd" is no caption's word in a small index, "head" is some other photo's: not in the elephants found
+    expect(applyCorrections('a herd of elephants', [{ offset: 2, length: 4, to: 'head' }], wordsOf(['An elephant walking with its calf.', 'Elephants at a watering hole']))).toBeUndefined();
+  });
+
+  it('keeps a clean word no field holds when the suggestion lies further than the fuzzy clause reaches', () => {
+    const ask = askCorrection({}, 'orange bell pepper', ['title'], FUZZY)!;
+    // "best" is two edits from a 4-letter word: AUTO allows one
+    const upstream = { suggest: { [ask.keys[0]!]: [entry('orange', 0, []), entry('bell', 7, [['best', 0.75, 4]]), entry('pepper', 12, [])] } };
+    expect(readCorrections(upstream, ask)).toEqual([]);
+  });
+
+  it('counts a swap of neighbours as one edit, as the fuzzy query does', () => {
+    expect(editDistance('glaia', 'galia')).toBe(1);
+    expect(editDistance('bell', 'best')).toBe(2);
+    expect(editDistance('yoghrt', 'yoghurt')).toBe(1);
+  });
+});
