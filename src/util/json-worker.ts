@@ -126,11 +126,6 @@ export class JsonWorker {
     return this;
   }
 
-  /** Bodies and answers sent to the thread so far (`parse` and `ndjson`). */
-  get sent(): number {
-    return this.#next - 1;
-  }
-
   /** The running thread's id (`worker_threads` threadId), undefined when none runs. */
   get threadId(): number | undefined {
     return this.#worker?.threadId;
