@@ -61,7 +61,8 @@ try {
       for (let r = 0; r < ROUNDS; r++) {
         let a: unknown, b: unknown;
         main.push(await stalls(async () => (a = (await readEngineAnswer(raw)).value)));
-        off.push(await stalls(async () => (b = (await readEngineAnswer(raw, { worker })).value)));
+        const own = Buffer.from(raw); // its own memory: transferred to the thread, as the engine's answer is
+        off.push(await stalls(async () => (b = (await readEngineAnswer(own, { worker })).value)));
         holdsTokens(a as object);
         holdsTokens(b as object);
         same &&= stringifyAnswer(a) === stringifyAnswer(b);

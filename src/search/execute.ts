@@ -35,7 +35,7 @@ import { assertPhotoFieldMapped } from './photo-field.js';
 import { bridgeFieldMapped, textOnlyNote } from './bridge-field.js';
 import { firstStageOrder, fuseWithFirstStage, partialFirstStage, scoreFusionOf, shapeResponse, type Hit } from './shape.js';
 import { holdsTokens, stringifyKeeping, type Tokens } from '../util/json-tokens.js';
-import { readEngineAnswer, type AnswerParser } from './first-stage-answer.js';
+import { AnswerNotJson, readEngineAnswer, type AnswerParser } from './first-stage-answer.js';
 import { sourceDisabledRefused } from './source.js';
 
 export interface SearchDeps {
@@ -308,8 +308,10 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     // a stored lone surrogate kept, the hits' `_source`/`fields` answered as the engine wrote them
     // (a long past 2^53, `-0.0`); a large answer read in the JSON worker (first-stage-answer.ts)
     ({ value: upstream, tokens: upTokens } = (await readEngineAnswer(raw, { worker: deps.jsonWorker, signal: opts.signal })) as { value: Record<string, unknown>; tokens: Tokens | undefined });
-  } catch {
-    throw vlrError('VLR_UPSTREAM_ERROR', `the first-stage search answered 200 with a body that is not JSON: ${raw.subarray(0, 200).toString()}`);
+  } catch (e) {
+    if (!(e instanceof AnswerNotJson)) throw e;
+    if (e.lost) throw vlrError('VLR_INTERNAL', `the first-stage search's answer could not be read: ${e.message}`);
+    throw vlrError('VLR_UPSTREAM_ERROR', `the first-stage search answered 200 with a body that is not JSON: ${e.head}`);
   }
   const all = ((upstream.hits as { hits?: Hit[] } | undefined)?.hits ?? []) as Hit[];
   const partial = partialFirstStage(upstream);

@@ -28,20 +28,39 @@ export const SMALL_ANSWER = 1024 * 1024;
  */
 export const ANSWER_CUT_CHARS = 1024 * 1024;
 
-/** Why an answer could not be read: the caller says so in its own error. */
-export class AnswerNotJson extends Error {}
+/** An answer that is not JSON (`head`: its first 200 bytes, for the caller's error), or that the worker lost (`lost`). */
+export class AnswerNotJson extends Error {
+  constructor(
+    message: string,
+    readonly head: string,
+    readonly lost = false,
+  ) {
+    super(message);
+  }
+}
 
-/** An engine's answer parsed, its tokens bound to the value (`bindTokens`); throws AnswerNotJson. */
+/**
+ * An engine's answer parsed, its tokens bound to the value (`bindTokens`); throws AnswerNotJson.
+ * `raw` must own its whole ArrayBuffer (`Buffer.from(arrayBuffer)`): a large one is transferred to
+ * the worker, not copied, and must not be read after this call.
+ */
 export async function readEngineAnswer(raw: Buffer, o: { worker?: AnswerParser; signal?: AbortSignal } = {}): Promise<{ value: unknown; tokens: Tokens | undefined }> {
+  const head = () => raw.subarray(0, 200).toString();
   if (raw.length >= SMALL_ANSWER && o.worker) {
-    // not transferred (copied once): a worker that dies leaves the bytes here to be read on this thread
-    const r = await o.worker.parse(raw, { coding: 'identity', maxBytes: raw.length, maxDepth: Number.MAX_SAFE_INTEGER, always: true, tokens: true, cutChars: ANSWER_CUT_CHARS, signal: o.signal });
-    if (r.ok && r.parsed && r.value === undefined) throw new AnswerNotJson('the answer is blank'); // as JSON.parse('') throws
+    const first = head(); // read before the transfer
+    // transferred (no copy of megabytes, no second buffer to collect); given back on a refusal
+    const owned = raw.byteOffset === 0 && raw.length === raw.buffer.byteLength;
+    const r = await o.worker.parse(raw, { coding: 'identity', maxBytes: raw.length, maxDepth: Number.MAX_SAFE_INTEGER, always: true, tokens: true, cutChars: ANSWER_CUT_CHARS, owned, giveBack: true, signal: o.signal });
+    if (r.ok && r.parsed && r.value === undefined) throw new AnswerNotJson('the answer is blank', first); // as JSON.parse('') throws
     if (r.ok && r.parsed) {
       if (r.tokens) bindTokens(r.value, r.tokens);
       return { value: r.value, tokens: r.tokens };
     }
-    if (!r.ok && r.kind !== 'worker') throw new AnswerNotJson(r.message);
+    if (!r.ok && r.kind !== 'worker') throw new AnswerNotJson(r.message, first);
+    // the thread closed (the bytes are still here) or died holding them (gone with it)
+    const back = r.bytes ?? (raw.length ? raw : undefined);
+    if (!back) throw new AnswerNotJson(`the JSON worker failed while reading it: ${r.ok ? 'no value' : r.message}`, first, true);
+    raw = back;
   }
   try {
     const text = engineText(raw);
@@ -50,6 +69,6 @@ export async function readEngineAnswer(raw: Buffer, o: { worker?: AnswerParser; 
     if (tokens) bindTokens(value, tokens);
     return { value, tokens };
   } catch (e) {
-    throw new AnswerNotJson((e as Error).message);
+    throw new AnswerNotJson((e as Error).message, head());
   }
 }

@@ -45,7 +45,7 @@ describe('readEngineAnswer', () => {
         const raw = answer(12, Math.ceil(SMALL_ANSWER / 10), tokens, indent);
         expect(raw.length).toBeGreaterThanOrEqual(SMALL_ANSWER);
         const before = sent;
-        const off = await readEngineAnswer(raw, { worker });
+        const off = await readEngineAnswer(Buffer.from(raw), { worker }); // a copy: its memory goes to the thread
         expect(sent).toBe(before + 1); // read in the thread
         const main = await readEngineAnswer(raw);
         expect(off.tokens).toEqual(main.tokens);
@@ -57,7 +57,7 @@ describe('readEngineAnswer', () => {
 
   it('a hit string longer than the cut comes back whole', async () => {
     const raw = answer(1, ANSWER_CUT_CHARS + 5, true);
-    const off = await readEngineAnswer(raw, { worker });
+    const off = await readEngineAnswer(Buffer.from(raw), { worker });
     expect(written(off.value)).toBe(written((await readEngineAnswer(raw)).value));
   });
 
@@ -76,6 +76,19 @@ describe('readEngineAnswer', () => {
     const gone = new JsonWorker();
     await gone.close();
     const raw = answer(12, Math.ceil(SMALL_ANSWER / 10), true);
-    expect(written((await readEngineAnswer(raw, { worker: gone })).value)).toBe(written((await readEngineAnswer(raw)).value));
+    expect(written((await readEngineAnswer(Buffer.from(raw), { worker: gone })).value)).toBe(written((await readEngineAnswer(raw)).value));
+  });
+
+  it('a worker that dies holding the answer (a heap too small for it): refused as lost, not as "not JSON"', async () => {
+    const small = new JsonWorker({ resourceLimits: { maxOldGenerationSizeMb: 2, maxYoungGenerationSizeMb: 1 } });
+    try {
+      const raw = answer(40, Math.ceil(SMALL_ANSWER / 10), true);
+      const e = await readEngineAnswer(raw, { worker: small }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(AnswerNotJson);
+      expect(e).toMatchObject({ lost: true, head: expect.stringContaining('{"took":2') });
+      expect(raw.length).toBe(0); // transferred to the thread, not copied
+    } finally {
+      await small.close();
+    }
   });
 });
