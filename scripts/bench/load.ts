@@ -331,7 +331,7 @@ async function main(repo?: string): Promise<void> {
       const rows: string[] = [];
       const half = Math.ceil(CLIENTS / 2);
       const before = await durations(srv.url);
-      const load = await together(srv.url, SECONDS, [{ role: 'clients', reranked: half, rerankApi: CLIENTS - half }, { role: 'probe' }, ...direct, ...(API_PROBE_RATE > 0 ? [{ role: 'api_probe' } as Part] : [])], (until) => [sampler(srv.url, until, rows)]);
+      const load = await together(srv.url, SECONDS, [{ role: 'clients', reranked: half, rerankApi: CLIENTS - half }, { role: 'probe' }, { role: 'health' }, ...direct, ...(API_PROBE_RATE > 0 ? [{ role: 'api_probe' } as Part] : [])], (until) => [sampler(srv.url, until, rows)]);
       const loadP99 = report(`load: ${CLIENTS} clients (half reranked _search, half /v1/rerank with 20 new texts) and plain _search at ${PASSTHROUGH_RATE}/s, ${SECONDS} s`, load, SECONDS);
       const after = await durations(srv.url);
       console.log(`\n  server side (vlrerank_request_duration_seconds, bucket bounds): /v1/rerank 429 ${serverSide(before, after, 'rerank 429')}; /v1/rerank 200 ${serverSide(before, after, 'rerank 200')}; _search 200 (plain and reranked) ${serverSide(before, after, 'search 200')}; upstream (to the engine's answer headers, undici's queue included) ${serverSide(before, after, 'upstream')}`);
@@ -343,6 +343,9 @@ async function main(repo?: string): Promise<void> {
         console.log(`  ${kind}: admitted p99 under load / p50 at low load: ${admitted.length ? (pct(admitted, 99) / lowP50(kind)).toFixed(2) : '-'}× (${f1(pct(admitted, 99))} vs ${f1(lowP50(kind))} ms, ${admitted.length} admitted); refused or degraded p99 ${f1(pct(refused, 99))} ms`);
     }
     console.log(`  connection errors (status 0): ${load.filter((x) => x.status === 0).length}${HONOUR_RETRY_AFTER ? ' (clients honoured Retry-After)' : " (clients did not wait for Retry-After: the worst case; --honour-retry-after for well-behaved ones)"}`);
+    console.log(`  health under load ${healthLine(load)}`);
+    const lags = rows.map((r) => Number(/loop-lag p99 +([\d.]+)/.exec(r)?.[1])).filter(Number.isFinite);
+    console.log(`  the server's event-loop lag p99 (monitorEventLoopDelay, one per sample): median ${f1(pct(lags, 50))} ms, max ${f1(Math.max(...lags))} ms over ${lags.length} samples`);
     console.log('\n  server over time:');
     for (const r of rows) console.log(`  ${r}`);
     }
