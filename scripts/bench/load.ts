@@ -25,7 +25,7 @@
  * in the bench's own process, a probe sharing the loop with 200 clients measured the generator.
  * BENCH_LOAD_INDEX names the index (default admission-bench-load).
  *
- * Usage: npm run bench:load [-- --clients 200 --seconds 60 --largest-kinds rerank_api,search,msearch,bulk --passthrough-rate 50 --direct-rate 10 --api-probe-rate 10 --latency-factor 2 --connections-per-node 64 --in-process --no-largest --only largest --base DIR --engine http://127.0.0.1:19200 --honour-retry-after --preconnect --clients-nice 19 --cpu-profile DIR]
+ * Usage: npm run bench:load [-- --clients 200 --seconds 60 --largest-kinds rerank_api,search,msearch,bulk --passthrough-rate 50 --direct-rate 10 --api-probe-rate 10 --latency-factor 2 --connections-per-node 64 --in-process --no-largest --only largest --base DIR --engine http://127.0.0.1:19200 --honour-retry-after --preconnect --clients-nice 19 --cpu-profile DIR --source-kb K]
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -96,6 +96,13 @@ const INGEST_INDEX = `${INDEX}-ingest`;
 const CLIENTS_NICE = Number(arg('--clients-nice', '19'));
 /** --base DIR: run everything first against DIR's server (another checkout: the code before a change), then this one's. */
 const BASE = arg('--base', '');
+/**
+ * --source-kb K: each document of the index also keeps K KiB of text in `_source` that nothing
+ * reads (`pad`, not indexed), so a reranked search's first-stage answer (its window of 20 hits) is
+ * ~20×K KiB: large engine answers under load (task ld25: their parse on the main thread). The
+ * plain probe's answers (10 hits) grow alike, before and after.
+ */
+const SOURCE_KB = Number(arg('--source-kb', '0'));
 
 const pct = (xs: number[], p: number) => {
   if (!xs.length) return NaN;
@@ -107,7 +114,9 @@ const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
 async function engineSetup(): Promise<void> {
   const docs = readFileSync(join(SHARED, 'data/scifact-beir/corpus.jsonl'), 'utf8').split('\n', 300).filter(Boolean).map((l) => JSON.parse(l) as { title: string; text: string });
   await fetch(`${ENGINE}/${INDEX}`, { method: 'DELETE' });
-  const lines = docs.flatMap((d, i) => [JSON.stringify({ index: { _index: INDEX, _id: String(i) } }), JSON.stringify({ title: d.title, text: d.text.slice(0, 600) })]).join('\n') + '\n';
+  const pad = SOURCE_KB > 0 ? { pad: scifactText(SOURCE_KB * 1024) } : {};
+  if (SOURCE_KB > 0) await fetch(`${ENGINE}/${INDEX}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mappings: { properties: { pad: { type: 'text', index: false } } } }) });
+  const lines = docs.flatMap((d, i) => [JSON.stringify({ index: { _index: INDEX, _id: String(i) } }), JSON.stringify({ title: d.title, text: d.text.slice(0, 600), ...pad })]).join('\n') + '\n';
   const r = await fetch(`${ENGINE}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: lines });
   if (r.status !== 200) throw new Error(`bulk into ${ENGINE} answered ${r.status}`);
   // the largest _bulk's index: documents kept in _source only (the engine's indexing is not what is measured)
@@ -322,7 +331,7 @@ async function main(repo?: string): Promise<void> {
       const rows: string[] = [];
       const half = Math.ceil(CLIENTS / 2);
       const before = await durations(srv.url);
-      const load = await together(srv.url, SECONDS, [{ role: 'clients', reranked: half, rerankApi: CLIENTS - half }, { role: 'probe' }, ...direct, ...(API_PROBE_RATE > 0 ? [{ role: 'api_probe' } as Part] : [])], (until) => [sampler(srv.url, until, rows)]);
+      const load = await together(srv.url, SECONDS, [{ role: 'clients', reranked: half, rerankApi: CLIENTS - half }, { role: 'probe' }, { role: 'health' }, ...direct, ...(API_PROBE_RATE > 0 ? [{ role: 'api_probe' } as Part] : [])], (until) => [sampler(srv.url, until, rows)]);
       const loadP99 = report(`load: ${CLIENTS} clients (half reranked _search, half /v1/rerank with 20 new texts) and plain _search at ${PASSTHROUGH_RATE}/s, ${SECONDS} s`, load, SECONDS);
       const after = await durations(srv.url);
       console.log(`\n  server side (vlrerank_request_duration_seconds, bucket bounds): /v1/rerank 429 ${serverSide(before, after, 'rerank 429')}; /v1/rerank 200 ${serverSide(before, after, 'rerank 200')}; _search 200 (plain and reranked) ${serverSide(before, after, 'search 200')}; upstream (to the engine's answer headers, undici's queue included) ${serverSide(before, after, 'upstream')}`);
@@ -334,6 +343,9 @@ async function main(repo?: string): Promise<void> {
         console.log(`  ${kind}: admitted p99 under load / p50 at low load: ${admitted.length ? (pct(admitted, 99) / lowP50(kind)).toFixed(2) : '-'}× (${f1(pct(admitted, 99))} vs ${f1(lowP50(kind))} ms, ${admitted.length} admitted); refused or degraded p99 ${f1(pct(refused, 99))} ms`);
     }
     console.log(`  connection errors (status 0): ${load.filter((x) => x.status === 0).length}${HONOUR_RETRY_AFTER ? ' (clients honoured Retry-After)' : " (clients did not wait for Retry-After: the worst case; --honour-retry-after for well-behaved ones)"}`);
+    console.log(`  health under load ${healthLine(load)}`);
+    const lags = rows.map((r) => Number(/loop-lag p99 +([\d.]+)/.exec(r)?.[1])).filter(Number.isFinite);
+    console.log(`  the server's event-loop lag p99 (monitorEventLoopDelay, one per sample): median ${f1(pct(lags, 50))} ms, max ${f1(Math.max(...lags))} ms over ${lags.length} samples`);
     console.log('\n  server over time:');
     for (const r of rows) console.log(`  ${r}`);
     }

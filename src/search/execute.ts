@@ -34,8 +34,8 @@ import { searchWaitMs } from '../engine/wait-timeout.js';
 import { assertPhotoFieldMapped } from './photo-field.js';
 import { bridgeFieldMapped, textOnlyNote } from './bridge-field.js';
 import { firstStageOrder, fuseWithFirstStage, partialFirstStage, scoreFusionOf, shapeResponse, type Hit } from './shape.js';
-import { engineText } from '../util/wire-text.js';
-import { bindTokens, holdsTokens, sentTokens, stringifyKeeping, type Tokens } from '../util/json-tokens.js';
+import { holdsTokens, stringifyKeeping, type Tokens } from '../util/json-tokens.js';
+import { AnswerNotJson, readEngineAnswer, type AnswerParser } from './first-stage-answer.js';
 import { sourceDisabledRefused } from './source.js';
 import { applyCorrections, dropCorrection, readCorrections, suggestFieldRefused, wordsOf } from './correction.js';
 
@@ -64,6 +64,8 @@ export interface SearchDeps {
   cors?: CorsTable;
   /** The server's table of `max_result_window` limits learnt from the engine's refusals (engine/result-window.ts). */
   resultWindows?: ResultWindows;
+  /** The server's JSON worker: a first-stage answer of SMALL_BODY bytes or more is parsed there (first-stage-answer.ts). */
+  jsonWorker?: AnswerParser;
   writeBack?: { offer(pipeline: RerankSpec['pipeline'], hits: Array<{ index: string; id: string; routing?: string; doc: HitDocument; record: unknown }>, credentials: Record<string, string>): void };
 }
 
@@ -314,13 +316,13 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   let upstream: Record<string, unknown>;
   let upTokens: Tokens | undefined;
   try {
-    const upText = engineText(raw); // a stored lone surrogate kept (wire-text.ts)
-    upstream = JSON.parse(upText) as Record<string, unknown>;
-    // the hits' `_source`/`fields` answered as the engine wrote them (a long past 2^53, `-0.0`: util/json-tokens.ts)
-    upTokens = sentTokens(upText);
-    if (upTokens) bindTokens(upstream, upTokens);
-  } catch {
-    throw vlrError('VLR_UPSTREAM_ERROR', `the first-stage search answered 200 with a body that is not JSON: ${raw.subarray(0, 200).toString()}`);
+    // a stored lone surrogate kept, the hits' `_source`/`fields` answered as the engine wrote them
+    // (a long past 2^53, `-0.0`); a large answer read in the JSON worker (first-stage-answer.ts)
+    ({ value: upstream, tokens: upTokens } = (await readEngineAnswer(raw, { worker: deps.jsonWorker, signal: opts.signal })) as { value: Record<string, unknown>; tokens: Tokens | undefined });
+  } catch (e) {
+    if (!(e instanceof AnswerNotJson)) throw e;
+    if (e.lost) throw vlrError('VLR_INTERNAL', `the first-stage search's answer could not be read: ${e.message}`);
+    throw vlrError('VLR_UPSTREAM_ERROR', `the first-stage search answered 200 with a body that is not JSON: ${e.head}`);
   }
   const all = ((upstream.hits as { hits?: Hit[] } | undefined)?.hits ?? []) as Hit[];
   // the query as the user meant it, for the rerank signals: a correction whose word the top hits

@@ -62,6 +62,8 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
     scorer: s.scorer,
     embedder: s.embedder,
     writeBack: s.writeBack,
+    // a large first-stage answer is parsed off the main thread (search/first-stage-answer.ts)
+    jsonWorker: s.jsonWorker,
     cors,
     // what this server learnt of its indices' max_result_window (fix16: one refused first stage per search)
     resultWindows: new ResultWindows(config.pipelines.resultWindowCacheMs),

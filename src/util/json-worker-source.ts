@@ -19,10 +19,10 @@
  * (one copy of it) the first time it is read.
  *
  * Protocol (every request answered once, by `id`):
- *   → { op: 'parse', id, bytes (ArrayBuffer, transferred), length, coding, maxBytes, maxDepth, markers, always, cut, piece, giveBack }
+ *   → { op: 'parse', id, bytes (ArrayBuffer, transferred), length, coding, maxBytes, maxDepth, markers, always, cut, piece, giveBack, tokens }
  *       (every answer to a parse carries `bytes` back, transferred, when `giveBack`)
  *       ← { id, ok: true, hasMarker, parsed: false }                     (no marker and not `always`)
- *       ← { id, ok: true, hasMarker, parsed: true, value, longs: [{ path, length }] }
+ *       ← { id, ok: true, hasMarker, parsed: true, value, longs: [{ path, length }], tokens? }   (tokens: sentTokens' answer, when asked)
  *       ← { id, ok: false, kind: 'too_large' | 'decode' | 'deep' | 'syntax', message }
  *   → { op: 'ndjson', … the same as 'parse' }   (_msearch bodies: see ndjson() below)
  *       ← { id, ok: true, hasMarker, parsed: true, value: [{ i, header, body }], longs, lines (ArrayBuffer of
@@ -85,6 +85,124 @@ function engineText(bytes, start, end) {
     } else at = bytes.indexOf(0xed, at + 1);
   }
   return from === start ? bytes.toString('utf8', start, end) : out + bytes.toString('utf8', from, end);
+}
+
+// The tokens that do not print back as sent, by place (objects as Maps by key, arrays by position),
+// and the integers past 2^53 by the double they read as: util/json-tokens.ts's sentTokens, by the
+// same rules on util/json-scan.ts's lexer (a string jumped with stringEnd; a number a run of
+// 0-9 - + . e E; a literal a run of letters; non-ASCII and whitespace skipped), repeated here
+// because this source is a string — json-worker.test.ts checks they agree. Asked for an engine's
+// answer parsed here (search/first-stage-answer.ts), so that the main thread only binds the tree.
+const NUMBER_CHAR = new Uint8Array(128);
+const LETTER = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  NUMBER_CHAR[c] = (c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 || c === 101 || c === 69 ? 1 : 0;
+  LETTER[c] = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ? 1 : 0;
+}
+const T_END = 0, T_STRING = 1, T_NUMBER = 2, T_LITERAL = 3, T_UNTERMINATED = 4;
+function scanner(text) {
+  const n = text.length;
+  let at = 0, backslash = -1;
+  const s = { start: 0, end: 0 };
+  s.next = () => {
+    for (let i = at; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 128) continue;
+      s.start = i;
+      if (c === 34) {
+        const e = stringEnd(text, i);
+        if (e < 0) { at = s.end = n; return T_UNTERMINATED; }
+        at = s.end = e + 1;
+        return T_STRING;
+      }
+      if (c === 123 || c === 91 || c === 125 || c === 93 || c === 44 || c === 58) { at = s.end = i + 1; return c; }
+      let j = i + 1;
+      if ((c >= 48 && c <= 57) || c === 45) {
+        for (let d; j < n && (d = text.charCodeAt(j)) < 128 && NUMBER_CHAR[d] === 1; ) j++;
+        at = s.end = j;
+        return T_NUMBER;
+      }
+      if (c === 116 || c === 102 || c === 110) {
+        for (let d; j < n && (d = text.charCodeAt(j)) < 128 && LETTER[d] === 1; ) j++;
+        at = s.end = j;
+        return T_LITERAL;
+      }
+    }
+    at = s.start = s.end = n;
+    return T_END;
+  };
+  s.escaped = () => {
+    if (backslash < s.start) {
+      const b = text.indexOf('\\', s.start);
+      backslash = b < 0 ? n : b;
+    }
+    return backslash < s.end;
+  };
+  return s;
+}
+const numberKept = (t) => String(Number(t)) === t;
+const stringKept = (t) => !t.includes('\\') || JSON.stringify(JSON.parse(t)) === t;
+function anyChanged(text) {
+  const s = scanner(text);
+  for (let t = s.next(); t !== T_END; t = s.next()) {
+    if (t === T_STRING) {
+      if (s.escaped() && !stringKept(text.slice(s.start, s.end))) return true;
+    } else if (t === T_NUMBER && !numberKept(text.slice(s.start, s.end))) return true;
+  }
+  return false;
+}
+function sentTokens(text) {
+  if (!anyChanged(text)) return undefined;
+  const stack = [];
+  let root;
+  const longs = new Map();
+  const ambiguous = new Set();
+  const put = (v) => {
+    const top = stack[stack.length - 1];
+    if (!top) { root = v; return; }
+    if (v === undefined) {
+      if (Array.isArray(top.node)) top.node.push(undefined);
+      return;
+    }
+    top.used = true;
+    if (Array.isArray(top.node)) top.node.push(v);
+    else if (top.key !== undefined) top.node.set(top.key, v);
+  };
+  const s = scanner(text);
+  for (let t = s.next(); t !== T_END; t = s.next()) {
+    if (t === T_STRING) {
+      const top = stack[stack.length - 1];
+      if (top && !Array.isArray(top.node) && top.expectKey) {
+        const raw = text.slice(s.start + 1, s.end - 1);
+        top.key = s.escaped() ? JSON.parse('"' + raw + '"') : raw;
+        top.expectKey = false;
+      } else {
+        const sent = s.escaped() ? text.slice(s.start, s.end) : undefined;
+        put(sent !== undefined && !stringKept(sent) ? sent : undefined);
+      }
+    } else if (t === T_NUMBER) {
+      const sent = text.slice(s.start, s.end);
+      const kept = numberKept(sent);
+      if (!kept && /^-?\d+$/.test(sent)) {
+        const v = Number(sent);
+        if (longs.has(v) && longs.get(v) !== sent) ambiguous.add(v);
+        longs.set(v, sent);
+      }
+      put(kept ? undefined : sent);
+    } else if (t === 123 || t === 91) {
+      stack.push({ node: t === 123 ? new Map() : [], key: undefined, expectKey: t === 123, used: false });
+    } else if (t === 125 || t === 93) {
+      const f = stack.pop();
+      if (!f) return undefined;
+      put(f.used ? f.node : undefined);
+    } else if (t === 44) {
+      const top = stack[stack.length - 1];
+      if (top && !Array.isArray(top.node)) top.expectKey = true;
+    } else if (t === T_LITERAL) put(undefined);
+    else if (t === T_UNTERMINATED) return undefined;
+  }
+  for (const v of ambiguous) longs.delete(v);
+  return { tree: root, longs };
 }
 
 function decode(bytes, coding, maxBytes) {
@@ -160,8 +278,9 @@ function parse(m) {
   } catch (e) {
     return { id: m.id, ok: false, kind: 'syntax', message: String(e && e.message) };
   }
+  const tokens = m.tokens ? sentTokens(text) : undefined;
   const out = handOver(m, value);
-  return { id: m.id, ok: true, hasMarker, parsed: true, value: out.value, longs: out.longs };
+  return { id: m.id, ok: true, hasMarker, parsed: true, value: out.value, longs: out.longs, tokens };
 }
 
 // NDJSON (_msearch): the same rules as search/msearch.ts's parseMsearch — lines split on "\n", one

@@ -22,6 +22,7 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Coding } from './content-coding.js';
 import { JSON_WORKER_SOURCE } from './json-worker-source.js';
 import { inLane, laneOfSignal, LaneQueue, type Lane } from './lanes.js';
+import type { Tokens } from './json-tokens.js';
 
 export interface OffThreadOptions {
   coding: Coding;
@@ -37,6 +38,10 @@ export interface OffThreadOptions {
   owned?: boolean;
   /** Only its lane is read (util/lanes.ts): the body's place among those waiting for the thread. */
   signal?: AbortSignal;
+  /** Also find the tokens that do not print back as sent (util/json-tokens.ts `sentTokens`), in the thread. */
+  tokens?: boolean;
+  /** Strings longer than this come back alone, in pieces (default: the worker's `cutChars`, CUT_CHARS). */
+  cutChars?: number;
 }
 
 /** A body the worker could not parse (or that it refused), with its bytes when given back. */
@@ -44,7 +49,7 @@ export type OffThreadFailure = { ok: false; kind: 'too_large' | 'decode' | 'deep
 
 export type OffThreadResult =
   | { ok: true; hasMarker: boolean; parsed: false; bytes?: Buffer }
-  | { ok: true; hasMarker: boolean; parsed: true; value: unknown; bytes?: Buffer }
+  | { ok: true; hasMarker: boolean; parsed: true; value: unknown; bytes?: Buffer; tokens?: Tokens }
   | OffThreadFailure;
 
 /** An `_msearch` item the worker split out: its lines as byte ranges, its values when they hold a marker word (or `always`). */
@@ -77,6 +82,8 @@ interface Reply {
   lines?: ArrayBuffer;
   /** ndjson with a content coding: the decoded bytes the ranges point into. */
   decoded?: ArrayBuffer;
+  /** parse with `tokens`: what sentTokens answers for the text (undefined: every token prints back as sent). */
+  tokens?: Tokens;
 }
 
 /** Bodies (and `_bulk` lines) under this size are parsed on the main thread (~1 ms of JSON.parse); larger ones in the JSON worker. */
@@ -132,7 +139,7 @@ export class JsonWorker {
     const r = await this.#run('parse', bytes, o);
     if (!r.ok) return r;
     if (!r.reply.parsed) return { ok: true, hasMarker: !!r.reply.hasMarker, parsed: false, ...r.back };
-    return { ok: true, hasMarker: !!r.reply.hasMarker, parsed: true, value: r.value, ...r.back };
+    return { ok: true, hasMarker: !!r.reply.hasMarker, parsed: true, value: r.value, ...r.back, ...(r.reply.tokens ? { tokens: r.reply.tokens } : {}) };
   }
 
   /**
@@ -178,7 +185,7 @@ export class JsonWorker {
     }
     const ab = owned.buffer as ArrayBuffer;
     const length = owned.length; // read before the transfer detaches `owned`
-    const msg = { op, id, bytes: ab, length, coding: o.coding, maxBytes: o.maxBytes, maxDepth: o.maxDepth, markers: o.markers ?? [], always: o.always ?? false, cut: this.#cut, piece: this.#piece, giveBack: o.giveBack ?? false };
+    const msg = { op, id, bytes: ab, length, coding: o.coding, maxBytes: o.maxBytes, maxDepth: o.maxDepth, markers: o.markers ?? [], always: o.always ?? false, cut: o.cutChars ?? this.#cut, piece: this.#piece, giveBack: o.giveBack ?? false, tokens: o.tokens ?? false };
     await this.#turn(laneOfSignal(o.signal));
     let r: Reply;
     try {

@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { jsonDepth } from '../../../src/util/json-depth.js';
 import { JsonWorker } from '../../../src/util/json-worker.js';
+import { sentTokens } from '../../../src/util/json-tokens.js';
 import { engineText } from '../../../src/util/wire-text.js';
 import { parseMsearch } from '../../../src/search/msearch.js';
 
@@ -156,3 +157,27 @@ function workerThreads(): number[] {
   const report = process.report.getReport() as unknown as { workers: Array<{ header: { threadId: number } }> };
   return report.workers.map((w) => w.header.threadId);
 }
+
+describe('JsonWorker.parse with tokens', () => {
+  /** Token spellings that print back as sent and that do not (a long past 2^53, `-0.0`, `1.0`, escapes, a lone surrogate). */
+  const spellings = ['1234567890123456789', '-1234567890123456789', '-0.0', '1.0', '1E-7', '2.50', '3', '-0', '0.1', '"\\u00e9"', '"\\ud800"', '"a\\/b"', '"\\n"', '"plain"', 'true', 'null', '"é"'];
+  const text: fc.Arbitrary<string> = fc.letrec<{ v: string }>((tie) => ({
+    v: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.constantFrom(...spellings),
+      fc.array(tie('v'), { maxLength: 4 }).map((xs) => `[${xs.join(', ')}]`),
+      fc.array(fc.tuple(fc.constantFrom('a', 'b', '\\u0061', 'é', 'n'), tie('v')), { maxLength: 4 }).map((kv) => `{${kv.map(([k, v]) => `"${k}" : ${v}`).join(',\n ')}}`),
+    ),
+  })).v;
+
+  it('finds the tokens util/json-tokens.ts sentTokens finds (the same rules, repeated in the worker source)', async () => {
+    await fc.assert(
+      fc.asyncProperty(text, async (t) => {
+        const r = await worker.parse(Buffer.from(t), { ...base, tokens: true });
+        expect(r.ok && r.parsed).toBe(true);
+        expect(r.ok && r.parsed ? r.tokens : 'not parsed').toEqual(sentTokens(t));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
