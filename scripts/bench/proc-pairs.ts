@@ -1,5 +1,5 @@
 /**
- * `npx tsx scripts/bench/proc-pairs.ts [--n 50] [--pairs 8] [--base DIR] [--base-flags '…'] [--flags '…'] [--models JSON]`:
+ * `npx tsx scripts/bench/proc-pairs.ts [--n 50] [--pairs 8] [--base DIR] [--base-flags '…'] [--flags '…'] [--models JSON] [--base-models JSON]`:
  * the same cold request (alternate.ts `coldSide`: N COCO photos, feature cache and prepared sides
  * emptied first) answered by two **separate Node processes**, alive side by side and asked in
  * turn (A B, B A, …), each timing its own request (wall, and the CPU — user + sys — of its whole
@@ -20,6 +20,8 @@ import { arg, coldSide, HERE, median, type Timed } from './alternate.js';
 const N = Number(arg('--n', '50'));
 const PAIRS = Number(arg('--pairs', '8'));
 const MODELS = arg('--models', '{}');
+/** `--base-models JSON`: the base side's models settings (default: `--models`), to measure one models setting against another (e.g. '{"intraOpThreads":1}' on this side only). */
+const BASE_MODELS = arg('--base-models', MODELS);
 
 if (process.argv.includes('--child')) {
   // one side: answer each { k } with the Timed of cold request k
@@ -37,15 +39,15 @@ if (process.argv.includes('--child')) {
 } else {
   const words = (s: string) => s.split(/\s+/).filter(Boolean);
   type Looped = Timed & { loop: { p99: number; max: number } };
-  const start = (repo: string, flags: string): Promise<{ p: ChildProcess; ask: (k: number) => Promise<Looped> }> =>
+  const start = (repo: string, flags: string, models: string): Promise<{ p: ChildProcess; ask: (k: number) => Promise<Looped> }> =>
     new Promise((ok, fail) => {
-      const p = fork(import.meta.filename, ['--child', '--repo', repo, '--n', String(N), '--models', MODELS], { execArgv: [...words(flags), ...process.execArgv] });
+      const p = fork(import.meta.filename, ['--child', '--repo', repo, '--n', String(N), '--models', models], { execArgv: [...words(flags), ...process.execArgv] });
       p.once('error', fail);
       p.once('message', () => ok({ p, ask: (k) => new Promise((r) => (p.once('message', r as (t: unknown) => void), p.send({ k }))) }));
     });
   const BASE = resolve(arg('--base', HERE));
-  const base = await start(BASE, arg('--base-flags', ''));
-  const here = await start(HERE, arg('--flags', ''));
+  const base = await start(BASE, arg('--base-flags', ''), BASE_MODELS);
+  const here = await start(HERE, arg('--flags', ''), MODELS);
   await base.ask(PAIRS);
   await here.ask(PAIRS);
   const load0 = loadavg()[0]!;
@@ -64,6 +66,6 @@ if (process.argv.includes('--child')) {
     console.log(`pair ${k + 1}: base ${fmt(b)}; this ${fmt(h)}; this ÷ base wall ${(h.ms / b.ms).toFixed(2)}, CPU ${(h.cpu / b.cpu).toFixed(2)}`);
   }
   const below = (xs: number[]) => xs.filter((x) => x < 1).length;
-  console.log(`N=${N}, ${PAIRS} pairs, separate processes, this (${arg('--flags', '') || 'no flags'}) ÷ base (${BASE}, ${arg('--base-flags', '') || 'no flags'}), median of per-pair ratios: wall ${median(wall).toFixed(3)} (${below(wall)} of ${PAIRS} below 1), CPU ${median(cpu).toFixed(3)} (${below(cpu)} of ${PAIRS} below 1); event-loop p99 median base ${median(p99[0]!).toFixed(0)} ms, this ${median(p99[1]!).toFixed(0)} ms; loadavg ${load0.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}`);
+  console.log(`N=${N}, ${PAIRS} pairs, separate processes, this (${arg('--flags', '') || 'no flags'}, models ${MODELS}) ÷ base (${BASE}, ${arg('--base-flags', '') || 'no flags'}, models ${BASE_MODELS}), median of per-pair ratios: wall ${median(wall).toFixed(3)} (${below(wall)} of ${PAIRS} below 1), CPU ${median(cpu).toFixed(3)} (${below(cpu)} of ${PAIRS} below 1); event-loop p99 median base ${median(p99[0]!).toFixed(0)} ms, this ${median(p99[1]!).toFixed(0)} ms; loadavg ${load0.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}`);
   for (const s of [base, here]) s.p.send({ close: true });
 }

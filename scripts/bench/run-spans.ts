@@ -1,11 +1,13 @@
 /**
  * Every model run (session, batch size, start/end) and every sharp pipeline (decode / resize) of
  * this process, recorded on one clock, for the cold-path profiles (cold-timeline, bench:pystack's
- * stage table). Wraps ModelSession.prototype.run and sharp's toBuffer once; a profiling aid for
+ * stage table). Wraps ModelSession.prototype.run, sharp's toBuffer and the image worker's calls
+ * (Worker postMessage → answer) once; a profiling aid for
  * scripts, never imported by src/.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import sharp, { type Sharp } from 'sharp';
+import { Worker } from 'node:worker_threads';
 import { ModelSession } from '../../src/models/session.js';
 
 export type Span = { what: string; t0: number; t1: number; n?: number };
@@ -34,6 +36,27 @@ export function recordSpans(): void {
     const raw = (this as unknown as { options?: { input?: { rawWidth?: number } } }).options?.input?.rawWidth;
     void p.then(() => spans.push({ what: raw ? 'sharp resize' : 'sharp decode', t0, t1: performance.now() }), () => undefined);
     return p;
+  };
+  // since perf21 a photo's decode and resizes run in the image worker (features/media/prep-worker.ts):
+  // each 'decode' / 'planes' call, from its post to its answer (the worker's queue included)
+  // per worker: the inference workers' messages carry their own numbers
+  const asked = new WeakMap<Worker, Map<number, { what: string; t0: number }>>();
+  const of = (w: Worker) => asked.get(w) ?? asked.set(w, new Map()).get(w)!;
+  const post = Worker.prototype.postMessage;
+  Worker.prototype.postMessage = function (this: Worker, m: unknown, ...rest: unknown[]) {
+    const op = (m as { op?: string; seq?: number } | null)?.op;
+    if (op === 'decode' || op === 'planes') of(this).set((m as { seq: number }).seq, { what: op === 'decode' ? 'sharp decode' : 'sharp resize', t0: performance.now() });
+    return (post as (...x: unknown[]) => void).call(this, m, ...rest);
+  };
+  const emit = Worker.prototype.emit;
+  Worker.prototype.emit = function (this: Worker, ev: string | symbol, ...a: unknown[]) {
+    const seq = ev === 'message' ? (a[0] as { seq?: number } | null)?.seq : undefined;
+    const q = seq === undefined ? undefined : asked.get(this)?.get(seq);
+    if (q) {
+      asked.get(this)!.delete(seq!);
+      spans.push({ ...q, t1: performance.now() });
+    }
+    return emit.call(this, ev, ...a);
   };
 }
 
