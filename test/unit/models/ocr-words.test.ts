@@ -1,6 +1,6 @@
 // Spaces put back at a line's word gaps (ocr-words.ts, task ocr25), on hand-made crops and step positions.
 import { describe, expect, it } from 'vitest';
-import { spaceAtGaps, wordGaps } from '../../src/models/encoders/ocr-words.js';
+import { spaceAtGaps, wordGaps } from '../../../src/models/encoders/ocr-words.js';
 
 /** A 20 px tall crop, `ink` columns dark on white (or light on dark when `dark`). */
 function crop(width: number, ink: (x: number) => boolean, dark = false) {
