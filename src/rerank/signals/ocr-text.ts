@@ -9,9 +9,9 @@
  * Depends on the OCR text alone, so a pair scores the same from a record or computed afresh.
  */
 
-/** Below this many letters and digits, OCR text weighs as configured (a packaging photo reads ~10–60). */
+/** Below this many letters and digits (a sign, a product's pack: a few words), OCR text weighs as configured. */
 export const OCR_TEXT_FLOOR = 80;
-/** From this many, the document is scored as the text it shows (a screenshot of an abstract reads 800–2,000). */
+/** From this many (a few lines of a page), the document is scored as the text it shows. */
 export const OCR_TEXT_FULL = 400;
 
 /** Letters and digits in `text` (what OCR read that a text model can use). */
