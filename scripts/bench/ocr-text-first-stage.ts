@@ -14,12 +14,12 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { engineUrl } from '../engines.js';
 import { parseConfig } from '../../src/config/load.js';
 import { setupIndex } from '../../src/engine/mapping.js';
 import { startServer, type RunningServer } from '../../src/server/start.js';
 import { DATA, MODELS } from '../../test/helpers/paths.js';
+import { pagePng } from '../../test/helpers/screenshots.js';
 
 const argv = process.argv.slice(2);
 const opt = (n: string, d: string) => (argv.includes(n) ? argv[argv.indexOf(n) + 1]! : d);
@@ -43,25 +43,10 @@ const asked = qrels.filter(([, d]) => shotIds.includes(d)).map(([q, d]) => ({ q:
 const textIds = [...corpus.keys()].filter((id) => !shotIds.includes(id)).slice(0, TEXTS);
 
 const dir = mkdtempSync(join(tmpdir(), 'vlr-f23o-'));
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-/** A page screenshot: the title in bold, the abstract wrapped at ~90 characters a line (at 18 px; fewer for larger type), FONT px DejaVu Sans. */
+/** A page screenshot: the title in bold, the abstract wrapped (test/helpers/screenshots.ts pagePng), FONT px DejaVu Sans. */
 async function render(d: Doc): Promise<string> {
-  const lines: string[] = [];
-  for (const para of [d.title, d.text]) {
-    let cur = '';
-    for (const w of para.split(/\s+/)) {
-      if ((cur + ' ' + w).length > Math.round((90 * 18) / FONT)) {
-        lines.push(cur);
-        cur = w;
-      } else cur = cur ? `${cur} ${w}` : w;
-    }
-    lines.push(cur, '');
-  }
-  const lh = Math.round(FONT * 1.55);
-  const h = 40 + lines.length * lh;
-  const body = lines.map((l, i) => `<text x="30" y="${40 + i * lh}" font-family="DejaVu Sans" font-size="${FONT}"${i === 0 ? ' font-weight="bold"' : ''}>${esc(l)}</text>`).join('');
   const file = join(dir, `page-${d._id}.png`);
-  await sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="${h}"><rect width="100%" height="100%" fill="white"/>${body}</svg>`)).png().toFile(file);
+  writeFileSync(file, await pagePng(d.title, [d.text], FONT));
   return file;
 }
 

@@ -12,6 +12,7 @@ import { featureKey, featureKeyOf, stableStringify, type MediaIdentity } from '.
 import type { FeatureRequest, VideoResult, VisualFeatures } from './records.js';
 import { IMAGE_DECODE } from './media/image.js';
 import { MAX_CHARS } from './ocr-bands.js';
+import { LINE_READING } from '../models/encoders/ocr-words.js';
 
 export interface Classification {
   embedding: Float32Array;
@@ -90,8 +91,9 @@ export class PartKeys {
   }
 
   ocr(contentHash: string): string {
-    // `tall`: a tall page is read in bands since round 22a (ocr-bands.ts); a kept result read it whole
-    this.#ocrKey ??= featureKeyOf({ kind: 'ocr', models: [rev(this.#ocr!)], params: { dec: IMAGE_DECODE, ...this.#s.ocrOptions, tall: `bands:${MAX_CHARS}` } });
+    // `tall`: a tall page is read in bands since round 22a (ocr-bands.ts); a kept result read it whole;
+    // `lines`: spaces put back and upside-down calls checked since ocr25 (ocr-words.ts)
+    this.#ocrKey ??= featureKeyOf({ kind: 'ocr', models: [rev(this.#ocr!)], params: { dec: IMAGE_DECODE, ...this.#s.ocrOptions, tall: `bands:${MAX_CHARS}`, lines: LINE_READING } });
     return this.#ocrKey({ contentHash });
   }
 

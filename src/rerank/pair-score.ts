@@ -8,6 +8,7 @@ import { fuse, type ScoreFusion } from './fusion.js';
 import type { SignalExplanation } from './types.js';
 import { imageImageRaw } from './signals/image-image.js';
 import { textTextRaw } from './signals/text-text.js';
+import { ocrTextShare, weightsForOcrShare } from './signals/ocr-text.js';
 import { textVisualRaw } from './signals/text-image.js';
 import { dot } from '../util/vector.js';
 import type { FramePooling } from './signals/frame-pooling.js';
@@ -23,6 +24,8 @@ export interface PreparedSide {
   textChunks?: { vectors: Float32Array[]; spans: ChunkSpan[]; text: string };
   /** OCR text as a passage vector. */
   ocrVec?: Float32Array;
+  /** Letters and digits of the document image's OCR text (signals/ocr-text.ts: how much it counts). */
+  ocrChars?: number;
   /** The query photo's OCR text (explanations of `image_ocr_text`). */
   ocrText?: string;
   /** EfficientNet embeddings: one for an image, one per frame for a video. */
@@ -68,8 +71,8 @@ function r6(x: number): number {
 }
 
 /** One signal, rounded and calibrated, onto the pair's list (a module function: no closure per pair on the warm path). */
-function pushSignal(signals: SignalExplanation[], s: ScoreSettings, name: string, compared: string, raw: number, detail?: Record<string, unknown>): void {
-  const signal: SignalExplanation = { name, compared, raw: r6(raw), calibrated: r6(s.calibrator.calibrate(name, raw)), weight: s.weights[name] ?? 0 };
+function pushSignal(signals: SignalExplanation[], s: ScoreSettings, name: string, compared: string, raw: number, detail?: Record<string, unknown>, weights: Readonly<Record<string, number>> = s.weights): void {
+  const signal: SignalExplanation = { name, compared, raw: r6(raw), calibrated: r6(s.calibrator.calibrate(name, raw)), weight: weights[name] ?? 0 };
   if (detail) signal.detail = detail;
   signals.push(signal);
 }
@@ -80,6 +83,9 @@ export function scorePair(q: PreparedSide, d: PreparedSide, s: ScoreSettings, re
   const details = s.details ?? true;
   const dVisual = d.isVideo ? 'video' : 'image';
   const qVisual = q.isVideo ? 'video' : 'image';
+  // a document image with much OCR text is scored as the text it shows (signals/ocr-text.ts)
+  const share = q.textQueryVec && d.ocrVec && !d.isVideo ? ocrTextShare(d.ocrChars ?? 0) : 0;
+  const w = share > 0 ? weightsForOcrShare(s.weights, share) : s.weights;
 
   // text ↔ text
   if (q.textQueryVec && d.textChunks) {
@@ -113,14 +119,14 @@ export function scorePair(q: PreparedSide, d: PreparedSide, s: ScoreSettings, re
       bestFrame = { index: r.bestFrame.index, raw: r6(r.bestFrame.raw), ...(d.frameTimes ? { time_s: d.frameTimes[r.bestFrame.index] } : {}) };
       if (details) detail.best_frame_concepts = d.visualParts?.[r.bestFrame.index]?.concepts;
     }
-    pushSignal(signals, s, d.isVideo ? 'text_video' : 'text_image', `query.text↔document.${dVisual}`, r.raw, details ? detail : undefined);
+    pushSignal(signals, s, d.isVideo ? 'text_video' : 'text_image', `query.text↔document.${dVisual}`, r.raw, details ? detail : undefined, w);
   }
 
   // CLIP text → image (only a trained dual encoder reaches here)
   if (q.clipText && d.clipImage) pushSignal(signals, s, 'clip', 'query.text↔document.image', (s.clipLogitScale ?? 100) * dot(q.clipText, d.clipImage));
 
   // OCR text of the document's image through text↔text
-  if (q.textQueryVec && d.ocrVec) pushSignal(signals, s, 'ocr_text', 'query.text↔document.image(ocr)', textTextRaw(q.textQueryVec, d.ocrVec));
+  if (q.textQueryVec && d.ocrVec) pushSignal(signals, s, 'ocr_text', 'query.text↔document.image(ocr)', textTextRaw(q.textQueryVec, d.ocrVec), details && share > 0 ? { text_share: r6(share) } : undefined, w);
 
   // image / video ↔ image / video (EfficientNet cosine)
   if (q.visualEmb && d.visualEmb) {

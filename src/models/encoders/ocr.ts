@@ -9,11 +9,13 @@
  *    area·1.5/perimeter (a rectangle offset by d is a rectangle 2d larger), drop tiny boxes.
  * 2. crop each (possibly rotated) box from the full-resolution image, upright; turn it 90° when
  *    it is much taller than wide (vertical text).
- * 3. cls (optional): 0°/180° classifier on 48×192; turn crops the model says are upside down.
+ * 3. cls (optional): 0°/180° classifier on 48×192; a crop the model says is upside down is read
+ *    both ways and the read with the higher confidence kept (the classifier errs on long lines).
  * 4. rec: height 48, width by aspect ratio (padded to the batch's widest crop, not to PaddleOCR's
  *    320 minimum: see recMinWidth), (px/255 − 0.5)/0.5, BGR, → CTC
  *    greedy decode (blank 0, 1..6623 = ppocr_keys_v1.txt lines, 6624 = space); confidence =
- *    mean max-probability of the kept steps; lines under `minConfidence` are dropped.
+ *    mean max-probability of the kept steps; lines under `minConfidence` are dropped; spaces put
+ *    back at the crop's word gaps (ocr-words.ts: the model drops them between Latin words).
  *
  * Takes decoded RGB (any `{data, width, height}`) or `OcrPixels` (pixels held elsewhere: the image
  * worker, perf22), never bytes: decoding and limits are the image pipeline's job. Step 1's box geometry is ocr-boxes.ts, step 2's cropping ocr-crop.ts. Sessions come from the registry (lazy, unloadable like any model).
@@ -25,6 +27,7 @@ import { ort } from '../session.js';
 import { manifestFor, type EncoderContext } from './context.js';
 import { clamp, dbPostprocess, dist, quadArea, sortReadingOrder, type Point } from './ocr-boxes.js';
 import { cropQuad, rotate180, type RgbImage } from './ocr-crop.js';
+import { spaceAtGaps, wordGaps } from './ocr-words.js';
 import { planeTable, writePlanes } from '../pixels.js';
 
 export interface OcrLine {
@@ -156,13 +159,22 @@ export class OcrEngine {
     const boxes = await this.detect(image, o);
     if (boxes.length === 0) return [];
     signal?.throwIfAborted();
-    let crops = await image.crops(boxes);
-    if (o.useAngleClassifier && this.cls) crops = await this.#orient(crops);
+    const crops = await image.crops(boxes);
+    const flip = o.useAngleClassifier && this.cls ? await this.#upsideDown(crops) : crops.map(() => false);
     signal?.throwIfAborted();
-    const rec = await this.#recognizeCrops(crops, o.recMinWidth);
+    // a crop the classifier calls upside down is read both ways, the likelier read kept: on long
+    // lines squeezed to its 192 columns it called 9 of 20 upright lines of a screenshot upside down,
+    // and each was read as noise and dropped (task ocr25)
+    const tries = crops.flatMap((c, i) => (flip[i] ? [{ i, crop: c }, { i, crop: rotate180(c) }] : [{ i, crop: c }]));
+    const rec = await this.#recognizeCrops(tries.map((t) => t.crop), o.recMinWidth);
+    const best = new Array<{ text: string; confidence: number } | undefined>(crops.length);
+    rec.forEach((r, k) => {
+      const i = tries[k]!.i;
+      if (!best[i] || r.confidence > best[i].confidence) best[i] = r;
+    });
     const out: OcrLine[] = [];
-    rec.forEach((r, i) => {
-      if (r.text.trim() && r.confidence >= o.minConfidence) out.push({ text: r.text, confidence: r.confidence, box: boxes[i]! });
+    best.forEach((r, i) => {
+      if (r && r.text.trim() && r.confidence >= o.minConfidence) out.push({ text: r.text, confidence: r.confidence, box: boxes[i]! });
     });
     return out;
   }
@@ -186,8 +198,9 @@ export class OcrEngine {
     return sortReadingOrder(kept);
   }
 
-  async #orient(crops: RgbImage[]): Promise<RgbImage[]> {
-    const out = [...crops];
+  /** Which crops the 0°/180° classifier calls upside down (P(180°) > 0.9). */
+  async #upsideDown(crops: RgbImage[]): Promise<boolean[]> {
+    const out = crops.map(() => false);
     for (let s = 0; s < crops.length; s += REC_BATCH) {
       const batch = crops.slice(s, s + REC_BATCH);
       const tensors = await Promise.all(batch.map((c) => recInput(c, CLS_WIDTH, CLS_WIDTH)));
@@ -196,15 +209,21 @@ export class OcrEngine {
       const res = await this.cls!.run({ [this.manifest.io.cls!.inputs[0]!]: new ort.Tensor('float32', data, [batch.length, 3, REC_HEIGHT, CLS_WIDTH]) });
       this.#onBatch?.(batch.length);
       const p = res[this.manifest.io.cls!.outputs[0]!]!.data as Float32Array;
-      batch.forEach((c, i) => {
-        if (p[i * 2 + 1]! > 0.9 && p[i * 2 + 1]! > p[i * 2]!) out[s + i] = rotate180(c);
+      batch.forEach((_, i) => {
+        out[s + i] = p[i * 2 + 1]! > 0.9 && p[i * 2 + 1]! > p[i * 2]!;
       });
     }
     return out;
   }
 
+  /** Each crop's text, spaces put back at its word gaps (ocr-words.ts), and confidence. */
   async #recognizeCrops(crops: RgbImage[], minWidth: number): Promise<Array<{ text: string; confidence: number }>> {
-    const results = new Array<{ text: string; confidence: number }>(crops.length);
+    const read = await this.#recognizeSteps(crops, minWidth);
+    return read.map((r, i) => ({ text: spaceAtGaps(r.chars, r.steps, wordGaps(crops[i]!), r.stepWidth), confidence: r.chars.length ? r.sum / r.chars.length : 0 }));
+  }
+
+  async #recognizeSteps(crops: RgbImage[], minWidth: number): Promise<Array<DecodedSteps & { stepWidth: number }>> {
+    const results = new Array<DecodedSteps & { stepWidth: number }>(crops.length);
     // Similar aspect ratios together, as PaddleOCR does, so a batch pads little.
     const order = crops.map((c, i) => ({ i, r: c.width / c.height })).sort((a, b) => a.r - b.r);
     for (let s = 0; s < order.length; s += REC_BATCH) {
@@ -221,7 +240,10 @@ export class OcrEngine {
       const [, steps, classes] = t.dims as [number, number, number];
       const probs = t.data as Float32Array;
       group.forEach((g, k) => {
-        results[g.i] = ctcDecode(probs.subarray(k * steps * classes, (k + 1) * steps * classes), steps, classes, this.charset);
+        const c = crops[g.i]!;
+        // recInput's width for this crop; a CTC step covers width / steps of its columns (8)
+        const w = Math.max(1, Math.min(width, Math.ceil((REC_HEIGHT * c.width) / c.height)));
+        results[g.i] = { ...ctcSteps(probs.subarray(k * steps * classes, (k + 1) * steps * classes), steps, classes, this.charset), stepWidth: (c.width / w) * (width / steps) };
       });
     }
     return results;
@@ -232,11 +254,19 @@ export class OcrEngine {
   }
 }
 
-/** Greedy CTC: argmax per step, collapse repeats, drop blanks; confidence = mean max-prob kept. */
-export function ctcDecode(probs: Float32Array, steps: number, classes: number, charset: readonly string[]): { text: string; confidence: number } {
-  let text = '';
+export interface DecodedSteps {
+  /** The characters kept, each with the step that emitted it. */
+  chars: string[];
+  steps: number[];
+  /** Σ max-probability of the kept steps. */
+  sum: number;
+}
+
+/** Greedy CTC: argmax per step, collapse repeats, drop blanks; each kept character with its step. */
+export function ctcSteps(probs: Float32Array, steps: number, classes: number, charset: readonly string[]): DecodedSteps {
+  const chars: string[] = [];
+  const at: number[] = [];
   let sum = 0;
-  let n = 0;
   let prev = -1;
   for (let t = 0; t < steps; t++) {
     let best = 0;
@@ -250,13 +280,19 @@ export function ctcDecode(probs: Float32Array, steps: number, classes: number, c
       }
     }
     if (best !== 0 && best !== prev) {
-      text += charset[best] ?? '';
+      chars.push(charset[best] ?? '');
+      at.push(t);
       sum += bp;
-      n++;
     }
     prev = best;
   }
-  return { text, confidence: n ? sum / n : 0 };
+  return { chars, steps: at, sum };
+}
+
+/** Greedy CTC: argmax per step, collapse repeats, drop blanks; confidence = mean max-prob kept. */
+export function ctcDecode(probs: Float32Array, steps: number, classes: number, charset: readonly string[]): { text: string; confidence: number } {
+  const d = ctcSteps(probs, steps, classes, charset);
+  return { text: d.chars.join(''), confidence: d.chars.length ? d.sum / d.chars.length : 0 };
 }
 
 /** Crop → [3, 48, padWidth] BGR, (px/255 − 0.5)/0.5, resized to height 48 keeping aspect (width ≤ maxWidth), zero-padded right. */

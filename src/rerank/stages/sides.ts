@@ -9,6 +9,7 @@ import type { VlrerankError } from '../../errors.js';
 import type { PreparedSide } from '../pair-score.js';
 import type { DualEncoderPort, TextEncoderPort } from '../ports.js';
 import { visualVector, type VisualMix } from '../signals/text-image.js';
+import { ocrTextChars } from '../signals/ocr-text.js';
 import type { VisualTextMemo } from '../visual-text.js';
 import type { DocumentMedia, FeatureSource } from './media.js';
 import type { StoredDocument } from '../records/use.js';
@@ -100,7 +101,10 @@ export function documentSides(
     if (p.chunking && chunked && chunked.spans.length > 1 && side.textPassageVec && d.text !== undefined) {
       side.textChunks = { spans: chunked.spans, text: d.text, vectors: p.chunking.firstIsWhole ? [side.textPassageVec, ...chunked.vectors] : chunked.vectors };
     }
-    if (texts.ocr !== undefined) side.ocrVec = countText(texts.ocr, pv);
+    if (texts.ocr !== undefined && texts.ocr >= 0) {
+      side.ocrVec = countText(texts.ocr, pv);
+      side.ocrChars = ocrTextChars(plan.passageTexts[texts.ocr]!);
+    }
     const visualOf = (entries: VisualEntry[]) => ({
       visualText: entries.map((e) => mixed(countText(e.idx, pv)!, e.bridge)),
       visualParts: entries.map((e) => ({ passage: pv!.vectors[e.idx]!, bridge: e.bridge, passageText: e.passage, concepts: e.concepts })),
@@ -110,7 +114,10 @@ export function documentSides(
       if (texts.image) Object.assign(side, visualOf(texts.image));
     } else if (st?.image) {
       Object.assign(side, storedVisual([st.image], p.qHasText, mix));
-      if (p.ocr && p.qHasText && st.image.ocrVector) side.ocrVec = st.image.ocrVector;
+      if (p.ocr && p.qHasText && st.image.ocrVector) {
+        side.ocrVec = st.image.ocrVector;
+        side.ocrChars = ocrTextChars(st.image.ocrText ?? '');
+      }
       sources.image = origin;
     }
     let videoSide: PreparedSide | undefined;
