@@ -36,6 +36,7 @@ import type { FeatureRequest, ImageResult, VideoRequest, VideoResult, VideoToDec
 import { shortestFirst, TextVectorCache, type TextVectorModel, type VectorTier } from './text-vectors.js';
 import { VideoExtractor } from './video-extractor.js';
 import { VisualModels } from './visual-models.js';
+import { LINE_READING } from '../models/encoders/ocr-words.js';
 
 export interface FeatureExtractorOptions {
   /** `config.media` (limits, roots, fps defaults, ffmpeg). */
@@ -201,6 +202,11 @@ export class FeatureExtractor {
 
   get ocrAvailable(): boolean {
     return this.ocrEngine !== undefined;
+  }
+
+  /** How OCR reads lines, when it can run (ports.ts `ocrReading`). */
+  get ocrReading(): string | undefined {
+    return this.ocrEngine !== undefined ? LINE_READING : undefined;
   }
 
   /** Load the OCR models now (warm-up); nothing when OCR is unavailable. */

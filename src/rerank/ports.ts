@@ -77,6 +77,12 @@ export interface MediaPort {
    * never used (their producer cannot be checked).
    */
   readonly featureSignature?: Readonly<Record<string, unknown>>;
+  /**
+   * How OCR reads a line (words spaced, upside-down lines read both ways: ocr-words.ts), when OCR can
+   * run: a record's OCR text read another way is recomputed, not scored — the image part's key does
+   * not change with it, so records of pipelines without OCR stay current.
+   */
+  readonly ocrReading?: string;
   /** Load the OCR models now (warm-up), when OCR can run. */
   loadOcr?(): Promise<void>;
   image(ref: string, options: MediaRequestOptions): Promise<ImageFeaturesResult>;

@@ -63,7 +63,7 @@ const imagePart = visualFrame.extend({
   /** Hash of the media reference (contentId). */
   r: z.string().min(1),
   /** OCR text and its passage vector, when OCR ran. */
-  ocr: z.object({ t: z.string(), v: b64.optional() }).optional(),
+  ocr: z.object({ t: z.string(), v: b64.optional(), /** How the lines were read (ports.ts `ocrReading`); none: before ocr25. */ g: z.string().optional() }).optional(),
 });
 
 const videoPart = z.object({

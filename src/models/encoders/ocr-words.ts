@@ -11,8 +11,11 @@ import type { RgbImage } from './ocr-crop.js';
 
 /** A run of blank columns at least this share of the crop's height is a word gap (letters: ≤ ~0.15; a space at 18 px: ~0.35). */
 export const WORD_GAP = 0.25;
-/** Named in the OCR cache key: results read before spaces were put back differ. */
-export const LINE_READING = `gaps:${WORD_GAP}`;
+/**
+ * How lines are read, named in the OCR cache key and in feature records' OCR parts: results read before
+ * spaces were put back, or before a line called upside down was read both ways (ocr.ts), differ.
+ */
+export const LINE_READING = `gaps:${WORD_GAP};flipped:both`;
 
 /** Column ranges [start, end) of the crop's word gaps, between its first and last inked column. */
 export function wordGaps(crop: RgbImage): Array<[number, number]> {

@@ -156,7 +156,7 @@ export async function buildRecords(documents: RecordDocument[], o: RecordOptions
     const first = v.image ? 1 : 0;
     if (v.image && t && doc.image !== undefined) {
       const ocrVector = t.ocrText !== undefined ? t.vectors[t.visual.length] : undefined;
-      r.image = { k: d.keys.image!, r: contentId(doc.image), ...frame(v.image, t.visual[0]!, t.vectors[0]!), ...(ocr ? { ocr: { t: t.ocrText ?? '', ...(ocrVector ? { v: encodeVector(ocrVector) } : {}) } } : {}) };
+      r.image = { k: d.keys.image!, r: contentId(doc.image), ...frame(v.image, t.visual[0]!, t.vectors[0]!), ...(ocr ? { ocr: { t: t.ocrText ?? '', ...(ocrVector ? { v: encodeVector(ocrVector) } : {}), ...(d.keys.ocrReading ? { g: d.keys.ocrReading } : {}) } } : {}) };
     }
     if (v.video && t && doc.video !== undefined) {
       r.video = { k: d.keys.video!(v.video.fps, v.video.maxFrames), r: contentId(doc.video), fps: v.video.fps, mf: v.video.maxFrames, t: v.video.times, f: v.video.frames.map((f, j) => frame(f, t.visual[first + j]!, t.vectors[first + j]!)) };

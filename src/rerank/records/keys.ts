@@ -29,9 +29,11 @@ export interface RecordKeys {
    * Not part of any key (a model's revision already fixes it).
    */
   textDim?: number;
+  /** How the media port's OCR reads lines (ports.ts `ocrReading`): a record's OCR part must say the same. */
+  ocrReading?: string;
 }
 
-export function recordKeys(text: Pick<TextEncoderPort, 'id' | 'dim'>, media: Pick<MediaPort, 'classifierId' | 'classNames' | 'featureSignature'>, options: Pick<RerankerOptions, 'bridge' | 'visualPassage'>): RecordKeys {
+export function recordKeys(text: Pick<TextEncoderPort, 'id' | 'dim'>, media: Pick<MediaPort, 'classifierId' | 'classNames' | 'featureSignature' | 'ocrReading'>, options: Pick<RerankerOptions, 'bridge' | 'visualPassage'>): RecordKeys {
   const chunked = new Map<string, string>();
   const textKey = partKey('text', { text: text.id });
   const textFor = (c: ResolvedChunking | undefined) => {
@@ -42,7 +44,7 @@ export function recordKeys(text: Pick<TextEncoderPort, 'id' | 'dim'>, media: Pic
     if (!v) chunked.set(m, (v = partKey('text', { text: text.id, chunking: ck })));
     return v;
   };
-  const keys: RecordKeys = { text: textKey, textFor, ...(text.dim ? { textDim: text.dim } : {}) };
+  const keys: RecordKeys = { text: textKey, textFor, ...(text.dim ? { textDim: text.dim } : {}), ...(media.ocrReading ? { ocrReading: media.ocrReading } : {}) };
   if (!media.featureSignature) return keys;
   const visual = {
     text: text.id,
@@ -103,5 +105,7 @@ export function recordSignature(keys: RecordKeys, s: RecordShape): string {
     queryVectors: s.queryVectors,
     ...(s.sources ? { sources: s.sources } : {}),
     ...(s.image && s.ocr && s.ocrText !== undefined ? { ocrText: s.ocrText } : {}),
+    // how OCR read the lines (ocr25): a record read before is not current, so backfill rewrites it; only where OCR runs
+    ...(s.image && s.ocr && keys.ocrReading !== undefined ? { ocrReading: keys.ocrReading } : {}),
   });
 }

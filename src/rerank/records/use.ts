@@ -110,7 +110,7 @@ function readRecords(p: RequestPlan, records: ReadonlyArray<unknown> | undefined
       if (im && d.image !== undefined) {
         if (!keys.image || im.k !== keys.image) reject('.image: made by other models or settings', 'other_config');
         else if (!trusted && im.r !== contentId(d.image)) reject('.image: made from another image', 'other_content');
-        else if (p.ocr && !im.ocr) reject('.image: holds no OCR and OCR is asked', 'no_ocr');
+        else if (p.ocr && !ocrCurrent(im.ocr, keys)) reject('.image: holds no OCR read as this OCR reads, and OCR is asked', 'no_ocr');
         else s.image = { ...decodeVisual(im, dim), ...(im.ocr ? { ocrText: im.ocr.t, ...(im.ocr.v ? { ocrVector: decodeUnitVector(im.ocr.v, dim) } : {}) } : {}) };
       }
       const v = record.video;
@@ -145,7 +145,7 @@ export function recordCovers(x: unknown, d: RecordDocument, keys: RecordKeys, o:
   const { record } = parseRecord(x);
   if (!record) return false;
   if (d.text !== undefined && (record.text?.k !== keys.textFor(o.chunking) || record.text.h !== contentId(d.text))) return false;
-  if (d.image !== undefined && (!keys.image || record.image?.k !== keys.image || record.image.r !== contentId(d.image) || (o.ocr && !record.image.ocr))) return false;
+  if (d.image !== undefined && (!keys.image || record.image?.k !== keys.image || record.image.r !== contentId(d.image) || (o.ocr && !ocrCurrent(record.image.ocr, keys)))) return false;
   if (d.video !== undefined && (!keys.video || record.video?.k !== keys.video(d.fps ?? o.fps, d.max_frames ?? o.maxFrames) || record.video.r !== contentId(d.video))) return false;
   // a record whose vectors a search would refuse is rewritten, not taken for current (probe round 13e)
   try {
@@ -232,7 +232,7 @@ export function standInDocument(x: unknown, keys: RecordKeys, c: StandInContext)
     }
     if (im) {
       if (!keys.image || im.k !== keys.image) return { reason: 'its record\'s image part was made by other models or settings' };
-      if (c.ocr && !im.ocr) return { reason: 'its record\'s image part holds no OCR and OCR is asked' };
+      if (c.ocr && !ocrCurrent(im.ocr, keys)) return { reason: im.ocr ? 'its record\'s OCR text was read another way (before the OCR reading changed) and OCR is asked' : 'its record\'s image part holds no OCR and OCR is asked' };
       if (c.clip && c.qHasText) return { reason: 'the CLIP model reads the image itself' };
       decodeVisual(im, keys.textDim);
     }
@@ -248,6 +248,11 @@ export function standInDocument(x: unknown, keys: RecordKeys, c: StandInContext)
 }
 
 /** Throws (RangeError) when the offsets and the vectors do not agree. */
+/** An image part's OCR, read as the running OCR reads lines (a record's OCR text read otherwise is recomputed: ocr25). */
+function ocrCurrent(ocr: { g?: string } | undefined, keys: RecordKeys): boolean {
+  return ocr !== undefined && (keys.ocrReading === undefined || ocr.g === keys.ocrReading);
+}
+
 function storedChunks(c: { o: number[]; v?: string }, dim: number, firstIsWhole: boolean): StoredChunks {
   if (c.o.length % 2) throw new RangeError('chunk offsets come in pairs');
   const spans: ChunkSpan[] = [];

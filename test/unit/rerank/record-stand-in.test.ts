@@ -55,3 +55,27 @@ describe('a feature record standing in for a document kept out of _source', () =
     expect(() => storedFeatures(plan([{ text: '', image: 'record:x' }]), [rec({ text })], keys, [true])).toThrow(/documents\[0\] stands in for a feature record that cannot give every part it names/);
   });
 });
+
+// ocr25 changed how OCR reads a line (spaces put back, upside-down lines read both ways): a record's
+// OCR text read before says so by lacking the reading (or naming another), and is recomputed where
+// OCR is asked — its image part's key is unchanged, so records of pipelines without OCR stay current.
+describe("a record's OCR text read another way", () => {
+  const reading: RecordKeys = { ...keys, ocrReading: 'gaps:0.25;flipped:both' };
+  const image = (ocr: object) => rec({ image: { ...frame, k: 'ki', r: 'ref', ocr } });
+  const plan = { req: { documents: [{ image: 'record:ref' }] }, useLocal: true, ocr: true } as unknown as RequestPlan;
+
+  it('is not stood in for, and says why', () => {
+    const why = (x: unknown) => (standInDocument(x, reading, { ...ctx, ocr: true }) as { reason?: string }).reason;
+    expect(why(image({ t: 'OAT DRINK' }))).toMatch(/OCR text was read another way/);
+    expect(why(image({ t: 'OAT DRINK', g: 'gaps:0.3' }))).toMatch(/OCR text was read another way/);
+    expect(standInDocument(image({ t: 'OAT DRINK', g: 'gaps:0.25;flipped:both' }), reading, { ...ctx, ocr: true })).toEqual({ document: { image: 'record:ref' } });
+    // OCR not asked: the image part serves as it is
+    expect(standInDocument(image({ t: 'OAT DRINK' }), reading, ctx)).toEqual({ document: { image: 'record:ref' } });
+  });
+
+  it('storedFeatures refuses its image part where OCR is asked, takes it read the current way', () => {
+    expect(() => storedFeatures(plan, [image({ t: 'OATDRINK' })], reading, [true])).toThrow(/holds no OCR read as this OCR reads/);
+    const current = storedFeatures(plan, [image({ t: 'OAT DRINK', g: 'gaps:0.25;flipped:both' })], reading, [true]);
+    expect(current.docs[0]?.image?.ocrText).toBe('OAT DRINK');
+  });
+});
