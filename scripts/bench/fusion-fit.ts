@@ -16,12 +16,12 @@
  * Files and each fit's JSON and snippet go to .cache/fusion-fit/<engine>/<set>/.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setupIndex } from '../../src/engine/mapping.js';
 import { coco, ensureCoco, groceryTextQueries } from '../../test/helpers/search-eval.js';
-import { catalog, ensureGrocery, esClient, groceryQueries, pipelinesDir, startSearchProxy, type Engine, type SearchProxy } from '../../test/helpers/search-fixtures.js';
+import { catalog, ensureGrocery, esClient, groceryQueries, pipelinesDir, prefixedPipelineTexts, startSearchProxy, type Engine, type SearchProxy } from '../../test/helpers/search-fixtures.js';
 import { DATA, REPO_ROOT } from '../../test/helpers/paths.js';
 
 const argv = process.argv.slice(2);
@@ -33,11 +33,7 @@ const OUT = join(REPO_ROOT, '.cache', 'fusion-fit', engine);
 const PREFIX = flag('--index-prefix') ?? 'fusion-';
 
 function prefixedPipelines(): string {
-  const extra: Record<string, string> = {};
-  for (const f of readdirSync(join(REPO_ROOT, 'pipelines')).filter((n) => n.endsWith('.yaml'))) {
-    const name = f.replace(/\.yaml$/, '');
-    extra[f] = readFileSync(join(REPO_ROOT, 'pipelines', f), 'utf8').replace(/^index_patterns: \[(.*)\]$/m, `index_patterns: [$1, ${PREFIX}${name}-eval]`).replace(/^budget_ms: \d+$/m, 'budget_ms: 300000');
-  }
+  const extra = prefixedPipelineTexts(PREFIX);
   return pipelinesDir(extra);
 }
 

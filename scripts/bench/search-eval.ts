@@ -9,10 +9,7 @@
  *   --only image|text just search by image, or just the text queries
  */
 import { startEngine, stopEngine, type EngineName } from '../engines.js';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ensureGrocery, pipelinesDir, startSearchProxy, type Engine } from '../../test/helpers/search-fixtures.js';
-import { REPO_ROOT } from '../../test/helpers/paths.js';
+import { ensureGrocery, pipelinesDir, prefixedPipelineTexts, startSearchProxy, type Engine } from '../../test/helpers/search-fixtures.js';
 import { cocoQueries, ensureCoco, evalImage, evalText, groceryTextQueries } from '../../test/helpers/search-eval.js';
 
 const argv = process.argv.slice(2);
@@ -22,13 +19,7 @@ const only = flag('--only');
 
 /** The shipped pipelines, each also applying to `prefix` + its eval index. */
 function prefixedPipelines(): string {
-  if (!prefix) return pipelinesDir();
-  const extra: Record<string, string> = {};
-  for (const f of readdirSync(join(REPO_ROOT, 'pipelines')).filter((n) => n.endsWith('.yaml'))) {
-    const name = f.replace(/\.yaml$/, '');
-    extra[f] = readFileSync(join(REPO_ROOT, 'pipelines', f), 'utf8').replace(/^index_patterns: \[(.*)\]$/m, `index_patterns: [$1, ${prefix}${name}-eval]`).replace(/^budget_ms: \d+$/m, 'budget_ms: 300000');
-  }
-  return pipelinesDir(extra);
+  return prefix ? pipelinesDir(prefixedPipelineTexts(prefix)) : pipelinesDir();
 }
 
 async function main(): Promise<void> {

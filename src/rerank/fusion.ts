@@ -96,16 +96,41 @@ export function weightedMean(signals: readonly FusedSignal[], value: (s: FusedSi
  * No signal → 0. Result clamped to [0, 1].
  */
 export function fuse(signals: readonly FusedSignal[], mode: ScoreFusion = LOGODDS): number {
+  const lift = nearDuplicateLift(signals);
   if (mode.kind === 'raw') {
     const m = weightedMean(signals, (s) => s.raw);
-    return m === undefined ? 0 : Math.min(1, Math.max(0, logistic(mode.a * m + mode.b)));
+    return m === undefined ? 0 : Math.min(1, Math.max(0, logistic(mode.a * m + mode.b + lift)));
   }
   if (mode.kind === 'logodds') {
     const m = weightedMean(signals, (s) => logit(s.calibrated));
-    return m === undefined ? 0 : logistic(m);
+    return m === undefined ? 0 : logistic(m + lift);
   }
   const m = weightedMean(signals, (s) => s.calibrated);
-  return m === undefined ? 0 : Math.min(1, Math.max(0, m));
+  if (m === undefined) return 0;
+  return Math.min(1, Math.max(0, lift > 0 ? logistic(logit(m) + lift) : m));
+}
+
+/** The visual↔visual signals: an EfficientNet cosine between two pictures (or frames). */
+const VISUAL_MATCH: ReadonlySet<string> = new Set(['image_image', 'video_image', 'video_video']);
+
+/**
+ * An exact or near-duplicate picture (task dup25, models/CALIBRATION.md "The photo itself"): above
+ * cosine `from`, a visual↔visual match adds up to `logOdds` (at cosine 1, linearly from `from`) to the
+ * fused log-odds. The image_image curve was fitted on in-store photo → catalog photo pairs, where a
+ * cosine above 0.9 is rare; extrapolated, it gave the product's own photo (cosine 1) log-odds 10.5
+ * against 8.6 for a look-alike product (0.886), so the photo→text signal's swing decided (the own
+ * photo ranked second with the default weights). A function of the pair alone; monotone in every signal.
+ */
+export const NEAR_DUPLICATE: Readonly<{ from: number; logOdds: number }> = Object.freeze({ from: 0.9, logOdds: 10 });
+
+/** The log-odds a pair's best visual↔visual cosine adds (0 below NEAR_DUPLICATE.from, or without such a signal). */
+export function nearDuplicateLift(signals: readonly FusedSignal[]): number {
+  let best = 0;
+  for (const s of signals) {
+    if (!VISUAL_MATCH.has(s.name) || !(s.weight > 0) || s.raw === undefined || !Number.isFinite(s.raw)) continue;
+    best = Math.max(best, (s.raw - NEAR_DUPLICATE.from) / (1 - NEAR_DUPLICATE.from));
+  }
+  return NEAR_DUPLICATE.logOdds * Math.min(1, best);
 }
 
 export function resolveWeights(base: Record<string, number> | undefined, override?: Record<string, number>): Record<string, number> {

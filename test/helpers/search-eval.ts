@@ -107,7 +107,7 @@ export interface ImageScores {
   n: number;
 }
 
-export async function evalImage(p: SearchProxy, engine: Engine, index: string, step = 1, window = 20): Promise<ImageScores> {
+export async function evalImage(p: SearchProxy, engine: Engine, index: string, step = 1, window = 20, pipeline?: string): Promise<ImageScores> {
   const queries = groceryQueries(step);
   const coarseOf = new Map(catalog.map((c) => [c.class_id, c.coarse_class_id]));
   const embedder = new RerankerEmbedder(p.reranker);
@@ -123,7 +123,7 @@ export async function evalImage(p: SearchProxy, engine: Engine, index: string, s
     const body: Record<string, unknown> = { size: 5, _source: false };
     addKnn(body, distributionOf(engine), { field: 'image_vector', vector: Array.from(await embedder.visual(q.image, 'image')), k: window, numCandidates: 100 });
     score(out.knn, (await clientSearch(engine, p.url, { index, body })).hits.hits.map((h: any) => Number(h._id)), q);
-    const rr = await clientSearch(engine, p.url, { index, body: { size: 5, _source: false, ext: { vlrerank: { query: { image: q.image }, window } } } });
+    const rr = await clientSearch(engine, p.url, { index, body: { size: 5, _source: false, ext: { vlrerank: { ...(pipeline ? { pipeline } : {}), query: { image: q.image }, window } } } });
     if (rr.vlrerank.degraded) out.degraded++;
     if (rr.vlrerank.document_errors) out.documentErrors.push(rr.vlrerank.document_errors.first);
     score(out.reranked, rr.hits.hits.map((h: any) => Number(h._id)), q);

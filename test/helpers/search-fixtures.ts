@@ -69,6 +69,19 @@ export function pipelinesDir(extra: Record<string, string> = {}, budgetMs = 300_
   return dir;
 }
 
+/**
+ * The shipped pipelines' texts (file name → YAML), each also applying to `prefix` + its name + `-eval`
+ * and with a 300 s budget: the eval scripts' own indices (scripts/bench/search-eval.ts, fusion-fit.ts).
+ */
+export function prefixedPipelineTexts(prefix: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of readdirSync(join(REPO_ROOT, 'pipelines')).filter((n) => n.endsWith('.yaml'))) {
+    const name = f.replace(/\.yaml$/, '');
+    out[f] = readFileSync(join(REPO_ROOT, 'pipelines', f), 'utf8').replace(/^index_patterns: \[(.*)\]$/m, `index_patterns: [$1, ${prefix}${name}-eval]`).replace(/^budget_ms: \d+$/m, 'budget_ms: 300000');
+  }
+  return out;
+}
+
 export interface SearchProxy {
   srv: RunningServer;
   url: string;

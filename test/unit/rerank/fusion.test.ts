@@ -1,7 +1,7 @@
 /** Fusion: a weighted mean of calibrated signals (by default in log-odds) in [0, 1], independent of other candidates. */
 import { expect, it } from 'vitest';
 import fc from 'fast-check';
-import { fuse, resolveWeights } from '../../../src/rerank/fusion.js';
+import { fuse, nearDuplicateLift, NEAR_DUPLICATE, resolveWeights } from '../../../src/rerank/fusion.js';
 
 it('calibrated mode is the weighted mean of the calibrated signals with positive weight', () => {
   expect(fuse([{ name: 'a', calibrated: 0.9, weight: 1 }, { name: 'b', calibrated: 0.3, weight: 2 }], { kind: 'calibrated' })).toBeCloseTo(0.5, 10);
@@ -76,6 +76,27 @@ it('logodds mode: the calibrated mean taken in log-odds — equal for one signal
   fc.assert(
     fc.property(fc.array(fc.record({ calibrated: fc.double({ min: 0, max: 1, noNaN: true }), weight: fc.double({ min: 0, max: 10, noNaN: true }) })), (xs) => {
       const s = fuse(xs.map((x, i) => ({ name: `s${i}`, ...x })), { kind: 'logodds' });
+      expect(s).toBeGreaterThanOrEqual(0);
+      expect(s).toBeLessThanOrEqual(1);
+    }),
+  );
+});
+
+it('an exact or near-duplicate picture outweighs a look-alike whose photo→text signal is stronger, in every mode (task dup25)', () => {
+  // Golden-Delicious's own catalog photo as the query: itself (cosine 1) against Granny-Smith (0.886),
+  // the signals' raw and calibrated values as the default table gives them
+  const own = [{ name: 'image_image', raw: 1, calibrated: 0.999971, weight: 1 }, { name: 'image_text', raw: 0.604, calibrated: 0.79983, weight: 1 }];
+  const lookAlike = [{ name: 'image_image', raw: 0.886, calibrated: 0.99981, weight: 1 }, { name: 'image_text', raw: 0.679, calibrated: 0.96978, weight: 1 }];
+  for (const mode of [{ kind: 'logodds' }, { kind: 'calibrated' }, { kind: 'raw', a: 17.6672, b: -11.9089 }] as const) {
+    expect(fuse(own, mode), mode.kind).toBeGreaterThan(fuse(lookAlike, mode));
+  }
+  // below NEAR_DUPLICATE.from nothing changes; a weight of 0 turns the signal (and its lift) off
+  expect(nearDuplicateLift(lookAlike)).toBe(0);
+  expect(nearDuplicateLift(own)).toBeCloseTo(NEAR_DUPLICATE.logOdds, 12);
+  expect(nearDuplicateLift([{ ...own[0]!, weight: 0 }])).toBe(0);
+  fc.assert(
+    fc.property(fc.double({ min: -1, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), (raw, p, q) => {
+      const s = fuse([{ name: 'image_image', raw, calibrated: p, weight: 1 }, { name: 'image_text', raw: q, calibrated: q, weight: 1 }]);
       expect(s).toBeGreaterThanOrEqual(0);
       expect(s).toBeLessThanOrEqual(1);
     }),
