@@ -129,7 +129,8 @@ export function wordsOf(texts: Iterable<string>): Set<string> {
 }
 
 /**
- * The typed text with the corrections whose word the top first-stage hits hold (`found`): a clean
+ * The typed text with the corrections whose word a first-stage hit of the rerank window holds
+ * (`found`; the top 10 alone left "pinaple juice" as typed: ten juices, no pineapple): a clean
  * word no document holds ("herd" in a small caption index) has a neighbour somewhere in the index
  * ("head"), but not in the documents the query found; a misspelling's word is in them, the fuzzy
  * clause found them by it. Undefined: nothing corrected.

@@ -76,9 +76,6 @@ export interface SearchOutcome {
   body: Record<string, unknown> | Buffer;
 }
 
-/** The top first-stage hits whose words a correction must be among (correction.ts `applyCorrections`). */
-const CORRECTION_HITS = 10;
-
 const ms = (t0: number) => Math.round((performance.now() - t0) * 100) / 100;
 
 /**
@@ -325,10 +322,10 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     throw vlrError('VLR_UPSTREAM_ERROR', `the first-stage search answered 200 with a body that is not JSON: ${e.head}`);
   }
   const all = ((upstream.hits as { hits?: Hit[] } | undefined)?.hits ?? []) as Hit[];
-  // the query as the user meant it, for the rerank signals: a correction whose word the top hits
-  // hold (correction.ts); our suggestions leave the answer
+  // the query as the user meant it, for the rerank signals: a correction whose word a hit of the
+  // rerank window holds (correction.ts); our suggestions leave the answer
   const corrections = plan.correction ? readCorrections(upstream, plan.correction, p.first_stage.fuzzy?.fuzziness) : [];
-  const corrected = corrections.length ? applyCorrections(spec.query.text!, corrections, wordsOf(all.slice(0, CORRECTION_HITS).map((h) => documentFromSource(h._source, p)?.text ?? ''))) : undefined;
+  const corrected = corrections.length ? applyCorrections(spec.query.text!, corrections, wordsOf(all.slice(0, plan.window).map((h) => documentFromSource(h._source, p)?.text ?? ''))) : undefined;
   const query = corrected !== undefined ? { ...spec.query, text: corrected } : spec.query;
   const partial = partialFirstStage(upstream);
   if (!all.length) await photoFieldMapped();

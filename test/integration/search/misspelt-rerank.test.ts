@@ -70,6 +70,17 @@ describe.each(ALL_ENGINES)('a misspelt query reranked on %s', (engine) => {
     }
   });
 
+  it('corrects a word whose product is in the rerank window but below the top 10 first-stage hits', { timeout: 300_000 }, async () => {
+    // "yellow" and "pulp" are in many fruits' descriptions, not in the pineapple's: they lead the first
+    // stage, the pineapple found by the fuzzy clause alone below them (the check read the top 10 alone
+    // before stop 40, and left "pinaple" as typed)
+    const [r, typed] = [await search('pinaple yellow pulp'), await search('pinaple yellow pulp', 'fruit-typed')];
+    expect(r.first.indexOf('Pineapple'), r.first.join(', ')).toBeGreaterThanOrEqual(10);
+    expect(r.body.vlrerank.query_text).toBe('pineapple yellow pulp');
+    expect(r.body.vlrerank.query_text_typed).toBe('pinaple yellow pulp');
+    expect(r.ids.indexOf('Pineapple'), `${r.ids.join(', ')} / as typed: ${typed.ids.join(', ')}`).toBeLessThan(typed.ids.indexOf('Pineapple'));
+  });
+
   it('ranks and scores a clean query as when the query is read as typed', { timeout: 300_000 }, async () => {
     for (const clean of ['banana', 'sweet juicy pear', 'water melon']) {
       const [now, typed] = [await search(clean), await search(clean, 'fruit-typed')];
