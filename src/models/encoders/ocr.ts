@@ -219,7 +219,7 @@ export class OcrEngine {
   /** Each crop's text, spaces put back at its word gaps (ocr-words.ts), and confidence. */
   async #recognizeCrops(crops: RgbImage[], minWidth: number): Promise<Array<{ text: string; confidence: number }>> {
     const read = await this.#recognizeSteps(crops, minWidth);
-    return read.map((r, i) => ({ text: spaceAtGaps(r.chars, r.steps, wordGaps(crops[i]!), r.stepWidth), confidence: r.chars.length ? r.sum / r.chars.length : 0 }));
+    return read.map((r, i) => ({ text: spaceAtGaps(r.chars, r.steps, wordGaps(crops[i]!), r.stepWidth), confidence: r.confidence }));
   }
 
   async #recognizeSteps(crops: RgbImage[], minWidth: number): Promise<Array<DecodedSteps & { stepWidth: number }>> {
@@ -258,8 +258,8 @@ export interface DecodedSteps {
   /** The characters kept, each with the step that emitted it. */
   chars: string[];
   steps: number[];
-  /** Σ max-probability of the kept steps. */
-  sum: number;
+  /** Mean max-probability of the kept steps (0: none kept). */
+  confidence: number;
 }
 
 /** Greedy CTC: argmax per step, collapse repeats, drop blanks; each kept character with its step. */
@@ -286,13 +286,13 @@ export function ctcSteps(probs: Float32Array, steps: number, classes: number, ch
     }
     prev = best;
   }
-  return { chars, steps: at, sum };
+  return { chars, steps: at, confidence: chars.length ? sum / chars.length : 0 };
 }
 
 /** Greedy CTC: argmax per step, collapse repeats, drop blanks; confidence = mean max-prob kept. */
 export function ctcDecode(probs: Float32Array, steps: number, classes: number, charset: readonly string[]): { text: string; confidence: number } {
   const d = ctcSteps(probs, steps, classes, charset);
-  return { text: d.chars.join(''), confidence: d.chars.length ? d.sum / d.chars.length : 0 };
+  return { text: d.chars.join(''), confidence: d.confidence };
 }
 
 /** Crop → [3, 48, padWidth] BGR, (px/255 − 0.5)/0.5, resized to height 48 keeping aspect (width ≤ maxWidth), zero-padded right. */

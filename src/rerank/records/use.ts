@@ -247,12 +247,12 @@ export function standInDocument(x: unknown, keys: RecordKeys, c: StandInContext)
   return { document: { ...(t ? { text: '' } : {}), ...(im ? { image: `record:${im.r}` } : {}), ...(v ? { video: `record:${v.r}` } : {}) } };
 }
 
-/** Throws (RangeError) when the offsets and the vectors do not agree. */
 /** An image part's OCR, read as the running OCR reads lines (a record's OCR text read otherwise is recomputed: ocr25). */
 function ocrCurrent(ocr: { g?: string } | undefined, keys: RecordKeys): boolean {
   return ocr !== undefined && (keys.ocrReading === undefined || ocr.g === keys.ocrReading);
 }
 
+/** Throws (RangeError) when the offsets and the vectors do not agree. */
 function storedChunks(c: { o: number[]; v?: string }, dim: number, firstIsWhole: boolean): StoredChunks {
   if (c.o.length % 2) throw new RangeError('chunk offsets come in pairs');
   const spans: ChunkSpan[] = [];
