@@ -6,15 +6,14 @@
 import { chunkingFromConfig } from './chunking.js';
 import { unknownSignalReason, unknownSignals } from './fusion.js';
 import type { Config } from '../config/schema.js';
-import { isVlrerankError, vlrError } from '../errors.js';
+import { vlrError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { Models } from '../models/index.js';
 import { checkModelConfig } from '../models/check.js';
 import { MediaSource } from '../features/media/source.js';
 import { FeatureExtractor } from '../features/extractor.js';
-import { clipPort, localPorts, textPort, VISUAL_PASSAGE_DETECT_THRESHOLD } from './backends/local.js';
-import type { MediaPort } from './ports.js';
+import { clipPort, localPorts, textPort, unavailableMedia, VISUAL_PASSAGE_DETECT_THRESHOLD } from './backends/local.js';
 import type { LowerTiers } from '../features/store/tiered.js';
 import { createRemoteScorer } from './backends/remote.js';
 import { Reranker } from './reranker.js';
@@ -171,10 +170,3 @@ export async function createRerankService(
 export const FEATURES_RETRY_MS = 5_000;
 const FEATURES_RETRY_MAX_MS = 60_000;
 
-/** The media port while the image models cannot be set up: every image or video fails with why. */
-function unavailableMedia(cause: unknown): MediaPort {
-  const fail = async (): Promise<never> => {
-    throw isVlrerankError(cause) && cause.status >= 500 ? cause : vlrError('VLR_MODEL_MISSING', `the image models are unavailable: ${(cause as Error).message}`, { cause });
-  };
-  return { classifierId: 'unavailable', classNames: [], ocrAvailable: false, image: fail, video: fail };
-}

@@ -12,7 +12,7 @@
 import { configSchema, storeSchema } from '../../config/schema.js';
 import { diskStorePath } from '../../config/store-defaults.js';
 import { cacheBudget } from '../../config/cache-budget.js';
-import { vlrError } from '../../errors.js';
+import { isVlrerankError, vlrError } from '../../errors.js';
 import { FeatureExtractor } from '../../features/extractor.js';
 import { openStoreTiers } from '../../features/store/open.js';
 import { decodeImage, preprocessImage } from '../../features/media/image.js';
@@ -84,13 +84,36 @@ export async function createLocalPorts(options: RerankerOptions): Promise<Rerank
   const tiers = await openStoreTiers(store, diskStorePath({ store }), {});
   // a script's first lookups come at once: Redis connected by then (or given up after its connect time-out)
   await tiers.tiers.redis?.whenReady(Math.max(1_000, store.redis.commandTimeoutMs));
-  const features = await FeatureExtractor.create(models, {
-    media: cfg.media,
-    cacheMaxBytes: cacheBudget(cfg.cache.maxBytes).maxBytes,
-    detectScoreThreshold: VISUAL_PASSAGE_DETECT_THRESHOLD,
-    onCacheEvent: (event) => metrics.cacheEvents.inc({ event }),
-    tiers: tiers.tiers,
-  });
+  let features: FeatureExtractor;
+  try {
+    features = await FeatureExtractor.create(models, {
+      media: cfg.media,
+      cacheMaxBytes: cacheBudget(cfg.cache.maxBytes).maxBytes,
+      detectScoreThreshold: VISUAL_PASSAGE_DETECT_THRESHOLD,
+      onCacheEvent: (event) => metrics.cacheEvents.inc({ event }),
+      tiers: tiers.tiers,
+    });
+  } catch (e) {
+    // The image models cannot be set up (only the text model pulled, a file gone): texts are still
+    // ranked, as the server does (rerank/service.ts), and each image or video document fails with
+    // why. A remote worker or a CLIP model needs the media reader: refused as before.
+    const close = async () => {
+      await tiers.close();
+      await models.close();
+    };
+    if (options.remoteUrls?.length || options.clipModel) {
+      await close();
+      throw e;
+    }
+    let text: TextEncoderPort;
+    try {
+      text = await textPort(models);
+    } catch (t) {
+      await close();
+      throw t;
+    }
+    return { text, media: unavailableMedia(e), modelCalls: batchCounter(metrics), close };
+  }
   const ports = await localPorts({ models, metrics, features });
   const remote = options.remoteUrls?.length
     ? await createRemoteScorer({ urls: options.remoteUrls, model: options.remoteModel, apiKey: options.remoteApiKey, timeoutMs: options.remoteTimeoutMs, media: { reader: features.source, maxPixels: cfg.media.maxPixels } })
@@ -129,4 +152,12 @@ export async function clipPort(models: Models, features: { source: { resolve(ref
       return enc.embedImages(pre);
     },
   };
+}
+
+/** The media port while the image models cannot be set up: every image or video fails with why. */
+export function unavailableMedia(cause: unknown): MediaPort {
+  const fail = async (): Promise<never> => {
+    throw isVlrerankError(cause) && cause.status >= 500 ? cause : vlrError('VLR_MODEL_MISSING', `the image models are unavailable: ${(cause as Error).message}`, { cause });
+  };
+  return { classifierId: 'unavailable', classNames: [], ocrAvailable: false, image: fail, video: fail };
 }
