@@ -11,20 +11,39 @@
  *
  *   npx tsx scripts/probe/p23a-relevance.ts - --eval-files DIR
  *   npx tsx scripts/probe/q26-collect.ts <vlrerank url> DIR out.json [--only coco,grocery,videos]
+ *   npx tsx scripts/probe/q26-collect.ts --split <engine url> coco.json coco-split.json
+ * `--split` asks the engine (read-only) for the BM25 part of each coco hit's hybrid `_score` — the
+ * pipeline's own text match (src/search/plan.ts textMatch) filtered to the window's ids — so the kNN
+ * part is (_score − BM25) / knn_boost; what a map reading the two apart needs.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { textMatch } from '../../src/search/plan.js';
 
 const DATA = process.env.VLRERANK_DATA_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/data');
 const args = process.argv.slice(2);
+if (args[0] === '--split') {
+  const [, engine, inFile, outFile] = args;
+  const fuzzy = { boost: 0.3, fuzziness: 'AUTO' as const, prefix_length: 1, max_expansions: 50, correct: false as const }; // coco.yaml's boost, the schema's defaults (correct does not change the match)
+  const qs = (JSON.parse(readFileSync(inFile!, 'utf8')) as Q[]);
+  for (const q of qs.filter((x) => x.set === 'coco')) {
+    const body = { size: q.hits.length, _source: false, query: { bool: { must: textMatch(q.text, ['caption'], fuzzy), filter: { ids: { values: q.hits.map((h) => h.id) } } } } };
+    const r = await fetch(`${engine}/coco/_search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const j = await r.json() as { hits: { hits: { _id: string; _score: number }[] } };
+    const bm = new Map(j.hits.hits.map((h) => [h._id, h._score]));
+    for (const h of q.hits) h.bm25 = bm.get(h.id) ?? 0;
+  }
+  writeFileSync(outFile!, JSON.stringify(qs));
+  process.exit(0);
+}
 const [url = 'http://127.0.0.1:9280', dir = '.', out = 'q26.json'] = args;
 const only = (args.includes('--only') ? args[args.indexOf('--only') + 1]! : 'coco,grocery,videos').split(',');
 const WINDOW: Record<string, number> = { grocery: 50, coco: 50, videos: 20 };
 const FIELDS: Record<string, string[]> = { grocery: ['title', 'description'], coco: ['caption'], videos: ['title'] };
 
 export type Signal = { name: string; raw: number; calibrated: number; weight: number };
-export type Hit = { id: string; rank: number; first: number; rerank: number; score: number; gain: number; text: string; signals: Signal[] };
+export type Hit = { id: string; rank: number; first: number; bm25?: number; rerank: number; score: number; gain: number; text: string; signals: Signal[] };
 export type Q = { set: string; kind: 'fit' | 'short' | 'fresh'; group: string; text: string; cls?: string; idcg: number; hits: Hit[] };
 
 const dcg = (gs: number[]) => gs.slice(0, 10).reduce((s, g, i) => s + (2 ** g - 1) / Math.log2(i + 2), 0);

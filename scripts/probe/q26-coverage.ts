@@ -12,7 +12,9 @@
  *        - `length`: the length-aware first-stage map logistic(a·(s − m0 − m1·ln words)) (round 23a's);
  *        - `coverage+length`: both;
  *        - `coverage-short`: the coverage signal at weight v·min(1, k/n), n the query's content words;
- *        - `coverage-blend`: the coverage itself beside the blend, (1 − w − u)·rerank + w·map(s) + u·c.
+ *        - `coverage-blend`: the coverage itself beside the blend, (1 − w − u)·rerank + w·map(s) + u·c;
+ *        - `split`: a first-stage map reading BM25 and the kNN similarity apart,
+ *          logistic(c1·bm/(bm + sk) + c2·(knn − 0.8) + a), `a` the intercept here (needs `q26-collect.ts --split`'s file).
  *
  *   npx tsx scripts/probe/q26-coverage.ts coco.json [gv.json]
  */
@@ -61,8 +63,9 @@ for (const [k, g] of groups) {
 const coco = qs.filter((q) => q.set === 'coco');
 if (!coco.length) process.exit(0);
 const SHIPPED = { w: 0.1, a: 0.4374, b: -12.9361 };
-type P = { k: number; v: number; al: number; be: number; u: number; w: number; a: number; m0: number; m1: number };
-const base: P = { k: 0, v: 0, al: 0, be: 0, u: 0, w: SHIPPED.w, a: SHIPPED.a, m0: -SHIPPED.b / SHIPPED.a, m1: 0 };
+const KNN_BOOST = 20; // coco.yaml's first_stage.knn_boost
+type P = { sk: number; c1: number; c2: number; k: number; v: number; al: number; be: number; u: number; w: number; a: number; m0: number; m1: number };
+const base: P = { sk: 0, c1: 0, c2: 0, k: 0, v: 0, al: 0, be: 0, u: 0, w: SHIPPED.w, a: SHIPPED.a, m0: -SHIPPED.b / SHIPPED.a, m1: 0 };
 // precompute per hit: Σ w·logit(p), Σ w, the coverage
 type Pre = { sw: number; sl: number; cov: number | undefined; words: number; content: number };
 const pre = new Map<Hit, Pre>();
@@ -81,7 +84,9 @@ const scoreOf = (p: P) => (h: Hit) => {
   // k > 0: the coverage's weight falls with the query's content words beyond k (v·min(1, k/n))
   const v = withCov ? (p.k > 0 ? p.v * Math.min(1, p.k / x.content) : p.v) : 0;
   const fused = logistic((x.sl + (withCov ? v * logit(logistic(p.al * x.cov! + p.be)) : 0)) / (x.sw + v));
-  return (1 - p.w - p.u) * fused + p.w * logistic(p.a * (h.first - p.m0 - p.m1 * Math.log(x.words))) + p.u * (x.cov ?? 0);
+  // sk > 0: the map reads BM25 (saturated, s/(s + sk)) and the kNN similarity apart (`q26-collect.ts --split`)
+  const map = p.sk > 0 ? logistic(p.c1 * (h.bm25! / (h.bm25! + p.sk)) + p.c2 * ((h.first - h.bm25!) / KNN_BOOST - 0.8) + p.a) : logistic(p.a * (h.first - p.m0 - p.m1 * Math.log(x.words)));
+  return (1 - p.w - p.u) * fused + p.w * map + p.u * (x.cov ?? 0);
 };
 const mean = (g: Q[], p: P) => avg(g.map((q) => ndcg(q, scoreOf(p))));
 function grid(form: string): P[] {
@@ -89,8 +94,9 @@ function grid(form: string): P[] {
   const covs = form.includes('coverage-blend') ? [0.05, 0.1, 0.15, 0.2, 0.3].map((u) => ({ k: 0, v: 0, al: 0, be: 0, u }))
     : form.includes('coverage-short') ? [1, 2, 3].flatMap((k) => [0.2, 0.5, 1, 2, 4].flatMap((v) => [2, 4, 6, 8, 12].flatMap((al) => [-10, -8, -6, -4, -2].map((be) => ({ k, v, al, be, u: 0 })))))
     : form.includes('coverage') ? [0.1, 0.2, 0.3, 0.5, 0.8].flatMap((v) => [2, 4, 6, 8, 12].flatMap((al) => [-10, -8, -6, -4, -2].map((be) => ({ k: 0, v, al, be, u: 0 })))) : [{ k: 0, v: 0, al: 0, be: 0, u: 0 }];
+  if (form === 'split') return [0.1, 0.2, 0.3].flatMap((w) => [1, 3, 10].flatMap((sk) => [2, 4, 8].flatMap((c1) => [0, 10, 20, 40].flatMap((c2) => [-8, -6, -4, -2].map((a) => ({ ...base, w, sk, c1, c2, a }))))));
   const maps = form.includes('length') ? [0.1, 0.2, 0.3].flatMap((w) => [0.2, 0.44, 0.8].flatMap((a) => [10, 15, 20, 25, 30].flatMap((m0) => [0, 2, 4, 6, 8].map((m1) => ({ w, a, m0, m1 }))))) : [{ w: base.w, a: base.a, m0: base.m0, m1: 0 }];
-  for (const c of covs) for (const m of maps) out.push({ ...c, ...m });
+  for (const c of covs) for (const m of maps) out.push({ ...base, ...c, ...m });
   return out;
 }
 const best = (g: Q[], ps: P[]) => ps.reduce((b, p) => { const v = mean(g, p); return v > b.v ? { v, p } : b; }, { v: -1, p: base }).p;
