@@ -25,13 +25,27 @@ import type { Part } from '../parts.js';
 /** Largest difference between a score from a stored part and the same score computed on the fly. */
 export const STORED_SCORE_TOLERANCE = 2e-3;
 
-/** "VLF" + format version 2 (1 had no checksum: its records are refused, and recomputed, as any other version's). */
-const MAGIC = [0x56, 0x4c, 0x46, 0x02];
+/** The byte format this codec writes (and alone reads): 1 had no checksum, its parts are refused and recomputed. */
+const FORMAT = 2;
+/** "VLF" + format version. */
+const MAGIC = [0x56, 0x4c, 0x46, FORMAT];
 /** Magic, header length, CRC-32 of the bytes after these 12. */
 const PREFIX = 12;
 const KINDS = new Set(['classify', 'detect', 'ocr', 'video', 'text']);
 /** Vectors kept exactly (float32): everything that is ranked (top concepts), not compared by cosine. */
 const EXACT_FIELDS = new Set(['logits', 'probs']);
+
+/**
+ * The key a part's bytes are kept under in the tiers outside the process: the part's key with this
+ * codec's format. Two builds of two formats side by side (a rolling upgrade, a roll-back) on one
+ * folder or one Redis each read only their own format: under one key each refused the other's bytes
+ * as unreadable, computed the part again and overwrote them — a replica of the new build started
+ * after a search on the old one ran the models for everything the old had touched, and the old the
+ * same after the new (held-out probe round 26a). Under their own keys each keeps what it computed.
+ */
+export function storedKey(key: string): string {
+  return `${key}|vlf${FORMAT}`;
+}
 
 /** Part → bytes. */
 export function encodePart(part: Part): Uint8Array {

@@ -10,12 +10,14 @@
  * Keys come from parts.ts and already name every model, revision and parameter, so a part made by
  * another model revision or with other parameters is never read: it is simply another key.
  * A lower tier that fails is skipped (disk-tier.ts, redis-tier.ts); a stored value that does not
- * decode is counted as an error and recomputed. Never computes features itself.
+ * decode is counted as an error and recomputed. The lower tiers keep a part under its key with the
+ * codec's format (codec.ts `storedKey`), so another build's format is another key, never overwritten.
+ * Never computes features itself.
  */
 import type { FeatureCache } from '../cache/feature-cache.js';
 import type { Part } from '../parts.js';
 import { asFloat16 } from '../../util/vector-codec.js';
-import { decodePart, encodePart } from './codec.js';
+import { decodePart, encodePart, storedKey } from './codec.js';
 import type { DiskTier } from './disk-tier.js';
 import type { RedisTier } from './redis-tier.js';
 import type { PartSource, TierHealth } from './tier.js';
@@ -66,12 +68,12 @@ export class TieredFeatures implements PartStore {
   }
 
   has(key: string): boolean {
-    return this.l1.has(key) || (this.#disk?.has(key) ?? false);
+    return this.l1.has(key) || (this.#disk?.has(storedKey(key)) ?? false);
   }
 
   /** L1, then the disk tier (filling L1); counts nothing in L1. */
   peek(key: string): Part | undefined {
-    return this.l1.peek(key) ?? (this.#disk?.has(key) ? this.#fromDisk(key) : undefined);
+    return this.l1.peek(key) ?? (this.#disk?.has(storedKey(key)) ? this.#fromDisk(key) : undefined);
   }
 
   /** L1, then the disk tier (filling L1); counts the lookup. */
@@ -97,7 +99,7 @@ export class TieredFeatures implements PartStore {
    */
   async lookupShared(keys: string[]): Promise<Array<Part | undefined>> {
     if (!this.#redis || this.#redis.state !== 'ok') return keys.map(() => undefined);
-    const found = await this.#redis.getMany(keys, decodeShared);
+    const found = await this.#redis.getMany(keys.map(storedKey), decodeShared);
     return found.map((got, i) => this.#fromRedis(keys[i]!, got));
   }
 
@@ -125,19 +127,20 @@ export class TieredFeatures implements PartStore {
     if (local) return local;
     const redis = this.#redis;
     if (!redis) return this.#computed(key, await compute(signal));
-    const shared = this.#fromRedis(key, await redis.get(key, decodeShared));
+    const at = storedKey(key);
+    const shared = this.#fromRedis(key, await redis.get(at, decodeShared));
     if (shared) return shared;
-    const token = await redis.lock(key);
+    const token = await redis.lock(at);
     if (token === undefined) {
       // another replica computes it: wait briefly for its value, then compute anyway
-      const theirs = this.#fromRedis(key, await redis.waitFor(key, signal, decodeShared));
+      const theirs = this.#fromRedis(key, await redis.waitFor(at, signal, decodeShared));
       if (theirs) return theirs;
       return this.#computed(key, await compute(signal));
     }
     try {
       return this.#computed(key, await compute(signal));
     } finally {
-      redis.unlock(key, token);
+      redis.unlock(at, token);
     }
   }
 
@@ -172,14 +175,14 @@ export class TieredFeatures implements PartStore {
     } catch {
       return value; // not storable: kept in L1 only
     }
-    if (this.#redis?.state === 'ok') this.#redis.set(key, bytes);
-    this.#disk?.set(key, bytes);
+    if (this.#redis?.state === 'ok') this.#redis.set(storedKey(key), bytes);
+    this.#disk?.set(storedKey(key), bytes);
     return kept;
   }
 
   /** The disk tier's part (decoded there: a value that does not decode is its lookup's error, never a hit); fills L1. */
   #fromDisk(key: string): Part | undefined {
-    const part = this.#disk?.get(key, decodePart);
+    const part = this.#disk?.get(storedKey(key), decodePart);
     if (part) this.#filled(key, part, 'disk');
     return part;
   }
@@ -188,7 +191,7 @@ export class TieredFeatures implements PartStore {
   #fromRedis(key: string, got: { part: Part; bytes: Uint8Array } | undefined): Part | undefined {
     if (!got) return undefined;
     this.#filled(key, got.part, 'redis');
-    this.#disk?.set(key, got.bytes);
+    this.#disk?.set(storedKey(key), got.bytes);
     return got.part;
   }
 
@@ -211,8 +214,8 @@ export class TieredFeatures implements PartStore {
     // (a query's vector just computed is set here before its request resumes, and its float16
     // encoding need not come first)
     const bytes = redis ? encode() : undefined;
-    if (redis && bytes) redis.set(key, bytes);
-    this.#disk?.set(key, bytes ?? encode);
+    if (redis && bytes) redis.set(storedKey(key), bytes);
+    this.#disk?.set(storedKey(key), bytes ?? encode);
   }
 
   /** The `feature_store` section of /_vlrerank/health. */

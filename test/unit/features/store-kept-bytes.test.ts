@@ -49,8 +49,8 @@ it('one encode per new text vector; disk and Redis hold the bytes of the vector 
   await until(() => redis.health().writes === 1);
   expect(encodes.n).toBe(1);
 
-  const fromDisk = disk.get('text-1')!;
-  const fromRedis = await redis.get('text-1');
+  const fromDisk = disk.get(codec.storedKey('text-1'))!;
+  const fromRedis = await redis.get(codec.storedKey('text-1'));
   const encoded = codec.encodePart({ kind: 'text', value: scored });
   expect(Buffer.from(fromDisk).equals(Buffer.from(encoded))).toBe(true);
   expect(Buffer.from(fromRedis!).equals(Buffer.from(encoded))).toBe(true);
