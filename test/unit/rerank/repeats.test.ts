@@ -1,6 +1,6 @@
 /** Runs of a repeated word or phrase read once (src/rerank/repeats.ts, held-out probe round 26b). */
 import { describe, expect, it } from 'vitest';
-import { collapseRepeats, MIN_REPEATS } from '../../../src/rerank/repeats.js';
+import { COLLAPSE_MAX_CHARS, collapseRepeats, MIN_REPEATS } from '../../../src/rerank/repeats.js';
 
 describe('collapseRepeats', () => {
   it('writes a run of a word or a phrase once, keeping everything around it byte for byte', () => {
@@ -30,5 +30,17 @@ describe('collapseRepeats', () => {
     const t = `Garlic ${'Banana '.repeat(200)}end`;
     expect(collapseRepeats(t)).toBe('Garlic Banana end');
     expect(collapseRepeats(t)).toBe('Garlic Banana end');
+  });
+
+  it('reads only the head of a text past COLLAPSE_MAX_CHARS for runs and keeps the tail as written (a 10 MiB text held the event loop for seconds)', () => {
+    const tail = 'a a a b '.repeat(Math.ceil((2 * COLLAPSE_MAX_CHARS) / 8));
+    const t = `Garlic ${'Banana '.repeat(20)}${'z '.repeat(COLLAPSE_MAX_CHARS / 2)}${tail}`;
+    const out = collapseRepeats(t);
+    expect(out.startsWith('Garlic Banana z ')).toBe(true);
+    expect(out.endsWith(tail)).toBe(true);
+    expect(out.length).toBeGreaterThan(tail.length);
+    // past the head, a run is left alone
+    const late = `${'x y z w '.repeat(COLLAPSE_MAX_CHARS / 8 + 10)}${'Banana '.repeat(50)}`;
+    expect(collapseRepeats(late).endsWith('Banana '.repeat(50))).toBe(true);
   });
 });
