@@ -16,6 +16,7 @@ import type { MediaPort, TextVectorsPort } from '../ports.js';
 import type { ConceptBank } from '../signals/concept-bank.js';
 import type { VisualText, VisualTextMemo } from '../visual-text.js';
 import type { RecordKeys } from './keys.js';
+import { collapseRepeats } from '../repeats.js';
 import { chunkSpans, chunkTexts, type ChunkingSettings, type ResolvedChunking, type TokenCounter } from '../chunking.js';
 
 /** A document as the reranker takes it. */
@@ -74,7 +75,9 @@ interface Visuals {
   texts?: { visual: VisualText[]; ocrText?: string; vectors: Float32Array[] };
 }
 
-export async function buildRecords(documents: RecordDocument[], o: RecordOptions, d: BuildDeps): Promise<RecordsOutput> {
+export async function buildRecords(given: RecordDocument[], o: RecordOptions, d: BuildDeps): Promise<RecordsOutput> {
+  // each text as a search reads it, its runs of a repeated word or phrase written once (repeats.ts)
+  const documents = given.map((doc) => (doc.text === undefined ? doc : { ...doc, text: collapseRepeats(doc.text) }));
   const errors: RecordsOutput['errors'] = [];
   const ocr = (o.ocr ?? d.defaults.ocr) && d.media.ocrAvailable;
   const visualKeys = d.keys.image !== undefined && d.keys.video !== undefined;

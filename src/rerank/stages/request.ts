@@ -12,6 +12,7 @@ import { videoSamplingOf, type ProcessOptions, type RerankerOptions } from '../o
 import type { FramePooling } from '../signals/frame-pooling.js';
 import type { DualEncoderPort, RerankerPorts } from '../ports.js';
 import type { NormalizedInput } from '../types.js';
+import { collapseRepeats } from '../repeats.js';
 
 export interface RequestPlan {
   req: NormalizedInput;
@@ -43,7 +44,7 @@ export interface RequestPlan {
 }
 
 export function planRequest(req: NormalizedInput, ports: RerankerPorts, options: RerankerOptions, call: Pick<ProcessOptions, 'chunking' | 'framePooling' | 'scoreFusion' | 'maxTokensPerDoc'> = {}): RequestPlan {
-  req = capDocumentTexts(req, ports.text, call.maxTokensPerDoc);
+  req = capDocumentTexts(collapseDocumentRepeats(req), ports.text, call.maxTokensPerDoc);
   const weights = resolveWeights(options.weights, req.weights);
   const useLocal = req.backend !== 'remote';
   const useRemote = req.backend !== 'local';
@@ -75,6 +76,18 @@ export function planRequest(req: NormalizedInput, ports: RerankerPorts, options:
 export function needsConceptBank(p: RequestPlan, stored: ReadonlyArray<{ image?: unknown; video?: unknown } | undefined> = []): boolean {
   const computed = p.req.documents.some((d, i) => (d.image && !stored[i]?.image) || (d.video && !stored[i]?.video));
   return p.useLocal && ((p.qHasText && computed) || (p.qHasVisual && p.anyDocText));
+}
+
+/** The request with each document text read with its runs of a repeated word or phrase written once (repeats.ts: keyword stuffing); the same request when no text has one. */
+function collapseDocumentRepeats(req: NormalizedInput): NormalizedInput {
+  let changed = false;
+  const documents = req.documents.map((d) => {
+    const text = d.text === undefined ? undefined : collapseRepeats(d.text);
+    if (text === d.text) return d;
+    changed = true;
+    return { ...d, text };
+  });
+  return changed ? { ...req, documents } : req;
 }
 
 /** The request with each document text cut to `maxTokens` tokens (process()'s `maxTokensPerDoc`); the same request when no cut applies. */
