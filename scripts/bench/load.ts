@@ -25,7 +25,7 @@
  * in the bench's own process, a probe sharing the loop with 200 clients measured the generator.
  * BENCH_LOAD_INDEX names the index (default admission-bench-load).
  *
- * Usage: npm run bench:load [-- --clients 200 --seconds 60 --largest-kinds rerank_api,search,msearch,bulk --passthrough-rate 50 --direct-rate 10 --api-probe-rate 10 --latency-factor 2 --connections-per-node 64 --in-process --no-largest --only largest --base DIR --engine http://127.0.0.1:19200 --honour-retry-after --preconnect --clients-nice 19 --cpu-profile DIR --source-kb K --threads]
+ * Usage: npm run bench:load [-- --clients 200 --seconds 60 --largest-kinds rerank_api,search,msearch,bulk --passthrough-rate 50 --direct-rate 10 --api-probe-rate 10 --latency-factor 2 --connections-per-node 64 --in-process --no-largest --only largest --base DIR --engine http://127.0.0.1:19200 --honour-retry-after --preconnect --clients-nice 19 --cpu-profile DIR --source-kb K --threads --api-images N]
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -109,6 +109,8 @@ const SOURCE_KB = Number(arg('--source-kb', '0'));
  * thread name and its nice, the main thread's wait for a CPU, the load average (who holds the CPU).
  */
 const THREADS = process.argv.includes('--threads');
+/** --api-images N: N of each `/v1/rerank` call's 20 documents are photos (new bytes each time; load-traffic.ts), so rerank load includes image work. */
+if (process.argv.includes('--api-images')) process.env.BENCH_LOAD_API_IMAGES = arg('--api-images', '0');
 
 const pct = (xs: number[], p: number) => {
   if (!xs.length) return NaN;
