@@ -5,7 +5,7 @@
  * that a probe's latency is the proxy's and not the time it waited for a saturated load generator's
  * event loop (200 clients parsing answers in one process delayed the probe's sends by seconds).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Pool } from 'undici';
 
@@ -46,9 +46,25 @@ export class Traffic {
     const q = Traffic.vocab[this.#seq++ % Traffic.vocab.length]!;
     if (kind === 'plain') return { path: `/${INDEX}/_search`, body: JSON.stringify({ size: 10, query: { match: { text: q } } }) };
     if (kind === 'reranked') return { path: `/${INDEX}/_search`, body: JSON.stringify({ size: 10, query: { match: { text: q } }, ext: { vlrerank: { query: `${q} ${this.newText()}` } } }) };
-    return { path: '/v1/rerank', body: JSON.stringify({ query: this.newText(), documents: Array.from({ length: 20 }, () => this.newText()) }) };
+    const photos = Array.from({ length: API_IMAGES }, () => ({ image: this.newPhoto() }));
+    return { path: '/v1/rerank', body: JSON.stringify({ query: this.newText(), documents: [...photos, ...Array.from({ length: 20 - photos.length }, () => this.newText())] }) };
+  }
+
+  /** A COCO photo as a data: URI, new bytes every time (a few bytes after the JPEG's end: nothing cached, decoded as ever). */
+  newPhoto(): string {
+    const s = ++this.#seq;
+    PHOTOS ??= readdirSync(COCO).filter((f) => f.endsWith('.jpg')).sort().slice(0, 40).map((f) => readFileSync(join(COCO, f)));
+    return `data:image/jpeg;base64,${Buffer.concat([PHOTOS[s % PHOTOS.length]!, Buffer.from(String(s))]).toString('base64')}`;
   }
 }
+
+/**
+ * BENCH_LOAD_API_IMAGES=N (`bench:load --api-images N`): N of each `/v1/rerank` call's 20 documents
+ * are photos, so its admitted calls keep the image worker, sharp's threads and the image models busy.
+ */
+const API_IMAGES = Math.min(20, Number(process.env.BENCH_LOAD_API_IMAGES ?? 0));
+const COCO = join(SHARED, 'data/coco-captions-mini/images/val2017');
+let PHOTOS: Buffer[] | undefined;
 
 /** A /v1/rerank body just under the 32 MiB JSON limit: 12 texts of 2.6 MiB each. */
 export function bigBody(): string {

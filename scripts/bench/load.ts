@@ -25,7 +25,7 @@
  * in the bench's own process, a probe sharing the loop with 200 clients measured the generator.
  * BENCH_LOAD_INDEX names the index (default admission-bench-load).
  *
- * Usage: npm run bench:load [-- --clients 200 --seconds 60 --largest-kinds rerank_api,search,msearch,bulk --passthrough-rate 50 --direct-rate 10 --api-probe-rate 10 --latency-factor 2 --connections-per-node 64 --in-process --no-largest --only largest --base DIR --engine http://127.0.0.1:19200 --honour-retry-after --preconnect --clients-nice 19 --cpu-profile DIR --source-kb K]
+ * Usage: npm run bench:load [-- --clients 200 --seconds 60 --largest-kinds rerank_api,search,msearch,bulk --passthrough-rate 50 --direct-rate 10 --api-probe-rate 10 --latency-factor 2 --connections-per-node 64 --in-process --no-largest --only largest --base DIR --engine http://127.0.0.1:19200 --honour-retry-after --preconnect --clients-nice 19 --cpu-profile DIR --source-kb K --threads --api-images N]
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +34,7 @@ import { Pool } from 'undici';
 import { inChild } from './load-child.js';
 import { bigBody, client, healthProber, INDEX, passthroughProbe, SHARED, Traffic, type Kind, type Sample } from './load-traffic.js';
 import { spawnServe } from './serve-process.js';
+import { sampleThreads, type ThreadSampler } from './thread-sampler.js';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(name);
@@ -103,6 +104,13 @@ const BASE = arg('--base', '');
  * plain probe's answers (10 hits) grow alike, before and after.
  */
 const SOURCE_KB = Number(arg('--source-kb', '0'));
+/**
+ * --threads: during the load phase, sample every thread of the server (thread-sampler.ts): CPU per
+ * thread name and its nice, the main thread's wait for a CPU, the load average (who holds the CPU).
+ */
+const THREADS = process.argv.includes('--threads');
+/** --api-images N: N of each `/v1/rerank` call's 20 documents are photos (new bytes each time; load-traffic.ts), so rerank load includes image work. */
+if (process.argv.includes('--api-images')) process.env.BENCH_LOAD_API_IMAGES = arg('--api-images', '0');
 
 const pct = (xs: number[], p: number) => {
   if (!xs.length) return NaN;
@@ -331,7 +339,15 @@ async function main(repo?: string): Promise<void> {
       const rows: string[] = [];
       const half = Math.ceil(CLIENTS / 2);
       const before = await durations(srv.url);
-      const load = await together(srv.url, SECONDS, [{ role: 'clients', reranked: half, rerankApi: CLIENTS - half }, { role: 'probe' }, { role: 'health' }, ...direct, ...(API_PROBE_RATE > 0 ? [{ role: 'api_probe' } as Part] : [])], (until) => [sampler(srv.url, until, rows)]);
+      let threads: ThreadSampler | undefined;
+      // sampled from the moment the load is let go until it ends (not while the clients' processes load)
+      const sampleLoad = async (until: number) => {
+        if (!THREADS || !srv.pid) return;
+        threads = sampleThreads(srv.pid);
+        await new Promise((r) => setTimeout(r, until - performance.now()));
+        threads.stop();
+      };
+      const load = await together(srv.url, SECONDS, [{ role: 'clients', reranked: half, rerankApi: CLIENTS - half }, { role: 'probe' }, { role: 'health' }, ...direct, ...(API_PROBE_RATE > 0 ? [{ role: 'api_probe' } as Part] : [])], (until) => [sampler(srv.url, until, rows), sampleLoad(until)]);
       const loadP99 = report(`load: ${CLIENTS} clients (half reranked _search, half /v1/rerank with 20 new texts) and plain _search at ${PASSTHROUGH_RATE}/s, ${SECONDS} s`, load, SECONDS);
       const after = await durations(srv.url);
       console.log(`\n  server side (vlrerank_request_duration_seconds, bucket bounds): /v1/rerank 429 ${serverSide(before, after, 'rerank 429')}; /v1/rerank 200 ${serverSide(before, after, 'rerank 200')}; _search 200 (plain and reranked) ${serverSide(before, after, 'search 200')}; upstream (to the engine's answer headers, undici's queue included) ${serverSide(before, after, 'upstream')}`);
@@ -346,6 +362,7 @@ async function main(repo?: string): Promise<void> {
     console.log(`  health under load ${healthLine(load)}`);
     const lags = rows.map((r) => Number(/loop-lag p99 +([\d.]+)/.exec(r)?.[1])).filter(Number.isFinite);
     console.log(`  the server's event-loop lag p99 (monitorEventLoopDelay, one per sample): median ${f1(pct(lags, 50))} ms, max ${f1(Math.max(...lags))} ms over ${lags.length} samples`);
+    if (threads) console.log(`\n  who holds the CPU (--threads), load phase:\n  ${threads.summary().join('\n  ')}`);
     console.log('\n  server over time:');
     for (const r of rows) console.log(`  ${r}`);
     }

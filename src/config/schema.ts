@@ -139,10 +139,12 @@ export const modelsSchema = z.strictObject({
    */
   inferenceThread: z.enum(['worker', 'main']).default('worker'),
   /**
-   * Nice value (0–19) of the inference worker thread and the onnxruntime threads it starts: model
-   * runs yield the CPU to the event loop (passthrough, health, 429s) when the machine is saturated,
-   * and take it all when it is idle. 0 keeps them at the process's priority. Linux sets it per thread;
-   * where the OS refuses, it is ignored. Not applied with `inferenceThread: main`.
+   * Nice value (0–19) of the inference worker thread and the onnxruntime threads it starts, and of
+   * the other threads and processes that do only rerank and ingest work — the image worker thread,
+   * the libvips threads sharp starts, ffmpeg children: they yield the CPU to the event loop
+   * (passthrough, health, 429s) when the machine is saturated, and take it all when it is idle. 0
+   * keeps them at the process's priority. Linux sets it per thread; where the OS refuses, it is
+   * ignored. The inference part is not applied with `inferenceThread: main`.
    */
   inferenceNice: z.number().int().min(0).max(19).default(10),
   /**

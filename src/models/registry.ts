@@ -16,6 +16,7 @@ import { loadManifests, onnxFile, requiredFiles, type Manifest, type ManifestFil
 import { usableCores } from '../config/cgroup.js';
 import { ModelSession, type Device, type InferenceThread } from './session.js';
 import { sharedInferencePool, type NativeSessionHost } from './session-worker.js';
+import { setWorkNice } from '../util/work-nice.js';
 
 export type FileStatus = 'ok' | 'ok-size-only' | 'missing' | 'size-mismatch' | 'sha256-mismatch' | 'unverifiable';
 
@@ -117,6 +118,8 @@ export class ModelRegistry {
   readonly #verified = new Set<string>();
 
   private constructor(options: RegistryOptions, manifests: Map<string, Manifest>) {
+    // the image worker, libvips' threads and ffmpeg children run at the inference thread's nice too
+    if (options.inferenceNice !== undefined) setWorkNice(options.inferenceNice);
     this.options = options;
     this.dir = resolve(options.dir);
     this.manifests = manifests;

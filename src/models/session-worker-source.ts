@@ -25,6 +25,8 @@ export const INFERENCE_WORKER_SOURCE = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const ort = require(workerData.ortPath);
+// named for /proc and top -H (bench:load --threads); the onnxruntime threads it starts inherit the name
+try { require('node:fs').writeFileSync('/proc/thread-self/comm', 'vlr-inference'); } catch (e) {}
 const sessions = new Map();
 let nextSid = 1;
 let nice = 0;

@@ -34,6 +34,8 @@ export const JSON_WORKER_SOURCE = String.raw`
 'use strict';
 const { parentPort } = require('node:worker_threads');
 const zlib = require('node:zlib');
+// named for /proc and top -H (bench:load --threads); it stays at the process's priority: it reads request bodies before admission
+try { require('node:fs').writeFileSync('/proc/thread-self/comm', 'vlr-json'); } catch (e) {}
 const pending = new Map();
 
 function stringEnd(text, open) {

@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { vlrError, type VlrerankError } from '../../errors.js';
+import { raiseNice, workNice } from '../../util/work-nice.js';
 
 export interface RunResult {
   stdout: Buffer;
@@ -49,6 +50,8 @@ export function run(cmd: string, args: string[], opts: { stdin?: Buffer; fd?: nu
     if (remaining <= 0) return reject(vlrError('VLR_MEDIA_TIMEOUT', `video processing exceeded its time budget (media.videoTimeoutMs)`));
     if (opts.signal?.aborted) return reject(vlrError('VLR_MEDIA_TIMEOUT', 'video processing was aborted', { cause: opts.signal.reason }));
     const child = spawn(cmd, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', ...(opts.fd !== undefined ? [opts.fd] : [])], windowsHide: true });
+    // decoding is ingest and rerank work: at the nice of model work (util/work-nice.ts), raised as it starts (before any stdin is written)
+    if (child.pid !== undefined) raiseNice(child.pid, workNice());
     const out: Buffer[] = [];
     let outBytes = 0;
     let err = '';

@@ -5,11 +5,13 @@
  * same code as the main thread (sharp-steps.ts, models/pixels.ts, ocr-crop.ts), so its outputs are
  * byte-equal to that thread's. Protocol: prep-worker.ts.
  */
+import { readdirSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { cropQuad, rowBand, type RgbImage, type Rows } from '../../models/encoders/ocr-crop.js';
 import type { Point } from '../../models/encoders/ocr-boxes.js';
 import { writePlanes } from '../../models/pixels.js';
 import { decodeSteps, resized, type ResizeWindow } from './sharp-steps.js';
+import { nameThisThread, raiseNice, raiseThreadsNamed } from '../../util/work-nice.js';
 
 interface Held {
   data: Buffer;
@@ -19,6 +21,29 @@ interface Held {
 
 const held = new Map<number, Held>();
 const port = parentPort!;
+nameThisThread('vlr-prep');
+
+/**
+ * This thread and the libvips worker threads sharp starts do only rerank and ingest work: they run
+ * at the nice of model work (util/work-nice.ts), which each call carries, so the event loop gets
+ * the CPU first. libvips starts its threads as it needs them: they are looked for again whenever
+ * the process's thread count changed since the last look.
+ */
+let nice = 0;
+let threadsSeen = -1;
+function lowerPriority(want: number | undefined): void {
+  if (typeof want === 'number' && want > nice && raiseNice(0, want)) nice = want;
+  if (nice <= 0) return;
+  let n: number;
+  try {
+    n = readdirSync('/proc/self/task').length;
+  } catch {
+    return;
+  }
+  if (n === threadsSeen) return;
+  threadsSeen = n;
+  raiseThreadsNamed('libvips worker', nice);
+}
 
 /** A held image, or the band of its rows [top, bottom) (a tall page read by OCR in bands, features/ocr-bands.ts): a view, nothing copied. */
 function pixels(id: number, rows?: Rows): RgbImage {
@@ -27,12 +52,13 @@ function pixels(id: number, rows?: Rows): RgbImage {
   return rowBand(img, rows);
 }
 
-type Msg =
+type Msg = (
   | { seq: number; op: 'decode'; id: number; bytes: Uint8Array; maxPixels: number }
   | { seq: number; op: 'planes'; id: number; rows?: Rows; geo: ResizeWindow; src: number[]; table: Float32Array; into: Float32Array }
   | { seq: number; op: 'crops'; id: number; rows?: Rows; quads: Array<[Point, Point, Point, Point]> }
   | { seq: number; op: 'count' }
-  | { op: 'drop'; id: number };
+  | { op: 'drop'; id: number }
+) & { nice?: number };
 
 async function answer(m: Exclude<Msg, { op: 'drop' }>): Promise<[unknown, ArrayBuffer[]]> {
   switch (m.op) {
@@ -57,8 +83,9 @@ async function answer(m: Exclude<Msg, { op: 'drop' }>): Promise<[unknown, ArrayB
 
 port.on('message', (m: Msg) => {
   if (m.op === 'drop') return void held.delete(m.id);
+  lowerPriority(m.nice);
   answer(m).then(
-    ([value, transfer]) => port.postMessage({ seq: m.seq, ok: true, value }, transfer),
+    ([value, transfer]) => (lowerPriority(undefined), port.postMessage({ seq: m.seq, ok: true, value }, transfer)),
     (e: unknown) => port.postMessage({ seq: m.seq, ok: false, message: String((e as Error)?.message ?? e) }),
   );
 });

@@ -36,6 +36,7 @@ import { vlrError } from '../../errors.js';
 import type { Point } from '../../models/encoders/ocr-boxes.js';
 import type { RgbImage, Rows } from '../../models/encoders/ocr-crop.js';
 import type { ResizeWindow } from './sharp-steps.js';
+import { workNice } from '../../util/work-nice.js';
 
 const FROM_SOURCE = fileURLToPath(import.meta.url).endsWith('.ts');
 const THREAD = new URL(FROM_SOURCE ? './prep-thread.ts' : './prep-thread.js', import.meta.url);
@@ -105,7 +106,8 @@ function call<T>(msg: Record<string, unknown>): Promise<T> {
   w.ref();
   return new Promise<T>((resolve, reject) => {
     pending.set(s, { resolve: resolve as (v: unknown) => void, reject });
-    w.postMessage({ ...msg, seq: s });
+    // the nice of model work (util/work-nice.ts): the thread raises itself and sharp's threads to it
+    w.postMessage({ ...msg, seq: s, nice: workNice() });
   });
 }
 
