@@ -140,9 +140,23 @@ export function applyCorrections(text: string, corrections: Correction[], found:
   // from the end, so earlier offsets stay right
   for (const c of [...corrections].sort((a, b) => b.offset - a.offset)) {
     if (!found.has(c.to.toLowerCase())) continue;
+    if (c.offset + c.length === text.length && unfinished(text.slice(c.offset).toLowerCase(), c.to.toLowerCase(), found)) continue;
     out = out.slice(0, c.offset) + c.to + out.slice(c.offset + c.length);
   }
   return out !== text ? out : undefined;
+}
+
+/**
+ * The word being typed (search as you type, held-out probe round 26c: a search box sends "p", "pi",
+ * "pin", "pine" … "pineapple"): the last word, nothing after it, that begins a word of the window
+ * other than the correction is unfinished, not misspelt — "pine" was read as "pink", Pink Lady
+ * first and the pineapple gone from the top 10. A correction that is the window's only way to
+ * finish the word, its own endings aside ("banan" → "banana", "bananas" beside it), stays, as does
+ * one of a word followed by a space.
+ */
+function unfinished(typed: string, to: string, found: Set<string>): boolean {
+  for (const w of found) if (w.length > typed.length && w.startsWith(typed) && !w.startsWith(to)) return true;
+  return false;
 }
 
 /** The engine refused a suggester on a field the index does not map (ES and OpenSearch: "no mapping found for field"). */

@@ -164,21 +164,9 @@ export function shapeResponse(upstream: Record<string, unknown>, ranked: RankedH
   const kept = o.minScore !== undefined && !o.keepScores ? ranked.filter((r) => r.score >= o.minScore!) : ranked;
   const page = kept.slice(o.from, o.from + o.size);
   const hitsOut = page.map((r) => {
-    const h: Hit = { ...r.hit };
+    const h = clientView(r.hit, o);
     const rescored = !o.keepScores && !r.pastWindow;
     if (rescored) h._score = round(r.score);
-    if (h._source !== undefined && !isIdentityFilter(o.sourceFilter)) {
-      const s = applySourceFilter(h._source, o.sourceFilter);
-      if (s === undefined) delete h._source;
-      else h._source = s;
-    }
-    if (o.stripFields?.length && h.fields && typeof h.fields === 'object') {
-      const fields = { ...(h.fields as Record<string, unknown>) };
-      sameTokens(h.fields, fields);
-      for (const f of o.stripFields) delete fields[f];
-      if (Object.keys(fields).length) h.fields = fields;
-      else delete h.fields;
-    }
     // the engine's own `explain: true`: its explanation is of the first-stage score; the hit's
     // `_score` is now vlrerank's, so the explanation says so and keeps the engine's under it
     if (rescored && isExplanation(h._explanation)) h._explanation = rerankExplanation(h._score as number, r, h._explanation);
@@ -198,9 +186,58 @@ export function shapeResponse(upstream: Record<string, unknown>, ranked: RankedH
   const maxScore = o.keepScores ? (hits.max_score ?? null) : kept.length ? round(kept[0]!.score) : null;
   return {
     ...upstream,
+    ...(upstream.suggest !== undefined ? { suggest: suggestView(upstream.suggest, o) } : {}),
     hits: { ...hits, max_score: maxScore, hits: hitsOut },
     vlrerank: { ...o.report, returned: hitsOut.length, ...(o.minScore !== undefined ? { min_score: o.minScore, above_min_score: kept.length } : {}) },
   };
+}
+
+/**
+ * A document as the client asked to see it: the `_source` filter the first stage was widened from,
+ * and the stored fields vlrerank asked for on its own (feature records) taken off.
+ */
+function clientView(doc: Hit, o: ShapeOptions): Hit {
+  const h: Hit = { ...doc };
+  if (h._source !== undefined && !isIdentityFilter(o.sourceFilter)) {
+    const s = applySourceFilter(h._source, o.sourceFilter);
+    if (s === undefined) delete h._source;
+    else h._source = s;
+  }
+  if (o.stripFields?.length && h.fields && typeof h.fields === 'object') {
+    const fields = { ...(h.fields as Record<string, unknown>) };
+    sameTokens(h.fields, fields);
+    for (const f of o.stripFields) delete fields[f];
+    if (Object.keys(fields).length) h.fields = fields;
+    else delete h.fields;
+  }
+  return h;
+}
+
+/**
+ * A `completion` suggester's options are documents of the first stage too (`_source`, `fields`):
+ * shown as the client asked, as the hits are (held-out probe round 26c: beside a rerank ask each
+ * option carried the widened `_source` and the binary feature record in `fields`). Other
+ * suggestions (term, phrase) hold no document and pass as they are.
+ */
+function suggestView(suggest: unknown, o: ShapeOptions): unknown {
+  if (!suggest || typeof suggest !== 'object' || Array.isArray(suggest)) return suggest;
+  const isDoc = (x: unknown): x is Hit => !!x && typeof x === 'object' && ('_source' in x || 'fields' in x);
+  // copies with the same keys keep the engine's number tokens (`1.0` scores as sent)
+  const copy = <T extends object>(from: unknown, to: T): T => (sameTokens(from, to), to);
+  const out: Record<string, unknown> = copy(suggest, {});
+  for (const [name, entries] of Object.entries(suggest as Record<string, unknown>)) {
+    out[name] = !Array.isArray(entries)
+      ? entries
+      : copy(
+          entries,
+          entries.map((e: unknown) => {
+            const options = (e as { options?: unknown } | null)?.options;
+            if (!Array.isArray(options) || !options.some(isDoc)) return e;
+            return copy(e, { ...(e as object), options: copy(options, options.map((x: unknown) => (isDoc(x) ? copy(x, clientView(x, o)) : x))) });
+          }),
+        );
+  }
+  return out;
 }
 
 interface Explanation {

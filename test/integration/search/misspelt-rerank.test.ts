@@ -91,6 +91,20 @@ describe.each(ALL_ENGINES)('a misspelt query reranked on %s', (engine) => {
     }
   });
 
+  it('reads the word being typed as typed when the window finishes it more than one way ("pine" of "pineapple" is no "pink")', { timeout: 300_000 }, async () => {
+    // a search box sends each keystroke (held-out probe round 26c): "pine" was read as "pink", the
+    // pineapple in the window ("klass 1": most titles) ranked as if the user had typed "pink"
+    const [r, typed] = [await search('klass 1 pine'), await search('klass 1 pine', 'fruit-typed')];
+    expect(r.ids).toContain('Pineapple');
+    expect(r.body.vlrerank.query_text).toBe('klass 1 pine');
+    expect(r.body.vlrerank.query_text_typed).toBeUndefined();
+    expect(r.ids).toEqual(typed.ids);
+    // the window's only way to finish it: corrected as before
+    const banan = await search('banan');
+    expect(banan.body.vlrerank.query_text).toBe('banana');
+    expect(banan.ids[0]).toBe('Banana');
+  });
+
   it('answers as before when a match field is not mapped (the suggesters asked again without: the query read as typed)', { timeout: 300_000 }, async () => {
     const [r, typed] = [await search('bananna class 1', 'fruit-unmapped'), await search('bananna class 1', 'fruit-typed')];
     expect(r.body.vlrerank.query_text).toBe('bananna class 1');

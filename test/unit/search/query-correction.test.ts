@@ -51,6 +51,17 @@ describe('query correction', () => {
     expect(applyCorrections('a herd of elephants', [{ offset: 2, length: 4, to: 'head' }], wordsOf(['An elephant walking with its calf.', 'Elephants at a watering hole']))).toBeUndefined();
   });
 
+  it('keeps the word being typed when a word of the window other than the correction begins with it (search as you type)', () => {
+    const window = wordsOf(['Pineapple Klass 1', 'Apple Pink Lady Klass 1', 'Banana Klass 1', 'ripe bananas']);
+    // "pine" of "pineapple" is unfinished, not "pink" misspelt (held-out probe round 26c)
+    expect(applyCorrections('pine', [{ offset: 0, length: 4, to: 'pink' }], window)).toBeUndefined();
+    expect(applyCorrections('fresh pin', [{ offset: 6, length: 3, to: 'pink' }], window)).toBeUndefined();
+    // the window's only way to finish it (its endings aside: "bananas"), a finished word (a space after it), a word before the last: corrected
+    expect(applyCorrections('banan', [{ offset: 0, length: 5, to: 'banana' }], window)).toBe('banana');
+    expect(applyCorrections('pine ', [{ offset: 0, length: 4, to: 'pink' }], window)).toBe('pink ');
+    expect(applyCorrections('pine lady', [{ offset: 0, length: 4, to: 'pink' }], window)).toBe('pink lady');
+  });
+
   it('keeps a clean word no field holds when the suggestion lies further than the fuzzy clause reaches', () => {
     const ask = askCorrection({}, 'orange bell pepper', ['title'], FUZZY)!;
     // "best" is two edits from a 4-letter word: AUTO allows one
