@@ -24,6 +24,16 @@
  * reranker's own text port (same worker and session), and print both the ratio of the medians and
  * the median of the per-pair ratios (a load swing hits a pair alike; it is the steadier of the two).
  * Env: BENCH_MODELS (../shared/models), BENCH_DATA (../shared/data).
+ *
+ * Last figures of "warm after restart" (pf26, 2026-12-07, `--restart-only`, load 4–16; goal ≤ 1.2):
+ * p50 ÷ floor 1.25 / 1.41 as the round found it; old and new code alternating (load 9–10) 1.26 /
+ * 1.29 before, 1.20 / 1.27 after, median of pair ratios 1.22 / 1.26 and 1.22 / 1.22 — the same
+ * (pf26 changed only the disk tier's read path, which this row takes once: its first request, 73–98
+ * ms). After that first request every document is an L1 hit with a kept side: a warm request's
+ * main thread (profiled over 300) spends ≈ 0.5 ms more than the floor's before the query is posted
+ * (validation, admission, plan, the query's L1/L2 lookup), its forward pass takes ≈ 1 ms longer
+ * (the 25 photos' stat() and kept-side lookups run beside it on the same 2 cores) and ≈ 0.4 ms
+ * follow the reply (scores, report): no single cost above ≈ 0.25 ms (the stat() calls).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,12 +1,13 @@
 // L2, the disk tier (real lmdb in a temp folder): values survive a reopen, the byte budget evicts
 // the oldest entries first, the file memo persists, and a corrupt file or an unusable folder leaves
 // the tier `failed` — the process keeps running (lmdb itself would segfault on a corrupt file).
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { open as openLmdb } from 'lmdb';
 import { REPO_ROOT } from '../../helpers/paths.js';
 import { DiskTier } from '../../../src/features/store/disk-tier.js';
 import { tempStoreDir } from '../../helpers/store.js';
@@ -96,6 +97,38 @@ describe('disk tier', () => {
     expect(JSON.parse(stdout)).toEqual({ mine: 1_000, state: 'ok' });
     expect(Buffer.from(here.get('theirs')!)).toEqual(Buffer.from(bytes(500, 2)));
     expect(here.health()).toMatchObject({ entries: 2, bytes: 1_000 + 8 + 500 + 12 });
+  });
+
+  it('the access stamps of reads over many turns are refreshed in one pass: stale ones in one write transaction, none on the reads’ own turns', async () => {
+    const path = dir();
+    const t = await DiskTier.open({ path, maxBytes: 1 << 20, stampDelayMs: 60_000 });
+    tiers.push(t);
+    for (let i = 0; i < 50; i++) t.set(`k${i}`, bytes(10, i));
+    await t.flushed();
+    // the store's last committed transaction, read through a second handle on the file
+    const env = openLmdb({ path: join(path, 'features.mdb'), noSubdir: true, maxDbs: 8 });
+    const txnId = () => (env.getStats() as { lastTxnId: number }).lastTxnId;
+    // the clock 11 minutes on, past the 10-minute stamp refresh: a restart on records written earlier
+    const wall = Date.now.bind(Date);
+    const later = vi.spyOn(Date, 'now').mockImplementation(() => wall() + 11 * 60_000);
+    try {
+      const before = txnId();
+      // as a request reads them: each on a turn of its own
+      for (let i = 0; i < 50; i++) {
+        expect([...t.get(`k${i}`)!]).toEqual([...bytes(10, i)]);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(txnId()).toBe(before);
+      await t.flushed();
+      expect(txnId()).toBe(before + 1);
+      // refreshed: read again, every stamp is recent — nothing written
+      for (let i = 0; i < 50; i++) t.get(`k${i}`);
+      await t.flushed();
+      expect(txnId()).toBe(before + 1);
+    } finally {
+      later.mockRestore();
+    }
   });
 
   it('does not keep a value larger than a quarter of the budget', async () => {
