@@ -23,7 +23,15 @@ export interface Sample {
   retryAfter: boolean;
   /** A reranked search answered with the first-stage order (`x-vlrerank-degraded`). */
   degraded?: string;
+  /** A 429's `shed_reason` (admission's refusal reason, from the answer's body). */
+  shed?: string;
 }
+
+/** The `shed_reason` a 429's body carries (any API shape), for the per-reason figures. */
+export const shedReason = (status: number, body: string): { shed?: string } => {
+  const m = status === 429 ? /"shed_reason"\s*:\s*"(\w+)"/.exec(body) : null;
+  return m ? { shed: m[1]! } : {};
+};
 
 /**
  * Texts are new on every request (nothing cached); `seed` keeps the texts of several processes
@@ -80,9 +88,9 @@ export async function client(t: Traffic, pool: Pool, kind: 'reranked' | 'rerank_
     const t0 = performance.now();
     try {
       const r = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body, headersTimeout: 120_000, bodyTimeout: 120_000 });
-      await r.body.text();
+      const text = await r.body.text();
       const degraded = r.headers['x-vlrerank-degraded'];
-      out.push({ kind, status: r.statusCode, ms: performance.now() - t0, retryAfter: r.headers['retry-after'] !== undefined, ...(degraded ? { degraded: String(degraded) } : {}) });
+      out.push({ kind, status: r.statusCode, ms: performance.now() - t0, retryAfter: r.headers['retry-after'] !== undefined, ...(degraded ? { degraded: String(degraded) } : {}), ...shedReason(r.statusCode, text) });
       const wait = Number(r.headers['retry-after']);
       if (honourRetryAfter && r.statusCode === 429 && wait > 0) await new Promise((res) => setTimeout(res, Math.min(wait * 1000, Math.max(0, until - performance.now()))));
     } catch {
@@ -114,8 +122,8 @@ export async function passthroughProbe(t: Traffic, url: string, rate: number, un
         pool
           .request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body, headersTimeout: 120_000, bodyTimeout: 120_000 })
           .then(async (r) => {
-            await r.body.text();
-            out.push({ kind, status: r.statusCode, ms: performance.now() - due, retryAfter: r.headers['retry-after'] !== undefined });
+            const text = await r.body.text();
+            out.push({ kind, status: r.statusCode, ms: performance.now() - due, retryAfter: r.headers['retry-after'] !== undefined, ...shedReason(r.statusCode, text) });
           })
           .catch(() => {
             out.push({ kind, status: 0, ms: performance.now() - due, retryAfter: false });

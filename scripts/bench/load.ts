@@ -186,6 +186,13 @@ async function durations(url: string): Promise<Durations> {
   return out;
 }
 
+/** health's `rerank_admission.shed` counts per reason, and its `enqueued` (requests that waited in the queue) where the server has it. */
+async function shedCounts(url: string): Promise<Record<string, number>> {
+  const h = (await (await fetch(`${url}/_vlrerank/health`)).json()) as { rerank_admission?: { shed: Record<string, number>; enqueued?: number } };
+  const a = h.rerank_admission;
+  return { ...a?.shed, ...(a?.enqueued !== undefined ? { enqueued: a.enqueued } : {}) };
+}
+
 /** Full health (its time includes each engine node's probe) and liveness (`?live`, the event loop alone), p50/p99/max. */
 function healthLine(samples: Sample[]): string {
   const line = (kind: Kind): string => {
@@ -339,6 +346,7 @@ async function main(repo?: string): Promise<void> {
       const rows: string[] = [];
       const half = Math.ceil(CLIENTS / 2);
       const before = await durations(srv.url);
+      const shedBefore = await shedCounts(srv.url);
       let threads: ThreadSampler | undefined;
       // sampled from the moment the load is let go until it ends (not while the clients' processes load)
       const sampleLoad = async (until: number) => {
@@ -350,6 +358,13 @@ async function main(repo?: string): Promise<void> {
       const load = await together(srv.url, SECONDS, [{ role: 'clients', reranked: half, rerankApi: CLIENTS - half }, { role: 'probe' }, { role: 'health' }, ...direct, ...(API_PROBE_RATE > 0 ? [{ role: 'api_probe' } as Part] : [])], (until) => [sampler(srv.url, until, rows), sampleLoad(until)]);
       const loadP99 = report(`load: ${CLIENTS} clients (half reranked _search, half /v1/rerank with 20 new texts) and plain _search at ${PASSTHROUGH_RATE}/s, ${SECONDS} s`, load, SECONDS);
       const after = await durations(srv.url);
+      const shedAfter = await shedCounts(srv.url);
+      console.log(`\n  shed by reason (health's rerank_admission.shed, load phase): ${Object.entries(shedAfter).map(([k, v]) => `${k} ${v - (shedBefore[k] ?? 0)}`).join(', ')}; waited in the queue ${(shedAfter.enqueued ?? NaN) - (shedBefore.enqueued ?? NaN)} requests`);
+      for (const kind of ['rerank_api', 'api_probe'] as const) {
+        const byReason = new Map<string, number[]>();
+        for (const x of load) if (x.kind === kind && x.status === 429) byReason.set(x.shed ?? '?', [...(byReason.get(x.shed ?? '?') ?? []), x.ms]);
+        console.log(`  ${kind} 429s by shed_reason, at the client (count, p50/p99 ms): ${[...byReason].map(([k, ms]) => `${k} ${ms.length} ${f1(pct(ms, 50))}/${f1(pct(ms, 99))}`).join('; ') || '-'}`);
+      }
       console.log(`\n  server side (vlrerank_request_duration_seconds, bucket bounds): /v1/rerank 429 ${serverSide(before, after, 'rerank 429')}; /v1/rerank 200 ${serverSide(before, after, 'rerank 200')}; _search 200 (plain and reranked) ${serverSide(before, after, 'search 200')}; upstream (to the engine's answer headers, undici's queue included) ${serverSide(before, after, 'upstream')}`);
       console.log(`  passthrough _search p99 under rerank load / without it: ${(loadP99.get('plain')! / baseP99).toFixed(2)}× (${f1(loadP99.get('plain')!)} vs ${f1(baseP99)} ms)`);
       if (DIRECT_RATE > 0) console.log(`  the same search sent to the engine directly, p99 under load / without it: ${(loadP99.get('direct')! / baseP99s.get('direct')!).toFixed(2)}× (${f1(loadP99.get('direct')!)} vs ${f1(baseP99s.get('direct')!)} ms)`);

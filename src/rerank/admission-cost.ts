@@ -144,6 +144,15 @@ export async function pastBudget(req: NormalizedInput, options: Sampling, known:
  * costed at that many frames, any other at its max_frames.
  */
 export function requestCost(req: NormalizedInput, options: Pick<RerankerOptions, 'fps' | 'maxFrames' | 'ocr' | 'weights'> = {}, frames?: KnownFrames): number {
+  return requestWork(req, options, frames).cost;
+}
+
+/**
+ * A request's work (admission.ts): its cost in documents of work (`requestCost`), and the units it
+ * is made of — texts, and visual items (each image, each sampled frame, each photo's OCR read) —
+ * whose service times admission learns apart (service-times.ts).
+ */
+export function requestWork(req: NormalizedInput, options: Pick<RerankerOptions, 'fps' | 'maxFrames' | 'ocr' | 'weights'> = {}, frames?: KnownFrames): { cost: number; texts: number; visual: number } {
   const sampling = videoSamplingOf(req, options);
   const fps = sampling.fps;
   const maxFrames = Math.max(1, sampling.maxFrames);
@@ -153,7 +162,18 @@ export function requestCost(req: NormalizedInput, options: Pick<RerankerOptions,
     const max = x.max_frames ?? maxFrames;
     return frames?.get(videoKey(x.video!, x.fps ?? fps, max)) ?? max;
   };
-  const one = (x: Item, ocr: boolean) =>
-    (x.text !== undefined ? 1 : 0) + (x.image !== undefined ? IMAGE_COST + (ocr ? OCR_COST : 0) : 0) + (x.video !== undefined ? IMAGE_COST * videoFrames(x) : 0);
-  return Math.max(1, one(req.query as Item, queryOcr) + req.documents.reduce((a, d) => a + one(d as Item, docOcr), 0));
+  let texts = 0;
+  let visual = 0;
+  let cost = 0;
+  const one = (x: Item, ocr: boolean) => {
+    const photo = x.image !== undefined ? (ocr ? 2 : 1) : 0;
+    const frames = x.video !== undefined ? videoFrames(x) : 0;
+    const text = x.text !== undefined ? 1 : 0;
+    texts += text;
+    visual += photo + frames;
+    cost += text + (photo ? IMAGE_COST + (ocr ? OCR_COST : 0) : 0) + IMAGE_COST * frames;
+  };
+  one(req.query as Item, queryOcr);
+  for (const d of req.documents) one(d as Item, docOcr);
+  return { cost: Math.max(1, cost), texts, visual };
 }

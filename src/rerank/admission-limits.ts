@@ -3,6 +3,7 @@
  * machine, a request, a permit, the snapshot health shows, the reasons a request is shed, and the
  * clock it runs on.
  */
+import type { Work } from './service-times.js';
 export interface AdmissionLimits {
   /** Requests running at once. */
   maxInFlight: number;
@@ -30,6 +31,8 @@ export type ShedReason = (typeof SHED_REASONS)[number];
 export interface AdmissionRequest {
   /** Documents of work (≥ 1). */
   cost: number;
+  /** What those documents are: texts and visual items (admission-cost.ts `requestWork`); all texts when not given. */
+  work?: { texts: number; visual: number };
   /** Who asks (remote address, a client header); undefined: the anonymous client. */
   client?: string;
   /** The kind of work (a pipeline's searches, the rerank API): service times are kept per kind (service-times.ts). */
@@ -55,6 +58,8 @@ export interface Permit {
 export interface Waiter {
   req: AdmissionRequest;
   cost: number;
+  /** Its work as counted in the queue's tally (cost, texts, visual items). */
+  work: Work;
   /** Its idle-server time (ms), counted in the work ahead of later requests. */
   expected: number;
   client: string;
@@ -74,6 +79,8 @@ export interface AdmissionSnapshot {
   warming: number;
   queued_documents: number;
   admitted: number;
+  /** Requests that waited in the queue (whether then admitted or refused), since the start. */
+  enqueued: number;
   shed: Record<ShedReason, number>;
   /** Estimated wait of a request arriving now (ms); 0 until a service time was measured. */
   estimated_wait_ms: number;

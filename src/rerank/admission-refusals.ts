@@ -21,7 +21,7 @@
  */
 import { refusalError, type VlrerankError } from '../errors.js';
 import type { AdmissionLimits, ShedReason } from './admission-limits.js';
-import type { ServiceTimes } from './service-times.js';
+import type { ServiceTimes, Work, WorkTally } from './service-times.js';
 
 /** What the rules read of the queue at the moment they are asked. */
 export interface QueueView {
@@ -29,6 +29,10 @@ export interface QueueView {
   waiting: number;
   /** Documents of work waiting. */
   queuedDocs: number;
+  /** The work waiting, per kind and unit (service-times.ts). */
+  queuedWork: WorkTally;
+  /** Each request running: its kind, its work, and how long it has run (ms). */
+  running: Iterable<{ kind: string; work: Work; ranMs: number }>;
   /** Requests the asking client has waiting. */
   clientWaiting: number;
   inFlight: number;
@@ -55,23 +59,35 @@ export class Refusals {
   ) {}
 
   /**
-   * The wait a request arriving now would see: the documents ahead of it (queued, and half of
-   * those running) at the measured service time per document, spread over the slots. Service
-   * times measured while k requests share the CPU already carry that sharing, so docs × ms/doc ÷ k
-   * is the drain time of what is ahead.
+   * The wait a request arriving now would see: the work ahead of it (queued, and half of what
+   * runs) at the measured service times of its kinds and units — texts, visual items
+   * (service-times.ts `loadedMs`) —, spread over the slots. Service times measured while k
+   * requests share the CPU already carry that sharing, so their sum ÷ k is the drain time of what
+   * is ahead. (Round adm27: one ms per document for all work let photo calls queue behind photo
+   * work as if it were text, and be refused after 10–30 s in the queue.)
    */
   waitMs(): number {
     const q = this.view();
-    const perDoc = this.times.loaded();
-    if (perDoc === undefined || q.canStartOne) return 0;
-    return ((q.queuedDocs + q.inFlightDocs / 2) * perDoc) / q.maxInFlight;
+    if (this.times.loaded() === undefined || q.canStartOne) return 0;
+    return (this.times.loadedMs(q.queuedWork) + this.#runningLeftMs(q)) / q.maxInFlight;
+  }
+
+  /**
+   * What is left of the runs under way: half of each one's expected time, or the time it has
+   * already run when that is longer — a run past half its estimate says the load grew since the
+   * rates were learned (a burst arriving: under bench:load the first photo calls queued behind
+   * runs estimated at low load's rates and were refused after maxQueueWaitMs in the queue).
+   */
+  #runningLeftMs(q: QueueView): number {
+    let ms = 0;
+    for (const r of q.running) ms += Math.max(this.times.workMs(r.kind, r.work) / 2, r.ranMs);
+    return ms;
   }
 
   /** Seconds a refused client should wait before retrying (≥ 1, HTTP Retry-After). */
   retryAfterSeconds(): number {
     const q = this.view();
-    const perDoc = this.times.loaded();
-    const drain = perDoc === undefined ? 1000 : ((q.queuedDocs + q.inFlightDocs) * perDoc) / q.maxInFlight;
+    const drain = this.times.loaded() === undefined ? 1000 : (this.times.loadedMs(q.queuedWork) + 2 * this.#runningLeftMs(q)) / q.maxInFlight;
     return Math.min(300, Math.max(1, Math.ceil(drain / 1000)));
   }
 

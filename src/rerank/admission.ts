@@ -8,7 +8,9 @@
  *
  * A request whose estimated queue wait already exceeds what is left of its budget (a reranked
  * search's budget_ms) is shed before it waits; time spent queued counts against that budget
- * because the caller's deadline clock started before it asked.
+ * because the caller's deadline clock started before it asked. The wait is reckoned from the
+ * work ahead in texts and visual items at each kind's learned rates (service-times.ts), so a photo
+ * call behind photo work is refused at once rather than after waiting (round adm27).
  *
  * The refusals — the queue's bounds, the estimated wait, the latency target (`latencyFactor`, off
  * by default) — are admission-refusals.ts's rules; this file keeps the queue they look at.
@@ -24,7 +26,7 @@
  */
 import { isVlrerankError, type VlrerankError } from '../errors.js';
 import { Refusals, type QueueView } from './admission-refusals.js';
-import { AdaptiveLimit, ServiceTimes } from './service-times.js';
+import { AdaptiveLimit, ServiceTimes, textWork, WorkTally, type Work } from './service-times.js';
 import { realClock, type AdmissionClock, type AdmissionLimits, type AdmissionRequest, type AdmissionSnapshot, type Permit, type ShedReason, type Waiter } from './admission-limits.js';
 
 export { defaultAdmissionLimits, type AdmissionClock, type AdmissionLimits, type AdmissionRequest, type AdmissionSnapshot, type Permit, type ShedReason } from './admission-limits.js';
@@ -40,6 +42,11 @@ export class Admission {
   /** Requests holding a queue place while the models warm up (holdUntil). */
   #held = 0;
   #admitted = 0;
+  #enqueued = 0;
+  /** The work queued (warm-up holders included) and running, per kind and unit: the wait estimate reads it (admission-refusals.ts). */
+  readonly #queuedWork = new WorkTally();
+  /** The requests running: kind, work (resized with the permit), start on the admission clock. */
+  readonly #running = new Set<{ kind: string; work: Work; startedAt: number }>();
   /** Service time per document of work: at the current load, and alone (service-times.ts). */
   readonly #times = new ServiceTimes();
   /** Idle-server ms of the requests running, and of those queued. */
@@ -62,6 +69,8 @@ export class Admission {
     return {
       waiting: this.#queue.length + this.#held,
       queuedDocs: this.#queuedDocs,
+      queuedWork: this.#queuedWork,
+      running: [...this.#running].map((r) => ({ kind: r.kind, work: r.work, ranMs: this.#clock.now() - r.startedAt })),
       clientWaiting: this.#byClient.get(client) ?? 0,
       inFlight: this.#inFlight,
       inFlightDocs: this.#inFlightDocs,
@@ -95,6 +104,7 @@ export class Admission {
       warming: this.#held,
       queued_documents: this.#queuedDocs,
       admitted: this.#admitted,
+      enqueued: this.#enqueued,
       shed: { ...this.#refusals.counts },
       estimated_wait_ms: Math.round(this.estimateWaitMs()),
       max_in_flight: this.#maxInFlight(),
@@ -129,7 +139,8 @@ export class Admission {
     const client = req.client ?? '';
     const now = this.#clock.now();
     const kind = req.kind ?? '';
-    if (this.#queue.length === 0 && this.#canStart(cost)) return Promise.resolve(this.#start(cost, now, now, kind));
+    const work = workOf(cost, req.work);
+    if (this.#queue.length === 0 && this.#canStart(cost)) return Promise.resolve(this.#start(work, now, now, kind));
 
     const L = this.limits;
     const full = this.#refusals.noRoom(client, cost);
@@ -142,7 +153,7 @@ export class Admission {
     if (wait > L.maxQueueWaitMs) throw this.#refusals.waitTooLong(wait);
 
     return new Promise<Permit>((resolve, reject) => {
-      const w: Waiter = { req, cost, expected: this.#times.expectedMs(cost, kind), client, enqueuedAt: now, resolve, reject, timer: undefined };
+      const w: Waiter = { req, cost, work, expected: this.#times.expectedMs(cost, kind), client, enqueuedAt: now, resolve, reject, timer: undefined };
       // a budget ending before maxQueueWaitMs: out of the queue then, 429 (it waited on, then failed 504)
       const untilDeadline = req.deadline !== undefined ? req.deadline - now : Infinity;
       w.timer = this.#clock.setTimeout(() => {
@@ -165,7 +176,8 @@ export class Admission {
       }
       this.#queue.push(w);
       this.#queuedExpected += w.expected;
-      this.#enter(cost, client);
+      this.#enqueued++;
+      this.#enter(work, kind, client);
     });
   }
 
@@ -183,15 +195,16 @@ export class Admission {
       const client = req.client ?? '';
       const full = this.#refusals.noRoom(client, cost);
       if (full) throw full;
+      const work = textWork(cost);
       this.#held++;
-      this.#enter(cost, client);
+      this.#enter(work, req.kind ?? '', client);
       return new Promise<void>((resolve, reject) => {
         let left = false;
         const leave = (): boolean => {
           if (left) return false;
           left = true;
           this.#held--;
-          this.#exit(cost, client);
+          this.#exit(work, req.kind ?? '', client);
           this.#clock.clearTimeout(timer);
           req.signal?.removeEventListener('abort', onAbort);
           return true;
@@ -209,13 +222,15 @@ export class Admission {
     }
   }
 
-  #enter(cost: number, client: string): void {
-    this.#queuedDocs += cost;
+  #enter(work: Work, kind: string, client: string): void {
+    this.#queuedDocs += work.cost;
+    this.#queuedWork.add(kind, work);
     this.#byClient.set(client, (this.#byClient.get(client) ?? 0) + 1);
   }
 
-  #exit(cost: number, client: string): void {
-    this.#queuedDocs -= cost;
+  #exit(work: Work, kind: string, client: string): void {
+    this.#queuedDocs -= work.cost;
+    this.#queuedWork.add(kind, work, -1);
     const n = (this.#byClient.get(client) ?? 1) - 1;
     if (n <= 0) this.#byClient.delete(client);
     else this.#byClient.set(client, n);
@@ -237,13 +252,16 @@ export class Admission {
 
   #left(w: Waiter): void {
     this.#queuedExpected -= w.expected;
-    this.#exit(w.cost, w.client);
+    this.#exit(w.work, w.req.kind ?? '', w.client);
     this.#clock.clearTimeout(w.timer);
     if (w.onAbort) w.req.signal?.removeEventListener('abort', w.onAbort);
   }
 
-  #start(cost: number, enqueuedAt: number, now: number, kind: string): Permit {
+  #start(work: Work, enqueuedAt: number, now: number, kind: string): Permit {
+    let cost = work.cost;
     this.#inFlight++;
+    const running = { kind, work, startedAt: now };
+    this.#running.add(running);
     this.#inFlightDocs += cost;
     this.#admitted++;
     const run = this.#times.start(kind);
@@ -257,6 +275,7 @@ export class Admission {
         if (released || c === cost) return;
         const smaller = c < cost;
         this.#inFlightDocs += c - cost;
+        running.work = work = resized(work, c);
         cost = c;
         const e = this.#times.expectedMs(cost, kind);
         this.#inFlightExpected += e - expected;
@@ -267,12 +286,13 @@ export class Admission {
         if (released) return;
         released = true;
         const took = this.#clock.now() - now;
-        this.#times.end(run, took, cost);
+        this.#times.end(run, took, cost, work);
         const idle = this.#times.alone(kind);
         if (idle) this.#slots.observe(took / cost / idle, this.limits.latencyFactor);
         this.#inFlightExpected -= expected;
         this.#inFlight--;
         this.#inFlightDocs -= cost;
+        this.#running.delete(running);
         this.#drain();
       },
     };
@@ -283,7 +303,20 @@ export class Admission {
     while (this.#queue.length && this.#canStart(this.#queue[0]!.cost)) {
       const w = this.#queue.shift()!;
       this.#left(w);
-      w.resolve(this.#start(w.cost, w.enqueuedAt, this.#clock.now(), w.req.kind ?? ''));
+      w.resolve(this.#start(w.work, w.enqueuedAt, this.#clock.now(), w.req.kind ?? ''));
     }
   }
+}
+
+/** A request's work at its admission cost (all texts when it does not say). */
+function workOf(cost: number, given: AdmissionRequest['work']): Work {
+  return given ? { cost, texts: Math.max(0, given.texts), visual: Math.max(0, given.visual) } : textWork(cost);
+}
+
+/** `work` at a new cost (a video's frames known once probed): the documents gained or lost are visual items' when it has any. */
+function resized(work: Work, cost: number): Work {
+  const visualDocs = work.cost - work.texts;
+  if (work.visual <= 0 || visualDocs <= 0) return textWork(cost);
+  const perVisual = visualDocs / work.visual;
+  return { cost, texts: work.texts, visual: Math.max(0, work.visual + (cost - work.cost) / perVisual) };
 }

@@ -28,7 +28,7 @@ import { TextVectorCache } from '../features/text-vectors.js';
 import { fanOutSignal } from '../util/abort.js';
 import { runBudget } from './budget.js';
 import { Admission, defaultAdmissionLimits } from './admission.js';
-import { costCorrector, knownVideoFrames, pastBudget, requestCost } from './admission-cost.js';
+import { costCorrector, knownVideoFrames, pastBudget, requestWork } from './admission-cost.js';
 import { buildRecords, type RecordDocument, type RecordOptions, type RecordsOutput } from './records/build.js';
 import { recordKeys, recordSignature, type RecordKeys, type RecordShape } from './records/keys.js';
 import { recordCovers, recordVisuals, standInDocument } from './records/use.js';
@@ -254,13 +254,14 @@ export class Reranker {
     // videos alone that cannot be decoded within the call's budget: refused now, not a 200 of zeros after it (admission-cost.ts)
     const past = options.budgetMs !== undefined && options.records === undefined ? await pastBudget(req, this.options, known, () => this.ports(), options.budgetMs) : undefined;
     if (past) throw past;
-    const cost = requestCost(req, this.options, known);
+    const work = requestWork(req, this.options, known);
+    const cost = work.cost;
     // a warm-up under way loads the very models this request needs: wait for it holding a bounded
     // queue place (refused with 429 beyond admission's bounds), counted as queue time
     await this.waitWarm({ cost, client: options.client, signal });
     // a request's own budget (budget.ts) starts after the warm-up, as a search's does; queueing counts
     const deadline = options.budgetMs !== undefined ? Math.min(options.deadline ?? Infinity, now() + options.budgetMs) : options.deadline;
-    const permit = await this.admission.acquire({ cost, client: options.client, kind: options.kind ?? 'library', deadline, signal });
+    const permit = await this.admission.acquire({ cost, work, client: options.client, kind: options.kind ?? 'library', deadline, signal });
     const dequeued = now();
     options.onStage?.('queue', dequeued - start);
     const budget = options.budgetMs !== undefined ? runBudget(signal, options.budgetMs, deadline!) : undefined;

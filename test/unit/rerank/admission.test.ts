@@ -195,6 +195,32 @@ describe('rerank admission', () => {
     expect((await overload(a.acquire({ cost: 1 }))).details.shed_reason).toBe('wait_estimate');
   });
 
+  it('reckons the wait from the work ahead in texts and visual items, each at its own kind and rate (round adm27)', async () => {
+    const clock = new ManualClock();
+    const a = new Admission(limits({ maxInFlight: 1, maxQueueWaitMs: 10_000 }), { clock });
+    const learn = async (req: Parameters<Admission['acquire']>[0], ms: number) => {
+      const p = await a.acquire(req);
+      clock.advance(ms);
+      p.release();
+    };
+    await learn({ cost: 21, kind: 'api' }, 21); // the API's own texts: 1 ms each
+    await learn({ cost: 25, work: { texts: 1, visual: 4 }, kind: 'api' }, 4001); // 1 text (1 ms) + 4 photos of 1 s
+    for (let i = 0; i < 30; i++) await learn({ cost: 21, kind: 'search' }, 21); // cheap text work: 1 ms per document
+    // one photo call runs; another waits: 1 s per photo, not the ~1 ms per document all work averages now
+    const running = await a.acquire({ cost: 25, work: { texts: 1, visual: 4 }, kind: 'api' });
+    const queued = a.acquire({ cost: 25, work: { texts: 1, visual: 4 }, kind: 'api' });
+    expect(a.estimateWaitMs()).toBeCloseTo(4001 + 4001 / 2, 0);
+    const e = await overload(a.acquire({ cost: 25, work: { texts: 1, visual: 4 }, kind: 'api', deadline: clock.now() + 3000 }));
+    expect(e.details.shed_reason).toBe('budget');
+    expect(a.snapshot()).toMatchObject({ queued: 1, enqueued: 1 });
+    // a run longer than half its estimate counts at the time it has run: the load grew since the rates were learned
+    clock.advance(9000);
+    expect(a.estimateWaitMs()).toBeCloseTo(4001 + 9000, 0);
+    expect((await overload(a.acquire({ cost: 1, kind: 'api' }))).details.shed_reason).toBe('wait_estimate');
+    running.release();
+    (await queued).release();
+  });
+
   it('one client cannot hold more than its share of the queue; others still get in', async () => {
     const clock = new ManualClock();
     const a = new Admission(limits({ maxInFlight: 1, maxQueued: 4, clientShare: 0.5 }), { clock });

@@ -3,7 +3,7 @@
  * only runs that had no other run in flight at any moment, per kind of work.
  */
 import { describe, expect, it } from 'vitest';
-import { ServiceTimes } from '../../../src/rerank/service-times.js';
+import { ServiceTimes, textWork, WorkTally } from '../../../src/rerank/service-times.js';
 
 describe('service times', () => {
   it('counts a run as alone only when no other run was in flight at any moment of it', () => {
@@ -39,5 +39,21 @@ describe('service times', () => {
     const fast = t.start('api');
     t.end(fast, 100, 20); // 5 ms/doc: down by 0.2 of the gap
     expect(t.alone('api')).toBeCloseTo(10.6, 6);
+  });
+});
+
+describe('service times per unit of work (round adm27)', () => {
+  it('learns ms per text from text runs and per visual item from the rest of photo runs, and reckons queued work in those units', () => {
+    const t = new ServiceTimes();
+    t.end(t.start('api'), 20, 20, { cost: 20, texts: 20, visual: 0 }); // 1 ms per text
+    t.end(t.start('api'), 1010, 35, { cost: 35, texts: 10, visual: 4 }); // 10 texts 10 ms, 4 photos 1,000 ms
+    t.end(t.start('search'), 21, 21); // cheap text work of another kind, 1 ms/doc
+    const ahead = new WorkTally();
+    ahead.add('api', { cost: 35, texts: 10, visual: 4 });
+    ahead.add('search', textWork(21));
+    // one ms per document for all work would say 56 × (its average ms/doc): far less than the photos take
+    expect(t.loadedMs(ahead)).toBeCloseTo(10 * 1 + 4 * 250 + 21 * 1, 6);
+    ahead.add('api', { cost: 35, texts: 10, visual: 4 }, -1);
+    expect(t.loadedMs(ahead)).toBeCloseTo(21, 6);
   });
 });
