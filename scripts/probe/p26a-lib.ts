@@ -5,10 +5,11 @@
  * from a build's metrics, and a document's raw feature record from the engine.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { inflateRawSync, inflateSync } from 'node:zlib';
+import { REPO_ROOT } from '../engines.js';
 
-export const DATA = '/work/shared/data';
+export const DATA = resolve(REPO_ROOT, '../shared/data');
 export const ES = process.env.P26A_ENGINE ?? 'http://127.0.0.1:19200';
 
 export type Doc = { index: string; id: string; body: Record<string, unknown> };
