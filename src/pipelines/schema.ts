@@ -173,6 +173,14 @@ export const pipelineSchema = z
          * (models/CALIBRATION.md "Misspelt queries"). `true` takes the defaults.
          */
         fuzzy: fuzzySchema.optional(),
+        /**
+         * The `multi_match` `type` of the text query (held-out probe round 26c: a search box that
+         * reranks on every keystroke). `bool_prefix` reads the last word as a prefix ("pinea" finds
+         * the pineapple; on a `search_as_you_type` field and its `._2gram`/`._3gram` subfields, or
+         * any text field), and that word is then never taken for a misspelling by `fuzzy.correct`.
+         * Unset: the engine's default (`best_fields`).
+         */
+        match_type: z.enum(['best_fields', 'most_fields', 'cross_fields', 'bool_prefix']).optional(),
       })
       .default({ fusion: { method: 'none' }, text_query: 'bm25', num_candidates: 100, knn_boost: 1 }),
     window: z

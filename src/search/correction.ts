@@ -129,17 +129,48 @@ export function wordsOf(texts: Iterable<string>): Set<string> {
 }
 
 /**
+ * The query with its last word completed (`first_stage.match_type: bool_prefix`, a search box that
+ * reranks on every keystroke; held-out probe rounds 21d and 26c): the engine found the window by
+ * the word as a prefix, but the text model reads the stump — "class 1 lemo" put the melons first,
+ * bge reading "lemo" near "melon". The word becomes the window's word it begins that the most
+ * window documents hold (then the shorter, then the first in order): "lemo" → "lemon", "pinea" →
+ * "pineapple". A word of at least `min` letters that no document holds whole, and that some
+ * document's word begins; otherwise undefined (left as typed).
+ */
+export function completeLastWord(text: string, windowTexts: readonly string[], min = 3): string | undefined {
+  const m = /([\p{L}\p{N}]+)[^\p{L}\p{N}]*$/u.exec(text);
+  if (!m || m[1]!.length < min) return undefined;
+  const stump = m[1]!.toLowerCase();
+  const docs = new Map<string, number>();
+  for (const t of windowTexts) {
+    const words = wordsOf([t]);
+    if (words.has(stump)) return undefined;
+    for (const w of words) if (w.startsWith(stump)) docs.set(w, (docs.get(w) ?? 0) + 1);
+  }
+  let best: string | undefined;
+  for (const [w, n] of docs) {
+    const b = best === undefined ? 0 : docs.get(best)!;
+    if (n > b || (n === b && w.length < best!.length) || (n === b && w.length === best!.length && w < best!)) best = w;
+  }
+  return best === undefined ? undefined : text.slice(0, m.index) + best + text.slice(m.index + m[1]!.length);
+}
+
+/**
  * The typed text with the corrections whose word a first-stage hit of the rerank window holds
  * (`found`; the top 10 alone left "pinaple juice" as typed: ten juices, no pineapple): a clean
  * word no document holds ("herd" in a small caption index) has a neighbour somewhere in the index
  * ("head"), but not in the documents the query found; a misspelling's word is in them, the fuzzy
  * clause found them by it. Undefined: nothing corrected.
  */
-export function applyCorrections(text: string, corrections: Correction[], found: Set<string>): string | undefined {
+export function applyCorrections(text: string, corrections: Correction[], found: Set<string>, o: { lastIsPrefix?: boolean } = {}): string | undefined {
   let out = text;
+  // `first_stage.match_type: bool_prefix`: the engine reads the last word as a prefix, so it is
+  // being typed, never misspelt
+  const end = text.trimEnd().length;
   // from the end, so earlier offsets stay right
   for (const c of [...corrections].sort((a, b) => b.offset - a.offset)) {
     if (!found.has(c.to.toLowerCase())) continue;
+    if (o.lastIsPrefix && c.offset + c.length === end) continue;
     if (c.offset + c.length === text.length && unfinished(text.slice(c.offset).toLowerCase(), c.to.toLowerCase(), found)) continue;
     out = out.slice(0, c.offset) + c.to + out.slice(c.offset + c.length);
   }

@@ -37,7 +37,7 @@ import { firstStageOrder, fuseWithFirstStage, partialFirstStage, scoreFusionOf, 
 import { holdsTokens, stringifyKeeping, type Tokens } from '../util/json-tokens.js';
 import { AnswerNotJson, readEngineAnswer, type AnswerParser } from './first-stage-answer.js';
 import { sourceDisabledRefused } from './source.js';
-import { applyCorrections, dropCorrection, readCorrections, suggestFieldRefused, wordsOf } from './correction.js';
+import { applyCorrections, completeLastWord, dropCorrection, readCorrections, suggestFieldRefused, wordsOf } from './correction.js';
 
 export interface SearchDeps {
   pool: Pick<UpstreamPool, 'request'>;
@@ -325,8 +325,13 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   // the query as the user meant it, for the rerank signals: a correction whose word a hit of the
   // rerank window holds (correction.ts); our suggestions leave the answer
   const corrections = plan.correction ? readCorrections(upstream, plan.correction, p.first_stage.fuzzy?.fuzziness) : [];
-  const corrected = corrections.length ? applyCorrections(spec.query.text!, corrections, wordsOf(all.slice(0, plan.window).map((h) => documentFromSource(h._source, p)?.text ?? ''))) : undefined;
-  const query = corrected !== undefined ? { ...spec.query, text: corrected } : spec.query;
+  const prefix = plan.lastIsPrefix === true;
+  const windowTexts = corrections.length || prefix ? all.slice(0, plan.window).map((h) => documentFromSource(h._source, p)?.text ?? '') : [];
+  const corrected = corrections.length ? applyCorrections(spec.query.text!, corrections, wordsOf(windowTexts), { lastIsPrefix: prefix }) : undefined;
+  // under bool_prefix the last word is a prefix the engine matched: the reranker reads it completed
+  const completed = prefix ? completeLastWord(corrected ?? spec.query.text!, windowTexts) : undefined;
+  const readAs = completed ?? corrected;
+  const query = readAs !== undefined ? { ...spec.query, text: readAs } : spec.query;
   const partial = partialFirstStage(upstream);
   if (!all.length) await photoFieldMapped();
   // past the window (a default pipeline's deep page): first-stage order, not reranked; a page that
@@ -433,8 +438,8 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       // what the hits were scored against, when explained: a default pipeline reads it from the
       // query itself, and nothing showed which words it read (held-out probe round 21d)
       ...((spec.explain || hits.some((h) => h._explanation !== undefined)) && spec.query.text !== undefined
-        ? // a misspelt query corrected by the first stage's suggesters (correction.ts): `query_text` is what the reranker read
-          { query_text: query.text!, ...(corrected !== undefined ? { query_text_typed: spec.query.text } : {}) }
+        ? // a misspelt query corrected by the first stage's suggesters, or its last word completed (correction.ts): `query_text` is what the reranker read
+          { query_text: query.text!, ...(readAs !== undefined ? { query_text_typed: spec.query.text } : {}) }
         : {}),
       ...(textOnly ? { first_stage: 'text' as const, first_stage_note: textOnly } : {}),
       ...(plan.knnBoost !== undefined ? { knn_boost: plan.knnBoost } : {}),

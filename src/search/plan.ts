@@ -48,6 +48,8 @@ export interface FirstStagePlan extends Paging {
   clientWantsRecord: boolean;
   /** The term suggesters asked beside the pipeline's fuzzy text match: the query the reranker reads (correction.ts). */
   correction?: CorrectionAsk;
+  /** The pipeline's own text match read the query's last word as a prefix (`first_stage.match_type: bool_prefix`). */
+  lastIsPrefix?: true;
   /** The bridge kNN stood beside a query (a `hybrid` first stage, or the client's query beside it): the boost it was given (1: none sent). */
   knnBoost?: number;
 }
@@ -174,16 +176,18 @@ export function isFilterOnly(q: unknown): boolean {
 }
 
 /** The pipeline's text match as the body's query, and (`fuzzy.correct`) the suggesters of the query the reranker reads. */
-function matchQuery(spec: RerankSpec, body: Record<string, unknown>): CorrectionAsk | undefined {
+function matchQuery(spec: RerankSpec, body: Record<string, unknown>): { correction?: CorrectionAsk; lastIsPrefix?: true } {
   // unset: the text fields, and the field ingest writes each image's OCR text to (feat23o: a screenshot found by its words)
   const ocr = spec.pipeline.ingest?.ocr_text;
   const fields = spec.pipeline.first_stage.match_fields ?? [...spec.pipeline.fields.text, ...(ocr !== undefined ? [ocr] : [])];
   if (fields.length === 0) {
     body.query = { match_all: {} };
-    return undefined;
+    return {};
   }
-  body.query = textMatch(spec.query.text, fields, spec.pipeline.first_stage.fuzzy);
-  return askCorrection(body, spec.query.text, fields, spec.pipeline.first_stage.fuzzy);
+  const type = spec.pipeline.first_stage.match_type;
+  body.query = textMatch(spec.query.text, fields, spec.pipeline.first_stage.fuzzy, type);
+  const correction = askCorrection(body, spec.query.text, fields, spec.pipeline.first_stage.fuzzy);
+  return { ...(correction ? { correction } : {}), ...(type === 'bool_prefix' ? { lastIsPrefix: true as const } : {}) };
 }
 
 /**
@@ -191,12 +195,14 @@ function matchQuery(spec: RerankSpec, body: Record<string, unknown>): Correction
  * beside it when set (also what scripts/bench/hybrid-boost.ts asks the engine, so a refit of the
  * boost sees the query vlrerank sends).
  */
-export function textMatch(query: string | undefined, fields: string[], fuzzy: RerankSpec['pipeline']['first_stage']['fuzzy']): Record<string, unknown> {
-  const exact = { multi_match: { query, fields } };
+export function textMatch(query: string | undefined, fields: string[], fuzzy: RerankSpec['pipeline']['first_stage']['fuzzy'], type?: RerankSpec['pipeline']['first_stage']['match_type']): Record<string, unknown> {
+  const typed = type ? { type } : {};
+  const exact = { multi_match: { query, fields, ...typed } };
   if (!fuzzy) return exact;
   // the exact match scores as before; a misspelt word's document is found by the fuzzy clause alone
+  // (under bool_prefix the engine applies the fuzziness to every word but the last, the prefix)
   const { boost, fuzziness, prefix_length, max_expansions } = fuzzy;
-  return { bool: { should: [exact, { multi_match: { query, fields, fuzziness, prefix_length, max_expansions, boost } }] } };
+  return { bool: { should: [exact, { multi_match: { query, fields, ...typed, fuzziness, prefix_length, max_expansions, boost } }] } };
 }
 
 /** Build the first-stage request. `vector` is required when `vectorNeed(spec)` is defined. */
@@ -217,7 +223,7 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
   const need = vectorNeed(spec);
   const numCandidates = Math.max(paging.window, p.first_stage.num_candidates);
   let knnBoost: number | undefined;
-  let correction: CorrectionAsk | undefined;
+  let matched: ReturnType<typeof matchQuery> = {};
   if (spec.knn) {
     // the knn child retriever's `k` bounds its hits, as in Elasticsearch (a child of k 2 hands the
     // reranker 2 hits); raised to the window, up to `window` hits came back (held-out probe round 6)
@@ -243,7 +249,7 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
       filter = body.query;
       delete body.query;
     }
-    if (need.kind === 'bridge' && body.query === undefined && p.first_stage.text_query === 'hybrid') correction = matchQuery(spec, body);
+    if (need.kind === 'bridge' && body.query === undefined && p.first_stage.text_query === 'hybrid') matched = matchQuery(spec, body);
     // a kNN alone (a search by photo) answers k hits, and `hits.total` is k: it asks for the
     // pipeline's maximum window whatever the page, so pages past the window find hits and every page
     // counts the same total (the top hits of a larger k are the same hits). Beside a query, k stays
@@ -254,9 +260,9 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
     if (body.query !== undefined && need.kind === 'bridge') knnBoost = spec.knnBoost ?? p.first_stage.knn_boost;
     addKnn(body, dialect, { field: need.field, vector: Array.from(vector), k, numCandidates: Math.max(numCandidates, k), filter, ...(knnBoost !== undefined && knnBoost !== 1 ? { boost: knnBoost } : {}) });
   } else if (!ownFirstStage(body) && spec.query.text) {
-    correction = matchQuery(spec, body);
+    matched = matchQuery(spec, body);
   }
-  return { ...paging, body, params, sourceFilter, needed, ...record, ...(knnBoost !== undefined ? { knnBoost } : {}), ...(correction ? { correction } : {}) };
+  return { ...paging, body, params, sourceFilter, needed, ...record, ...(knnBoost !== undefined ? { knnBoost } : {}), ...matched };
 }
 
 /**

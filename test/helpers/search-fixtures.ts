@@ -295,3 +295,27 @@ export const SWEET_DOCS = [
   { title: 'sugar syrup', text: 'very sweet' },
   { title: 'salt', text: 'not sweet at all' },
 ];
+
+/** The 28 fruits of the grocery catalog (../shared/data), by class name, title and description. */
+export function groceryFruit(): Array<{ class_name: string; title: string; description: string }> {
+  return readFileSync(join(GROCERY_DIR, 'catalog.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { class_name: string; top_category: string; title: string; description: string })
+    .filter((p) => p.top_category === 'Fruit');
+}
+
+/**
+ * A proxy on `engine` with `pipelinesDir`, and `index` made fresh by pipeline `setupPipeline` and
+ * filled through it with the grocery fruits as text documents (`{title, text}`, ids their class
+ * names), refreshed.
+ */
+export async function fruitIndexProxy(engine: Engine, pipelinesDir: string, setupPipeline: string, index: string): Promise<SearchProxy> {
+  const p = await startSearchProxy(engine, { pipelinesDir });
+  await freshIndex(p, p.pipelines.get(setupPipeline)!, index);
+  const bulk = await clientBulk(engine, p.url, groceryFruit().flatMap((f) => [{ index: { _index: index, _id: f.class_name } }, { title: f.title, text: f.description }]));
+  if (bulk.errors) throw new Error(`indexing the fruits into ${index} failed: ${JSON.stringify(bulk.items?.find((i: Record<string, { error?: unknown }>) => Object.values(i)[0]?.error)).slice(0, 300)}`);
+  await p.engine.json('POST', `/${index}/_refresh`);
+  return p;
+}
+

@@ -10,17 +10,10 @@
  * typed (`correct: false`, the code before q25); a match field the index does not map (a suggester
  * there fails the search) is asked again without the suggesters.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_ENGINES, clientBulk, clientSearch, freshIndex, GROCERY_DIR, pipelinesDir, startSearchProxy, textPipeline, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { ALL_ENGINES, clientSearch, fruitIndexProxy, pipelinesDir, textPipeline, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'q25-misspelt-fruit';
-const FRUIT = readFileSync(join(GROCERY_DIR, 'catalog.jsonl'), 'utf8')
-  .trim()
-  .split('\n')
-  .map((l) => JSON.parse(l) as { class_name: string; top_category: string; title: string; description: string })
-  .filter((p) => p.top_category === 'Fruit');
 
 /** A text pipeline with the fuzzy clause (the query corrected, by default), and the same reading the query as typed. */
 function pipelines(): string {
@@ -38,11 +31,7 @@ function pipelines(): string {
 describe.each(ALL_ENGINES)('a misspelt query reranked on %s', (engine) => {
   let p: SearchProxy;
   beforeAll(async () => {
-    p = await startSearchProxy(engine, { pipelinesDir: pipelines() });
-    await freshIndex(p, p.pipelines.get('fruit')!, INDEX);
-    const bulk = await clientBulk(engine, p.url, FRUIT.flatMap((f) => [{ index: { _index: INDEX, _id: f.class_name } }, { title: f.title, text: f.description }]));
-    expect(bulk.errors).toBe(false);
-    await p.engine.json('POST', `/${INDEX}/_refresh`);
+    p = await fruitIndexProxy(engine, pipelines(), 'fruit', INDEX);
   }, 600_000);
   afterAll(async () => {
     await p?.engine.json('DELETE', `/${INDEX}`);

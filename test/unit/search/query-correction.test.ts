@@ -5,7 +5,7 @@
  * hits hold the corrected word, our entries taken off the answer, a client's own `suggest` kept.
  */
 import { describe, expect, it } from 'vitest';
-import { applyCorrections, askCorrection, editDistance, readCorrections, wordsOf } from '../../../src/search/correction.js';
+import { applyCorrections, askCorrection, completeLastWord, editDistance, readCorrections, wordsOf } from '../../../src/search/correction.js';
 
 const FUZZY = { boost: 0.3, fuzziness: 'AUTO' as const, prefix_length: 1, max_expansions: 50, correct: 'missing' as const };
 const entry = (text: string, offset: number, options: Array<[string, number, number]>) => ({ text, offset, length: text.length, options: options.map(([t, score, freq]) => ({ text: t, score, freq })) });
@@ -60,6 +60,28 @@ describe('query correction', () => {
     expect(applyCorrections('banan', [{ offset: 0, length: 5, to: 'banana' }], window)).toBe('banana');
     expect(applyCorrections('pine ', [{ offset: 0, length: 4, to: 'pink' }], window)).toBe('pink ');
     expect(applyCorrections('pine lady', [{ offset: 0, length: 4, to: 'pink' }], window)).toBe('pink lady');
+  });
+
+  it('under a prefix match (first_stage.match_type: bool_prefix) never corrects the last word, spaces after it or not', () => {
+    const window = wordsOf(['Banana Klass 1', 'Lemon Klass 1']);
+    const both = [{ offset: 0, length: 7, to: 'banana' }, { offset: 8, length: 3, to: 'lemon' }];
+    expect(applyCorrections('bananna lem', both, window, { lastIsPrefix: true })).toBe('banana lem');
+    expect(applyCorrections('bananna lem ', both, window, { lastIsPrefix: true })).toBe('banana lem ');
+    expect(applyCorrections('bananna lem', both, window)).toBe('banana lemon');
+  });
+
+  it('completes the last word to the window word it begins that most documents hold', () => {
+    const texts = ['Lemon Klass 1, from Spain', 'Lemonade, sparkling', 'Lemon and lime', 'Melon Klass 1'];
+    expect(completeLastWord('class 1 lemo', texts)).toBe('class 1 lemon');
+    // punctuation after the word kept; case of the stump read without
+    expect(completeLastWord('fresh LEMO!', texts)).toBe('fresh lemon!');
+    // a word some document holds whole, too short a stump, nothing it begins: as typed
+    expect(completeLastWord('lemon', texts)).toBeUndefined();
+    expect(completeLastWord('le', texts)).toBeUndefined();
+    expect(completeLastWord('grapef', texts)).toBeUndefined();
+    // ties: the shorter, then the first in order
+    expect(completeLastWord('spa', ['spain', 'sparkling'])).toBe('spain');
+    expect(completeLastWord('ab', ['abd abc'], 2)).toBe('abc');
   });
 
   it('keeps a clean word no field holds when the suggestion lies further than the fuzzy clause reaches', () => {
