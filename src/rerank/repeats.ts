@@ -100,15 +100,7 @@ function sameUnit(keys: readonly string[], a: number, b: number, len: number): b
 
 /** The text with every run of a word or phrase repeated MIN_REPEATS or more times in a row written once; the same string when there is none. */
 export function collapseRepeats(text: string): string {
-  // the scan is linear but with a factor of up to MAX_PHRASE word comparisons: on the whole of a
-  // 10 MiB text it held the event loop 1–4 s (health 0.15–0.5 s → 1.1–4.1 s). Only the head is read
-  // for runs; no text model window or first chunks reach past it, and the tail is kept as written.
-  if (text.length > COLLAPSE_MAX_CHARS) {
-    const cut = text.lastIndexOf(' ', COLLAPSE_MAX_CHARS);
-    const at = cut > 0 ? cut : COLLAPSE_MAX_CHARS;
-    const head = collapseRepeats(text.slice(0, at));
-    return head.length === at ? text : head + text.slice(at);
-  }
+  if (text.length > COLLAPSE_MAX_CHARS) return collapseLong(text);
   // every search reads each window document's text: a long one is looked up by its hash (≈ 0.004 ms
   // for an abstract) rather than scanned again (≈ 0.07 ms; a 300-document window ≈ 20 ms a search)
   if (text.length < MEMO_FROM) return collapseAll(text);
@@ -120,8 +112,36 @@ export function collapseRepeats(text: string): string {
   return out;
 }
 
-/** Characters of a text read for runs (see collapseRepeats): 16,384 words of 4 letters, 32 windows of bge's 512 tokens. */
+/** A text longer than this is read for runs a segment of this size at a time (collapseLong). */
 export const COLLAPSE_MAX_CHARS = 64 * 1024;
+/** Characters of a long text read for runs at most; past them it is kept as written (collapseLong). */
+export const COLLAPSE_MAX_READ = 1024 * 1024;
+
+/**
+ * A long text, read for runs a segment (COLLAPSE_MAX_CHARS, cut at a space) at a time: the scan's
+ * factor of up to MAX_PHRASE word comparisons held the event loop 1–4 s on the whole of a 10 MiB
+ * text (health 0.15–0.5 s → 1.1–4.1 s). Segments are read while what they collapse to stays under
+ * COLLAPSE_MAX_CHARS — a text of runs is read on (a long filler of one word becomes that word
+ * once, as it does in a short text), and no text model window or first chunks reach past that much
+ * text without runs — and never past COLLAPSE_MAX_READ; the rest is kept as written. What the
+ * segments made is collapsed again as a whole, so a run across a segment's end is written once.
+ */
+function collapseLong(text: string): string {
+  let out = '';
+  let at = 0;
+  while (at < text.length && out.length < COLLAPSE_MAX_CHARS && at < COLLAPSE_MAX_READ) {
+    let end = Math.min(text.length, at + COLLAPSE_MAX_CHARS);
+    if (end < text.length) {
+      const space = text.lastIndexOf(' ', end);
+      if (space > at) end = space;
+    }
+    out += collapseAll(text.slice(at, end));
+    at = end;
+  }
+  if (at === 0) return text;
+  const head = out.length <= COLLAPSE_MAX_CHARS * 2 ? collapseAll(out) : out;
+  return head.length === at ? text : head + text.slice(at);
+}
 const MEMO_FROM = 256;
 const UNCHANGED = Symbol('unchanged');
 const memo = new LRUCache<string, string | typeof UNCHANGED>({ max: 20_000 });

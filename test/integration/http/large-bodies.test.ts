@@ -48,7 +48,9 @@ async function send(path: string, body: string | Buffer, headers: Record<string,
 
 describe('/v1/rerank with a body past SMALL_BODY', () => {
   it('scores a long document as the text the model reads, and the others as in a small body', async () => {
-    const long = 'oat milk for coffee' + filler;
+    // words that do not repeat in a row: a run of one word is read once (src/rerank/repeats.ts), and
+    // the model is to read its 512 tokens of this text from the large body as from the small one
+    const long = 'oat milk for coffee' + Array.from({ length: 40_000 }, (_, i) => ` word${i}`).join('');
     const big = JSON.stringify({ query: 'oat milk', documents: [long, 'apple juice', 'oat drink'], return_documents: false });
     expect(big.length).toBeGreaterThan(SMALL_BODY);
     const small = JSON.stringify({ query: 'oat milk', documents: [long.slice(0, 40_000), 'apple juice', 'oat drink'], return_documents: false });

@@ -1,6 +1,6 @@
 /** Runs of a repeated word or phrase read once (src/rerank/repeats.ts, held-out probe round 26b). */
 import { describe, expect, it } from 'vitest';
-import { COLLAPSE_MAX_CHARS, collapseRepeats, MIN_REPEATS } from '../../../src/rerank/repeats.js';
+import { COLLAPSE_MAX_CHARS, COLLAPSE_MAX_READ, collapseRepeats, MIN_REPEATS } from '../../../src/rerank/repeats.js';
 
 describe('collapseRepeats', () => {
   it('writes a run of a word or a phrase once, keeping everything around it byte for byte', () => {
@@ -32,15 +32,20 @@ describe('collapseRepeats', () => {
     expect(collapseRepeats(t)).toBe('Garlic Banana end');
   });
 
-  it('reads only the head of a text past COLLAPSE_MAX_CHARS for runs and keeps the tail as written (a 10 MiB text held the event loop for seconds)', () => {
-    const tail = 'a a a b '.repeat(Math.ceil((2 * COLLAPSE_MAX_CHARS) / 8));
-    const t = `Garlic ${'Banana '.repeat(20)}${'z '.repeat(COLLAPSE_MAX_CHARS / 2)}${tail}`;
-    const out = collapseRepeats(t);
-    expect(out.startsWith('Garlic Banana z ')).toBe(true);
-    expect(out.endsWith(tail)).toBe(true);
-    expect(out.length).toBeGreaterThan(tail.length);
-    // past the head, a run is left alone
-    const late = `${'x y z w '.repeat(COLLAPSE_MAX_CHARS / 8 + 10)}${'Banana '.repeat(50)}`;
-    expect(collapseRepeats(late).endsWith('Banana '.repeat(50))).toBe(true);
+  it('reads a long text a segment at a time: a text of runs as a short one is read, past as much text without runs or past COLLAPSE_MAX_READ as written (a 10 MiB text held the event loop for seconds)', () => {
+    // a long filler of one word is that word once, whatever the length (a body past SMALL_BODY scored as its 40,000-character prefix)
+    const filler = ' lorem'.repeat(50_000);
+    expect(filler.length).toBeGreaterThan(4 * COLLAPSE_MAX_CHARS);
+    expect(collapseRepeats(`oat milk for coffee${filler}`)).toBe(collapseRepeats(`oat milk for coffee${filler.slice(0, 6 * 6_000)}`));
+    expect(collapseRepeats(`oat milk for coffee${filler}`)).toBe('oat milk for coffee lorem');
+    // past COLLAPSE_MAX_CHARS of text without runs, a run is kept as written
+    const words = Array.from({ length: COLLAPSE_MAX_CHARS / 2 }, (_, i) => `w${i}`).join(' ');
+    const late = `${words} ${'Banana '.repeat(50)}`;
+    expect(collapseRepeats(late)).toBe(late);
+    // and past COLLAPSE_MAX_READ characters read
+    const runs = `${'lorem '.repeat(Math.ceil((COLLAPSE_MAX_READ + 200_000) / 6))}${'Banana '.repeat(50)}`;
+    const out = collapseRepeats(runs);
+    expect(out.endsWith('Banana '.repeat(50))).toBe(true);
+    expect(out.length).toBeLessThan(runs.length);
   });
 });
