@@ -100,22 +100,38 @@ function sameUnit(keys: readonly string[], a: number, b: number, len: number): b
 
 /** The text with every run of a word or phrase repeated MIN_REPEATS or more times in a row written once; the same string when there is none. */
 export function collapseRepeats(text: string): string {
-  if (text.length > COLLAPSE_MAX_CHARS) return collapseLong(text);
   // every search reads each window document's text: a long one is looked up by its hash (≈ 0.004 ms
-  // for an abstract) rather than scanned again (≈ 0.07 ms; a 300-document window ≈ 20 ms a search)
+  // for an abstract) rather than scanned again (≈ 0.07 ms; a 300-document window ≈ 20 ms a search;
+  // a text past COLLAPSE_MAX_CHARS up to 70 ms)
   if (text.length < MEMO_FROM) return collapseAll(text);
-  const key = createHash('sha1').update(text).digest('base64url');
+  const long = text.length > COLLAPSE_MAX_CHARS;
+  // a long text's reading depends on its length and its first characters alone (collapseLong)
+  const key = `${createHash('sha1').update(long ? text.slice(0, LONG_READ_CHARS) : text).digest('base64url')}:${text.length}`;
   const hit = memo.get(key);
-  if (hit !== undefined) return hit === UNCHANGED ? text : hit;
-  const out = collapseAll(text);
-  memo.set(key, out === text ? UNCHANGED : out);
-  return out;
+  if (hit === UNCHANGED) return text;
+  if (hit !== undefined) return hit.head + text.slice(hit.at);
+  const r = long ? collapseLong(text) : { head: collapseAll(text), at: text.length };
+  // collapsing only takes away: a head as long as what it read is that text
+  if (r.head.length === r.at) {
+    memo.set(key, UNCHANGED);
+    return text;
+  }
+  memo.set(key, r);
+  return r.head + text.slice(r.at);
 }
 
 /** A text longer than this is read for runs a segment of this size at a time (collapseLong). */
 export const COLLAPSE_MAX_CHARS = 64 * 1024;
 /** Characters of a long text read for runs at most; past them it is kept as written (collapseLong). */
 export const COLLAPSE_MAX_READ = 1024 * 1024;
+/** Characters collapseLong can look at: its last segment starts before COLLAPSE_MAX_READ. */
+const LONG_READ_CHARS = COLLAPSE_MAX_READ + COLLAPSE_MAX_CHARS + 1;
+
+/** A text's reading: its first `at` characters collapse to `head`; the rest is kept as written. */
+interface Reading {
+  head: string;
+  at: number;
+}
 
 /**
  * A long text, read for runs a segment (COLLAPSE_MAX_CHARS, cut at a space) at a time: the scan's
@@ -126,7 +142,7 @@ export const COLLAPSE_MAX_READ = 1024 * 1024;
  * text without runs — and never past COLLAPSE_MAX_READ; the rest is kept as written. What the
  * segments made is collapsed again as a whole, so a run across a segment's end is written once.
  */
-function collapseLong(text: string): string {
+function collapseLong(text: string): Reading {
   let out = '';
   let at = 0;
   while (at < text.length && out.length < COLLAPSE_MAX_CHARS && at < COLLAPSE_MAX_READ) {
@@ -138,13 +154,12 @@ function collapseLong(text: string): string {
     out += collapseAll(text.slice(at, end));
     at = end;
   }
-  if (at === 0) return text;
-  const head = out.length <= COLLAPSE_MAX_CHARS * 2 ? collapseAll(out) : out;
-  return head.length === at ? text : head + text.slice(at);
+  return { head: out.length <= COLLAPSE_MAX_CHARS * 2 ? collapseAll(out) : out, at };
 }
 const MEMO_FROM = 256;
+/** Readings by text, bounded in entries and in the bytes of the heads kept (a head is up to 128 Ki characters). */
 const UNCHANGED = Symbol('unchanged');
-const memo = new LRUCache<string, string | typeof UNCHANGED>({ max: 20_000 });
+const memo = new LRUCache<string, Reading | typeof UNCHANGED>({ max: 20_000, maxSize: 64 * 1024 * 1024, sizeCalculation: (r) => 64 + (r === UNCHANGED ? 0 : 2 * r.head.length) });
 
 function collapseAll(text: string): string {
   let t = text;
