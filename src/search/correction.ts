@@ -133,17 +133,17 @@ export function wordsOf(texts: Iterable<string>): Set<string> {
  * reranks on every keystroke; held-out probe rounds 21d and 26c): the engine found the window by
  * the word as a prefix, but the text model reads the stump — "class 1 lemo" put the melons first,
  * bge reading "lemo" near "melon". The word becomes the window's word it begins that the most
- * window documents hold (then the shorter, then the first in order): "lemo" → "lemon", "pinea" →
+ * window documents hold (then the shorter, then the first alphabetically): "lemo" → "lemon", "pinea" →
  * "pineapple". A word of at least `min` letters that no document holds whole, and that some
- * document's word begins; otherwise undefined (left as typed).
+ * document's word begins (`windowWords`: each window document's words, `wordsOf`); otherwise
+ * undefined (left as typed).
  */
-export function completeLastWord(text: string, windowTexts: readonly string[], min = 3): string | undefined {
+export function completeLastWord(text: string, windowWords: ReadonlyArray<Set<string>>, min = 3): string | undefined {
   const m = /([\p{L}\p{N}]+)[^\p{L}\p{N}]*$/u.exec(text);
   if (!m || m[1]!.length < min) return undefined;
   const stump = m[1]!.toLowerCase();
   const docs = new Map<string, number>();
-  for (const t of windowTexts) {
-    const words = wordsOf([t]);
+  for (const words of windowWords) {
     if (words.has(stump)) return undefined;
     for (const w of words) if (w.startsWith(stump)) docs.set(w, (docs.get(w) ?? 0) + 1);
   }

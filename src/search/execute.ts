@@ -326,10 +326,11 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   // rerank window holds (correction.ts); our suggestions leave the answer
   const corrections = plan.correction ? readCorrections(upstream, plan.correction, p.first_stage.fuzzy?.fuzziness) : [];
   const prefix = plan.lastIsPrefix === true;
-  const windowTexts = corrections.length || prefix ? all.slice(0, plan.window).map((h) => documentFromSource(h._source, p)?.text ?? '') : [];
-  const corrected = corrections.length ? applyCorrections(spec.query.text!, corrections, wordsOf(windowTexts), { lastIsPrefix: prefix }) : undefined;
+  // each window document's words, read once for both
+  const windowWords = corrections.length || prefix ? all.slice(0, plan.window).map((h) => wordsOf([documentFromSource(h._source, p)?.text ?? ''])) : [];
+  const corrected = corrections.length ? applyCorrections(spec.query.text!, corrections, new Set(windowWords.flatMap((w) => [...w])), { lastIsPrefix: prefix }) : undefined;
   // under bool_prefix the last word is a prefix the engine matched: the reranker reads it completed
-  const completed = prefix ? completeLastWord(corrected ?? spec.query.text!, windowTexts) : undefined;
+  const completed = prefix ? completeLastWord(corrected ?? spec.query.text!, windowWords) : undefined;
   const readAs = completed ?? corrected;
   const query = readAs !== undefined ? { ...spec.query, text: readAs } : spec.query;
   const partial = partialFirstStage(upstream);

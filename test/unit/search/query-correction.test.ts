@@ -71,7 +71,7 @@ describe('query correction', () => {
   });
 
   it('completes the last word to the window word it begins that most documents hold', () => {
-    const texts = ['Lemon Klass 1, from Spain', 'Lemonade, sparkling', 'Lemon and lime', 'Melon Klass 1'];
+    const texts = ['Lemon Klass 1, from Spain', 'Lemonade, sparkling', 'Lemon and lime', 'Melon Klass 1'].map((t) => wordsOf([t]));
     expect(completeLastWord('class 1 lemo', texts)).toBe('class 1 lemon');
     // punctuation after the word kept; case of the stump read without
     expect(completeLastWord('fresh LEMO!', texts)).toBe('fresh lemon!');
@@ -80,8 +80,8 @@ describe('query correction', () => {
     expect(completeLastWord('le', texts)).toBeUndefined();
     expect(completeLastWord('grapef', texts)).toBeUndefined();
     // ties: the shorter, then the first in order
-    expect(completeLastWord('spa', ['spain', 'sparkling'])).toBe('spain');
-    expect(completeLastWord('ab', ['abd abc'], 2)).toBe('abc');
+    expect(completeLastWord('spa', [wordsOf(['spain']), wordsOf(['sparkling'])])).toBe('spain');
+    expect(completeLastWord('ab', [wordsOf(['abd abc'])], 2)).toBe('abc');
   });
 
   it('keeps a clean word no field holds when the suggestion lies further than the fuzzy clause reaches', () => {
