@@ -83,7 +83,12 @@ export const STATE_DIR = join(INSTALL_ROOT, 'state');
 
 const JDK17 = process.env.VLRERANK_JDK17 ?? '/usr/lib/jvm/java-17-openjdk-amd64';
 const JDK21 = process.env.VLRERANK_JDK21 ?? findJdk(21, '/usr/lib/jvm/temurin-25-jdk-amd64');
-const HEAP = process.env.VLRERANK_ENGINE_HEAP ?? '512m';
+// 1 GiB: with 512 MiB, Elasticsearch 8.19 (the engine most suites and the demo share) ran whole test
+// runs at 460–485 MiB live after full collections (76 of them in one day's gc.log), near its circuit
+// breakers; on a slower machine that node stopped answering and every later suite waited 180 s for it.
+const HEAP = process.env.VLRERANK_ENGINE_HEAP ?? '1g';
+/** How long an engine of ours may be alive without answering healthy before startEngine restarts it. */
+const STUCK_MS = 60_000;
 
 /**
  * A JDK of at least `major`: `preferred` when it has a java binary, else the newest JDK of that
@@ -381,6 +386,10 @@ export interface EngineHealth {
   distribution?: string;
   version?: string;
   status?: string;
+  /** The HTTP status of `_cluster/health` when it was not 2xx (e.g. 429 from a tripped circuit breaker). */
+  httpStatus?: number;
+  /** Shards being recovered or allocated now (a node that just started recovers its indices: red until then). */
+  initializing?: number;
 }
 
 /** Is the engine on its port healthy (yellow or green) and the expected distribution/version? */
@@ -389,14 +398,14 @@ export async function engineHealth(name: EngineName, timeoutMs = 2_000): Promise
   const base = engineUrl(name);
   try {
     const h = await fetch(`${base}/_cluster/health`, { signal: AbortSignal.timeout(timeoutMs) });
-    const health = (await h.json()) as { status?: string };
-    if (!h.ok) return { healthy: false, listening: true };
+    const health = (await h.json()) as { status?: string; initializing_shards?: number };
+    if (!h.ok) return { healthy: false, listening: true, httpStatus: h.status };
     const n = await fetch(`${base}/_nodes/_local?filter_path=nodes.*.version`, { signal: AbortSignal.timeout(timeoutMs) });
     const nodes = (await n.json()) as { nodes?: Record<string, { version: string }> };
     const version = nodes.nodes ? Object.values(nodes.nodes)[0]?.version : undefined;
     const distribution = n.headers.get('x-elastic-product') === 'Elasticsearch' ? 'elasticsearch' : 'opensearch';
     const healthy = (health.status === 'green' || health.status === 'yellow') && version === spec.version && distribution === spec.distribution;
-    return { healthy, listening: true, distribution, version, status: health.status };
+    return { healthy, listening: true, distribution, version, status: health.status, initializing: health.initializing_shards };
   } catch {
     return { healthy: false, listening: false };
   }
@@ -474,56 +483,54 @@ export interface StartResult {
 
 /**
  * Start an engine unless a healthy one already answers on its port. `auto` marks it as started
- * by a test run, so the run's teardown may stop it.
+ * by a test run, so the run's teardown may stop it. An engine of ours found running but not
+ * answering healthy for `stuckMs` (60 s) is diagnosed on stderr and restarted once; its data stays.
  */
-export async function startEngine(name: EngineName, options: { auto?: boolean; timeoutMs?: number } = {}): Promise<StartResult> {
+export async function startEngine(name: EngineName, options: { auto?: boolean; timeoutMs?: number; stuckMs?: number } = {}): Promise<StartResult> {
   const t0 = Date.now();
   const spec = ENGINES[name];
   const url = engineUrl(name);
   const first = await engineHealth(name);
-  if (first.healthy) {
+  if (usable(name, first)) {
     if (!options.auto) rmSync(join(STATE_DIR, `${name}.auto`), { force: true }); // adopted by a person
     return { name, url, started: false, ms: Date.now() - t0 };
   }
   return withLock(name, async () => {
     const again = await engineHealth(name);
-    if (again.healthy) return { name, url, started: false, ms: Date.now() - t0 };
+    if (usable(name, again)) return { name, url, started: false, ms: Date.now() - t0 };
     let pid = readPid(name);
     if (again.listening && !pid) {
       throw new Error(`port ${spec.httpPort} answers but not with a healthy ${spec.distribution} ${spec.version} (${JSON.stringify(again)}); stop whatever holds it`);
     }
-    if (!pid) {
-      if (!existsSync(join(spec.javaHome, 'bin', 'java'))) {
-        const v = spec.javaHome === JDK17 ? 'VLRERANK_JDK17 (Debian: openjdk-17-jre-headless)' : 'VLRERANK_JDK21 (a JDK ≥ 21, e.g. Temurin 25; Debian 12 packages none)';
-        throw new Error(`${name} needs a JDK at ${spec.javaHome}: install it or set ${v}`);
-      }
-      const dir = installEngine(name);
-      const bin = join(dir, 'bin', spec.distribution);
-      const out = join(dir, 'logs', 'vlrerank-start.log');
-      mkdirSync(join(dir, 'logs'), { recursive: true });
-      rmSync(pidFile(name), { force: true });
-      log(`starting ${name} ${spec.version} on ${url}`);
-      const [cmd, args] = asEngineUser(bin, ['-d', '-p', pidFile(name)], { [spec.javaHomeVar]: spec.javaHome, PATH: process.env.PATH ?? '/usr/bin:/bin' });
-      // the daemonised JVM keeps the log file open as its stdout/stderr; we only wait for the launcher
-      const fd = openSync(out, 'w');
-      const code = await new Promise<number>((res, rej) => {
-        const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', fd, fd], detached: true });
-        child.on('error', rej);
-        child.on('exit', (c) => res(c ?? 1));
-      });
-      closeSync(fd);
-      if (code !== 0) throw new Error(`${name} failed to start (exit ${code}); see ${out}:\n${readFileSync(out, 'utf8').slice(-2000)}`);
-    }
+    // an engine of ours already running but not healthy: starting up, or stuck (restarted below)
+    let restartable = pid !== undefined;
+    if (!pid) await launch(name);
     if (options.auto) writeFileSync(join(STATE_DIR, `${name}.auto`), String(process.pid));
     const deadline = Date.now() + (options.timeoutMs ?? 180_000);
+    let waitFrom = Date.now();
     for (;;) {
       const h = await engineHealth(name);
-      if (h.healthy) break;
+      if (usable(name, h)) break;
       pid = readPid(name);
-      if (Date.now() > 1_000 + t0 && existsSync(pidFile(name)) && !pid) {
+      if (Date.now() > 1_000 + waitFrom && existsSync(pidFile(name)) && !pid) {
         throw new Error(`${name} exited during start-up; see ${join(installDir(name), 'logs')}`);
       }
-      if (Date.now() > deadline) throw new Error(`${name} not healthy after ${options.timeoutMs ?? 180_000} ms; see ${join(installDir(name), 'logs')}`);
+      if (restartable && pid && Date.now() - waitFrom > (options.stuckMs ?? STUCK_MS)) {
+        // alive, ours, and not healthy for a minute though it was running before we came: a node
+        // that cannot free its heap or lost its way does not recover by itself, and every later
+        // suite would wait for it. Say what it showed, then restart it once.
+        restartable = false;
+        log(`${name} (pid ${pid}) has not answered healthy for ${Math.round((Date.now() - waitFrom) / 1000)} s; last answer ${JSON.stringify(h)}`);
+        log(await diagnose(name));
+        await stopEngine(name, 15_000);
+        if (options.auto) writeFileSync(join(STATE_DIR, `${name}.auto`), String(process.pid));
+        await launch(name);
+        waitFrom = Date.now();
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`${name} not healthy after ${options.timeoutMs ?? 180_000} ms (last answer ${JSON.stringify(h)}); see ${join(installDir(name), 'logs')}\n${await diagnose(name)}`);
+      }
       await sleep(500);
     }
     log(`${name} healthy on ${url} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -531,14 +538,84 @@ export async function startEngine(name: EngineName, options: { auto?: boolean; t
   });
 }
 
+/**
+ * Good enough to run tests on: the expected distribution and version answering, green or yellow —
+ * or red with nothing left recovering, which names indices whose primaries cannot be assigned: other
+ * indices serve, so the node is used and said to be red once (a test's own broken index must not stop
+ * every later suite). Red while shards initialise is a node still recovering: waited for.
+ */
+const namedRed = new Set<string>();
+function usable(name: EngineName, h: EngineHealth): boolean {
+  if (h.healthy) return true;
+  const spec = ENGINES[name];
+  if (h.status !== 'red' || h.initializing !== 0 || h.version !== spec.version || h.distribution !== spec.distribution) return false;
+  if (!namedRed.has(name)) {
+    namedRed.add(name);
+    log(`${name} is red (an index has an unassigned primary); using it — see ${engineUrl(name)}/_cluster/health?level=indices`);
+  }
+  return true;
+}
+
+/** Start the engine's JVM as a daemon (its launcher exits once the node is forked). */
+async function launch(name: EngineName): Promise<void> {
+  const spec = ENGINES[name];
+  if (!existsSync(join(spec.javaHome, 'bin', 'java'))) {
+    const v = spec.javaHome === JDK17 ? 'VLRERANK_JDK17 (Debian: openjdk-17-jre-headless)' : 'VLRERANK_JDK21 (a JDK ≥ 21, e.g. Temurin 25; Debian 12 packages none)';
+    throw new Error(`${name} needs a JDK at ${spec.javaHome}: install it or set ${v}`);
+  }
+  const dir = installEngine(name);
+  const bin = join(dir, 'bin', spec.distribution);
+  const out = join(dir, 'logs', 'vlrerank-start.log');
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  rmSync(pidFile(name), { force: true });
+  log(`starting ${name} ${spec.version} on ${engineUrl(name)}`);
+  const [cmd, args] = asEngineUser(bin, ['-d', '-p', pidFile(name)], { [spec.javaHomeVar]: spec.javaHome, PATH: process.env.PATH ?? '/usr/bin:/bin' });
+  // the daemonised JVM keeps the log file open as its stdout/stderr; we only wait for the launcher
+  const fd = openSync(out, 'w');
+  const code = await new Promise<number>((res, rej) => {
+    const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', fd, fd], detached: true });
+    child.on('error', rej);
+    child.on('exit', (c) => res(c ?? 1));
+  });
+  closeSync(fd);
+  if (code !== 0) throw new Error(`${name} failed to start (exit ${code}); see ${out}:\n${readFileSync(out, 'utf8').slice(-2000)}`);
+}
+
+/** What an unhealthy engine shows: its health by index, heap and breakers, and its log's last warnings. */
+async function diagnose(name: EngineName): Promise<string> {
+  const base = engineUrl(name);
+  const get = async (path: string): Promise<string> => {
+    try {
+      const r = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(5_000) });
+      return `${r.status} ${(await r.text()).slice(0, 1_500)}`;
+    } catch (e) {
+      return `no answer (${(e as Error).message})`;
+    }
+  };
+  const lines = [
+    `diagnosis of ${name}:`,
+    `  health: ${await get('/_cluster/health?level=indices&filter_path=status,indices.*.status')}`,
+    `  heap and breakers: ${await get('/_nodes/_local/stats/jvm,breaker?filter_path=nodes.*.jvm.mem.heap_used_percent,nodes.*.breakers.*.tripped')}`,
+  ];
+  try {
+    const logFile = join(installDir(name), 'logs', `vlrerank-${name}.log`);
+    const tail = readFileSync(logFile, 'utf8').split('\n').filter((l) => /\]\[(WARN|ERROR)/.test(l) && !/deprecat|bootstrap|BootstrapChecks|caught exception while handling client http/i.test(l));
+    lines.push(`  last warnings in ${logFile}:`, ...tail.slice(-12).map((l) => `    ${l.slice(0, 400)}`));
+  } catch {
+    /* no log yet */
+  }
+  return lines.join('\n');
+}
+
 /** Stop an engine we run (pid file); waits for it to exit. */
-export async function stopEngine(name: EngineName): Promise<boolean> {
+export async function stopEngine(name: EngineName, graceMs = 60_000): Promise<boolean> {
   rmSync(join(STATE_DIR, `${name}.auto`), { force: true });
   const pid = readPid(name);
   if (!pid) return false;
   log(`stopping ${name} (pid ${pid})`);
   process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + 60_000;
+  process.kill(pid, 'SIGCONT'); // a frozen (stopped) JVM handles the SIGTERM only once it runs again
+  const deadline = Date.now() + graceMs;
   while (alive(pid)) {
     if (Date.now() > deadline) {
       process.kill(pid, 'SIGKILL');
