@@ -273,7 +273,8 @@ export async function rerankCompat(reranker: ApiReranker, version: CompatVersion
       usage: { total_tokens: out.usage.tokens, documents: out.usage.documents, images: out.usage.images, video_frames: out.usage.video_frames },
       meta: {
         api_version: { version: version === 'v2' ? '2' : '1' },
-        billed_units: { search_units: 1 },
+        // Cohere's unit: a query with up to 100 documents (a reseller billing by it was told 1 for 1,000)
+        billed_units: { search_units: Math.max(1, Math.ceil(out.usage.documents / 100)) },
         // lets a vlrerank in front of this one (remote backend) report the instruction truthfully
         ...(out.instruction.given ? { instruction_used: out.instruction.used } : {}),
         ...(warnings.length ? { warnings } : {}),
