@@ -20,7 +20,7 @@ const srv = await startServer(
   parseConfig({
     server: { host: '127.0.0.1', port: PORT, ui: false },
     upstream: { urls: [process.env.P27C_UPSTREAM ?? 'http://127.0.0.1:19200'] },
-    log: { level: 'warn', access: true },
+    log: { level: 'info', access: true },
     models: { dir: MODELS },
     media: { roots: [DATA, tmp] },
     store: { disk: { path: join(tmp, `features-${PORT}`) } },
