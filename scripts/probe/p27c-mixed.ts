@@ -14,7 +14,11 @@ const salt = `m${Date.now()}`;
 const lines0 = readFileSync(LOG, 'utf8').split('\n').length;
 const m0 = await metrics();
 const answers: Array<{ label: string; status: number; usage?: any; warnings?: unknown }> = [];
+// P27C_OWN=1: every call on /_vlrerank/rerank (its usage has model_calls, to add up with the metrics)
+const own = (path: string, body: any) => (process.env.P27C_OWN && path !== '/_vlrerank/rerank' ? { query: { text: body.query }, documents: body.documents.map((d: unknown) => (typeof d === 'string' ? { text: d } : d)) } : body);
 const run = async (label: string, path: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) => {
+  body = own(path, body);
+  if (process.env.P27C_OWN) path = '/_vlrerank/rerank';
   try {
     const r = await post(path, body, headers, signal);
     answers.push({ label, status: r.status, usage: r.json.usage, warnings: r.json.meta?.warnings ?? r.json.errors });
