@@ -17,6 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Reranker } from '../../src/rerank/reranker.js';
+import { withMeter, type WorkMeter } from '../../src/util/work-meter.js';
 
 const DATA = resolve(process.env.BENCH_DATA ?? '../shared/data');
 const MODELS = resolve(process.env.BENCH_MODELS ?? '../shared/models');
@@ -37,8 +38,9 @@ const mixedDocs = (n: number): Doc[] =>
 const total = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 
 async function scenario(name: string, reranker: Reranker, query: string, docs: Doc[]): Promise<void> {
-  const ports = await reranker.ports();
-  const calls = () => total(ports.modelCalls?.() ?? {});
+  // the scenario's model runs, those after the abort too (util/work-meter.ts)
+  const meter: WorkMeter = {};
+  const calls = () => total(meter);
   const ac = new AbortController();
   const c0 = calls();
   const t0 = performance.now();
@@ -53,7 +55,7 @@ async function scenario(name: string, reranker: Reranker, query: string, docs: D
   }, BUDGET);
   let outcome = 'completed';
   try {
-    await reranker.process({ query, documents: docs }, { signal: ac.signal });
+    await withMeter(meter, () => reranker.process({ query, documents: docs }, { signal: ac.signal }));
   } catch (e) {
     outcome = `rejected (${(e as Error).message.slice(0, 40)})`;
   }

@@ -14,7 +14,7 @@
  */
 import { isVlrerankError, vlrError } from '../errors.js';
 import { rerankInputRuleOf, type RerankInputRule } from '../rerank/types.js';
-import { callOptions, compatItem, errorHeader, timingHeaders, type ApiAnswer, type ApiCall, type ApiReranker } from './rerank.js';
+import { callOptions, compatItem, degradedOf, errorHeader, timingHeaders, type ApiAnswer, type ApiCall, type ApiReranker } from './rerank.js';
 
 /** Does this `/rerank` body speak TEI (texts, no documents)? */
 export function isTeiRequest(body: unknown): boolean {
@@ -79,6 +79,7 @@ async function answerTei(reranker: ApiReranker, body: TeiRequest, call: ApiCall)
   const withText = body.return_text === true;
   return {
     headers: { ...timingHeaders(out), ...errorHeader(out) },
+    ...degradedOf(out),
     body: out.map((r) => ({ index: r.index, score: r.score, ...(withText ? { text: typeof body.texts[r.index] === 'string' ? body.texts[r.index] : (r.document as { text?: string }).text ?? null } : {}) })),
   };
 }

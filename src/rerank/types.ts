@@ -160,7 +160,11 @@ export interface RerankUsage {
    * `usage.total_tokens` in the rerank APIs.
    */
   tokens: number;
-  /** Model forward calls issued for this request (batched), by model. */
+  /**
+   * Model runs (batches) that held this request's own inputs, by model (util/work-meter.ts): a
+   * feature another request computed (or is computing) costs none; a batch shared with another
+   * request counts on both. The server's own runs (concept bank, warm-up) count on none.
+   */
   model_calls: Record<string, number>;
   cache_hits: number;
   cache_misses: number;

@@ -28,6 +28,7 @@ import { manifestFor, type EncoderContext } from './context.js';
 import { clamp, dbPostprocess, dist, quadArea, sortReadingOrder, type Point } from './ocr-boxes.js';
 import { cropQuad, rotate180, type RgbImage } from './ocr-crop.js';
 import { spaceAtGaps, wordGaps } from './ocr-words.js';
+import { countRun, currentMeter } from '../../util/work-meter.js';
 import { planeTable, writePlanes } from '../pixels.js';
 
 export interface OcrLine {
@@ -133,6 +134,12 @@ export class OcrEngine {
     this.charset = Object.freeze(['', ...lines, ' ']);
   }
 
+  /** One run of `size` inputs: in the metrics, and on the meter of the request it ran for (usage.model_calls). */
+  #ran(size: number): void {
+    this.#onBatch?.(size);
+    countRun(this.id, [currentMeter()]);
+  }
+
   /** Create the sessions now (warm-up) instead of on first use: a text-free image would load the detector alone. */
   async load(): Promise<void> {
     for (const s of [this.det, this.rec, this.cls]) await s?.load();
@@ -188,7 +195,7 @@ export class OcrEngine {
     const dh = Math.max(32, Math.round((image.height * scale) / 32) * 32);
     const x = await image.planes(dw, dh, DET_SRC, DET_TABLE);
     const out = await this.det.run({ [this.manifest.io.det!.inputs[0]!]: new ort.Tensor('float32', x, [1, 3, dh, dw]) });
-    this.#onBatch?.(1);
+    this.#ran(1);
     const prob = out[this.manifest.io.det!.outputs[0]!]!.data as Float32Array;
     const boxes = dbPostprocess(prob, dw, dh, o)
       .map((q) => q.map(([bx, by]) => [clamp((bx * image.width) / dw, 0, image.width - 1), clamp((by * image.height) / dh, 0, image.height - 1)] as Point) as [Point, Point, Point, Point])
@@ -207,7 +214,7 @@ export class OcrEngine {
       const data = new Float32Array(batch.length * 3 * REC_HEIGHT * CLS_WIDTH);
       tensors.forEach((t, i) => data.set(t, i * t.length));
       const res = await this.cls!.run({ [this.manifest.io.cls!.inputs[0]!]: new ort.Tensor('float32', data, [batch.length, 3, REC_HEIGHT, CLS_WIDTH]) });
-      this.#onBatch?.(batch.length);
+      this.#ran(batch.length);
       const p = res[this.manifest.io.cls!.outputs[0]!]!.data as Float32Array;
       batch.forEach((_, i) => {
         out[s + i] = p[i * 2 + 1]! > 0.9 && p[i * 2 + 1]! > p[i * 2]!;
@@ -235,7 +242,7 @@ export class OcrEngine {
       const data = new Float32Array(group.length * per);
       inputs.forEach((t, k) => data.set(t, k * per));
       const res = await this.rec.run({ [this.manifest.io.rec!.inputs[0]!]: new ort.Tensor('float32', data, [group.length, 3, REC_HEIGHT, width]) });
-      this.#onBatch?.(group.length);
+      this.#ran(group.length);
       const t = res[this.manifest.io.rec!.outputs[0]!]!;
       const [, steps, classes] = t.dims as [number, number, number];
       const probs = t.data as Float32Array;

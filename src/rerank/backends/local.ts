@@ -35,19 +35,8 @@ export interface LocalLayers {
   models: Models;
   /** The shared feature extractor (media, frames, features, and the text vectors' cache). */
   features: MediaPort & { textVectors(model: TextVectorModel): TextVectorsPort };
-  /** Registry whose `vlrerank_batch_size` histogram counts model batches (usage.model_calls). */
   metrics?: Metrics;
   logger?: Logger;
-}
-
-/** Model batches run so far, by model: the count of the batch-size histogram. */
-function batchCounter(metrics: Metrics): () => Record<string, number> {
-  return () => {
-    const out: Record<string, number> = {};
-    const m = (metrics.batchSize as unknown as { hashMap: Record<string, { count: number; labels: { model?: string } }> }).hashMap;
-    for (const v of Object.values(m ?? {})) if (v.labels.model) out[v.labels.model] = (out[v.labels.model] ?? 0) + v.count;
-    return out;
-  };
 }
 
 /** The text embedder as the reranker's text port (texts submitted shortest first, see text-vectors.ts). */
@@ -63,9 +52,8 @@ export async function textPort(models: Models, id: string = DEFAULT_MODELS.textE
 
 /** Ports over a shared Models and FeatureExtractor (the server's); text vectors live in its feature cache. */
 export async function localPorts(layers: LocalLayers): Promise<RerankerPorts> {
-  const metrics = layers.metrics;
   const text = await textPort(layers.models);
-  return { text, media: layers.features, textVectors: layers.features.textVectors(text), modelCalls: metrics ? batchCounter(metrics) : undefined };
+  return { text, media: layers.features, textVectors: layers.features.textVectors(text) };
 }
 
 /** Standalone: build Models and a FeatureExtractor from the options (their own sessions, queues, cache). */
@@ -112,7 +100,7 @@ export async function createLocalPorts(options: RerankerOptions): Promise<Rerank
       await close();
       throw t;
     }
-    return { text, media: unavailableMedia(e), modelCalls: batchCounter(metrics), close };
+    return { text, media: unavailableMedia(e), close };
   }
   const ports = await localPorts({ models, metrics, features });
   const remote = options.remoteUrls?.length

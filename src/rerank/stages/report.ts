@@ -48,7 +48,8 @@ export interface ReportInput {
   /** Documents the remote workers were sent without their media (stages/remote.ts). */
   remoteErrors?: Array<{ index: number; error: VlrerankError }>;
   /** Model batch counters before and after the request. */
-  calls: { before: Record<string, number>; after: Record<string, number> };
+  /** Model runs of this request's own inputs, by model (util/work-meter.ts). */
+  calls: Record<string, number>;
   clock: Clock;
 }
 
@@ -67,8 +68,7 @@ function degradedRun(r: ReportInput): boolean {
 
 export function report(r: ReportInput, observe: RerankerOptions['observe']): RerankOutput {
   const { req } = r.plan;
-  const modelCalls: Record<string, number> = {};
-  for (const [k, v] of Object.entries(r.calls.after)) if (v - (r.calls.before[k] ?? 0) > 0) modelCalls[k] = v - (r.calls.before[k] ?? 0);
+  const modelCalls = { ...r.calls };
   const hits = r.preps.reduce((s, p) => s + p.cacheHits, r.queryCacheHits);
   const misses = r.preps.reduce((s, p) => s + p.cacheMisses, 0);
   const c = r.clock;

@@ -20,6 +20,7 @@ import type { FramesCallback } from '../admission-cost.js';
 import type { RecordKeys } from '../records/keys.js';
 import { storedFeatures } from '../records/use.js';
 import { counterOf } from '../chunking.js';
+import { withMeter, type WorkMeter } from '../../util/work-meter.js';
 import { rank, scoreDocuments, usedInstruction } from './fuse.js';
 import { keepBuilt, keptShape, mergeKept, withoutKept } from './kept.js';
 import { documentMedia, nothingScored, queryMedia } from './media.js';
@@ -45,10 +46,15 @@ export interface RequestContext {
 }
 
 /** The stages of one request, in order. */
-export async function runRequest(r: RequestContext, req: NormalizedInput, start: number, dequeued: number, signal: AbortSignal | undefined, options: ProcessOptions, observed = true, run: { budget?: RunBudget; onFrames?: FramesCallback } = {}): Promise<RerankOutput> {
+export function runRequest(r: RequestContext, req: NormalizedInput, start: number, dequeued: number, signal: AbortSignal | undefined, options: ProcessOptions, observed = true, run: { budget?: RunBudget; onFrames?: FramesCallback } = {}): Promise<RerankOutput> {
+  // the model runs of this request's own inputs, not the server's over its lifetime (util/work-meter.ts)
+  const meter: WorkMeter = {};
+  return withMeter(meter, () => stages(r, req, start, dequeued, signal, options, observed, run, meter));
+}
+
+async function stages(r: RequestContext, req: NormalizedInput, start: number, dequeued: number, signal: AbortSignal | undefined, options: ProcessOptions, observed: boolean, run: { budget?: RunBudget; onFrames?: FramesCallback }, meter: WorkMeter): Promise<RerankOutput> {
   const { budget, onFrames } = run;
   const ports = await r.ports();
-  const before = ports.modelCalls?.() ?? {};
   const plan = planRequest(req, ports, r.options, options);
   const remote = startRemote(plan, ports.remote, signal, budget?.untilMediaCutoff());
 
@@ -114,7 +120,7 @@ export async function runRequest(r: RequestContext, req: NormalizedInput, start:
       remoteScored: remoteOutcome.scores !== undefined,
       remoteErrors: remoteOutcome.documentErrors,
       remoteError: remoteOutcome.error,
-      calls: { before, after: ports.modelCalls?.() ?? {} },
+      calls: meter,
       clock: { start, dequeued, featuresMs, inferenceMs, fusionMs },
     },
     observed ? r.options.observe : undefined,

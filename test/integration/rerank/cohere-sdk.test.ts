@@ -83,4 +83,12 @@ describe('the Cohere SDK against vlrerank', () => {
     expect(r.results[0]!.index).toBe(0);
     expect(r.meta?.warnings?.some((w) => w.includes('documents[0]'))).toBe(true);
   }, 60_000);
+
+  it('meta.billed_units.search_units counts as Cohere bills: one per 100 documents (held-out probe round 27c: always 1)', async () => {
+    const many = Array.from({ length: 250 }, (_, i) => `document number ${i}`);
+    const r = await v2.rerank({ model: 'rerank-v3.5', query: 'number 7', documents: many });
+    expect(r.meta?.billedUnits?.searchUnits).toBe(3);
+    const hundred = await v1.rerank({ model: 'rerank-v3.5', query: 'number 7', documents: many.slice(0, 100) });
+    expect(hundred.meta?.billedUnits?.searchUnits).toBe(1);
+  }, 120_000);
 });
