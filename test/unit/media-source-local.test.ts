@@ -89,4 +89,30 @@ describe('data: URIs and base64', () => {
     expect((await rejection(src([]).resolve('data:image/png;base64,@@@notbase64@@@'))).code).toBe('VLR_BAD_REQUEST');
     expect((await rejection(src([]).resolve('data:image/png;base64'))).code).toBe('VLR_BAD_REQUEST');
   });
+
+  // held-out probe round 27b: a shopper's photo damaged on the way was read as a file path (403
+  // "outside the allowed media roots" or 404, the whole payload echoed), a tiny photo's short base64 too
+  it('reads damaged base64 as base64 and says what is wrong, not as a path', async () => {
+    const s = src([root]);
+    const damaged: Array<[string, string, RegExp]> = [
+      ['a stray character', `${b64.slice(0, 1000)}!${b64.slice(1000)}`, /'!' at character 1001 is not base64/],
+      ['padding past two', `${b64.replace(/=+$/, '')}====`, /'=' \(padding\) may only end it/],
+      ['percent-encoded', encodeURIComponent(b64), /'%' at character \d+ is not base64 \(percent-encoded/],
+      ['a dot inside', `${b64.slice(0, 5000)}.${b64.slice(5000)}`, /'\.' at character 5001/],
+    ];
+    for (const [what, ref, says] of damaged) {
+      const e = await rejection(s.resolve(ref));
+      expect({ what, code: e.code }).toEqual({ what, code: 'VLR_BAD_REQUEST' });
+      expect(e.message).toMatch(says);
+      expect(e.message.length).toBeLessThan(300);
+    }
+    // a 1×1 GIF is 60 characters of base64: under the length rule, its bytes say what it is
+    const gif = 'R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==';
+    expect(classifyRef(gif)).toBe('base64');
+    expect((await s.resolve(gif)).bytes.toString('latin1', 0, 6)).toBe('GIF89a');
+    expect(classifyRef('sub/rocket.jpg')).toBe('path');
+    expect(classifyRef('R0lGODlh/photos/a.jpg')).toBe('path');
+    // a small thumbnail's base64 damaged likewise (shorter than the length rule)
+    expect((await rejection(s.resolve(`${b64.slice(0, 1000)}!`))).message).toMatch(/'!' at character 1001/);
+  });
 });

@@ -32,9 +32,16 @@ export function decodeDataUri(uri: string, maxBytes: number): { bytes: Buffer; m
 export function decodeBase64(text: string, maxBytes: number): Buffer {
   const compact = text.replace(/\s+/g, '');
   if (Math.floor((compact.length * 3) / 4) > maxBytes + 3) throw tooLarge('base64 media', maxBytes);
-  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(compact)) throw vlrError('VLR_BAD_REQUEST', 'media is neither a URL, a data: URI, a path nor valid base64');
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(compact)) throw vlrError('VLR_BAD_REQUEST', `media is neither a URL, a data: URI, a path nor valid base64: ${notBase64(text)}`);
   const bytes = Buffer.from(compact, compact.includes('-') || compact.includes('_') ? 'base64url' : 'base64');
   if (bytes.length === 0) throw vlrError('VLR_BAD_REQUEST', 'base64 media is empty');
   if (bytes.length > maxBytes) throw tooLarge('base64 media', maxBytes, bytes.length);
   return bytes;
+}
+
+/** What makes a text no base64, for a client to find it: the first stray character and where, or misplaced padding. */
+function notBase64(text: string): string {
+  const stray = /[^\sA-Za-z0-9+/_=-]/.exec(text);
+  if (stray) return `'${stray[0]}' at character ${stray.index + 1} is not base64${stray[0] === '%' ? ' (percent-encoded? send the base64 text as it is)' : ''}`;
+  return "'=' (padding) may only end it, at most twice";
 }

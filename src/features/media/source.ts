@@ -96,14 +96,34 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** What kind of reference a string is. Base64 JPEG starts with "/9j/", so "looks like a path" must not win on a leading slash alone. */
+/** The longest path a file system takes (Linux's PATH_MAX; macOS's is 1024): a longer reference is no path. */
+const PATH_MAX = 4096;
+
+/** Whether bytes open as a photo or clip we read or name (JPEG, PNG, GIF, RIFF/WebP, TIFF, ISO BMFF, Matroska). */
+function opensAsMedia(b: Buffer): boolean {
+  const at = (s: string, i = 0) => b.toString('latin1', i, i + s.length) === s;
+  return (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) || at('\x89PNG') || at('GIF8') || at('RIFF') || at('II*\0') || at('MM\0*') || at('ftyp', 4) || at('\x1a\x45\xdf\xa3');
+}
+
+/**
+ * What kind of reference a string is. Base64 JPEG starts with "/9j/", so "looks like a path" must
+ * not win on a leading slash alone. Held-out probe round 27b: a shopper's base64 photo damaged on
+ * the way (one stray character, extra padding, percent-encoded by a form) was read as a path — a
+ * 403 "outside the media roots" or a 404 echoing the whole payload — and a tiny photo's base64 under
+ * 64 characters too: a reference longer than any path, or whose first bytes decode to a media
+ * format's signature and that ends in no file extension, is base64 (its decoding then says what is
+ * wrong with it).
+ */
 export function classifyRef(ref: string): MediaOrigin {
   if (/^https?:\/\//i.test(ref)) return 'url';
   if (/^data:/i.test(ref)) return 'data-uri';
   if (/^file:\/\//i.test(ref)) return 'path';
+  if (ref.length > PATH_MAX) return 'base64';
   const compact = ref.length > 64 ? ref.replace(/\s+/g, '') : ref;
   // Long, only base64 alphabet, no dot (paths to media files have an extension): base64.
   if (compact.length >= 64 && /^[A-Za-z0-9+/_-]+={0,2}$/.test(compact)) return 'base64';
+  // Shorter, or damaged: base64 when it opens as a media format's bytes and ends in no file extension.
+  if (/^[A-Za-z0-9+/_-]{16}/.test(compact) && !/\.\w{1,5}$/.test(compact) && opensAsMedia(Buffer.from(compact.slice(0, 16), 'base64'))) return 'base64';
   return 'path';
 }
 
