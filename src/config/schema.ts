@@ -27,6 +27,8 @@ export const serverSchema = z.strictObject({
   ui: z.boolean().default(true),
   /** Deepest JSON nesting accepted in a body vlrerank parses (deeper → 400 before anything walks it). */
   maxJsonDepth: positiveInt.default(1000),
+  /** Answers vlrerank writes itself whose JSON is estimated at this many bytes or more (documents echoed) are written in the JSON worker thread, not on the event loop. */
+  answerWorkerFromBytes: positiveInt.default(256 * 1024),
   /** Time a client has to send a request's headers (slowloris); past it Node answers 408 and closes. */
   headersTimeoutMs: positiveInt.default(30_000),
   /** Time a client has to send a whole request, headers and body (0: none). Passthrough uploads count too, so keep it generous. */

@@ -16,6 +16,7 @@ import type { Reranker } from '../rerank/reranker.js';
 import type { Admission } from '../rerank/admission.js';
 import type { JsonWorker } from '../util/json-worker.js';
 import { apiRerankNote, noteRerank } from './access-log.js';
+import { answerJson, answerUnwanted, endInTurns } from './answer-json.js';
 import { answerUnread, readJson } from './body.js';
 import { acceptedCoding, encode } from './compress.js';
 import { sendCompatError, sendError, type ErrorDeps } from './errors.js';
@@ -89,15 +90,17 @@ function apiCall(req: Request, res: Response): ApiCall {
  */
 export const CODE_FROM_BYTES = 1024;
 
-async function reply(res: Response, a: ApiAnswer): Promise<void> {
+async function reply(res: Response, a: ApiAnswer, worker: RerankRouteDeps['jsonWorker']): Promise<void> {
+  // a large answer (documents echoed) is written in the JSON worker (answer-json.ts)
+  const bytes = await answerJson(worker, a.body);
+  if (answerUnwanted(res)) return; // the client left meanwhile: nothing to write
   for (const [k, v] of Object.entries(a.headers)) res.setHeader(k, v);
   noteRerank(res, apiRerankNote(res.req.body, a.headers, a.degraded));
-  const bytes = Buffer.from(JSON.stringify(a.body));
   const coding = bytes.length >= CODE_FROM_BYTES ? acceptedCoding(res.req.headers['accept-encoding']) : undefined;
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.setHeader('vary', 'Accept-Encoding');
   if (coding) res.setHeader('content-encoding', coding);
-  res.end(coding ? await encode(bytes, coding) : bytes);
+  await endInTurns(res, coding ? await encode(bytes, coding) : bytes);
 }
 
 /** `POST /_vlrerank/rerank`, mounted under /_vlrerank (errors go to the ES-shaped error handler). */
@@ -105,7 +108,7 @@ export function rerankRouter(deps: RerankRouteDeps): Router {
   const r = Router();
   r.post('/rerank', admitEarly(deps), jsonBody(deps), async (req, res, next) => {
     try {
-      await reply(res, await rerankNative(deps.reranker, req.body, apiCall(req, res)));
+      await reply(res, await rerankNative(deps.reranker, req.body, apiCall(req, res)), deps.jsonWorker);
     } catch (e) {
       next(e);
     }
@@ -124,7 +127,7 @@ export function compatRerankRouter(deps: RerankRouteDeps, options: { forwardsInd
   const r = Router();
   const answer = (run: (body: unknown, call: ApiCall) => Promise<ApiAnswer>) => async (req: Request, res: Response) => {
     try {
-      await reply(res, await run(req.body, apiCall(req, res)));
+      await reply(res, await run(req.body, apiCall(req, res)), deps.jsonWorker);
     } catch (e) {
       // a TEI client reads TEI's `{error, error_type}` (rerank-tei.ts)
       sendCompatError(res, e, deps, isTeiRequest(req.body));

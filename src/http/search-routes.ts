@@ -21,7 +21,7 @@ import { acceptedCoding, encode } from './compress.js';
 import { esProduct, opaqueId, sendError, type ErrorDeps, type UpstreamProduct } from './errors.js';
 import { forwardBuffered } from './proxy-route.js';
 import { clientId, clientSignal, hasBody, prettyAsked, queryParams } from './request.js';
-import { stringifyAnswer } from '../util/json-tokens.js';
+import { answerJson, answerUnwanted, endInTurns } from './answer-json.js';
 import { ANSWER_CONTENT_TYPE, askedFormat, encodeAnswer, jsonObject } from './answer-format.js';
 
 /** `index` from the path (undefined for /_search); `next` hands the request to the streaming proxy untouched. */
@@ -38,13 +38,14 @@ export interface SearchRouteDeps extends ErrorDeps {
 }
 
 /** `whole`: the answer before the client's `filter_path` (the rerank's note is read from it). */
-async function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | Record<string, unknown>, params: URLSearchParams, whole?: Record<string, unknown>): Promise<void> {
+async function send(res: ServerResponse, worker: JsonWorker, status: number, headers: Record<string, string>, body: Buffer | Record<string, unknown>, params: URLSearchParams, whole?: Record<string, unknown>): Promise<void> {
   // the format the client asked for (`?format=yaml`, `Accept: application/cbor`…), as the engine answers it (answer-format.ts)
   // — the engine's own answer to the first stage too (its 404 for a missing index…), which vlrerank asked as JSON
   const asked = askedFormat(params, res.req?.headers.accept);
   const value = Buffer.isBuffer(body) && asked !== 'json' ? (jsonObject(body, headers['content-type']) ?? body) : body;
   const format = Buffer.isBuffer(value) ? 'json' : asked;
-  const bytes = Buffer.isBuffer(value) ? value : format !== 'json' ? encodeAnswer(value, format) : Buffer.from(prettyAsked(params) ? stringifyAnswer(value, 2) + '\n' : stringifyAnswer(value));
+  const bytes = Buffer.isBuffer(value) ? value : format !== 'json' ? encodeAnswer(value, format) : await answerJson(worker, value, prettyAsked(params) ? 2 : undefined);
+  if (answerUnwanted(res)) return; // the client left while it was written
   if (format !== 'json') headers = { ...headers, 'content-type': ANSWER_CONTENT_TYPE[format] };
   // gzip/deflate as the engine codes its answers for a client that accepts it (compress.ts)
   const coding = acceptedCoding(res.req?.headers['accept-encoding']);
@@ -56,7 +57,7 @@ async function send(res: ServerResponse, status: number, headers: Record<string,
   // (the engine's own, copied into `headers`, wins)
   for (const [k, v] of Object.entries({ ...opaqueId(res), ...headers })) res.setHeader(k, v);
   if (coding) res.setHeader('content-encoding', coding);
-  res.end(out);
+  await endInTurns(res, out);
 }
 
 /**
@@ -122,7 +123,7 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         const product = esProduct(deps.upstreamProduct);
         // `?pretty`: a reranked answer came compact whatever it said (held-out probe round 8a); bytes
         // from the engine were asked with the same parameter and are as it wrote them
-        await send(res, out.status, { ...product, ...out.headers }, out.body, inQuery?.params ?? params, out.whole);
+        await send(res, deps.jsonWorker, out.status, { ...product, ...out.headers }, out.body, inQuery?.params ?? params, out.whole);
       } catch (e) {
         // a browser page reads our error only with the engine's CORS headers for its origin (search/cors.ts)
         await deps.cors?.ask(deps.pool, req.headers.origin);

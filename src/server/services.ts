@@ -95,7 +95,7 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
     const metrics = createMetrics();
     // started now, so the first large body does not wait for a thread; closed last but one (requests
     // still being cut at shutdown may ask it: they get a failure, never a new thread)
-    const jsonWorker = new JsonWorker().start();
+    const jsonWorker = new JsonWorker({ answerFromBytes: config.server.answerWorkerFromBytes }).start();
     closers.push(() => jsonWorker.close());
     const pool = new UpstreamPool(config.upstream, { metrics });
     closers.push(() => pool.close());

@@ -29,6 +29,9 @@
  *           Uint32 byte ranges, 4 per item), decoded? (ArrayBuffer: the bytes after the content coding) }
  *   → { op: 'piece', id }   ← { id, ok: true, piece }  (the next piece of the long strings, in order)
  *   → { op: 'drop', id }    (forget what is left of `id`; no answer)
+ *   → { op: 'stringify', id, value, indent, nonce, kept }   (an answer to write: JSON.stringify, the
+ *       strings "<nonce><i>" written as kept[i] — numbers as the engine wrote them —, then UTF-8)
+ *       ← { id, ok: true, bytes (ArrayBuffer, transferred), length }  or  { id, ok: false, message }
  */
 export const JSON_WORKER_SOURCE = String.raw`
 'use strict';
@@ -376,5 +379,19 @@ parentPort.on('message', (m) => {
   }
   else if (m.op === 'piece') parentPort.postMessage(nextPiece(m.id));
   else if (m.op === 'drop') pending.delete(m.id);
+  else if (m.op === 'stringify') {
+    let bytes;
+    try {
+      let text = JSON.stringify(m.value, null, m.indent || undefined);
+      // numbers kept as the engine wrote them: their placeholders replaced, as stringifyAnswer does
+      if (m.kept.length) text = text.replace(new RegExp('"' + m.nonce + '(\\d+)"', 'g'), (_, i) => m.kept[Number(i)]);
+      bytes = new TextEncoder().encode(m.indent ? text + '\n' : text);
+    } catch (e) {
+      parentPort.postMessage({ id: m.id, ok: false, message: String((e && e.message) || e) });
+      return;
+    }
+    const ab = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer;
+    parentPort.postMessage({ id: m.id, ok: true, bytes: ab, length: bytes.length }, [ab]);
+  }
 });
 `;

@@ -22,7 +22,7 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Coding } from './content-coding.js';
 import { JSON_WORKER_SOURCE } from './json-worker-source.js';
 import { inLane, laneOfSignal, LaneQueue, type Lane } from './lanes.js';
-import type { Tokens } from './json-tokens.js';
+import { answerTokens, stringifyAnswer, type AnswerToken, type Tokens } from './json-tokens.js';
 
 export interface OffThreadOptions {
   coding: Coding;
@@ -78,6 +78,8 @@ interface Reply {
   longs?: Array<{ path: Key[]; length: number }>;
   piece?: string;
   bytes?: ArrayBuffer;
+  /** stringify: the answer's UTF-8 bytes (their count in `length`). */
+  length?: number;
   /** ndjson: header start, end, body start, end (bytes) of each item. */
   lines?: ArrayBuffer;
   /** ndjson with a content coding: the decoded bytes the ranges point into. */
@@ -88,6 +90,15 @@ interface Reply {
 
 /** Bodies (and `_bulk` lines) under this size are parsed on the main thread (~1 ms of JSON.parse); larger ones in the JSON worker. */
 export const SMALL_BODY = 256 * 1024;
+
+/**
+ * Answers whose JSON is estimated at this many bytes or more (answerSize) are written in the JSON
+ * worker (server.answerWorkerFromBytes); smaller ones here, where the round trip would cost more.
+ */
+export const ANSWER_WORKER_FROM_BYTES = 256 * 1024;
+
+/** An answer written (JsonWorker.stringify): its UTF-8 JSON, and whether the worker wrote it. */
+export type StringifyResult = { ok: true; bytes: Buffer; offThread: boolean } | OffThreadFailure;
 
 /** Strings longer than this are not cloned with the value but sent alone, one per turn of the event loop. */
 export const CUT_CHARS = 64 * 1024;
@@ -109,15 +120,62 @@ export class JsonWorker {
   readonly #piece: number;
   readonly #cut: number;
   readonly #limits: ResourceLimits | undefined;
+  readonly #answerFrom: number;
+  #answersOffThread = 0;
   /** Bodies waiting for the thread, by lane; `#busy` while one is being parsed (until its first answer). */
   readonly #turns = new LaneQueue<() => void>();
   #busy = false;
 
-  /** `resourceLimits`: the thread's heap bounds (a body too large for them kills the thread, not the process). */
-  constructor(o: { pieceChars?: number; cutChars?: number; resourceLimits?: ResourceLimits } = {}) {
+  /**
+   * `resourceLimits`: the thread's heap bounds (a body too large for them kills the thread, not the process).
+   * `answerFromBytes`: answers estimated this large or larger are written in the thread (ANSWER_WORKER_FROM_BYTES).
+   */
+  constructor(o: { pieceChars?: number; cutChars?: number; resourceLimits?: ResourceLimits; answerFromBytes?: number } = {}) {
     this.#piece = o.pieceChars ?? PIECE_CHARS;
     this.#cut = o.cutChars ?? CUT_CHARS;
     this.#limits = o.resourceLimits;
+    this.#answerFrom = o.answerFromBytes ?? ANSWER_WORKER_FROM_BYTES;
+  }
+
+  /** Answers written in the thread so far (stringify). */
+  get answersOffThread(): number {
+    return this.#answersOffThread;
+  }
+
+  /**
+   * `value` as UTF-8 JSON, as `Buffer.from(stringifyAnswer(value))` writes it (util/json-tokens.ts:
+   * `JSON.stringify`, numbers kept as the engine wrote them; with `indent`: indented, a newline
+   * after): here for an answer estimated under `answerFromBytes` (answerSize, which stops counting there), else in the thread — the structured clone of the value is all this thread
+   * pays (a memory copy of its strings), not the escaping scan, the UTF-8 encoding and the copies of
+   * a 10 MiB echo (issue 13: health waited 130–290 ms behind one). A value the clone cannot take (a
+   * function inside) is written here; a thread that fails or dies is a `worker` failure, never a hang.
+   */
+  async stringify(value: unknown, indent?: number): Promise<StringifyResult> {
+    const here = (): StringifyResult => ({ ok: true, bytes: Buffer.from(indent ? stringifyAnswer(value, indent) + '\n' : stringifyAnswer(value)), offThread: false });
+    if (this.#closed || answerSize(value, this.#answerFrom) < this.#answerFrom) return here();
+    const id = this.#next++;
+    // numbers kept as the engine wrote them (util/json-tokens.ts): each swapped for a placeholder while
+    // the value is cloned (postMessage clones at once), then put back; the worker writes them in
+    const kept: string[] = [];
+    const nonce = `vlr-token-${Math.random().toString(36).slice(2)}-`;
+    const tokenOf = answerTokens(value);
+    const swapped = tokenOf ? swapTokens(value, tokenOf, nonce, kept) : [];
+    let asked: Promise<Reply>;
+    try {
+      asked = this.#ask(id, { op: 'stringify', id, value, indent: indent ?? 0, nonce, kept });
+    } finally {
+      for (const [holder, key, v] of swapped) holder[key] = v;
+    }
+    let r: Reply;
+    try {
+      r = await asked;
+    } catch (e) {
+      if ((e as Error).name === 'DataCloneError') return here();
+      return { ok: false, kind: 'worker', message: (e as Error).message };
+    }
+    if (!r.ok || !r.bytes) return { ok: false, kind: 'worker', message: r.message ?? 'the JSON worker wrote no answer' };
+    this.#answersOffThread++;
+    return { ok: true, bytes: Buffer.from(r.bytes, 0, r.length), offThread: true };
   }
 
   /** Start the thread now (a server does at start, so the first large body does not wait for it). */
@@ -237,9 +295,14 @@ export class JsonWorker {
     if (this.#closed) return Promise.reject(new Error('the JSON worker is closed (the server is stopping)'));
     const w = this.#spawned();
     return new Promise<Reply>((resolve, reject) => {
+      try {
+        w.postMessage(msg, transfer); // throws (DataCloneError) for a value the clone cannot take
+      } catch (e) {
+        reject(e as Error);
+        return;
+      }
       this.#waiting.set(id, { resolve, reject });
       w.ref(); // a pending answer keeps the process alive; idle, the thread does not
-      w.postMessage(msg, transfer);
     });
   }
 
@@ -294,4 +357,62 @@ function setAt(value: unknown, path: Key[], s: string): unknown {
   for (const k of path.slice(0, -1)) node = node[k] as Record<Key, unknown>;
   node[path[path.length - 1]!] = s;
   return value;
+}
+
+/**
+ * About how many bytes `value`'s JSON takes, counted only up to `bound` (then `bound` is returned):
+ * strings and keys by their length, other scalars a few bytes each. Cheap before stringifying: it
+ * never reads a string's characters, and it stops once past `bound`, so an answer of any size costs
+ * at most the walk of its nodes up to there.
+ */
+export function answerSize(value: unknown, bound: number): number {
+  let n = 0;
+  const stack: unknown[] = [value];
+  while (stack.length && n < bound) {
+    const v = stack.pop();
+    if (typeof v === 'string') n += v.length + 2;
+    else if (v === null || typeof v !== 'object') n += 8;
+    else if (Array.isArray(v)) {
+      n += 2 + v.length;
+      for (let i = v.length - 1; i >= 0; i--) stack.push(v[i]);
+    } else {
+      n += 2;
+      for (const k in v) {
+        if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+        n += k.length + 4;
+        stack.push((v as Record<string, unknown>)[k]);
+      }
+    }
+  }
+  return Math.min(n, bound);
+}
+
+type Holder = Record<string, unknown>;
+
+/**
+ * Swap each value `tokenOf` keeps a token for (as stringifyAnswer's replacer asks it: holder, key,
+ * value) for `"<nonce><i>"`, the token pushed to `kept` at i; returns what to put back. A walk of
+ * the nodes, never of a string's characters.
+ */
+function swapTokens(value: unknown, tokenOf: AnswerToken, nonce: string, kept: string[]): Array<[Holder, string, unknown]> {
+  const swapped: Array<[Holder, string, unknown]> = [];
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object') continue;
+    const holder = v as Holder;
+    for (const key of Array.isArray(v) ? v.keys() : Object.keys(v)) {
+      const k = String(key);
+      const x = holder[k];
+      const token = tokenOf(holder, k, x);
+      if (token === undefined) {
+        stack.push(x);
+        continue;
+      }
+      swapped.push([holder, k, x]);
+      holder[k] = `${nonce}${kept.length}`;
+      kept.push(token);
+    }
+  }
+  return swapped;
 }
