@@ -97,12 +97,14 @@ export class ImageExtractor {
     return this.#d.known.seenPathHash(ref);
   }
 
-  /** The content hash of a local file as it is now: the memo's when its size and mtime are unchanged, else read (ports.ts `fileContentHash`). */
+  /** The content hash of a local file as it is now: the memo's when its size, mtime and ctime are unchanged, else read (ports.ts `fileContentHash`). */
   async fileHash(ref: string, signal?: AbortSignal): Promise<string | undefined> {
     if (classifyRef(ref) !== 'path') return undefined;
     const known = await this.#d.known.pathHash(ref);
     if (known) return known;
-    const m = await this.#d.source.resolve(ref, { maxBytes: this.#d.limits.maxBytes, signal }).catch(() => undefined);
+    // hashed a MiB at a time from the open file, its bytes never held (a window of large photos after a restart)
+    const m = await this.#d.source.openLocal(ref, this.#d.limits.maxBytes).catch(() => undefined);
+    await m?.fh.close();
     signal?.throwIfAborted();
     if (!m) return undefined;
     this.#d.known.remember(ref, m);
