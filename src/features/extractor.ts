@@ -238,6 +238,11 @@ export class FeatureExtractor {
     return this.#images.seenHash(ref);
   }
 
+  /** The content hash of a local file as it is now (ports.ts `fileContentHash`); undefined for other references. */
+  fileContentHash(ref: string, signal?: AbortSignal): Promise<string | undefined> {
+    return this.#images.fileHash(ref, signal);
+  }
+
   /** Features of several images; they share model batches. Results in input order. */
   images(refs: string[], request: FeatureRequest = {}): Promise<ImageResult[]> {
     return Promise.all(refs.map((r) => this.#images.image(r, request)));

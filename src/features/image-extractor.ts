@@ -97,6 +97,20 @@ export class ImageExtractor {
     return this.#d.known.seenPathHash(ref);
   }
 
+  /** The content hash of a local file as it is now: the memo's when its size, mtime and ctime are unchanged, else read (ports.ts `fileContentHash`). */
+  async fileHash(ref: string, signal?: AbortSignal): Promise<string | undefined> {
+    if (classifyRef(ref) !== 'path') return undefined;
+    const known = await this.#d.known.pathHash(ref);
+    if (known) return known;
+    // hashed a MiB at a time from the open file, its bytes never held (a window of large photos after a restart)
+    const m = await this.#d.source.openLocal(ref, this.#d.limits.maxBytes).catch(() => undefined);
+    await m?.fh.close();
+    signal?.throwIfAborted();
+    if (!m) return undefined;
+    this.#d.known.remember(ref, m);
+    return m.contentHash;
+  }
+
   /** Features of raw bytes already in hand (e.g. an uploaded query image). */
   async imageBytes(bytes: Buffer, request: FeatureRequest = {}): Promise<ImageResult> {
     return this.#featuresHeld(sha256Hex(bytes), (held) => decodeOnce(this.#d.cpu, () => held.decode(bytes)), request);

@@ -1,7 +1,7 @@
 /**
  * What the extractor remembers about media references it has read, so that a reference seen
  * before costs little when its features are cached: a local file keeps its content hash while its
- * size and mtime do not change (one stat() instead of a read and a sha256), and a URL keeps its
+ * size, mtime and ctime do not change (one stat() instead of a read and a sha256), and a URL keeps its
  * ETag / Last-Modified for a conditional re-fetch (a 304 costs no body). Bounded LRUs of small
  * records; never holds media bytes and never decides whether a path is allowed (local.ts does).
  *
@@ -22,8 +22,8 @@ import type { UrlMemo } from './store/tier.js';
 
 /** A persistent memo of local files by real path (the disk tier's). */
 export interface FileMemoStore {
-  memoGet(location: string): { size: number; mtimeMs: number; contentHash: string } | undefined;
-  memoSet(location: string, memo: { size: number; mtimeMs: number; contentHash: string }): void;
+  memoGet(location: string): { size: number; mtimeMs: number; ctimeMs?: number; contentHash: string } | undefined;
+  memoSet(location: string, memo: { size: number; mtimeMs: number; ctimeMs?: number; contentHash: string }): void;
 }
 
 /** A persistent memo of URLs by the object they name (the disk tier's). */
@@ -51,7 +51,7 @@ export type UrlValidators = UrlMemo;
 
 export class KnownMedia {
   /** Reference → real path, size, mtime and content hash of the copy whose features are cached. */
-  readonly #paths = new LRUCache<string, { location: string; size: number; mtimeMs: number; contentHash: string }>({ max: 100_000 });
+  readonly #paths = new LRUCache<string, { location: string; size: number; mtimeMs: number; ctimeMs?: number; contentHash: string }>({ max: 100_000 });
   /** URL → validators and content hash of the copy whose features are cached. */
   readonly #urls = new LRUCache<string, UrlValidators>({ max: 50_000 });
   readonly #o: KnownMediaOptions;
@@ -66,13 +66,13 @@ export class KnownMedia {
     this.rememberPath(ref, m);
   }
 
-  /** A local file seen before keeps its content hash while its size and mtime do not change. */
+  /** A local file seen before keeps its content hash while its size, mtime and ctime do not change. */
   rememberPath(ref: string, m: Omit<MediaBytes, 'bytes'>): void {
     // size and mtime from the same open file the bytes came from (no window for a change between)
     if (m.origin !== 'path' || !m.location || !m.file) return;
     this.#paths.set(ref, { location: m.location, ...m.file, contentHash: m.contentHash });
     const kept = this.#o.memo?.memoGet(m.location);
-    if (!kept || kept.contentHash !== m.contentHash || kept.size !== m.file.size || kept.mtimeMs !== m.file.mtimeMs) {
+    if (!kept || kept.contentHash !== m.contentHash || kept.size !== m.file.size || kept.mtimeMs !== m.file.mtimeMs || kept.ctimeMs !== m.file.ctimeMs) {
       this.#o.memo?.memoSet(m.location, { ...m.file, contentHash: m.contentHash });
     }
   }
@@ -99,7 +99,7 @@ export class KnownMedia {
   }
 
   /** The persistent memo of `ref`'s real path (the roots are checked again: a memo never bypasses them). */
-  async #persisted(ref: string): Promise<{ location: string; size: number; mtimeMs: number; contentHash: string } | undefined> {
+  async #persisted(ref: string): Promise<{ location: string; size: number; mtimeMs: number; ctimeMs?: number; contentHash: string } | undefined> {
     const { memo, localPath } = this.#o;
     if (!memo || !localPath || classifyRef(ref) !== 'path') return undefined;
     const location = await localPath(ref).catch(() => undefined);
@@ -175,12 +175,14 @@ export function urlIdentity(ref: string): string {
 }
 
 /** The memo's content hash if the file still has its size and mtime (one stat()), else undefined. */
-function unchanged(memo: { location: string; size: number; mtimeMs: number; contentHash: string }): string | undefined {
-  let st: { size: number; mtimeMs: number } | undefined;
+function unchanged(memo: { location: string; size: number; mtimeMs: number; ctimeMs?: number; contentHash: string }): string | undefined {
+  let st: { size: number; mtimeMs: number; ctimeMs: number } | undefined;
   try {
     st = statSync(memo.location, { throwIfNoEntry: false });
   } catch {
     st = undefined;
   }
-  return st && st.size === memo.size && st.mtimeMs === memo.mtimeMs ? memo.contentHash : undefined;
+  // the ctime as well: a file replaced by a copy that kept its size and mtime (`cp -p`, `rsync -t`, `touch -r`)
+  // moves it, which no one can set back; a memo without it (an older build's) is read again once
+  return st && st.size === memo.size && st.mtimeMs === memo.mtimeMs && st.ctimeMs === memo.ctimeMs ? memo.contentHash : undefined;
 }

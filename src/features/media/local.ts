@@ -83,7 +83,7 @@ function noRoots() {
  * Open a file that `findUnderRealRoots` returned, refusing what is no regular file or is over `max`
  * bytes; size and mtime from the open file itself. The caller closes it (`fh.close()`).
  */
-export async function openFileBounded(real: string, max: number, ref: string): Promise<{ fh: FileHandle; size: number; mtimeMs: number }> {
+export async function openFileBounded(real: string, max: number, ref: string): Promise<{ fh: FileHandle; size: number; mtimeMs: number; ctimeMs: number }> {
   let fh: FileHandle;
   try {
     // O_NOFOLLOW: if the last component was swapped for a symlink after realpath(), refuse.
@@ -99,7 +99,8 @@ export async function openFileBounded(real: string, max: number, ref: string): P
     const st = await fh.stat();
     if (!st.isFile()) throw vlrError('VLR_BAD_REQUEST', `media path ${ref} is not a regular file`);
     if (st.size > max) throw tooLarge(ref, max, st.size);
-    return { fh, size: st.size, mtimeMs: st.mtimeMs };
+    // ctime too: a copy that keeps the mtime (`cp -p`, `rsync -t`, `touch -r`) still moves it (held-out probe round 27a)
+    return { fh, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
   } catch (e) {
     await fh.close();
     throw e;
@@ -107,12 +108,12 @@ export async function openFileBounded(real: string, max: number, ref: string): P
 }
 
 /** Read a file that `findUnderRealRoots` returned, bounded in bytes; size and mtime from the same open file. */
-export async function readFileBounded(real: string, max: number, ref: string): Promise<{ bytes: Buffer; size: number; mtimeMs: number }> {
-  const { fh, size, mtimeMs } = await openFileBounded(real, max, ref);
+export async function readFileBounded(real: string, max: number, ref: string): Promise<{ bytes: Buffer; size: number; mtimeMs: number; ctimeMs: number }> {
+  const { fh, size, mtimeMs, ctimeMs } = await openFileBounded(real, max, ref);
   try {
     const buf = Buffer.alloc(size);
     const { bytesRead } = await fh.read(buf, 0, size, 0);
-    return { bytes: buf.subarray(0, bytesRead), size, mtimeMs };
+    return { bytes: buf.subarray(0, bytesRead), size, mtimeMs, ctimeMs };
   } finally {
     await fh.close();
   }

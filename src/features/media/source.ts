@@ -71,11 +71,11 @@ export interface MediaBytes {
   /** Final URL after redirects (url origin) or the resolved real path (path origin). */
   location?: string;
   /** Size and modification time of the file as read (path origin): a change detector for callers. */
-  file?: { size: number; mtimeMs: number };
+  file?: { size: number; mtimeMs: number; ctimeMs?: number };
 }
 
 /** A local file open for a reader that takes it as a file (openLocal): what MediaBytes says of it, without its bytes. */
-export type LocalFile = Omit<MediaBytes, 'bytes'> & { fh: FileHandle; origin: 'path'; location: string; file: { size: number; mtimeMs: number } };
+export type LocalFile = Omit<MediaBytes, 'bytes'> & { fh: FileHandle; origin: 'path'; location: string; file: { size: number; mtimeMs: number; ctimeMs?: number } };
 
 export interface ResolveOptions {
   /** Lower the byte limit for this call (e.g. videos have their own). */
@@ -363,8 +363,8 @@ export class MediaSource {
 
   async readLocal(ref: string, maxBytes: number): Promise<MediaBytes> {
     const real = await this.localPath(ref);
-    const { bytes, size, mtimeMs } = await readFileBounded(real, maxBytes, ref);
-    return withHash({ bytes, location: real, file: { size, mtimeMs } }, 'path');
+    const { bytes, size, mtimeMs, ctimeMs } = await readFileBounded(real, maxBytes, ref);
+    return withHash({ bytes, location: real, file: { size, mtimeMs, ctimeMs } }, 'path');
   }
 
   /**
@@ -375,9 +375,9 @@ export class MediaSource {
    */
   async openLocal(ref: string, maxBytes: number): Promise<LocalFile> {
     const real = await this.localPath(ref);
-    const { fh, size, mtimeMs } = await openFileBounded(real, maxBytes, ref);
+    const { fh, size, mtimeMs, ctimeMs } = await openFileBounded(real, maxBytes, ref);
     try {
-      return { fh, contentHash: await hashOpenFile(fh, size), origin: 'path', location: real, file: { size, mtimeMs } };
+      return { fh, contentHash: await hashOpenFile(fh, size), origin: 'path', location: real, file: { size, mtimeMs, ctimeMs } };
     } catch (e) {
       await fh.close();
       throw e;

@@ -62,6 +62,12 @@ const imagePart = visualFrame.extend({
   k: z.string().min(1),
   /** Hash of the media reference (contentId). */
   r: z.string().min(1),
+  /**
+   * contentId of the bytes the features were computed from (held-out probe round 27a): a local file
+   * replaced under the same path keeps `r`, and its record is refused when the file now holds other
+   * bytes. Absent in records of older builds (used as before).
+   */
+  b: z.string().min(1).optional(),
   /** OCR text and its passage vector, when OCR ran. */
   ocr: z.object({ t: z.string(), v: b64.optional(), /** How the lines were read (ports.ts `ocrReading`); none: before ocr25. */ g: z.string().optional() }).optional(),
 });

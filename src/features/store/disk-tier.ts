@@ -80,6 +80,8 @@ interface Stamp { t: number; n: number }
 export interface FileMemo {
   size: number;
   mtimeMs: number;
+  /** Absent in an older build's memo (then read again once). */
+  ctimeMs?: number;
   contentHash: string;
 }
 

@@ -70,6 +70,8 @@ interface Visuals {
   /** A model ran for this document's media or their visual passages. */
   computed?: boolean;
   image?: VisualFeatures;
+  /** The content hash of the image's bytes read (the record's `b`), when the port tells it. */
+  imageHash?: string;
   video?: { frames: VisualFeatures[]; times: number[]; fps: number; maxFrames: number };
   /** The image's and frames' visual texts, in that order, and the passage vectors of those and of the OCR text (last). */
   texts?: { visual: VisualText[]; ocrText?: string; vectors: Float32Array[] };
@@ -115,6 +117,7 @@ export async function buildRecords(given: RecordDocument[], o: RecordOptions, d:
         if (doc.image !== undefined) {
           const r = await d.media.image(doc.image, { detect: true, ocr, signal: o.signal });
           v.image = r.features;
+          v.imageHash = r.contentHash;
           v.computed ||= !r.cacheHit;
         }
         if (doc.video !== undefined) {
@@ -159,7 +162,7 @@ export async function buildRecords(given: RecordDocument[], o: RecordOptions, d:
     const first = v.image ? 1 : 0;
     if (v.image && t && doc.image !== undefined) {
       const ocrVector = t.ocrText !== undefined ? t.vectors[t.visual.length] : undefined;
-      r.image = { k: d.keys.image!, r: contentId(doc.image), ...frame(v.image, t.visual[0]!, t.vectors[0]!), ...(ocr ? { ocr: { t: t.ocrText ?? '', ...(ocrVector ? { v: encodeVector(ocrVector) } : {}), ...(d.keys.ocrReading ? { g: d.keys.ocrReading } : {}) } } : {}) };
+      r.image = { k: d.keys.image!, r: contentId(doc.image), ...(v.imageHash ? { b: contentId(v.imageHash) } : {}), ...frame(v.image, t.visual[0]!, t.vectors[0]!), ...(ocr ? { ocr: { t: t.ocrText ?? '', ...(ocrVector ? { v: encodeVector(ocrVector) } : {}), ...(d.keys.ocrReading ? { g: d.keys.ocrReading } : {}) } } : {}) };
     }
     if (v.video && t && doc.video !== undefined) {
       r.video = { k: d.keys.video!(v.video.fps, v.video.maxFrames), r: contentId(doc.video), fps: v.video.fps, mf: v.video.maxFrames, t: v.video.times, f: v.video.frames.map((f, j) => frame(f, t.visual[first + j]!, t.vectors[first + j]!)) };

@@ -64,8 +64,8 @@ const dimensionReason = (e: unknown): RejectReason => (e instanceof DimensionMis
  * `standIns[i]`: document i is a stand-in for content the index keeps out of `_source`
  * (standInDocument below): its record's parts are taken as its own, without the content check.
  */
-export function storedFeatures(p: RequestPlan, records: ReadonlyArray<unknown> | undefined, keys: RecordKeys, standIns: ReadonlyArray<boolean> = []): StoredFeatures {
-  const out = readRecords(p, records, keys, standIns);
+export function storedFeatures(p: RequestPlan, records: ReadonlyArray<unknown> | undefined, keys: RecordKeys, standIns: ReadonlyArray<boolean> = [], fileHashes: ReadonlyArray<string | undefined> = []): StoredFeatures {
+  const out = readRecords(p, records, keys, standIns, fileHashes);
   // a stand-in has no content to compute from: a part its record cannot give is the caller's mistake
   p.req.documents.forEach((d, i) => {
     const s = out.docs[i];
@@ -76,7 +76,8 @@ export function storedFeatures(p: RequestPlan, records: ReadonlyArray<unknown> |
   return out;
 }
 
-function readRecords(p: RequestPlan, records: ReadonlyArray<unknown> | undefined, keys: RecordKeys, standIns: ReadonlyArray<boolean>): StoredFeatures {
+/** `fileHashes[i]`: the content hash of document i's local photo as it is now (undefined: not known, the part's `b` is not checked). */
+function readRecords(p: RequestPlan, records: ReadonlyArray<unknown> | undefined, keys: RecordKeys, standIns: ReadonlyArray<boolean>, fileHashes: ReadonlyArray<string | undefined>): StoredFeatures {
   const out: StoredFeatures = { docs: [], used: 0, rejected: 0, rejections: [], byReason: {} };
   if (!records || !p.useLocal) return out;
   // the text model's dimension: a part of unit vectors of another length scored ~0 (probe round 13e)
@@ -111,6 +112,8 @@ function readRecords(p: RequestPlan, records: ReadonlyArray<unknown> | undefined
       if (im && d.image !== undefined) {
         if (!keys.image || im.k !== keys.image) reject('.image: made by other models or settings', 'other_config');
         else if (!trusted && im.r !== contentId(d.image)) reject('.image: made from another image', 'other_content');
+        // the same path, other bytes: a photo replaced in place (held-out probe round 27a)
+        else if (!trusted && im.b !== undefined && fileHashes[i] !== undefined && im.b !== contentId(fileHashes[i]!)) reject('.image: made from another copy of its file (replaced since)', 'other_content');
         else if (p.ocr && !ocrCurrent(im.ocr, keys)) reject('.image: holds no OCR read as this OCR reads, and OCR is asked', 'no_ocr');
         else s.image = { ...decodeVisual(im, dim), ...(im.ocr ? { ocrText: im.ocr.t, ...(im.ocr.v ? { ocrVector: decodeUnitVector(im.ocr.v, dim) } : {}) } : {}) };
       }

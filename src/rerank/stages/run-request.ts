@@ -19,6 +19,7 @@ import type { RunBudget } from '../budget.js';
 import type { FramesCallback } from '../admission-cost.js';
 import type { RecordKeys } from '../records/keys.js';
 import { storedFeatures } from '../records/use.js';
+import { recordFileHashes } from '../records/file-hashes.js';
 import { counterOf } from '../chunking.js';
 import { withMeter, type WorkMeter } from '../../util/work-meter.js';
 import { rank, scoreDocuments, usedInstruction } from './fuse.js';
@@ -68,7 +69,7 @@ async function stages(r: RequestContext, req: NormalizedInput, start: number, de
   const shape = r.prepared ? keptShape(plan, options.records !== undefined) : undefined;
   const kept = shape !== undefined ? r.prepared!.find(shape, plan.req.documents, ports.media) : undefined;
   const work = kept?.found ? withoutKept(plan, kept.sides) : plan;
-  const stored = storedFeatures(work, options.records, await r.recordKeys(), options.recordStandIns);
+  const stored = storedFeatures(work, options.records, await r.recordKeys(), options.recordStandIns, await recordFileHashes(work, options.records, ports.media, signal));
   const bank = needsConceptBank(work, stored.docs) ? r.conceptBank() : undefined;
   const query = await queryMedia(work, ports.media, budget?.media ?? signal, onFrames);
   const media = await documentMedia(work, ports.media, r.options.mediaConcurrency ?? 16, signal, stored.docs, budget?.media, onFrames);
