@@ -107,7 +107,7 @@ export const upstreamSchema = z.strictObject({
 export const logSchema = z.strictObject({
   /** Log level of the JSON logs on stdout. */
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** One access-log line per request. */
+  /** One access-log line per request, written at `info`: a `level` above it (`warn`, `error`…) drops them too. */
   access: z.boolean().default(true),
   /**
    * With `access`: also a line for each successful health probe (`GET /_vlrerank/health`, `?ready`,
