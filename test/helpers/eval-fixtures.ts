@@ -38,9 +38,13 @@ export function cocoEvalFiles(limit: number): { dir: string; queries: string; qr
   return { dir, queries: join(dir, 'queries.jsonl'), qrels: join(dir, 'qrels.tsv'), texts: new Map(rows.map((r) => [String(r.coco_id), r.captions[1]!])) };
 }
 
-/** `npx tsx src/cli/main.ts eval …` from the repository root, without the caller's VLRERANK_* variables. */
+/**
+ * `vlrerank eval …` from the repository root (node + tsx, as evalExit runs it: `npx tsx` ran the same
+ * file behind an npm process and tsx's own launcher, about a second of start-up more per run), without
+ * the caller's VLRERANK_* variables.
+ */
 export function evalCli(args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
-  return run('npx', ['tsx', 'src/cli/main.ts', 'eval', ...args], {
+  return run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'eval', ...args], {
     cwd: REPO_ROOT,
     env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VLRERANK_'))), ...env },
     timeout: 600_000,

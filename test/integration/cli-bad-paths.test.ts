@@ -33,7 +33,9 @@ async function refusal(args: string[]): Promise<{ code: number; stderr: string }
   return e!;
 }
 
-describe('CLI: bad file paths and flags are named, exit 2, no stack', { timeout: 300_000 }, () => {
+// each case is its own child process reading only the files written above: run side by side (one
+// node + tsx start-up after another was nearly all of this file's time)
+describe('CLI: bad file paths and flags are named, exit 2, no stack', { timeout: 300_000, concurrent: true }, () => {
   it.each([
     [['rerank', '-q', 'apple', '-d', join(dir, 'nope.jsonl')], `--docs ${join(dir, 'nope.jsonl')}: no such file`],
     [['rerank', '-q', 'apple', '-d', dir], `--docs ${dir}: not a file`],

@@ -56,7 +56,11 @@ function cli(args: string[], opts: { cwd?: string; stdout?: number; until?: stri
   });
 }
 
-describe('vlrerank in batch jobs', { timeout: 120_000 }, () => {
+// each case is its own child processes reading only the files written above (none writes where
+// another looks): run side by side (one node + tsx start-up after another was nearly all of this
+// file's time); a case's time then includes its neighbours' start-ups, hence 300 s as in cli-unix
+// (the two reranks loading the text model met 120 s at a load average of 20)
+describe('vlrerank in batch jobs', { timeout: 300_000, concurrent: true }, () => {
   it('output into a full disk: one line naming it, exit 1, no stack', async () => {
     const full = openSync('/dev/full', 'w');
     try {

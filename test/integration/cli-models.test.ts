@@ -1,5 +1,5 @@
 /**
- * The `vlrerank models` command as a user runs it (tsx src/cli/main.ts): list, pull from a mirror
+ * The `vlrerank models` command as a user runs it (node --import tsx src/cli/main.ts): list, pull from a mirror
  * into an empty models dir, verify (exit 0 when good, 1 with the fixing command when not).
  */
 import { execFile } from 'node:child_process';
@@ -15,7 +15,7 @@ let dir: string;
 
 async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(join(REPO_ROOT, 'node_modules/.bin/tsx'), ['src/cli/main.ts', 'models', ...args], {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'models', ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, VLRERANK_MODEL_MIRRORS: '', ...env },
     });

@@ -44,7 +44,9 @@ function cli(args: string[], opts: { stdin?: string; firstChunkOnly?: boolean } 
   });
 }
 
-describe('vlrerank as a Unix tool', { timeout: 300_000 }, () => {
+// each case is its own child process reading only the files written above: run side by side (one
+// node + tsx start-up after another was nearly all of this file's time)
+describe('vlrerank as a Unix tool', { timeout: 300_000, concurrent: true }, () => {
   it.each([
     [['--bogus'], "error: unknown option '--bogus'"],
     [['nosuchcmd'], "error: unknown command 'nosuchcmd'"],

@@ -3,7 +3,7 @@
  * `Retry-After`): the run stopped at the first refusal (resumable, held-out probe round 8a). Now it
  * waits what `Retry-After` asks, says so on the progress line (stderr, where no bar is drawn),
  * sends the write again and goes on — its page reads alike; past `--max-refusals` refusals in a
- * row it stops naming the 429, and a second run writes what is left. The CLI as a user runs it (tsx src/cli/main.ts) with
+ * row it stops naming the 429, and a second run writes what is left. The CLI as a user runs it (node --import tsx src/cli/main.ts) with
  * real models against Elasticsearch 8.19 behind a relay that plays the 429 (`faultyEngineRelay`).
  */
 import { execFile } from 'node:child_process';
@@ -21,7 +21,7 @@ let relay: FaultyRelay;
 
 async function cli(upstream: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(join(REPO_ROOT, 'node_modules/.bin/tsx'), ['src/cli/main.ts', 'index', ...args, '--pipeline', 'knowledge-base'], {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'index', ...args, '--pipeline', 'knowledge-base'], {
       cwd: REPO_ROOT,
       env: { ...process.env, VLRERANK_UPSTREAM: upstream, VLRERANK_MODELS_DIR: MODELS, VLRERANK_MEDIA_ROOTS: DATA, VLRERANK_PIPELINES_DIR: join(REPO_ROOT, 'pipelines'), VLRERANK_LOG_LEVEL: 'silent' },
       timeout: 600_000,

@@ -1,5 +1,5 @@
 /**
- * `vlrerank index backfill` as a user runs it (tsx src/cli/main.ts) against Elasticsearch 8.19:
+ * `vlrerank index backfill` as a user runs it (node --import tsx src/cli/main.ts) against Elasticsearch 8.19:
  * a bad flag is refused with a message naming it (exit 2, nothing read); on an index made by
  * `vlrerank index setup` with documents written straight to the engine, it writes every record,
  * says so, and prints its throughput against the model-alone ceiling measured in the same run; a
@@ -27,7 +27,7 @@ const store = tempStoreDir('backfill-cli');
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(join(REPO_ROOT, 'node_modules/.bin/tsx'), ['src/cli/main.ts', 'index', ...args, '--pipeline', 'grocery'], {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'index', ...args, '--pipeline', 'grocery'], {
       cwd: REPO_ROOT,
       env: { ...process.env, VLRERANK_UPSTREAM: url, VLRERANK_MODELS_DIR: MODELS, VLRERANK_MEDIA_ROOTS: DATA, VLRERANK_PIPELINES_DIR: join(REPO_ROOT, 'pipelines'), VLRERANK_LOG_LEVEL: 'silent', VLRERANK_STORE_DISK_PATH: store.path },
       timeout: 600_000,

@@ -45,19 +45,21 @@ describe('vlrerank index backfill stopped by a signal', () => {
   beforeAll(async () => {
     url = await useEngine('elasticsearch');
     const docs = scifactDocs(N);
-    for (const index of indices) {
+    // the two indices are set up side by side (each a CLI process of its own)
+    await Promise.all(indices.map(async (index) => {
       await fetch(`${url}/${index}`, { method: 'DELETE' });
       const setup = await cli(['setup', index]);
       expect(setup.code, setup.stderr).toBe(0);
       const nd = docs.flatMap((d) => [JSON.stringify({ index: { _id: d.id } }), JSON.stringify({ title: d.title, text: d.text })]).join('\n') + '\n';
       await fetch(`${url}/${index}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: nd });
-    }
+    }));
   }, 300_000);
   afterAll(async () => {
     for (const index of indices) await fetch(`${url}/${index}`, { method: 'DELETE' });
   });
 
-  it.each([
+  // each signal has its own index and its own child processes: the two run side by side
+  it.concurrent.each([
     ['SIGTERM', 143, indices[0]!],
     ['SIGINT', 130, indices[1]!],
   ] as const)('%s: says how far it got (N of 30, as the engine holds), exit %i; a rerun writes the rest', { timeout: 300_000 }, async (signal, exit, index) => {

@@ -31,7 +31,7 @@ describe.each(ENGINES)('index setup --write-template on %s', (engine) => {
   };
   const cli = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
     try {
-      const { stdout, stderr } = await run(join(REPO_ROOT, 'node_modules/.bin/tsx'), ['src/cli/main.ts', 'index', 'setup', ...args], { cwd: REPO_ROOT, env: { ...process.env, VLRERANK_UPSTREAM: url, VLRERANK_PIPELINES_DIR: PIPELINES, VLRERANK_LOG_LEVEL: 'silent' }, timeout: 120_000 });
+      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'index', 'setup', ...args], { cwd: REPO_ROOT, env: { ...process.env, VLRERANK_UPSTREAM: url, VLRERANK_PIPELINES_DIR: PIPELINES, VLRERANK_LOG_LEVEL: 'silent' }, timeout: 120_000 });
       return { code: 0, stdout, stderr };
     } catch (e) {
       const err = e as { code: number; stdout: string; stderr: string };

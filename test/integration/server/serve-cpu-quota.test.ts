@@ -60,10 +60,10 @@ async function serveIn<T>(quota: number | undefined, o: { models: boolean; env?:
 const limits = async (url: string) => ((await (await fetch(`${url}/_vlrerank/health`)).json()) as { rerank_admission: { limits: { maxQueued: number; maxInFlightDocuments: number } } }).rerank_admission.limits;
 
 it.skipIf(skip !== undefined)('a CPU quota of half a core: said at start, admission sized for 1 core; none: 2 cores, no word', { timeout: 300_000 }, async () => {
-  const low = await serveIn(50_000, { models: false }, limits);
+  // each server in a cgroup of its own: the two run side by side
+  const [low, none] = await Promise.all([serveIn(50_000, { models: false }, limits), serveIn(undefined, { models: false }, limits)]);
   expect(low.out).toContain('a CPU quota of 0.5 cores (cgroup) lowers the cores');
   expect(low.seen).toMatchObject({ maxQueued: 8, maxInFlightDocuments: 256 });
-  const none = await serveIn(undefined, { models: false }, limits);
   expect(none.out).toContain('vlrerank listening');
   expect(none.out).not.toContain('a CPU quota');
   expect(none.seen).toMatchObject({ maxQueued: 8 * availableParallelism() });
@@ -71,9 +71,9 @@ it.skipIf(skip !== undefined)('a CPU quota of half a core: said at start, admiss
 
 it.skipIf(skip !== undefined)("a CPU quota of half a core: onnxruntime's sessions run fewer threads than with 2 intra-op threads", { timeout: 300_000 }, async () => {
   const threads = async (_url: string, pid: number) => readdirSync(`/proc/${pid}/task`).length;
-  const quota = await serveIn(50_000, { models: true }, threads);
+  // each server in a cgroup of its own (each held to half a core): the two run side by side
+  const [quota, two] = await Promise.all([serveIn(50_000, { models: true }, threads), serveIn(50_000, { models: true, env: { VLRERANK_INTRA_OP_THREADS: '2' } }, threads)]);
   expect(quota.out).toMatch(/reranker ready in/);
-  const two = await serveIn(50_000, { models: true, env: { VLRERANK_INTRA_OP_THREADS: '2' } }, threads);
   expect(two.out).toMatch(/reranker ready in/);
   expect(quota.seen).toBeLessThan(two.seen);
 });
@@ -81,10 +81,9 @@ it.skipIf(skip !== undefined)("a CPU quota of half a core: onnxruntime's session
 const noTaskset = skip ?? (spawnSync('sh', ['-c', 'command -v taskset']).status !== 0 ? 'needs taskset (util-linux)' : undefined);
 it.skipIf(noTaskset !== undefined)("an affinity of one core (taskset -c 0, no quota): onnxruntime's sessions run fewer threads than with 2 intra-op threads", { timeout: 300_000 }, async () => {
   const threads = async (_url: string, pid: number) => readdirSync(`/proc/${pid}/task`).length;
-  const one = await serveIn(undefined, { models: true, cpus: '0' }, threads);
+  const [one, two] = await Promise.all([serveIn(undefined, { models: true, cpus: '0' }, threads), serveIn(undefined, { models: true, cpus: '0', env: { VLRERANK_INTRA_OP_THREADS: '2' } }, threads)]);
   expect(one.out).toMatch(/reranker ready in/);
   expect(one.out).not.toContain('a CPU quota');
-  const two = await serveIn(undefined, { models: true, cpus: '0', env: { VLRERANK_INTRA_OP_THREADS: '2' } }, threads);
   expect(two.out).toMatch(/reranker ready in/);
   expect(one.seen).toBeLessThan(two.seen);
 });
