@@ -6,7 +6,8 @@
  * (130, 143, 2). The real CLI as users run it, through a real vlrerank on Elasticsearch 8.19 (six
  * COCO-mini photos); a plain relay in front of it counts the searches, so each signal is sent after
  * searches were answered, and closing the relay is the proxy going away. A query the engine refuses
- * (a 10,000-word text passes Elasticsearch's maxClauseCount) stops the run the same way, and the
+ * (a 40,000-word text passes Elasticsearch's maxClauseCount, which 8.x derives from the heap: a
+ * 10,000-word one passed it once the test engines had 1 GiB) stops the run the same way, and the
  * message names the engine's root cause, not its "all shards failed".
  */
 import { spawn } from 'node:child_process';
@@ -21,6 +22,8 @@ import { REPO_ROOT } from '../../helpers/paths.js';
 const INDEX = 'eval-coco-stop';
 const N = 6;
 const REPEAT = 60; // 360 queries: far more than are done before the signal
+/** Copies of a caption in the query the engine refuses: ~40,000 words, past maxClauseCount for heaps up to ~2 GiB (with 1 GiB, 10,000 words passed and 20,000 were refused). */
+const LONG = 4000;
 let p: SearchProxy;
 const files = cocoEvalFiles(N);
 const queries = join(files.dir, 'many.jsonl');
@@ -141,7 +144,7 @@ describe('a query the engine refuses mid-run', { timeout: 600_000 }, () => {
   it('stops the run with the root cause named; the searches before it are written', async () => {
     const [[id1, t1], [id2, t2]] = [...files.texts];
     const q = join(files.dir, 'long.jsonl');
-    writeFileSync(q, [{ _id: id1, text: t1 }, { _id: id2, text: t2 }, { _id: 'long', text: `${t1} `.repeat(1000) }].map((x) => JSON.stringify(x)).join('\n'));
+    writeFileSync(q, [{ _id: id1, text: t1 }, { _id: id2, text: t2 }, { _id: 'long', text: `${t1} `.repeat(LONG) }].map((x) => JSON.stringify(x)).join('\n'));
     const json = join(files.dir, 'long.json');
     const r = await evalExit(['--url', p.url, '--index', INDEX, '--queries', q, '--window', '5', '--json', json], 600_000);
     expect(r.code).toBe(2);
@@ -157,7 +160,7 @@ describe('--fit: a query the engine refuses', { timeout: 600_000 }, () => {
   it('names the root cause too (the fit collects every judged query first)', async () => {
     const ids = [...files.texts.keys()];
     const q = join(files.dir, 'fit-long.jsonl');
-    writeFileSync(q, [...[...files.texts].map(([id, text]) => ({ _id: id, text, relevant: [id] })), { _id: 'long', text: `${files.texts.get(ids[0]!)!} `.repeat(1000), relevant: [ids[0]] }].map((x) => JSON.stringify(x)).join('\n'));
+    writeFileSync(q, [...[...files.texts].map(([id, text]) => ({ _id: id, text, relevant: [id] })), { _id: 'long', text: `${files.texts.get(ids[0]!)!} `.repeat(LONG), relevant: [ids[0]] }].map((x) => JSON.stringify(x)).join('\n'));
     const r = await evalExit(['--url', p.url, '--index', INDEX, '--queries', q, '--window', '5', '--fit', '--folds', '2'], 600_000);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('query "long" (window 5)');
