@@ -53,7 +53,7 @@ export async function measureTierCosts(o: { documents: number; iterations: numbe
   const reranker = async (cacheMaxBytes: number, tiers: LowerTiers) => {
     const features = await FeatureExtractor.create(models, { media: cfg.media, cacheMaxBytes, detectScoreThreshold: VISUAL_PASSAGE_DETECT_THRESHOLD, ocrId: null, tiers });
     extractors.push(features);
-    return new Reranker({ ports: await localPorts({ models, metrics, features }), mediaRoots: [DATA] });
+    return new Reranker({ ports: await localPorts({ models, features }), mediaRoots: [DATA] });
   };
   try {
     const l1 = await reranker(512 << 20, {});

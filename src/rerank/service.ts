@@ -134,7 +134,7 @@ export async function createRerankService(
         return { text, media: unavailableMedia(e), remote, retry: retryDue };
       }
       const clip = config.rerank.clipModel ? await clipPort(models, f, config.rerank.clipModel, { maxBytes: config.media.maxBytes }) : undefined;
-      return { ...(await localPorts({ models, metrics: deps.metrics, features: f, logger: deps.logger })), remote, clip };
+      return { ...(await localPorts({ models, features: f })), remote, clip };
     },
     observe: {
       // cache events come from the feature cache itself (onCacheEvent above), counted once

@@ -47,7 +47,7 @@ beforeAll(async () => {
   metrics = createMetrics({ defaults: false });
   models = await Models.create(modelsConfig({ batch: { maxBatchSize: BATCH, maxWaitMs: 2, maxQueue: 1024 } }), { metrics });
   fx = await FeatureExtractor.create(models, { media: mediaSchema.parse({ roots: [DATA] }), cacheMaxBytes: 64 * 1024 * 1024 });
-  reranker = new Reranker({ ports: async () => localPorts({ models, metrics, features: fx }) });
+  reranker = new Reranker({ ports: async () => localPorts({ models, features: fx }) });
   await reranker.warmup(); // sessions loaded: what follows is about the queues, not loading
   [bge, cls, det] = await Promise.all([models.textEmbedder(), models.imageClassifier(), models.objectDetector()]);
 });

@@ -25,7 +25,7 @@ beforeAll(async () => {
   metrics = createMetrics({ defaults: false });
   models = await Models.create(modelsConfig(), { metrics });
   fx = await FeatureExtractor.create(models, { media: mediaSchema.parse({ roots: [DATA] }), cacheMaxBytes: 16 << 20, ocrId: null });
-  reranker = new Reranker({ ports: () => localPorts({ models, metrics, features: fx }) });
+  reranker = new Reranker({ ports: () => localPorts({ models, features: fx }) });
 });
 afterAll(async () => {
   await fx.close();

@@ -19,8 +19,7 @@ import { decodeImage, preprocessImage } from '../../features/media/image.js';
 import { shortestFirst, type TextVectorModel } from '../../features/text-vectors.js';
 import { checkModelConfig } from '../../models/check.js';
 import { DEFAULT_MODELS, Models } from '../../models/index.js';
-import type { Logger } from '../../observability/logger.js';
-import { createMetrics, type Metrics } from '../../observability/metrics.js';
+import { createMetrics } from '../../observability/metrics.js';
 import type { RerankerOptions } from '../options.js';
 import type { DualEncoderPort, MediaPort, RerankerPorts, TextEncoderPort, TextVectorsPort } from '../ports.js';
 import { createRemoteScorer } from './remote.js';
@@ -35,8 +34,6 @@ export interface LocalLayers {
   models: Models;
   /** The shared feature extractor (media, frames, features, and the text vectors' cache). */
   features: MediaPort & { textVectors(model: TextVectorModel): TextVectorsPort };
-  metrics?: Metrics;
-  logger?: Logger;
 }
 
 /** The text embedder as the reranker's text port (texts submitted shortest first, see text-vectors.ts). */
@@ -102,7 +99,7 @@ export async function createLocalPorts(options: RerankerOptions): Promise<Rerank
     }
     return { text, media: unavailableMedia(e), close };
   }
-  const ports = await localPorts({ models, metrics, features });
+  const ports = await localPorts({ models, features });
   const remote = options.remoteUrls?.length
     ? await createRemoteScorer({ urls: options.remoteUrls, model: options.remoteModel, apiKey: options.remoteApiKey, timeoutMs: options.remoteTimeoutMs, media: { reader: features.source, maxPixels: cfg.media.maxPixels } })
     : undefined;

@@ -47,7 +47,6 @@ export interface ReportInput {
   remoteError?: VlrerankError;
   /** Documents the remote workers were sent without their media (stages/remote.ts). */
   remoteErrors?: Array<{ index: number; error: VlrerankError }>;
-  /** Model batch counters before and after the request. */
   /** Model runs of this request's own inputs, by model (util/work-meter.ts). */
   calls: Record<string, number>;
   clock: Clock;
