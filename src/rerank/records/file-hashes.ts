@@ -15,7 +15,9 @@ export async function recordFileHashes(p: RequestPlan, records: ReadonlyArray<un
   const reads = new Semaphore(8);
   return Promise.all(
     p.req.documents.map(async (d, i) => {
-      if (d.image === undefined || records[i] == null) return undefined;
+      // only a record whose image part names its bytes (`b`) is checked against them (use.ts): an
+      // older build's record, or one without an image part, is used as before — its file not read
+      if (d.image === undefined || (records[i] as { image?: { b?: unknown } } | null | undefined)?.image?.b === undefined) return undefined;
       const release = await reads.acquire(signal);
       try {
         return await hashOf(d.image, signal);
