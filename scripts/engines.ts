@@ -390,6 +390,9 @@ export interface EngineHealth {
   httpStatus?: number;
   /** Shards being recovered or allocated now (a node that just started recovers its indices: red until then). */
   initializing?: number;
+  /** Shards started, and cluster-state tasks queued: both move while a node recovers. */
+  active?: number;
+  pendingTasks?: number;
 }
 
 /** Is the engine on its port healthy (yellow or green) and the expected distribution/version? */
@@ -398,14 +401,14 @@ export async function engineHealth(name: EngineName, timeoutMs = 2_000): Promise
   const base = engineUrl(name);
   try {
     const h = await fetch(`${base}/_cluster/health`, { signal: AbortSignal.timeout(timeoutMs) });
-    const health = (await h.json()) as { status?: string; initializing_shards?: number };
+    const health = (await h.json()) as { status?: string; initializing_shards?: number; active_shards?: number; number_of_pending_tasks?: number };
     if (!h.ok) return { healthy: false, listening: true, httpStatus: h.status };
     const n = await fetch(`${base}/_nodes/_local?filter_path=nodes.*.version`, { signal: AbortSignal.timeout(timeoutMs) });
     const nodes = (await n.json()) as { nodes?: Record<string, { version: string }> };
     const version = nodes.nodes ? Object.values(nodes.nodes)[0]?.version : undefined;
     const distribution = n.headers.get('x-elastic-product') === 'Elasticsearch' ? 'elasticsearch' : 'opensearch';
     const healthy = (health.status === 'green' || health.status === 'yellow') && version === spec.version && distribution === spec.distribution;
-    return { healthy, listening: true, distribution, version, status: health.status, initializing: health.initializing_shards };
+    return { healthy, listening: true, distribution, version, status: health.status, initializing: health.initializing_shards, active: health.active_shards, pendingTasks: health.number_of_pending_tasks };
   } catch {
     return { healthy: false, listening: false };
   }
@@ -491,40 +494,43 @@ export async function startEngine(name: EngineName, options: { auto?: boolean; t
   const spec = ENGINES[name];
   const url = engineUrl(name);
   const first = await engineHealth(name);
-  if (usable(name, first)) {
+  if (await usable(name, first)) {
     if (!options.auto) rmSync(join(STATE_DIR, `${name}.auto`), { force: true }); // adopted by a person
     return { name, url, started: false, ms: Date.now() - t0 };
   }
   return withLock(name, async () => {
     const again = await engineHealth(name);
-    if (usable(name, again)) return { name, url, started: false, ms: Date.now() - t0 };
+    if (await usable(name, again)) return { name, url, started: false, ms: Date.now() - t0 };
     let pid = readPid(name);
     if (again.listening && !pid) {
       throw new Error(`port ${spec.httpPort} answers but not with a healthy ${spec.distribution} ${spec.version} (${JSON.stringify(again)}); stop whatever holds it`);
     }
     // an engine of ours already running but not healthy: starting up, or stuck (restarted below)
     let restartable = pid !== undefined;
+    let launched = !pid;
     if (!pid) await launch(name);
     if (options.auto) writeFileSync(join(STATE_DIR, `${name}.auto`), String(process.pid));
     const deadline = Date.now() + (options.timeoutMs ?? 180_000);
     let waitFrom = Date.now();
     for (;;) {
       const h = await engineHealth(name);
-      if (usable(name, h)) break;
+      if (await usable(name, h)) break;
       pid = readPid(name);
       if (Date.now() > 1_000 + waitFrom && existsSync(pidFile(name)) && !pid) {
         throw new Error(`${name} exited during start-up; see ${join(installDir(name), 'logs')}`);
       }
-      if (restartable && pid && Date.now() - waitFrom > (options.stuckMs ?? STUCK_MS)) {
+      if (restartable && pid && !redAndIdle(name, h) && Date.now() - waitFrom > (options.stuckMs ?? STUCK_MS)) {
         // alive, ours, and not healthy for a minute though it was running before we came: a node
         // that cannot free its heap or lost its way does not recover by itself, and every later
-        // suite would wait for it. Say what it showed, then restart it once.
+        // suite would wait for it. Say what it showed, then restart it once. (A node that answers red
+        // with nothing moving is not stuck: a restart cannot place a primary no node may hold.)
         restartable = false;
         log(`${name} (pid ${pid}) has not answered healthy for ${Math.round((Date.now() - waitFrom) / 1000)} s; last answer ${JSON.stringify(h)}`);
         log(await diagnose(name));
         await stopEngine(name, 15_000);
         if (options.auto) writeFileSync(join(STATE_DIR, `${name}.auto`), String(process.pid));
         await launch(name);
+        launched = true;
         waitFrom = Date.now();
         continue;
       }
@@ -534,26 +540,49 @@ export async function startEngine(name: EngineName, options: { auto?: boolean; t
       await sleep(500);
     }
     log(`${name} healthy on ${url} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    return { name, url, started: true, ms: Date.now() - t0 };
+    return { name, url, started: launched, ms: Date.now() - t0 };
   });
 }
 
 /**
  * Good enough to run tests on: the expected distribution and version answering, green or yellow —
- * or red with nothing left recovering, which names indices whose primaries cannot be assigned: other
- * indices serve, so the node is used and said to be red once (a test's own broken index must not stop
- * every later suite). Red while shards initialise is a node still recovering: waited for.
+ * or red and holding still, which names indices whose primaries cannot be assigned: other indices
+ * serve, so the node is used and said to be red once (a test's own broken index must not stop every
+ * later suite). A node that just started is red too, and for a moment nothing initialises yet while
+ * the gateway reads its shards: so red counts only on a node up for RED_AFTER_UPTIME_MS and when,
+ * over RED_STILL_MS, nothing initialised, no cluster task was pending and no shard became active.
+ * Red while recovering is waited for.
  */
+const RED_STILL_MS = 3_000;
+const RED_AFTER_UPTIME_MS = 20_000;
 const namedRed = new Set<string>();
-function usable(name: EngineName, h: EngineHealth): boolean {
+async function usable(name: EngineName, h: EngineHealth): Promise<boolean> {
   if (h.healthy) return true;
-  const spec = ENGINES[name];
-  if (h.status !== 'red' || h.initializing !== 0 || h.version !== spec.version || h.distribution !== spec.distribution) return false;
+  if (!redAndIdle(name, h) || (await uptimeMs(name)) < RED_AFTER_UPTIME_MS) return false;
+  await sleep(RED_STILL_MS);
+  const later = await engineHealth(name);
+  if (later.healthy) return true;
+  if (!redAndIdle(name, later) || later.active !== h.active) return false;
   if (!namedRed.has(name)) {
     namedRed.add(name);
     log(`${name} is red (an index has an unassigned primary); using it — see ${engineUrl(name)}/_cluster/health?level=indices`);
   }
   return true;
+}
+
+async function uptimeMs(name: EngineName): Promise<number> {
+  try {
+    const r = await fetch(`${engineUrl(name)}/_nodes/_local/stats/jvm?filter_path=nodes.*.jvm.uptime_in_millis`, { signal: AbortSignal.timeout(2_000) });
+    const body = (await r.json()) as { nodes?: Record<string, { jvm?: { uptime_in_millis?: number } }> };
+    return Object.values(body.nodes ?? {})[0]?.jvm?.uptime_in_millis ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
+function redAndIdle(name: EngineName, h: EngineHealth): boolean {
+  const spec = ENGINES[name];
+  return h.status === 'red' && h.initializing === 0 && h.pendingTasks === 0 && h.version === spec.version && h.distribution === spec.distribution;
 }
 
 /** Start the engine's JVM as a daemon (its launcher exits once the node is forked). */
