@@ -18,12 +18,15 @@
 import { statSync } from 'node:fs';
 import { LRUCache } from 'lru-cache';
 import { classifyRef, type MediaBytes } from './media/source.js';
-import type { UrlMemo } from './store/tier.js';
+import type { FileMemo, UrlMemo } from './store/tier.js';
+
+/** A local file known by its real path, with what identifies the copy whose features are kept. */
+type KnownFile = FileMemo & { location: string };
 
 /** A persistent memo of local files by real path (the disk tier's). */
 export interface FileMemoStore {
-  memoGet(location: string): { size: number; mtimeMs: number; ctimeMs?: number; contentHash: string } | undefined;
-  memoSet(location: string, memo: { size: number; mtimeMs: number; ctimeMs?: number; contentHash: string }): void;
+  memoGet(location: string): FileMemo | undefined;
+  memoSet(location: string, memo: FileMemo): void;
 }
 
 /** A persistent memo of URLs by the object they name (the disk tier's). */
@@ -51,7 +54,7 @@ export type UrlValidators = UrlMemo;
 
 export class KnownMedia {
   /** Reference → real path, size, mtime and content hash of the copy whose features are cached. */
-  readonly #paths = new LRUCache<string, { location: string; size: number; mtimeMs: number; ctimeMs?: number; contentHash: string }>({ max: 100_000 });
+  readonly #paths = new LRUCache<string, KnownFile>({ max: 100_000 });
   /** URL → validators and content hash of the copy whose features are cached. */
   readonly #urls = new LRUCache<string, UrlValidators>({ max: 50_000 });
   readonly #o: KnownMediaOptions;
@@ -99,7 +102,7 @@ export class KnownMedia {
   }
 
   /** The persistent memo of `ref`'s real path (the roots are checked again: a memo never bypasses them). */
-  async #persisted(ref: string): Promise<{ location: string; size: number; mtimeMs: number; ctimeMs?: number; contentHash: string } | undefined> {
+  async #persisted(ref: string): Promise<KnownFile | undefined> {
     const { memo, localPath } = this.#o;
     if (!memo || !localPath || classifyRef(ref) !== 'path') return undefined;
     const location = await localPath(ref).catch(() => undefined);
@@ -175,7 +178,7 @@ export function urlIdentity(ref: string): string {
 }
 
 /** The memo's content hash if the file still has its size and mtime (one stat()), else undefined. */
-function unchanged(memo: { location: string; size: number; mtimeMs: number; ctimeMs?: number; contentHash: string }): string | undefined {
+function unchanged(memo: KnownFile): string | undefined {
   let st: { size: number; mtimeMs: number; ctimeMs: number } | undefined;
   try {
     st = statSync(memo.location, { throwIfNoEntry: false });

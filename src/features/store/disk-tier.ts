@@ -37,7 +37,7 @@ import type { Logger } from '../../observability/logger.js';
 import { probeDiskFile } from './disk-probe.js';
 import { DiskStatus } from './disk-status.js';
 import { FileIdentity } from './file-replaced.js';
-import type { TierHealth, TierHooks, TierState, UrlMemo } from './tier.js';
+import type { FileMemo, TierHealth, TierHooks, TierState, UrlMemo } from './tier.js';
 
 export interface DiskTierOptions {
   /** Folder of the store (created if missing); the LMDB file is `features.mdb` in it. */
@@ -76,14 +76,6 @@ interface LmdbStats { pageSize: number; treeBranchPageCount: number; treeLeafPag
 
 /** An entry's access stamp (ms; 0: an older version's memo entry, counted at open) and counted size. */
 interface Stamp { t: number; n: number }
-
-export interface FileMemo {
-  size: number;
-  mtimeMs: number;
-  /** Absent in an older build's memo (then read again once). */
-  ctimeMs?: number;
-  contentHash: string;
-}
 
 export class DiskTier {
   readonly path: string;

@@ -54,6 +54,15 @@ export interface TierHealth extends TierCounters {
   fileBytes?: number;
 }
 
+/** A local file's size, mtime and ctime and the content hash of the copy whose features are kept (known-media.ts), as the disk tier keeps them. */
+export interface FileMemo {
+  size: number;
+  mtimeMs: number;
+  /** Absent in an older build's memo (then read again once). */
+  ctimeMs?: number;
+  contentHash: string;
+}
+
 /** A URL's validators and the content hash of the copy whose features are kept (known-media.ts), as the persistent tiers keep them. */
 export interface UrlMemo {
   etag?: string;
