@@ -24,7 +24,7 @@ import type { Tokens } from '../util/json-tokens.js';
 import { hasVisibleText } from '../util/visible-text.js';
 import { unrerankable } from './unrerankable.js';
 import { isObject } from '../util/is-object.js';
-import { adHocTextPipeline, bad, rerankerRetrieverSchema, unwrapRetriever, type KnnClause } from './retriever.js';
+import { adHocTextPipeline, bad, nestedReranker, rerankerRetrieverSchema, unwrapRetriever, type KnnClause } from './retriever.js';
 
 export type { KnnClause } from './retriever.js';
 
@@ -177,6 +177,11 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
     if (!hasVisibleText(r.data.inference_text)) bad('retriever.text_similarity_reranker.inference_text', VISIBLE_RULE);
     if (r.data.chunk_rescorer !== undefined) bad('retriever.text_similarity_reranker.chunk_rescorer', 'is not supported: long documents are chunked by the pipeline (scorer.chunking)');
     retriever = r.data;
+  } else {
+    const nested = nestedReranker(body.retriever, 'retriever');
+    if (nested !== undefined) {
+      bad(nested, 'vlrerank runs [text_similarity_reranker] only as the top-level retriever, over a [standard] or [knn] retriever: below another retriever it would reach the engine, which has no such retriever or runs its own inference reranker in its place');
+    }
   }
 
   let osPipeline: Pipeline | undefined;

@@ -75,6 +75,32 @@ function bothFilters(child: unknown, top: unknown): unknown {
 }
 
 /**
+ * Where a `text_similarity_reranker` sits below another retriever (`rrf`, `linear`, `rescorer`,
+ * `pinned`…: their `retriever` and `retrievers` children, linear's `{retriever, weight}` entries
+ * too), as the path to name in the 400; undefined when none does. Only the top-level one is
+ * vlrerank's: a nested one went to the engine, which has no such retriever (the thin builds, every
+ * OpenSearch: a parse error naming the outer retriever) or runs its own inference reranker in its
+ * place — never vlrerank's pipeline (held-out probe round 28a).
+ */
+export function nestedReranker(retriever: unknown, at: string): string | undefined {
+  if (!isObject(retriever)) return undefined;
+  for (const [kind, inner] of Object.entries(retriever)) {
+    const here = `${at}.${kind}`;
+    if (kind === 'text_similarity_reranker') return here;
+    if (!isObject(inner)) continue;
+    const kids: Array<[unknown, string]> = [[inner.retriever, `${here}.retriever`]];
+    if (Array.isArray(inner.retrievers)) {
+      inner.retrievers.forEach((r, i) => kids.push(isObject(r) && isObject(r.retriever) ? [r.retriever, `${here}.retrievers.${i}.retriever`] : [r, `${here}.retrievers.${i}`]));
+    }
+    for (const [kid, path] of kids) {
+      const found = nestedReranker(kid, path);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+/**
  * Unwrap a first-stage retriever — the reranker's child at `at`, or a plain `standard`/`knn`
  * retriever a search asks vlrerank to rerank (`at` = `retriever`) — into a plain search body (+ a
  * kNN clause). `topFilter`: the reranker's own `filter`.

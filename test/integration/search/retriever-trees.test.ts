@@ -1,0 +1,55 @@
+/**
+ * Retriever trees with a rerank inside, as a search team writes them from the engines' docs
+ * (held-out probe round 28a):
+ * - a `text_similarity_reranker` below another retriever (`rrf`, `linear`, `rescorer`, `pinned`)
+ *   went to the engine, which has no such retriever (a parse error naming the outer one — on 9.2,
+ *   whose `rescorer` is native, "[rescorer] failed to parse field [retriever]") or, licensed, runs
+ *   its own inference reranker in its place: now vlrerank's 400 naming where it sits and why;
+ * Real Elasticsearch 9.2 and OpenSearch 3.6, the official clients, the knowledge-base pipeline and
+ * the real text model.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { clientSearchRaw, isElasticsearch, type Engine, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { knowledgeBaseSuite } from '../../helpers/knowledge-base-suite.js';
+
+const INDEX = 'kb-retriever-trees-it';
+const DOCS = [
+  { title: 'apple pie', text: 'a sweet apple pie baked with cinnamon' },
+  { title: 'red apple', text: 'a crisp red apple from the orchard' },
+  { title: 'apple laptop', text: 'a laptop computer made by apple' },
+  { title: 'banana', text: 'a ripe banana' },
+];
+const standard = { standard: { query: { match: { text: 'apple' } } } };
+const reranker = (child: unknown = standard) => ({ text_similarity_reranker: { retriever: child, field: 'text', inference_text: 'apple fruit', rank_window_size: 10 } });
+
+/** A search by the engine's official client (OpenSearch's takes the search in `body`). */
+const search = (engine: Engine, url: string, body: object) => clientSearchRaw(engine, url, isElasticsearch(engine) ? { index: INDEX, ...body } : { index: INDEX, body });
+
+describe.each(['elasticsearch9', 'opensearch3'] as Engine[])('retriever trees with a rerank inside (%s)', (engine) => {
+  let p: SearchProxy;
+  const proxy = knowledgeBaseSuite(engine, INDEX, DOCS);
+  beforeAll(() => {
+    p = proxy();
+  });
+
+  it('a text_similarity_reranker below another retriever is refused naming where it sits', async () => {
+    const trees: Array<[string, unknown]> = [
+      ['retriever.rrf.retrievers.0.text_similarity_reranker', { rrf: { retrievers: [reranker(), standard] } }],
+      ['retriever.linear.retrievers.1.retriever.text_similarity_reranker', { linear: { retrievers: [{ retriever: standard, weight: 1 }, { retriever: reranker(), weight: 2 }] } }],
+      ['retriever.rescorer.retriever.text_similarity_reranker', { rescorer: { retriever: reranker(), rescore: { query: { rescore_query: { match: { title: 'pie' } } } } } }],
+      ['retriever.pinned.retriever.text_similarity_reranker', { pinned: { ids: ['3'], retriever: reranker() } }],
+    ];
+    for (const [path, retriever] of trees) {
+      const r = await search(engine, p.url, { retriever });
+      expect(r.statusCode, JSON.stringify(r.body)).toBe(400);
+      expect(r.body.error.type).toBe('illegal_argument_exception');
+      expect(r.body.error.reason).toContain(`[${path}]`);
+      expect(r.body.error.reason).toContain('only as the top-level retriever');
+    }
+    // the top-level reranker is still vlrerank's
+    const top = await search(engine, p.url, { retriever: reranker() });
+    expect(top.statusCode).toBe(200);
+    expect(top.body.vlrerank.syntax).toBe('retriever');
+  });
+
+});
