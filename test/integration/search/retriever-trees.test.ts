@@ -5,11 +5,14 @@
  *   went to the engine, which has no such retriever (a parse error naming the outer one — on 9.2,
  *   whose `rescorer` is native, "[rescorer] failed to parse field [retriever]") or, licensed, runs
  *   its own inference reranker in its place: now vlrerank's 400 naming where it sits and why;
+ * - in an `_msearch`, a plain item the engine cannot parse (`unknown retriever [rrf]`) made the
+ *   engine refuse the `_msearch` vlrerank sends for the plain items as a whole, and every plain item
+ *   got that item's error — a valid search beside it too: now each carries its own answer.
  * Real Elasticsearch 9.2 and OpenSearch 3.6, the official clients, the knowledge-base pipeline and
  * the real text model.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { clientSearchRaw, isElasticsearch, type Engine, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { clientSearchRaw, esClient, isElasticsearch, osClient, type Engine, type SearchProxy } from '../../helpers/search-fixtures.js';
 import { knowledgeBaseSuite } from '../../helpers/knowledge-base-suite.js';
 
 const INDEX = 'kb-retriever-trees-it';
@@ -24,6 +27,11 @@ const reranker = (child: unknown = standard) => ({ text_similarity_reranker: { r
 
 /** A search by the engine's official client (OpenSearch's takes the search in `body`). */
 const search = (engine: Engine, url: string, body: object) => clientSearchRaw(engine, url, isElasticsearch(engine) ? { index: INDEX, ...body } : { index: INDEX, body });
+
+async function msearch(engine: Engine, url: string, searches: object[]): Promise<any[]> {
+  const body: any = isElasticsearch(engine) ? await esClient(url).msearch({ index: INDEX, searches } as never) : (await osClient(url).msearch({ index: INDEX, body: searches } as never)).body;
+  return body.responses;
+}
 
 describe.each(['elasticsearch9', 'opensearch3'] as Engine[])('retriever trees with a rerank inside (%s)', (engine) => {
   let p: SearchProxy;
@@ -52,4 +60,21 @@ describe.each(['elasticsearch9', 'opensearch3'] as Engine[])('retriever trees wi
     expect(top.body.vlrerank.syntax).toBe('retriever');
   });
 
+  it("an _msearch item the engine cannot parse carries its own error, the plain item beside it the engine's hits", async () => {
+    const rrf = { retriever: { rrf: { retrievers: [standard] } } };
+    // no query text: the index's default pipeline leaves it to the engine
+    const plain = { size: 3, query: { match_all: {} } };
+    const responses = await msearch(engine, p.url, [{}, { retriever: reranker() }, {}, rrf, {}, plain, {}, { retriever: { rescorer: { retriever: reranker(), rescore: { query: { rescore_query: { match_all: {} } } } } } }]);
+    expect(responses.map((r) => r.status)).toEqual([200, 400, 200, 400]);
+    expect(responses[0].vlrerank.syntax).toBe('retriever');
+    // the engine's own refusal of that search alone
+    const direct = await search(engine, p.engineUrl, rrf);
+    expect(direct.statusCode).toBe(400);
+    expect(responses[1].error.type).toBe(direct.body.error.type);
+    expect(responses[1].error.reason).toBe(direct.body.error.reason);
+    // the valid plain search: the engine's hits, not the rrf item's error
+    const alone = await search(engine, p.engineUrl, plain);
+    expect(responses[2].hits.hits.map((h: any) => [h._id, h._score])).toEqual(alone.body.hits.hits.map((h: any) => [h._id, h._score]));
+    expect(responses[3].error.reason).toContain('[retriever.rescorer.retriever.text_similarity_reranker]');
+  });
 });
