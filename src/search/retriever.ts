@@ -119,9 +119,11 @@ export function unwrapRetriever(body: Record<string, unknown>, child: Record<str
     const { query, filter: own, min_score, sort, collapse, search_after, terminate_after, _name, ...rest } = inner;
     if (Object.keys(rest).length) bad(`${at}.standard.${Object.keys(rest)[0]}`, 'unknown field');
     const filter = bothFilters(own, topFilter);
-    let q: unknown = query;
-    if (filter !== undefined) q = { bool: { must: query ?? { match_all: {} }, filter } };
-    if (q !== undefined) body.query = q;
+    // a standard retriever without a query matches every document, as the engine runs it: left
+    // without one, the search was given the pipeline's own text match of the query text — another
+    // set of candidates than the one the client named (held-out probe round 28a: 1 of 81)
+    const all = query ?? { match_all: {} };
+    body.query = filter === undefined ? all : { bool: { must: all, filter } };
     if (min_score !== undefined) body.min_score = min_score;
     if (sort !== undefined) body.sort = sort;
     if (collapse !== undefined) body.collapse = collapse;

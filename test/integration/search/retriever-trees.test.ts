@@ -8,6 +8,8 @@
  * - in an `_msearch`, a plain item the engine cannot parse (`unknown retriever [rrf]`) made the
  *   engine refuse the `_msearch` vlrerank sends for the plain items as a whole, and every plain item
  *   got that item's error — a valid search beside it too: now each carries its own answer.
+ * - a `standard` child without a query reranked the pipeline's own text match of the query text
+ *   (on grocery, 1 of 81 products) where the engine's standard retriever matches every document;
  * Real Elasticsearch 9.2 and OpenSearch 3.6, the official clients, the knowledge-base pipeline and
  * the real text model.
  */
@@ -58,6 +60,17 @@ describe.each(['elasticsearch9', 'opensearch3'] as Engine[])('retriever trees wi
     const top = await search(engine, p.url, { retriever: reranker() });
     expect(top.statusCode).toBe(200);
     expect(top.body.vlrerank.syntax).toBe('retriever');
+  });
+
+  it('a standard child without a query hands the reranker every document, as the engine runs it', async () => {
+    const r = await search(engine, p.url, { retriever: reranker({ standard: {} }) });
+    expect(r.statusCode, JSON.stringify(r.body)).toBe(200);
+    // the engine's own answer to that first stage: its standard retriever (9.2), match_all (OpenSearch has no retrievers)
+    const direct = await search(engine, p.engineUrl, isElasticsearch(engine) ? { retriever: { standard: {} } } : { query: { match_all: {} } });
+    expect(direct.body.hits.total.value).toBe(DOCS.length);
+    expect(r.body.hits.total.value).toBe(direct.body.hits.total.value);
+    expect(r.body.vlrerank.candidates).toBe(DOCS.length);
+    expect(r.body.hits.hits.map((h: any) => h._id).sort()).toEqual(direct.body.hits.hits.map((h: any) => h._id).sort());
   });
 
   it("an _msearch item the engine cannot parse carries its own error, the plain item beside it the engine's hits", async () => {
