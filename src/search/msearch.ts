@@ -219,9 +219,9 @@ export async function runMsearch(
     for (const w of Array.isArray(v) ? v : v === undefined ? [] : [v]) warnings.add(String(w));
   };
 
-  const plainP = (async () => {
-    if (!plain.length) return;
-    const ndjson = ndjsonOf(plain.map((p) => p.item));
+  /** One upstream `_msearch` of plain items, each answer put in its place in `out`. */
+  const askPlain = async (items: typeof plain, alone: boolean): Promise<void> => {
+    const ndjson = ndjsonOf(items.map((p) => p.item));
     const qs = opts.params.toString();
     const path = `${opts.pathIndex ? `/${opts.pathIndex}` : ''}/_msearch${qs ? `?${qs}` : ''}`;
     const h = ownBodyHeaders(opts.headers, 'application/x-ndjson', /./);
@@ -233,20 +233,31 @@ export async function runMsearch(
     } catch {
       parsed = undefined;
     }
-    if (res.statusCode !== 200 || !Array.isArray(parsed?.responses) || parsed.responses.length !== plain.length) {
+    if (res.statusCode !== 200 || !Array.isArray(parsed?.responses) || parsed.responses.length !== items.length) {
       const gateway = gatewayError(`the _msearch of the plain searches POST ${path}`, res.node, res.statusCode, res.headers, text);
       if (gateway) throw gateway; // each item: the gateway named, never its HTML page as the engine's reason
+      const refusal = unauthenticated(res.statusCode, res.headers, text);
+      // the engine refuses a whole `_msearch` for one body it cannot parse (`unknown retriever
+      // [rrf]`, `unknown query [hybrid]`): every plain item carried that one item's error, a valid
+      // search beside it too (held-out probe round 28a) — each is asked alone, so that only the
+      // item at fault carries it
+      if (res.statusCode === 400 && !alone && items.length > 1 && !refusal && !opts.signal?.aborted) {
+        const one = new Semaphore(rerankConcurrency(opts.params));
+        await Promise.all(items.map((p) => one.use(() => askPlain([p], true), false, opts.signal).catch((e) => void (out[p.i] = errorItem(e)))));
+        return;
+      }
       const err = (parsed as { error?: unknown } | undefined)?.error ?? { type: 'upstream_exception', reason: text.slice(0, 500) };
-      for (const p of plain) out[p.i] = { error: err, status: res.statusCode === 200 ? 502 : res.statusCode };
-      refused ??= unauthenticated(res.statusCode, res.headers, text);
+      for (const p of items) out[p.i] = { error: err, status: res.statusCode === 200 ? 502 : res.statusCode };
+      refused ??= refusal;
       return;
     }
     warn(res.headers.warning);
     deps.cors?.learn(res.headers);
     for (const h of PASS_HEADERS) if (res.headers[h]) responseHeaders[h] = String(res.headers[h]);
     if (res.headers['content-type']) responseHeaders['content-type'] = String(res.headers['content-type']);
-    parsed.responses.forEach((r, j) => (out[plain[j]!.i] = r));
-  })().catch((e) => {
+    parsed.responses.forEach((r, j) => (out[items[j]!.i] = r));
+  };
+  const plainP = (plain.length ? askPlain(plain, false) : Promise.resolve()).catch((e) => {
     for (const p of plain) out[p.i] = errorItem(e);
   });
 

