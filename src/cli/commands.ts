@@ -4,10 +4,10 @@
  * loaded every command module (the models, server, engine and feature code with them) before it read
  * its arguments, so `vlrerank --version`, a `--help` or a usage mistake cost ~1.7 s of CPU (cli28).
  *
- * This module, and everything it imports, is loaded at every start: it imports commander and cli/
- * modules that import nothing heavy; a type from a command's module is `import type` (erased). The
- * rule `cli-start-loads-no-command-code` (scripts/import-rules.ts) fails on a static import of the
- * rest.
+ * This module, and everything it imports, is loaded at every start: commander, run-action.ts,
+ * errors.ts and engine/refusals.ts (the --max-refusals default); a type from a command's module is
+ * `import type` (erased). The rule `cli-start-loads-no-command-code` (scripts/import-rules.ts) names
+ * any other static import reached from main.ts.
  */
 import type { Command } from 'commander';
 import { DEFAULT_MAX_REFUSALS } from '../engine/refusals.js';
