@@ -1,8 +1,9 @@
 /**
  * The house import rules (/ARCHITECTURE.md "Rooms in src/"), checked by dependency-cruiser.
  *
- *   npm run lint:imports                      all rules, plus the two checks that are not import
- *                                             rules (no cycle between rooms, process.env reads)
+ *   npm run lint:imports                      all rules, plus the checks of scripts/import-rules.ts
+ *                                             (no cycle between rooms, process.env reads, what the
+ *                                             CLI loads before it reads its arguments)
  *   npx depcruise src --config .dependency-cruiser.cjs    these rules only (also for graphs)
  *   test/unit/architecture/import-rules.test.ts           the same, as a test, plus a fixture tree
  *                                             with one deliberate violation per rule

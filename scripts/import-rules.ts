@@ -5,7 +5,10 @@
  *    module-level cycle detection cannot see (a → b and c → d between the same two rooms);
  *  - process-env-only-in-config-and-cli: nothing outside src/config/ and src/cli/ reads process.env;
  *  - rooms-match-the-plan: every room the rules name exists in src/, and every folder of src/ is a
- *    room the rules name (so a renamed folder cannot silently fall out of every rule).
+ *    room the rules name (so a renamed folder cannot silently fall out of every rule);
+ *  - cli-start-loads-no-command-code: what src/cli/main.ts loads before it reads its arguments —
+ *    a reachability over static imports only, which dependency-cruiser's `reachable` cannot express
+ *    (it follows `import()` as well, the very thing that keeps a command's code out of the start).
  *
  * Used by test/unit/architecture/import-rules.test.ts and, as `npm run lint:imports`, by people:
  *   tsx scripts/import-rules.ts [root]     prints the violations, exits 1 when there are any
@@ -26,6 +29,7 @@ const TSCONFIG_FILE = join(REPO_ROOT, 'tsconfig.json');
 export const NO_ROOM_CYCLE = 'no-room-cycle';
 export const PROCESS_ENV = 'process-env-only-in-config-and-cli';
 export const ROOMS_MATCH = 'rooms-match-the-plan';
+export const CLI_START = 'cli-start-loads-no-command-code';
 
 /** Rules checked here rather than by dependency-cruiser, with the reason (shown with violations). */
 export const EXTRA_RULES: Record<string, string> = {
@@ -39,7 +43,19 @@ export const EXTRA_RULES: Record<string, string> = {
   [ROOMS_MATCH]:
     'The rules name the rooms of ARCHITECTURE.md: a room they name must exist in src/ and a folder ' +
     'of src/ must be a room they name, or a rule silently checks nothing. Change both together.',
+  [CLI_START]:
+    'src/cli/main.ts runs at every start of vlrerank (--version, --help, a usage mistake) and loads ' +
+    'what it imports before it reads its arguments: cli/ (the command definitions), errors.ts, util/, ' +
+    'commander and engine/refusals.ts (the --max-refusals default). A command\'s code is loaded by its ' +
+    'action with import() (cli/commands.ts); the listed import is the one to make lazy. Loading every ' +
+    'command first cost each start ~1.7 s of CPU (cli28). Type-only imports are erased: they do not count.',
 };
+
+/** What src/cli/main.ts may load, statically, before it reads its arguments (CLI_START). */
+const CLI_ENTRY = 'src/cli/main.ts';
+const CLI_START_LOADS = [/^src\/cli\//, /^src\/errors\.ts$/, /^src\/util\//, /^src\/engine\/refusals\.ts$/, /(^|\/)node_modules\/commander\//];
+/** Imports that load nothing when the importing module loads: `import()` runs later, type imports are erased. */
+const NOT_LOADED_AT_IMPORT = new Set(['dynamic-import', 'type-only', 'type-import', 'pre-compilation-only']);
 
 export interface Violation {
   rule: string;
@@ -79,6 +95,7 @@ export async function checkImportRules(root: string = REPO_ROOT): Promise<Import
   const violations = [
     ...cruiserViolations(output.summary.violations),
     ...roomCycles(output),
+    ...cliStartLoads(output),
     ...envReads(root),
     ...roomMismatches(root),
   ];
@@ -153,6 +170,32 @@ function roomCycles(output: ICruiseResult): Violation[] {
           to: toFile,
           detail: `${from}/ → ${to}/ (rooms in a cycle: ${label})` + (rest.length ? `; ${rest.length} more import(s) from ${from}/ to ${to}/` : ''),
         });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The static imports that take src/cli/main.ts's start beyond CLI_START_LOADS: a walk from main over
+ * the imports that load their module with the importer (not `import()`, not type-only), through the
+ * modules it may load; each import that leaves them is one violation, with the chain that reached it.
+ */
+function cliStartLoads(output: ICruiseResult): Violation[] {
+  const bySource = new Map(output.modules.map((m) => [m.source, m]));
+  if (!bySource.has(CLI_ENTRY)) return [];
+  const out: Violation[] = [];
+  const via = new Map<string, string[]>([[CLI_ENTRY, [CLI_ENTRY]]]);
+  const queue = [CLI_ENTRY];
+  for (let source = queue.shift(); source !== undefined; source = queue.shift()) {
+    for (const d of bySource.get(source)?.dependencies ?? []) {
+      if (d.coreModule || d.couldNotResolve || d.dependencyTypes.some((t) => NOT_LOADED_AT_IMPORT.has(t))) continue;
+      const chain = [...via.get(source)!, displayPath(d.resolved)];
+      if (!CLI_START_LOADS.some((re) => re.test(d.resolved))) {
+        out.push({ rule: CLI_START, from: source, to: displayPath(d.resolved), detail: `loaded at start: ${chain.join(' → ')}` });
+      } else if (!via.has(d.resolved)) {
+        via.set(d.resolved, chain);
+        queue.push(d.resolved);
       }
     }
   }

