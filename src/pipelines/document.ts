@@ -11,6 +11,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { Pipeline } from './schema.js';
 import { setOwn } from '../util/own-key.js';
+import { hasVisibleText } from '../util/visible-text.js';
 
 type Json = unknown;
 
@@ -108,7 +109,9 @@ export function documentFromSource(source: unknown, pipeline: Pipeline): HitDocu
   const texts: string[] = [];
   for (const p of f.text) {
     for (const v of valuesAt(source, p)) {
-      if (typeof v === 'string' && v.trim()) texts.push(v);
+      // a text of nothing visible (zero-width spaces, controls, a BOM) is no text, as one of spaces:
+      // it embedded as the empty text and pulled its product down (held-out probe round 28b)
+      if (typeof v === 'string' && hasVisibleText(v)) texts.push(v);
       else if (typeof v === 'number' || typeof v === 'boolean') texts.push(String(v));
     }
   }

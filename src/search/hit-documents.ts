@@ -8,7 +8,7 @@
  * each with its reason. Never computes a feature; knows no HTTP.
  */
 import { unpackRecord } from '../features/record/index.js';
-import { documentFromSource, mediaValues, valuesAt, type HitDocument } from '../pipelines/document.js';
+import { documentFromSource, hasValue, mediaValues, pipelinePaths, valuesAt, type HitDocument } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/schema.js';
 import { lackingPaths, type HitFieldValues } from './field-values.js';
 import type { Scorer, StandInRequest } from './hit-scorer.js';
@@ -73,6 +73,12 @@ export async function hitDocuments(hits: Hit[], p: Pipeline, recordField: string
     if (d) {
       const media = mediaNote(source, p);
       present.push({ i, d, record, standIn: false, ...(media ? { media } : {}) });
+      continue;
+    }
+    // the fields are there but hold nothing to score (a text of zero-width or control characters,
+    // a number as the photo): said as such, and no record stands in for what the document shows
+    if (pipelinePaths(p).some((path) => hasValue(source, path))) {
+      unscorable.set(i, 'its pipeline fields hold nothing to score (no visible text, no media path or URL)');
       continue;
     }
     // a hit with no value of any pipeline field, read neither from _source nor by the engine's fields: said, not a silent 0
