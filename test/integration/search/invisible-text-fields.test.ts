@@ -42,7 +42,8 @@ describe.each(ENGINES)('a title of nothing visible on %s', (engineName) => {
       pipelinesDir: onlyPipelines({ 'rec.yaml': pipeline('p28b-t-rec', RECORDS, 'index'), 'plain.yaml': pipeline('p28b-t-plain', PLAIN, 'none') }),
     });
     for (const index of [RECORDS, PLAIN]) {
-      const mappings = { properties: { title: { type: 'text' }, image: { type: 'keyword' } } };
+      const record = { _source: { excludes: ['vlrerank_features', 'vlrerank_features_key'] }, properties: { vlrerank_features: { type: 'binary', store: true }, vlrerank_features_key: { type: 'keyword' } } };
+      const mappings = { ...(index === RECORDS ? record : {}), properties: { title: { type: 'text' }, image: { type: 'keyword' }, ...(index === RECORDS ? record.properties : {}) } };
       expect((await fetch(`${engine}/${index}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mappings }) })).status).toBe(200);
       const nd = Object.entries(DOCS).map(([id, d]) => `${JSON.stringify({ index: { _index: index, _id: id } })}\n${JSON.stringify(d)}\n`).join('');
       const b = await fetch(`${srv.url}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: nd });
@@ -64,6 +65,7 @@ describe.each(ENGINES)('a title of nothing visible on %s', (engineName) => {
     expect(r.status).toBe(200);
     const body = (await r.json()) as any;
     const hits = Object.fromEntries(body.hits.hits.map((h: any) => [h._id, h]));
+    if (index === RECORDS) expect(hits.photo_only._vlrerank.explanation.features.image).toBe('index'); // scored from the record made at ingest
     const photo = hits.photo_only._vlrerank.rerank_score;
     expect(photo).toBeGreaterThan(0.5);
     for (const id of ['spaces', 'zero_width', 'controls', 'invisible_array']) {
