@@ -26,6 +26,9 @@ const pipe = (name: string, pattern: string, extra: string) =>
   writeFileSync(join(pdir, `${name}.yaml`), `${base.replace(/^name: .*$/m, `name: ${name}`).replace(/^index_patterns: .*$/m, `index_patterns: [${pattern}]`)}\n${extra}\n`);
 pipe('p28b', 'p28b-r*', 'features: { store: index }');
 pipe('p28bn', 'p28b-n*', 'features: { store: none }');
+writeFileSync(join(pdir, 'p28bc.yaml'), `${base.replace(/^name: .*$/m, 'name: p28bc').replace(/^index_patterns: .*$/m, 'index_patterns: [p28b-c*]').replace(/^scorer:$/m, 'scorer:\n  chunking: true')}\nfeatures: { store: index }\n`);
+// chunking, no records, the shipped 5 s budget: a long text computed inside the search
+writeFileSync(join(pdir, 'p28bcn.yaml'), `${base.replace(/^name: .*$/m, 'name: p28bcn').replace(/^index_patterns: .*$/m, 'index_patterns: [p28b-d*]').replace(/^scorer:$/m, 'scorer:\n  chunking: true').replace(/^budget_ms: .*$/m, 'budget_ms: 5000')}\nfeatures: { store: none }\n`);
 const config = { server: { host: '127.0.0.1', port: PORT, ui: false }, upstream: { urls: [UPSTREAM] }, log: { level: 'warn', access: false }, models: { dir: MODELS } };
 const srv = await startServer(parseConfig({ ...config, media: { roots: [DATA, tmp] }, pipelines: { dir: pdir, bulkBudgetMs: 0 }, rerank: { admission: { maxQueueWaitMs: 300_000 } } }));
 writeFileSync(join(tmp, 'ready'), srv.url);
