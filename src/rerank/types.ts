@@ -262,6 +262,8 @@ function badRequestFromZod(err: z.ZodError, prefix = ''): never {
 
 export interface ValidateLimits {
   maxDocuments: number;
+  /** `recordStandIns` (options.ts): such a document's `text: ""` says its text is in its record, and is kept. */
+  standIns?: ReadonlyArray<boolean | undefined>;
 }
 
 /**
@@ -305,7 +307,7 @@ export function validateRerankInput(input: unknown, limits: ValidateLimits): Nor
   const v = parsed.data;
   const query: NormalizedQuery = typeof v.query === 'string' ? { text: v.query } : { ...v.query };
   if (query.text !== undefined && !hasVisibleText(query.text)) delete query.text;
-  const documents = v.documents.map((d): NormalizedDocument => (typeof d === 'string' ? { text: d } : withoutInvisibleText(d)));
+  const documents = v.documents.map((d, i): NormalizedDocument => (typeof d === 'string' ? { text: d } : limits.standIns?.[i] === true ? { ...d } : withoutInvisibleText(d)));
   return {
     instruction: v.instruction,
     query,
