@@ -11,7 +11,7 @@ import type { Embedder } from '../rerank/embedder.js';
 import { addRecord, dropUnkeptRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
 import { addVectors, wantsVectors, type VectorOutcome } from './vectors.js';
 import { leaves, type Claim } from './bulk-writes.js';
-import { recordMissing, unreadNote, vectorsUnknown, type WriteTarget } from './keeps-records.js';
+import { recordMissing, unreadNote, unreadValuesNote, vectorsUnknown, type WriteTarget } from './keeps-records.js';
 import { jsonDepth } from '../util/json-depth.js';
 import { withFieldSources } from '../pipelines/document.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
@@ -161,7 +161,7 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
     const whole = partial && meta.id ? mergedForUpdate(stored, t) : readOf(t);
     const wholeAsRead = withFieldSources(whole, on?.sources);
     // the index's mapping unreadable (keeps-records.ts): stored without its record, the item says why
-    const note = meta.index ? unreadNote(wholeAsRead, pipeline, on, meta.index) : undefined;
+    const note = (meta.index ? unreadNote(wholeAsRead, pipeline, on, meta.index) : undefined) ?? unreadValuesNote(wholeAsRead, pipeline);
     if (note) (report.notes ??= new Map()).set(item, note);
     const missing = recordMissing(unknown, t, whole, pipeline);
     if (missing && !report.failures.has(item)) report.failures.set(item, missing);

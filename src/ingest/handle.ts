@@ -25,7 +25,7 @@ import { retriesRejectedItems } from './bulk-clients.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { stringifyAsSent } from '../util/json-tokens.js';
 import { addRecord, dropUnkeptRecord, isNoopUpdate, mergedForUpdate, touchesMedia, type RecordTarget } from './records.js';
-import { recordMissing, unreadNote, vectorsUnknown, writeTarget, type ItemError, type WriteTarget } from './keeps-records.js';
+import { recordMissing, unreadNote, unreadValuesNote, vectorsUnknown, writeTarget, type ItemError, type WriteTarget } from './keeps-records.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
 import { addVectors, wantsVectors } from './vectors.js';
 import { ingestPipelineOf, mayBeAlias as mayBeAliasName, type AliasPipelines } from './alias.js';
@@ -381,7 +381,7 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
       // an update's partial `doc` gets the record of the document it makes (stored ⊕ partial)
       const whole = target ? mergedForUpdate(stored, t) : readOf(t);
       const wholeAsRead = withFieldSources(whole, on?.sources);
-      note ??= unreadNote(wholeAsRead, pipeline, on, index);
+      note ??= unreadNote(wholeAsRead, pipeline, on, index) ?? unreadValuesNote(wholeAsRead, pipeline);
       error ??= recordMissing(recordsFault, t, whole, pipeline);
       if (!records) {
         // a record the client carried over into an index that keeps none would land in _source

@@ -14,7 +14,7 @@ import { fieldSources, recordFieldMapped, unmappedFields, recordKeyMapped, unmap
 import { writeMapping, type WriteMapping, type WriteMappings } from '../engine/write-mapping.js';
 import { clientReadHeaders } from '../engine/targets.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
-import { documentFromSource, hasValue, pipelinePaths } from '../pipelines/document.js';
+import { documentFromSource, hasValue, pipelinePaths, unreadValues } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/index.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
@@ -128,6 +128,18 @@ function recordsUnknown(e: unknown): ItemError {
  */
 export function recordMissing(fault: unknown, t: Record<string, unknown>, whole: Record<string, unknown> | undefined, pipeline: Pipeline): ReturnType<typeof recordsUnknown> | undefined {
   return fault !== undefined && t[pipeline.features.field] === undefined && documentFromSource(whole, pipeline) ? recordsUnknown(fault) : undefined;
+}
+
+/**
+ * A document's note (its `vlrerank.note`) when a value of a pipeline field is not read — a number as
+ * the photo, an object as the title (pipelines/document.ts `unreadValues`): no vectors or record
+ * come from it, and before nothing said so (held-out probe round 28b). `whole` as in `unreadNote`.
+ */
+export function unreadValuesNote(whole: Record<string, unknown> | undefined, pipeline: Pipeline): ItemError | undefined {
+  const u = whole ? unreadValues(whole, pipeline) : undefined;
+  if (!u) return undefined;
+  const more = u.count > 1 ? ` (and ${u.count - 1} more value${u.count > 2 ? 's' : ''} not read)` : '';
+  return { type: 'illegal_argument_exception', reason: `${u.first}${more}, so no vectors or feature record come from it`, vlrerank_code: 'VLR_BAD_REQUEST' };
 }
 
 /**

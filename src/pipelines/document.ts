@@ -11,6 +11,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { Pipeline } from './schema.js';
 import { setOwn } from '../util/own-key.js';
+import { hasVisibleText } from '../util/visible-text.js';
 
 type Json = unknown;
 
@@ -82,6 +83,13 @@ export function resolveMedia(value: string, base: string | undefined): string {
   return resolve(base, value);
 }
 
+/** The reference a media object gives (`{url | src | data | path}`, the first set); undefined for anything else. */
+function mediaRefOf(v: unknown): unknown {
+  if (!v || typeof v !== 'object') return undefined;
+  const o = v as Record<string, unknown>;
+  return o.url ?? o.src ?? o.data ?? o.path;
+}
+
 /**
  * Every media value at the pipeline's paths, in `_source` order: strings, and `{url | src | data | path}`
  * media objects. The rerank document takes the first (`documentFromSource`).
@@ -91,15 +99,45 @@ export function mediaValues(source: unknown, paths: string[]): string[] {
   for (const p of paths) {
     for (const v of valuesAt(source, p)) {
       if (typeof v === 'string' && v.trim()) out.push(v);
-      else if (v && typeof v === 'object') {
+      else {
         // `{url: …}` / `{src: …}` / `{data: …}` media objects
-        const o = v as Record<string, unknown>;
-        const s = o.url ?? o.src ?? o.data ?? o.path;
+        const s = mediaRefOf(v);
         if (typeof s === 'string' && s.trim()) out.push(s);
       }
     }
   }
   return out;
+}
+
+/**
+ * Why values at the pipeline's paths are not read (held-out probe round 28b: `image: 42`, an image's
+ * `{id, alt}` object, `title: {en, sv}` were skipped without a word — the product ranked on its
+ * other fields, no vectors at ingest): a media field's number, boolean or object without a string
+ * `url`/`src`/`data`/`path`, a text field's object. Empty values (`null`, `""`, blank or invisible
+ * text) are no value, not unread. Undefined when every value is read; else the first, and how many.
+ */
+export function unreadValues(source: unknown, pipeline: Pick<Pipeline, 'fields'>): { count: number; first: string } | undefined {
+  let count = 0;
+  let first: string | undefined;
+  const said = (v: unknown) => {
+    const s = JSON.stringify(v) ?? String(v);
+    return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  };
+  for (const path of new Set(pipeline.fields.text)) {
+    for (const v of valuesAt(source, path)) {
+      if (v === null || typeof v !== 'object') continue;
+      count++;
+      first ??= `pipeline text field [${path}] holds an object (${said(v)}), not a text: not read — name the text fields under it (e.g. [${path}.${Object.keys(v)[0] ?? 'name'}])`;
+    }
+  }
+  for (const path of new Set([...pipeline.fields.image, ...pipeline.fields.video])) {
+    for (const v of valuesAt(source, path)) {
+      if (v === null || typeof v === 'string' || typeof mediaRefOf(v) === 'string') continue;
+      count++;
+      first ??= `pipeline media field [${path}] holds ${said(v)}, not a media path or URL (a string, or an object with a string url, src, data or path): not read`;
+    }
+  }
+  return first === undefined ? undefined : { count, first };
 }
 
 /** The rerank document of one hit; `undefined` when the hit has none of the pipeline's fields. */
@@ -108,7 +146,9 @@ export function documentFromSource(source: unknown, pipeline: Pipeline): HitDocu
   const texts: string[] = [];
   for (const p of f.text) {
     for (const v of valuesAt(source, p)) {
-      if (typeof v === 'string' && v.trim()) texts.push(v);
+      // a text of nothing visible (zero-width spaces, controls, a BOM) is no text, as one of spaces:
+      // it embedded as the empty text and pulled its product down (held-out probe round 28b)
+      if (typeof v === 'string' && hasVisibleText(v)) texts.push(v);
       else if (typeof v === 'number' || typeof v === 'boolean') texts.push(String(v));
     }
   }

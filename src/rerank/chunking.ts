@@ -32,6 +32,17 @@ export interface ChunkingSettings {
 /** The defaults measured on SciFact (see models/CALIBRATION.md, "Long documents"). */
 export const DEFAULT_CHUNKING: Required<ChunkingSettings> = { max_tokens: 512, overlap: 128, aggregate: 'max' };
 
+/**
+ * At most this many chunks of one text are read: the text past the last is not (the explanation
+ * says where it stopped, `detail.read_to`). Each chunk is one model run at ingest or search, and
+ * nothing bounded them (held-out probe round 28b): a product with 10,000 tags made 94 chunks —
+ * 23.8 s for one `_doc` on a loaded 2-core machine and a 100 KB record — and, behind a pipeline
+ * without records, every search it was a candidate of ran out of its 5 s budget (the whole page
+ * in first-stage order, `degraded: timeout`). 32 chunks of 512 tokens with 128 shared read ~12,000
+ * tokens (~9,000 words); SciFact's longest abstract makes 5.
+ */
+export const MAX_CHUNKS = 32;
+
 /** Character offsets of one chunk in its text, end exclusive. */
 export interface ChunkSpan {
   start: number;
@@ -102,7 +113,7 @@ function split(text: string, c: ResolvedChunking, counter: TokenCounter, special
   }
   const spans: ChunkSpan[] = [];
   let i = 0;
-  while (i < words.length) {
+  while (i < words.length && spans.length < MAX_CHUNKS) {
     let j = i;
     let used = 0;
     while (j < words.length && (j === i || used + words[j]!.n <= budget)) used += words[j++]!.n;

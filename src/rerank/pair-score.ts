@@ -12,7 +12,7 @@ import { ocrTextShare, weightsForOcrShare } from './signals/ocr-text.js';
 import { textVisualRaw } from './signals/text-image.js';
 import { dot } from '../util/vector.js';
 import type { FramePooling } from './signals/frame-pooling.js';
-import { aggregateChunks, excerpt, type ChunkAggregate, type ChunkSpan } from './chunking.js';
+import { aggregateChunks, excerpt, MAX_CHUNKS, type ChunkAggregate, type ChunkSpan } from './chunking.js';
 
 /** A query or document side after feature extraction. */
 export interface PreparedSide {
@@ -98,6 +98,8 @@ export function scorePair(q: PreparedSide, d: PreparedSide, s: ScoreSettings, re
       chunks: values.length,
       aggregate: how,
       best_chunk: { index: best, raw: r6(values[best]!), start: span.start, end: span.end, excerpt: excerpt(c.text, span) },
+      // the text goes on past the last chunk read (chunking.ts MAX_CHUNKS): where reading stopped, of how long
+      ...(c.spans.length >= MAX_CHUNKS && /\S/.test(c.text.slice(c.spans[c.spans.length - 1]!.end)) ? { read_to: c.spans[c.spans.length - 1]!.end, of_chars: c.text.length, max_chunks: MAX_CHUNKS } : {}),
     } : undefined);
   } else if (q.textQueryVec && d.textPassageVec) pushSignal(signals, s, 'text_text', 'query.text↔document.text', textTextRaw(q.textQueryVec, d.textPassageVec));
 

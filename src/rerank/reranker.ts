@@ -222,7 +222,7 @@ export class Reranker {
   async #call(input: RerankInput, given?: ProcessOptions): Promise<RerankOutput> {
     const start = now();
     const checked = checkProcessOptions(given);
-    const req = validateRerankInput(input, { maxDocuments: this.options.maxDocuments ?? 1000 });
+    const req = validateRerankInput(input, { maxDocuments: this.options.maxDocuments ?? 1000, standIns: checked.recordStandIns });
     const observe = this.options.observe?.stage;
     if (!observe) return this.#process(req, checked, start);
     // the stages a request finished, for the metrics of one that does not finish (a finished one is observed by report())

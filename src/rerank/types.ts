@@ -262,6 +262,8 @@ function badRequestFromZod(err: z.ZodError, prefix = ''): never {
 
 export interface ValidateLimits {
   maxDocuments: number;
+  /** `recordStandIns` (options.ts): such a document's `text: ""` says its text is in its record, and is kept. */
+  standIns?: ReadonlyArray<boolean | undefined>;
 }
 
 /**
@@ -305,7 +307,7 @@ export function validateRerankInput(input: unknown, limits: ValidateLimits): Nor
   const v = parsed.data;
   const query: NormalizedQuery = typeof v.query === 'string' ? { text: v.query } : { ...v.query };
   if (query.text !== undefined && !hasVisibleText(query.text)) delete query.text;
-  const documents = v.documents.map((d): NormalizedDocument => (typeof d === 'string' ? { text: d } : { ...d }));
+  const documents = v.documents.map((d, i): NormalizedDocument => (typeof d === 'string' ? { text: d } : limits.standIns?.[i] === true ? { ...d } : withoutInvisibleText(d)));
   return {
     instruction: v.instruction,
     query,
@@ -320,6 +322,18 @@ export function validateRerankInput(input: unknown, limits: ValidateLimits): Nor
     weights: v.weights,
     ocr: v.ocr,
   };
+}
+
+/**
+ * A document object as the reranker reads it: a text with nothing visible beside a photo or a clip
+ * is no text, as the query's is — `{text: "", image}` scored 0.147 against 0.993 for the photo alone,
+ * the empty text's cosine pulling it down (held-out probe round 28b; a search's hits already skipped
+ * such texts). A document of such a text alone keeps it: it has nothing else to be scored on.
+ */
+function withoutInvisibleText<D extends NormalizedDocument>(d: D): D {
+  if (d.text === undefined || hasVisibleText(d.text) || (d.image === undefined && d.video === undefined)) return { ...d };
+  const { text: _text, ...rest } = d;
+  return rest as D;
 }
 
 export function modalitiesOf(x: NormalizedQuery): Modality[] {

@@ -348,6 +348,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   let scored: Array<ScoredDocument | undefined> | undefined;
   let unscorable = new Map<number, string>();
   const media = new Map<Hit, unknown>();
+  const unread = new Map<Hit, string>();
   if (hits.length && !skipRerank && !idle) {
     try {
       // fields some hits' _source lacks (an alias, a multi-field, a copy_to target, a stored field out
@@ -359,6 +360,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       const present = found.present;
       unscorable = found.unscorable;
       for (const x of present) if (x.media) media.set(hits[x.i]!, x.media);
+      for (const x of present) if (x.unread) unread.set(hits[x.i]!, x.unread);
       const records = plan.recordField ? present.map((x) => x.record) : undefined;
       const standIns = present.some((x) => x.standIn) ? present.map((x) => x.standIn) : undefined;
       if (!deps.scorer) throw vlrError('VLR_MODEL_MISSING', 'no reranker is configured');
@@ -430,6 +432,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     keepScores: !scored,
     stripFields: plan.recordField && !plan.clientWantsRecord ? [plan.recordField] : undefined,
     ...(media.size ? { media } : {}),
+    ...(unread.size ? { unread } : {}),
     report: {
       pipeline: p.name,
       syntax: spec.syntax,
@@ -448,6 +451,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       degraded: degraded ? degradedKind(degrade.code!) : false,
       ...(degraded ? { reason: `${degrade.code}: ${degrade.reason}` } : {}),
       ...(scored && unscorable.size ? { unscored: { count: unscorable.size, first: firstUnscorable(hits, unscorable)! } } : {}),
+      ...(scored && unread.size ? { unread: { count: unread.size, first: `hit [${[...unread.keys()][0]!._id}]: ${[...unread.values()][0]!}` } } : {}),
       ...(docErrors.length ? { document_errors: { count: docErrors.length, first: `${docErrors[0]!.error.code}: ${docErrors[0]!.error.reason}` } } : {}),
       timings,
     },

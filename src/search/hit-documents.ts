@@ -8,7 +8,7 @@
  * each with its reason. Never computes a feature; knows no HTTP.
  */
 import { unpackRecord } from '../features/record/index.js';
-import { documentFromSource, mediaValues, valuesAt, type HitDocument } from '../pipelines/document.js';
+import { documentFromSource, hasValue, mediaValues, pipelinePaths, unreadValues, valuesAt, type HitDocument } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/schema.js';
 import { lackingPaths, type HitFieldValues } from './field-values.js';
 import type { Scorer, StandInRequest } from './hit-scorer.js';
@@ -24,6 +24,8 @@ export interface PresentDocument {
   standIn: boolean;
   /** The hit has several photos or clips: which one was scored (explain's `_vlrerank.media`). */
   media?: MediaNote;
+  /** Values of its pipeline fields not read (a number as the photo, an object as the title): the first, said (`unreadValues`). */
+  unread?: string;
 }
 
 /** Of a hit's several photos (or clips), the one scored — the first `_source` shows — and how many it has. */
@@ -70,9 +72,16 @@ export async function hitDocuments(hits: Hit[], p: Pipeline, recordField: string
     const record = recordField ? unpackRecord((h.fields as Record<string, unknown> | undefined)?.[recordField]) : undefined;
     const source = sourceWithFields(h, p, fields.get(i));
     const d = documentFromSource(source, p);
+    const unread = unreadValues(source, p)?.first;
     if (d) {
       const media = mediaNote(source, p);
-      present.push({ i, d, record, standIn: false, ...(media ? { media } : {}) });
+      present.push({ i, d, record, standIn: false, ...(media ? { media } : {}), ...(unread ? { unread } : {}) });
+      continue;
+    }
+    // the fields are there but hold nothing to score (a text of zero-width or control characters,
+    // a number as the photo): said as such, and no record stands in for what the document shows
+    if (pipelinePaths(p).some((path) => hasValue(source, path))) {
+      unscorable.set(i, unread ?? 'its pipeline fields hold nothing to score (no visible text, no media path or URL)');
       continue;
     }
     // a hit with no value of any pipeline field, read neither from _source nor by the engine's fields: said, not a silent 0

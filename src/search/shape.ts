@@ -113,6 +113,8 @@ export interface VlrerankReport {
   reason?: string;
   /** Hits whose image or video could not be read (scored on their text): how many, and the first error. */
   document_errors?: { count: number; first: string };
+  /** Hits scored without some value of their pipeline fields, which no field could be read from (`image: 42`): how many, and the first. */
+  unread?: { count: number; first: string };
   /** Hits whose pipeline fields are out of `_source` and whose feature record cannot stand in (not scored): how many, and the first. */
   unscored?: { count: number; first: string };
   timings: Record<string, number>;
@@ -154,6 +156,8 @@ export interface ShapeOptions {
   stripFields?: string[];
   /** Hits with several photos or clips: which one was scored, shown with `explain` (`_vlrerank.media`). */
   media?: ReadonlyMap<Hit, unknown>;
+  /** Hits with a value of a pipeline field not read (pipelines/document.ts `unreadValues`), shown with `explain` (`_vlrerank.unread`). */
+  unread?: ReadonlyMap<Hit, string>;
   report: VlrerankReport;
 }
 
@@ -178,6 +182,7 @@ export function shapeResponse(upstream: Record<string, unknown>, ranked: RankedH
         ...(r.explanation !== undefined ? { explanation: r.explanation } : {}),
         ...(r.error ? { error: r.error } : {}),
         ...(o.media?.has(r.hit) && r.rerankScore !== null ? { media: o.media.get(r.hit) } : {}),
+        ...(o.unread?.has(r.hit) && r.rerankScore !== null ? { unread: o.unread.get(r.hit) } : {}),
       };
     }
     return h;

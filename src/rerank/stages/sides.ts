@@ -11,6 +11,7 @@ import type { DualEncoderPort, TextEncoderPort } from '../ports.js';
 import { visualVector, type VisualMix } from '../signals/text-image.js';
 import { ocrTextChars } from '../signals/ocr-text.js';
 import type { VisualTextMemo } from '../visual-text.js';
+import { MAX_CHUNKS } from '../chunking.js';
 import type { DocumentMedia, FeatureSource } from './media.js';
 import type { StoredDocument } from '../records/use.js';
 import type { VisualVectors } from '../../features/record/index.js';
@@ -97,7 +98,8 @@ export function documentSides(
       if ((p.qHasText && st.text.passage) || (p.qHasVisual && st.text.query)) sources.text = sources.text ? `${origin}+${sources.text}` : origin;
     }
     // a long text in chunks: chunk 0 is the passage vector itself when it is the text as the model cuts it
-    const chunked = texts.chunks ? { spans: texts.chunks.spans, vectors: computedChunks! } : st?.text?.chunks;
+    // a record written before MAX_CHUNKS held more: read as far as a text is read now, so it scores as a fresh one
+    const chunked = texts.chunks ? { spans: texts.chunks.spans, vectors: computedChunks! } : capChunks(st?.text?.chunks, p.chunking?.firstIsWhole);
     if (p.chunking && chunked && chunked.spans.length > 1 && side.textPassageVec && d.text !== undefined) {
       side.textChunks = { spans: chunked.spans, text: d.text, vectors: p.chunking.firstIsWhole ? [side.textPassageVec, ...chunked.vectors] : chunked.vectors };
     }
@@ -147,4 +149,10 @@ export async function clipDocuments(p: RequestPlan, querySide: PreparedSide, pre
     const vecs = await clip.embedImages(withImage.map((i) => docs[i]!.image!), signal);
     withImage.forEach((i, j) => (preps[i]!.side.clipImage = vecs[j]));
   }
+}
+
+/** A record's chunks cut to the first MAX_CHUNKS (its vectors lack chunk 0 when that is the whole text). */
+function capChunks<C extends { spans: readonly unknown[]; vectors: readonly unknown[] }>(c: C | undefined, firstIsWhole: boolean | undefined): C | undefined {
+  if (!c || c.spans.length <= MAX_CHUNKS) return c;
+  return { ...c, spans: c.spans.slice(0, MAX_CHUNKS), vectors: c.vectors.slice(0, MAX_CHUNKS - (firstIsWhole ? 1 : 0)) };
 }
