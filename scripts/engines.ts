@@ -509,7 +509,8 @@ export async function startEngine(name: EngineName, options: { auto?: boolean; t
     let restartable = pid !== undefined;
     let launched = !pid;
     if (!pid) await launch(name);
-    if (options.auto) writeFileSync(join(STATE_DIR, `${name}.auto`), String(process.pid));
+    // marked as a test run's only when this call launched it (one found starting up keeps its owner)
+    if (options.auto && launched) writeFileSync(join(STATE_DIR, `${name}.auto`), String(process.pid));
     const deadline = Date.now() + (options.timeoutMs ?? 180_000);
     let waitFrom = Date.now();
     for (;;) {
@@ -527,8 +528,11 @@ export async function startEngine(name: EngineName, options: { auto?: boolean; t
         restartable = false;
         log(`${name} (pid ${pid}) has not answered healthy for ${Math.round((Date.now() - waitFrom) / 1000)} s; last answer ${JSON.stringify(h)}`);
         log(await diagnose(name));
+        // a restart keeps who owns the engine: one started by hand stays so (a test run that restarted
+        // it must not have the next run's teardown stop it)
+        const auto = existsSync(join(STATE_DIR, `${name}.auto`));
         await stopEngine(name, 15_000);
-        if (options.auto) writeFileSync(join(STATE_DIR, `${name}.auto`), String(process.pid));
+        if (auto) writeFileSync(join(STATE_DIR, `${name}.auto`), String(process.pid));
         await launch(name);
         launched = true;
         waitFrom = Date.now();

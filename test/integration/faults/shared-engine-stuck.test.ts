@@ -10,7 +10,9 @@
  * index made red by an allocation rule no node meets.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enginePid, engineHealth, startEngine } from '../../../scripts/engines.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { STATE_DIR, enginePid, engineHealth, startEngine } from '../../../scripts/engines.js';
 import { useEngine } from '../../helpers/engines.js';
 
 const ENGINE = 'opensearch' as const;
@@ -45,6 +47,10 @@ describe('the shared engines', () => {
   it('an engine of ours frozen past stuckMs is restarted, with its data, and a later call reuses it', { timeout: 150_000 }, async () => {
     const frozen = enginePid(ENGINE);
     expect(frozen).toBeGreaterThan(0);
+    // who owns the engine (a test run, or a person who started it by hand) survives the restart:
+    // a restarted hand-started engine marked as a test run's was stopped by the next run's teardown
+    const auto = join(STATE_DIR, `${ENGINE}.auto`);
+    const owned = existsSync(auto);
     process.kill(frozen!, 'SIGSTOP');
     expect((await engineHealth(ENGINE, 1_000)).healthy).toBe(false);
 
@@ -54,6 +60,7 @@ describe('the shared engines', () => {
     expect(now).toBeGreaterThan(0);
     expect(now).not.toBe(frozen);
     expect((await engineHealth(ENGINE)).healthy).toBe(true);
+    expect(existsSync(auto)).toBe(owned);
     const doc = await call('GET', `/${KEPT}/_doc/1`);
     expect(doc.body._source).toEqual({ title: 'kept across the restart' });
     for (const index of MORE) expect((await call('GET', `/${index}/_doc/1`)).body._source).toEqual({ n: index });
