@@ -326,6 +326,8 @@ export const rerankSchema = z.strictObject({
         maxTokens: z.number().int().min(16).optional(),
         overlap: nonNegativeInt.default(128),
         aggregate: z.enum(['max', 'mean', 'max_mean']).default('max'),
+        /** Chunks of one text read at most (each one model run); the text past the last is not read. */
+        maxChunks: z.number().int().min(1).max(256).optional(),
       }),
     ])
     .default(false),

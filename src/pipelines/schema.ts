@@ -83,6 +83,8 @@ export const chunkingSchema = z.preprocess(
       overlap: z.number().int().min(0).default(128),
       /** The document's text value: its best chunk (`max`), the mean of its chunks, or the mean of those two. */
       aggregate: z.enum(['max', 'mean', 'max_mean']).default('max'),
+      /** Chunks of one text read at most (each one model run at ingest or search); the text past the last is not read and the explanation says where reading stopped. */
+      max_chunks: z.number().int().min(1).max(256).optional(),
     }),
   ]),
 );

@@ -27,10 +27,12 @@ export interface ChunkingSettings {
   overlap: number;
   /** How chunk cosines become the document's raw text↔text value. */
   aggregate: ChunkAggregate;
+  /** Chunks of one text read at most (default MAX_CHUNKS); the text past the last is not read. */
+  max_chunks?: number;
 }
 
 /** The defaults measured on SciFact (see models/CALIBRATION.md, "Long documents"). */
-export const DEFAULT_CHUNKING: Required<ChunkingSettings> = { max_tokens: 512, overlap: 128, aggregate: 'max' };
+export const DEFAULT_CHUNKING: Required<ChunkingSettings> = { max_tokens: 512, overlap: 128, aggregate: 'max', max_chunks: 32 };
 
 /**
  * At most this many chunks of one text are read: the text past the last is not (the explanation
@@ -39,9 +41,10 @@ export const DEFAULT_CHUNKING: Required<ChunkingSettings> = { max_tokens: 512, o
  * 23.8 s for one `_doc` on a loaded 2-core machine and a 100 KB record — and, behind a pipeline
  * without records, every search it was a candidate of ran out of its 5 s budget (the whole page
  * in first-stage order, `degraded: timeout`). 32 chunks of 512 tokens with 128 shared read ~12,000
- * tokens (~9,000 words); SciFact's longest abstract makes 5.
+ * tokens (~9,000 words); SciFact's longest abstract makes 5. A pipeline may ask fewer or more
+ * (`chunking.max_chunks`, 1–256): fewer bound a cold search without records tighter.
  */
-export const MAX_CHUNKS = 32;
+export const MAX_CHUNKS = DEFAULT_CHUNKING.max_chunks;
 
 /** Character offsets of one chunk in its text, end exclusive. */
 export interface ChunkSpan {
@@ -67,6 +70,8 @@ export interface ResolvedChunking {
   maxTokens: number;
   overlap: number;
   aggregate: ChunkAggregate;
+  /** Chunks of one text read at most. */
+  maxChunks: number;
   /** Chunk 0 is the whole text (the model cuts it at its window) rather than its own substring. */
   firstIsWhole: boolean;
 }
@@ -74,12 +79,16 @@ export interface ResolvedChunking {
 export function resolveChunking(s: ChunkingSettings | false | undefined, window: number): ResolvedChunking | undefined {
   if (!s) return undefined;
   const maxTokens = Math.min(s.max_tokens ?? window, window);
-  return { maxTokens, overlap: Math.min(s.overlap, Math.floor(maxTokens / 2)), aggregate: s.aggregate, firstIsWhole: maxTokens >= window };
+  return { maxTokens, overlap: Math.min(s.overlap, Math.floor(maxTokens / 2)), aggregate: s.aggregate, maxChunks: s.max_chunks ?? MAX_CHUNKS, firstIsWhole: maxTokens >= window };
 }
 
-/** What of the settings the stored chunks depend on (part of the record key). */
-export function chunkingKey(c: ResolvedChunking): { max_tokens: number; overlap: number } {
-  return { max_tokens: c.maxTokens, overlap: c.overlap };
+/**
+ * What of the settings the stored chunks depend on (part of the record key). `max_chunks` only when
+ * it is not the default, so records written with the default keep their key (one written before
+ * the bound is read to the same point: stages/sides.ts).
+ */
+export function chunkingKey(c: ResolvedChunking): { max_tokens: number; overlap: number; max_chunks?: number } {
+  return { max_tokens: c.maxTokens, overlap: c.overlap, ...(c.maxChunks !== MAX_CHUNKS ? { max_chunks: c.maxChunks } : {}) };
 }
 
 const memo = new LRUCache<string, ChunkSpan[]>({ max: 20_000 });
@@ -93,7 +102,7 @@ export function chunkSpans(text: string, c: ResolvedChunking, counter: TokenCoun
   const budget = c.maxTokens - special;
   // every token covers at least one character: a text this short fits without tokenising
   if (text.length <= budget) return undefined;
-  const key = createHash('sha1').update(`${c.maxTokens}|${c.overlap}|${text}`).digest('base64url');
+  const key = createHash('sha1').update(`${c.maxTokens}|${c.overlap}|${c.maxChunks}|${text}`).digest('base64url');
   const hit = memo.get(key);
   if (hit) return hit.length ? hit : undefined;
   const spans = split(text, c, counter, special, budget);
@@ -113,7 +122,7 @@ function split(text: string, c: ResolvedChunking, counter: TokenCounter, special
   }
   const spans: ChunkSpan[] = [];
   let i = 0;
-  while (i < words.length && spans.length < MAX_CHUNKS) {
+  while (i < words.length && spans.length < c.maxChunks) {
     let j = i;
     let used = 0;
     while (j < words.length && (j === i || used + words[j]!.n <= budget)) used += words[j++]!.n;
@@ -146,7 +155,7 @@ function boundaryIn(text: string, words: ReadonlyArray<{ start: number; end: num
 export function truncateToTokens(text: string, maxTokens: number, counter: TokenCounter, prefixChars: number): string {
   if (maxTokens >= counter.maxTokens) return text;
   const prefix = text.length > prefixChars ? text.slice(0, prefixChars) : text;
-  const spans = chunkSpans(prefix, { maxTokens, overlap: 0, aggregate: 'max', firstIsWhole: false }, counter);
+  const spans = chunkSpans(prefix, { maxTokens, overlap: 0, aggregate: 'max', maxChunks: 2, firstIsWhole: false }, counter);
   return spans ? prefix.slice(spans[0]!.start, spans[0]!.end) : prefix;
 }
 
@@ -174,6 +183,6 @@ export function excerpt(text: string, span: ChunkSpan, chars = 160): string {
 }
 
 /** The configuration's `rerank.chunking` (camelCase, like every config key) as reranker settings. */
-export function chunkingFromConfig(c: false | { maxTokens?: number; overlap: number; aggregate: ChunkAggregate }): ChunkingSettings | false {
-  return c === false ? false : { ...(c.maxTokens !== undefined ? { max_tokens: c.maxTokens } : {}), overlap: c.overlap, aggregate: c.aggregate };
+export function chunkingFromConfig(c: false | { maxTokens?: number; overlap: number; aggregate: ChunkAggregate; maxChunks?: number }): ChunkingSettings | false {
+  return c === false ? false : { ...(c.maxTokens !== undefined ? { max_tokens: c.maxTokens } : {}), overlap: c.overlap, aggregate: c.aggregate, ...(c.maxChunks !== undefined ? { max_chunks: c.maxChunks } : {}) };
 }

@@ -28,7 +28,7 @@ const given = z.unknown().optional();
 /** Per call or per reranker: chunking as a pipeline's `scorer.chunking` (src/pipelines/schema.ts), without its `true`. */
 const chunking = z.union([
   z.literal(false),
-  z.strictObject({ max_tokens: z.number().int().min(16).optional(), overlap: z.number().int().nonnegative().optional(), aggregate: z.enum(['max', 'mean', 'max_mean']).optional() }),
+  z.strictObject({ max_tokens: z.number().int().min(16).optional(), overlap: z.number().int().nonnegative().optional(), aggregate: z.enum(['max', 'mean', 'max_mean']).optional(), max_chunks: z.number().int().min(1).max(256).optional() }),
 ]);
 const framePooling = z.string().regex(FRAME_POOLING_PATTERN);
 const scoreFusion = z.discriminatedUnion('kind', [

@@ -21,7 +21,7 @@ export interface PreparedSide {
   /** Text vector as a passage (document side of bge). */
   textPassageVec?: Float32Array;
   /** A text longer than the model's window, in chunks (chunking.ts): one passage vector per chunk, with its span. */
-  textChunks?: { vectors: Float32Array[]; spans: ChunkSpan[]; text: string };
+  textChunks?: { vectors: Float32Array[]; spans: ChunkSpan[]; text: string; maxChunks?: number };
   /** OCR text as a passage vector. */
   ocrVec?: Float32Array;
   /** Letters and digits of the document image's OCR text (signals/ocr-text.ts: how much it counts). */
@@ -98,8 +98,8 @@ export function scorePair(q: PreparedSide, d: PreparedSide, s: ScoreSettings, re
       chunks: values.length,
       aggregate: how,
       best_chunk: { index: best, raw: r6(values[best]!), start: span.start, end: span.end, excerpt: excerpt(c.text, span) },
-      // the text goes on past the last chunk read (chunking.ts MAX_CHUNKS): where reading stopped, of how long
-      ...(c.spans.length >= MAX_CHUNKS && /\S/.test(c.text.slice(c.spans[c.spans.length - 1]!.end)) ? { read_to: c.spans[c.spans.length - 1]!.end, of_chars: c.text.length, max_chunks: MAX_CHUNKS } : {}),
+      // the text goes on past the last chunk read (chunking.ts max_chunks): where reading stopped, of how long
+      ...(c.spans.length >= (c.maxChunks ?? MAX_CHUNKS) && /\S/.test(c.text.slice(c.spans[c.spans.length - 1]!.end)) ? { read_to: c.spans[c.spans.length - 1]!.end, of_chars: c.text.length, max_chunks: c.maxChunks ?? MAX_CHUNKS } : {}),
     } : undefined);
   } else if (q.textQueryVec && d.textPassageVec) pushSignal(signals, s, 'text_text', 'query.text↔document.text', textTextRaw(q.textQueryVec, d.textPassageVec));
 

@@ -39,7 +39,7 @@ export function recordKeys(text: Pick<TextEncoderPort, 'id' | 'dim'>, media: Pic
   const textFor = (c: ResolvedChunking | undefined) => {
     if (!c) return textKey;
     const ck = chunkingKey(c);
-    const m = `${ck.max_tokens}|${ck.overlap}`;
+    const m = `${ck.max_tokens}|${ck.overlap}|${ck.max_chunks ?? ''}`;
     let v = chunked.get(m);
     if (!v) chunked.set(m, (v = partKey('text', { text: text.id, chunking: ck })));
     return v;

@@ -19,7 +19,7 @@ import type { DocumentTexts } from './text-plan.js';
 export function keptShape(p: RequestPlan, withRecords: boolean): string | undefined {
   if (!p.useLocal || !p.qHasText || p.qHasVisual || p.clip || p.req.explain || p.req.strict || withRecords) return undefined;
   const c = p.chunking;
-  return `${p.ocr ? 'ocr' : ''}|${c ? `${c.maxTokens}/${c.overlap}/${c.firstIsWhole}/${c.aggregate}` : ''}`;
+  return `${p.ocr ? 'ocr' : ''}|${c ? `${c.maxTokens}/${c.overlap}/${c.maxChunks}/${c.firstIsWhole}/${c.aggregate}` : ''}`;
 }
 
 /** The plan of the documents not kept (their order kept): what the stages still run on. */

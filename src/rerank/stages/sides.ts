@@ -11,7 +11,7 @@ import type { DualEncoderPort, TextEncoderPort } from '../ports.js';
 import { visualVector, type VisualMix } from '../signals/text-image.js';
 import { ocrTextChars } from '../signals/ocr-text.js';
 import type { VisualTextMemo } from '../visual-text.js';
-import { MAX_CHUNKS } from '../chunking.js';
+import { MAX_CHUNKS, type ResolvedChunking } from '../chunking.js';
 import type { DocumentMedia, FeatureSource } from './media.js';
 import type { StoredDocument } from '../records/use.js';
 import type { VisualVectors } from '../../features/record/index.js';
@@ -99,9 +99,9 @@ export function documentSides(
     }
     // a long text in chunks: chunk 0 is the passage vector itself when it is the text as the model cuts it
     // a record written before MAX_CHUNKS held more: read as far as a text is read now, so it scores as a fresh one
-    const chunked = texts.chunks ? { spans: texts.chunks.spans, vectors: computedChunks! } : capChunks(st?.text?.chunks, p.chunking?.firstIsWhole);
+    const chunked = texts.chunks ? { spans: texts.chunks.spans, vectors: computedChunks! } : capChunks(st?.text?.chunks, p.chunking);
     if (p.chunking && chunked && chunked.spans.length > 1 && side.textPassageVec && d.text !== undefined) {
-      side.textChunks = { spans: chunked.spans, text: d.text, vectors: p.chunking.firstIsWhole ? [side.textPassageVec, ...chunked.vectors] : chunked.vectors };
+      side.textChunks = { spans: chunked.spans, text: d.text, vectors: p.chunking.firstIsWhole ? [side.textPassageVec, ...chunked.vectors] : chunked.vectors, maxChunks: p.chunking.maxChunks };
     }
     if (texts.ocr !== undefined && texts.ocr >= 0) {
       side.ocrVec = countText(texts.ocr, pv);
@@ -151,8 +151,9 @@ export async function clipDocuments(p: RequestPlan, querySide: PreparedSide, pre
   }
 }
 
-/** A record's chunks cut to the first MAX_CHUNKS (its vectors lack chunk 0 when that is the whole text). */
-function capChunks<C extends { spans: readonly unknown[]; vectors: readonly unknown[] }>(c: C | undefined, firstIsWhole: boolean | undefined): C | undefined {
-  if (!c || c.spans.length <= MAX_CHUNKS) return c;
-  return { ...c, spans: c.spans.slice(0, MAX_CHUNKS), vectors: c.vectors.slice(0, MAX_CHUNKS - (firstIsWhole ? 1 : 0)) };
+/** A record's chunks cut to the first `maxChunks` (its vectors lack chunk 0 when that is the whole text). */
+function capChunks<C extends { spans: readonly unknown[]; vectors: readonly unknown[] }>(c: C | undefined, chunking: Pick<ResolvedChunking, 'maxChunks' | 'firstIsWhole'> | undefined): C | undefined {
+  const max = chunking?.maxChunks ?? MAX_CHUNKS;
+  if (!c || c.spans.length <= max) return c;
+  return { ...c, spans: c.spans.slice(0, max), vectors: c.vectors.slice(0, max - (chunking?.firstIsWhole ? 1 : 0)) };
 }

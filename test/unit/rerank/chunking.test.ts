@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, expect, it } from 'vitest';
 import { TextTokenizer } from '../../../src/models/tokenizer.js';
-import { aggregateChunks, chunkSpans, chunkTexts, excerpt, resolveChunking, truncateToTokens, type TokenCounter } from '../../../src/rerank/chunking.js';
+import { aggregateChunks, chunkingKey, chunkSpans, chunkTexts, excerpt, MAX_CHUNKS, resolveChunking, truncateToTokens, type TokenCounter } from '../../../src/rerank/chunking.js';
 import { pipelineSchema } from '../../../src/pipelines/schema.js';
 import { MODELS } from '../../helpers/paths.js';
 
@@ -117,4 +117,20 @@ it("truncateToTokens (Cohere's max_tokens_per_doc): the longest word prefix with
   const cut = truncateToTokens(long, 500, counter, 300);
   expect(cut.length).toBeLessThanOrEqual(300);
   expect(long.startsWith(cut)).toBe(true);
+});
+
+it('max_chunks bounds the chunks of a text; the record key names it only when it is not the default', () => {
+  const long = words(20_000);
+  expect(chunkSpans(long, c512(), counter)!.length).toBe(MAX_CHUNKS);
+  const four = resolveChunking({ overlap: 128, aggregate: 'max', max_chunks: 4 }, 512)!;
+  const spans = chunkSpans(long, four, counter)!;
+  expect(spans.length).toBe(4);
+  // the first 4 of the default's: the same text read to an earlier point
+  expect(spans).toEqual(chunkSpans(long, c512(), counter)!.slice(0, 4));
+  // records written with the default keep the key they had before the bound existed
+  expect(chunkingKey(c512())).toEqual({ max_tokens: 512, overlap: 128 });
+  expect(chunkingKey(four)).toEqual({ max_tokens: 512, overlap: 128, max_chunks: 4 });
+  expect(pipelineSchema.safeParse({ name: 'x', index_patterns: ['x'], fields: { text: ['t'] }, scorer: { chunking: { max_chunks: 0 } } }).success).toBe(false);
+  expect(pipelineSchema.safeParse({ name: 'x', index_patterns: ['x'], fields: { text: ['t'] }, scorer: { chunking: { max_chunks: 257 } } }).success).toBe(false);
+  expect(pipelineSchema.safeParse({ name: 'x', index_patterns: ['x'], fields: { text: ['t'] }, scorer: { chunking: { max_chunks: 4 } } }).success).toBe(true);
 });

@@ -33,7 +33,7 @@ describe('a feature record standing in for a document kept out of _source', () =
     expect(why({ v: 99 })).toMatch(/^its feature record is unusable \(feature-schema version 99/);
     expect(why(rec({}))).toBe('its feature record holds no part');
     expect(why(rec({ text: { ...text, k: 'other' } }))).toMatch(/text part was made by another text model or chunking/);
-    expect(why(rec({ text }), { chunking: { maxTokens: 64, overlap: 8, aggregate: 'max', firstIsWhole: false } })).toMatch(/text part was made by another text model or chunking/);
+    expect(why(rec({ text }), { chunking: { maxTokens: 64, overlap: 8, aggregate: 'max', maxChunks: 32, firstIsWhole: false } })).toMatch(/text part was made by another text model or chunking/);
     expect(why(rec({ text }), { qHasVisual: true })).toMatch(/holds no query-side vector/);
     expect(why(rec({ text: { ...text, p: 'AAAA' } }))).toMatch(/^its feature record is unusable/);
     expect(why(rec({ image: { ...frame, k: 'old', r: 'ref' } }))).toMatch(/image part was made by other models/);
