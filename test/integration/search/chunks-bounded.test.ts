@@ -52,7 +52,8 @@ describe('the chunks of one long document text', () => {
     for (const index of [RECORDS, PLAIN, FOUR]) await fetch(`${engine}/${index}`, { method: 'DELETE' });
   });
 
-  it.each([RECORDS, PLAIN])('%s: at most MAX_CHUNKS are read, and the explanation says where reading stopped', { timeout: 600_000 }, async (index) => {
+  /** The top hit's text_text detail and where its text features came from, of an explained reranked search of `index`. */
+  async function explained(index: string): Promise<{ detail: any; text: string }> {
     const r = await fetch(`${srv.url}/${index}/_search`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -62,8 +63,12 @@ describe('the chunks of one long document text', () => {
     const body = (await r.json()) as any;
     expect(body.vlrerank.degraded).toBe(false);
     const hit = body.hits.hits[0]._vlrerank;
-    const detail = hit.explanation.signals.find((s: any) => s.name === 'text_text').detail;
-    if (index === RECORDS) expect(hit.explanation.features.text).toBe('index'); // the record's chunks, not a fresh run
+    return { detail: hit.explanation.signals.find((s: any) => s.name === 'text_text').detail, text: hit.explanation.features.text };
+  }
+
+  it.each([RECORDS, PLAIN])('%s: at most MAX_CHUNKS are read, and the explanation says where reading stopped', { timeout: 600_000 }, async (index) => {
+    const { detail, text } = await explained(index);
+    if (index === RECORDS) expect(text).toBe('index'); // the record's chunks, not a fresh run
     expect(detail.chunks).toBe(MAX_CHUNKS);
     expect(detail.max_chunks).toBe(MAX_CHUNKS);
     expect(detail.of_chars).toBe(TEXT_CHARS);
@@ -72,17 +77,8 @@ describe('the chunks of one long document text', () => {
   });
 
   it('a pipeline asking max_chunks 4 makes its record of 4 chunks and reads it so', { timeout: 600_000 }, async () => {
-    const r = await fetch(`${srv.url}/${FOUR}/_search`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: { match_all: {} }, ext: { vlrerank: { query: { text: 'banana' }, explain: true } } }),
-    });
-    expect(r.status).toBe(200);
-    const body = (await r.json()) as any;
-    expect(body.vlrerank.degraded).toBe(false);
-    const hit = body.hits.hits[0]._vlrerank;
-    const detail = hit.explanation.signals.find((s: any) => s.name === 'text_text').detail;
-    expect(hit.explanation.features.text).toBe('index');
+    const { detail, text } = await explained(FOUR);
+    expect(text).toBe('index');
     expect(detail.chunks).toBe(4);
     expect(detail.max_chunks).toBe(4);
     expect(detail.read_to).toBeLessThan(TEXT_CHARS);
