@@ -30,6 +30,7 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { prepareStoreFolder } from './mkdir-cause.js';
 import { noRoomFor } from './file-size-limit.js';
 import { open, type Database, type RootDatabase } from 'lmdb';
@@ -77,6 +78,9 @@ interface LmdbStats { pageSize: number; treeBranchPageCount: number; treeLeafPag
 /** An entry's access stamp (ms; 0: an older version's memo entry, counted at open) and counted size. */
 interface Stamp { t: number; n: number }
 
+/** How long flushed() waits for a failed commit's cause to be named. */
+const CAUSE_WAIT_MS = 1_000;
+
 export class DiskTier {
   readonly path: string;
   readonly maxBytes: number;
@@ -94,6 +98,8 @@ export class DiskTier {
   #isBroken = false;
   #broken!: () => void;
   readonly #brokenSignal = new Promise<void>((resolve) => (this.#broken = resolve));
+  /** Settles once a failed commit's cause (EIO, ENOSPC…) is in the health's reason. */
+  #causeNamed: Promise<void> | undefined;
   /** Stamp of the last access seen per key in this process (saves a stamp read per hit). */
   readonly #touched = new Map<string, number>();
   /** Keys read since the last stamp pass (#touch), and the pass's timer. */
@@ -432,6 +438,9 @@ export class DiskTier {
     await this.#reopening;
     // after a failed commit, writes lmdb had queued may never settle (its writer blocks on the lock)
     while (this.#pending.size && !this.#isBroken) await Promise.race([Promise.allSettled([...this.#pending]), this.#brokenSignal]);
+    // a failed commit's cause comes on a later turn than the failure: health read after flushed()
+    // names it (a loaded CI machine read the reason without it); bounded, lmdb settles it at once
+    if (this.#causeNamed) await Promise.race([this.#causeNamed, sleep(CAUSE_WAIT_MS, undefined, { ref: false })]);
   }
 
   async close(): Promise<void> {
@@ -469,11 +478,15 @@ export class DiskTier {
     this.#broken();
     this.#touched.clear();
     if (first) this.#s.fail('failed', new Error('a commit failed: writes stopped until a restart'));
-    commitError.catch((cause: unknown) => {
-      if (!this.#s.reason?.startsWith('a commit failed:')) return; // the first failure's cause names it
-      this.#s.setReason(`a commit failed (${(cause as Error)?.message ?? String(cause)}): writes stopped until a restart`);
-      this.#s.logger?.warn({ tier: 'disk', path: this.path, err: this.#s.reason }, 'disk feature store commit failed');
-    });
+    const named = commitError.then(
+      () => undefined,
+      (cause: unknown) => {
+        if (!this.#s.reason?.startsWith('a commit failed:')) return; // the first failure's cause names it
+        this.#s.setReason(`a commit failed (${(cause as Error)?.message ?? String(cause)}): writes stopped until a restart`);
+        this.#s.logger?.warn({ tier: 'disk', path: this.path, err: this.#s.reason }, 'disk feature store commit failed');
+      },
+    );
+    this.#causeNamed ??= named;
   }
 
 }
