@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Route } from 'playwright-core';
+import type { FileChooser, Route } from 'playwright-core';
 import { startStack, shot, freshIndex, type Stack } from './harness.js';
 import { DATA, REPO_ROOT } from '../helpers/paths.js';
 
@@ -143,8 +143,19 @@ describe('the UI with a keyboard, a screen reader, a zoom, forced colours and ri
     expect(stops.map((s) => s.what)).toEqual(expect.arrayContaining(['select[index]:', 'input[q](search):', 'input(file):', 'input[rerank](checkbox):', 'button(submit):Search']));
     expect(stops.filter((s) => !s.focusShown)).toEqual([]);
     // Space on the (hidden) file input opens the chooser: the drop zone is operable by keyboard
-    await page.focus('form.query input[type=file]');
-    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')]);
+    // Playwright turns the browser's chooser interception on when the waiter is set up, by a message
+    // that can reach Chromium after the key press: that press's chooser goes unseen (a CI run here
+    // waited 60 s for it). Pressed again, at most three times, each with the waiter already on.
+    let chooser: FileChooser | undefined;
+    for (let attempt = 1; !chooser; attempt++) {
+      await page.focus('form.query input[type=file]');
+      const waiting = page.waitForEvent('filechooser', { timeout: 10_000 });
+      await page.keyboard.press('Space');
+      chooser = await waiting.catch((e: unknown) => {
+        if (attempt >= 3) throw e;
+        return undefined;
+      });
+    }
     await chooser.setFiles(join(DATA, PHOTO));
     await page.waitForSelector('form.query .preview img');
     await shot(page, 'a11y-keyboard-drop-zone');
