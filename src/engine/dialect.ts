@@ -50,6 +50,19 @@ export function addKnn(body: Record<string, unknown>, dialect: Dialect, a: KnnAr
   body.query = body.query === undefined ? knnQuery : { bool: { should: [body.query, knnQuery] } };
 }
 
+/**
+ * The factor that puts the engine's BM25 `_score` on the scale pipelines are fitted on (Elasticsearch
+ * 8.x/9.x and OpenSearch 2.x: Lucene's LegacyBM25Similarity, which multiplies by k1 + 1). OpenSearch 3
+ * made Lucene's BM25Similarity its default, which leaves that factor out: the same match scores
+ * 1 / 2.2 of before (default k1 1.2), so a first-stage map fitted on the old scale (grocery's blend
+ * logistic) and a hybrid's BM25 + kNN balance both moved (held-out probe round 29c: "banana" 0.765 on
+ * 8.19/9.2/2.19, 0.701 on 3.6, first-stage 9.53 vs 4.81). Applied as a boost on the text match
+ * vlrerank itself composes.
+ */
+export function bm25Factor(info: { distribution: Dialect; major: number }): number {
+  return info.distribution === 'opensearch' && info.major >= 3 ? 2.2 : 1;
+}
+
 export function vectorMapping(dims: number, similarity: 'cosine' | 'dot_product', dialect: Dialect): Record<string, unknown> {
   if (dialect === 'elasticsearch') return { type: 'dense_vector', dims, index: true, similarity };
   return { type: 'knn_vector', dimension: dims, method: { name: 'hnsw', engine: 'lucene', space_type: similarity === 'cosine' ? 'cosinesimil' : 'innerproduct' } };

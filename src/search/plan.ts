@@ -176,7 +176,7 @@ export function isFilterOnly(q: unknown): boolean {
 }
 
 /** The pipeline's text match as the body's query, and (`fuzzy.correct`) the suggesters of the query the reranker reads. */
-function matchQuery(spec: RerankSpec, body: Record<string, unknown>): { correction?: CorrectionAsk; lastIsPrefix?: true } {
+function matchQuery(spec: RerankSpec, body: Record<string, unknown>, bm25Boost: number): { correction?: CorrectionAsk; lastIsPrefix?: true } {
   // unset: the text fields, and the field ingest writes each image's OCR text to (feat23o: a screenshot found by its words)
   const ocr = spec.pipeline.ingest?.ocr_text;
   const fields = spec.pipeline.first_stage.match_fields ?? [...spec.pipeline.fields.text, ...(ocr !== undefined ? [ocr] : [])];
@@ -185,7 +185,10 @@ function matchQuery(spec: RerankSpec, body: Record<string, unknown>): { correcti
     return {};
   }
   const type = spec.pipeline.first_stage.match_type;
-  body.query = textMatch(spec.query.text, fields, spec.pipeline.first_stage.fuzzy, type);
+  const query = textMatch(spec.query.text, fields, spec.pipeline.first_stage.fuzzy, type);
+  // on the scale the pipeline's first-stage map and hybrid balance were fitted on (engine/dialect.ts bm25Factor)
+  if (bm25Boost !== 1) (Object.values(query)[0] as Record<string, unknown>).boost = bm25Boost;
+  body.query = query;
   const correction = askCorrection(body, spec.query.text, fields, spec.pipeline.first_stage.fuzzy);
   return { ...(correction ? { correction } : {}), ...(type === 'bool_prefix' ? { lastIsPrefix: true as const } : {}) };
 }
@@ -206,7 +209,7 @@ export function textMatch(query: string | undefined, fields: string[], fuzzy: Re
 }
 
 /** Build the first-stage request. `vector` is required when `vectorNeed(spec)` is defined. */
-export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Dialect, vector?: ArrayLike<number>): FirstStagePlan {
+export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Dialect, vector?: ArrayLike<number>, bm25Boost = 1): FirstStagePlan {
   const body = cloneJson(spec.body);
   const params = new URLSearchParams(spec.params);
   const p = spec.pipeline;
@@ -252,7 +255,7 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
       filter = body.query;
       delete body.query;
     }
-    if (need.kind === 'bridge' && body.query === undefined && p.first_stage.text_query === 'hybrid') matched = matchQuery(spec, body);
+    if (need.kind === 'bridge' && body.query === undefined && p.first_stage.text_query === 'hybrid') matched = matchQuery(spec, body, bm25Boost);
     // a kNN alone (a search by photo) answers k hits, and `hits.total` is k: it asks for the
     // pipeline's maximum window whatever the page, so pages past the window find hits and every page
     // counts the same total (the top hits of a larger k are the same hits). Beside a query, k stays
@@ -263,7 +266,7 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
     if (body.query !== undefined && need.kind === 'bridge') knnBoost = spec.knnBoost ?? p.first_stage.knn_boost;
     addKnn(body, dialect, { field: need.field, vector: Array.from(vector), k, numCandidates: Math.max(numCandidates, k), filter, ...(knnBoost !== undefined && knnBoost !== 1 ? { boost: knnBoost } : {}) });
   } else if (!ownFirstStage(body) && spec.query.text) {
-    matched = matchQuery(spec, body);
+    matched = matchQuery(spec, body, bm25Boost);
   }
   return { ...paging, body, params, sourceFilter, needed, ...record, ...(knnBoost !== undefined ? { knnBoost } : {}), ...matched };
 }
