@@ -2,6 +2,8 @@
 export const ENGINES = [
   { name: 'es8', direct: 'http://127.0.0.1:19200', vl: 'http://127.0.0.1:19660' },
   { name: 'os2', direct: 'http://127.0.0.1:19201', vl: 'http://127.0.0.1:19661' },
+  // P29A_ES9=1: Elasticsearch 9.2 too (its vlrerank on 19664)
+  ...(process.env.P29A_ES9 ? [{ name: 'es9', direct: 'http://127.0.0.1:19203', vl: 'http://127.0.0.1:19664' }] : []),
 ];
 export const RR = { vlrerank: { query: { text: 'green apple' } } };
 
