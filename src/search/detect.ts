@@ -252,11 +252,11 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
 
   // --- the first-stage body ---
   let knn: KnnClause | undefined;
-  if (retriever) knn = unwrapRetriever(body, retriever.retriever, retriever.filter, 'retriever.text_similarity_reranker.retriever').knn;
+  if (retriever) knn = unwrapRetriever(body, retriever.retriever, retriever.filter, 'retriever.text_similarity_reranker.retriever', params).knn;
   // a plain retriever asked to be reranked (ext.vlrerank, search_pipeline) is the first stage, as
   // the reranker's child is: vlrerank's own query was added beside it and the engine refused the
   // pair with "cannot specify [retriever] and [query]" (held-out probe round 6)
-  else if ((ext || osPipeline) && isObject(body.retriever)) knn = unwrapRetriever(body, body.retriever, undefined, 'retriever').knn;
+  else if ((ext || osPipeline) && isObject(body.retriever)) knn = unwrapRetriever(body, body.retriever, undefined, 'retriever', params).knn;
 
   // --- pipeline ---
   let syntax: Syntax;

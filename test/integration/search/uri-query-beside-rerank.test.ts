@@ -7,11 +7,12 @@
  * replaced by `q`; with a body `query` and no rerank text, the engine's hits for `q` were reranked
  * against the body's words ("apple" for four peppers); beside a search by photo, `q` replaced the
  * photo's kNN query on OpenSearch and stood beside a kNN of the maximum window on Elasticsearch,
- * where the same words as a body `query` stand beside the photo's kNN on both.
+ * where the same words as a body `query` stand beside the photo's kNN on both; beside a retriever,
+ * whose own query the engines refuse `q` with, it replaced the retriever's first stage.
  * Real Elasticsearch 8.19 and OpenSearch 2.19, the official clients, the grocery catalog, real models.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientSearch, ENGINES, ensureGrocery, groceryQueries, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { clientSearch, clientSearchRaw, ENGINES, ensureGrocery, groceryQueries, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'grocery-it';
 const PEPPERS = ['69', '70', '71', '72'];
@@ -53,5 +54,16 @@ describe.each(ENGINES)('?q= beside a reranked body (%s)', (engine) => {
     expect(byQ.vlrerank.candidates).toBe(20); // the photo's kNN hits with the peppers, not the 4 peppers alone
     expect(ids(byQ)).toEqual(ids(byBody));
     expect(ids(byQ)).toEqual(expect.arrayContaining(PEPPERS));
+  });
+
+  it("beside a retriever, q is refused as the engines refuse a query beside one — the retriever's first stage was silently replaced", async () => {
+    const reranker = { retriever: { text_similarity_reranker: { retriever: { standard: { query: { match: { title: 'apple' } } } }, field: 'title', inference_text: 'green apple', rank_window_size: 20 } } };
+    const plainApples = await search(p.url, undefined, reranker);
+    expect(plainApples.hits.hits.length).toBeGreaterThan(0);
+    for (const body of [reranker, { retriever: { standard: { query: { match: { title: 'apple' } } } }, ext: { vlrerank: { query: { text: 'green apple' } } } }]) {
+      const r = await clientSearchRaw(engine, p.url, { index: INDEX, q: 'title:pepper', body: { size: 5, ...body } });
+      expect(r.statusCode).toBe(400);
+      expect(r.body.error.reason).toContain('[q]');
+    }
   });
 });
