@@ -9,3 +9,6 @@ await both('?q=pepper + photo query', '/p29a-g/_search?q=pepper', { size: 5, ext
 await both('photo query + body query pepper', '/p29a-g/_search', { size: 5, query: { match: { title: 'pepper' } }, ext: { vlrerank: { query: { image: photo } } } }, { show });
 await both('?q=&df&default_operator + photo', '/p29a-g/_search?q=bell%20pepper&df=title&default_operator=AND&lenient=true', { size: 5, ext: { vlrerank: { query: { image: photo } } } }, { show });
 await both('?q= bad default_operator + photo', '/p29a-g/_search?q=pepper&default_operator=XOR', { size: 5, ext: { vlrerank: { query: { image: photo } } } }, { show });
+const retr = { retriever: { text_similarity_reranker: { retriever: { standard: { query: { match: { title: 'apple' } } } }, field: 'title', inference_text: 'green apple', rank_window_size: 20 } }, size: 3 };
+await both('?q= + text_similarity_reranker', '/p29a-g/_search?q=title:pepper', retr, { only: ['es8', 'es9'], show });
+await both('?q= + search_pipeline (OS)', '/p29a-g/_search?q=title:pepper&search_pipeline=p29a', { size: 3, query: { match: { title: 'apple' } } }, { only: ['os2'], show });
