@@ -18,7 +18,7 @@
 import { z } from 'zod';
 import { vlrError } from '../errors.js';
 import type { Pipeline, PipelineRegistry } from '../pipelines/index.js';
-import { extractQueryText, queryStringTerms, readPath } from './query-text.js';
+import { readPath, searchQueryText } from './query-text.js';
 import { cloneJson } from '../util/json-clone.js';
 import type { Tokens } from '../util/json-tokens.js';
 import { hasVisibleText } from '../util/visible-text.js';
@@ -236,7 +236,7 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   const defaultPipeline = askedNothing && byIndex?.default ? byIndex : undefined;
   if (!ext && !retriever && !osPipeline && !defaultPipeline) {
     // the engine is asked only for a search a default pipeline would rerank were it one of its indices
-    const text = askedNothing && mustResolve && registry.hasDefault && !unrerankable(body, params) ? extractQueryText(body.query) ?? (queryStringTerms(params.get('q') ?? '') || undefined) : undefined;
+    const text = askedNothing && mustResolve && registry.hasDefault && !unrerankable(body, params) ? searchQueryText(body.query, params) : undefined;
     return text ? { kind: 'resolve' } : { kind: 'passthrough' };
   }
   // a search the client did not ask to rerank that orders, collapses, rescores or pages by cursor
@@ -252,11 +252,11 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
 
   // --- the first-stage body ---
   let knn: KnnClause | undefined;
-  if (retriever) knn = unwrapRetriever(body, retriever.retriever, retriever.filter, 'retriever.text_similarity_reranker.retriever').knn;
+  if (retriever) knn = unwrapRetriever(body, retriever.retriever, retriever.filter, 'retriever.text_similarity_reranker.retriever', params).knn;
   // a plain retriever asked to be reranked (ext.vlrerank, search_pipeline) is the first stage, as
   // the reranker's child is: vlrerank's own query was added beside it and the engine refused the
   // pair with "cannot specify [retriever] and [query]" (held-out probe round 6)
-  else if ((ext || osPipeline) && isObject(body.retriever)) knn = unwrapRetriever(body, body.retriever, undefined, 'retriever').knn;
+  else if ((ext || osPipeline) && isObject(body.retriever)) knn = unwrapRetriever(body, body.retriever, undefined, 'retriever', params).knn;
 
   // --- pipeline ---
   let syntax: Syntax;
@@ -297,7 +297,7 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   else if (osQueryText !== undefined) query = { text: osQueryText };
   if (!query.text && !query.image && !query.video) {
     // URI search (`?q=…`, Lucene syntax as `query_string`): its terms are the query
-    const t = extractQueryText(body.query) ?? (queryStringTerms(params.get('q') ?? '') || undefined);
+    const t = searchQueryText(body.query, params);
     if (t && hasVisibleText(t)) query = { text: t };
     else if (syntax === 'default') return { kind: 'passthrough' }; // nothing to rerank against (match_all, term…)
     else if (syntax === 'ext') bad('ext.vlrerank.query', 'is required when the search has no full-text query to take the text from');

