@@ -261,10 +261,10 @@ export async function seedThreeShards(engine: EngineClient, pipeline: Pipeline, 
 }
 
 /** A text-only pipeline for `pattern`: BM25 on `title` and `text`, reranked on both (window 20, fail-open). */
-export function textPipeline(name: string, pattern: string, o: { default?: boolean } = {}): string {
+export function textPipeline(name: string, pattern: string, o: { default?: boolean; budgetMs?: number } = {}): string {
   return `name: ${name}
 index_patterns: [${pattern}]
-${o.default === undefined ? '' : `default: ${o.default}\n`}fields:
+${o.default === undefined ? '' : `default: ${o.default}\n`}${o.budgetMs === undefined ? '' : `budget_ms: ${o.budgetMs}\n`}fields:
   text: [title, text]
 first_stage: { text_query: bm25, match_fields: [title, text] }
 window: { default: 20, max: 50 }
