@@ -21,10 +21,19 @@ export const IDS: Record<string, string> = {
 
 export { call };
 
-/** `index setup` of `index` for pipeline `name`, its own `properties` first. */
-export async function setup(name: string, index: string, properties: Record<string, unknown> = { tags: { type: 'text' } }): Promise<void> {
-  await call(ENGINE, 'DELETE', `/${encodeURIComponent(index)}`);
-  const pre = await call(ENGINE, 'PUT', `/${encodeURIComponent(index)}`, { settings: { number_of_shards: 4, number_of_replicas: 0 }, mappings: { properties } });
-  if (pre.status !== 200) throw new Error(pre.text);
+/**
+ * `index setup` of `index` for pipeline `name`, then `properties` added; with `shards`, the index is
+ * made first with them and its `properties` (`index setup` then adds the vector fields, not the
+ * record field: such an index keeps no records).
+ */
+export async function setup(name: string, index: string, properties: Record<string, unknown> = { tags: { type: 'text' } }, shards?: number): Promise<void> {
+  const path = `/${encodeURIComponent(index)}`;
+  await call(ENGINE, 'DELETE', path);
+  if (shards) {
+    const pre = await call(ENGINE, 'PUT', path, { settings: { number_of_shards: shards, number_of_replicas: 0 }, mappings: { properties } });
+    if (pre.status !== 200) throw new Error(pre.text);
+  }
   await indexSetup(ENGINE, join(TMP, 'pipes'), name, index);
+  const m = await call(ENGINE, 'PUT', `${path}/_mapping`, { properties });
+  if (m.status !== 200) throw new Error(m.text);
 }

@@ -7,13 +7,13 @@ const q = (index: string, ids: string[]) => call(BASE, 'POST', `/${index}/_searc
 const show = (label: string, r: Awaited<ReturnType<typeof q>>) => console.log(label, r.status, JSON.stringify((r.json?.hits?.hits ?? []).map((h: any) => [h._index, h._id, h._routing, h._source?.title, h._source?.label, h._score?.toFixed(4), h._vlrerank?.explanation?.slice?.(0, 0)])), JSON.stringify(r.json?.vlrerank?.unscored ?? r.json?.error ?? ''));
 // 1. photo in _source, two routings
 const a = `${pre}3`;
-await setup(pipe, a);
+await setup(pipe, a, undefined, 4);
 for (const [routing, title, image] of [['r1', 'yellow fruit', BANANA], ['r4', 'dairy', MILK]] as const)
   console.log((await call(BASE, 'PUT', `/${a}/_doc/X?routing=${routing}&refresh=true`, { title, image })).status);
 show('routing/source', await q(a, ['X']));
 // 2. the tags read through the fields API: a copy_to target not in _source
 const b = `${pre}4`;
-await setup(pipe, b, { tags: { type: 'text', store: true }, label: { type: 'text', copy_to: 'tags' } });
+await setup(pipe, b, { tags: { type: 'text', store: true }, label: { type: 'text', copy_to: 'tags' } }, 4);
 for (const [routing, label] of [['r1', 'banana'], ['r4', 'milk']] as const)
   console.log((await call(BASE, 'PUT', `/${b}/_doc/X?routing=${routing}&refresh=true`, { title: 'product', label })).status);
 show('routing/copy_to', await q(b, ['X']));
