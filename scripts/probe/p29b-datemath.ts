@@ -1,5 +1,5 @@
 /** Probe: date math index names — the concrete name the engine makes of each against resolveDateMathName. */
-import { resolveDateMathName as r } from '../../src/engine/date-math-name.js';
+import { resolveDateMathName as r } from '../../src/util/date-math-name.js';
 const E = process.env.P29B_ENGINE ?? 'http://127.0.0.1:19200';
 const exprs = ['<p29b-dm-{now/d}>', '<p29b-dm-{now/M{yyyy.MM}}>', '<p29b-dm-{now/d{yyyy.MM.dd|+12:00}}>', '<p29b-dm-{now-1d/d}>', '<p29b-dm-{now/w{yyyy.MM.dd}}>', '<p29b-dm-{now/y{yy}}>', '<p29b-dm-{now/H{yyyy.MM.dd.HH}}>', '<p29b-dm-{now/d{yyyy.MM.dd|America/New_York}}>', '<p29b-dm-\\{x\\}-{now/d}>', '<p29b-dm-{now/d{uuuu-MM-dd}}-{now/M{MM}}>', '<p29b-dm-{now+1M/M{yyyy.MM|-08:00}}>', '<p29b-dm-{now}>', "<p29b-dm-{now/d{'day'-dd}}>", '<p29b-dm-{now/d{|UTC}}>', '<p29b-dm-{now/d{yyyy.MM.dd|Pacific/Kiritimati}}>', '<p29b-dm-{now/d{yyyy.MM.dd|-14}}>', '<p29b-dm-{now/d{MMM}}>'];
 for (const e of exprs) {

@@ -1,5 +1,5 @@
 /** Probe: odd ids written by _doc (JS client), _bulk, _create, _update; each searched with explain. */
-import { BANANA, IDS, MILK, call, direct, es, setup, ENGINE, BASE } from './p29b-lib.js';
+import { BANANA, IDS, MILK, call, setup, ENGINE, BASE } from './p29b-lib.js';
 
 const index = process.argv[2] ?? 'p29b-r1';
 const pipe = index.startsWith('p29b-r') ? 'p29b' : 'p29bn';
@@ -8,21 +8,21 @@ const res: Record<string, unknown> = {};
 const ok: string[] = [];
 for (const [k, id] of Object.entries(IDS)) {
   const img = k.length % 2 ? BANANA : MILK;
-  try {
-    const r = await es.index({ index, id, document: { title: `doc ${k}`, image: img } });
-    res[`doc:${k}`] = r.result;
+  // the path encoded as the official JS clients encode it (encodeURIComponent)
+  const r = await call(BASE, 'PUT', `/${index}/_doc/${encodeURIComponent(id)}`, { title: `doc ${k}`, image: img });
+  if (r.status < 300 && r.json?._id === id) {
+    res[`doc:${k}`] = r.json.result;
     ok.push(k);
-  } catch (e: any) {
-    const d = await direct.index({ index: `${index}`, id, document: { title: 'x' } }).then((x) => x.result, (e2: any) => `${e2.meta?.statusCode} ${e2.message?.slice(0, 120)}`);
-    res[`doc:${k}`] = `proxy ${e.meta?.statusCode} ${String(e.message).slice(0, 160)} | direct ${d}`;
+  } else {
+    const d = await call(ENGINE, 'PUT', `/${index}/_doc/${encodeURIComponent(id)}`, { title: 'x' });
+    res[`doc:${k}`] = `proxy ${r.status} ${r.text.slice(0, 160)} | direct ${d.status} ${d.text.slice(0, 120)}`;
   }
 }
 await call(ENGINE, 'POST', `/${index}/_refresh`);
 // read back each id via the engine directly: _source and record present?
 for (const k of ok) {
   const id = IDS[k]!;
-  const g = await direct.get({ index, id, _source_includes: ['title'], stored_fields: ['vlrerank_features'] }).catch((e: any) => e.meta?.body);
-  const hasRec = !!(g as any)?.fields?.vlrerank_features || !!(g as any)?._source;
+  const g = (await call(ENGINE, 'GET', `/${index}/_doc/${encodeURIComponent(id)}?stored_fields=vlrerank_features`)).json;
   if ((g as any)?._id !== id) res[`get:${k}`] = `MISMATCH ${JSON.stringify(g).slice(0, 200)}`;
   else res[`get:${k}`] = (g as any)?.fields ? 'rec' : 'NOREC';
 }

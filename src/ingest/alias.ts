@@ -17,7 +17,6 @@
 import type { Pipeline, PipelineRegistry } from '../pipelines/index.js';
 import { dataStreamOf, IndexTargets, type TargetLookup } from '../engine/targets.js';
 import { isVlrerankError, vlrError } from '../errors.js';
-import { resolveDateMathName } from '../engine/date-math-name.js';
 
 export { aliasWriteIndex } from '../engine/targets.js';
 
@@ -25,15 +24,8 @@ export interface AliasLookup extends TargetLookup {
   pipelines: PipelineRegistry;
 }
 
-/**
- * The ingest pipeline of an index name, or of the data stream a backing index (`.ds-…`) belongs to,
- * or of the index a date math name (`<logs-{now/d}>`) makes now (engine/date-math-name.ts).
- */
+/** The ingest pipeline of an index name, or of the data stream a backing index (`.ds-…`) belongs to. */
 export function ingestPipelineOf(pipelines: PipelineRegistry, index: string | undefined): Pipeline | undefined {
-  if (index?.startsWith('<')) {
-    const resolved = resolveDateMathName(index);
-    return resolved === undefined ? undefined : ingestPipelineOf(pipelines, resolved);
-  }
   return pipelines.ingestFor(index) ?? (index?.startsWith('.ds-') ? pipelines.ingestFor(dataStreamOf(index)) : undefined);
 }
 

@@ -1,10 +1,11 @@
 /**
  * Held-out probe round 29b: a write to a date math index name — `<logs-{now/d}>`, the engines' way
  * to write into today's index — was forwarded untouched (no pipeline pattern matches `<…>`, and it
- * is no alias): the document was stored without its kNN vectors and feature record, unsaid. Now the
- * name is resolved as the engine resolves it (engine/date-math-name.ts) and the pipeline of the
- * index it makes ingests the document, through `_doc` (the official client's encoding), `_bulk`
- * actions and a `_bulk` path. Elasticsearch 8.19 and OpenSearch 2.19, real models, Grocery photos.
+ * is no alias): the document was stored without its kNN vectors and feature record, unsaid; a
+ * search of one whose index is not made yet was refused "no pipeline covers" (400) where the engine
+ * answers 404. Now the pipeline registry matches the index the engine makes of the name
+ * (util/date-math-name.ts): it ingests the document, through `_doc` (the official client's
+ * encoding), `_bulk` actions and a `_bulk` path, and reranks the searches. Elasticsearch 8.19 and OpenSearch 2.19, real models, Grocery photos.
  * The index is yearly (`{now/y{yyyy}}`): made by `index setup` under the same expression first,
  * so only a run across midnight of New Year's Eve sees two indices.
  */
@@ -51,5 +52,15 @@ describe.each(ENGINES)('writes to a date math index name, on %s', (engine) => {
     const got = await p.engine.json<any>('POST', `/${index}/_search`, { size: 10, stored_fields: ['vlrerank_features'], query: { exists: { field: 'image_vector' } } });
     const by = Object.fromEntries(got.body.hits.hits.map((h: any) => [h._id, h.fields?.vlrerank_features]));
     for (const id of ['doc', 'bulk', 'path']) expect(by[id], id).toBeDefined();
+  });
+
+  it('a search of the name is reranked by that pipeline; one of an index not made yet gets the engine\'s 404, not "no pipeline covers"', { timeout: 600_000 }, async () => {
+    const search = (expr: string) => fetch(`${p.url}/${encodeURIComponent(expr)}/_search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: { match_all: {} }, ext: { vlrerank: { query: { text: 'banana' } } } }) });
+    const found = await search(EXPR);
+    expect(found.status).toBe(200);
+    expect(((await found.json()) as any).vlrerank.pipeline).toBe('p29bdm');
+    const none = await search('<p29b-t-dm-{now/y{yyyy}}-none>');
+    expect(none.status).toBe(404);
+    expect(((await none.json()) as any).error.type).toBe('index_not_found_exception');
   });
 });

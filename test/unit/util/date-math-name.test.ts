@@ -1,11 +1,11 @@
 /**
- * Date math index names resolved as the engines resolve them (engine/date-math-name.ts). The forms
+ * Date math index names resolved as the engines resolve them (util/date-math-name.ts). The forms
  * below at the probe's own instant were checked against Elasticsearch 8.19 and OpenSearch 2.19
  * (`scripts/probe/p29b-datemath.ts`: the index each made of a write, 16 of 16 equal on both; an
  * empty format the engines refuse, and a month's name they refuse as upper case).
  */
 import { describe, expect, it } from 'vitest';
-import { resolveDateMathName } from '../../../src/engine/date-math-name.js';
+import { resolveDateMathName } from '../../../src/util/date-math-name.js';
 
 const WED = new Date('2026-12-09T13:45:30.250Z'); // a Wednesday
 

@@ -12,7 +12,7 @@
  * `±HH[:MM]` or an IANA name are resolved; anything else (a month's name, week-based fields) is
  * undefined, and the write goes as before. Resolved at the instant asked: a write in the last
  * moment of a day may reach the next day's index, whose pipeline a dated pattern may not cover.
- * Knows no HTTP.
+ * Pure: used by the pipeline registry (pipelines/registry.ts), for searches and writes alike.
  */
 
 const UNIT_MS: Record<string, number> = { w: 7 * 86_400_000, d: 86_400_000, h: 3_600_000, H: 3_600_000, m: 60_000, s: 1000 };
