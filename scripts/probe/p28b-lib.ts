@@ -1,10 +1,6 @@
 /** Held-out probe round 28b: helpers — the proxy, the engine, indices made with `index setup`, a reranked score of ids. */
 import { join } from 'node:path';
-import { parseConfig } from '../../src/config/load.js';
-import { EngineClient } from '../../src/engine/client.js';
-import { setupIndex } from '../../src/engine/mapping.js';
-import { loadPipelines } from '../../src/pipelines/load.js';
-import { UpstreamPool } from '../../src/proxy/pool.js';
+import { indexSetup } from './grocery-copy.js';
 import { DATA } from '../../test/helpers/paths.js';
 
 export const BASE = process.env.P28B_BASE ?? 'http://127.0.0.1:19650';
@@ -27,13 +23,7 @@ export async function call(base: string, method: string, path: string, body?: un
 /** `index setup` of `index` for pipeline `name` (from the server's pipelines folder), then `properties` added. */
 export async function setup(name: string, index: string, properties: Record<string, unknown>): Promise<void> {
   await call(ENGINE, 'DELETE', `/${index}`);
-  const pipeline = loadPipelines(join(TMP, 'pipes')).find((p) => p.name === name)!;
-  const pool = new UpstreamPool(parseConfig({ upstream: { urls: [ENGINE] } }).upstream);
-  try {
-    await setupIndex(new EngineClient(pool), pipeline, index);
-  } finally {
-    await pool.close();
-  }
+  await indexSetup(ENGINE, join(TMP, 'pipes'), name, index);
   const m = await call(ENGINE, 'PUT', `/${index}/_mapping`, { properties });
   if (m.status !== 200) throw new Error(m.text);
 }

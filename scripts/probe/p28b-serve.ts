@@ -6,24 +6,21 @@
  *
  *   P28B_UPSTREAM=http://127.0.0.1:19200 P28B_PORT=19650 npx tsx scripts/probe/p28b-serve.ts
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load.js';
 import { startServer } from '../../src/server/start.js';
-import { DATA, MODELS, REPO_ROOT } from '../../test/helpers/paths.js';
+import { groceryBase, writePipe } from './grocery-copy.js';
+import { DATA, MODELS } from '../../test/helpers/paths.js';
 
 const UPSTREAM = process.env.P28B_UPSTREAM ?? 'http://127.0.0.1:19200';
 const PORT = Number(process.env.P28B_PORT ?? 19650);
 const tmp = process.env.P28B_TMP ?? mkdtempSync(join(tmpdir(), 'p28b-'));
 const pdir = join(tmp, 'pipes');
 mkdirSync(pdir, { recursive: true });
-const base = readFileSync(join(REPO_ROOT, 'pipelines', 'grocery.yaml'), 'utf8')
-  .replace(/^budget_ms: .*$/m, 'budget_ms: 120000')
-  .replace(/^  text: \[title, description\]$/m, '  text: [title, tags]')
-  .replace(/^  match_fields: .*$/m, '  match_fields: [title]');
-const pipe = (name: string, pattern: string, extra: string) =>
-  writeFileSync(join(pdir, `${name}.yaml`), `${base.replace(/^name: .*$/m, `name: ${name}`).replace(/^index_patterns: .*$/m, `index_patterns: [${pattern}]`)}\n${extra}\n`);
+const base = groceryBase();
+const pipe = (name: string, pattern: string, extra: string) => writePipe(pdir, base, name, pattern, extra);
 pipe('p28b', 'p28b-r*', 'features: { store: index }');
 pipe('p28bn', 'p28b-n*', 'features: { store: none }');
 writeFileSync(join(pdir, 'p28bc.yaml'), `${base.replace(/^name: .*$/m, 'name: p28bc').replace(/^index_patterns: .*$/m, 'index_patterns: [p28b-c*]').replace(/^scorer:$/m, 'scorer:\n  chunking: true')}\nfeatures: { store: index }\n`);

