@@ -213,7 +213,7 @@ export class RecordWriteBack {
       const now = got.body.docs![i];
       if (bad.has(i) || !now?.found || now._seq_no === undefined || now._primary_term === undefined) return void changed++;
       // the record describes the document the search saw: only if that is still the document
-      if (JSON.stringify(documentFromSource(withFieldSources(now._source ?? {}, mapping.sources), pipeline)) !== JSON.stringify(h.doc)) return void changed++;
+      if (JSON.stringify(documentFromSource(withFieldSources(now._source ?? {}, mapping.sources), pipeline, { image: h.doc.image, video: h.doc.video })) !== JSON.stringify(h.doc)) return void changed++;
       const doc = { [pipeline.features.field]: packRecord(out.records[i]!), ...(signature ? { [pipeline.features.keyField]: signature } : {}) };
       addOcrText(doc, pipeline, out.records[i], now._source); // `ingest.ocr_text`: written with the signature that says it is there
       lines.push(...conditionalUpdate(h.id, h.routing, now as SeqNo, doc));

@@ -33,6 +33,8 @@ export interface Embedder {
   recordSignature(shape: RecordSignatureShape): Promise<string>;
   /** Does a kept record (unpacked) cover this document under the running configuration (Reranker.recordCovers)? */
   recordCovers(record: unknown, doc: RecordDocument, chunking?: ChunkingSettings | false, weights?: Record<string, number>): Promise<boolean>;
+  /** Does a photo or clip load (Reranker.mediaLoads)? Which of a document's several its vectors and record are made from (`chooseMedia`); without it, the first. */
+  mediaLoads?(source: string, kind: 'image' | 'video', sampling?: VideoSampling, signal?: AbortSignal): Promise<boolean>;
 }
 
 /**
@@ -116,6 +118,10 @@ export class RerankerEmbedder implements Embedder {
     return out;
   }
 
+  mediaLoads(source: string, kind: 'image' | 'video', sampling?: VideoSampling, signal?: AbortSignal): Promise<boolean> {
+    return this.reranker.mediaLoads(source, kind, this.#sampling(sampling), signal);
+  }
+
   async queryText(text: string, signal?: AbortSignal): Promise<Float32Array> {
     const ports = await this.reranker.ports();
     // through the text-vector cache the rerank stage reads too: a search embeds its query once
@@ -174,6 +180,7 @@ export function embedderInLane(e: Embedder, lane: Lane): Embedder {
     records: (documents, signal, options) => run(signal, (s) => e.records(documents, s, options)),
     recordSignature: (shape) => e.recordSignature(shape),
     recordCovers: (record, doc, chunking, weights) => e.recordCovers(record, doc, chunking, weights),
+    ...(e.mediaLoads ? { mediaLoads: (source: string, kind: 'image' | 'video', sampling?: VideoSampling, signal?: AbortSignal) => run(signal, (s) => e.mediaLoads!(source, kind, sampling, s)) } : {}),
   };
 }
 

@@ -83,6 +83,8 @@ export interface Scorer {
    * Without it such hits are not scored.
    */
   standIn?(record: unknown, req: StandInRequest): Promise<{ document: HitDocument } | { reason: string }>;
+  /** Does a hit's photo or clip load (its features made and kept for the scoring)? Which of its several is scored (`chooseMedia`); without it, the first. */
+  mediaLoads?(ref: string, kind: 'image' | 'video', req: Pick<StandInRequest, 'fps' | 'max_frames'>, signal?: AbortSignal): Promise<boolean>;
 }
 
 /** A pipeline's searches as one kind of work for admission's service times. */
@@ -102,6 +104,10 @@ export class RerankerScorer implements Scorer {
 
   standIn(record: unknown, req: StandInRequest): Promise<{ document: HitDocument } | { reason: string }> {
     return this.reranker.recordStandIn(record, { query: req.query, chunking: req.chunking, fps: req.fps, maxFrames: req.max_frames, backend: req.backend, weights: req.weights });
+  }
+
+  mediaLoads(ref: string, kind: 'image' | 'video', req: Pick<StandInRequest, 'fps' | 'max_frames'>, signal?: AbortSignal): Promise<boolean> {
+    return this.reranker.mediaLoads(ref, kind, { fps: req.fps, maxFrames: req.max_frames }, signal);
   }
 
   async score(req: ScoreRequest): Promise<ScoredDocument[]> {
