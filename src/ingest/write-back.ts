@@ -34,6 +34,7 @@ import { isRemoteName, type Pipeline } from '../pipelines/index.js';
 import { documentFromSource, withFieldSources } from '../pipelines/document.js';
 import type { Embedder } from '../rerank/embedder.js';
 import type { RecordDocument } from '../rerank/records/build.js';
+import { documentText } from '../rerank/read-text.js';
 import { ocrFieldToo, recordMappingOf, sourceFieldsOf } from './backfill-records.js';
 import { addOcrText, recordShape } from './records.js';
 
@@ -100,7 +101,7 @@ export interface WriteBackDeps {
 function sameContent(x: unknown, d: RecordDocument): boolean {
   const { record } = parseRecord(x);
   if (!record) return false;
-  if (d.text !== undefined && record.text?.h !== contentId(d.text)) return false;
+  if (d.text !== undefined && record.text?.h !== contentId(documentText(d.text))) return false; // keyed by the text as read (read-text.ts)
   if (d.image !== undefined && record.image?.r !== contentId(d.image)) return false;
   if (d.video !== undefined && record.video?.r !== contentId(d.video)) return false;
   return true;

@@ -10,6 +10,7 @@ import type { VisualFeatures } from '../features/records.js';
 import { inLane, type Lane } from '../util/lanes.js';
 import { unitMean } from '../util/vector.js';
 import type { Reranker } from './reranker.js';
+import { queryText as readQueryText } from './read-text.js';
 import type { RecordDocument, RecordsOutput } from './records/build.js';
 
 /** Query/document vectors for kNN first stages and for ingest. */
@@ -122,8 +123,9 @@ export class RerankerEmbedder implements Embedder {
     return this.reranker.mediaLoads(source, kind, this.#sampling(sampling), signal);
   }
 
-  async queryText(text: string, signal?: AbortSignal): Promise<Float32Array> {
+  async queryText(given: string, signal?: AbortSignal): Promise<Float32Array> {
     const ports = await this.reranker.ports();
+    const text = readQueryText(given); // as the rerank reads it (emoji by name): one vector for both
     // through the text-vector cache the rerank stage reads too: a search embeds its query once
     // (first stage and rerank), and a repeated query not at all
     if (ports.textVectors) return (await ports.textVectors.vectors([text], 'query', signal)).vectors[0]!;
