@@ -346,6 +346,8 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   const stages: Partial<Record<RerankStage, number>> = {};
   let scoring = false;
   let scored: Array<ScoredDocument | undefined> | undefined;
+  /** Said of the query though it was scored (a query photo under 64 px a side). */
+  let warnings: string[] | undefined;
   let unscorable = new Map<number, string>();
   const media = new Map<Hit, unknown>();
   const unread = new Map<Hit, string>();
@@ -392,6 +394,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
         }),
       );
       if (out.length !== present.length) throw vlrError('VLR_INTERNAL', `the scorer returned ${out.length} scores for ${present.length} documents`);
+      warnings = out.warnings;
       scored = new Array(hits.length).fill(undefined);
       present.forEach((x, j) => (scored![x.i] = out[j]));
       if (records && p.features.writeBack) {
@@ -452,6 +455,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       ...(degraded ? { reason: `${degrade.code}: ${degrade.reason}` } : {}),
       ...(scored && unscorable.size ? { unscored: { count: unscorable.size, first: firstUnscorable(hits, unscorable)! } } : {}),
       ...(scored && unread.size ? { unread: { count: unread.size, first: `hit [${[...unread.keys()][0]!._id}]: ${[...unread.values()][0]!}` } } : {}),
+      ...(warnings?.length ? { warnings } : {}),
       ...(docErrors.length ? { document_errors: { count: docErrors.length, first: `${docErrors[0]!.error.code}: ${docErrors[0]!.error.reason}` } } : {}),
       timings,
     },

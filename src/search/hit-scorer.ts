@@ -53,6 +53,9 @@ export interface StandInRequest {
   weights?: Record<string, number>;
 }
 
+/** Scores in input order, and what the caller is told of its query though it was scored (a query photo far below the models' input). */
+export type ScoredDocuments = ScoredDocument[] & { warnings?: string[] };
+
 export interface ScoredDocument {
   /** Calibrated relevance in [0, 1]. */
   score: number;
@@ -64,7 +67,7 @@ export interface ScoredDocument {
 
 export interface Scorer {
   /** Scores in input order. */
-  score(req: ScoreRequest): Promise<ScoredDocument[]>;
+  score(req: ScoreRequest): Promise<ScoredDocuments>;
   /**
    * Resolves once the scorer's models are warm (at once when no warm-up is under way); true when
    * it had to wait. The search calls it before starting the budget clock. `signal` ends the wait.
@@ -110,7 +113,7 @@ export class RerankerScorer implements Scorer {
     return this.reranker.mediaLoads(ref, kind, { fps: req.fps, maxFrames: req.max_frames }, signal);
   }
 
-  async score(req: ScoreRequest): Promise<ScoredDocument[]> {
+  async score(req: ScoreRequest): Promise<ScoredDocuments> {
     const out = await this.reranker.process(
       {
         query: req.query,
@@ -126,6 +129,7 @@ export class RerankerScorer implements Scorer {
     );
     const explanations = new Map(out.map((r) => [r.index, r.explanation]));
     const errors = new Map(out.errors.map((e) => [e.index, { code: e.code, reason: e.reason }]));
-    return out.scores.map((score, i) => ({ score, explanation: req.explain ? explanations.get(i) : undefined, ...(errors.has(i) ? { error: errors.get(i) } : {}) }));
+    const scored = out.scores.map((score, i) => ({ score, explanation: req.explain ? explanations.get(i) : undefined, ...(errors.has(i) ? { error: errors.get(i) } : {}) }));
+    return out.warnings?.length ? Object.assign(scored, { warnings: out.warnings }) : scored;
   }
 }
