@@ -71,8 +71,10 @@ export async function hitDocuments(hits: Hit[], p: Pipeline, recordField: string
   const unscorable = new Map<number, string>();
   const records = hits.map((h) => (recordField ? unpackRecord((h.fields as Record<string, unknown> | undefined)?.[recordField]) : undefined));
   const sources = hits.map((h, i) => sourceWithFields(h, p, fields.get(i)));
-  // of a hit's several photos, the one its record was made from, else the first that loads (all hits at once)
-  const probe = scorer?.mediaLoads ? (ref: string, kind: 'image' | 'video') => scorer.mediaLoads!(ref, kind, req, signal) : undefined;
+  // of a hit's several photos, the one its record was made from, else the first that loads (all hits
+  // at once); `signal` ends with the search's budget: a photo not read by then does not load (the
+  // first is scored, its error said), and a slow host never holds the search past its budget
+  const probe = scorer?.mediaLoads ? (ref: string, kind: 'image' | 'video') => scorer.mediaLoads!(ref, kind, req, signal).catch(() => false) : undefined;
   const choices = await Promise.all(sources.map((source, i) => chooseMedia(source, p, mediaLoader(source, p, (ref, kind) => madeFrom(records[i], kind, ref), probe))));
   for (const [i, h] of hits.entries()) {
     const record = records[i];
