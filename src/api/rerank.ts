@@ -90,7 +90,7 @@ export async function rerankNative(reranker: ApiReranker, input: unknown, call: 
     ...degradedOf(out),
     // `errors`: documents whose media could not be read, scored on what was left — always, not only with explain
     // `remote_error`: `backend: both` and every remote worker failed — scored on the local signals alone, and why
-    body: { results: [...out], scores: out.scores, errors: out.errors, usage: out.usage, timings: out.timings, instruction: out.instruction, ...(out.remoteError ? { remote_error: out.remoteError } : {}) },
+    body: { results: [...out], scores: out.scores, errors: out.errors, usage: out.usage, timings: out.timings, instruction: out.instruction, ...(out.remoteError ? { remote_error: out.remoteError } : {}), ...(out.warnings?.length ? { warnings: out.warnings } : {}) },
   };
 }
 
@@ -277,7 +277,7 @@ export async function rerankCompat(reranker: ApiReranker, version: CompatVersion
     const document = typeof d === 'string' ? { text: d } : parts ? partDocument(d as { content: unknown[] }) : d;
     return { index: x.index, relevance_score: x.score, ...(withDocs ? { document } : {}) };
   });
-  const warnings = [...(out.instruction.note ? [`instruction ${out.instruction.note}`] : []), ...documentWarnings(out)];
+  const warnings = [...(out.instruction.note ? [`instruction ${out.instruction.note}`] : []), ...(out.warnings ?? []), ...documentWarnings(out)];
   return {
     headers: { ...timingHeaders(out), ...errorHeader(out) },
     ...degradedOf(out),

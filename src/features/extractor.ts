@@ -26,7 +26,7 @@ import { registerCacheGauges } from './cache/gauges.js';
 import { ImageExtractor } from './image-extractor.js';
 import { KnownMedia } from './known-media.js';
 import { MediaSlots } from './media-slots.js';
-import { IMAGE_DECODE } from './media/image.js';
+import { IMAGE_DECODE, probeImage } from './media/image.js';
 import { MediaSource } from './media/source.js';
 import { VideoDecoder, videoLimits } from './media/video.js';
 import { PartKeys, rev, sizeOfPart, type Part } from './parts.js';
@@ -231,6 +231,24 @@ export class FeatureExtractor {
    */
   seenImage(ref: string, request: FeatureRequest = {}): ImageResult | undefined {
     return this.#images.seen(ref, request);
+  }
+
+  /**
+   * A photo's size as its header gives it (no pixel decoded; a URL's bytes fetched a moment ago are
+   * kept, recent.ts), and the side the classifier reads: what a query photo far below it is told
+   * against. Undefined when it cannot be read (`image()` says why).
+   */
+  async imageSize(ref: string, signal?: AbortSignal): Promise<{ width: number; height: number; modelSide: number } | undefined> {
+    const m = this.#options.media;
+    try {
+      const { bytes } = await this.source.resolve(ref, { maxBytes: m.maxBytes, signal });
+      const { width, height } = await probeImage(bytes, { maxBytes: m.maxBytes, maxPixels: m.maxPixels });
+      const pre = this.classifier.preprocess;
+      return { width, height, modelSide: Math.min(pre.width, pre.height) };
+    } catch {
+      signal?.throwIfAborted();
+      return undefined;
+    }
   }
 
   /** The content hash of a local file this process has read, if unchanged since (one stat()); else undefined. */

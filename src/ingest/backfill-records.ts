@@ -25,12 +25,13 @@ import type { EngineClient } from '../engine/client.js';
 import { fieldSources, recordFieldMapped, recordKeyMapped } from '../engine/mapping.js';
 import { scanIndex, type ScanHit } from '../engine/scan.js';
 import type { Pipeline } from '../pipelines/index.js';
-import { documentFromSource, pipelinePaths, withFieldSources } from '../pipelines/document.js';
+import { pipelinePaths, withFieldSources } from '../pipelines/document.js';
 import type { Embedder } from '../rerank/embedder.js';
 import type { RecordDocument } from '../rerank/records/build.js';
 import { addOcrText, recordShape } from './records.js';
 import { backfillUpdate, fieldsAnUpdateDrops, sourceDisabled, sourceDisabledReason, updateDropsReason } from './backfill-source.js';
 import { addVectors } from './vectors.js';
+import { ingestDocument } from './media-choice.js';
 import { fanOutSignal } from '../util/abort.js';
 import { jsonWaitingOut429, waitOutRefusal, type RefusalPolicy } from '../engine/refusals.js';
 
@@ -88,7 +89,7 @@ export interface RecordsBackfillOptions {
   signal?: AbortSignal;
 }
 
-type RecordsEmbedder = Pick<Embedder, 'records' | 'recordSignature' | 'recordCovers' | 'mediaVectors'>;
+type RecordsEmbedder = Pick<Embedder, 'records' | 'recordSignature' | 'recordCovers' | 'mediaVectors' | 'mediaLoads'>;
 
 /**
  * The `_source` fields to read for a pipeline's fields: each one and the fields an alias, a
@@ -158,7 +159,8 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
 
   /** One page: records (and vectors) computed, then queued for writing after the pages before it. */
   const work = async (hits: ScanHit[], isFirst: boolean): Promise<void> => {
-    const docs = hits.map((h) => documentFromSource(withFieldSources(h._source ?? {}, sources), pipeline));
+    // of several photos, the one its record was made from, else the first that loads (media-choice.ts)
+    const docs = await Promise.all(hits.map((h) => ingestDocument(withFieldSources(h._source ?? {}, sources), pipeline, embedder, o.signal, unpackRecord(h.fields?.[field]))));
     const all = hits.map((h, i) => ({ h, d: docs[i] })).filter((x): x is { h: ScanHit; d: RecordDocument } => x.d !== undefined);
     // each record read is checked against the running configuration: without signatures, to find the
     // stale ones; with them, so that a record of another configuration that serves this one whole is

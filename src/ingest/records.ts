@@ -13,9 +13,10 @@ import { toVlrerankError } from '../errors.js';
 import { MAX_CHARS } from '../features/ocr-bands.js';
 import { packRecord } from '../features/record/index.js';
 import type { Pipeline } from '../pipelines/index.js';
-import { documentFromSource, setPath, valuesAt } from '../pipelines/document.js';
+import { setPath, valuesAt } from '../pipelines/document.js';
 import type { Embedder, RecordSignatureShape } from '../rerank/embedder.js';
 import { setOwn } from '../util/own-key.js';
+import { ingestDocument } from './media-choice.js';
 
 export interface RecordOutcome {
   added: boolean;
@@ -43,10 +44,10 @@ export interface RecordTarget {
  * With `target.signature`, a complete record (no media error) gets its signature beside it in
  * `features.keyField`; a record missing a part gets none, so backfill tries it again.
  */
-export async function addRecord(doc: Record<string, unknown>, pipeline: Pipeline, embedder: Pick<Embedder, 'records'> | undefined, signal?: AbortSignal, whole: Record<string, unknown> = doc, target: RecordTarget = {}): Promise<RecordOutcome> {
+export async function addRecord(doc: Record<string, unknown>, pipeline: Pipeline, embedder: Pick<Embedder, 'records' | 'mediaLoads'> | undefined, signal?: AbortSignal, whole: Record<string, unknown> = doc, target: RecordTarget = {}): Promise<RecordOutcome> {
   const field = pipeline.features.field;
   if (pipeline.features.store !== 'index' || doc[field] !== undefined) return { added: false };
-  const rerankDoc = documentFromSource(whole, pipeline);
+  const rerankDoc = await ingestDocument(whole, pipeline, embedder, signal);
   if (!rerankDoc) return { added: false };
   try {
     if (!embedder) throw Object.assign(new Error('no embedder: the models are not available'), { code: 'VLR_MODEL_MISSING' });

@@ -10,6 +10,7 @@ import { unpackRecord } from '../features/record/index.js';
 import type { Pipeline } from '../pipelines/index.js';
 import { documentFromSource, setPath, valuesAt, videoSampling } from '../pipelines/document.js';
 import type { Embedder } from '../rerank/embedder.js';
+import { ingestDocument } from './media-choice.js';
 
 export interface VectorOutcome {
   /** Vector fields written. */
@@ -29,19 +30,19 @@ export function wantsVectors(doc: Record<string, unknown>, pipeline: Pipeline, r
 }
 
 /** Mutates `doc`; its media are read from `read`, the document as the pipeline reads it (`withFieldSources`: an alias, a multi-field, a `copy_to` target). */
-export async function addVectors(doc: Record<string, unknown>, pipeline: Pipeline, embedder: Pick<Embedder, 'mediaVectors'> | undefined, signal?: AbortSignal, read: Record<string, unknown> = doc): Promise<VectorOutcome> {
+export async function addVectors(doc: Record<string, unknown>, pipeline: Pipeline, embedder: Pick<Embedder, 'mediaVectors' | 'mediaLoads'> | undefined, signal?: AbortSignal, read: Record<string, unknown> = doc): Promise<VectorOutcome> {
   const v = pipeline.vectors;
   const wantVisual = v.image !== undefined && valuesAt(doc, v.image.field).length === 0;
   const wantBridge = v.bridge !== undefined && valuesAt(doc, v.bridge.field).length === 0;
   if (!wantVisual && !wantBridge) return { added: [] };
-  const media = documentFromSource(read, { ...pipeline, fields: { ...pipeline.fields, text: [] } } as Pipeline);
+  // a record the document carries (a copy out of Elasticsearch 9.2 keeps vectors out of `_source`,
+  // not the record): its features serve when the running configuration made them from this media
+  const record = pipeline.features.store === 'index' ? unpackRecord(doc[pipeline.features.field]) : undefined;
+  const media = await ingestDocument(read, { ...pipeline, fields: { ...pipeline.fields, text: [] } } as Pipeline, embedder, signal, record);
   const source = media?.image ?? media?.video;
   if (!source) return { added: [] };
   try {
     if (!embedder) throw Object.assign(new Error('no embedder: the models are not available'), { code: 'VLR_MODEL_MISSING' });
-    // a record the document carries (a copy out of Elasticsearch 9.2 keeps vectors out of `_source`,
-    // not the record): its features serve when the running configuration made them from this media
-    const record = pipeline.features.store === 'index' ? unpackRecord(doc[pipeline.features.field]) : undefined;
     // a video sampled as the pipeline's records and reranking sample it: its carried record serves, and one feature pass does both (fix19b)
     const out = await embedder.mediaVectors(source, media?.image ? 'image' : 'video', { visual: wantVisual, bridge: wantBridge, sampling: videoSampling(pipeline), ...(record !== undefined ? { record } : {}) }, signal);
     const added: string[] = [];

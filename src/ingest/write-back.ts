@@ -34,6 +34,7 @@ import { isRemoteName, type Pipeline } from '../pipelines/index.js';
 import { documentFromSource, withFieldSources } from '../pipelines/document.js';
 import type { Embedder } from '../rerank/embedder.js';
 import type { RecordDocument } from '../rerank/records/build.js';
+import { documentText } from '../rerank/read-text.js';
 import { ocrFieldToo, recordMappingOf, sourceFieldsOf } from './backfill-records.js';
 import { addOcrText, recordShape } from './records.js';
 
@@ -100,7 +101,7 @@ export interface WriteBackDeps {
 function sameContent(x: unknown, d: RecordDocument): boolean {
   const { record } = parseRecord(x);
   if (!record) return false;
-  if (d.text !== undefined && record.text?.h !== contentId(d.text)) return false;
+  if (d.text !== undefined && record.text?.h !== contentId(documentText(d.text))) return false; // keyed by the text as read (read-text.ts)
   if (d.image !== undefined && record.image?.r !== contentId(d.image)) return false;
   if (d.video !== undefined && record.video?.r !== contentId(d.video)) return false;
   return true;
@@ -213,7 +214,7 @@ export class RecordWriteBack {
       const now = got.body.docs![i];
       if (bad.has(i) || !now?.found || now._seq_no === undefined || now._primary_term === undefined) return void changed++;
       // the record describes the document the search saw: only if that is still the document
-      if (JSON.stringify(documentFromSource(withFieldSources(now._source ?? {}, mapping.sources), pipeline)) !== JSON.stringify(h.doc)) return void changed++;
+      if (JSON.stringify(documentFromSource(withFieldSources(now._source ?? {}, mapping.sources), pipeline, { image: h.doc.image, video: h.doc.video })) !== JSON.stringify(h.doc)) return void changed++;
       const doc = { [pipeline.features.field]: packRecord(out.records[i]!), ...(signature ? { [pipeline.features.keyField]: signature } : {}) };
       addOcrText(doc, pipeline, out.records[i], now._source); // `ingest.ocr_text`: written with the signature that says it is there
       lines.push(...conditionalUpdate(h.id, h.routing, now as SeqNo, doc));

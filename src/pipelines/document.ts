@@ -94,10 +94,11 @@ function mediaRefOf(v: unknown): unknown {
  * Every media value at the pipeline's paths, in `_source` order: strings, and `{url | src | data | path}`
  * media objects. The rerank document takes the first (`documentFromSource`).
  */
-export function mediaValues(source: unknown, paths: string[]): string[] {
+export function mediaValues(source: unknown, paths: string[], limit = Infinity): string[] {
   const out: string[] = [];
   for (const p of paths) {
     for (const v of valuesAt(source, p)) {
+      if (out.length >= limit) return out;
       if (typeof v === 'string' && v.trim()) out.push(v);
       else {
         // `{url: …}` / `{src: …}` / `{data: …}` media objects
@@ -140,8 +141,56 @@ export function unreadValues(source: unknown, pipeline: Pick<Pipeline, 'fields'>
   return first === undefined ? undefined : { count, first };
 }
 
-/** The rerank document of one hit; `undefined` when the hit has none of the pipeline's fields. */
-export function documentFromSource(source: unknown, pipeline: Pipeline): HitDocument | undefined {
+/**
+ * How many of a document's photos (or clips) are tried, in `_source` order, when one does not load:
+ * a missing first photo was not replaced by the next (held-out probe round 28b: `[missing.jpg,
+ * banana.jpg]` scored on its text alone); a 1,000-path array is never tried whole.
+ */
+export const MEDIA_CANDIDATES = 3;
+
+/** Of a document's several photos and clips, the one to score of each kind (resolved, one of its `mediaCandidates`). */
+export type MediaChoice = Partial<Record<'image' | 'video', string>>;
+
+/** A document's first MEDIA_CANDIDATES photos (`image`) or clips (`video`), resolved against `media_base`. */
+export function mediaCandidates(source: unknown, pipeline: Pick<Pipeline, 'fields'>, kind: 'image' | 'video'): string[] {
+  return mediaValues(source, pipeline.fields[kind], MEDIA_CANDIDATES).map((v) => resolveMedia(v, pipeline.fields.media_base));
+}
+
+/**
+ * The one rule for which photo and clip of a document is scored — by search, by ingest's vectors
+ * and records, by backfill alike: of its first MEDIA_CANDIDATES, the first `loads` says loads (asked
+ * in order, only of documents with several); the first when none does (its error is the one said).
+ * `loads` may answer from a feature record (the photo it was made from) without reading anything.
+ */
+export async function chooseMedia(source: unknown, pipeline: Pick<Pipeline, 'fields'>, loads: (ref: string, kind: 'image' | 'video') => Promise<boolean>): Promise<MediaChoice> {
+  const out: MediaChoice = {};
+  for (const kind of ['image', 'video'] as const) {
+    const candidates = mediaCandidates(source, pipeline, kind);
+    if (candidates.length < 2) continue;
+    for (const ref of candidates) {
+      if (!(await loads(ref, kind))) continue;
+      out[kind] = ref;
+      break;
+    }
+  }
+  return out;
+}
+
+/**
+ * `chooseMedia`'s `loads` for a document that may carry a feature record: when its record was made
+ * from one of its candidates (`kept`), that one — nothing read, so a search with records runs no
+ * model for it, and a record made from photo 2 is scored as photo 2's; else `probe` (none: the first).
+ */
+export function mediaLoader(source: unknown, pipeline: Pick<Pipeline, 'fields'>, kept: (ref: string, kind: 'image' | 'video') => boolean, probe?: (ref: string, kind: 'image' | 'video') => Promise<boolean>): (ref: string, kind: 'image' | 'video') => Promise<boolean> {
+  const fromRecord = { image: mediaCandidates(source, pipeline, 'image').find((r) => kept(r, 'image')), video: mediaCandidates(source, pipeline, 'video').find((r) => kept(r, 'video')) };
+  return async (ref, kind) => (fromRecord[kind] !== undefined ? ref === fromRecord[kind] : probe ? probe(ref, kind) : true);
+}
+
+/**
+ * The rerank document of one hit; `undefined` when the hit has none of the pipeline's fields.
+ * `choice` (`chooseMedia`): the photo and clip to score, when one of its candidates; else the first.
+ */
+export function documentFromSource(source: unknown, pipeline: Pipeline, choice: MediaChoice = {}): HitDocument | undefined {
   const f = pipeline.fields;
   const texts: string[] = [];
   for (const p of f.text) {
@@ -154,11 +203,16 @@ export function documentFromSource(source: unknown, pipeline: Pipeline): HitDocu
   }
   const doc: HitDocument = {};
   if (texts.length) doc.text = texts.join(f.text_separator);
-  const image = mediaValues(source, f.image)[0];
-  if (image) doc.image = resolveMedia(image, f.media_base);
-  const video = mediaValues(source, f.video)[0];
+  const pick = (kind: 'image' | 'video') => {
+    const c = mediaCandidates(source, pipeline, kind);
+    const chosen = choice[kind];
+    return chosen !== undefined && c.includes(chosen) ? chosen : c[0];
+  };
+  const image = pick('image');
+  if (image) doc.image = image;
+  const video = pick('video');
   if (video) {
-    doc.video = resolveMedia(video, f.media_base);
+    doc.video = video;
     if (pipeline.scorer.fps) doc.fps = pipeline.scorer.fps;
     if (pipeline.scorer.max_frames) doc.max_frames = pipeline.scorer.max_frames;
   }

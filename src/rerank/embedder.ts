@@ -10,6 +10,7 @@ import type { VisualFeatures } from '../features/records.js';
 import { inLane, type Lane } from '../util/lanes.js';
 import { unitMean } from '../util/vector.js';
 import type { Reranker } from './reranker.js';
+import { queryText as readQueryText } from './read-text.js';
 import type { RecordDocument, RecordsOutput } from './records/build.js';
 
 /** Query/document vectors for kNN first stages and for ingest. */
@@ -33,6 +34,8 @@ export interface Embedder {
   recordSignature(shape: RecordSignatureShape): Promise<string>;
   /** Does a kept record (unpacked) cover this document under the running configuration (Reranker.recordCovers)? */
   recordCovers(record: unknown, doc: RecordDocument, chunking?: ChunkingSettings | false, weights?: Record<string, number>): Promise<boolean>;
+  /** Does a photo or clip load (Reranker.mediaLoads)? Which of a document's several its vectors and record are made from (`chooseMedia`); without it, the first. */
+  mediaLoads?(source: string, kind: 'image' | 'video', sampling?: VideoSampling, signal?: AbortSignal): Promise<boolean>;
 }
 
 /**
@@ -116,8 +119,13 @@ export class RerankerEmbedder implements Embedder {
     return out;
   }
 
-  async queryText(text: string, signal?: AbortSignal): Promise<Float32Array> {
+  mediaLoads(source: string, kind: 'image' | 'video', sampling?: VideoSampling, signal?: AbortSignal): Promise<boolean> {
+    return this.reranker.mediaLoads(source, kind, this.#sampling(sampling), signal);
+  }
+
+  async queryText(given: string, signal?: AbortSignal): Promise<Float32Array> {
     const ports = await this.reranker.ports();
+    const text = readQueryText(given); // as the rerank reads it (emoji by name): one vector for both
     // through the text-vector cache the rerank stage reads too: a search embeds its query once
     // (first stage and rerank), and a repeated query not at all
     if (ports.textVectors) return (await ports.textVectors.vectors([text], 'query', signal)).vectors[0]!;
@@ -174,6 +182,7 @@ export function embedderInLane(e: Embedder, lane: Lane): Embedder {
     records: (documents, signal, options) => run(signal, (s) => e.records(documents, s, options)),
     recordSignature: (shape) => e.recordSignature(shape),
     recordCovers: (record, doc, chunking, weights) => e.recordCovers(record, doc, chunking, weights),
+    ...(e.mediaLoads ? { mediaLoads: (source: string, kind: 'image' | 'video', sampling?: VideoSampling, signal?: AbortSignal) => run(signal, (s) => e.mediaLoads!(source, kind, sampling, s)) } : {}),
   };
 }
 

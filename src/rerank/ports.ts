@@ -102,6 +102,8 @@ export interface MediaPort {
    * feature record's image part made from other bytes under the same path is refused by it.
    */
   fileContentHash?(ref: string, signal?: AbortSignal): Promise<string | undefined>;
+  /** Optional: a photo's size from its header and the side the image model reads (a too-small query photo is warned of); undefined when unreadable. */
+  imageSize?(ref: string, signal?: AbortSignal): Promise<{ width: number; height: number; modelSide: number } | undefined>;
   /** `onFrames`: told how many frames will be sampled once the header is read (admission corrects the request's cost). */
   video(ref: string, options: MediaRequestOptions & { fps: number; maxFrames: number; onFrames?: (frames: number) => void }): Promise<VideoFeaturesResult>;
   /**

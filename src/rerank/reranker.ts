@@ -202,6 +202,24 @@ export class Reranker {
     return frames?.map((f) => ({ embedding: f.embedding, text: this.#visualText(f.passage, f.bridge) }));
   }
 
+  /**
+   * Does a photo or clip load — read, and its features made (kept in the feature store for the
+   * scoring or the record that follows)? How a document's several are chosen (pipelines/document.ts
+   * `chooseMedia`). An abort is thrown, not answered false.
+   */
+  async mediaLoads(ref: string, kind: 'image' | 'video', sampling: { fps?: number; maxFrames?: number } = {}, signal?: AbortSignal): Promise<boolean> {
+    const { media } = await this.ports();
+    const d = this.videoSampling();
+    try {
+      if (kind === 'image') await media.image(ref, { detect: false, ocr: false, signal });
+      else await media.video(ref, { detect: false, ocr: false, signal, fps: sampling.fps ?? d.fps, maxFrames: sampling.maxFrames ?? d.maxFrames });
+      return true;
+    } catch {
+      signal?.throwIfAborted();
+      return false;
+    }
+  }
+
   /** `input` is typed for callers who can (a typo is a compile error); anything else is checked at run time, each mistake a VLR_BAD_REQUEST. */
   async process(input: RerankInput, given?: ProcessOptions): Promise<RerankOutput> {
     return this.#track(this.#call(input, given));

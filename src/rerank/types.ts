@@ -195,6 +195,8 @@ export type RerankOutput = RerankResult[] & {
    * a pipeline's `scorer.backend` is `local` or `remote`, the compatible APIs' bodies name none).
    */
   remoteError?: { code: string; reason: string };
+  /** What the caller is told of its request though it was scored (a query photo under 64 px a side: its size and the models' input). */
+  warnings?: string[];
 };
 
 /** Path of a zod issue in the API's own notation: `documents[3].image`. */

@@ -78,6 +78,12 @@ export interface SearchOutcome {
 
 const ms = (t0: number) => Math.round((performance.now() - t0) * 100) / 100;
 
+/** The client's signal, and the end of what is left of the search's budget (`deadline`, performance.now() time). */
+function withinBudget(deadline: number, client: AbortSignal | undefined): AbortSignal {
+  const left = AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now())));
+  return client ? AbortSignal.any([client, left]) : left;
+}
+
 /**
  * Race a promise against what is left of the search's budget (`deadline`, performance.now() time;
  * `budgetMs` names the whole budget in the error); the AbortController is aborted either way once
@@ -348,6 +354,8 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   const stages: Partial<Record<RerankStage, number>> = {};
   let scoring = false;
   let scored: Array<ScoredDocument | undefined> | undefined;
+  /** Said of the query though it was scored (a query photo under 64 px a side). */
+  let warnings: string[] | undefined;
   let unscorable = new Map<number, string>();
   const media = new Map<Hit, unknown>();
   const unread = new Map<Hit, string>();
@@ -358,7 +366,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       const standsIn = (i: number) => plan.recordField !== undefined && (hits[i]!.fields as Record<string, unknown> | undefined)?.[plan.recordField] !== undefined && documentFromSource(hits[i]!._source, p) === undefined;
       const fields = await readLackingFields(deps.pool, hits, p, { headers: opts.headers, signal: opts.signal, runtimeMappings: plan.body.runtime_mappings, skip: standsIn });
       // each hit's fields from its _source, or its feature record standing in for them (hit-documents.ts)
-      const found = await hitDocuments(hits, p, plan.recordField, deps.scorer, { query, chunking: p.scorer.chunking, fps: p.scorer.fps, max_frames: p.scorer.max_frames, backend: p.scorer.backend, weights: p.scorer.weights }, fields);
+      const found = await hitDocuments(hits, p, plan.recordField, deps.scorer, { query, chunking: p.scorer.chunking, fps: p.scorer.fps, max_frames: p.scorer.max_frames, backend: p.scorer.backend, weights: p.scorer.weights }, fields, withinBudget(deadline, opts.signal));
       const present = found.present;
       unscorable = found.unscorable;
       for (const x of present) if (x.media) media.set(hits[x.i]!, x.media);
@@ -394,6 +402,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
         }),
       );
       if (out.length !== present.length) throw vlrError('VLR_INTERNAL', `the scorer returned ${out.length} scores for ${present.length} documents`);
+      warnings = out.warnings;
       scored = new Array(hits.length).fill(undefined);
       present.forEach((x, j) => (scored![x.i] = out[j]));
       if (records && p.features.writeBack) {
@@ -454,6 +463,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       ...(degraded ? { reason: `${degrade.code}: ${degrade.reason}` } : {}),
       ...(scored && unscorable.size ? { unscored: { count: unscorable.size, first: firstUnscorable(hits, unscorable)! } } : {}),
       ...(scored && unread.size ? { unread: { count: unread.size, first: `hit [${[...unread.keys()][0]!._id}]: ${[...unread.values()][0]!}` } } : {}),
+      ...(warnings?.length ? { warnings } : {}),
       ...(docErrors.length ? { document_errors: { count: docErrors.length, first: `${docErrors[0]!.error.code}: ${docErrors[0]!.error.reason}` } } : {}),
       timings,
     },

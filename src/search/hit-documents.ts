@@ -7,8 +7,8 @@
  * round 8a: such indices were answered with the first stage, flagged). The others are not scored,
  * each with its reason. Never computes a feature; knows no HTTP.
  */
-import { unpackRecord } from '../features/record/index.js';
-import { documentFromSource, hasValue, mediaValues, pipelinePaths, unreadValues, valuesAt, type HitDocument } from '../pipelines/document.js';
+import { madeFrom, unpackRecord } from '../features/record/index.js';
+import { chooseMedia, documentFromSource, hasValue, mediaCandidates, mediaLoader, mediaValues, pipelinePaths, unreadValues, valuesAt, type HitDocument } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/schema.js';
 import { lackingPaths, type HitFieldValues } from './field-values.js';
 import type { Scorer, StandInRequest } from './hit-scorer.js';
@@ -28,15 +28,16 @@ export interface PresentDocument {
   unread?: string;
 }
 
-/** Of a hit's several photos (or clips), the one scored — the first `_source` shows — and how many it has. */
+/** Of a hit's several photos (or clips), the one scored — the first of its first three that loads (`chooseMedia`) — and how many it has. */
 export type MediaNote = Partial<Record<'image' | 'video', { scored: string; of: number }>>;
 
-/** The media note of a hit (`undefined` when it has at most one photo and one clip). */
-function mediaNote(source: unknown, p: Pipeline): MediaNote | undefined {
+/** The media note of a hit scored as `d` (`undefined` when it has at most one photo and one clip). */
+function mediaNote(source: unknown, p: Pipeline, d: HitDocument): MediaNote | undefined {
   const note: MediaNote = {};
   for (const kind of ['image', 'video'] as const) {
     const all = mediaValues(source, p.fields[kind]);
-    if (all.length > 1) note[kind] = { scored: all[0]!, of: all.length };
+    const at = Math.max(0, mediaCandidates(source, p, kind).indexOf(d[kind] ?? ''));
+    if (all.length > 1) note[kind] = { scored: all[at]!, of: all.length };
   }
   return Object.keys(note).length ? note : undefined;
 }
@@ -65,16 +66,23 @@ export function sourceWithFields(h: Hit, p: Pipeline, fields: Record<string, unk
  * The documents of `hits` to score; `recordField` is the stored field the first stage asked for
  * (undefined: none); `fields`: the values of fields some hits' `_source` lacks (field-values.ts).
  */
-export async function hitDocuments(hits: Hit[], p: Pipeline, recordField: string | undefined, scorer: Pick<Scorer, 'standIn'> | undefined, req: StandInRequest, fields: HitFieldValues = new Map()): Promise<HitDocuments> {
+export async function hitDocuments(hits: Hit[], p: Pipeline, recordField: string | undefined, scorer: Pick<Scorer, 'standIn' | 'mediaLoads'> | undefined, req: StandInRequest, fields: HitFieldValues = new Map(), signal?: AbortSignal): Promise<HitDocuments> {
   const present: PresentDocument[] = [];
   const unscorable = new Map<number, string>();
+  const records = hits.map((h) => (recordField ? unpackRecord((h.fields as Record<string, unknown> | undefined)?.[recordField]) : undefined));
+  const sources = hits.map((h, i) => sourceWithFields(h, p, fields.get(i)));
+  // of a hit's several photos, the one its record was made from, else the first that loads (all hits
+  // at once); `signal` ends with the search's budget: a photo not read by then does not load (the
+  // first is scored, its error said), and a slow host never holds the search past its budget
+  const probe = scorer?.mediaLoads ? (ref: string, kind: 'image' | 'video') => scorer.mediaLoads!(ref, kind, req, signal).catch(() => false) : undefined;
+  const choices = await Promise.all(sources.map((source, i) => chooseMedia(source, p, mediaLoader(source, p, (ref, kind) => madeFrom(records[i], kind, ref), probe))));
   for (const [i, h] of hits.entries()) {
-    const record = recordField ? unpackRecord((h.fields as Record<string, unknown> | undefined)?.[recordField]) : undefined;
-    const source = sourceWithFields(h, p, fields.get(i));
-    const d = documentFromSource(source, p);
+    const record = records[i];
+    const source = sources[i];
+    const d = documentFromSource(source, p, choices[i]);
     const unread = unreadValues(source, p)?.first;
     if (d) {
-      const media = mediaNote(source, p);
+      const media = mediaNote(source, p, d);
       present.push({ i, d, record, standIn: false, ...(media ? { media } : {}), ...(unread ? { unread } : {}) });
       continue;
     }

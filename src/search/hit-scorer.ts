@@ -53,6 +53,9 @@ export interface StandInRequest {
   weights?: Record<string, number>;
 }
 
+/** Scores in input order, and what the caller is told of its query though it was scored (a query photo far below the models' input). */
+export type ScoredDocuments = ScoredDocument[] & { warnings?: string[] };
+
 export interface ScoredDocument {
   /** Calibrated relevance in [0, 1]. */
   score: number;
@@ -64,7 +67,7 @@ export interface ScoredDocument {
 
 export interface Scorer {
   /** Scores in input order. */
-  score(req: ScoreRequest): Promise<ScoredDocument[]>;
+  score(req: ScoreRequest): Promise<ScoredDocuments>;
   /**
    * Resolves once the scorer's models are warm (at once when no warm-up is under way); true when
    * it had to wait. The search calls it before starting the budget clock. `signal` ends the wait.
@@ -83,6 +86,8 @@ export interface Scorer {
    * Without it such hits are not scored.
    */
   standIn?(record: unknown, req: StandInRequest): Promise<{ document: HitDocument } | { reason: string }>;
+  /** Does a hit's photo or clip load (its features made and kept for the scoring)? Which of its several is scored (`chooseMedia`); without it, the first. */
+  mediaLoads?(ref: string, kind: 'image' | 'video', req: Pick<StandInRequest, 'fps' | 'max_frames'>, signal?: AbortSignal): Promise<boolean>;
 }
 
 /** A pipeline's searches as one kind of work for admission's service times. */
@@ -104,7 +109,11 @@ export class RerankerScorer implements Scorer {
     return this.reranker.recordStandIn(record, { query: req.query, chunking: req.chunking, fps: req.fps, maxFrames: req.max_frames, backend: req.backend, weights: req.weights });
   }
 
-  async score(req: ScoreRequest): Promise<ScoredDocument[]> {
+  mediaLoads(ref: string, kind: 'image' | 'video', req: Pick<StandInRequest, 'fps' | 'max_frames'>, signal?: AbortSignal): Promise<boolean> {
+    return this.reranker.mediaLoads(ref, kind, { fps: req.fps, maxFrames: req.max_frames }, signal);
+  }
+
+  async score(req: ScoreRequest): Promise<ScoredDocuments> {
     const out = await this.reranker.process(
       {
         query: req.query,
@@ -120,6 +129,7 @@ export class RerankerScorer implements Scorer {
     );
     const explanations = new Map(out.map((r) => [r.index, r.explanation]));
     const errors = new Map(out.errors.map((e) => [e.index, { code: e.code, reason: e.reason }]));
-    return out.scores.map((score, i) => ({ score, explanation: req.explain ? explanations.get(i) : undefined, ...(errors.has(i) ? { error: errors.get(i) } : {}) }));
+    const scored = out.scores.map((score, i) => ({ score, explanation: req.explain ? explanations.get(i) : undefined, ...(errors.has(i) ? { error: errors.get(i) } : {}) }));
+    return out.warnings?.length ? Object.assign(scored, { warnings: out.warnings }) : scored;
   }
 }

@@ -111,6 +111,8 @@ export interface VlrerankReport {
   first_stage_partial?: FirstStagePartial;
   degraded: false | 'overloaded' | 'timeout' | 'failed';
   reason?: string;
+  /** What the client is told of its query though the search was reranked: a query photo under 64 px a side, its size and the models' input. */
+  warnings?: string[];
   /** Hits whose image or video could not be read (scored on their text): how many, and the first error. */
   document_errors?: { count: number; first: string };
   /** Hits scored without some value of their pipeline fields, which no field could be read from (`image: 42`): how many, and the first. */

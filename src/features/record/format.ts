@@ -146,3 +146,9 @@ export function partKey(kind: 'text' | 'image' | 'video', producer: Record<strin
 export function contentId(s: string): string {
   return shortHash(s);
 }
+
+/** Was a record's image (or video) part made from this media reference? (A document's several photos: the one its record describes.) */
+export function madeFrom(record: unknown, kind: 'image' | 'video', ref: string): boolean {
+  const r = (record as Partial<Record<'image' | 'video', { r?: unknown }>> | null | undefined)?.[kind]?.r;
+  return typeof r === 'string' && r === contentId(ref);
+}

@@ -16,7 +16,7 @@ import type { MediaPort, TextVectorsPort } from '../ports.js';
 import type { ConceptBank } from '../signals/concept-bank.js';
 import type { VisualText, VisualTextMemo } from '../visual-text.js';
 import type { RecordKeys } from './keys.js';
-import { collapseRepeats } from '../repeats.js';
+import { documentText } from '../read-text.js';
 import { chunkSpans, chunkTexts, type ChunkingSettings, type ResolvedChunking, type TokenCounter } from '../chunking.js';
 
 /** A document as the reranker takes it. */
@@ -78,8 +78,8 @@ interface Visuals {
 }
 
 export async function buildRecords(given: RecordDocument[], o: RecordOptions, d: BuildDeps): Promise<RecordsOutput> {
-  // each text as a search reads it, its runs of a repeated word or phrase written once (repeats.ts)
-  const documents = given.map((doc) => (doc.text === undefined ? doc : { ...doc, text: collapseRepeats(doc.text) }));
+  // each text as a search reads it: emoji by name, its runs of a repeated word or phrase written once (read-text.ts)
+  const documents = given.map((doc) => (doc.text === undefined ? doc : { ...doc, text: documentText(doc.text) }));
   const errors: RecordsOutput['errors'] = [];
   const ocr = (o.ocr ?? d.defaults.ocr) && d.media.ocrAvailable;
   const visualKeys = d.keys.image !== undefined && d.keys.video !== undefined;

@@ -13,7 +13,7 @@ import type { RequestPlan } from '../stages/request.js';
 import type { RecordDocument } from './build.js';
 import type { RecordKeys } from './keys.js';
 import type { ChunkSpan, ResolvedChunking } from '../chunking.js';
-import { collapseRepeats } from '../repeats.js';
+import { documentText } from '../read-text.js';
 
 /** A text's stored chunks: spans (empty: the text fits in one chunk) and the vectors `c.v` held (chunks after the first, or all). */
 export interface StoredChunks {
@@ -149,7 +149,7 @@ export function recordCovers(x: unknown, d: RecordDocument, keys: RecordKeys, o:
   const { record } = parseRecord(x);
   if (!record) return false;
   // a record is made from the text as read, its runs written once (repeats.ts)
-  if (d.text !== undefined && (record.text?.k !== keys.textFor(o.chunking) || record.text.h !== contentId(collapseRepeats(d.text)))) return false;
+  if (d.text !== undefined && (record.text?.k !== keys.textFor(o.chunking) || record.text.h !== contentId(documentText(d.text)))) return false;
   if (d.image !== undefined && (!keys.image || record.image?.k !== keys.image || record.image.r !== contentId(d.image) || (o.ocr && !ocrCurrent(record.image.ocr, keys)))) return false;
   if (d.video !== undefined && (!keys.video || record.video?.k !== keys.video(d.fps ?? o.fps, d.max_frames ?? o.maxFrames) || record.video.r !== contentId(d.video))) return false;
   // a record whose vectors a search would refuse is rewritten, not taken for current (probe round 13e)

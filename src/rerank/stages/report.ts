@@ -45,6 +45,8 @@ export interface ReportInput {
   remoteScored?: boolean;
   /** `backend: both` and the workers failed: scored on the local signals alone (stages/remote.ts). */
   remoteError?: VlrerankError;
+  /** Said to the caller of the request (a query photo far below the models' input: media.ts `smallPhotoWarning`). */
+  warnings?: string[];
   /** Documents the remote workers were sent without their media (stages/remote.ts). */
   remoteErrors?: Array<{ index: number; error: VlrerankError }>;
   /** Model runs of this request's own inputs, by model (util/work-meter.ts). */
@@ -136,6 +138,7 @@ export function report(r: ReportInput, observe: RerankerOptions['observe']): Rer
         : {}),
     },
     ...(r.remoteError ? { remoteError: { code: r.remoteError.code, reason: r.remoteError.message } } : {}),
+    ...(r.warnings?.length ? { warnings: r.warnings } : {}),
   });
   return out as RerankOutput;
 }

@@ -12,7 +12,7 @@ import { videoSamplingOf, type ProcessOptions, type RerankerOptions } from '../o
 import type { FramePooling } from '../signals/frame-pooling.js';
 import type { DualEncoderPort, RerankerPorts } from '../ports.js';
 import type { NormalizedInput } from '../types.js';
-import { collapseRepeats } from '../repeats.js';
+import { documentText, queryText } from '../read-text.js';
 
 export interface RequestPlan {
   req: NormalizedInput;
@@ -44,7 +44,7 @@ export interface RequestPlan {
 }
 
 export function planRequest(req: NormalizedInput, ports: RerankerPorts, options: RerankerOptions, call: Pick<ProcessOptions, 'chunking' | 'framePooling' | 'scoreFusion' | 'maxTokensPerDoc'> = {}): RequestPlan {
-  req = capDocumentTexts(collapseDocumentRepeats(req), ports.text, call.maxTokensPerDoc);
+  req = capDocumentTexts(readTexts(req), ports.text, call.maxTokensPerDoc);
   const weights = resolveWeights(options.weights, req.weights);
   const useLocal = req.backend !== 'remote';
   const useRemote = req.backend !== 'local';
@@ -78,16 +78,17 @@ export function needsConceptBank(p: RequestPlan, stored: ReadonlyArray<{ image?:
   return p.useLocal && ((p.qHasText && computed) || (p.qHasVisual && p.anyDocText));
 }
 
-/** The request with each document text read with its runs of a repeated word or phrase written once (repeats.ts: keyword stuffing); the same request when no text has one. */
-function collapseDocumentRepeats(req: NormalizedInput): NormalizedInput {
-  let changed = false;
+/** The request with its texts as the text model reads them (read-text.ts: emoji by name; a document's runs of a repeated word or phrase once); the same request when no text changes. */
+function readTexts(req: NormalizedInput): NormalizedInput {
+  const q = req.query.text === undefined ? undefined : queryText(req.query.text);
+  let changed = q !== req.query.text;
   const documents = req.documents.map((d) => {
-    const text = d.text === undefined ? undefined : collapseRepeats(d.text);
+    const text = d.text === undefined ? undefined : documentText(d.text);
     if (text === d.text) return d;
     changed = true;
     return { ...d, text };
   });
-  return changed ? { ...req, documents } : req;
+  return changed ? { ...req, query: { ...req.query, ...(q !== undefined ? { text: q } : {}) }, documents } : req;
 }
 
 /** The request with each document text cut to `maxTokens` tokens (process()'s `maxTokensPerDoc`); the same request when no cut applies. */

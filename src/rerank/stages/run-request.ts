@@ -121,6 +121,7 @@ async function stages(r: RequestContext, req: NormalizedInput, start: number, de
       remoteScored: remoteOutcome.scores !== undefined,
       remoteErrors: remoteOutcome.documentErrors,
       remoteError: remoteOutcome.error,
+      ...(query.warning ? { warnings: [query.warning] } : {}),
       calls: meter,
       clock: { start, dequeued, featuresMs, inferenceMs, fusionMs },
     },
