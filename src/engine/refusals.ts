@@ -34,6 +34,17 @@ export interface RefusalWait {
 }
 
 export const DEFAULT_MAX_REFUSALS = 5;
+
+/**
+ * A 429 that is an index block, not a full queue: the flood-stage `read_only_allow_delete` block
+ * answers `cluster_block_exception` with 429 (TOO_MANY_REQUESTS/12), and holds until the disk is
+ * freed or the block lifted — waiting it out said "engine busy" for half a minute and then stopped
+ * without the engine's reason (held-out probe round 29d). Such a refusal is not waited out: it
+ * stops the run at once in the engine's words.
+ */
+export function isBlockRefusal(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { type?: unknown }).type === 'cluster_block_exception';
+}
 const DEFAULT_MAX_WAIT_MS = 60_000;
 
 /** The wait a `Retry-After` asks (delta-seconds or an HTTP date, read against the answer's `Date`: util/retry-after.ts); without one, 1 s doubling per refusal. Bounded by `maxWaitMs`. */
@@ -61,7 +72,7 @@ export async function waitOutRefusal(what: string, refusal: number, headers: Rec
 export async function jsonWaitingOut429<T>(engine: Pick<EngineClient, 'json'>, what: string, policy: RefusalPolicy | undefined, ...args: Parameters<EngineClient['json']>): Promise<JsonResponse<T>> {
   for (let refusal = 1; ; refusal++) {
     const r = await engine.json<T>(...args);
-    if (r.statusCode !== 429) return r;
+    if (r.statusCode !== 429 || isBlockRefusal((r.body as { error?: unknown } | undefined)?.error)) return r;
     await waitOutRefusal(what, refusal, r.headers, policy);
   }
 }

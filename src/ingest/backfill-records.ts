@@ -33,7 +33,7 @@ import { backfillUpdate, fieldsAnUpdateDrops, sourceDisabled, sourceDisabledReas
 import { addVectors } from './vectors.js';
 import { ingestDocument } from './media-choice.js';
 import { fanOutSignal } from '../util/abort.js';
-import { jsonWaitingOut429, waitOutRefusal, type RefusalPolicy } from '../engine/refusals.js';
+import { isBlockRefusal, jsonWaitingOut429, waitOutRefusal, type RefusalPolicy } from '../engine/refusals.js';
 
 export interface RecordsBackfillProgress {
   /** Documents whose record was missing or stale when the run began. */
@@ -283,7 +283,8 @@ export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, 
 /**
  * One `_bulk` of partial updates (never aborted half-way); version conflicts are counted, anything
  * else fails the run. The engine's 429 — the whole request's, or some items' (a full write queue
- * rejects them unapplied) — is waited out and the refused part sent again (refusals.ts).
+ * rejects them unapplied) — is waited out and the refused part sent again (refusals.ts); a block's
+ * 429 (the flood stage's `cluster_block_exception`) stops the run at once, in the engine's words.
  */
 /** Which of these documents lack one of the vector fields (one search, ids only). */
 async function withoutVectors(engine: EngineClient, index: string, ids: string[], fields: string[], signal?: AbortSignal): Promise<Set<string>> {
@@ -301,7 +302,7 @@ async function writeBulk(engine: EngineClient, index: string, lines: string[], k
   const what = `writing feature records into [${index}]`;
   for (let refusal = 1; ; refusal++) {
     const r = await engine.json<{ errors?: boolean; items?: Item[] }>('POST', `/${encodeURIComponent(index)}/_bulk`, lines.join('\n') + '\n', { 'content-type': 'application/x-ndjson' });
-    if (r.statusCode === 429) {
+    if (r.statusCode === 429 && !isBlockRefusal((r.body as { error?: unknown } | undefined)?.error)) {
       await waitOutRefusal(what, refusal, r.headers, policy);
       continue;
     }
@@ -313,7 +314,7 @@ async function writeBulk(engine: EngineClient, index: string, lines: string[], k
       // 409: changed since it was read; document_missing: deleted since (a partial update never
       // creates it again) — both the client's to keep, neither fails the run (probe round 12e)
       if (u?.status === 409 || (u?.status === 404 && u.error?.type === 'document_missing_exception')) progress.conflicts++;
-      else if (u?.status === 429) refused.push(i);
+      else if (u?.status === 429 && !isBlockRefusal(u.error)) refused.push(i);
       else if (u?.error || (u?.status ?? 200) >= 300) firstError ??= u;
       else {
         if (kinds[i] === 'recordedNewer') {

@@ -26,6 +26,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { EngineClient } from '../engine/client.js';
+import { isBlockRefusal } from '../engine/refusals.js';
 import { credentialsKey } from '../engine/targets.js';
 import { requestIds, type RequestIds } from '../observability/request-ids.js';
 import { isVlrerankError, vlrError } from '../errors.js';
@@ -65,12 +66,17 @@ export function conditionalUpdate(id: string, routing: string | undefined, now: 
 
 export type UpdateItem = { update?: { status?: number; error?: { type?: string } } };
 
-/** A conditional update's `_bulk` item: written, a conflict (changed or deleted since), refused (401/403) or failed. */
+/**
+ * A conditional update's `_bulk` item: written, a conflict (changed or deleted since), refused
+ * (401/403, or an index block: the flood stage's `read_only_allow_delete` answers 429
+ * `cluster_block_exception` — held-out probe round 29d: counted `failed` and tried again at each
+ * search, a `_mapping`, an `_mget` and a refused `_bulk` into a cluster out of disk) or failed.
+ */
 export function updateOutcome(it: UpdateItem): 'written' | 'conflict' | 'refused' | 'failed' {
   const s = it.update?.status ?? 500;
   // deleted since it was read: the client's delete stands (a partial update never re-creates it)
   const gone = s === 404 && it.update?.error?.type === 'document_missing_exception';
-  return s === 409 || gone ? 'conflict' : s < 300 ? 'written' : isRefusal(s) || isSecurityRefusal(it.update) ? 'refused' : 'failed';
+  return s === 409 || gone ? 'conflict' : s < 300 ? 'written' : isRefusal(s) || isSecurityRefusal(it.update) || isBlockRefusal(it.update?.error) ? 'refused' : 'failed';
 }
 
 export interface WriteBackHit {
@@ -223,7 +229,7 @@ export class RecordWriteBack {
     if (changed) this.deps.onOutcome?.('changed', changed);
     if (!lines.length) return;
     const r = await engine.json<{ items?: UpdateItem[] }>('POST', `/${idx}/_bulk`, lines.join('\n') + '\n', { ...credentials, 'content-type': 'application/x-ndjson' });
-    if (r.statusCode !== 200 || !Array.isArray(r.body?.items)) throw vlrError('VLR_UPSTREAM_ERROR', `_bulk on [${index}] answered ${r.statusCode}`, { status: isRefusal(r.statusCode) ? r.statusCode : isSecurityRefusal(r.body) ? 403 : 502 });
+    if (r.statusCode !== 200 || !Array.isArray(r.body?.items)) throw vlrError('VLR_UPSTREAM_ERROR', `_bulk on [${index}] answered ${r.statusCode}`, { status: isRefusal(r.statusCode) ? r.statusCode : isSecurityRefusal(r.body) || isBlockRefusal((r.body as { error?: unknown } | undefined)?.error) ? 403 : 502 });
     const count = { written: 0, conflict: 0, failed: 0, refused: 0 };
     for (const it of r.body.items) count[updateOutcome(it)]++;
     r.body.items.forEach((it, i) => void ((it.update?.status ?? 500) < 300 && this.#wrote.set(queueKey(index, written[i]!), true)));

@@ -185,6 +185,13 @@ export async function freshIndex(p: SearchProxy, pipeline: Pipeline, index: stri
   return setupIndex(p.engine, pipeline, index);
 }
 
+/** `index` made anew for `pipeline` holding `docs` as `d0`, `d1`…, written to the engine directly (no records, no vectors); whether the `_bulk` had errors. */
+export async function seededIndex(p: SearchProxy, pipeline: Pipeline, index: string, docs: object[]): Promise<boolean> {
+  await freshIndex(p, pipeline, index);
+  const nd = docs.flatMap((d, i) => [JSON.stringify({ index: { _id: `d${i}` } }), JSON.stringify(d)]).join('\n') + '\n';
+  return (await p.engine.json<{ errors?: boolean }>('POST', `/${index}/_bulk?refresh=true`, nd, { 'content-type': 'application/x-ndjson' })).body.errors !== false;
+}
+
 /** One refreshed `_bulk` through `url` with the engine's official client; returns the response body (with vlrerank's summary). */
 export async function clientBulk(engine: Engine, url: string, operations: object[]): Promise<any> {
   if (isElasticsearch(engine)) return esClient(url).bulk({ operations, refresh: true });

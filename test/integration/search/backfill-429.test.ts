@@ -6,32 +6,16 @@
  * row it stops naming the 429, and a second run writes what is left. The CLI as a user runs it (node --import tsx src/cli/main.ts) with
  * real models against Elasticsearch 8.19 behind a relay that plays the 429 (`faultyEngineRelay`).
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useEngine } from '../../helpers/engines.js';
-import { DATA, MODELS, REPO_ROOT } from '../../helpers/paths.js';
+import { indexCli } from '../../helpers/index-cli.js';
 import { faultyEngineRelay, type FaultyRelay } from '../../helpers/upstream-fakes.js';
 
-const run = promisify(execFile);
 const INDEX = 'kb-r9-backfill-429';
 let engine: string;
 let relay: FaultyRelay;
 
-async function cli(upstream: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'index', ...args, '--pipeline', 'knowledge-base'], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, VLRERANK_UPSTREAM: upstream, VLRERANK_MODELS_DIR: MODELS, VLRERANK_MEDIA_ROOTS: DATA, VLRERANK_PIPELINES_DIR: join(REPO_ROOT, 'pipelines'), VLRERANK_LOG_LEVEL: 'silent' },
-      timeout: 600_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const cli = indexCli;
 
 const recorded = async () => ((await (await fetch(`${engine}/${INDEX}/_count`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: { exists: { field: 'vlrerank_features_key' } } }) })).json()) as { count: number }).count;
 

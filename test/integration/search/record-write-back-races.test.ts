@@ -13,12 +13,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordWriteBack, type WriteBackOutcome } from '../../../src/ingest/write-back.js';
-import { setupIndex } from '../../../src/engine/mapping.js';
 import { documentFromSource } from '../../../src/pipelines/document.js';
 import { RerankerEmbedder } from '../../../src/rerank/embedder.js';
 import type { EngineClient } from '../../../src/engine/client.js';
 import { REPO_ROOT } from '../../helpers/paths.js';
-import { catalog, ENGINES, groceryDoc, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
+import { catalog, ENGINES, groceryDoc, pipelinesDir, seededIndex, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const INDEX = 'p12e-wb-races';
 const FIELD = 'vlrerank_features';
@@ -58,10 +57,7 @@ describe.each(ENGINES)('record write-back races on %s', (engine) => {
 
   beforeAll(async () => {
     p = await startSearchProxy(engine, { pipelinesDir: dir });
-    await p.engine.json('DELETE', `/${INDEX}`);
-    await setupIndex(p.engine, pipeline(), INDEX);
-    const nd = docs.flatMap((d, i) => [JSON.stringify({ index: { _id: `d${i}` } }), JSON.stringify(d)]).join('\n') + '\n';
-    expect((await p.engine.json<any>('POST', `/${INDEX}/_bulk?refresh=true`, nd, { 'content-type': 'application/x-ndjson' })).body.errors).toBe(false);
+    expect(await seededIndex(p, pipeline(), INDEX, docs)).toBe(false);
   }, 300_000);
   afterAll(async () => {
     await p?.engine.json('DELETE', `/${INDEX}`);
