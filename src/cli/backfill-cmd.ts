@@ -18,6 +18,7 @@ import { configFromFlags, type ConfigFlags } from './common.js';
 import { pipelineFor } from './index-cmd.js';
 import { vlrError } from '../errors.js';
 import { EngineClient } from '../engine/client.js';
+import { vectorsFitIndex } from '../engine/mapping.js';
 import { UpstreamPool } from '../proxy/pool.js';
 import { embedderInLane, RerankerEmbedder } from '../rerank/embedder.js';
 import { createRerankService } from '../rerank/service.js';
@@ -120,6 +121,7 @@ export async function backfillIndex(index: string, flags: BackfillFlags): Promis
   };
   try {
     const mapping = await recordMappingOf(engine, pipeline, index);
+    await vectorsFitIndex(engine, pipeline, index, mapping.mapping); // before the models warm up
     if (!mapping.keyed && mapping.records) process.stderr.write(`note: [${index}] has no record signature field [${pipeline.features.keyField}] (created by an older "vlrerank index setup"): every document's record is read and checked\n`);
     if (!mapping.records) {
       if (pipeline.features.store === 'index') process.stderr.write(`note: [${index}] has no feature-record field stored and left out of _source (indices created by "vlrerank index setup" have it): writing vectors only\n`);

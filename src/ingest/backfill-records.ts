@@ -22,7 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { vlrError } from '../errors.js';
 import { isNewerRecord, packRecord, unpackRecord, type FeatureRecord } from '../features/record/index.js';
 import type { EngineClient } from '../engine/client.js';
-import { fieldSources, recordFieldMapped, recordKeyMapped } from '../engine/mapping.js';
+import { fieldSources, recordFieldMapped, recordKeyMapped, vectorsFitIndex } from '../engine/mapping.js';
 import { scanIndex, type ScanHit } from '../engine/scan.js';
 import type { Pipeline } from '../pipelines/index.js';
 import { pipelinePaths, withFieldSources } from '../pipelines/document.js';
@@ -105,17 +105,18 @@ export const ocrFieldToo = (fields: string[], p: Pipeline): string[] => (p.inges
  * that are an alias, a multi-field or a `copy_to` target, and the fields they read (fix20d: backfill
  * and write-back read documents as ingest and the search do, `withFieldSources`).
  */
-export async function recordMappingOf(engine: Pick<EngineClient, 'json'>, pipeline: Pipeline, index: string, credentials?: Record<string, string>): Promise<{ records: boolean; keyed: boolean; updateDrops: string[]; noSource?: boolean; sources: Map<string, string[]> }> {
+export async function recordMappingOf(engine: Pick<EngineClient, 'json'>, pipeline: Pipeline, index: string, credentials?: Record<string, string>): Promise<{ records: boolean; keyed: boolean; updateDrops: string[]; noSource?: boolean; sources: Map<string, string[]>; mapping?: unknown }> {
   if (pipeline.features.store !== 'index') return { records: false, keyed: false, updateDrops: [], sources: new Map() };
   const m = await engine.json('GET', `/${encodeURIComponent(index)}/_mapping`, undefined, credentials);
   if (m.statusCode === 404) throw vlrError('VLR_NOT_FOUND', `no index [${index}]`, { status: 404 });
   if (m.statusCode !== 200) throw vlrError('VLR_UPSTREAM_ERROR', `reading the mapping of [${index}] failed: ${JSON.stringify(m.body).slice(0, 300)}`, { status: m.statusCode });
   const own = [pipeline.features.field, pipeline.features.keyField, pipeline.vectors.image?.field, pipeline.vectors.bridge?.field].filter((f): f is string => !!f);
-  return { records: recordFieldMapped(m.body, pipeline.features.field), keyed: recordKeyMapped(m.body, pipeline.features.keyField), updateDrops: fieldsAnUpdateDrops(m.body, own), noSource: sourceDisabled(m.body), sources: fieldSources(m.body, pipelinePaths(pipeline)) };
+  return { records: recordFieldMapped(m.body, pipeline.features.field), keyed: recordKeyMapped(m.body, pipeline.features.keyField), updateDrops: fieldsAnUpdateDrops(m.body, own), noSource: sourceDisabled(m.body), sources: fieldSources(m.body, pipelinePaths(pipeline)), mapping: m.body };
 }
 
 export async function backfillRecords(engine: EngineClient, pipeline: Pipeline, index: string, embedder: RecordsEmbedder, o: RecordsBackfillOptions = {}): Promise<RecordsBackfillProgress> {
   const mapping = await recordMappingOf(engine, pipeline, index);
+  await vectorsFitIndex(engine, pipeline, index, mapping.mapping);
   if (!mapping.records) {
     throw vlrError(
       'VLR_BAD_REQUEST',

@@ -17,7 +17,7 @@ import type { Pipeline } from '../pipelines/index.js';
 import type { EngineClient } from '../engine/client.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { addVectors } from './vectors.js';
-import { fieldSources } from '../engine/mapping.js';
+import { fieldSources, vectorsFitIndex } from '../engine/mapping.js';
 import { withFieldSources } from '../pipelines/document.js';
 import { backfillUpdate, fieldsAnUpdateDrops, sourceDisabled, sourceDisabledReason, updateDropsReason } from './backfill-source.js';
 import { jsonWaitingOut429, type RefusalPolicy } from '../engine/refusals.js';
@@ -61,6 +61,7 @@ export async function backfill(engine: EngineClient, pipeline: Pipeline, index: 
   // an alias, a multi-field, a `copy_to` target read through the fields they read, as ingest does (fix20d)
   const sources = m.statusCode === 200 ? fieldSources(m.body, media) : new Map<string, string[]>();
   if (m.statusCode === 200) {
+    await vectorsFitIndex(engine, pipeline, index, m.body);
     if (sourceDisabled(m.body)) throw vlrError('VLR_BAD_REQUEST', sourceDisabledReason(index), { status: 400 });
     const drops = fieldsAnUpdateDrops(m.body, [...fields, pipeline.features.field, pipeline.features.keyField]);
     if (drops.length) throw vlrError('VLR_BAD_REQUEST', updateDropsReason(index, drops), { status: 400 });

@@ -40,6 +40,8 @@ export interface BulkTransformOptions {
   enginePipeline?: string;
   /** Documents as the engine's ingest pipelines they run leave them (the named or the index's default, then its final), asked in batches (engine-pipeline.ts); without it, documents are read as sent. */
   pipelined?: PipelineRuns;
+  /** Did the engine refuse writes to this index (the action's name) to these credentials lately (refused-writes.ts)? Its documents are then sent as received. */
+  refusedLately?: (index: string) => boolean;
 }
 
 export interface BulkReport {
@@ -68,6 +70,10 @@ export interface BulkReport {
    * answer item of each is found by it where the engine answers out of order (bulk-report.ts `slotOf`).
    */
   ids?: Map<number, string>;
+  /** Item position → the index its action names, for items of ingest indices: the engine's refusals of them teach refused-writes.ts. */
+  targets?: Map<number, string>;
+  /** Items sent as received because the engine refused their index's writes lately (`refusedLately`): no vectors, no record. */
+  refusedLately?: Set<number>;
 }
 
 /** Source bytes kept per body to send again documents a rollover made the engine refuse (past it: not kept). */

@@ -147,9 +147,15 @@ export function transformBulk(input: Readable, o: BulkTransformOptions, report: 
         if (pipeline || aliasKnown.get(alias!)) asReceived();
         return true;
       }
+      if (e.id !== undefined) (report.ids ??= new Map()).set(e.item, e.id);
+      if (e.index !== undefined) (report.targets ??= new Map()).set(e.item, e.index);
+      // its index refused these credentials' writes lately: as received, for the engine's refusal at once (refused-writes.ts)
+      if (e.index !== undefined && o.refusedLately?.(e.index)) {
+        (report.refusedLately ??= new Set()).add(e.item);
+        return true;
+      }
       const slot: Slot = { done: false, promise: undefined as unknown as Promise<void> };
       const keep = withNl();
-      if (e.id !== undefined) (report.ids ??= new Map()).set(e.item, e.id);
       // an unknown name may be no pipeline's: never deferred
       const known = !!pipeline || aliasKnown.get(alias!) === true;
       // the lead's work always starts and is deferred only at the budget; one whose earlier deferred

@@ -61,7 +61,7 @@ export interface IngestDeps {
   onDeferred?: (documents: number) => void;
   /** A `_bulk` whose client left: how many of its documents were stored as received (no vectors, no records). */
   onAsReceived?: (documents: number) => void;
-  /** Indices whose single-document writes the engine refused (403) to given credentials lately: sent as received, for its 403 at once (refused-writes.ts). */
+  /** Indices whose writes the engine refused (403; a `_bulk` item's index block 429 too) to given credentials lately: sent as received, for its refusal at once (refused-writes.ts). */
   refusedWrites?: RefusedWrites;
   /** The engine ingest pipelines indices run by themselves (`default_pipeline`, `final_pipeline`), kept briefly (index-pipelines.ts); without it, only a pipeline a write names is simulated. */
   indexPipelines?: IndexPipelines;
@@ -164,16 +164,23 @@ async function answer(up: UpstreamResponse, merge?: (b: Record<string, unknown>)
 export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Readable): Promise<WriteAnswer> {
   const report: BulkReport = { failures: new Map(), added: new Map() };
   const aliasFor = deps.aliases ? (i: string) => aliasPipeline(deps, i, req) : undefined;
+  // indices whose writes these credentials were refused lately: asked once per index and body
+  const refused = new Map<string, boolean>();
+  const refusedLately = deps.refusedWrites && ((i: string) => refused.get(i) ?? (refused.set(i, deps.refusedWrites!.has(i, req.headers)), refused.get(i)!));
   const targetOn = memo(async (i) => writeTarget(deps, i, req, deps.pipelines.forIndex(i) ?? ingestPipelineOf(deps.pipelines, i) ?? (await aliasFor?.(i))));
-  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, budgetMs: retriesRejectedItems(req.headers) ? deps.bulkBudgetMs : 0, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), targetOn, aliasFor, enginePipeline: requestPipeline(req.path), pipelined: new SimulateBatches({ pool: deps.pool, headers: req.headers, signal: req.signal, settings: deps.indexPipelines }) }, report);
+  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, budgetMs: retriesRejectedItems(req.headers) ? deps.bulkBudgetMs : 0, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), targetOn, aliasFor, enginePipeline: requestPipeline(req.path), pipelined: new SimulateBatches({ pool: deps.pool, headers: req.headers, signal: req.signal, settings: deps.indexPipelines }), refusedLately }, report);
   const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.bodyCut ?? req.signal, rawHeaders: true, idempotent: false });
   if (report.asReceived) deps.onAsReceived?.(report.asReceived);
   if (report.deferred?.size) deps.onDeferred?.(report.deferred.size);
   for (const i of report.deferred ?? []) report.resend?.delete(i);
-  const merge = report.failures.size || report.added.size || report.notes?.size || report.deferred?.size ? (b: Record<string, unknown>) => mergeBulkResponse(b, report, deps.bulkBudgetMs) : undefined;
-  if (!report.resend?.size || up.statusCode !== 200 || up.headers['content-encoding'] !== undefined) return answer(up, merge);
-  const text = await up.body.text();
-  return answer(up, merge, await resendRolledOver(deps, req, report, text));
+  // the answer is read to learn its index refusals when ingest items were in it (refused-writes.ts)
+  const learns = !!deps.refusedWrites && !!report.targets?.size;
+  const merged = () => (report.failures.size || report.added.size || report.notes?.size || report.deferred?.size ? (b: Record<string, unknown>) => mergeBulkResponse(b, report, deps.bulkBudgetMs) : undefined);
+  if ((!report.resend?.size && !learns) || up.statusCode !== 200 || up.headers['content-encoding'] !== undefined) return answer(up, merged());
+  let text = await up.body.text();
+  if (learns) deps.refusedWrites!.learnFromBulk(req.headers, report, text);
+  if (report.resend?.size) text = await resendRolledOver(deps, req, report, text);
+  return answer(up, merged(), text);
 }
 
 /** An item refused for what vlrerank added, as the engine says it (a mapping refusal). */

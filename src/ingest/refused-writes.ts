@@ -9,10 +9,18 @@
  * forgets it (the rights were granted meanwhile), and is completed with its vectors and record by a
  * conditional update before its client is answered (complete-write.ts). Keyed by the path's index and a digest of the
  * credential headers; bounded (keys come from clients).
+ *
+ * A `_bulk`'s items teach it too (`learnFromBulk`): an item the engine refused for its index — a 403, or
+ * an index block's 429 (the flood stage's `cluster_block_exception`) — and the next `_bulk` items for
+ * that index are sent as received; before (held-out probe round 29d, left) each refused `_bulk`
+ * computed its new photos' vectors and records first. Such an item stored after all (the block lifted
+ * within the memo's time) forgets it, and says it was stored without its vectors.
  */
 import { LRUCache } from 'lru-cache';
 import { credentialsKey } from '../engine/targets.js';
 import { REFUSED_MS } from './write-back.js';
+import { slotOf } from './bulk-report.js';
+import type { BulkReport } from './bulk-line.js';
 
 export class RefusedWrites {
   readonly #refused: LRUCache<string, true>;
@@ -35,4 +43,42 @@ export class RefusedWrites {
     if (status === 403) this.#refused.set(this.#key(index, headers), true);
     else if (status < 300 && this.#refused.size) this.#refused.delete(this.#key(index, headers));
   }
+
+  /**
+   * The engine's answer to a `_bulk` (its text): each index of `report.targets` an item was refused
+   * for (a 403; a 429 `cluster_block_exception`) is remembered, one an item was stored in forgets it.
+   * An item sent as received for the memo and stored after all gets its failure in `report` (no vectors).
+   */
+  learnFromBulk(headers: readonly string[], report: BulkReport, text: string): void {
+    if (!report.targets?.size) return;
+    let items: Array<Record<string, { status?: unknown; error?: { type?: unknown } }>> | undefined;
+    try {
+      items = (JSON.parse(text) as { items?: typeof items }).items;
+    } catch {
+      return;
+    }
+    if (!Array.isArray(items)) return;
+    const slot = slotOf(items as never, report.ids);
+    const outcome = new Map<string, number>(); // index → 200 (an item stored: wins) or 403 (refused)
+    for (const [i, index] of report.targets) {
+      const it = items[slot(i)];
+      const r = it ? Object.values(it)[0] : undefined;
+      const status = typeof r?.status === 'number' ? r.status : undefined;
+      if (status === undefined) continue;
+      if (status < 300) {
+        outcome.set(index, 200);
+        if (report.refusedLately?.has(i)) report.failures.set(i, asReceived(index));
+      } else if ((status === 403 || (status === 429 && r?.error?.type === 'cluster_block_exception')) && !outcome.has(index)) outcome.set(index, 403);
+    }
+    for (const [index, status] of outcome) this.note(index, headers, status);
+  }
+}
+
+/** Why an item sent as received for the memo and stored after all has no vectors. */
+function asReceived(index: string): { type: string; reason: string; vlrerank_code: string } {
+  return {
+    type: 'exception',
+    reason: `vectors not added: the document was sent as received (the engine refused writes to [${index}] lately) and stored; \`vlrerank index backfill\` adds them`,
+    vlrerank_code: 'VLR_UPSTREAM_ERROR',
+  };
 }
