@@ -51,6 +51,15 @@ export class RefusedWrites {
    */
   learnFromBulk(headers: readonly string[], report: BulkReport, text: string): void {
     if (!report.targets?.size) return;
+    // `"errors": false` (the answer's head, on both engines): every item stored — nothing to learn
+    // but what a success forgets, so the common answer is not parsed a second time (answer() parses it)
+    if (/^\s*\{[^[]{0,200}?"errors"\s*:\s*false/.test(text.slice(0, 256))) {
+      for (const [i, index] of report.targets) {
+        if (report.refusedLately?.has(i)) report.failures.set(i, asReceived(index));
+      }
+      if (this.#refused.size) for (const index of new Set(report.targets.values())) this.note(index, headers, 200);
+      return;
+    }
     let items: Array<Record<string, { status?: unknown; error?: { type?: unknown } }>> | undefined;
     try {
       items = (JSON.parse(text) as { items?: typeof items }).items;
