@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { BANANA, IDS, MILK, call, setup, ENGINE } from './p29b-lib.js';
-import { MODELS } from '../../test/helpers/paths.js';
+import { DATA, MODELS } from '../../test/helpers/paths.js';
 
 const index = process.argv[2] ?? 'p29b-r-bf';
 // four shards (routed twins apart) from a template: `index setup` then makes the index with its record field
@@ -15,7 +15,7 @@ for (const [k, id] of Object.entries(IDS)) {
 }
 const b = await call(ENGINE, 'POST', '/_bulk?refresh=true', lines.join('\n') + '\n');
 console.log('bulk', b.status, b.json?.errors, (await call(ENGINE, 'GET', `/${encodeURIComponent(index)}/_count`)).json?.count);
-writeFileSync('/tmp/p29b/bf.yaml', `upstream: { urls: ['${ENGINE}'] }\nmodels: { dir: '${MODELS}' }\nmedia: { roots: ['/work/shared/data', '/tmp/p29b'] }\npipelines: { dir: /tmp/p29b/pipes }\nstore: { disk: { path: /tmp/p29b/disk-bf } }\n`);
+writeFileSync('/tmp/p29b/bf.yaml', `upstream: { urls: ['${ENGINE}'] }\nmodels: { dir: '${MODELS}' }\nmedia: { roots: ['${DATA}', '/tmp/p29b'] }\npipelines: { dir: /tmp/p29b/pipes }\nstore: { disk: { path: /tmp/p29b/disk-bf } }\n`);
 const run = () => {
   try {
     return execFileSync('npx', ['tsx', 'src/cli/main.ts', 'index', 'backfill', index, '-c', '/tmp/p29b/bf.yaml', '--batch', '8', '--no-ceiling'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
