@@ -88,7 +88,8 @@ export async function serve(flags: ConfigFlags & { role?: string }): Promise<voi
     await running.close();
     await inferenceIdle(); // never exit under a model run in the inference worker (it aborts the process)
     // the log's last word: a shipper tells a drained exit from a killed one (held-out probe round 15d: the log ended at "stopping")
-    running.services.logger.info({ signal, drain_ms: Math.round(performance.now() - t0), exit_code: 0 }, 'stopped: drained, exiting');
+    const left = running.services.closeOverruns;
+    running.services.logger.info({ signal, drain_ms: Math.round(performance.now() - t0), exit_code: 0, ...(left.length ? { left_behind: left } : {}) }, 'stopped: drained, exiting');
     process.exit(0);
   }
   if (early) return void stop(running, early);

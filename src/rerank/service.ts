@@ -30,7 +30,8 @@ export interface RerankService {
   featureStore(): Record<string, unknown> | undefined;
   /** The remote workers' breaker states (health's `remote_workers`); undefined without `rerank.remote.urls`. */
   remoteWorkers?: () => Array<Record<string, unknown>>;
-  close(): Promise<void>;
+  /** `step` hears each part as it starts closing (the server's shutdown names a part that hangs). */
+  close(step?: (part: string) => void): Promise<void>;
 }
 
 export async function createRerankService(
@@ -157,10 +158,14 @@ export async function createRerankService(
     models,
     featureStore: () => built?.store.health(),
     remoteWorkers: remote ? () => remote.status() : undefined,
-    async close() {
+    async close(step = () => {}) {
+      step('remote');
       await remote?.close();
+      step('features');
       if (featuresP && ownFeatures) await (await featuresP.catch(() => undefined))?.close();
+      step('media-source');
       if (!deps.source) await source.close();
+      step('models');
       if (!deps.models) await models.close();
     },
   };

@@ -28,6 +28,7 @@ import { diskStorePath } from '../config/store-defaults.js';
 import { openStoreTiers, redisConnection } from '../features/store/open.js';
 import { LOOKUP_OUTCOMES } from '../features/store/tier.js';
 import { JsonWorker, jsonWorkerInLane, type JsonParser } from '../util/json-worker.js';
+import { closeAll, type Closer, type Shutdown } from './shutdown.js';
 
 export interface ServiceOptions {
   /** Log here instead of a logger built from config.log (access lines then go here too). */
@@ -76,29 +77,41 @@ export interface Services {
   featureStoreHealth(): Record<string, unknown>;
   /** The remote scorer workers' states, when `rerank.remote.urls` lists any. */
   remoteWorkers?: () => Array<Record<string, unknown>>;
-  /** Close everything, in the reverse order of building. */
+  /**
+   * Close everything, in the reverse order of building. Bounded: the closers share
+   * server.shutdownGraceMs, each at least shutdown.ts's CLOSER_FLOOR_MS; one that has not finished by then is
+   * logged by name and left behind, so a stuck part never keeps a shutdown from ending.
+   */
   close(): Promise<void>;
+  /** The part being closed now (`rerank:models`…), or undefined (for a shutdown that is slow to say where it is). */
+  closing(): string | undefined;
+  /** The parts a close left behind unfinished, by name (empty: all closed). */
+  readonly closeOverruns: readonly string[];
 }
 
+
+
 export async function buildServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
-  const closers: Array<() => Promise<void> | void> = [];
+  const closers: Closer[] = [];
+  const shutdown: Shutdown = { step: undefined, overruns: [] };
+  const add = (name: string, close: Closer['close']) => void closers.push({ name, close });
+  const logger = options.logger ?? createLogger(config.log.level);
   try {
-    const logger = options.logger ?? createLogger(config.log.level);
     let accessLogger = logger;
     let accessWrite: Services['accessWrite'];
     if (!options.logger && config.log.access && config.log.level !== 'silent') {
       const access = createAccessLogger(config.log.level);
       accessLogger = access.logger;
       accessWrite = access.write;
-      closers.push(() => access.close());
+      add('access-log', () => access.close());
     }
     const metrics = createMetrics();
     // started now, so the first large body does not wait for a thread; closed last but one (requests
     // still being cut at shutdown may ask it: they get a failure, never a new thread)
     const jsonWorker = new JsonWorker({ answerFromBytes: config.server.answerWorkerFromBytes }).start();
-    closers.push(() => jsonWorker.close());
+    add('json-worker', () => jsonWorker.close());
     const pool = new UpstreamPool(config.upstream, { metrics });
-    closers.push(() => pool.close());
+    add('upstream-pool', () => pool.close());
     const engine = new EngineClient(pool);
     // what the watch compares with is read before the set, so a change while the server starts is still seen
     const startDigest = config.pipelines.watch ? pipelinesFolderDigest(config.pipelines.dir) : undefined;
@@ -114,7 +127,7 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
       logger,
       hooks: { onLookup: (tier, outcome) => metrics.featureLookups.inc({ tier, outcome }), onError: (tier) => metrics.featureStoreErrors.inc({ tier }) },
     });
-    closers.push(() => store.close());
+    add('feature-store', () => store.close());
     metrics.onCollect(() => {
       for (const [tier, h] of Object.entries(store.health())) if (h.state !== 'off') metrics.featureStoreUp.set({ tier }, h.state === 'ok' ? 1 : 0);
     });
@@ -124,15 +137,16 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
     zeroSeries(metrics.featureLookups, tiers.flatMap((tier) => LOOKUP_OUTCOMES.map((outcome) => ({ tier, outcome }))));
     zeroSeries(metrics.admissionShed, SHED_REASONS.map((reason) => ({ reason })));
     const rerank = await createRerankService(config, { logger, metrics, tiers: store.tiers });
-    closers.push(() => rerank.close());
+    // a sub-part is named only while the rerank service is the part closing (a late step of one left behind is not)
+    add('rerank', () => rerank.close((step) => void (shutdown.step?.startsWith('rerank') && (shutdown.step = `rerank:${step}`))));
     const reloader = new PipelineReloader({ config, logger, metrics, live, reranker: rerank.reranker });
     // a worker serves the rerank API alone: its pipelines are never read
     const serving = config.server.role !== 'worker';
     const watch = serving && config.pipelines.watch ? new PipelinesWatch({ dir: config.pipelines.dir, digest: startDigest, intervalMs: config.pipelines.watchIntervalMs, reloader, logger }) : undefined;
-    if (watch) closers.push(() => watch.close());
+    if (watch) add('pipelines-watch', () => watch.close());
     const redis = serving ? redisConnection(config.store.redis) : undefined;
     const peers = redis ? new PipelinePeers({ connection: redis, reloader, current: () => live.generation, ackMs: config.pipelines.reloadAckMs, checkMs: config.pipelines.peerCheckMs, logger }) : undefined;
-    if (peers) closers.push(() => peers.close());
+    if (peers) add('pipelines-peers', () => peers.close());
     const embedder = options.embedder ?? new RerankerEmbedder(rerank.reranker);
     const scorer = options.scorer ?? new RerankerScorer(rerank.reranker);
     // ingest and write-back queue their model work behind searches' (util/lanes.ts)
@@ -144,7 +158,7 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
       onOutcome: (outcome, n) => metrics.recordWriteBack.inc({ outcome }, n),
       onError: (e, about) => logger.warn({ err: e, ...about }, 'writing feature records back to the index failed'),
     });
-    closers.push(() => writeBack.idle());
+    add('write-back', () => writeBack.idle());
     return {
       config,
       logger,
@@ -177,14 +191,12 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
       ingestJsonWorker: jsonWorkerInLane(jsonWorker, config.models.ingestLane),
       remoteWorkers: rerank.remoteWorkers,
       featureStoreHealth: () => ({ l1: { state: 'idle', note: 'the feature extractor is built on first use' }, ...store.health(), ...rerank.featureStore() }),
-      close: () => closeAll(closers),
+      close: () => closeAll(closers, shutdown, config.server.shutdownGraceMs, logger),
+      closing: () => shutdown.step,
+      closeOverruns: shutdown.overruns,
     };
   } catch (e) {
-    await closeAll(closers);
+    await closeAll(closers, shutdown, config.server.shutdownGraceMs, logger);
     throw e;
   }
-}
-
-async function closeAll(closers: Array<() => Promise<void> | void>): Promise<void> {
-  for (const fn of closers.splice(0).reverse()) await fn();
 }

@@ -282,5 +282,5 @@ export async function startServer(config: Config, options: ServiceOptions = {}):
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
   services.logger.info({ url, upstream: config.upstream.urls.map((u) => u.replace(/\/\/[^@/]+@/, '//[redacted]@')) }, 'vlrerank listening');
-  return { services, server, url, close, closePhase: () => phase };
+  return { services, server, url, close, closePhase: () => (phase === 'services' ? `services:${services.closing() ?? ''}` : phase) };
 }
