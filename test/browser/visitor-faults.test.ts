@@ -221,7 +221,8 @@ describe('the UI when a visitor does odd things', () => {
       await page.waitForTimeout(300); // let a late answer be drawn, if the page would draw it
       expect(n).toBe(2);
       const texts = await page.locator('ol.rankedlist .ctext').allTextContents();
-      expect(texts).toContain('A cat asleep on a sofa.');
+      // an error drawn instead (an overloaded machine: the budget spent, 429) is named in the failure
+      expect(texts, `the playground showed: ${await page.locator('section.rankout').textContent()}`).toContain('A cat asleep on a sofa.');
       expect(texts[0]).toBe('A cat asleep on a sofa.');
     } finally {
       release();
