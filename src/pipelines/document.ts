@@ -113,6 +113,8 @@ export class DocumentRead {
   private readonly media: Partial<Record<Kind, string[]>> = {};
   private readonly candidate: Partial<Record<Kind, string[]>> = {};
   private texts?: string[];
+  /** A value `unread()` names was seen by `text()` or `mediaValues()`. */
+  private unreadSeen = false;
   /** `unread()`'s answer once worked out (null: every value read). */
   private unreadSaid?: { count: number; first: string } | null;
 
@@ -143,6 +145,7 @@ export class DocumentRead {
         // it embedded as the empty text and pulled its product down (held-out probe round 28b)
         if (typeof v === 'string' && hasVisibleText(v)) texts.push(v);
         else if (typeof v === 'number' || typeof v === 'boolean') texts.push(String(v));
+        else if (unreadText(v)) this.unreadSeen = true;
       }
     }
     return (this.texts = texts);
@@ -163,6 +166,7 @@ export class DocumentRead {
           // `{url: …}` / `{src: …}` / `{data: …}` media objects
           const s = mediaRefOf(v);
           if (typeof s === 'string' && s.trim()) out.push(s);
+          else if (unreadMedia(v)) this.unreadSeen = true;
         }
       }
     }
@@ -174,9 +178,13 @@ export class DocumentRead {
     return (this.candidate[kind] ??= this.mediaValues(kind).slice(0, MEDIA_CANDIDATES).map((v) => resolveMedia(v, this.pipeline.fields.media_base)));
   }
 
-  /** `unreadValues`, over the values already walked. */
+  /**
+   * `unreadValues`, over the values already walked; none at all looked at again when the document's
+   * text and media, already read, held no value it names (search asks it of every hit).
+   */
   unread(): { count: number; first: string } | undefined {
-    if (this.unreadSaid === undefined) this.unreadSaid = this.unreadOnce();
+    const allRead = this.texts !== undefined && this.media.image !== undefined && this.media.video !== undefined;
+    if (this.unreadSaid === undefined) this.unreadSaid = allRead && !this.unreadSeen ? null : this.unreadOnce();
     return this.unreadSaid ?? undefined;
   }
 
