@@ -8,7 +8,7 @@
  * each with its reason. Never computes a feature; knows no HTTP.
  */
 import { madeFrom, unpackRecord } from '../features/record/index.js';
-import { chooseMedia, documentFromSource, hasValue, mediaCandidates, mediaLoader, mediaValues, pipelinePaths, unreadValues, valuesAt, type HitDocument } from '../pipelines/document.js';
+import { DocumentRead, pipelinePaths, scoredDocument, valuesAt, type HitDocument } from '../pipelines/document.js';
 import type { Pipeline } from '../pipelines/schema.js';
 import { lackingPaths, type HitFieldValues } from './field-values.js';
 import type { Scorer, StandInRequest } from './hit-scorer.js';
@@ -31,13 +31,14 @@ export interface PresentDocument {
 /** Of a hit's several photos (or clips), the one scored — the first of its first three that loads (`chooseMedia`) — and how many it has. */
 export type MediaNote = Partial<Record<'image' | 'video', { scored: string; of: number }>>;
 
-/** The media note of a hit scored as `d` (`undefined` when it has at most one photo and one clip). */
-function mediaNote(source: unknown, p: Pipeline, d: HitDocument): MediaNote | undefined {
+/** The media note of a hit read as `read`, scored as `d` (`undefined` when it has at most one photo and one clip). */
+function mediaNote(read: DocumentRead, d: HitDocument): MediaNote | undefined {
   const note: MediaNote = {};
   for (const kind of ['image', 'video'] as const) {
-    const all = mediaValues(source, p.fields[kind]);
-    const at = Math.max(0, mediaCandidates(source, p, kind).indexOf(d[kind] ?? ''));
-    if (all.length > 1) note[kind] = { scored: all[at]!, of: all.length };
+    const all = read.mediaValues(kind);
+    if (all.length < 2) continue;
+    const at = Math.max(0, read.candidates(kind).indexOf(d[kind] ?? ''));
+    note[kind] = { scored: all[at]!, of: all.length };
   }
   return Object.keys(note).length ? note : undefined;
 }
@@ -70,25 +71,26 @@ export async function hitDocuments(hits: Hit[], p: Pipeline, recordField: string
   const present: PresentDocument[] = [];
   const unscorable = new Map<number, string>();
   const records = hits.map((h) => (recordField ? unpackRecord((h.fields as Record<string, unknown> | undefined)?.[recordField]) : undefined));
-  const sources = hits.map((h, i) => sourceWithFields(h, p, fields.get(i)));
+  // each hit's pipeline fields walked once, whatever is asked of them (its document, media note, unread values)
+  const reads = hits.map((h, i) => new DocumentRead(sourceWithFields(h, p, fields.get(i)), p));
   // of a hit's several photos, the one its record was made from, else the first that loads (all hits
   // at once); `signal` ends with the search's budget: a photo not read by then does not load (the
   // first is scored, its error said), and a slow host never holds the search past its budget
   const probe = scorer?.mediaLoads ? (ref: string, kind: 'image' | 'video') => scorer.mediaLoads!(ref, kind, req, signal).catch(() => false) : undefined;
-  const choices = await Promise.all(sources.map((source, i) => chooseMedia(source, p, mediaLoader(source, p, (ref, kind) => madeFrom(records[i], kind, ref), probe))));
+  const docs = await Promise.all(reads.map((read, i) => scoredDocument(read, (ref, kind) => madeFrom(records[i], kind, ref), probe)));
   for (const [i, h] of hits.entries()) {
     const record = records[i];
-    const source = sources[i];
-    const d = documentFromSource(source, p, choices[i]);
-    const unread = unreadValues(source, p)?.first;
+    const read = reads[i]!;
+    const d = docs[i];
+    const unread = read.unread()?.first;
     if (d) {
-      const media = mediaNote(source, p, d);
+      const media = mediaNote(read, d);
       present.push({ i, d, record, standIn: false, ...(media ? { media } : {}), ...(unread ? { unread } : {}) });
       continue;
     }
     // the fields are there but hold nothing to score (a text of zero-width or control characters,
     // a number as the photo): said as such, and no record stands in for what the document shows
-    if (pipelinePaths(p).some((path) => hasValue(source, path))) {
+    if (pipelinePaths(p).some((path) => read.has(path))) {
       unscorable.set(i, unread ?? 'its pipeline fields hold nothing to score (no visible text, no media path or URL)');
       continue;
     }
