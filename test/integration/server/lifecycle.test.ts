@@ -44,7 +44,8 @@ describe('a proxy replica', () => {
   afterAll(async () => srv?.close());
 
   it('is live and ready with the cluster reachable; not ready with no node reachable', { timeout: 120_000 }, async () => {
-    srv = await startRerankServer({ 'upstream.urls': [es], 'rerank.warmup': false });
+    // a grace far above the drain test's rerank of 60 captions: the default 10 s cut it on a loaded machine ("other side closed")
+    srv = await startRerankServer({ 'upstream.urls': [es], 'rerank.warmup': false, 'server.shutdownGraceMs': 120_000 });
     const live = await get(`${srv.url}/_vlrerank/health?live`);
     expect(live).toMatchObject({ status: 200, body: { status: 'alive', draining: false } });
     const ready = await get(`${srv.url}/_vlrerank/health?ready`);
