@@ -12,7 +12,7 @@
  */
 import type { FramePooling } from '../rerank/signals/frame-pooling.js';
 import type { EngineClient } from '../engine/client.js';
-import { bm25Factor, type Dialect } from '../engine/dialect.js';
+import { bm25Factor, type Dialect, knnIgnoresUnmapped } from '../engine/dialect.js';
 import { credentialHeaders, indexExprSegment, onBehalfHeaders } from '../engine/targets.js';
 import { isVlrerankError, toVlrerankError, vlrError } from '../errors.js';
 import { documentFromSource, videoSampling, type HitDocument } from '../pipelines/document.js';
@@ -257,7 +257,9 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   const info = await deps.engine.info(credentialHeaders(opts.headers));
   const dialect: Dialect = info.distribution;
   const bm25Boost = bm25Factor(info);
-  let plan = buildFirstStage(effective, skipRerank ? { ...paging, window: paging.from + paging.size, fetch: paging.fetch === 0 ? 0 : undefined } : paging, dialect, vector, bm25Boost);
+  // vlrerank's own kNN over indices of which some do not map its field: as Elasticsearch, nothing from those (dialect.ts)
+  const ignoreUnmapped = knnIgnoresUnmapped(info);
+  let plan = buildFirstStage(effective, skipRerank ? { ...paging, window: paging.from + paging.size, fetch: paging.fetch === 0 ? 0 : undefined } : paging, dialect, vector, bm25Boost, ignoreUnmapped);
   // The client's own `timeout` (query string or body) extends the headers time-out as for a
   // passthrough search (engine/wait-timeout.ts). The first stage is not raced against `budget_ms`
   // (the budget bounds the query embedding and the rerank): its time is taken from the budget's
@@ -291,7 +293,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     deps.resultWindows?.learn(opts.index, opts.headers, allowed);
     paging = pagingWithin(paging, allowed);
     idle ||= paging.from >= paging.window;
-    plan = buildFirstStage(effective, paging, dialect, vector, bm25Boost);
+    plan = buildFirstStage(effective, paging, dialect, vector, bm25Boost, ignoreUnmapped);
     ({ res, raw } = await firstStage());
   }
   // a `_source: false` widened to the pipeline's fields, on an index that keeps no `_source`: asked again as the engine answers it
