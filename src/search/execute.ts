@@ -28,7 +28,7 @@ import type { Scorer, ScoredDocument } from './hit-scorer.js';
 import { readLackingFields } from './field-values.js';
 import { firstUnscorable, hitDocuments } from './hit-documents.js';
 import { buildFirstStage, pagingWithin, planPaging, vectorNeed } from './plan.js';
-import { maxResultWindowRefused, type ResultWindows } from '../engine/result-window.js';
+import { maxResultWindowOfShards, maxResultWindowRefused, type ResultWindows } from '../engine/result-window.js';
 import { gatewayError } from '../engine/gateway.js';
 import { searchWaitMs } from '../engine/wait-timeout.js';
 import { assertPhotoFieldMapped } from './photo-field.js';
@@ -286,8 +286,10 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   // An index whose `index.max_result_window` is below the window the client did not choose: the
   // engine refuses the window, where it answers the client's page (held-out probe round 15e: every
   // reranked search on such an index was its 400, page 1 too). Asked again with a window the index
-  // allows; a page past it gets the engine's own refusal of the page, as directly.
-  const allowed = res.statusCode === 400 && spec.window === undefined && !skipRerank ? maxResultWindowRefused(raw) : undefined;
+  // allows; a page past it gets the engine's own refusal of the page, as directly. One index of
+  // several refusing it fails its shards only, in a 200 (held-out probe round 30a): asked again too.
+  const refused = spec.window === undefined && !skipRerank ? (res.statusCode === 400 ? maxResultWindowRefused : res.statusCode === 200 ? maxResultWindowOfShards : undefined) : undefined;
+  const allowed = refused?.(raw);
   // (a window already within it — learnt before — would only be refused again: the page lies past it)
   if (allowed !== undefined && allowed < paging.window) {
     deps.resultWindows?.learn(opts.index, opts.headers, allowed);
