@@ -28,7 +28,7 @@ import type { Scorer, ScoredDocument } from './hit-scorer.js';
 import { readLackingFields } from './field-values.js';
 import { firstUnscorable, hitDocuments } from './hit-documents.js';
 import { buildFirstStage, pagingWithin, planPaging, vectorNeed } from './plan.js';
-import { maxResultWindowOfShards, maxResultWindowRefused, type ResultWindows } from '../engine/result-window.js';
+import { maxResultWindowOfShards, maxResultWindowRefused, namedWindowRefused, type ResultWindows } from '../engine/result-window.js';
 import { gatewayError } from '../engine/gateway.js';
 import { searchWaitMs } from '../engine/wait-timeout.js';
 import { assertPhotoFieldMapped } from './photo-field.js';
@@ -311,6 +311,9 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     ({ res, raw } = await firstStage());
   }
   timings.first_stage_ms = ms(t1);
+  // a window the client named that the index refuses is said as its window, not as the engine's `from + size`
+  const windowRefusal = res.statusCode === 400 && spec.window !== undefined ? namedWindowRefused(raw, paging.window, spec.syntax === 'retriever' ? 'rank_window_size' : 'ext.vlrerank.window') : undefined;
+  if (windowRefusal) return { status: 400, headers: answerHeaders(res.headers, deps.cors), body: windowRefusal };
   // a search by photo refused (OpenSearch) or empty (Elasticsearch) on an index without its vector field says why (photo-field.ts)
   const imageField = need?.kind === 'image' ? need.field : undefined;
   const photoFieldMapped = async () => imageField && (await assertPhotoFieldMapped(deps.pool, spec, opts.index, imageField, opts.headers, opts.signal));
