@@ -325,6 +325,8 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     // the engine's own error (bad query, missing index…) goes back unchanged
     return { status: res.statusCode, headers: answerHeaders(res.headers, deps.cors), body: raw };
   }
+  // some shards refused a window the client named (read before the answer may go to the JSON worker)
+  const shardsRefusedWindow = spec.window !== undefined ? maxResultWindowOfShards(raw) : undefined;
   let upstream: Record<string, unknown>;
   let upTokens: Tokens | undefined;
   try {
@@ -349,6 +351,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   const readAs = completed ?? corrected;
   const query = readAs !== undefined ? { ...spec.query, text: readAs } : spec.query;
   const partial = partialFirstStage(upstream);
+  if (partial && shardsRefusedWindow !== undefined) partial.note += `; the rerank window [${paging.window}] you named is above the index.max_result_window [${shardsRefusedWindow}] of an index searched, whose shards refused it: ask for a window of at most ${shardsRefusedWindow}, or raise the index's setting`;
   if (!all.length) await photoFieldMapped();
   // past the window (a default pipeline's deep page): first-stage order, not reranked; a page that
   // lies wholly past it is the engine's own answer, so nothing is reranked for it

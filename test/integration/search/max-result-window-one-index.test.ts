@@ -44,4 +44,11 @@ describe.each(ENGINES)('two indices, one whose max_result_window is below the wi
     expect(r.body.vlrerank.window).toBe(8);
     expect(r.body.hits.total).toEqual(direct.body.hits.total);
   });
+
+  it('a window the client names is sent as named: the small index\'s shards refuse it, and the report says it was the window', async () => {
+    const r = await clientSearchRaw(engine, p.url, { index: `${SMALL},${LARGE}`, body: { size: 4, ext: { vlrerank: { query: { text: TEXT }, window: 12 } } } });
+    expect(r.statusCode).toBe(200);
+    expect(r.body._shards).toMatchObject({ total: 2, successful: 1, failed: 1 });
+    expect(r.body.vlrerank.first_stage_partial.note).toMatch(/1 of 2 shards failed .*the rerank window \[12\] you named is above the index\.max_result_window \[8\]/);
+  });
 });
