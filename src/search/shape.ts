@@ -126,6 +126,8 @@ export interface FirstStagePartial {
   failed_shards: number;
   total_shards: number;
   timed_out: boolean;
+  /** The search's `terminate_after` stopped each shard's collection early (the engine's `terminated_early`). */
+  terminated_early?: true;
   note: string;
 }
 
@@ -134,16 +136,24 @@ export interface FirstStagePartial {
  * red cluster, a node lost mid-search) or the search's `timeout` passed. The engine says so in
  * `_shards`/`timed_out`, which the response keeps; the `vlrerank` report says it too, as the window
  * it reranked lacked those shards' hits (held-out probe round 17a: a red index's search was
- * reranked among 2 of 3 shards' hits with `degraded: false` and nothing in the report).
+ * reranked among 2 of 3 shards' hits with `degraded: false` and nothing in the report). A search's
+ * `terminate_after` that stopped the shards early (`terminated_early: true`) is said too: the window
+ * holds the first documents each shard collected, not its best (held-out probe round 30a: 4 of 24
+ * matches reranked, the report silent).
  */
 export function partialFirstStage(upstream: Record<string, unknown>): FirstStagePartial | undefined {
   const shards = (upstream._shards ?? {}) as { failed?: unknown; total?: unknown };
   const failed = typeof shards.failed === 'number' ? shards.failed : 0;
   const total = typeof shards.total === 'number' ? shards.total : 0;
   const timedOut = upstream.timed_out === true;
-  if (failed <= 0 && !timedOut) return undefined;
-  const why = [...(failed > 0 ? [`${failed} of ${total} shards failed (see _shards.failures)`] : []), ...(timedOut ? ['the search timed out (timed_out)'] : [])].join(' and ');
-  return { failed_shards: failed, total_shards: total, timed_out: timedOut, note: `the first stage answered from part of the index: ${why}; the window holds only the hits it found` };
+  const early = upstream.terminated_early === true;
+  if (failed <= 0 && !timedOut && !early) return undefined;
+  const why = [
+    ...(failed > 0 ? [`${failed} of ${total} shards failed (see _shards.failures)`] : []),
+    ...(timedOut ? ['the search timed out (timed_out)'] : []),
+    ...(early ? ["the search's terminate_after stopped the shards early (terminated_early)"] : []),
+  ].join(' and ');
+  return { failed_shards: failed, total_shards: total, timed_out: timedOut, ...(early ? { terminated_early: true as const } : {}), note: `the first stage answered from part of the index: ${why}; the window holds only the hits it found` };
 }
 
 export interface ShapeOptions {

@@ -52,9 +52,17 @@ describe.each(ALL_ENGINES)('an index whose max_result_window is below the window
     expect(pastDirect.statusCode).toBe(400);
     expect(past.statusCode).toBe(400);
     expect(past.body.error.root_cause).toEqual(pastDirect.body.error.root_cause);
-    // a window the client names is sent as named: the engine's refusal
+    // a window the client names is sent as named: the engine's refusal, said as the window it is
+    // (held-out probe round 30a: a bare "all shards failed" about a `from + size` the client never sent)
     const named = await clientSearchRaw(engine, p.url, { index: INDEX, body: { query: QUERY, size: 4, ext: { vlrerank: { ...EXT.vlrerank, window: 20 } } } });
     expect(named.statusCode).toBe(400);
     expect(JSON.stringify(named.body.error.root_cause)).toMatch(/less than or equal to: \[8\] but was \[20\]/);
+    expect(named.body.error.type).toBe('illegal_argument_exception');
+    expect(named.body.error.reason).toMatch(/^the rerank window \[20\] \(ext\.vlrerank\.window\) is above the index\.max_result_window \[8\]/);
+    expect(named.body.error.caused_by.type).toBe('search_phase_execution_exception');
+    const retriever = { text_similarity_reranker: { retriever: { standard: { query: QUERY } }, field: 'text', inference_text: TEXT, rank_window_size: 20 } };
+    const byRetriever = await clientSearchRaw(engine, p.url, { index: INDEX, body: { size: 4, retriever } });
+    expect(byRetriever.statusCode).toBe(400);
+    expect(byRetriever.body.error.reason).toMatch(/^the rerank window \[20\] \(rank_window_size\) is above the index\.max_result_window \[8\]/);
   });
 });

@@ -5,7 +5,7 @@
  * engine's own `_shards` (kept as the engine answers them). Held-out probe round 17a met it on a
  * 3-node Elasticsearch 8.19 cluster with a shard's every copy gone (red): the window was reranked
  * among 2 of 3 shards' hits with `degraded: false` and nothing in the report. A full answer has no
- * such note. Real Elasticsearch 8.19 and OpenSearch 2.19, the official clients, the real text model.
+ * such note; nor does one that was not stopped early by `terminate_after` (`terminated_early`). Real Elasticsearch 8.19 and OpenSearch 2.19, the official clients, the real text model.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientSearchRaw, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
@@ -55,5 +55,19 @@ describe.each(['elasticsearch', 'opensearch'] as const)('a partial first stage (
     const full = await clientSearchRaw(engine, p.url, { index: A, body: { query, ext: EXT } });
     expect(full.body._shards.failed).toBe(0);
     expect(full.body.vlrerank.first_stage_partial).toBeUndefined();
+  });
+
+  // held-out probe round 30a: a search's terminate_after kept the engine's terminated_early, but the report said nothing
+  it("says the search's terminate_after stopped the shards early, keeping the engine's terminated_early", async () => {
+    const body = { query: { match: { text: TEXT } }, terminate_after: 1 };
+    const direct = await clientSearchRaw(engine, p.engineUrl, { index: A, body });
+    expect(direct.body.terminated_early).toBe(true);
+    const r = await clientSearchRaw(engine, p.url, { index: A, body: { ...body, ext: EXT } });
+    expect(r.statusCode).toBe(200);
+    expect(r.body.terminated_early).toBe(true);
+    expect(r.body._shards).toEqual(direct.body._shards);
+    expect(r.body.hits.total).toEqual(direct.body.hits.total);
+    expect(r.body.vlrerank.first_stage_partial).toMatchObject({ failed_shards: 0, timed_out: false, terminated_early: true });
+    expect(r.body.vlrerank.first_stage_partial.note).toMatch(/terminate_after/);
   });
 });

@@ -90,5 +90,9 @@ describe('partialFirstStage', () => {
     const late = partialFirstStage({ _shards: { total: 3, successful: 3, failed: 0 }, timed_out: true })!;
     expect(late).toMatchObject({ failed_shards: 0, timed_out: true });
     expect(late.note).toMatch(/timed out/);
+    expect(partialFirstStage({ _shards: { total: 3, successful: 3, failed: 0 }, timed_out: false, terminated_early: false })).toBeUndefined();
+    const early = partialFirstStage({ _shards: { total: 3, successful: 3, failed: 0 }, timed_out: false, terminated_early: true })!;
+    expect(early).toMatchObject({ failed_shards: 0, timed_out: false, terminated_early: true });
+    expect(early.note).toMatch(/terminate_after/);
   });
 });
