@@ -7,9 +7,10 @@
 import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
 import { vlrError } from '../errors.js';
+import { utf8FileText } from '../util/text-file.js';
 import { pipelineSchema, type Pipeline } from './schema.js';
 
 /** A key a pipeline could have (its keys are all names): a typo of one is shown, anything else only counted. */
@@ -21,10 +22,26 @@ const KEY_LIKE = /^[A-Za-z0-9_.-]{1,64}$/;
  * each line was echoed whole into the reload's answer and the error log (held-out probe round 19c:
  * `root:$6$…` hashes).
  */
+/**
+ * A key that is no plain name but still one a person typed — a space at an end (`"default "`), a
+ * letter of another script (`dеfault`, Cyrillic е): shown quoted with what is odd in it (held-out
+ * probe round 30b: "not names, not shown (is this file a pipeline?)" left the typo unfindable). A
+ * `:` or `$` (a line of a secrets file) is never shown.
+ */
+const TYPED_KEY = /^[\p{L}\p{N}_. -]{1,64}$/u;
+const shownKey = (k: string) => {
+  const odd = [...k].filter((c) => c > '~').map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
+  const notes = [...(k !== k.trim() ? ['spaces at an end'] : []), ...(odd.length ? [`not ASCII: ${odd.join(' ')}`] : [])];
+  return `${JSON.stringify(k)}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+};
+
 function unknownKeys(keys: readonly string[]): string {
-  const named = keys.filter((k) => KEY_LIKE.test(k));
-  const other = keys.length - named.length;
-  const parts = named.length ? [`unknown key(s) ${named.map((k) => `"${k}"`).join(', ')}`] : [];
+  const merge = keys.includes('<<');
+  const named = keys.filter((k) => k !== '<<' && (KEY_LIKE.test(k) || TYPED_KEY.test(k)));
+  const other = keys.length - named.length - (merge ? 1 : 0);
+  const parts = named.length ? [`unknown key(s) ${named.map(shownKey).join(', ')}`] : [];
+  // YAML 1.2 has no merge key: `<<: *base` is a key named "<<", its values never merged
+  if (merge) parts.push('"<<" is a YAML 1.1 merge key, not read: pipeline files are YAML 1.2 — write the keys out (an alias *x of a whole value is read)');
   if (other) parts.push(`${other} unknown key(s) that are not names, not shown (is this file a pipeline?)`);
   return parts.join('; ');
 }
@@ -56,7 +73,9 @@ function readPipelineFile(path: string): string {
       throw new Error(`is ${kind}, not a regular file: not read`);
     }
     if (st.size > MAX_PIPELINE_FILE_BYTES) throw new Error(`is ${st.size} bytes, more than a pipeline file's ${MAX_PIPELINE_FILE_BYTES} (1 MiB): not read`);
-    return readFileSync(fd, 'utf8');
+    // UTF-8 or refused: read as 'utf8', a Latin-1 `médias.photo` became `m\uFFFDdias.photo` (a field
+    // no document has) and a UTF-16 file "expected object, received string" (held-out probe round 30b)
+    return utf8FileText(readFileSync(fd), 'the file');
   } finally {
     closeSync(fd);
   }
@@ -87,8 +106,39 @@ export function missingPipelinesFolder(dir: string, cwd = process.cwd()): string
   return isAbsolute(dir) ? what : `${what} (pipelines.dir "${dir}" is relative to the working folder ${cwd}: run from the folder that holds it, or set pipelines.dir or VLRERANK_PIPELINES_DIR to an absolute path)`;
 }
 
-/** The pipeline files among a folder's names, in the order they are read (a ConfigMap's `..data` and `..<timestamp>` entries are not among them). */
-const pipelineFileNames = (names: readonly string[]) => names.filter((n) => /\.ya?ml$/i.test(n)).sort();
+/**
+ * The pipeline files among a folder's names, in the order they are read: `*.yaml` and `*.yml` as a
+ * shell's glob takes them, hidden names left out — an editor's lock (Emacs' `.#grocery.yaml`, a
+ * dangling symlink while a change is unsaved), macOS' `._grocery.yaml` (binary metadata a copy from
+ * a Mac leaves) and the like were read as pipelines: the start refused, and every reload and the
+ * watch, for as long as someone had a file open (held-out probe round 30b). A ConfigMap's `..data`
+ * and `..<timestamp>` entries are hidden names too.
+ */
+const pipelineFileNames = (names: readonly string[]) => names.filter((n) => !n.startsWith('.') && /\.ya?ml$/i.test(n)).sort();
+
+/**
+ * One file's YAML as a value, refused with the line where it reads other than YAML 1.2 would: a
+ * `%YAML 1.1` directive made the parser read `yes`/`no`/`on`/`off` as booleans, `1:30` as 90 and
+ * `010` as 8, in silence; a tag it does not know (`!env X`) became the text after it, with a warning
+ * on stderr only; several documents were refused in the parser's words ("please use
+ * YAML.parseAllDocuments()"), a lone `---` after the one document too (held-out probe round 30b).
+ */
+function parsePipelineYaml(text: string): unknown {
+  const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true });
+  const lineAt = (offset: number) => text.slice(0, offset).split('\n').length;
+  const problem = (msg: string) => new Error(msg.split('\n')[0]);
+  const found = Array.isArray(docs) ? docs : [];
+  for (const d of found) {
+    if (d.errors.length) throw problem(`not valid YAML: ${d.errors[0].message}`);
+    if (d.directives?.yaml.explicit && d.directives.yaml.version !== '1.2') {
+      throw problem(`not valid YAML: "%YAML ${d.directives.yaml.version}": pipeline files are read as YAML 1.2 (where yes, no, on and off are words, not true or false, and 1:30 is no number): remove the directive`);
+    }
+    if (d.warnings.length) throw problem(`not valid YAML: ${d.warnings[0].message}`);
+  }
+  const used = found.filter((d) => d.contents !== null && d.toJS() != null);
+  if (used.length > 1) throw problem(`holds ${used.length} YAML documents (the second at line ${lineAt(used[1].range[0])}): a pipeline file holds one pipeline — put each in a file of its own`);
+  return used[0]?.toJS() ?? null;
+}
 
 /**
  * A digest of what `loadPipelines` would read now — each pipeline file's name and bytes (what
@@ -141,9 +191,13 @@ export function loadPipelines(dir: string, cwd = process.cwd()): Pipeline[] {
     }
     let doc: unknown;
     try {
-      doc = parseYaml(text);
+      doc = parsePipelineYaml(text);
     } catch (e) {
-      errors.push(`${shown}: (top level): not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+      errors.push(`${shown}: (top level): ${(e as Error).message}`);
+      continue;
+    }
+    if (doc == null) {
+      errors.push(`${shown}: (top level): holds no pipeline (the file is empty, or only comments): write one, or move the file out of the folder`);
       continue;
     }
     try {

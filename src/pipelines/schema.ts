@@ -102,6 +102,31 @@ const vectorFieldSchema = z.strictObject({
   similarity: z.enum(['cosine', 'dot_product']).default('cosine'),
 });
 
+/**
+ * Why an `index_patterns` entry can cover no index, alias or data stream (undefined when it can).
+ * Such an entry was kept and matched nothing, in silence (held-out probe round 30b): an
+ * **exclusion** written as a search writes it (`[logs-*, -logs-debug*]`) left `logs-debug-1`
+ * reranked by the pipeline — by default, with `default: true` — since `-logs-debug*` is no
+ * exclusion here, only a name no index can have; `_all`, `<logs-{now/d}>`, `logs-?` likewise.
+ * The engines' own rules for index and alias names (Elasticsearch 8.19: "must not start with
+ * '_', '-', or '+'", "must not contain … ['"', '/', '<', '>', '?', '\\', '|']", not `.`/`..`),
+ * checked on the part after a remote cluster's `cluster:`.
+ */
+export function indexPatternProblem(pattern: string): string | undefined {
+  const local = pattern.slice(pattern.lastIndexOf(':') + 1);
+  if (local.startsWith('-')) {
+    return `"${pattern}" is an exclusion, and index_patterns only include (an index matching it is still covered by this pipeline's other patterns): list the indices to cover, or give the ones to leave out a more specific pattern in a pipeline of their own that is not default`;
+  }
+  if (local === '_all') return `"${pattern}" names no index here: write "*" for every index`;
+  if (/^[_+]/.test(local)) return `"${pattern}" can name no index or alias (the engines refuse names starting with "_" or "+")`;
+  if (local.startsWith('<')) return `"${pattern}" is a date math name: cover the indices it makes with a pattern (logs-* covers <logs-{now/d}>)`;
+  const bad = local.match(/["/<>?\\|]/);
+  if (bad) return `"${pattern}" can name no index or alias (the engines refuse names holding "${bad[0]}"; the only wildcard is *)`;
+  if (local === '.' || local === '..' || local === '') return `"${pattern}" can name no index or alias`;
+  if (!local.includes('*') && Buffer.byteLength(local) > 255) return `"${pattern.slice(0, 40)}…" is longer than an index name can be (255 bytes)`;
+  return undefined;
+}
+
 export const pipelineSchema = z
   .strictObject({
     /** Defaults to the file name without `.yaml`. Used by `search_pipeline=` and `ext.vlrerank.pipeline`. */
@@ -111,7 +136,21 @@ export const pipelineSchema = z
       .optional(),
     description: z.string().optional(),
     /** Index names or patterns (`*` wildcard) this pipeline applies to. */
-    index_patterns: z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(z.string().min(1).regex(/^[^\s,]+$/, 'must be one index name or pattern, no spaces or commas')).min(1)),
+    index_patterns: z.preprocess(
+      (v) => (typeof v === 'string' ? [v] : v),
+      z
+        .array(
+          z
+            .string()
+            .min(1)
+            .regex(/^[^\s,]+$/, 'must be one index name or pattern, no spaces or commas')
+            .superRefine((p, ctx) => {
+              const why = indexPatternProblem(p);
+              if (why) ctx.addIssue({ code: 'custom', message: why });
+            }),
+        )
+        .min(1),
+    ),
     /** Rerank every search on these indices, even ones that do not ask for it. */
     default: z.boolean().default(false),
     /** Passed to scorer backends that take an instruction. */
