@@ -177,11 +177,13 @@ export function loadPipelines(dir: string, cwd = process.cwd()): Pipeline[] {
   try {
     names = readdirSync(abs);
   } catch (e) {
-    throw vlrError('VLR_PIPELINE_INVALID', `${relative(cwd, abs) || abs}: the pipelines folder cannot be read: ${(e as Error).message}`, { status: 500 });
+    throw vlrError('VLR_PIPELINE_INVALID', `${isAbsolute(dir) ? abs : relative(cwd, abs) || abs}: the pipelines folder cannot be read: ${(e as Error).message}`, { status: 500 });
   }
   for (const f of pipelineFileNames(names)) {
     const path = join(abs, f);
-    const shown = relative(cwd, path) || f;
+    // as the folder was given: an absolute one's files by their absolute path (shown relative to the
+    // working folder, `/etc/vlrerank/pipelines/a.yaml` read `../etc/vlrerank/pipelines/a.yaml` from `/app`)
+    const shown = isAbsolute(dir) ? path : relative(cwd, path) || f;
     let text: string;
     try {
       text = readPipelineFile(path);

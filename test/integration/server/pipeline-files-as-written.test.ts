@@ -12,7 +12,9 @@
  *   a restart served the new one. Now the reload takes it;
  * - an editor's lock (Emacs' `.#main.yaml`, a dangling symlink) or macOS' `._main.yaml` in the
  *   folder stopped the start, and every reload while it was there. Hidden names are not read now;
- * - a `%YAML 1.1` file read `default: yes` as true; a Latin-1 file's `é` became U+FFFD. Refused.
+ * - a `%YAML 1.1` file read `default: yes` as true; a Latin-1 file's `é` became U+FFFD. Refused;
+ * - a folder given by its absolute path had its files named relative to the working folder
+ *   (`../../tmp/…/old.yaml`) in the reload's answer and health. Now by their own path.
  */
 import { mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -144,6 +146,9 @@ it.each([
     const r = await reload();
     expect(r.status).toBe(400);
     expect(r.body.error.reason).toMatch(why);
+    // the folder was given absolute: its file named by its own path, not `../../tmp/…` from the working folder
+    expect(r.body.error.reason).toContain(`: ${join(dir, 'old.yaml')}: `.slice(2));
+    expect(r.body.error.reason).not.toContain('../');
   } finally {
     unlinkSync(join(dir, 'old.yaml'));
   }
