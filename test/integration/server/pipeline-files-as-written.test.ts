@@ -14,7 +14,9 @@
  *   folder stopped the start, and every reload while it was there. Hidden names are not read now;
  * - a `%YAML 1.1` file read `default: yes` as true; a Latin-1 file's `é` became U+FFFD. Refused;
  * - a folder given by its absolute path had its files named relative to the working folder
- *   (`../../tmp/…/old.yaml`) in the reload's answer and health. Now by their own path.
+ *   (`../../tmp/…/old.yaml`) in the reload's answer and health. Now by their own path;
+ * - `budget_ms: 9999999999` was taken, and every rerank of the pipeline failed (VLR_INTERNAL, a
+ *   timer's delay out of range). Refused past an hour, as rerank.apiBudgetMs.
  */
 import { mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -139,6 +141,7 @@ it.each([
   ['a %YAML 1.1 file, where yes is true', '%YAML 1.1\n---\n' + pipeline('old', 'h30b-old', 'default: yes\n'), /old\.yaml: \(top level\): .*"%YAML 1\.1": pipeline files are read as YAML 1\.2/],
   ['a Latin-1 file', Buffer.from(pipeline('old', 'h30b-old', 'description: caf\xe9\n'), 'latin1'), /old\.yaml: \(file\): the file is not UTF-8 \(line 6, byte \d+: 0xe9\)/],
   ['two pipelines in one file', pipeline('old', 'h30b-old') + '---\n' + pipeline('old2', 'h30b-old2'), /old\.yaml: \(top level\): holds 2 YAML documents \(the second at line 6\)/],
+  ['a budget no timer can hold', pipeline('old', 'h30b-old').replace('budget_ms: 300000', 'budget_ms: 9999999999'), /old\.yaml: budget_ms: must be at most 3600000 \(an hour\)/],
   ['a merge key', pipeline('old', 'h30b-old', 'window:\n  <<: {default: 10}\n  max: 20\n'), /old\.yaml: window: "<<" is a YAML 1\.1 merge key, not read/],
 ])('refuses %s at a reload, naming the file and why', async (_what, text, why) => {
   writeFileSync(join(dir, 'old.yaml'), text);
