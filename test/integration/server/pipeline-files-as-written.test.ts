@@ -16,13 +16,16 @@
  * - a folder given by its absolute path had its files named relative to the working folder
  *   (`../../tmp/…/old.yaml`) in the reload's answer and health. Now by their own path;
  * - `budget_ms: 9999999999` was taken, and every rerank of the pipeline failed (VLR_INTERNAL, a
- *   timer's delay out of range). Refused past an hour, as rerank.apiBudgetMs.
+ *   timer's delay out of range). Refused past an hour, as rerank.apiBudgetMs;
+ * - `other.json` or `other.yaml.txt` (Windows hides the `.txt` it adds) was passed over in silence.
  */
 import { mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
+import { createLogger } from '../../../src/observability/logger.js';
 import { startServer, type RunningServer } from '../../../src/server/start.js';
 import { useEngine } from '../../helpers/engines.js';
 import { MODELS } from '../../helpers/paths.js';
@@ -34,6 +37,7 @@ const pipeline = (name: string, patterns: string, extra = '') => `name: ${name}\
 let dir: string;
 let engineUrl: string;
 let srv: RunningServer | undefined;
+let log = '';
 
 const configFor = (folder: string) =>
   parseConfig({
@@ -72,7 +76,11 @@ beforeAll(async () => {
   // what an editor and a copy from a Mac leave beside the files
   symlinkSync('root@host.4242:1796660000', join(dir, '.#b-main.yaml'));
   writeFileSync(join(dir, '._b-main.yaml'), Buffer.from([0, 5, 0x16, 7, 0, 2, 0, 0, 0x4d, 0x61, 0x63, 0x20, 0x4f, 0x53, 0x20, 0x58, 0, 0]));
-  srv = await startServer(configFor(dir));
+  // and files meant as pipelines that are not read: said at the start and by a reload
+  writeFileSync(join(dir, 'other.json'), JSON.stringify({ name: 'other', index_patterns: ['h30b-other'], fields: { text: ['title'] } }));
+  writeFileSync(join(dir, 'other.yaml.txt'), pipeline('other2', 'h30b-other2'));
+  const sink = new Writable({ write: (c, _e, cb) => ((log += c.toString()), cb()) });
+  srv = await startServer(configFor(dir), { logger: createLogger('warn', sink) });
 }, 300_000);
 
 afterAll(async () => {
@@ -86,6 +94,11 @@ it("starts beside an editor's lock and a Mac's ._ file, and reloads with them th
   const r = await reload();
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   expect(r.body.result).toBe('noop');
+});
+
+it('says which files meant as pipelines are not read (only *.yaml and *.yml are), at the start and at a reload', async () => {
+  expect(log).toMatch(/pipelines folder: 2 file\(s\) not read — only \*\.yaml and \*\.yml are pipelines: other\.json, other\.yaml\.txt/);
+  expect((await reload()).body.not_read).toEqual(['other.json', 'other.yaml.txt']);
 });
 
 it('refuses an exclusion in index_patterns at the start and at a reload, the set serving kept', async () => {
