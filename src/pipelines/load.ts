@@ -7,10 +7,11 @@
 import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
 import { vlrError } from '../errors.js';
 import { utf8FileText } from '../util/text-file.js';
+import { yamlLineOf } from '../util/yaml-line.js';
 import { pipelineSchema, type Pipeline } from './schema.js';
 
 /** A key a pipeline could have (its keys are all names): a typo of one is shown, anything else only counted. */
@@ -46,12 +47,17 @@ function unknownKeys(keys: readonly string[]): string {
   return parts.join('; ');
 }
 
-function describeIssues(file: string, issues: z.core.$ZodIssue[]): string[] {
+/** The line of a key or item in the file (undefined: not known, as for a value built in code). */
+type LineOf = (path: ReadonlyArray<PropertyKey>) => string | undefined;
+
+function describeIssues(file: string, issues: z.core.$ZodIssue[], lineOf?: LineOf): string[] {
   return issues.map((i) => {
     const key = i.path.length ? i.path.map(String).join('.') : '(top level)';
     let msg = i.message;
+    // the line of the key (of an unknown key, the key itself), as the config file's messages say it
+    const line = i.code === 'unrecognized_keys' ? lineOf?.([...i.path, i.keys[0]]) : lineOf?.(i.path);
     if (i.code === 'unrecognized_keys') msg = unknownKeys(i.keys);
-    return `${file}: ${key}: ${msg}`;
+    return `${file}: ${key}: ${msg}${line ? ` (line ${line})` : ''}`;
   });
 }
 
@@ -82,9 +88,9 @@ function readPipelineFile(path: string): string {
 }
 
 /** Validate one parsed pipeline document; `file` is used in messages and for the default name. */
-export function parsePipeline(doc: unknown, file: string): Pipeline {
+export function parsePipeline(doc: unknown, file: string, lineOf?: LineOf): Pipeline {
   const r = pipelineSchema.safeParse(doc);
-  if (!r.success) throw vlrError('VLR_PIPELINE_INVALID', describeIssues(file, r.error.issues).join('; '), { status: 500 });
+  if (!r.success) throw vlrError('VLR_PIPELINE_INVALID', describeIssues(file, r.error.issues, lineOf).join('; '), { status: 500 });
   const name = r.data.name ?? basename(file).replace(/\.ya?ml$/i, '');
   if (!/^[a-z0-9][a-z0-9_.-]*$/.test(name)) {
     throw vlrError('VLR_PIPELINE_INVALID', `${file}: name: the file name "${name}" is not a valid pipeline name; set "name:" explicitly`, { status: 500 });
@@ -139,8 +145,9 @@ export function unreadPipelineFiles(dir: string, cwd = process.cwd()): string[] 
  * on stderr only; several documents were refused in the parser's words ("please use
  * YAML.parseAllDocuments()"), a lone `---` after the one document too (held-out probe round 30b).
  */
-function parsePipelineYaml(text: string): unknown {
-  const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true });
+function parsePipelineYaml(text: string): { value: unknown; lineOf?: LineOf } {
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true, lineCounter: lines });
   const lineAt = (offset: number) => text.slice(0, offset).split('\n').length;
   const problem = (msg: string) => new Error(msg.split('\n')[0]);
   const found = Array.isArray(docs) ? docs : [];
@@ -153,7 +160,8 @@ function parsePipelineYaml(text: string): unknown {
   }
   const used = found.filter((d) => d.contents !== null && d.toJS() != null);
   if (used.length > 1) throw problem(`holds ${used.length} YAML documents (the second at line ${lineAt(used[1].range[0])}): a pipeline file holds one pipeline — put each in a file of its own`);
-  return used[0]?.toJS() ?? null;
+  const one = used[0];
+  return one ? { value: one.toJS(), lineOf: (path) => yamlLineOf(one, lines, path) } : { value: null };
 }
 
 /**
@@ -208,8 +216,9 @@ export function loadPipelines(dir: string, cwd = process.cwd()): Pipeline[] {
       continue;
     }
     let doc: unknown;
+    let lineOf: LineOf | undefined;
     try {
-      doc = parsePipelineYaml(text);
+      ({ value: doc, lineOf } = parsePipelineYaml(text));
     } catch (e) {
       errors.push(`${shown}: (top level): ${(e as Error).message}`);
       continue;
@@ -219,7 +228,7 @@ export function loadPipelines(dir: string, cwd = process.cwd()): Pipeline[] {
       continue;
     }
     try {
-      out.push(parsePipeline(doc, shown));
+      out.push(parsePipeline(doc, shown, lineOf));
     } catch (e) {
       errors.push((e as Error).message);
     }

@@ -120,6 +120,23 @@ describe('pipeline validation', () => {
     expect(() => loadPipelines(dir)).toThrow(msg);
   });
 
+  it('names the line of each key a file gets wrong, as the config file does (round 30b)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlr-pipes-'));
+    writeFileSync(join(dir, 'a.yaml'), '# a pipeline\nname: a\nindex_patterns: [ok-*, -no*]\nfields: {text: [t]}\ndefault: yes\nscorer:\n  weights: {text_text: 1}\n  wieghts: {}\n');
+    const msg = (() => {
+      try {
+        loadPipelines(dir);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    })();
+    expect(msg).toContain('index_patterns.1: "-no*" is an exclusion');
+    expect(msg).toMatch(/index_patterns\.1: [^;]* \(line 3\)/);
+    expect(msg).toContain('default: Invalid input: expected boolean, received string (line 5)');
+    expect(msg).toContain('scorer: unknown key(s) "wieghts" (line 8)');
+  });
+
   it('reads a file framed by --- and ... as its one pipeline, a BOM and CRLF as well', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vlr-pipes-'));
     writeFileSync(join(dir, 'a.yaml'), '\uFEFF---\r\nindex_patterns: [a]\r\nfields: {text: [t]}\r\n---\r\n');
