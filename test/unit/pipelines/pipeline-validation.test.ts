@@ -74,6 +74,11 @@ describe('pipeline validation', () => {
     [{ ...minimal, index_patterns: ['<logs-{now/d}>'] }, 'p.yaml: index_patterns.0: "<logs-{now/d}>" is a date math name'],
     [{ ...minimal, index_patterns: ['..'] }, 'p.yaml: index_patterns.0: ".." can name no index or alias'],
     [{ ...minimal, index_patterns: ['x'.repeat(256)] }, 'is longer than an index name can be (255 bytes)'],
+    [{ ...minimal, first_stage: { match_fields: ['title^2', 'title^x'] } }, 'p.yaml: first_stage.match_fields.1: "title^x": a boost is a number of at least 0 after "^"'],
+    [{ ...minimal, first_stage: { match_fields: ['title^-1'] } }, 'p.yaml: first_stage.match_fields.0: "title^-1": a boost'],
+    [{ ...minimal, first_stage: { match_fields: ['title^2^3'] } }, 'p.yaml: first_stage.match_fields.0: "title^2^3": a boost'],
+    [{ ...minimal, first_stage: { match_fields: ['title^1e40'] } }, 'p.yaml: first_stage.match_fields.0: "title^1e40": a boost'],
+    [{ ...minimal, first_stage: { match_fields: ['title ^2'] } }, 'p.yaml: first_stage.match_fields.0: "title ^2": the field name is empty or has spaces at an end'],
     [{ ...minimal, 'default ': true }, 'p.yaml: (top level): unknown key(s) "default " (spaces at an end)'],
     [{ ...minimal, dеfault: true }, 'p.yaml: (top level): unknown key(s) "dеfault" (not ASCII: U+0435)'],
   ])('refuses %j naming file, key and rule', (doc, msg) => {
@@ -87,6 +92,11 @@ describe('pipeline validation', () => {
     expect(() => loadPipelines(dir)).toThrow(/b\.yaml: name: pipeline "same" is already defined in .*a\.yaml/);
     writeFileSync(join(dir, 'b.yaml'), 'name: [unclosed\n');
     expect(() => loadPipelines(dir)).toThrow(/b\.yaml: \(top level\): not valid YAML/);
+  });
+
+  it('takes the multi_match fields the engine takes', () => {
+    const fields = ['title', 'title^2', 'title^0.5', 'title^.5', 'title^1e3', 'title^0', 'tit*^2', 'nom du produit^2'];
+    expect(parsePipeline({ ...minimal, first_stage: { match_fields: fields } }, 'p.yaml').first_stage.match_fields).toEqual(fields);
   });
 
   it('takes the patterns an index, alias, data stream or remote cluster can have', () => {
