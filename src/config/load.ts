@@ -6,11 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, SECRET_PATHS, type Config } from './schema.js';
 import { vlrError } from '../errors.js';
 import { closestName } from '../util/closest-name.js';
+import { yamlLineOf } from '../util/yaml-line.js';
 
 type Kind = 'string' | 'int' | 'number' | 'bool' | 'list';
 
@@ -185,7 +186,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
       const parsed = parseDocument(text, { lineCounter: lines, prettyErrors: true });
       if (parsed.errors.length) throw parsed.errors[0]!;
       doc = parsed.toJS();
-      fileLine = (path) => lineOf(parsed, lines, path);
+      fileLine = (path) => yamlLineOf(parsed, lines, path);
     } catch (e) {
       throw vlrError('VLR_CONFIG_INVALID', `config file ${file} is not valid YAML: ${(e as Error).message}`);
     }
@@ -251,20 +252,6 @@ function standardProxyVars(raw: Record<string, unknown>, env: Record<string, str
       setBy.push(['media.noProxy', name]);
     }
   }
-}
-
-/** The 1-based line of the key (or, for an unknown key, of the key itself) at `path` in the document. */
-function lineOf(doc: Document, lines: LineCounter, path: ReadonlyArray<PropertyKey>): string | undefined {
-  const parent = path.length > 1 ? doc.getIn(path.slice(0, -1), true) : doc.contents;
-  const last = path[path.length - 1];
-  if (isSeq(parent) && typeof last === 'number') {
-    const at = (parent.items[last] as { range?: [number, number, number] } | undefined)?.range?.[0];
-    return at === undefined ? undefined : String(lines.linePos(at).line);
-  }
-  if (!isMap(parent)) return undefined;
-  const pair = parent.items.find((it) => (it.key as { value?: unknown } | null)?.value === last);
-  const at = (pair?.key as { range?: [number, number, number] } | undefined)?.range?.[0];
-  return at === undefined ? undefined : String(lines.linePos(at).line);
 }
 
 /** A copy of the configuration with secrets replaced by "[redacted]", for `vlrerank config`. */

@@ -21,9 +21,15 @@ export interface PipelineGeneration {
   readonly digest: string;
 }
 
-/** A short hash of the pipelines as validated (defaults filled in), by name. */
+/**
+ * A short hash of the pipelines as validated (defaults filled in), in the order they were read:
+ * patterns equally specific go by that order (file-name order), so a rename that changes which
+ * pipeline an index gets is a change — hashed by name alone, `mv a-x.yaml z-x.yaml` was "unchanged"
+ * at a reload or the watch, the old order served on while a restart served the new one (held-out
+ * probe round 30b). What the files are named, beyond their order, is not hashed.
+ */
 export function pipelinesDigest(registry: PipelineRegistry): string {
-  const specs = [...registry.pipelines].sort((a, b) => (a.name < b.name ? -1 : 1)).map((p) => ({ ...p, source: undefined }));
+  const specs = registry.pipelines.map((p) => ({ ...p, source: undefined }));
   return createHash('sha256').update(JSON.stringify(specs)).digest('hex').slice(0, 16);
 }
 

@@ -44,8 +44,12 @@ export class PipelineRegistry {
     // catch-all `logs-*` in another file. The first pattern in file-name order used to win, so a
     // catch-all in `all-tenants.yaml` took every tenant's index, silently — while the wildcard
     // `logs-t7-*` itself went to the tenant's pipeline (held-out probe round 18b). Equally specific
-    // patterns keep file-name order (sort is stable).
-    this.patterns.sort((a, b) => specificity(b.raw) - specificity(a.raw));
+    // patterns keep file-name order (sort is stable) — but a default pipeline's comes before a
+    // pipeline's that is not default: that one is named per search, while the default one reranks
+    // the index's searches unasked — and it did not, whenever the other's file sorted first
+    // (held-out probe round 30b: `a-variant.yaml` beside `b-main.yaml`, both `[shop]`; renamed
+    // `z-variant.yaml`, the same two pipelines reranked every search).
+    this.patterns.sort((a, b) => specificity(b.raw) - specificity(a.raw) || Number(b.pipeline.default) - Number(a.pipeline.default));
   }
 
   get(name: string): Pipeline | undefined {

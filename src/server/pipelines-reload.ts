@@ -16,7 +16,7 @@ import type { Config } from '../config/schema.js';
 import { vlrError, toVlrerankError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { loadPipelines, missingPipelinesFolder, PipelineRegistry, type LivePipelines, type Pipeline } from '../pipelines/index.js';
+import { loadPipelines, missingPipelinesFolder, PipelineRegistry, unreadPipelineFiles, type LivePipelines, type Pipeline } from '../pipelines/index.js';
 import { unknownSignalReason, unknownSignals } from '../rerank/fusion.js';
 import type { Reranker } from '../rerank/reranker.js';
 import { warmNeeds } from './warmup.js';
@@ -71,6 +71,8 @@ export interface ReloadResult {
   pipelines: number;
   added: string[];
   removed: string[];
+  /** Files whose names look meant as pipelines but are not read (`a.json`, `a.yaml.txt`, `a.yaml~`): only with some. */
+  not_read?: string[];
   changed: string[];
   /** The models the new set needed warmed first: what was warmed, in how long, or why it failed (its searches then load them, as after a start). */
   warmup?: { state: 'ready' | 'failed'; media: boolean; ocr: boolean; ms: number; code?: string; reason?: string };
@@ -129,7 +131,8 @@ export class PipelineReloader {
     metrics.pipelinesGeneration.set(g.generation);
     this.#last = { outcome: result === 'noop' ? 'unchanged' : 'reloaded', trigger, at: g.loadedAt, generation: g.generation };
     logger.info({ trigger, generation: g.generation, digest: g.digest, pipelines: next.pipelines.length, result, added, removed, changed, ...(warmup ? { warmup } : {}) }, result === 'noop' ? 'rerank pipelines reloaded: nothing changed, the set serving stays' : 'rerank pipelines reloaded');
-    return { acknowledged: true, result, generation: g.generation, loaded_at: g.loadedAt, digest: g.digest, pipelines: next.pipelines.length, added, removed, changed, ...(warmup ? { warmup } : {}) };
+    const unread = unreadPipelineFiles(config.pipelines.dir);
+    return { acknowledged: true, result, generation: g.generation, loaded_at: g.loadedAt, digest: g.digest, pipelines: next.pipelines.length, added, removed, changed, ...(unread.length ? { not_read: unread } : {}), ...(warmup ? { warmup } : {}) };
   }
 
   /** Warm what the new set needs and the old one did not, before the new one serves. */

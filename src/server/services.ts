@@ -13,7 +13,7 @@ import { EngineClient } from '../engine/client.js';
 import { createAccessLogger, createLogger, type AccessLine, type Logger } from '../observability/logger.js';
 import { createMetrics, zeroSeries, type Metrics } from '../observability/metrics.js';
 import { SHED_REASONS } from '../rerank/admission-limits.js';
-import { LivePipelines, missingPipelinesFolder, pipelinesFolderDigest, type PipelineRegistry } from '../pipelines/index.js';
+import { LivePipelines, missingPipelinesFolder, pipelinesFolderDigest, unreadPipelineFiles, type PipelineRegistry } from '../pipelines/index.js';
 import { PipelineReloader, readPipelineSet, RELOAD_OUTCOMES } from './pipelines-reload.js';
 import { PipelinesWatch } from './pipelines-watch.js';
 import { PipelinePeers } from './pipelines-peers.js';
@@ -120,6 +120,8 @@ export async function buildServices(config: Config, options: ServiceOptions = {}
     metrics.pipelinesGeneration.set(1);
     zeroSeries(metrics.pipelineReloads, RELOAD_OUTCOMES.map((outcome) => ({ outcome })));
     logger.info({ pipelines: pipelines.pipelines.map((p) => p.name) }, 'rerank pipelines loaded');
+    const unread = unreadPipelineFiles(config.pipelines.dir);
+    if (unread.length) logger.warn({ dir: config.pipelines.dir, not_read: unread }, `pipelines folder: ${unread.length} file(s) not read — only *.yaml and *.yml are pipelines: ${unread.slice(0, 5).join(', ')}${unread.length > 5 ? ', …' : ''}`);
     const noFolder = missingPipelinesFolder(config.pipelines.dir);
     if (noFolder && config.server.role !== 'worker') logger.warn({ dir: config.pipelines.dir }, `no rerank pipelines: ${noFolder}; searches pass through unreranked`);
     // the feature store's persistent tiers, under the reranker's in-process cache (issue 12 §4)
