@@ -66,7 +66,7 @@ export const serverSchema = z.strictObject({
   role: z.enum(['proxy', 'worker']).default('proxy'),
   /** On SIGTERM: readiness turns 503 at once, and the server keeps accepting this long (ms) so balancers notice before connections are refused. */
   drainDelayMs: z.number().int().nonnegative().default(0),
-  /** Then: stop accepting, let requests in flight finish for up to this long, then close. */
+  /** Then: stop accepting, let requests in flight finish for up to this long, then close its parts within as long again (a part that overruns is named in the log and left behind). */
   shutdownGraceMs: positiveInt.default(10_000),
 });
 
