@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 process.on('unhandledRejection', (e) => console.log('UNHANDLED', e));
 const N = Number(process.env.P30C_N ?? 30);
-const shared = process.env.P30C_SHARED ? mkdtempSync(join(tmpdir(), 'p30c-shared-')) : undefined;
+const shared = process.env.P30C_SHARED?.startsWith('/') ? process.env.P30C_SHARED : process.env.P30C_SHARED ? mkdtempSync(join(tmpdir(), 'p30c-shared-')) : undefined;
 const disk = !!process.env.P30C_DISK;
 const rows: string[] = [];
 for (let i = 0; i < N; i++) {

@@ -19,7 +19,7 @@ export function start(over: Record<string, any> = {}) {
       upstream: { urls: [over.upstream ?? ES] },
       log: { level: process.env.P30C_LOG ?? 'silent', access: false },
       models: { dir: MODELS },
-      media: { roots: [DATA] },
+      media: { roots: [DATA], ...(over.media ?? {}) },
       rerank: { cacheDir, ...(over.rerank ?? {}) },
       pipelines: { dir: join(REPO_ROOT, 'pipelines') },
       ...(over.store ? { store: over.store } : {}),
