@@ -14,20 +14,12 @@ import { utf8FileText } from '../util/text-file.js';
 import { yamlLineOf } from '../util/yaml-line.js';
 import { pipelineSchema, type Pipeline } from './schema.js';
 
-/** A key a pipeline could have (its keys are all names): a typo of one is shown, anything else only counted. */
-const KEY_LIKE = /^[A-Za-z0-9_.-]{1,64}$/;
-
 /**
- * An unknown key is named so a typo can be found — unless it is no name at all: a file that is not
- * a pipeline (a symlink to /etc/shadow, a pasted secrets file) parses as a mapping of its lines, and
- * each line was echoed whole into the reload's answer and the error log (held-out probe round 19c:
- * `root:$6$…` hashes).
- */
-/**
- * A key that is no plain name but still one a person typed — a space at an end (`"default "`), a
- * letter of another script (`dеfault`, Cyrillic е): shown quoted with what is odd in it (held-out
- * probe round 30b: "not names, not shown (is this file a pipeline?)" left the typo unfindable). A
- * `:` or `$` (a line of a secrets file) is never shown.
+ * A key a person typed (its keys are all names): a typo of one is shown, anything else only counted.
+ * Beside plain names, one with a space at an end (`"default "`) or a letter of another script
+ * (`dеfault`, Cyrillic е) is shown quoted with what is odd in it (held-out probe round 30b: "not
+ * names, not shown (is this file a pipeline?)" left the typo unfindable). A `:` or `$` (a line of a
+ * secrets file) is never shown.
  */
 const TYPED_KEY = /^[\p{L}\p{N}_. -]{1,64}$/u;
 const shownKey = (k: string) => {
@@ -36,9 +28,15 @@ const shownKey = (k: string) => {
   return `${JSON.stringify(k)}${notes.length ? ` (${notes.join('; ')})` : ''}`;
 };
 
+/**
+ * An unknown key is named so a typo can be found — unless it is no name at all: a file that is not
+ * a pipeline (a symlink to /etc/shadow, a pasted secrets file) parses as a mapping of its lines, and
+ * each line was echoed whole into the reload's answer and the error log (held-out probe round 19c:
+ * `root:$6$…` hashes).
+ */
 function unknownKeys(keys: readonly string[]): string {
   const merge = keys.includes('<<');
-  const named = keys.filter((k) => k !== '<<' && (KEY_LIKE.test(k) || TYPED_KEY.test(k)));
+  const named = keys.filter((k) => k !== '<<' && TYPED_KEY.test(k));
   const other = keys.length - named.length - (merge ? 1 : 0);
   const parts = named.length ? [`unknown key(s) ${named.map(shownKey).join(', ')}`] : [];
   // YAML 1.2 has no merge key: `<<: *base` is a key named "<<", its values never merged
@@ -120,7 +118,8 @@ export function missingPipelinesFolder(dir: string, cwd = process.cwd()): string
  * watch, for as long as someone had a file open (held-out probe round 30b). A ConfigMap's `..data`
  * and `..<timestamp>` entries are hidden names too.
  */
-const pipelineFileNames = (names: readonly string[]) => names.filter((n) => !n.startsWith('.') && /\.ya?ml$/i.test(n)).sort();
+const visible = (n: string) => !n.startsWith('.');
+const pipelineFileNames = (names: readonly string[]) => names.filter((n) => visible(n) && /\.ya?ml$/i.test(n)).sort();
 
 /**
  * Names in the folder that look meant as pipelines but are not read: `grocery.json`, a
@@ -132,7 +131,7 @@ export function unreadPipelineFiles(dir: string, cwd = process.cwd()): string[] 
   try {
     const names = readdirSync(isAbsolute(dir) ? dir : resolve(cwd, dir));
     const read = new Set(pipelineFileNames(names));
-    return names.filter((n) => !n.startsWith('.') && !read.has(n) && /\.(ya?ml|json)/i.test(n)).sort();
+    return names.filter((n) => visible(n) && !read.has(n) && /\.(ya?ml|json)/i.test(n)).sort();
   } catch {
     return []; // no folder: said elsewhere (missingPipelinesFolder)
   }
@@ -148,7 +147,6 @@ export function unreadPipelineFiles(dir: string, cwd = process.cwd()): string[] 
 function parsePipelineYaml(text: string): { value: unknown; lineOf?: LineOf } {
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true, lineCounter: lines });
-  const lineAt = (offset: number) => text.slice(0, offset).split('\n').length;
   const problem = (msg: string) => new Error(msg.split('\n')[0]);
   const found = Array.isArray(docs) ? docs : [];
   for (const d of found) {
@@ -158,10 +156,11 @@ function parsePipelineYaml(text: string): { value: unknown; lineOf?: LineOf } {
     }
     if (d.warnings.length) throw problem(`not valid YAML: ${d.warnings[0].message}`);
   }
-  const used = found.filter((d) => d.contents !== null && d.toJS() != null);
-  if (used.length > 1) throw problem(`holds ${used.length} YAML documents (the second at line ${lineAt(used[1].range[0])}): a pipeline file holds one pipeline — put each in a file of its own`);
+  // each document's value made once (a `---` alone before or after the pipeline is a document of none)
+  const used = found.flatMap((d) => (d.contents === null ? [] : [{ d, value: d.toJS() as unknown }])).filter((u) => u.value != null);
+  if (used.length > 1) throw problem(`holds ${used.length} YAML documents (the second at line ${lines.linePos(used[1]!.d.range[0]).line}): a pipeline file holds one pipeline — put each in a file of its own`);
   const one = used[0];
-  return one ? { value: one.toJS(), lineOf: (path) => yamlLineOf(one, lines, path) } : { value: null };
+  return one ? { value: one.value, lineOf: (path) => yamlLineOf(one.d, lines, path) } : { value: null };
 }
 
 /**
