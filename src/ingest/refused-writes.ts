@@ -51,36 +51,41 @@ export class RefusedWrites {
    */
   learnFromBulk(headers: readonly string[], report: BulkReport, text: string): void {
     if (!report.targets?.size) return;
-    // `"errors": false` (the answer's head, on both engines): every item stored — nothing to learn
-    // but what a success forgets, so the common answer is not parsed a second time (answer() parses it)
-    if (/^\s*\{[^[]{0,200}?"errors"\s*:\s*false/.test(text.slice(0, 256))) {
-      for (const [i, index] of report.targets) {
-        if (report.refusedLately?.has(i)) report.failures.set(i, asReceived(index));
-      }
-      if (this.#refused.size) for (const index of new Set(report.targets.values())) this.note(index, headers, 200);
-      return;
-    }
-    let items: Array<Record<string, { status?: unknown; error?: { type?: unknown } }>> | undefined;
-    try {
-      items = (JSON.parse(text) as { items?: typeof items }).items;
-    } catch {
-      return;
-    }
-    if (!Array.isArray(items)) return;
-    const slot = slotOf(items as never, report.ids);
+    // `"errors": false` (the answer's head, on both engines): every item stored, so the common answer
+    // is not parsed a second time (answer() parses it); else each item's status, read from the items
+    const status = /^\s*\{[^[]{0,200}?"errors"\s*:\s*false/.test(text.slice(0, 256)) ? (): ItemStatus => ({ status: 200 }) : itemStatuses(text, report);
+    if (!status) return;
     const outcome = new Map<string, number>(); // index → 200 (an item stored: wins) or 403 (refused)
     for (const [i, index] of report.targets) {
-      const it = items[slot(i)];
-      const r = it ? Object.values(it)[0] : undefined;
-      const status = typeof r?.status === 'number' ? r.status : undefined;
-      if (status === undefined) continue;
-      if (status < 300) {
+      const r = status(i);
+      if (r.status === undefined) continue;
+      if (r.status < 300) {
         outcome.set(index, 200);
         if (report.refusedLately?.has(i)) report.failures.set(i, asReceived(index));
-      } else if ((status === 403 || (status === 429 && r?.error?.type === 'cluster_block_exception')) && !outcome.has(index)) outcome.set(index, 403);
+      } else if ((r.status === 403 || (r.status === 429 && r.type === 'cluster_block_exception')) && !outcome.has(index)) outcome.set(index, 403);
     }
     for (const [index, status] of outcome) this.note(index, headers, status);
   }
+}
+
+/** A `_bulk` item's answer as the memo reads it: its status and its error's type. */
+type ItemStatus = { status?: number; type?: unknown };
+
+/** Each `_bulk` item's status and error type by the body line it answers; undefined when the answer has no items. */
+function itemStatuses(text: string, report: BulkReport): ((i: number) => ItemStatus) | undefined {
+  let items: Array<Record<string, { status?: unknown; error?: { type?: unknown } }>> | undefined;
+  try {
+    items = (JSON.parse(text) as { items?: typeof items }).items;
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(items)) return undefined;
+  const slot = slotOf(items as never, report.ids);
+  return (i) => {
+    const it = items[slot(i)];
+    const r = it ? Object.values(it)[0] : undefined;
+    return { status: typeof r?.status === 'number' ? r.status : undefined, type: r?.error?.type };
+  };
 }
 
 /** Why an item sent as received for the memo and stored after all has no vectors. */
