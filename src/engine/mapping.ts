@@ -18,7 +18,7 @@
  * the merged document with each update (ingest/records.ts); a `_reindex` outside the proxy drops
  * records (searches then compute, and backfill writes them again).
  */
-import { vlrError } from '../errors.js';
+import { vlrError, type VlrerankError } from '../errors.js';
 import type { Pipeline } from '../pipelines/index.js';
 import type { EngineClient } from './client.js';
 import { vectorMapping, type Dialect } from './dialect.js';
@@ -174,19 +174,18 @@ function vectorClashes(p: Pipeline, dialect: Dialect, have: Record<string, unkno
 }
 
 /**
- * Throws when `have` (the properties of `index`) maps one of the pipeline's vector fields with another
- * type or size (`vectorClashes`): every write of vectors there would be refused. Said before writing
- * anything, by `index setup` and by backfill (`vectorsFitIndex`).
+ * Why writes of vectors to `index` would all be refused: `have` (its properties) maps one of the
+ * pipeline's vector fields with another type or size (`vectorClashes`); undefined when they fit.
+ * Said before writing anything, by `index setup` and by backfill (`vectorsFitIndex`).
  */
-function assertVectorsFit(pipeline: Pipeline, dialect: Dialect, index: string, have: Record<string, unknown>): void {
+function vectorsMisfit(pipeline: Pipeline, dialect: Dialect, index: string, have: Record<string, unknown>): VlrerankError | undefined {
   const clash = vectorClashes(pipeline, dialect, have);
-  if (clash.length) {
-    throw vlrError('VLR_BAD_REQUEST', `index [${index}] maps ${clash.join('; ')}: every write through vlrerank adds vectors there and would be refused; reindex into an index created by "vlrerank index setup", or name other vector fields in pipeline [${pipeline.name}]`);
-  }
+  if (!clash.length) return undefined;
+  return vlrError('VLR_BAD_REQUEST', `index [${index}] maps ${clash.join('; ')}: every write through vlrerank adds vectors there and would be refused; reindex into an index created by "vlrerank index setup", or name other vector fields in pipeline [${pipeline.name}]`);
 }
 
 /**
- * `assertVectorsFit` for the indices of a `GET /{index}/_mapping` answer: backfill into an index
+ * `vectorsMisfit` for the indices of a `GET /{index}/_mapping` answer: backfill into an index
  * mapping a vector at other dims computed its first page before the engine's mapping error stopped it
  * (held-out probe round 29d, left); now it stops before any model work, in setup's words. An alias or
  * a data stream some of whose indices still fit is left to run (their documents can be written).
@@ -196,15 +195,8 @@ export async function vectorsFitIndex(engine: Pick<EngineClient, 'info'>, pipeli
   const entries = Object.entries((mappingResponse ?? {}) as Record<string, { mappings?: { properties?: Record<string, unknown> } }>);
   if (!entries.length) return;
   const { distribution } = await engine.info();
-  const refused = entries.map(([name, m]) => {
-    try {
-      assertVectorsFit(pipeline, distribution, entries.length === 1 ? index : name, m?.mappings?.properties ?? {});
-      return undefined;
-    } catch (e) {
-      return e;
-    }
-  });
-  if (refused.every((e) => e !== undefined)) throw refused[0];
+  const misfits = entries.map(([name, m]) => vectorsMisfit(pipeline, distribution, entries.length === 1 ? index : name, m?.mappings?.properties ?? {}));
+  if (misfits.every((e) => e !== undefined)) throw misfits[0];
 }
 
 /**
@@ -373,7 +365,8 @@ export async function setupIndex(engine: EngineClient, pipeline: Pipeline, index
   // a vector field the index already maps otherwise (another type or size): every write through
   // the proxy, which adds vectors there, would be refused by the engine — say so now, not at the
   // first write (held-out probe round 7: setup answered "updated", exit 0)
-  assertVectorsFit(pipeline, dialect, index, have);
+  const misfit = vectorsMisfit(pipeline, dialect, index, have);
+  if (misfit) throw misfit;
   const missing = Object.fromEntries(Object.entries(properties).filter(([k]) => !Object.hasOwn(have, k)));
   // the pipeline's kNN fields, added now or already there: without `index.knn` OpenSearch builds no
   // graph for them and every kNN first stage is its 400 "not built for ANN search" (held-out probe
