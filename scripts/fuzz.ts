@@ -20,6 +20,7 @@ try {
   const report = await runFuzz(target.srv.url, target.ctx, { runs, seed: values.seed === undefined ? undefined : Number(values.seed) });
   const fiveXX = Object.entries(report.statuses).filter(([s]) => Number(s) >= 500);
   console.log(`fuzz: ${report.requests} requests in ${(report.ms / 1000).toFixed(1)} s — statuses ${JSON.stringify(report.statuses)}`);
+  console.log(`fuzz: ${report.readBacks} documents written and read back`);
   console.log(`fuzz: ${report.failures.length} failures (crashes, hangs, unshaped errors, undocumented 5xx); 5xx answers: ${fiveXX.length ? JSON.stringify(Object.fromEntries(fiveXX)) : 'none'}`);
   for (const f of report.failures.slice(0, 10)) console.log(`  - ${f.problem}\n    ${f.request}`);
   process.exitCode = report.failures.length ? 1 : 0;

@@ -10,6 +10,9 @@
  *   - `_search` / `_msearch` bodies carrying rerank blocks (`ext.vlrerank`, the
  *     `text_similarity_reranker` retriever, `ext.rerank` with `search_pipeline`) with mutated values;
  *   - `/_vlrerank/*` paths and methods;
+ *   - writes into an index whose pipeline adds vectors and feature records at ingest: `_bulk`
+ *     (actions of every kind, mutated metadata and sources, spoilt lines), `_doc`, `_create` and
+ *     `_update` — each document that a write answers 2xx for is read back (no lost data);
  *   - and, on any of them, the envelope: raw bytes instead of JSON, a Content-Encoding (valid, lying,
  *     stacked, unknown), a charset.
  * The oracle, for every answer: it comes (no hang, within `timeoutMs`); it is JSON; a 4xx/5xx is
@@ -33,6 +36,16 @@ export interface FuzzRequest {
   shape: Shape;
   /** What was generated, for the failure report. */
   label: string;
+  /** Documents written with a string `title`: after a 2xx (the `_bulk` item's, for `item`) each must read back with it. */
+  readBack?: ReadBack[];
+}
+
+export interface ReadBack {
+  index: string;
+  id: string;
+  title: string;
+  /** The document's item in a `_bulk` answer. */
+  item?: number;
 }
 
 export interface FuzzContext {
@@ -41,6 +54,8 @@ export interface FuzzContext {
   /** A readable image, a directory and a missing file under the media roots. */
   image: string;
   directory: string;
+  /** An index whose pipeline adds image vectors and feature records at ingest (writes go here). */
+  writeIndex: string;
 }
 
 const deep = (n: number): unknown => JSON.parse('['.repeat(n) + ']'.repeat(n));
@@ -129,6 +144,70 @@ function searchBody(ctx: FuzzContext): fc.Arbitrary<{ body: unknown; params: str
   );
 }
 
+/** Document ids as a client might send them (encoded into the path by the generator). */
+// ('.' and '..' are left out: a URL path normalises them away, and the engine's own 405 for the
+// path that is left comes back as it would from the engine, with a string `error`)
+const docId = (): fc.Arbitrary<string> => fc.oneof(fc.constantFrom('1', '2', 'a b', 'é/ü', '%2F', '_x', '-', 'x'.repeat(512)), fc.string({ minLength: 1, maxLength: 12 }).filter((id) => id !== '.' && id !== '..'));
+
+/** A document written through the proxy: mostly the pipeline's text and photo fields as a client writes them, sometimes not quite. */
+function writeDoc(ctx: FuzzContext): fc.Arbitrary<unknown> {
+  const photo = fc.constantFrom(ctx.image, ctx.directory, `${ctx.directory}/no-such-file.jpg`, 'http://127.0.0.1:9/x.jpg', 'data:image/png;base64,AAAA');
+  return fc.oneof(
+    { weight: 6, arbitrary: fc.record({ title: fc.string({ maxLength: 40 }), image: photo }, { requiredKeys: ['title'] }) },
+    { weight: 2, arbitrary: fc.record({ title: textAr(), image: mediaRef(ctx), image_vector: fc.oneof(fc.constant([0.1, 0.2]), junk()), vlrerank_features: junk(), extra: junk() }, { requiredKeys: [] }) },
+    { weight: 1, arbitrary: junk() },
+  );
+}
+
+/** `_bulk` bodies: actions of every kind with mutated metadata and sources, and spoilt NDJSON. */
+function bulkBody(ctx: FuzzContext): fc.Arbitrary<{ nd: string; path: string; readBack: ReadBack[] }> {
+  const meta = fc.oneof(
+    { weight: 5, arbitrary: fc.record({ _index: fc.constant(ctx.writeIndex), _id: docId() }, { requiredKeys: [] }) },
+    { weight: 1, arbitrary: fc.record({ _index: fc.oneof(fc.constant(ctx.writeIndex), junk()), _id: fc.oneof(docId(), junk()), pipeline: fc.oneof(fc.constant('_none'), junk()), require_alias: junk() }, { requiredKeys: [] }) },
+  );
+  const update = fc.oneof(
+    { weight: 4, arbitrary: fc.record({ doc: writeDoc(ctx), doc_as_upsert: fc.boolean() }, { requiredKeys: ['doc'] }) },
+    { weight: 1, arbitrary: fc.record({ doc: writeDoc(ctx), doc_as_upsert: junk(), upsert: writeDoc(ctx), script: junk() }, { requiredKeys: [] }) },
+  );
+  type Item = { line: string; action: boolean; id?: unknown; title?: string };
+  const titleOf = (d: unknown) => (typeof (d as { title?: unknown } | null)?.title === 'string' ? (d as { title: string }).title : undefined);
+  const item = fc.oneof(
+    fc.tuple(fc.constantFrom('index', 'create'), meta, writeDoc(ctx)).map(([op, m, d]): Item => ({ line: `${JSON.stringify({ [op]: m })}\n${JSON.stringify(d) ?? 'null'}`, action: true, id: m._id, title: m._index === ctx.writeIndex ? titleOf(d) : undefined })),
+    fc.tuple(meta, update).map(([m, u]): Item => ({ line: `${JSON.stringify({ update: m })}\n${JSON.stringify(u)}`, action: true, id: m._id })),
+    meta.map((m): Item => ({ line: JSON.stringify({ delete: m }), action: true, id: m._id })),
+    fc.tuple(fc.oneof(fc.constantFrom('indx', '', 'index'), fc.string({ maxLength: 8 })), junk()).map(([op, m]): Item => ({ line: JSON.stringify({ [op]: m }), action: false })),
+    fc.constantFrom('', '{', 'not json', '{"index":{}} {"title":"two on a line"}', '[]').map((line): Item => ({ line, action: false })),
+  );
+  return fc.tuple(fc.array(item, { minLength: 1, maxLength: 4 }), fc.boolean(), fc.constantFrom('/_bulk', `/${ctx.writeIndex}/_bulk`, '/_bulk?refresh=true', `/${ctx.writeIndex}/_bulk?refresh=wait_for`, '/_bulk?pipeline=nope')).map(([items, newline, path]) => {
+    // an indexed or created document is read back when its item says it was written — when every
+    // line is an action (the items then line up with them) and no other action names its id
+    const once = (id: unknown) => items.filter((i) => i.id === id).length === 1;
+    const readBack = items.every((i) => i.action)
+      ? items.flatMap((i, n) => (i.title !== undefined && typeof i.id === 'string' && once(i.id) ? [{ index: ctx.writeIndex, id: i.id, title: i.title, item: n }] : []))
+      : [];
+    return { nd: items.map((i) => i.line).join('\n') + (newline ? '\n' : ''), path, readBack };
+  });
+}
+
+const readBackOf = (ctx: FuzzContext, id: string, d: unknown): ReadBack[] | undefined =>
+  typeof (d as { title?: unknown } | null)?.title === 'string' ? [{ index: ctx.writeIndex, id, title: (d as { title: string }).title }] : undefined;
+
+/** Single-document writes: `_doc` (PUT with an id, POST without), `_create`, `_update`. */
+function docWrite(ctx: FuzzContext): fc.Arbitrary<{ method: string; path: string; json: unknown; readBack?: ReadBack[] }> {
+  const at = (id: string) => `/${ctx.writeIndex}/_doc/${encodeURIComponent(id)}`;
+  return fc.oneof(
+    { weight: 3, arbitrary: fc.tuple(docId(), writeDoc(ctx), fc.constantFrom('', '?refresh=true', '?op_type=create', '?version=1&version_type=external_gte', '?if_seq_no=0&if_primary_term=1')).map(([id, d, q]) => ({
+      method: 'PUT',
+      path: at(id) + q,
+      json: d,
+      readBack: readBackOf(ctx, id, d),
+    })) },
+    { weight: 1, arbitrary: writeDoc(ctx).map((d) => ({ method: 'POST', path: `/${ctx.writeIndex}/_doc`, json: d })) },
+    { weight: 2, arbitrary: fc.tuple(docId(), writeDoc(ctx)).map(([id, d]) => ({ method: 'PUT', path: `/${ctx.writeIndex}/_create/${encodeURIComponent(id)}`, json: d, readBack: readBackOf(ctx, id, d) })) },
+    { weight: 1, arbitrary: fc.tuple(docId(), fc.oneof({ weight: 3, arbitrary: fc.record({ doc: writeDoc(ctx), doc_as_upsert: fc.boolean() }, { requiredKeys: ['doc'] }) }, { weight: 1, arbitrary: fc.record({ doc: writeDoc(ctx), doc_as_upsert: junk(), upsert: writeDoc(ctx), detect_noop: junk() }, { requiredKeys: [] }) })).map(([id, u]) => ({ method: 'POST', path: `/${ctx.writeIndex}/_update/${encodeURIComponent(id)}`, json: u })) },
+  );
+}
+
 /** The envelope: JSON as is, or spoilt bytes, codings, charsets. */
 function envelope(json: unknown): fc.Arbitrary<{ headers: Record<string, string>; body: Buffer; how: string }> {
   const text = JSON.stringify(json) ?? 'null';
@@ -142,7 +221,8 @@ function envelope(json: unknown): fc.Arbitrary<{ headers: Record<string, string>
   );
 }
 
-export function fuzzRequests(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
+/** Every kind of request, or (`writes`) only the writes. */
+export function fuzzRequests(ctx: FuzzContext, only?: 'writes'): fc.Arbitrary<FuzzRequest> {
   const withEnvelope = (json: fc.Arbitrary<unknown>, path: fc.Arbitrary<string>, shape: Shape) =>
     fc.tuple(json, path).chain(([j, p]) => envelope(j).map((e): FuzzRequest => ({ method: 'POST', path: p, headers: e.headers, body: e.body, shape, label: `${p} (${e.how}) ${JSON.stringify(j)?.slice(0, 300)}` })));
   const search = searchBody(ctx).chain(({ body, params }) =>
@@ -160,7 +240,14 @@ export function fuzzRequests(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
   const compatMethods = fc
     .tuple(fc.constantFrom('GET', 'PUT', 'DELETE', 'HEAD'), fc.constantFrom('/v1/rerank', '/v2/rerank', '/v1/score'))
     .map(([method, path]): FuzzRequest => ({ method, path, headers: {}, shape: 'compat', label: `${method} ${path}` }));
+  const bulk = bulkBody(ctx).map(({ nd, path, readBack }): FuzzRequest => ({ method: 'POST', path, headers: { 'content-type': 'application/x-ndjson' }, body: Buffer.from(nd), shape: 'es', label: `${path} ${nd.slice(0, 300)}`, readBack }));
+  const doc = docWrite(ctx).chain(({ method, path, json, readBack }) =>
+    envelope(json).map((e): FuzzRequest => ({ method, path, headers: e.headers, body: e.body, shape: 'es', label: `${method} ${path} (${e.how}) ${JSON.stringify(json)?.slice(0, 300)}`, readBack: e.how === 'json' || e.how === 'gzip' ? readBack : undefined })),
+  );
+  if (only === 'writes') return fc.oneof(bulk, doc);
   return fc.oneof(
+    { weight: 2, arbitrary: bulk },
+    { weight: 2, arbitrary: doc },
     { weight: 3, arbitrary: withEnvelope(compatBody(ctx), fc.constantFrom('/v1/rerank', '/v2/rerank', '/rerank'), 'compat') },
     { weight: 2, arbitrary: withEnvelope(scoreBody(ctx), fc.constantFrom('/score', '/v1/score'), 'compat') },
     { weight: 2, arbitrary: withEnvelope(nativeBody(ctx), fc.constant('/_vlrerank/rerank'), 'es') },
@@ -208,20 +295,45 @@ export function checkAnswer(r: FuzzRequest, a: FuzzAnswer): string | undefined {
   return undefined;
 }
 
+/** A document a write answered 2xx for must have stored its text: read it back through the proxy. */
+export async function readBackProblem(url: string, r: FuzzRequest, a: FuzzAnswer, timeoutMs: number, report: FuzzReport): Promise<string | undefined> {
+  if (!r.readBack?.length || a.status >= 300) return undefined;
+  let items: Array<Record<string, { status?: number }>> = [];
+  if (r.readBack.some((b) => b.item !== undefined)) {
+    items = (JSON.parse(a.text) as { items?: typeof items }).items ?? [];
+  }
+  for (const { index, id, title, item } of r.readBack) {
+    const status = item === undefined ? a.status : Object.values(items[item] ?? {})[0]?.status;
+    if (status === undefined || status >= 300) continue;
+    report.readBacks++;
+    const got = await send(url, { method: 'GET', path: `/${index}/_doc/${encodeURIComponent(id)}`, headers: {}, shape: 'es', label: '' }, timeoutMs);
+    let source: { title?: unknown } | undefined;
+    try {
+      source = (JSON.parse(got.text) as { _source?: { title?: unknown } })._source;
+    } catch {
+      return `written (${status}) but its read-back is not JSON (${got.status}): ${got.text.slice(0, 200)}`;
+    }
+    if (source?.title !== title) return `${id} written (${status}) but read back ${got.status} with title ${JSON.stringify(source?.title)?.slice(0, 80)}: ${got.text.slice(0, 200)}`;
+  }
+  return undefined;
+}
+
 export interface FuzzReport {
   requests: number;
   statuses: Record<string, number>;
   failures: Array<{ request: string; problem: string }>;
+  /** Documents written 2xx and read back. */
+  readBacks: number;
   ms: number;
 }
 
 /** Run `runs` generated requests against `url`; fast-check shrinks the first failure it finds. */
-export async function runFuzz(url: string, ctx: FuzzContext, opts: { runs: number; seed?: number; timeoutMs?: number }): Promise<FuzzReport> {
-  const report: FuzzReport = { requests: 0, statuses: {}, failures: [], ms: 0 };
+export async function runFuzz(url: string, ctx: FuzzContext, opts: { runs: number; seed?: number; timeoutMs?: number; only?: 'writes' }): Promise<FuzzReport> {
+  const report: FuzzReport = { requests: 0, statuses: {}, failures: [], readBacks: 0, ms: 0 };
   const t0 = performance.now();
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const result = await fc.check(
-    fc.asyncProperty(fuzzRequests(ctx), async (r) => {
+    fc.asyncProperty(fuzzRequests(ctx, opts.only), async (r) => {
       report.requests++;
       let a: FuzzAnswer;
       try {
@@ -231,7 +343,7 @@ export async function runFuzz(url: string, ctx: FuzzContext, opts: { runs: numbe
         return false;
       }
       report.statuses[a.status] = (report.statuses[a.status] ?? 0) + 1;
-      const problem = checkAnswer(r, a);
+      const problem = checkAnswer(r, a) ?? (await readBackProblem(url, r, a, timeoutMs, report));
       if (problem) report.failures.push({ request: r.label, problem });
       return problem === undefined;
     }),

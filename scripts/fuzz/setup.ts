@@ -2,17 +2,20 @@
  * The server the HTTP fuzz runs against: vlrerank in this process in front of a real engine, the
  * real models (no warm-up: a model loads when a request first needs it), `../shared/data` as the
  * media root, and one pipeline over a small index of its own (three documents, one with a photo)
- * that every generated rerank block can name. Never starts or stops an engine: it uses the one
- * at `upstream`, and deletes only its own index.
+ * that every generated rerank block can name, and a second index set up as `vlrerank index setup`
+ * does (image vectors and feature records added at ingest) that the generated writes go to. Never
+ * starts or stops an engine: it uses the one at `upstream`, and deletes only its own indices.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseConfig } from '../../src/config/load.js';
+import { setupIndex } from '../../src/engine/mapping.js';
 import { startServer, type RunningServer } from '../../src/server/start.js';
 import type { FuzzContext } from './http-fuzz.js';
 
 export const FUZZ_INDEX = 'hard-http-fuzz';
+export const FUZZ_WRITE_INDEX = 'hard-http-fuzz-writes';
 
 export interface FuzzTarget {
   srv: RunningServer;
@@ -27,7 +30,8 @@ export async function startFuzzTarget(upstream: string, shared: string): Promise
   const pipelines = mkdtempSync(join(tmpdir(), 'vlr-fuzz-pipelines-'));
   writeFileSync(join(pipelines, 'fuzz.yaml'), `name: ${FUZZ_INDEX}\nindex_patterns: [${FUZZ_INDEX}]\nbudget_ms: 60000\nwindow: {default: 10, max: 20}\nfields: {text: [title], image: [image]}\n`);
   const docs = [{ title: 'oat drink' }, { title: 'garlic bulb', image }, { title: 'a red apple', image: grocery }];
-  await fetch(`${upstream}/${FUZZ_INDEX}`, { method: 'DELETE' });
+  writeFileSync(join(pipelines, 'fuzz-writes.yaml'), `name: ${FUZZ_WRITE_INDEX}\nindex_patterns: [${FUZZ_WRITE_INDEX}]\nbudget_ms: 60000\nfields: {text: [title], image: [image]}\nfeatures: {store: index}\nvectors: {ingest: true, image: {field: image_vector, dims: 1280}}\n`);
+  for (const index of [FUZZ_INDEX, FUZZ_WRITE_INDEX]) await fetch(`${upstream}/${index}`, { method: 'DELETE' });
   const bulk = docs.flatMap((d, i) => [JSON.stringify({ index: { _index: FUZZ_INDEX, _id: String(i) } }), JSON.stringify(d)]).join('\n') + '\n';
   const put = await fetch(`${upstream}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: bulk });
   if (!put.ok) throw new Error(`cannot index the fuzz documents: ${put.status} ${await put.text()}`);
@@ -41,12 +45,15 @@ export async function startFuzzTarget(upstream: string, shared: string): Promise
     rerank: { warmup: false },
   });
   const srv = await startServer(config);
+  const writes = srv.services.pipelines.forIndex(FUZZ_WRITE_INDEX);
+  if (!writes) throw new Error(`the fuzz pipeline for ${FUZZ_WRITE_INDEX} was not read`);
+  await setupIndex(srv.services.engine, writes, FUZZ_WRITE_INDEX);
   return {
     srv,
-    ctx: { index: FUZZ_INDEX, image, directory: grocery },
+    ctx: { index: FUZZ_INDEX, image, directory: grocery, writeIndex: FUZZ_WRITE_INDEX },
     close: async () => {
       await srv.close();
-      await fetch(`${upstream}/${FUZZ_INDEX}`, { method: 'DELETE' });
+      for (const index of [FUZZ_INDEX, FUZZ_WRITE_INDEX]) await fetch(`${upstream}/${index}`, { method: 'DELETE' });
     },
   };
 }
