@@ -66,6 +66,10 @@ describe('extractQueryText: every text clause that asks for something', () => {
     ['match_phrase_prefix', { match_phrase_prefix: { title: { query: 'oat mi' } } }, 'oat mi'],
     ['term/terms only', { bool: { filter: [{ term: { brand: 'oatly' } }, { terms: { tags: ['milk'] } }] } }, undefined],
     ['match_all', { match_all: {} }, undefined],
+    ['wrapper: base64 of a query, read as written out', { wrapper: { query: Buffer.from(JSON.stringify(m('oat milk'))).toString('base64') } }, 'oat milk'],
+    ['wrapper in bool, a wrapper inside it', { bool: { must: [{ wrapper: { query: Buffer.from(JSON.stringify({ bool: { should: [{ wrapper: { query: Buffer.from(JSON.stringify(m('barista'))).toString('base64') } }] } })).toString('base64') } }, m('oat')] } }, 'barista oat'],
+    ['wrapper of a term only', { wrapper: { query: Buffer.from(JSON.stringify({ term: { brand: 'oatly' } })).toString('base64') } }, undefined],
+    ['wrapper of no JSON (the engine refuses it)', { wrapper: { query: 'not base64 json!' } }, undefined],
   ])('%s', (_name, q, want) => expect(extractQueryText(q)).toBe(want));
 
   it('reads a URI search’s ?q= as query_string terms', () => {
