@@ -8,7 +8,7 @@
 import { isDeepStrictEqual } from 'node:util';
 
 const [proxy, engine, kind, only] = [process.argv[2]!, process.argv[3]!, process.argv[4] as 'es' | 'os', process.argv[5]];
-const IDX = 'p31b-items';
+const IDX = process.env.P31B_INDEX ?? 'p31b-items';
 const TEXT = 'a man on a street';
 type Case = { name: string; body: Record<string, unknown>; index?: string; path?: string; only?: 'es' | 'os'; textless?: boolean };
 
@@ -75,7 +75,7 @@ const cases: Case[] = [
   { name: 'percolate + match', index: 'p31b-perc', body: m({ bool: { must: [{ percolate: { field: 'pq', document: { title: 'a red kitchen on a street' } } }], should: [{ match: { description: 'man' } }] } }) },
   { name: 'min_score', body: { ...m({ match: { title: 'man' } }), min_score: 0.5 } },
   { name: 'post_filter', body: { ...m({ match: { title: 'man' } }), post_filter: { term: { tag: 'kitchen' } }, aggs: { t: { terms: { field: 'tag' } } } } },
-  { name: 'indices_boost', path: '/p31b-items,p31b-qa/_search', body: { ...m({ match: { title: 'man' } }), indices_boost: [{ 'p31b-qa': 2 }] } },
+  { name: 'indices_boost', path: `/${IDX},p31b-qa/_search`, body: { ...m({ match: { title: 'man' } }), indices_boost: [{ 'p31b-qa': 2 }] } },
   { name: 'explain true', body: { ...m({ match: { title: 'man' } }), explain: true } },
   { name: 'version+seq_no', body: { ...m({ match: { title: 'man' } }), version: true, seq_no_primary_term: true } },
   { name: 'track_scores', body: { ...m({ match: { title: 'man' } }), track_scores: true } },

@@ -43,4 +43,14 @@ describe.each(ENGINES)('the query text of a default pipeline’s search (%s)', (
     expect(hits(got)).toEqual(hits(asked));
     expect(hits(got).length).toBeGreaterThan(1);
   });
+
+  it('a wrapper nesting 100,000 levels is the engine’s 400, as directly (it was a 500: the walk of its words overflowed)', async () => {
+    const deep = `{"bool":{"should":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`;
+    const body = JSON.stringify({ query: { wrapper: { query: Buffer.from(deep).toString('base64') } } });
+    const ask = (base: string) => fetch(`${base}/${INDEX}/_search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const [viaProxy, direct] = [await ask(p.url), await ask(p.engineUrl)];
+    expect(direct.status).toBe(400);
+    expect(viaProxy.status).toBe(400);
+    expect(((await viaProxy.json()) as any).error.type).toBe(((await direct.json()) as any).error.type);
+  });
 });

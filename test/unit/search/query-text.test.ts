@@ -72,6 +72,17 @@ describe('extractQueryText: every text clause that asks for something', () => {
     ['wrapper of no JSON (the engine refuses it)', { wrapper: { query: 'not base64 json!' } }, undefined],
   ])('%s', (_name, q, want) => expect(extractQueryText(q)).toBe(want));
 
+  it('a wrapper nested past its bound is not read, and never overflows the stack', () => {
+    const b64 = (q: unknown) => Buffer.from(typeof q === 'string' ? q : JSON.stringify(q)).toString('base64');
+    // 100,000 `[` in a wrapper: the body's depth check never saw them (it overflowed the walk: a 500)
+    expect(extractQueryText({ bool: { must: [{ wrapper: { query: b64(`{"bool":{"should":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`) } }, m('oat')] } })).toBe('oat');
+    // wrappers in wrappers: four are read, a fifth is not
+    let q: unknown = m('milk');
+    for (let i = 0; i < 4; i++) q = { wrapper: { query: b64(q) } };
+    expect(extractQueryText(q)).toBe('milk');
+    expect(extractQueryText({ wrapper: { query: b64(q) } })).toBeUndefined();
+  });
+
   it('reads a URI search’s ?q= as query_string terms', () => {
     const d = detectRerank({ index: 'products', params: new URLSearchParams('q=title:(oat milk) -cow^2'), body: { ext: { vlrerank: {} } } }, registry);
     expect(d.kind === 'rerank' && d.spec.query.text).toBe('oat milk');
