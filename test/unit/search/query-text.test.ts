@@ -66,7 +66,22 @@ describe('extractQueryText: every text clause that asks for something', () => {
     ['match_phrase_prefix', { match_phrase_prefix: { title: { query: 'oat mi' } } }, 'oat mi'],
     ['term/terms only', { bool: { filter: [{ term: { brand: 'oatly' } }, { terms: { tags: ['milk'] } }] } }, undefined],
     ['match_all', { match_all: {} }, undefined],
+    ['wrapper: base64 of a query, read as written out', { wrapper: { query: Buffer.from(JSON.stringify(m('oat milk'))).toString('base64') } }, 'oat milk'],
+    ['wrapper in bool, a wrapper inside it', { bool: { must: [{ wrapper: { query: Buffer.from(JSON.stringify({ bool: { should: [{ wrapper: { query: Buffer.from(JSON.stringify(m('barista'))).toString('base64') } }] } })).toString('base64') } }, m('oat')] } }, 'barista oat'],
+    ['wrapper of a term only', { wrapper: { query: Buffer.from(JSON.stringify({ term: { brand: 'oatly' } })).toString('base64') } }, undefined],
+    ['wrapper of no JSON (the engine refuses it)', { wrapper: { query: 'not base64 json!' } }, undefined],
   ])('%s', (_name, q, want) => expect(extractQueryText(q)).toBe(want));
+
+  it('a wrapper nested past its bound is not read, and never overflows the stack', () => {
+    const b64 = (q: unknown) => Buffer.from(typeof q === 'string' ? q : JSON.stringify(q)).toString('base64');
+    // 100,000 `[` in a wrapper: the body's depth check never saw them (it overflowed the walk: a 500)
+    expect(extractQueryText({ bool: { must: [{ wrapper: { query: b64(`{"bool":{"should":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`) } }, m('oat')] } })).toBe('oat');
+    // wrappers in wrappers: four are read, a fifth is not
+    let q: unknown = m('milk');
+    for (let i = 0; i < 4; i++) q = { wrapper: { query: b64(q) } };
+    expect(extractQueryText(q)).toBe('milk');
+    expect(extractQueryText({ wrapper: { query: b64(q) } })).toBeUndefined();
+  });
 
   it('reads a URI search’s ?q= as query_string terms', () => {
     const d = detectRerank({ index: 'products', params: new URLSearchParams('q=title:(oat milk) -cow^2'), body: { ext: { vlrerank: {} } } }, registry);
