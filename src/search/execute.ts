@@ -172,7 +172,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   const timings: Record<string, number> = {};
   const p = spec.pipeline;
   const budgetMs = spec.budgetMs ?? p.budget_ms;
-  let paging = planPaging(spec);
+  let paging = planPaging(spec, (await deps.engine.info(credentialHeaders(opts.headers))).distribution);
   // an index whose `max_result_window` a refusal named before: asked within it at once (fix16: each
   // search cost one refused first stage); a window the client named is sent as named
   const learnt = spec.window === undefined ? deps.resultWindows?.get(opts.index, opts.headers) : undefined;
