@@ -18,6 +18,22 @@ export function queryParams(req: IncomingMessage): URLSearchParams {
 }
 
 /**
+ * The query string as the engines read it: one value per name, a repeated name's **last** (their
+ * REST layer puts each pair into a map, so `size=1&size=3` is 3 hits, `_source=false&_source=title`
+ * shows `title`). A reranked search read the first (`URLSearchParams.get`) for its page, `_source`
+ * view, `q` and pipeline, and sent the first stage the rest: 1 hit where the engine gives 3, the
+ * reranker scoring `q`'s first value while the engine matched its last (held-out probe round 31c).
+ */
+export function engineParams(req: IncomingMessage): URLSearchParams {
+  const all = queryParams(req);
+  const names = [...all.keys()];
+  if (new Set(names).size === names.length) return all;
+  const last = new Map<string, string>();
+  for (const [k, v] of all) last.set(k, v);
+  return new URLSearchParams([...last]);
+}
+
+/**
  * `?pretty` as the engines read it (present, and not `false`): an answer vlrerank builds — a
  * reranked search, or one of its own errors — is indented as the engine's own would be.
  */

@@ -20,7 +20,7 @@ import { readMsearchBody, readSearchBody } from './body.js';
 import { acceptedCoding, encode } from './compress.js';
 import { esProduct, opaqueId, sendError, type ErrorDeps, type UpstreamProduct } from './errors.js';
 import { forwardBuffered } from './proxy-route.js';
-import { clientId, clientSignal, hasBody, prettyAsked, queryParams } from './request.js';
+import { clientId, clientSignal, engineParams, hasBody, prettyAsked } from './request.js';
 import { answerJson, answerUnwanted, endInTurns } from './answer-json.js';
 import { ANSWER_CONTENT_TYPE, askedFormat, encodeAnswer, jsonObject } from './answer-format.js';
 
@@ -98,7 +98,8 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
       try {
         // the pipeline set serving now, taken once: a reload while this search runs does not change it (server/pipelines-reload.ts)
         const search = pinned();
-        const params = queryParams(req);
+        // a repeated name's last value, as the engine reads it (request.ts)
+        const params = engineParams(req);
         // bodies of 256 KiB and more are parsed in the JSON worker: a _search body whole, an _msearch one split into its items
         const always = kind !== 'msearch' ? mustParse(search, index, params, req.rawHeaders) : search.pipelines.hasDefault;
         const limits = { maxBytes: deps.maxJsonBodyBytes, maxDepth: search.maxJsonDepth ?? 1000, markers: MARKERS, always, worker: deps.jsonWorker };

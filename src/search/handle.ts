@@ -19,6 +19,7 @@ import { msearchItemsOf, parseMsearch, planMsearch, refusedConcurrency, rerunMov
 import { applyFilterPath, hasAnswerParams, parseFilterPath, withoutAnswerParams } from './filter-path.js';
 import type { NdjsonItem } from '../util/json-worker.js';
 import { assertMetadataKeys } from './msearch-header.js';
+import { hasBadRequestItem, refusedMsearchParams } from './msearch-params.js';
 import { credentialHeaders } from '../engine/targets.js';
 import { isEngineRefusal } from '../engine/auth-refusal.js';
 import { answerHeaders, isJsonBody } from './headers.js';
@@ -205,6 +206,9 @@ async function msearch(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sea
   await assertMetadataKeys(items, (name) => registry.get(name) !== undefined, async () => (await deps.engine.info(credentialHeaders(req.headers))).distribution);
   const run = { pathIndex: req.index, params, headers: req.headers, signal: req.signal?.(), client: req.client };
   const out = await runMsearch(plan, deps, run);
+  // URL parameters the engine refuses are its 400 for the whole request, not each item's (msearch-params.ts)
+  const whole = hasBadRequestItem(out.body.responses) ? await refusedMsearchParams(deps, run) : undefined;
+  if (whole) return { kind: 'answer', status: whole.status, headers: answerHeaders(whole.headers, deps.cors), body: whole.body };
   // items chosen through what an alias names, as kept, that got another pipeline's hits: asked again, once, as a _search is
   await rerunMoved(items, plan, out, deps, run, req.signal);
   return { kind: 'answer', status: 200, headers: out.headers, ...(filterPath ? { body: filtered(out.body, filterPath), whole: out.body } : { body: out.body }) };

@@ -62,18 +62,42 @@ function bad(field: string, reason: string): never {
   throw vlrError('VLR_BAD_REQUEST', `[${field}] ${reason}`, { details: { field } });
 }
 
-function intParam(params: URLSearchParams, body: Record<string, unknown>, key: 'from' | 'size', dflt: number): number {
+function intParam(params: URLSearchParams, body: Record<string, unknown>, key: 'from' | 'size', dflt: number, dialect: Dialect): number {
   const p = params.get(key);
-  const given: unknown = p !== null ? p : body[key];
+  if (p !== null) return urlInt(p, key, dialect);
+  const given: unknown = body[key];
   if (given === undefined) return dflt;
-  // the engine reads `"size": "10"` as 10 (numeric strings are coerced), and so does the query string
+  // the engine reads `"size": "10"` as 10 (numeric strings are coerced)
   let v: unknown = typeof given === 'string' && /^-?\d+$/.test(given.trim()) ? Number(given.trim()) : given;
   // in the body, a decimal — `7.5`, `"2.5"` — is cut to its integer part: the engines' parser coerces
   // it (Elasticsearch 8.19 and OpenSearch 2.19 answer `size: 1.5` with 1 hit); a reranked search
-  // refused it with a 400 (held-out probe round 29a). The URL's `?size=2.5` is the engines' 400.
-  if (p === null) v = truncatedDecimal(v);
+  // refused it with a 400 (held-out probe round 29a).
+  v = truncatedDecimal(v);
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v < 0) negative(key, v, dialect);
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) bad(key, `must be a non-negative integer, got [${typeof given === 'string' || typeof given === 'number' ? given : JSON.stringify(given)}]`); // 1e999 parses to Infinity, which JSON writes as null
   return v;
+}
+
+/**
+ * `?size=` / `?from=` read as the engines read an int parameter (Java's `Integer.parseInt`: an
+ * optional sign, ASCII digits, within 32 bits — `+5` and `007` taken, ` 5`, `5.0` and `2147483648`
+ * not), refused in the engines' words: a reranked search answered `size=+5` with a 400 the engine
+ * does not give, took `size=%205` the engine refuses, and named neither as the engine does (held-out
+ * probe round 31c).
+ */
+function urlInt(p: string, key: 'from' | 'size', dialect: Dialect): number {
+  const v = /^[+-]?\d+$/.test(p) ? Number(p) : NaN;
+  if (!Number.isInteger(v) || v > 2 ** 31 - 1 || v < -(2 ** 31)) {
+    throw vlrError('VLR_BAD_REQUEST', `Failed to parse int parameter [${key}] with value [${p}]`, { details: { caused_by: { type: 'number_format_exception', reason: `For input string: "${p}"` } } });
+  }
+  if (v < 0) negative(key, v, dialect);
+  return v === 0 ? 0 : v; // `-0` is 0
+}
+
+/** A negative `from` or `size`, refused in the engine's words (they differ on `from`). */
+function negative(key: 'from' | 'size', v: number, dialect: Dialect): never {
+  const reason = key === 'from' && dialect === 'elasticsearch' ? `[from] parameter cannot be negative but was [${v}]` : `[${key}] parameter cannot be negative, found [${v}]`;
+  throw vlrError('VLR_BAD_REQUEST', reason);
 }
 
 /** A finite decimal number, or a string of one, as the engines read it where an integer is due: its integer part. */
@@ -99,8 +123,8 @@ const REFUSED = {
   scroll: 'a scroll cannot be reranked; use from and size within the rerank window',
 } as const;
 
-/** Paging and refusals. Throws an ES-shaped 400 for what reranking cannot honour. */
-export function planPaging(spec: RerankSpec): Paging {
+/** Paging and refusals. Throws an ES-shaped 400 for what reranking cannot honour (`dialect`: the engine whose words a bad `from` is refused in). */
+export function planPaging(spec: RerankSpec, dialect: Dialect = 'elasticsearch'): Paging {
   const { body, params, pipeline } = spec;
   const refused = unrerankable(body, params);
   if (refused) bad(refused, REFUSED[refused]);
@@ -109,8 +133,8 @@ export function planPaging(spec: RerankSpec): Paging {
   if (storedFieldsNone(body.stored_fields) || storedFieldsNone(params.get('stored_fields'))) {
     bad('stored_fields', 'stored_fields [_none_] leaves hits without _id and _source, which reranking reads; remove it (use "_source": false to leave _source out of the answer)');
   }
-  const from = intParam(params, body, 'from', 0);
-  const size = intParam(params, body, 'size', 10);
+  const from = intParam(params, body, 'from', 0, dialect);
+  const size = intParam(params, body, 'size', 10, dialect);
   const needed = from + size;
   // `size: 0` (totals, aggregations): reranking the window would be spent on hits nobody is shown
   // — a facet request on a default pipeline computed 300 abstracts (held-out probe round 10b): fetch 0

