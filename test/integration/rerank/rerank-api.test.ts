@@ -200,6 +200,21 @@ describe('Cohere / Jina / vLLM compatible', () => {
     expect(score(big, 0)).toBe(score(whole, 0));
   });
 
+  // the text model reads 512 tokens of a query (Cohere reads 2,048): the rest was dropped with
+  // nothing said — a question whose point came last ranked on its preamble (held-out probe round 31a)
+  it('a query text past the text model\'s window is read to it, and the answer says so in its warnings', async () => {
+    const long = `${'the weather report for the coming week. '.repeat(120)}a rocket launching`;
+    const r = await post('/v1/rerank', { query: long, documents: ['a rocket on a launch pad', 'a cup of coffee'] });
+    expect(r.status).toBe(200);
+    expect(r.json.meta.warnings).toEqual([expect.stringMatching(/^the query text is \d+ tokens or more: the text model reads its first 512/)]);
+    const native = await post('/_vlrerank/rerank', { query: { text: long }, documents: [{ text: 'a rocket on a launch pad' }] });
+    expect(native.json.warnings).toEqual(r.json.meta.warnings);
+    // a query within the window (more characters than 512, fewer tokens) says nothing
+    const within = await post('/v1/rerank', { query: 'the weather report for the coming week. '.repeat(20), documents: ['a cup of coffee'] });
+    expect(within.status).toBe(200);
+    expect(within.json.meta.warnings).toBeUndefined();
+  });
+
   it('errors come in the compatible shape (message/type/code) with the ES error inside', async () => {
     const r = await post('/v1/rerank', { query: 'x', documents: [{ content: [{ type: 'audio_url' }] }] });
     expect(r.status).toBe(400);
