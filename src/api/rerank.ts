@@ -204,8 +204,10 @@ function rankFieldsText(doc: unknown, fields: readonly string[], field: string):
     if (['image', 'video', 'content'].some((k) => o[k] !== undefined && o[k] !== null)) return doc;
     throw vlrError('VLR_BAD_REQUEST', `[${field}] has none of the rank_fields [${fields.join(', ')}]`, { details: { field } });
   }
-  // a photo or clip of the document still counts beside the fields' text
-  return { text: lines.join('\n'), ...(o.image !== undefined ? { image: o.image } : {}), ...(o.video !== undefined ? { video: o.video } : {}) };
+  // a photo or clip of the document still counts beside the fields' text — one in its `content`
+  // parts too (they were dropped: ranked on the fields alone, held-out probe round 31a)
+  const media = Array.isArray(o.content) ? (compatItem({ content: o.content }, field) as Item) : (o as Item);
+  return { text: lines.join('\n'), ...(media.image != null ? { image: media.image } : {}), ...(media.video != null ? { video: media.video } : {}) };
 }
 
 interface CompatRequest {

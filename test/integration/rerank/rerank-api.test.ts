@@ -137,6 +137,11 @@ describe('Cohere / Jina / vLLM compatible', () => {
     expect(score(r, 1)).toBe(score(alone, 0));
     expect(score(r, 2)).toBe(score(alone, 1));
     expect(r.json.results[0].document).toEqual(photo);
+    // beside the fields, a photo in content parts counts as one under `image` does (it was dropped)
+    const titled = await post('/v1/rerank', { query: 'a cup of coffee', documents: [{ title: 'a product', ...parts }, { title: 'a product', ...photo }, { title: 'a product' }], rank_fields: ['title'] });
+    expect(titled.status).toBe(200);
+    expect(score(titled, 0)).toBe(score(titled, 1));
+    expect(score(titled, 0)).not.toBe(score(titled, 2));
   });
 
   // rank_fields naming a method every object inherits read it off Object.prototype on a document
