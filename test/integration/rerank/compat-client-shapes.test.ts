@@ -58,6 +58,26 @@ describe("TEI's /rerank", () => {
     expect(r.json).toEqual({ error: expect.stringContaining(message), error_type: 'Validation' });
   });
 
+  // `texts` that is not an array made the body a Cohere/vLLM one: a 400 "[documents] must be an
+  // array" in their shape, naming a field the TEI client never sent; and a body with `texts` on
+  // /v1/rerank, /v2/rerank or /score was answered in TEI's shape (held-out probe round 31a)
+  it("texts not an array → 422 in TEI's shape naming texts; TEI's shape on /rerank only", async () => {
+    for (const bad of ['a cup of coffee', { a: 1 }, 5]) {
+      const r = await post('/rerank', { query: 'q', texts: bad });
+      expect(r, JSON.stringify(bad)).toEqual({ status: 422, json: { error: expect.stringContaining('[texts] must be an array'), error_type: 'Validation' } });
+    }
+    // `documents: null` beside texts is not given: still TEI
+    const nul = await post('/rerank', { query: 'a cup of coffee', texts, documents: null });
+    expect(nul.status).toBe(200);
+    expect(Array.isArray(nul.json)).toBe(true);
+    for (const path of ['/v1/rerank', '/v2/rerank', '/score']) {
+      const r = await post(path, { query: 'q', text_1: 'q', texts: ['a'] });
+      expect(r.status, path).toBe(400);
+      expect(r.json, path).toMatchObject({ object: 'error', code: 400 });
+      expect(r.json.error_type, path).toBeUndefined();
+    }
+  });
+
   it('empty texts → 400 Empty, too many texts → 413 Validation, as TEI answers them', async () => {
     const empty = await post('/rerank', { query: 'q', texts: [] });
     expect(empty).toEqual({ status: 400, json: { error: expect.stringContaining('[texts] must hold at least one document'), error_type: 'Empty' } });

@@ -41,6 +41,19 @@ describe('video sampling on the compatible rerank APIs', () => {
     expect(r.body.usage!.video_frames).toBe(5);
   });
 
+  // vLLM's /score and TEI's /rerank dropped them again (held-out probe round 31a): `{video,
+  // max_frames: 1}` scored as the default sampling — the same pair, two scores across the APIs
+  it("/score and TEI's /rerank read an item's max_frames too: the score /v1/rerank gives", { timeout: 120_000 }, async () => {
+    const items = [{ video: CLIP, max_frames: 1 }, { video: CLIP }];
+    const cohere = (await post('/v1/rerank', { query: 'cars on a road', documents: items })).body as unknown as { results: Array<{ index: number; relevance_score: number }> };
+    const want = [0, 1].map((i) => cohere.results.find((r) => r.index === i)!.relevance_score);
+    expect(want[0]).not.toBe(want[1]);
+    const score = (await post('/score', { text_1: 'cars on a road', text_2: items })).body as unknown as { data: Array<{ score: number }> };
+    expect(score.data.map((d) => d.score)).toEqual(want);
+    const tei = (await post('/rerank', { query: 'cars on a road', texts: items })).body as unknown as Array<{ index: number; score: number }>;
+    expect([0, 1].map((i) => tei.find((r) => r.index === i)!.score)).toEqual(want);
+  });
+
   it('a bad value is a 400 naming the field', async () => {
     const r = await post('/v1/rerank', { query: 'cars on a road', documents: ['a car', { video: CLIP, fps: 0 }] });
     expect(r.status).toBe(400);

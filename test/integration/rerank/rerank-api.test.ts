@@ -125,6 +125,40 @@ describe('Cohere / Jina / vLLM compatible', () => {
     expect(bad.json.message).toContain('[rank_fields]');
   });
 
+  // `text` beside `content` parts was dropped silently: the parts alone were ranked (held-out probe round 31a)
+  it('/v1/rerank: a text (or photo) beside content parts is part of the item', async () => {
+    const part = { type: 'image_url', image_url: { url: img('coffee') } };
+    const documents = [{ text: 'a rocket on a launch pad', content: [part] }, { text: 'a rocket on a launch pad', image: img('coffee') }, { content: [part] }, { image: img('coffee'), content: [{ type: 'text', text: 'a rocket on a launch pad' }] }];
+    const r = await post('/v1/rerank', { query: 'a cup of coffee', documents });
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+    const score = (i: number) => r.json.results.find((y: any) => y.index === i).relevance_score;
+    expect(score(0)).toBe(score(1));
+    expect(score(3)).toBe(score(1));
+    expect(score(0)).not.toBe(score(2));
+    const two = await post('/v1/rerank', { query: 'q', documents: [{ image: img('coffee'), content: [part] }] });
+    expect(two.status).toBe(400);
+    expect(two.json.message).toContain('[documents[0]] only one image per item is supported');
+  });
+
+  // a photo-only item in a catalog whose other items have the fields named was a 400 for the whole
+  // request (held-out probe round 31a): it is ranked on its photo (or content parts) as without rank_fields
+  it('/v1/rerank: a document with none of the rank_fields but a photo or content parts is ranked on them', async () => {
+    const photo = { image: img('coffee') };
+    const parts = { content: [{ type: 'image_url', image_url: { url: img('coffee') } }] };
+    const r = await post('/v1/rerank', { query: 'a cup of coffee', documents: [{ title: 'Falcon 9 lifts off' }, photo, parts], rank_fields: ['title'] });
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+    const alone = await post('/v1/rerank', { query: 'a cup of coffee', documents: [photo, parts] });
+    const score = (x: any, i: number) => x.json.results.find((y: any) => y.index === i).relevance_score;
+    expect(score(r, 1)).toBe(score(alone, 0));
+    expect(score(r, 2)).toBe(score(alone, 1));
+    expect(r.json.results[0].document).toEqual(photo);
+    // beside the fields, a photo in content parts counts as one under `image` does (it was dropped)
+    const titled = await post('/v1/rerank', { query: 'a cup of coffee', documents: [{ title: 'a product', ...parts }, { title: 'a product', ...photo }, { title: 'a product' }], rank_fields: ['title'] });
+    expect(titled.status).toBe(200);
+    expect(score(titled, 0)).toBe(score(titled, 1));
+    expect(score(titled, 0)).not.toBe(score(titled, 2));
+  });
+
   // rank_fields naming a method every object inherits read it off Object.prototype on a document
   // without that field: a 400 "[documents[0].constructor] … must be a string" where a missing field
   // is left out (held-out probe round 24b); a document that has such a field is ranked on it
@@ -184,6 +218,21 @@ describe('Cohere / Jina / vLLM compatible', () => {
     // at or above the model's window (512) nothing changes
     const big = await post('/v2/rerank', { query, documents, max_tokens_per_doc: 4096 });
     expect(score(big, 0)).toBe(score(whole, 0));
+  });
+
+  // the text model reads 512 tokens of a query (Cohere reads 2,048): the rest was dropped with
+  // nothing said — a question whose point came last ranked on its preamble (held-out probe round 31a)
+  it('a query text past the text model\'s window is read to it, and the answer says so in its warnings', async () => {
+    const long = `${'the weather report for the coming week. '.repeat(120)}a rocket launching`;
+    const r = await post('/v1/rerank', { query: long, documents: ['a rocket on a launch pad', 'a cup of coffee'] });
+    expect(r.status).toBe(200);
+    expect(r.json.meta.warnings).toEqual([expect.stringMatching(/^the query text is \d+ tokens or more: the text model reads its first 512/)]);
+    const native = await post('/_vlrerank/rerank', { query: { text: long }, documents: [{ text: 'a rocket on a launch pad' }] });
+    expect(native.json.warnings).toEqual(r.json.meta.warnings);
+    // a query within the window (more characters than 512, fewer tokens) says nothing
+    const within = await post('/v1/rerank', { query: 'the weather report for the coming week. '.repeat(20), documents: ['a cup of coffee'] });
+    expect(within.status).toBe(200);
+    expect(within.json.meta.warnings).toBeUndefined();
   });
 
   it('errors come in the compatible shape (message/type/code) with the ES error inside', async () => {

