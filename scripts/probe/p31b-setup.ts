@@ -5,9 +5,10 @@
  * Field types a thin build lacks (join, percolator, rank_feature, geo_shape) are dropped and said.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { REPO_ROOT } from '../engines.js';
 
-const DATA = '/work/shared/data/coco-captions-mini';
+const DATA = resolve(REPO_ROOT, '../shared/data/coco-captions-mini');
 const [url, kind] = [process.argv[2]!, process.argv[3] as 'es' | 'os'];
 
 async function call(method: string, path: string, body?: unknown, nd = false): Promise<any> {
