@@ -1,7 +1,8 @@
 /**
  * The rerank APIs over HTTP: `POST /_vlrerank/rerank` (errors ES-shaped, mounted under
  * /_vlrerank), the Cohere / Jina / vLLM-compatible `POST /v1/rerank`, `/v2/rerank`, `/rerank` and
- * vLLM's score API `POST /score`, `/v1/score` (errors in those APIs' shape, the body reader's
+ * vLLM's score API `POST /score`, `/v1/score`, and the vendors' discovery endpoints (`GET /v1/models`;
+ * `/info`, `/models`, `/health` on a worker only: discoveryRoutes) (errors in those APIs' shape, the body reader's
  * included: bad JSON, 413, 415, depth; a wrong method a 405 with `Allow`, methods.ts). Bodies are
  * read by body.ts's strict reader (one supported coding, utf-8, server.maxJsonBodyBytes,
  * server.maxJsonDepth), per route: there is no global body parser (passthrough bodies stream).
