@@ -7,7 +7,8 @@
  *   `{content:[parts]}` (OpenAI-style parts), `top_n`, `return_documents`, `instruction`, Cohere v1's
  *   `rank_fields` (objects ranked on the fields named) →
  *   `{id, model, results:[{index, relevance_score, document?}], usage, meta}`; on `/rerank`, TEI's
- *   `{query, texts}` → `[{index, score, text?}]` (rerank-tei.ts).
+ *   `{query, texts}` → `[{index, score, text?}]` (rerank-tei.ts), and on it and `/v1/rerank`
+ *   Infinity's body (`raw_scores` beside `documents`) in Infinity's shape (rerank-infinity.ts).
  * Both return per-stage timing headers: x-vlrerank-queue-ms, -features-ms, -inference-ms, -total-ms.
  * Each call has a time budget (budget.ts: `x-vlrerank-budget-ms`, else `rerank.apiBudgetMs`): media
  * not arrived in time are named like failed media; past it a 504 in the API's shape.

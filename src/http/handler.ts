@@ -28,7 +28,7 @@ import { changesIndexPipelines } from '../ingest/index-pipelines.js';
  * (a `true` only means "walk the routers as before"): express matches its own endpoints case-insensitively
  * and ignores a trailing slash, so the check is on the lower-cased path, by substring.
  *   - /_vlrerank/… and the rerank APIs (/rerank, /v1/rerank, /v2/rerank): "rerank"; vLLM's score
- *     API: /score, /v1/score (a trailing slash too, as express matches);
+ *     API: /score, /v1/score (a trailing slash too, as express matches); the model list /v1/models;
  *   - search interception (_search, _msearch, any method — GET routes also answer HEAD): "search";
  *     `_rank_eval` (measured reranked where a pipeline reranks: search/rank-eval.ts);
  *   - ingest (POST/PUT _bulk, _doc, _create; POST _update), unless `ingest` is false (no pipeline
@@ -37,12 +37,14 @@ import { changesIndexPipelines } from '../ingest/index-pipelines.js';
  * An area that mounts a new intercept route must extend this check.
  */
 const SCORE_API = new Set(['/score', '/score/', '/v1/score', '/v1/score/']);
+/** OpenAI's and vLLM's model list, served on a proxy too (rerank-routes.ts `discoveryRoutes`). */
+const DISCOVERY = new Set(['/v1/models', '/v1/models/']);
 
 export function mayIntercept(method: string | undefined, url: string | undefined, ingest = true): boolean {
   if (!url) return true;
   const q = url.indexOf('?');
   const p = (q < 0 ? url : url.slice(0, q)).toLowerCase();
-  if (p.includes('%') || p.includes('rerank') || p.includes('search') || p.includes('_rank_eval') || SCORE_API.has(p)) return true;
+  if (p.includes('%') || p.includes('rerank') || p.includes('search') || p.includes('_rank_eval') || SCORE_API.has(p) || DISCOVERY.has(p)) return true;
   if (ingest && (method === 'POST' || method === 'PUT')) return p.includes('_bulk') || p.includes('_doc') || p.includes('_create') || p.includes('_update');
   return false;
 }

@@ -1,13 +1,16 @@
 /**
  * The rerank APIs over HTTP: `POST /_vlrerank/rerank` (errors ES-shaped, mounted under
  * /_vlrerank), the Cohere / Jina / vLLM-compatible `POST /v1/rerank`, `/v2/rerank`, `/rerank` and
- * vLLM's score API `POST /score`, `/v1/score` (errors in those APIs' shape, the body reader's
+ * vLLM's score API `POST /score`, `/v1/score`, and the vendors' discovery endpoints (`GET /v1/models`;
+ * `/info`, `/models`, `/health` on a worker only: discoveryRoutes) (errors in those APIs' shape, the body reader's
  * included: bad JSON, 413, 415, depth; a wrong method a 405 with `Allow`, methods.ts). Bodies are
  * read by body.ts's strict reader (one supported coding, utf-8, server.maxJsonBodyBytes,
  * server.maxJsonDepth), per route: there is no global body parser (passthrough bodies stream).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
+import { healthUnix, infinityModels, openAiModels, teiInfo, type DiscoveryReranker } from '../api/discovery.js';
+import { isInfinityRequest, rerankInfinity } from '../api/rerank-infinity.js';
 import { isTeiRequest, rerankTei } from '../api/rerank-tei.js';
 import { API_WORK, rerankCompat, rerankNative, type ApiAnswer, type ApiCall, type CompatVersion } from '../api/rerank.js';
 import { BUDGET_HEADER } from '../api/budget.js';
@@ -24,7 +27,7 @@ import { onlyMethods } from './methods.js';
 import { clientId, clientSignal } from './request.js';
 
 export interface RerankRouteDeps extends ErrorDeps {
-  reranker: Pick<Reranker, 'process'> & { admission?: Pick<Admission, 'refuseEarly'> } & ScoreDeps['reranker'];
+  reranker: Pick<Reranker, 'process'> & { admission?: Pick<Admission, 'refuseEarly'> } & ScoreDeps['reranker'] & DiscoveryReranker;
   maxJsonBodyBytes: number;
   maxJsonDepth: number;
   /** Parses bodies of SMALL_BODY bytes and more off the main thread (built by the composition root). */
@@ -135,9 +138,14 @@ export function compatRerankRouter(deps: RerankRouteDeps, options: { forwardsInd
       sendCompatError(res, e, deps, teiPath && isTeiRequest(req.body));
     }
   };
-  // `/rerank` is TEI's path too: its body (`texts`, no `documents`) is answered in its shape
+  // `/rerank` is TEI's path too: its body (`texts`, no `documents`) is answered in its shape; and
+  // Infinity's (`raw_scores` beside `documents`), on `/v1/rerank` too (its `--url-prefix /v1`)
   const handler = (version: CompatVersion) =>
-    answer((body, call) => (version === 'plain' && isTeiRequest(body) ? rerankTei(deps.reranker, body as Parameters<typeof rerankTei>[1], call) : rerankCompat(deps.reranker, version, body, call)), version === 'plain');
+    answer((body, call) => {
+      if (version === 'plain' && isTeiRequest(body)) return rerankTei(deps.reranker, body as Parameters<typeof rerankTei>[1], call);
+      if (version !== 'v2' && isInfinityRequest(body)) return rerankInfinity(deps.reranker, body as Record<string, unknown>, call);
+      return rerankCompat(deps.reranker, version, body, call);
+    }, version === 'plain');
   const score = answer((body, call) => scoreVllm(deps, body, call));
   const early = admitEarly(deps);
   const parser = jsonBody(deps);
@@ -150,5 +158,41 @@ export function compatRerankRouter(deps: RerankRouteDeps, options: { forwardsInd
   r.post('/score', early, parser, bodyErrors, score);
   const post = onlyMethods('POST');
   for (const p of ['/v1/rerank', '/v2/rerank', '/v1/score', ...(options.forwardsIndexPaths ? [] : ['/rerank', '/score'])]) r.all(p, post, bodyErrors);
+  discoveryRoutes(r, deps, options);
   return r;
+}
+
+/**
+ * The vendors' discovery endpoints (api/discovery.ts), served only where no engine path can be meant:
+ * - `GET /v1/models` everywhere: no engine has a GET there (ES 8.19 answers 405 "allowed: [POST]",
+ *   its typed index-a-document of REST compatibility v7; ES 9.2, OpenSearch 2.19 and 3.6 "no
+ *   handler found"), so its other methods still reach the engine on a proxy. `/v1/models/{id}`
+ *   (OpenAI's one-model get; vLLM has none) is ES 8's typed get of a document under compatibility
+ *   v7: not served.
+ * - `GET /info` (TEI), `/models` (Infinity), `/health` (Infinity, TEI, vLLM): one segment is
+ *   `GET /{index}` to the engine, get-index of an index or alias of that name — a drop-in user's
+ *   `GET /models` must keep reaching it, and answering only when the engine says there is no such
+ *   index would tell an `indices.get` of a missing index that it exists. So a proxy forwards them as
+ *   before; a worker (server.role: worker, no engine behind it) serves them, a wrong method a 405.
+ */
+function discoveryRoutes(r: Router, deps: RerankRouteDeps, options: { forwardsIndexPaths: boolean }): void {
+  const get = (run: () => Promise<Record<string, unknown>> | Record<string, unknown>) => async (_req: Request, res: Response) => {
+    try {
+      const body = Buffer.from(JSON.stringify(await run()));
+      if (answerUnwanted(res)) return;
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      await endInTurns(res, body);
+    } catch (e) {
+      sendCompatError(res, e, deps);
+    }
+  };
+  const get405 = onlyMethods('GET');
+  const bodyErrors = (err: unknown, _req: Request, res: Response, _next: NextFunction) => sendCompatError(res, err, deps);
+  r.get('/v1/models', get(() => openAiModels(deps.reranker)));
+  if (options.forwardsIndexPaths) return;
+  r.all('/v1/models', get405, bodyErrors);
+  r.get('/info', get(() => teiInfo(deps.reranker)));
+  r.get('/models', get(() => infinityModels(deps.reranker)));
+  r.get('/health', get(() => healthUnix()));
+  for (const p of ['/info', '/models', '/health']) r.all(p, get405, bodyErrors);
 }

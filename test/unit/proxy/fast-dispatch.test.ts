@@ -49,7 +49,12 @@ describe('mayIntercept', () => {
       ['PUT', '/products/_doc/1'],
       ['POST', '/products/_update/1'],
       ['GET', '/pro%64ucts/_doc/1'],
+      // OpenAI's and vLLM's model list (rerank-routes.ts discoveryRoutes), any case and a trailing slash as express matches
+      ['GET', '/v1/models'],
+      ['GET', '/V1/Models/?x=1'],
     ] as const) expect(mayIntercept(m, u), `${m} ${u}`).toBe(true);
+    // one segment is GET /{index} to the engine: never taken by a proxy's routers
+    for (const u of ['/info', '/models', '/health', '/v1/models/m1']) expect(mayIntercept('GET', u), u).toBe(false);
   });
   it('sends writes straight to the proxy when no pipeline adds vectors at ingest, and keeps the rest', () => {
     for (const [m, u] of [
