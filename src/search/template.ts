@@ -27,7 +27,7 @@ const SEARCH_KEYS = new Set(['explain', 'profile']);
 type Json = Record<string, unknown>;
 
 /** The engine's rendering of `{id | source, params}`; undefined when it does not render it (the engine then answers the request itself). */
-async function render(deps: SearchHandlerDeps, template: Json, headers: readonly string[], signal?: AbortSignal): Promise<Json | undefined> {
+export async function render(deps: SearchHandlerDeps, template: Json, headers: readonly string[], signal?: AbortSignal): Promise<Json | undefined> {
   const res = await deps.pool.request({
     method: 'POST',
     path: '/_render/template',
