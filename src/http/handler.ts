@@ -31,6 +31,7 @@ import { changesIndexPipelines } from '../ingest/index-pipelines.js';
  *     API: /score, /v1/score (a trailing slash too, as express matches); the model list /v1/models;
  *   - search interception (_search, _msearch, any method — GET routes also answer HEAD): "search";
  *     `_rank_eval` (measured reranked where a pipeline reranks: search/rank-eval.ts);
+ *   - `_count`, `_explain/{id}`, `_validate/query` (their body's `ext.vlrerank` removed: search/query-only.ts);
  *   - ingest (POST/PUT _bulk, _doc, _create; POST _update), unless `ingest` is false (no pipeline
  *     adds vectors at ingest, so the ingest router hands every write to the proxy anyway);
  *   - a percent-encoded path could spell any of these: always the routers.
@@ -39,12 +40,14 @@ import { changesIndexPipelines } from '../ingest/index-pipelines.js';
 const SCORE_API = new Set(['/score', '/score/', '/v1/score', '/v1/score/']);
 /** OpenAI's and vLLM's model list, served on a proxy too (rerank-routes.ts `discoveryRoutes`). */
 const DISCOVERY = new Set(['/v1/models', '/v1/models/']);
+/** `_count`, `_explain/{id}`, `_validate/query`: a body carrying `ext.vlrerank` is sent without it (search/query-only.ts). */
+const QUERY_ONLY = ['/_count', '/_explain/', '/_validate/'];
 
 export function mayIntercept(method: string | undefined, url: string | undefined, ingest = true): boolean {
   if (!url) return true;
   const q = url.indexOf('?');
   const p = (q < 0 ? url : url.slice(0, q)).toLowerCase();
-  if (p.includes('%') || p.includes('rerank') || p.includes('search') || p.includes('_rank_eval') || SCORE_API.has(p) || DISCOVERY.has(p)) return true;
+  if (p.includes('%') || p.includes('rerank') || p.includes('search') || p.includes('_rank_eval') || QUERY_ONLY.some((e) => p.includes(e)) || SCORE_API.has(p) || DISCOVERY.has(p)) return true;
   if (ingest && (method === 'POST' || method === 'PUT')) return p.includes('_bulk') || p.includes('_doc') || p.includes('_create') || p.includes('_update');
   return false;
 }
@@ -76,7 +79,7 @@ export function readsBody(method: string | undefined, url: string): boolean {
   if (!mayIntercept(method, url, false)) return false;
   const q = url.indexOf('?');
   const p = (q < 0 ? url : url.slice(0, q)).toLowerCase();
-  return p.startsWith('/_vlrerank/') || p.includes('rerank') || SCORE_API.has(p) || p.includes('_search') || p.includes('_msearch') || p.includes('_rank_eval');
+  return p.startsWith('/_vlrerank/') || p.includes('rerank') || SCORE_API.has(p) || p.includes('_search') || p.includes('_msearch') || p.includes('_rank_eval') || QUERY_ONLY.some((e) => p.includes(e));
 }
 
 /**

@@ -14,6 +14,7 @@ import { pinPipelines } from './pinned.js';
 import { forwardsAsReceived, handleMsearch, handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from '../search/handle.js';
 import { handleRankEval } from '../search/rank-eval.js';
 import { handleMsearchTemplate, handleSearchTemplate } from '../search/template.js';
+import { withoutRerankAsk, type QueryOnlyEndpoint } from '../search/query-only.js';
 import type { JsonWorker } from '../util/json-worker.js';
 import { noteRerank, searchRerankNote } from './access-log.js';
 import { readMsearchBody, readSearchBody } from './body.js';
@@ -79,6 +80,16 @@ function sourceParam(params: URLSearchParams, raw: readonly string[]): { body: S
   return { body: { raw: Buffer.from(source), text: source }, params: rest, headers };
 }
 
+/**
+ * A `Warning` header (RFC 7234 §5.5, as the engines write theirs: `299 <agent> "<text>"`). In front of
+ * Elasticsearch the agent starts `Elasticsearch-`: its official client keeps only warnings whose
+ * agent does (`meta.warnings`, @elastic/transport), and Kibana's console shows those.
+ */
+function warning(text: string, product: UpstreamProduct | undefined): string {
+  const elastic = Object.keys(esProduct(product) ?? {}).some((k) => k.toLowerCase() === 'x-elastic-product');
+  return `299 ${elastic ? 'Elasticsearch-vlrerank' : 'vlrerank'} "${text.replace(/["\\]/g, '\\$&')}"`;
+}
+
 /** `template` (`_search/template`) is served by the router alone: the fast dispatch never takes those paths. */
 export interface SearchRouteHandlers {
   search: SearchRouteHandler;
@@ -88,6 +99,8 @@ export interface SearchRouteHandlers {
   msearchTemplate?: SearchRouteHandler;
   /** `_rank_eval` (search/rank-eval.ts), the router's alone too. */
   rankEval?: SearchRouteHandler;
+  /** `_count`, `_explain/{id}`, `_validate/query` (search/query-only.ts), the router's alone too. */
+  queryOnly?: (endpoint: QueryOnlyEndpoint) => SearchRouteHandler;
 }
 
 export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandlers> {
@@ -132,8 +145,26 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         sendError(res, e, deps, esProduct(deps.upstreamProduct));
       }
     };
+  // `_count`, `_explain/{id}`, `_validate/query`: the engine's, of the first stage; a body carrying
+  // `ext.vlrerank` is sent without it, the answer warned (search/query-only.ts; held-out probe round 31e)
+  const queryOnly =
+    (endpoint: QueryOnlyEndpoint): SearchRouteHandler =>
+    async (req, res, _index, next) => {
+      try {
+        if (!hasBody(req)) return next();
+        const maxDepth = deps.search.maxJsonDepth ?? 1000;
+        const body = await readSearchBody(req, { maxBytes: deps.maxJsonBodyBytes, maxDepth, markers: ['vlrerank'], always: false, worker: deps.jsonWorker });
+        const out = withoutRerankAsk(endpoint, body, req.rawHeaders, maxDepth);
+        if (!out) return await forwardBuffered(deps.pool, req, res, body.raw);
+        res.setHeader('warning', warning(out.note, deps.upstreamProduct)); // the engine's own warnings, if it adds any, replace it
+        return await forwardBuffered(deps.pool, req, res, out.body, true);
+      } catch (e) {
+        await deps.cors?.ask(deps.pool, req.headers.origin);
+        sendError(res, e, deps, esProduct(deps.upstreamProduct));
+      }
+    };
   // `plain`: the handler's own first decision (forwardsAsReceived) is taken here, before it is called
-  return { search: route(handleSearch, 'search', 'search'), msearch: route(handleMsearch, 'msearch', 'msearch'), template: route(handleSearchTemplate, 'template'), msearchTemplate: route(handleMsearchTemplate, 'msearch'), rankEval: route(handleRankEval, 'template') };
+  return { search: route(handleSearch, 'search', 'search'), msearch: route(handleMsearch, 'msearch', 'msearch'), template: route(handleSearchTemplate, 'template'), msearchTemplate: route(handleMsearchTemplate, 'msearch'), rankEval: route(handleRankEval, 'template'), queryOnly };
 }
 
 export function searchRouter(handlers: SearchRouteHandlers): Router {
@@ -158,5 +189,12 @@ export function searchRouter(handlers: SearchRouteHandlers): Router {
   serve('/_msearch/template', handlers.msearchTemplate);
   // `_rank_eval` measures the reranked order where `_search` reranks (search/rank-eval.ts; held-out probe round 18c)
   serve('/_rank_eval', handlers.rankEval);
+  // `_count`, `_validate/query` with and without an index, `_explain/{id}` with one (search/query-only.ts)
+  if (handlers.queryOnly) {
+    serve('/_count', handlers.queryOnly('_count'));
+    serve('/_validate/query', handlers.queryOnly('_validate/query'));
+    const explain = route(handlers.queryOnly('_explain'));
+    router.get('/:index/_explain/:id', explain).post('/:index/_explain/:id', explain);
+  }
   return router;
 }

@@ -14,9 +14,13 @@
  * search's own `vlrerank` report: pipeline, window, degraded…).
  *
  * The searches run at most `max_concurrent_searches` (the body's; else `_msearch`'s bound) at once.
+ * A rated request that uses `template_id` (the body's `templates`, as Kibana and the engines' docs
+ * write a rank evaluation) is rendered by the engine with its `params` first (`_render/template`, the
+ * client's credentials) and measured as the search it renders to; it was the engine's first stage,
+ * unsaid, on an index whose every `_search` is reranked (held-out probe round 31e; round 18c's leftover).
  * Left to the engine as sent: a request nothing covers or asks to rerank (the engine's first stage, as
- * before), one that uses `template_id` (templates are not rendered here), and one whose search vlrerank
- * did not answer 200 (the engine then reports its own failure for it).
+ * before), a template the engine does not render (its own failure follows), and one whose search
+ * vlrerank did not answer 200 (the engine then reports its own failure for it).
  */
 import { onBehalfHeaders } from '../engine/targets.js';
 import { handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from './handle.js';
@@ -24,7 +28,7 @@ import { answerHeaders, isJsonBody } from './headers.js';
 import { MSEARCH_RERANK_CONCURRENCY } from './msearch.js';
 import { Semaphore } from '../util/semaphore.js';
 import { isObject } from '../util/is-object.js';
-import { bodyValue } from './template.js';
+import { bodyValue, render } from './template.js';
 
 type Json = Record<string, unknown>;
 
@@ -68,13 +72,23 @@ async function rerankedHits(deps: SearchHandlerDeps, req: SearchRequest, request
   return { hits: pinned, report: out.vlrerank };
 }
 
+/** The search a templated rated request renders to (its template's own `params` under the request's); undefined: the engine's to answer. */
+async function renderedRequest(deps: SearchHandlerDeps, req: SearchRequest, template: Json | undefined, params: unknown): Promise<Json | undefined> {
+  if (!template || (template.id === undefined && template.source === undefined) || (params !== undefined && !isObject(params))) return undefined;
+  const { id, source } = template;
+  const merged = { ...(isObject(template.params) ? template.params : {}), ...(params ?? {}) };
+  return render(deps, { id, source, params: merged }, req.headers, req.signal?.());
+}
+
 export async function handleRankEval(deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> {
   if (!req.body) return { kind: 'proxy' };
   const asSent: SearchResult = { kind: 'forward', body: req.body.raw, rewritten: false };
   if (!isJsonBody(req.headers)) return asSent;
   const pre = req.body.parsed;
   const text = req.body.text;
-  const asks = pre ? pre.hasMarker : text !== undefined && MARKERS.some((m) => text.includes(m));
+  // a stored template may hold the ask itself: read whenever a pipeline may cover the index (as _search/template)
+  const templated = (pre ? isObject(pre.value) && pre.value.templates !== undefined : text !== undefined && text.includes('"templates"')) && (deps.pipelines.forIndex(req.index) !== undefined || deps.pipelines.resolvable(req.index));
+  const asks = templated || (pre ? pre.hasMarker : text !== undefined && MARKERS.some((m) => text.includes(m)));
   if (!asks && !(req.mustParse ?? mustParse(deps, req.index, req.params, req.headers))) return asSent;
   const body = bodyValue(req.body)?.value; // undefined: the engine's parse error
   if (!isObject(body) || !Array.isArray(body.requests) || !isObject(body.metric)) return asSent;
@@ -85,12 +99,15 @@ export async function handleRankEval(deps: SearchHandlerDeps, req: SearchRequest
   // asked the rerank queue together would be shed as `overloaded` and measured in first-stage order
   const mcs = body.max_concurrent_searches;
   const turns = new Semaphore(typeof mcs === 'number' && Number.isSafeInteger(mcs) && mcs >= 1 ? mcs : MSEARCH_RERANK_CONCURRENCY);
+  const templates = new Map<unknown, Json>();
+  if (Array.isArray(body.templates)) for (const t of body.templates) if (isObject(t) && isObject(t.template)) templates.set(t.id, t.template);
   const reranked = await Promise.all(
     requests.map(async (r) => {
-      if (!isObject(r) || !isObject(r.request) || r.template_id !== undefined) return undefined;
+      if (!isObject(r)) return undefined;
       const release = await turns.acquire(req.signal?.());
       try {
-        return await rerankedHits(deps, req, r.request, k);
+        const search = r.template_id === undefined ? (r.request === undefined ? undefined : r.request) : await renderedRequest(deps, req, templates.get(r.template_id), r.params);
+        return isObject(search) ? await rerankedHits(deps, req, search, k) : undefined;
       } finally {
         release();
       }
@@ -106,7 +123,9 @@ export async function handleRankEval(deps: SearchHandlerDeps, req: SearchRequest
     const id = String(r.id);
     scores.set(id, new Map(got.hits.map((h) => [`${h.index}\u0000${h.id}`, h.score])));
     measured[id] = got.report;
-    return { ...r, request: pinnedQuery(got.hits) };
+    // a templated request is measured as the search it rendered to: its template reference goes with it
+    const { template_id: _t, params: _p, ...rest } = r;
+    return { ...(r.template_id === undefined ? r : rest), request: pinnedQuery(got.hits) };
   });
   const qs = req.params.toString();
   const res = await deps.pool.request({

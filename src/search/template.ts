@@ -6,7 +6,7 @@
  * `?search_pipeline=<vlrerank pipeline>` with `ext.rerank`, a stored template whose source holds one)
  * or when the index has a default pipeline. What it costs: a stored template's search through vlrerank
  * asks the engine to render it first (one `_render/template` round trip) whenever a pipeline may
- * cover its index; an inline one only when it names vlrerank.
+ * cover its index; an inline one only when it holds a marker word (handle.ts MARKERS).
  * Before (held-out probe round 13f, OpenSearch 3.6) each of these went to the engine as sent: its 400
  * `unknown field [vlrerank]`, `unknown field [ext]` or "Pipeline … is not defined", and a template
  * search on a default-pipeline index came back in BM25 order where the same `_search` is reranked.
@@ -27,7 +27,7 @@ const SEARCH_KEYS = new Set(['explain', 'profile']);
 type Json = Record<string, unknown>;
 
 /** The engine's rendering of `{id | source, params}`; undefined when it does not render it (the engine then answers the request itself). */
-async function render(deps: SearchHandlerDeps, template: Json, headers: readonly string[], signal?: AbortSignal): Promise<Json | undefined> {
+export async function render(deps: SearchHandlerDeps, template: Json, headers: readonly string[], signal?: AbortSignal): Promise<Json | undefined> {
   const res = await deps.pool.request({
     method: 'POST',
     path: '/_render/template',
@@ -111,7 +111,12 @@ export async function handleSearchTemplate(deps: SearchHandlerDeps, req: SearchR
   const text = req.body.text;
   // a stored template (`id`) may hold the ask itself: rendered whenever a pipeline may cover the index
   const stored = (pre ? isObject(pre.value) && pre.value.id !== undefined : text !== undefined && text.includes('"id"')) && (deps.pipelines.forIndex(req.index) !== undefined || deps.pipelines.resolvable(req.index));
-  const asks = stored || (pre ? pre.hasMarker : text !== undefined && text.includes('vlrerank'));
+  // any of the words `_search` reads a rerank ask by (its retriever, `search_pipeline` in the body too):
+  // only `vlrerank` was looked for here, so a template whose source holds `text_similarity_reranker`
+  // went to the engine unrendered on an index with a pipeline that is not a default one — its 400
+  // (OpenSearch) or its own inference — where the same `_search` and `_rank_eval` request are
+  // reranked (held-out probe round 31e)
+  const asks = stored || (pre ? pre.hasMarker : text !== undefined && MARKERS.some((m) => text.includes(m)));
   if (!asks && !(req.mustParse ?? mustParse(deps, req.index, req.params, req.headers))) return asSent;
   const body = bodyValue(req.body);
   if (!body) return asSent; // the engine's parse error

