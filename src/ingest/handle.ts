@@ -39,6 +39,7 @@ import type { IndexPipelines } from './index-pipelines.js';
 import { pathParam } from './path-params.js';
 import { completeWrite, type CompletionOutcome, type StoredAt } from './complete-write.js';
 import { clientConditioned, conditionedPath, updateTries } from './update-condition.js';
+import { settleRacedUpdates } from './raced-updates.js';
 import type { SeqNo } from './write-back.js';
 
 const REWRITTEN_REQUEST = new Set(['content-length', 'content-encoding', 'accept-encoding']);
@@ -170,18 +171,20 @@ export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Read
   const refused = new Map<string, boolean>();
   const refusedLately = deps.refusedWrites && ((i: string) => refused.get(i) ?? (refused.set(i, deps.refusedWrites!.has(i, req.headers)), refused.get(i)!));
   const targetOn = memo(async (i) => writeTarget(deps, i, req, deps.pipelines.forIndex(i) ?? ingestPipelineOf(deps.pipelines, i) ?? (await aliasFor?.(i))));
-  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, budgetMs: retriesRejectedItems(req.headers) ? deps.bulkBudgetMs : 0, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), targetOn, aliasFor, enginePipeline: requestPipeline(req.path), pipelined: new SimulateBatches({ pool: deps.pool, headers: req.headers, signal: req.signal, settings: deps.indexPipelines }), refusedLately }, report);
+  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, budgetMs: retriesRejectedItems(req.headers) ? deps.bulkBudgetMs : 0, signal: req.signal, storedAt: (i, id, routing) => storedVersion(deps, i, id, req, routing ?? routingOf(req.path)), targetOn, aliasFor, enginePipeline: requestPipeline(req.path), pipelined: new SimulateBatches({ pool: deps.pool, headers: req.headers, signal: req.signal, settings: deps.indexPipelines }), refusedLately }, report);
   const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.bodyCut ?? req.signal, rawHeaders: true, idempotent: false });
   if (report.asReceived) deps.onAsReceived?.(report.asReceived);
   if (report.deferred?.size) deps.onDeferred?.(report.deferred.size);
   for (const i of report.deferred ?? []) report.resend?.delete(i);
   // the answer is read to learn its index refusals when ingest items were in it (refused-writes.ts)
   const learns = !!deps.refusedWrites && !!report.targets?.size;
+  const raced = !!report.readVersions?.size; // updates whose records were made from a document read: checked against the answer (raced-updates.ts)
   const merged = () => (report.failures.size || report.added.size || report.notes?.size || report.deferred?.size ? (b: Record<string, unknown>) => mergeBulkResponse(b, report, deps.bulkBudgetMs) : undefined);
-  if ((!report.resend?.size && !learns) || up.statusCode !== 200 || up.headers['content-encoding'] !== undefined) return answer(up, merged());
+  if ((!report.resend?.size && !learns && !raced) || up.statusCode !== 200 || up.headers['content-encoding'] !== undefined) return answer(up, merged());
   let text = await up.body.text();
   if (learns) deps.refusedWrites!.learnFromBulk(req.headers, report, text);
   if (report.resend?.size) text = await resendRolledOver(deps, req, report, text);
+  if (raced) text = await settleRacedUpdates(deps, req, report, text);
   return answer(up, merged(), text);
 }
 
@@ -286,23 +289,18 @@ function memo(fn: (index: string) => Promise<WriteTarget>): (index: string) => P
   };
 }
 
-/** The stored `_source` of a document (undefined when there is none), read with the client's own credentials and the write's routing. */
-async function storedSource(deps: IngestDeps, index: string, id: string, req: WriteRequest, routing?: string): Promise<Record<string, unknown> | undefined> {
-  return (await storedVersion(deps, index, id, req, routing))?.source;
-}
-
-/** As `storedSource`, with the version (`_seq_no`, `_primary_term`) it was read at. */
-async function storedVersion(deps: IngestDeps, index: string, id: string, req: WriteRequest, routing?: string): Promise<{ source: Record<string, unknown>; at?: SeqNo } | undefined> {
+/** The stored `_source` of a document (undefined when there is none), read with the client's own credentials and the write's routing, with the version (`_version`, `_seq_no`, `_primary_term`) it was read at. */
+async function storedVersion(deps: IngestDeps, index: string, id: string, req: WriteRequest, routing?: string): Promise<{ source: Record<string, unknown>; at?: SeqNo; version?: number } | undefined> {
   const q = routing !== undefined ? `?routing=${encodeURIComponent(routing)}` : '';
   const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_doc/${encodeURIComponent(id)}${q}`, headers: clientReadHeaders(req.headers), signal: req.signal, idempotent: true });
   const text = await up.body.text();
   if (up.statusCode !== 200) return undefined;
   try {
-    const got = JSON.parse(text) as { _source?: unknown; _seq_no?: unknown; _primary_term?: unknown };
+    const got = JSON.parse(text) as { _source?: unknown; _seq_no?: unknown; _primary_term?: unknown; _version?: unknown };
     const s = got._source;
     if (!s || typeof s !== 'object' || Array.isArray(s)) return undefined;
     const at = typeof got._seq_no === 'number' && typeof got._primary_term === 'number' ? { _seq_no: got._seq_no, _primary_term: got._primary_term } : undefined;
-    return { source: s as Record<string, unknown>, at };
+    return { source: s as Record<string, unknown>, at, version: typeof got._version === 'number' ? got._version : undefined };
   } catch {
     return undefined;
   }

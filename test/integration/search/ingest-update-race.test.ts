@@ -7,6 +7,10 @@
  * write's photo. Now the update goes conditioned on the `_seq_no` read (a client that gave no
  * condition of its own) and a conflict that condition caused is read, computed and sent again.
  *
+ * A `_bulk` update's action line has left before its document is computed: an update answered at
+ * any version but the one read + 1 was raced, and its record is taken out before the client is
+ * answered (raced-updates.ts) — no record rather than another document's.
+ *
  * Deterministic: a relay in front of the real engine holds the first `_update` until the other
  * client's write (through vlrerank, with its own record) has landed. Real Elasticsearch 8.19 and
  * OpenSearch 2.19, the real image and text models, grocery photos.
@@ -104,5 +108,60 @@ describe.each(ENGINES)('an _update racing another write of the same document (%s
     const now = await recordMatches('d2');
     expect(now.source.title).toBe(a.title);
     expect({ image: now.image, text: now.text }).toEqual({ image: true, text: true });
+  });
+});
+
+describe.each(ENGINES)('a _bulk update racing another write of the same document (%s)', (engine) => {
+  const dir = pipelinesDir({ 'p31g-ur.yaml': photoIngestPipeline('p31g-ur', `${INDEX}*`) });
+  let p: SearchProxy | undefined;
+  let relay: CountingRelay | undefined;
+  let gate = holdFirst(/^$/);
+  const IDX = `${INDEX}-bulk`;
+  const [a, c] = [groceryDoc(catalog[3]!), groceryDoc(catalog[40]!)];
+  beforeAll(async () => {
+    p = await startSearchProxy(engine, { pipelinesDir: dir, via: async (url) => (relay = await countingRelay(url, { before: (line) => gate.before(line) })).url });
+    await p.engine.json('DELETE', `/${IDX}`);
+    await setupIndex(p.engine, p.pipelines.get('p31g-ur')!, IDX);
+  }, 300_000);
+  afterAll(async () => {
+    await p?.engine.json('DELETE', `/${IDX}`);
+    await p?.close();
+    await relay?.close();
+  });
+  it('an update held while another client replaces the photo: its record is taken out (never the old photo’s), the item says why and names the version left', { timeout: 600_000 }, async () => {
+    const send = (method: string, path: string, body: string, ct = 'application/json') => fetch(`${p!.url}${path}`, { method, headers: { 'content-type': ct }, body });
+    expect((await send('PUT', `/${IDX}/_doc/b1?refresh=true`, JSON.stringify(a))).status).toBe(201);
+    gate = holdFirst(/^POST \/_bulk/);
+    const bulk = send('POST', '/_bulk?refresh=true', `${JSON.stringify({ update: { _index: IDX, _id: 'b1' } })}\n${JSON.stringify({ doc: { title: 'Renamed while racing' } })}\n`, 'application/x-ndjson');
+    await gate.reached; // the _bulk's head is held; its document is read (below) and computed meanwhile
+    while (!relay!.seen.some((l) => l.startsWith(`GET /${IDX}/_doc/b1`))) await new Promise((r) => setTimeout(r, 20));
+    expect((await send('PUT', `/${IDX}/_doc/b1?refresh=true`, JSON.stringify({ ...a, image: c.image }))).status).toBe(200);
+    gate.release();
+    const b = (await (await bulk).json()) as any;
+    const item = b.items[0].update;
+    expect(item.status).toBe(200);
+    expect(item.vlrerank?.note?.vlrerank_code).toBe('VLR_WRITE_RACED');
+    const r = await p!.engine.json<any>('GET', `/${IDX}/_doc/b1?stored_fields=${FIELD}&_source=true`);
+    expect(r.body._source.image).toBe(c.image);
+    expect(r.body._source.title).toBe('Renamed while racing');
+    expect(r.body._version).toBe(item._version); // the client's next if_seq_no write matches
+    expect(r.body._seq_no).toBe(item._seq_no);
+    expect(r.body.fields?.[FIELD]).toBeUndefined(); // no record rather than the old photo's
+    // a search scores it from its photo and text as they are
+    const s = (await (await send('POST', `/${IDX}/_search`, JSON.stringify({ size: 1, query: { ids: { values: ['b1'] } }, ext: { vlrerank: { query: { text: 'Renamed while racing' } } } }))).json()) as any;
+    expect(s.hits.hits[0]._id).toBe('b1');
+    expect(s.vlrerank?.degraded ?? false).toBe(false);
+  });
+
+  it('an update no other write raced keeps its record', { timeout: 600_000 }, async () => {
+    const send = (method: string, path: string, body: string, ct = 'application/json') => fetch(`${p!.url}${path}`, { method, headers: { 'content-type': ct }, body });
+    expect((await send('PUT', `/${IDX}/_doc/b2?refresh=true`, JSON.stringify(a))).status).toBe(201);
+    const b = (await (await send('POST', '/_bulk?refresh=true', `${JSON.stringify({ update: { _index: IDX, _id: 'b2' } })}\n${JSON.stringify({ doc: { title: 'Renamed alone' } })}\n`, 'application/x-ndjson')).json()) as any;
+    expect(b.items[0].update.vlrerank).toBeUndefined();
+    expect(b.items[0].update._version).toBe(2);
+    const r = await p!.engine.json<any>('GET', `/${IDX}/_doc/b2?stored_fields=${FIELD}&_source=true`);
+    const d = documentFromSource(r.body._source, p!.pipelines.get('p31g-ur')!)!;
+    const { record } = parseRecord(unpackRecord(r.body.fields?.[FIELD]?.[0] ?? r.body.fields?.[FIELD]));
+    expect({ image: record?.image?.r === contentId(d.image!), text: record?.text?.h === contentId(documentText(d.text!)) }).toEqual({ image: true, text: true });
   });
 });
