@@ -54,6 +54,7 @@ export const ERROR_CODES = {
   VLR_METHOD_NOT_ALLOWED: { status: 405, type: 'method_not_allowed_exception', doc: 'a vlrerank endpoint that exists was asked with a method it does not take (the answer carries Allow)' },
   VLR_OPEN_FILES: { status: 503, type: 'open_files_limit_exception', doc: 'the process ran out of file descriptors (EMFILE: ulimit -n; ENFILE: the system table) opening a socket or file: retry; the operator raises the limit' },
   VLR_CONTENT_TYPE: { status: 415, type: 'unsupported_media_type_exception', doc: 'a rerank API body whose Content-Type is not JSON (or is missing): what a browser page of another origin can send without asking (text/plain, a form)' },
+  VLR_WRITE_RACED: { status: 409, type: 'version_conflict_engine_exception', doc: 'a `_bulk` update\'s feature record was computed from the stored document, and another write of it landed before the update: the record is not kept (it would describe that other document); searches compute its features, backfill writes it' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

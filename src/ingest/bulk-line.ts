@@ -30,6 +30,8 @@ export interface BulkTransformOptions {
   targetOn?: (index: string) => Promise<WriteTarget>;
   /** The stored `_source` of a document (an `_update`'s record describes the merged document); `routing`: the action's own. */
   stored?: (index: string, id: string, routing?: string) => Promise<Record<string, unknown> | undefined>;
+  /** As `stored`, with the `_version` it was read at (raced-updates.ts checks the update's answer against it); preferred when given. */
+  storedAt?: (index: string, id: string, routing?: string) => Promise<{ source: Record<string, unknown>; version?: number } | undefined>;
   /** Time (ms) for adding vectors and records, from the body's start (pipelines.bulkBudgetMs); documents not done by then are deferred (`BulkReport.deferred`). 0 or none: no budget. */
   budgetMs?: number;
   /** Parses source lines of SMALL_BODY bytes and more off the main thread; without it, here. */
@@ -74,6 +76,8 @@ export interface BulkReport {
   targets?: Map<number, string>;
   /** Items sent as received because the engine refused their index's writes lately (`refusedLately`): no vectors, no record. */
   refusedLately?: Set<number>;
+  /** Item position → the `_version` an update's record was made from (the stored document as read) and the record's fields (raced-updates.ts). */
+  readVersions?: Map<number, { version: number; fields: string[]; routing?: string }>;
 }
 
 /** Source bytes kept per body to send again documents a rollover made the engine refuse (past it: not kept). */
@@ -115,8 +119,13 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
   // the document as stored before this update: the body's earlier action on the id, else the engine's
   const prior = claim.prior ? await claim.prior : undefined;
-  let read: { stored?: Record<string, unknown> } | undefined = prior ? { ...('doc' in prior ? { stored: prior.doc } : {}) } : undefined;
-  const storedDoc = async () => (read ??= { stored: await o.stored?.(meta.index!, meta.id!, meta.routing) }).stored;
+  let read: { stored?: Record<string, unknown>; version?: number } | undefined = prior ? { ...('doc' in prior ? { stored: prior.doc } : {}) } : undefined;
+  const readStored = async () => {
+    if (!o.storedAt) return { stored: await o.stored?.(meta.index!, meta.id!, meta.routing) };
+    const got = await o.storedAt(meta.index!, meta.id!, meta.routing);
+    return { stored: got?.source, version: got?.version };
+  };
+  const storedDoc = async () => (read ??= await readStored()).stored;
   const targets: Array<Record<string, unknown>> = [];
   if (op === 'update') {
     for (const k of ['doc', 'upsert']) {
@@ -185,6 +194,8 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
     if (f.added) {
       changed = true;
       recorded++;
+      // made from the engine's document at this version: the answer tells whether the update landed on it (raced-updates.ts)
+      if (partial && read?.version !== undefined) (report.readVersions ??= new Map()).set(item, { version: read.version, fields: [pipeline.features.field, pipeline.features.keyField], routing: meta.routing });
     }
   }
   claim.settle(leaves(op, doc, read, pipeline), bytes.length);

@@ -38,6 +38,9 @@ import { requestPipeline, SimulateBatches, simulatePipeline } from './engine-pip
 import type { IndexPipelines } from './index-pipelines.js';
 import { pathParam } from './path-params.js';
 import { completeWrite, type CompletionOutcome, type StoredAt } from './complete-write.js';
+import { clientConditioned, conditionedPath, updateTries } from './update-condition.js';
+import { settleRacedUpdates } from './raced-updates.js';
+import type { SeqNo } from './write-back.js';
 
 const REWRITTEN_REQUEST = new Set(['content-length', 'content-encoding', 'accept-encoding']);
 const CONTENT_LENGTH = new Set(['content-length']);
@@ -168,18 +171,20 @@ export async function handleBulk(deps: IngestDeps, req: WriteRequest, body: Read
   const refused = new Map<string, boolean>();
   const refusedLately = deps.refusedWrites && ((i: string) => refused.get(i) ?? (refused.set(i, deps.refusedWrites!.has(i, req.headers)), refused.get(i)!));
   const targetOn = memo(async (i) => writeTarget(deps, i, req, deps.pipelines.forIndex(i) ?? ingestPipelineOf(deps.pipelines, i) ?? (await aliasFor?.(i))));
-  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, budgetMs: retriesRejectedItems(req.headers) ? deps.bulkBudgetMs : 0, signal: req.signal, stored: (i, id, routing) => storedSource(deps, i, id, req, routing ?? routingOf(req.path)), targetOn, aliasFor, enginePipeline: requestPipeline(req.path), pipelined: new SimulateBatches({ pool: deps.pool, headers: req.headers, signal: req.signal, settings: deps.indexPipelines }), refusedLately }, report);
+  const transformed = transformBulk(body, { pathIndex: req.index, registry: deps.pipelines, embedder: deps.embedder, jsonWorker: deps.jsonWorker, concurrency: 4, budgetMs: retriesRejectedItems(req.headers) ? deps.bulkBudgetMs : 0, signal: req.signal, storedAt: (i, id, routing) => storedVersion(deps, i, id, req, routing ?? routingOf(req.path)), targetOn, aliasFor, enginePipeline: requestPipeline(req.path), pipelined: new SimulateBatches({ pool: deps.pool, headers: req.headers, signal: req.signal, settings: deps.indexPipelines }), refusedLately }, report);
   const up = await deps.pool.request({ method: req.method, path: req.path, headers: rewrittenHeaders(req.headers), body: transformed, signal: req.bodyCut ?? req.signal, rawHeaders: true, idempotent: false });
   if (report.asReceived) deps.onAsReceived?.(report.asReceived);
   if (report.deferred?.size) deps.onDeferred?.(report.deferred.size);
   for (const i of report.deferred ?? []) report.resend?.delete(i);
   // the answer is read to learn its index refusals when ingest items were in it (refused-writes.ts)
   const learns = !!deps.refusedWrites && !!report.targets?.size;
+  const raced = !!report.readVersions?.size; // updates whose records were made from a document read: checked against the answer (raced-updates.ts)
   const merged = () => (report.failures.size || report.added.size || report.notes?.size || report.deferred?.size ? (b: Record<string, unknown>) => mergeBulkResponse(b, report, deps.bulkBudgetMs) : undefined);
-  if ((!report.resend?.size && !learns) || up.statusCode !== 200 || up.headers['content-encoding'] !== undefined) return answer(up, merged());
+  if ((!report.resend?.size && !learns && !raced) || up.statusCode !== 200 || up.headers['content-encoding'] !== undefined) return answer(up, merged());
   let text = await up.body.text();
   if (learns) deps.refusedWrites!.learnFromBulk(req.headers, report, text);
   if (report.resend?.size) text = await resendRolledOver(deps, req, report, text);
+  if (raced) text = await settleRacedUpdates(deps, req, report, text);
   return answer(up, merged(), text);
 }
 
@@ -284,15 +289,18 @@ function memo(fn: (index: string) => Promise<WriteTarget>): (index: string) => P
   };
 }
 
-/** The stored `_source` of a document (undefined when there is none), read with the client's own credentials and the write's routing. */
-async function storedSource(deps: IngestDeps, index: string, id: string, req: WriteRequest, routing?: string): Promise<Record<string, unknown> | undefined> {
+/** The stored `_source` of a document (undefined when there is none), read with the client's own credentials and the write's routing, with the version (`_version`, `_seq_no`, `_primary_term`) it was read at. */
+async function storedVersion(deps: IngestDeps, index: string, id: string, req: WriteRequest, routing?: string): Promise<{ source: Record<string, unknown>; at?: SeqNo; version?: number } | undefined> {
   const q = routing !== undefined ? `?routing=${encodeURIComponent(routing)}` : '';
   const up = await deps.pool.request({ method: 'GET', path: `/${encodeURIComponent(index)}/_doc/${encodeURIComponent(id)}${q}`, headers: clientReadHeaders(req.headers), signal: req.signal, idempotent: true });
   const text = await up.body.text();
   if (up.statusCode !== 200) return undefined;
   try {
-    const s = (JSON.parse(text) as { _source?: unknown })._source;
-    return s && typeof s === 'object' && !Array.isArray(s) ? (s as Record<string, unknown>) : undefined;
+    const got = JSON.parse(text) as { _source?: unknown; _seq_no?: unknown; _primary_term?: unknown; _version?: unknown };
+    const s = got._source;
+    if (!s || typeof s !== 'object' || Array.isArray(s)) return undefined;
+    const at = typeof got._seq_no === 'number' && typeof got._primary_term === 'number' ? { _seq_no: got._seq_no, _primary_term: got._primary_term } : undefined;
+    return { source: s as Record<string, unknown>, at, version: typeof got._version === 'number' ? got._version : undefined };
   } catch {
     return undefined;
   }
@@ -325,6 +333,8 @@ type DocumentBody = { raw: Buffer; text: string | undefined; parsed?: { value: u
 const MAPPING_REFUSED = /"type":"(?:mapper_parsing_exception|document_parsing_exception|strict_dynamic_mapping_exception|mapper_exception|illegal_argument_exception)"/;
 const FIRST_WRITE = /"_seq_no":0[,}]/;
 const AGAIN = Symbol('again');
+/** An update conditioned by vlrerank met a newer write: read the stored document again (update-condition.ts). */
+const READ_AGAIN = Symbol('read again');
 
 /**
  * One document (`_doc`, `_create`; `_update`'s `doc` and `upsert`) for `pipeline` (from
@@ -332,13 +342,18 @@ const AGAIN = Symbol('again');
  * mapping let vlrerank add, it is judged again by a fresh read and sent once more.
  */
 export async function handleDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' | 'update', req: WriteRequest, body: DocumentBody): Promise<WriteAnswer> {
-  const first = await writeDocument(deps, pipeline, op, req, body, true);
-  if (first !== AGAIN) return first;
-  // re-parsed from its text: the first try added to the parsed document
-  return (await writeDocument(deps, pipeline, op, req, { raw: body.raw, text: body.text }, false)) as WriteAnswer;
+  let reuse = true;
+  let tries = updateTries(req.path);
+  for (;;) {
+    const out = await writeDocument(deps, pipeline, op, req, body, reuse, --tries > 0);
+    if (out !== AGAIN && out !== READ_AGAIN) return out;
+    if (out === AGAIN) reuse = false; // judged again by a fresh read of the mapping, once
+    // re-parsed from its text: the try before added to the parsed document
+    body = { raw: body.raw, text: body.text ?? body.raw.toString('utf8') };
+  }
 }
 
-async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' | 'update', req: WriteRequest, body: DocumentBody, reuse: boolean): Promise<WriteAnswer | typeof AGAIN> {
+async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' | 'update', req: WriteRequest, body: DocumentBody, reuse: boolean, mayReadAgain = false): Promise<WriteAnswer | typeof AGAIN | typeof READ_AGAIN> {
   let doc: Record<string, unknown> | undefined;
   if (body.parsed) doc = body.parsed.value as Record<string, unknown> | undefined; // a large body: depth-checked and parsed in the JSON worker (http/)
   else {
@@ -353,6 +368,7 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
   let note: ItemError | undefined; // said when there is no error (keeps-records.ts `unreadNote`)
   let added = 0;
   let strippedRecord = false; // a carried record taken out (dropUnkeptRecord): the document is sent re-serialised
+  let readAt: SeqNo | undefined; // an update's record made from the stored document as read at this version
   const index = req.index ?? '';
   // the index's mapping unreadable (twice): the document is written without its record, and says why
   let recordsFault: unknown;
@@ -376,7 +392,8 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
     const targets = ran && ('dropped' in ran || 'failed' in ran) ? [] : op === 'update' ? (['doc', 'upsert'] as const).map((k) => doc![k]).filter((t): t is Record<string, unknown> => !!t && typeof t === 'object' && !Array.isArray(t)) : [doc];
     for (const t of targets) {
       const target = op === 'update' && t === doc.doc ? updateTarget(req.path) : undefined;
-      const stored = target && (records || touchesMedia(t, pipeline)) ? await storedSource(deps, target.index, target.id, req, target.routing) : undefined;
+      const read = target && (records || touchesMedia(t, pipeline)) ? await storedVersion(deps, target.index, target.id, req, target.routing) : undefined;
+      const stored = read?.source;
       if (target && doc.detect_noop !== false && isNoopUpdate(stored, t)) continue; // the engine's `noop`, kept
       // vectors the index does not map would be mapped by guess: stored as sent, the answer says why
       const noVectors = on?.noVectors ?? (recordsFault !== undefined ? vectorsUnknown(recordsFault) : undefined);
@@ -400,6 +417,7 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
       const f = await addRecord(t, pipeline, deps.embedder, req.signal, wholeAsRead, records);
       error ??= f.error;
       added += f.added ? 1 : 0;
+      if (f.added && target && read?.at) readAt = read.at;
     }
   }
   let changed = added > 0 || strippedRecord;
@@ -410,15 +428,22 @@ async function writeDocument(deps: IngestDeps, pipeline: Pipeline, op: 'index' |
   }
   // the answer of a write into an index whose mapping is kept is read (it may say to drop it)
   const watched = deps.mappings?.has(index) ?? false;
+  // the record describes the stored document as read: the update lands on that version only (update-condition.ts)
+  const condition = changed && readAt && !clientConditioned(req.path) ? readAt : undefined;
   const up = await deps.pool.request({
     method: req.method,
-    path: req.path,
+    path: condition ? conditionedPath(req.path, condition) : req.path,
     // an answer that gets vlrerank's report merged in, or is read, is asked for uncompressed
     headers: changed ? rewrittenHeaders(req.headers) : error || note || watched || refusedLately ? withoutHeaders(forwardRequestHeaders(req.headers), ACCEPT_ENCODING) : forwardRequestHeaders(req.headers),
     // what the client sent kept as sent (its longs past 2^53, `-0.0`, number spellings: util/json-tokens.ts)
     body: changed ? stringifyAsSent(doc, body.text ?? body.raw.toString('utf8')) : body.raw.length ? body.raw : null,
     rawHeaders: true,
   });
+  // another write landed between the read and the update: read, compute and send again (its record would describe the other's document)
+  if (condition && up.statusCode === 409 && mayReadAgain) {
+    await up.body.dump();
+    return READ_AGAIN;
+  }
   deps.refusedWrites?.note(index, req.headers, up.statusCode);
   // allowed after all (rights granted within the memo's time): stored as received, then completed with its vectors and record
   const completed = refusedLately && up.statusCode < 300 && up.headers['content-encoding'] === undefined ? await up.body.text() : undefined;
