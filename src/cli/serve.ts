@@ -16,6 +16,7 @@ import { startServer, type RunningServer } from '../server/start.js';
 import { withServeStoreDefaults } from '../config/store-defaults.js';
 import { inferenceIdle } from '../models/inference-idle.js';
 import { redactUrl } from '../observability/redact.js';
+import { tellStderr } from '../observability/logger.js';
 import { tempDirProblem } from '../features/media/temp-dir.js';
 import { unknownEnvVars } from '../config/load.js';
 import { mallocHint } from './memory-limit.js';
@@ -44,13 +45,15 @@ export async function serve(flags: ConfigFlags & { role?: string }): Promise<voi
   // SIGHUP too (a closed terminal or ssh session, or a `kill -HUP` meant as a reload — vlrerank
   // has none): Node's default ended the process at once, cutting every request in flight
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+  // stderr carries words for a person only: one that fails (a pipe whose reader left) is no reason to stop serving
+  process.stderr.on('error', () => {});
   running = await startServer(config);
   keepServingOnUnhandledRejection(running);
   logUncaughtException(running);
   // stdout carries the JSON log only (a shipper parses each line: held-out probe round 15d found
   // these plain lines among them); the same events are JSON lines too ("vlrerank listening",
   // "reranker warm"), so these words for a person at a terminal go to stderr
-  process.stderr.write(
+  tellStderr(
     config.server.role === 'worker'
       ? `vlrerank worker listening on ${running.url} (rerank APIs only)\n`
       : // an upstream URL may carry `user:password@` (the structured log line redacts it; this one did not)
@@ -59,11 +62,11 @@ export async function serve(flags: ConfigFlags & { role?: string }): Promise<voi
   // the warm-up runs in the background (requests are served meanwhile): say when it ends
   const warm = running.services.reranker.warm;
   if (warm.state === 'warming') {
-    process.stderr.write('reranker warming up (models load in the background; GET /_vlrerank/health shows its state)\n');
+    tellStderr('reranker warming up (models load in the background; GET /_vlrerank/health shows its state)\n');
     void warm.wait().then(() => {
       if (stopping) return; // a warm-up stopped by the shutdown did not fail
       const s = warm.status();
-      process.stderr.write(
+      tellStderr(
         s.state === 'ready'
           ? `reranker ready in ${((s.ms ?? 0) / 1000).toFixed(1)} s\n`
           : `reranker warm-up failed (${s.code}: ${s.reason}); searches load the models on first use and fail open as before\n`,

@@ -9,7 +9,8 @@
  * Every failure ends as VLR_DOWNLOAD naming the file and what each source said.
  */
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdirp } from '../util/mkdirp.js';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -79,7 +80,7 @@ function bar(enabled: boolean | undefined, label: string, total: number | undefi
  * that ignores Range (200) restarts the file. Redirects (Hub → CDN) are followed.
  */
 export async function downloadWithResume(url: string, dest: string, opts: { progress?: boolean; label?: string; signal?: AbortSignal; expectedSize?: number } = {}): Promise<void> {
-  await mkdir(dirname(dest), { recursive: true });
+  await mkdirp(dirname(dest));
   const have = existsSync(dest) ? (await stat(dest)).size : 0;
   if (opts.expectedSize && have === opts.expectedSize) return;
   const headers: Record<string, string> = { 'user-agent': 'vlrerank-models-pull' };
@@ -183,7 +184,7 @@ async function pullFile(reg: ModelRegistry, id: string, file: ManifestFile, opts
   const dest = join(reg.dir, id, file.path);
   const present = await checkFile(id, file, dest, true);
   if (isUsable(present.status) && !skip.has('present')) return { path: dest, file, source: 'present', from: dest, check: present };
-  await mkdir(dirname(dest), { recursive: true });
+  await mkdirp(dirname(dest));
   const part = `${dest}.part`;
   const tried: string[] = [];
   const accept = async (source: PullSource, from: string): Promise<PulledFile | undefined> => {

@@ -38,7 +38,49 @@ export const REDACT_PATHS = [
 
 export function createLogger(level = 'info', destination?: NodeJS.WritableStream): Logger {
   const opts = { level, base: { service: 'vlrerank' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, formatters: { log: redactObject } };
-  return destination ? pino(opts, destination as pino.DestinationStream) : pino(opts);
+  return pino(opts, destination ? (destination as pino.DestinationStream) : stdoutDestination({ sync: false }));
+}
+
+/** How far (characters) a log may fall behind a stdout that refuses writes before new lines are dropped. */
+const MAX_BEHIND = 1 << 20;
+
+/**
+ * stdout for a log, as pino's own default (sonic-boom), except that a stdout which refuses writes
+ * never stops the server. pino turns EPIPE into silence, but any other error (ENOSPC: stdout a
+ * file on a full disk, or `>/dev/full`; EIO) was thrown as an uncaught exception, whose `fatal`
+ * line then called sonic-boom's flushSync — which retries every error but EAGAIN/EBUSY forever, 100 ms
+ * apart, on the event loop: the server hung, answering nothing, deaf to SIGTERM (held-out probe round
+ * 31d; the same loop from the access log's timer when stdout was a pipe whose reader was gone,
+ * `| head -1`). Now: the lines that cannot be written wait (up to MAX_BEHIND, then new ones are
+ * dropped), are tried again with the next line, flushSync is skipped while writes fail, and stderr
+ * is told once per outage.
+ */
+export function stdoutDestination(opts: { sync: boolean; fd?: number }): pino.DestinationStream {
+  const dest = pino.destination({ dest: opts.fd ?? 1, sync: opts.sync, minLength: 0, maxLength: MAX_BEHIND });
+  let failing = false;
+  dest.on('error', (err: NodeJS.ErrnoException) => {
+    if (failing) return;
+    failing = true;
+    tellStderr(`vlrerank: the log cannot be written to stdout (${err.code ?? err.message}): lines are dropped while it fails (the last 1 MiB held for a retry); the server keeps serving\n`);
+  });
+  dest.on('write', () => {
+    if (failing) tellStderr('vlrerank: the log is written to stdout again\n');
+    failing = false;
+  });
+  const flushSync = dest.flushSync.bind(dest);
+  dest.flushSync = () => {
+    if (!failing) flushSync();
+  };
+  return dest;
+}
+
+/** A line for a person on stderr; a stderr that cannot be written (closed, `/dev/full`) is no reason to stop. */
+export function tellStderr(text: string): void {
+  try {
+    process.stderr.write(text);
+  } catch {
+    // nowhere left to say it
+  }
 }
 
 /** What one access line says (http/access-log.ts). */
@@ -108,7 +150,8 @@ export interface RerankNote {
  * passthrough search. Undefined when `level` drops info lines.
  */
 export function createAccessLogger(level = 'info', to: number | string = 1): { logger: Logger; write?: (a: AccessLine) => void; close(): void } {
-  const dest = pino.destination({ dest: to, sync: true, minLength: GATHER });
+  // written a gathered chunk at a time (no buffer of sonic-boom's own: its flushSync is what looped)
+  const dest = typeof to === 'number' ? stdoutDestination({ sync: true, fd: to }) : pino.destination({ dest: to, sync: true, minLength: 0, maxLength: MAX_BEHIND });
   // `write`'s lines, gathered here and handed to the destination ~4 KB at a time: sonic-boom's
   // write() costs ~0.8 µs a call whatever its length (a plain string append ~0.05 µs)
   let gathered = '';
@@ -117,7 +160,6 @@ export function createAccessLogger(level = 'info', to: number | string = 1): { l
       const out = gathered;
       gathered = '';
       if (out) dest.write(out);
-      dest.flushSync();
     } catch {
       // nothing pending, or stdout is gone: nothing to do
     }

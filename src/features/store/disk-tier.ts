@@ -28,11 +28,11 @@
  * store (file-replaced.ts) is reopened at its path — `down` meanwhile — so every process sharing the
  * folder shares the new file. Never throws, never decides what a key means.
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { prepareStoreFolder } from './mkdir-cause.js';
-import { noRoomFor } from './file-size-limit.js';
+import { noRoomFor, noRoomToCreate } from './file-size-limit.js';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { Logger } from '../../observability/logger.js';
 import { probeDiskFile } from './disk-probe.js';
@@ -130,6 +130,8 @@ export class DiskTier {
     const file = this.#file.file;
     try {
       prepareStoreFolder(this.path, file);
+      const noRoom = existsSync(file) ? undefined : noRoomToCreate(this.path);
+      if (noRoom) throw new Error(`${file} cannot be created: ${noRoom}`);
       const bad = await probeDiskFile(file);
       if (bad) throw new Error(bad);
       // eventTurnBatching off: its batch-start write is a promise lmdb keeps to itself, unhandled when a commit fails

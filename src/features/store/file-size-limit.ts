@@ -43,3 +43,19 @@ export function noRoomFor(folder: string, file: string, n: number): string | und
   if (free >= n * 4 + MIN_FREE_BYTES) return undefined;
   return `no space left on the device of ${folder} (${free} bytes free): writes skipped until there is room`;
 }
+
+/**
+ * Why a new store file cannot be made in `folder`, or undefined. lmdb maps a new file and writes its
+ * first pages through the map: on a file system with no free page (a full tmpfs) that write is a
+ * SIGBUS, which ended `vlrerank serve` at start without a word (held-out probe round 31d, a 1 MiB
+ * tmpfs filled), and left an empty file the next start called corrupt.
+ */
+export function noRoomToCreate(folder: string): string | undefined {
+  try {
+    const st = statfsSync(folder);
+    const free = st.bavail * st.bsize;
+    return free >= MIN_FREE_BYTES ? undefined : `no space left on the device of ${folder} (${free} bytes free, ${MIN_FREE_BYTES} needed to create the store)`;
+  } catch {
+    return undefined; // no statfs here: lmdb's own error handling is all there is
+  }
+}

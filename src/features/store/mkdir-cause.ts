@@ -1,9 +1,11 @@
 /** The disk tier's folder: created, and checked writable by this process (disk-tier.ts). */
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { absolutePath } from '../../util/mkdirp.js';
 
 /** mkdir -p naming the real cause: Node's says ENOENT on a read-only mount (probe round 12b); the first missing folder alone gives EROFS/EACCES. */
-export function mkdirWithCause(path: string): void {
+export function mkdirWithCause(relativeOrAbsolute: string): void {
+  const path = absolutePath(relativeOrAbsolute); // a relative path in a deleted working folder looped forever (util/mkdirp.ts)
   try {
     mkdirSync(path, { recursive: true });
   } catch (e) {

@@ -8,7 +8,8 @@
  * another file. A corrupt or short file is ignored and rebuilt, never trusted.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdirp } from '../../util/mkdirp.js';
 import { join } from 'node:path';
 import { conceptText } from './conse-bridge.js';
 
@@ -74,7 +75,7 @@ export function loadConceptBank(
     for (let i = 0; i < texts.length; i += bs) vectors.push(...(await embedder.embedPassages(texts.slice(i, i + bs))));
     if (file) {
       try {
-        await mkdir(options.cacheDir!, { recursive: true });
+        await mkdirp(options.cacheDir!);
         const flat = new Float32Array(vectors.length * vectors[0]!.length);
         vectors.forEach((v, i) => flat.set(v, i * v.length));
         const tmp = `${file}.${process.pid}.tmp`;

@@ -3,7 +3,7 @@
 // the tier `failed` — the process keeps running (lmdb itself would segfault on a corrupt file).
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -216,6 +216,41 @@ describe('disk tier', () => {
       const out = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, mnt], { cwd: REPO_ROOT, timeout: 100_000 }).catch((e: { stdout?: string }) => e);
       const result = JSON.parse((out as { stdout?: string }).stdout || '{}');
       expect(result).toMatchObject({ before: 'ok', state: 'failed', reason: expect.stringMatching(/commit failed \(No space left on device/), writes: 5, read: 'miss', unhandled: 0, closed: true });
+    } finally {
+      execFileSync('umount', [mnt]);
+      rmSync(mnt, { recursive: true, force: true });
+    }
+  });
+
+  // a store made on a file system already full (a 1 MiB tmpfs filled; needs root): lmdb writes a new
+  // file's first pages through its map, and on a full tmpfs that is a SIGBUS — `vlrerank serve`
+  // died at start without a word (held-out probe round 31d) and left an empty file the next start
+  // called corrupt. A child process, so that the signal is its death, not this worker's.
+  it.runIf(canMount())('a new store on a full file system: failed naming the free space, no file left, the process lives', { timeout: 120_000 }, async () => {
+    const mnt = mkdtempSync(join(tmpdir(), 'vlr-full0-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt], { stdio: 'pipe' });
+    try {
+      const fd = openSync(join(mnt, 'filler'), 'w');
+      for (const size of [65536, 4096]) {
+        try {
+          for (;;) writeSync(fd, Buffer.alloc(size, 1));
+        } catch {
+          /* full */
+        }
+      }
+      closeSync(fd);
+      const script = `
+        import { DiskTier } from './src/features/store/disk-tier.ts';
+        const t = await DiskTier.open({ path: process.argv[1] + '/l2', maxBytes: 64 << 20 });
+        t.set('a', new Uint8Array(16).fill(1));
+        await t.flushed();
+        const h = t.health();
+        await t.close();
+        process.stdout.write(JSON.stringify({ state: h.state, reason: h.reason, closed: true }));`;
+      const out = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, mnt], { cwd: REPO_ROOT, timeout: 100_000 }).catch((e: { stdout?: string; signal?: string }) => e);
+      const result = JSON.parse((out as { stdout?: string }).stdout || '{}');
+      expect({ signal: (out as { signal?: string }).signal ?? null, ...result }).toMatchObject({ signal: null, state: 'failed', reason: expect.stringMatching(/cannot be created: no space left on the device/), closed: true });
+      expect(existsSync(join(mnt, 'l2', 'features.mdb'))).toBe(false);
     } finally {
       execFileSync('umount', [mnt]);
       rmSync(mnt, { recursive: true, force: true });
