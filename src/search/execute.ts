@@ -172,7 +172,10 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   const timings: Record<string, number> = {};
   const p = spec.pipeline;
   const budgetMs = spec.budgetMs ?? p.budget_ms;
-  let paging = planPaging(spec, (await deps.engine.info(credentialHeaders(opts.headers))).distribution);
+  // the engine (cached after the first ask): a bad `from` is refused in its words, the first stage written in its dialect
+  const info = await deps.engine.info(credentialHeaders(opts.headers));
+  const dialect: Dialect = info.distribution;
+  let paging = planPaging(spec, dialect);
   // an index whose `max_result_window` a refusal named before: asked within it at once (fix16: each
   // search cost one refused first stage); a window the client named is sent as named
   const learnt = spec.window === undefined ? deps.resultWindows?.get(opts.index, opts.headers) : undefined;
@@ -254,8 +257,6 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
     timings.query_embedding_ms = ms(tv);
   }
 
-  const info = await deps.engine.info(credentialHeaders(opts.headers));
-  const dialect: Dialect = info.distribution;
   const bm25Boost = bm25Factor(info);
   // vlrerank's own kNN over indices of which some do not map its field: as Elasticsearch, nothing from those (dialect.ts)
   const ignoreUnmapped = knnIgnoresUnmapped(info);
