@@ -28,10 +28,11 @@ export interface BulkTransformOptions {
   signal?: AbortSignal;
   /** Does this index keep feature records (its mapping has the record field as setup made it), and their signatures; does it map the vectors? Without it: no records, vectors added. */
   targetOn?: (index: string) => Promise<WriteTarget>;
-  /** The stored `_source` of a document (an `_update`'s record describes the merged document); `routing`: the action's own. */
-  stored?: (index: string, id: string, routing?: string) => Promise<Record<string, unknown> | undefined>;
-  /** As `stored`, with the `_version` it was read at (raced-updates.ts checks the update's answer against it); preferred when given. */
-  storedAt?: (index: string, id: string, routing?: string) => Promise<{ source: Record<string, unknown>; version?: number } | undefined>;
+  /**
+   * The stored `_source` of a document (an `_update`'s record describes the merged document), with the
+   * `_version` it was read at (raced-updates.ts checks the update's answer against it); `routing`: the action's own.
+   */
+  stored?: (index: string, id: string, routing?: string) => Promise<{ source: Record<string, unknown>; version?: number } | undefined>;
   /** Time (ms) for adding vectors and records, from the body's start (pipelines.bulkBudgetMs); documents not done by then are deferred (`BulkReport.deferred`). 0 or none: no budget. */
   budgetMs?: number;
   /** Parses source lines of SMALL_BODY bytes and more off the main thread; without it, here. */
@@ -121,8 +122,7 @@ export async function transformLine(bytes: Buffer, meta: { op: string; index?: s
   const prior = claim.prior ? await claim.prior : undefined;
   let read: { stored?: Record<string, unknown>; version?: number } | undefined = prior ? { ...('doc' in prior ? { stored: prior.doc } : {}) } : undefined;
   const readStored = async () => {
-    if (!o.storedAt) return { stored: await o.stored?.(meta.index!, meta.id!, meta.routing) };
-    const got = await o.storedAt(meta.index!, meta.id!, meta.routing);
+    const got = await o.stored?.(meta.index!, meta.id!, meta.routing);
     return { stored: got?.source, version: got?.version };
   };
   const storedDoc = async () => (read ??= await readStored()).stored;
