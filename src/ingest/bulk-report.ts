@@ -36,6 +36,22 @@ export function slotOf(items: Items, ids: ReadonlyMap<number, string> | undefine
   };
 }
 
+/**
+ * A `_bulk` answer's text parsed, with its `items` (each `{<op>: T}`); undefined when the text is not
+ * JSON or holds no `items` (the engine refused the whole request). The answer's readers after the
+ * engine's (refused-writes.ts, raced-updates.ts, handle.ts `resendRolledOver`) start from it.
+ */
+export function bulkAnswer<T>(text: string): { body: Record<string, unknown>; items: Array<Record<string, T>> } | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const items = (body as { items?: unknown } | null)?.items;
+  return Array.isArray(items) ? { body: body as Record<string, unknown>, items: items as Array<Record<string, T>> } : undefined;
+}
+
 /** Stored by the engine: a 2xx that is not the `noop` of a document its ingest pipeline dropped. */
 const stored = (r: Record<string, unknown> | undefined) => typeof r?.status === 'number' && r.status < 300 && r.result !== 'noop';
 

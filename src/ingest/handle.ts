@@ -20,7 +20,7 @@ import type { Embedder } from '../rerank/embedder.js';
 import { assertJsonDepth } from '../util/json-depth.js';
 import type { JsonParser } from '../util/json-worker.js';
 import { DUPLICATE_KEY, transformBulk, type BulkReport } from './bulk.js';
-import { mergeBulkResponse, slotOf } from './bulk-report.js';
+import { bulkAnswer, mergeBulkResponse, slotOf } from './bulk-report.js';
 import { retriesRejectedItems } from './bulk-clients.js';
 import { hasDuplicateKeys } from '../util/json-duplicate-keys.js';
 import { stringifyAsSent } from '../util/json-tokens.js';
@@ -206,14 +206,9 @@ const ADDITION_REFUSED = new Set(['mapper_parsing_exception', 'document_parsing_
  */
 async function resendRolledOver(deps: IngestDeps, req: WriteRequest, report: BulkReport, text: string): Promise<string> {
   type Item = { _index?: string; _id?: string; status?: number; _seq_no?: number; _primary_term?: number; _version?: number; error?: { type?: string } };
-  let body: { items?: Array<Record<string, Item>>; errors?: boolean };
-  try {
-    body = JSON.parse(text) as typeof body;
-  } catch {
-    return text;
-  }
-  const items = body.items;
-  if (!Array.isArray(items)) return text;
+  const answer = bulkAnswer<Item>(text);
+  if (!answer) return text;
+  const { body, items } = answer;
   const slot = slotOf(items, report.ids); // the engine's item of each request item (out of order after its own pipelines)
   const itemAt = (i: number) => (items[slot(i)] ? Object.values(items[slot(i)]!)[0] : undefined);
   const moved = [...report.resend!].filter(([i, r]) => itemAt(i)?._index !== undefined && itemAt(i)!._index !== r.judgedBy);
@@ -243,21 +238,15 @@ async function resendRolledOver(deps: IngestDeps, req: WriteRequest, report: Bul
   };
   const lines = [...refused.flatMap(([, r]) => [r.action, r.source.toString('utf8')]), ...stored.flatMap((m) => [overwrite(m), m[1].source.toString('utf8')])].join('\n') + '\n';
   const up = await deps.pool.request({ method: 'POST', path: req.path, headers: rewrittenHeaders(req.headers), body: lines, signal: req.signal, idempotent: false });
-  const answerText = await up.body.text();
-  let second: { items?: typeof items } | undefined;
-  try {
-    second = JSON.parse(answerText) as typeof second;
-  } catch {
-    second = undefined;
-  }
-  if (up.statusCode !== 200 || !Array.isArray(second?.items) || second.items.length !== refused.length + stored.length) return text;
+  const second = bulkAnswer<Item>(await up.body.text());
+  if (up.statusCode !== 200 || !second || second.items.length !== refused.length + stored.length) return text;
   const why = (r: { judgedBy: string }, now: string, what: string) => ({
     type: 'mapper_exception',
     reason: `${what}: [${now}], where a rollover sent this write while it was computed for [${r.judgedBy}], does not map them: stored as sent; map them in the template the next indices are made from ("vlrerank index setup" says how), then "vlrerank index backfill" adds them`,
     vlrerank_code: 'VLR_BAD_REQUEST',
   });
   refused.forEach(([i, r], k) => {
-    items[slot(i)] = second!.items![k]!;
+    items[slot(i)] = second.items[k]!;
     report.added.delete(i);
     const again = Object.values(items[slot(i)]!)[0];
     // refused as sent too: the engine's own answer, as directly (nothing of vlrerank's to explain)
@@ -265,7 +254,7 @@ async function resendRolledOver(deps: IngestDeps, req: WriteRequest, report: Bul
     else report.failures.delete(i);
   });
   stored.forEach(([i, r], k) => {
-    const again = Object.values(second!.items![refused.length + k]!)[0];
+    const again = Object.values(second.items[refused.length + k]!)[0];
     if ((again?.status ?? 500) >= 300) return; // changed by the client meanwhile: left as the engine answered (its record shows)
     const op = Object.keys(items[slot(i)]!)[0]!;
     items[slot(i)] = { [op]: { ...itemAt(i)!, _version: again!._version, _seq_no: again!._seq_no, _primary_term: again!._primary_term } };

@@ -15,7 +15,7 @@
 import type { UpstreamPool } from '../proxy/pool.js';
 import { forwardRequestHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
 import type { BulkReport } from './bulk-line.js';
-import { slotOf } from './bulk-report.js';
+import { bulkAnswer, slotOf } from './bulk-report.js';
 import { pathParam } from './path-params.js';
 
 type Item = { _index?: string; _id?: string; status?: number; result?: string; _version?: number; _seq_no?: number; _primary_term?: number };
@@ -30,14 +30,9 @@ export const RACED_NOTE = {
 /** The engine's answer text as the client should see it, raced updates' records taken out. */
 export async function settleRacedUpdates(deps: { pool: Pick<UpstreamPool, 'request'> }, req: { path: string; headers: readonly string[]; signal?: AbortSignal }, report: BulkReport, text: string): Promise<string> {
   if (!report.readVersions?.size) return text;
-  let body: { items?: Array<Record<string, Item>> };
-  try {
-    body = JSON.parse(text) as typeof body;
-  } catch {
-    return text;
-  }
-  const items = body.items;
-  if (!Array.isArray(items)) return text;
+  const answer = bulkAnswer<Item>(text);
+  if (!answer) return text;
+  const { body, items } = answer;
   const slot = slotOf(items, report.ids);
   const raced: Array<{ i: number; it: Item; fields: string[]; routing?: string }> = [];
   for (const [i, r] of report.readVersions) {
@@ -58,15 +53,10 @@ export async function settleRacedUpdates(deps: { pool: Pick<UpstreamPool, 'reque
     signal: req.signal,
     idempotent: false,
   });
-  let second: { items?: Array<Record<string, Item>> } | undefined;
-  try {
-    second = JSON.parse(await up.body.text()) as typeof second;
-  } catch {
-    second = undefined;
-  }
-  if (up.statusCode !== 200 || !Array.isArray(second?.items)) return text;
+  const second = bulkAnswer<Item>(await up.body.text());
+  if (up.statusCode !== 200 || !second) return text;
   raced.forEach(({ i, it }, k) => {
-    const again = second!.items![k]?.update;
+    const again = second.items[k]?.update;
     if (!again || (again.status ?? 500) >= 300) return; // written again meanwhile: that write's answer is its own
     Object.assign(it, { _version: again._version, _seq_no: again._seq_no, _primary_term: again._primary_term });
     const a = report.added.get(i);

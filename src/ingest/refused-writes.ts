@@ -19,7 +19,7 @@
 import { LRUCache } from 'lru-cache';
 import { credentialsKey } from '../engine/targets.js';
 import { REFUSED_MS } from './write-back.js';
-import { slotOf } from './bulk-report.js';
+import { bulkAnswer, slotOf } from './bulk-report.js';
 import type { BulkReport } from './bulk-line.js';
 
 export class RefusedWrites {
@@ -73,13 +73,8 @@ type ItemStatus = { status?: number; type?: unknown };
 
 /** Each `_bulk` item's status and error type by the body line it answers; undefined when the answer has no items. */
 function itemStatuses(text: string, report: BulkReport): ((i: number) => ItemStatus) | undefined {
-  let items: Array<Record<string, { status?: unknown; error?: { type?: unknown } }>> | undefined;
-  try {
-    items = (JSON.parse(text) as { items?: typeof items }).items;
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(items)) return undefined;
+  const items = bulkAnswer<{ status?: unknown; error?: { type?: unknown } }>(text)?.items;
+  if (!items) return undefined;
   const slot = slotOf(items as never, report.ids);
   return (i) => {
     const it = items[slot(i)];
