@@ -33,14 +33,8 @@ export function pastFileSizeLimit(file: string, n: number, margin: number): stri
 export function noRoomFor(folder: string, file: string, n: number): string | undefined {
   const capped = pastFileSizeLimit(file, n, MIN_FREE_BYTES);
   if (capped) return capped;
-  let free: number;
-  try {
-    const st = statfsSync(folder);
-    free = st.bavail * st.bsize;
-  } catch {
-    return undefined; // no statfs here: lmdb's own error handling is all there is
-  }
-  if (free >= n * 4 + MIN_FREE_BYTES) return undefined;
+  const free = freeBytes(folder);
+  if (free === undefined || free >= n * 4 + MIN_FREE_BYTES) return undefined;
   return `no space left on the device of ${folder} (${free} bytes free): writes skipped until there is room`;
 }
 
@@ -51,11 +45,16 @@ export function noRoomFor(folder: string, file: string, n: number): string | und
  * tmpfs filled), and left an empty file the next start called corrupt.
  */
 export function noRoomToCreate(folder: string): string | undefined {
+  const free = freeBytes(folder);
+  return free === undefined || free >= MIN_FREE_BYTES ? undefined : `no space left on the device of ${folder} (${free} bytes free, ${MIN_FREE_BYTES} needed to create the store)`;
+}
+
+/** Bytes this process may still write on the file system of `folder` (statfs), or undefined where there is no statfs (lmdb's own error handling is then all there is). */
+function freeBytes(folder: string): number | undefined {
   try {
     const st = statfsSync(folder);
-    const free = st.bavail * st.bsize;
-    return free >= MIN_FREE_BYTES ? undefined : `no space left on the device of ${folder} (${free} bytes free, ${MIN_FREE_BYTES} needed to create the store)`;
+    return st.bavail * st.bsize;
   } catch {
-    return undefined; // no statfs here: lmdb's own error handling is all there is
+    return undefined;
   }
 }
