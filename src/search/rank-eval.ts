@@ -28,7 +28,7 @@ import { answerHeaders, isJsonBody } from './headers.js';
 import { MSEARCH_RERANK_CONCURRENCY } from './msearch.js';
 import { Semaphore } from '../util/semaphore.js';
 import { isObject } from '../util/is-object.js';
-import { bodyValue, render } from './template.js';
+import { bodyValue, mayHoldStoredAsk, render } from './template.js';
 
 type Json = Record<string, unknown>;
 
@@ -87,7 +87,7 @@ export async function handleRankEval(deps: SearchHandlerDeps, req: SearchRequest
   const pre = req.body.parsed;
   const text = req.body.text;
   // a stored template may hold the ask itself: read whenever a pipeline may cover the index (as _search/template)
-  const templated = (pre ? isObject(pre.value) && pre.value.templates !== undefined : text !== undefined && text.includes('"templates"')) && (deps.pipelines.forIndex(req.index) !== undefined || deps.pipelines.resolvable(req.index));
+  const templated = mayHoldStoredAsk(deps, req, 'templates');
   const asks = templated || (pre ? pre.hasMarker : text !== undefined && MARKERS.some((m) => text.includes(m)));
   if (!asks && !(req.mustParse ?? mustParse(deps, req.index, req.params, req.headers))) return asSent;
   const body = bodyValue(req.body)?.value; // undefined: the engine's parse error
@@ -106,7 +106,7 @@ export async function handleRankEval(deps: SearchHandlerDeps, req: SearchRequest
       if (!isObject(r)) return undefined;
       const release = await turns.acquire(req.signal?.());
       try {
-        const search = r.template_id === undefined ? (r.request === undefined ? undefined : r.request) : await renderedRequest(deps, req, templates.get(r.template_id), r.params);
+        const search = r.template_id === undefined ? r.request : await renderedRequest(deps, req, templates.get(r.template_id), r.params);
         return isObject(search) ? await rerankedHits(deps, req, search, k) : undefined;
       } finally {
         release();

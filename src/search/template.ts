@@ -26,6 +26,18 @@ const SEARCH_KEYS = new Set(['explain', 'profile']);
 
 type Json = Record<string, unknown>;
 
+/**
+ * Does the body name `key` (a stored template's `id`, a rank evaluation's `templates`) on an index a
+ * pipeline may cover? A stored template may hold the rerank ask itself, unseen until the engine
+ * renders it, so such a body is read whatever words it holds.
+ */
+export function mayHoldStoredAsk(deps: SearchHandlerDeps, req: SearchRequest, key: 'id' | 'templates'): boolean {
+  const pre = req.body?.parsed;
+  const text = req.body?.text;
+  const named = pre ? isObject(pre.value) && pre.value[key] !== undefined : text !== undefined && text.includes(`"${key}"`);
+  return named && (deps.pipelines.forIndex(req.index) !== undefined || deps.pipelines.resolvable(req.index));
+}
+
 /** The engine's rendering of `{id | source, params}`; undefined when it does not render it (the engine then answers the request itself). */
 export async function render(deps: SearchHandlerDeps, template: Json, headers: readonly string[], signal?: AbortSignal): Promise<Json | undefined> {
   const res = await deps.pool.request({
@@ -110,7 +122,7 @@ export async function handleSearchTemplate(deps: SearchHandlerDeps, req: SearchR
   const pre = req.body.parsed;
   const text = req.body.text;
   // a stored template (`id`) may hold the ask itself: rendered whenever a pipeline may cover the index
-  const stored = (pre ? isObject(pre.value) && pre.value.id !== undefined : text !== undefined && text.includes('"id"')) && (deps.pipelines.forIndex(req.index) !== undefined || deps.pipelines.resolvable(req.index));
+  const stored = mayHoldStoredAsk(deps, req, 'id');
   // any of the words `_search` reads a rerank ask by (its retriever, `search_pipeline` in the body too):
   // only `vlrerank` was looked for here, so a template whose source holds `text_similarity_reranker`
   // went to the engine unrendered on an index with a pipeline that is not a default one — its 400
