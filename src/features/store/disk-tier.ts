@@ -17,13 +17,13 @@
  * store-disk-file-bound), at the price of fewer entries per budget byte. The memo of local files is counted and
  * evicted with the values (stamped under MEMO + real path): one entry per distinct file ever read
  * would otherwise fill the map; a file whose memo is gone is read and hashed again. A read
- * refreshes an entry's stamp at most every STAMP_REFRESH_MS (LRU-ish, without a write per hit). Writes are asynchronous (lmdb
- * batches them into transactions) and never delay an answer.
+ * refreshes an entry's stamp at most every STAMP_REFRESH_MS (LRU-ish, without a write per hit). Writes are asynchronous,
+ * queued and committed together WRITE_DELAY_MS after the first (one transaction, one room check), and never delay an answer.
  *
  * Failure: a file that a child process cannot open (disk-probe.ts: lmdb segfaults on corrupt
  * files), a folder that cannot be created or written (named: mkdir-cause.ts), an open error, or a failed commit leaves the tier `failed`
  * for this process (logged, shown in health); a failing read is counted and answered as a miss. Room
- * (ulimit -f, free space) is looked for before each write: short of it the write is skipped and
+ * (ulimit -f, free space) is looked for before each batch of writes: short of it the batch is skipped and
  * counted and the tier is `down` until a write succeeds. A file deleted or replaced under the open
  * store (file-replaced.ts) is reopened at its path — `down` meanwhile — so every process sharing the
  * folder shares the new file. Never throws, never decides what a key means.
