@@ -34,6 +34,11 @@
  * (validation, admission, plan, the query's L1/L2 lookup), its forward pass takes ≈ 1 ms longer
  * (the 25 photos' stat() and kept-side lookups run beside it on the same 2 cores) and ≈ 0.4 ms
  * follow the reply (scores, report): no single cost above ≈ 0.25 ms (the stat() calls).
+ * Stop 47 (2026-12-07, load 6–8 with three helpers' work on the 2 cores): the disk tier's writes
+ * batched (one transaction per 100 ms, not one per request's query vector): their main-thread self
+ * time in a `--cpu-prof` of 200 reranks 46 → 13 ms; ratio p50 new / old alternating, 300
+ * alternations: 1.27 / 1.23, then 1.23 / 1.32 (pair medians 1.24 / 1.22, 1.22 / 1.25; CPU per
+ * call 1.24 / 1.23, 1.27 / 1.26) — ≈ 0.15 ms a call, below what this load lets pairs tell apart.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
