@@ -142,3 +142,43 @@ describe.each(ALL_ENGINES)("Elasticsearch's Inference API on a pipeline's name t
     }
   });
 });
+
+describe("the Inference API on a pipeline's name under admission and budget (Elasticsearch 8.19)", () => {
+  let p: SearchProxy;
+  beforeAll(async () => {
+    p = await startSearchProxy('elasticsearch', { rerank: { maxConcurrentRequests: 1, admission: { maxQueued: 1, clientShare: 1, maxQueueWaitMs: 300_000 } } });
+  });
+  afterAll(async () => {
+    await p?.close();
+  });
+
+  it('a full queue is an ES-shaped 429 with Retry-After, refused before the body is read', async () => {
+    const a = p.reranker.admission;
+    const hold = { cost: 1, kind: 'held-by-test-inference' }; // a kind of its own: no service times
+    const held = await a.acquire(hold);
+    const queued = a.acquire(hold);
+    try {
+      const r = await post(p.url, '/_inference/rerank/grocery', { query: QUERY, input: INPUT });
+      expect(r.status, r.text).toBe(429);
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(r.body).toMatchObject({ status: 429, error: { type: 'es_rejected_execution_exception', vlrerank_code: 'VLR_OVERLOADED' } });
+      // an id that names no pipeline is the engine's, whatever the queue holds
+      const other = await post(p.url, '/_inference/rerank/p32a-no-such-pipeline', { query: QUERY, input: INPUT });
+      expect(other.status).toBe(400);
+      expect(other.text).toContain('no handler found');
+    } finally {
+      held.release();
+      (await queued).release();
+    }
+  });
+
+  it("ES's ?timeout= is the call's budget (a 504 ES-shaped past it); a bad one a 400 naming it", async () => {
+    const fresh = `${Math.random()} a green apple on a wooden table`;
+    const r = await post(p.url, '/_inference/rerank/grocery?timeout=1ms', { query: fresh, input: [`${fresh} and a pear`] });
+    expect(r.status, r.text).toBe(504);
+    expect(r.body).toMatchObject({ status: 504, error: { type: 'timeout_exception' } });
+    const bad = await post(p.url, '/_inference/rerank/grocery?timeout=soon', { query: QUERY, input: INPUT });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ type: 'illegal_argument_exception', field: 'timeout' });
+  });
+});
