@@ -264,9 +264,10 @@ export function searchRerankNote(body: unknown): RerankNote | undefined {
 
 /** A rerank API call's note: the documents sent (`documents`, TEI's `texts`, vLLM's `text_2`), those scored without their media. */
 export function apiRerankNote(reqBody: unknown, headers: Record<string, string>, degraded?: string): RerankNote {
-  const b = (reqBody ?? {}) as { documents?: unknown; texts?: unknown; text_2?: unknown };
-  const docs = Array.isArray(b.documents) ? b.documents : Array.isArray(b.texts) ? b.texts : Array.isArray(b.text_2) ? b.text_2 : undefined;
-  const note: RerankNote = { degraded: degraded ?? false, documents: docs ? docs.length : typeof b.text_2 === 'string' ? 1 : 0 };
+  // `input`: Elasticsearch's Inference API (`POST _inference/rerank/{pipeline}`, api/inference.ts), one string or many
+  const b = (reqBody ?? {}) as { documents?: unknown; texts?: unknown; text_2?: unknown; input?: unknown };
+  const docs = Array.isArray(b.documents) ? b.documents : Array.isArray(b.texts) ? b.texts : Array.isArray(b.text_2) ? b.text_2 : Array.isArray(b.input) ? b.input : undefined;
+  const note: RerankNote = { degraded: degraded ?? false, documents: docs ? docs.length : typeof b.text_2 === 'string' || b.input != null ? 1 : 0 };
   const errors = Number(headers['x-vlrerank-document-errors']);
   if (errors > 0) note.document_errors = errors;
   return note;

@@ -3,7 +3,8 @@
  * this order: vlrerank's own endpoints under /_vlrerank/ (index names cannot start with "_") —
  * rerank, health, metrics, models, UI — and an ES-shaped 404 for any other path there (a wrong
  * method on one of them: 405, methods.ts); the rerank-compatible APIs (/v1/rerank, /v2/rerank,
- * /rerank) and vLLM's score API (/score, /v1/score); search interception (for the path
+ * /rerank) and vLLM's score API (/score, /v1/score); Elasticsearch's Inference API on a pipeline's
+ * name (`_inference/…`, inference-routes.ts); search interception (for the path
  * spellings the fast dispatch leaves to the router) and ingest (vectors at _bulk, _doc…); the
  * transparent streaming proxy for everything else; the ES-shaped error handler.
  * No global body parser: passthrough bodies must stream untouched.
@@ -19,6 +20,7 @@ import type { AccessLogDeps } from './access-log.js';
 import { adminRouter, type AdminRouteDeps } from './admin-routes.js';
 import type { ConnectionCap } from './connection-cap.js';
 import { errorHandler, esProduct, type ErrorDeps, type UpstreamProduct } from './errors.js';
+import { inferenceRouter } from './inference-routes.js';
 import { ingestRouter } from './ingest-routes.js';
 import type { NodeHandler } from './proxy-route.js';
 import { compatRerankRouter, rerankRouter, type RerankRouteDeps } from './rerank-routes.js';
@@ -96,6 +98,10 @@ export function buildApp(deps: HttpDeps, fast: { proxy: NodeHandler; search: { s
   // vlrerank owns /_vlrerank/: an unknown path there is our 404, never forwarded (the engine would answer a confusing 405)
   app.use('/_vlrerank', (req, _res, next) => next(vlrError('VLR_NOT_FOUND', `no vlrerank endpoint [${req.method} ${req.baseUrl}${req.path}]`)));
   app.use(compatRerankRouter(rerank, { forwardsIndexPaths: true }));
+  // Elasticsearch's Inference API on a pipeline's name (`POST _inference/rerank/{pipeline}`); any other id goes on to the engine
+  // OPTIONS is the engine's on every id: express's router would answer it itself (200, `Allow: GET, HEAD, POST`) for any id its paths match
+  const inference = inferenceRouter({ rerank, pipelines: () => deps.search.pipelines, upstreamProduct: deps.upstreamProduct });
+  app.use((req, res, next) => (req.method === 'OPTIONS' ? next() : inference(req, res, next)));
   // express's GET routes answer HEAD too: a `HEAD /{index}/_search?q=…` ran a whole reranked search
   // and answered 200 where the engines answer 405 (held-out probe round 7); HEAD is the engine's
   const search = searchRouter(fast.search);

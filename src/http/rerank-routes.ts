@@ -35,7 +35,7 @@ export interface RerankRouteDeps extends ErrorDeps {
 }
 
 /** The body, read by body.ts's strict reader (codings, charset, size, depth) into req.body. */
-function jsonBody(deps: RerankRouteDeps) {
+export function jsonBody(deps: RerankRouteDeps) {
   const limits = { maxBytes: deps.maxJsonBodyBytes, maxDepth: deps.maxJsonDepth, worker: deps.jsonWorker };
   return (req: Request, _res: Response, next: NextFunction) => {
     readJson(req, limits).then(
@@ -54,7 +54,7 @@ function jsonBody(deps: RerankRouteDeps) {
  * a refused client costs its headers, not a read and a JSON parse of its body (issue 13: 429s
  * answered fast under load).
  */
-function admitEarly(deps: RerankRouteDeps) {
+export function admitEarly(deps: RerankRouteDeps) {
   return (req: Request, _res: Response, next: NextFunction) => {
     const refusal = deps.reranker.admission?.refuseEarly(clientId(req), API_WORK);
     if (!refusal) return next();
@@ -81,7 +81,7 @@ export function refuseEarly(deps: RerankRouteDeps): (req: IncomingMessage, res: 
 }
 
 /** What a rerank API handler needs of the request: the hang-up signal, the client, its budget header. */
-function apiCall(req: Request, res: Response): ApiCall {
+export function apiCall(req: Request, res: Response): ApiCall {
   return { signal: clientSignal(res), client: clientId(req), budgetHeader: req.headers[BUDGET_HEADER] };
 }
 
@@ -93,7 +93,7 @@ function apiCall(req: Request, res: Response): ApiCall {
  */
 export const CODE_FROM_BYTES = 1024;
 
-async function reply(res: Response, a: ApiAnswer, worker: RerankRouteDeps['jsonWorker']): Promise<void> {
+export async function reply(res: Response, a: ApiAnswer, worker: RerankRouteDeps['jsonWorker']): Promise<void> {
   // a large answer (documents echoed) is written in the JSON worker (answer-json.ts)
   const bytes = await answerJson(worker, a.body);
   if (answerUnwanted(res)) return; // the client left meanwhile: nothing to write

@@ -1,0 +1,63 @@
+/**
+ * Elasticsearch's Inference API paths for a vlrerank pipeline's name (api/inference.ts):
+ * `POST|GET /_inference/{id}` and `/_inference/{task_type}/{id}`. Only when `{id}` names a pipeline
+ * of the set serving is the request answered here — decided from the path alone, before a byte of
+ * the body is read — else it goes on, untouched, to the streaming proxy (an engine's own endpoints,
+ * `_inference/_all`, `PUT`/`DELETE` of any id). `{task_type_or_id}` that is a task type
+ * (`GET _inference/rerank`) is the engine's listing, as ES reads it. Answers carry the engine's
+ * product headers (the official client refuses a 2xx without `x-elastic-product`) and errors are
+ * ES-shaped (the app's error handler); the body is read by the rerank APIs' strict reader, after
+ * their early admission refusal.
+ */
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { describeEndpoint, inferencePipeline, inferenceRerank } from '../api/inference.js';
+import type { Pipeline, PipelineRegistry } from '../pipelines/index.js';
+import { answerUnwanted, endInTurns } from './answer-json.js';
+import { esProduct, type UpstreamProduct } from './errors.js';
+import { admitEarly, apiCall, jsonBody, reply, type RerankRouteDeps } from './rerank-routes.js';
+
+export interface InferenceRouteDeps {
+  rerank: RerankRouteDeps;
+  /** The pipeline set serving now (read once per request). */
+  pipelines: () => PipelineRegistry;
+  upstreamProduct?: UpstreamProduct;
+}
+
+/** `GET _inference/rerank` lists the engine's rerank endpoints: a task type in the id's place is never a pipeline here. */
+const TASK_TYPES = new Set(['rerank', 'text_embedding', 'sparse_embedding', 'completion', 'chat_completion', 'embedding', '_all']);
+
+const pipelineOf = (res: Response): Pipeline => res.locals.inferencePipeline as Pipeline;
+
+export function inferenceRouter(deps: InferenceRouteDeps): Router {
+  // as the engine routes: `/_Inference/...` or a trailing slash is not this path (they pass through)
+  const r = Router({ caseSensitive: true, strict: true });
+  const paths = ['/_inference/:id', '/_inference/:taskType/:id'];
+  // the pipeline the id names, or on to the next route (and the proxy) with the body unread
+  const named = (req: Request, res: Response, next: NextFunction) => {
+    const { id, taskType } = req.params as { id: string; taskType?: string };
+    const p = taskType === undefined && TASK_TYPES.has(id) ? undefined : inferencePipeline(deps.pipelines(), id);
+    if (!p) return next('route');
+    res.locals.inferencePipeline = p;
+    for (const [k, v] of Object.entries(esProduct(deps.upstreamProduct) ?? {})) res.setHeader(k, v);
+    next();
+  };
+  r.post(paths, named, admitEarly(deps.rerank), jsonBody(deps.rerank), async (req, res, next) => {
+    try {
+      const call = { ...apiCall(req, res), timeout: req.query.timeout };
+      await reply(res, await inferenceRerank(deps.rerank.reranker, pipelineOf(res), (req.params as { taskType?: string }).taskType, req.body, call), deps.rerank.jsonWorker);
+    } catch (e) {
+      next(e);
+    }
+  });
+  r.get(paths, named, async (req, res, next) => {
+    try {
+      const body = Buffer.from(JSON.stringify(describeEndpoint(pipelineOf(res), (req.params as { taskType?: string }).taskType)));
+      if (answerUnwanted(res)) return;
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      await endInTurns(res, body);
+    } catch (e) {
+      next(e);
+    }
+  });
+  return r;
+}
