@@ -9,6 +9,8 @@
  *     unknown fields, odd media references (missing file, directory, refused URL, bad data: URI);
  *   - `_search` / `_msearch` bodies carrying rerank blocks (`ext.vlrerank`, the
  *     `text_similarity_reranker` retriever, `ext.rerank` with `search_pipeline`) with mutated values;
+ *   - Elasticsearch's Inference API on a pipeline's name (`_inference/rerank/{pipeline}`: Elastic's
+ *     `{type, value}` items and ours, `task_settings`, `?timeout`, other task types);
  *   - `/_vlrerank/*` paths and methods;
  *   - writes into an index whose pipeline adds vectors and feature records at ingest: `_bulk`
  *     (actions of every kind, mutated metadata and sources, spoilt lines), `_doc`, `_create` and
@@ -130,6 +132,17 @@ function nativeBody(ctx: FuzzContext): fc.Arbitrary<unknown> {
   );
 }
 
+/** Elasticsearch's Inference API body (`POST _inference/rerank/{pipeline}`): Elastic's `{type, value}` items and ours, settings mutated. */
+function inferenceBody(ctx: FuzzContext): fc.Arbitrary<unknown> {
+  const typed = fc.record({ type: fc.oneof(fc.constantFrom('text', 'image', 'video', 'audio'), junk()), value: fc.oneof(fc.string({ maxLength: 30 }), mediaRef(ctx), junk()), format: junk() }, { requiredKeys: [] });
+  const item = fc.oneof({ weight: 4, arbitrary: fc.string({ maxLength: 40 }) }, { weight: 2, arbitrary: typed }, { weight: 1, arbitrary: compatDoc(ctx) });
+  const settings = fc.oneof(fc.record({ top_n: junk(), return_documents: junk() }, { requiredKeys: [] }), junk());
+  return fc.oneof(
+    { weight: 5, arbitrary: fc.record({ query: fc.oneof(item, junk()), input: fc.oneof({ weight: 4, arbitrary: fc.array(item, { maxLength: 6 }) }, { weight: 1, arbitrary: item }, { weight: 1, arbitrary: junk() }), task_settings: settings, top_n: junk(), return_documents: junk(), input_type: junk() }, { requiredKeys: ['query', 'input'] }) },
+    { weight: 1, arbitrary: junk() },
+  );
+}
+
 /** A search body asking for a rerank in one of the three syntaxes, values mutated. */
 function searchBody(ctx: FuzzContext): fc.Arbitrary<{ body: unknown; params: string }> {
   const first = fc.oneof(fc.constant({ match_all: {} }), fc.constant({ match: { title: 'oat' } }), junk());
@@ -236,6 +249,10 @@ export function fuzzRequests(ctx: FuzzContext, only?: 'writes'): fc.Arbitrary<Fu
   const admin = fc
     .tuple(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'HEAD'), fc.constantFrom('/_vlrerank/health', '/_vlrerank/models', '/_vlrerank/models/no-such/_load', '/_vlrerank/models/%ZZ/_unload', '/_vlrerank/nope', '/_vlrerank/media?src=', '/_vlrerank/media?src=..%2F..%2Fetc%2Fpasswd', '/_vlrerank/metrics'))
     .map(([method, path]): FuzzRequest => ({ method, path, headers: {}, shape: 'es', label: `${method} ${path}` }));
+  // a pipeline described as an Inference API endpoint, or refused as another task type (PUT/DELETE are the engine's, whose thin builds answer a string `error`)
+  const inferenceGet = fc
+    .constantFrom(`/_inference/${ctx.index}`, `/_inference/rerank/${ctx.index}`, `/_inference/sparse_embedding/${ctx.index}`, `/_inference/nope/${ctx.index}`)
+    .map((path): FuzzRequest => ({ method: 'GET', path, headers: {}, shape: 'es', label: `GET ${path}` }));
   // a wrong method on a rerank-compatible path: the rerank API's 405
   const compatMethods = fc
     .tuple(fc.constantFrom('GET', 'PUT', 'DELETE', 'HEAD'), fc.constantFrom('/v1/rerank', '/v2/rerank', '/v1/score'))
@@ -251,8 +268,11 @@ export function fuzzRequests(ctx: FuzzContext, only?: 'writes'): fc.Arbitrary<Fu
     { weight: 3, arbitrary: withEnvelope(compatBody(ctx), fc.constantFrom('/v1/rerank', '/v2/rerank', '/rerank'), 'compat') },
     { weight: 2, arbitrary: withEnvelope(scoreBody(ctx), fc.constantFrom('/score', '/v1/score'), 'compat') },
     { weight: 2, arbitrary: withEnvelope(nativeBody(ctx), fc.constant('/_vlrerank/rerank'), 'es') },
+    // ?timeout as ES reads it, and task types in the path a pipeline is not (text_embedding: a 400)
+    { weight: 1, arbitrary: withEnvelope(inferenceBody(ctx), fc.constantFrom(`/_inference/rerank/${ctx.index}`, `/_inference/${ctx.index}`, `/_inference/text_embedding/${ctx.index}`, `/_inference/rerank/${ctx.index}?timeout=30s`, `/_inference/${ctx.index}?timeout=-1`), 'es') },
     { weight: 3, arbitrary: search },
     { weight: 1, arbitrary: admin },
+    { weight: 1, arbitrary: inferenceGet },
     { weight: 1, arbitrary: compatMethods },
   );
 }
