@@ -27,6 +27,10 @@
  * 24–27 ms at 2, 27–31 at 4, 30–33 at 8, 36–37 at 16, 39–51 at 32 (one process, sizes interleaved);
  * yet end to end with its runs capped at 8 was no faster (10.2 / 16.8 / 22.9 img/s against 12.6 /
  * 12.6 / 26.2, interleaved, load 7.7).
+ * Since pf (2026-12-07): end to end decodes and resizes each COCO photo in one sharp call (image.ts
+ * preprocessBytes: a classification alone): CPU outside the inference worker 8.5 → 7.5 ms a photo
+ * (4 alternating pairs with the base); the bench's CPU ceiling 0.74 → 0.77 (medians of 3 pairs),
+ * the full bench 0.78 at batch 32 (load 7–9). Goal not shown met (DEPLOYMENT.md).
  */
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -11,12 +11,12 @@ import type { Semaphore } from '../util/semaphore.js';
 import type { MediaSlots } from './media-slots.js';
 import { fanOutSignal, SharedAbort } from '../util/abort.js';
 import type { KnownMedia } from './known-media.js';
-import { decodeImage, dropDecoded, type DecodedImage, type ImageLimits } from './media/image.js';
+import { decodeImage, dropDecoded, preprocessBytes, type DecodedImage, type ImageLimits } from './media/image.js';
 import { classifyRef, sha256Hex, type MediaSource } from './media/source.js';
 import type { Part, PartKeys } from './parts.js';
 import { costlierSource, type PartSource, type PartStore } from './store/tiered.js';
 import type { FeatureRequest, ImageResult } from './records.js';
-import type { VisualModels } from './visual-models.js';
+import type { OneModelInput, VisualModels } from './visual-models.js';
 
 export interface ImageExtractorDeps {
   /** The feature store (L1, and the persistent tiers under it when configured). */
@@ -58,7 +58,14 @@ export class ImageExtractor {
       wanted = true;
       return once(signal).finally(release);
     };
-    const result = await this.#features(contentHash, decode, request).finally(() => {
+    // an image only the classifier reads: decoded and resized in one call, nothing held (image.ts preprocessBytes)
+    const alone: OneModelInput = {
+      prepare: (spec, into) => {
+        wanted = true;
+        return preprocessBytes(bytes, spec, limits, into).finally(release);
+      },
+    };
+    const result = await this.#features(contentHash, decode, request, alone).finally(() => {
       if (!wanted) release();
     });
     // every part answered, so no computation reads the pixels any more; a request that failed or was
@@ -113,7 +120,8 @@ export class ImageExtractor {
 
   /** Features of raw bytes already in hand (e.g. an uploaded query image). */
   async imageBytes(bytes: Buffer, request: FeatureRequest = {}): Promise<ImageResult> {
-    return this.#featuresHeld(sha256Hex(bytes), (held) => decodeOnce(this.#d.cpu, () => held.decode(bytes)), request);
+    const alone: OneModelInput = { prepare: (spec, into) => preprocessBytes(bytes, spec, this.#d.limits, into) };
+    return this.#featuresHeld(sha256Hex(bytes), (held) => decodeOnce(this.#d.cpu, () => held.decode(bytes)), request, alone);
   }
 
   #allCached(contentHash: string, request: FeatureRequest): boolean {
@@ -127,9 +135,9 @@ export class ImageExtractor {
   }
 
   /** `#features` whose decodes (if a part turns out to be missing after all) are held by the image worker and let go once every part has answered. */
-  async #featuresHeld(contentHash: string, decode: (held: HeldDecodes) => Decode, request: FeatureRequest): Promise<ImageResult> {
+  async #featuresHeld(contentHash: string, decode: (held: HeldDecodes) => Decode, request: FeatureRequest, alone?: OneModelInput): Promise<ImageResult> {
     const held = heldDecodes(this.#d.limits);
-    const result = await this.#features(contentHash, decode(held), request);
+    const result = await this.#features(contentHash, decode(held), request, alone);
     held.drop();
     return result;
   }
@@ -161,17 +169,18 @@ export class ImageExtractor {
     return this.#featuresHeld(memo.contentHash, (held) => this.#readAgain(ref, request, held), request);
   }
 
-  async #features(contentHash: string, decode: Decode, request: FeatureRequest): Promise<ImageResult> {
+  /** `alone`: the classifier's input from the bytes in one go, taken when the request asks for no other part. */
+  async #features(contentHash: string, decode: Decode, request: FeatureRequest, alone?: OneModelInput): Promise<ImageResult> {
     // each part below listens to the signal: one listener on the caller's (a bulk shares one for many images)
     const fan = fanOutSignal(request.signal);
     try {
-      return await this.#parts(contentHash, decode, { ...request, signal: fan.signal });
+      return await this.#parts(contentHash, decode, { ...request, signal: fan.signal }, alone);
     } finally {
       fan.dispose();
     }
   }
 
-  async #parts(contentHash: string, decode: Decode, request: FeatureRequest): Promise<ImageResult> {
+  async #parts(contentHash: string, decode: Decode, request: FeatureRequest, alone?: OneModelInput): Promise<ImageResult> {
     const { cache, keys, models } = this.#d;
     const detect = request.detect ?? true;
     const ocr = (request.ocr ?? false) && models.ocrEngine !== undefined;
@@ -182,8 +191,9 @@ export class ImageExtractor {
       signal.throwIfAborted();
       return img;
     };
+    const classifyFrom = !detect && !ocr && alone ? () => alone : (s: AbortSignal) => () => decoded(s);
     const [cls, det, text] = await Promise.all([
-      cache.getOrCompute(keys.classify(contentHash), async (s) => ({ kind: 'classify', value: await models.classify(() => decoded(s), s) }), request.signal),
+      cache.getOrCompute(keys.classify(contentHash), async (s) => ({ kind: 'classify', value: await models.classify(classifyFrom(s), s) }), request.signal),
       detect ? cache.getOrCompute(keys.detect(contentHash), async (s) => ({ kind: 'detect', value: await models.detect(await decoded(s), s) }), request.signal) : undefined,
       ocr ? cache.getOrCompute(keys.ocr(contentHash), async (s) => ({ kind: 'ocr', value: await models.ocr(await decoded(s), s) }), request.signal) : undefined,
     ]);

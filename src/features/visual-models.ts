@@ -10,7 +10,7 @@
  */
 import { type Detection, type InputPool, type ImageClassifier, type ImageFeatures, type ObjectDetector } from '../models/index.js';
 import type { OcrEngine, OcrLine, OcrOptions } from '../models/encoders/ocr.js';
-import type { PreprocessedImage } from '../models/preprocess.js';
+import type { ImagePreprocess, PreprocessedImage } from '../models/preprocess.js';
 import type { Semaphore } from '../util/semaphore.js';
 import { softmax } from '../util/vector.js';
 import { ocrPixels, preprocessImage, type DecodedImage } from './media/image.js';
@@ -33,6 +33,14 @@ export interface VisualModelSettings {
   /** Detector score threshold (default: the model's). */
   detectScoreThreshold?: number;
   ocrOptions?: OcrOptions;
+}
+
+/**
+ * An image only the classifier reads (no detections, no OCR): its input made straight from the
+ * encoded bytes (image.ts `preprocessBytes`: one sharp call where it can), the pixels never held.
+ */
+export interface OneModelInput {
+  prepare(spec: ImagePreprocess, into: (length: number) => Float32Array): Promise<PreprocessedImage>;
 }
 
 export class VisualModels {
@@ -69,12 +77,17 @@ export class VisualModels {
    * of the first ones, chunks queued while a run is in progress join into one batch (the batcher
    * takes up to maxBatch queued items), and a lone image waits for nothing.
    */
-  async classify(image: () => Promise<DecodedImage>, signal?: AbortSignal): Promise<Classification> {
+  async classify(image: (() => Promise<DecodedImage>) | OneModelInput, signal?: AbortSignal): Promise<Classification> {
     this.#preparing++;
     let pre: PreprocessedImage;
     try {
-      const img = await image();
-      pre = { ...(await this.#cpu.use(() => preprocessImage(img, this.classifier.preprocess, undefined, this.#pooled(this.classifier)), true, signal)), owned: true };
+      if (typeof image === 'function') {
+        const img = await image();
+        pre = { ...(await this.#cpu.use(() => preprocessImage(img, this.classifier.preprocess, undefined, this.#pooled(this.classifier)), true, signal)), owned: true };
+      } else {
+        // decoded and resized in one go, under one permit (a decode's: another image's resize goes first)
+        pre = { ...(await this.#cpu.use(() => image.prepare(this.classifier.preprocess, this.#pooled(this.classifier)), false, signal)), owned: true };
+      }
       signal?.throwIfAborted();
     } catch (e) {
       this.#preparing--;

@@ -10,7 +10,7 @@ import { parentPort } from 'node:worker_threads';
 import { cropQuad, rowBand, type RgbImage, type Rows } from '../../models/encoders/ocr-crop.js';
 import type { Point } from '../../models/encoders/ocr-boxes.js';
 import { writePlanes } from '../../models/pixels.js';
-import { decodeSteps, resized, type ResizeWindow } from './sharp-steps.js';
+import { decodedResized, decodeSteps, resized, type ResizeWindow } from './sharp-steps.js';
 import { nameThisThread, raiseNice, raiseThreadsNamed } from '../../util/work-nice.js';
 
 interface Held {
@@ -55,6 +55,7 @@ function pixels(id: number, rows?: Rows): RgbImage {
 type Msg = (
   | { seq: number; op: 'decode'; id: number; bytes: Uint8Array; maxPixels: number }
   | { seq: number; op: 'planes'; id: number; rows?: Rows; geo: ResizeWindow; src: number[]; table: Float32Array; into: Float32Array }
+  | { seq: number; op: 'decodePlanes'; bytes: Uint8Array; maxPixels: number; width: number; height: number; geo: ResizeWindow; src: number[]; table: Float32Array; into: Float32Array }
   | { seq: number; op: 'crops'; id: number; rows?: Rows; quads: Array<[Point, Point, Point, Point]> }
   | { seq: number; op: 'count' }
   | { op: 'drop'; id: number }
@@ -70,6 +71,11 @@ async function answer(m: Exclude<Msg, { op: 'drop' }>): Promise<[unknown, ArrayB
     case 'planes': {
       const img = pixels(m.id, m.rows);
       writePlanes(await resized(img.data, img.width, img.height, m.geo), m.geo.width * m.geo.height, m.src, m.table, m.into);
+      return [{}, []];
+    }
+    case 'decodePlanes': {
+      const rgb = await decodedResized(Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength), m.maxPixels, m.width, m.height, m.geo);
+      writePlanes(rgb, m.geo.width * m.geo.height, m.src, m.table, m.into);
       return [{}, []];
     }
     case 'crops': {

@@ -22,6 +22,7 @@
  * Protocol (answered once by `seq`, except `drop`):
  *   → { seq, op: 'decode', id, bytes, maxPixels }          ← { seq, ok, value: { width, height, channels } }
  *   → { seq, op: 'planes', id, rows?, geo, src, table, into } ← { seq, ok, value: {} } (`into`: a Float32Array over shared memory)
+ *   → { seq, op: 'decodePlanes', bytes, maxPixels, width, height, geo, src, table, into } ← { seq, ok, value: {} } (decode and resize in one sharp call, nothing held)
  *   → { seq, op: 'crops', id, rows?, quads }                ← { seq, ok, value: [{ data, width, height }] } (ocr-crop.ts cropQuad of each; transferred)
  *   (`rows`: the band [top, bottom) of the image a call reads — a tall page's, ocr-bands.ts)
  *   → { op: 'drop', id }                                   (no answer)
@@ -132,6 +133,11 @@ export async function heldDecode(bytes: Buffer, maxPixels: number): Promise<{ he
 /** Resize a held image (or the band `rows` of it) to `geo`'s window and write its planes (models/pixels.ts writePlanes) into `into` (shared memory). */
 export async function heldPlanes(held: HeldPixels, geo: ResizeWindow, src: readonly number[], table: Float32Array, into: Float32Array, rows?: Rows): Promise<void> {
   await call({ op: 'planes', id: held.id, rows, geo, src, table, into });
+}
+
+/** Decode `bytes` (`width`×`height` once decoded) and write `geo`'s window's planes into `into` in one sharp call (sharp-steps.ts decodedResized): nothing is held. */
+export async function decodedPlanes(bytes: Buffer, maxPixels: number, width: number, height: number, geo: ResizeWindow, src: readonly number[], table: Float32Array, into: Float32Array): Promise<void> {
+  await call({ op: 'decodePlanes', bytes, maxPixels, width, height, geo, src, table, into });
 }
 
 /** OCR's text boxes cut out of a held image or the band `rows` of it (ocr-crop.ts cropQuad of each quad, in the band's coordinates). */
