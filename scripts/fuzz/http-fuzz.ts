@@ -11,6 +11,7 @@
  *     `text_similarity_reranker` retriever, `ext.rerank` with `search_pipeline`) with mutated values;
  *   - Elasticsearch's Inference API on a pipeline's name (`_inference/rerank/{pipeline}`: Elastic's
  *     `{type, value}` items and ours, `task_settings`, `?timeout`, other task types);
+ *   - OpenSearch ml-commons' `_predict` on a pipeline's name (`{query_text, text_docs}`, other algorithms);
  *   - `/_vlrerank/*` paths and methods;
  *   - writes into an index whose pipeline adds vectors and feature records at ingest: `_bulk`
  *     (actions of every kind, mutated metadata and sources, spoilt lines), `_doc`, `_create` and
@@ -143,6 +144,14 @@ function inferenceBody(ctx: FuzzContext): fc.Arbitrary<unknown> {
   );
 }
 
+/** ml-commons' text_similarity `_predict` body (`POST /_plugins/_ml/models/{pipeline}/_predict`), values mutated. */
+function predictBody(): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    { weight: 5, arbitrary: fc.record({ query_text: fc.oneof(fc.string({ maxLength: 40 }), junk()), text_docs: fc.oneof({ weight: 4, arbitrary: fc.array(fc.oneof({ weight: 4, arbitrary: fc.string({ maxLength: 40 }) }, { weight: 1, arbitrary: junk() }), { maxLength: 6 }) }, { weight: 1, arbitrary: junk() }), parameters: junk() }, { requiredKeys: ['query_text', 'text_docs'] }) },
+    { weight: 1, arbitrary: junk() },
+  );
+}
+
 /** A search body asking for a rerank in one of the three syntaxes, values mutated. */
 function searchBody(ctx: FuzzContext): fc.Arbitrary<{ body: unknown; params: string }> {
   const first = fc.oneof(fc.constant({ match_all: {} }), fc.constant({ match: { title: 'oat' } }), junk());
@@ -270,6 +279,8 @@ export function fuzzRequests(ctx: FuzzContext, only?: 'writes'): fc.Arbitrary<Fu
     { weight: 2, arbitrary: withEnvelope(nativeBody(ctx), fc.constant('/_vlrerank/rerank'), 'es') },
     // ?timeout as ES reads it, and task types in the path a pipeline is not (text_embedding: a 400)
     { weight: 1, arbitrary: withEnvelope(inferenceBody(ctx), fc.constantFrom(`/_inference/rerank/${ctx.index}`, `/_inference/${ctx.index}`, `/_inference/text_embedding/${ctx.index}`, `/_inference/rerank/${ctx.index}?timeout=30s`, `/_inference/${ctx.index}?timeout=-1`), 'es') },
+    // ml-commons' _predict: a pipeline is a text_similarity model (kmeans: a 400)
+    { weight: 1, arbitrary: withEnvelope(predictBody(), fc.constantFrom(`/_plugins/_ml/models/${ctx.index}/_predict`, `/_plugins/_ml/_predict/text_similarity/${ctx.index}`, `/_plugins/_ml/_predict/kmeans/${ctx.index}`), 'es') },
     { weight: 3, arbitrary: search },
     { weight: 1, arbitrary: admin },
     { weight: 1, arbitrary: inferenceGet },

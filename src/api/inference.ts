@@ -66,7 +66,7 @@ function timeoutMs(v: unknown): number | undefined {
   return Math.min(n, MAX_BUDGET_MS);
 }
 
-type Item = ReturnType<typeof compatItem>;
+export type Item = ReturnType<typeof compatItem>;
 
 /**
  * One query or input of the Inference API: a string (text); the object form of Elastic's multimodal
@@ -87,6 +87,28 @@ function inferenceItem(x: unknown, field: string): Item {
 function withBase(item: Item, base: string | undefined): Item {
   if (typeof item === 'string' || !base) return item;
   return { ...item, ...(item.image !== undefined ? { image: resolveMedia(item.image, base) } : {}), ...(item.video !== undefined ? { video: resolveMedia(item.video, base) } : {}) };
+}
+
+/**
+ * `query` against `documents` with pipeline `p`'s scorer (weights, backend, fusion, chunking, video
+ * sampling, instruction): the scores its reranked searches give. Shared by the Inference API and
+ * ml-commons' `_predict` (ml-predict.ts).
+ */
+export function scoreWithPipeline(reranker: ApiReranker, p: Pipeline, query: Item, documents: Item[], options: ReturnType<typeof callOptions>, topN?: number): ReturnType<ApiReranker['process']> {
+  const s = p.scorer;
+  return reranker.process(
+    {
+      query,
+      documents,
+      ...(topN !== undefined ? { top_n: topN } : {}),
+      ...(p.instruction !== undefined ? { instruction: p.instruction } : {}),
+      ...(Object.keys(s.weights).length ? { weights: s.weights } : {}),
+      backend: s.backend,
+      ...(s.fps !== undefined ? { fps: s.fps } : {}),
+      ...(s.max_frames !== undefined ? { max_frames: s.max_frames } : {}),
+    },
+    { ...options, chunking: s.chunking, framePooling: s.frame_pooling as FramePooling | undefined, scoreFusion: scoreFusionOf(p) },
+  );
 }
 
 /** `POST _inference/rerank/{pipeline}` or `_inference/{pipeline}`. */
@@ -114,20 +136,7 @@ export async function inferenceRerank(reranker: ApiReranker, p: Pipeline, taskTy
   const options = callOptions(reranker, call);
   // the header wins (a gateway's or a vlrerank's in front), then ES's own `?timeout=`, then rerank.apiBudgetMs
   if (call.budgetHeader === undefined && timeout !== undefined) options.budgetMs = timeout;
-  const s = p.scorer;
-  const out = await reranker.process(
-    {
-      query,
-      documents,
-      ...(topN !== undefined ? { top_n: topN as number } : {}),
-      ...(p.instruction !== undefined ? { instruction: p.instruction } : {}),
-      ...(Object.keys(s.weights).length ? { weights: s.weights } : {}),
-      backend: s.backend,
-      ...(s.fps !== undefined ? { fps: s.fps } : {}),
-      ...(s.max_frames !== undefined ? { max_frames: s.max_frames } : {}),
-    },
-    { ...options, chunking: s.chunking, framePooling: s.frame_pooling as FramePooling | undefined, scoreFusion: scoreFusionOf(p) },
-  );
+  const out = await scoreWithPipeline(reranker, p, query, documents, options, topN as number | undefined);
   const textOf = (i: number) => {
     const d = documents[i];
     return typeof d === 'string' ? d : d?.text;

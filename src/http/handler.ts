@@ -30,7 +30,8 @@ import { changesIndexPipelines } from '../ingest/index-pipelines.js';
  *   - /_vlrerank/… and the rerank APIs (/rerank, /v1/rerank, /v2/rerank): "rerank"; vLLM's score
  *     API: /score, /v1/score (a trailing slash too, as express matches); the model list /v1/models;
  *   - search interception (_search, _msearch, any method — GET routes also answer HEAD): "search";
- *   - Elasticsearch's Inference API on a pipeline's name (inference-routes.ts): "_inference";
+ *   - Elasticsearch's Inference API on a pipeline's name (inference-routes.ts): "_inference"; and
+ *     OpenSearch ml-commons' `_predict` on one (`/_plugins/_ml/models/{id}/_predict`, `/_plugins/_ml/_predict/…`): "/_predict";
  *     `_rank_eval` (measured reranked where a pipeline reranks: search/rank-eval.ts);
  *   - `_count`, `_explain/{id}`, `_validate/query` (their body's `ext.vlrerank` removed: search/query-only.ts);
  *   - ingest (POST/PUT _bulk, _doc, _create; POST _update), unless `ingest` is false (no pipeline
@@ -48,7 +49,7 @@ export function mayIntercept(method: string | undefined, url: string | undefined
   if (!url) return true;
   const q = url.indexOf('?');
   const p = (q < 0 ? url : url.slice(0, q)).toLowerCase();
-  if (p.includes('%') || p.includes('rerank') || p.includes('search') || p.includes('_inference') || p.includes('_rank_eval') || QUERY_ONLY.some((e) => p.includes(e)) || SCORE_API.has(p) || DISCOVERY.has(p)) return true;
+  if (p.includes('%') || p.includes('rerank') || p.includes('search') || p.includes('_inference') || p.includes('/_predict') || p.includes('_rank_eval') || QUERY_ONLY.some((e) => p.includes(e)) || SCORE_API.has(p) || DISCOVERY.has(p)) return true;
   if (ingest && (method === 'POST' || method === 'PUT')) return p.includes('_bulk') || p.includes('_doc') || p.includes('_create') || p.includes('_update');
   return false;
 }

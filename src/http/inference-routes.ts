@@ -8,9 +8,13 @@
  * product headers (the official client refuses a 2xx without `x-elastic-product`) and errors are
  * ES-shaped (the app's error handler); the body is read by the rerank APIs' strict reader, after
  * their early admission refusal.
+ * OpenSearch ml-commons' `_predict` on a pipeline's name (api/ml-predict.ts, held-out probe round 32b)
+ * is decided the same way: `POST /_plugins/_ml/models/{id}/_predict` and
+ * `/_plugins/_ml/_predict/{algorithm}/{id}`; any other id (the cluster's own models) is the engine's.
  */
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { describeEndpoint, inferencePipeline, inferenceRerank } from '../api/inference.js';
+import { mlPredict } from '../api/ml-predict.js';
 import type { Pipeline, PipelineRegistry } from '../pipelines/index.js';
 import { answerUnwanted, endInTurns } from './answer-json.js';
 import { esProduct, type UpstreamProduct } from './errors.js';
@@ -45,6 +49,22 @@ export function inferenceRouter(deps: InferenceRouteDeps): Router {
     try {
       const call = { ...apiCall(req, res), timeout: req.query.timeout };
       await reply(res, await inferenceRerank(deps.rerank.reranker, pipelineOf(res), (req.params as { taskType?: string }).taskType, req.body, call), deps.rerank.jsonWorker);
+    } catch (e) {
+      next(e);
+    }
+  });
+  // ml-commons: `{id}` is `model_id`
+  const mlPaths = ['/_plugins/_ml/models/:id/_predict', '/_plugins/_ml/_predict/:algorithm/:id'];
+  const model = (req: Request, res: Response, next: NextFunction) => {
+    const p = inferencePipeline(deps.pipelines(), (req.params as { id: string }).id);
+    if (!p) return next('route');
+    res.locals.inferencePipeline = p;
+    for (const [k, v] of Object.entries(esProduct(deps.upstreamProduct) ?? {})) res.setHeader(k, v);
+    next();
+  };
+  r.post(mlPaths, model, admitEarly(deps.rerank), jsonBody(deps.rerank), async (req, res, next) => {
+    try {
+      await reply(res, await mlPredict(deps.rerank.reranker, pipelineOf(res), (req.params as { algorithm?: string }).algorithm, req.body, apiCall(req, res)), deps.rerank.jsonWorker);
     } catch (e) {
       next(e);
     }

@@ -57,6 +57,9 @@ describe('mayIntercept', () => {
       ['GET', '/_count'],
       ['POST', '/products/_explain/1'],
       ['POST', '/products/_validate/query?explain=true'],
+      // ml-commons' _predict on a pipeline's name (inference-routes.ts, held-out probe round 32b)
+      ['POST', '/_plugins/_ml/models/grocery/_predict'],
+      ['POST', '/_plugins/_ml/_predict/text_similarity/grocery'],
     ] as const) expect(mayIntercept(m, u), `${m} ${u}`).toBe(true);
     // one segment is GET /{index} to the engine: never taken by a proxy's routers
     for (const u of ['/info', '/models', '/health', '/v1/models/m1']) expect(mayIntercept('GET', u), u).toBe(false);
