@@ -21,6 +21,7 @@ import type { Logger } from '../../src/observability/logger.js';
 import { ALL_VERSIONS, distributionOf, useEngine, type EngineName } from './engines.js';
 import { DATA, MODELS, REPO_ROOT } from './paths.js';
 import { withFixtureLock } from './fixture-lock.js';
+import { scoreFusionOf } from '../../src/search/shape.js';
 
 /** An engine to run against (`elasticsearch`, `elasticsearch9`, `opensearch`, `opensearch3`). */
 export type Engine = EngineName;
@@ -326,3 +327,26 @@ export async function fruitIndexProxy(engine: Engine, pipelinesDir: string, setu
   return p;
 }
 
+
+/** One JSON call through a proxy: status, parsed body (undefined when not JSON), text and headers. */
+export async function sendJson(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any; text: string; headers: Headers }> {
+  const r = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }) });
+  const text = await r.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: r.status, body: parsed, text, headers: r.headers };
+}
+
+/** The scores a pipeline's reranked searches give `documents` for `query` (process() with the pipeline's scorer), in input order. */
+export async function pipelineScores(p: SearchProxy, name: string, query: string, documents: string[]): Promise<number[]> {
+  const g = p.pipelines.get(name)!;
+  const out = await p.reranker.process(
+    { query, documents, instruction: g.instruction, weights: g.scorer.weights, backend: g.scorer.backend },
+    { chunking: g.scorer.chunking, scoreFusion: scoreFusionOf(g) },
+  );
+  return out.scores;
+}

@@ -9,25 +9,13 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_ENGINES, catalog, esClient, GROCERY_DIR, isElasticsearch, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
-import { scoreFusionOf } from '../../../src/search/shape.js';
+import { ALL_ENGINES, catalog, esClient, GROCERY_DIR, isElasticsearch, pipelineScores, sendJson, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const APPLE = catalog.find((c) => c.class_name === 'Granny-Smith')!;
 const MILK = catalog.find((c) => /milk/i.test(c.title))!;
 const QUERY = 'a green, sour apple';
 const INPUT = [`${MILK.title}\n${MILK.description}`, `${APPLE.title}\n${APPLE.description}`, 'A plate of pasta.'];
 
-async function post(url: string, path: string, body: unknown): Promise<{ status: number; body: any; text: string; headers: Headers }> {
-  const r = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
-  const text = await r.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  return { status: r.status, body: parsed, text, headers: r.headers };
-}
 
 describe.each(ALL_ENGINES)("Elasticsearch's Inference API on a pipeline's name through the proxy on %s", (engine) => {
   let p: SearchProxy;
@@ -35,19 +23,14 @@ describe.each(ALL_ENGINES)("Elasticsearch's Inference API on a pipeline's name t
   let expected: number[];
   beforeAll(async () => {
     p = await startSearchProxy(engine);
-    const g = p.pipelines.get('grocery')!;
-    const out = await p.reranker.process(
-      { query: QUERY, documents: INPUT, instruction: g.instruction, weights: g.scorer.weights, backend: g.scorer.backend },
-      { chunking: g.scorer.chunking, scoreFusion: scoreFusionOf(g) },
-    );
-    expected = out.scores;
+    expected = await pipelineScores(p, 'grocery', QUERY, INPUT);
   });
   afterAll(async () => {
     await p?.close();
   });
 
   it('POST _inference/rerank/{pipeline} ranks the inputs with the pipeline scorer, in the Inference API shape', async () => {
-    const r = await post(p.url, '/_inference/rerank/grocery', { query: QUERY, input: INPUT });
+    const r = await sendJson(p.url, 'POST', '/_inference/rerank/grocery', { query: QUERY, input: INPUT });
     expect(r.status, r.text).toBe(200);
     expect(Object.keys(r.body)).toEqual(['rerank']);
     expect(r.body.rerank.map((x: any) => x.index)).toEqual([1, ...[0, 2].sort((a, b) => expected[b]! - expected[a]!)]);
@@ -58,13 +41,13 @@ describe.each(ALL_ENGINES)("Elasticsearch's Inference API on a pipeline's name t
   });
 
   it('task_settings.top_n cuts the ranking, return_documents: false leaves the texts out; POST _inference/{pipeline} is the same call', async () => {
-    const r = await post(p.url, '/_inference/grocery', { query: QUERY, input: INPUT, task_settings: { top_n: 1, return_documents: false } });
+    const r = await sendJson(p.url, 'POST', '/_inference/grocery', { query: QUERY, input: INPUT, task_settings: { top_n: 1, return_documents: false } });
     expect(r.status, r.text).toBe(200);
     expect(r.body).toEqual({ rerank: [{ index: 1, relevance_score: expected[1] }] });
   });
 
   it("a photo input (Elastic's {type: image, value}) is scored on the photo", async () => {
-    const r = await post(p.url, '/_inference/rerank/grocery', { query: QUERY, input: ['A plate of pasta.', { type: 'image', value: join(GROCERY_DIR, APPLE.iconic_image) }] });
+    const r = await sendJson(p.url, 'POST', '/_inference/rerank/grocery', { query: QUERY, input: ['A plate of pasta.', { type: 'image', value: join(GROCERY_DIR, APPLE.iconic_image) }] });
     expect(r.status, r.text).toBe(200);
     expect(r.headers.get('x-vlrerank-document-errors')).toBeNull();
     expect(r.body.rerank.map((x: any) => x.index)).toEqual([1, 0]);
@@ -93,11 +76,11 @@ describe.each(ALL_ENGINES)("Elasticsearch's Inference API on a pipeline's name t
       ['/_inference/text_embedding/grocery', { query: QUERY, input: INPUT }, 'task_type'],
     ];
     for (const [path, body, field] of cases) {
-      const r = await post(p.url, path, body);
+      const r = await sendJson(p.url, 'POST', path, body);
       expect(r.status, `${JSON.stringify(body)}: ${r.text}`).toBe(400);
       expect(r.body).toMatchObject({ status: 400, error: { type: 'illegal_argument_exception', field } });
     }
-    const notJson = await post(p.url, '/_inference/rerank/grocery', '{"query":');
+    const notJson = await sendJson(p.url, 'POST', '/_inference/rerank/grocery', '{"query":');
     expect(notJson.status).toBe(400);
     expect(notJson.body.error.type).toBe('parsing_exception');
   });
@@ -158,12 +141,12 @@ describe("the Inference API on a pipeline's name under admission and budget (Ela
     const held = await a.acquire(hold);
     const queued = a.acquire(hold);
     try {
-      const r = await post(p.url, '/_inference/rerank/grocery', { query: QUERY, input: INPUT });
+      const r = await sendJson(p.url, 'POST', '/_inference/rerank/grocery', { query: QUERY, input: INPUT });
       expect(r.status, r.text).toBe(429);
       expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(r.body).toMatchObject({ status: 429, error: { type: 'es_rejected_execution_exception', vlrerank_code: 'VLR_OVERLOADED' } });
       // an id that names no pipeline is the engine's, whatever the queue holds
-      const other = await post(p.url, '/_inference/rerank/p32a-no-such-pipeline', { query: QUERY, input: INPUT });
+      const other = await sendJson(p.url, 'POST', '/_inference/rerank/p32a-no-such-pipeline', { query: QUERY, input: INPUT });
       expect(other.status).toBe(400);
       expect(other.text).toContain('no handler found');
     } finally {
@@ -174,10 +157,10 @@ describe("the Inference API on a pipeline's name under admission and budget (Ela
 
   it("ES's ?timeout= is the call's budget (a 504 ES-shaped past it); a bad one a 400 naming it", async () => {
     const fresh = `${Math.random()} a green apple on a wooden table`;
-    const r = await post(p.url, '/_inference/rerank/grocery?timeout=1ms', { query: fresh, input: [`${fresh} and a pear`] });
+    const r = await sendJson(p.url, 'POST', '/_inference/rerank/grocery?timeout=1ms', { query: fresh, input: [`${fresh} and a pear`] });
     expect(r.status, r.text).toBe(504);
     expect(r.body).toMatchObject({ status: 504, error: { type: 'timeout_exception' } });
-    const bad = await post(p.url, '/_inference/rerank/grocery?timeout=soon', { query: QUERY, input: INPUT });
+    const bad = await sendJson(p.url, 'POST', '/_inference/rerank/grocery?timeout=soon', { query: QUERY, input: INPUT });
     expect(bad.status).toBe(400);
     expect(bad.body.error).toMatchObject({ type: 'illegal_argument_exception', field: 'timeout' });
   });

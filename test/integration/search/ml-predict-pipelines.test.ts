@@ -10,25 +10,13 @@
  * `_predict` reached the engine, whose builds here have no ml-commons: 400 "no handler found".
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { catalog, osClient, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
-import { scoreFusionOf } from '../../../src/search/shape.js';
+import { catalog, osClient, pipelineScores, sendJson, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const APPLE = catalog.find((c) => c.class_name === 'Granny-Smith')!;
 const MILK = catalog.find((c) => /milk/i.test(c.title))!;
 const QUERY = 'a green, sour apple';
 const DOCS = [`${MILK.title}\n${MILK.description}`, `${APPLE.title}\n${APPLE.description}`, 'A plate of pasta.'];
 
-async function send(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any; text: string; headers: Headers }> {
-  const r = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }) });
-  const text = await r.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  return { status: r.status, body: parsed, text, headers: r.headers };
-}
 
 const similarity = (scores: number[]) => ({ inference_results: scores.map((s) => ({ output: [{ name: 'similarity', data_type: 'FLOAT32', shape: [1], data: [s] }] })) });
 
@@ -38,19 +26,14 @@ describe.each(['opensearch', 'opensearch3'] as const)("ml-commons' _predict on a
   let expected: number[];
   beforeAll(async () => {
     p = await startSearchProxy(engine);
-    const g = p.pipelines.get('grocery')!;
-    const out = await p.reranker.process(
-      { query: QUERY, documents: DOCS, instruction: g.instruction, weights: g.scorer.weights, backend: g.scorer.backend },
-      { chunking: g.scorer.chunking, scoreFusion: scoreFusionOf(g) },
-    );
-    expected = out.scores;
+    expected = await pipelineScores(p, 'grocery', QUERY, DOCS);
   });
   afterAll(async () => {
     await p?.close();
   });
 
   it('POST /_plugins/_ml/models/{pipeline}/_predict answers the text_similarity shape, one result per document in input order', async () => {
-    const r = await send(p.url, 'POST', '/_plugins/_ml/models/grocery/_predict', { query_text: QUERY, text_docs: DOCS });
+    const r = await sendJson(p.url, 'POST', '/_plugins/_ml/models/grocery/_predict', { query_text: QUERY, text_docs: DOCS });
     expect(r.status, r.text).toBe(200);
     expect(r.body).toEqual(similarity(expected));
     expect(expected[1]).toBeGreaterThan(Math.max(expected[0]!, expected[2]!)); // the apple's text is the best match
@@ -85,11 +68,11 @@ describe.each(['opensearch', 'opensearch3'] as const)("ml-commons' _predict on a
       ['/_plugins/_ml/_predict/kmeans/grocery', { query_text: QUERY, text_docs: DOCS }, 'algorithm'],
     ];
     for (const [path, body, field] of cases) {
-      const r = await send(p.url, 'POST', path, body);
+      const r = await sendJson(p.url, 'POST', path, body);
       expect(r.status, `${path} ${JSON.stringify(body)}: ${r.text}`).toBe(400);
       expect(r.body).toMatchObject({ status: 400, error: { type: 'illegal_argument_exception', field } });
     }
-    const notJson = await send(p.url, 'POST', M, '{"query_text":');
+    const notJson = await sendJson(p.url, 'POST', M, '{"query_text":');
     expect(notJson.status).toBe(400);
     expect(notJson.body.error.type).toBe('parsing_exception');
   });
@@ -108,7 +91,7 @@ describe.each(['opensearch', 'opensearch3'] as const)("ml-commons' _predict on a
       ['PUT', '/_search/pipeline/p32b-rerank', rerankPipeline],
     ];
     for (const [method, path, body] of asks) {
-      const [via, direct] = await Promise.all([send(p.url, method, path, body), send(p.engineUrl, method, path, body)]);
+      const [via, direct] = await Promise.all([sendJson(p.url, method, path, body), sendJson(p.engineUrl, method, path, body)]);
       expect(via.status, `${method} ${path}`).toBe(direct.status);
       expect(via.headers.get('allow'), `${method} ${path}`).toBe(direct.headers.get('allow'));
       expect(via.text, `${method} ${path}`).toBe(direct.text);
@@ -131,11 +114,11 @@ describe("ml-commons' _predict on a pipeline's name under admission (OpenSearch 
     const held = await a.acquire(hold);
     const queued = a.acquire(hold);
     try {
-      const r = await send(p.url, 'POST', '/_plugins/_ml/models/grocery/_predict', { query_text: QUERY, text_docs: DOCS });
+      const r = await sendJson(p.url, 'POST', '/_plugins/_ml/models/grocery/_predict', { query_text: QUERY, text_docs: DOCS });
       expect(r.status, r.text).toBe(429);
       expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(r.body).toMatchObject({ status: 429, error: { type: 'es_rejected_execution_exception', vlrerank_code: 'VLR_OVERLOADED' } });
-      const other = await send(p.url, 'POST', '/_plugins/_ml/models/p32b-no-such-model/_predict', { query_text: QUERY, text_docs: DOCS });
+      const other = await sendJson(p.url, 'POST', '/_plugins/_ml/models/p32b-no-such-model/_predict', { query_text: QUERY, text_docs: DOCS });
       expect(other.status).toBe(400);
       expect(other.text).toContain('no handler found');
     } finally {
