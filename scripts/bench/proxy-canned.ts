@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   await setup(engine);
   // BENCH_DIRECT=1: no relay, the engine itself upstream (to profile under the real answer times)
   const up = process.env.BENCH_DIRECT ? { url: engine, close: () => undefined } : await cannedUpstream(engine);
-  const procs: Running[] = [await start('bare', (port) => [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', `${process.env.BENCH_PROFILE}/bare`] : []), '--import', 'tsx', resolve(REPO_ROOT, 'scripts/bench/bare-proxy.ts'), String(port), up.url], '/_cluster/health')];
+  const procs: Running[] = [await start('bare', (port) => [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', `${process.env.BENCH_PROFILE}/bare`] : []), '--import', 'tsx', resolve(REPO_ROOT, 'scripts/bench/bare-proxy.ts'), String(port), up.url], '/_cluster/health')];
   procs.push(await vlrerank('this', resolve(process.env.BENCH_THIS_DIST ?? resolve(REPO_ROOT, 'dist')), up.url, process.env.BENCH_PROFILE));
   if (process.env.BENCH_BASE_DIST) procs.push(await vlrerank('base', resolve(process.env.BENCH_BASE_DIST), up.url));
   const searchBody = JSON.stringify({ size: 10, query: { match: { title: 'quick fox' } }, aggs: { tags: { terms: { field: 'tag' } } } });

@@ -14,6 +14,7 @@
  * with its default configuration: access log on, its stdout to /dev/null (a pipe drained by this
  * process would charge the proxy's log to the load generator's CPU).
  *
+ * BENCH_INDEX=<name>: the index made and deleted for the run (default vlr-bench-proxy; with `<name>-bulk`).
  * BENCH_ONLY=search,get runs only the workloads whose names start with those words.
  * BENCH_SETTLE_S=<s>: wait that long after starting the proxies before the first round (perf15:
  * V8's memory-reducing GC ~30 s after start otherwise lands in a search round).
@@ -45,7 +46,13 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const LATENCY_N = Number(process.env.BENCH_LATENCY_N ?? 2000);
-const INDEX = 'vlr-bench-proxy';
+/** BENCH_INDEX: the index made (and deleted) for the run — a helper's own prefix when several bench on one cluster. */
+const INDEX = process.env.BENCH_INDEX ?? 'vlr-bench-proxy';
+/**
+ * The run's two indices by name: Elasticsearch 8+ refuses a wildcard DELETE (`action.destructive_requires_name`),
+ * so `/${INDEX}*` deleted nothing — the index stayed and each run's set-up added another 5,000 documents to it.
+ */
+const DELETE_PATH = `/${INDEX},${INDEX}-bulk?ignore_unavailable=true`;
 const CORES = availableParallelism();
 const PLACEMENTS = (process.env.BENCH_PLACEMENTS ?? 'shared,own-cores').split(',') as Placement[];
 type Placement = 'shared' | 'own-cores';
@@ -119,7 +126,7 @@ async function startChild(argv: (port: number) => string[], readyPath: string, s
 
 async function setupIndex(base: string): Promise<void> {
   const pool = new Pool(base);
-  await pool.request({ method: 'DELETE', path: `/${INDEX}*` }).then((r) => r.body.dump());
+  await pool.request({ method: 'DELETE', path: DELETE_PATH }).then((r) => r.body.dump());
   const r1 = await pool.request({
     method: 'PUT',
     path: `/${INDEX}`,
@@ -363,7 +370,7 @@ async function main(): Promise<void> {
     await bare.stop();
     await base?.stop();
     const pool = new Pool(direct);
-    await pool.request({ method: 'DELETE', path: `/${INDEX}*` }).then((r) => r.body.dump());
+    await pool.request({ method: 'DELETE', path: DELETE_PATH }).then((r) => r.body.dump());
     await pool.close();
     if (es.started) await stopEngine('elasticsearch');
   }

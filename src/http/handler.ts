@@ -101,9 +101,17 @@ export interface TargetFacts {
   api: 'compat' | 'es' | undefined;
   /** searchRoute of a GET or POST (not for `/_vlrerank…`). */
   search: ReturnType<typeof searchRoute>;
+  /** changesIndexPipelines of a PUT or DELETE (`put`), and of any other method but GET and HEAD (`other`). */
+  changes: { put: boolean; other: boolean };
 }
 
 export const TARGETS_KEPT = 1024;
+
+/** changesIndexPipelines(method, url) from the kept facts of `url` (a split and a regex per write were ~1 µs of a passthrough search, issue 13). */
+export function changesPipelines(f: TargetFacts, method: string | undefined): boolean {
+  if (method === undefined || method === 'GET' || method === 'HEAD') return false;
+  return method === 'PUT' || method === 'DELETE' ? f.changes.put : f.changes.other;
+}
 
 /** mayIntercept(method, url, ingest) from the kept facts of `url`. */
 export function intercepts(f: TargetFacts, method: string | undefined, ingest: () => boolean): boolean {
@@ -120,6 +128,7 @@ export function targetFacts(kept: Map<string, TargetFacts>, url: string): Target
       nodes: isNodesHttp('GET', url),
       api: rerankApiRoute('POST', url),
       search: url.startsWith('/_vlrerank') ? undefined : searchRoute('GET', url),
+      changes: { put: changesIndexPipelines('PUT', url), other: changesIndexPipelines('POST', url) },
     };
     kept.set(url, f);
   }
@@ -239,7 +248,7 @@ export function buildHandler(deps: HttpDeps): NodeHandler {
     // a sniffing client must learn vlrerank's address, not the engine's (nodes-http.ts)
     if (f.nodes && method === 'GET') return void nodesHttp(req, res, url);
     // a settings, template or index write gone through: the default/final pipelines kept are read again (ingest/index-pipelines.ts)
-    if (method !== 'GET' && method !== 'HEAD' && deps.ingest.indexPipelines && changesIndexPipelines(method, url)) res.once('finish', () => deps.ingest.indexPipelines!.forget());
+    if (deps.ingest.indexPipelines && changesPipelines(f, method)) res.once('finish', () => deps.ingest.indexPipelines!.forget());
     // asked per request: a reload may bring the first pipeline that adds vectors at ingest
     if (!intercepts(f, method, ingests)) return proxy(req, res);
     // a rerank API call admission refuses anyway: answered here, without express (issue 13: 429s cheap)

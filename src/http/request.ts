@@ -25,7 +25,12 @@ export function queryParams(req: IncomingMessage): URLSearchParams {
  * reranker scoring `q`'s first value while the engine matched its last (held-out probe round 31c).
  */
 export function engineParams(req: IncomingMessage): URLSearchParams {
-  const all = queryParams(req);
+  const url = originalUrl(req);
+  const q = url.indexOf('?');
+  // no query string (nearly every search): no names listed and no Set made to find a repeated one (issue 13)
+  if (q < 0) return new URLSearchParams();
+  const all = new URLSearchParams(url.slice(q + 1));
+  if (all.size < 2) return all;
   const names = [...all.keys()];
   if (new Set(names).size === names.length) return all;
   const last = new Map<string, string>();

@@ -3,7 +3,8 @@
  * routers behaves as before; one it takes must be exactly what the routers would have taken.
  */
 import { describe, expect, it } from 'vitest';
-import { intercepts, mayIntercept, rerankApiRoute, searchRoute, targetFacts, TARGETS_KEPT, type TargetFacts } from '../../../src/http/handler.js';
+import { changesPipelines, intercepts, mayIntercept, rerankApiRoute, searchRoute, targetFacts, TARGETS_KEPT, type TargetFacts } from '../../../src/http/handler.js';
+import { changesIndexPipelines } from '../../../src/ingest/index-pipelines.js';
 import { isNodesHttp } from '../../../src/http/nodes-http.js';
 
 describe('searchRoute', () => {
@@ -109,6 +110,8 @@ describe('the facts kept per request target (issue 13: asked once per target, no
     '/products/_create/1', '/products/_update/1', '/_cat/indices?v', '/_nodes/http', '/_nodes/_all/http,os', '/_nodes/stats',
     '/v1/rerank', '/v2/rerank?x=1', '/rerank', '/score', '/v1/score/', '/_vlrerank/rerank', '/_vlrerank/health', '/_vlrerank/_search',
     '/pro%64ucts/_search', '/products/_rank_eval', '/products/_SEARCH', '/products/_search/', '',
+    // writes that change which pipelines an index runs (ingest/index-pipelines.ts changesIndexPipelines)
+    '/products', '/products/', '/products/_settings?flat_settings=true', '/_index_template/t', '/_aliases', '/_index_template/_simulate_index/x', '/logs/_rollover',
   ];
   const methods = ['GET', 'POST', 'PUT', 'DELETE', 'HEAD', undefined];
 
@@ -123,6 +126,7 @@ describe('the facts kept per request target (issue 13: asked once per target, no
       if (method === 'GET' || method === 'POST') expect(f.search).toEqual(url.startsWith('/_vlrerank') ? undefined : searchRoute(method, url));
       expect(method === 'POST' ? f.api : undefined).toBe(rerankApiRoute(method, url));
       expect(f.nodes && method === 'GET').toBe(isNodesHttp(method, url));
+      for (const m of [method, 'PATCH', 'OPTIONS']) expect(changesPipelines(f, m)).toBe(changesIndexPipelines(m, url));
     }
     expect(kept.size).toBe(1);
   });
