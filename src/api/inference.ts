@@ -20,7 +20,7 @@ import type { Pipeline, PipelineRegistry } from '../pipelines/index.js';
 import { MAX_BUDGET_MS } from '../rerank/options.js';
 import { scoreFusionOf } from '../search/shape.js';
 import type { FramePooling } from '../rerank/signals/frame-pooling.js';
-import { callOptions, compatItem, degradedOf, errorHeader, timingHeaders, type ApiAnswer, type ApiCall, type ApiReranker } from './rerank.js';
+import { answerWarnings, callOptions, compatItem, degradedOf, errorHeader, inClientNames, timingHeaders, type ApiAnswer, type ClientNames, type ApiCall, type ApiReranker } from './rerank.js';
 
 /** The task types of Elasticsearch's Inference API (a pipeline is a `rerank` endpoint). */
 const TASK_TYPES = new Set(['rerank', 'text_embedding', 'sparse_embedding', 'completion', 'chat_completion', 'embedding']);
@@ -94,9 +94,10 @@ function withBase(item: Item, base: string | undefined): Item {
  * sampling, instruction): the scores its reranked searches give. Shared by the Inference API and
  * ml-commons' `_predict` (ml-predict.ts).
  */
-export function scoreWithPipeline(reranker: ApiReranker, p: Pipeline, query: Item, documents: Item[], options: ReturnType<typeof callOptions>, topN?: number): ReturnType<ApiReranker['process']> {
+export function scoreWithPipeline(reranker: ApiReranker, p: Pipeline, query: Item, documents: Item[], options: ReturnType<typeof callOptions>, names: ClientNames, topN?: number): ReturnType<ApiReranker['process']> {
   const s = p.scorer;
-  return reranker.process(
+  return reranker
+    .process(
     {
       query,
       documents,
@@ -108,7 +109,8 @@ export function scoreWithPipeline(reranker: ApiReranker, p: Pipeline, query: Ite
       ...(s.max_frames !== undefined ? { max_frames: s.max_frames } : {}),
     },
     { ...options, chunking: s.chunking, framePooling: s.frame_pooling as FramePooling | undefined, scoreFusion: scoreFusionOf(p) },
-  );
+    )
+    .catch((e: unknown) => Promise.reject(inClientNames(e, names)));
 }
 
 /** `POST _inference/rerank/{pipeline}` or `_inference/{pipeline}`. */
@@ -136,7 +138,8 @@ export async function inferenceRerank(reranker: ApiReranker, p: Pipeline, taskTy
   const options = callOptions(reranker, call);
   // the header wins (a gateway's or a vlrerank's in front), then ES's own `?timeout=`, then rerank.apiBudgetMs
   if (call.budgetHeader === undefined && timeout !== undefined) options.budgetMs = timeout;
-  const out = await scoreWithPipeline(reranker, p, query, documents, options, topN as number | undefined);
+  const inputName = (i: number) => (Array.isArray(body.input) ? `input[${i}]` : 'input');
+  const out = await scoreWithPipeline(reranker, p, query, documents, options, { query: 'query', documents: 'input', document: inputName }, topN as number | undefined);
   const textOf = (i: number) => {
     const d = documents[i];
     return typeof d === 'string' ? d : d?.text;
@@ -145,5 +148,6 @@ export async function inferenceRerank(reranker: ApiReranker, p: Pipeline, taskTy
     const text = returnDocuments ? textOf(x.index) : undefined;
     return { index: x.index, relevance_score: x.score, ...(text !== undefined ? { text } : {}) };
   });
-  return { headers: { ...timingHeaders(out), ...errorHeader(out) }, ...degradedOf(out), body: { rerank } };
+  const warnings = answerWarnings(out, inputName, { instruction: false });
+  return { headers: { ...timingHeaders(out), ...errorHeader(out) }, ...degradedOf(out), body: { rerank }, ...(warnings.length ? { warnings } : {}) };
 }

@@ -14,7 +14,7 @@
 import { vlrError } from '../errors.js';
 import type { Pipeline } from '../pipelines/index.js';
 import { scoreWithPipeline } from './inference.js';
-import { callOptions, degradedOf, errorHeader, timingHeaders, type ApiAnswer, type ApiCall, type ApiReranker } from './rerank.js';
+import { answerWarnings, callOptions, degradedOf, errorHeader, timingHeaders, type ApiAnswer, type ApiCall, type ApiReranker } from './rerank.js';
 
 const BODY_FIELDS = new Set(['query_text', 'text_docs']);
 
@@ -38,7 +38,9 @@ export async function mlPredict(reranker: ApiReranker, p: Pipeline, algorithm: s
     if (typeof d !== 'string') throw bad(`text_docs[${i}]`, 'must be a string');
     return d;
   });
-  const out = await scoreWithPipeline(reranker, p, body.query_text, docs, callOptions(reranker, call));
+  const name = (i: number) => `text_docs[${i}]`;
+  const out = await scoreWithPipeline(reranker, p, body.query_text, docs, callOptions(reranker, call), { query: 'query_text', documents: 'text_docs', document: name });
   const inference_results = out.scores.map((score) => ({ output: [{ name: 'similarity', data_type: 'FLOAT32', shape: [1], data: [score] }] }));
-  return { headers: { ...timingHeaders(out), ...errorHeader(out) }, ...degradedOf(out), body: { inference_results } };
+  const warnings = answerWarnings(out, name, { instruction: false });
+  return { headers: { ...timingHeaders(out), ...errorHeader(out) }, ...degradedOf(out), body: { inference_results }, ...(warnings.length ? { warnings } : {}) };
 }

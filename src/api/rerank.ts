@@ -14,7 +14,7 @@
  * not arrived in time are named like failed media; past it a 504 in the API's shape.
  */
 import { randomUUID } from 'node:crypto';
-import { vlrError } from '../errors.js';
+import { isVlrerankError, vlrError } from '../errors.js';
 import type { Reranker } from '../rerank/reranker.js';
 import type { RerankInput, RerankOutput } from '../rerank/types.js';
 import { apiBudgetMs } from './budget.js';
@@ -27,6 +27,8 @@ export interface ApiAnswer {
   degraded?: string;
   /** The JSON answer: an object, or TEI's bare array (rerank-tei.ts). */
   body: Record<string, unknown> | unknown[];
+  /** What the caller is told in `Warning` headers, on APIs whose answers have no place for it (Elasticsearch's Inference API, ml-commons' `_predict`). */
+  warnings?: string[];
 }
 
 export function timingHeaders(out: Pick<RerankOutput, 'timings'>): Record<string, string> {
@@ -58,9 +60,46 @@ export function degradedOf(out: Pick<RerankOutput, 'errors' | 'remoteError'>): {
   return out.errors.some((e) => e.code === 'VLR_MEDIA_TIMEOUT') ? { degraded: 'timeout' } : {};
 }
 
-/** One line per unreadable document, as the compatible APIs' `meta.warnings` carry them. */
-function documentWarnings(out: RerankOutput): string[] {
-  return out.errors.map((e) => `documents[${e.index}] scored without its media: ${e.code}: ${e.reason}`);
+/** One line per unreadable document, as the compatible APIs' `meta.warnings` carry them (`name`: the document as the client knows it). */
+function documentWarnings(out: RerankOutput, name: (i: number) => string = (i) => `documents[${i}]`): string[] {
+  return out.errors.map((e) => `${name(e.index)} scored without its media: ${e.code}: ${e.reason}`);
+}
+
+/**
+ * Everything a caller is told of a scored request: the instruction's note (`instruction: false` where the
+ * instruction is a pipeline's, not the caller's), the query's (cut, tiny photo), each document scored without its media.
+ */
+export function answerWarnings(out: RerankOutput, name?: (i: number) => string, opts: { instruction?: boolean } = {}): string[] {
+  const note = opts.instruction !== false && out.instruction.note ? [`instruction ${out.instruction.note}`] : [];
+  return [...note, ...(out.warnings ?? []), ...documentWarnings(out, name)];
+}
+
+/** The fields a client sent, for an error process() names in its own (`query`, `documents`, `documents[k]`). */
+export interface ClientNames {
+  query: string;
+  /** The list of documents as a whole (`text_2`, `input`, `text_docs`). */
+  documents: string;
+  /** The k-th document process() was given. */
+  document: (k: number) => string | undefined;
+}
+
+/**
+ * process() names what it was given (`[query]`, `[documents]`, `[documents[k]]…`): an API whose
+ * client sent other fields (vLLM's `text_1`/`text_2`, whose k-th of a group is not its k-th pair;
+ * the Inference API's `input`; ml-commons' `text_docs`) renames them, or the error names a field the
+ * client never sent — "[documents] too many documents" to a client that sent `input` (held-out probe
+ * rounds 31a, 32a). Other errors are returned as they are.
+ */
+export function inClientNames(e: unknown, names: ClientNames): unknown {
+  if (!isVlrerankError(e)) return e;
+  const m = /^\[(query|documents(?:\[(\d+)\])?)/.exec(e.message);
+  if (!m) return e;
+  const name = m[1] === 'query' ? names.query : m[2] === undefined ? names.documents : names.document(Number(m[2]));
+  if (name === undefined) return e;
+  const message = `[${name}${e.message.slice(m[0].length)}`;
+  const field = typeof e.details?.field === 'string' && e.details.field.startsWith(m[1]!) ? `${name}${e.details.field.slice(m[1]!.length)}` : name;
+  // no `cause`: its `caused_by` would say the same in the names the client did not send
+  return vlrError(e.code, message, { status: e.status, details: { ...e.details, field } });
 }
 
 /** The kind of work of every rerank API call, for admission's service times (ProcessOptions.kind). */
@@ -296,7 +335,7 @@ export async function rerankCompat(reranker: ApiReranker, version: CompatVersion
     const document = typeof d === 'string' ? { text: d } : parts ? partDocument(d as { content: unknown[] }) : d;
     return { index: x.index, relevance_score: x.score, ...(withDocs ? { document } : {}) };
   });
-  const warnings = [...(out.instruction.note ? [`instruction ${out.instruction.note}`] : []), ...(out.warnings ?? []), ...documentWarnings(out)];
+  const warnings = answerWarnings(out);
   return {
     headers: { ...timingHeaders(out), ...errorHeader(out) },
     ...degradedOf(out),

@@ -12,9 +12,9 @@
  * N:N request never competes with itself for its admission share.
  */
 import { randomUUID } from 'node:crypto';
-import { isVlrerankError, vlrError } from '../errors.js';
+import { vlrError } from '../errors.js';
 import type { RerankOutput } from '../rerank/types.js';
-import { callOptions, compatItem, contentParts, degradedOf, errorHeader, timingHeaders, withSampling, type ApiAnswer, type ApiCall, type ApiReranker } from './rerank.js';
+import { callOptions, compatItem, inClientNames, contentParts, degradedOf, errorHeader, timingHeaders, withSampling, type ApiAnswer, type ApiCall, type ApiReranker } from './rerank.js';
 
 /** The pair's two fields, in the spellings vLLM's ScoreRequest takes. */
 const SPELLINGS = [
@@ -46,23 +46,6 @@ function side(v: unknown, field: string): Side {
   if (parts) return { items: parts.map((x, i) => compatItem(x, field, i)), names: parts.map((_, i) => `${field}.content[${i}]`) };
   if (!Array.isArray(v)) return { items: [withSampling(compatItem(v, field), v)], names: [field] };
   return { items: v.map((x, i) => withSampling(compatItem(x, `${field}[${i}]`), x)), names: v.map((_, i) => `${field}[${i}]`) };
-}
-
-/**
- * process() names what it was given (`query`, `documents[k]` of one group's call): a score client sent
- * `text_1`/`text_2` (or `queries`/`documents`, `data_1`/`data_2`) and the k-th of a group is not its
- * k-th pair — "[query] must be a non-empty string" for an empty `text_1`, "[documents[0].image]" for
- * `text_2[1]` (held-out probe round 31a). The error renamed to the client's own field.
- */
-function renamed(e: unknown, query: string, documents: readonly string[]): unknown {
-  if (!isVlrerankError(e)) return e;
-  const m = /^\[(query|documents\[(\d+)\])/.exec(e.message);
-  const name = m ? (m[1] === 'query' ? query : documents[Number(m[2])]) : undefined;
-  if (!m || name === undefined) return e;
-  const message = `[${name}${e.message.slice(m[0].length)}`;
-  const field = typeof e.details?.field === 'string' && e.details.field.startsWith(m[1]!) ? `${name}${e.details.field.slice(m[1]!.length)}` : name;
-  // no `cause`: its `caused_by` would say the same in the names the client did not send
-  return vlrError(e.code, message, { status: e.status, details: { ...e.details, field } });
 }
 
 function pairsOf(body: Record<string, unknown>): { first: Side; second: Side; names: readonly [string, string] } {
@@ -128,7 +111,7 @@ export async function scoreVllm(deps: ScoreDeps, input: unknown, call: ApiCall =
         { query: g.query, documents: g.at.map((i) => second.items[i]!) },
         { ...options, ...(left !== undefined ? { budgetMs: left } : {}), ...(maxTokensPerDoc !== undefined ? { maxTokensPerDoc } : {}) },
       )
-      .catch((e: unknown) => Promise.reject(renamed(e, g.queryName, g.at.map((i) => second.names[i]!))));
+      .catch((e: unknown) => Promise.reject(inClientNames(e, { query: g.queryName, documents: names[1], document: (k) => second.names[g.at[k]!] })));
     g.at.forEach((i, k) => (scores[i] = out.scores[k]!));
     for (const e of out.errors) errors.push({ ...e, index: g.at[e.index]! });
     for (const k of Object.keys(timings) as Array<keyof typeof timings>) timings[k] += out.timings[k];

@@ -212,3 +212,13 @@ export function bodyParserError(err: unknown): unknown {
 export function errorHandler(deps: ErrorDeps): ErrorRequestHandler {
   return (err, _req, res, _next) => sendError(res, bodyParserError(err), deps);
 }
+
+/**
+ * A `Warning` header (RFC 7234 §5.5, as the engines write theirs: `299 <agent> "<text>"`). In front of
+ * Elasticsearch the agent starts `Elasticsearch-`: its official client keeps only warnings whose
+ * agent does (`meta.warnings`, @elastic/transport), and Kibana's console shows those.
+ */
+export function warningHeader(text: string, product: UpstreamProduct | undefined): string {
+  const elastic = Object.keys(esProduct(product) ?? {}).some((k) => k.toLowerCase() === 'x-elastic-product');
+  return `299 ${elastic ? 'Elasticsearch-vlrerank' : 'vlrerank'} "${text.replace(/["\\]/g, '\\$&')}"`;
+}

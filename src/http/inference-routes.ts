@@ -17,7 +17,8 @@ import { describeEndpoint, inferencePipeline, inferenceRerank } from '../api/inf
 import { mlPredict } from '../api/ml-predict.js';
 import type { Pipeline, PipelineRegistry } from '../pipelines/index.js';
 import { answerUnwanted, endInTurns } from './answer-json.js';
-import { esProduct, type UpstreamProduct } from './errors.js';
+import { esProduct, warningHeader, type UpstreamProduct } from './errors.js';
+import type { ApiAnswer } from '../api/rerank.js';
 import { admitEarly, apiCall, jsonBody, reply, type RerankRouteDeps } from './rerank-routes.js';
 
 export interface InferenceRouteDeps {
@@ -37,34 +38,35 @@ export function inferenceRouter(deps: InferenceRouteDeps): Router {
   const r = Router({ caseSensitive: true, strict: true });
   const paths = ['/_inference/:id', '/_inference/:taskType/:id'];
   // the pipeline the id names, or on to the next route (and the proxy) with the body unread
-  const named = (req: Request, res: Response, next: NextFunction) => {
-    const { id, taskType } = req.params as { id: string; taskType?: string };
-    const p = taskType === undefined && TASK_TYPES.has(id) ? undefined : inferencePipeline(deps.pipelines(), id);
+  const pipelineNamed = (idOf: (params: Record<string, string | undefined>) => string | undefined) => (req: Request, res: Response, next: NextFunction) => {
+    const id = idOf(req.params as Record<string, string | undefined>);
+    const p = id === undefined ? undefined : inferencePipeline(deps.pipelines(), id);
     if (!p) return next('route');
     res.locals.inferencePipeline = p;
     for (const [k, v] of Object.entries(esProduct(deps.upstreamProduct) ?? {})) res.setHeader(k, v);
     next();
   };
+  // `GET _inference/rerank` is the engine's listing: a task type in the id's place is never a pipeline
+  const named = pipelineNamed(({ id, taskType }) => (taskType === undefined && TASK_TYPES.has(id!) ? undefined : id));
+  // the answer, with what the caller is told (a document scored without its media, a query cut) in `Warning` headers: these APIs' bodies have no place for it
+  const answer = async (res: Response, a: ApiAnswer) => {
+    if (a.warnings?.length) res.setHeader('warning', a.warnings.map((w) => warningHeader(w, deps.upstreamProduct)));
+    await reply(res, a, deps.rerank.jsonWorker);
+  };
   r.post(paths, named, admitEarly(deps.rerank), jsonBody(deps.rerank), async (req, res, next) => {
     try {
       const call = { ...apiCall(req, res), timeout: req.query.timeout };
-      await reply(res, await inferenceRerank(deps.rerank.reranker, pipelineOf(res), (req.params as { taskType?: string }).taskType, req.body, call), deps.rerank.jsonWorker);
+      await answer(res, await inferenceRerank(deps.rerank.reranker, pipelineOf(res), (req.params as { taskType?: string }).taskType, req.body, call));
     } catch (e) {
       next(e);
     }
   });
   // ml-commons: `{id}` is `model_id`
   const mlPaths = ['/_plugins/_ml/models/:id/_predict', '/_plugins/_ml/_predict/:algorithm/:id'];
-  const model = (req: Request, res: Response, next: NextFunction) => {
-    const p = inferencePipeline(deps.pipelines(), (req.params as { id: string }).id);
-    if (!p) return next('route');
-    res.locals.inferencePipeline = p;
-    for (const [k, v] of Object.entries(esProduct(deps.upstreamProduct) ?? {})) res.setHeader(k, v);
-    next();
-  };
+  const model = pipelineNamed(({ id }) => id);
   r.post(mlPaths, model, admitEarly(deps.rerank), jsonBody(deps.rerank), async (req, res, next) => {
     try {
-      await reply(res, await mlPredict(deps.rerank.reranker, pipelineOf(res), (req.params as { algorithm?: string }).algorithm, req.body, apiCall(req, res)), deps.rerank.jsonWorker);
+      await answer(res, await mlPredict(deps.rerank.reranker, pipelineOf(res), (req.params as { algorithm?: string }).algorithm, req.body, apiCall(req, res)));
     } catch (e) {
       next(e);
     }

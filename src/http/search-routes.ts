@@ -19,7 +19,7 @@ import type { JsonWorker } from '../util/json-worker.js';
 import { noteRerank, searchRerankNote } from './access-log.js';
 import { readMsearchBody, readSearchBody } from './body.js';
 import { acceptedCoding, encode } from './compress.js';
-import { esProduct, opaqueId, sendError, type ErrorDeps, type UpstreamProduct } from './errors.js';
+import { esProduct, opaqueId, sendError, warningHeader, type ErrorDeps, type UpstreamProduct } from './errors.js';
 import { forwardBuffered } from './proxy-route.js';
 import { clientId, clientSignal, engineParams, hasBody, prettyAsked } from './request.js';
 import { answerJson, answerUnwanted, endInTurns } from './answer-json.js';
@@ -78,16 +78,6 @@ function sourceParam(params: URLSearchParams, raw: readonly string[]): { body: S
   for (let i = 0; i < raw.length; i += 2) if (!/^content-(?:type|length|encoding)$/i.test(raw[i]!)) headers.push(raw[i]!, raw[i + 1]!);
   headers.push('content-type', type);
   return { body: { raw: Buffer.from(source), text: source }, params: rest, headers };
-}
-
-/**
- * A `Warning` header (RFC 7234 §5.5, as the engines write theirs: `299 <agent> "<text>"`). In front of
- * Elasticsearch the agent starts `Elasticsearch-`: its official client keeps only warnings whose
- * agent does (`meta.warnings`, @elastic/transport), and Kibana's console shows those.
- */
-function warning(text: string, product: UpstreamProduct | undefined): string {
-  const elastic = Object.keys(esProduct(product) ?? {}).some((k) => k.toLowerCase() === 'x-elastic-product');
-  return `299 ${elastic ? 'Elasticsearch-vlrerank' : 'vlrerank'} "${text.replace(/["\\]/g, '\\$&')}"`;
 }
 
 /** `template` (`_search/template`) is served by the router alone: the fast dispatch never takes those paths. */
@@ -156,7 +146,7 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         const body = await readSearchBody(req, { maxBytes: deps.maxJsonBodyBytes, maxDepth, markers: ['vlrerank'], always: false, worker: deps.jsonWorker });
         const out = withoutRerankAsk(endpoint, body, req.rawHeaders, maxDepth);
         if (!out) return await forwardBuffered(deps.pool, req, res, body.raw);
-        res.setHeader('warning', warning(out.note, deps.upstreamProduct)); // the engine's own warnings, if it adds any, replace it
+        res.setHeader('warning', warningHeader(out.note, deps.upstreamProduct)); // the engine's own warnings, if it adds any, replace it
         return await forwardBuffered(deps.pool, req, res, out.body, true);
       } catch (e) {
         await deps.cors?.ask(deps.pool, req.headers.origin);

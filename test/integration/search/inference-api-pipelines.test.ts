@@ -54,6 +54,13 @@ describe.each(ALL_ENGINES)("Elasticsearch's Inference API on a pipeline's name t
     expect(r.body.rerank[0].text).toBeUndefined(); // no text to return for a photo
   });
 
+  it('a photo that cannot be read is scored without it and said in a Warning header naming the input', async () => {
+    const r = await sendJson(p.url, 'POST', '/_inference/rerank/grocery', { query: QUERY, input: [INPUT[1], { type: 'image', value: 'no/such/photo.jpg' }] });
+    expect(r.status, r.text).toBe(200);
+    expect(r.headers.get('x-vlrerank-document-errors')).toBe('1');
+    expect(r.headers.get('warning')).toMatch(new RegExp(`^299 ${isElasticsearch(engine) ? 'Elasticsearch-vlrerank' : 'vlrerank'} "input\\[1\\] scored without its media: VLR_NOT_FOUND: `));
+  });
+
   it('GET describes the pipeline as a rerank endpoint', async () => {
     for (const path of ['/_inference/rerank/grocery', '/_inference/grocery']) {
       const r = await fetch(`${p.url}${path}`);
@@ -80,6 +87,10 @@ describe.each(ALL_ENGINES)("Elasticsearch's Inference API on a pipeline's name t
       expect(r.status, `${JSON.stringify(body)}: ${r.text}`).toBe(400);
       expect(r.body).toMatchObject({ status: 400, error: { type: 'illegal_argument_exception', field } });
     }
+    // a limit the reranker checks names the client's field, not process()'s `documents`
+    const many = await sendJson(p.url, 'POST', '/_inference/rerank/grocery', { query: QUERY, input: Array.from({ length: 1001 }, (_, i) => `text ${i}`) });
+    expect(many.status, many.text).toBe(400);
+    expect(many.body).toMatchObject({ status: 400, error: { field: 'input', reason: expect.stringMatching(/^\[input\] too many documents: 1001 > 1000/) } });
     const notJson = await sendJson(p.url, 'POST', '/_inference/rerank/grocery', '{"query":');
     expect(notJson.status).toBe(400);
     expect(notJson.body.error.type).toBe('parsing_exception');
@@ -120,6 +131,10 @@ describe.each(ALL_ENGINES)("Elasticsearch's Inference API on a pipeline's name t
       const c = await client.inference.get({ inference_id: 'grocery' });
       expect(c.endpoints[0]).toMatchObject({ inference_id: 'grocery', task_type: 'rerank' });
       await expect(client.inference.rerank({ inference_id: 'grocery', query: QUERY, input: [] })).rejects.toMatchObject({ meta: { statusCode: 400 } });
+      const warned = await client.inference.rerank({ inference_id: 'grocery', query: QUERY, input: [INPUT[1]!, INPUT[0]!] }, { meta: true });
+      expect(warned.warnings).toBeNull(); // nothing to say
+      const missing = await client.transport.request({ method: 'POST', path: '/_inference/rerank/grocery', body: { query: QUERY, input: [INPUT[1], { type: 'image', value: 'no/such/photo.jpg' }] } }, { meta: true });
+      expect(missing.warnings).toEqual([expect.stringMatching(/^299 Elasticsearch-vlrerank "input\[1\] scored without its media/)]);
     } finally {
       await client.close();
     }

@@ -72,6 +72,9 @@ describe.each(['opensearch', 'opensearch3'] as const)("ml-commons' _predict on a
       expect(r.status, `${path} ${JSON.stringify(body)}: ${r.text}`).toBe(400);
       expect(r.body).toMatchObject({ status: 400, error: { type: 'illegal_argument_exception', field } });
     }
+    const many = await sendJson(p.url, 'POST', M, { query_text: QUERY, text_docs: Array.from({ length: 1001 }, (_, i) => `text ${i}`) });
+    expect(many.status, many.text).toBe(400);
+    expect(many.body).toMatchObject({ status: 400, error: { field: 'text_docs', reason: expect.stringMatching(/^\[text_docs\] too many documents: 1001 > 1000/) } });
     const notJson = await sendJson(p.url, 'POST', M, '{"query_text":');
     expect(notJson.status).toBe(400);
     expect(notJson.body.error.type).toBe('parsing_exception');
