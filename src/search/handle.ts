@@ -25,9 +25,13 @@ import { isEngineRefusal } from '../engine/auth-refusal.js';
 import { answerHeaders, isJsonBody } from './headers.js';
 import { carryTokens, sentTokens, stringifyAsSent } from '../util/json-tokens.js';
 import { isObject } from '../util/is-object.js';
+import { BUILDER_MARKER, buildQueryVectors } from './vector-builder.js';
 
-/** Words whose absence from a body proves it asks for no reranking (saves a JSON parse). */
-export const MARKERS = ['vlrerank', 'text_similarity_reranker', 'search_pipeline'];
+/**
+ * Words whose absence from a body proves it asks for no reranking and builds no query vector with a
+ * pipeline (saves a JSON parse).
+ */
+export const MARKERS = ['vlrerank', 'text_similarity_reranker', 'search_pipeline', BUILDER_MARKER];
 
 export interface SearchHandlerDeps extends SearchDeps {
   pipelines: PipelineRegistry;
@@ -156,12 +160,15 @@ async function search(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sear
   // `filter_path` is the client's view of the answer: applied to it, never to the first stage (nor `format`)
   const filterPath = parseFilterPath(req.params);
   const params = hasAnswerParams(req.params) ? withoutAnswerParams(req.params) : req.params;
+  // a kNN's query_vector_builder naming a pipeline: its query_vector first, as if the client had sent it (vector-builder.ts)
+  const built = (pre ? pre.hasMarker : (text ?? '').includes(BUILDER_MARKER)) && (await buildQueryVectors(body, deps.pipelines, deps.embedder, req.signal?.()));
   const detect = () => (body !== undefined || (!pre && !text) ? detectThrough(deps, { index: req.index, params, body }, req.headers, req.signal?.()) : Promise.resolve({ kind: 'passthrough' as const }));
   let d: ResolvedDetection = await detect();
   let out: Awaited<ReturnType<typeof runRerankSearch>> | undefined;
   for (let again = true; ; again = false) {
     // the body rewritten keeps what the client sent (a long past 2^53 in a filter, util/json-tokens.ts)
-    if (d.kind === 'passthrough') return d.body ? { kind: 'forward', body: Buffer.from(text ? stringifyAsSent(d.body, text) : JSON.stringify(d.body)), rewritten: true } : { kind: 'forward', body: raw, rewritten: false };
+    const sent = d.kind === 'passthrough' ? (d.body ?? (built ? (body as Record<string, unknown>) : undefined)) : undefined;
+    if (d.kind === 'passthrough') return sent ? { kind: 'forward', body: Buffer.from(text ? stringifyAsSent(sent, text) : JSON.stringify(sent)), rewritten: true } : { kind: 'forward', body: raw, rewritten: false };
     if (text) d.spec.tokens = sentTokens(text);
     out = await runRerankSearch(d.spec, deps, { index: req.index, headers: req.headers, signal: req.signal?.(), client: req.client });
     // chosen through what an alias names, as kept: hits of an index of another pipeline mean it moved — asked again, once (strayHits)

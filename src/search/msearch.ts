@@ -17,6 +17,7 @@ import type { NdjsonItem } from '../util/json-worker.js';
 import { Semaphore } from '../util/semaphore.js';
 import { engineText } from '../util/wire-text.js';
 import { carryTokens, sentTokens, stringifyAsSent } from '../util/json-tokens.js';
+import { BUILDER_MARKER, buildQueryVectors } from './vector-builder.js';
 
 /**
  * Reranked items run at once unless `max_concurrent_searches` says otherwise: what Elasticsearch
@@ -128,17 +129,20 @@ function indexOf(header: Record<string, unknown>, pathIndex: string | undefined)
 export type MsearchPlan = Array<{ kind: 'plain'; item: MsearchItem; rewritten?: boolean } | { kind: 'rerank'; spec: RerankSpec; index?: string; resolved?: boolean } | { kind: 'error'; error: unknown }>;
 
 /** Each item's plan; an item whose pipeline depends on what its index names asks the engine (search/resolve.ts), the items side by side. */
-export async function planMsearch(items: MsearchItem[], pathIndex: string | undefined, params: URLSearchParams, deps: ResolveDeps, headers: readonly string[] = [], signal?: () => AbortSignal): Promise<MsearchPlan> {
+export async function planMsearch(items: MsearchItem[], pathIndex: string | undefined, params: URLSearchParams, deps: ResolveDeps & Pick<SearchDeps, 'embedder'>, headers: readonly string[] = [], signal?: () => AbortSignal): Promise<MsearchPlan> {
   return Promise.all(items.map(async (item) => {
     if (item.forward) return { kind: 'plain' as const, item };
     const index = indexOf(item.header, pathIndex);
     try {
-      const d = await detectThrough(deps, { index, params: headerParams(item.header, params), body: item.body }, headers, signal?.());
       // the item's own clauses as it sent them (a long past 2^53 in a filter: util/json-tokens.ts)
       const line = typeof item.bodyLine === 'string' ? item.bodyLine : engineText(item.bodyLine);
+      // a kNN's query_vector_builder naming a pipeline: its query_vector first, as for a _search (vector-builder.ts)
+      const built = line.includes(BUILDER_MARKER) && (await buildQueryVectors(item.body, deps.pipelines, deps.embedder, signal?.()));
+      const d = await detectThrough(deps, { index, params: headerParams(item.header, params), body: item.body }, headers, signal?.());
       if (d.kind === 'rerank') return { kind: 'rerank' as const, spec: { ...d.spec, tokens: sentTokens(line) }, index, ...(d.resolved ? { resolved: true } : {}) };
       // a body whose vlrerank block said `enabled: false` is sent without it
-      return d.body ? { kind: 'plain' as const, item: { ...item, bodyLine: stringifyAsSent(d.body, line) }, rewritten: true } : { kind: 'plain' as const, item };
+      const sent = d.body ?? (built ? item.body : undefined);
+      return sent ? { kind: 'plain' as const, item: { ...item, bodyLine: stringifyAsSent(sent, line) }, rewritten: true } : { kind: 'plain' as const, item };
     } catch (e) {
       return { kind: 'error' as const, error: e };
     }

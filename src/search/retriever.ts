@@ -139,7 +139,7 @@ export function unwrapRetriever(body: Record<string, unknown>, child: Record<str
     const f = `${at}.knn`;
     if (typeof inner.field !== 'string') bad(`${f}.field`, 'must name the vector field');
     if (!Array.isArray(inner.query_vector) || !inner.query_vector.every((x) => typeof x === 'number')) {
-      bad(`${f}.query_vector`, 'must be an array of numbers (query_vector_builder needs an inference service vlrerank does not run)');
+      bad(`${f}.query_vector`, 'must be an array of numbers (vlrerank builds one from a query_vector_builder only when its text_embedding.model_id names one of its pipelines)');
     }
     // an unknown parameter is refused as the engine refuses it ("[knn] unknown field [x]")
     const unknown = Object.keys(inner).find((k) => !KNN_READ.has(k));
