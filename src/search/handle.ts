@@ -26,8 +26,12 @@ import { answerHeaders, isJsonBody } from './headers.js';
 import { carryTokens, sentTokens, stringifyAsSent } from '../util/json-tokens.js';
 import { isObject } from '../util/is-object.js';
 
-/** Words whose absence from a body proves it asks for no reranking (saves a JSON parse). */
-export const MARKERS = ['vlrerank', 'text_similarity_reranker', 'search_pipeline'];
+/**
+ * Words whose absence from a body proves it asks for no reranking (saves a JSON parse). `neural`: an
+ * OpenSearch neural query may name a vlrerank pipeline as its model_id (search/neural.ts); one that
+ * names none is forwarded with its bytes as received after the parse.
+ */
+export const MARKERS = ['vlrerank', 'text_similarity_reranker', 'search_pipeline', 'neural'];
 
 export interface SearchHandlerDeps extends SearchDeps {
   pipelines: PipelineRegistry;
