@@ -58,7 +58,7 @@ describe.each(['opensearch', 'opensearch3'] as const)('a neural query naming a v
   });
 
   it('an _msearch item is answered the same way, beside a plain one', async () => {
-    const { body } = await osClient(p.url).msearch({ body: [{ index: INDEX }, { size: 2, query: neural({ k: 6 }) }, { index: INDEX }, { size: 1, query: { match_all: {} } }] });
+    const { body } = (await osClient(p.url).msearch({ body: [{ index: INDEX }, { size: 2, query: neural({ k: 6 }) }, { index: INDEX }, { size: 1, query: { match_all: {} } }] })) as { body: { responses: any[] } };
     expect(body.responses[0].status).toBe(200);
     expect(body.responses[0].vlrerank).toMatchObject({ pipeline: PIPELINE, syntax: 'neural' });
     expect(ids(body.responses[0])[0]).toBe('Banana');
