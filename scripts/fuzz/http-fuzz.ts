@@ -12,6 +12,7 @@
  *   - Elasticsearch's Inference API on a pipeline's name (`_inference/rerank/{pipeline}`: Elastic's
  *     `{type, value}` items and ours, `task_settings`, `?timeout`, other task types);
  *   - OpenSearch ml-commons' `_predict` on a pipeline's name (`{query_text, text_docs}`, other algorithms);
+ *   - OpenSearch's `neural` query whose `model_id` names a pipeline (`query_image`, `k`, radius, `filter`; below `bool`);
  *   - `/_vlrerank/*` paths and methods;
  *   - writes into an index whose pipeline adds vectors and feature records at ingest: `_bulk`
  *     (actions of every kind, mutated metadata and sources, spoilt lines), `_doc`, `_create` and
@@ -22,6 +23,7 @@
  * in the endpoint's own error shape (Cohere/Jina-style on the compatible API, ES-shaped elsewhere);
  * no 500 ever, and a 5xx only from the documented upstream/overload/model-availability codes.
  */
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { request } from 'undici';
@@ -163,7 +165,20 @@ function searchBody(ctx: FuzzContext): fc.Arbitrary<{ body: unknown; params: str
       params: fc.constant(''),
     }),
     fc.record({ body: fc.record({ query: first, ext: fc.record({ rerank: fc.record({ query_context: fc.oneof(fc.record({ query_text: textAr(), query_text_path: junk() }, { requiredKeys: [] }), junk()) }, { requiredKeys: [] }) }) }), params: fc.constant(`?search_pipeline=${ctx.index}`) }),
+    // OpenSearch's neural query with a pipeline's name as model_id (round 32c): whole, or below bool
+    fc.record({ body: fc.record({ size: fc.oneof(fc.integer({ min: 0, max: 20 }), junk()), query: neuralQuery(ctx) }), params: fc.constant('') }),
   );
+}
+
+/** A `neural` query naming a pipeline (the write index's has image vectors) as model_id, values mutated; sometimes inside a bool. */
+function neuralQuery(ctx: FuzzContext): fc.Arbitrary<unknown> {
+  const photo = fc.oneof(fc.constant(readFileSync(ctx.image).toString('base64')), fc.constantFrom('', 'AAAA', 'not base64 %', 'iVBORw0KGgo='), junk());
+  const clause = fc.record(
+    { query_image: photo, query_text: textAr(), model_id: fc.oneof(fc.constantFrom(ctx.writeIndex, ctx.index, 'some-ml-model'), junk()), k: fc.oneof(fc.integer({ min: -1, max: 30 }), junk()), min_score: junk(), max_distance: junk(), filter: fc.oneof(fc.constant({ match_all: {} }), junk()), method_parameters: junk() },
+    { requiredKeys: ['model_id'] },
+  );
+  const whole = fc.record({ neural: fc.dictionary(fc.oneof(fc.constant('image_vector'), fc.string({ maxLength: 8 })), clause, { minKeys: 1, maxKeys: 2 }) });
+  return fc.oneof({ weight: 4, arbitrary: whole }, { weight: 1, arbitrary: whole.map((q) => ({ bool: { must: [q] } })) });
 }
 
 /** Document ids as a client might send them (encoded into the path by the generator). */

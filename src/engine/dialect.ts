@@ -16,7 +16,8 @@ const MAX_NUM_CANDIDATES = 10_000;
 export interface KnnArgs {
   field: string;
   vector: number[];
-  k: number;
+  /** Neighbours; absent only for OpenSearch's radial search (`min_score`/`max_distance` in `options`). */
+  k?: number;
   numCandidates: number;
   filter?: unknown;
   similarity?: number;
@@ -38,7 +39,7 @@ export function addKnn(body: Record<string, unknown>, dialect: Dialect, a: KnnAr
       field: a.field,
       query_vector: a.vector,
       k: a.k,
-      num_candidates: Math.min(MAX_NUM_CANDIDATES, Math.max(a.k, a.numCandidates)),
+      num_candidates: Math.min(MAX_NUM_CANDIDATES, Math.max(a.k ?? 0, a.numCandidates)),
       ...(a.filter !== undefined ? { filter: a.filter } : {}),
       ...(a.similarity !== undefined ? { similarity: a.similarity } : {}),
       ...(a.boost !== undefined ? { boost: a.boost } : {}),
@@ -48,7 +49,7 @@ export function addKnn(body: Record<string, unknown>, dialect: Dialect, a: KnnAr
     return;
   }
   // OpenSearch k-NN plugin: a `knn` query; the lucene engine takes an efficient `filter`.
-  const knnQuery = { knn: { [a.field]: { vector: a.vector, k: a.k, ...(a.filter !== undefined ? { filter: a.filter } : {}), ...(a.boost !== undefined ? { boost: a.boost } : {}), ...(a.ignoreUnmapped ? { ignore_unmapped: true } : {}), ...a.options } } };
+  const knnQuery = { knn: { [a.field]: { vector: a.vector, ...(a.k !== undefined ? { k: a.k } : {}), ...(a.filter !== undefined ? { filter: a.filter } : {}), ...(a.boost !== undefined ? { boost: a.boost } : {}), ...(a.ignoreUnmapped ? { ignore_unmapped: true } : {}), ...a.options } } };
   body.query = body.query === undefined ? knnQuery : { bool: { should: [body.query, knnQuery] } };
 }
 

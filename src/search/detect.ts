@@ -6,7 +6,8 @@
  *      in front of OpenSearch; its inner `standard`/`knn` retriever becomes the first stage);
  *   3. OpenSearch's `search_pipeline=<name>` naming a vlrerank pipeline, with
  *      `ext.rerank.query_context.query_text` or `query_text_path`;
- *   4. a pipeline marked `default` for the index.
+ *   4. OpenSearch's `neural` query whose `model_id` names a vlrerank pipeline (a search by image, search/neural.ts);
+ *   5. a pipeline marked `default` for the index.
  * The pipeline of an index expression no pattern covers (an alias, a wildcard, a list) is the one
  * its concrete indices share: when it matters, detection answers `resolve`, and is asked again with
  * the names the engine resolved the expression to (`targets`, search/resolve.ts).
@@ -25,10 +26,11 @@ import { hasVisibleText } from '../util/visible-text.js';
 import { unrerankable } from './unrerankable.js';
 import { isObject } from '../util/is-object.js';
 import { adHocTextPipeline, bad, nestedReranker, rerankerRetrieverSchema, unwrapRetriever, type KnnClause } from './retriever.js';
+import { neuralAsk, type NeuralKnn } from './neural.js';
 
 export type { KnnClause } from './retriever.js';
 
-export type Syntax = 'ext' | 'retriever' | 'search_pipeline' | 'default';
+export type Syntax = 'ext' | 'retriever' | 'search_pipeline' | 'neural' | 'default';
 
 export interface RerankQuery {
   text?: string;
@@ -56,6 +58,8 @@ export interface RerankSpec {
   /** URL parameters to forward (without `search_pipeline` when it named a vlrerank pipeline). */
   params: URLSearchParams;
   knn?: KnnClause;
+  /** OpenSearch's `neural` query on the pipeline's name (search/neural.ts): the image kNN's `k`, radius, filter and options. */
+  neuralKnn?: NeuralKnn;
   /**
    * The search named its vlrerank pipeline as OpenSearch names a search pipeline (`search_pipeline`,
    * no request-level pipeline in the body): on OpenSearch a named pipeline replaces the index's
@@ -190,6 +194,14 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
     }
   }
 
+  // OpenSearch's multimodal search on a pipeline's name: the whole query is the photo (held-out probe round 32c)
+  const neural = neuralAsk(body, registry);
+  if (neural) {
+    if (ext?.query !== undefined) bad('ext.vlrerank.query', 'cannot be given beside a [neural] query naming a vlrerank pipeline: its query_image (and query_text) is the query');
+    if (retriever || body.retriever !== undefined) bad('query.neural', 'cannot be combined with [retriever]');
+    delete body.query;
+  }
+
   let osPipeline: Pipeline | undefined;
   const spName = params.get('search_pipeline') ?? (typeof body.search_pipeline === 'string' ? body.search_pipeline : undefined);
   if (spName && registry.get(spName)) {
@@ -232,9 +244,9 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   // a search naming a search pipeline — `_none` (OpenSearch: no pipeline, not even the index's
   // default) or one of the engine's own — replaces the default one, as on OpenSearch: it was
   // reranked by the default pipeline anyway (held-out probe round 5)
-  const askedNothing = !ext && !retriever && !osPipeline && !spName;
+  const askedNothing = !ext && !retriever && !osPipeline && !spName && !neural;
   const defaultPipeline = askedNothing && byIndex?.default ? byIndex : undefined;
-  if (!ext && !retriever && !osPipeline && !defaultPipeline) {
+  if (!ext && !retriever && !osPipeline && !neural && !defaultPipeline) {
     // the engine is asked only for a search a default pipeline would rerank were it one of its indices
     const text = askedNothing && mustResolve && registry.hasDefault && !unrerankable(body, params) ? searchQueryText(body.query, params) : undefined;
     return text ? { kind: 'resolve' } : { kind: 'passthrough' };
@@ -267,9 +279,15 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
       pipeline = registry.get(ext.pipeline);
       if (!pipeline) bad('ext.vlrerank.pipeline', `no such vlrerank pipeline [${ext.pipeline}]`);
     }
-  } else if (retriever) syntax = 'retriever';
+  } else if (neural) syntax = 'neural';
+  else if (retriever) syntax = 'retriever';
   else if (osPipeline) syntax = 'search_pipeline';
   else syntax = 'default';
+  if (neural) {
+    const other = pipeline ?? osPipeline;
+    if (other && other.name !== neural.pipeline.name) bad(`query.neural.${neural.pipeline.vectors.image!.field}.model_id`, `names vlrerank pipeline [${neural.pipeline.name}] but the search names pipeline [${other.name}]`);
+    pipeline = neural.pipeline;
+  }
   pipeline ??= osPipeline ?? (retriever?.inference_id ? registry.get(retriever.inference_id) : undefined);
   if (!pipeline && !byIndex && mustResolve) return { kind: 'resolve' };
   pipeline ??= byIndex ?? defaultPipeline;
@@ -293,6 +311,7 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   // --- the query ---
   let query: RerankQuery = {};
   if (ext?.query !== undefined) query = typeof ext.query === 'string' ? { text: ext.query } : { ...ext.query };
+  else if (neural) query = { ...neural.query };
   else if (retriever) query = { text: retriever.inference_text };
   else if (osQueryText !== undefined) query = { text: osQueryText };
   if (!query.text && !query.image && !query.video) {
@@ -319,6 +338,7 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
       body,
       params,
       knn,
+      ...(neural ? { neuralKnn: neural.knn } : {}),
       ...(namedSearchPipeline ? { namedSearchPipeline: true as const } : {}),
     },
   };

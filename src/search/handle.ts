@@ -29,9 +29,10 @@ import { BUILDER_MARKER, buildQueryVectors } from './vector-builder.js';
 
 /**
  * Words whose absence from a body proves it asks for no reranking and builds no query vector with a
- * pipeline (saves a JSON parse).
+ * pipeline (saves a JSON parse). `neural`: an OpenSearch neural query may name a vlrerank pipeline as
+ * its model_id (search/neural.ts); one that names none is forwarded with its bytes as received after the parse.
  */
-export const MARKERS = ['vlrerank', 'text_similarity_reranker', 'search_pipeline', BUILDER_MARKER];
+export const MARKERS = ['vlrerank', 'text_similarity_reranker', 'search_pipeline', BUILDER_MARKER, 'neural'];
 
 export interface SearchHandlerDeps extends SearchDeps {
   pipelines: PipelineRegistry;

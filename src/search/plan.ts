@@ -294,8 +294,10 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
     }
     // a request query that only filters (bool filter/must_not, constant_score) restricts the kNN
     // candidates instead of adding unscored hits next to them
-    let filter: unknown;
-    if (isFilterOnly(body.query)) {
+    // a neural query on the pipeline's name (search/neural.ts) is the whole query: its own filter, k and radius
+    const nk = spec.neuralKnn;
+    let filter: unknown = nk?.filter;
+    if (!nk && isFilterOnly(body.query)) {
       filter = body.query;
       delete body.query;
     }
@@ -304,11 +306,13 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
     // pipeline's maximum window whatever the page, so pages past the window find hits and every page
     // counts the same total (the top hits of a larger k are the same hits). Beside a query, k stays
     // the window, so the hits whose scores the kNN adds to — and the window's order — do not change
-    const k = body.query === undefined ? Math.max(paging.window, p.window.max) : paging.window;
+    // (a neural's k as asked: its hits are its k neighbours, as the engine's neural query answers)
+    const k = nk ? nk.k : body.query === undefined ? Math.max(paging.window, p.window.max) : paging.window;
+    if (nk && k === undefined && dialect === 'elasticsearch') bad(`query.neural.${need.field}`, 'min_score and max_distance (a radial search) are OpenSearch k-NN parameters: Elasticsearch behind takes k');
     // beside a query the engine adds the two scores: the bridge kNN's similarity (≤ 1) is weighed by knn_boost
     // (the request's `ext.vlrerank.knn_boost`, else the pipeline's); reported back, so a caller can tell the kNN stood beside a query
     if (body.query !== undefined && need.kind === 'bridge') knnBoost = spec.knnBoost ?? p.first_stage.knn_boost;
-    addKnn(body, dialect, { field: need.field, vector: Array.from(vector), k, numCandidates: Math.max(numCandidates, k), filter, ignoreUnmapped, ...(knnBoost !== undefined && knnBoost !== 1 ? { boost: knnBoost } : {}) });
+    addKnn(body, dialect, { field: need.field, vector: Array.from(vector), k, numCandidates: Math.max(numCandidates, k ?? 0), filter, ignoreUnmapped, ...(knnBoost !== undefined && knnBoost !== 1 ? { boost: knnBoost } : {}), ...(nk ? { options: nk.options } : {}) });
   } else if (!ownFirstStage(body, params) && spec.query.text) {
     matched = matchQuery(spec, body, bm25Boost);
   }
