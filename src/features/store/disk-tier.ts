@@ -84,6 +84,12 @@ interface LmdbStats { pageSize: number; treeBranchPageCount: number; treeLeafPag
 /** One entry of a write transaction: its key, counted size, and the put that stores its value. */
 interface Entry { key: string; n: number; put: () => void }
 
+/** A queued memo write (memoSet, urlMemoSet), queued under its stamp key MEMO + k; `extra`: bytes counted beside the fixed share. */
+interface MemoWrite { memo: FileMemo | UrlMemo; extra: number }
+/** A queued write: a value's bytes (or the function that encodes them when the batch is written), or a memo entry. */
+type Queued = Uint8Array | (() => Uint8Array | undefined) | MemoWrite;
+const isMemoWrite = (q: Queued): q is MemoWrite => !(q instanceof Uint8Array) && typeof q !== 'function';
+
 /** An entry's access stamp (ms; 0: an older version's memo entry, counted at open) and counted size. */
 interface Stamp { t: number; n: number }
 
@@ -116,7 +122,7 @@ export class DiskTier {
   #stampTimer: NodeJS.Timeout | undefined;
   readonly #stampDelayMs: number;
   /** Writes waiting for their batch's transaction (set), and the batch's timer. */
-  readonly #queued = new Map<string, Uint8Array | (() => Uint8Array | undefined)>();
+  readonly #queued = new Map<string, Queued>();
   #queueTimer: NodeJS.Timeout | undefined;
   readonly #writeDelayMs: number;
   readonly #file: FileIdentity;
@@ -243,9 +249,13 @@ export class DiskTier {
    * while queued is answered from the queue.
    */
   set(key: string, bytes: Uint8Array | (() => Uint8Array | undefined)): void {
+    this.#enqueue(key, bytes);
+  }
+
+  #enqueue(key: string, q: Queued): void {
     if (!this.usable) return;
     this.#queued.delete(key); // re-inserted last: a later set of one key wins
-    this.#queued.set(key, bytes);
+    this.#queued.set(key, q);
     if (this.#queued.size >= WRITE_BATCH_MAX) this.#writeQueued();
     // unref'd as the stamp pass's: close() and flushed() write the queue
     else this.#queueTimer ??= setTimeout(() => this.#writeQueued(), this.#writeDelayMs).unref();
@@ -254,7 +264,8 @@ export class DiskTier {
   /** A queued value (encoded now if it was queued as a function), or undefined when `key` is not queued. */
   #queuedValue(key: string): Uint8Array | undefined {
     const q = this.#queued.get(key);
-    if (typeof q !== 'function') return q;
+    if (q === undefined || q instanceof Uint8Array) return q;
+    if (isMemoWrite(q)) return undefined; // a memo's stamp key, never a value's
     const bytes = q();
     if (bytes) this.#queued.set(key, bytes);
     else this.#queued.delete(key);
@@ -278,11 +289,18 @@ export class DiskTier {
     if (written) this.#track(written);
   }
 
-  #write(batch: [string, Uint8Array | (() => Uint8Array | undefined)][]): Promise<void> | undefined {
+  #write(batch: [string, Queued][]): Promise<void> | undefined {
     if (!this.usable) return;
     const entries: Entry[] = [];
     let total = 0;
     for (const [key, value] of batch) {
+      if (isMemoWrite(value)) {
+        const n = key.length * 2 + MEMO_VALUE_BYTES + value.extra;
+        if (n > this.maxBytes / 4) continue;
+        entries.push({ key, n, put: () => this.#memo.putSync(key.slice(MEMO.length), value.memo) });
+        total += n;
+        continue;
+      }
       const bytes = typeof value === 'function' ? value() : value;
       if (!bytes) continue;
       const n = bytes.byteLength + key.length * 2;
@@ -449,7 +467,7 @@ export class DiskTier {
     return this.#memoGet(location) as FileMemo | undefined;
   }
 
-  /** Remember a local file (asynchronous, on a later turn as set()); counted in the budget and evicted with the values. */
+  /** Remember a local file (asynchronous, queued and committed with set()'s writes); counted in the budget and evicted with the values. */
   memoSet(location: string, memo: FileMemo): void {
     this.#memoSet(location, memo, 0);
   }
@@ -466,6 +484,8 @@ export class DiskTier {
 
   #memoGet(k: string): FileMemo | UrlMemo | undefined {
     return this.#read(undefined, () => {
+      const queued = this.#queued.get(MEMO + k);
+      if (queued !== undefined && isMemoWrite(queued)) return queued.memo;
       const memo = this.#memo.get(k);
       if (memo) this.#touch(MEMO + k);
       return memo;
@@ -473,16 +493,9 @@ export class DiskTier {
   }
 
   #memoSet(k: string, memo: FileMemo | UrlMemo, extra: number): void {
-    if (!this.usable) return;
-    const key = MEMO + k;
-    const n = key.length * 2 + MEMO_VALUE_BYTES + extra;
-    this.#track(
-      new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-        if (!this.usable || n > this.maxBytes / 4 || !this.#roomFor(n)) return;
-        return this.#commit([{ key, n, put: () => this.#memo.putSync(k, memo) }]);
-      }),
-    );
+    this.#enqueue(MEMO + k, { memo, extra });
   }
+
 
   health(): TierHealth {
     const h = this.#s.health(this.maxBytes);
