@@ -16,23 +16,18 @@
  */
 import { vlrError } from '../errors.js';
 import { resolveMedia } from '../pipelines/document.js';
-import type { Pipeline, PipelineRegistry } from '../pipelines/index.js';
+import type { Pipeline } from '../pipelines/index.js';
 import { MAX_BUDGET_MS } from '../rerank/options.js';
 import { scoreFusionOf } from '../search/shape.js';
 import type { FramePooling } from '../rerank/signals/frame-pooling.js';
 import { answerWarnings, callOptions, compatItem, degradedOf, errorHeader, inClientNames, timingHeaders, type ApiAnswer, type ClientNames, type ApiCall, type ApiReranker } from './rerank.js';
 
 /** The task types of Elasticsearch's Inference API (a pipeline is a `rerank` endpoint). */
-const TASK_TYPES = new Set(['rerank', 'text_embedding', 'sparse_embedding', 'completion', 'chat_completion', 'embedding']);
+export const TASK_TYPES = new Set(['rerank', 'text_embedding', 'sparse_embedding', 'completion', 'chat_completion', 'embedding']);
 const BODY_FIELDS = new Set(['query', 'input', 'task_settings', 'input_type', 'top_n', 'return_documents']);
 const TASK_SETTINGS = new Set(['top_n', 'return_documents']);
 
 const bad = (field: string, rule: string) => vlrError('VLR_BAD_REQUEST', `[${field}] ${rule}`, { details: { field } });
-
-/** The pipeline `id` names, or undefined (then the request is the engine's). */
-export function inferencePipeline(registry: PipelineRegistry, id: string): Pipeline | undefined {
-  return registry.get(id);
-}
 
 /** A task type in the path must be `rerank`: a pipeline is no other kind of endpoint (ES refuses a mismatch with a 400 too). */
 function checkTaskType(taskType: string | undefined, id: string): void {
@@ -98,17 +93,17 @@ export function scoreWithPipeline(reranker: ApiReranker, p: Pipeline, query: Ite
   const s = p.scorer;
   return reranker
     .process(
-    {
-      query,
-      documents,
-      ...(topN !== undefined ? { top_n: topN } : {}),
-      ...(p.instruction !== undefined ? { instruction: p.instruction } : {}),
-      ...(Object.keys(s.weights).length ? { weights: s.weights } : {}),
-      backend: s.backend,
-      ...(s.fps !== undefined ? { fps: s.fps } : {}),
-      ...(s.max_frames !== undefined ? { max_frames: s.max_frames } : {}),
-    },
-    { ...options, chunking: s.chunking, framePooling: s.frame_pooling as FramePooling | undefined, scoreFusion: scoreFusionOf(p) },
+      {
+        query,
+        documents,
+        ...(topN !== undefined ? { top_n: topN } : {}),
+        ...(p.instruction !== undefined ? { instruction: p.instruction } : {}),
+        ...(Object.keys(s.weights).length ? { weights: s.weights } : {}),
+        backend: s.backend,
+        ...(s.fps !== undefined ? { fps: s.fps } : {}),
+        ...(s.max_frames !== undefined ? { max_frames: s.max_frames } : {}),
+      },
+      { ...options, chunking: s.chunking, framePooling: s.frame_pooling as FramePooling | undefined, scoreFusion: scoreFusionOf(p) },
     )
     .catch((e: unknown) => Promise.reject(inClientNames(e, names)));
 }
@@ -133,12 +128,13 @@ export async function inferenceRerank(reranker: ApiReranker, p: Pipeline, taskTy
   const returnDocuments = setting('return_documents') ?? true;
   if (typeof returnDocuments !== 'boolean') throw bad('task_settings.return_documents', 'must be a boolean');
   if (body.input_type !== undefined && typeof body.input_type !== 'string') throw bad('input_type', 'must be a string');
+  // each input as the client named it: `input[i]`, or `input` for a lone string
+  const inputName = (i: number) => (Array.isArray(body.input) ? `input[${i}]` : 'input');
   const query = inferenceItem(body.query, 'query');
-  const documents = inputs.map((d, i) => withBase(inferenceItem(d, Array.isArray(body.input) ? `input[${i}]` : 'input'), p.fields.media_base));
+  const documents = inputs.map((d, i) => withBase(inferenceItem(d, inputName(i)), p.fields.media_base));
   const options = callOptions(reranker, call);
   // the header wins (a gateway's or a vlrerank's in front), then ES's own `?timeout=`, then rerank.apiBudgetMs
   if (call.budgetHeader === undefined && timeout !== undefined) options.budgetMs = timeout;
-  const inputName = (i: number) => (Array.isArray(body.input) ? `input[${i}]` : 'input');
   const out = await scoreWithPipeline(reranker, p, query, documents, options, { query: 'query', documents: 'input', document: inputName }, topN as number | undefined);
   const textOf = (i: number) => {
     const d = documents[i];

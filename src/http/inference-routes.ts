@@ -13,7 +13,7 @@
  * `/_plugins/_ml/_predict/{algorithm}/{id}`; any other id (the cluster's own models) is the engine's.
  */
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { describeEndpoint, inferencePipeline, inferenceRerank } from '../api/inference.js';
+import { describeEndpoint, inferenceRerank, TASK_TYPES } from '../api/inference.js';
 import { mlPredict } from '../api/ml-predict.js';
 import type { Pipeline, PipelineRegistry } from '../pipelines/index.js';
 import { answerUnwanted, endInTurns } from './answer-json.js';
@@ -28,9 +28,6 @@ export interface InferenceRouteDeps {
   upstreamProduct?: UpstreamProduct;
 }
 
-/** `GET _inference/rerank` lists the engine's rerank endpoints: a task type in the id's place is never a pipeline here. */
-const TASK_TYPES = new Set(['rerank', 'text_embedding', 'sparse_embedding', 'completion', 'chat_completion', 'embedding', '_all']);
-
 const pipelineOf = (res: Response): Pipeline => res.locals.inferencePipeline as Pipeline;
 
 export function inferenceRouter(deps: InferenceRouteDeps): Router {
@@ -40,14 +37,14 @@ export function inferenceRouter(deps: InferenceRouteDeps): Router {
   // the pipeline the id names, or on to the next route (and the proxy) with the body unread
   const pipelineNamed = (idOf: (params: Record<string, string | undefined>) => string | undefined) => (req: Request, res: Response, next: NextFunction) => {
     const id = idOf(req.params as Record<string, string | undefined>);
-    const p = id === undefined ? undefined : inferencePipeline(deps.pipelines(), id);
+    const p = id === undefined ? undefined : deps.pipelines().get(id);
     if (!p) return next('route');
     res.locals.inferencePipeline = p;
     for (const [k, v] of Object.entries(esProduct(deps.upstreamProduct) ?? {})) res.setHeader(k, v);
     next();
   };
-  // `GET _inference/rerank` is the engine's listing: a task type in the id's place is never a pipeline
-  const named = pipelineNamed(({ id, taskType }) => (taskType === undefined && TASK_TYPES.has(id!) ? undefined : id));
+  // `GET _inference/rerank` (and `_inference/_all`) is the engine's listing: a task type in the id's place is never a pipeline
+  const named = pipelineNamed(({ id, taskType }) => (taskType === undefined && (TASK_TYPES.has(id!) || id === '_all') ? undefined : id));
   // the answer, with what the caller is told (a document scored without its media, a query cut) in `Warning` headers: these APIs' bodies have no place for it
   const answer = async (res: Response, a: ApiAnswer) => {
     if (a.warnings?.length) res.setHeader('warning', a.warnings.map((w) => warningHeader(w, deps.upstreamProduct)));
