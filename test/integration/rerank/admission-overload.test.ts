@@ -10,8 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Permit } from '../../../src/rerank/admission.js';
 import type { RunningServer } from '../../../src/server/start.js';
+import { whileAdmissionFull } from '../../helpers/admission.js';
 import { counterSum } from '../../helpers/metrics.js';
 import { startRerankServer } from '../../helpers/rerank-server.js';
 import { clientSearchRaw, pipelinesDir, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
@@ -63,11 +63,7 @@ describe('/v1/rerank under overload', () => {
   });
 
   it('refuses before reading the body when the queue is full: a 429 for a body that never arrives, and a kept connection for small ones', async () => {
-    const a = srv.services.reranker.admission;
-    const hold = { cost: 1, kind: 'held-by-test-early' }; // a kind of its own: no service times, no latency target
-    const held = await a.acquire(hold);
-    const queued = [a.acquire(hold), a.acquire(hold)];
-    try {
+    await whileAdmissionFull(srv.services.reranker.admission, 'held-by-test-early', async () => {
       // headers promise 5 MB and not one byte follows: a reader of the body would wait for ever
       const { port } = new URL(srv.url);
       const big = await rawExchange(Number(port), [`POST /v1/rerank HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n{"query":`]);
@@ -85,25 +81,16 @@ describe('/v1/rerank under overload', () => {
         expect(r, path).toMatchObject({ status: 429, headers: { 'retry-after': expect.stringMatching(/^[1-9]\d*$/) } });
         expect(JSON.parse(r!.body), path).toMatchObject({ object: 'error', code: 429, type: 'es_rejected_execution_exception' });
       }
-    } finally {
-      held.release();
-      for (const q of queued) (await q).release();
-    }
+    }, 2);
   });
 
   it('answers ES-shaped on /_vlrerank/rerank when the queue is full', async () => {
-    const hold = { cost: 1, kind: 'held-by-test-native' }; // a kind of its own: no service times, no latency target
-    const held: Permit[] = [await srv.services.reranker.admission.acquire(hold)];
-    const queued = [srv.services.reranker.admission.acquire(hold), srv.services.reranker.admission.acquire(hold)];
-    try {
+    await whileAdmissionFull(srv.services.reranker.admission, 'held-by-test-native', async () => {
       const r = await fetch(`${srv.url}/_vlrerank/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'oat milk', documents: ['oat drink'] }) });
       expect(r.status).toBe(429);
       expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(await r.json()).toMatchObject({ status: 429, error: { type: 'es_rejected_execution_exception', vlrerank_code: 'VLR_OVERLOADED', shed_reason: 'queue_full' } });
-    } finally {
-      held[0]!.release();
-      for (const q of queued) (await q).release();
-    }
+    }, 2);
   });
 });
 
@@ -136,12 +123,8 @@ describe('reranked _search on Elasticsearch under overload', () => {
   }
 
   it('fail_open → first-stage hits with degraded "overloaded"; fail_closed → ES-shaped 429; both recover once the queue drains', async () => {
-    const a = p.reranker.admission;
     await p.reranker.warm.wait(); // the warm-up's own work is not what is tested
-    const hold = { cost: 1, kind: 'held-by-test-search' }; // a kind of its own: no service times, no latency target
-    const held = await a.acquire(hold);
-    const queued = a.acquire(hold);
-    try {
+    await whileAdmissionFull(p.reranker.admission, 'held-by-test-search', async () => {
       const open = await search('admission-open-it');
       expect(open.statusCode).toBe(200);
       expect(open.body.vlrerank).toMatchObject({ degraded: 'overloaded', reason: expect.stringContaining('VLR_OVERLOADED') });
@@ -154,10 +137,7 @@ describe('reranked _search on Elasticsearch under overload', () => {
       expect(closed.statusCode).toBe(429);
       expect(Number(closed.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(closed.body).toMatchObject({ status: 429, error: { type: 'es_rejected_execution_exception', vlrerank_code: 'VLR_OVERLOADED' } });
-    } finally {
-      held.release();
-      (await queued).release();
-    }
+    });
     const again = await search('admission-closed-it');
     expect(again.statusCode).toBe(200);
     expect(again.body.vlrerank.degraded).toBe(false);

@@ -9,6 +9,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { whileAdmissionFull } from '../../helpers/admission.js';
 import { ALL_ENGINES, catalog, esClient, GROCERY_DIR, isElasticsearch, pipelineScores, sendJson, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const APPLE = catalog.find((c) => c.class_name === 'Granny-Smith')!;
@@ -151,11 +152,7 @@ describe("the Inference API on a pipeline's name under admission and budget (Ela
   });
 
   it('a full queue is an ES-shaped 429 with Retry-After, refused before the body is read', async () => {
-    const a = p.reranker.admission;
-    const hold = { cost: 1, kind: 'held-by-test-inference' }; // a kind of its own: no service times
-    const held = await a.acquire(hold);
-    const queued = a.acquire(hold);
-    try {
+    await whileAdmissionFull(p.reranker.admission, 'held-by-test-inference', async () => {
       const r = await sendJson(p.url, 'POST', '/_inference/rerank/grocery', { query: QUERY, input: INPUT });
       expect(r.status, r.text).toBe(429);
       expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
@@ -164,10 +161,7 @@ describe("the Inference API on a pipeline's name under admission and budget (Ela
       const other = await sendJson(p.url, 'POST', '/_inference/rerank/p32a-no-such-pipeline', { query: QUERY, input: INPUT });
       expect(other.status).toBe(400);
       expect(other.text).toContain('no handler found');
-    } finally {
-      held.release();
-      (await queued).release();
-    }
+    });
   });
 
   it("ES's ?timeout= is the call's budget (a 504 ES-shaped past it); a bad one a 400 naming it", async () => {

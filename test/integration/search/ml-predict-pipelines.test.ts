@@ -10,6 +10,7 @@
  * `_predict` reached the engine, whose builds here have no ml-commons: 400 "no handler found".
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { whileAdmissionFull } from '../../helpers/admission.js';
 import { catalog, osClient, pipelineScores, sendJson, startSearchProxy, type SearchProxy } from '../../helpers/search-fixtures.js';
 
 const APPLE = catalog.find((c) => c.class_name === 'Granny-Smith')!;
@@ -112,11 +113,7 @@ describe("ml-commons' _predict on a pipeline's name under admission (OpenSearch 
   });
 
   it('a full queue is an ES-shaped 429 with Retry-After; another model id is still the engine\'s', async () => {
-    const a = p.reranker.admission;
-    const hold = { cost: 1, kind: 'held-by-test-ml-predict' }; // a kind of its own: no service times
-    const held = await a.acquire(hold);
-    const queued = a.acquire(hold);
-    try {
+    await whileAdmissionFull(p.reranker.admission, 'held-by-test-ml-predict', async () => {
       const r = await sendJson(p.url, 'POST', '/_plugins/_ml/models/grocery/_predict', { query_text: QUERY, text_docs: DOCS });
       expect(r.status, r.text).toBe(429);
       expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
@@ -124,10 +121,7 @@ describe("ml-commons' _predict on a pipeline's name under admission (OpenSearch 
       const other = await sendJson(p.url, 'POST', '/_plugins/_ml/models/p32b-no-such-model/_predict', { query_text: QUERY, text_docs: DOCS });
       expect(other.status).toBe(400);
       expect(other.text).toContain('no handler found');
-    } finally {
-      held.release();
-      (await queued).release();
-    }
+    });
   });
 
   it('x-vlrerank-budget-ms is the call\'s budget: a 504 ES-shaped past it', async () => {
