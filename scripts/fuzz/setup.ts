@@ -14,8 +14,8 @@ import { setupIndex } from '../../src/engine/mapping.js';
 import { startServer, type RunningServer } from '../../src/server/start.js';
 import type { FuzzContext } from './http-fuzz.js';
 
-export const FUZZ_INDEX = 'hard-http-fuzz';
-export const FUZZ_WRITE_INDEX = 'hard-http-fuzz-writes';
+/** The test suite's index names; `npm run fuzz` gives each run names of its own (`--prefix`). */
+export const FUZZ_PREFIX = 'hard-http-fuzz';
 
 export interface FuzzTarget {
   srv: RunningServer;
@@ -23,7 +23,14 @@ export interface FuzzTarget {
   close(): Promise<void>;
 }
 
-export async function startFuzzTarget(upstream: string, shared: string): Promise<FuzzTarget> {
+/**
+ * `prefix` names both indices (`<prefix>` and `<prefix>-writes`) and their pipelines: two fuzz runs
+ * against one engine with different prefixes never touch each other's indices.
+ */
+export async function startFuzzTarget(upstream: string, shared: string, prefix = FUZZ_PREFIX): Promise<FuzzTarget> {
+  if (!/^[a-z0-9][a-z0-9_-]*$/.test(prefix)) throw new Error(`the fuzz prefix must be a lowercase index name, got ${JSON.stringify(prefix)}`);
+  const FUZZ_INDEX = prefix;
+  const FUZZ_WRITE_INDEX = `${prefix}-writes`;
   const data = resolve(shared, 'data');
   const grocery = join(data, 'grocery-store-products');
   const image = join(grocery, 'iconic-images-and-descriptions/Vegetables/Garlic/Garlic_Iconic.jpg');
