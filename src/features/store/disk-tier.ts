@@ -38,6 +38,7 @@ import type { Logger } from '../../observability/logger.js';
 import { probeDiskFile } from './disk-probe.js';
 import { DiskStatus } from './disk-status.js';
 import { FileIdentity } from './file-replaced.js';
+import { DelayedBatch } from './delayed-batch.js';
 import type { FileMemo, TierHealth, TierHooks, TierState, UrlMemo } from './tier.js';
 
 export interface DiskTierOptions {
@@ -117,14 +118,10 @@ export class DiskTier {
   #causeNamed: Promise<void> | undefined;
   /** Stamp of the last access seen per key in this process (saves a stamp read per hit). */
   readonly #touched = new Map<string, number>();
-  /** Keys read since the last stamp pass (#touch), and the pass's timer. */
-  readonly #toStamp = new Set<string>();
-  #stampTimer: NodeJS.Timeout | undefined;
-  readonly #stampDelayMs: number;
-  /** Writes waiting for their batch's transaction (set), and the batch's timer. */
-  readonly #queued = new Map<string, Queued>();
-  #queueTimer: NodeJS.Timeout | undefined;
-  readonly #writeDelayMs: number;
+  /** Keys read since the last stamp pass (#touch). */
+  readonly #toStamp: DelayedBatch<true>;
+  /** Writes waiting for their batch's transaction (set). */
+  readonly #queued: DelayedBatch<Queued>;
   readonly #file: FileIdentity;
   /** A reopen under way (the file was deleted or replaced): the tier is not usable until it ends. */
   #reopening: Promise<void> | undefined;
@@ -133,8 +130,11 @@ export class DiskTier {
     this.path = options.path;
     this.maxBytes = options.maxBytes;
     this.#maxPageBytes = Math.max(PAGES_FLOOR, options.maxBytes * PAGES_SHARE);
-    this.#stampDelayMs = options.stampDelayMs ?? STAMP_DELAY_MS;
-    this.#writeDelayMs = options.writeDelayMs ?? WRITE_DELAY_MS;
+    this.#toStamp = new DelayedBatch(options.stampDelayMs ?? STAMP_DELAY_MS, Infinity, (batch) =>
+      this.#track(Promise.resolve().then(() => this.#stampReads(batch.map(([key]) => key)))),
+    );
+    // the write's room check runs at once, so that flushed() has checked and queued the transaction when it returns
+    this.#queued = new DelayedBatch(options.writeDelayMs ?? WRITE_DELAY_MS, WRITE_BATCH_MAX, (batch) => this.#writeQueued(batch));
     this.#s = new DiskStatus(options.path, options.logger, options.hooks ?? {});
     this.#file = new FileIdentity(join(options.path, 'features.mdb'), options.fileCheckMs ?? FILE_CHECK_MS);
   }
@@ -253,12 +253,7 @@ export class DiskTier {
   }
 
   #enqueue(key: string, q: Queued): void {
-    if (!this.usable) return;
-    this.#queued.delete(key); // re-inserted last: a later set of one key wins
-    this.#queued.set(key, q);
-    if (this.#queued.size >= WRITE_BATCH_MAX) this.#writeQueued();
-    // unref'd as the stamp pass's: close() and flushed() write the queue
-    else this.#queueTimer ??= setTimeout(() => this.#writeQueued(), this.#writeDelayMs).unref();
+    if (this.usable) this.#queued.add(key, q);
   }
 
   /** A queued value (encoded now if it was queued as a function), or undefined when `key` is not queued. */
@@ -267,19 +262,12 @@ export class DiskTier {
     if (q === undefined || q instanceof Uint8Array) return q;
     if (isMemoWrite(q)) return undefined; // a memo's stamp key, never a value's
     const bytes = q();
-    if (bytes) this.#queued.set(key, bytes);
-    else this.#queued.delete(key);
+    this.#queued.replace(key, bytes);
     return bytes;
   }
 
-  /** Commit every queued write (its timer fired, or flushed() asks). */
-  #writeQueued(): void {
-    clearTimeout(this.#queueTimer);
-    this.#queueTimer = undefined;
-    if (this.#queued.size === 0) return;
-    const batch = [...this.#queued];
-    this.#queued.clear();
-    // at once (the room check included), so that flushed() has checked and queued the transaction when it returns
+  /** Commit a batch of queued writes (its timer fired, it is full, or flushed() asks). */
+  #writeQueued(batch: [string, Queued][]): void {
     let written: Promise<void> | undefined;
     try {
       written = this.#write(batch);
@@ -418,22 +406,12 @@ export class DiskTier {
    * Set insert; the pass finds "now" once and refreshes every stale stamp in one write transaction.
    */
   #touch(key: string): void {
-    this.#toStamp.add(key);
-    // unref'd: a process may end before it fires (stamps only order eviction); close() runs the pass
-    this.#stampTimer ??= setTimeout(() => this.#stampNow(), this.#stampDelayMs).unref();
-  }
-
-  /** The stamp pass now (its timer fired, or flushed() asks for it). */
-  #stampNow(): void {
-    clearTimeout(this.#stampTimer);
-    this.#stampTimer = undefined;
-    this.#track(Promise.resolve().then(() => this.#stampReads()));
+    // a process may end before the pass (stamps only order eviction); close() runs it
+    this.#toStamp.add(key, true);
   }
 
   /** The stamps of the keys read since the last pass: the recent ones left alone, the stale ones refreshed in one write transaction. */
-  #stampReads(): Promise<void> | undefined {
-    const keys = [...this.#toStamp];
-    this.#toStamp.clear();
+  #stampReads(keys: string[]): Promise<void> | undefined {
     if (!this.usable) return;
     const now = this.#now();
     const due: string[] = [];
@@ -513,8 +491,8 @@ export class DiskTier {
 
   /** Resolves when every write started so far has committed (tests, shutdown). */
   async flushed(): Promise<void> {
-    this.#writeQueued();
-    if (this.#stampTimer) this.#stampNow();
+    this.#queued.flush();
+    this.#toStamp.flush();
     await this.#reopening;
     // after a failed commit, writes lmdb had queued may never settle (its writer blocks on the lock)
     while (this.#pending.size && !this.#isBroken) await Promise.race([Promise.allSettled([...this.#pending]), this.#brokenSignal]);
