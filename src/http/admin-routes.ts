@@ -3,11 +3,14 @@
  * (list; load/unload behind the admin token). The handlers are the api room's; this file only
  * mounts them and writes their answers.
  */
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { health, metricsText, type HealthDeps } from '../api/health.js';
 import { checkAdmin, listModels, modelAction, type ModelsDeps } from '../api/models.js';
 import { getPipeline, listPipelines, reloadPipelines, type PipelinesDeps } from '../api/pipelines.js';
 import { onlyMethods } from './methods.js';
+import { encodeEsAnswer } from './es-answer.js';
+import { answerUnwanted, endInTurns } from './answer-json.js';
+import { queryParams } from './request.js';
 
 export interface AdminRouteDeps {
   health: HealthDeps;
@@ -18,13 +21,24 @@ export interface AdminRouteDeps {
   pipelines?: PipelinesDeps;
 }
 
+/**
+ * A JSON answer of these endpoints, written as the engines write their own APIs' (es-answer.ts):
+ * `GET /_vlrerank/health?filter_path=status` answers `{"status": …}`, `?pretty` indents it.
+ */
+async function send(req: Request, res: Response, value: object, status = 200): Promise<void> {
+  const { bytes, contentType } = await encodeEsAnswer(value, queryParams(req), req.headers.accept, { filter: true });
+  if (answerUnwanted(res)) return;
+  res.status(status).setHeader('content-type', contentType);
+  await endInTurns(res, bytes);
+}
+
 export function adminRouter(deps: AdminRouteDeps): Router {
   const r = Router();
   r.get('/health', async (req, res, next) => {
     try {
       const q = req.query as Record<string, unknown>;
       const h = await health(deps.health, q.live !== undefined ? 'live' : q.ready !== undefined ? 'ready' : 'full');
-      res.status(h.status).json(h.body);
+      await send(req, res, h.body, h.status);
     } catch (e) {
       next(e);
     }
@@ -37,9 +51,9 @@ export function adminRouter(deps: AdminRouteDeps): Router {
       next(e);
     }
   });
-  r.get('/models', (_req, res, next) => {
+  r.get('/models', async (req, res, next) => {
     try {
-      res.json(listModels(deps.models));
+      await send(req, res, listModels(deps.models));
     } catch (e) {
       next(e);
     }
@@ -48,7 +62,7 @@ export function adminRouter(deps: AdminRouteDeps): Router {
     r.post(`/models/:id/${action}`, async (req, res, next) => {
       try {
         checkAdmin(deps.adminToken, req.headers as Parameters<typeof checkAdmin>[1]);
-        res.json(await modelAction(deps.models, String(req.params.id), action));
+        await send(req, res, await modelAction(deps.models, String(req.params.id), action));
       } catch (e) {
         next(e);
       }
@@ -57,18 +71,24 @@ export function adminRouter(deps: AdminRouteDeps): Router {
   }
   const pipelines = deps.pipelines;
   if (pipelines) {
-    r.get('/pipelines', (_req, res) => void res.json(listPipelines(pipelines)));
+    r.get('/pipelines', async (req, res, next) => {
+      try {
+        await send(req, res, listPipelines(pipelines));
+      } catch (e) {
+        next(e);
+      }
+    });
     r.post('/pipelines/_reload', async (req, res, next) => {
       try {
-        res.json(await reloadPipelines(pipelines, deps.adminToken, req.headers as Parameters<typeof checkAdmin>[1]));
+        await send(req, res, await reloadPipelines(pipelines, deps.adminToken, req.headers as Parameters<typeof checkAdmin>[1]));
       } catch (e) {
         next(e);
       }
     });
     r.all('/pipelines/_reload', onlyMethods('POST'));
-    r.get('/pipelines/:name', (req, res, next) => {
+    r.get('/pipelines/:name', async (req, res, next) => {
       try {
-        res.json(getPipeline(pipelines, String(req.params.name)));
+        await send(req, res, getPipeline(pipelines, String(req.params.name)));
       } catch (e) {
         next(e);
       }

@@ -17,6 +17,8 @@ import { describeEndpoint, inferenceRerank, TASK_TYPES } from '../api/inference.
 import { mlPredict } from '../api/ml-predict.js';
 import type { Pipeline, PipelineRegistry } from '../pipelines/index.js';
 import { answerUnwanted, endInTurns } from './answer-json.js';
+import { encodeEsAnswer } from './es-answer.js';
+import { queryParams } from './request.js';
 import { esProduct, warningHeader, type UpstreamProduct } from './errors.js';
 import type { ApiAnswer } from '../api/rerank.js';
 import { admitEarly, apiCall, jsonBody, reply, type RerankRouteDeps } from './rerank-routes.js';
@@ -48,7 +50,7 @@ export function inferenceRouter(deps: InferenceRouteDeps): Router {
   // the answer, with what the caller is told (a document scored without its media, a query cut) in `Warning` headers: these APIs' bodies have no place for it
   const answer = async (res: Response, a: ApiAnswer) => {
     if (a.warnings?.length) res.setHeader('warning', a.warnings.map((w) => warningHeader(w, deps.upstreamProduct)));
-    await reply(res, a, deps.rerank.jsonWorker);
+    await reply(res, a, deps.rerank.jsonWorker, true);
   };
   r.post(paths, named, admitEarly(deps.rerank), jsonBody(deps.rerank), async (req, res, next) => {
     try {
@@ -70,10 +72,11 @@ export function inferenceRouter(deps: InferenceRouteDeps): Router {
   });
   r.get(paths, named, async (req, res, next) => {
     try {
-      const body = Buffer.from(JSON.stringify(describeEndpoint(pipelineOf(res), (req.params as { taskType?: string }).taskType)));
+      const described = describeEndpoint(pipelineOf(res), (req.params as { taskType?: string }).taskType);
+      const { bytes, contentType } = await encodeEsAnswer(described, queryParams(req), req.headers.accept, { filter: true });
       if (answerUnwanted(res)) return;
-      res.setHeader('content-type', 'application/json; charset=utf-8');
-      await endInTurns(res, body);
+      res.setHeader('content-type', contentType);
+      await endInTurns(res, bytes);
     } catch (e) {
       next(e);
     }

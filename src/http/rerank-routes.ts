@@ -24,7 +24,8 @@ import { answerUnread, readJson } from './body.js';
 import { acceptedCoding, encode } from './compress.js';
 import { sendCompatError, sendError, type ErrorDeps } from './errors.js';
 import { onlyMethods } from './methods.js';
-import { clientId, clientSignal } from './request.js';
+import { clientId, clientSignal, queryParams } from './request.js';
+import { encodeEsAnswer, JSON_CONTENT_TYPE } from './es-answer.js';
 
 export interface RerankRouteDeps extends ErrorDeps {
   reranker: Pick<Reranker, 'process'> & { admission?: Pick<Admission, 'refuseEarly'> } & ScoreDeps['reranker'] & DiscoveryReranker;
@@ -93,14 +94,21 @@ export function apiCall(req: Request, res: Response): ApiCall {
  */
 export const CODE_FROM_BYTES = 1024;
 
-export async function reply(res: Response, a: ApiAnswer, worker: RerankRouteDeps['jsonWorker']): Promise<void> {
+/**
+ * `engineShaped`: the answer of a path the engines' conventions hold on (`/_vlrerank/rerank`,
+ * `_inference`, `_predict`), written as the engine writes its own — `filter_path`, `?pretty`,
+ * `format` (es-answer.ts). The vendors' paths (`/v1/rerank`…) answer JSON as their APIs do.
+ */
+export async function reply(res: Response, a: ApiAnswer, worker: RerankRouteDeps['jsonWorker'], engineShaped = false): Promise<void> {
   // a large answer (documents echoed) is written in the JSON worker (answer-json.ts)
-  const bytes = await answerJson(worker, a.body);
+  const { bytes, contentType } = engineShaped
+    ? await encodeEsAnswer(a.body, queryParams(res.req), res.req.headers.accept, { worker, filter: true })
+    : { bytes: await answerJson(worker, a.body), contentType: JSON_CONTENT_TYPE };
   if (answerUnwanted(res)) return; // the client left meanwhile: nothing to write
   for (const [k, v] of Object.entries(a.headers)) res.setHeader(k, v);
   noteRerank(res, apiRerankNote(res.req.body, a.headers, a.degraded));
   const coding = bytes.length >= CODE_FROM_BYTES ? acceptedCoding(res.req.headers['accept-encoding']) : undefined;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('content-type', contentType);
   res.setHeader('vary', 'Accept-Encoding');
   if (coding) res.setHeader('content-encoding', coding);
   await endInTurns(res, coding ? await encode(bytes, coding) : bytes);
@@ -111,7 +119,7 @@ export function rerankRouter(deps: RerankRouteDeps): Router {
   const r = Router();
   r.post('/rerank', admitEarly(deps), jsonBody(deps), async (req, res, next) => {
     try {
-      await reply(res, await rerankNative(deps.reranker, req.body, apiCall(req, res)), deps.jsonWorker);
+      await reply(res, await rerankNative(deps.reranker, req.body, apiCall(req, res)), deps.jsonWorker, true);
     } catch (e) {
       next(e);
     }

@@ -22,8 +22,9 @@ import { acceptedCoding, encode } from './compress.js';
 import { esProduct, opaqueId, sendError, warningHeader, type ErrorDeps, type UpstreamProduct } from './errors.js';
 import { forwardBuffered } from './proxy-route.js';
 import { clientId, clientSignal, engineParams, hasBody, prettyAsked } from './request.js';
-import { answerJson, answerUnwanted, endInTurns } from './answer-json.js';
-import { ANSWER_CONTENT_TYPE, askedFormat, encodeAnswer, jsonObject } from './answer-format.js';
+import { answerUnwanted, endInTurns } from './answer-json.js';
+import { askedFormat, jsonObject } from './answer-format.js';
+import { encodeEsAnswer, JSON_CONTENT_TYPE } from './es-answer.js';
 
 /** `index` from the path (undefined for /_search); `next` hands the request to the streaming proxy untouched. */
 export type SearchRouteHandler = (req: IncomingMessage, res: ServerResponse, index: string | undefined, next: () => void) => Promise<void>;
@@ -42,12 +43,12 @@ export interface SearchRouteDeps extends ErrorDeps {
 async function send(res: ServerResponse, worker: JsonWorker, status: number, headers: Record<string, string>, body: Buffer | Record<string, unknown>, params: URLSearchParams, whole?: Record<string, unknown>): Promise<void> {
   // the format the client asked for (`?format=yaml`, `Accept: application/cbor`…), as the engine answers it (answer-format.ts)
   // — the engine's own answer to the first stage too (its 404 for a missing index…), which vlrerank asked as JSON
-  const asked = askedFormat(params, res.req?.headers.accept);
-  const value = Buffer.isBuffer(body) && asked !== 'json' ? (jsonObject(body, headers['content-type']) ?? body) : body;
-  const format = Buffer.isBuffer(value) ? 'json' : asked;
-  const bytes = Buffer.isBuffer(value) ? value : format !== 'json' ? encodeAnswer(value, format) : await answerJson(worker, value, prettyAsked(params) ? 2 : undefined);
+  const accept = res.req?.headers.accept;
+  const value = Buffer.isBuffer(body) && askedFormat(params, accept) !== 'json' ? (jsonObject(body, headers['content-type']) ?? body) : body;
+  const encoded = Buffer.isBuffer(value) ? undefined : await encodeEsAnswer(value, params, accept, { worker });
+  const bytes = encoded?.bytes ?? (value as Buffer);
   if (answerUnwanted(res)) return; // the client left while it was written
-  if (format !== 'json') headers = { ...headers, 'content-type': ANSWER_CONTENT_TYPE[format] };
+  if (encoded && encoded.contentType !== JSON_CONTENT_TYPE) headers = { ...headers, 'content-type': encoded.contentType };
   // gzip/deflate as the engine codes its answers for a client that accepts it (compress.ts)
   const coding = acceptedCoding(res.req?.headers['accept-encoding']);
   const out = coding ? await encode(bytes, coding) : bytes;
