@@ -149,3 +149,36 @@ describe.each(ES_VERSIONS)('a neural naming a pipeline inside another query in f
     expect(radial.body.error.reason).toContain('[query.bool.must[0].neural.image_vector.min_score]');
   });
 });
+
+describe.each(ES_VERSIONS)('a query_vector_builder’s embedding is rerank work: admission and budget (%s)', (engine) => {
+  const ES_INDEX = 'grocery-it';
+  const CLOSED = 'p33b-grocery-closed';
+  let p: SearchProxy;
+  beforeAll(async () => {
+    const yaml = readFileSync(new URL('../../../pipelines/grocery.yaml', import.meta.url), 'utf8')
+      .replace(/^name: grocery$/m, `name: ${CLOSED}`)
+      .replace(/^index_patterns: .*$/m, 'index_patterns: [p33b-covers-nothing]')
+      .replace(/^failure: fail_open$/m, 'failure: fail_closed');
+    p = await startSearchProxy(engine, { pipelinesDir: pipelinesDir({ [`${CLOSED}.yaml`]: yaml }), rerank: { maxConcurrentRequests: 1, admission: { maxQueued: 1, clientShare: 1, maxQueueWaitMs: 300_000 } } });
+    await ensureGrocery(p, engine, ES_INDEX);
+  });
+  afterAll(async () => p?.close());
+  const knn = (model_id: string) => ({ field: 'image_text_vector', query_vector_builder: { text_embedding: { model_id, model_text: 'red apple' } }, k: 5, num_candidates: 30 });
+
+  it('admission full: a fail_closed pipeline’s builder is its 429 before any model runs (it was embedded and answered 200)', async () => {
+    await whileAdmissionFull(p.reranker.admission, 'held-by-test-builder', async () => {
+      const r = await clientSearchRaw(engine, p.url, { index: ES_INDEX, size: 5, knn: knn(CLOSED) });
+      expect(r.statusCode, JSON.stringify(r.body).slice(0, 300)).toBe(429);
+      expect(r.body.error.type).toBe('es_rejected_execution_exception');
+    });
+    const after = await clientSearchRaw(engine, p.url, { index: ES_INDEX, size: 5, knn: knn(CLOSED) });
+    expect(after.statusCode).toBe(200);
+  });
+
+  it('reranked: the builder’s embedding is in vlrerank.timings and the total', async () => {
+    const r = await clientSearchRaw(engine, p.url, { index: ES_INDEX, size: 5, knn: knn('grocery'), ext: { vlrerank: { pipeline: 'grocery', query: { text: 'red apple' } } } });
+    expect(r.statusCode, JSON.stringify(r.body).slice(0, 300)).toBe(200);
+    expect(typeof r.body.vlrerank.timings.query_vector_ms).toBe('number');
+    expect(r.body.vlrerank.timings.total_ms).toBeGreaterThanOrEqual(r.body.vlrerank.timings.query_vector_ms);
+  });
+});
