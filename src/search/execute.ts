@@ -89,7 +89,7 @@ function withinBudget(deadline: number, client: AbortSignal | undefined): AbortS
  * `budgetMs` names the whole budget in the error); the AbortController is aborted either way once
  * settled. Nothing left: the timeout fires at once.
  */
-async function withBudget<T>(deadline: number, budgetMs: number, parent: AbortSignal | undefined, run: (signal: AbortSignal, deadline: number) => Promise<T>): Promise<T> {
+export async function withBudget<T>(deadline: number, budgetMs: number, parent: AbortSignal | undefined, run: (signal: AbortSignal, deadline: number) => Promise<T>): Promise<T> {
   const ac = new AbortController();
   const onParent = () => ac.abort(parent?.reason);
   parent?.addEventListener('abort', onParent, { once: true });
@@ -220,7 +220,9 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   // One budget for the search from here (after any warm-up wait, reported on its own): the query
   // photo's fetch and embedding, the first stage and the rerank share it — the rerank gets what is
   // left, not a fresh one (held-out probe round 10b: a search by photo spent budget_ms twice).
-  const deadline = performance.now() + budgetMs;
+  // (a query_vector_builder's or nested neural's embedding, made before detection, query-vectors.ts, has spent its part)
+  const deadline = performance.now() + budgetMs - (spec.vectorMs ?? 0);
+  if (spec.vectorMs !== undefined) timings.query_vector_ms = spec.vectorMs;
 
   // query vector for a kNN first stage
   let need = vectorNeed(spec);
@@ -444,7 +446,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   const docErrors = (scored ?? []).filter((s): s is ScoredDocument & { error: { code: string; reason: string } } => s?.error !== undefined);
   if (docErrors.length) deps.onDocumentErrors?.(docErrors.length, docErrors[0]!.error, requestIds(opts.headers));
   const ranked = [...(scored ? fuseWithFirstStage(hits, scored, p.first_stage.fusion, unscorable) : firstStageOrder(hits)), ...firstStageOrder(tail, hits.length)];
-  timings.total_ms = ms(t0);
+  timings.total_ms = round(ms(t0) + (spec.vectorMs ?? 0));
   const body = shapeResponse(upstream, ranked, {
     from: paging.from,
     size: paging.size,

@@ -25,7 +25,9 @@ import { isEngineRefusal } from '../engine/auth-refusal.js';
 import { answerHeaders, isJsonBody } from './headers.js';
 import { carryTokens, sentTokens, stringifyAsSent } from '../util/json-tokens.js';
 import { isObject } from '../util/is-object.js';
-import { BUILDER_MARKER, buildQueryVectors } from './vector-builder.js';
+import { BUILDER_MARKER } from './vector-builder.js';
+import { buildQueryVectors } from './query-vectors.js';
+import { noNeuralIn } from './neural.js';
 
 /**
  * Words whose absence from a body proves it asks for no reranking and builds no query vector with a
@@ -162,7 +164,11 @@ async function search(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sear
   const filterPath = parseFilterPath(req.params);
   const params = hasAnswerParams(req.params) ? withoutAnswerParams(req.params) : req.params;
   // a kNN's query_vector_builder naming a pipeline: its query_vector first, as if the client had sent it (vector-builder.ts)
-  const built = (pre ? pre.hasMarker : (text ?? '').includes(BUILDER_MARKER)) && (await buildQueryVectors(body, deps.pipelines, deps.embedder, req.signal?.()));
+  // and a `neural` naming a pipeline inside another query: the engine's kNN query in its place (neural-nested.ts);
+  // both within the search's admission and budget (query-vectors.ts)
+  const vectors = await buildQueryVectors(body, deps, { text: pre ? undefined : (text ?? ''), hasMarker: pre?.hasMarker, headers: req.headers, client: req.client, signal: req.signal?.() });
+  const built = vectors.built;
+  if (!pre && text !== undefined && isObject(body)) noNeuralIn(body, text);
   const detect = () => (body !== undefined || (!pre && !text) ? detectThrough(deps, { index: req.index, params, body }, req.headers, req.signal?.()) : Promise.resolve({ kind: 'passthrough' as const }));
   let d: ResolvedDetection = await detect();
   let out: Awaited<ReturnType<typeof runRerankSearch>> | undefined;
@@ -171,6 +177,7 @@ async function search(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sear
     const sent = d.kind === 'passthrough' ? (d.body ?? (built ? (body as Record<string, unknown>) : undefined)) : undefined;
     if (d.kind === 'passthrough') return sent ? { kind: 'forward', body: Buffer.from(text ? stringifyAsSent(sent, text) : JSON.stringify(sent)), rewritten: true } : { kind: 'forward', body: raw, rewritten: false };
     if (text) d.spec.tokens = sentTokens(text);
+    if (vectors.built) d.spec.vectorMs = vectors.ms;
     out = await runRerankSearch(d.spec, deps, { index: req.index, headers: req.headers, signal: req.signal?.(), client: req.client });
     // chosen through what an alias names, as kept: hits of an index of another pipeline mean it moved — asked again, once (strayHits)
     if (!again || !movedSince(deps, d, out.status, out.body)) break;
@@ -208,7 +215,7 @@ async function msearch(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sea
   }
   const filterPath = parseFilterPath(req.params);
   const params = hasAnswerParams(req.params) ? withoutAnswerParams(req.params) : req.params;
-  const plan = await planMsearch(items, req.index, params, deps, req.headers, req.signal);
+  const plan = await planMsearch(items, req.index, params, deps, req.headers, req.signal, req.client);
   if (plan.every((p) => p.kind === 'plain' && !p.rewritten)) return plain;
   // a header key the engine refuses is its 400 for the whole request, not a parameter of a reranked item
   await assertMetadataKeys(items, (name) => registry.get(name) !== undefined, async () => (await deps.engine.info(credentialHeaders(req.headers))).distribution);

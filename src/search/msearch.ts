@@ -17,7 +17,9 @@ import type { NdjsonItem } from '../util/json-worker.js';
 import { Semaphore } from '../util/semaphore.js';
 import { engineText } from '../util/wire-text.js';
 import { carryTokens, sentTokens, stringifyAsSent } from '../util/json-tokens.js';
-import { BUILDER_MARKER, buildQueryVectors } from './vector-builder.js';
+import { buildQueryVectors } from './query-vectors.js';
+import { noNeuralIn } from './neural.js';
+import { isObject } from '../util/is-object.js';
 
 /**
  * Reranked items run at once unless `max_concurrent_searches` says otherwise: what Elasticsearch
@@ -129,7 +131,7 @@ function indexOf(header: Record<string, unknown>, pathIndex: string | undefined)
 export type MsearchPlan = Array<{ kind: 'plain'; item: MsearchItem; rewritten?: boolean } | { kind: 'rerank'; spec: RerankSpec; index?: string; resolved?: boolean } | { kind: 'error'; error: unknown }>;
 
 /** Each item's plan; an item whose pipeline depends on what its index names asks the engine (search/resolve.ts), the items side by side. */
-export async function planMsearch(items: MsearchItem[], pathIndex: string | undefined, params: URLSearchParams, deps: ResolveDeps & Pick<SearchDeps, 'embedder'>, headers: readonly string[] = [], signal?: () => AbortSignal): Promise<MsearchPlan> {
+export async function planMsearch(items: MsearchItem[], pathIndex: string | undefined, params: URLSearchParams, deps: ResolveDeps & Pick<SearchDeps, 'embedder' | 'scorer'> & Partial<Pick<SearchDeps, 'engine'>>, headers: readonly string[] = [], signal?: () => AbortSignal, client?: string): Promise<MsearchPlan> {
   return Promise.all(items.map(async (item) => {
     if (item.forward) return { kind: 'plain' as const, item };
     const index = indexOf(item.header, pathIndex);
@@ -137,9 +139,12 @@ export async function planMsearch(items: MsearchItem[], pathIndex: string | unde
       // the item's own clauses as it sent them (a long past 2^53 in a filter: util/json-tokens.ts)
       const line = typeof item.bodyLine === 'string' ? item.bodyLine : engineText(item.bodyLine);
       // a kNN's query_vector_builder naming a pipeline: its query_vector first, as for a _search (vector-builder.ts)
-      const built = line.includes(BUILDER_MARKER) && (await buildQueryVectors(item.body, deps.pipelines, deps.embedder, signal?.()));
+      // and a `neural` naming a pipeline inside another query, within the search's admission and budget (query-vectors.ts)
+      const vectors = await buildQueryVectors(item.body, deps, { text: line, headers, client, signal: signal?.() });
+      const built = vectors.built;
+      if (isObject(item.body)) noNeuralIn(item.body, line);
       const d = await detectThrough(deps, { index, params: headerParams(item.header, params), body: item.body }, headers, signal?.());
-      if (d.kind === 'rerank') return { kind: 'rerank' as const, spec: { ...d.spec, tokens: sentTokens(line) }, index, ...(d.resolved ? { resolved: true } : {}) };
+      if (d.kind === 'rerank') return { kind: 'rerank' as const, spec: { ...d.spec, tokens: sentTokens(line), ...(vectors.built ? { vectorMs: vectors.ms } : {}) }, index, ...(d.resolved ? { resolved: true } : {}) };
       // a body whose vlrerank block said `enabled: false` is sent without it
       const sent = d.body ?? (built ? item.body : undefined);
       return sent ? { kind: 'plain' as const, item: { ...item, bodyLine: stringifyAsSent(sent, line) }, rewritten: true } : { kind: 'plain' as const, item };
@@ -201,7 +206,7 @@ export async function rerunMoved(items: MsearchItem[], plan: MsearchPlan, out: {
   if (!moved.length) return;
   for (const i of moved) forgetTargets(deps, indexOf(items[i]!.header, run.pathIndex), headerParams(items[i]!.header, run.params), run.headers);
   const again = moved.map((i) => items[i]!);
-  const redone = await runMsearch(await planMsearch(again, run.pathIndex, run.params, deps, run.headers, signal), deps, run);
+  const redone = await runMsearch(await planMsearch(again, run.pathIndex, run.params, deps, run.headers, signal, run.client), deps, run);
   moved.forEach((i, j) => (responses[i] = (redone.body.responses as Array<Record<string, unknown>>)[j]!));
 }
 

@@ -6,8 +6,9 @@
  * `ext.vlrerank.query.image` (vlrerank embeds the photo, kNN on the pipeline's `vectors.image` field
  * with the neural's `k`, radius and `filter`, then the rerank). A `neural` whose `model_id` names no
  * pipeline is the engine's (its neural-search plugin, or its own refusal) and is not touched here.
- * One that names a pipeline below `bool`/`hybrid`/any other query is refused by name: rewriting
- * a compound query around a rerank would change what its other clauses score (see README).
+ * One that names a pipeline inside another query is the engine's kNN query by then (neural-nested.ts,
+ * round 33b), except below `hybrid` — neural-search's own query, which the builds here do not know —
+ * where it is still refused by name.
  *
  * Pure: no I/O. Bad values throw VLR_BAD_REQUEST naming the field.
  */
@@ -39,6 +40,21 @@ const BASE64 = /^[A-Za-z0-9+/_\-\s]+={0,2}\s*$/;
 /** OpenSearch's bound on a kNN query's k. */
 const MAX_K = 10_000;
 
+/**
+ * Bodies whose text, as received, holds neither `neural` nor a `\u` escape (which could spell it):
+ * no neural query can be in them, so `neuralAsk`'s walk of the query tree is skipped (held-out probe
+ * round 33b: every parsed search body was walked). Weak: a body forgotten is just walked again.
+ */
+const WITHOUT_NEURAL = new WeakSet<object>();
+
+/** Note that `body`, parsed from `text`, can hold no `neural` (a cheap string test on its text). */
+export function noNeuralIn(body: object, text: string): void {
+  if (!text.includes('neural') && !text.includes('\\u')) WITHOUT_NEURAL.add(body);
+}
+
+/** May this parsed body (the one `noNeuralIn` saw) hold a `neural` query? */
+export const mayHoldNeural = (body: object): boolean => !WITHOUT_NEURAL.has(body);
+
 /** The pipeline a neural clause's `model_id` names, if any (the clause's one field's value read loosely). */
 function namedPipeline(neural: unknown, registry: PipelineRegistry): Pipeline | undefined {
   if (!isObject(neural)) return undefined;
@@ -62,7 +78,7 @@ export function neuralAsk(body: Record<string, unknown>, registry: PipelineRegis
   if (!top) {
     const nested = nestedNeural(q, 'query', registry, 0);
     if (nested) {
-      bad(nested, `a [neural] query whose model_id names a vlrerank pipeline is answered only as the whole query ({"query": {"neural": …}}, a filter in its [filter]): below another query the engine would run it, and vlrerank's rerank would reorder what the other clauses scored`);
+      bad(nested, `a [neural] query whose model_id names a vlrerank pipeline is not rewritten below [hybrid] (OpenSearch's neural-search query, which the engine behind does not run): as the whole query it is a search by image, inside [bool], [dis_max], [boosting], [constant_score]… it becomes the engine's kNN query`);
     }
     return undefined;
   }

@@ -11,10 +11,10 @@
  * Only the pipeline's text-space vectors (`vectors.bridge`) can be searched with a text: a builder on
  * another field, or a malformed one, is a 400 naming the field. A `model_id` that names no pipeline
  * is left as it is (the engine's own answer). Never touches anything but the clauses it builds for.
+ * The embedding itself, under the search's admission and budget, is search/query-vectors.ts's.
  */
-import { isVlrerankError, vlrError } from '../errors.js';
-import type { PipelineRegistry } from '../pipelines/index.js';
-import type { Embedder } from '../rerank/embedder.js';
+import { vlrError } from '../errors.js';
+import type { Pipeline, PipelineRegistry } from '../pipelines/index.js';
 import { isObject } from '../util/is-object.js';
 
 const bad = (field: string, rule: string): never => {
@@ -61,7 +61,7 @@ function namesPipeline(builder: unknown, pipelines: PipelineRegistry): boolean {
 }
 
 /** The builder's pipeline and text, checked: a 400 naming the field for anything that could not be meant. */
-function checked(c: Found, pipelines: PipelineRegistry): { text: string; dims: number } {
+function checked(c: Found, pipelines: PipelineRegistry): { text: string; dims: number; pipeline: Pipeline } {
   const builder = c.clause.query_vector_builder as Record<string, unknown>;
   const b = `${c.at}.query_vector_builder`;
   const other = Object.keys(builder).find((k) => k !== 'text_embedding');
@@ -79,37 +79,28 @@ function checked(c: Found, pipelines: PipelineRegistry): { text: string; dims: n
   if (field !== bridge!.field) {
     bad(`${c.at}.field`, `[${String(field)}] holds no text-space vectors of pipeline [${p.name}]: a text builds a query vector for its bridge field [${bridge!.field}] only`);
   }
-  return { text: te.model_text as string, dims: bridge!.dims };
+  return { text: te.model_text as string, dims: bridge!.dims, pipeline: p };
 }
 
-/**
- * Build, in place, the `query_vector` of every kNN clause of `body` whose builder names a pipeline;
- * whether any was built (then the body must be sent rewritten). Each distinct text is embedded once.
- */
-export async function buildQueryVectors(body: unknown, pipelines: PipelineRegistry, embedder: Pick<Embedder, 'queryText'> | undefined, signal?: AbortSignal): Promise<boolean> {
+/** One builder to build: where, the pipeline whose text encoding it takes, the text, the field's dimensions. */
+export interface BuilderAsk {
+  clause: Record<string, unknown>;
+  at: string;
+  pipeline: Pipeline;
+  text: string;
+  dims: number;
+}
+
+/** Every kNN clause of `body` whose builder names a pipeline, checked (a 400 naming the field before anything is embedded). */
+export function builderAsks(body: unknown, pipelines: PipelineRegistry): BuilderAsk[] {
   const found: Found[] = [];
   findClauses(body, '', pipelines, found);
-  if (!found.length) return false;
-  const asks = found.map((c) => ({ ...c, ...checked(c, pipelines) }));
-  if (!embedder) throw vlrError('VLR_MODEL_MISSING', 'no query embedder is configured (models not available): a query_vector_builder naming a pipeline cannot be built');
-  const vectors = new Map<string, Promise<Float32Array>>();
-  for (const a of asks) {
-    if (vectors.has(a.text)) continue;
-    const v = embedder.queryText(a.text, signal);
-    v.catch(() => undefined); // awaited below, in order: a later one failing first is not unhandled
-    vectors.set(a.text, v);
-  }
-  for (const a of asks) {
-    let v: Float32Array;
-    try {
-      v = await vectors.get(a.text)!;
-    } catch (e) {
-      if (isVlrerankError(e) && e.status < 500) throw e;
-      throw vlrError('VLR_RERANK_FAILED', `the [${a.at}.query_vector_builder.text_embedding.model_text] could not be embedded: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-    }
-    if (v.length !== a.dims) throw vlrError('VLR_INTERNAL', `the query text's vector has ${v.length} dimensions where [${a.clause.field as string}] has ${a.dims}`);
-    delete a.clause.query_vector_builder;
-    a.clause.query_vector = Array.from(v);
-  }
-  return true;
+  return found.map((c) => ({ ...c, ...checked(c, pipelines) }));
+}
+
+/** The clause with its `query_vector` in place of the builder. */
+export function setBuilt(a: BuilderAsk, v: Float32Array): void {
+  if (v.length !== a.dims) throw vlrError('VLR_INTERNAL', `the query text's vector has ${v.length} dimensions where [${a.clause.field as string}] has ${a.dims}`);
+  delete a.clause.query_vector_builder;
+  a.clause.query_vector = Array.from(v);
 }
