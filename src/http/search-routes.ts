@@ -121,7 +121,8 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         // `Pipeline <name> is not defined` for a search naming none is held back (only that status is
         // read), learnt, and the search handled again as that pipeline's (search/search-defaults.ts;
         // held-out probe round 33a: every search of such an index was that 400)
-        const learnable = plain === 'search' && !inQuery && search.searchDefaults !== undefined;
+        // (Elasticsearch, once known, has no search pipelines: its forwards are not watched)
+        const learnable = plain === 'search' && !inQuery && search.searchDefaults !== undefined && deps.upstreamProduct?.()?.['x-elastic-product'] === undefined;
         let learnt: string | undefined;
         const learn = (b: Buffer) => (learnt = learnSearchDefault(search, { index, params }, 400, b));
         if (plain && body && !inQuery && forwardsAsReceived(search, { index, params, headers: req.rawHeaders, body, mustParse: asked }, plain)) {
