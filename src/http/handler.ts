@@ -211,6 +211,11 @@ function bodyIdleWatch(deps: HttpDeps): BodyIdleWatch | undefined {
   });
 }
 
+function forgetIndexSettings(deps: HttpDeps): void {
+  deps.ingest.indexPipelines?.forget();
+  deps.search.searchDefaults?.forget();
+}
+
 export function buildHandler(deps: HttpDeps): NodeHandler {
   const overCap = refuseOverCap(deps);
   const idle = bodyIdleWatch(deps);
@@ -248,7 +253,8 @@ export function buildHandler(deps: HttpDeps): NodeHandler {
     // a sniffing client must learn vlrerank's address, not the engine's (nodes-http.ts)
     if (f.nodes && method === 'GET') return void nodesHttp(req, res, url);
     // a settings, template or index write gone through: the default/final pipelines kept are read again (ingest/index-pipelines.ts)
-    if (deps.ingest.indexPipelines && changesPipelines(f, method)) res.once('finish', () => deps.ingest.indexPipelines!.forget());
+    // (and the indices learnt to name a vlrerank pipeline as `index.search.default_pipeline`: search/search-defaults.ts)
+    if ((deps.ingest.indexPipelines || deps.search.searchDefaults) && changesPipelines(f, method)) res.once('finish', () => forgetIndexSettings(deps));
     // asked per request: a reload may bring the first pipeline that adds vectors at ingest
     if (!intercepts(f, method, ingests)) return proxy(req, res);
     // a rerank API call admission refuses anyway: answered here, without express (issue 13: 429s cheap)

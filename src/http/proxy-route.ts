@@ -11,7 +11,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestedWaitMs } from '../engine/wait-timeout.js';
-import { forwardRequestHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
+import { gunzipSync, inflateSync } from 'node:zlib';
+import { forwardRequestHeaders, rawHeader, withoutHeaders } from '../proxy/hop-by-hop.js';
+import type { ResponseSink } from '../proxy/stream.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { bodyReadAhead } from './body.js';
 import { esProduct, sendError, type ErrorDeps, type UpstreamProduct } from './errors.js';
@@ -44,9 +46,9 @@ export function proxyHandler(pool: UpstreamPool, deps: ErrorDeps, upstreamProduc
 }
 
 /** `rewritten`: the body is not the client's (its length and encoding headers no longer apply). */
-export function forwardBuffered(pool: UpstreamPool, req: IncomingMessage, res: ServerResponse, body: Buffer, rewritten = false): Promise<void> {
+/** `path`: in place of the client's (`search_pipeline=_none` added, search/search-defaults.ts). */
+export function forwardBuffered(pool: UpstreamPool, req: IncomingMessage, res: ServerResponse, body: Buffer, rewritten = false, path = originalUrl(req)): Promise<void> {
   const headers = forwardRequestHeaders(req.rawHeaders);
-  const path = originalUrl(req);
   return pool.forward({ method: req.method!, path, headers: rewritten ? withoutHeaders(headers, BODY_BYTES) : headers, body: body.length ? body : null, waitsMs: requestedWaitMs(path) }, res);
 }
 
@@ -67,4 +69,84 @@ async function forwardReadAhead(pool: UpstreamPool, req: IncomingMessage, res: S
   if (!res.destroyed) return forwardBuffered(pool, req, res, body);
   const up = await pool.request({ method: req.method!, path: originalUrl(req), headers: forwardRequestHeaders(req.rawHeaders), body: body.length ? body : null, idempotent: false });
   await up.body.dump();
+}
+
+/**
+ * forwardBuffered, with a 400 held back: `claim` reads it (its bytes, content-encoding undone) and,
+ * when it returns a value, the answer is not written — the caller answers in its place (a search
+ * the engine refused for a default search pipeline that is vlrerank's: search/search-defaults.ts).
+ * Any other status streams as forwardBuffered's; a 400 not claimed is written as the engine sent it.
+ */
+export async function forwardClaiming<T>(pool: UpstreamPool, req: IncomingMessage, res: ServerResponse, body: Buffer, rewritten: boolean, claim: (body: Buffer) => T | undefined): Promise<T | undefined> {
+  const headers = forwardRequestHeaders(req.rawHeaders);
+  const path = originalUrl(req);
+  const sink = new Held400(res);
+  await pool.forward({ method: req.method!, path, headers: rewritten ? withoutHeaders(headers, BODY_BYTES) : headers, body: body.length ? body : null, waitsMs: requestedWaitMs(path) }, sink);
+  const held = sink.held;
+  if (!held) return undefined;
+  const bytes = await sink.ended;
+  if (bytes === undefined) return undefined; // cut short: the client's connection was destroyed
+  let got: T | undefined;
+  try {
+    const coding = rawHeader(held.headers, 'content-encoding')?.trim().toLowerCase();
+    got = claim(coding === 'gzip' ? gunzipSync(bytes) : coding === 'deflate' ? inflateSync(bytes) : bytes);
+  } catch {
+    got = undefined; // not what it says it is: the engine's answer as sent
+  }
+  if (got !== undefined) return got;
+  res.writeHead(held.status, held.headers);
+  res.end(bytes);
+  return undefined;
+}
+
+/** A response sink that writes through unless the status is 400, which it keeps (Held400.ended: its bytes). */
+class Held400 implements ResponseSink {
+  held: { status: number; headers: string[] } | undefined;
+  readonly #res: ServerResponse;
+  readonly #chunks: Buffer[] = [];
+  #done!: (b: Buffer | undefined) => void;
+  readonly ended = new Promise<Buffer | undefined>((r) => (this.#done = r));
+
+  constructor(res: ServerResponse) {
+    this.#res = res;
+  }
+  get sendDate(): boolean {
+    return this.#res.sendDate;
+  }
+  set sendDate(v: boolean) {
+    this.#res.sendDate = v;
+  }
+  get destroyed(): boolean {
+    return this.#res.destroyed;
+  }
+  get writableFinished(): boolean {
+    return this.held ? false : this.#res.writableFinished;
+  }
+  writeHead(status: number, headers: string[]): unknown {
+    if (status === 400) {
+      this.held = { status, headers };
+      return this;
+    }
+    return this.#res.writeHead(status, headers);
+  }
+  write(chunk: Buffer): boolean {
+    if (!this.held) return this.#res.write(chunk);
+    this.#chunks.push(chunk);
+    return true;
+  }
+  end(): unknown {
+    if (!this.held) return this.#res.end();
+    this.#done(Buffer.concat(this.#chunks));
+    return this;
+  }
+  destroy(err?: Error): unknown {
+    this.#done(undefined);
+    return this.#res.destroy(err);
+  }
+  once(event: 'drain' | 'close', fn: () => void): unknown {
+    return this.#res.once(event, fn);
+  }
+  on(event: 'close', fn: (this: ResponseSink) => void): unknown {
+    return this.#res.on(event, () => fn.call(this));
+  }
 }

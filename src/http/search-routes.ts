@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { pinPipelines } from './pinned.js';
-import { forwardsAsReceived, handleMsearch, handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from '../search/handle.js';
+import { forwardsAsReceived, handleMsearch, handleSearch, learnSearchDefault, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from '../search/handle.js';
 import { handleRankEval } from '../search/rank-eval.js';
 import { handleMsearchTemplate, handleSearchTemplate } from '../search/template.js';
 import { withoutRerankAsk, type QueryOnlyEndpoint } from '../search/query-only.js';
@@ -20,8 +20,8 @@ import { noteRerank, searchRerankNote } from './access-log.js';
 import { readMsearchBody, readSearchBody } from './body.js';
 import { acceptedCoding, encode } from './compress.js';
 import { esProduct, opaqueId, sendError, warningHeader, type ErrorDeps, type UpstreamProduct } from './errors.js';
-import { forwardBuffered } from './proxy-route.js';
-import { clientId, clientSignal, engineParams, hasBody, prettyAsked } from './request.js';
+import { forwardBuffered, forwardClaiming } from './proxy-route.js';
+import { clientId, clientSignal, engineParams, hasBody, originalUrl } from './request.js';
 import { answerUnwanted, endInTurns } from './answer-json.js';
 import { askedFormat, jsonObject } from './answer-format.js';
 import { encodeEsAnswer, JSON_CONTENT_TYPE } from './es-answer.js';
@@ -37,6 +37,11 @@ export interface SearchRouteDeps extends ErrorDeps {
   jsonWorker: JsonWorker;
   /** The engine's product headers once known (`x-elastic-product`, OpenSearch 3.x's `x-opensearch-version`): our own answers carry them. */
   upstreamProduct?: UpstreamProduct;
+}
+
+/** The request target with `search_pipeline=_none` (the index's default search pipeline is vlrerank's). */
+function withNone(url: string): string {
+  return `${url}${url.includes('?') ? '&' : '?'}search_pipeline=_none`;
 }
 
 /** `whole`: the answer before the client's `filter_path` (the rerank's note is read from it). */
@@ -113,15 +118,32 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         const asked = kind !== 'msearch' && !inQuery ? always : undefined;
         // a body that asks for no reranking goes upstream as received, decided here without the
         // search room's promise, request object and client id (issue 13: passthrough CPU)
+        // OpenSearch's `index.search.default_pipeline` naming a vlrerank pipeline: the engine's 400
+        // `Pipeline <name> is not defined` for a search naming none is held back (only that status is
+        // read), learnt, and the search handled again as that pipeline's (search/search-defaults.ts;
+        // held-out probe round 33a: every search of such an index was that 400)
+        // (Elasticsearch, once known, has no search pipelines: its forwards are not watched)
+        const learnable = plain === 'search' && !inQuery && search.searchDefaults !== undefined && deps.upstreamProduct?.()?.['x-elastic-product'] === undefined;
+        let learnt: string | undefined;
+        const learn = (b: Buffer) => (learnt = learnSearchDefault(search, { index, params }, 400, b));
         if (plain && body && !inQuery && forwardsAsReceived(search, { index, params, headers: req.rawHeaders, body, mustParse: asked }, plain)) {
-          return await forwardBuffered(deps.pool, req, res, body.raw);
+          if (!learnable) return await forwardBuffered(deps.pool, req, res, body.raw);
+          if (!(await forwardClaiming(deps.pool, req, res, body.raw, false, learn))) return;
         }
         // made when first asked (a passthrough never is), then the same for every item of an _msearch
         let signal: AbortSignal | undefined;
-        const out = await handle(search, { index, params: inQuery?.params ?? params, headers: inQuery?.headers ?? req.rawHeaders, body, signal: () => (signal ??= clientSignal(res)), client: clientId(req), mustParse: asked });
+        const ask = () => handle(search, { index, params: inQuery?.params ?? params, headers: inQuery?.headers ?? req.rawHeaders, body, signal: () => (signal ??= clientSignal(res)), client: clientId(req), ...(learnt !== undefined ? { searchDefault: learnt } : { mustParse: asked }) });
+        let out = await ask();
+        if (learnable && learnt === undefined) {
+          if ((out.kind === 'proxy' && !body) || (out.kind === 'forward' && !out.none)) {
+            const sent = out.kind === 'forward' ? out : { body: Buffer.alloc(0), rewritten: false };
+            if (!(await forwardClaiming(deps.pool, req, res, sent.body, sent.rewritten, learn))) return;
+            out = await ask();
+          } else if (out.kind === 'answer' && (learnt = learnSearchDefault(search, { index, params }, out.status, out.body)) !== undefined) out = await ask();
+        }
         // a body from the query string is the engine's to read as sent unless vlrerank answers it
         if (out.kind === 'proxy' || (inQuery && out.kind === 'forward')) return next();
-        if (out.kind === 'forward') return await forwardBuffered(deps.pool, req, res, out.body, out.rewritten);
+        if (out.kind === 'forward') return await forwardBuffered(deps.pool, req, res, out.body, out.rewritten, out.none ? withNone(originalUrl(req)) : undefined);
         // an `_msearch` whose every item vlrerank answered itself (each refused) had no engine headers to
         // copy: its 200 lacked x-elastic-product, and the ES client threw ProductNotSupportedError
         // (held-out probe round 8a)

@@ -86,6 +86,12 @@ export interface SearchInput {
   body: unknown;
   /** The concrete indices the engine resolved `index` to (empty: it could not say); undefined: not asked. */
   targets?: readonly string[];
+  /**
+   * The vlrerank pipeline the index's `index.search.default_pipeline` names (OpenSearch; learnt from
+   * the engine's refusal, search-defaults.ts): the index is served as if that pipeline's patterns
+   * covered it and it were a default one, and every first stage names `search_pipeline=_none`.
+   */
+  searchDefault?: Pipeline;
 }
 
 const mediaRef = z.string().min(1, 'must be a non-empty string');
@@ -207,6 +213,11 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
 
   let osPipeline: Pipeline | undefined;
   const spName = params.get('search_pipeline') ?? (typeof body.search_pipeline === 'string' ? body.search_pipeline : undefined);
+  // the index's default search pipeline is a vlrerank one — applied by the engine only when the
+  // search names none (a request-level pipeline in the body replaces it too)
+  const searchDefault = !spName && body.search_pipeline === undefined ? input.searchDefault : undefined;
+  // OpenSearch's rerank syntax (`ext.rerank`) under the default pipeline, as under the named one
+  if (searchDefault && isObject(body.ext) && isObject(body.ext.rerank)) osPipeline = searchDefault;
   if (spName && registry.get(spName)) {
     osPipeline = registry.get(spName);
     params.delete('search_pipeline');
@@ -219,7 +230,7 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   // the engine would apply the index's default search pipeline to the first stage in place of the
   // one named — OpenSearch runs the named pipeline instead (held-out probe round 28a: an index whose
   // default `filter_query` kept 3 of 14 hits reranked those 3, where the search named another)
-  const namedSearchPipeline = osPipeline !== undefined && !isObject(body.search_pipeline);
+  const namedSearchPipeline = (osPipeline !== undefined && !isObject(body.search_pipeline)) || searchDefault !== undefined;
   let osQueryText: string | undefined;
   if (osPipeline && isObject(body.ext) && isObject(body.ext.rerank)) {
     const qc = body.ext.rerank.query_context;
@@ -239,7 +250,7 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
 
   // the index's pipeline: by pattern, else the one its concrete indices share (an alias, a wildcard
   // or a list was 400 with ext.vlrerank and not reranked by a default pipeline: held-out probe round 5)
-  const covered = registry.forIndex(input.index);
+  const covered = searchDefault ?? registry.forIndex(input.index);
   const resolved = !covered && input.targets ? registry.forIndices(input.targets) : undefined;
   const byIndex = covered ?? resolved?.pipeline;
   const mustResolve = !covered && !input.targets && registry.resolvable(input.index);
@@ -248,7 +259,7 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   // default) or one of the engine's own — replaces the default one, as on OpenSearch: it was
   // reranked by the default pipeline anyway (held-out probe round 5)
   const askedNothing = !ext && !retriever && !osPipeline && !spName && !neural;
-  const defaultPipeline = askedNothing && byIndex?.default ? byIndex : undefined;
+  const defaultPipeline = askedNothing && (byIndex?.default || searchDefault) ? byIndex : undefined;
   if (!ext && !retriever && !osPipeline && !neural && !defaultPipeline) {
     // the engine is asked only for a search a default pipeline would rerank were it one of its indices
     const text = askedNothing && mustResolve && registry.hasDefault && !unrerankable(body, params) ? searchQueryText(body.query, params) : undefined;

@@ -28,6 +28,7 @@ import { isObject } from '../util/is-object.js';
 import { BUILDER_MARKER } from './vector-builder.js';
 import { buildQueryVectors } from './query-vectors.js';
 import { noNeuralIn } from './neural.js';
+import { readSearchDefault, undefinedPipeline, type SearchDefaults } from './search-defaults.js';
 
 /**
  * Words whose absence from a body proves it asks for no reranking and builds no query vector with a
@@ -42,6 +43,8 @@ export interface SearchHandlerDeps extends SearchDeps {
   targets?: IndexTargets;
   /** Deepest JSON nesting parsed here (server.maxJsonDepth); deeper → 400 before anything walks the body. */
   maxJsonDepth?: number;
+  /** Indices whose `index.search.default_pipeline` names a vlrerank pipeline, as learnt (search-defaults.ts). */
+  searchDefaults?: SearchDefaults;
 }
 
 const DEFAULT_MAX_DEPTH = 1000;
@@ -66,13 +69,18 @@ export interface SearchRequest {
   client?: string;
   /** `mustParse` for this request, when the caller already asked it (before reading the body): not asked twice. */
   mustParse?: boolean;
+  /** The vlrerank pipeline the index's `index.search.default_pipeline` was just learnt to name (learnSearchDefault), when the caller asks again. */
+  searchDefault?: string;
 }
 
 export type SearchResult =
   /** Stream the request upstream untouched (nothing was read). */
   | { kind: 'proxy' }
-  /** Send these bytes upstream in place of the client's body and stream the answer back. */
-  | { kind: 'forward'; body: Buffer; rewritten: boolean }
+  /**
+   * Send these bytes upstream in place of the client's body and stream the answer back. `none`: with
+   * `search_pipeline=_none` added — the index's default search pipeline is vlrerank's (search-defaults.ts).
+   */
+  | { kind: 'forward'; body: Buffer; rewritten: boolean; none?: true }
   /** Answer with this. */
   | {
       kind: 'answer';
@@ -92,9 +100,38 @@ export type SearchResult =
  * through an alias or a wildcard no pattern covers, when some pipeline is a default one —, a named
  * search pipeline)?
  */
-export function mustParse(deps: ResolveDeps, index: string | undefined, params: URLSearchParams, headers: readonly string[]): boolean {
+export function mustParse(deps: ResolveDeps & { searchDefaults?: SearchDefaults }, index: string | undefined, params: URLSearchParams, headers: readonly string[]): boolean {
   const sp = params.get('search_pipeline');
-  return (!!sp && deps.pipelines.get(sp) !== undefined) || mayDefaultNow(deps, index, params, headers);
+  return (!!sp && deps.pipelines.get(sp) !== undefined) || mayDefaultNow(deps, index, params, headers) || searchDefaultOf(deps, index) !== undefined;
+}
+
+/** Is `e` the refusal of a rerank ask on an index no pattern covers whose `index.search.default_pipeline` names a pipeline? Its name, learnt. */
+async function uncoveredDefault(deps: SearchHandlerDeps, req: SearchRequest, e: unknown): Promise<string | undefined> {
+  const field = (e as { details?: { field?: unknown } })?.details?.field;
+  if (!deps.searchDefaults || !deps.pool || req.index === undefined || field !== 'ext.vlrerank.pipeline' || req.params.has('search_pipeline')) return undefined;
+  if (!String((e as Error).message).includes('no vlrerank pipeline covers')) return undefined;
+  const name = await readSearchDefault(deps.pool, req.headers, req.index, (n) => deps.pipelines.get(n) !== undefined, req.signal?.());
+  if (name !== undefined) deps.searchDefaults.learn(req.index, name);
+  return name;
+}
+
+/** The vlrerank pipeline the index's `index.search.default_pipeline` was learnt to name (search-defaults.ts), if it is still one. */
+function searchDefaultOf(deps: { pipelines: PipelineRegistry; searchDefaults?: SearchDefaults }, index: string | undefined) {
+  const name = deps.searchDefaults?.get(index);
+  return name === undefined ? undefined : deps.pipelines.get(name);
+}
+
+/**
+ * Was this search refused by the engine for the index's default search pipeline naming a vlrerank
+ * pipeline (`Pipeline <name> is not defined`)? Then that is learnt, and true: the caller asks again,
+ * once, and the search is served as that pipeline's (search-defaults.ts). Only a search that named
+ * no search pipeline can be refused so by the index's default.
+ */
+export function learnSearchDefault(deps: SearchHandlerDeps, req: Pick<SearchRequest, 'index' | 'params'>, status: number, body: unknown): string | undefined {
+  if (!deps.searchDefaults || status !== 400 || req.params.has('search_pipeline') || searchDefaultOf(deps, req.index)) return undefined;
+  const name = undefinedPipeline(status, body, (n) => deps.pipelines.get(n) !== undefined);
+  if (name !== undefined) deps.searchDefaults.learn(req.index, name);
+  return name;
 }
 
 export const handleSearch = (deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> => search(deps, req).catch((e) => refusedAnswer(e, deps));
@@ -135,8 +172,24 @@ export function forwardsAsReceived(deps: SearchHandlerDeps, req: SearchRequest, 
 }
 
 async function search(deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> {
+  const sd = req.searchDefault !== undefined ? deps.pipelines.get(req.searchDefault) : searchDefaultOf(deps, req.index);
+  let out: SearchResult;
+  try {
+    out = await searchAs(deps, req, sd);
+  } catch (e) {
+    // `ext.vlrerank` on an index no pattern covers is vlrerank's own 400, the engine never asked: its
+    // `index.search.default_pipeline` may name the pipeline (read only on this refusal's path)
+    const name = sd ? undefined : await uncoveredDefault(deps, req, e);
+    if (name === undefined) throw e;
+    return search(deps, { ...req, searchDefault: name });
+  }
+  // the index's default search pipeline is vlrerank's: what goes to the engine as sent names `_none`, or the engine refuses it
+  return sd && out.kind === 'forward' ? { ...out, none: true } : out;
+}
+
+async function searchAs(deps: SearchHandlerDeps, req: SearchRequest, sd: ReturnType<typeof searchDefaultOf>): Promise<SearchResult> {
   const sp = req.params.get('search_pipeline');
-  const named = !!sp && deps.pipelines.get(sp) !== undefined;
+  const named = (!!sp && deps.pipelines.get(sp) !== undefined) || sd !== undefined;
   // a URI search (`GET /kb/_search?q=…`, no body) on an index with a default pipeline is reranked as
   // the same search with a body is: it was streamed through in BM25 order (held-out probe round 5)
   if (!req.body && !named && !(req.params.has('q') && mayDefaultNow(deps, req.index, req.params, req.headers))) return { kind: 'proxy' };
@@ -169,7 +222,7 @@ async function search(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sear
   const vectors = await buildQueryVectors(body, deps, { text: pre ? undefined : (text ?? ''), hasMarker: pre?.hasMarker, headers: req.headers, client: req.client, signal: req.signal?.() });
   const built = vectors.built;
   if (!pre && text !== undefined && isObject(body)) noNeuralIn(body, text);
-  const detect = () => (body !== undefined || (!pre && !text) ? detectThrough(deps, { index: req.index, params, body }, req.headers, req.signal?.()) : Promise.resolve({ kind: 'passthrough' as const }));
+  const detect = () => (body !== undefined || (!pre && !text) ? detectThrough(deps, { index: req.index, params, body, ...(sd ? { searchDefault: sd } : {}) }, req.headers, req.signal?.()) : Promise.resolve({ kind: 'passthrough' as const }));
   let d: ResolvedDetection = await detect();
   let out: Awaited<ReturnType<typeof runRerankSearch>> | undefined;
   for (let again = true; ; again = false) {
