@@ -8,15 +8,15 @@
  * elastic/elasticsearch#116796); with `fail_closed` an ES-shaped 503, or the 429 of admission
  * control (with Retry-After) when the rerank queue refused the work.
  *
+ * The window's rerank itself is rerank-window.ts; the one budget's helpers search-budget.ts.
+ *
  * Knows the engines (through the pool, in engine/'s dialect) but not HTTP: returns {status, headers, body}.
  */
-import type { FramePooling } from '../rerank/signals/frame-pooling.js';
 import type { EngineClient } from '../engine/client.js';
 import { bm25Factor, type Dialect, knnIgnoresUnmapped } from '../engine/dialect.js';
-import { credentialHeaders, indexExprSegment, onBehalfHeaders } from '../engine/targets.js';
+import { credentialHeaders, indexExprSegment } from '../engine/targets.js';
 import { isVlrerankError, toVlrerankError, vlrError } from '../errors.js';
-import { documentFromSource, videoSampling, type HitDocument } from '../pipelines/document.js';
-import type { Pipeline } from '../pipelines/schema.js';
+import { documentFromSource, videoSampling } from '../pipelines/document.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { Embedder } from '../rerank/embedder.js';
 import { cutStages, type RerankOutcome, type RerankStage } from '../rerank/options.js';
@@ -25,18 +25,19 @@ import type { RerankSpec } from './detect.js';
 import { answerHeaders, ownBodyHeaders } from './headers.js';
 import type { CorsTable } from './cors.js';
 import type { Scorer, ScoredDocument } from './hit-scorer.js';
-import { readLackingFields } from './field-values.js';
-import { firstUnscorable, hitDocuments } from './hit-documents.js';
+import { firstUnscorable } from './hit-documents.js';
 import { buildFirstStage, pagingWithin, planPaging, vectorNeed } from './plan.js';
 import { maxResultWindowOfShards, maxResultWindowRefused, namedWindowRefused, type ResultWindows } from '../engine/result-window.js';
 import { gatewayError } from '../engine/gateway.js';
 import { searchWaitMs } from '../engine/wait-timeout.js';
 import { assertPhotoFieldMapped } from './photo-field.js';
 import { bridgeFieldMapped, textOnlyNote } from './bridge-field.js';
-import { firstStageOrder, fuseWithFirstStage, partialFirstStage, scoreFusionOf, shapeResponse, type Hit } from './shape.js';
+import { firstStageOrder, fuseWithFirstStage, partialFirstStage, shapeResponse, type Hit } from './shape.js';
 import { holdsTokens, stringifyKeeping, type Tokens } from '../util/json-tokens.js';
 import { AnswerNotJson, readEngineAnswer, type AnswerParser } from './first-stage-answer.js';
 import { sourceDisabledRefused } from './source.js';
+import { withBudget } from './search-budget.js';
+import { rerankWindow, windowState, type WriteBack } from './rerank-window.js';
 import { applyCorrections, completeLastWord, dropCorrection, readCorrections, suggestFieldRefused, wordsOf } from './correction.js';
 
 export interface SearchDeps {
@@ -56,17 +57,14 @@ export interface SearchDeps {
   /** Some hits' media could not be read (the response still ranks them on their text). */
   /** `ids`: the search's X-Opaque-Id and trace id, for the warning's line. */
   onDocumentErrors?: (count: number, first: { code: string; reason: string }, ids: RequestIds) => void;
-  /**
-   * Pipelines with `features.write_back`: the reranked hits and the records they came with, handed
-   * over after scoring (ingest/write-back.ts writes the missing ones later). Must return at once.
-   */
   /** The server's table of the engine's CORS answers (cors.ts): every engine answer teaches it. */
   cors?: CorsTable;
   /** The server's table of `max_result_window` limits learnt from the engine's refusals (engine/result-window.ts). */
   resultWindows?: ResultWindows;
   /** The server's JSON worker: a first-stage answer of SMALL_BODY bytes or more is parsed there (first-stage-answer.ts). */
   jsonWorker?: AnswerParser;
-  writeBack?: { offer(pipeline: RerankSpec['pipeline'], hits: Array<{ index: string; id: string; routing?: string; doc: HitDocument; record: unknown }>, credentials: Record<string, string>): void };
+  /** Pipelines with `features.write_back`: the reranked hits' records, handed over after scoring (rerank-window.ts). */
+  writeBack?: WriteBack;
 }
 
 export interface SearchOutcome {
@@ -78,54 +76,10 @@ export interface SearchOutcome {
 
 const ms = (t0: number) => Math.round((performance.now() - t0) * 100) / 100;
 
-/** The client's signal, and the end of what is left of the search's budget (`deadline`, performance.now() time). */
-function withinBudget(deadline: number, client: AbortSignal | undefined): AbortSignal {
-  const left = AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now())));
-  return client ? AbortSignal.any([client, left]) : left;
-}
-
-/**
- * Race a promise against what is left of the search's budget (`deadline`, performance.now() time;
- * `budgetMs` names the whole budget in the error); the AbortController is aborted either way once
- * settled. Nothing left: the timeout fires at once.
- */
-export async function withBudget<T>(deadline: number, budgetMs: number, parent: AbortSignal | undefined, run: (signal: AbortSignal, deadline: number) => Promise<T>): Promise<T> {
-  const ac = new AbortController();
-  const onParent = () => ac.abort(parent?.reason);
-  parent?.addEventListener('abort', onParent, { once: true });
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => {
-        const e = vlrError('VLR_TIMEOUT', `the search exceeded its budget of ${budgetMs} ms (query embedding, first stage and rerank)`);
-        ac.abort(e);
-        // a turn later: what the abort settles at once wins — admission's refusal of a search still
-        // queued (its 429, admission.ts), not this time-out (held-out probe round 21b, fix21b)
-        setImmediate(() => reject(e));
-      },
-      Math.max(0, deadline - performance.now()),
-    );
-  });
-  try {
-    return await Promise.race([run(ac.signal, deadline), timeout]);
-  } finally {
-    clearTimeout(timer);
-    parent?.removeEventListener('abort', onParent);
-    if (!ac.signal.aborted) ac.abort();
-  }
-}
-
 /** `vlrerank.degraded` of a degraded response: what kind of failure the first-stage order stands in for. */
 export const DEGRADED_KINDS = ['overloaded', 'timeout', 'failed'] as const;
 export function degradedKind(code: string): (typeof DEGRADED_KINDS)[number] {
   return code === 'VLR_OVERLOADED' ? 'overloaded' : code === 'VLR_TIMEOUT' ? 'timeout' : 'failed';
-}
-
-function nothingToRerank(p: Pipeline, n: number, firstUnscorable: string | undefined): string {
-  const f = p.fields;
-  const named = [['text', f.text], ['image', f.image], ['video', f.video]].filter(([, v]) => v.length).map(([k, v]) => `${k}: [${(v as string[]).join(', ')}]`);
-  const records = firstUnscorable ? `, nor a feature record usable alone (first ${firstUnscorable})` : '';
-  return `none of the ${n} candidates has a field of pipeline [${p.name}] (${named.join('; ')}) in its _source${records}: a mapping whose _source excludes them, or a disabled _source, leaves nothing to rerank`;
 }
 
 function reasonOf(e: unknown): { code: string; reason: string } {
@@ -363,70 +317,15 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
 
   // rerank, within what is left of the search's budget
   const t2 = performance.now();
-  // where the rerank's time went, as each stage ends (a rerank past its budget may end after the answer: read once, below)
-  const stages: Partial<Record<RerankStage, number>> = {};
-  let scoring = false;
+  // what the rerank found as it went, its stages' times too (a rerank past its budget may end after the answer: read once, below)
+  const state = windowState();
   let scored: Array<ScoredDocument | undefined> | undefined;
   /** Said of the query though it was scored (a query photo under 64 px a side). */
   let warnings: string[] | undefined;
-  let unscorable = new Map<number, string>();
-  const media = new Map<Hit, unknown>();
-  const unread = new Map<Hit, string>();
+  const { media, unread } = state;
   if (hits.length && !skipRerank && !idle) {
     try {
-      // fields some hits' _source lacks (an alias, a multi-field, a copy_to target, a stored field out
-      // of _source…) read by the engine's fields (field-values.ts); not for a hit its record stands in for
-      const standsIn = (i: number) => plan.recordField !== undefined && (hits[i]!.fields as Record<string, unknown> | undefined)?.[plan.recordField] !== undefined && documentFromSource(hits[i]!._source, p) === undefined;
-      const fields = await readLackingFields(deps.pool, hits, p, { headers: opts.headers, signal: opts.signal, runtimeMappings: plan.body.runtime_mappings, skip: standsIn });
-      // each hit's fields from its _source, or its feature record standing in for them (hit-documents.ts)
-      const found = await hitDocuments(hits, p, plan.recordField, deps.scorer, { query, chunking: p.scorer.chunking, fps: p.scorer.fps, max_frames: p.scorer.max_frames, backend: p.scorer.backend, weights: p.scorer.weights }, fields, withinBudget(deadline, opts.signal));
-      const present = found.present;
-      unscorable = found.unscorable;
-      for (const x of present) if (x.media) media.set(hits[x.i]!, x.media);
-      for (const x of present) if (x.unread) unread.set(hits[x.i]!, x.unread);
-      const records = plan.recordField ? present.map((x) => x.record) : undefined;
-      const standIns = present.some((x) => x.standIn) ? present.map((x) => x.standIn) : undefined;
-      if (!deps.scorer) throw vlrError('VLR_MODEL_MISSING', 'no reranker is configured');
-      // no candidate shows a pipeline field (a mapping whose `_source.excludes` names them, a disabled
-      // `_source`) nor has a record usable alone: every hit was given _score 0, not flagged (held-out
-      // probe round 8a) — the first stage's answer, flagged, under fail_open; the fail_closed 503
-      if (!present.length) throw vlrError('VLR_RERANK_FAILED', nothingToRerank(p, hits.length, firstUnscorable(hits, unscorable)));
-      scoring = true;
-      const out = await withBudget(deadline, budgetMs, opts.signal, (signal, deadline) =>
-        deps.scorer!.score({
-          query,
-          documents: present.map((x) => x.d),
-          instruction: spec.instruction,
-          explain: spec.explain,
-          weights: Object.keys(p.scorer.weights).length ? p.scorer.weights : undefined,
-          backend: p.scorer.backend,
-          fps: p.scorer.fps,
-          max_frames: p.scorer.max_frames,
-          chunking: p.scorer.chunking,
-          framePooling: p.scorer.frame_pooling as FramePooling | undefined,
-          pipeline: p.name,
-          scoreFusion: scoreFusionOf(p),
-          signal,
-          deadline,
-          client: opts.client,
-          onStage: (stage, t) => (stages[stage] = t),
-          ...(records ? { records } : {}),
-          ...(standIns ? { standIns } : {}),
-        }),
-      );
-      if (out.length !== present.length) throw vlrError('VLR_INTERNAL', `the scorer returned ${out.length} scores for ${present.length} documents`);
-      warnings = out.warnings;
-      scored = new Array(hits.length).fill(undefined);
-      present.forEach((x, j) => (scored![x.i] = out[j]));
-      if (records && p.features.writeBack) {
-        // a stand-in has no content to compute a record from: its record is the one kept
-        const back = present.filter((x) => !x.standIn).map((x) => {
-          const routing = hits[x.i]!._routing;
-          return { index: hits[x.i]!._index, id: hits[x.i]!._id, ...(typeof routing === 'string' ? { routing } : {}), doc: x.d, record: x.record };
-        });
-        // written later with the credentials of the client whose search this is
-        deps.writeBack?.offer(p, back.filter((h): h is typeof h & { index: string; id: string } => typeof h.index === 'string' && typeof h.id === 'string'), onBehalfHeaders(opts.headers));
-      }
+      ({ scored, warnings } = await rerankWindow(hits, state, { spec, query, recordField: plan.recordField, runtimeMappings: plan.body.runtime_mappings, deadline, budgetMs }, deps, opts));
     } catch (e) {
       if (opts.signal?.aborted) throw e;
       // refused by admission control: fail_closed answers the 429 itself (with its Retry-After)
@@ -439,13 +338,13 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
   }
   // one reading of the clock for both: the stage a cut rerank was in gets what is left of rerank_ms
   const rerankMs = performance.now() - t2;
-  if (scoring) Object.assign(timings, stageTimings(stages, rerankMs));
+  if (state.scoring) Object.assign(timings, stageTimings(state.stages, rerankMs));
   timings.rerank_ms = round(rerankMs);
   const degraded = degrade.code !== undefined;
   // hits whose image/video could not be read were scored on their text: say so, once per response
   const docErrors = (scored ?? []).filter((s): s is ScoredDocument & { error: { code: string; reason: string } } => s?.error !== undefined);
   if (docErrors.length) deps.onDocumentErrors?.(docErrors.length, docErrors[0]!.error, requestIds(opts.headers));
-  const ranked = [...(scored ? fuseWithFirstStage(hits, scored, p.first_stage.fusion, unscorable) : firstStageOrder(hits)), ...firstStageOrder(tail, hits.length)];
+  const ranked = [...(scored ? fuseWithFirstStage(hits, scored, p.first_stage.fusion, state.unscorable) : firstStageOrder(hits)), ...firstStageOrder(tail, hits.length)];
   timings.total_ms = round(ms(t0) + (spec.vectorMs ?? 0));
   const body = shapeResponse(upstream, ranked, {
     from: paging.from,
@@ -474,7 +373,7 @@ export async function runRerankSearch(spec: RerankSpec, deps: SearchDeps, opts: 
       ...(partial ? { first_stage_partial: partial } : {}),
       degraded: degraded ? degradedKind(degrade.code!) : false,
       ...(degraded ? { reason: `${degrade.code}: ${degrade.reason}` } : {}),
-      ...(scored && unscorable.size ? { unscored: { count: unscorable.size, first: firstUnscorable(hits, unscorable)! } } : {}),
+      ...(scored && state.unscorable.size ? { unscored: { count: state.unscorable.size, first: firstUnscorable(hits, state.unscorable)! } } : {}),
       ...(scored && unread.size ? { unread: { count: unread.size, first: `hit [${[...unread.keys()][0]!._id}]: ${[...unread.values()][0]!}` } } : {}),
       ...(warnings?.length ? { warnings } : {}),
       ...(docErrors.length ? { document_errors: { count: docErrors.length, first: `${docErrors[0]!.error.code}: ${docErrors[0]!.error.reason}` } } : {}),

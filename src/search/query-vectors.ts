@@ -19,7 +19,8 @@ import { credentialHeaders } from '../engine/targets.js';
 import { isVlrerankError, vlrError } from '../errors.js';
 import type { PipelineRegistry, Pipeline } from '../pipelines/index.js';
 import type { Embedder } from '../rerank/embedder.js';
-import { withBudget, type SearchDeps } from './execute.js';
+import type { SearchDeps } from './execute.js';
+import { withBudget } from './search-budget.js';
 import { checkNestedNeurals, findNestedNeurals, rewriteNeural, type VectorAsk } from './neural-nested.js';
 import { BUILDER_MARKER, builderAsks, setBuilt } from './vector-builder.js';
 
