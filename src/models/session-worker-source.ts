@@ -11,6 +11,7 @@
  * Protocol (one message per request, answered once, by `seq`):
  *   → { seq, op: 'load', path, options, nice? }         ← { seq, ok, value: { sid, inputNames, outputNames } }
  *   → { seq, op: 'run', sid, feeds, outputs?, select? } ← { seq, ok, value: { name: { type, dims, data } } }
+ *     (a feed is { type, dims, data } or { type, dims, parts }: a float32 batch as its parts in order)
  *   → { seq, op: 'release', sid }                  ← { seq, ok }
  *   any failure                                    ← { seq, ok: false, message, name, code? } (code: an errno code such as EMFILE)
  * Tensors travel as { type, dims, data } (an input over shared memory is copied into a reused
@@ -80,14 +81,35 @@ function selectRows(outputs, sel) {
 const STAGING_MAX_BYTES = 48 * 1024 * 1024;
 const staging = new Map();
 let stagingBytes = 0;
+function staged(length) {
+  const list = staging.get(length);
+  const a = list && list.pop();
+  if (!a) return new Float32Array(length);
+  stagingBytes -= a.byteLength;
+  if (!list.length) staging.delete(length);
+  return a;
+}
 function stage(data) {
-  const list = staging.get(data.length);
-  let a = list && list.pop();
-  if (a) {
-    stagingBytes -= a.byteLength;
-    if (!list.length) staging.delete(data.length);
-  } else a = new Float32Array(data.length);
+  const a = staged(data.length);
   a.set(data);
+  return a;
+}
+// a batch sent as its parts (session-worker.ts StackedFeed: each image a view of shared memory),
+// copied one after the other into one staging array: the main thread never stacks it first
+function stageParts(parts, dims) {
+  let length = 0;
+  for (const p of parts) {
+    if (!(p instanceof Float32Array)) throw new Error('a stacked input part is not a Float32Array');
+    length += p.length;
+  }
+  const want = dims.reduce((x, y) => x * y, 1);
+  if (length !== want) throw new Error('stacked input parts hold ' + length + ' values, dims [' + dims.join(', ') + '] need ' + want);
+  const a = staged(length);
+  let o = 0;
+  for (const p of parts) {
+    a.set(p, o);
+    o += p.length;
+  }
   return a;
 }
 function unstage(a) {
@@ -124,17 +146,18 @@ async function handle(m) {
     case 'run': {
       const s = session(m.sid);
       const feeds = {};
-      const staged = [];
+      const inStaging = [];
       for (const [name, t] of Object.entries(m.feeds)) {
         let data = t.data;
-        if (data instanceof Float32Array && data.buffer instanceof SharedArrayBuffer) staged.push((data = stage(data)));
+        if (t.parts) inStaging.push((data = stageParts(t.parts, t.dims)));
+        else if (data instanceof Float32Array && data.buffer instanceof SharedArrayBuffer) inStaging.push((data = stage(data)));
         feeds[name] = new ort.Tensor(t.type, data, t.dims);
       }
       let ran;
       try {
         ran = m.outputs ? await s.run(feeds, m.outputs) : await s.run(feeds);
       } finally {
-        for (const a of staged) unstage(a);
+        for (const a of inStaging) unstage(a);
       }
       for (const [name, t] of Object.entries(ran)) {
         if (!t || !t.dims) throw new Error('output ' + name + ' is not a tensor (only tensor outputs are supported)');
