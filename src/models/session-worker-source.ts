@@ -73,21 +73,53 @@ function selectRows(outputs, sel) {
 }
 
 // Staging arrays for inputs that arrive as views of shared memory (input-pool.ts), which
-// onnxruntime-node refuses: copied into one of these, reused run after run (free ones by length).
-// Free ones are kept up to STAGING_MAX_BYTES in all, as the pool they mirror keeps its free buffers:
-// bounded by count per length only, every batch size of every image model stayed (1–16 stacked
-// EfficientNet inputs, 110 MB a copy, up to 4 copies each) for the life of the worker, which a
-// busy server never stops — resident memory crept up run after run (held-out probe round 13d).
+// onnxruntime-node refuses: copied into one of these, reused run after run. Free ones are kept up
+// to STAGING_MAX_BYTES in all, as the pool they mirror keeps its free buffers: bounded by count per
+// length only, every batch size of every image model stayed (1–16 stacked EfficientNet inputs, 110
+// MB a copy, up to 4 copies each) for the life of the worker, which a busy server never stops —
+// resident memory crept up run after run (held-out probe round 13d). A run takes the smallest free
+// array that holds it, as a view of its first values (onnxruntime reads exactly the view): kept by
+// exact length, batches of varying sizes (4 + 28, then 32, in bench:features) found none of their
+// length and a 26 MB array was made afresh run after run; when one more would not fit, smaller ones
+// make room for a larger (it serves more runs).
 const STAGING_MAX_BYTES = 48 * 1024 * 1024;
+const STAGING_MAX_ARRAYS = 8;
+// free arrays by their length (each list's arrays whole, of that length)
 const staging = new Map();
 let stagingBytes = 0;
+let stagingArrays = 0;
 function staged(length) {
-  const list = staging.get(length);
-  const a = list && list.pop();
-  if (!a) return new Float32Array(length);
+  let best = 0;
+  for (const k of staging.keys()) if (k >= length && (!best || k < best)) best = k;
+  if (!best) return new Float32Array(length);
+  const list = staging.get(best);
+  const a = list.pop();
+  if (!list.length) staging.delete(best);
   stagingBytes -= a.byteLength;
-  if (!list.length) staging.delete(length);
-  return a;
+  stagingArrays--;
+  return best === length ? a : a.subarray(0, length);
+}
+function smallestFree() {
+  let k = 0;
+  for (const x of staging.keys()) if (!k || x < k) k = x;
+  return k;
+}
+function unstage(view) {
+  const a = view.byteLength === view.buffer.byteLength ? view : new Float32Array(view.buffer);
+  // make room by dropping smaller free arrays, never a larger one
+  for (let k = smallestFree(); k && k < a.length && (stagingBytes + a.byteLength > STAGING_MAX_BYTES || stagingArrays >= STAGING_MAX_ARRAYS); k = smallestFree()) {
+    const list = staging.get(k);
+    const gone = list.pop();
+    if (!list.length) staging.delete(k);
+    stagingBytes -= gone.byteLength;
+    stagingArrays--;
+  }
+  if (stagingBytes + a.byteLength > STAGING_MAX_BYTES || stagingArrays >= STAGING_MAX_ARRAYS) return;
+  const list = staging.get(a.length) || [];
+  list.push(a);
+  staging.set(a.length, list);
+  stagingBytes += a.byteLength;
+  stagingArrays++;
 }
 function stage(data) {
   const a = staged(data.length);
@@ -111,14 +143,6 @@ function stageParts(parts, dims) {
     o += p.length;
   }
   return a;
-}
-function unstage(a) {
-  if (stagingBytes + a.byteLength > STAGING_MAX_BYTES) return;
-  const list = staging.get(a.length) || [];
-  if (list.length >= 4) return;
-  list.push(a);
-  staging.set(a.length, list);
-  stagingBytes += a.byteLength;
 }
 
 function session(sid) {
