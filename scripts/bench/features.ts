@@ -31,6 +31,10 @@
  * preprocessBytes: a classification alone): CPU outside the inference worker 8.5 → 7.5 ms a photo
  * (4 alternating pairs with the base); the bench's CPU ceiling 0.74 → 0.77 (medians of 3 pairs),
  * the full bench 0.78 at batch 32 (load 7–9). Goal not shown met (DEPLOYMENT.md).
+ * Since p33c (2026-12-08): batches cross to the inference worker as their photos' shared buffers
+ * (no stacked copy on the main thread) and the worker's staging is best-fit: CPU ceiling 0.78 → 0.83
+ * by a per-thread probe (medians, two cuts); the full bench 0.91 at batch 32 (load 1–4), e2e-only
+ * pairs against the base no different at load 4–5 (DEPLOYMENT.md).
  */
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';

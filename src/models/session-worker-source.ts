@@ -11,6 +11,7 @@
  * Protocol (one message per request, answered once, by `seq`):
  *   → { seq, op: 'load', path, options, nice? }         ← { seq, ok, value: { sid, inputNames, outputNames } }
  *   → { seq, op: 'run', sid, feeds, outputs?, select? } ← { seq, ok, value: { name: { type, dims, data } } }
+ *     (a feed is { type, dims, data } or { type, dims, parts }: a float32 batch as its parts in order)
  *   → { seq, op: 'release', sid }                  ← { seq, ok }
  *   any failure                                    ← { seq, ok: false, message, name, code? } (code: an errno code such as EMFILE)
  * Tensors travel as { type, dims, data } (an input over shared memory is copied into a reused
@@ -72,31 +73,76 @@ function selectRows(outputs, sel) {
 }
 
 // Staging arrays for inputs that arrive as views of shared memory (input-pool.ts), which
-// onnxruntime-node refuses: copied into one of these, reused run after run (free ones by length).
-// Free ones are kept up to STAGING_MAX_BYTES in all, as the pool they mirror keeps its free buffers:
-// bounded by count per length only, every batch size of every image model stayed (1–16 stacked
-// EfficientNet inputs, 110 MB a copy, up to 4 copies each) for the life of the worker, which a
-// busy server never stops — resident memory crept up run after run (held-out probe round 13d).
+// onnxruntime-node refuses: copied into one of these, reused run after run. Free ones are kept up
+// to STAGING_MAX_BYTES in all, as the pool they mirror keeps its free buffers: bounded by count per
+// length only, every batch size of every image model stayed (1–16 stacked EfficientNet inputs, 110
+// MB a copy, up to 4 copies each) for the life of the worker, which a busy server never stops —
+// resident memory crept up run after run (held-out probe round 13d). A run takes the smallest free
+// array that holds it, as a view of its first values (onnxruntime reads exactly the view): kept by
+// exact length, batches of varying sizes (4 + 28, then 32, in bench:features) found none of their
+// length and a 26 MB array was made afresh run after run; when one more would not fit, smaller ones
+// make room for a larger (it serves more runs).
 const STAGING_MAX_BYTES = 48 * 1024 * 1024;
+const STAGING_MAX_ARRAYS = 8;
+// free arrays by their length (each list's arrays whole, of that length)
 const staging = new Map();
 let stagingBytes = 0;
-function stage(data) {
-  const list = staging.get(data.length);
-  let a = list && list.pop();
-  if (a) {
-    stagingBytes -= a.byteLength;
-    if (!list.length) staging.delete(data.length);
-  } else a = new Float32Array(data.length);
-  a.set(data);
-  return a;
+let stagingArrays = 0;
+function staged(length) {
+  let best = 0;
+  for (const k of staging.keys()) if (k >= length && (!best || k < best)) best = k;
+  if (!best) return new Float32Array(length);
+  const list = staging.get(best);
+  const a = list.pop();
+  if (!list.length) staging.delete(best);
+  stagingBytes -= a.byteLength;
+  stagingArrays--;
+  return best === length ? a : a.subarray(0, length);
 }
-function unstage(a) {
-  if (stagingBytes + a.byteLength > STAGING_MAX_BYTES) return;
+function smallestFree() {
+  let k = 0;
+  for (const x of staging.keys()) if (!k || x < k) k = x;
+  return k;
+}
+function unstage(view) {
+  const a = view.byteLength === view.buffer.byteLength ? view : new Float32Array(view.buffer);
+  // make room by dropping smaller free arrays, never a larger one
+  for (let k = smallestFree(); k && k < a.length && (stagingBytes + a.byteLength > STAGING_MAX_BYTES || stagingArrays >= STAGING_MAX_ARRAYS); k = smallestFree()) {
+    const list = staging.get(k);
+    const gone = list.pop();
+    if (!list.length) staging.delete(k);
+    stagingBytes -= gone.byteLength;
+    stagingArrays--;
+  }
+  if (stagingBytes + a.byteLength > STAGING_MAX_BYTES || stagingArrays >= STAGING_MAX_ARRAYS) return;
   const list = staging.get(a.length) || [];
-  if (list.length >= 4) return;
   list.push(a);
   staging.set(a.length, list);
   stagingBytes += a.byteLength;
+  stagingArrays++;
+}
+function stage(data) {
+  const a = staged(data.length);
+  a.set(data);
+  return a;
+}
+// a batch sent as its parts (session-worker.ts StackedFeed: each image a view of shared memory),
+// copied one after the other into one staging array: the main thread never stacks it first
+function stageParts(parts, dims) {
+  let length = 0;
+  for (const p of parts) {
+    if (!(p instanceof Float32Array)) throw new Error('a stacked input part is not a Float32Array');
+    length += p.length;
+  }
+  const want = dims.reduce((x, y) => x * y, 1);
+  if (length !== want) throw new Error('stacked input parts hold ' + length + ' values, dims [' + dims.join(', ') + '] need ' + want);
+  const a = staged(length);
+  let o = 0;
+  for (const p of parts) {
+    a.set(p, o);
+    o += p.length;
+  }
+  return a;
 }
 
 function session(sid) {
@@ -124,17 +170,18 @@ async function handle(m) {
     case 'run': {
       const s = session(m.sid);
       const feeds = {};
-      const staged = [];
+      const inStaging = [];
       for (const [name, t] of Object.entries(m.feeds)) {
         let data = t.data;
-        if (data instanceof Float32Array && data.buffer instanceof SharedArrayBuffer) staged.push((data = stage(data)));
+        if (t.parts) inStaging.push((data = stageParts(t.parts, t.dims)));
+        else if (data instanceof Float32Array && data.buffer instanceof SharedArrayBuffer) inStaging.push((data = stage(data)));
         feeds[name] = new ort.Tensor(t.type, data, t.dims);
       }
       let ran;
       try {
         ran = m.outputs ? await s.run(feeds, m.outputs) : await s.run(feeds);
       } finally {
-        for (const a of staged) unstage(a);
+        for (const a of inStaging) unstage(a);
       }
       for (const [name, t] of Object.entries(ran)) {
         if (!t || !t.dims) throw new Error('output ' + name + ' is not a tensor (only tensor outputs are supported)');

@@ -56,11 +56,31 @@ import { INFERENCE_WORKER_SOURCE } from './session-worker-source.js';
 
 export { INFERENCE_WORKER_SOURCE };
 
-/** A tensor on the wire between the threads. */
+/** A tensor on the wire between the threads: its data, or (a `StackedFeed`) its parts in order. */
 export interface WireTensor {
   type: ort.Tensor.Type;
   dims: readonly number[];
-  data: ort.Tensor.DataType;
+  data?: ort.Tensor.DataType;
+  parts?: readonly Float32Array[];
+}
+
+/**
+ * A float32 input given as its parts in order (a batch's images, each a view of shared memory:
+ * input-pool.ts) rather than one array: the inference worker copies the parts straight into its
+ * staging array, so the batch is never stacked into a buffer of its own on the main thread first.
+ * The parts must stay untouched until the run answers (the caller gave them up to it).
+ */
+export interface StackedFeed {
+  readonly type: 'float32';
+  readonly dims: readonly number[];
+  readonly parts: readonly Float32Array[];
+}
+
+/** A model input: a tensor, or a float32 batch given as its parts. */
+export type FeedTensor = ort.Tensor | StackedFeed;
+
+export function isStacked(t: FeedTensor): t is StackedFeed {
+  return !(t instanceof ort.Tensor) && Array.isArray((t as StackedFeed).parts);
 }
 
 /** What ModelSession needs from a native session, wherever it lives. */
@@ -72,7 +92,7 @@ export interface NativeSession {
    * the worker they are transferred as they are instead of copied first, and are detached after.
    * `select`: only the rows the caller reads come back (row-select.ts), selected where the run was.
    */
-  run(feeds: Record<string, ort.Tensor>, outputs?: readonly string[], handOver?: boolean, select?: RowSelect): Promise<Record<string, ort.Tensor>>;
+  run(feeds: Record<string, FeedTensor>, outputs?: readonly string[], handOver?: boolean, select?: RowSelect): Promise<Record<string, ort.Tensor>>;
   release(): Promise<void>;
 }
 
@@ -268,6 +288,11 @@ export class InferenceWorker implements NativeSessionHost {
         const wire: Record<string, WireTensor> = {};
         const transfer: ArrayBuffer[] = [];
         for (const [name, t] of Object.entries(feeds)) {
+          if (isStacked(t)) {
+            // views of shared memory cross as they are; the worker copies them into its staging array
+            wire[name] = { type: t.type, dims: t.dims, parts: t.parts };
+            continue;
+          }
           const data = wireData(t.data, handOver);
           wire[name] = { type: t.type, dims: t.dims, data };
           if (ArrayBuffer.isView(data) && data.buffer instanceof ArrayBuffer) transfer.push(data.buffer);

@@ -24,7 +24,7 @@ import { vlrError, isVlrerankError, type VlrerankError } from '../errors.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { isOutOfFiles, openFilesError } from '../util/process-limits.js';
 import { selectRows, type RowSelect } from './row-select.js';
-import { sharedInferenceWorker, type NativeSession, type NativeSessionHost } from './session-worker.js';
+import { isStacked, sharedInferenceWorker, type FeedTensor, type NativeSession, type NativeSessionHost, type StackedFeed } from './session-worker.js';
 
 export type SessionState = 'unloaded' | 'loading' | 'loaded' | 'error';
 export type Device = 'auto' | 'cpu' | 'cuda';
@@ -60,7 +60,9 @@ export interface SessionOptions {
   memPattern?: boolean;
 }
 
-export type Feeds = Record<string, ort.Tensor>;
+/** Model inputs by name: tensors, or float32 batches given as their parts (`StackedFeed`, session-worker.ts). */
+export type Feeds = Record<string, FeedTensor>;
+export type { StackedFeed };
 export type Outputs = Record<string, ort.Tensor>;
 export { ort };
 
@@ -121,6 +123,19 @@ export function mapOrtError(e: unknown, what: string, modelId: string, path?: st
     return vlrError('VLR_MODEL_CORRUPT', `model file ${path ?? modelId} cannot be parsed by onnxruntime (${msg.slice(0, 200)}); run: vlrerank models pull ${modelId}`, { cause: e });
   }
   return vlrError('VLR_MODEL_RUNTIME', `${what} failed for ${modelId}: ${msg.slice(0, 300)}`, { cause: e });
+}
+
+/** A batch given as its parts, copied into one array of its own (the main-thread path). */
+function stackParts(t: StackedFeed): Float32Array {
+  const out = new Float32Array(t.dims.reduce((x, y) => x * y, 1));
+  let o = 0;
+  for (const p of t.parts) {
+    if (o + p.length > out.length) throw new Error(`stacked input parts exceed dims [${t.dims.join(', ')}]`);
+    out.set(p, o);
+    o += p.length;
+  }
+  if (o !== out.length) throw new Error(`stacked input parts hold ${o} values, dims [${t.dims.join(', ')}] need ${out.length}`);
+  return out;
 }
 
 /**
@@ -244,9 +259,13 @@ export class ModelSession {
         inputNames: s.inputNames,
         outputNames: s.outputNames,
         run: async (feeds, outputs, _handOver, select) => {
-          // onnxruntime-node refuses inputs over shared memory (input-pool.ts): those are copied here
-          const own: Feeds = {};
-          for (const [n, t] of Object.entries(feeds)) own[n] = t.data instanceof Float32Array && t.data.buffer instanceof SharedArrayBuffer ? new ort.Tensor('float32', t.data.slice(), t.dims) : t;
+          // onnxruntime-node refuses inputs over shared memory (input-pool.ts): those are copied here,
+          // and a batch given as its parts is stacked here
+          const own: Record<string, ort.Tensor> = {};
+          for (const [n, t] of Object.entries(feeds)) {
+            if (isStacked(t)) own[n] = new ort.Tensor('float32', stackParts(t), t.dims);
+            else own[n] = t.data instanceof Float32Array && t.data.buffer instanceof SharedArrayBuffer ? new ort.Tensor('float32', t.data.slice(), t.dims) : t;
+          }
           const out = (await (outputs ? s.run(own, outputs as string[]) : s.run(own))) as Outputs;
           return select ? selectRows<ort.Tensor>(out, select, (_type, data, dims) => (data instanceof Int32Array ? new ort.Tensor('int32', data, dims) : new ort.Tensor('float32', data, dims))) : out;
         },

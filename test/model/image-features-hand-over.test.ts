@@ -14,6 +14,7 @@ import { decodeImage, preprocessImage } from '../../src/features/media/image.js'
 import { Models } from '../../src/models/index.js';
 import { stackImages } from '../../src/models/encoders/common.js';
 import { InputPool } from '../../src/models/input-pool.js';
+import { ort } from '../../src/models/session.js';
 import { DATA } from '../helpers/paths.js';
 import { bytes, photoAlone, photoExtractor } from '../helpers/image-features.js';
 
@@ -57,8 +58,19 @@ describe('image features with tensors handed over', () => {
     const img = await decodeImage(readFileSync(photos[0]!));
     const pre = await preprocessImage(img, fx.detector.preprocess);
     const spec = fx.detector.preprocess;
-    expect(stackImages([{ ...pre, owned: true }], spec, 'x', new InputPool()).data).toBe(pre.data);
-    expect(stackImages([pre], spec, 'x', new InputPool()).data).not.toBe(pre.data);
+    expect((stackImages([{ ...pre, owned: true }], spec, 'x', new InputPool()) as ort.Tensor).data).toBe(pre.data);
+    expect((stackImages([pre], spec, 'x', new InputPool()) as ort.Tensor).data).not.toBe(pre.data);
+    // several owned images over shared memory (the input pool's) go as their list, not a stacked copy
+    const pool = new InputPool();
+    const sharedOwned = [0, 1].map(() => ({ ...pre, data: pool.acquire(pre.data.length).fill(0.5), owned: true }));
+    const made = pool.stats().made;
+    const parts = stackImages(sharedOwned, spec, 'x', pool);
+    expect('parts' in parts && parts.parts).toEqual(sharedOwned.map((im) => im.data));
+    expect(parts.dims).toEqual([2, 3, 416, 416]);
+    expect(pool.stats().made).toBe(made); // no batch buffer
+    // owned but plain memory, or kept: stacked into a copy as before
+    expect(stackImages([{ ...pre, data: Float32Array.from(pre.data), owned: true }, sharedOwned[0]!], spec, 'x', pool)).toBeInstanceOf(ort.Tensor);
+    expect(stackImages([{ ...sharedOwned[0]!, owned: false }, sharedOwned[1]!], spec, 'x', pool)).toBeInstanceOf(ort.Tensor);
     const owned = { ...pre, data: Float32Array.from(pre.data), owned: true };
     const given = owned.data;
     expect(await fx.detector.detect(owned, owned.original, { scoreThreshold: 0.3 })).toEqual(await fx.detector.detect(pre, pre.original, { scoreThreshold: 0.3 }));

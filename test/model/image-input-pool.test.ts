@@ -49,7 +49,7 @@ describe('image model inputs in reused shared buffers', () => {
     expect(new Set(together.map((r) => bytes(r.features.logits).toString('base64'))).size).toBe(photos.length);
   });
 
-  it('a run fed from shared memory answers as one fed from plain memory, in the worker and on the main thread', async () => {
+  it('a run fed from shared memory (one array, or a batch as its parts) answers as one fed from plain memory, in the worker and on the main thread', async () => {
     const file = `${MODELS}/efficientnet-lite2-imagenet/image.onnx`;
     const img = await decodeImage(readFileSync(photos[0]!));
     const plain = (await preprocessImage(img, fx.classifier.preprocess)).data;
@@ -63,6 +63,23 @@ describe('image model inputs in reused shared buffers', () => {
         expect(bytes(b.logits!.data as Float32Array).equals(bytes(a.logits!.data as Float32Array))).toBe(true);
         expect(bytes(shared).equals(bytes(plain))).toBe(true); // shared, not transferred: still here, untouched
         models.inputs.release(shared);
+        // a batch given as its parts (each a view of shared memory) answers as the same batch stacked
+        const two = (await preprocessImage(await decodeImage(readFileSync(photos[1]!)), fx.classifier.preprocess)).data;
+        const parts = [plain, two].map((p) => {
+          const a = models.inputs.acquire(p.length);
+          a.set(p);
+          return a;
+        });
+        const stacked = new Float32Array(2 * plain.length);
+        stacked.set(plain);
+        stacked.set(two, plain.length);
+        const c = await s.run({ pixel_values: new ort.Tensor('float32', stacked, [2, 3, 260, 260]) }, ['logits'], { handOver: true });
+        const d = await s.run({ pixel_values: { type: 'float32', dims: [2, 3, 260, 260], parts } }, ['logits'], { handOver: true });
+        expect(bytes(d.logits!.data as Float32Array).equals(bytes(c.logits!.data as Float32Array))).toBe(true);
+        expect(bytes(parts[1]!).equals(bytes(two))).toBe(true); // shared, untouched
+        // parts that do not fill the dims are refused, not run on stale staging memory
+        await expect(s.run({ pixel_values: { type: 'float32', dims: [2, 3, 260, 260], parts: [parts[0]!] } }, ['logits'])).rejects.toThrow(/need/);
+        for (const p of parts) models.inputs.release(p);
       } finally {
         await s.unload();
       }

@@ -7,7 +7,7 @@
  * fixture, dynamic batch) runs batches of 1–16 over shared memory; a listener placed before the
  * real worker code sums the staging bytes kept when the next run arrives: at most what the pool on
  * the main side keeps free (48 MiB), where it was every size at once (82 MB); the same size run
- * again still reuses its array (the count does not grow).
+ * again still reuses its array (the count does not grow), and a smaller one runs in a larger free array.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,6 +49,16 @@ describe('inference worker staging', () => {
       expect(one).toEqual({ bytes: 2 * PER * 4, arrays: 1 });
       await s.run({ pixel_values: shared(2) }, undefined, { handOver: true });
       expect(await kept()).toEqual(one); // reused, not a second array
+
+      // a smaller batch runs in a larger free array (a view of it), not a fresh one: no array of its length is made
+      await s.run({ pixel_values: shared(4) }, undefined, { handOver: true });
+      const four = await kept();
+      expect(four.arrays).toBeLessThanOrEqual(2);
+      const a = await s.run({ pixel_values: shared(3) }, undefined, { handOver: true });
+      expect(await kept()).toEqual(four);
+      // and answers as the same batch in plain memory
+      const b = await s.run({ pixel_values: new ort.Tensor('float32', new Float32Array(3 * PER).fill(0.1), [3, 3, 224, 224]) });
+      for (const k of Object.keys(b)) expect(Buffer.from((a[k]!.data as Float32Array).buffer).equals(Buffer.from((b[k]!.data as Float32Array).buffer))).toBe(true);
 
       for (let n = 1; n <= 16; n++) await s.run({ pixel_values: shared(n) }, undefined, { handOver: true });
       const after = await kept();

@@ -9,7 +9,7 @@ import type { Manifest } from '../manifest.js';
 import type { ImagePreprocess, PreprocessedImage } from '../preprocess.js';
 import type { InputPool } from '../input-pool.js';
 import type { RowSelect } from '../row-select.js';
-import { ort, type ModelSession, type Outputs } from '../session.js';
+import { ort, type ModelSession, type Outputs, type StackedFeed } from '../session.js';
 import { padBatch, type Encoded } from '../tokenizer.js';
 
 /**
@@ -25,12 +25,15 @@ export function assertImage(im: PreprocessedImage, spec: Pick<ImagePreprocess, '
 }
 
 /**
- * Stack CHW images into one [n, 3, h, w] float32 tensor, checking each matches the model input.
+ * Stack CHW images into one [n, 3, h, w] float32 input, checking each matches the model input.
  * One `owned` image is not copied: the tensor is a view of its own buffer (its caller gave it up).
- * Several are copied into a buffer of the input pool (input-pool.ts; `runImages` gives it back),
- * and an owned image's pooled buffer goes back to the pool once copied (nobody reads it after).
+ * Several owned images over shared memory (the input pool's, as the feature layer writes them) are
+ * not copied either: the input is their list (`StackedFeed`), which the inference worker copies
+ * straight into its staging array, and `runImages` gives each back to the pool once the run has
+ * settled. Otherwise they are copied into a buffer of the input pool (input-pool.ts; `runImages`
+ * gives it back), and an owned image's pooled buffer goes back to the pool once copied.
  */
-export function stackImages(images: PreprocessedImage[], spec: Pick<ImagePreprocess, 'width' | 'height'>, model: string, inputs: InputPool): ort.Tensor {
+export function stackImages(images: PreprocessedImage[], spec: Pick<ImagePreprocess, 'width' | 'height'>, model: string, inputs: InputPool): ort.Tensor | StackedFeed {
   const per = 3 * spec.height * spec.width;
   if (images.length === 1 && images[0]!.owned) return new ort.Tensor('float32', assertImage(images[0]!, spec, model).data, [1, 3, spec.height, spec.width]);
   for (const im of images) {
@@ -39,17 +42,19 @@ export function stackImages(images: PreprocessedImage[], spec: Pick<ImagePreproc
       throw vlrError('VLR_BAD_REQUEST', `model ${model} expects images preprocessed to [3, ${spec.height}, ${spec.width}], got [${im.dims.join(', ')}]`);
     }
   }
+  const dims = [images.length, 3, spec.height, spec.width];
+  if (images.every((im) => im.owned && im.data.buffer instanceof SharedArrayBuffer)) return { type: 'float32', dims, parts: images.map((im) => im.data) };
   const data = inputs.acquire(images.length * per);
   images.forEach((im, i) => {
     data.set(im.data, i * per);
     if (im.owned) inputs.release(im.data);
   });
-  return new ort.Tensor('float32', data, [images.length, 3, spec.height, spec.width]);
+  return new ort.Tensor('float32', data, dims);
 }
 
 /**
  * Run images through an image model: stacked (`stackImages`), handed over to the run (nobody
- * reads the stacked tensor after it), and its pooled buffer given back once the run has settled.
+ * reads the stacked tensor after it), and its pooled buffer(s) given back once the run has settled.
  */
 export async function runImages(
   session: ModelSession,
@@ -65,7 +70,8 @@ export async function runImages(
   try {
     return await session.run({ [inputName]: input }, outputs, { handOver: true, ...(select ? { select } : {}) });
   } finally {
-    inputs.release(input.data as Float32Array);
+    if ('parts' in input) for (const p of input.parts) inputs.release(p);
+    else inputs.release(input.data as Float32Array);
   }
 }
 
