@@ -26,19 +26,21 @@
  * (ulimit -f, free space) is looked for before each batch of writes: short of it the batch is skipped and
  * counted and the tier is `down` until a write succeeds. A file deleted or replaced under the open
  * store (file-replaced.ts) is reopened at its path — `down` meanwhile — so every process sharing the
- * folder shares the new file. Never throws, never decides what a key means.
+ * folder shares the new file. Never throws, never decides what a key means. The byte counter, access
+ * stamps and eviction (PAGES_SHARE, STAMP_REFRESH_MS…) are disk-ledger.ts's, over the databases opened here.
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { prepareStoreFolder } from './mkdir-cause.js';
 import { noRoomFor, noRoomToCreate } from './file-size-limit.js';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { open, type RootDatabase } from 'lmdb';
 import type { Logger } from '../../observability/logger.js';
 import { probeDiskFile } from './disk-probe.js';
 import { DiskStatus } from './disk-status.js';
 import { FileIdentity } from './file-replaced.js';
 import { DelayedBatch } from './delayed-batch.js';
+import { DiskLedger, MEMO, MEMO_VALUE_BYTES, type DiskDbs, type Entry } from './disk-ledger.js';
 import type { FileMemo, TierHealth, TierHooks, TierState, UrlMemo } from './tier.js';
 
 export interface DiskTierOptions {
@@ -59,31 +61,14 @@ export interface DiskTierOptions {
 /** The file at the path is checked to be the one open at most this often (a stat). */
 const FILE_CHECK_MS = 1000;
 
-/** A read refreshes an entry's access stamp at most this often. */
-const STAMP_REFRESH_MS = 10 * 60_000;
 /** Reads are stamped together this long after the first of them (#touch). */
 const STAMP_DELAY_MS = 100;
 /** Writes are committed together this long after the first of them (set). */
 const WRITE_DELAY_MS = 100;
 /** …or at once when this many are queued (the queue holds their bytes meanwhile). */
 const WRITE_BATCH_MAX = 512;
-/** Eviction goes down to this share of the budget, so it runs in batches, not at every write. */
-const EVICT_TO = 0.9;
-/** A memo entry's stamp key: MEMO + real path (a feature key starts with its kind, a word; no NUL: lmdb's compound keys end strings with one). */
-const MEMO = '@memo|';
-/** What a memo entry is counted for beside its key: the encoded size, mtime and content hash. */
-const MEMO_VALUE_BYTES = 128;
 /** A URL's memo key: URL + the object's identity (known-media.ts urlIdentity); a local file's is its real path, which starts with `/`. */
 const URL_MEMO = 'url|';
-
-/** Pages in use are kept under this share of the budget: the rest is the room copy-on-write needs (see #pagesInUse). */
-const PAGES_SHARE = 0.4;
-/** …but never below this many bytes of pages: an empty store's trees take a few pages whatever the budget. */
-const PAGES_FLOOR = 64 * 4096;
-interface LmdbStats { pageSize: number; treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number }
-
-/** One entry of a write transaction: its key, counted size, and the put that stores its value. */
-interface Entry { key: string; n: number; put: () => void }
 
 /** A queued memo write (memoSet, urlMemoSet), queued under its stamp key MEMO + k; `extra`: bytes counted beside the fixed share. */
 interface MemoWrite { memo: FileMemo | UrlMemo; extra: number }
@@ -91,24 +76,17 @@ interface MemoWrite { memo: FileMemo | UrlMemo; extra: number }
 type Queued = Uint8Array | (() => Uint8Array | undefined) | MemoWrite;
 const isMemoWrite = (q: Queued): q is MemoWrite => !(q instanceof Uint8Array) && typeof q !== 'function';
 
-/** An entry's access stamp (ms; 0: an older version's memo entry, counted at open) and counted size. */
-interface Stamp { t: number; n: number }
-
 /** How long flushed() waits for a failed commit's cause to be named. */
 const CAUSE_WAIT_MS = 1_000;
 
 export class DiskTier {
   readonly path: string;
   readonly maxBytes: number;
-  /** Bytes of B-tree pages kept at most (PAGES_SHARE of the budget, at least PAGES_FLOOR): see #pagesInUse. */
-  readonly #maxPageBytes: number;
   readonly #s: DiskStatus;
   #env: RootDatabase | undefined;
-  #values!: Database<Buffer, string>;
-  #stamps!: Database<Stamp, string>;
-  #age!: Database<number, [number, string]>;
-  #meta!: Database<number, string>;
-  #memo!: Database<FileMemo | UrlMemo, string>;
+  #db!: DiskDbs;
+  /** The byte counter, access stamps and eviction over #db (disk-ledger.ts). */
+  #ledger!: DiskLedger;
   #pending = new Set<Promise<unknown>>();
   /** Set by the first failed commit: the environment is never written, flushed or closed again (#commitFailed). */
   #isBroken = false;
@@ -129,7 +107,6 @@ export class DiskTier {
   private constructor(options: DiskTierOptions) {
     this.path = options.path;
     this.maxBytes = options.maxBytes;
-    this.#maxPageBytes = Math.max(PAGES_FLOOR, options.maxBytes * PAGES_SHARE);
     this.#toStamp = new DelayedBatch(options.stampDelayMs ?? STAMP_DELAY_MS, Infinity, (batch) =>
       this.#track(Promise.resolve().then(() => this.#stampReads(batch.map(([key]) => key)))),
     );
@@ -157,13 +134,17 @@ export class DiskTier {
       // eventTurnBatching off: its batch-start write is a promise lmdb keeps to itself, unhandled when a commit fails
       const env = open({ path: file, maxDbs: 8, mapSize: Math.max(64 << 20, this.maxBytes * 2), compression: false, noSubdir: true, eventTurnBatching: false });
       this.#env = env;
-      this.#values = env.openDB({ name: 'values', encoding: 'binary' });
-      this.#stamps = env.openDB({ name: 'stamps' });
-      this.#age = env.openDB({ name: 'age' });
-      this.#meta = env.openDB({ name: 'meta' });
-      this.#memo = env.openDB({ name: 'memo' });
+      const db: DiskDbs = {
+        values: env.openDB({ name: 'values', encoding: 'binary' }),
+        stamps: env.openDB({ name: 'stamps' }),
+        age: env.openDB({ name: 'age' }),
+        meta: env.openDB({ name: 'meta' }),
+        memo: env.openDB({ name: 'memo' }),
+      };
+      this.#db = db;
+      this.#ledger = new DiskLedger(db, this.maxBytes, this.#touched);
       this.#file.remember();
-      if (this.#meta.get('memoCounted') === undefined) this.#track(env.transaction(() => this.#countOldMemo()));
+      if (db.meta.get('memoCounted') === undefined) this.#track(env.transaction(() => this.#ledger.countOldMemo()));
     } catch (e) {
       this.#s.fail('failed', e);
       await this.#env?.close().catch(() => undefined);
@@ -205,7 +186,7 @@ export class DiskTier {
   get<T>(key: string, decode: (bytes: Uint8Array) => T): T | undefined;
   get<T>(key: string, decode?: (bytes: Uint8Array) => T): T | Uint8Array | undefined {
     return this.#read(undefined, () => {
-      const v = this.#queuedValue(key) ?? this.#values.get(key);
+      const v = this.#queuedValue(key) ?? this.#db.values.get(key);
       if (!v) {
         this.#s.count('miss');
         return undefined;
@@ -224,7 +205,7 @@ export class DiskTier {
   }
 
   has(key: string): boolean {
-    return this.#read(false, () => this.#queuedValue(key) !== undefined || this.#values.doesExist(key));
+    return this.#read(false, () => this.#queuedValue(key) !== undefined || this.#db.values.doesExist(key));
   }
 
   /** A synchronous read: `fallback` when the tier is not usable or the read fails (counted, never thrown). */
@@ -285,7 +266,7 @@ export class DiskTier {
       if (isMemoWrite(value)) {
         const n = key.length * 2 + MEMO_VALUE_BYTES + value.extra;
         if (n > this.maxBytes / 4) continue;
-        entries.push({ key, n, put: () => this.#memo.putSync(key.slice(MEMO.length), value.memo) });
+        entries.push({ key, n, put: () => this.#db.memo.putSync(key.slice(MEMO.length), value.memo) });
         total += n;
         continue;
       }
@@ -297,7 +278,7 @@ export class DiskTier {
         continue;
       }
       const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      entries.push({ key, n, put: () => this.#values.putSync(key, buf) });
+      entries.push({ key, n, put: () => this.#db.values.putSync(key, buf) });
       total += n;
     }
     if (entries.length === 0) return;
@@ -311,23 +292,7 @@ export class DiskTier {
   /** One write transaction: each entry `put`, stamped under its key (its size `n` counted); eviction past the budget once, after them all. */
   #commit(entries: Entry[]): Promise<void> {
     return (
-      this.#env!.transaction(() => {
-        const now = this.#now();
-        let total = this.#meta.get('bytes') ?? 0;
-        for (const { key, n, put } of entries) {
-          const old = this.#stamps.get(key);
-          if (old) this.#age.removeSync([old.t, key]);
-          put();
-          this.#stamps.putSync(key, { t: now, n });
-          this.#age.putSync([now, key], 0);
-          total += n - (old?.n ?? 0);
-        }
-        const used = this.#pagesInUse();
-        if (used > this.#maxPageBytes) total = this.#evict(total, (total * this.#maxPageBytes * EVICT_TO) / used);
-        else if (total > this.maxBytes) total = this.#evict(total, this.maxBytes * EVICT_TO);
-        this.#meta.putSync('bytes', total);
-        for (const { key } of entries) this.#touched.set(key, now);
-      }).then(() => {
+      this.#env!.transaction(() => this.#ledger.record(entries)).then(() => {
         this.#s.counters.writes += entries.length;
         if (this.#s.state === 'down') this.#s.recover();
       })
@@ -340,67 +305,10 @@ export class DiskTier {
     return short ? this.#s.skip(short) : true;
   }
 
-  /** Once per store: memo entries an older version wrote uncounted are stamped and counted (oldest), then evicted as any. */
-  #countOldMemo(): void {
-    if (this.#meta.get('memoCounted') !== undefined) return;
-    let total = this.#meta.get('bytes') ?? 0;
-    for (const { key } of this.#memo.getRange({})) {
-      const k = MEMO + key;
-      if (this.#stamps.get(k)) continue;
-      const n = k.length * 2 + MEMO_VALUE_BYTES;
-      this.#stamps.putSync(k, { t: 0, n });
-      this.#age.putSync([0, k], 0);
-      total += n;
-    }
-    this.#meta.putSync('bytes', total > this.maxBytes ? this.#evict(total, this.maxBytes * EVICT_TO) : total);
-    this.#meta.putSync('memoCounted', 1);
-  }
-
-  /** Oldest entries first, in one batch, down to EVICT_TO of the budget; runs inside a write transaction. */
-  #evict(total: number, target: number): number {
-    for (const { key } of this.#age.getRange({})) {
-      if (total <= target) break;
-      const k = key[1];
-      const s = this.#stamps.get(k);
-      this.#age.removeSync(key);
-      if (k.startsWith(MEMO)) this.#memo.removeSync(k.slice(MEMO.length));
-      else this.#values.removeSync(k);
-      this.#stamps.removeSync(k);
-      this.#touched.delete(k);
-      total -= s?.n ?? 0;
-    }
-    return Math.max(0, total);
-  }
-
-  /** Bytes of the pages the store's B-trees use now (in the open write transaction): values, stamps, age, memo, meta, the root and the free list's own tree. */
-  #pagesInUse(): number {
-    let pages = 0;
-    let size = 4096;
-    for (const db of [this.#values, this.#stamps, this.#age, this.#memo, this.#meta]) {
-      const s = db.getStats() as LmdbStats & { root: LmdbStats; free: LmdbStats };
-      pages += s.treeBranchPageCount + s.treeLeafPageCount + s.overflowPages;
-      if (db === this.#meta) pages += s.root.treeBranchPageCount + s.root.treeLeafPageCount + s.free.treeBranchPageCount + s.free.treeLeafPageCount + s.free.overflowPages;
-      size = s.pageSize;
-    }
-    return pages * size;
-  }
-
-  /**
-   * The access stamp for now: the wall clock, never before the newest stamp stored. A clock stepped
-   * back (an NTP step, a VM resumed, a replica sharing the folder whose clock is behind) stamped fresh
-   * entries older than every stale one — evicted first — and left read entries unrefreshed until the
-   * clock caught up (held-out probe round 16b). Stamps persist, so a monotonic clock cannot do.
-   */
-  #now(): number {
-    const wall = Date.now();
-    for (const { key } of this.#age.getRange({ reverse: true, limit: 1 })) return Math.max(wall, key[0]);
-    return wall;
-  }
-
   /**
    * A read of `key`: its access stamp is refreshed later, in one pass with every key read within
    * `stampDelayMs` (100 ms; at once when flushed() or close() asks). A read used to find "now" on the
-   * answer's path (#now: an lmdb cursor over the age index) and read its stored stamp there, and a
+   * answer's path (DiskLedger.now: an lmdb cursor over the age index) and read its stored stamp there, and a
    * stale stamp (records older than STAMP_REFRESH_MS, as after a restart) queued a write
    * transaction of its own: the 50 reads of test store-disk-tier committed in 5. A read now costs a
    * Set insert; the pass finds "now" once and refreshes every stale stamp in one write transaction.
@@ -413,31 +321,10 @@ export class DiskTier {
   /** The stamps of the keys read since the last pass: the recent ones left alone, the stale ones refreshed in one write transaction. */
   #stampReads(keys: string[]): Promise<void> | undefined {
     if (!this.usable) return;
-    const now = this.#now();
-    const due: string[] = [];
-    for (const key of keys) {
-      const seen = this.#touched.get(key);
-      if (seen !== undefined && now - seen < STAMP_REFRESH_MS) continue;
-      if (this.#touched.size > 100_000) this.#touched.clear();
-      // the stored stamp first (a read): a recent one needs no write
-      const stored = this.#stamps.get(key);
-      if (stored && now - stored.t < STAMP_REFRESH_MS) {
-        this.#touched.set(key, stored.t);
-        continue;
-      }
-      this.#touched.set(key, now);
-      due.push(key);
-    }
+    const now = this.#ledger.now();
+    const due = this.#ledger.dueStamps(keys, now);
     if (due.length === 0) return;
-    return this.#env!.transaction(() => {
-      for (const key of due) {
-        const s = this.#stamps.get(key);
-        if (!s || now - s.t < STAMP_REFRESH_MS) continue;
-        this.#age.removeSync([s.t, key]);
-        this.#stamps.putSync(key, { t: now, n: s.n });
-        this.#age.putSync([now, key], 0);
-      }
-    });
+    return this.#env!.transaction(() => this.#ledger.refreshStamps(due, now));
   }
 
   /** What this store remembers of a local file (by real path). */
@@ -464,7 +351,7 @@ export class DiskTier {
     return this.#read(undefined, () => {
       const queued = this.#queued.get(MEMO + k);
       if (queued !== undefined && isMemoWrite(queued)) return queued.memo;
-      const memo = this.#memo.get(k);
+      const memo = this.#db.memo.get(k);
       if (memo) this.#touch(MEMO + k);
       return memo;
     });
@@ -479,8 +366,8 @@ export class DiskTier {
     const h = this.#s.health(this.maxBytes);
     if (this.usable) {
       try {
-        h.entries = (this.#values.getStats() as { entryCount: number }).entryCount;
-        h.bytes = this.#meta.get('bytes') ?? 0;
+        h.entries = (this.#db.values.getStats() as { entryCount: number }).entryCount;
+        h.bytes = this.#db.meta.get('bytes') ?? 0;
         h.fileBytes = statSync(join(this.path, 'features.mdb')).size;
       } catch {
         // statistics are best effort
