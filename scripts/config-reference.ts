@@ -2,14 +2,14 @@
  * Generate the configuration reference (a markdown table) from the one zod schema: every
  * setting's dotted key, type and rule, default, environment variable and description. Types,
  * rules and defaults come from `z.toJSONSchema(configSchema)`; descriptions from the `/** … *\/`
- * comments above each key in src/config/schema.ts (read with the TypeScript parser), so the
- * reference cannot drift from the schema.
+ * comments above each key in src/config/schema.ts and its sections' src/config/schema-*.ts (read
+ * with the TypeScript parser), so the reference cannot drift from the schema.
  *
  *   npx tsx scripts/config-reference.ts            # print
  *   npx tsx scripts/config-reference.ts --write F  # write to file F
  *   npx tsx scripts/config-reference.ts --readme   # replace the section between the markers in README.md
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -34,13 +34,20 @@ interface JsonSchema {
   anyOf?: JsonSchema[];
 }
 
-/** `section.key` → comment, from the JSDoc above each property in schema.ts. */
-export function schemaComments(file = resolve(REPO, 'src/config/schema.ts')): Map<string, string> {
-  const src = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
+/** The files of the configuration schema: schema.ts (configSchema) and its sections, schema-*.ts. */
+export function schemaFiles(dir = resolve(REPO, 'src/config')): string[] {
+  return readdirSync(dir)
+    .filter((f) => /^schema(-[\w-]+)?\.ts$/.test(f))
+    .sort()
+    .map((f) => resolve(dir, f));
+}
+
+/** `section.key` → comment, from the JSDoc above each property in the schema's files (a section's `const xSchema` may be in any). */
+export function schemaComments(files = schemaFiles()): Map<string, string> {
   const out = new Map<string, string>();
   // top-level `const xSchema = z.strictObject({...})` → section name from configSchema's keys
   const sectionOf = new Map<string, string>();
-  const objects = new Map<string, ts.ObjectLiteralExpression>();
+  const objects = new Map<string, { obj: ts.ObjectLiteralExpression; src: ts.SourceFile }>();
   const firstObjectArg = (n: ts.Node): ts.ObjectLiteralExpression | undefined => {
     let found: ts.ObjectLiteralExpression | undefined;
     const visit = (x: ts.Node) => {
@@ -54,38 +61,41 @@ export function schemaComments(file = resolve(REPO, 'src/config/schema.ts')): Ma
     visit(n);
     return found;
   };
-  for (const st of src.statements) {
-    if (!ts.isVariableStatement(st)) continue;
-    for (const d of st.declarationList.declarations) {
-      const obj = d.initializer && firstObjectArg(d.initializer);
-      if (obj && ts.isIdentifier(d.name)) objects.set(d.name.text, obj);
+  for (const file of files) {
+    const src = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
+    for (const st of src.statements) {
+      if (!ts.isVariableStatement(st)) continue;
+      for (const d of st.declarationList.declarations) {
+        const obj = d.initializer && firstObjectArg(d.initializer);
+        if (obj && ts.isIdentifier(d.name)) objects.set(d.name.text, { obj, src });
+      }
     }
   }
   const root = objects.get('configSchema');
-  for (const p of root?.properties ?? []) {
+  for (const p of root?.obj.properties ?? []) {
     if (ts.isPropertyAssignment(p)) {
-      const ref = /^(\w+Schema)/.exec(p.initializer.getText(src))?.[1];
-      if (ref) sectionOf.set(ref, p.name.getText(src));
+      const ref = /^(\w+Schema)/.exec(p.initializer.getText(root!.src))?.[1];
+      if (ref) sectionOf.set(ref, p.name.getText(root!.src));
     }
   }
-  const commentOf = (n: ts.Node): string => {
+  const commentOf = (n: ts.Node, src: ts.SourceFile): string => {
     const ranges = ts.getLeadingCommentRanges(src.text, n.getFullStart()) ?? [];
     const jsdoc = ranges.map((r) => src.text.slice(r.pos, r.end)).filter((c) => c.startsWith('/**')).pop();
     return jsdoc ? jsdoc.replace(/^\/\*\*|\*\/$/g, '').split('\n').map((l) => l.replace(/^\s*\*\s?/, '').trim()).filter(Boolean).join(' ') : '';
   };
-  const walk = (obj: ts.ObjectLiteralExpression, prefix: string) => {
+  const walk = (obj: ts.ObjectLiteralExpression, src: ts.SourceFile, prefix: string) => {
     for (const p of obj.properties) {
       if (!ts.isPropertyAssignment(p)) continue;
       const key = `${prefix}.${p.name.getText(src)}`;
-      const c = commentOf(p);
+      const c = commentOf(p, src);
       if (c) out.set(key, c);
       const inner = firstObjectArg(p.initializer);
-      if (inner) walk(inner, key);
+      if (inner) walk(inner, src, key);
     }
   };
   for (const [name, section] of sectionOf) {
-    const obj = objects.get(name);
-    if (obj) walk(obj, section);
+    const found = objects.get(name);
+    if (found) walk(found.obj, found.src, section);
   }
   return out;
 }
