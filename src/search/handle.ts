@@ -116,7 +116,7 @@ async function uncoveredDefault(deps: SearchHandlerDeps, req: SearchRequest, e: 
 }
 
 /** The vlrerank pipeline the index's `index.search.default_pipeline` was learnt to name (search-defaults.ts), if it is still one. */
-function searchDefaultOf(deps: { pipelines: PipelineRegistry; searchDefaults?: SearchDefaults }, index: string | undefined) {
+export function searchDefaultOf(deps: { pipelines: PipelineRegistry; searchDefaults?: SearchDefaults }, index: string | undefined) {
   const name = deps.searchDefaults?.get(index);
   return name === undefined ? undefined : deps.pipelines.get(name);
 }
