@@ -21,7 +21,7 @@ import { noteRerank, searchRerankNote } from './access-log.js';
 import { readMsearchBody, readSearchBody } from './body.js';
 import { acceptedCoding, encode } from './compress.js';
 import { esProduct, opaqueId, sendError, warningHeader, type ErrorDeps, type UpstreamProduct } from './errors.js';
-import { forwardBuffered, forwardClaiming } from './proxy-route.js';
+import { forwardBuffered, forwardClaiming, forwardWatching } from './proxy-route.js';
 import { clientId, clientSignal, engineParams, hasBody, originalUrl } from './request.js';
 import { answerUnwanted, endInTurns } from './answer-json.js';
 import { askedFormat, jsonObject } from './answer-format.js';
@@ -39,6 +39,9 @@ export interface SearchRouteDeps extends ErrorDeps {
   /** The engine's product headers once known (`x-elastic-product`, OpenSearch 3.x's `x-opensearch-version`): our own answers carry them. */
   upstreamProduct?: UpstreamProduct;
 }
+
+/** What an `_msearch` item refused for its index's default search pipeline says (`Pipeline <name> is not defined`). */
+const REFUSED_ITEM = Buffer.from(' is not defined"');
 
 /** The request target with `search_pipeline=_none` (the index's default search pipeline is vlrerank's). */
 function withNone(url: string): string {
@@ -111,7 +114,7 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         // a repeated name's last value, as the engine reads it (request.ts)
         const params = engineParams(req);
         // bodies of 256 KiB and more are parsed in the JSON worker: a _search body whole, an _msearch one split into its items
-        const always = kind !== 'msearch' ? mustParse(search, index, params, req.rawHeaders) : search.pipelines.hasDefault;
+        const always = kind !== 'msearch' ? mustParse(search, index, params, req.rawHeaders) : search.pipelines.hasDefault || !!search.searchDefaults?.any;
         const limits = { maxBytes: deps.maxJsonBodyBytes, maxDepth: search.maxJsonDepth ?? 1000, markers: MARKERS, always, worker: deps.jsonWorker };
         const inQuery = kind === 'search' && !hasBody(req) ? sourceParam(params, req.rawHeaders) : undefined;
         const body = inQuery?.body ?? (!hasBody(req) ? undefined : kind !== 'msearch' ? await readSearchBody(req, limits) : await readMsearchBody(req, limits));
@@ -127,7 +130,15 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         const learnable = plain === 'search' && !inQuery && search.searchDefaults !== undefined && deps.upstreamProduct?.()?.['x-elastic-product'] === undefined;
         let learnt: string | undefined;
         const learn = (b: Buffer) => (learnt = learnSearchDefault(search, { index, params }, 400, b));
+        // an `_msearch` forwarded untouched answers 200 whatever its items' errors: its answer is looked
+        // through as it streams past (nothing held back) for that 400 of an item, and from then on
+        // `_msearch` items are read and learnt from (search/msearch.ts rerunSearchDefault; held-out probe round 34a)
+        const watched = plain === 'msearch' && search.searchDefaults !== undefined && !search.searchDefaults.any && deps.upstreamProduct?.()?.['x-elastic-product'] === undefined;
+        const forwardMsearch = async (b: Buffer, rewritten = false) => {
+          if (await forwardWatching(deps.pool, req, res, b, rewritten, REFUSED_ITEM)) search.searchDefaults!.suspect();
+        };
         if (plain && body && !inQuery && forwardsAsReceived(search, { index, params, headers: req.rawHeaders, body, mustParse: asked }, plain)) {
+          if (watched) return await forwardMsearch(body.raw);
           if (!learnable) return await forwardBuffered(deps.pool, req, res, body.raw);
           if (!(await forwardClaiming(deps.pool, req, res, body.raw, false, learn))) return;
         }
@@ -144,6 +155,7 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         }
         // a body from the query string is the engine's to read as sent unless vlrerank answers it
         if (out.kind === 'proxy' || (inQuery && out.kind === 'forward')) return next();
+        if (out.kind === 'forward' && watched) return await forwardMsearch(out.body, out.rewritten);
         if (out.kind === 'forward') return await forwardBuffered(deps.pool, req, res, out.body, out.rewritten, out.none ? withNone(originalUrl(req)) : undefined);
         // an `_msearch` whose every item vlrerank answered itself (each refused) had no engine headers to
         // copy: its 200 lacked x-elastic-product, and the ES client threw ProductNotSupportedError
