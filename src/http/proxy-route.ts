@@ -99,6 +99,69 @@ export async function forwardClaiming<T>(pool: UpstreamPool, req: IncomingMessag
   return undefined;
 }
 
+/**
+ * forwardBuffered, whose answer is also looked through, as it streams past, for `needle` (a 200's
+ * bytes sent without a content-encoding; nothing held back, nothing parsed): true when it was seen.
+ * An `_msearch` forwarded untouched answers 200 whatever its items' errors (search/search-defaults.ts).
+ */
+export async function forwardWatching(pool: UpstreamPool, req: IncomingMessage, res: ServerResponse, body: Buffer, rewritten: boolean, needle: Buffer, path = originalUrl(req)): Promise<boolean> {
+  const headers = forwardRequestHeaders(req.rawHeaders);
+  const sink = new Watched(res, needle);
+  await pool.forward({ method: req.method!, path, headers: rewritten ? withoutHeaders(headers, BODY_BYTES) : headers, body: body.length ? body : null, waitsMs: requestedWaitMs(path) }, sink);
+  return sink.seen;
+}
+
+/** A response sink that writes through, looking for a needle in a 200 without content-encoding (across chunk edges). */
+class Watched implements ResponseSink {
+  seen = false;
+  readonly #res: ServerResponse;
+  readonly #needle: Buffer;
+  #look = false;
+  #tail: Buffer = Buffer.alloc(0);
+
+  constructor(res: ServerResponse, needle: Buffer) {
+    this.#res = res;
+    this.#needle = needle;
+  }
+  get sendDate(): boolean {
+    return this.#res.sendDate;
+  }
+  set sendDate(v: boolean) {
+    this.#res.sendDate = v;
+  }
+  get destroyed(): boolean {
+    return this.#res.destroyed;
+  }
+  get writableFinished(): boolean {
+    return this.#res.writableFinished;
+  }
+  writeHead(status: number, headers: string[]): unknown {
+    this.#look = status === 200 && rawHeader(headers, 'content-encoding') === undefined;
+    return this.#res.writeHead(status, headers);
+  }
+  write(chunk: Buffer): boolean {
+    if (this.#look && !this.seen) {
+      const edge = this.#tail.length ? Buffer.concat([this.#tail, chunk.subarray(0, this.#needle.length - 1)]) : undefined;
+      this.seen = (edge !== undefined && edge.includes(this.#needle)) || chunk.includes(this.#needle);
+      const keep = this.#needle.length - 1;
+      this.#tail = Buffer.from(chunk.length >= keep ? chunk.subarray(chunk.length - keep) : Buffer.concat([this.#tail, chunk]).subarray(-keep));
+    }
+    return this.#res.write(chunk);
+  }
+  end(): unknown {
+    return this.#res.end();
+  }
+  destroy(err?: Error): unknown {
+    return this.#res.destroy(err);
+  }
+  once(event: 'drain' | 'close', fn: () => void): unknown {
+    return this.#res.once(event, fn);
+  }
+  on(event: 'close', fn: (this: ResponseSink) => void): unknown {
+    return this.#res.on(event, () => fn.call(this));
+  }
+}
+
 /** A response sink that writes through unless the status is 400, which it keeps (Held400.ended: its bytes). */
 class Held400 implements ResponseSink {
   held: { status: number; headers: string[] } | undefined;

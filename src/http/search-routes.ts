@@ -11,8 +11,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { pinPipelines } from './pinned.js';
-import { forwardsAsReceived, handleMsearch, handleSearch, learnSearchDefault, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from '../search/handle.js';
+import { forwardsAsReceived, handleMsearch, handleSearch, learnSearchDefault, MARKERS, mustParse, searchDefaultOf, type SearchHandlerDeps, type SearchRequest, type SearchResult } from '../search/handle.js';
 import { handleRankEval } from '../search/rank-eval.js';
+import { countWithoutPipeline } from '../search/count-default.js';
 import { handleMsearchTemplate, handleSearchTemplate } from '../search/template.js';
 import { withoutRerankAsk, type QueryOnlyEndpoint } from '../search/query-only.js';
 import type { JsonWorker } from '../util/json-worker.js';
@@ -20,7 +21,7 @@ import { noteRerank, searchRerankNote } from './access-log.js';
 import { readMsearchBody, readSearchBody } from './body.js';
 import { acceptedCoding, encode } from './compress.js';
 import { esProduct, opaqueId, sendError, warningHeader, type ErrorDeps, type UpstreamProduct } from './errors.js';
-import { forwardBuffered, forwardClaiming } from './proxy-route.js';
+import { forwardBuffered, forwardClaiming, forwardWatching } from './proxy-route.js';
 import { clientId, clientSignal, engineParams, hasBody, originalUrl } from './request.js';
 import { answerUnwanted, endInTurns } from './answer-json.js';
 import { askedFormat, jsonObject } from './answer-format.js';
@@ -38,6 +39,9 @@ export interface SearchRouteDeps extends ErrorDeps {
   /** The engine's product headers once known (`x-elastic-product`, OpenSearch 3.x's `x-opensearch-version`): our own answers carry them. */
   upstreamProduct?: UpstreamProduct;
 }
+
+/** What an `_msearch` item refused for its index's default search pipeline says (`Pipeline <name> is not defined`). */
+const REFUSED_ITEM = Buffer.from(' is not defined"');
 
 /** The request target with `search_pipeline=_none` (the index's default search pipeline is vlrerank's). */
 function withNone(url: string): string {
@@ -102,7 +106,7 @@ export interface SearchRouteHandlers {
 export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandlers> {
   const pinned = pinPipelines(deps.search);
   const route =
-    (handle: (d: SearchHandlerDeps, r: SearchRequest) => Promise<SearchResult>, kind: 'search' | 'msearch' | 'template', plain?: 'search' | 'msearch'): SearchRouteHandler =>
+    (handle: (d: SearchHandlerDeps, r: SearchRequest) => Promise<SearchResult>, kind: 'search' | 'msearch' | 'template', plain?: 'search' | 'msearch', learns = plain === 'search'): SearchRouteHandler =>
     async (req, res, index, next) => {
       try {
         // the pipeline set serving now, taken once: a reload while this search runs does not change it (server/pipelines-reload.ts)
@@ -110,7 +114,7 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         // a repeated name's last value, as the engine reads it (request.ts)
         const params = engineParams(req);
         // bodies of 256 KiB and more are parsed in the JSON worker: a _search body whole, an _msearch one split into its items
-        const always = kind !== 'msearch' ? mustParse(search, index, params, req.rawHeaders) : search.pipelines.hasDefault;
+        const always = kind !== 'msearch' ? mustParse(search, index, params, req.rawHeaders) : search.pipelines.hasDefault || !!search.searchDefaults?.any;
         const limits = { maxBytes: deps.maxJsonBodyBytes, maxDepth: search.maxJsonDepth ?? 1000, markers: MARKERS, always, worker: deps.jsonWorker };
         const inQuery = kind === 'search' && !hasBody(req) ? sourceParam(params, req.rawHeaders) : undefined;
         const body = inQuery?.body ?? (!hasBody(req) ? undefined : kind !== 'msearch' ? await readSearchBody(req, limits) : await readMsearchBody(req, limits));
@@ -123,10 +127,19 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         // read), learnt, and the search handled again as that pipeline's (search/search-defaults.ts;
         // held-out probe round 33a: every search of such an index was that 400)
         // (Elasticsearch, once known, has no search pipelines: its forwards are not watched)
-        const learnable = plain === 'search' && !inQuery && search.searchDefaults !== undefined && deps.upstreamProduct?.()?.['x-elastic-product'] === undefined;
+        // (`_search/template` too: held-out probe round 34a)
+        const learnable = learns && !inQuery && search.searchDefaults !== undefined && deps.upstreamProduct?.()?.['x-elastic-product'] === undefined;
         let learnt: string | undefined;
         const learn = (b: Buffer) => (learnt = learnSearchDefault(search, { index, params }, 400, b));
+        // an `_msearch` forwarded untouched answers 200 whatever its items' errors: its answer is looked
+        // through as it streams past (nothing held back) for that 400 of an item, and from then on
+        // `_msearch` items are read and learnt from (search/msearch.ts rerunSearchDefault; held-out probe round 34a)
+        const watched = plain === 'msearch' && search.searchDefaults !== undefined && !search.searchDefaults.any && deps.upstreamProduct?.()?.['x-elastic-product'] === undefined;
+        const forwardMsearch = async (b: Buffer, rewritten = false) => {
+          if (await forwardWatching(deps.pool, req, res, b, rewritten, REFUSED_ITEM)) search.searchDefaults!.suspect();
+        };
         if (plain && body && !inQuery && forwardsAsReceived(search, { index, params, headers: req.rawHeaders, body, mustParse: asked }, plain)) {
+          if (watched) return await forwardMsearch(body.raw);
           if (!learnable) return await forwardBuffered(deps.pool, req, res, body.raw);
           if (!(await forwardClaiming(deps.pool, req, res, body.raw, false, learn))) return;
         }
@@ -143,6 +156,7 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         }
         // a body from the query string is the engine's to read as sent unless vlrerank answers it
         if (out.kind === 'proxy' || (inQuery && out.kind === 'forward')) return next();
+        if (out.kind === 'forward' && watched) return await forwardMsearch(out.body, out.rewritten);
         if (out.kind === 'forward') return await forwardBuffered(deps.pool, req, res, out.body, out.rewritten, out.none ? withNone(originalUrl(req)) : undefined);
         // an `_msearch` whose every item vlrerank answered itself (each refused) had no engine headers to
         // copy: its 200 lacked x-elastic-product, and the ES client threw ProductNotSupportedError
@@ -162,22 +176,38 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
   // `ext.vlrerank` is sent without it, the answer warned (search/query-only.ts; held-out probe round 31e)
   const queryOnly =
     (endpoint: QueryOnlyEndpoint): SearchRouteHandler =>
-    async (req, res, _index, next) => {
+    async (req, res, index, next) => {
       try {
-        if (!hasBody(req)) return next();
+        const search = pinned();
+        // a `_count` of an index whose OpenSearch `index.search.default_pipeline` is vlrerank's: the
+        // engine's 400 `Pipeline <name> is not defined` (only a 400 is held back) is learnt, and the
+        // count asked without the pipeline (search/count-default.ts; held-out probe round 34a)
+        const counts = endpoint === '_count' && search.searchDefaults !== undefined && deps.upstreamProduct?.()?.['x-elastic-product'] === undefined;
+        if (!hasBody(req) && !counts) return next();
         const maxDepth = deps.search.maxJsonDepth ?? 1000;
-        const body = await readSearchBody(req, { maxBytes: deps.maxJsonBodyBytes, maxDepth, markers: ['vlrerank'], always: false, worker: deps.jsonWorker });
-        const out = withoutRerankAsk(endpoint, body, req.rawHeaders, maxDepth);
-        if (!out) return await forwardBuffered(deps.pool, req, res, body.raw);
-        res.setHeader('warning', warningHeader(out.note, deps.upstreamProduct)); // the engine's own warnings, if it adds any, replace it
-        return await forwardBuffered(deps.pool, req, res, out.body, true);
+        const body = hasBody(req) ? await readSearchBody(req, { maxBytes: deps.maxJsonBodyBytes, maxDepth, markers: ['vlrerank'], always: false, worker: deps.jsonWorker }) : undefined;
+        const out = body && withoutRerankAsk(endpoint, body, req.rawHeaders, maxDepth);
+        // the engine's own warnings, if it adds any, replace it
+        if (out) res.setHeader('warning', warningHeader(out.note, deps.upstreamProduct));
+        const sent = out ? out.body : (body?.raw ?? Buffer.alloc(0));
+        // (a large body parsed off the main thread has no text to count with: the engine's answer)
+        const text = out ? out.body.toString('utf8') : body?.text;
+        if (!counts || (body && text === undefined)) return await forwardBuffered(deps.pool, req, res, sent, !!out);
+        const params = engineParams(req);
+        if (searchDefaultOf(search, index) === undefined) {
+          const learnt = await forwardClaiming(deps.pool, req, res, sent, !!out, (b) => learnSearchDefault(search, { index, params }, 400, b));
+          if (learnt === undefined) return; // the engine's answer, written
+        }
+        const counted = await countWithoutPipeline(search, { index, params, headers: req.rawHeaders, text, signal: clientSignal(res) });
+        if (!counted) return await forwardBuffered(deps.pool, req, res, sent, !!out);
+        await send(res, deps.jsonWorker, counted.status, { ...esProduct(deps.upstreamProduct), ...counted.headers }, counted.body, params);
       } catch (e) {
         await deps.cors?.ask(deps.pool, req.headers.origin);
         sendError(res, e, deps, esProduct(deps.upstreamProduct));
       }
     };
   // `plain`: the handler's own first decision (forwardsAsReceived) is taken here, before it is called
-  return { search: route(handleSearch, 'search', 'search'), msearch: route(handleMsearch, 'msearch', 'msearch'), template: route(handleSearchTemplate, 'template'), msearchTemplate: route(handleMsearchTemplate, 'msearch'), rankEval: route(handleRankEval, 'template'), queryOnly };
+  return { search: route(handleSearch, 'search', 'search'), msearch: route(handleMsearch, 'msearch', 'msearch'), template: route(handleSearchTemplate, 'template', undefined, true), msearchTemplate: route(handleMsearchTemplate, 'msearch'), rankEval: route(handleRankEval, 'template'), queryOnly };
 }
 
 export function searchRouter(handlers: SearchRouteHandlers): Router {

@@ -15,7 +15,7 @@ import { vlrError } from '../errors.js';
 import { detectThrough, forgetTargets, mayDefaultNow, movedSince, type ResolveDeps, type ResolvedDetection } from './resolve.js';
 import type { IndexTargets } from '../engine/targets.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
-import { msearchItemsOf, parseMsearch, planMsearch, refusedConcurrency, rerunMoved, runMsearch, type MsearchItem } from './msearch.js';
+import { msearchItemsOf, parseMsearch, planMsearch, refusedConcurrency, rerunMoved, rerunSearchDefault, runMsearch, type MsearchItem } from './msearch.js';
 import { applyFilterPath, hasAnswerParams, parseFilterPath, withoutAnswerParams } from './filter-path.js';
 import type { NdjsonItem } from '../util/json-worker.js';
 import { assertMetadataKeys } from './msearch-header.js';
@@ -28,7 +28,9 @@ import { isObject } from '../util/is-object.js';
 import { BUILDER_MARKER } from './vector-builder.js';
 import { buildQueryVectors } from './query-vectors.js';
 import { noNeuralIn } from './neural.js';
-import { readSearchDefault, undefinedPipeline, type SearchDefaults } from './search-defaults.js';
+import { readSearchDefault, searchDefaultOf, undefinedPipeline, type SearchDefaults } from './search-defaults.js';
+
+export { searchDefaultOf };
 
 /**
  * Words whose absence from a body proves it asks for no reranking and builds no query vector with a
@@ -115,12 +117,6 @@ async function uncoveredDefault(deps: SearchHandlerDeps, req: SearchRequest, e: 
   return name;
 }
 
-/** The vlrerank pipeline the index's `index.search.default_pipeline` was learnt to name (search-defaults.ts), if it is still one. */
-function searchDefaultOf(deps: { pipelines: PipelineRegistry; searchDefaults?: SearchDefaults }, index: string | undefined) {
-  const name = deps.searchDefaults?.get(index);
-  return name === undefined ? undefined : deps.pipelines.get(name);
-}
-
 /**
  * Was this search refused by the engine for the index's default search pipeline naming a vlrerank
  * pipeline (`Pipeline <name> is not defined`)? Then that is learnt, and true: the caller asks again,
@@ -160,8 +156,10 @@ export function forwardsAsReceived(deps: SearchHandlerDeps, req: SearchRequest, 
   if (b.raw.length && !isJsonBody(req.headers)) return true;
   const text = b.raw.length ? b.text : '';
   if (kind === 'msearch') {
-    if (b.ndjson) return (!deps.pipelines.hasDefault && !b.ndjson.hasMarker) || !b.ndjson.items;
-    return text === undefined || (!deps.pipelines.hasDefault && !MARKERS.some((m) => text.includes(m)));
+    // (an index's `index.search.default_pipeline` learnt to be vlrerank's: every item is read, search-defaults.ts)
+    const anyDefault = deps.pipelines.hasDefault || !!deps.searchDefaults?.any;
+    if (b.ndjson) return (!anyDefault && !b.ndjson.hasMarker) || !b.ndjson.items;
+    return text === undefined || (!anyDefault && !MARKERS.some((m) => text.includes(m)));
   }
   const pre = b.parsed;
   const must = () => req.mustParse ?? mustParse(deps, req.index, req.params, req.headers);
@@ -269,11 +267,15 @@ async function msearch(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sea
   const filterPath = parseFilterPath(req.params);
   const params = hasAnswerParams(req.params) ? withoutAnswerParams(req.params) : req.params;
   const plan = await planMsearch(items, req.index, params, deps, req.headers, req.signal, req.client);
-  if (plan.every((p) => p.kind === 'plain' && !p.rewritten)) return plain;
+  // (once an index's default search pipeline was seen to be vlrerank's, plain items' answers are read:
+  // one refused so is learnt from and asked again, rerunSearchDefault)
+  if (plan.every((p) => p.kind === 'plain' && !p.rewritten) && !deps.searchDefaults?.any) return plain;
   // a header key the engine refuses is its 400 for the whole request, not a parameter of a reranked item
   await assertMetadataKeys(items, (name) => registry.get(name) !== undefined, async () => (await deps.engine.info(credentialHeaders(req.headers))).distribution);
   const run = { pathIndex: req.index, params, headers: req.headers, signal: req.signal?.(), client: req.client };
   const out = await runMsearch(plan, deps, run);
+  // items refused for their index's default search pipeline being vlrerank's: learnt, asked again, once (search-defaults.ts)
+  await rerunSearchDefault(items, plan, out, deps, run, req.signal);
   // URL parameters the engine refuses are its 400 for the whole request, not each item's (msearch-params.ts)
   const whole = hasBadRequestItem(out.body.responses) ? await refusedMsearchParams(deps, run) : undefined;
   if (whole) return { kind: 'answer', status: whole.status, headers: answerHeaders(whole.headers, deps.cors), body: whole.body };

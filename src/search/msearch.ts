@@ -8,6 +8,7 @@ import { vlrError } from '../errors.js';
 import { esErrorAnswer } from './error-body.js';
 import type { RerankSpec } from './detect.js';
 import { detectThrough, forgetTargets, movedSince, type ResolveDeps } from './resolve.js';
+import { readSearchDefault, searchDefaultOf, undefinedPipeline, type SearchDefaults } from './search-defaults.js';
 import { engineRefusal, isEngineRefusal, type EngineRefusal } from '../engine/auth-refusal.js';
 import { gatewayError } from '../engine/gateway.js';
 import { runRerankSearch, type SearchDeps } from './execute.js';
@@ -131,7 +132,7 @@ function indexOf(header: Record<string, unknown>, pathIndex: string | undefined)
 export type MsearchPlan = Array<{ kind: 'plain'; item: MsearchItem; rewritten?: boolean } | { kind: 'rerank'; spec: RerankSpec; index?: string; resolved?: boolean } | { kind: 'error'; error: unknown }>;
 
 /** Each item's plan; an item whose pipeline depends on what its index names asks the engine (search/resolve.ts), the items side by side. */
-export async function planMsearch(items: MsearchItem[], pathIndex: string | undefined, params: URLSearchParams, deps: ResolveDeps & Pick<SearchDeps, 'embedder' | 'scorer'> & Partial<Pick<SearchDeps, 'engine'>>, headers: readonly string[] = [], signal?: () => AbortSignal, client?: string): Promise<MsearchPlan> {
+export async function planMsearch(items: MsearchItem[], pathIndex: string | undefined, params: URLSearchParams, deps: ResolveDeps & Pick<SearchDeps, 'embedder' | 'scorer'> & Partial<Pick<SearchDeps, 'engine'>> & { searchDefaults?: SearchDefaults }, headers: readonly string[] = [], signal?: () => AbortSignal, client?: string): Promise<MsearchPlan> {
   return Promise.all(items.map(async (item) => {
     if (item.forward) return { kind: 'plain' as const, item };
     const index = indexOf(item.header, pathIndex);
@@ -143,10 +144,16 @@ export async function planMsearch(items: MsearchItem[], pathIndex: string | unde
       const vectors = await buildQueryVectors(item.body, deps, { text: line, headers, client, signal: signal?.() });
       const built = vectors.built;
       if (isObject(item.body)) noNeuralIn(item.body, line);
-      const d = await detectThrough(deps, { index, params: headerParams(item.header, params), body: item.body }, headers, signal?.());
+      // the item's index's `index.search.default_pipeline` learnt to be vlrerank's (search-defaults.ts): served as a _search of it is
+      const sd = searchDefaultOf(deps, index);
+      const d = await detectThrough(deps, { index, params: headerParams(item.header, params), body: item.body, ...(sd ? { searchDefault: sd } : {}) }, headers, signal?.());
       if (d.kind === 'rerank') return { kind: 'rerank' as const, spec: { ...d.spec, tokens: sentTokens(line), ...(vectors.built ? { vectorMs: vectors.ms } : {}) }, index, ...(d.resolved ? { resolved: true } : {}) };
       // a body whose vlrerank block said `enabled: false` is sent without it
-      const sent = d.body ?? (built ? item.body : undefined);
+      let sent = d.body ?? (built ? item.body : undefined);
+      // and, on such an index, naming `_none` in its body (an item's header takes no `search_pipeline`),
+      // unless it names a pipeline of its own: the engine refused it for the index's default
+      const own = sent ?? item.body;
+      if (sd && isObject(own) && own.search_pipeline === undefined) sent = { ...own, search_pipeline: '_none' };
       return sent ? { kind: 'plain' as const, item: { ...item, bodyLine: stringifyAsSent(sent, line) }, rewritten: true } : { kind: 'plain' as const, item };
     } catch (e) {
       return { kind: 'error' as const, error: e };
@@ -208,6 +215,46 @@ export async function rerunMoved(items: MsearchItem[], plan: MsearchPlan, out: {
   const again = moved.map((i) => items[i]!);
   const redone = await runMsearch(await planMsearch(again, run.pathIndex, run.params, deps, run.headers, signal, run.client), deps, run);
   moved.forEach((i, j) => (responses[i] = (redone.body.responses as Array<Record<string, unknown>>)[j]!));
+}
+
+/**
+ * Plain items the engine refused for their index's `index.search.default_pipeline` naming a vlrerank
+ * pipeline (`Pipeline <name> is not defined`, search-defaults.ts) are learnt from, planned and run
+ * again, once, as a `_search` is; their new answers replace theirs in `out`. An item that named a
+ * search pipeline in its body was not refused for the index's default: its answer stands.
+ */
+export async function rerunSearchDefault(items: MsearchItem[], plan: MsearchPlan, out: { body: Record<string, unknown> }, deps: ResolveDeps & SearchDeps & { searchDefaults?: SearchDefaults }, run: MsearchRun, signal?: () => AbortSignal): Promise<void> {
+  const kept = deps.searchDefaults;
+  if (!kept) return;
+  const responses = out.body.responses as Array<Record<string, unknown>>;
+  const ours = (n: string) => deps.pipelines.get(n) !== undefined;
+  const refused = plan.flatMap((p, i) => {
+    const item = items[i]!;
+    if (p.kind !== 'plain' || item.forward || (isObject(item.body) && item.body.search_pipeline !== undefined)) return [];
+    const name = undefinedPipeline(responses[i]?.status as number, responses[i], ours);
+    return name === undefined ? [] : [{ i, index: indexOf(item.header, run.pathIndex), name }];
+  });
+  for (const r of refused) kept.learn(r.index, r.name);
+  // `ext.vlrerank` on an index no pattern covers is vlrerank's own 400, the engine never asked: its
+  // setting is read (as for a _search, handle.ts), unless an item beside it just taught it
+  const uncovered = await Promise.all(plan.map(async (p, i) => {
+    const index = indexOf(items[i]!.header, run.pathIndex);
+    if (p.kind !== 'error' || index === undefined || !uncoveredRefusal(p.error)) return false;
+    if (searchDefaultOf(deps, index)) return true;
+    const name = await readSearchDefault(deps.pool, run.headers, index, ours, run.signal);
+    if (name !== undefined) kept.learn(index, name);
+    return name !== undefined;
+  }));
+  const redo = [...refused.map((r) => r.i), ...uncovered.flatMap((u, i) => (u ? [i] : []))];
+  if (!redo.length) return;
+  const again = redo.map((i) => items[i]!);
+  const redone = await runMsearch(await planMsearch(again, run.pathIndex, run.params, deps, run.headers, signal, run.client), deps, run);
+  redo.forEach((i, j) => (responses[i] = (redone.body.responses as Array<Record<string, unknown>>)[j]!));
+}
+
+/** vlrerank's own refusal of `ext.vlrerank` on an index no pipeline's pattern covers (detect.ts). */
+function uncoveredRefusal(e: unknown): boolean {
+  return (e as { details?: { field?: unknown } })?.details?.field === 'ext.vlrerank.pipeline' && String((e as Error)?.message).includes('no vlrerank pipeline covers');
 }
 
 export async function runMsearch(

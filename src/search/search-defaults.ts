@@ -14,6 +14,7 @@
 import { clientReadHeaders } from '../engine/targets.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { isObject } from '../util/is-object.js';
+import type { PipelineRegistry } from '../pipelines/index.js';
 
 const KEPT = 4096;
 const REFUSAL = /^Pipeline (.+) is not defined$/;
@@ -24,6 +25,22 @@ export class SearchDefaults {
 
   constructor(ms: number) {
     this.#ms = ms;
+  }
+
+  #seen = false;
+
+  /**
+   * Was any index learnt, or an engine's `_msearch` answer seen refusing an item so (`suspect`)? From
+   * then on an `_msearch` is read item by item and its plain items' answers read (msearch.ts): an item
+   * refused so is learnt from and asked again. Kept across `forget` and expiry: an `_msearch` forwarded
+   * untouched could no longer learn (its 200 is never held back).
+   */
+  get any(): boolean {
+    return this.#seen;
+  }
+
+  suspect(): void {
+    if (this.#ms > 0) this.#seen = true;
   }
 
   /** The vlrerank pipeline the index's `index.search.default_pipeline` was learnt to name, if kept. */
@@ -39,6 +56,7 @@ export class SearchDefaults {
 
   learn(index: string | undefined, pipeline: string): void {
     if (this.#ms <= 0) return;
+    this.#seen = true;
     if (this.#kept.size >= KEPT) this.#kept.clear(); // index names come from clients: bounded
     this.#kept.set(index ?? '_all', { pipeline, until: Date.now() + this.#ms });
   }
@@ -46,6 +64,12 @@ export class SearchDefaults {
   forget(): void {
     this.#kept.clear();
   }
+}
+
+/** The vlrerank pipeline the index's `index.search.default_pipeline` was learnt to name, if it is still one. */
+export function searchDefaultOf(deps: { pipelines: PipelineRegistry; searchDefaults?: SearchDefaults }, index: string | undefined) {
+  const name = deps.searchDefaults?.get(index);
+  return name === undefined ? undefined : deps.pipelines.get(name);
 }
 
 /**

@@ -16,7 +16,7 @@
  * Never touches a socket (http/ reads the body and writes the answer).
  */
 import { onBehalfHeaders } from '../engine/targets.js';
-import { handleMsearch, handleSearch, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from './handle.js';
+import { handleMsearch, handleSearch, MARKERS, mustParse, searchDefaultOf, type SearchHandlerDeps, type SearchRequest, type SearchResult } from './handle.js';
 import { isJsonBody } from './headers.js';
 import { msearchItemsOf, parseMsearch, type MsearchItem } from './msearch.js';
 import { isObject } from '../util/is-object.js';
@@ -116,6 +116,14 @@ export function bodyValue(body: NonNullable<SearchRequest['body']>): { value: un
 }
 
 export async function handleSearchTemplate(deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> {
+  const out = await templateSearch(deps, req);
+  // the index's `index.search.default_pipeline` is vlrerank's (search-defaults.ts; held-out probe round
+  // 34a): a template search sent as it came names `_none`, or the engine refuses it as it refuses the `_search`
+  const sd = !req.params.has('search_pipeline') && (req.searchDefault !== undefined || searchDefaultOf(deps, req.index) !== undefined);
+  return sd && out.kind === 'forward' ? { ...out, none: true } : out;
+}
+
+async function templateSearch(deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> {
   if (!req.body) return { kind: 'proxy' };
   const asSent: SearchResult = { kind: 'forward', body: req.body.raw, rewritten: false };
   if (!isJsonBody(req.headers)) return asSent;

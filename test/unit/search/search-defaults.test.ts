@@ -31,4 +31,19 @@ describe('SearchDefaults', () => {
     none.learn('a', 'kb');
     expect(none.get('a')).toBeUndefined();
   });
+  it('says once anything was learnt or suspected (an _msearch answer seen refusing an item), across forget; 0 never', () => {
+    const d = new SearchDefaults(60_000);
+    expect(d.any).toBe(false);
+    d.learn('a', 'kb');
+    d.forget();
+    expect(d.any).toBe(true);
+    const s = new SearchDefaults(60_000);
+    s.suspect();
+    expect(s.any).toBe(true);
+    expect(s.get('a')).toBeUndefined();
+    const none = new SearchDefaults(0);
+    none.suspect();
+    none.learn('a', 'kb');
+    expect(none.any).toBe(false);
+  });
 });
