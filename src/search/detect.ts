@@ -27,6 +27,7 @@ import { unrerankable } from './unrerankable.js';
 import { isObject } from '../util/is-object.js';
 import { adHocTextPipeline, bad, nestedReranker, rerankerRetrieverSchema, unwrapRetriever, type KnnClause } from './retriever.js';
 import { mayHoldNeural, neuralAsk, type NeuralKnn } from './neural.js';
+import type { RerankAlias } from '../engine/search-pipelines.js';
 
 export type { KnnClause } from './retriever.js';
 
@@ -92,6 +93,11 @@ export interface SearchInput {
    * covered it and it were a default one, and every first stage names `search_pipeline=_none`.
    */
   searchDefault?: Pipeline;
+  /**
+   * What a cluster search pipeline's name stands for when its `rerank` processor names a vlrerank
+   * pipeline (engine/search-pipelines.ts; null or undefined: not one, or not known).
+   */
+  rerankAlias?: (name: string) => RerankAlias | null | undefined;
 }
 
 const mediaRef = z.string().min(1, 'must be a non-empty string');
@@ -227,10 +233,18 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
     // the engine lets the URL's name override it
     if (!isObject(body.search_pipeline)) delete body.search_pipeline;
   }
+  // a cluster search pipeline whose rerank processor names a vlrerank pipeline (held-out probe round
+  // 34b): reranked by it, the first stage asked with the name kept — the engine runs that pipeline's
+  // other processors, stored without the rerank (engine/search-pipelines.ts)
+  const alias = spName && !osPipeline ? (input.rerankAlias?.(spName) ?? undefined) : undefined;
+  if (alias) {
+    osPipeline = registry.get(alias.pipeline);
+    if (!osPipeline) bad('search_pipeline', `[${spName}] reranks with vlrerank pipeline [${alias.pipeline}] (its rerank processor's ml_opensearch.model_id), which is not loaded`);
+  }
   // the engine would apply the index's default search pipeline to the first stage in place of the
   // one named — OpenSearch runs the named pipeline instead (held-out probe round 28a: an index whose
   // default `filter_query` kept 3 of 14 hits reranked those 3, where the search named another)
-  const namedSearchPipeline = (osPipeline !== undefined && !isObject(body.search_pipeline)) || searchDefault !== undefined;
+  const namedSearchPipeline = (osPipeline !== undefined && !alias && !isObject(body.search_pipeline)) || searchDefault !== undefined;
   let osQueryText: string | undefined;
   if (osPipeline && isObject(body.ext) && isObject(body.ext.rerank)) {
     const qc = body.ext.rerank.query_context;
@@ -320,6 +334,13 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
   // Elasticsearch does), beside the pipeline's media fields.
   if (retriever && !pipeline.fields.text.includes(retriever.field)) {
     pipeline = Object.freeze({ ...pipeline, fields: { ...pipeline.fields, text: [retriever.field] } }) as Pipeline;
+  }
+  // the rerank processor's `context.document_fields`, by the same rule: fields the pipeline already
+  // reads leave it whole (its calibration and stored records are of its own fields); any other field
+  // named makes those fields the text scored, as OpenSearch's processor scores them, beside the media
+  const docFields = alias?.documentFields;
+  if (docFields && pipeline === osPipeline && !docFields.every((f) => pipeline!.fields.text.includes(f))) {
+    pipeline = Object.freeze({ ...pipeline, fields: { ...pipeline.fields, text: docFields } }) as Pipeline;
   }
 
   // --- the query ---

@@ -29,6 +29,7 @@ import { BUILDER_MARKER } from './vector-builder.js';
 import { buildQueryVectors } from './query-vectors.js';
 import { noNeuralIn } from './neural.js';
 import { readSearchDefault, undefinedPipeline, type SearchDefaults } from './search-defaults.js';
+import type { SearchPipelineAliases } from '../engine/search-pipelines.js';
 
 /**
  * Words whose absence from a body proves it asks for no reranking and builds no query vector with a
@@ -45,6 +46,8 @@ export interface SearchHandlerDeps extends SearchDeps {
   maxJsonDepth?: number;
   /** Indices whose `index.search.default_pipeline` names a vlrerank pipeline, as learnt (search-defaults.ts). */
   searchDefaults?: SearchDefaults;
+  /** Cluster search pipelines whose rerank processor names a vlrerank pipeline, as learnt (engine/search-pipelines.ts). */
+  searchPipelines?: SearchPipelineAliases;
 }
 
 const DEFAULT_MAX_DEPTH = 1000;
@@ -100,9 +103,9 @@ export type SearchResult =
  * through an alias or a wildcard no pattern covers, when some pipeline is a default one —, a named
  * search pipeline)?
  */
-export function mustParse(deps: ResolveDeps & { searchDefaults?: SearchDefaults }, index: string | undefined, params: URLSearchParams, headers: readonly string[]): boolean {
+export function mustParse(deps: ResolveDeps & { searchDefaults?: SearchDefaults; searchPipelines?: SearchPipelineAliases }, index: string | undefined, params: URLSearchParams, headers: readonly string[]): boolean {
   const sp = params.get('search_pipeline');
-  return (!!sp && deps.pipelines.get(sp) !== undefined) || mayDefaultNow(deps, index, params, headers) || searchDefaultOf(deps, index) !== undefined;
+  return (!!sp && (deps.pipelines.get(sp) !== undefined || !!deps.searchPipelines?.get(sp))) || mayDefaultNow(deps, index, params, headers) || searchDefaultOf(deps, index) !== undefined;
 }
 
 /** Is `e` the refusal of a rerank ask on an index no pattern covers whose `index.search.default_pipeline` names a pipeline? Its name, learnt. */
@@ -189,7 +192,7 @@ async function search(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sear
 
 async function searchAs(deps: SearchHandlerDeps, req: SearchRequest, sd: ReturnType<typeof searchDefaultOf>): Promise<SearchResult> {
   const sp = req.params.get('search_pipeline');
-  const named = (!!sp && deps.pipelines.get(sp) !== undefined) || sd !== undefined;
+  const named = (!!sp && (deps.pipelines.get(sp) !== undefined || !!deps.searchPipelines?.get(sp))) || sd !== undefined;
   // a URI search (`GET /kb/_search?q=…`, no body) on an index with a default pipeline is reranked as
   // the same search with a body is: it was streamed through in BM25 order (held-out probe round 5)
   if (!req.body && !named && !(req.params.has('q') && mayDefaultNow(deps, req.index, req.params, req.headers))) return { kind: 'proxy' };
@@ -222,7 +225,7 @@ async function searchAs(deps: SearchHandlerDeps, req: SearchRequest, sd: ReturnT
   const vectors = await buildQueryVectors(body, deps, { text: pre ? undefined : (text ?? ''), hasMarker: pre?.hasMarker, headers: req.headers, client: req.client, signal: req.signal?.() });
   const built = vectors.built;
   if (!pre && text !== undefined && isObject(body)) noNeuralIn(body, text);
-  const detect = () => (body !== undefined || (!pre && !text) ? detectThrough(deps, { index: req.index, params, body, ...(sd ? { searchDefault: sd } : {}) }, req.headers, req.signal?.()) : Promise.resolve({ kind: 'passthrough' as const }));
+  const detect = () => (body !== undefined || (!pre && !text) ? detectThrough(deps, { index: req.index, params, body, ...(sd ? { searchDefault: sd } : {}), ...(deps.searchPipelines ? { rerankAlias: deps.searchPipelines.get.bind(deps.searchPipelines) } : {}) }, req.headers, req.signal?.()) : Promise.resolve({ kind: 'passthrough' as const }));
   let d: ResolvedDetection = await detect();
   let out: Awaited<ReturnType<typeof runRerankSearch>> | undefined;
   for (let again = true; ; again = false) {
