@@ -5,14 +5,20 @@
  * have no neural-search plugin (400 `Invalid processor type rerank`), and one that had it would call
  * its own ml-commons, never the proxy: that processor is vlrerank's to run.
  *
- * The definition stays **in the cluster**: the engine stores the same pipeline without that processor
- * — its other processors run there as before, on the first stage — and the client's definition,
- * whole, in its `description` behind MARK (any node of vlrerank, after any restart, reads it back;
- * snapshots keep it). `GET /_search/pipeline` through vlrerank shows the client's definition again.
+ * The definition stays **in the cluster**, under a companion name (storedName: `.vlrerank-rerank.{name}`):
+ * the same pipeline without that processor — its other processors run there, on the first stage —
+ * and the client's definition, whole, in its `description` behind MARK (any vlrerank node, after
+ * any restart, reads it back; snapshots keep it). `GET /_search/pipeline` through vlrerank shows the
+ * client's definition under the client's name. Not under the name itself: the engine would then run
+ * the pipeline without its rerank wherever vlrerank does not serve the search (the index's
+ * `index.search.default_pipeline`, an `_msearch` item, a client going to the engine directly) — a
+ * 200 silently not reranked. The engine instead refuses those with its 400 `Pipeline {name} is not
+ * defined`, as it does a vlrerank pipeline's own name, and vlrerank learns an index's default from
+ * that refusal (search/search-defaults.ts, round 33a).
  * What a name stands for is learnt lazily: at that PUT, at a GET, or at the first search naming an
- * unknown `search_pipeline` (one `GET _search/pipeline/{name}`, kept `pipelines.aliasCacheMs`, an
- * unknown name or one of the engine's own kept as such too). Never a read on a search naming no
- * pipeline: plain passthrough is not slowed.
+ * unknown `search_pipeline` or refused for one (one `GET _search/pipeline/.vlrerank-rerank.{name}`,
+ * kept `pipelines.aliasCacheMs`, a name of no such pipeline kept as such too). Never a read on a
+ * search naming no pipeline that the engine answers: plain passthrough is not slowed.
  *
  * Response processors placed after the rerank cannot run after vlrerank's rerank (the engine answers
  * the first stage before vlrerank reranks): the PUT is refused with a 400 saying so. `by_field` (no
@@ -25,6 +31,12 @@ import { clientReadHeaders } from './targets.js';
 
 /** The engine-stored description's prefix; the client's definition follows as JSON. */
 export const MARK = 'vlrerank rerank processor, client definition: ';
+
+/** The prefix of the name the engine stores a client's pipeline under (a leading dot: no client wildcard like `my*` matches it). */
+export const STORED_PREFIX = '.vlrerank-rerank.';
+
+/** The name the engine keeps the pipeline `name` under. */
+export const storedName = (name: string): string => STORED_PREFIX + name;
 
 /** What a cluster search pipeline's rerank processor names: the vlrerank pipeline, the fields scored. */
 export interface RerankAlias {
@@ -112,10 +124,17 @@ function aliasOf(def: Record<string, unknown>): RerankAlias | undefined {
 export function restoreDefinitions(answer: unknown, seen?: (name: string, alias: RerankAlias | null) => void): Record<string, unknown> | undefined {
   if (!isObject(answer)) return undefined;
   let out: Record<string, unknown> | undefined;
-  for (const [name, stored] of Object.entries(answer)) {
-    const def = clientDefinition(stored);
-    seen?.(name, (def && aliasOf(def)) ?? null);
-    if (def) (out ??= { ...answer })[name] = def;
+  for (const [key, stored] of Object.entries(answer)) {
+    const def = key.startsWith(STORED_PREFIX) ? clientDefinition(stored) : undefined;
+    if (!def) {
+      // a pipeline of the engine's own under that name (the stored one, if any, is listed apart)
+      if (!key.startsWith(STORED_PREFIX) && !Object.hasOwn(answer, storedName(key))) seen?.(key, null);
+      continue;
+    }
+    const name = key.slice(STORED_PREFIX.length);
+    seen?.(name, aliasOf(def) ?? null);
+    out ??= Object.fromEntries(Object.entries(answer).filter(([k]) => !k.startsWith(STORED_PREFIX) || !clientDefinition(answer[k])));
+    out[name] = def;
   }
   return out;
 }
@@ -158,7 +177,7 @@ export class SearchPipelineAliases {
     const kept = this.get(name);
     if (kept !== undefined) return kept;
     try {
-      const up = await pool.request({ method: 'GET', path: `/_search/pipeline/${encodeURIComponent(name)}`, headers: clientReadHeaders(headers), signal, idempotent: true });
+      const up = await pool.request({ method: 'GET', path: `/_search/pipeline/${encodeURIComponent(storedName(name))}`, headers: clientReadHeaders(headers), signal, idempotent: true });
       const text = await up.body.text();
       if (up.statusCode === 404) {
         this.learn(name, null);

@@ -1,15 +1,17 @@
 /**
  * `/_search/pipeline/{name}` (OpenSearch's cluster search pipelines) when a definition's `rerank`
  * processor names a vlrerank pipeline as its `ml_opensearch.model_id` (engine/search-pipelines.ts,
- * held-out probe round 34b): `PUT` stores the definition without that processor, the client's kept
- * in its description, and answers as the engine does; `GET` shows the client's definition again.
- * Any other definition, and every other method, goes to the engine untouched; a write or delete
- * through vlrerank forgets what names were learnt to stand for.
+ * held-out probe round 34b): `PUT` stores the definition without that processor under its companion
+ * name, the client's kept in its description, and answers as the engine does (a pipeline of the
+ * engine's under the name itself is removed: the name is now vlrerank's); `GET` shows the client's
+ * definition under its name; `DELETE` removes both. Any other definition goes to the engine as sent
+ * (a companion of that name removed after it). A write or delete through vlrerank forgets what names
+ * were learnt to stand for.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { clientReadHeaders } from '../engine/targets.js';
-import { restoreDefinitions, splitDefinition, MARK, type SearchPipelineAliases } from '../engine/search-pipelines.js';
+import { restoreDefinitions, splitDefinition, storedName, MARK, type SearchPipelineAliases } from '../engine/search-pipelines.js';
 import type { PipelineRegistry } from '../pipelines/index.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import type { JsonWorker } from '../util/json-worker.js';
@@ -17,7 +19,10 @@ import { endInTurns } from './answer-json.js';
 import { readSearchBody } from './body.js';
 import { encodeEsAnswer } from './es-answer.js';
 import { esProduct, sendError, type ErrorDeps, type UpstreamProduct } from './errors.js';
-import { forwardBuffered } from './proxy-route.js';
+import { forwardRequestHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
+
+/** Headers that describe the client's body bytes, which the stored definition does not have. */
+const BODY_BYTES = new Set(['content-length', 'content-encoding', 'content-type']);
 import { hasBody, originalUrl, queryParams } from './request.js';
 
 export interface SearchPipelineRouteDeps extends ErrorDeps {
@@ -33,6 +38,24 @@ export interface SearchPipelineRouteDeps extends ErrorDeps {
 
 export function searchPipelineRouter(deps: SearchPipelineRouteDeps): Router {
   const r = Router({ caseSensitive: true });
+  // a side request of a PUT or DELETE (its answer is not the client's); true when the engine did it
+  const also = async (req: IncomingMessage, method: 'DELETE', name: string): Promise<boolean> => {
+    const up = await deps.pool.request({ method, path: `/_search/pipeline/${encodeURIComponent(name)}`, headers: clientReadHeaders(req.rawHeaders), idempotent: true });
+    await up.body.dump();
+    return up.statusCode < 300;
+  };
+  const query = (req: IncomingMessage) => {
+    const url = originalUrl(req);
+    const q = url.indexOf('?');
+    return q < 0 ? '' : url.slice(q);
+  };
+  // the engine's answer, as it gave it (the status, its type and coding; our product headers)
+  const answerAs = async (res: ServerResponse, up: { statusCode: number; headers: Record<string, string | string[] | undefined> }, bytes: Buffer) => {
+    for (const [k, v] of Object.entries(esProduct(deps.upstreamProduct) ?? {})) res.setHeader(k, v);
+    res.statusCode = up.statusCode;
+    for (const h of ['content-type', 'content-encoding', 'warning']) if (up.headers[h] !== undefined) res.setHeader(h, up.headers[h]!);
+    await endInTurns(res, bytes);
+  };
   const fail = (req: IncomingMessage, res: ServerResponse, e: unknown) => {
     if (!res.headersSent) sendError(res, e, deps, esProduct(deps.upstreamProduct));
     else res.destroy();
@@ -53,21 +76,51 @@ export function searchPipelineRouter(deps: SearchPipelineRouteDeps): Router {
       }
       const pipelines = deps.pipelines();
       const split = splitDefinition(def, (n) => pipelines.get(n) !== undefined);
-      if (!split) return await forwardBuffered(deps.pool, req, res, body.raw);
-      await forwardBuffered(deps.pool, req, res, Buffer.from(JSON.stringify(split.stored)), true);
-      if (res.statusCode < 300) deps.aliases.learn(req.params.name as string, split.alias);
+      const name = req.params.name as string;
+      // the side removal is made before the client is answered: its next request sees the cluster as it will stay
+      const headers = withoutHeaders(forwardRequestHeaders(req.rawHeaders), BODY_BYTES);
+      if (!split) {
+        const up = await deps.pool.request({ method: 'PUT', path: originalUrl(req), headers: forwardRequestHeaders(req.rawHeaders), body: body.raw, idempotent: false });
+        const bytes = Buffer.from(await up.body.arrayBuffer());
+        // the name is the engine's again: vlrerank's companion of it, if any, goes
+        if (up.statusCode < 300 && !name.startsWith('.')) await also(req, 'DELETE', storedName(name)).catch(() => false);
+        return await answerAs(res, up, bytes);
+      }
+      const path = `/_search/pipeline/${encodeURIComponent(storedName(name))}${query(req)}`;
+      const up = await deps.pool.request({ method: 'PUT', path, headers: [...headers, 'content-type', 'application/json'], body: Buffer.from(JSON.stringify(split.stored)), idempotent: false });
+      const bytes = Buffer.from(await up.body.arrayBuffer());
+      if (up.statusCode < 300) {
+        deps.aliases.learn(name, split.alias);
+        // an engine pipeline of that name would be run, without the rerank, wherever vlrerank does not serve the search
+        await also(req, 'DELETE', name).catch(() => false);
+      }
+      await answerAs(res, up, bytes);
     } catch (e) {
       fail(req, res, e);
     }
   });
-  r.delete('/_search/pipeline/:name', (_req: Request, _res: Response, next: NextFunction) => {
+  r.delete('/_search/pipeline/:name', async (req: Request, res: Response, next: NextFunction) => {
     deps.aliases.forget();
-    next();
+    const name = req.params.name as string;
+    try {
+      if (name.includes(',') || name.includes('*') || name.startsWith('.') || !(await also(req, 'DELETE', storedName(name)))) return next();
+      // it was vlrerank's: an engine pipeline of the name too, if any; the client's answer is the engine's acknowledgement
+      await also(req, 'DELETE', name);
+      for (const [k, v] of Object.entries(esProduct(deps.upstreamProduct) ?? {})) res.setHeader(k, v);
+      res.statusCode = 200;
+      res.setHeader('content-type', 'application/json; charset=UTF-8');
+      await endInTurns(res, Buffer.from('{"acknowledged":true}'));
+    } catch (e) {
+      fail(req, res, e);
+    }
   });
   const get = async (req: Request, res: Response, next: NextFunction) => {
     if (req.method === 'HEAD') return next(); // the engine's
     try {
-      const up = await deps.pool.request({ method: 'GET', path: originalUrl(req), headers: clientReadHeaders(req.rawHeaders), idempotent: true });
+      // each name asked, with its companion (`GET _search/pipeline` lists every pipeline, companions too)
+      const names = req.params.name as string | undefined;
+      const path = names === undefined ? originalUrl(req) : `/_search/pipeline/${[names, ...names.split(',').filter((n) => n && !n.startsWith('.')).map(storedName)].map((n) => encodeURIComponent(n).replace(/%2C/g, ',')).join(',')}${query(req)}`;
+      const up = await deps.pool.request({ method: 'GET', path, headers: clientReadHeaders(req.rawHeaders), idempotent: true });
       const bytes = Buffer.from(await up.body.arrayBuffer());
       let value: Record<string, unknown> | undefined;
       if (up.statusCode === 200 && bytes.includes(MARK)) {
@@ -77,13 +130,8 @@ export function searchPipelineRouter(deps: SearchPipelineRouteDeps): Router {
           value = undefined;
         }
       }
+      if (!value) return await answerAs(res, up, bytes);
       for (const [k, v] of Object.entries(esProduct(deps.upstreamProduct) ?? {})) res.setHeader(k, v);
-      if (!value) {
-        res.statusCode = up.statusCode;
-        const type = up.headers['content-type'];
-        if (type !== undefined) res.setHeader('content-type', type);
-        return await endInTurns(res, bytes);
-      }
       const out = await encodeEsAnswer(value, queryParams(req), req.headers.accept, { worker: deps.jsonWorker, filter: true });
       res.statusCode = 200;
       res.setHeader('content-type', out.contentType);

@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { pinPipelines } from './pinned.js';
+import { undefinedPipeline } from '../search/search-defaults.js';
 import { forwardsAsReceived, handleMsearch, handleSearch, learnSearchDefault, MARKERS, mustParse, type SearchHandlerDeps, type SearchRequest, type SearchResult } from '../search/handle.js';
 import { handleRankEval } from '../search/rank-eval.js';
 import { handleMsearchTemplate, handleSearchTemplate } from '../search/template.js';
@@ -39,9 +40,12 @@ export interface SearchRouteDeps extends ErrorDeps {
   upstreamProduct?: UpstreamProduct;
 }
 
-/** The request target with `search_pipeline=_none` (the index's default search pipeline is vlrerank's). */
-function withNone(url: string): string {
-  return `${url}${url.includes('?') ? '&' : '?'}search_pipeline=_none`;
+/**
+ * The request target with `search_pipeline=_none` (the index's default search pipeline is vlrerank's),
+ * or the companion a cluster pipeline reranking with one is stored under (its other processors: engine/search-pipelines.ts).
+ */
+function withNone(url: string, name: true | string = true): string {
+  return `${url}${url.includes('?') ? '&' : '?'}search_pipeline=${name === true ? '_none' : encodeURIComponent(name)}`;
 }
 
 /** `whole`: the answer before the client's `filter_path` (the rerank's note is read from it). */
@@ -131,7 +135,16 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         // (Elasticsearch, once known, has no search pipelines: its forwards are not watched)
         const learnable = plain === 'search' && !inQuery && search.searchDefaults !== undefined && deps.upstreamProduct?.()?.['x-elastic-product'] === undefined;
         let learnt: string | undefined;
-        const learn = (b: Buffer) => (learnt = learnSearchDefault(search, { index, params }, 400, b));
+        // a name the engine says is not defined may be a cluster pipeline reranking with a vlrerank one, stored
+        // under its companion: asked once (engine/search-pipelines.ts, held-out probe round 34b)
+        const known = async (status: number, b: unknown) => {
+          const name = search.searchPipelines && search.pool ? undefinedPipeline(status, b, (n) => search.pipelines.get(n) === undefined) : undefined;
+          if (name !== undefined && search.searchPipelines!.get(name) === undefined) await search.searchPipelines!.lookup(search.pool!, req.rawHeaders, name, clientSignal(res));
+        };
+        const learn = async (b: Buffer) => {
+          await known(400, b);
+          return (learnt = learnSearchDefault(search, { index, params }, 400, b));
+        };
         if (plain && body && !inQuery && forwardsAsReceived(search, { index, params, headers: req.rawHeaders, body, mustParse: asked }, plain)) {
           if (!learnable) return await forwardBuffered(deps.pool, req, res, body.raw);
           if (!(await forwardClaiming(deps.pool, req, res, body.raw, false, learn))) return;
@@ -145,11 +158,11 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
             const sent = out.kind === 'forward' ? out : { body: Buffer.alloc(0), rewritten: false };
             if (!(await forwardClaiming(deps.pool, req, res, sent.body, sent.rewritten, learn))) return;
             out = await ask();
-          } else if (out.kind === 'answer' && (learnt = learnSearchDefault(search, { index, params }, out.status, out.body)) !== undefined) out = await ask();
+          } else if (out.kind === 'answer' && (await known(out.status, out.body), (learnt = learnSearchDefault(search, { index, params }, out.status, out.body)) !== undefined)) out = await ask();
         }
         // a body from the query string is the engine's to read as sent unless vlrerank answers it
         if (out.kind === 'proxy' || (inQuery && out.kind === 'forward')) return next();
-        if (out.kind === 'forward') return await forwardBuffered(deps.pool, req, res, out.body, out.rewritten, out.none ? withNone(originalUrl(req)) : undefined);
+        if (out.kind === 'forward') return await forwardBuffered(deps.pool, req, res, out.body, out.rewritten, out.none ? withNone(originalUrl(req), out.none) : undefined);
         // an `_msearch` whose every item vlrerank answered itself (each refused) had no engine headers to
         // copy: its 200 lacked x-elastic-product, and the ES client threw ProductNotSupportedError
         // (held-out probe round 8a)

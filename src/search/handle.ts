@@ -29,7 +29,8 @@ import { BUILDER_MARKER } from './vector-builder.js';
 import { buildQueryVectors } from './query-vectors.js';
 import { noNeuralIn } from './neural.js';
 import { readSearchDefault, undefinedPipeline, type SearchDefaults } from './search-defaults.js';
-import type { SearchPipelineAliases } from '../engine/search-pipelines.js';
+import { storedName, type SearchPipelineAliases } from '../engine/search-pipelines.js';
+import { withDocumentFields } from './detect.js';
 
 /**
  * Words whose absence from a body proves it asks for no reranking and builds no query vector with a
@@ -83,7 +84,7 @@ export type SearchResult =
    * Send these bytes upstream in place of the client's body and stream the answer back. `none`: with
    * `search_pipeline=_none` added — the index's default search pipeline is vlrerank's (search-defaults.ts).
    */
-  | { kind: 'forward'; body: Buffer; rewritten: boolean; none?: true }
+  | { kind: 'forward'; body: Buffer; rewritten: boolean; none?: true | string }
   /** Answer with this. */
   | {
       kind: 'answer';
@@ -118,11 +119,23 @@ async function uncoveredDefault(deps: SearchHandlerDeps, req: SearchRequest, e: 
   return name;
 }
 
-/** The vlrerank pipeline the index's `index.search.default_pipeline` was learnt to name (search-defaults.ts), if it is still one. */
-function searchDefaultOf(deps: { pipelines: PipelineRegistry; searchDefaults?: SearchDefaults }, index: string | undefined) {
+/**
+ * The vlrerank pipeline the index's `index.search.default_pipeline` was learnt to name (search-defaults.ts), if it is still one
+ * — or that a cluster search pipeline of that name reranks with (engine/search-pipelines.ts, round 34b).
+ */
+function searchDefaultOf(deps: { pipelines: PipelineRegistry; searchDefaults?: SearchDefaults; searchPipelines?: SearchPipelineAliases }, index: string | undefined) {
   const name = deps.searchDefaults?.get(index);
-  return name === undefined ? undefined : deps.pipelines.get(name);
+  if (name === undefined) return undefined;
+  const own = deps.pipelines.get(name);
+  if (own) return own;
+  const alias = deps.searchPipelines?.get(name);
+  const p = alias ? deps.pipelines.get(alias.pipeline) : undefined;
+  return p ? (Object.freeze({ ...withDocumentFields(p, alias!.documentFields), [STORED]: storedName(name) }) as typeof p) : undefined;
 }
+
+/** The engine pipeline a default pipeline's first stage and forwards name in place of `_none` (searchDefaultOf). */
+const STORED = Symbol('stored search pipeline');
+const storedOf = (p: object | undefined): string | undefined => (p as { [STORED]?: string } | undefined)?.[STORED];
 
 /**
  * Was this search refused by the engine for the index's default search pipeline naming a vlrerank
@@ -132,7 +145,7 @@ function searchDefaultOf(deps: { pipelines: PipelineRegistry; searchDefaults?: S
  */
 export function learnSearchDefault(deps: SearchHandlerDeps, req: Pick<SearchRequest, 'index' | 'params'>, status: number, body: unknown): string | undefined {
   if (!deps.searchDefaults || status !== 400 || req.params.has('search_pipeline') || searchDefaultOf(deps, req.index)) return undefined;
-  const name = undefinedPipeline(status, body, (n) => deps.pipelines.get(n) !== undefined);
+  const name = undefinedPipeline(status, body, (n) => deps.pipelines.get(n) !== undefined || !!deps.searchPipelines?.get(n));
   if (name !== undefined) deps.searchDefaults.learn(req.index, name);
   return name;
 }
@@ -175,7 +188,7 @@ export function forwardsAsReceived(deps: SearchHandlerDeps, req: SearchRequest, 
 }
 
 async function search(deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> {
-  const sd = req.searchDefault !== undefined ? deps.pipelines.get(req.searchDefault) : searchDefaultOf(deps, req.index);
+  const sd = searchDefaultOf(deps, req.index) ?? (req.searchDefault !== undefined ? deps.pipelines.get(req.searchDefault) : undefined);
   let out: SearchResult;
   try {
     out = await searchAs(deps, req, sd);
@@ -187,7 +200,7 @@ async function search(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sear
     return search(deps, { ...req, searchDefault: name });
   }
   // the index's default search pipeline is vlrerank's: what goes to the engine as sent names `_none`, or the engine refuses it
-  return sd && out.kind === 'forward' ? { ...out, none: true } : out;
+  return sd && out.kind === 'forward' ? { ...out, none: storedOf(sd) ?? true } : out;
 }
 
 async function searchAs(deps: SearchHandlerDeps, req: SearchRequest, sd: ReturnType<typeof searchDefaultOf>): Promise<SearchResult> {
@@ -225,7 +238,10 @@ async function searchAs(deps: SearchHandlerDeps, req: SearchRequest, sd: ReturnT
   const vectors = await buildQueryVectors(body, deps, { text: pre ? undefined : (text ?? ''), hasMarker: pre?.hasMarker, headers: req.headers, client: req.client, signal: req.signal?.() });
   const built = vectors.built;
   if (!pre && text !== undefined && isObject(body)) noNeuralIn(body, text);
-  const detect = () => (body !== undefined || (!pre && !text) ? detectThrough(deps, { index: req.index, params, body, ...(sd ? { searchDefault: sd } : {}), ...(deps.searchPipelines ? { rerankAlias: deps.searchPipelines.get.bind(deps.searchPipelines) } : {}) }, req.headers, req.signal?.()) : Promise.resolve({ kind: 'passthrough' as const }));
+  // a body's `search_pipeline` naming a cluster pipeline not yet known (the URL's was looked up by http/): is its rerank processor vlrerank's?
+  const bodySp = isObject(body) && !params.has('search_pipeline') && typeof body.search_pipeline === 'string' ? body.search_pipeline : undefined;
+  if (bodySp && bodySp !== '_none' && deps.searchPipelines && deps.pool && !deps.pipelines.get(bodySp) && deps.searchPipelines.get(bodySp) === undefined) await deps.searchPipelines.lookup(deps.pool, req.headers, bodySp, req.signal?.());
+  const detect = () => (body !== undefined || (!pre && !text) ? detectThrough(deps, { index: req.index, params, body, ...(sd ? { searchDefault: sd } : {}), ...(storedOf(sd) ? { searchDefaultStored: storedOf(sd) } : {}), ...(deps.searchPipelines ? { rerankAlias: deps.searchPipelines.get.bind(deps.searchPipelines) } : {}) }, req.headers, req.signal?.()) : Promise.resolve({ kind: 'passthrough' as const }));
   let d: ResolvedDetection = await detect();
   let out: Awaited<ReturnType<typeof runRerankSearch>> | undefined;
   for (let again = true; ; again = false) {

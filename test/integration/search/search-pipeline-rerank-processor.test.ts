@@ -6,8 +6,9 @@
  * (400 `Invalid processor type rerank`), so the tutorial stopped at its second step. Now the
  * definition is kept in the cluster (stored without the processor, the client's in its description),
  * `GET` shows the client's definition, searches are reranked by the pipeline on the processor's
- * `document_fields`, the pipeline's other processors run on the engine, and a vlrerank that never saw
- * the PUT (another node, a restart) learns the name at the first search. Real OpenSearch 2.19 and
+ * `document_fields` — named or as the index's `index.search.default_pipeline` —, the pipeline's other
+ * processors run on the engine, and a vlrerank that never saw the PUT (another node, a restart) learns
+ * the name at the first search. Real OpenSearch 2.19 and
  * 3.6, their official client, SciFact abstracts, the real text model.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,14 +55,14 @@ for (const engine of ['opensearch', 'opensearch3'] as const) {
       vl = new OsClient({ node: p.url, requestTimeout: 300_000 });
       direct = new OsClient({ node: p.engineUrl });
       await p.engine.json('DELETE', `/${INDEX}`);
-      for (const sp of ALL) await p.engine.json('DELETE', `/_search/pipeline/${sp}`);
+      for (const sp of ALL) for (const n of [sp, `.vlrerank-rerank.${sp}`]) await p.engine.json('DELETE', `/_search/pipeline/${n}`);
       await vl.indices.create({ index: INDEX, body: { mappings: SCIFACT_MAPPINGS } as never });
       const ops = docs.flatMap((d) => [{ index: { _index: INDEX, _id: d.id } }, { title: d.title, text: d.text, n: d.n, bucket: d.bucket }]);
       expect(((await vl.bulk({ body: ops, refresh: true } as never)).body as any).errors).toBe(false);
     }, 600_000);
     afterAll(async () => {
       await p?.engine.json('DELETE', `/${INDEX}`);
-      for (const sp of ALL) await p?.engine.json('DELETE', `/_search/pipeline/${sp}`);
+      for (const sp of ALL) for (const n of [sp, `.vlrerank-rerank.${sp}`]) await p?.engine.json('DELETE', `/_search/pipeline/${n}`);
       await p?.close();
     });
 
@@ -72,15 +73,55 @@ for (const engine of ['opensearch', 'opensearch3'] as const) {
     });
 
     it('PUT through vlrerank is acknowledged, kept in the cluster, and GET shows the definition as sent', async () => {
+      // an engine pipeline of the name before: replaced, as a PUT replaces it
+      await direct.searchPipeline.put({ id: SP, body: { description: 'before' } } as never);
       const put = await vl.searchPipeline.put({ id: SP, body: tutorial(['text']) } as never);
       expect(put.statusCode).toBe(200);
       expect(put.body).toEqual({ acknowledged: true });
       const got = (await vl.searchPipeline.get({ id: SP } as never)).body as any;
       expect(got).toEqual({ [SP]: tutorial(['text']) });
-      // on the engine: the same pipeline without the rerank processor, the definition in its description
-      const stored = (await direct.searchPipeline.get({ id: SP } as never)).body as any;
-      expect(stored[SP].response_processors).toEqual([]);
-      expect(stored[SP].description).toContain(JSON.stringify(tutorial(['text'])));
+      // on the engine: the same pipeline without the rerank processor under its companion name, the
+      // definition in its description; none under the name itself (the engine would run it unreranked)
+      const stored = (await direct.searchPipeline.get({ id: `.vlrerank-rerank.${SP}` } as never)).body as any;
+      expect(stored[`.vlrerank-rerank.${SP}`].response_processors).toEqual([]);
+      expect(stored[`.vlrerank-rerank.${SP}`].description).toContain(JSON.stringify(tutorial(['text'])));
+      expect(meta(await direct.searchPipeline.get({ id: SP } as never).catch((e) => e)).statusCode).toBe(404);
+      // the whole listing through vlrerank names it as the client did
+      const all = (await vl.searchPipeline.get({} as never)).body as any;
+      expect(all[SP]).toEqual(tutorial(['text']));
+      expect(Object.keys(all).some((k) => k.startsWith('.vlrerank-rerank.'))).toBe(false);
+      // a search sent to the engine directly naming it is the engine's 400, never a 200 silently not reranked
+      const d = meta(await direct.search({ index: INDEX, search_pipeline: SP, body: { query: { match: { text: 'brain' } } } } as never).catch((e) => e));
+      expect(d.statusCode).toBe(400);
+      expect(JSON.stringify(d.body)).toContain(`Pipeline ${SP} is not defined`);
+    });
+
+    it("an index whose index.search.default_pipeline names it is reranked by it (learnt from the engine's refusal)", async () => {
+      const index = `${INDEX}-default`;
+      await p.engine.json('DELETE', `/${index}`);
+      try {
+        await vl.indices.create({ index, body: { settings: { 'index.search.default_pipeline': SP }, mappings: SCIFACT_MAPPINGS } as never });
+        const ops = docs.flatMap((d) => [{ index: { _index: index, _id: d.id } }, { title: d.title, text: d.text, n: d.n, bucket: d.bucket }]);
+        expect(((await vl.bulk({ body: ops, refresh: true } as never)).body as any).errors).toBe(false);
+        const body = { size: 8, query: { match: { text: QUERY } } };
+        const named = (await vl.search({ index: INDEX, search_pipeline: SP, body } as never)).body as any;
+        for (let i = 0; i < 2; i++) {
+          const got = (await vl.search({ index, body } as never)).body as any;
+          expect(got.vlrerank?.pipeline).toBe(NAME);
+          expect(hits(got)).toEqual(hits(named));
+        }
+        const rerank = { size: 8, query: { match: { text: 'brain' } }, ext: { rerank: { query_context: { query_text: QUERY } } } };
+        const got = (await vl.search({ index, body: rerank } as never)).body as any;
+        const namedRerank = (await vl.search({ index: INDEX, search_pipeline: SP, body: rerank } as never)).body as any;
+        expect(got.vlrerank?.pipeline).toBe(NAME);
+        expect(hits(got)).toEqual(hits(namedRerank));
+        // nothing to rerank: the engine's answer, through the stored pipeline
+        const all = (await vl.search({ index, body: { size: 3, query: { match_all: {} }, sort: [{ n: 'asc' }] } } as never)).body as any;
+        expect(all.vlrerank).toBeUndefined();
+        expect(all.hits.hits.map((h: any) => h._id)).toEqual(docs.slice(0, 3).map((d) => d.id));
+      } finally {
+        await p.engine.json('DELETE', `/${index}`);
+      }
     });
 
     it('a search naming it is reranked by the vlrerank pipeline, as naming the pipeline itself', async () => {
@@ -133,6 +174,10 @@ for (const engine of ['opensearch', 'opensearch3'] as const) {
       expect(got.hits.hits.length).toBe(3); // truncated to 3 by the engine, of the filtered hits
       expect(got.hits.hits.every((h: any) => inB3.has(h._id))).toBe(true);
       expect((await vl.searchPipeline.get({ id: SP_FILTER } as never)).body).toEqual({ [SP_FILTER]: tutorial(['text'], extra) });
+      // DELETE through vlrerank removes it (as the engine acknowledges its own)
+      expect((await vl.searchPipeline.delete({ id: SP_FILTER } as never)).body).toEqual({ acknowledged: true });
+      expect(meta(await direct.searchPipeline.get({ id: `.vlrerank-rerank.${SP_FILTER}` } as never).catch((e) => e)).statusCode).toBe(404);
+      expect(meta(await vl.searchPipeline.get({ id: SP_FILTER } as never).catch((e) => e)).statusCode).toBe(404);
     });
 
     it('a response processor after the rerank is refused with a 400 naming it; by_field stays the engine\'s', async () => {
@@ -155,8 +200,12 @@ for (const engine of ['opensearch', 'opensearch3'] as const) {
       try {
         const client = new OsClient({ node: other.url, requestTimeout: 300_000 });
         const body = { size: 8, query: { match: { text: 'brain' } }, ext: { rerank: { query_context: { query_text: QUERY } } } };
+        // named in the body (OpenSearch reads a name there too), then in the URL
+        const inBody = (await client.search({ index: INDEX, body: { ...body, search_pipeline: SP } } as never)).body as any;
         const got = (await client.search({ index: INDEX, search_pipeline: SP, body } as never)).body as any;
         const own = (await vl.search({ index: INDEX, search_pipeline: NAME, body } as never)).body as any;
+        expect(inBody.vlrerank?.pipeline).toBe(NAME);
+        expect(hits(inBody)).toEqual(hits(own));
         expect(got.vlrerank?.pipeline).toBe(NAME);
         expect(hits(got)).toEqual(hits(own));
         expect((await client.searchPipeline.get({ id: SP } as never)).body).toEqual({ [SP]: tutorial(['text']) });
