@@ -38,6 +38,8 @@ export interface SearchPipelineRouteDeps extends ErrorDeps {
 
 export function searchPipelineRouter(deps: SearchPipelineRouteDeps): Router {
   const r = Router({ caseSensitive: true });
+  // Elasticsearch, once known, has no search pipelines: its answer to these paths, as sent
+  r.use((_req, _res, next) => next(deps.upstreamProduct?.()?.['x-elastic-product'] !== undefined ? 'router' : undefined));
   // a side request of a PUT or DELETE (its answer is not the client's); true when the engine did it
   const also = async (req: IncomingMessage, method: 'DELETE', name: string): Promise<boolean> => {
     const up = await deps.pool.request({ method, path: `/_search/pipeline/${encodeURIComponent(name)}`, headers: clientReadHeaders(req.rawHeaders), idempotent: true });
