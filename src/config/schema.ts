@@ -27,7 +27,9 @@ export const pipelinesSchema = z.strictObject({
    * once). 0: asked at every search or write that depends on it. Also how long an index's
    * `default_pipeline` and `final_pipeline` (the engine ingest pipelines its writes run unnamed,
    * simulated before vectors are computed) are kept; a settings, template, alias or index write
-   * through vlrerank has them read again at the next write.
+   * through vlrerank has them read again at the next write. And how long what an OpenSearch cluster
+   * search pipeline's name stands for (a rerank processor naming a vlrerank pipeline, or none) is kept;
+   * a search pipeline write through vlrerank has it read again.
    */
   aliasCacheMs: z.number().int().min(0).max(3_600_000).default(10_000),
   /**

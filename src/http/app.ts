@@ -25,6 +25,7 @@ import { ingestRouter } from './ingest-routes.js';
 import type { NodeHandler } from './proxy-route.js';
 import { compatRerankRouter, rerankRouter, type RerankRouteDeps } from './rerank-routes.js';
 import { searchRouter, type SearchRouteHandler } from './search-routes.js';
+import { searchPipelineRouter } from './search-pipeline-routes.js';
 import { uiRouter, type UiRouteDeps } from './ui-routes.js';
 
 /** What the HTTP surface needs from the composition root (src/server/), each room's share apart. */
@@ -104,6 +105,12 @@ export function buildApp(deps: HttpDeps, fast: { proxy: NodeHandler; search: { s
   app.use((req, res, next) => (req.method === 'OPTIONS' ? next() : inference(req, res, next)));
   // express's GET routes answer HEAD too: a `HEAD /{index}/_search?q=…` ran a whole reranked search
   // and answered 200 where the engines answer 405 (held-out probe round 7); HEAD is the engine's
+  // OpenSearch's cluster search pipeline whose rerank processor names a vlrerank pipeline (search-pipeline-routes.ts)
+  const aliases = deps.search.searchPipelines;
+  if (aliases) {
+    const sp = { ...deps.errors, pool: deps.pool, aliases, pipelines: () => deps.search.pipelines, maxJsonBodyBytes: deps.maxJsonBodyBytes, maxJsonDepth: deps.maxJsonDepth, jsonWorker: deps.jsonWorker, upstreamProduct: deps.upstreamProduct };
+    app.use(searchPipelineRouter(sp));
+  }
   const search = searchRouter(fast.search);
   app.use((req, res, next) => (req.method === 'HEAD' ? next() : search(req, res, next)));
   app.use(ingestRouter({ ...deps.errors, upstreamProduct: deps.upstreamProduct, ingest: deps.ingest, maxJsonBodyBytes: deps.maxJsonBodyBytes, jsonWorker: deps.jsonWorker }));

@@ -77,7 +77,7 @@ async function forwardReadAhead(pool: UpstreamPool, req: IncomingMessage, res: S
  * the engine refused for a default search pipeline that is vlrerank's: search/search-defaults.ts).
  * Any other status streams as forwardBuffered's; a 400 not claimed is written as the engine sent it.
  */
-export async function forwardClaiming<T>(pool: UpstreamPool, req: IncomingMessage, res: ServerResponse, body: Buffer, rewritten: boolean, claim: (body: Buffer) => T | undefined): Promise<T | undefined> {
+export async function forwardClaiming<T>(pool: UpstreamPool, req: IncomingMessage, res: ServerResponse, body: Buffer, rewritten: boolean, claim: (body: Buffer) => T | undefined | Promise<T | undefined>): Promise<T | undefined> {
   const headers = forwardRequestHeaders(req.rawHeaders);
   const path = originalUrl(req);
   const sink = new Held400(res);
@@ -89,7 +89,7 @@ export async function forwardClaiming<T>(pool: UpstreamPool, req: IncomingMessag
   let got: T | undefined;
   try {
     const coding = rawHeader(held.headers, 'content-encoding')?.trim().toLowerCase();
-    got = claim(coding === 'gzip' ? gunzipSync(bytes) : coding === 'deflate' ? inflateSync(bytes) : bytes);
+    got = await claim(coding === 'gzip' ? gunzipSync(bytes) : coding === 'deflate' ? inflateSync(bytes) : bytes);
   } catch {
     got = undefined; // not what it says it is: the engine's answer as sent
   }

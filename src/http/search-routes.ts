@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { pinPipelines } from './pinned.js';
+import { undefinedPipeline } from '../search/search-defaults.js';
 import { forwardsAsReceived, handleMsearch, handleSearch, learnSearchDefault, MARKERS, mustParse, searchDefaultOf, type SearchHandlerDeps, type SearchRequest, type SearchResult } from '../search/handle.js';
 import { handleRankEval } from '../search/rank-eval.js';
 import { countWithoutPipeline } from '../search/count-default.js';
@@ -43,9 +44,12 @@ export interface SearchRouteDeps extends ErrorDeps {
 /** What an `_msearch` item refused for its index's default search pipeline says (`Pipeline <name> is not defined`). */
 const REFUSED_ITEM = Buffer.from(' is not defined"');
 
-/** The request target with `search_pipeline=_none` (the index's default search pipeline is vlrerank's). */
-function withNone(url: string): string {
-  return `${url}${url.includes('?') ? '&' : '?'}search_pipeline=_none`;
+/**
+ * The request target with `search_pipeline=_none` (the index's default search pipeline is vlrerank's),
+ * or the companion a cluster pipeline reranking with one is stored under (its other processors: engine/search-pipelines.ts).
+ */
+function withNone(url: string, name: true | string = true): string {
+  return `${url}${url.includes('?') ? '&' : '?'}search_pipeline=${name === true ? '_none' : encodeURIComponent(name)}`;
 }
 
 /** `whole`: the answer before the client's `filter_path` (the rerank's note is read from it). */
@@ -113,6 +117,12 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         const search = pinned();
         // a repeated name's last value, as the engine reads it (request.ts)
         const params = engineParams(req);
+        // `search_pipeline` naming a cluster pipeline not yet known: is its rerank processor vlrerank's?
+        // (one read per name per pipelines.aliasCacheMs: engine/search-pipelines.ts, held-out probe round 34b)
+        const sp = plain === 'search' ? params.get('search_pipeline') : null;
+        if (sp && sp !== '_none' && search.searchPipelines && search.pipelines.get(sp) === undefined && search.searchPipelines.get(sp) === undefined && deps.upstreamProduct?.()?.['x-elastic-product'] === undefined) {
+          await search.searchPipelines.lookup(deps.pool, req.rawHeaders, sp, clientSignal(res));
+        }
         // bodies of 256 KiB and more are parsed in the JSON worker: a _search body whole, an _msearch one split into its items
         const always = kind !== 'msearch' ? mustParse(search, index, params, req.rawHeaders) : search.pipelines.hasDefault || !!search.searchDefaults?.any;
         const limits = { maxBytes: deps.maxJsonBodyBytes, maxDepth: search.maxJsonDepth ?? 1000, markers: MARKERS, always, worker: deps.jsonWorker };
@@ -130,7 +140,16 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
         // (`_search/template` too: held-out probe round 34a)
         const learnable = learns && !inQuery && search.searchDefaults !== undefined && deps.upstreamProduct?.()?.['x-elastic-product'] === undefined;
         let learnt: string | undefined;
-        const learn = (b: Buffer) => (learnt = learnSearchDefault(search, { index, params }, 400, b));
+        // a name the engine says is not defined may be a cluster pipeline reranking with a vlrerank one, stored
+        // under its companion: asked once (engine/search-pipelines.ts, held-out probe round 34b)
+        const known = async (status: number, b: unknown) => {
+          const name = search.searchPipelines && search.pool ? undefinedPipeline(status, b, (n) => search.pipelines.get(n) === undefined) : undefined;
+          if (name !== undefined && search.searchPipelines!.get(name) === undefined) await search.searchPipelines!.lookup(search.pool!, req.rawHeaders, name, clientSignal(res));
+        };
+        const learn = async (b: Buffer) => {
+          await known(400, b);
+          return (learnt = learnSearchDefault(search, { index, params }, 400, b));
+        };
         // an `_msearch` forwarded untouched answers 200 whatever its items' errors: its answer is looked
         // through as it streams past (nothing held back) for that 400 of an item, and from then on
         // `_msearch` items are read and learnt from (search/msearch.ts rerunSearchDefault; held-out probe round 34a)
@@ -152,12 +171,12 @@ export function searchHandlers(deps: SearchRouteDeps): Required<SearchRouteHandl
             const sent = out.kind === 'forward' ? out : { body: Buffer.alloc(0), rewritten: false };
             if (!(await forwardClaiming(deps.pool, req, res, sent.body, sent.rewritten, learn))) return;
             out = await ask();
-          } else if (out.kind === 'answer' && (learnt = learnSearchDefault(search, { index, params }, out.status, out.body)) !== undefined) out = await ask();
+          } else if (out.kind === 'answer' && (await known(out.status, out.body), (learnt = learnSearchDefault(search, { index, params }, out.status, out.body)) !== undefined)) out = await ask();
         }
         // a body from the query string is the engine's to read as sent unless vlrerank answers it
         if (out.kind === 'proxy' || (inQuery && out.kind === 'forward')) return next();
         if (out.kind === 'forward' && watched) return await forwardMsearch(out.body, out.rewritten);
-        if (out.kind === 'forward') return await forwardBuffered(deps.pool, req, res, out.body, out.rewritten, out.none ? withNone(originalUrl(req)) : undefined);
+        if (out.kind === 'forward') return await forwardBuffered(deps.pool, req, res, out.body, out.rewritten, out.none ? withNone(originalUrl(req), out.none) : undefined);
         // an `_msearch` whose every item vlrerank answered itself (each refused) had no engine headers to
         // copy: its 200 lacked x-elastic-product, and the ES client threw ProductNotSupportedError
         // (held-out probe round 8a)

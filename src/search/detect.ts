@@ -27,6 +27,7 @@ import { unrerankable } from './unrerankable.js';
 import { isObject } from '../util/is-object.js';
 import { adHocTextPipeline, bad, nestedReranker, rerankerRetrieverSchema, unwrapRetriever, type KnnClause } from './retriever.js';
 import { mayHoldNeural, neuralAsk, type NeuralKnn } from './neural.js';
+import { storedName, type RerankAlias } from '../engine/search-pipelines.js';
 
 export type { KnnClause } from './retriever.js';
 
@@ -68,6 +69,8 @@ export interface RerankSpec {
    * `index.search.default_pipeline`, so the first stage is asked with `search_pipeline=_none`.
    */
   namedSearchPipeline?: true;
+  /** The engine pipeline the first stage names in place of `_none` (input.searchDefaultStored). */
+  firstStagePipeline?: string;
   /** The client's tokens that `JSON.stringify` would not write back as sent (util/json-tokens.ts): its longs past 2^53 reach the engine as sent. */
   tokens?: Tokens;
 }
@@ -92,6 +95,16 @@ export interface SearchInput {
    * covered it and it were a default one, and every first stage names `search_pipeline=_none`.
    */
   searchDefault?: Pipeline;
+  /**
+   * What a cluster search pipeline's name stands for when its `rerank` processor names a vlrerank
+   * pipeline (engine/search-pipelines.ts; null or undefined: not one, or not known).
+   */
+  rerankAlias?: (name: string) => RerankAlias | null | undefined;
+  /**
+   * The engine pipeline the first stage of a `searchDefault` search names in place of `_none`: the
+   * companion of a cluster pipeline whose rerank processor names the vlrerank pipeline (its other processors).
+   */
+  searchDefaultStored?: string;
 }
 
 const mediaRef = z.string().min(1, 'must be a non-empty string');
@@ -227,10 +240,24 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
     // the engine lets the URL's name override it
     if (!isObject(body.search_pipeline)) delete body.search_pipeline;
   }
+  // a cluster search pipeline whose rerank processor names a vlrerank pipeline (held-out probe round
+  // 34b): reranked by it, the first stage asked with the name kept — the engine runs that pipeline's
+  // other processors, stored without the rerank (engine/search-pipelines.ts)
+  const alias = spName && !osPipeline ? (input.rerankAlias?.(spName) ?? undefined) : undefined;
+  if (alias) {
+    const p = registry.get(alias.pipeline);
+    if (!p) bad('search_pipeline', `[${spName}] reranks with vlrerank pipeline [${alias.pipeline}] (its rerank processor's ml_opensearch.model_id), which is not loaded`);
+    osPipeline = withDocumentFields(p, alias.documentFields);
+    // the engine keeps it under its companion name, without the rerank (a name in the URL overrides one in the body)
+    if (params.has('search_pipeline')) {
+      params.set('search_pipeline', storedName(spName!));
+      if (!isObject(body.search_pipeline)) delete body.search_pipeline;
+    } else body.search_pipeline = storedName(spName!);
+  }
   // the engine would apply the index's default search pipeline to the first stage in place of the
   // one named — OpenSearch runs the named pipeline instead (held-out probe round 28a: an index whose
   // default `filter_query` kept 3 of 14 hits reranked those 3, where the search named another)
-  const namedSearchPipeline = (osPipeline !== undefined && !isObject(body.search_pipeline)) || searchDefault !== undefined;
+  const namedSearchPipeline = (osPipeline !== undefined && !alias && !isObject(body.search_pipeline)) || searchDefault !== undefined;
   let osQueryText: string | undefined;
   if (osPipeline && isObject(body.ext) && isObject(body.ext.rerank)) {
     const qc = body.ext.rerank.query_context;
@@ -354,6 +381,18 @@ export function detectRerank(input: SearchInput, registry: PipelineRegistry): De
       knn,
       ...(neural ? { neuralKnn: neural.knn } : {}),
       ...(namedSearchPipeline ? { namedSearchPipeline: true as const } : {}),
+      ...(searchDefault && input.searchDefaultStored ? { firstStagePipeline: input.searchDefaultStored } : {}),
     },
   };
+}
+
+/**
+ * A cluster rerank processor's `context.document_fields` on its vlrerank pipeline, by the retriever's
+ * `field` rule: fields the pipeline already reads leave it whole (its calibration and stored records
+ * are of its own fields); any other field named makes those fields the text scored, as OpenSearch's
+ * processor scores them, beside the pipeline's media fields.
+ */
+export function withDocumentFields(pipeline: Pipeline, fields: readonly string[] | undefined): Pipeline {
+  if (!fields || fields.every((f) => pipeline.fields.text.includes(f))) return pipeline;
+  return Object.freeze({ ...pipeline, fields: { ...pipeline.fields, text: [...fields] } }) as Pipeline;
 }

@@ -28,7 +28,8 @@ import { isObject } from '../util/is-object.js';
 import { BUILDER_MARKER } from './vector-builder.js';
 import { buildQueryVectors } from './query-vectors.js';
 import { noNeuralIn } from './neural.js';
-import { readSearchDefault, searchDefaultOf, undefinedPipeline, type SearchDefaults } from './search-defaults.js';
+import { readSearchDefault, searchDefaultOf, storedOf, undefinedPipeline, type SearchDefaults } from './search-defaults.js';
+import type { SearchPipelineAliases } from '../engine/search-pipelines.js';
 
 export { searchDefaultOf };
 
@@ -47,6 +48,8 @@ export interface SearchHandlerDeps extends SearchDeps {
   maxJsonDepth?: number;
   /** Indices whose `index.search.default_pipeline` names a vlrerank pipeline, as learnt (search-defaults.ts). */
   searchDefaults?: SearchDefaults;
+  /** Cluster search pipelines whose rerank processor names a vlrerank pipeline, as learnt (engine/search-pipelines.ts). */
+  searchPipelines?: SearchPipelineAliases;
 }
 
 const DEFAULT_MAX_DEPTH = 1000;
@@ -82,7 +85,7 @@ export type SearchResult =
    * Send these bytes upstream in place of the client's body and stream the answer back. `none`: with
    * `search_pipeline=_none` added — the index's default search pipeline is vlrerank's (search-defaults.ts).
    */
-  | { kind: 'forward'; body: Buffer; rewritten: boolean; none?: true }
+  | { kind: 'forward'; body: Buffer; rewritten: boolean; none?: true | string }
   /** Answer with this. */
   | {
       kind: 'answer';
@@ -102,9 +105,9 @@ export type SearchResult =
  * through an alias or a wildcard no pattern covers, when some pipeline is a default one —, a named
  * search pipeline)?
  */
-export function mustParse(deps: ResolveDeps & { searchDefaults?: SearchDefaults }, index: string | undefined, params: URLSearchParams, headers: readonly string[]): boolean {
+export function mustParse(deps: ResolveDeps & { searchDefaults?: SearchDefaults; searchPipelines?: SearchPipelineAliases }, index: string | undefined, params: URLSearchParams, headers: readonly string[]): boolean {
   const sp = params.get('search_pipeline');
-  return (!!sp && deps.pipelines.get(sp) !== undefined) || mayDefaultNow(deps, index, params, headers) || searchDefaultOf(deps, index) !== undefined;
+  return (!!sp && (deps.pipelines.get(sp) !== undefined || !!deps.searchPipelines?.get(sp))) || mayDefaultNow(deps, index, params, headers) || searchDefaultOf(deps, index) !== undefined;
 }
 
 /** Is `e` the refusal of a rerank ask on an index no pattern covers whose `index.search.default_pipeline` names a pipeline? Its name, learnt. */
@@ -125,7 +128,7 @@ async function uncoveredDefault(deps: SearchHandlerDeps, req: SearchRequest, e: 
  */
 export function learnSearchDefault(deps: SearchHandlerDeps, req: Pick<SearchRequest, 'index' | 'params'>, status: number, body: unknown): string | undefined {
   if (!deps.searchDefaults || status !== 400 || req.params.has('search_pipeline') || searchDefaultOf(deps, req.index)) return undefined;
-  const name = undefinedPipeline(status, body, (n) => deps.pipelines.get(n) !== undefined);
+  const name = undefinedPipeline(status, body, (n) => deps.pipelines.get(n) !== undefined || !!deps.searchPipelines?.get(n));
   if (name !== undefined) deps.searchDefaults.learn(req.index, name);
   return name;
 }
@@ -170,7 +173,7 @@ export function forwardsAsReceived(deps: SearchHandlerDeps, req: SearchRequest, 
 }
 
 async function search(deps: SearchHandlerDeps, req: SearchRequest): Promise<SearchResult> {
-  const sd = req.searchDefault !== undefined ? deps.pipelines.get(req.searchDefault) : searchDefaultOf(deps, req.index);
+  const sd = searchDefaultOf(deps, req.index) ?? (req.searchDefault !== undefined ? deps.pipelines.get(req.searchDefault) : undefined);
   let out: SearchResult;
   try {
     out = await searchAs(deps, req, sd);
@@ -182,12 +185,12 @@ async function search(deps: SearchHandlerDeps, req: SearchRequest): Promise<Sear
     return search(deps, { ...req, searchDefault: name });
   }
   // the index's default search pipeline is vlrerank's: what goes to the engine as sent names `_none`, or the engine refuses it
-  return sd && out.kind === 'forward' ? { ...out, none: true } : out;
+  return sd && out.kind === 'forward' ? { ...out, none: storedOf(sd) ?? true } : out;
 }
 
 async function searchAs(deps: SearchHandlerDeps, req: SearchRequest, sd: ReturnType<typeof searchDefaultOf>): Promise<SearchResult> {
   const sp = req.params.get('search_pipeline');
-  const named = (!!sp && deps.pipelines.get(sp) !== undefined) || sd !== undefined;
+  const named = (!!sp && (deps.pipelines.get(sp) !== undefined || !!deps.searchPipelines?.get(sp))) || sd !== undefined;
   // a URI search (`GET /kb/_search?q=…`, no body) on an index with a default pipeline is reranked as
   // the same search with a body is: it was streamed through in BM25 order (held-out probe round 5)
   if (!req.body && !named && !(req.params.has('q') && mayDefaultNow(deps, req.index, req.params, req.headers))) return { kind: 'proxy' };
@@ -220,7 +223,10 @@ async function searchAs(deps: SearchHandlerDeps, req: SearchRequest, sd: ReturnT
   const vectors = await buildQueryVectors(body, deps, { text: pre ? undefined : (text ?? ''), hasMarker: pre?.hasMarker, headers: req.headers, client: req.client, signal: req.signal?.() });
   const built = vectors.built;
   if (!pre && text !== undefined && isObject(body)) noNeuralIn(body, text);
-  const detect = () => (body !== undefined || (!pre && !text) ? detectThrough(deps, { index: req.index, params, body, ...(sd ? { searchDefault: sd } : {}) }, req.headers, req.signal?.()) : Promise.resolve({ kind: 'passthrough' as const }));
+  // a body's `search_pipeline` naming a cluster pipeline not yet known (the URL's was looked up by http/): is its rerank processor vlrerank's?
+  const bodySp = isObject(body) && !params.has('search_pipeline') && typeof body.search_pipeline === 'string' ? body.search_pipeline : undefined;
+  if (bodySp && bodySp !== '_none' && deps.searchPipelines && deps.pool && !deps.pipelines.get(bodySp) && deps.searchPipelines.get(bodySp) === undefined) await deps.searchPipelines.lookup(deps.pool, req.headers, bodySp, req.signal?.());
+  const detect = () => (body !== undefined || (!pre && !text) ? detectThrough(deps, { index: req.index, params, body, ...(sd ? { searchDefault: sd } : {}), ...(storedOf(sd) ? { searchDefaultStored: storedOf(sd) } : {}), ...(deps.searchPipelines ? { rerankAlias: deps.searchPipelines.get.bind(deps.searchPipelines) } : {}) }, req.headers, req.signal?.()) : Promise.resolve({ kind: 'passthrough' as const }));
   let d: ResolvedDetection = await detect();
   let out: Awaited<ReturnType<typeof runRerankSearch>> | undefined;
   for (let again = true; ; again = false) {

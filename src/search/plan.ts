@@ -260,7 +260,7 @@ export function buildFirstStage(spec: RerankSpec, paging: Paging, dialect: Diale
   for (const k of ['from', 'size', ...SOURCE_PARAMS]) params.delete(k);
   // a named pipeline replaces the index's default one on OpenSearch (detect.ts); Elasticsearch has
   // no search pipelines and refuses the parameter
-  if (spec.namedSearchPipeline && dialect === 'opensearch') params.set('search_pipeline', '_none');
+  if (spec.namedSearchPipeline && dialect === 'opensearch') params.set('search_pipeline', spec.firstStagePipeline ?? '_none');
   const needed = pipelinePaths(p);
   const src = widenSourceFilter(sourceFilter, needed, body._source);
   if (src === undefined) delete body._source;

@@ -15,6 +15,8 @@ import { clientReadHeaders } from '../engine/targets.js';
 import type { UpstreamPool } from '../proxy/pool.js';
 import { isObject } from '../util/is-object.js';
 import type { PipelineRegistry } from '../pipelines/index.js';
+import { storedName, type SearchPipelineAliases } from '../engine/search-pipelines.js';
+import { withDocumentFields } from './detect.js';
 
 const KEPT = 4096;
 const REFUSAL = /^Pipeline (.+) is not defined$/;
@@ -67,10 +69,20 @@ export class SearchDefaults {
 }
 
 /** The vlrerank pipeline the index's `index.search.default_pipeline` was learnt to name, if it is still one. */
-export function searchDefaultOf(deps: { pipelines: PipelineRegistry; searchDefaults?: SearchDefaults }, index: string | undefined) {
+export function searchDefaultOf(deps: { pipelines: PipelineRegistry; searchDefaults?: SearchDefaults; searchPipelines?: SearchPipelineAliases }, index: string | undefined) {
   const name = deps.searchDefaults?.get(index);
-  return name === undefined ? undefined : deps.pipelines.get(name);
+  if (name === undefined) return undefined;
+  const own = deps.pipelines.get(name);
+  if (own) return own;
+  // a cluster search pipeline of that name reranking with a vlrerank one (engine/search-pipelines.ts, held-out probe round 34b)
+  const alias = deps.searchPipelines?.get(name);
+  const p = alias ? deps.pipelines.get(alias.pipeline) : undefined;
+  return p ? (Object.freeze({ ...withDocumentFields(p, alias!.documentFields), [STORED]: storedName(name) }) as typeof p) : undefined;
 }
+
+/** The engine pipeline a default pipeline's first stage and forwards name in place of `_none` (searchDefaultOf). */
+const STORED = Symbol('stored search pipeline');
+export const storedOf = (p: object | undefined): string | undefined => (p as { [STORED]?: string } | undefined)?.[STORED];
 
 /**
  * The pipeline an engine's 400 says is not defined (`Pipeline <name> is not defined`), when `isOurs`

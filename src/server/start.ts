@@ -22,6 +22,7 @@ import { buildServices, type ServiceOptions, type Services } from './services.js
 import { AliasPipelines } from '../ingest/alias.js';
 import { RefusedWrites } from '../ingest/refused-writes.js';
 import { IndexTargets } from '../engine/targets.js';
+import { SearchPipelineAliases } from '../engine/search-pipelines.js';
 import { SearchDefaults } from '../search/search-defaults.js';
 import { ResultWindows } from '../engine/result-window.js';
 import { WriteMappings } from '../engine/write-mapping.js';
@@ -71,6 +72,8 @@ export function httpDeps(s: Services, draining: () => boolean = () => false): Ht
     maxJsonDepth: config.server.maxJsonDepth,
     // indices whose `index.search.default_pipeline` names a vlrerank pipeline, learnt from the engine's refusal (round 33a)
     searchDefaults: new SearchDefaults(config.pipelines.aliasCacheMs),
+    // cluster search pipelines whose rerank processor names a vlrerank pipeline, learnt lazily (round 34b)
+    searchPipelines: new SearchPipelineAliases(config.pipelines.aliasCacheMs),
     onDegraded: (_reason, code) => metrics.failures.inc({ code: `degraded:${code}` }),
     onReranked: (degraded) => metrics.rerankedSearches.inc({ degraded: String(degraded) }),
     onStage: (stage, seconds, outcome) => metrics.stageSeconds.observe({ stage, outcome }, seconds),

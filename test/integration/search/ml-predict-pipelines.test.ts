@@ -81,9 +81,10 @@ describe.each(['opensearch', 'opensearch3'] as const)("ml-commons' _predict on a
     expect(notJson.body.error.type).toBe('parsing_exception');
   });
 
-  it("other model ids, other ml-commons calls and the docs' cluster pipeline steps reach the engine untouched", async () => {
+  it("other model ids, other ml-commons calls and the docs' cluster pipeline steps of another model reach the engine untouched", async () => {
     const predict = { query_text: QUERY, text_docs: DOCS };
-    const rerankPipeline = { response_processors: [{ rerank: { ml_opensearch: { model_id: 'grocery' }, context: { document_fields: ['title'] } } }] };
+    // naming a vlrerank pipeline, the docs' cluster pipeline is vlrerank's since round 34b (search-pipeline-rerank-processor.test.ts)
+    const rerankPipeline = { response_processors: [{ rerank: { ml_opensearch: { model_id: 'p32b-no-such-model' }, context: { document_fields: ['title'] } } }] };
     const asks: Array<[string, string, unknown?]> = [
       ['POST', '/_plugins/_ml/models/p32b-no-such-model/_predict', predict],
       ['POST', '/_plugins/_ml/_predict/text_similarity/p32b-no-such-model', predict],
@@ -91,7 +92,7 @@ describe.each(['opensearch', 'opensearch3'] as const)("ml-commons' _predict on a
       ['POST', '/_plugins/_ml/models/grocery/_deploy'],
       ['OPTIONS', '/_plugins/_ml/models/grocery/_predict'],
       ['HEAD', '/_plugins/_ml/models/grocery/_predict'],
-      // the engines here have no neural-search plugin: a `rerank` processor is refused whatever its model_id
+      // the engines here have no neural-search plugin: a `rerank` processor of the cluster's own model is refused
       ['PUT', '/_search/pipeline/p32b-rerank', rerankPipeline],
     ];
     for (const [method, path, body] of asks) {
