@@ -67,7 +67,7 @@ function writeRequest(req: Request, signal?: AbortSignal, bodyCut?: AbortSignal)
  * as it arrives; a body that is not what its coding says fails the write with a 400 (the engine,
  * sent a cut body, stores nothing of it).
  */
-function decodedBulk(req: Request, body: Readable): Readable {
+export function decodedBulk(req: Pick<Request, 'headers'>, body: Readable): Readable {
   const coding = knownCoding(codingsOf(req.headers['content-encoding'])[0] ?? 'identity') ?? 'identity';
   const unzip = decodingStream(coding);
   if (!unzip) return body;
@@ -87,7 +87,11 @@ function decodedBulk(req: Request, body: Readable): Readable {
   });
   const fail = (e: Error) => out.destroy(vlrError('VLR_BODY_DECODE', `request body is not valid ${coding} (Content-Encoding: ${coding}): ${e.message}`, { details: { header: 'content-encoding' } }));
   body.once('error', (e) => out.destroy(e));
-  unzip.once('error', fail);
+  unzip.on('error', fail);
+  // the reader may start after a bad body already failed (a few bytes of not-gzip fail at once, while
+  // the write still looks up its pipelines): with no listener yet, `out`'s error was uncaught and ended
+  // the process (seen once on CI). The reader still gets it: a destroyed stream's iterator throws its error.
+  out.on('error', () => undefined);
   body.pipe(unzip).pipe(out);
   return out;
 }
