@@ -45,11 +45,19 @@ export function proxyHandler(pool: UpstreamPool, deps: ErrorDeps, upstreamProduc
   };
 }
 
-/** `rewritten`: the body is not the client's (its length and encoding headers no longer apply). */
-/** `path`: in place of the client's (`search_pipeline=_none` added, search/search-defaults.ts). */
-export function forwardBuffered(pool: UpstreamPool, req: IncomingMessage, res: ServerResponse, body: Buffer, rewritten = false, path = originalUrl(req)): Promise<void> {
+/**
+ * The client's request with `body` to the engine, its answer streamed into `sink`. `rewritten`: the
+ * body is not the client's (its length and encoding headers no longer apply); `path`: in place of
+ * the client's (`search_pipeline=_none` added, search/search-defaults.ts).
+ */
+function forwardInto(pool: UpstreamPool, req: IncomingMessage, sink: ResponseSink, body: Buffer, rewritten: boolean, path: string): Promise<void> {
   const headers = forwardRequestHeaders(req.rawHeaders);
-  return pool.forward({ method: req.method!, path, headers: rewritten ? withoutHeaders(headers, BODY_BYTES) : headers, body: body.length ? body : null, waitsMs: requestedWaitMs(path) }, res);
+  return pool.forward({ method: req.method!, path, headers: rewritten ? withoutHeaders(headers, BODY_BYTES) : headers, body: body.length ? body : null, waitsMs: requestedWaitMs(path) }, sink);
+}
+
+/** forwardInto the client's own response. */
+export function forwardBuffered(pool: UpstreamPool, req: IncomingMessage, res: ServerResponse, body: Buffer, rewritten = false, path = originalUrl(req)): Promise<void> {
+  return forwardInto(pool, req, res, body, rewritten, path);
 }
 
 /**
@@ -78,10 +86,8 @@ async function forwardReadAhead(pool: UpstreamPool, req: IncomingMessage, res: S
  * Any other status streams as forwardBuffered's; a 400 not claimed is written as the engine sent it.
  */
 export async function forwardClaiming<T>(pool: UpstreamPool, req: IncomingMessage, res: ServerResponse, body: Buffer, rewritten: boolean, claim: (body: Buffer) => T | undefined | Promise<T | undefined>): Promise<T | undefined> {
-  const headers = forwardRequestHeaders(req.rawHeaders);
-  const path = originalUrl(req);
   const sink = new Held400(res);
-  await pool.forward({ method: req.method!, path, headers: rewritten ? withoutHeaders(headers, BODY_BYTES) : headers, body: body.length ? body : null, waitsMs: requestedWaitMs(path) }, sink);
+  await forwardInto(pool, req, sink, body, rewritten, originalUrl(req));
   const held = sink.held;
   if (!held) return undefined;
   const bytes = await sink.ended;
@@ -105,9 +111,8 @@ export async function forwardClaiming<T>(pool: UpstreamPool, req: IncomingMessag
  * An `_msearch` forwarded untouched answers 200 whatever its items' errors (search/search-defaults.ts).
  */
 export async function forwardWatching(pool: UpstreamPool, req: IncomingMessage, res: ServerResponse, body: Buffer, rewritten: boolean, needle: Buffer, path = originalUrl(req)): Promise<boolean> {
-  const headers = forwardRequestHeaders(req.rawHeaders);
   const sink = new Watched(res, needle);
-  await pool.forward({ method: req.method!, path, headers: rewritten ? withoutHeaders(headers, BODY_BYTES) : headers, body: body.length ? body : null, waitsMs: requestedWaitMs(path) }, sink);
+  await forwardInto(pool, req, sink, body, rewritten, path);
   return sink.seen;
 }
 

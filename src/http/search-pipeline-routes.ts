@@ -20,10 +20,10 @@ import { readSearchBody } from './body.js';
 import { encodeEsAnswer } from './es-answer.js';
 import { esProduct, sendError, type ErrorDeps, type UpstreamProduct } from './errors.js';
 import { forwardRequestHeaders, withoutHeaders } from '../proxy/hop-by-hop.js';
+import { hasBody, originalUrl, queryParams } from './request.js';
 
 /** Headers that describe the client's body bytes, which the stored definition does not have. */
 const BODY_BYTES = new Set(['content-length', 'content-encoding', 'content-type']);
-import { hasBody, originalUrl, queryParams } from './request.js';
 
 export interface SearchPipelineRouteDeps extends ErrorDeps {
   pool: UpstreamPool;
