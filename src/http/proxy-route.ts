@@ -116,105 +116,96 @@ export async function forwardWatching(pool: UpstreamPool, req: IncomingMessage, 
   return sink.seen;
 }
 
+/** A response sink that is the client's response itself: each of the two below changes only what it must. */
+class ThroughSink implements ResponseSink {
+  constructor(protected readonly res: ServerResponse) {}
+  get sendDate(): boolean {
+    return this.res.sendDate;
+  }
+  set sendDate(v: boolean) {
+    this.res.sendDate = v;
+  }
+  get destroyed(): boolean {
+    return this.res.destroyed;
+  }
+  get writableFinished(): boolean {
+    return this.res.writableFinished;
+  }
+  writeHead(status: number, headers: string[]): unknown {
+    return this.res.writeHead(status, headers);
+  }
+  write(chunk: Buffer): boolean {
+    return this.res.write(chunk);
+  }
+  end(): unknown {
+    return this.res.end();
+  }
+  destroy(err?: Error): unknown {
+    return this.res.destroy(err);
+  }
+  once(event: 'drain' | 'close', fn: () => void): unknown {
+    return this.res.once(event, fn);
+  }
+  on(event: 'close', fn: (this: ResponseSink) => void): unknown {
+    return this.res.on(event, () => fn.call(this));
+  }
+}
+
 /** A response sink that writes through, looking for a needle in a 200 without content-encoding (across chunk edges). */
-class Watched implements ResponseSink {
+class Watched extends ThroughSink {
   seen = false;
-  readonly #res: ServerResponse;
   readonly #needle: Buffer;
   #look = false;
   #tail: Buffer = Buffer.alloc(0);
 
   constructor(res: ServerResponse, needle: Buffer) {
-    this.#res = res;
+    super(res);
     this.#needle = needle;
   }
-  get sendDate(): boolean {
-    return this.#res.sendDate;
-  }
-  set sendDate(v: boolean) {
-    this.#res.sendDate = v;
-  }
-  get destroyed(): boolean {
-    return this.#res.destroyed;
-  }
-  get writableFinished(): boolean {
-    return this.#res.writableFinished;
-  }
-  writeHead(status: number, headers: string[]): unknown {
+  override writeHead(status: number, headers: string[]): unknown {
     this.#look = status === 200 && rawHeader(headers, 'content-encoding') === undefined;
-    return this.#res.writeHead(status, headers);
+    return super.writeHead(status, headers);
   }
-  write(chunk: Buffer): boolean {
+  override write(chunk: Buffer): boolean {
     if (this.#look && !this.seen) {
       const edge = this.#tail.length ? Buffer.concat([this.#tail, chunk.subarray(0, this.#needle.length - 1)]) : undefined;
       this.seen = (edge !== undefined && edge.includes(this.#needle)) || chunk.includes(this.#needle);
       const keep = this.#needle.length - 1;
       this.#tail = Buffer.from(chunk.length >= keep ? chunk.subarray(chunk.length - keep) : Buffer.concat([this.#tail, chunk]).subarray(-keep));
     }
-    return this.#res.write(chunk);
-  }
-  end(): unknown {
-    return this.#res.end();
-  }
-  destroy(err?: Error): unknown {
-    return this.#res.destroy(err);
-  }
-  once(event: 'drain' | 'close', fn: () => void): unknown {
-    return this.#res.once(event, fn);
-  }
-  on(event: 'close', fn: (this: ResponseSink) => void): unknown {
-    return this.#res.on(event, () => fn.call(this));
+    return super.write(chunk);
   }
 }
 
 /** A response sink that writes through unless the status is 400, which it keeps (Held400.ended: its bytes). */
-class Held400 implements ResponseSink {
+class Held400 extends ThroughSink {
   held: { status: number; headers: string[] } | undefined;
-  readonly #res: ServerResponse;
   readonly #chunks: Buffer[] = [];
   #done!: (b: Buffer | undefined) => void;
   readonly ended = new Promise<Buffer | undefined>((r) => (this.#done = r));
 
-  constructor(res: ServerResponse) {
-    this.#res = res;
+  override get writableFinished(): boolean {
+    return this.held ? false : super.writableFinished;
   }
-  get sendDate(): boolean {
-    return this.#res.sendDate;
-  }
-  set sendDate(v: boolean) {
-    this.#res.sendDate = v;
-  }
-  get destroyed(): boolean {
-    return this.#res.destroyed;
-  }
-  get writableFinished(): boolean {
-    return this.held ? false : this.#res.writableFinished;
-  }
-  writeHead(status: number, headers: string[]): unknown {
+  override writeHead(status: number, headers: string[]): unknown {
     if (status === 400) {
       this.held = { status, headers };
       return this;
     }
-    return this.#res.writeHead(status, headers);
+    return super.writeHead(status, headers);
   }
-  write(chunk: Buffer): boolean {
-    if (!this.held) return this.#res.write(chunk);
+  override write(chunk: Buffer): boolean {
+    if (!this.held) return super.write(chunk);
     this.#chunks.push(chunk);
     return true;
   }
-  end(): unknown {
-    if (!this.held) return this.#res.end();
+  override end(): unknown {
+    if (!this.held) return super.end();
     this.#done(Buffer.concat(this.#chunks));
     return this;
   }
-  destroy(err?: Error): unknown {
+  override destroy(err?: Error): unknown {
     this.#done(undefined);
-    return this.#res.destroy(err);
-  }
-  once(event: 'drain' | 'close', fn: () => void): unknown {
-    return this.#res.once(event, fn);
-  }
-  on(event: 'close', fn: (this: ResponseSink) => void): unknown {
-    return this.#res.on(event, () => fn.call(this));
+    return super.destroy(err);
   }
 }
